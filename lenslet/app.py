@@ -1,0 +1,76 @@
+"""The Falcon application: routes, JSON handling and error mapping, wired once."""
+
+import hmac
+import logging
+
+import falcon
+import falcon.media
+import orjson
+
+from .config import Config
+from .errors import Forbidden, LensletError, Unauthorized
+from .resources.health import HealthResource
+from .storage import open_storage
+
+log = logging.getLogger("lenslet")
+
+# The API is served at the root and again under /api for front ends that expect it.
+PREFIXES = ("", "/api")
+READS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+def create_app(config=None, storage=None):
+    """Build the WSGI app; gunicorn calls this as lenslet.app:create_app()."""
+    config = config or Config.from_env()
+    storage = storage or open_storage(config)
+
+    app = falcon.App(middleware=[WriteGuard(config)])
+    json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+    app.add_error_handler(LensletError, _lenslet_error)
+    app.set_error_serializer(_json_error)
+
+    routes = {
+        "/health": HealthResource(config, storage),
+    }
+    for prefix in PREFIXES:
+        for route, resource in routes.items():
+            app.add_route(prefix + route, resource)
+    return app
+
+
+class WriteGuard:
+    """Refuse writes in read-only mode, and without the bearer token when one is set."""
+
+    def __init__(self, config):
+        self.readonly = config.readonly
+        self.token = config.token.encode()
+
+    def process_request(self, req, resp):
+        if req.method in READS:
+            return
+        if self.readonly:
+            raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
+        if self.token:
+            scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
+            # compare_digest: the time taken must not tell how much of the token was right
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
+                raise Unauthorized("this write needs Authorization: Bearer <LENSLET_TOKEN>")
+
+
+def _lenslet_error(req, resp, ex, params):
+    if ex.status >= 500:
+        log.error("%s %s: %s", req.method, req.relative_uri, ex.description)
+    resp.status = falcon.code_to_http_status(ex.status)
+    resp.media = ex.to_dict()
+    if getattr(ex, "retry_after", None) is not None:
+        resp.set_header("Retry-After", str(ex.retry_after))
+    if isinstance(ex, Unauthorized):
+        resp.set_header("WWW-Authenticate", 'Bearer realm="lenslet"')
+
+
+def _json_error(req, resp, ex):
+    # Falcon's own errors (404 route, malformed JSON, ...) are JSON too, whatever Accept says.
+    resp.content_type = falcon.MEDIA_JSON
+    resp.data = orjson.dumps(ex.to_dict())

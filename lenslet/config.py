@@ -1,0 +1,103 @@
+"""Settings: one frozen object read from LENSLET_* environment variables.
+
+Every setting has a default and one line of help; README's settings table is
+checked against this list by a test, so the two cannot drift apart.
+"""
+
+import os
+from dataclasses import dataclass, field, fields
+
+from .errors import ConfigError
+
+
+def _text(raw):
+    return raw.strip()
+
+
+def _flag(raw):
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _whole(lo, hi):
+    def parse(raw):
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            raise ValueError(f"expected a whole number from {lo} to {hi}")
+        return value
+    return parse
+
+
+def _seconds(lo, hi):
+    def parse(raw):
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:  # also refuses nan
+            raise ValueError(f"expected seconds from {lo} to {hi}")
+        return value
+    return parse
+
+
+def _folders(raw):
+    return tuple(part for part in raw.split(os.pathsep) if part.strip())
+
+
+def setting(default, help, parse=_text):
+    return field(default=default, metadata={"help": help, "parse": parse})
+
+
+@dataclass(frozen=True)
+class Config:
+    root: str = setting("./data", "folder tree to serve (local storage); created if missing")
+    readonly: bool = setting(False, "refuse every write and write nothing inside the root", _flag)
+    token: str = setting("", "bearer token required for writes; empty means no token", _text)
+    thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, 2048))
+    thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
+    page_size: int = setting(1000, "items per folder manifest page", _whole(10, 5000))
+    s3_bucket: str = setting("", "S3 bucket to serve instead of LENSLET_ROOT; empty means local storage")
+    s3_prefix: str = setting("", "key prefix of the tree inside the bucket")
+    s3_endpoint: str = setting("", "S3 endpoint URL for S3-compatible stores; empty means AWS")
+    s3_region: str = setting("", "S3 region; empty means the AWS default chain")
+    worker_threads: int = setting(2, "job threads in the background worker", _whole(1, 64))
+    heartbeat: float = setting(2.0, "seconds between worker heartbeats", _seconds(0.1, 300))
+
+    @classmethod
+    def from_env(cls, environ=None):
+        """Build the settings from the environment, failing on the first bad value."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for spec in fields(cls):
+            name = env_name(spec.name)
+            if name not in environ:
+                continue
+            raw = environ[name]
+            try:
+                values[spec.name] = spec.metadata["parse"](raw)
+            except ValueError as ex:
+                raise ConfigError(f"{name}={raw!r} is not valid: {ex}", setting=name) from None
+        return cls(**values)
+
+
+def env_name(attr):
+    return "LENSLET_" + attr.upper()
+
+
+def describe():
+    """Yield (variable, default as written in README, help) for every setting."""
+    for spec in fields(Config):
+        yield env_name(spec.name), _shown(spec.default), spec.metadata["help"]
+
+
+def _shown(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if value != "" else "empty"

@@ -1,0 +1,87 @@
+"""The one exception family; app.py maps each to a JSON HTTP error in one place."""
+
+
+class LensletError(Exception):
+    """Base of every error lenslet raises on purpose."""
+
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, description, **fields):
+        super().__init__(description)
+        self.description = description
+        self.fields = fields  # extra keys that help a client, copied into the JSON body
+
+    def to_dict(self):
+        return {"title": self.title, "description": self.description, **self.fields}
+
+
+class ConfigError(LensletError):
+    title = "Bad setting"
+
+
+class BadRequest(LensletError):
+    status = 400
+    title = "Bad request"
+
+
+class BadPath(BadRequest):
+    title = "Bad path"
+
+
+class Unauthorized(LensletError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(LensletError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(LensletError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(LensletError):
+    status = 409
+    title = "Conflict"
+
+
+class AlreadyExists(Conflict):
+    title = "Already exists"
+
+
+class PreconditionFailed(LensletError):
+    status = 412
+    title = "Precondition failed"
+
+
+class TooLarge(LensletError):
+    status = 413
+    title = "Too large"
+
+
+class UnsupportedMedia(LensletError):
+    status = 415
+    title = "Not an image"
+
+
+class Undecodable(LensletError):
+    status = 422
+    title = "Cannot decode image"
+
+
+class Unavailable(LensletError):
+    status = 503
+    title = "Unavailable"
+
+    def __init__(self, description, retry_after=1, **fields):
+        super().__init__(description, retryAfter=retry_after, **fields)
+        self.retry_after = retry_after
+
+
+class PointerLoop(LensletError):
+    status = 508
+    title = "Pointer loop"

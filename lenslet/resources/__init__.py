@@ -1,0 +1,1 @@
+"""One Falcon resource class per endpoint; each is thin: parse, call, respond."""

@@ -1,0 +1,355 @@
+"""The only code that touches the disk (and, later, S3).
+
+Keys are POSIX paths relative to the root with no slash at either end; the root
+folder is "". Client paths go through clean_path() first; every verb then maps its
+key to a real path and refuses anything that resolves outside the root, so a
+symlink cannot lead out of the tree either.
+
+Internal state (worker heartbeats, lock stripes) lives under the key prefix
+".lenslet/", which clean_path() never lets a client name.
+"""
+
+import errno
+import fcntl
+import os
+import re
+import secrets
+from collections import namedtuple
+
+import blake3
+
+from .errors import AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden, NotFound, PreconditionFailed
+
+STATE = ".lenslet"
+MAX_PATH = 4096
+LOCK_STRIPES = 64
+
+Entry = namedtuple("Entry", "name is_dir size mtime")
+Stat = namedtuple("Stat", "size mtime is_dir")
+
+_DRIVE = re.compile(r"^[A-Za-z]:$")
+
+
+def clean_path(raw):
+    """Normalize a client path ("/a/b", "a/b", "a/b/") to a key ("a/b"), refusing unsafe ones."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise BadPath("path must be a string")
+    if "\x00" in raw:
+        raise BadPath("path contains a NUL byte", path=raw)
+    if "\\" in raw:
+        raise BadPath("path contains a backslash; use / between folders", path=raw)
+    if len(raw) > MAX_PATH:
+        raise BadPath(f"path is longer than {MAX_PATH} characters")
+    # One leading slash means the gallery root (the API accepts "/a/b"); two look
+    # like a server or network path and are refused rather than guessed at.
+    path = raw[1:] if raw.startswith("/") else raw
+    if path.startswith("/"):
+        raise BadPath("absolute paths are not allowed; paths are relative to the gallery root", path=raw)
+    path = path[:-1] if path.endswith("/") else path
+    if not path:
+        return ""
+    parts = path.split("/")
+    if _DRIVE.match(parts[0]):
+        raise BadPath("absolute paths are not allowed; paths are relative to the gallery root", path=raw)
+    for part in parts:
+        if part in ("", ".", ".."):
+            raise BadPath("path segments may not be empty, '.' or '..'", path=raw)
+        if part.startswith("."):
+            raise BadPath("names starting with a dot are internal and never served", path=raw)
+        if len(part.encode("utf-8", "surrogatepass")) > 255:
+            raise BadPath("a path segment is longer than 255 bytes", path=raw)
+    return path
+
+
+def join(folder, name):
+    """Join a folder key and a name into a key."""
+    return f"{folder}/{name}" if folder else name
+
+
+def parent(key):
+    """Return the folder key holding key."""
+    return key.rpartition("/")[0]
+
+
+def version_of(data):
+    """Return the version tag of a blob: the same bytes always give the same tag."""
+    return blake3.blake3(data).hexdigest(length=16)
+
+
+class LocalStorage:
+    """A folder tree on local disk."""
+
+    backend = "local"
+
+    def __init__(self, root, state_dir=None, readonly=False):
+        if not os.path.isdir(root):
+            if readonly:
+                raise ConfigError(f"LENSLET_ROOT {root!r} does not exist", setting="LENSLET_ROOT")
+            os.makedirs(root, exist_ok=True)
+        self.root = os.path.realpath(root)
+        self.readonly = readonly
+        self.state_root = os.path.realpath(state_dir or os.path.join(self.root, STATE))
+        self._tmpfile = True  # O_TMPFILE until the filesystem says it cannot
+
+    def __repr__(self):
+        return f"LocalStorage({self.root!r})"
+
+    # -- paths -------------------------------------------------------------
+
+    def _fs(self, key):
+        """Map a key to a real path inside the root (or the state folder), refusing escapes."""
+        if "\x00" in key or "\\" in key or key.startswith("/") or ".." in key.split("/"):
+            raise BadPath("unsafe storage key", path=key)
+        if key == STATE or key.startswith(STATE + "/"):
+            base, rest = self.state_root, key[len(STATE) + 1:]
+        else:
+            base, rest = self.root, key
+        real = os.path.realpath(os.path.join(base, rest)) if rest else base
+        if real != base and os.path.commonpath((base, real)) != base:
+            raise BadPath("path leads outside the gallery root", path=key)
+        return real
+
+    def inside(self, real):
+        """Tell whether a real filesystem path lies inside the root."""
+        return real == self.root or os.path.commonpath((self.root, real)) == self.root
+
+    # -- reading -----------------------------------------------------------
+
+    def list_folder(self, key):
+        """List a folder in one pass: Entry(name, is_dir, size, mtime) for each child."""
+        entries = []
+        with _mapped(key):
+            with os.scandir(self._fs(key)) as scan:
+                for item in scan:
+                    try:
+                        if item.is_symlink() and not self.inside(os.path.realpath(item.path)):
+                            continue  # a link out of the tree is not part of it
+                        st = item.stat()
+                    except OSError:
+                        continue  # vanished or dangling between readdir and stat
+                    is_dir = (st.st_mode & 0o170000) == 0o040000
+                    entries.append(Entry(item.name, is_dir, st.st_size, st.st_mtime))
+        return entries
+
+    def stat(self, key):
+        """Return Stat(size, mtime, is_dir) of a file or folder."""
+        with _mapped(key):
+            st = os.stat(self._fs(key))
+        return Stat(st.st_size, st.st_mtime, (st.st_mode & 0o170000) == 0o040000)
+
+    def exists(self, key):
+        try:
+            self.stat(key)
+        except NotFound:
+            return False
+        return True
+
+    def read(self, key):
+        """Return the whole content of a file."""
+        with _mapped(key):
+            with open(self._fs(key), "rb") as f:
+                return f.read()
+
+    def read_versioned(self, key):
+        """Return (content, version), or (None, None) when the file does not exist."""
+        try:
+            data = self.read(key)
+        except NotFound:
+            return None, None
+        return data, version_of(data)
+
+    def open(self, key):
+        """Open a file for streaming; the caller closes it."""
+        with _mapped(key):
+            return open(self._fs(key), "rb")
+
+    # -- writing -----------------------------------------------------------
+
+    def write(self, key, data):
+        """Replace a file atomically: a reader sees the old bytes or the new, never a mix."""
+        self._refuse_if_readonly(key)
+        real = self._fs(key)
+        with _mapped(key):
+            self._land(real, data, exclusive=False)
+
+    def create(self, key, data):
+        """Create a file atomically, failing with AlreadyExists when it is there."""
+        self._refuse_if_readonly(key)
+        real = self._fs(key)
+        with _mapped(key):
+            try:
+                self._land(real, data, exclusive=True)
+            except FileExistsError:
+                raise AlreadyExists("file exists", path=key) from None
+
+    def replace_if(self, key, data, version):
+        """Write only if the file is still at version (None: only if it does not exist)."""
+        self._refuse_if_readonly(key)
+        with self._locked(key):
+            _, current = self.read_versioned(key)
+            if current != version:
+                raise PreconditionFailed("file changed since it was read", path=key, version=current)
+            self.write(key, data)
+        return version_of(data)
+
+    def delete(self, key):
+        """Remove a file."""
+        self._refuse_if_readonly(key)
+        with _mapped(key):
+            os.unlink(self._fs(key))
+
+    def delete_if(self, key, version):
+        """Remove a file only if it is still at version."""
+        self._refuse_if_readonly(key)
+        with self._locked(key):
+            _, current = self.read_versioned(key)
+            if current != version:
+                raise PreconditionFailed("file changed since it was read", path=key, version=current)
+            if current is not None:
+                self.delete(key)
+
+    def update(self, key, change):
+        """Read, change and write back a file so that no concurrent update is lost.
+
+        change(old_bytes_or_None) returns the new bytes. Returns (new_bytes, version).
+        Local disk holds a cross-process lock for the whole read-change-write, so
+        writers queue up instead of retrying; a backend without locks retries
+        replace_if on the new bytes instead.
+        """
+        self._refuse_if_readonly(key)
+        with self._locked(key):
+            old, _ = self.read_versioned(key)
+            new = change(old)
+            self.write(key, new)
+        return new, version_of(new)
+
+    # -- health ------------------------------------------------------------
+
+    def probe(self):
+        """Return whether the root can be read and written, without writing."""
+        readable = os.access(self.root, os.R_OK | os.X_OK)
+        writable = not self.readonly and os.access(self.root, os.W_OK)
+        return {"backend": self.backend, "readable": readable, "writable": writable}
+
+    # -- internals ---------------------------------------------------------
+
+    def _refuse_if_readonly(self, key):
+        if self.readonly and not key.startswith(STATE + "/"):
+            raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
+
+    def _land(self, real, data, exclusive):
+        """Write data to a file no one can see, fsync it, then put it in place."""
+        folder = os.path.dirname(real)
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = self._unnamed(folder)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+            if tmp is None:
+                # O_TMPFILE: the file has no name until it is linked, so a crash
+                # before this line leaves nothing behind.
+                if exclusive:
+                    _link_unnamed(fd, real)
+                    return
+                tmp = os.path.join(folder, f".{secrets.token_hex(8)}.lenslet-tmp")
+                _link_unnamed(fd, tmp)
+            if exclusive:
+                os.link(tmp, real)
+                os.unlink(tmp)
+            else:
+                os.replace(tmp, real)
+            tmp = None
+        finally:
+            os.close(fd)
+            if tmp is not None:
+                _unlink_quietly(tmp)
+
+    def _unnamed(self, folder):
+        """Open a temp file in folder: unnamed (O_TMPFILE) where supported, else dot-named."""
+        if self._tmpfile and hasattr(os, "O_TMPFILE"):
+            try:
+                return os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o644), None
+            except OSError as ex:
+                if ex.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                    raise
+                self._tmpfile = False
+        tmp = os.path.join(folder, f".{secrets.token_hex(8)}.lenslet-tmp")
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), tmp
+
+    def _locked(self, key):
+        """Hold a cross-process lock for key (one of a fixed set of stripes)."""
+        stripe = int(version_of(key.encode())[:8], 16) % LOCK_STRIPES
+        return _FileLock(os.path.join(self.state_root, "locks", f"{stripe:02d}.lock"))
+
+
+class _FileLock:
+    """flock on a lock file: excludes other processes and other threads alike."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = None
+
+    def __enter__(self):
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)  # closing drops the flock
+
+
+class _mapped:
+    """Turn OS errors into lenslet errors that carry the key."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, ex, tb):
+        if kind is None or not issubclass(kind, OSError):
+            return False
+        if isinstance(ex, FileNotFoundError):
+            raise NotFound("no such file or folder", path=self.key) from None
+        if isinstance(ex, NotADirectoryError):
+            raise BadRequest("not a folder", path=self.key) from None
+        if isinstance(ex, IsADirectoryError):
+            raise BadRequest("is a folder, not a file", path=self.key) from None
+        if isinstance(ex, PermissionError):
+            raise Forbidden("permission denied by the file system", path=self.key) from None
+        if ex.errno == errno.ENAMETOOLONG:
+            raise BadPath("name too long", path=self.key) from None
+        return False
+
+
+def _link_unnamed(fd, target):
+    """Give an O_TMPFILE file a name (linkat with AT_SYMLINK_FOLLOW through /proc)."""
+    # Opened per call: a /proc/self handle kept across a fork would name the parent.
+    proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(str(fd), target, src_dir_fd=proc, follow_symlinks=True)
+    finally:
+        os.close(proc)
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def open_storage(config):
+    """Return the storage backend the settings ask for."""
+    if config.s3_bucket:
+        raise ConfigError("S3 storage is not available yet", setting="LENSLET_S3_BUCKET")
+    return LocalStorage(config.root, readonly=config.readonly)

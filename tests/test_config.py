@@ -1,0 +1,47 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from lenslet.config import Config, describe
+from lenslet.errors import ConfigError
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_defaults_need_no_environment():
+    config = Config.from_env({})
+    assert config.root == "./data"
+    assert (config.thumb_size, config.thumb_quality, config.readonly) == (256, 70, False)
+
+
+@pytest.mark.parametrize("env, attr, value", [
+    ({"LENSLET_THUMB_SIZE": "320"}, "thumb_size", 320),
+    ({"LENSLET_READONLY": "yes"}, "readonly", True),
+    ({"LENSLET_READONLY": "0"}, "readonly", False),
+    ({"LENSLET_S3_BUCKET": " photos "}, "s3_bucket", "photos"),
+    ({"LENSLET_HEARTBEAT": "0.5"}, "heartbeat", 0.5),
+])
+def test_values_are_parsed(env, attr, value):
+    assert getattr(Config.from_env(env), attr) == value
+
+
+@pytest.mark.parametrize("env", [
+    {"LENSLET_THUMB_SIZE": "big"},
+    {"LENSLET_THUMB_SIZE": "0"},
+    {"LENSLET_THUMB_QUALITY": "101"},
+    {"LENSLET_READONLY": "maybe"},
+    {"LENSLET_PAGE_SIZE": "100000"},
+])
+def test_bad_values_fail_naming_the_variable(env):
+    (name,) = env
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env(env)
+
+
+def test_readme_documents_every_setting():
+    rows = re.finditer(r"^\| `(LENSLET_\w+)` \| ([^|]*?) \|", README.read_text(), re.M)
+    table = {row.group(1): row.group(2).strip("`") for row in rows}
+    for name, default, _ in describe():
+        assert name in table, f"README's settings table misses {name}"
+        assert table[name] == str(default), f"README gives {name} the default {table[name]!r}, code {default!r}"

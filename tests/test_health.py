@@ -1,0 +1,42 @@
+import time
+
+from lenslet import tasks
+from lenslet.storage import LocalStorage
+
+
+def test_health_without_worker_is_degraded(client):
+    body = client.get("/health").json
+    assert body["status"] == "degraded"
+    assert body["storage"] == {"backend": "local", "readable": True, "writable": True}
+    assert body["worker"]["alive"] is False
+
+
+def test_health_reads_the_worker_heartbeat(client, tree):
+    tasks.write_heartbeat(LocalStorage(str(tree)), "host-1", started_at=time.time())
+    body = client.get("/api/health").json
+    assert body["status"] == "ok"
+    assert body["worker"]["alive"] is True and body["worker"]["workers"] == 1
+
+
+def test_stale_heartbeat_is_not_alive(client, tree):
+    tasks.write_heartbeat(LocalStorage(str(tree)), "host-1", started_at=0, clock=lambda: time.time() - 60)
+    assert client.get("/health").json["worker"]["alive"] is False
+
+
+def test_unknown_route_is_json_404(client):
+    answer = client.get("/nothing-here", status=404)
+    assert answer.content_type == "application/json"
+    assert answer.json["title"]
+
+
+def test_writes_need_the_token_when_one_is_set(client_with):
+    client = client_with(token="s3cret")
+    answer = client.put("/health", status=401)
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    client.put("/health", headers={"Authorization": "Bearer wrong"}, status=401)
+    client.put("/health", headers={"Authorization": "Bearer s3cret"}, status=405)  # past the guard
+    client.get("/health", status=200)
+
+
+def test_readonly_refuses_writes(client_with):
+    assert client_with(readonly=True).put("/health", status=403).json["title"] == "Forbidden"

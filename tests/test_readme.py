@@ -1,0 +1,8 @@
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = (PROJECT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci in (PROJECT / "README.md").read_text()

@@ -1,0 +1,195 @@
+import os
+import threading
+from urllib.parse import unquote
+
+import pytest
+
+from lenslet.errors import AlreadyExists, BadPath, NotFound, PreconditionFailed
+from lenslet.storage import LocalStorage, clean_path
+
+
+@pytest.fixture
+def storage(tree):
+    return LocalStorage(str(tree))
+
+
+@pytest.mark.parametrize("raw, key", [
+    (None, ""),
+    ("", ""),
+    ("/", ""),
+    ("a", "a"),
+    ("/a/b", "a/b"),
+    ("a/b/", "a/b"),
+    ("/a/b/", "a/b"),
+    ("été/猫.jpg", "été/猫.jpg"),
+    ("a/%2e%2e/b", "a/%2e%2e/b"),  # decoded once by the web layer; a literal name after that
+])
+def test_clean_path_normalizes(raw, key):
+    assert clean_path(raw) == key
+
+
+@pytest.mark.parametrize("raw", [
+    "..",
+    "../etc/passwd",
+    "a/../../b",
+    "a/./b",
+    unquote("%2e%2e/%2e%2e/etc/passwd"),  # URL-encoded traversal, once decoded
+    unquote("a/%2E%2E/%2E%2E/secret"),
+    "//etc/passwd",
+    "C:/Windows",
+    "a\x00b",
+    "a/b%00".replace("%00", "\x00"),
+    "a\\..\\b",
+    "..\\secret",
+    "a//b",
+    ".lenslet/locks",
+    "a/.hidden.jpg",
+    "x" * 300,
+])
+def test_clean_path_refuses(raw):
+    with pytest.raises(BadPath):
+        clean_path(raw)
+
+
+def test_leading_slash_means_the_gallery_root_not_the_server_root(storage, tree):
+    (tree / "etc").mkdir()
+    (tree / "etc" / "passwd").write_bytes(b"gallery file")
+    assert storage.read(clean_path("/etc/passwd")) == b"gallery file"
+
+
+def test_symlink_out_of_the_root_is_refused(storage, tree, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.jpg").write_bytes(b"secret")
+    (tree / "link").symlink_to(outside)
+    (tree / "file-link.jpg").symlink_to(outside / "secret.jpg")
+    for key in ("link/secret.jpg", "file-link.jpg", "link"):
+        with pytest.raises(BadPath):
+            storage.read(key)
+    with pytest.raises(BadPath):
+        storage.write("link/new.jpg.json", b"{}")
+    assert sorted(os.listdir(outside)) == ["secret.jpg"]
+    assert [e.name for e in storage.list_folder("")] == []
+
+
+def test_sibling_folder_sharing_the_root_name_prefix_is_outside(tmp_path):
+    root = tmp_path / "data"
+    sibling = tmp_path / "data2"
+    root.mkdir()
+    sibling.mkdir()
+    (sibling / "secret.jpg").write_bytes(b"secret")
+    (root / "escape").symlink_to(sibling)
+    storage = LocalStorage(str(root))
+    with pytest.raises(BadPath):
+        storage.read("escape/secret.jpg")
+
+
+def test_symlink_inside_the_root_is_followed(storage, tree):
+    (tree / "real").mkdir()
+    (tree / "real" / "a.jpg").write_bytes(b"a")
+    (tree / "alias").symlink_to(tree / "real")
+    assert storage.read("alias/a.jpg") == b"a"
+    assert {e.name: e.is_dir for e in storage.list_folder("")} == {"real": True, "alias": True}
+
+
+def test_list_folder_reports_size_and_mtime(storage, tree):
+    (tree / "a.jpg").write_bytes(b"12345")
+    (tree / "sub").mkdir()
+    entries = {e.name: e for e in storage.list_folder("")}
+    assert entries["a.jpg"].size == 5 and not entries["a.jpg"].is_dir
+    assert entries["a.jpg"].mtime == os.stat(tree / "a.jpg").st_mtime
+    assert entries["sub"].is_dir
+
+
+def test_missing_and_wrong_kind(storage, tree):
+    (tree / "a.jpg").write_bytes(b"a")
+    with pytest.raises(NotFound):
+        storage.read("nope.jpg")
+    with pytest.raises(NotFound):
+        storage.list_folder("nope")
+    with pytest.raises(Exception, match="not a folder"):
+        storage.list_folder("a.jpg")
+
+
+def test_create_is_exclusive(storage, tree):
+    storage.create("claims/job", b"mine")
+    with pytest.raises(AlreadyExists):
+        storage.create("claims/job", b"yours")
+    assert storage.read("claims/job") == b"mine"
+    assert os.listdir(tree / "claims") == ["job"]
+
+
+def test_replace_if_refuses_a_stale_version(storage):
+    storage.write("a.json", b"1")
+    _, version = storage.read_versioned("a.json")
+    storage.replace_if("a.json", b"2", version)
+    with pytest.raises(PreconditionFailed):
+        storage.replace_if("a.json", b"3", version)
+    with pytest.raises(PreconditionFailed):
+        storage.replace_if("new.json", b"x", "some-version")
+    storage.replace_if("new.json", b"x", None)
+    assert storage.read("a.json") == b"2" and storage.read("new.json") == b"x"
+
+
+def test_update_loses_no_concurrent_change(storage):
+    storage.write("count", b"0")
+
+    def bump():
+        for _ in range(50):
+            storage.update("count", lambda old: str(int(old) + 1).encode())
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert storage.read("count") == b"400"
+
+
+def test_atomic_write_never_shows_a_partial_file(storage, tree):
+    blobs = [bytes([n]) * (256 * 1024 + n) for n in range(4)]  # differ in size and content
+    stop = threading.Event()
+    seen, errors = [], []
+
+    def write(blob):
+        for _ in range(40):
+            storage.write("photo.jpg.json", blob)
+
+    def read():
+        while not stop.is_set():
+            try:
+                data = storage.read("photo.jpg.json")
+            except NotFound:
+                continue
+            seen.append(len(data))
+            if data not in blobs:
+                errors.append(len(data))
+
+    storage.write("photo.jpg.json", blobs[0])
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    writers = [threading.Thread(target=write, args=(b,)) for b in blobs]
+    for thread in readers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert seen and not errors
+    assert os.listdir(tree) == ["photo.jpg.json"]  # no temp file left behind
+
+
+def test_named_temp_fallback_leaves_nothing_behind(storage, tree):
+    storage._tmpfile = False  # as on a filesystem without O_TMPFILE
+    storage.write("a/b.json", b"1")
+    storage.write("a/b.json", b"2")
+    storage.create("a/c.json", b"3")
+    assert sorted(os.listdir(tree / "a")) == ["b.json", "c.json"]
+    assert storage.read("a/b.json") == b"2"
+
+
+def test_readonly_refuses_writes(tree):
+    storage = LocalStorage(str(tree), readonly=True)
+    with pytest.raises(Exception, match="read-only"):
+        storage.write("a.json", b"x")
+    assert os.listdir(tree) == []
