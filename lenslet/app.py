@@ -9,8 +9,11 @@ import orjson
 
 from .config import Config
 from .errors import Forbidden, LensletError, Unauthorized
+from .folders import Folders
+from .resources.folders import FoldersResource
 from .resources.health import HealthResource
 from .storage import open_storage
+from .tree import Tree
 
 log = logging.getLogger("lenslet")
 
@@ -31,8 +34,10 @@ def create_app(config=None, storage=None):
     app.add_error_handler(LensletError, _lenslet_error)
     app.set_error_serializer(_json_error)
 
+    tree = Tree(config, storage)
     routes = {
         "/health": HealthResource(config, storage),
+        "/folders": FoldersResource(Folders(tree, config)),
     }
     for prefix in PREFIXES:
         for route, resource in routes.items():

@@ -63,6 +63,12 @@ class Config:
     thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, 2048))
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
     page_size: int = setting(1000, "items per folder manifest page", _whole(10, 5000))
+    recheck: float = setting(2.0, "seconds a web process trusts a folder manifest before re-checking file sizes "
+                             "and times (added and removed files are seen at once)", _seconds(0, 3600))
+    pointer_roots: tuple = setting((), "folders that local pointer targets must lie inside, separated by ':'; "
+                                   "empty allows none", _folders)
+    cache_dir: str = setting("", "where state, manifests and thumbnails go when LENSLET_READONLY is set; "
+                             "empty means $XDG_CACHE_HOME/lenslet or ~/.cache/lenslet")
     s3_bucket: str = setting("", "S3 bucket to serve instead of LENSLET_ROOT; empty means local storage")
     s3_prefix: str = setting("", "key prefix of the tree inside the bucket")
     s3_endpoint: str = setting("", "S3 endpoint URL for S3-compatible stores; empty means AWS")
@@ -98,6 +104,8 @@ def describe():
 
 
 def _shown(value):
+    if value == ():
+        return "empty"
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value) if value != "" else "empty"

@@ -82,6 +82,11 @@ class Unavailable(LensletError):
         self.retry_after = retry_after
 
 
+class BrokenPointer(LensletError):
+    status = 502
+    title = "Broken pointer folder"
+
+
 class PointerLoop(LensletError):
     status = 508
     title = "Pointer loop"

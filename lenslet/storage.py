@@ -6,7 +6,9 @@ key to a real path and refuses anything that resolves outside the root, so a
 symlink cannot lead out of the tree either.
 
 Internal state (worker heartbeats, lock stripes) lives under the key prefix
-".lenslet/", which clean_path() never lets a client name.
+".lenslet/", which clean_path() never lets a client name. Derived files
+(manifests, thumbnails) go through the *_derived verbs: next to the images
+normally, into the state folder (outside the tree) when the tree is read-only.
 """
 
 import errno
@@ -96,6 +98,11 @@ class LocalStorage:
     def __repr__(self):
         return f"LocalStorage({self.root!r})"
 
+    @property
+    def identity(self):
+        """What makes two storages the same tree (pointer loops are found by it)."""
+        return ("local", self.root)
+
     # -- paths -------------------------------------------------------------
 
     def _fs(self, key):
@@ -132,6 +139,16 @@ class LocalStorage:
                     is_dir = (st.st_mode & 0o170000) == 0o040000
                     entries.append(Entry(item.name, is_dir, st.st_size, st.st_mtime))
         return entries
+
+    def has_subfolders(self, key):
+        """Tell whether a folder holds any folder, cheaply."""
+        with _mapped(key):
+            real = self._fs(key)
+            links = os.stat(real).st_nlink
+            if links >= 2:
+                return links > 2  # ext4, xfs and tmpfs count each subfolder's ".." link
+            with os.scandir(real) as scan:  # btrfs and others always say 1: look
+                return any(item.is_dir() for item in scan)
 
     def stat(self, key):
         """Return Stat(size, mtime, is_dir) of a file or folder."""
@@ -224,6 +241,29 @@ class LocalStorage:
             new = change(old)
             self.write(key, new)
         return new, version_of(new)
+
+    # -- derived files -----------------------------------------------------
+
+    def derived_key(self, key):
+        """Map a derived file (manifest, thumbnail) to where it lives: beside the image,
+        or under the state folder when the tree is read-only."""
+        return f"{STATE}/derived/{key}" if self.readonly else key
+
+    def read_derived(self, key):
+        return self.read(self.derived_key(key))
+
+    def write_derived(self, key, data):
+        self.write(self.derived_key(key), data)
+
+    def delete_derived(self, key):
+        self.delete(self.derived_key(key))
+
+    def list_derived(self, key):
+        """List the derived files of a folder (the folder itself unless read-only)."""
+        try:
+            return self.list_folder(self.derived_key(key))
+        except NotFound:
+            return []
 
     # -- health ------------------------------------------------------------
 
@@ -348,8 +388,21 @@ def _unlink_quietly(path):
         pass
 
 
+def real_folder(path):
+    """Resolve a server folder named in a setting or a pointer file; None when it is not a folder."""
+    real = os.path.realpath(path)
+    return real if os.path.isdir(real) else None
+
+
 def open_storage(config):
     """Return the storage backend the settings ask for."""
     if config.s3_bucket:
         raise ConfigError("S3 storage is not available yet", setting="LENSLET_S3_BUCKET")
-    return LocalStorage(config.root, readonly=config.readonly)
+    state_dir = None
+    if config.readonly:
+        # Nothing may be written inside a read-only root: state and derived files
+        # go to the cache folder, one subfolder per root so two galleries never mix.
+        cache = config.cache_dir or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lenslet")
+        state_dir = os.path.join(cache, version_of(os.path.realpath(config.root).encode()))
+    return LocalStorage(config.root, state_dir=state_dir, readonly=config.readonly)

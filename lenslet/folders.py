@@ -1,0 +1,167 @@
+"""Folder manifests on demand: served from disk while fresh, rebuilt incrementally when not."""
+
+import datetime
+import threading
+import time
+from typing import NamedTuple
+
+import orjson
+
+from . import images, manifests, sidecars
+from .errors import BadRequest, Forbidden, LensletError, NotFound
+from .pointers import POINTER_FILE
+from .storage import join
+
+
+class Memo(NamedTuple):
+    """What one web process knows of a folder's manifest."""
+
+    folder_mtime: float  # the folder's mtime when its listing last matched the manifest
+    page_count: int
+    checked_at: float
+    pages: list          # encoded pages when they could not be stored, else None
+
+
+class Folders:
+    """Answer GET /folders: one stat on the hot path, a listing at most every `recheck` seconds."""
+
+    def __init__(self, tree, config, clock=time.time):
+        self.tree = tree
+        self.page_size = config.page_size
+        self.recheck = config.recheck
+        self.clock = clock
+        self.memo = {}
+        self.lock = threading.Lock()
+
+    def page(self, path, page):
+        """Return the encoded manifest page of a browse path."""
+        place = self.tree.locate(path)
+        storage, key = place.storage, place.key
+        folder = storage.stat(key)
+        if not folder.is_dir:
+            raise BadRequest("is a file, not a folder", path=path)
+        memo = self.memo.get((storage.identity, key))
+        # Adding, removing or renaming a file changes the folder's mtime at once; a file
+        # rewritten in place does not, so the full check still runs every `recheck` s.
+        if memo is None or memo.folder_mtime != folder.mtime or self.clock() - memo.checked_at > self.recheck:
+            memo = self.refresh(storage, key, folder.mtime)
+        if page >= memo.page_count:
+            raise NotFound("no such page", path=path, page=page, pageCount=memo.page_count)
+        if memo.pages is not None:
+            data = memo.pages[page]
+        else:
+            try:
+                data = storage.read_derived(join(key, manifests.page_name(page, memo.page_count)))
+            except NotFound:  # another process re-paged the folder meanwhile
+                memo = self.refresh(storage, key, None)
+                return self.page(path, page)
+        return rebase(data, place.prefix) if place.prefix else data
+
+    def refresh(self, storage, key, folder_mtime):
+        """Compare the folder with its manifest; rebuild the manifest if they differ."""
+        listing = list_folder(storage, key)
+        stored = read_pages(storage, key, listing)
+        pages = None
+        if stored and stored[0]["sig"] == listing.signature:
+            page_count = stored[0]["pageCount"]
+        else:
+            pages = build(storage, key, listing, stored, self.page_size, self.clock)
+            page_count = len(pages)
+            if store(storage, key, listing, pages):
+                pages = None
+                folder_mtime = None  # our own writes moved the mtime: check once more next time
+        memo = Memo(folder_mtime, page_count, self.clock(), pages)
+        self.memo[(storage.identity, key)] = memo
+        return memo
+
+
+def list_folder(storage, key):
+    entries = storage.list_folder(key)
+    derived = storage.list_derived(key) if storage.readonly else None
+    return manifests.classify(entries, derived)
+
+
+def read_pages(storage, key, listing):
+    """Return the stored pages of a folder, or [] when missing, partial or of another format."""
+    first = manifests.INDEX if manifests.INDEX in listing.pages else "_index_0.json"
+    if first not in listing.pages:
+        return []
+    try:
+        pages = [orjson.loads(storage.read_derived(join(key, first)))]
+        if not manifests.usable(pages[0]):
+            return []
+        for number in range(1, pages[0]["pageCount"]):
+            page = orjson.loads(storage.read_derived(join(key, manifests.page_name(number, pages[0]["pageCount"]))))
+            if not manifests.usable(page) or page.get("sig") != pages[0].get("sig"):
+                return []
+            pages.append(page)
+    except (orjson.JSONDecodeError, LensletError):
+        return []  # a torn or foreign manifest is rebuilt, never trusted
+    return pages
+
+
+def build(storage, key, listing, stored, page_size, clock=time.time):
+    """Build a folder's manifest pages, re-reading only what changed since `stored`."""
+    previous_items = {item.get("name"): item for page in stored for item in page["items"] if isinstance(item, dict)}
+    previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
+    plan = manifests.plan(listing, previous_items, previous_dirs)
+    probed = {name: probe(storage, join(key, name)) for name in plan.probe}
+    metas = {name: read_sidecar(storage, join(key, name + manifests.SIDECAR)) for name in plan.sidecars}
+    items = [manifests.item(key, name, listing, previous_items.get(name, {}), probed.get(name), metas.get(name))
+             for name in sorted(listing.images, key=manifests.sort_key)]
+    dirs = []
+    for name in sorted(listing.dirs, key=manifests.sort_key):
+        entry = listing.dirs[name]
+        kind = dir_kind(storage, join(key, name)) if name in plan.dirs else previous_dirs[name]["kind"]
+        dirs.append({"name": name, "kind": kind, "mtime": entry.mtime})
+    generated = datetime.datetime.fromtimestamp(clock(), datetime.timezone.utc).isoformat()
+    pages = manifests.paginate(key, items, dirs, listing.signature, page_size, generated)
+    return [orjson.dumps(page) for page in pages]
+
+
+def store(storage, key, listing, pages):
+    """Write manifest pages and drop pages left from an older paging; False if the tree refuses."""
+    names = [manifests.page_name(number, len(pages)) for number in range(len(pages))]
+    try:
+        for name, data in zip(names, pages):
+            storage.write_derived(join(key, name), data)
+        for name in listing.pages - set(names):
+            try:
+                storage.delete_derived(join(key, name))
+            except NotFound:
+                pass
+    except Forbidden:
+        return False  # a tree we may not write: serve the manifest from memory
+    return True
+
+
+def probe(storage, key):
+    """Read an image's header; a bad file becomes an item with an error, not a failed listing."""
+    try:
+        with storage.open(key) as stream:
+            return images.probe(stream)
+    except LensletError as ex:
+        return {"error": ex.description}
+
+
+def read_sidecar(storage, key):
+    try:
+        return sidecars.parse(storage.read(key)) or {}
+    except NotFound:
+        return {}
+
+
+def dir_kind(storage, key):
+    try:
+        return manifests.dir_kind(storage.exists(join(key, POINTER_FILE)), storage.has_subfolders(key))
+    except LensletError:
+        return "leaf-real"
+
+
+def rebase(data, prefix):
+    """Re-root a page from a pointer's target tree under the pointer folder's browse path."""
+    page = orjson.loads(data)
+    page["path"] = join(prefix, page["path"]) if page["path"] else prefix
+    for item in page["items"]:
+        item["path"] = join(prefix, item["path"])
+    return orjson.dumps(page)

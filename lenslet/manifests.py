@@ -1,0 +1,179 @@
+"""Folder manifests (_index.json, _index_N.json): sort a listing, decide what must be
+re-read, and assemble pages. Pure data: the caller does the reading and writing."""
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import blake3
+
+from .images import mime_of
+from .pointers import POINTER_FILE
+
+VERSION = 1
+INDEX = "_index.json"
+ROOT_FILES = {"_rollup.json", "_health.json"}
+_PAGE = re.compile(r"^_index(?:_\d+)?\.json$")
+SIDECAR, THUMB = ".json", ".thumbnail"
+
+
+def page_name(page, page_count):
+    """Name of a manifest page file: _index.json alone, else _index_0.json, _index_1.json, ..."""
+    return INDEX if page_count == 1 else f"_index_{page}.json"
+
+
+def is_manifest(name):
+    return bool(_PAGE.match(name))
+
+
+def is_internal(name):
+    """Tell whether a file is lenslet's or hidden: never an item, never served as a file."""
+    return (name.startswith(".") or name.endswith(SIDECAR) or name.endswith(THUMB)
+            or is_manifest(name) or name in ROOT_FILES)
+
+
+def is_image(name):
+    return not is_internal(name) and mime_of(name) is not None
+
+
+@dataclass
+class Listing:
+    """A folder's entries sorted into what the gallery cares about."""
+
+    images: dict = field(default_factory=dict)    # name -> Entry
+    sidecars: dict = field(default_factory=dict)  # image name -> Entry of its sidecar
+    thumbs: dict = field(default_factory=dict)    # image name -> Entry of its thumbnail
+    dirs: dict = field(default_factory=dict)      # name -> Entry
+    pages: set = field(default_factory=set)       # manifest file names present
+    pointer: bool = False
+    signature: str = ""
+
+
+def classify(entries, derived_entries=None):
+    """Sort a folder listing; derived_entries is where thumbnails live when not beside the images."""
+    listing = Listing()
+    for entry in entries:
+        name = entry.name
+        if entry.is_dir:
+            if not name.startswith("."):
+                listing.dirs[name] = entry
+        elif name == POINTER_FILE:
+            listing.pointer = True
+        elif name.startswith("."):
+            continue
+        elif is_manifest(name):
+            listing.pages.add(name)
+        elif name.endswith(SIDECAR):
+            listing.sidecars[name[:-len(SIDECAR)]] = entry
+        elif name.endswith(THUMB) and derived_entries is None:
+            listing.thumbs[name[:-len(THUMB)]] = entry
+        elif mime_of(name) and name not in ROOT_FILES:
+            listing.images[name] = entry
+    for entry in derived_entries or ():
+        if entry.name.endswith(THUMB) and not entry.is_dir:
+            listing.thumbs[entry.name[:-len(THUMB)]] = entry
+        elif is_manifest(entry.name):
+            listing.pages.add(entry.name)
+    listing.signature = signature(listing)
+    return listing
+
+
+def signature(listing):
+    """Fingerprint everything a manifest is built from: names, sizes and times."""
+    lines = []
+    for group, entries in (("i", listing.images), ("s", listing.sidecars), ("t", listing.thumbs),
+                           ("d", listing.dirs)):
+        for name, entry in entries.items():
+            lines.append(f"{group}/{name}/{entry.size}/{entry.mtime!r}")
+    lines.sort()
+    if listing.pointer:
+        lines.append("pointer")
+    return blake3.blake3("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest(length=16)
+
+
+@dataclass
+class Plan:
+    """What an incremental rebuild must read: everything else comes from the old manifest."""
+
+    probe: list   # image names whose header must be read
+    sidecars: list  # image names whose sidecar must be read
+    dirs: list    # subfolder names whose kind must be found
+
+
+def plan(listing, previous_items, previous_dirs):
+    """Compare a listing with the previous manifest's items and dirs (dicts by name)."""
+    probe, sidecars = [], []
+    for name, entry in listing.images.items():
+        old = previous_items.get(name)
+        if old is None or old.get("size") != entry.size or old.get("mtime") != entry.mtime:
+            probe.append(name)
+        meta = listing.sidecars.get(name)
+        if meta is not None and (old is None or old.get("metaMtime") != meta.mtime):
+            sidecars.append(name)
+    dirs = [name for name, entry in listing.dirs.items()
+            if previous_dirs.get(name, {}).get("mtime") != entry.mtime]
+    return Plan(probe, sidecars, dirs)
+
+
+def item(folder, name, listing, previous, probed, sidecar):
+    """Assemble one manifest item from the old one, a fresh probe and a fresh sidecar."""
+    entry = listing.images[name]
+    base = probed if probed is not None else previous
+    meta = listing.sidecars.get(name)
+    thumb = listing.thumbs.get(name)
+    out = {
+        "path": f"{folder}/{name}" if folder else name,
+        "name": name,
+        "type": base.get("type") or mime_of(name),
+        "w": base.get("w"),
+        "h": base.get("h"),
+        "size": entry.size,
+        "mtime": entry.mtime,
+        "hasThumb": thumb is not None and thumb.mtime >= entry.mtime,
+        "hasMeta": meta is not None,
+        "hash": None,
+        "tags": [],
+        "notes": "",
+        "star": None,
+        "metaMtime": meta.mtime if meta is not None else None,
+    }
+    if base.get("error"):
+        out["error"] = base["error"]
+    if meta is not None:
+        source = sidecar if sidecar is not None else previous
+        out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
+                   hash=source.get("hash"))
+    return out
+
+
+def dir_kind(has_pointer, has_subfolders):
+    if has_pointer:
+        return "leaf-pointer"
+    return "branch" if has_subfolders else "leaf-real"
+
+
+def paginate(folder, items, dirs, signature_, page_size, generated_at):
+    """Split sorted items into manifest pages; every page carries the dirs and the signature."""
+    page_count = max(1, math.ceil(len(items) / page_size))
+    return [{
+        "v": VERSION,
+        "path": folder,
+        "generatedAt": generated_at,
+        "sig": signature_,
+        "page": page,
+        "pageCount": page_count,
+        "total": len(items),
+        "dirs": dirs,
+        "items": items[page * page_size:(page + 1) * page_size],
+    } for page in range(page_count)]
+
+
+def sort_key(name):
+    """Order names the way people read them: case-insensitively, digits by value."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name.casefold())]
+
+
+def usable(page):
+    """Tell whether a stored page is of this format (else it is rebuilt from scratch)."""
+    return (isinstance(page, dict) and page.get("v") == VERSION and isinstance(page.get("items"), list)
+            and isinstance(page.get("dirs"), list) and isinstance(page.get("pageCount"), int))

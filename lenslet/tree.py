@@ -1,0 +1,80 @@
+"""The browse tree: the root storage plus the trees that pointer folders graft into it."""
+
+import os
+import threading
+from typing import NamedTuple
+
+from . import pointers
+from .errors import BadRequest, BrokenPointer, NotFound, PointerLoop
+from .storage import LocalStorage, join, real_folder, version_of
+
+
+class Place(NamedTuple):
+    """Where a browse path lives: a storage, the key inside it, and the browse path of its root."""
+
+    storage: object
+    key: str
+    prefix: str
+    readonly: bool
+
+    def browse_path(self, key):
+        """Turn a key inside this place's storage back into a browse path."""
+        return join(self.prefix, key) if self.prefix else key
+
+
+class Tree:
+    def __init__(self, config, storage):
+        self.root = storage
+        self.allowed = tuple(filter(None, (real_folder(path) for path in config.pointer_roots)))
+        self.mounts = {}
+        self.lock = threading.Lock()
+
+    def locate(self, key):
+        """Follow pointer folders along a browse path to the storage that holds it."""
+        storage, prefix, rest, readonly = self.root, "", key, self.root.readonly
+        chain, seen = [], {self.root.identity}
+        while True:
+            parts = rest.split("/") if rest else []
+            # The root of a pointer's target may itself be a pointer: check it (depth 0) too.
+            for depth in range(0 if chain else 1, len(parts) + 1):
+                folder = "/".join(parts[:depth])
+                pointer = self._pointer_at(storage, folder, join(prefix, folder))
+                if pointer is not None:
+                    break
+            else:
+                return Place(storage, rest, prefix, readonly)
+            here = join(prefix, folder) if prefix else folder
+            chain.append(here or "/")
+            target = self._mount(pointer, here)
+            if target.identity in seen or len(chain) > pointers.MAX_DEPTH:
+                raise PointerLoop("pointer folders lead in a circle or too deep", chain=chain)
+            seen.add(target.identity)
+            storage, prefix, rest = target, here, "/".join(parts[depth:])
+            readonly = readonly or pointer["readonly"]
+
+    def _pointer_at(self, storage, folder, where):
+        try:
+            data = storage.read(join(folder, pointers.POINTER_FILE))
+        except (NotFound, BadRequest):
+            return None
+        try:
+            return pointers.parse(data, where)
+        except BadRequest as ex:
+            raise BrokenPointer(ex.description, path=where) from None
+
+    def _mount(self, pointer, where):
+        if pointer["type"] != "local":
+            raise BrokenPointer("S3 pointer targets are not available yet", path=where)
+        real = real_folder(pointer["path"])
+        if real is None:
+            raise BrokenPointer("pointer target is not a folder", path=where, target=pointer["path"])
+        pointers.check_local_target(real, self.allowed, where)
+        with self.lock:
+            mount = self.mounts.get((real, pointer["readonly"]))
+            if mount is None:
+                # A read-only target gets its state (and derived files) under ours.
+                state = os.path.join(self.root.state_root, "mounts", version_of(real.encode())) \
+                    if pointer["readonly"] else None
+                mount = LocalStorage(real, state_dir=state, readonly=pointer["readonly"])
+                self.mounts[(real, pointer["readonly"])] = mount
+        return mount
