@@ -63,8 +63,9 @@ class Config:
     thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, 2048))
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
     page_size: int = setting(1000, "items per folder manifest page", _whole(10, 5000))
-    recheck: float = setting(2.0, "seconds a web process trusts a folder manifest before re-checking file sizes "
-                             "and times (added and removed files are seen at once)", _seconds(0, 3600))
+    recheck: float = setting(10.0, "seconds a web process trusts a folder manifest before comparing every "
+                             "file's size and time again (added and removed files are seen at once)",
+                             _seconds(0, 86400))
     pointer_roots: tuple = setting((), "folders that local pointer targets must lie inside, separated by ':'; "
                                    "empty allows none", _folders)
     cache_dir: str = setting("", "where state, manifests and thumbnails go when LENSLET_READONLY is set; "

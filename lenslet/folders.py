@@ -3,6 +3,7 @@
 import datetime
 import threading
 import time
+from collections import OrderedDict
 from typing import NamedTuple
 
 import orjson
@@ -16,14 +17,23 @@ from .storage import join
 class Memo(NamedTuple):
     """What one web process knows of a folder's manifest."""
 
-    folder_mtime: float  # the folder's mtime when its listing last matched the manifest
+    folder_mtime: float  # the folder's mtime at the last full check
     page_count: int
-    checked_at: float
+    checked_at: float    # when sizes and times of every file were last compared
     pages: list          # encoded pages when they could not be stored, else None
 
 
 class Folders:
-    """Answer GET /folders: one stat on the hot path, a listing at most every `recheck` seconds."""
+    """Answer GET /folders from stored manifests, rebuilding them when the folder changed.
+
+    A web process remembers each folder's mtime from its last full check. While the
+    mtime is the same the stored manifest is served (one stat); when it moved (a file
+    was added, removed or renamed), and every `recheck` seconds regardless (a file
+    rewritten in place leaves the folder's mtime alone), the folder is listed, its
+    sizes and times compared with the manifest's signature, and what changed rebuilt.
+    """
+
+    CACHED_PAGES = 64  # encoded pages kept per process (about 220 KB per 1,000 items)
 
     def __init__(self, tree, config, clock=time.time):
         self.tree = tree
@@ -31,40 +41,61 @@ class Folders:
         self.recheck = config.recheck
         self.clock = clock
         self.memo = {}
+        self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
         self.lock = threading.Lock()
 
     def page(self, path, page):
         """Return the encoded manifest page of a browse path."""
         place = self.tree.locate(path)
-        storage, key = place.storage, place.key
+        data = self._page(place.storage, place.key, path, page)
+        return rebase(data, place.prefix) if place.prefix else data
+
+    def _page(self, storage, key, path, page, retry=True):
         folder = storage.stat(key)
         if not folder.is_dir:
             raise BadRequest("is a file, not a folder", path=path)
         memo = self.memo.get((storage.identity, key))
-        # Adding, removing or renaming a file changes the folder's mtime at once; a file
-        # rewritten in place does not, so the full check still runs every `recheck` s.
         if memo is None or memo.folder_mtime != folder.mtime or self.clock() - memo.checked_at > self.recheck:
             memo = self.refresh(storage, key, folder.mtime)
         if page >= memo.page_count:
             raise NotFound("no such page", path=path, page=page, pageCount=memo.page_count)
         if memo.pages is not None:
-            data = memo.pages[page]
-        else:
-            try:
-                data = storage.read_derived(join(key, manifests.page_name(page, memo.page_count)))
-            except NotFound:  # another process re-paged the folder meanwhile
-                memo = self.refresh(storage, key, None)
-                return self.page(path, page)
-        return rebase(data, place.prefix) if place.prefix else data
+            return memo.pages[page]
+        try:
+            return self._read_page(storage, join(key, manifests.page_name(page, memo.page_count)))
+        except NotFound:
+            if not retry:
+                raise
+            # Another process re-paged the folder since we looked: look again.
+            self.memo.pop((storage.identity, key), None)
+            return self._page(storage, key, path, page, retry=False)
+
+    def _read_page(self, storage, name):
+        # Pages are rewritten by other processes too (an edited item updates its entry),
+        # so cached bytes count only while the file's size and times are the same.
+        stat = storage.stat_derived(name)
+        cache_key = (storage.identity, name)
+        cached = self.cache.get(cache_key)
+        if cached is not None and cached[0] == stat:
+            return cached[1]
+        data = storage.read_derived(name)
+        with self.lock:
+            self.cache[cache_key] = (stat, data)
+            self.cache.move_to_end(cache_key)
+            while len(self.cache) > self.CACHED_PAGES:
+                self.cache.popitem(last=False)
+        return data
 
     def refresh(self, storage, key, folder_mtime):
         """Compare the folder with its manifest; rebuild the manifest if they differ."""
         listing = list_folder(storage, key)
-        stored = read_pages(storage, key, listing)
+        first = read_first_page(storage, key, listing)
         pages = None
-        if stored and stored[0]["sig"] == listing.signature:
-            page_count = stored[0]["pageCount"]
+        if first is not None and first["sig"] == listing.signature and \
+                first["pageCount"] == manifests.page_count(len(listing.images), self.page_size):
+            page_count = first["pageCount"]
         else:
+            stored = read_pages(storage, key, first)
             pages = build(storage, key, listing, stored, self.page_size, self.clock)
             page_count = len(pages)
             if store(storage, key, listing, pages):
@@ -81,22 +112,31 @@ def list_folder(storage, key):
     return manifests.classify(entries, derived)
 
 
-def read_pages(storage, key, listing):
-    """Return the stored pages of a folder, or [] when missing, partial or of another format."""
-    first = manifests.INDEX if manifests.INDEX in listing.pages else "_index_0.json"
-    if first not in listing.pages:
-        return []
+def read_first_page(storage, key, listing):
+    """Return a folder's stored first page, or None when missing, torn or of another format."""
+    name = manifests.INDEX if manifests.INDEX in listing.pages else "_index_0.json"
+    if name not in listing.pages:
+        return None
     try:
-        pages = [orjson.loads(storage.read_derived(join(key, first)))]
-        if not manifests.usable(pages[0]):
-            return []
-        for number in range(1, pages[0]["pageCount"]):
-            page = orjson.loads(storage.read_derived(join(key, manifests.page_name(number, pages[0]["pageCount"]))))
-            if not manifests.usable(page) or page.get("sig") != pages[0].get("sig"):
+        page = orjson.loads(storage.read_derived(join(key, name)))
+    except (orjson.JSONDecodeError, LensletError):
+        return None  # a torn or foreign manifest is rebuilt, never trusted
+    return page if manifests.usable(page) else None
+
+
+def read_pages(storage, key, first):
+    """Return all stored pages after the first, or [] when any is missing or from another build."""
+    if first is None:
+        return []
+    pages = [first]
+    try:
+        for number in range(1, first["pageCount"]):
+            page = orjson.loads(storage.read_derived(join(key, manifests.page_name(number, first["pageCount"]))))
+            if not manifests.usable(page) or page.get("sig") != first.get("sig"):
                 return []
             pages.append(page)
     except (orjson.JSONDecodeError, LensletError):
-        return []  # a torn or foreign manifest is rebuilt, never trusted
+        return []
     return pages
 
 

@@ -1,6 +1,7 @@
 """Pillow work: bytes or a stream in, plain data out. No storage, no HTTP."""
 
 import datetime
+import re
 import struct
 
 from PIL import Image, UnidentifiedImageError
@@ -25,41 +26,114 @@ def mime_of(name):
     return EXTENSIONS.get(name[dot:].lower()) if dot > 0 else None
 
 
-def probe(stream):
-    """Read display size, type and EXIF summary from the header, without decoding pixels."""
+def probe(stream, details=False):
+    """Read display size and type from the header, without decoding pixels.
+
+    With details, also the EXIF summary GET /item shows (camera, time taken);
+    a folder listing needs only the orientation, read by a few struct unpacks.
+    """
+    header = None if details else jpeg_header(stream)
     try:
-        with Image.open(stream, formats=OPEN_FORMATS) as img:
-            width, height = img.size
-            kind = MIME[img.format]
-            exif = _exif(img)
+        if header is not None:
+            width, height, raw_exif = header
+            kind, orientation, exif = "image/jpeg", exif_orientation(raw_exif), {}
+        else:
+            with Image.open(stream, formats=OPEN_FORMATS) as img:
+                width, height = img.size
+                kind = MIME[img.format]
+                orientation = exif_orientation(img.info.get("exif"))
+                exif = _exif(img) if details else {}
     except UnidentifiedImageError:
+        stream.seek(0)
+        if looks_like_image(stream.read(16)):
+            raise Undecodable("the file starts like an image but cannot be read (truncated or corrupt?)") from None
         raise UnsupportedMedia("not an image lenslet can read (JPEG, PNG, WebP, AVIF, GIF)") from None
     except DECODE_ERRORS as ex:
         raise Undecodable(f"cannot read the image header: {ex}") from None
-    orientation = exif.get("orientation") or 1
     if orientation in QUARTER_TURNS:
         width, height = height, width
-    exif.update(width=width, height=height)
-    return {"w": width, "h": height, "type": kind, "exif": exif}
+    found = {"w": width, "h": height, "type": kind, "orientation": orientation}
+    if details:
+        found["exif"] = dict(exif, width=width, height=height, orientation=orientation)
+    return found
+
+
+def looks_like_image(head):
+    """Tell from the first bytes whether a file claims to be one of the image formats."""
+    return (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a"))
+            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[4:12] in (b"ftypavif", b"ftypavis"))
+
+
+def jpeg_header(stream):
+    """Walk a JPEG's markers to its frame header: (width, height, EXIF bytes or None).
+
+    Pillow's JPEG opener also parses the EXIF block and more, which makes it
+    the bottleneck of a cold folder index; this reads a few hundred bytes and
+    leaves the stream where it began. None means "not a plain JPEG: ask Pillow".
+    """
+    start = stream.tell()
+    try:
+        if stream.read(2) != b"\xff\xd8":
+            return None
+        exif = None
+        for _ in range(64):
+            marker = stream.read(4)
+            if len(marker) < 4 or marker[0] != 0xFF:
+                return None
+            code, length = marker[1], int.from_bytes(marker[2:4], "big")
+            if length < 2:
+                return None
+            if 0xC0 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):
+                frame = stream.read(5)
+                height, width = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")
+                return (width, height, exif) if len(frame) == 5 and width and height else None
+            if code == 0xE1 and exif is None:
+                block = stream.read(length - 2)
+                if block.startswith(b"Exif\x00\x00"):
+                    exif = block
+            else:
+                stream.seek(length - 2, 1)
+        return None
+    finally:
+        stream.seek(start)
+
+
+def exif_orientation(raw):
+    """Read the orientation tag (IFD0) from raw EXIF bytes; 1 when absent or unreadable."""
+    if not raw:
+        return 1
+    if raw.startswith(b"Exif\x00\x00"):
+        raw = raw[6:]
+    order = {b"II": "<", b"MM": ">"}.get(raw[:2])
+    try:
+        (first,) = struct.unpack_from(order + "I", raw, 4)
+        (count,) = struct.unpack_from(order + "H", raw, first)
+        for at in range(first + 2, first + 2 + 12 * min(count, 512), 12):
+            tag, kind = struct.unpack_from(order + "HH", raw, at)
+            if tag == ORIENTATION:
+                value = struct.unpack_from(order + ("H" if kind == 3 else "I"), raw, at + 8)[0]
+                return value if 1 <= value <= 8 else 1
+    except (struct.error, TypeError):
+        pass
+    return 1
 
 
 def _exif(img):
     # getexif() on a PNG may decode the whole image to find a late eXIf chunk;
-    # only formats that keep EXIF in the header are asked.
+    # only what the header already holds is read.
     if img.format == "PNG" and "exif" not in img.info:
-        return {"orientation": 1}
+        return {}
     try:
         tags = img.getexif()
         extra = tags.get_ifd(EXIF_IFD)
     except DECODE_ERRORS:
-        return {"orientation": 1}
-    orientation = tags.get(ORIENTATION, 1)
-    summary = {"orientation": orientation if orientation in range(1, 9) else 1}
+        return {}
+    summary = {}
     for key, tag in (("make", MAKE), ("model", MODEL)):
         value = _text(tags.get(tag))
         if value:
             summary[key] = value
-    taken = _exif_time(extra.get(DATE_TIME_ORIGINAL))
+    taken = exif_time(extra.get(DATE_TIME_ORIGINAL))
     if taken:
         summary["createdAt"] = taken
     return summary
@@ -71,10 +145,16 @@ def _text(value):
     return value.strip("\x00 ") if isinstance(value, str) else None
 
 
-def _exif_time(value):
+_EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
+
+
+def exif_time(value):
     """Turn EXIF's '2024:05:01 12:30:00' into ISO-8601, or None when it is not a time."""
-    value = _text(value)
+    match = _EXIF_TIME.match(_text(value) or "")
+    if not match:
+        return None
+    year, month, day, hour, minute, second = map(int, match.groups())
     try:
-        return datetime.datetime.strptime(value, "%Y:%m:%d %H:%M:%S").isoformat() if value else None
+        return datetime.datetime(year, month, day, hour, minute, second).isoformat()
     except ValueError:
         return None

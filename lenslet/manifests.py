@@ -3,9 +3,8 @@ re-read, and assemble pages. Pure data: the caller does the reading and writing.
 
 import math
 import re
+import zlib
 from dataclasses import dataclass, field
-
-import blake3
 
 from .images import mime_of
 from .pointers import POINTER_FILE
@@ -52,26 +51,27 @@ class Listing:
 def classify(entries, derived_entries=None):
     """Sort a folder listing; derived_entries is where thumbnails live when not beside the images."""
     listing = Listing()
+    images, sidecars, thumbs = listing.images, listing.sidecars, listing.thumbs
     for entry in entries:
         name = entry.name
         if entry.is_dir:
-            if not name.startswith("."):
+            if name[0] != ".":
                 listing.dirs[name] = entry
-        elif name == POINTER_FILE:
-            listing.pointer = True
-        elif name.startswith("."):
-            continue
-        elif is_manifest(name):
-            listing.pages.add(name)
+        elif name[0] == ".":
+            listing.pointer = listing.pointer or name == POINTER_FILE
         elif name.endswith(SIDECAR):
-            listing.sidecars[name[:-len(SIDECAR)]] = entry
-        elif name.endswith(THUMB) and derived_entries is None:
-            listing.thumbs[name[:-len(THUMB)]] = entry
-        elif mime_of(name) and name not in ROOT_FILES:
-            listing.images[name] = entry
+            if is_manifest(name):
+                listing.pages.add(name)
+            elif name not in ROOT_FILES:
+                sidecars[name[:-5]] = entry
+        elif name.endswith(THUMB):
+            if derived_entries is None:
+                thumbs[name[:-10]] = entry
+        elif mime_of(name):
+            images[name] = entry
     for entry in derived_entries or ():
         if entry.name.endswith(THUMB) and not entry.is_dir:
-            listing.thumbs[entry.name[:-len(THUMB)]] = entry
+            thumbs[entry.name[:-len(THUMB)]] = entry
         elif is_manifest(entry.name):
             listing.pages.add(entry.name)
     listing.signature = signature(listing)
@@ -79,16 +79,24 @@ def classify(entries, derived_entries=None):
 
 
 def signature(listing):
-    """Fingerprint everything a manifest is built from: names, sizes and times."""
-    lines = []
-    for group, entries in (("i", listing.images), ("s", listing.sidecars), ("t", listing.thumbs),
-                           ("d", listing.dirs)):
+    """Fingerprint everything a manifest is built from: names, sizes and times.
+
+    A sum and an xor of per-entry CRCs (seeded with the entry's size and time):
+    independent of listing order, so no sort, and any one changed entry changes
+    it. It detects change; it is no defence against crafted collisions, which
+    would need write access to the tree anyway.
+    """
+    total = mixed = count = 0
+    crc32 = zlib.crc32
+    for group, entries in ((b"i", listing.images), (b"s", listing.sidecars), (b"t", listing.thumbs),
+                           (b"d", listing.dirs)):
         for name, entry in entries.items():
-            lines.append(f"{group}/{name}/{entry.size}/{entry.mtime!r}")
-    lines.sort()
-    if listing.pointer:
-        lines.append("pointer")
-    return blake3.blake3("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest(length=16)
+            seed = (entry.size * 1_000_003 + int(entry.mtime * 1_000_000)) & 0xFFFFFFFF
+            crc = crc32(group + name.encode("utf-8", "surrogatepass"), seed)
+            total += crc
+            mixed ^= crc * 2654435761 & 0xFFFFFFFFFFFF
+            count += 1
+    return f"{count:x}-{total & 0xFFFFFFFFFFFF:012x}-{mixed:012x}{'-p' if listing.pointer else ''}"
 
 
 @dataclass
@@ -118,9 +126,13 @@ def plan(listing, previous_items, previous_dirs):
 def item(folder, name, listing, previous, probed, sidecar):
     """Assemble one manifest item from the old one, a fresh probe and a fresh sidecar."""
     entry = listing.images[name]
-    base = probed if probed is not None else previous
     meta = listing.sidecars.get(name)
     thumb = listing.thumbs.get(name)
+    has_thumb = thumb is not None and thumb.mtime >= entry.mtime
+    if probed is None and sidecar is None and previous and previous.get("hasThumb") == has_thumb \
+            and previous.get("metaMtime") == (meta.mtime if meta is not None else None):
+        return previous  # nothing about it changed: most items of a rebuild
+    base = probed if probed is not None else previous
     out = {
         "path": f"{folder}/{name}" if folder else name,
         "name": name,
@@ -129,7 +141,7 @@ def item(folder, name, listing, previous, probed, sidecar):
         "h": base.get("h"),
         "size": entry.size,
         "mtime": entry.mtime,
-        "hasThumb": thumb is not None and thumb.mtime >= entry.mtime,
+        "hasThumb": has_thumb,
         "hasMeta": meta is not None,
         "hash": None,
         "tags": [],
@@ -152,25 +164,36 @@ def dir_kind(has_pointer, has_subfolders):
     return "branch" if has_subfolders else "leaf-real"
 
 
+def page_count(items, page_size):
+    return max(1, math.ceil(items / page_size))
+
+
 def paginate(folder, items, dirs, signature_, page_size, generated_at):
     """Split sorted items into manifest pages; every page carries the dirs and the signature."""
-    page_count = max(1, math.ceil(len(items) / page_size))
+    pages = page_count(len(items), page_size)
     return [{
         "v": VERSION,
         "path": folder,
         "generatedAt": generated_at,
         "sig": signature_,
         "page": page,
-        "pageCount": page_count,
+        "pageCount": pages,
         "total": len(items),
         "dirs": dirs,
         "items": items[page * page_size:(page + 1) * page_size],
-    } for page in range(page_count)]
+    } for page in range(pages)]
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 def sort_key(name):
     """Order names the way people read them: case-insensitively, digits by value."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name.casefold())]
+    # re.split with a group alternates text and digits, so every position holds
+    # one type and tuples compare without mixing str and int.
+    parts = _DIGITS.split(name.casefold())
+    parts[1::2] = map(int, parts[1::2])
+    return parts
 
 
 def usable(page):

@@ -16,6 +16,7 @@ import fcntl
 import os
 import re
 import secrets
+import stat as stat_module
 from collections import namedtuple
 
 import blake3
@@ -27,7 +28,7 @@ MAX_PATH = 4096
 LOCK_STRIPES = 64
 
 Entry = namedtuple("Entry", "name is_dir size mtime")
-Stat = namedtuple("Stat", "size mtime is_dir")
+Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime, when the file last got a name or new bytes
 
 _DRIVE = re.compile(r"^[A-Za-z]:$")
 
@@ -113,7 +114,24 @@ class LocalStorage:
             base, rest = self.state_root, key[len(STATE) + 1:]
         else:
             base, rest = self.root, key
-        real = os.path.realpath(os.path.join(base, rest)) if rest else base
+        if not rest:
+            return base
+        # Walk the key with lstat: without a symlink on the way the joined path is
+        # already real (keys hold no "..") and costs one lstat a level, where
+        # realpath() costs one a level from "/". A symlink takes the careful road.
+        path = base
+        for part in rest.split("/"):
+            path = f"{path}/{part}"
+            try:
+                mode = os.lstat(path).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                return f"{base}/{rest}"  # nothing exists beyond here, so no link either
+            if stat_module.S_ISLNK(mode):
+                return self._resolve(base, rest, key)
+        return path
+
+    def _resolve(self, base, rest, key):
+        real = os.path.realpath(os.path.join(base, rest))
         if real != base and os.path.commonpath((base, real)) != base:
             raise BadPath("path leads outside the gallery root", path=key)
         return real
@@ -125,19 +143,27 @@ class LocalStorage:
     # -- reading -----------------------------------------------------------
 
     def list_folder(self, key):
-        """List a folder in one pass: Entry(name, is_dir, size, mtime) for each child."""
+        """List a folder in one pass: Entry(name, is_dir, size, mtime) for each child.
+
+        Hidden entries (names starting with a dot) are listed by name and kind only,
+        without the stat their size and time would cost.
+        """
         entries = []
+        append = entries.append
         with _mapped(key):
             with os.scandir(self._fs(key)) as scan:
                 for item in scan:
+                    name = item.name
                     try:
+                        if name[0] == ".":
+                            append(Entry(name, item.is_dir(), 0, 0.0))
+                            continue
                         if item.is_symlink() and not self.inside(os.path.realpath(item.path)):
                             continue  # a link out of the tree is not part of it
                         st = item.stat()
                     except OSError:
                         continue  # vanished or dangling between readdir and stat
-                    is_dir = (st.st_mode & 0o170000) == 0o040000
-                    entries.append(Entry(item.name, is_dir, st.st_size, st.st_mtime))
+                    append(Entry(name, stat_module.S_ISDIR(st.st_mode), st.st_size, st.st_mtime))
         return entries
 
     def has_subfolders(self, key):
@@ -151,10 +177,10 @@ class LocalStorage:
                 return any(item.is_dir() for item in scan)
 
     def stat(self, key):
-        """Return Stat(size, mtime, is_dir) of a file or folder."""
+        """Return Stat(size, mtime, is_dir, changed) of a file or folder."""
         with _mapped(key):
             st = os.stat(self._fs(key))
-        return Stat(st.st_size, st.st_mtime, (st.st_mode & 0o170000) == 0o040000)
+        return Stat(st.st_size, st.st_mtime, stat_module.S_ISDIR(st.st_mode), st.st_ctime)
 
     def exists(self, key):
         try:
@@ -248,6 +274,9 @@ class LocalStorage:
         """Map a derived file (manifest, thumbnail) to where it lives: beside the image,
         or under the state folder when the tree is read-only."""
         return f"{STATE}/derived/{key}" if self.readonly else key
+
+    def stat_derived(self, key):
+        return self.stat(self.derived_key(key))
 
     def read_derived(self, key):
         return self.read(self.derived_key(key))

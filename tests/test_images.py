@@ -1,0 +1,74 @@
+import io
+
+import pytest
+from PIL import Image
+
+from lenslet import images
+from lenslet.errors import Undecodable, UnsupportedMedia
+
+
+def jpeg(size=(40, 30), orientation=None, **save):
+    out = io.BytesIO()
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    Image.new("RGB", size, (10, 20, 30)).save(out, "JPEG", exif=exif.tobytes(), **save)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("data", [
+    jpeg(),
+    jpeg(orientation=6),
+    jpeg((300, 17), progressive=True),
+    jpeg((17, 300), orientation=8, quality=20, subsampling=0),
+])
+def test_fast_jpeg_header_agrees_with_pillow(data):
+    width, height, exif = images.jpeg_header(io.BytesIO(data))
+    with Image.open(io.BytesIO(data)) as img:
+        assert (width, height) == img.size
+        assert images.exif_orientation(exif) == img.getexif().get(0x0112, 1)
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff\xd8", b"\xff\xd8\xff\xe0\x00", b"GIF89a", b"\xff\xd8\xff\xc0\x00\x11\x08\x00\x00"])
+def test_fast_jpeg_header_gives_up_on_anything_odd(data):
+    stream = io.BytesIO(data)
+    assert images.jpeg_header(stream) is None and stream.tell() == 0
+
+
+@pytest.mark.parametrize("raw, orientation", [
+    (None, 1), (b"", 1), (b"Exif\x00\x00", 1), (b"Exif\x00\x00II*\x00\xff\xff\xff\xff", 1),
+    (b"MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00", 6),
+    (b"II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x09\x00\x00\x00", 1),  # 9 is no orientation
+])
+def test_exif_orientation_table(raw, orientation):
+    assert images.exif_orientation(raw) == orientation
+
+
+@pytest.mark.parametrize("value, iso", [
+    ("2024:05:01 12:30:00", "2024-05-01T12:30:00"),
+    (b"2024:05:01 12:30:00\x00", "2024-05-01T12:30:00"),
+    ("0000:00:00 00:00:00", None),
+    ("yesterday", None),
+    (None, None),
+])
+def test_exif_time_table(value, iso):
+    assert images.exif_time(value) == iso
+
+
+def test_probe_details():
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F], exif[0x0110] = 6, "Canon", "EOS"
+    exif.get_ifd(0x8769)[0x9003] = "2023:01:02 03:04:05"
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(out, "JPEG", exif=exif.tobytes())
+    found = images.probe(io.BytesIO(out.getvalue()), details=True)
+    assert (found["w"], found["h"], found["type"]) == (30, 40, "image/jpeg")
+    assert found["exif"] == {"make": "Canon", "model": "EOS", "createdAt": "2023-01-02T03:04:05",
+                             "width": 30, "height": 40, "orientation": 6}
+
+
+def test_probe_errors():
+    with pytest.raises(UnsupportedMedia):
+        images.probe(io.BytesIO(b"just text"))
+    with pytest.raises(Undecodable):
+        images.probe(io.BytesIO(jpeg()[:20]))
