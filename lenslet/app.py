@@ -10,8 +10,10 @@ import orjson
 from .config import Config
 from .errors import Forbidden, LensletError, Unauthorized
 from .folders import Folders
+from .items import Items
 from .resources.folders import FoldersResource
 from .resources.health import HealthResource
+from .resources.item import ItemResource
 from .storage import open_storage
 from .tree import Tree
 
@@ -38,6 +40,7 @@ def create_app(config=None, storage=None):
     routes = {
         "/health": HealthResource(config, storage),
         "/folders": FoldersResource(Folders(tree, config)),
+        "/item": ItemResource(Items(tree)),
     }
     for prefix in PREFIXES:
         for route, resource in routes.items():

@@ -1,6 +1,10 @@
 """Sidecars (foo.jpg.json): parse, normalize and merge. Pure data, no I/O."""
 
+import datetime
+
 import orjson
+
+from .errors import BadRequest
 
 VERSION = 1
 # Keys written by the first lenscat backend, read forever and rewritten in camelCase.
@@ -41,3 +45,144 @@ def parse(data):
     except orjson.JSONDecodeError:
         return None
     return normalize(raw) if isinstance(raw, dict) else None
+
+
+MAX_TAGS = 500
+MAX_TAG_LENGTH = 100
+MAX_NOTES = 20_000
+MAX_WHO = 200
+SERVER_KEYS = ("exif", "hash")  # lenslet computes these; a client's copy is ignored
+# What GET /item adds from the image itself: a client sending the GET back must not store it.
+IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error")
+PATCH_OPS = {"addTags", "removeTags", "notes", "star"}
+
+
+def check_tags(tags, field="tags"):
+    """Validate a tag list: non-empty strings within limits; returns them stripped, deduplicated."""
+    if not isinstance(tags, list):
+        raise BadRequest(f"{field} must be a list of strings", field=field)
+    if len(tags) > MAX_TAGS:
+        raise BadRequest(f"{field} holds more than {MAX_TAGS} tags", field=field)
+    clean = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip():
+            raise BadRequest(f"{field} must hold non-empty strings", field=field)
+        tag = tag.strip()
+        if len(tag) > MAX_TAG_LENGTH:
+            raise BadRequest(f"a tag is longer than {MAX_TAG_LENGTH} characters", field=field)
+        if tag not in clean:
+            clean.append(tag)
+    return clean
+
+
+def check_notes(notes):
+    if not isinstance(notes, str):
+        raise BadRequest("notes must be a string", field="notes")
+    if len(notes) > MAX_NOTES:
+        raise BadRequest(f"notes are longer than {MAX_NOTES} characters", field="notes")
+    return notes
+
+
+def check_star(star):
+    if star is not None and (type(star) is not int or not 0 <= star <= 5):
+        raise BadRequest("star must be null or a whole number from 0 to 5", field="star")
+    return star
+
+
+def check_put(body):
+    """Validate a PUT body (a whole sidecar, either spelling of its keys); return it normalized."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object (a sidecar)")
+    sidecar = {LEGACY_KEYS.get(key, key): value for key, value in body.items()}
+    sidecar["tags"] = check_tags(sidecar.get("tags", []))
+    sidecar["notes"] = check_notes(sidecar.get("notes", ""))
+    sidecar["star"] = check_star(sidecar.get("star"))
+    based_on = sidecar.get("updatedAt")
+    if based_on is not None and parse_time(based_on) is None:
+        raise BadRequest("updatedAt must be an ISO-8601 time", field="updatedAt")
+    who = sidecar.get("updatedBy")
+    if who is not None and (not isinstance(who, str) or len(who) > MAX_WHO):
+        raise BadRequest(f"updatedBy must be a string of at most {MAX_WHO} characters", field="updatedBy")
+    return sidecar
+
+
+def check_patch(body):
+    """Validate a PATCH body of field operations; return it normalized."""
+    if not isinstance(body, dict) or not body:
+        raise BadRequest("the body must be a JSON object of operations: addTags, removeTags, notes, star")
+    unknown = sorted(set(body) - PATCH_OPS)
+    if unknown:
+        raise BadRequest(f"unknown operations {unknown}; expected addTags, removeTags, notes, star")
+    ops = {}
+    for field in ("addTags", "removeTags"):
+        if field in body:
+            ops[field] = check_tags(body[field], field)
+    if "notes" in body:
+        ops["notes"] = check_notes(body["notes"])
+    if "star" in body:
+        ops["star"] = check_star(body["star"])
+    return ops
+
+
+def merge_put(stored, incoming, now, who):
+    """Apply a PUT to the stored sidecar (None if none); last writer wins by timestamp.
+
+    A client whose updatedAt is older than the stored one did not see the latest
+    edit: its tags are added to the stored ones and the newer notes and star stay.
+    """
+    result = dict(stored) if stored is not None else defaults()
+    stored_time = parse_time(result.get("updatedAt"))
+    client_time = parse_time(incoming.get("updatedAt"))
+    stale = stored is not None and stored_time is not None and (client_time is None or client_time < stored_time)
+    for key, value in incoming.items():
+        if key not in SERVER_KEYS and key not in IMAGE_KEYS and \
+                key not in ("tags", "notes", "star", "updatedAt", "updatedBy", "v"):
+            result[key] = value  # keys lenslet does not know are kept, the client's copy winning
+    if stale:
+        result["tags"] = result["tags"] + [tag for tag in incoming["tags"] if tag not in result["tags"]]
+    else:
+        result.update(tags=incoming["tags"], notes=incoming["notes"], star=incoming["star"])
+    return stamp(result, now, who)
+
+
+def apply_patch(stored, ops, now, who):
+    """Apply PATCH operations to the stored sidecar (None if none)."""
+    result = dict(stored) if stored is not None else defaults()
+    removed = set(ops.get("removeTags", ()))
+    tags = [tag for tag in result["tags"] if tag not in removed]
+    tags += [tag for tag in ops.get("addTags", ()) if tag not in tags and tag not in removed]
+    result["tags"] = tags
+    for field in ("notes", "star"):
+        if field in ops:
+            result[field] = ops[field]
+    return stamp(result, now, who)
+
+
+def stamp(sidecar, now, who):
+    sidecar["v"] = VERSION
+    sidecar["updatedAt"] = format_time(now)
+    sidecar["updatedBy"] = who
+    return sidecar
+
+
+def with_aliases(sidecar):
+    """Add the snake_case aliases that clients of the first lenscat backend read."""
+    return dict(sidecar, updated_at=sidecar.get("updatedAt"), updated_by=sidecar.get("updatedBy"))
+
+
+def format_time(seconds):
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="milliseconds") \
+        .replace("+00:00", "Z")
+
+
+def parse_time(value):
+    """Parse an ISO-8601 time to seconds since the epoch (naive means UTC); None if it is not one."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.timestamp()

@@ -24,6 +24,7 @@ import blake3
 from .errors import AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden, NotFound, PreconditionFailed
 
 STATE = ".lenslet"
+TEMP_SUFFIX = ".lenslet-tmp"
 MAX_PATH = 4096
 LOCK_STRIPES = 64
 
@@ -156,6 +157,8 @@ class LocalStorage:
                     name = item.name
                     try:
                         if name[0] == ".":
+                            if name.endswith(TEMP_SUFFIX) and _sweep_temp(item.path, name):
+                                continue
                             append(Entry(name, item.is_dir(), 0, 0.0))
                             continue
                         if item.is_symlink() and not self.inside(os.path.realpath(item.path)):
@@ -256,15 +259,18 @@ class LocalStorage:
     def update(self, key, change):
         """Read, change and write back a file so that no concurrent update is lost.
 
-        change(old_bytes_or_None) returns the new bytes. Returns (new_bytes, version).
+        change(old_bytes_or_None, old_version) returns the new bytes, or None to leave
+        the file as it is. Returns (bytes, version) of what is stored afterwards.
         Local disk holds a cross-process lock for the whole read-change-write, so
         writers queue up instead of retrying; a backend without locks retries
         replace_if on the new bytes instead.
         """
         self._refuse_if_readonly(key)
         with self._locked(key):
-            old, _ = self.read_versioned(key)
-            new = change(old)
+            old, version = self.read_versioned(key)
+            new = change(old, version)
+            if new is None:
+                return old, version
             self.write(key, new)
         return new, version_of(new)
 
@@ -324,7 +330,7 @@ class LocalStorage:
                 if exclusive:
                     _link_unnamed(fd, real)
                     return
-                tmp = os.path.join(folder, f".{secrets.token_hex(8)}.lenslet-tmp")
+                tmp = _temp_name(folder)
                 _link_unnamed(fd, tmp)
             if exclusive:
                 os.link(tmp, real)
@@ -346,7 +352,7 @@ class LocalStorage:
                 if ex.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
                     raise
                 self._tmpfile = False
-        tmp = os.path.join(folder, f".{secrets.token_hex(8)}.lenslet-tmp")
+        tmp = _temp_name(folder)
         return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), tmp
 
     def _locked(self, key):
@@ -408,6 +414,25 @@ def _link_unnamed(fd, target):
         os.link(str(fd), target, src_dir_fd=proc, follow_symlinks=True)
     finally:
         os.close(proc)
+
+
+def _temp_name(folder):
+    # The writer's pid is in the name, so a temp file left by a killed writer can
+    # be told from one being written right now (see _sweep_temp).
+    return os.path.join(folder, f".{os.getpid()}-{secrets.token_hex(6)}{TEMP_SUFFIX}")
+
+
+def _sweep_temp(path, name):
+    """Remove a temp file whose writer is dead (killed between naming and renaming it)."""
+    try:
+        pid = int(name[1:].partition("-")[0])
+        os.kill(pid, 0)
+        return False  # its writer is alive: leave it be
+    except ProcessLookupError:
+        _unlink_quietly(path)
+        return True
+    except (ValueError, PermissionError):
+        return False
 
 
 def _unlink_quietly(path):

@@ -136,7 +136,7 @@ def test_update_loses_no_concurrent_change(storage):
 
     def bump():
         for _ in range(50):
-            storage.update("count", lambda old: str(int(old) + 1).encode())
+            storage.update("count", lambda old, version: str(int(old) + 1).encode())
 
     threads = [threading.Thread(target=bump) for _ in range(8)]
     for thread in threads:
@@ -193,3 +193,14 @@ def test_readonly_refuses_writes(tree):
     with pytest.raises(Exception, match="read-only"):
         storage.write("a.json", b"x")
     assert os.listdir(tree) == []
+
+
+def test_listing_clears_temp_files_of_dead_writers_only(storage, tree):
+    import subprocess
+    import sys
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (tree / f".{gone.pid}-abc.lenslet-tmp").write_bytes(b"half")
+    (tree / f".{os.getpid()}-def.lenslet-tmp").write_bytes(b"being written")
+    storage.list_folder("")
+    assert os.listdir(tree) == [f".{os.getpid()}-def.lenslet-tmp"]

@@ -1,1 +1,22 @@
 """One Falcon resource class per endpoint; each is thin: parse, call, respond."""
+
+import orjson
+
+from ..errors import BadRequest, TooLarge
+
+MAX_BODY = 256 * 1024
+
+
+def read_json(req, limit=MAX_BODY):
+    """Read a request's JSON body, refusing one over limit bytes before reading it all."""
+    if req.content_length is not None and req.content_length > limit:
+        raise TooLarge(f"the body is larger than {limit} bytes", limit=limit)
+    data = req.bounded_stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"the body is larger than {limit} bytes", limit=limit)
+    if not data.strip():
+        raise BadRequest("the body is empty; expected JSON")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as ex:
+        raise BadRequest(f"the body is not valid JSON: {ex}") from None

@@ -1,0 +1,35 @@
+import falcon
+
+from ..storage import clean_path
+from . import read_json
+
+DEFAULT_WHO = "api"
+
+
+class ItemResource:
+    """GET, PUT, PATCH and DELETE /item?path=: an image's sidecar metadata."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def on_get(self, req, resp):
+        resp.media, version = self.items.get(clean_path(req.get_param("path")))
+        resp.etag = f'"{version}"'
+
+    def on_put(self, req, resp):
+        path, body = clean_path(req.get_param("path")), read_json(req)
+        resp.media, version = self.items.put(path, body, who(req), req.get_header("If-Match"))
+        resp.etag = f'"{version}"'
+
+    def on_patch(self, req, resp):
+        path, body = clean_path(req.get_param("path")), read_json(req)
+        resp.media, version = self.items.patch(path, body, who(req), req.get_header("If-Match"))
+        resp.etag = f'"{version}"'
+
+    def on_delete(self, req, resp):
+        self.items.delete(clean_path(req.get_param("path")), req.get_header("If-Match"))
+        resp.status = falcon.HTTP_204
+
+
+def who(req):
+    return (req.get_header("X-Updated-By") or DEFAULT_WHO)[:200]
