@@ -13,8 +13,11 @@ from .folders import Folders
 from .items import Items
 from .resources.folders import FoldersResource
 from .resources.health import HealthResource
+from .resources.file import FileResource
 from .resources.item import ItemResource
+from .resources.thumb import ThumbResource
 from .storage import open_storage
+from .thumbs import Thumbs
 from .tree import Tree
 
 log = logging.getLogger("lenslet")
@@ -41,6 +44,8 @@ def create_app(config=None, storage=None):
         "/health": HealthResource(config, storage),
         "/folders": FoldersResource(Folders(tree, config)),
         "/item": ItemResource(Items(tree)),
+        "/thumb": ThumbResource(Thumbs(tree, config)),
+        "/file": FileResource(tree, config.accel_redirect),
     }
     for prefix in PREFIXES:
         for route, resource in routes.items():

@@ -62,6 +62,14 @@ class Config:
     token: str = setting("", "bearer token required for writes; empty means no token", _text)
     thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, 2048))
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
+    thumb_inline: int = setting(2, "thumbnails one web process makes at once while a client waits; "
+                                "0 leaves them all to the worker", _whole(0, 64))
+    thumb_wait: float = setting(1.0, "seconds a thumbnail request waits for a free slot or the worker "
+                                "before answering 202", _seconds(0, 60))
+    max_pixels: int = setting(100_000_000, "largest image (width x height) lenslet decodes; larger ones "
+                              "answer 422", _whole(1, 2_000_000_000))
+    accel_redirect: str = setting("", "nginx internal location serving the root (for example /_originals/); "
+                                  "when set, GET /file answers X-Accel-Redirect instead of the bytes")
     page_size: int = setting(1000, "items per folder manifest page", _whole(10, 5000))
     recheck: float = setting(10.0, "seconds a web process trusts a folder manifest before comparing every "
                              "file's size and time again (added and removed files are seen at once)",

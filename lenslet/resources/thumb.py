@@ -1,0 +1,31 @@
+import falcon
+
+from ..storage import clean_path
+from ..web import etag_of, http_date, not_modified
+
+CACHE = "public, max-age=3600"
+
+
+class ThumbResource:
+    """GET /thumb?path=: the image's WebP thumbnail, made on demand."""
+
+    def __init__(self, thumbs):
+        self.thumbs = thumbs
+
+    def on_get(self, req, resp):
+        path = clean_path(req.get_param("path"))
+        place, key, image = self.thumbs.locate(path)
+        thumb = self.thumbs.fresh(place.storage, key, image)
+        if thumb is None:
+            self.thumbs.make_or_wait(path, place.storage, key, image)
+            thumb = place.storage.stat_derived(key + ".thumbnail")
+        resp.etag, resp.cache_control = etag_of(thumb), [CACHE]
+        resp.set_header("Last-Modified", http_date(thumb.mtime))
+        if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"),
+                        resp.etag, thumb.mtime):
+            resp.status = falcon.HTTP_304
+            return
+        resp.content_type = "image/webp"
+        resp.data = self.thumbs.read(place.storage, key)
+
+    on_head = on_get

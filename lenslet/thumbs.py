@@ -1,0 +1,147 @@
+"""Thumbnails: served when fresh, made inline within a budget, else queued for the worker."""
+
+import io
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as WaitedTooLong
+
+import blake3
+import orjson
+
+from . import images, jobs, manifests, sidecars
+from .errors import BadRequest, Forbidden, LensletError, NotFound, Unavailable, UnsupportedMedia
+from .items import update_manifest_entry
+from .storage import parent
+
+log = logging.getLogger("lenslet")
+THUMB = manifests.THUMB
+
+
+class Pending(Unavailable):
+    """The thumbnail is queued; the answer is 202 with where to ask again."""
+
+    status = 202
+    title = "Thumbnail on its way"
+
+
+class Thumbs:
+    def __init__(self, tree, config, clock=time.time):
+        self.tree = tree
+        self.size = config.thumb_size
+        self.quality = config.thumb_quality
+        self.max_pixels = config.max_pixels
+        self.wait = config.thumb_wait
+        self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
+        self.clock = clock
+        self.inflight = {}  # (identity, key) -> Future shared by requests for one thumbnail
+        self.lock = threading.Lock()
+
+    def locate(self, path):
+        """Return (place, image key, image stat) of an image path."""
+        name = path.rpartition("/")[2]
+        if not path or not manifests.is_image(name):
+            raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF or GIF)", path=path)
+        place = self.tree.locate(path)
+        stat = place.storage.stat(place.key)
+        if stat.is_dir:
+            raise BadRequest("is a folder, not an image", path=path)
+        return place, place.key, stat
+
+    def fresh(self, storage, key, image):
+        """Return the thumbnail's stat if it exists and is not older than the image, else None."""
+        try:
+            thumb = storage.stat_derived(key + THUMB)
+        except NotFound:
+            return None
+        return thumb if thumb.mtime >= image.mtime else None
+
+    def read(self, storage, key):
+        return storage.read_derived(key + THUMB)
+
+    def make_or_wait(self, path, storage, key, image):
+        """Make a missing thumbnail inline, or wait for whoever makes it, up to the deadline."""
+        deadline = self.clock() + self.wait
+        slot = (storage.identity, key)
+        with self.lock:
+            shared = self.inflight.get(slot)
+            leader = shared is None
+            if leader:
+                shared = self.inflight[slot] = Future()
+        if not leader:
+            try:
+                shared.result(timeout=max(0.0, deadline - self.clock()))
+                return
+            except WaitedTooLong:
+                self._queue(path, storage, key)
+        try:
+            if self._take_slot(storage, key, image, deadline):
+                try:
+                    if self.fresh(storage, key, image) is None:  # the worker may have beaten us
+                        self.make(storage, key)
+                finally:
+                    self.slots.release()
+            elif self.fresh(storage, key, image) is None:
+                self._queue(path, storage, key)
+            shared.set_result(None)
+        except BaseException as ex:
+            shared.set_exception(ex)
+            raise
+        finally:
+            with self.lock:
+                self.inflight.pop(slot, None)
+
+    def _take_slot(self, storage, key, image, deadline):
+        """Wait for an inline slot until the deadline, giving up early if the thumbnail appears."""
+        if self.slots is None:
+            return False
+        while True:
+            left = deadline - self.clock()
+            if self.slots.acquire(timeout=max(0.0, min(left, 0.05))):
+                return True
+            if left <= 0 or self.fresh(storage, key, image) is not None:
+                return False
+
+    def _queue(self, path, storage, key):
+        try:
+            jobs.enqueue(self.tree.root, "thumb", path, self.clock)
+        except LensletError as ex:
+            log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
+        raise Pending("the thumbnail is being made; ask again", retry_after=1,
+                      poll=f"/thumb?path={path}", path=path)
+
+    def make(self, storage, key):
+        """Make and store one thumbnail, recording the original's hash on the way."""
+        data = storage.read(key)
+        digest = "blake3:" + blake3.blake3(data).hexdigest()
+        try:
+            thumb = images.make_thumbnail(io.BytesIO(data), self.size, self.quality, self.max_pixels)
+        except LensletError as ex:
+            log.warning("%s: no thumbnail: %s", key, ex.description)
+            raise
+        storage.write_derived(key + THUMB, thumb)
+        record_hash(storage, key, digest)
+        return thumb
+
+
+def record_hash(storage, key, digest):
+    """Store an original's content hash in its sidecar and manifest entry (not an edit: no new updatedAt)."""
+    def change(old, version):
+        sidecar = (sidecars.parse(old) if old is not None else None) or sidecars.defaults()
+        if old is not None and sidecars.parse(old) is None:
+            return None  # never replace a sidecar we cannot read just to add a hash
+        if sidecar.get("hash") == digest:
+            return None
+        sidecar["hash"] = digest
+        return orjson.dumps(sidecar)
+
+    try:
+        storage.update(key + manifests.SIDECAR, change)
+        meta_mtime = storage.stat(key + manifests.SIDECAR).mtime
+        update_manifest_entry(storage, parent(key), key.rpartition("/")[2],
+                              {"hash": digest, "hasThumb": True, "hasMeta": True, "metaMtime": meta_mtime})
+    except Forbidden:
+        pass  # a read-only tree keeps no sidecars; the hash is simply not stored
+    except LensletError as ex:
+        log.warning("%s: hash not recorded: %s", key, ex.description)
