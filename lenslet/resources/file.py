@@ -27,13 +27,13 @@ class FileResource:
         stat = place.storage.stat(place.key)
         if stat.is_dir:
             raise BadRequest("is a folder, not an image", path=path)
-        resp.content_type = mime_of(name)
         resp.etag = etag_of(stat)
         resp.set_header("Last-Modified", http_date(stat.mtime))
         resp.accept_ranges = "bytes"
         if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), resp.etag, stat.mtime):
             resp.status = falcon.HTTP_304
             return
+        resp.content_type = mime_of(name)
         if self.accel and not place.prefix:
             # nginx sends the bytes (and handles Range) from its internal location.
             resp.set_header("X-Accel-Redirect", self.accel.rstrip("/") + "/" + quote(place.key))
