@@ -82,7 +82,7 @@ class Items:
         name = path.rpartition("/")[2]
         if not path or not manifests.is_image(name):
             raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF or GIF)", path=path)
-        place = self.tree.locate(path)
+        place = self.tree.locate(path, is_file=True)
         if writing and place.readonly:
             raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)
         stat = place.storage.stat(place.key)

@@ -109,6 +109,17 @@ class LocalStorage:
 
     def _fs(self, key):
         """Map a key to a real path inside the root (or the state folder), refusing escapes."""
+        return self._walk(key, last=True)[0]
+
+    def _walk(self, key, last):
+        """Return (real path, lstat of the last segment or None), refusing escapes.
+
+        Walks the key with lstat: without a symlink on the way the joined path is
+        already real (keys hold no "..") and costs one lstat a level, where
+        realpath() costs one a level from "/". A symlink takes the careful road.
+        With last=False the final segment is not looked at: the caller opens it
+        with O_NOFOLLOW, which refuses a symlink there (see _open_file).
+        """
         if "\x00" in key or "\\" in key or key.startswith("/") or ".." in key.split("/"):
             raise BadPath("unsafe storage key", path=key)
         if key == STATE or key.startswith(STATE + "/"):
@@ -116,20 +127,28 @@ class LocalStorage:
         else:
             base, rest = self.root, key
         if not rest:
-            return base
-        # Walk the key with lstat: without a symlink on the way the joined path is
-        # already real (keys hold no "..") and costs one lstat a level, where
-        # realpath() costs one a level from "/". A symlink takes the careful road.
-        path = base
-        for part in rest.split("/"):
+            return base, None
+        parts = rest.split("/")
+        path, st = base, None
+        for part in parts if last else parts[:-1]:
             path = f"{path}/{part}"
             try:
-                mode = os.lstat(path).st_mode
+                st = os.lstat(path)
             except (FileNotFoundError, NotADirectoryError):
-                return f"{base}/{rest}"  # nothing exists beyond here, so no link either
-            if stat_module.S_ISLNK(mode):
-                return self._resolve(base, rest, key)
-        return path
+                return f"{base}/{rest}", None  # nothing exists beyond here, so no link either
+            if stat_module.S_ISLNK(st.st_mode):
+                return self._resolve(base, rest, key), None
+        return (path if last else f"{path}/{parts[-1]}"), st
+
+    def _open_file(self, key):
+        """Open a file for reading, refusing one whose path leaves the root."""
+        path, _ = self._walk(key, last=False)
+        try:
+            return open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb")
+        except OSError as ex:
+            if ex.errno != errno.ELOOP:
+                raise
+        return open(self._fs(key), "rb")  # the file itself is a symlink: resolve and check it
 
     def _resolve(self, base, rest, key):
         real = os.path.realpath(os.path.join(base, rest))
@@ -182,7 +201,9 @@ class LocalStorage:
     def stat(self, key):
         """Return Stat(size, mtime, is_dir, changed) of a file or folder."""
         with _mapped(key):
-            st = os.stat(self._fs(key))
+            path, st = self._walk(key, last=True)
+            if st is None:  # a symlink was resolved, or the walk stopped early
+                st = os.stat(path)
         return Stat(st.st_size, st.st_mtime, stat_module.S_ISDIR(st.st_mode), st.st_ctime)
 
     def exists(self, key):
@@ -195,8 +216,15 @@ class LocalStorage:
     def read(self, key):
         """Return the whole content of a file."""
         with _mapped(key):
-            with open(self._fs(key), "rb") as f:
+            with self._open_file(key) as f:
                 return f.read()
+
+    def read_with_stat(self, key):
+        """Return (content, Stat) of a file, read through one open handle."""
+        with _mapped(key):
+            with self._open_file(key) as f:
+                st = os.fstat(f.fileno())
+                return f.read(), Stat(st.st_size, st.st_mtime, False, st.st_ctime)
 
     def read_versioned(self, key):
         """Return (content, version), or (None, None) when the file does not exist."""
@@ -209,7 +237,7 @@ class LocalStorage:
     def open(self, key):
         """Open a file for streaming; the caller closes it."""
         with _mapped(key):
-            return open(self._fs(key), "rb")
+            return self._open_file(key)
 
     # -- writing -----------------------------------------------------------
 
@@ -286,6 +314,9 @@ class LocalStorage:
 
     def read_derived(self, key):
         return self.read(self.derived_key(key))
+
+    def read_derived_with_stat(self, key):
+        return self.read_with_stat(self.derived_key(key))
 
     def write_derived(self, key, data):
         self.write(self.derived_key(key), data)

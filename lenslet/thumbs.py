@@ -43,22 +43,28 @@ class Thumbs:
         name = path.rpartition("/")[2]
         if not path or not manifests.is_image(name):
             raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF or GIF)", path=path)
-        place = self.tree.locate(path)
+        place = self.tree.locate(path, is_file=True)
         stat = place.storage.stat(place.key)
         if stat.is_dir:
             raise BadRequest("is a folder, not an image", path=path)
         return place, place.key, stat
 
     def fresh(self, storage, key, image):
-        """Return the thumbnail's stat if it exists and is not older than the image, else None."""
+        """Return (bytes, stat) of the thumbnail if it exists and is not older than the image, else None."""
         try:
-            thumb = storage.stat_derived(key + THUMB)
+            data, thumb = storage.read_derived_with_stat(key + THUMB)
         except NotFound:
             return None
-        return thumb if thumb.mtime >= image.mtime else None
+        return (data, thumb) if thumb.mtime >= image.mtime else None
 
-    def read(self, storage, key):
-        return storage.read_derived(key + THUMB)
+    def get(self, path):
+        """Return (bytes, stat) of a fresh thumbnail, making it (or waiting for it) when needed."""
+        place, key, image = self.locate(path)
+        found = self.fresh(place.storage, key, image)
+        if found is None:
+            self.make_or_wait(path, place.storage, key, image)
+            found = place.storage.read_derived_with_stat(key + THUMB)
+        return found
 
     def make_or_wait(self, path, storage, key, image):
         """Make a missing thumbnail inline, or wait for whoever makes it, up to the deadline."""

@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 from typing import NamedTuple
 
 from . import pointers
@@ -23,20 +24,29 @@ class Place(NamedTuple):
 
 
 class Tree:
-    def __init__(self, config, storage):
+    # Pointer files are placed by hand and rarely: what a folder holds is trusted for
+    # this long, which spares every thumbnail and file request a failed open per level.
+    POINTER_TTL = 1.0
+
+    def __init__(self, config, storage, clock=time.monotonic):
         self.root = storage
         self.allowed = tuple(filter(None, (real_folder(path) for path in config.pointer_roots)))
         self.mounts = {}
+        self.pointers = {}  # (identity, folder) -> (expires, pointer or None)
+        self.clock = clock
         self.lock = threading.Lock()
 
-    def locate(self, key):
-        """Follow pointer folders along a browse path to the storage that holds it."""
+    def locate(self, key, is_file=False):
+        """Follow pointer folders along a browse path to the storage that holds it.
+
+        With is_file, the last segment names a file, which cannot hold a pointer.
+        """
         storage, prefix, rest, readonly = self.root, "", key, self.root.readonly
         chain, seen = [], {self.root.identity}
         while True:
             parts = rest.split("/") if rest else []
             # The root of a pointer's target may itself be a pointer: check it (depth 0) too.
-            for depth in range(0 if chain else 1, len(parts) + 1):
+            for depth in range(0 if chain else 1, len(parts) + (0 if is_file else 1)):
                 folder = "/".join(parts[:depth])
                 pointer = self._pointer_at(storage, folder, join(prefix, folder))
                 if pointer is not None:
@@ -53,14 +63,22 @@ class Tree:
             readonly = readonly or pointer["readonly"]
 
     def _pointer_at(self, storage, folder, where):
+        now = self.clock()
+        cached = self.pointers.get((storage.identity, folder))
+        if cached is not None and cached[0] > now:
+            return cached[1]
         try:
             data = storage.read(join(folder, pointers.POINTER_FILE))
         except (NotFound, BadRequest):
-            return None
+            data = None
         try:
-            return pointers.parse(data, where)
+            pointer = pointers.parse(data, where) if data is not None else None
         except BadRequest as ex:
             raise BrokenPointer(ex.description, path=where) from None
+        if len(self.pointers) > 10_000:
+            self.pointers.clear()
+        self.pointers[(storage.identity, folder)] = (now + self.POINTER_TTL, pointer)
+        return pointer
 
     def _mount(self, pointer, where):
         if pointer["type"] != "local":

@@ -23,7 +23,7 @@ class FileResource:
             raise NotFound("no such image", path=path)  # lenslet's own files are never served
         if mime_of(name) is None:
             raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF or GIF)", path=path)
-        place = self.tree.locate(path)
+        place = self.tree.locate(path, is_file=True)
         stat = place.storage.stat(place.key)
         if stat.is_dir:
             raise BadRequest("is a folder, not an image", path=path)

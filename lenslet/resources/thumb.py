@@ -13,12 +13,7 @@ class ThumbResource:
         self.thumbs = thumbs
 
     def on_get(self, req, resp):
-        path = clean_path(req.get_param("path"))
-        place, key, image = self.thumbs.locate(path)
-        thumb = self.thumbs.fresh(place.storage, key, image)
-        if thumb is None:
-            self.thumbs.make_or_wait(path, place.storage, key, image)
-            thumb = place.storage.stat_derived(key + ".thumbnail")
+        data, thumb = self.thumbs.get(clean_path(req.get_param("path")))
         resp.etag, resp.cache_control = etag_of(thumb), [CACHE]
         resp.set_header("Last-Modified", http_date(thumb.mtime))
         if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"),
@@ -26,6 +21,6 @@ class ThumbResource:
             resp.status = falcon.HTTP_304
             return
         resp.content_type = "image/webp"
-        resp.data = self.thumbs.read(place.storage, key)
+        resp.data = data
 
     on_head = on_get
