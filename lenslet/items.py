@@ -5,14 +5,13 @@ import time
 
 import orjson
 
-from . import images, manifests, sidecars
+from . import images, jobs, manifests, sidecars
 from .errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
-from .storage import STATE, join, parent
+from .storage import join, parent
 
 log = logging.getLogger("lenslet")
 
 NO_SIDECAR = "none"  # the version (ETag) of an image that has no sidecar yet
-ROLLUP_STALE = f"{STATE}/rollup-stale"
 
 
 class Items:
@@ -106,42 +105,49 @@ class Items:
         except LensletError as ex:  # the sidecar is safe; the listing catches up when rebuilt
             log.warning("%s: manifest entry not updated: %s", key, ex.description)
         try:
-            self.tree.root.write(ROLLUP_STALE, sidecars.format_time(self.clock()).encode())
+            jobs.enqueue(self.tree.root, "rollup", "", self.clock)
         except LensletError as ex:
-            log.warning("cannot mark the rollup stale: %s", ex.description)
+            log.warning("cannot queue a rollup: %s", ex.description)
 
 
 def update_manifest_entry(storage, folder, name, fields):
     """Change one item's fields in whichever stored manifest page holds it."""
+    update_manifest_entries(storage, folder, {name: fields})
+
+
+def update_manifest_entries(storage, folder, changes):
+    """Change items' fields (name -> fields) in the stored manifest pages, one locked rewrite per page."""
+    left = dict(changes)
     for first in (manifests.INDEX, "_index_0.json"):
-        if storage.exists(storage.derived_key(join(folder, first))):
+        if left and storage.exists(storage.derived_key(join(folder, first))):
             break
     else:
-        return  # no manifest yet: it is built, with the sidecar, on the next listing
+        return  # no manifest yet: it is built, with the sidecars, on the next listing
     page, count = 0, 1
-    while page < count:
+    while left and page < count:
         name_of_page = manifests.INDEX if first == manifests.INDEX else f"_index_{page}.json"
-        found = []
+        seen = []
 
         def change(old, version):
             manifest = orjson.loads(old) if old else None
             if not manifests.usable(manifest):
                 return None
-            found.append(manifest["pageCount"])
+            seen.append(manifest["pageCount"])
+            touched = False
             for entry in manifest["items"]:
-                if isinstance(entry, dict) and entry.get("name") == name:
+                fields = left.pop(entry.get("name"), None) if isinstance(entry, dict) else None
+                if fields is not None:
                     entry.update(fields)
-                    found.append(True)
-                    return orjson.dumps(manifest)
-            return None
+                    touched = True
+            return orjson.dumps(manifest) if touched else None
 
         try:
             storage.update(storage.derived_key(join(folder, name_of_page)), change)
-        except orjson.JSONDecodeError:
+        except (orjson.JSONDecodeError, NotFound):
             return
-        if not found or found[-1] is True:
+        if not seen:
             return
-        count = found[0]
+        count = seen[0]
         page += 1
 
 

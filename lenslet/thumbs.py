@@ -12,8 +12,8 @@ import orjson
 
 from . import images, jobs, manifests, sidecars
 from .errors import BadRequest, Forbidden, LensletError, NotFound, Unavailable, UnsupportedMedia
-from .items import update_manifest_entry
-from .storage import parent
+from .items import update_manifest_entries
+from .storage import join, parent
 
 log = logging.getLogger("lenslet")
 THUMB = manifests.THUMB
@@ -85,7 +85,7 @@ class Thumbs:
             if self._take_slot(storage, key, image, deadline):
                 try:
                     if self.fresh(storage, key, image) is None:  # the worker may have beaten us
-                        self.make(storage, key)
+                        record_hash(storage, key, self.make(storage, key))
                 finally:
                     self.slots.release()
             elif self.fresh(storage, key, image) is None:
@@ -118,7 +118,7 @@ class Thumbs:
                       poll=f"/thumb?path={path}", path=path)
 
     def make(self, storage, key):
-        """Make and store one thumbnail, recording the original's hash on the way."""
+        """Make and store one thumbnail; return the original's hash, computed from the same bytes."""
         data = storage.read(key)
         digest = "blake3:" + blake3.blake3(data).hexdigest()
         try:
@@ -127,27 +127,41 @@ class Thumbs:
             log.warning("%s: no thumbnail: %s", key, ex.description)
             raise
         storage.write_derived(key + THUMB, thumb)
-        record_hash(storage, key, digest)
-        return thumb
+        return digest
 
 
 def record_hash(storage, key, digest):
-    """Store an original's content hash in its sidecar and manifest entry (not an edit: no new updatedAt)."""
+    """Store an original's content hash in its sidecar and manifest entry."""
+    record_hashes(storage, parent(key), {key.rpartition("/")[2]: digest})
+
+
+def record_hashes(storage, folder, digests):
+    """Store originals' hashes (name -> digest) in their sidecars, then in one pass over the manifest.
+
+    Not an edit: updatedAt stays as it was.
+    """
     def change(old, version):
-        sidecar = (sidecars.parse(old) if old is not None else None) or sidecars.defaults()
-        if old is not None and sidecars.parse(old) is None:
+        sidecar = sidecars.parse(old) if old is not None else sidecars.defaults()
+        if sidecar is None or sidecar.get("hash") == digest:
             return None  # never replace a sidecar we cannot read just to add a hash
-        if sidecar.get("hash") == digest:
-            return None
         sidecar["hash"] = digest
         return orjson.dumps(sidecar)
 
+    entries = {}
+    for name, digest in digests.items():
+        key = join(folder, name)
+        try:
+            storage.update(key + manifests.SIDECAR, change)
+            meta_mtime = storage.stat(key + manifests.SIDECAR).mtime
+        except Forbidden:
+            meta_mtime = None  # a read-only tree keeps no sidecars; the hash lives in the listing only
+        except LensletError as ex:
+            log.warning("%s: hash not recorded: %s", key, ex.description)
+            continue
+        entries[name] = {"hash": digest, "hasThumb": True}
+        if meta_mtime is not None:
+            entries[name].update(hasMeta=True, metaMtime=meta_mtime)
     try:
-        storage.update(key + manifests.SIDECAR, change)
-        meta_mtime = storage.stat(key + manifests.SIDECAR).mtime
-        update_manifest_entry(storage, parent(key), key.rpartition("/")[2],
-                              {"hash": digest, "hasThumb": True, "hasMeta": True, "metaMtime": meta_mtime})
-    except Forbidden:
-        pass  # a read-only tree keeps no sidecars; the hash is simply not stored
+        update_manifest_entries(storage, folder, entries)
     except LensletError as ex:
-        log.warning("%s: hash not recorded: %s", key, ex.description)
+        log.warning("%s: manifest not updated with hashes: %s", folder, ex.description)

@@ -148,7 +148,7 @@ def test_writes_reach_the_folder_listing(client, tree, photo):
     entry = json.loads((tree / "trip" / "_index.json").read_bytes())["items"][0]
     assert (entry["tags"], entry["star"], entry["hasMeta"]) == (["sun"], 3, True)
     assert client.get("/folders?path=trip").json["items"][0]["tags"] == ["sun"]
-    assert (tree / ".lenslet" / "rollup-stale").exists()
+    assert [name.split("-")[1] for name in os.listdir(tree / ".lenslet" / "jobs")] == ["rollup"]
     client.delete("/item?path=trip/a.jpg")
     assert client.get("/folders?path=trip").json["items"][0]["hasMeta"] is False
 
