@@ -1,7 +1,8 @@
-"""The lenslet background worker: a few job threads around a heartbeat loop.
+"""The lenslet background worker: a scanner, a few job threads, and a heartbeat loop.
 
 gunicorn's master starts it (see lenslet/supervisor.py); `python worker.py` runs
-it standalone. It stops on SIGTERM or SIGINT, and by itself when the process
+it standalone, on this machine or another one sharing the tree. It stops on
+SIGTERM or SIGINT, finishing the jobs in hand, and by itself when the process
 that started it goes away.
 """
 
@@ -12,12 +13,15 @@ import sys
 import threading
 import time
 
-from lenslet import tasks
+from lenslet import jobs, tasks
 from lenslet.config import Config
 from lenslet.errors import LensletError
+from lenslet.indexer import Runner, Scanner, next_job, run_one
 from lenslet.storage import open_storage
 
 log = logging.getLogger("lenslet.worker")
+PROGRESS_EVERY = 5.0  # seconds between progress lines while thumbnails are being made
+IDLE_POLL = 0.2       # seconds a job thread waits when the queue is empty
 
 
 class Worker:
@@ -28,47 +32,86 @@ class Worker:
         self.clock = clock
         self.wid = tasks.worker_id()
         self.started_at = clock()
-        self.last_beat = 0.0
+        self.last_beat = self.last_recover = self.last_progress = 0.0
         self.stopping = threading.Event()
+        self.runner = Runner(config, storage, clock)
+        self.scanner = Scanner(self.runner, clock)
 
     def run(self):
-        """Run until asked to stop, then stop the threads and clear the heartbeat."""
+        """Run until asked to stop; the job in hand is finished, the rest stays queued."""
         threads = [threading.Thread(target=self.drain, name=f"lenslet-job-{n}")
                    for n in range(self.config.worker_threads)]
+        threads.append(threading.Thread(target=self.scan, name="lenslet-scanner"))
         for thread in threads:
             thread.start()
-        log.info("worker %s running %d job threads on %r", self.wid, len(threads), self.storage)
+        log.info("worker %s running %d job threads on %r", self.wid, self.config.worker_threads, self.storage)
         try:
             while not self.stopping.is_set():
                 self.beat()
+                self.recover()
+                self.report_progress()
                 if self.parent_gone():
                     log.warning("worker %s: parent %s is gone; exiting", self.wid, self.parent_pid)
                     break
                 self.stopping.wait(min(self.config.heartbeat, 1.0))
         finally:
-            # Also on an unexpected error: the job threads must not keep a dead loop's process alive.
+            # Also on an unexpected error: the threads must not keep a dead loop's process alive.
             self.stopping.set()
             for thread in threads:
-                thread.join(timeout=10)
+                thread.join(timeout=30)
         tasks.clear_heartbeat(self.storage, self.wid)
         log.info("worker %s stopped", self.wid)
+
+    def drain(self):
+        while not self.stopping.is_set():
+            try:
+                name, job = next_job(self.storage, self.wid, self.config.job_lease, self.clock)
+            except LensletError as ex:
+                log.error("cannot read the job queue: %s", ex.description)
+                name = None
+            if name is None:
+                self.stopping.wait(IDLE_POLL)
+                continue
+            run_one(self.runner, name, job, self.stopping)
+
+    def scan(self):
+        deep_at = 0.0
+        while not self.stopping.is_set():
+            deep = self.clock() - deep_at >= self.config.deep_scan
+            try:
+                self.scanner.scan(deep=deep)
+                deep_at = self.clock() if deep else deep_at
+            except Exception:  # noqa: BLE001 - a scan that failed is tried again next time
+                log.exception("scan failed")
+            self.stopping.wait(self.config.scan_interval)
 
     def beat(self):
         if self.clock() - self.last_beat < self.config.heartbeat:
             return
         try:
-            tasks.write_heartbeat(self.storage, self.wid, self.started_at, clock=self.clock)
+            backlog = sum(jobs.backlog(self.storage).values())
+            tasks.write_heartbeat(self.storage, self.wid, self.started_at, backlog, clock=self.clock)
             self.last_beat = self.clock()
         except LensletError as ex:
             log.error("worker %s: cannot write heartbeat: %s", self.wid, ex.description)
 
+    def recover(self):
+        if self.clock() - self.last_recover < self.config.job_lease / 4:
+            return
+        self.last_recover = self.clock()
+        try:
+            if jobs.recover(self.storage, self.clock):
+                log.warning("requeued jobs whose worker stopped answering")
+        except LensletError as ex:
+            log.error("cannot recover jobs: %s", ex.description)
+
+    def report_progress(self):
+        if self.runner.progress.busy and self.clock() - self.last_progress >= PROGRESS_EVERY:
+            self.last_progress = self.clock()
+            log.info("%s", self.runner.progress.line())
+
     def parent_gone(self):
         return self.parent_pid is not None and os.getppid() != self.parent_pid
-
-    def drain(self):
-        # The job queue arrives with the worker issue; until then a job thread
-        # only waits for the stop signal.
-        self.stopping.wait()
 
     def ask_to_stop(self, signum, frame):
         self.stopping.set()  # only a flag here; the loop does the work

@@ -1,10 +1,17 @@
 """The `lenslet` command."""
 
 import argparse
+import dataclasses
+import logging
 import sys
+import threading
+import time
 
+from . import jobs
 from .config import Config, describe
 from .errors import LensletError
+from .indexer import Runner, Scanner, next_job, run_one
+from .storage import open_storage
 
 
 def settings(args):
@@ -16,12 +23,70 @@ def settings(args):
     return 0
 
 
+def index(args):
+    """Index a tree once, with thumbnails, showing progress; then print a summary."""
+    config = dataclasses.replace(Config.from_env(), root=args.path, worker_threads=args.threads)
+    storage = open_storage(config)
+    runner = Runner(config, storage)
+    started = time.monotonic()
+    jobs.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
+    folders = Scanner(runner).scan(deep=True)
+    threads = [threading.Thread(target=drain, args=(runner, storage)) for _ in range(args.threads)]
+    for thread in threads:
+        thread.start()
+    show = Display(sys.stderr)
+    shown = time.monotonic()
+    while any(thread.is_alive() for thread in threads):
+        time.sleep(0.2)
+        if show.tty or time.monotonic() - shown >= 5:
+            show(runner.progress.line())
+            shown = time.monotonic()
+    show(runner.progress.line(), final=True)
+    elapsed = time.monotonic() - started
+    stats = runner.stats
+    failed = {**stats.get("unreadable", {}), **runner.errors}
+    print(f"indexed {stats.get('folders', folders)} folders, {stats.get('images', 0)} images in {elapsed:.1f}s: "
+          f"{runner.progress.done} thumbnails made, {len(failed)} files with errors (listed in _health.json)")
+    for path, reason in sorted(failed.items())[:20]:
+        print(f"  {path}: {reason}")
+    return 1 if failed else 0
+
+
+def drain(runner, storage):
+    """Run queued jobs until none is left."""
+    while True:
+        name, job = next_job(storage, "lenslet-index", lease=3600)
+        if name is None:
+            return
+        run_one(runner, name, job)
+
+
+class Display:
+    """A progress line redrawn in place on a terminal, plain lines elsewhere."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.tty = stream.isatty()
+
+    def __call__(self, line, final=False):
+        if self.tty:
+            self.stream.write(f"\r\x1b[K{line}" + ("\n" if final else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="lenslet", description="lenslet image gallery backend. "
                                      "Serve it with `gunicorn` in the project folder.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
+    one_shot = commands.add_parser("index", help="index a tree once, with thumbnails, and report")
+    one_shot.add_argument("path", help="the tree's root folder")
+    one_shot.add_argument("--threads", type=int, default=2, help="thumbnail threads (default 2)")
+    one_shot.set_defaults(run=index)
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.run(args)
     except LensletError as ex:

@@ -1,7 +1,7 @@
 import falcon
 
 from .. import __version__
-from ..tasks import worker_status
+from ..tasks import read_health, worker_status
 
 
 class HealthResource:
@@ -16,6 +16,6 @@ class HealthResource:
         worker = worker_status(self.storage, self.config.heartbeat)
         ok = storage["readable"] and worker["alive"]
         resp.media = {"status": "ok" if ok else "degraded", "version": __version__,
-                      "storage": storage, "worker": worker}
+                      "storage": storage, "worker": worker, "report": read_health(self.storage)}
         if not storage["readable"]:
             resp.status = falcon.HTTP_503
