@@ -46,7 +46,7 @@ def index(args):
     stats = runner.stats
     failed = {**stats.get("unreadable", {}), **runner.errors}
     print(f"indexed {stats.get('folders', folders)} folders, {stats.get('images', 0)} images in {elapsed:.1f}s: "
-          f"{runner.progress.done} thumbnails made, {len(failed)} files with errors (listed in _health.json)")
+          f"{runner.made} thumbnails made, {len(failed)} files with errors (listed in _health.json)")
     for path, reason in sorted(failed.items())[:20]:
         print(f"  {path}: {reason}")
     return 1 if failed else 0

@@ -75,6 +75,7 @@ class Runner:
         self.thumbs = Thumbs(self.tree, config, clock)
         self.clock = clock
         self.progress = Progress()
+        self.made = 0         # thumbnails this runner made
         self.errors = {}      # path -> reason, for files whose thumbnail failed
         self.runs = {}        # job kind -> when one last finished
         self.stats = {}       # what the last rollup counted
@@ -119,6 +120,7 @@ class Runner:
                 image = self.storage.stat(key)
                 if self.thumbs.fresh(self.storage, key, image) is None:
                     digests[name] = self.thumbs.make(self.storage, key)
+                    self.made += 1
                 self.errors.pop(key, None)
                 self.progress.tick(done=1)
             except NotFound:
@@ -152,7 +154,10 @@ class Scanner:
         self.seen = {}
 
     def scan(self, deep=False):
-        """Walk the tree; a folder whose mtime is unchanged is not listed again unless deep."""
+        """Walk the tree; a folder whose mtime is unchanged is not listed again unless deep.
+
+        Returns how many folders are new, gone or different in what health reports.
+        """
         changed, visited, stack = 0, set(), [""]
         while stack:
             key = stack.pop()
@@ -170,7 +175,9 @@ class Scanner:
             except (NotFound, LensletError) as ex:
                 log.warning("cannot scan %r: %s", key, getattr(ex, "description", ex))
                 continue
-            changed += 1
+            # Our own writes (manifests, thumbnails, reports) move folder mtimes too:
+            # only a different summary is news for the health report.
+            changed += known is None or known.summary != self.seen[key].summary
             stack.extend(self.seen[key].subdirs)
         for key in set(self.seen) - visited:
             del self.seen[key]

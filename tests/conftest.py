@@ -69,8 +69,8 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = dict(os.environ, LENSLET_ROOT=str(root), LENSLET_HEARTBEAT="0.3",
-                       GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{self.port} --workers 2 --graceful-timeout 5",
-                       **(env or {}))
+                       GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{self.port} --workers 2 --graceful-timeout 5")
+        environ.update(env or {})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", *args], cwd=PROJECT, env=environ,
             stdout=subprocess.DEVNULL, stderr=open(f"{root}.log", "wb"))

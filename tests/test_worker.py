@@ -1,0 +1,190 @@
+"""The worker: queue, claims, scanning, rollup and health, in-process and under gunicorn."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import PROJECT, draw
+from lenslet import jobs
+from lenslet.config import Config
+from lenslet.indexer import Runner, Scanner, next_job, run_one
+from lenslet.storage import LocalStorage
+
+
+@pytest.fixture
+def storage(tree):
+    return LocalStorage(str(tree))
+
+
+def drain(runner, worker, ran):
+    while True:
+        name, job = next_job(runner.storage, worker, lease=60)
+        if name is None:
+            return
+        ran.append((name, job["queuedAt"]))  # one queued job, even if the same work is asked for again later
+        run_one(runner, name, job)
+
+
+def read(path):
+    return json.loads(path.read_bytes())
+
+
+def test_enqueue_is_idempotent_and_ordered_by_priority(storage):
+    jobs.enqueue(storage, "rollup", "")
+    jobs.enqueue(storage, "index", "a")
+    jobs.enqueue(storage, "thumb", "a/x.jpg")
+    jobs.enqueue(storage, "thumb", "a/x.jpg")
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["thumb", "index", "rollup"]
+    assert jobs.backlog(storage) == {"thumb": 1, "index": 1, "rollup": 1}
+
+
+def test_a_claim_is_exclusive_and_expires(storage):
+    jobs.enqueue(storage, "index", "a")
+    (name,) = jobs.waiting(storage)
+    assert jobs.claim(storage, name, "w1", lease=60)["worker"] == "w1"
+    assert jobs.claim(storage, name, "w2", lease=60) is None
+    assert jobs.recover(storage) == 0
+    assert jobs.recover(storage, clock=lambda: time.time() + 61) == 1
+    assert jobs.claim(storage, name, "w2", lease=60)["worker"] == "w2"
+
+
+def test_a_tree_gets_manifests_thumbnails_rollup_and_health(tree, storage):
+    for n in range(20):
+        draw(tree / "trip" / f"{n}.jpg", size=(300, 200))
+    draw(tree / "trip" / "day2" / "p.png", size=(100, 100))
+    (tree / "trip" / "cut.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    (tree / "gone.jpg.json").write_text("{}")
+    (tree / "gone.jpg.thumbnail").write_bytes(b"x")
+    runner = Runner(Config(root=str(tree)), storage)
+    Scanner(runner).scan(deep=True)
+    drain(runner, "w1", [])
+    assert all((tree / "trip" / f"{n}.jpg.thumbnail").exists() for n in range(20))
+    assert (tree / "trip" / "day2" / "p.png.thumbnail").exists()
+    entries = {item["name"]: item for item in read(tree / "trip" / "_index.json")["items"]}
+    assert entries["3.jpg"]["hasThumb"] and entries["3.jpg"]["hash"].startswith("blake3:")
+    rollup = read(tree / "_rollup.json")
+    assert rollup["count"] == 22 and "trip/day2/p.png" in {item["path"] for item in rollup["items"]}
+    health = read(tree / "_health.json")
+    assert (health["images"], health["fileErrors"], health["orphanSidecars"], health["orphanThumbs"]) == (22, 1, 1, 1)
+    assert "trip/cut.jpg" in health["files"]["errors"]
+    assert health["files"]["orphanSidecars"] == ["gone.jpg.json"]
+    assert (tree / "gone.jpg.json").exists() and (tree / "gone.jpg.thumbnail").exists()  # reported, never deleted
+
+
+def test_scanner_only_lists_what_changed(tree, storage):
+    draw(tree / "a" / "1.jpg")
+    draw(tree / "b" / "1.jpg")
+    runner = Runner(Config(root=str(tree)), storage)
+    scanner = Scanner(runner)
+    assert scanner.scan() == 3
+    for _ in range(4):  # our own writes (thumbnails, hashes) call for one more incremental pass
+        drain(runner, "w1", [])
+        scanner.scan()
+        if not jobs.waiting(storage):
+            break
+    assert scanner.scan() == 0 and jobs.waiting(storage) == []
+    draw(tree / "b" / "2.jpg")
+    assert scanner.scan() == 1
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["index", "health"]
+    assert scanner.scan() == 0  # nothing new: not even a look at a folder whose mtime stayed
+
+
+def test_two_workers_run_each_job_once(tree, storage):
+    for n in range(40):
+        draw(tree / f"f{n % 4}" / f"{n}.jpg", size=(400, 300))
+    config = Config(root=str(tree))
+    first, second = Runner(config, storage), Runner(config, LocalStorage(str(tree)))
+    Scanner(first).scan(deep=True)
+    ran_first, ran_second = [], []
+    threads = [threading.Thread(target=drain, args=(first, "w1", ran_first)),
+               threading.Thread(target=drain, args=(second, "w2", ran_second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ran = ran_first + ran_second
+    assert len(ran) == len(set(ran)) and ran_first and ran_second
+    assert first.made + second.made == 40  # every thumbnail made once, by one of them
+    assert all((tree / f"f{n % 4}" / f"{n}.jpg.thumbnail").exists() for n in range(40))
+
+
+CLAIMER = """
+import sys, time
+from lenslet import jobs
+from lenslet.storage import LocalStorage
+storage = LocalStorage(sys.argv[1])
+name = jobs.waiting(storage)[0]
+assert jobs.claim(storage, name, "doomed", lease=1)
+print("claimed", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
+    draw(tree / "a.jpg")
+    jobs.enqueue(storage, "thumb", "a.jpg")
+    doomed = subprocess.Popen([sys.executable, "-c", CLAIMER, str(tree)], cwd=PROJECT, stdout=subprocess.PIPE)
+    assert doomed.stdout.readline().strip() == b"claimed"
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    runner = Runner(Config(root=str(tree)), storage)
+    assert next_job(storage, "w2", lease=60) == (None, None)  # still leased
+    time.sleep(1.1)
+    assert jobs.recover(storage) == 1
+    drain(runner, "w2", [])
+    assert (tree / "a.jpg.thumbnail").exists()
+
+
+def test_lenslet_index_command(tree):
+    for n in range(5):
+        draw(tree / "x" / f"{n}.jpg", size=(500, 400))
+    (tree / "x" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    done = subprocess.run([sys.executable, "-m", "lenslet.cli", "index", str(tree)], cwd=PROJECT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1  # one file could not be read
+    assert "6 images" in done.stdout and "x/bad.png" in done.stdout
+    assert "thumbnails 5/5" in done.stderr
+    assert all((tree / "x" / f"{n}.jpg.thumbnail").exists() for n in range(5))
+    assert read(tree / "_health.json")["fileErrors"] == 1
+
+
+def test_an_image_dropped_into_a_served_tree_is_indexed_within_seconds(gunicorn, tree):
+    draw(tree / "album" / "old.jpg")
+    server = gunicorn(env={"LENSLET_HEARTBEAT": "2"})  # default settings otherwise
+    server.wait_until(lambda: (tree / "_rollup.json").exists(), timeout=20)
+    dropped = time.monotonic()
+    draw(tree / "album" / "new.jpg", size=(640, 480))
+
+    def indexed():
+        entries = {i["name"]: i for i in read(tree / "album" / "_index.json")["items"]}
+        rollup = {i["path"] for i in read(tree / "_rollup.json")["items"]}
+        return entries.get("new.jpg", {}).get("hasThumb") and "album/new.jpg" in rollup
+
+    server.wait_until(indexed, timeout=15)
+    took = time.monotonic() - dropped
+    assert (tree / "album" / "new.jpg.thumbnail").exists()
+    assert took < 5, f"took {took:.1f}s"
+    report = json.loads(server.get("/health")[1])["report"]
+    assert report["images"] == 2
+
+
+def test_worker_stops_gracefully(tree):
+    for n in range(30):
+        draw(tree / f"{n}.jpg", size=(1200, 900))
+    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT, stderr=subprocess.PIPE,
+                              env=dict(os.environ, LENSLET_ROOT=str(tree)))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(tree.glob("*.thumbnail")):
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(10) == 0
+    for thumb in tree.glob("*.thumbnail"):
+        assert thumb.read_bytes()[:4] == b"RIFF"
+    assert not list(tree.glob(".*.lenslet-tmp"))
+    assert not (tree / ".lenslet" / "claims").exists() or not os.listdir(tree / ".lenslet" / "claims")
