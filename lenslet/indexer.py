@@ -141,7 +141,7 @@ class Runner:
         backlog["health"] = backlog.get("health", 1) - 1  # not counting this very job
         report = tasks.health_report(self.stats, self.scan, self.errors, {k: v for k, v in backlog.items() if v},
                                      self.runs, self.clock)
-        self.storage.write(tasks.HEALTH, orjson.dumps(report))
+        self.storage.write_derived(tasks.HEALTH, orjson.dumps(report))
 
 
 class Scanner:

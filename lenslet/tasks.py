@@ -107,7 +107,7 @@ def build_rollup(storage, clock=time.time):
         stack.extend(join(folder, d["name"]) for d in pages[0]["dirs"]
                      if isinstance(d, dict) and d.get("kind") != "leaf-pointer")
     items.sort(key=lambda item: item["path"] or "")
-    storage.write(ROLLUP, orjson.dumps({"v": 1, "generatedAt": clock(), "count": len(items), "items": items}))
+    storage.write_derived(ROLLUP, orjson.dumps({"v": 1, "generatedAt": clock(), "count": len(items), "items": items}))
     return dict(counts, unindexedFolders=unindexed, unreadable=errors)
 
 
@@ -144,7 +144,7 @@ def health_report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
 def read_health(storage):
     """The summary of _health.json for GET /health (None before the worker wrote one)."""
     try:
-        report = orjson.loads(storage.read(HEALTH))
+        report = orjson.loads(storage.read_derived(HEALTH))
     except (LensletError, orjson.JSONDecodeError):
         return None
     return {key: value for key, value in report.items() if key != "files"}

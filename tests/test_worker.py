@@ -188,3 +188,16 @@ def test_worker_stops_gracefully(tree):
         assert thumb.read_bytes()[:4] == b"RIFF"
     assert not list(tree.glob(".*.lenslet-tmp"))
     assert not (tree / ".lenslet" / "claims").exists() or not os.listdir(tree / ".lenslet" / "claims")
+
+
+def test_a_readonly_tree_is_indexed_into_the_cache(tree, tmp_path):
+    from lenslet.storage import open_storage
+    draw(tree / "a" / "1.jpg")
+    config = Config(root=str(tree), readonly=True, cache_dir=str(tmp_path / "cache"))
+    storage = open_storage(config)
+    runner = Runner(config, storage)
+    Scanner(runner).scan(deep=True)
+    drain(runner, "w1", [])
+    assert sorted(str(p.relative_to(tree)) for p in tree.rglob("*")) == ["a", "a/1.jpg"]
+    cached = {p.name for p in (tmp_path / "cache").rglob("*")}
+    assert {"1.jpg.thumbnail", "_index.json", "_rollup.json", "_health.json"} <= cached
