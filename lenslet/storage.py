@@ -241,12 +241,16 @@ class LocalStorage:
 
     # -- writing -----------------------------------------------------------
 
-    def write(self, key, data):
-        """Replace a file atomically: a reader sees the old bytes or the new, never a mix."""
+    def write(self, key, data, durable=True):
+        """Replace a file atomically: a reader sees the old bytes or the new, never a mix.
+
+        durable=False skips the fsync: for files lenslet can make again (thumbnails,
+        manifests, reports), whose readers check what they read.
+        """
         self._refuse_if_readonly(key)
         real = self._fs(key)
         with _mapped(key):
-            self._land(real, data, exclusive=False)
+            self._land(real, data, exclusive=False, durable=durable)
 
     def create(self, key, data):
         """Create a file atomically, failing with AlreadyExists when it is there."""
@@ -319,7 +323,9 @@ class LocalStorage:
         return self.read_with_stat(self.derived_key(key))
 
     def write_derived(self, key, data):
-        self.write(self.derived_key(key), data)
+        # Derived files can be made again; after a power cut a torn one is rebuilt
+        # (manifests are validated, thumbnails checked for their WebP header).
+        self.write(self.derived_key(key), data, durable=False)
 
     def delete_derived(self, key):
         self.delete(self.derived_key(key))
@@ -345,7 +351,7 @@ class LocalStorage:
         if self.readonly and not key.startswith(STATE + "/"):
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
-    def _land(self, real, data, exclusive):
+    def _land(self, real, data, exclusive, durable=True):
         """Write data to a file no one can see, fsync it, then put it in place."""
         folder = os.path.dirname(real)
         os.makedirs(folder, exist_ok=True)
@@ -354,7 +360,8 @@ class LocalStorage:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
             if tmp is None:
                 # O_TMPFILE: the file has no name until it is linked, so a crash
                 # before this line leaves nothing behind.

@@ -55,7 +55,8 @@ class Thumbs:
             data, thumb = storage.read_derived_with_stat(key + THUMB)
         except NotFound:
             return None
-        return (data, thumb) if thumb.mtime >= image.mtime else None
+        # Thumbnails are written without fsync: one torn by a power cut is made again.
+        return (data, thumb) if thumb.mtime >= image.mtime and data[:4] == b"RIFF" else None
 
     def get(self, path):
         """Return (bytes, stat) of a fresh thumbnail, making it (or waiting for it) when needed."""

@@ -218,3 +218,10 @@ def test_a_grid_of_fresh_thumbnails_six_at_a_time_all_end_in_200(config, tree):
     for thread in threads:
         thread.join()
     assert statuses == [200] * 24
+
+
+def test_a_torn_thumbnail_is_made_again(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.thumbnail").write_bytes(b"")  # what a power cut can leave of an unsynced write
+    assert opened(thumb(client, "a.jpg")).size == (64, 48)
+    assert (tree / "a.jpg.thumbnail").read_bytes()[:4] == b"RIFF"
