@@ -70,3 +70,12 @@ def wrk(url, seconds=5, connections=8, threads=1):
     if errors:
         raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def compare(ours, theirs, path, rounds, seconds):
+    """Median req/s of two running servers for one path, measured in alternating wrk rounds."""
+    mine, baseline = [], []
+    for _ in range(rounds):
+        mine.append(wrk(ours.url + path, seconds))
+        baseline.append(wrk(theirs.url + path, seconds))
+    return statistics.median(mine), statistics.median(baseline)

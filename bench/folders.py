@@ -13,7 +13,6 @@ import argparse
 import io
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import Server, median_time, wrk  # noqa: E402
+from bench.common import Server, compare, median_time  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.folders import Folders  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
@@ -101,13 +100,9 @@ def main():
         folders.page("page", 0)
         page_file = os.path.join(root, "page", "_index.json")
         env = {"LENSLET_ROOT": root, "BARE_FILE": page_file}
-        ours, theirs = [], []
         with Server("lenslet.app:create_app()", env, work) as lenslet, \
                 Server("bench.bare:create_app()", env, work) as bare:
-            for _ in range(3):
-                ours.append(wrk(f"{lenslet.url}/folders?path=page", args.seconds))
-                theirs.append(wrk(f"{bare.url}/folders?path=page", args.seconds))
-        ours, theirs = statistics.median(ours), statistics.median(theirs)
+            ours, theirs = compare(lenslet, bare, "/folders?path=page", 3, args.seconds)
         print(f"GET /folders, 1,000-item page ({os.path.getsize(page_file) / 1024:.0f} KiB), fresh manifest, "
               f"gunicorn 2x4 + wrk -c8: {ours:,.0f} req/s vs bare Falcon {theirs:,.0f} req/s = {ours / theirs:.2f}x "
               f"(target >= 0.7x: {verdict(ours / theirs >= 0.7)})")

@@ -10,15 +10,13 @@ each in turn, a few rounds, and the medians are compared.
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 
-from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import Server, wrk  # noqa: E402
+from bench.common import Server, compare  # noqa: E402
 from bench.thumbs import photo  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
@@ -42,13 +40,9 @@ def main():
         thumbs.make(place.storage, key)
         thumb_file = os.path.join(root, "album", "p.jpg.thumbnail")
         env = {"LENSLET_ROOT": root, "BARE_FILE": thumb_file, "BARE_TYPE": "image/webp"}
-        ours, theirs = [], []
         with Server("lenslet.app:create_app()", env, work) as lenslet, \
                 Server("bench.bare:create_app()", env, work) as bare:
-            for _ in range(args.rounds):
-                ours.append(wrk(f"{lenslet.url}/thumb?path=album/p.jpg", args.seconds))
-                theirs.append(wrk(f"{bare.url}/thumb?path=album/p.jpg", args.seconds))
-        ours, theirs = statistics.median(ours), statistics.median(theirs)
+            ours, theirs = compare(lenslet, bare, "/thumb?path=album/p.jpg", args.rounds, args.seconds)
         print(f"GET /thumb, existing {os.path.getsize(thumb_file) / 1024:.1f} KiB thumbnail, gunicorn 2x4, wrk -c8: "
               f"lenslet {ours:,.0f} req/s vs bare Falcon {theirs:,.0f} req/s = {ours / theirs:.2f}x "
               f"(target >= 0.8x: {'met' if ours / theirs >= 0.8 else 'MISSED'})")

@@ -220,17 +220,15 @@ def test_readonly_pointer_refuses_writes(client_with, tree, tmp_path):
     assert sorted(os.listdir(target)) == ["x.jpg"]
 
 
-def test_concurrent_patches_in_threads_lose_nothing(config, photo):
-    from lenslet.app import create_app
-    app = create_app(config)
+def eight_writers_add_25_tags_each(add_tag):
+    """Run 8 threads, each adding 25 distinct tags through add_tag(tag); return the errors."""
     errors = []
 
     def writer(n):
-        client = webtest.TestApp(app)
         for k in range(25):
             try:
-                patch(client, {"addTags": [f"t{n}-{k}"]})
-            except Exception as ex:  # noqa: BLE001 - collected and asserted below
+                add_tag(f"t{n}-{k}")
+            except Exception as ex:  # noqa: BLE001 - collected and asserted by the caller
                 errors.append(ex)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
@@ -238,6 +236,13 @@ def test_concurrent_patches_in_threads_lose_nothing(config, photo):
         thread.start()
     for thread in threads:
         thread.join()
+    return errors
+
+
+def test_concurrent_patches_in_threads_lose_nothing(config, photo):
+    from lenslet.app import create_app
+    app = create_app(config)
+    errors = eight_writers_add_25_tags_each(lambda tag: patch(webtest.TestApp(app), {"addTags": [tag]}))
     assert errors == []
     assert len(set(item(webtest.TestApp(app)).json["tags"])) == 200
 
@@ -266,22 +271,10 @@ def http(method, url, body=None):
 def test_concurrent_patches_across_gunicorn_workers_lose_nothing(gunicorn, photo):
     server = gunicorn()
     server.wait_until(lambda: server.get("/health")[0] == 200)
-    errors = []
-
-    def writer(n):
-        for k in range(25):
-            try:
-                http("PATCH", f"{server.url}/item?path=trip/a.jpg", {"addTags": [f"t{n}-{k}"]})
-            except Exception as ex:  # noqa: BLE001 - collected and asserted below
-                errors.append(ex)
-
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    url = f"{server.url}/item?path=trip/a.jpg"
+    errors = eight_writers_add_25_tags_each(lambda tag: http("PATCH", url, {"addTags": [tag]}))
     assert errors == []
-    assert len(set(http("GET", f"{server.url}/item?path=trip/a.jpg")["tags"])) == 200
+    assert len(set(http("GET", url)["tags"])) == 200
 
 
 WRITER = """
