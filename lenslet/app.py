@@ -15,7 +15,9 @@ from .resources.folders import FoldersResource
 from .resources.health import HealthResource
 from .resources.file import FileResource
 from .resources.item import ItemResource
+from .resources.search import SearchResource, SuggestResource
 from .resources.thumb import ThumbResource
+from .searcher import Searcher
 from .storage import open_storage
 from .thumbs import Thumbs
 from .tree import Tree
@@ -40,12 +42,15 @@ def create_app(config=None, storage=None):
     app.set_error_serializer(_json_error)
 
     tree = Tree(config, storage)
+    searcher = Searcher(storage)
     routes = {
         "/health": HealthResource(config, storage),
         "/folders": FoldersResource(Folders(tree, config)),
         "/item": ItemResource(Items(tree)),
         "/thumb": ThumbResource(Thumbs(tree, config)),
         "/file": FileResource(tree, config.accel_redirect),
+        "/search": SearchResource(searcher),
+        "/search/suggest": SuggestResource(searcher),
     }
     for prefix in PREFIXES:
         for route, resource in routes.items():

@@ -13,6 +13,7 @@ import orjson
 from . import jobs, manifests, tasks
 from .errors import BrokenPointer, Forbidden, LensletError, NotFound, PointerLoop
 from .folders import Folders, list_folder, read_first_page
+from .searcher import prune_journal
 from .storage import join
 from .thumbs import Thumbs, record_hashes
 from .tree import Tree
@@ -133,7 +134,9 @@ class Runner:
             jobs.enqueue(self.storage, "rollup", "", self.clock)
 
     def rollup(self):
+        built_at = self.clock()
         self.stats = tasks.build_rollup(self.storage, self.clock)
+        prune_journal(self.storage, built_at)
         jobs.enqueue(self.storage, "health", "", self.clock)
 
     def health(self):

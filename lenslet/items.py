@@ -7,6 +7,7 @@ import orjson
 
 from . import images, jobs, manifests, sidecars
 from .errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
+from .searcher import record_edit
 from .storage import join, parent
 
 log = logging.getLogger("lenslet")
@@ -59,7 +60,7 @@ class Items:
                 place.storage.delete(sidecar_key)
             except NotFound:
                 pass
-        self._update_listing(place.storage, key, None)
+        self._update_listing(path, place.storage, key, None)
 
     def _write(self, path, if_match, make):
         place, key, _ = self._image(path, writing=True)
@@ -74,7 +75,7 @@ class Items:
             return orjson.dumps(written[-1])
 
         _, version = place.storage.update(key + manifests.SIDECAR, change)
-        self._update_listing(place.storage, key, written[-1])
+        self._update_listing(path, place.storage, key, written[-1])
         return sidecars.with_aliases(written[-1]), version
 
     def _image(self, path, writing=False):
@@ -89,8 +90,8 @@ class Items:
             raise BadRequest("is a folder, not an image", path=path)
         return place, place.key, stat
 
-    def _update_listing(self, storage, key, sidecar):
-        """Bring the image's manifest entry up to date and mark the search rollup stale."""
+    def _update_listing(self, path, storage, key, sidecar):
+        """Bring the image's manifest entry up to date, tell search, and queue a new rollup."""
         folder, name = parent(key), key.rpartition("/")[2]
         try:
             meta_mtime = storage.stat(key + manifests.SIDECAR).mtime if sidecar is not None else None
@@ -105,9 +106,10 @@ class Items:
         except LensletError as ex:  # the sidecar is safe; the listing catches up when rebuilt
             log.warning("%s: manifest entry not updated: %s", key, ex.description)
         try:
+            record_edit(self.tree.root, path, fields, self.clock)
             jobs.enqueue(self.tree.root, "rollup", "", self.clock)
         except LensletError as ex:
-            log.warning("cannot queue a rollup: %s", ex.description)
+            log.warning("%s: search will see this edit with the next rollup only: %s", path, ex.description)
 
 
 def update_manifest_entry(storage, folder, name, fields):

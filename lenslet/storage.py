@@ -330,6 +330,9 @@ class LocalStorage:
     def delete_derived(self, key):
         self.delete(self.derived_key(key))
 
+    def open_derived(self, key):
+        return self.open(self.derived_key(key))
+
     def list_derived(self, key):
         """List the derived files of a folder (the folder itself unless read-only)."""
         try:
@@ -452,6 +455,11 @@ def _link_unnamed(fd, target):
         os.link(str(fd), target, src_dir_fd=proc, follow_symlinks=True)
     finally:
         os.close(proc)
+
+
+def read_at(stream, offset, length):
+    """Read bytes at an offset of an open file without moving it (safe across threads)."""
+    return os.pread(stream.fileno(), length, offset)
 
 
 def _temp_name(folder):

@@ -66,7 +66,6 @@ def worker_status(storage, heartbeat, clock=time.time):
 
 ROLLUP = "_rollup.json"
 HEALTH = "_health.json"
-ROLLUP_FIELDS = ("path", "name", "type", "w", "h", "size", "mtime", "hasThumb", "hash", "tags", "notes", "star")
 MAX_REPORTED = 200  # files listed by name per problem in _health.json; the counts are complete
 
 
@@ -86,7 +85,10 @@ def stored_items(storage, folder):
 
 
 def build_rollup(storage, clock=time.time):
-    """Flatten the stored manifests into _rollup.json (no sidecar is read); return what it counted."""
+    """Flatten the stored manifests into _rollup.json, in path order (no sidecar is read).
+
+    Returns what it counted, for the health report.
+    """
     items, unindexed, stack = [], [], [""]
     counts = {"images": 0, "missingThumbs": 0, "folders": 0}
     errors = {}
@@ -99,16 +101,22 @@ def build_rollup(storage, clock=time.time):
         counts["folders"] += 1
         for page in pages:
             for item in page["items"]:
-                items.append({field: item.get(field) for field in ROLLUP_FIELDS})
+                items.append(item)
                 counts["images"] += 1
                 counts["missingThumbs"] += not item.get("hasThumb")
                 if item.get("error"):
                     errors[item.get("path")] = item["error"]
         stack.extend(join(folder, d["name"]) for d in pages[0]["dirs"]
                      if isinstance(d, dict) and d.get("kind") != "leaf-pointer")
-    items.sort(key=lambda item: item["path"] or "")
-    storage.write_derived(ROLLUP, orjson.dumps({"v": 1, "generatedAt": clock(), "count": len(items), "items": items}))
+    items.sort(key=lambda item: item.get("path") or "")
+    storage.write_derived(ROLLUP, rollup_bytes(items, clock()))
     return dict(counts, unindexedFolders=unindexed, unreadable=errors)
+
+
+def rollup_bytes(items, generated_at):
+    """The rollup as JSON with one item a line, so a web process can load it line by line."""
+    head = orjson.dumps({"v": 1, "generatedAt": generated_at, "count": len(items)})[:-1] + b',"items":[\n'
+    return head + b",\n".join(map(orjson.dumps, items)) + b"\n]}\n"
 
 
 def health_report(stats, scan, thumb_errors, backlog, runs, clock=time.time):

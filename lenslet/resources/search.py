@@ -1,0 +1,35 @@
+from ..errors import BadRequest
+from ..searcher import MAX_LIMIT
+from ..storage import clean_path
+
+MAX_QUERY = 1000
+
+
+class SearchResource:
+    """GET /search?q=&path=&limit=&offset=: items whose name, tags or notes hold every term."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def on_get(self, req, resp):
+        query, path = req.get_param("q") or "", clean_path(req.get_param("path"))
+        if len(query) > MAX_QUERY:
+            raise BadRequest(f"q is longer than {MAX_QUERY} characters")
+        limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
+        offset = req.get_param_as_int("offset", min_value=0, max_value=10_000_000, default=0)
+        total, items = self.searcher.search(query, path, offset, limit)
+        resp.media = {"q": query, "path": path, "offset": offset, "limit": limit, "total": total, "items": items}
+        resp.cache_control = ["no-cache"]
+
+
+class SuggestResource:
+    """GET /search/suggest?q=: tags and name words starting with q, with how many items have them."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def on_get(self, req, resp):
+        prefix = req.get_param("q") or ""
+        if len(prefix) > MAX_QUERY:
+            raise BadRequest(f"q is longer than {MAX_QUERY} characters")
+        resp.media = dict(self.searcher.suggest(prefix), q=prefix)

@@ -1,0 +1,226 @@
+"""Search over the rollup: a compact token index, queried with C-speed set operations.
+
+Pure data: items in, ids out; reading the rollup and the edit journal is
+searcher.py's job.
+
+Rules: a query is whitespace-separated terms, matched case-insensitively; an
+item matches when every term is a substring of its name, of one of its tags, or
+of its notes. Results come in path order.
+
+How: every item's name, tags and notes are cut into tokens (runs of letters
+and digits). The distinct tokens, sorted, sit in one string (`vocabulary`), and
+each token's item ids in one flat array (`postings`, CSR style), so the whole
+index is a handful of objects, not one per item or per token. A term made of
+letters and digits is a substring of a field exactly when it is a substring of
+one of the field's tokens: one regex scan of the vocabulary finds those tokens,
+and the union of their posting slices is the answer. A term with other
+characters ("img_48", "o'neil") is narrowed by its token parts, then checked
+against the items' own text.
+"""
+
+import bisect
+import re
+from array import array
+from collections import Counter
+from itertools import accumulate, compress, islice, repeat
+
+TOKEN = re.compile(r"[^\W_]+")
+SEPARATOR = "\n"  # between tokens in the vocabulary: never inside a token
+FIELD = "\x1f"    # between an item's fields in its line of text: never inside a term
+SCAN_FROM = 20_000  # candidates beyond which checking them scans the whole text instead
+
+
+def fold(text):
+    return text.casefold() if isinstance(text, str) else ""
+
+
+def fields_of(item):
+    """The searchable text of an item: name, each tag, notes; folded."""
+    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes"))]
+
+
+def matches(item, terms):
+    """The rule itself, on one item: every term is a substring of its name, a tag or its notes."""
+    fields = fields_of(item)
+    return all(any(term in field for field in fields) for term in terms)
+
+
+def terms_of(query):
+    """The terms of a query: whitespace-separated, folded, without control characters."""
+    return [term for term in (re.sub(r"[\x00-\x1f]", "", fold(word)) for word in (query or "").split()) if term]
+
+
+class Index:
+    """The token index of a rollup, in path order (item id = position in the rollup)."""
+
+    def __init__(self, count, vocabulary, starts, postings, spans, tag_counts, name_counts, text, text_starts):
+        self.count = count
+        self.vocabulary = vocabulary    # sorted distinct tokens, each followed by SEPARATOR
+        self.starts = starts            # array: where token t begins in vocabulary; one extra at the end
+        self.postings = postings        # array: item ids of token t at spans[t]..spans[t + 1]
+        self.spans = spans
+        self.tag_counts = tag_counts    # folded tag -> (display form, items)
+        self.name_counts = name_counts  # name token -> items
+        self.text = text                # every item's folded fields, FIELD-separated, one item a line
+        self.text_starts = text_starts  # array: where item i's line begins in text; one extra at the end
+
+    @classmethod
+    def build(cls, items):
+        """Build from an iterable of items in path order."""
+        by_token = {}
+        lines = []
+        tag_counts, name_counts = {}, Counter()
+        count = 0
+        for item_id, item in enumerate(items):
+            count += 1
+            fields = fields_of(item)
+            lines.append(FIELD.join(fields).replace("\n", " "))
+            name_tokens = set(TOKEN.findall(fields[0]))
+            name_counts.update(name_tokens)
+            for token in name_tokens.union(*(TOKEN.findall(field) for field in fields[1:])):
+                ids = by_token.get(token)
+                if ids is None:
+                    by_token[token] = item_id  # most tokens belong to one item: no array for them
+                elif type(ids) is int:
+                    by_token[token] = array("I", (ids, item_id))
+                else:
+                    ids.append(item_id)
+            for tag in item.get("tags") or ():
+                if isinstance(tag, str) and tag:
+                    shown, seen = tag_counts.get(fold(tag), (tag, 0))
+                    tag_counts[fold(tag)] = (shown, seen + 1)
+        tokens = sorted(by_token)
+        starts, spans, postings = array("I"), array("I"), array("I")
+        at = 0
+        for token in tokens:
+            starts.append(at)
+            at += len(token) + 1
+            spans.append(len(postings))
+            ids = by_token.pop(token)
+            if type(ids) is int:
+                postings.append(ids)
+            else:
+                postings.extend(ids)
+        starts.append(at)
+        spans.append(len(postings))
+        vocabulary = "".join(token + SEPARATOR for token in tokens)
+        # Words seen in one name only (camera counters, timestamps) suggest nothing.
+        name_counts = {token: n for token, n in name_counts.items() if n > 1}
+        text_starts = array("I", [0])
+        text_starts.extend(accumulate(len(line) + 1 for line in lines))
+        text = "\n".join(lines) + "\n"
+        return cls(count, vocabulary, starts, postings, spans, tag_counts, name_counts, text, text_starts)
+
+    # -- querying ----------------------------------------------------------
+
+    def token_ids(self, term):
+        """Indexes of the distinct tokens that contain term."""
+        if not term:
+            return []
+        hits = (match.start() for match in re.finditer(re.escape(term), self.vocabulary))
+        # bisect maps a position in the vocabulary to its token; a token holding the
+        # term twice is found twice, and dict.fromkeys keeps it once.
+        return list(dict.fromkeys(map(bisect.bisect_right, repeat(self.starts), hits)))
+
+    def ids_with(self, term):
+        """The set of item ids having a token that contains term (letters and digits only)."""
+        found = set()
+        postings, spans = self.postings, self.spans
+        for after in self.token_ids(term):  # bisect_right gave the index after the token's
+            found.update(postings[spans[after - 1]:spans[after]])
+        return found
+
+    def candidates(self, term):
+        """Ids that may match term: exactly those for a plain term, a superset for one with
+        other characters; None when the term has no letters or digits to narrow by."""
+        ids = None
+        for part in sorted(TOKEN.findall(term), key=len, reverse=True):
+            found = self.ids_with(part)
+            ids = found if ids is None else ids & found
+            if not ids:
+                break
+        return ids
+
+    def search(self, terms, scope, offset, limit):
+        """Return (total, ids of one page) of the items in scope (lo, hi) matching every term."""
+        lo, hi = scope
+        found, exact = None, True
+        for term in sorted(terms, key=len, reverse=True):  # longer terms tend to be rarer: fewer ids
+            ids = self.candidates(term)
+            exact = exact and ids is not None and TOKEN.fullmatch(term) is not None
+            if ids is None:
+                continue
+            found = ids if found is None else found & ids
+            if not found:
+                return 0, []
+        if not exact:
+            kept = self.check(range(lo, hi) if found is None else {i for i in found if lo <= i < hi}, terms)
+            return len(kept), kept[offset:offset + limit]
+        if found is None:  # no terms: everything in scope
+            return hi - lo, list(range(lo, hi)[offset:offset + limit])
+        return page_of(found, lo, hi, self.count, offset, limit)
+
+    def check(self, ids, terms):
+        """Keep, in order, the ids whose own text holds every term (for terms tokens cannot decide)."""
+        text, starts = self.text, self.text_starts
+        if len(ids) > SCAN_FROM:
+            # One scan of all text for the longest term beats slicing out each candidate.
+            longest = max(terms, key=len)
+            hits = (m.start() for m in re.finditer(re.escape(longest), text))
+            ids = set(ids).intersection(i - 1 for i in map(bisect.bisect_right, repeat(starts), hits))
+        return [i for i in sorted(ids) if all(term in text[starts[i]:starts[i + 1]] for term in terms)]
+
+    def holds(self, item_id, terms):
+        """Whether the indexed text of one item matches every term."""
+        line = self.text[self.text_starts[item_id]:self.text_starts[item_id + 1]]
+        return all(term in line for term in terms)
+
+    def scope(self, folder, paths):
+        """The id range [lo, hi) of the items under folder ("" is all), bisecting paths(id)."""
+        if not folder:
+            return 0, self.count
+        return (_bisect(paths, self.count, folder + "/"),
+                _bisect(paths, self.count, folder + chr(ord("/") + 1)))
+
+    def suggest(self, prefix, limit=20):
+        """Tags and name words starting with prefix, most used first."""
+        prefix = fold(prefix)
+        tags = [{"tag": shown, "count": n} for folded, (shown, n) in self.tag_counts.items()
+                if folded.startswith(prefix)]
+        words = [{"word": token, "count": n} for token, n in self.name_counts.items() if token.startswith(prefix)]
+        tags.sort(key=lambda entry: (-entry["count"], entry["tag"]))
+        words.sort(key=lambda entry: (-entry["count"], entry["word"]))
+        return {"tags": tags[:limit], "words": words[:limit]}
+
+
+def page_of(ids, lo, hi, count, offset, limit):
+    """Total and one page, in id order, of the ids within [lo, hi), touching as few as it can."""
+    want = offset + limit
+    if hi - lo <= len(ids):
+        # A narrow scope: walk it, with the membership tests running in C.
+        members = list(compress(range(lo, hi), map(ids.__contains__, range(lo, hi))))
+        return len(members), members[offset:want]
+    inside = ids if (lo, hi) == (0, count) else {i for i in ids if lo <= i < hi}
+    total = len(inside)
+    if not total:
+        return 0, []
+    if want * (hi - lo) / total < total:
+        # Many matches: the first page lies near the start of the scope, so walking it
+        # in order is cheaper than sorting every match.
+        head = list(islice(compress(range(lo, hi), map(inside.__contains__, range(lo, hi))), want))
+    else:
+        head = sorted(inside)[:want]
+    return total, head[offset:]
+
+
+def _bisect(paths, count, key):
+    """The first id whose path is not below key."""
+    lo, hi = 0, count
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if paths(mid) < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo

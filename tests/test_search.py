@@ -1,0 +1,145 @@
+import json
+import random
+import time
+
+import pytest
+
+from conftest import draw
+from lenslet.config import Config
+from lenslet.indexer import Runner, Scanner, next_job, run_one
+from lenslet.search import Index, matches, terms_of
+from lenslet.storage import LocalStorage
+
+
+def index_tree(tree):
+    """Index the tree as the worker does, so _rollup.json exists."""
+    storage = LocalStorage(str(tree))
+    runner = Runner(Config(root=str(tree)), storage)
+    Scanner(runner).scan(deep=True)
+    while True:
+        name, job = next_job(storage, "test", lease=60)
+        if name is None:
+            return
+        run_one(runner, name, job)
+
+
+@pytest.fixture
+def gallery(tree):
+    photos = {
+        "2019/june/IMG_0001.JPG": {"tags": ["Beach", "sunset"], "notes": "Zanzibar with Ana"},
+        "2019/june/IMG_0002.JPG": {"tags": ["beach"], "notes": ""},
+        "2019/july/beach-house.png": {"tags": ["house"], "notes": "rented for a week"},
+        "2020/PXL_20200101_000001.jpg": {"tags": ["new year", "fireworks"], "notes": "o'neil's party"},
+        "2020/snow.webp": {"tags": [], "notes": "Cold. Very cold."},
+    }
+    for path, sidecar in photos.items():
+        draw(tree / path, fmt="WEBP" if path.endswith("webp") else None)
+        (tree / (path + ".json")).write_text(json.dumps(sidecar))
+    index_tree(tree)
+    return photos
+
+
+def found(client, q="", **params):
+    body = client.get("/search", params={"q": q, **params}).json
+    return [item["path"] for item in body["items"]], body["total"]
+
+
+@pytest.mark.parametrize("q, paths", [
+    ("beach", ["2019/july/beach-house.png", "2019/june/IMG_0001.JPG", "2019/june/IMG_0002.JPG"]),
+    ("BEACH sunset", ["2019/june/IMG_0001.JPG"]),
+    ("zanzi", ["2019/june/IMG_0001.JPG"]),
+    ("img_0002", ["2019/june/IMG_0002.JPG"]),
+    ("o'neil", ["2020/PXL_20200101_000001.jpg"]),
+    ("year fire", ["2020/PXL_20200101_000001.jpg"]),
+    ("new year", ["2020/PXL_20200101_000001.jpg"]),
+    ("cold.", ["2020/snow.webp"]),
+    ("beach zanzibar house", []),
+    ("sunsetzanzibar", []),  # a term matches inside one field, never across two
+    ("qwxz", []),
+])
+def test_matching_rules(client, gallery, q, paths):
+    assert found(client, q) == (paths, len(paths))
+
+
+def test_empty_query_lists_everything_in_scope(client, gallery):
+    assert found(client, "", path="2020") == (["2020/PXL_20200101_000001.jpg", "2020/snow.webp"], 2)
+    assert found(client)[1] == 5
+
+
+def test_scoping_and_paging(client, gallery):
+    assert found(client, "beach", path="/2019/june/") == (["2019/june/IMG_0001.JPG", "2019/june/IMG_0002.JPG"], 2)
+    assert found(client, "beach", path="2019/jun") == ([], 0)  # a folder, not a prefix of names
+    assert found(client, "beach", limit=1, offset=1) == (["2019/june/IMG_0001.JPG"], 3)
+    body = client.get("/search", params={"q": "beach"}).json
+    assert body["items"][0]["w"] == 64 and body["items"][0]["type"] == "image/png"  # shaped like manifest items
+
+
+@pytest.mark.parametrize("params", [{"limit": 1001}, {"limit": 0}, {"offset": -1}, {"limit": "x"},
+                                    {"q": "x" * 1001}, {"path": "../x"}])
+def test_bad_parameters(client, gallery, params):
+    client.get("/search", params=params, status=400)
+
+
+def test_search_before_any_rollup_is_empty(client):
+    assert found(client, "beach") == ([], 0)
+
+
+def test_an_edit_is_found_within_two_seconds_without_a_new_rollup(client, gallery, tree):
+    rollup = (tree / "_rollup.json").read_bytes()
+    assert found(client, "snowman") == ([], 0)
+    client.patch_json("/item?path=2020/snow.webp", {"addTags": ["snowman"]})
+    client.patch_json("/item?path=2019/june/IMG_0002.JPG", {"removeTags": ["beach"]})
+    deadline = time.monotonic() + 2
+    while found(client, "snowman")[1] == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert found(client, "snowman") == (["2020/snow.webp"], 1)
+    assert found(client, "beach") == (["2019/july/beach-house.png", "2019/june/IMG_0001.JPG"], 2)
+    assert found(client, "cold snowman")[1] == 1
+    assert (tree / "_rollup.json").read_bytes() == rollup  # found without a rebuild
+
+
+def test_a_rebuilt_rollup_is_reloaded(client, gallery, tree):
+    assert found(client, "moon")[1] == 0
+    draw(tree / "2021" / "moon.jpg")
+    index_tree(tree)
+    time.sleep(1.1)
+    assert found(client, "moon") == (["2021/moon.jpg"], 1)
+
+
+def test_suggest(client, gallery):
+    body = client.get("/search/suggest", params={"q": "BE"}).json
+    assert body["tags"] == [{"tag": "Beach", "count": 2}]  # shown as first written, counted case-insensitively
+    assert {"word": "beach", "count": 1} not in body["words"]  # a word in one name only is not suggested
+    assert client.get("/search/suggest", params={"q": "img"}).json["words"] == [{"word": "img", "count": 2}]
+
+
+def test_freshness_across_two_gunicorn_workers(gunicorn, gallery):
+    from test_items import http
+    server = gunicorn()
+    server.wait_until(lambda: server.get("/health")[0] == 200)
+    assert http("GET", f"{server.url}/search?q=zebra")["total"] == 0
+    http("PATCH", f"{server.url}/item?path=2020/snow.webp", {"addTags": ["zebra"]})
+    time.sleep(2)
+    answers = [http("GET", f"{server.url}/search?q=zebra")["total"] for _ in range(12)]
+    assert answers == [1] * 12
+
+
+def test_index_agrees_with_the_rule_on_random_items():
+    rng = random.Random(7)
+    words = ["beach", "Sunset", "café", "img", "2019", "20190514", "o'neil", "summer vacation", "a", "x_1"]
+    items = []
+    for n in range(1500):
+        name = rng.choice([f"IMG_{rng.randrange(10000):04d}.JPG", f"beach-{n}.png", f"Café Zürich {n}.webp"])
+        folder = rng.choice(["2019/june", "2019/july", "2020", ""])
+        items.append({"path": f"{folder}/{name}".lstrip("/"), "name": name, "tags": rng.sample(words, rng.randrange(4)),
+                      "notes": " ".join(rng.sample(words, rng.randrange(3)))})
+    items.sort(key=lambda item: item["path"])
+    index = Index.build(items)
+    for q in ["beach", "BEACH sun", "img_0", "o'neil", "'", "CAFÉ zür", "2019", "", "ach set", ".jpg", "summer vac"]:
+        for folder in ["", "2019", "2019/june", "nope"]:
+            terms = terms_of(q)
+            expected = [i for i, item in enumerate(items)
+                        if (not folder or item["path"].startswith(folder + "/")) and matches(item, terms)]
+            scope = index.scope(folder, lambda i: items[i]["path"])
+            for offset, limit in [(0, 10), (5, 3), (0, 5000)]:
+                assert index.search(terms, scope, offset, limit) == (len(expected), expected[offset:offset + limit])
