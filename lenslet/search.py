@@ -28,6 +28,9 @@ TOKEN = re.compile(r"[^\W_]+")
 SEPARATOR = "\n"  # between tokens in the vocabulary: never inside a token
 FIELD = "\x1f"    # between an item's fields in its line of text: never inside a term
 SCAN_FROM = 20_000  # candidates beyond which checking them scans the whole text instead
+BITMAPS = 400       # at most this many tokens get a bitmap (N/8 bytes each: 25 MB for 500,000 items)
+BITMAP_FROM = 1000  # items a token must have for a bitmap to pay off
+BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
 
 
 def fold(text):
@@ -56,6 +59,13 @@ class Index:
 
     def __init__(self, count, vocabulary, starts, postings, spans, tag_counts, name_counts, text, text_starts):
         self.count = count
+        # The most frequent tokens also get a bitmap (a Python int, one bit an item):
+        # unions and intersections of a few hundred thousand ids then run as big-int
+        # arithmetic in C instead of hashing every id into a set.
+        lengths = sorted(((spans[t + 1] - spans[t], t) for t in range(len(spans) - 1)), reverse=True)
+        least = max(BITMAP_FROM, count // 500)
+        self.frequent = {t: to_bitmap(postings[spans[t]:spans[t + 1]], count)
+                         for n, t in lengths[:BITMAPS] if n >= least}
         self.vocabulary = vocabulary    # sorted distinct tokens, each followed by SEPARATOR
         self.starts = starts            # array: where token t begins in vocabulary; one extra at the end
         self.postings = postings        # array: item ids of token t at spans[t]..spans[t + 1]
@@ -124,12 +134,19 @@ class Index:
         return list(dict.fromkeys(map(bisect.bisect_right, repeat(self.starts), hits)))
 
     def ids_with(self, term):
-        """The set of item ids having a token that contains term (letters and digits only)."""
-        found = set()
-        postings, spans = self.postings, self.spans
+        """The ids of the items having a token that contains term (letters and digits only):
+        a bitmap (int) when a frequent token is among them, else a set."""
+        rare, bitmap = set(), 0
+        postings, spans, frequent = self.postings, self.spans, self.frequent
         for after in self.token_ids(term):  # bisect_right gave the index after the token's
-            found.update(postings[spans[after - 1]:spans[after]])
-        return found
+            token = after - 1
+            if token in frequent:
+                bitmap |= frequent[token]
+            else:
+                rare.update(postings[spans[token]:spans[after]])
+        if not bitmap:
+            return rare
+        return bitmap | to_bitmap(rare, self.count) if rare else bitmap
 
     def candidates(self, term):
         """Ids that may match term: exactly those for a plain term, a superset for one with
@@ -137,7 +154,7 @@ class Index:
         ids = None
         for part in sorted(TOKEN.findall(term), key=len, reverse=True):
             found = self.ids_with(part)
-            ids = found if ids is None else ids & found
+            ids = found if ids is None else both(ids, found, self.count)
             if not ids:
                 break
         return ids
@@ -151,14 +168,20 @@ class Index:
             exact = exact and ids is not None and TOKEN.fullmatch(term) is not None
             if ids is None:
                 continue
-            found = ids if found is None else found & ids
+            found = ids if found is None else both(found, ids, self.count)
             if not found:
                 return 0, []
         if not exact:
-            kept = self.check(range(lo, hi) if found is None else {i for i in found if lo <= i < hi}, terms)
+            if found is None or isinstance(found, int):
+                pool = range(lo, hi)  # check() narrows a big pool by scanning the text itself
+            else:
+                pool = {i for i in found if lo <= i < hi}
+            kept = self.check(pool, terms)
             return len(kept), kept[offset:offset + limit]
         if found is None:  # no terms: everything in scope
             return hi - lo, list(range(lo, hi)[offset:offset + limit])
+        if isinstance(found, int):
+            return bitmap_page(found, lo, hi, self.count, offset, limit)
         return page_of(found, lo, hi, self.count, offset, limit)
 
     def check(self, ids, terms):
@@ -192,6 +215,39 @@ class Index:
         tags.sort(key=lambda entry: (-entry["count"], entry["tag"]))
         words.sort(key=lambda entry: (-entry["count"], entry["word"]))
         return {"tags": tags[:limit], "words": words[:limit]}
+
+
+def to_bitmap(ids, count):
+    """An int with bit i set for every id i."""
+    bits = bytearray((count + 7) // 8)
+    for i in ids:
+        bits[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(bits, "little")
+
+
+def both(a, b, count):
+    """Intersect two id collections, each a set or a bitmap."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a & b
+    if isinstance(a, set) and isinstance(b, set):
+        return a & b
+    ids, bitmap = (a, b) if isinstance(a, set) else (b, a)
+    bits = bitmap.to_bytes((count + 7) // 8, "little")
+    return {i for i in ids if bits[i >> 3] >> (i & 7) & 1}
+
+
+def bitmap_page(bitmap, lo, hi, count, offset, limit):
+    """Total and one page, in id order, of the ids of a bitmap within [lo, hi)."""
+    if (lo, hi) != (0, count):
+        bitmap &= ((1 << hi) - 1) ^ ((1 << lo) - 1)
+    total, want, ids = bitmap.bit_count(), offset + limit, []
+    bits = bitmap.to_bytes((count + 7) // 8, "little")
+    for byte in re.finditer(rb"[^\x00]", bits):  # empty stretches are skipped in C
+        at = byte.start()
+        ids.extend(at * 8 + bit for bit in BITS[bits[at]])
+        if len(ids) >= want:
+            break
+    return total, ids[offset:want]
 
 
 def page_of(ids, lo, hi, count, offset, limit):

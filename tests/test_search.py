@@ -7,6 +7,7 @@ import pytest
 from conftest import draw
 from lenslet.config import Config
 from lenslet.indexer import Runner, Scanner, next_job, run_one
+from lenslet import search
 from lenslet.search import Index, matches, terms_of
 from lenslet.storage import LocalStorage
 
@@ -124,7 +125,9 @@ def test_freshness_across_two_gunicorn_workers(gunicorn, gallery):
     assert answers == [1] * 12
 
 
-def test_index_agrees_with_the_rule_on_random_items():
+@pytest.mark.parametrize("bitmap_from", [1000, 10])  # with and without bitmaps for frequent tokens
+def test_index_agrees_with_the_rule_on_random_items(monkeypatch, bitmap_from):
+    monkeypatch.setattr(search, "BITMAP_FROM", bitmap_from)
     rng = random.Random(7)
     words = ["beach", "Sunset", "café", "img", "2019", "20190514", "o'neil", "summer vacation", "a", "x_1"]
     items = []
@@ -135,6 +138,7 @@ def test_index_agrees_with_the_rule_on_random_items():
                       "notes": " ".join(rng.sample(words, rng.randrange(3)))})
     items.sort(key=lambda item: item["path"])
     index = Index.build(items)
+    assert bool(index.frequent) == (bitmap_from == 10)
     for q in ["beach", "BEACH sun", "img_0", "o'neil", "'", "CAFÉ zür", "2019", "", "ach set", ".jpg", "summer vac"]:
         for folder in ["", "2019", "2019/june", "nope"]:
             terms = terms_of(q)

@@ -1,0 +1,165 @@
+"""Search over a 500,000-item rollup: load time, memory, latency, against a naive scan.
+
+    python bench/search.py [--items 500000] [--repeat 15]
+
+Generates a rollup with realistic names (camera counters, phone timestamps,
+descriptive names), tags (a few hundred, Zipf-distributed) and notes (a third of
+the items, words Zipf-distributed, a few rare names), loads it the way a web
+process does (lenslet.searcher), and times a fixed mix of queries. The baseline,
+measured in the same run, is what a first version would do: the rollup parsed into
+a list of dicts and, per query, a lowercase substring test of every item.
+Latencies are medians and 95th percentiles over the repeats of each query.
+"""
+
+import argparse
+import gc
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import orjson  # noqa: E402
+
+from lenslet.searcher import Searcher  # noqa: E402
+from lenslet.storage import LocalStorage  # noqa: E402
+from lenslet.tasks import ROLLUP, rollup_bytes  # noqa: E402
+
+SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "su", "vo", "ze", "an", "dor", "el", "fi", "gu", "ho", "in", "ju"]
+PLACES = ["Zanzibar", "Lisbon", "Kyoto", "Oslo", "Cusco", "Hanoi", "Reykjavik", "Porto", "Tbilisi", "Quito"]
+THEMES = ["beach", "sunset", "mountain", "family", "birthday", "snow", "city", "food", "dog", "cat", "hike",
+          "wedding", "concert", "garden", "river", "forest", "portrait", "night", "party", "museum"]
+
+QUERIES = [
+    ("common term", "beach", ""),
+    ("rare term", "reykjavik", ""),
+    ("two terms", "beach sunset", ""),
+    ("no match", "qwxzyv", ""),
+    ("path-scoped", "family", "2019"),
+    ("name with punctuation", "img_48", ""),
+]
+
+
+def words(rng, count):
+    return ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(count)]
+
+
+def generate(count, seed=1):
+    rng = random.Random(seed)
+    tags = THEMES + words(rng, 380)
+    tag_weights = [1 / rank for rank in range(1, len(tags) + 1)]
+    vocabulary = THEMES + words(rng, 2980)
+    word_weights = [1 / rank ** 1.1 for rank in range(1, len(vocabulary) + 1)]
+    items = []
+    for n in range(count):
+        year = 2010 + n % 15
+        event = f"{year}/{year}-{1 + n // 997 % 12:02d}-{1 + n // 31 % 28:02d} {rng.choice(THEMES).title()}"
+        kind = rng.random()
+        if kind < 0.4:
+            name = f"IMG_{rng.randrange(10000):04d}.JPG"
+        elif kind < 0.65:
+            name = f"PXL_{year}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}_{rng.randrange(10**9):09d}.jpg"
+        elif kind < 0.8:
+            name = f"DSC{rng.randrange(100000):05d}.JPG"
+        else:
+            name = f"{'-'.join(rng.sample(THEMES, 2))}-{n % 100:02d}.jpg"
+        notes = ""
+        if rng.random() < 0.35:
+            notes = " ".join(rng.choices(vocabulary, word_weights, k=rng.randint(4, 20)))
+            if rng.random() < 0.02:
+                notes += f" in {rng.choice(PLACES)}"
+        items.append({
+            "path": f"{event}/{name}", "name": name, "type": "image/jpeg", "w": 4000, "h": 3000,
+            "size": rng.randrange(10**6, 6 * 10**6), "mtime": 1.7e9 + n, "hasThumb": True, "hasMeta": True,
+            "hash": f"blake3:{rng.getrandbits(256):064x}",
+            "tags": sorted(set(rng.choices(tags, tag_weights, k=rng.randint(0, 5)))), "notes": notes,
+            "star": rng.choice([None, None, 3, 4, 5]), "metaMtime": 1.7e9 + n})
+    items.sort(key=lambda item: item["path"])
+    return items
+
+
+def naive(items, query, folder):
+    """A first version: lowercase every field of every item, every time."""
+    terms = query.lower().split()
+    found = []
+    for item in items:
+        if folder and not item["path"].startswith(folder + "/"):
+            continue
+        fields = [item["name"].lower(), *(tag.lower() for tag in item["tags"]), item["notes"].lower()]
+        if all(any(term in field for field in fields) for term in terms):
+            found.append(item)
+    return len(found), found[:100]
+
+
+def rss():
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return int(fields["RssAnon"].split()[0]) * 1024
+
+
+def timings(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--naive-repeat", type=int, default=3)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="lenslet-bench-")
+    try:
+        items = generate(args.items)
+        data = rollup_bytes(items, time.time())
+        del items
+        with open(os.path.join(work, ROLLUP), "wb") as f:
+            f.write(data)
+        del data
+        gc.collect()
+        print(f"rollup: {args.items:,} items, {os.path.getsize(os.path.join(work, ROLLUP)) / 1e6:.0f} MB")
+
+        before = rss()
+        searcher = Searcher(LocalStorage(work))
+        start = time.perf_counter()
+        searcher.fresh()
+        loaded = time.perf_counter() - start
+        gc.collect()
+        added = rss() - before
+        print(f"load: {loaded:.1f} s; memory the index adds: {added / 1e6:.0f} MB "
+              f"(target <= 150 MB: {'met' if added <= 150e6 else 'MISSED'})")
+
+        ours = {}
+        for label, query, folder in QUERIES:
+            ours[label] = timings(lambda: searcher.search(query, folder, 0, 100), args.repeat)
+
+        with open(os.path.join(work, ROLLUP), "rb") as f:
+            plain = orjson.loads(f.read())["items"]
+        worst_p95, worst_ratio = 0.0, float("inf")
+        print(f"{'query':<24}{'lenslet median':>15}{'p95':>9}{'naive median':>14}{'speed-up':>10}  agree")
+        for label, query, folder in QUERIES:
+            median, p95 = ours[label]
+            naive_median, _ = timings(lambda: naive(plain, query, folder), args.naive_repeat)
+            total, page = searcher.search(query, folder, 0, 100)
+            expected_total, expected = naive(plain, query, folder)
+            agree = total == expected_total and [i["path"] for i in page] == [i["path"] for i in expected]
+            worst_p95, worst_ratio = max(worst_p95, p95), min(worst_ratio, naive_median / median)
+            print(f"{label + ' (' + query + ')':<24}{median * 1000:>12.2f} ms{p95 * 1000:>6.2f} ms"
+                  f"{naive_median * 1000:>11.0f} ms{naive_median / median:>9.0f}x  {agree} ({total:,} found)")
+        print(f"worst p95 {worst_p95 * 1000:.1f} ms (target <= 20 ms: {'met' if worst_p95 <= 0.020 else 'MISSED'}); "
+              f"smallest speed-up {worst_ratio:.0f}x (target >= 20x: {'met' if worst_ratio >= 20 else 'MISSED'})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
