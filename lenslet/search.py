@@ -19,16 +19,17 @@ against the items' own text.
 """
 
 import bisect
+import io
 import re
 from array import array
 from collections import Counter
-from itertools import accumulate, compress, islice, repeat
+from itertools import compress, islice, repeat
 
 TOKEN = re.compile(r"[^\W_]+")
 SEPARATOR = "\n"  # between tokens in the vocabulary: never inside a token
 FIELD = "\x1f"    # between an item's fields in its line of text: never inside a term
 SCAN_FROM = 20_000  # candidates beyond which checking them scans the whole text instead
-BITMAPS = 400       # at most this many tokens get a bitmap (N/8 bytes each: 25 MB for 500,000 items)
+BITMAPS = 200       # at most this many tokens get a bitmap (N/8 bytes each: 12.5 MB for 500,000 items)
 BITMAP_FROM = 1000  # items a token must have for a bitmap to pay off
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
 
@@ -79,13 +80,17 @@ class Index:
     def build(cls, items):
         """Build from an iterable of items in path order."""
         by_token = {}
-        lines = []
+        # One growing buffer, not a list of 500,000 strings: the small objects a list
+        # leaves behind fragment the heap and keep the process's memory high.
+        text, text_starts = io.StringIO(), array("I", [0])
         tag_counts, name_counts = {}, Counter()
         count = 0
         for item_id, item in enumerate(items):
             count += 1
             fields = fields_of(item)
-            lines.append(FIELD.join(fields).replace("\n", " "))
+            line = FIELD.join(fields).replace("\n", " ") + "\n"
+            text.write(line)
+            text_starts.append(text_starts[-1] + len(line))
             name_tokens = set(TOKEN.findall(fields[0]))
             name_counts.update(name_tokens)
             for token in name_tokens.union(*(TOKEN.findall(field) for field in fields[1:])):
@@ -102,7 +107,7 @@ class Index:
                     tag_counts[fold(tag)] = (shown, seen + 1)
         tokens = sorted(by_token)
         starts, spans, postings = array("I"), array("I"), array("I")
-        at = 0
+        at = 1  # the vocabulary opens with a separator, so every token has one on each side
         for token in tokens:
             starts.append(at)
             at += len(token) + 1
@@ -114,31 +119,32 @@ class Index:
                 postings.extend(ids)
         starts.append(at)
         spans.append(len(postings))
-        vocabulary = "".join(token + SEPARATOR for token in tokens)
+        vocabulary = SEPARATOR + "".join(token + SEPARATOR for token in tokens)
         # Words seen in one name only (camera counters, timestamps) suggest nothing.
         name_counts = {token: n for token, n in name_counts.items() if n > 1}
-        text_starts = array("I", [0])
-        text_starts.extend(accumulate(len(line) + 1 for line in lines))
-        text = "\n".join(lines) + "\n"
-        return cls(count, vocabulary, starts, postings, spans, tag_counts, name_counts, text, text_starts)
+        return cls(count, vocabulary, starts, postings, spans, tag_counts, name_counts, text.getvalue(), text_starts)
 
     # -- querying ----------------------------------------------------------
 
-    def token_ids(self, term):
-        """Indexes of the distinct tokens that contain term."""
+    def token_ids(self, term, starts=False, ends=False):
+        """Indexes (plus one) of the distinct tokens that contain term; with starts or ends,
+        only tokens that begin or end with it."""
         if not term:
             return []
-        hits = (match.start() for match in re.finditer(re.escape(term), self.vocabulary))
+        # Anchors are matched as the separator itself, not as a lookaround, which would
+        # cost the regex engine its fast literal search.
+        pattern = (SEPARATOR if starts else "") + term + (SEPARATOR if ends else "")
+        hits = (match.start() + starts for match in re.finditer(re.escape(pattern), self.vocabulary))
         # bisect maps a position in the vocabulary to its token; a token holding the
         # term twice is found twice, and dict.fromkeys keeps it once.
         return list(dict.fromkeys(map(bisect.bisect_right, repeat(self.starts), hits)))
 
-    def ids_with(self, term):
+    def ids_with(self, term, starts=False, ends=False):
         """The ids of the items having a token that contains term (letters and digits only):
         a bitmap (int) when a frequent token is among them, else a set."""
         rare, bitmap = set(), 0
         postings, spans, frequent = self.postings, self.spans, self.frequent
-        for after in self.token_ids(term):  # bisect_right gave the index after the token's
+        for after in self.token_ids(term, starts, ends):  # bisect_right gave the index after the token's
             token = after - 1
             if token in frequent:
                 bitmap |= frequent[token]
@@ -150,10 +156,16 @@ class Index:
 
     def candidates(self, term):
         """Ids that may match term: exactly those for a plain term, a superset for one with
-        other characters; None when the term has no letters or digits to narrow by."""
+        other characters; None when the term has no letters or digits to narrow by.
+
+        In "img_48" the part "img" is followed by a non-token character, so in any
+        matching text its token ends there; "48" is preceded by one, so its token
+        starts there. Anchoring the parts this way keeps the candidates few.
+        """
         ids = None
-        for part in sorted(TOKEN.findall(term), key=len, reverse=True):
-            found = self.ids_with(part)
+        parts = sorted(TOKEN.finditer(term), key=lambda part: len(part.group()), reverse=True)
+        for part in parts:
+            found = self.ids_with(part.group(), starts=part.start() > 0, ends=part.end() < len(term))
             ids = found if ids is None else both(ids, found, self.count)
             if not ids:
                 break
@@ -172,11 +184,7 @@ class Index:
             if not found:
                 return 0, []
         if not exact:
-            if found is None or isinstance(found, int):
-                pool = range(lo, hi)  # check() narrows a big pool by scanning the text itself
-            else:
-                pool = {i for i in found if lo <= i < hi}
-            kept = self.check(pool, terms)
+            kept = self.check(found, lo, hi, terms)
             return len(kept), kept[offset:offset + limit]
         if found is None:  # no terms: everything in scope
             return hi - lo, list(range(lo, hi)[offset:offset + limit])
@@ -184,14 +192,24 @@ class Index:
             return bitmap_page(found, lo, hi, self.count, offset, limit)
         return page_of(found, lo, hi, self.count, offset, limit)
 
-    def check(self, ids, terms):
-        """Keep, in order, the ids whose own text holds every term (for terms tokens cannot decide)."""
+    def check(self, found, lo, hi, terms):
+        """The ids in [lo, hi), among found (None: all), whose own text holds every term, in order.
+
+        For terms the tokens can only narrow down (punctuation inside them).
+        """
         text, starts = self.text, self.text_starts
-        if len(ids) > SCAN_FROM:
-            # One scan of all text for the longest term beats slicing out each candidate.
+        size = hi - lo if found is None else found.bit_count() if isinstance(found, int) else len(found)
+        if size > SCAN_FROM:
+            # Many candidates: one scan of all text for the longest term beats slicing each out.
             longest = max(terms, key=len)
             hits = (m.start() for m in re.finditer(re.escape(longest), text))
-            ids = set(ids).intersection(i - 1 for i in map(bisect.bisect_right, repeat(starts), hits))
+            ids = {i - 1 for i in map(bisect.bisect_right, repeat(starts), hits) if lo < i <= hi}
+            if found is not None:
+                ids = both(ids, found, self.count)
+        elif isinstance(found, int):
+            ids = bitmap_page(found, lo, hi, self.count, 0, self.count)[1]
+        else:
+            ids = range(lo, hi) if found is None else [i for i in found if lo <= i < hi]
         return [i for i in sorted(ids) if all(term in text[starts[i]:starts[i + 1]] for term in terms)]
 
     def holds(self, item_id, terms):
