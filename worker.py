@@ -65,14 +65,14 @@ class Worker:
     def drain(self):
         while not self.stopping.is_set():
             try:
-                name, job = next_job(self.storage, self.wid, self.config.job_lease, self.clock)
+                name, job = next_job(self.storage, self.wid, self.config.job_lease, self.clock, self.runner.due)
             except LensletError as ex:
                 log.error("cannot read the job queue: %s", ex.description)
                 name = None
             if name is None:
                 self.stopping.wait(IDLE_POLL)
                 continue
-            run_one(self.runner, name, job, self.stopping)
+            run_one(self.runner, name, job)
 
     def scan(self):
         deep_at = 0.0

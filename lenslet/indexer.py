@@ -22,6 +22,9 @@ log = logging.getLogger("lenslet.worker")
 
 CHUNK = 16  # thumbnails per job: small enough to spread over threads, big enough to batch manifest writes
 DEBOUNCE = 1.0  # seconds a rollup waits after it is asked for, so a burst of changes makes one
+# ... and at least this many times as long as the last one took: every web process
+# reloads the rollup after it changes, so a big gallery must not rebuild it often.
+ROLLUP_SPACING = 10
 
 
 class Seen(NamedTuple):
@@ -81,6 +84,7 @@ class Runner:
         self.runs = {}        # job kind -> when one last finished
         self.stats = {}       # what the last rollup counted
         self.scan = {}        # folder -> summary, kept by the scanner
+        self.rollup_took = 0.0
 
     def run(self, job):
         kind, path = job["kind"], job["path"]
@@ -136,7 +140,15 @@ class Runner:
     def rollup(self):
         built_at = self.clock()
         self.stats = tasks.build_rollup(self.storage, self.clock)
+        self.rollup_took = self.clock() - built_at
         prune_journal(self.storage, built_at)
+        jobs.enqueue(self.storage, "health", "", self.clock)
+
+    def due(self, job):
+        """Whether a queued job may run now (a rollup waits for its burst to settle)."""
+        if job.get("kind") != "rollup":
+            return True
+        return self.clock() >= job.get("queuedAt", 0) + max(DEBOUNCE, ROLLUP_SPACING * self.rollup_took)
         jobs.enqueue(self.storage, "health", "", self.clock)
 
     def health(self):
@@ -220,24 +232,18 @@ class Scanner:
             return {"problem": "broken", "reason": ex.description}
 
 
-def next_job(storage, worker, lease, clock=time.time):
-    """Claim the most urgent job nobody holds; (name, job) or (None, None)."""
+def next_job(storage, worker, lease, clock=time.time, ready=None):
+    """Claim the most urgent due job nobody holds; (name, job) or (None, None)."""
     for name in jobs.waiting(storage):
-        job = jobs.claim(storage, name, worker, lease, clock)
+        job = jobs.claim(storage, name, worker, lease, clock, ready)
         if job is not None:
             return name, job
     return None, None
 
 
-def run_one(runner, name, job, stopping=None):
+def run_one(runner, name, job):
     """Run a claimed job; a failure is logged and counted, never raised: the worker goes on."""
     try:
-        if job["kind"] == "rollup":
-            # Let a burst of changes settle so it makes one rollup, not one per change.
-            wait = job.get("queuedAt", 0) + DEBOUNCE - runner.clock()
-            if wait > 0 and stopping is not None and stopping.wait(wait):
-                jobs.release(runner.storage, name, job)
-                return
         runner.run(job)
     except LensletError as ex:
         log.error("job %s %r failed: %s", job["kind"], job["path"], ex.description)

@@ -23,12 +23,10 @@ CLAIMS = f"{STATE}/claims"
 # Thumbnails first: a person may be waiting for them.
 PRIORITY = {"thumb": 0, "thumbs": 0, "index": 1, "rollup": 2, "health": 3}
 
-
 def job_name(kind, path, part=""):
     """The queue file name of a job: priority, kind, and a digest of what it is about."""
     digest = version_of("\0".join((path, part)).encode())
     return f"{PRIORITY[kind]}-{kind}-{digest}.json"
-
 
 def enqueue(storage, kind, path, clock=time.time, part="", **payload):
     """Queue a job once; a second request for the same work while it waits is the same job."""
@@ -38,14 +36,12 @@ def enqueue(storage, kind, path, clock=time.time, part="", **payload):
     except AlreadyExists:
         pass
 
-
 def waiting(storage):
     """Names of the queued jobs, most urgent first."""
     try:
         return sorted(e.name for e in storage.list_folder(JOBS) if e.name.endswith(".json"))
     except NotFound:
         return []
-
 
 def backlog(storage):
     """Queued and running jobs by kind."""
@@ -56,12 +52,14 @@ def backlog(storage):
         pass
     return dict(counts)
 
-
-def claim(storage, name, worker, lease, clock=time.time):
-    """Take a queued job for `lease` seconds; None when someone else has it or it is gone."""
+def claim(storage, name, worker, lease, clock=time.time, ready=None):
+    """Take a queued job for `lease` seconds; None when someone else has it, it is gone,
+    or ready(job) says it is not due yet."""
     try:
         job = orjson.loads(storage.read(join(JOBS, name)))
     except (NotFound, orjson.JSONDecodeError):
+        return None
+    if ready is not None and not ready(job):
         return None
     mine = dict(job, worker=worker, until=clock() + lease)
     try:
@@ -74,7 +72,6 @@ def claim(storage, name, worker, lease, clock=time.time):
         pass
     return mine
 
-
 def finish(storage, name):
     """Drop the claim of a job that ran (whether it succeeded or failed for good)."""
     try:
@@ -82,20 +79,12 @@ def finish(storage, name):
     except NotFound:
         pass
 
-
-def release(storage, name, job):
-    """Give back a claimed job that did not run (a worker stopping)."""
-    requeue(storage, name, job)
-    finish(storage, name)
-
-
 def requeue(storage, name, job):
     plain = {key: value for key, value in job.items() if key not in ("worker", "until")}
     try:
         storage.create(join(JOBS, name), orjson.dumps(plain))
     except AlreadyExists:
         pass  # asked for again meanwhile: that job will do
-
 
 def recover(storage, clock=time.time):
     """Turn claims whose lease ran out back into queued jobs; return how many."""

@@ -72,6 +72,7 @@ class Searcher:
         self.checked_at = None
         self.edits = {}       # path -> the latest journal entry for it
         self.read_names = set()
+        self.loading = None   # the stat of a rollup being loaded in the background
         self.lock = threading.Lock()
 
     # -- keeping fresh -----------------------------------------------------
@@ -80,6 +81,8 @@ class Searcher:
         """The current rollup and edits, looked at no more than once a second."""
         now = self.clock()
         if self.checked_at is None or now - self.checked_at >= CHECK_EVERY:
+            # Only the very first load makes a request wait; later ones happen behind
+            # the current index, which goes on answering (with the journal) meanwhile.
             if self.lock.acquire(blocking=self.loaded is EMPTY):
                 try:
                     if self.checked_at is None or now - self.checked_at >= CHECK_EVERY:
@@ -95,15 +98,25 @@ class Searcher:
             stat = self.storage.stat_derived(ROLLUP)
         except NotFound:
             return
-        if stat == self.loaded.stat:
+        if stat == self.loaded.stat or stat == self.loading:
             return
+        if self.loaded is EMPTY:
+            self.reload(stat)
+        else:
+            self.loading = stat
+            threading.Thread(target=self.reload, args=(stat,), name="lenslet-search-load", daemon=True).start()
+
+    def reload(self, stat):
         started = self.clock()
         try:
-            self.loaded = self.load(stat)
+            loaded = self.load(stat)
         except (LensletError, orjson.JSONDecodeError, ValueError) as ex:
             log.error("cannot load the search rollup: %s", getattr(ex, "description", ex))
             return
-        log.info("search: loaded %d items in %.2fs", self.loaded.index.count, self.clock() - started)
+        finally:
+            self.loading = None
+        self.loaded = loaded  # the old snapshot's file closes once no search holds it
+        log.info("search: loaded %d items in %.2fs", loaded.index.count, self.clock() - started)
 
     def load(self, stat):
         stream = self.storage.open_derived(ROLLUP)

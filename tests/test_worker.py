@@ -201,3 +201,16 @@ def test_a_readonly_tree_is_indexed_into_the_cache(tree, tmp_path):
     assert sorted(str(p.relative_to(tree)) for p in tree.rglob("*")) == ["a", "a/1.jpg"]
     cached = {p.name for p in (tmp_path / "cache").rglob("*")}
     assert {"1.jpg.thumbnail", "_index.json", "_rollup.json", "_health.json"} <= cached
+
+
+def test_a_rollup_waits_longer_the_longer_the_last_one_took(tree, storage):
+    now = [1000.0]
+    runner = Runner(Config(root=str(tree)), storage, clock=lambda: now[0])
+    job = {"kind": "rollup", "path": "", "queuedAt": 1000.0}
+    assert not runner.due(job) and runner.due({"kind": "thumb", "queuedAt": 1000.0})
+    now[0] = 1001.0
+    assert runner.due(job)
+    runner.rollup_took = 2.0  # a big gallery: rebuild at most every 20 s
+    assert not runner.due(job)
+    now[0] = 1020.0
+    assert runner.due(job)
