@@ -48,7 +48,7 @@ def create_app(config=None, storage=None):
         "/folders": FoldersResource(Folders(tree, config)),
         "/item": ItemResource(Items(tree)),
         "/thumb": ThumbResource(Thumbs(tree, config)),
-        "/file": FileResource(tree, config.accel_redirect),
+        "/file": FileResource(tree, config.accel_redirect, config.s3_stream),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),
     }

@@ -82,6 +82,8 @@ class Config:
     s3_prefix: str = setting("", "key prefix of the tree inside the bucket")
     s3_endpoint: str = setting("", "S3 endpoint URL for S3-compatible stores; empty means AWS")
     s3_region: str = setting("", "S3 region; empty means the AWS default chain")
+    s3_stream: bool = setting(False, "send originals from S3 through lenslet (Range passed on) instead of "
+                              "redirecting to a presigned URL", _flag)
     worker_threads: int = setting(2, "job threads in the background worker", _whole(1, 64))
     heartbeat: float = setting(2.0, "seconds between worker heartbeats", _seconds(0.1, 300))
     scan_interval: float = setting(1.0, "seconds between the worker's quick scans (a stat per folder; "

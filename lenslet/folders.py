@@ -21,6 +21,7 @@ class Memo(NamedTuple):
     page_count: int
     checked_at: float    # when sizes and times of every file were last compared
     pages: list          # encoded pages when they could not be stored, else None
+    pointer: bool        # the folder holds a pointer file
 
 
 class Folders:
@@ -46,21 +47,34 @@ class Folders:
 
     def page(self, path, page):
         """Return the encoded manifest page of a browse path."""
-        place = self.tree.locate(path)
+        # On S3 every look for a pointer file is a request; the folder's own one shows
+        # in the listing made anyway, so only its parents are looked at up front.
+        remote = not self.tree.root.folder_mtimes
+        place = self.tree.locate(path, is_file=remote and bool(path))
         data = self._page(place.storage, place.key, path, page)
+        if remote and path and self.memo[(place.storage.identity, place.key)].pointer:
+            place = self.tree.locate(path)
+            data = self._page(place.storage, place.key, path, page)
         return rebase(data, place.prefix) if place.prefix else data
 
     def _page(self, storage, key, path, page, retry=True):
-        folder = storage.stat(key)
-        if not folder.is_dir:
-            raise BadRequest("is a file, not a folder", path=path)
-        memo = self.memo.get((storage.identity, key))
-        if memo is None or memo.folder_mtime != folder.mtime or self.clock() - memo.checked_at > self.recheck:
-            memo = self.refresh(storage, key, folder.mtime)
+        mtime = None
+        if storage.folder_mtimes:
+            folder = storage.stat(key)
+            if not folder.is_dir:
+                raise BadRequest("is a file, not a folder", path=path)
+            mtime = folder.mtime
+        # (A bucket has no folder mtimes: there the listing is looked at every
+        # `recheck` seconds, and a missing folder is found by its empty listing.)
+        memo, first = self.memo.get((storage.identity, key)), None
+        if memo is None or memo.folder_mtime != mtime or self.clock() - memo.checked_at > self.recheck:
+            memo, first = self.refresh(storage, key, mtime)
         if page >= memo.page_count:
             raise NotFound("no such page", path=path, page=page, pageCount=memo.page_count)
         if memo.pages is not None:
             return memo.pages[page]
+        if page == 0 and first is not None:
+            return first  # just built, or just checked against the listing
         try:
             return self._read_page(storage, join(key, manifests.page_name(page, memo.page_count)))
         except NotFound:
@@ -72,24 +86,27 @@ class Folders:
 
     def _read_page(self, storage, name):
         # Pages are rewritten by other processes too (an edited item updates its entry),
-        # so cached bytes count only while the file's size and times are the same.
-        stat = storage.stat_derived(name)
+        # so cached bytes count only while the file is unchanged (a stat on disk, a
+        # conditional GET on S3).
         cache_key = (storage.identity, name)
-        cached = self.cache.get(cache_key)
-        if cached is not None and cached[0] == stat:
-            return cached[1]
-        data = storage.read_derived(name)
+        known = self.cache.get(cache_key)
+        version, data = storage.read_derived_fresh(name, known)
+        if known is not None and known[0] == version:
+            return data
         with self.lock:
-            self.cache[cache_key] = (stat, data)
+            self.cache[cache_key] = (version, data)
             self.cache.move_to_end(cache_key)
             while len(self.cache) > self.CACHED_PAGES:
                 self.cache.popitem(last=False)
         return data
 
     def refresh(self, storage, key, folder_mtime):
-        """Compare the folder with its manifest; rebuild the manifest if they differ."""
+        """Compare the folder with its manifest; rebuild the manifest if they differ.
+
+        Returns the memo and the encoded first page it built or checked.
+        """
         listing = list_folder(storage, key)
-        first = read_first_page(storage, key, listing)
+        first_bytes, first = self._first_page(storage, key, listing)
         pages = None
         if first is not None and first["sig"] == listing.signature and \
                 first["pageCount"] == manifests.page_count(len(listing.images), self.page_size):
@@ -97,13 +114,31 @@ class Folders:
         else:
             stored = read_pages(storage, key, first)
             pages = build(storage, key, listing, stored, self.page_size, self.clock)
-            page_count = len(pages)
+            page_count, first_bytes = len(pages), pages[0]
             if store(storage, key, listing, pages):
                 pages = None
                 folder_mtime = None  # our own writes moved the mtime: check once more next time
-        memo = Memo(folder_mtime, page_count, self.clock(), pages)
+        memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer)
         self.memo[(storage.identity, key)] = memo
-        return memo
+        return memo, first_bytes
+
+    def _first_page(self, storage, key, listing):
+        """The stored first page, as (bytes, parsed) or (None, None); no read when the
+        listing shows it is the very copy this process holds."""
+        name = manifests.INDEX if manifests.INDEX in listing.pages else "_index_0.json"
+        entry = listing.pages.get(name)
+        if entry is None:
+            return None, None
+        cached = self.cache.get((storage.identity, join(key, name)))
+        try:
+            if cached is not None and (cached[0].size, cached[0].mtime) == (entry.size, entry.mtime):
+                data = cached[1]
+            else:
+                data = self._read_page(storage, join(key, name))
+            page = orjson.loads(data)
+        except (orjson.JSONDecodeError, LensletError):
+            return None, None  # a torn or foreign manifest is rebuilt, never trusted
+        return (data, page) if manifests.usable(page) else (None, None)
 
 
 def list_folder(storage, key):
@@ -165,7 +200,7 @@ def store(storage, key, listing, pages):
     try:
         for name, data in zip(names, pages):
             storage.write_derived(join(key, name), data)
-        for name in listing.pages - set(names):
+        for name in set(listing.pages) - set(names):
             try:
                 storage.delete_derived(join(key, name))
             except NotFound:
@@ -178,7 +213,7 @@ def store(storage, key, listing, pages):
 def probe(storage, key):
     """Read an image's header; a bad file becomes an item with an error, not a failed listing."""
     try:
-        with storage.open(key) as stream:
+        with storage.open_head(key) as stream:
             return images.probe(stream)
     except LensletError as ex:
         return {"error": ex.description}

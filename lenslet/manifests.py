@@ -43,7 +43,7 @@ class Listing:
     sidecars: dict = field(default_factory=dict)  # image name -> Entry of its sidecar
     thumbs: dict = field(default_factory=dict)    # image name -> Entry of its thumbnail
     dirs: dict = field(default_factory=dict)      # name -> Entry
-    pages: set = field(default_factory=set)       # manifest file names present
+    pages: dict = field(default_factory=dict)     # manifest file name -> Entry
     pointer: bool = False
     signature: str = ""
 
@@ -61,7 +61,7 @@ def classify(entries, derived_entries=None):
             listing.pointer = listing.pointer or name == POINTER_FILE
         elif name.endswith(SIDECAR):
             if is_manifest(name):
-                listing.pages.add(name)
+                listing.pages[name] = entry
             elif name not in ROOT_FILES:
                 sidecars[name[:-5]] = entry
         elif name.endswith(THUMB):
@@ -73,7 +73,7 @@ def classify(entries, derived_entries=None):
         if entry.name.endswith(THUMB) and not entry.is_dir:
             thumbs[entry.name[:-len(THUMB)]] = entry
         elif is_manifest(entry.name):
-            listing.pages.add(entry.name)
+            listing.pages[entry.name] = entry
     listing.signature = signature(listing)
     return listing
 

@@ -25,6 +25,7 @@ from .errors import AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden, 
 
 STATE = ".lenslet"
 TEMP_SUFFIX = ".lenslet-tmp"
+HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF included
 MAX_PATH = 4096
 LOCK_STRIPES = 64
 
@@ -86,6 +87,7 @@ class LocalStorage:
     """A folder tree on local disk."""
 
     backend = "local"
+    folder_mtimes = True  # a folder's mtime moves when a file is added, removed or renamed in it
 
     def __init__(self, root, state_dir=None, readonly=False):
         if not os.path.isdir(root):
@@ -239,6 +241,24 @@ class LocalStorage:
         with _mapped(key):
             return self._open_file(key)
 
+    def open_head(self, key, size=HEAD_BYTES):
+        """Open a file to read its header (seekable); local files are simply opened."""
+        return self.open(key)
+
+    def open_range(self, key, start, length):
+        """Open a file to stream `length` bytes from `start`."""
+        stream = self.open(key)
+        stream.seek(start)
+        return Slice(stream, length)
+
+    def read_fresh(self, key, known):
+        """Return (version, bytes): `known` (version, bytes) again while the file has not changed."""
+        stat = self.stat(key)
+        if known is not None and known[0] == stat:
+            return known
+        data, stat = self.read_with_stat(key)
+        return stat, data
+
     # -- writing -----------------------------------------------------------
 
     def write(self, key, data, durable=True):
@@ -318,6 +338,9 @@ class LocalStorage:
 
     def read_derived(self, key):
         return self.read(self.derived_key(key))
+
+    def read_derived_fresh(self, key, known):
+        return self.read_fresh(self.derived_key(key), known)
 
     def read_derived_with_stat(self, key):
         return self.read_with_stat(self.derived_key(key))
@@ -457,6 +480,23 @@ def _link_unnamed(fd, target):
         os.close(proc)
 
 
+class Slice:
+    """Read at most `length` bytes of an open stream (a byte range), then stop."""
+
+    def __init__(self, stream, length):
+        self.stream = stream
+        self.left = length
+
+    def read(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.stream.read(size)
+        self.left -= len(data)
+        return data
+
+    def close(self):
+        self.stream.close()
+
+
 def read_at(stream, offset, length):
     """Read bytes at an offset of an open file without moving it (safe across threads)."""
     return os.pread(stream.fileno(), length, offset)
@@ -494,15 +534,25 @@ def real_folder(path):
     return real if os.path.isdir(real) else None
 
 
+def cache_folder(config, name):
+    """A folder of lenslet's own outside any tree, one per gallery so two never mix."""
+    cache = config.cache_dir or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lenslet")
+    return os.path.join(cache, version_of(name.encode()))
+
+
 def open_storage(config):
     """Return the storage backend the settings ask for."""
     if config.s3_bucket:
-        raise ConfigError("S3 storage is not available yet", setting="LENSLET_S3_BUCKET")
+        from .s3 import S3Storage  # boto3 is needed only for S3 (the s3 extra)
+        if config.readonly:
+            raise ConfigError("LENSLET_READONLY with S3 storage is not supported yet: give lenslet a "
+                              "bucket it may write to", setting="LENSLET_READONLY")
+        return S3Storage(config.s3_bucket, config.s3_prefix, config.s3_endpoint, config.s3_region,
+                         state_root=cache_folder(config, f"s3://{config.s3_bucket}/{config.s3_prefix}"))
     state_dir = None
     if config.readonly:
-        # Nothing may be written inside a read-only root: state and derived files
-        # go to the cache folder, one subfolder per root so two galleries never mix.
-        cache = config.cache_dir or os.path.join(
-            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lenslet")
-        state_dir = os.path.join(cache, version_of(os.path.realpath(config.root).encode()))
+        # Nothing may be written inside a read-only root: state and derived files go
+        # to the cache folder instead.
+        state_dir = cache_folder(config, os.path.realpath(config.root))
     return LocalStorage(config.root, state_dir=state_dir, readonly=config.readonly)

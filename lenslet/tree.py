@@ -25,8 +25,10 @@ class Place(NamedTuple):
 
 class Tree:
     # Pointer files are placed by hand and rarely: what a folder holds is trusted for
-    # this long, which spares every thumbnail and file request a failed open per level.
+    # this long, which spares every thumbnail and file request a failed open per level
+    # (a failed GET per level on S3, where it is trusted longer).
     POINTER_TTL = 1.0
+    POINTER_TTL_REMOTE = 60.0
 
     def __init__(self, config, storage, clock=time.monotonic):
         self.root = storage
@@ -77,7 +79,8 @@ class Tree:
             raise BrokenPointer(ex.description, path=where) from None
         if len(self.pointers) > 10_000:
             self.pointers.clear()
-        self.pointers[(storage.identity, folder)] = (now + self.POINTER_TTL, pointer)
+        ttl = self.POINTER_TTL if storage.folder_mtimes else self.POINTER_TTL_REMOTE
+        self.pointers[(storage.identity, folder)] = (now + ttl, pointer)
         return pointer
 
     def _mount(self, pointer, where):

@@ -12,9 +12,10 @@ from ..web import Unsatisfiable, byte_range, etag_of, http_date, not_modified
 class FileResource:
     """GET /file?path=: the original image, with caching and single byte ranges."""
 
-    def __init__(self, tree, accel_redirect):
+    def __init__(self, tree, accel_redirect, s3_stream=False):
         self.tree = tree
         self.accel = accel_redirect
+        self.s3_stream = s3_stream
 
     def on_get(self, req, resp):
         path = clean_path(req.get_param("path"))
@@ -34,41 +35,26 @@ class FileResource:
             resp.status = falcon.HTTP_304
             return
         resp.content_type = mime_of(name)
-        if self.accel and not place.prefix:
+        if self.accel and not place.prefix and place.storage.backend == "local":
             # nginx sends the bytes (and handles Range) from its internal location.
             resp.set_header("X-Accel-Redirect", self.accel.rstrip("/") + "/" + quote(place.key))
             return
+        if place.storage.backend == "s3" and not self.s3_stream:
+            # The client fetches the bytes (ranges included) from S3 itself.
+            raise falcon.HTTPFound(place.storage.presign(place.key, content_type=mime_of(name)))
         try:
             span = byte_range(req.get_header("Range"), stat.size)
         except Unsatisfiable:
             resp.status = falcon.HTTP_416
             resp.set_header("Content-Range", f"bytes */{stat.size}")
             return
-        stream = place.storage.open(place.key)
         if span is None:
-            resp.set_stream(stream, stat.size)  # a real file: gunicorn can sendfile() it
+            # A local file goes as it is, so gunicorn can sendfile() it.
+            resp.set_stream(place.storage.open(place.key), stat.size)
             return
         start, end = span
-        stream.seek(start)
         resp.status = falcon.HTTP_206
         resp.content_range = (start, end, stat.size)
-        resp.set_stream(Slice(stream, end - start + 1), end - start + 1)
+        resp.set_stream(place.storage.open_range(place.key, start, end - start + 1), end - start + 1)
 
     on_head = on_get
-
-
-class Slice:
-    """Read at most `length` bytes of an open file (a byte range), then stop."""
-
-    def __init__(self, stream, length):
-        self.stream = stream
-        self.left = length
-
-    def read(self, size=-1):
-        size = self.left if size is None or size < 0 else min(size, self.left)
-        data = self.stream.read(size)
-        self.left -= len(data)
-        return data
-
-    def close(self):
-        self.stream.close()

@@ -1,0 +1,323 @@
+"""The tree in an S3 bucket (AWS or any S3-compatible store), with LocalStorage's verbs.
+
+Part of the storage layer: nothing else talks to S3. One boto3 client per process,
+made on first use (never at import time, so never before gunicorn forks). Folders
+are key prefixes; a folder listing is one LIST (per 1,000 keys) with a delimiter.
+Compare-and-swap uses conditional writes (If-None-Match: * to create, If-Match on
+the ETag to replace or delete); a lost race (412, 409) is retried with backoff.
+"""
+
+import io
+import random
+import tempfile
+import threading
+import time
+from typing import NamedTuple
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from .errors import AlreadyExists, BadRequest, Forbidden, NotFound, PreconditionFailed, Unavailable
+from .storage import HEAD_BYTES, Entry, Stat, clean_path
+
+CAS_RETRIES = 40
+RETRYABLE = {"SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
+             "Throttling", "ThrottlingException", "503", "500"}
+LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+
+
+class S3Storage:
+    """A folder tree under a prefix of an S3 bucket."""
+
+    backend = "s3"
+    folder_mtimes = False  # prefixes have none: freshness comes from listings
+    readonly = False
+
+    def __init__(self, bucket, prefix="", endpoint="", region="", state_root=None, clock=time.monotonic):
+        self.bucket = bucket
+        prefix = clean_path(prefix) if prefix else ""
+        self.prefix = prefix + "/" if prefix else ""
+        self.endpoint = endpoint or None
+        self.region = region or None
+        self.state_root = state_root or tempfile.gettempdir()  # local state for read-only pointer mounts
+        self.clock = clock
+        self._client = None
+        self._lock = threading.Lock()
+
+    def __repr__(self):
+        return f"S3Storage(s3://{self.bucket}/{self.prefix})"
+
+    @property
+    def identity(self):
+        return ("s3", self.endpoint, self.bucket, self.prefix)
+
+    @property
+    def client(self):
+        """The process's boto3 client, made on first use."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    config = botocore.config.Config(
+                        retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5, read_timeout=30,
+                        max_pool_connections=32)
+                    self._client = boto3.session.Session().client(
+                        "s3", endpoint_url=self.endpoint, region_name=self.region, config=config)
+        return self._client
+
+    def _key(self, key):
+        if "\x00" in key or "\\" in key or key.startswith("/") or ".." in key.split("/"):
+            raise BadRequest("unsafe storage key", path=key)
+        return self.prefix + key
+
+    # -- reading -----------------------------------------------------------
+
+    def list_folder(self, key):
+        """One LIST per 1,000 keys: Entry(name, is_dir, size, mtime) for each child."""
+        prefix = self._key(key) + "/" if key else self.prefix
+        entries = []
+        with _mapped(key):
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+                for sub in page.get("CommonPrefixes", ()):
+                    entries.append(Entry(sub["Prefix"][len(prefix):-1], True, 0, 0.0))
+                for obj in page.get("Contents", ()):
+                    name = obj["Key"][len(prefix):]
+                    if name:
+                        entries.append(Entry(name, False, obj["Size"], obj["LastModified"].timestamp()))
+        if not entries and key:
+            if self._is_file(key):
+                raise BadRequest("not a folder", path=key)
+            raise NotFound("no such file or folder", path=key)
+        return entries
+
+    def has_subfolders(self, key):
+        with _mapped(key):
+            page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(key) + "/", Delimiter="/")
+        return bool(page.get("CommonPrefixes"))
+
+    def stat(self, key):
+        if not key:
+            return Stat(0, 0.0, True, 0.0)
+        try:
+            with _mapped(key):
+                head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except NotFound:
+            with _mapped(key):
+                page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(key) + "/", MaxKeys=1)
+            if page.get("KeyCount"):
+                return Stat(0, 0.0, True, 0.0)
+            raise
+        moment = head["LastModified"].timestamp()
+        return Stat(head["ContentLength"], moment, False, moment)
+
+    def _is_file(self, key):
+        try:
+            with _mapped(key):
+                self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except NotFound:
+            return False
+        return True
+
+    def exists(self, key):
+        try:
+            self.stat(key)
+        except NotFound:
+            return False
+        return True
+
+    def _get(self, key, **extra):
+        with _mapped(key):
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key), **extra)
+
+    def read(self, key):
+        with _mapped(key):
+            return self._get(key)["Body"].read()
+
+    def read_with_stat(self, key):
+        answer = self._get(key)
+        with _mapped(key):
+            data = answer["Body"].read()
+        moment = answer["LastModified"].timestamp()
+        return data, Stat(len(data), moment, False, moment)
+
+    def read_versioned(self, key):
+        """Return (content, ETag), or (None, None) when there is no such file."""
+        try:
+            answer = self._get(key)
+            with _mapped(key):
+                return answer["Body"].read(), answer["ETag"]
+        except NotFound:
+            return None, None
+
+    def read_fresh(self, key, known):
+        """Return (Version, bytes), asking S3 to send the bytes only if they changed since `known`."""
+        try:
+            answer = self._get(key, **({"IfNoneMatch": known[0].etag} if known else {}))
+        except _NotModified:
+            return known
+        with _mapped(key):
+            data = answer["Body"].read()
+        return Version(answer["ETag"], len(data), answer["LastModified"].timestamp()), data
+
+    def open(self, key):
+        """A stream of the object's bytes; the caller closes it."""
+        return self._get(key)["Body"]
+
+    def open_head(self, key, size=HEAD_BYTES):
+        """The first bytes of an object, seekable, for reading an image header: one ranged GET."""
+        with _mapped(key):
+            return io.BytesIO(self._get(key, Range=f"bytes=0-{size - 1}")["Body"].read())
+
+    def open_range(self, key, start, length):
+        return self._get(key, Range=f"bytes={start}-{start + length - 1}")["Body"]
+
+    # -- writing -----------------------------------------------------------
+
+    def write(self, key, data, durable=True):
+        """Put an object; S3 replaces it whole, so readers see the old bytes or the new."""
+        with _mapped(key):
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def create(self, key, data):
+        try:
+            with _mapped(key):
+                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
+        except PreconditionFailed:
+            raise AlreadyExists("file exists", path=key) from None
+
+    def replace_if(self, key, data, version):
+        """Put only if the object is still at version (None: only if there is none)."""
+        condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
+        with _mapped(key):
+            answer = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **condition)
+        return answer["ETag"]
+
+    def delete(self, key):
+        with _mapped(key):
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def delete_if(self, key, version):
+        if version is None:
+            if self.exists(key):
+                raise PreconditionFailed("file appeared since it was read", path=key)
+            return
+        with _mapped(key):
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key), IfMatch=version)
+
+    def update(self, key, change):
+        """Read, change and write back with a conditional put; a lost race is redone on the
+        winner's bytes, with a little random backoff so racing writers spread out."""
+        for attempt in range(CAS_RETRIES):
+            old, version = self.read_versioned(key)
+            new = change(old, version)
+            if new is None:
+                return old, version
+            try:
+                return new, self.replace_if(key, new, version)
+            except PreconditionFailed:
+                time.sleep(random.uniform(0, min(0.5, 0.01 * 2 ** attempt)))
+        raise Unavailable("too many writers on one file; try again", retry_after=1, path=key)
+
+    # -- derived files -----------------------------------------------------
+
+    def derived_key(self, key):
+        return key
+
+    def stat_derived(self, key):
+        return self.stat(key)
+
+    def read_derived(self, key):
+        return self.read(key)
+
+    def read_derived_fresh(self, key, known):
+        return self.read_fresh(key, known)
+
+    def read_derived_with_stat(self, key):
+        return self.read_with_stat(key)
+
+    def write_derived(self, key, data):
+        self.write(key, data)
+
+    def delete_derived(self, key):
+        self.delete(key)
+
+    def list_derived(self, key):
+        return self.list_folder(key)
+
+    def open_derived(self, key):
+        """A local, seekable copy of an object (the search rollup is read at offsets)."""
+        copy = tempfile.TemporaryFile()
+        with _mapped(key):
+            self.client.download_fileobj(self.bucket, self._key(key), copy)
+        copy.seek(0)
+        return copy
+
+    # -- S3 only -------------------------------------------------------------
+
+    def presign(self, key, seconds=300, content_type=None):
+        """A short-lived URL that lets a client GET the object straight from S3."""
+        params = {"Bucket": self.bucket, "Key": self._key(key)}
+        if content_type:
+            params["ResponseContentType"] = content_type
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+
+    def probe(self):
+        try:
+            with _mapped(""):
+                self.client.head_bucket(Bucket=self.bucket)
+            readable = True
+        except (NotFound, Forbidden, Unavailable):
+            readable = False
+        return {"backend": self.backend, "readable": readable, "writable": readable and not self.readonly,
+                "bucket": self.bucket, "prefix": self.prefix}
+
+
+class Version(NamedTuple):
+    """What identifies one stored copy of an object: its ETag, and its size and time as a
+    listing shows them (so a LIST can tell that a cached copy is still current)."""
+
+    etag: str
+    size: int
+    mtime: float
+
+
+class _NotModified(Exception):
+    """A conditional GET found the object unchanged (304)."""
+
+
+class _mapped:
+    """Turn S3 and network errors into lenslet errors that carry the key."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, ex, tb):
+        if kind is None:
+            return False
+        if isinstance(ex, botocore.exceptions.ClientError):
+            error = ex.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            status = str(ex.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+            if code == "304" or status == "304":
+                raise _NotModified() from None
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise NotFound("no such file or folder", path=self.key) from None
+            if code == "NoSuchBucket":
+                raise Unavailable("the S3 bucket does not exist (LENSLET_S3_BUCKET)", retry_after=30,
+                                  setting="LENSLET_S3_BUCKET") from None
+            if code in ("AccessDenied", "403", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+                raise Forbidden("S3 refused access", path=self.key, code=code) from None
+            if code in LOST_RACE or status in ("412", "409"):
+                raise PreconditionFailed("the object changed since it was read", path=self.key) from None
+            if code in RETRYABLE or status.startswith("5"):
+                raise Unavailable("S3 is busy or failing; try again", retry_after=2, path=self.key, code=code) \
+                    from None
+            return False
+        if isinstance(ex, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError,
+                           botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError)):
+            raise Unavailable("S3 did not answer in time; try again", retry_after=2, path=self.key) from None
+        return False

@@ -1,0 +1,292 @@
+"""The storage contract and the HTTP API, run on local disk and on S3 (moto on loopback)."""
+
+import dataclasses
+import io
+import json
+import threading
+import time
+import urllib.request
+
+import boto3
+import pytest
+import webtest
+from PIL import Image
+
+from lenslet.app import create_app
+from lenslet.config import Config
+from lenslet.errors import AlreadyExists, BadRequest, NotFound, PreconditionFailed
+from lenslet.indexer import Runner, Scanner, next_job, run_one
+from conftest import free_port
+from lenslet.storage import open_storage
+
+
+def jpeg(size=(64, 48), color=(200, 30, 30)):
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "JPEG")
+    return out.getvalue()
+
+
+class Gallery:
+    """A tree on one backend, with the test's own hands on it (plain files, or raw boto3)."""
+
+    def __init__(self, config, tmp_path):
+        self.config = config
+        self.storage = open_storage(config)
+        self.root = tmp_path / "tree"
+        if config.s3_bucket:
+            self.s3 = boto3.client("s3", endpoint_url=config.s3_endpoint, region_name="us-east-1")
+
+    @property
+    def client(self):
+        return webtest.TestApp(create_app(self.config, self.storage))
+
+    def with_settings(self, **changes):
+        return webtest.TestApp(create_app(dataclasses.replace(self.config, **changes), self.storage))
+
+    def put(self, path, data):
+        if self.config.s3_bucket:
+            self.s3.put_object(Bucket=self.config.s3_bucket, Key=f"photos/{path}", Body=data)
+        else:
+            (self.root / path).parent.mkdir(parents=True, exist_ok=True)
+            (self.root / path).write_bytes(data)
+
+    def read(self, path):
+        if self.config.s3_bucket:
+            return self.s3.get_object(Bucket=self.config.s3_bucket, Key=f"photos/{path}")["Body"].read()
+        return (self.root / path).read_bytes()
+
+    def exists(self, path):
+        try:
+            self.read(path)
+        except (FileNotFoundError, self.s3.exceptions.NoSuchKey if self.config.s3_bucket else FileNotFoundError):
+            return False
+        return True
+
+    def index(self):
+        """Run the worker's jobs until the queue is empty."""
+        runner = Runner(self.config, self.storage)
+        Scanner(runner).scan(deep=True)
+        while True:
+            name, job = next_job(self.storage, "test", lease=60)
+            if name is None:
+                return runner
+            run_one(runner, name, job)
+
+
+@pytest.fixture(params=["local", "s3"])
+def gallery(request, tmp_path):
+    if request.param == "local":
+        config = Config(root=str(tmp_path / "tree"), recheck=0)
+    else:
+        config = Config(s3_bucket=request.getfixturevalue("bucket"), s3_prefix="photos", recheck=0,
+                        s3_endpoint=request.getfixturevalue("s3_endpoint"), s3_region="us-east-1",
+                        cache_dir=str(tmp_path / "cache"))
+    return Gallery(config, tmp_path)
+
+
+# -- the storage contract ----------------------------------------------------
+
+def test_write_read_stat_list(gallery):
+    storage = gallery.storage
+    storage.write("a/b.jpg.json", b"one")
+    storage.write("a/c/d.jpg", b"four")
+    assert storage.read("a/b.jpg.json") == b"one"
+    assert storage.stat("a/b.jpg.json").size == 3 and not storage.stat("a/b.jpg.json").is_dir
+    assert storage.stat("a").is_dir
+    entries = {entry.name: entry for entry in storage.list_folder("a")}
+    assert set(entries) == {"b.jpg.json", "c"} and entries["c"].is_dir and entries["b.jpg.json"].size == 3
+    assert storage.has_subfolders("a") and not storage.has_subfolders("a/c")
+    with pytest.raises(NotFound):
+        storage.read("a/missing")
+    with pytest.raises(NotFound):
+        storage.list_folder("nowhere")
+    with pytest.raises(BadRequest):
+        storage.list_folder("a/b.jpg.json")
+
+
+def test_conditional_writes(gallery):
+    storage = gallery.storage
+    storage.create("claims/job", b"mine")
+    with pytest.raises(AlreadyExists):
+        storage.create("claims/job", b"yours")
+    data, version = storage.read_versioned("claims/job")
+    assert data == b"mine"
+    storage.replace_if("claims/job", b"new", version)
+    with pytest.raises(PreconditionFailed):
+        storage.replace_if("claims/job", b"stale", version)
+    with pytest.raises(PreconditionFailed):
+        storage.delete_if("claims/job", version)
+    storage.delete_if("claims/job", storage.read_versioned("claims/job")[1])
+    assert storage.read_versioned("claims/job") == (None, None)
+
+
+def test_update_loses_no_concurrent_change(gallery):
+    storage = gallery.storage
+    storage.write("count", b"0")
+
+    def bump():
+        for _ in range(10):
+            storage.update("count", lambda old, version: str(int(old) + 1).encode())
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert storage.read("count") == b"40"
+
+
+def test_ranges_heads_and_fresh_reads(gallery):
+    storage = gallery.storage
+    storage.write("f.bin", bytes(range(256)) * 4)
+    assert storage.open_range("f.bin", 10, 5).read() == bytes(range(10, 15))
+    assert storage.open_head("f.bin", 16).read(16) == bytes(range(16))  # at least the first 16 bytes
+    known = storage.read_fresh("f.bin", None)
+    assert storage.read_fresh("f.bin", known) == known
+    storage.write("f.bin", b"changed")
+    assert storage.read_fresh("f.bin", known)[1] == b"changed"
+
+
+# -- the HTTP API ---------------------------------------------------------------
+
+def test_folders(gallery):
+    for n in range(3):
+        gallery.put(f"trip/{n}.jpg", jpeg((40 + n, 30)))
+    gallery.put("trip/day2/x.jpg", jpeg())
+    client = gallery.with_settings(page_size=2)
+    first = client.get("/folders", params={"path": "trip"}).json
+    assert [i["name"] for i in first["items"]] == ["0.jpg", "1.jpg"] and first["pageCount"] == 2
+    assert first["items"][1]["w"] == 41 and first["dirs"] == [dict(first["dirs"][0], name="day2", kind="leaf-real")]
+    assert gallery.exists("trip/_index_0.json") and gallery.exists("trip/_index_1.json")
+    gallery.put("trip/3.jpg", jpeg())
+    assert client.get("/folders", params={"path": "trip"}).json["total"] == 4
+    client.get("/folders", params={"path": "nowhere"}, status=404)
+    client.get("/folders", params={"path": "trip/0.jpg"}, status=400)
+
+
+def test_items_and_concurrent_patches(gallery):
+    gallery.put("a.jpg", jpeg())
+    client = gallery.client
+    client.put_json("/item?path=a.jpg", {"tags": ["x"], "notes": "hi"})
+    assert json.loads(gallery.read("a.jpg.json"))["tags"] == ["x"]
+
+    def writer(n):
+        mine = webtest.TestApp(client.app)
+        for k in range(10):
+            mine.patch_json("/item?path=a.jpg", {"addTags": [f"t{n}-{k}"]})
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(client.get("/item?path=a.jpg").json["tags"]) == 41
+    client.get("/item?path=b.jpg", status=404)
+
+
+def test_thumbnails(gallery):
+    gallery.put("p/a.jpg", jpeg((400, 300)))
+    client = gallery.client
+    answer = client.get("/thumb?path=p/a.jpg")
+    assert Image.open(io.BytesIO(answer.body)).size == (256, 192)
+    assert gallery.read("p/a.jpg.thumbnail") == answer.body
+    assert json.loads(gallery.read("p/a.jpg.json"))["hash"].startswith("blake3:")
+    assert client.get("/thumb?path=p/a.jpg", headers={"If-None-Match": answer.headers["ETag"]}).status_int == 304
+
+
+def test_originals(gallery):
+    data = jpeg((300, 200))
+    gallery.put("p/a.jpg", data)
+    client = gallery.client
+    answer = client.get("/file?path=p/a.jpg")
+    if gallery.config.s3_bucket:
+        assert answer.status_int == 302  # a presigned URL: the client reads S3 itself
+        with urllib.request.urlopen(answer.headers["Location"], timeout=10) as direct:
+            assert direct.read() == data
+        client = gallery.with_settings(s3_stream=True)
+        answer = client.get("/file?path=p/a.jpg")
+    assert answer.body == data
+    ranged = client.get("/file?path=p/a.jpg", headers={"Range": "bytes=2-9"})
+    assert ranged.status_int == 206 and ranged.body == data[2:10]
+    client.get("/file?path=p/a.jpg.json", status=404)
+
+
+def test_worker_and_search(gallery):
+    gallery.put("2019/beach.jpg", jpeg())
+    gallery.put("2019/snow.jpg", jpeg())
+    gallery.put("2019/beach.jpg.json", json.dumps({"tags": ["sunset"]}).encode())
+    runner = gallery.index()
+    assert gallery.exists("2019/snow.jpg.thumbnail") and gallery.exists("_rollup.json")
+    assert runner.stats["images"] == 2
+    client = gallery.client
+    assert [i["path"] for i in client.get("/search?q=sunset").json["items"]] == ["2019/beach.jpg"]
+    assert json.loads(gallery.read("_health.json"))["images"] == 2
+
+
+def test_s3_requests_of_a_folder_listing(tmp_path, bucket, s3_endpoint):
+    """GET /folders on a 1,000-image folder: LISTs (1,000 keys each) and at most one GET."""
+    config = Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                    cache_dir=str(tmp_path / "cache"), recheck=10)
+    gallery = Gallery(config, tmp_path)
+    data = jpeg((32, 24))
+    for n in range(1000):
+        gallery.put(f"big/{n:04d}.jpg", data)
+    gallery.client.get("/folders?path=big")  # builds and stores the manifest
+
+    storage = open_storage(config)  # a new web process: nothing cached
+    sent = []
+    storage.client.meta.events.register("before-send.s3", lambda request, **_: sent.append(
+        f"{request.method} {request.url.split('?')[1][:9] if '?' in request.url else request.url.rsplit('/', 1)[1]}"))
+    app = create_app(config, storage)
+
+    def requests_of(path="/folders?path=big"):
+        sent.clear()
+        answer = webtest.TestApp(app).get(path)
+        return answer, list(sent)
+
+    answer, cold = requests_of()
+    assert answer.json["total"] == 1000
+    _, warm = requests_of()
+    folders = app._router.find("/folders")[0].folders
+    folders.clock = lambda: time.time() + 60  # LENSLET_RECHECK seconds later
+    _, later = requests_of()
+    print(f"\nS3 requests, fresh manifest: new process {cold}; within LENSLET_RECHECK {warm}; after it {later}")
+    # 1,001 keys (images and manifest) take two LIST pages.
+    assert cold == ["GET list-type", "GET list-type", "GET _index.json"]
+    assert warm == ["GET _index.json"]  # a conditional GET: 304
+    assert later == ["GET list-type", "GET list-type"]  # the listing shows the cached manifest is current
+
+    gallery.put("big/new.jpg", data)
+    folders.clock = lambda: time.time() + 120
+    answer, stale = requests_of()
+    print(f"S3 requests, one image added: {stale}")
+    assert answer.json["total"] == 1001
+    # The header of the one new image, and the manifest, now two pages, written once.
+    assert sorted(stale) == ["DELETE _index.json", "GET list-type", "GET list-type", "GET new.jpg",
+                             "PUT _index_0.json", "PUT _index_1.json"]
+
+
+def test_s3_errors_answer_clearly(tmp_path, s3_endpoint):
+    missing = Config(s3_bucket="no-such-bucket-here", s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                     cache_dir=str(tmp_path / "cache"))
+    client = webtest.TestApp(create_app(missing))
+    answer = client.get("/folders", status=503)
+    assert answer.headers["Retry-After"] and "bucket" in answer.json["description"]
+    assert client.get("/health", status=503).json["storage"]["readable"] is False
+    down = dataclasses.replace(missing, s3_bucket="x", s3_endpoint=f"http://127.0.0.1:{free_port()}")
+    answer = webtest.TestApp(create_app(down)).get("/folders", status=503)
+    assert answer.headers["Retry-After"]
+
+
+@pytest.mark.parametrize("code, status", [("AccessDenied", 403), ("NoSuchKey", 404), ("SlowDown", 503),
+                                          ("InternalError", 503), ("PreconditionFailed", 412)])
+def test_s3_error_codes_map_to_statuses(code, status):
+    import botocore.exceptions
+
+    from lenslet.errors import LensletError
+    from lenslet.s3 import _mapped
+    error = botocore.exceptions.ClientError({"Error": {"Code": code}, "ResponseMetadata": {}}, "GetObject")
+    with pytest.raises(LensletError) as caught:
+        with _mapped("a.jpg"):
+            raise error
+    assert caught.value.status == status
