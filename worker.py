@@ -22,6 +22,9 @@ from lenslet.storage import open_storage
 log = logging.getLogger("lenslet.worker")
 PROGRESS_EVERY = 5.0  # seconds between progress lines while thumbnails are being made
 IDLE_POLL = 0.2       # seconds a job thread waits when the queue is empty
+# On S3 a scan lists every folder (a LIST each, billed): not more often than this.
+REMOTE_SCAN_INTERVAL = 30.0
+BACKOFF_MAX = 30.0    # seconds a job thread waits at most after the storage said it is busy
 
 
 class Worker:
@@ -63,12 +66,17 @@ class Worker:
         log.info("worker %s stopped", self.wid)
 
     def drain(self):
+        pause = IDLE_POLL
         while not self.stopping.is_set():
             try:
                 name, job = next_job(self.storage, self.wid, self.config.job_lease, self.clock, self.runner.due)
             except LensletError as ex:
-                log.error("cannot read the job queue: %s", ex.description)
-                name = None
+                # Storage busy or unreachable (S3 throttling, a network blip): back off.
+                pause = min(BACKOFF_MAX, pause * 2)
+                log.error("cannot read the job queue: %s; waiting %.1fs", ex.description, pause)
+                self.stopping.wait(pause)
+                continue
+            pause = IDLE_POLL
             if name is None:
                 self.stopping.wait(IDLE_POLL)
                 continue
@@ -83,7 +91,8 @@ class Worker:
                 deep_at = self.clock() if deep else deep_at
             except Exception:  # noqa: BLE001 - a scan that failed is tried again next time
                 log.exception("scan failed")
-            self.stopping.wait(self.config.scan_interval)
+            interval = self.config.scan_interval
+            self.stopping.wait(interval if self.storage.folder_mtimes else max(interval, REMOTE_SCAN_INTERVAL))
 
     def beat(self):
         if self.clock() - self.last_beat < self.config.heartbeat:

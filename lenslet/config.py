@@ -76,6 +76,8 @@ class Config:
                              _seconds(0, 86400))
     pointer_roots: tuple = setting((), "folders that local pointer targets must lie inside, separated by ':'; "
                                    "empty allows none", _folders)
+    pointer_buckets: tuple = setting((), "S3 buckets that pointer targets may name, separated by ':'; empty "
+                                     "allows none", _folders)
     cache_dir: str = setting("", "where state, manifests and thumbnails go when LENSLET_READONLY is set; "
                              "empty means $XDG_CACHE_HOME/lenslet or ~/.cache/lenslet")
     s3_bucket: str = setting("", "S3 bucket to serve instead of LENSLET_ROOT; empty means local storage")

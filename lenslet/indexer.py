@@ -177,16 +177,17 @@ class Scanner:
         while stack:
             key = stack.pop()
             visited.add(key)
+            known, mtime = self.seen.get(key), None
+            if self.storage.folder_mtimes:  # a bucket has none: there every scan lists every folder
+                try:
+                    mtime = self.storage.stat(key).mtime
+                except LensletError:
+                    continue
+                if known is not None and not deep and known.mtime == mtime:
+                    stack.extend(known.subdirs)
+                    continue
             try:
-                folder = self.storage.stat(key)
-            except (NotFound, LensletError):
-                continue
-            known = self.seen.get(key)
-            if known is not None and not deep and known.mtime == folder.mtime:
-                stack.extend(known.subdirs)
-                continue
-            try:
-                self.seen[key] = self.look(key, folder.mtime)
+                self.seen[key] = self.look(key, mtime)
             except (NotFound, LensletError) as ex:
                 log.warning("cannot scan %r: %s", key, getattr(ex, "description", ex))
                 continue

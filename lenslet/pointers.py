@@ -28,8 +28,9 @@ def parse(data, where):
     elif kind == "s3":
         if not isinstance(target.get("bucket"), str) or not target["bucket"]:
             raise BadRequest("an s3 pointer target needs a \"bucket\"", path=where)
+        pointer["bucket"] = target["bucket"]
         for key in ("prefix", "region", "endpoint"):
-            pointer[key] = target.get(key) or ""
+            pointer[key] = target.get(key) if isinstance(target.get(key), str) else ""
     else:
         raise BadRequest(f"unknown pointer target type {kind!r}; expected local or s3", path=where)
     return pointer

@@ -6,7 +6,7 @@ import time
 from typing import NamedTuple
 
 from . import pointers
-from .errors import BadRequest, BrokenPointer, NotFound, PointerLoop
+from .errors import BadRequest, BrokenPointer, Forbidden, NotFound, PointerLoop
 from .storage import LocalStorage, join, real_folder, version_of
 
 
@@ -33,6 +33,7 @@ class Tree:
     def __init__(self, config, storage, clock=time.monotonic):
         self.root = storage
         self.allowed = tuple(filter(None, (real_folder(path) for path in config.pointer_roots)))
+        self.buckets = set(config.pointer_buckets)
         self.mounts = {}
         self.pointers = {}  # (identity, folder) -> (expires, pointer or None)
         self.clock = clock
@@ -84,8 +85,8 @@ class Tree:
         return pointer
 
     def _mount(self, pointer, where):
-        if pointer["type"] != "local":
-            raise BrokenPointer("S3 pointer targets are not available yet", path=where)
+        if pointer["type"] == "s3":
+            return self._mount_s3(pointer, where)
         real = real_folder(pointer["path"])
         if real is None:
             raise BrokenPointer("pointer target is not a folder", path=where, target=pointer["path"])
@@ -99,3 +100,17 @@ class Tree:
                 mount = LocalStorage(real, state_dir=state, readonly=pointer["readonly"])
                 self.mounts[(real, pointer["readonly"])] = mount
         return mount
+
+    def _mount_s3(self, pointer, where):
+        if pointer["bucket"] not in self.buckets:
+            raise Forbidden("pointer target bucket is not in LENSLET_POINTER_BUCKETS", path=where,
+                            target=pointer["bucket"])
+        if pointer["readonly"]:
+            raise BrokenPointer("read-only S3 pointer targets are not supported yet", path=where)
+        from .s3 import S3Storage  # boto3 only when a tree uses S3
+        ident = (pointer["bucket"], pointer["prefix"], pointer["endpoint"], pointer["region"])
+        with self.lock:
+            if ident not in self.mounts:
+                self.mounts[ident] = S3Storage(*ident[:2], endpoint=ident[2], region=ident[3],
+                                               state_root=os.path.join(self.root.state_root, "mounts"))
+            return self.mounts[ident]

@@ -290,3 +290,30 @@ def test_s3_error_codes_map_to_statuses(code, status):
         with _mapped("a.jpg"):
             raise error
     assert caught.value.status == status
+
+
+def test_pointers_between_local_and_s3(tmp_path, bucket, s3_endpoint):
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    s3.put_object(Bucket=bucket, Key="archive/2019/x.jpg", Body=jpeg((50, 40)))
+    local_root = tmp_path / "tree"
+    (local_root / "cloud").mkdir(parents=True)
+    (local_root / "cloud" / ".lenslet.folder.json").write_text(json.dumps({"kind": "pointer", "target": {
+        "type": "s3", "bucket": bucket, "prefix": "archive", "endpoint": s3_endpoint, "region": "us-east-1"}}))
+    config = Config(root=str(local_root), pointer_buckets=(bucket,))
+    client = webtest.TestApp(create_app(config))
+    page = client.get("/folders?path=cloud/2019").json
+    assert [i["path"] for i in page["items"]] == ["cloud/2019/x.jpg"] and page["items"][0]["w"] == 50
+    client.patch_json("/item?path=cloud/2019/x.jpg", {"addTags": ["up there"]})
+    assert json.loads(s3.get_object(Bucket=bucket, Key="archive/2019/x.jpg.json")["Body"].read())["tags"] == [
+        "up there"]
+    webtest.TestApp(create_app(Config(root=str(local_root)))).get("/folders?path=cloud", status=403)
+
+    # and the other way round: a local folder grafted into a bucket's tree
+    (tmp_path / "disk" / "old").mkdir(parents=True)
+    (tmp_path / "disk" / "old" / "y.jpg").write_bytes(jpeg((30, 20)))
+    s3.put_object(Bucket=bucket, Key="photos/disk/.lenslet.folder.json", Body=json.dumps(
+        {"kind": "pointer", "target": {"type": "local", "path": str(tmp_path / "disk")}}).encode())
+    s3_config = Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                       cache_dir=str(tmp_path / "cache"), pointer_roots=(str(tmp_path / "disk"),))
+    page = webtest.TestApp(create_app(s3_config)).get("/folders?path=disk/old").json
+    assert [i["path"] for i in page["items"]] == ["disk/old/y.jpg"]
