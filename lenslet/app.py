@@ -8,7 +8,7 @@ import falcon.media
 import orjson
 
 from .config import Config
-from .errors import Forbidden, LensletError, Unauthorized
+from .errors import Forbidden, LensletError, Unauthorized, UriTooLong
 from .folders import Folders
 from .items import Items
 from .resources.folders import FoldersResource
@@ -27,6 +27,7 @@ log = logging.getLogger("lenslet")
 # The API is served at the root and again under /api for front ends that expect it.
 PREFIXES = ("", "/api")
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
+MAX_QUERY_STRING = 4096
 
 
 def create_app(config=None, storage=None):
@@ -34,7 +35,13 @@ def create_app(config=None, storage=None):
     config = config or Config.from_env()
     storage = storage or open_storage(config)
 
-    app = falcon.App(middleware=[WriteGuard(config)])
+    middleware = [Guard(config)]
+    if config.cors_origins:
+        # Before the guard, so preflights get their CORS headers; answers carry them too.
+        middleware.insert(0, falcon.CORSMiddleware(
+            allow_origins="*" if "*" in config.cors_origins else list(config.cors_origins),
+            expose_headers=["ETag", "Retry-After", "Content-Range", "Accept-Ranges", "Last-Modified"]))
+    app = falcon.App(middleware=middleware)
     json_handler = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
     app.req_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
@@ -58,23 +65,28 @@ def create_app(config=None, storage=None):
     return app
 
 
-class WriteGuard:
-    """Refuse writes in read-only mode, and without the bearer token when one is set."""
+class Guard:
+    """Refuse what the settings forbid, before any resource runs: writes in read-only mode,
+    requests without the bearer token when one is set, and overlong query strings."""
 
     def __init__(self, config):
         self.readonly = config.readonly
         self.token = config.token.encode()
+        self.token_reads = config.token_reads
 
     def process_request(self, req, resp):
-        if req.method in READS:
-            return
-        if self.readonly:
+        if len(req.query_string) > MAX_QUERY_STRING:
+            raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
+        if req.method == "OPTIONS":
+            return  # CORS preflights carry no credentials
+        write = req.method not in READS
+        if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
-        if self.token:
+        if self.token and (write or self.token_reads):
             scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
             # compare_digest: the time taken must not tell how much of the token was right
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
-                raise Unauthorized("this write needs Authorization: Bearer <LENSLET_TOKEN>")
+                raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
 
 
 def _lenslet_error(req, resp, ex, params):

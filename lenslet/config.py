@@ -51,6 +51,10 @@ def _folders(raw):
     return tuple(part for part in raw.split(os.pathsep) if part.strip())
 
 
+def _origins(raw):
+    return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+
+
 def setting(default, help, parse=_text):
     return field(default=default, metadata={"help": help, "parse": parse})
 
@@ -60,6 +64,9 @@ class Config:
     root: str = setting("./data", "folder tree to serve (local storage); created if missing")
     readonly: bool = setting(False, "refuse every write and write nothing inside the root", _flag)
     token: str = setting("", "bearer token required for writes; empty means no token", _text)
+    token_reads: bool = setting(False, "require the token for reads too (every request but CORS preflights)", _flag)
+    cors_origins: tuple = setting((), "origins allowed to call the API from a browser, separated by ','; "
+                                  "* allows any; empty sends no CORS headers", _origins)
     thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, 2048))
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
     thumb_inline: int = setting(2, "thumbnails one web process makes at once while a client waits; "

@@ -58,6 +58,11 @@ class PreconditionFailed(LensletError):
     title = "Precondition failed"
 
 
+class UriTooLong(LensletError):
+    status = 414
+    title = "Query too long"
+
+
 class TooLarge(LensletError):
     status = 413
     title = "Too large"
