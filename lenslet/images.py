@@ -52,10 +52,7 @@ def probe(stream, details=False):
                 orientation = exif_orientation(img.info.get("exif"))
                 exif = _exif(img) if details else {}
     except UnidentifiedImageError:
-        stream.seek(0)
-        if looks_like_image(stream.read(16)):
-            raise Undecodable("the file starts like an image but cannot be read (truncated or corrupt?)") from None
-        raise UnsupportedMedia("not an image lenslet can read (JPEG, PNG, WebP, AVIF, GIF)") from None
+        raise unidentified(stream) from None
     except DECODE_ERRORS as ex:
         raise Undecodable(f"cannot read the image header: {ex}") from None
     if orientation in QUARTER_TURNS:
@@ -84,7 +81,7 @@ def make_thumbnail(stream, size, quality, max_pixels):
             # fraction of its time.
             thumb.thumbnail((size, size), Image.Resampling.BICUBIC, reducing_gap=1.0)
     except UnidentifiedImageError:
-        raise UnsupportedMedia("not an image lenslet can read (JPEG, PNG, WebP, AVIF, GIF)") from None
+        raise unidentified(stream) from None
     except Image.DecompressionBombError as ex:
         raise Undecodable(f"the image is too large to decode: {ex}") from None
     except DECODE_ERRORS as ex:
@@ -106,6 +103,14 @@ def _displayable(img):
     if img.mode in ("LA", "PA", "La", "RGBa") or (img.mode == "P" and "transparency" in img.info):
         return img.convert("RGBA")
     return img.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB, HSV
+
+
+def unidentified(stream):
+    """The error for bytes Pillow could not identify: 422 if they start like an image, else 415."""
+    stream.seek(0)
+    if looks_like_image(stream.read(16)):
+        return Undecodable("the file starts like an image but cannot be read (truncated or corrupt?)")
+    return UnsupportedMedia("not an image lenslet can read (JPEG, PNG, WebP, AVIF, GIF)")
 
 
 def looks_like_image(head):
