@@ -94,9 +94,13 @@ def check_put(body):
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object (a sidecar)")
     sidecar = {LEGACY_KEYS.get(key, key): value for key, value in body.items()}
-    sidecar["tags"] = check_tags(sidecar.get("tags", []))
-    sidecar["notes"] = check_notes(sidecar.get("notes", ""))
-    sidecar["star"] = check_star(sidecar.get("star"))
+    # A field the body leaves out keeps its stored value: a PUT never erases tags by omission.
+    if "tags" in sidecar:
+        sidecar["tags"] = check_tags(sidecar["tags"])
+    if "notes" in sidecar:
+        sidecar["notes"] = check_notes(sidecar["notes"])
+    if "star" in sidecar:
+        sidecar["star"] = check_star(sidecar["star"])
     based_on = sidecar.get("updatedAt")
     if based_on is not None and parse_time(based_on) is None:
         raise BadRequest("updatedAt must be an ISO-8601 time", field="updatedAt")
@@ -139,9 +143,9 @@ def merge_put(stored, incoming, now, who):
                 key not in ("tags", "notes", "star", "updatedAt", "updatedBy", "v"):
             result[key] = value  # keys lenslet does not know are kept, the client's copy winning
     if stale:
-        result["tags"] = result["tags"] + [tag for tag in incoming["tags"] if tag not in result["tags"]]
+        result["tags"] = result["tags"] + [tag for tag in incoming.get("tags", ()) if tag not in result["tags"]]
     else:
-        result.update(tags=incoming["tags"], notes=incoming["notes"], star=incoming["star"])
+        result.update({key: incoming[key] for key in ("tags", "notes", "star") if key in incoming})
     return stamp(result, now, who)
 
 

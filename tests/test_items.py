@@ -304,3 +304,9 @@ def test_sigkill_mid_writes_leaves_every_sidecar_whole(client, tree, photo):
     for name in ("a.jpg.json", "b.jpg.json"):
         assert len(json.loads((tree / "trip" / name).read_bytes())["tags"]) > 50
     assert sorted(os.listdir(tree / "trip")) == ["_index.json", "a.jpg", "a.jpg.json", "b.jpg", "b.jpg.json"]
+
+
+def test_put_leaving_a_field_out_keeps_it(client, tree, photo):
+    stored = put(client, {"tags": ["a", "b"], "notes": "n", "star": 3}).json
+    body = put(client, {"notes": "only notes", "updatedAt": stored["updatedAt"]}).json
+    assert (body["tags"], body["notes"], body["star"]) == (["a", "b"], "only notes", 3)
