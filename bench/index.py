@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.thumbs import photo  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.images import make_thumbnail  # noqa: E402
-from lenslet.indexer import Runner, Scanner, next_job, run_one  # noqa: E402
+from lenslet.indexer import Runner, Scanner, drain  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
 
 KINDS = [("jpg", "JPEG", (1600, 1200), {"quality": 88}), ("png", "PNG", (800, 600), {}),
@@ -61,14 +61,7 @@ def index_once(root, threads):
     start = time.perf_counter()
     Scanner(runner).scan(deep=True)
 
-    def drain():
-        while True:
-            name, job = next_job(storage, "bench", lease=600)
-            if name is None:
-                return
-            run_one(runner, name, job)
-
-    workers = [threading.Thread(target=drain) for _ in range(threads)]
+    workers = [threading.Thread(target=drain, args=(runner, "bench")) for _ in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:

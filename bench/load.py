@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.common import Server, free_port  # noqa: E402
 from bench.thumbs import photo  # noqa: E402
 from lenslet.config import Config  # noqa: E402
-from lenslet.indexer import Runner, Scanner, next_job, run_one  # noqa: E402
+from lenslet.indexer import Runner, Scanner, drain  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
 
 NGINX = """
@@ -68,11 +68,7 @@ def make_gallery(root, folders=10, per_folder=40):
     storage = LocalStorage(root)
     runner = Runner(config, storage)
     Scanner(runner).scan(deep=True)
-    while True:
-        name, job = next_job(storage, "bench", lease=600)
-        if name is None:
-            break
-        run_one(runner, name, job)
+    drain(runner, "bench")
 
 
 def run_wrk(url, paths, seconds, connections, work):

@@ -10,7 +10,7 @@ import time
 from . import jobs
 from .config import Config, describe
 from .errors import LensletError
-from .indexer import Runner, Scanner, next_job, run_one
+from .indexer import Runner, Scanner, drain
 from .storage import open_storage
 
 
@@ -31,7 +31,7 @@ def index(args):
     started = time.monotonic()
     jobs.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
     folders = Scanner(runner).scan(deep=True)
-    threads = [threading.Thread(target=drain, args=(runner, storage)) for _ in range(args.threads)]
+    threads = [threading.Thread(target=drain, args=(runner, "lenslet-index")) for _ in range(args.threads)]
     for thread in threads:
         thread.start()
     show = Display(sys.stderr)
@@ -50,15 +50,6 @@ def index(args):
     for path, reason in sorted(failed.items())[:20]:
         print(f"  {path}: {reason}")
     return 1 if failed else 0
-
-
-def drain(runner, storage):
-    """Run queued jobs until none is left."""
-    while True:
-        name, job = next_job(storage, "lenslet-index", lease=3600)
-        if name is None:
-            return
-        run_one(runner, name, job)
 
 
 class Display:

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import draw
 from lenslet.config import Config
-from lenslet.indexer import Runner, Scanner, next_job, run_one
+from lenslet.indexer import Runner, Scanner, drain
 from lenslet.storage import open_storage
 
 AUTH = {"Authorization": "Bearer s3cret"}
@@ -53,8 +53,7 @@ def test_readonly_writes_nothing_inside_the_root(client_with, tree, tmp_path):
     storage = open_storage(config)  # and the worker too
     runner = Runner(config, storage)
     Scanner(runner).scan(deep=True)
-    while (claimed := next_job(storage, "w", lease=60))[0]:
-        run_one(runner, *claimed)
+    drain(runner, "w")
     after = {p: (p.stat().st_mtime_ns, p.read_bytes() if p.is_file() else None) for p in tree.rglob("*")}
     assert after == before and os.stat(tree).st_mtime_ns == folder_times
 

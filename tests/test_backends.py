@@ -15,7 +15,7 @@ from PIL import Image
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import AlreadyExists, BadRequest, NotFound, PreconditionFailed
-from lenslet.indexer import Runner, Scanner, next_job, run_one
+from lenslet.indexer import Runner, Scanner, drain
 from conftest import free_port
 from lenslet.storage import open_storage
 
@@ -66,11 +66,7 @@ class Gallery:
         """Run the worker's jobs until the queue is empty."""
         runner = Runner(self.config, self.storage)
         Scanner(runner).scan(deep=True)
-        while True:
-            name, job = next_job(self.storage, "test", lease=60)
-            if name is None:
-                return runner
-            run_one(runner, name, job)
+        return drain(runner, "test")
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import draw
 from lenslet.config import Config
-from lenslet.indexer import Runner, Scanner, next_job, run_one
+from lenslet.indexer import Runner, Scanner, drain
 from lenslet import search
 from lenslet.search import Index, matches, terms_of
 from lenslet.storage import LocalStorage
@@ -14,14 +14,9 @@ from lenslet.storage import LocalStorage
 
 def index_tree(tree):
     """Index the tree as the worker does, so _rollup.json exists."""
-    storage = LocalStorage(str(tree))
-    runner = Runner(Config(root=str(tree)), storage)
+    runner = Runner(Config(root=str(tree)), LocalStorage(str(tree)))
     Scanner(runner).scan(deep=True)
-    while True:
-        name, job = next_job(storage, "test", lease=60)
-        if name is None:
-            return
-        run_one(runner, name, job)
+    drain(runner, "test")
 
 
 @pytest.fixture

@@ -13,22 +13,13 @@ import pytest
 from conftest import PROJECT, draw
 from lenslet import jobs
 from lenslet.config import Config
-from lenslet.indexer import Runner, Scanner, next_job, run_one
+from lenslet.indexer import Runner, Scanner, drain, next_job
 from lenslet.storage import LocalStorage
 
 
 @pytest.fixture
 def storage(tree):
     return LocalStorage(str(tree))
-
-
-def drain(runner, worker, ran):
-    while True:
-        name, job = next_job(runner.storage, worker, lease=60)
-        if name is None:
-            return
-        ran.append((name, job["queuedAt"]))  # one queued job, even if the same work is asked for again later
-        run_one(runner, name, job)
 
 
 def read(path):
@@ -63,7 +54,7 @@ def test_a_tree_gets_manifests_thumbnails_rollup_and_health(tree, storage):
     (tree / "gone.jpg.thumbnail").write_bytes(b"x")
     runner = Runner(Config(root=str(tree)), storage)
     Scanner(runner).scan(deep=True)
-    drain(runner, "w1", [])
+    drain(runner, "w1")
     assert all((tree / "trip" / f"{n}.jpg.thumbnail").exists() for n in range(20))
     assert (tree / "trip" / "day2" / "p.png.thumbnail").exists()
     entries = {item["name"]: item for item in read(tree / "trip" / "_index.json")["items"]}
@@ -84,7 +75,7 @@ def test_scanner_only_lists_what_changed(tree, storage):
     scanner = Scanner(runner)
     assert scanner.scan() == 3
     for _ in range(4):  # our own writes (thumbnails, hashes) call for one more incremental pass
-        drain(runner, "w1", [])
+        drain(runner, "w1")
         scanner.scan()
         if not jobs.waiting(storage):
             break
@@ -102,8 +93,8 @@ def test_two_workers_run_each_job_once(tree, storage):
     first, second = Runner(config, storage), Runner(config, LocalStorage(str(tree)))
     Scanner(first).scan(deep=True)
     ran_first, ran_second = [], []
-    threads = [threading.Thread(target=drain, args=(first, "w1", ran_first)),
-               threading.Thread(target=drain, args=(second, "w2", ran_second))]
+    threads = [threading.Thread(target=drain, args=(first, "w1", 60, ran_first)),
+               threading.Thread(target=drain, args=(second, "w2", 60, ran_second))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -137,7 +128,7 @@ def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
     assert next_job(storage, "w2", lease=60) == (None, None)  # still leased
     time.sleep(1.1)
     assert jobs.recover(storage) == 1
-    drain(runner, "w2", [])
+    drain(runner, "w2")
     assert (tree / "a.jpg.thumbnail").exists()
 
 
@@ -197,7 +188,7 @@ def test_a_readonly_tree_is_indexed_into_the_cache(tree, tmp_path):
     storage = open_storage(config)
     runner = Runner(config, storage)
     Scanner(runner).scan(deep=True)
-    drain(runner, "w1", [])
+    drain(runner, "w1")
     assert sorted(str(p.relative_to(tree)) for p in tree.rglob("*")) == ["a", "a/1.jpg"]
     cached = {p.name for p in (tmp_path / "cache").rglob("*")}
     assert {"1.jpg.thumbnail", "_index.json", "_rollup.json", "_health.json"} <= cached
