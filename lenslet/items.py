@@ -26,7 +26,7 @@ class Items:
         data, version = place.storage.read_versioned(key + manifests.SIDECAR)
         sidecar = (sidecars.parse(data) if data is not None else None) or sidecars.defaults()
         try:
-            with place.storage.open(key) as stream:
+            with place.storage.open_head(key) as stream:  # the header: one ranged GET on S3
                 found = images.probe(stream, details=True)
         except LensletError as ex:
             found = {"w": None, "h": None, "type": images.mime_of(key), "exif": {}, "error": ex.description}

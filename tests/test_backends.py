@@ -56,9 +56,11 @@ class Gallery:
         return (self.root / path).read_bytes()
 
     def exists(self, path):
+        if not self.config.s3_bucket:
+            return (self.root / path).exists()
         try:
             self.read(path)
-        except (FileNotFoundError, self.s3.exceptions.NoSuchKey if self.config.s3_bucket else FileNotFoundError):
+        except self.s3.exceptions.NoSuchKey:
             return False
         return True
 
