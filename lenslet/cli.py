@@ -19,6 +19,10 @@ def settings(args):
     config = Config.from_env()
     for name, default, help in describe():
         value = getattr(config, name[len("LENSLET_"):].lower())
+        if name == "LENSLET_TOKEN" and value:
+            value = "(set)"  # a secret is not printed
+        elif isinstance(value, tuple):
+            value = ",".join(value)
         print(f"{name}={value!s:<12} # {help} (default: {default!s})")
     return 0
 

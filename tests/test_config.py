@@ -45,3 +45,15 @@ def test_readme_documents_every_setting():
     for name, default, _ in describe():
         assert name in table, f"README's settings table misses {name}"
         assert table[name] == str(default), f"README gives {name} the default {table[name]!r}, code {default!r}"
+
+
+def test_lenslet_settings_command_hides_the_token(capsys, monkeypatch):
+    from lenslet.cli import main
+    monkeypatch.setenv("LENSLET_TOKEN", "hunter2")
+    monkeypatch.setenv("LENSLET_POINTER_ROOTS", "/srv/a:/srv/b")
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "hunter2" not in out and "LENSLET_TOKEN=(set)" in out and "LENSLET_POINTER_ROOTS=/srv/a,/srv/b" in out
+    monkeypatch.setenv("LENSLET_THUMB_SIZE", "huge")
+    assert main(["settings"]) == 2
+    assert "LENSLET_THUMB_SIZE" in capsys.readouterr().err
