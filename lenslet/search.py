@@ -101,7 +101,7 @@ class Index:
                     by_token[token] = array("I", (ids, item_id))
                 else:
                     ids.append(item_id)
-            for tag in item.get("tags") or ():
+            for tag in item["tags"] if isinstance(item.get("tags"), list) else ():
                 if isinstance(tag, str) and tag:
                     shown, seen = tag_counts.get(fold(tag), (tag, 0))
                     tag_counts[fold(tag)] = (shown, seen + 1)
