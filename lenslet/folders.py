@@ -1,6 +1,7 @@
 """Folder manifests on demand: served from disk while fresh, rebuilt incrementally when not."""
 
 import datetime
+import io
 import threading
 import time
 from collections import OrderedDict
@@ -9,7 +10,7 @@ from typing import NamedTuple
 import orjson
 
 from . import images, manifests, sidecars
-from .errors import BadRequest, Forbidden, LensletError, NotFound
+from .errors import BadRequest, Forbidden, LensletError, NotFound, Undecodable
 from .pointers import POINTER_FILE
 from .storage import join
 
@@ -213,10 +214,21 @@ def store(storage, key, listing, pages):
 def probe(storage, key):
     """Read an image's header; a bad file becomes an item with an error, not a failed listing."""
     try:
-        with storage.open_head(key) as stream:
-            return images.probe(stream)
+        return probe_image(storage, key)
     except LensletError as ex:
         return {"error": ex.description}
+
+
+def probe_image(storage, key, details=False):
+    """Read an image's header from the head of the file (one ranged GET on S3)."""
+    with storage.open_head(key) as stream:
+        try:
+            return images.probe(stream, details)
+        except Undecodable:
+            if storage.folder_mtimes:
+                raise  # local: the "head" was the whole file
+    # Metadata longer than the head that was fetched: read the whole file once.
+    return images.probe(io.BytesIO(storage.read(key)), details)
 
 
 def read_sidecar(storage, key):

@@ -7,6 +7,7 @@ import orjson
 
 from . import images, jobs, manifests, sidecars
 from .errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
+from .folders import probe_image
 from .searcher import record_edit
 from .storage import join, parent
 
@@ -26,8 +27,7 @@ class Items:
         data, version = place.storage.read_versioned(key + manifests.SIDECAR)
         sidecar = (sidecars.parse(data) if data is not None else None) or sidecars.defaults()
         try:
-            with place.storage.open_head(key) as stream:  # the header: one ranged GET on S3
-                found = images.probe(stream, details=True)
+            found = probe_image(place.storage, key, details=True)
         except LensletError as ex:
             found = {"w": None, "h": None, "type": images.mime_of(key), "exif": {}, "error": ex.description}
         body = dict(sidecar, path=path, size=stat.size, mtime=stat.mtime, type=found["type"],

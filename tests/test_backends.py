@@ -315,3 +315,12 @@ def test_pointers_between_local_and_s3(tmp_path, bucket, s3_endpoint):
                        cache_dir=str(tmp_path / "cache"), pointer_roots=(str(tmp_path / "disk"),))
     page = webtest.TestApp(create_app(s3_config)).get("/folders?path=disk/old").json
     assert [i["path"] for i in page["items"]] == ["disk/old/y.jpg"]
+
+
+def test_an_image_with_metadata_longer_than_the_head_read(gallery):
+    out = io.BytesIO()
+    Image.new("RGB", (70, 50)).save(out, "JPEG", icc_profile=b"\0" * 400_000)  # 400 KB before the frame header
+    gallery.put("big-header.jpg", out.getvalue())
+    client = gallery.client
+    assert client.get("/folders").json["items"][0]["w"] == 70
+    assert client.get("/item?path=big-header.jpg").json["h"] == 50
