@@ -4,6 +4,7 @@ import io
 import logging
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as WaitedTooLong
 
@@ -17,6 +18,7 @@ from .storage import join, parent
 
 log = logging.getLogger("lenslet")
 THUMB = manifests.THUMB
+CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
 
 
 class Pending(Unavailable):
@@ -36,6 +38,7 @@ class Thumbs:
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
         self.clock = clock
         self.inflight = {}  # (identity, key) -> Future shared by requests for one thumbnail
+        self.cache = OrderedDict()  # (identity, thumbnail key) -> (bytes, stat), oldest first
         self.lock = threading.Lock()
 
     def locate(self, path):
@@ -51,12 +54,27 @@ class Thumbs:
 
     def fresh(self, storage, key, image):
         """Return (bytes, stat) of the thumbnail if it exists and is not older than the image, else None."""
+        name = key + THUMB
         try:
-            data, thumb = storage.read_derived_with_stat(key + THUMB)
+            stat = storage.stat_derived(name)
         except NotFound:
             return None
+        if stat.mtime < image.mtime:
+            return None
+        # A grid is viewed again and again: keep the latest thumbnails read (first in, first
+        # out), each valid while its file's stat is the same.
+        cached = self.cache.get((storage.identity, name))
+        if cached is not None and cached[1] == stat:
+            return cached
+        data, stat = storage.read_derived_with_stat(name)
         # Thumbnails are written without fsync: one torn by a power cut is made again.
-        return (data, thumb) if thumb.mtime >= image.mtime and data[:4] == b"RIFF" else None
+        if data[:4] != b"RIFF":
+            return None
+        with self.lock:
+            self.cache[(storage.identity, name)] = (data, stat)
+            if len(self.cache) > CACHED_THUMBS:
+                self.cache.popitem(last=False)
+        return data, stat
 
     def get(self, path):
         """Return (bytes, stat) of a fresh thumbnail, making it (or waiting for it) when needed."""

@@ -225,3 +225,13 @@ def test_a_torn_thumbnail_is_made_again(client, tree):
     (tree / "a.jpg.thumbnail").write_bytes(b"")  # what a power cut can leave of an unsynced write
     assert opened(thumb(client, "a.jpg")).size == (64, 48)
     assert (tree / "a.jpg.thumbnail").read_bytes()[:4] == b"RIFF"
+
+
+def test_a_thumbnail_replaced_on_disk_is_served_as_it_is_now(client, tree):
+    draw(tree / "a.jpg", size=(400, 300))
+    first = thumb(client, "a.jpg").body
+    assert thumb(client, "a.jpg").body == first  # now from the process's cache
+    out = io.BytesIO()
+    Image.new("RGB", (20, 10), (0, 255, 0)).save(out, "WEBP")
+    (tree / "a.jpg.thumbnail").write_bytes(out.getvalue())  # someone (the worker, rsync) rewrote it
+    assert thumb(client, "a.jpg").body == out.getvalue()
