@@ -102,7 +102,7 @@ class Items:
             fields = {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"],
                       "hasMeta": True, "metaMtime": meta_mtime}
         try:
-            update_manifest_entry(storage, folder, name, fields)
+            update_manifest_entries(storage, folder, {name: fields})
         except LensletError as ex:  # the sidecar is safe; the listing catches up when rebuilt
             log.warning("%s: manifest entry not updated: %s", key, ex.description)
         try:
@@ -110,11 +110,6 @@ class Items:
             jobs.enqueue(self.tree.root, "rollup", "", self.clock)
         except LensletError as ex:
             log.warning("%s: search will see this edit with the next rollup only: %s", path, ex.description)
-
-
-def update_manifest_entry(storage, folder, name, fields):
-    """Change one item's fields in whichever stored manifest page holds it."""
-    update_manifest_entries(storage, folder, {name: fields})
 
 
 def update_manifest_entries(storage, folder, changes):

@@ -19,7 +19,7 @@ import botocore.config
 import botocore.exceptions
 
 from .errors import AlreadyExists, BadRequest, Forbidden, NotFound, PreconditionFailed, Unavailable
-from .storage import HEAD_BYTES, Entry, Stat, clean_path
+from .storage import HEAD_BYTES, Entry, ErrorMap, Stat, clean_path
 
 CAS_RETRIES = 40
 RETRYABLE = {"SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
@@ -286,38 +286,28 @@ class _NotModified(Exception):
     """A conditional GET found the object unchanged (304)."""
 
 
-class _mapped:
-    """Turn S3 and network errors into lenslet errors that carry the key."""
+class _mapped(ErrorMap):
+    """S3 and network errors."""
 
-    def __init__(self, key):
-        self.key = key
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, ex, tb):
-        if kind is None:
-            return False
+    def translate(self, ex):
         if isinstance(ex, botocore.exceptions.ClientError):
-            error = ex.response.get("Error", {})
-            code = str(error.get("Code", ""))
+            code = str(ex.response.get("Error", {}).get("Code", ""))
             status = str(ex.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
             if code == "304" or status == "304":
-                raise _NotModified() from None
+                return _NotModified()
             if code in ("NoSuchKey", "404", "NotFound"):
-                raise NotFound("no such file or folder", path=self.key) from None
+                return NotFound("no such file or folder", path=self.key)
             if code == "NoSuchBucket":
-                raise Unavailable("the S3 bucket does not exist (LENSLET_S3_BUCKET)", retry_after=30,
-                                  setting="LENSLET_S3_BUCKET") from None
+                return Unavailable("the S3 bucket does not exist (LENSLET_S3_BUCKET)", retry_after=30,
+                                   setting="LENSLET_S3_BUCKET")
             if code in ("AccessDenied", "403", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-                raise Forbidden("S3 refused access", path=self.key, code=code) from None
+                return Forbidden("S3 refused access", path=self.key, code=code)
             if code in LOST_RACE or status in ("412", "409"):
-                raise PreconditionFailed("the object changed since it was read", path=self.key) from None
+                return PreconditionFailed("the object changed since it was read", path=self.key)
             if code in RETRYABLE or status.startswith("5"):
-                raise Unavailable("S3 is busy or failing; try again", retry_after=2, path=self.key, code=code) \
-                    from None
-            return False
+                return Unavailable("S3 is busy or failing; try again", retry_after=2, path=self.key, code=code)
+            return None
         if isinstance(ex, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError,
                            botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError)):
-            raise Unavailable("S3 did not answer in time; try again", retry_after=2, path=self.key) from None
-        return False
+            return Unavailable("S3 did not answer in time; try again", retry_after=2, path=self.key)
+        return None

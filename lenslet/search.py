@@ -221,8 +221,8 @@ class Index:
         """The id range [lo, hi) of the items under folder ("" is all), bisecting paths(id)."""
         if not folder:
             return 0, self.count
-        return (_bisect(paths, self.count, folder + "/"),
-                _bisect(paths, self.count, folder + chr(ord("/") + 1)))
+        return (first_at(paths, self.count, folder + "/"),
+                first_at(paths, self.count, folder + chr(ord("/") + 1)))
 
     def suggest(self, prefix, limit=20):
         """Tags and name words starting with prefix, most used first."""
@@ -288,8 +288,8 @@ def page_of(ids, lo, hi, count, offset, limit):
     return total, head[offset:]
 
 
-def _bisect(paths, count, key):
-    """The first id whose path is not below key."""
+def first_at(paths, count, key):
+    """The first id whose path sorts at or after key (paths(id) in path order)."""
     lo, hi = 0, count
     while lo < hi:
         mid = (lo + hi) // 2

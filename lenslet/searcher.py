@@ -203,7 +203,7 @@ class Searcher:
 def search_id(loaded, index, path):
     """The id of the item at path in the loaded rollup, or, if it is not there, where it would
     sort (as id - 0.5), so edited items keep path order among the rest."""
-    lo = search._bisect(loaded.path, index.count, path)
+    lo = search.first_at(loaded.path, index.count, path)
     if lo < index.count and loaded.path(lo) == path:
         return lo
     return lo - 0.5

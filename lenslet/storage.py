@@ -445,8 +445,12 @@ class _FileLock:
         os.close(self.fd)  # closing drops the flock
 
 
-class _mapped:
-    """Turn OS errors into lenslet errors that carry the key."""
+class ErrorMap:
+    """A context that turns a backend's errors into lenslet errors carrying the key.
+
+    Subclasses say how, in translate(): the lenslet error to raise, or None to let
+    the original through.
+    """
 
     def __init__(self, key):
         self.key = key
@@ -455,19 +459,30 @@ class _mapped:
         return self
 
     def __exit__(self, kind, ex, tb):
-        if kind is None or not issubclass(kind, OSError):
+        error = self.translate(ex) if kind is not None else None
+        if error is None:
             return False
+        raise error from None
+
+    def translate(self, ex):
+        raise NotImplementedError
+
+
+class _mapped(ErrorMap):
+    """OS errors, for the local backend."""
+
+    def translate(self, ex):
         if isinstance(ex, FileNotFoundError):
-            raise NotFound("no such file or folder", path=self.key) from None
+            return NotFound("no such file or folder", path=self.key)
         if isinstance(ex, NotADirectoryError):
-            raise BadRequest("not a folder", path=self.key) from None
+            return BadRequest("not a folder", path=self.key)
         if isinstance(ex, IsADirectoryError):
-            raise BadRequest("is a folder, not a file", path=self.key) from None
+            return BadRequest("is a folder, not a file", path=self.key)
         if isinstance(ex, PermissionError):
-            raise Forbidden("permission denied by the file system", path=self.key) from None
-        if ex.errno == errno.ENAMETOOLONG:
-            raise BadPath("name too long", path=self.key) from None
-        return False
+            return Forbidden("permission denied by the file system", path=self.key)
+        if isinstance(ex, OSError) and ex.errno == errno.ENAMETOOLONG:
+            return BadPath("name too long", path=self.key)
+        return None
 
 
 def _link_unnamed(fd, target):

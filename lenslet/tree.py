@@ -18,10 +18,6 @@ class Place(NamedTuple):
     prefix: str
     readonly: bool
 
-    def browse_path(self, key):
-        """Turn a key inside this place's storage back into a browse path."""
-        return join(self.prefix, key) if self.prefix else key
-
 
 class Tree:
     # Pointer files are placed by hand and rarely: what a folder holds is trusted for
