@@ -2,6 +2,7 @@
 
 import hmac
 import logging
+import time
 
 import falcon
 import falcon.media
@@ -30,8 +31,11 @@ READS = frozenset(("GET", "HEAD", "OPTIONS"))
 MAX_QUERY_STRING = 4096
 
 
-def create_app(config=None, storage=None):
-    """Build the WSGI app; gunicorn calls this as lenslet.app:create_app()."""
+def create_app(config=None, storage=None, clock=time.time):
+    """Build the WSGI app; gunicorn calls this as lenslet.app:create_app().
+
+    clock is the wall clock every part reads (tests pass a later one).
+    """
     config = config or Config.from_env()
     storage = storage or open_storage(config)
 
@@ -51,10 +55,10 @@ def create_app(config=None, storage=None):
     tree = Tree(config, storage)
     searcher = Searcher(storage)
     routes = {
-        "/health": HealthResource(config, storage),
-        "/folders": FoldersResource(Folders(tree, config)),
-        "/item": ItemResource(Items(tree)),
-        "/thumb": ThumbResource(Thumbs(tree, config)),
+        "/health": HealthResource(config, storage, clock),
+        "/folders": FoldersResource(Folders(tree, config, clock)),
+        "/item": ItemResource(Items(tree, clock)),
+        "/thumb": ThumbResource(Thumbs(tree, config, clock)),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),

@@ -7,11 +7,12 @@ import sys
 import threading
 import time
 
-from . import jobs
 from .config import Config, describe
 from .errors import LensletError
-from .indexer import Runner, Scanner, drain
 from .storage import open_storage
+from .worker import queue
+from .worker.runner import Runner, drain
+from .worker.scanner import Scanner
 
 
 def settings(args):
@@ -33,7 +34,7 @@ def index(args):
     storage = open_storage(config)
     runner = Runner(config, storage)
     started = time.monotonic()
-    jobs.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
+    queue.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
     folders = Scanner(runner).scan(deep=True)
     threads = [threading.Thread(target=drain, args=(runner, "lenslet-index")) for _ in range(args.threads)]
     for thread in threads:

@@ -1,7 +1,8 @@
-"""Folder manifests on demand: served from disk while fresh, rebuilt incrementally when not."""
+"""Folder manifests (every `_index*.json`): served while fresh, rebuilt incrementally when not,
+and patched in place when an item's metadata changes. The only module that reads or writes them."""
 
 import datetime
-import io
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -9,10 +10,11 @@ from typing import NamedTuple
 
 import orjson
 
-from . import images, manifests, sidecars
-from .errors import BadRequest, Forbidden, LensletError, NotFound, Undecodable
-from .pointers import POINTER_FILE
-from .storage import join
+from . import manifests, originals, sidecars
+from .errors import BadRequest, Forbidden, LensletError, NotFound
+from .layout import POINTER_FILE, first_page_names, join, page_name, sidecar_of
+
+log = logging.getLogger("lenslet")
 
 
 class Memo(NamedTuple):
@@ -77,7 +79,7 @@ class Folders:
         if page == 0 and first is not None:
             return first  # just built, or just checked against the listing
         try:
-            return self._read_page(storage, join(key, manifests.page_name(page, memo.page_count)))
+            return self._read_page(storage, join(key, page_name(page, memo.page_count)))
         except NotFound:
             if not retry:
                 raise
@@ -91,7 +93,7 @@ class Folders:
         # conditional GET on S3).
         cache_key = (storage.identity, name)
         known = self.cache.get(cache_key)
-        version, data = storage.read_derived_fresh(name, known)
+        version, data = storage.read_fresh(storage.derived_key(name), known)
         if known is not None and known[0] == version:
             return data
         with self.lock:
@@ -126,10 +128,10 @@ class Folders:
     def _first_page(self, storage, key, listing):
         """The stored first page, as (bytes, parsed) or (None, None); no read when the
         listing shows it is the very copy this process holds."""
-        name = manifests.INDEX if manifests.INDEX in listing.pages else "_index_0.json"
-        entry = listing.pages.get(name)
-        if entry is None:
+        name = first_page_name(listing)
+        if name is None:
             return None, None
+        entry = listing.pages[name]
         cached = self.cache.get((storage.identity, join(key, name)))
         try:
             if cached is not None and (cached[0].size, cached[0].mtime) == (entry.size, entry.mtime):
@@ -143,21 +145,39 @@ class Folders:
 
 
 def list_folder(storage, key):
+    """List a folder and sort its entries into a Listing (with its derived files when kept apart)."""
     entries = storage.list_folder(key)
-    derived = storage.list_derived(key) if storage.readonly else None
+    derived = None
+    if storage.derived_key(key) != key:
+        try:
+            derived = storage.list_folder(storage.derived_key(key))
+        except NotFound:
+            derived = []
     return manifests.classify(entries, derived)
 
 
-def read_first_page(storage, key, listing):
-    """Return a folder's stored first page, or None when missing, torn or of another format."""
-    name = manifests.INDEX if manifests.INDEX in listing.pages else "_index_0.json"
-    if name not in listing.pages:
-        return None
+def first_page_name(listing):
+    """The name of a folder's stored first manifest page, or None when it has none."""
+    return next((name for name in first_page_names() if name in listing.pages), None)
+
+
+def read_page(storage, key):
+    """Read and parse one stored page; None when missing, torn or of another format."""
     try:
-        page = orjson.loads(storage.read_derived(join(key, name)))
+        page = orjson.loads(storage.read(storage.derived_key(key)))
     except (orjson.JSONDecodeError, LensletError):
         return None  # a torn or foreign manifest is rebuilt, never trusted
     return page if manifests.usable(page) else None
+
+
+def read_first_page(storage, key, listing=None):
+    """Return a folder's stored first page (looked for in the listing when given), or None."""
+    names = first_page_names() if listing is None else filter(None, [first_page_name(listing)])
+    for name in names:
+        page = read_page(storage, join(key, name))
+        if page is not None:
+            return page
+    return None
 
 
 def read_pages(storage, key, first):
@@ -165,15 +185,22 @@ def read_pages(storage, key, first):
     if first is None:
         return []
     pages = [first]
-    try:
-        for number in range(1, first["pageCount"]):
-            page = orjson.loads(storage.read_derived(join(key, manifests.page_name(number, first["pageCount"]))))
-            if not manifests.usable(page) or page.get("sig") != first.get("sig"):
-                return []
-            pages.append(page)
-    except (orjson.JSONDecodeError, LensletError):
-        return []
+    for number in range(1, first["pageCount"]):
+        page = read_page(storage, join(key, page_name(number, first["pageCount"])))
+        if page is None or page.get("sig") != first.get("sig"):
+            return []
+        pages.append(page)
     return pages
+
+
+def stored_pages(storage, folder):
+    """Read a folder's stored manifest pages as they are ([] when there is none usable)."""
+    return read_pages(storage, folder, read_first_page(storage, folder))
+
+
+def stored_items(storage, folder):
+    """The items of a folder's stored manifest."""
+    return [item for page in stored_pages(storage, folder) for item in page["items"] if isinstance(item, dict)]
 
 
 def build(storage, key, listing, stored, page_size, clock=time.time):
@@ -181,8 +208,8 @@ def build(storage, key, listing, stored, page_size, clock=time.time):
     previous_items = {item.get("name"): item for page in stored for item in page["items"] if isinstance(item, dict)}
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
     plan = manifests.plan(listing, previous_items, previous_dirs)
-    probed = {name: probe(storage, join(key, name)) for name in plan.probe}
-    metas = {name: read_sidecar(storage, join(key, name + manifests.SIDECAR)) for name in plan.sidecars}
+    probed = {name: originals.probe(storage, join(key, name)) for name in plan.probe}
+    metas = {name: read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}
     items = [manifests.item(key, name, listing, previous_items.get(name, {}), probed.get(name), metas.get(name))
              for name in sorted(listing.images, key=manifests.sort_key)]
     dirs = []
@@ -197,13 +224,14 @@ def build(storage, key, listing, stored, page_size, clock=time.time):
 
 def store(storage, key, listing, pages):
     """Write manifest pages and drop pages left from an older paging; False if the tree refuses."""
-    names = [manifests.page_name(number, len(pages)) for number in range(len(pages))]
+    names = [page_name(number, len(pages)) for number in range(len(pages))]
     try:
         for name, data in zip(names, pages):
-            storage.write_derived(join(key, name), data)
+            # Without fsync: a manifest can be made again, and a torn one is never trusted.
+            storage.write(storage.derived_key(join(key, name)), data, durable=False)
         for name in set(listing.pages) - set(names):
             try:
-                storage.delete_derived(join(key, name))
+                storage.delete(storage.derived_key(join(key, name)))
             except NotFound:
                 pass
     except Forbidden:
@@ -211,27 +239,8 @@ def store(storage, key, listing, pages):
     return True
 
 
-def probe(storage, key):
-    """Read an image's header; a bad file becomes an item with an error, not a failed listing."""
-    try:
-        return probe_image(storage, key)
-    except LensletError as ex:
-        return {"error": ex.description}
-
-
-def probe_image(storage, key, details=False):
-    """Read an image's header from the head of the file (one ranged GET on S3)."""
-    with storage.open_head(key) as stream:
-        try:
-            return images.probe(stream, details)
-        except Undecodable:
-            if storage.folder_mtimes:
-                raise  # local: the "head" was the whole file
-    # Metadata longer than the head that was fetched: read the whole file once.
-    return images.probe(io.BytesIO(storage.read(key)), details)
-
-
 def read_sidecar(storage, key):
+    """Read a sidecar for a manifest entry ({} when there is none or it cannot be parsed)."""
     try:
         return sidecars.parse(storage.read(key)) or {}
     except NotFound:
@@ -252,3 +261,46 @@ def rebase(data, prefix):
     for item in page["items"]:
         item["path"] = join(prefix, item["path"])
     return orjson.dumps(page)
+
+
+def update_entries(storage, folder, changes):
+    """Change items' fields (name -> fields) in the stored manifest pages, one locked rewrite per page."""
+    left = dict(changes)
+    first = next((name for name in first_page_names() if storage.exists(storage.derived_key(join(folder, name)))),
+                 None)
+    if first is None:
+        return  # no manifest yet: it is built, with the sidecars, on the next listing
+    page, count = 0, 1
+    while left and page < count:
+        seen = []
+
+        def change(old, version):
+            manifest = orjson.loads(old) if old else None
+            if not manifests.usable(manifest):
+                return None
+            seen.append(manifest["pageCount"])
+            touched = False
+            for entry in manifest["items"]:
+                fields = left.pop(entry.get("name"), None) if isinstance(entry, dict) else None
+                if fields is not None:
+                    entry.update(fields)
+                    touched = True
+            return orjson.dumps(manifest) if touched else None
+
+        name = first if page == 0 else page_name(page, count)
+        try:
+            storage.update(storage.derived_key(join(folder, name)), change)
+        except (orjson.JSONDecodeError, NotFound):
+            return
+        if not seen:
+            return
+        count = seen[0]
+        page += 1
+
+
+def update_entries_quietly(storage, folder, changes):
+    """update_entries, for a change whose source (sidecar, thumbnail) is already safe."""
+    try:
+        update_entries(storage, folder, changes)
+    except LensletError as ex:  # the listing catches up when it is rebuilt
+        log.warning("%s: manifest entries not updated: %s", folder or "/", ex.description)

@@ -8,12 +8,11 @@ import struct
 from PIL import Image, UnidentifiedImageError
 
 from .errors import Undecodable, UnsupportedMedia
+from .layout import mime_of  # noqa: F401 - images are typed by name here too
 
 # Formats lenslet opens; Pillow tries no other plugin on a client's bytes.
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "AVIF": "image/avif", "GIF": "image/gif"}
 OPEN_FORMATS = tuple(MIME)
-EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
-              ".avif": "image/avif", ".gif": "image/gif"}
 
 ORIENTATION, MAKE, MODEL, EXIF_IFD, DATE_TIME_ORIGINAL = 0x0112, 0x010F, 0x0110, 0x8769, 0x9003
 # What turns a stored picture upright, by EXIF orientation.
@@ -26,12 +25,6 @@ WEBP_METHOD = 2
 # Orientations 5-8 turn the picture a quarter: the displayed width is the stored height.
 QUARTER_TURNS = {5, 6, 7, 8}
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, struct.error, EOFError, Image.DecompressionBombError)
-
-
-def mime_of(name):
-    """Return the image type a file name announces, or None when it is not an image name."""
-    dot = name.rfind(".")
-    return EXTENSIONS.get(name[dot:].lower()) if dot > 0 else None
 
 
 def probe(stream, details=False):

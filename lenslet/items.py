@@ -1,15 +1,19 @@
-"""Per-image metadata: read, replace, patch and delete sidecars without losing an update."""
+"""Per-image metadata: read, replace, patch and delete sidecars without losing an update.
+
+The only module that writes sidecars (`foo.jpg.json`), the content hash included.
+"""
 
 import logging
 import time
 
 import orjson
 
-from . import images, jobs, manifests, sidecars
-from .errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
-from .folders import probe_image
-from .searcher import record_edit
-from .storage import join, parent
+from . import folders, sidecars
+from .errors import Forbidden, LensletError, NotFound, PreconditionFailed
+from .layout import join, mime_of, name_of, parent, sidecar_of
+from .originals import probe_image
+from .rollup import record_edit
+from .worker import queue
 
 log = logging.getLogger("lenslet")
 
@@ -23,13 +27,14 @@ class Items:
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
-        place, key, stat = self._image(path)
-        data, version = place.storage.read_versioned(key + manifests.SIDECAR)
+        place, stat = self.tree.locate_image(path)
+        key = place.key
+        data, version = place.storage.read_versioned(sidecar_of(key))
         sidecar = (sidecars.parse(data) if data is not None else None) or sidecars.defaults()
         try:
             found = probe_image(place.storage, key, details=True)
         except LensletError as ex:
-            found = {"w": None, "h": None, "type": images.mime_of(key), "exif": {}, "error": ex.description}
+            found = {"w": None, "h": None, "type": mime_of(key), "exif": {}, "error": ex.description}
         body = dict(sidecar, path=path, size=stat.size, mtime=stat.mtime, type=found["type"],
                     w=found["w"], h=found["h"], exif={**sidecar["exif"], **found["exif"]})
         if "error" in found:
@@ -49,8 +54,9 @@ class Items:
 
     def delete(self, path, if_match=None):
         """Remove an image's sidecar (never the image)."""
-        place, key, _ = self._image(path, writing=True)
-        sidecar_key = key + manifests.SIDECAR
+        place, _ = self.tree.locate_image(path, writing=True)
+        key = place.key
+        sidecar_key = sidecar_of(key)
         if if_match is not None:
             _, version = place.storage.read_versioned(sidecar_key)
             check_version(if_match, version)
@@ -63,89 +69,39 @@ class Items:
         self._update_listing(path, place.storage, key, None)
 
     def _write(self, path, if_match, make):
-        place, key, _ = self._image(path, writing=True)
+        place, _ = self.tree.locate_image(path, writing=True)
+        key = place.key
         written = []
 
         def change(old, version):
             check_version(if_match, version)
             stored = sidecars.parse(old) if old is not None else None
             if old is not None and stored is None:
-                log.warning("%s: stored sidecar is not valid JSON; replacing it", key + manifests.SIDECAR)
+                log.warning("%s: stored sidecar is not valid JSON; replacing it", sidecar_of(key))
             written.append(make(stored))
             return orjson.dumps(written[-1])
 
-        _, version = place.storage.update(key + manifests.SIDECAR, change)
+        _, version = place.storage.update(sidecar_of(key), change)
         self._update_listing(path, place.storage, key, written[-1])
         return sidecars.with_aliases(written[-1]), version
 
-    def _image(self, path, writing=False):
-        name = path.rpartition("/")[2]
-        if not path or not manifests.is_image(name):
-            raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF or GIF)", path=path)
-        place = self.tree.locate(path, is_file=True)
-        if writing and place.readonly:
-            raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)
-        stat = place.storage.stat(place.key)
-        if stat.is_dir:
-            raise BadRequest("is a folder, not an image", path=path)
-        return place, place.key, stat
-
     def _update_listing(self, path, storage, key, sidecar):
         """Bring the image's manifest entry up to date, tell search, and queue a new rollup."""
-        folder, name = parent(key), key.rpartition("/")[2]
+        folder, name = parent(key), name_of(key)
         try:
-            meta_mtime = storage.stat(key + manifests.SIDECAR).mtime if sidecar is not None else None
+            meta_mtime = storage.stat(sidecar_of(key)).mtime if sidecar is not None else None
         except NotFound:
             meta_mtime = None
         fields = {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None}
         if sidecar is not None:
             fields = {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"],
                       "hasMeta": True, "metaMtime": meta_mtime}
-        try:
-            update_manifest_entries(storage, folder, {name: fields})
-        except LensletError as ex:  # the sidecar is safe; the listing catches up when rebuilt
-            log.warning("%s: manifest entry not updated: %s", key, ex.description)
+        folders.update_entries_quietly(storage, folder, {name: fields})
         try:
             record_edit(self.tree.root, path, fields, self.clock)
-            jobs.enqueue(self.tree.root, "rollup", "", self.clock)
+            queue.enqueue(self.tree.root, "rollup", "", self.clock)
         except LensletError as ex:
             log.warning("%s: search will see this edit with the next rollup only: %s", path, ex.description)
-
-
-def update_manifest_entries(storage, folder, changes):
-    """Change items' fields (name -> fields) in the stored manifest pages, one locked rewrite per page."""
-    left = dict(changes)
-    for first in (manifests.INDEX, "_index_0.json"):
-        if left and storage.exists(storage.derived_key(join(folder, first))):
-            break
-    else:
-        return  # no manifest yet: it is built, with the sidecars, on the next listing
-    page, count = 0, 1
-    while left and page < count:
-        name_of_page = manifests.INDEX if first == manifests.INDEX else f"_index_{page}.json"
-        seen = []
-
-        def change(old, version):
-            manifest = orjson.loads(old) if old else None
-            if not manifests.usable(manifest):
-                return None
-            seen.append(manifest["pageCount"])
-            touched = False
-            for entry in manifest["items"]:
-                fields = left.pop(entry.get("name"), None) if isinstance(entry, dict) else None
-                if fields is not None:
-                    entry.update(fields)
-                    touched = True
-            return orjson.dumps(manifest) if touched else None
-
-        try:
-            storage.update(storage.derived_key(join(folder, name_of_page)), change)
-        except (orjson.JSONDecodeError, NotFound):
-            return
-        if not seen:
-            return
-        count = seen[0]
-        page += 1
 
 
 def check_version(if_match, version):
@@ -158,3 +114,37 @@ def check_version(if_match, version):
         return
     if current not in tags:
         raise PreconditionFailed("the sidecar changed since it was read; read it again", etag=f'"{current}"')
+
+
+def record_hash(storage, key, digest):
+    """Store an original's content hash in its sidecar and manifest entry."""
+    record_hashes(storage, parent(key), {name_of(key): digest})
+
+
+def record_hashes(storage, folder, digests):
+    """Store originals' hashes (name -> digest) in their sidecars, then in one pass over the manifest.
+
+    Not an edit: updatedAt stays as it was.
+    """
+    def change(old, version):
+        sidecar = sidecars.parse(old) if old is not None else sidecars.defaults()
+        if sidecar is None or sidecar.get("hash") == digest:
+            return None  # never replace a sidecar we cannot read just to add a hash
+        sidecar["hash"] = digest
+        return orjson.dumps(sidecar)
+
+    entries = {}
+    for name, digest in digests.items():
+        key = sidecar_of(join(folder, name))
+        try:
+            storage.update(key, change)
+            meta_mtime = storage.stat(key).mtime
+        except Forbidden:
+            meta_mtime = None  # a read-only tree keeps no sidecars; the hash lives in the listing only
+        except LensletError as ex:
+            log.warning("%s: hash not recorded: %s", key, ex.description)
+            continue
+        entries[name] = {"hash": digest, "hasThumb": True}
+        if meta_mtime is not None:
+            entries[name].update(hasMeta=True, metaMtime=meta_mtime)
+    folders.update_entries_quietly(storage, folder, entries)

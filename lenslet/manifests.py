@@ -6,33 +6,9 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from .images import mime_of
-from .pointers import POINTER_FILE
+from .layout import POINTER_FILE, ROOT_FILES, SIDECAR, THUMB, is_manifest, join, mime_of
 
 VERSION = 1
-INDEX = "_index.json"
-ROOT_FILES = {"_rollup.json", "_health.json"}
-_PAGE = re.compile(r"^_index(?:_\d+)?\.json$")
-SIDECAR, THUMB = ".json", ".thumbnail"
-
-
-def page_name(page, page_count):
-    """Name of a manifest page file: _index.json alone, else _index_0.json, _index_1.json, ..."""
-    return INDEX if page_count == 1 else f"_index_{page}.json"
-
-
-def is_manifest(name):
-    return bool(_PAGE.match(name))
-
-
-def is_internal(name):
-    """Tell whether a file is lenslet's or hidden: never an item, never served as a file."""
-    return (name.startswith(".") or name.endswith(SIDECAR) or name.endswith(THUMB)
-            or is_manifest(name) or name in ROOT_FILES)
-
-
-def is_image(name):
-    return not is_internal(name) and mime_of(name) is not None
 
 
 @dataclass
@@ -134,7 +110,7 @@ def item(folder, name, listing, previous, probed, sidecar):
         return previous  # nothing about it changed: most items of a rebuild
     base = probed if probed is not None else previous
     out = {
-        "path": f"{folder}/{name}" if folder else name,
+        "path": join(folder, name),
         "name": name,
         "type": base.get("type") or mime_of(name),
         "w": base.get("w"),

@@ -5,8 +5,8 @@ import os
 import orjson
 
 from .errors import BadRequest, Forbidden
+from .layout import POINTER_FILE  # noqa: F401 - where a pointer lives
 
-POINTER_FILE = ".lenslet.folder.json"
 MAX_DEPTH = 8
 
 

@@ -4,70 +4,37 @@ journal of edits made since it was built, merged in at query time."""
 import logging
 import threading
 import time
-from array import array
 
 import orjson
 
-from . import search
+from . import rollup, search
 from .errors import LensletError, NotFound
-from .storage import STATE, join, read_at, version_of
-from .tasks import ROLLUP
 
 log = logging.getLogger("lenslet")
 
-JOURNAL = f"{STATE}/journal"
 CHECK_EVERY = 1.0     # seconds between looks at the rollup's stat and the journal
-JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
 MAX_LIMIT = 1000
 
 
-def record_edit(storage, path, item, clock=time.time):
-    """Note an edit in the journal, so every web process finds it before the next rollup."""
-    at = clock()
-    entry = dict(item, path=path, name=path.rpartition("/")[2], editedAt=at)
-    storage.write(join(JOURNAL, f"{int(at * 1000):014d}-{version_of(path.encode())}.json"), orjson.dumps(entry))
+class Snapshot:
+    """A loaded rollup and the search index built from it."""
 
-
-def prune_journal(storage, built_at):
-    """Drop journal entries well older than a rollup that already holds them."""
-    try:
-        names = [e.name for e in storage.list_folder(JOURNAL)]
-    except NotFound:
-        return
-    for name in names:
-        if int(name.partition("-")[0] or 0) / 1000 < built_at - JOURNAL_KEEP:
-            try:
-                storage.delete(join(JOURNAL, name))
-            except NotFound:
-                pass
-
-
-class Loaded:
-    """One loaded rollup: its index, and where each item's line lies in the file."""
-
-    def __init__(self, stat, stream, index, offsets, lengths, built_at):
-        self.stat = stat
-        self.stream = stream  # kept open: a newer rollup replaces the file, not this snapshot
+    def __init__(self, loaded, index):
+        self.loaded = loaded
         self.index = index
-        self.offsets = offsets
-        self.lengths = lengths
-        self.built_at = built_at
-
-    def item(self, item_id):
-        return orjson.loads(read_at(self.stream, self.offsets[item_id], self.lengths[item_id]))
-
-    def path(self, item_id):
-        return self.item(item_id).get("path") or ""
+        self.stat = loaded.stat
+        self.built_at = loaded.built_at
+        self.item = loaded.item
+        self.path = loaded.path
 
 
-EMPTY = Loaded(None, None, search.Index.build([]), array("Q"), array("I"), 0.0)
+EMPTY = Snapshot(rollup.EMPTY, search.Index.build([]))
 
 
 class Searcher:
-    def __init__(self, storage, clock=time.monotonic, wall=time.time):
+    def __init__(self, storage, clock=time.monotonic):
         self.storage = storage
         self.clock = clock
-        self.wall = wall
         self.loaded = EMPTY
         self.checked_at = None
         self.edits = {}       # path -> the latest journal entry for it
@@ -95,7 +62,7 @@ class Searcher:
 
     def reload_if_changed(self):
         try:
-            stat = self.storage.stat_derived(ROLLUP)
+            stat = rollup.stat(self.storage)
         except NotFound:
             return
         if stat == self.loaded.stat or stat == self.loading:
@@ -119,39 +86,16 @@ class Searcher:
         log.info("search: loaded %d items in %.2fs", loaded.index.count, self.clock() - started)
 
     def load(self, stat):
-        stream = self.storage.open_derived(ROLLUP)
-        offsets, lengths = array("Q"), array("I")
-        head = stream.readline()
-        built_at = orjson.loads(head[:head.rindex(b',"items"')] + b"}").get("generatedAt", 0.0)
-        at = len(head)
-
-        def lines():
-            nonlocal at
-            for line in stream:
-                size = len(line)
-                body = line.rstrip(b",\n")
-                if body.startswith(b"]"):
-                    return
-                if body:
-                    offsets.append(at)
-                    lengths.append(len(body))
-                    yield orjson.loads(body)
-                at += size
-
-        index = search.Index.build(lines())
-        return Loaded(stat, stream, index, offsets, lengths, built_at)
+        loaded, index = rollup.load(self.storage, stat, search.Index.build)
+        return Snapshot(loaded, index)
 
     def read_journal(self):
-        try:
-            names = sorted(e.name for e in self.storage.list_folder(JOURNAL) if e.name.endswith(".json"))
-        except NotFound:
-            names = []
+        names = rollup.journal_names(self.storage)
         for name in names:
             if name in self.read_names:
                 continue
-            try:
-                entry = orjson.loads(self.storage.read(join(JOURNAL, name)))
-            except (NotFound, orjson.JSONDecodeError):
+            entry = rollup.read_journal_entry(self.storage, name)
+            if entry is None:
                 continue
             self.read_names.add(name)
             known = self.edits.get(entry.get("path"))

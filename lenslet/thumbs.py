@@ -1,4 +1,5 @@
-"""Thumbnails: served when fresh, made inline within a budget, else queued for the worker."""
+"""Thumbnails (`foo.jpg.thumbnail`): served when fresh, made inline within a budget, else
+queued for the worker. The only module that reads or writes them."""
 
 import io
 import logging
@@ -8,16 +9,14 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as WaitedTooLong
 
-import blake3
-import orjson
-
-from . import images, jobs, manifests, sidecars
-from .errors import BadRequest, Forbidden, LensletError, NotFound, Unavailable, UnsupportedMedia
-from .items import update_manifest_entries
-from .storage import join, parent
+from . import images
+from .errors import LensletError, NotFound, Unavailable
+from .items import record_hash
+from .layout import thumb_of
+from .originals import content_hash
+from .worker import queue
 
 log = logging.getLogger("lenslet")
-THUMB = manifests.THUMB
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
 
 
@@ -41,22 +40,11 @@ class Thumbs:
         self.cache = OrderedDict()  # (identity, thumbnail key) -> (bytes, stat), oldest first
         self.lock = threading.Lock()
 
-    def locate(self, path):
-        """Return (place, image key, image stat) of an image path."""
-        name = path.rpartition("/")[2]
-        if not path or not manifests.is_image(name):
-            raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF or GIF)", path=path)
-        place = self.tree.locate(path, is_file=True)
-        stat = place.storage.stat(place.key)
-        if stat.is_dir:
-            raise BadRequest("is a folder, not an image", path=path)
-        return place, place.key, stat
-
     def fresh(self, storage, key, image):
         """Return (bytes, stat) of the thumbnail if it exists and is not older than the image, else None."""
-        name = key + THUMB
+        name = storage.derived_key(thumb_of(key))
         try:
-            stat = storage.stat_derived(name)
+            stat = storage.stat(name)
         except NotFound:
             return None
         if stat.mtime < image.mtime:
@@ -66,7 +54,7 @@ class Thumbs:
         cached = self.cache.get((storage.identity, name))
         if cached is not None and cached[1] == stat:
             return cached
-        data, stat = storage.read_derived_with_stat(name)
+        data, stat = storage.read_with_stat(name)
         # Thumbnails are written without fsync: one torn by a power cut is made again.
         if data[:4] != b"RIFF":
             return None
@@ -78,11 +66,12 @@ class Thumbs:
 
     def get(self, path):
         """Return (bytes, stat) of a fresh thumbnail, making it (or waiting for it) when needed."""
-        place, key, image = self.locate(path)
-        found = self.fresh(place.storage, key, image)
+        place, image = self.tree.locate_image(path)
+        storage, key = place.storage, place.key
+        found = self.fresh(storage, key, image)
         if found is None:
-            self.make_or_wait(path, place.storage, key, image)
-            found = place.storage.read_derived_with_stat(key + THUMB)
+            self.make_or_wait(path, storage, key, image)
+            found = storage.read_with_stat(storage.derived_key(thumb_of(key)))
         return found
 
     def make_or_wait(self, path, storage, key, image):
@@ -130,7 +119,7 @@ class Thumbs:
 
     def _queue(self, path, storage, key):
         try:
-            jobs.enqueue(self.tree.root, "thumb", path, self.clock)
+            queue.enqueue(self.tree.root, "thumb", path, self.clock)
         except LensletError as ex:
             log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
         raise Pending("the thumbnail is being made; ask again", retry_after=1,
@@ -139,48 +128,13 @@ class Thumbs:
     def make(self, storage, key):
         """Make and store one thumbnail; return the original's hash, computed from the same bytes."""
         data = storage.read(key)
-        digest = "blake3:" + blake3.blake3(data).hexdigest()
+        digest = content_hash(data)  # from the bytes in hand: the original is read once
         try:
             thumb = images.make_thumbnail(io.BytesIO(data), self.size, self.quality, self.max_pixels)
         except LensletError as ex:
             log.warning("%s: no thumbnail: %s", key, ex.description)
             raise
-        storage.write_derived(key + THUMB, thumb)
+        # Without fsync: a thumbnail torn by a power cut fails the RIFF check and is made again.
+        storage.write(storage.derived_key(thumb_of(key)), thumb, durable=False)
         return digest
 
-
-def record_hash(storage, key, digest):
-    """Store an original's content hash in its sidecar and manifest entry."""
-    record_hashes(storage, parent(key), {key.rpartition("/")[2]: digest})
-
-
-def record_hashes(storage, folder, digests):
-    """Store originals' hashes (name -> digest) in their sidecars, then in one pass over the manifest.
-
-    Not an edit: updatedAt stays as it was.
-    """
-    def change(old, version):
-        sidecar = sidecars.parse(old) if old is not None else sidecars.defaults()
-        if sidecar is None or sidecar.get("hash") == digest:
-            return None  # never replace a sidecar we cannot read just to add a hash
-        sidecar["hash"] = digest
-        return orjson.dumps(sidecar)
-
-    entries = {}
-    for name, digest in digests.items():
-        key = join(folder, name)
-        try:
-            storage.update(key + manifests.SIDECAR, change)
-            meta_mtime = storage.stat(key + manifests.SIDECAR).mtime
-        except Forbidden:
-            meta_mtime = None  # a read-only tree keeps no sidecars; the hash lives in the listing only
-        except LensletError as ex:
-            log.warning("%s: hash not recorded: %s", key, ex.description)
-            continue
-        entries[name] = {"hash": digest, "hasThumb": True}
-        if meta_mtime is not None:
-            entries[name].update(hasMeta=True, metaMtime=meta_mtime)
-    try:
-        update_manifest_entries(storage, folder, entries)
-    except LensletError as ex:
-        log.warning("%s: manifest not updated with hashes: %s", folder, ex.description)

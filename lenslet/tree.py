@@ -6,8 +6,9 @@ import time
 from typing import NamedTuple
 
 from . import pointers
-from .errors import BadRequest, BrokenPointer, Forbidden, NotFound, PointerLoop
-from .storage import LocalStorage, join, real_folder, version_of
+from .errors import BadRequest, BrokenPointer, Forbidden, NotFound, PointerLoop, UnsupportedMedia
+from .layout import MOUNTS, POINTER_FILE, is_internal, join, mime_of, name_of
+from .storage import LocalStorage, real_folder, version_of
 
 
 class Place(NamedTuple):
@@ -61,13 +62,28 @@ class Tree:
             storage, prefix, rest = target, here, "/".join(parts[depth:])
             readonly = readonly or pointer["readonly"]
 
+    def locate_image(self, path, writing=False):
+        """Return (Place, Stat) of the image at a browse path, refusing what is not one."""
+        name = name_of(path)
+        if not path or is_internal(name):
+            raise NotFound("no such image", path=path)  # lenslet's own files are never items
+        if mime_of(name) is None:
+            raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF or GIF)", path=path)
+        place = self.locate(path, is_file=True)
+        if writing and place.readonly:
+            raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)
+        stat = place.storage.stat(place.key)
+        if stat.is_dir:
+            raise BadRequest("is a folder, not an image", path=path)
+        return place, stat
+
     def _pointer_at(self, storage, folder, where):
         now = self.clock()
         cached = self.pointers.get((storage.identity, folder))
         if cached is not None and cached[0] > now:
             return cached[1]
         try:
-            data = storage.read(join(folder, pointers.POINTER_FILE))
+            data = storage.read(join(folder, POINTER_FILE))
         except (NotFound, BadRequest):
             data = None
         try:
@@ -91,7 +107,7 @@ class Tree:
             mount = self.mounts.get((real, pointer["readonly"]))
             if mount is None:
                 # A read-only target gets its state (and derived files) under ours.
-                state = os.path.join(self.root.state_root, "mounts", version_of(real.encode())) \
+                state = os.path.join(self.root.state_root, name_of(MOUNTS), version_of(real.encode())) \
                     if pointer["readonly"] else None
                 mount = LocalStorage(real, state_dir=state, readonly=pointer["readonly"])
                 self.mounts[(real, pointer["readonly"])] = mount
@@ -103,10 +119,10 @@ class Tree:
                             target=pointer["bucket"])
         if pointer["readonly"]:
             raise BrokenPointer("read-only S3 pointer targets are not supported yet", path=where)
-        from .s3 import S3Storage  # boto3 only when a tree uses S3
+        from .storage.s3 import S3Storage  # boto3 only when a tree uses S3
         ident = (pointer["bucket"], pointer["prefix"], pointer["endpoint"], pointer["region"])
         with self.lock:
             if ident not in self.mounts:
                 self.mounts[ident] = S3Storage(*ident[:2], endpoint=ident[2], region=ident[3],
-                                               state_root=os.path.join(self.root.state_root, "mounts"))
+                                               state_root=os.path.join(self.root.state_root, name_of(MOUNTS)))
             return self.mounts[ident]

@@ -1,21 +1,15 @@
+"""Fixtures: a fresh tree, its settings, storage and client; gunicorn and an S3 server on loopback."""
+
 import dataclasses
-import io
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 import webtest
-from PIL import Image
 
+from helpers import Gunicorn, free_port
 from lenslet.app import create_app
 from lenslet.config import Config
-
-PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from lenslet.storage import open_storage
 
 
 @pytest.fixture
@@ -32,6 +26,12 @@ def config(tree):
 
 
 @pytest.fixture
+def storage(config):
+    """The tree's storage, as the app and the worker open it."""
+    return open_storage(config)
+
+
+@pytest.fixture
 def client(config):
     return webtest.TestApp(create_app(config))
 
@@ -40,65 +40,6 @@ def client(config):
 def client_with(config):
     """A client for the app with some settings changed."""
     return lambda **changes: webtest.TestApp(create_app(dataclasses.replace(config, **changes)))
-
-
-def draw(path, size=(64, 48), color=(200, 30, 30), fmt=None, **save):
-    """Draw a small image with Pillow and save it at path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.new("RGB", size, color)
-    image.save(path, format=fmt, **save)
-    return path
-
-
-def image_bytes(size=(64, 48), color=(200, 30, 30), fmt="JPEG"):
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format=fmt)
-    return out.getvalue()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Gunicorn:
-    """gunicorn started from the project's gunicorn.conf.py on a free loopback port."""
-
-    def __init__(self, root, env=None, args=()):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environ = dict(os.environ, LENSLET_ROOT=str(root), LENSLET_HEARTBEAT="0.3",
-                       GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{self.port} --workers 2 --graceful-timeout 5")
-        environ.update(env or {})
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *args], cwd=PROJECT, env=environ,
-            stdout=subprocess.DEVNULL, stderr=open(f"{root}.log", "wb"))
-
-    def get(self, path, timeout=5):
-        with urllib.request.urlopen(self.url + path, timeout=timeout) as answer:
-            return answer.status, answer.read(), dict(answer.headers)
-
-    def wait_until(self, check, timeout=15, every=0.1):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                value = check()
-                if value:
-                    return value
-            except OSError:
-                pass
-            time.sleep(every)
-        raise AssertionError(f"gave up after {timeout}s waiting for {check.__name__}")
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ import os
 
 import pytest
 
-from conftest import draw
+from helpers import draw, index_tree
 from lenslet.config import Config
-from lenslet.indexer import Runner, Scanner, drain
 from lenslet.storage import open_storage
 
 AUTH = {"Authorization": "Bearer s3cret"}
@@ -51,9 +50,7 @@ def test_readonly_writes_nothing_inside_the_root(client_with, tree, tmp_path):
                         ("delete", "/item?path=trip/a.jpg")):
         assert getattr(client, method)(url, status=403).json["title"] == "Forbidden"
     storage = open_storage(config)  # and the worker too
-    runner = Runner(config, storage)
-    Scanner(runner).scan(deep=True)
-    drain(runner, "w")
+    index_tree(config, storage)
     after = {p: (p.stat().st_mtime_ns, p.read_bytes() if p.is_file() else None) for p in tree.rglob("*")}
     assert after == before and os.stat(tree).st_mtime_ns == folder_times
 

@@ -15,8 +15,7 @@ from PIL import Image
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import AlreadyExists, BadRequest, NotFound, PreconditionFailed
-from lenslet.indexer import Runner, Scanner, drain
-from conftest import free_port
+from helpers import free_port, index_tree
 from lenslet.storage import open_storage
 
 
@@ -66,9 +65,7 @@ class Gallery:
 
     def index(self):
         """Run the worker's jobs until the queue is empty."""
-        runner = Runner(self.config, self.storage)
-        Scanner(runner).scan(deep=True)
-        return drain(runner, "test")
+        return index_tree(self.config, self.storage)
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -235,7 +232,8 @@ def test_s3_requests_of_a_folder_listing(tmp_path, bucket, s3_endpoint):
     sent = []
     storage.client.meta.events.register("before-send.s3", lambda request, **_: sent.append(
         f"{request.method} {request.url.split('?')[1][:9] if '?' in request.url else request.url.rsplit('/', 1)[1]}"))
-    app = create_app(config, storage)
+    later_by = [0]  # seconds the app's clock runs ahead
+    app = create_app(config, storage, clock=lambda: time.time() + later_by[0])
 
     def requests_of(path="/folders?path=big"):
         sent.clear()
@@ -245,8 +243,7 @@ def test_s3_requests_of_a_folder_listing(tmp_path, bucket, s3_endpoint):
     answer, cold = requests_of()
     assert answer.json["total"] == 1000
     _, warm = requests_of()
-    folders = app._router.find("/folders")[0].folders
-    folders.clock = lambda: time.time() + 60  # LENSLET_RECHECK seconds later
+    later_by[0] = 60  # LENSLET_RECHECK seconds later
     _, later = requests_of()
     print(f"\nS3 requests, fresh manifest: new process {cold}; within LENSLET_RECHECK {warm}; after it {later}")
     # 1,001 keys (images and manifest) take two LIST pages.
@@ -255,7 +252,7 @@ def test_s3_requests_of_a_folder_listing(tmp_path, bucket, s3_endpoint):
     assert later == ["GET list-type", "GET list-type"]  # the listing shows the cached manifest is current
 
     gallery.put("big/new.jpg", data)
-    folders.clock = lambda: time.time() + 120
+    later_by[0] = 120
     answer, stale = requests_of()
     print(f"S3 requests, one image added: {stale}")
     assert answer.json["total"] == 1001
@@ -282,7 +279,7 @@ def test_s3_error_codes_map_to_statuses(code, status):
     import botocore.exceptions
 
     from lenslet.errors import LensletError
-    from lenslet.s3 import _mapped
+    from lenslet.storage.s3 import _mapped
     error = botocore.exceptions.ClientError({"Error": {"Code": code}, "ResponseMetadata": {}}, "GetObject")
     with pytest.raises(LensletError) as caught:
         with _mapped("a.jpg"):

@@ -4,7 +4,7 @@ import tracemalloc
 import falcon.testing
 import pytest
 
-from conftest import draw
+from helpers import draw
 from lenslet.app import create_app
 
 

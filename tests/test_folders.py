@@ -6,7 +6,7 @@ from urllib.parse import unquote
 import pytest
 from PIL import Image
 
-from conftest import draw
+from helpers import draw
 
 
 def listing(client, path="", **params):

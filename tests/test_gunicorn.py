@@ -4,23 +4,7 @@ import json
 import os
 import signal
 
-
-def children(pid):
-    """Return {child pid: command line} of a process, read from /proc."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid:
-            found[int(entry)] = cmdline
-    return found
+from helpers import children
 
 
 def worker_pid(server):

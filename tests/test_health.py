@@ -1,6 +1,6 @@
 import time
 
-from lenslet import tasks
+from lenslet import health
 from lenslet.storage import LocalStorage
 
 
@@ -12,14 +12,14 @@ def test_health_without_worker_is_degraded(client):
 
 
 def test_health_reads_the_worker_heartbeat(client, tree):
-    tasks.write_heartbeat(LocalStorage(str(tree)), "host-1", started_at=time.time())
+    health.write_heartbeat(LocalStorage(str(tree)), "host-1", started_at=time.time())
     body = client.get("/api/health").json
     assert body["status"] == "ok"
     assert body["worker"]["alive"] is True and body["worker"]["workers"] == 1
 
 
 def test_stale_heartbeat_is_not_alive(client, tree):
-    tasks.write_heartbeat(LocalStorage(str(tree)), "host-1", started_at=0, clock=lambda: time.time() - 60)
+    health.write_heartbeat(LocalStorage(str(tree)), "host-1", started_at=0, clock=lambda: time.time() - 60)
     assert client.get("/health").json["worker"]["alive"] is False
 
 

@@ -11,7 +11,7 @@ import pytest
 import webtest
 from PIL import Image
 
-from conftest import PROJECT, draw
+from helpers import PROJECT, draw, eight_writers_add_25_tags_each, http
 
 
 @pytest.fixture
@@ -192,7 +192,7 @@ def test_bad_patch_changes_nothing(client, tree, photo, body):
 
 
 @pytest.mark.parametrize("path, status", [("trip/notes.txt", 415), ("../a.jpg", 400), ("trip", 415),
-                                          ("trip/a.jpg.json", 415), ("trip/missing.jpg", 404)])
+                                          ("trip/a.jpg.json", 404), ("trip/missing.jpg", 404)])
 def test_bad_paths_write_nothing(client, tree, photo, path, status):
     (tree / "trip" / "notes.txt").write_text("x")
     before = sorted(os.listdir(tree / "trip"))
@@ -220,25 +220,6 @@ def test_readonly_pointer_refuses_writes(client_with, tree, tmp_path):
     assert sorted(os.listdir(target)) == ["x.jpg"]
 
 
-def eight_writers_add_25_tags_each(add_tag):
-    """Run 8 threads, each adding 25 distinct tags through add_tag(tag); return the errors."""
-    errors = []
-
-    def writer(n):
-        for k in range(25):
-            try:
-                add_tag(f"t{n}-{k}")
-            except Exception as ex:  # noqa: BLE001 - collected and asserted by the caller
-                errors.append(ex)
-
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
-
 def test_concurrent_patches_in_threads_lose_nothing(config, photo):
     from lenslet.app import create_app
     app = create_app(config)
@@ -259,13 +240,6 @@ def test_removal_is_not_undone_by_a_concurrent_add(config, photo):
         thread.join()
     tags = item(client).json["tags"]
     assert "doomed" not in tags and sorted(tags) == [f"new{n}" for n in range(6)]
-
-
-def http(method, url, body=None):
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
 
 
 def test_concurrent_patches_across_gunicorn_workers_lose_nothing(gunicorn, photo):

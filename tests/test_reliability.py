@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
-from conftest import draw
+from helpers import children, draw
 
 PATHS = [
     "..", "../etc/passwd", "a/../../x", "%2e%2e/%2e%2e/etc/passwd", "..%2f..%2fetc", "%252e%252e",
@@ -124,7 +124,6 @@ def test_gunicorn_under_bounded_load(gunicorn, tree):
     urls = ["/folders?path=album", "/search?q=sunset", "/item?path=album/0.jpg", "/health",
             "/folders?path=missing", "/file?path=album/1.jpg", "/thumb?path=../x"]
     urls += [f"/thumb?path=album/{n}.jpg" for n in range(30)]
-    from test_gunicorn import children
     statuses, errors, stop = {}, [], time.monotonic() + 20
 
     def load(offset):

@@ -4,19 +4,16 @@ import time
 
 import pytest
 
-from conftest import draw
+from helpers import draw, http, index_tree
 from lenslet.config import Config
-from lenslet.indexer import Runner, Scanner, drain
 from lenslet import search
 from lenslet.search import Index, matches, terms_of
 from lenslet.storage import LocalStorage
 
 
-def index_tree(tree):
+def index(tree):
     """Index the tree as the worker does, so _rollup.json exists."""
-    runner = Runner(Config(root=str(tree)), LocalStorage(str(tree)))
-    Scanner(runner).scan(deep=True)
-    drain(runner, "test")
+    index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
 
 
 @pytest.fixture
@@ -31,7 +28,7 @@ def gallery(tree):
     for path, sidecar in photos.items():
         draw(tree / path, fmt="WEBP" if path.endswith("webp") else None)
         (tree / (path + ".json")).write_text(json.dumps(sidecar))
-    index_tree(tree)
+    index(tree)
     return photos
 
 
@@ -97,7 +94,7 @@ def test_an_edit_is_found_within_two_seconds_without_a_new_rollup(client, galler
 def test_a_rebuilt_rollup_is_reloaded(client, gallery, tree):
     assert found(client, "moon")[1] == 0
     draw(tree / "2021" / "moon.jpg")
-    index_tree(tree)
+    index(tree)
     deadline = time.monotonic() + 5  # reloaded in the background within a second or two
     while found(client, "moon")[1] == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -112,7 +109,6 @@ def test_suggest(client, gallery):
 
 
 def test_freshness_across_two_gunicorn_workers(gunicorn, gallery):
-    from test_items import http
     server = gunicorn()
     server.wait_until(lambda: server.get("/health")[0] == 200)
     assert http("GET", f"{server.url}/search?q=zebra")["total"] == 0

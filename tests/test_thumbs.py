@@ -7,7 +7,7 @@ import pytest
 import webtest
 from PIL import Image, ImageOps
 
-from conftest import draw
+from helpers import draw
 from lenslet.config import Config
 from lenslet.storage import LocalStorage
 from lenslet.thumbs import Thumbs
@@ -186,13 +186,14 @@ def test_http_caching(client, tree):
 def test_concurrent_requests_share_one_piece_of_work(tree):
     draw(tree / "a.jpg", size=(2000, 1500))
     config = Config(root=str(tree), thumb_inline=2, thumb_wait=10)
-    storage = LocalStorage(str(tree))
-    thumbs = Thumbs(Tree(config, storage), config)
+    tree_ = Tree(config, LocalStorage(str(tree)))
+    thumbs = Thumbs(tree_, config)
     made = []
     make = thumbs.make
     thumbs.make = lambda *args: made.append(1) or make(*args)
-    place, key, image = thumbs.locate("a.jpg")
-    threads = [threading.Thread(target=thumbs.make_or_wait, args=("a.jpg", storage, key, image)) for _ in range(6)]
+    place, image = tree_.locate_image("a.jpg")
+    threads = [threading.Thread(target=thumbs.make_or_wait, args=("a.jpg", place.storage, place.key, image))
+               for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:

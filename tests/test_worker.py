@@ -10,10 +10,12 @@ import time
 
 import pytest
 
-from conftest import PROJECT, draw
-from lenslet import jobs
+from helpers import PROJECT, draw
 from lenslet.config import Config
-from lenslet.indexer import Runner, Scanner, drain, next_job
+from lenslet.worker import queue
+from lenslet.worker.queue import next_job
+from lenslet.worker.runner import Runner, drain
+from lenslet.worker.scanner import Scanner
 from lenslet.storage import LocalStorage
 
 
@@ -27,22 +29,22 @@ def read(path):
 
 
 def test_enqueue_is_idempotent_and_ordered_by_priority(storage):
-    jobs.enqueue(storage, "rollup", "")
-    jobs.enqueue(storage, "index", "a")
-    jobs.enqueue(storage, "thumb", "a/x.jpg")
-    jobs.enqueue(storage, "thumb", "a/x.jpg")
-    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["thumb", "index", "rollup"]
-    assert jobs.backlog(storage) == {"thumb": 1, "index": 1, "rollup": 1}
+    queue.enqueue(storage, "rollup", "")
+    queue.enqueue(storage, "index", "a")
+    queue.enqueue(storage, "thumb", "a/x.jpg")
+    queue.enqueue(storage, "thumb", "a/x.jpg")
+    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["thumb", "index", "rollup"]
+    assert queue.backlog(storage) == {"thumb": 1, "index": 1, "rollup": 1}
 
 
 def test_a_claim_is_exclusive_and_expires(storage):
-    jobs.enqueue(storage, "index", "a")
-    (name,) = jobs.waiting(storage)
-    assert jobs.claim(storage, name, "w1", lease=60)["worker"] == "w1"
-    assert jobs.claim(storage, name, "w2", lease=60) is None
-    assert jobs.recover(storage) == 0
-    assert jobs.recover(storage, clock=lambda: time.time() + 61) == 1
-    assert jobs.claim(storage, name, "w2", lease=60)["worker"] == "w2"
+    queue.enqueue(storage, "index", "a")
+    (name,) = queue.waiting(storage)
+    assert queue.claim(storage, name, "w1", lease=60)["worker"] == "w1"
+    assert queue.claim(storage, name, "w2", lease=60) is None
+    assert queue.recover(storage) == 0
+    assert queue.recover(storage, clock=lambda: time.time() + 61) == 1
+    assert queue.claim(storage, name, "w2", lease=60)["worker"] == "w2"
 
 
 def test_a_tree_gets_manifests_thumbnails_rollup_and_health(tree, storage):
@@ -77,12 +79,12 @@ def test_scanner_only_lists_what_changed(tree, storage):
     for _ in range(4):  # our own writes (thumbnails, hashes) call for one more incremental pass
         drain(runner, "w1")
         scanner.scan()
-        if not jobs.waiting(storage):
+        if not queue.waiting(storage):
             break
-    assert scanner.scan() == 0 and jobs.waiting(storage) == []
+    assert scanner.scan() == 0 and queue.waiting(storage) == []
     draw(tree / "b" / "2.jpg")
     assert scanner.scan() == 1
-    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["index", "health"]
+    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["index", "health"]
     assert scanner.scan() == 0  # nothing new: not even a look at a folder whose mtime stayed
 
 
@@ -107,11 +109,11 @@ def test_two_workers_run_each_job_once(tree, storage):
 
 CLAIMER = """
 import sys, time
-from lenslet import jobs
+from lenslet.worker import queue
 from lenslet.storage import LocalStorage
 storage = LocalStorage(sys.argv[1])
-name = jobs.waiting(storage)[0]
-assert jobs.claim(storage, name, "doomed", lease=1)
+name = queue.waiting(storage)[0]
+assert queue.claim(storage, name, "doomed", lease=1)
 print("claimed", flush=True)
 time.sleep(60)
 """
@@ -119,7 +121,7 @@ time.sleep(60)
 
 def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
     draw(tree / "a.jpg")
-    jobs.enqueue(storage, "thumb", "a.jpg")
+    queue.enqueue(storage, "thumb", "a.jpg")
     doomed = subprocess.Popen([sys.executable, "-c", CLAIMER, str(tree)], cwd=PROJECT, stdout=subprocess.PIPE)
     assert doomed.stdout.readline().strip() == b"claimed"
     doomed.send_signal(signal.SIGKILL)
@@ -127,7 +129,7 @@ def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
     runner = Runner(Config(root=str(tree)), storage)
     assert next_job(storage, "w2", lease=60) == (None, None)  # still leased
     time.sleep(1.1)
-    assert jobs.recover(storage) == 1
+    assert queue.recover(storage) == 1
     drain(runner, "w2")
     assert (tree / "a.jpg.thumbnail").exists()
 

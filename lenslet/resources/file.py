@@ -2,9 +2,7 @@ from urllib.parse import quote
 
 import falcon
 
-from ..errors import BadRequest, NotFound, UnsupportedMedia
-from ..images import mime_of
-from ..manifests import is_internal
+from ..layout import mime_of
 from ..storage import clean_path
 from ..web import Unsatisfiable, byte_range, etag_of, http_date, not_modified
 
@@ -18,30 +16,25 @@ class FileResource:
         self.s3_stream = s3_stream
 
     def on_get(self, req, resp):
-        path = clean_path(req.get_param("path"))
-        name = path.rpartition("/")[2]
-        if not path or is_internal(name):
-            raise NotFound("no such image", path=path)  # lenslet's own files are never served
-        if mime_of(name) is None:
-            raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF or GIF)", path=path)
-        place = self.tree.locate(path, is_file=True)
-        stat = place.storage.stat(place.key)
-        if stat.is_dir:
-            raise BadRequest("is a folder, not an image", path=path)
+        place, stat = self.tree.locate_image(clean_path(req.get_param("path")))
+        storage, key, kind = place.storage, place.key, mime_of(place.key)
         resp.etag = etag_of(stat)
         resp.set_header("Last-Modified", http_date(stat.mtime))
         resp.accept_ranges = "bytes"
         if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), resp.etag, stat.mtime):
             resp.status = falcon.HTTP_304
             return
-        resp.content_type = mime_of(name)
-        if self.accel and not place.prefix and place.storage.backend == "local":
+        resp.content_type = kind
+        # nginx's location serves the root tree only, not a pointer's target.
+        accel = storage.accel_path(key) if self.accel and not place.prefix else None
+        if accel is not None:
             # nginx sends the bytes (and handles Range) from its internal location.
-            resp.set_header("X-Accel-Redirect", self.accel.rstrip("/") + "/" + quote(place.key))
+            resp.set_header("X-Accel-Redirect", self.accel.rstrip("/") + "/" + quote(accel))
             return
-        if place.storage.backend == "s3" and not self.s3_stream:
+        url = None if self.s3_stream else storage.presign(key, content_type=kind)
+        if url is not None:
             # The client fetches the bytes (ranges included) from S3 itself.
-            raise falcon.HTTPFound(place.storage.presign(place.key, content_type=mime_of(name)))
+            raise falcon.HTTPFound(url)
         try:
             span = byte_range(req.get_header("Range"), stat.size)
         except Unsatisfiable:
@@ -50,11 +43,11 @@ class FileResource:
             return
         if span is None:
             # A local file goes as it is, so gunicorn can sendfile() it.
-            resp.set_stream(place.storage.open(place.key), stat.size)
+            resp.set_stream(storage.open(key), stat.size)
             return
         start, end = span
         resp.status = falcon.HTTP_206
         resp.content_range = (start, end, stat.size)
-        resp.set_stream(place.storage.open_range(place.key, start, end - start + 1), end - start + 1)
+        resp.set_stream(storage.open_range(key, start, end - start + 1), end - start + 1)
 
     on_head = on_get

@@ -1,21 +1,21 @@
 import falcon
 
-from .. import __version__
-from ..tasks import read_health, worker_status
+from .. import __version__, health
 
 
 class HealthResource:
     """GET /health: version, storage and worker status."""
 
-    def __init__(self, config, storage):
+    def __init__(self, config, storage, clock):
         self.config = config
         self.storage = storage
+        self.clock = clock
 
     def on_get(self, req, resp):
         storage = self.storage.probe()
-        worker = worker_status(self.storage, self.config.heartbeat)
+        worker = health.worker_status(self.storage, self.config.heartbeat, self.clock)
         ok = storage["readable"] and worker["alive"]
         resp.media = {"status": "ok" if ok else "degraded", "version": __version__,
-                      "storage": storage, "worker": worker, "report": read_health(self.storage)}
+                      "storage": storage, "worker": worker, "report": health.read_report(self.storage)}
         if not storage["readable"]:
             resp.status = falcon.HTTP_503

@@ -1,86 +1,24 @@
-"""The only code that touches the disk (and, later, S3).
+"""The tree on local disk.
 
-Keys are POSIX paths relative to the root with no slash at either end; the root
-folder is "". Client paths go through clean_path() first; every verb then maps its
-key to a real path and refuses anything that resolves outside the root, so a
-symlink cannot lead out of the tree either.
-
-Internal state (worker heartbeats, lock stripes) lives under the key prefix
-".lenslet/", which clean_path() never lets a client name. Derived files
-(manifests, thumbnails) go through the *_derived verbs: next to the images
-normally, into the state folder (outside the tree) when the tree is read-only.
+Every verb maps its key to a real path and refuses anything that resolves
+outside the root, so a symlink cannot lead out of the tree either. Internal state
+(heartbeats, lock stripes, the queue) lives under the key prefix ".lenslet/",
+which clean_path() never lets a client name; when the tree is read-only it and
+the derived files go to a state folder outside the tree instead.
 """
 
 import errno
 import fcntl
 import os
-import re
 import secrets
 import stat as stat_module
-from collections import namedtuple
 
-import blake3
+from ..errors import AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden, NotFound, PreconditionFailed
+from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_state, join
+from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, version_of
+from .paths import check_key
 
-from .errors import AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden, NotFound, PreconditionFailed
-
-STATE = ".lenslet"
-TEMP_SUFFIX = ".lenslet-tmp"
-HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF included
-MAX_PATH = 4096
 LOCK_STRIPES = 64
-
-Entry = namedtuple("Entry", "name is_dir size mtime")
-Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime, when the file last got a name or new bytes
-
-_DRIVE = re.compile(r"^[A-Za-z]:$")
-
-
-def clean_path(raw):
-    """Normalize a client path ("/a/b", "a/b", "a/b/") to a key ("a/b"), refusing unsafe ones."""
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        raise BadPath("path must be a string")
-    if "\x00" in raw:
-        raise BadPath("path contains a NUL byte", path=raw)
-    if "\\" in raw:
-        raise BadPath("path contains a backslash; use / between folders", path=raw)
-    if len(raw) > MAX_PATH:
-        raise BadPath(f"path is longer than {MAX_PATH} characters")
-    # One leading slash means the gallery root (the API accepts "/a/b"); two look
-    # like a server or network path and are refused rather than guessed at.
-    path = raw[1:] if raw.startswith("/") else raw
-    if path.startswith("/"):
-        raise BadPath("absolute paths are not allowed; paths are relative to the gallery root", path=raw)
-    path = path[:-1] if path.endswith("/") else path
-    if not path:
-        return ""
-    parts = path.split("/")
-    if _DRIVE.match(parts[0]):
-        raise BadPath("absolute paths are not allowed; paths are relative to the gallery root", path=raw)
-    for part in parts:
-        if part in ("", ".", ".."):
-            raise BadPath("path segments may not be empty, '.' or '..'", path=raw)
-        if part.startswith("."):
-            raise BadPath("names starting with a dot are internal and never served", path=raw)
-        if len(part.encode("utf-8", "surrogatepass")) > 255:
-            raise BadPath("a path segment is longer than 255 bytes", path=raw)
-    return path
-
-
-def join(folder, name):
-    """Join a folder key and a name into a key."""
-    return f"{folder}/{name}" if folder else name
-
-
-def parent(key):
-    """Return the folder key holding key."""
-    return key.rpartition("/")[0]
-
-
-def version_of(data):
-    """Return the version tag of a blob: the same bytes always give the same tag."""
-    return blake3.blake3(data).hexdigest(length=16)
 
 
 class LocalStorage:
@@ -122,9 +60,8 @@ class LocalStorage:
         With last=False the final segment is not looked at: the caller opens it
         with O_NOFOLLOW, which refuses a symlink there (see _open_file).
         """
-        if "\x00" in key or "\\" in key or key.startswith("/") or ".." in key.split("/"):
-            raise BadPath("unsafe storage key", path=key)
-        if key == STATE or key.startswith(STATE + "/"):
+        check_key(key)
+        if is_state(key):
             base, rest = self.state_root, key[len(STATE) + 1:]
         else:
             base, rest = self.root, key
@@ -241,6 +178,10 @@ class LocalStorage:
         with _mapped(key):
             return self._open_file(key)
 
+    def open_seekable(self, key):
+        """Open a file to read at offsets (the search rollup)."""
+        return self.open(key)
+
     def open_head(self, key, size=HEAD_BYTES):
         """Open a file to read its header (seekable); local files are simply opened."""
         return self.open(key)
@@ -331,37 +272,17 @@ class LocalStorage:
     def derived_key(self, key):
         """Map a derived file (manifest, thumbnail) to where it lives: beside the image,
         or under the state folder when the tree is read-only."""
-        return f"{STATE}/derived/{key}" if self.readonly else key
+        return join(DERIVED, key) if self.readonly else key
 
-    def stat_derived(self, key):
-        return self.stat(self.derived_key(key))
+    # -- what this backend can do for GET /file ---------------------------
 
-    def read_derived(self, key):
-        return self.read(self.derived_key(key))
+    def accel_path(self, key):
+        """The file's path below the root, for nginx to send (X-Accel-Redirect)."""
+        return key
 
-    def read_derived_fresh(self, key, known):
-        return self.read_fresh(self.derived_key(key), known)
-
-    def read_derived_with_stat(self, key):
-        return self.read_with_stat(self.derived_key(key))
-
-    def write_derived(self, key, data):
-        # Derived files can be made again; after a power cut a torn one is rebuilt
-        # (manifests are validated, thumbnails checked for their WebP header).
-        self.write(self.derived_key(key), data, durable=False)
-
-    def delete_derived(self, key):
-        self.delete(self.derived_key(key))
-
-    def open_derived(self, key):
-        return self.open(self.derived_key(key))
-
-    def list_derived(self, key):
-        """List the derived files of a folder (the folder itself unless read-only)."""
-        try:
-            return self.list_folder(self.derived_key(key))
-        except NotFound:
-            return []
+    def presign(self, key, seconds=300, content_type=None):
+        """None: a local file has no URL of its own; lenslet sends the bytes."""
+        return None
 
     # -- health ------------------------------------------------------------
 
@@ -374,7 +295,7 @@ class LocalStorage:
     # -- internals ---------------------------------------------------------
 
     def _refuse_if_readonly(self, key):
-        if self.readonly and not key.startswith(STATE + "/"):
+        if self.readonly and not is_state(key):
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
     def _land(self, real, data, exclusive, durable=True):
@@ -422,7 +343,8 @@ class LocalStorage:
     def _locked(self, key):
         """Hold a cross-process lock for key (one of a fixed set of stripes)."""
         stripe = int(version_of(key.encode())[:8], 16) % LOCK_STRIPES
-        return _FileLock(os.path.join(self.state_root, "locks", f"{stripe:02d}.lock"))
+        # Straight to the state folder: no walk, the lock is taken on every write.
+        return _FileLock(f"{self.state_root}{LOCKS[len(STATE):]}/{stripe:02d}.lock")
 
 
 class _FileLock:
@@ -443,29 +365,6 @@ class _FileLock:
 
     def __exit__(self, *exc):
         os.close(self.fd)  # closing drops the flock
-
-
-class ErrorMap:
-    """A context that turns a backend's errors into lenslet errors carrying the key.
-
-    Subclasses say how, in translate(): the lenslet error to raise, or None to let
-    the original through.
-    """
-
-    def __init__(self, key):
-        self.key = key
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, ex, tb):
-        error = self.translate(ex) if kind is not None else None
-        if error is None:
-            return False
-        raise error from None
-
-    def translate(self, ex):
-        raise NotImplementedError
 
 
 class _mapped(ErrorMap):
@@ -493,28 +392,6 @@ def _link_unnamed(fd, target):
         os.link(str(fd), target, src_dir_fd=proc, follow_symlinks=True)
     finally:
         os.close(proc)
-
-
-class Slice:
-    """Read at most `length` bytes of an open stream (a byte range), then stop."""
-
-    def __init__(self, stream, length):
-        self.stream = stream
-        self.left = length
-
-    def read(self, size=-1):
-        size = self.left if size is None or size < 0 else min(size, self.left)
-        data = self.stream.read(size)
-        self.left -= len(data)
-        return data
-
-    def close(self):
-        self.stream.close()
-
-
-def read_at(stream, offset, length):
-    """Read bytes at an offset of an open file without moving it (safe across threads)."""
-    return os.pread(stream.fileno(), length, offset)
 
 
 def _temp_name(folder):
@@ -547,27 +424,3 @@ def real_folder(path):
     """Resolve a server folder named in a setting or a pointer file; None when it is not a folder."""
     real = os.path.realpath(path)
     return real if os.path.isdir(real) else None
-
-
-def cache_folder(config, name):
-    """A folder of lenslet's own outside any tree, one per gallery so two never mix."""
-    cache = config.cache_dir or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lenslet")
-    return os.path.join(cache, version_of(name.encode()))
-
-
-def open_storage(config):
-    """Return the storage backend the settings ask for."""
-    if config.s3_bucket:
-        from .s3 import S3Storage  # boto3 is needed only for S3 (the s3 extra)
-        if config.readonly:
-            raise ConfigError("LENSLET_READONLY with S3 storage is not supported yet: give lenslet a "
-                              "bucket it may write to", setting="LENSLET_READONLY")
-        return S3Storage(config.s3_bucket, config.s3_prefix, config.s3_endpoint, config.s3_region,
-                         state_root=cache_folder(config, f"s3://{config.s3_bucket}/{config.s3_prefix}"))
-    state_dir = None
-    if config.readonly:
-        # Nothing may be written inside a read-only root: state and derived files go
-        # to the cache folder instead.
-        state_dir = cache_folder(config, os.path.realpath(config.root))
-    return LocalStorage(config.root, state_dir=state_dir, readonly=config.readonly)

@@ -3,11 +3,12 @@
 A job is a small file under .lenslet/jobs/ whose name sorts by priority, so a
 listing is the queue in order. Enqueueing is an exclusive create: asking twice
 for one (kind, path) makes one job. A worker claims a job by exclusively creating
-.lenslet/claims/<job>, holding a lease, and then removes the job file, so a new
-request for the same work made while it runs queues a fresh job. A claim whose
-lease ran out (its worker died) is turned back into a job by recover().
-Exclusive create and delete-if-unchanged are all it needs, which S3's
-conditional writes provide too.
+.lenslet/claims/<job>, holding a lease, and then removes the job file at the
+version it read, so a new request for the same work made while it runs queues a
+fresh job, and a job someone else claimed and finished meanwhile is not run twice.
+A worker renews the leases of the jobs in hand; a claim whose lease ran out (its
+worker died) is turned back into a job by recover(). Exclusive create and
+delete-if-unchanged are all it needs, which S3's conditional writes provide too.
 """
 
 import time
@@ -15,11 +16,10 @@ from collections import Counter
 
 import orjson
 
-from .errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
-from .storage import STATE, join, version_of
+from ..errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
+from ..layout import CLAIMS, JOBS, join
+from ..storage import version_of
 
-JOBS = f"{STATE}/jobs"
-CLAIMS = f"{STATE}/claims"
 # Thumbnails first: a person may be waiting for them.
 PRIORITY = {"thumb": 0, "thumbs": 0, "index": 1, "rollup": 2, "health": 3}
 
@@ -27,6 +27,7 @@ def job_name(kind, path, part=""):
     """The queue file name of a job: priority, kind, and a digest of what it is about."""
     digest = version_of("\0".join((path, part)).encode())
     return f"{PRIORITY[kind]}-{kind}-{digest}.json"
+
 
 def enqueue(storage, kind, path, clock=time.time, part="", **payload):
     """Queue a job once; a second request for the same work while it waits is the same job."""
@@ -36,12 +37,14 @@ def enqueue(storage, kind, path, clock=time.time, part="", **payload):
     except AlreadyExists:
         pass
 
+
 def waiting(storage):
     """Names of the queued jobs, most urgent first."""
     try:
         return sorted(e.name for e in storage.list_folder(JOBS) if e.name.endswith(".json"))
     except NotFound:
         return []
+
 
 def backlog(storage):
     """Queued and running jobs by kind."""
@@ -52,14 +55,16 @@ def backlog(storage):
         pass
     return dict(counts)
 
+
 def claim(storage, name, worker, lease, clock=time.time, ready=None):
     """Take a queued job for `lease` seconds; None when someone else has it, it is gone,
     or ready(job) says it is not due yet."""
+    data, version = storage.read_versioned(join(JOBS, name))
     try:
-        job = orjson.loads(storage.read(join(JOBS, name)))
-    except (NotFound, orjson.JSONDecodeError):
-        return None
-    if ready is not None and not ready(job):
+        job = orjson.loads(data) if data is not None else None
+    except orjson.JSONDecodeError:
+        job = None
+    if job is None or (ready is not None and not ready(job)):
         return None
     mine = dict(job, worker=worker, until=clock() + lease)
     try:
@@ -67,10 +72,39 @@ def claim(storage, name, worker, lease, clock=time.time, ready=None):
     except AlreadyExists:
         return None  # running elsewhere; recover() deals with it if its worker died
     try:
-        storage.delete(join(JOBS, name))
-    except NotFound:
-        pass
+        # Only the job we read: if another worker claimed, ran and finished it since,
+        # it is gone (or queued afresh) and is not ours to run.
+        storage.delete_if(join(JOBS, name), version)
+    except (PreconditionFailed, NotFound):
+        finish(storage, name)  # give the claim back
+        return None
     return mine
+
+
+def renew(storage, name, worker, lease, clock=time.time):
+    """Extend the lease of a job in hand; False when the claim is no longer this worker's."""
+    data, version = storage.read_versioned(join(CLAIMS, name))
+    try:
+        held = orjson.loads(data) if data is not None else None
+    except orjson.JSONDecodeError:
+        held = None
+    if not isinstance(held, dict) or held.get("worker") != worker:
+        return False
+    try:
+        storage.replace_if(join(CLAIMS, name), orjson.dumps(dict(held, until=clock() + lease)), version)
+    except (PreconditionFailed, NotFound):
+        return False
+    return True
+
+
+def next_job(storage, worker, lease, clock=time.time, ready=None):
+    """Claim the most urgent due job nobody holds; (name, job) or (None, None)."""
+    for name in waiting(storage):
+        job = claim(storage, name, worker, lease, clock, ready)
+        if job is not None:
+            return name, job
+    return None, None
+
 
 def finish(storage, name):
     """Drop the claim of a job that ran (whether it succeeded or failed for good)."""
@@ -79,12 +113,14 @@ def finish(storage, name):
     except NotFound:
         pass
 
+
 def requeue(storage, name, job):
     plain = {key: value for key, value in job.items() if key not in ("worker", "until")}
     try:
         storage.create(join(JOBS, name), orjson.dumps(plain))
     except AlreadyExists:
         pass  # asked for again meanwhile: that job will do
+
 
 def recover(storage, clock=time.time):
     """Turn claims whose lease ran out back into queued jobs; return how many."""

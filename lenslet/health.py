@@ -1,4 +1,9 @@
-"""Units of work shared by the worker and the web processes."""
+"""Worker heartbeats, worker status and the health report (`_health.json`).
+
+The only module that reads or writes them. Each worker writes a heartbeat file in
+the state folder; any web process reads them for GET /health. The worker also writes
+`_health.json` at the root: counts first, then the files behind them.
+"""
 
 import os
 import socket
@@ -6,16 +11,15 @@ import time
 
 import orjson
 
-from . import __version__, manifests
+from . import __version__
 from .errors import LensletError
-from .folders import read_pages
-from .storage import STATE, join
+from .layout import HEALTH, HEARTBEATS, join
 
-HEARTBEATS = f"{STATE}/workers"
 # A worker counts as alive while its last heartbeat is younger than this many beats.
 ALIVE_BEATS = 3
 # Heartbeat files of workers gone longer than this are no longer reported.
 FORGET_AFTER = 3600
+MAX_REPORTED = 200  # files listed by name per problem in _health.json; the counts are complete
 
 
 def worker_id():
@@ -64,62 +68,7 @@ def worker_status(storage, heartbeat, clock=time.time):
     }
 
 
-ROLLUP = "_rollup.json"
-HEALTH = "_health.json"
-MAX_REPORTED = 200  # files listed by name per problem in _health.json; the counts are complete
-
-
-def stored_pages(storage, folder):
-    """Read a folder's stored manifest pages as they are ([] when there is none usable)."""
-    for first in (manifests.INDEX, "_index_0.json"):
-        try:
-            page = orjson.loads(storage.read_derived(join(folder, first)))
-        except (LensletError, orjson.JSONDecodeError):
-            continue
-        return read_pages(storage, folder, page) if manifests.usable(page) else []
-    return []
-
-
-def stored_items(storage, folder):
-    return [item for page in stored_pages(storage, folder) for item in page["items"] if isinstance(item, dict)]
-
-
-def build_rollup(storage, clock=time.time):
-    """Flatten the stored manifests into _rollup.json, in path order (no sidecar is read).
-
-    Returns what it counted, for the health report.
-    """
-    items, unindexed, stack = [], [], [""]
-    counts = {"images": 0, "missingThumbs": 0, "folders": 0}
-    errors = {}
-    while stack:
-        folder = stack.pop()
-        pages = stored_pages(storage, folder)
-        if not pages:
-            unindexed.append(folder)
-            continue
-        counts["folders"] += 1
-        for page in pages:
-            for item in page["items"]:
-                items.append(item)
-                counts["images"] += 1
-                counts["missingThumbs"] += not item.get("hasThumb")
-                if item.get("error"):
-                    errors[item.get("path")] = item["error"]
-        stack.extend(join(folder, d["name"]) for d in pages[0]["dirs"]
-                     if isinstance(d, dict) and d.get("kind") != "leaf-pointer")
-    items.sort(key=lambda item: item.get("path") or "")
-    storage.write_derived(ROLLUP, rollup_bytes(items, clock()))
-    return dict(counts, unindexedFolders=unindexed, unreadable=errors)
-
-
-def rollup_bytes(items, generated_at):
-    """The rollup as JSON with one item a line, so a web process can load it line by line."""
-    head = orjson.dumps({"v": 1, "generatedAt": generated_at, "count": len(items)})[:-1] + b',"items":[\n'
-    return head + b",\n".join(map(orjson.dumps, items)) + b"\n]}\n"
-
-
-def health_report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
+def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
     """The worker's report for _health.json: counts first, then the files behind them."""
     orphan_sidecars = sorted(path for summary in scan.values() for path in summary.get("orphanSidecars", ()))
     orphan_thumbs = sorted(path for summary in scan.values() for path in summary.get("orphanThumbs", ()))
@@ -149,10 +98,15 @@ def health_report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
     }
 
 
-def read_health(storage):
+def write_report(storage, report_):
+    # Without fsync: the report is made again on the next health run.
+    storage.write(storage.derived_key(HEALTH), orjson.dumps(report_), durable=False)
+
+
+def read_report(storage):
     """The summary of _health.json for GET /health (None before the worker wrote one)."""
     try:
-        report = orjson.loads(storage.read_derived(HEALTH))
+        stored = orjson.loads(storage.read(storage.derived_key(HEALTH)))
     except (LensletError, orjson.JSONDecodeError):
         return None
-    return {key: value for key, value in report.items() if key != "files"}
+    return {key: value for key, value in stored.items() if key != "files"}

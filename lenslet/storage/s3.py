@@ -18,8 +18,9 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from .errors import AlreadyExists, BadRequest, Forbidden, NotFound, PreconditionFailed, Unavailable
-from .storage import HEAD_BYTES, Entry, ErrorMap, Stat, clean_path
+from ..errors import AlreadyExists, BadRequest, Forbidden, NotFound, PreconditionFailed, Unavailable
+from .base import HEAD_BYTES, Entry, ErrorMap, Stat
+from .paths import check_key, clean_path
 
 CAS_RETRIES = 40
 RETRYABLE = {"SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
@@ -34,14 +35,13 @@ class S3Storage:
     folder_mtimes = False  # prefixes have none: freshness comes from listings
     readonly = False
 
-    def __init__(self, bucket, prefix="", endpoint="", region="", state_root=None, clock=time.monotonic):
+    def __init__(self, bucket, prefix="", endpoint="", region="", state_root=None):
         self.bucket = bucket
         prefix = clean_path(prefix) if prefix else ""
         self.prefix = prefix + "/" if prefix else ""
         self.endpoint = endpoint or None
         self.region = region or None
         self.state_root = state_root or tempfile.gettempdir()  # local state for read-only pointer mounts
-        self.clock = clock
         self._client = None
         self._lock = threading.Lock()
 
@@ -66,9 +66,7 @@ class S3Storage:
         return self._client
 
     def _key(self, key):
-        if "\x00" in key or "\\" in key or key.startswith("/") or ".." in key.split("/"):
-            raise BadRequest("unsafe storage key", path=key)
-        return self.prefix + key
+        return self.prefix + check_key(key)
 
     # -- reading -----------------------------------------------------------
 
@@ -224,28 +222,7 @@ class S3Storage:
     def derived_key(self, key):
         return key
 
-    def stat_derived(self, key):
-        return self.stat(key)
-
-    def read_derived(self, key):
-        return self.read(key)
-
-    def read_derived_fresh(self, key, known):
-        return self.read_fresh(key, known)
-
-    def read_derived_with_stat(self, key):
-        return self.read_with_stat(key)
-
-    def write_derived(self, key, data):
-        self.write(key, data)
-
-    def delete_derived(self, key):
-        self.delete(key)
-
-    def list_derived(self, key):
-        return self.list_folder(key)
-
-    def open_derived(self, key):
+    def open_seekable(self, key):
         """A local, seekable copy of an object (the search rollup is read at offsets)."""
         copy = tempfile.TemporaryFile()
         with _mapped(key):
@@ -253,7 +230,11 @@ class S3Storage:
         copy.seek(0)
         return copy
 
-    # -- S3 only -------------------------------------------------------------
+    # -- what this backend can do for GET /file ---------------------------
+
+    def accel_path(self, key):
+        """None: nginx cannot send an object from a bucket."""
+        return None
 
     def presign(self, key, seconds=300, content_type=None):
         """A short-lived URL that lets a client GET the object straight from S3."""

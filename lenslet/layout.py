@@ -1,0 +1,93 @@
+"""Every name lenslet gives a file in a tree, and what a name is. Pure: no I/O.
+
+Beside an image `foo.jpg` lenslet keeps its sidecar `foo.jpg.json` and thumbnail
+`foo.jpg.thumbnail`; a folder's manifest is `_index.json`, or `_index_0.json`,
+`_index_1.json`, ... when it needs more than one page; the root holds the search
+rollup and the health report; `.lenslet/` holds the worker's state (queue, claims,
+heartbeats, locks, the edit journal). Keys are POSIX paths relative to the root.
+"""
+
+import re
+
+SIDECAR = ".json"
+THUMB = ".thumbnail"
+INDEX = "_index.json"
+ROLLUP = "_rollup.json"
+HEALTH = "_health.json"
+ROOT_FILES = frozenset((ROLLUP, HEALTH))
+POINTER_FILE = ".lenslet.folder.json"
+TEMP_SUFFIX = ".lenslet-tmp"
+
+STATE = ".lenslet"
+JOBS = f"{STATE}/jobs"
+CLAIMS = f"{STATE}/claims"
+HEARTBEATS = f"{STATE}/workers"
+JOURNAL = f"{STATE}/journal"
+LOCKS = f"{STATE}/locks"
+DERIVED = f"{STATE}/derived"  # where derived files go when the tree itself is read-only
+MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
+
+# The file types lenslet serves, by extension.
+EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+              ".avif": "image/avif", ".gif": "image/gif"}
+
+_PAGE = re.compile(r"^_index(?:_\d+)?\.json$")
+
+
+def join(folder, name):
+    """Join a folder key and a name into a key."""
+    return f"{folder}/{name}" if folder else name
+
+
+def parent(key):
+    """Return the folder key holding key."""
+    return key.rpartition("/")[0]
+
+
+def name_of(key):
+    """Return the last segment of a key."""
+    return key.rpartition("/")[2]
+
+
+def sidecar_of(image_key):
+    return image_key + SIDECAR
+
+
+def thumb_of(image_key):
+    return image_key + THUMB
+
+
+def page_name(page, page_count):
+    """Name of a manifest page file: _index.json alone, else _index_0.json, _index_1.json, ..."""
+    return INDEX if page_count == 1 else f"_index_{page}.json"
+
+
+def first_page_names():
+    """The names a folder's first manifest page may have, the usual one first."""
+    return (INDEX, page_name(0, 2))
+
+
+def is_state(key):
+    """Tell whether a key lies in lenslet's state folder."""
+    return key == STATE or key.startswith(STATE + "/")
+
+
+def is_manifest(name):
+    return bool(_PAGE.match(name))
+
+
+def is_internal(name):
+    """Tell whether a file is lenslet's or hidden: never an item, never served as a file."""
+    return (name.startswith(".") or name.endswith(SIDECAR) or name.endswith(THUMB)
+            or is_manifest(name) or name in ROOT_FILES)
+
+
+def mime_of(name):
+    """Return the image type a file name announces, or None when it is not an image name."""
+    dot = name.rfind(".")
+    return EXTENSIONS.get(name[dot:].lower()) if dot > 0 else None
+
+
+def is_image(name):
+    """Tell whether a file name is an image lenslet lists and serves."""
+    return not is_internal(name) and mime_of(name) is not None

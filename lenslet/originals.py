@@ -1,0 +1,33 @@
+"""The images themselves, as stored: read a header, hash the bytes. lenslet never writes them here."""
+
+import io
+
+import blake3
+
+from . import images
+from .errors import LensletError, Undecodable
+
+
+def content_hash(data):
+    """The content hash recorded in sidecars: blake3 of the original's bytes."""
+    return "blake3:" + blake3.blake3(data).hexdigest()
+
+
+def probe(storage, key):
+    """Read an image's header; a bad file becomes {"error": reason}, not a failed listing."""
+    try:
+        return probe_image(storage, key)
+    except LensletError as ex:
+        return {"error": ex.description}
+
+
+def probe_image(storage, key, details=False):
+    """Read an image's size, type (and with details, EXIF) from the head of the file."""
+    with storage.open_head(key) as stream:
+        try:
+            return images.probe(stream, details)
+        except Undecodable:
+            if storage.folder_mtimes:
+                raise  # local: the "head" was the whole file
+    # Metadata longer than the head that was fetched (one ranged GET on S3): read it all once.
+    return images.probe(io.BytesIO(storage.read(key)), details)

@@ -1,0 +1,140 @@
+"""The search rollup (`_rollup.json`) and the journal of edits made since it was built.
+
+The only module that reads or writes either. The worker builds the rollup from the
+stored manifests (no sidecar is read); a web process loads it line by line and keeps
+only offsets into the open file. Edits made through the API are written to the
+journal at once, so every web process finds them before the next rollup.
+"""
+
+import time
+from array import array
+
+import orjson
+
+from . import folders
+from .errors import NotFound
+from .layout import JOURNAL, ROLLUP, join
+from .storage import read_at, version_of
+
+JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
+
+
+def build(storage, clock=time.time):
+    """Flatten the stored manifests into _rollup.json, in path order.
+
+    Returns what it counted, for the health report.
+    """
+    items, unindexed, stack = [], [], [""]
+    counts = {"images": 0, "missingThumbs": 0, "folders": 0}
+    errors = {}
+    while stack:
+        folder = stack.pop()
+        pages = folders.stored_pages(storage, folder)
+        if not pages:
+            unindexed.append(folder)
+            continue
+        counts["folders"] += 1
+        for page in pages:
+            for item in page["items"]:
+                items.append(item)
+                counts["images"] += 1
+                counts["missingThumbs"] += not item.get("hasThumb")
+                if item.get("error"):
+                    errors[item.get("path")] = item["error"]
+        stack.extend(join(folder, d["name"]) for d in pages[0]["dirs"]
+                     if isinstance(d, dict) and d.get("kind") != "leaf-pointer")
+    items.sort(key=lambda item: item.get("path") or "")
+    # Without fsync: the rollup can be built again, and a torn one fails to load.
+    storage.write(storage.derived_key(ROLLUP), rollup_bytes(items, clock()), durable=False)
+    return dict(counts, unindexedFolders=unindexed, unreadable=errors)
+
+
+def rollup_bytes(items, generated_at):
+    """The rollup as JSON with one item a line, so a web process can load it line by line."""
+    head = orjson.dumps({"v": 1, "generatedAt": generated_at, "count": len(items)})[:-1] + b',"items":[\n'
+    return head + b",\n".join(map(orjson.dumps, items)) + b"\n]}\n"
+
+
+def stat(storage):
+    """The stored rollup's Stat (NotFound before the first one is built)."""
+    return storage.stat(storage.derived_key(ROLLUP))
+
+
+class Loaded:
+    """One loaded rollup: where each item's line lies in the file, and its items for indexing."""
+
+    def __init__(self, stat, stream, offsets, lengths, built_at):
+        self.stat = stat
+        self.stream = stream  # kept open: a newer rollup replaces the file, not this snapshot
+        self.offsets = offsets
+        self.lengths = lengths
+        self.built_at = built_at
+
+    def item(self, item_id):
+        return orjson.loads(read_at(self.stream, self.offsets[item_id], self.lengths[item_id]))
+
+    def path(self, item_id):
+        return self.item(item_id).get("path") or ""
+
+
+def load(storage, stat, index_items):
+    """Open the rollup and feed its items to index_items(iterable); return (Loaded, its result)."""
+    stream = storage.open_seekable(storage.derived_key(ROLLUP))
+    offsets, lengths = array("Q"), array("I")
+    head = stream.readline()
+    built_at = orjson.loads(head[:head.rindex(b',"items"')] + b"}").get("generatedAt", 0.0)
+    at = len(head)
+
+    def lines():
+        nonlocal at
+        for line in stream:
+            size = len(line)
+            body = line.rstrip(b",\n")
+            if body.startswith(b"]"):
+                return
+            if body:
+                offsets.append(at)
+                lengths.append(len(body))
+                yield orjson.loads(body)
+            at += size
+
+    indexed = index_items(lines())
+    return Loaded(stat, stream, offsets, lengths, built_at), indexed
+
+
+EMPTY = Loaded(None, None, array("Q"), array("I"), 0.0)
+
+
+# -- the edit journal ------------------------------------------------------
+
+def record_edit(storage, path, item, clock=time.time):
+    """Note an edit in the journal, so every web process finds it before the next rollup."""
+    at = clock()
+    entry = dict(item, path=path, name=path.rpartition("/")[2], editedAt=at)
+    storage.write(join(JOURNAL, f"{int(at * 1000):014d}-{version_of(path.encode())}.json"), orjson.dumps(entry))
+
+
+def journal_names(storage):
+    """Names of the journal's entries, oldest first."""
+    try:
+        return sorted(e.name for e in storage.list_folder(JOURNAL) if e.name.endswith(".json"))
+    except NotFound:
+        return []
+
+
+def read_journal_entry(storage, name):
+    """One journal entry, or None when it went away or is torn."""
+    try:
+        return orjson.loads(storage.read(join(JOURNAL, name)))
+    except (NotFound, orjson.JSONDecodeError):
+        return None
+
+
+def prune_journal(storage, built_at):
+    """Drop journal entries well older than a rollup that already holds them."""
+    for name in journal_names(storage):
+        if int(name.partition("-")[0] or 0) / 1000 < built_at - JOURNAL_KEEP:
+            try:
+                storage.delete(join(JOURNAL, name))
+            except NotFound:
+                pass

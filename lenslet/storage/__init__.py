@@ -1,0 +1,77 @@
+"""The only code that touches the disk or S3.
+
+`open_storage(config)` gives the backend the settings ask for; every backend has
+the verbs of `Storage`. Keys are POSIX paths relative to the root with no slash at
+either end; the root folder is "". Client paths go through `clean_path()` first.
+Derived files (manifests, thumbnails, rollup, health report) are named through
+`storage.derived_key(key)`: beside the images normally, in the state folder when
+the tree is read-only.
+"""
+
+import os
+from typing import Protocol
+
+from ..errors import ConfigError
+from ..layout import join, parent
+from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, read_at, version_of
+from .local import LocalStorage, real_folder
+from .paths import clean_path
+
+__all__ = ["HEAD_BYTES", "Entry", "ErrorMap", "LocalStorage", "Slice", "Stat", "Storage", "cache_folder",
+           "clean_path", "join", "open_storage", "parent", "read_at", "real_folder", "version_of"]
+
+
+class Storage(Protocol):
+    """The verbs every backend offers (LocalStorage, S3Storage)."""
+
+    backend: str         # "local" or "s3"
+    folder_mtimes: bool  # whether a folder's stat tells that its listing changed
+    readonly: bool
+    identity: tuple      # what makes two storages the same tree
+
+    def list_folder(self, key) -> list: """Entry(name, is_dir, size, mtime) for each child."""
+    def has_subfolders(self, key) -> bool: """Whether a folder holds any folder, cheaply."""
+    def stat(self, key) -> Stat: """Stat of a file or folder; NotFound when there is none."""
+    def exists(self, key) -> bool: ...
+    def read(self, key) -> bytes: ...
+    def read_with_stat(self, key) -> tuple: """(bytes, Stat) through one read."""
+    def read_versioned(self, key) -> tuple: """(bytes, version), or (None, None) when missing."""
+    def read_fresh(self, key, known) -> tuple: """(version, bytes), `known` again while unchanged."""
+    def open(self, key): """A stream of the file's bytes; the caller closes it."""
+    def open_seekable(self, key): """A local file to read at offsets (read_at)."""
+    def open_head(self, key, size=HEAD_BYTES): """A seekable stream of at least the first `size` bytes."""
+    def open_range(self, key, start, length): """A stream of `length` bytes from `start`."""
+    def write(self, key, data, durable=True) -> None: """Replace a file atomically."""
+    def create(self, key, data) -> None: """Create a file atomically; AlreadyExists when it is there."""
+    def replace_if(self, key, data, version): """Write only if still at version; PreconditionFailed else."""
+    def delete(self, key) -> None: ...
+    def delete_if(self, key, version) -> None: """Delete only if still at version; PreconditionFailed else."""
+    def update(self, key, change) -> tuple: """Read-change-write that loses no concurrent update."""
+    def derived_key(self, key) -> str: """Where a derived file of key lives."""
+    def accel_path(self, key): """The path nginx may send the file from, or None."""
+    def presign(self, key, seconds=300, content_type=None): """A URL the client may fetch, or None."""
+    def probe(self) -> dict: """Whether the tree can be read and written, without writing."""
+
+
+def cache_folder(config, name):
+    """A folder of lenslet's own outside any tree, one per gallery so two never mix."""
+    cache = config.cache_dir or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lenslet")
+    return os.path.join(cache, version_of(name.encode()))
+
+
+def open_storage(config):
+    """Return the storage backend the settings ask for."""
+    if config.s3_bucket:
+        from .s3 import S3Storage  # boto3 is needed only for S3 (the s3 extra)
+        if config.readonly:
+            raise ConfigError("LENSLET_READONLY with S3 storage is not supported yet: give lenslet a "
+                              "bucket it may write to", setting="LENSLET_READONLY")
+        return S3Storage(config.s3_bucket, config.s3_prefix, config.s3_endpoint, config.s3_region,
+                         state_root=cache_folder(config, f"s3://{config.s3_bucket}/{config.s3_prefix}"))
+    state_dir = None
+    if config.readonly:
+        # Nothing may be written inside a read-only root: state and derived files go
+        # to the cache folder instead.
+        state_dir = cache_folder(config, os.path.realpath(config.root))
+    return LocalStorage(config.root, state_dir=state_dir, readonly=config.readonly)

@@ -1,0 +1,61 @@
+"""What every storage backend shares: entries, stats, version tags and error mapping."""
+
+import os
+from collections import namedtuple
+
+import blake3
+
+HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF included
+
+Entry = namedtuple("Entry", "name is_dir size mtime")
+Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime, when the file last got a name or new bytes
+
+
+def version_of(data):
+    """Return the version tag of a blob: the same bytes always give the same tag."""
+    return blake3.blake3(data).hexdigest(length=16)
+
+
+class ErrorMap:
+    """A context that turns a backend's errors into lenslet errors carrying the key.
+
+    Subclasses say how, in translate(): the lenslet error to raise, or None to let
+    the original through.
+    """
+
+    def __init__(self, key):
+        self.key = key
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, ex, tb):
+        error = self.translate(ex) if kind is not None else None
+        if error is None:
+            return False
+        raise error from None
+
+    def translate(self, ex):
+        raise NotImplementedError
+
+
+class Slice:
+    """Read at most `length` bytes of an open stream (a byte range), then stop."""
+
+    def __init__(self, stream, length):
+        self.stream = stream
+        self.left = length
+
+    def read(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.stream.read(size)
+        self.left -= len(data)
+        return data
+
+    def close(self):
+        self.stream.close()
+
+
+def read_at(stream, offset, length):
+    """Read bytes at an offset of an open file without moving it (safe across threads)."""
+    return os.pread(stream.fileno(), length, offset)

@@ -1,0 +1,163 @@
+"""The worker process: a scanner, a few job threads, and a loop for heartbeats and leases.
+
+gunicorn's master starts it (see lenslet/supervisor.py); `python worker.py` runs
+it standalone, on this machine or another one sharing the tree. It stops on
+SIGTERM or SIGINT, finishing the jobs in hand, and by itself when the process
+that started it goes away.
+"""
+
+import logging
+import os
+import signal
+import threading
+import time
+
+from .. import health
+from ..config import Config
+from ..errors import LensletError
+from ..storage import open_storage
+from . import queue
+from .runner import Runner, run_one
+from .scanner import Scanner
+
+log = logging.getLogger("lenslet.worker")
+PROGRESS_EVERY = 5.0  # seconds between progress lines while thumbnails are being made
+IDLE_POLL = 0.2       # seconds a job thread waits when the queue is empty
+# On S3 a scan lists every folder (a LIST each, billed): not more often than this.
+REMOTE_SCAN_INTERVAL = 30.0
+BACKOFF_MAX = 30.0    # seconds a job thread waits at most after the storage said it is busy
+
+
+class Worker:
+    def __init__(self, config, storage, parent_pid=None, clock=time.time):
+        self.config = config
+        self.storage = storage
+        self.parent_pid = parent_pid
+        self.clock = clock
+        self.wid = health.worker_id()
+        self.started_at = clock()
+        self.last_beat = self.last_recover = self.last_progress = self.last_renew = 0.0
+        self.in_hand = set()  # names of the claimed jobs being run, whose leases this loop renews
+        self.stopping = threading.Event()
+        self.runner = Runner(config, storage, clock)
+        self.scanner = Scanner(self.runner, clock)
+
+    def run(self):
+        """Run until asked to stop; the job in hand is finished, the rest stays queued."""
+        threads = [threading.Thread(target=self.drain, name=f"lenslet-job-{n}")
+                   for n in range(self.config.worker_threads)]
+        threads.append(threading.Thread(target=self.scan, name="lenslet-scanner"))
+        for thread in threads:
+            thread.start()
+        log.info("worker %s running %d job threads on %r", self.wid, self.config.worker_threads, self.storage)
+        try:
+            while not self.stopping.is_set():
+                self.beat()
+                self.renew()
+                self.recover()
+                self.report_progress()
+                if self.parent_gone():
+                    log.warning("worker %s: parent %s is gone; exiting", self.wid, self.parent_pid)
+                    break
+                self.stopping.wait(min(self.config.heartbeat, 1.0))
+        finally:
+            # Also on an unexpected error: the threads must not keep a dead loop's process alive.
+            self.stopping.set()
+            for thread in threads:
+                thread.join(timeout=30)
+        health.clear_heartbeat(self.storage, self.wid)
+        log.info("worker %s stopped", self.wid)
+
+    def drain(self):
+        pause = IDLE_POLL
+        while not self.stopping.is_set():
+            try:
+                name, job = queue.next_job(self.storage, self.wid, self.config.job_lease, self.clock,
+                                           self.runner.due)
+            except LensletError as ex:
+                # Storage busy or unreachable (S3 throttling, a network blip): back off.
+                pause = min(BACKOFF_MAX, pause * 2)
+                log.error("cannot read the job queue: %s; waiting %.1fs", ex.description, pause)
+                self.stopping.wait(pause)
+                continue
+            pause = IDLE_POLL
+            if name is None:
+                self.stopping.wait(IDLE_POLL)
+                continue
+            self.in_hand.add(name)
+            try:
+                run_one(self.runner, name, job)
+            finally:
+                self.in_hand.discard(name)
+
+    def scan(self):
+        deep_at = 0.0
+        while not self.stopping.is_set():
+            deep = self.clock() - deep_at >= self.config.deep_scan
+            try:
+                self.scanner.scan(deep=deep)
+                deep_at = self.clock() if deep else deep_at
+            except Exception:  # noqa: BLE001 - a scan that failed is tried again next time
+                log.exception("scan failed")
+            interval = self.config.scan_interval
+            self.stopping.wait(interval if self.storage.folder_mtimes else max(interval, REMOTE_SCAN_INTERVAL))
+
+    def beat(self):
+        if self.clock() - self.last_beat < self.config.heartbeat:
+            return
+        try:
+            backlog = sum(queue.backlog(self.storage).values())
+            health.write_heartbeat(self.storage, self.wid, self.started_at, backlog, clock=self.clock)
+            self.last_beat = self.clock()
+        except LensletError as ex:
+            log.error("worker %s: cannot write heartbeat: %s", self.wid, ex.description)
+
+    def renew(self):
+        """Extend the leases of the jobs in hand, so a slow one is not taken for a dead worker's."""
+        if self.clock() - self.last_renew < self.config.job_lease / 4:
+            return
+        self.last_renew = self.clock()
+        for name in list(self.in_hand):
+            try:
+                if not queue.renew(self.storage, name, self.wid, self.config.job_lease, self.clock):
+                    log.warning("worker %s: lost the claim of job %s while running it", self.wid, name)
+            except LensletError as ex:
+                log.error("cannot renew the lease of job %s: %s", name, ex.description)
+
+    def recover(self):
+        if self.clock() - self.last_recover < self.config.job_lease / 4:
+            return
+        self.last_recover = self.clock()
+        try:
+            if queue.recover(self.storage, self.clock):
+                log.warning("requeued jobs whose worker stopped answering")
+        except LensletError as ex:
+            log.error("cannot recover jobs: %s", ex.description)
+
+    def report_progress(self):
+        if self.runner.progress.busy and self.clock() - self.last_progress >= PROGRESS_EVERY:
+            self.last_progress = self.clock()
+            log.info("%s", self.runner.progress.line())
+
+    def parent_gone(self):
+        return self.parent_pid is not None and os.getppid() != self.parent_pid
+
+    def ask_to_stop(self, signum, frame):
+        self.stopping.set()  # only a flag here; the loop does the work
+
+
+def main():
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] [%(levelname)s] %(message)s")
+    try:
+        config = Config.from_env()
+        storage = open_storage(config)
+    except LensletError as ex:
+        log.error("%s", ex.description)
+        return 2
+    parent = os.environ.get("LENSLET_PARENT_PID")
+    worker = Worker(config, storage, parent_pid=int(parent) if parent else None)
+    signal.signal(signal.SIGTERM, worker.ask_to_stop)
+    signal.signal(signal.SIGINT, worker.ask_to_stop)
+    worker.run()
+    return 0
+

@@ -1,0 +1,95 @@
+"""The scanner: walks the tree and queues index jobs for folders that changed, reading no image."""
+
+import logging
+import time
+from typing import NamedTuple
+
+from .. import manifests
+from ..errors import BrokenPointer, Forbidden, LensletError, NotFound, PointerLoop
+from ..folders import list_folder, read_first_page
+from ..layout import join, sidecar_of, thumb_of
+from . import queue
+
+log = logging.getLogger("lenslet.worker")
+
+
+class Seen(NamedTuple):
+    """What the scanner knows of a folder since it last listed it."""
+
+    mtime: float
+    subdirs: tuple
+    summary: dict
+
+
+class Scanner:
+    """Walks the tree and queues index jobs for folders that changed, reading no image."""
+
+    def __init__(self, runner, clock=time.time):
+        self.runner = runner
+        self.storage = runner.storage
+        self.clock = clock
+        self.seen = {}
+
+    def scan(self, deep=False):
+        """Walk the tree; a folder whose mtime is unchanged is not listed again unless deep.
+
+        Returns how many folders are new, gone or different in what health reports.
+        """
+        changed, visited, stack = 0, set(), [""]
+        while stack:
+            key = stack.pop()
+            visited.add(key)
+            known, mtime = self.seen.get(key), None
+            if self.storage.folder_mtimes:  # a bucket has none: there every scan lists every folder
+                try:
+                    mtime = self.storage.stat(key).mtime
+                except LensletError:
+                    continue
+                if known is not None and not deep and known.mtime == mtime:
+                    stack.extend(known.subdirs)
+                    continue
+            try:
+                self.seen[key] = self.look(key, mtime)
+            except (NotFound, LensletError) as ex:
+                log.warning("cannot scan %r: %s", key, getattr(ex, "description", ex))
+                continue
+            # Our own writes (manifests, thumbnails, reports) move folder mtimes too:
+            # only a different summary is news for the health report.
+            changed += known is None or known.summary != self.seen[key].summary
+            stack.extend(self.seen[key].subdirs)
+        for key in set(self.seen) - visited:
+            del self.seen[key]
+            self.runner.scan.pop(key, None)
+            changed += 1
+        if changed:
+            queue.enqueue(self.storage, "health", "", self.clock)
+        return changed
+
+    def look(self, key, mtime):
+        """List one folder: queue an index job if its manifest is stale, and note what health wants."""
+        listing = list_folder(self.storage, key)
+        summary = {"images": len(listing.images),
+                   "orphanSidecars": [sidecar_of(join(key, name))
+                                      for name in listing.sidecars if name not in listing.images],
+                   "orphanThumbs": [thumb_of(join(key, name))
+                                    for name in listing.thumbs if name not in listing.images]}
+        if listing.pointer and key:
+            summary["pointer"] = self.check_pointer(key)
+            self.runner.scan[key] = summary
+            return Seen(mtime, (), summary)  # a pointer's target is not this tree's to scan
+        first = read_first_page(self.storage, key, listing)
+        pages = manifests.page_count(len(listing.images), self.runner.folders.page_size)
+        if first is None or first["sig"] != listing.signature or first["pageCount"] != pages:
+            queue.enqueue(self.storage, "index", key, self.clock)
+        self.runner.scan[key] = summary
+        return Seen(mtime, tuple(join(key, name) for name in listing.dirs), summary)
+
+    def check_pointer(self, key):
+        try:
+            self.runner.tree.pointers.pop((self.storage.identity, key), None)
+            self.runner.tree.locate(key)
+            return "ok"
+        except PointerLoop as ex:
+            return {"problem": "loop", "chain": ex.fields.get("chain")}
+        except (BrokenPointer, Forbidden) as ex:
+            return {"problem": "broken", "reason": ex.description}

@@ -1,0 +1,129 @@
+"""Helpers shared by the tests: images drawn with Pillow, gunicorn on loopback, small HTTP calls."""
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from PIL import Image
+
+from lenslet.worker.runner import Runner, drain
+from lenslet.worker.scanner import Scanner
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def draw(path, size=(64, 48), color=(200, 30, 30), fmt=None, **save):
+    """Draw a small image with Pillow and save it at path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = Image.new("RGB", size, color)
+    image.save(path, format=fmt, **save)
+    return path
+
+
+def image_bytes(size=(64, 48), color=(200, 30, 30), fmt="JPEG"):
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format=fmt)
+    return out.getvalue()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn started from the project's gunicorn.conf.py on a free loopback port."""
+
+    def __init__(self, root, env=None, args=()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environ = dict(os.environ, LENSLET_ROOT=str(root), LENSLET_HEARTBEAT="0.3",
+                       GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{self.port} --workers 2 --graceful-timeout 5")
+        environ.update(env or {})
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", *args], cwd=PROJECT, env=environ,
+            stdout=subprocess.DEVNULL, stderr=open(f"{root}.log", "wb"))
+
+    def get(self, path, timeout=5):
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as answer:
+            return answer.status, answer.read(), dict(answer.headers)
+
+    def wait_until(self, check, timeout=15, every=0.1):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                value = check()
+                if value:
+                    return value
+            except OSError:
+                pass
+            time.sleep(every)
+        raise AssertionError(f"gave up after {timeout}s waiting for {check.__name__}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def index_tree(config, storage):
+    """Run the worker's jobs once over the whole tree, until the queue is empty; return the runner."""
+    runner = Runner(config, storage)
+    Scanner(runner).scan(deep=True)
+    return drain(runner, "test")
+
+
+def http(method, url, body=None):
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                     method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def eight_writers_add_25_tags_each(add_tag):
+    """Run 8 threads, each adding 25 distinct tags through add_tag(tag); return the errors."""
+    errors = []
+
+    def writer(n):
+        for k in range(25):
+            try:
+                add_tag(f"t{n}-{k}")
+            except Exception as ex:  # noqa: BLE001 - collected and asserted by the caller
+                errors.append(ex)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def children(pid):
+    """Return {child pid: command line} of a process, read from /proc."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found[int(entry)] = cmdline
+    return found
