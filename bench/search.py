@@ -27,7 +27,8 @@ import orjson  # noqa: E402
 
 from lenslet.searcher import Searcher  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.tasks import ROLLUP, rollup_bytes  # noqa: E402
+from lenslet.layout import ROLLUP  # noqa: E402
+from lenslet.rollup import rollup_bytes  # noqa: E402
 
 SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "su", "vo", "ze", "an", "dor", "el", "fi", "gu", "ho", "in", "ju"]
 PLACES = ["Zanzibar", "Lisbon", "Kyoto", "Oslo", "Cusco", "Hanoi", "Reykjavik", "Porto", "Tbilisi", "Quito"]

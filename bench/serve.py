@@ -35,9 +35,9 @@ def main():
         os.makedirs(os.path.join(root, "album"))
         photo(2400, 1600, 7).save(os.path.join(root, "album", "p.jpg"), quality=90)
         config = Config(root=root)
-        thumbs = Thumbs(Tree(config, LocalStorage(root)), config)
-        place, key, image = thumbs.locate("album/p.jpg")
-        thumbs.make(place.storage, key)
+        tree = Tree(config, LocalStorage(root))
+        place, _ = tree.locate_image("album/p.jpg")
+        Thumbs(tree, config).make(place.storage, place.key)
         thumb_file = os.path.join(root, "album", "p.jpg.thumbnail")
         env = {"LENSLET_ROOT": root, "BARE_FILE": thumb_file, "BARE_TYPE": "image/webp"}
         with Server("lenslet.app:create_app()", env, work) as lenslet, \

@@ -1,6 +1,6 @@
 """The hard shell: a corpus of bad input against every endpoint, and real gunicorn under load.
 
-Bounded in time: the corpus is a fixed list, the load runs 20 seconds at most.
+Bounded: the corpus is a fixed list, the load a fixed number of requests.
 """
 
 import http.client
@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
-from helpers import children, draw
+from helpers import draw
 
 PATHS = [
     "..", "../etc/passwd", "a/../../x", "%2e%2e/%2e%2e/etc/passwd", "..%2f..%2fetc", "%252e%252e",
@@ -110,12 +110,11 @@ def test_bad_images_answer_4xx(client, hostile_tree):
     assert listed["cut.jpg"]["w"] == 400  # its header survived the cut; decoding it (above) did not
 
 
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(next(line for line in f if line.startswith("VmRSS")).split()[1]) * 1024
-
-
 def test_gunicorn_under_bounded_load(gunicorn, tree):
+    """32 connections, 40 requests each, of a mixed read load: no 5xx, no dropped connection.
+
+    (bench/soak.py runs the same mix for longer and watches the web workers' memory.)
+    """
     for n in range(30):
         draw(tree / "album" / f"{n}.jpg", size=(800, 600), color=(n * 8, 90, 40))
     (tree / "album" / "0.jpg.json").write_text('{"tags": ["sunset"]}')
@@ -124,16 +123,13 @@ def test_gunicorn_under_bounded_load(gunicorn, tree):
     urls = ["/folders?path=album", "/search?q=sunset", "/item?path=album/0.jpg", "/health",
             "/folders?path=missing", "/file?path=album/1.jpg", "/thumb?path=../x"]
     urls += [f"/thumb?path=album/{n}.jpg" for n in range(30)]
-    statuses, errors, stop = {}, [], time.monotonic() + 20
+    statuses, errors = {}, []
 
     def load(offset):
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        n = offset
-        while time.monotonic() < stop:
-            url = urls[n % len(urls)]
-            n += 1
+        for n in range(offset, offset + 40):
             try:
-                connection.request("GET", url)
+                connection.request("GET", urls[n % len(urls)])
                 answer = connection.getresponse()
                 answer.read()
                 statuses[answer.status] = statuses.get(answer.status, 0) + 1
@@ -143,26 +139,11 @@ def test_gunicorn_under_bounded_load(gunicorn, tree):
                 connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         connection.close()
 
-    def workers_rss():
-        return sum(rss(pid) for pid, cmd in children(server.process.pid).items() if "worker.py" not in cmd)
-
-    warm = [threading.Thread(target=load, args=(n,)) for n in range(32)]
-    stop = time.monotonic() + 5  # warm up: thumbnails made, caches filled
-    for thread in warm:
-        thread.start()
-    for thread in warm:
-        thread.join()
-    start_rss, statuses = workers_rss(), {}
-    stop = time.monotonic() + 20
     threads = [threading.Thread(target=load, args=(n,)) for n in range(32)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    end_rss = workers_rss()
-    print(f"\n20 s at 32 connections: {statuses}, {len(errors)} client errors, "
-          f"web workers' RSS {start_rss / 1e6:.0f} MB -> {end_rss / 1e6:.0f} MB")
     assert not [status for status in statuses if status >= 500], statuses
     assert errors == []
-    assert sum(statuses.values()) > 1000
-    assert end_rss - start_rss < 30e6  # flat: no growth with requests served
+    assert sum(statuses.values()) == 32 * 40

@@ -8,11 +8,6 @@ from lenslet.errors import AlreadyExists, BadPath, NotFound, PreconditionFailed
 from lenslet.storage import LocalStorage, clean_path
 
 
-@pytest.fixture
-def storage(tree):
-    return LocalStorage(str(tree))
-
-
 @pytest.mark.parametrize("raw, key", [
     (None, ""),
     ("", ""),
