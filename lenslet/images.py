@@ -8,7 +8,6 @@ import struct
 from PIL import Image, UnidentifiedImageError
 
 from .errors import Undecodable, UnsupportedMedia
-from .layout import mime_of  # noqa: F401 - images are typed by name here too
 
 # Formats lenslet opens; Pillow tries no other plugin on a client's bytes.
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "AVIF": "image/avif", "GIF": "image/gif"}

@@ -5,7 +5,6 @@ import os
 import orjson
 
 from .errors import BadRequest, Forbidden
-from .layout import POINTER_FILE  # noqa: F401 - where a pointer lives
 
 MAX_DEPTH = 8
 

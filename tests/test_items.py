@@ -5,7 +5,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 import pytest
 import webtest

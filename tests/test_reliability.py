@@ -8,7 +8,6 @@ import io
 import json
 import os
 import threading
-import time
 from urllib.parse import quote
 
 import pytest

@@ -8,8 +8,6 @@ import sys
 import threading
 import time
 
-import pytest
-
 from helpers import PROJECT, draw
 from lenslet.config import Config
 from lenslet.worker import queue

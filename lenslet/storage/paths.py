@@ -3,7 +3,6 @@
 import re
 
 from ..errors import BadPath
-from ..layout import join, parent  # noqa: F401 - part of this module's interface
 
 MAX_PATH = 4096
 _DRIVE = re.compile(r"^[A-Za-z]:$")
