@@ -15,6 +15,7 @@ from .resources.folders import FoldersResource
 from .resources.health import HealthResource
 from .resources.file import FileResource
 from .resources.item import ItemResource
+from .resources.openapi import OpenApiResource
 from .resources.search import SearchResource, SuggestResource
 from .resources.thumb import ThumbResource
 from .searcher import Searcher
@@ -58,6 +59,7 @@ def create_app(config=None, storage=None):
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),
+        "/openapi.json": OpenApiResource(),
     }
     for prefix in PREFIXES:
         for route, resource in routes.items():
