@@ -18,7 +18,7 @@ class FileResource:
         self.s3_stream = s3_stream
 
     def on_get(self, req, resp):
-        path = clean_path(req.get_param("path"))
+        path = clean_path(req.get_param("path", required=True))
         name = path.rpartition("/")[2]
         if not path or is_internal(name):
             raise NotFound("no such image", path=path)  # lenslet's own files are never served
@@ -45,9 +45,9 @@ class FileResource:
         try:
             span = byte_range(req.get_header("Range"), stat.size)
         except Unsatisfiable:
-            resp.status = falcon.HTTP_416
-            resp.set_header("Content-Range", f"bytes */{stat.size}")
-            return
+            raise falcon.HTTPRangeNotSatisfiable(
+                stat.size, title="Range not satisfiable",
+                description=f"the range starts past the end of the file ({stat.size} bytes)") from None
         if span is None:
             # A local file goes as it is, so gunicorn can sendfile() it.
             resp.set_stream(place.storage.open(place.key), stat.size)
