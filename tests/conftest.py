@@ -14,6 +14,7 @@ from PIL import Image
 
 from lenslet.app import create_app
 from lenslet.config import Config
+from openapi_check import spec_checked
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,13 +34,13 @@ def config(tree):
 
 @pytest.fixture
 def client(config):
-    return webtest.TestApp(create_app(config))
+    return webtest.TestApp(spec_checked(create_app(config)))
 
 
 @pytest.fixture
 def client_with(config):
     """A client for the app with some settings changed."""
-    return lambda **changes: webtest.TestApp(create_app(dataclasses.replace(config, **changes)))
+    return lambda **changes: webtest.TestApp(spec_checked(create_app(dataclasses.replace(config, **changes))))
 
 
 def draw(path, size=(64, 48), color=(200, 30, 30), fmt=None, **save):

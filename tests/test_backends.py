@@ -17,6 +17,7 @@ from lenslet.config import Config
 from lenslet.errors import AlreadyExists, BadRequest, NotFound, PreconditionFailed
 from lenslet.indexer import Runner, Scanner, drain
 from conftest import free_port
+from openapi_check import spec_checked
 from lenslet.storage import open_storage
 
 
@@ -38,10 +39,10 @@ class Gallery:
 
     @property
     def client(self):
-        return webtest.TestApp(create_app(self.config, self.storage))
+        return webtest.TestApp(spec_checked(create_app(self.config, self.storage)))
 
     def with_settings(self, **changes):
-        return webtest.TestApp(create_app(dataclasses.replace(self.config, **changes), self.storage))
+        return webtest.TestApp(spec_checked(create_app(dataclasses.replace(self.config, **changes), self.storage)))
 
     def put(self, path, data):
         if self.config.s3_bucket:
