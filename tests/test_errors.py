@@ -1,6 +1,10 @@
 import pytest
+import webtest
 
 from conftest import draw
+from lenslet.app import create_app
+from lenslet.config import Config
+from lenslet.storage import LocalStorage
 
 
 def error(answer, status):
@@ -51,3 +55,15 @@ def test_a_range_past_the_end_is_a_json_416_with_the_size(client, tree):
     answer = client.get("/file?path=a.png", headers={"Range": f"bytes={size}-"}, expect_errors=True)
     assert str(size) in error(answer, 416)["description"]
     assert answer.headers["Content-Range"] == f"bytes */{size}"
+
+
+class FailingStorage(LocalStorage):
+    """A disk whose status check has a bug, to see what an unexpected exception answers."""
+
+    def probe(self):
+        raise RuntimeError("a bug")
+
+
+def test_an_unexpected_exception_is_a_json_500_that_says_so(tree):
+    client = webtest.TestApp(create_app(Config(root=str(tree)), FailingStorage(str(tree))))
+    assert "log" in error(client.get("/health", expect_errors=True), 500)["description"]
