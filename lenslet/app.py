@@ -16,6 +16,7 @@ from .resources.folders import FoldersResource
 from .resources.health import HealthResource
 from .resources.file import FileResource
 from .resources.item import ItemResource
+from .resources.openapi import OpenApiResource
 from .resources.search import SearchResource, SuggestResource
 from .resources.thumb import ThumbResource
 from .searcher import Searcher
@@ -62,6 +63,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),
+        "/openapi.json": OpenApiResource(),
     }
     for prefix in PREFIXES:
         for route, resource in routes.items():
@@ -105,6 +107,20 @@ def _lenslet_error(req, resp, ex, params):
 
 
 def _json_error(req, resp, ex):
-    # Falcon's own errors (404 route, malformed JSON, ...) are JSON too, whatever Accept says.
+    # Falcon's own errors (unknown route, wrong method, bad query parameter, ...) are JSON
+    # too, whatever Accept says, and like lenslet's they always say what went wrong.
+    body = ex.to_dict()
+    if not body.get("description"):
+        body["description"] = _describe(req, resp, ex)
     resp.content_type = falcon.MEDIA_JSON
-    resp.data = orjson.dumps(ex.to_dict())
+    resp.data = orjson.dumps(body)
+
+
+def _describe(req, resp, ex):
+    if isinstance(ex, falcon.HTTPRouteNotFound):
+        return f"no endpoint at {req.path}; /openapi.json lists them"
+    if isinstance(ex, falcon.HTTPMethodNotAllowed):
+        return f"{req.path} does not accept {req.method}; it accepts {resp.get_header('Allow')}"
+    if ex.status_code >= 500:
+        return "lenslet failed to answer; its log says why"
+    return ex.title

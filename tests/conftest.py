@@ -10,6 +10,7 @@ from helpers import Gunicorn, free_port
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.storage import open_storage
+from openapi_check import spec_checked
 
 
 @pytest.fixture
@@ -33,13 +34,13 @@ def storage(config):
 
 @pytest.fixture
 def client(config):
-    return webtest.TestApp(create_app(config))
+    return webtest.TestApp(spec_checked(create_app(config)))
 
 
 @pytest.fixture
 def client_with(config):
     """A client for the app with some settings changed."""
-    return lambda **changes: webtest.TestApp(create_app(dataclasses.replace(config, **changes)))
+    return lambda **changes: webtest.TestApp(spec_checked(create_app(dataclasses.replace(config, **changes))))
 
 
 @pytest.fixture

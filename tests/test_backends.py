@@ -16,6 +16,7 @@ from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import AlreadyExists, BadRequest, NotFound, PreconditionFailed
 from helpers import free_port, index_tree
+from openapi_check import spec_checked
 from lenslet.storage import open_storage
 
 
@@ -37,10 +38,10 @@ class Gallery:
 
     @property
     def client(self):
-        return webtest.TestApp(create_app(self.config, self.storage))
+        return webtest.TestApp(spec_checked(create_app(self.config, self.storage)))
 
     def with_settings(self, **changes):
-        return webtest.TestApp(create_app(dataclasses.replace(self.config, **changes), self.storage))
+        return webtest.TestApp(spec_checked(create_app(dataclasses.replace(self.config, **changes), self.storage)))
 
     def put(self, path, data):
         if self.config.s3_bucket:

@@ -16,7 +16,7 @@ class FileResource:
         self.s3_stream = s3_stream
 
     def on_get(self, req, resp):
-        place, stat = self.tree.locate_image(clean_path(req.get_param("path")))
+        place, stat = self.tree.locate_image(clean_path(req.get_param("path", required=True)))
         storage, key, kind = place.storage, place.key, mime_of(place.key)
         resp.etag = etag_of(stat)
         resp.set_header("Last-Modified", http_date(stat.mtime))
@@ -38,9 +38,9 @@ class FileResource:
         try:
             span = byte_range(req.get_header("Range"), stat.size)
         except Unsatisfiable:
-            resp.status = falcon.HTTP_416
-            resp.set_header("Content-Range", f"bytes */{stat.size}")
-            return
+            raise falcon.HTTPRangeNotSatisfiable(
+                stat.size, title="Range not satisfiable",
+                description=f"the range starts past the end of the file ({stat.size} bytes)") from None
         if span is None:
             # A local file goes as it is, so gunicorn can sendfile() it.
             resp.set_stream(storage.open(key), stat.size)

@@ -13,21 +13,21 @@ class ItemResource:
         self.items = items
 
     def on_get(self, req, resp):
-        resp.media, version = self.items.get(clean_path(req.get_param("path")))
+        resp.media, version = self.items.get(clean_path(req.get_param("path", required=True)))
         resp.etag = f'"{version}"'
 
     def on_put(self, req, resp):
-        path, body = clean_path(req.get_param("path")), read_json(req)
+        path, body = clean_path(req.get_param("path", required=True)), read_json(req)
         resp.media, version = self.items.put(path, body, who(req), req.get_header("If-Match"))
         resp.etag = f'"{version}"'
 
     def on_patch(self, req, resp):
-        path, body = clean_path(req.get_param("path")), read_json(req)
+        path, body = clean_path(req.get_param("path", required=True)), read_json(req)
         resp.media, version = self.items.patch(path, body, who(req), req.get_header("If-Match"))
         resp.etag = f'"{version}"'
 
     def on_delete(self, req, resp):
-        self.items.delete(clean_path(req.get_param("path")), req.get_header("If-Match"))
+        self.items.delete(clean_path(req.get_param("path", required=True)), req.get_header("If-Match"))
         resp.status = falcon.HTTP_204
 
 

@@ -13,7 +13,7 @@ class ThumbResource:
         self.thumbs = thumbs
 
     def on_get(self, req, resp):
-        data, thumb = self.thumbs.get(clean_path(req.get_param("path")))
+        data, thumb = self.thumbs.get(clean_path(req.get_param("path", required=True)))
         resp.etag, resp.cache_control = etag_of(thumb), [CACHE]
         resp.set_header("Last-Modified", http_date(thumb.mtime))
         if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"),
