@@ -41,7 +41,8 @@ export class Viewer {
     $("view-trash").addEventListener("click", () => this.trashIt(this.path));
     this.image.addEventListener("click", () => this.zoom());
     this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.leave(); });
-    this.dialog.addEventListener("keydown", (event) => this.key(event));
+    // On the document: the focused button may have just been disabled (first or last image).
+    document.addEventListener("keydown", (event) => { if (this.dialog.open) this.key(event); });
     $("tag-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const tag = $("view-tag").value.trim();
@@ -68,7 +69,10 @@ export class Viewer {
   async open(path) {
     const same = path === this.path;
     this.path = path;
+    $("view-prev").disabled = !this.neighbour(path, -1);
+    $("view-next").disabled = !this.neighbour(path, 1);
     if (!this.dialog.open) this.dialog.showModal();
+    if (!this.dialog.contains(document.activeElement)) $("view-close").focus();
     if (!same) {
       this.zoom(false);
       this.image.removeAttribute("src");
@@ -79,9 +83,8 @@ export class Viewer {
       this.notes.value = this.savedNotes = "";
       showOriginal(this.image, path).catch((ex) => this.message(`The image cannot be shown: ${ex.message}`));
     }
-    $("view-prev").disabled = !this.neighbour(path, -1);
-    $("view-next").disabled = !this.neighbour(path, 1);
-    await this.reload(!same);
+    this.loading = this.reload(!same);
+    await this.loading;
   }
 
   async reload(replaceNotes = true) {
@@ -140,7 +143,8 @@ export class Viewer {
   }
 
   /** PATCH ops with If-Match; on 412 say so and keep what was typed. Answer whether it was saved. */
-  async edit(ops, what) {
+  async edit(ops, what, retried = false) {
+    await this.loading;  // an edit builds on the version shown, so it waits for it (and its ETag)
     const path = this.path;
     if (!path || isReadonly()) return false;
     try {
@@ -156,9 +160,29 @@ export class Viewer {
       return true;
     } catch (ex) {
       if (path !== this.path) return false;
-      if (ex instanceof ApiError && ex.status === 412) this.conflict(what);
-      else if (ex instanceof ApiError && ex.status === 403) this.message(`Not saved: this gallery is read-only. ${ex.message}`);
-      else this.message(`Your ${what} was not saved: ${ex.message}`);
+      if (ex instanceof ApiError && ex.status === 412) {
+        if (!retried && await this.unchangedForPeople()) return this.edit(ops, what, true);
+        this.conflict(what);
+      } else if (ex instanceof ApiError && ex.status === 403) {
+        this.message(`Not saved: this gallery is read-only. ${ex.message}`);
+      } else {
+        this.message(`Your ${what} was not saved: ${ex.message}`);
+      }
+      return false;
+    }
+  }
+
+  /** After a 412: true (and the new ETag taken) when only lenslet's own fields moved, such as the
+   *  content hash recorded while the thumbnail was made; nobody's star, tags or notes changed. */
+  async unchangedForPeople() {
+    try {
+      const answer = await request("GET", `/item?path=${enc(this.path)}`);
+      const now = await answer.json();
+      const seen = this.item || {};
+      const same = now.star === seen.star && JSON.stringify(now.tags) === JSON.stringify(seen.tags) && now.notes === seen.notes;
+      if (same) this.etag = answer.headers.get("ETag");
+      return same;
+    } catch (ex) {
       return false;
     }
   }
