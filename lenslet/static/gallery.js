@@ -104,7 +104,9 @@ async function loadMore() {
     const start = current.items.length;
     current.items.push(...items);
     $("grid").append(...items.map((item, at) => imageTile(item, start + at)));
-    $("count").textContent = countText(current.total, current.q != null);
+    // A folder of folders says nothing rather than "0 images".
+    const onlyFolders = !current.total && current.q == null && $("grid").children.length > 0;
+    $("count").textContent = onlyFolders ? "" : countText(current.total, current.q != null);
     $("empty").hidden = current.items.length > 0 || $("grid").children.length > 0;
     $("empty").textContent = current.q != null ? "Nothing matches." : "No images here yet.";
   } catch (ex) {
@@ -211,7 +213,6 @@ function imageTile(item, index) {
   const img = document.createElement("img");
   img.alt = "";
   img.decoding = "async";
-  if (item.w && item.h) img.style.aspectRatio = `${item.w} / ${item.h}`;
   open.append(img);
   const pick = document.createElement("input");
   pick.type = "checkbox";
