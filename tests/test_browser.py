@@ -129,14 +129,16 @@ class Page:
         return os.path.join(folder, name)
 
 
-def test_browse_view_edit_reload_and_search(page, tmp_path):
-    page = page()
+def test_browse_view_edit_reload_and_search(page, photos, tmp_path):
+    for n in range(9):
+        draw(photos / "2024" / f"frame{n}.jpg", color=(200, 20 * n, 90))
+    page = page(LENSLET_PAGE_SIZE="10")  # 2024's twelve images come in two manifest pages
     page.open()
-    page.until(lambda: page.script("return document.querySelector('.tile.folder[data-folder=\"2024\"] .count').textContent") == "3")
+    page.until(lambda: page.script("return document.querySelector('.tile.folder[data-folder=\"2024\"] .count').textContent") == "12")
     page.find('.tile.folder[data-folder="2024"]').click()
     page.until(lambda: page.thumbs_drawn() and all(page.thumbs_drawn()))
-    assert len(page.thumbs_drawn()) == 3 and "path=2024" in page.driver.current_url
-    assert page.find("#count").text == "3 images" and page.script(
+    assert len(page.thumbs_drawn()) == 12 and "path=2024" in page.driver.current_url
+    assert page.find("#count").text == "12 images" and page.script(
         "return [...document.querySelectorAll('#crumbs a')].map(a => a.textContent)") == ["All photos", "2024"]
     shot = page.screenshot(tmp_path, "grid.png")
     shutil.copy(shot, os.path.join(tempfile.gettempdir(), "lenslet-grid.png"))
@@ -162,7 +164,7 @@ def test_browse_view_edit_reload_and_search(page, tmp_path):
     page.until(lambda: page.script("return document.querySelector('.tile.image .rating').textContent") == "\u2605" * 4)
 
     page.keys(page_keys().ARROW_RIGHT)
-    page.until(lambda: page.viewer_name() == "hills.jpg")
+    page.until(lambda: page.viewer_name() == "frame0.jpg")
     page.keys(page_keys().ESCAPE)
     page.until(lambda: page.viewer_name() is None and "view=" not in page.driver.current_url)
 
@@ -170,7 +172,7 @@ def test_browse_view_edit_reload_and_search(page, tmp_path):
     page.until(lambda: "q=sunset" in page.driver.current_url and page.find("#count").text == "1 image found")
     assert page.script("return [...document.querySelectorAll('.tile.image')].map(t => t.dataset.path)") == ["2024/beach.jpg"]
     page.driver.back()
-    page.until(lambda: "q=" not in page.driver.current_url and page.find("#count").text == "3 images")
+    page.until(lambda: "q=" not in page.driver.current_url and page.find("#count").text == "12 images")
 
 
 def page_keys():
