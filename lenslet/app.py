@@ -18,6 +18,7 @@ from .resources.file import FileResource
 from .resources.item import ItemResource
 from .resources.openapi import OpenApiResource
 from .resources.search import SearchResource, SuggestResource
+from .resources.static import add_page, is_page
 from .resources.thumb import ThumbResource
 from .searcher import Searcher
 from .storage import open_storage
@@ -68,6 +69,7 @@ def create_app(config=None, storage=None, clock=time.time):
     for prefix in PREFIXES:
         for route, resource in routes.items():
             app.add_route(prefix + route, resource)
+    add_page(app)
     return app
 
 
@@ -83,8 +85,8 @@ class Guard:
     def process_request(self, req, resp):
         if len(req.query_string) > MAX_QUERY_STRING:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
-        if req.method == "OPTIONS":
-            return  # CORS preflights carry no credentials
+        if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)):
+            return  # CORS preflights carry no credentials; the page holds no data and asks for the token
         write = req.method not in READS
         if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")

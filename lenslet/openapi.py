@@ -180,6 +180,7 @@ SCHEMAS = {
                 "lastHeartbeat": nullable("number"), "secondsSinceHeartbeat": nullable("number"),
                 "backlog": {"type": "integer"}}},
             "report": {"type": ["object", "null"], "description": "the counts of the worker's _health.json"},
+            "readonly": {"type": "boolean", "description": "LENSLET_READONLY: every write answers 403"},
         },
     },
 }
@@ -257,6 +258,20 @@ def original():
     }
 
 
+def page(description, asset=False):
+    kinds = ("text/css", "text/javascript", "image/svg+xml", "image/png", "image/x-icon") if asset else ("text/html",)
+    return {
+        "summary": description,
+        "parameters": ([{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
+                       if asset else []) + [ref("parameters", "ifNoneMatch")],
+        "responses": {"200": {"description": description,
+                              "content": {kind: {"schema": {"type": "string"}} for kind in kinds}},
+                      "304": NOT_MODIFIED, **errors(404, 414),
+                      **({"301": {"description": "index.html by name: the page is at /",
+                                  "headers": {"Location": ref("headers", "Location")}}} if asset else {})},
+    }
+
+
 PATHS = {
     "/folders": {"get": {
         "summary": "A folder's manifest page: its images and subfolders",
@@ -302,6 +317,11 @@ PATHS = {
                       "503": json_of(ref("schemas", "Health"), "the storage cannot be read"),
                       **errors(401, 414)},
     }},
+    # The gallery page is served at the root only, and needs no token even with LENSLET_TOKEN_READS.
+    "/": {"servers": [{"url": "/"}], "get": page("the gallery page (index.html)"),
+          "head": page("the gallery page (index.html)")},
+    "/static/{name}": {"servers": [{"url": "/"}], "get": page("one of the page's files", asset=True),
+                       "head": page("one of the page's files", asset=True)},
     "/openapi.json": {"get": {
         "summary": "This description",
         "responses": {"200": {"description": "the OpenAPI 3.1 document",

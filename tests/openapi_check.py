@@ -1,14 +1,27 @@
 """Check every answer the test suite gets against /openapi.json: a WSGI wrapper for test clients."""
 
 import json
+import re
 
 import jsonschema
 
 from lenslet.openapi import spec
 
 SPEC = spec()
-PREFIXES = [server["url"].rstrip("/") for server in SPEC["servers"]]
-NO_BODY = {204, 302, 304}
+NO_BODY = {204, 301, 302, 304}
+
+
+def served_paths():
+    """Yield (URL path template, method, operation) for every operation at every server it is at."""
+    for path, item in SPEC["paths"].items():
+        for server in item.get("servers", SPEC["servers"]):
+            for method, operation in item.items():
+                if method != "servers":
+                    yield server["url"].rstrip("/") + path, method, operation
+
+
+ROUTES = [(re.compile("^" + re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)) + "$"), method, operation)
+          for template, method, operation in served_paths()]
 
 
 def spec_checked(app):
@@ -35,12 +48,8 @@ def spec_checked(app):
 
 def operation_of(method, path):
     """The spec's operation for a request, or None when the spec does not describe it."""
-    for prefix in PREFIXES:
-        if path.startswith(prefix + "/"):
-            operation = SPEC["paths"].get(path[len(prefix):], {}).get(method.lower())
-            if operation is not None:
-                return operation
-    return None
+    return next((operation for pattern, verb, operation in ROUTES
+                 if verb == method.lower() and pattern.match(path)), None)
 
 
 def check(method, path, status, headers, body):

@@ -16,6 +16,7 @@ class HealthResource:
         worker = health.worker_status(self.storage, self.config.heartbeat, self.clock)
         ok = storage["readable"] and worker["alive"]
         resp.media = {"status": "ok" if ok else "degraded", "version": __version__,
-                      "storage": storage, "worker": worker, "report": health.read_report(self.storage)}
+                      "storage": storage, "worker": worker, "report": health.read_report(self.storage),
+                      "readonly": self.config.readonly}
         if not storage["readable"]:
             resp.status = falcon.HTTP_503

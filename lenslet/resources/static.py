@@ -1,0 +1,69 @@
+"""GET / and GET /static/{name}: the gallery page, shipped inside the package."""
+
+import hashlib
+import importlib.resources
+
+import falcon
+
+from ..errors import NotFound
+from ..web import not_modified
+
+CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+                 ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
+                 ".ico": "image/x-icon"}
+# The page revalidates on every load so an upgrade shows at once; its assets, whose names
+# carry no version, are kept a few minutes and then revalidated (a 304 when unchanged).
+PAGE_CACHE = "no-cache"
+ASSET_CACHE = "public, max-age=300"
+
+
+def load_page_files(package="lenslet", folder="static"):
+    """Read the page's files once: name -> (bytes, content type, ETag); only known types, no dotfiles."""
+    files = {}
+    for entry in importlib.resources.files(package).joinpath(folder).iterdir():
+        kind = CONTENT_TYPES.get("." + entry.name.rpartition(".")[2])
+        if entry.is_file() and kind and not entry.name.startswith("."):
+            data = entry.read_bytes()
+            files[entry.name] = (data, kind, '"' + hashlib.sha256(data).hexdigest()[:20] + '"')
+    return files
+
+
+class StaticResource:
+    """The gallery page (index.html) at / and its CSS and JavaScript at /static/{name}."""
+
+    def __init__(self, files=None):
+        # A fixed table read at start: nothing outside it can ever be named, so no traversal.
+        self.files = files if files is not None else load_page_files()
+
+    def on_get(self, req, resp):
+        self._send(req, resp, "index.html", PAGE_CACHE)
+
+    def on_get_asset(self, req, resp, name):
+        if name == "index.html":
+            raise falcon.HTTPMovedPermanently("/")
+        self._send(req, resp, name, ASSET_CACHE)
+
+    on_head = on_get
+    on_head_asset = on_get_asset
+
+    def _send(self, req, resp, name, cache):
+        if name not in self.files:
+            raise NotFound("no such file in the gallery page", name=name)
+        data, kind, etag = self.files[name]
+        resp.etag, resp.cache_control = etag, [cache]
+        if not_modified(req.get_header("If-None-Match"), None, etag, 0):
+            resp.status = falcon.HTTP_304
+            return
+        resp.content_type, resp.data = kind, data
+
+
+def is_page(path):
+    """Tell whether a request path names the page or its assets (they hold no gallery data)."""
+    return path == "/" or path.startswith("/static/")
+
+
+def add_page(app):
+    """Serve the gallery page at the root (never under /api)."""
+    page = StaticResource()
+    app.add_route("/", page)
+    app.add_route("/static/{name}", page, suffix="asset")

@@ -1,0 +1,564 @@
+// The gallery page: folders, the grid, search, selection, upload and trash. The URL hash
+// (#path=&q=&view=) says where the person is, so links and the back button work.
+
+import {ApiError, enc, getJSON, isReadonly, loadThumb, onReadonly, request, setReadonly} from "./api.js";
+import {Viewer, suggestTags} from "./viewer.js";
+
+const $ = (id) => document.getElementById(id);
+const TRASH = "_trash_";
+const SEARCH_PAGE = 200;
+
+// --- where we are -------------------------------------------------------------------------
+
+function readHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  return {path: params.get("path") || "", q: params.get("q"), view: params.get("view")};
+}
+
+function hashOf({path, q, view}) {
+  const params = new URLSearchParams();
+  if (path) params.set("path", path);
+  if (q != null) params.set("q", q);
+  if (view) params.set("view", view);
+  return "#" + params.toString();
+}
+
+/** Go to a place; replace=true changes the current history entry instead of adding one. */
+function go(place, replace = false) {
+  const hash = hashOf(place);
+  if (hash === location.hash || (hash === "#" && !location.hash)) return;
+  if (replace) {
+    history.replaceState(null, "", hash);
+    route();
+  } else {
+    location.hash = hash;
+  }
+}
+
+const parentOf = (path) => path.split("/").slice(0, -1).join("/");
+const nameOf = (path) => path.split("/").pop() || "All photos";
+const inTrash = (path) => path === TRASH || path.startsWith(TRASH + "/");
+
+function say(text) {
+  $("status").textContent = text;
+  clearTimeout(say.timer);
+  say.timer = setTimeout(() => { $("status").textContent = ""; }, 6000);
+}
+
+// --- the listing: a folder's manifest pages or search results --------------------------------
+
+let listing = null;
+const selected = new Set();
+let lastPicked = -1;
+
+async function route() {
+  const place = readHash();
+  const key = place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`;
+  if (!listing || listing.key !== key) await openListing(place, key);
+  if (place.view) viewer.open(place.view);
+  else if (viewer.path) closeViewer();
+}
+
+async function openListing(place, key) {
+  const searching = place.q != null;
+  listing = {key, path: place.path, q: place.q, items: [], page: 0, pageCount: 1, total: null, loading: false};
+  selected.clear();
+  lastPicked = -1;
+  updateSelection();
+  thumbs.forEach((unload) => unload());
+  thumbs.clear();
+  $("grid").replaceChildren();
+  $("empty").hidden = true;
+  $("search").value = place.q || "";
+  $("title").textContent = searching ? `Search: ${place.q || "everything"}` : place.path === TRASH ? "Trash" : nameOf(place.path);
+  $("count").textContent = "";
+  document.title = `${$("title").textContent} - lenslet`;
+  crumbs(place.path, searching);
+  markTree(place.path);
+  document.body.classList.toggle("in-trash", inTrash(place.path) && !searching);
+  await loadMore();
+}
+
+async function loadMore() {
+  const current = listing;
+  if (current.loading || current.page >= current.pageCount) return;
+  current.loading = true;
+  try {
+    let items;
+    if (current.q != null) {
+      const found = await getJSON(`/search?q=${enc(current.q)}&path=${enc(current.path)}&limit=${SEARCH_PAGE}` +
+        `&offset=${current.items.length}`);
+      items = found.items;
+      current.total = found.total;
+      current.page = current.items.length + items.length >= found.total ? 1 : 0;
+    } else {
+      const manifest = await getJSON(`/folders?path=${enc(current.path)}&page=${current.page}`);
+      if (current.page === 0) showFolders(manifest.dirs);
+      items = manifest.items;
+      current.total = manifest.total ?? manifest.items.length;
+      current.pageCount = manifest.pageCount;
+      current.page += 1;
+      folderCount(current.path, current.total);
+    }
+    if (current !== listing) return;
+    const start = current.items.length;
+    current.items.push(...items);
+    $("grid").append(...items.map((item, at) => imageTile(item, start + at)));
+    // A folder of folders says nothing rather than "0 images".
+    const onlyFolders = !current.total && current.q == null && $("grid").children.length > 0;
+    $("count").textContent = onlyFolders ? "" : countText(current.total, current.q != null);
+    $("empty").hidden = current.items.length > 0 || $("grid").children.length > 0;
+    $("empty").textContent = current.q != null ? "Nothing matches." : "No images here yet.";
+  } catch (ex) {
+    if (current !== listing) return;
+    $("empty").hidden = false;
+    $("empty").textContent = ex.status === 404 ? "There is no such folder." : `This cannot be shown: ${ex.message}`;
+    current.page = current.pageCount;  // stop asking
+  } finally {
+    current.loading = false;
+  }
+  // A short page may leave the sentinel in view: keep going until it is not.
+  if (current === listing && current.page < current.pageCount && nearEnd()) loadMore();
+}
+
+const countText = (total, searching) => `${total} ${total === 1 ? "image" : "images"}${searching ? " found" : ""}`;
+
+function nearEnd() {
+  return $("more").getBoundingClientRect().top < innerHeight + 800;
+}
+
+new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting) && listing) loadMore();
+}, {rootMargin: "800px"}).observe($("more"));
+
+function showFolders(dirs) {
+  const tiles = dirs.map((dir) => {
+    const path = listing.path ? `${listing.path}/${dir.name}` : dir.name;
+    const tile = document.createElement("a");
+    tile.className = "tile folder";
+    tile.href = hashOf({path});
+    tile.setAttribute("role", "listitem");
+    tile.dataset.folder = path;
+    const label = document.createElement("span");
+    label.className = "name";
+    label.textContent = path === TRASH ? "Trash" : dir.name;
+    const count = document.createElement("span");
+    count.className = "count";
+    tile.append(folderIcon(), label, count);
+    return tile;
+  });
+  $("grid").prepend(...tiles);
+  countFolders(tiles.map((tile) => tile.dataset.folder));
+}
+
+function folderIcon() {
+  const icon = document.createElement("span");
+  icon.className = "folder-icon";
+  icon.setAttribute("aria-hidden", "true");
+  return icon;
+}
+
+// Folder counts: a subfolder's first manifest page says how many images it holds.
+const counts = new Map();
+
+async function countFolders(paths) {
+  for (const path of paths.slice(0, 60)) {
+    if (!counts.has(path)) {
+      try {
+        folderCount(path, (await getJSON(`/folders?path=${enc(path)}`)).total);
+      } catch (ex) {
+        continue;
+      }
+    } else {
+      folderCount(path, counts.get(path));
+    }
+  }
+}
+
+function folderCount(path, total) {
+  if (total == null) return;
+  counts.set(path, total);
+  document.querySelectorAll(`[data-folder="${CSS.escape(path)}"] > .count`).forEach((node) => {
+    node.textContent = String(total);
+    node.setAttribute("aria-label", countText(total, false));
+  });
+}
+
+// --- image tiles ----------------------------------------------------------------------------
+
+const thumbs = new Map();  // tile -> unload(): only tiles near the screen hold a thumbnail
+
+const nearScreen = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    const tile = entry.target;
+    if (entry.isIntersecting && !thumbs.has(tile)) {
+      thumbs.set(tile, loadThumb(tile.querySelector("img"), tile.dataset.path));
+    } else if (!entry.isIntersecting && thumbs.has(tile)) {
+      thumbs.get(tile)();
+      thumbs.delete(tile);
+    }
+  }
+}, {rootMargin: "600px"});
+
+function imageTile(item, index) {
+  const tile = document.createElement("div");
+  tile.className = "tile image";
+  tile.setAttribute("role", "listitem");
+  tile.dataset.path = item.path;
+  tile.dataset.index = index;
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "open";
+  open.setAttribute("aria-label", item.name);
+  const img = document.createElement("img");
+  img.alt = "";
+  img.decoding = "async";
+  open.append(img);
+  const pick = document.createElement("input");
+  pick.type = "checkbox";
+  pick.className = "pick edit";
+  pick.setAttribute("aria-label", `Select ${item.name}`);
+  const caption = document.createElement("span");
+  caption.className = "caption";
+  caption.append(Object.assign(document.createElement("span"), {className: "name", textContent: item.name}));
+  caption.append(Object.assign(document.createElement("span"), {className: "rating", textContent: starsText(item.star)}));
+  tile.append(open, pick, caption);
+  nearScreen.observe(tile);
+  return tile;
+}
+
+const starsText = (star) => (star ? "\u2605".repeat(star) : "");
+
+function tileOf(path) {
+  return $("grid").querySelector(`.tile.image[data-path="${CSS.escape(path)}"]`);
+}
+
+$("grid").addEventListener("click", (event) => {
+  const tile = event.target.closest(".tile.image");
+  if (!tile) return;
+  const index = Number(tile.dataset.index);
+  if (event.target.classList.contains("pick")) {
+    pick(index, event.shiftKey ? "range" : "toggle", event.target.checked);
+  } else if (event.target.closest(".open")) {
+    if (event.shiftKey && !isReadonly()) pick(index, "range", true);
+    else if ((event.ctrlKey || event.metaKey) && !isReadonly()) pick(index, "toggle", !selected.has(tile.dataset.path));
+    else go({...readHash(), view: tile.dataset.path});
+  }
+});
+
+// --- selection ------------------------------------------------------------------------------
+
+function pick(index, how, on) {
+  const items = listing.items;
+  const from = how === "range" && lastPicked >= 0 ? Math.min(lastPicked, index) : index;
+  const to = how === "range" && lastPicked >= 0 ? Math.max(lastPicked, index) : index;
+  for (let at = from; at <= to; at++) {
+    if (on) selected.add(items[at].path);
+    else selected.delete(items[at].path);
+  }
+  lastPicked = index;
+  updateSelection();
+}
+
+function updateSelection() {
+  for (const tile of $("grid").querySelectorAll(".tile.image")) {
+    const on = selected.has(tile.dataset.path);
+    tile.classList.toggle("selected", on);
+    tile.querySelector(".pick").checked = on;
+  }
+  $("selection-bar").hidden = selected.size === 0 || isReadonly();
+  $("selection-count").textContent = `${selected.size} selected`;
+  const trash = listing && inTrash(listing.path) && listing.q == null;
+  $("trash-button").hidden = trash;
+  $("restore-button").hidden = !trash;
+  $("delete-button").hidden = !trash;
+}
+
+$("clear-selection").addEventListener("click", () => { selected.clear(); updateSelection(); });
+
+$("bulk-tag-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const tag = $("bulk-tag").value.trim();
+  if (!tag) return;
+  // addTags merges on the server, so no If-Match is needed: nobody's edit is lost.
+  eachSelected(`Tagging with ${tag}`, async (path) => {
+    const item = await (await request("PATCH", `/item?path=${enc(path)}`, {json: {addTags: [tag]}})).json();
+    changed({...item, path});
+  }, false).then(() => { $("bulk-tag").value = ""; });
+});
+$("bulk-tag").addEventListener("input", () => suggestTags($("bulk-tag").value));
+
+$("trash-button").addEventListener("click", () => eachSelected("Moving to trash", trash));
+$("restore-button").addEventListener("click", () => eachSelected("Restoring", restore));
+$("delete-button").addEventListener("click", async () => {
+  const paths = [...selected];
+  if (!confirm(`Delete ${paths.length} ${paths.length === 1 ? "image" : "images"} forever?`)) return;
+  try {
+    await request("POST", "/delete", {json: {paths}});
+    say(`Deleted ${paths.length}.`);
+  } catch (ex) {
+    say(`Not deleted: ${ex.message}`);
+  }
+  refresh();
+});
+
+/** Run work on each selected path in turn, saying how far it got; refresh the listing after. */
+async function eachSelected(doing, work, reload = true) {
+  const paths = [...selected];
+  let done = 0;
+  for (const path of paths) {
+    say(`${doing}: ${done + 1} of ${paths.length}`);
+    try {
+      await work(path);
+      done++;
+    } catch (ex) {
+      say(`${doing} stopped at ${nameOf(path)}: ${ex.message}`);
+      if (reload) refresh();
+      return;
+    }
+  }
+  say(`${doing}: done (${done}).`);
+  if (reload) refresh();
+}
+
+function move(src, dest) {
+  const form = new FormData();
+  form.append("src", src);
+  form.append("dest", "/" + dest);
+  return request("POST", "/move", {form});
+}
+
+const trash = (path) => move(path, TRASH);
+
+async function restore(path) {
+  const item = await getJSON(`/item?path=${enc(path)}`);
+  if (!item.originalPosition) throw new ApiError(0, {description: "where it came from is not recorded"});
+  return move(path, parentOf(item.originalPosition.replace(/^\/+/, "")));
+}
+
+function refresh() {
+  if (listing) listing.key = null;
+  counts.clear();
+  route();
+}
+
+// --- upload ---------------------------------------------------------------------------------
+
+async function upload(files) {
+  const images = [...files].filter((file) => file.type.startsWith("image/") || /\.(jpe?g|png|webp|avif|gif)$/i.test(file.name));
+  if (isReadonly() || !images.length) return;
+  const folder = listing && listing.q == null && !inTrash(listing.path) ? listing.path : "";
+  let done = 0;
+  for (const file of images) {
+    say(`Uploading ${done + 1} of ${images.length}: ${file.name}`);
+    const form = new FormData();
+    form.append("dest", "/" + folder);
+    form.append("file", file, file.name);
+    try {
+      await request("POST", "/file", {form});
+      done++;
+    } catch (ex) {
+      say(`${file.name} was not uploaded: ${ex.message}`);
+      refresh();
+      return;
+    }
+  }
+  say(`Uploaded ${done} ${done === 1 ? "image" : "images"}.`);
+  if (readHash().path !== folder || readHash().q != null) go({path: folder});
+  else refresh();
+}
+
+$("upload-button").addEventListener("click", () => $("upload-input").click());
+$("upload-input").addEventListener("change", () => {
+  upload($("upload-input").files);
+  $("upload-input").value = "";
+});
+
+let dragDepth = 0;
+const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
+addEventListener("dragenter", (event) => {
+  if (!carriesFiles(event) || isReadonly()) return;
+  dragDepth++;
+  $("drop-hint").hidden = false;
+});
+addEventListener("dragleave", () => { if (--dragDepth <= 0) { dragDepth = 0; $("drop-hint").hidden = true; } });
+addEventListener("dragover", (event) => { if (carriesFiles(event)) event.preventDefault(); });
+addEventListener("drop", (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  dragDepth = 0;
+  $("drop-hint").hidden = true;
+  upload(event.dataTransfer.files);
+});
+
+// --- breadcrumbs and the folder tree --------------------------------------------------------
+
+function crumbs(path, searching) {
+  const parts = path ? path.split("/") : [];
+  const links = [["All photos", ""], ...parts.map((part, at) => [part === TRASH ? "Trash" : part, parts.slice(0, at + 1).join("/")])];
+  const list = document.createElement("ol");
+  links.forEach(([label, to], at) => {
+    const item = document.createElement("li");
+    const link = Object.assign(document.createElement("a"), {href: hashOf({path: to}), textContent: label});
+    if (at === links.length - 1 && !searching) link.setAttribute("aria-current", "page");
+    item.append(link);
+    list.append(item);
+  });
+  $("crumbs").replaceChildren(list);
+}
+
+function treeNode(path, kind) {
+  const node = document.createElement("li");
+  node.dataset.folder = path;
+  const toggle = document.createElement("button");
+  toggle.type = "button";
+  toggle.className = "twisty";
+  toggle.setAttribute("aria-expanded", "false");
+  toggle.setAttribute("aria-label", `Show folders in ${nameOf(path)}`);
+  toggle.hidden = kind === "leaf-real";
+  toggle.addEventListener("click", () => expand(node, toggle.getAttribute("aria-expanded") !== "true"));
+  const link = Object.assign(document.createElement("a"), {href: hashOf({path}), textContent: path === TRASH ? "Trash" : nameOf(path)});
+  const count = Object.assign(document.createElement("span"), {className: "count"});
+  if (counts.has(path)) count.textContent = String(counts.get(path));
+  node.append(toggle, link, count, document.createElement("ul"));
+  return node;
+}
+
+async function expand(node, open) {
+  const toggle = node.querySelector(":scope > .twisty");
+  const children = node.querySelector(":scope > ul");
+  toggle.setAttribute("aria-expanded", String(open));
+  children.hidden = !open;
+  if (!open || node.dataset.loaded) return;
+  node.dataset.loaded = "1";
+  try {
+    const path = node.dataset.folder;
+    const manifest = await getJSON(`/folders?path=${enc(path)}`);
+    folderCount(path, manifest.total);
+    children.replaceChildren(...manifest.dirs.map((dir) => treeNode(path ? `${path}/${dir.name}` : dir.name, dir.kind)));
+    toggle.hidden = manifest.dirs.length === 0;
+  } catch (ex) {
+    delete node.dataset.loaded;
+  }
+}
+
+/** Open the tree down to path and mark it as the current folder. */
+async function markTree(path) {
+  const parts = path ? path.split("/") : [];
+  let node = $("tree").firstElementChild;
+  for (let depth = 0; node && depth <= parts.length; depth++) {
+    if (depth < parts.length) await expand(node, true);
+    const want = parts.slice(0, depth + 1).join("/");
+    if (depth < parts.length) node = node.querySelector(`:scope > ul > li[data-folder="${CSS.escape(want)}"]`);
+  }
+  $("tree").querySelectorAll("[aria-current]").forEach((link) => link.removeAttribute("aria-current"));
+  $("tree").querySelector(`li[data-folder="${CSS.escape(path)}"] > a`)?.setAttribute("aria-current", "page");
+}
+
+$("folders-toggle").addEventListener("click", () => {
+  const open = document.body.classList.toggle("folders-open");
+  $("folders-toggle").setAttribute("aria-expanded", String(open));
+});
+$("sidebar").addEventListener("click", (event) => {
+  if (event.target.closest("a")) document.body.classList.remove("folders-open");
+});
+
+// --- search ---------------------------------------------------------------------------------
+
+$("search-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const q = $("search").value.trim();
+  const path = listing && listing.q == null ? listing.path : readHash().path;
+  if (q) go({path: inTrash(path) ? "" : path, q});
+  else go({path});
+});
+
+let suggesting = 0;
+$("search").addEventListener("input", async () => {
+  const asked = ++suggesting;
+  const words = $("search").value.split(/\s+/);
+  const last = words.pop();
+  if (!last) return;
+  try {
+    const found = await getJSON(`/search/suggest?q=${enc(last)}`);
+    if (asked !== suggesting) return;
+    const lead = words.length ? words.join(" ") + " " : "";
+    const options = [...found.tags.map(({tag, count}) => [tag, count]), ...found.words.map(({word, count}) => [word, count])];
+    $("search-suggestions").replaceChildren(...options.map(([text, count]) => new Option(`${text} (${count})`, lead + text)));
+  } catch (ex) {
+    // no suggestions then
+  }
+});
+
+// --- the viewer -----------------------------------------------------------------------------
+
+let returnFocus = null;
+
+const viewer = new Viewer({
+  neighbour(path, step) {
+    const at = listing ? listing.items.findIndex((item) => item.path === path) : -1;
+    if (at < 0) return null;
+    const next = listing.items[at + step];
+    if (!next && step > 0 && listing.page < listing.pageCount) loadMore();
+    return next ? next.path : null;
+  },
+  show(path) { go({...readHash(), view: path}, true); },
+  close() { go({...readHash(), view: null}); },
+  changed,
+  async trash(path) {
+    try {
+      await (inTrash(path) ? restore(path) : trash(path));
+      say(inTrash(path) ? "Restored." : "Moved to trash.");
+      go({...readHash(), view: null}, true);
+      refresh();
+    } catch (ex) {
+      viewer.message(`Not moved: ${ex.message}`);
+    }
+  },
+  say,
+});
+
+function closeViewer() {
+  viewer.close();
+  const tile = returnFocus && tileOf(returnFocus);
+  tile?.querySelector(".open").focus();
+}
+
+$("viewer").addEventListener("close", () => { if (viewer.path) go({...readHash(), view: null}); });
+addEventListener("hashchange", () => {
+  const {view} = readHash();
+  if (view) returnFocus = view;
+  route();
+});
+
+/** An item was edited: show its new star in the grid. */
+function changed(item) {
+  const known = listing?.items.find((entry) => entry.path === item.path);
+  if (known) Object.assign(known, {star: item.star, tags: item.tags, notes: item.notes});
+  const tile = tileOf(item.path);
+  if (tile) tile.querySelector(".rating").textContent = starsText(item.star);
+}
+
+// --- start ----------------------------------------------------------------------------------
+
+onReadonly(() => {
+  document.body.classList.add("readonly");
+  updateSelection();
+  say("This gallery is read-only: editing is off.");
+});
+
+async function start() {
+  try {
+    const health = await getJSON("/health");
+    if (health.readonly) setReadonly();
+  } catch (ex) {
+    // An old lenslet without the flag, or degraded: a refused write tells us instead.
+  }
+  const root = treeNode("", "branch");
+  root.querySelector("a").textContent = "All photos";
+  root.querySelector(".count").remove();  // the root's own images are few; its total would mislead
+  $("tree").replaceChildren(root);
+  await route();
+}
+
+start();

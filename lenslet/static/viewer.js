@@ -1,0 +1,260 @@
+// The large view of one image: the original, EXIF, and its star, tags and notes.
+
+import {ApiError, enc, getJSON, isReadonly, request, showOriginal} from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class Viewer {
+  /** neighbour(path, step) names the image before/after; show(path) moves there; close() leaves;
+   *  changed(item) tells the grid; trash(path) moves it to the trash. */
+  constructor({neighbour, show, close, changed, trash, say}) {
+    Object.assign(this, {neighbour, show, leave: close, changed, trashIt: trash, say});
+    this.dialog = $("viewer");
+    this.image = $("view-image");
+    this.notes = $("view-notes");
+    this.path = null;
+    this.etag = null;
+    this.savedNotes = "";
+    this.buildStars();
+    this.wire();
+  }
+
+  buildStars() {
+    for (let star = 1; star <= 5; star++) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "star";
+      button.textContent = "\u2605";
+      button.setAttribute("aria-label", star === 1 ? "1 star" : `${star} stars`);
+      button.setAttribute("aria-pressed", "false");
+      // Clicking the rating already given clears it to 0.
+      button.addEventListener("click", () => this.edit({star: this.star === star ? 0 : star}, `${star} stars`));
+      $("view-stars").append(button);
+    }
+  }
+
+  wire() {
+    $("view-prev").addEventListener("click", () => this.step(-1));
+    $("view-next").addEventListener("click", () => this.step(1));
+    $("view-close").addEventListener("click", () => this.leave());
+    $("view-zoom").addEventListener("click", () => this.zoom());
+    $("view-trash").addEventListener("click", () => this.trashIt(this.path));
+    this.image.addEventListener("click", () => this.zoom());
+    this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.leave(); });
+    // On the document: the focused button may have just been disabled (first or last image).
+    document.addEventListener("keydown", (event) => { if (this.dialog.open) this.key(event); });
+    $("tag-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const tag = $("view-tag").value.trim();
+      if (tag) this.edit({addTags: [tag]}, `tag ${tag}`).then((ok) => { if (ok) $("view-tag").value = ""; });
+    });
+    $("view-tag").addEventListener("input", () => suggestTags($("view-tag").value));
+    $("view-save-notes").addEventListener("click", () => this.saveNotes());
+    this.notes.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) this.saveNotes();
+    });
+  }
+
+  key(event) {
+    if (event.target.closest("input, textarea") || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === "ArrowLeft") this.step(-1);
+    else if (event.key === "ArrowRight") this.step(1);
+    else if (event.key === "z") this.zoom();
+    else if (/^[0-5]$/.test(event.key) && !isReadonly()) this.edit({star: Number(event.key)}, `${event.key} stars`);
+    else return;
+    event.preventDefault();
+  }
+
+  /** Show path (fetching its metadata); keeps the notes typed for it if it is already open. */
+  async open(path) {
+    const same = path === this.path;
+    this.path = path;
+    $("view-prev").disabled = !this.neighbour(path, -1);
+    $("view-next").disabled = !this.neighbour(path, 1);
+    if (!this.dialog.open) this.dialog.showModal();
+    if (!this.dialog.contains(document.activeElement)) $("view-close").focus();
+    if (!same) {
+      this.zoom(false);
+      this.image.removeAttribute("src");
+      this.image.alt = path.split("/").pop();
+      $("view-name").textContent = path.split("/").pop();
+      $("view-message").textContent = "";
+      $("view-tag").value = "";
+      this.notes.value = this.savedNotes = "";
+      showOriginal(this.image, path).catch((ex) => this.message(`The image cannot be shown: ${ex.message}`));
+    }
+    this.loading = this.reload(!same);
+    await this.loading;
+  }
+
+  async reload(replaceNotes = true) {
+    const path = this.path;
+    try {
+      const answer = await request("GET", `/item?path=${enc(path)}`);
+      const item = await answer.json();
+      if (path !== this.path) return;
+      this.etag = answer.headers.get("ETag");
+      this.render(item, replaceNotes);
+    } catch (ex) {
+      if (path === this.path) this.message(`This image's details cannot be read: ${ex.message}`);
+    }
+  }
+
+  close() {
+    this.path = null;
+    if (this.dialog.open) this.dialog.close();
+    if (this.image.src.startsWith("blob:")) URL.revokeObjectURL(this.image.src);
+    this.image.removeAttribute("src");
+  }
+
+  step(direction) {
+    const next = this.neighbour(this.path, direction);
+    if (next) this.show(next);
+  }
+
+  zoom(actual) {
+    const stage = $("stage");
+    const on = stage.classList.toggle("actual", actual);
+    $("view-zoom").setAttribute("aria-pressed", String(on));
+    $("view-zoom").textContent = on ? "Fit" : "100%";
+  }
+
+  render(item, replaceNotes) {
+    this.star = item.star ?? 0;
+    this.item = item;
+    [...$("view-stars").children].forEach((button, at) => {
+      button.setAttribute("aria-pressed", String(at < this.star));
+      button.disabled = isReadonly();
+    });
+    const list = $("view-tags");
+    list.replaceChildren(...item.tags.map((tag) => tagChip(tag, () => this.edit({removeTags: [tag]}, `tag ${tag}`))));
+    // Notes the person typed and has not saved are never overwritten by what the server says.
+    const dirty = this.notes.value !== this.savedNotes;
+    this.savedNotes = item.notes || "";
+    if (replaceNotes || !dirty) this.notes.value = this.savedNotes;
+    this.notes.readOnly = isReadonly();
+    $("view-exif").replaceChildren(...exifRows(item));
+    if (item.originalPosition) $("view-trash").textContent = "Restore";
+    else $("view-trash").textContent = "Move to trash";
+  }
+
+  saveNotes() {
+    return this.edit({notes: this.notes.value}, "notes");
+  }
+
+  /** PATCH ops with If-Match; on 412 say so and keep what was typed. Answer whether it was saved. */
+  async edit(ops, what, retried = false) {
+    await this.loading;  // an edit builds on the version shown, so it waits for it (and its ETag)
+    const path = this.path;
+    if (!path || isReadonly()) return false;
+    try {
+      const answer = await request("PATCH", `/item?path=${enc(path)}`,
+        {json: ops, headers: this.etag ? {"If-Match": this.etag} : {}});
+      const item = await answer.json();
+      if (path !== this.path) return true;
+      this.etag = answer.headers.get("ETag");
+      this.render({...this.item, ...item, exif: this.item?.exif || {}}, "notes" in ops);  // PATCH answers the sidecar alone
+      this.message("");
+      this.say(`Saved ${what}.`);
+      this.changed({...this.item});
+      return true;
+    } catch (ex) {
+      if (path !== this.path) return false;
+      if (ex instanceof ApiError && ex.status === 412) {
+        if (!retried && await this.unchangedForPeople()) return this.edit(ops, what, true);
+        this.conflict(what);
+      } else if (ex instanceof ApiError && ex.status === 403) {
+        this.message(`Not saved: this gallery is read-only. ${ex.message}`);
+      } else {
+        this.message(`Your ${what} was not saved: ${ex.message}`);
+      }
+      return false;
+    }
+  }
+
+  /** After a 412: true (and the new ETag taken) when only lenslet's own fields moved, such as the
+   *  content hash recorded while the thumbnail was made; nobody's star, tags or notes changed. */
+  async unchangedForPeople() {
+    try {
+      const answer = await request("GET", `/item?path=${enc(this.path)}`);
+      const now = await answer.json();
+      const seen = this.item || {};
+      const same = now.star === seen.star && JSON.stringify(now.tags) === JSON.stringify(seen.tags) && now.notes === seen.notes;
+      if (same) this.etag = answer.headers.get("ETag");
+      return same;
+    } catch (ex) {
+      return false;
+    }
+  }
+
+  conflict(what) {
+    this.message(`Someone else changed this image since you opened it, so your ${what} was not saved. ` +
+      "What you typed is still here. Load their version, then save again.");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Load their version";
+    button.addEventListener("click", async () => { await this.reload(false); this.message("Loaded the latest version; your typing is kept."); });
+    $("view-message").append(" ", button);
+  }
+
+  message(text) {
+    $("view-message").textContent = text;
+  }
+}
+
+function tagChip(tag, remove) {
+  const chip = document.createElement("li");
+  chip.className = "tag";
+  chip.append(tag);
+  if (!isReadonly()) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "\u00d7";
+    button.setAttribute("aria-label", `Remove tag ${tag}`);
+    button.addEventListener("click", remove);
+    chip.append(button);
+  }
+  return chip;
+}
+
+function exifRows(item) {
+  const exif = item.exif || {};
+  const camera = [exif.make, exif.model].filter(Boolean);
+  // Most cameras repeat the maker in the model ("Canon" + "Canon EOS 5D").
+  if (camera.length === 2 && camera[1].startsWith(camera[0])) camera.shift();
+  const rows = [
+    ["Camera", camera.join(" ")],
+    ["Taken", exif.createdAt ? String(exif.createdAt).replace("T", " ") : ""],
+    ["Size", item.w && item.h ? `${item.w} \u00d7 ${item.h} px` : ""],
+    ["File", item.size != null ? `${formatBytes(item.size)}, ${item.type || ""}` : ""],
+    ["From", item.originalPosition || ""],
+  ];
+  return rows.filter(([, value]) => value).flatMap(([name, value]) => {
+    const term = document.createElement("dt");
+    const detail = document.createElement("dd");
+    term.textContent = name;
+    detail.textContent = value;
+    return [term, detail];
+  });
+}
+
+export function formatBytes(size) {
+  if (size < 1024) return `${size} B`;
+  if (size < 1024 * 1024) return `${(size / 1024).toFixed(0)} KB`;
+  return `${(size / 1024 / 1024).toFixed(1)} MB`;
+}
+
+let suggesting = 0;
+
+/** Fill the shared tag list with tags starting with what is typed. */
+export async function suggestTags(prefix) {
+  const asked = ++suggesting;
+  if (!prefix.trim()) return;
+  try {
+    const found = await getJSON(`/search/suggest?q=${enc(prefix.trim())}`);
+    if (asked !== suggesting) return;
+    $("tag-suggestions").replaceChildren(...found.tags.map(({tag}) => new Option(tag)));
+  } catch (ex) {
+    // Suggestions are a convenience; typing goes on without them.
+  }
+}

@@ -1,0 +1,69 @@
+"""The gallery page's files: served at / and /static/, cached, and nothing else reachable."""
+
+import re
+
+import pytest
+
+from lenslet.resources.static import load_page_files
+
+FILES = load_page_files()
+
+
+def linked_assets(client):
+    """Every /static/ name index.html links and every module the scripts import."""
+    names = set(re.findall(r'(?:src|href)="/static/([^"]+)"', client.get("/").text))
+    for name in [name for name in FILES if name.endswith(".js")]:
+        names |= set(re.findall(r'from "\./([^"]+)"', FILES[name][0].decode()))
+    return names
+
+
+def test_the_root_serves_the_page(client):
+    answer = client.get("/")
+    assert answer.content_type == "text/html" and answer.charset == "utf-8"
+    assert '<script type="module" src="/static/gallery.js">' in answer.text
+    assert answer.headers["Cache-Control"] == "no-cache" and answer.headers["ETag"].startswith('"')
+    assert client.head("/").headers["ETag"] == answer.headers["ETag"]
+
+
+@pytest.mark.parametrize("suffix, content_type", [(".js", "text/javascript"), (".css", "text/css"),
+                                                   (".svg", "image/svg+xml")])
+def test_every_linked_asset_is_served_with_its_type_and_cache_headers(client, suffix, content_type):
+    names = [name for name in linked_assets(client) if name.endswith(suffix)]
+    assert names
+    for name in names:
+        answer = client.get(f"/static/{name}")
+        assert answer.content_type == content_type and answer.body == FILES[name][0]
+        assert answer.headers["Cache-Control"] == "public, max-age=300"
+
+
+@pytest.mark.parametrize("url", ["/", "/static/gallery.js"])
+def test_a_matching_etag_answers_304(client, url):
+    etag = client.get(url).headers["ETag"]
+    answer = client.get(url, headers={"If-None-Match": etag}, status=304)
+    assert answer.body == b"" and answer.headers["ETag"] == etag
+    client.get(url, headers={"If-None-Match": '"other"'}, status=200)
+
+
+@pytest.mark.parametrize("url", ["/static/../app.py", "/static/..%2Fapp.py", "/static/%2e%2e%2fapp.py",
+                                 "/static/..%5Capp.py", "/static/nothing.js", "/static/.hidden",
+                                 "/static/", "/static/resources%2Fstatic.py", "/api/", "/api/static/gallery.js"])
+def test_nothing_outside_the_page_folder_is_served(client, url):
+    answer = client.get(url, expect_errors=True)
+    assert answer.status_int in (400, 404) and answer.json["title"]
+
+
+def test_index_by_name_redirects_to_the_root(client):
+    assert client.get("/static/index.html", status=301).headers["Location"].endswith("/")
+
+
+def test_the_page_needs_no_token_but_the_api_does(client_with):
+    guarded = client_with(token="s3cret", token_reads=True)
+    guarded.get("/", status=200)
+    guarded.get("/static/gallery.js", status=200)
+    guarded.get("/folders", status=401)
+    guarded.post("/", status=401)  # only reads of the page are let through
+
+
+def test_health_says_whether_edits_are_possible(client, client_with, tmp_path):
+    assert client.get("/health").json["readonly"] is False
+    assert client_with(readonly=True, cache_dir=str(tmp_path / "cache")).get("/health").json["readonly"] is True
