@@ -17,7 +17,7 @@ def error(answer, status):
     return body
 
 
-@pytest.mark.parametrize("url", ["/nope", "/api/nope", "/item/extra", "/"])
+@pytest.mark.parametrize("url", ["/nope", "/api/nope", "/item/extra", "/api/"])
 def test_an_unknown_route_is_a_json_404(client, url):
     assert url in error(client.get(url, expect_errors=True), 404)["description"]
 
