@@ -112,3 +112,117 @@ def test_worker_never_writes_a_thumbnail_through_a_link(tree, config, storage):
     assert (tree / "photo.jpg").read_bytes() == jpeg
     assert "y.jpg" in runner.errors
     assert (tree / "photo.jpg.thumbnail").read_bytes()[:4] == b"RIFF"  # the rest of the folder goes on
+
+
+# -- special files and loops -----------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["pipe.jpg", "x.jpg.json"])
+def test_a_fifo_hangs_nothing(tree, client, config, storage, name):
+    draw(tree / "x.jpg")
+    os.mkfifo(tree / name)
+    items = ok(client.get("/folders")).json["items"]
+    assert [item["name"] for item in items] == ["x.jpg"]
+    for url in ("/item?path=pipe.jpg", "/thumb?path=pipe.jpg", "/file?path=pipe.jpg", "/item?path=x.jpg"):
+        ok(client.get(url, expect_errors=True))
+    index_tree(config, storage)  # returns: the worker's threads are not stuck on the FIFO
+    assert client.get("/thumb?path=x.jpg").status_int == 200
+
+
+def test_a_symlink_loop_is_walked_once_and_reported(tree, config, storage):
+    draw(tree / "2024" / "a.jpg")
+    os.symlink(".", tree / "2024" / "self")
+    runner = index_tree(config, storage)
+    runner.health()
+    report = orjson.loads((tree / "_health.json").read_bytes())
+    assert report["folderRepeats"] == 1 and report["files"]["folderRepeats"] == {"2024/self": "2024"}
+    rollup = (tree / "_rollup.json").read_bytes()
+    assert rollup.count(b'"a.jpg"') == 1
+
+
+# -- sidecars lenslet cannot parse -------------------------------------------------------
+
+@pytest.mark.parametrize("raw", [b'\xef\xbb\xbf{"tags": ["keep"]}', b'{"tags": ["caf\xe9"]}',
+                                 b'{"tags": ["keep"], "star": NaN}', b"[" * 1100 + b"]" * 1100])
+def test_an_unreadable_sidecar_is_never_merged_into(tree, client, config, storage, raw):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.json").write_bytes(raw)
+    body = client.get("/item?path=a.jpg").json
+    assert body["unreadable"] is True and "overwrite" in body["error"]
+    answer = client.patch_json("/item?path=a.jpg", {"addTags": ["new"]}, expect_errors=True)
+    assert answer.status_int == 409 and "overwrite=true" in answer.json["description"]
+    assert client.put_json("/item?path=a.jpg", {"tags": ["new"]}, expect_errors=True).status_int == 409
+    index_tree(config, storage)  # the hash is recorded elsewhere, never into this file
+    assert (tree / "a.jpg.json").read_bytes() == raw
+    client.put_json("/item?path=a.jpg?".rstrip("?") + "&overwrite=true", {"tags": ["new"]})
+    assert client.get("/item?path=a.jpg").json["tags"] == ["new"]
+    [backup] = tree.glob("a.jpg.json.bad-*")
+    assert backup.read_bytes() == raw
+
+
+def test_a_whole_number_float_star_is_kept(tree, client, config, storage):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.json").write_bytes(b'{"tags": ["t"], "star": 4.0}')
+    index_tree(config, storage)
+    assert client.get("/item?path=a.jpg").json["star"] == 4
+    assert orjson.loads((tree / "a.jpg.json").read_bytes())["star"] in (4, 4.0)
+
+
+# -- one image, two paths ------------------------------------------------------------------
+
+def test_two_paths_to_one_image_lose_no_tag(tree, client):
+    draw(tree / "real" / "a.jpg")
+    os.symlink("real", tree / "alias")
+    errors = []
+
+    def writer(path, n):
+        for k in range(25):
+            answer = client.patch_json(f"/item?path={path}", {"addTags": [f"{n}-{k}"]}, expect_errors=True)
+            if answer.status_int != 200:
+                errors.append(answer.body)
+
+    threads = [threading.Thread(target=writer, args=(path, n))
+               for n, path in enumerate(["real/a.jpg", "alias/a.jpg"] * 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(client.get("/item?path=real/a.jpg").json["tags"]) == 150
+
+
+def test_a_pointer_into_the_same_tree_shares_the_lock(tree, config):
+    draw(tree / "real" / "a.jpg")
+    (tree / "via").mkdir()
+    (tree / "via" / ".lenslet.folder.json").write_text(orjson.dumps(
+        {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(tree / "real")}}).decode())
+    client = webtest.TestApp(create_app(Config(root=str(tree), pointer_roots=(str(tree),))))
+
+    def writer(path, n):
+        for k in range(25):
+            client.patch_json(f"/item?path={path}", {"addTags": [f"{n}-{k}"]})
+
+    threads = [threading.Thread(target=writer, args=(path, n))
+               for n, path in enumerate(["real/a.jpg", "via/a.jpg"] * 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(client.get("/item?path=real/a.jpg").json["tags"]) == 150
+
+
+# -- read-only mode, moved folders ---------------------------------------------------------
+
+def test_readonly_mode_deletes_nothing(tree, client_with):
+    draw(tree / "a.jpg")
+    temp = tree / ".999999999-abcdef.lenslet-tmp"  # its writer (no such pid) is dead
+    temp.write_bytes(b"someone's")
+    ok(client_with(readonly=True, cache_dir=str(tree.parent / "cache")).get("/folders"))
+    assert temp.read_bytes() == b"someone's"
+
+
+def test_a_folder_moved_by_another_program_lists_its_new_paths(tree, client):
+    draw(tree / "old" / "a.jpg")
+    client.get("/folders?path=old")
+    os.rename(tree / "old", tree / "new")
+    items = client.get("/folders?path=new").json["items"]
+    assert [item["path"] for item in items] == ["new/a.jpg"]
