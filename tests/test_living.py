@@ -226,3 +226,101 @@ def test_a_folder_moved_by_another_program_lists_its_new_paths(tree, client):
     os.rename(tree / "old", tree / "new")
     items = client.get("/folders?path=new").json["items"]
     assert [item["path"] for item in items] == ["new/a.jpg"]
+
+
+# -- names ----------------------------------------------------------------------------------
+
+def test_a_name_that_is_not_utf8_is_skipped_and_reported(tree, client):
+    draw(tree / "good.jpg")
+    os.rename(draw(tree / "x.jpg"), os.fsencode(tree) + b"/caf\xe9.jpg")
+    assert [item["name"] for item in ok(client.get("/folders")).json["items"]] == ["good.jpg"]
+    assert client.get("/health").json["storage"]["undecodableNames"] == {"": ["caf\ufffd.jpg"]}
+
+
+@pytest.mark.parametrize("length", [251, 255])
+def test_an_image_with_a_long_name_can_be_tagged_and_thumbnailed(tree, client, length):
+    name = "é" * ((length - 4) // 2) + "x" * ((length - 4) % 2) + ".jpg"
+    assert len(name.encode()) == length
+    draw(tree / name)
+    client.patch_json(f"/item?path={name}", {"addTags": ["long"]})
+    assert client.get(f"/thumb?path={name}").status_int == 200
+    [item] = client.get("/folders").json["items"]
+    assert item["tags"] == ["long"] and item["hasThumb"] and item["hasMeta"]
+
+
+def test_an_nfd_name_works(tree, client):
+    name = "cafe\u0301.jpg"
+    draw(tree / name)
+    client.patch_json(f"/item?path={name}", {"addTags": ["t"]})
+    assert client.get(f"/thumb?path={name}").status_int == 200
+
+
+# -- foreign derived files and reserved names -------------------------------------------------
+
+def test_foreign_derived_files_are_worked_around(tree, config, storage, client):
+    draw(tree / "a.jpg")
+    (tree / "_health.json").write_bytes(b"[1,2,3]")
+    (tree / "sub" / "_index.json").mkdir(parents=True)
+    draw(tree / "sub" / "b.jpg")
+    assert ok(client.get("/health")).json["report"] is None
+    assert [item["name"] for item in ok(client.get("/folders?path=sub")).json["items"]] == ["b.jpg"]
+    (tree / "_rollup.json").write_bytes(b'{"v": 1, "count": 2, "items":[\n1,\n"x"\n]}\n')
+    assert ok(client.get("/search?q=a")).json["total"] == 0
+    index_tree(config, storage)
+    assert client.get("/search?q=a").json["total"] >= 0  # rebuilt or not: never a 5xx
+
+
+def test_a_folder_named_like_the_rollup_is_worked_around(tree, config, storage, client):
+    draw(tree / "a.jpg")
+    (tree / "_rollup.json").mkdir()
+    index_tree(config, storage)
+    ok(client.get("/search?q=a"))
+    ok(client.get("/folders"))
+
+
+def test_a_plain_file_named_dot_lenslet_moves_the_state_aside(tree, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    draw(tree / "a.jpg")
+    (tree / ".lenslet").write_bytes(b"someone's")
+    client = webtest.TestApp(create_app(Config(root=str(tree))))
+    client.patch_json("/item?path=a.jpg", {"addTags": ["t"]})
+    assert (tree / ".lenslet").read_bytes() == b"someone's"
+    assert client.get("/health").json["storage"]["reservedNames"] == [".lenslet"]
+
+
+# -- hostile pointer files --------------------------------------------------------------------
+
+@pytest.mark.parametrize("pointer", [
+    orjson.dumps({"version": 1, "kind": "pointer", "target": {"type": "local", "path": "/tmp/a\x00b"}}),
+    b'{"version": 1, "kind": "pointer", "target": {"type": "local", "path": "/x"}, "pad": "' + b"x" * 1_000_000 + b'"}',
+])
+def test_a_hostile_pointer_answers_4xx_and_scans_go_on(tree, config, storage, client, pointer):
+    (tree / "p").mkdir()
+    (tree / "p" / ".lenslet.folder.json").write_bytes(pointer)
+    draw(tree / "q" / "a.jpg")
+    assert client.get("/folders?path=p", expect_errors=True).status_int in (400, 403, 502)
+    assert ok(client.get("/folders")).status_int == 200
+    index_tree(config, storage)
+    assert (tree / "q" / "a.jpg.thumbnail").exists()
+
+
+# -- growth caps -------------------------------------------------------------------------------
+
+def test_the_tag_cap_is_the_same_on_patch_and_put(tree, client):
+    draw(tree / "a.jpg")
+    client.put_json("/item?path=a.jpg", {"tags": [f"t{n}" for n in range(500)]})
+    before = (tree / "a.jpg.json").read_bytes()
+    assert client.patch_json("/item?path=a.jpg", {"addTags": ["one more"]}, expect_errors=True).status_int == 400
+    stale = {"tags": ["one more"], "updatedAt": "2000-01-01T00:00:00Z"}  # merged with the stored tags
+    assert client.put_json("/item?path=a.jpg", stale, expect_errors=True).status_int == 400
+    assert (tree / "a.jpg.json").read_bytes() == before
+    body = client.get("/item?path=a.jpg").json
+    assert ok(client.put_json("/item?path=a.jpg", dict(body, notes="still saved"))).json["notes"] == "still saved"
+
+
+def test_unknown_keys_cannot_grow_a_sidecar_without_bound(tree, client):
+    draw(tree / "a.jpg")
+    answers = [client.put_json("/item?path=a.jpg", {f"k{n}-{m}": "x" * 2000 for m in range(20)},
+                               expect_errors=True).status_int for n in range(20)]
+    assert 200 in answers and set(answers) <= {200, 400, 413}
+    assert len((tree / "a.jpg.json").read_bytes()) <= 512 * 1024
