@@ -324,3 +324,58 @@ def test_unknown_keys_cannot_grow_a_sidecar_without_bound(tree, client):
                                expect_errors=True).status_int for n in range(20)]
     assert 200 in answers and set(answers) <= {200, 400, 413}
     assert len((tree / "a.jpg.json").read_bytes()) <= 512 * 1024
+
+
+# -- a full disk -------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs, where mounting is permitted."""
+    where = tmp_path / "small"
+    where.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_full_disk_answers_507_and_changes_nothing(small_disk):
+    tree = small_disk / "tree"
+    draw(tree / "a.jpg")
+    client = webtest.TestApp(create_app(Config(root=str(tree))))
+    client.patch_json("/item?path=a.jpg", {"addTags": ["before"]})
+    before = (tree / "a.jpg.json").read_bytes()
+    filler = small_disk / "filler"
+    with open(filler, "wb", buffering=0) as f:  # fill the disk to the last block
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+        except OSError:
+            pass
+        try:
+            while True:
+                f.write(b"\0" * 512)
+        except OSError:
+            pass
+    answer = client.patch_json("/item?path=a.jpg", {"notes": "x" * 10_000}, expect_errors=True)
+    assert answer.status_int == 507 and answer.json["title"] == "Disk full"
+    assert (tree / "a.jpg.json").read_bytes() == before
+    assert client.get("/health").json["storage"]["diskFull"] is True
+    assert [p.name for p in tree.iterdir() if p.name.endswith(".lenslet-tmp")] == []
+    filler.unlink()
+    client.patch_json("/item?path=a.jpg", {"addTags": ["after"]})
+    assert client.get("/item?path=a.jpg").json["tags"] == ["before", "after"]
+
+
+# -- search folds Unicode and finds folders ------------------------------------------------------
+
+@pytest.mark.parametrize("query, found", [("café", "cafe\u0301.jpg"), ("cafe", "cafe\u0301.jpg"),
+                                          ("istanbul", "İstanbul.jpg"), ("ISTANBUL", "İstanbul.jpg"),
+                                          ("holidays", "İstanbul.jpg")])
+def test_search_folds_unicode_and_matches_folder_names(tree, config, storage, client, query, found):
+    draw(tree / "cafe\u0301.jpg")
+    draw(tree / "Holidays" / "İstanbul.jpg")
+    index_tree(config, storage)
+    names = [item["name"] for item in client.get("/search", {"q": query}).json["items"]]
+    assert names == [found]
