@@ -90,7 +90,8 @@ def naive(items, query, folder):
     for item in items:
         if folder and not item["path"].startswith(folder + "/"):
             continue
-        fields = [item["name"].lower(), *(tag.lower() for tag in item["tags"]), item["notes"].lower()]
+        fields = [item["name"].lower(), *(tag.lower() for tag in item["tags"]), item["notes"].lower(),
+                  item["path"].rpartition("/")[0].lower()]  # folder names match too
         if all(any(term in field for field in fields) for term in terms):
             found.append(item)
     return len(found), found[:100]

@@ -101,6 +101,8 @@ def _lenslet_error(req, resp, ex, params):
     if ex.status >= 500:
         log.error("%s %s: %s", req.method, req.relative_uri, ex.description)
     resp.status = falcon.code_to_http_status(ex.status)
+    # A responder may have set the image's type already (GET /file): the error is JSON.
+    resp.content_type = falcon.MEDIA_JSON
     resp.media = ex.to_dict()
     if getattr(ex, "retry_after", None) is not None:
         resp.set_header("Retry-After", str(ex.retry_after))

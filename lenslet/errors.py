@@ -53,6 +53,18 @@ class AlreadyExists(Conflict):
     title = "Already exists"
 
 
+class Foreign(Conflict):
+    """A name lenslet uses holds something it did not write (a symlink, a FIFO, a folder)."""
+
+    title = "Not lenslet's file"
+
+
+class Unreadable(Conflict):
+    """A sidecar lenslet cannot parse: it is never merged into, only replaced on request."""
+
+    title = "Unreadable sidecar"
+
+
 class PreconditionFailed(LensletError):
     status = 412
     title = "Precondition failed"
@@ -76,6 +88,11 @@ class UnsupportedMedia(LensletError):
 class Undecodable(LensletError):
     status = 422
     title = "Cannot decode image"
+
+
+class InsufficientStorage(LensletError):
+    status = 507
+    title = "Disk full"
 
 
 class Unavailable(LensletError):

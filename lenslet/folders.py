@@ -11,7 +11,7 @@ from typing import NamedTuple
 import orjson
 
 from . import manifests, originals, sidecars
-from .errors import BadRequest, Forbidden, LensletError, NotFound
+from .errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound
 from .layout import POINTER_FILE, first_page_names, join, page_name, sidecar_of
 
 log = logging.getLogger("lenslet")
@@ -111,7 +111,7 @@ class Folders:
         listing = list_folder(storage, key)
         first_bytes, first = self._first_page(storage, key, listing)
         pages = None
-        if first is not None and first["sig"] == listing.signature and \
+        if first is not None and first["sig"] == listing.signature and first.get("path") == key and \
                 first["pageCount"] == manifests.page_count(len(listing.images), self.page_size):
             page_count = first["pageCount"]
         else:
@@ -154,6 +154,15 @@ def list_folder(storage, key):
         except NotFound:
             derived = []
     return manifests.classify(entries, derived)
+
+
+def identity_of(storage, key):
+    """A folder's identity (device and inode on disk; its key in a bucket), so walks skip a folder
+    reached again through a link (`2024/self -> .`); the key itself when it cannot be found."""
+    try:
+        return storage.identity_of(key)
+    except LensletError:
+        return key
 
 
 def first_page_name(listing):
@@ -205,7 +214,10 @@ def stored_items(storage, folder):
 
 def build(storage, key, listing, stored, page_size, clock=time.time):
     """Build a folder's manifest pages, re-reading only what changed since `stored`."""
-    previous_items = {item.get("name"): item for page in stored for item in page["items"] if isinstance(item, dict)}
+    # Paths come from the folder the manifest is read for: one moved with `mv` lists right at once.
+    previous_items = {item["name"]: dict(item, path=join(key, item["name"]))
+                      for page in stored for item in page["items"]
+                      if isinstance(item, dict) and isinstance(item.get("name"), str)}
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
     plan = manifests.plan(listing, previous_items, previous_dirs)
     probed = {name: originals.probe(storage, join(key, name)) for name in plan.probe}
@@ -234,7 +246,11 @@ def store(storage, key, listing, pages):
                 storage.delete(storage.derived_key(join(key, name)))
             except NotFound:
                 pass
-    except Forbidden:
+    except (Forbidden, Foreign, InsufficientStorage) as ex:
+        # Someone else's file or folder holds a manifest's name, or the disk is full:
+        # a listing is still answered, from memory.
+        if not isinstance(ex, Forbidden):
+            log.warning("%s: manifest kept in memory: %s", key or "/", ex.description)
         return False  # a tree we may not write: serve the manifest from memory
     return True
 

@@ -76,6 +76,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
                 if isinstance(summary.get("pointer"), dict)}
     errors = dict(stats.get("unreadable", {}))
     errors.update(thumb_errors)
+    loops = sorted(folder for folder, summary in scan.items() if summary.get("repeats"))
     return {
         "v": 1,
         "generatedAt": clock(),
@@ -86,6 +87,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
         "brokenPointers": sum(1 for p in pointers.values() if p.get("problem") == "broken"),
         "pointerLoops": sum(1 for p in pointers.values() if p.get("problem") == "loop"),
         "fileErrors": len(errors),
+        "folderRepeats": len(loops),
         "backlog": backlog,
         "lastRuns": runs,
         "files": {
@@ -94,6 +96,8 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
             "pointers": dict(list(pointers.items())[:MAX_REPORTED]),
             "errors": dict(sorted(errors.items())[:MAX_REPORTED]),
             "unindexedFolders": stats.get("unindexedFolders", [])[:MAX_REPORTED],
+            # Folders reached again through a link (an alias or a loop): walked once only.
+            "folderRepeats": {folder: scan[folder]["repeats"] for folder in loops[:MAX_REPORTED]},
         },
     }
 
@@ -109,4 +113,6 @@ def read_report(storage):
         stored = orjson.loads(storage.read(storage.derived_key(HEALTH)))
     except (LensletError, orjson.JSONDecodeError):
         return None
+    if not isinstance(stored, dict):
+        return None  # someone else's file: the worker writes a new one on its next run
     return {key: value for key, value in stored.items() if key != "files"}

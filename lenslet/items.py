@@ -9,8 +9,8 @@ import time
 import orjson
 
 from . import folders, sidecars
-from .errors import Forbidden, LensletError, NotFound, PreconditionFailed
-from .layout import join, mime_of, name_of, parent, sidecar_of
+from .errors import Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
+from .layout import backup_of, join, mime_of, name_of, parent, sidecar_of
 from .originals import probe_image
 from .rollup import record_edit
 from .worker import queue
@@ -18,6 +18,8 @@ from .worker import queue
 log = logging.getLogger("lenslet")
 
 NO_SIDECAR = "none"  # the version (ETag) of an image that has no sidecar yet
+UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as it is: fix it by hand, "
+              "or PUT with ?overwrite=true to replace it (its bytes are kept beside it as .bad-<time>)")
 
 
 class Items:
@@ -29,8 +31,15 @@ class Items:
         """Return (sidecar merged with what the image says, version); never writes."""
         place, stat = self.tree.locate_image(path)
         key = place.key
-        data, version = place.storage.read_versioned(sidecar_of(key))
-        sidecar = (sidecars.parse(data) if data is not None else None) or sidecars.defaults()
+        problem = None
+        try:
+            data, version = place.storage.read_versioned(sidecar_of(key))
+        except Foreign as ex:
+            data, version, problem = None, None, ex.description
+        sidecar = sidecars.parse(data) if data is not None else None
+        if data is not None and sidecar is None:
+            problem = UNREADABLE
+        sidecar = sidecar or sidecars.defaults()
         try:
             found = probe_image(place.storage, key, details=True)
         except LensletError as ex:
@@ -39,13 +48,19 @@ class Items:
                     w=found["w"], h=found["h"], exif={**sidecar["exif"], **found["exif"]})
         if "error" in found:
             body["error"] = found["error"]
+        if problem is not None:
+            body.update(unreadable=True, error=problem)  # shown, never merged into
         return sidecars.with_aliases(body), version or NO_SIDECAR
 
-    def put(self, path, body, who, if_match=None):
-        """Create or replace a sidecar; an edit made on an older copy is merged, not lost."""
+    def put(self, path, body, who, if_match=None, overwrite=False):
+        """Create or replace a sidecar; an edit made on an older copy is merged, not lost.
+
+        overwrite: replace a stored sidecar lenslet cannot read, keeping its bytes beside it.
+        """
         incoming = sidecars.check_put(body)
         who = incoming.get("updatedBy") or who
-        return self._write(path, if_match, lambda stored: sidecars.merge_put(stored, incoming, self.clock(), who))
+        return self._write(path, if_match, lambda stored: sidecars.merge_put(stored, incoming, self.clock(), who),
+                           overwrite)
 
     def patch(self, path, body, who, if_match=None):
         """Apply field operations to the current sidecar atomically."""
@@ -68,7 +83,7 @@ class Items:
                 pass
         self._update_listing(path, place.storage, key, None)
 
-    def _write(self, path, if_match, make):
+    def _write(self, path, if_match, make, overwrite=False):
         place, _ = self.tree.locate_image(path, writing=True)
         key = place.key
         written = []
@@ -77,8 +92,13 @@ class Items:
             check_version(if_match, version)
             stored = sidecars.parse(old) if old is not None else None
             if old is not None and stored is None:
-                log.warning("%s: stored sidecar is not valid JSON; replacing it", sidecar_of(key))
-            written.append(make(stored))
+                # Never merge into what we cannot read: the tags and notes in it would be lost.
+                if not overwrite:
+                    raise Unreadable(UNREADABLE, path=path)
+                backup = backup_of(sidecar_of(key), self.clock())
+                place.storage.write(backup, old)
+                log.warning("%s: unreadable sidecar replaced on request; old bytes kept as %s", path, backup)
+            written.append(sidecars.check_growth(make(stored), stored))
             return orjson.dumps(written[-1])
 
         _, version = place.storage.update(sidecar_of(key), change)

@@ -7,6 +7,7 @@ rollup and the health report; `.lenslet/` holds the worker's state (queue, claim
 heartbeats, locks, the edit journal). Keys are POSIX paths relative to the root.
 """
 
+import hashlib
 import re
 
 SIDECAR = ".json"
@@ -17,6 +18,7 @@ HEALTH = "_health.json"
 ROOT_FILES = frozenset((ROLLUP, HEALTH))
 POINTER_FILE = ".lenslet.folder.json"
 TEMP_SUFFIX = ".lenslet-tmp"
+MAX_NAME = 255  # bytes in one file name, on every common file system
 
 STATE = ".lenslet"
 JOBS = f"{STATE}/jobs"
@@ -49,12 +51,37 @@ def name_of(key):
     return key.rpartition("/")[2]
 
 
+def derived_name(name, suffix):
+    """name + suffix; when that would pass 255 bytes, `<name's first bytes>~<16 hex of its hash><suffix>`.
+
+    So an image whose name is 241-255 bytes long still gets a sidecar and a thumbnail.
+    """
+    if len(name) * 4 + len(suffix) <= MAX_NAME:  # a character is at most 4 bytes: surely short enough
+        return name + suffix
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) + len(suffix) <= MAX_NAME:
+        return name + suffix
+    digest = hashlib.blake2b(raw, digest_size=8).hexdigest()
+    keep = raw[:MAX_NAME - len(suffix) - 1 - len(digest)].decode("utf-8", "ignore")  # whole characters only
+    return f"{keep}~{digest}{suffix}"
+
+
+def _derived_key(image_key, suffix):
+    folder, _, name = image_key.rpartition("/")
+    return join(folder, derived_name(name, suffix))
+
+
 def sidecar_of(image_key):
-    return image_key + SIDECAR
+    return _derived_key(image_key, SIDECAR)
 
 
 def thumb_of(image_key):
-    return image_key + THUMB
+    return _derived_key(image_key, THUMB)
+
+
+def backup_of(sidecar_key, now):
+    """Where the bytes of an unreadable sidecar are kept when a PUT replaces it on request."""
+    return _derived_key(sidecar_key, f".bad-{int(now)}")
 
 
 def page_name(page, page_count):

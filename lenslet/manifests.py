@@ -6,7 +6,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from .layout import POINTER_FILE, ROOT_FILES, SIDECAR, THUMB, is_manifest, join, mime_of
+from .layout import POINTER_FILE, ROOT_FILES, SIDECAR, THUMB, derived_name, is_manifest, join, mime_of
 
 VERSION = 1
 
@@ -50,8 +50,19 @@ def classify(entries, derived_entries=None):
             thumbs[entry.name[:-len(THUMB)]] = entry
         elif is_manifest(entry.name):
             listing.pages[entry.name] = entry
+    for name in images:
+        if len(name) > 60:  # may need the long-name fallback (see layout.derived_name)
+            _claim_fallbacks(name, sidecars, thumbs)
     listing.signature = signature(listing)
     return listing
+
+
+def _claim_fallbacks(name, sidecars, thumbs):
+    """File an image's shortened sidecar and thumbnail names under the image's own name."""
+    for found, suffix in ((sidecars, SIDECAR), (thumbs, THUMB)):
+        short = derived_name(name, suffix)
+        if short != name + suffix and short[:-len(suffix)] in found:
+            found[name] = found.pop(short[:-len(suffix)])
 
 
 def signature(listing):

@@ -15,6 +15,8 @@ ERRORS = {
     401: "LENSLET_TOKEN is set and the request lacks `Authorization: Bearer <token>`",
     403: "Refused: lenslet or the folder is read-only, or a pointer names a target not allowed",
     404: "No such image, folder, page or endpoint",
+    409: "The sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
+         "or one of lenslet's own names is held by a link, folder or special file it never writes through",
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
     413: "The body is larger than 256 KiB",
     414: "The query string is longer than 4,096 characters",
@@ -23,6 +25,7 @@ ERRORS = {
     422: "An image that cannot be decoded, or larger than LENSLET_MAX_PIXELS",
     502: "A pointer folder whose target is missing or whose file is not valid",
     503: "The storage is busy or unreachable; ask again after `Retry-After` seconds",
+    507: "The disk is full (or over quota): nothing was changed",
     508: "Pointer folders that lead in a circle or deeper than 8; `chain` lists them",
 }
 ANY = (400, 401, 414, 503)  # any request: a bad query parameter, the token, the query's length, storage
@@ -205,6 +208,10 @@ PARAMETERS = {
     "ifModifiedSince": {"name": "If-Modified-Since", "in": "header", "schema": {"type": "string"}},
     "range": {"name": "Range", "in": "header", "schema": {"type": "string"}, "example": "bytes=0-99",
               "description": "one byte range; anything else is ignored and the whole file sent"},
+    "overwrite": {"name": "overwrite", "in": "query", "schema": {"type": "boolean"},
+                  "description": "replace a sidecar lenslet cannot parse (its bytes are kept as `.bad-<time>`)"},
+    "overwriteHeader": {"name": "X-Lenslet-Overwrite", "in": "header", "schema": {"type": "string"},
+                        "description": "`true`: the same as `overwrite=true`"},
     "updatedBy": {"name": "X-Updated-By", "in": "header", "schema": {"type": "string"},
                   "description": "who edits, when the body does not say (default `api`)"},
 }
@@ -238,7 +245,7 @@ def thumb():
             "202": json_of(ref("schemas", "Pending"), "being made: ask `poll` again after `Retry-After`",
                            {"Retry-After": ref("headers", "Retry-After")}),
             "304": NOT_MODIFIED,
-            **errors(*ANY, *TREE, 415, 422),
+            **errors(*ANY, *TREE, 409, 415, 422, 507),
         },
     }
 
@@ -253,7 +260,7 @@ def original():
             "302": {"description": "S3: a presigned URL of the file, valid for 5 minutes",
                     "headers": {"Location": ref("headers", "Location")}},
             "304": NOT_MODIFIED,
-            **errors(*ANY, *TREE, 415, 416),
+            **errors(*ANY, *TREE, 409, 415, 416),
         },
     }
 
@@ -282,19 +289,20 @@ PATHS = {
         "get": {"summary": "An image's sidecar merged with what the image says (EXIF, size, type)",
                 "parameters": IMAGE, "responses": {"200": ITEM, **errors(*ANY, *TREE, 415)}},
         "put": {"summary": "Create or replace the sidecar; an edit made on an older copy is merged",
-                "parameters": IMAGE + [ref("parameters", "ifMatch"), ref("parameters", "updatedBy")],
+                "parameters": IMAGE + [ref("parameters", "ifMatch"), ref("parameters", "updatedBy"),
+                                       ref("parameters", "overwrite"), ref("parameters", "overwriteHeader")],
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": ref("schemas", "ItemPut")}}},
-                "responses": {"200": ITEM, **errors(*ANY, *TREE, 412, 413, 415)}},
+                "responses": {"200": ITEM, **errors(*ANY, *TREE, 409, 412, 413, 415, 507)}},
         "patch": {"summary": "Apply tag, notes and star operations atomically",
                   "parameters": IMAGE + [ref("parameters", "ifMatch"), ref("parameters", "updatedBy")],
                   "requestBody": {"required": True, "content": {"application/json": {
                       "schema": ref("schemas", "ItemPatch")}}},
-                  "responses": {"200": ITEM, **errors(*ANY, *TREE, 412, 413, 415)}},
+                  "responses": {"200": ITEM, **errors(*ANY, *TREE, 409, 412, 413, 415, 507)}},
         "delete": {"summary": "Remove the sidecar (never the image)",
                    "parameters": IMAGE + [ref("parameters", "ifMatch")],
                    "responses": {"204": {"description": "removed (or there was none)"},
-                                 **errors(*ANY, *TREE, 412, 415)}},
+                                 **errors(*ANY, *TREE, 409, 412, 415, 507)}},
     },
     "/thumb": {"get": thumb(), "head": thumb()},
     "/file": {"get": original(), "head": original()},

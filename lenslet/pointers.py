@@ -7,10 +7,13 @@ import orjson
 from .errors import BadRequest, Forbidden
 
 MAX_DEPTH = 8
+MAX_BYTES = 64 * 1024  # a pointer file is a few lines: anything bigger is refused before parsing
 
 
 def parse(data, where):
     """Parse a pointer file into {"type", "path" | "bucket"/"prefix"/..., "label", "readonly"}."""
+    if len(data) > MAX_BYTES:
+        raise BadRequest(f"pointer file is larger than {MAX_BYTES} bytes", path=where)
     try:
         raw = orjson.loads(data)
     except orjson.JSONDecodeError as ex:
@@ -23,6 +26,8 @@ def parse(data, where):
     if kind == "local":
         if not isinstance(target.get("path"), str) or not os.path.isabs(target["path"]):
             raise BadRequest("a local pointer target needs an absolute \"path\"", path=where)
+        if "\x00" in target["path"]:
+            raise BadRequest("a local pointer target path holds a NUL byte", path=where)
         pointer["path"] = target["path"]
     elif kind == "s3":
         if not isinstance(target.get("bucket"), str) or not target["bucket"]:

@@ -14,6 +14,7 @@ import orjson
 from . import folders
 from .errors import NotFound
 from .layout import JOURNAL, ROLLUP, join
+from .folders import identity_of
 from .storage import read_at, version_of
 
 JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
@@ -27,8 +28,13 @@ def build(storage, clock=time.time):
     items, unindexed, stack = [], [], [""]
     counts = {"images": 0, "missingThumbs": 0, "folders": 0}
     errors = {}
+    walked = set()  # a folder reached again through a link is flattened once
     while stack:
         folder = stack.pop()
+        ident = identity_of(storage, folder)
+        if ident in walked:
+            continue
+        walked.add(ident)
         pages = folders.stored_pages(storage, folder)
         if not pages:
             unindexed.append(folder)
@@ -36,6 +42,11 @@ def build(storage, clock=time.time):
         counts["folders"] += 1
         for page in pages:
             for item in page["items"]:
+                if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                    continue  # a foreign or broken manifest entry
+                # The path comes from where the manifest was read: a folder moved by
+                # another program is right at once.
+                item["path"] = join(folder, item["name"])
                 items.append(item)
                 counts["images"] += 1
                 counts["missingThumbs"] += not item.get("hasThumb")
@@ -92,10 +103,11 @@ def load(storage, stat, index_items):
             body = line.rstrip(b",\n")
             if body.startswith(b"]"):
                 return
-            if body:
+            item = orjson.loads(body) if body else None
+            if isinstance(item, dict):  # anything else is not an item lenslet wrote: skipped
                 offsets.append(at)
                 lengths.append(len(body))
-                yield orjson.loads(body)
+                yield item
             at += size
 
     indexed = index_items(lines())

@@ -21,6 +21,7 @@ against the items' own text.
 import bisect
 import io
 import re
+import unicodedata
 from array import array
 from collections import Counter
 from itertools import compress, islice, repeat
@@ -35,13 +36,21 @@ BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(25
 
 
 def fold(text):
-    return text.casefold() if isinstance(text, str) else ""
+    """Fold text for matching: NFKC forms, full case folding, accents stripped ("İstanbul", "Café" -> "istanbul", "cafe")."""
+    if not isinstance(text, str):
+        return ""
+    if text.isascii():
+        return text.lower()  # the same as the long road for ASCII, at a fraction of the cost
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def fields_of(item):
-    """The searchable text of an item: name, each tag, notes; folded."""
+    """The searchable text of an item: name, each tag, notes, its folder's path; folded."""
     tags = item.get("tags") if isinstance(item.get("tags"), list) else []
-    return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes"))]
+    path = item.get("path") if isinstance(item.get("path"), str) else ""
+    return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
+            fold(path.rpartition("/")[0])]
 
 
 def matches(item, terms):

@@ -4,7 +4,7 @@ import datetime
 
 import orjson
 
-from .errors import BadRequest
+from .errors import BadRequest, TooLarge
 
 VERSION = 1
 # Keys written by the first lenscat backend, read forever and rewritten in camelCase.
@@ -32,7 +32,10 @@ def normalize(raw):
     sidecar["tags"] = [tag for tag in sidecar["tags"] if isinstance(tag, str) and tag]
     if not isinstance(sidecar["notes"], str):
         sidecar["notes"] = ""
-    if not (sidecar["star"] is None or (type(sidecar["star"]) is int and 0 <= sidecar["star"] <= 5)):
+    star = sidecar["star"]
+    if type(star) is float and star.is_integer():
+        star = sidecar["star"] = int(star)  # 4.0, written by another tool, is the star 4
+    if not (star is None or (type(star) is int and 0 <= star <= 5)):
         sidecar["star"] = None
     sidecar["v"] = VERSION
     return sidecar
@@ -51,10 +54,13 @@ MAX_TAGS = 500
 MAX_TAG_LENGTH = 100
 MAX_NOTES = 20_000
 MAX_WHO = 200
+MAX_SIDECAR = 512 * 1024  # bytes a stored sidecar may grow to
+MAX_EXTRA_KEYS = 64       # keys lenslet does not know, kept for other tools
 SERVER_KEYS = ("exif", "hash")  # lenslet computes these; a client's copy is ignored
 # What GET /item adds from the image itself: a client sending the GET back must not store it.
-IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error")
+IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error", "unreadable")
 PATCH_OPS = {"addTags", "removeTags", "notes", "star"}
+KNOWN_KEYS = frozenset(defaults()) | {"createdAt"}
 
 
 def check_tags(tags, field="tags"):
@@ -126,6 +132,20 @@ def check_patch(body):
     if "star" in body:
         ops["star"] = check_star(body["star"])
     return ops
+
+
+def check_growth(sidecar, stored):
+    """Refuse a sidecar that grows past the caps (what already is past them may still shrink)."""
+    before = stored or defaults()
+    if len(sidecar["tags"]) > MAX_TAGS and len(sidecar["tags"]) > len(before["tags"]):
+        raise BadRequest(f"an image holds at most {MAX_TAGS} tags; remove some first", field="tags")
+    extra = len(set(sidecar) - KNOWN_KEYS)
+    if extra > MAX_EXTRA_KEYS and extra > len(set(before) - KNOWN_KEYS):
+        raise BadRequest(f"a sidecar keeps at most {MAX_EXTRA_KEYS} keys lenslet does not know")
+    size = len(orjson.dumps(sidecar))
+    if size > MAX_SIDECAR and size > len(orjson.dumps(before)):
+        raise TooLarge(f"a sidecar may hold at most {MAX_SIDECAR} bytes")
+    return sidecar
 
 
 def merge_put(stored, incoming, now, who):

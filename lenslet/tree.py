@@ -6,7 +6,7 @@ import time
 from typing import NamedTuple
 
 from . import pointers
-from .errors import BadRequest, BrokenPointer, Forbidden, NotFound, PointerLoop, UnsupportedMedia
+from .errors import BadRequest, BrokenPointer, Conflict, Forbidden, NotFound, PointerLoop, UnsupportedMedia
 from .layout import MOUNTS, POINTER_FILE, is_internal, join, mime_of, name_of
 from .storage import LocalStorage, real_folder, version_of
 
@@ -86,6 +86,8 @@ class Tree:
             data = storage.read(join(folder, POINTER_FILE))
         except (NotFound, BadRequest):
             data = None
+        except Conflict as ex:  # a FIFO or a link holds the pointer's name
+            raise BrokenPointer(ex.description, path=where) from None
         try:
             pointer = pointers.parse(data, where) if data is not None else None
         except BadRequest as ex:
@@ -109,7 +111,10 @@ class Tree:
                 # A read-only target gets its state (and derived files) under ours.
                 state = os.path.join(self.root.state_root, name_of(MOUNTS), version_of(real.encode())) \
                     if pointer["readonly"] else None
-                mount = LocalStorage(real, state_dir=state, readonly=pointer["readonly"])
+                # One lock folder for the whole gallery: an image reached through a pointer
+                # and through its own path is still one file with one lock.
+                mount = LocalStorage(real, state_dir=state, readonly=pointer["readonly"],
+                                     lock_dir=getattr(self.root, "lock_dir", None))
                 self.mounts[(real, pointer["readonly"])] = mount
         return mount
 

@@ -14,7 +14,7 @@ class HealthResource:
     def on_get(self, req, resp):
         storage = self.storage.probe()
         worker = health.worker_status(self.storage, self.config.heartbeat, self.clock)
-        ok = storage["readable"] and worker["alive"]
+        ok = storage["readable"] and worker["alive"] and not storage.get("diskFull")
         resp.media = {"status": "ok" if ok else "degraded", "version": __version__,
                       "storage": storage, "worker": worker, "report": health.read_report(self.storage),
                       "readonly": self.config.readonly}

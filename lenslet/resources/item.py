@@ -18,7 +18,10 @@ class ItemResource:
 
     def on_put(self, req, resp):
         path, body = clean_path(req.get_param("path", required=True)), read_json(req)
-        resp.media, version = self.items.put(path, body, who(req), req.get_header("If-Match"))
+        # ?overwrite=true (or X-Lenslet-Overwrite: true): replace a sidecar lenslet cannot read.
+        overwrite = req.get_param_as_bool("overwrite", default=False) or \
+            (req.get_header("X-Lenslet-Overwrite") or "").lower() == "true"
+        resp.media, version = self.items.put(path, body, who(req), req.get_header("If-Match"), overwrite)
         resp.etag = f'"{version}"'
 
     def on_patch(self, req, resp):

@@ -33,6 +33,7 @@ class Storage(Protocol):
     def has_subfolders(self, key) -> bool: """Whether a folder holds any folder, cheaply."""
     def stat(self, key) -> Stat: """Stat of a file or folder; NotFound when there is none."""
     def exists(self, key) -> bool: ...
+    def identity_of(self, key) -> tuple: """What a file or folder is, whatever path reached it."""
     def read(self, key) -> bytes: ...
     def read_with_stat(self, key) -> tuple: """(bytes, Stat) through one read."""
     def read_versioned(self, key) -> tuple: """(bytes, version), or (None, None) when missing."""

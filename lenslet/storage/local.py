@@ -1,7 +1,14 @@
 """The tree on local disk.
 
 Every verb maps its key to a real path and refuses anything that resolves
-outside the root, so a symlink cannot lead out of the tree either. Internal state
+outside the root, so a symlink cannot lead out of the tree either. Verbs that
+change the tree go further: they open the key's folder one segment at a time from
+a descriptor of the root, never following a symlink (`_parent_fd`), and name,
+replace or remove the file relative to that descriptor, so a folder swapped for a
+link meanwhile cannot send a write or a delete anywhere else. A name lenslet uses
+that holds a symlink or anything but a regular file is foreign: never read as
+lenslet's, never written through or removed (Foreign). Special files (FIFOs,
+sockets, devices) are never opened for reading either. Internal state
 (heartbeats, lock stripes, the queue) lives under the key prefix ".lenslet/",
 which clean_path() never lets a client name; when the tree is read-only it and
 the derived files go to a state folder outside the tree instead.
@@ -12,13 +19,22 @@ import fcntl
 import os
 import secrets
 import stat as stat_module
+import time
 
-from ..errors import AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden, NotFound, PreconditionFailed
-from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_state, join
+from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden, Foreign, InsufficientStorage,
+                      NotFound, PreconditionFailed)
+from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
 from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, version_of
 from .paths import check_key
 
 LOCK_STRIPES = 64
+# Folders are opened one segment at a time and never through a link.
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused right after, by fstat).
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+DISK_FULL_FOR = 30.0  # seconds /health says the disk is full after a write failed for want of space
+MIN_FREE = 64 * 1024  # bytes free below which /health says the disk is full
+MAX_ODD_NAMES = 200   # names that are not UTF-8 remembered per process, for the health report
 
 
 class LocalStorage:
@@ -27,14 +43,26 @@ class LocalStorage:
     backend = "local"
     folder_mtimes = True  # a folder's mtime moves when a file is added, removed or renamed in it
 
-    def __init__(self, root, state_dir=None, readonly=False):
+    def __init__(self, root, state_dir=None, readonly=False, lock_dir=None):
         if not os.path.isdir(root):
             if readonly:
                 raise ConfigError(f"LENSLET_ROOT {root!r} does not exist", setting="LENSLET_ROOT")
             os.makedirs(root, exist_ok=True)
         self.root = os.path.realpath(root)
         self.readonly = readonly
-        self.state_root = os.path.realpath(state_dir or os.path.join(self.root, STATE))
+        self.reserved = []  # lenslet's names in the tree that someone else uses (reported in health)
+        own_state = os.path.join(self.root, STATE)
+        if state_dir is None and os.path.lexists(own_state) and \
+                (os.path.islink(own_state) or not os.path.isdir(own_state)):
+            # Someone else's file (or link) holds the name: keep the state outside the tree.
+            state_dir = fallback_state(self.root)
+            self.reserved.append(STATE)
+        self.state_root = os.path.realpath(state_dir or own_state)
+        # Locks are by file, not by path: a pointer's tree shares the lock folder of the
+        # tree it is grafted into, so one image reached by two paths has one lock.
+        self.lock_dir = lock_dir or f"{self.state_root}{LOCKS[len(STATE):]}"
+        self.odd_names = {}   # folder key -> names that are not UTF-8, skipped by list_folder
+        self.full_at = None   # when a write last failed for want of space (monotonic)
         self._tmpfile = True  # O_TMPFILE until the filesystem says it cannot
 
     def __repr__(self):
@@ -80,14 +108,91 @@ class LocalStorage:
         return (path if last else f"{path}/{parts[-1]}"), st
 
     def _open_file(self, key):
-        """Open a file for reading, refusing one whose path leaves the root."""
+        """Open a regular file for reading, refusing one whose path leaves the root.
+
+        A link named like one of lenslet's own files is foreign and never read; a link
+        to an image is followed when it stays inside the root.
+        """
         path, _ = self._walk(key, last=False)
         try:
-            return open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb")
+            fd = os.open(path, _READ_FLAGS)
         except OSError as ex:
             if ex.errno != errno.ELOOP:
                 raise
-        return open(self._fs(key), "rb")  # the file itself is a symlink: resolve and check it
+            if is_internal(name_of(key)):
+                raise Foreign("a symlink holds the name of one of lenslet's files; it is left alone",
+                              path=key) from None
+            fd = os.open(self._fs(key), _READ_FLAGS & ~os.O_NOFOLLOW)  # resolved and checked
+        try:
+            if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+                raise Foreign("not a regular file (a FIFO, socket or device is never read)", path=key)
+            self._check_opened(fd, key)
+        except BaseException:
+            os.close(fd)
+            raise
+        return open(fd, "rb")
+
+    def _check_opened(self, fd, key):
+        """Refuse a file that, opened, lies outside the root (a folder swapped for a link meanwhile)."""
+        try:
+            real = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            return  # no /proc: the walk's check stands alone
+        if not (self.inside(real) or real == self.state_root or real.startswith(self.state_root + "/")):
+            raise BadPath("path leads outside the gallery root", path=key)
+
+    def _parent_fd(self, key, create=False):
+        """Open the folder holding key beneath the root, following no symlink; return (fd, name).
+
+        The one way verbs that change the tree reach a file: the caller names, replaces
+        or removes `name` relative to the returned O_DIRECTORY descriptor (os.replace with
+        src_dir_fd/dst_dir_fd, os.unlink with dir_fd, ...) and closes it. Links to folders
+        inside the root (aliases) are resolved first, by real path; after that every
+        segment is opened with O_NOFOLLOW from the root's descriptor, so a folder swapped
+        for a link meanwhile fails the write (Foreign) instead of redirecting it. With
+        create, missing folders are made on the way.
+        """
+        check_key(key)
+        folder, _, name = key.rpartition("/")
+        if not name:
+            raise BadPath("a file key needs a name", path=key)
+        base = self.state_root if is_state(key) else self.root
+        real_folder_ = self._walk(folder, last=True)[0]
+        parts = real_folder_[len(base) + 1:].split("/") if real_folder_ != base else []
+        try:
+            fd = os.open(base, _DIR_FLAGS)
+        except FileNotFoundError:
+            if not create:
+                raise
+            os.makedirs(base, exist_ok=True)  # the state folder, on first use
+            fd = os.open(base, _DIR_FLAGS)
+        try:
+            for part in parts:
+                try:
+                    step = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    try:
+                        os.mkdir(part, 0o755, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                    step = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = step
+        except OSError as ex:
+            os.close(fd)
+            if ex.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise Foreign("a folder on the path is a link or a file (changed while lenslet wrote?)",
+                              path=key) from None
+            raise
+        return fd, name
+
+    def identity_of(self, key):
+        """What a file or folder is, whatever path reached it: (device, inode)."""
+        with _mapped(key):
+            st = os.stat(self._fs(key))
+        return st.st_dev, st.st_ino
 
     def _resolve(self, base, rest, key):
         real = os.path.realpath(os.path.join(base, rest))
@@ -109,22 +214,37 @@ class LocalStorage:
         """
         entries = []
         append = entries.append
+        odd = []
         with _mapped(key):
             with os.scandir(self._fs(key)) as scan:
                 for item in scan:
                     name = item.name
+                    if not name.isascii() and not _utf8(name):
+                        odd.append(name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+                        continue  # no key can name it: skipped, and reported in health
                     try:
                         if name[0] == ".":
-                            if name.endswith(TEMP_SUFFIX) and _sweep_temp(item.path, name):
+                            # A read-only tree is never written, not even to sweep up temp files.
+                            if name.endswith(TEMP_SUFFIX) and not self.readonly and _sweep_temp(item.path, name):
                                 continue
                             append(Entry(name, item.is_dir(), 0, 0.0))
                             continue
-                        if item.is_symlink() and not self.inside(os.path.realpath(item.path)):
-                            continue  # a link out of the tree is not part of it
+                        if item.is_symlink() and (is_internal(name) or not self.inside(os.path.realpath(item.path))):
+                            # A link out of the tree is not part of it; a link named like a
+                            # sidecar or thumbnail is foreign, so the file counts as missing.
+                            continue
                         st = item.stat()
                     except OSError:
                         continue  # vanished or dangling between readdir and stat
-                    append(Entry(name, stat_module.S_ISDIR(st.st_mode), st.st_size, st.st_mtime))
+                    is_dir = stat_module.S_ISDIR(st.st_mode)
+                    if is_dir or stat_module.S_ISREG(st.st_mode):  # FIFOs, sockets, devices are not listed
+                        append(Entry(name, is_dir, st.st_size, st.st_mtime))
+        if odd or key in self.odd_names:
+            if odd:
+                if len(self.odd_names) < MAX_ODD_NAMES:
+                    self.odd_names[key] = odd[:MAX_ODD_NAMES]
+            else:
+                self.odd_names.pop(key, None)
         return entries
 
     def has_subfolders(self, key):
@@ -209,19 +329,24 @@ class LocalStorage:
         manifests, reports), whose readers check what they read.
         """
         self._refuse_if_readonly(key)
-        real = self._fs(key)
-        with _mapped(key):
-            self._land(real, data, exclusive=False, durable=durable)
+        with _mapped(key, self):
+            fd, name = self._parent_fd(key, create=True)
+            try:
+                self._land(fd, name, key, data, exclusive=False, durable=durable)
+            finally:
+                os.close(fd)
 
     def create(self, key, data):
         """Create a file atomically, failing with AlreadyExists when it is there."""
         self._refuse_if_readonly(key)
-        real = self._fs(key)
-        with _mapped(key):
+        with _mapped(key, self):
+            fd, name = self._parent_fd(key, create=True)
             try:
-                self._land(real, data, exclusive=True)
+                self._land(fd, name, key, data, exclusive=True)
             except FileExistsError:
                 raise AlreadyExists("file exists", path=key) from None
+            finally:
+                os.close(fd)
 
     def replace_if(self, key, data, version):
         """Write only if the file is still at version (None: only if it does not exist)."""
@@ -236,8 +361,13 @@ class LocalStorage:
     def delete(self, key):
         """Remove a file."""
         self._refuse_if_readonly(key)
-        with _mapped(key):
-            os.unlink(self._fs(key))
+        with _mapped(key, self):
+            fd, name = self._parent_fd(key)
+            try:
+                _refuse_foreign(fd, name, key, missing_ok=False)
+                os.unlink(name, dir_fd=fd)  # the name itself: never what a link points to
+            finally:
+                os.close(fd)
 
     def delete_if(self, key, version):
         """Remove a file only if it is still at version."""
@@ -259,7 +389,7 @@ class LocalStorage:
         replace_if on the new bytes instead.
         """
         self._refuse_if_readonly(key)
-        with self._locked(key):
+        with _mapped(key, self), self._locked(key):
             old, version = self.read_versioned(key)
             new = change(old, version)
             if new is None:
@@ -290,7 +420,21 @@ class LocalStorage:
         """Return whether the root can be read and written, without writing."""
         readable = os.access(self.root, os.R_OK | os.X_OK)
         writable = not self.readonly and os.access(self.root, os.W_OK)
-        return {"backend": self.backend, "readable": readable, "writable": writable}
+        try:
+            fs = os.statvfs(self.root)
+            low = fs.f_bavail * fs.f_frsize < MIN_FREE or (fs.f_files and fs.f_favail == 0)
+        except OSError:
+            low = False
+        full = not self.readonly and (low or (self.full_at is not None
+                                              and time.monotonic() - self.full_at < DISK_FULL_FOR))
+        report = {"backend": self.backend, "readable": readable, "writable": writable and not full}
+        if full:
+            report["diskFull"] = True
+        if self.reserved:
+            report["reservedNames"] = list(self.reserved)
+        if self.odd_names:
+            report["undecodableNames"] = dict(list(self.odd_names.items())[:MAX_ODD_NAMES])
+        return report
 
     # -- internals ---------------------------------------------------------
 
@@ -298,11 +442,10 @@ class LocalStorage:
         if self.readonly and not is_state(key):
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
-    def _land(self, real, data, exclusive, durable=True):
-        """Write data to a file no one can see, fsync it, then put it in place."""
-        folder = os.path.dirname(real)
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = self._unnamed(folder)
+    def _land(self, folder_fd, name, key, data, exclusive, durable=True):
+        """Write data to a file no one can see, fsync it, then give it `name` in the open folder."""
+        _refuse_foreign(folder_fd, name, key)
+        fd, tmp = self._unnamed(folder_fd)
         try:
             view = memoryview(data)
             while view:
@@ -313,38 +456,49 @@ class LocalStorage:
                 # O_TMPFILE: the file has no name until it is linked, so a crash
                 # before this line leaves nothing behind.
                 if exclusive:
-                    _link_unnamed(fd, real)
+                    _link_unnamed(fd, folder_fd, name)
                     return
-                tmp = _temp_name(folder)
-                _link_unnamed(fd, tmp)
+                tmp = _temp_name()
+                _link_unnamed(fd, folder_fd, tmp)
             if exclusive:
-                os.link(tmp, real)
-                os.unlink(tmp)
+                os.link(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+                os.unlink(tmp, dir_fd=folder_fd)
             else:
-                os.replace(tmp, real)
+                # rename() replaces the name itself: a link put there meanwhile is replaced, not followed.
+                os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
             tmp = None
         finally:
             os.close(fd)
             if tmp is not None:
-                _unlink_quietly(tmp)
+                _unlink_quietly(tmp, folder_fd)
 
-    def _unnamed(self, folder):
-        """Open a temp file in folder: unnamed (O_TMPFILE) where supported, else dot-named."""
+    def _unnamed(self, folder_fd):
+        """Open a temp file in the open folder: unnamed (O_TMPFILE) where supported, else dot-named."""
         if self._tmpfile and hasattr(os, "O_TMPFILE"):
             try:
-                return os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o644), None
+                return os.open(".", os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o644, dir_fd=folder_fd), None
             except OSError as ex:
                 if ex.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
                     raise
                 self._tmpfile = False
-        tmp = _temp_name(folder)
-        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), tmp
+        tmp = _temp_name()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        return os.open(tmp, flags, 0o644, dir_fd=folder_fd), tmp
 
     def _locked(self, key):
-        """Hold a cross-process lock for key (one of a fixed set of stripes)."""
-        stripe = int(version_of(key.encode())[:8], 16) % LOCK_STRIPES
-        # Straight to the state folder: no walk, the lock is taken on every write.
-        return _FileLock(f"{self.state_root}{LOCKS[len(STATE):]}/{stripe:02d}.lock")
+        """Hold a cross-process lock for the file key names (one of a fixed set of stripes).
+
+        The stripe is chosen by the file's folder (device and inode) and name, not by the
+        path: two paths to one file (a folder link, a pointer into the same tree) share it.
+        """
+        fd, name = self._parent_fd(key, create=True)
+        try:
+            folder = os.fstat(fd)
+        finally:
+            os.close(fd)
+        ident = f"{folder.st_dev}:{folder.st_ino}/{name}".encode("utf-8", "surrogateescape")
+        stripe = int(version_of(ident)[:8], 16) % LOCK_STRIPES
+        return _FileLock(f"{self.lock_dir}/{stripe:02d}.lock")
 
 
 class _FileLock:
@@ -368,9 +522,17 @@ class _FileLock:
 
 
 class _mapped(ErrorMap):
-    """OS errors, for the local backend."""
+    """OS errors, for the local backend (given the storage, a full disk is remembered for health)."""
+
+    def __init__(self, key, storage=None):
+        super().__init__(key)
+        self.storage = storage
 
     def translate(self, ex):
+        if isinstance(ex, OSError) and ex.errno in (errno.ENOSPC, errno.EDQUOT):
+            if self.storage is not None:
+                self.storage.full_at = time.monotonic()
+            return InsufficientStorage("the disk is full (or over quota): nothing was written", path=self.key)
         if isinstance(ex, FileNotFoundError):
             return NotFound("no such file or folder", path=self.key)
         if isinstance(ex, NotADirectoryError):
@@ -384,20 +546,42 @@ class _mapped(ErrorMap):
         return None
 
 
-def _link_unnamed(fd, target):
-    """Give an O_TMPFILE file a name (linkat with AT_SYMLINK_FOLLOW through /proc)."""
+def _link_unnamed(fd, folder_fd, name):
+    """Give an O_TMPFILE file a name in an open folder (linkat with AT_SYMLINK_FOLLOW through /proc)."""
     # Opened per call: a /proc/self handle kept across a fork would name the parent.
-    proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+    proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.link(str(fd), target, src_dir_fd=proc, follow_symlinks=True)
+        os.link(str(fd), name, src_dir_fd=proc, dst_dir_fd=folder_fd, follow_symlinks=True)
     finally:
         os.close(proc)
 
 
-def _temp_name(folder):
+def _refuse_foreign(folder_fd, name, key, missing_ok=True):
+    """Refuse to replace or remove a name that holds anything but a regular file (a link, a FIFO, a folder)."""
+    try:
+        st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        if missing_ok:
+            return
+        raise
+    if not stat_module.S_ISREG(st.st_mode):
+        kind = "symlink" if stat_module.S_ISLNK(st.st_mode) else \
+            "folder" if stat_module.S_ISDIR(st.st_mode) else "special file"
+        raise Foreign(f"a {kind} holds this name; lenslet never writes through it or removes it", path=key)
+
+
+def _utf8(name):
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _temp_name():
     # The writer's pid is in the name, so a temp file left by a killed writer can
     # be told from one being written right now (see _sweep_temp).
-    return os.path.join(folder, f".{os.getpid()}-{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    return f".{os.getpid()}-{secrets.token_hex(6)}{TEMP_SUFFIX}"
 
 
 def _sweep_temp(path, name):
@@ -413,11 +597,17 @@ def _sweep_temp(path, name):
         return False
 
 
-def _unlink_quietly(path):
+def _unlink_quietly(path, dir_fd=None):
     try:
-        os.unlink(path)
+        os.unlink(path, dir_fd=dir_fd)
     except FileNotFoundError:
         pass
+
+
+def fallback_state(root):
+    """Where a tree's state goes when someone else's file holds the name .lenslet at its root."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(cache, "lenslet", "displaced", version_of(root.encode()))
 
 
 def real_folder(path):

@@ -117,6 +117,10 @@ class S3Storage:
             return False
         return True
 
+    def identity_of(self, key):
+        """A key names one object: a bucket has no links."""
+        return ("s3", self._key(key))
+
     def exists(self, key):
         try:
             self.stat(key)

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from .. import manifests
 from ..errors import BrokenPointer, Forbidden, LensletError, NotFound, PointerLoop
-from ..folders import list_folder, read_first_page
+from ..folders import identity_of, list_folder, read_first_page
 from ..layout import join, sidecar_of, thumb_of
 from . import queue
 
@@ -36,9 +36,18 @@ class Scanner:
         Returns how many folders are new, gone or different in what health reports.
         """
         changed, visited, stack = 0, set(), [""]
+        walked = {}  # identity of each folder listed -> its key: a link back (2024/self -> .) is not walked again
         while stack:
             key = stack.pop()
             visited.add(key)
+            ident = identity_of(self.storage, key)
+            if ident in walked:
+                summary = {"repeats": walked[ident]}
+                changed += self.runner.scan.get(key) != summary
+                self.runner.scan[key] = summary
+                self.seen.pop(key, None)
+                continue
+            walked[ident] = key
             known, mtime = self.seen.get(key), None
             if self.storage.folder_mtimes:  # a bucket has none: there every scan lists every folder
                 try:
@@ -79,7 +88,8 @@ class Scanner:
             return Seen(mtime, (), summary)  # a pointer's target is not this tree's to scan
         first = read_first_page(self.storage, key, listing)
         pages = manifests.page_count(len(listing.images), self.runner.folders.page_size)
-        if first is None or first["sig"] != listing.signature or first["pageCount"] != pages:
+        if first is None or first["sig"] != listing.signature or first["pageCount"] != pages \
+                or first.get("path") != key:
             queue.enqueue(self.storage, "index", key, self.clock)
         self.runner.scan[key] = summary
         return Seen(mtime, tuple(join(key, name) for name in listing.dirs), summary)
