@@ -86,6 +86,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
         "brokenPointers": sum(1 for p in pointers.values() if p.get("problem") == "broken"),
         "pointerLoops": sum(1 for p in pointers.values() if p.get("problem") == "loop"),
         "fileErrors": len(errors),
+        "reattached": len(stats.get("reattached", ())),
         "backlog": backlog,
         "lastRuns": runs,
         "files": {
@@ -94,6 +95,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
             "pointers": dict(list(pointers.items())[:MAX_REPORTED]),
             "errors": dict(sorted(errors.items())[:MAX_REPORTED]),
             "unindexedFolders": stats.get("unindexedFolders", [])[:MAX_REPORTED],
+            "reattached": stats.get("reattached", [])[-MAX_REPORTED:],
         },
     }
 

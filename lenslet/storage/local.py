@@ -13,9 +13,10 @@ import os
 import secrets
 import stat as stat_module
 
-from ..errors import AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden, NotFound, PreconditionFailed
+from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Conflict, Forbidden, NotFound,
+                      PreconditionFailed)
 from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_state, join
-from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, version_of
+from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, copy_limited, version_of
 from .paths import check_key
 
 LOCK_STRIPES = 64
@@ -346,6 +347,107 @@ class LocalStorage:
         # Straight to the state folder: no walk, the lock is taken on every write.
         return _FileLock(f"{self.state_root}{LOCKS[len(STATE):]}/{stripe:02d}.lock")
 
+    # -- file management: never through a symlink, never replacing -------
+
+    def rename(self, src, dst):
+        """Give a file or folder a new name; AlreadyExists when dst is taken (never replaced)."""
+        self._refuse_if_readonly(src)
+        self._refuse_if_readonly(dst)
+        old, new = self._unlinked(src), self._unlinked(dst)
+        with _mapped(src):
+            is_dir = stat_module.S_ISDIR(os.lstat(old).st_mode)
+        with _mapped(dst):
+            os.makedirs(os.path.dirname(new), exist_ok=True)
+            try:
+                if is_dir:
+                    _rename_noreplace(old, new)
+                else:
+                    # link + unlink: a crash in between leaves the same file under both names
+                    # (move recovery finishes or undoes it), never under neither.
+                    os.link(old, new, follow_symlinks=False)
+                    os.unlink(old)
+            except FileExistsError:
+                raise AlreadyExists("the target exists", path=dst) from None
+            _sync_folder(os.path.dirname(new))
+
+    def write_stream(self, key, stream, limit, replace=False):
+        """Write a stream to a file no one sees until it is complete; TooLarge past limit bytes.
+
+        Named only once complete and fsynced; AlreadyExists when the name is taken
+        and replace is false. Returns the size written.
+        """
+        self._refuse_if_readonly(key)
+        real = self._unlinked(key)
+        with _mapped(key):
+            fd, tmp = self._unnamed(os.path.dirname(real))
+            try:
+                size = copy_limited(stream, lambda chunk: _write_all(fd, chunk), limit)
+                os.fsync(fd)
+                if tmp is None:
+                    tmp = _temp_name(os.path.dirname(real))
+                    _link_unnamed(fd, tmp)
+                try:
+                    if replace:
+                        os.replace(tmp, real)
+                    else:
+                        os.link(tmp, real)
+                        os.unlink(tmp)
+                except FileExistsError:
+                    raise AlreadyExists("file exists", path=key) from None
+                tmp = None
+            finally:
+                os.close(fd)
+                if tmp is not None:
+                    _unlink_quietly(tmp)
+        return size
+
+    def make_folder(self, key):
+        """Create one folder; AlreadyExists when it is there, NotFound when its parent is not."""
+        self._refuse_if_readonly(key)
+        with _mapped(key):
+            try:
+                os.mkdir(self._unlinked(key), 0o755)
+            except FileExistsError:
+                raise AlreadyExists("the folder exists", path=key) from None
+
+    def remove_folder(self, key):
+        """Remove an empty folder; Conflict when it holds anything."""
+        self._refuse_if_readonly(key)
+        with _mapped(key):
+            try:
+                os.rmdir(self._unlinked(key))
+            except OSError as ex:
+                if ex.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise Conflict("the folder is not empty", path=key) from None
+                raise
+
+    def same(self, a, b):
+        """Whether two keys name one file (a move interrupted between link and unlink)."""
+        with _mapped(a):
+            first = os.lstat(self._unlinked(a))
+        with _mapped(b):
+            second = os.lstat(self._unlinked(b))
+        return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+    def _unlinked(self, key):
+        """The path of key, refusing a symlink at any level (lstat each part): writes never follow one."""
+        check_key(key)
+        if is_state(key):
+            base, rest = self.state_root, key[len(STATE) + 1:]
+        else:
+            base, rest = self.root, key
+        path = base
+        for part in rest.split("/") if rest else ():
+            path = f"{path}/{part}"
+            try:
+                st = os.lstat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                return f"{base}/{rest}"  # nothing exists beyond here, so no link either
+            if stat_module.S_ISLNK(st.st_mode):
+                raise Forbidden("the path goes through a symbolic link; lenslet does not write through one",
+                                path=key)
+        return path
+
 
 class _FileLock:
     """flock on a lock file: excludes other processes and other threads alike."""
@@ -411,6 +513,48 @@ def _sweep_temp(path, name):
         return True
     except (ValueError, PermissionError):
         return False
+
+
+def _write_all(fd, chunk):
+    view = memoryview(chunk)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _sync_folder(path):
+    """fsync a folder, so a new name in it survives a power cut."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+RENAME_NOREPLACE = 1
+_renameat2 = []  # libc's renameat2, looked up once; [None] where there is none
+
+
+def _rename_noreplace(old, new):
+    """Rename refusing to replace new (renameat2 RENAME_NOREPLACE; a check first where it is missing)."""
+    if not _renameat2:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        _renameat2.append(getattr(libc, "renameat2", None))
+    call = _renameat2[0]
+    if call is not None:
+        AT_FDCWD = -100
+        if call(AT_FDCWD, os.fsencode(old), AT_FDCWD, os.fsencode(new), RENAME_NOREPLACE) == 0:
+            return
+        import ctypes
+        code = ctypes.get_errno()
+        if code == errno.EEXIST:
+            raise FileExistsError(code, os.strerror(code), new)
+        if code not in (errno.ENOSYS, errno.EINVAL):
+            raise OSError(code, os.strerror(code), old)
+    # No renameat2 (or a file system without it): a check, then a plain rename.
+    if os.path.lexists(new):
+        raise FileExistsError(errno.EEXIST, "exists", new)
+    os.rename(old, new)
 
 
 def _unlink_quietly(path):
