@@ -222,6 +222,8 @@ def adopt_sidecar(root, storage, source, image, keep, clock=time.time):
     folders.update_entries_quietly(storage, parent(image), {name_of(image): fields})
     try:
         record_edit(root, image, fields, clock)
+        if not keep:
+            record_edit(root, source, {"gone": True}, clock)  # search forgets the old path at once
         queue.enqueue(root, "rollup", "", clock)
     except LensletError as ex:
         log.warning("%s: search sees this with the next rollup only: %s", image, ex.description)

@@ -317,3 +317,47 @@ def test_a_step_caught_between_its_two_halves_is_finished(gallery):
     assert recover(storage) == 1
     assert where(gallery, "a/x.jpg", "b/x.jpg") == {"new"}
     assert gallery.client.get("/item?path=b/x.jpg").json["tags"] == ["both"]
+
+
+# -- metadata follows an image moved or copied by another tool --------------------------
+
+def moved_by_hand(gallery, old, new, keep=False):
+    """`mv` (or `cp` with keep) of the image alone, as another program would."""
+    if gallery.config.s3_bucket:
+        bucket = gallery.config.s3_bucket
+        gallery.s3.copy_object(Bucket=bucket, Key=f"photos/{new}", CopySource={"Bucket": bucket, "Key": f"photos/{old}"})
+        if not keep:
+            gallery.s3.delete_object(Bucket=bucket, Key=f"photos/{old}")
+    else:
+        (gallery.root / new).parent.mkdir(parents=True, exist_ok=True)
+        if keep:
+            (gallery.root / new).write_bytes((gallery.root / old).read_bytes())
+        else:
+            os.rename(gallery.root / old, gallery.root / new)
+
+
+@pytest.mark.parametrize("new", ["a/renamed.jpg", "elsewhere/deep/x.jpg"])
+def test_metadata_follows_an_image_moved_by_another_tool(gallery, new):
+    client = tagged(gallery, "a/x.jpg", "sunset")
+    gallery.put("a/other.jpg", jpeg(color=(1, 2, 3)))
+    gallery.index()
+    moved_by_hand(gallery, "a/x.jpg", new)
+    runner = gallery.index()
+    assert client.get(f"/item?path={new}").json["tags"] == ["sunset"]
+    assert not gallery.exists("a/x.jpg.json") and not gallery.exists("a/x.jpg.thumbnail")
+    assert runner.reattached == [{"from": "a/x.jpg", "to": new, "kind": "moved"}]
+    assert client.get("/health").json["report"]["reattached"] == 1
+    assert [item["path"] for item in client.get("/search?q=sunset").json["items"]] == [new]
+
+
+def test_a_copy_gets_a_copy_of_the_metadata(gallery):
+    client = tagged(gallery, "a/x.jpg", "original")
+    gallery.index()
+    moved_by_hand(gallery, "a/x.jpg", "b/copy.jpg", keep=True)
+    runner = gallery.index()
+    assert runner.reattached == [{"from": "a/x.jpg", "to": "b/copy.jpg", "kind": "copied"}]
+    assert client.get("/item?path=b/copy.jpg").json["tags"] == ["original"]
+    client.patch_json("/item?path=b/copy.jpg", {"removeTags": ["original"]})  # its own now: left alone
+    assert client.get("/item?path=a/x.jpg").json["tags"] == ["original"]
+    assert gallery.index().reattached == []
+    assert client.get("/item?path=b/copy.jpg").json["tags"] == []
