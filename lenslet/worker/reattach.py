@@ -4,7 +4,8 @@ After each rollup the worker looks at the orphan sidecars the scanner found (a
 sidecar whose image is gone): an image with the sidecar's `hash` and no
 description of its own gets it, looked for in the same folder first, then
 anywhere in the tree through the rollup. An image that is a copy of a described
-one (same hash) gets a copy of its metadata; the original keeps its own.
+one (same hash, and it appeared after that one was last edited) gets a copy of its
+metadata; the original keeps its own.
 """
 
 import logging
@@ -86,24 +87,35 @@ def _home_of(storage, orphan, digest, anywhere):
 
 
 def _copy_to_copies(runner, paths):
-    """Give each undescribed image of one content a copy of the described one's metadata."""
+    """Give each undescribed image of one content, which appeared after the described one was last
+    edited, a copy of its metadata: it is taken for a copy (twins that were there before stay apart)."""
     storage = runner.storage
-    described = [path for path in paths if _described(storage, path)]
+    edited = {path: _edited_at(storage, path) for path in paths}
+    described = sorted((path for path in paths if edited[path] is not None), key=edited.get)
     if not described:
         return []
-    done = []
+    source, done = described[0], []
     for path in paths:
-        if path not in described and _adopt(runner, described[0], path, keep=True):
-            done.append({"from": described[0], "to": path, "kind": "copied"})
+        if edited[path] is not None or path == source:
+            continue
+        try:
+            appeared = storage.stat(path).changed
+        except LensletError:
+            continue
+        if appeared > edited[source] and _adopt(runner, source, path, keep=True):
+            done.append({"from": source, "to": path, "kind": "copied"})
     return done
 
 
-def _described(storage, path):
+def _edited_at(storage, path):
+    """When an image's description (tags, notes, star) was last edited, or None when it has none."""
     try:
         sidecar = sidecars.parse(storage.read(path + SIDECAR))
     except LensletError:
-        return False
-    return sidecar is not None and bool(sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None)
+        return None
+    if sidecar is None or not (sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None):
+        return None
+    return sidecars.parse_time(sidecar.get("updatedAt"))
 
 
 def _adopt(runner, source, target, keep):
