@@ -336,18 +336,23 @@ def moved_by_hand(gallery, old, new, keep=False):
             os.rename(gallery.root / old, gallery.root / new)
 
 
-@pytest.mark.parametrize("new", ["a/renamed.jpg", "elsewhere/deep/x.jpg"])
-def test_metadata_follows_an_image_moved_by_another_tool(gallery, new):
+def test_metadata_follows_images_moved_by_another_tool(gallery):
     client = tagged(gallery, "a/x.jpg", "sunset")
-    gallery.put("a/other.jpg", jpeg(color=(1, 2, 3)))
+    gallery.put("a/y.jpg", jpeg(color=(1, 2, 3)))
+    client.put_json("/item?path=a/y.jpg", {"tags": ["snow"]})
     gallery.index()
-    moved_by_hand(gallery, "a/x.jpg", new)
+    moved_by_hand(gallery, "a/x.jpg", "a/renamed.jpg")  # within its folder
+    moved_by_hand(gallery, "a/y.jpg", "elsewhere/deep/y.jpg")  # across folders
     runner = gallery.index()
-    assert client.get(f"/item?path={new}").json["tags"] == ["sunset"]
-    assert not gallery.exists("a/x.jpg.json") and not gallery.exists("a/x.jpg.thumbnail")
-    assert runner.reattached == [{"from": "a/x.jpg", "to": new, "kind": "moved"}]
-    assert client.get("/health").json["report"]["reattached"] == 1
-    assert [item["path"] for item in client.get("/search?q=sunset").json["items"]] == [new]
+    assert client.get("/item?path=a/renamed.jpg").json["tags"] == ["sunset"]
+    assert client.get("/item?path=elsewhere/deep/y.jpg").json["tags"] == ["snow"]
+    for gone in ("a/x.jpg.json", "a/x.jpg.thumbnail", "a/y.jpg.json", "a/y.jpg.thumbnail"):
+        assert not gallery.exists(gone)
+    assert sorted(runner.reattached, key=lambda done: done["to"]) == [
+        {"from": "a/x.jpg", "to": "a/renamed.jpg", "kind": "moved"},
+        {"from": "a/y.jpg", "to": "elsewhere/deep/y.jpg", "kind": "moved"}]
+    assert client.get("/health").json["report"]["reattached"] == 2
+    assert [item["path"] for item in client.get("/search?q=sunset").json["items"]] == ["a/renamed.jpg"]
 
 
 def test_a_copy_gets_a_copy_of_the_metadata(gallery):
