@@ -321,11 +321,10 @@ class S3Storage:
     def remove_folder(self, key):
         """Remove an empty folder (its marker); Conflict when it holds anything else."""
         names = self._keys_under(key)
-        if not names:
-            raise NotFound("no such folder", path=key)
-        if names != [FOLDER_MARKER]:
+        if names and names != [FOLDER_MARKER]:
             raise Conflict("the folder is not empty", path=key)
-        self.delete(f"{key}/{FOLDER_MARKER}")
+        if names:  # (no object at all: the folder went with its last file)
+            self.delete(f"{key}/{FOLDER_MARKER}")
 
     def _keys_under(self, key):
         """Names (relative to key) of every object below a folder, at any depth."""

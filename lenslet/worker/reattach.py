@@ -30,9 +30,10 @@ def reattach(runner):
     done = []
     for digest, orphan_images in orphans.items():
         for orphan in orphan_images:
-            target = _home_of(storage, orphan, digest, groups.get(digest, ()))
-            if target is not None and _adopt(runner, orphan, target, keep=False):
-                done.append({"from": orphan, "to": target, "kind": "moved"})
+            for target in _homes_of(storage, orphan, digest, groups.get(digest, ())):
+                if _adopt(runner, orphan, target, keep=False):
+                    done.append({"from": orphan, "to": target, "kind": "moved"})
+                    break
     for digest, paths in groups.items():
         if digest in orphans or len(paths) < 2:
             continue
@@ -75,15 +76,16 @@ def _rollup_by_hash(storage, wanted):
     return {digest: paths for digest, paths in groups.items() if digest in wanted or len(paths) > 1}
 
 
-def _home_of(storage, orphan, digest, anywhere):
-    """The image an orphan sidecar belongs to: one with its hash in its own folder first, then anywhere."""
+def _homes_of(storage, orphan, digest, anywhere):
+    """Images an orphan sidecar may belong to (same hash): in its own folder first, then anywhere."""
     folder = parent(orphan)
     here = [item["path"] for item in folders.stored_items(storage, folder)
             if item.get("hash") == digest and isinstance(item.get("path"), str)]
+    seen = set()
     for path in here + sorted(anywhere, key=lambda path: (parent(path) != folder, path)):
-        if path != orphan and storage.exists(path):
-            return path
-    return None
+        if path not in seen and path != orphan and storage.exists(path):
+            seen.add(path)
+            yield path
 
 
 def _copy_to_copies(runner, paths):
