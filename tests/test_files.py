@@ -251,6 +251,22 @@ def test_read_only_and_symlinks_refused(tmp_path, client_with, tree):
     assert sorted(os.listdir(tree / "real")) == [] and (tree / "x.jpg").exists()
 
 
+def test_read_only_pointer_targets_are_not_written(tmp_path, client_with, tree):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    Image.new("RGB", (8, 8)).save(archive / "p.jpg")
+    (tree / "arch").mkdir()
+    (tree / "arch" / ".lenslet.folder.json").write_text(json.dumps(
+        {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(archive)}, "readonly": True}))
+    client = client_with(pointer_roots=(str(tmp_path),))
+    client.post_json("/trash", {"paths": ["arch/p.jpg"]}, status=403)
+    client.post_json("/move", {"src": "arch/p.jpg", "to": "arch/q.jpg"}, status=403)
+    client.post_json("/delete", {"paths": ["arch/p.jpg"], "force": True}, status=403)
+    client.post("/file", {"dest": "/arch"}, upload_files=[("file", "n.jpg", jpeg())], status=403)
+    client.post("/folder?path=arch/sub", status=403)
+    assert sorted(os.listdir(archive)) == ["p.jpg"]
+
+
 # -- a process killed in the middle of a move ----------------------------------------
 
 KILLED_MOVE = """
@@ -375,3 +391,22 @@ def test_a_copy_gets_a_copy_of_the_metadata(gallery):
     assert client.get("/item?path=a/x.jpg").json["tags"] == ["original"]
     assert gallery.index().reattached == []
     assert client.get("/item?path=b/copy.jpg").json["tags"] == []
+
+
+def test_a_folder_move_caught_half_way_is_finished(gallery):
+    client = tagged(gallery, "trip/x.jpg", "beach")
+    gallery.put("trip/y.jpg", jpeg())
+    client.get("/folders?path=trip")
+    storage = gallery.storage
+    if gallery.config.s3_bucket:
+        storage.copy("trip/x.jpg", "holiday/x.jpg")  # one object copied, the others not yet
+    else:
+        os.rename(gallery.root / "trip", gallery.root / "holiday")  # renamed, its listings not yet rewritten
+    storage.create(".lenslet/moves/1-test.json", json.dumps(
+        {"v": 1, "kind": "folder", "steps": [["trip", "holiday"]], "host": "elsewhere", "pid": 1,
+         "startedAt": 0}).encode())
+    assert recover(storage) == 1
+    assert not gallery.exists("trip/y.jpg") and not gallery.exists("trip/x.jpg.json")
+    assert [item["path"] for item in client.get("/folders?path=holiday").json["items"]] == \
+        ["holiday/x.jpg", "holiday/y.jpg"]
+    assert client.get("/item?path=holiday/x.jpg").json["tags"] == ["beach"]
