@@ -97,6 +97,8 @@ def _copy_to_copies(runner, paths):
     if not described:
         return []
     source, done = described[0], []
+    # An object's time in a bucket is in whole seconds: a copy made in the second of the edit counts.
+    slack = 0.0 if storage.folder_mtimes else 1.0
     for path in paths:
         if edited[path] is not None or path == source:
             continue
@@ -104,7 +106,7 @@ def _copy_to_copies(runner, paths):
             appeared = storage.stat(path).changed
         except LensletError:
             continue
-        if appeared > edited[source] and _adopt(runner, source, path, keep=True):
+        if appeared + slack > edited[source] and _adopt(runner, source, path, keep=True):
             done.append({"from": source, "to": path, "kind": "copied"})
     return done
 
