@@ -20,6 +20,7 @@ from .items import clear_origin, record_hash, set_origin, sidecar_fields
 from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, join, name_of, parent,
                      sidecar_of, thumb_of)
 from .rollup import record_edit
+from .storage import clean_path
 from .worker import queue
 
 log = logging.getLogger("lenslet")
@@ -208,6 +209,7 @@ class Files:
         origin = sidecar_fields(place.storage, place.key).get("originalPosition")
         if not isinstance(origin, str) or not origin:
             raise Conflict("where this image came from is not known; move it instead", path=path)
+        origin = clean_path(origin)  # a sidecar is anyone's to edit: its path is checked like a client's
         folder = parent(origin)
         if folder:
             self._make_folders(place.storage, folder)

@@ -165,6 +165,10 @@ def test_trash_keeps_both_and_restore_puts_back(gallery):
     client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}, status=409)
     assert client.post_json("/restore", {"paths": ["_trash_/x.jpg"], "conflict": "rename"}).json["path"] == \
         "a/x (1).jpg"
+    client.post_json("/trash", {"paths": ["a/x.jpg"]})
+    client.patch_json("/item?path=_trash_/x.jpg", {"notes": "edited in the trash"})
+    client.put_json("/item?path=_trash_/x.jpg", {"original_position": "../outside.jpg"})
+    client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}, status=400)
 
 
 def test_delete_for_good_only_from_the_trash(gallery):
