@@ -37,6 +37,7 @@ class Files:
         self.limit = config.max_upload
         self.clock = clock
         self.after_step = after_step or (lambda step: None)  # tests stop the process here
+        self.settled = set()  # storages whose interrupted moves this process has settled
 
     # -- upload ------------------------------------------------------------
 
@@ -151,6 +152,10 @@ class Files:
 
     def _journalled(self, storage, kind, steps):
         """Run a move's steps with a journal naming them; undo what was done if a step fails."""
+        if storage.identity not in self.settled:
+            # A pointer target keeps its own journal: settled before its first move here.
+            recover(storage, self.clock)
+            self.settled.add(storage.identity)
         journal = {"v": 1, "kind": kind, "steps": steps, "host": socket.gethostname(), "pid": os.getpid(),
                    "startedAt": self.clock()}
         name = join(MOVES, f"{int(self.clock() * 1000):014d}-{secrets.token_hex(6)}.json")

@@ -14,8 +14,6 @@ from lenslet.files import recover
 from lenslet.worker.process import Worker
 from test_backends import gallery, jpeg  # noqa: F401 - the two-backend fixture
 
-TOKENS = {}
-
 
 def png():
     out = io.BytesIO()
