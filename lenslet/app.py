@@ -10,11 +10,14 @@ import orjson
 
 from .config import Config
 from .errors import Forbidden, LensletError, Unauthorized, UriTooLong
+from .files import Files, recover
 from .folders import Folders
 from .items import Items
 from .resources.folders import FoldersResource
 from .resources.health import HealthResource
 from .resources.file import FileResource
+from .resources.files import (DeleteResource, ExportIntentResource, FolderResource, MoveResource, RestoreResource,
+                              TrashResource)
 from .resources.item import ItemResource
 from .resources.openapi import OpenApiResource
 from .resources.search import SearchResource, SuggestResource
@@ -56,21 +59,42 @@ def create_app(config=None, storage=None, clock=time.time):
 
     tree = Tree(config, storage)
     searcher = Searcher(storage)
+    # One Folders and one Thumbs serve the reads and the file operations, so a listing
+    # right after an upload or a move is the one the operation rebuilt.
+    folders, thumbs = Folders(tree, config, clock), Thumbs(tree, config, clock)
+    files = Files(tree, folders, thumbs, config, clock)
+    _recover_moves(storage, config, clock)
     routes = {
         "/health": HealthResource(config, storage, clock),
-        "/folders": FoldersResource(Folders(tree, config, clock)),
+        "/folders": FoldersResource(folders),
         "/item": ItemResource(Items(tree, clock)),
-        "/thumb": ThumbResource(Thumbs(tree, config, clock)),
-        "/file": FileResource(tree, config.accel_redirect, config.s3_stream),
+        "/thumb": ThumbResource(thumbs),
+        "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),
         "/openapi.json": OpenApiResource(),
+        "/move": MoveResource(files),
+        "/trash": TrashResource(files),
+        "/restore": RestoreResource(files),
+        "/delete": DeleteResource(files),
+        "/folder": FolderResource(files),
+        "/export-intent": ExportIntentResource(),
     }
     for prefix in PREFIXES:
         for route, resource in routes.items():
             app.add_route(prefix + route, resource)
     add_page(app)
     return app
+
+
+def _recover_moves(storage, config, clock):
+    """Finish or undo moves a killed process left half done, before serving anything."""
+    if config.readonly:
+        return
+    try:
+        recover(storage, clock)
+    except LensletError as ex:
+        log.error("cannot settle interrupted moves yet: %s", ex.description)
 
 
 class Guard:

@@ -75,6 +75,8 @@ class Config:
                                 "before answering 202", _seconds(0, 60))
     max_pixels: int = setting(100_000_000, "largest image (width x height) lenslet decodes; larger ones "
                               "answer 422", _whole(1, 2_000_000_000))
+    max_upload: int = setting(200 * 1024 * 1024, "largest image an upload may send, in bytes; larger ones answer 413",
+                              _whole(1, 5 * 1024 ** 3))
     accel_redirect: str = setting("", "nginx internal location serving the root (for example /_originals/); "
                                   "when set, GET /file answers X-Accel-Redirect instead of the bytes")
     page_size: int = setting(1000, "items per folder manifest page", _whole(10, 5000))

@@ -320,3 +320,22 @@ def update_entries_quietly(storage, folder, changes):
         update_entries(storage, folder, changes)
     except LensletError as ex:  # the listing catches up when it is rebuilt
         log.warning("%s: manifest entries not updated: %s", folder or "/", ex.description)
+
+
+def repath(storage, folder):
+    """Rewrite the paths in the stored manifests of a moved folder and its subfolders to where they are now."""
+    stack = [folder]
+    while stack:
+        key = stack.pop()
+        pages = stored_pages(storage, key)
+        for number, page in enumerate(pages):
+            page["path"] = key
+            for item in page["items"]:
+                if isinstance(item, dict) and isinstance(item.get("name"), str):
+                    item["path"] = join(key, item["name"])
+            # Without fsync, as every manifest write: a torn one is rebuilt, never trusted.
+            storage.write(storage.derived_key(join(key, page_name(number, len(pages)))), orjson.dumps(page),
+                          durable=False)
+        if pages:
+            stack.extend(join(key, d["name"]) for d in pages[0]["dirs"]
+                         if isinstance(d, dict) and isinstance(d.get("name"), str) and d.get("kind") != "leaf-pointer")

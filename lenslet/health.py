@@ -88,6 +88,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
         "pointerLoops": sum(1 for p in pointers.values() if p.get("problem") == "loop"),
         "fileErrors": len(errors),
         "folderRepeats": len(loops),
+        "reattached": len(stats.get("reattached", ())),
         "backlog": backlog,
         "lastRuns": runs,
         "files": {
@@ -98,6 +99,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
             "unindexedFolders": stats.get("unindexedFolders", [])[:MAX_REPORTED],
             # Folders reached again through a link (an alias or a loop): walked once only.
             "folderRepeats": {folder: scan[folder]["repeats"] for folder in loops[:MAX_REPORTED]},
+            "reattached": stats.get("reattached", [])[-MAX_REPORTED:],
         },
     }
 

@@ -168,3 +168,83 @@ def record_hashes(storage, folder, digests):
         if meta_mtime is not None:
             entries[name].update(hasMeta=True, metaMtime=meta_mtime)
     folders.update_entries_quietly(storage, folder, entries)
+
+
+# -- file management: sidecars that travel with their image -----------------
+
+def sidecar_fields(storage, key):
+    """An image's sidecar as stored, or the defaults when it has none or it cannot be read."""
+    try:
+        return sidecars.parse(storage.read(sidecar_of(key))) or sidecars.defaults()
+    except NotFound:
+        return sidecars.defaults()
+
+
+def set_origin(storage, key, origin):
+    """Note in an image's sidecar where it was before it went to the trash (not an edit)."""
+    def change(old, version):
+        sidecar = sidecars.parse(old) if old is not None else sidecars.defaults()
+        if sidecar is None:
+            return None  # never replace a sidecar we cannot read
+        sidecar["originalPosition"] = origin
+        return orjson.dumps(sidecar)
+    storage.update(sidecar_of(key), change)
+
+
+def clear_origin(storage, key):
+    """Forget where an image was before the trash, once it is out of it."""
+    def change(old, version):
+        sidecar = sidecars.parse(old) if old is not None else None
+        if sidecar is None or "originalPosition" not in sidecar:
+            return None
+        del sidecar["originalPosition"]
+        return orjson.dumps(sidecar)
+    try:
+        storage.update(sidecar_of(key), change)
+    except LensletError as ex:
+        log.warning("%s: originalPosition not cleared: %s", key, ex.description)
+
+
+def described(sidecar):
+    """Whether someone described an image (tags, notes, a star, or any edit at all)."""
+    return bool(sidecar.get("updatedAt") or sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None)
+
+
+def adopt_sidecar(root, storage, source, image, keep, clock=time.time):
+    """Give image the metadata of source's sidecar (moved, or copied when keep); False if image has its own.
+
+    The image's sidecar is replaced only while nobody has described it (a
+    sidecar holding just the hash, as the worker makes one), at the version read.
+    """
+    data, version = storage.read_versioned(sidecar_of(source))
+    adopted = sidecars.parse(data) if data is not None else None
+    if adopted is None:
+        return False
+    taken = []
+
+    def change(old, version):
+        current = sidecars.parse(old) if old is not None else sidecars.defaults()
+        if current is None or described(current):
+            taken.append(True)
+            return None
+        return orjson.dumps(dict(adopted, hash=current.get("hash") or adopted.get("hash")))
+
+    storage.update(sidecar_of(image), change)
+    if taken:
+        return False
+    if not keep:
+        try:
+            storage.delete_if(sidecar_of(source), version)
+        except (NotFound, PreconditionFailed):
+            pass  # changed or removed meanwhile: it stays an orphan, reported as one
+    fields = {"tags": adopted["tags"], "notes": adopted["notes"], "star": adopted["star"], "hasMeta": True,
+              "metaMtime": storage.stat(sidecar_of(image)).mtime}
+    folders.update_entries_quietly(storage, parent(image), {name_of(image): fields})
+    try:
+        record_edit(root, image, fields, clock)
+        if not keep:
+            record_edit(root, source, {"gone": True}, clock)  # search forgets the old path at once
+        queue.enqueue(root, "rollup", "", clock)
+    except LensletError as ex:
+        log.warning("%s: search sees this with the next rollup only: %s", image, ex.description)
+    return True

@@ -19,6 +19,8 @@ ROOT_FILES = frozenset((ROLLUP, HEALTH))
 POINTER_FILE = ".lenslet.folder.json"
 TEMP_SUFFIX = ".lenslet-tmp"
 MAX_NAME = 255  # bytes in one file name, on every common file system
+TRASH = "_trash_"  # the trash folder at the root
+FOLDER_MARKER = ".lenslet.keep"  # keeps an empty folder in a bucket, where folders are key prefixes
 
 STATE = ".lenslet"
 JOBS = f"{STATE}/jobs"
@@ -28,6 +30,7 @@ JOURNAL = f"{STATE}/journal"
 LOCKS = f"{STATE}/locks"
 DERIVED = f"{STATE}/derived"  # where derived files go when the tree itself is read-only
 MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
+MOVES = f"{STATE}/moves"      # journals of moves under way
 
 # The file types lenslet serves, by extension.
 EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",

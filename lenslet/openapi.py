@@ -18,7 +18,7 @@ ERRORS = {
     409: "The sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
          "or one of lenslet's own names is held by a link, folder or special file it never writes through",
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
-    413: "The body is larger than 256 KiB",
+    413: "The body is larger than 256 KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
     414: "The query string is longer than 4,096 characters",
     415: "The path does not name an image (JPEG, PNG, WebP, AVIF or GIF)",
     416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
@@ -84,6 +84,19 @@ TAGS = {"type": "array", "maxItems": 500, "items": {"type": "string", "minLength
 STAR = {"type": ["integer", "null"], "minimum": 0, "maximum": 5}
 
 SCHEMAS = {
+    "Done": {
+        "type": "object", "required": ["ok"],
+        "description": "a file operation that went through (the lenscat-lite front end checks `ok`)",
+        "properties": {"ok": {"const": True}, "path": {"type": ["string", "null"]},
+                       "paths": {"type": "array", "items": {"type": "string"}}},
+    },
+    "Paths": {
+        "type": "object", "description": "which images: `paths` (or `src`, `path`), a path or a list of them",
+        "properties": {"paths": {"type": ["string", "array"], "items": {"type": "string"}},
+                       "src": {"type": ["string", "array"], "items": {"type": "string"}},
+                       "path": {"type": "string"}, "dest": {"type": "string"}, "to": {"type": "string"},
+                       "conflict": {"enum": ["rename", "replace"]}, "force": {"type": ["boolean", "string"]}},
+    },
     "Error": {
         "type": "object", "required": ["title", "description"],
         "properties": {"title": {"type": "string"}, "description": {"type": "string"},
@@ -265,6 +278,44 @@ def original():
     }
 
 
+DONE = json_of(ref("schemas", "Done"), "done")
+WRITES = (409, 413, 507)  # a taken name, a body too large, a full disk
+
+
+def files_op(summary, created=False):
+    body = ref("schemas", "Paths")
+    return {
+        "summary": summary,
+        "parameters": [ref("parameters", "folderPath")],
+        "requestBody": {"content": {kind: {"schema": body} for kind in (
+            "application/json", "multipart/form-data", "application/x-www-form-urlencoded")}},
+        "responses": {("201" if created else "200"): DONE, **errors(*ANY, *TREE, *WRITES, 415)},
+    }
+
+
+def upload(form):
+    conflict = {"enum": ["rename", "replace"],
+                "description": "a taken name: `rename` saves as `name (1).jpg`, `replace` replaces; else 409"}
+    if form:
+        body = {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"dest": {"type": "string", "description": "the folder, e.g. `/2024`"},
+                           "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+                           "conflict": conflict}}}}
+        parameters = []
+    else:
+        body = {"application/octet-stream": {"schema": {"type": "string",
+                                                        "contentMediaType": "application/octet-stream"}}}
+        parameters = [dict(ref("parameters", "imagePath")),
+                      {"name": "conflict", "in": "query", "schema": conflict}]
+    return {
+        "summary": "Upload an image (multipart `dest` + `file`)" if form else "Upload an image (the body)",
+        "parameters": parameters,
+        "requestBody": {"required": True, "content": body},
+        "responses": {"201": DONE, **errors(*ANY, *TREE, *WRITES, 415, 422)},
+    }
+
+
 def page(description, asset=False):
     kinds = ("text/css", "text/javascript", "image/svg+xml", "image/png", "image/x-icon") if asset else ("text/html",)
     return {
@@ -305,7 +356,7 @@ PATHS = {
                                  **errors(*ANY, *TREE, 409, 412, 415, 507)}},
     },
     "/thumb": {"get": thumb(), "head": thumb()},
-    "/file": {"get": original(), "head": original()},
+    "/file": {"get": original(), "head": original(), "post": upload(form=True), "put": upload(form=False)},
     "/search": {"get": {
         "summary": "Items under `path` whose name, tags or notes hold every term of `q`",
         "parameters": [ref("parameters", "q"), ref("parameters", "folderPath"), ref("parameters", "limit"),
@@ -325,6 +376,17 @@ PATHS = {
                       "503": json_of(ref("schemas", "Health"), "the storage cannot be read"),
                       **errors(401, 414)},
     }},
+    "/move": {"post": files_op("Move images into a folder (`src`, `dest`), or rename one (`src`, `to`); "
+                               "folders too. Image, sidecar and thumbnail move together")},
+    "/trash": {"post": files_op("Move images into `_trash_`, recording where they came from")},
+    "/restore": {"post": files_op("Move trashed images back where they came from")},
+    "/delete": {"post": files_op("Delete images for good with their sidecar and thumbnail; only from the "
+                                 "trash unless `force` is true")},
+    "/folder": {"post": files_op("Create a folder (`path`)", created=True),
+                "delete": {"summary": "Remove an empty folder", "parameters": [ref("parameters", "folderPath")],
+                           "responses": {"200": DONE, **errors(*ANY, *TREE, 409, 507)}}},
+    "/export-intent": {"post": {"summary": "Accepted and agreed to (the lenscat-lite front end calls it)",
+                                "responses": {"200": DONE, **errors(401, 403, 414)}}},
     # The gallery page is served at the root only, and needs no token even with LENSLET_TOKEN_READS.
     "/": {"servers": [{"url": "/"}], "get": page("the gallery page (index.html)"),
           "head": page("the gallery page (index.html)")},

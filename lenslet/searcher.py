@@ -124,7 +124,9 @@ class Searcher:
             at = search_id(loaded, index, entry["path"])
             edited_ids[entry["path"]] = at
         stale = [at for at in edited_ids.values() if isinstance(at, int) and index.holds(at, terms)]
-        now = [entry for entry in inside if search.matches(self.merged(loaded, edited_ids, entry), terms)]
+        # An entry marked gone (moved away, deleted) only hides what the index knew.
+        now = [entry for entry in inside
+               if not entry.get("gone") and search.matches(self.merged(loaded, edited_ids, entry), terms)]
         total, ids = index.search(terms, (lo, hi), 0, offset + limit + len(stale))
         stale_set = set(stale)
         keyed = [(i, None) for i in ids if i not in stale_set]

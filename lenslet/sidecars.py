@@ -8,7 +8,8 @@ from .errors import BadRequest, TooLarge
 
 VERSION = 1
 # Keys written by the first lenscat backend, read forever and rewritten in camelCase.
-LEGACY_KEYS = {"updated_at": "updatedAt", "updated_by": "updatedBy", "created_at": "createdAt"}
+LEGACY_KEYS = {"updated_at": "updatedAt", "updated_by": "updatedBy", "created_at": "createdAt",
+               "original_position": "originalPosition"}
 
 
 def defaults():
@@ -191,7 +192,10 @@ def stamp(sidecar, now, who):
 
 def with_aliases(sidecar):
     """Add the snake_case aliases that clients of the first lenscat backend read."""
-    return dict(sidecar, updated_at=sidecar.get("updatedAt"), updated_by=sidecar.get("updatedBy"))
+    aliased = dict(sidecar, updated_at=sidecar.get("updatedAt"), updated_by=sidecar.get("updatedBy"))
+    if "originalPosition" in sidecar:  # where a trashed image came from (see lenslet/files.py)
+        aliased["original_position"] = sidecar["originalPosition"]
+    return aliased
 
 
 def format_time(seconds):

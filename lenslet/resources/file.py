@@ -5,15 +5,25 @@ import falcon
 from ..layout import mime_of
 from ..storage import clean_path
 from ..web import Unsatisfiable, byte_range, etag_of, http_date, not_modified
+from .files import upload_form, upload_raw
 
 
 class FileResource:
-    """GET /file?path=: the original image, with caching and single byte ranges."""
+    """GET /file?path=: the original image, with caching and single byte ranges; POST and PUT upload one."""
 
-    def __init__(self, tree, accel_redirect, s3_stream=False):
+    def __init__(self, tree, accel_redirect, s3_stream=False, files=None):
         self.tree = tree
         self.accel = accel_redirect
         self.s3_stream = s3_stream
+        self.files = files
+
+    def on_post(self, req, resp):
+        resp.media = upload_form(self.files, req)
+        resp.status = falcon.HTTP_201
+
+    def on_put(self, req, resp):
+        resp.media = upload_raw(self.files, req)
+        resp.status = falcon.HTTP_201
 
     def on_get(self, req, resp):
         place, stat = self.tree.locate_image(clean_path(req.get_param("path", required=True)))

@@ -13,12 +13,12 @@ from typing import Protocol
 
 from ..errors import ConfigError
 from ..layout import join, parent
-from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, read_at, version_of
+from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, read_at, spool, version_of
 from .local import LocalStorage, real_folder
 from .paths import clean_path
 
 __all__ = ["HEAD_BYTES", "Entry", "ErrorMap", "LocalStorage", "Slice", "Stat", "Storage", "cache_folder",
-           "clean_path", "join", "open_storage", "parent", "read_at", "real_folder", "version_of"]
+           "clean_path", "join", "open_storage", "parent", "read_at", "real_folder", "spool", "version_of"]
 
 
 class Storage(Protocol):
@@ -52,6 +52,11 @@ class Storage(Protocol):
     def accel_path(self, key): """The path nginx may send the file from, or None."""
     def presign(self, key, seconds=300, content_type=None): """A URL the client may fetch, or None."""
     def probe(self) -> dict: """Whether the tree can be read and written, without writing."""
+    def rename(self, src, dst) -> None: """New name for a file or folder, never replacing one; AlreadyExists."""
+    def write_stream(self, key, stream, limit, replace=False) -> int: """Stream to a file named once complete."""
+    def make_folder(self, key) -> None: """Create a folder; AlreadyExists when it is there."""
+    def remove_folder(self, key) -> None: """Remove an empty folder; Conflict when it is not."""
+    def same(self, a, b) -> bool: """Whether two keys hold the same file (a half-done move)."""
 
 
 def cache_folder(config, name):

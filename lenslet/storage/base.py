@@ -3,7 +3,11 @@
 import os
 from collections import namedtuple
 
+import tempfile
+
 import blake3
+
+from ..errors import TooLarge
 
 HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF included
 
@@ -59,3 +63,31 @@ class Slice:
 def read_at(stream, offset, length):
     """Read bytes at an offset of an open file without moving it (safe across threads)."""
     return os.pread(stream.fileno(), length, offset)
+
+
+CHUNK = 1024 * 1024  # bytes copied at a time from an upload
+
+
+def copy_limited(stream, write, limit):
+    """Copy a stream to write() chunk by chunk, refusing (TooLarge) past limit bytes; return the size."""
+    size = 0
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            return size
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the file is larger than {limit} bytes (LENSLET_MAX_UPLOAD)", limit=limit)
+        write(chunk)
+
+
+def spool(stream, limit):
+    """Copy a stream into an unnamed temp file (never whole in memory); return it, rewound."""
+    copy = tempfile.TemporaryFile()
+    try:
+        copy_limited(stream, copy.write, limit)
+    except BaseException:
+        copy.close()
+        raise
+    copy.seek(0)
+    return copy

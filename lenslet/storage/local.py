@@ -21,10 +21,10 @@ import secrets
 import stat as stat_module
 import time
 
-from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden, Foreign, InsufficientStorage,
-                      NotFound, PreconditionFailed)
+from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Conflict, Forbidden, Foreign,
+                      InsufficientStorage, NotFound, PreconditionFailed)
 from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
-from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, version_of
+from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, copy_limited, version_of
 from .paths import check_key
 
 LOCK_STRIPES = 64
@@ -443,13 +443,14 @@ class LocalStorage:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
     def _land(self, folder_fd, name, key, data, exclusive, durable=True):
-        """Write data to a file no one can see, fsync it, then give it `name` in the open folder."""
+        """Write data to a file no one can see, fsync it, then give it `name` in the open folder.
+
+        Returns what a writer function returned (None for bytes)."""
         _refuse_foreign(folder_fd, name, key)
         fd, tmp = self._unnamed(folder_fd)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            # data: bytes, or a function that writes the file through its descriptor (an upload).
+            written = data(fd) if callable(data) else _write_all(fd, data)
             if durable:
                 os.fsync(fd)
             if tmp is None:
@@ -457,7 +458,7 @@ class LocalStorage:
                 # before this line leaves nothing behind.
                 if exclusive:
                     _link_unnamed(fd, folder_fd, name)
-                    return
+                    return written
                 tmp = _temp_name()
                 _link_unnamed(fd, folder_fd, tmp)
             if exclusive:
@@ -467,6 +468,7 @@ class LocalStorage:
                 # rename() replaces the name itself: a link put there meanwhile is replaced, not followed.
                 os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
             tmp = None
+            return written
         finally:
             os.close(fd)
             if tmp is not None:
@@ -499,6 +501,90 @@ class LocalStorage:
         ident = f"{folder.st_dev}:{folder.st_ino}/{name}".encode("utf-8", "surrogateescape")
         stripe = int(version_of(ident)[:8], 16) % LOCK_STRIPES
         return _FileLock(f"{self.lock_dir}/{stripe:02d}.lock")
+
+    # -- file management: beneath the root's descriptor, never replacing --
+
+    def rename(self, src, dst):
+        """Give a file or folder a new name; AlreadyExists when dst is taken (never replaced)."""
+        self._refuse_if_readonly(src)
+        self._refuse_if_readonly(dst)
+        with _mapped(src, self):
+            old_fd, old = self._parent_fd(src)
+            try:
+                new_fd, new = self._parent_fd(dst, create=True)
+                try:
+                    is_dir = stat_module.S_ISDIR(os.stat(old, dir_fd=old_fd, follow_symlinks=False).st_mode)
+                    try:
+                        if is_dir:
+                            _rename_noreplace(old_fd, old, new_fd, new)
+                        else:
+                            # link + unlink: a crash in between leaves the same file under both
+                            # names (move recovery finishes or undoes it), never under neither.
+                            os.link(old, new, src_dir_fd=old_fd, dst_dir_fd=new_fd, follow_symlinks=False)
+                            os.unlink(old, dir_fd=old_fd)
+                    except FileExistsError:
+                        raise AlreadyExists("the target exists", path=dst) from None
+                    os.fsync(new_fd)  # the new name survives a power cut
+                finally:
+                    os.close(new_fd)
+            finally:
+                os.close(old_fd)
+
+    def write_stream(self, key, stream, limit, replace=False):
+        """Write a stream to a file no one sees until it is complete; TooLarge past limit bytes.
+
+        Named only once complete and fsynced; AlreadyExists when the name is taken
+        and replace is false. Returns the size written.
+        """
+        self._refuse_if_readonly(key)
+        with _mapped(key, self):
+            fd, name = self._parent_fd(key, create=True)
+            try:
+                return self._land(fd, name, key, lambda out: copy_limited(stream, lambda chunk: _write_all(out, chunk),
+                                                                          limit), exclusive=not replace)
+            except FileExistsError:
+                raise AlreadyExists("file exists", path=key) from None
+            finally:
+                os.close(fd)
+
+    def make_folder(self, key):
+        """Create one folder; AlreadyExists when it is there, NotFound when its parent is not."""
+        self._refuse_if_readonly(key)
+        with _mapped(key, self):
+            fd, name = self._parent_fd(key)
+            try:
+                os.mkdir(name, 0o755, dir_fd=fd)
+            except FileExistsError:
+                raise AlreadyExists("the folder exists", path=key) from None
+            finally:
+                os.close(fd)
+
+    def remove_folder(self, key):
+        """Remove an empty folder; Conflict when it holds anything."""
+        self._refuse_if_readonly(key)
+        with _mapped(key, self):
+            fd, name = self._parent_fd(key)
+            try:
+                os.rmdir(name, dir_fd=fd)
+            except OSError as ex:
+                if ex.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise Conflict("the folder is not empty", path=key) from None
+                raise
+            finally:
+                os.close(fd)
+
+    def same(self, a, b):
+        """Whether two keys name one file (a move interrupted between link and unlink)."""
+        return self._lstat_beneath(a)[:2] == self._lstat_beneath(b)[:2]
+
+    def _lstat_beneath(self, key):
+        with _mapped(key, self):
+            fd, name = self._parent_fd(key)
+            try:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            finally:
+                os.close(fd)
+        return st.st_dev, st.st_ino, st.st_mode
 
 
 class _FileLock:
@@ -595,6 +681,40 @@ def _sweep_temp(path, name):
         return True
     except (ValueError, PermissionError):
         return False
+
+
+def _write_all(fd, chunk):
+    """Write all of chunk to fd (os.write may write less than asked)."""
+    view = memoryview(chunk)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+RENAME_NOREPLACE = 1
+_renameat2 = []  # libc's renameat2, looked up once; [None] where there is none
+
+
+def _rename_noreplace(old_fd, old, new_fd, new):
+    """Rename within open folders, refusing to replace new (renameat2 RENAME_NOREPLACE; a check
+    first where the kernel or libc lacks it)."""
+    import ctypes
+    if not _renameat2:
+        _renameat2.append(getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None))
+    call = _renameat2[0]
+    if call is not None:
+        if call(old_fd, os.fsencode(old), new_fd, os.fsencode(new), RENAME_NOREPLACE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code == errno.EEXIST:
+            raise FileExistsError(code, os.strerror(code), new)
+        if code not in (errno.ENOSYS, errno.EINVAL):
+            raise OSError(code, os.strerror(code), old)
+    try:
+        os.stat(new, dir_fd=new_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        os.rename(old, new, src_dir_fd=old_fd, dst_dir_fd=new_fd)
+        return
+    raise FileExistsError(errno.EEXIST, "exists", new)
 
 
 def _unlink_quietly(path, dir_fd=None):

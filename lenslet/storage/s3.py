@@ -18,8 +18,9 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from ..errors import AlreadyExists, BadRequest, Forbidden, NotFound, PreconditionFailed, Unavailable
-from .base import HEAD_BYTES, Entry, ErrorMap, Stat
+from ..errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unavailable
+from ..layout import FOLDER_MARKER
+from .base import HEAD_BYTES, Entry, ErrorMap, Stat, spool
 from .paths import check_key, clean_path
 
 CAS_RETRIES = 40
@@ -256,6 +257,87 @@ class S3Storage:
             readable = False
         return {"backend": self.backend, "readable": readable, "writable": readable and not self.readonly,
                 "bucket": self.bucket, "prefix": self.prefix}
+
+    # -- file management -----------------------------------------------------
+
+    def rename(self, src, dst, resume=False):
+        """Copy, verify, then delete: a file, or every object of a folder. AlreadyExists when dst is taken.
+
+        Not atomic: callers journal it (lenslet/files.py) so a crash is finished or undone;
+        resume=True finishes a folder's interrupted copy (objects already copied are kept).
+        """
+        if self._is_file(src):
+            if self.exists(dst):
+                raise AlreadyExists("the target exists", path=dst)
+            self.copy(src, dst)
+            self.delete(src)
+            return
+        names = self._keys_under(src)
+        if not names:
+            raise NotFound("no such file or folder", path=src)
+        copied = set(self._keys_under(dst))
+        if (copied or self._is_file(dst)) and not resume:
+            raise AlreadyExists("the target exists", path=dst)
+        for name in names:
+            if name not in copied or not self.same(f"{src}/{name}", f"{dst}/{name}"):
+                self.copy(f"{src}/{name}", f"{dst}/{name}")
+        for name in names:
+            self.delete(f"{src}/{name}")
+
+    def copy(self, src, dst):
+        """Copy one object inside the bucket, then check the copy has the original's size and ETag."""
+        with _mapped(src):
+            self.client.copy_object(Bucket=self.bucket, Key=self._key(dst),
+                                    CopySource={"Bucket": self.bucket, "Key": self._key(src)})
+        if not self.same(src, dst):
+            raise Unavailable("the copy does not match its original; try again", retry_after=1, path=dst)
+
+    def same(self, a, b):
+        """Whether two objects hold the same bytes, by size and ETag (a multipart ETag: by size)."""
+        with _mapped(a):
+            first = self.client.head_object(Bucket=self.bucket, Key=self._key(a))
+        with _mapped(b):
+            second = self.client.head_object(Bucket=self.bucket, Key=self._key(b))
+        if first["ContentLength"] != second["ContentLength"]:
+            return False
+        return "-" in first["ETag"] or "-" in second["ETag"] or first["ETag"] == second["ETag"]
+
+    def write_stream(self, key, stream, limit, replace=False):
+        """Spool a stream to a local temp file (TooLarge past limit), then one PUT; returns the size."""
+        with spool(stream, limit) as copy:
+            size = copy.seek(0, 2)
+            copy.seek(0)
+            condition = {} if replace else {"IfNoneMatch": "*"}
+            try:
+                with _mapped(key):
+                    self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=copy,
+                                           ContentLength=size, **condition)
+            except PreconditionFailed:
+                raise AlreadyExists("file exists", path=key) from None
+        return size
+
+    def make_folder(self, key):
+        """A bucket has no folders: a hidden marker object keeps an empty one listed."""
+        if self.exists(key):
+            raise AlreadyExists("the folder exists", path=key)
+        self.write(f"{key}/{FOLDER_MARKER}", b"")
+
+    def remove_folder(self, key):
+        """Remove an empty folder (its marker); Conflict when it holds anything else."""
+        names = self._keys_under(key)
+        if names and names != [FOLDER_MARKER]:
+            raise Conflict("the folder is not empty", path=key)
+        if names:  # (no object at all: the folder went with its last file)
+            self.delete(f"{key}/{FOLDER_MARKER}")
+
+    def _keys_under(self, key):
+        """Names (relative to key) of every object below a folder, at any depth."""
+        prefix = self._key(key) + "/" if key else self.prefix
+        names = []
+        with _mapped(key):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                names.extend(obj["Key"][len(prefix):] for obj in page.get("Contents", ()))
+        return names
 
 
 class Version(NamedTuple):

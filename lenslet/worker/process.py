@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 
-from .. import health
+from .. import files, health
 from ..config import Config
 from ..errors import LensletError
 from ..storage import open_storage
@@ -133,6 +133,12 @@ class Worker:
                 log.warning("requeued jobs whose worker stopped answering")
         except LensletError as ex:
             log.error("cannot recover jobs: %s", ex.description)
+        if not self.storage.readonly:
+            try:
+                # Moves a killed process left half done (first on start, then now and then).
+                files.recover(self.storage, self.clock)
+            except LensletError as ex:
+                log.error("cannot settle interrupted moves: %s", ex.description)
 
     def report_progress(self):
         if self.runner.progress.busy and self.clock() - self.last_progress >= PROGRESS_EVERY:

@@ -15,6 +15,7 @@ from ..layout import join
 from ..thumbs import Thumbs
 from ..tree import Tree
 from . import queue
+from .reattach import KEPT, reattach
 
 log = logging.getLogger("lenslet.worker")
 
@@ -75,6 +76,7 @@ class Runner:
         self.stats = {}       # what the last rollup counted
         self.scan = {}        # folder -> summary, kept by the scanner
         self.rollup_took = 0.0
+        self.reattached = []  # metadata given back to moved or copied images, latest last
 
     def run(self, job):
         kind, path = job["kind"], job["path"]
@@ -132,6 +134,8 @@ class Runner:
         self.stats = rollup.build(self.storage, self.clock)
         self.rollup_took = self.clock() - built_at
         rollup.prune_journal(self.storage, built_at)
+        self.reattached = (self.reattached + reattach(self))[-KEPT:]
+        self.stats["reattached"] = self.reattached
         queue.enqueue(self.storage, "health", "", self.clock)
 
     def due(self, job):

@@ -1,0 +1,160 @@
+"""Planning for file management: upload names, image sniffing, move plans and their recovery. Pure: no I/O.
+
+A move (or rename) of an image carries its sidecar and thumbnail along. Each file
+moves as one step; the image moves last and is the pivot: once the image is at its
+new name the move is finished forward after a crash, before that it is rolled back.
+On disk a step is a link and an unlink, so a crash can leave a file under both
+names (the same file); on S3 a step is a copy (all copies first) then a delete.
+"""
+
+import re
+import unicodedata
+
+from .errors import BadPath, UnsupportedMedia
+from .layout import SIDECAR, THUMB, TRASH, is_internal, join, mime_of, name_of
+
+MAX_NAME_BYTES = 255
+MAX_NUMBER = 10_000  # `photo (n).jpg` tried up to this n before giving up
+STALE_JOURNAL = 120.0  # seconds after which a move nobody finished counts as abandoned, whoever ran it
+_NUMBERED = re.compile(r"^(?P<stem>.*?) \((?P<n>\d+)\)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The extension a sniffed type gets when the uploaded name has none of an image.
+EXTENSION_OF = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/avif": ".avif",
+                "image/gif": ".gif"}
+CONFLICT_MODES = ("fail", "rename", "replace")
+
+
+def clean_name(raw):
+    """Turn a client's file name into a safe name in one folder, or refuse it (BadPath)."""
+    if not isinstance(raw, str):
+        raise BadPath("the file name must be text")
+    # Browsers send "C:\fakepath\photo.jpg" or "a/b/photo.jpg": only the last part names the file.
+    name = re.split(r"[\\/]", raw)[-1]
+    name = unicodedata.normalize("NFC", _CONTROL.sub("", name)).strip()
+    if not name or name in (".", ".."):
+        raise BadPath("the file name is empty", name=raw)
+    if name.startswith("."):
+        raise BadPath("names starting with a dot are internal to lenslet", name=raw)
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise BadPath(f"the file name is longer than {MAX_NAME_BYTES} bytes", name=raw)
+    return name
+
+
+def upload_name(raw, kind):
+    """The name an upload gets: cleaned, with the sniffed type's extension when it has no image extension."""
+    name = clean_name(raw)
+    if mime_of(name) is None or is_internal(name):
+        name = clean_name(name + EXTENSION_OF[kind])
+    if is_internal(name) or name == TRASH:
+        raise BadPath("this name is reserved for lenslet's own files", name=raw)
+    return name
+
+
+def numbered(name, number):
+    """`photo.jpg` numbered 2 is `photo (2).jpg`; `photo (1).jpg` numbered 2 too (never `photo (1) (2).jpg`)."""
+    dot = name.rfind(".")
+    stem, ext = (name[:dot], name[dot:]) if dot > 0 else (name, "")
+    found = _NUMBERED.match(stem)
+    if found:
+        stem = found["stem"]
+    return f"{stem} ({number}){ext}"
+
+
+def free_name(name, taken):
+    """The first of name, `name (1)`, `name (2)`, ... for which taken(candidate) is false."""
+    if not taken(name):
+        return name
+    for number in range(1, MAX_NUMBER):
+        candidate = numbered(name, number)
+        if not taken(candidate):
+            return candidate
+    raise BadPath("too many files of this name in the folder", name=name)
+
+
+def sniff(head):
+    """The image type of a file from its first bytes (at least 32), or UnsupportedMedia."""
+    if head[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        # ISO media: the major brand, then the compatible brands up to the box's size.
+        size = int.from_bytes(head[:4], "big")
+        brands = [head[at:at + 4] for at in range(8, min(size, len(head)) - 3, 4) if at != 12]
+        if b"avif" in brands or b"avis" in brands:
+            return "image/avif"
+    raise UnsupportedMedia("the file is not a JPEG, PNG, WebP, AVIF or GIF image")
+
+
+def conflict_mode(raw):
+    """What to do when an upload's or a move's name is taken: fail (409), rename (`photo (1).jpg`) or replace."""
+    if raw in (None, ""):
+        return "fail"
+    mode = str(raw).strip().lower()
+    aliases = {"new": "rename", "newname": "rename", "keep": "rename", "keepboth": "rename", "overwrite": "replace",
+               "true": "replace", "409": "fail", "error": "fail"}
+    mode = aliases.get(mode, mode)
+    if mode not in CONFLICT_MODES:
+        raise BadPath("conflict must be fail, rename or replace", conflict=raw)
+    return mode
+
+
+# -- moves ------------------------------------------------------------------
+
+def image_steps(src, dst):
+    """The (from, to) steps of an image move: thumbnail, then sidecar, then the image itself (the pivot)."""
+    return [(src + suffix, dst + suffix) for suffix in (THUMB, SIDECAR)] + [(src, dst)]
+
+
+def in_trash(key):
+    return key == TRASH or key.startswith(TRASH + "/")
+
+
+def trash_key(key):
+    """Where an image goes in the trash: its name at the top of `_trash_` (a number added on a clash)."""
+    return join(TRASH, name_of(key))
+
+
+def direction(pivot_state):
+    """Whether a journalled move goes forward or back, from what is found at the pivot.
+
+    pivot_state is "src" (only the old name), "dst" (only the new), "both" (same file
+    under both names) or "none" (gone from both).
+    """
+    return "forward" if pivot_state in ("dst", "both") else "back"
+
+
+def repair(step_state, way):
+    """What recovery does with one step: "rename", "unlink-src", "unlink-dst", "rename-back" or None."""
+    if way == "forward":
+        return {"src": "rename", "both": "unlink-src"}.get(step_state)
+    return {"dst": "rename-back", "both": "unlink-dst"}.get(step_state)
+
+
+def abandoned(journal, host, now, alive):
+    """Whether recovery may act on a move journal: its process is gone (same host) or it is old."""
+    if now - journal.get("startedAt", 0) > STALE_JOURNAL:
+        return True
+    if journal.get("host") != host:
+        return False
+    pid = journal.get("pid")
+    return not isinstance(pid, int) or not alive(pid)
+
+
+def folder_target(src, dest_folder, to=None):
+    """Where a move puts src: `to` when given (a rename), else src's name inside dest_folder."""
+    return to if to is not None else join(dest_folder, name_of(src))
+
+
+def check_folder_move(src, dst):
+    """Refuse to move a folder into itself or one of its subfolders, or to move the root or the trash."""
+    if not src:
+        raise BadPath("the root folder cannot be moved")
+    if src == TRASH:
+        raise BadPath("the trash folder cannot be moved")
+    if dst == src or dst.startswith(src + "/"):
+        raise BadPath("a folder cannot be moved into itself", path=src, to=dst)

@@ -1,0 +1,167 @@
+"""File management endpoints: upload (POST/PUT /file), /move, /trash, /restore, /delete, /folder, /export-intent.
+
+The form calls of the lenscat-lite front end work as it sends them: multipart
+`POST /file` (dest, file) and `POST /move` (src, dest), JSON `POST /delete`
+({"paths": [...]}); each answers {"ok": true, "path": ...}. JSON bodies work too.
+"""
+
+import falcon
+
+from ..errors import BadRequest, TooLarge
+from ..layout import name_of, parent
+from ..storage import clean_path, spool
+from . import read_json
+
+FORM_SLACK = 64 * 1024  # bytes a multipart body may hold beyond its file: field names, boundaries
+
+
+def read_fields(req):
+    """The fields of a small form: multipart, urlencoded or JSON, plus the query string."""
+    fields = dict(req.params)
+    kind = (req.content_type or "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        for part in req.get_media():
+            fields[part.name] = part.get_text() if not part.filename else part.filename
+    elif kind == "application/x-www-form-urlencoded":
+        fields.update(req.get_media())
+    elif req.content_length:
+        body = read_json(req)
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a JSON object")
+        fields.update(body)
+    return fields
+
+
+def upload_form(files, req):
+    """POST /file: a multipart form with `dest` (the folder) and `file`; the file streams to disk.
+
+    When `file` comes before `dest` it is spooled to a temp file first (never held in memory).
+    """
+    limit = files.limit
+    if req.content_length is not None and req.content_length > limit + FORM_SLACK:
+        raise TooLarge(f"the upload is larger than {limit} bytes (LENSLET_MAX_UPLOAD)", limit=limit)
+    if (req.content_type or "").split(";")[0].strip().lower() != "multipart/form-data":
+        raise BadRequest("send the image as multipart/form-data with fields dest and file, or PUT it raw")
+    fields, held = dict(req.params), None
+    try:
+        for part in req.get_media():
+            if part.name != "file":
+                fields[part.name] = part.get_text()
+            elif "dest" in fields or "path" in fields:
+                return files.upload(_dest(fields), part.filename or "", part.stream, fields.get("conflict"))
+            else:
+                held = (part.filename or "", spool(part.stream, limit))
+        if held is None:
+            raise BadRequest("the form has no file field")
+        return files.upload(_dest(fields), held[0], held[1], fields.get("conflict"))
+    finally:
+        if held is not None:
+            held[1].close()
+
+
+def _dest(fields):
+    return clean_path(fields.get("dest", fields.get("path")))
+
+
+def paths_of(fields, *names):
+    """A list of paths from the first of names present: one path or a list of them."""
+    for name in names:
+        value = fields.get(name)
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not values or len(values) > 1000 or not all(isinstance(v, str) for v in values):
+            raise BadRequest(f"{name} must be a path or a list of 1 to 1000 paths", field=name)
+        return [clean_path(v) for v in values]
+    raise BadRequest(f"say which images: {' or '.join(names)}")
+
+
+def flag(value):
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"))
+
+
+class MoveResource:
+    """POST /move: src (a path or a list) into dest (a folder), or one src to `to` (a rename)."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def on_post(self, req, resp):
+        fields = read_fields(req)
+        sources = paths_of(fields, "src", "paths", "path")
+        conflict = fields.get("conflict")
+        if fields.get("to") is not None:
+            if len(sources) != 1:
+                raise BadRequest("a rename (to) takes one src")
+            resp.media = self.files.move(sources[0], to=clean_path(fields["to"]), conflict=conflict)
+        elif len(sources) == 1:
+            resp.media = self.files.move(sources[0], dest=clean_path(fields.get("dest")), conflict=conflict)
+        else:
+            resp.media = self.files.move_many(sources, clean_path(fields.get("dest")), conflict)
+
+
+class TrashResource:
+    """POST /trash: move images into `_trash_` ({"paths": [...]})."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def on_post(self, req, resp):
+        done = [self.files.trash(path)["path"] for path in paths_of(read_fields(req), "paths", "src", "path")]
+        resp.media = {"ok": True, "path": done[0], "paths": done}
+
+
+class RestoreResource:
+    """POST /restore: move trashed images back where they came from ({"paths": [...]})."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def on_post(self, req, resp):
+        fields = read_fields(req)
+        done = [self.files.restore(path, fields.get("conflict"))["path"]
+                for path in paths_of(fields, "paths", "src", "path")]
+        resp.media = {"ok": True, "path": done[0], "paths": done}
+
+
+class DeleteResource:
+    """POST /delete: remove trashed images for good ({"paths": [...]}; "force": true for any)."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def on_post(self, req, resp):
+        fields = read_fields(req)
+        resp.media = self.files.delete(paths_of(fields, "paths", "src", "path"), force=flag(fields.get("force")))
+
+
+class FolderResource:
+    """POST /folder?path=: create a folder; DELETE /folder?path=: remove an empty one."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def on_post(self, req, resp):
+        resp.media = self.files.make_folder(clean_path(read_fields(req).get("path")))
+        resp.status = falcon.HTTP_201
+
+    def on_delete(self, req, resp):
+        resp.media = self.files.remove_folder(clean_path(req.get_param("path")))
+
+
+class ExportIntentResource:
+    """POST /export-intent: the front end says it is about to export; nothing to do but agree."""
+
+    def on_post(self, req, resp):
+        req.bounded_stream.read(64 * 1024)
+        resp.media = {"ok": True, "path": None}
+
+
+def upload_raw(files, req):
+    """PUT /file?path=folder/name.jpg: the request body is the image."""
+    if req.content_length is not None and req.content_length > files.limit:
+        raise TooLarge(f"the upload is larger than {files.limit} bytes (LENSLET_MAX_UPLOAD)", limit=files.limit)
+    path = clean_path(req.get_param("path"))
+    if not path:
+        raise BadRequest("say where: path=folder/name.jpg")
+    return files.upload(parent(path), name_of(path), req.bounded_stream, req.get_param("conflict"))
