@@ -8,6 +8,7 @@ import falcon
 import falcon.media
 import orjson
 
+from . import metrics
 from .config import Config
 from .errors import Forbidden, LensletError, Unauthorized, UriTooLong
 from .folders import Folders
@@ -16,6 +17,7 @@ from .resources.folders import FoldersResource
 from .resources.health import HealthResource
 from .resources.file import FileResource
 from .resources.item import ItemResource
+from .resources.metrics import MetricsResource
 from .resources.search import SearchResource, SuggestResource
 from .resources.thumb import ThumbResource
 from .searcher import Searcher
@@ -40,6 +42,10 @@ def create_app(config=None, storage=None, clock=time.time):
     storage = storage or open_storage(config)
 
     middleware = [Guard(config)]
+    if config.metrics:
+        metrics.check(config)
+        metrics.enable("web")
+        middleware.insert(0, Measure())  # outermost: refused and failed requests count too
     if config.cors_origins:
         # Before the guard, so preflights get their CORS headers; answers carry them too.
         middleware.insert(0, falcon.CORSMiddleware(
@@ -63,6 +69,8 @@ def create_app(config=None, storage=None, clock=time.time):
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),
     }
+    if config.metrics:
+        routes["/metrics"] = MetricsResource(config, storage, clock)
     for prefix in PREFIXES:
         for route, resource in routes.items():
             app.add_route(prefix + route, resource)
@@ -77,12 +85,15 @@ class Guard:
         self.readonly = config.readonly
         self.token = config.token.encode()
         self.token_reads = config.token_reads
+        self.metrics_token = bool(config.metrics_token)
 
     def process_request(self, req, resp):
         if len(req.query_string) > MAX_QUERY_STRING:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
         if req.method == "OPTIONS":
             return  # CORS preflights carry no credentials
+        if self.metrics_token and req.path == "/metrics":
+            return  # a scraper holds the metrics token, not the gallery's (checked by the resource)
         write = req.method not in READS
         if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
@@ -91,6 +102,17 @@ class Guard:
             # compare_digest: the time taken must not tell how much of the token was right
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
                 raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
+
+
+class Measure:
+    """Count every request by route and status, with its latency (LENSLET_METRICS)."""
+
+    def process_request(self, req, resp):
+        req.context.started = time.perf_counter()
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        route = req.uri_template or "unmatched"  # a template, never the raw path: bounded labels
+        metrics.request(route, req.method, resp.status_code, time.perf_counter() - req.context.started)
 
 
 def _lenslet_error(req, resp, ex, params):

@@ -71,7 +71,7 @@ class Gallery:
 @pytest.fixture(params=["local", "s3"])
 def gallery(request, tmp_path):
     if request.param == "local":
-        config = Config(root=str(tmp_path / "tree"), recheck=0)
+        config = Config(root=str(tmp_path / "tree"), recheck=0, create_root=True)
     else:
         config = Config(s3_bucket=request.getfixturevalue("bucket"), s3_prefix="photos", recheck=0,
                         s3_endpoint=request.getfixturevalue("s3_endpoint"), s3_region="us-east-1",
