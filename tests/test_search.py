@@ -61,7 +61,8 @@ def test_empty_query_lists_everything_in_scope(client, gallery):
 
 def test_scoping_and_paging(client, gallery):
     assert found(client, "beach", path="/2019/june/") == (["2019/june/IMG_0001.JPG", "2019/june/IMG_0002.JPG"], 2)
-    assert found(client, "beach", path="2019/jun") == ([], 0)  # a folder, not a prefix of names
+    # a folder, not a prefix of names: no folder 2019/jun
+    assert client.get("/search", params={"q": "beach", "path": "2019/jun"}, status=404).json["path"] == "2019/jun"
     assert found(client, "beach", limit=1, offset=1) == (["2019/june/IMG_0001.JPG"], 3)
     body = client.get("/search", params={"q": "beach"}).json
     assert body["items"][0]["w"] == 64 and body["items"][0]["type"] == "image/png"  # shaped like manifest items
