@@ -106,7 +106,7 @@ class Config:
                                "rewritten in place)", _seconds(1, 86400 * 7))
     job_lease: float = setting(120.0, "seconds a claimed job is held before another worker may run it "
                                "again (its worker is taken for dead)", _seconds(1, 86400))
-    access_log: bool = setting(True, "gunicorn's access log on stderr, in the common log format "
+    access_log: bool = setting(True, "gunicorn's access log on stdout, in the common log format "
                                "(lenslet's packaged gunicorn settings)", _flag)
     metrics: bool = setting(False, "serve Prometheus metrics at GET /metrics (needs the metrics extra: "
                             "prometheus_client)", _flag)

@@ -40,17 +40,19 @@ def free_port():
 
 
 class Gunicorn:
-    """gunicorn started from the project's gunicorn.conf.py on a free loopback port."""
+    """gunicorn started from the project's gunicorn.conf.py on a free loopback port
+    (or another command, such as `lenslet serve`, from another folder)."""
 
-    def __init__(self, root, env=None, args=()):
+    def __init__(self, root, env=None, args=(), command=None, cwd=PROJECT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = dict(os.environ, LENSLET_ROOT=str(root), LENSLET_HEARTBEAT="0.3",
                        GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{self.port} --workers 2 --graceful-timeout 5")
         environ.update(env or {})
+        self.log = f"{root}.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *args], cwd=PROJECT, env=environ,
-            stdout=subprocess.DEVNULL, stderr=open(f"{root}.log", "wb"))
+            command or [sys.executable, "-m", "gunicorn", *args], cwd=cwd, env=environ,
+            stdout=open(f"{root}.out", "wb"), stderr=open(self.log, "wb"))  # stdout: the access log
 
     def get(self, path, timeout=5):
         with urllib.request.urlopen(self.url + path, timeout=timeout) as answer:
