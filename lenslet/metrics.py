@@ -7,6 +7,7 @@ worker and the lenslet worker write their counts there and a scrape, answered by
 HTTP worker, adds them up. The worker's backlog and liveness are read at scrape time.
 """
 
+import importlib.util
 import os
 import time
 
@@ -22,13 +23,11 @@ _on = None  # the metric objects, once enabled in this process
 
 def check(config):
     """Refuse LENSLET_METRICS=true when prometheus_client is not installed."""
-    if not config.metrics:
-        return
-    try:
-        import prometheus_client  # noqa: F401
-    except ImportError:
+    # Found, not imported: prometheus_client picks its multiprocess mode when first imported, and
+    # gunicorn's master calls this before it sets PROMETHEUS_MULTIPROC_DIR for its children.
+    if config.metrics and importlib.util.find_spec("prometheus_client") is None:
         raise ConfigError("LENSLET_METRICS=true needs prometheus_client: pip install 'lenslet[metrics]'",
-                          setting="LENSLET_METRICS") from None
+                          setting="LENSLET_METRICS")
 
 
 def enable(process):

@@ -1,7 +1,7 @@
 import hmac
 
 from .. import health, metrics
-from ..errors import Unauthorized
+from ..errors import LensletError, Unauthorized
 from ..worker import queue
 
 
@@ -20,7 +20,10 @@ class MetricsResource:
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
                 raise Unauthorized("GET /metrics needs Authorization: Bearer <LENSLET_METRICS_TOKEN>")
         backlog = dict.fromkeys(sorted(set(queue.PRIORITY)), 0)
-        backlog.update(queue.backlog(self.storage))
+        try:
+            backlog.update(queue.backlog(self.storage))
+        except LensletError:
+            backlog = {}  # storage down: the counts still answer, and say so (storage errors)
         workers = health.worker_status(self.storage, self.heartbeat, self.clock)["workers"]
         resp.data = metrics.render(backlog, workers)
         resp.content_type = metrics.CONTENT_TYPE
