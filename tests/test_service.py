@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 
 import pytest
 
@@ -38,11 +39,14 @@ def elsewhere(tmp_path):
 
 def test_serve_runs_from_any_folder_with_the_worker_and_stops_on_sigterm(tree, elsewhere):
     draw(tree / "a.jpg")
+    (tree / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg at all")
     server = serve(tree, elsewhere, env={"LENSLET_METRICS": "true"})
     try:
         report = server.wait_until(lambda: alive_worker(server), timeout=30)
         assert report["status"] == "ok"
         server.wait_until(lambda: (tree / "a.jpg.thumbnail").exists())
+        with pytest.raises(urllib.error.HTTPError):
+            server.get("/thumb?path=broken.jpg")  # logged by the web process
         family = list(children(server.process.pid))
         assert any("-m lenslet.worker" in cmd for cmd in children(server.process.pid).values())
         assert list(elsewhere.glob("lenslet-metrics-*"))  # the private multiprocess folder
@@ -54,29 +58,20 @@ def test_serve_runs_from_any_folder_with_the_worker_and_stops_on_sigterm(tree, e
     assert not list(elsewhere.glob("lenslet-metrics-*"))  # removed on exit
     assert not (elsewhere / "data").exists()  # the tree given, not ./data
     assert any(ACCESS_LINE.match(line) for line in open(f"{tree}.out").read().splitlines())
-    assert any(LOG_LINE.match(line) and "lenslet.worker" in line for line in open(server.log).read().splitlines())
+    lines = open(server.log).read().splitlines()
+    assert any(LOG_LINE.match(line) and "lenslet.worker" in line for line in lines)
+    web = [line for line in lines if "broken.jpg" in line and "lenslet.worker" not in line]
+    assert web and all(LOG_LINE.match(line) for line in web)
 
 
-def test_access_log_can_be_turned_off(tree, elsewhere):
-    server = serve(tree, elsewhere, env={"LENSLET_ACCESS_LOG": "false"})
+def test_serve_create_makes_a_missing_root_and_the_access_log_can_be_off(tmp_path, elsewhere):
+    server = serve(tmp_path / "new", elsewhere, env={"LENSLET_ACCESS_LOG": "false"}, args=("--create",))
     try:
         server.wait_until(lambda: alive_worker(server), timeout=30)
     finally:
         server.stop()
-    assert not any(ACCESS_LINE.match(line) for line in open(f"{tree}.out").read().splitlines())
-
-
-def test_web_process_logs_carry_time_and_level(tree, elsewhere):
-    (tree / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg at all")
-    server = serve(tree, elsewhere)
-    try:
-        server.wait_until(lambda: alive_worker(server), timeout=30)
-        with pytest.raises(Exception):
-            server.get("/thumb?path=broken.jpg")
-    finally:
-        server.stop()
-    lines = [line for line in open(server.log).read().splitlines() if "broken.jpg" in line]
-    assert lines and all(LOG_LINE.match(line) for line in lines)
+    assert (tmp_path / "new").is_dir()
+    assert not any(ACCESS_LINE.match(line) for line in open(f"{tmp_path / 'new'}.out").read().splitlines())
 
 
 def test_a_misspelt_root_stops_serve_naming_the_setting(tmp_path, elsewhere):
@@ -88,15 +83,6 @@ def test_a_misspelt_root_stops_serve_naming_the_setting(tmp_path, elsewhere):
     log = open(server.log).read()
     assert "LENSLET_ROOT" in log and "does not exist" in log and "Traceback" not in log
     assert not (tmp_path / "photso").exists()
-
-
-def test_serve_create_makes_a_missing_root(tmp_path, elsewhere):
-    server = serve(tmp_path / "new", elsewhere, args=("--create",))
-    try:
-        server.wait_until(lambda: alive_worker(server), timeout=30)
-    finally:
-        server.stop()
-    assert (tmp_path / "new").is_dir()
 
 
 def test_lenslet_worker_alone_logs_a_last_progress_line(tree):

@@ -35,8 +35,8 @@ class LocalStorage:
             if readonly or not create:
                 # A typo must not quietly become an empty gallery.
                 raise ConfigError(f"LENSLET_ROOT {root!r} does not exist; create it, or set "
-                                  "LENSLET_CREATE_ROOT=true to have lenslet create it", setting="LENSLET_ROOT",
-                                  root=root, problem="missing")
+                                  "LENSLET_CREATE_ROOT=true (lenslet serve --create) to have lenslet create it",
+                                  setting="LENSLET_ROOT", root=root, problem="missing")
             os.makedirs(root, exist_ok=True)
         self.root = os.path.realpath(root)
         self.readonly = readonly
