@@ -31,6 +31,7 @@ log = logging.getLogger("lenslet")
 PREFIXES = ("", "/api")
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
 MAX_QUERY_STRING = 4096
+METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
 def create_app(config=None, storage=None, clock=time.time):
@@ -92,7 +93,7 @@ class Guard:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
         if req.method == "OPTIONS":
             return  # CORS preflights carry no credentials
-        if self.metrics_token and req.path == "/metrics":
+        if self.metrics_token and req.path in METRICS_PATHS:
             return  # a scraper holds the metrics token, not the gallery's (checked by the resource)
         write = req.method not in READS
         if write and self.readonly:
@@ -111,8 +112,11 @@ class Measure:
         req.context.started = time.perf_counter()
 
     def process_response(self, req, resp, resource, req_succeeded):
+        started = getattr(req.context, "started", None)
+        if started is None:
+            return  # an earlier middleware refused the request before this one saw it
         route = req.uri_template or "unmatched"  # a template, never the raw path: bounded labels
-        metrics.request(route, req.method, resp.status_code, time.perf_counter() - req.context.started)
+        metrics.request(route, req.method, resp.status_code, time.perf_counter() - started)
 
 
 def _lenslet_error(req, resp, ex, params):

@@ -120,6 +120,8 @@ def test_metrics_token(client_with):
     guarded.get("/metrics", status=401)
     guarded.get("/metrics", headers={"Authorization": "Bearer gallery"}, status=401)
     assert "lenslet_worker_backlog" in guarded.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).text
+    guarded.get("/api/metrics", status=401)
+    guarded.get("/api/metrics", headers={"Authorization": "Bearer scrape-me"})
     guarded.get("/health", headers={"Authorization": "Bearer scrape-me"}, status=401)  # only /metrics
 
 
