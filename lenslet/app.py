@@ -8,6 +8,7 @@ import falcon
 import falcon.media
 import orjson
 
+from . import metrics
 from .config import Config
 from .errors import Forbidden, LensletError, Unauthorized, UriTooLong
 from .files import Files, recover
@@ -20,6 +21,7 @@ from .resources.files import (DeleteResource, ExportIntentResource, FolderResour
                               TrashResource)
 from .resources.item import ItemResource
 from .resources.openapi import OpenApiResource
+from .resources.metrics import MetricsResource
 from .resources.search import SearchResource, SuggestResource
 from .resources.static import add_page, is_page
 from .resources.thumb import ThumbResource
@@ -34,6 +36,7 @@ log = logging.getLogger("lenslet")
 PREFIXES = ("", "/api")
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
 MAX_QUERY_STRING = 4096
+METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
 def create_app(config=None, storage=None, clock=time.time):
@@ -45,6 +48,10 @@ def create_app(config=None, storage=None, clock=time.time):
     storage = storage or open_storage(config)
 
     middleware = [Guard(config)]
+    if config.metrics:
+        metrics.check(config)
+        metrics.enable("web")
+        middleware.insert(0, Measure())  # outermost: refused and failed requests count too
     if config.cors_origins:
         # Before the guard, so preflights get their CORS headers; answers carry them too.
         middleware.insert(0, falcon.CORSMiddleware(
@@ -80,6 +87,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/folder": FolderResource(files),
         "/export-intent": ExportIntentResource(),
     }
+    routes["/metrics"] = MetricsResource(config, storage, clock)  # a 404 that says why while off
     for prefix in PREFIXES:
         for route, resource in routes.items():
             app.add_route(prefix + route, resource)
@@ -105,12 +113,15 @@ class Guard:
         self.readonly = config.readonly
         self.token = config.token.encode()
         self.token_reads = config.token_reads
+        self.metrics_token = bool(config.metrics_token)
 
     def process_request(self, req, resp):
         if len(req.query_string) > MAX_QUERY_STRING:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
         if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)):
             return  # CORS preflights carry no credentials; the page holds no data and asks for the token
+        if self.metrics_token and req.path in METRICS_PATHS:
+            return  # a scraper holds the metrics token, not the gallery's (checked by the resource)
         write = req.method not in READS
         if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
@@ -119,6 +130,20 @@ class Guard:
             # compare_digest: the time taken must not tell how much of the token was right
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
                 raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
+
+
+class Measure:
+    """Count every request by route and status, with its latency (LENSLET_METRICS)."""
+
+    def process_request(self, req, resp):
+        req.context.started = time.perf_counter()
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        started = getattr(req.context, "started", None)
+        if started is None:
+            return  # an earlier middleware refused the request before this one saw it
+        route = req.uri_template or "unmatched"  # a template, never the raw path: bounded labels
+        metrics.request(route, req.method, resp.status_code, time.perf_counter() - started)
 
 
 def _lenslet_error(req, resp, ex, params):

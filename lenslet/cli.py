@@ -1,18 +1,49 @@
-"""The `lenslet` command."""
+"""The `lenslet` command: serve, worker, index, settings."""
 
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 import threading
 import time
 
+from . import health, rollup
 from .config import Config, describe
-from .errors import LensletError
+from .errors import ConfigError, LensletError
 from .storage import open_storage
 from .worker import queue
-from .worker.runner import Runner, drain
+from .worker.runner import Runner, run_one
 from .worker.scanner import Scanner
+
+
+class UsageError(LensletError):
+    """A command line that cannot be run as given (exit status 2)."""
+
+
+def serve(args):
+    """Run gunicorn with lenslet's packaged settings, from any folder; it starts the worker."""
+    if args.path is not None:
+        os.environ["LENSLET_ROOT"] = args.path
+    if args.create:
+        os.environ["LENSLET_CREATE_ROOT"] = "true"
+    argv = ["lenslet serve", "-c", "python:lenslet.gunicorn_conf"]
+    if args.bind:
+        argv += ["--bind", args.bind]
+    if args.workers:
+        argv += ["--workers", str(args.workers)]
+    from gunicorn.app.wsgiapp import WSGIApplication
+    sys.argv = argv  # gunicorn reads its flags from there (GUNICORN_CMD_ARGS too)
+    WSGIApplication("%(prog)s [OPTIONS]").run()  # returns only by sys.exit
+    return 0
+
+
+def worker(args):
+    """Run the background worker in the foreground, without gunicorn."""
+    from .worker.process import main as run_worker
+    if args.path is not None:
+        os.environ["LENSLET_ROOT"] = args.path
+    return run_worker()
 
 
 def settings(args):
@@ -20,7 +51,7 @@ def settings(args):
     config = Config.from_env()
     for name, default, help in describe():
         value = getattr(config, name[len("LENSLET_"):].lower())
-        if name == "LENSLET_TOKEN" and value:
+        if name in ("LENSLET_TOKEN", "LENSLET_METRICS_TOKEN") and value:
             value = "(set)"  # a secret is not printed
         elif isinstance(value, tuple):
             value = ",".join(value)
@@ -30,31 +61,101 @@ def settings(args):
 
 def index(args):
     """Index a tree once, with thumbnails, showing progress; then print a summary."""
-    config = dataclasses.replace(Config.from_env(), root=args.path, worker_threads=args.threads)
-    storage = open_storage(config)
+    config = dataclasses.replace(Config.from_env(), root=args.path, worker_threads=args.threads,
+                                 create_root=args.create)
+    try:
+        storage = open_storage(config)
+    except ConfigError as ex:
+        if ex.fields.get("problem") == "missing":
+            raise UsageError(f"{args.path} does not exist (--create makes it)") from None
+        if ex.fields.get("problem") == "not a folder":
+            raise UsageError(f"{args.path} is a file, not a folder") from None
+        raise
     runner = Runner(config, storage)
+    show = Display(sys.stderr)
     started = time.monotonic()
-    queue.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
+    others = health.worker_status(storage, config.heartbeat)["workers"]
+    if others:
+        # Its claims are live: taking them back would run its jobs twice. Work alongside it.
+        show(f"a lenslet worker is running on this tree ({others} alive): working alongside it", final=True)
+    else:
+        queue.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
     folders = Scanner(runner).scan(deep=True)
-    threads = [threading.Thread(target=drain, args=(runner, "lenslet-index")) for _ in range(args.threads)]
+    # Every folder first, so the thumbnail total is known before the first is made and stays put.
+    run_threads(runner, args.threads, show, lambda job: job.get("kind") == "index", lambda: "indexing folders")
+    run_threads(runner, args.threads, show, None, runner.progress.line)
+    if others:
+        wait_for_queue(storage, config.heartbeat, show)
+        show(f"{runner.progress.line()} here; the running worker made the rest", final=True)
+    else:
+        show(runner.progress.line(), final=True)
+    stats = runner.stats or rollup.build(storage)  # the running worker built the rollup: count anew
+    elapsed = time.monotonic() - started
+    failed = {**stats.get("unreadable", {}), **runner.errors}
+    print(summary(stats.get("folders", folders), stats.get("images", 0), runner.made, len(failed), elapsed))
+    for path, reason in sorted(failed.items())[:20]:
+        print(f"  {path}: {reason}")
+    return 1 if failed else 0
+
+
+def run_threads(runner, count, show, only, line):
+    """Drain the queue (only the jobs only(job) accepts) on count threads, showing line()."""
+    def drain_some():
+        # No debounce for the rollup here: nothing else is coming.
+        while True:
+            name, job = queue.next_job(runner.storage, "lenslet-index", 3600, runner.clock, only)
+            if name is None:
+                return
+            run_one(runner, name, job)
+
+    threads = [threading.Thread(target=drain_some) for _ in range(count)]
     for thread in threads:
         thread.start()
-    show = Display(sys.stderr)
     shown = time.monotonic()
     while any(thread.is_alive() for thread in threads):
         time.sleep(0.2)
         if show.tty or time.monotonic() - shown >= 5:
-            show(runner.progress.line())
+            show(line())
             shown = time.monotonic()
-    show(runner.progress.line(), final=True)
-    elapsed = time.monotonic() - started
-    stats = runner.stats
-    failed = {**stats.get("unreadable", {}), **runner.errors}
-    print(f"indexed {stats.get('folders', folders)} folders, {stats.get('images', 0)} images in {elapsed:.1f}s: "
-          f"{runner.made} thumbnails made, {len(failed)} files with errors (listed in _health.json)")
-    for path, reason in sorted(failed.items())[:20]:
-        print(f"  {path}: {reason}")
-    return 1 if failed else 0
+    for thread in threads:
+        thread.join()
+
+
+def wait_for_queue(storage, heartbeat, show):
+    """Wait until the running worker has finished the jobs it holds (rollup and health aside)."""
+    shown = 0.0
+    while health.worker_status(storage, heartbeat)["workers"]:  # a worker that stopped finishes nothing
+        left = {kind: n for kind, n in queue.backlog(storage).items() if n and kind not in ("rollup", "health")}
+        if not left:
+            return
+        if show.tty or time.monotonic() - shown >= 5:
+            show("waiting for the running worker: " + ", ".join(f"{n} {kind} jobs" for kind, n in sorted(left.items())))
+            shown = time.monotonic()
+        time.sleep(0.2)
+
+
+def summary(folders, images, made, failed, elapsed):
+    """The last line of `lenslet index`."""
+    line = (f"indexed {plural(folders, 'folder')}, {plural(images, 'image')} in {elapsed:.1f}s: "
+            f"{plural(made, 'thumbnail')} made, ")
+    if failed:
+        return line + f"{plural(failed, 'file')} with errors (listed in _health.json)"
+    return line + "no errors"
+
+
+def plural(count, noun):
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def positive(raw):
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {raw!r}")
+    return value
 
 
 class Display:
@@ -73,20 +174,30 @@ class Display:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="lenslet", description="lenslet image gallery backend. "
-                                     "Serve it with `gunicorn` in the project folder.")
+    parser = argparse.ArgumentParser(prog="lenslet", description="lenslet image gallery backend.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
+    run = commands.add_parser("serve", help="serve the gallery with gunicorn and the background worker")
+    run.add_argument("path", nargs="?", help="the tree's root folder (default: LENSLET_ROOT, else ./data)")
+    run.add_argument("--bind", help="address to listen on (default 127.0.0.1:7070)")
+    run.add_argument("--workers", type=positive, help="HTTP worker processes (default 2)")
+    run.add_argument("--create", action="store_true", help="create the root folder if it is missing")
+    run.set_defaults(run=serve)
+    alone = commands.add_parser("worker", help="run the background worker alone (another host sharing the tree)")
+    alone.add_argument("path", nargs="?", help="the tree's root folder (default: LENSLET_ROOT, else ./data)")
+    alone.set_defaults(run=worker)
     one_shot = commands.add_parser("index", help="index a tree once, with thumbnails, and report")
     one_shot.add_argument("path", help="the tree's root folder")
-    one_shot.add_argument("--threads", type=int, default=2, help="thumbnail threads (default 2)")
+    one_shot.add_argument("--threads", type=positive, default=2, help="thumbnail threads (default 2)")
+    one_shot.add_argument("--create", action="store_true", help="create the root folder if it is missing")
     one_shot.set_defaults(run=index)
+    commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    if args.run is index or args.run is settings:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.run(args)
     except LensletError as ex:
-        print(f"lenslet: {ex.description}", file=sys.stderr)
+        print(f"lenslet {args.command}: {ex.description}", file=sys.stderr)
         return 2
 
 

@@ -55,13 +55,18 @@ def _origins(raw):
     return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
 
 
+DEFAULT_ROOT = "./data"
+
+
 def setting(default, help, parse=_text):
     return field(default=default, metadata={"help": help, "parse": parse})
 
 
 @dataclass(frozen=True)
 class Config:
-    root: str = setting("./data", "folder tree to serve (local storage); created if missing")
+    root: str = setting(DEFAULT_ROOT, "folder tree to serve (local storage); must exist, except the default "
+                        "./data, which is created")
+    create_root: bool = setting(False, "create LENSLET_ROOT when it is missing instead of refusing to start", _flag)
     readonly: bool = setting(False, "refuse every write and write nothing inside the root", _flag)
     token: str = setting("", "bearer token required for writes; empty means no token", _text)
     token_reads: bool = setting(False, "require the token for reads too (every request but CORS preflights)", _flag)
@@ -103,6 +108,12 @@ class Config:
                                "rewritten in place)", _seconds(1, 86400 * 7))
     job_lease: float = setting(120.0, "seconds a claimed job is held before another worker may run it "
                                "again (its worker is taken for dead)", _seconds(1, 86400))
+    access_log: bool = setting(True, "gunicorn's access log on stdout, in the common log format "
+                               "(lenslet's packaged gunicorn settings)", _flag)
+    metrics: bool = setting(False, "serve Prometheus metrics at GET /metrics (needs the metrics extra: "
+                            "prometheus_client)", _flag)
+    metrics_token: str = setting("", "bearer token GET /metrics requires (instead of LENSLET_TOKEN); "
+                                 "empty means the same access as other reads")
 
     @classmethod
     def from_env(cls, environ=None):

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import orjson
 
-from . import manifests, originals, sidecars
+from . import manifests, metrics, originals, sidecars
 from .errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound
 from .layout import POINTER_FILE, first_page_names, join, page_name, sidecar_of
 
@@ -55,6 +55,7 @@ class Folders:
         remote = not self.tree.root.folder_mtimes
         place = self.tree.locate(path, is_file=remote and bool(path))
         data = self._page(place.storage, place.key, path, page)
+        metrics.manifest_page()
         if remote and path and self.memo[(place.storage.identity, place.key)].pointer:
             place = self.tree.locate(path)
             data = self._page(place.storage, place.key, path, page)
@@ -115,6 +116,7 @@ class Folders:
                 first["pageCount"] == manifests.page_count(len(listing.images), self.page_size):
             page_count = first["pageCount"]
         else:
+            metrics.manifest_rebuilt()
             stored = read_pages(storage, key, first)
             pages = build(storage, key, listing, stored, self.page_size, self.clock)
             page_count, first_bytes = len(pages), pages[0]

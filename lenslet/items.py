@@ -39,18 +39,22 @@ class Items:
         sidecar = sidecars.parse(data) if data is not None else None
         if data is not None and sidecar is None:
             problem = UNREADABLE
-        sidecar = sidecar or sidecars.defaults()
+        body = self._answer(path, place, stat, sidecar or sidecars.defaults())
+        if problem is not None:
+            body.update(unreadable=True, error=problem)  # shown, never merged into
+        return body, version or NO_SIDECAR
+
+    def _answer(self, path, place, stat, sidecar):
+        """The one shape of every /item answer: the sidecar merged with what the image says."""
         try:
-            found = probe_image(place.storage, key, details=True)
+            found = probe_image(place.storage, place.key, details=True)
         except LensletError as ex:
-            found = {"w": None, "h": None, "type": mime_of(key), "exif": {}, "error": ex.description}
+            found = {"w": None, "h": None, "type": mime_of(place.key), "exif": {}, "error": ex.description}
         body = dict(sidecar, path=path, size=stat.size, mtime=stat.mtime, type=found["type"],
                     w=found["w"], h=found["h"], exif={**sidecar["exif"], **found["exif"]})
         if "error" in found:
             body["error"] = found["error"]
-        if problem is not None:
-            body.update(unreadable=True, error=problem)  # shown, never merged into
-        return sidecars.with_aliases(body), version or NO_SIDECAR
+        return sidecars.with_aliases(body)
 
     def put(self, path, body, who, if_match=None, overwrite=False):
         """Create or replace a sidecar; an edit made on an older copy is merged, not lost.
@@ -84,7 +88,7 @@ class Items:
         self._update_listing(path, place.storage, key, None)
 
     def _write(self, path, if_match, make, overwrite=False):
-        place, _ = self.tree.locate_image(path, writing=True)
+        place, stat = self.tree.locate_image(path, writing=True)
         key = place.key
         written = []
 
@@ -103,7 +107,7 @@ class Items:
 
         _, version = place.storage.update(sidecar_of(key), change)
         self._update_listing(path, place.storage, key, written[-1])
-        return sidecars.with_aliases(written[-1]), version
+        return self._answer(path, place, stat, written[-1]), version
 
     def _update_listing(self, path, storage, key, sidecar):
         """Bring the image's manifest entry up to date, tell search, and queue a new rollup."""
@@ -112,7 +116,9 @@ class Items:
             meta_mtime = storage.stat(sidecar_of(key)).mtime if sidecar is not None else None
         except NotFound:
             meta_mtime = None
-        fields = {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None}
+        # Without its sidecar the image has no recorded hash either, in the listing as in GET /item
+        # (the next thumbnail made records it again).
+        fields = {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None, "hash": None}
         if sidecar is not None:
             fields = {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"],
                       "hasMeta": True, "metaMtime": meta_mtime}

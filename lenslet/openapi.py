@@ -392,6 +392,12 @@ PATHS = {
           "head": page("the gallery page (index.html)")},
     "/static/{name}": {"servers": [{"url": "/"}], "get": page("one of the page's files", asset=True),
                        "head": page("one of the page's files", asset=True)},
+    "/metrics": {"get": {
+        "summary": "Prometheus metrics of every lenslet process (LENSLET_METRICS=true; 404 while off)",
+        "responses": {"200": {"description": "the Prometheus text format",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}},
+                      **errors(401, 404, 414, 503)},
+    }},
     "/openapi.json": {"get": {
         "summary": "This description",
         "responses": {"200": {"description": "the OpenAPI 3.1 document",

@@ -26,6 +26,8 @@ from array import array
 from collections import Counter
 from itertools import compress, islice, repeat
 
+from .layout import EXTENSIONS
+
 TOKEN = re.compile(r"[^\W_]+")
 SEPARATOR = "\n"  # between tokens in the vocabulary: never inside a token
 FIELD = "\x1f"    # between an item's fields in its line of text: never inside a term
@@ -110,10 +112,9 @@ class Index:
                     by_token[token] = array("I", (ids, item_id))
                 else:
                     ids.append(item_id)
-            for tag in item["tags"] if isinstance(item.get("tags"), list) else ():
-                if isinstance(tag, str) and tag:
-                    shown, seen = tag_counts.get(fold(tag), (tag, 0))
-                    tag_counts[fold(tag)] = (shown, seen + 1)
+            for folded, tag in tags_of(item).items():
+                shown, seen = tag_counts.get(folded, (tag, 0))
+                tag_counts[folded] = (shown, seen + 1)
         tokens = sorted(by_token)
         starts, spans, postings = array("I"), array("I"), array("I")
         at = 1  # the vocabulary opens with a separator, so every token has one on each side
@@ -129,8 +130,9 @@ class Index:
         starts.append(at)
         spans.append(len(postings))
         vocabulary = SEPARATOR + "".join(token + SEPARATOR for token in tokens)
-        # Words seen in one name only (camera counters, timestamps) suggest nothing.
-        name_counts = {token: n for token, n in name_counts.items() if n > 1}
+        # Words seen in one name only (camera counters, timestamps) suggest nothing, and
+        # neither do file extensions nor one- and two-letter fragments ("no", "a").
+        name_counts = {token: n for token, n in name_counts.items() if n > 1 and suggestible(token)}
         return cls(count, vocabulary, starts, postings, spans, tag_counts, name_counts, text.getvalue(), text_starts)
 
     # -- querying ----------------------------------------------------------
@@ -242,6 +244,24 @@ class Index:
         tags.sort(key=lambda entry: (-entry["count"], entry["tag"]))
         words.sort(key=lambda entry: (-entry["count"], entry["word"]))
         return {"tags": tags[:limit], "words": words[:limit]}
+
+
+def tags_of(item):
+    """An item's tags by folded form, each once (the first spelling kept): Summer and summer are one."""
+    tags = {}
+    for tag in item["tags"] if isinstance(item.get("tags"), list) else ():
+        if isinstance(tag, str) and tag:
+            tags.setdefault(fold(tag), tag)
+    return tags
+
+
+NOT_WORDS = frozenset(ext.lstrip(".") for ext in EXTENSIONS) | {"tif", "tiff", "heic", "heif", "raw", "thumbnail",
+                                                                "json"}
+
+
+def suggestible(token):
+    """Whether a word of names is worth suggesting: three letters or more, not a file extension."""
+    return len(token) >= 3 and token not in NOT_WORDS
 
 
 def to_bitmap(ids, count):

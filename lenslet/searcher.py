@@ -8,7 +8,7 @@ import time
 import orjson
 
 from . import rollup, search
-from .errors import LensletError, NotFound
+from .errors import BadRequest, LensletError, NotFound
 
 log = logging.getLogger("lenslet")
 
@@ -115,6 +115,8 @@ class Searcher:
         index, terms = loaded.index, search.terms_of(query)
         lo, hi = index.scope(folder, loaded.path)
         inside = [entry for path, entry in edits.items() if not folder or path.startswith(folder + "/")]
+        if folder and lo == hi and not inside:
+            self.check_folder(folder)  # nothing found under it: say so if it is no folder at all
         if not inside:
             total, ids = index.search(terms, (lo, hi), offset, limit)
             return total, [loaded.item(i) for i in ids]
@@ -135,6 +137,15 @@ class Searcher:
         page = keyed[offset:offset + limit]
         items = [self.merged(loaded, edited_ids, entry) if entry else loaded.item(i) for i, entry in page]
         return total - len(stale) + len(now), items
+
+    def check_folder(self, folder):
+        """Refuse a search scope that is not a folder of the tree (404, or 400 for a file)."""
+        try:
+            found = self.storage.stat(folder)
+        except NotFound:
+            raise NotFound("no such folder", path=folder) from None
+        if not found.is_dir:
+            raise BadRequest("is a file, not a folder", path=folder)
 
     def merged(self, loaded, edited_ids, entry):
         at = edited_ids.get(entry["path"])

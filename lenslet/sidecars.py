@@ -30,7 +30,7 @@ def normalize(raw):
         sidecar["exif"] = {}
     if not isinstance(sidecar["tags"], list):
         sidecar["tags"] = []
-    sidecar["tags"] = [tag for tag in sidecar["tags"] if isinstance(tag, str) and tag]
+    sidecar["tags"] = union([], [tag for tag in sidecar["tags"] if isinstance(tag, str) and tag])
     if not isinstance(sidecar["notes"], str):
         sidecar["notes"] = ""
     star = sidecar["star"]
@@ -77,9 +77,30 @@ def check_tags(tags, field="tags"):
         tag = tag.strip()
         if len(tag) > MAX_TAG_LENGTH:
             raise BadRequest(f"a tag is longer than {MAX_TAG_LENGTH} characters", field=field)
-        if tag not in clean:
-            clean.append(tag)
-    return clean
+        clean.append(tag)
+    return union([], clean)
+
+
+def tag_key(tag):
+    """What makes two tags the same: Summer, summer and SUMMER are one tag."""
+    return tag.casefold()
+
+
+def union(tags, more):
+    """tags, then those of more that are new to them; where two differ only in case, the first spelling wins."""
+    seen = {tag_key(tag) for tag in tags}
+    result = list(tags)
+    for tag in more:
+        if tag_key(tag) not in seen:
+            seen.add(tag_key(tag))
+            result.append(tag)
+    return result
+
+
+def respell(tags, stored):
+    """tags as a client sent them, in the spelling already stored for those it shares with stored."""
+    spelling = {tag_key(tag): tag for tag in reversed(stored)}
+    return [spelling.get(tag_key(tag), tag) for tag in tags]
 
 
 def check_notes(notes):
@@ -164,19 +185,20 @@ def merge_put(stored, incoming, now, who):
                 key not in ("tags", "notes", "star", "updatedAt", "updatedBy", "v"):
             result[key] = value  # keys lenslet does not know are kept, the client's copy winning
     if stale:
-        result["tags"] = result["tags"] + [tag for tag in incoming.get("tags", ()) if tag not in result["tags"]]
+        result["tags"] = union(result["tags"], incoming.get("tags", ()))
     else:
         result.update({key: incoming[key] for key in ("tags", "notes", "star") if key in incoming})
+        if "tags" in incoming:
+            result["tags"] = respell(incoming["tags"], stored["tags"] if stored is not None else [])
     return stamp(result, now, who)
 
 
 def apply_patch(stored, ops, now, who):
     """Apply PATCH operations to the stored sidecar (None if none)."""
     result = dict(stored) if stored is not None else defaults()
-    removed = set(ops.get("removeTags", ()))
-    tags = [tag for tag in result["tags"] if tag not in removed]
-    tags += [tag for tag in ops.get("addTags", ()) if tag not in tags and tag not in removed]
-    result["tags"] = tags
+    removed = {tag_key(tag) for tag in ops.get("removeTags", ())}
+    kept = [tag for tag in result["tags"] if tag_key(tag) not in removed]
+    result["tags"] = union(kept, [tag for tag in ops.get("addTags", ()) if tag_key(tag) not in removed])
     for field in ("notes", "star"):
         if field in ops:
             result[field] = ops[field]

@@ -1,7 +1,7 @@
 """Keep the background worker process running next to gunicorn's master.
 
 gunicorn re-reads gunicorn.conf.py on SIGHUP, so the state lives here, in an
-importable module, and the hooks in gunicorn.conf.py only call into it.
+importable module, and the hooks in lenslet/gunicorn_conf.py only call into it.
 
 The worker is started with subprocess (a fresh interpreter: it inherits neither
 the listening sockets, closed by close_fds, nor the master's signal handlers),
@@ -125,6 +125,7 @@ def stop(timeout):
         _current = None
 
 
-def worker_argv(script):
-    """Return the command that runs worker.py with this interpreter."""
-    return [sys.executable, script]
+def worker_argv(script=None):
+    """Return the command that runs the worker with this interpreter: by module path, so an
+    installed lenslet needs no checkout (a script path runs that script instead)."""
+    return [sys.executable, script] if script else [sys.executable, "-m", "lenslet.worker"]

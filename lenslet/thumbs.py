@@ -9,7 +9,7 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as WaitedTooLong
 
-from . import images
+from . import images, metrics
 from .errors import LensletError, NotFound, Unavailable
 from .items import record_hash
 from .layout import thumb_of
@@ -70,8 +70,15 @@ class Thumbs:
         storage, key = place.storage, place.key
         found = self.fresh(storage, key, image)
         if found is None:
-            self.make_or_wait(path, storage, key, image)
+            try:
+                self.make_or_wait(path, storage, key, image)
+            except Pending:
+                metrics.thumb_request("queued")
+                raise
+            metrics.thumb_request("made")
             found = storage.read_with_stat(storage.derived_key(thumb_of(key)))
+        else:
+            metrics.thumb_request("hit")
         return found
 
     def make_or_wait(self, path, storage, key, image):

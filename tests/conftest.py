@@ -6,7 +6,7 @@ import os
 import pytest
 import webtest
 
-from helpers import Gunicorn, free_port
+from helpers import Gallery, Gunicorn, free_port
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.storage import open_storage
@@ -80,3 +80,14 @@ def bucket(s3_endpoint, request):
     name = f"lenslet-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(params=["local", "s3"])
+def gallery(request, tmp_path):
+    if request.param == "local":
+        config = Config(root=str(tmp_path / "tree"), recheck=0, create_root=True)
+    else:
+        config = Config(s3_bucket=request.getfixturevalue("bucket"), s3_prefix="photos", recheck=0,
+                        s3_endpoint=request.getfixturevalue("s3_endpoint"), s3_region="us-east-1",
+                        cache_dir=str(tmp_path / "cache"))
+    return Gallery(config, tmp_path)

@@ -1,5 +1,6 @@
 """Helpers shared by the tests: images drawn with Pillow, gunicorn on loopback, small HTTP calls."""
 
+import dataclasses
 import io
 import json
 import os
@@ -11,10 +12,15 @@ import threading
 import time
 import urllib.request
 
+import boto3
+import webtest
 from PIL import Image
 
+from lenslet.app import create_app
+from lenslet.storage import open_storage
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
+from openapi_check import spec_checked
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,17 +46,19 @@ def free_port():
 
 
 class Gunicorn:
-    """gunicorn started from the project's gunicorn.conf.py on a free loopback port."""
+    """gunicorn started from the project's gunicorn.conf.py on a free loopback port
+    (or another command, such as `lenslet serve`, from another folder)."""
 
-    def __init__(self, root, env=None, args=()):
+    def __init__(self, root, env=None, args=(), command=None, cwd=PROJECT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = dict(os.environ, LENSLET_ROOT=str(root), LENSLET_HEARTBEAT="0.3",
                        GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{self.port} --workers 2 --graceful-timeout 5")
         environ.update(env or {})
+        self.log = f"{root}.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *args], cwd=PROJECT, env=environ,
-            stdout=subprocess.DEVNULL, stderr=open(f"{root}.log", "wb"))
+            command or [sys.executable, "-m", "gunicorn", *args], cwd=cwd, env=environ,
+            stdout=open(f"{root}.out", "wb"), stderr=open(self.log, "wb"))  # stdout: the access log
 
     def get(self, path, timeout=5):
         with urllib.request.urlopen(self.url + path, timeout=timeout) as answer:
@@ -127,3 +135,52 @@ def children(pid):
         if ppid == pid:
             found[int(entry)] = cmdline
     return found
+
+
+def jpeg(size=(64, 48), color=(200, 30, 30)):
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "JPEG")
+    return out.getvalue()
+
+
+class Gallery:
+    """A tree on one backend, with the test's own hands on it (plain files, or raw boto3)."""
+
+    def __init__(self, config, tmp_path):
+        self.config = config
+        self.storage = open_storage(config)
+        self.root = tmp_path / "tree"
+        if config.s3_bucket:
+            self.s3 = boto3.client("s3", endpoint_url=config.s3_endpoint, region_name="us-east-1")
+
+    @property
+    def client(self):
+        return webtest.TestApp(spec_checked(create_app(self.config, self.storage)))
+
+    def with_settings(self, **changes):
+        return webtest.TestApp(spec_checked(create_app(dataclasses.replace(self.config, **changes), self.storage)))
+
+    def put(self, path, data):
+        if self.config.s3_bucket:
+            self.s3.put_object(Bucket=self.config.s3_bucket, Key=f"photos/{path}", Body=data)
+        else:
+            (self.root / path).parent.mkdir(parents=True, exist_ok=True)
+            (self.root / path).write_bytes(data)
+
+    def read(self, path):
+        if self.config.s3_bucket:
+            return self.s3.get_object(Bucket=self.config.s3_bucket, Key=f"photos/{path}")["Body"].read()
+        return (self.root / path).read_bytes()
+
+    def exists(self, path):
+        if not self.config.s3_bucket:
+            return (self.root / path).exists()
+        try:
+            self.read(path)
+        except self.s3.exceptions.NoSuchKey:
+            return False
+        return True
+
+    def index(self):
+        """Run the worker's jobs until the queue is empty."""
+        return index_tree(self.config, self.storage)

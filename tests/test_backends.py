@@ -15,69 +15,8 @@ from PIL import Image
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import AlreadyExists, BadRequest, NotFound, PreconditionFailed
-from helpers import free_port, index_tree
-from openapi_check import spec_checked
+from helpers import Gallery, free_port, jpeg
 from lenslet.storage import open_storage
-
-
-def jpeg(size=(64, 48), color=(200, 30, 30)):
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, "JPEG")
-    return out.getvalue()
-
-
-class Gallery:
-    """A tree on one backend, with the test's own hands on it (plain files, or raw boto3)."""
-
-    def __init__(self, config, tmp_path):
-        self.config = config
-        self.storage = open_storage(config)
-        self.root = tmp_path / "tree"
-        if config.s3_bucket:
-            self.s3 = boto3.client("s3", endpoint_url=config.s3_endpoint, region_name="us-east-1")
-
-    @property
-    def client(self):
-        return webtest.TestApp(spec_checked(create_app(self.config, self.storage)))
-
-    def with_settings(self, **changes):
-        return webtest.TestApp(spec_checked(create_app(dataclasses.replace(self.config, **changes), self.storage)))
-
-    def put(self, path, data):
-        if self.config.s3_bucket:
-            self.s3.put_object(Bucket=self.config.s3_bucket, Key=f"photos/{path}", Body=data)
-        else:
-            (self.root / path).parent.mkdir(parents=True, exist_ok=True)
-            (self.root / path).write_bytes(data)
-
-    def read(self, path):
-        if self.config.s3_bucket:
-            return self.s3.get_object(Bucket=self.config.s3_bucket, Key=f"photos/{path}")["Body"].read()
-        return (self.root / path).read_bytes()
-
-    def exists(self, path):
-        if not self.config.s3_bucket:
-            return (self.root / path).exists()
-        try:
-            self.read(path)
-        except self.s3.exceptions.NoSuchKey:
-            return False
-        return True
-
-    def index(self):
-        """Run the worker's jobs until the queue is empty."""
-        return index_tree(self.config, self.storage)
-
-
-@pytest.fixture(params=["local", "s3"])
-def gallery(request, tmp_path):
-    if request.param == "local":
-        config = Config(root=str(tmp_path / "tree"), recheck=0)
-    else:
-        config = Config(s3_bucket=request.getfixturevalue("bucket"), s3_prefix="photos", recheck=0,
-                        s3_endpoint=request.getfixturevalue("s3_endpoint"), s3_region="us-east-1",
-                        cache_dir=str(tmp_path / "cache"))
-    return Gallery(config, tmp_path)
 
 
 # -- the storage contract ----------------------------------------------------

@@ -57,3 +57,18 @@ def test_lenslet_settings_command_hides_the_token(capsys, monkeypatch):
     monkeypatch.setenv("LENSLET_THUMB_SIZE", "huge")
     assert main(["settings"]) == 2
     assert "LENSLET_THUMB_SIZE" in capsys.readouterr().err
+
+
+def test_a_missing_root_is_refused_unless_default_or_asked_for(tmp_path, monkeypatch):
+    from lenslet.storage import open_storage
+    with pytest.raises(ConfigError, match="LENSLET_ROOT .* does not exist.*LENSLET_CREATE_ROOT"):
+        open_storage(Config(root=str(tmp_path / "photso")))
+    assert not (tmp_path / "photso").exists()
+    open_storage(Config(root=str(tmp_path / "new"), create_root=True))
+    assert (tmp_path / "new").is_dir()
+    monkeypatch.chdir(tmp_path)
+    open_storage(Config.from_env({}))  # README's first command: ./data is made
+    assert (tmp_path / "data").is_dir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="not a folder"):
+        open_storage(Config(root=str(tmp_path / "file"), create_root=True))

@@ -90,3 +90,14 @@ def test_a_large_original_is_streamed(config, tree):
     assert total == size
     assert peak < size / 16, f"peak {peak} bytes while sending {size}"
     os.unlink(tree / "huge.jpg")
+
+
+def test_originals_carry_cache_control(client, photo):
+    answer = get(client)
+    assert answer.headers["Cache-Control"] == "public, max-age=3600" and answer.headers["Accept-Ranges"] == "bytes"
+    assert get(client, headers={"If-None-Match": answer.headers["ETag"]}, status=304).headers["Cache-Control"]
+
+
+def test_nginx_hand_off_leaves_accept_ranges_to_nginx(client_with, photo):
+    answer = get(client_with(accel_redirect="/_originals/"))
+    assert "Accept-Ranges" not in answer.headers  # nginx adds its own: one, not two

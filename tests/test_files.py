@@ -12,7 +12,7 @@ from PIL import Image
 from helpers import PROJECT
 from lenslet.files import recover
 from lenslet.worker.process import Worker
-from test_backends import gallery, jpeg  # noqa: F401 - the two-backend fixture
+from helpers import jpeg
 
 
 def png():

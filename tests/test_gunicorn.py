@@ -8,7 +8,7 @@ from helpers import children
 
 
 def worker_pid(server):
-    pids = [pid for pid, cmd in children(server.process.pid).items() if "worker.py" in cmd]
+    pids = [pid for pid, cmd in children(server.process.pid).items() if "-m lenslet.worker" in cmd]
     return pids[0] if len(pids) == 1 else None
 
 

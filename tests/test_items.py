@@ -283,3 +283,35 @@ def test_put_leaving_a_field_out_keeps_it(client, tree, photo):
     stored = put(client, {"tags": ["a", "b"], "notes": "n", "star": 3}).json
     body = put(client, {"notes": "only notes", "updatedAt": stored["updatedAt"]}).json
     assert (body["tags"], body["notes"], body["star"]) == (["a", "b"], "only notes", 3)
+
+
+def test_tags_compare_case_insensitively_and_the_first_spelling_wins(client, photo):
+    assert put(client, {"tags": ["Summer", "summer", "SUMMER", "beach"]}).json["tags"] == ["Summer", "beach"]
+    assert patch(client, {"addTags": ["summer", "Sea"]}).json["tags"] == ["Summer", "beach", "Sea"]
+    assert patch(client, {"removeTags": ["BEACH", "sea"]}).json["tags"] == ["Summer"]
+    current = item(client).json
+    assert put(client, dict(current, tags=["summer", "Dunes"])).json["tags"] == ["Summer", "Dunes"]
+    assert put(client, {"tags": ["DUNES", "cliff"]}).json["tags"] == ["Summer", "Dunes", "cliff"]  # stale: merged
+
+
+def test_a_stored_sidecar_with_tags_differing_in_case_reads_as_one(client, tree, photo):
+    sidecar_file(tree).write_text(json.dumps({"tags": ["Summer", "summer", "sea"]}))
+    assert item(client).json["tags"] == ["Summer", "sea"]
+
+
+def test_every_item_answer_has_one_shape(client, photo):
+    shape = set(item(client).json)
+    assert {"path", "size", "type", "w", "h", "mtime", "exif", "hash"} <= shape
+    assert set(put(client, {"tags": ["a"]}).json) == shape
+    patched = patch(client, {"star": 2}).json
+    assert set(patched) == shape
+    assert (patched["path"], patched["w"], patched["h"], patched["type"]) == ("trip/a.jpg", 64, 48, "image/jpeg")
+    assert patched["exif"]["width"] == 64
+
+
+def test_delete_clears_the_recorded_hash_everywhere(client, tree, photo):
+    client.get("/thumb?path=trip/a.jpg")  # making the thumbnail records the hash
+    assert item(client).json["hash"] == client.get("/folders?path=trip").json["items"][0]["hash"] != None  # noqa: E711
+    client.delete("/item?path=trip/a.jpg", status=204)
+    assert item(client).json["hash"] is None
+    assert client.get("/folders?path=trip").json["items"][0]["hash"] is None

@@ -17,7 +17,6 @@ import webtest
 from helpers import draw, index_tree
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.storage import open_storage
 
 
 def files_under(folder):

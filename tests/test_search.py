@@ -61,7 +61,8 @@ def test_empty_query_lists_everything_in_scope(client, gallery):
 
 def test_scoping_and_paging(client, gallery):
     assert found(client, "beach", path="/2019/june/") == (["2019/june/IMG_0001.JPG", "2019/june/IMG_0002.JPG"], 2)
-    assert found(client, "beach", path="2019/jun") == ([], 0)  # a folder, not a prefix of names
+    # a folder, not a prefix of names: no folder 2019/jun
+    assert client.get("/search", params={"q": "beach", "path": "2019/jun"}, status=404).json["path"] == "2019/jun"
     assert found(client, "beach", limit=1, offset=1) == (["2019/june/IMG_0001.JPG"], 3)
     body = client.get("/search", params={"q": "beach"}).json
     assert body["items"][0]["w"] == 64 and body["items"][0]["type"] == "image/png"  # shaped like manifest items
@@ -140,3 +141,27 @@ def test_index_agrees_with_the_rule_on_random_items(monkeypatch, bitmap_from):
             scope = index.scope(folder, lambda i: items[i]["path"])
             for offset, limit in [(0, 10), (5, 3), (0, 5000)]:
                 assert index.search(terms, scope, offset, limit) == (len(expected), expected[offset:offset + limit])
+
+
+def test_suggest_counts_a_tag_once_per_image_whatever_its_case(tree, client):
+    for name, tags in (("a.jpg", ["Summer", "summer"]), ("b.jpg", ["SUMMER"])):
+        draw(tree / name)
+        (tree / (name + ".json")).write_text(json.dumps({"tags": tags}))
+    index(tree)
+    assert client.get("/search/suggest", params={"q": "sum"}).json["tags"] == [{"tag": "Summer", "count": 2}]
+
+
+def test_suggest_leaves_out_extensions_and_short_fragments(tree, client):
+    for name in ("no_1_sunset.png", "no_2_sunset.png", "ab_sunrise.jpg", "ab_sunrise2.jpg", "x.jpeg", "y.jpeg"):
+        draw(tree / name, fmt="PNG" if name.endswith("png") else "JPEG")
+    index(tree)
+    words = lambda q: [w["word"] for w in client.get("/search/suggest", params={"q": q}).json["words"]]  # noqa: E731
+    assert words("") == ["sunset"]  # not png, jpg, jpeg, no, ab; sunrise and sunrise2 are one name each
+    assert words("pn") == words("no") == words("jp") == []
+
+
+def test_search_in_a_folder_that_is_not_there_is_404(client, gallery, tree):
+    assert client.get("/search", params={"path": "nope"}, status=404).json["path"] == "nope"
+    client.get("/search", params={"path": "2020/snow.webp"}, status=400)
+    (tree / "empty").mkdir()
+    assert found(client, "", path="empty") == ([], 0)

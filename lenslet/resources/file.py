@@ -7,6 +7,9 @@ from ..storage import clean_path
 from ..web import Unsatisfiable, byte_range, etag_of, http_date, not_modified
 from .files import upload_form, upload_raw
 
+# Originals rarely change: a browser keeps them an hour, then revalidates with the ETag (304).
+CACHE = "public, max-age=3600"
+
 
 class FileResource:
     """GET /file?path=: the original image, with caching and single byte ranges; POST and PUT upload one."""
@@ -30,7 +33,7 @@ class FileResource:
         storage, key, kind = place.storage, place.key, mime_of(place.key)
         resp.etag = etag_of(stat)
         resp.set_header("Last-Modified", http_date(stat.mtime))
-        resp.accept_ranges = "bytes"
+        resp.cache_control = [CACHE]
         if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), resp.etag, stat.mtime):
             resp.status = falcon.HTTP_304
             return
@@ -45,6 +48,8 @@ class FileResource:
         if url is not None:
             # The client fetches the bytes (ranges included) from S3 itself.
             raise falcon.HTTPFound(url)
+        # Only when lenslet sends the bytes: nginx adds its own to an X-Accel answer (not twice).
+        resp.accept_ranges = "bytes"
         try:
             span = byte_range(req.get_header("Range"), stat.size)
         except Unsatisfiable:

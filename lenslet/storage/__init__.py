@@ -9,8 +9,11 @@ the tree is read-only.
 """
 
 import os
+import shutil
+import tempfile
 from typing import Protocol
 
+from ..config import DEFAULT_ROOT
 from ..errors import ConfigError
 from ..layout import join, parent
 from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, read_at, spool, version_of
@@ -18,7 +21,8 @@ from .local import LocalStorage, real_folder
 from .paths import clean_path
 
 __all__ = ["HEAD_BYTES", "Entry", "ErrorMap", "LocalStorage", "Slice", "Stat", "Storage", "cache_folder",
-           "clean_path", "join", "open_storage", "parent", "read_at", "real_folder", "spool", "version_of"]
+           "clean_path", "join", "open_storage", "parent", "private_folder", "read_at", "real_folder",
+           "remove_folder", "spool", "version_of"]
 
 
 class Storage(Protocol):
@@ -66,6 +70,16 @@ def cache_folder(config, name):
     return os.path.join(cache, version_of(name.encode()))
 
 
+def private_folder(prefix):
+    """Create a folder only this user may use, outside any tree (for process-local scratch files)."""
+    return tempfile.mkdtemp(prefix=prefix)
+
+
+def remove_folder(path):
+    """Remove a folder made by private_folder(), with what it holds."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def open_storage(config):
     """Return the storage backend the settings ask for."""
     if config.s3_bucket:
@@ -80,4 +94,6 @@ def open_storage(config):
         # Nothing may be written inside a read-only root: state and derived files go
         # to the cache folder instead.
         state_dir = cache_folder(config, os.path.realpath(config.root))
-    return LocalStorage(config.root, state_dir=state_dir, readonly=config.readonly)
+    # Only the default ./data (README's first command) or an explicit request creates a root.
+    create = config.create_root or config.root == DEFAULT_ROOT
+    return LocalStorage(config.root, state_dir=state_dir, readonly=config.readonly, create=create)

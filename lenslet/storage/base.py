@@ -7,9 +7,14 @@ import tempfile
 
 import blake3
 
-from ..errors import TooLarge
+from .. import metrics
+from ..errors import LensletError, TooLarge
 
 HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF included
+
+# Statuses of translated errors that are the storage's fault (refused, busy, down), not the
+# request's (missing, bad name, lost race): these are counted as storage errors.
+STORAGE_FAULTS = frozenset((403, 500, 503))
 
 Entry = namedtuple("Entry", "name is_dir size mtime")
 Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime, when the file last got a name or new bytes
@@ -35,6 +40,9 @@ class ErrorMap:
 
     def __exit__(self, kind, ex, tb):
         error = self.translate(ex) if kind is not None else None
+        if kind is not None and (getattr(error, "status", None) in STORAGE_FAULTS if error is not None
+                                 else not isinstance(ex, LensletError)):
+            metrics.storage_error(type(error or ex).__name__)
         if error is None:
             return False
         raise error from None

@@ -43,10 +43,16 @@ class LocalStorage:
     backend = "local"
     folder_mtimes = True  # a folder's mtime moves when a file is added, removed or renamed in it
 
-    def __init__(self, root, state_dir=None, readonly=False, lock_dir=None):
+    def __init__(self, root, state_dir=None, readonly=False, lock_dir=None, create=True):
         if not os.path.isdir(root):
-            if readonly:
-                raise ConfigError(f"LENSLET_ROOT {root!r} does not exist", setting="LENSLET_ROOT")
+            if os.path.exists(root):
+                raise ConfigError(f"LENSLET_ROOT {root!r} is not a folder", setting="LENSLET_ROOT", root=root,
+                                  problem="not a folder")
+            if readonly or not create:
+                # A typo must not quietly become an empty gallery.
+                raise ConfigError(f"LENSLET_ROOT {root!r} does not exist; create it, or set "
+                                  "LENSLET_CREATE_ROOT=true (lenslet serve --create) to have lenslet create it",
+                                  setting="LENSLET_ROOT", root=root, problem="missing")
             os.makedirs(root, exist_ok=True)
         self.root = os.path.realpath(root)
         self.readonly = readonly

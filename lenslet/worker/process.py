@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 
-from .. import files, health
+from .. import files, health, logs, metrics
 from ..config import Config
 from ..errors import LensletError
 from ..storage import open_storage
@@ -37,6 +37,7 @@ class Worker:
         self.wid = health.worker_id()
         self.started_at = clock()
         self.last_beat = self.last_recover = self.last_progress = self.last_renew = 0.0
+        self.last_batch = None  # (started, finished) of the batch whose last line was logged
         self.in_hand = set()  # names of the claimed jobs being run, whose leases this loop renews
         self.stopping = threading.Event()
         self.runner = Runner(config, storage, clock)
@@ -141,9 +142,16 @@ class Worker:
                 log.error("cannot settle interrupted moves: %s", ex.description)
 
     def report_progress(self):
-        if self.runner.progress.busy and self.clock() - self.last_progress >= PROGRESS_EVERY:
-            self.last_progress = self.clock()
-            log.info("%s", self.runner.progress.line())
+        progress = self.runner.progress
+        if progress.busy:
+            if self.clock() - self.last_progress >= PROGRESS_EVERY:
+                self.last_progress = self.clock()
+                log.info("%s", progress.line())
+            return
+        batch = (progress.started, progress.done + progress.failed)
+        if batch[1] and batch != self.last_batch:
+            self.last_batch = batch
+            log.info("%s: done", progress.line())  # the batch's last word, however short it was
 
     def parent_gone(self):
         return self.parent_pid is not None and os.getppid() != self.parent_pid
@@ -153,13 +161,16 @@ class Worker:
 
 
 def main():
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] [%(levelname)s] %(message)s")
+    logs.setup(logging.INFO)
     try:
         config = Config.from_env()
+        metrics.check(config)
         storage = open_storage(config)
     except LensletError as ex:
         log.error("%s", ex.description)
         return 2
+    if config.metrics:
+        metrics.enable("worker")
     parent = os.environ.get("LENSLET_PARENT_PID")
     worker = Worker(config, storage, parent_pid=int(parent) if parent else None)
     signal.signal(signal.SIGTERM, worker.ask_to_stop)

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 
-from .. import folders, health, rollup
+from .. import folders, health, metrics, rollup
 from ..errors import LensletError, NotFound
 from ..folders import Folders
 from ..items import record_hashes
@@ -118,6 +118,7 @@ class Runner:
                 if self.thumbs.fresh(self.storage, key, image) is None:
                     digests[name] = self.thumbs.make(self.storage, key)
                     self.made += 1
+                    metrics.thumbnail("made")
                 self.errors.pop(key, None)
                 self.progress.tick(done=1)
             except NotFound:
@@ -125,6 +126,7 @@ class Runner:
             except LensletError as ex:
                 self.errors[key] = ex.description
                 self.progress.tick(failed=1)
+                metrics.thumbnail("failed")
         if digests:
             record_hashes(self.storage, folder, digests)
             queue.enqueue(self.storage, "rollup", "", self.clock)
@@ -165,10 +167,13 @@ def drain(runner, worker, lease=3600, ran=None):
 
 def run_one(runner, name, job):
     """Run a claimed job; a failure is logged and counted, never raised: the worker goes on."""
+    timer = metrics.Timer()
     try:
-        runner.run(job)
+        with timer:
+            runner.run(job)
     except LensletError as ex:
         log.error("job %s %r failed: %s", job["kind"], job["path"], ex.description)
     except Exception:  # noqa: BLE001 - a bug in one job must not stop the others
         log.exception("job %s %r crashed", job["kind"], job["path"])
+    metrics.job(job["kind"], timer.seconds)
     queue.finish(runner.storage, name)

@@ -1,0 +1,71 @@
+"""gunicorn settings and hooks for lenslet, packaged so the service runs from any folder.
+
+`lenslet serve` loads this file (`gunicorn -c python:lenslet.gunicorn_conf`); the
+checkout's top-level gunicorn.conf.py imports it. GUNICORN_CMD_ARGS or command-line
+flags override any of these as usual. gunicorn re-reads this file on SIGHUP, so
+it keeps no state: the worker's supervisor lives in lenslet/supervisor.py.
+"""
+
+import os
+import sys
+
+from lenslet import logs, metrics, supervisor
+from lenslet.config import Config
+from lenslet.errors import ConfigError
+from lenslet.storage import open_storage, private_folder, remove_folder
+
+wsgi_app = "lenslet.app:create_app()"
+bind = "127.0.0.1:7070"
+workers = 2
+threads = 4  # gthread: thumbnails and file streams block on I/O, threads keep a worker responsive
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+# gunicorn's control socket sits at one fixed path per user, so two lenslet
+# instances on one box would fight over it; lenslet does not need it.
+control_socket_disable = True
+# The access log in the common log format, on stdout (lenslet's and gunicorn's own lines go to stderr); LENSLET_ACCESS_LOG=false turns it off.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s'
+accesslog = "-" if logs.access_log_wanted(os.environ) else None
+
+# Set by on_starting when metrics are on and nobody gave a folder: ours to remove on exit.
+OWN_METRICS_DIR = "LENSLET_OWN_METRICS_DIR"
+
+
+def on_starting(server):
+    # Fail before binding, with the variable's name, instead of once per worker.
+    try:
+        config = Config.from_env()
+        metrics.check(config)
+        if not config.s3_bucket:
+            open_storage(config)  # a missing root: refused here, once (no boto3 client before a fork)
+    except ConfigError as ex:
+        server.log.error("lenslet: %s", ex.description)
+        sys.exit(1)
+    logs.setup()
+    if config.metrics and not os.environ.get(metrics.MULTIPROC_DIR):
+        # prometheus_client's multiprocess mode: every process (HTTP workers and the
+        # lenslet worker) writes its counters here, and /metrics adds them up.
+        # Set before any fork, so every child inherits it.
+        folder = private_folder("lenslet-metrics-")
+        os.environ[metrics.MULTIPROC_DIR] = os.environ[OWN_METRICS_DIR] = folder
+
+
+def when_ready(server):
+    supervisor.start(supervisor.worker_argv(), server.log)
+
+
+def on_reload(server):
+    supervisor.restart(server.cfg.graceful_timeout)
+
+
+def child_exit(server, worker):
+    # A dead HTTP worker's live gauges must not be added up any more.
+    metrics.process_gone(worker.pid)
+
+
+def on_exit(server):
+    supervisor.stop(server.cfg.graceful_timeout)
+    folder = os.environ.get(OWN_METRICS_DIR)
+    if folder and folder == os.environ.get(metrics.MULTIPROC_DIR):
+        remove_folder(folder)

@@ -1,0 +1,33 @@
+import hmac
+
+from .. import health, metrics
+from ..errors import LensletError, NotFound, Unauthorized
+from ..worker import queue
+
+
+class MetricsResource:
+    """GET /metrics: Prometheus text exposition of every lenslet process's counts."""
+
+    def __init__(self, config, storage, clock):
+        self.on = config.metrics
+        self.token = config.metrics_token.encode()
+        self.heartbeat = config.heartbeat
+        self.storage = storage
+        self.clock = clock
+
+    def on_get(self, req, resp):
+        if not self.on:
+            raise NotFound("metrics are off: set LENSLET_METRICS=true to serve them here")
+        if self.token:
+            scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
+                raise Unauthorized("GET /metrics needs Authorization: Bearer <LENSLET_METRICS_TOKEN>")
+        backlog = dict.fromkeys(sorted(set(queue.PRIORITY)), 0)
+        try:
+            backlog.update(queue.backlog(self.storage))
+        except LensletError:
+            backlog = {}  # storage down: the counts still answer, and say so (storage errors)
+        workers = health.worker_status(self.storage, self.heartbeat, self.clock)["workers"]
+        resp.data = metrics.render(backlog, workers)
+        resp.content_type = metrics.CONTENT_TYPE
+        resp.cache_control = ["no-store"]
