@@ -41,6 +41,7 @@ class Worker:
         self.stopping = threading.Event()
         self.runner = Runner(config, storage, clock)
         self.scanner = Scanner(self.runner, clock)
+        self.cursor = queue.Cursor(storage)
 
     def run(self):
         """Run until asked to stop; the job in hand is finished, the rest stays queued."""
@@ -72,8 +73,7 @@ class Worker:
         pause = IDLE_POLL
         while not self.stopping.is_set():
             try:
-                name, job = queue.next_job(self.storage, self.wid, self.config.job_lease, self.clock,
-                                           self.runner.due)
+                name, job = self.cursor.next_job(self.wid, self.config.job_lease, self.clock, self.runner.due)
             except LensletError as ex:
                 # Storage busy or unreachable (S3 throttling, a network blip): back off.
                 pause = min(BACKOFF_MAX, pause * 2)

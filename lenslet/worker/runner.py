@@ -79,7 +79,8 @@ class Runner:
     def run(self, job):
         kind, path = job["kind"], job["path"]
         if kind == "index":
-            self.index(path)
+            for folder in job.get("folders") or [path]:
+                self.index(folder)
         elif kind == "thumbs":
             self.make_thumbs(path, job.get("names", []))
         elif kind == "thumb":
@@ -150,8 +151,9 @@ class Runner:
 
 def drain(runner, worker, lease=3600, ran=None):
     """Run queued jobs until none is left (a one-shot index; tests and benchmarks)."""
+    cursor = queue.Cursor(runner.storage)
     while True:
-        name, job = queue.next_job(runner.storage, worker, lease, runner.clock)
+        name, job = cursor.next_job(worker, lease, runner.clock)
         if name is None:
             return runner
         if ran is not None:

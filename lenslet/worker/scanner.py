@@ -11,6 +11,9 @@ from ..layout import join, sidecar_of, thumb_of
 from . import queue
 
 log = logging.getLogger("lenslet.worker")
+# Stale folders per index job: a first scan of a big tree queues a job per this many
+# folders, not one each, so claiming (a few synced writes) is paid once per batch.
+INDEX_BATCH = 64
 
 
 class Seen(NamedTuple):
@@ -29,6 +32,7 @@ class Scanner:
         self.storage = runner.storage
         self.clock = clock
         self.seen = {}
+        self.stale = []  # folders found stale in this scan, not yet queued
 
     def scan(self, deep=False):
         """Walk the tree; a folder whose mtime is unchanged is not listed again unless deep.
@@ -57,6 +61,7 @@ class Scanner:
             # only a different summary is news for the health report.
             changed += known is None or known.summary != self.seen[key].summary
             stack.extend(self.seen[key].subdirs)
+        self.queue_stale()
         for key in set(self.seen) - visited:
             del self.seen[key]
             self.runner.scan.pop(key, None)
@@ -80,9 +85,21 @@ class Scanner:
         first = read_first_page(self.storage, key, listing)
         pages = manifests.page_count(len(listing.images), self.runner.folders.page_size)
         if first is None or first["sig"] != listing.signature or first["pageCount"] != pages:
-            queue.enqueue(self.storage, "index", key, self.clock)
+            self.stale.append(key)
+            if len(self.stale) >= INDEX_BATCH:
+                self.queue_stale()
         self.runner.scan[key] = summary
         return Seen(mtime, tuple(join(key, name) for name in listing.dirs), summary)
+
+    def queue_stale(self):
+        """Queue one index job for the stale folders found so far (named by all of them, so a
+        different batch is never taken for this one)."""
+        if len(self.stale) == 1:
+            queue.enqueue(self.storage, "index", self.stale[0], self.clock)
+        elif self.stale:
+            queue.enqueue(self.storage, "index", self.stale[0], self.clock, part="\0".join(self.stale),
+                          folders=self.stale)
+        self.stale = []
 
     def check_pointer(self, key):
         try:
