@@ -17,6 +17,7 @@ from ..errors import AlreadyExists, BadPath, BadRequest, ConfigError, Forbidden,
 from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_state, join
 from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, version_of
 from .paths import check_key
+from .watch import open_watch
 
 LOCK_STRIPES = 64
 
@@ -135,6 +136,10 @@ class LocalStorage:
                               if name.startswith(prefix) and name[:1] != ".")
         except NotFound:
             return []
+
+    def watch(self):
+        """Change notices for the tree's folders (watch.Watch), or None where the system has none."""
+        return open_watch(self._fs, self.root)
 
     def has_subfolders(self, key):
         """Tell whether a folder holds any folder, cheaply."""

@@ -99,6 +99,10 @@ class S3Storage:
                 names.extend(obj["Key"][len(folder):] for obj in page.get("Contents", ()))
         return sorted(name for name in names if name and name[:1] != ".")
 
+    def watch(self):
+        """None: a bucket sends no change notices here; the worker lists it from time to time."""
+        return None
+
     def has_subfolders(self, key):
         with _mapped(key):
             page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(key) + "/", Delimiter="/")

@@ -91,16 +91,39 @@ class Worker:
                 self.in_hand.discard(name)
 
     def scan(self):
-        deep_at = 0.0
+        """Scan the tree, then follow its change notices where the storage gives them, else poll.
+
+        A deep scan still lists every folder now and then: the safety net for what no
+        notice told (a file rewritten in place through a mapping, a missed event).
+        """
+        watch = self.storage.watch() if self.config.watch else None
+        self.scanner.watch = watch
+        log.info("worker %s: %s", self.wid, "watching the tree for changes" if watch else "polling the tree")
+        deep_at, full = 0.0, True
         while not self.stopping.is_set():
             deep = self.clock() - deep_at >= self.config.deep_scan
             try:
-                self.scanner.scan(deep=deep)
-                deep_at = self.clock() if deep else deep_at
+                if watch is not None and watch.full:
+                    log.warning("fs.inotify.max_user_watches reached: polling the tree instead (see README)")
+                    watch.close()
+                    watch = self.scanner.watch = None
+                if watch is None or deep or full:
+                    self.scanner.scan(deep=deep)
+                    deep_at, full = (self.clock() if deep else deep_at), False
+                    if watch is not None:
+                        continue  # notices from here on
+                else:
+                    changed, full = watch.changes(timeout=min(1.0, self.config.scan_interval))
+                    if changed and not full:
+                        self.scanner.scan_changed(changed)
+                    continue  # changes() waited
             except Exception:  # noqa: BLE001 - a scan that failed is tried again next time
                 log.exception("scan failed")
-            interval = self.config.scan_interval
+                full = True
+            interval = self.config.scan_interval if watch is None else 1.0  # 1 s: after a failed scan
             self.stopping.wait(interval if self.storage.folder_mtimes else max(interval, REMOTE_SCAN_INTERVAL))
+        if watch is not None:
+            watch.close()
 
     def beat(self):
         if self.clock() - self.last_beat < self.config.heartbeat:

@@ -27,8 +27,9 @@ class Seen(NamedTuple):
 class Scanner:
     """Walks the tree and queues index jobs for folders that changed, reading no image."""
 
-    def __init__(self, runner, clock=time.time):
+    def __init__(self, runner, clock=time.time, watch=None):
         self.runner = runner
+        self.watch = watch  # storage change notices (storage.watch()): folders are watched as listed
         self.storage = runner.storage
         self.clock = clock
         self.seen = {}
@@ -70,8 +71,45 @@ class Scanner:
             queue.enqueue(self.storage, "health", "", self.clock)
         return changed
 
+    def scan_changed(self, keys):
+        """Look again at the folders change notices named, and at new folders found in them.
+
+        Returns how many folders are new, gone or different in what health reports.
+        """
+        changed, stack, looked = 0, list(keys), set()
+        while stack:
+            key = stack.pop()
+            if key in looked:
+                continue
+            looked.add(key)
+            known = self.seen.get(key)
+            try:
+                mtime = self.storage.stat(key).mtime if self.storage.folder_mtimes else None
+                self.seen[key] = self.look(key, mtime)
+            except (NotFound, LensletError):
+                changed += self.forget(key)  # gone (or no longer a folder) with all below it
+                continue
+            changed += known is None or known.summary != self.seen[key].summary
+            stack.extend(sub for sub in self.seen[key].subdirs if sub not in self.seen)
+            for sub in set(known.subdirs if known else ()) - set(self.seen[key].subdirs):
+                changed += self.forget(sub)
+        self.queue_stale()
+        if changed:
+            queue.enqueue(self.storage, "health", "", self.clock)
+        return changed
+
+    def forget(self, key):
+        """Drop a folder and everything known below it; return how many folders that was."""
+        gone = [known for known in self.seen if known == key or known.startswith(key + "/")] if key else []
+        for known in gone:
+            del self.seen[known]
+            self.runner.scan.pop(known, None)
+        return len(gone)
+
     def look(self, key, mtime):
         """List one folder: queue an index job if its manifest is stale, and note what health wants."""
+        if self.watch is not None:
+            self.watch.add(key)  # before listing: a change made meanwhile is then noticed
         listing = list_folder(self.storage, key)
         summary = {"images": len(listing.images),
                    "orphanSidecars": [sidecar_of(join(key, name))
