@@ -35,7 +35,13 @@ def index(args):
     runner = Runner(config, storage)
     started = time.monotonic()
     queue.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
-    folders = Scanner(runner).scan(deep=True)
+    scanner = Scanner(runner)
+    folders = scanner.scan(deep=True)
+    if args.rethumb:  # last in the queue: new thumbnails first
+        for folder in scanner.seen:
+            if "pointer" not in runner.scan.get(folder, {}):
+                queue.enqueue(storage, "rethumb", folder)
+        runner.thumbs.remember_settings(storage)
     threads = [threading.Thread(target=drain, args=(runner, "lenslet-index")) for _ in range(args.threads)]
     for thread in threads:
         thread.start()
@@ -80,6 +86,8 @@ def main(argv=None):
     one_shot = commands.add_parser("index", help="index a tree once, with thumbnails, and report")
     one_shot.add_argument("path", help="the tree's root folder")
     one_shot.add_argument("--threads", type=int, default=2, help="thumbnail threads (default 2)")
+    one_shot.add_argument("--rethumb", action="store_true",
+                          help="make again the thumbnails made with another size or quality")
     one_shot.set_defaults(run=index)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")

@@ -26,6 +26,7 @@ JOURNAL = f"{STATE}/journal"
 LOCKS = f"{STATE}/locks"
 DERIVED = f"{STATE}/derived"  # where derived files go when the tree itself is read-only
 MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
+THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker last made thumbnails with
 
 # The file types lenslet serves, by extension.
 EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",

@@ -109,6 +109,8 @@ class Worker:
                     watch = self.scanner.watch = None
                 if watch is None or deep or full:
                     self.scanner.scan(deep=deep)
+                    if not deep_at:  # the first scan: every folder is known now
+                        self.sweep_thumbs()
                     deep_at, full = (self.clock() if deep else deep_at), False
                     if watch is not None:
                         continue  # notices from here on
@@ -124,6 +126,11 @@ class Worker:
             self.stopping.wait(interval if self.storage.folder_mtimes else max(interval, REMOTE_SCAN_INTERVAL))
         if watch is not None:
             watch.close()
+
+    def sweep_thumbs(self):
+        folders = [key for key in self.scanner.seen if "pointer" not in self.runner.scan.get(key, {})]
+        if self.runner.sweep_thumbs(folders):
+            log.info("thumbnail settings changed: thumbnails made otherwise are made again, last")
 
     def beat(self):
         if self.clock() - self.last_beat < self.config.heartbeat:

@@ -86,6 +86,8 @@ class Runner:
         elif kind == "thumb":
             folder, _, name = path.rpartition("/")
             self.make_thumbs(folder, [name])
+        elif kind == "rethumb":
+            self.rethumb(path, job.get("names"))
         elif kind == "rollup":
             self.rollup()
         elif kind == "health":
@@ -107,14 +109,43 @@ class Runner:
             queue.enqueue(self.storage, "thumbs", folder, self.clock, part=names[0], names=names)
         queue.enqueue(self.storage, "rollup", "", self.clock)
 
-    def make_thumbs(self, folder, names):
-        """Make the thumbnails of some images of one folder, then record their hashes in one pass."""
+    def rethumb(self, folder, names=None):
+        """Make again the thumbnails of a folder's images made with other settings."""
+        if names is None:
+            try:
+                names = [item["name"] for item in folders.stored_items(self.storage, folder) if item.get("hasThumb")]
+            except NotFound:
+                return
+        again = []
+        for name in names:
+            try:
+                if not self.thumbs.up_to_date(self.storage, join(folder, name)):
+                    again.append(name)
+            except LensletError:
+                continue  # gone, or unreadable: the index job of its folder reports it
+        self.progress.add(len(again))
+        for start in range(0, len(again), CHUNK):
+            self.make_thumbs(folder, again[start:start + CHUNK], remake=True)
+
+    def sweep_thumbs(self, folder_keys):
+        """After the settings changed: queue every folder's thumbnails made otherwise, lowest priority."""
+        if not self.thumbs.settings_changed(self.storage):
+            return 0
+        for folder in folder_keys:
+            queue.enqueue(self.storage, "rethumb", folder, self.clock)
+        self.thumbs.remember_settings(self.storage)
+        return len(folder_keys)
+
+    def make_thumbs(self, folder, names, remake=False):
+        """Make the thumbnails of some images of one folder, then record their hashes in one pass
+        (with remake, also those fresh but made with other settings)."""
         digests = {}
         for name in names:
             key = join(folder, name)
             try:
                 image = self.storage.stat(key)
-                if self.thumbs.fresh(self.storage, key, image) is None:
+                found = self.thumbs.fresh(self.storage, key, image)
+                if found is None or (remake and not self.thumbs.current(found[0])):
                     digests[name] = self.thumbs.make(self.storage, key)
                     self.made += 1
                 self.errors.pop(key, None)
