@@ -6,6 +6,7 @@ only offsets into the open file. Edits made through the API are written to the
 journal at once, so every web process finds them before the next rollup.
 """
 
+import io
 import time
 from array import array
 
@@ -22,31 +23,51 @@ JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that
 def build(storage, clock=time.time):
     """Flatten the stored manifests into _rollup.json, in path order.
 
-    Returns what it counted, for the health report.
+    Folder by folder, each folder's items and subfolders merged in path order, so
+    memory holds the rollup's bytes and one folder's manifest, not every item at
+    once (500,000 items as dicts took gigabytes). Returns what it counted, for the
+    health report.
     """
-    items, unindexed, stack = [], [], [""]
+    unindexed, errors = [], {}
     counts = {"images": 0, "missingThumbs": 0, "folders": 0}
-    errors = {}
+    out = io.BytesIO()
+    generated_at = clock()
+    head = rollup_head(0, generated_at)
+    out.write(head)
+    stack = [(None, "")]  # (item, None) for an item to write, (None, folder key) for a folder to open
     while stack:
-        folder = stack.pop()
+        item, folder = stack.pop()
+        if item is not None:
+            out.write(b",\n" if counts["images"] else b"")
+            out.write(orjson.dumps(item))
+            counts["images"] += 1
+            counts["missingThumbs"] += not item.get("hasThumb")
+            if item.get("error"):
+                errors[item.get("path")] = item["error"]
+            continue
         pages = folders.stored_pages(storage, folder)
         if not pages:
             unindexed.append(folder)
             continue
         counts["folders"] += 1
-        for page in pages:
-            for item in page["items"]:
-                items.append(item)
-                counts["images"] += 1
-                counts["missingThumbs"] += not item.get("hasThumb")
-                if item.get("error"):
-                    errors[item.get("path")] = item["error"]
-        stack.extend(join(folder, d["name"]) for d in pages[0]["dirs"]
-                     if isinstance(d, dict) and d.get("kind") != "leaf-pointer")
-    items.sort(key=lambda item: item.get("path") or "")
+        # A subfolder's items all sort right after its name and a slash.
+        entries = [(item.get("path") or "", item, None) for page in pages for item in page["items"]]
+        entries += [(join(folder, d["name"]) + "/", None, join(folder, d["name"])) for d in pages[0]["dirs"]
+                    if isinstance(d, dict) and d.get("kind") != "leaf-pointer"]
+        entries.sort(key=lambda entry: entry[0], reverse=True)
+        stack.extend((item, sub) for _, item, sub in entries)
+        del pages, entries
+    out.write(b"\n]}\n")
+    with out.getbuffer() as data:
+        data[:len(head)] = rollup_head(counts["images"], generated_at)
     # Without fsync: the rollup can be built again, and a torn one fails to load.
-    storage.write(storage.derived_key(ROLLUP), rollup_bytes(items, clock()), durable=False)
+    storage.write(storage.derived_key(ROLLUP), out.getvalue(), durable=False)
     return dict(counts, unindexedFolders=unindexed, unreadable=errors)
+
+
+def rollup_head(count, generated_at):
+    """The rollup's first line; the count has a fixed width, so it can be filled in at the end."""
+    return b'{"v":1,"generatedAt":%s,"count":%12d,"items":[\n' % (orjson.dumps(generated_at), count)
 
 
 def rollup_bytes(items, generated_at):
