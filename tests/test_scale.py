@@ -1,5 +1,6 @@
 """The queue at scale: a cursor claims from one listing, stale folders are indexed in batches."""
 
+import json
 import threading
 
 from helpers import draw
@@ -87,3 +88,14 @@ def test_a_first_scan_queues_stale_folders_in_batches(tree, storage, monkeypatch
         drain(runner, "w")
     Scanner(runner).scan(deep=True)
     assert not [name for name in queue.waiting(storage) if "-index-" in name]
+
+
+def test_the_rollup_is_in_path_order_whatever_the_names(tree, storage):
+    for path in ("a.jpg", "a/b.jpg", "a-c.jpg", "a b/x.jpg", "a/z/y.jpg", "a/zz.jpg", "b.png", "A/q.jpg", "a0.jpg"):
+        draw(tree / path)
+    runner = Runner(Config(root=str(tree)), storage)
+    Scanner(runner).scan(deep=True)
+    drain(runner, "w")
+    rollup = json.loads((tree / "_rollup.json").read_bytes())
+    paths = [item["path"] for item in rollup["items"]]
+    assert paths == sorted(paths) and len(paths) == 9 == rollup["count"]
