@@ -43,24 +43,25 @@ WORDS = ["beach", "mountain", "city", "forest", "river", "sunset", "harbour", "g
 TAGS = ["family", "holiday", "summer", "work", "friends", "favourite", "print", "archive"]
 
 
-def sources(folder):
+def sources(folder, count):
     """A few small JPEGs and sidecars to link from."""
     os.makedirs(folder)
     images, sidecars = [], []
-    for n in range(4):
+    for n in range(count):
         path = os.path.join(folder, f"src{n}.jpg")
-        Image.new("RGB", (320 + 40 * n, 240), (30 + 50 * n, 120, 200 - 40 * n)).save(path, quality=80)
+        Image.new("RGB", (320 + 16 * n, 240), (30 + 20 * n, 120, 200 - 15 * n)).save(path, quality=80)
         images.append(path)
         sidecar = os.path.join(folder, f"src{n}.json")
         with open(sidecar, "w") as out:
-            out.write('{"v":1,"tags":["%s","%s"],"notes":"roll %d","star":%d}' % (TAGS[n], TAGS[n + 4], n, n + 1))
+            out.write('{"v":1,"tags":["%s","%s"],"notes":"roll %d","star":%d}' % (TAGS[n % 4], TAGS[4 + n % 4], n, n % 5 + 1))
         sidecars.append(sidecar)
     return images, sidecars
 
 
 def build_tree(root, count, big):
     """count images: `big` of them in big/, the rest 1,000 to a folder under years and months."""
-    images, sidecars = sources(os.path.join(root, ".sources"))
+    # ext4 allows 65,000 links to a file: a source per 50,000 images.
+    images, sidecars = sources(os.path.join(root, ".sources"), max(4, count // 50_000 + 1))
     current = None
     for n in range(count):
         if n < big:

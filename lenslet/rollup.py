@@ -14,7 +14,7 @@ import orjson
 
 from . import folders
 from .errors import NotFound
-from .layout import JOURNAL, ROLLUP, join
+from .layout import JOURNAL, ROLLUP, SEARCH_CACHE, join
 from .storage import read_at, version_of
 
 JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
@@ -124,6 +124,52 @@ def load(storage, stat, index_items):
 
 
 EMPTY = Loaded(None, None, array("Q"), array("I"), 0.0)
+
+
+# -- the kept search index --------------------------------------------------
+# Loading 500,000 items line by line and indexing them takes seconds; the index a
+# web process built is kept in the state folder, marked with the stat of the rollup
+# it came from, and the next process (a restart, a new gunicorn worker) reads it
+# back instead while that rollup is current.
+
+def _rollup_mark(stat):
+    return [stat.size, stat.mtime, stat.changed]
+
+
+def save_index(storage, loaded, header, parts):
+    """Keep a loaded rollup's search index (header and parts from search.Index.to_parts())."""
+    parts = [loaded.offsets.tobytes(), loaded.lengths.tobytes(), *parts]
+    head = orjson.dumps({"v": 1, "rollup": _rollup_mark(loaded.stat), "builtAt": loaded.built_at,
+                         "index": header, "sizes": [len(part) for part in parts]})
+    # Without fsync: a torn one fails its size check and is made again.
+    storage.write(SEARCH_CACHE, head + b"\n" + b"".join(parts), durable=False)
+
+
+def load_kept_index(storage, stat):
+    """(Loaded, index header, index parts) kept for this very rollup, or None."""
+    try:
+        data = storage.read(SEARCH_CACHE)
+        end = data.index(b"\n")
+        head = orjson.loads(data[:end])
+    except (NotFound, ValueError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(head, dict) or head.get("v") != 1 or head.get("rollup") != _rollup_mark(stat):
+        return None
+    sizes = head.get("sizes")
+    if not isinstance(sizes, list) or len(sizes) != 8 or sum(sizes) != len(data) - end - 1:
+        return None
+    view, parts, at = memoryview(data), [], end + 1
+    for size in sizes:
+        parts.append(view[at:at + size])
+        at += size
+    stream = storage.open_seekable(storage.derived_key(ROLLUP))
+    if _rollup_mark(storage.stat(storage.derived_key(ROLLUP))) != head["rollup"]:
+        stream.close()  # replaced meanwhile: the offsets are not this file's
+        return None
+    offsets, lengths = array("Q"), array("I")
+    offsets.frombytes(parts[0])
+    lengths.frombytes(parts[1])
+    return Loaded(stat, stream, offsets, lengths, head.get("builtAt", 0.0)), head.get("index"), parts[2:]
 
 
 # -- the edit journal ------------------------------------------------------

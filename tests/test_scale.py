@@ -3,7 +3,11 @@
 import json
 import threading
 
-from helpers import draw
+import webtest
+
+from helpers import draw, index_tree
+from lenslet import rollup
+from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.storage import LocalStorage
 from lenslet.worker import queue, scanner
@@ -99,3 +103,31 @@ def test_the_rollup_is_in_path_order_whatever_the_names(tree, storage):
     rollup = json.loads((tree / "_rollup.json").read_bytes())
     paths = [item["path"] for item in rollup["items"]]
     assert paths == sorted(paths) and len(paths) == 9 == rollup["count"]
+
+
+def found(client, q):
+    return [item["path"] for item in client.get("/search", params={"q": q}).json["items"]]
+
+
+def test_a_fresh_web_process_searches_with_the_index_the_last_one_kept(tree, config, storage):
+    for n in range(30):
+        draw(tree / f"trip-{n % 3}" / f"beach-{n}.jpg")
+    index_tree(config, storage)
+    first = found(webtest.TestApp(create_app(config)), "beach-1")
+    kept = rollup.load_kept_index(storage, rollup.stat(storage))
+    assert kept is not None and kept[0].offsets
+    kept[0].stream.close()
+    assert found(webtest.TestApp(create_app(config)), "beach-1") == first and len(first) == 11
+
+
+def test_a_kept_index_of_an_older_rollup_or_a_torn_one_is_not_used(tree, config, storage):
+    draw(tree / "a" / "beach.jpg")
+    index_tree(config, storage)
+    assert found(webtest.TestApp(create_app(config)), "beach") == ["a/beach.jpg"]
+    draw(tree / "a" / "beachball.jpg")
+    index_tree(config, storage)
+    assert rollup.load_kept_index(storage, rollup.stat(storage)) is None
+    assert found(webtest.TestApp(create_app(config)), "beach") == ["a/beach.jpg", "a/beachball.jpg"]
+    kept = tree / ".lenslet" / "search-index.bin"
+    kept.write_bytes(kept.read_bytes()[:-10])
+    assert found(webtest.TestApp(create_app(config)), "ball") == ["a/beachball.jpg"]
