@@ -7,7 +7,8 @@ many names (one folder of --big images, the rest 1,000 to a folder, one in 100
 with a sidecar of tags). Then indexes it as the worker does, without thumbnails
 (scan, index jobs on two threads, rollup), and reports: time to index and peak
 memory of the indexing process, rollup size, the time until the first search
-answers in a fresh web process (gunicorn, one worker), that process's memory,
+answers in a fresh web process (gunicorn, one worker), with no kept index and
+then with the index the first process kept, that process's memory,
 /folders on the big folder, and search p95. With --keep DIR the tree is built (or
 reused) there and kept.
 """
@@ -166,11 +167,20 @@ def main():
         print(f"  index (no thumbnails, 2 threads): {took:.1f} s ({stats.get('images', 0) / took:.0f} images/s), "
               f"peak RSS of the indexer {peak:.0f} MB")
         print(f"  rollup: {size / 1e6:.1f} MB")
-        process, url, first = serve(root)
+        kept = os.path.join(root, ".lenslet", "search-index.bin")
+        if os.path.exists(kept):
+            os.remove(kept)
+        process, url, first = serve(root)  # builds the index from the rollup, and keeps it
+        web = children(process.pid)
+        built_rss = sum(rss_mb(pid) for pid in web)
+        process.terminate()
+        process.wait(30)
+        process, url, again = serve(root)
         try:
             web = children(process.pid)
-            print(f"  fresh web process: first search answered after {first:.2f} s "
-                  f"(gunicorn start included), RSS {sum(rss_mb(pid) for pid in web):.0f} MB")
+            print(f"  fresh web process, first search answered after (gunicorn start included): {first:.2f} s "
+                  f"building the index from the rollup (RSS {built_rss:.0f} MB); {again:.2f} s reading the index "
+                  f"the last process kept (RSS {sum(rss_mb(pid) for pid in web):.0f} MB), {first / again:.1f}x")
             big = [get(f"{url}/folders?path=big") for _ in range(7)]
             last = [get(f"{url}/folders?path=big&page={min(args.big, args.images) // 1000 - 1}") for _ in range(7)]
             print(f"  /folders on big/ ({min(args.big, args.images)} images, 1,000 a page): median "
