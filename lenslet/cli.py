@@ -38,10 +38,8 @@ def index(args):
     scanner = Scanner(runner)
     folders = scanner.scan(deep=True)
     if args.rethumb:  # last in the queue: new thumbnails first
-        for folder in scanner.seen:
-            if "pointer" not in runner.scan.get(folder, {}):
-                queue.enqueue(storage, "rethumb", folder)
-        runner.thumbs.remember_settings(storage)
+        runner.thumbs.forget_settings(storage)
+        runner.sweep_thumbs([folder for folder in scanner.seen if "pointer" not in runner.scan.get(folder, {})])
     threads = [threading.Thread(target=drain, args=(runner, "lenslet-index")) for _ in range(args.threads)]
     for thread in threads:
         thread.start()

@@ -122,6 +122,13 @@ class Thumbs:
     def remember_settings(self, storage):
         storage.write(THUMB_SETTINGS, orjson.dumps({"settings": self.settings}))
 
+    def forget_settings(self, storage):
+        """Make the next sweep look at every thumbnail (`lenslet index --rethumb`)."""
+        try:
+            storage.delete(THUMB_SETTINGS)
+        except NotFound:
+            pass
+
     def get(self, path):
         """Return (bytes, stat) of a fresh thumbnail, making it (or waiting for it) when needed."""
         place, image = self.tree.locate_image(path)

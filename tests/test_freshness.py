@@ -86,7 +86,7 @@ def test_the_worker_makes_again_the_thumbnails_of_old_settings_when_they_change(
     assert not first.sweep_thumbs(list(scanner.seen))  # the same settings: nothing to do
     smaller = Runner(dataclasses.replace(config, thumb_size=64), storage)
     assert smaller.sweep_thumbs(list(scanner.seen))
-    assert all("-rethumb-" in name for name in queue.waiting(storage))
+    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["rethumb"]  # 2 folders, one job
     drain(smaller, "w")
     assert [long_edge(tree / "x" / f"{n}.jpg.thumbnail") for n in range(3)] == [64, 64, 64]
     assert smaller.made == 3

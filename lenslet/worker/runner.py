@@ -19,6 +19,7 @@ from . import queue
 log = logging.getLogger("lenslet.worker")
 
 CHUNK = 16  # thumbnails per job: small enough to spread over threads, big enough to batch manifest writes
+SWEEP_BATCH = 64  # folders per job when every thumbnail is looked at again
 DEBOUNCE = 1.0  # seconds a rollup waits after it is asked for, so a burst of changes makes one
 # ... and at least this many times as long as the last one took: every web process
 # reloads the rollup after it changes, so a big gallery must not rebuild it often.
@@ -87,7 +88,8 @@ class Runner:
             folder, _, name = path.rpartition("/")
             self.make_thumbs(folder, [name])
         elif kind == "rethumb":
-            self.rethumb(path, job.get("names"))
+            for folder in job.get("folders") or [path]:
+                self.rethumb(folder, job.get("names"))
         elif kind == "rollup":
             self.rollup()
         elif kind == "health":
@@ -131,8 +133,10 @@ class Runner:
         """After the settings changed: queue every folder's thumbnails made otherwise, lowest priority."""
         if not self.thumbs.settings_changed(self.storage):
             return 0
-        for folder in folder_keys:
-            queue.enqueue(self.storage, "rethumb", folder, self.clock)
+        folder_keys = sorted(folder_keys)
+        for start in range(0, len(folder_keys), SWEEP_BATCH):
+            batch = folder_keys[start:start + SWEEP_BATCH]
+            queue.enqueue(self.storage, "rethumb", batch[0], self.clock, part="\0".join(batch), folders=batch)
         self.thumbs.remember_settings(self.storage)
         return len(folder_keys)
 
