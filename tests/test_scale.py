@@ -131,3 +131,22 @@ def test_a_kept_index_of_an_older_rollup_or_a_torn_one_is_not_used(tree, config,
     kept = tree / ".lenslet" / "search-index.bin"
     kept.write_bytes(kept.read_bytes()[:-10])
     assert found(webtest.TestApp(create_app(config)), "ball") == ["a/beachball.jpg"]
+
+
+def test_cursors_on_s3_claim_every_job_once_and_find_urgent_ones_by_prefix(s3_endpoint, bucket):
+    from lenslet.storage.s3 import S3Storage
+    open_bucket = lambda: S3Storage(bucket, "photos", s3_endpoint, "us-east-1")  # noqa: E731
+    storage = open_bucket()
+    for n in range(12):
+        queue.enqueue(storage, "index", f"f{n}")
+    now = [0.0]
+    mine, theirs = queue.Cursor(open_bucket(), clock=lambda: now[0]), queue.Cursor(open_bucket())
+    paths = [mine.next_job("w1", lease=60)[1]["path"], theirs.next_job("w2", lease=60)[1]["path"]]
+    queue.enqueue(storage, "thumb", "f1/a.jpg")
+    now[0] = 5.0
+    assert mine.next_job("w1", lease=60)[1]["kind"] == "thumb"
+    for cursor, worker in [(mine, "w1"), (theirs, "w2")] * 12:
+        name, job = cursor.next_job(worker, lease=60)
+        if name is not None:
+            paths.append(job["path"])
+    assert sorted(paths) == sorted(f"f{n}" for n in range(12))
