@@ -14,7 +14,6 @@ reused) there and kept.
 """
 
 import argparse
-import io
 import os
 import resource
 import shutil

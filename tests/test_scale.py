@@ -123,13 +123,14 @@ def test_a_fresh_web_process_searches_with_the_index_the_last_one_kept(tree, con
 def test_a_kept_index_of_an_older_rollup_or_a_torn_one_is_not_used(tree, config, storage):
     draw(tree / "a" / "beach.jpg")
     index_tree(config, storage)
-    assert found(webtest.TestApp(create_app(config)), "beach") == ["a/beach.jpg"]
+    kept = tree / ".lenslet" / "search-index.bin"
+    older = kept.read_bytes()
     draw(tree / "a" / "beachball.jpg")
     index_tree(config, storage)
+    kept.write_bytes(older)
     assert rollup.load_kept_index(storage, rollup.stat(storage)) is None
     assert found(webtest.TestApp(create_app(config)), "beach") == ["a/beach.jpg", "a/beachball.jpg"]
-    kept = tree / ".lenslet" / "search-index.bin"
-    kept.write_bytes(kept.read_bytes()[:-10])
+    kept.write_bytes(kept.read_bytes()[:-10])  # the web process kept it again; now torn
     assert found(webtest.TestApp(create_app(config)), "ball") == ["a/beachball.jpg"]
 
 
@@ -150,3 +151,11 @@ def test_cursors_on_s3_claim_every_job_once_and_find_urgent_ones_by_prefix(s3_en
         if name is not None:
             paths.append(job["path"])
     assert sorted(paths) == sorted(f"f{n}" for n in range(12))
+
+
+def test_the_worker_keeps_the_search_index_of_each_rollup_it_builds(tree, config, storage):
+    draw(tree / "a" / "beach.jpg")
+    index_tree(config, storage)
+    kept = rollup.load_kept_index(storage, rollup.stat(storage))
+    assert kept is not None and len(kept[0].offsets) == 1
+    kept[0].stream.close()

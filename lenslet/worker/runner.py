@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 
-from .. import folders, health, rollup
+from .. import folders, health, rollup, search
 from ..errors import LensletError, NotFound
 from ..folders import Folders
 from ..items import record_hashes
@@ -169,6 +169,19 @@ class Runner:
         self.rollup_took = self.clock() - built_at
         rollup.prune_journal(self.storage, built_at)
         queue.enqueue(self.storage, "health", "", self.clock)
+        self.keep_search_index()
+
+    def keep_search_index(self):
+        """Index the new rollup for search once here, so a web process that starts reads the
+        index in well under a second instead of building it (seconds for a big gallery)."""
+        try:
+            loaded, index = rollup.load(self.storage, rollup.stat(self.storage), search.Index.build)
+            try:
+                rollup.save_index(self.storage, loaded, *index.to_parts())
+            finally:
+                loaded.stream.close()
+        except (LensletError, ValueError) as ex:  # a web process builds it then
+            log.warning("cannot keep the search index: %s", getattr(ex, "description", ex))
 
     def due(self, job):
         """Whether a queued job may run now (a rollup waits for its burst to settle)."""
