@@ -1,6 +1,9 @@
 """Change notices (inotify): the scanner learns of changes without polling; polling stays the fallback."""
 
+import dataclasses
 import sys
+import threading
+import time
 
 import pytest
 
@@ -8,6 +11,7 @@ from helpers import draw
 from lenslet.config import Config
 from lenslet.storage.watch import network_filesystem
 from lenslet.worker import queue
+from lenslet.worker.process import Worker
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
@@ -81,3 +85,33 @@ def test_a_served_tree_learns_of_a_new_photo_without_polling(gunicorn, tree):
     server.wait_until(lambda: (tree / "a" / "b" / "c" / "old.jpg.thumbnail").exists(), timeout=20)
     draw(tree / "a" / "b" / "c" / "new.jpg")
     server.wait_until(lambda: (tree / "a" / "b" / "c" / "new.jpg.thumbnail").exists(), timeout=15)
+
+
+def test_past_the_watch_limit_the_worker_polls(tree, config, storage):
+    opened = storage.watch
+
+    def at_the_limit():  # as when fs.inotify.max_user_watches is used up
+        watch = opened()
+        watch.add = lambda key: setattr(watch, "full", True) or False
+        return watch
+
+    storage.watch = at_the_limit
+    draw(tree / "a" / "old.jpg")
+    worker = Worker(dataclasses.replace(config, scan_interval=0.2), storage)
+    running = threading.Thread(target=worker.run)
+    running.start()
+    try:
+        wait_for(lambda: (tree / "a" / "old.jpg.thumbnail").exists())
+        draw(tree / "a" / "new.jpg")
+        wait_for(lambda: (tree / "a" / "new.jpg.thumbnail").exists())
+    finally:
+        worker.stopping.set()
+        running.join(30)
+    assert worker.scanner.watch is None
+
+
+def wait_for(check, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"gave up waiting for {check}"
+        time.sleep(0.05)
