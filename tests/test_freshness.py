@@ -12,7 +12,9 @@ from PIL import Image
 
 from helpers import PROJECT, draw
 from lenslet.app import create_app
-from lenslet.thumbs import recorded
+from lenslet.config import Config
+from lenslet.storage import open_storage
+from lenslet.thumbs import recorded, source_of
 from lenslet.worker import queue
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
@@ -112,3 +114,18 @@ def test_a_thumbnail_made_before_records_is_served_and_made_again(client, storag
     img.save(tree / "a.jpg.thumbnail", "WEBP")  # as lenslet made them before, newer than the image
     assert recorded(thumb(client, "a.jpg")) == (None, None)
     assert [name.split("-")[1] for name in queue.waiting(storage)] == ["rethumb"]
+
+
+def test_on_s3_a_thumbnail_is_fresh_by_its_record_too(s3_endpoint, bucket, tmp_path):
+    import boto3
+    config = Config(root=str(tmp_path), s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint,
+                    s3_region="us-east-1")
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (10, 200, 30)).save(out, "JPEG")
+    s3.put_object(Bucket=bucket, Key="photos/a.jpg", Body=out.getvalue())
+    client = webtest.TestApp(create_app(config))
+    first = thumb(client, "a.jpg")
+    # What a GET told of the image when the thumbnail was made is what a HEAD tells later.
+    assert recorded(first)[0] == source_of(open_storage(config).stat("a.jpg"))
+    assert thumb(webtest.TestApp(create_app(config)), "a.jpg") == first
