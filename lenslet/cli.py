@@ -80,7 +80,11 @@ def index(args):
         show(f"a lenslet worker is running on this tree ({others} alive): working alongside it", final=True)
     else:
         queue.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
-    folders = Scanner(runner).scan(deep=True)
+    scanner = Scanner(runner)
+    folders = scanner.scan(deep=True)
+    if args.rethumb:  # last in the queue: new thumbnails first
+        runner.thumbs.forget_settings(storage)
+        runner.sweep_thumbs([folder for folder in scanner.seen if "pointer" not in runner.scan.get(folder, {})])
     # Every folder first, so the thumbnail total is known before the first is made and stays put.
     run_threads(runner, args.threads, show, lambda job: job.get("kind") == "index", lambda: "indexing folders")
     run_threads(runner, args.threads, show, None, runner.progress.line)
@@ -189,6 +193,8 @@ def main(argv=None):
     one_shot.add_argument("path", help="the tree's root folder")
     one_shot.add_argument("--threads", type=positive, default=2, help="thumbnail threads (default 2)")
     one_shot.add_argument("--create", action="store_true", help="create the root folder if it is missing")
+    one_shot.add_argument("--rethumb", action="store_true",
+                          help="make again the thumbnails made with another size or quality")
     one_shot.set_defaults(run=index)
     commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
     args = parser.parse_args(argv)

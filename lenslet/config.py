@@ -102,8 +102,10 @@ class Config:
                               "redirecting to a presigned URL", _flag)
     worker_threads: int = setting(2, "job threads in the background worker", _whole(1, 64))
     heartbeat: float = setting(2.0, "seconds between worker heartbeats", _seconds(0.1, 300))
-    scan_interval: float = setting(1.0, "seconds between the worker's quick scans (a stat per folder; "
-                                   "changed folders are listed)", _seconds(0.1, 3600))
+    scan_interval: float = setting(1.0, "seconds between the worker's quick scans when it polls (a stat "
+                                   "per folder; changed folders are listed)", _seconds(0.1, 3600))
+    watch: bool = setting(True, "on Linux, learn of changes from inotify instead of the quick scans (polling "
+                          "stays for S3, network filesystems and past fs.inotify.max_user_watches)", _flag)
     deep_scan: float = setting(600.0, "seconds between scans that list every folder (finding files "
                                "rewritten in place)", _seconds(1, 86400 * 7))
     job_lease: float = setting(120.0, "seconds a claimed job is held before another worker may run it "

@@ -55,8 +55,8 @@ def probe(stream, details=False):
     return found
 
 
-def make_thumbnail(stream, size, quality, max_pixels):
-    """Make a WebP thumbnail, long edge at most size, upright, transparency kept."""
+def make_thumbnail(stream, size, quality, max_pixels, xmp=None):
+    """Make a WebP thumbnail, long edge at most size, upright, transparency kept (and xmp, if given)."""
     try:
         with Image.open(stream, formats=OPEN_FORMATS) as img:
             if img.width * img.height > max_pixels:
@@ -81,7 +81,7 @@ def make_thumbnail(stream, size, quality, max_pixels):
     if orientation in UPRIGHT:
         thumb = thumb.transpose(UPRIGHT[orientation])
     out = io.BytesIO()
-    thumb.save(out, "WEBP", quality=quality, method=WEBP_METHOD)
+    thumb.save(out, "WEBP", quality=quality, method=WEBP_METHOD, **({"xmp": xmp} if xmp else {}))
     return out.getvalue()
 
 

@@ -31,6 +31,8 @@ LOCKS = f"{STATE}/locks"
 DERIVED = f"{STATE}/derived"  # where derived files go when the tree itself is read-only
 MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
 MOVES = f"{STATE}/moves"      # journals of moves under way
+SEARCH_CACHE = f"{STATE}/search-index.bin"  # a web process's search index, made from one rollup
+THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker last made thumbnails with
 
 # The file types lenslet serves, by extension.
 EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",

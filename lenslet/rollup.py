@@ -6,6 +6,7 @@ only offsets into the open file. Edits made through the API are written to the
 journal at once, so every web process finds them before the next rollup.
 """
 
+import io
 import time
 from array import array
 
@@ -13,8 +14,8 @@ import orjson
 
 from . import folders
 from .errors import NotFound
-from .layout import JOURNAL, ROLLUP, join
 from .folders import identity_of
+from .layout import JOURNAL, ROLLUP, SEARCH_CACHE, join
 from .storage import read_at, version_of
 
 JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
@@ -23,14 +24,28 @@ JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that
 def build(storage, clock=time.time):
     """Flatten the stored manifests into _rollup.json, in path order.
 
-    Returns what it counted, for the health report.
+    Folder by folder, each folder's items and subfolders merged in path order, so
+    memory holds the rollup's bytes and one folder's manifest, not every item at
+    once (500,000 items as dicts took gigabytes). A folder reached again through a
+    link is flattened once. Returns what it counted, for the health report.
     """
-    items, unindexed, stack = [], [], [""]
+    unindexed, errors, walked = [], {}, set()
     counts = {"images": 0, "missingThumbs": 0, "folders": 0}
-    errors = {}
-    walked = set()  # a folder reached again through a link is flattened once
+    out = io.BytesIO()
+    generated_at = clock()
+    head = rollup_head(0, generated_at)
+    out.write(head)
+    stack = [(None, "")]  # (item, None) for an item to write, (None, folder key) for a folder to open
     while stack:
-        folder = stack.pop()
+        item, folder = stack.pop()
+        if item is not None:
+            out.write(b",\n" if counts["images"] else b"")
+            out.write(orjson.dumps(item))
+            counts["images"] += 1
+            counts["missingThumbs"] += not item.get("hasThumb")
+            if item.get("error"):
+                errors[item["path"]] = item["error"]
+            continue
         ident = identity_of(storage, folder)
         if ident in walked:
             continue
@@ -40,24 +55,28 @@ def build(storage, clock=time.time):
             unindexed.append(folder)
             continue
         counts["folders"] += 1
-        for page in pages:
-            for item in page["items"]:
-                if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                    continue  # a foreign or broken manifest entry
-                # The path comes from where the manifest was read: a folder moved by
-                # another program is right at once.
-                item["path"] = join(folder, item["name"])
-                items.append(item)
-                counts["images"] += 1
-                counts["missingThumbs"] += not item.get("hasThumb")
-                if item.get("error"):
-                    errors[item.get("path")] = item["error"]
-        stack.extend(join(folder, d["name"]) for d in pages[0]["dirs"]
-                     if isinstance(d, dict) and d.get("kind") != "leaf-pointer")
-    items.sort(key=lambda item: item.get("path") or "")
+        # The path comes from where the manifest was read: a folder moved by another
+        # program is right at once. A foreign or broken entry is left out.
+        items = [dict(item, path=join(folder, item["name"])) for page in pages for item in page["items"]
+                 if isinstance(item, dict) and isinstance(item.get("name"), str)]
+        # A subfolder's items all sort right after its name and a slash.
+        entries = [(item["path"], item, None) for item in items]
+        entries += [(join(folder, d["name"]) + "/", None, join(folder, d["name"])) for d in pages[0]["dirs"]
+                    if isinstance(d, dict) and isinstance(d.get("name"), str) and d.get("kind") != "leaf-pointer"]
+        entries.sort(key=lambda entry: entry[0], reverse=True)
+        stack.extend((item, sub) for _, item, sub in entries)
+        del pages, items, entries
+    out.write(b"\n]}\n")
+    with out.getbuffer() as data:
+        data[:len(head)] = rollup_head(counts["images"], generated_at)
     # Without fsync: the rollup can be built again, and a torn one fails to load.
-    storage.write(storage.derived_key(ROLLUP), rollup_bytes(items, clock()), durable=False)
+    storage.write(storage.derived_key(ROLLUP), out.getvalue(), durable=False)
     return dict(counts, unindexedFolders=unindexed, unreadable=errors)
+
+
+def rollup_head(count, generated_at):
+    """The rollup's first line; the count has a fixed width, so it can be filled in at the end."""
+    return b'{"v":1,"generatedAt":%s,"count":%12d,"items":[\n' % (orjson.dumps(generated_at), count)
 
 
 def rollup_bytes(items, generated_at):
@@ -115,6 +134,52 @@ def load(storage, stat, index_items):
 
 
 EMPTY = Loaded(None, None, array("Q"), array("I"), 0.0)
+
+
+# -- the kept search index --------------------------------------------------
+# Loading 500,000 items line by line and indexing them takes seconds; the index a
+# web process built is kept in the state folder, marked with the stat of the rollup
+# it came from, and the next process (a restart, a new gunicorn worker) reads it
+# back instead while that rollup is current.
+
+def _rollup_mark(stat):
+    return [stat.size, stat.mtime, stat.changed]
+
+
+def save_index(storage, loaded, header, parts):
+    """Keep a loaded rollup's search index (header and parts from search.Index.to_parts())."""
+    parts = [loaded.offsets.tobytes(), loaded.lengths.tobytes(), *parts]
+    head = orjson.dumps({"v": 1, "rollup": _rollup_mark(loaded.stat), "builtAt": loaded.built_at,
+                         "index": header, "sizes": [len(part) for part in parts]})
+    # Without fsync: a torn one fails its size check and is made again.
+    storage.write(SEARCH_CACHE, head + b"\n" + b"".join(parts), durable=False)
+
+
+def load_kept_index(storage, stat):
+    """(Loaded, index header, index parts) kept for this very rollup, or None."""
+    try:
+        data = storage.read(SEARCH_CACHE)
+        end = data.index(b"\n")
+        head = orjson.loads(data[:end])
+    except (NotFound, ValueError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(head, dict) or head.get("v") != 1 or head.get("rollup") != _rollup_mark(stat):
+        return None
+    sizes = head.get("sizes")
+    if not isinstance(sizes, list) or len(sizes) != 8 or sum(sizes) != len(data) - end - 1:
+        return None
+    view, parts, at = memoryview(data), [], end + 1
+    for size in sizes:
+        parts.append(view[at:at + size])
+        at += size
+    stream = storage.open_seekable(storage.derived_key(ROLLUP))
+    if _rollup_mark(storage.stat(storage.derived_key(ROLLUP))) != head["rollup"]:
+        stream.close()  # replaced meanwhile: the offsets are not this file's
+        return None
+    offsets, lengths = array("Q"), array("I")
+    offsets.frombytes(parts[0])
+    lengths.frombytes(parts[1])
+    return Loaded(stat, stream, offsets, lengths, head.get("builtAt", 0.0)), head.get("index"), parts[2:]
 
 
 # -- the edit journal ------------------------------------------------------

@@ -135,6 +135,24 @@ class Index:
         name_counts = {token: n for token, n in name_counts.items() if n > 1 and suggestible(token)}
         return cls(count, vocabulary, starts, postings, spans, tag_counts, name_counts, text.getvalue(), text_starts)
 
+    # -- kept on disk ------------------------------------------------------
+
+    def to_parts(self):
+        """(header dict, list of byte strings): everything needed to make this index again."""
+        parts = [self.vocabulary.encode("utf-8", "surrogatepass"), self.starts.tobytes(), self.postings.tobytes(),
+                 self.spans.tobytes(), self.text.encode("utf-8", "surrogatepass"), self.text_starts.tobytes()]
+        header = {"count": self.count, "tagCounts": self.tag_counts, "nameCounts": self.name_counts}
+        return header, parts
+
+    @classmethod
+    def from_parts(cls, header, parts):
+        """The index to_parts() described."""
+        vocabulary, starts, postings, spans, text, text_starts = parts
+        return cls(header["count"], bytes(vocabulary).decode("utf-8", "surrogatepass"), _array("I", starts),
+                   _array("I", postings), _array("I", spans),
+                   {folded: tuple(seen) for folded, seen in header["tagCounts"].items()},
+                   header["nameCounts"], bytes(text).decode("utf-8", "surrogatepass"), _array("I", text_starts))
+
     # -- querying ----------------------------------------------------------
 
     def token_ids(self, term, starts=False, ends=False):
@@ -262,6 +280,12 @@ NOT_WORDS = frozenset(ext.lstrip(".") for ext in EXTENSIONS) | {"tif", "tiff", "
 def suggestible(token):
     """Whether a word of names is worth suggesting: three letters or more, not a file extension."""
     return len(token) >= 3 and token not in NOT_WORDS
+
+
+def _array(code, data):
+    ids = array(code)
+    ids.frombytes(data)
+    return ids
 
 
 def to_bitmap(ids, count):

@@ -86,7 +86,18 @@ class Searcher:
         log.info("search: loaded %d items in %.2fs", loaded.index.count, self.clock() - started)
 
     def load(self, stat):
+        kept = rollup.load_kept_index(self.storage, stat)
+        if kept is not None:
+            loaded, header, parts = kept
+            try:
+                return Snapshot(loaded, search.Index.from_parts(header, parts))
+            except (ValueError, KeyError, TypeError, AttributeError) as ex:
+                log.warning("search: the kept index is unusable (%s); building it again", ex)
         loaded, index = rollup.load(self.storage, stat, search.Index.build)
+        try:
+            rollup.save_index(self.storage, loaded, *index.to_parts())
+        except LensletError as ex:
+            log.warning("search: cannot keep the index for the next process: %s", ex.description)
         return Snapshot(loaded, index)
 
     def read_journal(self):

@@ -1,23 +1,60 @@
 """Thumbnails (`foo.jpg.thumbnail`): served when fresh, made inline within a budget, else
-queued for the worker. The only module that reads or writes them."""
+queued for the worker. The only module that reads or writes them.
+
+Each thumbnail records, in its own XMP metadata, what it was made from (the image's
+size and mtime) and how (LENSLET_THUMB_SIZE and LENSLET_THUMB_QUALITY). It is fresh
+while the image's size and mtime are the recorded ones, whatever the clocks say (an
+image with a future mtime is not made again and again). One made with other
+settings is still served, and the worker makes it again at the lowest priority.
+"""
 
 import io
 import logging
+import re
+import struct
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as WaitedTooLong
 
+import orjson
+
 from . import images, metrics
 from .errors import LensletError, NotFound, Unavailable
 from .items import record_hash
-from .layout import thumb_of
+from .layout import THUMB_SETTINGS, thumb_of
 from .originals import content_hash
 from .worker import queue
 
 log = logging.getLogger("lenslet")
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
+XMP_NS = "urn:lenslet:thumbnail:1"
+_RECORD = re.compile(rb'lenslet:source="([^"]*)" lenslet:settings="([^"]*)"')
+
+
+def source_of(image):
+    """What a thumbnail records of its image: size and mtime, as the storage states them."""
+    return f"{image.size} {image.mtime!r}"
+
+
+def record(source, settings):
+    """The XMP packet a thumbnail carries: what it was made from, and how."""
+    return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            f'<rdf:Description xmlns:lenslet="{XMP_NS}" lenslet:source="{source}" lenslet:settings="{settings}"/>'
+            f'</rdf:RDF></x:xmpmeta>').encode()
+
+
+def recorded(webp):
+    """(source, settings) a thumbnail records, or (None, None) for one made without a record."""
+    offset = 12  # past RIFF, the length and WEBP: then chunks of fourcc, length, payload (padded to even)
+    while offset + 8 <= len(webp):
+        fourcc, length = webp[offset:offset + 4], struct.unpack_from("<I", webp, offset + 4)[0]
+        if fourcc == b"XMP ":
+            found = _RECORD.search(webp, offset + 8, offset + 8 + length)
+            return (found.group(1).decode(), found.group(2).decode()) if found else (None, None)
+        offset += 8 + length + (length & 1)
+    return None, None
 
 
 class Pending(Unavailable):
@@ -32,6 +69,7 @@ class Thumbs:
         self.tree = tree
         self.size = config.thumb_size
         self.quality = config.thumb_quality
+        self.settings = f"{self.size} {self.quality}"  # what a thumbnail records of how it was made
         self.max_pixels = config.max_pixels
         self.wait = config.thumb_wait
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
@@ -41,28 +79,55 @@ class Thumbs:
         self.lock = threading.Lock()
 
     def fresh(self, storage, key, image):
-        """Return (bytes, stat) of the thumbnail if it exists and is not older than the image, else None."""
+        """Return (bytes, stat) of the thumbnail if it was made from the image as it is now
+        (with whatever settings), else None."""
         name = storage.derived_key(thumb_of(key))
         try:
             stat = storage.stat(name)
         except NotFound:
             return None
-        if stat.mtime < image.mtime:
-            return None
         # A grid is viewed again and again: keep the latest thumbnails read (first in, first
         # out), each valid while its file's stat is the same.
-        cached = self.cache.get((storage.identity, name))
-        if cached is not None and cached[1] == stat:
-            return cached
-        data, stat = storage.read_with_stat(name)
-        # Thumbnails are written without fsync: one torn by a power cut is made again.
-        if data[:4] != b"RIFF":
-            return None
-        with self.lock:
-            self.cache[(storage.identity, name)] = (data, stat)
-            if len(self.cache) > CACHED_THUMBS:
-                self.cache.popitem(last=False)
-        return data, stat
+        found = self.cache.get((storage.identity, name))
+        if found is None or found[1] != stat:
+            found = storage.read_with_stat(name)
+            # Thumbnails are written without fsync: one torn by a power cut is made again.
+            if found[0][:4] != b"RIFF":
+                return None
+            with self.lock:
+                self.cache[(storage.identity, name)] = found
+                if len(self.cache) > CACHED_THUMBS:
+                    self.cache.popitem(last=False)
+        source, _ = recorded(found[0])
+        if source is None:  # made before thumbnails kept a record: by the times, as then
+            return found if found[1].mtime >= image.mtime else None
+        return found if source == source_of(image) else None
+
+    def current(self, webp):
+        """Whether a thumbnail was made with today's size and quality."""
+        return recorded(webp)[1] == self.settings
+
+    def up_to_date(self, storage, key):
+        """Whether an image's thumbnail is fresh and made with today's settings."""
+        found = self.fresh(storage, key, storage.stat(key))
+        return found is not None and self.current(found[0])
+
+    def settings_changed(self, storage):
+        """Whether thumbnails may have been made with other settings than today's (or none recorded)."""
+        try:
+            return orjson.loads(storage.read(THUMB_SETTINGS)).get("settings") != self.settings
+        except (NotFound, orjson.JSONDecodeError, AttributeError):
+            return True
+
+    def remember_settings(self, storage):
+        storage.write(THUMB_SETTINGS, orjson.dumps({"settings": self.settings}))
+
+    def forget_settings(self, storage):
+        """Make the next sweep look at every thumbnail (`lenslet index --rethumb`)."""
+        try:
+            storage.delete(THUMB_SETTINGS)
+        except NotFound:
+            pass
 
     def get(self, path):
         """Return (bytes, stat) of a fresh thumbnail, making it (or waiting for it) when needed."""
@@ -79,7 +144,16 @@ class Thumbs:
             found = storage.read_with_stat(storage.derived_key(thumb_of(key)))
         else:
             metrics.thumb_request("hit")
+            if not self.current(found[0]):
+                self._queue_remake(path)  # served meanwhile: better than none
         return found
+
+    def _queue_remake(self, path):
+        folder, _, name = path.rpartition("/")
+        try:
+            queue.enqueue(self.tree.root, "rethumb", folder, self.clock, part=name, names=[name])
+        except LensletError as ex:
+            log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
 
     def make_or_wait(self, path, storage, key, image):
         """Make a missing thumbnail inline, or wait for whoever makes it, up to the deadline."""
@@ -134,10 +208,11 @@ class Thumbs:
 
     def make(self, storage, key):
         """Make and store one thumbnail; return the original's hash, computed from the same bytes."""
-        data = storage.read(key)
+        data, image = storage.read_with_stat(key)
         digest = content_hash(data)  # from the bytes in hand: the original is read once
         try:
-            thumb = images.make_thumbnail(io.BytesIO(data), self.size, self.quality, self.max_pixels)
+            thumb = images.make_thumbnail(io.BytesIO(data), self.size, self.quality, self.max_pixels,
+                                          xmp=record(source_of(image), self.settings))
         except LensletError as ex:
             log.warning("%s: no thumbnail: %s", key, ex.description)
             raise

@@ -26,6 +26,7 @@ from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Conflict,
 from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
 from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, copy_limited, version_of
 from .paths import check_key
+from .watch import open_watch
 
 LOCK_STRIPES = 64
 # Folders are opened one segment at a time and never through a link.
@@ -252,6 +253,19 @@ class LocalStorage:
             else:
                 self.odd_names.pop(key, None)
         return entries
+
+    def list_names(self, key, prefix=""):
+        """Names of the files in a folder starting with prefix, sorted; no stat (the job queue's listing)."""
+        try:
+            with _mapped(key):
+                return sorted(name for name in os.listdir(self._fs(key))
+                              if name.startswith(prefix) and name[:1] != ".")
+        except NotFound:
+            return []
+
+    def watch(self):
+        """Change notices for the tree's folders (watch.Watch), or None where the system has none."""
+        return open_watch(self._fs, self.root)
 
     def has_subfolders(self, key):
         """Tell whether a folder holds any folder, cheaply."""

@@ -90,6 +90,20 @@ class S3Storage:
             raise NotFound("no such file or folder", path=key)
         return entries
 
+    def list_names(self, key, prefix=""):
+        """Names of the files in a folder starting with prefix, sorted: one LIST per 1,000 of them."""
+        folder = self._key(key) + "/" if key else self.prefix
+        names = []
+        with _mapped(key):
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=folder + prefix, Delimiter="/"):
+                names.extend(obj["Key"][len(folder):] for obj in page.get("Contents", ()))
+        return sorted(name for name in names if name and name[:1] != ".")
+
+    def watch(self):
+        """None: a bucket sends no change notices here; the worker lists it from time to time."""
+        return None
+
     def has_subfolders(self, key):
         with _mapped(key):
             page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(key) + "/", Delimiter="/")

@@ -42,6 +42,7 @@ class Worker:
         self.stopping = threading.Event()
         self.runner = Runner(config, storage, clock)
         self.scanner = Scanner(self.runner, clock)
+        self.cursor = queue.Cursor(storage)
 
     def run(self):
         """Run until asked to stop; the job in hand is finished, the rest stays queued."""
@@ -73,8 +74,7 @@ class Worker:
         pause = IDLE_POLL
         while not self.stopping.is_set():
             try:
-                name, job = queue.next_job(self.storage, self.wid, self.config.job_lease, self.clock,
-                                           self.runner.due)
+                name, job = self.cursor.next_job(self.wid, self.config.job_lease, self.clock, self.runner.due)
             except LensletError as ex:
                 # Storage busy or unreachable (S3 throttling, a network blip): back off.
                 pause = min(BACKOFF_MAX, pause * 2)
@@ -92,16 +92,46 @@ class Worker:
                 self.in_hand.discard(name)
 
     def scan(self):
-        deep_at = 0.0
+        """Scan the tree, then follow its change notices where the storage gives them, else poll.
+
+        A deep scan still lists every folder now and then: the safety net for what no
+        notice told (a file rewritten in place through a mapping, a missed event).
+        """
+        watch = self.storage.watch() if self.config.watch else None
+        self.scanner.watch = watch
+        log.info("worker %s: %s", self.wid, "watching the tree for changes" if watch else "polling the tree")
+        deep_at, full = 0.0, True
         while not self.stopping.is_set():
             deep = self.clock() - deep_at >= self.config.deep_scan
             try:
-                self.scanner.scan(deep=deep)
-                deep_at = self.clock() if deep else deep_at
+                if watch is not None and watch.full:
+                    log.warning("fs.inotify.max_user_watches reached: polling the tree instead (see README)")
+                    watch.close()
+                    watch = self.scanner.watch = None
+                if watch is None or deep or full:
+                    self.scanner.scan(deep=deep)
+                    if not deep_at:  # the first scan: every folder is known now
+                        self.sweep_thumbs()
+                    deep_at, full = (self.clock() if deep else deep_at), False
+                    if watch is not None:
+                        continue  # notices from here on
+                else:
+                    changed, full = watch.changes(timeout=min(1.0, self.config.scan_interval))
+                    if changed and not full:
+                        self.scanner.scan_changed(changed)
+                    continue  # changes() waited
             except Exception:  # noqa: BLE001 - a scan that failed is tried again next time
                 log.exception("scan failed")
-            interval = self.config.scan_interval
+                full = True
+            interval = self.config.scan_interval if watch is None else 1.0  # 1 s: after a failed scan
             self.stopping.wait(interval if self.storage.folder_mtimes else max(interval, REMOTE_SCAN_INTERVAL))
+        if watch is not None:
+            watch.close()
+
+    def sweep_thumbs(self):
+        folders = [key for key in self.scanner.seen if "pointer" not in self.runner.scan.get(key, {})]
+        if self.runner.sweep_thumbs(folders):
+            log.info("thumbnail settings changed: thumbnails made otherwise are made again, last")
 
     def beat(self):
         if self.clock() - self.last_beat < self.config.heartbeat:

@@ -9,8 +9,18 @@ fresh job, and a job someone else claimed and finished meanwhile is not run twic
 A worker renews the leases of the jobs in hand; a claim whose lease ran out (its
 worker died) is turned back into a job by recover(). Exclusive create and
 delete-if-unchanged are all it needs, which S3's conditional writes provide too.
+
+Claiming must not cost a listing of the whole queue (20,000 folders queue 20,000
+index jobs): a worker keeps a Cursor, one listing taken in order and claimed job by
+job, listed again when it runs out. Jobs more urgent than the one at hand (a
+thumbnail someone waits for) are looked for at most every URGENT_CHECK seconds by
+listing only their priorities (a name prefix: a small LIST on S3). Each worker
+shuffles the jobs of one priority so two workers rarely reach for the same one; the
+claim protocol above keeps them right when they do.
 """
 
+import random
+import threading
 import time
 from collections import Counter
 
@@ -21,7 +31,8 @@ from ..layout import CLAIMS, JOBS, join
 from ..storage import version_of
 
 # Thumbnails first: a person may be waiting for them.
-PRIORITY = {"thumb": 0, "thumbs": 0, "index": 1, "rollup": 2, "health": 3}
+PRIORITY = {"thumb": 0, "thumbs": 0, "index": 1, "rollup": 2, "health": 3, "rethumb": 4}
+URGENT_CHECK = 1.0  # seconds between looks for more urgent jobs while a listing lasts
 
 def job_name(kind, path, part=""):
     """The queue file name of a job: priority, kind, and a digest of what it is about."""
@@ -31,9 +42,15 @@ def job_name(kind, path, part=""):
 
 def enqueue(storage, kind, path, clock=time.time, part="", **payload):
     """Queue a job once; a second request for the same work while it waits is the same job."""
+    key = join(JOBS, job_name(kind, path, part))
+    # Looked for first: a create that finds the job there has already written (and synced)
+    # a whole temp file, and an index job asks for the one rollup job every time. Seen
+    # queued, the job has not been claimed yet, so whoever runs it runs it after now.
+    if storage.exists(key):
+        return
     job = {"kind": kind, "path": path, "queuedAt": clock(), **payload}
     try:
-        storage.create(join(JOBS, job_name(kind, path, part)), orjson.dumps(job))
+        storage.create(key, orjson.dumps(job))
     except AlreadyExists:
         pass
 
@@ -41,7 +58,7 @@ def enqueue(storage, kind, path, clock=time.time, part="", **payload):
 def waiting(storage):
     """Names of the queued jobs, most urgent first."""
     try:
-        return sorted(e.name for e in storage.list_folder(JOBS) if e.name.endswith(".json"))
+        return [name for name in storage.list_names(JOBS) if name.endswith(".json")]
     except NotFound:
         return []
 
@@ -104,6 +121,62 @@ def next_job(storage, worker, lease, clock=time.time, ready=None):
         if job is not None:
             return name, job
     return None, None
+
+
+class Cursor:
+    """One worker's way through the queue: a listing serves many claims (see the module's notes)."""
+
+    def __init__(self, storage, urgent_check=URGENT_CHECK, clock=time.monotonic, shuffle=None):
+        self.storage = storage
+        self.urgent_check = urgent_check
+        self.clock = clock
+        self.shuffle = shuffle or random.Random().shuffle
+        self.ahead = []  # names still to try, the most urgent last (popped from the end)
+        self.checked = 0.0
+        self.lock = threading.Lock()  # the worker's job threads share one cursor
+
+    def next_job(self, worker, lease, clock=time.time, ready=None):
+        """Claim the most urgent due job nobody holds; (name, job) or (None, None)."""
+        fresh = False  # list at most once per call: a queue of jobs not due yet ends the call
+        while True:
+            name, fresh = self._pop(fresh)
+            if name is None:
+                return None, None
+            job = claim(self.storage, name, worker, lease, clock, ready)
+            if job is not None:
+                return name, job
+
+    def _pop(self, fresh):
+        with self.lock:
+            if not self.ahead:
+                if fresh:
+                    return None, fresh
+                self.ahead, fresh = self._ordered(waiting(self.storage)), True
+                self.checked = self.clock()
+            elif self.clock() - self.checked >= self.urgent_check:
+                self.checked = self.clock()
+                self._take_urgent()
+            return (self.ahead.pop() if self.ahead else None), fresh
+
+    def _take_urgent(self):
+        """Put queued jobs more urgent than the next one ahead of it."""
+        head = self.ahead[-1].partition("-")[0]
+        urgent = [name for level in sorted(set(PRIORITY.values())) if str(level) < head
+                  for name in self.storage.list_names(JOBS, prefix=f"{level}-") if name.endswith(".json")]
+        if urgent:
+            known = set(self.ahead)
+            self.ahead.extend(self._ordered([name for name in urgent if name not in known]))
+
+    def _ordered(self, names):
+        """Most urgent last; jobs of one priority in this worker's own random order."""
+        groups = {}
+        for name in names:
+            groups.setdefault(name.partition("-")[0], []).append(name)
+        ahead = []
+        for level in sorted(groups, reverse=True):
+            self.shuffle(groups[level])
+            ahead.extend(groups[level])
+        return ahead
 
 
 def finish(storage, name):

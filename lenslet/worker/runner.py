@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 
-from .. import folders, health, metrics, rollup
+from .. import folders, health, metrics, rollup, search
 from ..errors import LensletError, NotFound
 from ..folders import Folders
 from ..items import record_hashes
@@ -20,6 +20,7 @@ from .reattach import KEPT, reattach
 log = logging.getLogger("lenslet.worker")
 
 CHUNK = 16  # thumbnails per job: small enough to spread over threads, big enough to batch manifest writes
+SWEEP_BATCH = 64  # folders per job when every thumbnail is looked at again
 DEBOUNCE = 1.0  # seconds a rollup waits after it is asked for, so a burst of changes makes one
 # ... and at least this many times as long as the last one took: every web process
 # reloads the rollup after it changes, so a big gallery must not rebuild it often.
@@ -36,6 +37,8 @@ class Progress:
         self.lock = threading.Lock()
 
     def add(self, count):
+        if not count:
+            return  # nothing new: a finished batch stays finished until it has been reported
         with self.lock:
             if self.started is None or self.done + self.failed >= self.total:
                 self.started, self.total, self.done, self.failed = self.clock(), 0, 0, 0
@@ -81,12 +84,16 @@ class Runner:
     def run(self, job):
         kind, path = job["kind"], job["path"]
         if kind == "index":
-            self.index(path)
+            for folder in job.get("folders") or [path]:
+                self.index(folder)
         elif kind == "thumbs":
             self.make_thumbs(path, job.get("names", []))
         elif kind == "thumb":
             folder, _, name = path.rpartition("/")
             self.make_thumbs(folder, [name])
+        elif kind == "rethumb":
+            for folder in job.get("folders") or [path]:
+                self.rethumb(folder, job.get("names"))
         elif kind == "rollup":
             self.rollup()
         elif kind == "health":
@@ -108,14 +115,45 @@ class Runner:
             queue.enqueue(self.storage, "thumbs", folder, self.clock, part=names[0], names=names)
         queue.enqueue(self.storage, "rollup", "", self.clock)
 
-    def make_thumbs(self, folder, names):
-        """Make the thumbnails of some images of one folder, then record their hashes in one pass."""
+    def rethumb(self, folder, names=None):
+        """Make again the thumbnails of a folder's images made with other settings."""
+        if names is None:
+            try:
+                names = [item["name"] for item in folders.stored_items(self.storage, folder) if item.get("hasThumb")]
+            except NotFound:
+                return
+        again = []
+        for name in names:
+            try:
+                if not self.thumbs.up_to_date(self.storage, join(folder, name)):
+                    again.append(name)
+            except LensletError:
+                continue  # gone, or unreadable: the index job of its folder reports it
+        self.progress.add(len(again))
+        for start in range(0, len(again), CHUNK):
+            self.make_thumbs(folder, again[start:start + CHUNK], remake=True)
+
+    def sweep_thumbs(self, folder_keys):
+        """After the settings changed: queue every folder's thumbnails made otherwise, lowest priority."""
+        if not self.thumbs.settings_changed(self.storage):
+            return 0
+        folder_keys = sorted(folder_keys)
+        for start in range(0, len(folder_keys), SWEEP_BATCH):
+            batch = folder_keys[start:start + SWEEP_BATCH]
+            queue.enqueue(self.storage, "rethumb", batch[0], self.clock, part="\0".join(batch), folders=batch)
+        self.thumbs.remember_settings(self.storage)
+        return len(folder_keys)
+
+    def make_thumbs(self, folder, names, remake=False):
+        """Make the thumbnails of some images of one folder, then record their hashes in one pass
+        (with remake, also those fresh but made with other settings)."""
         digests = {}
         for name in names:
             key = join(folder, name)
             try:
                 image = self.storage.stat(key)
-                if self.thumbs.fresh(self.storage, key, image) is None:
+                found = self.thumbs.fresh(self.storage, key, image)
+                if found is None or (remake and not self.thumbs.current(found[0])):
                     digests[name] = self.thumbs.make(self.storage, key)
                     self.made += 1
                     metrics.thumbnail("made")
@@ -139,6 +177,19 @@ class Runner:
         self.reattached = (self.reattached + reattach(self))[-KEPT:]
         self.stats["reattached"] = self.reattached
         queue.enqueue(self.storage, "health", "", self.clock)
+        self.keep_search_index()
+
+    def keep_search_index(self):
+        """Index the new rollup for search once here, so a web process that starts reads the
+        index in well under a second instead of building it (seconds for a big gallery)."""
+        try:
+            loaded, index = rollup.load(self.storage, rollup.stat(self.storage), search.Index.build)
+            try:
+                rollup.save_index(self.storage, loaded, *index.to_parts())
+            finally:
+                loaded.stream.close()
+        except (LensletError, ValueError) as ex:  # a web process builds it then
+            log.warning("cannot keep the search index: %s", getattr(ex, "description", ex))
 
     def due(self, job):
         """Whether a queued job may run now (a rollup waits for its burst to settle)."""
@@ -156,8 +207,9 @@ class Runner:
 
 def drain(runner, worker, lease=3600, ran=None):
     """Run queued jobs until none is left (a one-shot index; tests and benchmarks)."""
+    cursor = queue.Cursor(runner.storage)
     while True:
-        name, job = queue.next_job(runner.storage, worker, lease, runner.clock)
+        name, job = cursor.next_job(worker, lease, runner.clock)
         if name is None:
             return runner
         if ran is not None:

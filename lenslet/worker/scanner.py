@@ -11,6 +11,9 @@ from ..layout import join, sidecar_of, thumb_of
 from . import queue
 
 log = logging.getLogger("lenslet.worker")
+# Stale folders per index job: a first scan of a big tree queues a job per this many
+# folders, not one each, so claiming (a few synced writes) is paid once per batch.
+INDEX_BATCH = 64
 
 
 class Seen(NamedTuple):
@@ -24,11 +27,13 @@ class Seen(NamedTuple):
 class Scanner:
     """Walks the tree and queues index jobs for folders that changed, reading no image."""
 
-    def __init__(self, runner, clock=time.time):
+    def __init__(self, runner, clock=time.time, watch=None):
         self.runner = runner
+        self.watch = watch  # storage change notices (storage.watch()): folders are watched as listed
         self.storage = runner.storage
         self.clock = clock
         self.seen = {}
+        self.stale = []  # folders found stale in this scan, not yet queued
 
     def scan(self, deep=False):
         """Walk the tree; a folder whose mtime is unchanged is not listed again unless deep.
@@ -66,6 +71,7 @@ class Scanner:
             # only a different summary is news for the health report.
             changed += known is None or known.summary != self.seen[key].summary
             stack.extend(self.seen[key].subdirs)
+        self.queue_stale()
         for key in set(self.seen) - visited:
             del self.seen[key]
             self.runner.scan.pop(key, None)
@@ -74,8 +80,45 @@ class Scanner:
             queue.enqueue(self.storage, "health", "", self.clock)
         return changed
 
+    def scan_changed(self, keys):
+        """Look again at the folders change notices named, and at new folders found in them.
+
+        Returns how many folders are new, gone or different in what health reports.
+        """
+        changed, stack, looked = 0, list(keys), set()
+        while stack:
+            key = stack.pop()
+            if key in looked:
+                continue
+            looked.add(key)
+            known = self.seen.get(key)
+            try:
+                mtime = self.storage.stat(key).mtime if self.storage.folder_mtimes else None
+                self.seen[key] = self.look(key, mtime)
+            except (NotFound, LensletError):
+                changed += self.forget(key)  # gone (or no longer a folder) with all below it
+                continue
+            changed += known is None or known.summary != self.seen[key].summary
+            stack.extend(sub for sub in self.seen[key].subdirs if sub not in self.seen)
+            for sub in set(known.subdirs if known else ()) - set(self.seen[key].subdirs):
+                changed += self.forget(sub)
+        self.queue_stale()
+        if changed:
+            queue.enqueue(self.storage, "health", "", self.clock)
+        return changed
+
+    def forget(self, key):
+        """Drop a folder and everything known below it; return how many folders that was."""
+        gone = [known for known in self.seen if known == key or known.startswith(key + "/")] if key else []
+        for known in gone:
+            del self.seen[known]
+            self.runner.scan.pop(known, None)
+        return len(gone)
+
     def look(self, key, mtime):
         """List one folder: queue an index job if its manifest is stale, and note what health wants."""
+        if self.watch is not None:
+            self.watch.add(key)  # before listing: a change made meanwhile is then noticed
         listing = list_folder(self.storage, key)
         summary = {"images": len(listing.images),
                    "orphanSidecars": [sidecar_of(join(key, name))
@@ -90,9 +133,21 @@ class Scanner:
         pages = manifests.page_count(len(listing.images), self.runner.folders.page_size)
         if first is None or first["sig"] != listing.signature or first["pageCount"] != pages \
                 or first.get("path") != key:
-            queue.enqueue(self.storage, "index", key, self.clock)
+            self.stale.append(key)
+            if len(self.stale) >= INDEX_BATCH:
+                self.queue_stale()
         self.runner.scan[key] = summary
         return Seen(mtime, tuple(join(key, name) for name in listing.dirs), summary)
+
+    def queue_stale(self):
+        """Queue one index job for the stale folders found so far (named by all of them, so a
+        different batch is never taken for this one)."""
+        if len(self.stale) == 1:
+            queue.enqueue(self.storage, "index", self.stale[0], self.clock)
+        elif self.stale:
+            queue.enqueue(self.storage, "index", self.stale[0], self.clock, part="\0".join(self.stale),
+                          folders=self.stale)
+        self.stale = []
 
     def check_pointer(self, key):
         try:

@@ -1,0 +1,117 @@
+"""Change notices (inotify): the scanner learns of changes without polling; polling stays the fallback."""
+
+import dataclasses
+import sys
+import threading
+import time
+
+import pytest
+
+from helpers import draw
+from lenslet.config import Config
+from lenslet.storage.watch import network_filesystem
+from lenslet.worker import queue
+from lenslet.worker.process import Worker
+from lenslet.worker.runner import Runner, drain
+from lenslet.worker.scanner import Scanner
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+
+
+@pytest.fixture
+def watch(storage):
+    watch = storage.watch()
+    if watch is None:
+        pytest.skip("no inotify on this machine")
+    yield watch
+    watch.close()
+
+
+def index_jobs(storage):
+    return [name for name in queue.waiting(storage) if "-index-" in name]
+
+
+def test_a_change_names_its_folder_and_lenslets_own_files_do_not(tree, storage, watch):
+    (tree / "a" / "b").mkdir(parents=True)
+    assert watch.add("a") and watch.add("a/b")
+    (tree / "a" / "b" / "_index.json").write_bytes(b"{}")
+    (tree / "a" / ".hidden-temp").write_bytes(b"")
+    assert watch.changes(timeout=0.2) == (set(), False)
+    draw(tree / "a" / "b" / "new.jpg")
+    (tree / "a" / "c").mkdir()
+    assert watch.changes(timeout=2) == ({"a", "a/b"}, False)
+
+
+def test_a_photo_dropped_deep_is_queued_from_its_notice(tree, storage, watch):
+    draw(tree / "2024" / "06" / "old.jpg")
+    runner = Runner(Config(root=str(tree)), storage)
+    scanner = Scanner(runner, watch=watch)
+    scanner.scan(deep=True)
+    drain(runner, "w")
+    watch.changes(timeout=0.5)  # our own writes of the first index
+    draw(tree / "2024" / "06" / "new.jpg")
+    (tree / "2024" / "07" / "inner").mkdir(parents=True)
+    draw(tree / "2024" / "07" / "inner" / "deeper.jpg")
+    changed, overflowed = watch.changes(timeout=2)
+    assert not overflowed and "2024/06" in changed
+    scanner.scan_changed(changed)
+    drain(runner, "w")
+    assert (tree / "2024" / "06" / "new.jpg.thumbnail").exists()
+    assert (tree / "2024" / "07" / "inner" / "deeper.jpg.thumbnail").exists()  # a new folder, looked at whole
+
+
+def test_a_folder_removed_is_forgotten(tree, storage, watch):
+    draw(tree / "keep" / "a.jpg")
+    draw(tree / "gone" / "sub" / "b.jpg")
+    runner = Runner(Config(root=str(tree)), storage)
+    scanner = Scanner(runner, watch=watch)
+    scanner.scan(deep=True)
+    for path in ("gone/sub/b.jpg", "gone/sub"):
+        (tree / path).unlink() if path.endswith(".jpg") else (tree / path).rmdir()
+    (tree / "gone").rmdir()
+    changed, _ = watch.changes(timeout=2)
+    assert scanner.scan_changed(changed) >= 2
+    assert "gone" not in scanner.seen and "gone/sub" not in scanner.seen and "keep" in scanner.seen
+
+
+def test_the_root_of_the_tree_is_on_a_local_filesystem(tree):
+    assert not network_filesystem(str(tree))
+
+
+def test_a_served_tree_learns_of_a_new_photo_without_polling(gunicorn, tree):
+    draw(tree / "a" / "b" / "c" / "old.jpg")
+    # Quick scans every hour: only a change notice can bring the new photo in.
+    server = gunicorn(env={"LENSLET_SCAN_INTERVAL": "3600", "LENSLET_DEEP_SCAN": "86400"})
+    server.wait_until(lambda: (tree / "a" / "b" / "c" / "old.jpg.thumbnail").exists(), timeout=20)
+    draw(tree / "a" / "b" / "c" / "new.jpg")
+    server.wait_until(lambda: (tree / "a" / "b" / "c" / "new.jpg.thumbnail").exists(), timeout=15)
+
+
+def test_past_the_watch_limit_the_worker_polls(tree, config, storage):
+    opened = storage.watch
+
+    def at_the_limit():  # as when fs.inotify.max_user_watches is used up
+        watch = opened()
+        watch.add = lambda key: setattr(watch, "full", True) or False
+        return watch
+
+    storage.watch = at_the_limit
+    draw(tree / "a" / "old.jpg")
+    worker = Worker(dataclasses.replace(config, scan_interval=0.2), storage)
+    running = threading.Thread(target=worker.run)
+    running.start()
+    try:
+        wait_for(lambda: (tree / "a" / "old.jpg.thumbnail").exists())
+        draw(tree / "a" / "new.jpg")
+        wait_for(lambda: (tree / "a" / "new.jpg.thumbnail").exists())
+    finally:
+        worker.stopping.set()
+        running.join(30)
+    assert worker.scanner.watch is None
+
+
+def wait_for(check, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"gave up waiting for {check}"
+        time.sleep(0.05)
