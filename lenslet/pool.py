@@ -11,6 +11,7 @@ runs the jobs that were in flight again, a suspect last of all alone in a proces
 its own, so only the file that kills its process is answered with an error.
 """
 
+import ctypes
 import io
 import multiprocessing
 import os
@@ -22,10 +23,13 @@ import blake3
 
 from . import errors, images
 
-# Image memory a child keeps for the next image instead of returning it to the
-# system: 16 blocks of 16 MiB. Fresh pages cost a fault each; on big PNGs that
-# was 13% of the decode, and keeping the blocks makes the PNGs 12% faster.
-BLOCKS_KEPT = 16
+# glibc's mallopt: a child serves big images all its life, and by default every
+# big buffer is a fresh mmap whose pages fault one by one as they are first
+# written (14% of the time on big PNGs, 1.1 million faults over the bench's 40).
+# From the heap instead, and the heap kept up to this much free memory, the next
+# image reuses the pages: 20 times fewer faults, the PNGs about 10% faster.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+HEAP_KEPT = 256 << 20
 
 
 def process_count(setting):
@@ -63,8 +67,12 @@ def _rebuild(name, description, fields):
 
 
 def _start_child():
-    from PIL import Image
-    Image.core.set_blocks_max(BLOCKS_KEPT)
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest; bigger buffers are still mapped
+        libc.mallopt(M_TRIM_THRESHOLD, HEAP_KEPT)
+    except (OSError, AttributeError):
+        pass  # not glibc: its defaults
     try:
         # When memory runs out, the kernel should kill a thumbnail maker, not the worker.
         with open("/proc/self/oom_score_adj", "w") as f:
