@@ -98,7 +98,7 @@ def main():
         raise SystemExit("the baseline needs pyvips: pip install pyvips pyvips-binary")
 
     if args.zlib:
-        # Read by the dynamic loader when the forkserver starts, before Pillow loads.
+        # Read by the dynamic loader as each spawned process starts, before Pillow loads.
         os.environ["LD_LIBRARY_PATH"] = os.path.abspath(args.zlib)
     paths = photos()
     groups = {"jpeg": [p for p in paths if kind(p) == "jpeg"], "png": [p for p in paths if kind(p) == "png"]}

@@ -1,9 +1,9 @@
 """Thumbnails on every core: processes that turn an original's bytes into (WebP bytes, hash).
 
 Decoding and resizing hold the GIL for much of their time, so threads scale badly
-(1.4x on two cores); processes scale with the cores. The children are started by
-forkserver (spawn where there is none), never by a plain fork: the worker has
-threads, and a fork copies their locks in whatever state they are in.
+(1.4x on two cores); processes scale with the cores. The children are spawned, never
+forked: the worker has threads, and a fork copies their locks in whatever state
+they are in.
 
 A child that dies (a decompression bomb that the kernel kills for its memory, a
 crash in a codec) breaks the whole executor; the pool then starts a new one and
@@ -82,13 +82,14 @@ def _start_child():
 
 
 def _context():
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    # The server imports Pillow once, so a child (a first start or a replacement)
-    # is ready in milliseconds; and it does not import the caller's main script.
-    context.set_forkserver_preload(["lenslet.pool"])
-    return context
+    # spawn, not forkserver: on Python 3.11 the fork server ignores the caller's
+    # sys.path, so what it preloads may be another copy of lenslet than the
+    # caller's. A spawned child starts in about 0.2 s, once per pool.
+    return multiprocessing.get_context("spawn")
+
+
+def _ready():
+    return True
 
 
 class ThumbPool:
@@ -157,6 +158,11 @@ class ThumbPool:
     def _run_alone(self, data):
         with self.alone:
             with ProcessPoolExecutor(1, mp_context=_context(), initializer=_start_child) as solo:
+                try:
+                    solo.submit(_ready).result()
+                except BrokenProcessPool:
+                    # Dying before any image is no fault of this one's.
+                    raise errors.Unavailable("thumbnail processes die as they start") from None
                 try:
                     return solo.submit(_make_in_child, self.maker, data, self.size, self.quality,
                                        self.max_pixels).result()
