@@ -7,8 +7,8 @@ big JPEGs and PNGs, up to 5640x3172. Each round makes a thumbnail of every file
 on both sides, in alternating order, from files on disk:
 
 - lenslet: the parent reads each file and hands its bytes to lenslet.pool
-  (N processes), which makes the WebP thumbnail and the file's blake3 hash,
-  exactly what the worker stores;
+  (N processes, ThumbPool.make_each: two originals a process read ahead), which
+  makes the WebP thumbnail and the file's blake3 hash, what the worker stores;
 - libvips: N processes (VIPS_CONCURRENCY=1 each, operation cache off) running
   pyvips.Image.thumbnail(path, size) + webpsave_buffer(Q=quality) with the same
   WebP effort lenslet uses, keeping no metadata (lenslet's thumbnails carry none).
@@ -49,13 +49,14 @@ def vips_thumbnail(path):
     return len(pyvips.Image.thumbnail(path, SIZE).webpsave_buffer(Q=QUALITY, effort=WEBP_METHOD, keep="none"))
 
 
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def lenslet_batch(pool, paths):
     """Make a thumbnail of every path through the pool, read here from disk; return their bytes."""
-    tickets = []
-    for path in paths:
-        with open(path, "rb") as f:
-            tickets.append(pool.submit(f.read()))
-    return sum(len(ticket.result()[0]) for ticket in tickets)
+    return sum(len(thumb) for _, (thumb, digest) in pool.make_each(paths, read))
 
 
 def vips_batch(executor, paths):

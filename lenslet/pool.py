@@ -11,6 +11,7 @@ runs the jobs that were in flight again, a suspect last of all alone in a proces
 its own, so only the file that kills its process is answered with an error.
 """
 
+import collections
 import ctypes
 import io
 import multiprocessing
@@ -120,6 +121,30 @@ class ThumbPool:
     def make(self, data):
         """Make a thumbnail and hash from an original's bytes, waiting for it."""
         return self.submit(data).result()
+
+    def make_each(self, items, read):
+        """Yield (item, (WebP bytes, hash) or the LensletError it met) for each item, in order.
+
+        read(item) gives an original's bytes. Only a few originals are read ahead
+        (two per process), so a folder of big photos is never all in memory at once.
+        """
+        ahead = collections.deque()
+        for item in items:
+            ahead.append((item, self._try(lambda: self.submit(read(item)))))
+            if len(ahead) > 2 * max(1, self.processes):
+                yield self._settle(*ahead.popleft())
+        while ahead:
+            yield self._settle(*ahead.popleft())
+
+    @staticmethod
+    def _try(start):
+        try:
+            return start()
+        except errors.LensletError as ex:
+            return ex
+
+    def _settle(self, item, ticket):
+        return item, ticket if isinstance(ticket, errors.LensletError) else self._try(ticket.result)
 
     def close(self):
         """Stop the processes, dropping jobs not yet started; the pool starts again on next use."""

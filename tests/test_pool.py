@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from lenslet.config import Config
-from lenslet.errors import ConfigError, Undecodable, UnsupportedMedia
+from lenslet.errors import ConfigError, NotFound, Undecodable, UnsupportedMedia
 from lenslet.pool import ThumbPool, make, process_count
 
 
@@ -110,3 +110,20 @@ def test_bad_processes_setting_names_the_variable(raw):
 def test_auto_is_one_process_per_usable_cpu():
     assert process_count("auto") == len(os.sched_getaffinity(0)) and process_count(0) == 0
     assert ThumbPool.from_config(Config(thumb_processes=3)).processes == 3
+
+
+def test_make_each_keeps_order_and_gives_each_item_its_outcome(pool, tmp_path):
+    names = [f"{n}.png" for n in range(7)] + ["notes.txt", "missing.jpg"]
+    for n in range(7):
+        (tmp_path / f"{n}.png").write_bytes(encoded("PNG", (640, 100 + 10 * n)))
+    (tmp_path / "notes.txt").write_bytes(b"not a picture")
+
+    def read(name):
+        if not (tmp_path / name).exists():
+            raise NotFound(name)
+        return (tmp_path / name).read_bytes()
+
+    made = list(pool.make_each(names, read))
+    assert [name for name, _ in made] == names
+    assert [Image.open(io.BytesIO(outcome[0])).size for _, outcome in made[:7]] == [(64, 10 + n) for n in range(7)]
+    assert isinstance(made[7][1], UnsupportedMedia) and isinstance(made[8][1], NotFound)
