@@ -2,7 +2,6 @@
 
 import datetime
 import io
-import math
 import re
 import struct
 
@@ -99,8 +98,10 @@ def make_thumbnail(stream, size, quality, max_pixels):
 def fitted(dims, size):
     """The size a picture of dims shrinks to inside size x size (never enlarged), rounded up."""
     width, height = dims
-    scale = min(1.0, size / max(width, height))
-    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
+    longest = max(width, height)
+    if longest <= size:
+        return width, height
+    return max(1, -(-width * size // longest)), max(1, -(-height * size // longest))  # whole numbers: no 256.00001
 
 
 def _displayable(img):
