@@ -47,6 +47,16 @@ def _seconds(lo, hi):
     return parse
 
 
+def _processes(raw):
+    value = raw.strip().lower()
+    if value == "auto":
+        return value
+    try:
+        return _whole(0, 256)(value)
+    except ValueError:
+        raise ValueError("expected auto or a whole number from 0 to 256") from None
+
+
 def _folders(raw):
     return tuple(part for part in raw.split(os.pathsep) if part.strip())
 
@@ -78,6 +88,9 @@ class Config:
                                 "0 leaves them all to the worker", _whole(0, 64))
     thumb_wait: float = setting(1.0, "seconds a thumbnail request waits for a free slot or the worker "
                                 "before answering 202", _seconds(0, 60))
+    thumb_processes: object = setting("auto", "processes making thumbnails for the worker and lenslet index; "
+                                      "auto means one per CPU, 0 makes them in the calling thread",
+                                      _processes)
     max_pixels: int = setting(100_000_000, "largest image (width x height) lenslet decodes; larger ones "
                               "answer 422", _whole(1, 2_000_000_000))
     max_upload: int = setting(200 * 1024 * 1024, "largest image an upload may send, in bytes; larger ones answer 413",

@@ -206,6 +206,26 @@ class Thumbs:
         raise Pending("the thumbnail is being made; ask again", retry_after=1,
                       poll=f"/thumb?path={path}", path=path)
 
+    def make_each(self, storage, keys, pool):
+        """Make and store the thumbnails of keys through a pool of processes, in order;
+        yield (key, the original's hash, or the LensletError it met)."""
+        def read(key):
+            data, image = storage.read_with_stat(key)
+            return data, record(source_of(image), self.settings)
+
+        for key, outcome in pool.make_each(keys, read):
+            if not isinstance(outcome, LensletError):
+                thumb, digest = outcome
+                try:
+                    # Without fsync: a torn thumbnail fails the RIFF check and is made again.
+                    storage.write(storage.derived_key(thumb_of(key)), thumb, durable=False)
+                    outcome = digest
+                except LensletError as ex:
+                    outcome = ex
+            if isinstance(outcome, LensletError) and not isinstance(outcome, NotFound):
+                log.warning("%s: no thumbnail: %s", key, outcome.description)
+            yield key, outcome
+
     def make(self, storage, key):
         """Make and store one thumbnail; return the original's hash, computed from the same bytes."""
         data, image = storage.read_with_stat(key)

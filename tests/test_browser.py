@@ -167,6 +167,10 @@ def test_browse_view_edit_reload_and_search(page, photos, tmp_path):
     page.keys(page_keys().ESCAPE)
     page.until(lambda: page.viewer_name() is None and "view=" not in page.driver.current_url)
 
+    # Every gunicorn worker reads new edits within a second (README, Search): wait for that,
+    # as a person typing would, so the page's one search is not raced against it.
+    page.until(lambda: json.loads(page.server.get("/search?q=sunset")[1])["total"] == 1 and
+               json.loads(page.server.get("/search?q=sunset")[1])["total"] == 1)
     page.labelled("Search").send_keys("sunset\n")
     page.until(lambda: "q=sunset" in page.driver.current_url and page.find("#count").text == "1 image found")
     assert page.script("return [...document.querySelectorAll('.tile.image')].map(t => t.dataset.path)") == ["2024/beach.jpg"]

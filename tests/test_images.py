@@ -72,3 +72,20 @@ def test_probe_errors():
         images.probe(io.BytesIO(b"just text"))
     with pytest.raises(Undecodable):
         images.probe(io.BytesIO(jpeg()[:20]))
+
+
+@pytest.mark.parametrize("dims, fitted", [
+    ((2560, 1600), (256, 160)), ((1600, 2560), (160, 256)), ((5120, 2880), (256, 144)),
+    ((1000, 3), (256, 1)), ((100, 50), (100, 50)), ((257, 257), (256, 256)), ((3000, 1001), (256, 86)),
+])
+def test_fitted_size_table(dims, fitted):
+    assert images.fitted(dims, 256) == fitted
+
+
+@pytest.mark.parametrize("size, orientation, expected", [
+    ((2560, 1600), None, (256, 160)), ((2560, 1600), 6, (160, 256)), ((2049, 1281), None, (256, 160)),
+    ((800, 3000), None, (68, 256)), ((200, 100), None, (200, 100)),
+])
+def test_jpeg_thumbnails_fit_the_box_after_a_reduced_decode(size, orientation, expected):
+    thumb = images.make_thumbnail(io.BytesIO(jpeg(size, orientation)), 256, 70, 10**8)
+    assert Image.open(io.BytesIO(thumb)).size == expected

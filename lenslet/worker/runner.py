@@ -7,11 +7,11 @@ import logging
 import threading
 import time
 
-from .. import folders, health, metrics, rollup, search
+from .. import folders, health, metrics, pool, rollup, search
 from ..errors import LensletError, NotFound
 from ..folders import Folders
 from ..items import record_hashes
-from ..layout import join
+from ..layout import join, name_of
 from ..thumbs import Thumbs
 from ..tree import Tree
 from . import queue
@@ -71,6 +71,8 @@ class Runner:
         self.tree = Tree(config, storage)
         self.folders = Folders(self.tree, config, clock)
         self.thumbs = Thumbs(self.tree, config, clock)
+        # Decoding, resizing and encoding on every core (LENSLET_THUMB_PROCESSES), started on first use.
+        self.pool = pool.shared(config)
         self.clock = clock
         self.progress = Progress()
         self.made = 0         # thumbnails this runner made
@@ -145,29 +147,40 @@ class Runner:
         return len(folder_keys)
 
     def make_thumbs(self, folder, names, remake=False):
-        """Make the thumbnails of some images of one folder, then record their hashes in one pass
-        (with remake, also those fresh but made with other settings)."""
-        digests = {}
+        """Make the thumbnails of some images of one folder on the pool's processes, then record
+        their hashes in one pass (with remake, also those fresh but made with other settings)."""
+        digests, todo = {}, []
         for name in names:
             key = join(folder, name)
             try:
-                image = self.storage.stat(key)
-                found = self.thumbs.fresh(self.storage, key, image)
-                if found is None or (remake and not self.thumbs.current(found[0])):
-                    digests[name] = self.thumbs.make(self.storage, key)
-                    self.made += 1
-                    metrics.thumbnail("made")
-                self.errors.pop(key, None)
-                self.progress.tick(done=1)
-            except NotFound:
-                self.progress.tick(done=1)  # removed since it was queued
+                found = self.thumbs.fresh(self.storage, key, self.storage.stat(key))
             except LensletError as ex:
-                self.errors[key] = ex.description
-                self.progress.tick(failed=1)
-                metrics.thumbnail("failed")
+                self.tally(key, ex)
+                continue
+            if found is None or (remake and not self.thumbs.current(found[0])):
+                todo.append(key)
+            else:
+                self.tally(key, None)
+        for key, outcome in self.thumbs.make_each(self.storage, todo, self.pool):
+            made = not isinstance(outcome, LensletError)
+            if made:
+                digests[name_of(key)] = outcome
+                self.made += 1
+                metrics.thumbnail("made")
+            self.tally(key, None if made else outcome)
         if digests:
             record_hashes(self.storage, folder, digests)
             queue.enqueue(self.storage, "rollup", "", self.clock)
+
+    def tally(self, key, error):
+        """Count one image of a thumbnail job as done, or failed with error (a removed one is done)."""
+        if error is None or isinstance(error, NotFound):
+            self.errors.pop(key, None)
+            self.progress.tick(done=1)
+        else:
+            self.errors[key] = error.description
+            self.progress.tick(failed=1)
+            metrics.thumbnail("failed")
 
     def rollup(self):
         built_at = self.clock()

@@ -1,0 +1,260 @@
+"""Thumbnails on every core: processes that turn an original's bytes into (WebP bytes, hash).
+
+Decoding and resizing hold the GIL for much of their time, so threads scale badly
+(1.4x on two cores); processes scale with the cores. The children are spawned, never
+forked: the worker has threads, and a fork copies their locks in whatever state
+they are in.
+
+A child that dies (a decompression bomb that the kernel kills for its memory, a
+crash in a codec) breaks the whole executor; the pool then starts a new one and
+runs the jobs that were in flight again, a suspect last of all alone in a process of
+its own, so only the file that kills its process is answered with an error.
+"""
+
+import atexit
+import collections
+import ctypes
+import io
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import blake3
+
+from . import errors, images
+
+# glibc's mallopt: a child serves big images all its life, and by default every
+# big buffer is a fresh mmap whose pages fault one by one as they are first
+# written (14% of the time on big PNGs, 1.1 million faults over the bench's 40).
+# From the heap instead, and the heap kept up to this much free memory, the next
+# image reuses the pages: 15 times fewer faults, 10-18% less CPU on the PNGs.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+HEAP_KEPT = 256 << 20
+
+
+def process_count(setting):
+    """How many processes LENSLET_THUMB_PROCESSES asks for: auto is one per CPU this process may use."""
+    if setting != "auto":
+        return int(setting)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))  # honours taskset and cpusets
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def make(data, size, quality, max_pixels, xmp=None):
+    """Make one thumbnail from an original's bytes: (WebP bytes, "blake3:<hex>") or a LensletError.
+
+    xmp: the record stamped into the thumbnail (what it was made from and how).
+    """
+    digest = "blake3:" + blake3.blake3(data).hexdigest()
+    return images.make_thumbnail(io.BytesIO(data), size, quality, max_pixels, xmp=xmp), digest
+
+
+def _make_in_child(maker, data, size, quality, max_pixels, xmp):
+    # LensletError keeps its fields outside args, which pickling would lose: the
+    # error crosses back as plain data and is rebuilt by the caller.
+    try:
+        return "made", maker(data, size, quality, max_pixels, xmp)
+    except errors.LensletError as ex:
+        return "failed", (type(ex).__name__, ex.description, ex.fields)
+    except MemoryError:
+        return "failed", ("Undecodable", "not enough memory to decode the image", {})
+
+
+def _rebuild(name, description, fields):
+    kind = getattr(errors, name, None)
+    if not (isinstance(kind, type) and issubclass(kind, errors.LensletError)):
+        kind = errors.Undecodable
+    try:
+        return kind(description, **fields)
+    except TypeError:  # a subclass whose fields are also arguments (Unavailable's retryAfter)
+        return kind(description)
+
+
+def _start_child():
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest; bigger buffers are still mapped
+        libc.mallopt(M_TRIM_THRESHOLD, HEAP_KEPT)
+    except (OSError, AttributeError):
+        pass  # not glibc: its defaults
+    try:
+        # When memory runs out, the kernel should kill a thumbnail maker, not the worker.
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
+
+
+def _context():
+    # spawn, not forkserver: on Python 3.11 the fork server ignores the caller's
+    # sys.path, so what it preloads may be another copy of lenslet than the
+    # caller's. A spawned child starts in about 0.2 s, once per pool.
+    return multiprocessing.get_context("spawn")
+
+
+def _ready():
+    return True
+
+
+class ThumbPool:
+    """A lazily started pool of thumbnail processes, shared by every thread of a process."""
+
+    def __init__(self, processes, size, quality, max_pixels, maker=make):
+        self.processes = processes
+        self.size, self.quality, self.max_pixels = size, quality, max_pixels
+        self.maker = maker  # a module-level function, so a child can import it
+        self.lock = threading.Lock()
+        self.alone = threading.Lock()  # one suspect at a time, in a process of its own
+        self.executor = None
+        self.restarts = 0
+
+    @classmethod
+    def from_config(cls, config):
+        """The pool the settings ask for."""
+        return cls(process_count(config.thumb_processes), config.thumb_size, config.thumb_quality,
+                   config.max_pixels)
+
+    def submit(self, data, xmp=None):
+        """Start making a thumbnail; the returned Ticket's result() gives (WebP bytes, hash)."""
+        return Ticket(self, data, xmp)
+
+    def make(self, data, xmp=None):
+        """Make a thumbnail and hash from an original's bytes, waiting for it."""
+        return self.submit(data, xmp).result()
+
+    def make_each(self, items, read):
+        """Yield (item, (WebP bytes, hash) or the LensletError it met) for each item, in order.
+
+        read(item) gives an original's bytes and the XMP record to stamp (or None).
+        Only a few originals are read ahead (two per process), so a folder of big
+        photos is never all in memory at once.
+        """
+        ahead = collections.deque()
+        for item in items:
+            ahead.append((item, self._try(lambda: self.submit(*read(item)))))
+            if len(ahead) > 2 * max(1, self.processes):
+                yield self._settle(*ahead.popleft())
+        while ahead:
+            yield self._settle(*ahead.popleft())
+
+    @staticmethod
+    def _try(start):
+        try:
+            return start()
+        except errors.LensletError as ex:
+            return ex
+
+    def _settle(self, item, ticket):
+        return item, ticket if isinstance(ticket, errors.LensletError) else self._try(ticket.result)
+
+    def close(self):
+        """Stop the processes, dropping jobs not yet started; the pool starts again on next use."""
+        with self.lock:
+            executor, self.executor = self.executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _send(self, data, xmp):
+        """Hand data to a live executor: (executor, future)."""
+        for _ in range(3):
+            with self.lock:
+                if self.executor is None:
+                    self.executor = ProcessPoolExecutor(self.processes, mp_context=_context(),
+                                                        initializer=_start_child)
+                executor = self.executor
+            try:
+                return executor, executor.submit(_make_in_child, self.maker, data, self.size, self.quality,
+                                                 self.max_pixels, xmp)
+            except BrokenProcessPool:
+                self._replace(executor)
+        raise errors.Unavailable("thumbnail processes keep dying on start")
+
+    def _replace(self, executor):
+        """Drop a broken executor (once, whichever thread sees it first); the next job starts a new one."""
+        with self.lock:
+            if self.executor is not executor:
+                return
+            self.executor = None
+            self.restarts += 1
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    def _run_alone(self, data, xmp):
+        with self.alone:
+            with ProcessPoolExecutor(1, mp_context=_context(), initializer=_start_child) as solo:
+                try:
+                    solo.submit(_ready).result()
+                except BrokenProcessPool:
+                    # Dying before any image is no fault of this one's.
+                    raise errors.Unavailable("thumbnail processes die as they start") from None
+                try:
+                    return solo.submit(_make_in_child, self.maker, data, self.size, self.quality,
+                                       self.max_pixels, xmp).result()
+                except BrokenProcessPool:
+                    return "failed", ("Undecodable", "the process making the thumbnail died on this image "
+                                      "(too large for the memory?)", {})
+
+
+class Ticket:
+    """A thumbnail being made; result() waits for it in the calling thread."""
+
+    def __init__(self, pool, data, xmp=None):
+        self.pool, self.data, self.xmp = pool, data, xmp
+        self.outcome = None
+        if pool.processes == 0:
+            self.outcome = _make_in_child(pool.maker, data, pool.size, pool.quality, pool.max_pixels, xmp)
+        else:
+            self.executor, self.future = pool._send(data, xmp)
+
+    def result(self):
+        """(WebP bytes, "blake3:<hex>"), or raise the LensletError the image deserves."""
+        if self.outcome is None:
+            self.outcome, self.data = self._wait(), None
+        state, value = self.outcome
+        if state == "failed":
+            raise _rebuild(*value)
+        return value
+
+    def _wait(self):
+        # A broken executor fails every job it held, not only the one that killed it:
+        # each is tried once more in a fresh executor, then alone.
+        try:
+            return self.future.result()
+        except BrokenProcessPool:
+            self.pool._replace(self.executor)
+        try:
+            executor, future = self.pool._send(self.data, self.xmp)
+            return future.result()
+        except BrokenProcessPool:
+            self.pool._replace(executor)
+        return self.pool._run_alone(self.data, self.xmp)
+
+
+_shared = {}
+_shared_lock = threading.Lock()
+
+
+def shared(config):
+    """The process's one pool for these settings (the worker's job threads and `lenslet index`
+    share it), closed when the process exits."""
+    ident = (process_count(config.thumb_processes), config.thumb_size, config.thumb_quality, config.max_pixels)
+    with _shared_lock:
+        if ident not in _shared:
+            if not _shared:
+                atexit.register(_close_shared)
+            _shared[ident] = ThumbPool(*ident)
+        return _shared[ident]
+
+
+def _close_shared():
+    for pool in list(_shared.values()):
+        pool.close()
