@@ -17,7 +17,6 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--window-size=1280,900")
 WAIT = 15  # seconds for the page to show something: generous for a loaded 2-core CI box
 
-needs_file_management = pytest.mark.skip(reason="needs file management (issue 14)")
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +239,6 @@ def draw_upload(tmp_path):
     return str(draw(tmp_path / "upload" / "harbour.jpg", color=(10, 90, 140)))
 
 
-@needs_file_management
 def test_upload_by_the_button(page, tmp_path, photos):
     page = page()
     page.open("#path=2023")
@@ -250,7 +248,6 @@ def test_upload_by_the_button(page, tmp_path, photos):
     page.until(lambda: page.script("return document.querySelector('[data-path=\"2023/harbour.jpg\"]') !== null"))
 
 
-@needs_file_management
 def test_trash_and_restore_from_the_viewer(page, photos):
     page = page()
     page.open("#path=2023&view=2023/snow.jpg")
@@ -263,7 +260,6 @@ def test_trash_and_restore_from_the_viewer(page, photos):
     page.until(lambda: (photos / "2023" / "snow.jpg").exists())
 
 
-@needs_file_management
 def test_select_several_then_tag_trash_and_delete_forever(page, photos):
     page = page()
     page.open("#path=2024")
