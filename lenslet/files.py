@@ -14,7 +14,7 @@ import time
 
 import orjson
 
-from . import folders, moves
+from . import folders, images, moves
 from .errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
 from .items import clear_origin, record_hash, set_origin, sidecar_fields
 from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, join, name_of, parent,
@@ -49,7 +49,7 @@ class Files:
         if not storage.stat(place.key).is_dir:
             raise BadRequest("not a folder", path=folder)
         head = _read_head(stream)
-        name = moves.upload_name(filename, moves.sniff(head))
+        name = moves.upload_name(filename, images.sniff(head))
         for _ in range(3):  # a name taken between the look and the write: take the next one
             if conflict == "rename":
                 name = moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate)))

@@ -23,6 +23,7 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4:
 WEBP_METHOD = 2
 # Orientations 5-8 turn the picture a quarter: the displayed width is the stored height.
 QUARTER_TURNS = {5, 6, 7, 8}
+SNIFF_BYTES = 64  # enough of a file's start to tell its image type (AVIF's brands included)
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, struct.error, EOFError, Image.DecompressionBombError)
 
 
@@ -124,15 +125,38 @@ def _without_opaque_alpha(img):
 def unidentified(stream):
     """The error for bytes Pillow could not identify: 422 if they start like an image, else 415."""
     stream.seek(0)
-    if looks_like_image(stream.read(16)):
+    if looks_like_image(stream.read(SNIFF_BYTES)):
         return Undecodable("the file starts like an image but cannot be read (truncated or corrupt?)")
     return UnsupportedMedia("not an image lenslet can read (JPEG, PNG, WebP, AVIF, GIF)")
 
 
+def sniff(head):
+    """The image type of a file from its first bytes (SNIFF_BYTES of them), or UnsupportedMedia."""
+    if head[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        # ISO media: the major brand, then the compatible brands up to the box's size.
+        size = int.from_bytes(head[:4], "big")
+        brands = [head[at:at + 4] for at in range(8, min(size, len(head)) - 3, 4) if at != 12]
+        if b"avif" in brands or b"avis" in brands:
+            return "image/avif"
+    raise UnsupportedMedia("the file is not a JPEG, PNG, WebP, AVIF or GIF image")
+
+
+
 def looks_like_image(head):
     """Tell from the first bytes whether a file claims to be one of the image formats."""
-    return (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a"))
-            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[4:12] in (b"ftypavif", b"ftypavis"))
+    try:
+        sniff(head)
+    except UnsupportedMedia:
+        return False
+    return True
 
 
 def jpeg_header(stream):

@@ -1,4 +1,4 @@
-"""Planning for file management: upload names, image sniffing, move plans and their recovery. Pure: no I/O.
+"""Planning for file management: upload names, move plans and their recovery. Pure: no I/O.
 
 A move (or rename) of an image carries its sidecar and thumbnail along. Each file
 moves as one step; the image moves last and is the pivot: once the image is at its
@@ -10,7 +10,7 @@ names (the same file); on S3 a step is a copy (all copies first) then a delete.
 import re
 import unicodedata
 
-from .errors import BadPath, UnsupportedMedia
+from .errors import BadPath
 from .layout import SIDECAR, THUMB, TRASH, is_internal, join, mime_of, name_of
 
 MAX_NAME_BYTES = 255
@@ -69,25 +69,6 @@ def free_name(name, taken):
         if not taken(candidate):
             return candidate
     raise BadPath("too many files of this name in the folder", name=name)
-
-
-def sniff(head):
-    """The image type of a file from its first bytes (at least 32), or UnsupportedMedia."""
-    if head[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image/png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp":
-        # ISO media: the major brand, then the compatible brands up to the box's size.
-        size = int.from_bytes(head[:4], "big")
-        brands = [head[at:at + 4] for at in range(8, min(size, len(head)) - 3, 4) if at != 12]
-        if b"avif" in brands or b"avis" in brands:
-            return "image/avif"
-    raise UnsupportedMedia("the file is not a JPEG, PNG, WebP, AVIF or GIF image")
 
 
 def conflict_mode(raw):

@@ -13,6 +13,14 @@ def content_hash(data):
     return "blake3:" + blake3.blake3(data).hexdigest()
 
 
+def read_image(storage, key):
+    """Read an original whole, with its Stat, once its first bytes show it is an image:
+    a large file that only claims to be one by its name costs a few KB, then a 415."""
+    with storage.open_head(key, images.SNIFF_BYTES) as stream:
+        images.sniff(stream.read(images.SNIFF_BYTES))
+    return storage.read_with_stat(key)
+
+
 def probe(storage, key):
     """Read an image's header; a bad file becomes {"error": reason}, not a failed listing."""
     try:

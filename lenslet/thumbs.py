@@ -24,7 +24,7 @@ from . import images, metrics
 from .errors import LensletError, NotFound, Unavailable
 from .items import record_hash
 from .layout import THUMB_SETTINGS, thumb_of
-from .originals import content_hash
+from .originals import content_hash, read_image
 from .worker import queue
 
 log = logging.getLogger("lenslet")
@@ -210,7 +210,7 @@ class Thumbs:
         """Make and store the thumbnails of keys through a pool of processes, in order;
         yield (key, the original's hash, or the LensletError it met)."""
         def read(key):
-            data, image = storage.read_with_stat(key)
+            data, image = read_image(storage, key)
             return data, record(source_of(image), self.settings)
 
         for key, outcome in pool.make_each(keys, read):
@@ -228,7 +228,7 @@ class Thumbs:
 
     def make(self, storage, key):
         """Make and store one thumbnail; return the original's hash, computed from the same bytes."""
-        data, image = storage.read_with_stat(key)
+        data, image = read_image(storage, key)
         digest = content_hash(data)  # from the bytes in hand: the original is read once
         try:
             thumb = images.make_thumbnail(io.BytesIO(data), self.size, self.quality, self.max_pixels,

@@ -378,3 +378,19 @@ def test_search_folds_unicode_and_matches_folder_names(tree, config, storage, cl
     index_tree(config, storage)
     names = [item["name"] for item in client.get("/search", {"q": query}).json["items"]]
     assert names == [found]
+
+
+def test_a_large_non_image_named_jpg_is_refused_after_a_few_bytes(tree, client, config, storage, monkeypatch):
+    with open(tree / "fake.jpg", "wb") as f:
+        f.write(b"this is a text file, not a photo\n" * 16)
+        f.truncate(100 * 1024 * 1024)  # 100 MB, sparse: cheap to make
+    draw(tree / "real.jpg")
+    read_whole = []
+    read = storage.read_with_stat
+    monkeypatch.setattr(type(storage), "read_with_stat",
+                        lambda self, key: read_whole.append(key) or read(key))
+    assert client.get("/thumb?path=fake.jpg", expect_errors=True).status_int == 415
+    runner = index_tree(config, storage)
+    assert "fake.jpg" in {**runner.stats["unreadable"], **runner.errors}  # reported, not thumbnailed
+    assert (tree / "real.jpg.thumbnail").exists()
+    assert "fake.jpg" not in read_whole  # neither the web process nor the worker read it whole
