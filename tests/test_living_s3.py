@@ -106,6 +106,7 @@ def test_foreign_derived_files_are_worked_around_and_rebuilt(gallery):
     runner = gallery.index()
     runner.health()
     assert isinstance(orjson.loads(gallery.read("_health.json")), dict)
+    assert [item["name"] for item in orjson.loads(gallery.read("sub/_index.json"))["items"]] == ["b.jpg"]
     assert isinstance(ok(client.get("/health")).json["report"], dict)
     client = gallery.client  # a web process started now (a running one looks again within a second)
     assert [item["name"] for item in ok(client.get("/search?q=b")).json["items"]] == ["b.jpg"]
@@ -128,6 +129,9 @@ def test_a_folder_copied_by_another_program_lists_its_new_paths(gallery):
     assert [item["path"] for item in items] == ["b/x.jpg"]
     assert items[0]["tags"] == ["kept"]
     assert client.get("/item?path=b/x.jpg").json["tags"] == ["kept"]
+    gallery.index()
+    found = gallery.client.get("/search", {"q": "kept"}).json["items"]
+    assert sorted(item["path"] for item in found) == ["a/x.jpg", "b/x.jpg"]
 
 
 # -- hostile pointer files ----------------------------------------------------------------------------
