@@ -128,6 +128,7 @@ class Files:
         elif _taken(storage, key):
             raise AlreadyExists("the target exists (or its sidecar does); ask for a new name with "
                                 "conflict=rename", path=to_path)
+        _drop_stray_thumb(storage, key)
         return target._replace(key=key)
 
     def _move_image(self, storage, src, dst):
@@ -431,8 +432,22 @@ def _read_head(stream):
 
 
 def _taken(storage, key):
-    """Whether a name is in use: by an image, or by a sidecar or thumbnail left without one."""
-    return storage.exists(key) or storage.exists(sidecar_of(key)) or storage.exists(thumb_of(key))
+    """Whether a name is in use: by an image, or by a sidecar left without one (its metadata is
+    kept). A thumbnail left without its image is not: see _drop_stray_thumb."""
+    return storage.exists(key) or storage.exists(sidecar_of(key))
+
+
+def _drop_stray_thumb(storage, key):
+    """Remove a thumbnail whose image is gone from a name an image is about to take.
+
+    One is left behind when the worker finishes a thumbnail of an image just moved away
+    (it read the original before the move); it can be made again, and must not block
+    the move, as a no-replace rename of the thumbnail would.
+    """
+    try:
+        storage.delete(storage.derived_key(thumb_of(key)))
+    except NotFound:
+        pass
 
 
 def _leftovers(storage, key):

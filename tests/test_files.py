@@ -169,6 +169,19 @@ def test_trash_keeps_both_and_restore_puts_back(gallery):
     client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}, status=400)
 
 
+def test_a_thumbnail_left_behind_does_not_block_a_restore(gallery):
+    client = tagged(gallery, "a/x.jpg", "kept")
+    client.get("/thumb?path=a/x.jpg")
+    client.post_json("/trash", {"paths": ["a/x.jpg"]})
+    # The worker finished a thumbnail of a/x.jpg after it was trashed: a stray is left behind.
+    gallery.put("a/x.jpg.thumbnail", b"RIFF stray")
+    assert client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}).json["path"] == "a/x.jpg"
+    assert client.get("/item?path=a/x.jpg").json["tags"] == ["kept"]
+    assert gallery.read("a/x.jpg.thumbnail") != b"RIFF stray"  # the image's own thumbnail came with it
+    gallery.put("a/y.jpg.json", b'{"tags": ["orphan"]}')  # a sidecar left without its image still blocks
+    client.post_json("/move", {"src": "a/x.jpg", "to": "a/y.jpg"}, status=409)
+
+
 def test_delete_for_good_only_from_the_trash(gallery):
     client = tagged(gallery, "a/x.jpg", "gone")
     gallery.put("a/x.jpg.xmp", b"<x/>")
