@@ -152,19 +152,28 @@ def record_hashes(storage, folder, digests):
 
     Not an edit: updatedAt stays as it was.
     """
-    def change(old, version):
-        sidecar = sidecars.parse(old) if old is not None else sidecars.defaults()
-        if sidecar is None or sidecar.get("hash") == digest:
-            return None  # never replace a sidecar we cannot read just to add a hash
-        sidecar["hash"] = digest
-        return orjson.dumps(sidecar)
+    def change(image, digest):
+        def hashed(old, version):
+            if old is None and not storage.exists(image):
+                # Moved or deleted since its bytes were read: a new sidecar here would be
+                # an orphan taking the name (a restore from the trash would find it taken).
+                return None
+            sidecar = sidecars.parse(old) if old is not None else sidecars.defaults()
+            if sidecar is None or sidecar.get("hash") == digest:
+                return None  # never replace a sidecar we cannot read just to add a hash
+            sidecar["hash"] = digest
+            return orjson.dumps(sidecar)
+        return hashed
 
     entries = {}
     for name, digest in digests.items():
-        key = sidecar_of(join(folder, name))
+        image = join(folder, name)
+        key = sidecar_of(image)
         try:
-            storage.update(key, change)
+            storage.update(key, change(image, digest))
             meta_mtime = storage.stat(key).mtime
+        except NotFound:
+            continue  # the image went away meanwhile
         except Forbidden:
             meta_mtime = None  # a read-only tree keeps no sidecars; the hash lives in the listing only
         except LensletError as ex:
