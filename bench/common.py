@@ -8,6 +8,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -79,3 +80,18 @@ def compare(ours, theirs, path, rounds, seconds):
         mine.append(wrk(ours.url + path, seconds))
         baseline.append(wrk(theirs.url + path, seconds))
     return statistics.median(mine), statistics.median(baseline)
+
+
+def index_tree(runner, threads):
+    """Scan a tree and run its jobs on `threads` threads until the queue is empty, as the worker does;
+    return the seconds it took."""
+    from lenslet.worker.runner import drain
+    from lenslet.worker.scanner import Scanner
+    started = time.perf_counter()
+    Scanner(runner).scan(deep=True)
+    workers = [threading.Thread(target=drain, args=(runner, "bench")) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - started

@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -30,13 +29,12 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PROJECT, free_port  # noqa: E402
+from bench.common import PROJECT, free_port, index_tree  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.errors import NotFound  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
 from lenslet.worker import queue  # noqa: E402
-from lenslet.worker.runner import Runner, drain  # noqa: E402
-from lenslet.worker.scanner import Scanner  # noqa: E402
+from lenslet.worker.runner import Runner  # noqa: E402
 
 WORDS = ["beach", "mountain", "city", "forest", "river", "sunset", "harbour", "garden", "snow", "desert",
          "market", "bridge", "castle", "island", "lake", "meadow", "canyon", "temple", "street", "station"]
@@ -93,14 +91,7 @@ class Indexer(Runner):
 def index(root, threads=2):
     storage = LocalStorage(root)
     runner = Indexer(Config(root=root), storage)
-    started = time.monotonic()
-    Scanner(runner).scan(deep=True)
-    workers = [threading.Thread(target=drain, args=(runner, "bench")) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return time.monotonic() - started, runner.stats
+    return index_tree(runner, threads), runner.stats
 
 
 def rss_mb(pid):

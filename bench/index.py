@@ -18,16 +18,15 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.common import index_tree  # noqa: E402
 from bench.thumbs import photo  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.images import make_thumbnail  # noqa: E402
-from lenslet.worker.runner import Runner, drain  # noqa: E402
-from lenslet.worker.scanner import Scanner  # noqa: E402
+from lenslet.worker.runner import Runner  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
 
 KINDS = [("jpg", "JPEG", (1600, 1200), {"quality": 88}), ("png", "PNG", (800, 600), {}),
@@ -59,15 +58,7 @@ def index_once(root, threads):
     config = Config(root=root, worker_threads=threads)
     storage = LocalStorage(root)
     runner = Runner(config, storage)
-    start = time.perf_counter()
-    Scanner(runner).scan(deep=True)
-
-    workers = [threading.Thread(target=drain, args=(runner, "bench")) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return time.perf_counter() - start, runner.made
+    return index_tree(runner, threads), runner.made
 
 
 def raw_rate(paths, sample):

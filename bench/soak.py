@@ -22,7 +22,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import PROJECT, free_port  # noqa: E402
-from tests.helpers import children, draw  # noqa: E402
+
+sys.path.insert(0, os.path.join(PROJECT, "tests"))  # the tests' helpers import their siblings by name
+from helpers import children, draw  # noqa: E402
 
 
 def rss(pid):

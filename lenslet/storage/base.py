@@ -8,7 +8,7 @@ import tempfile
 import blake3
 
 from .. import metrics
-from ..errors import LensletError, TooLarge
+from ..errors import LensletError, NotFound, TooLarge
 
 HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF included
 
@@ -23,6 +23,18 @@ Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime, when t
 def version_of(data):
     """Return the version tag of a blob: the same bytes always give the same tag."""
     return blake3.blake3(data).hexdigest(length=16)
+
+
+class Verbs:
+    """What every backend does the same way on top of its own verbs."""
+
+    def exists(self, key):
+        """Whether a file or folder is there."""
+        try:
+            self.stat(key)
+        except NotFound:
+            return False
+        return True
 
 
 class ErrorMap:

@@ -24,7 +24,7 @@ import time
 from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Conflict, Forbidden, Foreign,
                       InsufficientStorage, NotFound, PreconditionFailed)
 from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
-from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, copy_limited, version_of
+from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, Verbs, copy_limited, version_of
 from .paths import check_key
 from .watch import open_watch
 
@@ -38,7 +38,7 @@ MIN_FREE = 64 * 1024  # bytes free below which /health says the disk is full
 MAX_ODD_NAMES = 200   # names that are not UTF-8 remembered per process, for the health report
 
 
-class LocalStorage:
+class LocalStorage(Verbs):
     """A folder tree on local disk."""
 
     backend = "local"
@@ -284,13 +284,6 @@ class LocalStorage:
             if st is None:  # a symlink was resolved, or the walk stopped early
                 st = os.stat(path)
         return Stat(st.st_size, st.st_mtime, stat_module.S_ISDIR(st.st_mode), st.st_ctime)
-
-    def exists(self, key):
-        try:
-            self.stat(key)
-        except NotFound:
-            return False
-        return True
 
     def read(self, key):
         """Return the whole content of a file."""

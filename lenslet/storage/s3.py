@@ -20,7 +20,7 @@ import botocore.exceptions
 
 from ..errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unavailable
 from ..layout import FOLDER_MARKER
-from .base import HEAD_BYTES, Entry, ErrorMap, Stat, spool
+from .base import HEAD_BYTES, Entry, ErrorMap, Stat, Verbs, spool
 from .paths import check_key, clean_path
 
 CAS_RETRIES = 40
@@ -29,7 +29,7 @@ RETRYABLE = {"SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalErro
 LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 
 
-class S3Storage:
+class S3Storage(Verbs):
     """A folder tree under a prefix of an S3 bucket."""
 
     backend = "s3"
@@ -135,13 +135,6 @@ class S3Storage:
     def identity_of(self, key):
         """A key names one object: a bucket has no links."""
         return ("s3", self._key(key))
-
-    def exists(self, key):
-        try:
-            self.stat(key)
-        except NotFound:
-            return False
-        return True
 
     def _get(self, key, **extra):
         with _mapped(key):

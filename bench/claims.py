@@ -1,6 +1,6 @@
 """The job queue at scale: a tree of empty folders indexed by the running worker.
 
-    python bench/queue.py [--folders 20000] [--baseline-seconds 20]
+    python bench/claims.py [--folders 20000] [--baseline-seconds 20]
 
 Builds a tree of empty folders (100 per level-one folder), starts the worker
 (`python worker.py`, default settings) on it and times until every folder has its
