@@ -258,3 +258,16 @@ def test_a_lease_is_renewed_while_a_slow_job_runs(tree, storage):
         worker.stopping.set()
         thread.join(30)
     assert not os.listdir(tree / ".lenslet" / "claims")  # finished, and its claim dropped
+
+
+def test_progress_counts_each_image_once_however_often_its_folder_is_indexed():
+    from lenslet.worker.runner import Progress
+    progress = Progress(clock=lambda: 100.0)
+    progress.add(["a/1.jpg", "a/2.jpg"])
+    progress.add(["a/1.jpg", "a/2.jpg"])  # the folder indexed again before its thumbnails are made
+    progress.tick("a/1.jpg")
+    progress.tick("a/1.jpg")  # made by a second job: not counted twice
+    progress.tick("b/web.jpg")  # asked for by a web request, never counted
+    assert progress.busy and progress.line().startswith("thumbnails 1/2 (0 failed)")
+    progress.tick("a/2.jpg", failed=True)
+    assert not progress.busy and progress.line().startswith("thumbnails 2/2 (1 failed)")

@@ -28,26 +28,38 @@ ROLLUP_SPACING = 10
 
 
 class Progress:
-    """Counts thumbnails to make and made, and says how it goes."""
+    """Counts thumbnails to make and made, and says how it goes.
+
+    Counted by image: a folder indexed twice before its thumbnails are made (a scan
+    and a change notice, say) adds its images once, and an image ticks once.
+    """
 
     def __init__(self, clock=time.monotonic):
         self.clock = clock
         self.total = self.done = self.failed = 0
         self.started = None
+        self.pending = set()  # keys of the images counted and not yet made
         self.lock = threading.Lock()
 
-    def add(self, count):
-        if not count:
-            return  # nothing new: a finished batch stays finished until it has been reported
+    def add(self, keys):
         with self.lock:
-            if self.started is None or self.done + self.failed >= self.total:
+            new = set(keys) - self.pending
+            if not new:
+                return  # nothing new: a finished batch stays finished until it has been reported
+            if not self.pending:
                 self.started, self.total, self.done, self.failed = self.clock(), 0, 0, 0
-            self.total += count
+            self.pending |= new
+            self.total += len(new)
 
-    def tick(self, done=0, failed=0):
+    def tick(self, key, failed=False):
         with self.lock:
-            self.done += done
-            self.failed += failed
+            if key not in self.pending:
+                return  # not counted (a thumbnail a web request asked for)
+            self.pending.discard(key)
+            if failed:
+                self.failed += 1
+            else:
+                self.done += 1
 
     def line(self):
         with self.lock:
@@ -60,7 +72,7 @@ class Progress:
 
     @property
     def busy(self):
-        return self.done + self.failed < self.total
+        return bool(self.pending)
 
 
 class Runner:
@@ -111,7 +123,7 @@ class Runner:
         missing = [item["name"] for item in folders.stored_items(self.storage, folder)
                    if not item.get("hasThumb") and not item.get("error")
                    and join(folder, item["name"]) not in self.errors]
-        self.progress.add(len(missing))
+        self.progress.add(join(folder, name) for name in missing)
         for start in range(0, len(missing), CHUNK):
             names = missing[start:start + CHUNK]
             queue.enqueue(self.storage, "thumbs", folder, self.clock, part=names[0], names=names)
@@ -131,7 +143,7 @@ class Runner:
                     again.append(name)
             except LensletError:
                 continue  # gone, or unreadable: the index job of its folder reports it
-        self.progress.add(len(again))
+        self.progress.add(join(folder, name) for name in again)
         for start in range(0, len(again), CHUNK):
             self.make_thumbs(folder, again[start:start + CHUNK], remake=True)
 
@@ -176,10 +188,10 @@ class Runner:
         """Count one image of a thumbnail job as done, or failed with error (a removed one is done)."""
         if error is None or isinstance(error, NotFound):
             self.errors.pop(key, None)
-            self.progress.tick(done=1)
+            self.progress.tick(key)
         else:
             self.errors[key] = error.description
-            self.progress.tick(failed=1)
+            self.progress.tick(key, failed=True)
             metrics.thumbnail("failed")
 
     def rollup(self):
