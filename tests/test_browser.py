@@ -4,12 +4,13 @@ import json
 import os
 import shutil
 import tempfile
+import urllib.parse
 import urllib.request
 
 import pytest
 from PIL import Image
 
-from helpers import draw
+from helpers import draw, http
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -17,6 +18,21 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--window-size=1280,900")
 WAIT = 15  # seconds for the page to show something: generous for a loaded 2-core CI box
 
+# Installed before the page's own scripts: notes every fetch the page makes (its method, its
+# Content-Type and what kind of body it carries) in sessionStorage, so it survives page loads.
+RECORD_FETCHES = """
+(() => {
+  const fetched = window.fetch;
+  window.fetch = function (url, init = {}) {
+    const sent = JSON.parse(sessionStorage.getItem("lenslet.sent") || "[]");
+    const body = init.body;
+    sent.push({method: init.method || "GET", url: String(url), type: new Headers(init.headers).get("Content-Type"),
+               body: body == null ? null : typeof body === "string" ? "text" : body.constructor.name});
+    sessionStorage.setItem("lenslet.sent", JSON.stringify(sent));
+    return fetched.apply(this, arguments);
+  };
+})();
+"""
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +52,22 @@ def browser():
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def fetches(browser):
+    """Answer a function listing the fetches the page made in this test (see RECORD_FETCHES)."""
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_FETCHES})
+    yield lambda: browser.execute_script("return JSON.parse(sessionStorage.getItem('lenslet.sent') || '[]')")
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+
+
+def assert_writes_say_what_they_send(fetches):
+    """Every write the page made sent a form or JSON labelled application/json (lenslet reads no other)."""
+    writes = [sent for sent in fetches if sent["method"] != "GET"]
+    assert writes, "the page made no write"
+    for sent in writes:
+        assert sent["body"] == "FormData" or (sent["body"] == "text" and sent["type"] == "application/json"), sent
 
 
 def exif_camera(make, model):
@@ -182,20 +214,29 @@ def page_keys():
     return Keys
 
 
-def test_an_edit_that_lost_a_race_says_so_and_keeps_the_typing(page):
+def test_their_version_after_a_lost_race_loads_every_field_and_a_save_keeps_their_notes(page, fetches):
     page = page()
     page.open("#path=2024&view=2024/hills.jpg")
     page.until(lambda: page.viewer_name() == "hills.jpg" and page.stars() == 0)
-    page.patch("2024/hills.jpg", {"notes": "theirs"})  # someone else, meanwhile
+    page.patch("2024/hills.jpg", {"notes": "theirs", "addTags": ["wet"], "star": 2})  # someone else, meanwhile
     page.labelled("Notes").send_keys("mine")
     page.find("#view-save-notes").click()
     page.until(lambda: "Someone else changed this image" in page.find("#view-message").text)
     assert page.labelled("Notes").get_attribute("value") == "mine" and page.item("2024/hills.jpg")["notes"] == "theirs"
-    page.find("#view-message button").click()
-    page.until(lambda: "Loaded the latest" in page.find("#view-message").text)
-    assert page.labelled("Notes").get_attribute("value") == "mine"
+
+    page.find("#view-message button").click()  # Load their version
+    page.until(lambda: page.labelled("Notes").get_attribute("value") == "theirs")
+    assert page.tags() == ["wet"] and page.stars() == 2
+    assert page.find("#view-message .unsaved").text == "mine"  # what was typed is still there to copy
     page.find("#view-save-notes").click()
-    page.until(lambda: page.item("2024/hills.jpg")["notes"] == "mine")
+    page.until(lambda: page.find("#status").text == "Saved notes.")
+    assert page.item("2024/hills.jpg")["notes"] == "theirs"
+
+    page.labelled("Notes").send_keys(", and mine")
+    page.find("#view-save-notes").click()
+    page.until(lambda: page.item("2024/hills.jpg")["notes"] == "theirs, and mine")
+    assert page.item("2024/hills.jpg")["tags"] == ["wet"] and page.item("2024/hills.jpg")["star"] == 2
+    assert_writes_say_what_they_send(fetches())
 
 
 def test_the_token_is_asked_once_and_kept(page):
@@ -210,6 +251,23 @@ def test_the_token_is_asked_once_and_kept(page):
     page.labelled("5 stars").click()  # the kept token is sent: no second question
     page.until(lambda: page.item("2024/night.png")["star"] == 5)
     assert not page.script("return document.getElementById('token-dialog').open")
+
+
+def test_a_mistyped_token_is_asked_for_again_and_the_action_completes(page, fetches):
+    page = page(LENSLET_TOKEN="s3cret")
+    page.open("#path=2024&view=2024/night.png")
+    page.until(lambda: page.viewer_name() == "night.png" and page.stars() == 0)
+    page.labelled("3 stars").click()
+    page.until(lambda: page.script("return document.getElementById('token-dialog').open"))
+    assert not page.find("#token-refused").is_displayed()
+    page.labelled("Token").send_keys("s3crte\n")
+    page.until(lambda: page.script("return document.getElementById('token-dialog').open") and
+               page.find("#token-refused").is_displayed())
+    assert not page.item("2024/night.png")["star"] and page.labelled("Token").get_attribute("value") == ""
+    page.labelled("Token").send_keys("s3cret\n")
+    page.until(lambda: page.item("2024/night.png")["star"] == 3)
+    assert page.script("return localStorage.getItem('lenslet.token')") == "s3cret"
+    assert_writes_say_what_they_send(fetches())
 
 
 def test_read_only_shows_no_edit_controls(page, tmp_path):
@@ -279,3 +337,59 @@ def test_select_several_then_tag_trash_and_delete_forever(page, photos):
     page.find("#delete-button").click()
     page.driver.switch_to.alert.accept()
     page.until(lambda: not (photos / "_trash_" / "beach.jpg").exists())
+
+
+def test_restore_goes_to_the_recorded_name_even_in_a_folder_removed_meanwhile(page, photos, fetches):
+    draw(photos / "2022" / "snow.jpg", color=(20, 220, 20))
+    page = page()
+    http("POST", f"{page.server.url}/trash", {"paths": ["2023/snow.jpg"]})
+    http("POST", f"{page.server.url}/trash", {"paths": ["2022/snow.jpg"]})  # a second snow.jpg: "snow (1).jpg"
+    shutil.rmtree(photos / "2022")
+    page.open("#" + urllib.parse.urlencode({"path": "_trash_", "view": "_trash_/snow (1).jpg"}))
+    page.until(lambda: page.find("#view-trash").text == "Restore")
+    page.find("#view-trash").click()
+    page.until(lambda: (photos / "2022" / "snow.jpg").exists())
+    with Image.open(photos / "2022" / "snow.jpg") as restored:
+        assert restored.getpixel((8, 8))[1] > 180  # the green one
+    assert sorted(path.name for path in (photos / "2022").glob("*.jpg")) == ["snow.jpg"]
+    assert_writes_say_what_they_send(fetches())
+
+
+def test_a_restore_onto_a_taken_name_says_why_and_can_keep_both(page, photos, fetches):
+    page = page()
+    http("POST", f"{page.server.url}/trash", {"paths": ["2023/snow.jpg"]})
+    draw(photos / "2023" / "snow.jpg", color=(200, 20, 20))  # another snow.jpg took its place meanwhile
+    page.open("#path=_trash_")
+    page.until(lambda: len(page.thumbs_drawn()) == 1)
+    page.find('[aria-label="Select snow.jpg"]').click()
+    page.find("#restore-button").click()
+    page.until(lambda: "snow.jpg was not restored" in page.find("#notice").text)
+    assert "2023/snow.jpg" in page.find("#notice").text and (photos / "_trash_" / "snow.jpg").exists()
+    page.find("#notice button").click()
+    page.until(lambda: (photos / "2023" / "snow (1).jpg").exists())
+    with Image.open(photos / "2023" / "snow.jpg") as kept:
+        assert kept.getpixel((8, 8))[0] > 180  # the red newcomer is untouched
+    page.until(lambda: page.find("#notice").text == "")
+    assert_writes_say_what_they_send(fetches())
+
+
+def test_a_refused_write_in_a_read_only_pointer_folder_leaves_the_rest_editable(page, photos, tmp_path, fetches):
+    archive = tmp_path / "archive"
+    draw(archive / "old.jpg", color=(90, 90, 90))
+    (photos / "archive").mkdir()
+    (photos / "archive" / ".lenslet.folder.json").write_text(json.dumps(
+        {"kind": "pointer", "target": {"type": "local", "path": str(archive)}, "readonly": True}))
+    page = page(LENSLET_POINTER_ROOTS=str(archive))
+    page.open("#path=archive&view=archive/old.jpg")
+    page.until(lambda: page.viewer_name() == "old.jpg" and page.find("#view-exif").text)
+    page.labelled("2 stars").click()
+    page.until(lambda: "read-only" in page.find("#view-message").text)
+    assert not page.script("return document.body.classList.contains('readonly')")
+
+    page.script("location.hash = arguments[0]", "#path=2024&view=2024/beach.jpg")  # same page: no reload
+    page.until(lambda: page.viewer_name() == "beach.jpg" and "Canon" in page.find("#view-exif").text)
+    assert page.labelled("Tags").is_displayed() and not page.labelled("4 stars").get_attribute("disabled")
+    page.labelled("4 stars").click()
+    page.until(lambda: page.item("2024/beach.jpg")["star"] == 4)
+    assert not page.item("archive/old.jpg")["star"]
+    assert_writes_say_what_they_send(fetches())

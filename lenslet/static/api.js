@@ -23,33 +23,60 @@ export function isReadonly() { return readonly; }
 /** Call back when the gallery turns out to be read-only. */
 export function onReadonly(callback) { readonlyListeners.push(callback); }
 
+/** Turn editing off for the whole page: only for what GET /health says (LENSLET_READONLY). A 403
+ *  on one write is not this: a read-only pointer folder or a file's permissions refuse that write
+ *  alone, and every other folder stays editable. */
 export function setReadonly() {
   if (readonly) return;
   readonly = true;
   readonlyListeners.forEach((callback) => callback());
 }
 
-let tokenAsked = null;  // one question per page load, shared by every request that got a 401
+// The token question. Every request that meets a 401 while it is open waits for the same answer;
+// once answered it closes, so a mistyped token is asked for again at the next 401.
+let question = null;
+let answers = 0;        // questions closed so far
+let declined = false;   // the last question was cancelled
 
-function askToken() {
-  tokenAsked ??= new Promise((resolve) => {
+function askToken(refused) {
+  question ??= new Promise((resolve) => {
     const dialog = document.getElementById("token-dialog");
     const input = document.getElementById("token");
+    document.getElementById("token-refused").hidden = !refused;
+    input.value = "";
+    dialog.returnValue = "";  // Escape closes the dialog without setting it: the last "ok" must not stay
     dialog.addEventListener("close", () => {
       const token = dialog.returnValue === "ok" ? input.value.trim() : "";
       if (token) localStorage.setItem(TOKEN_KEY, token);
+      declined = !token;
+      question = null;
+      answers++;
       resolve(Boolean(token));
     }, {once: true});
     dialog.showModal();
   });
-  return tokenAsked;
+  return question;
 }
 
-/** Send a request; answer the Response or throw ApiError. json/form become the body. */
+/** After a 401: true when the request should go again with a (new) token. */
+async function tokenAgain(method, sent, round) {
+  const stored = localStorage.getItem(TOKEN_KEY);
+  if (sent && stored === sent) localStorage.removeItem(TOKEN_KEY);  // a refused token is not kept
+  else if (stored) return true;  // another request's question gave a newer token meanwhile
+  if (question) return question;
+  // After a Cancel, what was sent before it and every read fail quietly (a grid of thumbnails
+  // would ask once each); a write the person makes afterwards asks again.
+  if (declined && (round !== answers || method === "GET")) return false;
+  return askToken(Boolean(sent));
+}
+
+/** Send a request; answer the Response or throw ApiError. json/form become the body; a json body
+ *  always says Content-Type: application/json (lenslet reads no JSON that does not). */
 export async function request(method, url, {json, form, headers = {}} = {}) {
-  for (let attempt = 0; ; attempt++) {
+  for (;;) {
     const sent = new Headers(headers);
     const token = localStorage.getItem(TOKEN_KEY);
+    const round = answers;
     if (token) sent.set("Authorization", `Bearer ${token}`);
     let body = form;
     if (json !== undefined) {
@@ -63,18 +90,18 @@ export async function request(method, url, {json, form, headers = {}} = {}) {
       throw new ApiError(0, {description: "the server cannot be reached"});
     }
     if (answer.ok) return answer;
-    if (answer.status === 401) {
-      if (attempt === 0 && await askToken()) continue;
-      localStorage.removeItem(TOKEN_KEY);  // a refused token is not kept
-    }
-    const error = await answer.json().catch(() => null);
-    if (answer.status === 403 && method !== "GET") setReadonly();
-    throw new ApiError(answer.status, error);
+    if (answer.status === 401 && await tokenAgain(method, token, round)) continue;
+    throw new ApiError(answer.status, await answer.json().catch(() => null));
   }
 }
 
 export async function getJSON(url) {
   return (await request("GET", url)).json();
+}
+
+/** POST a JSON body and answer the JSON reply. */
+export async function postJSON(url, body) {
+  return (await request("POST", url, {json: body})).json();
 }
 
 /** True when images must be fetched with the token rather than named in an <img src>. */

@@ -1,12 +1,13 @@
 // The gallery page: folders, the grid, search, selection, upload and trash. The URL hash
 // (#path=&q=&view=) says where the person is, so links and the back button work.
 
-import {ApiError, enc, getJSON, isReadonly, loadThumb, onReadonly, request, setReadonly} from "./api.js";
+import {ApiError, enc, getJSON, isReadonly, loadThumb, onReadonly, postJSON, request, setReadonly} from "./api.js";
 import {Viewer, suggestTags} from "./viewer.js";
 
 const $ = (id) => document.getElementById(id);
 const TRASH = "_trash_";
 const SEARCH_PAGE = 200;
+const TRASH_BATCH = 100;  // images per POST /trash: few requests, and progress to show between them
 
 // --- where we are -------------------------------------------------------------------------
 
@@ -35,7 +36,6 @@ function go(place, replace = false) {
   }
 }
 
-const parentOf = (path) => path.split("/").slice(0, -1).join("/");
 const nameOf = (path) => path.split("/").pop() || "All photos";
 const inTrash = (path) => path === TRASH || path.startsWith(TRASH + "/");
 
@@ -43,6 +43,24 @@ function say(text) {
   $("status").textContent = text;
   clearTimeout(say.timer);
   say.timer = setTimeout(() => { $("status").textContent = ""; }, 6000);
+}
+
+const keyOf = (place) => (place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`);
+let noticeKey = null;
+
+/** Say what went wrong with an action on the grid, with buttons [label, action] for what can be
+ *  done about it; it stays until the next action or until the person leaves this listing. */
+function notice(text, ...actions) {
+  noticeKey = keyOf(readHash());
+  $("notice").replaceChildren(text, ...actions.map(([label, action]) => {
+    const button = Object.assign(document.createElement("button"), {type: "button", textContent: label});
+    button.addEventListener("click", action);
+    return button;
+  }));
+}
+
+function clearNotice() {
+  $("notice").replaceChildren();
 }
 
 // --- the listing: a folder's manifest pages or search results --------------------------------
@@ -53,7 +71,7 @@ let lastPicked = -1;
 
 async function route() {
   const place = readHash();
-  const key = place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`;
+  const key = keyOf(place);
   if (!listing || listing.key !== key) await openListing(place, key);
   if (place.view) viewer.open(place.view);
   else if (viewer.path) closeViewer();
@@ -61,6 +79,7 @@ async function route() {
 
 async function openListing(place, key) {
   const searching = place.q != null;
+  if (key !== noticeKey) clearNotice();
   listing = {key, path: place.path, q: place.q, items: [], page: 0, pageCount: 1, total: null, loading: false};
   selected.clear();
   lastPicked = -1;
@@ -280,60 +299,89 @@ $("bulk-tag-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const tag = $("bulk-tag").value.trim();
   if (!tag) return;
-  // addTags merges on the server, so no If-Match is needed: nobody's edit is lost.
-  eachSelected(`Tagging with ${tag}`, async (path) => {
-    const item = await (await request("PATCH", `/item?path=${enc(path)}`, {json: {addTags: [tag]}})).json();
-    changed({...item, path});
-  }, false).then(() => { $("bulk-tag").value = ""; });
+  tagSelected([...selected], tag).then((done) => { if (done) $("bulk-tag").value = ""; });
 });
 $("bulk-tag").addEventListener("input", () => suggestTags($("bulk-tag").value));
 
-$("trash-button").addEventListener("click", () => eachSelected("Moving to trash", trash));
-$("restore-button").addEventListener("click", () => eachSelected("Restoring", restore));
+const trash = (paths) => postJSON("/trash", {paths});
+
+/** POST /restore: back to the sidecar's originalPosition, recreating its folder if it is gone.
+ *  conflict "rename" keeps both when another image has taken the name meanwhile. */
+const restore = (path, conflict) => postJSON("/restore", conflict ? {paths: [path], conflict} : {paths: [path]});
+
+/** A restore refused because the name is taken now: the one refusal the API lets the person answer. */
+const nameTaken = (ex) => ex instanceof ApiError && ex.status === 409 && ex.body?.title === "Already exists";
+
+const where = (ex) => (ex.body?.path ? ` (${ex.body.path})` : "");
+
+$("trash-button").addEventListener("click", () => trashSelected([...selected]));
+$("restore-button").addEventListener("click", () => restoreSelected([...selected]));
 $("delete-button").addEventListener("click", async () => {
   const paths = [...selected];
   if (!confirm(`Delete ${paths.length} ${paths.length === 1 ? "image" : "images"} forever?`)) return;
+  clearNotice();
   try {
-    await request("POST", "/delete", {json: {paths}});
+    await postJSON("/delete", {paths});
     say(`Deleted ${paths.length}.`);
   } catch (ex) {
-    say(`Not deleted: ${ex.message}`);
+    notice(`Not deleted: ${ex.message}${where(ex)}`);
   }
   refresh();
 });
 
-/** Run work on each selected path in turn, saying how far it got; refresh the listing after. */
-async function eachSelected(doing, work, reload = true) {
-  const paths = [...selected];
-  let done = 0;
-  for (const path of paths) {
-    say(`${doing}: ${done + 1} of ${paths.length}`);
+/** Tag each path in turn, saying how far it got; answer whether all were tagged. A refusal (a
+ *  read-only pointer folder, say) stops here and says so: the tag typed stays for another try. */
+async function tagSelected(paths, tag) {
+  clearNotice();
+  for (const [at, path] of paths.entries()) {
+    say(`Tagging with ${tag}: ${at + 1} of ${paths.length}`);
     try {
-      await work(path);
-      done++;
+      // addTags merges on the server, so no If-Match is needed: nobody's edit is lost.
+      const item = await (await request("PATCH", `/item?path=${enc(path)}`, {json: {addTags: [tag]}})).json();
+      changed({...item, path});
     } catch (ex) {
-      say(`${doing} stopped at ${nameOf(path)}: ${ex.message}`);
-      if (reload) refresh();
+      notice(`Tagging with ${tag} stopped at ${nameOf(path)}: ${ex.message}`);
+      return false;
+    }
+  }
+  say(`Tagged ${paths.length} with ${tag}.`);
+  return true;
+}
+
+async function trashSelected(paths) {
+  clearNotice();
+  let done = 0;
+  try {
+    for (let at = 0; at < paths.length; at += TRASH_BATCH) {
+      say(`Moving to trash: ${at + 1} of ${paths.length}`);
+      done += (await trash(paths.slice(at, at + TRASH_BATCH))).paths.length;
+    }
+    say(`Moved ${done} to the trash.`);
+  } catch (ex) {
+    notice(`Moving to trash stopped: ${ex.message}${where(ex)}`);
+  }
+  refresh();
+}
+
+/** Restore one image at a time: a refusal names its image and can be answered for the rest. */
+async function restoreSelected(paths, conflict) {
+  clearNotice();
+  for (const [at, path] of paths.entries()) {
+    say(`Restoring: ${at + 1} of ${paths.length}`);
+    try {
+      await restore(path, conflict);
+    } catch (ex) {
+      const rest = paths.slice(at);
+      const text = `${nameOf(path)} was not restored: ${ex.message}${where(ex)}`;
+      if (nameTaken(ex)) notice(text, [rest.length > 1 ? "Restore these under new names" : "Restore under a new name",
+        () => restoreSelected(rest, "rename")]);
+      else notice(text);
+      refresh();
       return;
     }
   }
-  say(`${doing}: done (${done}).`);
-  if (reload) refresh();
-}
-
-function move(src, dest) {
-  const form = new FormData();
-  form.append("src", src);
-  form.append("dest", "/" + dest);
-  return request("POST", "/move", {form});
-}
-
-const trash = (path) => move(path, TRASH);
-
-async function restore(path) {
-  const item = await getJSON(`/item?path=${enc(path)}`);
-  if (!item.originalPosition) throw new ApiError(0, {description: "where it came from is not recorded"});
-  return move(path, parentOf(item.originalPosition.replace(/^\/+/, "")));
+  say(`Restored ${paths.length}.`);
+  refresh();
 }
 
 function refresh() {
@@ -505,18 +553,24 @@ const viewer = new Viewer({
   show(path) { go({...readHash(), view: path}, true); },
   close() { go({...readHash(), view: null}); },
   changed,
-  async trash(path) {
-    try {
-      await (inTrash(path) ? restore(path) : trash(path));
-      say(inTrash(path) ? "Restored." : "Moved to trash.");
-      go({...readHash(), view: null}, true);
-      refresh();
-    } catch (ex) {
-      viewer.message(`Not moved: ${ex.message}`);
-    }
-  },
+  trash: trashOrRestore,
   say,
 });
+
+/** The viewer's trash button: it restores an image that is in the trash. */
+async function trashOrRestore(path, conflict) {
+  const restoring = inTrash(path);
+  try {
+    await (restoring ? restore(path, conflict) : trash([path]));
+    say(restoring ? "Restored." : "Moved to trash.");
+    go({...readHash(), view: null}, true);
+    refresh();
+  } catch (ex) {
+    const text = `${restoring ? "Not restored" : "Not moved to the trash"}: ${ex.message}${where(ex)}`;
+    if (restoring && nameTaken(ex)) viewer.offer(text, "Restore under a new name", () => trashOrRestore(path, "rename"));
+    else viewer.message(text);
+  }
+}
 
 function closeViewer() {
   viewer.close();
@@ -548,12 +602,14 @@ onReadonly(() => {
 });
 
 async function start() {
+  // Read-only mode comes from here alone (LENSLET_READONLY); a 403 refuses its one action only.
+  let health;
   try {
-    const health = await getJSON("/health");
-    if (health.readonly) setReadonly();
+    health = await getJSON("/health");
   } catch (ex) {
-    // An old lenslet without the flag, or degraded: a refused write tells us instead.
+    health = ex.body;  // degraded storage answers 503 with the same report
   }
+  if (health?.readonly === true) setReadonly();
   const root = treeNode("", "branch");
   root.querySelector("a").textContent = "All photos";
   root.querySelector(".count").remove();  // the root's own images are few; its total would mislead

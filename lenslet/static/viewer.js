@@ -87,16 +87,19 @@ export class Viewer {
     await this.loading;
   }
 
+  /** Fetch and show the path's metadata and take its ETag; answer whether that was done. */
   async reload(replaceNotes = true) {
     const path = this.path;
     try {
       const answer = await request("GET", `/item?path=${enc(path)}`);
       const item = await answer.json();
-      if (path !== this.path) return;
+      if (path !== this.path) return false;
       this.etag = answer.headers.get("ETag");
       this.render(item, replaceNotes);
+      return true;
     } catch (ex) {
       if (path === this.path) this.message(`This image's details cannot be read: ${ex.message}`);
+      return false;
     }
   }
 
@@ -163,8 +166,6 @@ export class Viewer {
       if (ex instanceof ApiError && ex.status === 412) {
         if (!retried && await this.unchangedForPeople()) return this.edit(ops, what, true);
         this.conflict(what);
-      } else if (ex instanceof ApiError && ex.status === 403) {
-        this.message(`Not saved: this gallery is read-only. ${ex.message}`);
       } else {
         this.message(`Your ${what} was not saved: ${ex.message}`);
       }
@@ -188,17 +189,29 @@ export class Viewer {
   }
 
   conflict(what) {
-    this.message(`Someone else changed this image since you opened it, so your ${what} was not saved. ` +
-      "What you typed is still here. Load their version, then save again.");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = "Load their version";
-    button.addEventListener("click", async () => { await this.reload(false); this.message("Loaded the latest version; your typing is kept."); });
-    $("view-message").append(" ", button);
+    this.offer(`Someone else changed this image since you opened it, so your ${what} was not saved. ` +
+      "Load their version to see it, then make your change again.", "Load their version", () => this.loadTheirs());
+  }
+
+  /** After a 412: show every field as the server has it now, so a save builds on their version
+   *  and never writes back an old star, tags or notes. Notes typed and not saved are shown apart. */
+  async loadTheirs() {
+    const typed = this.notes.value !== this.savedNotes ? this.notes.value : "";
+    this.loading = this.reload(true);
+    if (!await this.loading) return;
+    this.message(typed ? "Loaded their version. The notes you typed were not saved; here they are: " : "Loaded their version.");
+    if (typed) $("view-message").append(Object.assign(document.createElement("q"), {className: "unsaved", textContent: typed}));
   }
 
   message(text) {
     $("view-message").textContent = text;
+  }
+
+  /** Say text with a button that does what can be done about it. */
+  offer(text, label, action) {
+    const button = Object.assign(document.createElement("button"), {type: "button", textContent: label});
+    button.addEventListener("click", action);
+    $("view-message").replaceChildren(text, button);
   }
 }
 
