@@ -6,7 +6,7 @@ import os
 import pytest
 import webtest
 
-from helpers import Gallery, Gunicorn, free_port
+from helpers import Gallery, Gunicorn
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.storage import open_storage
@@ -59,15 +59,14 @@ def gunicorn(tree):
 
 @pytest.fixture(scope="session")
 def s3_endpoint():
-    """A real S3-protocol server (moto) on a loopback port, for the whole test session."""
-    from moto.server import ThreadedMotoServer
+    """A real S3-protocol server (moto, with atomic conditional writes: tests/s3server.py) on a
+    loopback port, for the whole test session."""
+    from s3server import AtomicS3Server  # moto is slow to import; local-only runs never need it
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
+    server = AtomicS3Server().start()
+    yield server.url
     server.stop()
 
 

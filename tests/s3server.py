@@ -1,0 +1,74 @@
+"""The tests' S3 server: moto's S3 on a loopback port, with each object write made atomic.
+
+moto checks a write's condition (If-None-Match: *, If-Match: <etag>) and then writes, in two
+steps under no lock, so two racing conditional PUTs can both pass the check and both write;
+on S3 exactly one wins and the others get 412 (or 409). moto also closes the buffer of an
+object it replaces, so a PUT racing another PUT on one key can answer 500 after writing.
+A race test on plain moto can therefore pass while the code is wrong, or fail while it is
+right. Here every request that writes (PUT, POST, DELETE) runs under one lock, which makes
+each check-and-write one step, as on S3; reads still run in parallel.
+
+moto ignores a CopyObject's destination condition; under the same lock this server refuses
+a copy with If-None-Match: * onto an existing object with 412, as S3 does.
+"""
+
+import threading
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+WRITES = {"PUT", "POST", "DELETE"}
+PRECONDITION_FAILED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>'
+                       b"<Message>At least one of the pre-conditions you specified did not hold</Message>"
+                       b"<Condition>If-None-Match</Condition></Error>")
+
+
+class SerialWrites:
+    """A WSGI wrapper that runs one writing request at a time."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] not in WRITES:
+            return self.app(environ, start_response)
+        with self.lock:  # moto builds the whole answer in this call, so the write is done when it returns
+            if self._copy_onto_existing(environ):
+                start_response("412 Precondition Failed", [("Content-Type", "application/xml"),
+                                                           ("Content-Length", str(len(PRECONDITION_FAILED)))])
+                return [PRECONDITION_FAILED]
+            return self.app(environ, start_response)
+
+    def _copy_onto_existing(self, environ):
+        """Whether this is a CopyObject with If-None-Match: * whose destination exists (asked of moto by a HEAD)."""
+        if (environ["REQUEST_METHOD"] != "PUT" or "HTTP_X_AMZ_COPY_SOURCE" not in environ
+                or environ.get("HTTP_IF_NONE_MATCH") != "*" or "uploadId" in environ.get("QUERY_STRING", "")):
+            return False
+        head = {name: value for name, value in environ.items()
+                if name not in ("HTTP_X_AMZ_COPY_SOURCE", "HTTP_IF_NONE_MATCH")}
+        head.update(REQUEST_METHOD="HEAD", CONTENT_LENGTH="0", QUERY_STRING="")
+        status = []
+        answer = self.app(head, lambda line, headers, exc_info=None: status.append(line))
+        for _ in answer:  # a WSGI answer is read and closed, even an empty one
+            pass
+        getattr(answer, "close", lambda: None)()
+        return status[0].startswith("200")
+
+
+class AtomicS3Server:
+    """moto's S3 behind SerialWrites, threaded, on a free loopback port."""
+
+    def __init__(self):
+        app = SerialWrites(DomainDispatcherApplication(create_backend_app))
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join()
