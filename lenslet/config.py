@@ -71,7 +71,7 @@ def _hosts(raw):
     for name in names:
         if name != "*" and not re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", name):
             raise ValueError(f"{name!r} is not a host name: give names such as photos.example.org, without "
-                             "scheme or port (every port is answered)")
+                             "scheme or port (every port and IP address is answered)")
     return names
 
 
