@@ -8,9 +8,9 @@ import falcon
 import falcon.media
 import orjson
 
-from . import metrics
+from . import metrics, sites
 from .config import Config
-from .errors import Forbidden, LensletError, Unauthorized, UriTooLong
+from .errors import Forbidden, LensletError, Misdirected, Unauthorized, UriTooLong
 from .files import Files, recover
 from .folders import Folders
 from .items import Items
@@ -106,16 +106,23 @@ def _recover_moves(storage, config, clock):
 
 
 class Guard:
-    """Refuse what the settings forbid, before any resource runs: writes in read-only mode,
-    requests without the bearer token when one is set, and overlong query strings."""
+    """Refuse what the settings forbid, before any resource runs: a Host not answered to
+    (DNS rebinding), writes from another site (CSRF), writes in read-only mode, requests
+    without the bearer token when one is set, and overlong query strings."""
 
     def __init__(self, config):
         self.readonly = config.readonly
         self.token = config.token.encode()
         self.token_reads = config.token_reads
         self.metrics_token = bool(config.metrics_token)
+        self.hosts = frozenset(name.lower().rstrip(".") for name in config.hosts)
+        self.write_origins = sites.origin_keys(config.cors_origins)
 
     def process_request(self, req, resp):
+        host = req.get_header("Host")
+        if not sites.host_allowed(host, self.hosts):
+            raise Misdirected(f"lenslet does not answer to the host {host[:200]!r}: add its name to LENSLET_HOSTS "
+                              "(IP addresses and localhost are always answered)", setting="LENSLET_HOSTS")
         if len(req.query_string) > MAX_QUERY_STRING:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
         if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)):
@@ -123,6 +130,14 @@ class Guard:
         if self.metrics_token and req.path in METRICS_PATHS:
             return  # a scraper holds the metrics token, not the gallery's (checked by the resource)
         write = req.method not in READS
+        if write:
+            # Before the token: a token does not make another site's request the user's.
+            foreign = sites.foreign_write(req.get_header("Origin"), req.get_header("Sec-Fetch-Site"), host,
+                                          self.write_origins)
+            if foreign:
+                raise Forbidden(f"a write from another site is refused ({foreign}); writes come from this "
+                                "gallery's own pages, scripts, or the origins in LENSLET_CORS_ORIGINS",
+                                setting="LENSLET_CORS_ORIGINS")
         if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
         if self.token and (write or self.token_reads):

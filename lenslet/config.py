@@ -5,6 +5,7 @@ checked against this list by a test, so the two cannot drift apart.
 """
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 
 from .errors import ConfigError
@@ -65,6 +66,15 @@ def _origins(raw):
     return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
 
 
+def _hosts(raw):
+    names = tuple(part.strip().lower().rstrip(".") for part in raw.split(",") if part.strip())
+    for name in names:
+        if name != "*" and not re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", name):
+            raise ValueError(f"{name!r} is not a host name: give names such as photos.example.org, without "
+                             "scheme or port (every port and IP address is answered)")
+    return names
+
+
 DEFAULT_ROOT = "./data"
 
 
@@ -81,7 +91,11 @@ class Config:
     token: str = setting("", "bearer token required for writes; empty means no token", _text)
     token_reads: bool = setting(False, "require the token for reads too (every request but CORS preflights)", _flag)
     cors_origins: tuple = setting((), "origins allowed to call the API from a browser, separated by ','; "
-                                  "* allows any; empty sends no CORS headers", _origins)
+                                  "* allows any; empty sends no CORS headers; the origins named may also "
+                                  "write (* lets any page read, never write)", _origins)
+    hosts: tuple = setting((), "host names lenslet answers to besides IP addresses, localhost and *.localhost "
+                           "(for example the public name nginx passes on), separated by ','; * answers any "
+                           "(unsafe: DNS rebinding); other names answer 421", _hosts)
     thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, 2048))
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
     thumb_inline: int = setting(2, "thumbnails one web process makes at once while a client waits; "

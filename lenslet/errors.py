@@ -70,6 +70,13 @@ class PreconditionFailed(LensletError):
     title = "Precondition failed"
 
 
+class Misdirected(LensletError):
+    """A Host lenslet does not answer to (LENSLET_HOSTS): DNS rebinding names the attacker's host."""
+
+    status = 421
+    title = "Unknown host"
+
+
 class UriTooLong(LensletError):
     status = 414
     title = "Query too long"
@@ -83,6 +90,12 @@ class TooLarge(LensletError):
 class UnsupportedMedia(LensletError):
     status = 415
     title = "Not an image"
+
+
+class NotJson(UnsupportedMedia):
+    """A body read as JSON that does not say so: a form on another site can send text/plain, never JSON."""
+
+    title = "Not JSON"
 
 
 class Undecodable(LensletError):

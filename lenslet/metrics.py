@@ -18,6 +18,9 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Seconds: thumbnails and manifest rebuilds take up to a few; everything else is fast.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
+# Labels come only from fixed sets: a client inventing HTTP methods must not add series.
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
 _on = None  # the metric objects, once enabled in this process
 
 
@@ -46,8 +49,9 @@ def enabled():
 
 
 def request(route, method, status, seconds):
-    """An HTTP request answered: by route template, method and status."""
+    """An HTTP request answered: by route template, method (`other` when not in METHODS) and status."""
     if _on:
+        method = method if method in METHODS else "other"
         _on.requests.labels(route, method, str(status)).inc()
         _on.latency.labels(route, method).observe(seconds)
 

@@ -13,22 +13,26 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/gif
 ERRORS = {
     400: "Bad input: a malformed or unsafe path, a query parameter out of range, a body that is not valid",
     401: "LENSLET_TOKEN is set and the request lacks `Authorization: Bearer <token>`",
-    403: "Refused: lenslet or the folder is read-only, or a pointer names a target not allowed",
+    403: "Refused: lenslet or the folder is read-only, a pointer names a target not allowed, or a write comes "
+         "from another site (an `Origin` not this gallery's nor in LENSLET_CORS_ORIGINS, `Origin: null`, "
+         "`Sec-Fetch-Site: cross-site`)",
     404: "No such image, folder, page or endpoint",
     409: "The sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
          "or one of lenslet's own names is held by a link, folder or special file it never writes through",
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
     413: "The body is larger than 256 KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
     414: "The query string is longer than 4,096 characters",
-    415: "The path does not name an image (JPEG, PNG, WebP, AVIF or GIF)",
+    415: "The path does not name an image (JPEG, PNG, WebP, AVIF or GIF), or a body read as JSON does not "
+         "say `Content-Type: application/json`",
     416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
+    421: "The `Host` names a host lenslet does not answer to (DNS rebinding): add it to LENSLET_HOSTS",
     422: "An image that cannot be decoded, or larger than LENSLET_MAX_PIXELS",
     502: "A pointer folder whose target is missing or whose file is not valid",
     503: "The storage is busy or unreachable; ask again after `Retry-After` seconds",
     507: "The disk is full (or over quota): nothing was changed",
     508: "Pointer folders that lead in a circle or deeper than 8; `chain` lists them",
 }
-ANY = (400, 401, 414, 503)  # any request: a bad query parameter, the token, the query's length, storage
+ANY = (400, 401, 414, 421, 503)  # any request: a bad query parameter, the token, the query's length, Host, storage
 TREE = (403, 404, 502, 508)  # any request that finds a path in the tree
 
 
@@ -324,7 +328,7 @@ def page(description, asset=False):
                        if asset else []) + [ref("parameters", "ifNoneMatch")],
         "responses": {"200": {"description": description,
                               "content": {kind: {"schema": {"type": "string"}} for kind in kinds}},
-                      "304": NOT_MODIFIED, **errors(404, 414),
+                      "304": NOT_MODIFIED, **errors(404, 414, 421),
                       **({"301": {"description": "index.html by name: the page is at /",
                                   "headers": {"Location": ref("headers", "Location")}}} if asset else {})},
     }
@@ -374,7 +378,7 @@ PATHS = {
         "summary": "Version; storage and worker status",
         "responses": {"200": json_of(ref("schemas", "Health"), "`status` ok or degraded"),
                       "503": json_of(ref("schemas", "Health"), "the storage cannot be read"),
-                      **errors(401, 414)},
+                      **errors(401, 414, 421)},
     }},
     "/move": {"post": files_op("Move images into a folder (`src`, `dest`), or rename one (`src`, `to`); "
                                "folders too. Image, sidecar and thumbnail move together")},
@@ -386,7 +390,7 @@ PATHS = {
                 "delete": {"summary": "Remove an empty folder", "parameters": [ref("parameters", "folderPath")],
                            "responses": {"200": DONE, **errors(*ANY, *TREE, 409, 507)}}},
     "/export-intent": {"post": {"summary": "Accepted and agreed to (the lenscat-lite front end calls it)",
-                                "responses": {"200": DONE, **errors(401, 403, 414)}}},
+                                "responses": {"200": DONE, **errors(401, 403, 414, 421)}}},
     # The gallery page is served at the root only, and needs no token even with LENSLET_TOKEN_READS.
     "/": {"servers": [{"url": "/"}], "get": page("the gallery page (index.html)"),
           "head": page("the gallery page (index.html)")},
@@ -396,12 +400,12 @@ PATHS = {
         "summary": "Prometheus metrics of every lenslet process (LENSLET_METRICS=true; 404 while off)",
         "responses": {"200": {"description": "the Prometheus text format",
                               "content": {"text/plain": {"schema": {"type": "string"}}}},
-                      **errors(401, 404, 414, 503)},
+                      **errors(401, 404, 414, 421, 503)},
     }},
     "/openapi.json": {"get": {
         "summary": "This description",
         "responses": {"200": {"description": "the OpenAPI 3.1 document",
                               "content": {"application/json": {"schema": {"type": "object"}}}},
-                      **errors(401, 414)},
+                      **errors(401, 414, 421)},
     }},
 }

@@ -59,7 +59,7 @@ def check(method, path, status, headers, body):
         if method == "OPTIONS":
             return  # CORS preflights: Falcon's own responder, not part of the API
         # An unknown route or method: still a JSON error (the guard's, if it refuses first).
-        assert status in (401, 403, 404, 405, 414), f"{method} {path}: {status} for a request not in the spec"
+        assert status in (400, 401, 403, 404, 405, 414, 421), f"{method} {path}: {status} for a request not in the spec"
         if method != "HEAD":
             validate(json.loads(body), {"$ref": "#/components/schemas/Error"}, f"{method} {path}")
         return

@@ -2,13 +2,14 @@
 
 import orjson
 
-from ..errors import BadRequest, TooLarge
+from ..errors import BadRequest, NotJson, TooLarge
 
 MAX_BODY = 256 * 1024
 
 
 def read_json(req, limit=MAX_BODY):
     """Read a request's JSON body, refusing one over limit bytes before reading it all."""
+    require_json(req)
     if req.content_length is not None and req.content_length > limit:
         raise TooLarge(f"the body is larger than {limit} bytes", limit=limit)
     data = req.bounded_stream.read(limit + 1)
@@ -20,3 +21,10 @@ def read_json(req, limit=MAX_BODY):
         return orjson.loads(data)
     except orjson.JSONDecodeError as ex:
         raise BadRequest(f"the body is not valid JSON: {ex}") from None
+
+
+def require_json(req):
+    """Refuse a body that does not say it is JSON: a form on another site can send text/plain, never JSON."""
+    kind = (req.content_type or "").partition(";")[0].strip().lower()
+    if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+        raise NotJson(f"the body must say Content-Type: application/json, not {kind or 'nothing'}")

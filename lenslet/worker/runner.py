@@ -252,5 +252,7 @@ def run_one(runner, name, job):
         log.error("job %s %r failed: %s", job["kind"], job["path"], ex.description)
     except Exception:  # noqa: BLE001 - a bug in one job must not stop the others
         log.exception("job %s %r crashed", job["kind"], job["path"])
-    metrics.job(job["kind"], timer.seconds)
+    # A job file found on disk may name any kind: a label only from the known ones.
+    kind = job.get("kind")
+    metrics.job(kind if isinstance(kind, str) and kind in queue.PRIORITY else "other", timer.seconds)
     queue.finish(runner.storage, name)
