@@ -11,15 +11,15 @@ import os
 import secrets
 import socket
 import time
+from contextlib import contextmanager
 
 import orjson
 
-from . import folders, images, moves
+from . import folders, images, moves, sidecars
 from .errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
-from .items import clear_origin, record_hash, set_origin, sidecar_fields
+from .items import clear_origin, record_hash, set_origin, sidecar_fields, tell_search
 from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, join, name_of, parent,
                      sidecar_of, thumb_of)
-from .rollup import record_edit
 from .storage import clean_path
 from .worker import queue
 
@@ -73,39 +73,66 @@ class Files:
             raise
         path = _browse(place, key)
         self._listed(storage, place.key)
-        self._searchable(storage, key, path)
+        tell_search(self.tree.root, {path: sidecars.searched(sidecar_fields(storage, key))}, self.clock)
         return {"ok": True, "path": path, "name": name}
 
     # -- moves -------------------------------------------------------------
 
     def move(self, src, dest=None, to=None, conflict="fail"):
         """Move or rename an image or a folder; dest is a folder, `to` a full new path."""
+        with self._telling() as changes:
+            return self._move(src, dest, to, moves.conflict_mode(conflict), changes)
+
+    def move_many(self, paths, dest, conflict="fail"):
+        """Move several images or folders into one folder, each listing rebuilt once at the end."""
         conflict = moves.conflict_mode(conflict)
+        with self._telling() as changes:
+            return _each(paths, lambda path: self._move(path, dest, None, conflict, changes), "moved")
+
+    def _move(self, src, dest, to, conflict, changes):
         if dest is None and to is None:
             raise BadRequest("say where to: dest (a folder) or to (a new path)")
         if dest == TRASH and to is None and not moves.in_trash(src):
-            return self.trash(src)  # lenscat trashes with a move to /_trash_
+            return self._trash(src, changes)  # lenscat trashes with a move to /_trash_
         place = self._writable(src, is_file=True)
-        storage = place.storage
-        if storage.stat(place.key).is_dir:
-            return self._move_folder(place, moves.folder_target(src, dest, to))
+        if place.storage.stat(place.key).is_dir:
+            return self._move_folder(place, moves.folder_target(src, dest, to), changes)
         self.tree.locate_image(src, writing=True)
-        target = self._target(place, moves.folder_target(src, dest, to), conflict)
-        self._move_image(storage, place.key, target.key)
-        if moves.in_trash(place.key) and not moves.in_trash(target.key):
-            clear_origin(storage, target.key)  # back out of the trash: nothing to restore any more
-        return self._moved(place, target)
+        return self._move_image(place, moves.folder_target(src, dest, to), conflict, changes)
 
-    def move_many(self, paths, dest, conflict="fail"):
-        """Move several images or folders into one folder, one journalled move each."""
-        moved = []
-        for path in paths:
-            try:
-                moved.append(self.move(path, dest=dest, conflict=conflict)["path"])
-            except LensletError as ex:
-                ex.fields.setdefault("moved", moved)  # what went before stays moved
-                raise
-        return {"ok": True, "path": moved[0] if moved else None, "paths": moved}
+    def _move_image(self, place, to_path, conflict, changes, origin=None):
+        """Move one image, its sidecar and thumbnail along, holding the locks of both its names.
+
+        Edits, hashes, trash, delete and re-attachment take the same locks, so an edit
+        lands on the image before it moves or is refused after (never an orphan sidecar
+        at the old name), and two moves of one image or to one name run one after the other.
+        origin: where a trashed image came from, noted in its sidecar in the same hold.
+        """
+        storage = place.storage
+        for _ in range(3):  # a name taken between the look and the lock: look again
+            target = self._target(place, to_path, conflict)
+            with storage.lock_images([place.key, target.key]):
+                if not storage.exists(place.key):
+                    raise NotFound("no such image (moved or deleted meanwhile)", path=_browse(place, place.key))
+                if _taken(storage, target.key):
+                    if conflict != "rename":
+                        raise AlreadyExists("the target exists (or its sidecar does)", path=to_path)
+                    continue
+                _drop_stray_thumb(storage, target.key)
+                if origin is not None:
+                    set_origin(storage, place.key, origin)
+                steps = [(a, b) for a, b in moves.image_steps(place.key, target.key)
+                         if b == target.key or storage.exists(a)]
+                self._journalled(storage, "image", steps)
+                if moves.in_trash(place.key) and not moves.in_trash(target.key):
+                    clear_origin(storage, target.key)  # back out of the trash: nothing to restore any more
+                old_path, new_path = _browse(place, place.key), _browse(target, target.key)
+                changes.folder(storage, parent(place.key))
+                changes.folder(storage, parent(target.key))
+                changes.gone(old_path)
+                changes.note(new_path, sidecars.searched(sidecar_fields(storage, target.key)))
+                return {"ok": True, "path": new_path}
+        raise Conflict("the folder keeps changing; try again", path=to_path)
 
     def _target(self, place, to_path, conflict):
         """The Place an image moves to, in the same storage; a taken name is 409 or numbered."""
@@ -128,27 +155,27 @@ class Files:
         elif _taken(storage, key):
             raise AlreadyExists("the target exists (or its sidecar does); ask for a new name with "
                                 "conflict=rename", path=to_path)
-        _drop_stray_thumb(storage, key)
         return target._replace(key=key)
 
-    def _move_image(self, storage, src, dst):
-        steps = [(a, b) for a, b in moves.image_steps(src, dst) if b == dst or storage.exists(a)]
-        self._journalled(storage, "image", steps)
-
-    def _move_folder(self, place, to_path):
+    def _move_folder(self, place, to_path, changes):
         target = self.tree.locate(to_path)
         if target.storage.identity != place.storage.identity:
             raise BadRequest("folders move within one tree only", path=to_path)
         if target.readonly:
             raise Forbidden("this folder is read-only", path=to_path)
         moves.check_folder_move(place.key, target.key)
-        if target.storage.exists(target.key):
-            raise AlreadyExists("the target folder exists", path=to_path)
-        if parent(target.key) and not target.storage.exists(parent(target.key)):
-            raise NotFound("no such folder", path=parent(to_path))
-        self._journalled(place.storage, "folder", [(place.key, target.key)])
-        self._listed(place.storage, parent(place.key))
-        queue.enqueue(self.tree.root, "rollup", "", self.clock)
+        storage = place.storage
+        # Both names locked: two folders renamed to one name at once run one after the other,
+        # and the second finds the name taken.
+        with storage.lock_images([place.key, target.key]):
+            if storage.exists(target.key):
+                raise AlreadyExists("the target folder exists", path=to_path)
+            if parent(target.key) and not storage.exists(parent(target.key)):
+                raise NotFound("no such folder", path=parent(to_path))
+            self._journalled(storage, "folder", [(place.key, target.key)])
+        changes.folder(storage, parent(place.key))
+        changes.folder(storage, parent(target.key))
+        changes.rollup = True
         return {"ok": True, "path": _browse(target, target.key)}
 
     def _journalled(self, storage, kind, steps):
@@ -177,37 +204,33 @@ class Files:
             self.after_step(len(steps) + 1)
         storage.delete(name)
 
-    def _moved(self, place, target):
-        storage = place.storage
-        old_path, new_path = _browse(place, place.key), _browse(target, target.key)
-        for folder in {parent(place.key), parent(target.key)}:
-            self._listed(storage, folder)
-        self._gone(old_path)
-        self._searchable(storage, target.key, new_path)
-        return {"ok": True, "path": new_path}
-
     # -- trash, restore, delete --------------------------------------------
 
-    def trash(self, path):
-        """Move an image into `_trash_` at the root, noting where it came from; a clash keeps both."""
+    def trash(self, paths):
+        """Move images into `_trash_` at the root, noting where each came from; a clash keeps both."""
+        with self._telling() as changes:
+            return _each(paths, lambda path: self._trash(path, changes), "trashed")
+
+    def _trash(self, path, changes):
         place = self._writable(path, is_file=True)
         self.tree.locate_image(path, writing=True)
         if moves.in_trash(place.key):
             raise Conflict("the image is in the trash already", path=path)
         if place.prefix:
             raise BadRequest("images in pointer folders are not trashed; delete them with force", path=path)
-        storage = place.storage
         try:
-            storage.make_folder(TRASH)
+            place.storage.make_folder(TRASH)
         except AlreadyExists:
             pass
-        target = self._target(place, moves.trash_key(place.key), "rename")
-        set_origin(storage, place.key, path)
-        self._move_image(storage, place.key, target.key)
-        return self._moved(place, target)
+        return self._move_image(place, moves.trash_key(place.key), "rename", changes, origin=path)
 
-    def restore(self, path, conflict="fail"):
-        """Move a trashed image back to where it came from (its sidecar's originalPosition)."""
+    def restore(self, paths, conflict="fail"):
+        """Move trashed images back to where they came from (their sidecars' originalPosition)."""
+        conflict = moves.conflict_mode(conflict)
+        with self._telling() as changes:
+            return _each(paths, lambda path: self._restore(path, conflict, changes), "restored")
+
+    def _restore(self, path, conflict, changes):
         place = self._writable(path, is_file=True)
         self.tree.locate_image(path, writing=True)
         if not moves.in_trash(place.key):
@@ -219,19 +242,22 @@ class Files:
         folder = parent(origin)
         if folder:
             self._make_folders(place.storage, folder)
-        return self.move(path, to=origin, conflict=conflict)
+        return self._move(path, None, origin, conflict, changes)
 
     def delete(self, paths, force=False):
         """Remove images with their sidecars, thumbnails and leftovers; only trashed ones unless force."""
-        gone = []
-        for path in paths:
-            place = self._writable(path, is_file=True)
-            if not force and not (moves.in_trash(place.key) and not place.prefix):
-                raise Conflict("only images in the trash are deleted for good; trash it first, or send "
-                               "force=true", path=path, deleted=gone)
-            if not is_image(name_of(place.key)):
-                raise BadPath("not an image path", path=path)
-            storage, key = place.storage, place.key
+        with self._telling() as changes:
+            return _each(paths, lambda path: self._delete(path, force, changes), "deleted")
+
+    def _delete(self, path, force, changes):
+        place = self._writable(path, is_file=True)
+        if not force and not (moves.in_trash(place.key) and not place.prefix):
+            raise Conflict("only images in the trash are deleted for good; trash it first, or send "
+                           "force=true", path=path)
+        if not is_image(name_of(place.key)):
+            raise BadPath("not an image path", path=path)
+        storage, key = place.storage, place.key
+        with storage.lock_images([key]):
             # (S3 deletes what is not there without a word: look first.) An image already
             # gone whose sidecar is left is cleaned up all the same.
             if not storage.exists(key) and not storage.exists(sidecar_of(key)):
@@ -241,10 +267,9 @@ class Files:
                     storage.delete(leftover)
                 except NotFound:
                     pass
-            self._listed(storage, parent(key))
-            self._gone(path)
-            gone.append(path)
-        return {"ok": True, "path": gone[0] if gone else None, "paths": gone}
+        changes.folder(storage, parent(key))
+        changes.gone(path)
+        return {"ok": True, "path": path}
 
     # -- folders -----------------------------------------------------------
 
@@ -294,6 +319,20 @@ class Files:
             raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)
         return place
 
+    @contextmanager
+    def _telling(self):
+        """Collect what an operation changes and tell listings and search once, when it ends
+        (also when it fails part way: what was done before stays done)."""
+        changes = _Changes()
+        try:
+            yield changes
+        finally:
+            for storage, folder in changes.folders.values():
+                self._listed(storage, folder)
+            tell_search(self.tree.root, changes.search, self.clock)
+            if changes.rollup and not changes.search:
+                queue.enqueue(self.tree.root, "rollup", "", self.clock)
+
     def _listed(self, storage, folder):
         """Rebuild a changed folder's manifest now, so the next listing shows the change."""
         try:
@@ -301,19 +340,35 @@ class Files:
         except LensletError as ex:
             log.warning("%s: listing not rebuilt after a change: %s", folder or "/", ex.description)
 
-    def _searchable(self, storage, key, path):
-        self._journal_edit(path, dict(sidecar_fields(storage, key), path=path))
 
-    def _gone(self, path):
-        self._journal_edit(path, {"gone": True})
+class _Changes:
+    """Folders whose listings an operation changed and images search must hear of."""
 
-    def _journal_edit(self, path, fields):
+    def __init__(self):
+        self.folders = {}  # (storage identity, folder) -> (storage, folder)
+        self.search = {}   # path -> searched fields, or {"gone": True}
+        self.rollup = False
+
+    def folder(self, storage, key):
+        self.folders[(storage.identity, key)] = (storage, key)
+
+    def note(self, path, fields):
+        self.search[path] = fields
+
+    def gone(self, path):
+        self.search[path] = {"gone": True}
+
+
+def _each(paths, act, what):
+    """Act on each path in turn; a failure says which went before (they stay done)."""
+    done = []
+    for path in paths:
         try:
-            record_edit(self.tree.root, path, {k: fields.get(k) for k in ("tags", "notes", "star", "gone")
-                                               if k in fields}, self.clock)
-            queue.enqueue(self.tree.root, "rollup", "", self.clock)
+            done.append(act(path)["path"])
         except LensletError as ex:
-            log.warning("%s: search sees this change with the next rollup only: %s", path, ex.description)
+            ex.fields.setdefault(what, done)
+            raise
+    return {"ok": True, "path": done[0] if done else None, "paths": done}
 
 
 # -- recovery ------------------------------------------------------------------

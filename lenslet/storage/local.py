@@ -22,9 +22,9 @@ import stat as stat_module
 import time
 
 from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Conflict, Forbidden, Foreign,
-                      InsufficientStorage, NotFound, PreconditionFailed)
+                      InsufficientStorage, LensletError, NotFound, PreconditionFailed)
 from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
-from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, Verbs, copy_limited, version_of
+from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, Verbs, copy_limited, holding, version_of
 from .paths import check_key
 from .watch import open_watch
 
@@ -515,6 +515,27 @@ class LocalStorage(Verbs):
         stripe = int(version_of(ident)[:8], 16) % LOCK_STRIPES
         return _FileLock(f"{self.lock_dir}/{stripe:02d}.lock")
 
+    def lock_images(self, keys):
+        """Hold the locks of images (or folders) for a change: an edit, a hash, a move, a trash, a delete.
+
+        Across threads and processes (the web processes and the worker share them).
+        A lock is named by the image's folder (device and inode) and name, like the
+        file locks, so two paths to one image share it; these are a set of stripes of
+        their own, taken before any file lock and never while one is held.
+        """
+        return holding([self._image_lock(key) for key in keys], _flock)
+
+    def _image_lock(self, key):
+        folder, name = key.rpartition("/")[::2]
+        try:
+            with _mapped(key):
+                found = os.stat(self._fs(folder))
+            ident = f"{found.st_dev}:{found.st_ino}/{name}"
+        except LensletError:
+            ident = key  # a folder not made yet (a restore's): its path is all there is to name it by
+        stripe = int(version_of(ident.encode("utf-8", "surrogateescape"))[:8], 16) % LOCK_STRIPES
+        return f"{self.lock_dir}/image-{stripe:02d}.lock"
+
     # -- file management: beneath the root's descriptor, never replacing --
 
     def rename(self, src, dst):
@@ -618,6 +639,12 @@ class _FileLock:
 
     def __exit__(self, *exc):
         os.close(self.fd)  # closing drops the flock
+
+
+def _flock(path):
+    """Take the flock of a lock file; return its release."""
+    lock = _FileLock(path).__enter__()
+    return lambda: lock.__exit__(None, None, None)
 
 
 class _mapped(ErrorMap):
