@@ -6,6 +6,7 @@ leaves a journal that `recover()` (run when a web process or the worker starts)
 finishes or undoes: the image is never left apart from its sidecar.
 """
 
+import bisect
 import logging
 import os
 import secrets
@@ -191,7 +192,9 @@ class Files:
         self.after_step(0)
         try:
             for number, (src, dst) in enumerate(steps, 1):
-                storage.rename(src, dst)
+                # One fsync, at the image's own step (the pivot), makes its companions' new
+                # names durable too (one folder); recovery reads each step's state anyway.
+                storage.rename(src, dst, durable=number == len(steps))
                 self.after_step(number)
         except LensletError:
             if kind == "folder":
@@ -262,7 +265,7 @@ class Files:
             # gone whose sidecar is left is cleaned up all the same.
             if not storage.exists(key) and not storage.exists(sidecar_of(key)):
                 raise NotFound("no such image", path=path)
-            for leftover in [key] + _leftovers(storage, key):
+            for leftover in [key] + _leftovers(storage, key, changes.names_in(storage, parent(key))):
                 try:
                     storage.delete(leftover)
                 except NotFound:
@@ -348,6 +351,7 @@ class _Changes:
         self.folders = {}  # (storage identity, folder) -> (storage, folder)
         self.search = {}   # path -> searched fields, or {"gone": True}
         self.rollup = False
+        self.names = {}    # (storage identity, folder) -> its file names
 
     def folder(self, storage, key):
         self.folders[(storage.identity, key)] = (storage, key)
@@ -357,6 +361,14 @@ class _Changes:
 
     def gone(self, path):
         self.search[path] = {"gone": True}
+
+    def names_in(self, storage, folder):
+        """A folder's file names, sorted, listed once per operation (a bulk delete of 1,000 images
+        in one folder lists it once, not 1,000 times)."""
+        where = (storage.identity, folder)
+        if where not in self.names:
+            self.names[where] = storage.list_names(folder)
+        return self.names[where]
 
 
 def _each(paths, act, what):
@@ -505,16 +517,18 @@ def _drop_stray_thumb(storage, key):
         pass
 
 
-def _leftovers(storage, key):
-    """lenslet's files and other files named after an image (`foo.jpg.json`, `foo.jpg.xmp`), not images."""
-    folder, name = parent(key), name_of(key)
-    prefix = name + "."
-    try:
-        entries = storage.list_folder(folder)
-    except NotFound:
-        return []
-    found = [join(folder, entry.name) for entry in entries
-             if not entry.is_dir and entry.name.startswith(prefix) and not is_image(entry.name)]
+def _leftovers(storage, key, names):
+    """lenslet's files and other files named after an image (`foo.jpg.json`, `foo.jpg.xmp`), not images.
+
+    names: the sorted file names of the image's folder.
+    """
+    folder, prefix = parent(key), name_of(key) + "."
+    found = []
+    for name in names[bisect.bisect_left(names, prefix):]:
+        if not name.startswith(prefix):
+            break
+        if not is_image(name):
+            found.append(join(folder, name))
     derived = storage.derived_key(thumb_of(key))
     if derived != thumb_of(key) and storage.exists(derived):
         found.append(derived)

@@ -58,7 +58,9 @@ class Storage(Protocol):
     def accel_path(self, key): """The path nginx may send the file from, or None."""
     def presign(self, key, seconds=300, content_type=None): """A URL the client may fetch, or None."""
     def probe(self) -> dict: """Whether the tree can be read and written, without writing."""
-    def rename(self, src, dst) -> None: """New name for a file or folder, never replacing one; AlreadyExists."""
+    def rename(self, src, dst, resume=False, durable=True) -> None:
+        """New name for a file or folder, never replacing one; AlreadyExists. resume: finish a folder's
+        half-done copy (S3); durable=False: the name may wait for the next fsync of its folder (disk)."""
     def write_stream(self, key, stream, limit, replace=False) -> int: """Stream to a file named once complete."""
     def make_folder(self, key) -> None: """Create a folder; AlreadyExists when it is there."""
     def remove_folder(self, key) -> None: """Remove an empty folder; Conflict when it is not."""

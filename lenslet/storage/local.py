@@ -538,8 +538,12 @@ class LocalStorage(Verbs):
 
     # -- file management: beneath the root's descriptor, never replacing --
 
-    def rename(self, src, dst):
-        """Give a file or folder a new name; AlreadyExists when dst is taken (never replaced)."""
+    def rename(self, src, dst, durable=True):
+        """Give a file or folder a new name; AlreadyExists when dst is taken (never replaced).
+
+        durable=False leaves the new name to the next fsync of its folder (a move's
+        companions, made durable by the fsync of the image's own step in the same folder).
+        """
         self._refuse_if_readonly(src)
         self._refuse_if_readonly(dst)
         with _mapped(src, self):
@@ -558,7 +562,8 @@ class LocalStorage(Verbs):
                             os.unlink(old, dir_fd=old_fd)
                     except FileExistsError:
                         raise AlreadyExists("the target exists", path=dst) from None
-                    os.fsync(new_fd)  # the new name survives a power cut
+                    if durable:
+                        os.fsync(new_fd)  # the new name survives a power cut
                 finally:
                     os.close(new_fd)
             finally:

@@ -312,12 +312,12 @@ class S3Storage(Verbs):
 
     # -- file management -----------------------------------------------------
 
-    def rename(self, src, dst, resume=False):
+    def rename(self, src, dst, resume=False, durable=True):
         """Copy, verify, then delete: a file, or every object of a folder. AlreadyExists when dst is taken.
 
         Not atomic: callers journal it (lenslet/files.py) so a crash is finished or undone;
-        resume=True finishes a folder's interrupted copy (objects already copied are kept).
-        Every copy is conditional (If-None-Match: *): a name another writer took
+        resume=True finishes a folder's interrupted copy (objects already copied are kept);
+        durable means nothing here (a PUT is durable when answered). Every copy is conditional (If-None-Match: *): a name another writer took
         meanwhile is never overwritten, whatever the look before said.
         """
         if self._is_file(src):
