@@ -13,6 +13,7 @@ import secrets
 import socket
 import time
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import orjson
 
@@ -81,62 +82,148 @@ class Files:
 
     def move(self, src, dest=None, to=None, conflict="fail"):
         """Move or rename an image or a folder; dest is a folder, `to` a full new path."""
-        with self._telling() as changes:
-            return self._move(src, dest, to, moves.conflict_mode(conflict), changes)
+        return {"ok": True, "path": self.move_many([src], dest, conflict, to)["path"]}
 
-    def move_many(self, paths, dest, conflict="fail"):
-        """Move several images or folders into one folder, each listing rebuilt once at the end."""
+    def move_many(self, paths, dest, conflict="fail", to=None):
+        """Move images or folders into one folder (or one of them to `to`), in order."""
         conflict = moves.conflict_mode(conflict)
-        with self._telling() as changes:
-            return _each(paths, lambda path: self._move(path, dest, None, conflict, changes), "moved")
+        return self._in_turn(paths, lambda path: self._plan_move(path, dest, to, conflict), "moved")
 
-    def _move(self, src, dest, to, conflict, changes):
+    def _plan_move(self, src, dest, to, conflict):
         if dest is None and to is None:
             raise BadRequest("say where to: dest (a folder) or to (a new path)")
         if dest == TRASH and to is None and not moves.in_trash(src):
-            return self._trash(src, changes)  # lenscat trashes with a move to /_trash_
+            return self._plan_trash(src)  # lenscat trashes with a move to /_trash_
         place = self._writable(src, is_file=True)
         if place.storage.stat(place.key).is_dir:
-            return self._move_folder(place, moves.folder_target(src, dest, to), changes)
+            return lambda changes: self._move_folder(place, moves.folder_target(src, dest, to), changes)
         self.tree.locate_image(src, writing=True)
-        return self._move_image(place, moves.folder_target(src, dest, to), conflict, changes)
+        return _ImageMove(place, moves.folder_target(src, dest, to), conflict)
 
-    def _move_image(self, place, to_path, conflict, changes, origin=None):
-        """Move one image, its sidecar and thumbnail along, holding the locks of both its names.
+    def _in_turn(self, paths, plan, what):
+        """Carry out each path's plan in order; listings and search are told once, at the end.
+
+        plan(path) checks the request and returns an _ImageMove, or a function doing the
+        work (a folder move, a delete). Image moves in a row are done CHUNK at a time,
+        sharing one hold of their locks and one round of fsyncs (1,000 images trashed at
+        once cost a few seconds, not minutes). A refusal says which paths went before:
+        they stay done.
+        """
+        done, pending = [], []
+        with self._telling() as changes:
+            try:
+                for path in paths:
+                    planned = plan(path)
+                    if isinstance(planned, _ImageMove):
+                        pending.append(planned)
+                        if len(pending) == CHUNK:
+                            self._move_images(pending, changes, done)
+                            pending = []
+                    else:
+                        self._move_images(pending, changes, done)
+                        pending = []
+                        done.append(planned(changes)["path"])
+                self._move_images(pending, changes, done)
+            except LensletError as ex:
+                if pending:  # the images checked before the refused one are still moved
+                    pending, waiting = [], pending
+                    self._move_images(waiting, changes, done)
+                ex.fields.setdefault(what, done)
+                raise
+        return {"ok": True, "path": done[0] if done else None, "paths": done}
+
+    def _move_images(self, pending, changes, done):
+        """Move images, each in the same storage as the one before it sharing a chunk."""
+        start = 0
+        while start < len(pending):
+            end = start + 1
+            identity = pending[start].place.storage.identity
+            while end < len(pending) and pending[end].place.storage.identity == identity:
+                end += 1
+            self._move_chunk(pending[start:end], changes, done)
+            start = end
+
+    def _move_chunk(self, chunk, changes, done):
+        """Move images, sidecars and thumbnails along, holding the locks of both names of each.
 
         Edits, hashes, trash, delete and re-attachment take the same locks, so an edit
         lands on the image before it moves or is refused after (never an orphan sidecar
         at the old name), and two moves of one image or to one name run one after the other.
-        origin: where a trashed image came from, noted in its sidecar in the same hold.
         """
-        storage = place.storage
+        storage = chunk[0].place.storage
+        left = list(chunk)
         for _ in range(3):  # a name taken between the look and the lock: look again
-            target = self._target(place, to_path, conflict)
-            with storage.lock_images([place.key, target.key]):
-                if not storage.exists(place.key):
-                    raise NotFound("no such image (moved or deleted meanwhile)", path=_browse(place, place.key))
-                if _taken(storage, target.key):
-                    if conflict != "rename":
-                        raise AlreadyExists("the target exists (or its sidecar does)", path=to_path)
-                    continue
-                _drop_stray_thumb(storage, target.key)
-                if origin is not None:
-                    set_origin(storage, place.key, origin)
-                steps = [(a, b) for a, b in moves.image_steps(place.key, target.key)
-                         if b == target.key or storage.exists(a)]
-                self._journalled(storage, "image", steps)
-                if moves.in_trash(place.key) and not moves.in_trash(target.key):
-                    clear_origin(storage, target.key)  # back out of the trash: nothing to restore any more
-                old_path, new_path = _browse(place, place.key), _browse(target, target.key)
-                changes.folder(storage, parent(place.key))
-                changes.folder(storage, parent(target.key))
-                changes.gone(old_path)
-                changes.note(new_path, sidecars.searched(sidecar_fields(storage, target.key)))
-                return {"ok": True, "path": new_path}
-        raise Conflict("the folder keeps changing; try again", path=to_path)
+            claimed, planned, refused = set(), [], None
+            for move in left:
+                try:
+                    planned.append((move, self._target(move.place, move.to_path, move.conflict, claimed)))
+                except LensletError as ex:
+                    refused = ex
+                    break
+            retry, ready = [], []
+            with storage.lock_images([key for move, target in planned for key in (move.place.key, target.key)]):
+                for move, target in planned:
+                    if not storage.exists(move.place.key):
+                        refused = NotFound("no such image (moved or deleted meanwhile)",
+                                           path=_browse(move.place, move.place.key))
+                        break
+                    if _taken(storage, target.key):
+                        if move.conflict != "rename":
+                            refused = AlreadyExists("the target exists (or its sidecar does)", path=move.to_path)
+                            break
+                        retry.append(move)
+                        continue
+                    ready.append((move, target))
+                self._carry(storage, ready, changes, done)
+            if refused is not None:
+                raise refused
+            if not retry:
+                return
+            left = retry
+        raise Conflict("the folder keeps changing; try again", path=left[0].to_path)
 
-    def _target(self, place, to_path, conflict):
-        """The Place an image moves to, in the same storage; a taken name is 409 or numbered."""
+    def _carry(self, storage, ready, changes, done):
+        """Move the images of one chunk, their locks held: journals and notes first, made durable
+        together, then every step, then the new names made durable, then the journals go."""
+        journals, written = [], []
+        for move, target in ready:
+            _drop_stray_thumb(storage, target.key)
+            if move.origin is not None:
+                set_origin(storage, move.place.key, move.origin, durable=False)
+                written.append(sidecar_of(move.place.key))
+            steps = [(a, b) for a, b in moves.image_steps(move.place.key, target.key)
+                     if b == target.key or storage.exists(a)]
+            journals.append((self._journal(storage, "image", steps), steps))
+        storage.sync(written + [name for name, _ in journals])
+        self.after_step(0)
+        for number, (name, steps) in enumerate(journals):
+            try:
+                self._steps(storage, name, steps)
+            except LensletError:
+                for later, _ in journals[number + 1:]:
+                    storage.delete(later)  # not begun: nothing to settle
+                raise
+        storage.sync({parent(key) for move, target in ready for key in (move.place.key, target.key)})
+        for name, _ in journals:
+            storage.delete(name)
+        back = [target.key for move, target in ready
+                if moves.in_trash(move.place.key) and not moves.in_trash(target.key)]
+        for key in back:
+            clear_origin(storage, key, durable=False)  # out of the trash: nothing to restore any more
+        storage.sync([sidecar_of(key) for key in back])
+        for move, target in ready:
+            new_path = _browse(target, target.key)
+            changes.folder(storage, parent(move.place.key))
+            changes.folder(storage, parent(target.key))
+            changes.gone(_browse(move.place, move.place.key))
+            changes.note(new_path, sidecars.searched(sidecar_fields(storage, target.key)))
+            done.append(new_path)
+
+    def _target(self, place, to_path, conflict, claimed):
+        """The Place an image moves to, in the same storage; a taken name is 409 or numbered.
+
+        claimed: keys given to images moved in the same chunk (taken, though not yet there).
+        """
         target = self.tree.locate(to_path, is_file=True)
         if target.storage.identity != place.storage.identity:
             raise BadRequest("images move within one tree only, not into or out of a pointer folder",
@@ -152,10 +239,12 @@ class Files:
         if key == place.key:
             raise Conflict("the image is already there", path=to_path)
         if conflict == "rename":
-            key = join(folder, moves.free_name(name_of(key), lambda name: _taken(storage, join(folder, name))))
-        elif _taken(storage, key):
+            key = join(folder, moves.free_name(name_of(key), lambda name: join(folder, name) in claimed
+                                               or _taken(storage, join(folder, name))))
+        elif key in claimed or _taken(storage, key):
             raise AlreadyExists("the target exists (or its sidecar does); ask for a new name with "
                                 "conflict=rename", path=to_path)
+        claimed.add(key)
         return target._replace(key=key)
 
     def _move_folder(self, place, to_path, changes):
@@ -181,6 +270,14 @@ class Files:
 
     def _journalled(self, storage, kind, steps):
         """Run a move's steps with a journal naming them; undo what was done if a step fails."""
+        name = self._journal(storage, kind, steps)
+        storage.sync([name])
+        self.after_step(0)
+        self._steps(storage, name, steps, kind)
+        storage.delete(name)
+
+    def _journal(self, storage, kind, steps):
+        """Write a move's journal (without fsync: the caller syncs it before the first step); its key."""
         if storage.identity not in self.settled:
             # A pointer target keeps its own journal: settled before its first move here.
             recover(storage, self.clock)
@@ -188,33 +285,35 @@ class Files:
         journal = {"v": 1, "kind": kind, "steps": steps, "host": socket.gethostname(), "pid": os.getpid(),
                    "startedAt": self.clock()}
         name = join(MOVES, f"{int(self.clock() * 1000):014d}-{secrets.token_hex(6)}.json")
-        storage.create(name, orjson.dumps(journal))
-        self.after_step(0)
+        storage.create(name, orjson.dumps(journal), durable=False)
+        return name
+
+    def _steps(self, storage, name, steps, kind="image"):
+        """Take a journalled move's steps; a failed image move is undone and its journal removed."""
         try:
             for number, (src, dst) in enumerate(steps, 1):
-                # One fsync, at the image's own step (the pivot), makes its companions' new
-                # names durable too (one folder); recovery reads each step's state anyway.
-                storage.rename(src, dst, durable=number == len(steps))
+                # Without fsync: the caller syncs the folders once every step of a chunk is taken;
+                # until then the journal tells recovery what to look at.
+                storage.rename(src, dst, durable=False)
                 self.after_step(number)
         except LensletError:
             if kind == "folder":
                 raise  # a folder is never undone: recovery finishes it (it holds the journal)
-            _settle(storage, journal, way="back")
+            _settle(storage, {"kind": kind, "steps": steps}, way="back")
             storage.delete(name)
             raise
         if kind == "folder":
+            storage.sync([parent(steps[0][1])])
             folders.repath(storage, steps[0][1])
             self.after_step(len(steps) + 1)
-        storage.delete(name)
 
     # -- trash, restore, delete --------------------------------------------
 
     def trash(self, paths):
         """Move images into `_trash_` at the root, noting where each came from; a clash keeps both."""
-        with self._telling() as changes:
-            return _each(paths, lambda path: self._trash(path, changes), "trashed")
+        return self._in_turn(paths, self._plan_trash, "trashed")
 
-    def _trash(self, path, changes):
+    def _plan_trash(self, path):
         place = self._writable(path, is_file=True)
         self.tree.locate_image(path, writing=True)
         if moves.in_trash(place.key):
@@ -225,15 +324,14 @@ class Files:
             place.storage.make_folder(TRASH)
         except AlreadyExists:
             pass
-        return self._move_image(place, moves.trash_key(place.key), "rename", changes, origin=path)
+        return _ImageMove(place, moves.trash_key(place.key), "rename", origin=path)
 
     def restore(self, paths, conflict="fail"):
         """Move trashed images back to where they came from (their sidecars' originalPosition)."""
         conflict = moves.conflict_mode(conflict)
-        with self._telling() as changes:
-            return _each(paths, lambda path: self._restore(path, conflict, changes), "restored")
+        return self._in_turn(paths, lambda path: self._plan_restore(path, conflict), "restored")
 
-    def _restore(self, path, conflict, changes):
+    def _plan_restore(self, path, conflict):
         place = self._writable(path, is_file=True)
         self.tree.locate_image(path, writing=True)
         if not moves.in_trash(place.key):
@@ -245,20 +343,22 @@ class Files:
         folder = parent(origin)
         if folder:
             self._make_folders(place.storage, folder)
-        return self._move(path, None, origin, conflict, changes)
+        return self._plan_move(path, None, origin, conflict)
 
     def delete(self, paths, force=False):
         """Remove images with their sidecars, thumbnails and leftovers; only trashed ones unless force."""
-        with self._telling() as changes:
-            return _each(paths, lambda path: self._delete(path, force, changes), "deleted")
+        return self._in_turn(paths, lambda path: self._plan_delete(path, force), "deleted")
 
-    def _delete(self, path, force, changes):
+    def _plan_delete(self, path, force):
         place = self._writable(path, is_file=True)
         if not force and not (moves.in_trash(place.key) and not place.prefix):
             raise Conflict("only images in the trash are deleted for good; trash it first, or send "
                            "force=true", path=path)
         if not is_image(name_of(place.key)):
             raise BadPath("not an image path", path=path)
+        return lambda changes: self._delete(place, path, changes)
+
+    def _delete(self, place, path, changes):
         storage, key = place.storage, place.key
         with storage.lock_images([key]):
             # (S3 deletes what is not there without a word: look first.) An image already
@@ -344,6 +444,19 @@ class Files:
             log.warning("%s: listing not rebuilt after a change: %s", folder or "/", ex.description)
 
 
+CHUNK = 32  # images moved under one hold of their locks, sharing one round of fsyncs
+
+
+class _ImageMove(NamedTuple):
+    """One image to move: from where, to which path, what to do when the name is taken, and
+    (for the trash) where it came from, noted in its sidecar."""
+
+    place: object
+    to_path: str
+    conflict: str
+    origin: object = None
+
+
 class _Changes:
     """Folders whose listings an operation changed and images search must hear of."""
 
@@ -369,18 +482,6 @@ class _Changes:
         if where not in self.names:
             self.names[where] = storage.list_names(folder)
         return self.names[where]
-
-
-def _each(paths, act, what):
-    """Act on each path in turn; a failure says which went before (they stay done)."""
-    done = []
-    for path in paths:
-        try:
-            done.append(act(path)["path"])
-        except LensletError as ex:
-            ex.fields.setdefault(what, done)
-            raise
-    return {"ok": True, "path": done[0] if done else None, "paths": done}
 
 
 # -- recovery ------------------------------------------------------------------

@@ -123,7 +123,7 @@ def _still_there(storage, key, path):
         raise NotFound("no such image (moved or deleted meanwhile)", path=path)
 
 
-def change_sidecar(storage, image, change, unreadable=None):
+def change_sidecar(storage, image, change, unreadable=None, durable=True):
     """Read, change and write back an image's sidecar: the one way lenslet changes a sidecar.
 
     change(stored, version) is given the parsed sidecar (None when there is none) and
@@ -131,7 +131,8 @@ def change_sidecar(storage, image, change, unreadable=None):
     is never merged into: unreadable(old_bytes) may raise, or return True to have it
     replaced as if there were none; without it such a sidecar is left as it is.
     The caller holds the image's lock (storage.lock_images). Returns (the sidecar
-    now stored, or None when there is none or it is unreadable; its version).
+    now stored, or None when there is none or it is unreadable; its version). durable=False:
+    the caller syncs it (storage.sync) before it counts on it.
     """
     def apply(old, version):
         stored = sidecars.parse(old) if old is not None else None
@@ -140,7 +141,7 @@ def change_sidecar(storage, image, change, unreadable=None):
         new = change(stored, version)
         return orjson.dumps(new) if new is not None else None
 
-    data, version = storage.update(sidecar_of(image), apply)
+    data, version = storage.update(sidecar_of(image), apply, durable)
     return (sidecars.parse(data) if data is not None else None), version
 
 
@@ -230,20 +231,20 @@ def sidecar_fields(storage, key):
         return sidecars.defaults()
 
 
-def set_origin(storage, key, origin):
+def set_origin(storage, key, origin, durable=True):
     """Note in an image's sidecar where it was before it went to the trash (not an edit)."""
-    change_sidecar(storage, key, lambda stored, version: dict(stored or sidecars.defaults(),
-                                                              originalPosition=origin))
+    change_sidecar(storage, key, lambda stored, version: dict(stored or sidecars.defaults(), originalPosition=origin),
+                   durable=durable)
 
 
-def clear_origin(storage, key):
+def clear_origin(storage, key, durable=True):
     """Forget where an image was before the trash, once it is out of it."""
     def change(stored, version):
         if stored is None or "originalPosition" not in stored:
             return None
         return {name: value for name, value in stored.items() if name != "originalPosition"}
     try:
-        change_sidecar(storage, key, change)
+        change_sidecar(storage, key, change, durable=durable)
     except LensletError as ex:
         log.warning("%s: originalPosition not cleared: %s", key, ex.description)
 

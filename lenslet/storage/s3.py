@@ -192,7 +192,7 @@ class S3Storage(Verbs):
         with _mapped(key):
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
-    def create(self, key, data):
+    def create(self, key, data, durable=True):
         try:
             with _mapped(key):
                 self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
@@ -206,6 +206,9 @@ class S3Storage(Verbs):
             answer = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **condition)
         return answer["ETag"]
 
+    def sync(self, keys):
+        """Nothing to do: a PUT is durable once answered."""
+
     def delete(self, key):
         with _mapped(key):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
@@ -218,7 +221,7 @@ class S3Storage(Verbs):
         with _mapped(key):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key), IfMatch=version)
 
-    def update(self, key, change):
+    def update(self, key, change, durable=True):
         """Read, change and write back with a conditional put; a lost race is redone on the
         winner's bytes, with a little random backoff so racing writers spread out."""
         for attempt in range(CAS_RETRIES):
