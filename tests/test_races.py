@@ -188,3 +188,43 @@ def test_copying_a_described_folder_spreads_no_tags(gallery):
         ["card/0.jpg", "card/1.jpg"]
     assert all(item["tags"] == [] for item in client.get("/folders?path=again").json["items"])
     assert client.get("/health").json["report"]["duplicates"] == 12
+
+
+def test_edits_and_renames_in_two_gunicorn_processes_lose_no_tag(gunicorn, tree):
+    """The same race across processes: gunicorn's two web processes and its worker share the locks."""
+    import urllib.error
+
+    from helpers import http
+
+    (tree / "p").mkdir()
+    (tree / "p" / "x.jpg").write_bytes(jpeg())
+    server = gunicorn(env={"LENSLET_THUMB_INLINE": "0"}, args=("--threads", "4"))
+    server.wait_until(lambda: server.get("/health")[0] == 200)
+    acknowledged = []
+
+    def call(method, path, body):
+        try:
+            return 200, http(method, server.url + path, body)
+        except urllib.error.HTTPError as ex:
+            return ex.code, None
+
+    def edit(writer):
+        for number in range(12):
+            for name in ("x.jpg", "y.jpg"):
+                status, _ = call("PATCH", f"/item?path=p/{name}", {"addTags": [f"w{writer}-{number}"]})
+                assert status in (200, 404)
+                if status == 200:
+                    acknowledged.append(f"w{writer}-{number}")
+                    break
+
+    def rename():
+        for _ in range(8):
+            for old, new in (("x.jpg", "y.jpg"), ("y.jpg", "x.jpg")):
+                assert call("POST", "/move", {"src": f"p/{old}", "to": f"p/{new}"})[0] in (200, 404)
+
+    race(lambda: edit(1), lambda: edit(2), rename)
+    (name,) = [name for name in ("x.jpg", "y.jpg") if (tree / "p" / name).exists()]
+    other = "y.jpg" if name == "x.jpg" else "x.jpg"
+    assert not (tree / "p" / f"{other}.json").exists()
+    stored = json.loads((tree / "p" / f"{name}.json").read_text())
+    assert sorted(stored["tags"]) == sorted(set(acknowledged))
