@@ -6,20 +6,22 @@ leaves a journal that `recover()` (run when a web process or the worker starts)
 finishes or undoes: the image is never left apart from its sidecar.
 """
 
+import bisect
 import logging
 import os
 import secrets
 import socket
 import time
+from contextlib import contextmanager
+from typing import NamedTuple
 
 import orjson
 
-from . import folders, images, moves
+from . import folders, images, moves, sidecars
 from .errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
-from .items import clear_origin, record_hash, set_origin, sidecar_fields
+from .items import clear_origin, record_hash, set_origin, sidecar_fields, tell_search
 from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, join, name_of, parent,
                      sidecar_of, thumb_of)
-from .rollup import record_edit
 from .storage import clean_path
 from .worker import queue
 
@@ -73,42 +75,155 @@ class Files:
             raise
         path = _browse(place, key)
         self._listed(storage, place.key)
-        self._searchable(storage, key, path)
+        tell_search(self.tree.root, {path: sidecars.searched(sidecar_fields(storage, key))}, self.clock)
         return {"ok": True, "path": path, "name": name}
 
     # -- moves -------------------------------------------------------------
 
     def move(self, src, dest=None, to=None, conflict="fail"):
         """Move or rename an image or a folder; dest is a folder, `to` a full new path."""
+        return {"ok": True, "path": self.move_many([src], dest, conflict, to)["path"]}
+
+    def move_many(self, paths, dest, conflict="fail", to=None):
+        """Move images or folders into one folder (or one of them to `to`), in order."""
         conflict = moves.conflict_mode(conflict)
+        return self._in_turn(paths, lambda path: self._plan_move(path, dest, to, conflict), "moved")
+
+    def _plan_move(self, src, dest, to, conflict):
         if dest is None and to is None:
             raise BadRequest("say where to: dest (a folder) or to (a new path)")
         if dest == TRASH and to is None and not moves.in_trash(src):
-            return self.trash(src)  # lenscat trashes with a move to /_trash_
+            return self._plan_trash(src)  # lenscat trashes with a move to /_trash_
         place = self._writable(src, is_file=True)
-        storage = place.storage
-        if storage.stat(place.key).is_dir:
-            return self._move_folder(place, moves.folder_target(src, dest, to))
+        if place.storage.stat(place.key).is_dir:
+            return lambda changes: self._move_folder(place, moves.folder_target(src, dest, to), changes)
         self.tree.locate_image(src, writing=True)
-        target = self._target(place, moves.folder_target(src, dest, to), conflict)
-        self._move_image(storage, place.key, target.key)
-        if moves.in_trash(place.key) and not moves.in_trash(target.key):
-            clear_origin(storage, target.key)  # back out of the trash: nothing to restore any more
-        return self._moved(place, target)
+        return _ImageMove(place, moves.folder_target(src, dest, to), conflict)
 
-    def move_many(self, paths, dest, conflict="fail"):
-        """Move several images or folders into one folder, one journalled move each."""
-        moved = []
-        for path in paths:
+    def _in_turn(self, paths, plan, what):
+        """Carry out each path's plan in order; listings and search are told once, at the end.
+
+        plan(path) checks the request and returns an _ImageMove, or a function doing the
+        work (a folder move, a delete). Image moves in a row are done CHUNK at a time,
+        sharing one hold of their locks and one round of fsyncs (1,000 images trashed at
+        once cost a few seconds, not minutes). A refusal says which paths went before:
+        they stay done.
+        """
+        done, pending = [], []
+        with self._telling() as changes:
             try:
-                moved.append(self.move(path, dest=dest, conflict=conflict)["path"])
+                for path in paths:
+                    planned = plan(path)
+                    if isinstance(planned, _ImageMove):
+                        pending.append(planned)
+                        if len(pending) == CHUNK:
+                            self._move_images(pending, changes, done)
+                            pending = []
+                    else:
+                        self._move_images(pending, changes, done)
+                        pending = []
+                        done.append(planned(changes)["path"])
+                self._move_images(pending, changes, done)
             except LensletError as ex:
-                ex.fields.setdefault("moved", moved)  # what went before stays moved
+                if pending:  # the images checked before the refused one are still moved
+                    pending, waiting = [], pending
+                    self._move_images(waiting, changes, done)
+                ex.fields.setdefault(what, done)
                 raise
-        return {"ok": True, "path": moved[0] if moved else None, "paths": moved}
+        return {"ok": True, "path": done[0] if done else None, "paths": done}
 
-    def _target(self, place, to_path, conflict):
-        """The Place an image moves to, in the same storage; a taken name is 409 or numbered."""
+    def _move_images(self, pending, changes, done):
+        """Move images, each in the same storage as the one before it sharing a chunk."""
+        start = 0
+        while start < len(pending):
+            end = start + 1
+            identity = pending[start].place.storage.identity
+            while end < len(pending) and pending[end].place.storage.identity == identity:
+                end += 1
+            self._move_chunk(pending[start:end], changes, done)
+            start = end
+
+    def _move_chunk(self, chunk, changes, done):
+        """Move images, sidecars and thumbnails along, holding the locks of both names of each.
+
+        Edits, hashes, trash, delete and re-attachment take the same locks, so an edit
+        lands on the image before it moves or is refused after (never an orphan sidecar
+        at the old name), and two moves of one image or to one name run one after the other.
+        """
+        storage = chunk[0].place.storage
+        left = list(chunk)
+        for _ in range(3):  # a name taken between the look and the lock: look again
+            claimed, planned, refused = set(), [], None
+            for move in left:
+                try:
+                    planned.append((move, self._target(move.place, move.to_path, move.conflict, claimed)))
+                except LensletError as ex:
+                    refused = ex
+                    break
+            retry, ready = [], []
+            with storage.lock_images([key for move, target in planned for key in (move.place.key, target.key)]):
+                for move, target in planned:
+                    if not storage.exists(move.place.key):
+                        refused = NotFound("no such image (moved or deleted meanwhile)",
+                                           path=_browse(move.place, move.place.key))
+                        break
+                    if _taken(storage, target.key):
+                        if move.conflict != "rename":
+                            refused = AlreadyExists("the target exists (or its sidecar does)", path=move.to_path)
+                            break
+                        retry.append(move)
+                        continue
+                    ready.append((move, target))
+                self._carry(storage, ready, changes, done)
+            if refused is not None:
+                raise refused
+            if not retry:
+                return
+            left = retry
+        raise Conflict("the folder keeps changing; try again", path=left[0].to_path)
+
+    def _carry(self, storage, ready, changes, done):
+        """Move the images of one chunk, their locks held: journals and notes first, made durable
+        together, then every step, then the new names made durable, then the journals go."""
+        journals, written = [], []
+        for move, target in ready:
+            _drop_stray_thumb(storage, target.key)
+            if move.origin is not None:
+                set_origin(storage, move.place.key, move.origin, durable=False)
+                written.append(sidecar_of(move.place.key))
+            steps = [(a, b) for a, b in moves.image_steps(move.place.key, target.key)
+                     if b == target.key or storage.exists(a)]
+            journals.append((self._journal(storage, "image", steps), steps))
+        storage.sync(written + [name for name, _ in journals])
+        self.after_step(0)
+        for number, (name, steps) in enumerate(journals):
+            try:
+                self._steps(storage, name, steps)
+            except LensletError:
+                for later, _ in journals[number + 1:]:
+                    storage.delete(later)  # not begun: nothing to settle
+                raise
+        storage.sync({parent(key) for move, target in ready for key in (move.place.key, target.key)})
+        for name, _ in journals:
+            storage.delete(name)
+        back = [target.key for move, target in ready
+                if moves.in_trash(move.place.key) and not moves.in_trash(target.key)]
+        for key in back:
+            clear_origin(storage, key, durable=False)  # out of the trash: nothing to restore any more
+        storage.sync([sidecar_of(key) for key in back])
+        for move, target in ready:
+            new_path = _browse(target, target.key)
+            changes.folder(storage, parent(move.place.key))
+            changes.folder(storage, parent(target.key))
+            changes.gone(_browse(move.place, move.place.key))
+            changes.note(new_path, sidecars.searched(sidecar_fields(storage, target.key)))
+            done.append(new_path)
+
+    def _target(self, place, to_path, conflict, claimed):
+        """The Place an image moves to, in the same storage; a taken name is 409 or numbered.
+
+        claimed: keys given to images moved in the same chunk (taken, though not yet there).
+        """
         target = self.tree.locate(to_path, is_file=True)
         if target.storage.identity != place.storage.identity:
             raise BadRequest("images move within one tree only, not into or out of a pointer folder",
@@ -124,35 +239,45 @@ class Files:
         if key == place.key:
             raise Conflict("the image is already there", path=to_path)
         if conflict == "rename":
-            key = join(folder, moves.free_name(name_of(key), lambda name: _taken(storage, join(folder, name))))
-        elif _taken(storage, key):
+            key = join(folder, moves.free_name(name_of(key), lambda name: join(folder, name) in claimed
+                                               or _taken(storage, join(folder, name))))
+        elif key in claimed or _taken(storage, key):
             raise AlreadyExists("the target exists (or its sidecar does); ask for a new name with "
                                 "conflict=rename", path=to_path)
-        _drop_stray_thumb(storage, key)
+        claimed.add(key)
         return target._replace(key=key)
 
-    def _move_image(self, storage, src, dst):
-        steps = [(a, b) for a, b in moves.image_steps(src, dst) if b == dst or storage.exists(a)]
-        self._journalled(storage, "image", steps)
-
-    def _move_folder(self, place, to_path):
+    def _move_folder(self, place, to_path, changes):
         target = self.tree.locate(to_path)
         if target.storage.identity != place.storage.identity:
             raise BadRequest("folders move within one tree only", path=to_path)
         if target.readonly:
             raise Forbidden("this folder is read-only", path=to_path)
         moves.check_folder_move(place.key, target.key)
-        if target.storage.exists(target.key):
-            raise AlreadyExists("the target folder exists", path=to_path)
-        if parent(target.key) and not target.storage.exists(parent(target.key)):
-            raise NotFound("no such folder", path=parent(to_path))
-        self._journalled(place.storage, "folder", [(place.key, target.key)])
-        self._listed(place.storage, parent(place.key))
-        queue.enqueue(self.tree.root, "rollup", "", self.clock)
+        storage = place.storage
+        # Both names locked: two folders renamed to one name at once run one after the other,
+        # and the second finds the name taken.
+        with storage.lock_images([place.key, target.key]):
+            if storage.exists(target.key):
+                raise AlreadyExists("the target folder exists", path=to_path)
+            if parent(target.key) and not storage.exists(parent(target.key)):
+                raise NotFound("no such folder", path=parent(to_path))
+            self._journalled(storage, "folder", [(place.key, target.key)])
+        changes.folder(storage, parent(place.key))
+        changes.folder(storage, parent(target.key))
+        changes.rollup = True
         return {"ok": True, "path": _browse(target, target.key)}
 
     def _journalled(self, storage, kind, steps):
         """Run a move's steps with a journal naming them; undo what was done if a step fails."""
+        name = self._journal(storage, kind, steps)
+        storage.sync([name])
+        self.after_step(0)
+        self._steps(storage, name, steps, kind)
+        storage.delete(name)
+
+    def _journal(self, storage, kind, steps):
+        """Write a move's journal (without fsync: the caller syncs it before the first step); its key."""
         if storage.identity not in self.settled:
             # A pointer target keeps its own journal: settled before its first move here.
             recover(storage, self.clock)
@@ -160,54 +285,53 @@ class Files:
         journal = {"v": 1, "kind": kind, "steps": steps, "host": socket.gethostname(), "pid": os.getpid(),
                    "startedAt": self.clock()}
         name = join(MOVES, f"{int(self.clock() * 1000):014d}-{secrets.token_hex(6)}.json")
-        storage.create(name, orjson.dumps(journal))
-        self.after_step(0)
+        storage.create(name, orjson.dumps(journal), durable=False)
+        return name
+
+    def _steps(self, storage, name, steps, kind="image"):
+        """Take a journalled move's steps; a failed image move is undone and its journal removed."""
         try:
             for number, (src, dst) in enumerate(steps, 1):
-                storage.rename(src, dst)
+                # Without fsync: the caller syncs the folders once every step of a chunk is taken;
+                # until then the journal tells recovery what to look at.
+                storage.rename(src, dst, durable=False)
                 self.after_step(number)
         except LensletError:
             if kind == "folder":
                 raise  # a folder is never undone: recovery finishes it (it holds the journal)
-            _settle(storage, journal, way="back")
+            _settle(storage, {"kind": kind, "steps": steps}, way="back")
             storage.delete(name)
             raise
         if kind == "folder":
+            storage.sync([parent(steps[0][1])])
             folders.repath(storage, steps[0][1])
             self.after_step(len(steps) + 1)
-        storage.delete(name)
-
-    def _moved(self, place, target):
-        storage = place.storage
-        old_path, new_path = _browse(place, place.key), _browse(target, target.key)
-        for folder in {parent(place.key), parent(target.key)}:
-            self._listed(storage, folder)
-        self._gone(old_path)
-        self._searchable(storage, target.key, new_path)
-        return {"ok": True, "path": new_path}
 
     # -- trash, restore, delete --------------------------------------------
 
-    def trash(self, path):
-        """Move an image into `_trash_` at the root, noting where it came from; a clash keeps both."""
+    def trash(self, paths):
+        """Move images into `_trash_` at the root, noting where each came from; a clash keeps both."""
+        return self._in_turn(paths, self._plan_trash, "trashed")
+
+    def _plan_trash(self, path):
         place = self._writable(path, is_file=True)
         self.tree.locate_image(path, writing=True)
         if moves.in_trash(place.key):
             raise Conflict("the image is in the trash already", path=path)
         if place.prefix:
             raise BadRequest("images in pointer folders are not trashed; delete them with force", path=path)
-        storage = place.storage
         try:
-            storage.make_folder(TRASH)
+            place.storage.make_folder(TRASH)
         except AlreadyExists:
             pass
-        target = self._target(place, moves.trash_key(place.key), "rename")
-        set_origin(storage, place.key, path)
-        self._move_image(storage, place.key, target.key)
-        return self._moved(place, target)
+        return _ImageMove(place, moves.trash_key(place.key), "rename", origin=path)
 
-    def restore(self, path, conflict="fail"):
-        """Move a trashed image back to where it came from (its sidecar's originalPosition)."""
+    def restore(self, paths, conflict="fail"):
+        """Move trashed images back to where they came from (their sidecars' originalPosition)."""
+        conflict = moves.conflict_mode(conflict)
+        return self._in_turn(paths, lambda path: self._plan_restore(path, conflict), "restored")
+
+    def _plan_restore(self, path, conflict):
         place = self._writable(path, is_file=True)
         self.tree.locate_image(path, writing=True)
         if not moves.in_trash(place.key):
@@ -219,32 +343,36 @@ class Files:
         folder = parent(origin)
         if folder:
             self._make_folders(place.storage, folder)
-        return self.move(path, to=origin, conflict=conflict)
+        return self._plan_move(path, None, origin, conflict)
 
     def delete(self, paths, force=False):
         """Remove images with their sidecars, thumbnails and leftovers; only trashed ones unless force."""
-        gone = []
-        for path in paths:
-            place = self._writable(path, is_file=True)
-            if not force and not (moves.in_trash(place.key) and not place.prefix):
-                raise Conflict("only images in the trash are deleted for good; trash it first, or send "
-                               "force=true", path=path, deleted=gone)
-            if not is_image(name_of(place.key)):
-                raise BadPath("not an image path", path=path)
-            storage, key = place.storage, place.key
+        return self._in_turn(paths, lambda path: self._plan_delete(path, force), "deleted")
+
+    def _plan_delete(self, path, force):
+        place = self._writable(path, is_file=True)
+        if not force and not (moves.in_trash(place.key) and not place.prefix):
+            raise Conflict("only images in the trash are deleted for good; trash it first, or send "
+                           "force=true", path=path)
+        if not is_image(name_of(place.key)):
+            raise BadPath("not an image path", path=path)
+        return lambda changes: self._delete(place, path, changes)
+
+    def _delete(self, place, path, changes):
+        storage, key = place.storage, place.key
+        with storage.lock_images([key]):
             # (S3 deletes what is not there without a word: look first.) An image already
             # gone whose sidecar is left is cleaned up all the same.
             if not storage.exists(key) and not storage.exists(sidecar_of(key)):
                 raise NotFound("no such image", path=path)
-            for leftover in [key] + _leftovers(storage, key):
+            for leftover in [key] + _leftovers(storage, key, changes.names_in(storage, parent(key))):
                 try:
                     storage.delete(leftover)
                 except NotFound:
                     pass
-            self._listed(storage, parent(key))
-            self._gone(path)
-            gone.append(path)
-        return {"ok": True, "path": gone[0] if gone else None, "paths": gone}
+        changes.folder(storage, parent(key))
+        changes.gone(path)
+        return {"ok": True, "path": path}
 
     # -- folders -----------------------------------------------------------
 
@@ -294,6 +422,20 @@ class Files:
             raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)
         return place
 
+    @contextmanager
+    def _telling(self):
+        """Collect what an operation changes and tell listings and search once, when it ends
+        (also when it fails part way: what was done before stays done)."""
+        changes = _Changes()
+        try:
+            yield changes
+        finally:
+            for storage, folder in changes.folders.values():
+                self._listed(storage, folder)
+            tell_search(self.tree.root, changes.search, self.clock)
+            if changes.rollup and not changes.search:
+                queue.enqueue(self.tree.root, "rollup", "", self.clock)
+
     def _listed(self, storage, folder):
         """Rebuild a changed folder's manifest now, so the next listing shows the change."""
         try:
@@ -301,19 +443,45 @@ class Files:
         except LensletError as ex:
             log.warning("%s: listing not rebuilt after a change: %s", folder or "/", ex.description)
 
-    def _searchable(self, storage, key, path):
-        self._journal_edit(path, dict(sidecar_fields(storage, key), path=path))
 
-    def _gone(self, path):
-        self._journal_edit(path, {"gone": True})
+CHUNK = 32  # images moved under one hold of their locks, sharing one round of fsyncs
 
-    def _journal_edit(self, path, fields):
-        try:
-            record_edit(self.tree.root, path, {k: fields.get(k) for k in ("tags", "notes", "star", "gone")
-                                               if k in fields}, self.clock)
-            queue.enqueue(self.tree.root, "rollup", "", self.clock)
-        except LensletError as ex:
-            log.warning("%s: search sees this change with the next rollup only: %s", path, ex.description)
+
+class _ImageMove(NamedTuple):
+    """One image to move: from where, to which path, what to do when the name is taken, and
+    (for the trash) where it came from, noted in its sidecar."""
+
+    place: object
+    to_path: str
+    conflict: str
+    origin: object = None
+
+
+class _Changes:
+    """Folders whose listings an operation changed and images search must hear of."""
+
+    def __init__(self):
+        self.folders = {}  # (storage identity, folder) -> (storage, folder)
+        self.search = {}   # path -> searched fields, or {"gone": True}
+        self.rollup = False
+        self.names = {}    # (storage identity, folder) -> its file names
+
+    def folder(self, storage, key):
+        self.folders[(storage.identity, key)] = (storage, key)
+
+    def note(self, path, fields):
+        self.search[path] = fields
+
+    def gone(self, path):
+        self.search[path] = {"gone": True}
+
+    def names_in(self, storage, folder):
+        """A folder's file names, sorted, listed once per operation (a bulk delete of 1,000 images
+        in one folder lists it once, not 1,000 times)."""
+        where = (storage.identity, folder)
+        if where not in self.names:
+            self.names[where] = storage.list_names(folder)
+        return self.names[where]
 
 
 # -- recovery ------------------------------------------------------------------
@@ -450,16 +618,18 @@ def _drop_stray_thumb(storage, key):
         pass
 
 
-def _leftovers(storage, key):
-    """lenslet's files and other files named after an image (`foo.jpg.json`, `foo.jpg.xmp`), not images."""
-    folder, name = parent(key), name_of(key)
-    prefix = name + "."
-    try:
-        entries = storage.list_folder(folder)
-    except NotFound:
-        return []
-    found = [join(folder, entry.name) for entry in entries
-             if not entry.is_dir and entry.name.startswith(prefix) and not is_image(entry.name)]
+def _leftovers(storage, key, names):
+    """lenslet's files and other files named after an image (`foo.jpg.json`, `foo.jpg.xmp`), not images.
+
+    names: the sorted file names of the image's folder.
+    """
+    folder, prefix = parent(key), name_of(key) + "."
+    found = []
+    for name in names[bisect.bisect_left(names, prefix):]:
+        if not name.startswith(prefix):
+            break
+        if not is_image(name):
+            found.append(join(folder, name))
     derived = storage.derived_key(thumb_of(key))
     if derived != thumb_of(key) and storage.exists(derived):
         found.append(derived)

@@ -89,6 +89,8 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
         "fileErrors": len(errors),
         "folderRepeats": len(loops),
         "reattached": len(stats.get("reattached", ())),
+        # Images of one content (copies): each keeps its own metadata; told here so a person can tidy up.
+        "duplicates": sum(len(paths) - 1 for paths in stats.get("duplicates", {}).values()),
         "backlog": backlog,
         "lastRuns": runs,
         "files": {
@@ -100,6 +102,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
             # Folders reached again through a link (an alias or a loop): walked once only.
             "folderRepeats": {folder: scan[folder]["repeats"] for folder in loops[:MAX_REPORTED]},
             "reattached": stats.get("reattached", [])[-MAX_REPORTED:],
+            "duplicates": dict(sorted(stats.get("duplicates", {}).items())[:MAX_REPORTED]),
         },
     }
 

@@ -1,6 +1,9 @@
 """Per-image metadata: read, replace, patch and delete sidecars without losing an update.
 
-The only module that writes sidecars (`foo.jpg.json`), the content hash included.
+Every change to a sidecar (`foo.jpg.json`), the content hash and the trash's note of
+where an image came from included, goes through change_sidecar() under the image's
+lock; every change is told to the listing and search through changed(). (Moves carry
+sidecars along as files: lenslet/files.py.)
 """
 
 import logging
@@ -74,60 +77,95 @@ class Items:
     def delete(self, path, if_match=None):
         """Remove an image's sidecar (never the image)."""
         place, _ = self.tree.locate_image(path, writing=True)
-        key = place.key
-        sidecar_key = sidecar_of(key)
-        if if_match is not None:
-            _, version = place.storage.read_versioned(sidecar_key)
-            check_version(if_match, version)
-            place.storage.delete_if(sidecar_key, version)  # refuses if it changed since
-        else:
-            try:
-                place.storage.delete(sidecar_key)
-            except NotFound:
-                pass
-        self._update_listing(path, place.storage, key, None)
+        storage, key = place.storage, place.key
+        with storage.lock_images([key]):
+            _still_there(storage, key, path)
+            if if_match is not None:
+                _, version = storage.read_versioned(sidecar_of(key))
+                check_version(if_match, version)
+                storage.delete_if(sidecar_of(key), version)  # refuses if it changed since
+            else:
+                try:
+                    storage.delete(sidecar_of(key))
+                except NotFound:
+                    pass
+            changed(self.tree.root, storage, key, path, None, self.clock)
 
     def _write(self, path, if_match, make, overwrite=False):
         place, stat = self.tree.locate_image(path, writing=True)
-        key = place.key
-        written = []
+        storage, key = place.storage, place.key
 
-        def change(old, version):
+        def unreadable(old):
+            # Never merge into what we cannot read: the tags and notes in it would be lost.
+            if not overwrite:
+                raise Unreadable(UNREADABLE, path=path)
+            backup = backup_of(sidecar_of(key), self.clock())
+            storage.write(backup, old)
+            log.warning("%s: unreadable sidecar replaced on request; old bytes kept as %s", path, backup)
+            return True
+
+        def change(stored, version):
             check_version(if_match, version)
-            stored = sidecars.parse(old) if old is not None else None
-            if old is not None and stored is None:
-                # Never merge into what we cannot read: the tags and notes in it would be lost.
-                if not overwrite:
-                    raise Unreadable(UNREADABLE, path=path)
-                backup = backup_of(sidecar_of(key), self.clock())
-                place.storage.write(backup, old)
-                log.warning("%s: unreadable sidecar replaced on request; old bytes kept as %s", path, backup)
-            written.append(sidecars.check_growth(make(stored), stored))
-            return orjson.dumps(written[-1])
+            return sidecars.check_growth(make(stored), stored)
 
-        _, version = place.storage.update(sidecar_of(key), change)
-        self._update_listing(path, place.storage, key, written[-1])
-        return self._answer(path, place, stat, written[-1]), version
+        # Under the image's lock, which moves take too: the edit lands on the image where
+        # it is now, or the image has gone and the edit is refused (never an orphan sidecar).
+        with storage.lock_images([key]):
+            _still_there(storage, key, path)
+            sidecar, version = change_sidecar(storage, key, change, unreadable)
+            changed(self.tree.root, storage, key, path, sidecar, self.clock)
+        return self._answer(path, place, stat, sidecar), version
 
-    def _update_listing(self, path, storage, key, sidecar):
-        """Bring the image's manifest entry up to date, tell search, and queue a new rollup."""
-        folder, name = parent(key), name_of(key)
+
+def _still_there(storage, key, path):
+    """Refuse a change to an image that moved or went away since it was found."""
+    if not storage.exists(key):
+        raise NotFound("no such image (moved or deleted meanwhile)", path=path)
+
+
+def change_sidecar(storage, image, change, unreadable=None, durable=True):
+    """Read, change and write back an image's sidecar: the one way lenslet changes a sidecar.
+
+    change(stored, version) is given the parsed sidecar (None when there is none) and
+    its version, and returns the new sidecar or None to leave it. What cannot be parsed
+    is never merged into: unreadable(old_bytes) may raise, or return True to have it
+    replaced as if there were none; without it such a sidecar is left as it is.
+    The caller holds the image's lock (storage.lock_images). Returns (the sidecar
+    now stored, or None when there is none or it is unreadable; its version). durable=False:
+    the caller syncs it (storage.sync) before it counts on it.
+    """
+    def apply(old, version):
+        stored = sidecars.parse(old) if old is not None else None
+        if old is not None and stored is None and not (unreadable and unreadable(old)):
+            return None
+        new = change(stored, version)
+        return orjson.dumps(new) if new is not None else None
+
+    data, version = storage.update(sidecar_of(image), apply, durable)
+    return (sidecars.parse(data) if data is not None else None), version
+
+
+def changed(root, storage, key, path, sidecar, clock=time.time):
+    """Tell the image's listing entry and search that its sidecar changed (None: it has none now)."""
+    meta_mtime = None
+    if sidecar is not None:
         try:
-            meta_mtime = storage.stat(sidecar_of(key)).mtime if sidecar is not None else None
+            meta_mtime = storage.stat(sidecar_of(key)).mtime
         except NotFound:
-            meta_mtime = None
-        # Without its sidecar the image has no recorded hash either, in the listing as in GET /item
-        # (the next thumbnail made records it again).
-        fields = {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None, "hash": None}
-        if sidecar is not None:
-            fields = {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"],
-                      "hasMeta": True, "metaMtime": meta_mtime}
-        folders.update_entries_quietly(storage, folder, {name: fields})
-        try:
-            record_edit(self.tree.root, path, fields, self.clock)
-            queue.enqueue(self.tree.root, "rollup", "", self.clock)
-        except LensletError as ex:
-            log.warning("%s: search will see this edit with the next rollup only: %s", path, ex.description)
+            pass
+    folders.update_entries_quietly(storage, parent(key), {name_of(key): sidecars.listed(sidecar, meta_mtime)})
+    tell_search(root, {path: sidecars.searched(sidecar)}, clock)
+
+
+def tell_search(root, notes, clock=time.time):
+    """Note changed images (path -> searched fields, or {"gone": True}) for search, and queue a rollup."""
+    try:
+        for path, fields in notes.items():
+            record_edit(root, path, fields, clock)
+        if notes:
+            queue.enqueue(root, "rollup", "", clock)
+    except LensletError as ex:
+        log.warning("search sees %d change(s) with the next rollup only: %s", len(notes), ex.description)
 
 
 def check_version(if_match, version):
@@ -152,37 +190,35 @@ def record_hashes(storage, folder, digests):
 
     Not an edit: updatedAt stays as it was.
     """
-    def change(image, digest):
-        def hashed(old, version):
-            if old is None and not storage.exists(image):
-                # Moved or deleted since its bytes were read: a new sidecar here would be
-                # an orphan taking the name (a restore from the trash would find it taken).
-                return None
-            sidecar = sidecars.parse(old) if old is not None else sidecars.defaults()
-            if sidecar is None or sidecar.get("hash") == digest:
-                return None  # never replace a sidecar we cannot read just to add a hash
-            sidecar["hash"] = digest
-            return orjson.dumps(sidecar)
-        return hashed
-
     entries = {}
     for name, digest in digests.items():
         image = join(folder, name)
-        key = sidecar_of(image)
         try:
-            storage.update(key, change(image, digest))
-            meta_mtime = storage.stat(key).mtime
+            with storage.lock_images([image]):
+                if not storage.exists(image):
+                    # Moved or deleted since its bytes were read: a new sidecar here would be
+                    # an orphan taking the name (a restore from the trash would find it taken).
+                    continue
+                change_sidecar(storage, image, lambda stored, version, digest=digest: _hashed(stored, digest))
+                meta_mtime = storage.stat(sidecar_of(image)).mtime
         except NotFound:
             continue  # the image went away meanwhile
         except Forbidden:
             meta_mtime = None  # a read-only tree keeps no sidecars; the hash lives in the listing only
         except LensletError as ex:
-            log.warning("%s: hash not recorded: %s", key, ex.description)
+            log.warning("%s: hash not recorded: %s", image, ex.description)
             continue
         entries[name] = {"hash": digest, "hasThumb": True}
         if meta_mtime is not None:
             entries[name].update(hasMeta=True, metaMtime=meta_mtime)
     folders.update_entries_quietly(storage, folder, entries)
+
+
+def _hashed(stored, digest):
+    sidecar = stored or sidecars.defaults()
+    if sidecar.get("hash") == digest:
+        return None
+    return dict(sidecar, hash=digest)
 
 
 # -- file management: sidecars that travel with their image -----------------
@@ -195,71 +231,55 @@ def sidecar_fields(storage, key):
         return sidecars.defaults()
 
 
-def set_origin(storage, key, origin):
+def set_origin(storage, key, origin, durable=True):
     """Note in an image's sidecar where it was before it went to the trash (not an edit)."""
-    def change(old, version):
-        sidecar = sidecars.parse(old) if old is not None else sidecars.defaults()
-        if sidecar is None:
-            return None  # never replace a sidecar we cannot read
-        sidecar["originalPosition"] = origin
-        return orjson.dumps(sidecar)
-    storage.update(sidecar_of(key), change)
+    change_sidecar(storage, key, lambda stored, version: dict(stored or sidecars.defaults(), originalPosition=origin),
+                   durable=durable)
 
 
-def clear_origin(storage, key):
+def clear_origin(storage, key, durable=True):
     """Forget where an image was before the trash, once it is out of it."""
-    def change(old, version):
-        sidecar = sidecars.parse(old) if old is not None else None
-        if sidecar is None or "originalPosition" not in sidecar:
+    def change(stored, version):
+        if stored is None or "originalPosition" not in stored:
             return None
-        del sidecar["originalPosition"]
-        return orjson.dumps(sidecar)
+        return {name: value for name, value in stored.items() if name != "originalPosition"}
     try:
-        storage.update(sidecar_of(key), change)
+        change_sidecar(storage, key, change, durable=durable)
     except LensletError as ex:
         log.warning("%s: originalPosition not cleared: %s", key, ex.description)
 
 
-def described(sidecar):
-    """Whether someone described an image (tags, notes, a star, or any edit at all)."""
-    return bool(sidecar.get("updatedAt") or sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None)
+def adopt_sidecar(root, storage, source, image, clock=time.time):
+    """Give a moved image the sidecar left at its old name (source); False when it has one of its own.
 
-
-def adopt_sidecar(root, storage, source, image, keep, clock=time.time):
-    """Give image the metadata of source's sidecar (moved, or copied when keep); False if image has its own.
-
-    The image's sidecar is replaced only while nobody has described it (a
-    sidecar holding just the hash, as the worker makes one), at the version read.
+    Re-attachment only fills an empty place: the image's sidecar is replaced only
+    while it holds nothing but what lenslet made (the hash), never a description,
+    another program's keys, or where a trashed image came from.
     """
-    data, version = storage.read_versioned(sidecar_of(source))
-    adopted = sidecars.parse(data) if data is not None else None
-    if adopted is None:
-        return False
-    taken = []
+    with storage.lock_images([source, image]):
+        data, version = storage.read_versioned(sidecar_of(source))
+        adopted = sidecars.parse(data) if data is not None else None
+        if adopted is None or storage.exists(source) or not storage.exists(image):
+            return False  # nothing to give, or the image came back, or the moved one left again
+        taken = []
 
-    def change(old, version):
-        current = sidecars.parse(old) if old is not None else sidecars.defaults()
-        if current is None or described(current):
-            taken.append(True)
-            return None
-        return orjson.dumps(dict(adopted, hash=current.get("hash") or adopted.get("hash")))
+        def change(stored, version):
+            if stored is not None and not sidecars.blank(stored):
+                taken.append(True)
+                return None
+            return dict(adopted, hash=(stored or {}).get("hash") or adopted.get("hash"))
 
-    storage.update(sidecar_of(image), change)
-    if taken:
-        return False
-    if not keep:
+        def unreadable(old):
+            taken.append(True)  # what cannot be read is never replaced
+            return False
+
+        sidecar, _ = change_sidecar(storage, image, change, unreadable)
+        if taken:
+            return False
         try:
             storage.delete_if(sidecar_of(source), version)
         except (NotFound, PreconditionFailed):
             pass  # changed or removed meanwhile: it stays an orphan, reported as one
-    fields = {"tags": adopted["tags"], "notes": adopted["notes"], "star": adopted["star"], "hasMeta": True,
-              "metaMtime": storage.stat(sidecar_of(image)).mtime}
-    folders.update_entries_quietly(storage, parent(image), {name_of(image): fields})
-    try:
-        record_edit(root, image, fields, clock)
-        if not keep:
-            record_edit(root, source, {"gone": True}, clock)  # search forgets the old path at once
-        queue.enqueue(root, "rollup", "", clock)
-    except LensletError as ex:
-        log.warning("%s: search sees this with the next rollup only: %s", image, ex.description)
+        changed(root, storage, image, image, sidecar, clock)
+        tell_search(root, {source: {"gone": True}}, clock)  # search forgets the old path at once
     return True

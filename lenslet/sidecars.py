@@ -212,6 +212,32 @@ def stamp(sidecar, now, who):
     return sidecar
 
 
+def blank(sidecar):
+    """Whether a sidecar holds nothing a person or another program wrote (lenslet's hash at most).
+
+    Only such a sidecar may be given another's metadata (re-attachment fills an empty
+    place, never replaces what is there: a tag, a note, a star, another tool's key,
+    where a trashed image came from).
+    """
+    return set(sidecar) <= KNOWN_KEYS - {"createdAt"} and not (
+        sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None or sidecar["updatedAt"])
+
+
+def listed(sidecar, meta_mtime):
+    """The fields of an image's listing entry that come from its sidecar (None: it has none)."""
+    if sidecar is None:
+        # Without its sidecar the image has no recorded hash either, in the listing as in GET /item.
+        return {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None, "hash": None}
+    return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"], "hasMeta": True,
+            "metaMtime": meta_mtime}
+
+
+def searched(sidecar):
+    """The fields of an image that search matches, from its sidecar (None: it has none)."""
+    sidecar = sidecar or defaults()
+    return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"]}
+
+
 def with_aliases(sidecar):
     """Add the snake_case aliases that clients of the first lenscat backend read."""
     aliased = dict(sidecar, updated_at=sidecar.get("updatedAt"), updated_by=sidecar.get("updatedBy"))

@@ -397,17 +397,16 @@ def test_metadata_follows_images_moved_by_another_tool(gallery):
     assert [item["path"] for item in client.get("/search?q=sunset").json["items"]] == ["a/renamed.jpg"]
 
 
-def test_a_copy_gets_a_copy_of_the_metadata(gallery):
+def test_a_copy_keeps_its_own_metadata_and_is_reported_as_a_duplicate(gallery):
     client = tagged(gallery, "a/x.jpg", "original")
     gallery.index()
     moved_by_hand(gallery, "a/x.jpg", "b/copy.jpg", keep=True)
-    runner = gallery.index()
-    assert runner.reattached == [{"from": "a/x.jpg", "to": "b/copy.jpg", "kind": "copied"}]
-    assert client.get("/item?path=b/copy.jpg").json["tags"] == ["original"]
-    client.patch_json("/item?path=b/copy.jpg", {"removeTags": ["original"]})  # its own now: left alone
-    assert client.get("/item?path=a/x.jpg").json["tags"] == ["original"]
     assert gallery.index().reattached == []
-    assert client.get("/item?path=b/copy.jpg").json["tags"] == []
+    assert client.get("/item?path=b/copy.jpg").json["tags"] == []  # a copy is not a move
+    assert client.get("/item?path=a/x.jpg").json["tags"] == ["original"]
+    assert client.get("/health").json["report"]["duplicates"] == 1
+    report = json.loads(gallery.read("_health.json"))
+    assert list(report["files"]["duplicates"].values()) == [["a/x.jpg", "b/copy.jpg"]]
 
 
 def test_a_folder_move_caught_half_way_is_finished(gallery):

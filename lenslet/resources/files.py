@@ -107,8 +107,7 @@ class TrashResource:
         self.files = files
 
     def on_post(self, req, resp):
-        done = [self.files.trash(path)["path"] for path in paths_of(read_fields(req), "paths", "src", "path")]
-        resp.media = {"ok": True, "path": done[0], "paths": done}
+        resp.media = self.files.trash(paths_of(read_fields(req), "paths", "src", "path"))
 
 
 class RestoreResource:
@@ -119,9 +118,7 @@ class RestoreResource:
 
     def on_post(self, req, resp):
         fields = read_fields(req)
-        done = [self.files.restore(path, fields.get("conflict"))["path"]
-                for path in paths_of(fields, "paths", "src", "path")]
-        resp.media = {"ok": True, "path": done[0], "paths": done}
+        resp.media = self.files.restore(paths_of(fields, "paths", "src", "path"), fields.get("conflict"))
 
 
 class DeleteResource:

@@ -1,9 +1,10 @@
 """What every storage backend shares: entries, stats, version tags and error mapping."""
 
 import os
-from collections import namedtuple
-
 import tempfile
+import threading
+from collections import namedtuple
+from contextlib import contextmanager
 
 import blake3
 
@@ -35,6 +36,35 @@ class Verbs:
         except NotFound:
             return False
         return True
+
+
+# Image locks this thread holds: name -> [count, release]. Per thread, not per storage
+# object, because two storage objects (a pointer mount, a second Tree) may name one lock.
+_held = threading.local()
+
+
+@contextmanager
+def holding(names, acquire):
+    """Hold named locks, taken in one fixed (sorted) order so two holders never wait on each other.
+
+    acquire(name) blocks until the lock is taken and returns its release. A thread
+    that holds a name already takes it again for free, so an operation built of
+    smaller locked ones (a trash records the origin, then moves) does not wait on itself.
+    """
+    held = _held.__dict__.setdefault("locks", {})
+    mine = []
+    try:
+        for name in sorted(set(names)):
+            if name not in held:
+                held[name] = [0, acquire(name)]
+            held[name][0] += 1
+            mine.append(name)
+        yield
+    finally:
+        for name in reversed(mine):
+            held[name][0] -= 1
+            if not held[name][0]:
+                held.pop(name)[1]()
 
 
 class ErrorMap:

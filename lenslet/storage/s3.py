@@ -9,6 +9,7 @@ the ETag to replace or delete); a lost race (412, 409) is retried with backoff.
 
 import io
 import random
+import secrets
 import tempfile
 import threading
 import time
@@ -19,11 +20,13 @@ import botocore.config
 import botocore.exceptions
 
 from ..errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unavailable
-from ..layout import FOLDER_MARKER
-from .base import HEAD_BYTES, Entry, ErrorMap, Stat, Verbs, spool
+from ..layout import FOLDER_MARKER, LOCKS
+from .base import HEAD_BYTES, Entry, ErrorMap, Stat, Verbs, holding, spool, version_of
 from .paths import check_key, clean_path
 
 CAS_RETRIES = 40
+LEASE = 60.0       # seconds an image lock is held at most: a holder that died is taken for dead after it
+LEASE_WAIT = 15.0  # seconds a change waits for another change to the same image before answering 503
 RETRYABLE = {"SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
              "Throttling", "ThrottlingException", "503", "500"}
 LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -189,7 +192,7 @@ class S3Storage(Verbs):
         with _mapped(key):
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
-    def create(self, key, data):
+    def create(self, key, data, durable=True):
         try:
             with _mapped(key):
                 self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
@@ -203,6 +206,9 @@ class S3Storage(Verbs):
             answer = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **condition)
         return answer["ETag"]
 
+    def sync(self, keys):
+        """Nothing to do: a PUT is durable once answered."""
+
     def delete(self, key):
         with _mapped(key):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
@@ -215,7 +221,7 @@ class S3Storage(Verbs):
         with _mapped(key):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key), IfMatch=version)
 
-    def update(self, key, change):
+    def update(self, key, change, durable=True):
         """Read, change and write back with a conditional put; a lost race is redone on the
         winner's bytes, with a little random backoff so racing writers spread out."""
         for attempt in range(CAS_RETRIES):
@@ -228,6 +234,48 @@ class S3Storage(Verbs):
             except PreconditionFailed:
                 time.sleep(random.uniform(0, min(0.5, 0.01 * 2 ** attempt)))
         raise Unavailable("too many writers on one file; try again", retry_after=1, path=key)
+
+    def lock_images(self, keys):
+        """Hold the locks of images (or folders) for a change, across every host on the bucket.
+
+        A lock is an object `.lenslet/locks/<hash of the key>.lease` made with
+        If-None-Match: *, so exactly one writer holds it; one left by a process
+        that died is broken once it is LEASE seconds old (by the bucket's clock).
+        """
+        return holding([f"{LOCKS}/{version_of(key.encode('utf-8', 'surrogateescape'))}.lease" for key in keys],
+                       self._lease)
+
+    def _lease(self, name):
+        token = secrets.token_hex(8).encode()
+        deadline, pause = time.monotonic() + LEASE_WAIT, 0.005
+        while True:
+            try:
+                self.create(name, token)
+                break
+            except AlreadyExists:
+                self._break_stale_lease(name)
+            if time.monotonic() > deadline:
+                raise Unavailable("another change to this image is under way; try again", retry_after=1)
+            time.sleep(random.uniform(0, pause))
+            pause = min(0.2, pause * 2)
+
+        def release():
+            data, version = self.read_versioned(name)
+            if data == token:  # a lease broken as stale and taken by another is theirs now
+                self.delete_if(name, version)
+        return release
+
+    def _break_stale_lease(self, name):
+        try:
+            with _mapped(name):
+                head = self.client.head_object(Bucket=self.bucket, Key=self._key(name))
+        except NotFound:
+            return
+        if time.time() - head["LastModified"].timestamp() > LEASE:
+            try:
+                self.delete_if(name, head["ETag"])
+            except (NotFound, PreconditionFailed):
+                pass
 
     # -- derived files -----------------------------------------------------
 
@@ -267,15 +315,15 @@ class S3Storage(Verbs):
 
     # -- file management -----------------------------------------------------
 
-    def rename(self, src, dst, resume=False):
+    def rename(self, src, dst, resume=False, durable=True):
         """Copy, verify, then delete: a file, or every object of a folder. AlreadyExists when dst is taken.
 
         Not atomic: callers journal it (lenslet/files.py) so a crash is finished or undone;
-        resume=True finishes a folder's interrupted copy (objects already copied are kept).
+        resume=True finishes a folder's interrupted copy (objects already copied are kept);
+        durable means nothing here (a PUT is durable when answered). Every copy is conditional (If-None-Match: *): a name another writer took
+        meanwhile is never overwritten, whatever the look before said.
         """
         if self._is_file(src):
-            if self.exists(dst):
-                raise AlreadyExists("the target exists", path=dst)
             self.copy(src, dst)
             self.delete(src)
             return
@@ -286,16 +334,22 @@ class S3Storage(Verbs):
         if (copied or self._is_file(dst)) and not resume:
             raise AlreadyExists("the target exists", path=dst)
         for name in names:
-            if name not in copied or not self.same(f"{src}/{name}", f"{dst}/{name}"):
+            if name not in copied:
                 self.copy(f"{src}/{name}", f"{dst}/{name}")
+            elif not self.same(f"{src}/{name}", f"{dst}/{name}"):
+                raise Conflict("a file of the folder's new name is not the one being moved; move it aside first",
+                               path=f"{dst}/{name}")
         for name in names:
             self.delete(f"{src}/{name}")
 
     def copy(self, src, dst):
-        """Copy one object inside the bucket, then check the copy has the original's size and ETag."""
-        with _mapped(src):
-            self.client.copy_object(Bucket=self.bucket, Key=self._key(dst),
-                                    CopySource={"Bucket": self.bucket, "Key": self._key(src)})
+        """Copy one object to a name nobody holds (AlreadyExists else), then check it matches its original."""
+        try:
+            with _mapped(src):
+                self.client.copy_object(Bucket=self.bucket, Key=self._key(dst), IfNoneMatch="*",
+                                        CopySource={"Bucket": self.bucket, "Key": self._key(src)})
+        except PreconditionFailed:
+            raise AlreadyExists("the target exists", path=dst) from None
         if not self.same(src, dst):
             raise Unavailable("the copy does not match its original; try again", retry_after=1, path=dst)
 

@@ -1,11 +1,11 @@
-"""Metadata follows an image moved or copied by another tool, found by its content hash.
+"""Metadata follows an image moved by another tool, found by its content hash.
 
 After each rollup the worker looks at the orphan sidecars the scanner found (a
-sidecar whose image is gone): an image with the sidecar's `hash` and no
-description of its own gets it, looked for in the same folder first, then
-anywhere in the tree through the rollup. An image that is a copy of a described
-one (same hash, and it appeared after that one was last edited) gets a copy of its
-metadata; the original keeps its own.
+sidecar whose image is gone): an image with the sidecar's `hash` and an empty place
+(no sidecar, or one holding only lenslet's hash) gets it, looked for in the same
+folder first, then anywhere in the tree through the rollup. Nothing else is ever
+replaced. A copy is not a move: images sharing one content keep their own metadata
+and are reported as exact duplicates in the health report.
 """
 
 import logging
@@ -21,24 +21,23 @@ KEPT = 200  # re-attachments remembered for the health report
 
 
 def reattach(runner):
-    """Give orphan sidecars (and thumbnails) to their moved images, metadata to copies; return what was done."""
+    """Give orphan sidecars (and thumbnails) to their moved images; return (what was done, duplicates).
+
+    duplicates: {hash: [paths]} of the images that share one content.
+    """
     storage = runner.storage
-    if moves_under_way(storage):
-        return []  # a move through lenslet has its files apart for a moment: not orphans
-    orphans = _orphans_by_hash(storage, runner.scan)
+    # A move through lenslet has its files apart for a moment: they are not orphans.
+    orphans = {} if moves_under_way(storage) else _orphans_by_hash(storage, runner.scan)
     groups = _rollup_by_hash(storage, set(orphans))
+    duplicates = {digest: sorted(paths) for digest, paths in groups.items() if len(paths) > 1}
     done = []
     for digest, orphan_images in orphans.items():
         for orphan in orphan_images:
             for target in _homes_of(storage, orphan, digest, groups.get(digest, ())):
-                if _adopt(runner, orphan, target, keep=False):
+                if _adopt(runner, orphan, target):
                     done.append({"from": orphan, "to": target, "kind": "moved"})
                     break
-    for digest, paths in groups.items():
-        if digest in orphans or len(paths) < 2:
-            continue
-        done += _copy_to_copies(runner, paths)
-    return done
+    return done, duplicates
 
 
 def _orphans_by_hash(storage, scan):
@@ -88,51 +87,16 @@ def _homes_of(storage, orphan, digest, anywhere):
             yield path
 
 
-def _copy_to_copies(runner, paths):
-    """Give each undescribed image of one content, which appeared after the described one was last
-    edited, a copy of its metadata: it is taken for a copy (twins that were there before stay apart)."""
-    storage = runner.storage
-    edited = {path: _edited_at(storage, path) for path in paths}
-    described = sorted((path for path in paths if edited[path] is not None), key=edited.get)
-    if not described:
-        return []
-    source, done = described[0], []
-    # An object's time in a bucket is in whole seconds: a copy made in the second of the edit counts.
-    slack = 0.0 if storage.folder_mtimes else 1.0
-    for path in paths:
-        if edited[path] is not None or path == source:
-            continue
-        try:
-            appeared = storage.stat(path).changed
-        except LensletError:
-            continue
-        if appeared + slack > edited[source] and _adopt(runner, source, path, keep=True):
-            done.append({"from": source, "to": path, "kind": "copied"})
-    return done
-
-
-def _edited_at(storage, path):
-    """When an image's description (tags, notes, star) was last edited, or None when it has none."""
-    try:
-        sidecar = sidecars.parse(storage.read(path + SIDECAR))
-    except LensletError:
-        return None
-    if sidecar is None or not (sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None):
-        return None
-    return sidecars.parse_time(sidecar.get("updatedAt"))
-
-
-def _adopt(runner, source, target, keep):
+def _adopt(runner, source, target):
     storage = runner.storage
     try:
-        if not adopt_sidecar(storage, storage, source, target, keep, runner.clock):
+        if not adopt_sidecar(storage, storage, source, target, runner.clock):
             return False
-        if not keep:
-            _bring_thumb(storage, source, target)
+        _bring_thumb(storage, source, target)
     except LensletError as ex:
         log.warning("cannot give %s the metadata of %s: %s", target, source, ex.description)
         return False
-    log.info("%s the metadata of %s to %s", "copied" if keep else "moved", source, target)
+    log.info("moved the metadata of %s to %s", source, target)
     return True
 
 

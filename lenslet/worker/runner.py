@@ -93,7 +93,7 @@ class Runner:
         self.stats = {}       # what the last rollup counted
         self.scan = {}        # folder -> summary, kept by the scanner
         self.rollup_took = 0.0
-        self.reattached = []  # metadata given back to moved or copied images, latest last
+        self.reattached = []  # metadata given back to moved images, latest last
 
     def run(self, job):
         kind, path = job["kind"], job["path"]
@@ -199,7 +199,8 @@ class Runner:
         self.stats = rollup.build(self.storage, self.clock)
         self.rollup_took = self.clock() - built_at
         rollup.prune_journal(self.storage, built_at)
-        self.reattached = (self.reattached + reattach(self))[-KEPT:]
+        reattached, self.stats["duplicates"] = reattach(self)
+        self.reattached = (self.reattached + reattached)[-KEPT:]
         self.stats["reattached"] = self.reattached
         queue.enqueue(self.storage, "health", "", self.clock)
         self.keep_search_index()
