@@ -2,18 +2,15 @@
 
 import orjson
 
-from ..errors import BadRequest, TooLarge
+from ..errors import BadRequest
+from .bodies import read_body
 
-MAX_BODY = 256 * 1024
+MAX_BODY = 256 * 1024  # a JSON or form body (not an upload's): the one cap for both
 
 
 def read_json(req, limit=MAX_BODY):
-    """Read a request's JSON body, refusing one over limit bytes before reading it all."""
-    if req.content_length is not None and req.content_length > limit:
-        raise TooLarge(f"the body is larger than {limit} bytes", limit=limit)
-    data = req.bounded_stream.read(limit + 1)
-    if len(data) > limit:
-        raise TooLarge(f"the body is larger than {limit} bytes", limit=limit)
+    """Read a request's JSON body (chunked or not), refusing one over limit bytes before reading it all."""
+    data = read_body(req, limit)
     if not data.strip():
         raise BadRequest("the body is empty; expected JSON")
     try:
