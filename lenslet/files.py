@@ -82,7 +82,7 @@ class Files:
         """Move or rename an image or a folder; dest is a folder, `to` a full new path."""
         conflict = moves.conflict_mode(conflict)
         if dest is None and to is None:
-            raise BadRequest("say where to: dest (a folder) or to (a new path)")
+            raise BadRequest("say where to: dest (a folder; \"\" is the root) or to (a new path)")
         if dest == TRASH and to is None and not moves.in_trash(src):
             return self.trash(src)  # lenscat trashes with a move to /_trash_
         place = self._writable(src, is_file=True)

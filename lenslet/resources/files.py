@@ -102,14 +102,20 @@ class MoveResource:
         fields = read_fields(req)
         sources = paths_of(fields, "src", "paths", "path")
         conflict = fields.get("conflict")
-        if fields.get("to") is not None:
+        # Absent is not the root: only a dest given as "" (or "/") is.
+        to, dest = _given_path(fields.get("to")), _given_path(fields.get("dest"))
+        if to is not None:
             if len(sources) != 1:
                 raise BadRequest("a rename (to) takes one src")
-            resp.media = self.files.move(sources[0], to=clean_path(fields["to"]), conflict=conflict)
+            resp.media = self.files.move(sources[0], to=to, conflict=conflict)
         elif len(sources) == 1:
-            resp.media = self.files.move(sources[0], dest=clean_path(fields.get("dest")), conflict=conflict)
+            resp.media = self.files.move(sources[0], dest=dest, conflict=conflict)
         else:
-            resp.media = self.files.move_many(sources, clean_path(fields.get("dest")), conflict)
+            resp.media = self.files.move_many(sources, dest, conflict)
+
+
+def _given_path(value):
+    return None if value is None else clean_path(value)
 
 
 class TrashResource:
