@@ -216,10 +216,13 @@ class Files:
         if not isinstance(origin, str) or not origin:
             raise Conflict("where this image came from is not known; move it instead", path=path)
         origin = clean_path(origin)  # a sidecar is anyone's to edit: its path is checked like a client's
-        folder = parent(origin)
-        if folder:
-            self._make_folders(place.storage, folder)
-        return self.move(path, to=origin, conflict=conflict)
+        made = []
+        try:
+            self._make_folders(place.storage, parent(origin), made)
+            return self.move(path, to=origin, conflict=conflict)
+        except LensletError:
+            _unmake_folders(place.storage, made)  # a refused restore leaves nothing behind
+            raise
 
     def delete(self, paths, force=False):
         """Remove images with their sidecars, thumbnails and leftovers; only trashed ones unless force."""
@@ -278,11 +281,13 @@ class Files:
         self._listed(storage, parent(key))
         return {"ok": True, "path": path}
 
-    def _make_folders(self, storage, folder):
-        parts = folder.split("/")
+    def _make_folders(self, storage, folder, made):
+        """Make a folder and those above it that are missing, noting in made each one made."""
+        parts = folder.split("/") if folder else []
         for depth in range(1, len(parts) + 1):
             try:
                 storage.make_folder("/".join(parts[:depth]))
+                made.append("/".join(parts[:depth]))
             except AlreadyExists:
                 pass
 
@@ -464,6 +469,16 @@ def _leftovers(storage, key):
     if derived != thumb_of(key) and storage.exists(derived):
         found.append(derived)
     return found
+
+
+def _unmake_folders(storage, made):
+    """Remove the folders a refused operation made (deepest first), unless something came into them."""
+    for folder in reversed(made):
+        try:
+            storage.remove_folder(folder)
+        except LensletError as ex:
+            log.warning("%s: folder made for a refused restore not removed: %s", folder, ex.description)
+            return
 
 
 def _lenslets_own(entry):
