@@ -53,11 +53,14 @@ class Files:
         for _ in range(3):  # a name taken between the look and the write: take the next one
             if conflict == "rename":
                 name = moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate)))
-            elif conflict == "fail" and _taken(storage, join(place.key, name)):
-                raise AlreadyExists("a file of this name is in the folder; ask for a new name "
-                                    "(conflict=rename) or to replace it (conflict=replace)",
-                                    path=_browse(place, join(place.key, name)))
-            key = join(place.key, name)
+                key = join(place.key, name)
+            else:
+                in_use = _in_use(storage, join(place.key, name))
+                if conflict == "fail" and in_use is not None:
+                    raise AlreadyExists("a file of this name is in the folder; ask for a new name "
+                                        "(conflict=rename) or to replace it (conflict=replace)",
+                                        path=_browse(place, in_use))
+                key = in_use or join(place.key, name)  # replace: that very file, never a look-alike twin
             try:
                 storage.write_stream(key, _Chained(head, stream), self.limit, replace=conflict == "replace")
                 break
@@ -74,7 +77,7 @@ class Files:
         path = _browse(place, key)
         self._listed(storage, place.key)
         self._searchable(storage, key, path)
-        return {"ok": True, "path": path, "name": name}
+        return {"ok": True, "path": path, "name": name_of(key)}
 
     # -- moves -------------------------------------------------------------
 
@@ -438,8 +441,19 @@ def _read_head(stream):
 
 def _taken(storage, key):
     """Whether a name is in use: by an image, or by a sidecar left without one (its metadata is
-    kept). A thumbnail left without its image is not: see _drop_stray_thumb."""
-    return storage.exists(key) or storage.exists(sidecar_of(key))
+    kept), under any Unicode spelling of the name. A thumbnail left without its image is not:
+    see _drop_stray_thumb."""
+    return _in_use(storage, key) is not None
+
+
+def _in_use(storage, key):
+    """The key under which a name is in use (see _taken), as it is spelled in storage; None if free."""
+    folder = parent(key)
+    for name in moves.spellings(name_of(key)):
+        spelled = join(folder, name)
+        if storage.exists(spelled) or storage.exists(sidecar_of(spelled)):
+            return spelled
+    return None
 
 
 def _drop_stray_thumb(storage, key):
