@@ -70,7 +70,7 @@ class Files:
         else:
             raise Conflict("the folder keeps changing; try again", path=folder)
         try:
-            record_hash(storage, key, self.thumbs.make(storage, key))
+            record_hash(storage, key, self.thumbs.make_upload(storage, key))
         except LensletError:
             storage.delete(key)  # looked like an image, but cannot be decoded: not kept
             raise
