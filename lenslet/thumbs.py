@@ -249,10 +249,7 @@ class Thumbs:
         """Make and store one thumbnail in this process; return the original's hash, computed from
         the same bytes. budget: the most pixels to decode (images.OverBudget: nothing made)."""
         data, image = read_image(storage, key)
-        thumb = self._logged(key, lambda: images.make_thumbnail(
-            io.BytesIO(data), self.size, self.quality, self.max_pixels, xmp=record(source_of(image), self.settings),
-            budget=budget))
-        self._store(storage, key, thumb)
+        self._store(storage, key, self._made_here(key, data, record(source_of(image), self.settings), budget))
         return content_hash(data)  # from the bytes in hand: the original is read once
 
     def make_upload(self, storage, key):
@@ -267,8 +264,7 @@ class Thumbs:
         xmp, thumb = record(source_of(image), self.settings), None
         if self._take_slot(self.clock() + self.wait):
             try:
-                thumb = self._logged(key, lambda: images.make_thumbnail(
-                    io.BytesIO(data), self.size, self.quality, self.max_pixels, xmp=xmp, budget=INLINE_PIXELS))
+                thumb, digest = self._made_here(key, data, xmp, INLINE_PIXELS), content_hash(data)
             except images.OverBudget:
                 pass
             finally:
@@ -277,19 +273,23 @@ class Thumbs:
             # One process per web process (none when LENSLET_THUMB_PROCESSES is 0): uploads
             # too big to decode here are rare, and take their turn.
             makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)))
-            thumb, _ = self._logged(key, lambda: makers.make(data, xmp))
+            thumb, digest = _logged(key, lambda: makers.make(data, xmp))
         self._store(storage, key, thumb)
-        return content_hash(data)
+        return digest
 
-    @staticmethod
-    def _logged(key, make):
-        try:
-            return make()
-        except LensletError as ex:
-            log.warning("%s: no thumbnail: %s", key, ex.description)
-            raise
+    def _made_here(self, key, data, xmp, budget):
+        return _logged(key, lambda: images.make_thumbnail(io.BytesIO(data), self.size, self.quality,
+                                                          self.max_pixels, xmp=xmp, budget=budget))
 
     def _store(self, storage, key, thumb):
         # Without fsync: a thumbnail torn by a power cut fails the RIFF check and is made again.
         storage.write(storage.derived_key(thumb_of(key)), thumb, durable=False)
 
+
+def _logged(key, make):
+    """make(), with a thumbnail that cannot be made logged."""
+    try:
+        return make()
+    except LensletError as ex:
+        log.warning("%s: no thumbnail: %s", key, ex.description)
+        raise
