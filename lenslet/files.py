@@ -55,11 +55,14 @@ class Files:
         for _ in range(3):  # a name taken between the look and the write: take the next one
             if conflict == "rename":
                 name = moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate)))
-            elif conflict == "fail" and _taken(storage, join(place.key, name)):
-                raise AlreadyExists("a file of this name is in the folder; ask for a new name "
-                                    "(conflict=rename) or to replace it (conflict=replace)",
-                                    path=_browse(place, join(place.key, name)))
-            key = join(place.key, name)
+                key = join(place.key, name)
+            else:
+                in_use = _in_use(storage, join(place.key, name))
+                if conflict == "fail" and in_use is not None:
+                    raise AlreadyExists("a file of this name is in the folder; ask for a new name "
+                                        "(conflict=rename) or to replace it (conflict=replace)",
+                                        path=_browse(place, in_use))
+                key = in_use or join(place.key, name)  # replace: that very file, never a look-alike twin
             try:
                 storage.write_stream(key, _Chained(head, stream), self.limit, replace=conflict == "replace")
                 break
@@ -69,14 +72,14 @@ class Files:
         else:
             raise Conflict("the folder keeps changing; try again", path=folder)
         try:
-            record_hash(storage, key, self.thumbs.make(storage, key))
+            record_hash(storage, key, self.thumbs.make_upload(storage, key))
         except LensletError:
             storage.delete(key)  # looked like an image, but cannot be decoded: not kept
             raise
         path = _browse(place, key)
         self._listed(storage, place.key)
         tell_search(self.tree.root, {path: sidecars.searched(sidecar_fields(storage, key))}, self.clock)
-        return {"ok": True, "path": path, "name": name}
+        return {"ok": True, "path": path, "name": name_of(key)}
 
     # -- moves -------------------------------------------------------------
 
@@ -91,7 +94,7 @@ class Files:
 
     def _plan_move(self, src, dest, to, conflict):
         if dest is None and to is None:
-            raise BadRequest("say where to: dest (a folder) or to (a new path)")
+            raise BadRequest("say where to: dest (a folder; \"\" is the root) or to (a new path)")
         if dest == TRASH and to is None and not moves.in_trash(src):
             return self._plan_trash(src)  # lenscat trashes with a move to /_trash_
         place = self._writable(src, is_file=True)
@@ -340,10 +343,15 @@ class Files:
         if not isinstance(origin, str) or not origin:
             raise Conflict("where this image came from is not known; move it instead", path=path)
         origin = clean_path(origin)  # a sidecar is anyone's to edit: its path is checked like a client's
-        folder = parent(origin)
-        if folder:
-            self._make_folders(place.storage, folder)
-        return self._plan_move(path, None, origin, conflict)
+        made = []
+        try:
+            self._make_folders(place.storage, parent(origin), made)
+            planned = self._plan_move(path, None, origin, conflict)
+            self._target(planned.place, planned.to_path, conflict, set())  # refused now, while made is known
+            return planned
+        except LensletError:
+            _unmake_folders(place.storage, made)  # a refused restore leaves nothing behind
+            raise
 
     def delete(self, paths, force=False):
         """Remove images with their sidecars, thumbnails and leftovers; only trashed ones unless force."""
@@ -406,11 +414,13 @@ class Files:
         self._listed(storage, parent(key))
         return {"ok": True, "path": path}
 
-    def _make_folders(self, storage, folder):
-        parts = folder.split("/")
+    def _make_folders(self, storage, folder, made):
+        """Make a folder and those above it that are missing, noting in made each one made."""
+        parts = folder.split("/") if folder else []
         for depth in range(1, len(parts) + 1):
             try:
                 storage.make_folder("/".join(parts[:depth]))
+                made.append("/".join(parts[:depth]))
             except AlreadyExists:
                 pass
 
@@ -601,8 +611,19 @@ def _read_head(stream):
 
 def _taken(storage, key):
     """Whether a name is in use: by an image, or by a sidecar left without one (its metadata is
-    kept). A thumbnail left without its image is not: see _drop_stray_thumb."""
-    return storage.exists(key) or storage.exists(sidecar_of(key))
+    kept), under any Unicode spelling of the name. A thumbnail left without its image is not:
+    see _drop_stray_thumb."""
+    return _in_use(storage, key) is not None
+
+
+def _in_use(storage, key):
+    """The key under which a name is in use (see _taken), as it is spelled in storage; None if free."""
+    folder = parent(key)
+    for name in moves.spellings(name_of(key)):
+        spelled = join(folder, name)
+        if storage.exists(spelled) or storage.exists(sidecar_of(spelled)):
+            return spelled
+    return None
 
 
 def _drop_stray_thumb(storage, key):
@@ -634,6 +655,16 @@ def _leftovers(storage, key, names):
     if derived != thumb_of(key) and storage.exists(derived):
         found.append(derived)
     return found
+
+
+def _unmake_folders(storage, made):
+    """Remove the folders a refused operation made (deepest first), unless something came into them."""
+    for folder in reversed(made):
+        try:
+            storage.remove_folder(folder)
+        except LensletError as ex:
+            log.warning("%s: folder made for a refused restore not removed: %s", folder, ex.description)
+            return
 
 
 def _lenslets_own(entry):

@@ -56,8 +56,19 @@ def probe(stream, details=False):
     return found
 
 
-def make_thumbnail(stream, size, quality, max_pixels, xmp=None):
-    """Make a WebP thumbnail, long edge at most size, upright, transparency kept (and xmp, if given)."""
+class OverBudget(Exception):
+    """The image needs more pixels decoded than the caller's budget allows: to be made elsewhere.
+
+    Not a LensletError: it is never an answer, the caller that set the budget always catches it.
+    """
+
+
+def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
+    """Make a WebP thumbnail, long edge at most size, upright, transparency kept (and xmp, if given).
+
+    budget: the most pixels to decode (after JPEG's draft scaling); OverBudget before
+    decoding an image that needs more.
+    """
     try:
         with Image.open(stream, formats=OPEN_FORMATS) as img:
             if img.width * img.height > max_pixels:
@@ -69,6 +80,8 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None):
             # quality is lost. That size, not the square box: a 2560x1600 photo then
             # decodes at 1/8 rather than 1/4 (the JPEGs of bench/pool.py: 7% less CPU).
             img.draft(img.mode, fitted(img.size, size))
+            if budget is not None and img.width * img.height > budget:
+                raise OverBudget(f"{img.width}x{img.height} pixels to decode")
             img.load()
             thumb = _without_opaque_alpha(_displayable(img))
             # reduce() by a whole factor first (a cheap box filter), then one

@@ -40,6 +40,17 @@ def clean_name(raw):
     return name
 
 
+def spellings(name):
+    """The spellings under which a name may already be stored, itself first: one name typed on
+    macOS arrives decomposed (NFD), typed elsewhere composed (NFC). Names compare by NFC."""
+    found = [name]
+    for form in ("NFC", "NFD"):
+        spelled = unicodedata.normalize(form, name)
+        if spelled not in found:
+            found.append(spelled)
+    return found
+
+
 def upload_name(raw, kind):
     """The name an upload gets: cleaned, with the sniffed type's extension when it has no image extension."""
     name = clean_name(raw)

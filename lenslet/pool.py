@@ -243,10 +243,11 @@ _shared = {}
 _shared_lock = threading.Lock()
 
 
-def shared(config):
+def shared(config, processes=None):
     """The process's one pool for these settings (the worker's job threads and `lenslet index`
-    share it), closed when the process exits."""
-    ident = (process_count(config.thumb_processes), config.thumb_size, config.thumb_quality, config.max_pixels)
+    share it), closed when the process exits; processes: how many, when not the settings' count."""
+    count = process_count(config.thumb_processes) if processes is None else processes
+    ident = (count, config.thumb_size, config.thumb_quality, config.max_pixels)
     with _shared_lock:
         if ident not in _shared:
             if not _shared:

@@ -20,7 +20,7 @@ from concurrent.futures import TimeoutError as WaitedTooLong
 
 import orjson
 
-from . import images, metrics
+from . import images, metrics, pool
 from .errors import LensletError, NotFound, Unavailable
 from .items import record_hash
 from .layout import THUMB_SETTINGS, thumb_of
@@ -29,6 +29,12 @@ from .worker import queue
 
 log = logging.getLogger("lenslet")
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
+# The most pixels a web process decodes for one thumbnail, after JPEG's draft scaling (which
+# shrinks a photo up to 8x a side first): a decode holds about 4 bytes a pixel (50 MB here),
+# RGBA twice that while its alpha is checked. A 4K screenshot is 8.3 million. A few KB of PNG
+# can ask for 100 million (480 MB): such an image is made by the worker (GET /thumb answers
+# 202) or, for an upload, in a thumbnail process (lenslet/pool.py), never in the web process.
+INLINE_PIXELS = 12_000_000
 XMP_NS = "urn:lenslet:thumbnail:1"
 _RECORD = re.compile(rb'lenslet:source="([^"]*)" lenslet:settings="([^"]*)"')
 
@@ -67,6 +73,7 @@ class Pending(Unavailable):
 class Thumbs:
     def __init__(self, tree, config, clock=time.time):
         self.tree = tree
+        self.config = config
         self.size = config.thumb_size
         self.quality = config.thumb_quality
         self.settings = f"{self.size} {self.quality}"  # what a thumbnail records of how it was made
@@ -171,13 +178,17 @@ class Thumbs:
             except WaitedTooLong:
                 self._queue(path, storage, key)
         try:
-            if self._take_slot(storage, key, image, deadline):
+            def ready():
+                return self.fresh(storage, key, image) is not None  # the worker may have beaten us
+
+            if self._take_slot(deadline, ready):
                 try:
-                    if self.fresh(storage, key, image) is None:  # the worker may have beaten us
-                        record_hash(storage, key, self.make(storage, key))
+                    made = ready() or self._make_inline(storage, key)
                 finally:
                     self.slots.release()
-            elif self.fresh(storage, key, image) is None:
+            else:
+                made = ready()
+            if not made:
                 self._queue(path, storage, key)
             shared.set_result(None)
         except BaseException as ex:
@@ -187,15 +198,23 @@ class Thumbs:
             with self.lock:
                 self.inflight.pop(slot, None)
 
-    def _take_slot(self, storage, key, image, deadline):
-        """Wait for an inline slot until the deadline, giving up early if the thumbnail appears."""
+    def _make_inline(self, storage, key):
+        """Make a thumbnail in this process if its decode fits INLINE_PIXELS; whether it was made."""
+        try:
+            record_hash(storage, key, self.make(storage, key, INLINE_PIXELS))
+        except images.OverBudget:
+            return False
+        return True
+
+    def _take_slot(self, deadline, ready=lambda: False):
+        """Wait for an inline slot until the deadline, giving up early once ready() (the thumbnail appeared)."""
         if self.slots is None:
             return False
         while True:
             left = deadline - self.clock()
             if self.slots.acquire(timeout=max(0.0, min(left, 0.05))):
                 return True
-            if left <= 0 or self.fresh(storage, key, image) is not None:
+            if left <= 0 or ready():
                 return False
 
     def _queue(self, path, storage, key):
@@ -226,17 +245,51 @@ class Thumbs:
                 log.warning("%s: no thumbnail: %s", key, outcome.description)
             yield key, outcome
 
-    def make(self, storage, key):
-        """Make and store one thumbnail; return the original's hash, computed from the same bytes."""
+    def make(self, storage, key, budget=None):
+        """Make and store one thumbnail in this process; return the original's hash, computed from
+        the same bytes. budget: the most pixels to decode (images.OverBudget: nothing made)."""
         data, image = read_image(storage, key)
-        digest = content_hash(data)  # from the bytes in hand: the original is read once
-        try:
-            thumb = images.make_thumbnail(io.BytesIO(data), self.size, self.quality, self.max_pixels,
-                                          xmp=record(source_of(image), self.settings))
-        except LensletError as ex:
-            log.warning("%s: no thumbnail: %s", key, ex.description)
-            raise
-        # Without fsync: a thumbnail torn by a power cut fails the RIFF check and is made again.
-        storage.write(storage.derived_key(thumb_of(key)), thumb, durable=False)
+        self._store(storage, key, self._made_here(key, data, record(source_of(image), self.settings), budget))
+        return content_hash(data)  # from the bytes in hand: the original is read once
+
+    def make_upload(self, storage, key):
+        """Make an upload's thumbnail before it is answered (the decode is what proves it an image);
+        return the original's hash.
+
+        Made here, as GET /thumb makes one, only when an inline slot frees up within
+        LENSLET_THUMB_WAIT and the decode fits INLINE_PIXELS; else in a thumbnail process,
+        so that no upload, however many at once, makes this process hold a big decode.
+        """
+        data, image = read_image(storage, key)
+        xmp, thumb = record(source_of(image), self.settings), None
+        if self._take_slot(self.clock() + self.wait):
+            try:
+                thumb, digest = self._made_here(key, data, xmp, INLINE_PIXELS), content_hash(data)
+            except images.OverBudget:
+                pass
+            finally:
+                self.slots.release()
+        if thumb is None:
+            # One process per web process (none when LENSLET_THUMB_PROCESSES is 0): uploads
+            # too big to decode here are rare, and take their turn.
+            makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)))
+            thumb, digest = _logged(key, lambda: makers.make(data, xmp))
+        self._store(storage, key, thumb)
         return digest
 
+    def _made_here(self, key, data, xmp, budget):
+        return _logged(key, lambda: images.make_thumbnail(io.BytesIO(data), self.size, self.quality,
+                                                          self.max_pixels, xmp=xmp, budget=budget))
+
+    def _store(self, storage, key, thumb):
+        # Without fsync: a thumbnail torn by a power cut fails the RIFF check and is made again.
+        storage.write(storage.derived_key(thumb_of(key)), thumb, durable=False)
+
+
+def _logged(key, make):
+    """make(), with a thumbnail that cannot be made logged."""
+    try:
+        return make()
+    except LensletError as ex:
+        log.warning("%s: no thumbnail: %s", key, ex.description)
+        raise

@@ -2,19 +2,16 @@
 
 import orjson
 
-from ..errors import BadRequest, NotJson, TooLarge
+from ..errors import BadRequest, NotJson
+from .bodies import read_body
 
-MAX_BODY = 256 * 1024
+MAX_BODY = 256 * 1024  # a JSON or form body (not an upload's): the one cap for both
 
 
 def read_json(req, limit=MAX_BODY):
-    """Read a request's JSON body, refusing one over limit bytes before reading it all."""
+    """Read a request's JSON body (chunked or not), refusing one over limit bytes before reading it all."""
     require_json(req)
-    if req.content_length is not None and req.content_length > limit:
-        raise TooLarge(f"the body is larger than {limit} bytes", limit=limit)
-    data = req.bounded_stream.read(limit + 1)
-    if len(data) > limit:
-        raise TooLarge(f"the body is larger than {limit} bytes", limit=limit)
+    data = read_body(req, limit)
     if not data.strip():
         raise BadRequest("the body is empty; expected JSON")
     try:

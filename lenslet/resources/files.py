@@ -7,24 +7,25 @@ The form calls of the lenscat-lite front end work as it sends them: multipart
 
 import falcon
 
-from ..errors import BadRequest, TooLarge
+from ..errors import BadRequest
 from ..layout import name_of, parent
 from ..storage import clean_path, spool
-from . import read_json
+from . import MAX_BODY, read_json
+from .bodies import ThenCheck, body_of, form_parts, has_body, media_type, urlencoded_fields
 
 FORM_SLACK = 64 * 1024  # bytes a multipart body may hold beyond its file: field names, boundaries
 
 
 def read_fields(req):
-    """The fields of a small form: multipart, urlencoded or JSON, plus the query string."""
+    """The fields of a small form: multipart, urlencoded or JSON (each within MAX_BODY), plus the query string."""
     fields = dict(req.params)
-    kind = (req.content_type or "").split(";")[0].strip().lower()
+    kind = media_type(req)
     if kind == "multipart/form-data":
-        for part in req.get_media():
+        for part in form_parts(req, MAX_BODY):
             fields[part.name] = part.get_text() if not part.filename else part.filename
     elif kind == "application/x-www-form-urlencoded":
-        fields.update(req.get_media())
-    elif req.content_length:
+        fields.update(urlencoded_fields(req, MAX_BODY))
+    elif has_body(req):
         body = read_json(req)
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
@@ -36,19 +37,20 @@ def upload_form(files, req):
     """POST /file: a multipart form with `dest` (the folder) and `file`; the file streams to disk.
 
     When `file` comes before `dest` it is spooled to a temp file first (never held in memory).
+    The file is named only once the form has come whole, to its closing boundary.
     """
     limit = files.limit
-    if req.content_length is not None and req.content_length > limit + FORM_SLACK:
-        raise TooLarge(f"the upload is larger than {limit} bytes (LENSLET_MAX_UPLOAD)", limit=limit)
-    if (req.content_type or "").split(";")[0].strip().lower() != "multipart/form-data":
+    if media_type(req) != "multipart/form-data":
         raise BadRequest("send the image as multipart/form-data with fields dest and file, or PUT it raw")
     fields, held = dict(req.params), None
+    parts = form_parts(req, limit + FORM_SLACK, _too_large(limit))
     try:
-        for part in req.get_media():
+        for part in parts:
             if part.name != "file":
                 fields[part.name] = part.get_text()
             elif "dest" in fields or "path" in fields:
-                return files.upload(_dest(fields), part.filename or "", part.stream, fields.get("conflict"))
+                whole = ThenCheck(part.stream, lambda: _read_to_the_end(parts))
+                return files.upload(_dest(fields), part.filename or "", whole, fields.get("conflict"))
             else:
                 held = (part.filename or "", spool(part.stream, limit))
         if held is None:
@@ -57,6 +59,16 @@ def upload_form(files, req):
     finally:
         if held is not None:
             held[1].close()
+
+
+def _read_to_the_end(parts):
+    """Read the parts after an upload's file: nothing in them is used, but they must end the form."""
+    for _ in parts:
+        pass
+
+
+def _too_large(limit):
+    return f"the upload is larger than {limit} bytes (LENSLET_MAX_UPLOAD)", limit
 
 
 def _dest(fields):
@@ -90,14 +102,20 @@ class MoveResource:
         fields = read_fields(req)
         sources = paths_of(fields, "src", "paths", "path")
         conflict = fields.get("conflict")
-        if fields.get("to") is not None:
+        # Absent is not the root: only a dest given as "" (or "/") is.
+        to, dest = _given_path(fields.get("to")), _given_path(fields.get("dest"))
+        if to is not None:
             if len(sources) != 1:
                 raise BadRequest("a rename (to) takes one src")
-            resp.media = self.files.move(sources[0], to=clean_path(fields["to"]), conflict=conflict)
+            resp.media = self.files.move(sources[0], to=to, conflict=conflict)
         elif len(sources) == 1:
-            resp.media = self.files.move(sources[0], dest=clean_path(fields.get("dest")), conflict=conflict)
+            resp.media = self.files.move(sources[0], dest=dest, conflict=conflict)
         else:
-            resp.media = self.files.move_many(sources, clean_path(fields.get("dest")), conflict)
+            resp.media = self.files.move_many(sources, dest, conflict)
+
+
+def _given_path(value):
+    return None if value is None else clean_path(value)
 
 
 class TrashResource:
@@ -156,9 +174,8 @@ class ExportIntentResource:
 
 def upload_raw(files, req):
     """PUT /file?path=folder/name.jpg: the request body is the image."""
-    if req.content_length is not None and req.content_length > files.limit:
-        raise TooLarge(f"the upload is larger than {files.limit} bytes (LENSLET_MAX_UPLOAD)", limit=files.limit)
+    body = body_of(req, files.limit, _too_large(files.limit))
     path = clean_path(req.get_param("path"))
     if not path:
         raise BadRequest("say where: path=folder/name.jpg")
-    return files.upload(parent(path), name_of(path), req.bounded_stream, req.get_param("conflict"))
+    return files.upload(parent(path), name_of(path), body, req.get_param("conflict"))
