@@ -46,6 +46,8 @@ class Found:
 def read(head, read_at=None):
     """Read the keywords, rating, label, title and description an image holds (an xmp.Metadata)."""
     found = extract(head, read_at)
+    if found.xmp is None and not found.iptc_keywords and not found.problems:
+        return xmp.Metadata()  # most images: nothing to combine
     metadata = xmp.parse(found.xmp) if found.xmp is not None else xmp.Metadata()
     if found.extended is not None:
         metadata = xmp.combine(metadata, xmp.parse(found.extended))

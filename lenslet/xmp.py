@@ -166,7 +166,7 @@ def combine(first, *others):
             if value is None:
                 scalars[name] = getattr(metadata, name)
     problems += [problem for problem in keywords.problems() if problem not in problems]
-    return Metadata(keywords=keywords.result(), paths=tuple(paths), problems=tuple(problems), **scalars)
+    return Metadata(keywords=keywords.result(), paths=tuple(paths[:MAX_TAGS]), problems=tuple(problems), **scalars)
 
 
 def with_iptc(metadata, iptc_keywords):
@@ -535,7 +535,7 @@ class _Editor:
 
     def __init__(self, root, rdf):
         self.parents = {child: parent for parent in root.iter() for child in parent}
-        self.rdf = rdf
+        self.rdf, self.unit = rdf, " "
         self.descriptions = _descriptions(rdf)
         if not self.descriptions:
             self.descriptions = [self.append(rdf, ET.Element(RDF_DESCRIPTION, {RDF_ABOUT: ""}))]
@@ -676,6 +676,8 @@ class _Editor:
         if not any(li.tag == RDF_LI and tag_key((_item_text(li) or "").strip()) == key for li in bag):
             self.append(bag, ET.Element(RDF_LI)).text = tag
         for prop, separator in PATH_FIELDS.items():
+            if separator in tag:
+                continue  # there "AC/DC" would be the path AC, DC: a tag DC lenslet never had
             arrays = [child for _, element in self.elements(prop) for child in element if child.tag in ARRAYS]
             if arrays and not any(li.tag == RDF_LI and self._names(_item_text(li) or "", prop, separator, key)
                                   for array in arrays for li in array):
@@ -692,7 +694,7 @@ class _Editor:
         before = parent.text if index == 0 else parent[index - 1].tail
         if before and "\n" in before:
             return before.rpartition("\n")[2]
-        return self.indent(parent) + getattr(self, "unit", " ")
+        return self.indent(parent) + self.unit
 
     def append(self, parent, child):
         if len(parent):
@@ -701,7 +703,7 @@ class _Editor:
             child.tail, last.tail = last.tail, inner
         else:
             own = self.indent(parent)
-            parent.text, child.tail = "\n" + own + getattr(self, "unit", " "), "\n" + own
+            parent.text, child.tail = "\n" + own + self.unit, "\n" + own
         parent.append(child)
         self.parents[child] = parent
         return child
