@@ -462,8 +462,8 @@ def _time(side):
 def update(data, changes, now=None):
     """Return new XMP sidecar bytes: data (None: a new sidecar) with lenslet's changes, all else kept.
 
-    changes may hold tags (the image's whole keyword list), addTags and removeTags (as a
-    PATCH does), star (None removes xmp:Rating) and notes (dc:description x-default; ""
+    changes may hold tags (the sidecar's whole keyword list, after merge(): a keyword of the
+    file missing from it is removed), addTags and removeTags (as a PATCH does), star (None removes xmp:Rating) and notes (dc:description x-default; ""
     removes it). A keyword goes into dc:subject, an rdf:Bag, and into the other keyword
     fields the file already keeps, so the tool that wrote them sees it; a removed keyword
     leaves every keyword field. xmp:MetadataDate becomes now (seconds, default the clock).
@@ -481,8 +481,7 @@ def update(data, changes, now=None):
     if rdf is None:
         raise Unreadable("the XMP sidecar cannot be updated: it has no rdf:RDF")
     editor = _Editor(root, rdf)
-    tag_ops = [op for op in ("tags", "addTags", "removeTags") if op in changes]
-    if tag_ops:
+    if any(op in changes for op in ("tags", "addTags", "removeTags")):
         current = _interpret(root).tags
         current_keys = {tag_key(tag) for tag in current}
         adding, removing = list(changes.get("addTags", ())), list(changes.get("removeTags", ()))
