@@ -123,3 +123,18 @@ def mime_of(name):
 def is_image(name):
     """Tell whether a file name is an image lenslet lists and serves."""
     return not is_internal(name) and mime_of(name) is not None
+
+
+XMP_SUFFIXES = (".xmp", ".XMP")
+
+
+def xmp_names(image_name):
+    """The names another tool's XMP sidecar of an image may have, in the order one is chosen:
+    foo.jpg.xmp (darktable, digiKam), then foo.xmp (Adobe, shared by foo.jpg and foo.cr2), either case."""
+    stem = image_name.rpartition(".")[0] or image_name
+    names = [base + suffix for base in (image_name, stem) for suffix in XMP_SUFFIXES]
+    return tuple(name for name in names if len(name.encode("utf-8", "surrogateescape")) <= MAX_NAME)
+
+
+def is_xmp(name):
+    return name[-4:].lower() == ".xmp"
