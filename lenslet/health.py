@@ -13,7 +13,7 @@ import orjson
 
 from . import __version__
 from .errors import LensletError
-from .layout import HEALTH, HEARTBEATS, join
+from .layout import HEALTH, HEARTBEATS, JOURNAL_REJECTED, MOVES_REJECTED, join
 
 # A worker counts as alive while its last heartbeat is younger than this many beats.
 ALIVE_BEATS = 3
@@ -118,3 +118,14 @@ def read_report(storage):
     if not isinstance(stored, dict):
         return None  # someone else's file: the worker writes a new one on its next run
     return {key: value for key, value in stored.items() if key != "files"}
+
+
+def rejected_files(storage):
+    """The journals (of moves, of edits) set aside as not of lenslet's shape, for GET /health."""
+    files = []
+    for folder in (MOVES_REJECTED, JOURNAL_REJECTED):
+        try:
+            files += [join(folder, entry.name) for entry in storage.list_folder(folder) if not entry.is_dir]
+        except LensletError:
+            continue  # none yet (or the storage is unavailable, which /health says already)
+    return {"count": len(files), "files": sorted(files)[:MAX_REPORTED]}

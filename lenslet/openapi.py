@@ -196,6 +196,11 @@ SCHEMAS = {
                 "lastHeartbeat": nullable("number"), "secondsSinceHeartbeat": nullable("number"),
                 "backlog": {"type": "integer"}}},
             "report": {"type": ["object", "null"], "description": "the counts of the worker's _health.json"},
+            "rejected": {"type": "object", "required": ["count", "files"],
+                         "description": "journals (of moves, of edits) of a shape lenslet does not write: set "
+                                        "aside, never acted on, kept for a person to look at",
+                         "properties": {"count": {"type": "integer"},
+                                        "files": {"type": "array", "items": {"type": "string"}}}},
             "readonly": {"type": "boolean", "description": "LENSLET_READONLY: every write answers 403"},
         },
     },

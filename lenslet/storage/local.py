@@ -203,13 +203,19 @@ class LocalStorage(Verbs):
 
     def _resolve(self, base, rest, key):
         real = os.path.realpath(os.path.join(base, rest))
-        if real != base and os.path.commonpath((base, real)) != base:
+        if not (self.inside(real) if base == self.root else real == base or os.path.commonpath((base, real)) == base):
             raise BadPath("path leads outside the gallery root", path=key)
         return real
 
     def inside(self, real):
-        """Tell whether a real filesystem path lies inside the root."""
-        return real == self.root or os.path.commonpath((self.root, real)) == self.root
+        """Tell whether a real filesystem path lies inside the root, and not in lenslet's state folder.
+
+        A link into `.lenslet/` (alias -> .lenslet/hidden) would let a move, or a forged
+        move journal, put an image where no listing shows it: such a link leads nowhere.
+        """
+        if real != self.root and os.path.commonpath((self.root, real)) != self.root:
+            return False
+        return real != self.state_root and os.path.commonpath((self.state_root, real)) != self.state_root
 
     # -- reading -----------------------------------------------------------
 

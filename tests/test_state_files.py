@@ -1,0 +1,166 @@
+"""State files are input too: a stray, torn, foreign or forged journal, rollup or root never takes
+the service down, never moves a photo where no one sees it, and is never taken for every image deleted."""
+
+import json
+import os
+
+import orjson
+import pytest
+import webtest
+
+from helpers import draw, index_tree
+from lenslet import moves
+from lenslet.app import create_app
+from lenslet.config import Config
+from lenslet.files import moves_under_way, recover
+from lenslet.worker.process import Worker
+from openapi_check import spec_checked
+
+STEPS = [["a/x.jpg.thumbnail", "b/x.jpg.thumbnail"], ["a/x.jpg.json", "b/x.jpg.json"], ["a/x.jpg", "b/x.jpg"]]
+
+
+def journal(**changes):
+    return dict({"v": 1, "kind": "image", "steps": STEPS, "host": "elsewhere", "pid": 1, "startedAt": 0}, **changes)
+
+
+# -- move journals: the shape lenslet writes, and nothing else -----------------------------
+
+@pytest.mark.parametrize("found", [
+    journal(),
+    journal(steps=STEPS[1:]),                     # the thumbnail was not made yet
+    journal(steps=STEPS[2:], startedAt=1.5),      # the image alone
+    journal(kind="folder", steps=[["trip", "old/trip"]]),
+    journal(steps=[["_trash_/x.jpg", "a/x (1).jpg"]]),
+    {"v": 1, "kind": "image", "steps": STEPS, "startedAt": 0},  # host and pid are optional
+])
+def test_a_journal_of_lenslets_shape_passes(found):
+    assert moves.journal_problem(found) is None
+
+
+@pytest.mark.parametrize("found", [
+    [1, 2],
+    "steps",
+    {"v": 1, "kind": "image", "startedAt": 0},                        # no steps
+    journal(steps=[]),
+    journal(steps="a/x.jpg"),
+    journal(steps=[["a/x.jpg"]]),
+    journal(steps=[["a/x.jpg", 5]]),
+    journal(steps=[{"from": "a/x.jpg", "to": "b/x.jpg"}]),
+    journal(startedAt="2024-01-01"),
+    journal(startedAt=True),
+    journal(pid="12"),
+    journal(host=None),
+    journal(v=2),
+    journal(v=True),
+    journal(kind="copy"),
+    journal(steps=[["a/x.jpg", ".lenslet/hidden/x.jpg"]]),            # into the state folder
+    journal(steps=[[".lenslet/jobs/1.json", "a/x.jpg"]]),              # out of it
+    journal(steps=[["a/x.jpg", "a/.hidden/x.jpg"]]),
+    journal(steps=[["a/x.jpg", "../x.jpg"]]),
+    journal(steps=[["a/x.jpg", "/etc/x.jpg"]]),
+    journal(steps=[["a/x.jpg", "a\\x.jpg"]]),
+    journal(steps=[["a/x.jpg", "b//x.jpg"]]),
+    journal(steps=[["a/x.jpg", "b/x.jpg\x00"]]),
+    journal(steps=[["a/x.jpg", "b/notes.txt"]]),                        # the pivot is no image
+    journal(steps=[["a/other.jpg", "b/x.jpg"]] + STEPS),               # a stranger's step before the move
+    journal(steps=STEPS[::-1]),                                         # the image first
+    journal(steps=STEPS + STEPS[2:]),                                   # a step twice
+    journal(steps=[["a/x.jpg.json", "b/y.jpg.json"], ["a/x.jpg", "b/x.jpg"]]),
+    journal(kind="folder", steps=[["trip", "trip/inner"]]),
+    journal(kind="folder", steps=[["_trash_", "bin"]]),
+    journal(kind="folder", steps=[["a", "b"], ["c", "d"]]),
+    journal(kind="folder", steps=[["", "b"]]),
+])
+def test_a_journal_of_another_shape_is_refused(found):
+    assert isinstance(moves.journal_problem(found), str)
+
+
+BAD_JOURNALS = [b"[1, 2]", b'{"v": 1, "kind": "image"}', orjson.dumps(journal(startedAt="yesterday")),
+                orjson.dumps(journal(steps=[])), orjson.dumps(journal(steps=[["a/x.jpg"]])),
+                b'{"v": 1, "kind": "image", "steps": [["a/x.jpg", "b/x', b"", b"\x00\xff"]
+
+
+def rejected(tree):
+    folder = tree / ".lenslet" / "moves" / "rejected"
+    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize("body", BAD_JOURNALS)
+def test_a_broken_move_journal_never_stops_the_app_starting(tree, config, body):
+    draw(tree / "a" / "x.jpg")
+    (tree / "b").mkdir()
+    (tree / ".lenslet" / "moves").mkdir(parents=True)
+    (tree / ".lenslet" / "moves" / "1-stray.json").write_bytes(body)
+    client = webtest.TestApp(spec_checked(create_app(config)))  # what gunicorn calls in each web process
+    assert rejected(tree) == ["1-stray.json"]
+    assert (tree / ".lenslet" / "moves" / "rejected" / "1-stray.json").read_bytes() == body  # kept as found
+    assert client.post_json("/move", {"src": "a/x.jpg", "dest": "b"}).json["path"] == "b/x.jpg"
+    health = client.get("/health", status="*").json
+    assert health["rejected"] == {"count": 1, "files": [".lenslet/moves/rejected/1-stray.json"]}
+
+
+def test_a_broken_journal_appearing_while_running_stops_neither_worker_nor_moves(tree, config, storage, client):
+    draw(tree / "a" / "x.jpg")
+    (tree / "b").mkdir()
+    client.post_json("/move", {"src": "a/x.jpg", "dest": "b"})  # recovery ran in this process already
+    for n, body in enumerate(BAD_JOURNALS):
+        (tree / ".lenslet" / "moves" / f"{n}-stray.json").write_bytes(body)
+    worker = Worker(config, storage)
+    worker.recover()  # what the worker's loop runs now and then: it must not raise
+    assert rejected(tree) == sorted(f"{n}-stray.json" for n in range(len(BAD_JOURNALS)))
+    assert not moves_under_way(storage)  # set-aside journals are no moves under way
+    assert client.post_json("/move", {"src": "b/x.jpg", "dest": "a"}).json["path"] == "a/x.jpg"
+    assert client.get("/health", status="*").json["rejected"]["count"] == len(BAD_JOURNALS)
+
+
+def test_a_forged_step_into_the_state_folder_moves_nothing(tree, storage, client):
+    draw(tree / "a" / "x.jpg")
+    draw(tree / "y.jpg")
+    (tree / ".lenslet" / "hidden").mkdir(parents=True)
+    (tree / ".lenslet" / "moves").mkdir(parents=True, exist_ok=True)
+    # The image at its "new" name would make recovery finish the move forward.
+    forged = journal(steps=[["a/x.jpg", ".lenslet/hidden/x.jpg"], ["z.jpg", "y.jpg"]])
+    (tree / ".lenslet" / "moves" / "1-forged.json").write_bytes(orjson.dumps(forged))
+    assert recover(storage) == 0
+    assert (tree / "a" / "x.jpg").exists() and not (tree / ".lenslet" / "hidden" / "x.jpg").exists()
+    assert rejected(tree) == ["1-forged.json"]
+
+
+def test_a_forged_step_through_a_link_into_the_state_folder_moves_nothing(tree, storage):
+    draw(tree / "x.jpg")
+    (tree / ".lenslet" / "hidden").mkdir(parents=True)
+    (tree / ".lenslet" / "moves").mkdir(parents=True)
+    os.symlink(".lenslet/hidden", tree / "look")
+    # The same file under both names reads as a move caught between link and unlink: recovery
+    # would finish it by removing the gallery's name.
+    os.link(tree / "x.jpg", tree / ".lenslet" / "hidden" / "x.jpg")
+    (tree / ".lenslet" / "moves" / "1-forged.json").write_bytes(orjson.dumps(journal(steps=[["x.jpg", "look/x.jpg"]])))
+    assert recover(storage) == 0
+    assert (tree / "x.jpg").exists()
+    assert rejected(tree) == ["1-forged.json"]
+
+
+def test_no_move_puts_an_image_through_a_link_into_the_state_folder(tree, client):
+    draw(tree / "x.jpg")
+    (tree / ".lenslet" / "hidden").mkdir(parents=True)
+    os.symlink(".lenslet/hidden", tree / "look")
+    answer = client.post_json("/move", {"src": "x.jpg", "dest": "look"}, expect_errors=True)
+    assert 400 <= answer.status_int < 500
+    assert (tree / "x.jpg").exists() and not os.listdir(tree / ".lenslet" / "hidden")
+    assert "look" not in [d["name"] for d in client.get("/folders").json["dirs"]]
+
+
+def test_a_forged_journal_blocks_no_move(tree, storage, client):
+    draw(tree / "a" / "x.jpg")
+    draw(tree / "c" / "other.jpg")
+    (tree / "b").mkdir()
+    (tree / ".lenslet" / "moves").mkdir(parents=True, exist_ok=True)
+    os.symlink("/", tree / "out")
+    # Of the right shape, but its steps lead out of the tree: the storage refuses them (400).
+    (tree / ".lenslet" / "moves" / "1-forged.json").write_bytes(
+        orjson.dumps(journal(steps=[["c/other.jpg", "out/other.jpg"]])))
+    for _ in range(2):
+        assert client.post_json("/move", {"src": "a/x.jpg", "dest": "b"}).status_int == 200
+        assert client.post_json("/move", {"src": "b/x.jpg", "dest": "a"}).status_int == 200
+    assert (tree / "c" / "other.jpg").exists()
+    assert rejected(tree) == ["1-forged.json"]
