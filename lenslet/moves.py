@@ -13,7 +13,7 @@ import unicodedata
 
 from .errors import BadPath
 from .layout import SIDECAR, THUMB, TRASH, is_image, is_internal, is_state, join, mime_of, name_of
-from .storage.paths import clean_path
+from .storage.paths import is_clean
 
 MAX_NAME_BYTES = 255
 MAX_NUMBER = 10_000  # `photo (n).jpg` tried up to this n before giving up
@@ -174,7 +174,7 @@ def journal_problem(journal):
         if not (isinstance(step, list) and len(step) == 2 and all(isinstance(key, str) for key in step)):
             return "a step is not a pair of paths"
         for key in step:
-            if not _gallery_key(key):
+            if not is_clean(key) or is_state(key):
                 return "a step leaves the gallery's own paths: " + key[:200]
         pairs.append(tuple(step))
     if journal["kind"] == "folder":
@@ -188,15 +188,6 @@ def journal_problem(journal):
     if not all(pair in expected for pair in pairs):
         return "the steps are not those of one image's move"
     return None
-
-
-def _gallery_key(key):
-    """Whether a key names a place in the gallery a client could name: not the root, the state folder,
-    a hidden name, nor anything the storage's key check refuses."""
-    try:
-        return bool(key) and clean_path(key) == key and not is_state(key)
-    except BadPath:
-        return False
 
 
 def _folder_problem(pairs):

@@ -7,16 +7,20 @@ journal at once, so every web process finds them before the next rollup.
 """
 
 import io
+import logging
+import secrets
 import time
 from array import array
 
 import orjson
 
-from . import folders
-from .errors import NotFound
+from . import folders, search
+from .errors import AlreadyExists, LensletError, NotFound
 from .folders import identity_of
-from .layout import JOURNAL, ROLLUP, SEARCH_CACHE, join
+from .layout import JOURNAL, JOURNAL_REJECTED, ROLLUP, SEARCH_CACHE, join
 from .storage import read_at, version_of
+
+log = logging.getLogger("lenslet")
 
 JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
 
@@ -194,24 +198,64 @@ def record_edit(storage, path, item, clock=time.time):
 def journal_names(storage):
     """Names of the journal's entries, oldest first."""
     try:
-        return sorted(e.name for e in storage.list_folder(JOURNAL) if e.name.endswith(".json"))
+        return sorted(e.name for e in storage.list_folder(JOURNAL) if not e.is_dir and e.name.endswith(".json"))
     except NotFound:
         return []
 
 
 def read_journal_entry(storage, name):
-    """One journal entry, or None when it went away or is torn."""
-    try:
-        return orjson.loads(storage.read(join(JOURNAL, name)))
-    except (NotFound, orjson.JSONDecodeError):
+    """One journal entry, or None when it went away meanwhile.
+
+    An entry of a name or shape lenslet never writes (a stray `notes.json`, a sync
+    client's copy, a torn file: lenslet names an entry only once it is whole) is set
+    aside in the journal's rejected folder, reported in /health, and None.
+    """
+    if search.journal_entry_time(name) is None:
+        _set_aside(storage, name, "not the name of an edit")
         return None
+    try:
+        entry = orjson.loads(storage.read(join(JOURNAL, name)))
+    except NotFound:
+        return None
+    except orjson.JSONDecodeError:
+        _set_aside(storage, name, "not JSON")
+        return None
+    except LensletError as ex:
+        if ex.status >= 500:
+            raise  # the storage is busy: read again next time
+        _set_aside(storage, name, ex.description)  # a link or a folder holds the name
+        return None
+    problem = search.journal_entry_problem(entry)
+    if problem is not None:
+        _set_aside(storage, name, problem)
+        return None
+    return entry
 
 
 def prune_journal(storage, built_at):
     """Drop journal entries well older than a rollup that already holds them."""
     for name in journal_names(storage):
-        if int(name.partition("-")[0] or 0) / 1000 < built_at - JOURNAL_KEEP:
+        made = search.journal_entry_time(name)
+        if made is None:
+            _set_aside(storage, name, "not the name of an edit")
+        elif made < built_at - JOURNAL_KEEP:
             try:
                 storage.delete(join(JOURNAL, name))
             except NotFound:
                 pass
+
+
+def _set_aside(storage, name, reason):
+    try:
+        try:
+            storage.rename(join(JOURNAL, name), join(JOURNAL_REJECTED, name))
+        except AlreadyExists:  # one of that name was set aside before: keep both
+            storage.rename(join(JOURNAL, name), join(JOURNAL_REJECTED, f"{name}.{secrets.token_hex(4)}"))
+    except NotFound:
+        return  # another process set it aside first
+    except LensletError as ex:
+        log.error("edit journal entry %s is left out of search (%s), and cannot be set aside: %s", name, reason,
+                  ex.description)
+        return
+    log.error("edit journal entry %s is left out of search and set aside in %s: %s", name, JOURNAL_REJECTED,
+              reason)

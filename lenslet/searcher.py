@@ -106,9 +106,9 @@ class Searcher:
             if name in self.read_names:
                 continue
             entry = rollup.read_journal_entry(self.storage, name)
+            self.read_names.add(name)  # one gone, or set aside as not an edit, is not read again either
             if entry is None:
                 continue
-            self.read_names.add(name)
             known = self.edits.get(entry.get("path"))
             if known is None or known["editedAt"] <= entry["editedAt"]:
                 self.edits[entry["path"]] = entry

@@ -164,3 +164,74 @@ def test_a_forged_journal_blocks_no_move(tree, storage, client):
         assert client.post_json("/move", {"src": "b/x.jpg", "dest": "a"}).status_int == 200
     assert (tree / "c" / "other.jpg").exists()
     assert rejected(tree) == ["1-forged.json"]
+
+
+# -- the edit journal -------------------------------------------------------------------------
+
+def edit(**changes):
+    return dict({"path": "a/x.jpg", "name": "x.jpg", "editedAt": 1.5, "tags": ["t"], "notes": "", "star": None},
+                **changes)
+
+
+@pytest.mark.parametrize("entry, ok", [
+    (edit(), True),
+    ({"path": "a/x.jpg", "name": "x.jpg", "editedAt": 2, "gone": True}, True),
+    (edit(hasMeta=True, metaMtime=None, hash=None), True),  # fields search does not use are let be
+    ([1], False),
+    (edit(path=None), False),
+    (edit(path=["a"]), False),
+    (edit(path=".lenslet/jobs/x.jpg"), False),
+    (edit(path="../x.jpg"), False),
+    (edit(name="y.jpg"), False),
+    (edit(editedAt="now"), False),
+    (edit(editedAt=float("nan")), False),
+    (edit(tags="t"), False),
+    (edit(tags=[1]), False),
+    (edit(notes=5), False),
+    (edit(star=9), False),
+    (edit(star=True), False),
+    (edit(gone="yes"), False),
+])
+def test_edit_journal_entries_of_lenslets_shape(entry, ok):
+    from lenslet.search import journal_entry_problem
+    assert (journal_entry_problem(entry) is None) == ok
+
+
+@pytest.mark.parametrize("name, when", [("01700000000000-0123456789abcdef0123456789abcdef.json", 1700000000.0),
+                                        ("notes.json", None), ("1-x.json", None), ("0170000000000a-ff.json", None)])
+def test_edit_journal_entry_names(name, when):
+    from lenslet.search import journal_entry_time
+    assert journal_entry_time(name) == when
+
+
+def test_stray_files_in_the_edit_journal_stop_neither_rollup_nor_search(tree, config, storage, client):
+    draw(tree / "a" / "x.jpg")
+    index_tree(config, storage)
+    client.put_json("/item?path=a/x.jpg", {"tags": ["kept"]})
+    journal_folder = tree / ".lenslet" / "journal"
+    strays = {"notes.json": b'{"path": "a/x.jpg"}',
+              "01700000000000-00000000000000000000000000000000.json": b"[1, 2]",
+              "01700000000001-00000000000000000000000000000000.json": b'{"path": "a/x.jpg", "name": "x.jpg"}',
+              "01700000000002-00000000000000000000000000000000.json": b'{"path": "a/x.jpg", "name": "x.jpg", "edit',
+              "01700000000003-00000000000000000000000000000000.json":
+                  orjson.dumps(edit(tags="sneaky", editedAt=9e12))}
+    for name, body in strays.items():
+        (journal_folder / name).write_bytes(body)
+    answer = client.get("/search?q=kept")  # the web process reads the journal first
+    assert [item["path"] for item in answer.json["items"]] == ["a/x.jpg"]
+    (tree / "_health.json").unlink()
+    runner = index_tree(config, storage)  # the edit queued a rollup: it runs to the end
+    assert {"rollup", "health"} <= set(runner.runs)
+    assert (tree / "_health.json").exists() and (tree / ".lenslet" / "search-index.bin").exists()
+    assert sorted(path.name for path in (journal_folder / "rejected").iterdir()) == sorted(strays)
+    assert client.get("/health", status="*").json["rejected"]["count"] == len(strays)
+    assert [item["path"] for item in client.get("/search?q=kept").json["items"]] == ["a/x.jpg"]
+
+
+def test_a_stray_edit_journal_file_is_set_aside_by_the_rollup_alone(tree, config, storage):
+    draw(tree / "a" / "x.jpg")
+    (tree / ".lenslet" / "journal").mkdir(parents=True)
+    (tree / ".lenslet" / "journal" / "notes.json").write_bytes(b"my notes")
+    runner = index_tree(config, storage)
+    assert {"rollup", "health"} <= set(runner.runs)
+    assert os.listdir(tree / ".lenslet" / "journal" / "rejected") == ["notes.json"]
