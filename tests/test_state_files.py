@@ -3,12 +3,17 @@ the service down, never moves a photo where no one sees it, and is never taken f
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import orjson
 import pytest
 import webtest
 
-from helpers import draw, index_tree
+from helpers import PROJECT, draw, index_tree
 from lenslet import moves
 from lenslet.app import create_app
 from lenslet.config import Config
@@ -235,3 +240,84 @@ def test_a_stray_edit_journal_file_is_set_aside_by_the_rollup_alone(tree, config
     runner = index_tree(config, storage)
     assert {"rollup", "health"} <= set(runner.runs)
     assert os.listdir(tree / ".lenslet" / "journal" / "rejected") == ["notes.json"]
+
+
+# -- the living tree: a link back into the tree ------------------------------------------------
+
+def wait_until(check, timeout=40.0, every=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"gave up after {timeout}s waiting for {check.__name__}")
+
+
+def test_a_link_to_its_own_folder_never_traps_the_worker(tree):
+    draw(tree / "2024" / "a.jpg")
+    os.symlink(".", tree / "2024" / "self")
+    log = open(tree.parent / "worker.log", "wb")
+    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT, stderr=log,
+                              env=dict(os.environ, LENSLET_ROOT=str(tree), LENSLET_HEARTBEAT="0.5"))
+    try:
+        def report():
+            try:
+                return json.loads((tree / "_health.json").read_bytes())
+            except (OSError, ValueError):
+                return None
+
+        def rollup_paths():
+            try:
+                return sorted(item["path"] for item in json.loads((tree / "_rollup.json").read_bytes())["items"])
+            except (OSError, ValueError):
+                return None
+
+        def idle():
+            jobs = tree / ".lenslet" / "jobs"
+            return not jobs.exists() or not os.listdir(jobs)
+
+        def settled_on(paths):
+            def settled():
+                found = report()
+                return idle() and rollup_paths() == paths and found and found["images"] == len(paths) \
+                    and found["backlog"] == {}
+            return settled
+
+        wait_until(settled_on(["2024/a.jpg"]))
+        assert report()["files"]["folderRepeats"] == {"2024/self": "2024"}
+        draw(tree / "2025" / "b.jpg")  # a folder added later is indexed
+        wait_until(settled_on(["2024/a.jpg", "2025/b.jpg"]))
+        assert json.loads((tree / "2024" / "_index.json").read_bytes())["path"] == "2024"
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+@pytest.mark.parametrize("link, target, owner", [("2024/self", ".", "2024"), ("2024/up", "..", "")])
+def test_change_notices_never_walk_a_link_back_into_the_tree(tree, config, storage, link, target, owner):
+    from lenslet.worker.runner import Runner
+    from lenslet.worker.scanner import Scanner
+    draw(tree / "2024" / "a.jpg")
+    os.symlink(target, tree / link)
+    runner = Runner(config, storage)
+    scanner = Scanner(runner)
+    scanner.scan()
+
+    def notices():
+        for _ in range(3):
+            scanner.scan_changed({"2024", ""})  # what the watch says after a write in either folder
+
+    walk = threading.Thread(target=notices, daemon=True)
+    walk.start()
+    walk.join(timeout=20)
+    assert not walk.is_alive()  # (before: self/self/self/... for as long as a path could be)
+    assert sorted(runner.scan) == sorted(["", "2024", link])
+    assert runner.scan[link] == {"repeats": owner}
+    listed = {entry.name: entry for entry in storage.list_folder("2024")}
+    (tree / "2024" / "new.jpg").write_bytes(b"x")  # the folder's time moves; the link's does not
+    assert {entry.name: entry for entry in storage.list_folder("2024")}[link.rpartition("/")[2]] == \
+        listed[link.rpartition("/")[2]]

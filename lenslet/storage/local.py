@@ -242,14 +242,21 @@ class LocalStorage(Verbs):
                                 continue
                             append(Entry(name, item.is_dir(), 0, 0.0))
                             continue
-                        if item.is_symlink() and (is_internal(name) or not self.inside(os.path.realpath(item.path))):
+                        link = item.is_symlink()
+                        if link and (is_internal(name) or not self.inside(os.path.realpath(item.path))):
                             # A link out of the tree is not part of it; a link named like a
                             # sidecar or thumbnail is foreign, so the file counts as missing.
                             continue
                         st = item.stat()
+                        is_dir = stat_module.S_ISDIR(st.st_mode)
+                        if link and is_dir:
+                            # A link to a folder is listed as the link it is, with its own time:
+                            # the folder's time moves with every manifest written in it, and a
+                            # link back to its own folder or above (2024/self -> .) would make
+                            # each write of that manifest change the listing it was made from.
+                            st = item.stat(follow_symlinks=False)
                     except OSError:
                         continue  # vanished or dangling between readdir and stat
-                    is_dir = stat_module.S_ISDIR(st.st_mode)
                     if is_dir or stat_module.S_ISREG(st.st_mode):  # FIFOs, sockets, devices are not listed
                         append(Entry(name, is_dir, st.st_size, st.st_mtime))
         if odd or key in self.odd_names:

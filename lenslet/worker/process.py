@@ -41,7 +41,7 @@ class Worker:
         self.in_hand = set()  # names of the claimed jobs being run, whose leases this loop renews
         self.stopping = threading.Event()
         self.runner = Runner(config, storage, clock)
-        self.scanner = Scanner(self.runner, clock)
+        self.scanner = Scanner(self.runner, clock, stopping=self.stopping)
         self.cursor = queue.Cursor(storage)
 
     def run(self):
