@@ -111,30 +111,69 @@ class Loaded:
         return self.item(item_id).get("path") or ""
 
 
+class Unusable(ValueError):
+    """A rollup of a shape lenslet does not write (another program's, another version's, torn)."""
+
+
 def load(storage, stat, index_items):
-    """Open the rollup and feed its items to index_items(iterable); return (Loaded, its result)."""
+    """Open the rollup and feed its items to index_items(iterable); return (Loaded, its result).
+
+    Raises Unusable for a file of another shape: search bisects item paths, so every item
+    must be an object with a path, in path order; whoever reads it asks for a new one.
+    """
     stream = storage.open_seekable(storage.derived_key(ROLLUP))
-    offsets, lengths = array("Q"), array("I")
-    head = stream.readline()
-    built_at = orjson.loads(head[:head.rindex(b',"items"')] + b"}").get("generatedAt", 0.0)
-    at = len(head)
+    try:
+        offsets, lengths = array("Q"), array("I")
+        head = stream.readline()
+        built_at = _head_time(head)
+        at = len(head)
 
-    def lines():
-        nonlocal at
-        for line in stream:
-            size = len(line)
-            body = line.rstrip(b",\n")
-            if body.startswith(b"]"):
-                return
-            item = orjson.loads(body) if body else None
-            if isinstance(item, dict):  # anything else is not an item lenslet wrote: skipped
-                offsets.append(at)
-                lengths.append(len(body))
-                yield item
-            at += size
+        def lines():
+            nonlocal at
+            last = None
+            for line in stream:
+                size = len(line)
+                body = line.rstrip(b",\n")
+                if body.startswith(b"]"):
+                    return
+                if body:
+                    item = _item(body)
+                    if last is not None and item["path"] <= last:
+                        raise Unusable(f"the rollup's items are not in path order at {item['path'][:200]!r}")
+                    last = item["path"]
+                    offsets.append(at)
+                    lengths.append(len(body))
+                    yield item
+                at += size
+            raise Unusable("the rollup ends before its last item")  # torn
 
-    indexed = index_items(lines())
+        indexed = index_items(lines())
+    except BaseException:
+        stream.close()
+        raise
     return Loaded(stat, stream, offsets, lengths, built_at), indexed
+
+
+def _head_time(head):
+    """When the rollup was built, from its first line; Unusable when that is not lenslet's."""
+    try:
+        fields = orjson.loads(head[:head.rindex(b',"items":[')] + b"}")
+    except ValueError:  # no items list where lenslet puts it, or not JSON
+        raise Unusable("the rollup's first line is not lenslet's") from None
+    built_at = fields.get("generatedAt") if isinstance(fields, dict) else None
+    if not isinstance(fields, dict) or fields.get("v") != 1 or type(built_at) not in (int, float):
+        raise Unusable("the rollup is of another version or shape")
+    return built_at
+
+
+def _item(body):
+    try:
+        item = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise Unusable("a line of the rollup is not JSON") from None
+    if not (isinstance(item, dict) and isinstance(item.get("path"), str) and isinstance(item.get("name"), str)):
+        raise Unusable("a line of the rollup is not an item")
+    return item
 
 
 EMPTY = Loaded(None, None, array("Q"), array("I"), 0.0)

@@ -3,6 +3,7 @@ the service down, never moves a photo where no one sees it, and is never taken f
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -321,3 +322,58 @@ def test_change_notices_never_walk_a_link_back_into_the_tree(tree, config, stora
     (tree / "2024" / "new.jpg").write_bytes(b"x")  # the folder's time moves; the link's does not
     assert {entry.name: entry for entry in storage.list_folder("2024")}[link.rpartition("/")[2]] == \
         listed[link.rpartition("/")[2]]
+
+
+# -- a rollup of another shape, or none at all --------------------------------------------------
+
+def settle(config, storage):
+    """Index the tree until a pass finds nothing to do (the hashes recorded by the first make it stale once)."""
+    for _ in range(5):
+        if set(index_tree(config, storage).runs) <= {"health"}:
+            return
+    raise AssertionError("the tree never settles")
+
+
+ROLLUP_ITEM = b'{"path":"a/x.jpg","name":"x.jpg","tags":["beach"]}'
+
+
+@pytest.mark.parametrize("body", [
+    b'{"hello": "world"}\n',
+    b"[1, 2, 3]\n",
+    b"\x00\xffgarbage",
+    b"",
+    b'{"v": 2, "generatedAt": 0, "count": 1, "items":[\n' + ROLLUP_ITEM + b"\n]}\n",
+    b'{"v": 1, "generatedAt": 0, "count": 2, "items":[\n1,\n"x"\n]}\n',
+    b'{"v": 1, "generatedAt": 0, "count": 1, "items":[\n{"path": 5, "name": "x.jpg"}\n]}\n',
+    b'{"v": 1, "generatedAt": 0, "count": 2, "items":[\n{"path": "b/y.jpg", "name": "y.jpg"},\n' + ROLLUP_ITEM
+    + b"\n]}\n",                                                           # not in path order
+    b'{"v": 1, "generatedAt": 0, "count": 1, "items":[\n' + ROLLUP_ITEM,  # torn
+], ids=range(9))
+def test_a_rollup_of_another_shape_is_made_again_while_search_answers(tree, config, storage, body):
+    draw(tree / "a" / "x.jpg")
+    draw(tree / "b" / "y.jpg")
+    client = webtest.TestApp(spec_checked(create_app(config)))
+    client.put_json("/item?path=a/x.jpg", {"tags": ["beach"]})
+    settle(config, storage)
+    (tree / "_rollup.json").write_bytes(body)
+    shutil.rmtree(tree / ".lenslet" / "journal")  # the edit is in the rollup only
+    fresh = webtest.TestApp(spec_checked(create_app(config)))  # a web process started now
+    assert fresh.get("/search?q=beach").status_int == 200  # not a 500, whatever the file holds
+    assert fresh.get("/search?q=x&path=a").status_int == 200
+    index_tree(config, storage)  # nothing in the tree changed: the search's finding alone makes it again
+
+    def found(query):
+        return [item["path"] for item in fresh.get(f"/search?{query}").json["items"]]
+
+    wait_until(lambda: found("q=beach"), timeout=5)  # the running process looks again within a second
+    assert found("q=beach") == ["a/x.jpg"] and found("path=b") == ["b/y.jpg"]
+
+
+def test_a_removed_rollup_is_made_again(tree, config, storage):
+    draw(tree / "a" / "x.jpg")
+    settle(config, storage)
+    (tree / "_rollup.json").unlink()
+    fresh = webtest.TestApp(spec_checked(create_app(config)))
+    assert fresh.get("/search?q=x").json["total"] == 0
+    index_tree(config, storage)
+    assert wait_until(lambda: fresh.get("/search?q=x").json["total"], timeout=5) == 1
