@@ -106,13 +106,13 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
 
 def write_report(storage, report_):
     # Without fsync: the report is made again on the next health run.
-    storage.write(storage.derived_key(HEALTH), orjson.dumps(report_), durable=False)
+    storage.write(storage.root_file_key(HEALTH), orjson.dumps(report_), durable=False)
 
 
 def read_report(storage):
     """The summary of _health.json for GET /health (None before the worker wrote one)."""
     try:
-        stored = orjson.loads(storage.read(storage.derived_key(HEALTH)))
+        stored = orjson.loads(storage.read(storage.root_file_key(HEALTH)))
     except (LensletError, orjson.JSONDecodeError):
         return None
     if not isinstance(stored, dict):

@@ -74,7 +74,7 @@ def build(storage, clock=time.time):
     with out.getbuffer() as data:
         data[:len(head)] = rollup_head(counts["images"], generated_at)
     # Without fsync: the rollup can be built again, and a torn one fails to load.
-    storage.write(storage.derived_key(ROLLUP), out.getvalue(), durable=False)
+    storage.write(storage.root_file_key(ROLLUP), out.getvalue(), durable=False)
     return dict(counts, unindexedFolders=unindexed, unreadable=errors)
 
 
@@ -91,7 +91,7 @@ def rollup_bytes(items, generated_at):
 
 def stat(storage):
     """The stored rollup's Stat (NotFound before the first one is built)."""
-    return storage.stat(storage.derived_key(ROLLUP))
+    return storage.stat(storage.root_file_key(ROLLUP))
 
 
 class Loaded:
@@ -121,7 +121,7 @@ def load(storage, stat, index_items):
     Raises Unusable for a file of another shape: search bisects item paths, so every item
     must be an object with a path, in path order; whoever reads it asks for a new one.
     """
-    stream = storage.open_seekable(storage.derived_key(ROLLUP))
+    stream = storage.open_seekable(storage.root_file_key(ROLLUP))
     try:
         offsets, lengths = array("Q"), array("I")
         head = stream.readline()
@@ -215,8 +215,8 @@ def load_kept_index(storage, stat):
     for size in sizes:
         parts.append(view[at:at + size])
         at += size
-    stream = storage.open_seekable(storage.derived_key(ROLLUP))
-    if _rollup_mark(storage.stat(storage.derived_key(ROLLUP))) != head["rollup"]:
+    stream = storage.open_seekable(storage.root_file_key(ROLLUP))
+    if _rollup_mark(storage.stat(storage.root_file_key(ROLLUP))) != head["rollup"]:
         stream.close()  # replaced meanwhile: the offsets are not this file's
         return None
     offsets, lengths = array("Q"), array("I")

@@ -377,3 +377,31 @@ def test_a_removed_rollup_is_made_again(tree, config, storage):
     assert fresh.get("/search?q=x").json["total"] == 0
     index_tree(config, storage)
     assert wait_until(lambda: fresh.get("/search?q=x").json["total"], timeout=5) == 1
+
+
+# -- a folder named like one of lenslet's files at the root -------------------------------------
+
+def test_a_folder_named_like_the_rollup_leaves_search_working(tree, config, storage, caplog):
+    draw(tree / "a.jpg")
+    draw(tree / "_rollup.json" / "inside.jpg")  # someone's folder, with a photo in it
+    client = webtest.TestApp(spec_checked(create_app(config)))
+    client.put_json("/item?path=a.jpg", {"tags": ["beach"]})
+    settle(config, storage)
+    assert "failed" not in caplog.text and "crashed" not in caplog.text  # the rollup job ran to its end
+    assert sorted(os.listdir(tree / "_rollup.json")) == ["_index.json", "inside.jpg", "inside.jpg.json",
+                                                         "inside.jpg.thumbnail"]  # the folder is left as it is
+    fresh = webtest.TestApp(spec_checked(create_app(config)))
+    assert [item["path"] for item in fresh.get("/search?q=beach").json["items"]] == ["a.jpg"]
+    assert [item["path"] for item in fresh.get("/search?q=inside").json["items"]] == ["_rollup.json/inside.jpg"]
+    health = fresh.get("/health", status="*").json
+    assert "_rollup.json" in health["storage"]["reservedNames"]
+    assert health["report"]["images"] == 2
+
+
+def test_a_folder_named_like_the_health_report_leaves_health_working(tree, config, storage):
+    draw(tree / "a.jpg")
+    (tree / "_health.json").mkdir()
+    settle(config, storage)
+    health = webtest.TestApp(spec_checked(create_app(config))).get("/health", status="*").json
+    assert health["report"]["images"] == 1 and "_health.json" in health["storage"]["reservedNames"]
+    assert (tree / "_health.json").is_dir() and (tree / ".lenslet" / "_health.json").exists()

@@ -22,8 +22,8 @@ import stat as stat_module
 import time
 
 from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Conflict, Forbidden, Foreign,
-                      InsufficientStorage, NotFound, PreconditionFailed)
-from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
+                      InsufficientStorage, LensletError, NotFound, PreconditionFailed)
+from ..layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
 from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, Verbs, copy_limited, version_of
 from .paths import check_key
 from .watch import open_watch
@@ -456,11 +456,19 @@ class LocalStorage(Verbs):
         report = {"backend": self.backend, "readable": readable, "writable": writable and not full}
         if full:
             report["diskFull"] = True
-        if self.reserved:
-            report["reservedNames"] = list(self.reserved)
+        reserved = self.reserved + sorted(name for name in ROOT_FILES if self._held(name))
+        if reserved:
+            report["reservedNames"] = reserved
         if self.odd_names:
             report["undecodableNames"] = dict(list(self.odd_names.items())[:MAX_ODD_NAMES])
         return report
+
+    def _held(self, name):
+        """Whether a folder holds the name of one of lenslet's files at the root (see root_file_key)."""
+        try:
+            return self.root_file_key(name) != self.derived_key(name)
+        except LensletError:
+            return False  # unreadable: the probe says so already
 
     # -- internals ---------------------------------------------------------
 
