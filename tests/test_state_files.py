@@ -18,6 +18,7 @@ from helpers import PROJECT, draw, index_tree
 from lenslet import moves
 from lenslet.app import create_app
 from lenslet.config import Config
+from lenslet.errors import Unavailable
 from lenslet.files import moves_under_way, recover
 from lenslet.worker.process import Worker
 from openapi_check import spec_checked
@@ -405,3 +406,83 @@ def test_a_folder_named_like_the_health_report_leaves_health_working(tree, confi
     health = webtest.TestApp(spec_checked(create_app(config))).get("/health", status="*").json
     assert health["report"]["images"] == 1 and "_health.json" in health["storage"]["reservedNames"]
     assert (tree / "_health.json").is_dir() and (tree / ".lenslet" / "_health.json").exists()
+
+
+# -- an empty or unmounted root -------------------------------------------------------------------
+
+def files_under(folder):
+    return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*")
+            if path.is_file() and ".lenslet" not in path.parts}
+
+
+def test_an_unmounted_share_is_storage_unavailable_never_an_empty_gallery(tree, tmp_path):
+    from lenslet.storage import LocalStorage
+    from lenslet.storage.mounts import mount_points
+    draw(tree / "a" / "x.jpg")
+    # The tree is a share mounted at its root: gone from the mount table when it drops.
+    points = (mount_points() or {"/"}) | {str(tree)}
+    storage = LocalStorage(str(tree), mounts=lambda: set(points))
+    storage.ROOT_CHECK_EVERY = 0
+    config = Config(root=str(tree), heartbeat=0.2, scan_interval=0.2)
+    client = webtest.TestApp(spec_checked(create_app(config, storage)))
+    client.put_json("/item?path=a/x.jpg", {"tags": ["beach"]})
+    worker = Worker(config, storage)
+    running = threading.Thread(target=worker.run)
+    running.start()
+    try:
+        def indexed(paths):
+            def check():
+                try:
+                    found = json.loads((tree / "_health.json").read_bytes())
+                    rollup = json.loads((tree / "_rollup.json").read_bytes())
+                except (OSError, ValueError):
+                    return False
+                return found["images"] == len(paths) and sorted(i["path"] for i in rollup["items"]) == paths
+            return check
+
+        wait_until(indexed(["a/x.jpg"]), timeout=20)
+        before = files_under(tree)
+        # The share drops: its mount point is left, an empty folder of the disk below.
+        share = tmp_path / "share"
+        os.rename(tree, share)
+        tree.mkdir()
+        points.discard(str(tree))
+        answer = client.get("/folders", status=503)
+        assert "no longer mounted" in answer.json["description"] and int(answer.headers["Retry-After"]) > 0
+        client.get("/folders?path=a", status=503)
+        assert client.get("/item?path=a/x.jpg", status=503).headers["Retry-After"]
+        health = client.get("/health", status=503).json
+        assert health["status"] == "degraded" and "no longer mounted" in health["storage"]["unavailable"]
+        assert client.patch_json("/item?path=a/x.jpg", {"addTags": ["lost"]}, status=503)
+        time.sleep(1.5)  # the worker scans, heartbeats and polls its queue meanwhile
+        assert running.is_alive() and list(tree.iterdir()) == []  # nothing rewritten, nothing made
+        # The share is back, as it was.
+        tree.rmdir()
+        os.rename(share, tree)
+        points.add(str(tree))
+        assert files_under(tree) == before
+        assert client.get("/health", status="*").json["storage"]["readable"] is True
+        draw(tree / "a" / "y.jpg")
+        wait_until(indexed(["a/x.jpg", "a/y.jpg"]), timeout=20)
+        report = json.loads((tree / "_health.json").read_bytes())
+        assert report["orphanSidecars"] == 0 and report["orphanThumbs"] == 0
+        assert client.get("/item?path=a/x.jpg").json["tags"] == ["beach"]
+    finally:
+        worker.stopping.set()
+        running.join(timeout=30)
+
+
+def test_a_root_gone_is_storage_unavailable_and_never_made_again(tree, config, storage, tmp_path):
+    draw(tree / "a" / "x.jpg")
+    client = webtest.TestApp(spec_checked(create_app(config, storage)))
+    client.get("/folders?path=a")
+    os.rename(tree, tmp_path / "away")
+    storage.root_checked = (float("-inf"), None)  # looked at again now, not in a second
+    for url in ("/folders", "/folders?path=a", "/item?path=a/x.jpg", "/thumb?path=a/x.jpg"):
+        assert client.get(url, status=503).headers["Retry-After"]
+    assert "missing" in client.get("/health", status=503).json["storage"]["unavailable"]
+    client.patch_json("/item?path=a/x.jpg", {"addTags": ["t"]}, status=503)
+    with pytest.raises(Unavailable):
+        Worker(config, storage).scanner.scan()
+    Worker(config, storage).beat()  # a heartbeat fails: logged
+    assert not tree.exists()  # lenslet made no empty root in its place, nor a state folder in it

@@ -253,4 +253,7 @@ def run_one(runner, name, job):
     except Exception:  # noqa: BLE001 - a bug in one job must not stop the others
         log.exception("job %s %r crashed", job["kind"], job["path"])
     metrics.job(job["kind"], timer.seconds)
-    queue.finish(runner.storage, name)
+    try:
+        queue.finish(runner.storage, name)
+    except LensletError as ex:  # the storage went away meanwhile: the claim lapses and the job runs again
+        log.error("job %s %r: cannot mark it done: %s", job["kind"], job["path"], ex.description)

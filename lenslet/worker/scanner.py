@@ -6,7 +6,7 @@ import time
 from typing import NamedTuple
 
 from .. import manifests
-from ..errors import BrokenPointer, Forbidden, LensletError, NotFound, PointerLoop
+from ..errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
 from ..folders import identity_of, list_folder, read_first_page
 from ..layout import join, sidecar_of, thumb_of
 from . import queue
@@ -61,6 +61,8 @@ class Scanner:
             if self.storage.folder_mtimes:  # a bucket has none: there every scan lists every folder
                 try:
                     mtime = self.storage.stat(key).mtime
+                except Unavailable:
+                    raise  # the whole tree is out of reach: nothing learnt, nothing forgotten
                 except LensletError:
                     continue
                 if known is not None and not deep and known.mtime == mtime:
@@ -68,8 +70,10 @@ class Scanner:
                     continue
             try:
                 self.seen[key] = self.look(key, mtime)
-            except (NotFound, LensletError) as ex:
-                log.warning("cannot scan %r: %s", key, getattr(ex, "description", ex))
+            except Unavailable:
+                raise
+            except LensletError as ex:
+                log.warning("cannot scan %r: %s", key, ex.description)
                 continue
             # Our own writes (manifests, thumbnails, reports) move folder mtimes too:
             # only a different summary is news for the health report.
@@ -105,7 +109,9 @@ class Scanner:
             try:
                 mtime = self.storage.stat(key).mtime if self.storage.folder_mtimes else None
                 self.seen[key] = self.look(key, mtime)
-            except (NotFound, LensletError):
+            except Unavailable:
+                raise  # not gone: out of reach for now
+            except LensletError:
                 changed += self.forget(key)  # gone (or no longer a folder) with all below it
                 continue
             changed += known is None or known.summary != self.seen[key].summary
