@@ -486,3 +486,14 @@ def test_a_root_gone_is_storage_unavailable_and_never_made_again(tree, config, s
         Worker(config, storage).scanner.scan()
     Worker(config, storage).beat()  # a heartbeat fails: logged
     assert not tree.exists()  # lenslet made no empty root in its place, nor a state folder in it
+
+
+def test_a_link_named_like_the_rollup_is_left_alone(tree, config, storage, tmp_path):
+    draw(tree / "a.jpg")
+    (tmp_path / "elsewhere.json").write_bytes(b"someone's")
+    os.symlink(tmp_path / "elsewhere.json", tree / "_rollup.json")
+    settle(config, storage)
+    assert (tmp_path / "elsewhere.json").read_bytes() == b"someone's"
+    fresh = webtest.TestApp(spec_checked(create_app(config)))
+    assert [item["path"] for item in fresh.get("/search?q=a").json["items"]] == ["a.jpg"]
+    assert "_rollup.json" in fresh.get("/health", status="*").json["storage"]["reservedNames"]

@@ -55,6 +55,7 @@ class Storage(Protocol):
     def delete_if(self, key, version) -> None: """Delete only if still at version; PreconditionFailed else."""
     def update(self, key, change) -> tuple: """Read-change-write that loses no concurrent update."""
     def derived_key(self, key) -> str: """Where a derived file of key lives."""
+    def root_file_key(self, name) -> str: """Where one of lenslet's files at the root (rollup, report) lives."""
     def accel_path(self, key): """The path nginx may send the file from, or None."""
     def presign(self, key, seconds=300, content_type=None): """A URL the client may fetch, or None."""
     def probe(self) -> dict: """Whether the tree can be read and written, without writing."""

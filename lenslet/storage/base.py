@@ -9,7 +9,6 @@ import blake3
 
 from .. import metrics
 from ..errors import LensletError, NotFound, TooLarge
-from ..layout import STATE, join
 
 HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF included
 
@@ -36,21 +35,6 @@ class Verbs:
         except NotFound:
             return False
         return True
-
-    def root_file_key(self, name):
-        """Where one of lenslet's files at the root (the rollup, the health report) is kept.
-
-        Beside the images (its derived key) as a rule; in the state folder when a folder,
-        someone else's, holds that name there: lenslet never writes into or over it, and
-        the file is still made and read (the name is reported in /health as reserved).
-        """
-        key = self.derived_key(name)
-        try:
-            if not self.stat(key).is_dir:
-                return key
-        except NotFound:
-            return key
-        return join(STATE, name)
 
 
 class ErrorMap:

@@ -471,6 +471,21 @@ class LocalStorage(Verbs):
         or under the state folder when the tree is read-only."""
         return join(DERIVED, key) if self.readonly else key
 
+    def root_file_key(self, name):
+        """Where one of lenslet's files at the root (the rollup, the health report) is kept.
+
+        Beside the images (its derived key) as a rule; in the state folder when anything
+        but a plain file holds that name there (someone's folder, a link): lenslet never
+        writes into, through or over it, and the file is still made and read. /health
+        lists the name under storage.reservedNames.
+        """
+        key = self.derived_key(name)
+        try:
+            mode = self._lstat_beneath(key)[2]
+        except NotFound:
+            return key
+        return key if stat_module.S_ISREG(mode) else join(STATE, name)
+
     # -- what this backend can do for GET /file ---------------------------
 
     def accel_path(self, key):
