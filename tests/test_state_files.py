@@ -259,9 +259,9 @@ def wait_until(check, timeout=40.0, every=0.1):
 def test_a_link_to_its_own_folder_never_traps_the_worker(tree):
     draw(tree / "2024" / "a.jpg")
     os.symlink(".", tree / "2024" / "self")
-    log = open(tree.parent / "worker.log", "wb")
-    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT, stderr=log,
-                              env=dict(os.environ, LENSLET_ROOT=str(tree), LENSLET_HEARTBEAT="0.5"))
+    with open(tree.parent / "worker.log", "wb") as log:  # the child keeps its own copy of the handle
+        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT, stderr=log,
+                                  env=dict(os.environ, LENSLET_ROOT=str(tree), LENSLET_HEARTBEAT="0.5"))
     try:
         def report():
             try:
