@@ -17,10 +17,10 @@ import orjson
 from . import folders, images, moves
 from .errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
 from .items import clear_origin, record_hash, set_origin, sidecar_fields
-from .layout import (FOLDER_MARKER, MOVES, MOVES_REJECTED, TEMP_SUFFIX, TRASH, is_image, is_manifest, join, name_of, parent,
+from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, join, name_of, parent,
                      sidecar_of, thumb_of)
 from .rollup import record_edit
-from .storage import clean_path
+from .storage import clean_path, set_aside
 from .worker import queue
 
 log = logging.getLogger("lenslet")
@@ -381,21 +381,14 @@ def _journal_names(storage):
 
 
 def _set_aside(storage, name, reason):
-    """Move a journal that is not to be acted on into the rejected folder (kept for a person to look at)."""
-    aside = join(MOVES_REJECTED, name)
     try:
-        try:
-            storage.rename(join(MOVES, name), aside)
-        except AlreadyExists:  # one of that name was set aside before: keep both
-            aside = join(MOVES_REJECTED, f"{name}.{secrets.token_hex(4)}")
-            storage.rename(join(MOVES, name), aside)
-    except NotFound:
-        return  # finished or removed meanwhile
+        aside = set_aside(storage, MOVES, name)
     except LensletError as ex:
         log.error("move journal %s is not acted on (%s), and cannot be set aside: %s", name, reason,
                   ex.description)
         return
-    log.error("move journal %s is not acted on, set aside as %s: %s", name, aside, reason)
+    if aside is not None:
+        log.error("move journal %s is not acted on, set aside as %s: %s", name, aside, reason)
 
 
 def _settle(storage, journal, way=None):

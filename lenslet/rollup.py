@@ -8,17 +8,16 @@ journal at once, so every web process finds them before the next rollup.
 
 import io
 import logging
-import secrets
 import time
 from array import array
 
 import orjson
 
 from . import folders, search
-from .errors import AlreadyExists, LensletError, NotFound
+from .errors import LensletError, NotFound
 from .folders import identity_of
-from .layout import JOURNAL, JOURNAL_REJECTED, ROLLUP, SEARCH_CACHE, join
-from .storage import read_at, version_of
+from .layout import JOURNAL, ROLLUP, SEARCH_CACHE, join
+from .storage import read_at, set_aside, version_of
 
 log = logging.getLogger("lenslet")
 
@@ -286,15 +285,10 @@ def prune_journal(storage, built_at):
 
 def _set_aside(storage, name, reason):
     try:
-        try:
-            storage.rename(join(JOURNAL, name), join(JOURNAL_REJECTED, name))
-        except AlreadyExists:  # one of that name was set aside before: keep both
-            storage.rename(join(JOURNAL, name), join(JOURNAL_REJECTED, f"{name}.{secrets.token_hex(4)}"))
-    except NotFound:
-        return  # another process set it aside first
+        aside = set_aside(storage, JOURNAL, name)
     except LensletError as ex:
         log.error("edit journal entry %s is left out of search (%s), and cannot be set aside: %s", name, reason,
                   ex.description)
         return
-    log.error("edit journal entry %s is left out of search and set aside in %s: %s", name, JOURNAL_REJECTED,
-              reason)
+    if aside is not None:
+        log.error("edit journal entry %s is left out of search, set aside as %s: %s", name, aside, reason)
