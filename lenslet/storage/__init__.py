@@ -82,12 +82,12 @@ def private_folder(prefix):
 def set_aside(storage, folder, name):
     """Move a state file lenslet will not act on (a journal of another shape) into folder/rejected/,
     kept for a person to look at; return its new key, or None when it went away meanwhile."""
-    aside = join(folder, REJECTED, name)
+    aside = join(join(folder, REJECTED), name)
     try:
         try:
             storage.rename(join(folder, name), aside)
         except AlreadyExists:  # one of that name was set aside before: keep both
-            aside = join(folder, REJECTED, f"{name}.{secrets.token_hex(4)}")
+            aside = join(join(folder, REJECTED), f"{name}.{secrets.token_hex(4)}")
             storage.rename(join(folder, name), aside)
     except NotFound:
         return None
