@@ -22,7 +22,7 @@ from .errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, Len
 from .items import clear_origin, record_hash, set_origin, sidecar_fields, tell_search
 from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, join, name_of, parent,
                      sidecar_of, thumb_of)
-from .storage import clean_path
+from .storage import clean_path, set_aside
 from .worker import queue
 
 log = logging.getLogger("lenslet")
@@ -497,42 +497,76 @@ class _Changes:
 # -- recovery ------------------------------------------------------------------
 
 def recover(storage, clock=time.time):
-    """Finish or undo every move whose process died; return how many were settled."""
-    try:
-        names = sorted(entry.name for entry in storage.list_folder(MOVES) if entry.name.endswith(".json"))
-    except (NotFound, BadRequest):
-        return 0
+    """Finish or undo every move whose process died; return how many were settled.
+
+    A journal is input like any other file: one of another shape, or whose steps cannot
+    be carried out (a path through a link out of the gallery, say), is set aside in
+    `.lenslet/moves/rejected/` for a person to look at, never acted on again, and never
+    stops the others, a web process's start or the worker.
+    """
     settled, host = 0, socket.gethostname()
-    for name in names:
+    for name in _journal_names(storage):
         key = join(MOVES, name)
         try:
             journal = orjson.loads(storage.read(key))
         except NotFound:
             continue  # finished meanwhile
         except orjson.JSONDecodeError:
-            storage.delete(key)  # torn while written: no step ran before it was complete
+            # lenslet names a journal only once it is whole: this one is torn or someone else's.
+            _set_aside(storage, name, "not JSON")
+            continue
+        except LensletError as ex:
+            if ex.status < 500:  # a link or a folder holding the name: not a journal
+                _set_aside(storage, name, ex.description)
+            continue  # the storage is busy: looked at again next time
+        problem = moves.journal_problem(journal)
+        if problem is not None:
+            _set_aside(storage, name, problem)
             continue
         if not moves.abandoned(journal, host, clock(), _alive):
             continue
-        _settle(storage, journal)
+        try:
+            _settle(storage, journal)
+        except LensletError as ex:
+            if ex.status >= 500:
+                log.error("cannot settle an interrupted move yet (%s): %s", name, ex.description)
+            else:
+                _set_aside(storage, name, ex.description)
+            continue
         try:
             storage.delete(key)
         except NotFound:
             pass
-        folders_touched = {parent(src) for src, _ in journal["steps"]} | {parent(dst) for _, dst in journal["steps"]}
-        for folder in folders_touched:
+        steps = journal["steps"]
+        for folder in {parent(src) for src, _ in steps} | {parent(dst) for _, dst in steps}:
             queue.enqueue(storage, "index", folder, clock)
-        log.warning("settled an interrupted move: %s", journal["steps"][-1])
+        log.warning("settled an interrupted move: %s", steps[-1])
         settled += 1
     return settled
 
 
 def moves_under_way(storage):
-    """Whether a move journal exists (its companions may be apart for a moment)."""
+    """Whether a move journal exists (its companions may be apart for a moment); set-aside ones do not count."""
+    return bool(_journal_names(storage))
+
+
+def _journal_names(storage):
     try:
-        return any(entry.name.endswith(".json") for entry in storage.list_folder(MOVES))
+        return sorted(entry.name for entry in storage.list_folder(MOVES)
+                      if not entry.is_dir and entry.name.endswith(".json"))
     except (NotFound, BadRequest):
-        return False
+        return []
+
+
+def _set_aside(storage, name, reason):
+    try:
+        aside = set_aside(storage, MOVES, name)
+    except LensletError as ex:
+        log.error("move journal %s is not acted on (%s), and cannot be set aside: %s", name, reason,
+                  ex.description)
+        return
+    if aside is not None:
+        log.error("move journal %s is not acted on, set aside as %s: %s", name, aside, reason)
 
 
 def _settle(storage, journal, way=None):

@@ -13,7 +13,7 @@ import orjson
 
 from . import __version__
 from .errors import LensletError
-from .layout import HEALTH, HEARTBEATS, join
+from .layout import HEALTH, HEARTBEATS, JOURNAL_REJECTED, MOVES_REJECTED, join
 
 # A worker counts as alive while its last heartbeat is younger than this many beats.
 ALIVE_BEATS = 3
@@ -109,15 +109,26 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
 
 def write_report(storage, report_):
     # Without fsync: the report is made again on the next health run.
-    storage.write(storage.derived_key(HEALTH), orjson.dumps(report_), durable=False)
+    storage.write(storage.root_file_key(HEALTH), orjson.dumps(report_), durable=False)
 
 
 def read_report(storage):
     """The summary of _health.json for GET /health (None before the worker wrote one)."""
     try:
-        stored = orjson.loads(storage.read(storage.derived_key(HEALTH)))
+        stored = orjson.loads(storage.read(storage.root_file_key(HEALTH)))
     except (LensletError, orjson.JSONDecodeError):
         return None
     if not isinstance(stored, dict):
         return None  # someone else's file: the worker writes a new one on its next run
     return {key: value for key, value in stored.items() if key != "files"}
+
+
+def rejected_files(storage):
+    """The journals (of moves, of edits) set aside as not of lenslet's shape, for GET /health."""
+    files = []
+    for folder in (MOVES_REJECTED, JOURNAL_REJECTED):
+        try:
+            files += [join(folder, entry.name) for entry in storage.list_folder(folder) if not entry.is_dir]
+        except LensletError:
+            continue  # none yet (or the storage is unavailable, which /health says already)
+    return {"count": len(files), "files": sorted(files)[:MAX_REPORTED]}

@@ -31,6 +31,11 @@ LOCKS = f"{STATE}/locks"
 DERIVED = f"{STATE}/derived"  # where derived files go when the tree itself is read-only
 MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
 MOVES = f"{STATE}/moves"      # journals of moves under way
+# Journals (of moves, of edits) of a shape lenslet does not write are set aside here, for a person
+# to look at, and reported in /health; they are never acted on.
+REJECTED = "rejected"
+MOVES_REJECTED = f"{MOVES}/{REJECTED}"
+JOURNAL_REJECTED = f"{JOURNAL}/{REJECTED}"
 SEARCH_CACHE = f"{STATE}/search-index.bin"  # a web process's search index, made from one rollup
 THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker last made thumbnails with
 

@@ -7,15 +7,19 @@ On disk a step is a link and an unlink, so a crash can leave a file under both
 names (the same file); on S3 a step is a copy (all copies first) then a delete.
 """
 
+import math
 import re
 import unicodedata
 
 from .errors import BadPath
-from .layout import SIDECAR, THUMB, TRASH, is_internal, join, mime_of, name_of
+from .layout import SIDECAR, THUMB, TRASH, is_image, is_internal, is_state, join, mime_of, name_of
+from .storage.paths import is_clean
 
 MAX_NAME_BYTES = 255
 MAX_NUMBER = 10_000  # `photo (n).jpg` tried up to this n before giving up
 STALE_JOURNAL = 120.0  # seconds after which a move nobody finished counts as abandoned, whoever ran it
+JOURNAL_VERSION = 1
+JOURNAL_KINDS = ("image", "folder")
 _NUMBERED = re.compile(r"^(?P<stem>.*?) \((?P<n>\d+)\)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The extension a sniffed type gets when the uploaded name has none of an image.
@@ -150,3 +154,58 @@ def check_folder_move(src, dst):
         raise BadPath("the trash folder cannot be moved")
     if dst == src or dst.startswith(src + "/"):
         raise BadPath("a folder cannot be moved into itself", path=src, to=dst)
+
+
+def journal_problem(journal):
+    """Why a move journal found on disk may not be acted on, or None when it has the shape lenslet writes.
+
+    A journal is input like any other file: torn, another version's, a sync client's
+    copy, or forged. Recovery renames files by it, so only one whose every step stays
+    among the gallery's own paths (never into or out of `.lenslet/`, never a hidden
+    name) and whose steps are exactly those of one move is acted on.
+    """
+    if not isinstance(journal, dict):
+        return "not a JSON object"
+    if type(journal.get("v")) is not int or journal["v"] != JOURNAL_VERSION:
+        return f"version {journal.get('v')!r} is not {JOURNAL_VERSION}"
+    if journal.get("kind") not in JOURNAL_KINDS:
+        return "kind is neither image nor folder"
+    started = journal.get("startedAt")
+    if type(started) not in (int, float) or not math.isfinite(started):
+        return "startedAt is not a number"
+    if "pid" in journal and type(journal["pid"]) is not int:
+        return "pid is not a whole number"
+    if "host" in journal and not isinstance(journal["host"], str):
+        return "host is not text"
+    steps = journal.get("steps")
+    if not isinstance(steps, list) or not steps:
+        return "steps is not a list of moves"
+    pairs = []
+    for step in steps:
+        if not (isinstance(step, list) and len(step) == 2 and all(isinstance(key, str) for key in step)):
+            return "a step is not a pair of paths"
+        for key in step:
+            if not is_clean(key) or is_state(key):
+                return "a step leaves the gallery's own paths: " + key[:200]
+        pairs.append(tuple(step))
+    if journal["kind"] == "folder":
+        return _folder_problem(pairs)
+    src, dst = pairs[-1]
+    if not (is_image(name_of(src)) and is_image(name_of(dst))):
+        return "the last step does not move an image"
+    # Companions missing at the time are left out (files.Files._move_image): steps are
+    # the image's own, in their order, the image last.
+    expected = iter(image_steps(src, dst))
+    if not all(pair in expected for pair in pairs):
+        return "the steps are not those of one image's move"
+    return None
+
+
+def _folder_problem(pairs):
+    if len(pairs) != 1:
+        return "a folder's move is one step"
+    try:
+        check_folder_move(*pairs[0])
+    except BadPath as ex:
+        return ex.description
+    return None

@@ -194,12 +194,23 @@ SCHEMAS = {
             "status": {"enum": ["ok", "degraded"]}, "version": {"type": "string"},
             "storage": {"type": "object", "required": ["backend", "readable", "writable"], "properties": {
                 "backend": {"enum": ["local", "s3"]}, "readable": {"type": "boolean"},
-                "writable": {"type": "boolean"}}},
+                "writable": {"type": "boolean"},
+                "unavailable": {"type": "string", "description": "why the tree cannot be reached (its root "
+                                "folder is missing, or the share that held it is no longer mounted): every "
+                                "request then answers 503 with Retry-After, never an empty gallery"},
+                "reservedNames": {"type": "array", "items": {"type": "string"}, "description":
+                                  "lenslet's own names at the root held by someone else's file or folder; "
+                                  "lenslet keeps its file in the state folder instead"}}},
             "worker": {"type": "object", "required": ["alive", "workers", "backlog"], "properties": {
                 "alive": {"type": "boolean"}, "workers": {"type": "integer"},
                 "lastHeartbeat": nullable("number"), "secondsSinceHeartbeat": nullable("number"),
                 "backlog": {"type": "integer"}}},
             "report": {"type": ["object", "null"], "description": "the counts of the worker's _health.json"},
+            "rejected": {"type": "object", "required": ["count", "files"],
+                         "description": "journals (of moves, of edits) of a shape lenslet does not write: set "
+                                        "aside, never acted on, kept for a person to look at",
+                         "properties": {"count": {"type": "integer"},
+                                        "files": {"type": "array", "items": {"type": "string"}}}},
             "readonly": {"type": "boolean", "description": "LENSLET_READONLY: every write answers 403"},
         },
     },

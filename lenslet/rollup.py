@@ -7,16 +7,19 @@ journal at once, so every web process finds them before the next rollup.
 """
 
 import io
+import logging
 import time
 from array import array
 
 import orjson
 
-from . import folders
-from .errors import NotFound
+from . import folders, search
+from .errors import LensletError, NotFound
 from .folders import identity_of
 from .layout import JOURNAL, ROLLUP, SEARCH_CACHE, join
-from .storage import read_at, version_of
+from .storage import read_at, set_aside, version_of
+
+log = logging.getLogger("lenslet")
 
 JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
 
@@ -70,7 +73,7 @@ def build(storage, clock=time.time):
     with out.getbuffer() as data:
         data[:len(head)] = rollup_head(counts["images"], generated_at)
     # Without fsync: the rollup can be built again, and a torn one fails to load.
-    storage.write(storage.derived_key(ROLLUP), out.getvalue(), durable=False)
+    storage.write(storage.root_file_key(ROLLUP), out.getvalue(), durable=False)
     return dict(counts, unindexedFolders=unindexed, unreadable=errors)
 
 
@@ -87,7 +90,7 @@ def rollup_bytes(items, generated_at):
 
 def stat(storage):
     """The stored rollup's Stat (NotFound before the first one is built)."""
-    return storage.stat(storage.derived_key(ROLLUP))
+    return storage.stat(storage.root_file_key(ROLLUP))
 
 
 class Loaded:
@@ -107,30 +110,69 @@ class Loaded:
         return self.item(item_id).get("path") or ""
 
 
+class Unusable(ValueError):
+    """A rollup of a shape lenslet does not write (another program's, another version's, torn)."""
+
+
 def load(storage, stat, index_items):
-    """Open the rollup and feed its items to index_items(iterable); return (Loaded, its result)."""
-    stream = storage.open_seekable(storage.derived_key(ROLLUP))
-    offsets, lengths = array("Q"), array("I")
-    head = stream.readline()
-    built_at = orjson.loads(head[:head.rindex(b',"items"')] + b"}").get("generatedAt", 0.0)
-    at = len(head)
+    """Open the rollup and feed its items to index_items(iterable); return (Loaded, its result).
 
-    def lines():
-        nonlocal at
-        for line in stream:
-            size = len(line)
-            body = line.rstrip(b",\n")
-            if body.startswith(b"]"):
-                return
-            item = orjson.loads(body) if body else None
-            if isinstance(item, dict):  # anything else is not an item lenslet wrote: skipped
-                offsets.append(at)
-                lengths.append(len(body))
-                yield item
-            at += size
+    Raises Unusable for a file of another shape: search bisects item paths, so every item
+    must be an object with a path, in path order; whoever reads it asks for a new one.
+    """
+    stream = storage.open_seekable(storage.root_file_key(ROLLUP))
+    try:
+        offsets, lengths = array("Q"), array("I")
+        head = stream.readline()
+        built_at = _head_time(head)
+        at = len(head)
 
-    indexed = index_items(lines())
+        def lines():
+            nonlocal at
+            last = None
+            for line in stream:
+                size = len(line)
+                body = line.rstrip(b",\n")
+                if body.startswith(b"]"):
+                    return
+                if body:
+                    item = _item(body)
+                    if last is not None and item["path"] <= last:
+                        raise Unusable(f"the rollup's items are not in path order at {item['path'][:200]!r}")
+                    last = item["path"]
+                    offsets.append(at)
+                    lengths.append(len(body))
+                    yield item
+                at += size
+            raise Unusable("the rollup ends before its last item")  # torn
+
+        indexed = index_items(lines())
+    except BaseException:
+        stream.close()
+        raise
     return Loaded(stat, stream, offsets, lengths, built_at), indexed
+
+
+def _head_time(head):
+    """When the rollup was built, from its first line; Unusable when that is not lenslet's."""
+    try:
+        fields = orjson.loads(head[:head.rindex(b',"items":[')] + b"}")
+    except ValueError:  # no items list where lenslet puts it, or not JSON
+        raise Unusable("the rollup's first line is not lenslet's") from None
+    built_at = fields.get("generatedAt") if isinstance(fields, dict) else None
+    if not isinstance(fields, dict) or fields.get("v") != 1 or type(built_at) not in (int, float):
+        raise Unusable("the rollup is of another version or shape")
+    return built_at
+
+
+def _item(body):
+    try:
+        item = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise Unusable("a line of the rollup is not JSON") from None
+    if not (isinstance(item, dict) and isinstance(item.get("path"), str) and isinstance(item.get("name"), str)):
+        raise Unusable("a line of the rollup is not an item")
+    return item
 
 
 EMPTY = Loaded(None, None, array("Q"), array("I"), 0.0)
@@ -172,8 +214,8 @@ def load_kept_index(storage, stat):
     for size in sizes:
         parts.append(view[at:at + size])
         at += size
-    stream = storage.open_seekable(storage.derived_key(ROLLUP))
-    if _rollup_mark(storage.stat(storage.derived_key(ROLLUP))) != head["rollup"]:
+    stream = storage.open_seekable(storage.root_file_key(ROLLUP))
+    if _rollup_mark(storage.stat(storage.root_file_key(ROLLUP))) != head["rollup"]:
         stream.close()  # replaced meanwhile: the offsets are not this file's
         return None
     offsets, lengths = array("Q"), array("I")
@@ -196,24 +238,59 @@ def record_edit(storage, path, item, clock=time.time):
 def journal_names(storage):
     """Names of the journal's entries, oldest first."""
     try:
-        return sorted(e.name for e in storage.list_folder(JOURNAL) if e.name.endswith(".json"))
+        return sorted(e.name for e in storage.list_folder(JOURNAL) if not e.is_dir and e.name.endswith(".json"))
     except NotFound:
         return []
 
 
 def read_journal_entry(storage, name):
-    """One journal entry, or None when it went away or is torn."""
-    try:
-        return orjson.loads(storage.read(join(JOURNAL, name)))
-    except (NotFound, orjson.JSONDecodeError):
+    """One journal entry, or None when it went away meanwhile.
+
+    An entry of a name or shape lenslet never writes (a stray `notes.json`, a sync
+    client's copy, a torn file: lenslet names an entry only once it is whole) is set
+    aside in the journal's rejected folder, reported in /health, and None.
+    """
+    if search.journal_entry_time(name) is None:
+        _set_aside(storage, name, "not the name of an edit")
         return None
+    try:
+        entry = orjson.loads(storage.read(join(JOURNAL, name)))
+    except NotFound:
+        return None
+    except orjson.JSONDecodeError:
+        _set_aside(storage, name, "not JSON")
+        return None
+    except LensletError as ex:
+        if ex.status >= 500:
+            raise  # the storage is busy: read again next time
+        _set_aside(storage, name, ex.description)  # a link or a folder holds the name
+        return None
+    problem = search.journal_entry_problem(entry)
+    if problem is not None:
+        _set_aside(storage, name, problem)
+        return None
+    return entry
 
 
 def prune_journal(storage, built_at):
     """Drop journal entries well older than a rollup that already holds them."""
     for name in journal_names(storage):
-        if int(name.partition("-")[0] or 0) / 1000 < built_at - JOURNAL_KEEP:
+        made = search.journal_entry_time(name)
+        if made is None:
+            _set_aside(storage, name, "not the name of an edit")
+        elif made < built_at - JOURNAL_KEEP:
             try:
                 storage.delete(join(JOURNAL, name))
             except NotFound:
                 pass
+
+
+def _set_aside(storage, name, reason):
+    try:
+        aside = set_aside(storage, JOURNAL, name)
+    except LensletError as ex:
+        log.error("edit journal entry %s is left out of search (%s), and cannot be set aside: %s", name, reason,
+                  ex.description)
+        return
+    if aside is not None:
+        log.error("edit journal entry %s is left out of search, set aside as %s: %s", name, aside, reason)

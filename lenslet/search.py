@@ -20,6 +20,7 @@ against the items' own text.
 
 import bisect
 import io
+import math
 import re
 import unicodedata
 from array import array
@@ -27,6 +28,7 @@ from collections import Counter
 from itertools import compress, islice, repeat
 
 from .layout import EXTENSIONS
+from .storage.paths import is_clean
 
 TOKEN = re.compile(r"[^\W_]+")
 SEPARATOR = "\n"  # between tokens in the vocabulary: never inside a token
@@ -35,6 +37,45 @@ SCAN_FROM = 20_000  # candidates beyond which checking them scans the whole text
 BITMAPS = 200       # at most this many tokens get a bitmap (N/8 bytes each: 12.5 MB for 500,000 items)
 BITMAP_FROM = 1000  # items a token must have for a bitmap to pay off
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
+
+
+# An edit journal entry's name: when it was made (ms, 14 digits or more) and a hash of its path.
+JOURNAL_ENTRY = re.compile(r"^(\d{14,})-[0-9a-f]{8,64}\.json$")
+
+
+def journal_entry_time(name):
+    """When an edit journal entry was made (seconds), from its name; None for a name lenslet never writes."""
+    found = JOURNAL_ENTRY.match(name)
+    return int(found[1]) / 1000 if found else None
+
+
+def journal_entry_problem(entry):
+    """Why an edit journal entry cannot be merged into search answers, or None when it has lenslet's shape.
+
+    The journal is input like any other file (a sync client's copy, another version's, a
+    hand-made one): what search merges must be an image path with the fields it knows.
+    """
+    if not isinstance(entry, dict):
+        return "not a JSON object"
+    path = entry.get("path")
+    if not is_clean(path):
+        return "path is not a gallery path"
+    if entry.get("name") != path.rpartition("/")[2]:
+        return "name is not the path's last part"
+    edited = entry.get("editedAt")
+    if type(edited) not in (int, float) or not math.isfinite(edited):
+        return "editedAt is not a number"
+    tags = entry.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        return "tags is not a list of text"
+    if not isinstance(entry.get("notes", ""), (str, type(None))):
+        return "notes is not text"
+    star = entry.get("star")
+    if star is not None and (type(star) is not int or not 0 <= star <= 5):
+        return "star is not a whole number from 0 to 5"
+    if type(entry.get("gone", False)) is not bool:
+        return "gone is not true or false"
+    return None
 
 
 def fold(text):

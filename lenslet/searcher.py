@@ -5,10 +5,9 @@ import logging
 import threading
 import time
 
-import orjson
-
 from . import rollup, search
 from .errors import BadRequest, LensletError, NotFound
+from .worker import queue
 
 log = logging.getLogger("lenslet")
 
@@ -40,6 +39,8 @@ class Searcher:
         self.edits = {}       # path -> the latest journal entry for it
         self.read_names = set()
         self.loading = None   # the stat of a rollup being loaded in the background
+        self.unusable = None  # the stat of a rollup found of another shape: not loaded again
+        self.asked_for = None  # the rollup ("missing", or an unusable one's stat) this process asked to be made
         self.lock = threading.Lock()
 
     # -- keeping fresh -----------------------------------------------------
@@ -64,8 +65,9 @@ class Searcher:
         try:
             stat = rollup.stat(self.storage)
         except NotFound:
+            self.ask_for_rollup(None)  # removed, say: nothing else would bring it back while the tree rests
             return
-        if stat == self.loaded.stat or stat == self.loading:
+        if stat in (self.loaded.stat, self.loading, self.unusable):
             return
         if self.loaded is EMPTY:
             self.reload(stat)
@@ -77,12 +79,18 @@ class Searcher:
         started = self.clock()
         try:
             loaded = self.load(stat)
-        except (LensletError, orjson.JSONDecodeError, ValueError) as ex:
+        except (LensletError, ValueError) as ex:
             log.error("cannot load the search rollup: %s", getattr(ex, "description", ex))
+            if not isinstance(ex, LensletError) or ex.status < 500:
+                # Of another shape (or a folder holds its name): searched without it (the
+                # journal's edits, or the rollup loaded before) until the worker makes a new one.
+                self.unusable = stat
+                self.ask_for_rollup(stat)
             return
         finally:
             self.loading = None
         self.loaded = loaded  # the old snapshot's file closes once no search holds it
+        self.asked_for = None
         log.info("search: loaded %d items in %.2fs", loaded.index.count, self.clock() - started)
 
     def load(self, stat):
@@ -100,15 +108,26 @@ class Searcher:
             log.warning("search: cannot keep the index for the next process: %s", ex.description)
         return Snapshot(loaded, index)
 
+    def ask_for_rollup(self, stat):
+        """Queue a rollup for the worker, once for each missing (None) or unusable one this process found."""
+        wanted = "missing" if stat is None else stat
+        if self.asked_for == wanted:
+            return
+        self.asked_for = wanted
+        try:
+            queue.enqueue(self.storage, "rollup", "", time.time)
+        except LensletError as ex:
+            log.warning("search: cannot ask the worker for a new rollup: %s", ex.description)
+
     def read_journal(self):
         names = rollup.journal_names(self.storage)
         for name in names:
             if name in self.read_names:
                 continue
             entry = rollup.read_journal_entry(self.storage, name)
+            self.read_names.add(name)  # one gone, or set aside as not an edit, is not read again either
             if entry is None:
                 continue
-            self.read_names.add(name)
             known = self.edits.get(entry.get("path"))
             if known is None or known["editedAt"] <= entry["editedAt"]:
                 self.edits[entry["path"]] = entry

@@ -17,6 +17,7 @@ class HealthResource:
         ok = storage["readable"] and worker["alive"] and not storage.get("diskFull")
         resp.media = {"status": "ok" if ok else "degraded", "version": __version__,
                       "storage": storage, "worker": worker, "report": health.read_report(self.storage),
+                      "rejected": health.rejected_files(self.storage),
                       "readonly": self.config.readonly}
         if not storage["readable"]:
             resp.status = falcon.HTTP_503

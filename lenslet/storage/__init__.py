@@ -9,20 +9,21 @@ the tree is read-only.
 """
 
 import os
+import secrets
 import shutil
 import tempfile
 from typing import Protocol
 
 from ..config import DEFAULT_ROOT
-from ..errors import ConfigError
-from ..layout import join, parent
+from ..errors import AlreadyExists, ConfigError, NotFound
+from ..layout import REJECTED, join, parent
 from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, read_at, spool, version_of
 from .local import LocalStorage, real_folder
 from .paths import clean_path
 
 __all__ = ["HEAD_BYTES", "Entry", "ErrorMap", "LocalStorage", "Slice", "Stat", "Storage", "cache_folder",
            "clean_path", "join", "open_storage", "parent", "private_folder", "read_at", "real_folder",
-           "remove_folder", "spool", "version_of"]
+           "remove_folder", "set_aside", "spool", "version_of"]
 
 
 class Storage(Protocol):
@@ -57,6 +58,7 @@ class Storage(Protocol):
     def update(self, key, change, durable=True) -> tuple: """Read-change-write that loses no concurrent update."""
     def lock_images(self, keys): """Hold the locks of images (or folders) for a change to them (a context)."""
     def derived_key(self, key) -> str: """Where a derived file of key lives."""
+    def root_file_key(self, name) -> str: """Where one of lenslet's files at the root (rollup, report) lives."""
     def accel_path(self, key): """The path nginx may send the file from, or None."""
     def presign(self, key, seconds=300, content_type=None): """A URL the client may fetch, or None."""
     def probe(self) -> dict: """Whether the tree can be read and written, without writing."""
@@ -79,6 +81,21 @@ def cache_folder(config, name):
 def private_folder(prefix):
     """Create a folder only this user may use, outside any tree (for process-local scratch files)."""
     return tempfile.mkdtemp(prefix=prefix)
+
+
+def set_aside(storage, folder, name):
+    """Move a state file lenslet will not act on (a journal of another shape) into folder/rejected/,
+    kept for a person to look at; return its new key, or None when it went away meanwhile."""
+    aside = join(join(folder, REJECTED), name)
+    try:
+        try:
+            storage.rename(join(folder, name), aside)
+        except AlreadyExists:  # one of that name was set aside before: keep both
+            aside = join(join(folder, REJECTED), f"{name}.{secrets.token_hex(4)}")
+            storage.rename(join(folder, name), aside)
+    except NotFound:
+        return None
+    return aside
 
 
 def remove_folder(path):

@@ -22,9 +22,10 @@ import stat as stat_module
 import time
 
 from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Conflict, Forbidden, Foreign,
-                      InsufficientStorage, LensletError, NotFound, PreconditionFailed)
-from ..layout import DERIVED, LOCKS, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
+                      InsufficientStorage, LensletError, NotFound, PreconditionFailed, Unavailable)
+from ..layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
 from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, Verbs, copy_limited, holding, version_of
+from .mounts import mount_holding, mount_points, mounted
 from .paths import check_key
 from .watch import open_watch
 
@@ -36,6 +37,7 @@ _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 DISK_FULL_FOR = 30.0  # seconds /health says the disk is full after a write failed for want of space
 MIN_FREE = 64 * 1024  # bytes free below which /health says the disk is full
 MAX_ODD_NAMES = 200   # names that are not UTF-8 remembered per process, for the health report
+ROOT_RETRY_AFTER = 10  # seconds a client is asked to wait while the root is unavailable
 
 
 class LocalStorage(Verbs):
@@ -44,7 +46,9 @@ class LocalStorage(Verbs):
     backend = "local"
     folder_mtimes = True  # a folder's mtime moves when a file is added, removed or renamed in it
 
-    def __init__(self, root, state_dir=None, readonly=False, lock_dir=None, create=True):
+    ROOT_CHECK_EVERY = 1.0  # seconds a look at whether the root is still there holds
+
+    def __init__(self, root, state_dir=None, readonly=False, lock_dir=None, create=True, mounts=mount_points):
         if not os.path.isdir(root):
             if os.path.exists(root):
                 raise ConfigError(f"LENSLET_ROOT {root!r} is not a folder", setting="LENSLET_ROOT", root=root,
@@ -71,6 +75,16 @@ class LocalStorage(Verbs):
         self.odd_names = {}   # folder key -> names that are not UTF-8, skipped by list_folder
         self.full_at = None   # when a write last failed for want of space (monotonic)
         self._tmpfile = True  # O_TMPFILE until the filesystem says it cannot
+        # The mount that held the root at start (a NAS share, say): while it is no longer
+        # mounted, the folder left in its place (empty, or none at all) is not the gallery,
+        # and every verb answers Unavailable rather than "no images" (see unavailable()).
+        # Not the root's device, which a share mounted again may well change, nor the
+        # state folder, which a new tree lacks too: a mount lenslet started under that is
+        # gone is a sure sign, and one that clears by itself when the share is back.
+        self.mounts = mounts
+        self.mount = mount_holding(self.root, mounts())
+        self.state_in_tree = self.inside_root(self.state_root)
+        self.root_checked = (float("-inf"), None)  # (when, problem) of the last look
 
     def __repr__(self):
         return f"LocalStorage({self.root!r})"
@@ -98,8 +112,11 @@ class LocalStorage(Verbs):
         check_key(key)
         if is_state(key):
             base, rest = self.state_root, key[len(STATE) + 1:]
+            if self.state_in_tree:
+                self.check_root()
         else:
             base, rest = self.root, key
+            self.check_root()
         if not rest:
             return base, None
         parts = rest.split("/")
@@ -203,13 +220,43 @@ class LocalStorage(Verbs):
 
     def _resolve(self, base, rest, key):
         real = os.path.realpath(os.path.join(base, rest))
-        if real != base and os.path.commonpath((base, real)) != base:
+        if not (self.inside(real) if base == self.root else real == base or os.path.commonpath((base, real)) == base):
             raise BadPath("path leads outside the gallery root", path=key)
         return real
 
-    def inside(self, real):
-        """Tell whether a real filesystem path lies inside the root."""
+    def unavailable(self):
+        """Why the tree cannot be reached now, or None: the root folder is gone, or the file system
+        mounted at start (which held it) is mounted no more. Looked at once a second at most."""
+        checked_at, problem = self.root_checked
+        now = time.monotonic()
+        if now - checked_at < self.ROOT_CHECK_EVERY:
+            return problem
+        if not os.path.isdir(self.root):
+            problem = "the gallery root folder is missing (a network share unmounted, a disk gone?)"
+        elif not mounted(self.mount, self.mounts()):
+            problem = f"the file system that held the gallery at {self.mount} is no longer mounted"
+        else:
+            problem = None
+        self.root_checked = (now, problem)
+        return problem
+
+    def check_root(self):
+        """Raise Unavailable while the tree cannot be reached, so that no one takes it for empty."""
+        problem = self.unavailable()
+        if problem is not None:
+            raise Unavailable(f"storage unavailable: {problem}", retry_after=ROOT_RETRY_AFTER)
+
+    def inside_root(self, real):
         return real == self.root or os.path.commonpath((self.root, real)) == self.root
+
+    def inside(self, real):
+        """Tell whether a real filesystem path lies inside the root, and not in lenslet's state folder.
+
+        A link into `.lenslet/` (alias -> .lenslet/hidden) would let a move, or a forged
+        move journal, put an image where no listing shows it: such a link leads nowhere.
+        """
+        return self.inside_root(real) and not (real == self.state_root
+                                                or os.path.commonpath((self.state_root, real)) == self.state_root)
 
     # -- reading -----------------------------------------------------------
 
@@ -236,14 +283,21 @@ class LocalStorage(Verbs):
                                 continue
                             append(Entry(name, item.is_dir(), 0, 0.0))
                             continue
-                        if item.is_symlink() and (is_internal(name) or not self.inside(os.path.realpath(item.path))):
+                        link = item.is_symlink()
+                        if link and (is_internal(name) or not self.inside(os.path.realpath(item.path))):
                             # A link out of the tree is not part of it; a link named like a
                             # sidecar or thumbnail is foreign, so the file counts as missing.
                             continue
                         st = item.stat()
+                        is_dir = stat_module.S_ISDIR(st.st_mode)
+                        if link and is_dir:
+                            # A link to a folder is listed as the link it is, with its own time:
+                            # the folder's time moves with every manifest written in it, and a
+                            # link back to its own folder or above (2024/self -> .) would make
+                            # each write of that manifest change the listing it was made from.
+                            st = item.stat(follow_symlinks=False)
                     except OSError:
                         continue  # vanished or dangling between readdir and stat
-                    is_dir = stat_module.S_ISDIR(st.st_mode)
                     if is_dir or stat_module.S_ISREG(st.st_mode):  # FIFOs, sockets, devices are not listed
                         append(Entry(name, is_dir, st.st_size, st.st_mtime))
         if odd or key in self.odd_names:
@@ -434,6 +488,21 @@ class LocalStorage(Verbs):
         or under the state folder when the tree is read-only."""
         return join(DERIVED, key) if self.readonly else key
 
+    def root_file_key(self, name):
+        """Where one of lenslet's files at the root (the rollup, the health report) is kept.
+
+        Beside the images (its derived key) as a rule; in the state folder when anything
+        but a plain file holds that name there (someone's folder, a link): lenslet never
+        writes into, through or over it, and the file is still made and read. /health
+        lists the name under storage.reservedNames.
+        """
+        key = self.derived_key(name)
+        try:
+            mode = self._lstat_beneath(key)[2]
+        except NotFound:
+            return key
+        return key if stat_module.S_ISREG(mode) else join(STATE, name)
+
     # -- what this backend can do for GET /file ---------------------------
 
     def accel_path(self, key):
@@ -448,8 +517,9 @@ class LocalStorage(Verbs):
 
     def probe(self):
         """Return whether the root can be read and written, without writing."""
-        readable = os.access(self.root, os.R_OK | os.X_OK)
-        writable = not self.readonly and os.access(self.root, os.W_OK)
+        problem = self.unavailable()
+        readable = problem is None and os.access(self.root, os.R_OK | os.X_OK)
+        writable = readable and not self.readonly and os.access(self.root, os.W_OK)
         try:
             fs = os.statvfs(self.root)
             low = fs.f_bavail * fs.f_frsize < MIN_FREE or (fs.f_files and fs.f_favail == 0)
@@ -458,13 +528,23 @@ class LocalStorage(Verbs):
         full = not self.readonly and (low or (self.full_at is not None
                                               and time.monotonic() - self.full_at < DISK_FULL_FOR))
         report = {"backend": self.backend, "readable": readable, "writable": writable and not full}
+        if problem is not None:
+            report["unavailable"] = problem
         if full:
             report["diskFull"] = True
-        if self.reserved:
-            report["reservedNames"] = list(self.reserved)
+        reserved = self.reserved + sorted(name for name in ROOT_FILES if self._held(name))
+        if reserved:
+            report["reservedNames"] = reserved
         if self.odd_names:
             report["undecodableNames"] = dict(list(self.odd_names.items())[:MAX_ODD_NAMES])
         return report
+
+    def _held(self, name):
+        """Whether a folder holds the name of one of lenslet's files at the root (see root_file_key)."""
+        try:
+            return self.root_file_key(name) != self.derived_key(name)
+        except LensletError:
+            return False  # unreadable: the probe says so already
 
     # -- internals ---------------------------------------------------------
 

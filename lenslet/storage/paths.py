@@ -46,3 +46,14 @@ def check_key(key):
     if "\x00" in key or "\\" in key or key.startswith("/") or ".." in key.split("/"):
         raise BadPath("unsafe storage key", path=key)
     return key
+
+
+def is_clean(key):
+    """Whether a key found in a state file (a journal) is one a client could name: clean_path() gives
+    it back unchanged, so it is no hidden name, nothing in `.lenslet/`, nothing outside the tree."""
+    if not isinstance(key, str) or not key:
+        return False
+    try:
+        return clean_path(key) == key
+    except BadPath:
+        return False

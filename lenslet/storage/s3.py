@@ -282,6 +282,10 @@ class S3Storage(Verbs):
     def derived_key(self, key):
         return key
 
+    def root_file_key(self, name):
+        """A bucket holds an object and a "folder" (a key prefix) of one name side by side: no look needed."""
+        return name
+
     def open_seekable(self, key):
         """A local, seekable copy of an object (the search rollup is read at offsets)."""
         copy = tempfile.TemporaryFile()

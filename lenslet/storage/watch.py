@@ -22,6 +22,7 @@ import sys
 
 from ..errors import LensletError
 from ..layout import ROOT_FILES, is_manifest
+from .mounts import mount_holding, mount_table
 
 IN_ATTRIB = 0x4            # touch, chmod: an mtime set by hand
 IN_CLOSE_WRITE = 0x8       # a file written and closed (not every write(): IN_MODIFY would flood)
@@ -126,16 +127,8 @@ NETWORK = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "l
 
 def network_filesystem(path):
     """Whether path lies on a network (or FUSE) filesystem, by /proc/self/mounts."""
-    try:
-        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as mounts:
-            table = [line.split()[1:3] for line in mounts if len(line.split()) > 2]
-    except OSError:
-        return False
-    best, kind = "", ""
-    for point, fstype in table:
-        point = point.replace("\\040", " ")
-        if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) >= len(best):
-            best, kind = point, fstype
+    table = dict(mount_table() or ())
+    kind = table.get(mount_holding(path, set(table)), "") if table else ""
     return kind in NETWORK or kind.startswith("fuse")
 
 

@@ -14,7 +14,7 @@ import time
 
 from .. import files, health, logs, metrics
 from ..config import Config
-from ..errors import LensletError
+from ..errors import LensletError, Unavailable
 from ..storage import open_storage
 from . import queue
 from .runner import Runner, run_one
@@ -41,7 +41,7 @@ class Worker:
         self.in_hand = set()  # names of the claimed jobs being run, whose leases this loop renews
         self.stopping = threading.Event()
         self.runner = Runner(config, storage, clock)
-        self.scanner = Scanner(self.runner, clock)
+        self.scanner = Scanner(self.runner, clock, stopping=self.stopping)
         self.cursor = queue.Cursor(storage)
 
     def run(self):
@@ -100,9 +100,9 @@ class Worker:
         watch = self.storage.watch() if self.config.watch else None
         self.scanner.watch = watch
         log.info("worker %s: %s", self.wid, "watching the tree for changes" if watch else "polling the tree")
-        deep_at, full = 0.0, True
+        deep_at, full, unavailable = 0.0, True, False
         while not self.stopping.is_set():
-            deep = self.clock() - deep_at >= self.config.deep_scan
+            deep = unavailable or self.clock() - deep_at >= self.config.deep_scan
             try:
                 if watch is not None and watch.full:
                     log.warning("fs.inotify.max_user_watches reached: polling the tree instead (see README)")
@@ -110,6 +110,9 @@ class Worker:
                     watch = self.scanner.watch = None
                 if watch is None or deep or full:
                     self.scanner.scan(deep=deep)
+                    if unavailable:
+                        log.warning("worker %s: the storage is back", self.wid)
+                        unavailable = False
                     if not deep_at:  # the first scan: every folder is known now
                         self.sweep_thumbs()
                     deep_at, full = (self.clock() if deep else deep_at), False
@@ -120,6 +123,12 @@ class Worker:
                     if changed and not full:
                         self.scanner.scan_changed(changed)
                     continue  # changes() waited
+            except Unavailable as ex:
+                # A share unmounted, say: its empty mount point is no gallery. Nothing is
+                # forgotten or rewritten; every folder is listed (and watched) again once it is back.
+                if not unavailable:
+                    log.error("worker %s: %s; waiting for it", self.wid, ex.description)
+                unavailable = full = True
             except Exception:  # noqa: BLE001 - a scan that failed is tried again next time
                 log.exception("scan failed")
                 full = True

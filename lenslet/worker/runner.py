@@ -256,4 +256,7 @@ def run_one(runner, name, job):
     # A job file found on disk may name any kind: a label only from the known ones.
     kind = job.get("kind")
     metrics.job(kind if isinstance(kind, str) and kind in queue.PRIORITY else "other", timer.seconds)
-    queue.finish(runner.storage, name)
+    try:
+        queue.finish(runner.storage, name)
+    except LensletError as ex:  # the storage went away meanwhile: the claim lapses and the job runs again
+        log.error("job %s %r: cannot mark it done: %s", job["kind"], job.get("path"), ex.description)

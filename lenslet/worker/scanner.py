@@ -1,11 +1,12 @@
 """The scanner: walks the tree and queues index jobs for folders that changed, reading no image."""
 
 import logging
+import threading
 import time
 from typing import NamedTuple
 
 from .. import manifests
-from ..errors import BrokenPointer, Forbidden, LensletError, NotFound, PointerLoop
+from ..errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
 from ..folders import identity_of, list_folder, read_first_page
 from ..layout import join, sidecar_of, thumb_of
 from . import queue
@@ -27,12 +28,17 @@ class Seen(NamedTuple):
 class Scanner:
     """Walks the tree and queues index jobs for folders that changed, reading no image."""
 
-    def __init__(self, runner, clock=time.time, watch=None):
+    def __init__(self, runner, clock=time.time, watch=None, stopping=None):
         self.runner = runner
         self.watch = watch  # storage change notices (storage.watch()): folders are watched as listed
         self.storage = runner.storage
         self.clock = clock
+        self.stopping = stopping or threading.Event()  # set: a walk under way gives up at once
         self.seen = {}
+        # Identity of each folder listed -> the key it was listed under. A link back into the
+        # tree (2024/self -> .) reaches a folder already listed: it is reported as a repeat,
+        # never listed, watched, indexed or walked into (self/self/self/... forever).
+        self.owners = {}
         self.stale = []  # folders found stale in this scan, not yet queued
 
     def scan(self, deep=False):
@@ -41,22 +47,22 @@ class Scanner:
         Returns how many folders are new, gone or different in what health reports.
         """
         changed, visited, stack = 0, set(), [""]
-        walked = {}  # identity of each folder listed -> its key: a link back (2024/self -> .) is not walked again
+        self.owners = {}  # found afresh: a folder renamed since is listed under its new key
         while stack:
+            if self.stopping.is_set():
+                return changed
             key = stack.pop()
             visited.add(key)
-            ident = identity_of(self.storage, key)
-            if ident in walked:
-                summary = {"repeats": walked[ident]}
-                changed += self.runner.scan.get(key) != summary
-                self.runner.scan[key] = summary
-                self.seen.pop(key, None)
+            owner = self.repeat_of(key)
+            if owner is not None:
+                changed += self.repeats(key, owner)
                 continue
-            walked[ident] = key
             known, mtime = self.seen.get(key), None
             if self.storage.folder_mtimes:  # a bucket has none: there every scan lists every folder
                 try:
                     mtime = self.storage.stat(key).mtime
+                except Unavailable:
+                    raise  # the whole tree is out of reach: nothing learnt, nothing forgotten
                 except LensletError:
                     continue
                 if known is not None and not deep and known.mtime == mtime:
@@ -64,16 +70,18 @@ class Scanner:
                     continue
             try:
                 self.seen[key] = self.look(key, mtime)
-            except (NotFound, LensletError) as ex:
-                log.warning("cannot scan %r: %s", key, getattr(ex, "description", ex))
+            except Unavailable:
+                raise
+            except LensletError as ex:
+                log.warning("cannot scan %r: %s", key, ex.description)
                 continue
             # Our own writes (manifests, thumbnails, reports) move folder mtimes too:
             # only a different summary is news for the health report.
             changed += known is None or known.summary != self.seen[key].summary
             stack.extend(self.seen[key].subdirs)
         self.queue_stale()
-        for key in set(self.seen) - visited:
-            del self.seen[key]
+        for key in (set(self.seen) | set(self.runner.scan)) - visited:  # gone, or a link to a folder removed
+            self.seen.pop(key, None)
             self.runner.scan.pop(key, None)
             changed += 1
         if changed:
@@ -87,15 +95,23 @@ class Scanner:
         """
         changed, stack, looked = 0, list(keys), set()
         while stack:
+            if self.stopping.is_set():
+                return changed
             key = stack.pop()
             if key in looked:
                 continue
             looked.add(key)
+            owner = self.repeat_of(key)
+            if owner is not None:
+                changed += self.repeats(key, owner)
+                continue
             known = self.seen.get(key)
             try:
                 mtime = self.storage.stat(key).mtime if self.storage.folder_mtimes else None
                 self.seen[key] = self.look(key, mtime)
-            except (NotFound, LensletError):
+            except Unavailable:
+                raise  # not gone: out of reach for now
+            except LensletError:
                 changed += self.forget(key)  # gone (or no longer a folder) with all below it
                 continue
             changed += known is None or known.summary != self.seen[key].summary
@@ -106,6 +122,26 @@ class Scanner:
         if changed:
             queue.enqueue(self.storage, "health", "", self.clock)
         return changed
+
+    def repeat_of(self, key):
+        """The key a folder was first listed under when this key reaches it again through a link
+        (2024/self -> .), else None: then this key is the folder's own."""
+        ident = identity_of(self.storage, key)
+        owner = self.owners.get(ident)
+        # The folder first listed under that key may have been renamed or removed since.
+        if owner is None or owner == key or owner not in self.seen or identity_of(self.storage, owner) != ident:
+            self.owners[ident] = key
+            return None
+        return owner
+
+    def repeats(self, key, owner):
+        """Note a folder as a repeat of owner, keeping nothing of it or below it; 1 if that is news."""
+        summary = {"repeats": owner}
+        if self.runner.scan.get(key) == summary:
+            return 0
+        self.forget(key)
+        self.runner.scan[key] = summary
+        return 1
 
     def forget(self, key):
         """Drop a folder and everything known below it; return how many folders that was."""
