@@ -513,15 +513,15 @@ def recover(storage, clock=time.time):
             continue  # finished meanwhile
         except orjson.JSONDecodeError:
             # lenslet names a journal only once it is whole: this one is torn or someone else's.
-            _set_aside(storage, name, "not JSON")
+            set_aside(storage, MOVES, name, "not JSON")
             continue
         except LensletError as ex:
             if ex.status < 500:  # a link or a folder holding the name: not a journal
-                _set_aside(storage, name, ex.description)
+                set_aside(storage, MOVES, name, ex.description)
             continue  # the storage is busy: looked at again next time
         problem = moves.journal_problem(journal)
         if problem is not None:
-            _set_aside(storage, name, problem)
+            set_aside(storage, MOVES, name, problem)
             continue
         if not moves.abandoned(journal, host, clock(), _alive):
             continue
@@ -531,7 +531,7 @@ def recover(storage, clock=time.time):
             if ex.status >= 500:
                 log.error("cannot settle an interrupted move yet (%s): %s", name, ex.description)
             else:
-                _set_aside(storage, name, ex.description)
+                set_aside(storage, MOVES, name, ex.description)
             continue
         try:
             storage.delete(key)
@@ -556,17 +556,6 @@ def _journal_names(storage):
                       if not entry.is_dir and entry.name.endswith(".json"))
     except (NotFound, BadRequest):
         return []
-
-
-def _set_aside(storage, name, reason):
-    try:
-        aside = set_aside(storage, MOVES, name)
-    except LensletError as ex:
-        log.error("move journal %s is not acted on (%s), and cannot be set aside: %s", name, reason,
-                  ex.description)
-        return
-    if aside is not None:
-        log.error("move journal %s is not acted on, set aside as %s: %s", name, aside, reason)
 
 
 def _settle(storage, journal, way=None):

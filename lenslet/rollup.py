@@ -251,23 +251,23 @@ def read_journal_entry(storage, name):
     aside in the journal's rejected folder, reported in /health, and None.
     """
     if search.journal_entry_time(name) is None:
-        _set_aside(storage, name, "not the name of an edit")
+        set_aside(storage, JOURNAL, name, "not the name of an edit")
         return None
     try:
         entry = orjson.loads(storage.read(join(JOURNAL, name)))
     except NotFound:
         return None
     except orjson.JSONDecodeError:
-        _set_aside(storage, name, "not JSON")
+        set_aside(storage, JOURNAL, name, "not JSON")
         return None
     except LensletError as ex:
         if ex.status >= 500:
             raise  # the storage is busy: read again next time
-        _set_aside(storage, name, ex.description)  # a link or a folder holds the name
+        set_aside(storage, JOURNAL, name, ex.description)  # a link or a folder holds the name
         return None
     problem = search.journal_entry_problem(entry)
     if problem is not None:
-        _set_aside(storage, name, problem)
+        set_aside(storage, JOURNAL, name, problem)
         return None
     return entry
 
@@ -277,20 +277,9 @@ def prune_journal(storage, built_at):
     for name in journal_names(storage):
         made = search.journal_entry_time(name)
         if made is None:
-            _set_aside(storage, name, "not the name of an edit")
+            set_aside(storage, JOURNAL, name, "not the name of an edit")
         elif made < built_at - JOURNAL_KEEP:
             try:
                 storage.delete(join(JOURNAL, name))
             except NotFound:
                 pass
-
-
-def _set_aside(storage, name, reason):
-    try:
-        aside = set_aside(storage, JOURNAL, name)
-    except LensletError as ex:
-        log.error("edit journal entry %s is left out of search (%s), and cannot be set aside: %s", name, reason,
-                  ex.description)
-        return
-    if aside is not None:
-        log.error("edit journal entry %s is left out of search, set aside as %s: %s", name, aside, reason)

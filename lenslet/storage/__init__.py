@@ -8,6 +8,7 @@ Derived files (manifests, thumbnails, rollup, health report) are named through
 the tree is read-only.
 """
 
+import logging
 import os
 import secrets
 import shutil
@@ -15,11 +16,13 @@ import tempfile
 from typing import Protocol
 
 from ..config import DEFAULT_ROOT
-from ..errors import AlreadyExists, ConfigError, NotFound
+from ..errors import AlreadyExists, ConfigError, LensletError, NotFound
 from ..layout import REJECTED, join, parent
 from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, read_at, spool, version_of
 from .local import LocalStorage, real_folder
 from .paths import clean_path
+
+log = logging.getLogger("lenslet")
 
 __all__ = ["HEAD_BYTES", "Entry", "ErrorMap", "LocalStorage", "Slice", "Stat", "Storage", "cache_folder",
            "clean_path", "join", "open_storage", "parent", "private_folder", "read_at", "real_folder",
@@ -83,9 +86,10 @@ def private_folder(prefix):
     return tempfile.mkdtemp(prefix=prefix)
 
 
-def set_aside(storage, folder, name):
+def set_aside(storage, folder, name, reason):
     """Move a state file lenslet will not act on (a journal of another shape) into folder/rejected/,
-    kept for a person to look at; return its new key, or None when it went away meanwhile."""
+    kept for a person to look at, and log why; return its new key, or None when it went away
+    meanwhile or cannot be moved (then it is logged, and looked at again next time)."""
     aside = join(join(folder, REJECTED), name)
     try:
         try:
@@ -95,6 +99,10 @@ def set_aside(storage, folder, name):
             storage.rename(join(folder, name), aside)
     except NotFound:
         return None
+    except LensletError as ex:
+        log.error("%s is not acted on (%s), and cannot be set aside: %s", join(folder, name), reason, ex.description)
+        return None
+    log.error("%s is not acted on, set aside as %s: %s", join(folder, name), aside, reason)
     return aside
 
 
