@@ -6,12 +6,15 @@ processes, worker, cache folder each) on one bucket of the tests' S3 server.
 """
 
 import os
+import signal
+import subprocess
+import sys
 import time
 
 import orjson
 import webtest
 
-from helpers import jpeg
+from helpers import PROJECT, children, jpeg
 from lenslet import folders, manifests
 from lenslet.app import create_app
 from lenslet.config import Config
@@ -96,3 +99,53 @@ def test_a_sidecar_rewritten_within_one_step_of_a_coarse_clock_is_read_again_onc
     os.utime(sidecar, ns=(before.st_atime_ns, before.st_mtime_ns))
     later[0] = manifests.RACY + 1
     assert tags_listed(client, "", "a.jpg") == ["bbbb"]
+
+
+MAKES_A_THUMBNAIL_THEN_WAITS = """
+import io, sys
+from PIL import Image
+from lenslet.pool import ThumbPool
+image = io.BytesIO()
+Image.new("RGB", (64, 48)).save(image, "JPEG")
+pool = ThumbPool(2, 32, 70, 10_000_000)  # kept: a pool dropped is shut down
+pool.make(image.getvalue())
+print("made", flush=True)
+sys.stdin.read()
+"""
+
+
+def running(pid):
+    """Whether a process is there and not a zombie (an init that does not reap leaves those)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def wait_until_gone(pids, timeout=15.0):
+    """The pids still running after up to timeout seconds (bounded; no time is asserted)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(map(running, pids)):
+        time.sleep(0.1)
+    return [pid for pid in pids if running(pid)]
+
+
+def test_a_killed_process_leaves_no_thumbnail_process_behind():
+    process = subprocess.Popen([sys.executable, "-c", MAKES_A_THUMBNAIL_THEN_WAITS], cwd=PROJECT,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    helpers_of_it = []
+    try:
+        assert process.stdout.readline() == b"made\n"
+        helpers_of_it = list(children(process.pid).items())
+        assert any("resource_tracker" in line for _, line in helpers_of_it)
+        assert any("resource_tracker" not in line for _, line in helpers_of_it)  # the pool's
+        process.kill()  # SIGKILL: no atexit, no pool shutdown
+        process.wait()
+        assert wait_until_gone([pid for pid, _ in helpers_of_it]) == []
+    finally:
+        for pid, _ in helpers_of_it:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
+        process.kill()
+        process.wait()
