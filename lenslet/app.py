@@ -13,7 +13,7 @@ from .config import Config
 from .errors import Forbidden, LensletError, Misdirected, Unauthorized, UriTooLong
 from .files import Files, recover
 from .folders import Folders
-from .items import Items
+from .items import Items, listing_rebuilt
 from .resources.folders import FoldersResource
 from .resources.health import HealthResource
 from .resources.file import FileResource
@@ -68,7 +68,8 @@ def create_app(config=None, storage=None, clock=time.time):
     searcher = Searcher(storage)
     # One Folders and one Thumbs serve the reads and the file operations, so a listing
     # right after an upload or a move is the one the operation rebuilt.
-    folders, thumbs = Folders(tree, config, clock), Thumbs(tree, config, clock)
+    folders = Folders(tree, config, clock, rebuilt=lambda: listing_rebuilt(tree.root, clock))
+    thumbs = Thumbs(tree, config, clock)
     files = Files(tree, folders, thumbs, config, clock)
     _recover_moves(storage, config, clock)
     routes = {

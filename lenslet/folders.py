@@ -25,6 +25,7 @@ class Memo(NamedTuple):
     checked_at: float    # when sizes and times of every file were last compared
     pages: list          # encoded pages when they could not be stored, else None
     pointer: bool        # the folder holds a pointer file
+    settle_at: float     # when sidecars too young to be told apart by their times are read again, or None
 
 
 class Folders:
@@ -39,8 +40,9 @@ class Folders:
 
     CACHED_PAGES = 64  # encoded pages kept per process (about 220 KB per 1,000 items)
 
-    def __init__(self, tree, config, clock=time.time):
+    def __init__(self, tree, config, clock=time.time, rebuilt=None):
         self.tree = tree
+        self.rebuilt = rebuilt  # called after a rebuilt manifest is stored (search is built from them)
         self.page_size = config.page_size
         self.recheck = config.recheck
         self.clock = clock
@@ -71,7 +73,8 @@ class Folders:
         # (A bucket has no folder mtimes: there the listing is looked at every
         # `recheck` seconds, and a missing folder is found by its empty listing.)
         memo, first = self.memo.get((storage.identity, key)), None
-        if memo is None or memo.folder_mtime != mtime or self.clock() - memo.checked_at > self.recheck:
+        if memo is None or memo.folder_mtime != mtime or self.clock() - memo.checked_at > self.recheck \
+                or (memo.settle_at is not None and self.clock() >= memo.settle_at):
             memo, first = self.refresh(storage, key, mtime)
         if page >= memo.page_count:
             raise NotFound("no such page", path=path, page=page, pageCount=memo.page_count)
@@ -112,18 +115,21 @@ class Folders:
         listing = list_folder(storage, key)
         first_bytes, first = self._first_page(storage, key, listing)
         pages = None
-        if first is not None and first["sig"] == listing.signature and first.get("path") == key and \
-                first["pageCount"] == manifests.page_count(len(listing.images), self.page_size):
-            page_count = first["pageCount"]
+        if current(first, key, listing, self.page_size, self.clock()):
+            page_count, built_at = first["pageCount"], manifests.built_at(first)
         else:
             metrics.manifest_rebuilt()
             stored = read_pages(storage, key, first)
-            pages = build(storage, key, listing, stored, self.page_size, self.clock)
+            built_at = self.clock()
+            pages = build(storage, key, listing, stored, self.page_size, lambda: built_at)
             page_count, first_bytes = len(pages), pages[0]
             if store(storage, key, listing, pages):
                 pages = None
                 folder_mtime = None  # our own writes moved the mtime: check once more next time
-        memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer)
+                if self.rebuilt is not None:
+                    self.rebuilt()
+        memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer,
+                    manifests.settle_at(listing, built_at))
         self.memo[(storage.identity, key)] = memo
         return memo, first_bytes
 
@@ -136,7 +142,7 @@ class Folders:
         entry = listing.pages[name]
         cached = self.cache.get((storage.identity, join(key, name)))
         try:
-            if cached is not None and (cached[0].size, cached[0].mtime) == (entry.size, entry.mtime):
+            if cached is not None and same_copy(cached[0], entry):
                 data = cached[1]
             else:
                 data = self._read_page(storage, join(key, name))
@@ -144,6 +150,27 @@ class Folders:
         except (orjson.JSONDecodeError, LensletError):
             return None, None  # a torn or foreign manifest is rebuilt, never trusted
         return (data, page) if manifests.usable(page) else (None, None)
+
+
+def current(first, key, listing, page_size, now):
+    """Whether a stored first page is the manifest of the listing as it is now (first: parsed, or None).
+
+    Not while sidecars too young to be told apart by their times wait to be read
+    again (manifests.settle_at): those are read once they have settled.
+    """
+    if first is None or first["sig"] != listing.signature or first.get("path") != key \
+            or first["pageCount"] != manifests.page_count(len(listing.images), page_size):
+        return False
+    settle = manifests.settle_at(listing, manifests.built_at(first))
+    return settle is None or now < settle
+
+
+def same_copy(known, entry):
+    """Whether a cached copy's version (a Stat, or an S3 Version) is the file a listing Entry shows."""
+    etag = getattr(known, "etag", None)
+    if etag is not None and entry.version is not None:
+        return etag == entry.version  # a bucket's times are whole seconds: the ETag tells
+    return (known.size, known.mtime) == (entry.size, entry.mtime)
 
 
 def list_folder(storage, key):
@@ -216,12 +243,13 @@ def stored_items(storage, folder):
 
 def build(storage, key, listing, stored, page_size, clock=time.time):
     """Build a folder's manifest pages, re-reading only what changed since `stored`."""
+    built_at = clock()  # before any sidecar is read (see manifests.derived_from)
     # Paths come from the folder the manifest is read for: one moved with `mv` lists right at once.
     previous_items = {item["name"]: dict(item, path=join(key, item["name"]))
                       for page in stored for item in page["items"]
                       if isinstance(item, dict) and isinstance(item.get("name"), str)}
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
-    plan = manifests.plan(listing, previous_items, previous_dirs)
+    plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0)
     probed = {name: originals.probe(storage, join(key, name)) for name in plan.probe}
     metas = {name: read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}
     items = [manifests.item(key, name, listing, previous_items.get(name, {}), probed.get(name), metas.get(name))
@@ -231,8 +259,8 @@ def build(storage, key, listing, stored, page_size, clock=time.time):
         entry = listing.dirs[name]
         kind = dir_kind(storage, join(key, name)) if name in plan.dirs else previous_dirs[name]["kind"]
         dirs.append({"name": name, "kind": kind, "mtime": entry.mtime})
-    generated = datetime.datetime.fromtimestamp(clock(), datetime.timezone.utc).isoformat()
-    pages = manifests.paginate(key, items, dirs, listing.signature, page_size, generated)
+    generated = datetime.datetime.fromtimestamp(built_at, datetime.timezone.utc).isoformat()
+    pages = manifests.paginate(key, items, dirs, listing.signature, page_size, generated, built_at)
     return [orjson.dumps(page) for page in pages]
 
 
@@ -258,11 +286,10 @@ def store(storage, key, listing, pages):
 
 
 def read_sidecar(storage, key):
-    """Read a sidecar for a manifest entry ({} when there is none or it cannot be parsed)."""
-    try:
-        return sidecars.parse(storage.read(key)) or {}
-    except NotFound:
-        return {}
+    """Read a sidecar for a manifest entry: (its fields, {} when there are none or they cannot be
+    parsed; its version, None when it went away)."""
+    data, version = storage.read_versioned(key)
+    return (sidecars.parse(data) or {}) if data is not None else {}, version
 
 
 def dir_kind(storage, key):

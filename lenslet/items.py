@@ -89,7 +89,7 @@ class Items:
                     storage.delete(sidecar_of(key))
                 except NotFound:
                     pass
-            changed(self.tree.root, storage, key, path, None, self.clock)
+            changed(self.tree.root, storage, key, path, None, None, self.clock)
 
     def _write(self, path, if_match, make, overwrite=False):
         place, stat = self.tree.locate_image(path, writing=True)
@@ -113,7 +113,7 @@ class Items:
         with storage.lock_images([key]):
             _still_there(storage, key, path)
             sidecar, version = change_sidecar(storage, key, change, unreadable)
-            changed(self.tree.root, storage, key, path, sidecar, self.clock)
+            changed(self.tree.root, storage, key, path, sidecar, version, self.clock)
         return self._answer(path, place, stat, sidecar), version
 
 
@@ -145,15 +145,15 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True):
     return (sidecars.parse(data) if data is not None else None), version
 
 
-def changed(root, storage, key, path, sidecar, clock=time.time):
-    """Tell the image's listing entry and search that its sidecar changed (None: it has none now)."""
-    meta_mtime = None
-    if sidecar is not None:
-        try:
-            meta_mtime = storage.stat(sidecar_of(key)).mtime
-        except NotFound:
-            pass
-    folders.update_entries_quietly(storage, parent(key), {name_of(key): sidecars.listed(sidecar, meta_mtime)})
+def changed(root, storage, key, path, sidecar, version, clock=time.time):
+    """Tell the image's listing entry and search that its sidecar is now `sidecar` at `version`
+    (None: it has none).
+
+    The caller holds the image's lock, so entries follow the order of the writes; one
+    another program makes meanwhile shows in the listing by its version (see
+    manifests.derived_from).
+    """
+    folders.update_entries_quietly(storage, parent(key), {name_of(key): sidecars.listed(sidecar, version)})
     tell_search(root, {path: sidecars.searched(sidecar)}, clock)
 
 
@@ -166,6 +166,15 @@ def tell_search(root, notes, clock=time.time):
             queue.enqueue(root, "rollup", "", clock)
     except LensletError as ex:
         log.warning("search sees %d change(s) with the next rollup only: %s", len(notes), ex.description)
+
+
+def listing_rebuilt(root, clock=time.time):
+    """Ask for a rollup after a web process rebuilt a listing: search is built from listings, and the
+    rebuild may hold what another program changed, which no edit told search."""
+    try:
+        queue.enqueue(root, "rollup", "", clock)
+    except LensletError as ex:
+        log.warning("search sees a rebuilt listing with the next rollup only: %s", ex.description)
 
 
 def check_version(if_match, version):
@@ -199,18 +208,19 @@ def record_hashes(storage, folder, digests):
                     # Moved or deleted since its bytes were read: a new sidecar here would be
                     # an orphan taking the name (a restore from the trash would find it taken).
                     continue
-                change_sidecar(storage, image, lambda stored, version, digest=digest: _hashed(stored, digest))
-                meta_mtime = storage.stat(sidecar_of(image)).mtime
+                sidecar, version = change_sidecar(
+                    storage, image, lambda stored, version, digest=digest: _hashed(stored, digest))
         except NotFound:
             continue  # the image went away meanwhile
         except Forbidden:
-            meta_mtime = None  # a read-only tree keeps no sidecars; the hash lives in the listing only
+            sidecar = None  # a read-only tree keeps no sidecars; the hash lives in the listing only
         except LensletError as ex:
             log.warning("%s: hash not recorded: %s", image, ex.description)
             continue
         entries[name] = {"hash": digest, "hasThumb": True}
-        if meta_mtime is not None:
-            entries[name].update(hasMeta=True, metaMtime=meta_mtime)
+        if sidecar is not None:  # (an unreadable one is left as it is, and so is its entry)
+            # The entry's fields all from the version stored, never a version beside older fields.
+            entries[name].update(sidecars.listed(sidecar, version), hash=digest)
     folders.update_entries_quietly(storage, folder, entries)
 
 
@@ -257,7 +267,7 @@ def adopt_sidecar(root, storage, source, image, clock=time.time):
     another program's keys, or where a trashed image came from.
     """
     with storage.lock_images([source, image]):
-        data, version = storage.read_versioned(sidecar_of(source))
+        data, source_version = storage.read_versioned(sidecar_of(source))
         adopted = sidecars.parse(data) if data is not None else None
         if adopted is None or storage.exists(source) or not storage.exists(image):
             return False  # nothing to give, or the image came back, or the moved one left again
@@ -273,13 +283,13 @@ def adopt_sidecar(root, storage, source, image, clock=time.time):
             taken.append(True)  # what cannot be read is never replaced
             return False
 
-        sidecar, _ = change_sidecar(storage, image, change, unreadable)
+        sidecar, version = change_sidecar(storage, image, change, unreadable)
         if taken:
             return False
         try:
-            storage.delete_if(sidecar_of(source), version)
+            storage.delete_if(sidecar_of(source), source_version)
         except (NotFound, PreconditionFailed):
             pass  # changed or removed meanwhile: it stays an orphan, reported as one
-        changed(root, storage, image, image, sidecar, clock)
+        changed(root, storage, image, image, sidecar, version, clock)
         tell_search(root, {source: {"gone": True}}, clock)  # search forgets the old path at once
     return True

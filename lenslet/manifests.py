@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from .layout import POINTER_FILE, ROOT_FILES, SIDECAR, THUMB, derived_name, is_manifest, join, mime_of
 
 VERSION = 1
+# Seconds a sidecar must have been left alone before a manifest read it for its time alone to tell
+# later that it is unchanged: file times step by up to two seconds (FAT; whole seconds on ext3,
+# HFS+ and many network shares), and a file rewritten within one step keeps its time.
+RACY = 2.0
 
 
 @dataclass
@@ -66,9 +70,11 @@ def _claim_fallbacks(name, sidecars, thumbs):
 
 
 def signature(listing):
-    """Fingerprint everything a manifest is built from: names, sizes and times.
+    """Fingerprint everything a manifest is built from: names, sizes, times and versions.
 
-    A sum and an xor of per-entry CRCs (seeded with the entry's size and time):
+    A sum and an xor of per-entry CRCs (seeded with the entry's size and time, and
+    over its version where the listing gives one: a bucket's ETag, which changes
+    with every write even within one second and at one size):
     independent of listing order, so no sort, and any one changed entry changes
     it. It detects change; it is no defence against crafted collisions, which
     would need write access to the tree anyway.
@@ -79,7 +85,10 @@ def signature(listing):
                            (b"d", listing.dirs)):
         for name, entry in entries.items():
             seed = (entry.size * 1_000_003 + int(entry.mtime * 1_000_000)) & 0xFFFFFFFF
-            crc = crc32(group + name.encode("utf-8", "surrogatepass"), seed)
+            named = group + name.encode("utf-8", "surrogatepass")
+            if entry.version is not None:
+                named += b"\0" + entry.version.encode("utf-8", "surrogatepass")
+            crc = crc32(named, seed)
             total += crc
             mixed ^= crc * 2654435761 & 0xFFFFFFFFFFFF
             count += 1
@@ -95,29 +104,57 @@ class Plan:
     dirs: list    # subfolder names whose kind must be found
 
 
-def plan(listing, previous_items, previous_dirs):
-    """Compare a listing with the previous manifest's items and dirs (dicts by name)."""
+def plan(listing, previous_items, previous_dirs, built_at):
+    """Compare a listing with the previous manifest's items and dirs (dicts by name), built at built_at."""
     probe, sidecars = [], []
     for name, entry in listing.images.items():
         old = previous_items.get(name)
         if old is None or old.get("size") != entry.size or old.get("mtime") != entry.mtime:
             probe.append(name)
         meta = listing.sidecars.get(name)
-        if meta is not None and (old is None or old.get("metaMtime") != meta.mtime):
+        if meta is not None and not derived_from(old, meta, built_at):
             sidecars.append(name)
     dirs = [name for name, entry in listing.dirs.items()
             if previous_dirs.get(name, {}).get("mtime") != entry.mtime]
     return Plan(probe, sidecars, dirs)
 
 
+def derived_from(item, meta, built_at):
+    """Whether a manifest item was made from the very sidecar a listing shows (meta: its Entry).
+
+    An item records the version of the sidecar it was made from (`metaVersion`: the
+    version storage gives, an ETag on S3). A listing that gives versions answers
+    exactly. One that gives sizes and times only (a disk) answers by the time, and
+    only for a sidecar left alone RACY seconds before the manifest was built: one
+    rewritten within the same step of the clock keeps its time.
+    """
+    if not item or not item.get("hasMeta") or item.get("metaVersion") is None:
+        return False
+    if meta.version is not None:
+        return item["metaVersion"] == meta.version
+    return item.get("metaMtime") == meta.mtime and meta.mtime <= built_at - RACY
+
+
+def settle_at(listing, built_at):
+    """When a manifest built at built_at must read again the sidecars too young then to be
+    told apart by their times (see derived_from), or None when there are none."""
+    young = [meta.mtime for name, meta in listing.sidecars.items()
+             if meta.version is None and meta.mtime > built_at - RACY and name in listing.images]
+    return max(young) + RACY if young else None
+
+
 def item(folder, name, listing, previous, probed, sidecar):
-    """Assemble one manifest item from the old one, a fresh probe and a fresh sidecar."""
+    """Assemble one manifest item from the old one, a fresh probe and a freshly read sidecar.
+
+    sidecar: (its fields, its version) when it was read, else None (the old item was
+    made from the very sidecar the listing shows, or there is none).
+    """
     entry = listing.images[name]
     meta = listing.sidecars.get(name)
-    thumb = listing.thumbs.get(name)
-    has_thumb = thumb is not None and thumb.mtime >= entry.mtime
+    has_thumb = has_thumb_in(listing, name)
+    meta_mtime = meta.mtime if meta is not None else None
     if probed is None and sidecar is None and previous and previous.get("hasThumb") == has_thumb \
-            and previous.get("metaMtime") == (meta.mtime if meta is not None else None):
+            and previous.get("hasMeta") == (meta is not None) and previous.get("metaMtime") == meta_mtime:
         return previous  # nothing about it changed: most items of a rebuild
     base = probed if probed is not None else previous
     out = {
@@ -134,15 +171,27 @@ def item(folder, name, listing, previous, probed, sidecar):
         "tags": [],
         "notes": "",
         "star": None,
-        "metaMtime": meta.mtime if meta is not None else None,
+        "metaMtime": meta_mtime,
+        "metaVersion": None,
     }
     if base.get("error"):
         out["error"] = base["error"]
     if meta is not None:
-        source = sidecar if sidecar is not None else previous
+        source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
-                   hash=source.get("hash"))
+                   hash=source.get("hash"), metaVersion=version)
     return out
+
+
+def has_thumb_in(listing, name):
+    """Whether an image has a thumbnail, by the listing: one not older than the image."""
+    thumb = listing.thumbs.get(name)
+    return thumb is not None and thumb.mtime >= listing.images[name].mtime
+
+
+def lacking_thumbs(listing):
+    """Names of the images a listing shows without a thumbnail."""
+    return [name for name in listing.images if not has_thumb_in(listing, name)]
 
 
 def dir_kind(has_pointer, has_subfolders):
@@ -155,13 +204,15 @@ def page_count(items, page_size):
     return max(1, math.ceil(items / page_size))
 
 
-def paginate(folder, items, dirs, signature_, page_size, generated_at):
-    """Split sorted items into manifest pages; every page carries the dirs and the signature."""
+def paginate(folder, items, dirs, signature_, page_size, generated_at, built_at=0.0):
+    """Split sorted items into manifest pages; every page carries the dirs, the signature and
+    when the build began (builtAt: no sidecar it read was written after it)."""
     pages = page_count(len(items), page_size)
     return [{
         "v": VERSION,
         "path": folder,
         "generatedAt": generated_at,
+        "builtAt": built_at,
         "sig": signature_,
         "page": page,
         "pageCount": pages,
@@ -181,6 +232,12 @@ def sort_key(name):
     parts = _DIGITS.split(name.casefold())
     parts[1::2] = map(int, parts[1::2])
     return parts
+
+
+def built_at(page):
+    """When a stored page's build began (0.0 for one that does not say: all its sidecars are young)."""
+    value = page.get("builtAt")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def usable(page):

@@ -121,6 +121,7 @@ SCHEMAS = {
             "mtime": {"type": "number"}, "hasThumb": {"type": "boolean"}, "hasMeta": {"type": "boolean"},
             "hash": nullable("string"), "tags": STRINGS, "notes": {"type": "string"}, "star": STAR,
             "metaMtime": nullable("number"),
+            "metaVersion": nullable("string", description="the version of the sidecar the entry was made from"),
             "error": {"type": "string", "description": "why the file could not be read"},
         },
     },
@@ -128,6 +129,7 @@ SCHEMAS = {
         "type": "object", "required": ["v", "path", "page", "pageCount", "total", "dirs", "items"],
         "properties": {
             "v": {"type": "integer"}, "path": {"type": "string"}, "generatedAt": {"type": "string"},
+            "builtAt": {"type": "number", "description": "when the build began (seconds since 1970)"},
             "sig": {"type": "string"}, "page": {"type": "integer", "minimum": 0},
             "pageCount": {"type": "integer", "minimum": 1}, "total": {"type": "integer", "minimum": 0},
             "dirs": {"type": "array", "items": {

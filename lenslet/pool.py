@@ -16,8 +16,10 @@ import collections
 import ctypes
 import io
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -75,6 +77,7 @@ def _rebuild(name, description, fields):
 
 
 def _start_child():
+    _end_with_parent()
     try:
         libc = ctypes.CDLL(None)
         libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest; bigger buffers are still mapped
@@ -87,6 +90,33 @@ def _start_child():
             f.write("1000")
     except OSError:
         pass
+
+
+def _end_with_parent():
+    """End this child as soon as the process that started it has ended, however it ended.
+
+    A worker killed (SIGKILL, the OOM killer) never shuts its pool down: its children
+    would live on, and with them multiprocessing's resource tracker, which ends only
+    once every holder of its pipe has. A spawned child holds the read end of a pipe
+    whose write end only its parent has: it reads as closed the moment the parent is
+    gone. (Not prctl's PR_SET_PDEATHSIG: that fires when the *thread* that started the
+    child ends, and a pool is started by whichever job thread first needs it.)
+    """
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        def wait():
+            multiprocessing.connection.wait([parent.sentinel])
+    else:  # not started by multiprocessing: look at who our parent is, now and then
+        first = os.getppid()
+
+        def wait():
+            while os.getppid() == first:
+                time.sleep(1.0)
+
+    def watch():
+        wait()
+        os._exit(0)
+    threading.Thread(target=watch, name="lenslet-parent-watch", daemon=True).start()
 
 
 def _context():

@@ -36,7 +36,11 @@ def build(storage, clock=time.time):
     counts = {"images": 0, "missingThumbs": 0, "folders": 0}
     out = io.BytesIO()
     generated_at = clock()
-    head = rollup_head(0, generated_at)
+    # The edits noted so far are in the manifests about to be read (an edit updates its
+    # entry before it notes itself), so search may drop these notes once it loads this
+    # rollup, whatever the clocks of the hosts that wrote them say.
+    journal = journal_names(storage)
+    head = rollup_head(0, generated_at, journal)
     out.write(head)
     stack = [(None, "")]  # (item, None) for an item to write, (None, folder key) for a folder to open
     while stack:
@@ -71,15 +75,18 @@ def build(storage, clock=time.time):
         del pages, items, entries
     out.write(b"\n]}\n")
     with out.getbuffer() as data:
-        data[:len(head)] = rollup_head(counts["images"], generated_at)
+        data[:len(head)] = rollup_head(counts["images"], generated_at, journal)
     # Without fsync: the rollup can be built again, and a torn one fails to load.
     storage.write(storage.root_file_key(ROLLUP), out.getvalue(), durable=False)
     return dict(counts, unindexedFolders=unindexed, unreadable=errors)
 
 
-def rollup_head(count, generated_at):
-    """The rollup's first line; the count has a fixed width, so it can be filled in at the end."""
-    return b'{"v":1,"generatedAt":%s,"count":%12d,"items":[\n' % (orjson.dumps(generated_at), count)
+def rollup_head(count, generated_at, journal=()):
+    """The rollup's first line; the count has a fixed width, so it can be filled in at the end.
+
+    journal: the names of the edit notes whose edits it holds."""
+    return b'{"v":1,"generatedAt":%s,"journal":%s,"count":%12d,"items":[\n' % (
+        orjson.dumps(generated_at), orjson.dumps(list(journal)), count)
 
 
 def rollup_bytes(items, generated_at):
@@ -96,12 +103,13 @@ def stat(storage):
 class Loaded:
     """One loaded rollup: where each item's line lies in the file, and its items for indexing."""
 
-    def __init__(self, stat, stream, offsets, lengths, built_at):
+    def __init__(self, stat, stream, offsets, lengths, built_at, journal=None):
         self.stat = stat
         self.stream = stream  # kept open: a newer rollup replaces the file, not this snapshot
         self.offsets = offsets
         self.lengths = lengths
         self.built_at = built_at
+        self.journal = journal  # names of the edit notes it holds (None: a rollup that does not say)
 
     def item(self, item_id):
         return orjson.loads(read_at(self.stream, self.offsets[item_id], self.lengths[item_id]))
@@ -124,7 +132,8 @@ def load(storage, stat, index_items):
     try:
         offsets, lengths = array("Q"), array("I")
         head = stream.readline()
-        built_at = _head_time(head)
+        fields = _head(head)
+        built_at, journal = fields["generatedAt"], names_held(fields)
         at = len(head)
 
         def lines():
@@ -150,11 +159,19 @@ def load(storage, stat, index_items):
     except BaseException:
         stream.close()
         raise
-    return Loaded(stat, stream, offsets, lengths, built_at), indexed
+    return Loaded(stat, stream, offsets, lengths, built_at, journal), indexed
 
 
-def _head_time(head):
-    """When the rollup was built, from its first line; Unusable when that is not lenslet's."""
+def names_held(fields):
+    """The journal names a rollup's (or kept index's) head says it holds, or None."""
+    journal = fields.get("journal")
+    if not isinstance(journal, list):
+        return None
+    return frozenset(name for name in journal if isinstance(name, str))
+
+
+def _head(head):
+    """The fields of the rollup's first line; Unusable when that is not lenslet's."""
     try:
         fields = orjson.loads(head[:head.rindex(b',"items":[')] + b"}")
     except ValueError:  # no items list where lenslet puts it, or not JSON
@@ -162,7 +179,7 @@ def _head_time(head):
     built_at = fields.get("generatedAt") if isinstance(fields, dict) else None
     if not isinstance(fields, dict) or fields.get("v") != 1 or type(built_at) not in (int, float):
         raise Unusable("the rollup is of another version or shape")
-    return built_at
+    return fields
 
 
 def _item(body):
@@ -175,7 +192,7 @@ def _item(body):
     return item
 
 
-EMPTY = Loaded(None, None, array("Q"), array("I"), 0.0)
+EMPTY = Loaded(None, None, array("Q"), array("I"), 0.0, frozenset())
 
 
 # -- the kept search index --------------------------------------------------
@@ -192,6 +209,7 @@ def save_index(storage, loaded, header, parts):
     """Keep a loaded rollup's search index (header and parts from search.Index.to_parts())."""
     parts = [loaded.offsets.tobytes(), loaded.lengths.tobytes(), *parts]
     head = orjson.dumps({"v": 1, "rollup": _rollup_mark(loaded.stat), "builtAt": loaded.built_at,
+                         "journal": None if loaded.journal is None else sorted(loaded.journal),
                          "index": header, "sizes": [len(part) for part in parts]})
     # Without fsync: a torn one fails its size check and is made again.
     storage.write(SEARCH_CACHE, head + b"\n" + b"".join(parts), durable=False)
@@ -221,7 +239,8 @@ def load_kept_index(storage, stat):
     offsets, lengths = array("Q"), array("I")
     offsets.frombytes(parts[0])
     lengths.frombytes(parts[1])
-    return Loaded(stat, stream, offsets, lengths, head.get("builtAt", 0.0)), head.get("index"), parts[2:]
+    return (Loaded(stat, stream, offsets, lengths, head.get("builtAt", 0.0), names_held(head)), head.get("index"),
+            parts[2:])
 
 
 # -- the edit journal ------------------------------------------------------

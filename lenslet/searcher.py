@@ -23,6 +23,7 @@ class Snapshot:
         self.index = index
         self.stat = loaded.stat
         self.built_at = loaded.built_at
+        self.journal = loaded.journal
         self.item = loaded.item
         self.path = loaded.path
 
@@ -130,11 +131,16 @@ class Searcher:
                 continue
             known = self.edits.get(entry.get("path"))
             if known is None or known["editedAt"] <= entry["editedAt"]:
-                self.edits[entry["path"]] = entry
-        # Edits the loaded rollup already holds are no longer news.
-        margin = 5.0  # seconds: the rollup is built from manifests updated at edit time, a little later
-        self.edits = {path: entry for path, entry in self.edits.items()
-                      if entry["editedAt"] > self.loaded.built_at - margin}
+                self.edits[entry["path"]] = dict(entry, note=name)
+        # Edits the loaded rollup already holds are no longer news: it says which, by name (one
+        # built by an older lenslet does not: then by time, with a margin for its manifests).
+        held = self.loaded.journal
+        if held is None:
+            margin = 5.0
+            self.edits = {path: entry for path, entry in self.edits.items()
+                          if entry["editedAt"] > self.loaded.built_at - margin}
+        else:
+            self.edits = {path: entry for path, entry in self.edits.items() if entry["note"] not in held}
         self.read_names &= set(names)
 
     # -- answering ---------------------------------------------------------

@@ -223,13 +223,19 @@ def blank(sidecar):
         sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None or sidecar["updatedAt"])
 
 
-def listed(sidecar, meta_mtime):
-    """The fields of an image's listing entry that come from its sidecar (None: it has none)."""
+def listed(sidecar, version):
+    """The fields of an image's listing entry that come from its sidecar, as stored at version
+    (None: it has none).
+
+    Its time is left for the next listing to fill in (metaMtime None): a time looked up
+    after the write may already be another writer's.
+    """
     if sidecar is None:
         # Without its sidecar the image has no recorded hash either, in the listing as in GET /item.
-        return {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None, "hash": None}
+        return {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None, "metaVersion": None,
+                "hash": None}
     return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"], "hasMeta": True,
-            "metaMtime": meta_mtime}
+            "hash": sidecar.get("hash"), "metaMtime": None, "metaVersion": version}
 
 
 def searched(sidecar):

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from helpers import draw
+from lenslet.storage import version_of
 
 
 def listing(client, path="", **params):
@@ -53,7 +54,8 @@ def test_item_fields(client, tree):
     assert item == {"path": "sub/a.jpg", "name": "a.jpg", "type": "image/jpeg", "w": 64, "h": 48,
                     "size": st.st_size, "mtime": st.st_mtime, "hasThumb": False, "hasMeta": True,
                     "hash": None, "tags": ["cat"], "notes": "hi", "star": 4,
-                    "metaMtime": os.stat(tree / "sub" / "a.jpg.json").st_mtime}
+                    "metaMtime": os.stat(tree / "sub" / "a.jpg.json").st_mtime,
+                    "metaVersion": version_of((tree / "sub" / "a.jpg.json").read_bytes())}
 
 
 @pytest.mark.parametrize("orientation, size", [(1, (64, 48)), (3, (64, 48)), (6, (48, 64)), (8, (48, 64))])

@@ -37,7 +37,7 @@ class Storage(Protocol):
     readonly: bool
     identity: tuple      # what makes two storages the same tree
 
-    def list_folder(self, key) -> list: """Entry(name, is_dir, size, mtime) for each child."""
+    def list_folder(self, key) -> list: """Entry(name, is_dir, size, mtime, version or None) for each child."""
     def list_names(self, key, prefix="") -> list: """Sorted names of a folder's files starting with prefix."""
     def watch(self): """Change notices for folders (a watch.Watch), or None where there are none."""
     def has_subfolders(self, key) -> bool: """Whether a folder holds any folder, cheaply."""

@@ -17,7 +17,9 @@ HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF inclu
 # request's (missing, bad name, lost race): these are counted as storage errors.
 STORAGE_FAULTS = frozenset((403, 500, 503))
 
-Entry = namedtuple("Entry", "name is_dir size mtime")
+# version: what tells one write of a file from the next where a listing gives it cheaply (a bucket's
+# ETag), else None (a disk: size and time only).
+Entry = namedtuple("Entry", "name is_dir size mtime version", defaults=(None,))
 Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime, when the file last got a name or new bytes
 
 

@@ -75,7 +75,7 @@ class S3Storage(Verbs):
     # -- reading -----------------------------------------------------------
 
     def list_folder(self, key):
-        """One LIST per 1,000 keys: Entry(name, is_dir, size, mtime) for each child."""
+        """One LIST per 1,000 keys: Entry(name, is_dir, size, mtime, ETag) for each child."""
         prefix = self._key(key) + "/" if key else self.prefix
         entries = []
         with _mapped(key):
@@ -86,7 +86,8 @@ class S3Storage(Verbs):
                 for obj in page.get("Contents", ()):
                     name = obj["Key"][len(prefix):]
                     if name:
-                        entries.append(Entry(name, False, obj["Size"], obj["LastModified"].timestamp()))
+                        entries.append(Entry(name, False, obj["Size"], obj["LastModified"].timestamp(),
+                                             obj.get("ETag")))
         if not entries and key:
             if self._is_file(key):
                 raise BadRequest("not a folder", path=key)

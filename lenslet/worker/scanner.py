@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from .. import manifests
 from ..errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
-from ..folders import identity_of, list_folder, read_first_page
+from ..folders import current, identity_of, list_folder, read_first_page
 from ..layout import join, sidecar_of, thumb_of
 from . import queue
 
@@ -40,6 +40,9 @@ class Scanner:
         # never listed, watched, indexed or walked into (self/self/self/... forever).
         self.owners = {}
         self.stale = []  # folders found stale in this scan, not yet queued
+        # folder -> (signature, names) of the images without thumbnails it was last indexed for: a
+        # listing built by a web process is current, yet its thumbnails are still to be made.
+        self.asked = {}
 
     def scan(self, deep=False):
         """Walk the tree; a folder whose mtime is unchanged is not listed again unless deep.
@@ -48,6 +51,8 @@ class Scanner:
         """
         changed, visited, stack = 0, set(), [""]
         self.owners = {}  # found afresh: a folder renamed since is listed under its new key
+        if deep:
+            self.asked.clear()  # thumbnails that failed are tried once more
         while stack:
             if self.stopping.is_set():
                 return changed
@@ -82,6 +87,7 @@ class Scanner:
         self.queue_stale()
         for key in (set(self.seen) | set(self.runner.scan)) - visited:  # gone, or a link to a folder removed
             self.seen.pop(key, None)
+            self.asked.pop(key, None)
             self.runner.scan.pop(key, None)
             changed += 1
         if changed:
@@ -148,6 +154,7 @@ class Scanner:
         gone = [known for known in self.seen if known == key or known.startswith(key + "/")] if key else []
         for known in gone:
             del self.seen[known]
+            self.asked.pop(known, None)
             self.runner.scan.pop(known, None)
         return len(gone)
 
@@ -166,12 +173,17 @@ class Scanner:
             self.runner.scan[key] = summary
             return Seen(mtime, (), summary)  # a pointer's target is not this tree's to scan
         first = read_first_page(self.storage, key, listing)
-        pages = manifests.page_count(len(listing.images), self.runner.folders.page_size)
-        if first is None or first["sig"] != listing.signature or first["pageCount"] != pages \
-                or first.get("path") != key:
+        # Indexed also when its listing is current but images lack thumbnails, whoever built it
+        # (once for each set of them: one that cannot be made is not asked for on every scan).
+        lacking = (listing.signature, frozenset(manifests.lacking_thumbs(listing)))
+        if not current(first, key, listing, self.runner.folders.page_size, self.clock()) \
+                or (lacking[1] and self.asked.get(key) != lacking):
+            self.asked[key] = lacking
             self.stale.append(key)
             if len(self.stale) >= INDEX_BATCH:
                 self.queue_stale()
+        elif manifests.settle_at(listing, manifests.built_at(first)) is not None:
+            mtime = None  # sidecars to read again once they have settled: look again next scan
         self.runner.scan[key] = summary
         return Seen(mtime, tuple(join(key, name) for name in listing.dirs), summary)
 
