@@ -4,7 +4,7 @@ Beside an image `foo.jpg` lenslet keeps its sidecar `foo.jpg.json` and thumbnail
 `foo.jpg.thumbnail`; a folder's manifest is `_index.json`, or `_index_0.json`,
 `_index_1.json`, ... when it needs more than one page; the root holds the search
 rollup and the health report; `.lenslet/` holds the worker's state (queue, claims,
-heartbeats, locks, the edit journal). Keys are POSIX paths relative to the root.
+heartbeats, locks, the edit journal) and the viewer's previews. Keys are POSIX paths relative to the root.
 """
 
 import hashlib
@@ -33,6 +33,8 @@ MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
 MOVES = f"{STATE}/moves"      # journals of moves under way
 SEARCH_CACHE = f"{STATE}/search-index.bin"  # a web process's search index, made from one rollup
 THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker last made thumbnails with
+PREVIEWS = f"{STATE}/previews"  # the viewer's previews: a bounded cache, never beside the images
+PREVIEW = ".webp"
 
 # The file types lenslet serves, by extension.
 EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
@@ -82,6 +84,13 @@ def sidecar_of(image_key):
 
 def thumb_of(image_key):
     return _derived_key(image_key, THUMB)
+
+
+def preview_of(path, source, settings):
+    """Where the preview of the image at a browse path lives, made from source (its size and mtime)
+    with settings: an image changed or moved, or new settings, give a new name, and the old one ages out."""
+    raw = "\0".join((path, source, settings)).encode("utf-8", "surrogateescape")
+    return f"{PREVIEWS}/{hashlib.blake2b(raw, digest_size=16).hexdigest()}{PREVIEW}"
 
 
 def backup_of(sidecar_key, now):

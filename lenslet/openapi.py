@@ -252,12 +252,13 @@ IMAGE = [ref("parameters", "imagePath")]
 CONDITIONAL = [ref("parameters", "ifNoneMatch"), ref("parameters", "ifModifiedSince")]
 
 
-def thumb():
+def made_on_demand(summary, what):
+    """GET /thumb and GET /preview: a WebP made when first asked for, or 202 while the worker makes it."""
     return {
-        "summary": "The image's WebP thumbnail, made on demand",
+        "summary": summary,
         "parameters": IMAGE + CONDITIONAL,
         "responses": {
-            "200": {"description": "the thumbnail", "headers": CACHED,
+            "200": {"description": what, "headers": CACHED,
                     "content": {"image/webp": {"schema": {"type": "string", "contentMediaType": "image/webp"}}}},
             "202": json_of(ref("schemas", "Pending"), "being made: ask `poll` again after `Retry-After`",
                            {"Retry-After": ref("headers", "Retry-After")}),
@@ -265,6 +266,15 @@ def thumb():
             **errors(*ANY, *TREE, 409, 415, 422, 507),
         },
     }
+
+
+def thumb():
+    return made_on_demand("The image's WebP thumbnail, made on demand", "the thumbnail")
+
+
+def preview():
+    return made_on_demand("A WebP of the image for the viewer (long edge LENSLET_PREVIEW_SIZE), made on demand "
+                          "and kept in a bounded cache", "the preview")
 
 
 def original():
@@ -360,6 +370,7 @@ PATHS = {
                                  **errors(*ANY, *TREE, 409, 412, 415, 507)}},
     },
     "/thumb": {"get": thumb(), "head": thumb()},
+    "/preview": {"get": preview(), "head": preview()},
     "/file": {"get": original(), "head": original(), "post": upload(form=True), "put": upload(form=False)},
     "/search": {"get": {
         "summary": "Items under `path` whose name, tags or notes hold every term of `q`",
