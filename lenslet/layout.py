@@ -123,6 +123,24 @@ def is_internal(name):
             or is_manifest(name) or name in ROOT_FILES)
 
 
+_HASHED_SIDECAR = re.compile(r"~[0-9a-f]{16}\.json$")  # derived_name() of a name too long for the suffix
+
+
+def is_made(name, at_root):
+    """Tell whether a file of this name is one lenslet made and can make again (thumbnail, manifest
+    page, the rollup and health report at the root, an S3 folder marker, a temp file left by a
+    killed writer): what `lenslet clean` removes. Sidecars are told apart by is_sidecar()."""
+    return (name.endswith(THUMB) or is_manifest(name) or (at_root and name in ROOT_FILES)
+            or name == FOLDER_MARKER or (name.startswith(".") and name.endswith(TEMP_SUFFIX)))
+
+
+def is_sidecar(name):
+    """Tell whether a file of this name is an image's sidecar by its name (`foo.jpg.json`)."""
+    if not name.endswith(SIDECAR) or name.startswith(".") or is_manifest(name) or name in ROOT_FILES:
+        return False
+    return mime_of(name[:-len(SIDECAR)]) is not None or bool(_HASHED_SIDECAR.search(name))
+
+
 def mime_of(name):
     """Return the image type a file name announces, or None when it is not an image name."""
     dot = name.rfind(".")

@@ -616,10 +616,12 @@ class LocalStorage(Verbs):
                 os.close(fd)
 
     def remove_folder(self, key):
-        """Remove an empty folder; Conflict when it holds anything."""
+        """Remove an empty folder; Conflict when it holds anything. The state folder itself (`lenslet
+        clean`) is removed wherever it lies: inside the tree, or outside it for a read-only tree."""
         self._refuse_if_readonly(key)
         with _mapped(key, self):
-            fd, name = self._parent_fd(key)
+            fd, name = self._parent_fd(key) if key != STATE else \
+                (os.open(os.path.dirname(self.state_root), _DIR_FLAGS), os.path.basename(self.state_root))
             try:
                 os.rmdir(name, dir_fd=fd)
             except OSError as ex:
