@@ -194,7 +194,9 @@ SCHEMAS = {
             "status": {"enum": ["ok", "degraded"]}, "version": {"type": "string"},
             "storage": {"type": "object", "required": ["backend", "readable", "writable"], "properties": {
                 "backend": {"enum": ["local", "s3"]}, "readable": {"type": "boolean"},
-                "writable": {"type": "boolean"}}},
+                "writable": {"type": "boolean"},
+                "name": {"type": "string", "description": "the root folder's name (never its path), or the "
+                                                          "bucket and prefix: what the gallery page says it shows"}}},
             "worker": {"type": "object", "required": ["alive", "workers", "backlog"], "properties": {
                 "alive": {"type": "boolean"}, "workers": {"type": "integer"},
                 "lastHeartbeat": nullable("number"), "secondsSinceHeartbeat": nullable("number"),

@@ -457,7 +457,9 @@ class LocalStorage(Verbs):
             low = False
         full = not self.readonly and (low or (self.full_at is not None
                                               and time.monotonic() - self.full_at < DISK_FULL_FOR))
-        report = {"backend": self.backend, "readable": readable, "writable": writable and not full}
+        # The root folder's name, never its path: enough for the page to say what is served.
+        report = {"backend": self.backend, "readable": readable, "writable": writable and not full,
+                  "name": os.path.basename(self.root) or self.root}
         if full:
             report["diskFull"] = True
         if self.reserved:
