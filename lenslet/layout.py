@@ -36,9 +36,13 @@ THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker las
 PREVIEWS = f"{STATE}/previews"  # the viewer's previews: a bounded cache, never beside the images
 PREVIEW = ".webp"
 
-# The file types lenslet serves, by extension.
+# The file types lenslet serves, by extension: pictures, and raw camera files (shown through the
+# JPEG preview they embed; lenslet/raw.py).
 EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
-              ".avif": "image/avif", ".gif": "image/gif"}
+              ".avif": "image/avif", ".gif": "image/gif", ".heic": "image/heic", ".heif": "image/heif",
+              ".dng": "image/x-adobe-dng", ".cr2": "image/x-canon-cr2", ".nef": "image/x-nikon-nef",
+              ".arw": "image/x-sony-arw", ".orf": "image/x-olympus-orf", ".rw2": "image/x-panasonic-rw2",
+              ".raf": "image/x-fuji-raf", ".pef": "image/x-pentax-pef"}
 
 _PAGE = re.compile(r"^_index(?:_\d+)?\.json$")
 

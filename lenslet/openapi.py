@@ -7,7 +7,9 @@ The examples name files the fuzzing test draws, so generated requests reach real
 
 from . import __version__
 
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/gif")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/gif", "image/heic", "image/heif",
+               "image/x-adobe-dng", "image/x-canon-cr2", "image/x-nikon-nef", "image/x-sony-arw",
+               "image/x-olympus-orf", "image/x-panasonic-rw2", "image/x-fuji-raf", "image/x-pentax-pef")
 
 # Why each error status can happen; an operation lists the ones it can answer.
 ERRORS = {
@@ -22,7 +24,8 @@ ERRORS = {
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
     413: "The body is larger than 256 KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
     414: "The query string is longer than 4,096 characters",
-    415: "The path does not name an image (JPEG, PNG, WebP, AVIF or GIF), or a body read as JSON does not "
+    415: "The path does not name an image (JPEG, PNG, WebP, AVIF, GIF, HEIC, or a camera's raw file: DNG, CR2, "
+         "NEF, ARW, ORF, RW2, RAF, PEF), or a body read as JSON does not "
          "say `Content-Type: application/json`",
     416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
     421: "The `Host` names a host lenslet does not answer to (DNS rebinding): add it to LENSLET_HOSTS",

@@ -315,3 +315,23 @@ def test_what_cannot_be_decoded_does_not_stop_the_viewer(page, tree):
                page.script("return document.getElementById('view-image').naturalWidth") == 300)
     with Image.open(tree / "a.jpg") as img:
         assert img.size == (300, 200)
+
+
+def test_raws_show_through_their_preview_and_what_cannot_be_shown_has_a_placeholder(page, tree):
+    from test_raw import LOSSLESS, SHORT, LONG, BYTE, Tiff, nef
+    (tree / "cam").mkdir()
+    (tree / "cam" / "a.nef").write_bytes(nef())
+    t = Tiff()
+    sensor = t.blob(LOSSLESS)
+    (tree / "cam" / "b.dng").write_bytes(t.done(t.ifd([(0x0103, SHORT, 7), (0x0111, LONG, sensor),
+                                                       (0x0117, LONG, len(LOSSLESS)), (0xC612, BYTE, [1, 4, 0, 0])])))
+    page = page()
+    page.open("#path=cam")
+    page.until(lambda: page.script("return document.querySelector('[data-path=\"cam/a.nef\"] img').naturalWidth") > 0
+               and page.script("return document.querySelector('[data-path=\"cam/b.dng\"]').classList.contains('broken')"))
+    assert page.find("#count").text == "2 images"  # listed, not hidden
+    page.labelled("a.nef").click()
+    page.until(lambda: page.script("return document.getElementById('view-image').naturalWidth") == 400)  # upright
+    page.find("#view-zoom").click()  # a browser cannot show a raw: 100% is its preview's
+    assert page.script("return document.getElementById('view-image').naturalWidth") == 400
+    assert not any("/file?" in url for url in page.script("return performance.getEntriesByType('resource').map(e => e.name)"))

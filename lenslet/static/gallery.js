@@ -168,7 +168,7 @@ function explainEmpty(current) {
       : "its folder";
     lines.push(`This gallery shows ${where} on the server, and there are no images in it yet.`);
     lines.push((addable ? "Drop photos anywhere on this page or use Upload, or copy" : "Copy") +
-      " JPEG, PNG, WebP, AVIF or GIF files into that folder: they appear here within seconds, with their subfolders.");
+      " photos (JPEG, PNG, WebP, AVIF, GIF, HEIC, camera raw files) into that folder: they appear here within seconds, with their subfolders.");
     lines.push(isReadonly() ? "This gallery is read-only: lenslet writes nothing into that folder." :
       "lenslet writes a few files of its own beside them: a small thumbnail per image " +
       "(photo.jpg.thumbnail), a listing per folder (_index.json) and, once you tag or rate a photo, " +
@@ -565,8 +565,8 @@ function refreshTree() {
 
 // --- upload ---------------------------------------------------------------------------------
 
-const IMAGE_NAME = /\.(jpe?g|png|webp|avif|gif)$/i;
-const isImageFile = (file) => IMAGE_NAME.test(file.name) || /^image\/(jpeg|png|webp|avif|gif)$/.test(file.type);
+const IMAGE_NAME = /\.(jpe?g|png|webp|avif|gif|heic|heif|dng|cr2|nef|arw|orf|rw2|raf|pef)$/i;
+const isImageFile = (file) => IMAGE_NAME.test(file.name) || /^image\/(jpeg|png|webp|avif|gif|heic|heif)$/.test(file.type);
 
 /** Upload files one by one into the folder shown; a name that is taken asks what to do (keep both,
  *  replace, skip; for one or all), and what is not an image, or is refused, is said by name. */
@@ -575,7 +575,8 @@ async function upload(files) {
   const chosen = [...files];
   const images = chosen.filter(isImageFile);
   const problems = chosen.filter((file) => !isImageFile(file))
-    .map((file) => `${file.name} is not an image lenslet shows (JPEG, PNG, WebP, AVIF or GIF): not uploaded.`);
+    .map((file) => `${file.name} is not an image lenslet shows (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's ` +
+      "raw file): not uploaded.");
   const folder = listing && listing.q == null && !inTrash(listing.path) ? listing.path : "";
   let done = 0;
   let skipped = 0;

@@ -6,6 +6,8 @@ import {ApiError, downloadOriginal, enc, getJSON, isReadonly, needsToken, origin
 const $ = (id) => document.getElementById(id);
 const SLIDE_SECONDS = 4;
 const SWIPE_PX = 50;  // a touch that moves at least this far sideways turns the page
+// What a browser shows itself; HEIC and raw files are shown through their preview, even at 100%.
+const SHOWN_AS_IS = /\.(jpe?g|png|webp|avif|gif)$/i;
 
 export class Viewer {
   /** neighbour(path, step) names the image before/after; show(path) moves there; close() leaves;
@@ -138,7 +140,7 @@ export class Viewer {
 
   /** Replace the preview with the original (100% needs every pixel). */
   showOriginal() {
-    if (this.original === this.path) return;
+    if (this.original === this.path || !SHOWN_AS_IS.test(this.path)) return;
     const path = this.original = this.path;
     originalURL(path).then((url) => {
       const own = url.startsWith("blob:");
