@@ -21,10 +21,12 @@ from .resources.files import (DeleteResource, ExportIntentResource, FolderResour
                               TrashResource)
 from .resources.item import ItemResource
 from .resources.openapi import OpenApiResource
+from .resources.preview import PreviewResource
 from .resources.metrics import MetricsResource
 from .resources.search import SearchResource, SuggestResource
 from .resources.static import add_page, is_page
 from .resources.thumb import ThumbResource
+from .previews import Previews
 from .searcher import Searcher
 from .storage import open_storage
 from .thumbs import Thumbs
@@ -77,6 +79,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/folders": FoldersResource(folders),
         "/item": ItemResource(Items(tree, clock)),
         "/thumb": ThumbResource(thumbs),
+        "/preview": PreviewResource(Previews(tree, config, thumbs, clock)),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),

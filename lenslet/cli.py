@@ -1,4 +1,4 @@
-"""The `lenslet` command: serve, worker, index, settings."""
+"""The `lenslet` command: serve, worker, index, clean, settings."""
 
 import argparse
 import dataclasses
@@ -8,8 +8,10 @@ import sys
 import threading
 import time
 
+from . import clean as cleaning
 from . import health, rollup
 from .config import Config, describe
+from .layout import STATE
 from .errors import ConfigError, LensletError
 from .storage import open_storage
 from .worker import queue
@@ -100,6 +102,59 @@ def index(args):
     for path, reason in sorted(failed.items())[:20]:
         print(f"  {path}: {reason}")
     return 1 if failed else 0
+
+
+def clean(args):
+    """Remove every file lenslet made in a tree (and in its cache folder), keeping sidecars a person wrote in."""
+    config = Config.from_env()
+    if args.path is not None:
+        config = dataclasses.replace(config, root=args.path, s3_bucket="")
+    elif not config.s3_bucket:
+        raise UsageError("name the tree's root folder: lenslet clean PATH")
+    trees = [(open_tree(dataclasses.replace(config, readonly=False, create_root=False), args.path), "")]
+    if not config.s3_bucket:
+        # What a read-only lenslet kept of this tree in the cache folder (state, manifests, thumbnails):
+        # shown by where it lies on disk.
+        cache = open_storage(dataclasses.replace(config, root=trees[0][0].root, readonly=True))
+        trees.append((cache, cache.state_root))
+    alive = sum(health.worker_status(storage, config.heartbeat)["workers"] for storage, _ in trees)
+    if alive and not args.dry_run and not args.force:
+        raise UsageError(f"a lenslet worker is running on this tree ({alive} alive): stop lenslet first, "
+                         "or give --force")
+    removed, failed, kept = [], {}, {}
+    for storage, shown_under in trees:
+        found = cleaning.plan(storage, everything=args.all, tree=not shown_under)
+        failed_here = {} if args.dry_run else cleaning.carry_out(storage, found)
+        for key in found.remove:
+            shown = f"{shown_under}/{key[len(STATE) + 1:]}" if shown_under else key
+            if key in failed_here:
+                failed[shown] = failed_here[key]
+            else:
+                removed.append(shown)
+        kept.update(found.kept)
+    for key in removed:
+        print(key)
+    files = sum(1 for key in removed if not key.endswith("/"))
+    print(f"lenslet clean: {'would remove' if args.dry_run else 'removed'} {plural(files, 'file')} and "
+          f"{plural(len(removed) - files, 'folder')}" + (f"; kept {plural(len(kept), 'sidecar')}:" if kept else ""),
+          file=sys.stderr)
+    for key, why in sorted(kept.items())[:20]:
+        print(f"  kept {key}: {why}", file=sys.stderr)
+    for key, why in sorted(failed.items()):
+        print(f"  not removed {key}: {why}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def open_tree(config, path):
+    """The storage of a tree named on the command line, refusing a missing root or a file in words."""
+    try:
+        return open_storage(config)
+    except ConfigError as ex:
+        if ex.fields.get("problem") == "missing":
+            raise UsageError(f"{path} does not exist") from None
+        if ex.fields.get("problem") == "not a folder":
+            raise UsageError(f"{path} is a file, not a folder") from None
+        raise
 
 
 def run_threads(runner, count, show, only, line):
@@ -196,9 +251,17 @@ def main(argv=None):
     one_shot.add_argument("--rethumb", action="store_true",
                           help="make again the thumbnails made with another size or quality")
     one_shot.set_defaults(run=index)
+    wipe = commands.add_parser("clean", help="remove every file lenslet made in a tree (thumbnails, manifests, "
+                                             "rollup, health, state, previews), keeping sidecars a person wrote in")
+    wipe.add_argument("path", nargs="?", help="the tree's root folder (default: the settings' tree, S3 included)")
+    wipe.add_argument("--dry-run", action="store_true", help="list what would be removed, and remove nothing")
+    wipe.add_argument("--all", action="store_true",
+                      help="remove sidecars holding tags, notes or stars too (never one with another program's keys)")
+    wipe.add_argument("--force", action="store_true", help="clean even while a lenslet worker runs on the tree")
+    wipe.set_defaults(run=clean)
     commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
     args = parser.parse_args(argv)
-    if args.run is index or args.run is settings:
+    if args.run in (index, settings, clean):
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.run(args)

@@ -105,6 +105,11 @@ class Config:
     thumb_processes: object = setting("auto", "processes making thumbnails for the worker and lenslet index; "
                                       "auto means one per CPU, 0 makes them in the calling thread",
                                       _processes)
+    preview_size: int = setting(2048, "long edge in pixels of the previews the gallery page's viewer shows "
+                                "(made on demand, kept in the state folder's bounded cache)", _whole(256, 8192))
+    preview_cache: int = setting(1024 ** 3, "bytes of previews kept in the state folder; past it the least "
+                                 "recently used are removed (they are made again when asked)",
+                                 _whole(0, 1024 ** 4))
     max_pixels: int = setting(100_000_000, "largest image (width x height) lenslet decodes; larger ones "
                               "answer 422", _whole(1, 2_000_000_000))
     max_upload: int = setting(200 * 1024 * 1024, "largest image an upload may send, in bytes; larger ones answer 413",

@@ -1,4 +1,8 @@
-"""Pillow work: bytes or a stream in, plain data out. No storage, no HTTP."""
+"""Pillow work: bytes or a stream in, plain data out. No storage, no HTTP.
+
+Raw camera files are read through the JPEG preview embedded in them (lenslet/raw.py); HEIC and
+HEIF through pillow-heif, when it is installed (the heif extra), registered on first use.
+"""
 
 import datetime
 import io
@@ -7,11 +11,60 @@ import struct
 
 from PIL import Image, UnidentifiedImageError
 
+from . import raw
 from .errors import Undecodable, UnsupportedMedia
 
 # Formats lenslet opens; Pillow tries no other plugin on a client's bytes.
-MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "AVIF": "image/avif", "GIF": "image/gif"}
-OPEN_FORMATS = tuple(MIME)
+MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "AVIF": "image/avif", "GIF": "image/gif",
+        "HEIF": "image/heic"}
+OPEN_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "GIF")
+# ISO media brands of HEIC and HEIF pictures (image sequences too); AVIF's are told apart first.
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+_heif = []  # [whether pillow-heif is there], once looked for
+
+
+def heif_readable():
+    """Whether HEIC/HEIF pictures can be read here: pillow-heif installed (registered with Pillow once)."""
+    if not _heif:
+        try:
+            import pillow_heif  # the heif extra: optional, never needed for the other formats
+        except ImportError:
+            _heif.append(False)
+        else:
+            pillow_heif.register_heif_opener()
+            _heif.append(True)
+    return _heif[0]
+
+
+def open_formats():
+    """The Pillow formats lenslet opens: HEIF too when pillow-heif is installed."""
+    return OPEN_FORMATS + ("HEIF",) if heif_readable() else OPEN_FORMATS
+
+
+def embedded_jpeg(stream):
+    """For a raw camera file: (a stream of its preview JPEG, the raw.Preview found); for any other
+    file None. Undecodable for a raw with no preview. The stream is left where it was."""
+    if not raw.is_raw(_peek(stream, 16)):
+        return None
+    read, size = _reader(stream)
+    found = raw.find_preview(read, size)
+    return io.BytesIO(read(found.offset, found.length)), found
+
+
+def _reader(stream):
+    """read(offset, length) of a seekable stream from where it is now (reads never pass its end), and
+    the bytes it has from there."""
+    start = stream.tell()
+    size = stream.seek(0, 2) - start
+    stream.seek(start)
+
+    def read(offset, length):
+        stream.seek(start + offset)
+        try:
+            return stream.read(max(0, min(length, size - offset)))
+        finally:
+            stream.seek(start)
+    return read, size
 
 ORIENTATION, MAKE, MODEL, EXIF_IFD, DATE_TIME_ORIGINAL = 0x0112, 0x010F, 0x0110, 0x8769, 0x9003
 # What turns a stored picture upright, by EXIF orientation.
@@ -23,6 +76,7 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4:
 WEBP_METHOD = 2
 # Orientations 5-8 turn the picture a quarter: the displayed width is the stored height.
 QUARTER_TURNS = {5, 6, 7, 8}
+RAW = "image/x-raw"  # what sniff() calls any raw camera file
 SNIFF_BYTES = 64  # enough of a file's start to tell its image type (AVIF's brands included)
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, struct.error, EOFError, Image.DecompressionBombError)
 
@@ -33,13 +87,15 @@ def probe(stream, details=False):
     With details, also the EXIF summary GET /item shows (camera, time taken);
     a folder listing needs only the orientation, read by a few struct unpacks.
     """
+    if raw.is_raw(_peek(stream, 16)):
+        return _probe_raw(stream, details)
     header = None if details else jpeg_header(stream)
     try:
         if header is not None:
             width, height, raw_exif = header
             kind, orientation, exif = "image/jpeg", exif_orientation(raw_exif), {}
         else:
-            with Image.open(stream, formats=OPEN_FORMATS) as img:
+            with Image.open(stream, formats=open_formats()) as img:
                 width, height = img.size
                 kind = MIME[img.format]
                 orientation = exif_orientation(img.info.get("exif"))
@@ -56,6 +112,28 @@ def probe(stream, details=False):
     return found
 
 
+def _probe_raw(stream, details):
+    """probe() of a raw file: its preview's size, turned as the raw says; the camera as the raw records it."""
+    found = raw.find_preview(*_reader(stream))
+    orientation = found.orientation or exif_orientation(found.exif)
+    width, height = (found.height, found.width) if orientation in QUARTER_TURNS else (found.width, found.height)
+    # Which raw it is, its name says (every raw type is a TIFF, but RAF): "type" None leaves it to the caller.
+    result = {"w": width, "h": height, "type": None, "orientation": orientation}
+    if details:
+        exif = {key: value for key, value in (("make", found.make), ("model", found.model)) if value}
+        if exif_time(found.taken):
+            exif["createdAt"] = exif_time(found.taken)
+        result["exif"] = dict(exif, width=width, height=height, orientation=orientation)
+    return result
+
+
+def _peek(stream, count):
+    start = stream.tell()
+    head = stream.read(count)
+    stream.seek(start)
+    return head
+
+
 class OverBudget(Exception):
     """The image needs more pixels decoded than the caller's budget allows: to be made elsewhere.
 
@@ -67,14 +145,20 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
     """Make a WebP thumbnail, long edge at most size, upright, transparency kept (and xmp, if given).
 
     budget: the most pixels to decode (after JPEG's draft scaling); OverBudget before
-    decoding an image that needs more.
+    decoding an image that needs more. A raw file is made from the JPEG preview it embeds,
+    turned as the raw records.
     """
+    embedded = embedded_jpeg(stream)
+    recorded = None
+    if embedded is not None:
+        stream, found = embedded
+        recorded = found.orientation or None
     try:
-        with Image.open(stream, formats=OPEN_FORMATS) as img:
+        with Image.open(stream, formats=("JPEG",) if embedded else open_formats()) as img:
             if img.width * img.height > max_pixels:
                 raise Undecodable(f"the image has {img.width}x{img.height} pixels, more than the "
                                   f"{max_pixels:,} LENSLET_MAX_PIXELS allows", pixels=img.width * img.height)
-            orientation = exif_orientation(img.info.get("exif"))
+            orientation = recorded or exif_orientation(img.info.get("exif"))
             # JPEG decodes at 1/2, 1/4 or 1/8 scale straight from the DCT: the
             # largest scale still at least the thumbnail's own size is chosen, so no
             # quality is lost. That size, not the square box: a 2560x1600 photo then
@@ -138,13 +222,20 @@ def _without_opaque_alpha(img):
 def unidentified(stream):
     """The error for bytes Pillow could not identify: 422 if they start like an image, else 415."""
     stream.seek(0)
-    if looks_like_image(stream.read(SNIFF_BYTES)):
+    head = stream.read(SNIFF_BYTES)
+    if looks_like_image(head):
+        if sniff(head) == "image/heic" and not heif_readable():
+            return Undecodable("a HEIC/HEIF picture: reading it needs pillow-heif (pip install 'lenslet[heif]')")
         return Undecodable("the file starts like an image but cannot be read (truncated or corrupt?)")
-    return UnsupportedMedia("not an image lenslet can read (JPEG, PNG, WebP, AVIF, GIF)")
+    return UnsupportedMedia(f"not an image lenslet can read ({READABLE})")
+
+
+READABLE = "JPEG, PNG, WebP, AVIF, GIF, HEIC, or a camera's raw file with its preview"
 
 
 def sniff(head):
-    """The image type of a file from its first bytes (SNIFF_BYTES of them), or UnsupportedMedia."""
+    """The image type of a file from its first bytes (SNIFF_BYTES of them), or UnsupportedMedia.
+    A raw camera file is image/x-raw (its own type is told by raw.find_preview)."""
     if head[:3] == b"\xff\xd8\xff":
         return "image/jpeg"
     if head[:8] == b"\x89PNG\r\n\x1a\n":
@@ -159,7 +250,11 @@ def sniff(head):
         brands = [head[at:at + 4] for at in range(8, min(size, len(head)) - 3, 4) if at != 12]
         if b"avif" in brands or b"avis" in brands:
             return "image/avif"
-    raise UnsupportedMedia("the file is not a JPEG, PNG, WebP, AVIF or GIF image")
+        if HEIF_BRANDS.intersection(brands):
+            return "image/heic"
+    if raw.is_raw(head):
+        return RAW
+    raise UnsupportedMedia(f"the file is not an image lenslet reads ({READABLE})")
 
 
 

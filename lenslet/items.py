@@ -53,7 +53,7 @@ class Items:
             found = probe_image(place.storage, place.key, details=True)
         except LensletError as ex:
             found = {"w": None, "h": None, "type": mime_of(place.key), "exif": {}, "error": ex.description}
-        body = dict(sidecar, path=path, size=stat.size, mtime=stat.mtime, type=found["type"],
+        body = dict(sidecar, path=path, size=stat.size, mtime=stat.mtime, type=found["type"] or mime_of(place.key),
                     w=found["w"], h=found["h"], exif={**sidecar["exif"], **found["exif"]})
         if "error" in found:
             body["error"] = found["error"]

@@ -4,7 +4,7 @@ Beside an image `foo.jpg` lenslet keeps its sidecar `foo.jpg.json` and thumbnail
 `foo.jpg.thumbnail`; a folder's manifest is `_index.json`, or `_index_0.json`,
 `_index_1.json`, ... when it needs more than one page; the root holds the search
 rollup and the health report; `.lenslet/` holds the worker's state (queue, claims,
-heartbeats, locks, the edit journal). Keys are POSIX paths relative to the root.
+heartbeats, locks, the edit journal) and the viewer's previews. Keys are POSIX paths relative to the root.
 """
 
 import hashlib
@@ -38,10 +38,16 @@ MOVES_REJECTED = f"{MOVES}/{REJECTED}"
 JOURNAL_REJECTED = f"{JOURNAL}/{REJECTED}"
 SEARCH_CACHE = f"{STATE}/search-index.bin"  # a web process's search index, made from one rollup
 THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker last made thumbnails with
+PREVIEWS = f"{STATE}/previews"  # the viewer's previews: a bounded cache, never beside the images
+PREVIEW = ".webp"
 
-# The file types lenslet serves, by extension.
+# The file types lenslet serves, by extension: pictures, and raw camera files (shown through the
+# JPEG preview they embed; lenslet/raw.py).
 EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
-              ".avif": "image/avif", ".gif": "image/gif"}
+              ".avif": "image/avif", ".gif": "image/gif", ".heic": "image/heic", ".heif": "image/heif",
+              ".dng": "image/x-adobe-dng", ".cr2": "image/x-canon-cr2", ".nef": "image/x-nikon-nef",
+              ".arw": "image/x-sony-arw", ".orf": "image/x-olympus-orf", ".rw2": "image/x-panasonic-rw2",
+              ".raf": "image/x-fuji-raf", ".pef": "image/x-pentax-pef"}
 
 _PAGE = re.compile(r"^_index(?:_\d+)?\.json$")
 
@@ -89,6 +95,13 @@ def thumb_of(image_key):
     return _derived_key(image_key, THUMB)
 
 
+def preview_of(path, source, settings):
+    """Where the preview of the image at a browse path lives, made from source (its size and mtime)
+    with settings: an image changed or moved, or new settings, give a new name, and the old one ages out."""
+    raw = "\0".join((path, source, settings)).encode("utf-8", "surrogateescape")
+    return f"{PREVIEWS}/{hashlib.blake2b(raw, digest_size=16).hexdigest()}{PREVIEW}"
+
+
 def backup_of(sidecar_key, now):
     """Where the bytes of an unreadable sidecar are kept when a PUT replaces it on request."""
     return _derived_key(sidecar_key, f".bad-{int(now)}")
@@ -117,6 +130,24 @@ def is_internal(name):
     """Tell whether a file is lenslet's or hidden: never an item, never served as a file."""
     return (name.startswith(".") or name.endswith(SIDECAR) or name.endswith(THUMB)
             or is_manifest(name) or name in ROOT_FILES)
+
+
+_HASHED_SIDECAR = re.compile(r"~[0-9a-f]{16}\.json$")  # derived_name() of a name too long for the suffix
+
+
+def is_made(name, at_root):
+    """Tell whether a file of this name is one lenslet made and can make again (thumbnail, manifest
+    page, the rollup and health report at the root, an S3 folder marker, a temp file left by a
+    killed writer): what `lenslet clean` removes. Sidecars are told apart by is_sidecar()."""
+    return (name.endswith(THUMB) or is_manifest(name) or (at_root and name in ROOT_FILES)
+            or name == FOLDER_MARKER or (name.startswith(".") and name.endswith(TEMP_SUFFIX)))
+
+
+def is_sidecar(name):
+    """Tell whether a file of this name is an image's sidecar by its name (`foo.jpg.json`)."""
+    if not name.endswith(SIDECAR) or name.startswith(".") or is_manifest(name) or name in ROOT_FILES:
+        return False
+    return mime_of(name[:-len(SIDECAR)]) is not None or bool(_HASHED_SIDECAR.search(name))
 
 
 def mime_of(name):

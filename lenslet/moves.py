@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 
-from .errors import BadPath
+from .errors import BadPath, UnsupportedMedia
 from .layout import SIDECAR, THUMB, TRASH, is_image, is_internal, is_state, join, mime_of, name_of
 from .storage.paths import is_clean
 
@@ -24,7 +24,7 @@ _NUMBERED = re.compile(r"^(?P<stem>.*?) \((?P<n>\d+)\)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The extension a sniffed type gets when the uploaded name has none of an image.
 EXTENSION_OF = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/avif": ".avif",
-                "image/gif": ".gif"}
+                "image/gif": ".gif", "image/heic": ".heic"}
 CONFLICT_MODES = ("fail", "rename", "replace")
 
 
@@ -59,6 +59,9 @@ def upload_name(raw, kind):
     """The name an upload gets: cleaned, with the sniffed type's extension when it has no image extension."""
     name = clean_name(raw)
     if mime_of(name) is None or is_internal(name):
+        if kind not in EXTENSION_OF:  # a raw file: its maker's extension says which it is
+            raise UnsupportedMedia("a camera's raw file keeps its own extension (.dng, .cr2, .nef, .arw, .orf, "
+                                   ".rw2, .raf, .pef)", name=raw)
         name = clean_name(name + EXTENSION_OF[kind])
     if is_internal(name) or name == TRASH:
         raise BadPath("this name is reserved for lenslet's own files", name=raw)

@@ -7,7 +7,9 @@ The examples name files the fuzzing test draws, so generated requests reach real
 
 from . import __version__
 
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/gif")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/gif", "image/heic", "image/heif",
+               "image/x-adobe-dng", "image/x-canon-cr2", "image/x-nikon-nef", "image/x-sony-arw",
+               "image/x-olympus-orf", "image/x-panasonic-rw2", "image/x-fuji-raf", "image/x-pentax-pef")
 
 # Why each error status can happen; an operation lists the ones it can answer.
 ERRORS = {
@@ -22,7 +24,8 @@ ERRORS = {
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
     413: "The body is larger than 256 KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
     414: "The query string is longer than 4,096 characters",
-    415: "The path does not name an image (JPEG, PNG, WebP, AVIF or GIF), or a body read as JSON does not "
+    415: "The path does not name an image (JPEG, PNG, WebP, AVIF, GIF, HEIC, or a camera's raw file: DNG, CR2, "
+         "NEF, ARW, ORF, RW2, RAF, PEF), or a body read as JSON does not "
          "say `Content-Type: application/json`",
     416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
     421: "The `Host` names a host lenslet does not answer to (DNS rebinding): add it to LENSLET_HOSTS",
@@ -202,7 +205,9 @@ SCHEMAS = {
                                 "request then answers 503 with Retry-After, never an empty gallery"},
                 "reservedNames": {"type": "array", "items": {"type": "string"}, "description":
                                   "lenslet's own names at the root held by someone else's file or folder; "
-                                  "lenslet keeps its file in the state folder instead"}}},
+                                  "lenslet keeps its file in the state folder instead"},
+                "name": {"type": "string", "description": "the root folder's name (never its path), or the "
+                                                          "bucket and prefix: what the gallery page says it shows"}}},
             "worker": {"type": "object", "required": ["alive", "workers", "backlog"], "properties": {
                 "alive": {"type": "boolean"}, "workers": {"type": "integer"},
                 "lastHeartbeat": nullable("number"), "secondsSinceHeartbeat": nullable("number"),
@@ -265,12 +270,13 @@ IMAGE = [ref("parameters", "imagePath")]
 CONDITIONAL = [ref("parameters", "ifNoneMatch"), ref("parameters", "ifModifiedSince")]
 
 
-def thumb():
+def made_on_demand(summary, what):
+    """GET /thumb and GET /preview: a WebP made when first asked for, or 202 while the worker makes it."""
     return {
-        "summary": "The image's WebP thumbnail, made on demand",
+        "summary": summary,
         "parameters": IMAGE + CONDITIONAL,
         "responses": {
-            "200": {"description": "the thumbnail", "headers": CACHED,
+            "200": {"description": what, "headers": CACHED,
                     "content": {"image/webp": {"schema": {"type": "string", "contentMediaType": "image/webp"}}}},
             "202": json_of(ref("schemas", "Pending"), "being made: ask `poll` again after `Retry-After`",
                            {"Retry-After": ref("headers", "Retry-After")}),
@@ -278,6 +284,15 @@ def thumb():
             **errors(*ANY, *TREE, 409, 415, 422, 507),
         },
     }
+
+
+def thumb():
+    return made_on_demand("The image's WebP thumbnail, made on demand", "the thumbnail")
+
+
+def preview():
+    return made_on_demand("A WebP of the image for the viewer (long edge LENSLET_PREVIEW_SIZE), made on demand "
+                          "and kept in a bounded cache", "the preview")
 
 
 def original():
@@ -373,6 +388,7 @@ PATHS = {
                                  **errors(*ANY, *TREE, 409, 412, 415, 507)}},
     },
     "/thumb": {"get": thumb(), "head": thumb()},
+    "/preview": {"get": preview(), "head": preview()},
     "/file": {"get": original(), "head": original(), "post": upload(form=True), "put": upload(form=False)},
     "/search": {"get": {
         "summary": "Items under `path` whose name, tags or notes hold every term of `q`",

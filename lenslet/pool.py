@@ -273,11 +273,12 @@ _shared = {}
 _shared_lock = threading.Lock()
 
 
-def shared(config, processes=None):
+def shared(config, processes=None, size=None, quality=None):
     """The process's one pool for these settings (the worker's job threads and `lenslet index`
-    share it), closed when the process exits; processes: how many, when not the settings' count."""
+    share it), closed when the process exits; processes: how many, when not the settings' count;
+    size and quality: of what it makes, when not thumbnails (previews)."""
     count = process_count(config.thumb_processes) if processes is None else processes
-    ident = (count, config.thumb_size, config.thumb_quality, config.max_pixels)
+    ident = (count, size or config.thumb_size, quality or config.thumb_quality, config.max_pixels)
     with _shared_lock:
         if ident not in _shared:
             if not _shared:

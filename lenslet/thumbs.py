@@ -181,7 +181,7 @@ class Thumbs:
             def ready():
                 return self.fresh(storage, key, image) is not None  # the worker may have beaten us
 
-            if self._take_slot(deadline, ready):
+            if self.take_slot(deadline, ready):
                 try:
                     made = ready() or self._make_inline(storage, key)
                 finally:
@@ -206,8 +206,11 @@ class Thumbs:
             return False
         return True
 
-    def _take_slot(self, deadline, ready=lambda: False):
-        """Wait for an inline slot until the deadline, giving up early once ready() (the thumbnail appeared)."""
+    def take_slot(self, deadline, ready=lambda: False):
+        """Wait for an inline slot until the deadline, giving up early once ready() (the thumbnail appeared).
+
+        The slots bound every decode a web process makes while a client waits: previews take them too.
+        After True, release_slot() when done."""
         if self.slots is None:
             return False
         while True:
@@ -216,6 +219,9 @@ class Thumbs:
                 return True
             if left <= 0 or ready():
                 return False
+
+    def release_slot(self):
+        self.slots.release()
 
     def _queue(self, path, storage, key):
         try:
@@ -262,7 +268,7 @@ class Thumbs:
         """
         data, image = read_image(storage, key)
         xmp, thumb = record(source_of(image), self.settings), None
-        if self._take_slot(self.clock() + self.wait):
+        if self.take_slot(self.clock() + self.wait):
             try:
                 thumb, digest = self._made_here(key, data, xmp, INLINE_PIXELS), content_hash(data)
             except images.OverBudget:

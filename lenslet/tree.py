@@ -68,7 +68,8 @@ class Tree:
         if not path or is_internal(name):
             raise NotFound("no such image", path=path)  # lenslet's own files are never items
         if mime_of(name) is None:
-            raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF or GIF)", path=path)
+            raise UnsupportedMedia("not an image path (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file)",
+                                   path=path)
         place = self.locate(path, is_file=True)
         if writing and place.readonly:
             raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)

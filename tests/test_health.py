@@ -7,7 +7,7 @@ from lenslet.storage import LocalStorage
 def test_health_without_worker_is_degraded(client):
     body = client.get("/health").json
     assert body["status"] == "degraded"
-    assert body["storage"] == {"backend": "local", "readable": True, "writable": True}
+    assert body["storage"] == {"backend": "local", "readable": True, "writable": True, "name": "tree"}
     assert body["worker"]["alive"] is False
 
 

@@ -30,7 +30,9 @@ def test_clean_name_refuses(raw):
     ("scan", "image/png", "scan.png"),
     ("photo.jpg", "image/png", "photo.jpg"),  # an image name is kept; its bytes decide how it is drawn
     ("notes.json", "image/jpeg", "notes.json.jpg"),
-    ("IMG.HEIC", "image/avif", "IMG.HEIC.avif"),
+    ("IMG.TIFF", "image/avif", "IMG.TIFF.avif"),
+    ("IMG.HEIC", "image/avif", "IMG.HEIC"),  # HEIC is an image name now (the heif extra reads it)
+    ("IMG", "image/heic", "IMG.heic"),
 ])
 def test_upload_name(raw, kind, name):
     assert moves.upload_name(raw, kind) == name

@@ -107,16 +107,57 @@ export async function postJSON(url, body) {
 /** True when images must be fetched with the token rather than named in an <img src>. */
 export function needsToken() { return Boolean(localStorage.getItem(TOKEN_KEY)); }
 
-/** Load a path's original into an <img>; with a token it goes through fetch (an <img> cannot send one). */
-export async function showOriginal(img, path) {
+/** A URL of a path's original for an <img>: its own address, or, when a token is needed (an <img>
+ *  cannot send one), an object URL of the bytes fetched with it, which the caller revokes. */
+export async function originalURL(path) {
   const url = `/file?path=${enc(path)}`;
-  if (!needsToken()) {
-    img.src = url;
-    return;
+  if (!needsToken()) return url;
+  return URL.createObjectURL(await (await request("GET", url)).blob());
+}
+
+/** Save a path's original under its name: a plain link, or through fetch when a token is needed. */
+export async function downloadOriginal(path) {
+  const link = Object.assign(document.createElement("a"), {download: path.split("/").pop()});
+  link.href = `/file?path=${enc(path)}`;
+  if (needsToken()) link.href = URL.createObjectURL(await (await request("GET", link.href)).blob());
+  document.body.append(link);
+  link.click();
+  link.remove();
+  if (link.href.startsWith("blob:")) setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
+/** GET an image that lenslet may still be making (202 + Retry-After): its bytes as a Blob. */
+async function madeImage(url, isCancelled = () => false) {
+  for (let tries = 0; tries < THUMB_TRIES; tries++) {
+    const answer = await request("GET", url);
+    if (answer.status !== 202) return answer.blob();
+    const seconds = Number(answer.headers.get("Retry-After")) || 1;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 10) * 1000));
+    if (isCancelled()) return null;
   }
-  const blob = await (await request("GET", url)).blob();
-  if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
-  img.src = URL.createObjectURL(blob);
+  throw new ApiError(202, {description: "lenslet is still making it"});
+}
+
+// Previews for the viewer: the few around the image shown are kept, so the next one shows at once.
+const PREVIEWS_KEPT = 8;
+const previews = new Map();  // path -> Promise of an object URL, oldest first
+
+/** An object URL of a path's preview (GET /preview), fetched once while it stays among the kept. */
+export function previewURL(path) {
+  let found = previews.get(path);
+  if (found) {
+    previews.delete(path);  // used now: the newest
+  } else {
+    found = madeImage(`/preview?path=${enc(path)}`).then((blob) => URL.createObjectURL(blob));
+    found.catch(() => previews.delete(path));  // a failure is not kept: asked again next time
+  }
+  previews.set(path, found);
+  while (previews.size > PREVIEWS_KEPT) {
+    const [oldest, url] = previews.entries().next().value;
+    previews.delete(oldest);
+    url.then((made) => URL.revokeObjectURL(made), () => {});
+  }
+  return found;
 }
 
 // Thumbnails: a few at a time, retried while lenslet answers 202 (still being made).
@@ -147,21 +188,12 @@ function pump() {
 }
 
 async function fetchThumb(job) {
-  for (let tries = 0; tries < THUMB_TRIES && !job.cancelled; tries++) {
-    let answer;
-    try {
-      answer = await request("GET", `/thumb?path=${enc(job.path)}`);
-    } catch (ex) {
-      job.img.closest(".tile")?.classList.add("broken");
-      return;
-    }
-    if (answer.status === 202) {
-      const seconds = Number(answer.headers.get("Retry-After")) || 1;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 10) * 1000));
-      continue;
-    }
-    const blob = await answer.blob();
-    if (!job.cancelled) job.img.src = URL.createObjectURL(blob);
+  let blob;
+  try {
+    blob = await madeImage(`/thumb?path=${enc(job.path)}`, () => job.cancelled);
+  } catch (ex) {
+    job.img.closest(".tile")?.classList.add("broken");
     return;
   }
+  if (blob && !job.cancelled) job.img.src = URL.createObjectURL(blob);
 }

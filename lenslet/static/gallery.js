@@ -1,7 +1,9 @@
-// The gallery page: folders, the grid, search, selection, upload and trash. The URL hash
-// (#path=&q=&view=) says where the person is, so links and the back button work.
+// The gallery page: folders, the grid, search, selection, upload, trash, and moving and renaming.
+// The URL hash (#path=&q=&view=) says where the person is, so links and the back button work.
 
 import {ApiError, enc, getJSON, isReadonly, loadThumb, onReadonly, postJSON, request, setReadonly} from "./api.js";
+import {ask, askClash} from "./dialogs.js";
+import {focusOf, justify, ratioOf, tileFrom, wireLayouts} from "./grid.js";
 import {Viewer, suggestTags} from "./viewer.js";
 
 const $ = (id) => document.getElementById(id);
@@ -37,6 +39,8 @@ function go(place, replace = false) {
 }
 
 const nameOf = (path) => path.split("/").pop() || "All photos";
+const folderOf = (path) => path.split("/").slice(0, -1).join("/");
+const joined = (folder, name) => (folder ? `${folder}/${name}` : name);
 const inTrash = (path) => path === TRASH || path.startsWith(TRASH + "/");
 
 function say(text) {
@@ -51,7 +55,12 @@ let noticeKey = null;
 /** Say what went wrong with an action on the grid, with buttons [label, action] for what can be
  *  done about it; it stays until the next action or until the person leaves this listing. */
 function notice(text, ...actions) {
-  noticeKey = keyOf(readHash());
+  noticeAt(readHash(), text, ...actions);
+}
+
+/** notice(), for the listing of place (where the page is about to go). */
+function noticeAt(place, text, ...actions) {
+  noticeKey = keyOf(place);
   $("notice").replaceChildren(text, ...actions.map(([label, action]) => {
     const button = Object.assign(document.createElement("button"), {type: "button", textContent: label});
     button.addEventListener("click", action);
@@ -95,6 +104,8 @@ async function openListing(place, key) {
   crumbs(place.path, searching);
   markTree(place.path);
   document.body.classList.toggle("in-trash", inTrash(place.path) && !searching);
+  $("folder-move").hidden = searching || !place.path || inTrash(place.path);
+  $("new-folder").hidden = searching || inTrash(place.path);
   await loadMore();
 }
 
@@ -123,21 +134,47 @@ async function loadMore() {
     const start = current.items.length;
     current.items.push(...items);
     $("grid").append(...items.map((item, at) => imageTile(item, start + at)));
+    justify();
     // A folder of folders says nothing rather than "0 images".
     const onlyFolders = !current.total && current.q == null && $("grid").children.length > 0;
     $("count").textContent = onlyFolders ? "" : countText(current.total, current.q != null);
     $("empty").hidden = current.items.length > 0 || $("grid").children.length > 0;
-    $("empty").textContent = current.q != null ? "Nothing matches." : "No images here yet.";
+    if (!$("empty").hidden) explainEmpty(current);
   } catch (ex) {
     if (current !== listing) return;
     $("empty").hidden = false;
-    $("empty").textContent = ex.status === 404 ? "There is no such folder." : `This cannot be shown: ${ex.message}`;
+    $("empty").replaceChildren(ex.status === 404 ? "There is no such folder." : `This cannot be shown: ${ex.message}`);
     current.page = current.pageCount;  // stop asking
   } finally {
     current.loading = false;
   }
   // A short page may leave the sentinel in view: keep going until it is not.
   if (current === listing && current.page < current.pageCount && nearEnd()) loadMore();
+}
+
+let served = null;  // GET /health's storage: which folder (or bucket) this gallery shows
+
+/** Say why nothing is shown, and for an empty gallery which folder it shows and how to add photos. */
+function explainEmpty(current) {
+  const lines = [];
+  const addable = !isReadonly() && !inTrash(current.path);
+  if (current.q != null) {
+    lines.push("Nothing matches.");
+  } else if (current.path) {
+    lines.push(inTrash(current.path) ? "The trash is empty." : "No images in this folder yet.");
+    if (addable) lines.push("Drop photos anywhere on this page, or use Upload, to add them here.");
+  } else {
+    const where = served?.name ? `${served.backend === "s3" ? "the bucket folder" : "the folder"} \u201c${served.name}\u201d`
+      : "its folder";
+    lines.push(`This gallery shows ${where} on the server, and there are no images in it yet.`);
+    lines.push((addable ? "Drop photos anywhere on this page or use Upload, or copy" : "Copy") +
+      " photos (JPEG, PNG, WebP, AVIF, GIF, HEIC, camera raw files) into that folder: they appear here within seconds, with their subfolders.");
+    lines.push(isReadonly() ? "This gallery is read-only: lenslet writes nothing into that folder." :
+      "lenslet writes a few files of its own beside them: a small thumbnail per image " +
+      "(photo.jpg.thumbnail), a listing per folder (_index.json) and, once you tag or rate a photo, " +
+      "its sidecar (photo.jpg.json). \u201clenslet clean\u201d removes them all again, keeping your tags.");
+  }
+  $("empty").replaceChildren(...lines.map((line) => Object.assign(document.createElement("p"), {textContent: line})));
 }
 
 const countText = (total, searching) => `${total} ${total === 1 ? "image" : "images"}${searching ? " found" : ""}`;
@@ -166,7 +203,9 @@ function showFolders(dirs) {
     tile.append(folderIcon(), label, count);
     return tile;
   });
-  $("grid").prepend(...tiles);
+  const rowsBreak = Object.assign(document.createElement("span"), {className: "rows-break"});  // "Rows": photos start a row
+  rowsBreak.setAttribute("aria-hidden", "true");
+  $("grid").prepend(...tiles, ...(tiles.length ? [rowsBreak] : []));
   countFolders(tiles.map((tile) => tile.dataset.folder));
 }
 
@@ -225,10 +264,13 @@ function imageTile(item, index) {
   tile.setAttribute("role", "listitem");
   tile.dataset.path = item.path;
   tile.dataset.index = index;
+  tile.style.setProperty("--ratio", ratioOf(item).toFixed(4));  // the justified rows keep the photo's shape
+  const folder = listing.q != null ? folderOf(item.path) : null;  // search results say where each one is
   const open = document.createElement("button");
   open.type = "button";
   open.className = "open";
   open.setAttribute("aria-label", item.name);
+  open.title = folder != null ? item.path : item.name;  // the whole name, however the caption cuts it
   const img = document.createElement("img");
   img.alt = "";
   img.decoding = "async";
@@ -236,11 +278,17 @@ function imageTile(item, index) {
   const pick = document.createElement("input");
   pick.type = "checkbox";
   pick.className = "pick edit";
+  pick.tabIndex = -1;  // one Tab stop per tile: Space on the tile selects it
   pick.setAttribute("aria-label", `Select ${item.name}`);
   const caption = document.createElement("span");
   caption.className = "caption";
-  caption.append(Object.assign(document.createElement("span"), {className: "name", textContent: item.name}));
+  caption.append(Object.assign(document.createElement("span"), {className: "name", textContent: item.name, title: item.name}));
   caption.append(Object.assign(document.createElement("span"), {className: "rating", textContent: starsText(item.star)}));
+  if (folder != null) {
+    caption.append(Object.assign(document.createElement("span"), {
+      className: "where", textContent: folder === "" ? "All photos" : folder === TRASH ? "Trash" : folder,
+      title: `in ${folder || "All photos"}`}));
+  }
   tile.append(open, pick, caption);
   nearScreen.observe(tile);
   return tile;
@@ -263,6 +311,31 @@ $("grid").addEventListener("click", (event) => {
     else if ((event.ctrlKey || event.metaKey) && !isReadonly()) pick(index, "toggle", !selected.has(tile.dataset.path));
     else go({...readHash(), view: tile.dataset.path});
   }
+});
+
+// The keyboard in the grid: arrows move between tiles, Space selects, Escape clears the selection.
+$("grid").addEventListener("keydown", (event) => {
+  const tile = event.target.closest(".tile");
+  if (!tile || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.key === " " && tile.classList.contains("image")) {
+    if (!isReadonly()) pick(Number(tile.dataset.index), event.shiftKey ? "range" : "toggle", !selected.has(tile.dataset.path));
+    event.preventDefault();
+    return;
+  }
+  const next = tileFrom(tile, event.key);
+  if (next === null && !["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"].includes(event.key)) return;
+  event.preventDefault();
+  if (next) {
+    focusOf(next).focus();
+    if (event.key === "ArrowDown" || event.key === "End") loadMore();  // the next page, before the end is reached
+  }
+});
+
+addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !selected.size || document.querySelector("dialog[open]")) return;
+  selected.clear();
+  updateSelection();
+  say("Selection cleared.");
 });
 
 // --- selection ------------------------------------------------------------------------------
@@ -315,6 +388,7 @@ const nameTaken = (ex) => ex instanceof ApiError && ex.status === 409 && ex.body
 const where = (ex) => (ex.body?.path ? ` (${ex.body.path})` : "");
 
 $("trash-button").addEventListener("click", () => trashSelected([...selected]));
+$("move-button").addEventListener("click", () => moveSelected([...selected]));
 $("restore-button").addEventListener("click", () => restoreSelected([...selected]));
 $("delete-button").addEventListener("click", async () => {
   const paths = [...selected];
@@ -384,36 +458,165 @@ async function restoreSelected(paths, conflict) {
   refresh();
 }
 
-function refresh() {
+/** Move images into a folder the person names (made when it is not there yet). */
+async function moveSelected(paths) {
+  const dest = await ask({title: `Move ${paths.length} ${paths.length === 1 ? "image" : "images"}`, label: "To the folder",
+    value: listing?.q == null ? listing?.path || "" : "", ok: "Move", folders: knownFolders(),
+    hint: "A folder path such as 2024/summer; a folder that does not exist yet is made."});
+  if (dest == null) return;
+  const folder = dest.replace(/^\/+|\/+$/g, "");
+  clearNotice();
+  try {
+    if (folder && !knownFolders().includes(folder)) await makeFolders(folder);
+    const done = await postJSON("/move", {src: paths, dest: folder});
+    say(`Moved ${done.paths.length} to ${folder || "All photos"}.`);
+  } catch (ex) {
+    notice(`Moving stopped: ${ex.message}${where(ex)}`);
+  }
+  refresh(true);
+}
+
+/** Make a folder and any of its parents that are missing. */
+async function makeFolders(folder) {
+  const parts = folder.split("/");
+  for (let depth = 1; depth <= parts.length; depth++) {
+    try {
+      await postJSON("/folder", {path: parts.slice(0, depth).join("/")});
+    } catch (ex) {
+      if (!(ex instanceof ApiError && ex.status === 409)) throw ex;  // there already
+    }
+  }
+}
+
+/** The folders the page knows of (the tree as opened so far, and this listing's subfolders). */
+function knownFolders() {
+  const found = new Set([...document.querySelectorAll("[data-folder]")].map((node) => node.dataset.folder));
+  return [...found].filter((path) => !inTrash(path)).sort();
+}
+
+$("new-folder").addEventListener("click", async () => {
+  const parent = listing?.q == null ? listing?.path || "" : "";
+  const name = await ask({title: "New folder", label: `Name of the new folder in ${parent || "All photos"}`, ok: "Create",
+    hint: "A slash makes folders inside folders: trips/2024."});
+  if (name == null) return;
+  const path = joined(parent, name.replace(/^\/+|\/+$/g, ""));
+  clearNotice();
+  try {
+    await makeFolders(path);
+    say(`Made the folder ${path}.`);
+    go({path});
+    refreshTree();
+  } catch (ex) {
+    notice(`The folder was not made: ${ex.message}${where(ex)}`);
+  }
+});
+
+$("folder-move").addEventListener("click", async () => {
+  const path = listing.path;
+  const to = await ask({title: `Rename or move ${nameOf(path)}`, label: "New path of the folder", value: path,
+    ok: "Rename or move", folders: knownFolders(), hint: "Change its name, or the folders before it to move it (with everything in it)."});
+  if (to == null) return;
+  const target = to.replace(/^\/+|\/+$/g, "");
+  if (target === path) return;
+  clearNotice();
+  try {
+    if (folderOf(target) && !knownFolders().includes(folderOf(target))) await makeFolders(folderOf(target));
+    await postJSON("/move", {src: path, to: target});
+    say(`Moved ${path} to ${target}.`);
+    counts.clear();
+    go({path: target});
+    refreshTree();
+  } catch (ex) {
+    notice(`The folder was not moved: ${ex.message}${where(ex)}`);
+  }
+});
+
+/** The viewer's rename: a new name or path for one image. */
+async function renameImage(path) {
+  const to = await ask({title: `Rename or move ${nameOf(path)}`, label: "New path of the image", value: path,
+    ok: "Rename or move", folders: knownFolders(), hint: "Its sidecar and thumbnail go with it."});
+  if (to == null) return;
+  const target = to.replace(/^\/+/, "");
+  if (target === path) return;
+  try {
+    if (folderOf(target) && !knownFolders().includes(folderOf(target))) await makeFolders(folderOf(target));
+    const done = await postJSON("/move", {src: path, to: target});
+    say(`Renamed to ${done.path}.`);
+    if (listing) listing.key = null;  // the listing changed: read again, then show the image at its new path
+    go({...readHash(), view: done.path}, true);
+  } catch (ex) {
+    viewer.message(`Not renamed: ${ex.message}${where(ex)}`);
+  }
+}
+
+/** Read the listing again; withTree: the folder tree too (a folder appeared, moved or went). */
+function refresh(withTree = false) {
   if (listing) listing.key = null;
   counts.clear();
+  if (withTree) refreshTree();
   route();
+}
+
+/** Build the folder tree again, open down to the current folder. */
+function refreshTree() {
+  $("tree").replaceChildren(rootNode());
+  markTree(readHash().path);
 }
 
 // --- upload ---------------------------------------------------------------------------------
 
+const IMAGE_NAME = /\.(jpe?g|png|webp|avif|gif|heic|heif|dng|cr2|nef|arw|orf|rw2|raf|pef)$/i;
+const isImageFile = (file) => IMAGE_NAME.test(file.name) || /^image\/(jpeg|png|webp|avif|gif|heic|heif)$/.test(file.type);
+
+/** Upload files one by one into the folder shown; a name that is taken asks what to do (keep both,
+ *  replace, skip; for one or all), and what is not an image, or is refused, is said by name. */
 async function upload(files) {
-  const images = [...files].filter((file) => file.type.startsWith("image/") || /\.(jpe?g|png|webp|avif|gif)$/i.test(file.name));
-  if (isReadonly() || !images.length) return;
+  if (isReadonly() || !files.length) return;
+  const chosen = [...files];
+  const images = chosen.filter(isImageFile);
+  const problems = chosen.filter((file) => !isImageFile(file))
+    .map((file) => `${file.name} is not an image lenslet shows (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's ` +
+      "raw file): not uploaded.");
   const folder = listing && listing.q == null && !inTrash(listing.path) ? listing.path : "";
   let done = 0;
-  for (const file of images) {
-    say(`Uploading ${done + 1} of ${images.length}: ${file.name}`);
-    const form = new FormData();
-    form.append("dest", "/" + folder);
-    form.append("file", file, file.name);
-    try {
-      await request("POST", "/file", {form});
-      done++;
-    } catch (ex) {
-      say(`${file.name} was not uploaded: ${ex.message}`);
-      refresh();
-      return;
+  let skipped = 0;
+  let always = null;  // the answer given "for every name that is taken"
+  for (const [at, file] of images.entries()) {
+    say(`Uploading ${at + 1} of ${images.length}: ${file.name}`);
+    let conflict = null;
+    for (;;) {
+      try {
+        await sendFile(file, folder, conflict);
+        done++;
+      } catch (ex) {
+        if (nameTaken(ex) && conflict == null) {
+          const answer = always || await askClash(file.name, folder, at < images.length - 1);
+          if (answer.all) always = answer;
+          if (answer.action !== "skip") {
+            conflict = answer.action;
+            continue;
+          }
+          skipped++;
+        } else {
+          problems.push(`${file.name} was not uploaded: ${ex.message}`);
+        }
+      }
+      break;
     }
   }
-  say(`Uploaded ${done} ${done === 1 ? "image" : "images"}.`);
-  if (readHash().path !== folder || readHash().q != null) go({path: folder});
+  say(`Uploaded ${done} ${done === 1 ? "image" : "images"}${skipped ? `, skipped ${skipped}` : ""}.`);
+  const place = {path: folder};
+  if (readHash().path !== folder || readHash().q != null) go(place);
   else refresh();
+  if (problems.length) noticeAt(place, problems.join(" "));
+}
+
+function sendFile(file, folder, conflict) {
+  const form = new FormData();
+  form.append("dest", "/" + folder);
+  if (conflict) form.append("conflict", conflict);
+  form.append("file", file, file.name);
+  return request("POST", "/file", {form});
 }
 
 $("upload-button").addEventListener("click", () => $("upload-input").click());
@@ -554,17 +757,20 @@ const viewer = new Viewer({
   close() { go({...readHash(), view: null}); },
   changed,
   trash: trashOrRestore,
+  rename: renameImage,
   say,
 });
 
-/** The viewer's trash button: it restores an image that is in the trash. */
+/** The viewer's trash button (it restores an image that is in the trash); then the next image is shown,
+ *  or the one before when it was the last. */
 async function trashOrRestore(path, conflict) {
   const restoring = inTrash(path);
+  const next = viewer.neighbour(path, 1) || viewer.neighbour(path, -1);
   try {
     await (restoring ? restore(path, conflict) : trash([path]));
     say(restoring ? "Restored." : "Moved to trash.");
-    go({...readHash(), view: null}, true);
-    refresh();
+    if (listing) listing.key = null;  // read the listing again without it, then show the next one
+    go({...readHash(), view: next}, true);
   } catch (ex) {
     const text = `${restoring ? "Not restored" : "Not moved to the trash"}: ${ex.message}${where(ex)}`;
     if (restoring && nameTaken(ex)) viewer.offer(text, "Restore under a new name", () => trashOrRestore(path, "rename"));
@@ -610,11 +816,17 @@ async function start() {
     health = ex.body;  // degraded storage answers 503 with the same report
   }
   if (health?.readonly === true) setReadonly();
+  served = health?.storage || null;
+  wireLayouts();
+  $("tree").replaceChildren(rootNode());
+  await route();
+}
+
+function rootNode() {
   const root = treeNode("", "branch");
   root.querySelector("a").textContent = "All photos";
   root.querySelector(".count").remove();  // the root's own images are few; its total would mislead
-  $("tree").replaceChildren(root);
-  await route();
+  return root;
 }
 
 start();

@@ -1,14 +1,19 @@
-// The large view of one image: the original, EXIF, and its star, tags and notes.
+// The large view of one image: its preview at once (the original at 100% and on download), EXIF,
+// and its star, tags and notes; a slideshow, fullscreen, and swipes on a touch screen.
 
-import {ApiError, enc, getJSON, isReadonly, request, showOriginal} from "./api.js";
+import {ApiError, downloadOriginal, enc, getJSON, isReadonly, needsToken, originalURL, previewURL, request} from "./api.js";
 
 const $ = (id) => document.getElementById(id);
+const SLIDE_SECONDS = 4;
+const SWIPE_PX = 50;  // a touch that moves at least this far sideways turns the page
+// What a browser shows itself; HEIC and raw files are shown through their preview, even at 100%.
+const SHOWN_AS_IS = /\.(jpe?g|png|webp|avif|gif)$/i;
 
 export class Viewer {
   /** neighbour(path, step) names the image before/after; show(path) moves there; close() leaves;
-   *  changed(item) tells the grid; trash(path) moves it to the trash. */
-  constructor({neighbour, show, close, changed, trash, say}) {
-    Object.assign(this, {neighbour, show, leave: close, changed, trashIt: trash, say});
+   *  changed(item) tells the grid; trash(path) moves it to the trash; rename(path) asks for a new one. */
+  constructor({neighbour, show, close, changed, trash, rename, say}) {
+    Object.assign(this, {neighbour, show, leave: close, changed, trashIt: trash, renameIt: rename, say});
     this.dialog = $("viewer");
     this.image = $("view-image");
     this.notes = $("view-notes");
@@ -39,7 +44,16 @@ export class Viewer {
     $("view-close").addEventListener("click", () => this.leave());
     $("view-zoom").addEventListener("click", () => this.zoom());
     $("view-trash").addEventListener("click", () => this.trashIt(this.path));
+    $("view-rename").addEventListener("click", () => this.renameIt(this.path));
+    $("view-slideshow").addEventListener("click", () => this.slideshow());
+    $("view-fullscreen").addEventListener("click", () => this.fullscreen());
+    $("view-download").addEventListener("click", (event) => {
+      if (!needsToken()) return;  // the link itself does it
+      event.preventDefault();
+      downloadOriginal(this.path).catch((ex) => this.message(`The original cannot be downloaded: ${ex.message}`));
+    });
     this.image.addEventListener("click", () => this.zoom());
+    this.wireSwipes();
     this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.leave(); });
     // On the document: the focused button may have just been disabled (first or last image).
     document.addEventListener("keydown", (event) => { if (this.dialog.open) this.key(event); });
@@ -60,6 +74,8 @@ export class Viewer {
     if (event.key === "ArrowLeft") this.step(-1);
     else if (event.key === "ArrowRight") this.step(1);
     else if (event.key === "z") this.zoom();
+    else if (event.key === "s") this.slideshow();
+    else if (event.key === "f") this.fullscreen();
     else if (/^[0-5]$/.test(event.key) && !isReadonly()) this.edit({star: Number(event.key)}, `${event.key} stars`);
     else return;
     event.preventDefault();
@@ -75,13 +91,16 @@ export class Viewer {
     if (!this.dialog.contains(document.activeElement)) $("view-close").focus();
     if (!same) {
       this.zoom(false);
+      this.forgetOriginal();
       this.image.removeAttribute("src");
       this.image.alt = path.split("/").pop();
       $("view-name").textContent = path.split("/").pop();
       $("view-message").textContent = "";
       $("view-tag").value = "";
+      $("view-download").href = `/file?path=${enc(path)}`;
+      $("view-download").download = path.split("/").pop();
       this.notes.value = this.savedNotes = "";
-      showOriginal(this.image, path).catch((ex) => this.message(`The image cannot be shown: ${ex.message}`));
+      this.showPreview(path);
     }
     this.loading = this.reload(!same);
     await this.loading;
@@ -103,23 +122,105 @@ export class Viewer {
     }
   }
 
+  /** The preview at once (a few hundred KB, not the whole original); then the neighbours' previews,
+   *  so the next image shows without waiting. A preview that cannot be made falls back to the original. */
+  showPreview(path) {
+    previewURL(path).then((url) => {
+      if (path === this.path && !this.original) this.image.src = url;
+    }, () => {
+      if (path === this.path && !this.original) this.showOriginal();
+    }).finally(() => {
+      if (path !== this.path) return;
+      for (const step of [1, -1]) {
+        const near = this.neighbour(path, step);
+        if (near) previewURL(near).catch(() => {});
+      }
+    });
+  }
+
+  /** Replace the preview with the original (100% needs every pixel). */
+  showOriginal() {
+    if (this.original === this.path || !SHOWN_AS_IS.test(this.path)) return;
+    const path = this.original = this.path;
+    originalURL(path).then((url) => {
+      const own = url.startsWith("blob:");
+      if (path !== this.original) {
+        if (own) URL.revokeObjectURL(url);
+        return;
+      }
+      this.originalURL = own ? url : null;
+      this.image.src = url;
+    }, (ex) => {
+      if (path === this.path) this.message(`The image cannot be shown: ${ex.message}`);
+    });
+  }
+
+  forgetOriginal() {
+    // An original fetched with the token is this viewer's own blob; previews belong to their cache.
+    if (this.originalURL) URL.revokeObjectURL(this.originalURL);
+    this.original = this.originalURL = null;
+  }
+
   close() {
     this.path = null;
+    this.slideshow(false);
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
     if (this.dialog.open) this.dialog.close();
-    if (this.image.src.startsWith("blob:")) URL.revokeObjectURL(this.image.src);
+    this.forgetOriginal();
     this.image.removeAttribute("src");
   }
 
   step(direction) {
     const next = this.neighbour(this.path, direction);
     if (next) this.show(next);
+    return next;
   }
 
   zoom(actual) {
     const stage = $("stage");
     const on = stage.classList.toggle("actual", actual);
+    if (on) this.showOriginal();
     $("view-zoom").setAttribute("aria-pressed", String(on));
     $("view-zoom").textContent = on ? "Fit" : "100%";
+  }
+
+  /** Start or stop (on: true or false; else toggle) showing the next image every few seconds. */
+  slideshow(on) {
+    const running = this.slides != null;
+    if (on === undefined) on = !running;
+    if (on === running) return;
+    if (on) {
+      this.slides = setInterval(() => { if (!this.step(1)) this.slideshow(false); }, SLIDE_SECONDS * 1000);
+    } else {
+      clearInterval(this.slides);
+      this.slides = null;
+    }
+    $("view-slideshow").setAttribute("aria-pressed", String(on));
+    $("view-slideshow").textContent = on ? "Stop slideshow" : "Slideshow";
+  }
+
+  fullscreen() {
+    if (document.fullscreenElement) {
+      document.exitFullscreen().catch(() => {});
+    } else {
+      document.documentElement.requestFullscreen?.().catch((ex) => this.message(`No fullscreen here: ${ex.message}`));
+    }
+  }
+
+  /** A sideways swipe on the picture goes to the next or previous image (not while at 100%, where
+   *  a swipe scrolls the original). */
+  wireSwipes() {
+    let start = null;
+    $("stage").addEventListener("touchstart", (event) => {
+      start = event.touches.length === 1 ? {x: event.touches[0].clientX, y: event.touches[0].clientY} : null;
+    }, {passive: true});
+    $("stage").addEventListener("touchend", (event) => {
+      const touch = event.changedTouches[0];
+      if (!start || !touch || $("stage").classList.contains("actual")) return;
+      const dx = touch.clientX - start.x, dy = touch.clientY - start.y;
+      start = null;
+      if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > 2 * Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
+    });
   }
 
   render(item, replaceNotes) {

@@ -527,7 +527,9 @@ class LocalStorage(Verbs):
             low = False
         full = not self.readonly and (low or (self.full_at is not None
                                               and time.monotonic() - self.full_at < DISK_FULL_FOR))
-        report = {"backend": self.backend, "readable": readable, "writable": writable and not full}
+        # The root folder's name, never its path: enough for the page to say what is served.
+        report = {"backend": self.backend, "readable": readable, "writable": writable and not full,
+                  "name": os.path.basename(self.root) or self.root}
         if problem is not None:
             report["unavailable"] = problem
         if full:
@@ -696,10 +698,12 @@ class LocalStorage(Verbs):
                 os.close(fd)
 
     def remove_folder(self, key):
-        """Remove an empty folder; Conflict when it holds anything."""
+        """Remove an empty folder; Conflict when it holds anything. The state folder itself (`lenslet
+        clean`) is removed wherever it lies: inside the tree, or outside it for a read-only tree."""
         self._refuse_if_readonly(key)
         with _mapped(key, self):
-            fd, name = self._parent_fd(key)
+            fd, name = self._parent_fd(key) if key != STATE else \
+                (os.open(os.path.dirname(self.state_root), _DIR_FLAGS), os.path.basename(self.state_root))
             try:
                 os.rmdir(name, dir_fd=fd)
             except OSError as ex:

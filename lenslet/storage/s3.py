@@ -316,7 +316,7 @@ class S3Storage(Verbs):
         except (NotFound, Forbidden, Unavailable):
             readable = False
         return {"backend": self.backend, "readable": readable, "writable": readable and not self.readonly,
-                "bucket": self.bucket, "prefix": self.prefix}
+                "bucket": self.bucket, "prefix": self.prefix, "name": f"{self.bucket}/{self.prefix}".rstrip("/")}
 
     # -- file management -----------------------------------------------------
 

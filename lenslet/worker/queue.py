@@ -31,7 +31,7 @@ from ..layout import CLAIMS, JOBS, join
 from ..storage import version_of
 
 # Thumbnails first: a person may be waiting for them.
-PRIORITY = {"thumb": 0, "thumbs": 0, "index": 1, "rollup": 2, "health": 3, "rethumb": 4}
+PRIORITY = {"thumb": 0, "thumbs": 0, "preview": 0, "index": 1, "rollup": 2, "health": 3, "rethumb": 4}
 URGENT_CHECK = 1.0  # seconds between looks for more urgent jobs while a listing lasts
 
 def job_name(kind, path, part=""):

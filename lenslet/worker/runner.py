@@ -12,6 +12,7 @@ from ..errors import LensletError, NotFound
 from ..folders import Folders
 from ..items import record_hashes
 from ..layout import join, name_of
+from ..previews import Previews
 from ..thumbs import Thumbs
 from ..tree import Tree
 from . import queue
@@ -83,6 +84,7 @@ class Runner:
         self.tree = Tree(config, storage)
         self.folders = Folders(self.tree, config, clock)
         self.thumbs = Thumbs(self.tree, config, clock)
+        self.previews = Previews(self.tree, config, self.thumbs, clock)
         # Decoding, resizing and encoding on every core (LENSLET_THUMB_PROCESSES), started on first use.
         self.pool = pool.shared(config)
         self.clock = clock
@@ -108,6 +110,8 @@ class Runner:
         elif kind == "rethumb":
             for folder in job.get("folders") or [path]:
                 self.rethumb(folder, job.get("names"))
+        elif kind == "preview":
+            self.previews.make(path)
         elif kind == "rollup":
             self.rollup()
         elif kind == "health":

@@ -1,0 +1,118 @@
+"""Everything lenslet made in a tree, found and removed (`lenslet clean`).
+
+lenslet's files are either made again from the images whenever needed (thumbnails, folder
+manifests, the rollup and health report, the state folder with its queue, locks, journals,
+search index and previews, S3 folder markers, temp files a killed writer left) or hold what a
+person wrote (sidecars with tags, notes or a star). The first kind is always removed; a sidecar
+only when it holds nothing a person or another program wrote (sidecars.blank), or, with
+everything, when it holds only lenslet's own keys: a sidecar that carries another program's keys
+(a Google Takeout `.json`, say) is never lenslet's alone, nor is one lenslet cannot parse. The
+images, XMP sidecars, pointer files and everything else stay. `_trash_` goes when nothing is
+left in it.
+"""
+
+from dataclasses import dataclass, field
+
+from . import sidecars
+from .errors import LensletError, NotFound
+from .layout import STATE, TRASH, is_made, is_sidecar, join
+
+# Keys of a sidecar that lenslet itself writes: what `--all` may drop with it.
+LENSLETS_KEYS = sidecars.KNOWN_KEYS | {"originalPosition"}
+
+
+@dataclass
+class Plan:
+    """What a clean removes, in order (files before the folders holding them), and what it keeps."""
+
+    remove: list = field(default_factory=list)   # keys; a folder's key ends with "/"
+    kept: dict = field(default_factory=dict)     # sidecar key -> why it stays
+
+
+def plan(storage, everything=False, tree=True):
+    """Find what lenslet made in a tree: a Plan. Reads only. tree=False: the state folder alone
+    (a storage whose state lies outside the tree: what LENSLET_READONLY kept in the cache folder)."""
+    found = Plan()
+    if tree:
+        _walk(storage, "", found, everything, set())
+    if storage.exists(STATE):
+        _state(storage, STATE, found)
+    return found
+
+
+def carry_out(storage, found):
+    """Remove what a Plan lists; return {key: why it could not be removed}. One failure stops nothing."""
+    failed = {}
+    for key in found.remove:
+        try:
+            if key.endswith("/"):
+                storage.remove_folder(key[:-1])
+            else:
+                storage.delete(key)
+        except NotFound:
+            pass  # gone meanwhile: what was asked for
+        except LensletError as ex:
+            failed[key] = ex.description
+    return failed
+
+
+def _walk(storage, folder, found, everything, seen):
+    """Plan a folder and its subfolders; return whether nothing would be left in it."""
+    try:
+        ident = storage.identity_of(folder)
+        entries = storage.list_folder(folder)
+    except NotFound:
+        return True
+    if ident in seen:  # a link back up the tree: walked already
+        return False
+    seen.add(ident)
+    left = 0
+    for entry in sorted(entries, key=lambda entry: entry.name):
+        key = join(folder, entry.name)
+        if entry.is_dir:
+            # Hidden folders are a person's (the state folder at the root is planned apart).
+            if entry.name.startswith(".") or not _walk(storage, key, found, everything, seen):
+                left += 1
+            elif key == TRASH:
+                found.remove.append(key + "/")  # the trash is lenslet's: it goes once empty
+            else:
+                left += 1  # a person's folder stays, even empty
+        elif is_made(entry.name, at_root=not folder):
+            found.remove.append(key)
+        elif is_sidecar(entry.name) and _sidecar_goes(storage, key, found, everything):
+            found.remove.append(key)
+        else:
+            left += 1
+    return left == 0
+
+
+def _sidecar_goes(storage, key, found, everything):
+    try:
+        sidecar = sidecars.parse(storage.read(key))
+    except LensletError as ex:
+        found.kept[key] = f"cannot be read: {ex.description}"
+        return False
+    if sidecar is None:
+        found.kept[key] = "not a sidecar lenslet can parse"
+        return False
+    if sidecars.blank(sidecar):
+        return True
+    if not set(sidecar) <= LENSLETS_KEYS:
+        found.kept[key] = "holds keys of another program"
+        return False
+    if everything:
+        return True
+    found.kept[key] = "holds tags, notes, a star or where a trashed image came from"
+    return False
+
+
+def _state(storage, folder, found):
+    """Plan the whole state folder: every file, then every folder, deepest first."""
+    for entry in sorted(storage.list_folder(folder), key=lambda entry: entry.name):
+        key = join(folder, entry.name)
+        if entry.is_dir:
+            _state(storage, key, found)
+        else:
+            found.remove.append(key)
+    found.remove.append(folder + "/")
+

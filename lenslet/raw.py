@@ -1,0 +1,229 @@
+"""Raw camera files, shown through the JPEG preview every camera embeds in them. Pure: a reader of
+the file's bytes in, where its preview lies (and what the camera recorded) out; no Pillow, no I/O.
+
+Where the preview is, by format (each a TIFF file but RAF):
+- DNG: a SubIFD (or IFD0) whose data is a baseline JPEG (Compression 6 or 7, one strip).
+- CR2: IFD0's strip (Compression 6): a JPEG the size of the sensor; IFD1 holds a small one.
+- NEF, PEF: a SubIFD or IFD with JPEGInterchangeFormat (0x0201) and its length (0x0202).
+- ARW: IFD0's JPEGInterchangeFormat.
+- RW2 (magic 0x55): IFD0's JpgFromRaw (0x002E), the JPEG's bytes as the tag's value.
+- ORF (magic 0x4F52 or 0x5352): the Olympus maker note in the EXIF IFD, its CameraSettings IFD
+  (0x2020): PreviewImageStart (0x0101) and PreviewImageLength (0x0102), from the maker note's start.
+- RAF: a big-endian header; the JPEG's offset and length are the words at bytes 84 and 88.
+Of every JPEG found the largest that a browser-grade decoder reads (baseline or progressive, not
+the lossless JPEG of raw sensor data) is the preview. Its orientation is the raw's (IFD0's tag
+0x0112), else the one in the JPEG's own EXIF (which the caller reads: images.exif_orientation).
+
+A raw file is input like any other: every offset is checked against the file's size, every count
+and every walk is bounded, and nothing larger than MAX_PREVIEW bytes is ever read.
+"""
+
+import struct
+from typing import NamedTuple
+
+from .errors import Undecodable
+
+RAF_MAGIC = b"FUJIFILMCCD-RAW "
+TIFF_MAGICS = {b"II*\x00": "<", b"MM\x00*": ">", b"IIRO": "<", b"IIRS": "<", b"MMOR": ">", b"IIU\x00": "<"}
+OLYMPUS = b"OLYMPUS\x00"
+MAX_IFDS = 32               # IFDs walked in one file: chains, SubIFDs, EXIF, maker notes
+MAX_ENTRIES = 1000          # entries read from one IFD
+MAX_SUBIFDS = 16            # SubIFD offsets followed from one tag
+MAX_PREVIEW = 64 << 20      # bytes: no camera's preview is near this
+JPEG_HEAD = 128 * 1024      # bytes of a candidate read to find its frame header
+DECODABLE = (0xC0, 0xC1, 0xC2)  # baseline, extended, progressive: what Pillow decodes
+ORIENTATION, MAKE, MODEL, EXIF_IFD, SUB_IFDS, TAKEN = 0x0112, 0x010F, 0x0110, 0x8769, 0x014A, 0x9003
+JPEG_OFFSET, JPEG_LENGTH, COMPRESSION, STRIPS, STRIP_BYTES = 0x0201, 0x0202, 0x0103, 0x0111, 0x0117
+JPG_FROM_RAW, MAKER_NOTE = 0x002E, 0x927C
+CAMERA_SETTINGS, PREVIEW_START, PREVIEW_LENGTH = 0x2020, 0x0101, 0x0102
+SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}  # TIFF type -> bytes
+
+
+class Preview(NamedTuple):
+    """Where a raw's embedded JPEG lies, its size, and what the raw says about the picture."""
+
+    offset: int
+    length: int
+    width: int          # as stored, before the orientation turns it
+    height: int
+    orientation: int    # 1-8 as the raw records it, 0 when it does not (then the JPEG's own EXIF says)
+    exif: bytes         # the JPEG's own EXIF block (APP1), or b""
+    make: str
+    model: str
+    taken: str          # EXIF's "2024:05:01 12:30:00", or ""
+
+
+def is_raw(head):
+    """Tell from a file's first bytes whether it is a raw lenslet reads (TIFF-based, ORF, RW2, RAF)."""
+    return head[:4] in TIFF_MAGICS or head[:16] == RAF_MAGIC
+
+
+class _Found:
+    """What the walk gathers: JPEG candidates and the camera's words."""
+
+    def __init__(self):
+        self.candidates = []  # (offset, length)
+        self.orientation = 0
+        self.make = self.model = self.taken = ""
+        self.ifds = 0
+
+
+def find_preview(read, size):
+    """Find the preview of a raw file: a Preview, or Undecodable when it has none a browser could show.
+
+    read(offset, length) gives at most length bytes at offset (fewer at the end); size is the file's.
+    """
+    head = read(0, 16)
+    found = _Found()
+    if head[:16] == RAF_MAGIC:
+        header = read(84, 8)
+        if len(header) == 8:
+            found.candidates.append(struct.unpack(">II", header))
+    elif head[:4] in TIFF_MAGICS:
+        _walk_tiff(read, size, head, found)
+    else:
+        raise Undecodable("not a raw file lenslet reads (DNG, CR2, NEF, ARW, ORF, RW2, RAF, PEF)")
+    best = None
+    for offset, length in found.candidates:
+        frame = _jpeg_frame(read, size, offset, length)
+        if frame is not None and (best is None or frame[0] * frame[1] > best[1][0] * best[1][1]):
+            best = ((offset, length), frame)
+    if best is None:
+        raise Undecodable("this raw file holds no JPEG preview lenslet can show")
+    (offset, length), (width, height, exif) = best
+    return Preview(offset, length, width, height, found.orientation, exif, found.make, found.model, found.taken)
+
+
+def _walk_tiff(read, size, head, found):
+    order = TIFF_MAGICS[head[:4]]
+    (first,) = struct.unpack(order + "I", head[4:8])
+    todo, seen = [(first, 0, order, "ifd0")], set()
+    while todo and found.ifds < MAX_IFDS:
+        offset, base, order, role = todo.pop(0)
+        if (base + offset) in seen or not 8 <= base + offset < size:
+            continue
+        seen.add(base + offset)
+        found.ifds += 1
+        entries, following = _ifd(read, base + offset, order)
+        if role in ("ifd0", "chain") and following:
+            todo.append((following, base, order, "chain"))
+        _gather(read, entries, base, order, role, found, todo)
+
+
+def _gather(read, entries, base, order, role, found, todo):
+    """Take from one IFD's entries what the walk needs; queue the IFDs they point to."""
+    def number(tag, at=0):
+        values = _values(read, entries.get(tag), base, order, limit=at + 1)
+        return values[at] if len(values) > at else None
+
+    if role == "ifd0":
+        found.orientation = number(ORIENTATION) or 0
+        found.orientation = found.orientation if 1 <= found.orientation <= 8 else 0
+        found.make = _text(read, entries.get(MAKE), base, order)
+        found.model = _text(read, entries.get(MODEL), base, order)
+    if role == "exif":
+        found.taken = _text(read, entries.get(TAKEN), base, order)
+    if role == "olympus":
+        settings = number(CAMERA_SETTINGS)
+        if settings is not None:
+            todo.append((settings, base, order, "olympus-settings"))
+    if role == "olympus-settings":
+        start, length = number(PREVIEW_START), number(PREVIEW_LENGTH)
+        if start and length:
+            found.candidates.append((base + start, length))
+        return
+    start, length = number(JPEG_OFFSET), number(JPEG_LENGTH)
+    if start and length:
+        found.candidates.append((base + start, length))
+    if number(COMPRESSION) in (6, 7) and entries.get(STRIPS) and entries[STRIPS][1] == 1:
+        start, length = number(STRIPS), number(STRIP_BYTES)
+        if start and length:
+            found.candidates.append((base + start, length))
+    if JPG_FROM_RAW in entries:  # RW2: the JPEG is the tag's value
+        _, count, raw_value = entries[JPG_FROM_RAW]
+        if count > 4:
+            found.candidates.append((base + struct.unpack(order + "I", raw_value)[0], count))
+    for sub in _values(read, entries.get(SUB_IFDS), base, order, limit=MAX_SUBIFDS):
+        todo.append((sub, base, order, "sub"))
+    exif = number(EXIF_IFD)
+    if exif:
+        todo.append((exif, base, order, "exif"))
+    note = entries.get(MAKER_NOTE)
+    if note and note[1] > 16:
+        at = base + struct.unpack(order + "I", note[2])[0]
+        blob = read(at, 16)
+        # Olympus's own layout: "OLYMPUS\0", its byte order, version 3, then an IFD 12 bytes in,
+        # every offset counted from the maker note's first byte.
+        if blob[:8] == OLYMPUS and blob[8:10] in (b"II", b"MM"):
+            note_order = "<" if blob[8:10] == b"II" else ">"
+            todo.append((12, at, note_order, "olympus"))
+
+
+def _ifd(read, at, order):
+    """{tag: (type, count, the 4 value bytes)} of the IFD at `at`, and the offset of the next one (0: none)."""
+    raw = read(at, 2)
+    if len(raw) < 2:
+        return {}, 0
+    (count,) = struct.unpack(order + "H", raw)
+    count = min(count, MAX_ENTRIES)
+    block = read(at + 2, count * 12 + 4)
+    entries = {}
+    for start in range(0, min(count * 12, len(block) - len(block) % 12), 12):
+        tag, kind, number = struct.unpack_from(order + "HHI", block, start)
+        entries.setdefault(tag, (kind, number, block[start + 8:start + 12]))
+    following = struct.unpack_from(order + "I", block, count * 12)[0] if len(block) >= count * 12 + 4 else 0
+    return entries, following
+
+
+def _values(read, entry, base, order, limit):
+    """Up to limit whole numbers of a SHORT, LONG or IFD entry (inline or at its offset), else []."""
+    if entry is None:
+        return []
+    kind, count, raw = entry
+    code = {3: "H", 4: "I", 13: "I", 8: "h", 9: "i"}.get(kind)
+    if code is None or count == 0:
+        return []
+    count = min(count, limit)
+    width = SIZES[kind] * count
+    data = raw[:width] if SIZES[kind] * entry[1] <= 4 else \
+        read(base + struct.unpack(order + "I", raw)[0], width) if width <= 4096 else b""
+    if len(data) < width:
+        return []
+    return list(struct.unpack(order + code * count, data))
+
+
+def _text(read, entry, base, order):
+    """An ASCII entry's text, at most 200 characters, or ""."""
+    if entry is None or entry[0] != 2:
+        return ""
+    _, count, raw = entry
+    data = raw[:count] if count <= 4 else read(base + struct.unpack(order + "I", raw)[0], min(count, 200))
+    return data.split(b"\x00")[0].decode("utf-8", "replace").strip()
+
+
+def _jpeg_frame(read, size, offset, length):
+    """(width, height, its own EXIF block or b"") of a JPEG a browser-grade decoder reads, or None."""
+    if not (0 < offset < size and 0 < length <= MAX_PREVIEW and offset + length <= size):
+        return None
+    data = read(offset, min(length, JPEG_HEAD))
+    if data[:3] != b"\xff\xd8\xff":
+        return None
+    at, exif = 2, b""
+    for _ in range(64):
+        if at + 4 > len(data) or data[at] != 0xFF:
+            return None
+        code, block = data[at + 1], int.from_bytes(data[at + 2:at + 4], "big")
+        if code in DECODABLE:
+            frame = data[at + 4:at + 9]
+            if len(frame) < 5:
+                return None
+            height, width = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")
+            return (width, height, exif) if width and height else None
+        if 0xC3 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):
+            return None  # lossless or arithmetic JPEG: raw sensor data, not a picture to show
+        if code == 0xE1 and data[at + 4:at + 10] == b"Exif\x00\x00":
+            exif = data[at + 4:at + 2 + block]
+        if block < 2:
+            return None
+        at += 2 + block
+    return None

@@ -1,0 +1,337 @@
+"""The gallery page for looking at photos, in headless Chromium against gunicorn: tiles that keep
+their shape, the viewer's previews, slideshow, fullscreen and swipes, the keyboard, search results'
+folders, an empty gallery, upload name clashes, and folders made, moved and renamed."""
+
+import json
+import os
+import shutil
+import urllib.parse
+
+import pytest
+from PIL import Image
+
+from helpers import draw
+from test_browser import Page, browser, fetches, page_keys  # noqa: F401 - fixtures shared with the page's first tests
+
+SHAPES = {"landscape.jpg": (600, 400), "panorama.jpg": (1200, 200), "portrait.jpg": (300, 600), "square.jpg": (400, 400)}
+
+
+@pytest.fixture
+def shapes(tree):
+    """A folder of photo shapes: landscape, panorama, portrait, square (each its own colour)."""
+    for at, (name, size) in enumerate(sorted(SHAPES.items())):
+        draw(tree / "trip" / name, size=size, color=(60 * at, 120, 200 - 40 * at))
+    return tree
+
+
+@pytest.fixture
+def page(browser, gunicorn, tree):
+    """Start gunicorn over the tree; answer a Page driving the browser against it."""
+    def start(**env):
+        server = gunicorn(env=env)
+        server.wait_until(lambda: server.get("/health")[0] == 200)
+        page = Page(browser, server)
+        browser.get(server.url + "/static/favicon.svg")  # this origin, to forget the last test's layout
+        browser.execute_script("localStorage.clear()")
+        return page
+    return start
+
+
+def boxes(page):
+    """{path: [left, top, width, height]} of each image tile's picture box."""
+    return page.script("""return Object.fromEntries([...document.querySelectorAll('.tile.image')].map(t => {
+        const r = t.querySelector('.open').getBoundingClientRect();
+        return [t.dataset.path, [r.left, r.top, r.width, r.height]]; }))""")
+
+
+def drawn(page):
+    return page.thumbs_drawn() and all(page.thumbs_drawn())
+
+
+def focused(page):
+    return page.script("const t = document.activeElement.closest('.tile'); return t && (t.dataset.path || t.dataset.folder)")
+
+
+def test_tiles_keep_their_size_in_squares_and_the_photos_shape_in_rows_remembered(page, shapes, tmp_path):
+    page = page()
+    page.open("#path=trip")
+    page.until(lambda: len(page.thumbs_drawn()) == 4 and drawn(page))
+    squares = boxes(page)
+    sizes = {(round(w), round(h)) for _, _, w, h in squares.values()}
+    assert len(sizes) == 1 and all(w == h for w, h in sizes), squares  # a portrait stretches nothing
+    assert page.script("return [...document.querySelectorAll('.tile.image .open')].map(b => b.title)") == sorted(SHAPES)
+
+    page.find("#layout-rows").click()
+    page.until(lambda: page.script("return document.getElementById('grid').classList.contains('justified')"))
+    rows = boxes(page)
+    for name, (w, h) in SHAPES.items():
+        left, top, width, height = rows[f"trip/{name}"]
+        assert abs(width / height - w / h) < 0.03, (name, width, height)
+    grid = page.script("const r = document.getElementById('grid').getBoundingClientRect(); return [r.left, r.right]")
+    tops = sorted({round(top) for _, top, _, _ in rows.values()})
+    for top in tops[:-1]:  # every row but the last is filled, all its photos one height
+        row = [box for box in rows.values() if round(box[1]) == top]
+        assert max(box[3] for box in row) - min(box[3] for box in row) < 1.5
+        assert abs(max(box[0] + box[2] for box in row) - grid[1]) < 2
+    assert page.find("#layout-rows").get_attribute("aria-pressed") == "true"
+
+    page.driver.refresh()  # remembered in this browser
+    page.until(lambda: page.script("return document.getElementById('grid').classList.contains('justified')"))
+    assert page.find("#layout-squares").get_attribute("aria-pressed") == "false"
+    page.screenshot(tmp_path, "rows.png")
+
+
+def test_three_thousand_images_scroll_in_both_layouts(page, tree):
+    sources = [draw(tree / "src" / f"{n}.jpg", size=size, color=(40 * n, 90, 160)) for n, size in
+               enumerate([(64, 48), (48, 64), (120, 30)])]
+    (tree / "many").mkdir()
+    for n in range(3000):
+        os.link(sources[n % 3], tree / "many" / f"img{n:04d}.jpg")
+    page = page(LENSLET_THUMB_PROCESSES="1")
+    page.open("#path=many")
+    for layout in ("layout-squares", "layout-rows"):
+        page.script("window.scrollTo(0, 0)")
+        page.find(f"#{layout}").click()
+        page.until(lambda: page.script(
+            "window.scrollTo(0, document.body.scrollHeight); return document.querySelectorAll('.tile.image').length")
+            == 3000)
+        last = "[data-path='many/img2999.jpg'] img"
+        page.until(lambda: page.script(f"window.scrollTo(0, document.body.scrollHeight);"
+                                       f" return document.querySelector(\"{last}\").naturalWidth") > 0)
+        width = page.script(f"return document.querySelector(\"{last}\").closest('.tile').getBoundingClientRect().width")
+        assert 20 < width < 1200
+    assert page.find("#count").text == "3000 images"
+
+
+def test_the_viewer_shows_the_preview_then_the_original_at_100_percent_and_downloads_it(page, shapes, fetches):
+    draw(shapes / "trip" / "big.jpg", size=(1600, 1200), color=(200, 80, 40))
+    page = page(LENSLET_PREVIEW_SIZE="400")
+    page.open("#path=trip&view=trip/big.jpg")
+    page.until(lambda: page.viewer_name() == "big.jpg")
+    page.until(lambda: page.script("return document.getElementById('view-image').naturalWidth") == 400)
+    page.until(lambda: any("/preview?path=trip%2Flandscape.jpg" in sent["url"] for sent in fetches()))  # the next one
+    loaded = page.script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert not any("/file?" in url for url in loaded)  # 15 MB originals are not sent to look at a photo
+
+    page.find("#view-zoom").click()
+    page.until(lambda: page.script("return document.getElementById('view-image').naturalWidth") == 1600)
+    link = page.find("#view-download")
+    assert link.get_attribute("download") == "big.jpg" and link.get_attribute("href").endswith("/file?path=trip%2Fbig.jpg")
+    assert page.server.get("/file?path=trip%2Fbig.jpg")[1] == (shapes / "trip" / "big.jpg").read_bytes()
+
+    page.keys(page_keys().ARROW_RIGHT)  # its preview came ahead: shown as it is
+    page.until(lambda: page.viewer_name() == "landscape.jpg" and
+               page.script("return document.getElementById('view-image').naturalWidth") == 400)
+
+
+def test_slideshow_fullscreen_and_a_swipe(page, shapes):
+    page = page()
+    page.open("#path=trip&view=trip/landscape.jpg")
+    page.until(lambda: page.viewer_name() == "landscape.jpg")
+    page.find("#view-slideshow").click()
+    page.until(lambda: page.viewer_name() == "panorama.jpg")
+    page.find("#view-slideshow").click()
+    assert page.find("#view-slideshow").get_attribute("aria-pressed") == "false"
+
+    page.find("#view-fullscreen").click()
+    page.until(lambda: page.script("return document.fullscreenElement !== null"))
+    page.keys("f")
+    page.until(lambda: page.script("return document.fullscreenElement === null"))
+
+    name = page.viewer_name()
+    x, y = page.script("const r = document.getElementById('stage').getBoundingClientRect();"
+                       " return [r.left + r.width / 2, r.top + r.height / 2]")
+    for kind, at in (("touchStart", x), ("touchMove", x - 120), ("touchEnd", None)):
+        points = [] if at is None else [{"x": at, "y": y}]
+        page.driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    page.until(lambda: page.viewer_name() not in (name, None))
+    assert page.viewer_name() == "portrait.jpg"
+
+
+def test_trash_in_the_viewer_shows_the_next_image(page, shapes):
+    page = page()
+    page.open("#path=trip&view=trip/panorama.jpg")
+    page.until(lambda: page.viewer_name() == "panorama.jpg")
+    page.find("#view-trash").click()
+    page.until(lambda: page.viewer_name() == "portrait.jpg" and (shapes / "_trash_" / "panorama.jpg").exists())
+    page.find("#view-trash").click()
+    page.until(lambda: page.viewer_name() == "square.jpg" and (shapes / "_trash_" / "portrait.jpg").exists())
+    page.find("#view-trash").click()  # the last one: the one before is shown
+    page.until(lambda: page.viewer_name() == "landscape.jpg" and (shapes / "_trash_" / "square.jpg").exists())
+
+
+def test_one_tab_stop_per_tile_arrows_move_space_selects_escape_clears(page, shapes):
+    for n in range(8):
+        draw(shapes / "trip" / f"z{n}.jpg", color=(20 * n, 200, 100))
+    page = page()
+    page.open("#path=trip")
+    page.until(lambda: len(page.thumbs_drawn()) == 12)
+    page.script("document.querySelector('.tile.image .open').focus()")
+    assert focused(page) == "trip/landscape.jpg"
+    page.keys(page_keys().TAB)
+    assert focused(page) == "trip/panorama.jpg" and page.script("return document.activeElement.className") == "open"
+    page.keys(page_keys().ARROW_RIGHT)
+    assert focused(page) == "trip/portrait.jpg"
+    page.keys(page_keys().ARROW_LEFT)
+    assert focused(page) == "trip/panorama.jpg"
+    before = page.script("return document.activeElement.getBoundingClientRect().top")
+    page.keys(page_keys().ARROW_DOWN)
+    assert page.script("return document.activeElement.getBoundingClientRect().top") > before
+    page.keys(page_keys().ARROW_UP)
+    assert focused(page) == "trip/panorama.jpg"
+
+    page.keys(page_keys().SPACE)
+    page.until(lambda: page.find("#selection-count").text == "1 selected")
+    assert page.viewer_name() is None
+    page.keys(page_keys().ARROW_RIGHT, page_keys().SPACE)
+    page.until(lambda: page.find("#selection-count").text == "2 selected")
+    page.keys(page_keys().ESCAPE)
+    page.until(lambda: not page.find("#selection-bar").is_displayed())
+    assert page.script("return document.querySelectorAll('.tile.selected').length") == 0
+    page.keys(page_keys().ENTER)
+    page.until(lambda: page.viewer_name() == "portrait.jpg")
+
+
+def test_search_results_say_which_folder_each_is_in(page, shapes):
+    draw(shapes / "home" / "landscape-2.jpg")
+    page = page()
+    page.until(lambda: json.loads(page.server.get("/search?q=landscape")[1])["total"] == 2)
+    page.open("#q=landscape")
+    page.until(lambda: page.script("return document.querySelectorAll('.tile.image .where').length") == 2)
+    assert page.script("return [...document.querySelectorAll('.tile.image .where')].map(w => w.textContent)") == \
+        ["home", "trip"]
+    assert page.find('[data-path="trip/landscape.jpg"] .open').get_attribute("title") == "trip/landscape.jpg"
+
+
+def test_an_empty_gallery_says_what_it_shows_and_how_to_add_photos(page, tree):
+    (tree / "later").mkdir()
+    page = page()
+    page.open("#path=later")
+    page.until(lambda: "No images in this folder yet" in page.find("#empty").text)
+    assert "Upload" in page.find("#empty").text
+    shutil.rmtree(tree / "later")
+    page.open()
+    page.until(lambda: "\u201ctree\u201d" in page.find("#empty").text)
+    text = page.find("#empty").text
+    assert "Drop photos" in text and "Upload" in text and "copy" in text and "lenslet clean" in text
+
+
+def upload_files(page, *paths):
+    page.find("#upload-input").send_keys("\n".join(str(path) for path in paths))
+
+
+def clash(page):
+    return page.script("return document.getElementById('clash-dialog').open")
+
+
+def test_an_upload_onto_a_taken_name_asks_keep_both_replace_or_skip(page, shapes, tmp_path):
+    new = draw(tmp_path / "new" / "landscape.jpg", size=(50, 50), color=(250, 250, 0))
+    other = draw(tmp_path / "new" / "portrait.jpg", size=(40, 40), color=(0, 250, 250))
+    (tmp_path / "new" / "notes.txt").write_text("not a photo")
+    page = page()
+    page.open("#path=trip")
+    page.until(lambda: len(page.thumbs_drawn()) == 4)
+    was = (shapes / "trip" / "landscape.jpg").read_bytes()
+
+    upload_files(page, new)
+    page.until(lambda: clash(page))
+    assert "landscape.jpg" in page.find("#clash-text").text and not page.find("#clash-all").is_displayed()
+    page.find('#clash-dialog button[value="rename"]').click()
+    page.until(lambda: (shapes / "trip" / "landscape (1).jpg").exists())
+    assert (shapes / "trip" / "landscape.jpg").read_bytes() == was
+
+    upload_files(page, new)
+    page.until(lambda: clash(page))
+    page.find('#clash-dialog button[value="skip"]').click()
+    page.until(lambda: "skipped 1" in page.find("#status").text)
+    assert (shapes / "trip" / "landscape.jpg").read_bytes() == was and not (shapes / "trip" / "landscape (2).jpg").exists()
+
+    upload_files(page, new)
+    page.until(lambda: clash(page))
+    page.find('#clash-dialog button[value="replace"]').click()
+    page.until(lambda: (shapes / "trip" / "landscape.jpg").read_bytes() == new.read_bytes())
+
+    # Two taken names at once, answered once for both; the text file is named as no image.
+    upload_files(page, new, other, tmp_path / "new" / "notes.txt")
+    page.until(lambda: clash(page))
+    page.find("#clash-all").click()
+    page.find('#clash-dialog button[value="rename"]').click()
+    page.until(lambda: (shapes / "trip" / "landscape (2).jpg").exists() and (shapes / "trip" / "portrait (1).jpg").exists())
+    assert not clash(page)
+    page.until(lambda: "notes.txt is not an image" in page.find("#notice").text)
+    assert not (shapes / "trip" / "notes.txt").exists()
+
+
+def answer(page, text):
+    page.until(lambda: page.script("return document.getElementById('ask-dialog').open"))
+    field = page.find("#ask-input")
+    field.clear()
+    field.send_keys(text + "\n")
+
+
+def test_folders_are_made_moved_and_renamed_and_images_moved_and_renamed(page, shapes):
+    page = page()
+    page.open("#path=trip")
+    page.until(lambda: len(page.thumbs_drawn()) == 4)
+    page.find("#new-folder").click()
+    answer(page, "album")
+    page.until(lambda: (shapes / "trip" / "album").is_dir() and "path=trip%2Falbum" in page.driver.current_url)
+    page.until(lambda: page.script("return document.querySelector('#tree li[data-folder=\"trip/album\"]') !== null"))
+
+    page.open("#path=trip")
+    page.until(lambda: len(page.thumbs_drawn()) == 4)
+    page.find('[aria-label="Select square.jpg"]').click()
+    page.find('[aria-label="Select panorama.jpg"]').click()
+    page.find("#move-button").click()
+    answer(page, "trip/album")
+    page.until(lambda: sorted(p.name for p in (shapes / "trip" / "album").glob("*.jpg")) == ["panorama.jpg", "square.jpg"])
+    page.until(lambda: len(page.thumbs_drawn()) == 2)
+
+    page.open("#path=trip&view=trip/portrait.jpg")
+    page.until(lambda: page.viewer_name() == "portrait.jpg")
+    page.find("#view-rename").click()
+    answer(page, "trip/tall.jpg")
+    page.until(lambda: (shapes / "trip" / "tall.jpg").exists() and page.viewer_name() == "tall.jpg")
+    assert not (shapes / "trip" / "portrait.jpg").exists()
+    page.keys(page_keys().ESCAPE)
+
+    page.open("#path=trip%2Falbum")
+    page.until(lambda: len(page.thumbs_drawn()) == 2)
+    page.find("#folder-move").click()
+    answer(page, "best")
+    page.until(lambda: (shapes / "best" / "square.jpg").exists() and not (shapes / "trip" / "album").exists())
+    page.until(lambda: urllib.parse.unquote(page.driver.current_url).endswith("#path=best") and len(page.thumbs_drawn()) == 2)
+    page.until(lambda: page.script("return document.querySelector('#tree li[data-folder=\"best\"]') !== null"))
+
+
+def test_what_cannot_be_decoded_does_not_stop_the_viewer(page, tree):
+    draw(tree / "a.jpg", size=(300, 200))
+    (tree / "b.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 100)  # no picture in it
+    page = page()
+    page.open("#view=b.jpg")
+    page.until(lambda: page.viewer_name() == "b.jpg")
+    page.keys(page_keys().ARROW_LEFT)
+    page.until(lambda: page.viewer_name() == "a.jpg" and
+               page.script("return document.getElementById('view-image').naturalWidth") == 300)
+    with Image.open(tree / "a.jpg") as img:
+        assert img.size == (300, 200)
+
+
+def test_raws_show_through_their_preview_and_what_cannot_be_shown_has_a_placeholder(page, tree):
+    from test_raw import LOSSLESS, SHORT, LONG, BYTE, Tiff, nef
+    (tree / "cam").mkdir()
+    (tree / "cam" / "a.nef").write_bytes(nef())
+    t = Tiff()
+    sensor = t.blob(LOSSLESS)
+    (tree / "cam" / "b.dng").write_bytes(t.done(t.ifd([(0x0103, SHORT, 7), (0x0111, LONG, sensor),
+                                                       (0x0117, LONG, len(LOSSLESS)), (0xC612, BYTE, [1, 4, 0, 0])])))
+    page = page()
+    page.open("#path=cam")
+    page.until(lambda: page.script("return document.querySelector('[data-path=\"cam/a.nef\"] img').naturalWidth") > 0
+               and page.script("return document.querySelector('[data-path=\"cam/b.dng\"]').classList.contains('broken')"))
+    assert page.find("#count").text == "2 images"  # listed, not hidden
+    page.labelled("a.nef").click()
+    page.until(lambda: page.script("return document.getElementById('view-image').naturalWidth") == 400)  # upright
+    page.find("#view-zoom").click()  # a browser cannot show a raw: 100% is its preview's
+    assert page.script("return document.getElementById('view-image').naturalWidth") == 400
+    assert not any("/file?" in url for url in page.script("return performance.getEntriesByType('resource').map(e => e.name)"))
