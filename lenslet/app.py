@@ -74,7 +74,7 @@ def create_app(config=None, storage=None, clock=time.time):
     routes = {
         "/health": HealthResource(config, storage, clock),
         "/folders": FoldersResource(folders),
-        "/item": ItemResource(Items(tree, clock)),
+        "/item": ItemResource(Items(tree, clock, config.xmp)),
         "/thumb": ThumbResource(thumbs),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
         "/search": SearchResource(searcher),

@@ -11,8 +11,8 @@ import time
 
 import orjson
 
-from . import folders, sidecars
-from .errors import Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
+from . import folders, manifests, sidecars, xmp
+from .errors import Conflict, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
 from .layout import backup_of, join, mime_of, name_of, parent, sidecar_of
 from .originals import probe_image
 from .rollup import record_edit
@@ -26,9 +26,10 @@ UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as 
 
 
 class Items:
-    def __init__(self, tree, clock=time.time):
+    def __init__(self, tree, clock=time.time, xmp_mode="off"):
         self.tree = tree
         self.clock = clock
+        self.reading = xmp_mode != "off"  # other tools' XMP is shown (LENSLET_XMP)
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
@@ -47,7 +48,11 @@ class Items:
             body.update(unreadable=True, error=problem)  # shown, never merged into
         return body, version or NO_SIDECAR
 
-    def _answer(self, path, place, stat, sidecar):
+    def _readings(self, place):
+        """What other tools' XMP says of the image ((source, xmp.Metadata), in the order they count)."""
+        return manifests.readings(*folders.xmp_of(place.storage, place.key)) if self.reading else []
+
+    def _answer(self, path, place, stat, sidecar, readings=None):
         """The one shape of every /item answer: the sidecar merged with what the image says."""
         try:
             found = probe_image(place.storage, place.key, details=True)
@@ -57,6 +62,12 @@ class Items:
                     w=found["w"], h=found["h"], exif={**sidecar["exif"], **found["exif"]})
         if "error" in found:
             body["error"] = found["error"]
+        if self.reading:
+            view = xmp.shown(sidecar["tags"], sidecar["star"], self._readings(place) if readings is None else readings)
+            body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
+                                                       "sources")}, xmpPaths=view["paths"])
+            if view["problems"]:
+                body["error"] = "; ".join(filter(None, [body.get("error"), *view["problems"]]))
         return sidecars.with_aliases(body)
 
     def put(self, path, body, who, if_match=None, overwrite=False):
@@ -66,13 +77,23 @@ class Items:
         """
         incoming = sidecars.check_put(body)
         who = incoming.get("updatedBy") or who
-        return self._write(path, if_match, lambda stored: sidecars.merge_put(stored, incoming, self.clock(), who),
-                           overwrite)
+        readings = self._readings(self.tree.locate_image(path)[0])
+        return self._write(path, if_match, lambda stored: sidecars.merge_put(
+            stored, xmp.own_part(incoming, stored or sidecars.defaults(), readings), self.clock(), who),
+            overwrite, readings)
 
     def patch(self, path, body, who, if_match=None):
         """Apply field operations to the current sidecar atomically."""
         ops = sidecars.check_patch(body)
-        return self._write(path, if_match, lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who))
+        readings = self._readings(self.tree.locate_image(path)[0])
+        held = xmp.held(ops.get("removeTags", ()), readings)
+        if held:
+            # The original is never changed, and while lenslet only reads XMP, neither is its sidecar.
+            raise Conflict("lenslet cannot remove these tags: " + "; ".join(
+                f"{tag} is kept in {' and '.join(_said(source) for source in sources)}" for tag, sources in held.items()),
+                tags=list(held))
+        return self._write(path, if_match, lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who),
+                           readings=readings)
 
     def delete(self, path, if_match=None):
         """Remove an image's sidecar (never the image)."""
@@ -89,9 +110,9 @@ class Items:
                     storage.delete(sidecar_of(key))
                 except NotFound:
                     pass
-            changed(self.tree.root, storage, key, path, None, self.clock)
+            changed(self.tree.root, storage, key, path, None, self.clock, self.reading)
 
-    def _write(self, path, if_match, make, overwrite=False):
+    def _write(self, path, if_match, make, overwrite=False, readings=None):
         place, stat = self.tree.locate_image(path, writing=True)
         storage, key = place.storage, place.key
 
@@ -113,8 +134,14 @@ class Items:
         with storage.lock_images([key]):
             _still_there(storage, key, path)
             sidecar, version = change_sidecar(storage, key, change, unreadable)
-            changed(self.tree.root, storage, key, path, sidecar, self.clock)
-        return self._answer(path, place, stat, sidecar), version
+            changed(self.tree.root, storage, key, path, sidecar, self.clock, self.reading)
+        return self._answer(path, place, stat, sidecar, readings), version
+
+
+def _said(source):
+    if source == xmp.EMBEDDED:
+        return "the image itself (never modified)"
+    return f"the XMP sidecar {source} (LENSLET_XMP=read: lenslet does not write it)"
 
 
 def _still_there(storage, key, path):
@@ -145,16 +172,23 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True):
     return (sidecars.parse(data) if data is not None else None), version
 
 
-def changed(root, storage, key, path, sidecar, clock=time.time):
-    """Tell the image's listing entry and search that its sidecar changed (None: it has none now)."""
+def changed(root, storage, key, path, sidecar, clock=time.time, reading=False):
+    """Tell the image's listing entry and search that its sidecar changed (None: it has none now).
+
+    reading: other tools' XMP is shown, merged into the tags and star of both.
+    """
     meta_mtime = None
     if sidecar is not None:
         try:
             meta_mtime = storage.stat(sidecar_of(key)).mtime
         except NotFound:
             pass
-    folders.update_entries_quietly(storage, parent(key), {name_of(key): sidecars.listed(sidecar, meta_mtime)})
-    tell_search(root, {path: sidecars.searched(sidecar)}, clock)
+    listed, searched = sidecars.listed(sidecar, meta_mtime), sidecars.searched(sidecar)
+    if reading:
+        listed = manifests.with_xmp(listed, *folders.xmp_of(storage, key))
+        searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [])
+    folders.update_entries_quietly(storage, parent(key), {name_of(key): listed})
+    tell_search(root, {path: searched}, clock)
 
 
 def tell_search(root, notes, clock=time.time):
@@ -249,7 +283,7 @@ def clear_origin(storage, key, durable=True):
         log.warning("%s: originalPosition not cleared: %s", key, ex.description)
 
 
-def adopt_sidecar(root, storage, source, image, clock=time.time):
+def adopt_sidecar(root, storage, source, image, clock=time.time, reading=False):
     """Give a moved image the sidecar left at its old name (source); False when it has one of its own.
 
     Re-attachment only fills an empty place: the image's sidecar is replaced only
@@ -280,6 +314,6 @@ def adopt_sidecar(root, storage, source, image, clock=time.time):
             storage.delete_if(sidecar_of(source), version)
         except (NotFound, PreconditionFailed):
             pass  # changed or removed meanwhile: it stays an orphan, reported as one
-        changed(root, storage, image, image, sidecar, clock)
+        changed(root, storage, image, image, sidecar, clock, reading)
         tell_search(root, {source: {"gone": True}}, clock)  # search forgets the old path at once
     return True

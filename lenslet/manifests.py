@@ -6,7 +6,8 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from .layout import POINTER_FILE, ROOT_FILES, SIDECAR, THUMB, derived_name, is_manifest, join, mime_of
+from . import xmp
+from .layout import POINTER_FILE, ROOT_FILES, SIDECAR, THUMB, derived_name, is_manifest, is_xmp, join, mime_of, xmp_names
 
 VERSION = 1
 
@@ -22,6 +23,7 @@ class Listing:
     pages: dict = field(default_factory=dict)     # manifest file name -> Entry
     pointer: bool = False
     signature: str = ""
+    xmps: dict = field(default_factory=dict)      # name -> Entry of another tool's XMP sidecar (foo.jpg.xmp, foo.xmp)
 
 
 def classify(entries, derived_entries=None):
@@ -43,6 +45,8 @@ def classify(entries, derived_entries=None):
         elif name.endswith(THUMB):
             if derived_entries is None:
                 thumbs[name[:-10]] = entry
+        elif is_xmp(name):
+            listing.xmps[name] = entry
         elif mime_of(name):
             images[name] = entry
     for entry in derived_entries or ():
@@ -76,7 +80,7 @@ def signature(listing):
     total = mixed = count = 0
     crc32 = zlib.crc32
     for group, entries in ((b"i", listing.images), (b"s", listing.sidecars), (b"t", listing.thumbs),
-                           (b"d", listing.dirs)):
+                           (b"d", listing.dirs), (b"x", listing.xmps)):
         for name, entry in entries.items():
             seed = (entry.size * 1_000_003 + int(entry.mtime * 1_000_000)) & 0xFFFFFFFF
             crc = crc32(group + name.encode("utf-8", "surrogatepass"), seed)
@@ -93,31 +97,103 @@ class Plan:
     probe: list   # image names whose header must be read
     sidecars: list  # image names whose sidecar must be read
     dirs: list    # subfolder names whose kind must be found
+    xmps: list = field(default_factory=list)  # image names whose XMP sidecar must be read
 
 
-def plan(listing, previous_items, previous_dirs):
-    """Compare a listing with the previous manifest's items and dirs (dicts by name)."""
-    probe, sidecars = [], []
+def plan(listing, previous_items, previous_dirs, reading=False, was_reading=False):
+    """Compare a listing with the previous manifest's items and dirs (dicts by name).
+
+    reading: other tools' XMP is shown (LENSLET_XMP read or write); was_reading: it was
+    when the previous manifest was made (else every item is read again).
+    """
+    probe, sidecars, xmps = [], [], []
+    if reading != was_reading:
+        previous_items = {}
     for name, entry in listing.images.items():
         old = previous_items.get(name)
-        if old is None or old.get("size") != entry.size or old.get("mtime") != entry.mtime:
+        image_changed = old is None or old.get("size") != entry.size or old.get("mtime") != entry.mtime
+        if image_changed:
             probe.append(name)
         meta = listing.sidecars.get(name)
-        if meta is not None and (old is None or old.get("metaMtime") != meta.mtime):
+        xmp_stale = reading and not xmp_current(old, xmp_sidecar(name, listing.xmps), listing.xmps)
+        if xmp_stale:
+            xmps.append(name)
+        # An entry's tags and star are lenslet's merged with XMP's: merged again, they start
+        # from lenslet's own, read afresh.
+        if meta is not None and (old is None or old.get("metaMtime") != meta.mtime
+                                 or (reading and (xmp_stale or image_changed))):
             sidecars.append(name)
     dirs = [name for name, entry in listing.dirs.items()
             if previous_dirs.get(name, {}).get("mtime") != entry.mtime]
-    return Plan(probe, sidecars, dirs)
+    return Plan(probe, sidecars, dirs, xmps)
 
 
-def item(folder, name, listing, previous, probed, sidecar):
-    """Assemble one manifest item from the old one, a fresh probe and a fresh sidecar."""
+def xmp_sidecar(name, xmps):
+    """The name of the XMP sidecar another tool keeps for an image, among a folder's .xmp files, or None."""
+    return next((candidate for candidate in xmp_names(name) if candidate in xmps), None)
+
+
+def xmp_current(previous, chosen, xmps):
+    """Whether a manifest entry's reading of its XMP sidecar is of the file there now (size and time)."""
+    cached = (previous or {}).get("xmp")
+    if chosen is None:
+        return cached is None
+    entry = xmps[chosen]
+    return isinstance(cached, dict) and cached.get("name") == chosen and cached.get("size") == entry.size \
+        and cached.get("mtime") == entry.mtime
+
+
+def with_xmp(fields, xmp_read, embedded):
+    """An entry's fields (lenslet's own tags and star) merged with what XMP says.
+
+    xmp_read: the reading of its XMP sidecar ({name, size, mtime, found}) or None;
+    embedded: the image's own (xmp.Metadata.to_dict(), or {} for none). Both are kept in
+    the entry, so a listing that finds the files unchanged parses nothing.
+    """
+    xmp_read = xmp_read if isinstance(xmp_read, dict) else None  # a manifest is input too
+    embedded = embedded if isinstance(embedded, dict) else {}
+    view = xmp.shown(fields.get("tags") or [], fields.get("star"), readings(xmp_read, embedded))
+    return dict(fields, tags=view["tags"], star=view["star"], rejected=view["rejected"] or None,
+                xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=xmp_read,
+                embedded=embedded or None)
+
+
+# Keys of an entry present only when they say something (None in a change removes them):
+# most images have no XMP, and 10,000 entries of nulls would slow every listing.
+XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp", "embedded")
+
+
+def lean(fields):
+    """fields without the XMP keys that say nothing."""
+    return {key: value for key, value in fields.items() if value is not None or key not in XMP_KEYS}
+
+
+def readings(xmp_read, embedded):
+    """(source, xmp.Metadata) of an image, in the order they count: its XMP sidecar, then its own."""
+    found = []
+    if isinstance(xmp_read, dict) and isinstance(xmp_read.get("name"), str):
+        metadata = xmp.from_dict(xmp_read.get("found"))
+        if metadata is not None:
+            found.append((xmp_read["name"], metadata))
+    metadata = xmp.from_dict(embedded) if embedded else None
+    if metadata is not None:
+        found.append((xmp.EMBEDDED, metadata))
+    return found
+
+
+def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, reading=False):
+    """Assemble one manifest item from the old one, a fresh probe and a fresh sidecar.
+
+    reading: XMP is shown; xmp_read is a fresh reading of the image's XMP sidecar (see with_xmp).
+    """
     entry = listing.images[name]
     meta = listing.sidecars.get(name)
     thumb = listing.thumbs.get(name)
     has_thumb = thumb is not None and thumb.mtime >= entry.mtime
+    xmp_settled = xmp_read is None and (not reading or xmp_current(previous, xmp_sidecar(name, listing.xmps),
+                                                                   listing.xmps))
     if probed is None and sidecar is None and previous and previous.get("hasThumb") == has_thumb \
-            and previous.get("metaMtime") == (meta.mtime if meta is not None else None):
+            and previous.get("metaMtime") == (meta.mtime if meta is not None else None) and xmp_settled:
         return previous  # nothing about it changed: most items of a rebuild
     base = probed if probed is not None else previous
     out = {
@@ -142,6 +218,10 @@ def item(folder, name, listing, previous, probed, sidecar):
         source = sidecar if sidecar is not None else previous
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
                    hash=source.get("hash"))
+    if reading:
+        if xmp_read is None and xmp_sidecar(name, listing.xmps) is not None:
+            xmp_read = previous.get("xmp")
+        return lean(with_xmp(out, xmp_read, (probed if probed is not None else previous).get("embedded")))
     return out
 
 

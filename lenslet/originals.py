@@ -4,8 +4,9 @@ import io
 
 import blake3
 
-from . import images
+from . import embedded, images, xmp
 from .errors import LensletError, Undecodable
+from .storage import HEAD_BYTES
 
 
 def content_hash(data):
@@ -21,12 +22,37 @@ def read_image(storage, key):
     return storage.read_with_stat(key)
 
 
-def probe(storage, key):
-    """Read an image's header; a bad file becomes {"error": reason}, not a failed listing."""
+def probe(storage, key, with_embedded=False):
+    """Read an image's header; a bad file becomes {"error": reason}, not a failed listing.
+
+    with_embedded: also the XMP and IPTC it carries, as xmp.Metadata.to_dict() under "embedded" (when any).
+    """
     try:
-        return probe_image(storage, key)
+        found = probe_image(storage, key)
     except LensletError as ex:
-        return {"error": ex.description}
+        found = {"error": ex.description}
+    if with_embedded:
+        metadata = read_embedded(storage, key)
+        if metadata != xmp.Metadata():  # most images carry none: their entries say nothing of it
+            found["embedded"] = metadata.to_dict()
+    return found
+
+
+def read_embedded(storage, key):
+    """The XMP and IPTC an image carries inside itself (an xmp.Metadata); what cannot be read is a problem."""
+    def read_at(offset, size):
+        stream = storage.open_range(key, offset, size)
+        try:
+            return stream.read(size)
+        finally:
+            stream.close()
+
+    try:
+        with storage.open_head(key) as stream:
+            head = stream.read(HEAD_BYTES)
+        return embedded.read(head, read_at)
+    except LensletError as ex:
+        return xmp.Metadata(problems=(f"the image's own metadata cannot be read: {ex.description}",))
 
 
 def probe_image(storage, key, details=False):

@@ -811,3 +811,74 @@ def _escape_text(text):
 
 def _escape_attribute(text):
     return _escape_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+# ---------------------------------------------------------------------------------------------
+# What lenslet shows: its own fields with what other tools' XMP says
+
+LENSLET = "lenslet"
+EMBEDDED = "embedded"  # the image's own XMP and IPTC
+
+
+def shown(own_tags, own_star, readings):
+    """lenslet's own tags and star with what XMP says, and where each value came from.
+
+    readings: (source, Metadata) in the order they count, the XMP sidecar (its file name)
+    before the image's own (EMBEDDED). Tags are the union of all; the star is lenslet's,
+    else the first rating found (-1 is no star, shown as rejected; 0 is no star); label,
+    title and description are the first found. Returns {tags, star, rejected, label, title,
+    description, paths, sources, problems}; sources names, per value, who holds it.
+    """
+    tags, holders = list(own_tags), {tag_key(tag): [LENSLET] for tag in own_tags}
+    paths, problems = [], []
+    for source, metadata in readings:
+        for keyword in metadata.keywords:
+            key = tag_key(keyword.tag)
+            if key not in holders:
+                tags.append(keyword.tag)
+                holders[key] = []
+            if source not in holders[key]:
+                holders[key].append(source)
+        paths += [path for path in metadata.paths if path not in paths]
+        problems += [f"{source}: {problem}" for problem in metadata.problems]
+    result = {"tags": tags, "star": own_star, "rejected": False, "paths": paths, "problems": problems,
+              "sources": {"tags": {tag: holders[tag_key(tag)] for tag in tags}}}
+    if own_star is not None:
+        result["sources"]["star"] = LENSLET
+    else:
+        for source, metadata in readings:
+            if metadata.rating is not None:
+                result.update(star=metadata.star, rejected=metadata.rejected)
+                result["sources"]["star"] = source
+                break
+    for name in ("label", "title", "description"):
+        result[name] = None
+        for source, metadata in readings:
+            if getattr(metadata, name) is not None:
+                result[name] = getattr(metadata, name)
+                result["sources"][name] = source
+                break
+    return result
+
+
+def held(tags, readings):
+    """Of tags, those XMP holds, each with where (tag as given -> [sources])."""
+    where = {}
+    for source, metadata in readings:
+        for keyword in metadata.keywords:
+            where.setdefault(tag_key(keyword.tag), []).append(source)
+    return {tag: where[tag_key(tag)] for tag in tags if tag_key(tag) in where}
+
+
+def own_part(incoming, own, readings):
+    """A PUT body less what only XMP holds: a client sending back what GET /item showed
+    copies no keyword or rating of another tool's into lenslet's sidecar (own: the stored one)."""
+    result = dict(incoming)
+    if "tags" in incoming:
+        own_keys = {tag_key(tag) for tag in own["tags"]}
+        theirs = held(incoming["tags"], readings)
+        result["tags"] = [tag for tag in incoming["tags"] if tag_key(tag) in own_keys or tag not in theirs]
+    if "star" in incoming and own["star"] is None and readings and \
+            incoming["star"] == shown([], None, readings)["star"]:
+        del result["star"]
+    return result

@@ -1,11 +1,13 @@
 """XMP wired into the gallery: the setting, GET /item, listings and search, files moving with their XMP."""
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from helpers import draw, image_bytes
 from lenslet.config import Config
 from lenslet.errors import ConfigError
 
@@ -44,3 +46,155 @@ def test_lenslet_settings_lists_xmp(capsys, monkeypatch):
     monkeypatch.setenv("LENSLET_XMP", "sometimes")
     assert main(["settings"]) == 2
     assert "LENSLET_XMP" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# GET /item: lenslet's fields with the XMP sidecar's and the image's own
+
+
+def xmp_sidecar(*properties):
+    """An XMP sidecar with one rdf:Description holding the given property elements."""
+    return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:lr="http://ns.adobe.com/lightroom/1.0/">'
+            + "".join(properties) + "</rdf:Description></rdf:RDF></x:xmpmeta>").encode()
+
+
+def subjects(*tags):
+    return "<dc:subject><rdf:Bag>" + "".join(f"<rdf:li>{tag}</rdf:li>" for tag in tags) + "</rdf:Bag></dc:subject>"
+
+
+def rating(value):
+    return f"<xmp:Rating>{value}</xmp:Rating>"
+
+
+def item(client, path):
+    return client.get("/item", params={"path": path}).json
+
+
+@needs_shared
+def test_a_darktable_sidecar_shows_in_get_item(gallery):
+    gallery.put("trip/aurora.jpg", image_bytes())
+    gallery.put("trip/aurora.jpg.xmp", shared("darktable-aurora.jpg.xmp"))
+    body = item(gallery.client, "trip/aurora.jpg")
+    assert body["tags"] == ["Aurora", "Iceland", "Nature", "Places", "Reykjavik"]
+    assert (body["star"], body["rejected"]) == (1, False)
+    assert (body["title"], body["description"]) == ("XMP Test - Aurora", "Test fixture for darktable  XMP sidecar")
+    assert body["sources"]["tags"]["Aurora"] == ["aurora.jpg.xmp"]
+    assert body["sources"]["star"] == body["sources"]["title"] == "aurora.jpg.xmp"
+    assert "error" not in body
+
+
+@needs_shared
+@pytest.mark.parametrize("sample, name", [("photoshop-2020.xmp", "ps.XMP"), ("photoshop-cs2.xmp", "ps.xmp")])
+def test_an_adobe_sidecar_named_after_the_stem_in_either_case(client, tree, sample, name):
+    draw(tree / "ps.jpg")
+    (tree / name).write_bytes(shared(sample))
+    body = item(client, "ps.jpg")
+    expected = {"photoshop-2020.xmp": (["desk", "coffee", "computer"], 4), "photoshop-cs2.xmp": (["test1", "&-&amp;-&"], 1)}
+    assert (body["tags"], body["star"]) == expected[sample]
+    assert body["sources"]["star"] == name
+
+
+@needs_shared
+def test_a_rejected_rating_is_no_star_but_shown_as_rejected(client, tree):
+    draw(tree / "rej.jpg")
+    (tree / "rej.jpg.xmp").write_bytes(shared("exiv2-rating-rejected.xmp"))
+    body = item(client, "rej.jpg")
+    assert (body["star"], body["rejected"], body["tags"]) == (None, True, [])
+
+
+def test_lenslets_own_star_wins_and_tags_are_united(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(xmp_sidecar(subjects("Beach", "sun"), rating(2), "<xmp:Label>Red</xmp:Label>"))
+    client.patch_json("/item?path=a.jpg", {"addTags": ["Sun", "dog"], "star": 5})
+    body = item(client, "a.jpg")
+    assert (body["tags"], body["star"], body["label"]) == (["Sun", "dog", "Beach"], 5, "Red")
+    assert body["sources"]["tags"] == {"Sun": ["lenslet", "a.jpg.xmp"], "dog": ["lenslet"], "Beach": ["a.jpg.xmp"]}
+    assert body["sources"]["star"] == "lenslet" and body["sources"]["label"] == "a.jpg.xmp"
+
+
+def test_zero_is_no_star(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(xmp_sidecar(rating(0)))
+    body = item(client, "a.jpg")
+    assert (body["star"], body["rejected"]) == (None, False)
+
+
+def test_foo_jpg_xmp_is_chosen_over_foo_xmp(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.xmp").write_bytes(xmp_sidecar(subjects("adobe")))
+    (tree / "a.jpg.xmp").write_bytes(xmp_sidecar(subjects("darktable-user")))
+    assert item(client, "a.jpg")["tags"] == ["darktable-user"]
+
+
+@needs_exiftool
+def test_keywords_and_rating_embedded_in_the_image_show(gallery, tmp_path):
+    photo = draw(tmp_path / "phone.jpg")
+    subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-XMP-dc:Subject=Harbour", "-IPTC:Keywords=Boats",
+                    "-XMP-xmp:Rating=3", "-XMP-dc:Title=At sea", str(photo)], check=True, timeout=60)
+    gallery.put("phone.jpg", photo.read_bytes())
+    body = item(gallery.client, "phone.jpg")
+    assert (sorted(body["tags"]), body["star"], body["title"]) == (["Boats", "Harbour"], 3, "At sea")
+    assert body["sources"]["tags"]["Boats"] == ["embedded"] and body["sources"]["star"] == "embedded"
+
+
+@pytest.mark.parametrize("data", [
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&lol2;</x:xmpmeta>',
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+    b"<x:xmpmeta " + b"<a>" * 10,
+    b"<a>" * 200 + b"</a>" * 200,
+    b" " * (5 * 1024 * 1024),
+])
+def test_a_malformed_or_hostile_xmp_is_reported_never_a_5xx(client, tree, data):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(data)
+    body = item(client, "a.jpg")
+    assert "a.jpg.xmp: " in body["error"] and body["tags"] == []
+    assert client.get("/folders").json["items"][0]["name"] == "a.jpg"
+
+
+def test_with_xmp_off_lenslet_ignores_it(client_with, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(xmp_sidecar(subjects("beach"), rating(3)))
+    client = client_with(xmp="off")
+    body = item(client, "a.jpg")
+    assert (body["tags"], body["star"]) == ([], None) and "sources" not in body
+    assert client.get("/folders").json["items"][0]["tags"] == []
+
+
+def test_removing_a_tag_kept_in_xmp_answers_409_and_changes_nothing(client, tree):
+    draw(tree / "a.jpg")
+    data = xmp_sidecar(subjects("beach", "sun"))
+    (tree / "a.jpg.xmp").write_bytes(data)
+    client.patch_json("/item?path=a.jpg", {"addTags": ["dog"]})
+    before = (tree / "a.jpg.json").read_bytes()
+    answer = client.patch_json("/item?path=a.jpg", {"removeTags": ["Beach", "dog"]}, status=409)
+    assert "a.jpg.xmp" in answer.json["description"] and answer.json["tags"] == ["Beach"]
+    assert (tree / "a.jpg.json").read_bytes() == before and (tree / "a.jpg.xmp").read_bytes() == data
+    client.patch_json("/item?path=a.jpg", {"removeTags": ["dog"]})
+    assert item(client, "a.jpg")["tags"] == ["beach", "sun"]
+
+
+@needs_exiftool
+def test_removing_a_tag_only_in_the_original_answers_409(client, tree):
+    photo = draw(tree / "a.jpg")
+    subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-IPTC:Keywords=Boats", str(photo)], check=True,
+                   timeout=60)
+    original = photo.read_bytes()
+    answer = client.patch_json("/item?path=a.jpg", {"removeTags": ["boats"]}, status=409)
+    assert "never modified" in answer.json["description"]
+    assert photo.read_bytes() == original
+
+
+def test_sending_back_what_get_showed_copies_nothing_of_xmp_into_lenslets_sidecar(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(xmp_sidecar(subjects("beach"), rating(4)))
+    body = item(client, "a.jpg")
+    body["tags"].append("dog")
+    answer = client.put_json("/item?path=a.jpg", body).json
+    assert (answer["tags"], answer["star"]) == (["dog", "beach"], 4)
+    stored = json.loads((tree / "a.jpg.json").read_bytes())
+    assert (stored["tags"], stored["star"]) == (["dog"], None)
+    assert not {"sources", "title", "label", "rejected", "xmpPaths"} & set(stored)
