@@ -1,6 +1,7 @@
 """XMP wired into the gallery: the setting, GET /item, listings and search, files moving with their XMP."""
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -198,3 +199,91 @@ def test_sending_back_what_get_showed_copies_nothing_of_xmp_into_lenslets_sideca
     stored = json.loads((tree / "a.jpg.json").read_bytes())
     assert (stored["tags"], stored["star"]) == (["dog"], None)
     assert not {"sources", "title", "label", "rejected", "xmpPaths"} & set(stored)
+
+
+# ---------------------------------------------------------------------------------------------
+# Listings, search
+
+
+def hierarchical(*paths):
+    return "<lr:hierarchicalSubject><rdf:Bag>" + "".join(f"<rdf:li>{path}</rdf:li>" for path in paths) + \
+        "</rdf:Bag></lr:hierarchicalSubject>"
+
+
+def listed(client, folder=""):
+    return {entry["name"]: entry for entry in client.get("/folders", params={"path": folder}).json["items"]}
+
+
+def test_a_listing_shows_the_merged_tags_and_star_and_never_an_xmp_as_an_image(gallery):
+    gallery.put("trip/a.jpg", image_bytes())
+    gallery.put("trip/a.jpg.xmp", xmp_sidecar(subjects("beach"), hierarchical("Places|Iceland|Reykjavik"), rating(-1)))
+    gallery.put("trip/b.png", image_bytes(fmt="PNG"))
+    gallery.put("trip/b.XMP", xmp_sidecar(rating(3)))
+    gallery.put("trip/orphan.xmp", xmp_sidecar(subjects("nobody")))
+    client = gallery.client
+    client.patch_json("/item?path=trip/a.jpg", {"addTags": ["dog"]})
+    entries = listed(client, "trip")
+    assert set(entries) == {"a.jpg", "b.png"}
+    a, b = entries["a.jpg"], entries["b.png"]
+    assert (a["tags"], a["star"], a["rejected"], a["xmpPaths"]) == \
+        (["dog", "beach", "Reykjavik"], None, True, ["Places|Iceland|Reykjavik"])
+    assert (b["tags"], b["star"]) == ([], 3) and "rejected" not in b
+
+
+def test_another_tools_edit_of_an_xmp_shows_in_the_listing(gallery):
+    gallery.put("a.jpg", image_bytes())
+    gallery.put("a.jpg.xmp", xmp_sidecar(subjects("beach")))
+    client = gallery.client
+    assert listed(client)["a.jpg"]["tags"] == ["beach"]
+    gallery.put("a.jpg.xmp", xmp_sidecar(subjects("beach", "sunset"), rating(5)))  # a new size: seen by recheck
+    assert (listed(client)["a.jpg"]["tags"], listed(client)["a.jpg"]["star"]) == (["beach", "sunset"], 5)
+    gallery.put("a.xmp", xmp_sidecar(subjects("adobe")))  # not chosen: foo.jpg.xmp is there
+    assert listed(client)["a.jpg"]["tags"] == ["beach", "sunset"]
+
+
+def test_a_warm_listing_uses_the_reading_kept_by_size_and_time(client, tree):
+    """The entry keeps its XMP reading; only another size or time makes lenslet read the file again."""
+    draw(tree / "a.jpg")
+    sidecar = tree / "a.jpg.xmp"
+    sidecar.write_bytes(xmp_sidecar(subjects("beach")))
+    assert listed(client)["a.jpg"]["tags"] == ["beach"]
+    stat = sidecar.stat()
+    sidecar.write_bytes(xmp_sidecar(subjects("BEACH")))  # same size, and its time put back
+    os.utime(sidecar, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    draw(tree / "b.jpg")  # the folder changed: rebuilt, a.jpg's reading kept
+    assert listed(client)["a.jpg"]["tags"] == ["beach"]
+    os.utime(sidecar, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert listed(client)["a.jpg"]["tags"] == ["BEACH"]
+
+
+def test_an_edit_through_lenslet_keeps_the_xmp_tags_in_the_listing(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(xmp_sidecar(subjects("beach"), rating(2)))
+    assert listed(client)["a.jpg"]["tags"] == ["beach"]
+    client.patch_json("/item?path=a.jpg", {"addTags": ["dog"], "notes": "hi"})
+    entry = json.loads((tree / "_index.json").read_bytes())["items"][0]  # as patched, not rebuilt
+    assert (entry["tags"], entry["star"], entry["notes"]) == (["dog", "beach"], 2, "hi")
+
+
+def test_turning_xmp_off_and_on_rebuilds_the_listing(client_with, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(xmp_sidecar(subjects("beach")))
+    assert listed(client_with(xmp="off"))["a.jpg"]["tags"] == []
+    assert listed(client_with(xmp="read"))["a.jpg"]["tags"] == ["beach"]
+    assert listed(client_with(xmp="off"))["a.jpg"]["tags"] == []
+
+
+def search(client, q):
+    return [entry["path"] for entry in client.get("/search", params={"q": q}).json["items"]]
+
+
+def test_search_finds_xmp_keywords_and_their_paths(gallery):
+    gallery.put("a.jpg", image_bytes())
+    gallery.put("b.jpg", image_bytes())
+    gallery.put("a.jpg.xmp", xmp_sidecar(hierarchical("Places|Iceland|Reykjavik")))
+    gallery.index()
+    client = gallery.client
+    assert search(client, "reykjavik") == ["a.jpg"] and search(client, "iceland") == ["a.jpg"]
+    gallery.put("b.jpg.xmp", xmp_sidecar(subjects("glacier")))  # another tool, then the worker's scan
+    gallery.index()
+    assert search(gallery.client, "glacier") == ["b.jpg"]
