@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers import draw, image_bytes
+from lenslet import moves
 from lenslet.config import Config
 from lenslet.errors import ConfigError
 
@@ -287,3 +288,71 @@ def test_search_finds_xmp_keywords_and_their_paths(gallery):
     gallery.put("b.jpg.xmp", xmp_sidecar(subjects("glacier")))  # another tool, then the worker's scan
     gallery.index()
     assert search(gallery.client, "glacier") == ["b.jpg"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Files: an image's XMP sidecars go where it goes
+
+
+@pytest.mark.parametrize("src, dst, expected", [
+    ("a/x.jpg", "b/y.jpg", [("a/x.jpg.xmp", "b/y.jpg.xmp"), ("a/x.jpg.XMP", "b/y.jpg.XMP"),
+                            ("a/x.xmp", "b/y.xmp"), ("a/x.XMP", "b/y.XMP")]),
+    ("x.tar.jpg", "_trash_/x.tar (1).jpg", [("x.tar.jpg.xmp", "_trash_/x.tar (1).jpg.xmp"),
+                                            ("x.tar.jpg.XMP", "_trash_/x.tar (1).jpg.XMP"),
+                                            ("x.tar.xmp", "_trash_/x.tar (1).xmp"), ("x.tar.XMP", "_trash_/x.tar (1).XMP")]),
+])
+def test_image_steps_carry_xmp_before_the_image(src, dst, expected):
+    steps = moves.image_steps(src, dst, xmp=True)
+    assert steps[2:-1] == expected and steps[-1] == (src, dst)
+    assert moves.journal_problem({"v": 1, "kind": "image", "steps": [list(step) for step in steps], "startedAt": 1}) \
+        is None
+
+
+@pytest.mark.parametrize("names, shared", [
+    (["x.jpg", "x.xmp"], False), (["x.jpg", "x.cr2", "x.xmp"], True), (["x.jpg", "x.jpg.json", "x.XMP"], False),
+    (["x.jpg", "x.png"], True), (["x.jpg", "x.jpg.xmp", "xy.cr2"], False),
+])
+def test_a_stem_is_shared_by_another_file_of_it(names, shared):
+    assert moves.stem_shared("x.jpg", names) is shared
+
+
+def test_move_trash_restore_and_delete_carry_the_xmp_sidecars(gallery):
+    gallery.put("a/x.jpg", image_bytes())
+    gallery.put("a/x.jpg.xmp", xmp_sidecar(subjects("darktable")))
+    gallery.put("a/x.XMP", xmp_sidecar(subjects("adobe")))
+    gallery.put("b/.keep", b"")
+    client = gallery.client
+    assert client.post_json("/move", {"src": "a/x.jpg", "to": "b/y.jpg"}).json["path"] == "b/y.jpg"
+    assert [gallery.exists(name) for name in ("a/x.jpg.xmp", "a/x.XMP", "b/y.jpg.xmp", "b/y.XMP")] == \
+        [False, False, True, True]
+    assert item(client, "b/y.jpg")["tags"] == ["darktable"]
+    client.post_json("/trash", {"paths": ["b/y.jpg"]})
+    assert gallery.exists("_trash_/y.jpg.xmp") and gallery.exists("_trash_/y.XMP")
+    assert set(listed(client, "_trash_")) == {"y.jpg"}
+    client.post_json("/restore", {"paths": ["_trash_/y.jpg"]})
+    assert gallery.exists("b/y.jpg.xmp") and gallery.exists("b/y.XMP") and not gallery.exists("_trash_/y.XMP")
+    client.post_json("/delete", {"paths": ["b/y.jpg"], "force": True})
+    assert not any(gallery.exists(name) for name in ("b/y.jpg", "b/y.jpg.xmp", "b/y.XMP"))
+
+
+def test_an_adobe_sidecar_shared_with_a_raw_file_stays(client, tree):
+    draw(tree / "a" / "x.jpg")
+    (tree / "a" / "x.cr2").write_bytes(b"raw")
+    (tree / "a" / "x.xmp").write_bytes(xmp_sidecar(subjects("adobe")))
+    (tree / "b").mkdir()
+    (tree / "b" / "y.jpg.xmp").write_bytes(xmp_sidecar(subjects("someone else's")))
+    (tree / "a" / "x.jpg.xmp").write_bytes(xmp_sidecar(subjects("mine")))
+    client.post_json("/move", {"src": "a/x.jpg", "to": "b/y.jpg"})
+    assert (tree / "a" / "x.xmp").exists() and not (tree / "b" / "y.xmp").exists()
+    assert b"someone else" in (tree / "b" / "y.jpg.xmp").read_bytes()  # never over another's file
+    assert (tree / "a" / "x.jpg.xmp").exists()
+    draw(tree / "a" / "x.jpg")
+    client.post_json("/delete", {"paths": ["a/x.jpg"], "force": True})
+    assert (tree / "a" / "x.xmp").exists()  # x.cr2 keeps it
+
+
+def test_with_xmp_off_moves_leave_xmp_sidecars_alone(client_with, tree):
+    draw(tree / "a" / "x.jpg")
+    (tree / "a" / "x.xmp").write_bytes(xmp_sidecar(subjects("adobe")))
+    client_with(xmp="off").post_json("/move", {"src": "a/x.jpg", "to": "a/y.jpg"})
+    assert (tree / "a" / "x.xmp").exists() and not (tree / "a" / "y.xmp").exists()
