@@ -115,14 +115,18 @@ def plan(listing, previous_items, previous_dirs, reading=False, was_reading=Fals
         if image_changed:
             probe.append(name)
         meta = listing.sidecars.get(name)
-        xmp_stale = reading and not xmp_current(old, xmp_sidecar(name, listing.xmps), listing.xmps)
-        if xmp_stale:
-            xmps.append(name)
-        # An entry's tags and star are lenslet's merged with XMP's: merged again, they start
-        # from lenslet's own, read afresh.
-        if meta is not None and (old is None or old.get("metaMtime") != meta.mtime
-                                 or (reading and (xmp_stale or image_changed))):
+        meta_changed = meta is not None and (old is None or old.get("metaMtime") != meta.mtime)
+        if meta_changed:
             sidecars.append(name)
+        if reading:
+            chosen = xmp_sidecar(name, listing.xmps)
+            if image_changed or meta_changed or not xmp_current(old, chosen, listing.xmps) \
+                    or (meta is None and old.get("hasMeta")):
+                # An entry is lenslet's fields merged with XMP's: made again, it is made from
+                # all of them read afresh (an entry keeps no reading, only the .xmp's size and time).
+                probe += [] if image_changed else [name]
+                sidecars += [] if meta_changed or meta is None else [name]
+                xmps += [] if chosen is None else [name]
     dirs = [name for name, entry in listing.dirs.items()
             if previous_dirs.get(name, {}).get("mtime") != entry.mtime]
     return Plan(probe, sidecars, dirs, xmps)
@@ -134,33 +138,30 @@ def xmp_sidecar(name, xmps):
 
 
 def xmp_current(previous, chosen, xmps):
-    """Whether a manifest entry's reading of its XMP sidecar is of the file there now (size and time)."""
-    cached = (previous or {}).get("xmp")
+    """Whether a manifest entry was made from the XMP sidecar there now (its name, size and time)."""
+    made_from = (previous or {}).get("xmp")
     if chosen is None:
-        return cached is None
+        return made_from is None
     entry = xmps[chosen]
-    return isinstance(cached, dict) and cached.get("name") == chosen and cached.get("size") == entry.size \
-        and cached.get("mtime") == entry.mtime
+    return made_from == [chosen, entry.size, entry.mtime]
 
 
 def with_xmp(fields, xmp_read, embedded):
     """An entry's fields (lenslet's own tags and star) merged with what XMP says.
 
-    xmp_read: the reading of its XMP sidecar ({name, size, mtime, found}) or None;
-    embedded: the image's own (xmp.Metadata.to_dict(), or {} for none). Both are kept in
-    the entry, so a listing that finds the files unchanged parses nothing.
+    xmp_read: a fresh reading of its XMP sidecar ({name, size, mtime, found}) or None;
+    embedded: the image's own (xmp.Metadata.to_dict(), or {} for none). The entry keeps
+    the .xmp's name, size and time: a listing that finds them the same reads nothing.
     """
-    xmp_read = xmp_read if isinstance(xmp_read, dict) else None  # a manifest is input too
-    embedded = embedded if isinstance(embedded, dict) else {}
     view = xmp.shown(fields.get("tags") or [], fields.get("star"), readings(xmp_read, embedded))
+    made_from = [xmp_read["name"], xmp_read["size"], xmp_read["mtime"]] if xmp_read is not None else None
     return dict(fields, tags=view["tags"], star=view["star"], rejected=view["rejected"] or None,
-                xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=xmp_read,
-                embedded=embedded or None)
+                xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=made_from)
 
 
 # Keys of an entry present only when they say something (None in a change removes them):
 # most images have no XMP, and 10,000 entries of nulls would slow every listing.
-XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp", "embedded")
+XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp")
 
 
 def lean(fields):
@@ -190,11 +191,11 @@ def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readin
     meta = listing.sidecars.get(name)
     thumb = listing.thumbs.get(name)
     has_thumb = thumb is not None and thumb.mtime >= entry.mtime
-    xmp_settled = xmp_read is None and (not reading or xmp_current(previous, xmp_sidecar(name, listing.xmps),
-                                                                   listing.xmps))
     if probed is None and sidecar is None and previous and previous.get("hasThumb") == has_thumb \
-            and previous.get("metaMtime") == (meta.mtime if meta is not None else None) and xmp_settled:
+            and previous.get("metaMtime") == (meta.mtime if meta is not None else None):
         return previous  # nothing about it changed: most items of a rebuild
+    if reading and probed is None and previous:
+        return dict(previous, hasThumb=has_thumb)  # only its thumbnail changed (see plan)
     base = probed if probed is not None else previous
     out = {
         "path": join(folder, name),
@@ -219,9 +220,7 @@ def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readin
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
                    hash=source.get("hash"))
     if reading:
-        if xmp_read is None and xmp_sidecar(name, listing.xmps) is not None:
-            xmp_read = previous.get("xmp")
-        return lean(with_xmp(out, xmp_read, (probed if probed is not None else previous).get("embedded")))
+        return lean(with_xmp(out, xmp_read, probed.get("embedded")))
     return out
 
 
