@@ -138,7 +138,7 @@ class Config:
                               "redirecting to a presigned URL", _flag)
     xmp: str = setting("read", "XMP of other photo tools (foo.jpg.xmp, foo.xmp, and what images carry inside): "
                        "off ignores it, read shows its keywords, rating, label, title and description, write "
-                       "also writes lenslet's edits to the XMP sidecar (not done yet: acts as read)",
+                       "also writes lenslet's edits (tags, star, notes) to the image's XMP sidecar",
                        _choice("off", "read", "write"))
     worker_threads: int = setting(2, "job threads in the background worker", _whole(1, 64))
     heartbeat: float = setting(2.0, "seconds between worker heartbeats", _seconds(0.1, 300))

@@ -13,7 +13,7 @@ import orjson
 
 from . import folders, manifests, sidecars, xmp
 from .errors import Conflict, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
-from .layout import backup_of, join, mime_of, name_of, parent, sidecar_of
+from .layout import backup_of, join, mime_of, name_of, parent, sidecar_of, xmp_names
 from .originals import probe_image
 from .rollup import record_edit
 from .worker import queue
@@ -30,6 +30,7 @@ class Items:
         self.tree = tree
         self.clock = clock
         self.reading = xmp_mode != "off"  # other tools' XMP is shown (LENSLET_XMP)
+        self.writing = xmp_mode == "write"  # and lenslet's edits are written to the XMP sidecar
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
@@ -52,6 +53,10 @@ class Items:
         """What other tools' XMP says of the image ((source, xmp.Metadata), in the order they count)."""
         return manifests.readings(*folders.xmp_of(place.storage, place.key)) if self.reading else []
 
+    def _read_only(self, readings):
+        """The readings lenslet does not write: the image's own; the XMP sidecar too unless LENSLET_XMP=write."""
+        return [(source, found) for source, found in readings if source == xmp.EMBEDDED or not self.writing]
+
     def _answer(self, path, place, stat, sidecar, readings=None):
         """The one shape of every /item answer: the sidecar merged with what the image says."""
         try:
@@ -63,7 +68,8 @@ class Items:
         if "error" in found:
             body["error"] = found["error"]
         if self.reading:
-            view = xmp.shown(sidecar["tags"], sidecar["star"], self._readings(place) if readings is None else readings)
+            view = xmp.shown(sidecar["tags"], sidecar["star"], self._readings(place) if readings is None else readings,
+                             xmp.base_of(sidecar))
             body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
                                                        "sources")}, xmpPaths=view["paths"])
             if view["problems"]:
@@ -78,22 +84,23 @@ class Items:
         incoming = sidecars.check_put(body)
         who = incoming.get("updatedBy") or who
         readings = self._readings(self.tree.locate_image(path)[0])
+        kept = self._read_only(readings)
         return self._write(path, if_match, lambda stored: sidecars.merge_put(
-            stored, xmp.own_part(incoming, stored or sidecars.defaults(), readings), self.clock(), who),
+            stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who),
             overwrite, readings)
 
     def patch(self, path, body, who, if_match=None):
         """Apply field operations to the current sidecar atomically."""
         ops = sidecars.check_patch(body)
         readings = self._readings(self.tree.locate_image(path)[0])
-        held = xmp.held(ops.get("removeTags", ()), readings)
+        held = xmp.held(ops.get("removeTags", ()), self._read_only(readings))
         if held:
             # The original is never changed, and while lenslet only reads XMP, neither is its sidecar.
             raise Conflict("lenslet cannot remove these tags: " + "; ".join(
                 f"{tag} is kept in {' and '.join(_said(source) for source in sources)}" for tag, sources in held.items()),
                 tags=list(held))
         return self._write(path, if_match, lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who),
-                           readings=readings)
+                           readings=readings, removed=ops.get("removeTags", ()))
 
     def delete(self, path, if_match=None):
         """Remove an image's sidecar (never the image)."""
@@ -112,7 +119,7 @@ class Items:
                     pass
             changed(self.tree.root, storage, key, path, None, self.clock, self.reading)
 
-    def _write(self, path, if_match, make, overwrite=False, readings=None):
+    def _write(self, path, if_match, make, overwrite=False, readings=None, removed=()):
         place, stat = self.tree.locate_image(path, writing=True)
         storage, key = place.storage, place.key
 
@@ -127,7 +134,8 @@ class Items:
 
         def change(stored, version):
             check_version(if_match, version)
-            return sidecars.check_growth(make(stored), stored)
+            sidecar = sidecars.check_growth(make(stored), stored)
+            return write_xmp(storage, key, stored, sidecar, self.clock(), removed) if self.writing else sidecar
 
         # Under the image's lock, which moves take too: the edit lands on the image where
         # it is now, or the image has gone and the edit is refused (never an orphan sidecar).
@@ -135,7 +143,35 @@ class Items:
             _still_there(storage, key, path)
             sidecar, version = change_sidecar(storage, key, change, unreadable)
             changed(self.tree.root, storage, key, path, sidecar, self.clock, self.reading)
-        return self._answer(path, place, stat, sidecar, readings), version
+        return self._answer(path, place, stat, sidecar, None if self.writing else readings), version
+
+
+def write_xmp(storage, key, stored, sidecar, now, removed=()):
+    """Write an edit to the image's XMP sidecar, merged three ways; return the sidecar to store.
+
+    The existing foo.jpg.xmp, else foo.xmp, else a new foo.jpg.xmp (only when there is
+    something to say). Called under the image's lock, before the sidecar is stored: a crash
+    between the two leaves lenslet's sidecar behind the XMP, which the next merge takes as
+    the other tool's change, never as a removal. A sidecar lenslet cannot read is never
+    overwritten (Unreadable, and nothing is stored).
+    """
+    folder, name = parent(key), name_of(key)
+    found = folders.find_xmp(storage, folder, name)
+    data = theirs = theirs_time = None
+    target = found[0] if found is not None else xmp_names(name)[0]
+    if found is not None:
+        if found[1].size > xmp.MAX_XMP:
+            raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is", path=key)
+        data, stat = storage.read_with_stat(join(folder, target))
+        theirs, theirs_time = xmp.parse(data), stat.mtime
+    result, changes = xmp.written(sidecar, xmp.base_of(stored), theirs, theirs_time, now, removed)
+    if changes is not None:
+        try:
+            storage.write(join(folder, target), xmp.update(data, changes, now))
+        except Unreadable as ex:
+            raise Unreadable(f"{target}: {ex.description}; it is left as it is, and so is the edit", path=key) \
+                from None
+    return result
 
 
 def _said(source):
@@ -185,7 +221,7 @@ def changed(root, storage, key, path, sidecar, clock=time.time, reading=False):
             pass
     listed, searched = sidecars.listed(sidecar, meta_mtime), sidecars.searched(sidecar)
     if reading:
-        listed = manifests.with_xmp(listed, *folders.xmp_of(storage, key))
+        listed = manifests.with_xmp(listed, *folders.xmp_of(storage, key), xmp.base_of(sidecar))
         searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [])
     folders.update_entries_quietly(storage, parent(key), {name_of(key): listed})
     tell_search(root, {path: searched}, clock)

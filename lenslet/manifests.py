@@ -146,14 +146,15 @@ def xmp_current(previous, chosen, xmps):
     return made_from == [chosen, entry.size, entry.mtime]
 
 
-def with_xmp(fields, xmp_read, embedded):
+def with_xmp(fields, xmp_read, embedded, base=None):
     """An entry's fields (lenslet's own tags and star) merged with what XMP says.
 
     xmp_read: a fresh reading of its XMP sidecar ({name, size, mtime, found}) or None;
     embedded: the image's own (xmp.Metadata.to_dict(), or {} for none). The entry keeps
     the .xmp's name, size and time: a listing that finds them the same reads nothing.
+    base: what lenslet last wrote to the XMP sidecar (xmp.base_of its sidecar).
     """
-    view = xmp.shown(fields.get("tags") or [], fields.get("star"), readings(xmp_read, embedded))
+    view = xmp.shown(fields.get("tags") or [], fields.get("star"), readings(xmp_read, embedded), base)
     made_from = [xmp_read["name"], xmp_read["size"], xmp_read["mtime"]] if xmp_read is not None else None
     return dict(fields, tags=view["tags"], star=view["star"], rejected=view["rejected"] or None,
                 xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=made_from)
@@ -220,7 +221,8 @@ def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readin
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
                    hash=source.get("hash"))
     if reading:
-        return lean(with_xmp(out, xmp_read, probed.get("embedded")))
+        base = xmp.base_of(source) if meta is not None else None
+        return lean(with_xmp(out, xmp_read, probed.get("embedded"), base))
     return out
 
 

@@ -820,7 +820,7 @@ LENSLET = "lenslet"
 EMBEDDED = "embedded"  # the image's own XMP and IPTC
 
 
-def shown(own_tags, own_star, readings):
+def shown(own_tags, own_star, readings, base=None):
     """lenslet's own tags and star with what XMP says, and where each value came from.
 
     readings: (source, Metadata) in the order they count, the XMP sidecar (its file name)
@@ -828,7 +828,11 @@ def shown(own_tags, own_star, readings):
     else the first rating found (-1 is no star, shown as rejected; 0 is no star); label,
     title and description are the first found. Returns {tags, star, rejected, label, title,
     description, paths, sources, problems}; sources names, per value, who holds it.
+    base: what lenslet last wrote to the XMP sidecar (readings[0]), if it wrote one: what
+    another tool changed there since counts over lenslet's own (see since_written).
     """
+    if base is not None and readings and readings[0][0] != EMBEDDED:
+        own_tags, own_star = since_written(own_tags, own_star, base, readings[0][1])
     tags, holders = list(own_tags), {tag_key(tag): [LENSLET] for tag in own_tags}
     paths, problems = [], []
     for source, metadata in readings:
@@ -882,3 +886,59 @@ def own_part(incoming, own, readings):
             incoming["star"] == shown([], None, readings)["star"]:
         del result["star"]
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Write mode: lenslet's edits written to the XMP sidecar, merged three ways
+
+
+def base_of(sidecar):
+    """What lenslet last wrote to an image's XMP sidecar (its sidecar's xmpBase), None if never or not of that shape."""
+    base = (sidecar or {}).get("xmpBase")
+    if not isinstance(base, dict) or not isinstance(base.get("tags"), list) \
+            or not all(isinstance(tag, str) for tag in base["tags"]) or not isinstance(base.get("notes"), str) \
+            or not (base.get("star") is None or (type(base["star"]) is int and -1 <= base["star"] <= 5)):
+        return None
+    return base
+
+
+def lenslet_star(rating):
+    """An XMP rating as lenslet's star: -1 (rejected) is none."""
+    return rating if rating is None or rating >= 0 else None
+
+
+def _ours(own_tags, own_star, own_notes, base):
+    """lenslet's side of a merge, in XMP's terms: a star left as it was written stays what was written (-1 too)."""
+    star = base["star"] if base is not None and own_star == lenslet_star(base["star"]) else own_star
+    return {"tags": list(own_tags), "star": star, "notes": own_notes}
+
+
+def since_written(own_tags, own_star, base, theirs):
+    """lenslet's tags and star with what another tool changed in the XMP sidecar since lenslet wrote base."""
+    merged = merge(base, dict(_ours(own_tags, own_star, "", base), time=float("-inf")),
+                   {"tags": theirs.tags, "star": theirs.rating, "notes": "", "time": float("inf")})
+    return merged["tags"], lenslet_star(merged["star"])
+
+
+def written(sidecar, base, theirs, theirs_time, now, removed=()):
+    """Merge an edited sidecar with its XMP sidecar (theirs: Metadata, None when there is none).
+
+    Returns (the sidecar to store, with xmpBase, and the changes for update(), or None when
+    the XMP sidecar already says it all). removed: tags removed by this edit, removed from
+    the XMP sidecar even when lenslet never wrote them there.
+    """
+    theirs = theirs or Metadata()
+    their_side = {"tags": theirs.tags, "star": theirs.rating, "notes": theirs.description or "", "time": theirs_time}
+    merged = merge(base, dict(_ours(sidecar["tags"], sidecar["star"], sidecar["notes"], base), time=now), their_side)
+    gone = {tag_key(tag) for tag in removed}
+    merged["tags"] = [tag for tag in merged["tags"] if tag_key(tag) not in gone]
+    changes = {}
+    if {tag_key(tag) for tag in merged["tags"]} != {tag_key(tag) for tag in theirs.tags}:
+        changes["tags"] = merged["tags"]
+    if merged["star"] != theirs.rating:
+        changes["star"] = merged["star"]
+    if (merged["notes"] or "") != (theirs.description or ""):
+        changes["notes"] = merged["notes"] or ""
+    stored = dict(sidecar, tags=merged["tags"], star=lenslet_star(merged["star"]), notes=merged["notes"] or "",
+                  xmpBase={"tags": merged["tags"], "star": merged["star"], "notes": merged["notes"] or ""})
+    return stored, (changes or None)

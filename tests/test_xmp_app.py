@@ -356,3 +356,124 @@ def test_with_xmp_off_moves_leave_xmp_sidecars_alone(client_with, tree):
     (tree / "a" / "x.xmp").write_bytes(xmp_sidecar(subjects("adobe")))
     client_with(xmp="off").post_json("/move", {"src": "a/x.jpg", "to": "a/y.jpg"})
     assert (tree / "a" / "x.xmp").exists() and not (tree / "a" / "y.xmp").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# LENSLET_XMP=write: edits written to the XMP sidecar, merged three ways, read back by exiftool
+
+
+def exiftool(path, *tags):
+    """exiftool's reading of one file (grouped by namespace: XMP-dc:Subject, ...)."""
+    done = subprocess.run([EXIFTOOL, "-j", "-G1", *(tags or ("-XMP:all",)), str(path)], capture_output=True,
+                          timeout=120)
+    assert done.stdout, done.stderr
+    return json.loads(done.stdout)[0]
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def writer(client_with, tree, name="a.jpg"):
+    draw(tree / name)
+    return client_with(xmp="write")
+
+
+@needs_exiftool
+def test_an_edit_makes_a_new_xmp_sidecar_exiftool_reads(gallery, tmp_path):
+    gallery.put("a.jpg", image_bytes())
+    original = gallery.read("a.jpg")
+    client = gallery.with_settings(xmp="write")
+    body = client.patch_json("/item?path=a.jpg", {"addTags": ["beach", "Sun"], "star": 4, "notes": "at dawn"}).json
+    assert (body["tags"], body["star"], body["sources"]["star"]) == (["beach", "Sun"], 4, "lenslet")
+    written = tmp_path / "read.xmp"
+    written.write_bytes(gallery.read("a.jpg.xmp"))
+    found = exiftool(written)
+    assert (as_list(found["XMP-dc:Subject"]), found["XMP-xmp:Rating"], found["XMP-dc:Description"]) == \
+        (["beach", "Sun"], 4, "at dawn")
+    assert gallery.read("a.jpg") == original
+
+
+@needs_exiftool
+@needs_shared
+def test_a_keyword_added_in_lenslet_joins_darktables_sidecar_keeping_its_history(client_with, tree):
+    client = writer(client_with, tree)
+    path = tree / "a.jpg.xmp"
+    path.write_bytes(shared("darktable-aurora.jpg.xmp"))
+    before = exiftool(path, "-XMP-darktable:all", "-XMP-exif:all", "-XMP-xmp:Rating")
+    client.patch_json("/item?path=a.jpg", {"addTags": ["dog"]})
+    after = exiftool(path)
+    assert "dog" in as_list(after["XMP-dc:Subject"]) and {"darktable", "jpg"} <= set(as_list(after["XMP-dc:Subject"]))
+    assert exiftool(path, "-XMP-darktable:all", "-XMP-exif:all", "-XMP-xmp:Rating") == before
+    assert sorted(item(client, "a.jpg")["tags"]) == ["Aurora", "Iceland", "Nature", "Places", "Reykjavik", "dog"]
+
+
+@needs_exiftool
+@needs_shared
+def test_a_removal_in_lenslet_clears_every_keyword_field_digikam_keeps(client_with, tree):
+    client = writer(client_with, tree)
+    path = tree / "a.jpg.xmp"
+    path.write_bytes(shared("digikam-aurora.jpg.xmp"))
+    client.patch_json("/item?path=a.jpg", {"removeTags": ["aurora"]})
+    found = exiftool(path)
+    for field in ("XMP-dc:Subject", "XMP-digiKam:TagsList", "XMP-lr:HierarchicalSubject",
+                  "XMP-microsoft:LastKeywordXMP", "XMP-mediapro:CatalogSets"):
+        assert field in found and not any("Aurora" in value for value in as_list(found[field])), field
+    assert "Aurora" not in item(client, "a.jpg")["tags"]
+
+
+@needs_exiftool
+def test_removals_and_additions_on_both_sides_all_count(client_with, tree):
+    client = writer(client_with, tree)
+    path = tree / "a.jpg.xmp"
+    client.patch_json("/item?path=a.jpg", {"addTags": ["beach", "sun", "dog"]})
+    subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-XMP-dc:Subject-=sun", "-XMP-dc:Subject+=cat",
+                    str(path)], check=True, timeout=60)  # another tool: one removal, one addition
+    assert sorted(item(client, "a.jpg")["tags"]) == ["beach", "cat", "dog"]
+    client.patch_json("/item?path=a.jpg", {"addTags": ["bird"], "removeTags": ["dog"]})
+    assert sorted(as_list(exiftool(path)["XMP-dc:Subject"])) == ["beach", "bird", "cat"]
+    assert sorted(item(client, "a.jpg")["tags"]) == ["beach", "bird", "cat"]
+    assert sorted(listed(client)["a.jpg"]["tags"]) == ["beach", "bird", "cat"]
+
+
+@needs_exiftool
+def test_a_rating_changed_by_another_tool_wins_until_lenslet_changes_it(client_with, tree):
+    client = writer(client_with, tree)
+    path = tree / "a.jpg.xmp"
+    client.patch_json("/item?path=a.jpg", {"star": 2})
+    subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-XMP-xmp:Rating=-1", str(path)], check=True, timeout=60)
+    body = item(client, "a.jpg")
+    assert (body["star"], body["rejected"]) == (None, True)
+    client.patch_json("/item?path=a.jpg", {"addTags": ["x"]})
+    assert exiftool(path)["XMP-xmp:Rating"] == -1  # an edit of something else keeps the rejection
+    client.patch_json("/item?path=a.jpg", {"star": 5})
+    assert exiftool(path)["XMP-xmp:Rating"] == 5 and item(client, "a.jpg")["star"] == 5
+
+
+def test_read_mode_writes_no_xmp(client, tree):
+    draw(tree / "a.jpg")
+    client.patch_json("/item?path=a.jpg", {"addTags": ["beach"], "star": 3})
+    assert not (tree / "a.jpg.xmp").exists()
+    data = xmp_sidecar(subjects("sun"))
+    (tree / "a.xmp").write_bytes(data)
+    client.patch_json("/item?path=a.jpg", {"addTags": ["dog"]})
+    assert (tree / "a.xmp").read_bytes() == data and not (tree / "a.jpg.xmp").exists()
+
+
+def test_an_xmp_sidecar_lenslet_cannot_read_is_never_overwritten(client_with, tree):
+    client = writer(client_with, tree)
+    data = b"<x:xmpmeta not xml"
+    (tree / "a.jpg.xmp").write_bytes(data)
+    client.patch_json("/item?path=a.jpg", {"addTags": ["dog"]}, status=409)
+    assert (tree / "a.jpg.xmp").read_bytes() == data and not (tree / "a.jpg.json").exists()
+
+
+@needs_exiftool
+def test_in_write_mode_a_keyword_only_in_the_original_still_answers_409(client_with, tree):
+    client = writer(client_with, tree)
+    subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-XMP-dc:Subject=Boats", str(tree / "a.jpg")],
+                   check=True, timeout=60)
+    original = (tree / "a.jpg").read_bytes()
+    client.patch_json("/item?path=a.jpg", {"removeTags": ["Boats"]}, status=409)
+    client.patch_json("/item?path=a.jpg", {"addTags": ["dog"]})
+    assert (tree / "a.jpg").read_bytes() == original
