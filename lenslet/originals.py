@@ -40,7 +40,15 @@ def probe(storage, key, with_embedded=False):
 
 def read_embedded(storage, key):
     """The XMP and IPTC an image carries inside itself (an xmp.Metadata); what cannot be read is a problem."""
+    total = []
+
     def read_at(offset, size):
+        # Within the file: a range past its end is an error on S3 (416), not a short read.
+        if not total:
+            total.append(storage.stat(key).size)
+        size = min(size, total[0] - offset)
+        if size <= 0:
+            return b""
         stream = storage.open_range(key, offset, size)
         try:
             return stream.read(size)

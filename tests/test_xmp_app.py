@@ -477,3 +477,27 @@ def test_in_write_mode_a_keyword_only_in_the_original_still_answers_409(client_w
     client.patch_json("/item?path=a.jpg", {"removeTags": ["Boats"]}, status=409)
     client.patch_json("/item?path=a.jpg", {"addTags": ["dog"]})
     assert (tree / "a.jpg").read_bytes() == original
+
+
+@needs_exiftool
+def test_xmp_after_a_large_webps_picture_is_read_and_a_lying_chunk_is_harmless(gallery, tmp_path):
+    import random
+    from PIL import Image
+    rng = random.Random(7)
+    picture = Image.frombytes("RGB", (400, 400), bytes(rng.randrange(256) for _ in range(400 * 400 * 3)))
+    photo = tmp_path / "far.webp"
+    picture.save(photo, "WEBP", lossless=True)
+    assert photo.stat().st_size > 300 * 1024  # its XMP lies past the head lenslet reads first
+    subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-XMP-dc:Subject=Far", str(photo)], check=True, timeout=60)
+    gallery.put("far.webp", photo.read_bytes())
+    lying = bytearray(photo.read_bytes())
+    assert lying[12:16] == b"VP8X" and lying[30:34] == b"VP8L"
+    # The picture's chunk claims 5,000 bytes more than the file holds, the container more still:
+    # the next chunk header lenslet looks for lies past the end of the file.
+    lying[34:38] = (int.from_bytes(lying[34:38], "little") + 5000).to_bytes(4, "little")
+    lying[4:8] = (len(lying) + 10_000).to_bytes(4, "little")
+    gallery.put("lying.webp", bytes(lying))
+    client = gallery.client
+    assert item(client, "far.webp")["tags"] == ["Far"]
+    assert item(client, "lying.webp")["tags"] == []
+    assert set(listed(client)) == {"far.webp", "lying.webp"}
