@@ -25,21 +25,45 @@ def read_image(storage, key):
 def probe(storage, key, with_embedded=False):
     """Read an image's header; a bad file becomes {"error": reason}, not a failed listing.
 
-    with_embedded: also the XMP and IPTC it carries, as xmp.Metadata.to_dict() under "embedded" (when any).
+    with_embedded: also the XMP and IPTC it carries, as xmp.Metadata.to_dict() under "embedded"
+    (when any), read from the same head.
     """
+    if not with_embedded:
+        try:
+            return probe_image(storage, key)
+        except LensletError as ex:
+            return {"error": ex.description}
     try:
-        found = probe_image(storage, key)
+        head = _head(storage, key)
+    except LensletError as ex:
+        return {"error": ex.description}
+    try:
+        found = images.probe(io.BytesIO(head))
+    except Undecodable:
+        found = None  # metadata longer than the head: read as probe_image does
     except LensletError as ex:
         found = {"error": ex.description}
-    if with_embedded:
-        metadata = read_embedded(storage, key)
-        if metadata != xmp.Metadata():  # most images carry none: their entries say nothing of it
-            found["embedded"] = metadata.to_dict()
+    if found is None:
+        try:
+            found = probe_image(storage, key)
+        except LensletError as ex:
+            found = {"error": ex.description}
+    metadata = read_embedded(storage, key, head)
+    if metadata != xmp.Metadata():  # most images carry none: their entries say nothing of it
+        found["embedded"] = metadata.to_dict()
     return found
 
 
-def read_embedded(storage, key):
-    """The XMP and IPTC an image carries inside itself (an xmp.Metadata); what cannot be read is a problem."""
+def _head(storage, key):
+    with storage.open_head(key) as stream:
+        return stream.read(HEAD_BYTES)
+
+
+def read_embedded(storage, key, head=None):
+    """The XMP and IPTC an image carries inside itself (an xmp.Metadata); what cannot be read is a problem.
+
+    head: its first HEAD_BYTES bytes, when already read.
+    """
     total = []
 
     def read_at(offset, size):
@@ -56,9 +80,7 @@ def read_embedded(storage, key):
             stream.close()
 
     try:
-        with storage.open_head(key) as stream:
-            head = stream.read(HEAD_BYTES)
-        return embedded.read(head, read_at)
+        return embedded.read(_head(storage, key) if head is None else head, read_at)
     except LensletError as ex:
         return xmp.Metadata(problems=(f"the image's own metadata cannot be read: {ex.description}",))
 
