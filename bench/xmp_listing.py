@@ -99,7 +99,7 @@ def main():
             path = os.path.join(root, name)
             folders = all_folders["off" if name == "off" else "read"]
 
-            def cold(name=name, path=path):
+            def cold(name=name, path=path, folders=folders):
                 drop_manifests(path)
                 folders.memo.clear()
                 folders.refresh(storage, name, None)
@@ -107,10 +107,12 @@ def main():
             figures[name, "cold"] = median_time(cold, args.repeat)
             folders.page(name, 0)
             pages = folders.memo[(storage.identity, name)].page_count
-            [get((name, n)) for n in range(pages)]
+            for number in range(pages):
+                get((name, number))
             figures[name, "warm"] = median_time(lambda name=name, pages=pages: [get((name, n)) for n in range(pages)],
                                                 args.repeat * 100)
-            figures[name, "recheck"] = median_time(lambda name=name: folders.refresh(storage, name, None),
+            figures[name, "recheck"] = median_time(lambda name=name, folders=folders: folders.refresh(storage, name,
+                                                                                                     None),
                                                    args.repeat)
             figures[name, "bytes"] = sum(os.path.getsize(os.path.join(path, page)) for page in os.listdir(path)
                                          if page.startswith("_index"))

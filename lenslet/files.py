@@ -17,9 +17,9 @@ from typing import NamedTuple
 
 import orjson
 
-from . import folders, images, moves, sidecars
+from . import folders, images, moves
 from .errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
-from .items import clear_origin, record_hash, set_origin, sidecar_fields, tell_search
+from .items import clear_origin, record_hash, set_origin, shown_fields, sidecar_fields, tell_search
 from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, is_xmp, join, name_of, parent,
                      sidecar_of, thumb_of)
 from .storage import clean_path, set_aside
@@ -79,7 +79,8 @@ class Files:
             raise
         path = _browse(place, key)
         self._listed(storage, place.key)
-        tell_search(self.tree.root, {path: sidecars.searched(sidecar_fields(storage, key))}, self.clock)
+        tell_search(self.tree.root, {path: shown_fields(storage, key, sidecar_fields(storage, key),
+                                                        reading=self.reading)[1]}, self.clock)
         return {"ok": True, "path": path, "name": name_of(key)}
 
     # -- moves -------------------------------------------------------------
@@ -220,7 +221,8 @@ class Files:
             changes.folder(storage, parent(move.place.key))
             changes.folder(storage, parent(target.key))
             changes.gone(_browse(move.place, move.place.key))
-            changes.note(new_path, sidecars.searched(sidecar_fields(storage, target.key)))
+            changes.note(new_path, shown_fields(storage, target.key, sidecar_fields(storage, target.key),
+                                                reading=self.reading)[1])
             done.append(new_path)
 
     def _carried(self, storage, image, src, dst):

@@ -219,12 +219,19 @@ def changed(root, storage, key, path, sidecar, clock=time.time, reading=False):
             meta_mtime = storage.stat(sidecar_of(key)).mtime
         except NotFound:
             pass
+    listed, searched = shown_fields(storage, key, sidecar, meta_mtime, reading)
+    folders.update_entries_quietly(storage, parent(key), {name_of(key): listed})
+    tell_search(root, {path: searched}, clock)
+
+
+def shown_fields(storage, key, sidecar, meta_mtime=None, reading=False):
+    """An image's listing fields and searched fields from its sidecar (None: it has none), with
+    what XMP says merged in when reading."""
     listed, searched = sidecars.listed(sidecar, meta_mtime), sidecars.searched(sidecar)
     if reading:
         listed = manifests.with_xmp(listed, *folders.xmp_of(storage, key), xmp.base_of(sidecar))
         searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [])
-    folders.update_entries_quietly(storage, parent(key), {name_of(key): listed})
-    tell_search(root, {path: searched}, clock)
+    return listed, searched
 
 
 def tell_search(root, notes, clock=time.time):
