@@ -137,6 +137,13 @@ def xmp_sidecar(name, xmps):
     return next((candidate for candidate in xmp_names(name) if candidate in xmps), None)
 
 
+def two_xmps(name, xmps):
+    """Whether an image has both an XMP sidecar of its own name (foo.jpg.xmp) and one of its stem (foo.xmp)."""
+    names = xmp_names(name)
+    return any(candidate in xmps for candidate in names if candidate.startswith(name + ".")) and \
+        any(candidate in xmps for candidate in names if not candidate.startswith(name + "."))
+
+
 def xmp_current(previous, chosen, xmps):
     """Whether a manifest entry was made from the XMP sidecar there now (its name, size and time)."""
     made_from = (previous or {}).get("xmp")

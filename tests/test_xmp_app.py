@@ -518,3 +518,15 @@ def test_a_moved_image_is_found_by_its_xmp_keywords_before_the_next_rollup(clien
         time.sleep(0.1)
     assert search(client, "glacier") == ["b/x.jpg"] and search(client, "iceland") == ["b/x.jpg"]
     assert (tree / "_rollup.json").read_bytes() == rollup  # found through the edit journal
+
+
+def test_health_names_unreadable_xmp_and_images_with_two_xmp_sidecars(gallery):
+    gallery.put("a.jpg", image_bytes())
+    gallery.put("a.jpg.xmp", b"<x:xmpmeta not xml")
+    gallery.put("b.jpg", image_bytes())
+    gallery.put("b.jpg.xmp", xmp_sidecar(subjects("darktable")))
+    gallery.put("b.XMP", xmp_sidecar(subjects("adobe")))
+    gallery.index()
+    report = json.loads(gallery.read("_health.json"))
+    assert (report["xmpErrors"], report["twoXmps"]) == (1, 1)
+    assert "a.jpg.xmp: " in report["files"]["xmpErrors"]["a.jpg"] and report["files"]["twoXmps"] == ["b.jpg"]
