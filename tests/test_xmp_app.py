@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import draw, image_bytes, index_tree
+from helpers import draw, eight_writers_add_25_tags_each, image_bytes, index_tree
 from lenslet import moves
 from lenslet.config import Config
 from lenslet.errors import ConfigError
@@ -530,3 +530,21 @@ def test_health_names_unreadable_xmp_and_images_with_two_xmp_sidecars(gallery):
     report = json.loads(gallery.read("_health.json"))
     assert (report["xmpErrors"], report["twoXmps"]) == (1, 1)
     assert "a.jpg.xmp: " in report["files"]["xmpErrors"]["a.jpg"] and report["files"]["twoXmps"] == ["b.jpg"]
+
+
+@needs_exiftool
+def test_concurrent_edits_in_write_mode_all_reach_the_xmp_sidecar(config, tree):
+    import dataclasses
+
+    import webtest
+
+    from lenslet.app import create_app
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(xmp_sidecar(subjects("from-darktable")))
+    app = create_app(dataclasses.replace(config, xmp="write"))
+    errors = eight_writers_add_25_tags_each(
+        lambda tag: webtest.TestApp(app).patch_json("/item?path=a.jpg", {"addTags": [tag]}))
+    assert errors == []
+    tags = set(as_list(exiftool(tree / "a.jpg.xmp", "-XMP-dc:Subject")["XMP-dc:Subject"]))
+    assert len(tags) == 201 and "from-darktable" in tags
+    assert set(item(webtest.TestApp(app), "a.jpg")["tags"]) == tags
