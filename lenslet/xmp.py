@@ -831,7 +831,7 @@ def shown(own_tags, own_star, readings, base=None):
     base: what lenslet last wrote to the XMP sidecar (readings[0]), if it wrote one: what
     another tool changed there since counts over lenslet's own (see since_written).
     """
-    if base is not None and readings and readings[0][0] != EMBEDDED:
+    if base is not None and readings and readings[0][0] == base.get("file"):
         own_tags, own_star = since_written(own_tags, own_star, base, readings[0][1])
     tags, holders = list(own_tags), {tag_key(tag): [LENSLET] for tag in own_tags}
     paths, problems = [], []
@@ -892,9 +892,12 @@ def own_part(incoming, own, readings):
 # Write mode: lenslet's edits written to the XMP sidecar, merged three ways
 
 
-def base_of(sidecar):
-    """What lenslet last wrote to an image's XMP sidecar (its sidecar's xmpBase), None if never or not of that shape."""
+def base_of(sidecar, file=None):
+    """What lenslet last wrote to an image's XMP sidecar (its sidecar's xmpBase, with the "file" it
+    went to), None if never, not of that shape, or (file given) written to another file."""
     base = (sidecar or {}).get("xmpBase")
+    if file is not None and isinstance(base, dict) and base.get("file") != file:
+        return None
     if not isinstance(base, dict) or not isinstance(base.get("tags"), list) \
             or not all(isinstance(tag, str) for tag in base["tags"]) or not isinstance(base.get("notes"), str) \
             or not (base.get("star") is None or (type(base["star"]) is int and -1 <= base["star"] <= 5)):
@@ -920,8 +923,8 @@ def since_written(own_tags, own_star, base, theirs):
     return merged["tags"], lenslet_star(merged["star"])
 
 
-def written(sidecar, base, theirs, theirs_time, now, removed=()):
-    """Merge an edited sidecar with its XMP sidecar (theirs: Metadata, None when there is none).
+def written(sidecar, base, theirs, theirs_time, now, removed=(), file=None):
+    """Merge an edited sidecar with its XMP sidecar (theirs: Metadata, None when there is none; file: its name).
 
     Returns (the sidecar to store, with xmpBase, and the changes for update(), or None when
     the XMP sidecar already says it all). removed: tags removed by this edit, removed from
@@ -940,5 +943,6 @@ def written(sidecar, base, theirs, theirs_time, now, removed=()):
     if (merged["notes"] or "") != (theirs.description or ""):
         changes["notes"] = merged["notes"] or ""
     stored = dict(sidecar, tags=merged["tags"], star=lenslet_star(merged["star"]), notes=merged["notes"] or "",
-                  xmpBase={"tags": merged["tags"], "star": merged["star"], "notes": merged["notes"] or ""})
+                  xmpBase={"file": file, "tags": merged["tags"], "star": merged["star"],
+                           "notes": merged["notes"] or ""})
     return stored, (changes or None)

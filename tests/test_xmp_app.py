@@ -548,3 +548,14 @@ def test_concurrent_edits_in_write_mode_all_reach_the_xmp_sidecar(config, tree):
     tags = set(as_list(exiftool(tree / "a.jpg.xmp", "-XMP-dc:Subject")["XMP-dc:Subject"]))
     assert len(tags) == 201 and "from-darktable" in tags
     assert set(item(webtest.TestApp(app), "a.jpg")["tags"]) == tags
+
+
+def test_what_lenslet_wrote_to_one_xmp_is_no_base_for_another(client_with, tree):
+    client = writer(client_with, tree)
+    client.patch_json("/item?path=a.jpg", {"addTags": ["beach", "dog"]})
+    (tree / "a.jpg.xmp").unlink()  # another tool's cleanup; an Adobe sidecar is there instead
+    (tree / "a.xmp").write_bytes(xmp_sidecar(subjects("adobe")))
+    assert sorted(item(client, "a.jpg")["tags"]) == ["adobe", "beach", "dog"]  # not taken as removed there
+    client.patch_json("/item?path=a.jpg", {"star": 1})
+    assert sorted(item(client, "a.jpg")["tags"]) == ["adobe", "beach", "dog"]
+    assert b"beach" in (tree / "a.xmp").read_bytes()
