@@ -77,7 +77,7 @@ def create_app(config=None, storage=None, clock=time.time):
     routes = {
         "/health": HealthResource(config, storage, clock),
         "/folders": FoldersResource(folders),
-        "/item": ItemResource(Items(tree, clock)),
+        "/item": ItemResource(Items(tree, clock, config.xmp)),
         "/thumb": ThumbResource(thumbs),
         "/preview": PreviewResource(Previews(tree, config, thumbs, clock)),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),

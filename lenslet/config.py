@@ -58,6 +58,15 @@ def _processes(raw):
         raise ValueError("expected auto or a whole number from 0 to 256") from None
 
 
+def _choice(*choices):
+    def parse(raw):
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError("expected " + ", ".join(choices[:-1]) + " or " + choices[-1])
+        return value
+    return parse
+
+
 def _folders(raw):
     return tuple(part for part in raw.split(os.pathsep) if part.strip())
 
@@ -132,6 +141,10 @@ class Config:
     s3_region: str = setting("", "S3 region; empty means the AWS default chain")
     s3_stream: bool = setting(False, "send originals from S3 through lenslet (Range passed on) instead of "
                               "redirecting to a presigned URL", _flag)
+    xmp: str = setting("read", "XMP of other photo tools (foo.jpg.xmp, foo.xmp, and what images carry inside): "
+                       "off ignores it, read shows its keywords, rating, label, title and description, write "
+                       "also writes lenslet's edits (tags, star, notes) to the image's XMP sidecar",
+                       _choice("off", "read", "write"))
     worker_threads: int = setting(2, "job threads in the background worker", _whole(1, 64))
     heartbeat: float = setting(2.0, "seconds between worker heartbeats", _seconds(0.1, 300))
     scan_interval: float = setting(1.0, "seconds between the worker's quick scans when it polls (a stat "

@@ -17,10 +17,10 @@ from typing import NamedTuple
 
 import orjson
 
-from . import folders, images, moves, sidecars
+from . import folders, images, moves
 from .errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
-from .items import clear_origin, record_hash, set_origin, sidecar_fields, tell_search
-from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, join, name_of, parent,
+from .items import clear_origin, record_hash, set_origin, shown_fields, sidecar_fields, tell_search
+from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, is_xmp, join, name_of, parent,
                      sidecar_of, thumb_of)
 from .storage import clean_path, set_aside
 from .worker import queue
@@ -37,6 +37,7 @@ class Files:
         self.folders = folders_
         self.thumbs = thumbs
         self.limit = config.max_upload
+        self.reading = config.xmp != "off"  # other tools' XMP sidecars go along with their images
         self.clock = clock
         self.after_step = after_step or (lambda step: None)  # tests stop the process here
         self.settled = set()  # storages whose interrupted moves this process has settled
@@ -72,13 +73,14 @@ class Files:
         else:
             raise Conflict("the folder keeps changing; try again", path=folder)
         try:
-            record_hash(storage, key, self.thumbs.make_upload(storage, key))
+            record_hash(storage, key, self.thumbs.make_upload(storage, key), self.reading)
         except LensletError:
             storage.delete(key)  # looked like an image, but cannot be decoded: not kept
             raise
         path = _browse(place, key)
         self._listed(storage, place.key)
-        tell_search(self.tree.root, {path: sidecars.searched(sidecar_fields(storage, key))}, self.clock)
+        tell_search(self.tree.root, {path: shown_fields(storage, key, sidecar_fields(storage, key),
+                                                        reading=self.reading)[1]}, self.clock)
         return {"ok": True, "path": path, "name": name_of(key)}
 
     # -- moves -------------------------------------------------------------
@@ -194,8 +196,8 @@ class Files:
             if move.origin is not None:
                 set_origin(storage, move.place.key, move.origin, durable=False)
                 written.append(sidecar_of(move.place.key))
-            steps = [(a, b) for a, b in moves.image_steps(move.place.key, target.key)
-                     if b == target.key or storage.exists(a)]
+            steps = [(a, b) for a, b in moves.image_steps(move.place.key, target.key, self.reading)
+                     if b == target.key or (storage.exists(a) and self._carried(storage, move.place.key, a, b))]
             journals.append((self._journal(storage, "image", steps), steps))
         storage.sync(written + [name for name, _ in journals])
         self.after_step(0)
@@ -219,8 +221,20 @@ class Files:
             changes.folder(storage, parent(move.place.key))
             changes.folder(storage, parent(target.key))
             changes.gone(_browse(move.place, move.place.key))
-            changes.note(new_path, sidecars.searched(sidecar_fields(storage, target.key)))
+            changes.note(new_path, shown_fields(storage, target.key, sidecar_fields(storage, target.key),
+                                                reading=self.reading)[1])
             done.append(new_path)
+
+    def _carried(self, storage, image, src, dst):
+        """Whether a file of the image goes along: always lenslet's; another tool's XMP sidecar when
+        its new name is free, and foo.xmp only while no other file of the stem (foo.cr2) stays."""
+        if not is_xmp(src):
+            return True
+        if storage.exists(dst):
+            return False  # never over another's file: it stays at the old name
+        folder = parent(image)
+        return not (moves.is_stem_xmp(image, src) and
+                    moves.stem_shared(name_of(image), storage.list_names(folder, name_of(src)[:-3])))
 
     def _target(self, place, to_path, conflict, claimed):
         """The Place an image moves to, in the same storage; a taken name is 409 or numbered.
@@ -373,7 +387,8 @@ class Files:
             # gone whose sidecar is left is cleaned up all the same.
             if not storage.exists(key) and not storage.exists(sidecar_of(key)):
                 raise NotFound("no such image", path=path)
-            for leftover in [key] + _leftovers(storage, key, changes.names_in(storage, parent(key))):
+            names = changes.names_in(storage, parent(key))
+            for leftover in [key] + _leftovers(storage, key, names) + self._stem_xmps(key, names):
                 try:
                     storage.delete(leftover)
                 except NotFound:
@@ -381,6 +396,13 @@ class Files:
         changes.folder(storage, parent(key))
         changes.gone(path)
         return {"ok": True, "path": path}
+
+    def _stem_xmps(self, key, names):
+        """Adobe's foo.xmp of a deleted foo.jpg, unless another file of the stem (foo.cr2) keeps it."""
+        if not self.reading or moves.stem_shared(name_of(key), names):
+            return []
+        return [step for step, _ in moves.image_steps(key, key, xmp=True)
+                if moves.is_stem_xmp(key, step) and name_of(step) in names]
 
     # -- folders -----------------------------------------------------------
 

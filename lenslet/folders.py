@@ -10,9 +10,9 @@ from typing import NamedTuple
 
 import orjson
 
-from . import manifests, metrics, originals, sidecars
+from . import manifests, metrics, originals, sidecars, xmp
 from .errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound
-from .layout import POINTER_FILE, first_page_names, join, page_name, sidecar_of
+from .layout import POINTER_FILE, first_page_names, join, name_of, page_name, parent, sidecar_of, xmp_names
 
 log = logging.getLogger("lenslet")
 
@@ -46,6 +46,7 @@ class Folders:
         self.page_size = config.page_size
         self.recheck = config.recheck
         self.clock = clock
+        self.reading = config.xmp != "off"  # other tools' XMP is shown
         self.memo = {}
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
         self.lock = threading.Lock()
@@ -115,13 +116,14 @@ class Folders:
         listing = list_folder(storage, key)
         first_bytes, first = self._first_page(storage, key, listing)
         pages = None
-        if current(first, key, listing, self.page_size, self.clock()):
+        # A manifest made with XMP shown, or without: a change of LENSLET_XMP rebuilds it.
+        if current(first, key, listing, self.page_size, self.clock()) and first.get("xmp", False) == self.reading:
             page_count, built_at = first["pageCount"], manifests.built_at(first)
         else:
             metrics.manifest_rebuilt()
             stored = read_pages(storage, key, first)
             built_at = self.clock()
-            pages = build(storage, key, listing, stored, self.page_size, lambda: built_at)
+            pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.reading)
             page_count, first_bytes = len(pages), pages[0]
             if store(storage, key, listing, pages):
                 pages = None
@@ -241,18 +243,29 @@ def stored_items(storage, folder):
     return [item for page in stored_pages(storage, folder) for item in page["items"] if isinstance(item, dict)]
 
 
-def build(storage, key, listing, stored, page_size, clock=time.time):
-    """Build a folder's manifest pages, re-reading only what changed since `stored`."""
+def build(storage, key, listing, stored, page_size, clock=time.time, reading=False):
+    """Build a folder's manifest pages, re-reading only what changed since `stored`.
+
+    reading: other tools' XMP is shown (merged into tags and star; its readings kept in the entries).
+    """
     built_at = clock()  # before any sidecar is read (see manifests.derived_from)
     # Paths come from the folder the manifest is read for: one moved with `mv` lists right at once.
     previous_items = {item["name"]: dict(item, path=join(key, item["name"]))
                       for page in stored for item in page["items"]
                       if isinstance(item, dict) and isinstance(item.get("name"), str)}
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
-    plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0)
-    probed = {name: originals.probe(storage, join(key, name)) for name in plan.probe}
+    was_reading = bool(stored) and stored[0].get("xmp") is True
+    plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0,
+                          reading, was_reading)
+    probed = {name: originals.probe(storage, join(key, name), reading) for name in plan.probe}
     metas = {name: read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}
-    items = [manifests.item(key, name, listing, previous_items.get(name, {}), probed.get(name), metas.get(name))
+    xmps = {}
+    for name in plan.xmps:
+        chosen = manifests.xmp_sidecar(name, listing.xmps)
+        if chosen is not None:
+            xmps[name] = read_xmp(storage, key, chosen, listing.xmps[chosen])
+    items = [manifests.item(key, name, listing, previous_items.get(name, {}), probed.get(name), metas.get(name),
+                            xmps.get(name), reading)
              for name in sorted(listing.images, key=manifests.sort_key)]
     dirs = []
     for name in sorted(listing.dirs, key=manifests.sort_key):
@@ -261,6 +274,8 @@ def build(storage, key, listing, stored, page_size, clock=time.time):
         dirs.append({"name": name, "kind": kind, "mtime": entry.mtime})
     generated = datetime.datetime.fromtimestamp(built_at, datetime.timezone.utc).isoformat()
     pages = manifests.paginate(key, items, dirs, listing.signature, page_size, generated, built_at)
+    for page in pages:
+        page["xmp"] = reading  # a manifest made with XMP shown, or without: a change of setting rebuilds it
     return [orjson.dumps(page) for page in pages]
 
 
@@ -290,6 +305,37 @@ def read_sidecar(storage, key):
     parsed; its version, None when it went away)."""
     data, version = storage.read_versioned(key)
     return (sidecars.parse(data) or {}) if data is not None else {}, version
+
+
+def find_xmp(storage, folder, name):
+    """The XMP sidecar another tool keeps for an image, as (its name, Stat), or None: a stat per name."""
+    for candidate in xmp_names(name):
+        try:
+            found = storage.stat(join(folder, candidate))
+        except (NotFound, Foreign):
+            continue
+        if not found.is_dir:
+            return candidate, found
+    return None
+
+
+def read_xmp(storage, folder, name, stat):
+    """Read another tool's XMP sidecar: the reading a manifest entry keeps ({name, size, mtime, found})."""
+    if stat.size > xmp.MAX_XMP:
+        metadata = xmp.Metadata(problems=(f"the XMP is larger than {xmp.MAX_XMP // (1024 * 1024)} MB",))
+    else:
+        try:
+            metadata = xmp.parse(storage.read(join(folder, name)))
+        except LensletError as ex:
+            metadata = xmp.Metadata(problems=(ex.description,))
+    return {"name": name, "size": stat.size, "mtime": stat.mtime, "found": metadata.to_dict()}
+
+
+def xmp_of(storage, key):
+    """Fresh readings of what XMP says of an image: (its XMP sidecar's reading or None, its own as a dict)."""
+    folder, name = parent(key), name_of(key)
+    found = find_xmp(storage, folder, name)
+    return (read_xmp(storage, folder, *found) if found else None), originals.read_embedded(storage, key).to_dict()
 
 
 def dir_kind(storage, key):
@@ -329,6 +375,9 @@ def update_entries(storage, folder, changes):
                 fields = left.pop(entry.get("name"), None) if isinstance(entry, dict) else None
                 if fields is not None:
                     entry.update(fields)
+                    for key in manifests.XMP_KEYS:
+                        if key in fields and fields[key] is None:
+                            del entry[key]
                     touched = True
             return orjson.dumps(manifest) if touched else None
 

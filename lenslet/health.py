@@ -77,6 +77,9 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
     errors = dict(stats.get("unreadable", {}))
     errors.update(thumb_errors)
     loops = sorted(folder for folder, summary in scan.items() if summary.get("repeats"))
+    xmp_errors = stats.get("unreadableXmp", {})
+    # Both foo.jpg.xmp and foo.xmp: lenslet reads and writes the first; the other tool may read the second.
+    two_xmps = sorted(path for summary in scan.values() for path in summary.get("twoXmps", ()))
     return {
         "v": 1,
         "generatedAt": clock(),
@@ -88,6 +91,8 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
         "pointerLoops": sum(1 for p in pointers.values() if p.get("problem") == "loop"),
         "fileErrors": len(errors),
         "folderRepeats": len(loops),
+        "xmpErrors": len(xmp_errors),
+        "twoXmps": len(two_xmps),
         "reattached": len(stats.get("reattached", ())),
         # Images of one content (copies): each keeps its own metadata; told here so a person can tidy up.
         "duplicates": sum(len(paths) - 1 for paths in stats.get("duplicates", {}).values()),
@@ -103,6 +108,8 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
             "folderRepeats": {folder: scan[folder]["repeats"] for folder in loops[:MAX_REPORTED]},
             "reattached": stats.get("reattached", [])[-MAX_REPORTED:],
             "duplicates": dict(sorted(stats.get("duplicates", {}).items())[:MAX_REPORTED]),
+            "xmpErrors": dict(sorted(xmp_errors.items())[:MAX_REPORTED]),
+            "twoXmps": two_xmps[:MAX_REPORTED],
         },
     }
 

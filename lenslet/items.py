@@ -11,9 +11,9 @@ import time
 
 import orjson
 
-from . import folders, sidecars
-from .errors import Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
-from .layout import backup_of, join, mime_of, name_of, parent, sidecar_of
+from . import folders, manifests, sidecars, xmp
+from .errors import Conflict, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
+from .layout import backup_of, join, mime_of, name_of, parent, sidecar_of, xmp_names
 from .originals import probe_image
 from .rollup import record_edit
 from .worker import queue
@@ -26,9 +26,11 @@ UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as 
 
 
 class Items:
-    def __init__(self, tree, clock=time.time):
+    def __init__(self, tree, clock=time.time, xmp_mode="off"):
         self.tree = tree
         self.clock = clock
+        self.reading = xmp_mode != "off"  # other tools' XMP is shown (LENSLET_XMP)
+        self.writing = xmp_mode == "write"  # and lenslet's edits are written to the XMP sidecar
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
@@ -47,7 +49,15 @@ class Items:
             body.update(unreadable=True, error=problem)  # shown, never merged into
         return body, version or NO_SIDECAR
 
-    def _answer(self, path, place, stat, sidecar):
+    def _readings(self, place):
+        """What other tools' XMP says of the image ((source, xmp.Metadata), in the order they count)."""
+        return manifests.readings(*folders.xmp_of(place.storage, place.key)) if self.reading else []
+
+    def _read_only(self, readings):
+        """The readings lenslet does not write: the image's own; the XMP sidecar too unless LENSLET_XMP=write."""
+        return [(source, found) for source, found in readings if source == xmp.EMBEDDED or not self.writing]
+
+    def _answer(self, path, place, stat, sidecar, readings=None):
         """The one shape of every /item answer: the sidecar merged with what the image says."""
         try:
             found = probe_image(place.storage, place.key, details=True)
@@ -57,6 +67,13 @@ class Items:
                     w=found["w"], h=found["h"], exif={**sidecar["exif"], **found["exif"]})
         if "error" in found:
             body["error"] = found["error"]
+        if self.reading:
+            view = xmp.shown(sidecar["tags"], sidecar["star"], self._readings(place) if readings is None else readings,
+                             xmp.base_of(sidecar))
+            body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
+                                                       "sources")}, xmpPaths=view["paths"])
+            if view["problems"]:
+                body["error"] = "; ".join(filter(None, [body.get("error"), *view["problems"]]))
         return sidecars.with_aliases(body)
 
     def put(self, path, body, who, if_match=None, overwrite=False):
@@ -66,13 +83,24 @@ class Items:
         """
         incoming = sidecars.check_put(body)
         who = incoming.get("updatedBy") or who
-        return self._write(path, if_match, lambda stored: sidecars.merge_put(stored, incoming, self.clock(), who),
-                           overwrite)
+        readings = self._readings(self.tree.locate_image(path)[0])
+        kept = self._read_only(readings)
+        return self._write(path, if_match, lambda stored: sidecars.merge_put(
+            stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who),
+            overwrite, readings)
 
     def patch(self, path, body, who, if_match=None):
         """Apply field operations to the current sidecar atomically."""
         ops = sidecars.check_patch(body)
-        return self._write(path, if_match, lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who))
+        readings = self._readings(self.tree.locate_image(path)[0])
+        held = xmp.held(ops.get("removeTags", ()), self._read_only(readings))
+        if held:
+            # The original is never changed, and while lenslet only reads XMP, neither is its sidecar.
+            raise Conflict("lenslet cannot remove these tags: " + "; ".join(
+                f"{tag} is kept in {' and '.join(_said(source) for source in sources)}" for tag, sources in held.items()),
+                tags=list(held))
+        return self._write(path, if_match, lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who),
+                           readings=readings, removed=ops.get("removeTags", ()))
 
     def delete(self, path, if_match=None):
         """Remove an image's sidecar (never the image)."""
@@ -89,9 +117,9 @@ class Items:
                     storage.delete(sidecar_of(key))
                 except NotFound:
                     pass
-            changed(self.tree.root, storage, key, path, None, None, self.clock)
+            changed(self.tree.root, storage, key, path, None, None, self.clock, self.reading)
 
-    def _write(self, path, if_match, make, overwrite=False):
+    def _write(self, path, if_match, make, overwrite=False, readings=None, removed=()):
         place, stat = self.tree.locate_image(path, writing=True)
         storage, key = place.storage, place.key
 
@@ -106,15 +134,51 @@ class Items:
 
         def change(stored, version):
             check_version(if_match, version)
-            return sidecars.check_growth(make(stored), stored)
+            sidecar = sidecars.check_growth(make(stored), stored)
+            return write_xmp(storage, key, stored, sidecar, self.clock(), removed) if self.writing else sidecar
 
         # Under the image's lock, which moves take too: the edit lands on the image where
         # it is now, or the image has gone and the edit is refused (never an orphan sidecar).
         with storage.lock_images([key]):
             _still_there(storage, key, path)
             sidecar, version = change_sidecar(storage, key, change, unreadable)
-            changed(self.tree.root, storage, key, path, sidecar, version, self.clock)
-        return self._answer(path, place, stat, sidecar), version
+            changed(self.tree.root, storage, key, path, sidecar, version, self.clock, self.reading)
+        return self._answer(path, place, stat, sidecar, None if self.writing else readings), version
+
+
+def write_xmp(storage, key, stored, sidecar, now, removed=()):
+    """Write an edit to the image's XMP sidecar, merged three ways; return the sidecar to store.
+
+    The existing foo.jpg.xmp, else foo.xmp, else a new foo.jpg.xmp (only when there is
+    something to say). Called under the image's lock, before the sidecar is stored: a crash
+    between the two leaves lenslet's sidecar behind the XMP, which the next merge takes as
+    the other tool's change, never as a removal. A sidecar lenslet cannot read is never
+    overwritten (Unreadable, and nothing is stored).
+    """
+    folder, name = parent(key), name_of(key)
+    found = folders.find_xmp(storage, folder, name)
+    data = theirs = theirs_time = None
+    target = found[0] if found is not None else xmp_names(name)[0]
+    if found is not None:
+        if found[1].size > xmp.MAX_XMP:
+            raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is", path=key)
+        data, stat = storage.read_with_stat(join(folder, target))
+        theirs, theirs_time = xmp.parse(data), stat.mtime
+    # A base written to another file (foo.jpg.xmp deleted, foo.xmp read now) is no base for this one.
+    result, changes = xmp.written(sidecar, xmp.base_of(stored, target), theirs, theirs_time, now, removed, target)
+    if changes is not None:
+        try:
+            storage.write(join(folder, target), xmp.update(data, changes, now))
+        except Unreadable as ex:
+            raise Unreadable(f"{target}: {ex.description}; it is left as it is, and so is the edit", path=key) \
+                from None
+    return result
+
+
+def _said(source):
+    if source == xmp.EMBEDDED:
+        return "the image itself (never modified)"
+    return f"the XMP sidecar {source} (LENSLET_XMP=read: lenslet does not write it)"
 
 
 def _still_there(storage, key, path):
@@ -145,16 +209,28 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True):
     return (sidecars.parse(data) if data is not None else None), version
 
 
-def changed(root, storage, key, path, sidecar, version, clock=time.time):
+def changed(root, storage, key, path, sidecar, version, clock=time.time, reading=False):
     """Tell the image's listing entry and search that its sidecar is now `sidecar` at `version`
     (None: it has none).
 
     The caller holds the image's lock, so entries follow the order of the writes; one
     another program makes meanwhile shows in the listing by its version (see
-    manifests.derived_from).
+    manifests.derived_from). reading: other tools' XMP is shown, merged into the tags
+    and star of both.
     """
-    folders.update_entries_quietly(storage, parent(key), {name_of(key): sidecars.listed(sidecar, version)})
-    tell_search(root, {path: sidecars.searched(sidecar)}, clock)
+    listed, searched = shown_fields(storage, key, sidecar, version, reading)
+    folders.update_entries_quietly(storage, parent(key), {name_of(key): listed})
+    tell_search(root, {path: searched}, clock)
+
+
+def shown_fields(storage, key, sidecar, version=None, reading=False):
+    """An image's listing fields and searched fields from its sidecar (None: it has none) at
+    version, with what XMP says merged in when reading."""
+    listed, searched = sidecars.listed(sidecar, version), sidecars.searched(sidecar)
+    if reading:
+        listed = manifests.with_xmp(listed, *folders.xmp_of(storage, key), xmp.base_of(sidecar))
+        searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [])
+    return listed, searched
 
 
 def tell_search(root, notes, clock=time.time):
@@ -189,15 +265,15 @@ def check_version(if_match, version):
         raise PreconditionFailed("the sidecar changed since it was read; read it again", etag=f'"{current}"')
 
 
-def record_hash(storage, key, digest):
+def record_hash(storage, key, digest, reading=False):
     """Store an original's content hash in its sidecar and manifest entry."""
-    record_hashes(storage, parent(key), {name_of(key): digest})
+    record_hashes(storage, parent(key), {name_of(key): digest}, reading)
 
 
-def record_hashes(storage, folder, digests):
+def record_hashes(storage, folder, digests, reading=False):
     """Store originals' hashes (name -> digest) in their sidecars, then in one pass over the manifest.
 
-    Not an edit: updatedAt stays as it was.
+    Not an edit: updatedAt stays as it was. reading: the entries show other tools' XMP merged in.
     """
     entries = {}
     for name, digest in digests.items():
@@ -220,7 +296,7 @@ def record_hashes(storage, folder, digests):
         entries[name] = {"hash": digest, "hasThumb": True}
         if sidecar is not None:  # (an unreadable one is left as it is, and so is its entry)
             # The entry's fields all from the version stored, never a version beside older fields.
-            entries[name].update(sidecars.listed(sidecar, version), hash=digest)
+            entries[name].update(shown_fields(storage, image, sidecar, version, reading)[0], hash=digest)
     folders.update_entries_quietly(storage, folder, entries)
 
 
@@ -259,7 +335,7 @@ def clear_origin(storage, key, durable=True):
         log.warning("%s: originalPosition not cleared: %s", key, ex.description)
 
 
-def adopt_sidecar(root, storage, source, image, clock=time.time):
+def adopt_sidecar(root, storage, source, image, clock=time.time, reading=False):
     """Give a moved image the sidecar left at its old name (source); False when it has one of its own.
 
     Re-attachment only fills an empty place: the image's sidecar is replaced only
@@ -290,6 +366,6 @@ def adopt_sidecar(root, storage, source, image, clock=time.time):
             storage.delete_if(sidecar_of(source), source_version)
         except (NotFound, PreconditionFailed):
             pass  # changed or removed meanwhile: it stays an orphan, reported as one
-        changed(root, storage, image, image, sidecar, version, clock)
+        changed(root, storage, image, image, sidecar, version, clock, reading)
         tell_search(root, {source: {"gone": True}}, clock)  # search forgets the old path at once
     return True

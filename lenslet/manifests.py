@@ -6,7 +6,8 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from .layout import POINTER_FILE, ROOT_FILES, SIDECAR, THUMB, derived_name, is_manifest, join, mime_of
+from . import xmp
+from .layout import POINTER_FILE, ROOT_FILES, SIDECAR, THUMB, derived_name, is_manifest, is_xmp, join, mime_of, xmp_names
 
 VERSION = 1
 # Seconds a sidecar must have been left alone before a manifest read it for its time alone to tell
@@ -26,6 +27,7 @@ class Listing:
     pages: dict = field(default_factory=dict)     # manifest file name -> Entry
     pointer: bool = False
     signature: str = ""
+    xmps: dict = field(default_factory=dict)      # name -> Entry of another tool's XMP sidecar (foo.jpg.xmp, foo.xmp)
 
 
 def classify(entries, derived_entries=None):
@@ -47,6 +49,8 @@ def classify(entries, derived_entries=None):
         elif name.endswith(THUMB):
             if derived_entries is None:
                 thumbs[name[:-10]] = entry
+        elif is_xmp(name):
+            listing.xmps[name] = entry
         elif mime_of(name):
             images[name] = entry
     for entry in derived_entries or ():
@@ -82,7 +86,7 @@ def signature(listing):
     total = mixed = count = 0
     crc32 = zlib.crc32
     for group, entries in ((b"i", listing.images), (b"s", listing.sidecars), (b"t", listing.thumbs),
-                           (b"d", listing.dirs)):
+                           (b"d", listing.dirs), (b"x", listing.xmps)):
         for name, entry in entries.items():
             seed = (entry.size * 1_000_003 + int(entry.mtime * 1_000_000)) & 0xFFFFFFFF
             named = group + name.encode("utf-8", "surrogatepass")
@@ -102,21 +106,39 @@ class Plan:
     probe: list   # image names whose header must be read
     sidecars: list  # image names whose sidecar must be read
     dirs: list    # subfolder names whose kind must be found
+    xmps: list = field(default_factory=list)  # image names whose XMP sidecar must be read
 
 
-def plan(listing, previous_items, previous_dirs, built_at):
-    """Compare a listing with the previous manifest's items and dirs (dicts by name), built at built_at."""
-    probe, sidecars = [], []
+def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_reading=False):
+    """Compare a listing with the previous manifest's items and dirs (dicts by name), built at built_at.
+
+    reading: other tools' XMP is shown (LENSLET_XMP read or write); was_reading: it was
+    when the previous manifest was made (else every item is read again).
+    """
+    probe, sidecars, xmps = [], [], []
+    if reading != was_reading:
+        previous_items = {}
     for name, entry in listing.images.items():
         old = previous_items.get(name)
-        if old is None or old.get("size") != entry.size or old.get("mtime") != entry.mtime:
+        image_changed = old is None or old.get("size") != entry.size or old.get("mtime") != entry.mtime
+        if image_changed:
             probe.append(name)
         meta = listing.sidecars.get(name)
-        if meta is not None and not derived_from(old, meta, built_at):
+        meta_changed = meta is not None and not derived_from(old, meta, built_at)
+        if meta_changed:
             sidecars.append(name)
+        if reading:
+            chosen = xmp_sidecar(name, listing.xmps)
+            if image_changed or meta_changed or not xmp_current(old, chosen, listing.xmps) \
+                    or (meta is None and old.get("hasMeta")):
+                # An entry is lenslet's fields merged with XMP's: made again, it is made from
+                # all of them read afresh (an entry keeps no reading, only the .xmp's size and time).
+                probe += [] if image_changed else [name]
+                sidecars += [] if meta_changed or meta is None else [name]
+                xmps += [] if chosen is None else [name]
     dirs = [name for name, entry in listing.dirs.items()
             if previous_dirs.get(name, {}).get("mtime") != entry.mtime]
-    return Plan(probe, sidecars, dirs)
+    return Plan(probe, sidecars, dirs, xmps)
 
 
 def derived_from(item, meta, built_at):
@@ -143,11 +165,70 @@ def settle_at(listing, built_at):
     return max(young) + RACY if young else None
 
 
-def item(folder, name, listing, previous, probed, sidecar):
+def xmp_sidecar(name, xmps):
+    """The name of the XMP sidecar another tool keeps for an image, among a folder's .xmp files, or None."""
+    return next((candidate for candidate in xmp_names(name) if candidate in xmps), None)
+
+
+def two_xmps(name, xmps):
+    """Whether an image has both an XMP sidecar of its own name (foo.jpg.xmp) and one of its stem (foo.xmp)."""
+    names = xmp_names(name)
+    return any(candidate in xmps for candidate in names if candidate.startswith(name + ".")) and \
+        any(candidate in xmps for candidate in names if not candidate.startswith(name + "."))
+
+
+def xmp_current(previous, chosen, xmps):
+    """Whether a manifest entry was made from the XMP sidecar there now (its name, size and time)."""
+    made_from = (previous or {}).get("xmp")
+    if chosen is None:
+        return made_from is None
+    entry = xmps[chosen]
+    return made_from == [chosen, entry.size, entry.mtime]
+
+
+def with_xmp(fields, xmp_read, embedded, base=None):
+    """An entry's fields (lenslet's own tags and star) merged with what XMP says.
+
+    xmp_read: a fresh reading of its XMP sidecar ({name, size, mtime, found}) or None;
+    embedded: the image's own (xmp.Metadata.to_dict(), or {} for none). The entry keeps
+    the .xmp's name, size and time: a listing that finds them the same reads nothing.
+    base: what lenslet last wrote to the XMP sidecar (xmp.base_of its sidecar).
+    """
+    view = xmp.shown(fields.get("tags") or [], fields.get("star"), readings(xmp_read, embedded), base)
+    made_from = [xmp_read["name"], xmp_read["size"], xmp_read["mtime"]] if xmp_read is not None else None
+    return dict(fields, tags=view["tags"], star=view["star"], rejected=view["rejected"] or None,
+                xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=made_from)
+
+
+# Keys of an entry present only when they say something (None in a change removes them):
+# most images have no XMP, and 10,000 entries of nulls would slow every listing.
+XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp")
+
+
+def lean(fields):
+    """fields without the XMP keys that say nothing."""
+    return {key: value for key, value in fields.items() if value is not None or key not in XMP_KEYS}
+
+
+def readings(xmp_read, embedded):
+    """(source, xmp.Metadata) of an image, in the order they count: its XMP sidecar, then its own."""
+    found = []
+    if isinstance(xmp_read, dict) and isinstance(xmp_read.get("name"), str):
+        metadata = xmp.from_dict(xmp_read.get("found"))
+        if metadata is not None:
+            found.append((xmp_read["name"], metadata))
+    metadata = xmp.from_dict(embedded) if embedded else None
+    if metadata is not None:
+        found.append((xmp.EMBEDDED, metadata))
+    return found
+
+
+def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, reading=False):
     """Assemble one manifest item from the old one, a fresh probe and a freshly read sidecar.
 
     sidecar: (its fields, its version) when it was read, else None (the old item was
-    made from the very sidecar the listing shows, or there is none).
+    made from the very sidecar the listing shows, or there is none). reading: XMP is
+    shown; xmp_read is a fresh reading of the image's XMP sidecar (see with_xmp).
     """
     entry = listing.images[name]
     meta = listing.sidecars.get(name)
@@ -156,6 +237,8 @@ def item(folder, name, listing, previous, probed, sidecar):
     if probed is None and sidecar is None and previous and previous.get("hasThumb") == has_thumb \
             and previous.get("hasMeta") == (meta is not None) and previous.get("metaMtime") == meta_mtime:
         return previous  # nothing about it changed: most items of a rebuild
+    if reading and probed is None and previous:
+        return dict(previous, hasThumb=has_thumb)  # only its thumbnail changed (see plan)
     base = probed if probed is not None else previous
     out = {
         "path": join(folder, name),
@@ -180,6 +263,9 @@ def item(folder, name, listing, previous, probed, sidecar):
         source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
                    hash=source.get("hash"), metaVersion=version)
+    if reading:
+        base = xmp.base_of(source) if meta is not None else None
+        return lean(with_xmp(out, xmp_read, probed.get("embedded"), base))
     return out
 
 

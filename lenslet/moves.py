@@ -12,7 +12,8 @@ import re
 import unicodedata
 
 from .errors import BadPath, UnsupportedMedia
-from .layout import SIDECAR, THUMB, TRASH, is_image, is_internal, is_state, join, mime_of, name_of
+from .layout import (SIDECAR, THUMB, TRASH, XMP_SUFFIXES, is_image, is_internal, is_state, is_xmp, join, mime_of,
+                     name_of, parent)
 from .storage.paths import is_clean
 
 MAX_NAME_BYTES = 255
@@ -104,9 +105,37 @@ def conflict_mode(raw):
 
 # -- moves ------------------------------------------------------------------
 
-def image_steps(src, dst):
-    """The (from, to) steps of an image move: thumbnail, then sidecar, then the image itself (the pivot)."""
-    return [(src + suffix, dst + suffix) for suffix in (THUMB, SIDECAR)] + [(src, dst)]
+def image_steps(src, dst, xmp=False):
+    """The (from, to) steps of an image move: thumbnail, then sidecar, then the image itself (the pivot).
+
+    xmp: other tools' XMP sidecars go along too, before the image: foo.jpg.xmp becomes
+    bar.jpg.xmp and foo.xmp bar.xmp, the case of .xmp kept (the caller leaves out those
+    missing, and foo.xmp while another file of the stem keeps it: see stem_shared).
+    """
+    steps = [(src + suffix, dst + suffix) for suffix in (THUMB, SIDECAR)]
+    if xmp:
+        steps += [(src + suffix, dst + suffix) for suffix in XMP_SUFFIXES]
+        steps += [(_stem(src) + suffix, _stem(dst) + suffix) for suffix in XMP_SUFFIXES]
+    return steps + [(src, dst)]
+
+
+def _stem(key):
+    """foo.jpg's key without its extension: where Adobe's foo.xmp is named from."""
+    name = name_of(key)
+    return join(parent(key), name.rpartition(".")[0] or name)
+
+
+def is_stem_xmp(image, key):
+    """Whether key is the XMP sidecar named after the image's stem (foo.xmp, shared by foo.jpg and foo.cr2)."""
+    return is_xmp(key) and key[:-4] == _stem(image)
+
+
+def stem_shared(image_name, names):
+    """Whether another file of the image's stem is among a folder's names (foo.cr2 beside foo.jpg):
+    then foo.xmp is that file's too, and stays where it is."""
+    stem = image_name.rpartition(".")[0]
+    return any(name != image_name and name.rpartition(".")[0] == stem and not is_xmp(name) and not is_internal(name)
+               for name in names)
 
 
 def in_trash(key):
@@ -198,7 +227,7 @@ def journal_problem(journal):
         return "the last step does not move an image"
     # Companions missing at the time are left out (files.Files._move_image): steps are
     # the image's own, in their order, the image last.
-    expected = iter(image_steps(src, dst))
+    expected = iter(image_steps(src, dst, xmp=True))
     if not all(pair in expected for pair in pairs):
         return "the steps are not those of one image's move"
     return None

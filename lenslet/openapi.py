@@ -20,7 +20,9 @@ ERRORS = {
          "`Sec-Fetch-Site: cross-site`)",
     404: "No such image, folder, page or endpoint",
     409: "The sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
-         "or one of lenslet's own names is held by a link, folder or special file it never writes through",
+         "or one of lenslet's own names is held by a link, folder or special file it never writes through, "
+         "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
+         "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read is never written either)",
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
     413: "The body is larger than 256 KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
     414: "The query string is longer than 4,096 characters",
@@ -126,6 +128,10 @@ SCHEMAS = {
             "metaMtime": nullable("number"),
             "metaVersion": nullable("string", description="the version of the sidecar the entry was made from"),
             "error": {"type": "string", "description": "why the file could not be read"},
+            "rejected": {"type": "boolean", "description": "XMP rates it -1 (LENSLET_XMP; present when true)"},
+            "xmpPaths": {**STRINGS, "description": "hierarchical keywords from XMP (Places|Iceland), searchable"},
+            "xmpError": {"type": "string", "description": "why its XMP could not be read"},
+            "xmp": {"type": "array", "description": "the XMP sidecar the entry was made from: name, size, mtime"},
         },
     },
     "FolderPage": {
@@ -155,6 +161,13 @@ SCHEMAS = {
             "path": {"type": "string"}, "size": {"type": "integer"}, "mtime": {"type": "number"},
             "type": {"type": "string"}, "w": nullable("integer"), "h": nullable("integer"),
             "error": {"type": "string"},
+            "rejected": {"type": "boolean", "description": "XMP rates it -1 (no star); LENSLET_XMP read or write"},
+            "label": nullable("string", description="xmp:Label, a colour label"),
+            "title": nullable("string", description="dc:title"),
+            "description": nullable("string", description="dc:description"),
+            "xmpPaths": STRINGS,
+            "sources": {"type": "object", "description": "who holds each value: lenslet, the XMP sidecar's "
+                        "file name, or embedded (the image itself); tags: tag -> [sources]"},
         },
         "description": "The sidecar, with snake_case aliases; GET adds what the image says.",
     },

@@ -4,8 +4,9 @@ import io
 
 import blake3
 
-from . import images
+from . import embedded, images, xmp
 from .errors import LensletError, Undecodable
+from .storage import HEAD_BYTES
 
 
 def content_hash(data):
@@ -21,12 +22,67 @@ def read_image(storage, key):
     return storage.read_with_stat(key)
 
 
-def probe(storage, key):
-    """Read an image's header; a bad file becomes {"error": reason}, not a failed listing."""
+def probe(storage, key, with_embedded=False):
+    """Read an image's header; a bad file becomes {"error": reason}, not a failed listing.
+
+    with_embedded: also the XMP and IPTC it carries, as xmp.Metadata.to_dict() under "embedded"
+    (when any), read from the same head.
+    """
+    if not with_embedded:
+        try:
+            return probe_image(storage, key)
+        except LensletError as ex:
+            return {"error": ex.description}
     try:
-        return probe_image(storage, key)
+        head = _head(storage, key)
     except LensletError as ex:
         return {"error": ex.description}
+    try:
+        found = images.probe(io.BytesIO(head))
+    except Undecodable:
+        found = None  # metadata longer than the head: read as probe_image does
+    except LensletError as ex:
+        found = {"error": ex.description}
+    if found is None:
+        try:
+            found = probe_image(storage, key)
+        except LensletError as ex:
+            found = {"error": ex.description}
+    metadata = read_embedded(storage, key, head)
+    if metadata != xmp.Metadata():  # most images carry none: their entries say nothing of it
+        found["embedded"] = metadata.to_dict()
+    return found
+
+
+def _head(storage, key):
+    with storage.open_head(key) as stream:
+        return stream.read(HEAD_BYTES)
+
+
+def read_embedded(storage, key, head=None):
+    """The XMP and IPTC an image carries inside itself (an xmp.Metadata); what cannot be read is a problem.
+
+    head: its first HEAD_BYTES bytes, when already read.
+    """
+    total = []
+
+    def read_at(offset, size):
+        # Within the file: a range past its end is an error on S3 (416), not a short read.
+        if not total:
+            total.append(storage.stat(key).size)
+        size = min(size, total[0] - offset)
+        if size <= 0:
+            return b""
+        stream = storage.open_range(key, offset, size)
+        try:
+            return stream.read(size)
+        finally:
+            stream.close()
+
+    try:
+        return embedded.read(_head(storage, key) if head is None else head, read_at)
+    except LensletError as ex:
+        return xmp.Metadata(problems=(f"the image's own metadata cannot be read: {ex.description}",))
 
 
 def probe_image(storage, key, details=False):

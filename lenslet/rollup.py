@@ -32,7 +32,7 @@ def build(storage, clock=time.time):
     once (500,000 items as dicts took gigabytes). A folder reached again through a
     link is flattened once. Returns what it counted, for the health report.
     """
-    unindexed, errors, walked = [], {}, set()
+    unindexed, errors, xmp_errors, walked = [], {}, {}, set()
     counts = {"images": 0, "missingThumbs": 0, "folders": 0}
     out = io.BytesIO()
     generated_at = clock()
@@ -52,6 +52,8 @@ def build(storage, clock=time.time):
             counts["missingThumbs"] += not item.get("hasThumb")
             if item.get("error"):
                 errors[item["path"]] = item["error"]
+            if item.get("xmpError"):
+                xmp_errors[item["path"]] = item["xmpError"]
             continue
         ident = identity_of(storage, folder)
         if ident in walked:
@@ -78,7 +80,7 @@ def build(storage, clock=time.time):
         data[:len(head)] = rollup_head(counts["images"], generated_at, journal)
     # Without fsync: the rollup can be built again, and a torn one fails to load.
     storage.write(storage.root_file_key(ROLLUP), out.getvalue(), durable=False)
-    return dict(counts, unindexedFolders=unindexed, unreadable=errors)
+    return dict(counts, unindexedFolders=unindexed, unreadable=errors, unreadableXmp=xmp_errors)
 
 
 def rollup_head(count, generated_at, journal=()):

@@ -73,6 +73,9 @@ def journal_entry_problem(entry):
     star = entry.get("star")
     if star is not None and (type(star) is not int or not 0 <= star <= 5):
         return "star is not a whole number from 0 to 5"
+    paths = entry.get("xmpPaths", [])
+    if not isinstance(paths, list) or not all(isinstance(text, str) for text in paths):
+        return "xmpPaths is not a list of text"
     if type(entry.get("gone", False)) is not bool:
         return "gone is not true or false"
     return None
@@ -89,11 +92,12 @@ def fold(text):
 
 
 def fields_of(item):
-    """The searchable text of an item: name, each tag, notes, its folder's path; folded."""
+    """The searchable text of an item: name, each tag, notes, its folder's path, XMP's keyword paths; folded."""
     tags = item.get("tags") if isinstance(item.get("tags"), list) else []
     path = item.get("path") if isinstance(item.get("path"), str) else ""
+    paths = item.get("xmpPaths") if isinstance(item.get("xmpPaths"), list) else ()  # "Places|Iceland"
     return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
-            fold(path.rpartition("/")[0])]
+            fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str))]
 
 
 def matches(item, terms):

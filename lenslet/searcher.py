@@ -186,7 +186,8 @@ class Searcher:
     def merged(self, loaded, edited_ids, entry):
         at = edited_ids.get(entry["path"])
         base = loaded.item(at) if isinstance(at, int) else {}
-        return dict(base, **{key: entry[key] for key in ("path", "name", "tags", "notes", "star") if key in entry})
+        return dict(base, **{key: entry[key] for key in ("path", "name", "tags", "notes", "star", "xmpPaths")
+                                   if key in entry})
 
     def suggest(self, prefix):
         loaded, _ = self.fresh()

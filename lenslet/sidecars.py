@@ -57,9 +57,11 @@ MAX_NOTES = 20_000
 MAX_WHO = 200
 MAX_SIDECAR = 512 * 1024  # bytes a stored sidecar may grow to
 MAX_EXTRA_KEYS = 64       # keys lenslet does not know, kept for other tools
-SERVER_KEYS = ("exif", "hash")  # lenslet computes these; a client's copy is ignored
+SERVER_KEYS = ("exif", "hash", "xmpBase")  # lenslet computes these; a client's copy is ignored
+# xmpBase: the tags, star and notes lenslet last wrote to the image's XMP sidecar (LENSLET_XMP=write)
 # What GET /item adds from the image itself: a client sending the GET back must not store it.
-IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error", "unreadable")
+IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error", "unreadable",
+              "rejected", "label", "title", "description", "sources", "xmpPaths")  # the last from XMP
 PATCH_OPS = {"addTags", "removeTags", "notes", "star"}
 KNOWN_KEYS = frozenset(defaults()) | {"createdAt"}
 

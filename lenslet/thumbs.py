@@ -78,6 +78,7 @@ class Thumbs:
         self.quality = config.thumb_quality
         self.settings = f"{self.size} {self.quality}"  # what a thumbnail records of how it was made
         self.max_pixels = config.max_pixels
+        self.reading = config.xmp != "off"  # listing entries show other tools' XMP merged in
         self.wait = config.thumb_wait
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
         self.clock = clock
@@ -201,7 +202,7 @@ class Thumbs:
     def _make_inline(self, storage, key):
         """Make a thumbnail in this process if its decode fits INLINE_PIXELS; whether it was made."""
         try:
-            record_hash(storage, key, self.make(storage, key, INLINE_PIXELS))
+            record_hash(storage, key, self.make(storage, key, INLINE_PIXELS), self.reading)
         except images.OverBudget:
             return False
         return True

@@ -811,3 +811,138 @@ def _escape_text(text):
 
 def _escape_attribute(text):
     return _escape_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+# ---------------------------------------------------------------------------------------------
+# What lenslet shows: its own fields with what other tools' XMP says
+
+LENSLET = "lenslet"
+EMBEDDED = "embedded"  # the image's own XMP and IPTC
+
+
+def shown(own_tags, own_star, readings, base=None):
+    """lenslet's own tags and star with what XMP says, and where each value came from.
+
+    readings: (source, Metadata) in the order they count, the XMP sidecar (its file name)
+    before the image's own (EMBEDDED). Tags are the union of all; the star is lenslet's,
+    else the first rating found (-1 is no star, shown as rejected; 0 is no star); label,
+    title and description are the first found. Returns {tags, star, rejected, label, title,
+    description, paths, sources, problems}; sources names, per value, who holds it.
+    base: what lenslet last wrote to the XMP sidecar (readings[0]), if it wrote one: what
+    another tool changed there since counts over lenslet's own (see since_written).
+    """
+    if base is not None and readings and readings[0][0] == base.get("file"):
+        own_tags, own_star = since_written(own_tags, own_star, base, readings[0][1])
+    tags, holders = list(own_tags), {tag_key(tag): [LENSLET] for tag in own_tags}
+    paths, problems = [], []
+    for source, metadata in readings:
+        for keyword in metadata.keywords:
+            key = tag_key(keyword.tag)
+            if key not in holders:
+                tags.append(keyword.tag)
+                holders[key] = []
+            if source not in holders[key]:
+                holders[key].append(source)
+        paths += [path for path in metadata.paths if path not in paths]
+        problems += [f"{source}: {problem}" for problem in metadata.problems]
+    result = {"tags": tags, "star": own_star, "rejected": False, "paths": paths, "problems": problems,
+              "sources": {"tags": {tag: holders[tag_key(tag)] for tag in tags}}}
+    if own_star is not None:
+        result["sources"]["star"] = LENSLET
+    else:
+        for source, metadata in readings:
+            if metadata.rating is not None:
+                result.update(star=metadata.star, rejected=metadata.rejected)
+                result["sources"]["star"] = source
+                break
+    for name in ("label", "title", "description"):
+        result[name] = None
+        for source, metadata in readings:
+            if getattr(metadata, name) is not None:
+                result[name] = getattr(metadata, name)
+                result["sources"][name] = source
+                break
+    return result
+
+
+def held(tags, readings):
+    """Of tags, those XMP holds, each with where (tag as given -> [sources])."""
+    where = {}
+    for source, metadata in readings:
+        for keyword in metadata.keywords:
+            where.setdefault(tag_key(keyword.tag), []).append(source)
+    return {tag: where[tag_key(tag)] for tag in tags if tag_key(tag) in where}
+
+
+def own_part(incoming, own, readings):
+    """A PUT body less what only XMP holds: a client sending back what GET /item showed
+    copies no keyword or rating of another tool's into lenslet's sidecar (own: the stored one)."""
+    result = dict(incoming)
+    if "tags" in incoming:
+        own_keys = {tag_key(tag) for tag in own["tags"]}
+        theirs = held(incoming["tags"], readings)
+        result["tags"] = [tag for tag in incoming["tags"] if tag_key(tag) in own_keys or tag not in theirs]
+    if "star" in incoming and own["star"] is None and readings and \
+            incoming["star"] == shown([], None, readings)["star"]:
+        del result["star"]
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Write mode: lenslet's edits written to the XMP sidecar, merged three ways
+
+
+def base_of(sidecar, file=None):
+    """What lenslet last wrote to an image's XMP sidecar (its sidecar's xmpBase, with the "file" it
+    went to), None if never, not of that shape, or (file given) written to another file."""
+    base = (sidecar or {}).get("xmpBase")
+    if file is not None and isinstance(base, dict) and base.get("file") != file:
+        return None
+    if not isinstance(base, dict) or not isinstance(base.get("tags"), list) \
+            or not all(isinstance(tag, str) for tag in base["tags"]) or not isinstance(base.get("notes"), str) \
+            or not (base.get("star") is None or (type(base["star"]) is int and -1 <= base["star"] <= 5)):
+        return None
+    return base
+
+
+def lenslet_star(rating):
+    """An XMP rating as lenslet's star: -1 (rejected) is none."""
+    return rating if rating is None or rating >= 0 else None
+
+
+def _ours(own_tags, own_star, own_notes, base):
+    """lenslet's side of a merge, in XMP's terms: a star left as it was written stays what was written (-1 too)."""
+    star = base["star"] if base is not None and own_star == lenslet_star(base["star"]) else own_star
+    return {"tags": list(own_tags), "star": star, "notes": own_notes}
+
+
+def since_written(own_tags, own_star, base, theirs):
+    """lenslet's tags and star with what another tool changed in the XMP sidecar since lenslet wrote base."""
+    merged = merge(base, dict(_ours(own_tags, own_star, "", base), time=float("-inf")),
+                   {"tags": theirs.tags, "star": theirs.rating, "notes": "", "time": float("inf")})
+    return merged["tags"], lenslet_star(merged["star"])
+
+
+def written(sidecar, base, theirs, theirs_time, now, removed=(), file=None):
+    """Merge an edited sidecar with its XMP sidecar (theirs: Metadata, None when there is none; file: its name).
+
+    Returns (the sidecar to store, with xmpBase, and the changes for update(), or None when
+    the XMP sidecar already says it all). removed: tags removed by this edit, removed from
+    the XMP sidecar even when lenslet never wrote them there.
+    """
+    theirs = theirs or Metadata()
+    their_side = {"tags": theirs.tags, "star": theirs.rating, "notes": theirs.description or "", "time": theirs_time}
+    merged = merge(base, dict(_ours(sidecar["tags"], sidecar["star"], sidecar["notes"], base), time=now), their_side)
+    gone = {tag_key(tag) for tag in removed}
+    merged["tags"] = [tag for tag in merged["tags"] if tag_key(tag) not in gone]
+    changes = {}
+    if {tag_key(tag) for tag in merged["tags"]} != {tag_key(tag) for tag in theirs.tags}:
+        changes["tags"] = merged["tags"]
+    if merged["star"] != theirs.rating:
+        changes["star"] = merged["star"]
+    if (merged["notes"] or "") != (theirs.description or ""):
+        changes["notes"] = merged["notes"] or ""
+    stored = dict(sidecar, tags=merged["tags"], star=lenslet_star(merged["star"]), notes=merged["notes"] or "",
+                  xmpBase={"file": file, "tags": merged["tags"], "star": merged["star"],
+                           "notes": merged["notes"] or ""})
+    return stored, (changes or None)

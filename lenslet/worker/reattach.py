@@ -90,7 +90,7 @@ def _homes_of(storage, orphan, digest, anywhere):
 def _adopt(runner, source, target):
     storage = runner.storage
     try:
-        if not adopt_sidecar(storage, storage, source, target, runner.clock):
+        if not adopt_sidecar(storage, storage, source, target, runner.clock, runner.folders.reading):
             return False
         _bring_thumb(storage, source, target)
     except LensletError as ex:

@@ -185,7 +185,7 @@ class Runner:
                 metrics.thumbnail("made")
             self.tally(key, None if made else outcome)
         if digests:
-            record_hashes(self.storage, folder, digests)
+            record_hashes(self.storage, folder, digests, self.folders.reading)
             queue.enqueue(self.storage, "rollup", "", self.clock)
 
     def tally(self, key, error):

@@ -168,6 +168,9 @@ class Scanner:
                                       for name in listing.sidecars if name not in listing.images],
                    "orphanThumbs": [thumb_of(join(key, name))
                                     for name in listing.thumbs if name not in listing.images]}
+        two = [join(key, name) for name in listing.images if manifests.two_xmps(name, listing.xmps)]
+        if two:
+            summary["twoXmps"] = two
         if listing.pointer and key:
             summary["pointer"] = self.check_pointer(key)
             self.runner.scan[key] = summary
