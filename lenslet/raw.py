@@ -30,7 +30,8 @@ MAX_IFDS = 32               # IFDs walked in one file: chains, SubIFDs, EXIF, ma
 MAX_ENTRIES = 1000          # entries read from one IFD
 MAX_SUBIFDS = 16            # SubIFD offsets followed from one tag
 MAX_PREVIEW = 64 << 20      # bytes: no camera's preview is near this
-JPEG_HEAD = 128 * 1024      # bytes of a candidate read to find its frame header
+JPEG_HEAD = 128 * 1024      # bytes of a candidate read to find its frame header (EXIF and ICC come first)
+MAX_CANDIDATES = 16         # JPEGs looked at in one file: cameras embed two or three
 DECODABLE = (0xC0, 0xC1, 0xC2)  # baseline, extended, progressive: what Pillow decodes
 ORIENTATION, MAKE, MODEL, EXIF_IFD, SUB_IFDS, TAKEN = 0x0112, 0x010F, 0x0110, 0x8769, 0x014A, 0x9003
 JPEG_OFFSET, JPEG_LENGTH, COMPRESSION, STRIPS, STRIP_BYTES = 0x0201, 0x0202, 0x0103, 0x0111, 0x0117
@@ -79,12 +80,15 @@ def find_preview(read, size):
         header = read(84, 8)
         if len(header) == 8:
             found.candidates.append(struct.unpack(">II", header))
-    elif head[:4] in TIFF_MAGICS:
-        _walk_tiff(read, size, head, found)
+    elif head[:4] in TIFF_MAGICS and len(head) >= 8:
+        try:
+            _walk_tiff(read, size, head, found)
+        except struct.error:
+            pass  # a directory cut short: the candidates found before it still count
     else:
         raise Undecodable("not a raw file lenslet reads (DNG, CR2, NEF, ARW, ORF, RW2, RAF, PEF)")
     best = None
-    for offset, length in found.candidates:
+    for offset, length in list(dict.fromkeys(found.candidates))[:MAX_CANDIDATES]:
         frame = _jpeg_frame(read, size, offset, length)
         if frame is not None and (best is None or frame[0] * frame[1] > best[1][0] * best[1][1]):
             best = ((offset, length), frame)

@@ -350,3 +350,9 @@ def test_without_the_heif_extra_heic_is_listed_and_says_what_it_needs(client, tr
     [item] = client.get("/folders").json["items"]
     assert item["name"] == "phone.heic" and "lenslet[heif]" in item["error"]
     assert "lenslet[heif]" in client.get("/thumb", params={"path": "phone.heic"}, status=422).json["description"]
+
+
+def test_a_raw_of_a_few_bytes_is_refused():
+    for data in (b"II*\x00", b"II*\x00\x08", b"MM\x00*\x00\x00\x00"):
+        with pytest.raises(Undecodable):
+            raw.find_preview(*reader(data))

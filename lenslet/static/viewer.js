@@ -5,6 +5,7 @@ import {ApiError, downloadOriginal, enc, getJSON, isReadonly, needsToken, origin
 
 const $ = (id) => document.getElementById(id);
 const SLIDE_SECONDS = 4;
+const PREVIEW_PATIENCE_MS = 5000;
 const SWIPE_PX = 50;  // a touch that moves at least this far sideways turns the page
 // What a browser shows itself; HEIC and raw files are shown through their preview, even at 100%.
 const SHOWN_AS_IS = /\.(jpe?g|png|webp|avif|gif)$/i;
@@ -125,7 +126,12 @@ export class Viewer {
   /** The preview at once (a few hundred KB, not the whole original); then the neighbours' previews,
    *  so the next image shows without waiting. A preview that cannot be made falls back to the original. */
   showPreview(path) {
-    previewURL(path).then((url) => {
+    // A preview still being made (the worker's turn, on a busy server) is not waited for long:
+    // the original is shown instead, as before there were previews.
+    const patience = setTimeout(() => {
+      if (path === this.path && !this.image.getAttribute("src")) this.showOriginal();
+    }, PREVIEW_PATIENCE_MS);
+    previewURL(path).finally(() => clearTimeout(patience)).then((url) => {
       if (path === this.path && !this.original) this.image.src = url;
     }, () => {
       if (path === this.path && !this.original) this.showOriginal();
