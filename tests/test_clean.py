@@ -62,7 +62,7 @@ def test_afterwards_the_tree_holds_the_users_files_and_their_tags(used):
     assert main(["clean", str(used)]) == 0
     assert everything(used) == {
         "a.jpg", "notes.txt", "empty/", "trip/", "trip/b.jpg", "trip/b.jpg.json", "trip/c.jpg", "trip/c.jpg.json",
-        "trip/d.jpg.xmp", "_trash_/", "_trash_/d.jpg", "_trash_/d.jpg.json",
+        "_trash_/", "_trash_/d.jpg", "_trash_/d.jpg.json", "_trash_/d.jpg.xmp",  # the XMP went with its image
     }
     sidecar = orjson.loads((used / "trip" / "b.jpg.json").read_bytes())
     assert sidecar["tags"] == ["sea"] and sidecar["star"] == 4
