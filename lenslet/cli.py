@@ -65,14 +65,7 @@ def index(args):
     """Index a tree once, with thumbnails, showing progress; then print a summary."""
     config = dataclasses.replace(Config.from_env(), root=args.path, worker_threads=args.threads,
                                  create_root=args.create)
-    try:
-        storage = open_storage(config)
-    except ConfigError as ex:
-        if ex.fields.get("problem") == "missing":
-            raise UsageError(f"{args.path} does not exist (--create makes it)") from None
-        if ex.fields.get("problem") == "not a folder":
-            raise UsageError(f"{args.path} is a file, not a folder") from None
-        raise
+    storage = open_tree(config, args.path, " (--create makes it)")
     runner = Runner(config, storage)
     show = Display(sys.stderr)
     started = time.monotonic()
@@ -145,13 +138,13 @@ def clean(args):
     return 1 if failed else 0
 
 
-def open_tree(config, path):
+def open_tree(config, path, hint=""):
     """The storage of a tree named on the command line, refusing a missing root or a file in words."""
     try:
         return open_storage(config)
     except ConfigError as ex:
         if ex.fields.get("problem") == "missing":
-            raise UsageError(f"{path} does not exist") from None
+            raise UsageError(f"{path} does not exist{hint}") from None
         if ex.fields.get("problem") == "not a folder":
             raise UsageError(f"{path} is a file, not a folder") from None
         raise
