@@ -4,7 +4,8 @@
 
 Starts the default service from this checkout (gunicorn with the project's
 gunicorn.conf.py on a free loopback port: 2 web processes, the worker, its
-thumbnail processes) on a tmp tree of generated 12 MP JPEGs, and sums the PSS
+thumbnail processes) on a tmp tree of generated pictures (12 MP JPEGs, one in three a
+4K PNG), and sums the PSS
 (/proc/<pid>/smaps_rollup) of the gunicorn master and every process below it:
 
 - at rest: once the worker has indexed the tree, its queue is empty and the
@@ -98,7 +99,7 @@ def by_role(root_pid):
 
 def make_photos(folder, count):
     """count pictures in folders of 30, one in three a PNG: 12 MP JPEGs (decoded at 1/8 a side for
-    a thumbnail) and 5 MP PNGs (decoded whole, what makes a thumbnail process big)."""
+    a thumbnail) and 4K PNGs, screenshots say (decoded whole: what makes a process big)."""
     bases = []
     for seed in range(3):
         out = io.BytesIO()
@@ -106,7 +107,7 @@ def make_photos(folder, count):
         bases.append((".JPG", out.getvalue()))
         if seed < 2:
             out = io.BytesIO()
-            photo(2880, 1800, seed + 7, grain=0.05).save(out, "PNG", compress_level=1)
+            photo(3840, 2160, seed + 7, grain=0.05).save(out, "PNG", compress_level=1)
             bases.append((".PNG", out.getvalue()))
     order = [bases[0], bases[1], bases[2], bases[4], bases[3], bases[2]]  # every third a PNG
     for n in range(count):

@@ -20,7 +20,7 @@ from concurrent.futures import TimeoutError as WaitedTooLong
 
 import orjson
 
-from . import images, metrics, pool
+from . import images, memory, metrics, pool
 from .errors import LensletError, NotFound, Unavailable
 from .items import record_hash
 from .layout import THUMB_SETTINGS, thumb_of
@@ -186,6 +186,7 @@ class Thumbs:
                     made = ready() or self._make_inline(storage, key)
                 finally:
                     self.slots.release()
+                    memory.trim()
             else:
                 made = ready()
             if not made:
