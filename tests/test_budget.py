@@ -1,13 +1,19 @@
 """A small server's budget: thumbnail processes that end when idle, jobs that never starve."""
 
+import dataclasses
 import io
 import os
 import time
 
+import pytest
 from PIL import Image
 
+from helpers import draw
 from lenslet.config import Config
 from lenslet.pool import ThumbPool
+from lenslet.worker import queue
+from lenslet.worker.runner import CHUNK, Runner, drain, run_one
+from lenslet.worker.scanner import Scanner
 
 
 def encoded(size=(320, 240)):
@@ -22,6 +28,11 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def long_edge(path):
+    with Image.open(path) as img:
+        return max(img.size)
 
 
 def pid_of_maker(data, size, quality, max_pixels, xmp=None):
@@ -57,3 +68,50 @@ def test_thumb_idle_setting():
     assert Config.from_env({}).thumb_idle == 30.0
     assert Config.from_env({"LENSLET_THUMB_IDLE": "0"}).thumb_idle == 0
     assert ThumbPool.from_config(Config(thumb_idle=5.0)).idle == 5.0
+
+
+def stepped_clock(step=10.0):
+    """A clock that moves step seconds at every look: a rollup's debounce has always passed."""
+    now = [time.time()]
+
+    def clock():
+        now[0] += step
+        return now[0]
+    return clock
+
+
+def run_counting(runner):
+    """Run the queue dry as a job thread does; return [(kind, thumbnails remade before it)]."""
+    cursor, steps = queue.Cursor(runner.storage), []
+    for _ in range(500):
+        name, job = cursor.next_job("test", 3600, runner.clock, runner.due)
+        if name is None:
+            return steps
+        steps.append((job["kind"], runner.made))
+        run_one(runner, name, job)
+    raise AssertionError("the queue never ran dry")
+
+
+@pytest.mark.parametrize("folders, per_folder", [(6, 2), (1, 40)])
+def test_a_rollup_never_waits_behind_a_long_sweep(config, storage, tree, folders, per_folder):
+    # Thumbnails made at one size, then the size changed: every folder is swept again at the
+    # lowest priority, in one job (SWEEP_BATCH folders), and the first remade thumbnails ask for
+    # a rollup. The rollup runs after one step of the sweep (a folder, or a CHUNK of a big one),
+    # not after all of it.
+    for f in range(folders):
+        for n in range(per_folder):
+            draw(tree / f"f{f}" / f"{n}.png", size=(96, 64))
+    first = Runner(dataclasses.replace(config, thumb_processes=0), storage)
+    scanner = Scanner(first)
+    scanner.scan(deep=True)
+    first.sweep_thumbs(list(scanner.seen))
+    drain(first, "w")
+    smaller = Runner(dataclasses.replace(config, thumb_processes=0, thumb_size=32), storage, clock=stepped_clock())
+    assert smaller.sweep_thumbs(list(scanner.seen))
+    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["rethumb"]
+    steps = run_counting(smaller)
+    before_rollup = next(made for kind, made in steps if kind == "rollup")
+    assert before_rollup <= max(per_folder if folders > 1 else CHUNK, 1)
+    # Nothing of the sweep was lost by yielding.
+    assert smaller.made == folders * per_folder
+    assert all(long_edge(path) == 32 for path in tree.rglob("*.png.thumbnail"))
