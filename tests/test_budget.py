@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from helpers import draw
+from lenslet import search
 from lenslet.config import Config
 from lenslet.pool import ThumbPool
 from lenslet.worker import queue
@@ -115,3 +116,37 @@ def test_a_rollup_never_waits_behind_a_long_sweep(config, storage, tree, folders
     # Nothing of the sweep was lost by yielding.
     assert smaller.made == folders * per_folder
     assert all(long_edge(path) == 32 for path in tree.rglob("*.png.thumbnail"))
+
+
+NAMES = ["IMG_1234.JPG", "IMG_20240512_183012.jpg", "DSC01234.JPG", "PXL_20230704_101512345.jpg",
+         "Screenshot 2024-05-01 at 10.12.33.png", "P1010234.JPG", "beach-sunset.jpg", "Café 7.png"]
+
+
+def camera_items():
+    """Items with the names cameras and phones give, in path order, some tagged."""
+    items = [{"path": f"{folder}/{n}-{name}", "name": f"{n}-{name}", "tags": ["Zürich"] if n % 3 else [],
+              "notes": "roll 5" if n % 4 == 0 else ""}
+             for folder in ("2019", "2024-05 Kyoto") for n, name in enumerate(NAMES)]
+    items += [{"path": "plain/words.jpg", "name": "words.jpg", "tags": [], "notes": ""}]
+    return items
+
+
+@pytest.mark.parametrize("query", [*"0123456789", "sunset 0", "dsc0 beach 1", "img_1", "5 zurich", "1 9",
+                                   "IMG_12", "2024-05", "pxl 2023 10"])
+def test_digit_terms_find_what_the_rule_finds(query):
+    items = camera_items()
+    index = search.Index.build(items)
+    terms = search.terms_of(query)
+    expected = [n for n, item in enumerate(items) if search.matches(item, terms)]
+    assert index.search(terms, (0, index.count), 0, 100) == (len(expected), expected)
+    # The same answer from an index kept and read back, and within a folder's scope.
+    again = search.Index.from_parts(*index.to_parts())
+    assert again.search(terms, (0, index.count), 0, 100) == (len(expected), expected)
+    scoped = [n for n in expected if n < len(NAMES)]
+    assert index.search(terms, (0, len(NAMES)), 0, 100) == (len(scoped), scoped)
+
+
+def test_a_kept_index_with_digit_bitmaps_of_the_wrong_size_is_refused():
+    header, parts = search.Index.build(camera_items()).to_parts()
+    with pytest.raises(ValueError):
+        search.Index.from_parts(header, [*parts[:-1], parts[-1][:-1]])
