@@ -235,12 +235,14 @@ def index_peak(photos):
     root = os.path.join(work, "tree")
     shutil.copytree(photos, root)
     try:
-        run = subprocess.Popen([sys.executable, "-m", "lenslet", "index", root], cwd=PROJECT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run = subprocess.Popen([sys.executable, "-c", "import sys; from lenslet.cli import main; sys.exit(main())",
+                                "index", root], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         highest = 0.0
         while run.poll() is None:
             highest = max(highest, total_mb(run.pid)[0])
             time.sleep(0.1)
+        if run.returncode != 0:
+            raise SystemExit(f"lenslet index failed:\n{run.stderr.read().decode(errors='replace')}")
         return highest
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -253,19 +255,22 @@ def main():
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--idle", type=float, default=IDLE, help="the LENSLET_THUMB_IDLE in force (seconds)")
     parser.add_argument("--skip-index", action="store_true")
+    parser.add_argument("--index-only", action="store_true")
     args = parser.parse_args()
     photos = tempfile.mkdtemp(prefix="lenslet-memory-photos-")
     try:
         make_photos(photos, args.photos)
         print(f"{args.photos} photos of 12 MP, {args.new} new ones while {args.clients} clients browse")
-        runs = {"pool resident (before)": service(photos, {"LENSLET_THUMB_IDLE": "0"}, args),
-                "pool ends when idle (default)": service(photos, {}, args)}
-        print(f"{'':32} {'rest MB':>8} {'procs':>6} {'peak MB':>8} {'rest after':>10}")
-        for name, (rest, count, high, after) in runs.items():
-            print(f"{name:32} {rest:8.0f} {count:6d} {high:8.0f} {after:10.0f}")
-        print("targets: rest <= 150 MB, peak <= 400 MB")
+        if not args.index_only:
+            runs = {"pool resident (before)": service(photos, {"LENSLET_THUMB_IDLE": "0"}, args),
+                    "pool ends when idle (default)": service(photos, {}, args)}
+            print(f"{'':32} {'rest MB':>8} {'procs':>6} {'peak MB':>8} {'rest after':>10}")
+            for name, (rest, count, high, after) in runs.items():
+                print(f"{name:32} {rest:8.0f} {count:6d} {high:8.0f} {after:10.0f}")
+            print("targets: rest <= 150 MB, peak <= 400 MB")
         if not args.skip_index:
             print(f"lenslet index peak: {index_peak(photos):.0f} MB (target <= 300 MB)")
+
     finally:
         shutil.rmtree(photos, ignore_errors=True)
 
