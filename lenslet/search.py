@@ -41,7 +41,6 @@ BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(25
 # a substring of hundreds of thousands of distinct tokens, whose posting lists no query can
 # afford to gather. Each digit's items are found once, at build, as a bitmap.
 DIGITS = "0123456789"
-PREFIX_SLICE_FROM = 64  # tokens beginning with a term past which their postings are taken as one slice
 
 
 # An edit journal entry's name: when it was made (ms, 14 digits or more) and a hash of its path.
@@ -227,12 +226,6 @@ class Index:
         a bitmap (int) when a frequent token is among them, else a set."""
         if len(term) == 1 and term in self.digits and not (starts or ends):
             return self.digits[term]
-        if starts and not ends:
-            # The tokens beginning with term sit side by side in sorted order: their postings
-            # are one slice (a name prefix such as the 12 of IMG_12 begins thousands of numbers).
-            first, last = self.prefix_range(term)
-            if last - first > PREFIX_SLICE_FROM:
-                return set(self.postings[self.spans[first]:self.spans[last]])
         rare, bitmap = set(), 0
         postings, spans, frequent = self.postings, self.spans, self.frequent
         for after in self.token_ids(term, starts, ends):  # bisect_right gave the index after the token's
@@ -244,18 +237,6 @@ class Index:
         if not bitmap:
             return rare
         return bitmap | to_bitmap(rare, self.count) if rare else bitmap
-
-    def prefix_range(self, prefix):
-        """The token ids [first, last) of the tokens that begin with prefix."""
-        vocabulary, starts = self.vocabulary, self.starts
-
-        def token(t):
-            return vocabulary[starts[t]:starts[t + 1] - 1]
-        tokens = range(len(starts) - 1)
-        first = bisect.bisect_left(tokens, prefix, key=token)
-        last = bisect.bisect_left(tokens, prefix[:-1] + chr(ord(prefix[-1]) + 1), lo=first, key=token) \
-            if ord(prefix[-1]) < 0x10FFFF else len(tokens)
-        return first, last
 
     def candidates(self, term):
         """Ids that may match term: exactly those for a plain term, a superset for one with
