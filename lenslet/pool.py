@@ -144,6 +144,7 @@ class ThumbPool:
         self.executor = None
         self.restarts = 0
         self.in_flight = 0  # jobs handed to the executor and not done (under lock)
+        self.room = threading.Semaphore(2 * max(1, processes))  # originals read ahead, all callers together
         self.last_done = time.monotonic()
 
     @classmethod
@@ -164,16 +165,34 @@ class ThumbPool:
         """Yield (item, (WebP bytes, hash) or the LensletError it met) for each item, in order.
 
         read(item) gives an original's bytes and the XMP record to stamp (or None).
-        Only a few originals are read ahead (two per process), so a folder of big
-        photos is never all in memory at once.
+        Only a few originals are read ahead (two per process, for all callers
+        together), so a folder of big photos is never all in memory at once.
         """
         ahead = collections.deque()
-        for item in items:
-            ahead.append((item, self._try(lambda: self.submit(*read(item)))))
-            if len(ahead) > 2 * max(1, self.processes):
-                yield self._settle(*ahead.popleft())
-        while ahead:
-            yield self._settle(*ahead.popleft())
+        try:
+            for item in items:
+                # The read-ahead is the pool's, not each caller's: the worker's job threads
+                # each holding their own would hold that many originals more (80 MB of
+                # photos at the peak of bench/memory.py).
+                while not self.room.acquire(blocking=not ahead):
+                    yield from self._settle_oldest(ahead)
+                try:
+                    ahead.append((item, self._try(lambda: self.submit(*read(item)))))
+                except BaseException:
+                    self.room.release()
+                    raise
+            while ahead:
+                yield from self._settle_oldest(ahead)
+        finally:
+            for _ in ahead:  # a caller that stopped early: its tickets' room is given back
+                self.room.release()
+
+    def _settle_oldest(self, ahead):
+        item, ticket = ahead.popleft()
+        try:
+            yield self._settle(item, ticket)
+        finally:
+            self.room.release()
 
     @staticmethod
     def _try(start):

@@ -162,3 +162,41 @@ def test_a_term_with_more_candidates_than_scan_from_finds_what_the_rule_finds(qu
     expected = [n for n, item in enumerate(items) if search.matches(item, terms)]
     assert index.search(terms, (0, index.count), 0, 100) == (len(expected), expected[:100])
     assert index.search(terms, (0, index.count), 50, 100) == (len(expected), expected[50:150])
+
+
+def test_callers_of_one_pool_share_its_read_ahead():
+    # Two job threads of the worker: together never more than two originals a process in hand.
+    import threading
+    held, most, lock, results = [0], [0], threading.Lock(), {}
+
+    def read(n):
+        with lock:
+            held[0] += 1
+            most[0] = max(most[0], held[0])
+        return encoded((200 + n, 100)), None
+
+    def caller(name):
+        got = []
+        for n, outcome in pool.make_each(range(8), read):
+            with lock:
+                held[0] -= 1
+            got.append((n, Image.open(io.BytesIO(outcome[0])).size[0]))
+        results[name] = got
+
+    with ThumbPool(1, 64, 70, 10_000_000, idle=0) as pool:
+        threads = [threading.Thread(target=caller, args=(name,)) for name in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        # A caller that stops early gives its room back: a third one still gets through.
+        partial = pool.make_each(range(5), read)
+        next(partial)
+        partial.close()
+        third = threading.Thread(target=lambda: results.update(
+            third=[n for n, _ in pool.make_each(range(3), lambda n: (encoded(), None))]))
+        third.start()
+        third.join(30)
+        assert results.pop("third", None) == [0, 1, 2]
+    assert results == {name: [(n, 64) for n in range(8)] for name in "ab"}
+    assert most[0] <= 2
