@@ -2,12 +2,15 @@
 
     python bench/search.py [--items 500000] [--repeat 15]
 
-Generates a rollup with realistic names (camera counters, phone timestamps,
-descriptive names), tags (a few hundred, Zipf-distributed) and notes (a third of
-the items, words Zipf-distributed, a few rare names), loads it the way a web
-process does (lenslet.searcher), and times a fixed mix of queries. The baseline,
-measured in the same run, is what a first version would do: the rollup parsed into
-a list of dicts and, per query, a lowercase substring test of every item.
+Generates a rollup with the names cameras and phones give (IMG_1234.JPG,
+IMG_20240512_183012.jpg, DSC01234.JPG, PXL_20230704_101512345.jpg, `Screenshot
+2024-05-01 at 10.12.33.png`, P1010234.JPG, descriptive names), tags (a few hundred,
+Zipf-distributed, some accented) and notes (a third of the items, words
+Zipf-distributed, a few rare names), loads it the way a web process does
+(lenslet.searcher), and times every kind of query of issue 25 at limit 100. The
+baseline, measured in the same run, is what a first version would do: the rollup
+parsed into a list of dicts and, per query, the rule (lenslet.search.matches) run
+on every item.
 Latencies are medians and 95th percentiles over the repeats of each query.
 """
 
@@ -25,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import orjson  # noqa: E402
 
+from lenslet.search import matches, terms_of  # noqa: E402
 from lenslet.searcher import Searcher  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
 from lenslet.layout import ROLLUP  # noqa: E402
@@ -35,13 +39,33 @@ PLACES = ["Zanzibar", "Lisbon", "Kyoto", "Oslo", "Cusco", "Hanoi", "Reykjavik", 
 THEMES = ["beach", "sunset", "mountain", "family", "birthday", "snow", "city", "food", "dog", "cat", "hike",
           "wedding", "concert", "garden", "river", "forest", "portrait", "night", "party", "museum"]
 
+ACCENTED = ["Café", "Zürich", "été", "Ålesund", "São Paulo", "Kraków"]
+
+# Every kind of query people type (issue 25), and the ones that were slow.
 QUERIES = [
-    ("common term", "beach", ""),
+    ("a tag", "beach", ""),
     ("rare term", "reykjavik", ""),
-    ("two terms", "beach sunset", ""),
+    ("two tags", "beach sunset", ""),
     ("no match", "qwxzyv", ""),
     ("path-scoped", "family", "2019"),
     ("name with punctuation", "img_48", ""),
+    ("name prefix", "IMG_12", ""),
+    ("name prefix", "IMG_20", ""),
+    ("word and year", "img 2024", ""),
+    ("camera prefix", "dsc0", ""),
+    ("date fragment", "2024-05", ""),
+    ("two letters", "ra", ""),
+    ("one digit", "1", ""),
+    ("one digit", "0", ""),
+    ("folder name", "kyoto", ""),
+    ("three terms", "beach 2019 img", ""),
+    ("three terms", "dsc0 beach 1", ""),
+    ("word and digit", "sunset 0", ""),
+    ("three terms", "pxl 2020 10", ""),
+    ("accented", "café", ""),
+    ("accented", "zurich", ""),
+    ("upper case", "BEACH", ""),
+    ("screenshot", "screenshot 10.12", ""),
 ]
 
 
@@ -51,7 +75,7 @@ def words(rng, count):
 
 def generate(count, seed=1):
     rng = random.Random(seed)
-    tags = THEMES + words(rng, 380)
+    tags = THEMES + ACCENTED + words(rng, 374)
     tag_weights = [1 / rank for rank in range(1, len(tags) + 1)]
     vocabulary = THEMES + words(rng, 2980)
     word_weights = [1 / rank ** 1.1 for rank in range(1, len(vocabulary) + 1)]
@@ -59,13 +83,23 @@ def generate(count, seed=1):
     for n in range(count):
         year = 2010 + n % 15
         event = f"{year}/{year}-{1 + n // 997 % 12:02d}-{1 + n // 31 % 28:02d} {rng.choice(THEMES).title()}"
+        if rng.random() < 0.05:
+            event = f"{year}/{year}-{1 + n // 997 % 12:02d} {rng.choice(PLACES)}"
         kind = rng.random()
-        if kind < 0.4:
+        month, day = rng.randrange(1, 13), rng.randrange(1, 29)
+        hour, minute, second = rng.randrange(24), rng.randrange(60), rng.randrange(60)
+        if kind < 0.2:
             name = f"IMG_{rng.randrange(10000):04d}.JPG"
-        elif kind < 0.65:
-            name = f"PXL_{year}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}_{rng.randrange(10**9):09d}.jpg"
-        elif kind < 0.8:
+        elif kind < 0.4:
+            name = f"IMG_{year}{month:02d}{day:02d}_{hour:02d}{minute:02d}{second:02d}.jpg"
+        elif kind < 0.6:
+            name = f"PXL_{year}{month:02d}{day:02d}_{hour:02d}{minute:02d}{second:02d}{rng.randrange(1000):03d}.jpg"
+        elif kind < 0.72:
             name = f"DSC{rng.randrange(100000):05d}.JPG"
+        elif kind < 0.8:
+            name = f"Screenshot {year}-{month:02d}-{day:02d} at {hour}.{minute:02d}.{second:02d}.png"
+        elif kind < 0.88:
+            name = f"P{rng.randrange(100, 200)}{rng.randrange(10000):04d}.JPG"
         else:
             name = f"{'-'.join(rng.sample(THEMES, 2))}-{n % 100:02d}.jpg"
         notes = ""
@@ -80,20 +114,15 @@ def generate(count, seed=1):
             "tags": sorted(set(rng.choices(tags, tag_weights, k=rng.randint(0, 5)))), "notes": notes,
             "star": rng.choice([None, None, 3, 4, 5]), "metaMtime": 1.7e9 + n})
     items.sort(key=lambda item: item["path"])
-    return items
+    # Two names drawn alike in one folder are one file.
+    return [item for n, item in enumerate(items) if n == 0 or item["path"] != items[n - 1]["path"]]
 
 
 def naive(items, query, folder):
-    """A first version: lowercase every field of every item, every time."""
-    terms = query.lower().split()
-    found = []
-    for item in items:
-        if folder and not item["path"].startswith(folder + "/"):
-            continue
-        fields = [item["name"].lower(), *(tag.lower() for tag in item["tags"]), item["notes"].lower(),
-                  item["path"].rpartition("/")[0].lower()]  # folder names match too
-        if all(any(term in field for field in fields) for term in terms):
-            found.append(item)
+    """A first version: the rule itself (lenslet.search.matches) on every item, every time."""
+    terms = terms_of(query)
+    found = [item for item in items
+             if (not folder or item["path"].startswith(folder + "/")) and matches(item, terms)]
     return len(found), found[:100]
 
 
@@ -117,7 +146,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=500_000)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--naive-repeat", type=int, default=3)
+    parser.add_argument("--naive-repeat", type=int, default=1)
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="lenslet-bench-")
     try:
@@ -142,20 +171,20 @@ def main():
 
         ours = {}
         for label, query, folder in QUERIES:
-            ours[label] = timings(lambda: searcher.search(query, folder, 0, 100), args.repeat)
+            ours[label, query] = timings(lambda: searcher.search(query, folder, 0, 100), args.repeat)
 
         with open(os.path.join(work, ROLLUP), "rb") as f:
             plain = orjson.loads(f.read())["items"]
         worst_p95, worst_ratio = 0.0, float("inf")
-        print(f"{'query':<24}{'lenslet median':>15}{'p95':>9}{'naive median':>14}{'speed-up':>10}  agree")
+        print(f"{'query':<34}{'lenslet median':>15}{'p95':>9}{'naive median':>14}{'speed-up':>10}  agree")
         for label, query, folder in QUERIES:
-            median, p95 = ours[label]
+            median, p95 = ours[label, query]
             naive_median, _ = timings(lambda: naive(plain, query, folder), args.naive_repeat)
             total, page = searcher.search(query, folder, 0, 100)
             expected_total, expected = naive(plain, query, folder)
             agree = total == expected_total and [i["path"] for i in page] == [i["path"] for i in expected]
             worst_p95, worst_ratio = max(worst_p95, p95), min(worst_ratio, naive_median / median)
-            print(f"{label + ' (' + query + ')':<24}{median * 1000:>12.2f} ms{p95 * 1000:>6.2f} ms"
+            print(f"{label + ' (' + query + ')':<34}{median * 1000:>12.2f} ms{p95 * 1000:>6.2f} ms"
                   f"{naive_median * 1000:>11.0f} ms{naive_median / median:>9.0f}x  {agree} ({total:,} found)")
         print(f"worst p95 {worst_p95 * 1000:.1f} ms (target <= 20 ms: {'met' if worst_p95 <= 0.020 else 'MISSED'}); "
               f"smallest speed-up {worst_ratio:.0f}x (target >= 20x: {'met' if worst_ratio >= 20 else 'MISSED'})")

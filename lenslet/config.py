@@ -85,6 +85,12 @@ def _hosts(raw):
 
 
 DEFAULT_ROOT = "./data"
+# Seconds the thumbnail processes stay after their last thumbnail. Each holds 100-150 MB
+# once it has decoded big photos (lenslet/pool.py keeps a big heap for speed), and a home
+# server is idle most of the day; starting them again costs about 0.3 s of a core each,
+# under 1% of the time even if work came back every THUMB_IDLE seconds. The jobs of a
+# scan follow each other within milliseconds, so a long sweep keeps its processes.
+THUMB_IDLE = 30.0
 
 
 def setting(default, help, parse=_text):
@@ -119,6 +125,9 @@ class Config:
     preview_cache: int = setting(1024 ** 3, "bytes of previews kept in the state folder; past it the least "
                                  "recently used are removed (they are made again when asked)",
                                  _whole(0, 1024 ** 4))
+    thumb_idle: float = setting(THUMB_IDLE, "seconds the thumbnail processes stay after their last thumbnail "
+                                "before they end (started again on the next); 0 keeps them for as long "
+                                "as their worker lives", _seconds(0, 86400))
     max_pixels: int = setting(100_000_000, "largest image (width x height) lenslet decodes; larger ones "
                               "answer 422", _whole(1, 2_000_000_000))
     max_upload: int = setting(200 * 1024 * 1024, "largest image an upload may send, in bytes; larger ones answer 413",

@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 import blake3
 
 from . import errors, images
+from .config import THUMB_IDLE
 
 # glibc's mallopt: a child serves big images all its life, and by default every
 # big buffer is a fresh mmap whose pages fault one by one as they are first
@@ -133,20 +134,24 @@ def _ready():
 class ThumbPool:
     """A lazily started pool of thumbnail processes, shared by every thread of a process."""
 
-    def __init__(self, processes, size, quality, max_pixels, maker=make):
+    def __init__(self, processes, size, quality, max_pixels, maker=make, idle=THUMB_IDLE):
         self.processes = processes
         self.size, self.quality, self.max_pixels = size, quality, max_pixels
         self.maker = maker  # a module-level function, so a child can import it
+        self.idle = idle  # seconds without a job before the processes end; 0: never
         self.lock = threading.Lock()
         self.alone = threading.Lock()  # one suspect at a time, in a process of its own
         self.executor = None
         self.restarts = 0
+        self.in_flight = 0  # jobs handed to the executor and not done (under lock)
+        self.room = threading.Semaphore(2 * max(1, processes))  # originals read ahead, all callers together
+        self.last_done = time.monotonic()
 
     @classmethod
     def from_config(cls, config):
         """The pool the settings ask for."""
         return cls(process_count(config.thumb_processes), config.thumb_size, config.thumb_quality,
-                   config.max_pixels)
+                   config.max_pixels, idle=config.thumb_idle)
 
     def submit(self, data, xmp=None):
         """Start making a thumbnail; the returned Ticket's result() gives (WebP bytes, hash)."""
@@ -160,16 +165,34 @@ class ThumbPool:
         """Yield (item, (WebP bytes, hash) or the LensletError it met) for each item, in order.
 
         read(item) gives an original's bytes and the XMP record to stamp (or None).
-        Only a few originals are read ahead (two per process), so a folder of big
-        photos is never all in memory at once.
+        Only a few originals are read ahead (two per process, for all callers
+        together), so a folder of big photos is never all in memory at once.
         """
         ahead = collections.deque()
-        for item in items:
-            ahead.append((item, self._try(lambda: self.submit(*read(item)))))
-            if len(ahead) > 2 * max(1, self.processes):
-                yield self._settle(*ahead.popleft())
-        while ahead:
-            yield self._settle(*ahead.popleft())
+        try:
+            for item in items:
+                # The read-ahead is the pool's, not each caller's: the worker's job threads
+                # each holding their own would hold that many originals more (80 MB of
+                # photos at the peak of bench/memory.py).
+                while not self.room.acquire(blocking=not ahead):
+                    yield from self._settle_oldest(ahead)
+                try:
+                    ahead.append((item, self._try(lambda: self.submit(*read(item)))))
+                except BaseException:
+                    self.room.release()
+                    raise
+            while ahead:
+                yield from self._settle_oldest(ahead)
+        finally:
+            for _ in ahead:  # a caller that stopped early: its tickets' room is given back
+                self.room.release()
+
+    def _settle_oldest(self, ahead):
+        item, ticket = ahead.popleft()
+        try:
+            yield self._settle(item, ticket)
+        finally:
+            self.room.release()
 
     @staticmethod
     def _try(start):
@@ -201,13 +224,40 @@ class ThumbPool:
                 if self.executor is None:
                     self.executor = ProcessPoolExecutor(self.processes, mp_context=_context(),
                                                         initializer=_start_child)
+                    if self.idle:
+                        threading.Thread(target=self._end_when_idle, args=(self.executor,),
+                                         name="lenslet-pool-idle", daemon=True).start()
                 executor = self.executor
+                self.in_flight += 1  # counted before the lock is let go: never ended under a job
             try:
-                return executor, executor.submit(_make_in_child, self.maker, data, self.size, self.quality,
-                                                 self.max_pixels, xmp)
+                future = executor.submit(_make_in_child, self.maker, data, self.size, self.quality,
+                                         self.max_pixels, xmp)
             except BrokenProcessPool:
+                self._done()
                 self._replace(executor)
+                continue
+            future.add_done_callback(self._done)
+            return executor, future
         raise errors.Unavailable("thumbnail processes keep dying on start")
+
+    def _done(self, future=None):
+        with self.lock:
+            self.in_flight -= 1
+            self.last_done = time.monotonic()
+
+    def _end_when_idle(self, executor):
+        """End the executor's processes once no job has come for `idle` seconds (the next job
+        starts new ones); return when it ended or was replaced."""
+        while True:
+            with self.lock:
+                if self.executor is not executor:
+                    return
+                left = self.idle if self.in_flight else self.idle - (time.monotonic() - self.last_done)
+                if left <= 0:
+                    self.executor = None
+                    break
+            time.sleep(max(left, 0.05))
+        executor.shutdown(wait=True)
 
     def _replace(self, executor):
         """Drop a broken executor (once, whichever thread sees it first); the next job starts a new one."""
@@ -278,12 +328,12 @@ def shared(config, processes=None, size=None, quality=None):
     share it), closed when the process exits; processes: how many, when not the settings' count;
     size and quality: of what it makes, when not thumbnails (previews)."""
     count = process_count(config.thumb_processes) if processes is None else processes
-    ident = (count, size or config.thumb_size, quality or config.thumb_quality, config.max_pixels)
+    ident = (count, size or config.thumb_size, quality or config.thumb_quality, config.max_pixels, config.thumb_idle)
     with _shared_lock:
         if ident not in _shared:
             if not _shared:
                 atexit.register(_close_shared)
-            _shared[ident] = ThumbPool(*ident)
+            _shared[ident] = ThumbPool(*ident[:4], idle=ident[4])
         return _shared[ident]
 
 

@@ -37,6 +37,10 @@ SCAN_FROM = 20_000  # candidates beyond which checking them scans the whole text
 BITMAPS = 200       # at most this many tokens get a bitmap (N/8 bytes each: 12.5 MB for 500,000 items)
 BITMAP_FROM = 1000  # items a token must have for a bitmap to pay off
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
+# One digit is in nearly every camera name (IMG_20240512_183012, PXL_..._101512345): it is
+# a substring of hundreds of thousands of distinct tokens, whose posting lists no query can
+# afford to gather. Each digit's items are found once, at build, as a bitmap.
+DIGITS = "0123456789"
 
 
 # An edit journal entry's name: when it was made (ms, 14 digits or more) and a hash of its path.
@@ -114,8 +118,10 @@ def terms_of(query):
 class Index:
     """The token index of a rollup, in path order (item id = position in the rollup)."""
 
-    def __init__(self, count, vocabulary, starts, postings, spans, tag_counts, name_counts, text, text_starts):
+    def __init__(self, count, vocabulary, starts, postings, spans, tag_counts, name_counts, text, text_starts,
+                 digits=None):
         self.count = count
+        self.digits = digits if digits is not None else digit_bitmaps(text, count)  # digit -> bitmap
         # The most frequent tokens also get a bitmap (a Python int, one bit an item):
         # unions and intersections of a few hundred thousand ids then run as big-int
         # arithmetic in C instead of hashing every id into a set.
@@ -184,19 +190,25 @@ class Index:
 
     def to_parts(self):
         """(header dict, list of byte strings): everything needed to make this index again."""
+        size = (self.count + 7) // 8
         parts = [self.vocabulary.encode("utf-8", "surrogatepass"), self.starts.tobytes(), self.postings.tobytes(),
-                 self.spans.tobytes(), self.text.encode("utf-8", "surrogatepass"), self.text_starts.tobytes()]
+                 self.spans.tobytes(), self.text.encode("utf-8", "surrogatepass"), self.text_starts.tobytes(),
+                 b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS)]
         header = {"count": self.count, "tagCounts": self.tag_counts, "nameCounts": self.name_counts}
         return header, parts
 
     @classmethod
     def from_parts(cls, header, parts):
         """The index to_parts() described."""
-        vocabulary, starts, postings, spans, text, text_starts = parts
+        vocabulary, starts, postings, spans, text, text_starts, digits = parts
+        size = (header["count"] + 7) // 8
+        if len(digits) != size * len(DIGITS):
+            raise ValueError("digit bitmaps of the wrong size")
         return cls(header["count"], bytes(vocabulary).decode("utf-8", "surrogatepass"), _array("I", starts),
                    _array("I", postings), _array("I", spans),
                    {folded: tuple(seen) for folded, seen in header["tagCounts"].items()},
-                   header["nameCounts"], bytes(text).decode("utf-8", "surrogatepass"), _array("I", text_starts))
+                   header["nameCounts"], bytes(text).decode("utf-8", "surrogatepass"), _array("I", text_starts),
+                   {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)})
 
     # -- querying ----------------------------------------------------------
 
@@ -216,6 +228,8 @@ class Index:
     def ids_with(self, term, starts=False, ends=False):
         """The ids of the items having a token that contains term (letters and digits only):
         a bitmap (int) when a frequent token is among them, else a set."""
+        if len(term) == 1 and term in self.digits and not (starts or ends):
+            return self.digits[term]
         rare, bitmap = set(), 0
         postings, spans, frequent = self.postings, self.spans, self.frequent
         for after in self.token_ids(term, starts, ends):  # bisect_right gave the index after the token's
@@ -278,6 +292,8 @@ class Index:
             longest = max(terms, key=len)
             hits = (m.start() for m in re.finditer(re.escape(longest), text))
             ids = {i - 1 for i in map(bisect.bisect_right, repeat(starts), hits) if lo < i <= hi}
+            if len(set(terms)) == 1:
+                return sorted(ids)  # the scan was for the only term: every line found holds it
             if found is not None:
                 ids = both(ids, found, self.count)
         elif isinstance(found, int):
@@ -331,6 +347,24 @@ def _array(code, data):
     ids = array(code)
     ids.frombytes(data)
     return ids
+
+
+def digit_bitmaps(text, count):
+    """digit -> bitmap of the items whose line of text holds it (a digit is always inside a token).
+
+    One regex pass a digit, in C: each line gives the digit if it holds one, else its end.
+    """
+    bitmaps = {}
+    for digit in DIGITS:
+        marks = "".join(re.findall(f"[^\n{digit}]*({digit}|\n)(?:(?<={digit})[^\n]*\n)?", text))
+        if len(marks) != count:
+            raise ValueError("the text has not one line an item")
+        # int() reads the most significant digit first: item 0 is the last character.
+        bitmaps[digit] = int(marks.translate(MARKS[digit])[::-1] or "0", 2)
+    return bitmaps
+
+
+MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
 
 
 def to_bitmap(ids, count):

@@ -20,7 +20,7 @@ from concurrent.futures import TimeoutError as WaitedTooLong
 
 import orjson
 
-from . import images, metrics, pool
+from . import images, memory, metrics
 from .errors import LensletError, NotFound, Unavailable
 from .items import record_hash
 from .layout import THUMB_SETTINGS, thumb_of
@@ -187,6 +187,7 @@ class Thumbs:
                     made = ready() or self._make_inline(storage, key)
                 finally:
                     self.slots.release()
+                    memory.trim()
             else:
                 made = ready()
             if not made:
@@ -279,6 +280,9 @@ class Thumbs:
         if thumb is None:
             # One process per web process (none when LENSLET_THUMB_PROCESSES is 0): uploads
             # too big to decode here are rare, and take their turn.
+            # Imported here: a web process that never meets such an upload never loads
+            # multiprocessing and the pool (half a MB of each web process at rest).
+            from . import pool
             makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)))
             thumb, digest = _logged(key, lambda: makers.make(data, xmp))
         self._store(storage, key, thumb)

@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 
-from .. import files, health, logs, metrics
+from .. import files, health, logs, memory, metrics
 from ..config import Config
 from ..errors import LensletError, Unavailable
 from ..storage import open_storage
@@ -71,7 +71,7 @@ class Worker:
         log.info("worker %s stopped", self.wid)
 
     def drain(self):
-        pause = IDLE_POLL
+        pause, worked = IDLE_POLL, False
         while not self.stopping.is_set():
             try:
                 name, job = self.cursor.next_job(self.wid, self.config.job_lease, self.clock, self.runner.due)
@@ -83,8 +83,12 @@ class Worker:
                 continue
             pause = IDLE_POLL
             if name is None:
+                if worked:  # the queue just ran dry: what the jobs freed goes back to the system
+                    memory.trim()
+                    worked = False
                 self.stopping.wait(IDLE_POLL)
                 continue
+            worked = True
             self.in_hand.add(name)
             try:
                 run_one(self.runner, name, job)

@@ -114,6 +114,29 @@ def renew(storage, name, worker, lease, clock=time.time):
     return True
 
 
+def more_urgent(storage, kind, ready=None):
+    """Whether a job more urgent than one of `kind` waits and is due (ready(job), when given).
+
+    Lists only the more urgent priorities (a name prefix each), and reads only jobs
+    that ready() must judge: what a long job asks between its steps.
+    """
+    for level in sorted(set(PRIORITY.values())):
+        if level >= PRIORITY[kind]:
+            return False
+        for name in storage.list_names(JOBS, prefix=f"{level}-"):
+            if not name.endswith(".json"):
+                continue
+            if ready is None:
+                return True
+            try:
+                job = orjson.loads(storage.read(join(JOBS, name)))
+            except (LensletError, orjson.JSONDecodeError):
+                continue  # taken meanwhile, or torn: not a reason to stop
+            if isinstance(job, dict) and ready(job):
+                return True
+    return False
+
+
 def next_job(storage, worker, lease, clock=time.time, ready=None):
     """Claim the most urgent due job nobody holds; (name, job) or (None, None)."""
     for name in waiting(storage):

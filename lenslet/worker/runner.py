@@ -108,8 +108,7 @@ class Runner:
             folder, _, name = path.rpartition("/")
             self.make_thumbs(folder, [name])
         elif kind == "rethumb":
-            for folder in job.get("folders") or [path]:
-                self.rethumb(folder, job.get("names"))
+            self.sweep(job.get("folders") or [path], job.get("names"))
         elif kind == "preview":
             self.previews.make(path)
         elif kind == "rollup":
@@ -133,13 +132,28 @@ class Runner:
             queue.enqueue(self.storage, "thumbs", folder, self.clock, part=names[0], names=names)
         queue.enqueue(self.storage, "rollup", "", self.clock)
 
+    def sweep(self, folder_keys, names=None):
+        """Rethumb folders one by one; the lowest priority yields: once a more urgent job is due (a
+        rollup, a thumbnail someone looks at), the folders left are queued again and it returns."""
+        for done, folder in enumerate(folder_keys, 1):
+            finished = self.rethumb(folder, names)
+            left = folder_keys[done:]
+            if left and (not finished or self.yield_to_urgent()):
+                queue.enqueue(self.storage, "rethumb", left[0], self.clock, part="\0".join(left), folders=left)
+                return
+
+    def yield_to_urgent(self):
+        """Whether a job of the lowest priority should stop here: a more urgent one is due."""
+        return queue.more_urgent(self.storage, "rethumb", self.due)
+
     def rethumb(self, folder, names=None):
-        """Make again the thumbnails of a folder's images made with other settings."""
+        """Make again the thumbnails of a folder's images made with other settings; False when it
+        yielded to a more urgent job, the images left queued again."""
         if names is None:
             try:
                 names = [item["name"] for item in folders.stored_items(self.storage, folder) if item.get("hasThumb")]
             except NotFound:
-                return
+                return True  # gone since: nothing left to do here
         again = []
         for name in names:
             try:
@@ -150,6 +164,11 @@ class Runner:
         self.progress.add(join(folder, name) for name in again)
         for start in range(0, len(again), CHUNK):
             self.make_thumbs(folder, again[start:start + CHUNK], remake=True)
+            left = again[start + CHUNK:]
+            if left and self.yield_to_urgent():
+                queue.enqueue(self.storage, "rethumb", folder, self.clock, part="\0".join(left), names=left)
+                return False
+        return True
 
     def sweep_thumbs(self, folder_keys):
         """After the settings changed: queue every folder's thumbnails made otherwise, lowest priority."""
