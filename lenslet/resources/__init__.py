@@ -1,8 +1,10 @@
 """One Falcon resource class per endpoint; each is thin: parse, call, respond."""
 
+import falcon
 import orjson
 
 from ..errors import BadRequest, NotJson
+from ..web import http_date, not_modified
 from .bodies import read_body
 
 MAX_BODY = 256 * 1024  # a JSON or form body (not an upload's): the one cap for both
@@ -25,3 +27,20 @@ def require_json(req):
     kind = (req.content_type or "").partition(";")[0].strip().lower()
     if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
         raise NotJson(f"the body must say Content-Type: application/json, not {kind or 'nothing'}")
+
+
+# Originals, thumbnails and previews rarely change: a browser keeps them an hour, then
+# revalidates with the ETag (304).
+CACHE = "public, max-age=3600"
+
+
+def send_webp(req, resp, etag, mtime, body):
+    """Answer a WebP made from an image (a thumbnail, a preview): 304 when the client has it,
+    else the bytes body() gives (called only then)."""
+    resp.etag, resp.cache_control = etag, [CACHE]
+    resp.set_header("Last-Modified", http_date(mtime))
+    if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), etag, mtime):
+        resp.status = falcon.HTTP_304
+        return
+    resp.content_type = "image/webp"
+    resp.data = body()

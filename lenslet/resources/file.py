@@ -5,10 +5,8 @@ import falcon
 from ..layout import mime_of
 from ..storage import clean_path
 from ..web import Unsatisfiable, byte_range, etag_of, http_date, not_modified
+from . import CACHE
 from .files import upload_form, upload_raw
-
-# Originals rarely change: a browser keeps them an hour, then revalidates with the ETag (304).
-CACHE = "public, max-age=3600"
 
 
 class FileResource:

@@ -1,9 +1,5 @@
-import falcon
-
 from ..storage import clean_path
-from ..web import http_date, not_modified
-
-CACHE = "public, max-age=3600"
+from . import send_webp
 
 
 class PreviewResource:
@@ -17,13 +13,7 @@ class PreviewResource:
         key, image = self.previews.find(path)
         # The preview's name is a digest of the image's path, size and mtime and the preview
         # settings: it is its ETag, and a match needs no read.
-        resp.etag, resp.cache_control = f'"{key.rpartition("/")[2].partition(".")[0]}"', [CACHE]
-        resp.set_header("Last-Modified", http_date(image.mtime))
-        if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"),
-                        resp.etag, image.mtime):
-            resp.status = falcon.HTTP_304
-            return
-        resp.content_type = "image/webp"
-        resp.data = self.previews.get(path, key)
+        etag = f'"{key.rpartition("/")[2].partition(".")[0]}"'
+        send_webp(req, resp, etag, image.mtime, lambda: self.previews.get(path, key))
 
     on_head = on_get
