@@ -4,4 +4,4 @@ They live in the package (lenslet/gunicorn_conf.py) so that `lenslet serve` find
 them from any folder; GUNICORN_CMD_ARGS or flags override any of them as usual.
 """
 
-from lenslet.gunicorn_conf import *  # noqa: F401,F403 - gunicorn reads this module's names
+from lenslet.service.gunicorn_conf import *  # noqa: F401,F403 - gunicorn reads this module's names

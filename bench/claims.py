@@ -23,13 +23,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import PROJECT  # noqa: E402
+from lenslet import jobs  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.errors import NotFound  # noqa: E402
 from lenslet.layout import JOBS  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.worker import queue  # noqa: E402
-from lenslet.worker.runner import Runner, run_one  # noqa: E402
 from lenslet.worker import scanner  # noqa: E402
+from lenslet.worker.runner import Runner, run_one  # noqa: E402
 
 
 def make_tree(root, folders):
@@ -47,7 +47,7 @@ def old_next_job(storage, worker, lease, ready=None):
     except NotFound:
         return None, None
     for name in names:
-        job = queue.claim(storage, name, worker, lease, ready=ready)
+        job = jobs.claim(storage, name, worker, lease, ready=ready)
         if job is not None:
             return name, job
     return None, None

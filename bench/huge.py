@@ -30,10 +30,10 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import PROJECT, free_port, index_tree  # noqa: E402
+from lenslet import jobs  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.errors import NotFound  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.worker import queue  # noqa: E402
 from lenslet.worker.runner import Runner  # noqa: E402
 
 WORDS = ["beach", "mountain", "city", "forest", "river", "sunset", "harbour", "garden", "snow", "desert",
@@ -85,7 +85,7 @@ class Indexer(Runner):
             self.folders.refresh(self.storage, folder, None)
         except NotFound:
             return
-        queue.enqueue(self.storage, "rollup", "", self.clock)
+        jobs.enqueue(self.storage, "rollup", "", self.clock)
 
 
 def index(root, threads=2):

@@ -25,9 +25,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.common import Server, free_port  # noqa: E402
 from bench.thumbs import photo  # noqa: E402
 from lenslet.config import Config  # noqa: E402
+from lenslet.storage import LocalStorage  # noqa: E402
 from lenslet.worker.runner import Runner, drain  # noqa: E402
 from lenslet.worker.scanner import Scanner  # noqa: E402
-from lenslet.storage import LocalStorage  # noqa: E402
 
 NGINX = """
 user root;

@@ -25,8 +25,8 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PROJECT  # noqa: E402
 from bench.claims import make_tree, queued_index_jobs  # noqa: E402
+from bench.common import PROJECT  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 

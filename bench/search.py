@@ -28,11 +28,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import orjson  # noqa: E402
 
-from lenslet.search import matches, terms_of  # noqa: E402
-from lenslet.searcher import Searcher  # noqa: E402
-from lenslet.storage import LocalStorage  # noqa: E402
 from lenslet.layout import ROLLUP  # noqa: E402
-from lenslet.rollup import rollup_bytes  # noqa: E402
+from lenslet.search.rollup import rollup_bytes  # noqa: E402
+from lenslet.search.searcher import Searcher  # noqa: E402
+from lenslet.search.words import matches, terms_of  # noqa: E402
+from lenslet.storage import LocalStorage  # noqa: E402
 
 SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "su", "vo", "ze", "an", "dor", "el", "fi", "gu", "ho", "in", "ju"]
 PLACES = ["Zanzibar", "Lisbon", "Kyoto", "Oslo", "Cusco", "Hanoi", "Reykjavik", "Porto", "Tbilisi", "Quito"]

@@ -13,15 +13,14 @@ import shutil
 import sys
 import tempfile
 
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import Server, compare  # noqa: E402
 from bench.thumbs import photo  # noqa: E402
 from lenslet.config import Config  # noqa: E402
+from lenslet.images.thumbs import Thumbs  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.thumbs import Thumbs  # noqa: E402
-from lenslet.tree import Tree  # noqa: E402
+from lenslet.tree.grafts import Tree  # noqa: E402
 
 
 def main():

@@ -26,9 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from PIL import Image  # noqa: E402
 
+from lenslet import jobs  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.worker import queue  # noqa: E402
 from lenslet.worker.runner import Runner, drain, run_one  # noqa: E402
 from lenslet.worker.scanner import Scanner  # noqa: E402
 
@@ -54,13 +54,13 @@ def sweep(root, threads, yields):
     if not yields:
         runner.yield_to_urgent = lambda: False
     runner.sweep_thumbs(list(scanner.seen))
-    cursor, started, seen = queue.Cursor(storage), time.perf_counter(), []
+    cursor, started, seen = jobs.Cursor(storage), time.perf_counter(), []
 
     def job_thread():
         while not seen:
             name, job = cursor.next_job(f"bench-{threading.get_ident()}", 3600, runner.clock, runner.due)
             if name is None:
-                if queue.waiting(storage):
+                if jobs.waiting(storage):
                     time.sleep(0.05)  # a rollup not due yet
                     continue
                 return

@@ -16,13 +16,13 @@ the web process's growth now over then (lower is better).
 
 import argparse
 import os
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import urllib.request
 import uuid
-import struct
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

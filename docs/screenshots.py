@@ -18,10 +18,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(HERE)
 sys.path[:0] = [PROJECT, os.path.join(PROJECT, "tests")]
 
+from helpers import Gunicorn  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench.photos import photos  # noqa: E402
-from helpers import Gunicorn  # noqa: E402
 
 # name in the demo tree: (wallpaper, crop as fractions of its width and height, or None for all of it)
 SHOTS = {

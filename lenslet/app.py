@@ -8,29 +8,36 @@ import falcon
 import falcon.media
 import orjson
 
-from . import metrics, sites
-from .config import Config
-from .errors import Forbidden, LensletError, Misdirected, Unauthorized, UriTooLong
-from .files import Files, recover
-from .folders import Folders
-from .items import Items, listing_rebuilt
-from .resources.folders import FoldersResource
-from .resources.health import HealthResource
-from .resources.file import FileResource
-from .resources.files import (DeleteResource, ExportIntentResource, FolderResource, MoveResource, RestoreResource,
-                              TrashResource)
-from .resources.item import ItemResource
-from .resources.openapi import OpenApiResource
-from .resources.preview import PreviewResource
-from .resources.metrics import MetricsResource
-from .resources.search import SearchResource, SuggestResource
-from .resources.static import add_page, is_page
-from .resources.thumb import ThumbResource
-from .previews import Previews
-from .searcher import Searcher
-from .storage import open_storage
-from .thumbs import Thumbs
-from .tree import Tree
+from lenslet import metrics
+from lenslet.config import Config
+from lenslet.errors import Forbidden, LensletError, Misdirected, Unauthorized, UriTooLong
+from lenslet.files.operations import Files, recover
+from lenslet.images.previews import Previews
+from lenslet.images.thumbs import Thumbs
+from lenslet.manifest.folders import Folders
+from lenslet.resources import sites
+from lenslet.resources.file import FileResource
+from lenslet.resources.folders import FoldersResource
+from lenslet.resources.health import HealthResource
+from lenslet.resources.item import ItemResource
+from lenslet.resources.metrics import MetricsResource
+from lenslet.resources.openapi import OpenApiResource
+from lenslet.resources.operations import (
+    DeleteResource,
+    ExportIntentResource,
+    FolderResource,
+    MoveResource,
+    RestoreResource,
+    TrashResource,
+)
+from lenslet.resources.preview import PreviewResource
+from lenslet.resources.search import SearchResource, SuggestResource
+from lenslet.resources.static import add_page, is_page
+from lenslet.resources.thumb import ThumbResource
+from lenslet.search.searcher import Searcher
+from lenslet.sidecar.items import Items, listing_rebuilt
+from lenslet.storage import open_storage
+from lenslet.tree.grafts import Tree
 
 log = logging.getLogger("lenslet")
 

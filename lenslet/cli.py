@@ -8,15 +8,15 @@ import sys
 import threading
 import time
 
-from . import clean as cleaning
-from . import health, rollup
-from .config import Config, describe
-from .layout import STATE
-from .errors import ConfigError, LensletError
-from .storage import open_storage
-from .worker import queue
-from .worker.runner import Runner, run_one
-from .worker.scanner import Scanner
+from lenslet import health, jobs
+from lenslet.config import Config, describe
+from lenslet.errors import ConfigError, LensletError
+from lenslet.files import clean as cleaning
+from lenslet.layout import STATE
+from lenslet.search import rollup
+from lenslet.storage import open_storage
+from lenslet.worker.runner import Runner, run_one
+from lenslet.worker.scanner import Scanner
 
 
 class UsageError(LensletError):
@@ -29,7 +29,7 @@ def serve(args):
         os.environ["LENSLET_ROOT"] = args.path
     if args.create:
         os.environ["LENSLET_CREATE_ROOT"] = "true"
-    argv = ["lenslet serve", "-c", "python:lenslet.gunicorn_conf"]
+    argv = ["lenslet serve", "-c", "python:lenslet.service.gunicorn_conf"]
     if args.bind:
         argv += ["--bind", args.bind]
     if args.workers:
@@ -42,7 +42,7 @@ def serve(args):
 
 def worker(args):
     """Run the background worker in the foreground, without gunicorn."""
-    from .worker.process import main as run_worker
+    from lenslet.worker.process import main as run_worker
     if args.path is not None:
         os.environ["LENSLET_ROOT"] = args.path
     return run_worker()
@@ -74,7 +74,7 @@ def index(args):
         # Its claims are live: taking them back would run its jobs twice. Work alongside it.
         show(f"a lenslet worker is running on this tree ({others} alive): working alongside it", final=True)
     else:
-        queue.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
+        jobs.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
     scanner = Scanner(runner)
     folders = scanner.scan(deep=True)
     if args.rethumb:  # last in the queue: new thumbnails first
@@ -155,7 +155,7 @@ def run_threads(runner, count, show, only, line):
     def drain_some():
         # No debounce for the rollup here: nothing else is coming.
         while True:
-            name, job = queue.next_job(runner.storage, "lenslet-index", 3600, runner.clock, only)
+            name, job = jobs.next_job(runner.storage, "lenslet-index", 3600, runner.clock, only)
             if name is None:
                 return
             run_one(runner, name, job)
@@ -177,7 +177,7 @@ def wait_for_queue(storage, heartbeat, show):
     """Wait until the running worker has finished the jobs it holds (rollup and health aside)."""
     shown = 0.0
     while health.worker_status(storage, heartbeat)["workers"]:  # a worker that stopped finishes nothing
-        left = {kind: n for kind, n in queue.backlog(storage).items() if n and kind not in ("rollup", "health")}
+        left = {kind: n for kind, n in jobs.backlog(storage).items() if n and kind not in ("rollup", "health")}
         if not left:
             return
         if show.tty or time.monotonic() - shown >= 5:

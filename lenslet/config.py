@@ -8,7 +8,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 
-from .errors import ConfigError
+from lenslet.errors import ConfigError
 
 
 def _text(raw):

@@ -11,9 +11,9 @@ import time
 
 import orjson
 
-from . import __version__
-from .errors import LensletError
-from .layout import HEALTH, HEARTBEATS, JOURNAL_REJECTED, MOVES_REJECTED, join
+from lenslet import __version__
+from lenslet.errors import LensletError
+from lenslet.layout import HEALTH, HEARTBEATS, JOURNAL_REJECTED, MOVES_REJECTED, join
 
 # A worker counts as alive while its last heartbeat is younger than this many beats.
 ALIVE_BEATS = 3

@@ -11,7 +11,7 @@ import importlib.util
 import os
 import time
 
-from .errors import ConfigError
+from lenslet.errors import ConfigError
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

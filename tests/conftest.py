@@ -5,12 +5,12 @@ import os
 
 import pytest
 import webtest
-
 from helpers import Gallery, Gunicorn
+from openapi_check import spec_checked
+
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.storage import open_storage
-from openapi_check import spec_checked
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ import urllib.request
 
 import boto3
 import webtest
+from openapi_check import spec_checked
 from PIL import Image
 
 from lenslet.app import create_app
 from lenslet.storage import open_storage
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
-from openapi_check import spec_checked
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -5,7 +5,7 @@ import re
 
 import jsonschema
 
-from lenslet.openapi import spec
+from lenslet.resources.openapi import spec
 
 SPEC = spec()
 NO_BODY = {204, 301, 302, 304}

@@ -3,8 +3,8 @@
 import os
 
 import pytest
-
 from helpers import draw, index_tree
+
 from lenslet.config import Config
 from lenslet.storage import open_storage
 

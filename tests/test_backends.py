@@ -10,15 +10,14 @@ import urllib.request
 import boto3
 import pytest
 import webtest
+from helpers import Gallery, free_port, jpeg
 from PIL import Image
 
+from lenslet import jobs
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import AlreadyExists, BadRequest, NotFound, PreconditionFailed
-from helpers import Gallery, free_port, jpeg
 from lenslet.storage import open_storage
-from lenslet.worker import queue
-
 
 # -- the storage contract ----------------------------------------------------
 
@@ -200,7 +199,7 @@ def test_s3_requests_of_a_folder_listing(tmp_path, bucket, s3_endpoint):
     # The header of the one new image, and the manifest, now two pages, written once; search is
     # told with a rollup job (queued by the first listing already, so only looked for).
     assert sorted(stale) == ["DELETE _index.json", "GET list-type", "GET list-type", "GET new.jpg",
-                             f"HEAD {queue.job_name('rollup', '')}", "PUT _index_0.json", "PUT _index_1.json"]
+                             f"HEAD {jobs.job_name('rollup', '')}", "PUT _index_0.json", "PUT _index_1.json"]
 
 
 def test_s3_errors_answer_clearly(tmp_path, s3_endpoint):

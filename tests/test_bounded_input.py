@@ -14,11 +14,11 @@ import zlib
 import orjson
 import pytest
 import webtest
+from helpers import Gunicorn, jpeg
+from openapi_check import spec_checked
 from PIL import Image
 
-from helpers import Gunicorn, jpeg
 from lenslet.app import create_app
-from openapi_check import spec_checked
 
 BOUNDARY = "b0undary"
 
@@ -350,5 +350,5 @@ def test_an_upload_cut_short_is_never_stored(server):
     (NFD, [NFD, NFC]),
 ])
 def test_a_name_is_looked_for_in_each_of_its_spellings(name, spelled):
-    from lenslet.moves import spellings
+    from lenslet.files.moves import spellings
     assert spellings(name) == spelled

@@ -8,9 +8,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from PIL import Image
-
 from helpers import draw, http
+from PIL import Image
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -6,13 +6,13 @@ import os
 import time
 
 import pytest
+from helpers import draw
 from PIL import Image
 
-from helpers import draw
-from lenslet import search
+from lenslet import jobs
 from lenslet.config import Config
-from lenslet.pool import ThumbPool
-from lenslet.worker import queue
+from lenslet.images.pool import ThumbPool
+from lenslet.search import words
 from lenslet.worker.runner import CHUNK, Runner, drain, run_one
 from lenslet.worker.scanner import Scanner
 
@@ -83,7 +83,7 @@ def stepped_clock(step=10.0):
 
 def run_counting(runner):
     """Run the queue dry as a job thread does; return [(kind, thumbnails remade before it)]."""
-    cursor, steps = queue.Cursor(runner.storage), []
+    cursor, steps = jobs.Cursor(runner.storage), []
     for _ in range(500):
         name, job = cursor.next_job("test", 3600, runner.clock, runner.due)
         if name is None:
@@ -109,7 +109,7 @@ def test_a_rollup_never_waits_behind_a_long_sweep(config, storage, tree, folders
     drain(first, "w")
     smaller = Runner(dataclasses.replace(config, thumb_processes=0, thumb_size=32), storage, clock=stepped_clock())
     assert smaller.sweep_thumbs(list(scanner.seen))
-    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["rethumb"]
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["rethumb"]
     steps = run_counting(smaller)
     before_rollup = next(made for kind, made in steps if kind == "rollup")
     assert before_rollup <= max(per_folder if folders > 1 else CHUNK, 1)
@@ -135,31 +135,31 @@ def camera_items():
                                    "IMG_12", "2024-05", "pxl 2023 10"])
 def test_digit_terms_find_what_the_rule_finds(query):
     items = camera_items()
-    index = search.Index.build(items)
-    terms = search.terms_of(query)
-    expected = [n for n, item in enumerate(items) if search.matches(item, terms)]
+    index = words.Index.build(items)
+    terms = words.terms_of(query)
+    expected = [n for n, item in enumerate(items) if words.matches(item, terms)]
     assert index.search(terms, (0, index.count), 0, 100) == (len(expected), expected)
     # The same answer from an index kept and read back, and within a folder's scope.
-    again = search.Index.from_parts(*index.to_parts())
+    again = words.Index.from_parts(*index.to_parts())
     assert again.search(terms, (0, index.count), 0, 100) == (len(expected), expected)
     scoped = [n for n in expected if n < len(NAMES)]
     assert index.search(terms, (0, len(NAMES)), 0, 100) == (len(scoped), scoped)
 
 
 def test_a_kept_index_with_digit_bitmaps_of_the_wrong_size_is_refused():
-    header, parts = search.Index.build(camera_items()).to_parts()
+    header, parts = words.Index.build(camera_items()).to_parts()
     with pytest.raises(ValueError):
-        search.Index.from_parts(header, [*parts[:-1], parts[-1][:-1]])
+        words.Index.from_parts(header, [*parts[:-1], parts[-1][:-1]])
 
 
 @pytest.mark.parametrize("query", ["img_", "img_1", "img_1 5"])
 def test_a_term_with_more_candidates_than_scan_from_finds_what_the_rule_finds(query):
     # img-7.jpg has the token img but not the text img_: a candidate the scan must leave out.
-    names = [f"{'img-' if n % 5 == 0 else 'IMG_'}{n}.JPG" for n in range(search.SCAN_FROM + 2000)]
+    names = [f"{'img-' if n % 5 == 0 else 'IMG_'}{n}.JPG" for n in range(words.SCAN_FROM + 2000)]
     items = [{"path": f"a/{name}", "name": name, "tags": [], "notes": ""} for name in sorted(names)]
-    index = search.Index.build(items)
-    terms = search.terms_of(query)
-    expected = [n for n, item in enumerate(items) if search.matches(item, terms)]
+    index = words.Index.build(items)
+    terms = words.terms_of(query)
+    expected = [n for n, item in enumerate(items) if words.matches(item, terms)]
     assert index.search(terms, (0, index.count), 0, 100) == (len(expected), expected[:100])
     assert index.search(terms, (0, index.count), 50, 100) == (len(expected), expected[50:150])
 

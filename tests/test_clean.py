@@ -8,10 +8,11 @@ import time
 
 import orjson
 import pytest
-
 from helpers import PROJECT, draw, index_tree, jpeg
-from lenslet import clean, health, layout
+
+from lenslet import health, layout
 from lenslet.cli import main
+from lenslet.files import clean
 
 
 def everything(root):

@@ -8,8 +8,8 @@ import sys
 import time
 
 import pytest
-
 from helpers import PROJECT, draw
+
 from lenslet.cli import plural, summary
 
 

@@ -7,13 +7,14 @@ import random
 import string
 
 import pytest
+from helpers import draw, index_tree, jpeg
 from prometheus_client.parser import text_string_to_metric_families
 
-from helpers import draw, index_tree, jpeg
-from lenslet import metrics, sites
+from lenslet import metrics
 from lenslet.config import Config
 from lenslet.errors import ConfigError
 from lenslet.layout import JOBS, join
+from lenslet.resources import sites
 
 EVIL = "http://evil.example"
 

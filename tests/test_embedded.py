@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image, PngImagePlugin
 
-from lenslet import embedded, xmp
+from lenslet.sidecar import embedded, xmp
 from lenslet.storage import HEAD_BYTES
 
 EXIFTOOL = shutil.which("exiftool")

@@ -1,7 +1,7 @@
 import pytest
 import webtest
-
 from helpers import draw
+
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.storage import LocalStorage

@@ -3,8 +3,8 @@ import tracemalloc
 
 import falcon.testing
 import pytest
-
 from helpers import draw
+
 from lenslet.app import create_app
 
 

@@ -7,12 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from helpers import PROJECT, jpeg
 from PIL import Image
 
-from helpers import PROJECT
-from lenslet.files import recover
+from lenslet.files.operations import recover
 from lenslet.worker.process import Worker
-from helpers import jpeg
 
 
 def png():
@@ -289,11 +288,11 @@ def test_read_only_pointer_targets_are_not_written(tmp_path, client_with, tree):
 KILLED_MOVE = """
 import json, os, signal, sys
 from lenslet.config import Config
-from lenslet.files import Files
-from lenslet.folders import Folders
+from lenslet.files.operations import Files
+from lenslet.manifest.folders import Folders
 from lenslet.storage import open_storage
-from lenslet.thumbs import Thumbs
-from lenslet.tree import Tree
+from lenslet.images.thumbs import Thumbs
+from lenslet.tree.grafts import Tree
 
 config = Config(**json.loads(sys.argv[1]))
 storage = open_storage(config)
@@ -429,7 +428,7 @@ def test_a_folder_move_caught_half_way_is_finished(gallery):
 
 
 def test_a_hash_recorded_after_its_image_moved_away_leaves_no_sidecar_behind(gallery):
-    from lenslet.items import record_hashes
+    from lenslet.sidecar.items import record_hashes
     client = tagged(gallery, "a/x.jpg", "kept")
     client.post_json("/trash", {"paths": ["a/x.jpg"]})
     # A thumbnail job read a/x.jpg before the move and records its hash after it.

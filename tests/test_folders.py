@@ -1,12 +1,11 @@
 import json
 import os
-
 from urllib.parse import unquote
 
 import pytest
+from helpers import draw
 from PIL import Image
 
-from helpers import draw
 from lenslet.storage import version_of
 
 

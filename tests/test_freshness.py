@@ -8,14 +8,14 @@ import sys
 import time
 
 import webtest
+from helpers import PROJECT, draw
 from PIL import Image
 
-from helpers import PROJECT, draw
+from lenslet import jobs
 from lenslet.app import create_app
 from lenslet.config import Config
+from lenslet.images.thumbs import recorded, source_of
 from lenslet.storage import open_storage
-from lenslet.thumbs import recorded, source_of
-from lenslet.worker import queue
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
@@ -71,7 +71,7 @@ def test_a_thumbnail_made_with_other_settings_is_served_then_made_again_last(cli
     bigger = dataclasses.replace(config, thumb_size=512, thumb_quality=80)
     served = thumb(webtest.TestApp(create_app(bigger)), "a.jpg")
     assert recorded(served)[1] == "256 70"  # the old one, at once
-    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["rethumb"]
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["rethumb"]
     drain(Runner(bigger, storage), "w")
     assert long_edge(tree / "a.jpg.thumbnail") == 512
     assert recorded((tree / "a.jpg.thumbnail").read_bytes())[1] == "512 80"
@@ -88,7 +88,7 @@ def test_the_worker_makes_again_the_thumbnails_of_old_settings_when_they_change(
     assert not first.sweep_thumbs(list(scanner.seen))  # the same settings: nothing to do
     smaller = Runner(dataclasses.replace(config, thumb_size=64), storage)
     assert smaller.sweep_thumbs(list(scanner.seen))
-    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["rethumb"]  # 2 folders, one job
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["rethumb"]  # 2 folders, one job
     drain(smaller, "w")
     assert [long_edge(tree / "x" / f"{n}.jpg.thumbnail") for n in range(3)] == [64, 64, 64]
     assert smaller.made == 3
@@ -113,7 +113,7 @@ def test_a_thumbnail_made_before_records_is_served_and_made_again(client, storag
     img = Image.new("RGB", (256, 192))
     img.save(tree / "a.jpg.thumbnail", "WEBP")  # as lenslet made them before, newer than the image
     assert recorded(thumb(client, "a.jpg")) == (None, None)
-    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["rethumb"]
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["rethumb"]
 
 
 def test_on_s3_a_thumbnail_is_fresh_by_its_record_too(s3_endpoint, bucket, tmp_path):

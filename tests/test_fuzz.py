@@ -2,15 +2,19 @@
 
 import pytest
 import schemathesis
+from helpers import draw
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                               response_schema_conformance, status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-from helpers import draw
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.openapi import spec
+from lenslet.resources.openapi import spec
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]

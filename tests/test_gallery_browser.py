@@ -8,9 +8,8 @@ import shutil
 import urllib.parse
 
 import pytest
-from PIL import Image
-
 from helpers import draw
+from PIL import Image
 from test_browser import Page, browser, fetches, page_keys  # noqa: F401 - fixtures shared with the page's first tests
 
 SHAPES = {"landscape.jpg": (600, 400), "panorama.jpg": (1200, 200), "portrait.jpg": (300, 600), "square.jpg": (400, 400)}
@@ -318,7 +317,7 @@ def test_what_cannot_be_decoded_does_not_stop_the_viewer(page, tree):
 
 
 def test_raws_show_through_their_preview_and_what_cannot_be_shown_has_a_placeholder(page, tree):
-    from test_raw import LOSSLESS, SHORT, LONG, BYTE, Tiff, nef
+    from test_raw import BYTE, LONG, LOSSLESS, SHORT, Tiff, nef
     (tree / "cam").mkdir()
     (tree / "cam" / "a.nef").write_bytes(nef())
     t = Tiff()

@@ -8,9 +8,8 @@ import time
 
 import pytest
 import webtest
-from PIL import Image
-
 from helpers import PROJECT, draw, eight_writers_add_25_tags_each, http
+from PIL import Image
 
 
 @pytest.fixture

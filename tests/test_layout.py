@@ -104,7 +104,7 @@ IO_CALLS = {("os", name) for name in ("open", "scandir", "listdir", "stat", "lst
 
 
 # Files that are not the tree's: the pool tunes its own processes through /proc.
-NOT_THE_TREE = {"lenslet.pool"}
+NOT_THE_TREE = {"lenslet.images.pool"}
 
 
 def test_disk_and_s3_only_in_the_storage_package():

@@ -13,8 +13,8 @@ import time
 import orjson
 import pytest
 import webtest
-
 from helpers import draw, index_tree
+
 from lenslet.app import create_app
 from lenslet.config import Config
 

@@ -7,7 +7,6 @@ Cases about symlinks, FIFOs, inodes, a full disk or names a bucket cannot hold s
 
 import orjson
 import pytest
-
 from helpers import jpeg
 
 

@@ -5,9 +5,9 @@ import urllib.request
 
 import pytest
 import webtest
+from helpers import draw, image_bytes, index_tree
 from prometheus_client.parser import text_string_to_metric_families
 
-from helpers import draw, image_bytes, index_tree
 from lenslet import metrics
 from lenslet.app import create_app
 from lenslet.config import Config

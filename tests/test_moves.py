@@ -5,8 +5,9 @@ import io
 import pytest
 from PIL import Image
 
-from lenslet import images, moves
 from lenslet.errors import BadPath, UnsupportedMedia
+from lenslet.files import moves
+from lenslet.images import decode
 
 
 @pytest.mark.parametrize("raw, name", [
@@ -64,14 +65,14 @@ def image(fmt):
 @pytest.mark.parametrize("fmt, kind", [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp"),
                                        ("GIF", "image/gif"), ("AVIF", "image/avif")])
 def test_sniff(fmt, kind):
-    assert images.sniff(image(fmt)[:64]) == kind
+    assert decode.sniff(image(fmt)[:64]) == kind
 
 
 @pytest.mark.parametrize("head", [b"", b"hello world", b"RIFF\x00\x00\x00\x00WAVEfmt ",
                                   b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"])
 def test_sniff_refuses(head):
     with pytest.raises(UnsupportedMedia):
-        images.sniff(head)
+        decode.sniff(head)
 
 
 @pytest.mark.parametrize("raw, mode", [(None, "fail"), ("", "fail"), ("rename", "rename"), ("NEW", "rename"),

@@ -1,10 +1,10 @@
 import falcon.inspect
 import pytest
+from openapi_check import check, served_paths
 from openapi_spec_validator import validate
 
 from lenslet.app import create_app
-from lenslet.openapi import spec
-from openapi_check import check, served_paths
+from lenslet.resources.openapi import spec
 
 
 def test_the_spec_is_valid_openapi_3_1(client):

@@ -9,7 +9,7 @@ from PIL import Image
 
 from lenslet.config import Config
 from lenslet.errors import ConfigError, NotFound, Undecodable, UnsupportedMedia
-from lenslet.pool import ThumbPool, make, process_count
+from lenslet.images.pool import ThumbPool, make, process_count
 
 
 def encoded(fmt, size=(640, 480), mode="RGB", color=(200, 40, 90)):

@@ -9,12 +9,12 @@ import time
 
 import pytest
 import webtest
+from helpers import draw, index_tree
+from openapi_check import spec_checked
 from PIL import Image
 
-from helpers import draw, index_tree
 from lenslet.app import create_app
 from lenslet.storage import open_storage
-from openapi_check import spec_checked
 
 
 def preview(client, path, **kwargs):

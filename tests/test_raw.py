@@ -9,8 +9,10 @@ import struct
 import pytest
 from PIL import Image, ImageStat
 
-from lenslet import images, layout, openapi, raw
+from lenslet import layout
 from lenslet.errors import Undecodable
+from lenslet.images import decode, raw
+from lenslet.resources import openapi
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 SHORT, LONG, ASCII, UNDEFINED, IFD, BYTE = 3, 4, 2, 7, 13, 1
@@ -307,11 +309,11 @@ def test_uploads_of_raws_keep_their_extension(client, tree):
     (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heix", "image/heic"),
     (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "image/avif"),
     (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1avif", "image/avif"),
-    (b"II*\x00\x08\x00\x00\x00", images.RAW), (b"MM\x00*\x00\x00\x00\x08", images.RAW), (b"IIRO\x08\x00\x00\x00", images.RAW),
-    (b"IIU\x00\x08\x00\x00\x00", images.RAW), (b"FUJIFILMCCD-RAW 0201", images.RAW),
+    (b"II*\x00\x08\x00\x00\x00", decode.RAW), (b"MM\x00*\x00\x00\x00\x08", decode.RAW), (b"IIRO\x08\x00\x00\x00", decode.RAW),
+    (b"IIU\x00\x08\x00\x00\x00", decode.RAW), (b"FUJIFILMCCD-RAW 0201", decode.RAW),
 ])
 def test_sniffing_heic_avif_and_raws(head, kind):
-    assert images.sniff(head.ljust(64, b"\0")) == kind
+    assert decode.sniff(head.ljust(64, b"\0")) == kind
 
 
 def test_every_served_type_is_in_the_openapi_description():

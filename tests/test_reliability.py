@@ -11,9 +11,8 @@ import threading
 from urllib.parse import quote
 
 import pytest
-from PIL import Image
-
 from helpers import draw
+from PIL import Image
 
 PATHS = [
     "..", "../etc/passwd", "a/../../x", "%2e%2e/%2e%2e/etc/passwd", "..%2f..%2fetc", "%252e%252e",

@@ -17,10 +17,9 @@ import boto3
 import botocore.config
 import botocore.exceptions
 import pytest
+from helpers import free_port
 from moto.s3.models import S3Backend
 from moto.server import ThreadedMotoServer
-
-from helpers import free_port
 
 ROUNDS, SECONDS, RACERS = 40, 5, 4
 NO_RETRIES = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})

@@ -4,30 +4,31 @@ import json
 import threading
 
 import webtest
-
 from helpers import draw, index_tree
-from lenslet import rollup
+
+from lenslet import jobs
 from lenslet.app import create_app
 from lenslet.config import Config
+from lenslet.search import rollup
 from lenslet.storage import LocalStorage
-from lenslet.worker import queue, scanner
+from lenslet.worker import scanner
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 
 def test_two_cursors_claim_every_job_once(tree, storage):
     for n in range(300):
-        queue.enqueue(storage, "index", f"f{n}")
+        jobs.enqueue(storage, "index", f"f{n}")
     claimed = {"w1": [], "w2": []}
 
     def work(worker):
-        cursor = queue.Cursor(LocalStorage(str(tree)))
+        cursor = jobs.Cursor(LocalStorage(str(tree)))
         while True:
             name, job = cursor.next_job(worker, lease=60)
             if name is None:
                 return
             claimed[worker].append(job["path"])
-            queue.finish(cursor.storage, name)
+            jobs.finish(cursor.storage, name)
 
     threads = [threading.Thread(target=work, args=(worker,)) for worker in claimed]
     for thread in threads:
@@ -41,37 +42,37 @@ def test_two_cursors_claim_every_job_once(tree, storage):
 
 def test_a_cursor_lists_once_for_many_claims(storage):
     for n in range(50):
-        queue.enqueue(storage, "index", f"f{n}")
+        jobs.enqueue(storage, "index", f"f{n}")
     listings = []
     real = storage.list_names
     storage.list_names = lambda key, prefix="": listings.append(prefix) or real(key, prefix)
-    cursor = queue.Cursor(storage, clock=lambda: 0.0)
+    cursor = jobs.Cursor(storage, clock=lambda: 0.0)
     for _ in range(50):
         name, _ = cursor.next_job("w", lease=60)
-        queue.finish(storage, name)
+        jobs.finish(storage, name)
     assert listings == [""]
     assert cursor.next_job("w", lease=60) == (None, None)
 
 
 def test_a_thumbnail_asked_for_meanwhile_goes_before_the_listed_index_jobs(storage):
     for n in range(20):
-        queue.enqueue(storage, "index", f"f{n}")
+        jobs.enqueue(storage, "index", f"f{n}")
     now = [0.0]
-    cursor = queue.Cursor(storage, urgent_check=1.0, clock=lambda: now[0])
+    cursor = jobs.Cursor(storage, urgent_check=1.0, clock=lambda: now[0])
     assert cursor.next_job("w", lease=60)[1]["kind"] == "index"
-    queue.enqueue(storage, "thumb", "f3/a.jpg")
+    jobs.enqueue(storage, "thumb", "f3/a.jpg")
     assert cursor.next_job("w", lease=60)[1]["kind"] == "index"  # not looked for yet
     now[0] = 1.5
     assert cursor.next_job("w", lease=60)[1]["path"] == "f3/a.jpg"
 
 
 def test_a_job_taken_by_someone_else_is_skipped(storage):
-    queue.enqueue(storage, "index", "a")
-    queue.enqueue(storage, "index", "b")
-    mine, theirs = queue.Cursor(storage), queue.Cursor(storage)
+    jobs.enqueue(storage, "index", "a")
+    jobs.enqueue(storage, "index", "b")
+    mine, theirs = jobs.Cursor(storage), jobs.Cursor(storage)
     first, _ = mine.next_job("w1", lease=60)
     second, _ = theirs.next_job("w2", lease=60)
-    assert {first, second} == {queue.job_name("index", "a"), queue.job_name("index", "b")}
+    assert {first, second} == {jobs.job_name("index", "a"), jobs.job_name("index", "b")}
     assert mine.next_job("w1", lease=60) == (None, None)
 
 
@@ -82,7 +83,7 @@ def test_a_first_scan_queues_stale_folders_in_batches(tree, storage, monkeypatch
     draw(tree / "f7" / "a.jpg")
     runner = Runner(Config(root=str(tree)), storage)
     Scanner(runner).scan(deep=True)
-    kinds = [name.split("-")[1] for name in queue.waiting(storage)]
+    kinds = [name.split("-")[1] for name in jobs.waiting(storage)]
     assert kinds.count("index") == 3  # 11 folders (the root too): 4 + 4 + 3
     drain(runner, "w")
     assert all((tree / f"f{n}" / "_index.json").exists() for n in range(10))
@@ -91,7 +92,7 @@ def test_a_first_scan_queues_stale_folders_in_batches(tree, storage, monkeypatch
         Scanner(runner).scan(deep=True)
         drain(runner, "w")
     Scanner(runner).scan(deep=True)
-    assert not [name for name in queue.waiting(storage) if "-index-" in name]
+    assert not [name for name in jobs.waiting(storage) if "-index-" in name]
 
 
 def test_the_rollup_is_in_path_order_whatever_the_names(tree, storage):
@@ -139,11 +140,11 @@ def test_cursors_on_s3_claim_every_job_once_and_find_urgent_ones_by_prefix(s3_en
     open_bucket = lambda: S3Storage(bucket, "photos", s3_endpoint, "us-east-1")  # noqa: E731
     storage = open_bucket()
     for n in range(12):
-        queue.enqueue(storage, "index", f"f{n}")
+        jobs.enqueue(storage, "index", f"f{n}")
     now = [0.0]
-    mine, theirs = queue.Cursor(open_bucket(), clock=lambda: now[0]), queue.Cursor(open_bucket())
+    mine, theirs = jobs.Cursor(open_bucket(), clock=lambda: now[0]), jobs.Cursor(open_bucket())
     paths = [mine.next_job("w1", lease=60)[1]["path"], theirs.next_job("w2", lease=60)[1]["path"]]
-    queue.enqueue(storage, "thumb", "f1/a.jpg")
+    jobs.enqueue(storage, "thumb", "f1/a.jpg")
     now[0] = 5.0
     assert mine.next_job("w1", lease=60)[1]["kind"] == "thumb"
     for cursor, worker in [(mine, "w1"), (theirs, "w2")] * 12:

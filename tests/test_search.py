@@ -3,11 +3,11 @@ import random
 import time
 
 import pytest
-
 from helpers import draw, http, index_tree
+
 from lenslet.config import Config
-from lenslet import search
-from lenslet.search import Index, matches, terms_of
+from lenslet.search import words
+from lenslet.search.words import Index, matches, terms_of
 from lenslet.storage import LocalStorage
 
 
@@ -121,15 +121,15 @@ def test_freshness_across_two_gunicorn_workers(gunicorn, gallery):
 
 @pytest.mark.parametrize("bitmap_from", [1000, 10])  # with and without bitmaps for frequent tokens
 def test_index_agrees_with_the_rule_on_random_items(monkeypatch, bitmap_from):
-    monkeypatch.setattr(search, "BITMAP_FROM", bitmap_from)
+    monkeypatch.setattr(words, "BITMAP_FROM", bitmap_from)
     rng = random.Random(7)
-    words = ["beach", "Sunset", "café", "img", "2019", "20190514", "o'neil", "summer vacation", "a", "x_1"]
+    vocabulary = ["beach", "Sunset", "café", "img", "2019", "20190514", "o'neil", "summer vacation", "a", "x_1"]
     items = []
     for n in range(1500):
         name = rng.choice([f"IMG_{rng.randrange(10000):04d}.JPG", f"beach-{n}.png", f"Café Zürich {n}.webp"])
         folder = rng.choice(["2019/june", "2019/july", "2020", ""])
-        items.append({"path": f"{folder}/{name}".lstrip("/"), "name": name, "tags": rng.sample(words, rng.randrange(4)),
-                      "notes": " ".join(rng.sample(words, rng.randrange(3)))})
+        items.append({"path": f"{folder}/{name}".lstrip("/"), "name": name, "tags": rng.sample(vocabulary, rng.randrange(4)),
+                      "notes": " ".join(rng.sample(vocabulary, rng.randrange(3)))})
     items.sort(key=lambda item: item["path"])
     index = Index.build(items)
     assert bool(index.frequent) == (bitmap_from == 10)
@@ -155,9 +155,9 @@ def test_suggest_leaves_out_extensions_and_short_fragments(tree, client):
     for name in ("no_1_sunset.png", "no_2_sunset.png", "ab_sunrise.jpg", "ab_sunrise2.jpg", "x.jpeg", "y.jpeg"):
         draw(tree / name, fmt="PNG" if name.endswith("png") else "JPEG")
     index(tree)
-    words = lambda q: [w["word"] for w in client.get("/search/suggest", params={"q": q}).json["words"]]  # noqa: E731
-    assert words("") == ["sunset"]  # not png, jpg, jpeg, no, ab; sunrise and sunrise2 are one name each
-    assert words("pn") == words("no") == words("jp") == []
+    suggested = lambda q: [w["word"] for w in client.get("/search/suggest", params={"q": q}).json["words"]]  # noqa: E731
+    assert suggested("") == ["sunset"]  # not png, jpg, jpeg, no, ab; sunrise and sunrise2 are one name each
+    assert suggested("pn") == suggested("no") == suggested("jp") == []
 
 
 def test_search_in_a_folder_that_is_not_there_is_404(client, gallery, tree):

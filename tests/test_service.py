@@ -10,7 +10,6 @@ import time
 import urllib.error
 
 import pytest
-
 from helpers import PROJECT, Gunicorn, children, draw
 
 LOG_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[(INFO|WARNING|ERROR)\] lenslet")

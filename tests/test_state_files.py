@@ -13,15 +13,15 @@ import time
 import orjson
 import pytest
 import webtest
-
 from helpers import PROJECT, draw, index_tree
-from lenslet import moves
+from openapi_check import spec_checked
+
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import Unavailable
-from lenslet.files import moves_under_way, recover
+from lenslet.files import moves
+from lenslet.files.operations import moves_under_way, recover
 from lenslet.worker.process import Worker
-from openapi_check import spec_checked
 
 STEPS = [["a/x.jpg.thumbnail", "b/x.jpg.thumbnail"], ["a/x.jpg.json", "b/x.jpg.json"], ["a/x.jpg", "b/x.jpg"]]
 
@@ -200,14 +200,14 @@ def edit(**changes):
     (edit(gone="yes"), False),
 ])
 def test_edit_journal_entries_of_lenslets_shape(entry, ok):
-    from lenslet.search import journal_entry_problem
+    from lenslet.search.words import journal_entry_problem
     assert (journal_entry_problem(entry) is None) == ok
 
 
 @pytest.mark.parametrize("name, when", [("01700000000000-0123456789abcdef0123456789abcdef.json", 1700000000.0),
                                         ("notes.json", None), ("1-x.json", None), ("0170000000000a-ff.json", None)])
 def test_edit_journal_entry_names(name, when):
-    from lenslet.search import journal_entry_time
+    from lenslet.search.words import journal_entry_time
     assert journal_entry_time(name) == when
 
 

@@ -5,13 +5,13 @@ import threading
 
 import pytest
 import webtest
+from helpers import draw
 from PIL import Image, ImageOps
 
-from helpers import draw
 from lenslet.config import Config
+from lenslet.images.thumbs import Thumbs
 from lenslet.storage import LocalStorage
-from lenslet.thumbs import Thumbs
-from lenslet.tree import Tree
+from lenslet.tree.grafts import Tree
 
 
 def thumb(client, path, **kwargs):

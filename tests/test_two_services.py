@@ -19,11 +19,11 @@ import urllib.request
 import boto3
 import orjson
 import webtest
-
 from helpers import PROJECT, Gunicorn, children, jpeg
-from lenslet import folders, manifests
+
 from lenslet.app import create_app
 from lenslet.config import Config
+from lenslet.manifest import folders, manifests
 
 ROUNDS = 3  # a bucket's times are whole seconds: most rounds land two writes in one second
 
@@ -110,7 +110,7 @@ def test_a_sidecar_rewritten_within_one_step_of_a_coarse_clock_is_read_again_onc
 MAKES_A_THUMBNAIL_THEN_WAITS = """
 import io, sys
 from PIL import Image
-from lenslet.pool import ThumbPool
+from lenslet.images.pool import ThumbPool
 image = io.BytesIO()
 Image.new("RGB", (64, 48)).save(image, "JPEG")
 pool = ThumbPool(2, 32, 70, 10_000_000)  # kept: a pool dropped is shut down

@@ -6,11 +6,11 @@ import threading
 import time
 
 import pytest
-
 from helpers import draw
+
+from lenslet import jobs
 from lenslet.config import Config
 from lenslet.storage.watch import network_filesystem
-from lenslet.worker import queue
 from lenslet.worker.process import Worker
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
@@ -28,7 +28,7 @@ def watch(storage):
 
 
 def index_jobs(storage):
-    return [name for name in queue.waiting(storage) if "-index-" in name]
+    return [name for name in jobs.waiting(storage) if "-index-" in name]
 
 
 def test_a_change_names_its_folder_and_lenslets_own_files_do_not(tree, storage, watch):

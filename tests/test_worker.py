@@ -9,12 +9,13 @@ import threading
 import time
 
 from helpers import PROJECT, draw
+
+from lenslet import jobs
 from lenslet.config import Config
-from lenslet.worker import queue
-from lenslet.worker.queue import next_job
+from lenslet.jobs import next_job
+from lenslet.storage import LocalStorage
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
-from lenslet.storage import LocalStorage
 
 
 def read(path):
@@ -22,22 +23,22 @@ def read(path):
 
 
 def test_enqueue_is_idempotent_and_ordered_by_priority(storage):
-    queue.enqueue(storage, "rollup", "")
-    queue.enqueue(storage, "index", "a")
-    queue.enqueue(storage, "thumb", "a/x.jpg")
-    queue.enqueue(storage, "thumb", "a/x.jpg")
-    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["thumb", "index", "rollup"]
-    assert queue.backlog(storage) == {"thumb": 1, "index": 1, "rollup": 1}
+    jobs.enqueue(storage, "rollup", "")
+    jobs.enqueue(storage, "index", "a")
+    jobs.enqueue(storage, "thumb", "a/x.jpg")
+    jobs.enqueue(storage, "thumb", "a/x.jpg")
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["thumb", "index", "rollup"]
+    assert jobs.backlog(storage) == {"thumb": 1, "index": 1, "rollup": 1}
 
 
 def test_a_claim_is_exclusive_and_expires(storage):
-    queue.enqueue(storage, "index", "a")
-    (name,) = queue.waiting(storage)
-    assert queue.claim(storage, name, "w1", lease=60)["worker"] == "w1"
-    assert queue.claim(storage, name, "w2", lease=60) is None
-    assert queue.recover(storage) == 0
-    assert queue.recover(storage, clock=lambda: time.time() + 61) == 1
-    assert queue.claim(storage, name, "w2", lease=60)["worker"] == "w2"
+    jobs.enqueue(storage, "index", "a")
+    (name,) = jobs.waiting(storage)
+    assert jobs.claim(storage, name, "w1", lease=60)["worker"] == "w1"
+    assert jobs.claim(storage, name, "w2", lease=60) is None
+    assert jobs.recover(storage) == 0
+    assert jobs.recover(storage, clock=lambda: time.time() + 61) == 1
+    assert jobs.claim(storage, name, "w2", lease=60)["worker"] == "w2"
 
 
 def test_a_tree_gets_manifests_thumbnails_rollup_and_health(tree, storage):
@@ -72,12 +73,12 @@ def test_scanner_only_lists_what_changed(tree, storage):
     for _ in range(4):  # our own writes (thumbnails, hashes) call for one more incremental pass
         drain(runner, "w1")
         scanner.scan()
-        if not queue.waiting(storage):
+        if not jobs.waiting(storage):
             break
-    assert scanner.scan() == 0 and queue.waiting(storage) == []
+    assert scanner.scan() == 0 and jobs.waiting(storage) == []
     draw(tree / "b" / "2.jpg")
     assert scanner.scan() == 1
-    assert [name.split("-")[1] for name in queue.waiting(storage)] == ["index", "health"]
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["index", "health"]
     assert scanner.scan() == 0  # nothing new: not even a look at a folder whose mtime stayed
 
 
@@ -114,7 +115,7 @@ time.sleep(60)
 
 def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
     draw(tree / "a.jpg")
-    queue.enqueue(storage, "thumb", "a.jpg")
+    jobs.enqueue(storage, "thumb", "a.jpg")
     doomed = subprocess.Popen([sys.executable, "-c", CLAIMER, str(tree)], cwd=PROJECT, stdout=subprocess.PIPE)
     assert doomed.stdout.readline().strip() == b"claimed"
     doomed.send_signal(signal.SIGKILL)
@@ -122,7 +123,7 @@ def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
     runner = Runner(Config(root=str(tree)), storage)
     assert next_job(storage, "w2", lease=60) == (None, None)  # still leased
     time.sleep(1.1)
-    assert queue.recover(storage) == 1
+    assert jobs.recover(storage) == 1
     drain(runner, "w2")
     assert (tree / "a.jpg.thumbnail").exists()
 
@@ -201,37 +202,37 @@ def test_a_rollup_waits_longer_the_longer_the_last_one_took(tree, storage):
 
 def test_a_job_finished_by_another_worker_between_read_and_claim_is_not_run_again(storage):
     """Worker A reads a job; B claims, runs and finishes it; only then does A try to claim it."""
-    queue.enqueue(storage, "index", "a", clock=lambda: 100.0)
-    (name,) = queue.waiting(storage)
+    jobs.enqueue(storage, "index", "a", clock=lambda: 100.0)
+    (name,) = jobs.waiting(storage)
     ran = []
 
     def b_runs_it_meanwhile(job):
-        assert queue.claim(storage, name, "B", lease=60) is not None
+        assert jobs.claim(storage, name, "B", lease=60) is not None
         ran.append("B")
-        queue.finish(storage, name)
+        jobs.finish(storage, name)
         return True  # A goes on with the job it read
 
-    assert queue.claim(storage, name, "A", lease=60, ready=b_runs_it_meanwhile) is None
+    assert jobs.claim(storage, name, "A", lease=60, ready=b_runs_it_meanwhile) is None
     assert ran == ["B"]
-    assert queue.waiting(storage) == [] and not os.listdir(storage.root + "/.lenslet/claims")
+    assert jobs.waiting(storage) == [] and not os.listdir(storage.root + "/.lenslet/claims")
 
 
 def test_a_job_queued_afresh_meanwhile_is_left_for_the_next_claim(storage):
     """As above, but the same work is asked for again while B runs it: A takes neither copy."""
     now = [100.0]
-    queue.enqueue(storage, "index", "a", clock=lambda: now[0])
-    (name,) = queue.waiting(storage)
+    jobs.enqueue(storage, "index", "a", clock=lambda: now[0])
+    (name,) = jobs.waiting(storage)
 
     def b_runs_it_and_it_is_asked_for_again(job):
-        queue.claim(storage, name, "B", lease=60)
-        queue.finish(storage, name)
+        jobs.claim(storage, name, "B", lease=60)
+        jobs.finish(storage, name)
         now[0] += 1
-        queue.enqueue(storage, "index", "a", clock=lambda: now[0])
+        jobs.enqueue(storage, "index", "a", clock=lambda: now[0])
         return True
 
-    assert queue.claim(storage, name, "A", lease=60, ready=b_runs_it_and_it_is_asked_for_again) is None
-    assert queue.waiting(storage) == [name]  # the fresh request waits, whole
-    assert queue.claim(storage, name, "A", lease=60)["queuedAt"] == 101.0
+    assert jobs.claim(storage, name, "A", lease=60, ready=b_runs_it_and_it_is_asked_for_again) is None
+    assert jobs.waiting(storage) == [name]  # the fresh request waits, whole
+    assert jobs.claim(storage, name, "A", lease=60)["queuedAt"] == 101.0
 
 
 def test_a_lease_is_renewed_while_a_slow_job_runs(tree, storage):
@@ -245,14 +246,14 @@ def test_a_lease_is_renewed_while_a_slow_job_runs(tree, storage):
         release.wait(10)
 
     worker.runner.run = slow
-    queue.enqueue(storage, "index", "slow")
+    jobs.enqueue(storage, "index", "slow")
     thread = threading.Thread(target=worker.run)
     thread.start()
     try:
         assert started.wait(10)
         time.sleep(4.5)  # more than two leases
-        assert queue.recover(storage) == 0  # still held: its lease was renewed
-        assert queue.job_name("index", "slow") not in queue.waiting(storage)
+        assert jobs.recover(storage) == 0  # still held: its lease was renewed
+        assert jobs.job_name("index", "slow") not in jobs.waiting(storage)
     finally:
         release.set()
         worker.stopping.set()

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lenslet import layout, xmp
+from lenslet import layout
 from lenslet.errors import Unreadable
+from lenslet.sidecar import xmp
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "xmp"  # real sidecars, kept beside the project
 EXIFTOOL = shutil.which("exiftool")

@@ -3,9 +3,9 @@
 import falcon
 import orjson
 
-from ..errors import BadRequest, NotJson
-from ..web import http_date, not_modified
-from .bodies import read_body
+from lenslet.errors import BadRequest, NotJson
+from lenslet.resources.bodies import read_body
+from lenslet.resources.http import http_date, not_modified
 
 MAX_BODY = 256 * 1024  # a JSON or form body (not an upload's): the one cap for both
 

@@ -14,7 +14,7 @@ import falcon
 from falcon.media import MultipartFormHandler, URLEncodedFormHandler
 from falcon.media.multipart import MultipartParseError
 
-from ..errors import BadRequest, TooLarge
+from lenslet.errors import BadRequest, TooLarge
 
 CHUNK = 64 * 1024
 _MULTIPART = MultipartFormHandler()

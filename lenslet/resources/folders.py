@@ -1,6 +1,6 @@
 import falcon
 
-from ..storage import clean_path
+from lenslet.storage import clean_path
 
 
 class FoldersResource:

@@ -1,6 +1,6 @@
 import falcon
 
-from .. import __version__, health
+from lenslet import __version__, health
 
 
 class HealthResource:

@@ -1,7 +1,7 @@
 import falcon
 
-from ..storage import clean_path
-from . import read_json
+from lenslet.resources import read_json
+from lenslet.storage import clean_path
 
 DEFAULT_WHO = "api"
 

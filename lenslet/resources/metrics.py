@@ -1,8 +1,7 @@
 import hmac
 
-from .. import health, metrics
-from ..errors import LensletError, NotFound, Unauthorized
-from ..worker import queue
+from lenslet import health, jobs, metrics
+from lenslet.errors import LensletError, NotFound, Unauthorized
 
 
 class MetricsResource:
@@ -22,9 +21,9 @@ class MetricsResource:
             scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
                 raise Unauthorized("GET /metrics needs Authorization: Bearer <LENSLET_METRICS_TOKEN>")
-        backlog = dict.fromkeys(sorted(set(queue.PRIORITY)), 0)
+        backlog = dict.fromkeys(sorted(set(jobs.PRIORITY)), 0)
         try:
-            backlog.update(queue.backlog(self.storage))
+            backlog.update(jobs.backlog(self.storage))
         except LensletError:
             backlog = {}  # storage down: the counts still answer, and say so (storage errors)
         workers = health.worker_status(self.storage, self.heartbeat, self.clock)["workers"]

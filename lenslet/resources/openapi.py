@@ -1,7 +1,459 @@
+"""The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
+
+Kept true by tests: every route the app has is described here and nothing else, the
+test suite's answers validate against it, and schemathesis fuzzes the live app with it.
+The examples name files the fuzzing test draws, so generated requests reach real images.
+"""
+
 import falcon
 import orjson
 
-from ..openapi import spec
+from lenslet import __version__
+
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/gif", "image/heic", "image/heif",
+               "image/x-adobe-dng", "image/x-canon-cr2", "image/x-nikon-nef", "image/x-sony-arw",
+               "image/x-olympus-orf", "image/x-panasonic-rw2", "image/x-fuji-raf", "image/x-pentax-pef")
+
+# Why each error status can happen; an operation lists the ones it can answer.
+ERRORS = {
+    400: "Bad input: a malformed or unsafe path, a query parameter out of range, a body that is not valid",
+    401: "LENSLET_TOKEN is set and the request lacks `Authorization: Bearer <token>`",
+    403: "Refused: lenslet or the folder is read-only, a pointer names a target not allowed, or a write comes "
+         "from another site (an `Origin` not this gallery's nor in LENSLET_CORS_ORIGINS, `Origin: null`, "
+         "`Sec-Fetch-Site: cross-site`)",
+    404: "No such image, folder, page or endpoint",
+    409: "The sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
+         "or one of lenslet's own names is held by a link, folder or special file it never writes through, "
+         "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
+         "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read is never written either)",
+    412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
+    413: "The body is larger than 256 KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
+    414: "The query string is longer than 4,096 characters",
+    415: "The path does not name an image (JPEG, PNG, WebP, AVIF, GIF, HEIC, or a camera's raw file: DNG, CR2, "
+         "NEF, ARW, ORF, RW2, RAF, PEF), or a body read as JSON does not "
+         "say `Content-Type: application/json`",
+    416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
+    421: "The `Host` names a host lenslet does not answer to (DNS rebinding): add it to LENSLET_HOSTS",
+    422: "An image that cannot be decoded, or larger than LENSLET_MAX_PIXELS",
+    502: "A pointer folder whose target is missing or whose file is not valid",
+    503: "The storage is busy or unreachable; ask again after `Retry-After` seconds",
+    507: "The disk is full (or over quota): nothing was changed",
+    508: "Pointer folders that lead in a circle or deeper than 8; `chain` lists them",
+}
+ANY = (400, 401, 414, 421, 503)  # any request: a bad query parameter, the token, the query's length, Host, storage
+TREE = (403, 404, 502, 508)  # any request that finds a path in the tree
+
+
+def spec():
+    """Return the OpenAPI document as a dict."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "lenslet", "version": __version__,
+                 "description": "A file-based image gallery backend: folder listings, sidecar metadata, "
+                                "thumbnails, originals, search and health. Errors are JSON "
+                                "`{\"title\", \"description\", ...}` with fields that help."},
+        "servers": [{"url": "/", "description": "the API at the root"},
+                    {"url": "/api", "description": "the same API under /api"}],
+        "security": [{}, {"token": []}],
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS, "parameters": PARAMETERS, "responses": RESPONSES,
+                       "headers": HEADERS,
+                       "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
+                                                     "description": "LENSLET_TOKEN; needed for writes when set, "
+                                                                    "for reads too with LENSLET_TOKEN_READS"}}},
+    }
+
+
+def ref(kind, name):
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def errors(*statuses):
+    return {str(status): ref("responses", str(status)) for status in sorted(statuses)}
+
+
+def json_of(schema, description, headers=None):
+    answer = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def images(description, headers=None):
+    answer = {"description": description,
+              "content": {kind: {"schema": {"type": "string", "contentMediaType": kind}} for kind in IMAGE_TYPES}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def nullable(kind, **more):
+    return {"type": [kind, "null"], **more}
+
+
+STRINGS = {"type": "array", "items": {"type": "string"}}
+TAGS = {"type": "array", "maxItems": 500, "items": {"type": "string", "minLength": 1, "maxLength": 100}}
+STAR = {"type": ["integer", "null"], "minimum": 0, "maximum": 5}
+
+SCHEMAS = {
+    "Done": {
+        "type": "object", "required": ["ok"],
+        "description": "a file operation that went through (the lenscat-lite front end checks `ok`)",
+        "properties": {"ok": {"const": True}, "path": {"type": ["string", "null"]},
+                       "paths": {"type": "array", "items": {"type": "string"}}},
+    },
+    "Paths": {
+        "type": "object", "description": "which images: `paths` (or `src`, `path`), a path or a list of them",
+        "properties": {"paths": {"type": ["string", "array"], "items": {"type": "string"}},
+                       "src": {"type": ["string", "array"], "items": {"type": "string"}},
+                       "path": {"type": "string"}, "dest": {"type": "string"}, "to": {"type": "string"},
+                       "conflict": {"enum": ["rename", "replace"]}, "force": {"type": ["boolean", "string"]}},
+    },
+    "Error": {
+        "type": "object", "required": ["title", "description"],
+        "properties": {"title": {"type": "string"}, "description": {"type": "string"},
+                       "path": {"type": "string"}},
+        "examples": [{"title": "Not found", "description": "no such file or folder", "path": "trips/x.jpg"}],
+    },
+    "Pending": {
+        "allOf": [ref("schemas", "Error")],
+        "type": "object", "required": ["poll", "retryAfter"],
+        "properties": {"poll": {"type": "string", "description": "where to ask again"},
+                       "retryAfter": {"type": "integer"}},
+    },
+    "ManifestItem": {
+        "type": "object", "required": ["path", "name"],
+        "properties": {
+            "path": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"},
+            "w": nullable("integer"), "h": nullable("integer"), "size": {"type": "integer"},
+            "mtime": {"type": "number"}, "hasThumb": {"type": "boolean"}, "hasMeta": {"type": "boolean"},
+            "hash": nullable("string"), "tags": STRINGS, "notes": {"type": "string"}, "star": STAR,
+            "metaMtime": nullable("number"),
+            "metaVersion": nullable("string", description="the version of the sidecar the entry was made from"),
+            "error": {"type": "string", "description": "why the file could not be read"},
+            "rejected": {"type": "boolean", "description": "XMP rates it -1 (LENSLET_XMP; present when true)"},
+            "xmpPaths": {**STRINGS, "description": "hierarchical keywords from XMP (Places|Iceland), searchable"},
+            "xmpError": {"type": "string", "description": "why its XMP could not be read"},
+            "xmp": {"type": "array", "description": "the XMP sidecar the entry was made from: name, size, mtime"},
+        },
+    },
+    "FolderPage": {
+        "type": "object", "required": ["v", "path", "page", "pageCount", "total", "dirs", "items"],
+        "properties": {
+            "v": {"type": "integer"}, "path": {"type": "string"}, "generatedAt": {"type": "string"},
+            "builtAt": {"type": "number", "description": "when the build began (seconds since 1970)"},
+            "sig": {"type": "string"}, "page": {"type": "integer", "minimum": 0},
+            "pageCount": {"type": "integer", "minimum": 1}, "total": {"type": "integer", "minimum": 0},
+            "dirs": {"type": "array", "items": {
+                "type": "object", "required": ["name", "kind"],
+                "properties": {"name": {"type": "string"},
+                               "kind": {"enum": ["branch", "leaf-real", "leaf-pointer"]},
+                               "mtime": {"type": "number"}}}},
+            "items": {"type": "array", "items": ref("schemas", "ManifestItem")},
+        },
+    },
+    "Item": {
+        "type": "object",
+        "required": ["v", "tags", "notes", "star", "exif", "hash", "updatedAt", "updatedBy",
+                     "updated_at", "updated_by"],
+        "properties": {
+            "v": {"type": "integer"}, "tags": STRINGS, "notes": {"type": "string"}, "star": STAR,
+            "exif": {"type": "object"}, "hash": nullable("string"),
+            "updatedAt": nullable("string"), "updatedBy": nullable("string"),
+            "updated_at": nullable("string"), "updated_by": nullable("string"),
+            "path": {"type": "string"}, "size": {"type": "integer"}, "mtime": {"type": "number"},
+            "type": {"type": "string"}, "w": nullable("integer"), "h": nullable("integer"),
+            "error": {"type": "string"},
+            "rejected": {"type": "boolean", "description": "XMP rates it -1 (no star); LENSLET_XMP read or write"},
+            "label": nullable("string", description="xmp:Label, a colour label"),
+            "title": nullable("string", description="dc:title"),
+            "description": nullable("string", description="dc:description"),
+            "xmpPaths": STRINGS,
+            "sources": {"type": "object", "description": "who holds each value: lenslet, the XMP sidecar's "
+                        "file name, or embedded (the image itself); tags: tag -> [sources]"},
+        },
+        "description": "The sidecar, with snake_case aliases; GET adds what the image says.",
+    },
+    "ItemPut": {
+        "type": "object",
+        "description": "A whole sidecar (either spelling of its keys; the GET answer may be sent back). "
+                       "A field left out keeps its stored value; unknown keys are kept.",
+        "properties": {
+            "tags": TAGS, "notes": {"type": "string", "maxLength": 20_000}, "star": STAR,
+            "updatedAt": {"type": ["string", "null"], "format": "date-time",
+                          "description": "the version the edit was made on: older than the stored one merges"},
+            "updatedBy": {"type": ["string", "null"], "maxLength": 200},
+        },
+        "examples": [{"tags": ["beach"], "notes": "", "star": 4}],
+    },
+    "ItemPatch": {
+        "type": "object", "minProperties": 1, "additionalProperties": False,
+        "properties": {"addTags": TAGS, "removeTags": TAGS,
+                       "notes": {"type": "string", "maxLength": 20_000}, "star": STAR},
+        "examples": [{"addTags": ["sunset"], "star": 5}],
+    },
+    "SearchAnswer": {
+        "type": "object", "required": ["q", "path", "offset", "limit", "total", "items"],
+        "properties": {"q": {"type": "string"}, "path": {"type": "string"},
+                       "offset": {"type": "integer"}, "limit": {"type": "integer"},
+                       "total": {"type": "integer"},
+                       "items": {"type": "array", "items": ref("schemas", "ManifestItem")}},
+    },
+    "Suggestions": {
+        "type": "object", "required": ["q", "tags", "words"],
+        "properties": {
+            "q": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "object", "required": ["tag", "count"], "properties": {
+                "tag": {"type": "string"}, "count": {"type": "integer"}}}},
+            "words": {"type": "array", "items": {"type": "object", "required": ["word", "count"], "properties": {
+                "word": {"type": "string"}, "count": {"type": "integer"}}}},
+        },
+    },
+    "Health": {
+        "type": "object", "required": ["status", "version", "storage", "worker", "report"],
+        "properties": {
+            "status": {"enum": ["ok", "degraded"]}, "version": {"type": "string"},
+            "storage": {"type": "object", "required": ["backend", "readable", "writable"], "properties": {
+                "backend": {"enum": ["local", "s3"]}, "readable": {"type": "boolean"},
+                "writable": {"type": "boolean"},
+                "unavailable": {"type": "string", "description": "why the tree cannot be reached (its root "
+                                "folder is missing, or the share that held it is no longer mounted): every "
+                                "request then answers 503 with Retry-After, never an empty gallery"},
+                "reservedNames": {"type": "array", "items": {"type": "string"}, "description":
+                                  "lenslet's own names at the root held by someone else's file or folder; "
+                                  "lenslet keeps its file in the state folder instead"},
+                "name": {"type": "string", "description": "the root folder's name (never its path), or the "
+                                                          "bucket and prefix: what the gallery page says it shows"}}},
+            "worker": {"type": "object", "required": ["alive", "workers", "backlog"], "properties": {
+                "alive": {"type": "boolean"}, "workers": {"type": "integer"},
+                "lastHeartbeat": nullable("number"), "secondsSinceHeartbeat": nullable("number"),
+                "backlog": {"type": "integer"}}},
+            "report": {"type": ["object", "null"], "description": "the counts of the worker's _health.json"},
+            "rejected": {"type": "object", "required": ["count", "files"],
+                         "description": "journals (of moves, of edits) of a shape lenslet does not write: set "
+                                        "aside, never acted on, kept for a person to look at",
+                         "properties": {"count": {"type": "integer"},
+                                        "files": {"type": "array", "items": {"type": "string"}}}},
+            "readonly": {"type": "boolean", "description": "LENSLET_READONLY: every write answers 403"},
+        },
+    },
+}
+
+PARAMETERS = {
+    "imagePath": {"name": "path", "in": "query", "required": True,
+                  "description": "an image, relative to the gallery root (`a/b.jpg` or `/a/b.jpg`)",
+                  "schema": {"type": "string", "maxLength": 4096}, "example": "trips/2024/beach.jpg"},
+    "folderPath": {"name": "path", "in": "query",
+                   "description": "a folder, relative to the gallery root; the root when left out",
+                   "schema": {"type": "string", "maxLength": 4096}, "example": "trips/2024"},
+    "page": {"name": "page", "in": "query", "description": "manifest page, from 0",
+             "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}},
+    "q": {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 1000}, "example": "beach"},
+    "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
+                                                         "default": 100}},
+    "offset": {"name": "offset", "in": "query",
+               "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}},
+    "ifMatch": {"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                "description": "write only if the sidecar is still this version (an ETag; `\"none\"`: no sidecar)"},
+    "ifNoneMatch": {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+    "ifModifiedSince": {"name": "If-Modified-Since", "in": "header", "schema": {"type": "string"}},
+    "range": {"name": "Range", "in": "header", "schema": {"type": "string"}, "example": "bytes=0-99",
+              "description": "one byte range; anything else is ignored and the whole file sent"},
+    "overwrite": {"name": "overwrite", "in": "query", "schema": {"type": "boolean"},
+                  "description": "replace a sidecar lenslet cannot parse (its bytes are kept as `.bad-<time>`)"},
+    "overwriteHeader": {"name": "X-Lenslet-Overwrite", "in": "header", "schema": {"type": "string"},
+                        "description": "`true`: the same as `overwrite=true`"},
+    "updatedBy": {"name": "X-Updated-By", "in": "header", "schema": {"type": "string"},
+                  "description": "who edits, when the body does not say (default `api`)"},
+}
+
+HEADERS = {
+    "ETag": {"schema": {"type": "string"}},
+    "Last-Modified": {"schema": {"type": "string"}},
+    "Retry-After": {"schema": {"type": "string"}, "required": True},
+    "Content-Range": {"schema": {"type": "string"}, "required": True},
+    "Location": {"schema": {"type": "string"}, "required": True},
+}
+
+RESPONSES = {str(status): json_of(ref("schemas", "Error"), why) for status, why in ERRORS.items()}
+RESPONSES["503"]["headers"] = {"Retry-After": ref("headers", "Retry-After")}
+RESPONSES["416"]["headers"] = {"Content-Range": ref("headers", "Content-Range")}
+
+CACHED = {"ETag": ref("headers", "ETag"), "Last-Modified": ref("headers", "Last-Modified")}
+NOT_MODIFIED = {"description": "`If-None-Match` or `If-Modified-Since` matched", "headers": CACHED}
+ITEM = json_of(ref("schemas", "Item"), "the sidecar", {"ETag": ref("headers", "ETag")})
+IMAGE = [ref("parameters", "imagePath")]
+CONDITIONAL = [ref("parameters", "ifNoneMatch"), ref("parameters", "ifModifiedSince")]
+
+
+def made_on_demand(summary, what):
+    """GET /thumb and GET /preview: a WebP made when first asked for, or 202 while the worker makes it."""
+    return {
+        "summary": summary,
+        "parameters": IMAGE + CONDITIONAL,
+        "responses": {
+            "200": {"description": what, "headers": CACHED,
+                    "content": {"image/webp": {"schema": {"type": "string", "contentMediaType": "image/webp"}}}},
+            "202": json_of(ref("schemas", "Pending"), "being made: ask `poll` again after `Retry-After`",
+                           {"Retry-After": ref("headers", "Retry-After")}),
+            "304": NOT_MODIFIED,
+            **errors(*ANY, *TREE, 409, 415, 422, 507),
+        },
+    }
+
+
+def thumb():
+    return made_on_demand("The image's WebP thumbnail, made on demand", "the thumbnail")
+
+
+def preview():
+    return made_on_demand("A WebP of the image for the viewer (long edge LENSLET_PREVIEW_SIZE), made on demand "
+                          "and kept in a bounded cache", "the preview")
+
+
+def original():
+    return {
+        "summary": "The original image, with caching and one byte range",
+        "parameters": IMAGE + CONDITIONAL + [ref("parameters", "range")],
+        "responses": {
+            "200": images("the whole file (empty, with `X-Accel-Redirect`, under LENSLET_ACCEL_REDIRECT)", CACHED),
+            "206": images("the range asked for", {**CACHED, "Content-Range": ref("headers", "Content-Range")}),
+            "302": {"description": "S3: a presigned URL of the file, valid for 5 minutes",
+                    "headers": {"Location": ref("headers", "Location")}},
+            "304": NOT_MODIFIED,
+            **errors(*ANY, *TREE, 409, 415, 416),
+        },
+    }
+
+
+DONE = json_of(ref("schemas", "Done"), "done")
+WRITES = (409, 413, 507)  # a taken name, a body too large, a full disk
+
+
+def files_op(summary, created=False):
+    body = ref("schemas", "Paths")
+    return {
+        "summary": summary,
+        "parameters": [ref("parameters", "folderPath")],
+        "requestBody": {"content": {kind: {"schema": body} for kind in (
+            "application/json", "multipart/form-data", "application/x-www-form-urlencoded")}},
+        "responses": {("201" if created else "200"): DONE, **errors(*ANY, *TREE, *WRITES, 415)},
+    }
+
+
+def upload(form):
+    conflict = {"enum": ["rename", "replace"],
+                "description": "a taken name: `rename` saves as `name (1).jpg`, `replace` replaces; else 409"}
+    if form:
+        body = {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"dest": {"type": "string", "description": "the folder, e.g. `/2024`"},
+                           "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+                           "conflict": conflict}}}}
+        parameters = []
+    else:
+        body = {"application/octet-stream": {"schema": {"type": "string",
+                                                        "contentMediaType": "application/octet-stream"}}}
+        parameters = [dict(ref("parameters", "imagePath")),
+                      {"name": "conflict", "in": "query", "schema": conflict}]
+    return {
+        "summary": "Upload an image (multipart `dest` + `file`)" if form else "Upload an image (the body)",
+        "parameters": parameters,
+        "requestBody": {"required": True, "content": body},
+        "responses": {"201": DONE, **errors(*ANY, *TREE, *WRITES, 415, 422)},
+    }
+
+
+def page(description, asset=False):
+    kinds = ("text/css", "text/javascript", "image/svg+xml", "image/png", "image/x-icon") if asset else ("text/html",)
+    return {
+        "summary": description,
+        "parameters": ([{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
+                       if asset else []) + [ref("parameters", "ifNoneMatch")],
+        "responses": {"200": {"description": description,
+                              "content": {kind: {"schema": {"type": "string"}} for kind in kinds}},
+                      "304": NOT_MODIFIED, **errors(404, 414, 421),
+                      **({"301": {"description": "index.html by name: the page is at /",
+                                  "headers": {"Location": ref("headers", "Location")}}} if asset else {})},
+    }
+
+
+PATHS = {
+    "/folders": {"get": {
+        "summary": "A folder's manifest page: its images and subfolders",
+        "parameters": [ref("parameters", "folderPath"), ref("parameters", "page")],
+        "responses": {"200": json_of(ref("schemas", "FolderPage"), "the manifest page"), **errors(*ANY, *TREE)},
+    }},
+    "/item": {
+        "get": {"summary": "An image's sidecar merged with what the image says (EXIF, size, type)",
+                "parameters": IMAGE, "responses": {"200": ITEM, **errors(*ANY, *TREE, 415)}},
+        "put": {"summary": "Create or replace the sidecar; an edit made on an older copy is merged",
+                "parameters": IMAGE + [ref("parameters", "ifMatch"), ref("parameters", "updatedBy"),
+                                       ref("parameters", "overwrite"), ref("parameters", "overwriteHeader")],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": ref("schemas", "ItemPut")}}},
+                "responses": {"200": ITEM, **errors(*ANY, *TREE, 409, 412, 413, 415, 507)}},
+        "patch": {"summary": "Apply tag, notes and star operations atomically",
+                  "parameters": IMAGE + [ref("parameters", "ifMatch"), ref("parameters", "updatedBy")],
+                  "requestBody": {"required": True, "content": {"application/json": {
+                      "schema": ref("schemas", "ItemPatch")}}},
+                  "responses": {"200": ITEM, **errors(*ANY, *TREE, 409, 412, 413, 415, 507)}},
+        "delete": {"summary": "Remove the sidecar (never the image)",
+                   "parameters": IMAGE + [ref("parameters", "ifMatch")],
+                   "responses": {"204": {"description": "removed (or there was none)"},
+                                 **errors(*ANY, *TREE, 409, 412, 415, 507)}},
+    },
+    "/thumb": {"get": thumb(), "head": thumb()},
+    "/preview": {"get": preview(), "head": preview()},
+    "/file": {"get": original(), "head": original(), "post": upload(form=True), "put": upload(form=False)},
+    "/search": {"get": {
+        "summary": "Items under `path` whose name, tags or notes hold every term of `q`",
+        "parameters": [ref("parameters", "q"), ref("parameters", "folderPath"), ref("parameters", "limit"),
+                       ref("parameters", "offset")],
+        "responses": {"200": json_of(ref("schemas", "SearchAnswer"), "the matches, in path order"),
+                      **errors(*ANY, 404)},
+    }},
+    "/search/suggest": {"get": {
+        "summary": "Tags and name words starting with `q`, with how many items have them",
+        "parameters": [ref("parameters", "q")],
+        "responses": {"200": json_of(ref("schemas", "Suggestions"), "up to 20 tags and 20 words"),
+                      **errors(*ANY)},
+    }},
+    "/health": {"get": {
+        "summary": "Version; storage and worker status",
+        "responses": {"200": json_of(ref("schemas", "Health"), "`status` ok or degraded"),
+                      "503": json_of(ref("schemas", "Health"), "the storage cannot be read"),
+                      **errors(401, 414, 421)},
+    }},
+    "/move": {"post": files_op("Move images into a folder (`src`, `dest`), or rename one (`src`, `to`); "
+                               "folders too. Image, sidecar and thumbnail move together")},
+    "/trash": {"post": files_op("Move images into `_trash_`, recording where they came from")},
+    "/restore": {"post": files_op("Move trashed images back where they came from")},
+    "/delete": {"post": files_op("Delete images for good with their sidecar and thumbnail; only from the "
+                                 "trash unless `force` is true")},
+    "/folder": {"post": files_op("Create a folder (`path`)", created=True),
+                "delete": {"summary": "Remove an empty folder", "parameters": [ref("parameters", "folderPath")],
+                           "responses": {"200": DONE, **errors(*ANY, *TREE, 409, 507)}}},
+    "/export-intent": {"post": {"summary": "Accepted and agreed to (the lenscat-lite front end calls it)",
+                                "responses": {"200": DONE, **errors(401, 403, 414, 421)}}},
+    # The gallery page is served at the root only, and needs no token even with LENSLET_TOKEN_READS.
+    "/": {"servers": [{"url": "/"}], "get": page("the gallery page (index.html)"),
+          "head": page("the gallery page (index.html)")},
+    "/static/{name}": {"servers": [{"url": "/"}], "get": page("one of the page's files", asset=True),
+                       "head": page("one of the page's files", asset=True)},
+    "/metrics": {"get": {
+        "summary": "Prometheus metrics of every lenslet process (LENSLET_METRICS=true; 404 while off)",
+        "responses": {"200": {"description": "the Prometheus text format",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}},
+                      **errors(401, 404, 414, 421, 503)},
+    }},
+    "/openapi.json": {"get": {
+        "summary": "This description",
+        "responses": {"200": {"description": "the OpenAPI 3.1 document",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      **errors(401, 414, 421)},
+    }},
+}
 
 
 class OpenApiResource:

@@ -1,5 +1,5 @@
-from ..storage import clean_path
-from . import send_webp
+from lenslet.resources import send_webp
+from lenslet.storage import clean_path
 
 
 class PreviewResource:

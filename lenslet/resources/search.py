@@ -1,6 +1,6 @@
-from ..errors import BadRequest
-from ..searcher import MAX_LIMIT
-from ..storage import clean_path
+from lenslet.errors import BadRequest
+from lenslet.search.searcher import MAX_LIMIT
+from lenslet.storage import clean_path
 
 MAX_QUERY = 1000
 

@@ -5,8 +5,8 @@ import importlib.resources
 
 import falcon
 
-from ..errors import NotFound
-from ..web import not_modified
+from lenslet.errors import NotFound
+from lenslet.resources.http import not_modified
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",

@@ -1,6 +1,6 @@
-from ..storage import clean_path
-from ..web import etag_of
-from . import send_webp
+from lenslet.resources import send_webp
+from lenslet.resources.http import etag_of
+from lenslet.storage import clean_path
 
 
 class ThumbResource:

@@ -15,12 +15,12 @@ import shutil
 import tempfile
 from typing import Protocol
 
-from ..config import DEFAULT_ROOT
-from ..errors import AlreadyExists, ConfigError, LensletError, NotFound
-from ..layout import REJECTED, join, parent
-from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, read_at, spool, version_of
-from .local import LocalStorage, real_folder
-from .paths import clean_path
+from lenslet.config import DEFAULT_ROOT
+from lenslet.errors import AlreadyExists, ConfigError, LensletError, NotFound
+from lenslet.layout import REJECTED, join, parent
+from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, read_at, spool, version_of
+from lenslet.storage.local import LocalStorage, real_folder
+from lenslet.storage.paths import clean_path
 
 log = logging.getLogger("lenslet")
 
@@ -114,7 +114,7 @@ def remove_folder(path):
 def open_storage(config):
     """Return the storage backend the settings ask for."""
     if config.s3_bucket:
-        from .s3 import S3Storage  # boto3 is needed only for S3 (the s3 extra)
+        from lenslet.storage.s3 import S3Storage  # boto3 is needed only for S3 (the s3 extra)
         if config.readonly:
             raise ConfigError("LENSLET_READONLY with S3 storage is not supported yet: give lenslet a "
                               "bucket it may write to", setting="LENSLET_READONLY")

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 import blake3
 
-from .. import metrics
-from ..errors import LensletError, NotFound, TooLarge
+from lenslet import metrics
+from lenslet.errors import LensletError, NotFound, TooLarge
 
 HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF included
 

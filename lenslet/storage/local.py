@@ -21,13 +21,25 @@ import secrets
 import stat as stat_module
 import time
 
-from ..errors import (AlreadyExists, BadPath, BadRequest, ConfigError, Conflict, Forbidden, Foreign,
-                      InsufficientStorage, LensletError, NotFound, PreconditionFailed, Unavailable)
-from ..layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
-from .base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, Verbs, copy_limited, holding, version_of
-from .mounts import mount_holding, mount_points, mounted
-from .paths import check_key
-from .watch import open_watch
+from lenslet.errors import (
+    AlreadyExists,
+    BadPath,
+    BadRequest,
+    ConfigError,
+    Conflict,
+    Forbidden,
+    Foreign,
+    InsufficientStorage,
+    LensletError,
+    NotFound,
+    PreconditionFailed,
+    Unavailable,
+)
+from lenslet.layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
+from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, Verbs, copy_limited, holding, version_of
+from lenslet.storage.mounts import mount_holding, mount_points, mounted
+from lenslet.storage.paths import check_key
+from lenslet.storage.watch import open_watch
 
 LOCK_STRIPES = 64
 # Folders are opened one segment at a time and never through a link.

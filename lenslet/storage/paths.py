@@ -2,7 +2,7 @@
 
 import re
 
-from ..errors import BadPath
+from lenslet.errors import BadPath
 
 MAX_PATH = 4096
 _DRIVE = re.compile(r"^[A-Za-z]:$")

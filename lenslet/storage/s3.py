@@ -19,10 +19,10 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from ..errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unavailable
-from ..layout import FOLDER_MARKER, LOCKS
-from .base import HEAD_BYTES, Entry, ErrorMap, Stat, Verbs, holding, spool, version_of
-from .paths import check_key, clean_path
+from lenslet.errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unavailable
+from lenslet.layout import FOLDER_MARKER, LOCKS
+from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Stat, Verbs, holding, spool, version_of
+from lenslet.storage.paths import check_key, clean_path
 
 CAS_RETRIES = 40
 LEASE = 60.0       # seconds an image lock is held at most: a holder that died is taken for dead after it

@@ -20,9 +20,9 @@ import select
 import struct
 import sys
 
-from ..errors import LensletError
-from ..layout import ROOT_FILES, is_manifest
-from .mounts import mount_holding, mount_table
+from lenslet.errors import LensletError
+from lenslet.layout import ROOT_FILES, is_manifest
+from lenslet.storage.mounts import mount_holding, mount_table
 
 IN_ATTRIB = 0x4            # touch, chmod: an mtime set by hand
 IN_CLOSE_WRITE = 0x8       # a file written and closed (not every write(): IN_MODIFY would flood)

@@ -12,13 +12,14 @@ import signal
 import threading
 import time
 
-from .. import files, health, logs, memory, metrics
-from ..config import Config
-from ..errors import LensletError, Unavailable
-from ..storage import open_storage
-from . import queue
-from .runner import Runner, run_one
-from .scanner import Scanner
+from lenslet import health, jobs, metrics
+from lenslet.config import Config
+from lenslet.errors import LensletError, Unavailable
+from lenslet.files import operations
+from lenslet.service import logs, memory
+from lenslet.storage import open_storage
+from lenslet.worker.runner import Runner, run_one
+from lenslet.worker.scanner import Scanner
 
 log = logging.getLogger("lenslet.worker")
 PROGRESS_EVERY = 5.0  # seconds between progress lines while thumbnails are being made
@@ -42,7 +43,7 @@ class Worker:
         self.stopping = threading.Event()
         self.runner = Runner(config, storage, clock)
         self.scanner = Scanner(self.runner, clock, stopping=self.stopping)
-        self.cursor = queue.Cursor(storage)
+        self.cursor = jobs.Cursor(storage)
 
     def run(self):
         """Run until asked to stop; the job in hand is finished, the rest stays queued."""
@@ -150,7 +151,7 @@ class Worker:
         if self.clock() - self.last_beat < self.config.heartbeat:
             return
         try:
-            backlog = sum(queue.backlog(self.storage).values())
+            backlog = sum(jobs.backlog(self.storage).values())
             health.write_heartbeat(self.storage, self.wid, self.started_at, backlog, clock=self.clock)
             self.last_beat = self.clock()
         except LensletError as ex:
@@ -163,7 +164,7 @@ class Worker:
         self.last_renew = self.clock()
         for name in list(self.in_hand):
             try:
-                if not queue.renew(self.storage, name, self.wid, self.config.job_lease, self.clock):
+                if not jobs.renew(self.storage, name, self.wid, self.config.job_lease, self.clock):
                     log.warning("worker %s: lost the claim of job %s while running it", self.wid, name)
             except LensletError as ex:
                 log.error("cannot renew the lease of job %s: %s", name, ex.description)
@@ -173,14 +174,14 @@ class Worker:
             return
         self.last_recover = self.clock()
         try:
-            if queue.recover(self.storage, self.clock):
+            if jobs.recover(self.storage, self.clock):
                 log.warning("requeued jobs whose worker stopped answering")
         except LensletError as ex:
             log.error("cannot recover jobs: %s", ex.description)
         if not self.storage.readonly:
             try:
                 # Moves a killed process left half done (first on start, then now and then).
-                files.recover(self.storage, self.clock)
+                operations.recover(self.storage, self.clock)
             except LensletError as ex:
                 log.error("cannot settle interrupted moves: %s", ex.description)
 

@@ -10,11 +10,13 @@ and are reported as exact duplicates in the health report.
 
 import logging
 
-from .. import folders, rollup, sidecars
-from ..errors import LensletError, NotFound
-from ..files import moves_under_way
-from ..items import adopt_sidecar
-from ..layout import SIDECAR, parent, thumb_of
+from lenslet.errors import LensletError, NotFound
+from lenslet.files.operations import moves_under_way
+from lenslet.layout import SIDECAR, parent, thumb_of
+from lenslet.manifest import folders
+from lenslet.search import rollup
+from lenslet.sidecar import sidecars
+from lenslet.sidecar.items import adopt_sidecar
 
 log = logging.getLogger("lenslet.worker")
 KEPT = 200  # re-attachments remembered for the health report

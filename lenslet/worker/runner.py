@@ -7,16 +7,18 @@ import logging
 import threading
 import time
 
-from .. import folders, health, metrics, pool, rollup, search
-from ..errors import LensletError, NotFound
-from ..folders import Folders
-from ..items import record_hashes
-from ..layout import join, name_of
-from ..previews import Previews
-from ..thumbs import Thumbs
-from ..tree import Tree
-from . import queue
-from .reattach import KEPT, reattach
+from lenslet import health, jobs, metrics
+from lenslet.errors import LensletError, NotFound
+from lenslet.images import pool
+from lenslet.images.previews import Previews
+from lenslet.images.thumbs import Thumbs
+from lenslet.layout import join, name_of
+from lenslet.manifest import folders
+from lenslet.manifest.folders import Folders
+from lenslet.search import rollup, words
+from lenslet.sidecar.items import record_hashes
+from lenslet.tree.grafts import Tree
+from lenslet.worker.reattach import KEPT, reattach
 
 log = logging.getLogger("lenslet.worker")
 
@@ -129,8 +131,8 @@ class Runner:
         self.progress.add(join(folder, name) for name in missing)
         for start in range(0, len(missing), CHUNK):
             names = missing[start:start + CHUNK]
-            queue.enqueue(self.storage, "thumbs", folder, self.clock, part=names[0], names=names)
-        queue.enqueue(self.storage, "rollup", "", self.clock)
+            jobs.enqueue(self.storage, "thumbs", folder, self.clock, part=names[0], names=names)
+        jobs.enqueue(self.storage, "rollup", "", self.clock)
 
     def sweep(self, folder_keys, names=None):
         """Rethumb folders one by one; the lowest priority yields: once a more urgent job is due (a
@@ -139,12 +141,12 @@ class Runner:
             finished = self.rethumb(folder, names)
             left = folder_keys[done:]
             if left and (not finished or self.yield_to_urgent()):
-                queue.enqueue(self.storage, "rethumb", left[0], self.clock, part="\0".join(left), folders=left)
+                jobs.enqueue(self.storage, "rethumb", left[0], self.clock, part="\0".join(left), folders=left)
                 return
 
     def yield_to_urgent(self):
         """Whether a job of the lowest priority should stop here: a more urgent one is due."""
-        return queue.more_urgent(self.storage, "rethumb", self.due)
+        return jobs.more_urgent(self.storage, "rethumb", self.due)
 
     def rethumb(self, folder, names=None):
         """Make again the thumbnails of a folder's images made with other settings; False when it
@@ -166,7 +168,7 @@ class Runner:
             self.make_thumbs(folder, again[start:start + CHUNK], remake=True)
             left = again[start + CHUNK:]
             if left and self.yield_to_urgent():
-                queue.enqueue(self.storage, "rethumb", folder, self.clock, part="\0".join(left), names=left)
+                jobs.enqueue(self.storage, "rethumb", folder, self.clock, part="\0".join(left), names=left)
                 return False
         return True
 
@@ -177,7 +179,7 @@ class Runner:
         folder_keys = sorted(folder_keys)
         for start in range(0, len(folder_keys), SWEEP_BATCH):
             batch = folder_keys[start:start + SWEEP_BATCH]
-            queue.enqueue(self.storage, "rethumb", batch[0], self.clock, part="\0".join(batch), folders=batch)
+            jobs.enqueue(self.storage, "rethumb", batch[0], self.clock, part="\0".join(batch), folders=batch)
         self.thumbs.remember_settings(self.storage)
         return len(folder_keys)
 
@@ -205,7 +207,7 @@ class Runner:
             self.tally(key, None if made else outcome)
         if digests:
             record_hashes(self.storage, folder, digests, self.folders.reading)
-            queue.enqueue(self.storage, "rollup", "", self.clock)
+            jobs.enqueue(self.storage, "rollup", "", self.clock)
 
     def tally(self, key, error):
         """Count one image of a thumbnail job as done, or failed with error (a removed one is done)."""
@@ -225,14 +227,14 @@ class Runner:
         reattached, self.stats["duplicates"] = reattach(self)
         self.reattached = (self.reattached + reattached)[-KEPT:]
         self.stats["reattached"] = self.reattached
-        queue.enqueue(self.storage, "health", "", self.clock)
+        jobs.enqueue(self.storage, "health", "", self.clock)
         self.keep_search_index()
 
     def keep_search_index(self):
         """Index the new rollup for search once here, so a web process that starts reads the
         index in well under a second instead of building it (seconds for a big gallery)."""
         try:
-            loaded, index = rollup.load(self.storage, rollup.stat(self.storage), search.Index.build)
+            loaded, index = rollup.load(self.storage, rollup.stat(self.storage), words.Index.build)
             try:
                 rollup.save_index(self.storage, loaded, *index.to_parts())
             finally:
@@ -247,7 +249,7 @@ class Runner:
         return self.clock() >= job.get("queuedAt", 0) + max(DEBOUNCE, ROLLUP_SPACING * self.rollup_took)
 
     def health(self):
-        backlog = queue.backlog(self.storage)
+        backlog = jobs.backlog(self.storage)
         backlog["health"] = backlog.get("health", 1) - 1  # not counting this very job
         report = health.report(self.stats, self.scan, self.errors, {k: v for k, v in backlog.items() if v},
                                self.runs, self.clock)
@@ -256,7 +258,7 @@ class Runner:
 
 def drain(runner, worker, lease=3600, ran=None):
     """Run queued jobs until none is left (a one-shot index; tests and benchmarks)."""
-    cursor = queue.Cursor(runner.storage)
+    cursor = jobs.Cursor(runner.storage)
     while True:
         name, job = cursor.next_job(worker, lease, runner.clock)
         if name is None:
@@ -278,8 +280,8 @@ def run_one(runner, name, job):
         log.exception("job %s %r crashed", job["kind"], job["path"])
     # A job file found on disk may name any kind: a label only from the known ones.
     kind = job.get("kind")
-    metrics.job(kind if isinstance(kind, str) and kind in queue.PRIORITY else "other", timer.seconds)
+    metrics.job(kind if isinstance(kind, str) and kind in jobs.PRIORITY else "other", timer.seconds)
     try:
-        queue.finish(runner.storage, name)
+        jobs.finish(runner.storage, name)
     except LensletError as ex:  # the storage went away meanwhile: the claim lapses and the job runs again
         log.error("job %s %r: cannot mark it done: %s", job["kind"], job.get("path"), ex.description)

@@ -5,11 +5,11 @@ import threading
 import time
 from typing import NamedTuple
 
-from .. import manifests
-from ..errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
-from ..folders import current, identity_of, list_folder, read_first_page
-from ..layout import join, sidecar_of, thumb_of
-from . import queue
+from lenslet import jobs
+from lenslet.errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
+from lenslet.layout import join, sidecar_of, thumb_of
+from lenslet.manifest import manifests
+from lenslet.manifest.folders import current, identity_of, list_folder, read_first_page
 
 log = logging.getLogger("lenslet.worker")
 # Stale folders per index job: a first scan of a big tree queues a job per this many
@@ -91,7 +91,7 @@ class Scanner:
             self.runner.scan.pop(key, None)
             changed += 1
         if changed:
-            queue.enqueue(self.storage, "health", "", self.clock)
+            jobs.enqueue(self.storage, "health", "", self.clock)
         return changed
 
     def scan_changed(self, keys):
@@ -126,7 +126,7 @@ class Scanner:
                 changed += self.forget(sub)
         self.queue_stale()
         if changed:
-            queue.enqueue(self.storage, "health", "", self.clock)
+            jobs.enqueue(self.storage, "health", "", self.clock)
         return changed
 
     def repeat_of(self, key):
@@ -194,9 +194,9 @@ class Scanner:
         """Queue one index job for the stale folders found so far (named by all of them, so a
         different batch is never taken for this one)."""
         if len(self.stale) == 1:
-            queue.enqueue(self.storage, "index", self.stale[0], self.clock)
+            jobs.enqueue(self.storage, "index", self.stale[0], self.clock)
         elif self.stale:
-            queue.enqueue(self.storage, "index", self.stale[0], self.clock, part="\0".join(self.stale),
+            jobs.enqueue(self.storage, "index", self.stale[0], self.clock, part="\0".join(self.stale),
                           folders=self.stale)
         self.stale = []
 

@@ -11,12 +11,13 @@ import time
 
 import orjson
 
-from . import folders, manifests, sidecars, xmp
-from .errors import Conflict, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
-from .layout import backup_of, join, mime_of, name_of, parent, sidecar_of, xmp_names
-from .originals import probe_image
-from .rollup import record_edit
-from .worker import queue
+from lenslet import jobs
+from lenslet.errors import Conflict, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
+from lenslet.images.originals import probe_image
+from lenslet.layout import backup_of, join, mime_of, name_of, parent, sidecar_of, xmp_names
+from lenslet.manifest import folders, manifests
+from lenslet.search.rollup import record_edit
+from lenslet.sidecar import sidecars, xmp
 
 log = logging.getLogger("lenslet")
 
@@ -239,7 +240,7 @@ def tell_search(root, notes, clock=time.time):
         for path, fields in notes.items():
             record_edit(root, path, fields, clock)
         if notes:
-            queue.enqueue(root, "rollup", "", clock)
+            jobs.enqueue(root, "rollup", "", clock)
     except LensletError as ex:
         log.warning("search sees %d change(s) with the next rollup only: %s", len(notes), ex.description)
 
@@ -248,7 +249,7 @@ def listing_rebuilt(root, clock=time.time):
     """Ask for a rollup after a web process rebuilt a listing: search is built from listings, and the
     rebuild may hold what another program changed, which no edit told search."""
     try:
-        queue.enqueue(root, "rollup", "", clock)
+        jobs.enqueue(root, "rollup", "", clock)
     except LensletError as ex:
         log.warning("search sees a rebuilt listing with the next rollup only: %s", ex.description)
 

@@ -27,8 +27,8 @@ from array import array
 from collections import Counter
 from itertools import compress, islice, repeat
 
-from .layout import EXTENSIONS
-from .storage.paths import is_clean
+from lenslet.layout import EXTENSIONS
+from lenslet.storage.paths import is_clean
 
 TOKEN = re.compile(r"[^\W_]+")
 SEPARATOR = "\n"  # between tokens in the vocabulary: never inside a token

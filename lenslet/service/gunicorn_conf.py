@@ -9,9 +9,10 @@ it keeps no state: the worker's supervisor lives in lenslet/supervisor.py.
 import os
 import sys
 
-from lenslet import logs, metrics, supervisor
+from lenslet import metrics
 from lenslet.config import Config
 from lenslet.errors import ConfigError
+from lenslet.service import logs, supervisor
 from lenslet.storage import open_storage, private_folder, remove_folder
 
 wsgi_app = "lenslet.app:create_app()"

@@ -20,12 +20,13 @@ from concurrent.futures import TimeoutError as WaitedTooLong
 
 import orjson
 
-from . import images, memory, metrics
-from .errors import LensletError, NotFound, Unavailable
-from .items import record_hash
-from .layout import THUMB_SETTINGS, thumb_of
-from .originals import content_hash, read_image
-from .worker import queue
+from lenslet import jobs, metrics
+from lenslet.errors import LensletError, NotFound, Unavailable
+from lenslet.images import decode
+from lenslet.images.originals import content_hash, read_image
+from lenslet.layout import THUMB_SETTINGS, thumb_of
+from lenslet.service import memory
+from lenslet.sidecar.items import record_hash
 
 log = logging.getLogger("lenslet")
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
@@ -159,7 +160,7 @@ class Thumbs:
     def _queue_remake(self, path):
         folder, _, name = path.rpartition("/")
         try:
-            queue.enqueue(self.tree.root, "rethumb", folder, self.clock, part=name, names=[name])
+            jobs.enqueue(self.tree.root, "rethumb", folder, self.clock, part=name, names=[name])
         except LensletError as ex:
             log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
 
@@ -204,7 +205,7 @@ class Thumbs:
         """Make a thumbnail in this process if its decode fits INLINE_PIXELS; whether it was made."""
         try:
             record_hash(storage, key, self.make(storage, key, INLINE_PIXELS), self.reading)
-        except images.OverBudget:
+        except decode.OverBudget:
             return False
         return True
 
@@ -227,7 +228,7 @@ class Thumbs:
 
     def _queue(self, path, storage, key):
         try:
-            queue.enqueue(self.tree.root, "thumb", path, self.clock)
+            jobs.enqueue(self.tree.root, "thumb", path, self.clock)
         except LensletError as ex:
             log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
         raise Pending("the thumbnail is being made; ask again", retry_after=1,
@@ -273,7 +274,7 @@ class Thumbs:
         if self.take_slot(self.clock() + self.wait):
             try:
                 thumb, digest = self._made_here(key, data, xmp, INLINE_PIXELS), content_hash(data)
-            except images.OverBudget:
+            except decode.OverBudget:
                 pass
             finally:
                 self.slots.release()
@@ -282,14 +283,14 @@ class Thumbs:
             # too big to decode here are rare, and take their turn.
             # Imported here: a web process that never meets such an upload never loads
             # multiprocessing and the pool (half a MB of each web process at rest).
-            from . import pool
+            from lenslet.images import pool
             makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)))
             thumb, digest = _logged(key, lambda: makers.make(data, xmp))
         self._store(storage, key, thumb)
         return digest
 
     def _made_here(self, key, data, xmp, budget):
-        return _logged(key, lambda: images.make_thumbnail(io.BytesIO(data), self.size, self.quality,
+        return _logged(key, lambda: decode.make_thumbnail(io.BytesIO(data), self.size, self.quality,
                                                           self.max_pixels, xmp=xmp, budget=budget))
 
     def _store(self, storage, key, thumb):

@@ -10,9 +10,12 @@ from typing import NamedTuple
 
 import orjson
 
-from . import manifests, metrics, originals, sidecars, xmp
-from .errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound
-from .layout import POINTER_FILE, first_page_names, join, name_of, page_name, parent, sidecar_of, xmp_names
+from lenslet import metrics
+from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound
+from lenslet.images import originals
+from lenslet.layout import POINTER_FILE, first_page_names, join, name_of, page_name, parent, sidecar_of, xmp_names
+from lenslet.manifest import manifests
+from lenslet.sidecar import sidecars, xmp
 
 log = logging.getLogger("lenslet")
 

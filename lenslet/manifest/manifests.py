@@ -6,8 +6,19 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from . import xmp
-from .layout import POINTER_FILE, ROOT_FILES, SIDECAR, THUMB, derived_name, is_manifest, is_xmp, join, mime_of, xmp_names
+from lenslet.layout import (
+    POINTER_FILE,
+    ROOT_FILES,
+    SIDECAR,
+    THUMB,
+    derived_name,
+    is_manifest,
+    is_xmp,
+    join,
+    mime_of,
+    xmp_names,
+)
+from lenslet.sidecar import xmp
 
 VERSION = 1
 # Seconds a sidecar must have been left alone before a manifest read it for its time alone to tell

@@ -13,11 +13,12 @@ from array import array
 
 import orjson
 
-from . import folders, search
-from .errors import LensletError, NotFound
-from .folders import identity_of
-from .layout import JOURNAL, ROLLUP, SEARCH_CACHE, join
-from .storage import read_at, set_aside, version_of
+from lenslet.errors import LensletError, NotFound
+from lenslet.layout import JOURNAL, ROLLUP, SEARCH_CACHE, join
+from lenslet.manifest import folders
+from lenslet.manifest.folders import identity_of
+from lenslet.search import words
+from lenslet.storage import read_at, set_aside, version_of
 
 log = logging.getLogger("lenslet")
 
@@ -271,7 +272,7 @@ def read_journal_entry(storage, name):
     client's copy, a torn file: lenslet names an entry only once it is whole) is set
     aside in the journal's rejected folder, reported in /health, and None.
     """
-    if search.journal_entry_time(name) is None:
+    if words.journal_entry_time(name) is None:
         set_aside(storage, JOURNAL, name, "not the name of an edit")
         return None
     try:
@@ -286,7 +287,7 @@ def read_journal_entry(storage, name):
             raise  # the storage is busy: read again next time
         set_aside(storage, JOURNAL, name, ex.description)  # a link or a folder holds the name
         return None
-    problem = search.journal_entry_problem(entry)
+    problem = words.journal_entry_problem(entry)
     if problem is not None:
         set_aside(storage, JOURNAL, name, problem)
         return None
@@ -296,7 +297,7 @@ def read_journal_entry(storage, name):
 def prune_journal(storage, built_at):
     """Drop journal entries well older than a rollup that already holds them."""
     for name in journal_names(storage):
-        made = search.journal_entry_time(name)
+        made = words.journal_entry_time(name)
         if made is None:
             set_aside(storage, JOURNAL, name, "not the name of an edit")
         elif made < built_at - JOURNAL_KEEP:

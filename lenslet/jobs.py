@@ -26,9 +26,9 @@ from collections import Counter
 
 import orjson
 
-from ..errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
-from ..layout import CLAIMS, JOBS, join
-from ..storage import version_of
+from lenslet.errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
+from lenslet.layout import CLAIMS, JOBS, join
+from lenslet.storage import version_of
 
 # Thumbnails first: a person may be waiting for them.
 PRIORITY = {"thumb": 0, "thumbs": 0, "preview": 0, "index": 1, "rollup": 2, "health": 3, "rethumb": 4}

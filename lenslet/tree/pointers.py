@@ -4,7 +4,7 @@ import os
 
 import orjson
 
-from .errors import BadRequest, Forbidden
+from lenslet.errors import BadRequest, Forbidden
 
 MAX_DEPTH = 8
 MAX_BYTES = 64 * 1024  # a pointer file is a few lines: anything bigger is refused before parsing

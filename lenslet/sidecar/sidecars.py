@@ -4,7 +4,7 @@ import datetime
 
 import orjson
 
-from .errors import BadRequest, TooLarge
+from lenslet.errors import BadRequest, TooLarge
 
 VERSION = 1
 # Keys written by the first lenscat backend, read forever and rewritten in camelCase.

@@ -11,10 +11,22 @@ import math
 import re
 import unicodedata
 
-from .errors import BadPath, UnsupportedMedia
-from .layout import (SIDECAR, THUMB, TRASH, XMP_SUFFIXES, is_image, is_internal, is_state, is_xmp, join, mime_of,
-                     name_of, parent)
-from .storage.paths import is_clean
+from lenslet.errors import BadPath, UnsupportedMedia
+from lenslet.layout import (
+    SIDECAR,
+    THUMB,
+    TRASH,
+    XMP_SUFFIXES,
+    is_image,
+    is_internal,
+    is_state,
+    is_xmp,
+    join,
+    mime_of,
+    name_of,
+    parent,
+)
+from lenslet.storage.paths import is_clean
 
 MAX_NAME_BYTES = 255
 MAX_NUMBER = 10_000  # `photo (n).jpg` tried up to this n before giving up

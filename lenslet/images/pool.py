@@ -25,8 +25,9 @@ from concurrent.futures.process import BrokenProcessPool
 
 import blake3
 
-from . import errors, images
-from .config import THUMB_IDLE
+from lenslet import errors
+from lenslet.config import THUMB_IDLE
+from lenslet.images import decode
 
 # glibc's mallopt: a child serves big images all its life, and by default every
 # big buffer is a fresh mmap whose pages fault one by one as they are first
@@ -53,7 +54,7 @@ def make(data, size, quality, max_pixels, xmp=None):
     xmp: the record stamped into the thumbnail (what it was made from and how).
     """
     digest = "blake3:" + blake3.blake3(data).hexdigest()
-    return images.make_thumbnail(io.BytesIO(data), size, quality, max_pixels, xmp=xmp), digest
+    return decode.make_thumbnail(io.BytesIO(data), size, quality, max_pixels, xmp=xmp), digest
 
 
 def _make_in_child(maker, data, size, quality, max_pixels, xmp):

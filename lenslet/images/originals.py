@@ -4,9 +4,10 @@ import io
 
 import blake3
 
-from . import embedded, images, xmp
-from .errors import LensletError, Undecodable
-from .storage import HEAD_BYTES
+from lenslet.errors import LensletError, Undecodable
+from lenslet.images import decode
+from lenslet.sidecar import embedded, xmp
+from lenslet.storage import HEAD_BYTES
 
 
 def content_hash(data):
@@ -17,8 +18,8 @@ def content_hash(data):
 def read_image(storage, key):
     """Read an original whole, with its Stat, once its first bytes show it is an image:
     a large file that only claims to be one by its name costs a few KB, then a 415."""
-    with storage.open_head(key, images.SNIFF_BYTES) as stream:
-        images.sniff(stream.read(images.SNIFF_BYTES))
+    with storage.open_head(key, decode.SNIFF_BYTES) as stream:
+        decode.sniff(stream.read(decode.SNIFF_BYTES))
     return storage.read_with_stat(key)
 
 
@@ -38,7 +39,7 @@ def probe(storage, key, with_embedded=False):
     except LensletError as ex:
         return {"error": ex.description}
     try:
-        found = images.probe(io.BytesIO(head))
+        found = decode.probe(io.BytesIO(head))
     except Undecodable:
         found = None  # metadata longer than the head: read as probe_image does
     except LensletError as ex:
@@ -89,9 +90,9 @@ def probe_image(storage, key, details=False):
     """Read an image's size, type (and with details, EXIF) from the head of the file."""
     with storage.open_head(key) as stream:
         try:
-            return images.probe(stream, details)
+            return decode.probe(stream, details)
         except Undecodable:
             if storage.folder_mtimes:
                 raise  # local: the "head" was the whole file
     # Metadata longer than the head that was fetched (one ranged GET on S3): read it all once.
-    return images.probe(io.BytesIO(storage.read(key)), details)
+    return decode.probe(io.BytesIO(storage.read(key)), details)

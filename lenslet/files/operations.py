@@ -17,13 +17,27 @@ from typing import NamedTuple
 
 import orjson
 
-from . import folders, images, moves
-from .errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
-from .items import clear_origin, record_hash, set_origin, shown_fields, sidecar_fields, tell_search
-from .layout import (FOLDER_MARKER, MOVES, TEMP_SUFFIX, TRASH, is_image, is_manifest, is_xmp, join, name_of, parent,
-                     sidecar_of, thumb_of)
-from .storage import clean_path, set_aside
-from .worker import queue
+from lenslet import jobs
+from lenslet.errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
+from lenslet.files import moves
+from lenslet.images import decode
+from lenslet.layout import (
+    FOLDER_MARKER,
+    MOVES,
+    TEMP_SUFFIX,
+    TRASH,
+    is_image,
+    is_manifest,
+    is_xmp,
+    join,
+    name_of,
+    parent,
+    sidecar_of,
+    thumb_of,
+)
+from lenslet.manifest import folders
+from lenslet.sidecar.items import clear_origin, record_hash, set_origin, shown_fields, sidecar_fields, tell_search
+from lenslet.storage import clean_path, set_aside
 
 log = logging.getLogger("lenslet")
 HEAD = 64  # bytes read from an upload to tell its type
@@ -52,7 +66,7 @@ class Files:
         if not storage.stat(place.key).is_dir:
             raise BadRequest("not a folder", path=folder)
         head = _read_head(stream)
-        name = moves.upload_name(filename, images.sniff(head))
+        name = moves.upload_name(filename, decode.sniff(head))
         for _ in range(3):  # a name taken between the look and the write: take the next one
             if conflict == "rename":
                 name = moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate)))
@@ -466,7 +480,7 @@ class Files:
                 self._listed(storage, folder)
             tell_search(self.tree.root, changes.search, self.clock)
             if changes.rollup and not changes.search:
-                queue.enqueue(self.tree.root, "rollup", "", self.clock)
+                jobs.enqueue(self.tree.root, "rollup", "", self.clock)
 
     def _listed(self, storage, folder):
         """Rebuild a changed folder's manifest now, so the next listing shows the change."""
@@ -561,7 +575,7 @@ def recover(storage, clock=time.time):
             pass
         steps = journal["steps"]
         for folder in {parent(src) for src, _ in steps} | {parent(dst) for _, dst in steps}:
-            queue.enqueue(storage, "index", folder, clock)
+            jobs.enqueue(storage, "index", folder, clock)
         log.warning("settled an interrupted move: %s", steps[-1])
         settled += 1
     return settled

@@ -2,8 +2,8 @@
 
 import logging
 
-from .config import Config
-from .errors import ConfigError
+from lenslet.config import Config
+from lenslet.errors import ConfigError
 
 FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 DATE_FORMAT = "[%Y-%m-%d %H:%M:%S %z]"

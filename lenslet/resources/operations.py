@@ -1,19 +1,16 @@
-"""File management endpoints: upload (POST/PUT /file), /move, /trash, /restore, /delete, /folder, /export-intent.
+"""File management endpoints: /move, /trash, /restore, /delete, /folder, /export-intent.
 
-The form calls of the lenscat-lite front end work as it sends them: multipart
-`POST /file` (dest, file) and `POST /move` (src, dest), JSON `POST /delete`
+The form calls of the lenscat-lite front end work as it sends them: `POST /move`
+(src, dest), JSON `POST /delete`
 ({"paths": [...]}); each answers {"ok": true, "path": ...}. JSON bodies work too.
 """
 
 import falcon
 
-from ..errors import BadRequest
-from ..layout import name_of, parent
-from ..storage import clean_path, spool
-from . import MAX_BODY, read_json
-from .bodies import ThenCheck, body_of, form_parts, has_body, media_type, urlencoded_fields
-
-FORM_SLACK = 64 * 1024  # bytes a multipart body may hold beyond its file: field names, boundaries
+from lenslet.errors import BadRequest
+from lenslet.resources import MAX_BODY, read_json
+from lenslet.resources.bodies import form_parts, has_body, media_type, urlencoded_fields
+from lenslet.storage import clean_path
 
 
 def read_fields(req):
@@ -31,48 +28,6 @@ def read_fields(req):
             raise BadRequest("the body must be a JSON object")
         fields.update(body)
     return fields
-
-
-def upload_form(files, req):
-    """POST /file: a multipart form with `dest` (the folder) and `file`; the file streams to disk.
-
-    When `file` comes before `dest` it is spooled to a temp file first (never held in memory).
-    The file is named only once the form has come whole, to its closing boundary.
-    """
-    limit = files.limit
-    if media_type(req) != "multipart/form-data":
-        raise BadRequest("send the image as multipart/form-data with fields dest and file, or PUT it raw")
-    fields, held = dict(req.params), None
-    parts = form_parts(req, limit + FORM_SLACK, _too_large(limit))
-    try:
-        for part in parts:
-            if part.name != "file":
-                fields[part.name] = part.get_text()
-            elif "dest" in fields or "path" in fields:
-                whole = ThenCheck(part.stream, lambda: _read_to_the_end(parts))
-                return files.upload(_dest(fields), part.filename or "", whole, fields.get("conflict"))
-            else:
-                held = (part.filename or "", spool(part.stream, limit))
-        if held is None:
-            raise BadRequest("the form has no file field")
-        return files.upload(_dest(fields), held[0], held[1], fields.get("conflict"))
-    finally:
-        if held is not None:
-            held[1].close()
-
-
-def _read_to_the_end(parts):
-    """Read the parts after an upload's file: nothing in them is used, but they must end the form."""
-    for _ in parts:
-        pass
-
-
-def _too_large(limit):
-    return f"the upload is larger than {limit} bytes (LENSLET_MAX_UPLOAD)", limit
-
-
-def _dest(fields):
-    return clean_path(fields.get("dest", fields.get("path")))
 
 
 def paths_of(fields, *names):
@@ -170,12 +125,3 @@ class ExportIntentResource:
     def on_post(self, req, resp):
         req.bounded_stream.read(64 * 1024)
         resp.media = {"ok": True, "path": None}
-
-
-def upload_raw(files, req):
-    """PUT /file?path=folder/name.jpg: the request body is the image."""
-    body = body_of(req, files.limit, _too_large(files.limit))
-    path = clean_path(req.get_param("path"))
-    if not path:
-        raise BadRequest("say where: path=folder/name.jpg")
-    return files.upload(parent(path), name_of(path), body, req.get_param("conflict"))

@@ -5,9 +5,9 @@ import logging
 import threading
 import time
 
-from . import rollup, search
-from .errors import BadRequest, LensletError, NotFound
-from .worker import queue
+from lenslet import jobs
+from lenslet.errors import BadRequest, LensletError, NotFound
+from lenslet.search import rollup, words
 
 log = logging.getLogger("lenslet")
 
@@ -28,7 +28,7 @@ class Snapshot:
         self.path = loaded.path
 
 
-EMPTY = Snapshot(rollup.EMPTY, search.Index.build([]))
+EMPTY = Snapshot(rollup.EMPTY, words.Index.build([]))
 
 
 class Searcher:
@@ -99,10 +99,10 @@ class Searcher:
         if kept is not None:
             loaded, header, parts = kept
             try:
-                return Snapshot(loaded, search.Index.from_parts(header, parts))
+                return Snapshot(loaded, words.Index.from_parts(header, parts))
             except (ValueError, KeyError, TypeError, AttributeError) as ex:
                 log.warning("search: the kept index is unusable (%s); building it again", ex)
-        loaded, index = rollup.load(self.storage, stat, search.Index.build)
+        loaded, index = rollup.load(self.storage, stat, words.Index.build)
         try:
             rollup.save_index(self.storage, loaded, *index.to_parts())
         except LensletError as ex:
@@ -116,7 +116,7 @@ class Searcher:
             return
         self.asked_for = wanted
         try:
-            queue.enqueue(self.storage, "rollup", "", time.time)
+            jobs.enqueue(self.storage, "rollup", "", time.time)
         except LensletError as ex:
             log.warning("search: cannot ask the worker for a new rollup: %s", ex.description)
 
@@ -148,7 +148,7 @@ class Searcher:
     def search(self, query, folder, offset, limit):
         """Items matching every term of query under folder, in path order, with the total."""
         loaded, edits = self.fresh()
-        index, terms = loaded.index, search.terms_of(query)
+        index, terms = loaded.index, words.terms_of(query)
         lo, hi = index.scope(folder, loaded.path)
         inside = [entry for path, entry in edits.items() if not folder or path.startswith(folder + "/")]
         if folder and lo == hi and not inside:
@@ -164,7 +164,7 @@ class Searcher:
         stale = [at for at in edited_ids.values() if isinstance(at, int) and index.holds(at, terms)]
         # An entry marked gone (moved away, deleted) only hides what the index knew.
         now = [entry for entry in inside
-               if not entry.get("gone") and search.matches(self.merged(loaded, edited_ids, entry), terms)]
+               if not entry.get("gone") and words.matches(self.merged(loaded, edited_ids, entry), terms)]
         total, ids = index.search(terms, (lo, hi), 0, offset + limit + len(stale))
         stale_set = set(stale)
         keyed = [(i, None) for i in ids if i not in stale_set]
@@ -197,7 +197,7 @@ class Searcher:
 def search_id(loaded, index, path):
     """The id of the item at path in the loaded rollup, or, if it is not there, where it would
     sort (as id - 0.5), so edited items keep path order among the rest."""
-    lo = search.first_at(loaded.path, index.count, path)
+    lo = words.first_at(loaded.path, index.count, path)
     if lo < index.count and loaded.path(lo) == path:
         return lo
     return lo - 0.5

@@ -5,10 +5,10 @@ import threading
 import time
 from typing import NamedTuple
 
-from . import pointers
-from .errors import BadRequest, BrokenPointer, Conflict, Forbidden, NotFound, PointerLoop, UnsupportedMedia
-from .layout import MOUNTS, POINTER_FILE, is_internal, join, mime_of, name_of
-from .storage import LocalStorage, real_folder, version_of
+from lenslet.errors import BadRequest, BrokenPointer, Conflict, Forbidden, NotFound, PointerLoop, UnsupportedMedia
+from lenslet.layout import MOUNTS, POINTER_FILE, is_internal, join, mime_of, name_of
+from lenslet.storage import LocalStorage, real_folder, version_of
+from lenslet.tree import pointers
 
 
 class Place(NamedTuple):
@@ -125,7 +125,7 @@ class Tree:
                             target=pointer["bucket"])
         if pointer["readonly"]:
             raise BrokenPointer("read-only S3 pointer targets are not supported yet", path=where)
-        from .storage.s3 import S3Storage  # boto3 only when a tree uses S3
+        from lenslet.storage.s3 import S3Storage  # boto3 only when a tree uses S3
         ident = (pointer["bucket"], pointer["prefix"], pointer["endpoint"], pointer["region"])
         with self.lock:
             if ident not in self.mounts:

@@ -13,9 +13,9 @@ left in it.
 
 from dataclasses import dataclass, field
 
-from . import sidecars
-from .errors import LensletError, NotFound
-from .layout import STATE, TRASH, is_made, is_sidecar, join
+from lenslet.errors import LensletError, NotFound
+from lenslet.layout import STATE, TRASH, is_made, is_sidecar, join
+from lenslet.sidecar import sidecars
 
 # Keys of a sidecar that lenslet itself writes: what `--all` may drop with it.
 LENSLETS_KEYS = sidecars.KNOWN_KEYS | {"originalPosition"}

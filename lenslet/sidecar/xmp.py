@@ -16,10 +16,10 @@ import datetime
 import re
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
-from .errors import Unreadable
-from .sidecars import MAX_TAGS, tag_key, union
+from lenslet.errors import Unreadable
+from lenslet.sidecar.sidecars import MAX_TAGS, tag_key, union
 
 MAX_XMP = 4 * 1024 * 1024  # bytes: real sidecars are KBs; Lightroom's heaviest retouching stays well below
 MAX_DEPTH = 64             # elements deep: XMP nests about 8

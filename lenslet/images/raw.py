@@ -21,7 +21,7 @@ and every walk is bounded, and nothing larger than MAX_PREVIEW bytes is ever rea
 import struct
 from typing import NamedTuple
 
-from .errors import Undecodable
+from lenslet.errors import Undecodable
 
 RAF_MAGIC = b"FUJIFILMCCD-RAW "
 TIFF_MAGICS = {b"II*\x00": "<", b"MM\x00*": ">", b"IIRO": "<", b"IIRS": "<", b"MMOR": ">", b"IIU\x00": "<"}

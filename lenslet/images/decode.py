@@ -11,8 +11,8 @@ import struct
 
 from PIL import Image, UnidentifiedImageError
 
-from . import raw
-from .errors import Undecodable, UnsupportedMedia
+from lenslet.errors import Undecodable, UnsupportedMedia
+from lenslet.images import raw
 
 # Formats lenslet opens; Pillow tries no other plugin on a client's bytes.
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "AVIF": "image/avif", "GIF": "image/gif",

@@ -23,12 +23,12 @@ import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as WaitedTooLong
 
-from . import images, pool
-from .errors import LensletError, NotFound
-from .layout import PREVIEW, PREVIEWS, join, preview_of
-from .originals import read_image
-from .thumbs import INLINE_PIXELS, Pending, source_of
-from .worker import queue
+from lenslet import jobs
+from lenslet.errors import LensletError, NotFound
+from lenslet.images import decode, pool
+from lenslet.images.originals import read_image
+from lenslet.images.thumbs import INLINE_PIXELS, Pending, source_of
+from lenslet.layout import PREVIEW, PREVIEWS, join, preview_of
 
 log = logging.getLogger("lenslet")
 QUALITY = 80  # a viewer's picture is looked at closely: finer than a thumbnail's 70
@@ -124,16 +124,16 @@ class Previews:
         place, _ = self.tree.locate_image(path)
         data, _ = read_image(place.storage, place.key)
         try:
-            preview = images.make_thumbnail(io.BytesIO(data), self.size, QUALITY, self.max_pixels,
+            preview = decode.make_thumbnail(io.BytesIO(data), self.size, QUALITY, self.max_pixels,
                                             budget=INLINE_PIXELS)
-        except images.OverBudget:
+        except decode.OverBudget:
             return None
         self._store(key, preview)
         return preview
 
     def _queue(self, path):
         try:
-            queue.enqueue(self.tree.root, "preview", path, self.clock)
+            jobs.enqueue(self.tree.root, "preview", path, self.clock)
         except LensletError as ex:
             log.warning("cannot queue a preview for %s: %s", path, ex.description)
         raise PreviewPending("the preview is being made; ask again", retry_after=1,
