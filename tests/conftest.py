@@ -90,3 +90,17 @@ def gallery(request, tmp_path):
                         s3_endpoint=request.getfixturevalue("s3_endpoint"), s3_region="us-east-1",
                         cache_dir=str(tmp_path / "cache"))
     return Gallery(config, tmp_path)
+
+
+# Tests that start processes or servers (gunicorn, the CLI, the S3 server, a browser) are
+# marked `system`, wherever they live: `pytest -m "not system"` runs the rest in well
+# under a minute. A test in tests/system/ is one by its place; elsewhere, by what it uses.
+SYSTEM_FIXTURES = {"gunicorn", "s3_endpoint", "bucket"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if ("system" in item.path.parts or SYSTEM_FIXTURES & set(item.fixturenames)
+                or params.get("gallery") == "s3"):
+            item.add_marker(pytest.mark.system)

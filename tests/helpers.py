@@ -22,7 +22,7 @@ from lenslet.storage import open_storage
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
-PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # helpers.py is in tests/
 
 
 def draw(path, size=(64, 48), color=(200, 30, 30), fmt=None, **save):

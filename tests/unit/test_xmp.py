@@ -8,12 +8,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from helpers import PROJECT
 
 from lenslet import layout
 from lenslet.errors import Unreadable
 from lenslet.sidecar import xmp
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "xmp"  # real sidecars, kept beside the project
+SHARED = Path(PROJECT).parent / "shared" / "xmp"  # real sidecars, kept beside the project
 EXIFTOOL = shutil.which("exiftool")
 NOW = 1_700_000_000  # 2023-11-14T22:13:20Z
 

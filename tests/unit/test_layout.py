@@ -4,10 +4,11 @@ import ast
 from pathlib import Path
 
 import pytest
+from helpers import PROJECT
 
 from lenslet import layout
 
-PACKAGE = Path(__file__).resolve().parent.parent / "lenslet"
+PACKAGE = Path(PROJECT) / "lenslet"
 
 
 @pytest.mark.parametrize("function, argument, expected", [

@@ -8,9 +8,9 @@ import re
 import shutil
 from pathlib import Path
 
-from helpers import draw
+from helpers import PROJECT, draw
 
-STATIC = Path(__file__).resolve().parent.parent / "lenslet" / "static"
+STATIC = Path(PROJECT) / "lenslet" / "static"
 
 
 def test_a_restore_recreates_the_folder_and_takes_the_recorded_name(client, tree):

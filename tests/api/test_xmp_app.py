@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import draw, eight_writers_add_25_tags_each, image_bytes, index_tree
+from helpers import PROJECT, draw, eight_writers_add_25_tags_each, image_bytes, index_tree
 
 from lenslet.config import Config
 from lenslet.errors import ConfigError
 from lenslet.files import moves
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "xmp"  # real sidecars, kept beside the project
+SHARED = Path(PROJECT).parent / "shared" / "xmp"  # real sidecars, kept beside the project
 EXIFTOOL = shutil.which("exiftool")
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/xmp (real sidecars) is not beside the project")

@@ -1,6 +1,8 @@
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+import helpers
+
+PROJECT = Path(helpers.PROJECT)
 
 
 def test_ci_runs_exactly_the_readme_test_command():

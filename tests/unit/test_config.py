@@ -2,11 +2,12 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import PROJECT
 
 from lenslet.config import Config, describe
 from lenslet.errors import ConfigError
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(PROJECT) / "README.md"
 
 
 def test_defaults_need_no_environment():
