@@ -114,7 +114,7 @@ def main():
             sized_folders = Folders(Tree(sized, LocalStorage(root)), sized)
             sized_folders.refresh(sized_folders.tree.root, "sizes", None)
             count = sized_folders.memo[(sized_folders.tree.root.identity, "sizes")].page_count
-            whole = median_time(lambda: [sized_folders.page("sizes", n) for n in range(count)], args.repeat)
+            whole = median_time(lambda f=sized_folders, c=count: [f.page("sizes", n) for n in range(c)], args.repeat)
             first = len(sized_folders.page("sizes", 0))
             print(f"  {size:>5} items/page: first page {first / 1024:>5.0f} KiB, whole folder {whole * 1000:5.2f} ms"
                   f" in {count} requests")

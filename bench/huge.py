@@ -51,7 +51,8 @@ def sources(folder, count):
         images.append(path)
         sidecar = os.path.join(folder, f"src{n}.json")
         with open(sidecar, "w") as out:
-            out.write('{"v":1,"tags":["%s","%s"],"notes":"roll %d","star":%d}' % (TAGS[n % 4], TAGS[4 + n % 4], n, n % 5 + 1))
+            tags = (TAGS[n % 4], TAGS[4 + n % 4])
+            out.write('{"v":1,"tags":["%s","%s"],"notes":"roll %d","star":%d}' % (*tags, n, n % 5 + 1))
         sidecars.append(sidecar)
     return images, sidecars
 

@@ -18,8 +18,8 @@ median thumbnails/s over the rounds for the JPEGs, the PNGs and all of them, and
 the ratio (target: >= 1.0); next to it the CPU time a thumbnail took in the
 processes that made it, lenslet's parent included (what a busy, shared machine
 changes least). --zlib FOLDER runs the processes with another libz.so.1: Pillow's
-wheels load the system's zlib, and a stock zlib 1.2 is most of a PNG's decode. Needs pyvips and pyvips-binary (bench only:
-pip install pyvips pyvips-binary); lenslet never uses them.
+wheels load the system's zlib, and a stock zlib 1.2 is most of a PNG's decode. Needs pyvips
+and pyvips-binary (bench only: pip install pyvips pyvips-binary); lenslet never uses them.
 """
 
 import argparse
@@ -96,7 +96,7 @@ def main():
     try:
         import pyvips  # noqa: F401
     except ImportError:
-        raise SystemExit("the baseline needs pyvips: pip install pyvips pyvips-binary")
+        raise SystemExit("the baseline needs pyvips: pip install pyvips pyvips-binary") from None
 
     if args.zlib:
         # Read by the dynamic loader as each spawned process starts, before Pillow loads.
@@ -121,7 +121,8 @@ def main():
         lenslet_batch(pool, paths[:batch])  # start every process on both sides
         vips_batch(vips, paths[:batch])
         children = {"lenslet": list(pool.executor._processes.values()), "libvips": list(vips._processes.values())}
-        sides = {"lenslet": lambda chosen: lenslet_batch(pool, chosen), "libvips": lambda chosen: vips_batch(vips, chosen)}
+        sides = {"lenslet": lambda chosen: lenslet_batch(pool, chosen),
+                 "libvips": lambda chosen: vips_batch(vips, chosen)}
         for number in range(args.rounds):
             for name in ("jpeg", "png"):
                 seconds = {"lenslet": 0.0, "libvips": 0.0}
@@ -151,7 +152,8 @@ def main():
         (ours, our_ms), (theirs, their_ms) = rate(names, "lenslet"), rate(names, "libvips")
         size = [sum(made[n, side] for n in names) / (args.rounds * sum(len(groups[n]) for n in names))
                 for side in ("lenslet", "libvips")]
-        print(f"{name:6} {sum(len(groups[n]) for n in names):>5} {ours:>10.1f} {theirs:>10.1f} {ours / theirs:>5.2f}x   "
+        count = sum(len(groups[n]) for n in names)
+        print(f"{name:6} {count:>5} {ours:>10.1f} {theirs:>10.1f} {ours / theirs:>5.2f}x   "
               f"{our_ms:>5.0f} /{their_ms:>5.0f} {their_ms / our_ms:>5.2f}x   {size[0]:,.0f} / {size[1]:,.0f}")
 
 

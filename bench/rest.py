@@ -126,7 +126,7 @@ def main():
                 results[label] = (indexed, cpu, took)
         print(f"{args.folders} folders at rest, the worker's CPU over {args.seconds:.0f} s; "
               f"{args.drops} photos dropped into deep folders")
-        for label, (indexed, cpu, took) in results.items():
+        for label, (_indexed, cpu, took) in results.items():
             print(f"  {label:20} idle {cpu * 100:5.2f}% of a core; drop to thumbnail median "
                   f"{statistics.median(took):.2f} s (max {max(took):.2f} s)")
         print(f"  (the first worker indexed the empty tree in {results['watching (inotify)'][0]:.0f} s)")

@@ -34,7 +34,8 @@ except (ImportError, OSError):
 def photo(width, height, seed, grain=0.22):
     """A photo-like picture: smooth light, shapes with soft edges, sensor grain."""
     gradient = Image.linear_gradient("L").resize((width, height))
-    img = Image.merge("RGB", (gradient, gradient.transpose(Image.Transpose.ROTATE_180), gradient.point(lambda v: 255 - v // 2)))
+    bands = (gradient, gradient.transpose(Image.Transpose.ROTATE_180), gradient.point(lambda v: 255 - v // 2))
+    img = Image.merge("RGB", bands)
     draw = ImageDraw.Draw(img)
     state = seed
     for _ in range(60):

@@ -62,7 +62,8 @@ def shoot(driver, url, layout, out):
     driver.refresh()  # the layout is read as the page starts
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        drawn = driver.execute_script("return [...document.querySelectorAll('.tile.image img')].map(i => i.naturalWidth)")
+        drawn = driver.execute_script(
+            "return [...document.querySelectorAll('.tile.image img')].map(i => i.naturalWidth)")
         if drawn and all(drawn):
             break
         time.sleep(0.3)

@@ -178,7 +178,7 @@ class ThumbPool:
                 while not self.room.acquire(blocking=not ahead):
                     yield from self._settle_oldest(ahead)
                 try:
-                    ahead.append((item, self._try(lambda: self.submit(*read(item)))))
+                    ahead.append((item, self._try(lambda item=item: self.submit(*read(item)))))
                 except BaseException:
                     self.room.release()
                     raise

@@ -286,7 +286,7 @@ def store(storage, key, listing, pages):
     """Write manifest pages and drop pages left from an older paging; False if the tree refuses."""
     names = [page_name(number, len(pages)) for number in range(len(pages))]
     try:
-        for name, data in zip(names, pages):
+        for name, data in zip(names, pages, strict=True):
             # Without fsync: a manifest can be made again, and a torn one is never trusted.
             storage.write(storage.derived_key(join(key, name)), data, durable=False)
         for name in set(listing.pages) - set(names):
@@ -368,7 +368,7 @@ def update_entries(storage, folder, changes):
     while left and page < count:
         seen = []
 
-        def change(old, version):
+        def change(old, version, seen=seen):
             manifest = orjson.loads(old) if old else None
             if not manifests.usable(manifest):
                 return None

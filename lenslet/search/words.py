@@ -86,7 +86,9 @@ def journal_entry_problem(entry):
 
 
 def fold(text):
-    """Fold text for matching: NFKC forms, full case folding, accents stripped ("İstanbul", "Café" -> "istanbul", "cafe")."""
+    """Fold text for matching: NFKC forms, full case folding, accents stripped.
+
+    "İstanbul", "Café" -> "istanbul", "cafe"."""
     if not isinstance(text, str):
         return ""
     if text.isascii():

@@ -25,7 +25,8 @@ keepalive = 5
 # gunicorn's control socket sits at one fixed path per user, so two lenslet
 # instances on one box would fight over it; lenslet does not need it.
 control_socket_disable = True
-# The access log in the common log format, on stdout (lenslet's and gunicorn's own lines go to stderr); LENSLET_ACCESS_LOG=false turns it off.
+# The access log in the common log format, on stdout (lenslet's and gunicorn's own lines go to
+# stderr); LENSLET_ACCESS_LOG=false turns it off.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s'
 accesslog = "-" if logs.access_log_wanted(os.environ) else None
 

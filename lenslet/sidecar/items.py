@@ -98,7 +98,8 @@ class Items:
         if held:
             # The original is never changed, and while lenslet only reads XMP, neither is its sidecar.
             raise Conflict("lenslet cannot remove these tags: " + "; ".join(
-                f"{tag} is kept in {' and '.join(_said(source) for source in sources)}" for tag, sources in held.items()),
+                f"{tag} is kept in {' and '.join(_said(source) for source in sources)}"
+                for tag, sources in held.items()),
                 tags=list(held))
         return self._write(path, if_match, lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who),
                            readings=readings, removed=ops.get("removeTags", ()))

@@ -135,7 +135,8 @@ def from_dict(raw):
         return None
     rating = raw.get("rating")
     if not (rating is None or (type(rating) is int and -1 <= rating <= 5)) or not strings(raw.get("paths")) \
-            or not strings(raw.get("problems")) or not all(text(raw.get(name)) for name in ("label", "title", "description")):
+            or not strings(raw.get("problems")) \
+            or not all(text(raw.get(name)) for name in ("label", "title", "description")):
         return None
     return Metadata(keywords=tuple(Keyword(tag, tuple(fields)) for tag, fields in keywords[:MAX_TAGS]),
                     paths=tuple(raw["paths"][:MAX_TAGS]), rating=rating, label=raw.get("label"), title=raw.get("title"),
@@ -463,10 +464,10 @@ def update(data, changes, now=None):
     """Return new XMP sidecar bytes: data (None: a new sidecar) with lenslet's changes, all else kept.
 
     changes may hold tags (the sidecar's whole keyword list, after merge(): a keyword of the
-    file missing from it is removed), addTags and removeTags (as a PATCH does), star (None removes xmp:Rating) and notes (dc:description x-default; ""
-    removes it). A keyword goes into dc:subject, an rdf:Bag, and into the other keyword
-    fields the file already keeps, so the tool that wrote them sees it; a removed keyword
-    leaves every keyword field. xmp:MetadataDate becomes now (seconds, default the clock).
+    file missing from it is removed), addTags and removeTags (as a PATCH does), star (None
+    removes xmp:Rating) and notes (dc:description x-default; "" removes it). A keyword goes into
+    dc:subject, an rdf:Bag, and into the other keyword fields the file already keeps, so the
+    tool that wrote them sees it; a removed keyword leaves every keyword field. xmp:MetadataDate becomes now (seconds, default the clock).
     A file that cannot be read raises Unreadable: it is never overwritten.
     """
     now = time.time() if now is None else now

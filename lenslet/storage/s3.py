@@ -323,10 +323,11 @@ class S3Storage(Verbs):
     def rename(self, src, dst, resume=False, durable=True):
         """Copy, verify, then delete: a file, or every object of a folder. AlreadyExists when dst is taken.
 
-        Not atomic: callers journal it (lenslet/files.py) so a crash is finished or undone;
-        resume=True finishes a folder's interrupted copy (objects already copied are kept);
-        durable means nothing here (a PUT is durable when answered). Every copy is conditional (If-None-Match: *): a name another writer took
-        meanwhile is never overwritten, whatever the look before said.
+        Not atomic: callers journal it (lenslet/files/operations.py) so a crash is finished or
+        undone; resume=True finishes a folder's interrupted copy (objects already copied are kept);
+        durable means nothing here (a PUT is durable when answered). Every copy is conditional
+        (If-None-Match: *): a name another writer took meanwhile is never overwritten, whatever
+        the look before said.
         """
         if self._is_file(src):
             self.copy(src, dst)
