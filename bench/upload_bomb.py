@@ -6,7 +6,7 @@ A PNG of width x height black pixels is a few KB (written row by row, never whol
 in memory). It is uploaded (POST /file, multipart) to lenslet under gunicorn, one
 worker of 4 threads: once alone, then --at-once uploads at the same time. Printed:
 the growth of the web worker's peak RSS (VmHWM) over its peak before the uploads,
-and the peak of its thumbnail process (lenslet/pool.py), where big decodes go.
+and the peak of its thumbnail process (lenslet/images/pool.py), where big decodes go.
 
 The baseline, measured in the same run, is the old behaviour: every upload decoded
 in the web process (Thumbs.make, with no pixel budget), the same uploads at once on

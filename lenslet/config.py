@@ -86,7 +86,7 @@ def _hosts(raw):
 
 DEFAULT_ROOT = "./data"
 # Seconds the thumbnail processes stay after their last thumbnail. Each holds 100-150 MB
-# once it has decoded big photos (lenslet/pool.py keeps a big heap for speed), and a home
+# once it has decoded big photos (lenslet/images/pool.py keeps a big heap for speed), and a home
 # server is idle most of the day; starting them again costs about 0.3 s of a core each,
 # under 1% of the time even if work came back every THUMB_IDLE seconds. The jobs of a
 # scan follow each other within milliseconds, so a long sweep keeps its processes.

@@ -42,7 +42,7 @@ PREVIEWS = f"{STATE}/previews"  # the viewer's previews: a bounded cache, never 
 PREVIEW = ".webp"
 
 # The file types lenslet serves, by extension: pictures, and raw camera files (shown through the
-# JPEG preview they embed; lenslet/raw.py).
+# JPEG preview they embed; lenslet/images/raw.py).
 EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
               ".avif": "image/avif", ".gif": "image/gif", ".heic": "image/heic", ".heif": "image/heif",
               ".dng": "image/x-adobe-dng", ".cr2": "image/x-canon-cr2", ".nef": "image/x-nikon-nef",

@@ -1,6 +1,6 @@
 """Pillow work: bytes or a stream in, plain data out. No storage, no HTTP.
 
-Raw camera files are read through the JPEG preview embedded in them (lenslet/raw.py); HEIC and
+Raw camera files are read through the JPEG preview embedded in them (lenslet/images/raw.py); HEIC and
 HEIF through pillow-heif, when it is installed (the heif extra), registered on first use.
 """
 

@@ -34,7 +34,7 @@ CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
 # shrinks a photo up to 8x a side first): a decode holds about 4 bytes a pixel (50 MB here),
 # RGBA twice that while its alpha is checked. A 4K screenshot is 8.3 million. A few KB of PNG
 # can ask for 100 million (480 MB): such an image is made by the worker (GET /thumb answers
-# 202) or, for an upload, in a thumbnail process (lenslet/pool.py), never in the web process.
+# 202) or, for an upload, in a thumbnail process (lenslet/images/pool.py), never in the web process.
 INLINE_PIXELS = 12_000_000
 XMP_NS = "urn:lenslet:thumbnail:1"
 _RECORD = re.compile(rb'lenslet:source="([^"]*)" lenslet:settings="([^"]*)"')

@@ -1,9 +1,9 @@
 """gunicorn settings and hooks for lenslet, packaged so the service runs from any folder.
 
-`lenslet serve` loads this file (`gunicorn -c python:lenslet.gunicorn_conf`); the
+`lenslet serve` loads this file (`gunicorn -c python:lenslet.service.gunicorn_conf`); the
 checkout's top-level gunicorn.conf.py imports it. GUNICORN_CMD_ARGS or command-line
 flags override any of these as usual. gunicorn re-reads this file on SIGHUP, so
-it keeps no state: the worker's supervisor lives in lenslet/supervisor.py.
+it keeps no state: the worker's supervisor lives in lenslet/service/supervisor.py.
 """
 
 import os

@@ -1,7 +1,7 @@
 """Keep the background worker process running next to gunicorn's master.
 
 gunicorn re-reads gunicorn.conf.py on SIGHUP, so the state lives here, in an
-importable module, and the hooks in lenslet/gunicorn_conf.py only call into it.
+importable module, and the hooks in lenslet/service/gunicorn_conf.py only call into it.
 
 The worker is started with subprocess (a fresh interpreter: it inherits neither
 the listening sockets, closed by close_fds, nor the master's signal handlers),

@@ -3,7 +3,7 @@
 Every change to a sidecar (`foo.jpg.json`), the content hash and the trash's note of
 where an image came from included, goes through change_sidecar() under the image's
 lock; every change is told to the listing and search through changed(). (Moves carry
-sidecars along as files: lenslet/files.py.)
+sidecars along as files: lenslet/files/operations.py.)
 """
 
 import logging

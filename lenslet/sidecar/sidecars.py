@@ -249,7 +249,7 @@ def searched(sidecar):
 def with_aliases(sidecar):
     """Add the snake_case aliases that clients of the first lenscat backend read."""
     aliased = dict(sidecar, updated_at=sidecar.get("updatedAt"), updated_by=sidecar.get("updatedBy"))
-    if "originalPosition" in sidecar:  # where a trashed image came from (see lenslet/files.py)
+    if "originalPosition" in sidecar:  # where a trashed image came from (see lenslet/files/operations.py)
         aliased["original_position"] = sidecar["originalPosition"]
     return aliased
 

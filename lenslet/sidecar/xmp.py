@@ -467,8 +467,9 @@ def update(data, changes, now=None):
     file missing from it is removed), addTags and removeTags (as a PATCH does), star (None
     removes xmp:Rating) and notes (dc:description x-default; "" removes it). A keyword goes into
     dc:subject, an rdf:Bag, and into the other keyword fields the file already keeps, so the
-    tool that wrote them sees it; a removed keyword leaves every keyword field. xmp:MetadataDate becomes now (seconds, default the clock).
-    A file that cannot be read raises Unreadable: it is never overwritten.
+    tool that wrote them sees it; a removed keyword leaves every keyword field.
+    xmp:MetadataDate becomes now (seconds, default the clock). A file that cannot be read
+    raises Unreadable: it is never overwritten.
     """
     now = time.time() if now is None else now
     if data is None:

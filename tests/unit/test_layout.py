@@ -1,6 +1,8 @@
-"""Names lenslet gives files (a table), and the shape of the house: no import circles, I/O only in storage."""
+"""Names lenslet gives files (a table), and the shape of the house: README's Layout table is the
+map of the imports (checked both ways, lower layers first), no import circles, I/O only in storage."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,63 @@ def test_disk_and_s3_only_in_the_storage_package():
                         (call.value.id, call.attr) in IO_CALLS:
                     offenders.append(f"{name} calls os.{call.attr}()")
     assert offenders == []
+
+
+def layout_rows():
+    """README's Layout table, in its order: [(key, paths, may-import keys)], the lowest layer first.
+
+    A key is a module's dotted name without `lenslet.` (`sidecar.xmp`), a package's for a folder
+    row (`storage`: every module in it), `lenslet` for the package's own `__init__.py`."""
+    text = (Path(PROJECT) / "README.md").read_text()
+    section = text[text.index("\n## Layout"):]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`lenslet/"):
+            continue
+        path = cells[0].strip("`")
+        key = "lenslet" if path == "lenslet/__init__.py" else \
+            path.removeprefix("lenslet/").rstrip("/").removesuffix(".py").replace("/", ".")
+        allowed = set() if cells[2] == "-" else {name.strip() for name in cells[2].split(",")}
+        rows.append((key, path, allowed))
+    return rows
+
+
+def row_of(module, rows):
+    """The key of the row that holds a module: its own, or its package folder's."""
+    name = "lenslet" if module == "lenslet" else module.removeprefix("lenslet.")
+    for key, path, _ in rows:
+        if name == key or (path.endswith("/") and name.startswith(key + ".")):
+            return key
+    return None
+
+
+def test_readme_layout_table_is_the_map_of_the_imports():
+    rows = layout_rows()
+    keys = [key for key, _, _ in rows]
+    assert len(keys) > 20 and len(set(keys)) == len(keys)
+    known = modules()
+    uses = {key: set() for key in keys}
+    unplaced = []
+    for module, (tree, is_package) in known.items():
+        here = row_of(module, rows)
+        if here is None:
+            if tree.body:  # an empty package __init__ needs no row
+                unplaced.append(module)
+            continue
+        uses[here] |= {row_of(other, rows) for other in imports_of(module, tree, is_package, known)} - {here}
+    assert unplaced == [], "modules missing from README's Layout table"
+    for key, _, allowed in rows:
+        assert allowed <= set(keys), f"{key}: the table names rows that do not exist: {allowed - set(keys)}"
+        assert uses[key] == allowed, f"{key} imports {sorted(uses[key])}, README's Layout says {sorted(allowed)}"
+        lower = set(keys[:keys.index(key)])
+        assert allowed <= lower, f"{key} imports from a layer above it: {sorted(allowed - lower)}"
+
+
+def test_every_file_the_layout_table_names_exists():
+    for _, path, _ in layout_rows():
+        assert (Path(PROJECT) / path).exists(), path
+    named = re.findall(r"`([a-z_]+\.py)`", (Path(PROJECT) / "README.md").read_text().split("\n## Layout")[1])
+    files = {path.name for folder in (PACKAGE, Path(PROJECT) / "tests") for path in folder.rglob("*.py")}
+    files |= {"worker.py", "gunicorn.conf.py"}
+    assert set(named) <= files, f"README's Layout names files that are gone: {set(named) - files}"
