@@ -103,11 +103,11 @@ def test_two_workers_run_each_job_once(tree, storage):
 
 CLAIMER = """
 import sys, time
-from lenslet.worker import queue
+from lenslet import jobs
 from lenslet.storage import LocalStorage
 storage = LocalStorage(sys.argv[1])
-name = queue.waiting(storage)[0]
-assert queue.claim(storage, name, "doomed", lease=1)
+name = jobs.waiting(storage)[0]
+assert jobs.claim(storage, name, "doomed", lease=1)
 print("claimed", flush=True)
 time.sleep(60)
 """
