@@ -65,7 +65,7 @@ export class Viewer {
     this.wireSwipes();
     this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.leave(); });
     // On the document: the focused button may have just been disabled (first or last image).
-    dialog.ownerDocument.addEventListener("keydown", (event) => { if (this.dialog.open) this.key(event); });
+    this.dialog.ownerDocument.addEventListener("keydown", (event) => { if (this.dialog.open) this.key(event); });
     this.el.tagForm.addEventListener("submit", (event) => {
       event.preventDefault();
       const tag = this.el.tag.value.trim();
