@@ -27,10 +27,10 @@ async function start() {
     health = ex.body;  // degraded storage answers 503 with the same report
   }
   const rules = new Rules(health?.rules);
-  let returnFocus = null;  // the image whose tile takes the focus when the viewer closes
+  let returnFocus = null;  // the image opened from the grid: its tile takes the focus when the viewer closes
 
-  const router = new Router(window, (place) => {
-    if (place.view) returnFocus = place.view;
+  const router = new Router(window, (place, replaced) => {
+    if (place.view && !replaced) returnFocus = place.view;
     route();
   });
   const messages = new Messages($("status"), $("notice"), () => router.place());

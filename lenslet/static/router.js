@@ -19,11 +19,12 @@ export function hashOf({path, q, view}) {
 export const keyOf = (place) => (place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`);
 
 export class Router {
-  /** onChange(place) is called for every new place, whether the person or the page went there. */
+  /** onChange(place, replaced) is called for every new place: replaced is true when the page
+   *  changed the current history entry itself (the viewer's next image), false for a new entry. */
   constructor(window, onChange) {
     this.window = window;
     this.onChange = onChange;
-    window.addEventListener("hashchange", () => onChange(this.place()));
+    window.addEventListener("hashchange", () => onChange(this.place(), false));
   }
 
   place() {
@@ -37,7 +38,7 @@ export class Router {
     if (hash === location.hash || (hash === "#" && !location.hash)) return;
     if (replace) {
       this.window.history.replaceState(null, "", hash);
-      this.onChange(this.place());
+      this.onChange(this.place(), true);
     } else {
       location.hash = hash;
     }
