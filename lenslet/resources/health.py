@@ -1,6 +1,9 @@
 import falcon
 
-from lenslet import __version__, health
+from lenslet import __version__, health, layout
+
+# What the gallery page must agree with the server on, read by the page at start, never copied into it.
+PAGE_RULES = {"trash": layout.TRASH, "images": dict(layout.EXTENSIONS)}
 
 
 class HealthResource:
@@ -18,6 +21,6 @@ class HealthResource:
         resp.media = {"status": "ok" if ok else "degraded", "version": __version__,
                       "storage": storage, "worker": worker, "report": health.read_report(self.storage),
                       "rejected": health.rejected_files(self.storage),
-                      "readonly": self.config.readonly}
+                      "readonly": self.config.readonly, "rules": PAGE_RULES}
         if not storage["readable"]:
             resp.status = falcon.HTTP_503

@@ -210,7 +210,7 @@ SCHEMAS = {
         },
     },
     "Health": {
-        "type": "object", "required": ["status", "version", "storage", "worker", "report"],
+        "type": "object", "required": ["status", "version", "storage", "worker", "report", "rules"],
         "properties": {
             "status": {"enum": ["ok", "degraded"]}, "version": {"type": "string"},
             "storage": {"type": "object", "required": ["backend", "readable", "writable"], "properties": {
@@ -235,6 +235,13 @@ SCHEMAS = {
                          "properties": {"count": {"type": "integer"},
                                         "files": {"type": "array", "items": {"type": "string"}}}},
             "readonly": {"type": "boolean", "description": "LENSLET_READONLY: every write answers 403"},
+            "rules": {"type": "object", "required": ["trash", "images"],
+                      "description": "what the gallery page must agree with the server on (it reads them here)",
+                      "properties": {
+                          "trash": {"type": "string", "description": "the trash folder's name, at the root"},
+                          "images": {"type": "object", "additionalProperties": {"type": "string"},
+                                     "description": "the files lenslet lists: extension (with its dot, "
+                                                    "lower case) -> media type"}}},
         },
     },
 }

@@ -1,9 +1,8 @@
 // How the grid is laid out (square tiles, or rows that keep each photo's shape) and how the
 // keyboard moves in it. The layout is remembered per browser.
 
-const $ = (id) => document.getElementById(id);
 const LAYOUT_KEY = "lenslet.layout";
-const LAYOUTS = {squares: "layout-squares", rows: "layout-rows"};
+const LAYOUTS = ["squares", "rows"];
 // The tallest and widest shapes a tile takes (past them the photo is letterboxed in its tile): a
 // panorama of 8:1 is shown whole, alone on its row.
 const RATIO_LIMITS = [0.25, 8];
@@ -16,31 +15,45 @@ export function ratioOf(item) {
 
 export function currentLayout() {
   const stored = localStorage.getItem(LAYOUT_KEY);
-  return stored in LAYOUTS ? stored : "squares";
+  return LAYOUTS.includes(stored) ? stored : "squares";
 }
 
-function applyLayout(layout) {
-  $("grid").classList.toggle("justified", layout === "rows");
-  for (const [name, id] of Object.entries(LAYOUTS)) $(id).setAttribute("aria-pressed", String(name === layout));
-  justify();
-}
-
-/** Show the layout chosen before in this browser, and let the buttons change it. */
-export function wireLayouts() {
-  applyLayout(currentLayout());
-  for (const [name, id] of Object.entries(LAYOUTS)) {
-    $(id).addEventListener("click", () => {
-      localStorage.setItem(LAYOUT_KEY, name);
-      applyLayout(name);
-    });
-  }
-  let width = null;
-  new ResizeObserver(() => {
-    if ($("grid").clientWidth !== width) {  // the grid grows taller with every page: only a new width counts
-      width = $("grid").clientWidth;
-      justify();
+/** The grid's layout: the one chosen before in this browser, changed by its buttons, and the
+ *  photos' rows fitted again when the grid's width changes. */
+export class GridLayout {
+  /** grid: the grid element; buttons: {squares, rows}, the buttons that choose a layout. */
+  constructor(grid, buttons) {
+    this.grid = grid;
+    this.buttons = buttons;
+    for (const name of LAYOUTS) {
+      buttons[name].addEventListener("click", () => {
+        localStorage.setItem(LAYOUT_KEY, name);
+        this.apply(name);
+      });
     }
-  }).observe($("grid"));
+    let width = null;
+    new ResizeObserver(() => {
+      if (grid.clientWidth !== width) {  // the grid grows taller with every page: only a new width counts
+        width = grid.clientWidth;
+        this.justify();
+      }
+    }).observe(grid);
+    this.apply(currentLayout());
+  }
+
+  apply(layout) {
+    this.grid.classList.toggle("justified", layout === "rows");
+    for (const name of LAYOUTS) this.buttons[name].setAttribute("aria-pressed", String(name === layout));
+    this.justify();
+  }
+
+  justify() {
+    justify(this.grid);
+  }
+
+  tileFrom(tile, key) {
+    return tileFrom(this.grid, tile, key);
+  }
 }
 
 const EDGES = 2;  // px: a tile's left and right borders, which hold no picture
@@ -49,8 +62,7 @@ const EDGES = 2;  // px: a tile's left and right borders, which hold no picture
  *  row as wide as the grid. Rows are filled in order, each ending where its height comes closest to
  *  --row (with the photo that overflows, the row shrinks; without it, it grows); the last row keeps
  *  --row. Called after tiles are added, and when the layout or the grid's width changes. */
-export function justify() {
-  const grid = $("grid");
+export function justify(grid) {
   const tiles = grid.querySelectorAll(".tile.image");
   if (!grid.classList.contains("justified")) {
     for (const tile of tiles) tile.style.removeProperty("width");
@@ -92,8 +104,8 @@ export function justify() {
 export const focusOf = (tile) => (tile.classList.contains("folder") ? tile : tile.querySelector(".open"));
 
 /** The tile a grid key moves to from tile (in reading order, or by position for up and down), or null. */
-export function tileFrom(tile, key) {
-  const tiles = [...$("grid").children].filter((node) => node.classList.contains("tile"));
+export function tileFrom(grid, tile, key) {
+  const tiles = [...grid.children].filter((node) => node.classList.contains("tile"));
   const at = tiles.indexOf(tile);
   if (key === "ArrowLeft") return tiles[at - 1] || null;
   if (key === "ArrowRight") return tiles[at + 1] || null;

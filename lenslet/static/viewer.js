@@ -1,23 +1,31 @@
 // The large view of one image: its preview at once (the original at 100% and on download), EXIF,
 // and its star, tags and notes; a slideshow, fullscreen, and swipes on a touch screen.
 
-import {ApiError, downloadOriginal, enc, getJSON, isReadonly, needsToken, originalURL, previewURL, request} from "./api.js";
+import {ApiError, enc} from "./api.js";
+import {partOf} from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const SLIDE_SECONDS = 4;
 const PREVIEW_PATIENCE_MS = 5000;
 const SWIPE_PX = 50;  // a touch that moves at least this far sideways turns the page
 // What a browser shows itself; HEIC and raw files are shown through their preview, even at 100%.
 const SHOWN_AS_IS = /\.(jpe?g|png|webp|avif|gif)$/i;
+// The viewer's elements, found inside its <dialog>.
+const PARTS = {stage: "#stage", image: "#view-image", notes: "#view-notes", prev: "#view-prev", next: "#view-next",
+  zoom: "#view-zoom", slideshow: "#view-slideshow", fullscreen: "#view-fullscreen", download: "#view-download",
+  rename: "#view-rename", trash: "#view-trash", close: "#view-close", name: "#view-name", exif: "#view-exif",
+  stars: "#view-stars", tags: "#view-tags", tagForm: "#tag-form", tag: "#view-tag", saveNotes: "#view-save-notes",
+  message: "#view-message"};
 
 export class Viewer {
-  /** neighbour(path, step) names the image before/after; show(path) moves there; close() leaves;
-   *  changed(item) tells the grid; trash(path) moves it to the trash; rename(path) asks for a new one. */
-  constructor({neighbour, show, close, changed, trash, rename, say}) {
-    Object.assign(this, {neighbour, show, leave: close, changed, trashIt: trash, renameIt: rename, say});
-    this.dialog = $("viewer");
-    this.image = $("view-image");
-    this.notes = $("view-notes");
+  /** dialog: the viewer's <dialog>, holding all its parts. neighbour(path, step) names the image
+   *  before/after; show(path) moves there; close() leaves; changed(item) tells the grid; trash(path)
+   *  moves it to the trash; rename(path) asks for a new one; suggestTags(prefix) offers tags. */
+  constructor(dialog, {api, neighbour, show, close, changed, trash, rename, say, suggestTags}) {
+    Object.assign(this, {api, neighbour, show, leave: close, changed, trashIt: trash, renameIt: rename, say, suggestTags});
+    this.dialog = dialog;
+    this.el = Object.fromEntries(Object.entries(PARTS).map(([name, selector]) => [name, partOf(dialog, selector)]));
+    this.image = this.el.image;
+    this.notes = this.el.notes;
     this.path = null;
     this.etag = null;
     this.savedNotes = "";
@@ -35,36 +43,36 @@ export class Viewer {
       button.setAttribute("aria-pressed", "false");
       // Clicking the rating already given clears it to 0.
       button.addEventListener("click", () => this.edit({star: this.star === star ? 0 : star}, `${star} stars`));
-      $("view-stars").append(button);
+      this.el.stars.append(button);
     }
   }
 
   wire() {
-    $("view-prev").addEventListener("click", () => this.step(-1));
-    $("view-next").addEventListener("click", () => this.step(1));
-    $("view-close").addEventListener("click", () => this.leave());
-    $("view-zoom").addEventListener("click", () => this.zoom());
-    $("view-trash").addEventListener("click", () => this.trashIt(this.path));
-    $("view-rename").addEventListener("click", () => this.renameIt(this.path));
-    $("view-slideshow").addEventListener("click", () => this.slideshow());
-    $("view-fullscreen").addEventListener("click", () => this.fullscreen());
-    $("view-download").addEventListener("click", (event) => {
-      if (!needsToken()) return;  // the link itself does it
+    this.el.prev.addEventListener("click", () => this.step(-1));
+    this.el.next.addEventListener("click", () => this.step(1));
+    this.el.close.addEventListener("click", () => this.leave());
+    this.el.zoom.addEventListener("click", () => this.zoom());
+    this.el.trash.addEventListener("click", () => this.trashIt(this.path));
+    this.el.rename.addEventListener("click", () => this.renameIt(this.path));
+    this.el.slideshow.addEventListener("click", () => this.slideshow());
+    this.el.fullscreen.addEventListener("click", () => this.fullscreen());
+    this.el.download.addEventListener("click", (event) => {
+      if (!this.api.needsToken()) return;  // the link itself does it
       event.preventDefault();
-      downloadOriginal(this.path).catch((ex) => this.message(`The original cannot be downloaded: ${ex.message}`));
+      this.api.downloadOriginal(this.path).catch((ex) => this.message(`The original cannot be downloaded: ${ex.message}`));
     });
     this.image.addEventListener("click", () => this.zoom());
     this.wireSwipes();
     this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.leave(); });
     // On the document: the focused button may have just been disabled (first or last image).
-    document.addEventListener("keydown", (event) => { if (this.dialog.open) this.key(event); });
-    $("tag-form").addEventListener("submit", (event) => {
+    this.dialog.ownerDocument.addEventListener("keydown", (event) => { if (this.dialog.open) this.key(event); });
+    this.el.tagForm.addEventListener("submit", (event) => {
       event.preventDefault();
-      const tag = $("view-tag").value.trim();
-      if (tag) this.edit({addTags: [tag]}, `tag ${tag}`).then((ok) => { if (ok) $("view-tag").value = ""; });
+      const tag = this.el.tag.value.trim();
+      if (tag) this.edit({addTags: [tag]}, `tag ${tag}`).then((ok) => { if (ok) this.el.tag.value = ""; });
     });
-    $("view-tag").addEventListener("input", () => suggestTags($("view-tag").value));
-    $("view-save-notes").addEventListener("click", () => this.saveNotes());
+    this.el.tag.addEventListener("input", () => this.suggestTags(this.el.tag.value));
+    this.el.saveNotes.addEventListener("click", () => this.saveNotes());
     this.notes.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) this.saveNotes();
     });
@@ -77,7 +85,7 @@ export class Viewer {
     else if (event.key === "z") this.zoom();
     else if (event.key === "s") this.slideshow();
     else if (event.key === "f") this.fullscreen();
-    else if (/^[0-5]$/.test(event.key) && !isReadonly()) this.edit({star: Number(event.key)}, `${event.key} stars`);
+    else if (/^[0-5]$/.test(event.key) && !this.api.isReadonly()) this.edit({star: Number(event.key)}, `${event.key} stars`);
     else return;
     event.preventDefault();
   }
@@ -86,20 +94,20 @@ export class Viewer {
   async open(path) {
     const same = path === this.path;
     this.path = path;
-    $("view-prev").disabled = !this.neighbour(path, -1);
-    $("view-next").disabled = !this.neighbour(path, 1);
+    this.el.prev.disabled = !this.neighbour(path, -1);
+    this.el.next.disabled = !this.neighbour(path, 1);
     if (!this.dialog.open) this.dialog.showModal();
-    if (!this.dialog.contains(document.activeElement)) $("view-close").focus();
+    if (!this.dialog.contains(document.activeElement)) this.el.close.focus();
     if (!same) {
       this.zoom(false);
       this.forgetOriginal();
       this.image.removeAttribute("src");
       this.image.alt = path.split("/").pop();
-      $("view-name").textContent = path.split("/").pop();
-      $("view-message").textContent = "";
-      $("view-tag").value = "";
-      $("view-download").href = `/file?path=${enc(path)}`;
-      $("view-download").download = path.split("/").pop();
+      this.el.name.textContent = path.split("/").pop();
+      this.el.message.textContent = "";
+      this.el.tag.value = "";
+      this.el.download.href = `/file?path=${enc(path)}`;
+      this.el.download.download = path.split("/").pop();
       this.notes.value = this.savedNotes = "";
       this.showPreview(path);
     }
@@ -111,7 +119,7 @@ export class Viewer {
   async reload(replaceNotes = true) {
     const path = this.path;
     try {
-      const answer = await request("GET", `/item?path=${enc(path)}`);
+      const answer = await this.api.request("GET", `/item?path=${enc(path)}`);
       const item = await answer.json();
       if (path !== this.path) return false;
       this.etag = answer.headers.get("ETag");
@@ -131,7 +139,7 @@ export class Viewer {
     const patience = setTimeout(() => {
       if (path === this.path && !this.image.getAttribute("src")) this.showOriginal();
     }, PREVIEW_PATIENCE_MS);
-    previewURL(path).finally(() => clearTimeout(patience)).then((url) => {
+    this.api.previewURL(path).finally(() => clearTimeout(patience)).then((url) => {
       if (path === this.path && !this.original) this.image.src = url;
     }, () => {
       if (path === this.path && !this.original) this.showOriginal();
@@ -139,7 +147,7 @@ export class Viewer {
       if (path !== this.path) return;
       for (const step of [1, -1]) {
         const near = this.neighbour(path, step);
-        if (near) previewURL(near).catch(() => {});
+        if (near) this.api.previewURL(near).catch(() => {});
       }
     });
   }
@@ -148,7 +156,7 @@ export class Viewer {
   showOriginal() {
     if (this.original === this.path || !SHOWN_AS_IS.test(this.path)) return;
     const path = this.original = this.path;
-    originalURL(path).then((url) => {
+    this.api.originalURL(path).then((url) => {
       const own = url.startsWith("blob:");
       if (path !== this.original) {
         if (own) URL.revokeObjectURL(url);
@@ -183,11 +191,11 @@ export class Viewer {
   }
 
   zoom(actual) {
-    const stage = $("stage");
+    const stage = this.el.stage;
     const on = stage.classList.toggle("actual", actual);
     if (on) this.showOriginal();
-    $("view-zoom").setAttribute("aria-pressed", String(on));
-    $("view-zoom").textContent = on ? "Fit" : "100%";
+    this.el.zoom.setAttribute("aria-pressed", String(on));
+    this.el.zoom.textContent = on ? "Fit" : "100%";
   }
 
   /** Start or stop (on: true or false; else toggle) showing the next image every few seconds. */
@@ -201,8 +209,8 @@ export class Viewer {
       clearInterval(this.slides);
       this.slides = null;
     }
-    $("view-slideshow").setAttribute("aria-pressed", String(on));
-    $("view-slideshow").textContent = on ? "Stop slideshow" : "Slideshow";
+    this.el.slideshow.setAttribute("aria-pressed", String(on));
+    this.el.slideshow.textContent = on ? "Stop slideshow" : "Slideshow";
   }
 
   fullscreen() {
@@ -217,12 +225,12 @@ export class Viewer {
    *  a swipe scrolls the original). */
   wireSwipes() {
     let start = null;
-    $("stage").addEventListener("touchstart", (event) => {
+    this.el.stage.addEventListener("touchstart", (event) => {
       start = event.touches.length === 1 ? {x: event.touches[0].clientX, y: event.touches[0].clientY} : null;
     }, {passive: true});
-    $("stage").addEventListener("touchend", (event) => {
+    this.el.stage.addEventListener("touchend", (event) => {
       const touch = event.changedTouches[0];
-      if (!start || !touch || $("stage").classList.contains("actual")) return;
+      if (!start || !touch || this.el.stage.classList.contains("actual")) return;
       const dx = touch.clientX - start.x, dy = touch.clientY - start.y;
       start = null;
       if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > 2 * Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
@@ -232,20 +240,21 @@ export class Viewer {
   render(item, replaceNotes) {
     this.star = item.star ?? 0;
     this.item = item;
-    [...$("view-stars").children].forEach((button, at) => {
+    [...this.el.stars.children].forEach((button, at) => {
       button.setAttribute("aria-pressed", String(at < this.star));
-      button.disabled = isReadonly();
+      button.disabled = this.api.isReadonly();
     });
-    const list = $("view-tags");
-    list.replaceChildren(...item.tags.map((tag) => tagChip(tag, () => this.edit({removeTags: [tag]}, `tag ${tag}`))));
+    const list = this.el.tags;
+    const readonly = this.api.isReadonly();
+    list.replaceChildren(...item.tags.map((tag) => tagChip(tag, () => this.edit({removeTags: [tag]}, `tag ${tag}`), readonly)));
     // Notes the person typed and has not saved are never overwritten by what the server says.
     const dirty = this.notes.value !== this.savedNotes;
     this.savedNotes = item.notes || "";
     if (replaceNotes || !dirty) this.notes.value = this.savedNotes;
-    this.notes.readOnly = isReadonly();
-    $("view-exif").replaceChildren(...exifRows(item));
-    if (item.originalPosition) $("view-trash").textContent = "Restore";
-    else $("view-trash").textContent = "Move to trash";
+    this.notes.readOnly = this.api.isReadonly();
+    this.el.exif.replaceChildren(...exifRows(item));
+    if (item.originalPosition) this.el.trash.textContent = "Restore";
+    else this.el.trash.textContent = "Move to trash";
   }
 
   saveNotes() {
@@ -256,9 +265,9 @@ export class Viewer {
   async edit(ops, what, retried = false) {
     await this.loading;  // an edit builds on the version shown, so it waits for it (and its ETag)
     const path = this.path;
-    if (!path || isReadonly()) return false;
+    if (!path || this.api.isReadonly()) return false;
     try {
-      const answer = await request("PATCH", `/item?path=${enc(path)}`,
+      const answer = await this.api.request("PATCH", `/item?path=${enc(path)}`,
         {json: ops, headers: this.etag ? {"If-Match": this.etag} : {}});
       const item = await answer.json();
       if (path !== this.path) return true;
@@ -284,7 +293,7 @@ export class Viewer {
    *  content hash recorded while the thumbnail was made; nobody's star, tags or notes changed. */
   async unchangedForPeople() {
     try {
-      const answer = await request("GET", `/item?path=${enc(this.path)}`);
+      const answer = await this.api.request("GET", `/item?path=${enc(this.path)}`);
       const now = await answer.json();
       const seen = this.item || {};
       const same = now.star === seen.star && JSON.stringify(now.tags) === JSON.stringify(seen.tags) && now.notes === seen.notes;
@@ -307,26 +316,26 @@ export class Viewer {
     this.loading = this.reload(true);
     if (!await this.loading) return;
     this.message(typed ? "Loaded their version. The notes you typed were not saved; here they are: " : "Loaded their version.");
-    if (typed) $("view-message").append(Object.assign(document.createElement("q"), {className: "unsaved", textContent: typed}));
+    if (typed) this.el.message.append(Object.assign(document.createElement("q"), {className: "unsaved", textContent: typed}));
   }
 
   message(text) {
-    $("view-message").textContent = text;
+    this.el.message.textContent = text;
   }
 
   /** Say text with a button that does what can be done about it. */
   offer(text, label, action) {
     const button = Object.assign(document.createElement("button"), {type: "button", textContent: label});
     button.addEventListener("click", action);
-    $("view-message").replaceChildren(text, button);
+    this.el.message.replaceChildren(text, button);
   }
 }
 
-function tagChip(tag, remove) {
+function tagChip(tag, remove, readonly) {
   const chip = document.createElement("li");
   chip.className = "tag";
   chip.append(tag);
-  if (!isReadonly()) {
+  if (!readonly) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = "\u00d7";
@@ -362,19 +371,4 @@ export function formatBytes(size) {
   if (size < 1024) return `${size} B`;
   if (size < 1024 * 1024) return `${(size / 1024).toFixed(0)} KB`;
   return `${(size / 1024 / 1024).toFixed(1)} MB`;
-}
-
-let suggesting = 0;
-
-/** Fill the shared tag list with tags starting with what is typed. */
-export async function suggestTags(prefix) {
-  const asked = ++suggesting;
-  if (!prefix.trim()) return;
-  try {
-    const found = await getJSON(`/search/suggest?q=${enc(prefix.trim())}`);
-    if (asked !== suggesting) return;
-    $("tag-suggestions").replaceChildren(...found.tags.map(({tag}) => new Option(tag)));
-  } catch (ex) {
-    // Suggestions are a convenience; typing goes on without them.
-  }
 }

@@ -20,7 +20,7 @@ def linked_assets(client):
 def test_the_root_serves_the_page(client):
     answer = client.get("/")
     assert answer.content_type == "text/html" and answer.charset == "utf-8"
-    assert '<script type="module" src="/static/gallery.js">' in answer.text
+    assert '<script type="module" src="/static/main.js">' in answer.text
     assert answer.headers["Cache-Control"] == "no-cache" and answer.headers["ETag"].startswith('"')
     assert client.head("/").headers["ETag"] == answer.headers["ETag"]
 
@@ -36,7 +36,7 @@ def test_every_linked_asset_is_served_with_its_type_and_cache_headers(client, su
         assert answer.headers["Cache-Control"] == "public, max-age=300"
 
 
-@pytest.mark.parametrize("url", ["/", "/static/gallery.js"])
+@pytest.mark.parametrize("url", ["/", "/static/main.js"])
 def test_a_matching_etag_answers_304(client, url):
     etag = client.get(url).headers["ETag"]
     answer = client.get(url, headers={"If-None-Match": etag}, status=304)
@@ -46,7 +46,7 @@ def test_a_matching_etag_answers_304(client, url):
 
 @pytest.mark.parametrize("url", ["/static/../app.py", "/static/..%2Fapp.py", "/static/%2e%2e%2fapp.py",
                                  "/static/..%5Capp.py", "/static/nothing.js", "/static/.hidden",
-                                 "/static/", "/static/resources%2Fstatic.py", "/api/", "/api/static/gallery.js"])
+                                 "/static/", "/static/resources%2Fstatic.py", "/api/", "/api/static/main.js"])
 def test_nothing_outside_the_page_folder_is_served(client, url):
     answer = client.get(url, expect_errors=True)
     assert answer.status_int in (400, 404) and answer.json["title"]
@@ -59,7 +59,7 @@ def test_index_by_name_redirects_to_the_root(client):
 def test_the_page_needs_no_token_but_the_api_does(client_with):
     guarded = client_with(token="s3cret", token_reads=True)
     guarded.get("/", status=200)
-    guarded.get("/static/gallery.js", status=200)
+    guarded.get("/static/main.js", status=200)
     guarded.get("/folders", status=401)
     guarded.post("/", status=401)  # only reads of the page are let through
 

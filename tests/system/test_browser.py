@@ -1,64 +1,13 @@
 """The gallery page in a real headless Chromium against gunicorn: browse, view, edit, search."""
 
 import json
-import os
 import shutil
-import tempfile
 import urllib.parse
 import urllib.request
 
 import pytest
 from helpers import draw, http
 from PIL import Image
-
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,900")
-WAIT = 15  # seconds for the page to show something: generous for a loaded 2-core CI box
-
-# Installed before the page's own scripts: notes every fetch the page makes (its method, its
-# Content-Type and what kind of body it carries) in sessionStorage, so it survives page loads.
-RECORD_FETCHES = """
-(() => {
-  const fetched = window.fetch;
-  window.fetch = function (url, init = {}) {
-    const sent = JSON.parse(sessionStorage.getItem("lenslet.sent") || "[]");
-    const body = init.body;
-    sent.push({method: init.method || "GET", url: String(url), type: new Headers(init.headers).get("Content-Type"),
-               body: body == null ? null : typeof body === "string" ? "text" : body.constructor.name});
-    sessionStorage.setItem("lenslet.sent", JSON.stringify(sent));
-    return fetched.apply(this, arguments);
-  };
-})();
-"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module, driven by the system's chromedriver (nothing downloaded)."""
-    webdriver = pytest.importorskip("selenium.webdriver")
-    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        pytest.skip("needs Debian's chromium and chromium-driver")
-    from selenium.webdriver.chrome.service import Service
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a driver
-    profile = tempfile.mkdtemp(prefix="lenslet-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS + (f"--user-data-dir={profile}",):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture
-def fetches(browser):
-    """Answer a function listing the fetches the page made in this test (see RECORD_FETCHES)."""
-    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_FETCHES})
-    yield lambda: browser.execute_script("return JSON.parse(sessionStorage.getItem('lenslet.sent') || '[]')")
-    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
 
 
 def assert_writes_say_what_they_send(fetches):
@@ -86,77 +35,13 @@ def photos(tree):
 
 
 @pytest.fixture
-def page(browser, gunicorn, photos):
+def page(page_for, gunicorn, photos):
     """Start gunicorn over the photos and answer a helper that drives the browser against it."""
     def start(**env):
         server = gunicorn(env=env)
         server.wait_until(lambda: server.get("/health")[0] == 200)
-        return Page(browser, server)
+        return page_for(server)
     return start
-
-
-class Page:
-    """The gallery page as a person sees it: what to click, what to type, what to wait for."""
-
-    def __init__(self, driver, server):
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-        self.driver, self.server, self.by = driver, server, By
-        self.wait = WebDriverWait(driver, WAIT)
-
-    def open(self, hash=""):
-        self.driver.get(f"{self.server.url}/{hash}")
-        self.until(lambda: self.script("return document.querySelector('#tree li') !== null"))
-
-    def script(self, code, *args):
-        return self.driver.execute_script(code, *args)
-
-    def until(self, check):
-        from selenium.common.exceptions import TimeoutException
-        try:
-            return self.wait.until(lambda driver: check())
-        except TimeoutException:
-            raise AssertionError("the page never got there; it shows: " + self.script(
-                "return [location.hash, document.activeElement.outerHTML.slice(0, 80),"
-                " document.getElementById('view-message').textContent,"
-                " document.getElementById('status').textContent].join(' | ')")) from None
-
-    def find(self, css):
-        return self.driver.find_element(self.by.CSS_SELECTOR, css)
-
-    def labelled(self, label):
-        return self.find(f'[aria-label="{label}"]')
-
-    def keys(self, *keys):
-        from selenium.webdriver.common.action_chains import ActionChains
-        ActionChains(self.driver).send_keys(*keys).perform()
-
-    def thumbs_drawn(self):
-        return self.script("return [...document.querySelectorAll('.tile.image img')].map(i => i.naturalWidth)")
-
-    def viewer_name(self):
-        return self.script("const v = document.getElementById('viewer'); return v.open ? v.querySelector('h2').textContent : null")
-
-    def stars(self):
-        return len(self.driver.find_elements(self.by.CSS_SELECTOR, '#view-stars [aria-pressed="true"]'))
-
-    def tags(self):
-        return self.script("return [...document.querySelectorAll('#view-tags .tag')].map(t => t.firstChild.textContent)")
-
-    def item(self, path):
-        return json.loads(self.server.get(f"/item?path={path}")[1])
-
-    def patch(self, path, ops):
-        request = urllib.request.Request(f"{self.server.url}/item?path={path}", data=json.dumps(ops).encode(),
-                                         method="PATCH", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as answer:
-            return json.loads(answer.read())
-
-    def screenshot(self, tmp_path, name):
-        folder = os.environ.get("LENSLET_SCREENSHOT_DIR") or str(tmp_path)
-        os.makedirs(folder, exist_ok=True)
-        self.driver.save_screenshot(os.path.join(folder, name))
-        return os.path.join(folder, name)
 
 
 def test_browse_view_edit_reload_and_search(page, photos, tmp_path):
@@ -164,7 +49,8 @@ def test_browse_view_edit_reload_and_search(page, photos, tmp_path):
         draw(photos / "2024" / f"frame{n}.jpg", color=(200, 20 * n, 90))
     page = page(LENSLET_PAGE_SIZE="10")  # 2024's twelve images come in two manifest pages
     page.open()
-    page.until(lambda: page.script("return document.querySelector('.tile.folder[data-folder=\"2024\"] .count').textContent") == "12")
+    page.until(lambda: page.script(
+        "return document.querySelector('.tile.folder[data-folder=\"2024\"] .count').textContent") == "12")
     page.find('.tile.folder[data-folder="2024"]').click()
     page.until(lambda: page.thumbs_drawn() and all(page.thumbs_drawn()))
     assert len(page.thumbs_drawn()) == 12 and "path=2024" in page.driver.current_url
@@ -192,9 +78,9 @@ def test_browse_view_edit_reload_and_search(page, photos, tmp_path):
     assert page.stars() == 4 and page.labelled("Notes").get_attribute("value") == "first swim of the year"
     page.until(lambda: page.script("return document.querySelector('.tile.image .rating').textContent") == "\u2605" * 4)
 
-    page.keys(page_keys().ARROW_RIGHT)
+    page.keys(page.Keys.ARROW_RIGHT)
     page.until(lambda: page.viewer_name() == "frame0.jpg")
-    page.keys(page_keys().ESCAPE)
+    page.keys(page.Keys.ESCAPE)
     page.until(lambda: page.viewer_name() is None and "view=" not in page.driver.current_url)
 
     # Every gunicorn worker reads new edits within a second (README, Search): wait for that,
@@ -203,14 +89,10 @@ def test_browse_view_edit_reload_and_search(page, photos, tmp_path):
                json.loads(page.server.get("/search?q=sunset")[1])["total"] == 1)
     page.labelled("Search").send_keys("sunset\n")
     page.until(lambda: "q=sunset" in page.driver.current_url and page.find("#count").text == "1 image found")
-    assert page.script("return [...document.querySelectorAll('.tile.image')].map(t => t.dataset.path)") == ["2024/beach.jpg"]
+    shown = page.script("return [...document.querySelectorAll('.tile.image')].map(t => t.dataset.path)")
+    assert shown == ["2024/beach.jpg"]
     page.driver.back()
     page.until(lambda: "q=" not in page.driver.current_url and page.find("#count").text == "12 images")
-
-
-def page_keys():
-    from selenium.webdriver.common.keys import Keys
-    return Keys
 
 
 def test_their_version_after_a_lost_race_loads_every_field_and_a_save_keeps_their_notes(page, fetches):
@@ -323,10 +205,11 @@ def test_select_several_then_tag_trash_and_delete_forever(page, photos):
     page.until(lambda: len(page.thumbs_drawn()) == 3)
     page.find('[aria-label="Select beach.jpg"]').click()
     from selenium.webdriver.common.action_chains import ActionChains
-    ActionChains(page.driver).key_down(page_keys().SHIFT).click(page.labelled("night.png")).key_up(page_keys().SHIFT).perform()
+    ActionChains(page.driver).key_down(page.Keys.SHIFT).click(page.labelled("night.png")).key_up(page.Keys.SHIFT).perform()
     page.until(lambda: page.find("#selection-count").text == "3 selected")
     page.labelled("Tag for the selected images").send_keys("trip\n")
-    page.until(lambda: all(page.item(f"2024/{name}")["tags"] == ["trip"] for name in ("beach.jpg", "hills.jpg", "night.png")))
+    page.until(lambda: all(page.item(f"2024/{name}")["tags"] == ["trip"]
+                           for name in ("beach.jpg", "hills.jpg", "night.png")))
     page.find('[aria-label="Select hills.jpg"]').click()  # two left
     page.find("#trash-button").click()
     page.until(lambda: sorted(p.name for p in (photos / "_trash_").glob("*.*g")) == ["beach.jpg", "night.png"])

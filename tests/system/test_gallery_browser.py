@@ -10,9 +10,9 @@ import urllib.parse
 import pytest
 from helpers import draw
 from PIL import Image
-from test_browser import Page, browser, fetches, page_keys  # noqa: F401 - fixtures shared with the page's first tests
 
-SHAPES = {"landscape.jpg": (600, 400), "panorama.jpg": (1200, 200), "portrait.jpg": (300, 600), "square.jpg": (400, 400)}
+SHAPES = {"landscape.jpg": (600, 400), "panorama.jpg": (1200, 200), "portrait.jpg": (300, 600),
+          "square.jpg": (400, 400)}
 
 
 @pytest.fixture
@@ -24,12 +24,12 @@ def shapes(tree):
 
 
 @pytest.fixture
-def page(browser, gunicorn, tree):
+def page(browser, page_for, gunicorn, tree):
     """Start gunicorn over the tree; answer a Page driving the browser against it."""
     def start(**env):
         server = gunicorn(env=env)
         server.wait_until(lambda: server.get("/health")[0] == 200)
-        page = Page(browser, server)
+        page = page_for(server)
         browser.get(server.url + "/static/favicon.svg")  # this origin, to forget the last test's layout
         browser.execute_script("localStorage.clear()")
         return page
@@ -48,7 +48,8 @@ def drawn(page):
 
 
 def focused(page):
-    return page.script("const t = document.activeElement.closest('.tile'); return t && (t.dataset.path || t.dataset.folder)")
+    return page.script("const t = document.activeElement.closest('.tile');"
+                       " return t && (t.dataset.path || t.dataset.folder)")
 
 
 def test_tiles_keep_their_size_in_squares_and_the_photos_shape_in_rows_remembered(page, shapes, tmp_path):
@@ -88,13 +89,13 @@ def test_three_thousand_images_scroll_in_both_layouts(page, tree):
         os.link(sources[n % 3], tree / "many" / f"img{n:04d}.jpg")
     page = page(LENSLET_THUMB_PROCESSES="1")
     page.open("#path=many")
+    last = "[data-path='many/img2999.jpg'] img"
     for layout in ("layout-squares", "layout-rows"):
         page.script("window.scrollTo(0, 0)")
         page.find(f"#{layout}").click()
         page.until(lambda: page.script(
             "window.scrollTo(0, document.body.scrollHeight); return document.querySelectorAll('.tile.image').length")
             == 3000)
-        last = "[data-path='many/img2999.jpg'] img"
         page.until(lambda: page.script(f"window.scrollTo(0, document.body.scrollHeight);"
                                        f" return document.querySelector(\"{last}\").naturalWidth") > 0)
         width = page.script(f"return document.querySelector(\"{last}\").closest('.tile').getBoundingClientRect().width")
@@ -115,10 +116,11 @@ def test_the_viewer_shows_the_preview_then_the_original_at_100_percent_and_downl
     page.find("#view-zoom").click()
     page.until(lambda: page.script("return document.getElementById('view-image').naturalWidth") == 1600)
     link = page.find("#view-download")
-    assert link.get_attribute("download") == "big.jpg" and link.get_attribute("href").endswith("/file?path=trip%2Fbig.jpg")
+    assert link.get_attribute("download") == "big.jpg"
+    assert link.get_attribute("href").endswith("/file?path=trip%2Fbig.jpg")
     assert page.server.get("/file?path=trip%2Fbig.jpg")[1] == (shapes / "trip" / "big.jpg").read_bytes()
 
-    page.keys(page_keys().ARROW_RIGHT)  # its preview came ahead: shown as it is
+    page.keys(page.Keys.ARROW_RIGHT)  # its preview came ahead: shown as it is
     page.until(lambda: page.viewer_name() == "landscape.jpg" and
                page.script("return document.getElementById('view-image').naturalWidth") == 400)
 
@@ -167,27 +169,27 @@ def test_one_tab_stop_per_tile_arrows_move_space_selects_escape_clears(page, sha
     page.until(lambda: len(page.thumbs_drawn()) == 12)
     page.script("document.querySelector('.tile.image .open').focus()")
     assert focused(page) == "trip/landscape.jpg"
-    page.keys(page_keys().TAB)
+    page.keys(page.Keys.TAB)
     assert focused(page) == "trip/panorama.jpg" and page.script("return document.activeElement.className") == "open"
-    page.keys(page_keys().ARROW_RIGHT)
+    page.keys(page.Keys.ARROW_RIGHT)
     assert focused(page) == "trip/portrait.jpg"
-    page.keys(page_keys().ARROW_LEFT)
+    page.keys(page.Keys.ARROW_LEFT)
     assert focused(page) == "trip/panorama.jpg"
     before = page.script("return document.activeElement.getBoundingClientRect().top")
-    page.keys(page_keys().ARROW_DOWN)
+    page.keys(page.Keys.ARROW_DOWN)
     assert page.script("return document.activeElement.getBoundingClientRect().top") > before
-    page.keys(page_keys().ARROW_UP)
+    page.keys(page.Keys.ARROW_UP)
     assert focused(page) == "trip/panorama.jpg"
 
-    page.keys(page_keys().SPACE)
+    page.keys(page.Keys.SPACE)
     page.until(lambda: page.find("#selection-count").text == "1 selected")
     assert page.viewer_name() is None
-    page.keys(page_keys().ARROW_RIGHT, page_keys().SPACE)
+    page.keys(page.Keys.ARROW_RIGHT, page.Keys.SPACE)
     page.until(lambda: page.find("#selection-count").text == "2 selected")
-    page.keys(page_keys().ESCAPE)
+    page.keys(page.Keys.ESCAPE)
     page.until(lambda: not page.find("#selection-bar").is_displayed())
     assert page.script("return document.querySelectorAll('.tile.selected').length") == 0
-    page.keys(page_keys().ENTER)
+    page.keys(page.Keys.ENTER)
     page.until(lambda: page.viewer_name() == "portrait.jpg")
 
 
@@ -243,7 +245,8 @@ def test_an_upload_onto_a_taken_name_asks_keep_both_replace_or_skip(page, shapes
     page.until(lambda: clash(page))
     page.find('#clash-dialog button[value="skip"]').click()
     page.until(lambda: "skipped 1" in page.find("#status").text)
-    assert (shapes / "trip" / "landscape.jpg").read_bytes() == was and not (shapes / "trip" / "landscape (2).jpg").exists()
+    assert (shapes / "trip" / "landscape.jpg").read_bytes() == was
+    assert not (shapes / "trip" / "landscape (2).jpg").exists()
 
     upload_files(page, new)
     page.until(lambda: clash(page))
@@ -255,7 +258,8 @@ def test_an_upload_onto_a_taken_name_asks_keep_both_replace_or_skip(page, shapes
     page.until(lambda: clash(page))
     page.find("#clash-all").click()
     page.find('#clash-dialog button[value="rename"]').click()
-    page.until(lambda: (shapes / "trip" / "landscape (2).jpg").exists() and (shapes / "trip" / "portrait (1).jpg").exists())
+    page.until(lambda: (shapes / "trip" / "landscape (2).jpg").exists()
+               and (shapes / "trip" / "portrait (1).jpg").exists())
     assert not clash(page)
     page.until(lambda: "notes.txt is not an image" in page.find("#notice").text)
     assert not (shapes / "trip" / "notes.txt").exists()
@@ -283,7 +287,8 @@ def test_folders_are_made_moved_and_renamed_and_images_moved_and_renamed(page, s
     page.find('[aria-label="Select panorama.jpg"]').click()
     page.find("#move-button").click()
     answer(page, "trip/album")
-    page.until(lambda: sorted(p.name for p in (shapes / "trip" / "album").glob("*.jpg")) == ["panorama.jpg", "square.jpg"])
+    page.until(lambda: sorted(p.name for p in (shapes / "trip" / "album").glob("*.jpg"))
+               == ["panorama.jpg", "square.jpg"])
     page.until(lambda: len(page.thumbs_drawn()) == 2)
 
     page.open("#path=trip&view=trip/portrait.jpg")
@@ -292,14 +297,15 @@ def test_folders_are_made_moved_and_renamed_and_images_moved_and_renamed(page, s
     answer(page, "trip/tall.jpg")
     page.until(lambda: (shapes / "trip" / "tall.jpg").exists() and page.viewer_name() == "tall.jpg")
     assert not (shapes / "trip" / "portrait.jpg").exists()
-    page.keys(page_keys().ESCAPE)
+    page.keys(page.Keys.ESCAPE)
 
     page.open("#path=trip%2Falbum")
     page.until(lambda: len(page.thumbs_drawn()) == 2)
     page.find("#folder-move").click()
     answer(page, "best")
     page.until(lambda: (shapes / "best" / "square.jpg").exists() and not (shapes / "trip" / "album").exists())
-    page.until(lambda: urllib.parse.unquote(page.driver.current_url).endswith("#path=best") and len(page.thumbs_drawn()) == 2)
+    page.until(lambda: urllib.parse.unquote(page.driver.current_url).endswith("#path=best")
+               and len(page.thumbs_drawn()) == 2)
     page.until(lambda: page.script("return document.querySelector('#tree li[data-folder=\"best\"]') !== null"))
 
 
@@ -309,7 +315,7 @@ def test_what_cannot_be_decoded_does_not_stop_the_viewer(page, tree):
     page = page()
     page.open("#view=b.jpg")
     page.until(lambda: page.viewer_name() == "b.jpg")
-    page.keys(page_keys().ARROW_LEFT)
+    page.keys(page.Keys.ARROW_LEFT)
     page.until(lambda: page.viewer_name() == "a.jpg" and
                page.script("return document.getElementById('view-image').naturalWidth") == 300)
     with Image.open(tree / "a.jpg") as img:
@@ -317,7 +323,7 @@ def test_what_cannot_be_decoded_does_not_stop_the_viewer(page, tree):
 
 
 def test_raws_show_through_their_preview_and_what_cannot_be_shown_has_a_placeholder(page, tree):
-    from test_raw import BYTE, LONG, LOSSLESS, SHORT, Tiff, nef
+    from api.test_raw import BYTE, LONG, LOSSLESS, SHORT, Tiff, nef  # the raw files drawn for the API tests
     (tree / "cam").mkdir()
     (tree / "cam" / "a.nef").write_bytes(nef())
     t = Tiff()
@@ -327,10 +333,12 @@ def test_raws_show_through_their_preview_and_what_cannot_be_shown_has_a_placehol
     page = page()
     page.open("#path=cam")
     page.until(lambda: page.script("return document.querySelector('[data-path=\"cam/a.nef\"] img').naturalWidth") > 0
-               and page.script("return document.querySelector('[data-path=\"cam/b.dng\"]').classList.contains('broken')"))
+               and page.script("return document.querySelector('[data-path=\"cam/b.dng\"]')"
+                               ".classList.contains('broken')"))
     assert page.find("#count").text == "2 images"  # listed, not hidden
     page.labelled("a.nef").click()
     page.until(lambda: page.script("return document.getElementById('view-image').naturalWidth") == 400)  # upright
     page.find("#view-zoom").click()  # a browser cannot show a raw: 100% is its preview's
     assert page.script("return document.getElementById('view-image').naturalWidth") == 400
-    assert not any("/file?" in url for url in page.script("return performance.getEntriesByType('resource').map(e => e.name)"))
+    loaded = page.script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert not any("/file?" in url for url in loaded)

@@ -28,7 +28,7 @@ def test_a_restore_onto_a_taken_name_is_the_409_the_page_offers_a_new_name_for(c
     client.post_json("/trash", {"paths": ["2023/snow.jpg"]})
     draw(tree / "2023" / "snow.jpg", color=(0, 0, 200))
     refused = client.post_json("/restore", {"paths": ["_trash_/snow.jpg"]}, status=409).json
-    # gallery.js nameTaken() keys on this title, and shows the path and the description.
+    # api.js nameTaken() keys on this title, and shows the path and the description.
     assert refused["title"] == "Already exists" and refused["path"] == "2023/snow.jpg" and refused["description"]
     kept = client.post_json("/restore", {"paths": ["_trash_/snow.jpg"], "conflict": "rename"}).json
     assert kept["path"] == "2023/snow (1).jpg"

@@ -143,6 +143,8 @@ def layout_rows():
         if len(cells) != 3 or not cells[0].startswith("`lenslet/"):
             continue
         path = cells[0].strip("`")
+        if path.endswith("/") and not any((PACKAGE.parent / path).glob("*.py")):
+            continue  # the page: no Python in it
         key = "lenslet" if path == "lenslet/__init__.py" else \
             path.removeprefix("lenslet/").rstrip("/").removesuffix(".py").replace("/", ".")
         allowed = set() if cells[2] == "-" else {name.strip() for name in cells[2].split(",")}

@@ -1,0 +1,217 @@
+// What the page asks the server to do with files: trash, restore, delete, tag, move and rename
+// images, make and move folders. Each says how far it got and what stopped it.
+
+import {ApiError, enc, nameTaken, where} from "./api.js";
+import {folderOf, joined, nameOf, trimmed} from "./paths.js";
+
+const TRASH_BATCH = 100;  // images per POST /trash: few requests, and progress to show between them
+
+export class Actions {
+  /** folderRoots: the elements whose [data-folder] entries name the folders the page knows of (the
+   *  tree as opened so far, the listing's subfolders). refresh(withTree) reads the listing again; refreshTree() the tree. */
+  constructor({api, rules, dialogs, messages, router, listing, counts, folderRoots, refresh, refreshTree}) {
+    Object.assign(this, {api, rules, dialogs, messages, router, listing, counts, folderRoots, refresh, refreshTree});
+  }
+
+  /** The folder a new folder or a moved image goes into by default: the one listed (not a search). */
+  get folderShown() {
+    const place = this.listing.place;
+    return place?.q == null ? place?.path || "" : "";
+  }
+
+  /** The folders the page knows of, outside the trash. */
+  knownFolders() {
+    const found = new Set(this.folderRoots.flatMap((root) => [...root.querySelectorAll("[data-folder]")])
+      .map((node) => node.dataset.folder));
+    return [...found].filter((path) => !this.rules.inTrash(path)).sort();
+  }
+
+  /** Make a folder and any of its parents that are missing. */
+  async makeFolders(folder) {
+    const parts = folder.split("/");
+    for (let depth = 1; depth <= parts.length; depth++) {
+      try {
+        await this.api.postJSON("/folder", {path: parts.slice(0, depth).join("/")});
+      } catch (ex) {
+        if (!(ex instanceof ApiError && ex.status === 409)) throw ex;  // there already
+      }
+    }
+  }
+
+  /** Make the folder a path goes into when the page does not know it yet. */
+  async makeParent(path) {
+    if (folderOf(path) && !this.knownFolders().includes(folderOf(path))) await this.makeFolders(folderOf(path));
+  }
+
+  /** POST /restore: back to the sidecar's originalPosition, recreating its folder if it is gone.
+   *  conflict "rename" keeps both when another image has taken the name meanwhile. */
+  restoreOne(path, conflict) {
+    return this.api.postJSON("/restore", conflict ? {paths: [path], conflict} : {paths: [path]});
+  }
+
+  /** Tag each path in turn, saying how far it got; answer whether all were tagged. A refusal (a
+   *  read-only pointer folder, say) stops here and says so: the tag typed stays for another try. */
+  async tag(paths, tag) {
+    const {messages} = this;
+    messages.clear();
+    for (const [at, path] of paths.entries()) {
+      messages.say(`Tagging with ${tag}: ${at + 1} of ${paths.length}`);
+      try {
+        // addTags merges on the server, so no If-Match is needed: nobody's edit is lost.
+        const item = await (await this.api.request("PATCH", `/item?path=${enc(path)}`, {json: {addTags: [tag]}})).json();
+        this.listing.changed({...item, path});
+      } catch (ex) {
+        messages.notice(`Tagging with ${tag} stopped at ${nameOf(path)}: ${ex.message}`);
+        return false;
+      }
+    }
+    messages.say(`Tagged ${paths.length} with ${tag}.`);
+    return true;
+  }
+
+  async trash(paths) {
+    const {messages} = this;
+    messages.clear();
+    let done = 0;
+    try {
+      for (let at = 0; at < paths.length; at += TRASH_BATCH) {
+        messages.say(`Moving to trash: ${at + 1} of ${paths.length}`);
+        done += (await this.api.postJSON("/trash", {paths: paths.slice(at, at + TRASH_BATCH)})).paths.length;
+      }
+      messages.say(`Moved ${done} to the trash.`);
+    } catch (ex) {
+      messages.notice(`Moving to trash stopped: ${ex.message}${where(ex)}`);
+    }
+    this.refresh();
+  }
+
+  /** Restore one image at a time: a refusal names its image and can be answered for the rest. */
+  async restore(paths, conflict) {
+    const {messages} = this;
+    messages.clear();
+    for (const [at, path] of paths.entries()) {
+      messages.say(`Restoring: ${at + 1} of ${paths.length}`);
+      try {
+        await this.restoreOne(path, conflict);
+      } catch (ex) {
+        const rest = paths.slice(at);
+        const text = `${nameOf(path)} was not restored: ${ex.message}${where(ex)}`;
+        if (nameTaken(ex)) {
+          messages.notice(text, [rest.length > 1 ? "Restore these under new names" : "Restore under a new name",
+            () => this.restore(rest, "rename")]);
+        } else {
+          messages.notice(text);
+        }
+        this.refresh();
+        return;
+      }
+    }
+    messages.say(`Restored ${paths.length}.`);
+    this.refresh();
+  }
+
+  /** Delete for good (the person has confirmed). */
+  async remove(paths) {
+    this.messages.clear();
+    try {
+      await this.api.postJSON("/delete", {paths});
+      this.messages.say(`Deleted ${paths.length}.`);
+    } catch (ex) {
+      this.messages.notice(`Not deleted: ${ex.message}${where(ex)}`);
+    }
+    this.refresh();
+  }
+
+  /** Move images into a folder the person names (made when it is not there yet). */
+  async move(paths) {
+    const dest = await this.dialogs.ask({title: `Move ${paths.length} ${paths.length === 1 ? "image" : "images"}`,
+      label: "To the folder", value: this.folderShown, ok: "Move", folders: this.knownFolders(),
+      hint: "A folder path such as 2024/summer; a folder that does not exist yet is made."});
+    if (dest == null) return;
+    const folder = trimmed(dest);
+    this.messages.clear();
+    try {
+      if (folder && !this.knownFolders().includes(folder)) await this.makeFolders(folder);
+      const done = await this.api.postJSON("/move", {src: paths, dest: folder});
+      this.messages.say(`Moved ${done.paths.length} to ${folder || "All photos"}.`);
+    } catch (ex) {
+      this.messages.notice(`Moving stopped: ${ex.message}${where(ex)}`);
+    }
+    this.refresh(true);
+  }
+
+  async newFolder() {
+    const parent = this.folderShown;
+    const name = await this.dialogs.ask({title: "New folder", label: `Name of the new folder in ${parent || "All photos"}`,
+      ok: "Create", hint: "A slash makes folders inside folders: trips/2024."});
+    if (name == null) return;
+    const path = joined(parent, trimmed(name));
+    this.messages.clear();
+    try {
+      await this.makeFolders(path);
+      this.messages.say(`Made the folder ${path}.`);
+      this.router.go({path});
+      this.refreshTree();
+    } catch (ex) {
+      this.messages.notice(`The folder was not made: ${ex.message}${where(ex)}`);
+    }
+  }
+
+  async moveFolder(path) {
+    const to = await this.dialogs.ask({title: `Rename or move ${nameOf(path)}`, label: "New path of the folder",
+      value: path, ok: "Rename or move", folders: this.knownFolders(),
+      hint: "Change its name, or the folders before it to move it (with everything in it)."});
+    if (to == null) return;
+    const target = trimmed(to);
+    if (target === path) return;
+    this.messages.clear();
+    try {
+      await this.makeParent(target);
+      await this.api.postJSON("/move", {src: path, to: target});
+      this.messages.say(`Moved ${path} to ${target}.`);
+      this.counts.clear();
+      this.router.go({path: target});
+      this.refreshTree();
+    } catch (ex) {
+      this.messages.notice(`The folder was not moved: ${ex.message}${where(ex)}`);
+    }
+  }
+
+  /** The viewer's rename: a new name or path for one image. */
+  async renameImage(path, viewer) {
+    const to = await this.dialogs.ask({title: `Rename or move ${nameOf(path)}`, label: "New path of the image",
+      value: path, ok: "Rename or move", folders: this.knownFolders(), hint: "Its sidecar and thumbnail go with it."});
+    if (to == null) return;
+    const target = to.replace(/^\/+/, "");
+    if (target === path) return;
+    try {
+      await this.makeParent(target);
+      const done = await this.api.postJSON("/move", {src: path, to: target});
+      this.messages.say(`Renamed to ${done.path}.`);
+      this.listing.forget();  // the listing changed: read again, then show the image at its new path
+      this.router.go({...this.router.place(), view: done.path}, true);
+    } catch (ex) {
+      viewer.message(`Not renamed: ${ex.message}${where(ex)}`);
+    }
+  }
+
+  /** The viewer's trash button (it restores an image that is in the trash); then the next image is
+   *  shown, or the one before when it was the last. */
+  async trashOrRestore(path, viewer, conflict) {
+    const restoring = this.rules.inTrash(path);
+    const next = viewer.neighbour(path, 1) || viewer.neighbour(path, -1);
+    try {
+      await (restoring ? this.restoreOne(path, conflict) : this.api.postJSON("/trash", {paths: [path]}));
+      this.messages.say(restoring ? "Restored." : "Moved to trash.");
+      this.listing.forget();  // read the listing again without it, then show the next one
+      this.router.go({...this.router.place(), view: next}, true);
+    } catch (ex) {
+      const text = `${restoring ? "Not restored" : "Not moved to the trash"}: ${ex.message}${where(ex)}`;
+      if (restoring && nameTaken(ex)) {
+        viewer.offer(text, "Restore under a new name", () => this.trashOrRestore(path, viewer, "rename"));
+      } else {
+        viewer.message(text);
+      }
+    }
+  }
+}

@@ -1,0 +1,311 @@
+// The listing: a folder's manifest pages or search results, as a grid of folder and image tiles
+// loaded page by page as the person scrolls, with the heading above it (breadcrumbs, title, count).
+
+import {enc} from "./api.js";
+import {countText} from "./counts.js";
+import {partOf} from "./dom.js";
+import {focusOf, GridLayout, ratioOf} from "./grid.js";
+import {folderOf, nameOf} from "./paths.js";
+import {hashOf} from "./router.js";
+
+const SEARCH_PAGE = 200;
+const NAVIGATION_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
+
+const starsText = (star) => (star ? "\u2605".repeat(star) : "");
+
+export class Listing {
+  /** content: the element holding the heading, the grid and its end marker. view(path) opens an
+   *  image; pick(index, how, on) and picked(path) are the selection's; newFolder() and moveFolder()
+   *  are the heading's buttons; served: /health's storage (which folder the gallery shows). */
+  constructor(content, {api, rules, counts, served, view, pick, picked, newFolder, moveFolder}) {
+    Object.assign(this, {api, rules, counts, served, view, pick, picked});
+    this.el = Object.fromEntries(Object.entries({
+      crumbs: "#crumbs", title: "#title", count: "#count", newFolder: "#new-folder", folderMove: "#folder-move",
+      squares: "#layout-squares", rows: "#layout-rows", empty: "#empty", grid: "#grid", more: "#more",
+    }).map(([name, selector]) => [name, partOf(content, selector)]));
+    this.grid = this.el.grid;
+    this.layout = new GridLayout(this.grid, {squares: this.el.squares, rows: this.el.rows});
+    this.current = null;  // {key, path, q, items, page, pageCount, total, loading}
+    this.thumbs = new Map();  // tile -> unload(): only tiles near the screen hold a thumbnail
+    this.nearScreen = new IntersectionObserver((entries) => this.showThumbs(entries), {rootMargin: "600px"});
+    new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting) && this.current) this.loadMore();
+    }, {rootMargin: "800px"}).observe(this.el.more);
+    this.grid.addEventListener("click", (event) => this.click(event));
+    this.grid.addEventListener("keydown", (event) => this.key(event));
+    this.el.newFolder.addEventListener("click", () => newFolder());
+    this.el.folderMove.addEventListener("click", () => moveFolder(this.current.path));
+  }
+
+  get key() { return this.current?.key ?? null; }
+
+  get items() { return this.current?.items ?? []; }
+
+  /** {path, q} of what is listed, or null before the first listing. */
+  get place() { return this.current && {path: this.current.path, q: this.current.q}; }
+
+  /** Whether the listing is the trash folder (or a folder in it), not a search. */
+  get inTrash() { return Boolean(this.current && this.current.q == null && this.rules.inTrash(this.current.path)); }
+
+  /** The listing changed on the server: it is read again at the next route. */
+  forget() {
+    if (this.current) this.current.key = null;
+  }
+
+  /** Show the listing of place (a folder, or a search when place.q is set); answer when its first
+   *  page is shown. */
+  open(place, key) {
+    const searching = place.q != null;
+    const {rules, el} = this;
+    this.current = {key, path: place.path, q: place.q, items: [], page: 0, pageCount: 1, total: null, loading: false};
+    this.thumbs.forEach((unload) => unload());
+    this.thumbs.clear();
+    this.grid.replaceChildren();
+    el.empty.hidden = true;
+    el.title.textContent = searching ? `Search: ${place.q || "everything"}` : place.path === rules.trash ? "Trash"
+      : nameOf(place.path);
+    el.count.textContent = "";
+    this.grid.ownerDocument.title = `${el.title.textContent} - lenslet`;
+    this.crumbs(place.path, searching);
+    el.folderMove.hidden = searching || !place.path || rules.inTrash(place.path);
+    el.newFolder.hidden = searching || rules.inTrash(place.path);
+    return this.loadMore();
+  }
+
+  async loadMore() {
+    const current = this.current;
+    if (current.loading || current.page >= current.pageCount) return;
+    current.loading = true;
+    const {el} = this;
+    try {
+      let items;
+      if (current.q != null) {
+        const found = await this.api.getJSON(`/search?q=${enc(current.q)}&path=${enc(current.path)}` +
+          `&limit=${SEARCH_PAGE}&offset=${current.items.length}`);
+        items = found.items;
+        current.total = found.total;
+        current.page = current.items.length + items.length >= found.total ? 1 : 0;
+      } else {
+        const manifest = await this.api.getJSON(`/folders?path=${enc(current.path)}&page=${current.page}`);
+        if (current.page === 0) this.showFolders(manifest.dirs);
+        items = manifest.items;
+        current.total = manifest.total ?? manifest.items.length;
+        current.pageCount = manifest.pageCount;
+        current.page += 1;
+        this.counts.set(current.path, current.total);
+      }
+      if (current !== this.current) return;
+      const start = current.items.length;
+      current.items.push(...items);
+      this.grid.append(...items.map((item, at) => this.imageTile(item, start + at)));
+      this.layout.justify();
+      // A folder of folders says nothing rather than "0 images".
+      const onlyFolders = !current.total && current.q == null && this.grid.children.length > 0;
+      el.count.textContent = onlyFolders ? "" : countText(current.total, current.q != null);
+      el.empty.hidden = current.items.length > 0 || this.grid.children.length > 0;
+      if (!el.empty.hidden) this.explainEmpty(current);
+    } catch (ex) {
+      if (current !== this.current) return;
+      el.empty.hidden = false;
+      el.empty.replaceChildren(ex.status === 404 ? "There is no such folder." : `This cannot be shown: ${ex.message}`);
+      current.page = current.pageCount;  // stop asking
+    } finally {
+      current.loading = false;
+    }
+    // A short page may leave the end marker in view: keep going until it is not.
+    if (current === this.current && current.page < current.pageCount && this.nearEnd()) this.loadMore();
+  }
+
+  /** Say why nothing is shown, and for an empty gallery which folder it shows and how to add photos. */
+  explainEmpty(current) {
+    const lines = [];
+    const readonly = this.api.isReadonly();
+    const addable = !readonly && !this.rules.inTrash(current.path);
+    if (current.q != null) {
+      lines.push("Nothing matches.");
+    } else if (current.path) {
+      lines.push(this.rules.inTrash(current.path) ? "The trash is empty." : "No images in this folder yet.");
+      if (addable) lines.push("Drop photos anywhere on this page, or use Upload, to add them here.");
+    } else {
+      const served = this.served;
+      const where = served?.name ? `${served.backend === "s3" ? "the bucket folder" : "the folder"} \u201c${served.name}\u201d`
+        : "its folder";
+      lines.push(`This gallery shows ${where} on the server, and there are no images in it yet.`);
+      lines.push((addable ? "Drop photos anywhere on this page or use Upload, or copy" : "Copy") +
+        " photos (JPEG, PNG, WebP, AVIF, GIF, HEIC, camera raw files) into that folder: they appear here within seconds, with their subfolders.");
+      lines.push(readonly ? "This gallery is read-only: lenslet writes nothing into that folder." :
+        "lenslet writes a few files of its own beside them: a small thumbnail per image " +
+        "(photo.jpg.thumbnail), a listing per folder (_index.json) and, once you tag or rate a photo, " +
+        "its sidecar (photo.jpg.json). \u201clenslet clean\u201d removes them all again, keeping your tags.");
+    }
+    this.el.empty.replaceChildren(...lines.map((line) => Object.assign(document.createElement("p"), {textContent: line})));
+  }
+
+  nearEnd() {
+    return this.el.more.getBoundingClientRect().top < innerHeight + 800;
+  }
+
+  crumbs(path, searching) {
+    const parts = path ? path.split("/") : [];
+    const links = [["All photos", ""], ...parts.map((part, at) => [this.rules.label(part), parts.slice(0, at + 1).join("/")])];
+    const list = document.createElement("ol");
+    links.forEach(([label, to], at) => {
+      const item = document.createElement("li");
+      const link = Object.assign(document.createElement("a"), {href: hashOf({path: to}), textContent: label});
+      if (at === links.length - 1 && !searching) link.setAttribute("aria-current", "page");
+      item.append(link);
+      list.append(item);
+    });
+    this.el.crumbs.replaceChildren(list);
+  }
+
+  showFolders(dirs) {
+    const tiles = dirs.map((dir) => {
+      const path = this.current.path ? `${this.current.path}/${dir.name}` : dir.name;
+      const tile = document.createElement("a");
+      tile.className = "tile folder";
+      tile.href = hashOf({path});
+      tile.setAttribute("role", "listitem");
+      tile.dataset.folder = path;
+      const label = document.createElement("span");
+      label.className = "name";
+      label.textContent = path === this.rules.trash ? "Trash" : dir.name;
+      const count = document.createElement("span");
+      count.className = "count";
+      const icon = document.createElement("span");
+      icon.className = "folder-icon";
+      icon.setAttribute("aria-hidden", "true");
+      tile.append(icon, label, count);
+      return tile;
+    });
+    const rowsBreak = Object.assign(document.createElement("span"), {className: "rows-break"});  // "Rows": photos start a row
+    rowsBreak.setAttribute("aria-hidden", "true");
+    this.grid.prepend(...tiles, ...(tiles.length ? [rowsBreak] : []));
+    this.countFolders(tiles.map((tile) => tile.dataset.folder));
+  }
+
+  /** Folder counts: a subfolder's first manifest page says how many images it holds. */
+  async countFolders(paths) {
+    for (const path of paths.slice(0, 60)) {
+      if (!this.counts.has(path)) {
+        try {
+          this.counts.set(path, (await this.api.getJSON(`/folders?path=${enc(path)}`)).total);
+        } catch (ex) {
+          continue;
+        }
+      } else {
+        this.counts.set(path, this.counts.get(path));
+      }
+    }
+  }
+
+  showThumbs(entries) {
+    for (const entry of entries) {
+      const tile = entry.target;
+      if (entry.isIntersecting && !this.thumbs.has(tile)) {
+        this.thumbs.set(tile, this.api.loadThumb(tile.querySelector("img"), tile.dataset.path));
+      } else if (!entry.isIntersecting && this.thumbs.has(tile)) {
+        this.thumbs.get(tile)();
+        this.thumbs.delete(tile);
+      }
+    }
+  }
+
+  imageTile(item, index) {
+    const tile = document.createElement("div");
+    tile.className = "tile image";
+    tile.setAttribute("role", "listitem");
+    tile.dataset.path = item.path;
+    tile.dataset.index = index;
+    tile.style.setProperty("--ratio", ratioOf(item).toFixed(4));  // the justified rows keep the photo's shape
+    const folder = this.current.q != null ? folderOf(item.path) : null;  // search results say where each one is
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "open";
+    open.setAttribute("aria-label", item.name);
+    open.title = folder != null ? item.path : item.name;  // the whole name, however the caption cuts it
+    const img = document.createElement("img");
+    img.alt = "";
+    img.decoding = "async";
+    open.append(img);
+    const pick = document.createElement("input");
+    pick.type = "checkbox";
+    pick.className = "pick edit";
+    pick.tabIndex = -1;  // one Tab stop per tile: Space on the tile selects it
+    pick.setAttribute("aria-label", `Select ${item.name}`);
+    const caption = document.createElement("span");
+    caption.className = "caption";
+    caption.append(Object.assign(document.createElement("span"), {className: "name", textContent: item.name, title: item.name}));
+    caption.append(Object.assign(document.createElement("span"), {className: "rating", textContent: starsText(item.star)}));
+    if (folder != null) {
+      caption.append(Object.assign(document.createElement("span"), {
+        className: "where", textContent: folder === "" ? "All photos" : this.rules.label(folder),
+        title: `in ${folder || "All photos"}`}));
+    }
+    tile.append(open, pick, caption);
+    this.nearScreen.observe(tile);
+    return tile;
+  }
+
+  tileOf(path) {
+    return this.grid.querySelector(`.tile.image[data-path="${CSS.escape(path)}"]`);
+  }
+
+  /** The image tiles shown, in order. */
+  get tiles() {
+    return this.grid.querySelectorAll(".tile.image");
+  }
+
+  click(event) {
+    const tile = event.target.closest(".tile.image");
+    if (!tile) return;
+    const index = Number(tile.dataset.index);
+    const editable = !this.api.isReadonly();
+    if (event.target.classList.contains("pick")) {
+      this.pick(index, event.shiftKey ? "range" : "toggle", event.target.checked);
+    } else if (event.target.closest(".open")) {
+      if (event.shiftKey && editable) this.pick(index, "range", true);
+      else if ((event.ctrlKey || event.metaKey) && editable) this.pick(index, "toggle", !this.picked(tile.dataset.path));
+      else this.view(tile.dataset.path);
+    }
+  }
+
+  /** The keyboard in the grid: arrows move between tiles, Space selects. */
+  key(event) {
+    const tile = event.target.closest(".tile");
+    if (!tile || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === " " && tile.classList.contains("image")) {
+      if (!this.api.isReadonly()) {
+        this.pick(Number(tile.dataset.index), event.shiftKey ? "range" : "toggle", !this.picked(tile.dataset.path));
+      }
+      event.preventDefault();
+      return;
+    }
+    const next = this.layout.tileFrom(tile, event.key);
+    if (next === null && !NAVIGATION_KEYS.includes(event.key)) return;
+    event.preventDefault();
+    if (next) {
+      focusOf(next).focus();
+      if (event.key === "ArrowDown" || event.key === "End") this.loadMore();  // the next page, before the end is reached
+    }
+  }
+
+  /** The image before (step -1) or after (step 1) path in the listing, or null; asks for the next
+   *  page when the last one loaded is reached. */
+  neighbour(path, step) {
+    const items = this.items;
+    const at = items.findIndex((item) => item.path === path);
+    if (at < 0) return null;
+    const next = items[at + step];
+    if (!next && step > 0 && this.current.page < this.current.pageCount) this.loadMore();
+    return next ? next.path : null;
+  }
+
+  /** An item was edited: show its new star in the grid. */
+  changed(item) {
+    const known = this.items.find((entry) => entry.path === item.path);
+    if (known) Object.assign(known, {star: item.star, tags: item.tags, notes: item.notes});
+    const tile = this.tileOf(item.path);
+    if (tile) tile.querySelector(".rating").textContent = starsText(item.star);
+  }
+}

@@ -1,0 +1,126 @@
+// The gallery page: the one module that does something when loaded. It finds each part's root
+// element, reads the server's rules and read-only mode from GET /health, and wires the parts
+// (router, listing, tree, selection, upload, search, viewer) to one another.
+
+import {Actions} from "./actions.js";
+import {Api} from "./api.js";
+import {FolderCounts} from "./counts.js";
+import {Dialogs} from "./dialogs.js";
+import {Listing} from "./listing.js";
+import {Messages} from "./messages.js";
+import {Rules} from "./rules.js";
+import {keyOf, Router} from "./router.js";
+import {SearchBox, TagSuggestions} from "./search.js";
+import {Selection} from "./selection.js";
+import {FolderTree} from "./tree.js";
+import {Upload} from "./upload.js";
+import {Viewer} from "./viewer.js";
+
+async function start() {
+  const $ = (id) => document.getElementById(id);
+  const api = new Api($("token-dialog"));
+  // Read-only mode comes from here alone (LENSLET_READONLY); a 403 refuses its one action only.
+  let health;
+  try {
+    health = await api.getJSON("/health");
+  } catch (ex) {
+    health = ex.body;  // degraded storage answers 503 with the same report
+  }
+  const rules = new Rules(health?.rules);
+  let returnFocus = null;  // the image opened from the grid: its tile takes the focus when the viewer closes
+
+  const router = new Router(window, (place, replaced) => {
+    if (place.view && !replaced) returnFocus = place.view;
+    route();
+  });
+  const messages = new Messages($("status"), $("notice"), () => router.place());
+  const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"));
+  const tags = new TagSuggestions(api, $("tag-suggestions"));
+  const suggestTags = (prefix) => tags.suggest(prefix);
+  const counts = new FolderCounts([$("tree"), $("grid")]);
+  const tree = new FolderTree($("sidebar"), $("folders-toggle"), {api, rules, counts});
+
+  const listing = new Listing($("content"), {
+    api, rules, counts, served: health?.storage || null,
+    view: (path) => router.go({...router.place(), view: path}),
+    pick: (index, how, on) => selection.pick(index, how, on),
+    picked: (path) => selection.has(path),
+    newFolder: () => actions.newFolder(),
+    moveFolder: (path) => actions.moveFolder(path),
+  });
+  const actions = new Actions({api, rules, dialogs, messages, router, listing, counts,
+    folderRoots: [$("tree"), $("grid")], refresh, refreshTree: () => tree.rebuild(router.place().path)});
+  const selection = new Selection($("selection-bar"), {api, listing, actions, suggestTags,
+    say: (text) => messages.say(text)});
+  // The folder listed, when it is one (not a search): where a search starts and uploads go.
+  const folderListed = () => (listing.place?.q == null ? listing.place?.path : null);
+  const search = new SearchBox($("search-form"), {api, search(q) {
+    const path = folderListed() ?? router.place().path;
+    router.go(q ? {path: rules.inTrash(path) ? "" : path, q} : {path});
+  }});
+  new Upload({button: $("upload-button"), input: $("upload-input"), hint: $("drop-hint")}, {
+    api, rules, dialogs, say: (text) => messages.say(text),
+    folder() {
+      const folder = folderListed();
+      return folder != null && !rules.inTrash(folder) ? folder : "";
+    },
+    done(folder, problems) {
+      const place = {path: folder};
+      const now = router.place();
+      if (now.path !== folder || now.q != null) router.go(place);
+      else refresh();
+      if (problems.length) messages.noticeAt(place, problems.join(" "));
+    },
+  });
+  const viewer = new Viewer($("viewer"), {
+    api, suggestTags,
+    neighbour: (path, step) => listing.neighbour(path, step),
+    show: (path) => router.go({...router.place(), view: path}, true),
+    close: () => router.go({...router.place(), view: null}),
+    changed: (item) => listing.changed(item),
+    trash: (path) => actions.trashOrRestore(path, viewer),
+    rename: (path) => actions.renameImage(path, viewer),
+    say: (text) => messages.say(text),
+  });
+  $("viewer").addEventListener("close", () => { if (viewer.path) router.go({...router.place(), view: null}); });
+
+  /** Show what the address names: its listing (read when it is another one), and the image open. */
+  async function route() {
+    const place = router.place();
+    const key = keyOf(place);
+    if (listing.key !== key) {
+      messages.showing(key);
+      const shown = listing.open(place, key);
+      selection.reset();
+      search.show(place.q);
+      tree.mark(place.path);
+      document.body.classList.toggle("in-trash", rules.inTrash(place.path) && place.q == null);
+      await shown;
+    }
+    if (place.view) {
+      viewer.open(place.view);
+    } else if (viewer.path) {
+      viewer.close();
+      if (returnFocus) listing.tileOf(returnFocus)?.querySelector(".open").focus();
+    }
+  }
+
+  /** Read the listing again; withTree: the folder tree too (a folder appeared, moved or went). */
+  function refresh(withTree = false) {
+    listing.forget();
+    counts.clear();
+    if (withTree) tree.rebuild(router.place().path);
+    route();
+  }
+
+  api.onReadonly(() => {
+    document.body.classList.add("readonly");
+    selection.show();
+    messages.say("This gallery is read-only: editing is off.");
+  });
+  if (health?.readonly === true) api.setReadonly();
+  tree.rebuild(router.place().path);
+  await route();
+}
+
+start();

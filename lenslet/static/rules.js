@@ -1,0 +1,33 @@
+// The server's rules the page must agree with, read from GET /health's `rules` (never copied
+// here): the trash folder's name and the image files lenslet lists.
+
+export class Rules {
+  /** rules: {trash: "_trash_", images: {".jpg": "image/jpeg", ...}} as /health answers it. */
+  constructor({trash = null, images = {}} = {}) {
+    this.trash = trash;
+    this.extensions = Object.keys(images).map((extension) => extension.toLowerCase());
+    this.types = [...new Set(Object.values(images))];
+  }
+
+  /** Whether path is the trash folder or inside it. */
+  inTrash(path) {
+    return this.trash != null && (path === this.trash || path.startsWith(this.trash + "/"));
+  }
+
+  /** What a folder is called on the page: the trash folder is "Trash". */
+  label(name) {
+    return name === this.trash ? "Trash" : name;
+  }
+
+  /** Whether a chosen or dropped file is one lenslet lists (by its extension, as the server decides,
+   *  or by the type the browser gives it). */
+  isImage(file) {
+    const dot = file.name.lastIndexOf(".");
+    return (dot > 0 && this.extensions.includes(file.name.slice(dot).toLowerCase())) || this.types.includes(file.type);
+  }
+
+  /** The file chooser's accept attribute: every type and extension lenslet lists. */
+  get accept() {
+    return [...this.types, ...this.extensions].join(",");
+  }
+}

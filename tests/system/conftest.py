@@ -1,0 +1,132 @@
+"""What the browser tests share: one headless Chromium per module, the fetches a page made, and
+Page, the gallery page as a person drives it."""
+
+import json
+import os
+import shutil
+import tempfile
+import urllib.request
+
+import pytest
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1280,900")
+WAIT = 15  # seconds for the page to show something: generous for a loaded 2-core CI box
+
+# Installed before the page's own scripts: notes every fetch the page makes (its method, its
+# Content-Type and what kind of body it carries) in sessionStorage, so it survives page loads.
+RECORD_FETCHES = """
+(() => {
+  const fetched = window.fetch;
+  window.fetch = function (url, init = {}) {
+    const sent = JSON.parse(sessionStorage.getItem("lenslet.sent") || "[]");
+    const body = init.body;
+    sent.push({method: init.method || "GET", url: String(url), type: new Headers(init.headers).get("Content-Type"),
+               body: body == null ? null : typeof body === "string" ? "text" : body.constructor.name});
+    sessionStorage.setItem("lenslet.sent", JSON.stringify(sent));
+    return fetched.apply(this, arguments);
+  };
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module, driven by the system's chromedriver (nothing downloaded)."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        pytest.skip("needs Debian's chromium and chromium-driver")
+    from selenium.webdriver.chrome.service import Service
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a driver
+    profile = tempfile.mkdtemp(prefix="lenslet-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS + (f"--user-data-dir={profile}",):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def fetches(browser):
+    """Answer a function listing the fetches the page made in this test (see RECORD_FETCHES)."""
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_FETCHES})
+    yield lambda: browser.execute_script("return JSON.parse(sessionStorage.getItem('lenslet.sent') || '[]')")
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+
+
+@pytest.fixture
+def page_for(browser):
+    """Answer a function making the Page of a server (a gunicorn fixture's) in the module's browser."""
+    return lambda server: Page(browser, server)
+
+
+class Page:
+    """The gallery page as a person sees it: what to click, what to type, what to wait for."""
+
+    def __init__(self, driver, server):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+        from selenium.webdriver.support.ui import WebDriverWait
+        self.driver, self.server, self.by, self.Keys = driver, server, By, Keys
+        self.wait = WebDriverWait(driver, WAIT)
+
+    def open(self, hash=""):
+        self.driver.get(f"{self.server.url}/{hash}")
+        self.until(lambda: self.script("return document.querySelector('#tree li') !== null"))
+
+    def script(self, code, *args):
+        return self.driver.execute_script(code, *args)
+
+    def until(self, check):
+        from selenium.common.exceptions import TimeoutException
+        try:
+            return self.wait.until(lambda driver: check())
+        except TimeoutException:
+            raise AssertionError("the page never got there; it shows: " + self.script(
+                "return [location.hash, document.activeElement.outerHTML.slice(0, 80),"
+                " document.getElementById('view-message').textContent,"
+                " document.getElementById('status').textContent].join(' | ')")) from None
+
+    def find(self, css):
+        return self.driver.find_element(self.by.CSS_SELECTOR, css)
+
+    def labelled(self, label):
+        return self.find(f'[aria-label="{label}"]')
+
+    def keys(self, *keys):
+        from selenium.webdriver.common.action_chains import ActionChains
+        ActionChains(self.driver).send_keys(*keys).perform()
+
+    def thumbs_drawn(self):
+        return self.script("return [...document.querySelectorAll('.tile.image img')].map(i => i.naturalWidth)")
+
+    def viewer_name(self):
+        return self.script("const v = document.getElementById('viewer');"
+                           " return v.open ? v.querySelector('h2').textContent : null")
+
+    def stars(self):
+        return len(self.driver.find_elements(self.by.CSS_SELECTOR, '#view-stars [aria-pressed="true"]'))
+
+    def tags(self):
+        return self.script("return [...document.querySelectorAll('#view-tags .tag')]"
+                           ".map(t => t.firstChild.textContent)")
+
+    def item(self, path):
+        return json.loads(self.server.get(f"/item?path={path}")[1])
+
+    def patch(self, path, ops):
+        request = urllib.request.Request(f"{self.server.url}/item?path={path}", data=json.dumps(ops).encode(),
+                                         method="PATCH", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return json.loads(answer.read())
+
+    def screenshot(self, tmp_path, name):
+        folder = os.environ.get("LENSLET_SCREENSHOT_DIR") or str(tmp_path)
+        os.makedirs(folder, exist_ok=True)
+        self.driver.save_screenshot(os.path.join(folder, name))
+        return os.path.join(folder, name)
