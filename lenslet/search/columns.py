@@ -21,6 +21,7 @@ from lenslet.search.words import bitmap_page, to_bitmap
 
 RARE = 255           # camera code of the cameras past the first 254 (found through their own id lists)
 DAY0 = datetime.date(1900, 1, 1).toordinal()  # day 0 of the two-byte day column (65,535 days: to 2079)
+OUTSIDE = 0xFFFF     # the day code of days after 2079 (0: on or before 1900-01-01)
 SORT_FROM = 20_000   # matches from which a sorted page walks the permutation instead of sorting them
 NUMBERS = ("date", "size")
 
@@ -53,7 +54,8 @@ class Builder:
             self.rare.setdefault(camera, array("I")).append(item_id)
         self.camera.append(code)
         taken = rules.taken_at(item)
-        day = min(max(rules.day_of(taken) - DAY0, 0), 0xFFFF)
+        day = rules.day_of(taken) - DAY0
+        day = 0 if day < 1 else OUTSIDE if day >= OUTSIDE else day
         self.day_hi.append(day >> 8)
         self.day_lo.append(day & 0xFF)
         self.date.append(taken)
@@ -130,9 +132,22 @@ class Columns:
 
     def days(self, first, last):
         """Bitmap of the items taken from day first to day last (ordinals, inclusive; None: open)."""
-        low = 0 if first is None else min(max(first - DAY0, 0), 0xFFFF)
-        high = 0xFFFF if last is None else min(max(last - DAY0, 0), 0xFFFF)
-        if (first is not None and first - DAY0 > 0xFFFF) or (last is not None and last < DAY0) or low > high:
+        low = 1 if first is None else max(first - DAY0, 1)
+        high = OUTSIDE - 1 if last is None else min(last - DAY0, OUTSIDE - 1)
+        bits = self._day_codes(low, high)
+        # Days before 1900 or after 2079 (codes 0 and OUTSIDE: a clock gone wrong, mostly) are
+        # few: each is checked by its exact time.
+        outside = self._day_codes(0, 0) | self._day_codes(OUTSIDE, OUTSIDE)
+        if outside:
+            kept = [i for i in ids_of(outside, self.count)
+                    if (first is None or first <= rules.day_of(self.date[i]))
+                    and (last is None or rules.day_of(self.date[i]) <= last)]
+            bits |= to_bitmap(kept, self.count)
+        return bits
+
+    def _day_codes(self, low, high):
+        """Bitmap of the items whose day code is from low to high."""
+        if low > high:
             return 0
         (low_hi, low_lo), (high_hi, high_lo) = divmod(low, 256), divmod(high, 256)
         if low_hi == high_hi:

@@ -64,7 +64,7 @@ def parse(params=None, q=""):
         name, colon, value = word.partition(":")
         name = name.casefold()
         if not colon and name in ("tagged", "untagged"):
-            _apply(found, "tagged", "yes" if name == "tagged" else "no")
+            _apply(found, "tagged", "yes" if name == "tagged" else "no", word)
         elif colon and name in PARAMS:
             _apply(found, name, value, word)
         else:
@@ -205,7 +205,8 @@ def name_key(name):
     """
     def number(found):
         digits = found[0].lstrip("0") or "0"
-        return chr(0x20 + min(len(digits), 0x5E)) + digits  # a longer number is a larger one
+        # Before any character (as a shorter text is, in manifests.sort_key); a longer number is a larger one.
+        return "\x00" + chr(0x20 + min(len(digits), 0x5E)) + digits
     return _DIGITS.sub(number, fold(name if isinstance(name, str) else ""))
 
 
