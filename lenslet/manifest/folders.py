@@ -55,6 +55,7 @@ class Folders:
         self.memo = {}
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
         self.views = OrderedDict()  # (browse path, query) -> (the pages' bytes, the items in the query's order)
+        self.parsed = OrderedDict()  # browse path -> (its pages' bytes, the pages parsed)
         self.lock = threading.Lock()
 
     def page(self, path, page):
@@ -99,21 +100,36 @@ class Folders:
             "items": kept[offset:offset + limit]})
 
     def _every_page(self, path):
-        """Every page of a folder's manifest, parsed and as bytes, all from one build."""
+        """Every page of a folder's manifest, parsed and as bytes, all from one build; parsed
+        again only when the bytes differ from the last time."""
         for attempt in range(2):
             data = [self.page(path, 0)]
-            pages = [orjson.loads(data[0])]
+            with self.lock:
+                known = self.parsed.get(path)
+            if known is None or known[0][0] != data[0]:
+                known = None
+                pages = [orjson.loads(data[0])]
+            else:
+                pages = known[1]
             try:
                 for number in range(1, pages[0]["pageCount"]):
                     data.append(self.page(path, number))
-                    pages.append(orjson.loads(data[-1]))
-                    if pages[-1].get("sig") != pages[0].get("sig"):
-                        raise NotFound("the folder was listed again meanwhile", path=path)
+                    if known is None or known[0][number] != data[-1]:
+                        known = None
+                        pages = pages[:number] + [orjson.loads(data[-1])]
+                        if pages[-1].get("sig") != pages[0].get("sig"):
+                            raise NotFound("the folder was listed again meanwhile", path=path)
             except NotFound:
                 if attempt:
                     raise
                 continue  # rebuilt between two pages: read them again
-            return pages, tuple(data)
+            data = tuple(data)
+            with self.lock:
+                self.parsed[path] = (data, pages)
+                self.parsed.move_to_end(path)
+                while len(self.parsed) > self.CACHED_VIEWS:
+                    self.parsed.popitem(last=False)
+            return pages, data
 
     def _page(self, storage, key, path, page, retry=True):
         mtime = None

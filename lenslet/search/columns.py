@@ -22,7 +22,7 @@ from lenslet.search.words import bitmap_page, to_bitmap
 RARE = 255           # camera code of the cameras past the first 254 (found through their own id lists)
 DAY0 = datetime.date(1900, 1, 1).toordinal()  # day 0 of the two-byte day column (65,535 days: to 2079)
 OUTSIDE = 0xFFFF     # the day code of days after 2079 (0: on or before 1900-01-01)
-SORT_FROM = 20_000   # matches from which a sorted page walks the permutation instead of sorting them
+SORT_FROM = 1000     # matches from which a sorted page may walk the kept order instead of sorting them
 NUMBERS = ("date", "size")
 
 
