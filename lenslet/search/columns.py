@@ -162,6 +162,12 @@ class Columns:
         """The column a sort orders by (an item's place in it as query.sort_value orders it)."""
         return {"name": self.name_rank, "date": self.date, "rating": self.star, "size": self.size}[sort]
 
+    def value(self, sort, item_id):
+        """What query.sort_value gives for one item, by its columns (not for name: ranks are not names)."""
+        if sort == "rating":
+            return self.star[item_id] - 1
+        return self.values(sort)[item_id]
+
     def order(self, sort, desc):
         """Every id in a sort's order; ties in id (path) order either way (sorted() is stable)."""
         found = self.orders.get((sort, desc))

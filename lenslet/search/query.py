@@ -161,8 +161,8 @@ def taken_at(item):
     taken = item.get("taken")
     if isinstance(taken, str):
         try:
-            return (datetime.datetime.fromisoformat(taken).replace(tzinfo=None) - EPOCH).total_seconds()
-        except ValueError:
+            return (datetime.datetime.fromisoformat(taken) - EPOCH).total_seconds()
+        except (ValueError, TypeError):  # not a time; one with a zone (lenslet writes none)
             pass
     mtime = item.get("mtime")
     return float(mtime) if type(mtime) in (int, float) and abs(mtime) < 2e11 else 0.0

@@ -223,13 +223,21 @@ class Searcher:
         now = [(edited_ids[entry["path"]], self.merged(loaded, edited_ids, entry)) for entry in inside
                if not entry.get("gone")]
         now = [(at, item) for at, item in now if words.matches(item, terms) and query.keeps(asked, item)]
-        # One order for both: the page's items and the edited ones, by the sort's rule on each item,
-        # ties by place in path order.
-        keyed = [(i, loaded.item(i)) for i in columns.page(bits, asked.sort, desc, 0, offset + limit)] + now
-        keyed.sort(key=lambda pair: pair[0], reverse=desc and asked.sort is None)
-        if asked.sort is not None:
-            keyed.sort(key=lambda pair: query.sort_value(asked.sort, pair[1]), reverse=desc)
-        return bits.bit_count() + len(now), [item for _, item in keyed[offset:offset + limit]]
+        # One order for both: the index's first matches and the edited ones, by the sort's rule,
+        # ties by place in path order. Only names need the items themselves.
+        sort = asked.sort
+        if sort == "name":
+            def key_of(i):
+                return query.sort_value(sort, loaded.item(i))
+        else:
+            def key_of(i):
+                return columns.value(sort, i) if sort else 0
+        keyed = [(key_of(i), i, None) for i in columns.page(bits, sort, desc, 0, offset + limit)]
+        keyed += [(query.sort_value(sort, item) if sort else 0, at, item) for at, item in now]
+        keyed.sort(key=lambda entry: entry[1], reverse=desc and sort is None)
+        keyed.sort(key=lambda entry: entry[0], reverse=desc)
+        page = keyed[offset:offset + limit]
+        return bits.bit_count() + len(now), [loaded.item(i) if item is None else item for _, i, item in page]
 
     def check_folder(self, folder):
         """Refuse a search scope that is not a folder of the tree (404, or 400 for a file)."""
