@@ -13,6 +13,7 @@ steps.
 """
 
 import datetime
+import io
 from array import array
 from itertools import compress, islice
 
@@ -23,7 +24,7 @@ RARE = 255           # camera code of the cameras past the first 254 (found thro
 DAY0 = datetime.date(1900, 1, 1).toordinal()  # day 0 of the two-byte day column (65,535 days: to 2079)
 OUTSIDE = 0xFFFF     # the day code of days after 2079 (0: on or before 1900-01-01)
 SORT_FROM = 1000     # matches from which a sorted page may walk the kept order instead of sorting them
-NUMBERS = ("date", "size")
+KEPT_FILTERS = 16    # filters' bitmaps kept (62 KB each at 500,000 items)
 
 
 class Builder:
@@ -34,7 +35,9 @@ class Builder:
         self.day_hi, self.day_lo = bytearray(), bytearray()
         self.date, self.size = array("d"), array("Q")
         self.kinds, self.cameras, self.rare = {"": 0}, {"": 0}, {}
-        self.names = []
+        # One growing buffer, not a list of strings: half a million small objects made among the
+        # index's would fragment the heap and keep the process's memory high once freed.
+        self.names = io.StringIO()
 
     def feed(self, items):
         """Pass items through, noting each one's columns."""
@@ -60,13 +63,19 @@ class Builder:
         self.day_lo.append(day & 0xFF)
         self.date.append(taken)
         self.size.append(max(rules.size_of(item), 0))
-        self.names.append(rules.name_key(item.get("name")))
+        self.names.write(rules.name_key(item.get("name")).replace("\n", " ") + "\n")
 
     def finish(self):
         # Names become ranks (equal names one rank): sorting by a number is what the rest does.
-        ranks = {name: rank for rank, name in enumerate(sorted(set(self.names)))}
-        name_rank = array("I", map(ranks.__getitem__, self.names))
-        self.names = []
+        names = self.names.getvalue().split("\n")[:-1]
+        self.names = io.StringIO()
+        order = sorted(range(len(names)), key=names.__getitem__)
+        name_rank, rank, last = array("I", bytes(4 * len(names))), -1, None
+        for item_id in order:
+            if names[item_id] != last:
+                rank, last = rank + 1, names[item_id]
+            name_rank[item_id] = rank
+        del names, order
         kinds = [kind for kind, code in sorted(self.kinds.items(), key=lambda pair: pair[1]) if code < RARE]
         cameras = [camera for camera, code in sorted(self.cameras.items(), key=lambda pair: pair[1]) if code < RARE]
         return Columns(len(self.star), bytes(self.star), bytes(self.tagged), bytes(self.kind), kinds,
@@ -86,6 +95,8 @@ class Columns:
         self.date, self.size = date, size          # array("d") query.taken_at, array("Q") sizes
         self.name_rank = name_rank                 # array("I"): rank of query.name_key (equal names, one rank)
         self.orders = {}                           # (sort, desc) -> array of every id in that order
+        self.kept = {}                             # a query's filters -> their bitmap, the last KEPT_FILTERS
+        self.outside = None                        # bitmap of the items taken outside 1900-2079, once known
 
     @classmethod
     def build(cls, items):
@@ -105,12 +116,22 @@ class Columns:
         return int(column.translate(table)[::-1], 2)
 
     def keep(self, query):
-        """Bitmap of the items passing every filter of a query (query.keeps), or None when it has none."""
-        bits = None
+        """Bitmap of the items passing every filter of a query (query.keeps), or None when it has none.
+
+        The last few are kept: paging through one filtered search filters once.
+        """
+        filters = (query.star, query.tagged, query.types, query.cameras, query.dates)
+        bits = self.kept.get(filters)
+        if bits is not None or filters in self.kept:
+            return bits
         for found in self._filters(query):
             bits = found if bits is None else bits & found
             if not bits:
-                return 0
+                bits = 0
+                break
+        self.kept[filters] = bits  # two threads at once store the same bitmap
+        while len(self.kept) > KEPT_FILTERS:
+            self.kept.pop(next(iter(self.kept)), None)
         return bits
 
     def _filters(self, query):
@@ -137,7 +158,9 @@ class Columns:
         bits = self._day_codes(low, high)
         # Days before 1900 or after 2079 (codes 0 and OUTSIDE: a clock gone wrong, mostly) are
         # few: each is checked by its exact time.
-        outside = self._day_codes(0, 0) | self._day_codes(OUTSIDE, OUTSIDE)
+        if self.outside is None:
+            self.outside = self._day_codes(0, 0) | self._day_codes(OUTSIDE, OUTSIDE)
+        outside = self.outside
         if outside:
             kept = [i for i in ids_of(outside, self.count)
                     if (first is None or first <= rules.day_of(self.date[i]))
