@@ -12,6 +12,7 @@ first use) and picks the ids of the bitmap: a page of many matches is found with
 steps.
 """
 
+import bisect
 import datetime
 import io
 from array import array
@@ -21,9 +22,11 @@ from lenslet.search import query as rules
 from lenslet.search.words import bitmap_page, to_bitmap
 
 RARE = 255           # camera code of the cameras past the first 254 (found through their own id lists)
+EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
 DAY0 = datetime.date(1900, 1, 1).toordinal()  # day 0 of the two-byte day column (65,535 days: to 2079)
 OUTSIDE = 0xFFFF     # the day code of days after 2079 (0: on or before 1900-01-01)
 SORT_FROM = 1000     # matches from which a sorted page may walk the kept order instead of sorting them
+SET_FROM = 16        # a date filter matching at most 1/16 of the items sets their bits one by one
 KEPT_FILTERS = 16    # filters' bitmaps kept (62 KB each at 500,000 items)
 
 
@@ -78,14 +81,16 @@ class Builder:
         del names, order
         kinds = [kind for kind, code in sorted(self.kinds.items(), key=lambda pair: pair[1]) if code < RARE]
         cameras = [camera for camera, code in sorted(self.cameras.items(), key=lambda pair: pair[1]) if code < RARE]
+        # The date order is made here, once: a date filter finds its days as one stretch of it.
+        by_date = array("I", sorted(range(len(self.date)), key=self.date.__getitem__))
         return Columns(len(self.star), bytes(self.star), bytes(self.tagged), bytes(self.kind), kinds,
                        bytes(self.camera), cameras, self.rare, bytes(self.day_hi), bytes(self.day_lo), self.date,
-                       self.size, name_rank)
+                       self.size, name_rank, by_date)
 
 
 class Columns:
     def __init__(self, count, star, tagged, kind, kinds, camera, cameras, rare, day_hi, day_lo, date, size,
-                 name_rank):
+                 name_rank, by_date):
         self.count = count
         self.star, self.tagged = star, tagged      # bytes: stars + 1 (0: none); 1 when tagged
         self.kind, self.kinds = kind, kinds        # bytes: code into kinds (MIME types)
@@ -94,7 +99,7 @@ class Columns:
         self.day_hi, self.day_lo = day_hi, day_lo  # bytes: the day taken, days since 1900, high and low byte
         self.date, self.size = date, size          # array("d") query.taken_at, array("Q") sizes
         self.name_rank = name_rank                 # array("I"): rank of query.name_key (equal names, one rank)
-        self.orders = {}                           # (sort, desc) -> array of every id in that order
+        self.orders = {("date", False): by_date}   # (sort, desc) -> array of every id in that order
         self.kept = {}                             # a query's filters -> their bitmap, the last KEPT_FILTERS
         self.outside = None                        # bitmap of the items taken outside 1900-2079, once known
 
@@ -153,6 +158,16 @@ class Columns:
 
     def days(self, first, last):
         """Bitmap of the items taken from day first to day last (ordinals, inclusive; None: open)."""
+        # The items of those days are one stretch of the date order: few, they are set one by one;
+        # many, the byte columns find them in C.
+        by_date, date = self.orders[("date", False)], self.date.__getitem__
+        start = 0 if first is None else bisect.bisect_left(by_date, (first - EPOCH_DAY) * 86400.0, key=date)
+        end = self.count if last is None else bisect.bisect_left(by_date, (last + 1 - EPOCH_DAY) * 86400.0, key=date)
+        if end - start <= self.count // SET_FROM:
+            return to_bitmap(by_date[start:end], self.count)
+        return self._days(first, last)
+
+    def _days(self, first, last):
         low = 1 if first is None else max(first - DAY0, 1)
         high = OUTSIDE - 1 if last is None else min(last - DAY0, OUTSIDE - 1)
         bits = self._day_codes(low, high)
@@ -222,28 +237,34 @@ class Columns:
                   "rare": sorted(self.rare), "rareSizes": [len(self.rare[camera]) for camera in sorted(self.rare)]}
         parts = [self.star, self.tagged, self.kind, self.camera, self.day_hi, self.day_lo, self.date.tobytes(),
                  self.size.tobytes(), self.name_rank.tobytes(),
-                 b"".join(self.rare[camera].tobytes() for camera in sorted(self.rare))]
+                 b"".join(self.rare[camera].tobytes() for camera in sorted(self.rare)),
+                 self.orders[("date", False)].tobytes()]
         return header, parts
 
     @classmethod
     def from_parts(cls, header, parts):
         """The columns to_parts() described; ValueError when the parts do not fit the header."""
         count = header["count"]
-        star, tagged, kind, camera, day_hi, day_lo, date, size, name_rank, rare = (bytes(part) for part in parts)
+        star, tagged, kind, camera, day_hi, day_lo, date, size, name_rank, rare, by_date = (bytes(part)
+                                                                                            for part in parts)
         if any(len(column) != count for column in (star, tagged, kind, camera, day_hi, day_lo)):
             raise ValueError("a column of the wrong size")
-        date, size, name_rank = _array("d", date), _array("Q", size), _array("I", name_rank)
-        if not len(date) == len(size) == len(name_rank) == count:
+        date, size, name_rank, by_date = _array("d", date), _array("Q", size), _array("I", name_rank), \
+            _array("I", by_date)
+        if not len(date) == len(size) == len(name_rank) == len(by_date) == count:
             raise ValueError("a column of the wrong size")
         ids, rare_ids = _array("I", rare), {}
         if sum(header["rareSizes"]) != len(ids):
             raise ValueError("rare cameras of the wrong size")
+        # Ids past the end would be items that are not there: a kept file is input like any other.
+        if (ids and max(ids) >= count) or len(set(by_date)) != count or (count and max(by_date) >= count):
+            raise ValueError("ids of items that are not there")
         at = 0
         for name, size_of in zip(header["rare"], header["rareSizes"], strict=True):
             rare_ids[name] = ids[at:at + size_of]
             at += size_of
         return cls(count, star, tagged, kind, list(header["kinds"]), camera, list(header["cameras"]), rare_ids,
-                   day_hi, day_lo, date, size, name_rank)
+                   day_hi, day_lo, date, size, name_rank, by_date)
 
 
 BOOLS = bytes.maketrans(b"01", b"\x00\x01")

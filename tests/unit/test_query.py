@@ -11,7 +11,7 @@ from PIL import Image
 from lenslet.errors import BadRequest
 from lenslet.images import decode
 from lenslet.search import query
-from lenslet.search.columns import Columns
+from lenslet.search.columns import Builder, Columns
 from lenslet.search.words import to_bitmap
 
 RAW = query.TYPES["raw"]
@@ -174,10 +174,29 @@ def test_columns_kept_and_read_back_are_the_same():
     assert again.page(bits, "name", True, 0, 2000) == columns.page(bits, "name", True, 0, 2000)
 
 
-@pytest.mark.parametrize("cut", [0, 1, 7])
+@pytest.mark.parametrize("cut", [0, 1, 7, 10])
 def test_columns_of_the_wrong_size_are_refused(cut):
     header, parts = Columns.build(random_items(50, random.Random(4))).to_parts()
     parts[cut] = parts[cut][:-1]
+    with pytest.raises(ValueError):
+        Columns.from_parts(header, parts)
+
+
+@pytest.mark.parametrize("part, forged", [
+    (10, (7).to_bytes(4, "little") * 50),   # the date order: one item fifty times
+    (10, (50).to_bytes(4, "little") * 50),  # the date order: an item past the end
+    (9, (99).to_bytes(4, "little")),         # a rare camera's item past the end
+])
+def test_columns_naming_items_that_are_not_there_are_refused(part, forged):
+    items = [dict(item, camera=None) for item in random_items(50, random.Random(4))]
+    items[3]["camera"] = "Rare"
+    builder = Builder()
+    builder.cameras.update({f"c{n}": n for n in range(1, 255)})  # every code taken: the next camera is rare
+    for _ in builder.feed(items):
+        pass
+    header, parts = builder.finish().to_parts()
+    assert len(parts[9]) == 4  # one item of a rare camera
+    parts[part] = forged
     with pytest.raises(ValueError):
         Columns.from_parts(header, parts)
 
