@@ -37,6 +37,7 @@ REJECTED = "rejected"
 MOVES_REJECTED = f"{MOVES}/{REJECTED}"
 JOURNAL_REJECTED = f"{JOURNAL}/{REJECTED}"
 SEARCH_CACHE = f"{STATE}/search-index.bin"  # a web process's search index, made from one rollup
+SEARCH_COLUMNS = f"{STATE}/search-columns.bin"  # what search's sorts and filters use, made from one rollup
 THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker last made thumbnails with
 PREVIEWS = f"{STATE}/previews"  # the viewer's previews: a bounded cache, never beside the images
 PREVIEW = ".webp"

@@ -91,6 +91,7 @@ def probe(stream, details=False):
         return _probe_raw(stream, details)
     header = None if details else jpeg_header(stream)
     try:
+        exif_bytes = None
         if header is not None:
             width, height, raw_exif = header
             kind, orientation, exif = "image/jpeg", exif_orientation(raw_exif), {}
@@ -98,7 +99,8 @@ def probe(stream, details=False):
             with Image.open(stream, formats=open_formats()) as img:
                 width, height = img.size
                 kind = MIME[img.format]
-                orientation = exif_orientation(img.info.get("exif"))
+                exif_bytes = img.info.get("exif")
+                orientation = exif_orientation(exif_bytes)
                 exif = _exif(img) if details else {}
     except UnidentifiedImageError:
         raise unidentified(stream) from None
@@ -107,6 +109,7 @@ def probe(stream, details=False):
     if orientation in QUARTER_TURNS:
         width, height = height, width
     found = {"w": width, "h": height, "type": kind, "orientation": orientation}
+    found.update(shot(raw_exif if header is not None else exif_bytes))
     if details:
         found["exif"] = dict(exif, width=width, height=height, orientation=orientation)
     return found
@@ -124,6 +127,7 @@ def _probe_raw(stream, details):
         if exif_time(found.taken):
             exif["createdAt"] = exif_time(found.taken)
         result["exif"] = dict(exif, width=width, height=height, orientation=orientation)
+    result.update(shot({"make": found.make, "model": found.model, "createdAt": exif_time(found.taken)}))
     return result
 
 
@@ -319,6 +323,82 @@ def exif_orientation(raw):
     except (struct.error, TypeError):
         pass
     return 1
+
+
+def shot(exif):
+    """What a listing keeps of how a picture was taken: {"camera", "taken"}, each only when known.
+
+    exif: raw EXIF bytes (as a JPEG's APP1 block holds them), or a summary as _exif() gives.
+    """
+    summary = exif if isinstance(exif, dict) else exif_summary(exif)
+    found = {}
+    camera = camera_name(summary.get("make"), summary.get("model"))
+    if camera:
+        found["camera"] = camera
+    if summary.get("createdAt"):
+        found["taken"] = summary["createdAt"]
+    return found
+
+
+def camera_name(make, model):
+    """One name for a camera: the model, led by the maker unless the model already names it
+    ("Canon" + "Canon EOS R5" is "Canon EOS R5"; "Apple" + "iPhone 12" is "Apple iPhone 12")."""
+    make, model = (make or "").strip(), (model or "").strip()
+    if not model:
+        return make[:100] or None
+    first = make.split(" ")[0].casefold()
+    if not first or model.casefold().startswith(first):
+        return model[:100]
+    return f"{make} {model}"[:100]
+
+
+ASCII = 2
+
+
+def exif_summary(raw):
+    """Read make, model and the time taken from raw EXIF bytes, a few struct unpacks as
+    exif_orientation does; {} when there are none or they cannot be read."""
+    if not raw:
+        return {}
+    if raw.startswith(b"Exif\x00\x00"):
+        raw = raw[6:]
+    order = {b"II": "<", b"MM": ">"}.get(raw[:2])
+    if order is None:
+        return {}
+    summary = {}
+    try:
+        (first,) = struct.unpack_from(order + "I", raw, 4)
+        entries = _ifd(raw, order, first)
+        for key, tag in (("make", MAKE), ("model", MODEL)):
+            value = _ascii(raw, order, entries.get(tag))
+            if value:
+                summary[key] = value
+        exif_ifd = entries.get(EXIF_IFD)
+        if exif_ifd is not None:
+            (at,) = struct.unpack_from(order + "I", raw, exif_ifd + 8)
+            taken = exif_time(_ascii(raw, order, _ifd(raw, order, at).get(DATE_TIME_ORIGINAL)))
+            if taken:
+                summary["createdAt"] = taken
+    except (struct.error, TypeError):
+        pass
+    return summary
+
+
+def _ifd(raw, order, at):
+    """{tag: where its 12-byte entry begins} of one TIFF directory."""
+    (count,) = struct.unpack_from(order + "H", raw, at)
+    return {struct.unpack_from(order + "H", raw, entry)[0]: entry
+            for entry in range(at + 2, at + 2 + 12 * min(count, 512), 12)}
+
+
+def _ascii(raw, order, entry):
+    if entry is None:
+        return None
+    kind, count = struct.unpack_from(order + "HI", raw, entry + 2)
+    if kind != ASCII or count > 256:
+        return None
+    at = entry + 8 if count <= 4 else struct.unpack_from(order + "I", raw, entry + 8)[0]
+    return _text(raw[at:at + count])
 
 
 def _exif(img):

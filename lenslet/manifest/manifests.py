@@ -20,7 +20,8 @@ from lenslet.layout import (
 )
 from lenslet.sidecar import xmp
 
-VERSION = 1
+# 2: items carry the camera and the time taken (EXIF), when the image says; a manifest of 1 is rebuilt.
+VERSION = 2
 # Seconds a sidecar must have been left alone before a manifest read it for its time alone to tell
 # later that it is unchanged: file times step by up to two seconds (FAT; whole seconds on ext3,
 # HFS+ and many network shares), and a file rewritten within one step keeps its time.
@@ -214,6 +215,7 @@ def with_xmp(fields, xmp_read, embedded, base=None):
 # Keys of an entry present only when they say something (None in a change removes them):
 # most images have no XMP, and 10,000 entries of nulls would slow every listing.
 XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp")
+SHOT_KEYS = ("camera", "taken")  # how the picture was taken (decode.shot), present when the image says
 
 
 def lean(fields):
@@ -270,6 +272,9 @@ def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readin
     }
     if base.get("error"):
         out["error"] = base["error"]
+    for key in SHOT_KEYS:  # most images say both, screenshots and downloads neither: present when known
+        if isinstance(base.get(key), str):
+            out[key] = base[key]
     if meta is not None:
         source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),

@@ -1,10 +1,14 @@
 import falcon
 
+from lenslet.errors import BadRequest
+from lenslet.search import query
+from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
 
 
 class FoldersResource:
-    """GET /folders?path=&page=: the folder's manifest page."""
+    """GET /folders?path=&page=: the folder's manifest page; with sort, order, a filter, offset or
+    limit, one slice of its items filtered and sorted (search/query.py)."""
 
     def __init__(self, folders):
         self.folders = folders
@@ -12,6 +16,16 @@ class FoldersResource:
     def on_get(self, req, resp):
         path = clean_path(req.get_param("path"))
         page = req.get_param_as_int("page", min_value=0, max_value=1_000_000, default=0)
-        resp.data = self.folders.page(path, page)
+        params = {name: req.get_param(name) for name in query.PARAMS}
+        if any(params.values()) or req.has_param("offset") or req.has_param("limit"):
+            if page:
+                raise BadRequest("page pages the stored manifest; a sorted or filtered listing pages by offset "
+                                 "and limit", param="page")
+            asked = query.parse(params)
+            limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
+            offset = req.get_param_as_int("offset", min_value=0, max_value=10_000_000, default=0)
+            resp.data = self.folders.view(path, asked, offset, limit)
+        else:
+            resp.data = self.folders.page(path, page)
         resp.content_type = falcon.MEDIA_JSON
         resp.cache_control = ["no-cache"]

@@ -135,6 +135,25 @@ SCHEMAS = {
             "xmpPaths": {**STRINGS, "description": "hierarchical keywords from XMP (Places|Iceland), searchable"},
             "xmpError": {"type": "string", "description": "why its XMP could not be read"},
             "xmp": {"type": "array", "description": "the XMP sidecar the entry was made from: name, size, mtime"},
+            "camera": {"type": "string", "description": "EXIF make and model, as one name (present when known)"},
+            "taken": {"type": "string", "description": "EXIF's time taken, ISO-8601 without a zone (present when "
+                                                       "known)"},
+        },
+    },
+    "FolderView": {
+        "type": "object",
+        "required": ["v", "path", "sort", "order", "offset", "limit", "total", "folderTotal", "dirs", "items"],
+        "description": "A slice of a folder's items, filtered and sorted (any of sort, order, star, date, "
+                       "camera, type, tagged, offset, limit given)",
+        "properties": {
+            "v": {"type": "integer"}, "path": {"type": "string"}, "generatedAt": nullable("string"),
+            "sig": nullable("string"), "sort": {"enum": ["name", "date", "rating", "size"]},
+            "order": {"enum": ["asc", "desc"]}, "offset": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 1},
+            "total": {"type": "integer", "minimum": 0, "description": "items the filters keep"},
+            "folderTotal": {"type": "integer", "minimum": 0, "description": "items in the folder"},
+            "dirs": {"type": "array", "items": {"type": "object"}},
+            "items": {"type": "array", "items": ref("schemas", "ManifestItem")},
         },
     },
     "FolderPage": {
@@ -260,6 +279,24 @@ PARAMETERS = {
                                                          "default": 100}},
     "offset": {"name": "offset", "in": "query",
                "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}},
+    "sort": {"name": "sort", "in": "query", "description": "name, date (taken, else the file's time), rating or "
+             "size; ties keep the default order (a folder's names, search's paths)",
+             "schema": {"enum": ["name", "date", "rating", "size"]}},
+    "order": {"name": "order", "in": "query", "schema": {"enum": ["asc", "desc"], "default": "asc"}},
+    "star": {"name": "star", "in": "query", "description": "at least this many stars (`4` or `4+`)",
+             "schema": {"type": "string", "pattern": "^[0-5]\\+?$"}, "example": "4+"},
+    "date": {"name": "date", "in": "query", "description": "taken (else the file's time, UTC) in a year, month "
+             "or day, or a range of them: `2024`, `2024-05`, `2024-05-12`, `2024-01..2024-06`, `2024-01..`",
+             "schema": {"type": "string", "maxLength": 100,
+                        "pattern": "^(\\d{4}(-\\d{1,2}(-\\d{1,2})?)?)?(\\.\\.(\\d{4}(-\\d{1,2}(-\\d{1,2})?)?)?)?$"},
+             "example": "2024-05"},
+    "camera": {"name": "camera", "in": "query", "description": "part of the camera's name (EXIF make and model)",
+               "schema": {"type": "string", "maxLength": 100}, "example": "canon"},
+    "type": {"name": "type", "in": "query", "description": "file types, comma-separated: an extension "
+             "(`jpg`, `png`, `heic`, `dng`, ...) or `raw`", "schema": {"type": "string", "maxLength": 100},
+             "example": "png,jpg"},
+    "tagged": {"name": "tagged", "in": "query", "description": "`yes`: only images with a tag; `no`: only without",
+               "schema": {"enum": ["yes", "no", "true", "false", "1", "0"]}},
     "ifMatch": {"name": "If-Match", "in": "header", "schema": {"type": "string"},
                 "description": "write only if the sidecar is still this version (an ETag; `\"none\"`: no sidecar)"},
     "ifNoneMatch": {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
@@ -385,11 +422,18 @@ def page(description, asset=False):
     }
 
 
+SORT_AND_FILTER = [ref("parameters", name) for name in ("sort", "order", "star", "date", "camera", "type", "tagged")]
+
 PATHS = {
     "/folders": {"get": {
         "summary": "A folder's manifest page: its images and subfolders",
-        "parameters": [ref("parameters", "folderPath"), ref("parameters", "page")],
-        "responses": {"200": json_of(ref("schemas", "FolderPage"), "the manifest page"), **errors(*ANY, *TREE)},
+        "description": "With any of sort, order, star, date, camera, type, tagged, offset or limit: a slice "
+                       "(offset, limit) of the folder's items filtered and sorted, over the whole folder.",
+        "parameters": [ref("parameters", "folderPath"), ref("parameters", "page"), *SORT_AND_FILTER,
+                       ref("parameters", "limit"), ref("parameters", "offset")],
+        "responses": {"200": json_of({"oneOf": [ref("schemas", "FolderPage"), ref("schemas", "FolderView")]},
+                                     "the manifest page, or the filtered and sorted slice"),
+                      **errors(*ANY, *TREE)},
     }},
     "/item": {
         "get": {"summary": "An image's sidecar merged with what the image says (EXIF, size, type)",
@@ -414,10 +458,12 @@ PATHS = {
     "/preview": {"get": preview(), "head": preview()},
     "/file": {"get": original(), "head": original(), "post": upload(form=True), "put": upload(form=False)},
     "/search": {"get": {
-        "summary": "Items under `path` whose name, tags or notes hold every term of `q`",
+        "summary": "Items under `path` whose name, tags, notes, folder, camera or date taken hold every term of "
+                   "`q`; words `star:4+ date:2024-05 camera:canon type:png tagged untagged sort:date order:desc` "
+                   "filter and sort as the parameters of the same names do",
         "parameters": [ref("parameters", "q"), ref("parameters", "folderPath"), ref("parameters", "limit"),
-                       ref("parameters", "offset")],
-        "responses": {"200": json_of(ref("schemas", "SearchAnswer"), "the matches, in path order"),
+                       ref("parameters", "offset"), *SORT_AND_FILTER],
+        "responses": {"200": json_of(ref("schemas", "SearchAnswer"), "the matches, in path order unless sorted"),
                       **errors(*ANY, 404)},
     }},
     "/search/suggest": {"get": {

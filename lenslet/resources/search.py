@@ -1,4 +1,5 @@
 from lenslet.errors import BadRequest
+from lenslet.search.query import PARAMS, parse
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
 
@@ -6,7 +7,8 @@ MAX_QUERY = 1000
 
 
 class SearchResource:
-    """GET /search?q=&path=&limit=&offset=: items whose name, tags or notes hold every term."""
+    """GET /search?q=&path=&limit=&offset=: items whose name, tags or notes hold every term; sorted and
+    filtered by parameters or words of q (search/query.py)."""
 
     def __init__(self, searcher):
         self.searcher = searcher
@@ -17,7 +19,8 @@ class SearchResource:
             raise BadRequest(f"q is longer than {MAX_QUERY} characters")
         limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
         offset = req.get_param_as_int("offset", min_value=0, max_value=10_000_000, default=0)
-        total, items = self.searcher.search(query, path, offset, limit)
+        asked = parse({name: req.get_param(name) for name in PARAMS}, query)
+        total, items = self.searcher.search(asked.text, path, offset, limit, asked)
         resp.media = {"q": query, "path": path, "offset": offset, "limit": limit, "total": total, "items": items}
         resp.cache_control = ["no-cache"]
 

@@ -14,7 +14,7 @@ from array import array
 import orjson
 
 from lenslet.errors import LensletError, NotFound
-from lenslet.layout import JOURNAL, ROLLUP, SEARCH_CACHE, join
+from lenslet.layout import JOURNAL, ROLLUP, SEARCH_CACHE, SEARCH_COLUMNS, join
 from lenslet.manifest import folders
 from lenslet.manifest.folders import identity_of
 from lenslet.search import words
@@ -244,6 +244,35 @@ def load_kept_index(storage, stat):
     lengths.frombytes(parts[1])
     return (Loaded(stat, stream, offsets, lengths, head.get("builtAt", 0.0), names_held(head)), head.get("index"),
             parts[2:])
+
+
+def save_columns(storage, loaded, header, parts):
+    """Keep a loaded rollup's sort and filter columns (header and parts from columns.Columns.to_parts())."""
+    head = orjson.dumps({"v": 1, "rollup": _rollup_mark(loaded.stat), "columns": header,
+                         "sizes": [len(part) for part in parts]})
+    # Without fsync: a torn one fails its size check and is made again.
+    storage.write(SEARCH_COLUMNS, head + b"\n" + b"".join(parts), durable=False)
+
+
+def load_kept_columns(storage, stat):
+    """(columns header, parts) kept for this very rollup, or None."""
+    try:
+        data = storage.read(SEARCH_COLUMNS)
+        end = data.index(b"\n")
+        head = orjson.loads(data[:end])
+    except (NotFound, ValueError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(head, dict) or head.get("v") != 1 or head.get("rollup") != _rollup_mark(stat):
+        return None
+    sizes = head.get("sizes")
+    if not isinstance(sizes, list) or not all(type(size) is int and size >= 0 for size in sizes) \
+            or sum(sizes) != len(data) - end - 1 or not isinstance(head.get("columns"), dict):
+        return None
+    view, parts, at = memoryview(data), [], end + 1
+    for size in sizes:
+        parts.append(view[at:at + size])
+        at += size
+    return head["columns"], parts
 
 
 # -- the edit journal ------------------------------------------------------

@@ -7,7 +7,9 @@ import time
 
 from lenslet import jobs
 from lenslet.errors import BadRequest, LensletError, NotFound
-from lenslet.search import rollup, words
+from lenslet.search import query, rollup, words
+from lenslet.search.columns import Builder as ColumnsBuilder
+from lenslet.search.columns import Columns
 
 log = logging.getLogger("lenslet")
 
@@ -16,11 +18,12 @@ MAX_LIMIT = 1000
 
 
 class Snapshot:
-    """A loaded rollup and the search index built from it."""
+    """A loaded rollup, the search index built from it, and the columns its sorts and filters use."""
 
-    def __init__(self, loaded, index):
+    def __init__(self, loaded, index, columns):
         self.loaded = loaded
         self.index = index
+        self.columns = columns
         self.stat = loaded.stat
         self.built_at = loaded.built_at
         self.journal = loaded.journal
@@ -28,7 +31,7 @@ class Snapshot:
         self.path = loaded.path
 
 
-EMPTY = Snapshot(rollup.EMPTY, words.Index.build([]))
+EMPTY = Snapshot(rollup.EMPTY, words.Index.build([]), Columns.build([]))
 
 
 class Searcher:
@@ -99,15 +102,33 @@ class Searcher:
         if kept is not None:
             loaded, header, parts = kept
             try:
-                return Snapshot(loaded, words.Index.from_parts(header, parts))
+                index = words.Index.from_parts(header, parts)
             except (ValueError, KeyError, TypeError, AttributeError) as ex:
                 log.warning("search: the kept index is unusable (%s); building it again", ex)
-        loaded, index = rollup.load(self.storage, stat, words.Index.build)
+            else:
+                return Snapshot(loaded, index, self.kept_columns(loaded))
+        loaded, (index, columns) = rollup.load(self.storage, stat, index_items)
         try:
             rollup.save_index(self.storage, loaded, *index.to_parts())
+            rollup.save_columns(self.storage, loaded, *columns.to_parts())
         except LensletError as ex:
             log.warning("search: cannot keep the index for the next process: %s", ex.description)
-        return Snapshot(loaded, index)
+        return Snapshot(loaded, index, columns)
+
+    def kept_columns(self, loaded):
+        """The columns kept for a loaded rollup, or made from its items (and kept) when there are none."""
+        kept = rollup.load_kept_columns(self.storage, loaded.stat)
+        if kept is not None:
+            try:
+                return Columns.from_parts(*kept)
+            except (ValueError, KeyError, TypeError, AttributeError) as ex:
+                log.warning("search: the kept columns are unusable (%s); making them again", ex)
+        columns = Columns.build(loaded.item(i) for i in range(len(loaded.offsets)))
+        try:
+            rollup.save_columns(self.storage, loaded, *columns.to_parts())
+        except LensletError as ex:
+            log.warning("search: cannot keep the columns for the next process: %s", ex.description)
+        return columns
 
     def ask_for_rollup(self, stat):
         """Queue a rollup for the worker, once for each missing (None) or unusable one this process found."""
@@ -145,8 +166,13 @@ class Searcher:
 
     # -- answering ---------------------------------------------------------
 
-    def search(self, query, folder, offset, limit):
-        """Items matching every term of query under folder, in path order, with the total."""
+    def search(self, query, folder, offset, limit, asked=None):
+        """Items matching every term of query under folder, in path order, with the total.
+
+        asked: sorts and filters (a search/query.Query), its text being the terms.
+        """
+        if asked is not None and not asked.plain:
+            return self.arranged(asked, folder, offset, limit)
         loaded, edits = self.fresh()
         index, terms = loaded.index, words.terms_of(query)
         lo, hi = index.scope(folder, loaded.path)
@@ -174,6 +200,45 @@ class Searcher:
         items = [self.merged(loaded, edited_ids, entry) if entry else loaded.item(i) for i, entry in page]
         return total - len(stale) + len(now), items
 
+    def arranged(self, asked, folder, offset, limit):
+        """search(), filtered and sorted by asked: the index's matches narrowed by the columns, edited items
+        judged as they are now (query.keeps on the item), one page of them in the query's order."""
+        loaded, edits = self.fresh()
+        index, columns, terms = loaded.index, loaded.columns, words.terms_of(asked.text)
+        lo, hi = index.scope(folder, loaded.path)
+        inside = [entry for path, entry in edits.items() if not folder or path.startswith(folder + "/")]
+        if folder and lo == hi and not inside:
+            self.check_folder(folder)
+        bits = index.matching(terms, (lo, hi))
+        kept = columns.keep(asked)
+        if kept is not None:
+            bits &= kept
+        desc = asked.order == "desc"
+        if not inside:
+            return bits.bit_count(), [loaded.item(i) for i in columns.page(bits, asked.sort, desc, offset, limit)]
+        edited_ids = {entry["path"]: search_id(loaded, index, entry["path"]) for entry in inside}
+        for at in edited_ids.values():
+            if isinstance(at, int):
+                bits &= ~(1 << at)  # judged below as it is now
+        now = [(edited_ids[entry["path"]], self.merged(loaded, edited_ids, entry)) for entry in inside
+               if not entry.get("gone")]
+        now = [(at, item) for at, item in now if words.matches(item, terms) and query.keeps(asked, item)]
+        # One order for both: the index's first matches and the edited ones, by the sort's rule,
+        # ties by place in path order. Only names need the items themselves.
+        sort = asked.sort
+        if sort == "name":
+            def key_of(i):
+                return query.sort_value(sort, loaded.item(i))
+        else:
+            def key_of(i):
+                return columns.value(sort, i) if sort else 0
+        keyed = [(key_of(i), i, None) for i in columns.page(bits, sort, desc, 0, offset + limit)]
+        keyed += [(query.sort_value(sort, item) if sort else 0, at, item) for at, item in now]
+        keyed.sort(key=lambda entry: entry[1], reverse=desc and sort is None)
+        keyed.sort(key=lambda entry: entry[0], reverse=desc)
+        page = keyed[offset:offset + limit]
+        return bits.bit_count() + len(now), [loaded.item(i) if item is None else item for _, i, item in page]
+
     def check_folder(self, folder):
         """Refuse a search scope that is not a folder of the tree (404, or 400 for a file)."""
         try:
@@ -192,6 +257,13 @@ class Searcher:
     def suggest(self, prefix):
         loaded, _ = self.fresh()
         return loaded.index.suggest(prefix)
+
+
+def index_items(items):
+    """Build the token index and the columns from one pass over the rollup's items."""
+    builder = ColumnsBuilder()
+    index = words.Index.build(builder.feed(items))
+    return index, builder.finish()
 
 
 def search_id(loaded, index, path):

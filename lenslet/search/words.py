@@ -98,12 +98,15 @@ def fold(text):
 
 
 def fields_of(item):
-    """The searchable text of an item: name, each tag, notes, its folder's path, XMP's keyword paths; folded."""
+    """The searchable text of an item: name, each tag, notes, its folder's path, XMP's keyword paths,
+    the camera and the day taken (EXIF: "canon", "2020-05-01"); folded."""
     tags = item.get("tags") if isinstance(item.get("tags"), list) else []
     path = item.get("path") if isinstance(item.get("path"), str) else ""
     paths = item.get("xmpPaths") if isinstance(item.get("xmpPaths"), list) else ()  # "Places|Iceland"
+    taken = item.get("taken")[:10] if isinstance(item.get("taken"), str) else ""
     return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
-            fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str))]
+            fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str)),
+            fold(item.get("camera")), fold(taken)]
 
 
 def matches(item, terms):
@@ -281,6 +284,26 @@ class Index:
         if isinstance(found, int):
             return bitmap_page(found, lo, hi, self.count, offset, limit)
         return page_of(found, lo, hi, self.count, offset, limit)
+
+    def matching(self, terms, scope):
+        """Bitmap of every item in scope (lo, hi) matching every term: what sorts and filters
+        (search/columns.py) start from. The narrowing is search()'s."""
+        lo, hi = scope
+        inside = ((1 << hi) - 1) ^ ((1 << lo) - 1)
+        found, exact = None, True
+        for term in sorted(terms, key=len, reverse=True):
+            ids = self.candidates(term)
+            exact = exact and ids is not None and TOKEN.fullmatch(term) is not None
+            if ids is None:
+                continue
+            found = ids if found is None else both(found, ids, self.count)
+            if not found:
+                return 0
+        if not exact:
+            return to_bitmap(self.check(found, lo, hi, terms), self.count)
+        if found is None:
+            return inside
+        return (found if isinstance(found, int) else to_bitmap(found, self.count)) & inside
 
     def check(self, found, lo, hi, terms):
         """The ids in [lo, hi), among found (None: all), whose own text holds every term, in order.

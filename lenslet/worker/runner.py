@@ -15,7 +15,8 @@ from lenslet.images.thumbs import Thumbs
 from lenslet.layout import join, name_of
 from lenslet.manifest import folders
 from lenslet.manifest.folders import Folders
-from lenslet.search import rollup, words
+from lenslet.search import rollup
+from lenslet.search.searcher import index_items
 from lenslet.sidecar.items import record_hashes
 from lenslet.tree.grafts import Tree
 from lenslet.worker.reattach import KEPT, reattach
@@ -234,9 +235,10 @@ class Runner:
         """Index the new rollup for search once here, so a web process that starts reads the
         index in well under a second instead of building it (seconds for a big gallery)."""
         try:
-            loaded, index = rollup.load(self.storage, rollup.stat(self.storage), words.Index.build)
+            loaded, (index, columns) = rollup.load(self.storage, rollup.stat(self.storage), index_items)
             try:
                 rollup.save_index(self.storage, loaded, *index.to_parts())
+                rollup.save_columns(self.storage, loaded, *columns.to_parts())
             finally:
                 loaded.stream.close()
         except (LensletError, ValueError) as ex:  # a web process builds it then

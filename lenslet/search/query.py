@@ -1,0 +1,249 @@
+"""Sorting and filtering listings and search: what a query asks, and the rules themselves on one item.
+
+Pure data. A query is given as parameters (`?sort=date&order=desc&star=4`) or, in search, as
+words of `q` of the same names and values (`star:4+ date:2024-05 camera:canon type:png`);
+`tagged` and `untagged` are words of their own. Every filter must hold. Sorting is stable:
+items that tie keep the default order (a folder's name order, search's path order), in either
+direction.
+"""
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass
+
+from lenslet.errors import BadRequest
+from lenslet.layout import EXTENSIONS
+from lenslet.search.words import fold
+
+SORTS = ("name", "date", "rating", "size")
+ORDERS = ("asc", "desc")
+FILTERS = ("star", "date", "camera", "type", "tagged")
+PARAMS = ("sort", "order", *FILTERS)
+MAX_VALUE = 100  # characters of one value: a camera's name is far shorter
+
+# Type names: each extension lenslet lists, and "raw" for every raw camera format.
+TYPES = {ext[1:]: frozenset([mime]) for ext, mime in EXTENSIONS.items()}
+TYPES["raw"] = frozenset(mime for mime in EXTENSIONS.values() if mime.startswith("image/x-"))
+TYPES["heic"] = TYPES["heif"] = frozenset(["image/heic", "image/heif"])
+YES = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+EPOCH = datetime.datetime(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a listing or search asks for beyond its plain terms."""
+
+    text: str = ""       # what is left of q once the filter words are taken out
+    sort: str = None     # one of SORTS, or None for the default order
+    order: str = "asc"
+    star: int = None     # at least this many stars
+    dates: tuple = ()    # (first, last) days (date ordinals, inclusive; None: open), each must hold
+    cameras: tuple = ()  # folded texts the camera's name must hold, each of them
+    types: tuple = ()    # frozensets of MIME types, the item's in each
+    tagged: bool = None
+
+    @property
+    def filtered(self):
+        return self.star is not None or bool(self.dates or self.cameras or self.types) or self.tagged is not None
+
+    @property
+    def plain(self):
+        """Nothing but terms: the default order, no filter."""
+        return self.sort is None and self.order == "asc" and not self.filtered
+
+
+def parse(params=None, q=""):
+    """Read a query from parameters (name -> text; empty means not given) and the words of q.
+
+    Raises BadRequest naming the parameter for a value it cannot read.
+    """
+    found = {"terms": [], "sort": None, "order": None, "star": None, "dates": [], "cameras": [], "types": [],
+             "tagged": None}
+    for word in (q or "").split():
+        name, colon, value = word.partition(":")
+        name = name.casefold()
+        if not colon and name in ("tagged", "untagged"):
+            _apply(found, "tagged", "yes" if name == "tagged" else "no", word)
+        elif colon and name in PARAMS:
+            _apply(found, name, value, word)
+        else:
+            found["terms"].append(word)
+    for name in PARAMS:
+        value = (params or {}).get(name)
+        if value:
+            _apply(found, name, value)
+    return Query(" ".join(found["terms"]), found["sort"], found["order"] or "asc", found["star"],
+                 tuple(found["dates"]), tuple(found["cameras"]), tuple(found["types"]), found["tagged"])
+
+
+def _apply(found, name, value, word=None):
+    if not isinstance(value, str) or len(value) > MAX_VALUE:
+        raise _bad(name, f"is longer than {MAX_VALUE} characters", word)
+    folded = value.strip().casefold()
+    if name in ("sort", "order"):
+        allowed = SORTS if name == "sort" else ORDERS
+        if folded not in allowed:
+            raise _bad(name, f"is one of {', '.join(allowed)}", word)
+        if found[name] not in (None, folded):
+            raise _bad(name, "is given twice, with different values", word)
+        found[name] = folded
+    elif name == "star":
+        match = re.fullmatch(r"([0-5])\+?", folded)
+        if match is None:
+            raise _bad(name, "is a number of stars from 0 to 5 (at least that many: 4 or 4+)", word)
+        found["star"] = max(int(match[1]), found["star"] or 0)
+    elif name == "date":
+        found["dates"].append(date_range(folded, word))
+    elif name == "camera":
+        if not fold(folded).strip():
+            raise _bad(name, "is part of a camera's name", word)
+        found["cameras"].append(fold(folded).strip())
+    elif name == "type":
+        names = [part.strip().lstrip(".") for part in folded.split(",")]
+        unknown = [part for part in names if part not in TYPES]
+        if unknown:
+            raise _bad(name, f"is one or more of {', '.join(sorted(TYPES))}, comma-separated", word)
+        found["types"].append(frozenset().union(*(TYPES[part] for part in names)))
+    elif name == "tagged":
+        if folded not in YES:
+            raise _bad(name, "is yes or no", word)
+        if found["tagged"] not in (None, YES[folded]):
+            raise _bad(name, "is given twice, with different values", word)
+        found["tagged"] = YES[folded]
+
+
+def _bad(name, rule, word):
+    where = f"the word {word[:MAX_VALUE + 10]!r} of q" if word else name
+    return BadRequest(f"{where}: {name} {rule}", param="q" if word else name)
+
+
+_DAY = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+
+
+def date_range(text, word=None):
+    """(first, last) day ordinals of `2024`, `2024-05`, `2024-05-12`, or `A..B` of those (either side open)."""
+    first, dots, last = text.partition("..")
+    try:
+        if not dots:
+            return _days(first)
+        if not first and not last:
+            raise ValueError
+        span = (_days(first)[0] if first else None, _days(last)[1] if last else None)
+    except ValueError:
+        raise _bad("date", "is a year, month or day (2024, 2024-05, 2024-05-12) or a range of them "
+                   "(2024-01..2024-06, 2024-01.., ..2024-06)", word) from None
+    if span[0] is not None and span[1] is not None and span[0] > span[1]:
+        raise _bad("date", "ends before it begins", word)
+    return span
+
+
+def _days(text):
+    match = _DAY.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    year, month, day = int(match[1]), match[2], match[3]
+    if day is not None:
+        first = datetime.date(year, int(month), int(day))
+        return first.toordinal(), first.toordinal()
+    if month is not None:
+        first = datetime.date(year, int(month), 1)
+        return first.toordinal(), first.toordinal() + calendar.monthrange(year, first.month)[1] - 1
+    first = datetime.date(year, 1, 1)
+    return first.toordinal(), datetime.date(year, 12, 31).toordinal()
+
+
+# -- the rules on one item ---------------------------------------------------
+
+def taken_at(item):
+    """When a picture was taken, in seconds: EXIF's time (as UTC: EXIF names no zone), else the file's
+    time; 0.0 when neither can be read."""
+    taken = item.get("taken")
+    if isinstance(taken, str):
+        try:
+            return (datetime.datetime.fromisoformat(taken) - EPOCH).total_seconds()
+        except (ValueError, TypeError):  # not a time; one with a zone (lenslet writes none)
+            pass
+    mtime = item.get("mtime")
+    return float(mtime) if type(mtime) in (int, float) and abs(mtime) < 2e11 else 0.0
+
+
+def day_of(seconds):
+    """The day ordinal of a time in seconds (UTC)."""
+    return EPOCH.toordinal() + int(seconds // 86400)
+
+
+def stars(item):
+    """An item's star for sorting and filtering; -1 when it has none."""
+    star = item.get("star")
+    return star if type(star) is int else -1
+
+
+def size_of(item):
+    size = item.get("size")
+    return size if type(size) is int else 0
+
+
+def camera_of(item):
+    """An item's camera name, folded for matching ("" when unknown)."""
+    camera = item.get("camera")
+    return fold(camera) if isinstance(camera, str) else ""
+
+
+def is_tagged(item):
+    tags = item.get("tags")
+    return isinstance(tags, list) and any(isinstance(tag, str) and tag for tag in tags)
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def name_key(name):
+    """A name in the order people read names, as one string: folded, digits by value (img2 before img10).
+
+    One string, not a tuple, so a sort over half a million names compares in C.
+    """
+    def number(found):
+        digits = found[0].lstrip("0") or "0"
+        # Before any character (as a shorter text is, in manifests.sort_key); a longer number is a larger one.
+        return "\x00" + chr(0x20 + min(len(digits), 0x5E)) + digits
+    return _DIGITS.sub(number, fold(name if isinstance(name, str) else ""))
+
+
+def sort_value(sort, item):
+    """What one item is sorted by."""
+    if sort == "name":
+        return name_key(item.get("name"))
+    if sort == "date":
+        return taken_at(item)
+    if sort == "rating":
+        return stars(item)
+    return size_of(item)
+
+
+def keeps(query, item):
+    """Whether one item passes every filter of a query."""
+    if query.star is not None and stars(item) < query.star:
+        return False
+    if query.dates:
+        day = day_of(taken_at(item))
+        if not all((first is None or first <= day) and (last is None or day <= last) for first, last in query.dates):
+            return False
+    if query.cameras:
+        camera = camera_of(item)
+        if not all(text in camera for text in query.cameras):
+            return False
+    if any(item.get("type") not in kinds for kinds in query.types):
+        return False
+    return query.tagged is None or is_tagged(item) == query.tagged
+
+
+def arrange(query, items):
+    """The items a query keeps, in its order (items: in the default order, which ties keep)."""
+    kept = [item for item in items if keeps(query, item)] if query.filtered else list(items)
+    if query.sort is not None:
+        # sorted() stays stable with reverse=True: ties keep the default order either way.
+        kept.sort(key=lambda item: sort_value(query.sort, item), reverse=query.order == "desc")
+    elif query.order == "desc":
+        kept.reverse()
+    return kept
