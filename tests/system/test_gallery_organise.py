@@ -322,3 +322,19 @@ def test_a_folder_count_shows_its_own_images_and_those_below_when_the_listing_sa
     browser.get(server.url + "/health")
     entries = [entry for entry, _ in COUNTS_SHOWN]
     assert browser.execute_async_script(COUNTS, entries) == [shown for _, shown in COUNTS_SHOWN]
+
+
+def test_an_upload_refused_for_its_token_asks_for_it_and_goes_again(browser, page_for, gunicorn, shapes, tmp_path):
+    server = gunicorn(env={"LENSLET_TOKEN": "s3cret"})
+    server.wait_until(lambda: server.get("/health")[0] == 200)
+    page = page_for(server)
+    browser.get(server.url + "/static/favicon.svg")
+    browser.execute_script("localStorage.setItem('lenslet.token', 's3cret')")
+    page.open("#path=trip")
+    page.until(lambda: page.script("return document.querySelectorAll('.tile.image').length") == 4)
+    page.script("localStorage.removeItem('lenslet.token')")  # forgotten meanwhile: the upload meets a 401
+    page.find("#upload-input").send_keys(str(draw(tmp_path / "k.jpg", size=(30, 30))))
+    page.until(lambda: page.script("return document.getElementById('token-dialog').open"))
+    page.labelled("Token").send_keys("s3cret\n")
+    page.until(lambda: [row[2] for row in upload_rows(page)] == ["uploaded"])
+    assert (shapes / "trip" / "k.jpg").exists()
