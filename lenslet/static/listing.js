@@ -20,8 +20,10 @@ export class Listing {
   /** content: the element holding the heading, the grid and its end marker. view(path) opens an
    *  image; pick(index, how, on) and picked(path) are the selection's; newFolder() and moveFolder()
    *  are the heading's buttons; served: /health's storage (which folder the gallery shows);
-   *  chosen() answers the paths picked, which go together when one of them is dragged. */
-  constructor(content, {api, rules, counts, served, view, pick, picked, chosen, newFolder, moveFolder}) {
+   *  chosen() answers the paths picked, which go together when one of them is dragged; dropping(event)
+   *  answers whether a drag carries tiles, dropped(folder, event) moves them onto a folder tile. */
+  constructor(content, {api, rules, counts, served, view, pick, picked, chosen, dropping, dropped, newFolder,
+    moveFolder}) {
     Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen});
     this.el = Object.fromEntries(Object.entries({
       crumbs: "#crumbs", title: "#title", count: "#count", newFolder: "#new-folder", folderMove: "#folder-move",
@@ -37,6 +39,27 @@ export class Listing {
     }, {rootMargin: "800px"}).observe(this.el.more);
     this.grid.addEventListener("click", (event) => this.click(event));
     this.grid.addEventListener("keydown", (event) => this.key(event));
+    const folderTile = (event) => (dropping(event) ? event.target.closest?.(".tile.folder") : null);
+    const hover = (tile) => {
+      this.grid.querySelectorAll(".drop-here").forEach((other) => { if (other !== tile) other.classList.remove("drop-here"); });
+      tile?.classList.add("drop-here");
+    };
+    this.grid.addEventListener("dragover", (event) => {
+      const tile = folderTile(event);
+      hover(tile);
+      if (!tile) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+    });
+    this.grid.addEventListener("dragleave", (event) => { if (!this.grid.contains(event.relatedTarget)) hover(null); });
+    this.grid.addEventListener("drop", (event) => {
+      const tile = folderTile(event);
+      hover(null);
+      if (!tile) return;
+      event.preventDefault();
+      event.stopPropagation();  // not an upload
+      dropped(tile.dataset.folder, event);
+    });
     this.el.newFolder.addEventListener("click", () => newFolder());
     this.el.folderMove.addEventListener("click", () => moveFolder(this.current.path));
   }

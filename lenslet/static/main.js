@@ -38,7 +38,8 @@ async function start() {
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));
-  const tree = new FolderTree($("sidebar"), $("folders-toggle"), {api, rules, counts,
+  // Tiles dragged onto a folder (in the tree, or a folder tile in the grid) move there.
+  const drops = {
     dropping: (event) => [...(event.dataTransfer?.types || [])].includes(DRAGGED) && !api.isReadonly(),
     dropped(folder, event) {
       let what;
@@ -49,14 +50,15 @@ async function start() {
       }
       actions.dropOnto(folder, what || {});
     },
-  });
+  };
+  const tree = new FolderTree($("sidebar"), $("folders-toggle"), {api, rules, counts, ...drops});
 
   const listing = new Listing($("content"), {
     api, rules, counts, served: health?.storage || null,
     view: (path) => router.go({...router.place(), view: path}),
     pick: (index, how, on) => selection.pick(index, how, on),
     picked: (path) => selection.has(path),
-    chosen: () => selection.chosen(),
+    chosen: () => selection.chosen(), ...drops,
     newFolder: () => actions.newFolder(),
     moveFolder: (path) => actions.moveFolder(path),
   });

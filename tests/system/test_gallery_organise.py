@@ -125,8 +125,8 @@ return taken;
 """
 
 
-def drag(page, source_css, folder):
-    return page.script(DRAG, page.find(source_css), page.find(f'#tree li[data-folder="{folder}"] > a'))
+def drag(page, source_css, folder, onto=None):
+    return page.script(DRAG, page.find(source_css), page.find(onto or f'#tree li[data-folder="{folder}"] > a'))
 
 
 def test_images_and_a_folder_dragged_onto_a_tree_folder_move_there(page, shapes):
@@ -148,6 +148,12 @@ def test_images_and_a_folder_dragged_onto_a_tree_folder_move_there(page, shapes)
     assert drag(page, '.tile.folder[data-folder="home/sub"]', "trip")
     page.until(lambda: (shapes / "trip" / "sub" / "deep.jpg").exists() and not (shapes / "home" / "sub").exists())
     page.until(lambda: page.script("return document.querySelector('.tile.folder') === null"))
+
+    page.open("#path=trip")  # a folder's tile in the grid takes images too
+    page.until(lambda: page.script("return document.querySelector('.tile.folder[data-folder=\"trip/sub\"]')"))
+    assert drag(page, '[data-path="trip/landscape.jpg"]', None, onto='.tile.folder[data-folder="trip/sub"]')
+    page.until(lambda: (shapes / "trip" / "sub" / "landscape.jpg").exists())
+    page.until(lambda: tree_folders(page).get("trip/sub") == "2")
     assert not_reloaded(page)
 
 
