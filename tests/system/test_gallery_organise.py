@@ -4,6 +4,7 @@ a folder in the tree; uploads of several files and whole folders with a row of p
 files that are not images named; a pinch zooming the viewer's picture."""
 
 import base64
+import json
 
 import pytest
 from helpers import draw
@@ -49,6 +50,12 @@ def tree_folders(page):
         .map(li => [li.dataset.folder, li.querySelector(':scope > .count')?.textContent ?? null]))""")
 
 
+def tree_counts(page):
+    """{path: the images the folder holds itself} as the tree shows them (the count before any
+    "(N)" of its subfolders' images: a server may give those too)."""
+    return {path: text and text.split(" (")[0] for path, text in tree_folders(page).items()}
+
+
 def tree_label(page, path):
     return page.script("return document.querySelector(`#tree li[data-folder=\"${arguments[0]}\"] > a`)?.textContent",
                        path)
@@ -69,9 +76,9 @@ def select(page, *names):
 
 def test_the_tree_opens_a_level_and_follows_a_new_folder_and_a_folder_moved_without_a_reload(page, shapes):
     open_marked(page)
-    page.until(lambda: tree_folders(page).get("trip") == "4")  # open at once, with counts
+    page.until(lambda: tree_counts(page).get("trip") == "4")  # open at once, with counts
     assert set(tree_folders(page)) == {"", "home", "trip"}  # one level: home/sub waits for a click
-    assert tree_folders(page)["home"] == "0"
+    assert tree_counts(page)["home"] == "0"
 
     page.open("#path=trip")  # a new address, not a reload
     page.until(lambda: page.script("return document.querySelectorAll('.tile.image').length") == 4)
@@ -93,18 +100,18 @@ def test_the_tree_and_counts_follow_a_trash_a_restore_that_empties_it_and_a_dele
     assert "_trash_" not in tree_folders(page)
     select(page, "square.jpg", "panorama.jpg")
     page.find("#trash-button").click()  # the first trash makes the trash folder
-    page.until(lambda: tree_folders(page).get("_trash_") == "2" and tree_folders(page).get("trip") == "2")
+    page.until(lambda: tree_counts(page).get("_trash_") == "2" and tree_counts(page).get("trip") == "2")
     assert tree_label(page, "_trash_") == "Trash"
 
     page.find('#tree li[data-folder="_trash_"] > a').click()
     page.until(lambda: page.script("return document.querySelectorAll('.tile.image').length") == 2)
     select(page, "square.jpg")
     page.find("#restore-button").click()
-    page.until(lambda: tree_folders(page).get("_trash_") == "1" and tree_folders(page).get("trip") == "3")
+    page.until(lambda: tree_counts(page).get("_trash_") == "1" and tree_counts(page).get("trip") == "3")
     page.script("window.confirm = () => true")
     select(page, "panorama.jpg")
     page.find("#delete-button").click()  # the trash emptied: it stays, with nothing in it
-    page.until(lambda: tree_folders(page).get("_trash_") == "0")
+    page.until(lambda: tree_counts(page).get("_trash_") == "0")
     assert not (shapes / "_trash_" / "panorama.jpg").exists() and (shapes / "trip" / "square.jpg").exists()
     assert not_reloaded(page)
 
@@ -135,13 +142,13 @@ def test_images_and_a_folder_dragged_onto_a_tree_folder_move_there(page, shapes)
     assert drag(page, '[data-path="trip/portrait.jpg"]', "home")
     page.until(lambda: (shapes / "home" / "portrait.jpg").exists())
     page.until(lambda: page.script("return document.querySelectorAll('.tile.image').length") == 3
-               and tree_folders(page).get("home") == "1")
+               and tree_counts(page).get("home") == "1")
 
     select(page, "square.jpg", "panorama.jpg")  # dragging one of the selected takes them all
     assert drag(page, '[data-path="trip/square.jpg"]', "home")
     page.until(lambda: sorted(p.name for p in (shapes / "home").glob("*.jpg"))
                == ["panorama.jpg", "portrait.jpg", "square.jpg"])
-    page.until(lambda: tree_folders(page).get("trip") == "1" and tree_folders(page).get("home") == "3")
+    page.until(lambda: tree_counts(page).get("trip") == "1" and tree_counts(page).get("home") == "3")
 
     page.open("#path=home")
     page.until(lambda: page.script("return document.querySelector('.tile.folder[data-folder=\"home/sub\"]')"))
@@ -153,7 +160,7 @@ def test_images_and_a_folder_dragged_onto_a_tree_folder_move_there(page, shapes)
     page.until(lambda: page.script("return document.querySelector('.tile.folder[data-folder=\"trip/sub\"]')"))
     assert drag(page, '[data-path="trip/landscape.jpg"]', None, onto='.tile.folder[data-folder="trip/sub"]')
     page.until(lambda: (shapes / "trip" / "sub" / "landscape.jpg").exists())
-    page.until(lambda: tree_folders(page).get("trip/sub") == "2")
+    page.until(lambda: tree_counts(page).get("trip/sub") == "2")
     assert not_reloaded(page)
 
 
@@ -199,7 +206,7 @@ def test_each_file_uploaded_has_a_row_with_its_progress_and_files_not_images_are
     assert (shapes / "trip" / "small.jpg").read_bytes() == small.read_bytes()
     assert not (shapes / "trip" / "notes.txt").exists() and not (shapes / "trip" / "clip.pdf").exists()
     assert page.script("return window.movedBeforeEnd") == {"big.png": True, "small.jpg": True}
-    page.until(lambda: tree_folders(page).get("trip") == "6")
+    page.until(lambda: tree_counts(page).get("trip") == "6")
     assert not_reloaded(page)
 
 
@@ -241,7 +248,7 @@ def test_a_folder_dropped_is_made_with_its_subfolders_and_filled(page, shapes, t
     assert (shapes / "trip" / "holiday" / "empty").is_dir()
     assert not (shapes / "trip" / "holiday" / "readme.txt").exists()
     page.until(lambda: "holiday/readme.txt" in page.find("#notice").text)
-    page.until(lambda: tree_folders(page).get("trip/holiday") == "1")
+    page.until(lambda: tree_counts(page).get("trip/holiday") == "1")
     page.find('#tree li[data-folder="trip/holiday"] > .twisty').click()
     page.until(lambda: {"trip/holiday/day2", "trip/holiday/empty"} <= set(tree_folders(page)))
     assert not_reloaded(page)
@@ -344,3 +351,16 @@ def test_an_upload_refused_for_its_token_asks_for_it_and_goes_again(browser, pag
     page.labelled("Token").send_keys("s3cret\n")
     page.until(lambda: [row[2] for row in upload_rows(page)] == ["uploaded"])
     assert (shapes / "trip" / "k.jpg").exists()
+
+
+def test_a_folder_tile_shows_its_cover_and_both_counts_when_the_listing_gives_them(page, shapes):
+    dirs = {entry["name"]: entry for entry in json.loads(page.server.get("/folders?path=")[1])["dirs"]}
+    if "cover" not in dirs["trip"] or "allImages" not in dirs["home"]:
+        pytest.skip("this server's listings name no covers or counts below a folder yet")
+    open_marked(page)
+    page.until(lambda: page.script("const img = document.querySelector('.tile.folder[data-folder=\"trip\"] img.cover');"
+                                   " return img !== null && img.naturalWidth > 0"))
+    page.until(lambda: tree_folders(page).get("home") == "0 (1)" and tree_folders(page).get("trip") == "4")
+    assert page.find('.tile.folder[data-folder="home"] .count').text == "0 (1)"
+    assert page.find('.tile.folder[data-folder="home"] .count').get_attribute("aria-label") == \
+        "0 images here, 1 with its subfolders"
