@@ -1,7 +1,8 @@
 """Organising from the gallery page, in headless Chromium against gunicorn: the folder tree opened a
-level and following every operation without a reload, with counts; images and folders dragged onto
-a folder in the tree; uploads of several files and whole folders with a row of progress each, and
-files that are not images named; a pinch zooming the viewer's picture."""
+level and following every operation without a reload, with counts (and covers, where the server
+gives them); images and folders dragged onto a folder in the tree or the grid; uploads of several
+files and whole folders with a row of progress each, files that are not images named, the token
+asked for; two fingers zooming the viewer's picture."""
 
 import base64
 import json
@@ -24,8 +25,7 @@ def shapes(tree):
 
 @pytest.fixture
 def page(browser, page_for, gunicorn, tree):
-    """Start gunicorn over the tree; answer a Page driving the browser against it, marked so that a
-    reload shows (the mark is gone after one)."""
+    """Start gunicorn over the tree; answer a Page driving the browser against it."""
     server = gunicorn()
     server.wait_until(lambda: server.get("/health")[0] == 200)
     page = page_for(server)
@@ -35,6 +35,7 @@ def page(browser, page_for, gunicorn, tree):
 
 
 def open_marked(page, hash=""):
+    """Open the page and mark it: a reload would lose the mark (another hash is no reload)."""
     page.open(hash)
     page.script("window.notReloaded = true")
 
