@@ -8,7 +8,8 @@ const TRASH_BATCH = 100;  // images per POST /trash: few requests, and progress 
 
 export class Actions {
   /** folderRoots: the elements whose [data-folder] entries name the folders the page knows of (the
-   *  tree as opened so far, the listing's subfolders). refresh(withTree) reads the listing again; refreshTree() the tree. */
+   *  tree as opened so far, the listing's subfolders). refresh() reads the listing, the tree and the
+   *  counts again; refreshTree() the tree and the counts alone. */
   constructor({api, rules, dialogs, messages, router, listing, counts, folderRoots, refresh, refreshTree}) {
     Object.assign(this, {api, rules, dialogs, messages, router, listing, counts, folderRoots, refresh, refreshTree});
   }
@@ -26,10 +27,10 @@ export class Actions {
     return [...found].filter((path) => !this.rules.inTrash(path)).sort();
   }
 
-  /** Make a folder and any of its parents that are missing. */
-  async makeFolders(folder) {
+  /** Make a folder and any of its parents that are missing (below under, a folder known to be there). */
+  async makeFolders(folder, under = "") {
     const parts = folder.split("/");
-    for (let depth = 1; depth <= parts.length; depth++) {
+    for (let depth = under ? under.split("/").length + 1 : 1; depth <= parts.length; depth++) {
       try {
         await this.api.postJSON("/folder", {path: parts.slice(0, depth).join("/")});
       } catch (ex) {
@@ -137,7 +138,27 @@ export class Actions {
     } catch (ex) {
       this.messages.notice(`Moving stopped: ${ex.message}${where(ex)}`);
     }
-    this.refresh(true);
+    this.refresh();
+  }
+
+  /** Images or a folder dragged onto a folder ({images: [paths]} or {folder: path}): moved into it. */
+  async dropOnto(folder, {images, folder: dragged}) {
+    if (Array.isArray(images)) {
+      const paths = images.filter((path) => typeof path === "string" && folderOf(path) !== folder);
+      if (!paths.length) return;
+      if (folder === this.rules.trash) return this.trash(paths);
+      this.messages.clear();
+      this.messages.say(`Moving ${paths.length} to ${this.rules.label(folder) || "All photos"}\u2026`);
+      try {
+        const done = await this.api.postJSON("/move", {src: paths, dest: folder});
+        this.messages.say(`Moved ${done.paths.length} to ${this.rules.label(folder) || "All photos"}.`);
+      } catch (ex) {
+        this.messages.notice(`Moving stopped: ${ex.message}${where(ex)}`);
+      }
+      this.refresh();
+    } else if (typeof dragged === "string" && dragged && folderOf(dragged) !== folder && dragged !== folder) {
+      await this.moveFolderTo(dragged, joined(folder, nameOf(dragged)));
+    }
   }
 
   async newFolder() {
@@ -163,15 +184,21 @@ export class Actions {
       hint: "Change its name, or the folders before it to move it (with everything in it)."});
     if (to == null) return;
     const target = trimmed(to);
-    if (target === path) return;
+    if (target !== path) await this.moveFolderTo(path, target);
+  }
+
+  /** Move or rename a folder; the page follows it when it was showing it or a folder in it. */
+  async moveFolderTo(path, target) {
     this.messages.clear();
     try {
       await this.makeParent(target);
       await this.api.postJSON("/move", {src: path, to: target});
       this.messages.say(`Moved ${path} to ${target}.`);
-      this.counts.clear();
-      this.router.go({path: target});
-      this.refreshTree();
+      const shown = this.router.place();
+      if (shown.path === path || shown.path.startsWith(path + "/")) {
+        this.router.go({path: target + shown.path.slice(path.length)});
+      }
+      this.refresh();
     } catch (ex) {
       this.messages.notice(`The folder was not moved: ${ex.message}${where(ex)}`);
     }
@@ -188,6 +215,7 @@ export class Actions {
       await this.makeParent(target);
       const done = await this.api.postJSON("/move", {src: path, to: target});
       this.messages.say(`Renamed to ${done.path}.`);
+      this.refreshTree();  // a folder may have been made, and counts change
       this.listing.forget();  // the listing changed: read again, then show the image at its new path
       this.router.go({...this.router.place(), view: done.path}, true);
     } catch (ex) {
@@ -203,6 +231,7 @@ export class Actions {
     try {
       await (restoring ? this.restoreOne(path, conflict) : this.api.postJSON("/trash", {paths: [path]}));
       this.messages.say(restoring ? "Restored." : "Moved to trash.");
+      this.refreshTree();  // the first trash makes the trash folder; counts change
       this.listing.forget();  // read the listing again without it, then show the next one
       this.router.go({...this.router.place(), view: next}, true);
     } catch (ex) {

@@ -110,6 +110,37 @@ export class Api {
     }
   }
 
+  /** POST a form with XMLHttpRequest, whose upload reports its progress (fetch cannot, in most
+   *  browsers): progress(fraction) as the bytes go; answer the JSON reply or throw ApiError. */
+  async upload(url, form, progress) {
+    for (;;) {
+      const token = localStorage.getItem(TOKEN_KEY);
+      const round = this.answers;
+      const answer = await new Promise((resolve) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open("POST", url);
+        if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+        xhr.upload.addEventListener("progress", (event) => {
+          if (event.lengthComputable && event.total) progress(event.loaded / event.total);
+        });
+        xhr.addEventListener("load", () => resolve({status: xhr.status, text: xhr.responseText}));
+        xhr.addEventListener("error", () => resolve({status: 0, text: ""}));
+        xhr.addEventListener("abort", () => resolve({status: 0, text: ""}));
+        xhr.send(form);
+      });
+      let body = null;
+      try {
+        body = answer.text ? JSON.parse(answer.text) : null;
+      } catch (ex) {
+        body = null;  // not lenslet's JSON: a proxy's page
+      }
+      if (answer.status >= 200 && answer.status < 300) return body;
+      if (answer.status === 0) throw new ApiError(0, {description: "the server cannot be reached"});
+      if (answer.status === 401 && await this.tokenAgain("POST", token, round)) continue;
+      throw new ApiError(answer.status, body);
+    }
+  }
+
   async getJSON(url) {
     return (await this.request("GET", url)).json();
   }

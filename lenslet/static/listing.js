@@ -11,14 +11,20 @@ import {hashOf} from "./router.js";
 const SEARCH_PAGE = 200;
 const NAVIGATION_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
 
+/** The type of what the grid's tiles carry when dragged: {images: [paths]} or {folder: path}. */
+export const DRAGGED = "application/x-lenslet-move";
+
 const starsText = (star) => (star ? "\u2605".repeat(star) : "");
 
 export class Listing {
   /** content: the element holding the heading, the grid and its end marker. view(path) opens an
    *  image; pick(index, how, on) and picked(path) are the selection's; newFolder() and moveFolder()
-   *  are the heading's buttons; served: /health's storage (which folder the gallery shows). */
-  constructor(content, {api, rules, counts, served, view, pick, picked, newFolder, moveFolder}) {
-    Object.assign(this, {api, rules, counts, served, view, pick, picked});
+   *  are the heading's buttons; served: /health's storage (which folder the gallery shows);
+   *  chosen() answers the paths picked, which go together when one of them is dragged; dropping(event)
+   *  answers whether a drag carries tiles, dropped(folder, event) moves them onto a folder tile. */
+  constructor(content, {api, rules, counts, served, view, pick, picked, chosen, dropping, dropped, newFolder,
+    moveFolder}) {
+    Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen});
     this.el = Object.fromEntries(Object.entries({
       crumbs: "#crumbs", title: "#title", count: "#count", newFolder: "#new-folder", folderMove: "#folder-move",
       squares: "#layout-squares", rows: "#layout-rows", empty: "#empty", grid: "#grid", more: "#more",
@@ -33,6 +39,27 @@ export class Listing {
     }, {rootMargin: "800px"}).observe(this.el.more);
     this.grid.addEventListener("click", (event) => this.click(event));
     this.grid.addEventListener("keydown", (event) => this.key(event));
+    const folderTile = (event) => (dropping(event) ? event.target.closest?.(".tile.folder") : null);
+    const hover = (tile) => {
+      this.grid.querySelectorAll(".drop-here").forEach((other) => { if (other !== tile) other.classList.remove("drop-here"); });
+      tile?.classList.add("drop-here");
+    };
+    this.grid.addEventListener("dragover", (event) => {
+      const tile = folderTile(event);
+      hover(tile);
+      if (!tile) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+    });
+    this.grid.addEventListener("dragleave", (event) => { if (!this.grid.contains(event.relatedTarget)) hover(null); });
+    this.grid.addEventListener("drop", (event) => {
+      const tile = folderTile(event);
+      hover(null);
+      if (!tile) return;
+      event.preventDefault();
+      event.stopPropagation();  // not an upload
+      dropped(tile.dataset.folder, event);
+    });
     this.el.newFolder.addEventListener("click", () => newFolder());
     this.el.folderMove.addEventListener("click", () => moveFolder(this.current.path));
   }
@@ -87,12 +114,14 @@ export class Listing {
         current.page = current.items.length + items.length >= found.total ? 1 : 0;
       } else {
         const manifest = await this.api.getJSON(`/folders?path=${enc(current.path)}&page=${current.page}`);
-        if (current.page === 0) this.showFolders(manifest.dirs);
+        if (current.page === 0) {
+          this.counts.fromListing(current.path, manifest);
+          this.showFolders(manifest.dirs);
+        }
         items = manifest.items;
         current.total = manifest.total ?? manifest.items.length;
         current.pageCount = manifest.pageCount;
         current.page += 1;
-        this.counts.set(current.path, current.total);
       }
       if (current !== this.current) return;
       const start = current.items.length;
@@ -172,38 +201,33 @@ export class Listing {
       label.textContent = path === this.rules.trash ? "Trash" : dir.name;
       const count = document.createElement("span");
       count.className = "count";
-      const icon = document.createElement("span");
-      icon.className = "folder-icon";
+      this.counts.show(count, path);
+      // A cover when the listing names one (a server that does not shows the folder icon).
+      const cover = typeof dir.cover === "string" && dir.cover ? dir.cover : null;
+      const icon = document.createElement(cover ? "img" : "span");
+      icon.className = cover ? "cover" : "folder-icon";
+      if (cover) {
+        icon.alt = "";
+        tile.dataset.cover = cover;
+        this.nearScreen.observe(tile);
+      }
       icon.setAttribute("aria-hidden", "true");
       tile.append(icon, label, count);
+      if (this.movable(path)) tile.addEventListener("dragstart", (event) => this.dragFrom(event, {folder: path}));
+      else tile.draggable = false;
       return tile;
     });
     const rowsBreak = Object.assign(document.createElement("span"), {className: "rows-break"});  // "Rows": photos start a row
     rowsBreak.setAttribute("aria-hidden", "true");
     this.grid.prepend(...tiles, ...(tiles.length ? [rowsBreak] : []));
-    this.countFolders(tiles.map((tile) => tile.dataset.folder));
-  }
-
-  /** Folder counts: a subfolder's first manifest page says how many images it holds. */
-  async countFolders(paths) {
-    for (const path of paths.slice(0, 60)) {
-      if (!this.counts.has(path)) {
-        try {
-          this.counts.set(path, (await this.api.getJSON(`/folders?path=${enc(path)}`)).total);
-        } catch (ex) {
-          continue;
-        }
-      } else {
-        this.counts.set(path, this.counts.get(path));
-      }
-    }
+    this.counts.fill(tiles.map((tile) => tile.dataset.folder));
   }
 
   showThumbs(entries) {
     for (const entry of entries) {
       const tile = entry.target;
       if (entry.isIntersecting && !this.thumbs.has(tile)) {
-        this.thumbs.set(tile, this.api.loadThumb(tile.querySelector("img"), tile.dataset.path));
+        this.thumbs.set(tile, this.api.loadThumb(tile.querySelector("img"), tile.dataset.path ?? tile.dataset.cover));
       } else if (!entry.isIntersecting && this.thumbs.has(tile)) {
         this.thumbs.get(tile)();
         this.thumbs.delete(tile);
@@ -243,8 +267,29 @@ export class Listing {
         title: `in ${folder || "All photos"}`}));
     }
     tile.append(open, pick, caption);
+    tile.draggable = true;
+    tile.addEventListener("dragstart", (event) => {
+      const images = this.picked(item.path) ? this.chosen() : [item.path];
+      this.dragFrom(event, {images});
+    });
     this.nearScreen.observe(tile);
     return tile;
+  }
+
+  /** Whether a folder tile can be dragged elsewhere: not the trash itself. */
+  movable(path) {
+    return path !== this.rules.trash;
+  }
+
+  /** Start dragging images ({images: [paths]}) or a folder ({folder: path}) towards a folder in the tree. */
+  dragFrom(event, what) {
+    if (this.api.isReadonly()) {
+      event.preventDefault();
+      return;
+    }
+    event.dataTransfer.setData(DRAGGED, JSON.stringify(what));
+    event.dataTransfer.setData("text/plain", what.folder ?? what.images.join("\n"));
+    event.dataTransfer.effectAllowed = "move";
   }
 
   tileOf(path) {

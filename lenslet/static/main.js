@@ -3,10 +3,10 @@
 // (router, listing, tree, selection, upload, search, viewer) to one another.
 
 import {Actions} from "./actions.js";
-import {Api} from "./api.js";
+import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
-import {Listing} from "./listing.js";
+import {DRAGGED, Listing} from "./listing.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
 import {keyOf, Router} from "./router.js";
@@ -37,19 +37,33 @@ async function start() {
   const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"));
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
-  const counts = new FolderCounts([$("tree"), $("grid")]);
-  const tree = new FolderTree($("sidebar"), $("folders-toggle"), {api, rules, counts});
+  const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));
+  // Tiles dragged onto a folder (in the tree, or a folder tile in the grid) move there.
+  const drops = {
+    dropping: (event) => [...(event.dataTransfer?.types || [])].includes(DRAGGED) && !api.isReadonly(),
+    dropped(folder, event) {
+      let what;
+      try {
+        what = JSON.parse(event.dataTransfer.getData(DRAGGED));
+      } catch (ex) {
+        return;  // not what this page's tiles carry
+      }
+      actions.dropOnto(folder, what || {});
+    },
+  };
+  const tree = new FolderTree($("sidebar"), $("folders-toggle"), {api, rules, counts, ...drops});
 
   const listing = new Listing($("content"), {
     api, rules, counts, served: health?.storage || null,
     view: (path) => router.go({...router.place(), view: path}),
     pick: (index, how, on) => selection.pick(index, how, on),
     picked: (path) => selection.has(path),
+    chosen: () => selection.chosen(), ...drops,
     newFolder: () => actions.newFolder(),
     moveFolder: (path) => actions.moveFolder(path),
   });
   const actions = new Actions({api, rules, dialogs, messages, router, listing, counts,
-    folderRoots: [$("tree"), $("grid")], refresh, refreshTree: () => tree.rebuild(router.place().path)});
+    folderRoots: [$("tree"), $("grid")], refresh, refreshTree});
   const selection = new Selection($("selection-bar"), {api, listing, actions, suggestTags,
     say: (text) => messages.say(text)});
   // The folder listed, when it is one (not a search): where a search starts and uploads go.
@@ -58,8 +72,10 @@ async function start() {
     const path = folderListed() ?? router.place().path;
     router.go(q ? {path: rules.inTrash(path) ? "" : path, q} : {path});
   }});
-  new Upload({button: $("upload-button"), input: $("upload-input"), hint: $("drop-hint")}, {
+  new Upload({button: $("upload-button"), input: $("upload-input"), folderButton: $("upload-folder-button"),
+    folderInput: $("upload-folder-input"), hint: $("drop-hint"), panel: $("uploads")}, {
     api, rules, dialogs, say: (text) => messages.say(text),
+    makeFolders: (path, under) => actions.makeFolders(path, under),
     folder() {
       const folder = folderListed();
       return folder != null && !rules.inTrash(folder) ? folder : "";
@@ -68,7 +84,7 @@ async function start() {
       const place = {path: folder};
       const now = router.place();
       if (now.path !== folder || now.q != null) router.go(place);
-      else refresh();
+      refresh();
       if (problems.length) messages.noticeAt(place, problems.join(" "));
     },
   });
@@ -105,11 +121,17 @@ async function start() {
     }
   }
 
-  /** Read the listing again; withTree: the folder tree too (a folder appeared, moved or went). */
-  function refresh(withTree = false) {
-    listing.forget();
+  /** Read the folder tree and the counts again (after any operation: a folder may have appeared,
+   *  moved or gone, the trash been made or emptied, and counts changed). */
+  function refreshTree() {
     counts.clear();
-    if (withTree) tree.rebuild(router.place().path);
+    tree.refresh(router.place().path);
+  }
+
+  /** Read the listing, the tree and the counts again. */
+  function refresh() {
+    listing.forget();
+    refreshTree();
     route();
   }
 

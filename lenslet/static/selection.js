@@ -42,6 +42,11 @@ export class Selection {
     return this.paths.has(path);
   }
 
+  /** The paths picked, in the listing's order. */
+  chosen() {
+    return this.listing.items.map((item) => item.path).filter((path) => this.paths.has(path));
+  }
+
   /** Pick (on) or unpick the image at index: alone ("toggle") or with those since the last picked ("range"). */
   pick(index, how, on) {
     const items = this.listing.items;

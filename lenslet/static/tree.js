@@ -1,4 +1,6 @@
-// The folder tree in the sidebar: opened a level at a time, down to the folder shown, which it marks.
+// The folder tree in the sidebar: opened a level at a time (the top one from the start), down to
+// the folder shown, which it marks; read again after every operation, keeping what was open. Its
+// folders take images and folders dragged onto them.
 
 import {enc} from "./api.js";
 import {partOf} from "./dom.js";
@@ -6,10 +8,12 @@ import {nameOf} from "./paths.js";
 import {hashOf} from "./router.js";
 
 export class FolderTree {
-  /** sidebar: the <nav> holding the tree's list; toggle: the button that shows it on a narrow screen. */
-  constructor(sidebar, toggle, {api, rules, counts}) {
+  /** sidebar: the <nav> holding the tree's list; toggle: the button that shows it on a narrow screen.
+   *  dropping(event) answers whether a drag carries what a folder takes; dropped(folder, event) takes it. */
+  constructor(sidebar, toggle, {api, rules, counts, dropping, dropped}) {
     Object.assign(this, {api, rules, counts});
     this.list = partOf(sidebar, ".tree");
+    this.reads = 0;  // the latest rebuild: an older one still reading stops
     const body = sidebar.ownerDocument.body;
     toggle.addEventListener("click", () => {
       const open = body.classList.toggle("folders-open");
@@ -18,15 +22,62 @@ export class FolderTree {
     sidebar.addEventListener("click", (event) => {
       if (event.target.closest("a")) body.classList.remove("folders-open");
     });
+    // A folder in the tree is a drop target for images and folders dragged from the grid.
+    const target = (event) => (dropping(event) ? event.target.closest?.("li[data-folder]") : null);
+    this.list.addEventListener("dragover", (event) => {
+      const node = target(event);
+      if (!node) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+      this.hover(node);
+    });
+    this.list.addEventListener("dragleave", (event) => {
+      if (!this.list.contains(event.relatedTarget)) this.hover(null);
+    });
+    this.list.addEventListener("drop", (event) => {
+      const node = target(event);
+      this.hover(null);
+      if (!node) return;
+      event.preventDefault();
+      event.stopPropagation();  // not an upload
+      dropped(node.dataset.folder, event);
+    });
   }
 
-  /** Build the tree again from the top, open down to path. */
+  hover(node) {
+    this.list.querySelectorAll(".drop-here").forEach((other) => { if (other !== node) other.classList.remove("drop-here"); });
+    node?.classList.add("drop-here");
+  }
+
+  /** Build the tree again from the top, its first level open, and open down to path. */
   rebuild(path) {
+    return this.refresh(path, [""]);
+  }
+
+  /** Read the tree again (a folder appeared, moved, went, or its count changed): the folders open
+   *  stay open when they are still there (open: their paths, else those open now), and path is marked. */
+  async refresh(path, open = this.openFolders()) {
+    const read = ++this.reads;
     const root = this.node("", "branch");
     root.querySelector("a").textContent = "All photos";
     root.querySelector(".count").remove();  // the root's own images are few; its total would mislead
-    this.list.replaceChildren(root);
-    return this.mark(path);
+    const fresh = document.createElement("ul");
+    fresh.append(root);
+    // Read off the page, then swapped in at once: the tree does not flicker closed and open again.
+    for (const folder of [...new Set(["", ...open])].sort((a, b) => a.split("/").length - b.split("/").length)) {
+      const node = folder === "" ? root : fresh.querySelector(`li[data-folder="${CSS.escape(folder)}"]`);
+      if (node) await this.expand(node, true);
+      if (read !== this.reads) return;
+    }
+    this.list.replaceChildren(...fresh.children);
+    // Counts read while the new tree was off the page are shown now.
+    for (const count of this.list.querySelectorAll("li[data-folder] > .count")) this.counts.show(count, count.parentElement.dataset.folder);
+    await this.mark(path);
+  }
+
+  /** The folders whose subfolders are shown now. */
+  openFolders() {
+    return [...this.list.querySelectorAll('li > .twisty[aria-expanded="true"]')].map((toggle) => toggle.parentElement.dataset.folder);
   }
 
   node(path, kind) {
@@ -42,7 +93,7 @@ export class FolderTree {
     const link = Object.assign(document.createElement("a"), {href: hashOf({path}),
       textContent: path === this.rules.trash ? "Trash" : nameOf(path)});
     const count = Object.assign(document.createElement("span"), {className: "count"});
-    if (this.counts.has(path)) count.textContent = String(this.counts.get(path));
+    this.counts.show(count, path);
     node.append(toggle, link, count, document.createElement("ul"));
     return node;
   }
@@ -57,20 +108,23 @@ export class FolderTree {
     try {
       const path = node.dataset.folder;
       const manifest = await this.api.getJSON(`/folders?path=${enc(path)}`);
-      this.counts.set(path, manifest.total);
-      children.replaceChildren(...manifest.dirs.map((dir) => this.node(path ? `${path}/${dir.name}` : dir.name, dir.kind)));
+      this.counts.fromListing(path, manifest);
+      const paths = manifest.dirs.map((dir) => (path ? `${path}/${dir.name}` : dir.name));
+      children.replaceChildren(...manifest.dirs.map((dir, at) => this.node(paths[at], dir.kind)));
       toggle.hidden = manifest.dirs.length === 0;
+      this.counts.fill(paths);
     } catch (ex) {
       delete node.dataset.loaded;
     }
   }
 
-  /** Open the tree down to path and mark it as the current folder. */
+  /** Open the tree down to path and its subfolders (a folder made there shows at once), and mark
+   *  it as the current folder. */
   async mark(path) {
     const parts = path ? path.split("/") : [];
     let node = this.list.firstElementChild;
     for (let depth = 0; node && depth <= parts.length; depth++) {
-      if (depth < parts.length) await this.expand(node, true);
+      await this.expand(node, true);
       const want = parts.slice(0, depth + 1).join("/");
       if (depth < parts.length) node = node.querySelector(`:scope > ul > li[data-folder="${CSS.escape(want)}"]`);
     }

@@ -1,18 +1,79 @@
-// Upload: the Upload button and files dropped anywhere on the page, sent one by one into the folder
-// shown; a name that is taken asks what to do.
+// Upload: the Upload buttons (files, or a whole folder) and files and folders dropped anywhere on the
+// page, sent one by one into the folder shown, each with a row saying how far it got and how it
+// ended; folders dropped are made there first (POST /folder); a name that is taken asks what to do.
 
 import {nameTaken} from "./api.js";
+import {partOf} from "./dom.js";
+import {joined} from "./paths.js";
+
+/** The files and folders of a drop: [{file, dir}] (dir: the folder inside the drop, "" for a file
+ *  dropped alone) and the folders met, empty ones too. Read from each item's entry where the
+ *  browser gives one (webkitGetAsEntry), else its file. Entries must be taken during the drop event:
+ *  the items are gone after it, so this is called synchronously and answers a Promise. */
+export function droppedFiles(dataTransfer) {
+  const entries = [];
+  const loose = [];
+  for (const item of dataTransfer.items || []) {
+    if (item.kind !== "file") continue;
+    const entry = item.webkitGetAsEntry?.();
+    if (entry) entries.push(entry);
+    else if (item.getAsFile()) loose.push({file: item.getAsFile(), dir: ""});
+  }
+  if (!entries.length && !loose.length) loose.push(...[...dataTransfer.files || []].map((file) => ({file, dir: ""})));
+  return (async () => {
+    const found = {files: loose, folders: []};
+    for (const entry of entries) await walk(entry, "", found);
+    return found;
+  })();
+}
+
+async function walk(entry, dir, found) {
+  if (entry.isFile) {
+    found.files.push({file: await new Promise((resolve, reject) => entry.file(resolve, reject)), dir});
+    return;
+  }
+  if (!entry.isDirectory) return;
+  const here = joined(dir, entry.name);
+  found.folders.push(here);
+  const reader = entry.createReader();
+  // readEntries answers a batch at a time (100 in Chromium) until it answers none.
+  for (;;) {
+    const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+    if (!batch.length) break;
+    for (const child of batch) await walk(child, here, found);
+  }
+}
+
+/** The files an <input webkitdirectory> chose, each in its folder inside the one chosen. */
+function chosenFolder(files) {
+  const found = {files: [], folders: []};
+  for (const file of files) {
+    const dir = (file.webkitRelativePath || file.name).split("/").slice(0, -1).join("/");
+    found.files.push({file, dir});
+    if (dir) found.folders.push(dir);
+  }
+  return found;
+}
 
 export class Upload {
-  /** button, input: the Upload button and its file chooser; hint: what shows while files are dragged
-   *  over the page. folder() answers where files go; done(folder, problems) when all were sent, with what was not. */
-  constructor({button, input, hint}, {api, rules, dialogs, say, folder, done}) {
-    Object.assign(this, {api, rules, dialogs, say, folder, done});
+  /** button, input: Upload and its file chooser; folderButton, folderInput: Upload folder and its
+   *  chooser (webkitdirectory); hint: what shows while files are dragged over the page; panel: the
+   *  list of uploads, a row a file. folder() answers where files go; makeFolders(path, under) makes a
+   *  folder and its parents below under; done(folder, problems) when all were sent, with what was not. */
+  constructor({button, input, folderButton, folderInput, hint, panel}, {api, rules, dialogs, say, folder, makeFolders, done}) {
+    Object.assign(this, {api, rules, dialogs, say, folder, makeFolders, done, panel});
+    this.rows = partOf(panel, "ol");
+    partOf(panel, ".close").addEventListener("click", () => { panel.hidden = true; });
     input.accept = rules.accept;
     button.addEventListener("click", () => input.click());
     input.addEventListener("change", () => {
-      this.send(input.files);
+      this.send({files: [...input.files].map((file) => ({file, dir: ""})), folders: []});
       input.value = "";
+    });
+    folderButton.addEventListener("click", () => folderInput.click());
+    folderInput.addEventListener("change", () => {
+      this.send(chosenFolder([...folderInput.files]));
+      folderInput.value = "";
     });
     // The page as a whole is the drop target: dragenter and dragleave come for every element crossed.
     const page = hint.ownerDocument.defaultView;
@@ -30,41 +91,86 @@ export class Upload {
       event.preventDefault();
       depth = 0;
       hint.hidden = true;
-      this.send(event.dataTransfer.files);
+      droppedFiles(event.dataTransfer).then((found) => this.send(found),
+        (ex) => this.say(`The files dropped cannot be read: ${ex.message}`));
     });
   }
 
-  /** Upload files one by one into the folder shown; a name that is taken asks what to do (keep both,
-   *  replace, skip; for one or all), and what is not an image, or is refused, is said by name. */
-  async send(files) {
-    if (this.api.isReadonly() || !files.length) return;
-    const chosen = [...files];
-    const images = chosen.filter((file) => this.rules.isImage(file));
-    const problems = chosen.filter((file) => !this.rules.isImage(file))
-      .map((file) => `${file.name} is not an image lenslet shows (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's ` +
-        "raw file): not uploaded.");
+  /** A row in the upload panel for one file: its name, a progress bar and how it ended. */
+  row(name) {
+    const row = document.createElement("li");
+    const bar = Object.assign(document.createElement("progress"), {max: 1, value: 0});
+    bar.setAttribute("aria-label", `Uploading ${name}`);
+    const result = Object.assign(document.createElement("span"), {className: "result"});
+    row.append(Object.assign(document.createElement("span"), {className: "name", textContent: name, title: name}),
+      bar, result);
+    this.rows.append(row);
+    const end = (text, how) => {
+      result.textContent = text;
+      row.className = how;
+      bar.value = how === "done" ? 1 : bar.value;
+    };
+    return {progress: (fraction) => { bar.value = fraction; }, end};
+  }
+
+  /** Upload {files: [{file, dir}], folders} into the folder shown: folders made first, then each image
+   *  in turn with its row; a name that is taken asks what to do (keep both, replace, skip; for one or
+   *  all), and what is not an image, or is refused, is said by name. */
+  async send({files, folders}) {
+    if (this.api.isReadonly() || (!files.length && !folders.length)) return;
     const folder = this.folder();
+    const images = files.filter(({file}) => this.rules.isImage(file));
+    const others = files.filter(({file}) => !this.rules.isImage(file)).map(({file, dir}) => joined(dir, file.name));
+    const problems = [];
+    if (others.length) {
+      problems.push(`Not uploaded, as ${others.length === 1 ? "it is not an image" : "they are not images"} lenslet ` +
+        `shows (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file): ${others.join(", ")}.`);
+    }
+    this.rows.replaceChildren();
+    this.panel.hidden = !images.length;
+    const rows = images.map(({file, dir}) => this.row(joined(dir, file.name)));
+    // Folders first, parents before children, empty ones too (a folder dropped is a folder made).
+    const made = new Set();
+    for (const dir of [...new Set([...folders, ...images.map(({dir}) => dir)])].filter(Boolean).sort()) {
+      try {
+        await this.makeFolders(joined(folder, dir), folder);
+        made.add(dir);
+      } catch (ex) {
+        problems.push(`The folder ${dir} was not made: ${ex.message}`);
+      }
+    }
     let done = 0;
     let skipped = 0;
     let always = null;  // the answer given "for every name that is taken"
-    for (const [at, file] of images.entries()) {
+    for (const [at, {file, dir}] of images.entries()) {
+      const {progress, end} = rows[at];
+      if (dir && !made.has(dir)) {
+        end("not uploaded: its folder was not made", "failed");
+        continue;
+      }
+      const into = joined(folder, dir);
       this.say(`Uploading ${at + 1} of ${images.length}: ${file.name}`);
       let conflict = null;
       for (;;) {
         try {
-          await this.sendFile(file, folder, conflict);
+          const answer = await this.sendFile(file, into, conflict, progress);
+          const saved = answer?.path?.split("/").pop();
+          end(conflict === "replace" ? "replaced" : saved && saved !== file.name ? `uploaded as ${saved}` : "uploaded", "done");
           done++;
         } catch (ex) {
           if (nameTaken(ex) && conflict == null) {
-            const answer = always || await this.dialogs.askClash(file.name, folder, at < images.length - 1);
+            const answer = always || await this.dialogs.askClash(file.name, into, at < images.length - 1);
             if (answer.all) always = answer;
             if (answer.action !== "skip") {
               conflict = answer.action;
+              progress(0);
               continue;
             }
+            end("skipped: the name is taken", "skipped");
             skipped++;
           } else {
-            problems.push(`${file.name} was not uploaded: ${ex.message}`);
+            end(`not uploaded: ${ex.message}`, "failed");
+            problems.push(`${joined(dir, file.name)} was not uploaded: ${ex.message}`);
           }
         }
         break;
@@ -74,11 +180,11 @@ export class Upload {
     this.done(folder, problems);
   }
 
-  sendFile(file, folder, conflict) {
+  sendFile(file, folder, conflict, progress) {
     const form = new FormData();
     form.append("dest", "/" + folder);
     if (conflict) form.append("conflict", conflict);
     form.append("file", file, file.name);
-    return this.api.request("POST", "/file", {form});
+    return this.api.upload("/file", form, progress);
   }
 }

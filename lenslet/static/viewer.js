@@ -1,5 +1,5 @@
 // The large view of one image: its preview at once (the original at 100% and on download), EXIF,
-// and its star, tags and notes; a slideshow, fullscreen, and swipes on a touch screen.
+// and its star, tags and notes; a slideshow, fullscreen, and swipes and pinches on a touch screen.
 
 import {ApiError, enc} from "./api.js";
 import {partOf} from "./dom.js";
@@ -7,6 +7,22 @@ import {partOf} from "./dom.js";
 const SLIDE_SECONDS = 4;
 const PREVIEW_PATIENCE_MS = 5000;
 const SWIPE_PX = 50;  // a touch that moves at least this far sideways turns the page
+const PINCH_LIMITS = [1, 8];  // how far two fingers zoom the picture: from fitting the screen to 8 times that
+
+/** The picture's zoom {scale, x, y} (translate, then scale from its top left corner) after two
+ *  fingers moved from first {a, b} to now {a, b} (points {x, y}), when the zoom was from and the
+ *  picture's unzoomed top left corner is at corner: the point of the picture under the fingers'
+ *  middle stays under it, and the picture grows as far as the fingers spread. */
+export function pinched(from, first, now, corner) {
+  const middle = ({a, b}) => ({x: (a.x + b.x) / 2, y: (a.y + b.y) / 2});
+  const spread = ({a, b}) => Math.hypot(a.x - b.x, a.y - b.y) || 1;
+  const scale = Math.min(PINCH_LIMITS[1], Math.max(PINCH_LIMITS[0], from.scale * spread(now) / spread(first)));
+  if (scale === PINCH_LIMITS[0]) return {scale, x: 0, y: 0};
+  const [was, is] = [middle(first), middle(now)];
+  // The picture's point under the first middle, in its own unscaled pixels.
+  const held = {x: (was.x - corner.x - from.x) / from.scale, y: (was.y - corner.y - from.y) / from.scale};
+  return {scale, x: is.x - corner.x - scale * held.x, y: is.y - corner.y - scale * held.y};
+}
 // What a browser shows itself; HEIC and raw files are shown through their preview, even at 100%.
 const SHOWN_AS_IS = /\.(jpe?g|png|webp|avif|gif)$/i;
 // The viewer's elements, found inside its <dialog>.
@@ -63,6 +79,7 @@ export class Viewer {
     });
     this.image.addEventListener("click", () => this.zoom());
     this.wireSwipes();
+    this.wirePinch();
     this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.leave(); });
     // On the document: the focused button may have just been disabled (first or last image).
     this.dialog.ownerDocument.addEventListener("keydown", (event) => { if (this.dialog.open) this.key(event); });
@@ -193,6 +210,7 @@ export class Viewer {
   zoom(actual) {
     const stage = this.el.stage;
     const on = stage.classList.toggle("actual", actual);
+    this.unpinch();  // 100% and back start from the picture fitting the screen
     if (on) this.showOriginal();
     this.el.zoom.setAttribute("aria-pressed", String(on));
     this.el.zoom.textContent = on ? "Fit" : "100%";
@@ -230,11 +248,52 @@ export class Viewer {
     }, {passive: true});
     this.el.stage.addEventListener("touchend", (event) => {
       const touch = event.changedTouches[0];
-      if (!start || !touch || this.el.stage.classList.contains("actual")) return;
+      // Not while zoomed (a swipe scrolls the original, or moves a pinched picture), nor after a pinch.
+      if (!start || !touch || this.el.stage.classList.contains("actual") || this.pinch.scale > 1) return;
       const dx = touch.clientX - start.x, dy = touch.clientY - start.y;
       start = null;
       if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > 2 * Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
     });
+  }
+
+  /** Two fingers on the picture zoom it about their middle and move it as they move (pointer
+   *  events: the stage takes no touch gestures of the browser's own, see gallery.css). Back at
+   *  the size that fits, the picture is as it was; another image starts unzoomed. */
+  wirePinch() {
+    const stage = this.el.stage;
+    const fingers = new Map();  // pointerId -> {x, y}
+    let first = null;           // {a, b, from, corner} when the two fingers came down
+    const two = () => {
+      const [a, b] = [...fingers.values()];
+      return {a, b};
+    };
+    this.pinch = {scale: 1, x: 0, y: 0};
+    stage.addEventListener("pointerdown", (event) => {
+      if (event.pointerType !== "touch" || stage.classList.contains("actual")) return;
+      fingers.set(event.pointerId, {x: event.clientX, y: event.clientY});
+      if (fingers.size !== 2) return;
+      const box = this.image.getBoundingClientRect();
+      first = {...two(), from: {...this.pinch}, corner: {x: box.left - this.pinch.x, y: box.top - this.pinch.y}};
+    });
+    stage.addEventListener("pointermove", (event) => {
+      if (!fingers.has(event.pointerId)) return;
+      fingers.set(event.pointerId, {x: event.clientX, y: event.clientY});
+      if (fingers.size === 2 && first) this.unpinch(pinched(first.from, first, two(), first.corner));
+    });
+    const lift = (event) => {
+      fingers.delete(event.pointerId);
+      if (fingers.size < 2) first = null;
+    };
+    stage.addEventListener("pointerup", lift);
+    stage.addEventListener("pointercancel", lift);
+  }
+
+  /** Zoom the picture as two fingers left it ({scale, x, y}), or back to fitting the screen. */
+  unpinch(zoom = {scale: 1, x: 0, y: 0}) {
+    this.pinch = zoom;
+    const style = this.image.style;
+    if (zoom.scale === 1) style.removeProperty("transform");
+    else style.transform = `translate(${zoom.x}px, ${zoom.y}px) scale(${zoom.scale})`;
   }
 
   render(item, replaceNotes) {
