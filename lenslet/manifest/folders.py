@@ -13,8 +13,18 @@ import orjson
 from lenslet import metrics
 from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound
 from lenslet.images import originals
-from lenslet.layout import POINTER_FILE, first_page_names, join, name_of, page_name, parent, sidecar_of, xmp_names
-from lenslet.manifest import manifests
+from lenslet.layout import (
+    FOLDER_SIDECAR,
+    POINTER_FILE,
+    first_page_names,
+    join,
+    name_of,
+    page_name,
+    parent,
+    sidecar_of,
+    xmp_names,
+)
+from lenslet.manifest import covers, manifests
 from lenslet.sidecar import sidecars, xmp
 
 log = logging.getLogger("lenslet")
@@ -42,6 +52,7 @@ class Folders:
     """
 
     CACHED_PAGES = 64  # encoded pages kept per process (about 220 KB per 1,000 items)
+    MAX_DEPTH = 64     # folders below a listed one summed into its counts: deeper ones are not counted
 
     def __init__(self, tree, config, clock=time.time, rebuilt=None):
         self.tree = tree
@@ -51,6 +62,9 @@ class Folders:
         self.clock = clock
         self.reading = config.xmp != "off"  # other tools' XMP is shown
         self.memo = {}
+        # (identity, folder) -> (its mtime, when looked at, covers.Local): what its own listing says for
+        # counts and covers, listed again when its mtime moved (on disk) or past `recheck` seconds.
+        self.locals = {}
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
         self.lock = threading.Lock()
 
@@ -65,7 +79,87 @@ class Folders:
         if remote and path and self.memo[(place.storage.identity, place.key)].pointer:
             place = self.tree.locate(path)
             data = self._page(place.storage, place.key, path, page)
-        return rebase(data, place.prefix) if place.prefix else data
+        return self.with_counts(rebase(data, place.prefix) if place.prefix else data, place.storage, place.key, path)
+
+    # -- counts and covers ---------------------------------------------------
+
+    def with_counts(self, data, storage, key, path):
+        """A page with the folder's and each subfolder's counts and cover (covers.summary), as they are now."""
+        own, children = self.summarize(storage, key, path)
+        page = orjson.loads(data)
+        page.update(own)
+        for entry in page["dirs"]:
+            if isinstance(entry, dict):
+                entry.update(children.get(entry.get("name"), covers.EMPTY))
+        return orjson.dumps(page)
+
+    def summarize(self, storage, key, path):
+        """A folder's summary ({images, allImages, cover, coverPicked}) and its subfolders' by name.
+
+        Walked through every folder below, each one's own listing remembered while it is
+        unchanged (one stat per folder on disk; on S3 listed again past `recheck` seconds, or
+        at once when this process changed it), so counts are as fresh as listings are.
+        """
+        children = {}
+        own = self._summary(storage, key, path, 0, set(), children)
+        return own, children
+
+    def _summary(self, storage, key, path, depth, walked, children=None):
+        ident = identity_of(storage, key)
+        if ident in walked or depth > self.MAX_DEPTH:
+            return covers.EMPTY  # a folder reached again through a link is counted once
+        walked.add(ident)
+        own = self.local(storage, key)
+        if own.pointer and depth:
+            place = self.tree.locate(path)  # a pointer folder: its target tree is what it holds
+            storage, key = place.storage, place.key
+            own = self.local(storage, key)
+        summaries = []
+        for name in own.dirs:
+            try:
+                child = self._summary(storage, join(key, name), join(path, name), depth + 1, walked)
+            except LensletError:
+                child = covers.EMPTY  # gone meanwhile, unreadable, a broken pointer: nothing counted
+            summaries.append((name, child))
+            if children is not None:
+                children[name] = child
+        return covers.summary(own, path, summaries)
+
+    def local(self, storage, key):
+        """What a folder's own listing says for its summary (covers.Local), looked at again only when it changed."""
+        ident = (storage.identity, key)
+        known = self.locals.get(ident)
+        mtime = storage.stat(key).mtime if storage.folder_mtimes else None
+        if known is not None and known[0] == mtime and self.clock() - known[1] <= self.recheck:
+            return known[2]
+        looked_at = self.clock()
+        listing = list_folder(storage, key)
+        picked = read_cover(storage, key) if listing.folder_sidecar is not None else None
+        own = covers.local(sorted(listing.images, key=manifests.sort_key), sorted(listing.dirs, key=manifests.sort_key),
+                           picked, listing.pointer)
+        self.locals[ident] = (mtime, looked_at, own)
+        return own
+
+    def set_cover(self, path, cover):
+        """Pick a folder's cover (a name of an image in it) or clear the pick (None); its summary after."""
+        place = self.tree.locate(path)
+        if place.readonly:
+            raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)
+        storage, key = place.storage, place.key
+        if not storage.stat(key).is_dir:
+            raise BadRequest("is a file, not a folder", path=path)
+        sidecar = join(key, FOLDER_SIDECAR)
+        if cover is None:
+            try:
+                storage.delete(sidecar)
+            except NotFound:
+                pass
+        else:
+            self.tree.locate_image(join(path, cover))  # there now (404 if not); trashed later, it is passed over
+            storage.write(sidecar, covers.encode(cover))
+        self.locals.pop((storage.identity, key), None)
+        own, _ = self.summarize(storage, key, path)
+        return dict(own, ok=True, path=path)
 
     def _page(self, storage, key, path, page, retry=True):
         mtime = None
@@ -116,6 +210,7 @@ class Folders:
 
         Returns the memo and the encoded first page it built or checked.
         """
+        self.locals.pop((storage.identity, key), None)  # changed here: its counts are looked at again too
         listing = list_folder(storage, key)
         first_bytes, first = self._first_page(storage, key, listing)
         pages = None
@@ -301,6 +396,15 @@ def store(storage, key, listing, pages):
             log.warning("%s: manifest kept in memory: %s", key or "/", ex.description)
         return False  # a tree we may not write: serve the manifest from memory
     return True
+
+
+def read_cover(storage, folder):
+    """The cover a folder's sidecar picks (covers.parse), or None; never more than covers.MAX_SIDECAR + 1 bytes read."""
+    try:
+        with storage.open_head(join(folder, FOLDER_SIDECAR), covers.MAX_SIDECAR + 1) as stream:
+            return covers.parse(stream.read(covers.MAX_SIDECAR + 1))
+    except LensletError:
+        return None  # gone meanwhile, a folder of that name, unreadable: no pick
 
 
 def read_sidecar(storage, key):

@@ -135,9 +135,33 @@ SCHEMAS = {
             "xmpPaths": {**STRINGS, "description": "hierarchical keywords from XMP (Places|Iceland), searchable"},
             "xmpError": {"type": "string", "description": "why its XMP could not be read"},
             "xmp": {"type": "array", "description": "the XMP sidecar the entry was made from: name, size, mtime"},
+            "kind": {"enum": ["image", "raw", "video"],
+                     "description": "what it is, by its name (absent in entries of an older lenslet: an image)"},
+            "preview": {"type": "boolean",
+                        "description": "false when lenslet shows no picture of it (a video, a file that cannot be "
+                                       "read, a raw without a preview): drawn as a placeholder; /thumb answers 415 "
+                                       "(video) or 422; /file serves it"},
         },
     },
+    "Counts": {
+        "type": "object", "required": ["images", "allImages", "cover", "coverPicked"],
+        "description": "a folder's counts and cover, as they are when answered",
+        "properties": {
+            "images": {"type": "integer", "minimum": 0, "description": "items in the folder itself"},
+            "allImages": {"type": "integer", "minimum": 0,
+                          "description": "items in it and every folder below (the trash counts in no folder above it)"},
+            "cover": nullable("string", description="browse path of the cover image: the one picked, else the first "
+                                                    "image shown, else the first subfolder's cover; null for none"),
+            "coverPicked": {"type": "boolean", "description": "the cover is the one picked for this folder"},
+        },
+    },
+    "CoverPick": {
+        "type": "object", "required": ["cover"], "additionalProperties": False,
+        "properties": {"cover": nullable("string", maxLength=255,
+                                         description="an image's name in this folder (not a path), or null to clear")},
+    },
     "FolderPage": {
+        "allOf": [ref("schemas", "Counts")],
         "type": "object", "required": ["v", "path", "page", "pageCount", "total", "dirs", "items"],
         "properties": {
             "v": {"type": "integer"}, "path": {"type": "string"}, "generatedAt": {"type": "string"},
@@ -145,6 +169,7 @@ SCHEMAS = {
             "sig": {"type": "string"}, "page": {"type": "integer", "minimum": 0},
             "pageCount": {"type": "integer", "minimum": 1}, "total": {"type": "integer", "minimum": 0},
             "dirs": {"type": "array", "items": {
+                "allOf": [ref("schemas", "Counts")],
                 "type": "object", "required": ["name", "kind"],
                 "properties": {"name": {"type": "string"},
                                "kind": {"enum": ["branch", "leaf-real", "leaf-pointer"]},
@@ -383,6 +408,15 @@ PATHS = {
         "summary": "A folder's manifest page: its images and subfolders",
         "parameters": [ref("parameters", "folderPath"), ref("parameters", "page")],
         "responses": {"200": json_of(ref("schemas", "FolderPage"), "the manifest page"), **errors(*ANY, *TREE)},
+    }, "patch": {
+        "summary": "Pick the folder's cover (`cover`: an image's name in it) or clear the pick (`null`)",
+        "parameters": [ref("parameters", "folderPath")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas", "CoverPick")}}},
+        "responses": {"200": json_of({"allOf": [ref("schemas", "Counts")], "type": "object",
+                                      "required": ["ok", "path"],
+                                      "properties": {"ok": {"const": True}, "path": {"type": "string"}}},
+                                     "the folder's counts and cover now"),
+                      **errors(*ANY, *TREE, 409, 413, 415, 507)},
     }},
     "/item": {
         "get": {"summary": "An image's sidecar merged with what the image says (EXIF, size, type)",
