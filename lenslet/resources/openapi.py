@@ -9,10 +9,10 @@ import falcon
 import orjson
 
 from lenslet import __version__
+from lenslet.layout import TYPES
 
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/gif", "image/heic", "image/heif",
-               "image/x-adobe-dng", "image/x-canon-cr2", "image/x-nikon-nef", "image/x-sony-arw",
-               "image/x-olympus-orf", "image/x-panasonic-rw2", "image/x-fuji-raf", "image/x-pentax-pef")
+# What GET /file answers: every type lenslet lists (pictures, raws, videos), from the one table of them.
+IMAGE_TYPES = tuple(dict.fromkeys(TYPES.values()))
 
 # Why each error status can happen; an operation lists the ones it can answer.
 ERRORS = {
@@ -338,7 +338,7 @@ def preview():
 
 def original():
     return {
-        "summary": "The original image, with caching and one byte range",
+        "summary": "The original image (or video), with caching and one byte range",
         "parameters": IMAGE + CONDITIONAL + [ref("parameters", "range")],
         "responses": {
             "200": images("the whole file (empty, with `X-Accel-Redirect`, under LENSLET_ACCEL_REDIRECT)", CACHED),
