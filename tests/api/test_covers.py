@@ -148,8 +148,11 @@ def test_a_cover_picked_while_it_is_trashed_never_names_a_missing_image(client, 
         if time.monotonic() > deadline:
             break
         results = []
-        pick = threading.Thread(target=lambda: results.append(
-            client.patch_json("/folders?path=trip", {"cover": "b.jpg"}, status="*").status_int))
+
+        def pick_cover(results=results):
+            results.append(client.patch_json("/folders?path=trip", {"cover": "b.jpg"}, status="*").status_int)
+
+        pick = threading.Thread(target=pick_cover)
         trash = threading.Thread(target=lambda: client.post_json("/trash", {"paths": ["trip/b.jpg"]}))
         pick.start(), trash.start()
         pick.join(), trash.join()

@@ -1,8 +1,11 @@
 """What lenslet cannot show is listed with a placeholder, never hidden: videos (never decoded, their
 files served) and raws without a usable preview; every item says its kind and whether it has a preview."""
 
+import io
+
 import pytest
 from helpers import draw, jpeg
+from PIL import Image
 
 from lenslet.layout import kind_of, mime_of
 
@@ -89,3 +92,15 @@ def test_a_video_upload_is_refused_as_no_image_it_can_read(client, clips):
 ])
 def test_kind_of_a_name(name, kind, mime):
     assert (kind_of(name), mime_of(name)) == (kind, mime)
+
+
+def test_a_cr3_is_shown_through_its_preview_box_upright(client, tree):
+    from helpers import cr3, image_bytes
+    (tree / "shot.cr3").write_bytes(cr3(image_bytes((480, 320)), image_bytes((160, 120))))
+    [item] = client.get("/folders").json["items"]
+    assert (item["kind"], item["preview"], item["w"], item["h"], item["type"]) == \
+        ("raw", True, 320, 480, "image/x-canon-cr3")
+    thumb = Image.open(io.BytesIO(client.get("/thumb?path=shot.cr3").body))
+    assert thumb.size[0] < thumb.size[1]  # turned by CMT1's orientation (6)
+    assert client.get("/item?path=shot.cr3").json["exif"]["model"] == "Canon EOS R5"
+    assert client.get("/file?path=shot.cr3").content_type == "image/x-canon-cr3"
