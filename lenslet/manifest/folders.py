@@ -62,7 +62,7 @@ class Folders:
         self.clock = clock
         self.reading = config.xmp != "off"  # other tools' XMP is shown
         self.memo = {}
-        # (identity, folder) -> (its mtime, when looked at, covers.Local): what its own listing says for
+        # (identity, folder) -> (its mtime, when looked at, covers.Local, identity_of): what its own listing says for
         # counts and covers, listed again when its mtime moved (on disk) or past `recheck` seconds.
         self.locals = {}
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
@@ -105,15 +105,16 @@ class Folders:
         return own, children
 
     def _summary(self, storage, key, path, depth, walked, children=None):
-        ident = identity_of(storage, key)
-        if ident in walked or depth > self.MAX_DEPTH:
-            return covers.EMPTY  # a folder reached again through a link is counted once
-        walked.add(ident)
-        own = self.local(storage, key)
+        if depth > self.MAX_DEPTH:
+            return covers.EMPTY
+        own, ident = self.local(storage, key)
         if own.pointer and depth:
             place = self.tree.locate(path)  # a pointer folder: its target tree is what it holds
             storage, key = place.storage, place.key
-            own = self.local(storage, key)
+            own, ident = self.local(storage, key)
+        if ident in walked:
+            return covers.EMPTY  # a folder reached again through a link is counted once
+        walked.add(ident)
         summaries = []
         for name in own.dirs:
             try:
@@ -126,19 +127,27 @@ class Folders:
         return covers.summary(own, path, summaries)
 
     def local(self, storage, key):
-        """What a folder's own listing says for its summary (covers.Local), looked at again only when it changed."""
-        ident = (storage.identity, key)
-        known = self.locals.get(ident)
-        mtime = storage.stat(key).mtime if storage.folder_mtimes else None
-        if known is not None and known[0] == mtime and self.clock() - known[1] <= self.recheck:
-            return known[2]
-        looked_at = self.clock()
+        """What a folder's own listing says for its summary (covers.Local), looked at again only when it
+        changed, and the folder's identity (identity_of, found when it is listed)."""
+        known = self.locals.get((storage.identity, key))
+        if storage.folder_mtimes:
+            # A name added, removed or renamed moves the folder's mtime (its cover sidecar is
+            # replaced by a rename too): unchanged, it is trusted, unless it was listed within
+            # one step of a coarse clock after that mtime (see manifests.RACY).
+            mtime = storage.stat(key).mtime
+            if known is not None and known[0] == mtime and known[1] - mtime > manifests.RACY:
+                return known[2], known[3]
+        else:
+            mtime = None  # a bucket has no folder mtimes: listed again past `recheck` seconds
+            if known is not None and self.clock() - known[1] <= self.recheck:
+                return known[2], known[3]
+        looked_at, ident = self.clock(), identity_of(storage, key)
         listing = list_folder(storage, key)
         picked = read_cover(storage, key) if listing.folder_sidecar is not None else None
         own = covers.local(sorted(listing.images, key=manifests.sort_key), sorted(listing.dirs, key=manifests.sort_key),
                            picked, listing.pointer)
-        self.locals[ident] = (mtime, looked_at, own)
-        return own
+        self.locals[(storage.identity, key)] = (mtime, looked_at, own, ident)
+        return own, ident
 
     def set_cover(self, path, cover):
         """Pick a folder's cover (a name of an image in it) or clear the pick (None); its summary after."""
