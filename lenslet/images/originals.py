@@ -75,8 +75,10 @@ def _head(storage, key):
 def read_embedded(storage, key, head=None):
     """The XMP and IPTC an image carries inside itself (an xmp.Metadata); what cannot be read is a problem.
 
-    head: its first HEAD_BYTES bytes, when already read.
+    head: its first HEAD_BYTES bytes, when already read. A video's are not read (it is never opened).
     """
+    if not is_shown(name_of(key)):
+        return xmp.Metadata()
     total = []
 
     def read_at(offset, size):

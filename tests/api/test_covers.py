@@ -175,3 +175,12 @@ def test_covers_on_s3_and_local(gallery):
     assert cover_of(client, "holiday") == ("holiday/b.jpg", True)
     client.post_json("/trash", {"paths": ["holiday/b.jpg"]})
     assert cover_of(client, "holiday") == ("holiday/a.jpg", False)
+
+
+def test_lenslet_clean_keeps_a_cover_pick_and_all_removes_it(client, photos, storage):
+    from lenslet.files import clean
+    client.patch_json("/folders?path=trip", {"cover": "b.jpg"})
+    key = f"trip/{FOLDER_SIDECAR}"
+    kept = clean.plan(storage)
+    assert key not in kept.remove and "cover" in kept.kept[key]
+    assert key in clean.plan(storage, everything=True).remove
