@@ -140,7 +140,8 @@ SCHEMAS = {
             "preview": {"type": "boolean",
                         "description": "false when lenslet shows no picture of it (a video, a file that cannot be "
                                        "read, a raw without a preview): drawn as a placeholder; /thumb answers 415 "
-                                       "(video) or 422; /file serves it"},
+                                       "(video) or 422; /file serves it. Absent in entries of an older lenslet: true "
+                                       "unless the entry has an `error`"},
         },
     },
     "Counts": {

@@ -1,6 +1,8 @@
 """Counts in every listing (a folder's own items, and with every folder below), fresh after each operation
 through the API and after other programs change the tree, on local disk and S3."""
 
+import json
+
 from helpers import jpeg
 
 TREE = ["trip/a.jpg", "trip/b.jpg", "trip/day1/c.jpg", "trip/day1/d.jpg", "trip/day1/night/e.jpg", "home/f.jpg"]
@@ -82,3 +84,19 @@ def test_counts_of_a_folder_reached_again_through_a_link_are_counted_once(tree, 
     (tree / "trip" / "again").symlink_to(tree / "trip")
     found = counts(client)
     assert found["trip"][1] == 5 and found["."][1] == 6
+
+
+def test_a_pointer_folder_counts_and_covers_what_its_target_holds(tmp_path, client_with, tree):
+    archive = tmp_path / "archive"
+    for path in ("2019/a.jpg", "2019/b.jpg", "c.jpg"):
+        (archive / path).parent.mkdir(parents=True, exist_ok=True)
+        (archive / path).write_bytes(jpeg())
+    (tree / "old").mkdir()
+    (tree / "old" / ".lenslet.folder.json").write_text(json.dumps(
+        {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(archive)}}))
+    client = client_with(pointer_roots=(str(tmp_path),))
+    entry = client.get("/folders").json["dirs"][0]
+    assert (entry["images"], entry["allImages"], entry["cover"]) == (1, 3, "old/c.jpg")
+    assert counts(client, "old") == {".": (1, 3), "2019": (2, 2)}
+    client.patch_json("/folders?path=old/2019", {"cover": "b.jpg"})
+    assert client.get("/folders?path=old").json["dirs"][0]["cover"] == "old/2019/b.jpg"
