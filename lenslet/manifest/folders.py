@@ -141,11 +141,15 @@ class Folders:
             mtime = None  # a bucket has no folder mtimes: listed again past `recheck` seconds
             if known is not None and self.clock() - known[1] <= self.recheck:
                 return known[2], known[3]
-        looked_at, ident = self.clock(), identity_of(storage, key)
-        listing = list_folder(storage, key)
+        looked_at = self.clock()
+        return self.remember_local(storage, key, list_folder(storage, key), mtime, looked_at)
+
+    def remember_local(self, storage, key, listing, mtime, looked_at):
+        """Keep what a folder's listing, made at looked_at (its mtime then, or None), says for its summary."""
         picked = read_cover(storage, key) if listing.folder_sidecar is not None else None
         own = covers.local(sorted(listing.images, key=manifests.sort_key), sorted(listing.dirs, key=manifests.sort_key),
                            picked, listing.pointer)
+        ident = identity_of(storage, key)
         self.locals[(storage.identity, key)] = (mtime, looked_at, own, ident)
         return own, ident
 
@@ -219,8 +223,10 @@ class Folders:
 
         Returns the memo and the encoded first page it built or checked.
         """
-        self.locals.pop((storage.identity, key), None)  # changed here: its counts are looked at again too
+        looked_at = self.clock()
         listing = list_folder(storage, key)
+        # The same listing serves counts and covers (a folder changed here is looked at again at once).
+        self.remember_local(storage, key, listing, folder_mtime, looked_at)
         first_bytes, first = self._first_page(storage, key, listing)
         pages = None
         # A manifest made with XMP shown, or without: a change of LENSLET_XMP rebuilds it.
