@@ -6,7 +6,7 @@ Builds a tree of `--folders` folders (three levels: 2024/month/day) of `--images
 small JPEGs each, lists every folder once (as the worker would have), then times, in
 the same run, the root's manifest page as stored (the baseline: what GET /folders
 answered before counts) and the same page with counts and covers worked out (every
-folder below looked at: two stats each while unchanged). Medians.
+folder below looked at: one stat each while unchanged). Medians.
 """
 
 import argparse
