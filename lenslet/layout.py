@@ -17,6 +17,10 @@ ROLLUP = "_rollup.json"
 HEALTH = "_health.json"
 ROOT_FILES = frozenset((ROLLUP, HEALTH))
 POINTER_FILE = ".lenslet.folder.json"
+# A folder's own settings a person made (the cover picked for it): a hidden file inside the folder, so
+# it moves with the folder and goes to the trash or a backup with it; not the pointer file, whose
+# presence makes a folder a pointer, and not a manifest, which lenslet rebuilds at will.
+FOLDER_SIDECAR = ".lenslet.meta.json"
 TEMP_SUFFIX = ".lenslet-tmp"
 MAX_NAME = 255  # bytes in one file name, on every common file system
 TRASH = "_trash_"  # the trash folder at the root
@@ -48,7 +52,14 @@ EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", 
               ".avif": "image/avif", ".gif": "image/gif", ".heic": "image/heic", ".heif": "image/heif",
               ".dng": "image/x-adobe-dng", ".cr2": "image/x-canon-cr2", ".nef": "image/x-nikon-nef",
               ".arw": "image/x-sony-arw", ".orf": "image/x-olympus-orf", ".rw2": "image/x-panasonic-rw2",
-              ".raf": "image/x-fuji-raf", ".pef": "image/x-pentax-pef"}
+              ".raf": "image/x-fuji-raf", ".pef": "image/x-pentax-pef", ".cr3": "image/x-canon-cr3"}
+RAWS = frozenset((".dng", ".cr2", ".nef", ".arw", ".orf", ".rw2", ".raf", ".pef", ".cr3"))
+# Files lenslet lists, serves and keeps sidecars for but never decodes: each is shown with a
+# placeholder (kind "video", preview false) and its original is downloadable.
+VIDEOS = {".mp4": "video/mp4", ".m4v": "video/x-m4v", ".mov": "video/quicktime", ".webm": "video/webm",
+          ".mkv": "video/x-matroska", ".avi": "video/x-msvideo", ".3gp": "video/3gpp", ".mts": "video/mp2t",
+          ".m2ts": "video/mp2t"}
+TYPES = {**EXTENSIONS, **VIDEOS}
 
 _PAGE = re.compile(r"^_index(?:_\d+)?\.json$")
 
@@ -152,14 +163,28 @@ def is_sidecar(name):
 
 
 def mime_of(name):
-    """Return the image type a file name announces, or None when it is not an image name."""
+    """Return the type a file name announces (an image's, or a video's), or None when lenslet does not list it."""
     dot = name.rfind(".")
-    return EXTENSIONS.get(name[dot:].lower()) if dot > 0 else None
+    return TYPES.get(name[dot:].lower()) if dot > 0 else None
 
 
 def is_image(name):
-    """Tell whether a file name is an image lenslet lists and serves."""
+    """Tell whether a file name is an item lenslet lists and serves (a picture, a raw, a video)."""
     return not is_internal(name) and mime_of(name) is not None
+
+
+def kind_of(name):
+    """What an item is, by its name: "image", "raw" (shown through its embedded JPEG) or "video"."""
+    dot = name.rfind(".")
+    extension = name[dot:].lower() if dot > 0 else ""
+    if extension in VIDEOS:
+        return "video"
+    return "raw" if extension in RAWS else "image"
+
+
+def is_shown(name):
+    """Tell whether lenslet tries to show an item (thumbnail, preview): never a video, which it does not decode."""
+    return kind_of(name) != "video"
 
 
 XMP_SUFFIXES = (".xmp", ".XMP")

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -184,3 +185,50 @@ class Gallery:
     def index(self):
         """Run the worker's jobs until the queue is empty."""
         return index_tree(self.config, self.storage)
+
+
+def tiff(entries, order="<"):
+    """A little-endian TIFF of one IFD0: entries (tag, type, value) of SHORT (3) or ASCII (2) values."""
+    head = (b"II*\x00" if order == "<" else b"MM\x00*") + struct.pack(order + "I", 8)
+    blobs, at = b"", 8 + 2 + 12 * len(entries) + 4
+    packed = b""
+    for tag, kind, value in sorted(entries):
+        if kind == 2:
+            data = value.encode() + b"\x00"
+            packed += struct.pack(order + "HHII", tag, kind, len(data), at + len(blobs))
+            blobs += data
+        else:
+            packed += struct.pack(order + "HHIH", tag, kind, 1, value) + b"\x00\x00"
+    return head + struct.pack(order + "H", len(entries)) + packed + b"\x00\x00\x00\x00" + blobs
+
+
+def box(kind, *parts):
+    """An ISO media box: its 32-bit size, its type, its contents."""
+    body = b"".join(parts)
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+CR3_PREVIEW_UUID = bytes.fromhex("eaf42b5e1c984b88b9fbb7dc406e4d16")
+CR3_CANON_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")
+
+
+def cr3(preview, thumbnail=None, orientation=6, make="Canon", model="Canon EOS R5", taken="2024:05:01 12:30:00"):
+    """A CR3 built from its layout (as described by the CR3 format's reverse engineering, lclevy/canon_cr3):
+    ftyp crx; moov holding Canon's uuid box (CNCV, CMT1 = IFD0, CMT2 = EXIF IFD, THMB); the preview's
+    uuid box (8 bytes, then PRVW: 4 unknown, 2 = 1, width, height, 2 unknown, the JPEG's length, the JPEG);
+    an mdat of sensor data that is no picture."""
+    def sized(jpeg_bytes):
+        return Image.open(io.BytesIO(jpeg_bytes)).size
+
+    width, height = sized(preview)
+    prvw = box(b"PRVW", struct.pack(">IHHHHI", 0, 1, width, height, 1, len(preview)), preview)
+    canon = [box(b"CNCV", b"CanonCR3_001/00.09.00/00.00.00"),
+             box(b"CMT1", tiff([(0x0112, 3, orientation), (0x010F, 2, make), (0x0110, 2, model)])),
+             box(b"CMT2", tiff([(0x9003, 2, taken)]))]
+    if thumbnail is not None:
+        tw, th = sized(thumbnail)
+        canon.append(box(b"THMB", struct.pack(">BBBBHHIHH", 0, 0, 0, 0, tw, th, len(thumbnail), 1, 0), thumbnail))
+    return (box(b"ftyp", b"crx ", struct.pack(">I", 1), b"crx isom")
+            + box(b"moov", box(b"uuid", CR3_CANON_UUID, *canon), box(b"mvhd", bytes(100)))
+            + box(b"uuid", CR3_PREVIEW_UUID, bytes(8), prvw)
+            + box(b"mdat", b"\xff\xd8\xff\xc3" + bytes(512)))

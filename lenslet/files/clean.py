@@ -14,7 +14,7 @@ left in it.
 from dataclasses import dataclass, field
 
 from lenslet.errors import LensletError, NotFound
-from lenslet.layout import STATE, TRASH, is_made, is_sidecar, join
+from lenslet.layout import FOLDER_SIDECAR, STATE, TRASH, is_made, is_sidecar, join
 from lenslet.sidecar import sidecars
 
 # Keys of a sidecar that lenslet itself writes: what `--all` may drop with it.
@@ -81,6 +81,13 @@ def _walk(storage, folder, found, everything, seen):
             found.remove.append(key)
         elif is_sidecar(entry.name) and _sidecar_goes(storage, key, found, everything):
             found.remove.append(key)
+        elif entry.name == FOLDER_SIDECAR:
+            # A folder's sidecar holds the cover a person picked: kept like tags, gone with --all.
+            if everything:
+                found.remove.append(key)
+            else:
+                found.kept[key] = "holds the cover picked for the folder"
+                left += 1
         else:
             left += 1
     return left == 0

@@ -23,6 +23,7 @@ from lenslet.files import moves
 from lenslet.images import decode
 from lenslet.layout import (
     FOLDER_MARKER,
+    FOLDER_SIDECAR,
     MOVES,
     TEMP_SUFFIX,
     TRASH,
@@ -727,9 +728,11 @@ def _unmake_folders(storage, made):
 
 
 def _lenslets_own(entry):
-    """Files an empty folder may still hold: manifests, the folder marker, temp files."""
+    """Files an empty folder may still hold: manifests, the folder marker, temp files, its cover pick
+    (a pick of an image no longer there says nothing)."""
     name = entry.name
-    return not entry.is_dir and (is_manifest(name) or name == FOLDER_MARKER or name.endswith(TEMP_SUFFIX))
+    return not entry.is_dir and (is_manifest(name) or name in (FOLDER_MARKER, FOLDER_SIDECAR)
+                                 or name.endswith(TEMP_SUFFIX))
 
 
 def _browse(place, key):

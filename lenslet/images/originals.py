@@ -4,8 +4,9 @@ import io
 
 import blake3
 
-from lenslet.errors import LensletError, Undecodable
+from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
 from lenslet.images import decode
+from lenslet.layout import is_shown, kind_of, mime_of, name_of
 from lenslet.sidecar import embedded, xmp
 from lenslet.storage import HEAD_BYTES
 
@@ -15,9 +16,18 @@ def content_hash(data):
     return "blake3:" + blake3.blake3(data).hexdigest()
 
 
+def refuse_unshown(key):
+    """UnsupportedMedia (415, `kind` video) for an item lenslet lists but never decodes: the one
+    place that says so, before any byte of it is read (thumbnails, previews, uploads' checks)."""
+    if not is_shown(name_of(key)):
+        raise UnsupportedMedia("a video: listed, and its file served, but lenslet shows no picture of it "
+                               "(the page draws a placeholder)", kind=kind_of(name_of(key)), placeholder=True)
+
+
 def read_image(storage, key):
     """Read an original whole, with its Stat, once its first bytes show it is an image:
     a large file that only claims to be one by its name costs a few KB, then a 415."""
+    refuse_unshown(key)
     with storage.open_head(key, decode.SNIFF_BYTES) as stream:
         decode.sniff(stream.read(decode.SNIFF_BYTES))
     return storage.read_with_stat(key)
@@ -27,8 +37,10 @@ def probe(storage, key, with_embedded=False):
     """Read an image's header; a bad file becomes {"error": reason}, not a failed listing.
 
     with_embedded: also the XMP and IPTC it carries, as xmp.Metadata.to_dict() under "embedded"
-    (when any), read from the same head.
+    (when any), read from the same head. A video is not read at all.
     """
+    if not is_shown(name_of(key)):
+        return unread(key)
     if not with_embedded:
         try:
             return probe_image(storage, key)
@@ -63,8 +75,10 @@ def _head(storage, key):
 def read_embedded(storage, key, head=None):
     """The XMP and IPTC an image carries inside itself (an xmp.Metadata); what cannot be read is a problem.
 
-    head: its first HEAD_BYTES bytes, when already read.
+    head: its first HEAD_BYTES bytes, when already read. A video's are not read (it is never opened).
     """
+    if not is_shown(name_of(key)):
+        return xmp.Metadata()
     total = []
 
     def read_at(offset, size):
@@ -86,8 +100,16 @@ def read_embedded(storage, key, head=None):
         return xmp.Metadata(problems=(f"the image's own metadata cannot be read: {ex.description}",))
 
 
+def unread(key, details=False):
+    """What probe_image says of an item it does not read (a video): its type by name, no size."""
+    found = {"w": None, "h": None, "type": mime_of(name_of(key)), "orientation": 1}
+    return dict(found, exif={}) if details else found
+
+
 def probe_image(storage, key, details=False):
-    """Read an image's size, type (and with details, EXIF) from the head of the file."""
+    """Read an image's size, type (and with details, EXIF) from the head of the file; a video's by its name."""
+    if not is_shown(name_of(key)):
+        return unread(key, details)
     with storage.open_head(key) as stream:
         try:
             return decode.probe(stream, details)

@@ -26,7 +26,7 @@ from concurrent.futures import TimeoutError as WaitedTooLong
 from lenslet import jobs
 from lenslet.errors import LensletError, NotFound
 from lenslet.images import decode, pool
-from lenslet.images.originals import read_image
+from lenslet.images.originals import read_image, refuse_unshown
 from lenslet.images.thumbs import INLINE_PIXELS, Pending, source_of
 from lenslet.layout import PREVIEW, PREVIEWS, join, preview_of
 
@@ -58,7 +58,8 @@ class Previews:
 
     def find(self, path):
         """Return (preview key, the image's Stat) for the image at a browse path (NotFound and the like)."""
-        _, image = self.tree.locate_image(path)
+        place, image = self.tree.locate_image(path)
+        refuse_unshown(place.key)
         return preview_of(path, source_of(image), self.settings), image
 
     def get(self, path, key):

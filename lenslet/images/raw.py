@@ -10,6 +10,12 @@ Where the preview is, by format (each a TIFF file but RAF):
 - ORF (magic 0x4F52 or 0x5352): the Olympus maker note in the EXIF IFD, its CameraSettings IFD
   (0x2020): PreviewImageStart (0x0101) and PreviewImageLength (0x0102), from the maker note's start.
 - RAF: a big-endian header; the JPEG's offset and length are the words at bytes 84 and 88.
+- CR3 (ISO base media, brand "crx "): no TIFF around it, boxes instead. The top-level uuid box
+  eaf42b5e-1c98-4b88-b9fb-b7dc406e4d16 holds, after 8 bytes, a PRVW box with the mid-size JPEG
+  (1620 px wide on the cameras seen); moov's Canon uuid box 85c0b687-820f-11e0-8111-f4ce462b6a48
+  holds THMB (a 160 px JPEG) and CMT1 and CMT2, a TIFF each: IFD0 (orientation, make, model) and
+  the EXIF IFD (time taken). Within PRVW and THMB the JPEG starts after a few header fields (width,
+  height, length), found by its SOI marker among their first bytes.
 Of every JPEG found the largest that a browser-grade decoder reads (baseline or progressive, not
 the lossless JPEG of raw sensor data) is the preview. Its orientation is the raw's (IFD0's tag
 0x0112), else the one in the JPEG's own EXIF (which the caller reads: images.exif_orientation).
@@ -32,6 +38,9 @@ MAX_SUBIFDS = 16            # SubIFD offsets followed from one tag
 MAX_PREVIEW = 64 << 20      # bytes: no camera's preview is near this
 JPEG_HEAD = 128 * 1024      # bytes of a candidate read to find its frame header (EXIF and ICC come first)
 MAX_CANDIDATES = 16         # JPEGs looked at in one file: cameras embed two or three
+MAX_BOXES = 256             # ISO media boxes looked at in one CR3 (a camera writes about 20)
+CR3_PREVIEW = bytes.fromhex("eaf42b5e1c984b88b9fbb7dc406e4d16")  # the uuid box holding PRVW
+CR3_CANON = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")    # moov's uuid box holding THMB and CMT1-4
 DECODABLE = (0xC0, 0xC1, 0xC2)  # baseline, extended, progressive: what Pillow decodes
 ORIENTATION, MAKE, MODEL, EXIF_IFD, SUB_IFDS, TAKEN = 0x0112, 0x010F, 0x0110, 0x8769, 0x014A, 0x9003
 JPEG_OFFSET, JPEG_LENGTH, COMPRESSION, STRIPS, STRIP_BYTES = 0x0201, 0x0202, 0x0103, 0x0111, 0x0117
@@ -55,8 +64,13 @@ class Preview(NamedTuple):
 
 
 def is_raw(head):
-    """Tell from a file's first bytes whether it is a raw lenslet reads (TIFF-based, ORF, RW2, RAF)."""
-    return head[:4] in TIFF_MAGICS or head[:16] == RAF_MAGIC
+    """Tell from a file's first bytes whether it is a raw lenslet reads (TIFF-based, ORF, RW2, RAF, CR3)."""
+    return head[:4] in TIFF_MAGICS or head[:16] == RAF_MAGIC or is_cr3(head)
+
+
+def is_cr3(head):
+    """A Canon CR3: an ISO media file whose first box is ftyp with the major brand "crx "."""
+    return head[4:12] == b"ftypcrx "
 
 
 class _Found:
@@ -85,8 +99,13 @@ def find_preview(read, size):
             _walk_tiff(read, size, head, found)
         except struct.error:
             pass  # a directory cut short: the candidates found before it still count
+    elif is_cr3(head):
+        try:
+            _walk_cr3(read, size, found)
+        except struct.error:
+            pass  # a box cut short: the candidates found before it still count
     else:
-        raise Undecodable("not a raw file lenslet reads (DNG, CR2, NEF, ARW, ORF, RW2, RAF, PEF)")
+        raise Undecodable("not a raw file lenslet reads (DNG, CR2, NEF, ARW, ORF, RW2, RAF, PEF, CR3)")
     best = None
     for offset, length in list(dict.fromkeys(found.candidates))[:MAX_CANDIDATES]:
         frame = _jpeg_frame(read, size, offset, length)
@@ -98,10 +117,10 @@ def find_preview(read, size):
     return Preview(offset, length, width, height, found.orientation, exif, found.make, found.model, found.taken)
 
 
-def _walk_tiff(read, size, head, found):
+def _walk_tiff(read, size, head, found, role="ifd0"):
     order = TIFF_MAGICS[head[:4]]
     (first,) = struct.unpack(order + "I", head[4:8])
-    todo, seen = [(first, 0, order, "ifd0")], set()
+    todo, seen = [(first, 0, order, role)], set()
     while todo and found.ifds < MAX_IFDS:
         offset, base, order, role = todo.pop(0)
         if (base + offset) in seen or not 8 <= base + offset < size:
@@ -112,6 +131,72 @@ def _walk_tiff(read, size, head, found):
         if role in ("ifd0", "chain") and following:
             todo.append((following, base, order, "chain"))
         _gather(read, entries, base, order, role, found, todo)
+
+
+def _walk_cr3(read, size, found):
+    """Gather a CR3's JPEGs (PRVW, THMB) and what its CMT1 and CMT2 TIFFs say, walking a bounded number of boxes."""
+    budget = [MAX_BOXES]
+    for kind, body, end in _boxes(read, 0, size, budget):
+        if kind == b"uuid" and read(body, 16) == CR3_PREVIEW:
+            for inner, start, stop in _boxes(read, body + 24, end, budget):
+                if inner == b"PRVW":
+                    _boxed_jpeg(read, start, stop, found)
+        elif kind == b"moov":
+            for inner, start, stop in _boxes(read, body, end, budget):
+                if inner != b"uuid" or read(start, 16) != CR3_CANON:
+                    continue
+                for part, at, until in _boxes(read, start + 16, stop, budget):
+                    if part == b"THMB":
+                        _boxed_jpeg(read, at, until, found)
+                    elif part in (b"CMT1", b"CMT2"):
+                        _boxed_tiff(read, at, until, found, "ifd0" if part == b"CMT1" else "exif")
+
+
+def _boxes(read, start, end, budget):
+    """(type, where its contents start, where it ends) of each ISO media box from start to end; a
+    box past the end, or of an impossible size, ends the walk, as does the budget of boxes."""
+    at = start
+    while at + 8 <= end and budget[0] > 0:
+        budget[0] -= 1
+        size, kind = struct.unpack(">I4s", read(at, 8))
+        body = at + 8
+        if size == 1:  # a 64-bit size follows the type
+            (size,) = struct.unpack(">Q", read(at + 8, 8))
+            body = at + 16
+        elif size == 0:  # to the end of the file
+            size = end - at
+        if size < body - at or at + size > end:
+            return
+        yield kind, body, at + size
+        at += size
+
+
+def _boxed_jpeg(read, start, end, found):
+    """A JPEG inside a PRVW or THMB box: it starts after a few header fields; its SOI marker says where."""
+    at = read(start, min(64, end - start)).find(b"\xff\xd8\xff")
+    if at >= 0:
+        found.candidates.append((start + at, end - start - at))
+
+
+def _boxed_tiff(read, start, end, found, role):
+    """What a TIFF inside a CMT box says (CMT1: IFD0's orientation, make and model; CMT2: the time taken).
+
+    Its offsets count from the box's contents; the JPEGs such a TIFF may name are not taken."""
+    def inside(offset, length):
+        return read(start + offset, max(0, min(length, end - start - offset))) if offset >= 0 else b""
+
+    head = inside(0, 16)
+    if head[:4] not in TIFF_MAGICS or len(head) < 8:
+        return
+    said = _Found()
+    try:
+        _walk_tiff(inside, end - start, head, said, role)
+    except struct.error:
+        return
+    if role == "ifd0":
+        found.orientation, found.make, found.model = said.orientation, said.make, said.model
+    else:
+        found.taken = said.taken
 
 
 def _gather(read, entries, base, order, role, found, todo):

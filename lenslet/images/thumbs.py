@@ -23,7 +23,7 @@ import orjson
 from lenslet import jobs, metrics
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.images import decode
-from lenslet.images.originals import content_hash, read_image
+from lenslet.images.originals import content_hash, read_image, refuse_unshown
 from lenslet.layout import THUMB_SETTINGS, thumb_of
 from lenslet.service import memory
 from lenslet.sidecar.items import record_hash
@@ -142,6 +142,7 @@ class Thumbs:
         """Return (bytes, stat) of a fresh thumbnail, making it (or waiting for it) when needed."""
         place, image = self.tree.locate_image(path)
         storage, key = place.storage, place.key
+        refuse_unshown(key)  # before any look for a thumbnail, slot or job: a video has none
         found = self.fresh(storage, key, image)
         if found is None:
             try:

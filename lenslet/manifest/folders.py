@@ -13,8 +13,18 @@ import orjson
 from lenslet import metrics
 from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound
 from lenslet.images import originals
-from lenslet.layout import POINTER_FILE, first_page_names, join, name_of, page_name, parent, sidecar_of, xmp_names
-from lenslet.manifest import manifests
+from lenslet.layout import (
+    FOLDER_SIDECAR,
+    POINTER_FILE,
+    first_page_names,
+    join,
+    name_of,
+    page_name,
+    parent,
+    sidecar_of,
+    xmp_names,
+)
+from lenslet.manifest import covers, manifests
 from lenslet.search.query import arrange
 from lenslet.sidecar import sidecars, xmp
 
@@ -45,6 +55,7 @@ class Folders:
     CACHED_PAGES = 64  # encoded pages kept per process (about 220 KB per 1,000 items)
     CACHED_VIEWS = 4   # sorted or filtered orders kept per process (lists of the parsed folders' items)
     CACHED_PARSED = 2  # folders kept parsed per process (about 11 MB for 10,000 items)
+    MAX_DEPTH = 64     # folders below a listed one summed into its counts: deeper ones are not counted
 
     def __init__(self, tree, config, clock=time.time, rebuilt=None):
         self.tree = tree
@@ -54,13 +65,21 @@ class Folders:
         self.clock = clock
         self.reading = config.xmp != "off"  # other tools' XMP is shown
         self.memo = {}
+        # (identity, folder) -> (its mtime, when looked at, covers.Local, identity_of): what its own listing says for
+        # counts and covers, listed again when its mtime moved (on disk) or past `recheck` seconds.
+        self.locals = {}
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
         self.views = OrderedDict()  # (browse path, query) -> (the pages' bytes, the items in the query's order)
         self.parsed = OrderedDict()  # browse path -> (its pages' bytes, the pages parsed)
         self.lock = threading.Lock()
 
     def page(self, path, page):
-        """Return the encoded manifest page of a browse path."""
+        """Return the encoded manifest page of a browse path, with the counts and covers of now."""
+        data, place = self.stored_page(path, page)
+        return self.with_counts(data, place.storage, place.key, path)
+
+    def stored_page(self, path, page):
+        """The manifest page of a browse path as stored (rebased through a pointer), and its place."""
         # On S3 every look for a pointer file is a request; the folder's own one shows
         # in the listing made anyway, so only its parents are looked at up front.
         remote = not self.tree.root.folder_mtimes
@@ -70,7 +89,100 @@ class Folders:
         if remote and path and self.memo[(place.storage.identity, place.key)].pointer:
             place = self.tree.locate(path)
             data = self._page(place.storage, place.key, path, page)
-        return rebase(data, place.prefix) if place.prefix else data
+        return (rebase(data, place.prefix) if place.prefix else data), place
+
+    # -- counts and covers ---------------------------------------------------
+
+    def with_counts(self, data, storage, key, path):
+        """A page with the folder's and each subfolder's counts and cover (covers.summary), as they are now."""
+        own, children = self.summarize(storage, key, path)
+        page = orjson.loads(data)
+        page.update(own)
+        for entry in page["dirs"]:
+            if isinstance(entry, dict):
+                entry.update(children.get(entry.get("name"), covers.EMPTY))
+        return orjson.dumps(page)
+
+    def summarize(self, storage, key, path):
+        """A folder's summary ({images, allImages, cover, coverPicked}) and its subfolders' by name.
+
+        Walked through every folder below, each one's own listing remembered while it is
+        unchanged (one stat per folder on disk; on S3 listed again past `recheck` seconds, or
+        at once when this process changed it), so counts are as fresh as listings are.
+        """
+        children = {}
+        own = self._summary(storage, key, path, 0, set(), children)
+        return own, children
+
+    def _summary(self, storage, key, path, depth, walked, children=None):
+        if depth > self.MAX_DEPTH:
+            return covers.EMPTY
+        own, ident = self.local(storage, key)
+        if own.pointer and depth:
+            place = self.tree.locate(path)  # a pointer folder: its target tree is what it holds
+            storage, key = place.storage, place.key
+            own, ident = self.local(storage, key)
+        if ident in walked:
+            return covers.EMPTY  # a folder reached again through a link is counted once
+        walked.add(ident)
+        summaries = []
+        for name in own.dirs:
+            try:
+                child = self._summary(storage, join(key, name), join(path, name), depth + 1, walked)
+            except LensletError:
+                child = covers.EMPTY  # gone meanwhile, unreadable, a broken pointer: nothing counted
+            summaries.append((name, child))
+            if children is not None:
+                children[name] = child
+        return covers.summary(own, path, summaries)
+
+    def local(self, storage, key):
+        """What a folder's own listing says for its summary (covers.Local), looked at again only when it
+        changed, and the folder's identity (identity_of, found when it is listed)."""
+        known = self.locals.get((storage.identity, key))
+        if storage.folder_mtimes:
+            # A name added, removed or renamed moves the folder's mtime (its cover sidecar is
+            # replaced by a rename too): unchanged, it is trusted, unless it was listed within
+            # one step of a coarse clock after that mtime (see manifests.RACY).
+            mtime = storage.stat(key).mtime
+            if known is not None and known[0] == mtime and known[1] - mtime > manifests.RACY:
+                return known[2], known[3]
+        else:
+            mtime = None  # a bucket has no folder mtimes: listed again past `recheck` seconds
+            if known is not None and self.clock() - known[1] <= self.recheck:
+                return known[2], known[3]
+        looked_at = self.clock()
+        return self.remember_local(storage, key, list_folder(storage, key), mtime, looked_at)
+
+    def remember_local(self, storage, key, listing, mtime, looked_at):
+        """Keep what a folder's listing, made at looked_at (its mtime then, or None), says for its summary."""
+        picked = read_cover(storage, key) if listing.folder_sidecar is not None else None
+        own = covers.local(sorted(listing.images, key=manifests.sort_key), sorted(listing.dirs, key=manifests.sort_key),
+                           picked, listing.pointer)
+        ident = identity_of(storage, key)
+        self.locals[(storage.identity, key)] = (mtime, looked_at, own, ident)
+        return own, ident
+
+    def set_cover(self, path, cover):
+        """Pick a folder's cover (a name of an image in it) or clear the pick (None); its summary after."""
+        place = self.tree.locate(path)
+        if place.readonly:
+            raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)
+        storage, key = place.storage, place.key
+        if not storage.stat(key).is_dir:
+            raise BadRequest("is a file, not a folder", path=path)
+        sidecar = join(key, FOLDER_SIDECAR)
+        if cover is None:
+            try:
+                storage.delete(sidecar)
+            except NotFound:
+                pass
+        else:
+            self.tree.locate_image(join(path, cover))  # there now (404 if not); trashed later, it is passed over
+            storage.write(sidecar, covers.encode(cover))
+        self.locals.pop((storage.identity, key), None)
+        own, _ = self.summarize(storage, key, path)
+        return dict(own, ok=True, path=path)
 
     def view(self, path, query, offset, limit):
         """Return one encoded slice of a folder's items as a query (search/query.py) filters and sorts them.
@@ -79,7 +191,7 @@ class Folders:
         whole folder. The last few answers' orders are kept while the pages are the same bytes:
         paging through a big folder sorts it once.
         """
-        pages, data = self._every_page(path)
+        pages, data, place = self._every_page(path)
         memo_key = (path, query)
         with self.lock:
             known = self.views.get(memo_key)
@@ -94,17 +206,19 @@ class Folders:
                 while len(self.views) > self.CACHED_VIEWS:
                     self.views.popitem(last=False)
         first = pages[0]
-        return orjson.dumps({
+        view = orjson.dumps({
             "v": first["v"], "path": first["path"], "generatedAt": first.get("generatedAt"), "sig": first.get("sig"),
             "sort": query.sort or "name", "order": query.order, "offset": offset, "limit": limit,
             "total": len(kept), "folderTotal": sum(len(page["items"]) for page in pages), "dirs": first["dirs"],
             "items": kept[offset:offset + limit]})
+        return self.with_counts(view, place.storage, place.key, path)
 
     def _every_page(self, path):
         """Every page of a folder's manifest, parsed and as bytes, all from one build; parsed
         again only when the bytes differ from the last time."""
         for attempt in range(2):
-            data = [self.page(path, 0)]
+            first, place = self.stored_page(path, 0)
+            data = [first]
             with self.lock:
                 known = self.parsed.get(path)
             if known is None or known[0][0] != data[0]:
@@ -114,7 +228,7 @@ class Folders:
                 pages = known[1]
             try:
                 for number in range(1, pages[0]["pageCount"]):
-                    data.append(self.page(path, number))
+                    data.append(self.stored_page(path, number)[0])
                     if known is None or known[0][number] != data[-1]:
                         known = None
                         pages = pages[:number] + [orjson.loads(data[-1])]
@@ -130,7 +244,7 @@ class Folders:
                 self.parsed.move_to_end(path)
                 while len(self.parsed) > self.CACHED_PARSED:
                     self.parsed.popitem(last=False)
-            return pages, data
+            return pages, data, place
 
     def _page(self, storage, key, path, page, retry=True):
         mtime = None
@@ -181,7 +295,10 @@ class Folders:
 
         Returns the memo and the encoded first page it built or checked.
         """
+        looked_at = self.clock()
         listing = list_folder(storage, key)
+        # The same listing serves counts and covers (a folder changed here is looked at again at once).
+        self.remember_local(storage, key, listing, folder_mtime, looked_at)
         first_bytes, first = self._first_page(storage, key, listing)
         pages = None
         # A manifest made with XMP shown, or without: a change of LENSLET_XMP rebuilds it.
@@ -366,6 +483,15 @@ def store(storage, key, listing, pages):
             log.warning("%s: manifest kept in memory: %s", key or "/", ex.description)
         return False  # a tree we may not write: serve the manifest from memory
     return True
+
+
+def read_cover(storage, folder):
+    """The cover a folder's sidecar picks (covers.parse), or None; never more than covers.MAX_SIDECAR + 1 bytes read."""
+    try:
+        with storage.open_head(join(folder, FOLDER_SIDECAR), covers.MAX_SIDECAR + 1) as stream:
+            return covers.parse(stream.read(covers.MAX_SIDECAR + 1))
+    except LensletError:
+        return None  # gone meanwhile, a folder of that name, unreadable: no pick
 
 
 def read_sidecar(storage, key):

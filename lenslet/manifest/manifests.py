@@ -7,14 +7,17 @@ import zlib
 from dataclasses import dataclass, field
 
 from lenslet.layout import (
+    FOLDER_SIDECAR,
     POINTER_FILE,
     ROOT_FILES,
     SIDECAR,
     THUMB,
     derived_name,
     is_manifest,
+    is_shown,
     is_xmp,
     join,
+    kind_of,
     mime_of,
     xmp_names,
 )
@@ -40,6 +43,7 @@ class Listing:
     pointer: bool = False
     signature: str = ""
     xmps: dict = field(default_factory=dict)      # name -> Entry of another tool's XMP sidecar (foo.jpg.xmp, foo.xmp)
+    folder_sidecar: object = None                 # the Entry of the folder's own sidecar (its cover), or None
 
 
 def classify(entries, derived_entries=None):
@@ -53,6 +57,8 @@ def classify(entries, derived_entries=None):
                 listing.dirs[name] = entry
         elif name[0] == ".":
             listing.pointer = listing.pointer or name == POINTER_FILE
+            if name == FOLDER_SIDECAR:
+                listing.folder_sidecar = entry
         elif name.endswith(SIDECAR):
             if is_manifest(name):
                 listing.pages[name] = entry
@@ -249,9 +255,9 @@ def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readin
     meta_mtime = meta.mtime if meta is not None else None
     if probed is None and sidecar is None and previous and previous.get("hasThumb") == has_thumb \
             and previous.get("hasMeta") == (meta is not None) and previous.get("metaMtime") == meta_mtime:
-        return previous  # nothing about it changed: most items of a rebuild
+        return shown_as(previous)  # nothing about it changed: most items of a rebuild
     if reading and probed is None and previous:
-        return dict(previous, hasThumb=has_thumb)  # only its thumbnail changed (see plan)
+        return shown_as(dict(previous, hasThumb=has_thumb))  # only its thumbnail changed (see plan)
     base = probed if probed is not None else previous
     out = {
         "path": join(folder, name),
@@ -275,6 +281,7 @@ def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readin
     for key in SHOT_KEYS:  # most images say both, screenshots and downloads neither: present when known
         if isinstance(base.get(key), str):
             out[key] = base[key]
+    out = shown_as(out)
     if meta is not None:
         source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
@@ -285,6 +292,17 @@ def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readin
     return out
 
 
+def shown_as(entry):
+    """An entry with what it is (`kind`: image, raw or video, by its name) and whether the page can show
+    a picture of it (`preview`: false for a video, and for a file that could not be read, a raw without
+    a preview among them): what cannot be shown is listed with a placeholder, never hidden."""
+    kind = kind_of(entry["name"])
+    preview = kind != "video" and not entry.get("error")
+    if entry.get("kind") == kind and entry.get("preview") == preview:
+        return entry
+    return dict(entry, kind=kind, preview=preview)
+
+
 def has_thumb_in(listing, name):
     """Whether an image has a thumbnail, by the listing: one not older than the image."""
     thumb = listing.thumbs.get(name)
@@ -292,8 +310,8 @@ def has_thumb_in(listing, name):
 
 
 def lacking_thumbs(listing):
-    """Names of the images a listing shows without a thumbnail."""
-    return [name for name in listing.images if not has_thumb_in(listing, name)]
+    """Names of the images a listing shows without a thumbnail (a video never has one: never asked for)."""
+    return [name for name in listing.images if not has_thumb_in(listing, name) and is_shown(name)]
 
 
 def dir_kind(has_pointer, has_subfolders):

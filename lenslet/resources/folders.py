@@ -1,14 +1,17 @@
 import falcon
 
 from lenslet.errors import BadRequest
+from lenslet.manifest import covers
+from lenslet.resources import read_json
 from lenslet.search import query
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
 
 
 class FoldersResource:
-    """GET /folders?path=&page=: the folder's manifest page; with sort, order, a filter, offset or
-    limit, one slice of its items filtered and sorted (search/query.py)."""
+    """GET /folders?path=&page=: the folder's manifest page, with counts and covers; with sort,
+    order, a filter, offset or limit, one slice of its items filtered and sorted (search/query.py).
+    PATCH /folders?path= {"cover": name or null}: pick the folder's cover, or clear the pick."""
 
     def __init__(self, folders):
         self.folders = folders
@@ -29,3 +32,7 @@ class FoldersResource:
             resp.data = self.folders.page(path, page)
         resp.content_type = falcon.MEDIA_JSON
         resp.cache_control = ["no-cache"]
+
+    def on_patch(self, req, resp):
+        path, body = clean_path(req.get_param("path")), read_json(req)
+        resp.media = self.folders.set_cover(path, covers.check_pick(body))

@@ -9,10 +9,10 @@ import falcon
 import orjson
 
 from lenslet import __version__
+from lenslet.layout import TYPES
 
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/gif", "image/heic", "image/heif",
-               "image/x-adobe-dng", "image/x-canon-cr2", "image/x-nikon-nef", "image/x-sony-arw",
-               "image/x-olympus-orf", "image/x-panasonic-rw2", "image/x-fuji-raf", "image/x-pentax-pef")
+# What GET /file answers: every type lenslet lists (pictures, raws, videos), from the one table of them.
+IMAGE_TYPES = tuple(dict.fromkeys(TYPES.values()))
 
 # Why each error status can happen; an operation lists the ones it can answer.
 ERRORS = {
@@ -138,9 +138,17 @@ SCHEMAS = {
             "camera": {"type": "string", "description": "EXIF make and model, as one name (present when known)"},
             "taken": {"type": "string", "description": "EXIF's time taken, ISO-8601 without a zone (present when "
                                                        "known)"},
+            "kind": {"enum": ["image", "raw", "video"],
+                     "description": "what it is, by its name (absent in entries of an older lenslet: an image)"},
+            "preview": {"type": "boolean",
+                        "description": "false when lenslet shows no picture of it (a video, a file that cannot be "
+                                       "read, a raw without a preview): drawn as a placeholder; /thumb answers 415 "
+                                       "(video) or 422; /file serves it. Absent in entries of an older lenslet: true "
+                                       "unless the entry has an `error`"},
         },
     },
     "FolderView": {
+        "allOf": [ref("schemas", "Counts")],
         "type": "object",
         "required": ["v", "path", "sort", "order", "offset", "limit", "total", "folderTotal", "dirs", "items"],
         "description": "A slice of a folder's items, filtered and sorted (any of sort, order, star, date, "
@@ -156,7 +164,25 @@ SCHEMAS = {
             "items": {"type": "array", "items": ref("schemas", "ManifestItem")},
         },
     },
+    "Counts": {
+        "type": "object", "required": ["images", "allImages", "cover", "coverPicked"],
+        "description": "a folder's counts and cover, as they are when answered",
+        "properties": {
+            "images": {"type": "integer", "minimum": 0, "description": "items in the folder itself"},
+            "allImages": {"type": "integer", "minimum": 0,
+                          "description": "items in it and every folder below (the trash counts in no folder above it)"},
+            "cover": nullable("string", description="browse path of the cover image: the one picked, else the first "
+                                                    "image shown, else the first subfolder's cover; null for none"),
+            "coverPicked": {"type": "boolean", "description": "the cover is the one picked for this folder"},
+        },
+    },
+    "CoverPick": {
+        "type": "object", "required": ["cover"], "additionalProperties": False,
+        "properties": {"cover": nullable("string", maxLength=255,
+                                         description="an image's name in this folder (not a path), or null to clear")},
+    },
     "FolderPage": {
+        "allOf": [ref("schemas", "Counts")],
         "type": "object", "required": ["v", "path", "page", "pageCount", "total", "dirs", "items"],
         "properties": {
             "v": {"type": "integer"}, "path": {"type": "string"}, "generatedAt": {"type": "string"},
@@ -164,6 +190,7 @@ SCHEMAS = {
             "sig": {"type": "string"}, "page": {"type": "integer", "minimum": 0},
             "pageCount": {"type": "integer", "minimum": 1}, "total": {"type": "integer", "minimum": 0},
             "dirs": {"type": "array", "items": {
+                "allOf": [ref("schemas", "Counts")],
                 "type": "object", "required": ["name", "kind"],
                 "properties": {"name": {"type": "string"},
                                "kind": {"enum": ["branch", "leaf-real", "leaf-pointer"]},
@@ -357,7 +384,7 @@ def preview():
 
 def original():
     return {
-        "summary": "The original image, with caching and one byte range",
+        "summary": "The original image (or video), with caching and one byte range",
         "parameters": IMAGE + CONDITIONAL + [ref("parameters", "range")],
         "responses": {
             "200": images("the whole file (empty, with `X-Accel-Redirect`, under LENSLET_ACCEL_REDIRECT)", CACHED),
@@ -434,6 +461,15 @@ PATHS = {
         "responses": {"200": json_of({"oneOf": [ref("schemas", "FolderPage"), ref("schemas", "FolderView")]},
                                      "the manifest page, or the filtered and sorted slice"),
                       **errors(*ANY, *TREE)},
+    }, "patch": {
+        "summary": "Pick the folder's cover (`cover`: an image's name in it) or clear the pick (`null`)",
+        "parameters": [ref("parameters", "folderPath")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas", "CoverPick")}}},
+        "responses": {"200": json_of({"allOf": [ref("schemas", "Counts")], "type": "object",
+                                      "required": ["ok", "path"],
+                                      "properties": {"ok": {"const": True}, "path": {"type": "string"}}},
+                                     "the folder's counts and cover now"),
+                      **errors(*ANY, *TREE, 409, 413, 415, 507)},
     }},
     "/item": {
         "get": {"summary": "An image's sidecar merged with what the image says (EXIF, size, type)",

@@ -50,7 +50,7 @@ def build(storage, clock=time.time):
             out.write(b",\n" if counts["images"] else b"")
             out.write(orjson.dumps(item))
             counts["images"] += 1
-            counts["missingThumbs"] += not item.get("hasThumb")
+            counts["missingThumbs"] += not item.get("hasThumb") and item.get("kind") != "video"
             if item.get("error"):
                 errors[item["path"]] = item["error"]
             if item.get("xmpError"):

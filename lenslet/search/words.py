@@ -27,7 +27,7 @@ from array import array
 from collections import Counter
 from itertools import compress, islice, repeat
 
-from lenslet.layout import EXTENSIONS
+from lenslet.layout import TYPES
 from lenslet.storage.paths import is_clean
 
 TOKEN = re.compile(r"[^\W_]+")
@@ -359,7 +359,7 @@ def tags_of(item):
     return tags
 
 
-NOT_WORDS = frozenset(ext.lstrip(".") for ext in EXTENSIONS) | {"tif", "tiff", "heic", "heif", "raw", "thumbnail",
+NOT_WORDS = frozenset(ext.lstrip(".") for ext in TYPES) | {"tif", "tiff", "heic", "heif", "raw", "thumbnail",
                                                                 "json"}
 
 

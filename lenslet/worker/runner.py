@@ -12,7 +12,7 @@ from lenslet.errors import LensletError, NotFound
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
-from lenslet.layout import join, name_of
+from lenslet.layout import is_shown, join, name_of
 from lenslet.manifest import folders
 from lenslet.manifest.folders import Folders
 from lenslet.search import rollup
@@ -188,7 +188,7 @@ class Runner:
         """Make the thumbnails of some images of one folder on the pool's processes, then record
         their hashes in one pass (with remake, also those fresh but made with other settings)."""
         digests, todo = {}, []
-        for name in names:
+        for name in filter(is_shown, names):  # a video has no thumbnail to make
             key = join(folder, name)
             try:
                 found = self.thumbs.fresh(self.storage, key, self.storage.stat(key))

@@ -54,7 +54,8 @@ def test_item_fields(client, tree):
                     "size": st.st_size, "mtime": st.st_mtime, "hasThumb": False, "hasMeta": True,
                     "hash": None, "tags": ["cat"], "notes": "hi", "star": 4,
                     "metaMtime": os.stat(tree / "sub" / "a.jpg.json").st_mtime,
-                    "metaVersion": version_of((tree / "sub" / "a.jpg.json").read_bytes())}
+                    "metaVersion": version_of((tree / "sub" / "a.jpg.json").read_bytes()),
+                    "kind": "image", "preview": True}
 
 
 @pytest.mark.parametrize("orientation, size", [(1, (64, 48)), (3, (64, 48)), (6, (48, 64)), (8, (48, 64))])

@@ -1,0 +1,102 @@
+"""Counts in every listing (a folder's own items, and with every folder below), fresh after each operation
+through the API and after other programs change the tree, on local disk and S3."""
+
+import json
+
+from helpers import jpeg
+
+TREE = ["trip/a.jpg", "trip/b.jpg", "trip/day1/c.jpg", "trip/day1/d.jpg", "trip/day1/night/e.jpg", "home/f.jpg"]
+
+
+def made(gallery, paths=TREE):
+    for path in paths:
+        gallery.put(path, jpeg())
+    return gallery.client
+
+
+def counts(client, folder=""):
+    """{folder: (images, allImages)} of the listed folder ("." for itself) and of each subfolder it lists."""
+    page = client.get(f"/folders?path={folder}").json
+    found = {d["name"]: (d["images"], d["allImages"]) for d in page["dirs"]}
+    found["."] = (page["images"], page["allImages"])
+    return found
+
+
+def upload(client, dest, name):
+    return client.post("/file", {"dest": dest}, upload_files=[("file", name, jpeg())], status=201).json
+
+
+def test_listing_counts_own_items_and_every_folder_below(gallery):
+    client = made(gallery)
+    assert counts(client) == {".": (0, 6), "trip": (2, 5), "home": (1, 1)}
+    assert counts(client, "trip") == {".": (2, 5), "day1": (2, 3)}
+    assert counts(client, "trip/day1/night") == {".": (1, 1)}
+
+
+def test_counts_follow_upload_move_trash_restore_and_delete(gallery):
+    client = made(gallery)
+    counts(client)  # every folder looked at once: what follows must not be served from memory
+    counts(client, "trip")
+    upload(client, "/trip/day1/night", "new.jpg")
+    assert counts(client) == {".": (0, 7), "trip": (2, 6), "home": (1, 1)}
+    client.post_json("/move", {"src": "trip/day1/night/new.jpg", "dest": "home"})
+    assert counts(client) == {".": (0, 7), "trip": (2, 5), "home": (2, 2)}
+    client.post_json("/trash", {"paths": ["trip/day1/c.jpg"]})
+    # The trash is a folder of its own: counted in its listing, in no folder above it.
+    assert counts(client) == {".": (0, 6), "trip": (2, 4), "home": (2, 2), "_trash_": (1, 1)}
+    assert counts(client, "trip") == {".": (2, 4), "day1": (1, 2)}
+    trashed = client.get("/folders?path=_trash_").json["items"][0]["path"]
+    client.post_json("/restore", {"paths": [trashed]})
+    assert counts(client, "trip") == {".": (2, 5), "day1": (2, 3)}
+    client.post_json("/trash", {"paths": ["home/f.jpg"]})
+    trashed = client.get("/folders?path=_trash_").json["items"][0]["path"]
+    client.post_json("/delete", {"paths": [trashed]})
+    assert counts(client) == {".": (0, 6), "trip": (2, 5), "home": (1, 1), "_trash_": (0, 0)}
+
+
+def test_counts_follow_folder_create_move_and_delete(gallery):
+    client = made(gallery)
+    counts(client)
+    client.post("/folder?path=trip/empty", status=201)
+    assert counts(client, "trip") == {".": (2, 5), "day1": (2, 3), "empty": (0, 0)}
+    client.post_json("/move", {"src": "trip/day1", "dest": "home"})
+    assert counts(client) == {".": (0, 6), "trip": (2, 2), "home": (1, 4)}
+    assert counts(client, "home") == {".": (1, 4), "day1": (2, 3)}
+    client.delete("/folder?path=trip/empty")
+    assert counts(client, "trip") == {".": (2, 2)}
+
+
+def test_counts_follow_other_programs_and_the_workers_rebuild(gallery):
+    client = made(gallery)
+    counts(client)
+    counts(client, "trip")
+    gallery.put("trip/day1/night/g.jpg", jpeg())  # written behind lenslet's back
+    gallery.put("home/deep/er/h.jpg", jpeg())
+    gallery.index()  # the worker's rebuild of what changed
+    assert counts(client) == {".": (0, 8), "trip": (2, 6), "home": (1, 2)}
+    assert counts(client, "trip/day1") == {".": (2, 4), "night": (2, 2)}
+
+
+def test_counts_of_a_folder_reached_again_through_a_link_are_counted_once(tree, client):
+    for path in TREE:
+        (tree / path).parent.mkdir(parents=True, exist_ok=True)
+        (tree / path).write_bytes(jpeg())
+    (tree / "trip" / "again").symlink_to(tree / "trip")
+    found = counts(client)
+    assert found["trip"][1] == 5 and found["."][1] == 6
+
+
+def test_a_pointer_folder_counts_and_covers_what_its_target_holds(tmp_path, client_with, tree):
+    archive = tmp_path / "archive"
+    for path in ("2019/a.jpg", "2019/b.jpg", "c.jpg"):
+        (archive / path).parent.mkdir(parents=True, exist_ok=True)
+        (archive / path).write_bytes(jpeg())
+    (tree / "old").mkdir()
+    (tree / "old" / ".lenslet.folder.json").write_text(json.dumps(
+        {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(archive)}}))
+    client = client_with(pointer_roots=(str(tmp_path),))
+    entry = client.get("/folders").json["dirs"][0]
+    assert (entry["images"], entry["allImages"], entry["cover"]) == (1, 3, "old/c.jpg")
+    assert counts(client, "old") == {".": (1, 3), "2019": (2, 2)}
+    client.patch_json("/folders?path=old/2019", {"cover": "b.jpg"})
+    assert client.get("/folders?path=old").json["dirs"][0]["cover"] == "old/2019/b.jpg"
