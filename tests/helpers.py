@@ -65,16 +65,8 @@ class Gunicorn:
             return answer.status, answer.read(), dict(answer.headers)
 
     def wait_until(self, check, timeout=15, every=0.1):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                value = check()
-                if value:
-                    return value
-            except OSError:
-                pass
-            time.sleep(every)
-        raise AssertionError(f"gave up after {timeout}s waiting for {check.__name__}")
+        """wait_until, a refused or dropped connection counting as not yet."""
+        return wait_until(check, timeout, every, retry_on=(OSError,))
 
     def stop(self):
         if self.process.poll() is None:
@@ -84,6 +76,26 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def wait_until(check, timeout=15.0, every=0.05, retry_on=()):
+    """Poll check() until it gives something true and return that; fail after timeout seconds.
+
+    What a test waits for is a condition, never a time: a fixed sleep is either too
+    short on a loaded machine (flaky) or too long everywhere else (slow). retry_on:
+    exceptions that mean "not yet" (a server still starting, a file half written).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+            if value:
+                return value
+        except retry_on:
+            pass
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"gave up after {timeout}s waiting for {getattr(check, '__name__', check)}")
+        time.sleep(every)
 
 
 def index_tree(config, storage):

@@ -1,13 +1,10 @@
 import json
-import random
 import time
 
 import pytest
 from helpers import draw, http, index_tree
 
 from lenslet.config import Config
-from lenslet.search import words
-from lenslet.search.words import Index, matches, terms_of
 from lenslet.storage import LocalStorage
 
 
@@ -117,30 +114,6 @@ def test_freshness_across_two_gunicorn_workers(gunicorn, gallery):
     time.sleep(2)
     answers = [http("GET", f"{server.url}/search?q=zebra")["total"] for _ in range(12)]
     assert answers == [1] * 12
-
-
-@pytest.mark.parametrize("bitmap_from", [1000, 10])  # with and without bitmaps for frequent tokens
-def test_index_agrees_with_the_rule_on_random_items(monkeypatch, bitmap_from):
-    monkeypatch.setattr(words, "BITMAP_FROM", bitmap_from)
-    rng = random.Random(7)
-    vocabulary = ["beach", "Sunset", "café", "img", "2019", "20190514", "o'neil", "summer vacation", "a", "x_1"]
-    items = []
-    for n in range(1500):
-        name = rng.choice([f"IMG_{rng.randrange(10000):04d}.JPG", f"beach-{n}.png", f"Café Zürich {n}.webp"])
-        folder = rng.choice(["2019/june", "2019/july", "2020", ""])
-        items.append({"path": f"{folder}/{name}".lstrip("/"), "name": name, "tags": rng.sample(vocabulary, rng.randrange(4)),
-                      "notes": " ".join(rng.sample(vocabulary, rng.randrange(3)))})
-    items.sort(key=lambda item: item["path"])
-    index = Index.build(items)
-    assert bool(index.frequent) == (bitmap_from == 10)
-    for q in ["beach", "BEACH sun", "img_0", "o'neil", "'", "CAFÉ zür", "2019", "", "ach set", ".jpg", "summer vac"]:
-        for folder in ["", "2019", "2019/june", "nope"]:
-            terms = terms_of(q)
-            expected = [i for i, item in enumerate(items)
-                        if (not folder or item["path"].startswith(folder + "/")) and matches(item, terms)]
-            scope = index.scope(folder, lambda i: items[i]["path"])
-            for offset, limit in [(0, 10), (5, 3), (0, 5000)]:
-                assert index.search(terms, scope, offset, limit) == (len(expected), expected[offset:offset + limit])
 
 
 def test_suggest_counts_a_tag_once_per_image_whatever_its_case(tree, client):
