@@ -2,13 +2,11 @@
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import orjson
 import pytest
-from helpers import PROJECT, draw, index_tree, jpeg
+from helpers import draw, index_tree, jpeg
 
 from lenslet import health, layout
 from lenslet.cli import main
@@ -41,22 +39,16 @@ def used(tree, config, storage, client):
     return tree
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "lenslet.cli", "clean", *map(str, args)], cwd=PROJECT,
-                          capture_output=True, text=True, timeout=120)
-
-
-def test_a_dry_run_lists_exactly_what_the_clean_removes(used):
+def test_a_dry_run_lists_exactly_what_the_clean_removes(used, capsys):
     before = everything(used)
-    dry = run(used, "--dry-run")
-    assert dry.returncode == 0, dry.stderr
-    listed = dry.stdout.splitlines()
+    assert main(["clean", str(used), "--dry-run"]) == 0
+    dry = capsys.readouterr()
+    listed = dry.out.splitlines()
     assert everything(used) == before  # nothing changed
-    assert "would remove" in dry.stderr and "kept 3 sidecars" in dry.stderr
-    done = run(used)
-    assert done.returncode == 0, done.stderr
+    assert "would remove" in dry.err and "kept 3 sidecars" in dry.err
+    assert main(["clean", str(used)]) == 0
     assert set(listed) == before - everything(used) and len(listed) == len(set(listed))
-    assert done.stdout.splitlines() == listed
+    assert capsys.readouterr().out.splitlines() == listed
 
 
 def test_afterwards_the_tree_holds_the_users_files_and_their_tags(used):

@@ -1,14 +1,10 @@
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 
 import pytest
 import webtest
-from helpers import PROJECT, draw, eight_writers_add_25_tags_each, http
+from helpers import draw, eight_writers_add_25_tags_each, http
 from PIL import Image
 
 
@@ -247,35 +243,6 @@ def test_concurrent_patches_across_gunicorn_workers_lose_nothing(gunicorn, photo
     errors = eight_writers_add_25_tags_each(lambda tag: http("PATCH", url, {"addTags": [tag]}))
     assert errors == []
     assert len(set(http("GET", url)["tags"])) == 200
-
-
-WRITER = """
-import sys
-from lenslet.config import Config
-from lenslet.app import create_app
-import webtest
-client = webtest.TestApp(create_app(Config(root=sys.argv[1])))
-n = 0
-while True:
-    n += 1
-    client.patch_json(f"/item?path=trip/{'ab'[n % 2]}.jpg", {"addTags": [f"tag{n}"], "notes": "x" * (n % 5000)})
-    print(n, flush=True)
-"""
-
-
-def test_sigkill_mid_writes_leaves_every_sidecar_whole(client, tree, photo):
-    draw(tree / "trip" / "b.jpg")
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tree)], cwd=PROJECT,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and int(writer.stdout.readline() or 0) < 200:
-        pass
-    writer.send_signal(signal.SIGKILL)
-    writer.wait()
-    client.get("/folders?path=trip")  # listing the folder clears what a killed writer left
-    for name in ("a.jpg.json", "b.jpg.json"):
-        assert len(json.loads((tree / "trip" / name).read_bytes())["tags"]) > 50
-    assert sorted(os.listdir(tree / "trip")) == ["_index.json", "a.jpg", "a.jpg.json", "b.jpg", "b.jpg.json"]
 
 
 def test_put_leaving_a_field_out_keeps_it(client, tree, photo):
