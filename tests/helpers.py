@@ -112,18 +112,18 @@ def http(method, url, body=None):
         return json.loads(answer.read())
 
 
-def eight_writers_add_25_tags_each(add_tag):
-    """Run 8 threads, each adding 25 distinct tags through add_tag(tag); return the errors."""
+def writers_add_tags(add_tag, writers=8, each=25):
+    """Run writers threads at once, each adding each distinct tags through add_tag(tag); return the errors."""
     errors = []
 
     def writer(n):
-        for k in range(25):
+        for k in range(each):
             try:
                 add_tag(f"t{n}-{k}")
             except Exception as ex:  # noqa: BLE001 - collected and asserted by the caller
                 errors.append(ex)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 import webtest
-from helpers import draw, eight_writers_add_25_tags_each, http
+from helpers import draw, http, writers_add_tags
 from PIL import Image
 
 
@@ -217,9 +217,9 @@ def test_readonly_pointer_refuses_writes(client_with, tree, tmp_path):
 def test_concurrent_patches_in_threads_lose_nothing(config, photo):
     from lenslet.app import create_app
     app = create_app(config)
-    errors = eight_writers_add_25_tags_each(lambda tag: patch(webtest.TestApp(app), {"addTags": [tag]}))
+    errors = writers_add_tags(lambda tag: patch(webtest.TestApp(app), {"addTags": [tag]}), writers=8, each=10)
     assert errors == []
-    assert len(set(item(webtest.TestApp(app)).json["tags"])) == 200
+    assert len(set(item(webtest.TestApp(app)).json["tags"])) == 80
 
 
 def test_removal_is_not_undone_by_a_concurrent_add(config, photo):
@@ -240,7 +240,7 @@ def test_concurrent_patches_across_gunicorn_workers_lose_nothing(gunicorn, photo
     server = gunicorn()
     server.wait_until(lambda: server.get("/health")[0] == 200)
     url = f"{server.url}/item?path=trip/a.jpg"
-    errors = eight_writers_add_25_tags_each(lambda tag: http("PATCH", url, {"addTags": [tag]}))
+    errors = writers_add_tags(lambda tag: http("PATCH", url, {"addTags": [tag]}))
     assert errors == []
     assert len(set(http("GET", url)["tags"])) == 200
 
