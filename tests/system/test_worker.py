@@ -103,11 +103,11 @@ def test_two_workers_run_each_job_once(tree, storage):
 
 CLAIMER = """
 import sys, time
-from lenslet.worker import queue
+from lenslet import jobs
 from lenslet.storage import LocalStorage
 storage = LocalStorage(sys.argv[1])
-name = queue.waiting(storage)[0]
-assert queue.claim(storage, name, "doomed", lease=1)
+name = jobs.waiting(storage)[0]
+assert jobs.claim(storage, name, "doomed", lease=1)
 print("claimed", flush=True)
 time.sleep(60)
 """
@@ -122,8 +122,7 @@ def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
     doomed.wait()
     runner = Runner(Config(root=str(tree)), storage)
     assert next_job(storage, "w2", lease=60) == (None, None)  # still leased
-    time.sleep(1.1)
-    assert jobs.recover(storage) == 1
+    wait_until(lambda: jobs.recover(storage), timeout=10)  # requeued once its one-second lease ran out
     drain(runner, "w2")
     assert (tree / "a.jpg.thumbnail").exists()
 
@@ -163,9 +162,7 @@ def test_worker_stops_gracefully(tree):
         draw(tree / f"{n}.jpg", size=(1200, 900))
     worker = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT, stderr=subprocess.PIPE,
                               env=dict(os.environ, LENSLET_ROOT=str(tree)))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not any(tree.glob("*.thumbnail")):
-        time.sleep(0.05)
+    wait_until(lambda: any(tree.glob("*.thumbnail")), timeout=20)  # stopped in the middle of its work
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(10) == 0
     for thumb in tree.glob("*.thumbnail"):
@@ -251,7 +248,16 @@ def test_a_lease_is_renewed_while_a_slow_job_runs(tree, storage):
     thread.start()
     try:
         assert started.wait(10)
-        time.sleep(4.5)  # more than two leases
+        claim = tree / ".lenslet" / "claims" / jobs.job_name("index", "slow")
+        first = json.loads(claim.read_bytes())["until"]
+
+        def renewed_past_two_leases():
+            try:
+                return json.loads(claim.read_bytes())["until"] > first + 2 * config.job_lease
+            except ValueError:  # read while being replaced
+                return False
+
+        wait_until(renewed_past_two_leases, timeout=20)
         assert jobs.recover(storage) == 0  # still held: its lease was renewed
         assert jobs.job_name("index", "slow") not in jobs.waiting(storage)
     finally:
