@@ -95,18 +95,6 @@ def test_a_running_worker_stops_it_unless_forced(used, storage, capsys):
     assert not (used / ".lenslet").exists()
 
 
-def test_what_read_only_mode_kept_in_the_cache_folder_goes_too(tree, tmp_path, client_with, monkeypatch):
-    draw(tree / "a.jpg", size=(800, 600))
-    client = client_with(readonly=True, cache_dir=str(tmp_path / "cache"))
-    client.get("/thumb", params={"path": "a.jpg"})
-    client.get("/preview", params={"path": "a.jpg"})
-    assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
-    monkeypatch.setenv("LENSLET_CACHE_DIR", str(tmp_path / "cache"))
-    assert main(["clean", str(tree)]) == 0
-    assert everything(tree) == {"a.jpg"}
-    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
-
-
 def test_links_back_up_the_tree_are_walked_once(tree):
     draw(tree / "a" / "x.jpg")
     (tree / "a" / "x.jpg.thumbnail").write_bytes(b"RIFF")

@@ -226,14 +226,6 @@ def test_pointer_loop_answers_508_with_the_chain(client_with, tree, tmp_path):
     assert body["chain"][:2] == ["loop", "loop/sub"]
 
 
-def test_readonly_pointer_writes_nothing_into_its_target(client_with, tree, archive):
-    pointer(tree / "trips", archive, readonly=True)
-    client = client_with(pointer_roots=(str(archive),))
-    before = sorted(os.listdir(archive))
-    assert names(listing(client, "trips")) == ["top.jpg"]
-    assert sorted(os.listdir(archive)) == before
-
-
 def test_broken_pointer_is_a_clear_error(client_with, tree, tmp_path):
     pointer(tree / "gone", tmp_path / "nowhere")
     (tree / "junk").mkdir()
@@ -241,13 +233,6 @@ def test_broken_pointer_is_a_clear_error(client_with, tree, tmp_path):
     client = client_with(pointer_roots=(str(tmp_path),))
     assert client.get("/folders", params={"path": "gone"}, status=502).json["title"] == "Broken pointer folder"
     assert client.get("/folders", params={"path": "junk"}, status=502).json["path"] == "junk"
-
-
-def test_readonly_root_keeps_manifests_outside_the_tree(client_with, tree, tmp_path):
-    draw(tree / "a.jpg")
-    client = client_with(readonly=True, cache_dir=str(tmp_path / "cache"))
-    assert names(listing(client)) == ["a.jpg"]
-    assert sorted(os.listdir(tree)) == ["a.jpg"]
 
 
 def test_changing_the_page_size_repages(client_with, tree):

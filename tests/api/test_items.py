@@ -194,26 +194,6 @@ def test_bad_paths_write_nothing(client, tree, photo, path, status):
     assert sorted(os.listdir(tree / "trip")) == before
 
 
-def test_readonly_refuses_writes_and_changes_nothing(client_with, tree, photo, tmp_path):
-    client = client_with(readonly=True, cache_dir=str(tmp_path / "cache"))
-    assert put(client, {"tags": ["a"]}, status=403).json["title"] == "Forbidden"
-    patch(client, {"addTags": ["a"]}, status=403)
-    client.delete("/item?path=trip/a.jpg", status=403)
-    assert sorted(os.listdir(tree / "trip")) == ["a.jpg"]
-
-
-def test_readonly_pointer_refuses_writes(client_with, tree, tmp_path):
-    target = tmp_path / "archive"
-    draw(target / "x.jpg")
-    (tree / "arch").mkdir()
-    (tree / "arch" / ".lenslet.folder.json").write_text(json.dumps(
-        {"kind": "pointer", "target": {"type": "local", "path": str(target)}, "readonly": True}))
-    client = client_with(pointer_roots=(str(tmp_path),))
-    assert item(client, "arch/x.jpg").json["w"] == 64
-    put(client, {"tags": ["a"]}, path="arch/x.jpg", status=403)
-    assert sorted(os.listdir(target)) == ["x.jpg"]
-
-
 def test_concurrent_patches_in_threads_lose_nothing(config, photo):
     from lenslet.app import create_app
     app = create_app(config)

@@ -213,13 +213,6 @@ def test_a_pointer_into_the_same_tree_shares_the_lock(tree, config):
 
 # -- read-only mode, moved folders ---------------------------------------------------------
 
-def test_readonly_mode_deletes_nothing(tree, client_with):
-    draw(tree / "a.jpg")
-    temp = tree / ".999999999-abcdef.lenslet-tmp"  # its writer (no such pid) is dead
-    temp.write_bytes(b"someone's")
-    ok(client_with(readonly=True, cache_dir=str(tree.parent / "cache")).get("/folders"))
-    assert temp.read_bytes() == b"someone's"
-
 
 def test_a_folder_moved_by_another_program_lists_its_new_paths(tree, client):
     draw(tree / "old" / "a.jpg")

@@ -178,15 +178,6 @@ def test_a_foreign_host_is_refused_and_other_sites_may_read(client, tree):
     opened(preview(client, "a.jpg", headers={"Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"}))
 
 
-def test_read_only_trees_keep_previews_in_the_cache_folder(client_with, tree, tmp_path):
-    draw(tree / "a.jpg", size=(400, 300))
-    before = sorted(p.name for p in tree.rglob("*"))
-    client = client_with(readonly=True, cache_dir=str(tmp_path / "cache"))
-    assert opened(preview(client, "a.jpg")).size == (400, 300)
-    assert sorted(p.name for p in tree.rglob("*")) == before
-    assert [p for p in (tmp_path / "cache").rglob("*.webp") if p.parent.name == "previews"]
-
-
 def test_previews_go_to_the_state_prefix_on_either_backend(gallery):
     out = io.BytesIO()
     Image.new("RGB", (700, 500), (10, 120, 30)).save(out, "JPEG")
