@@ -271,7 +271,8 @@ def test_invented_methods_add_no_metric_series(client_with, tree):
 
 def test_a_forged_job_kind_adds_no_metric_series(config, storage, tree):
     metrics.enable("web")
-    storage.write(join(JOBS, "0-thumb-forged.json"), json.dumps({"kind": "kind-1234", "path": "", "queuedAt": 0}).encode())
+    forged = {"kind": "kind-1234", "path": "", "queuedAt": 0}
+    storage.write(join(JOBS, "0-thumb-forged.json"), json.dumps(forged).encode())
     index_tree(config, storage)
     text = metrics.render({}, 0).decode()
     assert "kind-1234" not in text and 'lenslet_job_duration_seconds_count{kind="other"}' in text

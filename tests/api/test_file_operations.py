@@ -1,4 +1,6 @@
-"""File management through HTTP on local disk and S3: move, rename, trash, restore, delete, folders (uploads: test_originals_and_uploads.py)."""
+"""File management through HTTP on local disk and S3: move, rename, trash, restore, delete, folders.
+
+Uploads are in test_originals_and_uploads.py."""
 
 import json
 import os
@@ -226,7 +228,8 @@ def moved_by_hand(gallery, old, new, keep=False):
     """`mv` (or `cp` with keep) of the image alone, as another program would."""
     if gallery.config.s3_bucket:
         bucket = gallery.config.s3_bucket
-        gallery.s3.copy_object(Bucket=bucket, Key=f"photos/{new}", CopySource={"Bucket": bucket, "Key": f"photos/{old}"})
+        gallery.s3.copy_object(Bucket=bucket, Key=f"photos/{new}",
+                               CopySource={"Bucket": bucket, "Key": f"photos/{old}"})
         if not keep:
             gallery.s3.delete_object(Bucket=bucket, Key=f"photos/{old}")
     else:

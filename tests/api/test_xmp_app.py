@@ -93,7 +93,8 @@ def test_an_adobe_sidecar_named_after_the_stem_in_either_case(client, tree, samp
     draw(tree / "ps.jpg")
     (tree / name).write_bytes(shared(sample))
     body = item(client, "ps.jpg")
-    expected = {"photoshop-2020.xmp": (["desk", "coffee", "computer"], 4), "photoshop-cs2.xmp": (["test1", "&-&amp;-&"], 1)}
+    expected = {"photoshop-2020.xmp": (["desk", "coffee", "computer"], 4),
+                "photoshop-cs2.xmp": (["test1", "&-&amp;-&"], 1)}
     assert (body["tags"], body["star"]) == expected[sample]
     assert body["sources"]["star"] == name
 
@@ -299,7 +300,8 @@ def test_search_finds_xmp_keywords_and_their_paths(gallery):
                             ("a/x.xmp", "b/y.xmp"), ("a/x.XMP", "b/y.XMP")]),
     ("x.tar.jpg", "_trash_/x.tar (1).jpg", [("x.tar.jpg.xmp", "_trash_/x.tar (1).jpg.xmp"),
                                             ("x.tar.jpg.XMP", "_trash_/x.tar (1).jpg.XMP"),
-                                            ("x.tar.xmp", "_trash_/x.tar (1).xmp"), ("x.tar.XMP", "_trash_/x.tar (1).XMP")]),
+                                            ("x.tar.xmp", "_trash_/x.tar (1).xmp"),
+                                            ("x.tar.XMP", "_trash_/x.tar (1).XMP")]),
 ])
 def test_image_steps_carry_xmp_before_the_image(src, dst, expected):
     steps = moves.image_steps(src, dst, xmp=True)

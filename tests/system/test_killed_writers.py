@@ -1,4 +1,5 @@
-"""A process killed while it writes: every sidecar stays whole, a move caught half way is settled by whoever starts next."""
+"""A process killed while it writes: every sidecar stays whole; a move caught half way is settled by
+whoever starts next."""
 
 import json
 import os

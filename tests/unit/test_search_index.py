@@ -62,7 +62,8 @@ def test_index_agrees_with_the_rule_on_random_items(monkeypatch, bitmap_from):
     for n in range(1500):
         name = rng.choice([f"IMG_{rng.randrange(10000):04d}.JPG", f"beach-{n}.png", f"Café Zürich {n}.webp"])
         folder = rng.choice(["2019/june", "2019/july", "2020", ""])
-        items.append({"path": f"{folder}/{name}".lstrip("/"), "name": name, "tags": rng.sample(vocabulary, rng.randrange(4)),
+        items.append({"path": f"{folder}/{name}".lstrip("/"), "name": name,
+                      "tags": rng.sample(vocabulary, rng.randrange(4)),
                       "notes": " ".join(rng.sample(vocabulary, rng.randrange(3)))})
     items.sort(key=lambda item: item["path"])
     index = Index.build(items)
