@@ -39,7 +39,7 @@ def test_write_read_stat_list(gallery):
         storage.list_folder("a/b.jpg.json")
 
 
-def test_conditional_writes(gallery):
+def test_create_replace_and_delete_only_at_the_version_read(gallery):
     storage = gallery.storage
     storage.create("claims/job", b"mine")
     with pytest.raises(AlreadyExists):
@@ -84,7 +84,7 @@ def test_ranges_heads_and_fresh_reads(gallery):
 
 # -- the HTTP API ---------------------------------------------------------------
 
-def test_folders(gallery):
+def test_a_folder_is_listed_in_pages_and_sees_a_new_image(gallery):
     for n in range(3):
         gallery.put(f"trip/{n}.jpg", jpeg((40 + n, 30)))
     gallery.put("trip/day2/x.jpg", jpeg())
@@ -119,7 +119,7 @@ def test_items_and_concurrent_patches(gallery):
     client.get("/item?path=b.jpg", status=404)
 
 
-def test_thumbnails(gallery):
+def test_a_thumbnail_is_stored_beside_its_image_hashed_and_answers_304(gallery):
     gallery.put("p/a.jpg", jpeg((400, 300)))
     client = gallery.client
     answer = client.get("/thumb?path=p/a.jpg")
@@ -129,7 +129,7 @@ def test_thumbnails(gallery):
     assert client.get("/thumb?path=p/a.jpg", headers={"If-None-Match": answer.headers["ETag"]}).status_int == 304
 
 
-def test_originals(gallery):
+def test_an_original_is_served_whole_and_in_ranges(gallery):
     data = jpeg((300, 200))
     gallery.put("p/a.jpg", data)
     client = gallery.client
@@ -146,7 +146,7 @@ def test_originals(gallery):
     client.get("/file?path=p/a.jpg.json", status=404)
 
 
-def test_worker_and_search(gallery):
+def test_the_worker_indexes_the_tree_and_search_finds_its_tags(gallery):
     gallery.put("2019/beach.jpg", jpeg())
     gallery.put("2019/snow.jpg", jpeg())
     gallery.put("2019/beach.jpg.json", json.dumps({"tags": ["sunset"]}).encode())

@@ -110,7 +110,7 @@ def test_a_missing_root_or_a_file_is_refused(tree, capsys, args, complaint):
     assert complaint in capsys.readouterr().err and everything(tree) == {"a.jpg"}
 
 
-def test_either_backend(gallery):
+def test_the_clean_removes_what_lenslet_made_on_either_backend(gallery):
     gallery.put("trip/a.jpg", jpeg())
     gallery.put("trip/b.jpg", jpeg())
     gallery.put("trip/notes.txt", b"mine")

@@ -151,7 +151,7 @@ def test_corrupt_image_is_listed_with_its_error(client, tree):
     assert "error" not in page["items"][1]
 
 
-def test_dir_kinds(client, tree):
+def test_subfolders_say_whether_they_are_a_branch_a_leaf_or_a_pointer(client, tree):
     (tree / "plain").mkdir()
     (tree / "nested" / "inner").mkdir(parents=True)
     (tree / "linked").mkdir()
@@ -174,13 +174,13 @@ def test_dir_kinds(client, tree):
     ("a\\b", 400),
     (".lenslet", 400),
 ])
-def test_errors(client, tree, path, status):
+def test_a_bad_folder_path_is_a_json_error(client, tree, path, status):
     draw(tree / "a.jpg")
     answer = client.get("/folders", params={"path": unquote(path)}, status=status)
     assert answer.content_type == "application/json" and answer.json["description"]
 
 
-def test_api_prefix(client, tree):
+def test_the_api_answers_under_the_api_prefix_too(client, tree):
     draw(tree / "a.jpg")
     assert names(client.get("/api/folders").json) == ["a.jpg"]
 

@@ -111,14 +111,14 @@ def test_legacy_sidecar_is_read_and_rewritten_in_camel_case(client, tree, photo)
     assert stored["tags"] == ["x", "y"]
 
 
-def test_patch_operations(client, tree, photo):
+def test_patch_adds_and_removes_tags_and_sets_notes_and_star(client, tree, photo):
     put(client, {"tags": ["a", "b"], "notes": "n", "star": 2})
     body = patch(client, {"addTags": ["c", "a"], "removeTags": ["b"], "star": 5}).json
     assert (body["tags"], body["notes"], body["star"]) == (["a", "c"], "n", 5)
     assert patch(client, {"notes": "", "star": None}).json["star"] is None
 
 
-def test_patch_if_match(client, tree, photo):
+def test_patch_with_a_stale_if_match_is_a_412_naming_the_current_etag(client, tree, photo):
     etag = put(client, {"tags": ["a"]}).headers["ETag"]
     fresh = patch(client, {"addTags": ["b"]}, headers={"If-Match": etag})
     answer = patch(client, {"addTags": ["c"]}, headers={"If-Match": etag}, status=412)

@@ -48,7 +48,7 @@ def test_original_with_caching_headers(client, photo):
     ("pages=1-2", 200, None),
     ("garbage", 200, None),
 ])
-def test_ranges(client, photo, header, status, span):
+def test_a_range_request_answers_206_416_or_the_whole_file(client, photo, header, status, span):
     data = photo.read_bytes()
     answer = get(client, headers={"Range": header}, status=status)
     if status == 206:
@@ -75,7 +75,7 @@ def test_internal_and_bad_paths(client, tree, photo, path, status):
     get(client, path, status=status)
 
 
-def test_nginx_hand_off(client_with, photo):
+def test_with_accel_redirect_nginx_sends_the_original(client_with, photo):
     answer = get(client_with(accel_redirect="/_originals/"))
     assert answer.headers["X-Accel-Redirect"] == "/_originals/a%20b.jpg"
     assert answer.body == b"" and answer.content_type == "image/jpeg"

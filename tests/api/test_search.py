@@ -46,7 +46,7 @@ def found(client, q="", **params):
     ("sunsetzanzibar", []),  # a term matches inside one field, never across two
     ("qwxz", []),
 ])
-def test_matching_rules(client, gallery, q, paths):
+def test_a_query_matches_by_the_rule(client, gallery, q, paths):
     assert found(client, q) == (paths, len(paths))
 
 
@@ -55,7 +55,7 @@ def test_empty_query_lists_everything_in_scope(client, gallery):
     assert found(client)[1] == 5
 
 
-def test_scoping_and_paging(client, gallery):
+def test_a_search_is_scoped_to_a_folder_and_paged(client, gallery):
     assert found(client, "beach", path="/2019/june/") == (["2019/june/IMG_0001.JPG", "2019/june/IMG_0002.JPG"], 2)
     # a folder, not a prefix of names: no folder 2019/jun
     assert client.get("/search", params={"q": "beach", "path": "2019/jun"}, status=404).json["path"] == "2019/jun"
@@ -66,7 +66,7 @@ def test_scoping_and_paging(client, gallery):
 
 @pytest.mark.parametrize("params", [{"limit": 1001}, {"limit": 0}, {"offset": -1}, {"limit": "x"},
                                     {"q": "x" * 1001}, {"path": "../x"}])
-def test_bad_parameters(client, gallery, params):
+def test_bad_search_parameters_are_a_400(client, gallery, params):
     client.get("/search", params=params, status=400)
 
 
@@ -94,7 +94,7 @@ def test_a_rebuilt_rollup_is_reloaded(client, gallery, tree):
     assert found(client, "moon") == (["2021/moon.jpg"], 1)
 
 
-def test_suggest(client, gallery):
+def test_suggestions_count_tags_case_insensitively_and_words_in_two_names_or_more(client, gallery):
     body = client.get("/search/suggest", params={"q": "BE"}).json
     assert body["tags"] == [{"tag": "Beach", "count": 2}]  # shown as first written, counted case-insensitively
     assert {"word": "beach", "count": 1} not in body["words"]  # a word in one name only is not suggested
