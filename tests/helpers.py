@@ -4,6 +4,7 @@ import dataclasses
 import io
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -196,3 +197,31 @@ class Gallery:
     def index(self):
         """Run the worker's jobs until the queue is empty."""
         return index_tree(self.config, self.storage)
+
+
+BOUNDARY = "b0undary"
+
+
+FORM_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def form(*parts, close=True):
+    """A multipart body: parts are (name, value) or (name, filename, bytes)."""
+    body = b""
+    for part in parts:
+        if len(part) == 2:
+            body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{part[0]}\"\r\n\r\n"
+                     f"{part[1]}\r\n").encode()
+        else:
+            body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{part[0]}\"; "
+                     f"filename=\"{part[1]}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode() \
+                + part[2] + b"\r\n"
+    return body + (f"--{BOUNDARY}--\r\n".encode() if close else b"")
+
+
+def gif(size=(300, 200)):
+    """An animated GIF whose first half holds its whole first frame: cut there, it still decodes."""
+    out = io.BytesIO()
+    noise = [Image.frombytes("P", size, random.Random(n).randbytes(size[0] * size[1])) for n in range(3)]
+    Image.new("P", size, 0).save(out, "GIF", save_all=True, append_images=noise)
+    return out.getvalue()
