@@ -57,6 +57,14 @@ def gunicorn(tree):
         server.stop()
 
 
+@pytest.fixture
+def search_looks_often(monkeypatch):
+    """Search looks at the rollup and the edit journal every 50 ms instead of every second: a test
+    polling for a change to be found waits for the change, not for the clock."""
+    from lenslet.search import searcher
+    monkeypatch.setattr(searcher, "CHECK_EVERY", 0.05)
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """A real S3-protocol server (moto, with atomic conditional writes: tests/s3server.py) on a

@@ -251,6 +251,7 @@ def test_an_nfd_name_works(tree, client):
 
 # -- foreign derived files and reserved names -------------------------------------------------
 
+@pytest.mark.usefixtures("search_looks_often")
 def test_foreign_derived_files_are_worked_around(tree, config, storage, client):
     draw(tree / "a.jpg")
     (tree / "_health.json").write_bytes(b"[1,2,3]")

@@ -74,6 +74,7 @@ def test_search_before_any_rollup_is_empty(client):
     assert found(client, "beach") == ([], 0)
 
 
+@pytest.mark.usefixtures("search_looks_often")
 def test_an_edit_is_found_without_a_new_rollup(client, gallery, tree):
     rollup = (tree / "_rollup.json").read_bytes()
     assert found(client, "snowman") == ([], 0)
@@ -86,6 +87,7 @@ def test_an_edit_is_found_without_a_new_rollup(client, gallery, tree):
     assert (tree / "_rollup.json").read_bytes() == rollup  # found without a rebuild
 
 
+@pytest.mark.usefixtures("search_looks_often")
 def test_a_rebuilt_rollup_is_reloaded(client, gallery, tree):
     assert found(client, "moon")[1] == 0
     draw(tree / "2021" / "moon.jpg")

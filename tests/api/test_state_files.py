@@ -282,6 +282,7 @@ def settle(config, storage):
 ROLLUP_ITEM = b'{"path":"a/x.jpg","name":"x.jpg","tags":["beach"]}'
 
 
+@pytest.mark.usefixtures("search_looks_often")
 @pytest.mark.parametrize("body", [
     b'{"hello": "world"}\n',
     b"[1, 2, 3]\n",
@@ -314,6 +315,7 @@ def test_a_rollup_of_another_shape_is_made_again_while_search_answers(tree, conf
     assert found("q=beach") == ["a/x.jpg"] and found("path=b") == ["b/y.jpg"]
 
 
+@pytest.mark.usefixtures("search_looks_often")
 def test_a_removed_rollup_is_made_again(tree, config, storage):
     draw(tree / "a" / "x.jpg")
     settle(config, storage)

@@ -506,6 +506,7 @@ def test_xmp_after_a_large_webps_picture_is_read_and_a_lying_chunk_is_harmless(g
     assert set(listed(client)) == {"far.webp", "lying.webp"}
 
 
+@pytest.mark.usefixtures("search_looks_often")
 def test_a_moved_image_is_found_by_its_xmp_keywords_before_the_next_rollup(client, tree, config, storage):
     draw(tree / "a" / "x.jpg")
     (tree / "a" / "x.jpg.xmp").write_bytes(xmp_sidecar(subjects("glacier"), hierarchical("Places|Iceland|Vik")))

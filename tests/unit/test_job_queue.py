@@ -7,7 +7,7 @@ from lenslet.storage import LocalStorage
 
 
 def test_two_cursors_claim_every_job_once(tree, storage):
-    for n in range(300):
+    for n in range(120):
         jobs.enqueue(storage, "index", f"f{n}")
     claimed = {"w1": [], "w2": []}
 
@@ -26,7 +26,7 @@ def test_two_cursors_claim_every_job_once(tree, storage):
     for thread in threads:
         thread.join()
     everything = claimed["w1"] + claimed["w2"]
-    assert sorted(everything) == sorted(f"f{n}" for n in range(300))  # none twice, none lost
+    assert sorted(everything) == sorted(f"f{n}" for n in range(120))  # none twice, none lost
     assert claimed["w1"] and claimed["w2"]
 
 

@@ -41,12 +41,18 @@ def test_a_kept_index_with_digit_bitmaps_of_the_wrong_size_is_refused():
         words.Index.from_parts(header, [*parts[:-1], parts[-1][:-1]])
 
 
-@pytest.mark.parametrize("query", ["img_", "img_1", "img_1 5"])
-def test_a_term_with_more_candidates_than_scan_from_finds_what_the_rule_finds(query):
+@pytest.fixture(scope="module")
+def many_candidates():
+    """(items, index) where one token has more candidates than the index scans."""
     # img-7.jpg has the token img but not the text img_: a candidate the scan must leave out.
     names = [f"{'img-' if n % 5 == 0 else 'IMG_'}{n}.JPG" for n in range(words.SCAN_FROM + 2000)]
     items = [{"path": f"a/{name}", "name": name, "tags": [], "notes": ""} for name in sorted(names)]
-    index = words.Index.build(items)
+    return items, words.Index.build(items)
+
+
+@pytest.mark.parametrize("query", ["img_", "img_1", "img_1 5"])
+def test_a_term_with_more_candidates_than_scan_from_finds_what_the_rule_finds(many_candidates, query):
+    items, index = many_candidates
     terms = words.terms_of(query)
     expected = [n for n, item in enumerate(items) if words.matches(item, terms)]
     assert index.search(terms, (0, index.count), 0, 100) == (len(expected), expected[:100])
