@@ -100,10 +100,10 @@ def gallery(request, tmp_path):
     return Gallery(config, tmp_path)
 
 
-# Tests that start processes or servers (gunicorn, the CLI, the S3 server, a browser) are
-# marked `system`, wherever they live: `pytest -m "not system"` runs the rest in well
+# Tests that start processes or servers (gunicorn, the CLI, the S3 server, exiftool, a browser)
+# are marked `system`, wherever they live: `pytest -m "not system"` runs the rest in well
 # under a minute. A test in tests/system/ is one by its place; elsewhere, by what it uses.
-SYSTEM_FIXTURES = {"gunicorn", "s3_endpoint", "bucket"}
+SYSTEM_FIXTURES = {"gunicorn", "s3_endpoint", "bucket", "made_by_exiftool"}
 
 
 def pytest_collection_modifyitems(items):

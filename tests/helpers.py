@@ -5,6 +5,7 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import time
 import urllib.request
 
 import boto3
+import pytest
 import webtest
 from openapi_check import spec_checked
 from PIL import Image
@@ -24,6 +26,16 @@ from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # helpers.py is in tests/
+
+
+EXIFTOOL = shutil.which("exiftool")
+
+
+def needs_exiftool(test):
+    """Mark a test that runs Debian's exiftool: a process of its own, so a system test; skipped where
+    it is missing (`apt-get install libimage-exiftool-perl`)."""
+    missing = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool (Debian's libimage-exiftool-perl) is missing")
+    return pytest.mark.system(missing(test))
 
 
 def draw(path, size=(64, 48), color=(200, 30, 30), fmt=None, **save):

@@ -2,22 +2,19 @@
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT, draw, image_bytes, index_tree, wait_until, writers_add_tags
+from helpers import EXIFTOOL, PROJECT, draw, image_bytes, index_tree, needs_exiftool, wait_until, writers_add_tags
 
 from lenslet.config import Config
 from lenslet.errors import ConfigError
 from lenslet.files import moves
 
 SHARED = Path(PROJECT).parent / "shared" / "xmp"  # real sidecars, kept beside the project
-EXIFTOOL = shutil.which("exiftool")
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/xmp (real sidecars) is not beside the project")
-needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool (Debian's libimage-exiftool-perl) is missing")
 
 
 def shared(name):

@@ -2,24 +2,21 @@
 
 import json
 import random
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT
+from helpers import EXIFTOOL, PROJECT, needs_exiftool
 
 from lenslet import layout
 from lenslet.errors import Unreadable
 from lenslet.sidecar import xmp
 
 SHARED = Path(PROJECT).parent / "shared" / "xmp"  # real sidecars, kept beside the project
-EXIFTOOL = shutil.which("exiftool")
 NOW = 1_700_000_000  # 2023-11-14T22:13:20Z
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/xmp (real sidecars) is not beside the project")
-needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool (Debian's libimage-exiftool-perl) is missing")
 
 # The fields update() may change; exiftool must read every other one the same before and after.
 CHANGED = {"SourceFile", "XMP-dc:Subject", "XMP-lr:HierarchicalSubject", "XMP-digiKam:TagsList",
