@@ -26,8 +26,6 @@ from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # helpers.py is in tests/
-
-
 EXIFTOOL = shutil.which("exiftool")
 
 
@@ -211,9 +209,7 @@ class Gallery:
         return index_tree(self.config, self.storage)
 
 
-BOUNDARY = "b0undary"
-
-
+BOUNDARY = "b0undary"  # of the multipart bodies form() makes
 FORM_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 
 
