@@ -1,4 +1,4 @@
-"""Tokens, read-only mode, CORS and limits."""
+"""Tokens, CORS and limits (read-only mode: test_read_only.py)."""
 
 
 import pytest

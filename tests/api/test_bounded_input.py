@@ -1,5 +1,6 @@
-"""Bad input is refused or bounded: upload bombs, form and chunked bodies, cut and unfinished uploads,
-moves without a destination, refused restores, names that differ only by Unicode normalization."""
+"""Bad input is refused or bounded: upload bombs, form bodies, unfinished uploads, moves without a
+destination, refused restores, names that differ only by Unicode normalization (chunked bodies and
+uploads cut short, under gunicorn: tests/system/test_chunked_bodies.py)."""
 
 import json
 import struct
