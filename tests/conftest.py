@@ -57,6 +57,14 @@ def gunicorn(tree):
         server.stop()
 
 
+@pytest.fixture
+def search_looks_often(monkeypatch):
+    """Search looks at the rollup and the edit journal every 50 ms instead of every second: a test
+    polling for a change to be found waits for the change, not for the clock."""
+    from lenslet.search import searcher
+    monkeypatch.setattr(searcher, "CHECK_EVERY", 0.05)
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """A real S3-protocol server (moto, with atomic conditional writes: tests/s3server.py) on a
@@ -92,10 +100,10 @@ def gallery(request, tmp_path):
     return Gallery(config, tmp_path)
 
 
-# Tests that start processes or servers (gunicorn, the CLI, the S3 server, a browser) are
-# marked `system`, wherever they live: `pytest -m "not system"` runs the rest in well
+# Tests that start processes or servers (gunicorn, the CLI, the S3 server, exiftool, a browser)
+# are marked `system`, wherever they live: `pytest -m "not system"` runs the rest in well
 # under a minute. A test in tests/system/ is one by its place; elsewhere, by what it uses.
-SYSTEM_FIXTURES = {"gunicorn", "s3_endpoint", "bucket"}
+SYSTEM_FIXTURES = {"gunicorn", "s3_endpoint", "bucket", "made_by_exiftool"}
 
 
 def pytest_collection_modifyitems(items):

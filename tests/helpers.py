@@ -4,6 +4,8 @@ import dataclasses
 import io
 import json
 import os
+import random
+import shutil
 import signal
 import socket
 import struct
@@ -14,6 +16,7 @@ import time
 import urllib.request
 
 import boto3
+import pytest
 import webtest
 from openapi_check import spec_checked
 from PIL import Image
@@ -24,6 +27,14 @@ from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # helpers.py is in tests/
+EXIFTOOL = shutil.which("exiftool")
+
+
+def needs_exiftool(test):
+    """Mark a test that runs Debian's exiftool: a process of its own, so a system test; skipped where
+    it is missing (`apt-get install libimage-exiftool-perl`)."""
+    missing = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool (Debian's libimage-exiftool-perl) is missing")
+    return pytest.mark.system(missing(test))
 
 
 def draw(path, size=(64, 48), color=(200, 30, 30), fmt=None, **save):
@@ -66,16 +77,8 @@ class Gunicorn:
             return answer.status, answer.read(), dict(answer.headers)
 
     def wait_until(self, check, timeout=15, every=0.1):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                value = check()
-                if value:
-                    return value
-            except OSError:
-                pass
-            time.sleep(every)
-        raise AssertionError(f"gave up after {timeout}s waiting for {check.__name__}")
+        """wait_until, a refused or dropped connection counting as not yet."""
+        return wait_until(check, timeout, every, retry_on=(OSError,))
 
     def stop(self):
         if self.process.poll() is None:
@@ -85,6 +88,26 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def wait_until(check, timeout=15.0, every=0.05, retry_on=()):
+    """Poll check() until it gives something true and return that; fail after timeout seconds.
+
+    What a test waits for is a condition, never a time: a fixed sleep is either too
+    short on a loaded machine (flaky) or too long everywhere else (slow). retry_on:
+    exceptions that mean "not yet" (a server still starting, a file half written).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+            if value:
+                return value
+        except retry_on:
+            pass
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"gave up after {timeout}s waiting for {getattr(check, '__name__', check)}")
+        time.sleep(every)
 
 
 def index_tree(config, storage):
@@ -101,18 +124,18 @@ def http(method, url, body=None):
         return json.loads(answer.read())
 
 
-def eight_writers_add_25_tags_each(add_tag):
-    """Run 8 threads, each adding 25 distinct tags through add_tag(tag); return the errors."""
+def writers_add_tags(add_tag, writers=8, each=25):
+    """Run writers threads at once, each adding each distinct tags through add_tag(tag); return the errors."""
     errors = []
 
     def writer(n):
-        for k in range(25):
+        for k in range(each):
             try:
                 add_tag(f"t{n}-{k}")
             except Exception as ex:  # noqa: BLE001 - collected and asserted by the caller
                 errors.append(ex)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -232,3 +255,29 @@ def cr3(preview, thumbnail=None, orientation=6, make="Canon", model="Canon EOS R
             + box(b"moov", box(b"uuid", CR3_CANON_UUID, *canon), box(b"mvhd", bytes(100)))
             + box(b"uuid", CR3_PREVIEW_UUID, bytes(8), prvw)
             + box(b"mdat", b"\xff\xd8\xff\xc3" + bytes(512)))
+
+
+BOUNDARY = "b0undary"  # of the multipart bodies form() makes
+FORM_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def form(*parts, close=True):
+    """A multipart body: parts are (name, value) or (name, filename, bytes)."""
+    body = b""
+    for part in parts:
+        if len(part) == 2:
+            body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{part[0]}\"\r\n\r\n"
+                     f"{part[1]}\r\n").encode()
+        else:
+            body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{part[0]}\"; "
+                     f"filename=\"{part[1]}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode() \
+                + part[2] + b"\r\n"
+    return body + (f"--{BOUNDARY}--\r\n".encode() if close else b"")
+
+
+def gif(size=(300, 200)):
+    """An animated GIF whose first half holds its whole first frame: cut there, it still decodes."""
+    out = io.BytesIO()
+    noise = [Image.frombytes("P", size, random.Random(n).randbytes(size[0] * size[1])) for n in range(3)]
+    Image.new("P", size, 0).save(out, "GIF", save_all=True, append_images=noise)
+    return out.getvalue()

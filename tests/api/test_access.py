@@ -1,12 +1,8 @@
-"""Tokens, read-only mode, CORS and limits."""
+"""Tokens, CORS and limits (read-only mode: test_read_only.py)."""
 
-import os
 
 import pytest
-from helpers import draw, index_tree
-
-from lenslet.config import Config
-from lenslet.storage import open_storage
+from helpers import draw
 
 AUTH = {"Authorization": "Bearer s3cret"}
 
@@ -32,27 +28,6 @@ def test_token_guards_writes_and_optionally_reads(client_with, photo):
                 "/health"):
         everything.get(url, status=401)
         assert everything.get(url, headers=AUTH).status_int in (200, 503)
-
-
-def test_readonly_writes_nothing_inside_the_root(client_with, tree, tmp_path):
-    draw(tree / "trip" / "a.jpg")
-    draw(tree / "trip" / "b.png")
-    (tree / "trip" / "a.jpg.json").write_text('{"tags": ["kept"]}')
-    before = {p: (p.stat().st_mtime_ns, p.read_bytes() if p.is_file() else None) for p in tree.rglob("*")}
-    folder_times = os.stat(tree).st_mtime_ns
-    config = Config(root=str(tree), readonly=True, cache_dir=str(tmp_path / "cache"))
-    client = client_with(readonly=True, cache_dir=str(tmp_path / "cache"))
-    client.get("/folders?path=trip")
-    client.get("/thumb?path=trip/a.jpg")
-    client.get("/item?path=trip/a.jpg")
-    client.get("/search?q=kept")
-    for method, url in (("put", "/item?path=trip/a.jpg"), ("patch", "/item?path=trip/a.jpg"),
-                        ("delete", "/item?path=trip/a.jpg")):
-        assert getattr(client, method)(url, status=403).json["title"] == "Forbidden"
-    storage = open_storage(config)  # and the worker too
-    index_tree(config, storage)
-    after = {p: (p.stat().st_mtime_ns, p.read_bytes() if p.is_file() else None) for p in tree.rglob("*")}
-    assert after == before and os.stat(tree).st_mtime_ns == folder_times
 
 
 def test_cors_is_off_by_default_and_follows_the_setting(client, client_with, photo):

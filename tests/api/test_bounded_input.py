@@ -1,11 +1,8 @@
-"""Bad input is refused or bounded: upload bombs, form and chunked bodies, cut and unfinished uploads,
-moves without a destination, refused restores, names that differ only by Unicode normalization."""
+"""Bad input is refused or bounded: upload bombs, form bodies, unfinished uploads, moves without a
+destination, refused restores, names that differ only by Unicode normalization (chunked bodies and
+uploads cut short, under gunicorn: tests/system/test_chunked_bodies.py)."""
 
-import http.client
-import io
 import json
-import random
-import socket
 import struct
 import threading
 import unicodedata
@@ -14,13 +11,10 @@ import zlib
 import orjson
 import pytest
 import webtest
-from helpers import Gunicorn, jpeg
+from helpers import BOUNDARY, FORM_TYPE, form, jpeg
 from openapi_check import spec_checked
-from PIL import Image
 
 from lenslet.app import create_app
-
-BOUNDARY = "b0undary"
 
 
 def png_bomb(width, height, cut=False):
@@ -36,31 +30,6 @@ def png_bomb(width, height, cut=False):
     data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
     return data[:len(data) // 2] if cut else data
-
-
-def gif(size=(300, 200)):
-    """An animated GIF whose first half holds its whole first frame: cut there, it still decodes."""
-    out = io.BytesIO()
-    noise = [Image.frombytes("P", size, random.Random(n).randbytes(size[0] * size[1])) for n in range(3)]
-    Image.new("P", size, 0).save(out, "GIF", save_all=True, append_images=noise)
-    return out.getvalue()
-
-
-def form(*parts, close=True):
-    """A multipart body: parts are (name, value) or (name, filename, bytes)."""
-    body = b""
-    for part in parts:
-        if len(part) == 2:
-            body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{part[0]}\"\r\n\r\n"
-                     f"{part[1]}\r\n").encode()
-        else:
-            body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{part[0]}\"; "
-                     f"filename=\"{part[1]}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode() \
-                + part[2] + b"\r\n"
-    return body + (f"--{BOUNDARY}--\r\n".encode() if close else b"")
-
-
-FORM_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 
 
 def names(client, folder=""):
@@ -256,92 +225,6 @@ def test_a_move_or_restore_onto_an_nfd_name_meets_that_file(gallery):
     gallery.put(f"b/{NFD}", jpeg())
     client.post_json("/restore", {"paths": [f"_trash_/{NFC}"]}, status=409)
     assert names(client, "b")[0] == [NFD]
-
-
-# -- under gunicorn: chunked bodies and cut uploads ---------------------------------------
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("served") / "tree"
-    root.mkdir()
-    (root / "a").mkdir()
-    (root / "a" / "x.jpg").write_bytes(jpeg())
-    served = Gunicorn(root)
-    served.root = root
-    try:
-        served.wait_until(lambda: served.get("/health")[0] == 200)
-        yield served
-    finally:
-        served.stop()
-
-
-def chunked(server, method, path, body, content_type, pieces=3):
-    """Send body in pieces with Transfer-Encoding: chunked; return (status, JSON answer)."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
-    size = -(-len(body) // pieces)
-    connection.request(method, path, body=(body[at:at + size] for at in range(0, len(body), size)),
-                       headers={"Content-Type": content_type}, encode_chunked=True)
-    answer = connection.getresponse()
-    found = answer.status, json.loads(answer.read())
-    connection.close()
-    return found
-
-
-def test_chunked_bodies_are_read(server):
-    status, answer = chunked(server, "PUT", "/item?path=a/x.jpg", json.dumps({"tags": ["chunked"]}).encode(),
-                             "application/json")
-    assert status == 200 and answer["tags"] == ["chunked"]
-    status, answer = chunked(server, "POST", "/move", json.dumps({"src": "a/x.jpg", "dest": ""}).encode(),
-                             "application/json")
-    assert (status, answer["path"]) == (200, "x.jpg")
-    status, answer = chunked(server, "POST", "/move", b"src=x.jpg&dest=a", "application/x-www-form-urlencoded")
-    assert (status, answer["path"]) == (200, "a/x.jpg")
-    status, answer = chunked(server, "PUT", "/file?path=a/raw.jpg", jpeg(), "image/jpeg")
-    assert (status, answer["path"]) == (201, "a/raw.jpg")
-    status, answer = chunked(server, "POST", "/file", form(("dest", "a"), ("file", "form.jpg", jpeg())), FORM_TYPE)
-    assert (status, answer["path"]) == (201, "a/form.jpg")
-    assert (server.root / "a" / "raw.jpg").read_bytes() == jpeg() == (server.root / "a" / "form.jpg").read_bytes()
-
-
-def test_chunked_bodies_have_the_same_caps(server):
-    padding = "p" * (300 * 1024)
-    for body, kind in ((json.dumps({"src": "a/x.jpg", "dest": "", "pad": padding}).encode(), "application/json"),
-                       (f"src=a/x.jpg&dest=&pad={padding}".encode(), "application/x-www-form-urlencoded"),
-                       (form(("src", "a/x.jpg"), ("dest", ""), ("pad", padding)), FORM_TYPE)):
-        status, answer = chunked(server, "POST", "/move", body, kind, pieces=30)
-        assert status == 413, answer
-    assert (server.root / "a" / "x.jpg").exists() and not (server.root / "x.jpg").exists()
-
-
-def send_half(server, head, body):
-    """Send a request's head and half its body, then stop sending; return the answer's status line."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
-        sock.sendall(head.encode() + body[:len(body) // 2])
-        sock.shutdown(socket.SHUT_WR)
-        answer = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    return answer.split(b"\r\n", 1)[0].decode()
-
-
-def test_an_upload_cut_short_is_never_stored(server):
-    image = gif()
-    raw = (f"PUT /file?path=a/cut.gif HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/gif\r\n"
-           f"Content-Length: {len(image)}\r\nConnection: close\r\n\r\n")
-    body = form(("dest", "a"), ("file", "cut-form.gif", image))
-    multipart = (f"POST /file HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {FORM_TYPE}\r\n"
-                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
-    for head, data in ((raw, image), (multipart, body)):
-        status = send_half(server, head, data)
-        assert " 201 " not in status and " 5" not in status[8:11], status
-    assert not (server.root / "a" / "cut.gif").exists() and not (server.root / "a" / "cut-form.gif").exists()
-    listed = json.loads(server.get("/folders?path=a")[1])["items"]
-    assert not {"cut.gif", "cut-form.gif"} & {item["name"] for item in listed}
-    # The same requests, whole, are taken.
-    assert chunked(server, "PUT", "/file?path=a/whole.gif", image, "image/gif")[0] == 201
 
 
 @pytest.mark.parametrize("name, spelled", [

@@ -257,21 +257,22 @@ def test_invented_methods_add_no_metric_series(client_with, tree):
     scrape(metered)  # the scrape's own series exist from here on
     before = scrape(metered)
     chosen = random.Random(20)
-    for _ in range(1500):
+    for _ in range(300):
         method = "".join(chosen.choices(string.ascii_uppercase, k=8))
         metered.request("/folders", method=method, expect_errors=True)
     after = scrape(metered)
     methods = {dict(labels).get("method") for _, labels in after} - {None}
     assert methods <= metrics.METHODS | {"other"}
     other = [key for key in after if key[0] == "lenslet_http_requests_total" and ("method", "other") in key[1]]
-    assert sum(after[key] - before.get(key, 0) for key in other) == 1500
+    assert sum(after[key] - before.get(key, 0) for key in other) == 300
     # At most the `other` series of this one route and status: a counter and a histogram.
     assert len(after.keys() - before.keys()) <= 2 + len(metrics.BUCKETS) + 4
 
 
 def test_a_forged_job_kind_adds_no_metric_series(config, storage, tree):
     metrics.enable("web")
-    storage.write(join(JOBS, "0-thumb-forged.json"), json.dumps({"kind": "kind-1234", "path": "", "queuedAt": 0}).encode())
+    forged = {"kind": "kind-1234", "path": "", "queuedAt": 0}
+    storage.write(join(JOBS, "0-thumb-forged.json"), json.dumps(forged).encode())
     index_tree(config, storage)
     text = metrics.render({}, 0).decode()
     assert "kind-1234" not in text and 'lenslet_job_duration_seconds_count{kind="other"}' in text

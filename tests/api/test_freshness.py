@@ -3,12 +3,10 @@
 import dataclasses
 import io
 import os
-import subprocess
-import sys
 import time
 
 import webtest
-from helpers import PROJECT, draw
+from helpers import draw
 from PIL import Image
 
 from lenslet import jobs
@@ -92,20 +90,6 @@ def test_the_worker_makes_again_the_thumbnails_of_old_settings_when_they_change(
     drain(smaller, "w")
     assert [long_edge(tree / "x" / f"{n}.jpg.thumbnail") for n in range(3)] == [64, 64, 64]
     assert smaller.made == 3
-
-
-def test_lenslet_index_rethumb(tree):
-    for n in range(3):
-        draw(tree / "x" / f"{n}.jpg", size=(640, 480))
-    command = [sys.executable, "-m", "lenslet.cli", "index", str(tree)]
-    subprocess.run(command, cwd=PROJECT, capture_output=True, timeout=120, check=True)
-    env = dict(os.environ, LENSLET_THUMB_SIZE="100")
-    plain = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
-    assert "0 thumbnails made" in plain.stdout and long_edge(tree / "x" / "0.jpg.thumbnail") == 256
-    again = subprocess.run(command + ["--rethumb"], cwd=PROJECT, env=env, capture_output=True, text=True,
-                           timeout=120)
-    assert again.returncode == 0 and "3 thumbnails made" in again.stdout
-    assert [long_edge(tree / "x" / f"{n}.jpg.thumbnail") for n in range(3)] == [100, 100, 100]
 
 
 def test_a_thumbnail_made_before_records_is_served_and_made_again(client, storage, tree):

@@ -38,10 +38,6 @@ def test_writes_need_the_token_when_one_is_set(client_with):
     client.get("/health", status=200)
 
 
-def test_readonly_refuses_writes(client_with):
-    assert client_with(readonly=True).put("/health", status=403).json["title"] == "Forbidden"
-
-
 def test_a_root_removed_under_a_running_app_is_not_ok(client, tree):
     tree.rmdir()
     answer = client.get("/health", status=503)

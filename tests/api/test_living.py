@@ -13,7 +13,7 @@ import time
 import orjson
 import pytest
 import webtest
-from helpers import draw, index_tree
+from helpers import draw, index_tree, wait_until
 
 from lenslet.app import create_app
 from lenslet.config import Config
@@ -71,8 +71,10 @@ def test_folder_swapped_for_a_link_never_gets_a_write_outside(tree, client):
     thread = threading.Thread(target=swapper)
     thread.start()
     try:
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 1.5  # bounded in rounds and in time, whichever ends first
+        for _ in range(200):
+            if time.monotonic() > deadline:
+                break
             ok(client.patch_json("/item?path=sub/x.jpg", {"addTags": ["t"]}, expect_errors=True))
             ok(client.delete("/item?path=sub/x.jpg", expect_errors=True))
     finally:
@@ -174,7 +176,7 @@ def test_two_paths_to_one_image_lose_no_tag(tree, client):
     errors = []
 
     def writer(path, n):
-        for k in range(25):
+        for k in range(10):
             answer = client.patch_json(f"/item?path={path}", {"addTags": [f"{n}-{k}"]}, expect_errors=True)
             if answer.status_int != 200:
                 errors.append(answer.body)
@@ -186,7 +188,7 @@ def test_two_paths_to_one_image_lose_no_tag(tree, client):
     for thread in threads:
         thread.join()
     assert not errors
-    assert len(client.get("/item?path=real/a.jpg").json["tags"]) == 150
+    assert len(client.get("/item?path=real/a.jpg").json["tags"]) == 60
 
 
 def test_a_pointer_into_the_same_tree_shares_the_lock(tree, config):
@@ -197,7 +199,7 @@ def test_a_pointer_into_the_same_tree_shares_the_lock(tree, config):
     client = webtest.TestApp(create_app(Config(root=str(tree), pointer_roots=(str(tree),))))
 
     def writer(path, n):
-        for k in range(25):
+        for k in range(10):
             client.patch_json(f"/item?path={path}", {"addTags": [f"{n}-{k}"]})
 
     threads = [threading.Thread(target=writer, args=(path, n))
@@ -206,17 +208,10 @@ def test_a_pointer_into_the_same_tree_shares_the_lock(tree, config):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(client.get("/item?path=real/a.jpg").json["tags"]) == 150
+    assert len(client.get("/item?path=real/a.jpg").json["tags"]) == 60
 
 
 # -- read-only mode, moved folders ---------------------------------------------------------
-
-def test_readonly_mode_deletes_nothing(tree, client_with):
-    draw(tree / "a.jpg")
-    temp = tree / ".999999999-abcdef.lenslet-tmp"  # its writer (no such pid) is dead
-    temp.write_bytes(b"someone's")
-    ok(client_with(readonly=True, cache_dir=str(tree.parent / "cache")).get("/folders"))
-    assert temp.read_bytes() == b"someone's"
 
 
 def test_a_folder_moved_by_another_program_lists_its_new_paths(tree, client):
@@ -256,6 +251,7 @@ def test_an_nfd_name_works(tree, client):
 
 # -- foreign derived files and reserved names -------------------------------------------------
 
+@pytest.mark.usefixtures("search_looks_often")
 def test_foreign_derived_files_are_worked_around(tree, config, storage, client):
     draw(tree / "a.jpg")
     (tree / "_health.json").write_bytes(b"[1,2,3]")
@@ -265,8 +261,10 @@ def test_foreign_derived_files_are_worked_around(tree, config, storage, client):
     assert [item["name"] for item in ok(client.get("/folders?path=sub")).json["items"]] == ["b.jpg"]
     (tree / "_rollup.json").write_bytes(b'{"v": 1, "count": 2, "items":[\n1,\n"x"\n]}\n')
     assert ok(client.get("/search?q=a")).json["total"] == 0
-    index_tree(config, storage)
-    assert client.get("/search?q=a").json["total"] >= 0  # rebuilt or not: never a 5xx
+    index_tree(config, storage)  # the rollup is made again; the running process reloads it
+    wait_until(lambda: ok(client.get("/search?q=a")).json["total"] == 1, timeout=10)
+    assert [item["path"] for item in client.get("/search?q=a").json["items"]] == ["a.jpg"]
+    assert ok(client.get("/health")).json["report"]["images"] == 2
 
 
 def test_a_folder_named_like_the_rollup_is_worked_around(tree, config, storage, client):

@@ -58,8 +58,9 @@ def test_two_images_moved_to_one_name_at_once_lose_neither(gallery):
         gallery.put(f"{top}/c/other.jpg", jpeg())
         tag(one, f"{top}/a/x.jpg", "from-a")
         tag(one, f"{top}/b/x.jpg", "from-b")
-        answers = race(lambda: one.post_json("/move", {"src": f"{top}/a/x.jpg", "dest": f"{top}/c"}, status="*"),
-                       lambda: two.post_json("/move", {"src": f"{top}/b/x.jpg", "dest": f"{top}/c"}, status="*"))
+        answers = race(
+            lambda top=top: one.post_json("/move", {"src": f"{top}/a/x.jpg", "dest": f"{top}/c"}, status="*"),
+            lambda top=top: two.post_json("/move", {"src": f"{top}/b/x.jpg", "dest": f"{top}/c"}, status="*"))
         assert statuses(answers) == [200, 409], [answer.body for answer in answers]
         winner, loser = ("a", "b") if answers[0].status_int == 200 else ("b", "a")
         assert gallery.read(f"{top}/c/x.jpg") == (a if winner == "a" else b)
@@ -75,8 +76,8 @@ def test_two_folders_renamed_to_one_name_at_once_lose_nothing(gallery):
         top = f"r{number}"
         gallery.put(f"{top}/a/one.jpg", jpeg(color=(1, 2, 3)))
         gallery.put(f"{top}/b/two.jpg", jpeg(color=(3, 2, 1)))
-        answers = race(lambda: one.post_json("/move", {"src": f"{top}/a", "to": f"{top}/c"}, status="*"),
-                       lambda: two.post_json("/move", {"src": f"{top}/b", "to": f"{top}/c"}, status="*"))
+        answers = race(lambda top=top: one.post_json("/move", {"src": f"{top}/a", "to": f"{top}/c"}, status="*"),
+                       lambda top=top: two.post_json("/move", {"src": f"{top}/b", "to": f"{top}/c"}, status="*"))
         assert statuses(answers) == [200, 409], [answer.body for answer in answers]
         loser, kept = ("b", "two.jpg") if answers[0].status_int == 200 else ("a", "one.jpg")
         assert listed(one, f"{top}/c") == ["two.jpg" if kept == "one.jpg" else "one.jpg"]
@@ -124,12 +125,12 @@ def test_two_moves_of_one_image_leave_it_whole_in_one_place(gallery):
         tag(one, src, "mine")
         one.get(f"/thumb?path={src}", status=200)
 
-        def act(client, how):
+        def act(client, how, src=src):
             if how == "trash":
                 return client.post_json("/trash", {"paths": [src]}, status="*")
             return client.post_json("/move", dict(how, src=src), status="*")
 
-        answers = race(lambda: act(one, first), lambda: act(two, second))
+        answers = race(lambda how=first: act(one, how), lambda how=second: act(two, how))
         assert statuses(answers) in ([200, 404], [200, 409]), [answer.body for answer in answers]
         (won,) = [answer for answer in answers if answer.status_int == 200]
         where = won.json["path"]

@@ -73,7 +73,13 @@ class Tiff:
         return bytes(self.data)
 
 
-def dng(preview=picture((600, 400)), orientation=8):
+# Previews drawn once, at import: module-level defaults of the builders below.
+PREVIEW = picture((600, 400))
+CR2_PREVIEW = picture((640, 420))
+RAF_PREVIEW = picture((600, 400), orientation=6)
+
+
+def dng(preview=PREVIEW, orientation=8):
     t = Tiff()
     thumb = picture((96, 64))
     raw_data, big = t.blob(LOSSLESS), t.blob(preview)
@@ -87,7 +93,7 @@ def dng(preview=picture((600, 400)), orientation=8):
     return t.done(ifd0)
 
 
-def cr2(preview=picture((640, 420)), orientation=6):
+def cr2(preview=CR2_PREVIEW, orientation=6):
     t = Tiff(prefix=b"")
     t.data += b"CR\x02\x00\x00\x00\x00\x00"  # bytes 8-15: "CR", version 2.0, offset of the raw IFD
     thumb = picture((160, 120))
@@ -100,7 +106,7 @@ def cr2(preview=picture((640, 420)), orientation=6):
     return t.done(ifd0)
 
 
-def nef(preview=picture((600, 400)), orientation=6):
+def nef(preview=PREVIEW, orientation=6):
     t = Tiff(order=">", magic=b"\x00*")
     big = t.blob(preview)
     sensor_data = t.blob(b"\x00" * 64)
@@ -111,7 +117,7 @@ def nef(preview=picture((600, 400)), orientation=6):
     return t.done(ifd0)
 
 
-def arw(preview=picture((600, 400)), orientation=1):
+def arw(preview=PREVIEW, orientation=1):
     t = Tiff()
     big = t.blob(preview)
     ifd0 = t.ifd([(0x010F, ASCII, "SONY"), (0x0110, ASCII, "ILCE-7M3"), (0x0112, SHORT, orientation),
@@ -119,7 +125,7 @@ def arw(preview=picture((600, 400)), orientation=1):
     return t.done(ifd0)
 
 
-def pef(preview=picture((600, 400)), orientation=3):
+def pef(preview=PREVIEW, orientation=3):
     t = Tiff(order=">", magic=b"\x00*")
     big = t.blob(preview)
     ifd1 = t.ifd([(0x0201, LONG, big), (0x0202, LONG, len(preview))])
@@ -128,14 +134,14 @@ def pef(preview=picture((600, 400)), orientation=3):
     return t.done(ifd0)
 
 
-def rw2(preview=picture((600, 400)), orientation=3):
+def rw2(preview=PREVIEW, orientation=3):
     t = Tiff(magic=b"U\x00")
     ifd0 = t.ifd([(0x002E, UNDEFINED, preview), (0x010F, ASCII, "Panasonic"), (0x0110, ASCII, "DC-GH5"),
                   (0x0112, SHORT, orientation)])
     return t.done(ifd0)
 
 
-def orf(preview=picture((600, 400)), orientation=6):
+def orf(preview=PREVIEW, orientation=6):
     t = Tiff(magic=b"RO")
     # The maker note: "OLYMPUS\0", byte order, version 3, then an IFD at 12; every offset in it
     # counts from the maker note's first byte.
@@ -152,7 +158,7 @@ def orf(preview=picture((600, 400)), orientation=6):
     return t.done(ifd0)
 
 
-def raf(preview=picture((600, 400), orientation=6), orientation=None):
+def raf(preview=RAF_PREVIEW, orientation=None):
     header = bytearray(b"FUJIFILMCCD-RAW 0201FF383501" + b"X-T3".ljust(32, b"\0") + b"0100" + b"\0" * 20)
     assert len(header) == 84
     at = 160
@@ -309,7 +315,8 @@ def test_uploads_of_raws_keep_their_extension(client, tree):
     (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heix", "image/heic"),
     (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "image/avif"),
     (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1avif", "image/avif"),
-    (b"II*\x00\x08\x00\x00\x00", decode.RAW), (b"MM\x00*\x00\x00\x00\x08", decode.RAW), (b"IIRO\x08\x00\x00\x00", decode.RAW),
+    (b"II*\x00\x08\x00\x00\x00", decode.RAW), (b"MM\x00*\x00\x00\x00\x08", decode.RAW),
+    (b"IIRO\x08\x00\x00\x00", decode.RAW),
     (b"IIU\x00\x08\x00\x00\x00", decode.RAW), (b"FUJIFILMCCD-RAW 0201", decode.RAW),
 ])
 def test_sniffing_heic_avif_and_raws(head, kind):

@@ -4,18 +4,15 @@ the service down, never moves a photo where no one sees it, and is never taken f
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import threading
-import time
 
 import orjson
 import pytest
 import webtest
-from helpers import PROJECT, draw, index_tree
+from helpers import draw, index_tree, wait_until
 from openapi_check import spec_checked
 
+from lenslet import jobs
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import Unavailable
@@ -246,59 +243,6 @@ def test_a_stray_edit_journal_file_is_set_aside_by_the_rollup_alone(tree, config
 
 # -- the living tree: a link back into the tree ------------------------------------------------
 
-def wait_until(check, timeout=40.0, every=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"gave up after {timeout}s waiting for {check.__name__}")
-
-
-def test_a_link_to_its_own_folder_never_traps_the_worker(tree):
-    draw(tree / "2024" / "a.jpg")
-    os.symlink(".", tree / "2024" / "self")
-    with open(tree.parent / "worker.log", "wb") as log:  # the child keeps its own copy of the handle
-        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT, stderr=log,
-                                  env=dict(os.environ, LENSLET_ROOT=str(tree), LENSLET_HEARTBEAT="0.5"))
-    try:
-        def report():
-            try:
-                return json.loads((tree / "_health.json").read_bytes())
-            except (OSError, ValueError):
-                return None
-
-        def rollup_paths():
-            try:
-                return sorted(item["path"] for item in json.loads((tree / "_rollup.json").read_bytes())["items"])
-            except (OSError, ValueError):
-                return None
-
-        def idle():
-            jobs = tree / ".lenslet" / "jobs"
-            return not jobs.exists() or not os.listdir(jobs)
-
-        def settled_on(paths):
-            def settled():
-                found = report()
-                return idle() and rollup_paths() == paths and found and found["images"] == len(paths) \
-                    and found["backlog"] == {}
-            return settled
-
-        wait_until(settled_on(["2024/a.jpg"]))
-        assert report()["files"]["folderRepeats"] == {"2024/self": "2024"}
-        draw(tree / "2025" / "b.jpg")  # a folder added later is indexed
-        wait_until(settled_on(["2024/a.jpg", "2025/b.jpg"]))
-        assert json.loads((tree / "2024" / "_index.json").read_bytes())["path"] == "2024"
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(20) == 0
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-
-
 @pytest.mark.parametrize("link, target, owner", [("2024/self", ".", "2024"), ("2024/up", "..", "")])
 def test_change_notices_never_walk_a_link_back_into_the_tree(tree, config, storage, link, target, owner):
     from lenslet.worker.runner import Runner
@@ -338,6 +282,7 @@ def settle(config, storage):
 ROLLUP_ITEM = b'{"path":"a/x.jpg","name":"x.jpg","tags":["beach"]}'
 
 
+@pytest.mark.usefixtures("search_looks_often")
 @pytest.mark.parametrize("body", [
     b'{"hello": "world"}\n',
     b"[1, 2, 3]\n",
@@ -370,6 +315,7 @@ def test_a_rollup_of_another_shape_is_made_again_while_search_answers(tree, conf
     assert found("q=beach") == ["a/x.jpg"] and found("path=b") == ["b/y.jpg"]
 
 
+@pytest.mark.usefixtures("search_looks_often")
 def test_a_removed_rollup_is_made_again(tree, config, storage):
     draw(tree / "a" / "x.jpg")
     settle(config, storage)
@@ -415,7 +361,7 @@ def files_under(folder):
             if path.is_file() and ".lenslet" not in path.parts}
 
 
-def test_an_unmounted_share_is_storage_unavailable_never_an_empty_gallery(tree, tmp_path):
+def test_an_unmounted_share_is_storage_unavailable_never_an_empty_gallery(tree, tmp_path, caplog):
     from lenslet.storage import LocalStorage
     from lenslet.storage.mounts import mount_points
     draw(tree / "a" / "x.jpg")
@@ -440,7 +386,10 @@ def test_an_unmounted_share_is_storage_unavailable_never_an_empty_gallery(tree, 
                 return found["images"] == len(paths) and sorted(i["path"] for i in rollup["items"]) == paths
             return check
 
-        wait_until(indexed(["a/x.jpg"]), timeout=20)
+        def idle():
+            return not jobs.backlog(storage) and not worker.in_hand
+
+        wait_until(lambda: indexed(["a/x.jpg"])() and idle(), timeout=20)  # nothing left half done
         before = files_under(tree)
         # The share drops: its mount point is left, an empty folder of the disk below.
         share = tmp_path / "share"
@@ -454,7 +403,11 @@ def test_an_unmounted_share_is_storage_unavailable_never_an_empty_gallery(tree, 
         health = client.get("/health", status=503).json
         assert health["status"] == "degraded" and "no longer mounted" in health["storage"]["unavailable"]
         assert client.patch_json("/item?path=a/x.jpg", {"addTags": ["lost"]}, status=503)
-        time.sleep(1.5)  # the worker scans, heartbeats and polls its queue meanwhile
+        def met_the_missing_share():  # in its scan, its heartbeat or its queue's poll (all fine before the drop)
+            return any(said in caplog.text for said in ("waiting for it", "cannot write heartbeat",
+                                                         "cannot read the job queue"))
+
+        wait_until(met_the_missing_share, timeout=20)
         assert running.is_alive() and list(tree.iterdir()) == []  # nothing rewritten, nothing made
         # The share is back, as it was.
         tree.rmdir()

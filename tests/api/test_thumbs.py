@@ -160,16 +160,7 @@ def test_hash_goes_to_the_sidecar_and_the_listing(client, tree):
     assert (entry["hash"], entry["hasThumb"], entry["tags"]) == (expected, True, ["kept"])
 
 
-def test_readonly_tree_gets_its_thumbnails_in_the_cache(client_with, tree, tmp_path):
-    draw(tree / "a.jpg")
-    client = client_with(readonly=True, cache_dir=str(tmp_path / "cache"))
-    opened(thumb(client, "a.jpg"))
-    opened(thumb(client, "a.jpg"))
-    assert sorted(os.listdir(tree)) == ["a.jpg"]
-    assert any(name.endswith(".thumbnail") for _, _, names in os.walk(tmp_path / "cache") for name in names)
-
-
-def test_http_caching(client, tree):
+def test_a_thumbnail_answers_304_to_its_etag_or_date_and_head_without_a_body(client, tree):
     draw(tree / "a.jpg")
     first = thumb(client, "a.jpg")
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]

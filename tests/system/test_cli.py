@@ -9,6 +9,7 @@ import time
 
 import pytest
 from helpers import PROJECT, draw
+from PIL import Image
 
 from lenslet.cli import plural, summary
 
@@ -81,3 +82,22 @@ def test_index_works_alongside_a_running_worker(tree):
     assert "a lenslet worker is running on this tree" in done.stderr
     assert "20 images" in done.stdout
     assert all((tree / f"{n}.jpg.thumbnail").exists() for n in range(20))
+
+
+def test_lenslet_index_rethumb(tree):
+    for n in range(3):
+        draw(tree / "x" / f"{n}.jpg", size=(640, 480))
+    command = [sys.executable, "-m", "lenslet.cli", "index", str(tree)]
+    subprocess.run(command, cwd=PROJECT, capture_output=True, timeout=120, check=True)
+    env = dict(os.environ, LENSLET_THUMB_SIZE="100")
+    plain = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    assert "0 thumbnails made" in plain.stdout and long_edge(tree / "x" / "0.jpg.thumbnail") == 256
+    again = subprocess.run(command + ["--rethumb"], cwd=PROJECT, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert again.returncode == 0 and "3 thumbnails made" in again.stdout
+    assert [long_edge(tree / "x" / f"{n}.jpg.thumbnail") for n in range(3)] == [100, 100, 100]
+
+
+def long_edge(path):
+    with Image.open(path) as img:
+        return max(img.size)

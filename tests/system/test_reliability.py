@@ -29,7 +29,8 @@ PARAMS = [
 BODIES = [
     b"", b"{", b"null", b"[]", b"1", b'"tags"', b'{"tags": null}', b'{"tags": {"a": 1}}', b'{"tags": [null]}',
     b'{"tags": [[1]]}', b'{"star": 1e309}', b'{"star": 99999999999999999999999999}', b'{"star": "5"}',
-    b'{"notes": ["x"]}', b'{"updatedAt": 12}', b'{"updatedAt": "9999-99-99"}', b"\xff\xfe garbage", b'{"a": ' * 5000, json.dumps({"tags": ["t"] * 10_000}).encode(),
+    b'{"notes": ["x"]}', b'{"updatedAt": 12}', b'{"updatedAt": "9999-99-99"}', b"\xff\xfe garbage", b'{"a": ' * 5000,
+    json.dumps({"tags": ["t"] * 10_000}).encode(),
 ]
 PATCH_BODIES = [b'{"addTags": [""]}', b'{"removeTags": "x"}', b'{"tags": ["x"]}', b"{}"]  # valid for PUT
 ENDPOINTS = ["/folders", "/item", "/thumb", "/file", "/search", "/search/suggest", "/health"]

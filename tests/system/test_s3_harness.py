@@ -94,8 +94,9 @@ def conditions(client, bucket, key, kind):
 
 
 def conditional_puts(client, bucket, key, condition, count):
-    return [lambda body=f"writer {index}".encode(): client.put_object(Bucket=bucket, Key=key, Body=body, **condition)
-            for index in range(count)]
+    def writer(body):
+        return lambda: client.put_object(Bucket=bucket, Key=key, Body=body, **condition)
+    return [writer(f"writer {index}".encode()) for index in range(count)]
 
 
 @pytest.mark.parametrize("kind", ["IfNoneMatch", "IfMatch"])
@@ -149,8 +150,9 @@ def test_racing_conditional_delete_and_put_one_wins(s3_endpoint, bucket, fast_sw
     client, deadline, rounds = s3(s3_endpoint), time.monotonic() + SECONDS, 0
     while rounds < ROUNDS and time.monotonic() < deadline:
         etag = client.put_object(Bucket=bucket, Key="raced", Body=b"first")["ETag"]
-        deleted, replaced = race([lambda: client.delete_object(Bucket=bucket, Key="raced", IfMatch=etag),
-                                  lambda: client.put_object(Bucket=bucket, Key="raced", Body=b"new", IfMatch=etag)])
+        deleted, replaced = race([
+            lambda etag=etag: client.delete_object(Bucket=bucket, Key="raced", IfMatch=etag),
+            lambda etag=etag: client.put_object(Bucket=bucket, Key="raced", Body=b"new", IfMatch=etag)])
         if deleted == "200":  # (a conditional PUT finding no object is told 404, on S3 too)
             assert replaced in ("PreconditionFailed", "NoSuchKey"), replaced
             assert outcome(lambda: client.head_object(Bucket=bucket, Key="raced")) == "404"
@@ -212,10 +214,12 @@ def test_racing_copies_and_puts_onto_one_name_one_wins(s3_endpoint, bucket, fast
         client.put_object(Bucket=bucket, Key=f"source {index}", Body=f"copy {index}".encode())
     while rounds < ROUNDS and time.monotonic() < deadline:
         target = f"target-{uuid.uuid4().hex}"
-        answers = race([lambda: client.put_object(Bucket=bucket, Key=target, Body=b"put", IfNoneMatch="*")]
-                       + [lambda index=index: client.copy_object(Bucket=bucket, Key=target, IfNoneMatch="*",
-                                                                 CopySource={"Bucket": bucket, "Key": f"source {index}"})
-                          for index in range(2)])
+        def copy(index, target=target):
+            return lambda: client.copy_object(Bucket=bucket, Key=target, IfNoneMatch="*",
+                                              CopySource={"Bucket": bucket, "Key": f"source {index}"})
+
+        answers = race([lambda target=target: client.put_object(Bucket=bucket, Key=target, Body=b"put",
+                                                                IfNoneMatch="*")] + [copy(index) for index in range(2)])
         assert sorted(answers) == ["200", "PreconditionFailed", "PreconditionFailed"], answers
         expected = [b"put", b"copy 0", b"copy 1"][answers.index("200")]
         assert client.get_object(Bucket=bucket, Key=target)["Body"].read() == expected

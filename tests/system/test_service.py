@@ -6,11 +6,10 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 
 import pytest
-from helpers import PROJECT, Gunicorn, children, draw
+from helpers import PROJECT, Gunicorn, children, draw, wait_until
 
 LOG_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[(INFO|WARNING|ERROR)\] lenslet")
 ACCESS_LINE = re.compile(r'^127\.0\.0\.1 - - \[[^]]+\] "GET /health HTTP/1\.1" 200 \d+$')
@@ -87,15 +86,14 @@ def test_a_misspelt_root_stops_serve_naming_the_setting(tmp_path, elsewhere):
 def test_lenslet_worker_alone_logs_a_last_progress_line(tree):
     for n in range(3):
         draw(tree / f"{n}.jpg", size=(400, 300))
-    worker = subprocess.Popen([sys.executable, "-m", "lenslet.cli", "worker", str(tree)], cwd=tree.parent,
-                              env=dict(os.environ, PYTHONPATH=PROJECT), stderr=subprocess.PIPE, text=True)
+    log = tree.parent / "worker.log"
+    with open(log, "wb") as err:  # the child keeps its own copy of the handle
+        worker = subprocess.Popen([sys.executable, "-m", "lenslet.cli", "worker", str(tree)], cwd=tree.parent,
+                                  env=dict(os.environ, PYTHONPATH=PROJECT), stderr=err)
+    last_line = re.compile(r"\[INFO\] lenslet\.worker: thumbnails 3/3 \(0 failed\).*: done")
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(list(tree.glob("*.thumbnail"))) < 3:
-            time.sleep(0.1)
-        time.sleep(1.5)  # the loop looks at progress once a second
+        wait_until(lambda: last_line.search(log.read_text()), timeout=30)  # the loop looks once a second
     finally:
         worker.send_signal(signal.SIGTERM)
-        _, err = worker.communicate(timeout=15)
+        worker.wait(15)
     assert worker.returncode == 0
-    assert re.search(r"\[INFO\] lenslet\.worker: thumbnails 3/3 \(0 failed\).*: done", err), err

@@ -339,7 +339,8 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
                         if sorted(call("GET", f"{server.url}/item?path={item['path']}")["tags"]) != \
                                 store.tags(item["path"]):
                             return False
-                found = {item["path"]: sorted(item["tags"]) for item in call("GET", f"{server.url}/search?q=edit")["items"]}
+                items = call("GET", f"{server.url}/search?q=edit")["items"]
+                found = {item["path"]: sorted(item["tags"]) for item in items}
                 if found != {f"edit/{number}.jpg": store.tags(f"edit/{number}.jpg") for number in range(4)}:
                     return False
             return True

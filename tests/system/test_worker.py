@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from helpers import PROJECT, draw
+from helpers import PROJECT, draw, wait_until
 
 from lenslet import jobs
 from lenslet.config import Config
@@ -122,8 +122,7 @@ def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
     doomed.wait()
     runner = Runner(Config(root=str(tree)), storage)
     assert next_job(storage, "w2", lease=60) == (None, None)  # still leased
-    time.sleep(1.1)
-    assert jobs.recover(storage) == 1
+    wait_until(lambda: jobs.recover(storage), timeout=10)  # requeued once its one-second lease ran out
     drain(runner, "w2")
     assert (tree / "a.jpg.thumbnail").exists()
 
@@ -163,9 +162,7 @@ def test_worker_stops_gracefully(tree):
         draw(tree / f"{n}.jpg", size=(1200, 900))
     worker = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT, stderr=subprocess.PIPE,
                               env=dict(os.environ, LENSLET_ROOT=str(tree)))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not any(tree.glob("*.thumbnail")):
-        time.sleep(0.05)
+    wait_until(lambda: any(tree.glob("*.thumbnail")), timeout=20)  # stopped in the middle of its work
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(10) == 0
     for thumb in tree.glob("*.thumbnail"):
@@ -251,7 +248,16 @@ def test_a_lease_is_renewed_while_a_slow_job_runs(tree, storage):
     thread.start()
     try:
         assert started.wait(10)
-        time.sleep(4.5)  # more than two leases
+        claim = tree / ".lenslet" / "claims" / jobs.job_name("index", "slow")
+        first = json.loads(claim.read_bytes())["until"]
+
+        def renewed_past_two_leases():
+            try:
+                return json.loads(claim.read_bytes())["until"] > first + 2 * config.job_lease
+            except ValueError:  # read while being replaced
+                return False
+
+        wait_until(renewed_past_two_leases, timeout=20)
         assert jobs.recover(storage) == 0  # still held: its lease was renewed
         assert jobs.job_name("index", "slow") not in jobs.waiting(storage)
     finally:
@@ -272,3 +278,46 @@ def test_progress_counts_each_image_once_however_often_its_folder_is_indexed():
     assert progress.busy and progress.line().startswith("thumbnails 1/2 (0 failed)")
     progress.tick("a/2.jpg", failed=True)
     assert not progress.busy and progress.line().startswith("thumbnails 2/2 (1 failed)")
+
+
+def test_a_link_to_its_own_folder_never_traps_the_worker(tree):
+    draw(tree / "2024" / "a.jpg")
+    os.symlink(".", tree / "2024" / "self")
+    with open(tree.parent / "worker.log", "wb") as log:  # the child keeps its own copy of the handle
+        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT, stderr=log,
+                                  env=dict(os.environ, LENSLET_ROOT=str(tree), LENSLET_HEARTBEAT="0.5"))
+    try:
+        def report():
+            try:
+                return json.loads((tree / "_health.json").read_bytes())
+            except (OSError, ValueError):
+                return None
+
+        def rollup_paths():
+            try:
+                return sorted(item["path"] for item in json.loads((tree / "_rollup.json").read_bytes())["items"])
+            except (OSError, ValueError):
+                return None
+
+        def idle():
+            jobs = tree / ".lenslet" / "jobs"
+            return not jobs.exists() or not os.listdir(jobs)
+
+        def settled_on(paths):
+            def settled():
+                found = report()
+                return idle() and rollup_paths() == paths and found and found["images"] == len(paths) \
+                    and found["backlog"] == {}
+            return settled
+
+        wait_until(settled_on(["2024/a.jpg"]), timeout=40)
+        assert report()["files"]["folderRepeats"] == {"2024/self": "2024"}
+        draw(tree / "2025" / "b.jpg")  # a folder added later is indexed
+        wait_until(settled_on(["2024/a.jpg", "2025/b.jpg"]), timeout=40)
+        assert json.loads((tree / "2024" / "_index.json").read_bytes())["path"] == "2024"
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()

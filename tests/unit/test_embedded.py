@@ -2,18 +2,15 @@
 
 import json
 import random
-import shutil
 import subprocess
 import zlib
 
 import pytest
+from helpers import EXIFTOOL, needs_exiftool
 from PIL import Image, PngImagePlugin
 
 from lenslet.sidecar import embedded, xmp
 from lenslet.storage import HEAD_BYTES
-
-EXIFTOOL = shutil.which("exiftool")
-needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool (Debian's libimage-exiftool-perl) is missing")
 
 TAGGING = ["-XMP-dc:Subject+=beach", "-XMP-dc:Subject+=Strand", "-XMP-xmp:Rating=4", "-XMP-xmp:Label=Red",
            "-XMP-lr:HierarchicalSubject+=Places|Iceland", "-XMP-dc:Title=Hi", "-XMP-dc:Description-de=Hallo"]
@@ -73,7 +70,7 @@ def reader(data, calls):
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory):
+def made_by_exiftool(tmp_path_factory):
     """Images Pillow drew, tagged by exiftool in one run: {name: path}."""
     if EXIFTOOL is None:
         pytest.skip("exiftool (Debian's libimage-exiftool-perl) is missing")
@@ -105,8 +102,8 @@ def made(tmp_path_factory):
     return {name: folder / name for name in names}
 
 
-def test_exiftool_jpeg_xmp_and_iptc(made):
-    found = embedded.read(made["tagged.jpg"].read_bytes())
+def test_exiftool_jpeg_xmp_and_iptc(made_by_exiftool):
+    found = embedded.read(made_by_exiftool["tagged.jpg"].read_bytes())
     assert found.tags == ["beach", "Strand", "Iceland", "sea"]
     assert found.keywords[0] == xmp.Keyword("beach", ("dc:subject", "IPTC:Keywords"))
     assert found.keywords[3] == xmp.Keyword("sea", ("IPTC:Keywords",))
@@ -115,43 +112,43 @@ def test_exiftool_jpeg_xmp_and_iptc(made):
 
 
 @pytest.mark.parametrize("name", ["tagged.png", "tagged.webp"])
-def test_exiftool_png_and_webp_xmp(made, name):
-    found = embedded.read(made[name].read_bytes())
+def test_exiftool_png_and_webp_xmp(made_by_exiftool, name):
+    found = embedded.read(made_by_exiftool[name].read_bytes())
     assert (found.tags, found.rating, found.label, found.problems) == (["beach", "Strand", "Iceland"], 4, "Red", ())
 
 
-def test_a_compressed_png_itxt(made):
-    data = made["compressed.png"].read_bytes()
+def test_a_compressed_png_itxt(made_by_exiftool):
+    data = made_by_exiftool["compressed.png"].read_bytes()
     assert b"XML:com.adobe.xmp\0\x01" in data  # compressed
     found = embedded.read(data)
     assert (found.tags, found.rating) == (["squeezed"], 2)
-    done = subprocess.run([EXIFTOOL, "-j", "-XMP-dc:Subject", str(made["compressed.png"])], capture_output=True,
-                          check=True, timeout=60)
+    done = subprocess.run([EXIFTOOL, "-j", "-XMP-dc:Subject", str(made_by_exiftool["compressed.png"])],
+                          capture_output=True, check=True, timeout=60)
     assert json.loads(done.stdout)[0]["Subject"] == "squeezed"  # as exiftool reads it
 
 
 @pytest.mark.parametrize("name, raw", [("utf8.jpg", "Schöne".encode()), ("latin.jpg", "Schöne".encode("latin-1"))])
-def test_iptc_keywords_in_their_character_set(made, name, raw):
-    data = made[name].read_bytes()
+def test_iptc_keywords_in_their_character_set(made_by_exiftool, name, raw):
+    data = made_by_exiftool[name].read_bytes()
     assert raw in data
     assert embedded.extract(data).iptc_keywords == ("Schöne", "Café")
 
 
-def test_a_rejected_jpeg(made):
-    found = embedded.read(made["rejected.jpg"].read_bytes())
+def test_a_rejected_jpeg(made_by_exiftool):
+    found = embedded.read(made_by_exiftool["rejected.jpg"].read_bytes())
     assert (found.rating, found.star, found.rejected) == (-1, None, True)
 
 
-def test_extended_xmp_is_put_together(made):
-    data = made["extended.jpg"].read_bytes()
+def test_extended_xmp_is_put_together(made_by_exiftool):
+    data = made_by_exiftool["extended.jpg"].read_bytes()
     found = embedded.read(data)
     assert len(found.tags) == 500 and found.tags[0].startswith("keyword0000_")  # as many as an image holds
     assert found.rating == 2 and found.problems == ("more than 500 keywords: the rest are ignored",)
     assert len(embedded.extract(data).extended) > 65536
 
 
-def test_extended_xmp_past_the_head(made):
-    data = made["extended.jpg"].read_bytes()
+def test_extended_xmp_past_the_head(made_by_exiftool):
+    data = made_by_exiftool["extended.jpg"].read_bytes()
     cut = embedded.read(data[:70_000])
     assert (cut.tags, cut.rating) == ([], 2)  # the main packet alone
     assert any("incomplete" in problem for problem in cut.problems)
@@ -161,9 +158,9 @@ def test_extended_xmp_past_the_head(made):
 
 
 @needs_exiftool
-def test_exiftool_reads_what_lenslet_reads(made):
+def test_exiftool_reads_what_lenslet_reads(made_by_exiftool):
     done = subprocess.run([EXIFTOOL, "-j", "-XMP-dc:Subject", "-IPTC:Keywords", "-XMP-xmp:Rating",
-                           *(str(made[name]) for name in ("tagged.jpg", "tagged.png", "tagged.webp"))],
+                           *(str(made_by_exiftool[name]) for name in ("tagged.jpg", "tagged.png", "tagged.webp"))],
                           capture_output=True, check=True, timeout=60)
     for reading in json.loads(done.stdout):
         found = embedded.read(open(reading["SourceFile"], "rb").read())
@@ -278,10 +275,10 @@ def test_garbage_gives_problems_not_exceptions(data):
     assert isinstance(found, xmp.Metadata) and found.tags == []
 
 
-def test_random_damage_to_real_images_never_raises(made):
+def test_random_damage_to_real_images_never_raises(made_by_exiftool):
     chance = random.Random(22)
     for name in ("tagged.jpg", "tagged.png", "tagged.webp", "compressed.png", "extended.jpg"):
-        data = made[name].read_bytes()
+        data = made_by_exiftool[name].read_bytes()
         for _ in range(60):
             damaged = bytearray(data[:chance.randrange(len(data) + 1)] if chance.random() < 0.3 else data)
             for _ in range(chance.randint(1, 12)):

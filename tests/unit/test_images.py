@@ -29,7 +29,8 @@ def test_fast_jpeg_header_agrees_with_pillow(data):
         assert decode.exif_orientation(exif) == img.getexif().get(0x0112, 1)
 
 
-@pytest.mark.parametrize("data", [b"", b"\xff\xd8", b"\xff\xd8\xff\xe0\x00", b"GIF89a", b"\xff\xd8\xff\xc0\x00\x11\x08\x00\x00"])
+@pytest.mark.parametrize("data", [b"", b"\xff\xd8", b"\xff\xd8\xff\xe0\x00", b"GIF89a",
+                                  b"\xff\xd8\xff\xc0\x00\x11\x08\x00\x00"])
 def test_fast_jpeg_header_gives_up_on_anything_odd(data):
     stream = io.BytesIO(data)
     assert decode.jpeg_header(stream) is None and stream.tell() == 0

@@ -3,10 +3,9 @@
 import dataclasses
 import sys
 import threading
-import time
 
 import pytest
-from helpers import draw
+from helpers import draw, wait_until
 
 from lenslet import jobs
 from lenslet.config import Config
@@ -101,17 +100,10 @@ def test_past_the_watch_limit_the_worker_polls(tree, config, storage):
     running = threading.Thread(target=worker.run)
     running.start()
     try:
-        wait_for(lambda: (tree / "a" / "old.jpg.thumbnail").exists())
+        wait_until(lambda: (tree / "a" / "old.jpg.thumbnail").exists())
         draw(tree / "a" / "new.jpg")
-        wait_for(lambda: (tree / "a" / "new.jpg.thumbnail").exists())
+        wait_until(lambda: (tree / "a" / "new.jpg.thumbnail").exists())
     finally:
         worker.stopping.set()
         running.join(30)
     assert worker.scanner.watch is None
-
-
-def wait_for(check, timeout=15):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"gave up waiting for {check}"
-        time.sleep(0.05)

@@ -2,24 +2,21 @@
 
 import json
 import random
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT
+from helpers import EXIFTOOL, PROJECT, needs_exiftool
 
 from lenslet import layout
 from lenslet.errors import Unreadable
 from lenslet.sidecar import xmp
 
 SHARED = Path(PROJECT).parent / "shared" / "xmp"  # real sidecars, kept beside the project
-EXIFTOOL = shutil.which("exiftool")
 NOW = 1_700_000_000  # 2023-11-14T22:13:20Z
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/xmp (real sidecars) is not beside the project")
-needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool (Debian's libimage-exiftool-perl) is missing")
 
 # The fields update() may change; exiftool must read every other one the same before and after.
 CHANGED = {"SourceFile", "XMP-dc:Subject", "XMP-lr:HierarchicalSubject", "XMP-digiKam:TagsList",
@@ -111,7 +108,7 @@ def test_a_rejected_image_has_no_star():
 def test_exiftool_reads_the_real_sidecars_as_the_readme_says():
     """The table above is what exiftool reads too (the README's own check)."""
     readings = exiftool(*(SHARED / name for name, *_ in REAL), tags=("-XMP-dc:Subject", "-XMP-xmp:Rating"))
-    for (name, tags, rating, *_), reading in zip(REAL, readings):
+    for (name, tags, rating, *_), reading in zip(REAL, readings, strict=True):
         subjects = reading.get("XMP-dc:Subject", [])
         subjects = subjects if isinstance(subjects, list) else [subjects]
         assert set(tags) <= set(subjects), name
@@ -235,9 +232,9 @@ def test_combine_unites_keywords_and_keeps_the_first_value():
 # Hostile and broken packets: a problem, fast, never an exception
 
 
+LAUGHS = [(level, (b"&lol%d;" % (level - 1) if level > 1 else b"&lol;") * 10) for level in range(1, 10)]
 BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                  + b"".join(b'<!ENTITY lol%d "%s">' % (level, (b"&lol%d;" % (level - 1) if level > 1 else b"&lol;") * 10)
-                             for level in range(1, 10))
+                  + b"".join(b'<!ENTITY lol%d "%s">' % laugh for laugh in LAUGHS)
                   + b']><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
                     b'syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject>&lol9;'
                     b"</dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>")
@@ -488,7 +485,8 @@ def test_an_update_is_stable():
 @needs_shared
 def test_whitespace_follows_the_file():
     out = xmp.update(shared("photoshop-2020.xmp"), {"addTags": ["tea"]}, now=NOW).decode()
-    assert "               <rdf:li>computer</rdf:li>\n               <rdf:li>tea</rdf:li>\n            </rdf:Bag>" in out
+    assert ("               <rdf:li>computer</rdf:li>\n               <rdf:li>tea</rdf:li>\n"
+            "            </rdf:Bag>") in out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,23 +1,14 @@
-"""File management through HTTP on local disk and S3: upload, move, rename, trash, restore, delete, folders."""
+"""File management through HTTP on local disk and S3: move, rename, trash, restore, delete, folders.
 
-import io
+Uploads are in test_originals_and_uploads.py."""
+
 import json
 import os
-import subprocess
-import sys
 
-import pytest
-from helpers import PROJECT, jpeg
+from helpers import jpeg
 from PIL import Image
 
 from lenslet.files.operations import recover
-from lenslet.worker.process import Worker
-
-
-def png():
-    out = io.BytesIO()
-    Image.new("RGB", (20, 10), (0, 90, 200)).save(out, "PNG")
-    return out.getvalue()
 
 
 def upload(client, dest, name, data, status=201, **fields):
@@ -36,62 +27,6 @@ def tagged(gallery, path, *tags):
 def names(client, folder=""):
     page = client.get(f"/folders?path={folder}").json
     return sorted(item["name"] for item in page["items"]), sorted(d["name"] for d in page["dirs"])
-
-
-# -- upload --------------------------------------------------------------------
-
-def test_upload_is_listed_with_a_thumbnail_at_once(gallery):
-    gallery.put("a/old.jpg", jpeg())
-    client = gallery.client
-    client.get("/folders?path=a")  # a manifest exists before the upload: it must be brought up to date
-    assert upload(client, "/a", "new.jpg", jpeg()) == {"ok": True, "path": "a/new.jpg", "name": "new.jpg"}
-    item = next(i for i in client.get("/folders?path=a").json["items"] if i["name"] == "new.jpg")
-    assert item["hasThumb"] and item["hash"].startswith("blake3:")
-    no_inline = gallery.with_settings(thumb_inline=0, thumb_wait=0)  # only a thumbnail already made answers 200
-    assert no_inline.get("/thumb?path=a/new.jpg", status=200).body[:4] == b"RIFF"
-    assert gallery.read("a/new.jpg") == jpeg()
-
-
-def test_upload_conflicts_new_name_and_replace(gallery):
-    client = gallery.client
-    upload(client, "/", "photo.jpg", jpeg())
-    assert upload(client, "/", "photo.jpg", jpeg(), status=409)["path"] == "photo.jpg"
-    assert upload(client, "/", "photo.jpg", jpeg(), conflict="rename")["path"] == "photo (1).jpg"
-    assert upload(client, "/", "photo.jpg", jpeg(), conflict="rename")["path"] == "photo (2).jpg"
-    blue = jpeg(color=(0, 0, 255))
-    assert upload(client, "/", "photo.jpg", blue, conflict="replace")["path"] == "photo.jpg"
-    assert gallery.read("photo.jpg") == blue
-    assert names(client)[0] == ["photo (1).jpg", "photo (2).jpg", "photo.jpg"]
-
-
-def test_upload_sniffs_cleans_and_limits(gallery):
-    client = gallery.with_settings(max_upload=2000)
-    assert upload(client, "/", "notes.jpg", b"hello, not an image at all", status=415)["title"] == "Not an image"
-    assert upload(client, "/", "C:\\fakepath\\scan", png())["path"] == "scan.png"  # type from the bytes
-    assert upload(client, "/", "../../up.jpg", jpeg())["path"] == "up.jpg"  # no path parts
-    upload(client, "/", ".hidden.jpg", jpeg(), status=400)
-    big = jpeg(size=(600, 600), color=(10, 200, 90)) + bytes(4000)
-    assert upload(client, "/", "big.jpg", big, status=413)["limit"] == 2000
-    client.put("/file?path=raw.jpg", big, status=413)
-    assert client.put("/file?path=raw.jpg", jpeg(), status=201).json["path"] == "raw.jpg"
-    upload(client, "/missing", "x.jpg", jpeg(), status=404)
-    assert names(client)[0] == ["raw.jpg", "scan.png", "up.jpg"]
-    if not gallery.config.s3_bucket:
-        assert sorted(os.listdir(gallery.root)) == [".lenslet", "_index.json", "raw.jpg", "raw.jpg.json",
-                                                    "raw.jpg.thumbnail", "scan.png", "scan.png.json",
-                                                    "scan.png.thumbnail", "up.jpg", "up.jpg.json",
-                                                    "up.jpg.thumbnail"]  # no temp file left by the 413
-
-
-def test_upload_with_the_file_before_the_folder(gallery):
-    boundary = "xyz"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"first.jpg\"\r\n"
-            f"Content-Type: image/jpeg\r\n\r\n").encode() + jpeg() + \
-        f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"dest\"\r\n\r\n/b\r\n--{boundary}--\r\n".encode()
-    gallery.put("b/other.jpg", jpeg())
-    answer = gallery.client.request("/file", method="POST", body=body, status=201,
-                                    content_type=f"multipart/form-data; boundary={boundary}")
-    assert answer.json["path"] == "b/first.jpg" and gallery.read("b/first.jpg") == jpeg()
 
 
 # -- move and rename -----------------------------------------------------------
@@ -242,7 +177,7 @@ def test_lenscat_form_calls(gallery):
 
 # -- access ------------------------------------------------------------------------
 
-def test_writes_need_the_token_and_refuse_read_only(gallery):
+def test_moves_and_uploads_need_the_token_when_one_is_set(gallery):
     gallery.put("a/x.jpg", jpeg())
     guarded = gallery.with_settings(token="s3cret")
     guarded.post_json("/move", {"src": "a/x.jpg", "to": "a/y.jpg"}, status=401)
@@ -251,13 +186,12 @@ def test_writes_need_the_token_and_refuse_read_only(gallery):
     assert gallery.exists("a/y.jpg")
 
 
-def test_read_only_refused_and_links_never_lead_out(tmp_path, client_with, tree):
+def test_moves_and_uploads_never_lead_out_through_a_link(tmp_path, client_with, tree):
     Image.new("RGB", (8, 8)).save(tree / "x.jpg")
     (tmp_path / "outside").mkdir()
     (tree / "out").symlink_to(tmp_path / "outside")
     (tree / "real").mkdir()
     (tree / "linked").symlink_to(tree / "real")  # an alias inside the tree
-    client_with(readonly=True).post_json("/move", {"src": "x.jpg", "to": "y.jpg"}, status=403)
     client = client_with()
     client.post_json("/move", {"src": "x.jpg", "dest": "out"}, status=400)
     client.post("/file", {"dest": "/out"}, upload_files=[("file", "n.jpg", jpeg())], status=400)
@@ -267,79 +201,7 @@ def test_read_only_refused_and_links_never_lead_out(tmp_path, client_with, tree)
     assert "x.jpg" in os.listdir(tree / "real") and (tree / "linked").is_symlink()
 
 
-def test_read_only_pointer_targets_are_not_written(tmp_path, client_with, tree):
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    Image.new("RGB", (8, 8)).save(archive / "p.jpg")
-    (tree / "arch").mkdir()
-    (tree / "arch" / ".lenslet.folder.json").write_text(json.dumps(
-        {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(archive)}, "readonly": True}))
-    client = client_with(pointer_roots=(str(tmp_path),))
-    client.post_json("/trash", {"paths": ["arch/p.jpg"]}, status=403)
-    client.post_json("/move", {"src": "arch/p.jpg", "to": "arch/q.jpg"}, status=403)
-    client.post_json("/delete", {"paths": ["arch/p.jpg"], "force": True}, status=403)
-    client.post("/file", {"dest": "/arch"}, upload_files=[("file", "n.jpg", jpeg())], status=403)
-    client.post("/folder?path=arch/sub", status=403)
-    assert sorted(os.listdir(archive)) == ["p.jpg"]
-
-
 # -- a process killed in the middle of a move ----------------------------------------
-
-KILLED_MOVE = """
-import json, os, signal, sys
-from lenslet.config import Config
-from lenslet.files.operations import Files
-from lenslet.manifest.folders import Folders
-from lenslet.storage import open_storage
-from lenslet.images.thumbs import Thumbs
-from lenslet.tree.grafts import Tree
-
-config = Config(**json.loads(sys.argv[1]))
-storage = open_storage(config)
-tree = Tree(config, storage)
-at = int(sys.argv[2])
-
-def stop(step):
-    if step == at:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-Files(tree, Folders(tree, config), Thumbs(tree, config), config, after_step=stop).move(sys.argv[3], to=sys.argv[4])
-"""
-
-
-def settings_of(config):
-    keep = ("root", "s3_bucket", "s3_prefix", "s3_endpoint", "s3_region", "cache_dir")
-    return json.dumps({name: getattr(config, name) for name in keep})
-
-
-def where(gallery, old, new):
-    """Which side of a move each of image, sidecar and thumbnail is on."""
-    sides = set()
-    for suffix in ("", ".json", ".thumbnail"):
-        at_old, at_new = gallery.exists(old + suffix), gallery.exists(new + suffix)
-        sides.add("old" if at_old and not at_new else "new" if at_new and not at_old else "broken")
-    return sides
-
-
-@pytest.mark.parametrize("step", [0, 1, 2, 3])
-def test_a_move_killed_at_any_step_is_settled(gallery, step):
-    tagged(gallery, "a/x.jpg", "safe")
-    gallery.put("b/other.jpg", jpeg())
-    script = subprocess.run([sys.executable, "-c", KILLED_MOVE, settings_of(gallery.config), str(step),
-                             "a/x.jpg", "b/x.jpg"], cwd=PROJECT, capture_output=True, timeout=60)
-    assert script.returncode == -9, script.stderr.decode()
-    if step < 3:
-        assert where(gallery, "a/x.jpg", "b/x.jpg") != {"new"}  # caught in the middle
-    assert len(gallery.storage.list_folder(".lenslet/moves")) == 1  # the journal is left behind
-    # Settled by whoever starts next: a web process (create_app) or the worker.
-    if step % 2:
-        Worker(gallery.config, gallery.storage).recover()
-    client = gallery.client
-    settled = where(gallery, "a/x.jpg", "b/x.jpg")
-    assert settled == ({"new"} if step == 3 else {"old"})
-    final = "b/x.jpg" if step == 3 else "a/x.jpg"
-    assert client.get(f"/item?path={final}").json["tags"] == ["safe"]
-    assert recover(gallery.storage) == 0
 
 
 def test_a_step_caught_between_its_two_halves_is_finished(gallery):
@@ -366,7 +228,8 @@ def moved_by_hand(gallery, old, new, keep=False):
     """`mv` (or `cp` with keep) of the image alone, as another program would."""
     if gallery.config.s3_bucket:
         bucket = gallery.config.s3_bucket
-        gallery.s3.copy_object(Bucket=bucket, Key=f"photos/{new}", CopySource={"Bucket": bucket, "Key": f"photos/{old}"})
+        gallery.s3.copy_object(Bucket=bucket, Key=f"photos/{new}",
+                               CopySource={"Bucket": bucket, "Key": f"photos/{old}"})
         if not keep:
             gallery.s3.delete_object(Bucket=bucket, Key=f"photos/{old}")
     else:
@@ -435,3 +298,12 @@ def test_a_hash_recorded_after_its_image_moved_away_leaves_no_sidecar_behind(gal
     record_hashes(gallery.storage, "a", {"x.jpg": "blake3:" + "0" * 64})
     assert not gallery.exists("a/x.jpg.json")
     assert client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}).json["path"] == "a/x.jpg"
+
+
+def where(gallery, old, new):
+    """Which side of a move each of image, sidecar and thumbnail is on."""
+    sides = set()
+    for suffix in ("", ".json", ".thumbnail"):
+        at_old, at_new = gallery.exists(old + suffix), gallery.exists(new + suffix)
+        sides.add("old" if at_old and not at_new else "new" if at_new and not at_old else "broken")
+    return sides

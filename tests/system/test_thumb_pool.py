@@ -1,15 +1,18 @@
+"""The thumbnail pool's processes: bytes in, thumbnail and hash out; a killed one replaced; idle ones end."""
+
 import io
 import multiprocessing
 import os
 import signal
+import threading
 
 import blake3
 import pytest
+from helpers import wait_until
 from PIL import Image
 
-from lenslet.config import Config
-from lenslet.errors import ConfigError, NotFound, Undecodable, UnsupportedMedia
-from lenslet.images.pool import ThumbPool, make, process_count
+from lenslet.errors import NotFound, Undecodable, UnsupportedMedia
+from lenslet.images.pool import ThumbPool, make
 
 
 def encoded(fmt, size=(640, 480), mode="RGB", color=(200, 40, 90)):
@@ -96,22 +99,6 @@ def test_an_image_that_kills_its_process_fails_alone_and_the_rest_are_made():
         assert pool.make(encoded("JPEG"))[0] and pool.restarts >= 1
 
 
-@pytest.mark.parametrize("raw, parsed", [("auto", "auto"), (" AUTO ", "auto"), ("0", 0), ("3", 3)])
-def test_processes_setting(raw, parsed):
-    assert Config.from_env({"LENSLET_THUMB_PROCESSES": raw}).thumb_processes == parsed
-
-
-@pytest.mark.parametrize("raw", ["many", "-1", "257", ""])
-def test_bad_processes_setting_names_the_variable(raw):
-    with pytest.raises(ConfigError, match="LENSLET_THUMB_PROCESSES"):
-        Config.from_env({"LENSLET_THUMB_PROCESSES": raw})
-
-
-def test_auto_is_one_process_per_usable_cpu():
-    assert process_count("auto") == len(os.sched_getaffinity(0)) and process_count(0) == 0
-    assert ThumbPool.from_config(Config(thumb_processes=3)).processes == 3
-
-
 def test_make_each_keeps_order_and_gives_each_item_its_outcome(pool, tmp_path):
     names = [f"{n}.png" for n in range(7)] + ["notes.txt", "missing.jpg"]
     for n in range(7):
@@ -127,3 +114,68 @@ def test_make_each_keeps_order_and_gives_each_item_its_outcome(pool, tmp_path):
     assert [name for name, _ in made] == names
     assert [Image.open(io.BytesIO(outcome[0])).size for _, outcome in made[:7]] == [(64, 10 + n) for n in range(7)]
     assert isinstance(made[7][1], UnsupportedMedia) and isinstance(made[8][1], NotFound)
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def pid_of_maker(data, size, quality, max_pixels, xmp=None):
+    """A thumbnail maker that says which process it ran in."""
+    return str(os.getpid()).encode(), "none"
+
+
+def made_in(pool):
+    return int(pool.make(encoded("PNG", (320, 240)))[0])
+
+
+def test_idle_thumbnail_processes_end_and_the_next_thumbnail_starts_new_ones():
+    with ThumbPool(1, 64, 70, 10_000_000, pid_of_maker, idle=0.2) as idle, \
+            ThumbPool(1, 64, 70, 10_000_000, pid_of_maker, idle=0) as resident:
+        first, kept = made_in(idle), made_in(resident)
+        wait_until(lambda: not alive(first), timeout=10)
+        assert idle.executor is None
+        # The one told to stay (LENSLET_THUMB_IDLE=0) outlived it, and still serves.
+        assert alive(kept) and made_in(resident) == kept
+        assert made_in(idle) not in (first, kept)
+
+
+def test_callers_of_one_pool_share_its_read_ahead():
+    # Two job threads of the worker: together never more than two originals a process in hand.
+    held, most, lock, results = [0], [0], threading.Lock(), {}
+
+    def read(n):
+        with lock:
+            held[0] += 1
+            most[0] = max(most[0], held[0])
+        return encoded("PNG", (200 + n, 100)), None
+
+    def caller(name):
+        got = []
+        for n, outcome in pool.make_each(range(8), read):
+            with lock:
+                held[0] -= 1
+            got.append((n, Image.open(io.BytesIO(outcome[0])).size[0]))
+        results[name] = got
+
+    with ThumbPool(1, 64, 70, 10_000_000, idle=0) as pool:
+        threads = [threading.Thread(target=caller, args=(name,)) for name in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        # A caller that stops early gives its room back: a third one still gets through.
+        partial = pool.make_each(range(5), read)
+        next(partial)
+        partial.close()
+        third = threading.Thread(target=lambda: results.update(
+            third=[n for n, _ in pool.make_each(range(3), lambda n: (encoded("PNG", (320, 240)), None))]))
+        third.start()
+        third.join(30)
+        assert results.pop("third", None) == [0, 1, 2]
+    assert results == {name: [(n, 64) for n in range(8)] for name in "ab"}
+    assert most[0] <= 2

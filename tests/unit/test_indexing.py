@@ -1,0 +1,97 @@
+"""Indexing a tree: the scanner queues stale folders in batches, the rollup keeps path order, a sweep yields to it."""
+
+import dataclasses
+import json
+import time
+
+import pytest
+from helpers import draw
+from PIL import Image
+
+from lenslet import jobs
+from lenslet.config import Config
+from lenslet.worker import scanner
+from lenslet.worker.runner import CHUNK, Runner, drain, run_one
+from lenslet.worker.scanner import Scanner
+
+
+def stepped_clock(step=10.0):
+    """A clock that moves step seconds at every look: a rollup's debounce has always passed."""
+    now = [time.time()]
+
+    def clock():
+        now[0] += step
+        return now[0]
+    return clock
+
+
+def run_counting(runner):
+    """Run the queue dry as a job thread does; return [(kind, thumbnails remade before it)]."""
+    cursor, steps = jobs.Cursor(runner.storage), []
+    for _ in range(500):
+        name, job = cursor.next_job("test", 3600, runner.clock, runner.due)
+        if name is None:
+            return steps
+        steps.append((job["kind"], runner.made))
+        run_one(runner, name, job)
+    raise AssertionError("the queue never ran dry")
+
+
+@pytest.mark.parametrize("folders, per_folder", [(6, 2), (1, 40)])
+def test_a_rollup_never_waits_behind_a_long_sweep(config, storage, tree, folders, per_folder):
+    # Thumbnails made at one size, then the size changed: every folder is swept again at the
+    # lowest priority, in one job (SWEEP_BATCH folders), and the first remade thumbnails ask for
+    # a rollup. The rollup runs after one step of the sweep (a folder, or a CHUNK of a big one),
+    # not after all of it.
+    for f in range(folders):
+        for n in range(per_folder):
+            draw(tree / f"f{f}" / f"{n}.png", size=(96, 64))
+    first = Runner(dataclasses.replace(config, thumb_processes=0), storage)
+    scanner = Scanner(first)
+    scanner.scan(deep=True)
+    first.sweep_thumbs(list(scanner.seen))
+    drain(first, "w")
+    smaller = Runner(dataclasses.replace(config, thumb_processes=0, thumb_size=32), storage, clock=stepped_clock())
+    assert smaller.sweep_thumbs(list(scanner.seen))
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["rethumb"]
+    steps = run_counting(smaller)
+    before_rollup = next(made for kind, made in steps if kind == "rollup")
+    assert before_rollup <= max(per_folder if folders > 1 else CHUNK, 1)
+    # Nothing of the sweep was lost by yielding.
+    assert smaller.made == folders * per_folder
+    assert all(long_edge(path) == 32 for path in tree.rglob("*.png.thumbnail"))
+
+
+def test_a_first_scan_queues_stale_folders_in_batches(tree, storage, monkeypatch):
+    monkeypatch.setattr(scanner, "INDEX_BATCH", 4)
+    for n in range(10):
+        (tree / f"f{n}").mkdir()
+    draw(tree / "f7" / "a.jpg")
+    runner = Runner(Config(root=str(tree)), storage)
+    Scanner(runner).scan(deep=True)
+    kinds = [name.split("-")[1] for name in jobs.waiting(storage)]
+    assert kinds.count("index") == 3  # 11 folders (the root too): 4 + 4 + 3
+    drain(runner, "w")
+    assert all((tree / f"f{n}" / "_index.json").exists() for n in range(10))
+    assert (tree / "f7" / "a.jpg.thumbnail").exists()
+    for _ in range(2):  # the thumbnail changes f7's listing, then f7 the root's: a look at each
+        Scanner(runner).scan(deep=True)
+        drain(runner, "w")
+    Scanner(runner).scan(deep=True)
+    assert not [name for name in jobs.waiting(storage) if "-index-" in name]
+
+
+def test_the_rollup_is_in_path_order_whatever_the_names(tree, storage):
+    for path in ("a.jpg", "a/b.jpg", "a-c.jpg", "a b/x.jpg", "a/z/y.jpg", "a/zz.jpg", "b.png", "A/q.jpg", "a0.jpg"):
+        draw(tree / path)
+    runner = Runner(Config(root=str(tree)), storage)
+    Scanner(runner).scan(deep=True)
+    drain(runner, "w")
+    rollup = json.loads((tree / "_rollup.json").read_bytes())
+    paths = [item["path"] for item in rollup["items"]]
+    assert paths == sorted(paths) and len(paths) == 9 == rollup["count"]
+
+
+def long_edge(path):
+    with Image.open(path) as img:
+        return max(img.size)

@@ -1,0 +1,238 @@
+"""lenslet/manifest/manifests.py: sorting a listing, what a rebuild must read, pages, and their order."""
+
+import pytest
+
+from lenslet.manifest import manifests
+from lenslet.storage.base import Entry
+
+BUILT = 1000.0
+
+
+def entry(name, size=10, mtime=100.0, version=None, is_dir=False):
+    return Entry(name, is_dir, size, mtime, version)
+
+
+def listing(*names, **entries):
+    """A listing of files by name (and of Entry objects given by keyword), classified."""
+    return manifests.classify([entry(name) for name in names] + list(entries.values()))
+
+
+# -- sorting a listing ------------------------------------------------------------------------
+
+def test_a_listing_is_sorted_into_images_sidecars_thumbnails_pages_and_folders():
+    found = manifests.classify([
+        entry("a.jpg"), entry("a.jpg.json"), entry("a.jpg.thumbnail"), entry("notes.txt"), entry("b.PNG"),
+        entry("_index.json"), entry("_index_2.json"), entry("_rollup.json"), entry("_health.json"),
+        entry("c.jpg.xmp"), entry("c.xmp"), entry(".hidden.jpg"), entry("2019", is_dir=True),
+        entry(".lenslet", is_dir=True),
+    ])
+    assert sorted(found.images) == ["a.jpg", "b.PNG"]
+    assert list(found.sidecars) == ["a.jpg"] and list(found.thumbs) == ["a.jpg"]
+    assert sorted(found.pages) == ["_index.json", "_index_2.json"]
+    assert list(found.dirs) == ["2019"]  # a hidden folder is not the gallery's
+    assert sorted(found.xmps) == ["c.jpg.xmp", "c.xmp"]
+    assert found.pointer is False
+
+
+def test_a_pointer_file_makes_a_pointer_folder():
+    assert listing(".lenslet.folder.json").pointer is True
+    assert listing(".lenslet.folder.json").signature.endswith("-p")
+
+
+def test_thumbnails_kept_elsewhere_are_taken_from_there_and_not_from_beside_the_images():
+    found = manifests.classify([entry("a.jpg"), entry("a.jpg.thumbnail")],
+                               [entry("b.jpg.thumbnail"), entry("_index.json"), entry("x.thumbnail", is_dir=True)])
+    assert list(found.thumbs) == ["b.jpg"] and list(found.pages) == ["_index.json"]
+
+
+def test_a_long_names_shortened_sidecar_and_thumbnail_are_filed_under_it():
+    from lenslet.layout import derived_name
+    long = "x" * 248 + ".jpg"  # 252 bytes: no room for a suffix
+    short = listing("b.jpg", long, derived_name(long, ".json"), derived_name(long, ".thumbnail"))
+    assert derived_name(long, ".json") != long + ".json"
+    assert list(short.sidecars) == [long] and list(short.thumbs) == [long]
+
+
+# -- the signature ----------------------------------------------------------------------------
+
+def test_the_signature_ignores_listing_order():
+    entries = [entry("a.jpg"), entry("b.jpg", size=20), entry("a.jpg.json")]
+    assert manifests.classify(entries).signature == manifests.classify(entries[::-1]).signature
+
+
+@pytest.mark.parametrize("changed", [
+    entry("a.jpg", size=11), entry("a.jpg", mtime=100.5), entry("a.jpg", version="v2"), entry("b.jpg"),
+])
+def test_the_signature_changes_with_any_one_entry(changed):
+    assert manifests.classify([entry("a.jpg")]).signature != manifests.classify([changed]).signature
+
+
+# -- what a rebuild must read -----------------------------------------------------------------
+
+def old_item(size=10, mtime=100.0, **fields):
+    return dict({"size": size, "mtime": mtime, "hasMeta": False}, **fields)
+
+
+@pytest.mark.parametrize("previous, probe", [
+    ({}, ["a.jpg"]),                                 # new
+    ({"a.jpg": old_item()}, []),                     # unchanged
+    ({"a.jpg": old_item(size=9)}, ["a.jpg"]),        # rewritten
+    ({"a.jpg": old_item(mtime=99.0)}, ["a.jpg"]),    # touched
+])
+def test_only_new_or_changed_images_are_read_again(previous, probe):
+    assert manifests.plan(listing("a.jpg"), previous, {}, BUILT).probe == probe
+
+
+@pytest.mark.parametrize("meta, item, read", [
+    (entry("a.jpg.json", mtime=100.0), old_item(hasMeta=True, metaMtime=100.0, metaVersion="x"), False),
+    (entry("a.jpg.json", mtime=BUILT - 1), old_item(hasMeta=True, metaMtime=BUILT - 1, metaVersion="x"), True),
+    (entry("a.jpg.json", mtime=100.0), old_item(hasMeta=True, metaMtime=99.0, metaVersion="x"), True),
+    (entry("a.jpg.json", mtime=100.0), old_item(hasMeta=True, metaMtime=100.0, metaVersion=None), True),
+    (entry("a.jpg.json", mtime=100.0), old_item(), True),
+    (entry("a.jpg.json", version="e1"), old_item(hasMeta=True, metaVersion="e1"), False),
+    (entry("a.jpg.json", version="e2"), old_item(hasMeta=True, metaVersion="e1"), True),
+])
+def test_a_sidecar_is_read_again_unless_the_item_was_surely_made_from_it(meta, item, read):
+    """By version where the listing gives one; else by time, for one left alone RACY seconds before the build."""
+    plan = manifests.plan(listing("a.jpg", meta=meta), {"a.jpg": item}, {}, BUILT)
+    assert plan.sidecars == (["a.jpg"] if read else [])
+
+
+def test_only_folders_whose_time_moved_are_looked_at_again():
+    found = listing(old=entry("old", is_dir=True, mtime=5.0), new=entry("new", is_dir=True, mtime=6.0))
+    assert manifests.plan(found, {}, {"old": {"mtime": 5.0}, "new": {"mtime": 1.0}}, BUILT).dirs == ["new"]
+
+
+def test_turning_xmp_reading_on_reads_every_image_again():
+    assert manifests.plan(listing("a.jpg"), {"a.jpg": old_item()}, {}, BUILT, reading=True).probe == ["a.jpg"]
+
+
+def test_a_changed_xmp_sidecar_reads_the_image_and_the_xmp_again():
+    found = listing("a.jpg", "a.jpg.xmp")
+    plan = manifests.plan(found, {"a.jpg": old_item(xmp=["a.jpg.xmp", 10, 99.0])}, {}, BUILT, True, True)
+    assert (plan.probe, plan.xmps) == (["a.jpg"], ["a.jpg"])
+    same = manifests.plan(found, {"a.jpg": old_item(xmp=["a.jpg.xmp", 10, 100.0])}, {}, BUILT, True, True)
+    assert (same.probe, same.xmps) == ([], [])
+
+
+@pytest.mark.parametrize("mtimes, settle", [
+    ([], None),
+    ([100.0], None),                      # old enough
+    ([BUILT - 0.5], BUILT - 0.5 + manifests.RACY),
+    ([BUILT - 1.0, BUILT + 1.0], BUILT + 1.0 + manifests.RACY),
+])
+def test_a_manifest_settles_once_its_youngest_sidecar_is_racy_seconds_old(mtimes, settle):
+    names = [f"{n}.jpg" for n in range(len(mtimes))]
+    metas = {f"m{n}": entry(f"{n}.jpg.json", mtime=mtime) for n, mtime in enumerate(mtimes)}
+    assert manifests.settle_at(listing(*names, **metas), BUILT) == settle
+
+
+def test_a_sidecar_with_a_version_or_without_its_image_never_delays_settling():
+    found = listing("a.jpg", meta=entry("a.jpg.json", mtime=BUILT, version="e1"),
+                    orphan=entry("gone.jpg.json", mtime=BUILT))
+    assert manifests.settle_at(found, BUILT) is None
+
+
+# -- thumbnails, kinds, XMP names -------------------------------------------------------------
+
+@pytest.mark.parametrize("thumb_mtime, has", [(99.0, False), (100.0, True), (101.0, True), (None, False)])
+def test_a_thumbnail_counts_only_when_not_older_than_its_image(thumb_mtime, has):
+    thumb = {} if thumb_mtime is None else {"thumb": entry("a.jpg.thumbnail", mtime=thumb_mtime)}
+    found = listing("a.jpg", **thumb)
+    assert manifests.has_thumb_in(found, "a.jpg") is has
+    assert manifests.lacking_thumbs(found) == ([] if has else ["a.jpg"])
+
+
+@pytest.mark.parametrize("has_pointer, has_subfolders, kind", [
+    (True, True, "leaf-pointer"), (True, False, "leaf-pointer"), (False, True, "branch"), (False, False, "leaf-real"),
+])
+def test_dir_kind(has_pointer, has_subfolders, kind):
+    assert manifests.dir_kind(has_pointer, has_subfolders) == kind
+
+
+@pytest.mark.parametrize("names, chosen, both", [
+    (["a.jpg.xmp", "a.xmp"], "a.jpg.xmp", True),
+    (["a.xmp"], "a.xmp", False),
+    (["a.XMP"], "a.XMP", False),
+    (["b.xmp"], None, False),
+])
+def test_the_xmp_sidecar_of_an_image(names, chosen, both):
+    xmps = dict.fromkeys(names)
+    assert manifests.xmp_sidecar("a.jpg", xmps) == chosen
+    assert manifests.two_xmps("a.jpg", xmps) is both
+
+
+def test_xmp_keys_that_say_nothing_are_left_out():
+    assert manifests.lean({"tags": [], "star": None, "rejected": None, "xmp": None, "xmpError": "bad"}) == \
+        {"tags": [], "star": None, "xmpError": "bad"}
+
+
+# -- items ------------------------------------------------------------------------------------
+
+def test_an_unchanged_item_is_the_old_one():
+    found = listing("a.jpg")
+    previous = {"hasThumb": False, "hasMeta": False, "metaMtime": None, "w": 1}
+    assert manifests.item("", "a.jpg", found, previous, None, None) is previous
+
+
+def test_a_new_item_takes_its_sizes_from_the_probe_and_its_fields_from_the_sidecar():
+    found = listing("a.jpg", meta=entry("a.jpg.json", mtime=50.0))
+    made = manifests.item("trip", "a.jpg", found, None, {"w": 64, "h": 48, "type": "image/jpeg"},
+                          ({"tags": ["sun"], "notes": "n", "star": 2, "hash": "h"}, "v1"))
+    assert made == {"path": "trip/a.jpg", "name": "a.jpg", "type": "image/jpeg", "w": 64, "h": 48, "size": 10,
+                    "mtime": 100.0, "hasThumb": False, "hasMeta": True, "hash": "h", "tags": ["sun"], "notes": "n",
+                    "star": 2, "metaMtime": 50.0, "metaVersion": "v1"}
+
+
+def test_an_unreadable_image_keeps_its_error():
+    made = manifests.item("", "a.jpg", listing("a.jpg"), None, {"error": "truncated"}, None)
+    assert made["error"] == "truncated" and made["type"] == "image/jpeg" and made["w"] is None
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("items, size, pages", [(0, 10, 1), (1, 10, 1), (10, 10, 1), (11, 10, 2), (25, 10, 3)])
+def test_page_count(items, size, pages):
+    assert manifests.page_count(items, size) == pages
+
+
+def test_items_are_split_into_pages_each_carrying_the_folders_and_the_signature():
+    pages = manifests.paginate("trip", list(range(25)), ["sub"], "sig", 10, 7.0, built_at=5.0)
+    assert [page["items"] for page in pages] == [list(range(10)), list(range(10, 20)), list(range(20, 25))]
+    assert {(page["pageCount"], page["total"], page["sig"], page["builtAt"], tuple(page["dirs"]))
+            for page in pages} == {(3, 25, "sig", 5.0, ("sub",))}
+    assert [page["page"] for page in pages] == [0, 1, 2] and all(manifests.usable(page) for page in pages)
+
+
+def test_an_empty_folder_has_one_empty_page():
+    (page,) = manifests.paginate("", [], [], "sig", 10, 7.0)
+    assert page["items"] == [] and page["pageCount"] == 1 and page["builtAt"] == 0.0
+
+
+@pytest.mark.parametrize("page, usable", [
+    ({"v": manifests.VERSION, "items": [], "dirs": [], "pageCount": 1}, True),
+    ({"v": 0, "items": [], "dirs": [], "pageCount": 1}, False),
+    ({"v": manifests.VERSION, "items": {}, "dirs": [], "pageCount": 1}, False),
+    ({"v": manifests.VERSION, "items": [], "pageCount": 1}, False),
+    ({"v": manifests.VERSION, "items": [], "dirs": [], "pageCount": "1"}, False),
+    ([], False),
+    (None, False),
+])
+def test_a_stored_page_of_another_shape_is_not_usable(page, usable):
+    assert manifests.usable(page) is usable
+
+
+@pytest.mark.parametrize("value, seconds", [(5, 5.0), (5.5, 5.5), (None, 0.0), ("5", 0.0), (True, 0.0)])
+def test_built_at_of_a_stored_page(value, seconds):
+    assert manifests.built_at({"builtAt": value}) == seconds
+
+
+@pytest.mark.parametrize("names, order", [
+    (["img10.jpg", "img9.jpg", "IMG1.jpg"], ["IMG1.jpg", "img9.jpg", "img10.jpg"]),  # digits by value
+    (["b.jpg", "A.jpg", "a.jpg"], ["A.jpg", "a.jpg", "b.jpg"]),                        # case set aside
+    (["2019", "2019-06", "201"], ["201", "2019", "2019-06"]),
+    (["x1y2", "x1y10", "x01y3"], ["x1y2", "x01y3", "x1y10"]),
+    (["1", "a", ""], ["", "1", "a"]),                                                  # never mixes str and int
+])
+def test_names_sort_the_way_people_read_them(names, order):
+    assert sorted(names, key=manifests.sort_key) == order

@@ -1,0 +1,84 @@
+"""lenslet/search/words.py: the search index finds exactly what the matching rule finds."""
+
+import random
+
+import pytest
+
+from lenslet.search import words
+from lenslet.search.words import Index, matches, terms_of
+
+NAMES = ["IMG_1234.JPG", "IMG_20240512_183012.jpg", "DSC01234.JPG", "PXL_20230704_101512345.jpg",
+         "Screenshot 2024-05-01 at 10.12.33.png", "P1010234.JPG", "beach-sunset.jpg", "Café 7.png"]
+
+
+def camera_items():
+    """Items with the names cameras and phones give, in path order, some tagged."""
+    items = [{"path": f"{folder}/{n}-{name}", "name": f"{n}-{name}", "tags": ["Zürich"] if n % 3 else [],
+              "notes": "roll 5" if n % 4 == 0 else ""}
+             for folder in ("2019", "2024-05 Kyoto") for n, name in enumerate(NAMES)]
+    items += [{"path": "plain/words.jpg", "name": "words.jpg", "tags": [], "notes": ""}]
+    return items
+
+
+@pytest.mark.parametrize("query", [*"0123456789", "sunset 0", "dsc0 beach 1", "img_1", "5 zurich", "1 9",
+                                   "IMG_12", "2024-05", "pxl 2023 10"])
+def test_digit_terms_find_what_the_rule_finds(query):
+    items = camera_items()
+    index = words.Index.build(items)
+    terms = words.terms_of(query)
+    expected = [n for n, item in enumerate(items) if words.matches(item, terms)]
+    assert index.search(terms, (0, index.count), 0, 100) == (len(expected), expected)
+    # The same answer from an index kept and read back, and within a folder's scope.
+    again = words.Index.from_parts(*index.to_parts())
+    assert again.search(terms, (0, index.count), 0, 100) == (len(expected), expected)
+    scoped = [n for n in expected if n < len(NAMES)]
+    assert index.search(terms, (0, len(NAMES)), 0, 100) == (len(scoped), scoped)
+
+
+def test_a_kept_index_with_digit_bitmaps_of_the_wrong_size_is_refused():
+    header, parts = words.Index.build(camera_items()).to_parts()
+    with pytest.raises(ValueError):
+        words.Index.from_parts(header, [*parts[:-1], parts[-1][:-1]])
+
+
+@pytest.fixture(scope="module")
+def many_candidates():
+    """(items, index) where one token has more candidates than the index scans."""
+    # img-7.jpg has the token img but not the text img_: a candidate the scan must leave out.
+    names = [f"{'img-' if n % 5 == 0 else 'IMG_'}{n}.JPG" for n in range(words.SCAN_FROM + 2000)]
+    items = [{"path": f"a/{name}", "name": name, "tags": [], "notes": ""} for name in sorted(names)]
+    return items, words.Index.build(items)
+
+
+@pytest.mark.parametrize("query", ["img_", "img_1", "img_1 5"])
+def test_a_term_with_more_candidates_than_scan_from_finds_what_the_rule_finds(many_candidates, query):
+    items, index = many_candidates
+    terms = words.terms_of(query)
+    expected = [n for n, item in enumerate(items) if words.matches(item, terms)]
+    assert index.search(terms, (0, index.count), 0, 100) == (len(expected), expected[:100])
+    assert index.search(terms, (0, index.count), 50, 100) == (len(expected), expected[50:150])
+
+
+@pytest.mark.parametrize("bitmap_from", [1000, 10])  # with and without bitmaps for frequent tokens
+def test_index_agrees_with_the_rule_on_random_items(monkeypatch, bitmap_from):
+    monkeypatch.setattr(words, "BITMAP_FROM", bitmap_from)
+    rng = random.Random(7)
+    vocabulary = ["beach", "Sunset", "café", "img", "2019", "20190514", "o'neil", "summer vacation", "a", "x_1"]
+    items = []
+    for n in range(1500):
+        name = rng.choice([f"IMG_{rng.randrange(10000):04d}.JPG", f"beach-{n}.png", f"Café Zürich {n}.webp"])
+        folder = rng.choice(["2019/june", "2019/july", "2020", ""])
+        items.append({"path": f"{folder}/{name}".lstrip("/"), "name": name,
+                      "tags": rng.sample(vocabulary, rng.randrange(4)),
+                      "notes": " ".join(rng.sample(vocabulary, rng.randrange(3)))})
+    items.sort(key=lambda item: item["path"])
+    index = Index.build(items)
+    assert bool(index.frequent) == (bitmap_from == 10)
+    for q in ["beach", "BEACH sun", "img_0", "o'neil", "'", "CAFÉ zür", "2019", "", "ach set", ".jpg", "summer vac"]:
+        for folder in ["", "2019", "2019/june", "nope"]:
+            terms = terms_of(q)
+            expected = [i for i, item in enumerate(items)
+                        if (not folder or item["path"].startswith(folder + "/")) and matches(item, terms)]
+            scope = index.scope(folder, lambda i: items[i]["path"])
+            for offset, limit in [(0, 10), (5, 3), (0, 5000)]:
+                assert index.search(terms, scope, offset, limit) == (len(expected), expected[offset:offset + limit])
