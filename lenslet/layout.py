@@ -43,6 +43,7 @@ JOURNAL_REJECTED = f"{JOURNAL}/{REJECTED}"
 SEARCH_CACHE = f"{STATE}/search-index.bin"  # a web process's search index, made from one rollup
 SEARCH_COLUMNS = f"{STATE}/search-columns.bin"  # what search's sorts and filters use, made from one rollup
 THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker last made thumbnails with
+LISTED = f"{STATE}/listed"  # rewritten whenever a listing changes: what folder counts kept in memory are checked by
 PREVIEWS = f"{STATE}/previews"  # the viewer's previews: a bounded cache, never beside the images
 PREVIEW = ".webp"
 

@@ -3,6 +3,7 @@ and patched in place when an item's metadata changes. The only module that reads
 
 import datetime
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, 
 from lenslet.images import originals
 from lenslet.layout import (
     FOLDER_SIDECAR,
+    LISTED,
     POINTER_FILE,
     first_page_names,
     join,
@@ -56,6 +58,12 @@ class Folders:
     CACHED_VIEWS = 4   # sorted or filtered orders kept per process (lists of the parsed folders' items)
     CACHED_PARSED = 2  # folders kept parsed per process (about 11 MB for 10,000 items)
     MAX_DEPTH = 64     # folders below a listed one summed into its counts: deeper ones are not counted
+    # Counts need every folder below a listed one (20,000 stats for the root of a big tree:
+    # seconds). They are kept per folder while no listing anywhere changed (LISTED, rewritten
+    # by every process that rebuilds a manifest: an API operation, the worker noticing another
+    # program) and for at most COUNTS_FOR seconds (a change no listing has seen yet).
+    COUNTS_FOR = 30.0
+    CACHED_COUNTS = 256
 
     def __init__(self, tree, config, clock=time.time, rebuilt=None):
         self.tree = tree
@@ -68,6 +76,7 @@ class Folders:
         # (identity, folder) -> (its mtime, when looked at, covers.Local, identity_of): what its own listing says for
         # counts and covers, listed again when its mtime moved (on disk) or past `recheck` seconds.
         self.locals = {}
+        self.counts = OrderedDict()  # (identity, folder) -> (LISTED's bytes, when, its summary, its subfolders')
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
         self.views = OrderedDict()  # (browse path, query) -> (the pages' bytes, the items in the query's order)
         self.parsed = OrderedDict()  # browse path -> (its pages' bytes, the pages parsed)
@@ -110,9 +119,35 @@ class Folders:
         unchanged (one stat per folder on disk; on S3 listed again past `recheck` seconds, or
         at once when this process changed it), so counts are as fresh as listings are.
         """
+        mark, memo_key, now = self.listed_mark(), (storage.identity, key), self.clock()
+        with self.lock:
+            known = self.counts.get(memo_key)
+        if known is not None and known[0] == mark and 0 <= now - known[1] <= self.COUNTS_FOR:
+            return known[2], known[3]
         children = {}
         own = self._summary(storage, key, path, 0, set(), children)
+        with self.lock:
+            self.counts[memo_key] = (mark, now, own, children)
+            self.counts.move_to_end(memo_key)
+            while len(self.counts) > self.CACHED_COUNTS:
+                self.counts.popitem(last=False)
         return own, children
+
+    def listed_mark(self):
+        """LISTED's bytes now (None when there is none, or it cannot be read: counts are worked out)."""
+        try:
+            return self.tree.root.read(LISTED)
+        except LensletError:
+            return None
+
+    def listing_changed(self):
+        """Tell every process's kept counts that a listing changed: LISTED rewritten (never durable:
+        losing it only means counts worked out again)."""
+        self.counts.clear()
+        try:
+            self.tree.root.write(LISTED, os.urandom(8), durable=False)
+        except LensletError as ex:
+            log.debug("cannot mark a listing changed: %s", ex.description)
 
     def _summary(self, storage, key, path, depth, walked, children=None):
         if depth > self.MAX_DEPTH:
@@ -181,6 +216,7 @@ class Folders:
             self.tree.locate_image(join(path, cover))  # there now (404 if not); trashed later, it is passed over
             storage.write(sidecar, covers.encode(cover))
         self.locals.pop((storage.identity, key), None)
+        self.listing_changed()
         own, _ = self.summarize(storage, key, path)
         return dict(own, ok=True, path=path)
 
@@ -313,6 +349,7 @@ class Folders:
             if store(storage, key, listing, pages):
                 pages = None
                 folder_mtime = None  # our own writes moved the mtime: check once more next time
+                self.listing_changed()
                 if self.rebuilt is not None:
                     self.rebuilt()
         memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer,

@@ -194,10 +194,11 @@ def test_s3_requests_of_a_folder_listing(tmp_path, bucket, s3_endpoint):
     later_by[0] = 60  # LENSLET_RECHECK seconds later
     _, later = requests_of()
     print(f"\nS3 requests, fresh manifest: new process {cold}; within LENSLET_RECHECK {warm}; after it {later}")
-    # 1,001 keys (images and manifest) take two LIST pages.
-    assert cold == ["GET list-type", "GET list-type", "GET _index.json"]
-    assert warm == ["GET _index.json"]  # a conditional GET: 304
-    assert later == ["GET list-type", "GET list-type"]  # the listing shows the cached manifest is current
+    # 1,001 keys (images and manifest) take two LIST pages. Every answer reads .lenslet/listed once:
+    # the folder counts kept in memory hold while no listing changed anywhere.
+    assert cold == ["GET list-type", "GET list-type", "GET _index.json", "GET listed"]
+    assert warm == ["GET _index.json", "GET listed"]  # a conditional GET: 304
+    assert later == ["GET list-type", "GET list-type", "GET listed"]  # the cached manifest is current
 
     gallery.put("big/new.jpg", data)
     later_by[0] = 120
@@ -205,9 +206,11 @@ def test_s3_requests_of_a_folder_listing(tmp_path, bucket, s3_endpoint):
     print(f"S3 requests, one image added: {stale}")
     assert answer.json["total"] == 1001
     # The header of the one new image, and the manifest, now two pages, written once; search is
-    # told with a rollup job (queued by the first listing already, so only looked for).
-    assert sorted(stale) == ["DELETE _index.json", "GET list-type", "GET list-type", "GET new.jpg",
-                             f"HEAD {jobs.job_name('rollup', '')}", "PUT _index_0.json", "PUT _index_1.json"]
+    # told with a rollup job (queued by the first listing already, so only looked for); every
+    # process's kept counts are told by .lenslet/listed.
+    assert sorted(stale) == ["DELETE _index.json", "GET list-type", "GET list-type", "GET listed", "GET new.jpg",
+                             f"HEAD {jobs.job_name('rollup', '')}", "PUT _index_0.json", "PUT _index_1.json",
+                             "PUT listed"]
 
 
 def test_s3_errors_answer_clearly(tmp_path, s3_endpoint):

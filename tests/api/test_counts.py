@@ -77,6 +77,19 @@ def test_counts_follow_other_programs_and_the_workers_rebuild(gallery):
     assert counts(client, "trip/day1") == {".": (2, 4), "night": (2, 2)}
 
 
+def test_counts_kept_by_another_process_are_fresh_after_an_operation(gallery):
+    # Two web processes: one lists (and keeps the counts of every folder below), the other
+    # uploads and trashes. The first answers the change at once: every rebuilt listing
+    # rewrites .lenslet/listed, which it reads before trusting what it kept.
+    made(gallery)
+    lister, changer = gallery.client, gallery.client
+    assert counts(lister) == {".": (0, 6), "trip": (2, 5), "home": (1, 1)}
+    upload(changer, "/trip/day1/night", "new.jpg")
+    assert counts(lister) == {".": (0, 7), "trip": (2, 6), "home": (1, 1)}
+    changer.post_json("/trash", {"paths": ["trip/a.jpg"]})
+    assert counts(lister) == {".": (0, 6), "trip": (1, 5), "home": (1, 1), "_trash_": (1, 1)}
+
+
 def test_counts_of_a_folder_reached_again_through_a_link_are_counted_once(tree, client):
     for path in TREE:
         (tree / path).parent.mkdir(parents=True, exist_ok=True)
