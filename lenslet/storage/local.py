@@ -50,6 +50,7 @@ DISK_FULL_FOR = 30.0  # seconds /health says the disk is full after a write fail
 MIN_FREE = 64 * 1024  # bytes free below which /health says the disk is full
 MAX_ODD_NAMES = 200   # names that are not UTF-8 remembered per process, for the health report
 ROOT_RETRY_AFTER = 10  # seconds a client is asked to wait while the root is unavailable
+RESOLVE_TRIES = 3  # times a path is followed again when its links are swapped meanwhile (see _resolve)
 
 
 class LocalStorage(Verbs):
@@ -231,7 +232,19 @@ class LocalStorage(Verbs):
         return st.st_dev, st.st_ino
 
     def _resolve(self, base, rest, key):
-        real = os.path.realpath(os.path.join(base, rest))
+        for _ in range(RESOLVE_TRIES):
+            try:
+                real = os.path.realpath(os.path.join(base, rest))
+                break
+            except OSError as ex:
+                # realpath() saw a link that another program then swapped for a file or folder
+                # (readlink: EINVAL): the path is followed again from the start.
+                if ex.errno != errno.EINVAL:
+                    raise
+        else:
+            # Never in one place long enough to be found: answered as missing (the scanner takes the
+            # folder as gone until its next look; a pointer check finds no pointer there).
+            raise NotFound("no such file or folder: the path kept changing while it was followed", path=key)
         if not (self.inside(real) if base == self.root else real == base or os.path.commonpath((base, real)) == base):
             raise BadPath("path leads outside the gallery root", path=key)
         return real
