@@ -228,7 +228,8 @@ class Thumbs:
 
     def _queue(self, path, storage, key):
         try:
-            jobs.enqueue(self.tree.root, "thumb", path, self.clock)
+            folder, _, name = path.rpartition("/")
+            jobs.enqueue_thumbs(self.tree.root, folder, [name], self.clock)
         except LensletError as ex:
             log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
         raise Pending("the thumbnail is being made; ask again", retry_after=1,

@@ -143,8 +143,7 @@ class Worker:
             watch.close()
 
     def sweep_thumbs(self):
-        folders = [key for key in self.scanner.seen if "pointer" not in self.runner.scan.get(key, {})]
-        if self.runner.sweep_thumbs(folders):
+        if self.runner.sweep_thumbs(self.scanner.folders()):
             log.info("thumbnail settings changed: thumbnails made otherwise are made again, last")
 
     def beat(self):

@@ -35,6 +35,9 @@ class Scanner:
         self.clock = clock
         self.stopping = stopping or threading.Event()  # set: a walk under way gives up at once
         self.seen = {}
+        # folder -> what health reports of it (counts, orphans, a pointer's state, a repeat): kept
+        # here, handed to the runner as a copy after each pass (Runner.scanned) for its health jobs.
+        self.summaries = {}
         # Identity of each folder listed -> the key it was listed under. A link back into the
         # tree (2024/self -> .) reaches a folder already listed: it is reported as a repeat,
         # never listed, watched, indexed or walked into (self/self/self/... forever).
@@ -85,13 +88,12 @@ class Scanner:
             changed += known is None or known.summary != self.seen[key].summary
             stack.extend(self.seen[key].subdirs)
         self.queue_stale()
-        for key in (set(self.seen) | set(self.runner.scan)) - visited:  # gone, or a link to a folder removed
+        for key in (set(self.seen) | set(self.summaries)) - visited:  # gone, or a link to a folder removed
             self.seen.pop(key, None)
             self.asked.pop(key, None)
-            self.runner.scan.pop(key, None)
+            self.summaries.pop(key, None)
             changed += 1
-        if changed:
-            jobs.enqueue(self.storage, "health", "", self.clock)
+        self.hand_over(changed)
         return changed
 
     def scan_changed(self, keys):
@@ -125,9 +127,19 @@ class Scanner:
             for sub in set(known.subdirs if known else ()) - set(self.seen[key].subdirs):
                 changed += self.forget(sub)
         self.queue_stale()
+        self.hand_over(changed)
+        return changed
+
+    def hand_over(self, changed):
+        """Give the runner what this pass found (a copy: its job threads read it while the next pass
+        runs), and ask for a health report when any of it is news."""
+        self.runner.scanned(dict(self.summaries))
         if changed:
             jobs.enqueue(self.storage, "health", "", self.clock)
-        return changed
+
+    def folders(self):
+        """The folders of this tree found in the last pass (not pointers: their targets are other trees')."""
+        return [key for key in self.seen if "pointer" not in self.summaries.get(key, {})]
 
     def repeat_of(self, key):
         """The key a folder was first listed under when this key reaches it again through a link
@@ -143,10 +155,10 @@ class Scanner:
     def repeats(self, key, owner):
         """Note a folder as a repeat of owner, keeping nothing of it or below it; 1 if that is news."""
         summary = {"repeats": owner}
-        if self.runner.scan.get(key) == summary:
+        if self.summaries.get(key) == summary:
             return 0
         self.forget(key)
-        self.runner.scan[key] = summary
+        self.summaries[key] = summary
         return 1
 
     def forget(self, key):
@@ -155,7 +167,7 @@ class Scanner:
         for known in gone:
             del self.seen[known]
             self.asked.pop(known, None)
-            self.runner.scan.pop(known, None)
+            self.summaries.pop(known, None)
         return len(gone)
 
     def look(self, key, mtime):
@@ -173,7 +185,7 @@ class Scanner:
             summary["twoXmps"] = two
         if listing.pointer and key:
             summary["pointer"] = self.check_pointer(key)
-            self.runner.scan[key] = summary
+            self.summaries[key] = summary
             return Seen(mtime, (), summary)  # a pointer's target is not this tree's to scan
         first = read_first_page(self.storage, key, listing)
         # Indexed also when its listing is current but images lack thumbnails, whoever built it
@@ -187,7 +199,7 @@ class Scanner:
                 self.queue_stale()
         elif manifests.settle_at(listing, manifests.built_at(first)) is not None:
             mtime = None  # sidecars to read again once they have settled: look again next scan
-        self.runner.scan[key] = summary
+        self.summaries[key] = summary
         return Seen(mtime, tuple(join(key, name) for name in listing.dirs), summary)
 
     def queue_stale(self):
@@ -202,7 +214,7 @@ class Scanner:
 
     def check_pointer(self, key):
         try:
-            self.runner.tree.pointers.pop((self.storage.identity, key), None)
+            self.runner.tree.forget_pointer(self.storage, key)  # placed or changed since: read it afresh
             self.runner.tree.locate(key)
             return "ok"
         except PointerLoop as ex:
