@@ -9,6 +9,7 @@ import falcon
 import orjson
 
 from lenslet import __version__
+from lenslet.manifest import manifests
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/gif", "image/heic", "image/heif",
                "image/x-adobe-dng", "image/x-canon-cr2", "image/x-nikon-nef", "image/x-sony-arw",
@@ -147,7 +148,9 @@ SCHEMAS = {
             "dirs": {"type": "array", "items": {
                 "type": "object", "required": ["name", "kind"],
                 "properties": {"name": {"type": "string"},
-                               "kind": {"enum": ["branch", "leaf-real", "leaf-pointer"]},
+                               "kind": {"enum": [*manifests.KNOWN_KINDS, manifests.UNKNOWN],
+                                        "description": "unknown: it could not be looked at when the listing "
+                                                       "was made (it may hold folders)"},
                                "mtime": {"type": "number"}}}},
             "items": {"type": "array", "items": ref("schemas", "ManifestItem")},
         },

@@ -13,7 +13,7 @@ from array import array
 
 import orjson
 
-from lenslet.errors import LensletError, NotFound
+from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.layout import JOURNAL, ROLLUP, SEARCH_CACHE, join
 from lenslet.manifest import folders
 from lenslet.manifest.folders import identity_of
@@ -56,7 +56,13 @@ def build(storage, clock=time.time):
             if item.get("xmpError"):
                 xmp_errors[item["path"]] = item["xmpError"]
             continue
-        ident = identity_of(storage, folder)
+        try:
+            ident = identity_of(storage, folder)
+        except Unavailable:
+            raise
+        except LensletError:
+            unindexed.append(folder)  # cannot be looked at now: reported, as one with no manifest
+            continue
         if ident in walked:
             continue
         walked.add(ident)

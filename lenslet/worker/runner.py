@@ -116,10 +116,10 @@ class Runner:
         handler(self, job)
         self.runs[job["kind"]] = self.clock()
 
-    def index(self, folder):
-        """Bring a folder's manifest up to date and queue its missing thumbnails."""
+    def index(self, folder, rebuild=False):
+        """Bring a folder's manifest up to date (rebuilt, with rebuild) and queue its missing thumbnails."""
         try:
-            self.folders.refresh(self.storage, folder, None)
+            self.folders.refresh(self.storage, folder, None, rebuild)
         except NotFound:
             return  # the folder went away since it was queued
         missing = [item["name"] for item in folders.stored_items(self.storage, folder)
@@ -270,7 +270,8 @@ class Runner:
 
 # The worker's side of jobs.PRIORITY: what each kind of job does (a test holds the two to one set of kinds).
 HANDLERS = {
-    "index": lambda runner, job: [runner.index(folder) for folder in job.get("folders") or [job["path"]]],
+    "index": lambda runner, job: [runner.index(folder, job.get("kinds") is True)
+                                  for folder in job.get("folders") or [job["path"]]],
     "thumbs": lambda runner, job: runner.make_thumbs(job["path"], job.get("names", [])),
     "rethumb": lambda runner, job: runner.sweep(job.get("folders") or [job["path"]], job.get("names")),
     "preview": lambda runner, job: runner.previews.make(job["path"]),
