@@ -148,12 +148,6 @@ class ThumbPool:
         self.room = threading.Semaphore(2 * max(1, processes))  # originals read ahead, all callers together
         self.last_done = time.monotonic()
 
-    @classmethod
-    def from_config(cls, config):
-        """The pool the settings ask for."""
-        return cls(process_count(config.thumb_processes), config.thumb_size, config.thumb_quality,
-                   config.max_pixels, idle=config.thumb_idle)
-
     def submit(self, data, xmp=None):
         """Start making a thumbnail; the returned Ticket's result() gives (WebP bytes, hash)."""
         return Ticket(self, data, xmp)
@@ -178,7 +172,7 @@ class ThumbPool:
                 while not self.room.acquire(blocking=not ahead):
                     yield from self._settle_oldest(ahead)
                 try:
-                    ahead.append((item, self._try(lambda: self.submit(*read(item)))))
+                    ahead.append((item, self._try(lambda item=item: self.submit(*read(item)))))
                 except BaseException:
                     self.room.release()
                     raise

@@ -98,12 +98,6 @@ def rollup_head(count, generated_at, journal=()):
         orjson.dumps(generated_at), orjson.dumps(list(journal)), count)
 
 
-def rollup_bytes(items, generated_at):
-    """The rollup as JSON with one item a line, so a web process can load it line by line."""
-    head = orjson.dumps({"v": 1, "generatedAt": generated_at, "count": len(items)})[:-1] + b',"items":[\n'
-    return head + b",\n".join(map(orjson.dumps, items)) + b"\n]}\n"
-
-
 def stat(storage):
     """The stored rollup's Stat (NotFound before the first one is built)."""
     return storage.stat(storage.root_file_key(ROLLUP))

@@ -11,7 +11,7 @@ from PIL import Image
 
 from lenslet import jobs
 from lenslet.config import Config
-from lenslet.images.pool import ThumbPool
+from lenslet.images.pool import ThumbPool, shared
 from lenslet.search import words
 from lenslet.worker.runner import CHUNK, Runner, drain, run_one
 from lenslet.worker.scanner import Scanner
@@ -68,7 +68,7 @@ def test_idle_thumbnail_processes_end_and_the_next_thumbnail_starts_new_ones():
 def test_thumb_idle_setting():
     assert Config.from_env({}).thumb_idle == 30.0
     assert Config.from_env({"LENSLET_THUMB_IDLE": "0"}).thumb_idle == 0
-    assert ThumbPool.from_config(Config(thumb_idle=5.0)).idle == 5.0
+    assert shared(Config(thumb_idle=5.0)).idle == 5.0
 
 
 def stepped_clock(step=10.0):

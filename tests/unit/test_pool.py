@@ -9,7 +9,7 @@ from PIL import Image
 
 from lenslet.config import Config
 from lenslet.errors import ConfigError, NotFound, Undecodable, UnsupportedMedia
-from lenslet.images.pool import ThumbPool, make, process_count
+from lenslet.images.pool import ThumbPool, make, process_count, shared
 
 
 def encoded(fmt, size=(640, 480), mode="RGB", color=(200, 40, 90)):
@@ -109,7 +109,7 @@ def test_bad_processes_setting_names_the_variable(raw):
 
 def test_auto_is_one_process_per_usable_cpu():
     assert process_count("auto") == len(os.sched_getaffinity(0)) and process_count(0) == 0
-    assert ThumbPool.from_config(Config(thumb_processes=3)).processes == 3
+    assert shared(Config(thumb_processes=3)).processes == 3
 
 
 def test_make_each_keeps_order_and_gives_each_item_its_outcome(pool, tmp_path):
