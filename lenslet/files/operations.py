@@ -37,10 +37,9 @@ from lenslet.layout import (
 )
 from lenslet.manifest import folders
 from lenslet.sidecar.items import clear_origin, record_hash, set_origin, shown_fields, sidecar_fields, tell_search
-from lenslet.storage import clean_path, set_aside
+from lenslet.storage import clean_path, process_alive, set_aside
 
 log = logging.getLogger("lenslet")
-HEAD = 64  # bytes read from an upload to tell its type
 
 
 class Files:
@@ -559,7 +558,7 @@ def recover(storage, clock=time.time):
         if problem is not None:
             set_aside(storage, MOVES, name, problem)
             continue
-        if not moves.abandoned(journal, host, clock(), _alive):
+        if not moves.abandoned(journal, host, clock(), process_alive):
             continue
         try:
             _settle(storage, journal)
@@ -630,16 +629,6 @@ def _state(storage, src, dst):
     return "src" if at_src else "dst" if at_dst else "none"
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 # -- helpers -------------------------------------------------------------------
 
 class _Chained:
@@ -658,8 +647,8 @@ class _Chained:
 
 def _read_head(stream):
     head = b""
-    while len(head) < HEAD:
-        chunk = stream.read(HEAD - len(head))
+    while len(head) < decode.SNIFF_BYTES:  # enough of an upload to tell its type
+        chunk = stream.read(decode.SNIFF_BYTES - len(head))
         if not chunk:
             break
         head += chunk

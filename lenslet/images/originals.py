@@ -2,17 +2,10 @@
 
 import io
 
-import blake3
-
 from lenslet.errors import LensletError, Undecodable
 from lenslet.images import decode
 from lenslet.sidecar import embedded, xmp
 from lenslet.storage import HEAD_BYTES
-
-
-def content_hash(data):
-    """The content hash recorded in sidecars: blake3 of the original's bytes."""
-    return "blake3:" + blake3.blake3(data).hexdigest()
 
 
 def read_image(storage, key):

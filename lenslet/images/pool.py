@@ -23,8 +23,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-import blake3
-
 from lenslet import errors
 from lenslet.config import THUMB_IDLE
 from lenslet.images import decode
@@ -53,7 +51,7 @@ def make(data, size, quality, max_pixels, xmp=None):
 
     xmp: the record stamped into the thumbnail (what it was made from and how).
     """
-    digest = "blake3:" + blake3.blake3(data).hexdigest()
+    digest = decode.content_hash(data)
     return decode.make_thumbnail(io.BytesIO(data), size, quality, max_pixels, xmp=xmp), digest
 
 

@@ -23,7 +23,8 @@ import orjson
 from lenslet import jobs, metrics
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.images import decode
-from lenslet.images.originals import content_hash, read_image
+from lenslet.images.decode import content_hash
+from lenslet.images.originals import read_image
 from lenslet.layout import THUMB_SETTINGS, thumb_of
 from lenslet.service import memory
 from lenslet.sidecar.items import record_hash

@@ -36,7 +36,18 @@ from lenslet.errors import (
     Unavailable,
 )
 from lenslet.layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
-from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, Verbs, copy_limited, holding, version_of
+from lenslet.storage.base import (
+    HEAD_BYTES,
+    Entry,
+    ErrorMap,
+    Slice,
+    Stat,
+    Verbs,
+    copy_limited,
+    holding,
+    process_alive,
+    version_of,
+)
 from lenslet.storage.mounts import mount_holding, mount_points, mounted
 from lenslet.storage.paths import check_key
 from lenslet.storage.watch import open_watch
@@ -845,13 +856,12 @@ def _sweep_temp(path, name):
     """Remove a temp file whose writer is dead (killed between naming and renaming it)."""
     try:
         pid = int(name[1:].partition("-")[0])
-        os.kill(pid, 0)
-        return False  # its writer is alive: leave it be
-    except ProcessLookupError:
-        _unlink_quietly(path)
-        return True
-    except (ValueError, PermissionError):
+    except ValueError:
         return False
+    if process_alive(pid):
+        return False  # its writer is alive: leave it be
+    _unlink_quietly(path)
+    return True
 
 
 def _write_all(fd, chunk):
