@@ -45,14 +45,13 @@ log = logging.getLogger("lenslet")
 class Files:
     """Upload, move, trash, restore and delete images, and make and remove folders."""
 
-    def __init__(self, tree, folders_, thumbs, config, clock=time.time, after_step=None):
+    def __init__(self, tree, folders_, thumbs, config, clock=time.time):
         self.tree = tree
         self.folders = folders_
         self.thumbs = thumbs
         self.limit = config.max_upload
         self.reading = config.xmp != "off"  # other tools' XMP sidecars go along with their images
         self.clock = clock
-        self.after_step = after_step or (lambda step: None)  # tests stop the process here
         self.settled = set()  # storages whose interrupted moves this process has settled
 
     # -- upload ------------------------------------------------------------
@@ -213,7 +212,6 @@ class Files:
                      if b == target.key or (storage.exists(a) and self._carried(storage, move.place.key, a, b))]
             journals.append((self._journal(storage, "image", steps), steps))
         storage.sync(written + [name for name, _ in journals])
-        self.after_step(0)
         for number, (name, steps) in enumerate(journals):
             try:
                 self._steps(storage, name, steps)
@@ -302,7 +300,6 @@ class Files:
         """Run a move's steps with a journal naming them; undo what was done if a step fails."""
         name = self._journal(storage, kind, steps)
         storage.sync([name])
-        self.after_step(0)
         self._steps(storage, name, steps, kind)
         storage.delete(name)
 
@@ -321,11 +318,10 @@ class Files:
     def _steps(self, storage, name, steps, kind="image"):
         """Take a journalled move's steps; a failed image move is undone and its journal removed."""
         try:
-            for number, (src, dst) in enumerate(steps, 1):
+            for src, dst in steps:
                 # Without fsync: the caller syncs the folders once every step of a chunk is taken;
                 # until then the journal tells recovery what to look at.
                 storage.rename(src, dst, durable=False)
-                self.after_step(number)
         except LensletError:
             if kind == "folder":
                 raise  # a folder is never undone: recovery finishes it (it holds the journal)
@@ -335,7 +331,6 @@ class Files:
         if kind == "folder":
             storage.sync([parent(steps[0][1])])
             folders.repath(storage, steps[0][1])
-            self.after_step(len(steps) + 1)
 
     # -- trash, restore, delete --------------------------------------------
 
