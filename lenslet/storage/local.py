@@ -673,8 +673,9 @@ class LocalStorage(Verbs):
 
     # -- file management: beneath the root's descriptor, never replacing --
 
-    def rename(self, src, dst, durable=True):
+    def rename(self, src, dst, resume=False, durable=True):
         """Give a file or folder a new name; AlreadyExists when dst is taken (never replaced).
+        (resume: nothing to resume here, where a folder's rename is one step.)
 
         durable=False leaves the new name to the next fsync of its folder (a move's
         companions, made durable by the fsync of the image's own step in the same folder).

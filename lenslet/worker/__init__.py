@@ -1,5 +1,5 @@
-"""The background worker: a job queue kept in storage, a runner for its jobs, a scanner
+"""The background worker: a runner for the jobs of the queue (lenslet/jobs.py), a scanner
 that notices change, and the Worker process that runs them (`process.py`).
 
-Web processes only ever import `queue` from here, to hand work to the worker.
+Nothing below imports this package: web processes hand work over through lenslet/jobs.py.
 """

@@ -1,7 +1,7 @@
 """The worker process: a scanner, a few job threads, and a loop for heartbeats and leases.
 
-gunicorn's master starts it (see lenslet/supervisor.py); `python worker.py` runs
-it standalone, on this machine or another one sharing the tree. It stops on
+gunicorn's master starts it (see lenslet/service/supervisor.py); `lenslet worker` (or
+`python -m lenslet.worker`) runs it standalone, on this machine or another one sharing the tree. It stops on
 SIGTERM or SIGINT, finishing the jobs in hand, and by itself when the process
 that started it goes away.
 """
