@@ -152,7 +152,7 @@ def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_re
     # A kind that could not be found (UNKNOWN) is looked for again: it was never a fact.
     dirs = [name for name, entry in listing.dirs.items()
             if not dated or previous_dirs.get(name, {}).get("mtime") != entry.mtime
-            or previous_dirs[name].get("kind") not in KNOWN_KINDS]
+            or previous_dirs.get(name, {}).get("kind") not in KNOWN_KINDS]
     return Plan(probe, sidecars, dirs, xmps)
 
 
