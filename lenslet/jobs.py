@@ -44,6 +44,7 @@ PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "rollup": 2, "health": 3, "re
 RENAMED = {"thumb": "thumbs"}
 URGENT_CHECK = 1.0  # seconds between looks for more urgent jobs while a listing lasts
 
+
 def parsed(data):
     """A job or claim file's content as a dict; None when it is missing, torn or not an object."""
     try:
