@@ -51,8 +51,8 @@ def sources(folder, count):
         images.append(path)
         sidecar = os.path.join(folder, f"src{n}.json")
         with open(sidecar, "w") as out:
-            tags = (TAGS[n % 4], TAGS[4 + n % 4])
-            out.write('{"v":1,"tags":["%s","%s"],"notes":"roll %d","star":%d}' % (*tags, n, n % 5 + 1))
+            out.write('{"v":1,"tags":["%s","%s"],"notes":"roll %d","star":%d}'
+                      % (TAGS[n % 4], TAGS[4 + n % 4], n, n % 5 + 1))
         sidecars.append(sidecar)
     return images, sidecars
 
@@ -81,9 +81,9 @@ def build_tree(root, count, big):
 class Indexer(Runner):
     """The worker's runner without thumbnails: manifests and the rollup only."""
 
-    def index(self, folder):
+    def index(self, folder, rebuild=False):
         try:
-            self.folders.refresh(self.storage, folder, None)
+            self.folders.refresh(self.storage, folder, None, rebuild)
         except NotFound:
             return
         jobs.enqueue(self.storage, "rollup", "", self.clock)

@@ -29,7 +29,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import orjson  # noqa: E402
 
 from lenslet.layout import ROLLUP  # noqa: E402
-from lenslet.search.rollup import rollup_bytes  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402
 from lenslet.search.words import matches, terms_of  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
@@ -126,6 +125,12 @@ def naive(items, query, folder):
     return len(found), found[:100]
 
 
+def rollup_bytes(items, generated_at):
+    """A rollup file of these items, one a line, as the worker writes it (search.rollup.build)."""
+    head = orjson.dumps({"v": 1, "generatedAt": generated_at, "count": len(items)})[:-1] + b',"items":[\n'
+    return head + b",\n".join(map(orjson.dumps, items)) + b"\n]}\n"
+
+
 def rss():
     with open("/proc/self/status") as f:
         fields = dict(line.split(":", 1) for line in f)
@@ -171,7 +176,8 @@ def main():
 
         ours = {}
         for label, query, folder in QUERIES:
-            ours[label, query] = timings(lambda q=query, f=folder: searcher.search(q, f, 0, 100), args.repeat)
+            ours[label, query] = timings(lambda query=query, folder=folder: searcher.search(query, folder, 0, 100),
+                                         args.repeat)
 
         with open(os.path.join(work, ROLLUP), "rb") as f:
             plain = orjson.loads(f.read())["items"]
@@ -179,7 +185,8 @@ def main():
         print(f"{'query':<34}{'lenslet median':>15}{'p95':>9}{'naive median':>14}{'speed-up':>10}  agree")
         for label, query, folder in QUERIES:
             median, p95 = ours[label, query]
-            naive_median, _ = timings(lambda q=query, f=folder: naive(plain, q, f), args.naive_repeat)
+            naive_median, _ = timings(lambda query=query, folder=folder: naive(plain, query, folder),
+                                      args.naive_repeat)
             total, page = searcher.search(query, folder, 0, 100)
             expected_total, expected = naive(plain, query, folder)
             agree = total == expected_total and [i["path"] for i in page] == [i["path"] for i in expected]

@@ -1,6 +1,5 @@
 """The Falcon application: routes, JSON handling and error mapping, wired once."""
 
-import hmac
 import logging
 import time
 
@@ -15,7 +14,7 @@ from lenslet.files.operations import Files, recover
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.manifest.folders import Folders
-from lenslet.resources import sites
+from lenslet.resources import MAX_QUERY_STRING, sites
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
 from lenslet.resources.health import HealthResource
@@ -44,7 +43,6 @@ log = logging.getLogger("lenslet")
 # The API is served at the root and again under /api for front ends that expect it.
 PREFIXES = ("", "/api")
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
-MAX_QUERY_STRING = 4096
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
@@ -152,9 +150,7 @@ class Guard:
         if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
         if self.token and (write or self.token_reads):
-            scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
-            # compare_digest: the time taken must not tell how much of the token was right
-            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
+            if not sites.bearer_matches(req.get_header("Authorization"), self.token):
                 raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
 
 

@@ -15,7 +15,7 @@ from lenslet.files import clean as cleaning
 from lenslet.layout import STATE
 from lenslet.search import rollup
 from lenslet.storage import open_storage
-from lenslet.worker.runner import Runner, run_one
+from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 
@@ -78,20 +78,20 @@ def index(args):
     scanner = Scanner(runner)
     folders = scanner.scan(deep=True)
     if args.rethumb:  # last in the queue: new thumbnails first
-        runner.thumbs.forget_settings(storage)
-        runner.sweep_thumbs([folder for folder in scanner.seen if "pointer" not in runner.scan.get(folder, {})])
+        runner.sweep_thumbs(scanner.folders(), everything=True)
     # Every folder first, so the thumbnail total is known before the first is made and stays put.
-    run_threads(runner, args.threads, show, lambda job: job.get("kind") == "index", lambda: "indexing folders")
-    run_threads(runner, args.threads, show, None, runner.progress.line)
+    run_threads(runner, args.threads, show, lambda job: job["kind"] == "index", lambda: "indexing folders")
+    run_threads(runner, args.threads, show, None, runner.progress_line)
     if others:
         wait_for_queue(storage, config.heartbeat, show)
-        show(f"{runner.progress.line()} here; the running worker made the rest", final=True)
+        show(f"{runner.progress_line()} here; the running worker made the rest", final=True)
     else:
-        show(runner.progress.line(), final=True)
-    stats = runner.stats or rollup.build(storage)  # the running worker built the rollup: count anew
+        show(runner.progress_line(), final=True)
+    done = runner.outcome()
+    stats = done.stats or rollup.build(storage)  # the running worker built the rollup: count anew
     elapsed = time.monotonic() - started
-    failed = {**stats.get("unreadable", {}), **runner.errors}
-    print(summary(stats.get("folders", folders), stats.get("images", 0), runner.made, len(failed), elapsed))
+    failed = {**stats.get("unreadable", {}), **done.errors}
+    print(summary(stats.get("folders", folders), stats.get("images", 0), done.made, len(failed), elapsed))
     for path, reason in sorted(failed.items())[:20]:
         print(f"  {path}: {reason}")
     return 1 if failed else 0
@@ -152,15 +152,10 @@ def open_tree(config, path, hint=""):
 
 def run_threads(runner, count, show, only, line):
     """Drain the queue (only the jobs only(job) accepts) on count threads, showing line()."""
-    def drain_some():
-        # No debounce for the rollup here: nothing else is coming.
-        while True:
-            name, job = jobs.next_job(runner.storage, "lenslet-index", 3600, runner.clock, only)
-            if name is None:
-                return
-            run_one(runner, name, job)
-
-    threads = [threading.Thread(target=drain_some) for _ in range(count)]
+    # No debounce for the rollup here (nothing else is coming): only() alone says what is due.
+    cursor = jobs.Cursor(runner.storage)
+    threads = [threading.Thread(target=drain, args=(runner, "lenslet-index"), kwargs={"ready": only, "cursor": cursor})
+               for _ in range(count)]
     for thread in threads:
         thread.start()
     shown = time.monotonic()

@@ -15,11 +15,19 @@ def _text(raw):
     return raw.strip()
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("", "0", "false", "no", "off")
+
+
+def truthy(value):
+    """Whether a flag says yes: True itself, or a word of TRUE_WORDS in any case (a setting, a form field)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS)
+
+
 def _flag(raw):
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
+    if truthy(raw):
         return True
-    if value in ("", "0", "false", "no", "off"):
+    if raw.strip().lower() in FALSE_WORDS:
         return False
     raise ValueError("expected true or false")
 

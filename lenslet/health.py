@@ -13,7 +13,7 @@ import orjson
 
 from lenslet import __version__
 from lenslet.errors import LensletError
-from lenslet.layout import HEALTH, HEARTBEATS, JOURNAL_REJECTED, MOVES_REJECTED, join
+from lenslet.layout import HEALTH, HEARTBEATS, JOBS_REJECTED, JOURNAL_REJECTED, MOVES_REJECTED, join
 
 # A worker counts as alive while its last heartbeat is younger than this many beats.
 ALIVE_BEATS = 3
@@ -131,9 +131,9 @@ def read_report(storage):
 
 
 def rejected_files(storage):
-    """The journals (of moves, of edits) set aside as not of lenslet's shape, for GET /health."""
+    """The journals (of moves, of edits) and job files set aside as not of lenslet's shape, for GET /health."""
     files = []
-    for folder in (MOVES_REJECTED, JOURNAL_REJECTED):
+    for folder in (MOVES_REJECTED, JOURNAL_REJECTED, JOBS_REJECTED):
         try:
             files += [join(folder, entry.name) for entry in storage.list_folder(folder) if not entry.is_dir]
         except LensletError:

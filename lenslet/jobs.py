@@ -17,6 +17,11 @@ thumbnail someone waits for) are looked for at most every URGENT_CHECK seconds b
 listing only their priorities (a name prefix: a small LIST on S3). Each worker
 shuffles the jobs of one priority so two workers rarely reach for the same one; the
 claim protocol above keeps them right when they do.
+
+A job file is input too: one that is torn, not an object, or of a kind this version does not
+know (a newer lenslet's, another program's) is set aside in .lenslet/jobs/rejected/, logged and
+reported in /health, never run and never dropped as if done. A kind renamed since (RENAMED) is
+read in today's terms, so work queued before an upgrade still runs.
 """
 
 import random
@@ -28,11 +33,44 @@ import orjson
 
 from lenslet.errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
 from lenslet.layout import CLAIMS, JOBS, join
-from lenslet.storage import version_of
+from lenslet.storage import set_aside, version_of
 
+# Every kind of job and its priority (queue file names begin with it, so a listing is the queue in
+# order). Here, below web and worker alike: the web queues jobs, the worker runs them with the
+# handler of each kind (lenslet/worker/runner.py HANDLERS, which must name exactly these kinds).
 # Thumbnails first: a person may be waiting for them.
-PRIORITY = {"thumb": 0, "thumbs": 0, "preview": 0, "index": 1, "rollup": 2, "health": 3, "rethumb": 4}
+PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "rollup": 2, "health": 3, "rethumb": 4}
+# Kinds queued under an older name -> today's: a queue left by an older lenslet still runs.
+RENAMED = {"thumb": "thumbs"}
 URGENT_CHECK = 1.0  # seconds between looks for more urgent jobs while a listing lasts
+
+
+def parsed(data):
+    """A job or claim file's content as a dict; None when it is missing, torn or not an object."""
+    try:
+        value = orjson.loads(data) if data is not None else None
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def upgrade(job):
+    """A job read from the queue in today's terms, or None when this version cannot run it (not a job,
+    or of a kind it does not know)."""
+    if job is None or not isinstance(job.get("path"), str):
+        return None
+    if job.get("kind") == "thumb":  # one image named by its path: a thumbs job of one name now
+        folder, _, name = job["path"].rpartition("/")
+        job = dict(job, kind="thumbs", path=folder, names=[name])
+    return job if job.get("kind") in PRIORITY else None
+
+
+def kind_in(name):
+    """The kind of a queue file name in today's terms, or None when it names no kind this version knows."""
+    kind = name.split("-", 2)[1] if name.count("-") >= 2 else None
+    kind = RENAMED.get(kind, kind)
+    return kind if kind in PRIORITY else None
+
 
 def job_name(kind, path, part=""):
     """The queue file name of a job: priority, kind, and a digest of what it is about."""
@@ -55,6 +93,12 @@ def enqueue(storage, kind, path, clock=time.time, part="", **payload):
         pass
 
 
+def enqueue_thumbs(storage, folder, names, clock=time.time):
+    """Queue the thumbnails of some images of one folder (one job, named by all of them, so a request
+    for one image and an index job's batch are never taken for each other)."""
+    enqueue(storage, "thumbs", folder, clock, part="\0".join(names), names=list(names))
+
+
 def waiting(storage):
     """Names of the queued jobs, most urgent first."""
     try:
@@ -65,23 +109,26 @@ def waiting(storage):
 
 def backlog(storage):
     """Queued and running jobs by kind."""
-    counts = Counter(name.split("-")[1] for name in waiting(storage))
+    names = waiting(storage)
     try:
-        counts.update(e.name.split("-")[1] for e in storage.list_folder(CLAIMS) if e.name.endswith(".json"))
+        names += [e.name for e in storage.list_folder(CLAIMS) if e.name.endswith(".json")]
     except NotFound:
         pass
-    return dict(counts)
+    # Files of unknown kinds are not counted: the next claim sets them aside (reported in /health).
+    return dict(Counter(kind for kind in map(kind_in, names) if kind is not None))
 
 
 def claim(storage, name, worker, lease, clock=time.time, ready=None):
     """Take a queued job for `lease` seconds; None when someone else has it, it is gone,
-    or ready(job) says it is not due yet."""
+    ready(job) says it is not due yet, or it is no job this version can run (then it is set aside)."""
     data, version = storage.read_versioned(join(JOBS, name))
-    try:
-        job = orjson.loads(data) if data is not None else None
-    except orjson.JSONDecodeError:
-        job = None
-    if job is None or (ready is not None and not ready(job)):
+    if data is None:
+        return None
+    job = upgrade(parsed(data))
+    if job is None:
+        set_aside(storage, JOBS, name, "not a job this version of lenslet can run (torn, or of an unknown kind)")
+        return None
+    if ready is not None and not ready(job):
         return None
     mine = dict(job, worker=worker, until=clock() + lease)
     try:
@@ -101,11 +148,8 @@ def claim(storage, name, worker, lease, clock=time.time, ready=None):
 def renew(storage, name, worker, lease, clock=time.time):
     """Extend the lease of a job in hand; False when the claim is no longer this worker's."""
     data, version = storage.read_versioned(join(CLAIMS, name))
-    try:
-        held = orjson.loads(data) if data is not None else None
-    except orjson.JSONDecodeError:
-        held = None
-    if not isinstance(held, dict) or held.get("worker") != worker:
+    held = parsed(data)
+    if held is None or held.get("worker") != worker:
         return False
     try:
         storage.replace_if(join(CLAIMS, name), orjson.dumps(dict(held, until=clock() + lease)), version)
@@ -129,21 +173,12 @@ def more_urgent(storage, kind, ready=None):
             if ready is None:
                 return True
             try:
-                job = orjson.loads(storage.read(join(JOBS, name)))
-            except (LensletError, orjson.JSONDecodeError):
-                continue  # taken meanwhile, or torn: not a reason to stop
-            if isinstance(job, dict) and ready(job):
+                job = upgrade(parsed(storage.read(join(JOBS, name))))
+            except LensletError:
+                continue  # taken meanwhile: not a reason to stop
+            if job is not None and ready(job):  # (one that is no job is set aside by the next claim)
                 return True
     return False
-
-
-def next_job(storage, worker, lease, clock=time.time, ready=None):
-    """Claim the most urgent due job nobody holds; (name, job) or (None, None)."""
-    for name in waiting(storage):
-        job = claim(storage, name, worker, lease, clock, ready)
-        if job is not None:
-            return name, job
-    return None, None
 
 
 class Cursor:
@@ -211,6 +246,7 @@ def finish(storage, name):
 
 
 def requeue(storage, name, job):
+    """Queue a claimed job again, as it was before it was claimed."""
     plain = {key: value for key, value in job.items() if key not in ("worker", "until")}
     try:
         storage.create(join(JOBS, name), orjson.dumps(plain))
@@ -227,11 +263,9 @@ def recover(storage, clock=time.time):
     recovered = 0
     for name in names:
         data, version = storage.read_versioned(join(CLAIMS, name))
-        try:
-            job = orjson.loads(data) if data is not None else None
-        except orjson.JSONDecodeError:
-            job = None
-        if job is None or job.get("until", 0) > clock():
+        job = parsed(data)
+        until = job.get("until", 0) if job is not None else 0
+        if job is None or (isinstance(until, (int, float)) and until > clock()):
             continue
         try:
             storage.delete_if(join(CLAIMS, name), version)

@@ -35,11 +35,12 @@ LOCKS = f"{STATE}/locks"
 DERIVED = f"{STATE}/derived"  # where derived files go when the tree itself is read-only
 MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
 MOVES = f"{STATE}/moves"      # journals of moves under way
-# Journals (of moves, of edits) of a shape lenslet does not write are set aside here, for a person
+# Journals (of moves, of edits) and job files of a shape lenslet does not write are set aside here, for a person
 # to look at, and reported in /health; they are never acted on.
 REJECTED = "rejected"
 MOVES_REJECTED = f"{MOVES}/{REJECTED}"
 JOURNAL_REJECTED = f"{JOURNAL}/{REJECTED}"
+JOBS_REJECTED = f"{JOBS}/{REJECTED}"  # job files of no kind this version runs (lenslet/jobs.py)
 SEARCH_CACHE = f"{STATE}/search-index.bin"  # a web process's search index, made from one rollup
 SEARCH_COLUMNS = f"{STATE}/search-columns.bin"  # what search's sorts and filters use, made from one rollup
 THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker last made thumbnails with

@@ -41,10 +41,6 @@ def enable(process):
     return _on
 
 
-def enabled():
-    return _on is not None
-
-
 # -- the hooks (each a no-op while metrics are off) --------------------------
 
 

@@ -13,8 +13,7 @@ import unicodedata
 
 from lenslet.errors import BadPath, UnsupportedMedia
 from lenslet.layout import (
-    SIDECAR,
-    THUMB,
+    MAX_NAME,
     TRASH,
     XMP_SUFFIXES,
     is_image,
@@ -25,10 +24,11 @@ from lenslet.layout import (
     mime_of,
     name_of,
     parent,
+    sidecar_of,
+    thumb_of,
 )
 from lenslet.storage.paths import is_clean
 
-MAX_NAME_BYTES = 255
 MAX_NUMBER = 10_000  # `photo (n).jpg` tried up to this n before giving up
 STALE_JOURNAL = 120.0  # seconds after which a move nobody finished counts as abandoned, whoever ran it
 JOURNAL_VERSION = 1
@@ -52,8 +52,8 @@ def clean_name(raw):
         raise BadPath("the file name is empty", name=raw)
     if name.startswith("."):
         raise BadPath("names starting with a dot are internal to lenslet", name=raw)
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        raise BadPath(f"the file name is longer than {MAX_NAME_BYTES} bytes", name=raw)
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME:
+        raise BadPath(f"the file name is longer than {MAX_NAME} bytes", name=raw)
     return name
 
 
@@ -124,11 +124,17 @@ def image_steps(src, dst, xmp=False):
     bar.jpg.xmp and foo.xmp bar.xmp, the case of .xmp kept (the caller leaves out those
     missing, and foo.xmp while another file of the stem keeps it: see stem_shared).
     """
-    steps = [(src + suffix, dst + suffix) for suffix in (THUMB, SIDECAR)]
+    steps = [(thumb_of(src), thumb_of(dst)), (sidecar_of(src), sidecar_of(dst))]
     if xmp:
-        steps += [(src + suffix, dst + suffix) for suffix in XMP_SUFFIXES]
+        # Another tool names its XMP sidecar itself, never shortened: past 255 bytes there is none.
+        steps += [(src + suffix, dst + suffix) for suffix in XMP_SUFFIXES if _fits(name_of(src) + suffix)]
         steps += [(_stem(src) + suffix, _stem(dst) + suffix) for suffix in XMP_SUFFIXES]
     return steps + [(src, dst)]
+
+
+def _fits(name):
+    """Whether a file name is within the 255 bytes file systems allow."""
+    return len(name.encode("utf-8", "surrogateescape")) <= MAX_NAME
 
 
 def _stem(key):

@@ -38,23 +38,21 @@ from lenslet.layout import (
 )
 from lenslet.manifest import folders
 from lenslet.sidecar.items import clear_origin, record_hash, set_origin, shown_fields, sidecar_fields, tell_search
-from lenslet.storage import clean_path, set_aside
+from lenslet.storage import clean_path, process_alive, set_aside
 
 log = logging.getLogger("lenslet")
-HEAD = 64  # bytes read from an upload to tell its type
 
 
 class Files:
     """Upload, move, trash, restore and delete images, and make and remove folders."""
 
-    def __init__(self, tree, folders_, thumbs, config, clock=time.time, after_step=None):
+    def __init__(self, tree, folders_, thumbs, config, clock=time.time):
         self.tree = tree
         self.folders = folders_
         self.thumbs = thumbs
         self.limit = config.max_upload
         self.reading = config.xmp != "off"  # other tools' XMP sidecars go along with their images
         self.clock = clock
-        self.after_step = after_step or (lambda step: None)  # tests stop the process here
         self.settled = set()  # storages whose interrupted moves this process has settled
 
     # -- upload ------------------------------------------------------------
@@ -215,7 +213,6 @@ class Files:
                      if b == target.key or (storage.exists(a) and self._carried(storage, move.place.key, a, b))]
             journals.append((self._journal(storage, "image", steps), steps))
         storage.sync(written + [name for name, _ in journals])
-        self.after_step(0)
         for number, (name, steps) in enumerate(journals):
             try:
                 self._steps(storage, name, steps)
@@ -304,7 +301,6 @@ class Files:
         """Run a move's steps with a journal naming them; undo what was done if a step fails."""
         name = self._journal(storage, kind, steps)
         storage.sync([name])
-        self.after_step(0)
         self._steps(storage, name, steps, kind)
         storage.delete(name)
 
@@ -323,11 +319,10 @@ class Files:
     def _steps(self, storage, name, steps, kind="image"):
         """Take a journalled move's steps; a failed image move is undone and its journal removed."""
         try:
-            for number, (src, dst) in enumerate(steps, 1):
+            for src, dst in steps:
                 # Without fsync: the caller syncs the folders once every step of a chunk is taken;
                 # until then the journal tells recovery what to look at.
                 storage.rename(src, dst, durable=False)
-                self.after_step(number)
         except LensletError:
             if kind == "folder":
                 raise  # a folder is never undone: recovery finishes it (it holds the journal)
@@ -337,7 +332,6 @@ class Files:
         if kind == "folder":
             storage.sync([parent(steps[0][1])])
             folders.repath(storage, steps[0][1])
-            self.after_step(len(steps) + 1)
 
     # -- trash, restore, delete --------------------------------------------
 
@@ -560,7 +554,7 @@ def recover(storage, clock=time.time):
         if problem is not None:
             set_aside(storage, MOVES, name, problem)
             continue
-        if not moves.abandoned(journal, host, clock(), _alive):
+        if not moves.abandoned(journal, host, clock(), process_alive):
             continue
         try:
             _settle(storage, journal)
@@ -631,16 +625,6 @@ def _state(storage, src, dst):
     return "src" if at_src else "dst" if at_dst else "none"
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 # -- helpers -------------------------------------------------------------------
 
 class _Chained:
@@ -659,8 +643,8 @@ class _Chained:
 
 def _read_head(stream):
     head = b""
-    while len(head) < HEAD:
-        chunk = stream.read(HEAD - len(head))
+    while len(head) < decode.SNIFF_BYTES:  # enough of an upload to tell its type
+        chunk = stream.read(decode.SNIFF_BYTES - len(head))
         if not chunk:
             break
         head += chunk

@@ -1,4 +1,4 @@
-"""Pillow work: bytes or a stream in, plain data out. No storage, no HTTP.
+"""Pillow work (and the content hash): bytes or a stream in, plain data out. No storage, no HTTP.
 
 Raw camera files are read through the JPEG preview embedded in them (lenslet/images/raw.py); HEIC and
 HEIF through pillow-heif, when it is installed (the heif extra), registered on first use.
@@ -9,6 +9,7 @@ import io
 import re
 import struct
 
+import blake3
 from PIL import Image, UnidentifiedImageError
 
 from lenslet.errors import Undecodable, UnsupportedMedia
@@ -78,6 +79,14 @@ WEBP_METHOD = 2
 QUARTER_TURNS = {5, 6, 7, 8}
 RAW = "image/x-raw"  # what sniff() calls any raw camera file
 SNIFF_BYTES = 64  # enough of a file's start to tell its image type (AVIF's brands included)
+HASH_PREFIX = "blake3:"  # how a content hash names its algorithm, in sidecars and manifests
+
+
+def content_hash(data):
+    """The content hash recorded in sidecars: blake3 of the original's bytes."""
+    return HASH_PREFIX + blake3.blake3(data).hexdigest()
+
+
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, struct.error, EOFError, Image.DecompressionBombError)
 
 

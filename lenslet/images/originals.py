@@ -2,18 +2,11 @@
 
 import io
 
-import blake3
-
 from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
 from lenslet.images import decode
 from lenslet.layout import is_shown, kind_of, mime_of, name_of
 from lenslet.sidecar import embedded, xmp
 from lenslet.storage import HEAD_BYTES
-
-
-def content_hash(data):
-    """The content hash recorded in sidecars: blake3 of the original's bytes."""
-    return "blake3:" + blake3.blake3(data).hexdigest()
 
 
 def refuse_unshown(key):

@@ -23,8 +23,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-import blake3
-
 from lenslet import errors
 from lenslet.config import THUMB_IDLE
 from lenslet.images import decode
@@ -53,7 +51,7 @@ def make(data, size, quality, max_pixels, xmp=None):
 
     xmp: the record stamped into the thumbnail (what it was made from and how).
     """
-    digest = "blake3:" + blake3.blake3(data).hexdigest()
+    digest = decode.content_hash(data)
     return decode.make_thumbnail(io.BytesIO(data), size, quality, max_pixels, xmp=xmp), digest
 
 
@@ -147,12 +145,6 @@ class ThumbPool:
         self.in_flight = 0  # jobs handed to the executor and not done (under lock)
         self.room = threading.Semaphore(2 * max(1, processes))  # originals read ahead, all callers together
         self.last_done = time.monotonic()
-
-    @classmethod
-    def from_config(cls, config):
-        """The pool the settings ask for."""
-        return cls(process_count(config.thumb_processes), config.thumb_size, config.thumb_quality,
-                   config.max_pixels, idle=config.thumb_idle)
 
     def submit(self, data, xmp=None):
         """Start making a thumbnail; the returned Ticket's result() gives (WebP bytes, hash)."""

@@ -18,16 +18,14 @@ else the worker makes it (in a thumbnail process) and the request answers 202, a
 
 import io
 import logging
-import threading
 import time
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as WaitedTooLong
 
 from lenslet import jobs
 from lenslet.errors import LensletError, NotFound
 from lenslet.images import decode, pool
 from lenslet.images.originals import read_image, refuse_unshown
-from lenslet.images.thumbs import INLINE_PIXELS, Pending, source_of
+from lenslet.images.thumbs import INLINE_PIXELS, Pending, SingleFlight, source_of
 from lenslet.layout import PREVIEW, PREVIEWS, join, preview_of
 
 log = logging.getLogger("lenslet")
@@ -53,8 +51,7 @@ class Previews:
         self.thumbs = thumbs  # whose inline slots previews share: one budget for every decode
         self.wait = config.thumb_wait
         self.clock = clock
-        self.inflight = {}  # preview key -> Future shared by requests for one preview
-        self.lock = threading.Lock()
+        self.flights = SingleFlight()  # requests for one preview share its making
 
     def find(self, path):
         """Return (preview key, the image's Stat) for the image at a browse path (NotFound and the like)."""
@@ -87,38 +84,22 @@ class Previews:
 
     def _make_or_wait(self, path, key):
         deadline = self.clock() + self.wait
-        with self.lock:
-            shared = self.inflight.get(key)
-            leader = shared is None
-            if leader:
-                shared = self.inflight[key] = Future()
-        if not leader:
-            try:
-                made = shared.result(timeout=max(0.0, deadline - self.clock()))
-            except WaitedTooLong:
-                made = None
-            if made is None:
-                self._queue(path)
-            return made
         try:
+            made = self.flights.run(key, lambda: self._make_in_time(path, key, deadline), deadline - self.clock())
+        except WaitedTooLong:
             made = None
-            if self.thumbs.take_slot(deadline, lambda: self._cached(key) is not None):
-                try:
-                    made = self._cached(key) or self._make_inline(path, key)
-                finally:
-                    self.thumbs.release_slot()
-            else:
-                made = self._cached(key)
-            shared.set_result(made)
-        except BaseException as ex:
-            shared.set_exception(ex)
-            raise
-        finally:
-            with self.lock:
-                self.inflight.pop(key, None)
         if made is None:
             self._queue(path)
         return made
+
+    def _make_in_time(self, path, key, deadline):
+        """The preview made inline if a slot frees before the deadline (or found made meanwhile), else None."""
+        if self.thumbs.take_slot(deadline, lambda: self._cached(key) is not None):
+            try:
+                return self._cached(key) or self._make_inline(path, key)
+            finally:
+                self.thumbs.release_slot()
+        return self._cached(key)
 
     def _make_inline(self, path, key):
         """Make a preview in this process if its decode fits INLINE_PIXELS: its bytes, or None."""

@@ -23,7 +23,8 @@ import orjson
 from lenslet import jobs, metrics
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.images import decode
-from lenslet.images.originals import content_hash, read_image, refuse_unshown
+from lenslet.images.decode import content_hash
+from lenslet.images.originals import read_image, refuse_unshown
 from lenslet.layout import THUMB_SETTINGS, thumb_of
 from lenslet.service import memory
 from lenslet.sidecar.items import record_hash
@@ -71,6 +72,36 @@ class Pending(Unavailable):
     title = "Thumbnail on its way"
 
 
+class SingleFlight:
+    """One making at a time per thing: the first request makes it, the others meanwhile wait for that
+    outcome (bytes, None, or the error it raised) rather than decode the same image again."""
+
+    def __init__(self):
+        self.inflight = {}  # slot -> Future shared by the requests for one thing
+        self.lock = threading.Lock()
+
+    def run(self, slot, make, wait):
+        """make()'s outcome, shared with whoever asks for slot meanwhile; WaitedTooLong when
+        another request is making it and wait seconds pass first."""
+        with self.lock:
+            shared = self.inflight.get(slot)
+            leader = shared is None
+            if leader:
+                shared = self.inflight[slot] = Future()
+        if not leader:
+            return shared.result(timeout=max(0.0, wait))
+        try:
+            made = make()
+            shared.set_result(made)
+            return made
+        except BaseException as ex:
+            shared.set_exception(ex)
+            raise
+        finally:
+            with self.lock:
+                self.inflight.pop(slot, None)
+
+
 class Thumbs:
     def __init__(self, tree, config, clock=time.time):
         self.tree = tree
@@ -83,7 +114,7 @@ class Thumbs:
         self.wait = config.thumb_wait
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
         self.clock = clock
-        self.inflight = {}  # (identity, key) -> Future shared by requests for one thumbnail
+        self.flights = SingleFlight()  # requests for one thumbnail share its making
         self.cache = OrderedDict()  # (identity, thumbnail key) -> (bytes, stat), oldest first
         self.lock = threading.Lock()
 
@@ -168,39 +199,27 @@ class Thumbs:
     def make_or_wait(self, path, storage, key, image):
         """Make a missing thumbnail inline, or wait for whoever makes it, up to the deadline."""
         deadline = self.clock() + self.wait
-        slot = (storage.identity, key)
-        with self.lock:
-            shared = self.inflight.get(slot)
-            leader = shared is None
-            if leader:
-                shared = self.inflight[slot] = Future()
-        if not leader:
-            try:
-                shared.result(timeout=max(0.0, deadline - self.clock()))
-                return
-            except WaitedTooLong:
-                self._queue(path, storage, key)
         try:
-            def ready():
-                return self.fresh(storage, key, image) is not None  # the worker may have beaten us
+            self.flights.run((storage.identity, key), lambda: self._make_in_time(path, storage, key, image, deadline),
+                             deadline - self.clock())
+        except WaitedTooLong:
+            self._queue(path, storage, key)
 
-            if self.take_slot(deadline, ready):
-                try:
-                    made = ready() or self._make_inline(storage, key)
-                finally:
-                    self.slots.release()
-                    memory.trim()
-            else:
-                made = ready()
-            if not made:
-                self._queue(path, storage, key)
-            shared.set_result(None)
-        except BaseException as ex:
-            shared.set_exception(ex)
-            raise
-        finally:
-            with self.lock:
-                self.inflight.pop(slot, None)
+    def _make_in_time(self, path, storage, key, image, deadline):
+        """Make a thumbnail inline if a slot frees before the deadline, else queue it (Pending)."""
+        def ready():
+            return self.fresh(storage, key, image) is not None  # the worker may have beaten us
+
+        if self.take_slot(deadline, ready):
+            try:
+                made = ready() or self._make_inline(storage, key)
+            finally:
+                self.slots.release()
+                memory.trim()
+        else:
+            made = ready()
+        if not made:
+            self._queue(path, storage, key)
 
     def _make_inline(self, storage, key):
         """Make a thumbnail in this process if its decode fits INLINE_PIXELS; whether it was made."""
@@ -229,7 +248,8 @@ class Thumbs:
 
     def _queue(self, path, storage, key):
         try:
-            jobs.enqueue(self.tree.root, "thumb", path, self.clock)
+            folder, _, name = path.rpartition("/")
+            jobs.enqueue_thumbs(self.tree.root, folder, [name], self.clock)
         except LensletError as ex:
             log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
         raise Pending("the thumbnail is being made; ask again", retry_after=1,

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import orjson
 
 from lenslet import metrics
-from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound
+from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound, Unavailable
 from lenslet.images import originals
 from lenslet.layout import (
     FOLDER_SIDECAR,
@@ -326,8 +326,9 @@ class Folders:
                 self.cache.popitem(last=False)
         return data
 
-    def refresh(self, storage, key, folder_mtime):
-        """Compare the folder with its manifest; rebuild the manifest if they differ.
+    def refresh(self, storage, key, folder_mtime, rebuild=False):
+        """Compare the folder with its manifest; rebuild the manifest if they differ (or always, with
+        rebuild: a subfolder's kind changed where the listing cannot show it, see the worker's scanner).
 
         Returns the memo and the encoded first page it built or checked.
         """
@@ -338,7 +339,8 @@ class Folders:
         first_bytes, first = self._first_page(storage, key, listing)
         pages = None
         # A manifest made with XMP shown, or without: a change of LENSLET_XMP rebuilds it.
-        if current(first, key, listing, self.page_size, self.clock()) and first.get("xmp", False) == self.reading:
+        if not rebuild and current(first, key, listing, self.page_size, self.clock()) \
+                and first.get("xmp", False) == self.reading:
             page_count, built_at = first["pageCount"], manifests.built_at(first)
         else:
             metrics.manifest_rebuilt()
@@ -411,10 +413,12 @@ def list_folder(storage, key):
 
 def identity_of(storage, key):
     """A folder's identity (device and inode on disk; its key in a bucket), so walks skip a folder
-    reached again through a link (`2024/self -> .`); the key itself when it cannot be found."""
+    reached again through a link (`2024/self -> .`). For a folder that is gone, its key: no other key
+    reaches it (a key is a str, never equal to a storage's identity). Any other error is raised: a
+    folder that cannot be looked at has no identity to guess."""
     try:
         return storage.identity_of(key)
-    except LensletError:
+    except NotFound:
         return key
 
 
@@ -478,7 +482,7 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
     was_reading = bool(stored) and stored[0].get("xmp") is True
     plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0,
-                          reading, was_reading)
+                          reading, was_reading, storage.folder_mtimes)
     probed = {name: originals.probe(storage, join(key, name), reading) for name in plan.probe}
     metas = {name: read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}
     xmps = {}
@@ -570,10 +574,14 @@ def xmp_of(storage, key):
 
 
 def dir_kind(storage, key):
+    """A subfolder's kind, or manifests.UNKNOWN when it cannot be looked at now (never a guess stored as a fact)."""
     try:
         return manifests.dir_kind(storage.exists(join(key, POINTER_FILE)), storage.has_subfolders(key))
-    except LensletError:
-        return "leaf-real"
+    except Unavailable:
+        raise  # the whole tree is out of reach: no manifest is built from that
+    except LensletError as ex:
+        log.warning("%s: cannot tell what kind of folder it is: %s", key, ex.description)
+        return manifests.UNKNOWN
 
 
 def rebase(data, prefix):
@@ -596,7 +604,7 @@ def update_entries(storage, folder, changes):
     while left and page < count:
         seen = []
 
-        def change(old, version, seen=seen):
+        def change(old, version, seen=seen):  # called before the loop goes on: seen is this page's
             manifest = orjson.loads(old) if old else None
             if not manifests.usable(manifest):
                 return None

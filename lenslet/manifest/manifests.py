@@ -127,11 +127,13 @@ class Plan:
     xmps: list = field(default_factory=list)  # image names whose XMP sidecar must be read
 
 
-def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_reading=False):
+def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_reading=False, dated=True):
     """Compare a listing with the previous manifest's items and dirs (dicts by name), built at built_at.
 
     reading: other tools' XMP is shown (LENSLET_XMP read or write); was_reading: it was
-    when the previous manifest was made (else every item is read again).
+    when the previous manifest was made (else every item is read again). dated: the backend gives
+    folder mtimes, so a subfolder whose mtime stayed has kept its kind (a bucket's are all 0.0:
+    there every kind is found again).
     """
     probe, sidecars, xmps = [], [], []
     if reading != was_reading:
@@ -154,8 +156,10 @@ def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_re
                 probe += [] if image_changed else [name]
                 sidecars += [] if meta_changed or meta is None else [name]
                 xmps += [] if chosen is None else [name]
+    # A kind that could not be found (UNKNOWN) is looked for again: it was never a fact.
     dirs = [name for name, entry in listing.dirs.items()
-            if previous_dirs.get(name, {}).get("mtime") != entry.mtime]
+            if not dated or previous_dirs.get(name, {}).get("mtime") != entry.mtime
+            or previous_dirs.get(name, {}).get("kind") not in KNOWN_KINDS]
     return Plan(probe, sidecars, dirs, xmps)
 
 
@@ -314,7 +318,14 @@ def lacking_thumbs(listing):
     return [name for name in listing.images if not has_thumb_in(listing, name) and is_shown(name)]
 
 
+# What a subfolder is, as a manifest's dirs say: a pointer folder, one with subfolders, one without;
+# UNKNOWN when it could not be looked at (the page offers to open it; the next rebuild looks again).
+KNOWN_KINDS = ("leaf-pointer", "branch", "leaf-real")
+UNKNOWN = "unknown"
+
+
 def dir_kind(has_pointer, has_subfolders):
+    """A subfolder's kind from what it holds."""
     if has_pointer:
         return "leaf-pointer"
     return "branch" if has_subfolders else "leaf-real"

@@ -8,6 +8,7 @@ from lenslet.resources.bodies import read_body
 from lenslet.resources.http import http_date, not_modified
 
 MAX_BODY = 256 * 1024  # a JSON or form body (not an upload's): the one cap for both
+MAX_QUERY_STRING = 4096  # characters of a query string (the guard in app.py refuses longer ones)
 
 
 def read_json(req, limit=MAX_BODY):

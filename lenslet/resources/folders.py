@@ -3,9 +3,12 @@ import falcon
 from lenslet.errors import BadRequest
 from lenslet.manifest import covers
 from lenslet.resources import read_json
+from lenslet.resources.search import MAX_OFFSET
 from lenslet.search import query
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
+
+MAX_PAGE = 1_000_000  # a page number past any folder's (a million pages of LENSLET_PAGE_SIZE)
 
 
 class FoldersResource:
@@ -18,7 +21,7 @@ class FoldersResource:
 
     def on_get(self, req, resp):
         path = clean_path(req.get_param("path"))
-        page = req.get_param_as_int("page", min_value=0, max_value=1_000_000, default=0)
+        page = req.get_param_as_int("page", min_value=0, max_value=MAX_PAGE, default=0)
         params = {name: req.get_param(name) for name in query.PARAMS}
         if any(params.values()) or req.has_param("offset") or req.has_param("limit"):
             if page:
@@ -26,7 +29,7 @@ class FoldersResource:
                                  "and limit", param="page")
             asked = query.parse(params)
             limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
-            offset = req.get_param_as_int("offset", min_value=0, max_value=10_000_000, default=0)
+            offset = req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
             resp.data = self.folders.view(path, asked, offset, limit)
         else:
             resp.data = self.folders.page(path, page)

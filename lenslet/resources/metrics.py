@@ -1,7 +1,6 @@
-import hmac
-
 from lenslet import health, jobs, metrics
 from lenslet.errors import LensletError, NotFound, Unauthorized
+from lenslet.resources import sites
 
 
 class MetricsResource:
@@ -18,8 +17,7 @@ class MetricsResource:
         if not self.on:
             raise NotFound("metrics are off: set LENSLET_METRICS=true to serve them here")
         if self.token:
-            scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
+            if not sites.bearer_matches(req.get_header("Authorization"), self.token):
                 raise Unauthorized("GET /metrics needs Authorization: Bearer <LENSLET_METRICS_TOKEN>")
         backlog = dict.fromkeys(sorted(set(jobs.PRIORITY)), 0)
         try:

@@ -10,6 +10,14 @@ import orjson
 
 from lenslet import __version__
 from lenslet.layout import TYPES
+from lenslet.manifest import manifests
+from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
+from lenslet.resources.folders import MAX_PAGE
+from lenslet.resources.search import MAX_OFFSET, MAX_QUERY
+from lenslet.search.searcher import MAX_LIMIT
+from lenslet.sidecar import sidecars
+from lenslet.storage.paths import MAX_PATH
+from lenslet.tree import pointers
 
 # What GET /file answers: every type lenslet lists (pictures, raws, videos), from the one table of them.
 IMAGE_TYPES = tuple(dict.fromkeys(TYPES.values()))
@@ -27,8 +35,8 @@ ERRORS = {
          "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
          "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read is never written either)",
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
-    413: "The body is larger than 256 KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
-    414: "The query string is longer than 4,096 characters",
+    413: f"The body is larger than {MAX_BODY // 1024} KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
+    414: f"The query string is longer than {MAX_QUERY_STRING:,} characters",
     415: "The path does not name an image (JPEG, PNG, WebP, AVIF, GIF, HEIC, or a camera's raw file: DNG, CR2, "
          "NEF, ARW, ORF, RW2, RAF, PEF), or a body read as JSON does not "
          "say `Content-Type: application/json`",
@@ -38,7 +46,7 @@ ERRORS = {
     502: "A pointer folder whose target is missing or whose file is not valid",
     503: "The storage is busy or unreachable; ask again after `Retry-After` seconds",
     507: "The disk is full (or over quota): nothing was changed",
-    508: "Pointer folders that lead in a circle or deeper than 8; `chain` lists them",
+    508: f"Pointer folders that lead in a circle or deeper than {pointers.MAX_DEPTH}; `chain` lists them",
 }
 ANY = (400, 401, 414, 421, 503)  # any request: a bad query parameter, the token, the query's length, Host, storage
 TREE = (403, 404, 502, 508)  # any request that finds a path in the tree
@@ -92,7 +100,8 @@ def nullable(kind, **more):
 
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
-TAGS = {"type": "array", "maxItems": 500, "items": {"type": "string", "minLength": 1, "maxLength": 100}}
+TAGS = {"type": "array", "maxItems": sidecars.MAX_TAGS,
+        "items": {"type": "string", "minLength": 1, "maxLength": sidecars.MAX_TAG_LENGTH}}
 STAR = {"type": ["integer", "null"], "minimum": 0, "maximum": 5}
 
 SCHEMAS = {
@@ -193,7 +202,9 @@ SCHEMAS = {
                 "allOf": [ref("schemas", "Counts")],
                 "type": "object", "required": ["name", "kind"],
                 "properties": {"name": {"type": "string"},
-                               "kind": {"enum": ["branch", "leaf-real", "leaf-pointer"]},
+                               "kind": {"enum": [*manifests.KNOWN_KINDS, manifests.UNKNOWN],
+                                        "description": "unknown: it could not be looked at when the listing "
+                                                       "was made (it may hold folders)"},
                                "mtime": {"type": "number"}}}},
             "items": {"type": "array", "items": ref("schemas", "ManifestItem")},
         },
@@ -225,17 +236,17 @@ SCHEMAS = {
         "description": "A whole sidecar (either spelling of its keys; the GET answer may be sent back). "
                        "A field left out keeps its stored value; unknown keys are kept.",
         "properties": {
-            "tags": TAGS, "notes": {"type": "string", "maxLength": 20_000}, "star": STAR,
+            "tags": TAGS, "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR,
             "updatedAt": {"type": ["string", "null"], "format": "date-time",
                           "description": "the version the edit was made on: older than the stored one merges"},
-            "updatedBy": {"type": ["string", "null"], "maxLength": 200},
+            "updatedBy": {"type": ["string", "null"], "maxLength": sidecars.MAX_WHO},
         },
         "examples": [{"tags": ["beach"], "notes": "", "star": 4}],
     },
     "ItemPatch": {
         "type": "object", "minProperties": 1, "additionalProperties": False,
         "properties": {"addTags": TAGS, "removeTags": TAGS,
-                       "notes": {"type": "string", "maxLength": 20_000}, "star": STAR},
+                       "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR},
         "examples": [{"addTags": ["sunset"], "star": 5}],
     },
     "SearchAnswer": {
@@ -295,17 +306,17 @@ SCHEMAS = {
 PARAMETERS = {
     "imagePath": {"name": "path", "in": "query", "required": True,
                   "description": "an image, relative to the gallery root (`a/b.jpg` or `/a/b.jpg`)",
-                  "schema": {"type": "string", "maxLength": 4096}, "example": "trips/2024/beach.jpg"},
+                  "schema": {"type": "string", "maxLength": MAX_PATH}, "example": "trips/2024/beach.jpg"},
     "folderPath": {"name": "path", "in": "query",
                    "description": "a folder, relative to the gallery root; the root when left out",
-                   "schema": {"type": "string", "maxLength": 4096}, "example": "trips/2024"},
+                   "schema": {"type": "string", "maxLength": MAX_PATH}, "example": "trips/2024"},
     "page": {"name": "page", "in": "query", "description": "manifest page, from 0",
-             "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}},
-    "q": {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 1000}, "example": "beach"},
-    "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PAGE, "default": 0}},
+    "q": {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_QUERY}, "example": "beach"},
+    "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
                                                          "default": 100}},
     "offset": {"name": "offset", "in": "query",
-               "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}},
+               "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
     "sort": {"name": "sort", "in": "query", "description": "name, date (taken, else the file's time), rating or "
              "size; ties keep the default order (a folder's names, search's paths)",
              "schema": {"enum": ["name", "date", "rating", "size"]}},

@@ -7,10 +7,13 @@ The form calls of the lenscat-lite front end work as it sends them: `POST /move`
 
 import falcon
 
+from lenslet.config import truthy
 from lenslet.errors import BadRequest
 from lenslet.resources import MAX_BODY, read_json
 from lenslet.resources.bodies import form_parts, has_body, media_type, urlencoded_fields
 from lenslet.storage import clean_path
+
+MAX_PATHS = 1000  # images named in one request
 
 
 def read_fields(req):
@@ -37,14 +40,10 @@ def paths_of(fields, *names):
         if value is None:
             continue
         values = value if isinstance(value, list) else [value]
-        if not values or len(values) > 1000 or not all(isinstance(v, str) for v in values):
-            raise BadRequest(f"{name} must be a path or a list of 1 to 1000 paths", field=name)
+        if not values or len(values) > MAX_PATHS or not all(isinstance(v, str) for v in values):
+            raise BadRequest(f"{name} must be a path or a list of 1 to {MAX_PATHS} paths", field=name)
         return [clean_path(v) for v in values]
     raise BadRequest(f"say which images: {' or '.join(names)}")
-
-
-def flag(value):
-    return value is True or (isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"))
 
 
 class MoveResource:
@@ -102,7 +101,7 @@ class DeleteResource:
 
     def on_post(self, req, resp):
         fields = read_fields(req)
-        resp.media = self.files.delete(paths_of(fields, "paths", "src", "path"), force=flag(fields.get("force")))
+        resp.media = self.files.delete(paths_of(fields, "paths", "src", "path"), force=truthy(fields.get("force")))
 
 
 class FolderResource:

@@ -4,6 +4,7 @@ from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
 
 MAX_QUERY = 1000
+MAX_OFFSET = 10_000_000
 
 
 class SearchResource:
@@ -18,7 +19,7 @@ class SearchResource:
         if len(query) > MAX_QUERY:
             raise BadRequest(f"q is longer than {MAX_QUERY} characters")
         limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
-        offset = req.get_param_as_int("offset", min_value=0, max_value=10_000_000, default=0)
+        offset = req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
         asked = parse({name: req.get_param(name) for name in PARAMS}, query)
         total, items = self.searcher.search(asked.text, path, offset, limit, asked)
         resp.media = {"q": query, "path": path, "offset": offset, "limit": limit, "total": total, "items": items}

@@ -1,10 +1,12 @@
-"""Who may call: the Host check (DNS rebinding) and same-origin writes (CSRF); pure, on header values.
+"""Who may call: the Host check (DNS rebinding), same-origin writes (CSRF) and the bearer token; pure,
+on header values.
 
 A browser always sends Host and, on a write, Origin and Sec-Fetch-Site; it never lets a
 page forge them. Scripts (curl, a sync tool) send neither Origin nor Sec-Fetch-Site and
 are not a browser's victims, so they pass.
 """
 
+import hmac
 import ipaddress
 import re
 
@@ -12,6 +14,13 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # host[:port], the host a name or a bracketed IPv6 address; a trailing dot (an absolute name) is dropped.
 _HOST = re.compile(r"^(\[[0-9a-f:.%a-z]+\]|[^\[\]:/@\s]+?)\.?(?::(\d{1,5}))?$")
 _ORIGIN = re.compile(r"^([a-z][a-z0-9+.-]*)://([^/?#]+)/?$")
+
+
+def bearer_matches(authorization, token):
+    """Whether an Authorization header value is `Bearer <token>` (token: bytes, not empty)."""
+    scheme, _, given = (authorization or "").partition(" ")
+    # compare_digest: the time taken must not tell how much of the token was right
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token)
 
 
 def split_host(value):

@@ -13,7 +13,7 @@ from array import array
 
 import orjson
 
-from lenslet.errors import LensletError, NotFound
+from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.layout import JOURNAL, ROLLUP, SEARCH_CACHE, SEARCH_COLUMNS, join
 from lenslet.manifest import folders
 from lenslet.manifest.folders import identity_of
@@ -56,7 +56,13 @@ def build(storage, clock=time.time):
             if item.get("xmpError"):
                 xmp_errors[item["path"]] = item["xmpError"]
             continue
-        ident = identity_of(storage, folder)
+        try:
+            ident = identity_of(storage, folder)
+        except Unavailable:
+            raise
+        except LensletError:
+            unindexed.append(folder)  # cannot be looked at now: reported, as one with no manifest
+            continue
         if ident in walked:
             continue
         walked.add(ident)
@@ -90,12 +96,6 @@ def rollup_head(count, generated_at, journal=()):
     journal: the names of the edit notes whose edits it holds."""
     return b'{"v":1,"generatedAt":%s,"journal":%s,"count":%12d,"items":[\n' % (
         orjson.dumps(generated_at), orjson.dumps(list(journal)), count)
-
-
-def rollup_bytes(items, generated_at):
-    """The rollup as JSON with one item a line, so a web process can load it line by line."""
-    head = orjson.dumps({"v": 1, "generatedAt": generated_at, "count": len(items)})[:-1] + b',"items":[\n'
-    return head + b",\n".join(map(orjson.dumps, items)) + b"\n]}\n"
 
 
 def stat(storage):

@@ -125,7 +125,7 @@ def stop(timeout):
         _current = None
 
 
-def worker_argv(script=None):
+def worker_argv():
     """Return the command that runs the worker with this interpreter: by module path, so an
-    installed lenslet needs no checkout (a script path runs that script instead)."""
-    return [sys.executable, script] if script else [sys.executable, "-m", "lenslet.worker"]
+    installed lenslet needs no checkout."""
+    return [sys.executable, "-m", "lenslet.worker"]

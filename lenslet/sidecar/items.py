@@ -2,8 +2,8 @@
 
 Every change to a sidecar (`foo.jpg.json`), the content hash and the trash's note of
 where an image came from included, goes through change_sidecar() under the image's
-lock; every change is told to the listing and search through changed(). (Moves carry
-sidecars along as files: lenslet/files/operations.py.)
+lock; every change is told to the listing and search through changed(). (Moves, trash and
+restore carry sidecars along as files, under the same locks: lenslet/files/operations.py.)
 """
 
 import logging
@@ -99,8 +99,7 @@ class Items:
             # The original is never changed, and while lenslet only reads XMP, neither is its sidecar.
             raise Conflict("lenslet cannot remove these tags: " + "; ".join(
                 f"{tag} is kept in {' and '.join(_said(source) for source in sources)}"
-                for tag, sources in held.items()),
-                tags=list(held))
+                for tag, sources in held.items()), tags=list(held))
         return self._write(path, if_match, lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who),
                            readings=readings, removed=ops.get("removeTags", ()))
 

@@ -18,14 +18,14 @@ from typing import Protocol
 from lenslet.config import DEFAULT_ROOT
 from lenslet.errors import AlreadyExists, ConfigError, LensletError, NotFound
 from lenslet.layout import REJECTED, join, parent
-from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, read_at, spool, version_of
+from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, process_alive, read_at, spool, version_of
 from lenslet.storage.local import LocalStorage, real_folder
 from lenslet.storage.paths import clean_path
 
 log = logging.getLogger("lenslet")
 
 __all__ = ["HEAD_BYTES", "Entry", "ErrorMap", "LocalStorage", "Slice", "Stat", "Storage", "cache_folder",
-           "clean_path", "join", "open_storage", "parent", "private_folder", "read_at", "real_folder",
+           "clean_path", "join", "open_storage", "parent", "private_folder", "process_alive", "read_at", "real_folder",
            "remove_folder", "set_aside", "spool", "version_of"]
 
 

@@ -45,6 +45,17 @@ class Verbs:
 _held = threading.local()
 
 
+def process_alive(pid):
+    """Whether a process of this machine is running (another user's too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, and is someone else's
+    return True
+
+
 @contextmanager
 def holding(names, acquire):
     """Hold named locks, taken in one fixed (sorted) order so two holders never wait on each other.

@@ -36,7 +36,18 @@ from lenslet.errors import (
     Unavailable,
 )
 from lenslet.layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
-from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, Verbs, copy_limited, holding, version_of
+from lenslet.storage.base import (
+    HEAD_BYTES,
+    Entry,
+    ErrorMap,
+    Slice,
+    Stat,
+    Verbs,
+    copy_limited,
+    holding,
+    process_alive,
+    version_of,
+)
 from lenslet.storage.mounts import mount_holding, mount_points, mounted
 from lenslet.storage.paths import check_key
 from lenslet.storage.watch import open_watch
@@ -50,6 +61,7 @@ DISK_FULL_FOR = 30.0  # seconds /health says the disk is full after a write fail
 MIN_FREE = 64 * 1024  # bytes free below which /health says the disk is full
 MAX_ODD_NAMES = 200   # names that are not UTF-8 remembered per process, for the health report
 ROOT_RETRY_AFTER = 10  # seconds a client is asked to wait while the root is unavailable
+RESOLVE_TRIES = 3  # times a path is followed again when its links are swapped meanwhile (see _resolve)
 
 
 class LocalStorage(Verbs):
@@ -231,7 +243,19 @@ class LocalStorage(Verbs):
         return st.st_dev, st.st_ino
 
     def _resolve(self, base, rest, key):
-        real = os.path.realpath(os.path.join(base, rest))
+        for _ in range(RESOLVE_TRIES):
+            try:
+                real = os.path.realpath(os.path.join(base, rest))
+                break
+            except OSError as ex:
+                # realpath() saw a link that another program then swapped for a file or folder
+                # (readlink: EINVAL): the path is followed again from the start.
+                if ex.errno != errno.EINVAL:
+                    raise
+        else:
+            # Never in one place long enough to be found: answered as missing (the scanner takes the
+            # folder as gone until its next look; a pointer check finds no pointer there).
+            raise NotFound("no such file or folder: the path kept changing while it was followed", path=key)
         if not (self.inside(real) if base == self.root else real == base or os.path.commonpath((base, real)) == base):
             raise BadPath("path leads outside the gallery root", path=key)
         return real
@@ -649,8 +673,9 @@ class LocalStorage(Verbs):
 
     # -- file management: beneath the root's descriptor, never replacing --
 
-    def rename(self, src, dst, durable=True):
+    def rename(self, src, dst, resume=False, durable=True):
         """Give a file or folder a new name; AlreadyExists when dst is taken (never replaced).
+        (resume: nothing to resume here, where a folder's rename is one step.)
 
         durable=False leaves the new name to the next fsync of its folder (a move's
         companions, made durable by the fsync of the image's own step in the same folder).
@@ -832,13 +857,12 @@ def _sweep_temp(path, name):
     """Remove a temp file whose writer is dead (killed between naming and renaming it)."""
     try:
         pid = int(name[1:].partition("-")[0])
-        os.kill(pid, 0)
-        return False  # its writer is alive: leave it be
-    except ProcessLookupError:
-        _unlink_quietly(path)
-        return True
-    except (ValueError, PermissionError):
+    except ValueError:
         return False
+    if process_alive(pid):
+        return False  # its writer is alive: leave it be
+    _unlink_quietly(path)
+    return True
 
 
 def _write_all(fd, chunk):

@@ -78,6 +78,10 @@ class Tree:
             raise BadRequest("is a folder, not an image", path=path)
         return place, stat
 
+    def forget_pointer(self, storage, folder):
+        """Drop what is known of a folder's pointer file, so the next look reads it afresh."""
+        self.pointers.pop((storage.identity, folder), None)
+
     def _pointer_at(self, storage, folder, where):
         now = self.clock()
         cached = self.pointers.get((storage.identity, folder))

@@ -1,7 +1,8 @@
 """The worker process: a scanner, a few job threads, and a loop for heartbeats and leases.
 
-gunicorn's master starts it (see lenslet/service/supervisor.py); `python worker.py` runs
-it standalone, on this machine or another one sharing the tree. It stops on
+gunicorn's master starts it (see lenslet/service/supervisor.py); `lenslet worker` (or
+`python -m lenslet.worker`) runs it standalone, on this machine or another one sharing
+the tree. It stops on
 SIGTERM or SIGINT, finishing the jobs in hand, and by itself when the process
 that started it goes away.
 """
@@ -143,8 +144,7 @@ class Worker:
             watch.close()
 
     def sweep_thumbs(self):
-        folders = [key for key in self.scanner.seen if "pointer" not in self.runner.scan.get(key, {})]
-        if self.runner.sweep_thumbs(folders):
+        if self.runner.sweep_thumbs(self.scanner.folders()):
             log.info("thumbnail settings changed: thumbnails made otherwise are made again, last")
 
     def beat(self):

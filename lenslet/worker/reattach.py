@@ -29,7 +29,7 @@ def reattach(runner):
     """
     storage = runner.storage
     # A move through lenslet has its files apart for a moment: they are not orphans.
-    orphans = {} if moves_under_way(storage) else _orphans_by_hash(storage, runner.scan)
+    orphans = {} if moves_under_way(storage) else _orphans_by_hash(storage, runner.summaries)
     groups = _rollup_by_hash(storage, set(orphans))
     duplicates = {digest: sorted(paths) for digest, paths in groups.items() if len(paths) > 1}
     done = []

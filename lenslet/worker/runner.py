@@ -6,9 +6,10 @@ The Worker process runs it on a few threads; `lenslet index PATH` runs it once.
 import logging
 import threading
 import time
+from typing import NamedTuple
 
 from lenslet import health, jobs, metrics
-from lenslet.errors import LensletError, NotFound
+from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
@@ -79,6 +80,14 @@ class Progress:
         return bool(self.pending)
 
 
+class Outcome(NamedTuple):
+    """What a runner did (Runner.outcome)."""
+
+    stats: dict  # the last rollup's counts, {} when this runner built none
+    made: int    # thumbnails made
+    errors: dict  # path -> reason, for files whose thumbnail failed
+
+
 class Runner:
     """Runs the jobs of the queue against the tree."""
 
@@ -96,34 +105,22 @@ class Runner:
         self.errors = {}      # path -> reason, for files whose thumbnail failed
         self.runs = {}        # job kind -> when one last finished
         self.stats = {}       # what the last rollup counted
-        self.scan = {}        # folder -> summary, kept by the scanner
+        self.summaries = {}   # folder -> what health reports of it: the scanner's last pass (scanned())
         self.rollup_took = 0.0
         self.reattached = []  # metadata given back to moved images, latest last
 
     def run(self, job):
-        kind, path = job["kind"], job["path"]
-        if kind == "index":
-            for folder in job.get("folders") or [path]:
-                self.index(folder)
-        elif kind == "thumbs":
-            self.make_thumbs(path, job.get("names", []))
-        elif kind == "thumb":
-            folder, _, name = path.rpartition("/")
-            self.make_thumbs(folder, [name])
-        elif kind == "rethumb":
-            self.sweep(job.get("folders") or [path], job.get("names"))
-        elif kind == "preview":
-            self.previews.make(path)
-        elif kind == "rollup":
-            self.rollup()
-        elif kind == "health":
-            self.health()
-        self.runs[kind] = self.clock()
+        """Run one claimed job with the handler of its kind (jobs.claim sets aside kinds it does not know)."""
+        handler = HANDLERS.get(job["kind"])
+        if handler is None:  # a job built by hand, not claimed: refused, never taken as done
+            raise BadRequest("no such kind of job", kind=job["kind"])
+        handler(self, job)
+        self.runs[job["kind"]] = self.clock()
 
-    def index(self, folder):
-        """Bring a folder's manifest up to date and queue its missing thumbnails."""
+    def index(self, folder, rebuild=False):
+        """Bring a folder's manifest up to date (rebuilt, with rebuild) and queue its missing thumbnails."""
         try:
-            self.folders.refresh(self.storage, folder, None)
+            self.folders.refresh(self.storage, folder, None, rebuild)
         except NotFound:
             return  # the folder went away since it was queued
         missing = [item["name"] for item in folders.stored_items(self.storage, folder)
@@ -131,8 +128,7 @@ class Runner:
                    and join(folder, item["name"]) not in self.errors]
         self.progress.add(join(folder, name) for name in missing)
         for start in range(0, len(missing), CHUNK):
-            names = missing[start:start + CHUNK]
-            jobs.enqueue(self.storage, "thumbs", folder, self.clock, part=names[0], names=names)
+            jobs.enqueue_thumbs(self.storage, folder, missing[start:start + CHUNK], self.clock)
         jobs.enqueue(self.storage, "rollup", "", self.clock)
 
     def sweep(self, folder_keys, names=None):
@@ -173,8 +169,11 @@ class Runner:
                 return False
         return True
 
-    def sweep_thumbs(self, folder_keys):
-        """After the settings changed: queue every folder's thumbnails made otherwise, lowest priority."""
+    def sweep_thumbs(self, folder_keys, everything=False):
+        """After the settings changed (always, with everything): queue every folder's thumbnails made
+        otherwise, lowest priority."""
+        if everything:
+            self.thumbs.forget_settings(self.storage)
         if not self.thumbs.settings_changed(self.storage):
             return 0
         folder_keys = sorted(folder_keys)
@@ -244,6 +243,19 @@ class Runner:
         except (LensletError, ValueError) as ex:  # a web process builds it then
             log.warning("cannot keep the search index: %s", getattr(ex, "description", ex))
 
+    def scanned(self, summaries):
+        """Take the scanner's summaries of its last pass (a copy of its own: replaced whole, never changed)."""
+        self.summaries = summaries
+
+    def progress_line(self):
+        """How the thumbnails go: made, failed, rate and time left."""
+        return self.progress.line()
+
+    def outcome(self):
+        """What this runner did: the last rollup's counts ({} when it built none), the thumbnails it
+        made, and the files whose thumbnail failed (path -> reason)."""
+        return Outcome(dict(self.stats), self.made, dict(self.errors))
+
     def due(self, job):
         """Whether a queued job may run now (a rollup waits for its burst to settle)."""
         if job.get("kind") != "rollup":
@@ -253,16 +265,29 @@ class Runner:
     def health(self):
         backlog = jobs.backlog(self.storage)
         backlog["health"] = backlog.get("health", 1) - 1  # not counting this very job
-        report = health.report(self.stats, self.scan, self.errors, {k: v for k, v in backlog.items() if v},
+        report = health.report(self.stats, self.summaries, self.errors, {k: v for k, v in backlog.items() if v},
                                self.runs, self.clock)
         health.write_report(self.storage, report)
 
 
-def drain(runner, worker, lease=3600, ran=None):
-    """Run queued jobs until none is left (a one-shot index; tests and benchmarks)."""
-    cursor = jobs.Cursor(runner.storage)
+# The worker's side of jobs.PRIORITY: what each kind of job does (a test holds the two to one set of kinds).
+HANDLERS = {
+    "index": lambda runner, job: [runner.index(folder, job.get("kinds") is True)
+                                  for folder in job.get("folders") or [job["path"]]],
+    "thumbs": lambda runner, job: runner.make_thumbs(job["path"], job.get("names", [])),
+    "rethumb": lambda runner, job: runner.sweep(job.get("folders") or [job["path"]], job.get("names")),
+    "preview": lambda runner, job: runner.previews.make(job["path"]),
+    "rollup": lambda runner, job: runner.rollup(),
+    "health": lambda runner, job: runner.health(),
+}
+
+
+def drain(runner, worker, lease=3600, ran=None, ready=None, cursor=None):
+    """Run queued jobs (those ready(job) accepts) until none is left: `lenslet index`, tests, benchmarks.
+    Threads draining one queue together share one cursor."""
+    cursor = cursor or jobs.Cursor(runner.storage)
     while True:
-        name, job = cursor.next_job(worker, lease, runner.clock)
+        name, job = cursor.next_job(worker, lease, runner.clock, ready)
         if name is None:
             return runner
         if ran is not None:
@@ -280,9 +305,8 @@ def run_one(runner, name, job):
         log.error("job %s %r failed: %s", job["kind"], job["path"], ex.description)
     except Exception:  # noqa: BLE001 - a bug in one job must not stop the others
         log.exception("job %s %r crashed", job["kind"], job["path"])
-    # A job file found on disk may name any kind: a label only from the known ones.
-    kind = job.get("kind")
-    metrics.job(kind if isinstance(kind, str) and kind in jobs.PRIORITY else "other", timer.seconds)
+    # A claimed job is of a known kind (jobs.claim sets the others aside): a label from a fixed set.
+    metrics.job(job["kind"] if job["kind"] in jobs.PRIORITY else "other", timer.seconds)
     try:
         jobs.finish(runner.storage, name)
     except LensletError as ex:  # the storage went away meanwhile: the claim lapses and the job runs again

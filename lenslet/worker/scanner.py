@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from lenslet import jobs
 from lenslet.errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
-from lenslet.layout import join, sidecar_of, thumb_of
+from lenslet.layout import join, name_of, parent, sidecar_of, thumb_of
 from lenslet.manifest import manifests
 from lenslet.manifest.folders import current, identity_of, list_folder, read_first_page
 
@@ -35,6 +35,9 @@ class Scanner:
         self.clock = clock
         self.stopping = stopping or threading.Event()  # set: a walk under way gives up at once
         self.seen = {}
+        # folder -> what health reports of it (counts, orphans, a pointer's state, a repeat): kept
+        # here, handed to the runner as a copy after each pass (Runner.scanned) for its health jobs.
+        self.summaries = {}
         # Identity of each folder listed -> the key it was listed under. A link back into the
         # tree (2024/self -> .) reaches a folder already listed: it is reported as a repeat,
         # never listed, watched, indexed or walked into (self/self/self/... forever).
@@ -43,6 +46,9 @@ class Scanner:
         # folder -> (signature, names) of the images without thumbnails it was last indexed for: a
         # listing built by a web process is current, yet its thumbnails are still to be made.
         self.asked = {}
+        # folder -> {subfolder name: kind} as its current manifest says, to compare with what each
+        # subfolder's own listing shows (see check_kind).
+        self.kinds = {}
 
     def scan(self, deep=False):
         """Walk the tree; a folder whose mtime is unchanged is not listed again unless deep.
@@ -85,13 +91,13 @@ class Scanner:
             changed += known is None or known.summary != self.seen[key].summary
             stack.extend(self.seen[key].subdirs)
         self.queue_stale()
-        for key in (set(self.seen) | set(self.runner.scan)) - visited:  # gone, or a link to a folder removed
+        for key in (set(self.seen) | set(self.summaries)) - visited:  # gone, or a link to a folder removed
             self.seen.pop(key, None)
             self.asked.pop(key, None)
-            self.runner.scan.pop(key, None)
+            self.kinds.pop(key, None)
+            self.summaries.pop(key, None)
             changed += 1
-        if changed:
-            jobs.enqueue(self.storage, "health", "", self.clock)
+        self.hand_over(changed)
         return changed
 
     def scan_changed(self, keys):
@@ -125,28 +131,52 @@ class Scanner:
             for sub in set(known.subdirs if known else ()) - set(self.seen[key].subdirs):
                 changed += self.forget(sub)
         self.queue_stale()
+        self.hand_over(changed)
+        return changed
+
+    def hand_over(self, changed):
+        """Give the runner what this pass found (a copy: its job threads read it while the next pass
+        runs), and ask for a health report when any of it is news."""
+        self.runner.scanned(dict(self.summaries))
         if changed:
             jobs.enqueue(self.storage, "health", "", self.clock)
-        return changed
+
+    def folders(self):
+        """The folders of this tree found in the last pass (not pointers: their targets are other trees')."""
+        return [key for key in self.seen if "pointer" not in self.summaries.get(key, {})]
 
     def repeat_of(self, key):
         """The key a folder was first listed under when this key reaches it again through a link
         (2024/self -> .), else None: then this key is the folder's own."""
-        ident = identity_of(self.storage, key)
+        try:
+            ident = identity_of(self.storage, key)
+        except Unavailable:
+            raise
+        except LensletError:
+            return None  # it cannot be looked at: the look that follows meets the same error and says so
         owner = self.owners.get(ident)
         # The folder first listed under that key may have been renamed or removed since.
-        if owner is None or owner == key or owner not in self.seen or identity_of(self.storage, owner) != ident:
+        if owner is None or owner == key or owner not in self.seen or not self.same_folder(owner, ident):
             self.owners[ident] = key
             return None
         return owner
 
+    def same_folder(self, key, ident):
+        """Whether key still leads to the folder of identity ident."""
+        try:
+            return identity_of(self.storage, key) == ident
+        except Unavailable:
+            raise
+        except LensletError:
+            return False  # cannot be looked at: not known to be that folder
+
     def repeats(self, key, owner):
         """Note a folder as a repeat of owner, keeping nothing of it or below it; 1 if that is news."""
         summary = {"repeats": owner}
-        if self.runner.scan.get(key) == summary:
+        if self.summaries.get(key) == summary:
             return 0
         self.forget(key)
-        self.runner.scan[key] = summary
+        self.summaries[key] = summary
         return 1
 
     def forget(self, key):
@@ -155,7 +185,8 @@ class Scanner:
         for known in gone:
             del self.seen[known]
             self.asked.pop(known, None)
-            self.runner.scan.pop(known, None)
+            self.kinds.pop(known, None)
+            self.summaries.pop(known, None)
         return len(gone)
 
     def look(self, key, mtime):
@@ -163,6 +194,8 @@ class Scanner:
         if self.watch is not None:
             self.watch.add(key)  # before listing: a change made meanwhile is then noticed
         listing = list_folder(self.storage, key)
+        if key:
+            self.check_kind(key, listing)
         summary = {"images": len(listing.images),
                    "orphanSidecars": [sidecar_of(join(key, name))
                                       for name in listing.sidecars if name not in listing.images],
@@ -173,22 +206,38 @@ class Scanner:
             summary["twoXmps"] = two
         if listing.pointer and key:
             summary["pointer"] = self.check_pointer(key)
-            self.runner.scan[key] = summary
+            self.summaries[key] = summary
             return Seen(mtime, (), summary)  # a pointer's target is not this tree's to scan
         first = read_first_page(self.storage, key, listing)
+        fresh = current(first, key, listing, self.runner.folders.page_size, self.clock())
+        # (A stale manifest is rebuilt anyway, its subfolders' kinds looked at afresh where they may have changed.)
+        self.kinds[key] = {entry["name"]: entry.get("kind") for entry in first["dirs"]
+                           if isinstance(entry, dict) and isinstance(entry.get("name"), str)} if fresh else {}
         # Indexed also when its listing is current but images lack thumbnails, whoever built it
         # (once for each set of them: one that cannot be made is not asked for on every scan).
         lacking = (listing.signature, frozenset(manifests.lacking_thumbs(listing)))
-        if not current(first, key, listing, self.runner.folders.page_size, self.clock()) \
-                or (lacking[1] and self.asked.get(key) != lacking):
+        if not fresh or (lacking[1] and self.asked.get(key) != lacking):
             self.asked[key] = lacking
             self.stale.append(key)
             if len(self.stale) >= INDEX_BATCH:
                 self.queue_stale()
         elif manifests.settle_at(listing, manifests.built_at(first)) is not None:
             mtime = None  # sidecars to read again once they have settled: look again next scan
-        self.runner.scan[key] = summary
+        self.summaries[key] = summary
         return Seen(mtime, tuple(join(key, name) for name in listing.dirs), summary)
+
+    def check_kind(self, key, listing):
+        """Queue a rebuild of the parent's manifest when it says this folder is of another kind than its
+        listing shows. In a bucket nothing else tells: a folder that gets a subfolder or a pointer file
+        looks the same in its parent's listing, whose manifest then stays current."""
+        folder, name = parent(key), name_of(key)
+        said = self.kinds.get(folder, {}).get(name)
+        found = manifests.dir_kind(listing.pointer, bool(listing.dirs))
+        # A branch whose subfolders are all hidden lists as a leaf here (has_subfolders counts them): kept.
+        if said is None or said == found or (said == "branch" and found == "leaf-real"):
+            return
+        self.kinds[folder][name] = found  # asked once; the parent's next look reads the rebuilt manifest
+        jobs.enqueue(self.storage, "index", folder, self.clock, part="kinds", kinds=True)
 
     def queue_stale(self):
         """Queue one index job for the stale folders found so far (named by all of them, so a
@@ -202,7 +251,7 @@ class Scanner:
 
     def check_pointer(self, key):
         try:
-            self.runner.tree.pointers.pop((self.storage.identity, key), None)
+            self.runner.tree.forget_pointer(self.storage, key)  # placed or changed since: read it afresh
             self.runner.tree.locate(key)
             return "ok"
         except PointerLoop as ex:

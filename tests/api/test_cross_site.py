@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from lenslet import metrics
 from lenslet.config import Config
 from lenslet.errors import ConfigError
-from lenslet.layout import JOBS, join
+from lenslet.layout import JOBS, JOBS_REJECTED, join
 from lenslet.resources import sites
 
 EVIL = "http://evil.example"
@@ -275,4 +275,5 @@ def test_a_forged_job_kind_adds_no_metric_series(config, storage, tree):
     storage.write(join(JOBS, "0-thumb-forged.json"), json.dumps(forged).encode())
     index_tree(config, storage)
     text = metrics.render({}, 0).decode()
-    assert "kind-1234" not in text and 'lenslet_job_duration_seconds_count{kind="other"}' in text
+    assert "kind-1234" not in text and 'kind="other"' not in text
+    assert storage.list_names(JOBS_REJECTED) == ["0-thumb-forged.json"]  # never run: set aside

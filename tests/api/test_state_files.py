@@ -261,8 +261,8 @@ def test_change_notices_never_walk_a_link_back_into_the_tree(tree, config, stora
     walk.start()
     walk.join(timeout=20)
     assert not walk.is_alive()  # (before: self/self/self/... for as long as a path could be)
-    assert sorted(runner.scan) == sorted(["", "2024", link])
-    assert runner.scan[link] == {"repeats": owner}
+    assert sorted(runner.summaries) == sorted(["", "2024", link])
+    assert runner.summaries[link] == {"repeats": owner}
     listed = {entry.name: entry for entry in storage.list_folder("2024")}
     (tree / "2024" / "new.jpg").write_bytes(b"x")  # the folder's time moves; the link's does not
     assert {entry.name: entry for entry in storage.list_folder("2024")}[link.rpartition("/")[2]] == \

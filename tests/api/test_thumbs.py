@@ -134,7 +134,8 @@ def test_no_inline_budget_answers_202_and_queues_a_job(client_with, tree):
     assert answer.headers["Retry-After"] == "1" and answer.json["poll"] == "/thumb?path=a.jpg"
     thumb(client, "a.jpg", status=202)
     jobs = os.listdir(tree / ".lenslet" / "jobs")
-    assert len(jobs) == 1 and json.loads((tree / ".lenslet" / "jobs" / jobs[0]).read_bytes())["path"] == "a.jpg"
+    job = json.loads((tree / ".lenslet" / "jobs" / jobs[0]).read_bytes())
+    assert len(jobs) == 1 and (job["kind"], job["path"], job["names"]) == ("thumbs", "", ["a.jpg"])
     assert not (tree / "a.jpg.thumbnail").exists()
 
 

@@ -55,13 +55,19 @@ from lenslet.tree.grafts import Tree
 config = Config(**json.loads(sys.argv[1]))
 storage = open_storage(config)
 tree = Tree(config, storage)
-at = int(sys.argv[2])
+at, rename, renamed = int(sys.argv[2]), storage.rename, [0]
 
-def stop(step):
-    if step == at:
+def rename_then_die(*args, **kwargs):
+    # Killed once `at` steps (renames) of the move are taken; 0: its journal is written, no step yet.
+    if at == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    rename(*args, **kwargs)
+    renamed[0] += 1
+    if renamed[0] == at:
         os.kill(os.getpid(), signal.SIGKILL)
 
-Files(tree, Folders(tree, config), Thumbs(tree, config), config, after_step=stop).move(sys.argv[3], to=sys.argv[4])
+storage.rename = rename_then_die
+Files(tree, Folders(tree, config), Thumbs(tree, config), config).move(sys.argv[3], to=sys.argv[4])
 """
 
 

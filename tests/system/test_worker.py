@@ -12,7 +12,7 @@ from helpers import PROJECT, draw, wait_until
 
 from lenslet import jobs
 from lenslet.config import Config
-from lenslet.jobs import next_job
+from lenslet.jobs import Cursor
 from lenslet.storage import LocalStorage
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
@@ -25,10 +25,10 @@ def read(path):
 def test_enqueue_is_idempotent_and_ordered_by_priority(storage):
     jobs.enqueue(storage, "rollup", "")
     jobs.enqueue(storage, "index", "a")
-    jobs.enqueue(storage, "thumb", "a/x.jpg")
-    jobs.enqueue(storage, "thumb", "a/x.jpg")
-    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["thumb", "index", "rollup"]
-    assert jobs.backlog(storage) == {"thumb": 1, "index": 1, "rollup": 1}
+    jobs.enqueue_thumbs(storage, "a", ["x.jpg"])
+    jobs.enqueue_thumbs(storage, "a", ["x.jpg"])
+    assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["thumbs", "index", "rollup"]
+    assert jobs.backlog(storage) == {"thumbs": 1, "index": 1, "rollup": 1}
 
 
 def test_a_claim_is_exclusive_and_expires(storage):
@@ -115,13 +115,13 @@ time.sleep(60)
 
 def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
     draw(tree / "a.jpg")
-    jobs.enqueue(storage, "thumb", "a.jpg")
+    jobs.enqueue_thumbs(storage, "", ["a.jpg"])
     doomed = subprocess.Popen([sys.executable, "-c", CLAIMER, str(tree)], cwd=PROJECT, stdout=subprocess.PIPE)
     assert doomed.stdout.readline().strip() == b"claimed"
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
     runner = Runner(Config(root=str(tree)), storage)
-    assert next_job(storage, "w2", lease=60) == (None, None)  # still leased
+    assert Cursor(storage).next_job("w2", lease=60) == (None, None)  # still leased
     wait_until(lambda: jobs.recover(storage), timeout=10)  # requeued once its one-second lease ran out
     drain(runner, "w2")
     assert (tree / "a.jpg.thumbnail").exists()
@@ -188,7 +188,7 @@ def test_a_rollup_waits_longer_the_longer_the_last_one_took(tree, storage):
     now = [1000.0]
     runner = Runner(Config(root=str(tree)), storage, clock=lambda: now[0])
     job = {"kind": "rollup", "path": "", "queuedAt": 1000.0}
-    assert not runner.due(job) and runner.due({"kind": "thumb", "queuedAt": 1000.0})
+    assert not runner.due(job) and runner.due({"kind": "thumbs", "queuedAt": 1000.0})
     now[0] = 1001.0
     assert runner.due(job)
     runner.rollup_took = 2.0  # a big gallery: rebuild at most every 20 s

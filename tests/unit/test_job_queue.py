@@ -50,10 +50,10 @@ def test_a_thumbnail_asked_for_meanwhile_goes_before_the_listed_index_jobs(stora
     now = [0.0]
     cursor = jobs.Cursor(storage, urgent_check=1.0, clock=lambda: now[0])
     assert cursor.next_job("w", lease=60)[1]["kind"] == "index"
-    jobs.enqueue(storage, "thumb", "f3/a.jpg")
+    jobs.enqueue_thumbs(storage, "f3", ["a.jpg"])
     assert cursor.next_job("w", lease=60)[1]["kind"] == "index"  # not looked for yet
     now[0] = 1.5
-    assert cursor.next_job("w", lease=60)[1]["path"] == "f3/a.jpg"
+    assert cursor.next_job("w", lease=60)[1]["names"] == ["a.jpg"]
 
 
 def test_a_job_taken_by_someone_else_is_skipped(storage):
@@ -75,9 +75,9 @@ def test_cursors_on_s3_claim_every_job_once_and_find_urgent_ones_by_prefix(s3_en
     now = [0.0]
     mine, theirs = jobs.Cursor(open_bucket(), clock=lambda: now[0]), jobs.Cursor(open_bucket())
     paths = [mine.next_job("w1", lease=60)[1]["path"], theirs.next_job("w2", lease=60)[1]["path"]]
-    jobs.enqueue(storage, "thumb", "f1/a.jpg")
+    jobs.enqueue_thumbs(storage, "f1", ["a.jpg"])
     now[0] = 5.0
-    assert mine.next_job("w1", lease=60)[1]["kind"] == "thumb"
+    assert mine.next_job("w1", lease=60)[1]["kind"] == "thumbs"
     for cursor, worker in [(mine, "w1"), (theirs, "w2")] * 12:
         name, job = cursor.next_job(worker, lease=60)
         if name is not None:

@@ -100,7 +100,8 @@ def test_a_sidecar_is_read_again_unless_the_item_was_surely_made_from_it(meta, i
 
 def test_only_folders_whose_time_moved_are_looked_at_again():
     found = listing(old=entry("old", is_dir=True, mtime=5.0), new=entry("new", is_dir=True, mtime=6.0))
-    assert manifests.plan(found, {}, {"old": {"mtime": 5.0}, "new": {"mtime": 1.0}}, BUILT).dirs == ["new"]
+    before = {"old": {"mtime": 5.0, "kind": "leaf-real"}, "new": {"mtime": 1.0, "kind": "leaf-real"}}
+    assert manifests.plan(found, {}, before, BUILT).dirs == ["new"]
 
 
 def test_turning_xmp_reading_on_reads_every_image_again():
@@ -171,7 +172,8 @@ def test_xmp_keys_that_say_nothing_are_left_out():
 
 def test_an_unchanged_item_is_the_old_one():
     found = listing("a.jpg")
-    previous = {"hasThumb": False, "hasMeta": False, "metaMtime": None, "w": 1}
+    previous = {"name": "a.jpg", "hasThumb": False, "hasMeta": False, "metaMtime": None, "w": 1, "kind": "image",
+                "preview": True}
     assert manifests.item("", "a.jpg", found, previous, None, None) is previous
 
 
@@ -181,7 +183,7 @@ def test_a_new_item_takes_its_sizes_from_the_probe_and_its_fields_from_the_sidec
                           ({"tags": ["sun"], "notes": "n", "star": 2, "hash": "h"}, "v1"))
     assert made == {"path": "trip/a.jpg", "name": "a.jpg", "type": "image/jpeg", "w": 64, "h": 48, "size": 10,
                     "mtime": 100.0, "hasThumb": False, "hasMeta": True, "hash": "h", "tags": ["sun"], "notes": "n",
-                    "star": 2, "metaMtime": 50.0, "metaVersion": "v1"}
+                    "star": 2, "metaMtime": 50.0, "metaVersion": "v1", "kind": "image", "preview": True}
 
 
 def test_an_unreadable_image_keeps_its_error():
