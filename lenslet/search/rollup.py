@@ -229,7 +229,7 @@ def load_kept_index(storage, stat):
     if not isinstance(head, dict) or head.get("v") != 1 or head.get("rollup") != _rollup_mark(stat):
         return None
     sizes = head.get("sizes")
-    if not isinstance(sizes, list) or len(sizes) != 9 or sum(sizes) != len(data) - end - 1:
+    if not isinstance(sizes, list) or len(sizes) < 2 or sum(sizes) != len(data) - end - 1:
         return None
     view, parts, at = memoryview(data), [], end + 1
     for size in sizes:
