@@ -36,7 +36,8 @@ TOKEN = re.compile(r"[^\W_]+")
 SEPARATOR = "\n"  # between tokens in the vocabulary: never inside a token
 FIELD = "\x1f"    # between an item's fields in its line of text: never inside a term
 SCAN_FROM = 20_000  # items in scope beyond which a term nothing narrows is looked for in all text at once
-CHECK_BELOW = 5000  # items found beyond which the next term is gathered from the index, not read in their text
+CHECK_BELOW = 1000  # items found up to which the next term is read in their text, not gathered from the index
+CHECK_PER_TOKEN = 2  # or up to this many for each token the term is in: reading an item costs about half as much
 SPARSE = 64         # ids among items fewer than one in this many: looked at one by one, not as flags
 SET_BELOW = 64      # ids kept as a set while fewer than one item in this many: beyond, a bitmap
 BITMAPS = 200       # at most this many tokens get a bitmap (N/8 bytes each: 12.5 MB for 500,000 items)
@@ -168,6 +169,18 @@ class Words:
     def __len__(self):
         return len(self.spans) - 1
 
+    def without(self, numbers):
+        """The same strings, those numbered so with no ids here (kept elsewhere)."""
+        spans, postings = self.spans, self.postings
+        kept_spans, kept, removed, a = array("I"), array("I"), 0, 0
+        for t in [*sorted(numbers), len(self)]:
+            kept_spans.extend(map((-removed).__add__, spans[a:t + 1]))
+            kept.extend(postings[spans[a]:spans[t]])
+            if t < len(self):
+                removed += spans[t + 1] - spans[t]
+                a = t + 1
+        return Words(self.vocabulary, self.starts, kept_spans, kept)
+
     def text(self, t):
         """The t-th string."""
         return self.vocabulary[self.starts[t]:self.starts[t + 1] - 1]
@@ -215,18 +228,15 @@ class Index:
     having both "img" and a token starting with "20", whose text would have to be read.
     """
 
-    def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits=None, frequent=None):
+    def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits, frequent):
         self.count = count
-        self.words = words
+        self.words = words    # the tokens; the frequent ones' ids are in their bitmaps instead
         self.joints = joints
-        self.digits = digits if digits is not None else digit_bitmaps(text, count)  # digit -> bitmap
-        # The most frequent tokens also get a bitmap (a Python int, one bit an item):
-        # unions and intersections of a few hundred thousand ids then run as big-int
-        # arithmetic in C instead of hashing every id into a set.
-        if frequent is None:
-            frequent = frequent_tokens(words, count)
-        spans, postings = words.spans, words.postings
-        self.frequent = {t: to_bitmap(postings[spans[t]:spans[t + 1]], count) for t in frequent}
+        self.digits = digits  # digit -> bitmap
+        # The most frequent tokens have a bitmap (a Python int, one bit an item) instead of
+        # ids: unions and intersections of a few hundred thousand ids then run as big-int
+        # arithmetic in C, and 200 bitmaps take less room than the millions of ids they replace.
+        self.frequent = frequent  # token -> bitmap
         self.common = sorted(self.frequent)  # their numbers, ascending
         self.flags = bytearray(len(words))  # token -> 1 when it has a bitmap
         for t in self.frequent:
@@ -259,12 +269,14 @@ class Index:
                 tag_counts[folded] = (shown, seen + 1)
         words = Words.of(by_token)
         text = text.getvalue()
-        frequent = frequent_tokens(words, count)
+        spans, postings = words.spans, words.postings
+        frequent = {t: marked(postings[spans[t]:spans[t + 1]], count) for t in frequent_tokens(words, count)}
         joints = Words.of(joints_of(text, text_starts, [words.text(t) for t in frequent]))
         # Words seen in one name only (camera counters, timestamps) suggest nothing, and
         # neither do file extensions nor one- and two-letter fragments ("no", "a").
         name_counts = {token: n for token, n in name_counts.items() if n > 1 and suggestible(token)}
-        return cls(count, words, joints, tag_counts, name_counts, text, text_starts, frequent=frequent)
+        return cls(count, words.without(frequent), joints, tag_counts, name_counts, text, text_starts,
+                   digit_bitmaps(text, count), frequent)
 
     # -- kept on disk ------------------------------------------------------
 
@@ -272,7 +284,8 @@ class Index:
         """(header dict, list of byte strings): everything needed to make this index again."""
         size = (self.count + 7) // 8
         parts = [*self.words.to_parts(), *self.joints.to_parts(), self.text.encode("utf-8", "surrogatepass"),
-                 self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS)]
+                 self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
+                 b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common)]
         header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts, "nameCounts": self.name_counts,
                   "frequent": self.common}
         return header, parts
@@ -280,17 +293,18 @@ class Index:
     @classmethod
     def from_parts(cls, header, parts):
         """The index to_parts() described; ValueError for one kept by another version."""
-        if header.get("format") != FORMAT or len(parts) != 11:
+        if header.get("format") != FORMAT or len(parts) != 12:
             raise ValueError("an index kept by another version")
-        text, text_starts, digits = parts[8:]
+        text, text_starts, digits, bitmaps = parts[8:]
         count = header["count"]
         size = (count + 7) // 8
         if len(digits) != size * len(DIGITS):
             raise ValueError("digit bitmaps of the wrong size")
         words = Words.from_parts(parts[:4])
-        frequent = header["frequent"]
-        if not all(type(t) is int and 0 <= t < len(words) for t in frequent):
-            raise ValueError("frequent tokens that are not tokens")
+        common = header["frequent"]
+        if not all(type(t) is int and 0 <= t < len(words) for t in common) or len(bitmaps) != size * len(common):
+            raise ValueError("frequent tokens that are not tokens, or bitmaps of the wrong size")
+        frequent = {t: int.from_bytes(bitmaps[n * size:(n + 1) * size], "little") for n, t in enumerate(common)}
         return cls(count, words, Words.from_parts(parts[4:8]),
                    {folded: tuple(seen) for folded, seen in header["tagCounts"].items()},
                    header["nameCounts"], bytes(text).decode("utf-8", "surrogatepass"), _array("I", text_starts),
@@ -320,14 +334,12 @@ class Index:
         return self.merged(self.words.ids(rare), self.words.size(rare), map(self.frequent.__getitem__, common))
 
     def union_range(self, a, b):
-        """The ids of the items having any token numbered a to b - 1: one stretch of postings,
-        less the frequent tokens', whose bitmaps serve instead."""
+        """The ids of the items having any token numbered a to b - 1: one stretch of postings
+        (the frequent tokens have none there) and those tokens' bitmaps."""
         common = self.common[bisect.bisect_left(self.common, a):bisect.bisect_left(self.common, b)]
-        spans, postings = self.words.spans, self.words.postings
-        edges = [a, *(edge for t in common for edge in (t, t + 1)), b]
-        size = sum(spans[edges[n + 1]] - spans[edges[n]] for n in range(0, len(edges), 2))
-        ids = chain.from_iterable(postings[spans[edges[n]]:spans[edges[n + 1]]] for n in range(0, len(edges), 2))
-        return self.merged(ids, size, map(self.frequent.__getitem__, common))
+        spans = self.words.spans
+        return self.merged(self.words.postings[spans[a]:spans[b]], spans[b] - spans[a],
+                           map(self.frequent.__getitem__, common))
 
     def merged(self, ids, size, bitmaps=()):
         """ids (an iterable of size) and bitmaps as one collection: a set when few, else a bitmap."""
@@ -405,10 +417,11 @@ class Index:
         """Return (total, ids of one page) of the items in scope (lo, hi) matching every term."""
         lo, hi = scope
         found, unchecked = None, []
-        for term in sorted(terms, key=len, reverse=True):  # longer terms tend to be rarer: fewer ids
-            if found is not None and size_of(found) <= CHECK_BELOW:
-                # Few items left: reading their own text for the other terms is cheaper
-                # than gathering every item those terms are in.
+        efforts = [(self.effort(term), term) for term in terms] if len(terms) > 1 else [(0, term) for term in terms]
+        for effort, term in sorted(efforts):  # the cheapest first
+            if found is not None and size_of(found) <= max(CHECK_BELOW, effort * CHECK_PER_TOKEN):
+                # Few items left: reading their own text for this term (and the costlier ones
+                # after it) is cheaper than gathering every item it is in.
                 unchecked.append(term)
                 continue
             ids, exact = self.candidates(term)
@@ -427,6 +440,19 @@ class Index:
         if isinstance(found, int):
             return bitmap_page(found, lo, hi, self.count, offset, limit)
         return page_of(found, lo, hi, self.count, offset, limit)
+
+    def effort(self, term):
+        """About how many tokens finding term's items goes through (a guess, in C)."""
+        parts = TOKEN.findall(term)
+        if not parts:
+            return math.inf  # nothing narrows it: only read in the items' text, last
+        if term in self.digits:
+            return 0
+        if len(parts) > 1 and term.startswith(parts[0]):
+            t = self.words.number(parts[0])
+            if t is not None and t in self.frequent:  # through the joints
+                return self.words.vocabulary.count(parts[0] + SEPARATOR)
+        return self.words.vocabulary.count(max(parts, key=len))
 
     def check(self, found, lo, hi, terms):
         """The ids in [lo, hi), among found (None: all), whose own text holds every term, in order."""
@@ -594,11 +620,6 @@ def bitmap_ids(bitmap, lo, hi):
         # Few: the 1s of its base-2 digits (lowest first) found by a literal search, in C.
         return list(map(lo.__add__, map(re.Match.start, re.finditer("1", bin(bitmap)[:1:-1]))))
     return list(compress(range(lo, hi), flags_of(bitmap, hi - lo)))
-
-
-def to_bitmap(ids, count):
-    """An int with bit i set for every id i."""
-    return marked(ids, count)
 
 
 def both(a, b, count):
