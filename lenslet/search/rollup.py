@@ -165,6 +165,30 @@ def load(storage, stat, index_items):
     return Loaded(stat, stream, offsets, lengths, built_at, journal), indexed
 
 
+def raw_items(storage):
+    """The stored rollup's items as the JSON of each (bytes), in path order: read, not indexed.
+
+    For answering while an index is built; item_of() parses one. Raises Unusable for a
+    file of another shape.
+    """
+    stream = storage.open_seekable(storage.root_file_key(ROLLUP))
+    try:
+        _head(stream.readline())
+        for line in stream:
+            body = line.rstrip(b",\n")
+            if body.startswith(b"]"):
+                return
+            if body:
+                yield body
+    finally:
+        stream.close()
+
+
+def item_of(body):
+    """One item of raw_items(), parsed; Unusable when it is not one."""
+    return _item(body)
+
+
 def names_held(fields):
     """The journal names a rollup's (or kept index's) head says it holds, or None."""
     journal = fields.get("journal")

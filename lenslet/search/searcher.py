@@ -5,6 +5,8 @@ import logging
 import threading
 import time
 
+import orjson
+
 from lenslet import jobs
 from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.search import rollup, words
@@ -12,6 +14,7 @@ from lenslet.search import rollup, words
 log = logging.getLogger("lenslet")
 
 CHECK_EVERY = 1.0     # seconds between looks at the rollup's stat and the journal
+SCAN_FOR = 0.5        # seconds a search reads the rollup itself while this process's first index is built
 MAX_LIMIT = 1000
 
 
@@ -71,15 +74,22 @@ class Searcher:
         if stat in (self.loaded.stat, self.loading, self.unusable):
             return
         if self.loaded is EMPTY:
-            self.reload(stat)
-        else:
-            self.loading = stat
-            threading.Thread(target=self.reload, args=(stat,), name="lenslet-search-load", daemon=True).start()
+            # The first load makes a request wait only for an index kept for this very rollup
+            # (a second at 500,000 items); building one takes a minute, and meanwhile searches
+            # read the rollup itself for SCAN_FOR seconds each (see scan).
+            kept = self.load_kept(stat)
+            if kept is not None:
+                self.loaded = kept
+                self.asked_for = None
+                return
+        self.loading = stat
+        threading.Thread(target=self.reload, args=(stat,), name="lenslet-search-load", daemon=True).start()
 
     def reload(self, stat):
         started = self.clock()
         try:
             loaded = self.load(stat)
+            self.loaded = loaded  # the old snapshot's file closes once no search holds it
         except (LensletError, ValueError) as ex:
             log.error("cannot load the search rollup: %s", getattr(ex, "description", ex))
             if not isinstance(ex, LensletError) or ex.status < 500:
@@ -90,18 +100,25 @@ class Searcher:
             return
         finally:
             self.loading = None
-        self.loaded = loaded  # the old snapshot's file closes once no search holds it
         self.asked_for = None
         log.info("search: loaded %d items in %.2fs", loaded.index.count, self.clock() - started)
 
     def load(self, stat):
+        return self.load_kept(stat) or self.build(stat)
+
+    def load_kept(self, stat):
+        """The snapshot of the index kept for this very rollup, or None."""
         kept = rollup.load_kept_index(self.storage, stat)
         if kept is not None:
             loaded, header, parts = kept
             try:
                 return Snapshot(loaded, words.Index.from_parts(header, parts))
             except (ValueError, KeyError, TypeError, AttributeError) as ex:
+                loaded.stream.close()
                 log.warning("search: the kept index is unusable (%s); building it again", ex)
+        return None
+
+    def build(self, stat):
         loaded, index = rollup.load(self.storage, stat, words.Index.build)
         try:
             rollup.save_index(self.storage, loaded, *index.to_parts())
@@ -148,6 +165,8 @@ class Searcher:
     def search(self, query, folder, offset, limit):
         """Items matching every term of query under folder, in path order, with the total."""
         loaded, edits = self.fresh()
+        if loaded is EMPTY and self.loading is not None:
+            return self.scan(query, folder, offset, limit, edits)
         index, terms = loaded.index, words.terms_of(query)
         lo, hi = index.scope(folder, loaded.path)
         inside = [entry for path, entry in edits.items() if not folder or path.startswith(folder + "/")]
@@ -174,6 +193,53 @@ class Searcher:
         items = [self.merged(loaded, edited_ids, entry) if entry else loaded.item(i) for i, entry in page]
         return total - len(stale) + len(now), items
 
+    def scan(self, query, folder, offset, limit, edits):
+        """Items matching query read from the rollup itself, for at most SCAN_FOR seconds: the
+        answer of a process whose first index is still being built. When time runs out first,
+        total counts the matches in the part read.
+
+        A line that cannot hold every term is not even parsed: folding ASCII text is
+        lowering it, so an ASCII line without a term's bytes, lowered, cannot match (unless
+        the journal has an edit of its item).
+        """
+        terms = words.terms_of(query)
+        needles = [term.encode() for term in terms if term.isascii() and '"' not in term and "\\" not in term]
+        edited = [orjson.dumps(path) for path in edits]
+        within = folder + "/" if folder else ""
+        deadline = self.clock() + SCAN_FOR
+        total, page, seen, whole = 0, [], set(), True
+        try:
+            for n, body in enumerate(rollup.raw_items(self.storage)):
+                if n % 1000 == 0 and self.clock() > deadline:
+                    whole = False
+                    break
+                if needles and body.isascii() and not any(path in body for path in edited):
+                    lowered = body.lower()
+                    if not all(needle in lowered for needle in needles):
+                        continue
+                item = rollup.item_of(body)
+                entry = edits.get(item["path"])
+                if entry is not None:
+                    seen.add(item["path"])
+                    if entry.get("gone"):
+                        continue
+                    item = self.merged(None, {}, entry, base=item)
+                if item["path"].startswith(within) and words.matches(item, terms):
+                    total += 1
+                    if len(page) < offset + limit:
+                        page.append(item)
+        except (LensletError, ValueError) as ex:  # gone or replaced meanwhile, or of another shape
+            log.warning("search: cannot read the rollup while its index is built: %s",
+                        getattr(ex, "description", ex))
+            whole = False
+        if whole:  # edited items the rollup does not have yet
+            added = [self.merged(None, {}, entry, base={}) for path, entry in edits.items()
+                     if path not in seen and not entry.get("gone") and path.startswith(within)]
+            added = [item for item in added if words.matches(item, terms)]
+            total += len(added)
+            page = sorted(page + added, key=lambda item: item["path"])[:offset + limit]
+        return total, page[offset:]
+
     def check_folder(self, folder):
         """Refuse a search scope that is not a folder of the tree (404, or 400 for a file)."""
         try:
@@ -183,9 +249,10 @@ class Searcher:
         if not found.is_dir:
             raise BadRequest("is a file, not a folder", path=folder)
 
-    def merged(self, loaded, edited_ids, entry):
-        at = edited_ids.get(entry["path"])
-        base = loaded.item(at) if isinstance(at, int) else {}
+    def merged(self, loaded, edited_ids, entry, base=None):
+        if base is None:
+            at = edited_ids.get(entry["path"])
+            base = loaded.item(at) if isinstance(at, int) else {}
         return dict(base, **{key: entry[key] for key in ("path", "name", "tags", "notes", "star", "xmpPaths")
                                    if key in entry})
 
