@@ -10,6 +10,7 @@ import orjson
 from lenslet import jobs
 from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.search import rollup, words
+from lenslet.service import memory
 
 log = logging.getLogger("lenslet")
 
@@ -101,6 +102,9 @@ class Searcher:
         finally:
             self.loading = None
         self.asked_for = None
+        # Building leaves the heap holding what it let go (the token dict, the text's buffer,
+        # the kept copy's bytes): hand it back, or the process stays at its build peak.
+        memory.trim()
         log.info("search: loaded %d items in %.2fs", loaded.index.count, self.clock() - started)
 
     def load(self, stat):
