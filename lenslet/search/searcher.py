@@ -15,7 +15,8 @@ from lenslet.service import memory
 log = logging.getLogger("lenslet")
 
 CHECK_EVERY = 1.0     # seconds between looks at the rollup's stat and the journal
-SCAN_FOR = 0.5        # seconds a search reads the rollup itself while this process's first index is built
+WAIT_FOR_BUILD = 0.2  # seconds a search waits for this process's first index (a small tree's is built by then)
+SCAN_FOR = 0.5        # seconds a search then reads the rollup itself, while that index is built
 MAX_LIMIT = 1000
 
 
@@ -44,6 +45,7 @@ class Searcher:
         self.edits = {}       # path -> the latest journal entry for it
         self.read_names = set()
         self.loading = None   # the stat of a rollup being loaded in the background
+        self.loader = None    # the thread loading it
         self.unusable = None  # the stat of a rollup found of another shape: not loaded again
         self.asked_for = None  # the rollup ("missing", or an unusable one's stat) this process asked to be made
         self.lock = threading.Lock()
@@ -84,7 +86,8 @@ class Searcher:
                 self.asked_for = None
                 return
         self.loading = stat
-        threading.Thread(target=self.reload, args=(stat,), name="lenslet-search-load", daemon=True).start()
+        self.loader = threading.Thread(target=self.reload, args=(stat,), name="lenslet-search-load", daemon=True)
+        self.loader.start()
 
     def reload(self, stat):
         started = self.clock()
@@ -170,7 +173,13 @@ class Searcher:
         """Items matching every term of query under folder, in path order, with the total."""
         loaded, edits = self.fresh()
         if loaded is EMPTY and self.loading is not None:
-            return self.scan(query, folder, offset, limit, edits)
+            loader = self.loader
+            if loader is not None:
+                loader.join(WAIT_FOR_BUILD)  # a small tree's index is ready by then: answered as always
+            if self.loading is not None:
+                return self.scan(query, folder, offset, limit, edits)
+            self.checked_at = None  # built (or found unusable): the journal is looked at against it
+            loaded, edits = self.fresh()
         index, terms = loaded.index, words.terms_of(query)
         lo, hi = index.scope(folder, loaded.path)
         inside = [entry for path, entry in edits.items() if not folder or path.startswith(folder + "/")]
