@@ -13,9 +13,14 @@ each token's item ids in one flat array (`postings`, CSR style), so the whole
 index is a handful of objects, not one per item or per token. A term made of
 letters and digits is a substring of a field exactly when it is a substring of
 one of the field's tokens: one regex scan of the vocabulary finds those tokens,
-and the union of their posting slices is the answer. A term with other
-characters ("img_48", "o'neil") is narrowed by its token parts, then checked
-against the items' own text.
+and the union of their posting slices is the answer (tokens beginning with a
+part are next to each other in sorted order: one slice). The most frequent tokens
+and each digit have a bitmap instead (a Python int, a bit an item). A term with
+other characters ("img_48", "o'neil") is narrowed by its token parts, then checked
+against the items' own text, unless it opens with a frequent token: then the
+joints (that token, punctuation, the next token: "img_20240512") answer it.
+Unions, intersections and checks run in C (bitmaps, map/compress over arrays),
+never a Python loop an id.
 """
 
 import bisect
