@@ -29,13 +29,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.folders import jpeg_variants  # noqa: E402
-from bench.search import generate, rss, timings  # noqa: E402
+from bench.search import generate, rollup_bytes, rss, timings  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.layout import ROLLUP, SEARCH_CACHE, SEARCH_COLUMNS  # noqa: E402
 from lenslet.manifest.folders import Folders  # noqa: E402
 from lenslet.search import query, rollup, words  # noqa: E402
 from lenslet.search.columns import Columns  # noqa: E402
-from lenslet.search.rollup import load_kept_columns, rollup_bytes  # noqa: E402
+from lenslet.search.rollup import load_kept_columns  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402
 from lenslet.service import memory  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402

@@ -25,8 +25,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 
 import orjson  # noqa: E402
+from helpers import rollup_bytes  # noqa: E402,F401 - the rollup the worker writes, for the benches that import it from here
 
 from lenslet.layout import ROLLUP  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402
@@ -125,26 +127,26 @@ def naive(items, query, folder):
     return len(found), found[:100]
 
 
-def rollup_bytes(items, generated_at):
-    """A rollup file of these items, one a line, as the worker writes it (search.rollup.build)."""
-    head = orjson.dumps({"v": 1, "generatedAt": generated_at, "count": len(items)})[:-1] + b',"items":[\n'
-    return head + b",\n".join(map(orjson.dumps, items)) + b"\n]}\n"
-
-
 def rss():
     with open("/proc/self/status") as f:
         fields = dict(line.split(":", 1) for line in f)
     return int(fields["RssAnon"].split()[0]) * 1024
 
 
-def timings(fn, repeat):
-    times = []
+def timings(fn, repeat, cpu=None):
+    """Median and p95 of fn's wall time; cpu, a list, gets the p95 of its CPU time (this thread's)."""
+    times, cpu_times = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         fn()
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.thread_time() - start_cpu)
     times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    cpu_times.sort()
+    p95 = min(len(times) - 1, int(round(0.95 * (len(times) - 1))))
+    if cpu is not None:
+        cpu.append(cpu_times[p95])
+    return statistics.median(times), times[p95]
 
 
 def main():
@@ -168,32 +170,39 @@ def main():
         searcher = Searcher(LocalStorage(work))
         start = time.perf_counter()
         searcher.fresh()
+        while searcher.loading is not None:  # built in the background: a first search meanwhile reads the rollup
+            time.sleep(0.05)
         loaded = time.perf_counter() - start
         gc.collect()
         added = rss() - before
         print(f"load: {loaded:.1f} s; memory the index adds: {added / 1e6:.0f} MB "
               f"(target <= 150 MB: {'met' if added <= 150e6 else 'MISSED'})")
 
-        ours = {}
+        ours, cpu = {}, {}
         for label, query, folder in QUERIES:
-            ours[label, query] = timings(lambda query=query, folder=folder: searcher.search(query, folder, 0, 100),
-                                         args.repeat)
+            cpu[label, query] = []
+            ours[label, query] = timings(lambda q=query, f=folder: searcher.search(q, f, 0, 100), args.repeat,
+                                         cpu[label, query])
 
         with open(os.path.join(work, ROLLUP), "rb") as f:
             plain = orjson.loads(f.read())["items"]
         worst_p95, worst_ratio = 0.0, float("inf")
-        print(f"{'query':<34}{'lenslet median':>15}{'p95':>9}{'naive median':>14}{'speed-up':>10}  agree")
+        worst_cpu = max(times[0] for times in cpu.values())
+        # The CPU p95 is the time the search itself took, without the waits other programs on the
+        # machine impose: on a busy machine the wall-clock p95 is mostly those waits.
+        print(f"{'query':<34}{'lenslet median':>15}{'p95':>9}{'CPU p95':>9}{'naive median':>14}{'speed-up':>10}  agree")
         for label, query, folder in QUERIES:
             median, p95 = ours[label, query]
-            naive_median, _ = timings(lambda query=query, folder=folder: naive(plain, query, folder),
-                                      args.naive_repeat)
+            naive_median, _ = timings(lambda q=query, f=folder: naive(plain, q, f), args.naive_repeat)
             total, page = searcher.search(query, folder, 0, 100)
             expected_total, expected = naive(plain, query, folder)
             agree = total == expected_total and [i["path"] for i in page] == [i["path"] for i in expected]
             worst_p95, worst_ratio = max(worst_p95, p95), min(worst_ratio, naive_median / median)
             print(f"{label + ' (' + query + ')':<34}{median * 1000:>12.2f} ms{p95 * 1000:>6.2f} ms"
+                  f"{cpu[label, query][0] * 1000:>6.2f} ms"
                   f"{naive_median * 1000:>11.0f} ms{naive_median / median:>9.0f}x  {agree} ({total:,} found)")
-        print(f"worst p95 {worst_p95 * 1000:.1f} ms (target <= 20 ms: {'met' if worst_p95 <= 0.020 else 'MISSED'}); "
+        print(f"worst p95 {worst_p95 * 1000:.1f} ms (target <= 20 ms: {'met' if worst_p95 <= 0.020 else 'MISSED'}; "
+              f"CPU {worst_cpu * 1000:.1f} ms); "
               f"smallest speed-up {worst_ratio:.0f}x (target >= 20x: {'met' if worst_ratio >= 20 else 'MISSED'})")
     finally:
         shutil.rmtree(work, ignore_errors=True)

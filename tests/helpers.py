@@ -16,6 +16,7 @@ import time
 import urllib.request
 
 import boto3
+import orjson
 import pytest
 import webtest
 from openapi_check import spec_checked
@@ -281,3 +282,9 @@ def gif(size=(300, 200)):
     noise = [Image.frombytes("P", size, random.Random(n).randbytes(size[0] * size[1])) for n in range(3)]
     Image.new("P", size, 0).save(out, "GIF", save_all=True, append_images=noise)
     return out.getvalue()
+
+
+def rollup_bytes(items, generated_at):
+    """A rollup file of these items, one a line, as the worker writes it (search.rollup.build)."""
+    head = orjson.dumps({"v": 1, "generatedAt": generated_at, "count": len(items)})[:-1] + b',"items":[\n'
+    return head + b",\n".join(map(orjson.dumps, items)) + b"\n]}\n"

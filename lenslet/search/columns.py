@@ -19,7 +19,7 @@ from array import array
 from itertools import compress, islice
 
 from lenslet.search import query as rules
-from lenslet.search.words import bitmap_page, to_bitmap
+from lenslet.search.words import bitmap_page, marked
 
 RARE = 255           # camera code of the cameras past the first 254 (found through their own id lists)
 EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
@@ -151,7 +151,7 @@ class Columns:
             bits = self.mask(self.camera, codes)
             for camera, ids in self.rare.items():
                 if text in camera:
-                    bits |= to_bitmap(ids, self.count)
+                    bits |= marked(ids, self.count)
             yield bits
         for first, last in query.dates:
             yield self.days(first, last)
@@ -164,7 +164,7 @@ class Columns:
         start = 0 if first is None else bisect.bisect_left(by_date, (first - EPOCH_DAY) * 86400.0, key=date)
         end = self.count if last is None else bisect.bisect_left(by_date, (last + 1 - EPOCH_DAY) * 86400.0, key=date)
         if end - start <= self.count // SET_FROM:
-            return to_bitmap(by_date[start:end], self.count)
+            return marked(by_date[start:end], self.count)
         return self._days(first, last)
 
     def _days(self, first, last):
@@ -180,7 +180,7 @@ class Columns:
             kept = [i for i in ids_of(outside, self.count)
                     if (first is None or first <= rules.day_of(self.date[i]))
                     and (last is None or rules.day_of(self.date[i]) <= last)]
-            bits |= to_bitmap(kept, self.count)
+            bits |= marked(kept, self.count)
         return bits
 
     def _day_codes(self, low, high):

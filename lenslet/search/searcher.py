@@ -5,15 +5,20 @@ import logging
 import threading
 import time
 
+import orjson
+
 from lenslet import jobs
 from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.search import query, rollup, words
 from lenslet.search.columns import Builder as ColumnsBuilder
 from lenslet.search.columns import Columns
+from lenslet.service import memory
 
 log = logging.getLogger("lenslet")
 
 CHECK_EVERY = 1.0     # seconds between looks at the rollup's stat and the journal
+WAIT_FOR_BUILD = 0.2  # seconds a search waits for this process's first index (a small tree's is built by then)
+SCAN_FOR = 0.5        # seconds a search then reads the rollup itself, while that index is built
 MAX_LIMIT = 1000
 
 
@@ -43,6 +48,7 @@ class Searcher:
         self.edits = {}       # path -> the latest journal entry for it
         self.read_names = set()
         self.loading = None   # the stat of a rollup being loaded in the background
+        self.loader = None    # the thread loading it
         self.unusable = None  # the stat of a rollup found of another shape: not loaded again
         self.asked_for = None  # the rollup ("missing", or an unusable one's stat) this process asked to be made
         self.lock = threading.Lock()
@@ -74,15 +80,23 @@ class Searcher:
         if stat in (self.loaded.stat, self.loading, self.unusable):
             return
         if self.loaded is EMPTY:
-            self.reload(stat)
-        else:
-            self.loading = stat
-            threading.Thread(target=self.reload, args=(stat,), name="lenslet-search-load", daemon=True).start()
+            # The first load makes a request wait only for an index kept for this very rollup
+            # (a second at 500,000 items); building one takes a minute, and meanwhile searches
+            # read the rollup itself for SCAN_FOR seconds each (see scan).
+            kept = self.load_kept(stat)
+            if kept is not None:
+                self.loaded = kept
+                self.asked_for = None
+                return
+        self.loading = stat
+        self.loader = threading.Thread(target=self.reload, args=(stat,), name="lenslet-search-load", daemon=True)
+        self.loader.start()
 
     def reload(self, stat):
         started = self.clock()
         try:
             loaded = self.load(stat)
+            self.loaded = loaded  # the old snapshot's file closes once no search holds it
         except (LensletError, ValueError) as ex:
             log.error("cannot load the search rollup: %s", getattr(ex, "description", ex))
             if not isinstance(ex, LensletError) or ex.status < 500:
@@ -93,20 +107,30 @@ class Searcher:
             return
         finally:
             self.loading = None
-        self.loaded = loaded  # the old snapshot's file closes once no search holds it
         self.asked_for = None
+        # Building leaves the heap holding what it let go (the token dict, the text's buffer,
+        # the kept copy's bytes): hand it back, or the process stays at its build peak.
+        memory.trim()
         log.info("search: loaded %d items in %.2fs", loaded.index.count, self.clock() - started)
 
     def load(self, stat):
+        return self.load_kept(stat) or self.build(stat)
+
+    def load_kept(self, stat):
+        """The snapshot of the index kept for this very rollup, or None."""
         kept = rollup.load_kept_index(self.storage, stat)
         if kept is not None:
             loaded, header, parts = kept
             try:
                 index = words.Index.from_parts(header, parts)
             except (ValueError, KeyError, TypeError, AttributeError) as ex:
+                loaded.stream.close()
                 log.warning("search: the kept index is unusable (%s); building it again", ex)
             else:
                 return Snapshot(loaded, index, self.kept_columns(loaded))
+        return None
+
+    def build(self, stat):
         loaded, (index, columns) = rollup.load(self.storage, stat, index_items)
         try:
             rollup.save_index(self.storage, loaded, *index.to_parts())
@@ -174,6 +198,14 @@ class Searcher:
         if asked is not None and not asked.plain:
             return self.arranged(asked, folder, offset, limit)
         loaded, edits = self.fresh()
+        if loaded is EMPTY and self.loading is not None:
+            loader = self.loader
+            if loader is not None:
+                loader.join(WAIT_FOR_BUILD)  # a small tree's index is ready by then: answered as always
+            if self.loading is not None:
+                return self.scan(query, folder, offset, limit, edits)
+            self.checked_at = None  # built (or found unusable): the journal is looked at against it
+            loaded, edits = self.fresh()
         index, terms = loaded.index, words.terms_of(query)
         lo, hi = index.scope(folder, loaded.path)
         inside = [entry for path, entry in edits.items() if not folder or path.startswith(folder + "/")]
@@ -239,6 +271,53 @@ class Searcher:
         page = keyed[offset:offset + limit]
         return bits.bit_count() + len(now), [loaded.item(i) if item is None else item for _, i, item in page]
 
+    def scan(self, query, folder, offset, limit, edits):
+        """Items matching query read from the rollup itself, for at most SCAN_FOR seconds: the
+        answer of a process whose first index is still being built. When time runs out first,
+        total counts the matches in the part read.
+
+        A line that cannot hold every term is not even parsed: folding ASCII text is
+        lowering it, so an ASCII line without a term's bytes, lowered, cannot match (unless
+        the journal has an edit of its item).
+        """
+        terms = words.terms_of(query)
+        needles = [term.encode() for term in terms if term.isascii() and '"' not in term and "\\" not in term]
+        edited = [orjson.dumps(path) for path in edits]
+        within = folder + "/" if folder else ""
+        deadline = self.clock() + SCAN_FOR
+        total, page, seen, whole = 0, [], set(), True
+        try:
+            for n, body in enumerate(rollup.raw_items(self.storage)):
+                if n % 1000 == 0 and self.clock() > deadline:
+                    whole = False
+                    break
+                if needles and body.isascii() and not any(path in body for path in edited):
+                    lowered = body.lower()
+                    if not all(needle in lowered for needle in needles):
+                        continue
+                item = rollup.item_of(body)
+                entry = edits.get(item["path"])
+                if entry is not None:
+                    seen.add(item["path"])
+                    if entry.get("gone"):
+                        continue
+                    item = self.merged(None, {}, entry, base=item)
+                if item["path"].startswith(within) and words.matches(item, terms):
+                    total += 1
+                    if len(page) < offset + limit:
+                        page.append(item)
+        except (LensletError, ValueError) as ex:  # gone or replaced meanwhile, or of another shape
+            log.warning("search: cannot read the rollup while its index is built: %s",
+                        getattr(ex, "description", ex))
+            whole = False
+        if whole:  # edited items the rollup does not have yet
+            added = [self.merged(None, {}, entry, base={}) for path, entry in edits.items()
+                     if path not in seen and not entry.get("gone") and path.startswith(within)]
+            added = [item for item in added if words.matches(item, terms)]
+            total += len(added)
+            page = sorted(page + added, key=lambda item: item["path"])[:offset + limit]
+        return total, page[offset:]
+
     def check_folder(self, folder):
         """Refuse a search scope that is not a folder of the tree (404, or 400 for a file)."""
         try:
@@ -248,9 +327,10 @@ class Searcher:
         if not found.is_dir:
             raise BadRequest("is a file, not a folder", path=folder)
 
-    def merged(self, loaded, edited_ids, entry):
-        at = edited_ids.get(entry["path"])
-        base = loaded.item(at) if isinstance(at, int) else {}
+    def merged(self, loaded, edited_ids, entry, base=None):
+        if base is None:
+            at = edited_ids.get(entry["path"])
+            base = loaded.item(at) if isinstance(at, int) else {}
         return dict(base, **{key: entry[key] for key in ("path", "name", "tags", "notes", "star", "xmpPaths")
                                    if key in entry})
 

@@ -13,19 +13,26 @@ each token's item ids in one flat array (`postings`, CSR style), so the whole
 index is a handful of objects, not one per item or per token. A term made of
 letters and digits is a substring of a field exactly when it is a substring of
 one of the field's tokens: one regex scan of the vocabulary finds those tokens,
-and the union of their posting slices is the answer. A term with other
-characters ("img_48", "o'neil") is narrowed by its token parts, then checked
-against the items' own text.
+and the union of their posting slices is the answer (tokens beginning with a
+part are next to each other in sorted order: one slice). The most frequent tokens
+and each digit have a bitmap instead (a Python int, a bit an item). A term with
+other characters ("img_48", "o'neil") is narrowed by its token parts, then checked
+against the items' own text, unless it opens with a frequent token: then the
+joints (that token, punctuation, the next token: "img_20240512") answer it.
+Unions, intersections and checks run in C (bitmaps, map/compress over arrays),
+never a Python loop an id.
 """
 
 import bisect
+import heapq
 import io
 import math
+import operator
 import re
 import unicodedata
 from array import array
-from collections import Counter
-from itertools import compress, islice, repeat
+from collections import Counter, deque
+from itertools import chain, compress, islice, repeat
 
 from lenslet.layout import TYPES
 from lenslet.storage.paths import is_clean
@@ -33,7 +40,11 @@ from lenslet.storage.paths import is_clean
 TOKEN = re.compile(r"[^\W_]+")
 SEPARATOR = "\n"  # between tokens in the vocabulary: never inside a token
 FIELD = "\x1f"    # between an item's fields in its line of text: never inside a term
-SCAN_FROM = 20_000  # candidates beyond which checking them scans the whole text instead
+SCAN_FROM = 20_000  # items in scope beyond which a term nothing narrows is looked for in all text at once
+CHECK_BELOW = 1000  # items found up to which the next term is read in their text, not gathered from the index
+CHECK_PER_TOKEN = 2  # or up to this many for each token the term is in: reading an item costs about half as much
+SPARSE = 64         # ids among items fewer than one in this many: looked at one by one, not as flags
+SET_BELOW = 64      # ids kept as a set while fewer than one item in this many: beyond, a bitmap
 BITMAPS = 200       # at most this many tokens get a bitmap (N/8 bytes each: 12.5 MB for 500,000 items)
 BITMAP_FROM = 1000  # items a token must have for a bitmap to pay off
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
@@ -120,24 +131,126 @@ def terms_of(query):
     return [term for term in (re.sub(r"[\x00-\x1f]", "", fold(word)) for word in (query or "").split()) if term]
 
 
-class Index:
-    """The token index of a rollup, in path order (item id = position in the rollup)."""
+class Words:
+    """Distinct strings, sorted, each with the ascending ids of the items holding it.
 
-    def __init__(self, count, vocabulary, starts, postings, spans, tag_counts, name_counts, text, text_starts,
-                 digits=None):
+    The strings sit in one text (`vocabulary`, each followed by SEPARATOR) and the ids in
+    one flat array (`postings`, CSR style): a handful of objects, not one per string.
+    """
+
+    def __init__(self, vocabulary, starts, spans, postings):
+        self.vocabulary = vocabulary  # opens with SEPARATOR, so every string has one on each side
+        self.starts = starts          # array: where string t begins in vocabulary; one extra at the end
+        self.spans = spans            # array: string t's ids are postings[spans[t]:spans[t + 1]]
+        self.postings = postings
+
+    @classmethod
+    def of(cls, by_text):
+        """From {string: an id, or an array of ascending ids}; by_text is emptied on the way."""
+        texts = sorted(by_text)
+        starts, spans, postings = array("I"), array("I"), array("I")
+        at = 1
+        for text in texts:
+            starts.append(at)
+            at += len(text) + 1
+            spans.append(len(postings))
+            ids = by_text.pop(text)
+            if type(ids) is int:
+                postings.append(ids)
+            else:
+                postings.extend(ids)
+        starts.append(at)
+        spans.append(len(postings))
+        return cls(SEPARATOR + "".join(text + SEPARATOR for text in texts), starts, spans, postings)
+
+    def to_parts(self):
+        return [self.vocabulary.encode("utf-8", "surrogatepass"), self.starts.tobytes(), self.spans.tobytes(),
+                self.postings.tobytes()]
+
+    @classmethod
+    def from_parts(cls, parts):
+        vocabulary, starts, spans, postings = parts
+        words = cls(bytes(vocabulary).decode("utf-8", "surrogatepass"), _array("I", starts), _array("I", spans),
+                    _array("I", postings))
+        if len(words.starts) != len(words.spans) or (words.spans and words.spans[-1] != len(words.postings)):
+            raise ValueError("a word list whose parts disagree")
+        return words
+
+    def __len__(self):
+        return len(self.spans) - 1
+
+    def without(self, numbers):
+        """The same strings, those numbered so with no ids here (kept elsewhere)."""
+        spans, postings = self.spans, self.postings
+        kept_spans, kept, removed, a = array("I"), array("I"), 0, 0
+        for t in [*sorted(numbers), len(self)]:
+            kept_spans.extend(map((-removed).__add__, spans[a:t + 1]))
+            kept.extend(postings[spans[a]:spans[t]])
+            if t < len(self):
+                removed += spans[t + 1] - spans[t]
+                a = t + 1
+        return Words(self.vocabulary, self.starts, kept_spans, kept)
+
+    def text(self, t):
+        """The t-th string."""
+        return self.vocabulary[self.starts[t]:self.starts[t + 1] - 1]
+
+    def number(self, text):
+        """The number of this very string, or None."""
+        t = bisect.bisect_left(range(len(self)), text, key=self.text)
+        return t if t < len(self) and self.text(t) == text else None
+
+    def range_of(self, prefix):
+        """[a, b): the strings that begin with prefix, next to each other in sorted order."""
+        a = bisect.bisect_left(range(len(self)), prefix, key=self.text)
+        # Every string beginning with prefix sorts before prefix and the highest character.
+        return a, bisect.bisect_left(range(a, len(self)), prefix + "\U0010ffff", key=self.text) + a
+
+    def containing(self, term, ends=False):
+        """The numbers (ascending) of the strings that contain term; with ends, of those ending with it."""
+        if not term:
+            return []
+        # The anchor is matched as the separator itself, not as a lookaround, which would
+        # cost the regex engine its fast literal search. All in C: a hit's position,
+        # bisected in the starts, is its string's number plus one.
+        hits = map(re.Match.start, re.finditer(re.escape(term + (SEPARATOR if ends else "")), self.vocabulary))
+        # A string holding the term twice is found twice: dict.fromkeys keeps it once.
+        return list(map((-1).__add__, dict.fromkeys(map(bisect.bisect_right, repeat(self.starts), hits))))
+
+    def size(self, numbers):
+        """How many ids the strings numbered so have, in all."""
+        ends, begins = map(self.spans.__getitem__, map((1).__add__, numbers)), map(self.spans.__getitem__, numbers)
+        return sum(map(operator.sub, ends, begins))
+
+    def ids(self, numbers):
+        """Their ids, one string after the other, in C."""
+        ends, begins = map(self.spans.__getitem__, map((1).__add__, numbers)), map(self.spans.__getitem__, numbers)
+        return chain.from_iterable(map(self.postings.__getitem__, map(slice, begins, ends)))
+
+
+class Index:
+    """The token index of a rollup, in path order (item id = position in the rollup).
+
+    Besides the tokens, `joints`: for the tokens with a bitmap (the frequent ones: "img",
+    "pxl", "2024"), each way the item's text goes on after one of them through
+    punctuation into the next token ("img_20240512", "2024-05"). A term such as "IMG_20"
+    is then the prefix of some joints, found by bisection, instead of the many items
+    having both "img" and a token starting with "20", whose text would have to be read.
+    """
+
+    def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits, frequent):
         self.count = count
-        self.digits = digits if digits is not None else digit_bitmaps(text, count)  # digit -> bitmap
-        # The most frequent tokens also get a bitmap (a Python int, one bit an item):
-        # unions and intersections of a few hundred thousand ids then run as big-int
-        # arithmetic in C instead of hashing every id into a set.
-        lengths = sorted(((spans[t + 1] - spans[t], t) for t in range(len(spans) - 1)), reverse=True)
-        least = max(BITMAP_FROM, count // 500)
-        self.frequent = {t: to_bitmap(postings[spans[t]:spans[t + 1]], count)
-                         for n, t in lengths[:BITMAPS] if n >= least}
-        self.vocabulary = vocabulary    # sorted distinct tokens, each followed by SEPARATOR
-        self.starts = starts            # array: where token t begins in vocabulary; one extra at the end
-        self.postings = postings        # array: item ids of token t at spans[t]..spans[t + 1]
-        self.spans = spans
+        self.words = words    # the tokens; the frequent ones' ids are in their bitmaps instead
+        self.joints = joints
+        self.digits = digits  # digit -> bitmap
+        # The most frequent tokens have a bitmap (a Python int, one bit an item) instead of
+        # ids: unions and intersections of a few hundred thousand ids then run as big-int
+        # arithmetic in C, and 200 bitmaps take less room than the millions of ids they replace.
+        self.frequent = frequent  # token -> bitmap
+        self.common = sorted(self.frequent)  # their numbers, ascending
+        self.flags = bytearray(len(words))  # token -> 1 when it has a bitmap
+        for t in self.frequent:
+            self.flags[t] = 1
         self.tag_counts = tag_counts    # folded tag -> (display form, items)
         self.name_counts = name_counts  # name token -> items
         self.text = text                # every item's folded fields, FIELD-separated, one item a line
@@ -160,124 +273,177 @@ class Index:
             text_starts.append(text_starts[-1] + len(line))
             name_tokens = set(TOKEN.findall(fields[0]))
             name_counts.update(name_tokens)
-            for token in name_tokens.union(*(TOKEN.findall(field) for field in fields[1:])):
-                ids = by_token.get(token)
-                if ids is None:
-                    by_token[token] = item_id  # most tokens belong to one item: no array for them
-                elif type(ids) is int:
-                    by_token[token] = array("I", (ids, item_id))
-                else:
-                    ids.append(item_id)
+            add_ids(by_token, name_tokens.union(*(TOKEN.findall(field) for field in fields[1:])), item_id)
             for folded, tag in tags_of(item).items():
                 shown, seen = tag_counts.get(folded, (tag, 0))
                 tag_counts[folded] = (shown, seen + 1)
-        tokens = sorted(by_token)
-        starts, spans, postings = array("I"), array("I"), array("I")
-        at = 1  # the vocabulary opens with a separator, so every token has one on each side
-        for token in tokens:
-            starts.append(at)
-            at += len(token) + 1
-            spans.append(len(postings))
-            ids = by_token.pop(token)
-            if type(ids) is int:
-                postings.append(ids)
-            else:
-                postings.extend(ids)
-        starts.append(at)
-        spans.append(len(postings))
-        vocabulary = SEPARATOR + "".join(token + SEPARATOR for token in tokens)
+        words = Words.of(by_token)
+        text = text.getvalue()
+        spans, postings = words.spans, words.postings
+        frequent = {t: marked(postings[spans[t]:spans[t + 1]], count) for t in frequent_tokens(words, count)}
+        joints = Words.of(joints_of(text, text_starts, [words.text(t) for t in frequent]))
         # Words seen in one name only (camera counters, timestamps) suggest nothing, and
         # neither do file extensions nor one- and two-letter fragments ("no", "a").
         name_counts = {token: n for token, n in name_counts.items() if n > 1 and suggestible(token)}
-        return cls(count, vocabulary, starts, postings, spans, tag_counts, name_counts, text.getvalue(), text_starts)
+        return cls(count, words.without(frequent), joints, tag_counts, name_counts, text, text_starts,
+                   digit_bitmaps(text, count), frequent)
 
     # -- kept on disk ------------------------------------------------------
 
     def to_parts(self):
         """(header dict, list of byte strings): everything needed to make this index again."""
         size = (self.count + 7) // 8
-        parts = [self.vocabulary.encode("utf-8", "surrogatepass"), self.starts.tobytes(), self.postings.tobytes(),
-                 self.spans.tobytes(), self.text.encode("utf-8", "surrogatepass"), self.text_starts.tobytes(),
-                 b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS)]
-        header = {"count": self.count, "tagCounts": self.tag_counts, "nameCounts": self.name_counts}
+        parts = [*self.words.to_parts(), *self.joints.to_parts(), self.text.encode("utf-8", "surrogatepass"),
+                 self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
+                 b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common)]
+        header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts, "nameCounts": self.name_counts,
+                  "frequent": self.common}
         return header, parts
 
     @classmethod
     def from_parts(cls, header, parts):
-        """The index to_parts() described."""
-        vocabulary, starts, postings, spans, text, text_starts, digits = parts
-        size = (header["count"] + 7) // 8
+        """The index to_parts() described; ValueError for one kept by another version."""
+        if header.get("format") != FORMAT or len(parts) != 12:
+            raise ValueError("an index kept by another version")
+        text, text_starts, digits, bitmaps = parts[8:]
+        count = header["count"]
+        size = (count + 7) // 8
         if len(digits) != size * len(DIGITS):
             raise ValueError("digit bitmaps of the wrong size")
-        return cls(header["count"], bytes(vocabulary).decode("utf-8", "surrogatepass"), _array("I", starts),
-                   _array("I", postings), _array("I", spans),
+        words = Words.from_parts(parts[:4])
+        common = header["frequent"]
+        if not all(type(t) is int and 0 <= t < len(words) for t in common) or len(bitmaps) != size * len(common):
+            raise ValueError("frequent tokens that are not tokens, or bitmaps of the wrong size")
+        frequent = {t: int.from_bytes(bitmaps[n * size:(n + 1) * size], "little") for n, t in enumerate(common)}
+        return cls(count, words, Words.from_parts(parts[4:8]),
                    {folded: tuple(seen) for folded, seen in header["tagCounts"].items()},
                    header["nameCounts"], bytes(text).decode("utf-8", "surrogatepass"), _array("I", text_starts),
-                   {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)})
+                   {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)},
+                   frequent)
 
     # -- querying ----------------------------------------------------------
 
-    def token_ids(self, term, starts=False, ends=False):
-        """Indexes (plus one) of the distinct tokens that contain term; with starts or ends,
-        only tokens that begin or end with it."""
-        if not term:
-            return []
-        # Anchors are matched as the separator itself, not as a lookaround, which would
-        # cost the regex engine its fast literal search.
-        pattern = (SEPARATOR if starts else "") + term + (SEPARATOR if ends else "")
-        hits = (match.start() + starts for match in re.finditer(re.escape(pattern), self.vocabulary))
-        # bisect maps a position in the vocabulary to its token; a token holding the
-        # term twice is found twice, and dict.fromkeys keeps it once.
-        return list(dict.fromkeys(map(bisect.bisect_right, repeat(self.starts), hits)))
-
     def ids_with(self, term, starts=False, ends=False):
-        """The ids of the items having a token that contains term (letters and digits only):
-        a bitmap (int) when a frequent token is among them, else a set."""
+        """The ids of the items having a token that contains term (letters and digits only);
+        with starts or ends, a token that begins or ends with it. A bitmap (int) when they
+        are many, else a set."""
         if len(term) == 1 and term in self.digits and not (starts or ends):
             return self.digits[term]
-        rare, bitmap = set(), 0
-        postings, spans, frequent = self.postings, self.spans, self.frequent
-        for after in self.token_ids(term, starts, ends):  # bisect_right gave the index after the token's
-            token = after - 1
-            if token in frequent:
-                bitmap |= frequent[token]
-            else:
-                rare.update(postings[spans[token]:spans[after]])
-        if not bitmap:
-            return rare
-        return bitmap | to_bitmap(rare, self.count) if rare else bitmap
+        if not starts:
+            return self.union(self.words.containing(term, ends))
+        a, b = self.words.range_of(term)
+        if ends:  # the token itself
+            return self.union([a] if a < b and self.words.text(a) == term else [])
+        return self.union_range(a, b)
+
+    def union(self, tokens):
+        """The ids of the items having any of these tokens (ascending numbers)."""
+        flags = self.flags
+        common = list(compress(tokens, map(flags.__getitem__, tokens)))
+        rare = list(compress(tokens, map(NOT.__getitem__, map(flags.__getitem__, tokens))))
+        return self.merged(self.words.ids(rare), self.words.size(rare), map(self.frequent.__getitem__, common))
+
+    def union_range(self, a, b):
+        """The ids of the items having any token numbered a to b - 1: one stretch of postings
+        (the frequent tokens have none there) and those tokens' bitmaps."""
+        common = self.common[bisect.bisect_left(self.common, a):bisect.bisect_left(self.common, b)]
+        spans = self.words.spans
+        return self.merged(self.words.postings[spans[a]:spans[b]], spans[b] - spans[a],
+                           map(self.frequent.__getitem__, common))
+
+    def merged(self, ids, size, bitmaps=()):
+        """ids (an iterable of size) and bitmaps as one collection: a set when few, else a bitmap."""
+        bitmap = 0
+        for one in bitmaps:
+            bitmap |= one
+        if not bitmap and size <= self.count // SET_BELOW:
+            return set(ids)
+        return bitmap | marked(ids, self.count) if size else bitmap
 
     def candidates(self, term):
-        """Ids that may match term: exactly those for a plain term, a superset for one with
-        other characters; None when the term has no letters or digits to narrow by.
+        """(ids, exact): the ids that may match term, exactly those when exact; ids is None when
+        the term has no letters or digits to narrow by.
 
         In "img_48" the part "img" is followed by a non-token character, so in any
         matching text its token ends there; "48" is preceded by one, so its token
         starts there. Anchoring the parts this way keeps the candidates few.
         """
+        parts = list(TOKEN.finditer(term))
+        if len(parts) == 1 and parts[0].group() == term:
+            return self.ids_with(term), True
+        if len(parts) >= 2 and parts[0].start() == 0:
+            joined = self.through_joints(term, parts)
+            if joined is not None:
+                return joined
+        return self.narrowed(term, parts), False
+
+    def narrowed(self, term, parts):
+        """Ids having every token part of term, anchored where term has other characters beside them."""
         ids = None
-        parts = sorted(TOKEN.finditer(term), key=lambda part: len(part.group()), reverse=True)
-        for part in parts:
+        for part in sorted(parts, key=lambda part: len(part.group()), reverse=True):
             found = self.ids_with(part.group(), starts=part.start() > 0, ends=part.end() < len(term))
             ids = found if ids is None else both(ids, found, self.count)
             if not ids:
                 break
         return ids
 
+    def through_joints(self, term, parts):
+        """(ids, exact) for a term opening with a frequent token and punctuation ("img_20",
+        "2024-05-01"), through the joints; None when its first part is no frequent token.
+
+        Where the first part is a whole token, the joints hold the answer ("img_20" opens
+        some of them; "img_20240512_18" needs the joint "img_20240512"). Where it only ends
+        a longer token ("bigimg_20"), the few such items are read.
+        """
+        first = parts[0].group()
+        t = self.words.number(first)
+        if t is None or t not in self.frequent or not JOINT_SEPARATOR.fullmatch(term, len(first), parts[1].start()):
+            return None
+        joint = term[:parts[1].end()]
+        exact = len(parts) == 2 and parts[1].end() == len(term)
+        if exact:
+            found = self.joints_union(*self.joints.range_of(joint))
+        else:
+            at = self.joints.number(joint)
+            found = set() if at is None else self.joints_union(at, at + 1)
+            if found and len(parts) > 2:
+                found = both(found, self.narrowed(term, parts[2:]), self.count)
+        longer = [u for u in self.words.containing(first, ends=True) if u != t]
+        if longer:
+            rest = both(self.union(longer), self.narrowed(term, parts[1:]), self.count)
+            if rest and exact:
+                rest = self.check(rest, 0, self.count, [term])
+            found = either(found, rest, self.count)
+        return found, exact
+
+    def joints_union(self, a, b):
+        """The ids of the items having any joint numbered a to b - 1."""
+        if a is None:
+            return set()
+        spans = self.joints.spans
+        return self.merged(self.joints.postings[spans[a]:spans[b]], spans[b] - spans[a])
+
     def search(self, terms, scope, offset, limit):
         """Return (total, ids of one page) of the items in scope (lo, hi) matching every term."""
         lo, hi = scope
-        found, exact = None, True
-        for term in sorted(terms, key=len, reverse=True):  # longer terms tend to be rarer: fewer ids
-            ids = self.candidates(term)
-            exact = exact and ids is not None and TOKEN.fullmatch(term) is not None
+        found, unchecked = None, []
+        efforts = [(self.effort(term), term) for term in terms] if len(terms) > 1 else [(0, term) for term in terms]
+        for effort, term in sorted(efforts):  # the cheapest first
+            if found is not None and size_of(found) <= max(CHECK_BELOW, effort * CHECK_PER_TOKEN):
+                # Few items left: reading their own text for this term (and the costlier ones
+                # after it) is cheaper than gathering every item it is in.
+                unchecked.append(term)
+                continue
+            ids, exact = self.candidates(term)
+            if not exact:
+                unchecked.append(term)  # the tokens only narrow it down
             if ids is None:
                 continue
             found = ids if found is None else both(found, ids, self.count)
             if not found:
                 return 0, []
-        if not exact:
-            kept = self.check(found, lo, hi, terms)
+        if unchecked:
+            kept = self.check(found, lo, hi, unchecked)
             return len(kept), kept[offset:offset + limit]
         if found is None:  # no terms: everything in scope
             return hi - lo, list(range(lo, hi)[offset:offset + limit])
@@ -287,45 +453,59 @@ class Index:
 
     def matching(self, terms, scope):
         """Bitmap of every item in scope (lo, hi) matching every term: what sorts and filters
-        (search/columns.py) start from. The narrowing is search()'s."""
+        (search/columns.py) start from. The narrowing is search()'s, without its early stops."""
         lo, hi = scope
         inside = ((1 << hi) - 1) ^ ((1 << lo) - 1)
-        found, exact = None, True
-        for term in sorted(terms, key=len, reverse=True):
-            ids = self.candidates(term)
-            exact = exact and ids is not None and TOKEN.fullmatch(term) is not None
+        found, unchecked = None, []
+        for term in terms:
+            ids, exact = self.candidates(term)
+            if not exact:
+                unchecked.append(term)  # the tokens only narrow it down
             if ids is None:
                 continue
             found = ids if found is None else both(found, ids, self.count)
             if not found:
                 return 0
-        if not exact:
-            return to_bitmap(self.check(found, lo, hi, terms), self.count)
+        if unchecked:
+            return marked(self.check(found, lo, hi, unchecked), self.count)
         if found is None:
             return inside
-        return (found if isinstance(found, int) else to_bitmap(found, self.count)) & inside
+        return (found if isinstance(found, int) else marked(found, self.count)) & inside
+
+    def effort(self, term):
+        """About how many tokens finding term's items goes through (a guess, in C)."""
+        parts = TOKEN.findall(term)
+        if not parts:
+            return math.inf  # nothing narrows it: only read in the items' text, last
+        if term in self.digits:
+            return 0
+        if len(parts) > 1 and term.startswith(parts[0]):
+            t = self.words.number(parts[0])
+            if t is not None and t in self.frequent:  # through the joints
+                return self.words.vocabulary.count(parts[0] + SEPARATOR)
+        return self.words.vocabulary.count(max(parts, key=len))
 
     def check(self, found, lo, hi, terms):
-        """The ids in [lo, hi), among found (None: all), whose own text holds every term, in order.
-
-        For terms the tokens can only narrow down (punctuation inside them).
-        """
+        """The ids in [lo, hi), among found (None: all), whose own text holds every term, in order."""
         text, starts = self.text, self.text_starts
-        size = hi - lo if found is None else found.bit_count() if isinstance(found, int) else len(found)
-        if size > SCAN_FROM:
-            # Many candidates: one scan of all text for the longest term beats slicing each out.
+        if found is None and hi - lo > SCAN_FROM:
+            # Every item a candidate: one scan of all text for the longest term beats slicing each out.
             longest = max(terms, key=len)
-            hits = (m.start() for m in re.finditer(re.escape(longest), text))
-            ids = {i - 1 for i in map(bisect.bisect_right, repeat(starts), hits) if lo < i <= hi}
-            if len(set(terms)) == 1:
-                return sorted(ids)  # the scan was for the only term: every line found holds it
-            if found is not None:
-                ids = both(ids, found, self.count)
+            hits = map(re.Match.start, re.finditer(re.escape(longest), text))
+            ids = sorted(i - 1 for i in dict.fromkeys(map(bisect.bisect_right, repeat(starts), hits)) if lo < i <= hi)
+            terms = [term for term in terms if term != longest]
+        elif found is None:
+            ids = range(lo, hi)
         elif isinstance(found, int):
-            ids = bitmap_page(found, lo, hi, self.count, 0, self.count)[1]
+            ids = bitmap_ids(found, lo, hi)
         else:
-            ids = range(lo, hi) if found is None else [i for i in found if lo <= i < hi]
-        return [i for i in sorted(ids) if all(term in text[starts[i]:starts[i + 1]] for term in terms)]
+            ids = sorted(i for i in found if lo <= i < hi)
+        for term in sorted(terms, key=len, reverse=True):
+            # Each id's line sliced out and looked in, all in C.
+            lines = map(text.__getitem__, map(slice, map(starts.__getitem__, ids),
+                                              map(starts.__getitem__, map((1).__add__, ids))))
+            ids = list(compress(ids, map(str.__contains__, lines, repeat(term))))
+        return list(ids)
 
     def holds(self, item_id, terms):
         """Whether the indexed text of one item matches every term."""
@@ -392,12 +572,114 @@ def digit_bitmaps(text, count):
 MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
 
 
-def to_bitmap(ids, count):
-    """An int with bit i set for every id i."""
-    bits = bytearray((count + 7) // 8)
-    for i in ids:
-        bits[i >> 3] |= 1 << (i & 7)
-    return int.from_bytes(bits, "little")
+FORMAT = 2  # of a kept index: one kept by another version is built again
+# Punctuation between two tokens inside one field: what a joint holds between its tokens.
+JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")
+
+
+def frequent_tokens(words, count):
+    """The numbers (ascending) of the tokens worth a bitmap: the most used, and used by enough items."""
+    spans = words.spans
+    least = max(BITMAP_FROM, count // 500)
+    most = heapq.nlargest(BITMAPS, range(len(words)), key=lambda t: spans[t + 1] - spans[t])
+    return sorted(t for t in most if spans[t + 1] - spans[t] >= least)
+
+
+def add_ids(by_text, texts, item_id):
+    """Note that item_id holds each of texts (ids arrive ascending)."""
+    for text in texts:
+        ids = by_text.get(text)
+        if ids is None:
+            by_text[text] = item_id  # most belong to one item: no array for them
+        elif type(ids) is int:
+            if ids != item_id:
+                by_text[text] = array("I", (ids, item_id))
+        elif ids[-1] != item_id:
+            ids.append(item_id)
+
+
+def joints_of(text, text_starts, tokens):
+    """{joint: ids}: where a whole token of these is followed, in one field, by punctuation and a token."""
+    if not tokens:
+        return {}
+    by_joint = {}
+    # The tokens as a trie, so the regex engine tries a letter or two at each place, not
+    # every token; all in a lookahead, so one joint's second token can open the next
+    # ("2019/2019-05": both).
+    pattern = re.compile(r"(?<![^\W_])(?=(" + trie_pattern(tokens) + r"(?:[^\w\s]|_)+[^\W_]+))")
+    get, where = by_joint.get, bisect.bisect_right
+    for found in pattern.finditer(text):  # 2 million at 500,000 items: the loop kept short
+        joint, item_id = found[1], where(text_starts, found.start()) - 1
+        ids = get(joint)
+        if ids is None:
+            by_joint[joint] = item_id
+        elif type(ids) is int:
+            if ids != item_id:
+                by_joint[joint] = array("I", (ids, item_id))
+        elif ids[-1] != item_id:
+            ids.append(item_id)
+    return by_joint
+
+
+def trie_pattern(texts):
+    """A regex matching any of texts (letters and digits), the longest where several begin alike."""
+    trie = {}
+    for text in texts:
+        node = trie
+        for c in text:
+            node = node.setdefault(c, {})
+        node[""] = {}
+
+    def pattern(node):
+        branches = [re.escape(c) + pattern(child) for c, child in sorted(node.items()) if c]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return "(?:" + body + ")?" if "" in node else body
+
+    return pattern(trie)
+
+
+def either(a, b, count):
+    """Unite two id collections, each a set (or list) or a bitmap."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a | b
+    if not isinstance(a, int) and not isinstance(b, int):
+        return set(a) | set(b)
+    ids, bitmap = (b, a) if isinstance(a, int) else (a, b)
+    return bitmap | marked(ids, count) if ids else bitmap
+
+
+def marked(ids, count):
+    """The bitmap of ids, in C: one byte an item set, then read as a base-2 number (item 0 the lowest bit)."""
+    marks = bytearray(count)
+    deque(map(marks.__setitem__, ids, repeat(1)), 0)
+    return int(marks.translate(DIGIT_OF)[::-1] or b"0", 2)
+
+
+NOT = b"\x01\x00"  # NOT[flag]: a flag's opposite
+DIGIT_OF = bytes.maketrans(b"\x00\x01", b"01")  # a byte an item (0 or 1) as the digits of a base-2 number
+FLAG_OF = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def size_of(ids):
+    """How many ids a set or bitmap holds."""
+    return ids.bit_count() if isinstance(ids, int) else len(ids)
+
+
+def flags_of(bitmap, count):
+    """A byte an item, 1 where the bitmap has its bit: its base-2 digits, lowest first, in C."""
+    flags = bin(bitmap)[:1:-1].encode().translate(FLAG_OF) if bitmap else b""
+    return flags + bytes(count - len(flags))
+
+
+def bitmap_ids(bitmap, lo, hi):
+    """The ids of a bitmap within [lo, hi), ascending."""
+    bitmap = (bitmap & ((1 << hi) - 1)) >> lo
+    if bitmap.bit_count() * SPARSE < hi - lo:
+        # Few: the 1s of its base-2 digits (lowest first) found by a literal search, in C.
+        return list(map(lo.__add__, map(re.Match.start, re.finditer("1", bin(bitmap)[:1:-1]))))
+    return list(compress(range(lo, hi), flags_of(bitmap, hi - lo)))
 
 
 def both(a, b, count):
@@ -407,6 +689,9 @@ def both(a, b, count):
     if isinstance(a, set) and isinstance(b, set):
         return a & b
     ids, bitmap = (a, b) if isinstance(a, set) else (b, a)
+    if len(ids) > count // SPARSE:
+        flags = flags_of(bitmap, count)
+        return set(compress(ids, map(flags.__getitem__, ids)))
     bits = bitmap.to_bytes((count + 7) // 8, "little")
     return {i for i in ids if bits[i >> 3] >> (i & 7) & 1}
 

@@ -12,7 +12,7 @@ from lenslet.errors import BadRequest
 from lenslet.images import decode
 from lenslet.search import query
 from lenslet.search.columns import Builder, Columns
-from lenslet.search.words import to_bitmap
+from lenslet.search.words import marked
 
 RAW = query.TYPES["raw"]
 
@@ -140,7 +140,7 @@ def test_columns_filter_as_the_rules_do(words):
     items = random_items(3000, rng)
     columns = Columns.build(items)
     asked = query.parse({}, words)
-    expected = to_bitmap([n for n, item in enumerate(items) if query.keeps(asked, item)], len(items))
+    expected = marked([n for n, item in enumerate(items) if query.keeps(asked, item)], len(items))
     assert columns.keep(asked) == expected
 
 
@@ -161,7 +161,7 @@ def test_columns_page_in_the_rules_order(many, sort, order, matches, offset):
     rng = random.Random(f"{sort}{order}{matches}")
     chosen = [n for n in range(len(items)) if rng.random() < matches]
     expected = sorted(chosen, key=values[sort].__getitem__, reverse=order == "desc")[offset:offset + 50]
-    assert columns.page(to_bitmap(chosen, len(items)), sort, order == "desc", offset, 50) == expected
+    assert columns.page(marked(chosen, len(items)), sort, order == "desc", offset, 50) == expected
 
 
 def test_columns_kept_and_read_back_are_the_same():
