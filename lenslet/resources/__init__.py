@@ -7,7 +7,12 @@ from lenslet.errors import BadRequest, NotJson
 from lenslet.resources.bodies import read_body
 from lenslet.resources.http import http_date, not_modified
 
-MAX_BODY = 256 * 1024  # a JSON or form body (not an upload's): the one cap for both
+MAX_BODY = 256 * 1024
+
+
+def access_of(req):
+    """The scope of the request's principal (lenslet/people/access.py), set by the app's guard."""
+    return req.context.access  # a JSON or form body (not an upload's): the one cap for both
 
 
 def read_json(req, limit=MAX_BODY):

@@ -1,5 +1,6 @@
 import falcon
 
+from lenslet.resources import access_of
 from lenslet.storage import clean_path
 
 
@@ -10,8 +11,9 @@ class FoldersResource:
         self.folders = folders
 
     def on_get(self, req, resp):
-        path = clean_path(req.get_param("path"))
+        access = access_of(req)
+        path = access.folder(clean_path(req.get_param("path")))
         page = req.get_param_as_int("page", min_value=0, max_value=1_000_000, default=0)
-        resp.data = self.folders.page(path, page)
+        resp.data = access.listing(path, self.folders.page(path, page))
         resp.content_type = falcon.MEDIA_JSON
         resp.cache_control = ["no-cache"]

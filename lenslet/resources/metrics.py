@@ -1,7 +1,7 @@
 import hmac
 
 from lenslet import health, jobs, metrics
-from lenslet.errors import LensletError, NotFound, Unauthorized
+from lenslet.errors import Forbidden, LensletError, NotFound, Unauthorized
 
 
 class MetricsResource:
@@ -21,6 +21,8 @@ class MetricsResource:
             scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
                 raise Unauthorized("GET /metrics needs Authorization: Bearer <LENSLET_METRICS_TOKEN>")
+        elif not req.context.principal.admin:
+            raise Forbidden("GET /metrics is for admins (or the holder of LENSLET_METRICS_TOKEN)")
         backlog = dict.fromkeys(sorted(set(jobs.PRIORITY)), 0)
         try:
             backlog.update(jobs.backlog(self.storage))

@@ -174,6 +174,21 @@ class Searcher:
         items = [self.merged(loaded, edited_ids, entry) if entry else loaded.item(i) for i, entry in page]
         return total - len(stale) + len(now), items
 
+    def search_in(self, query, folder, folders, offset, limit):
+        """search() limited to some folders (None: no limit), given in path order and apart from each
+        other: one page across them, and the total of them all."""
+        if folders is None:
+            return self.search(query, folder, offset, limit)
+        total, items = 0, []
+        for inside in folders:
+            try:
+                found, page = self.search(query, inside, max(0, offset - total), limit - len(items))
+            except NotFound:
+                continue  # a folder of a scope that is not (or no longer) there holds nothing
+            total += found
+            items += page
+        return total, items
+
     def check_folder(self, folder):
         """Refuse a search scope that is not a folder of the tree (404, or 400 for a file)."""
         try:
@@ -189,9 +204,13 @@ class Searcher:
         return dict(base, **{key: entry[key] for key in ("path", "name", "tags", "notes", "star", "xmpPaths")
                                    if key in entry})
 
-    def suggest(self, prefix):
+    def suggest(self, prefix, folders=None):
+        """Tags and name words starting with prefix, counted in folders (None: everywhere)."""
         loaded, _ = self.fresh()
-        return loaded.index.suggest(prefix)
+        if folders is None:
+            return loaded.index.suggest(prefix)
+        ranges = [loaded.index.scope(folder, loaded.path) for folder in folders]
+        return loaded.index.suggest_in(prefix, ranges, loaded.item)
 
 
 def search_id(loaded, index, path):

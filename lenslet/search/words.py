@@ -316,10 +316,28 @@ class Index:
 
     def suggest(self, prefix, limit=20):
         """Tags and name words starting with prefix, most used first."""
+        return self._ranked(self.tag_counts, self.name_counts, fold(prefix), limit)
+
+
+    def suggest_in(self, prefix, ranges, item, limit=20):
+        """suggest(), counting only the items of some id ranges [lo, hi) (a scope): each item looked at."""
         prefix = fold(prefix)
-        tags = [{"tag": shown, "count": n} for folded, (shown, n) in self.tag_counts.items()
-                if folded.startswith(prefix)]
-        words = [{"word": token, "count": n} for token, n in self.name_counts.items() if token.startswith(prefix)]
+        tags, names = {}, Counter()
+        for lo, hi in ranges:
+            for item_id in range(lo, hi):
+                found = item(item_id)
+                for folded, tag in tags_of(found).items():
+                    if folded.startswith(prefix):
+                        shown, seen = tags.get(folded, (tag, 0))
+                        tags[folded] = (shown, seen + 1)
+                names.update(token for token in set(TOKEN.findall(fold(found.get("name"))))
+                             if token.startswith(prefix))
+        return self._ranked({folded: counted for folded, counted in tags.items()},
+                            {token: n for token, n in names.items() if n > 1 and suggestible(token)}, prefix, limit)
+
+    def _ranked(self, tag_counts, name_counts, prefix, limit):
+        tags = [{"tag": shown, "count": n} for folded, (shown, n) in tag_counts.items() if folded.startswith(prefix)]
+        words = [{"word": token, "count": n} for token, n in name_counts.items() if token.startswith(prefix)]
         tags.sort(key=lambda entry: (-entry["count"], entry["tag"]))
         words.sort(key=lambda entry: (-entry["count"], entry["word"]))
         return {"tags": tags[:limit], "words": words[:limit]}
