@@ -43,8 +43,8 @@ class Identities:
             raise TooManyAttempts(f"too many failed attempts from {address}: try again in {wait} s",
                                   retry_after=wait)
 
-    def refuse(self, address, what, error):
-        self.throttle.failed(address)
+    def refuse(self, address, what, error, credential):
+        self.throttle.failed(address, token_hash(credential))
         log.warning("refused %s from %s", what, address)  # never the token itself
         return error
 
@@ -60,7 +60,7 @@ class Identities:
             return OPEN if not self.users else Principal("user", TOKEN_ADMIN, "admin", Scope([""]))
         if not needed:
             return OPEN
-        raise self.refuse(address, "a bearer token", Unauthorized("the token is not one lenslet knows"))
+        raise self.refuse(address, "a bearer token", Unauthorized("the token is not one lenslet knows"), token)
 
     def from_share(self, key, address):
         """The principal a share link's key names (read-only, its folder or image)."""
@@ -75,14 +75,15 @@ class Identities:
         if verdict == "expired":
             log.info("share %s: expired link used from %s", record["id"], address)
             raise gone
-        raise self.refuse(address, "a share link" + (f" of share {record['id']}" if record else ""), gone)
+        raise self.refuse(address, "a share link" + (f" of share {record['id']}" if record else ""), gone, key)
 
     def unlock(self, key, password, address):
         """A share key with the proof of its password; 404 for a wrong key or password (counted as failures)."""
         self.held_back(address)
         unlocked = self.shares.unlock(key, password)
         if unlocked is None:
-            raise self.refuse(address, "a share password", NotFound("no such share link, or not its password"))
+            raise self.refuse(address, "a share password", NotFound("no such share link, or not its password"),
+                              f"{key}\n{password}")
         return unlocked
 
 
@@ -114,7 +115,10 @@ class Access:
     change = see  # a view user or a share never gets this far (the guard refuses their writes)
 
     def folder(self, path):
-        """Refuse (as missing) a folder the principal may neither read nor pass through."""
+        """Refuse (as missing) a folder the principal may neither read nor pass through (a share link
+        passes through nothing: it opens at its own folder)."""
+        if self.principal.share is not None:
+            return self.see(path)
         if not (self.may_see(path) or self.scope.leads_to(path) or self.trash_shown(path)):
             raise missing(path)
         return path

@@ -42,7 +42,8 @@ ERRORS = {
     507: "The disk is full (or over quota): nothing was changed",
     508: "Pointer folders that lead in a circle or deeper than 8; `chain` lists them",
 }
-ANY = (400, 401, 403, 414, 421, 429, 503)  # any request: a bad query parameter, the token, the query's length, Host, storage
+# Any request: bad input, credentials (a dead share link answers 404), the query's length, Host, storage.
+ANY = (400, 401, 403, 404, 414, 421, 429, 503)
 TREE = (403, 404, 502, 508)  # any request that finds a path in the tree
 
 
@@ -476,7 +477,7 @@ PATHS = {
         "responses": {"200": json_of({"anyOf": [ref("schemas", "Health"), ref("schemas", "Alive")]},
                                      "`status` ok or degraded (the details for admins only)"),
                       "503": json_of(ref("schemas", "Health"), "the storage cannot be read"),
-                      **errors(401, 403, 414, 421, 429)},
+                      **errors(401, 403, 404, 414, 421, 429)},
     }},
     "/move": {"post": files_op("Move images into a folder (`src`, `dest`), or rename one (`src`, `to`); "
                                "folders too. Image, sidecar and thumbnail move together")},
@@ -488,7 +489,7 @@ PATHS = {
                 "delete": {"summary": "Remove an empty folder", "parameters": [ref("parameters", "folderPath")],
                            "responses": {"200": DONE, **errors(*ANY, *TREE, 409, 507)}}},
     "/export-intent": {"post": {"summary": "Accepted and agreed to (the lenscat-lite front end calls it)",
-                                "responses": {"200": DONE, **errors(401, 403, 414, 421)}}},
+                                "responses": {"200": DONE, **errors(401, 403, 404, 414, 421, 429)}}},
     # The gallery page is served at the root only, and needs no token even with LENSLET_TOKEN_READS.
     "/": {"servers": [{"url": "/"}], "get": page("the gallery page (index.html)"),
           "head": page("the gallery page (index.html)")},
@@ -504,7 +505,7 @@ PATHS = {
         "summary": "This description",
         "responses": {"200": {"description": "the OpenAPI 3.1 document",
                               "content": {"application/json": {"schema": {"type": "object"}}}},
-                      **errors(401, 403, 414, 421, 429)},
+                      **errors(401, 403, 404, 414, 421, 429)},
     }},
     "/me": {"get": {
         "summary": "Who the request's credentials name (a user, a share link, or `open`: no users file) and "
