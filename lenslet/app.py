@@ -115,7 +115,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/me": MeResource(),
         "/shares": SharesResource(shares),
         "/shares/{share_id}": ShareResource(shares),
-        "/shares/unlock": UnlockResource(identities),
+        "/shares/unlock": UnlockResource(identities, client_address),
     }
     routes["/metrics"] = MetricsResource(config, storage, clock)  # a 404 that says why while off
     for prefix in PREFIXES:
@@ -190,7 +190,7 @@ class Guard:
 
     def _principal(self, req, write):
         """Who asks: a Principal, or Unauthorized when the request needs credentials it lacks."""
-        address = req.remote_addr or "unknown"
+        address = client_address(req)
         share = req.get_header(SHARE_HEADER)
         if share is not None:
             return self.identities.from_share(share, address)
@@ -204,6 +204,19 @@ class Guard:
             raise Unauthorized("sign in: send Authorization: Bearer <your token> (lenslet user add gives one), "
                                "or open a share link")
         raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
+
+
+def client_address(req):
+    """Whom failed attempts are counted against: the peer, or, when the peer is a proxy on this machine
+    (loopback: nginx), the address that proxy appended last to X-Forwarded-For (earlier ones are the
+    client's to forge). A request from elsewhere is never believed about where it comes from."""
+    peer = req.remote_addr or "unknown"
+    forwarded = req.get_header("X-Forwarded-For")
+    if forwarded and sites.is_loopback(peer):
+        last = forwarded.rpartition(",")[2].strip()
+        if sites.is_address(last) or sites.is_address(f"[{last}]"):
+            return last
+    return peer
 
 
 def _route(path):

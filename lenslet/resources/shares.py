@@ -66,13 +66,14 @@ class ShareResource:
 class UnlockResource:
     """POST /shares/unlock {"key", "password"}: the key to send (X-Lenslet-Share) for a share with a password."""
 
-    def __init__(self, identities):
+    def __init__(self, identities, address):
         self.identities = identities
+        self.address = address  # whom failures are counted against (app.client_address)
 
     def on_post(self, req, resp):
         body = read_json(req)
         if not isinstance(body, dict) or not isinstance(body.get("key"), str):
             raise BadRequest("the body must be {\"key\": the share link's key, \"password\": ...}")
-        key = self.identities.unlock(body["key"], body.get("password"), req.remote_addr or "unknown")
+        key = self.identities.unlock(body["key"], body.get("password"), self.address(req))
         resp.media = {"key": key}
         resp.cache_control = ["no-store"]

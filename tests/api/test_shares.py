@@ -213,3 +213,19 @@ def test_shares_survive_lenslet_clean(site):
     assert not any(key.startswith(SHARES) for key in found.remove)
     clean.carry_out(site.gallery.storage, found)
     site.client.get("/folders?path=family", headers=key_of(made), status=200)
+
+
+def test_failures_count_against_the_client_a_local_proxy_names_and_no_one_else(site):
+    made = site.share(path="family", password="hunter2")
+
+    def guess(n, environ, headers=None):
+        return site.client.post_json("/shares/unlock", {"key": made["key"], "password": f"g{n}"},
+                                     extra_environ=environ, headers=headers or {}, expect_errors=True).status_int
+
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    # Behind nginx: the last X-Forwarded-For entry is the client; the ones before it are the client's to forge.
+    assert [guess(n, proxy, {"X-Forwarded-For": f"10.9.9.{n}, 198.51.100.1"}) for n in range(12)][-1] == 429
+    assert guess(99, proxy, {"X-Forwarded-For": "198.51.100.2"}) == 404
+    # From elsewhere, X-Forwarded-For is not believed: a guesser cannot dodge the count with it.
+    remote = {"REMOTE_ADDR": "203.0.113.5"}
+    assert [guess(n, remote, {"X-Forwarded-For": f"10.8.8.{n}"}) for n in range(12)][-1] == 429
