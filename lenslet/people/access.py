@@ -143,8 +143,9 @@ class Access:
         origin = sidecar_fields(place.storage, place.key).get("originalPosition")
         return origin if isinstance(origin, str) and origin and not in_trash(origin) else TRASH
 
-    def listing(self, path, data):
-        """A folder page's bytes with what the principal may not see taken out."""
+    def listing(self, path, data, page_of):
+        """A folder page's bytes with what the principal may not see taken out, its total counting
+        only what they see (page_of(n) gives the folder's other pages, to count theirs)."""
         if not self.limited or (self.scope.allows(path) and not in_trash(path)):
             return data
         page = orjson.loads(data)
@@ -152,9 +153,15 @@ class Access:
         page["dirs"] = [d for d in page["dirs"] if isinstance(d, dict) and (
             d.get("name") in names or self.may_see(join(path, d.get("name", ""))) or
             self.trash_shown(join(path, d.get("name", ""))))]
-        page["items"] = [item for item in page["items"] if isinstance(item, dict)
-                         and self.may_see(item.get("path") or join(path, item.get("name", "")))]
+        page["items"] = self.visible(path, page["items"])
+        page["total"] = len(page["items"]) + sum(
+            len(self.visible(path, orjson.loads(page_of(n))["items"]))
+            for n in range(page["pageCount"]) if n != page["page"]) if page["total"] else 0
         return orjson.dumps(page)
+
+    def visible(self, folder, items):
+        return [item for item in items if isinstance(item, dict)
+                and self.may_see(item.get("path") or join(folder, item.get("name", "")))]
 
     def search_folders(self, folder):
         """The folders a search under folder may look in (None: all of it); as missing when none."""

@@ -22,41 +22,40 @@ class Directory:
     def __init__(self, path):
         self.path = path
         self.lock = threading.Lock()
-        self.stat = ("unread",)
-        self.known = {}
-        self.problem = None
+        # (stat read at, {name: User}, what is wrong or None), replaced whole: a request reads one state.
+        self.state = (("unread",), {}, None)
 
     def users(self):
         """{name: User} as the file says now; Unavailable while it is broken."""
         stat = settings_files.stat_of(self.path)
-        if stat != self.stat:
+        if stat != self.state[0]:
             with self.lock:
-                if stat != self.stat:
-                    self._reload(stat)
-        if self.problem is not None:
-            raise Unavailable(f"nobody is let in: {self.problem}", retry_after=10, setting="LENSLET_USERS")
-        return self.known
+                if stat != self.state[0]:
+                    self.state = self._read(stat)
+        _, known, problem = self.state
+        if problem is not None:
+            raise Unavailable(f"nobody is let in: {problem}", retry_after=10, setting="LENSLET_USERS")
+        return known
 
-    def _reload(self, stat):
+    def _read(self, stat):
         if stat is None:
-            self.known, self.problem, self.stat = {}, None, None
             log.warning("the users file %s is missing: only share links (and LENSLET_TOKEN) are let in", self.path)
-            return
+            return None, {}, None
         try:
             data, stat = settings_files.read_file(self.path, MAX_FILE)
-            self.known, self.problem = people.parse_users(data, where=self.path), None
-            log.info("users: %d read from %s", len(self.known), self.path)
+            known = people.parse_users(data, where=self.path)
         except ConfigError as ex:
-            self.known, self.problem = {}, ex.description
             log.error("%s", ex.description)
-        self.stat = stat
+            return stat, {}, ex.description
+        log.info("users: %d read from %s", len(known), self.path)
+        return stat, known, None
 
     def check(self):
         """Refuse to start on a users file that is there but broken (ConfigError)."""
         try:
             self.users()
         except Unavailable:
-            raise ConfigError(self.problem, setting="LENSLET_USERS") from None
+            raise ConfigError(self.state[2], setting="LENSLET_USERS") from None
 
     def find(self, token):
         """The user holding token, or None."""

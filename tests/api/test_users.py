@@ -108,7 +108,7 @@ def test_a_path_outside_a_scope_answers_as_a_missing_one(world, who, outside, mi
 
 def test_listings_show_only_the_way_to_a_scope(world):
     root = world.get("viewer", "/folders").json
-    assert [d["name"] for d in root["dirs"]] == ["family"] and root["items"] == []
+    assert [d["name"] for d in root["dirs"]] == ["family"] and root["items"] == [] and root["total"] == 0
     assert [d["name"] for d in world.get("both", "/folders").json["dirs"]] == ["family", "work"]
     admin = world.get("admin", "/folders").json
     assert {"family", "family2", "work"} <= {d["name"] for d in admin["dirs"]} and admin["items"]
@@ -198,6 +198,7 @@ def test_the_trash_shows_each_user_their_own_images(world):
     assert world.get("viewer", "/folders").json["dirs"][-1]["name"] == "_trash_" or any(
         d["name"] == "_trash_" for d in world.get("viewer", "/folders").json["dirs"])
     assert paths(world.get("viewer", "/folders?path=_trash_")) == [family_trashed]
+    assert world.get("viewer", "/folders?path=_trash_").json["total"] == 1
     assert paths(world.get("editor", "/folders?path=_trash_")) == [work_trashed]
     assert sorted(paths(world.get("admin", "/folders?path=_trash_"))) == sorted([family_trashed, work_trashed])
     assert world.get("share", "/folders?path=_trash_").status_int == 404
@@ -296,3 +297,20 @@ def test_tokens_at_the_limits_are_refused_plainly(client_with, tree, tmp_path, t
     answer = client.get("/folders", headers={"Authorization": f"Bearer {token}".encode().decode("latin-1")},
                         expect_errors=True)
     assert answer.status_int == 401 and answer.json["title"] == "Unauthorized"
+
+
+def test_a_trash_of_many_pages_counts_each_users_own_images(client_with, tree, tmp_path):
+    for n in range(8):
+        for folder in ("family", "work"):
+            (tree / folder).mkdir(exist_ok=True)
+            (tree / folder / f"{folder}{n}.jpg").write_bytes(jpeg())
+    directory = Directory(str(tmp_path / "users.json"))
+    admin, viewer = directory.add("admin", "admin", [""]), directory.add("viewer", "view", ["family"])
+    client = client_with(users=directory.path, page_size=10)
+    everything = [f"{folder}/{folder}{n}.jpg" for n in range(8) for folder in ("family", "work")]
+    client.post_json("/trash", {"paths": everything}, headers={"Authorization": f"Bearer {admin}"})
+    pages = [client.get(f"/folders?path=_trash_&page={n}", headers={"Authorization": f"Bearer {viewer}"}).json
+             for n in range(2)]
+    assert pages[0]["pageCount"] == 2 and [page["total"] for page in pages] == [8, 8]
+    seen = [item["path"] for page in pages for item in page["items"]]
+    assert sorted(seen) == [f"_trash_/family{n}.jpg" for n in range(8)]
