@@ -177,8 +177,8 @@ class Searcher:
     def search_in(self, query, folder, folders, offset, limit):
         """search() limited to some folders (None: no limit), given in path order and apart from each
         other: one page across them, and the total of them all."""
-        if folders is None:
-            return self.search(query, folder, offset, limit)
+        if folders is None or folders == [folder]:
+            return self.search(query, folder, offset, limit)  # a missing folder is a 404, as for anyone
         total, items = 0, []
         for inside in folders:
             try:

@@ -126,6 +126,9 @@ def test_search_and_suggestions_count_only_the_scope(world):
     assert paths(world.get("editor", "/search?q=beach")) == ["work/d.jpg"]
     assert paths(world.get("viewer", "/search?q=secret")) == []
     assert world.get("viewer", "/search?q=beach&path=work").status_int == 404
+    outside = world.get("viewer", "/search?q=beach&path=work")
+    missing = world.get("viewer", "/search?q=x&path=family/no")
+    assert outside.status_int == missing.status_int == 404 and outside.json["title"] == missing.json["title"]
     assert world.get("viewer", "/search?q=beach&path=family/sub").json["total"] == 1
     assert len(paths(world.get("admin", "/search?q=beach"))) == 5
     # Two folders: one page across both, in path order, and the total of both.
