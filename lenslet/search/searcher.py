@@ -13,6 +13,7 @@ log = logging.getLogger("lenslet")
 
 CHECK_EVERY = 1.0     # seconds between looks at the rollup's stat and the journal
 MAX_LIMIT = 1000
+SCOPED_COUNTS = 16  # scopes whose suggestion counts a web process keeps
 
 
 class Snapshot:
@@ -25,6 +26,7 @@ class Snapshot:
         self.built_at = loaded.built_at
         self.journal = loaded.journal
         self.item = loaded.item
+        self.items = loaded.items
         self.path = loaded.path
 
 
@@ -43,6 +45,8 @@ class Searcher:
         self.unusable = None  # the stat of a rollup found of another shape: not loaded again
         self.asked_for = None  # the rollup ("missing", or an unusable one's stat) this process asked to be made
         self.lock = threading.Lock()
+        self.scoped_counts = {}  # (rollup stat, scope folders) -> (tag counts, name counts), oldest first
+        self.lock_counts = threading.Lock()
 
     # -- keeping fresh -----------------------------------------------------
 
@@ -209,8 +213,19 @@ class Searcher:
         loaded, _ = self.fresh()
         if folders is None:
             return loaded.index.suggest(prefix)
-        ranges = [loaded.index.scope(folder, loaded.path) for folder in folders]
-        return loaded.index.suggest_in(prefix, ranges, loaded.item)
+        # A scope's counts take a look at each of its items: made once for each rollup and scope, and kept
+        # for the next keystrokes (a few scopes, the least recently used forgotten).
+        key = (loaded.stat, tuple(folders))
+        with self.lock_counts:
+            counts = self.scoped_counts.pop(key, None)
+        if counts is None:
+            ranges = [loaded.index.scope(folder, loaded.path) for folder in folders]
+            counts = words.Index.counts_in(ranges, loaded.items)
+        with self.lock_counts:
+            self.scoped_counts[key] = counts
+            while len(self.scoped_counts) > SCOPED_COUNTS:
+                self.scoped_counts.pop(next(iter(self.scoped_counts)))
+        return words.Index.ranked(*counts, prefix)
 
 
 def search_id(loaded, index, path):
