@@ -317,3 +317,10 @@ def test_a_trash_of_many_pages_counts_each_users_own_images(client_with, tree, t
     assert pages[0]["pageCount"] == 2 and [page["total"] for page in pages] == [8, 8]
     seen = [item["path"] for page in pages for item in page["items"]]
     assert sorted(seen) == [f"_trash_/family{n}.jpg" for n in range(8)]
+
+
+def test_a_broken_users_file_stops_the_app_at_start_saying_why(config, tmp_path):
+    from lenslet.errors import ConfigError
+    (tmp_path / "users.json").write_text('{"v": 1, "users": {"ann": {"role": "root"}}}')
+    with pytest.raises(ConfigError, match="no role view, edit or admin"):
+        create_app(dataclasses.replace(config, users=str(tmp_path / "users.json")))
