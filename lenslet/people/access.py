@@ -138,7 +138,7 @@ class Access:
         return path == TRASH and self.principal.share is None
 
     def origin_of(self, path):
-        """Where a trashed image came from ("" when not known: then only a whole-tree scope has it)."""
+        """Where a trashed image came from (the trash itself when not known: then only a whole-tree scope has it)."""
         place = self.tree.locate(path, is_file=True)
         origin = sidecar_fields(place.storage, place.key).get("originalPosition")
         return origin if isinstance(origin, str) and origin and not in_trash(origin) else TRASH

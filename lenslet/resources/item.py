@@ -18,7 +18,7 @@ class ItemResource:
 
     def on_put(self, req, resp):
         path = access_of(req).change(clean_path(req.get_param("path", required=True)))
-        body = read_json(req)
+        body = as_signed_in(req, read_json(req))
         # ?overwrite=true (or X-Lenslet-Overwrite: true): replace a sidecar lenslet cannot read.
         overwrite = req.get_param_as_bool("overwrite", default=False) or \
             (req.get_header("X-Lenslet-Overwrite") or "").lower() == "true"
@@ -35,6 +35,22 @@ class ItemResource:
         path = access_of(req).change(clean_path(req.get_param("path", required=True)))
         self.items.delete(path, req.get_header("If-Match"))
         resp.status = falcon.HTTP_204
+
+
+# Keys a user's PUT may not set: who edited is the user; where a trashed image came from decides whose
+# trash it is in (a user of some folders may not send it to another's).
+NOT_THEIRS = ("updatedBy", "updated_by", "originalPosition", "original_position")
+
+
+def as_signed_in(req, body):
+    """A PUT's body as a signed-in user may send it: their name as updatedBy, whatever it says."""
+    principal = req.context.principal
+    if principal.kind != "user" or not isinstance(body, dict):
+        return body
+    kept = {key: value for key, value in body.items() if key not in NOT_THEIRS[:2]}
+    if not principal.scope.everything:
+        kept = {key: value for key, value in kept.items() if key not in NOT_THEIRS[2:]}
+    return dict(kept, updatedBy=principal.name)
 
 
 def who(req):

@@ -171,6 +171,9 @@ def test_writes_by_each_principal(world):
     # The editor of work/ changes work/ only, records its name, and moves nothing across.
     edited = write(world, "editor", "patch", "/item?path=work/d.jpg", {"addTags": ["x"]})
     assert edited.status_int == 200 and edited.json["updatedBy"] == "editor"
+    forged = world.client.put_json("/item?path=work/d.jpg", {"tags": ["x"], "updatedBy": "admin"},
+                                   headers={**world.as_("editor"), "X-Updated-By": "admin"})
+    assert forged.json["updatedBy"] == forged.json["updated_by"] == "editor"
     assert write(world, "editor", "patch", "/item?path=family/a.jpg", {"addTags": ["x"]}).status_int == 404
     assert write(world, "editor", "put", "/item?path=family/a.jpg", {"tags": ["x"]}).status_int == 404
     assert write(world, "editor", "delete", "/item?path=family/a.jpg").status_int == 404
@@ -208,6 +211,10 @@ def test_the_trash_shows_each_user_their_own_images(world):
     assert world.get("viewer", f"/item?path={family_trashed}").status_int == 200
     assert world.get("editor", f"/item?path={family_trashed}").status_int == 404
     assert write(world, "editor", "post", "/restore", {"paths": [family_trashed]}).status_int == 404
+    # Where a trashed image came from decides whose trash it is in: a user cannot send theirs to another.
+    pushed = write(world, "editor", "put", f"/item?path={work_trashed}",
+                   {"tags": [], "originalPosition": "family/z.jpg"})
+    assert pushed.status_int == 200 and world.get("viewer", f"/item?path={work_trashed}").status_int == 404
     assert write(world, "editor", "post", "/delete", {"paths": [family_trashed]}).status_int == 404
     assert write(world, "editor", "post", "/move", {"src": family_trashed, "dest": "work"}).status_int == 404
     assert write(world, "editor", "post", "/restore", {"paths": [work_trashed]}).status_int == 200
