@@ -74,18 +74,19 @@ class Directory:
         """Add a user (or give one a new token); return the token, shown once."""
         if role not in people.ROLES:
             raise BadRequest(f"the role must be one of {', '.join(people.ROLES)}")
-        known = self._current()
         token = people.new_token()
         user = people.parse_user(name, {"role": role, "folders": list(folders),
                                         "tokenHash": people.token_hash(token)}, where=self.path)
-        settings_files.replace_file(self.path, people.dump_users({**known, name: user}))
+        with settings_files.changing(self.path):
+            settings_files.replace_file(self.path, people.dump_users({**self._current(), name: user}))
         return token
 
     def remove(self, name):
-        known = self._current()
-        if name not in known:
-            raise NotFound(f"no user {name[:64]!r} in {self.path}")
-        settings_files.replace_file(self.path, people.dump_users({n: u for n, u in known.items() if n != name}))
+        with settings_files.changing(self.path):
+            known = self._current()
+            if name not in known:
+                raise NotFound(f"no user {name[:64]!r} in {self.path}")
+            settings_files.replace_file(self.path, people.dump_users({n: u for n, u in known.items() if n != name}))
 
     def listed(self):
         """Every user as (name, role, folders), by name."""

@@ -1,7 +1,9 @@
 """Files of lenslet's settings outside any tree (the users file): stat, read, replace atomically."""
 
+import fcntl
 import os
 import tempfile
+from contextlib import contextmanager
 
 from lenslet.errors import ConfigError
 
@@ -28,6 +30,21 @@ def read_file(path, limit):
     if len(data) > limit:
         raise ConfigError(f"{path} is larger than {limit} bytes")
     return data, (found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+@contextmanager
+def changing(path):
+    """Hold the file's lock (a `.lock` file beside it) for a read-change-write: two `lenslet user add`
+    run at once both land, one after the other."""
+    try:
+        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as ex:
+        raise ConfigError(f"cannot lock {path}: {ex.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def replace_file(path, data):

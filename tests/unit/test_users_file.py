@@ -194,3 +194,20 @@ def test_the_throttle_remembers_a_bounded_number_of_addresses():
     for address in ("a", "b", "c"):
         throttle.failed(address)
     assert len(throttle.levels) == 2 and "a" not in throttle.levels
+
+
+def test_users_added_at_once_all_land(tmp_path):
+    import threading
+    directory = Directory(str(tmp_path / "users.json"))
+    tokens, start = {}, threading.Barrier(6)
+
+    def add(n):
+        start.wait(timeout=10)
+        tokens[n] = Directory(directory.path).add(f"user{n}", "view", ["family"])
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert {directory.find(token).name for token in tokens.values()} == {f"user{n}" for n in range(6)}
