@@ -14,6 +14,11 @@ from lenslet.files.operations import Files, recover
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.manifest.folders import Folders
+from lenslet.people.access import Access, Identities
+from lenslet.people.directory import Directory
+from lenslet.people.sharing import Shares
+from lenslet.people.throttle import Throttle
+from lenslet.people.users import OPEN
 from lenslet.resources import MAX_QUERY_STRING, sites
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
@@ -31,6 +36,7 @@ from lenslet.resources.operations import (
 )
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
+from lenslet.resources.shares import MeResource, ShareResource, SharesResource, UnlockResource
 from lenslet.resources.static import add_page, is_page
 from lenslet.resources.thumb import ThumbResource
 from lenslet.search.searcher import Searcher
@@ -43,6 +49,11 @@ log = logging.getLogger("lenslet")
 # The API is served at the root and again under /api for front ends that expect it.
 PREFIXES = ("", "/api")
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
+SHARE_HEADER = "X-Lenslet-Share"
+# What a share link opens: its folder's listings, the sidecars, thumbnails, the viewer's previews,
+# the originals when it allows downloads, and who it is. Nothing else (no search, no health).
+SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/me"))
+SELF_CHECKED = frozenset(("/shares/unlock",))
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
@@ -54,7 +65,13 @@ def create_app(config=None, storage=None, clock=time.time):
     config = config or Config.from_env()
     storage = storage or open_storage(config)
 
-    middleware = [Guard(config)]
+    tree = Tree(config, storage)
+    directory = Directory(config.users) if config.users else None
+    if directory is not None:
+        directory.check()  # a broken users file stops the start, saying why
+    shares = Shares(storage, config.share_max_days, clock)
+    identities = Identities(config.token, directory, shares, Throttle(time.monotonic))
+    middleware = [Guard(config, identities, tree)]
     if config.metrics:
         metrics.check(config)
         metrics.enable("web")
@@ -71,7 +88,6 @@ def create_app(config=None, storage=None, clock=time.time):
     app.add_error_handler(LensletError, _lenslet_error)
     app.set_error_serializer(_json_error)
 
-    tree = Tree(config, storage)
     searcher = Searcher(storage)
     # One Folders and one Thumbs serve the reads and the file operations, so a listing
     # right after an upload or a move is the one the operation rebuilt.
@@ -95,6 +111,10 @@ def create_app(config=None, storage=None, clock=time.time):
         "/delete": DeleteResource(files),
         "/folder": FolderResource(files),
         "/export-intent": ExportIntentResource(),
+        "/me": MeResource(),
+        "/shares": SharesResource(shares),
+        "/shares/{share_id}": ShareResource(shares),
+        "/shares/unlock": UnlockResource(identities, client_address),
     }
     routes["/metrics"] = MetricsResource(config, storage, clock)  # a 404 that says why while off
     for prefix in PREFIXES:
@@ -116,16 +136,19 @@ def _recover_moves(storage, config, clock):
 
 class Guard:
     """Refuse what the settings forbid, before any resource runs: a Host not answered to
-    (DNS rebinding), writes from another site (CSRF), writes in read-only mode, requests
-    without the bearer token when one is set, and overlong query strings."""
+    (DNS rebinding), writes from another site (CSRF), writes in read-only mode, overlong query
+    strings; then find who asks (a user's token, a share link, LENSLET_TOKEN, or nobody) and
+    refuse what they may not do. req.context.access then holds their scope for the resources."""
 
-    def __init__(self, config):
+    def __init__(self, config, identities, tree):
         self.readonly = config.readonly
-        self.token = config.token.encode()
+        self.token = bool(config.token)
         self.token_reads = config.token_reads
         self.metrics_token = bool(config.metrics_token)
         self.hosts = frozenset(name.lower().rstrip(".") for name in config.hosts)
         self.write_origins = sites.origin_keys(config.cors_origins)
+        self.identities = identities
+        self.tree = tree
 
     def process_request(self, req, resp):
         host = req.get_header("Host")
@@ -147,11 +170,57 @@ class Guard:
                 raise Forbidden(f"a write from another site is refused ({foreign}); writes come from this "
                                 "gallery's own pages, scripts, or the origins in LENSLET_CORS_ORIGINS",
                                 setting="LENSLET_CORS_ORIGINS")
+        route = _route(req.path)
+        if route in SELF_CHECKED:
+            return  # POST /shares/unlock holds its own credentials (a share key and its password)
         if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
-        if self.token and (write or self.token_reads):
-            if not sites.bearer_matches(req.get_header("Authorization"), self.token):
-                raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
+        principal = self._principal(req, write)
+        if principal.share is not None:
+            if write or route not in SHARE_ROUTES:
+                raise Forbidden("a share link shows its folder or image (listings, thumbnails, the viewer), "
+                                "nothing else")
+            if route == "/file" and not principal.share["allowDownload"]:
+                raise Forbidden("this share link does not allow downloading originals")
+        elif write and not principal.can_write:
+            raise Forbidden(f"{principal.name} may look but not change anything (role view)")
+        req.context.principal = principal
+        req.context.access = Access(principal, self.tree)
+
+    def _principal(self, req, write):
+        """Who asks: a Principal, or Unauthorized when the request needs credentials it lacks."""
+        address = client_address(req)
+        share = req.get_header(SHARE_HEADER)
+        if share is not None:
+            return self.identities.from_share(share, address)
+        needed = self.identities.users or (self.token and (write or self.token_reads))
+        scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
+        if scheme.lower() == "bearer" and given.strip():
+            return self.identities.from_token(given.strip(), address, needed)
+        if not needed:
+            return OPEN
+        if self.identities.users:
+            raise Unauthorized("sign in: send Authorization: Bearer <your token> (lenslet user add gives one), "
+                               "or open a share link")
+        raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
+
+
+def client_address(req):
+    """Whom failed attempts are counted against: the peer, or, when the peer is a proxy on this machine
+    (loopback: nginx), the address that proxy appended last to X-Forwarded-For (earlier ones are the
+    client's to forge). A request from elsewhere is never believed about where it comes from."""
+    peer = req.remote_addr or "unknown"
+    forwarded = req.get_header("X-Forwarded-For")
+    if forwarded and sites.is_loopback(peer):
+        last = forwarded.rpartition(",")[2].strip()
+        if sites.is_address(last) or sites.is_address(f"[{last}]"):
+            return last
+    return peer
+
+
+def _route(path):
+    """A request path without the /api prefix."""
+    return path[4:] if path.startswith("/api/") else path
 
 
 class Measure:

@@ -1,7 +1,8 @@
-"""The `lenslet` command: serve, worker, index, clean, settings."""
+"""The `lenslet` command: serve, worker, index, clean, settings, user, share."""
 
 import argparse
 import dataclasses
+import getpass
 import logging
 import os
 import sys
@@ -10,11 +11,15 @@ import time
 
 from lenslet import health, jobs
 from lenslet.config import Config, describe
-from lenslet.errors import ConfigError, LensletError
+from lenslet.errors import ConfigError, LensletError, NotFound
 from lenslet.files import clean as cleaning
 from lenslet.layout import STATE
+from lenslet.people import shares as sharing
+from lenslet.people.directory import Directory
+from lenslet.people.sharing import Shares
+from lenslet.people.users import Principal, Scope
 from lenslet.search import rollup
-from lenslet.storage import open_storage
+from lenslet.storage import clean_path, open_storage
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
@@ -194,6 +199,70 @@ def plural(count, noun):
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def users_file(args):
+    path = args.file or Config.from_env().users
+    if not path:
+        raise UsageError("say which users file: --file PATH or LENSLET_USERS")
+    return Directory(path)
+
+
+def user(args):
+    """Add, list or remove the users of the users file."""
+    directory = users_file(args)
+    if args.action == "add":
+        folders = [part.strip() for part in args.folders.split(",")] if args.folders is not None else None
+        if folders is None:
+            raise UsageError("say which folders the user sees: --folders a,b (--folders '' for every folder)")
+        token = directory.add(args.name, args.role, folders)
+        print(f"{args.name} ({args.role}) sees {', '.join(f or '(every folder)' for f in folders)}; "
+              f"token (shown once, keep it):", file=sys.stderr)
+        print(token)
+    elif args.action == "remove":
+        directory.remove(args.name)
+        print(f"{args.name} removed", file=sys.stderr)
+    else:
+        for name, role, folders in directory.listed():
+            print(f"{name}\t{role}\t{','.join(folders) if folders != ('',) else '(every folder)'}")
+    return 0
+
+
+def share(args):
+    """Make, list or revoke share links in the settings' tree."""
+    config = Config.from_env()
+    shares = Shares(open_storage(config), config.share_max_days)
+    admin = Principal("user", args.by, "admin", Scope([""]))
+    if args.revoke:
+        shares.revoke(admin, args.revoke)
+        print(f"share {args.revoke} revoked", file=sys.stderr)
+        return 0
+    if args.list:
+        for listed in shares.listed(admin):
+            state = "expired" if listed["expired"] else "until " + listed["expires"]
+            print(f"{listed['id']}\t{listed['path'] or '/'}\t{state}\tby {listed['createdBy']}"
+                  + ("\tpassword" if listed["password"] else "") + ("" if listed["allowDownload"] else "\tno download"))
+        return 0
+    if args.path is None:
+        raise UsageError("say what to share (a folder or an image), or --list, or --revoke ID")
+    path = clean_path(args.path)
+    storage = shares.storage
+    try:
+        found = storage.stat(path)
+    except NotFound:
+        raise UsageError(f"no folder or image {path!r} in the tree") from None
+    try:
+        seconds = sharing.duration(args.expires)
+    except ValueError as ex:
+        raise UsageError(str(ex)) from None
+    password = None
+    if args.password:
+        password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    listed, key = shares.make(admin, path, "folder" if found.is_dir else "image", seconds,
+                              not args.no_download, password)
+    print(f"share {listed['id']} of {path or '/'} until {listed['expires']}:", file=sys.stderr)
+    print(args.base.rstrip("/") + "/s#" + key)
+    return 0
+
+
 def positive(raw):
     """An argparse type: a whole number of at least 1."""
     try:
@@ -248,8 +317,30 @@ def main(argv=None):
     wipe.add_argument("--force", action="store_true", help="clean even while a lenslet worker runs on the tree")
     wipe.set_defaults(run=clean)
     commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
+    people = commands.add_parser("user", help="add, list or remove users (the users file, LENSLET_USERS)")
+    people.add_argument("--file", help="the users file (default: LENSLET_USERS)")
+    actions = people.add_subparsers(dest="action", required=True)
+    adding = actions.add_parser("add", help="add a user, or give one a new token; prints the token once")
+    adding.add_argument("name")
+    adding.add_argument("--folders", help="folders the user sees, separated by ',' ('' for every folder)")
+    adding.add_argument("--role", choices=("view", "edit", "admin"), default="view", help="default view")
+    adding.set_defaults(run=user)
+    actions.add_parser("list", help="list the users").set_defaults(run=user)
+    removing = actions.add_parser("remove", help="remove a user (their token stops working at once)")
+    removing.add_argument("name")
+    removing.set_defaults(run=user)
+    link = commands.add_parser("share", help="share a folder or an image read-only for a time; list or revoke links")
+    link.add_argument("path", nargs="?", help="the folder or image to share")
+    link.add_argument("--expires", default="7d", help="how long: 7d (default), 12h, 30m, 2w")
+    link.add_argument("--no-download", action="store_true", help="the link shows images but not their originals")
+    link.add_argument("--password", action="store_true", help="ask for a password (read from stdin when not a tty)")
+    link.add_argument("--base", default="", help="the gallery's address, put before /s#<key> (https://photos...)")
+    link.add_argument("--as", dest="by", default="cli", help="the name the share is made under (default cli)")
+    link.add_argument("--list", action="store_true", help="list every share link")
+    link.add_argument("--revoke", metavar="ID", help="revoke a share link")
+    link.set_defaults(run=share)
     args = parser.parse_args(argv)
-    if args.run in (index, settings, clean):
+    if args.run in (index, settings, clean, user, share):
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.run(args)

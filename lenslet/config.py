@@ -113,6 +113,11 @@ class Config:
     readonly: bool = setting(False, "refuse every write and write nothing inside the root", _flag)
     token: str = setting("", "bearer token required for writes; empty means no token", _text)
     token_reads: bool = setting(False, "require the token for reads too (every request but CORS preflights)", _flag)
+    users: str = setting("", "path of the users file (JSON: names, roles, folder scopes, token hashes; written by "
+                         "lenslet user add); set, every request needs a user's token or a share link; empty keeps "
+                         "the one LENSLET_TOKEN")
+    share_max_days: float = setting(90.0, "longest a share link may last, in days (links last 7 days unless "
+                                    "asked otherwise)", _seconds(0.001, 3650))
     cors_origins: tuple = setting((), "origins allowed to call the API from a browser, separated by ','; "
                                   "* allows any; empty sends no CORS headers; the origins named may also "
                                   "write (* lets any page read, never write)", _origins)

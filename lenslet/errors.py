@@ -125,3 +125,14 @@ class BrokenPointer(LensletError):
 class PointerLoop(LensletError):
     status = 508
     title = "Pointer loop"
+
+
+class TooManyAttempts(LensletError):
+    """Failed sign-ins from one address, slowed (lenslet/people/throttle.py)."""
+
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, description, retry_after=1, **fields):
+        super().__init__(description, retryAfter=retry_after, **fields)
+        self.retry_after = retry_after

@@ -14,7 +14,7 @@ left in it.
 from dataclasses import dataclass, field
 
 from lenslet.errors import LensletError, NotFound
-from lenslet.layout import FOLDER_SIDECAR, STATE, TRASH, is_made, is_sidecar, join
+from lenslet.layout import FOLDER_SIDECAR, SHARES, STATE, TRASH, is_made, is_sidecar, join
 from lenslet.sidecar import sidecars
 
 # Keys of a sidecar that lenslet itself writes: what `--all` may drop with it.
@@ -114,12 +114,18 @@ def _sidecar_goes(storage, key, found, everything):
 
 
 def _state(storage, folder, found):
-    """Plan the whole state folder: every file, then every folder, deepest first."""
+    """Plan the whole state folder: every file, then every folder, deepest first; but share links
+    (people made them, and revoke them one by one) stay. Return whether the folder goes."""
+    whole = True
     for entry in sorted(storage.list_folder(folder), key=lambda entry: entry.name):
         key = join(folder, entry.name)
-        if entry.is_dir:
-            _state(storage, key, found)
+        if key == SHARES:
+            whole = False
+        elif entry.is_dir:
+            whole = _state(storage, key, found) and whole
         else:
             found.remove.append(key)
-    found.remove.append(folder + "/")
+    if whole:
+        found.remove.append(folder + "/")
+    return whole
 

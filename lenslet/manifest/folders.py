@@ -27,10 +27,13 @@ from lenslet.layout import (
     xmp_names,
 )
 from lenslet.manifest import covers, manifests
-from lenslet.search.query import arrange
+from lenslet.search.query import arrange, parse
 from lenslet.sidecar import sidecars, xmp
 
 log = logging.getLogger("lenslet")
+
+NAME_ORDER = parse()  # a view in the stored order, nothing filtered
+MAX_ITEMS = 1 << 40
 
 
 class Memo(NamedTuple):
@@ -132,6 +135,16 @@ class Folders:
             while len(self.counts) > self.CACHED_COUNTS:
                 self.counts.popitem(last=False)
         return own, children
+
+    def counts_of(self, path):
+        """A browse path's counts and cover (covers.summary) as they are now."""
+        place = self.tree.locate(path)
+        own, _ = self.summarize(place.storage, place.key, path)
+        return own
+
+    def view_all(self, path):
+        """Every item of a folder in its stored order, as a view (a principal's share is cut from it)."""
+        return self.view(path, NAME_ORDER, 0, MAX_ITEMS)
 
     def listed_mark(self):
         """LISTED's bytes now (None when there is none, or it cannot be read: counts are worked out)."""

@@ -11,6 +11,11 @@ MAX_BODY = 256 * 1024  # a JSON or form body (not an upload's): the one cap for 
 MAX_QUERY_STRING = 4096  # characters of a query string (the guard in app.py refuses longer ones)
 
 
+def access_of(req):
+    """The scope of the request's principal (lenslet/people/access.py), set by the app's guard."""
+    return req.context.access
+
+
 def read_json(req, limit=MAX_BODY):
     """Read a request's JSON body (chunked or not), refusing one over limit bytes before reading it all."""
     require_json(req)

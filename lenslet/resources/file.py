@@ -4,7 +4,7 @@ import falcon
 
 from lenslet.errors import BadRequest
 from lenslet.layout import mime_of, name_of, parent
-from lenslet.resources import CACHE
+from lenslet.resources import CACHE, access_of
 from lenslet.resources.bodies import ThenCheck, body_of, form_parts, media_type
 from lenslet.resources.http import Unsatisfiable, byte_range, etag_of, http_date, not_modified
 from lenslet.storage import clean_path, spool
@@ -30,7 +30,7 @@ class FileResource:
         resp.status = falcon.HTTP_201
 
     def on_get(self, req, resp):
-        place, stat = self.tree.locate_image(clean_path(req.get_param("path", required=True)))
+        place, stat = self.tree.locate_image(access_of(req).see(clean_path(req.get_param("path", required=True))))
         storage, key, kind = place.storage, place.key, mime_of(place.key)
         resp.etag = etag_of(stat)
         resp.set_header("Last-Modified", http_date(stat.mtime))
@@ -86,12 +86,12 @@ def upload_form(files, req):
                 fields[part.name] = part.get_text()
             elif "dest" in fields or "path" in fields:
                 whole = ThenCheck(part.stream, lambda: _read_to_the_end(parts))
-                return files.upload(_dest(fields), part.filename or "", whole, fields.get("conflict"))
+                return files.upload(_dest(req, fields), part.filename or "", whole, fields.get("conflict"))
             else:
                 held = (part.filename or "", spool(part.stream, limit))
         if held is None:
             raise BadRequest("the form has no file field")
-        return files.upload(_dest(fields), held[0], held[1], fields.get("conflict"))
+        return files.upload(_dest(req, fields), held[0], held[1], fields.get("conflict"))
     finally:
         if held is not None:
             held[1].close()
@@ -107,14 +107,14 @@ def _too_large(limit):
     return f"the upload is larger than {limit} bytes (LENSLET_MAX_UPLOAD)", limit
 
 
-def _dest(fields):
-    return clean_path(fields.get("dest", fields.get("path")))
+def _dest(req, fields):
+    return access_of(req).change(clean_path(fields.get("dest", fields.get("path"))))
 
 
 def upload_raw(files, req):
     """PUT /file?path=folder/name.jpg: the request body is the image."""
     body = body_of(req, files.limit, _too_large(files.limit))
-    path = clean_path(req.get_param("path"))
+    path = access_of(req).change(clean_path(req.get_param("path")))
     if not path:
         raise BadRequest("say where: path=folder/name.jpg")
     return files.upload(parent(path), name_of(path), body, req.get_param("conflict"))

@@ -2,7 +2,8 @@ import falcon
 
 from lenslet.errors import BadRequest
 from lenslet.manifest import covers
-from lenslet.resources import read_json
+from lenslet.manifest.folders import MAX_ITEMS
+from lenslet.resources import access_of, read_json
 from lenslet.resources.search import MAX_OFFSET
 from lenslet.search import query
 from lenslet.search.searcher import MAX_LIMIT
@@ -20,7 +21,8 @@ class FoldersResource:
         self.folders = folders
 
     def on_get(self, req, resp):
-        path = clean_path(req.get_param("path"))
+        access = access_of(req)
+        path = access.folder(clean_path(req.get_param("path")))
         page = req.get_param_as_int("page", min_value=0, max_value=MAX_PAGE, default=0)
         params = {name: req.get_param(name) for name in query.PARAMS}
         if any(params.values()) or req.has_param("offset") or req.has_param("limit"):
@@ -30,12 +32,16 @@ class FoldersResource:
             asked = query.parse(params)
             limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
             offset = req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
-            resp.data = self.folders.view(path, asked, offset, limit)
+            if not access.wholly(path):  # cut from the whole order: what the principal sees, paged
+                whole = self.folders.view(path, asked, 0, MAX_ITEMS)
+                resp.data = access.view(path, whole, offset, limit, self.folders)
+            else:
+                resp.data = self.folders.view(path, asked, offset, limit)
         else:
-            resp.data = self.folders.page(path, page)
+            resp.data = access.listing(path, self.folders.page(path, page), self.folders)
         resp.content_type = falcon.MEDIA_JSON
         resp.cache_control = ["no-cache"]
 
     def on_patch(self, req, resp):
-        path, body = clean_path(req.get_param("path")), read_json(req)
+        path, body = access_of(req).change(clean_path(req.get_param("path"))), read_json(req)
         resp.media = self.folders.set_cover(path, covers.check_pick(body))

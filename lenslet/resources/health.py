@@ -15,6 +15,10 @@ class HealthResource:
         self.clock = clock
 
     def on_get(self, req, resp):
+        if not req.context.principal.admin:
+            # The details (worker, files it could not read, the storage) are for admins; others learn it answers.
+            resp.media = {"status": "ok", "version": __version__}
+            return
         storage = self.storage.probe()
         worker = health.worker_status(self.storage, self.config.heartbeat, self.clock)
         ok = storage["readable"] and worker["alive"] and not storage.get("diskFull")

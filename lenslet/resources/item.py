@@ -1,6 +1,6 @@
 import falcon
 
-from lenslet.resources import read_json
+from lenslet.resources import access_of, read_json
 from lenslet.storage import clean_path
 
 DEFAULT_WHO = "api"
@@ -13,11 +13,12 @@ class ItemResource:
         self.items = items
 
     def on_get(self, req, resp):
-        resp.media, version = self.items.get(clean_path(req.get_param("path", required=True)))
+        resp.media, version = self.items.get(access_of(req).see(clean_path(req.get_param("path", required=True))))
         resp.etag = f'"{version}"'
 
     def on_put(self, req, resp):
-        path, body = clean_path(req.get_param("path", required=True)), read_json(req)
+        path = access_of(req).change(clean_path(req.get_param("path", required=True)))
+        body = as_signed_in(req, read_json(req))
         # ?overwrite=true (or X-Lenslet-Overwrite: true): replace a sidecar lenslet cannot read.
         overwrite = req.get_param_as_bool("overwrite", default=False) or \
             (req.get_header("X-Lenslet-Overwrite") or "").lower() == "true"
@@ -25,14 +26,36 @@ class ItemResource:
         resp.etag = f'"{version}"'
 
     def on_patch(self, req, resp):
-        path, body = clean_path(req.get_param("path", required=True)), read_json(req)
+        path = access_of(req).change(clean_path(req.get_param("path", required=True)))
+        body = read_json(req)
         resp.media, version = self.items.patch(path, body, who(req), req.get_header("If-Match"))
         resp.etag = f'"{version}"'
 
     def on_delete(self, req, resp):
-        self.items.delete(clean_path(req.get_param("path", required=True)), req.get_header("If-Match"))
+        path = access_of(req).change(clean_path(req.get_param("path", required=True)))
+        self.items.delete(path, req.get_header("If-Match"))
         resp.status = falcon.HTTP_204
 
 
+# Keys a user's PUT may not set: who edited is the user; where a trashed image came from decides whose
+# trash it is in (a user of some folders may not send it to another's).
+NOT_THEIRS = ("updatedBy", "updated_by", "originalPosition", "original_position")
+
+
+def as_signed_in(req, body):
+    """A PUT's body as a signed-in user may send it: their name as updatedBy, whatever it says."""
+    principal = req.context.principal
+    if principal.kind != "user" or not isinstance(body, dict):
+        return body
+    kept = {key: value for key, value in body.items() if key not in NOT_THEIRS[:2]}
+    if not principal.scope.everything:
+        kept = {key: value for key, value in kept.items() if key not in NOT_THEIRS[2:]}
+    return dict(kept, updatedBy=principal.name)
+
+
 def who(req):
+    """Who an edit is recorded as made by: a signed-in user's name; else what the client says."""
+    principal = req.context.principal
+    if principal.kind == "user":
+        return principal.name
     return (req.get_header("X-Updated-By") or DEFAULT_WHO)[:200]

@@ -1,5 +1,5 @@
 from lenslet import health, jobs, metrics
-from lenslet.errors import LensletError, NotFound, Unauthorized
+from lenslet.errors import Forbidden, LensletError, NotFound, Unauthorized
 from lenslet.resources import sites
 
 
@@ -19,6 +19,8 @@ class MetricsResource:
         if self.token:
             if not sites.bearer_matches(req.get_header("Authorization"), self.token):
                 raise Unauthorized("GET /metrics needs Authorization: Bearer <LENSLET_METRICS_TOKEN>")
+        elif not req.context.principal.admin:
+            raise Forbidden("GET /metrics is for admins (or the holder of LENSLET_METRICS_TOKEN)")
         backlog = dict.fromkeys(sorted(set(jobs.PRIORITY)), 0)
         try:
             backlog.update(jobs.backlog(self.storage))

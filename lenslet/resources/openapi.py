@@ -29,7 +29,8 @@ ERRORS = {
     403: "Refused: lenslet or the folder is read-only, a pointer names a target not allowed, or a write comes "
          "from another site (an `Origin` not this gallery's nor in LENSLET_CORS_ORIGINS, `Origin: null`, "
          "`Sec-Fetch-Site: cross-site`)",
-    404: "No such image, folder, page or endpoint",
+    404: "No such image, folder, page or endpoint; a path outside the user's folders answers exactly as a "
+         "missing one; a share link expired, revoked or mistyped",
     409: "The sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
          "or one of lenslet's own names is held by a link, folder or special file it never writes through, "
          "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
@@ -41,6 +42,7 @@ ERRORS = {
          "NEF, ARW, ORF, RW2, RAF, PEF), or a body read as JSON does not "
          "say `Content-Type: application/json`",
     416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
+    429: "Too many failed tokens, share links or share passwords from this address: wait `Retry-After` seconds",
     421: "The `Host` names a host lenslet does not answer to (DNS rebinding): add it to LENSLET_HOSTS",
     422: "An image that cannot be decoded, or larger than LENSLET_MAX_PIXELS",
     502: "A pointer folder whose target is missing or whose file is not valid",
@@ -48,7 +50,8 @@ ERRORS = {
     507: "The disk is full (or over quota): nothing was changed",
     508: f"Pointer folders that lead in a circle or deeper than {pointers.MAX_DEPTH}; `chain` lists them",
 }
-ANY = (400, 401, 414, 421, 503)  # any request: a bad query parameter, the token, the query's length, Host, storage
+# Any request: bad input, credentials (a dead share link answers 404), the query's length, Host, storage.
+ANY = (400, 401, 403, 404, 414, 421, 429, 503)
 TREE = (403, 404, 502, 508)  # any request that finds a path in the tree
 
 
@@ -62,13 +65,18 @@ def spec():
                                 "`{\"title\", \"description\", ...}` with fields that help."},
         "servers": [{"url": "/", "description": "the API at the root"},
                     {"url": "/api", "description": "the same API under /api"}],
-        "security": [{}, {"token": []}],
+        "security": [{}, {"token": []}, {"share": []}],
         "paths": PATHS,
         "components": {"schemas": SCHEMAS, "parameters": PARAMETERS, "responses": RESPONSES,
                        "headers": HEADERS,
                        "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
                                                      "description": "LENSLET_TOKEN; needed for writes when set, "
-                                                                    "for reads too with LENSLET_TOKEN_READS"}}},
+                                                                    "for reads too with LENSLET_TOKEN_READS; "
+                                                                    "with LENSLET_USERS, a user's token"},
+                                           "share": {"type": "apiKey", "in": "header", "name": "X-Lenslet-Share",
+                                                     "description": "a share link's key (the part after `/s#`), "
+                                                                    "with its password's proof when it has one "
+                                                                    "(POST /shares/unlock)"}}},
     }
 
 
@@ -123,6 +131,50 @@ SCHEMAS = {
         "properties": {"title": {"type": "string"}, "description": {"type": "string"},
                        "path": {"type": "string"}},
         "examples": [{"title": "Not found", "description": "no such file or folder", "path": "trips/x.jpg"}],
+    },
+    "Alive": {
+        "type": "object", "required": ["status", "version"],
+        "description": "what /health tells a user who is not an admin",
+        "properties": {"status": {"const": "ok"}, "version": {"type": "string"}},
+    },
+    "Me": {
+        "type": "object", "required": ["kind", "name", "role", "canWrite", "folders", "images"],
+        "properties": {
+            "kind": {"enum": ["open", "user", "share"]}, "name": {"type": "string"},
+            "role": {"enum": ["view", "edit", "admin"]}, "canWrite": {"type": "boolean"},
+            "folders": {**STRINGS, "description": "folders they see with all they hold (\"\": everything)"},
+            "images": {**STRINGS, "description": "single images they see (a share of one image)"},
+            "share": {"type": "object", "properties": {
+                "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image"]},
+                "expires": {"type": "string"}, "allowDownload": {"type": "boolean"}}},
+        },
+    },
+    "ShareAsked": {
+        "type": "object", "required": ["path"],
+        "properties": {
+            "path": {"type": "string", "description": "a folder or an image"},
+            "expires": {"type": ["string", "number"], "description": "how long: `7d` (the default), `12h`, "
+                        "`30m`, `2w` or seconds; at most LENSLET_SHARE_MAX_DAYS"},
+            "allowDownload": {"type": "boolean", "default": True, "description": "originals may be downloaded"},
+            "password": {"type": "string", "description": "asked by the shared view (POST /shares/unlock)"},
+        },
+    },
+    "Share": {
+        "type": "object",
+        "required": ["id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload", "password",
+                     "expired"],
+        "properties": {
+            "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image"]},
+            "createdBy": {"type": "string"}, "createdAt": {"type": "string"}, "expires": {"type": "string"},
+            "allowDownload": {"type": "boolean"}, "password": {"type": "boolean"}, "expired": {"type": "boolean"},
+        },
+    },
+    "ShareMade": {
+        "allOf": [ref("schemas", "Share")],
+        "type": "object", "required": ["key", "link", "url"],
+        "properties": {
+            "key": {"type": "string", "description": "`<id>.<secret>`: sent as `X-Lenslet-Share`; shown once"},
+            "link": {"type": "string", "description": "`/s#<key>`"}, "url": {"type": "string"}},
     },
     "Pending": {
         "allOf": [ref("schemas", "Error")],
@@ -359,6 +411,7 @@ HEADERS = {
 
 RESPONSES = {str(status): json_of(ref("schemas", "Error"), why) for status, why in ERRORS.items()}
 RESPONSES["503"]["headers"] = {"Retry-After": ref("headers", "Retry-After")}
+RESPONSES["429"]["headers"] = {"Retry-After": ref("headers", "Retry-After")}
 RESPONSES["416"]["headers"] = {"Content-Range": ref("headers", "Content-Range")}
 
 CACHED = {"ETag": ref("headers", "ETag"), "Last-Modified": ref("headers", "Last-Modified")}
@@ -521,9 +574,10 @@ PATHS = {
     }},
     "/health": {"get": {
         "summary": "Version; storage and worker status",
-        "responses": {"200": json_of(ref("schemas", "Health"), "`status` ok or degraded"),
+        "responses": {"200": json_of({"anyOf": [ref("schemas", "Health"), ref("schemas", "Alive")]},
+                                     "`status` ok or degraded (the details for admins only)"),
                       "503": json_of(ref("schemas", "Health"), "the storage cannot be read"),
-                      **errors(401, 414, 421)},
+                      **errors(401, 403, 404, 414, 421, 429)},
     }},
     "/move": {"post": files_op("Move images into a folder (`src`, `dest`), or rename one (`src`, `to`); "
                                "folders too. Image, sidecar and thumbnail move together")},
@@ -535,7 +589,7 @@ PATHS = {
                 "delete": {"summary": "Remove an empty folder", "parameters": [ref("parameters", "folderPath")],
                            "responses": {"200": DONE, **errors(*ANY, *TREE, 409, 507)}}},
     "/export-intent": {"post": {"summary": "Accepted and agreed to (the lenscat-lite front end calls it)",
-                                "responses": {"200": DONE, **errors(401, 403, 414, 421)}}},
+                                "responses": {"200": DONE, **errors(401, 403, 404, 414, 421, 429)}}},
     # The gallery page is served at the root only, and needs no token even with LENSLET_TOKEN_READS.
     "/": {"servers": [{"url": "/"}], "get": page("the gallery page (index.html)"),
           "head": page("the gallery page (index.html)")},
@@ -545,14 +599,50 @@ PATHS = {
         "summary": "Prometheus metrics of every lenslet process (LENSLET_METRICS=true; 404 while off)",
         "responses": {"200": {"description": "the Prometheus text format",
                               "content": {"text/plain": {"schema": {"type": "string"}}}},
-                      **errors(401, 404, 414, 421, 503)},
+                      **errors(401, 403, 404, 414, 421, 429, 503)},
     }},
     "/openapi.json": {"get": {
         "summary": "This description",
         "responses": {"200": {"description": "the OpenAPI 3.1 document",
                               "content": {"application/json": {"schema": {"type": "object"}}}},
-                      **errors(401, 414, 421)},
+                      **errors(401, 403, 404, 414, 421, 429)},
     }},
+    "/me": {"get": {
+        "summary": "Who the request's credentials name (a user, a share link, or `open`: no users file) and "
+                   "what they may see and do",
+        "responses": {"200": json_of(ref("schemas", "Me"), "the principal"), **errors(*ANY)},
+    }},
+    "/shares": {
+        "get": {"summary": "The caller's share links (an admin's: every one), newest first; expired ones too",
+                "responses": {"200": json_of({"type": "object", "required": ["shares"], "properties": {
+                    "shares": {"type": "array", "items": ref("schemas", "Share")}}}, "the shares"),
+                    **errors(*ANY)}},
+        "post": {"summary": "Share a folder (with its subfolders) or one image read-only, for a time; `edit` "
+                            "and `admin` users, within their folders",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas",
+                                                                                                  "ShareAsked")}}},
+                 "responses": {"201": json_of(ref("schemas", "ShareMade"), "the share and its link, shown once"),
+                               **errors(*ANY, *TREE, 413, 415, 507)}},
+    },
+    "/shares/{share_id}": {"delete": {
+        "summary": "Revoke a share link: from now on it answers 404, in every web process",
+        "parameters": [{"name": "share_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": json_of({"type": "object", "required": ["ok", "id"], "properties": {
+            "ok": {"const": True}, "id": {"type": "string"}}}, "revoked"), **errors(*ANY, 404)},
+    }},
+    "/shares/unlock": {"post": {
+        "summary": "The key to send for a share link that has a password (`X-Lenslet-Share`)",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["key"], "properties": {
+                "key": {"type": "string", "description": "the link's key: what follows `/s#`"},
+                "password": {"type": "string"}}}}}},
+        "responses": {"200": json_of({"type": "object", "required": ["key"], "properties": {
+            "key": {"type": "string", "description": "`<id>.<secret>.<proof>`"}}}, "the unlocked key"),
+            **errors(*ANY, 404, 413, 415)},
+    }},
+    "/s": {"servers": [{"url": "/"}], "get": page("the gallery page for a share link: `/s#<key>` (the key after "
+                                                  "`#` never reaches a server)"),
+           "head": page("the gallery page for a share link")},
 }
 
 

@@ -9,7 +9,8 @@ import falcon
 
 from lenslet.config import truthy
 from lenslet.errors import BadRequest
-from lenslet.resources import MAX_BODY, read_json
+from lenslet.layout import TRASH
+from lenslet.resources import MAX_BODY, access_of, read_json
 from lenslet.resources.bodies import form_parts, has_body, media_type, urlencoded_fields
 from lenslet.storage import clean_path
 
@@ -33,8 +34,9 @@ def read_fields(req):
     return fields
 
 
-def paths_of(fields, *names):
-    """A list of paths from the first of names present: one path or a list of them."""
+def paths_of(req, fields, *names):
+    """A list of paths from the first of names present (one path or a list of them), each one the
+    request's principal may change (else answered as missing)."""
     for name in names:
         value = fields.get(name)
         if value is None:
@@ -42,7 +44,7 @@ def paths_of(fields, *names):
         values = value if isinstance(value, list) else [value]
         if not values or len(values) > MAX_PATHS or not all(isinstance(v, str) for v in values):
             raise BadRequest(f"{name} must be a path or a list of 1 to {MAX_PATHS} paths", field=name)
-        return [clean_path(v) for v in values]
+        return [access_of(req).change(clean_path(v)) for v in values]
     raise BadRequest(f"say which images: {' or '.join(names)}")
 
 
@@ -54,10 +56,10 @@ class MoveResource:
 
     def on_post(self, req, resp):
         fields = read_fields(req)
-        sources = paths_of(fields, "src", "paths", "path")
+        sources = paths_of(req, fields, "src", "paths", "path")
         conflict = fields.get("conflict")
         # Absent is not the root: only a dest given as "" (or "/") is.
-        to, dest = _given_path(fields.get("to")), _given_path(fields.get("dest"))
+        to, dest = _given_path(req, fields.get("to")), _given_path(req, fields.get("dest"), TRASH)
         if to is not None:
             if len(sources) != 1:
                 raise BadRequest("a rename (to) takes one src")
@@ -68,8 +70,12 @@ class MoveResource:
             resp.media = self.files.move_many(sources, dest, conflict)
 
 
-def _given_path(value):
-    return None if value is None else clean_path(value)
+def _given_path(req, value, free=None):
+    """A destination the principal may change (free: one anyone may name, the trash)."""
+    if value is None:
+        return None
+    path = clean_path(value)
+    return path if path == free else access_of(req).change(path)
 
 
 class TrashResource:
@@ -79,7 +85,7 @@ class TrashResource:
         self.files = files
 
     def on_post(self, req, resp):
-        resp.media = self.files.trash(paths_of(read_fields(req), "paths", "src", "path"))
+        resp.media = self.files.trash(paths_of(req, read_fields(req), "paths", "src", "path"))
 
 
 class RestoreResource:
@@ -90,7 +96,7 @@ class RestoreResource:
 
     def on_post(self, req, resp):
         fields = read_fields(req)
-        resp.media = self.files.restore(paths_of(fields, "paths", "src", "path"), fields.get("conflict"))
+        resp.media = self.files.restore(paths_of(req, fields, "paths", "src", "path"), fields.get("conflict"))
 
 
 class DeleteResource:
@@ -101,7 +107,7 @@ class DeleteResource:
 
     def on_post(self, req, resp):
         fields = read_fields(req)
-        resp.media = self.files.delete(paths_of(fields, "paths", "src", "path"), force=truthy(fields.get("force")))
+        resp.media = self.files.delete(paths_of(req, fields, "paths", "src", "path"), force=truthy(fields.get("force")))
 
 
 class FolderResource:
@@ -111,11 +117,11 @@ class FolderResource:
         self.files = files
 
     def on_post(self, req, resp):
-        resp.media = self.files.make_folder(clean_path(read_fields(req).get("path")))
+        resp.media = self.files.make_folder(access_of(req).change(clean_path(read_fields(req).get("path"))))
         resp.status = falcon.HTTP_201
 
     def on_delete(self, req, resp):
-        resp.media = self.files.remove_folder(clean_path(req.get_param("path")))
+        resp.media = self.files.remove_folder(access_of(req).change(clean_path(req.get_param("path"))))
 
 
 class ExportIntentResource:

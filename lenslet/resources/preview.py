@@ -1,4 +1,4 @@
-from lenslet.resources import send_webp
+from lenslet.resources import access_of, send_webp
 from lenslet.storage import clean_path
 
 
@@ -9,7 +9,7 @@ class PreviewResource:
         self.previews = previews
 
     def on_get(self, req, resp):
-        path = clean_path(req.get_param("path", required=True))
+        path = access_of(req).see(clean_path(req.get_param("path", required=True)))
         key, image = self.previews.find(path)
         # The preview's name is a digest of the image's path, size and mtime and the preview
         # settings: it is its ETag, and a match needs no read.

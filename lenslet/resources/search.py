@@ -1,4 +1,5 @@
 from lenslet.errors import BadRequest
+from lenslet.resources import access_of
 from lenslet.search.query import PARAMS, parse
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
@@ -21,7 +22,8 @@ class SearchResource:
         limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
         offset = req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
         asked = parse({name: req.get_param(name) for name in PARAMS}, query)
-        total, items = self.searcher.search(asked.text, path, offset, limit, asked)
+        folders = access_of(req).search_folders(path)
+        total, items = self.searcher.search_in(asked.text, path, folders, offset, limit, asked)
         resp.media = {"q": query, "path": path, "offset": offset, "limit": limit, "total": total, "items": items}
         resp.cache_control = ["no-cache"]
 
@@ -36,4 +38,4 @@ class SuggestResource:
         prefix = req.get_param("q") or ""
         if len(prefix) > MAX_QUERY:
             raise BadRequest(f"q is longer than {MAX_QUERY} characters")
-        resp.media = dict(self.searcher.suggest(prefix), q=prefix)
+        resp.media = dict(self.searcher.suggest(prefix, access_of(req).search_folders("")), q=prefix)

@@ -42,6 +42,14 @@ def is_address(name):
         return False
 
 
+def is_loopback(address):
+    """Tell whether a peer's address (as WSGI gives it, IPv6 without brackets) is this machine's loopback."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def host_allowed(host, names):
     """Tell whether a request naming Host may be answered, names being LENSLET_HOSTS.
 

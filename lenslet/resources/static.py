@@ -57,13 +57,18 @@ class StaticResource:
         resp.content_type, resp.data = kind, data
 
 
+SHARED = "/s"
+PAGES = frozenset(("/", SHARED))
+
+
 def is_page(path):
     """Tell whether a request path names the page or its assets (they hold no gallery data)."""
-    return path == "/" or path.startswith("/static/")
+    return path in PAGES or path.startswith("/static/")
 
 
 def add_page(app):
     """Serve the gallery page at the root (never under /api)."""
     page = StaticResource()
     app.add_route("/", page)
+    app.add_route(SHARED, page)  # a share link, /s#<key>: the page reads the key after "#"
     app.add_route("/static/{name}", page, suffix="asset")

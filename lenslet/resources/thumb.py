@@ -1,4 +1,4 @@
-from lenslet.resources import send_webp
+from lenslet.resources import access_of, send_webp
 from lenslet.resources.http import etag_of
 from lenslet.storage import clean_path
 
@@ -10,7 +10,7 @@ class ThumbResource:
         self.thumbs = thumbs
 
     def on_get(self, req, resp):
-        data, thumb = self.thumbs.get(clean_path(req.get_param("path", required=True)))
+        data, thumb = self.thumbs.get(access_of(req).see(clean_path(req.get_param("path", required=True))))
         send_webp(req, resp, etag_of(thumb), thumb.mtime, lambda: data)
 
     on_head = on_get

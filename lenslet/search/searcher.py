@@ -12,6 +12,7 @@ from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.search import query, rollup, words
 from lenslet.search.columns import Builder as ColumnsBuilder
 from lenslet.search.columns import Columns
+from lenslet.search.query import sort_value
 from lenslet.service import memory
 
 log = logging.getLogger("lenslet")
@@ -20,6 +21,7 @@ CHECK_EVERY = 1.0     # seconds between looks at the rollup's stat and the journ
 WAIT_FOR_BUILD = 0.2  # seconds a search waits for this process's first index (a small tree's is built by then)
 SCAN_FOR = 0.5        # seconds a search then reads the rollup itself, while that index is built
 MAX_LIMIT = 1000
+SCOPED_COUNTS = 16  # scopes whose suggestion counts a web process keeps
 
 
 class Snapshot:
@@ -33,6 +35,7 @@ class Snapshot:
         self.built_at = loaded.built_at
         self.journal = loaded.journal
         self.item = loaded.item
+        self.items = loaded.items
         self.path = loaded.path
 
 
@@ -52,6 +55,8 @@ class Searcher:
         self.unusable = None  # the stat of a rollup found of another shape: not loaded again
         self.asked_for = None  # the rollup ("missing", or an unusable one's stat) this process asked to be made
         self.lock = threading.Lock()
+        self.scoped_counts = {}  # (rollup stat, scope folders) -> (tag counts, name counts), oldest first
+        self.lock_counts = threading.Lock()
 
     # -- keeping fresh -----------------------------------------------------
 
@@ -271,6 +276,21 @@ class Searcher:
         page = keyed[offset:offset + limit]
         return bits.bit_count() + len(now), [loaded.item(i) if item is None else item for _, i, item in page]
 
+    def sorted_in(self, query, folders, offset, limit, asked):
+        """A sorted search across several folders: each one's first offset + limit, merged by the sort's
+        rule (ties in path order, as within one)."""
+        total, found = 0, []
+        for inside in folders:
+            try:
+                count, page = self.search(query, inside, 0, offset + limit, asked)
+            except NotFound:
+                continue
+            total += count
+            found += page
+        found.sort(key=lambda item: item["path"])
+        found.sort(key=lambda item: sort_value(asked.sort, item), reverse=asked.order == "desc")
+        return total, found[offset:offset + limit]
+
     def scan(self, query, folder, offset, limit, edits):
         """Items matching query read from the rollup itself, for at most SCAN_FOR seconds: the
         answer of a process whose first index is still being built. When time runs out first,
@@ -318,6 +338,23 @@ class Searcher:
             page = sorted(page + added, key=lambda item: item["path"])[:offset + limit]
         return total, page[offset:]
 
+    def search_in(self, query, folder, folders, offset, limit, asked=None):
+        """search() limited to some folders (None: no limit), given in path order and apart from each
+        other: one page across them, and the total of them all."""
+        if folders is None or folders == [folder]:
+            return self.search(query, folder, offset, limit, asked)  # a missing folder is a 404, as for anyone
+        if asked is not None and asked.sort:
+            return self.sorted_in(query, folders, offset, limit, asked)
+        total, items = 0, []
+        for inside in folders:
+            try:
+                found, page = self.search(query, inside, max(0, offset - total), limit - len(items), asked)
+            except NotFound:
+                continue  # a folder of a scope that is not (or no longer) there holds nothing
+            total += found
+            items += page
+        return total, items
+
     def check_folder(self, folder):
         """Refuse a search scope that is not a folder of the tree (404, or 400 for a file)."""
         try:
@@ -334,9 +371,24 @@ class Searcher:
         return dict(base, **{key: entry[key] for key in ("path", "name", "tags", "notes", "star", "xmpPaths")
                                    if key in entry})
 
-    def suggest(self, prefix):
+    def suggest(self, prefix, folders=None):
+        """Tags and name words starting with prefix, counted in folders (None: everywhere)."""
         loaded, _ = self.fresh()
-        return loaded.index.suggest(prefix)
+        if folders is None:
+            return loaded.index.suggest(prefix)
+        # A scope's counts take a look at each of its items: made once for each rollup and scope, and kept
+        # for the next keystrokes (a few scopes, the least recently used forgotten).
+        key = (loaded.stat, tuple(folders))
+        with self.lock_counts:
+            counts = self.scoped_counts.pop(key, None)
+        if counts is None:
+            ranges = [loaded.index.scope(folder, loaded.path) for folder in folders]
+            counts = words.Index.counts_in(ranges, loaded.items)
+        with self.lock_counts:
+            self.scoped_counts[key] = counts
+            while len(self.scoped_counts) > SCOPED_COUNTS:
+                self.scoped_counts.pop(next(iter(self.scoped_counts)))
+        return words.Index.ranked(*counts, prefix)
 
 
 def index_items(items):

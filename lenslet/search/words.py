@@ -521,21 +521,47 @@ class Index:
 
     def suggest(self, prefix, limit=20):
         """Tags and name words starting with prefix, most used first."""
+        return self.ranked(self.tag_counts, self.name_counts, prefix, limit)
+
+
+    @staticmethod
+    def counts_in(ranges, items):
+        """(tag counts, name word counts) of the items of some id ranges [lo, hi) (a scope; items(lo, hi) gives
+        them), in the shape of an index's own: each item looked at once (a scope's are not kept in the index)."""
+        tags, names, folded_of = {}, Counter(), {}  # a few hundred tags on many items: each folded once
+        for lo, hi in ranges:
+            for found in items(lo, hi):
+                for folded, tag in tags_of(found, folded_of).items():
+                    shown, seen = tags.get(folded, (tag, 0))
+                    tags[folded] = (shown, seen + 1)
+                names.update(set(TOKEN.findall(fold(found.get("name")))))
+        return tags, {token: n for token, n in names.items() if n > 1 and suggestible(token)}
+
+    @staticmethod
+    def ranked(tag_counts, name_counts, prefix, limit=20):
+        """Tags and name words of the counts given starting with prefix (folded), most used first."""
         prefix = fold(prefix)
-        tags = [{"tag": shown, "count": n} for folded, (shown, n) in self.tag_counts.items()
-                if folded.startswith(prefix)]
-        words = [{"word": token, "count": n} for token, n in self.name_counts.items() if token.startswith(prefix)]
+        tags = [{"tag": shown, "count": n} for folded, (shown, n) in tag_counts.items() if folded.startswith(prefix)]
+        words = [{"word": token, "count": n} for token, n in name_counts.items() if token.startswith(prefix)]
         tags.sort(key=lambda entry: (-entry["count"], entry["tag"]))
         words.sort(key=lambda entry: (-entry["count"], entry["word"]))
         return {"tags": tags[:limit], "words": words[:limit]}
 
 
-def tags_of(item):
-    """An item's tags by folded form, each once (the first spelling kept): Summer and summer are one."""
+def tags_of(item, folded_of=None):
+    """An item's tags by folded form, each once (the first spelling kept): Summer and summer are one.
+
+    folded_of: tag -> its folded form, filled as it goes (for many items with the same tags)."""
     tags = {}
     for tag in item["tags"] if isinstance(item.get("tags"), list) else ():
         if isinstance(tag, str) and tag:
-            tags.setdefault(fold(tag), tag)
+            if folded_of is None:
+                tags.setdefault(fold(tag), tag)
+            else:
+                folded = folded_of.get(tag)
+                if folded is None:
+                    folded = folded_of[tag] = fold(tag)
+                tags.setdefault(folded, tag)
     return tags
 
 

@@ -1,0 +1,152 @@
+"""Share links: their records, keys, expiry and passwords. Pure: no I/O.
+
+A link's key is `<id>.<secret>`: the id names the share's file (`.lenslet/shares/<id>.json`), the
+secret (256 random bits) is kept only as its SHA-256, compared in constant time. A share with a
+password also needs a proof, `<id>.<secret>.<proof>`, which POST /shares/unlock gives for the right
+password: an HMAC of the secret keyed by the password's scrypt hash, so the server checks it on every
+request without scrypt's cost, and only someone who knew the password (or can read the share file,
+who could read the images anyway) can make it.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timezone
+
+import orjson
+
+from lenslet.storage.paths import is_clean
+
+FORMAT = 1
+ID = re.compile(r"^[0-9a-f]{16}$")
+SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
+PROOF = re.compile(r"^[0-9a-f]{64}$")
+HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+KINDS = ("folder", "image")
+DAY = 86400.0
+DEFAULT_EXPIRY = 7 * DAY
+MAX_PASSWORD = 1024
+SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}  # about 50 ms and 16 MB a try: guesses stay slow
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": DAY, "w": 7 * DAY}
+_DURATION = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,6})?)\s*([smhdw]?)\s*$")
+
+
+class BadShare(ValueError):
+    """A share file of a shape lenslet does not write (torn, old or forged)."""
+
+
+def duration(text):
+    """Seconds in a duration such as 7d, 12h, 30m, 90s, 2w or a bare number of seconds; ValueError else."""
+    match = _DURATION.match(text if isinstance(text, str) else str(text))
+    if not match:
+        raise ValueError(f"{str(text)[:40]!r} is not a duration: write 7d, 12h, 30m, 2w or seconds")
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def new_key():
+    """A fresh (id, secret) pair; the link's key is id.secret."""
+    return secrets.token_hex(8), secrets.token_urlsafe(32)
+
+
+def secret_hash(secret):
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def split_key(key):
+    """(id, secret, proof or None) of a share key, or None when it is no key lenslet gave."""
+    if not isinstance(key, str) or len(key) > 200:
+        return None
+    parts = key.strip().split(".")
+    if len(parts) not in (2, 3) or not ID.match(parts[0]) or not SECRET.match(parts[1]):
+        return None
+    if len(parts) == 3 and not PROOF.match(parts[2]):
+        return None
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+def iso(seconds):
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seconds_of(text):
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+def password_hash(password, salt=None):
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, maxmem=64 * 1024 * 1024, **SCRYPT)
+    return {"salt": salt.hex(), "hash": digest.hex(), **SCRYPT}
+
+
+def password_matches(record, password):
+    stored = record["password"]
+    if stored is None or not isinstance(password, str) or len(password) > MAX_PASSWORD:
+        return False
+    again = password_hash(password, bytes.fromhex(stored["salt"]))
+    return hmac.compare_digest(again["hash"], stored["hash"])
+
+
+def proof_of(record, secret):
+    """The proof that unlocks a share with a password (see the module's note)."""
+    return hmac.new(bytes.fromhex(record["password"]["hash"]), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def make(path, kind, by, now, expires_in, allow_download=True, password=None):
+    """A new share's record and its link key (shown once)."""
+    share_id, secret = new_key()
+    record = {"v": FORMAT, "id": share_id, "path": path, "kind": kind, "createdBy": by, "createdAt": iso(now),
+              "expires": iso(now + expires_in), "allowDownload": bool(allow_download),
+              "secretHash": secret_hash(secret), "password": password_hash(password) if password else None}
+    return record, f"{share_id}.{secret}"
+
+
+def dumps(record):
+    return orjson.dumps(record, option=orjson.OPT_INDENT_2)
+
+
+def loads(data, share_id):
+    """The record in a share file's bytes, checked field by field; BadShare when it is not one."""
+    try:
+        record = orjson.loads(data)
+    except orjson.JSONDecodeError as ex:
+        raise BadShare(f"not JSON ({ex})") from None
+    if not isinstance(record, dict) or record.get("v") != FORMAT or record.get("id") != share_id:
+        raise BadShare("not a share record of this id")
+    if record.get("kind") not in KINDS or not (is_clean(record.get("path")) or
+                                               (record.get("kind") == "folder" and record.get("path") == "")):
+        raise BadShare("no kind (folder or image) and clean path")
+    if not isinstance(record.get("secretHash"), str) or not HASH.match(record["secretHash"]):
+        raise BadShare("no secretHash")
+    if not isinstance(record.get("allowDownload"), bool) or not isinstance(record.get("createdBy"), str):
+        raise BadShare("no allowDownload or createdBy")
+    try:
+        seconds_of(record.get("expires"))
+        seconds_of(record.get("createdAt"))
+    except (TypeError, ValueError):
+        raise BadShare("no expires and createdAt times") from None
+    stored = record.get("password")
+    if stored is not None and not (isinstance(stored, dict) and all(
+            isinstance(stored.get(name), str) and re.fullmatch(r"[0-9a-f]{32,128}", stored[name])
+            for name in ("salt", "hash")) and all(stored.get(name) == value for name, value in SCRYPT.items())):
+        raise BadShare("a password of another shape")
+    return record
+
+
+def opens(record, secret, proof, now):
+    """Whether a key's secret (and proof) opens a live share: 'ok', 'expired', 'locked' or 'wrong'."""
+    if not hmac.compare_digest(secret_hash(secret).encode(), record["secretHash"].encode()):
+        return "wrong"
+    if now >= seconds_of(record["expires"]):
+        return "expired"
+    if record["password"] is not None and (proof is None or
+                                           not hmac.compare_digest(proof, proof_of(record, secret))):
+        return "locked" if proof is None else "wrong"
+    return "ok"
+
+
+def shown(record, now):
+    """A share as GET /shares lists it: never its hashes."""
+    fields = ("id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload")
+    return {**{name: record[name] for name in fields}, "password": record["password"] is not None,
+            "expired": now >= seconds_of(record["expires"])}

@@ -1,0 +1,109 @@
+"""Share links kept in the state folder, one file each (`.lenslet/shares/<id>.json`), so every web
+process and every host on one bucket agree. A link is read from storage each time it is used: an
+expired or revoked one answers 404 at once everywhere."""
+
+import logging
+import time
+
+from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed
+from lenslet.layout import SHARES, is_image, join
+from lenslet.people import shares
+
+log = logging.getLogger("lenslet")
+
+
+def share_key(share_id):
+    return join(SHARES, share_id + ".json")
+
+
+class Shares:
+    """Make, find, list and revoke share links."""
+
+    def __init__(self, storage, max_days=90.0, clock=time.time):
+        self.storage = storage
+        self.max_expiry = max_days * shares.DAY
+        self.clock = clock
+
+    def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None):
+        """A new share of a folder or image the principal may change: (the record as listed, its key)."""
+        if not principal.can_write or principal.share is not None:
+            raise Forbidden("only edit and admin users share folders and images")
+        if kind not in shares.KINDS:
+            kind = "image" if is_image(path.rpartition("/")[2]) else "folder"
+        expires_in = shares.DEFAULT_EXPIRY if expires_in is None else expires_in
+        if not 60 <= expires_in <= self.max_expiry:
+            raise BadRequest(f"a share lasts from a minute to {self.max_expiry / shares.DAY:g} days "
+                             "(LENSLET_SHARE_MAX_DAYS)", field="expires")
+        if password is not None and (not isinstance(password, str) or not 1 <= len(password) <= shares.MAX_PASSWORD):
+            raise BadRequest(f"a password has 1 to {shares.MAX_PASSWORD} characters", field="password")
+        now = self.clock()
+        record, key = shares.make(path, kind, principal.name, now, expires_in, allow_download, password)
+        self.storage.create(share_key(record["id"]), shares.dumps(record))
+        log.info("share %s of %s made by %s until %s", record["id"], path or "/", principal.name, record["expires"])
+        return shares.shown(record, now), key
+
+    def read(self, share_id):
+        """(record, version) of a share, or (None, None) when there is none (or its file is not a share's)."""
+        data, version = self.storage.read_versioned(share_key(share_id))
+        if data is None:
+            return None, None
+        try:
+            return shares.loads(data, share_id), version
+        except shares.BadShare as ex:
+            log.error("%s is not a share lenslet made (%s): it opens nothing", share_key(share_id), ex)
+            return None, None
+
+    def open(self, key):
+        """(verdict, record) for a link's key: verdict ok, expired, locked, wrong or unknown."""
+        parts = shares.split_key(key)
+        if parts is None:
+            return "unknown", None
+        share_id, secret, proof = parts
+        record, _ = self.read(share_id)
+        if record is None:
+            return "unknown", None
+        return shares.opens(record, secret, proof, self.clock()), record
+
+    def unlock(self, key, password):
+        """The key with its proof for the right password (a share without one: the key as it is); None else."""
+        verdict, record = self.open(key)
+        if verdict not in ("ok", "locked"):
+            return None
+        if record["password"] is None:
+            return key
+        if not shares.password_matches(record, password):
+            return None
+        share_id, secret, _ = shares.split_key(key)
+        return f"{share_id}.{secret}.{shares.proof_of(record, secret)}"
+
+    def listed(self, principal):
+        """The shares a principal may see (their own; an admin's: all), newest first."""
+        try:
+            names = self.storage.list_names(SHARES)
+        except NotFound:
+            return []
+        now, found = self.clock(), []
+        for name in names:
+            if not name.endswith(".json"):
+                continue
+            record, _ = self.read(name[:-5])
+            if record is not None and (principal.admin or record["createdBy"] == principal.name):
+                found.append(shares.shown(record, now))
+        return sorted(found, key=lambda share: (share["createdAt"], share["id"]), reverse=True)
+
+    def revoke(self, principal, share_id):
+        """Remove a share; another's (unless an admin's) answers as a missing one."""
+        missing = NotFound("no such share", id=share_id[:40])
+        if not shares.ID.match(share_id):
+            raise missing
+        record, version = self.read(share_id)
+        if record is None or not (principal.admin or record["createdBy"] == principal.name):
+            raise missing
+        try:
+            self.storage.delete_if(share_key(share_id), version)
+        except (NotFound, PreconditionFailed):
+            raise missing from None  # another revoke won the race
+        except LensletError:
+            raise
+        log.info("share %s of %s revoked by %s", share_id, record["path"] or "/", principal.name)
+        return {"ok": True, "id": share_id}

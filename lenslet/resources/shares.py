@@ -1,0 +1,79 @@
+"""GET /me, GET and POST /shares, DELETE /shares/{id}, POST /shares/unlock."""
+
+import falcon
+
+from lenslet.errors import BadRequest
+from lenslet.people import shares
+from lenslet.resources import read_json
+from lenslet.storage import clean_path
+
+LINK = "/s#"  # the page reads the key after '#': a fragment never reaches a server's log or a Referer
+
+
+def principal_of(req):
+    return req.context.principal
+
+
+class MeResource:
+    """GET /me: who the request's credentials name, and what they may do."""
+
+    def on_get(self, req, resp):
+        resp.media = principal_of(req).describe()
+        resp.cache_control = ["no-store"]
+
+
+class SharesResource:
+    """GET /shares: the caller's share links (an admin's: all); POST /shares: share a folder or an image."""
+
+    def __init__(self, shares_):
+        self.shares = shares_
+
+    def on_get(self, req, resp):
+        resp.media = {"shares": self.shares.listed(principal_of(req))}
+        resp.cache_control = ["no-store"]
+
+    def on_post(self, req, resp):
+        body = read_json(req)
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a JSON object: {\"path\": ..., \"expires\": \"7d\"}")
+        path = req.context.access.see(clean_path(body.get("path")))
+        kind = req.context.access.kind_of(path)
+        expires = body.get("expires")
+        try:
+            seconds = None if expires is None else shares.duration(expires)
+        except ValueError as ex:
+            raise BadRequest(str(ex), field="expires") from None
+        allow = body.get("allowDownload", True)
+        if not isinstance(allow, bool):
+            raise BadRequest("allowDownload is true or false", field="allowDownload")
+        listed, key = self.shares.make(principal_of(req), path, kind, seconds, allow, body.get("password"))
+        link = LINK + key
+        resp.media = {**listed, "key": key, "link": link, "url": req.prefix + link}
+        resp.status = falcon.HTTP_201
+        resp.cache_control = ["no-store"]
+
+
+class ShareResource:
+    """DELETE /shares/{id}: revoke a share link at once."""
+
+    def __init__(self, shares_):
+        self.shares = shares_
+
+    def on_delete(self, req, resp, share_id):
+        resp.media = self.shares.revoke(principal_of(req), share_id)
+
+
+class UnlockResource:
+    """POST /shares/unlock {"key", "password"}: the key to send (X-Lenslet-Share) for a share with a password."""
+
+    def __init__(self, identities, address):
+        self.identities = identities
+        self.address = address  # whom failures are counted against (app.client_address)
+
+    def on_post(self, req, resp):
+        body = read_json(req)
+        if not isinstance(body, dict) or not isinstance(body.get("key"), str):
+            raise BadRequest("the body must be {\"key\": the share link's key, \"password\": ...}")
+        key = self.identities.unlock(body["key"], body.get("password"), self.address(req))
+        resp.media = {"key": key}
+        resp.cache_control = ["no-store"]

@@ -1,0 +1,69 @@
+"""Files of lenslet's settings outside any tree (the users file): stat, read, replace atomically."""
+
+import fcntl
+import os
+import tempfile
+from contextlib import contextmanager
+
+from lenslet.errors import ConfigError
+
+
+def stat_of(path):
+    """What tells a change of the file at path (inode, size, mtime), or None when there is none."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as ex:
+        raise ConfigError(f"cannot look at {path}: {ex.strerror}") from None
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def read_file(path, limit):
+    """The bytes of the file at path (at most limit of them), with the stat_of() they were read at."""
+    try:
+        with open(path, "rb") as stream:
+            found = os.fstat(stream.fileno())
+            data = stream.read(limit + 1)
+    except OSError as ex:
+        raise ConfigError(f"cannot read {path}: {ex.strerror}") from None
+    if len(data) > limit:
+        raise ConfigError(f"{path} is larger than {limit} bytes")
+    return data, (found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+@contextmanager
+def changing(path):
+    """Hold the file's lock (a `.lock` file beside it) for a read-change-write: two `lenslet user add`
+    run at once both land, one after the other."""
+    try:
+        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as ex:
+        raise ConfigError(f"cannot lock {path}: {ex.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def replace_file(path, data):
+    """Replace the file at path with data, all at once (a reader sees the old file or the new), readable
+    by its owner only: it holds token hashes."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".lenslet-users-")
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
+    except OSError as ex:
+        raise ConfigError(f"cannot write {path}: {ex.strerror}") from None
