@@ -113,7 +113,8 @@ export class Listing {
       let items;
       const slice = `&limit=${SEARCH_PAGE}&offset=${current.items.length}`;
       if (current.q != null || current.sliced) {
-        const found = await this.api.getJSON(current.sliced ? `/folders?path=${enc(current.path)}${current.query}${slice}`
+        const found = await this.api.getJSON(current.sliced
+          ? `/folders?path=${enc(current.path)}${current.query}${slice}`
           : `/search?q=${enc(current.q)}&path=${enc(current.path)}${current.query}${slice}`);
         if (current !== this.current) return;
         if (current.sliced && !current.items.length) {

@@ -10,7 +10,9 @@ export class Rules {
     // The names the API's `type` filter takes are the extensions without their dot: one a type
     // (jpg, not jpeg as well), in the order the server lists them.
     const named = new Map();
-    for (const [extension, type] of Object.entries(images)) if (!named.has(type)) named.set(type, extension.slice(1).toLowerCase());
+    for (const [extension, type] of Object.entries(images)) {
+      if (!named.has(type)) named.set(type, extension.slice(1).toLowerCase());
+    }
     this.typeNames = [...named.values()];
   }
 

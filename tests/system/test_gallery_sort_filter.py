@@ -32,16 +32,19 @@ def pics(tree):
 
 @pytest.fixture
 def page(browser, page_for, gunicorn, pics):
-    """Start gunicorn over the tree, give the pictures their stars through the API; answer a Page."""
-    server = gunicorn()
-    server.wait_until(lambda: server.get("/health")[0] == 200)
-    page = page_for(server)
-    browser.get(server.url + "/static/favicon.svg")  # this origin, to forget the last test's sort
-    browser.execute_script("localStorage.clear()")
-    for name, (_, star) in PICS.items():
-        if star is not None:
-            page.patch(f"pics/{name}", {"star": star})
-    return page
+    """Answer a function that starts gunicorn over the tree (with its command-line args), gives the
+    pictures their stars through the API and answers a Page."""
+    def start(*args):
+        server = gunicorn(args=args)
+        server.wait_until(lambda: server.get("/health")[0] == 200)
+        page = page_for(server)
+        browser.get(server.url + "/static/favicon.svg")  # this origin, to forget the last test's sort
+        browser.execute_script("localStorage.clear()")
+        for name, (_, star) in PICS.items():
+            if star is not None:
+                page.patch(f"pics/{name}", {"star": star})
+        return page
+    return start
 
 
 def shown(page):
@@ -59,6 +62,7 @@ def choose(page, select, value):
 
 
 def test_sorting_by_date_taken_orders_the_tiles_both_ways_and_the_viewer_follows(page):
+    page = page()
     page.open("#path=pics")
     page.until(lambda: shown(page) == sorted(PICS))
     choose(page, "#sort", "date")
@@ -83,6 +87,7 @@ def test_sorting_by_date_taken_orders_the_tiles_both_ways_and_the_viewer_follows
 
 
 def test_a_star_filter_keeps_the_rated_tiles_and_reload_keeps_filter_and_sort(page):
+    page = page()
     page.open("#path=pics")
     page.until(lambda: len(shown(page)) == 5)
     toggle = page.find("#filters-toggle")
@@ -110,6 +115,7 @@ def test_a_star_filter_keeps_the_rated_tiles_and_reload_keeps_filter_and_sort(pa
 
 
 def test_untagged_and_clearing_the_filters(page):
+    page = page()
     page.patch("pics/b.jpg", {"addTags": ["beach"]})
     page.open("#path=pics&tagged=no")
     page.until(lambda: shown(page) == ["a.jpg", "c.png", "d.jpg", "e.webp"])
@@ -121,7 +127,9 @@ def test_untagged_and_clearing_the_filters(page):
 
 
 def test_search_takes_star_words_and_the_controls(page):
-    # Until the rollup holds the pictures, search knows the edited ones by their edits alone (no date).
+    # Until the rollup holds the pictures, search knows the edited ones by their edits alone (no date):
+    # wait for it, through the one web process the page will ask too.
+    page = page("--workers", "1")
     page.server.wait_until(lambda: [item["name"] for item in json.loads(page.server.get(
         "/search?q=star:4%2B&sort=date&order=desc")[1])["items"]] == ["e.webp", "d.jpg", "a.jpg"])
     page.open("#path=pics")
@@ -139,6 +147,7 @@ def test_search_takes_star_words_and_the_controls(page):
 
 
 def test_a_bad_date_shows_the_servers_message_beside_the_filters(page):
+    page = page()
     page.open("#path=pics")
     page.until(lambda: len(shown(page)) == 5)
     page.find("#filters-toggle").click()
@@ -155,6 +164,7 @@ def test_a_bad_date_shows_the_servers_message_beside_the_filters(page):
 
 
 def test_a_sorted_folder_pages_by_offset_and_a_plain_one_by_its_stored_pages(page, pics, fetches):
+    page = page()
     source = draw(pics / "src.jpg")
     (pics / "many").mkdir()
     for n in range(230):
