@@ -7,8 +7,9 @@ import {partOf} from "./dom.js";
 import {focusOf, GridLayout, ratioOf} from "./grid.js";
 import {folderOf, nameOf} from "./paths.js";
 import {hashOf} from "./router.js";
+import {filtered, paramsOf} from "./sorting.js";
 
-const SEARCH_PAGE = 200;
+const SEARCH_PAGE = 200;  // and a sorted or filtered folder's slice
 const NAVIGATION_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
 
 /** The type of what the grid's tiles carry when dragged: {images: [paths]} or {folder: path}. */
@@ -21,17 +22,18 @@ export class Listing {
    *  image; pick(index, how, on) and picked(path) are the selection's; newFolder() and moveFolder()
    *  are the heading's buttons; served: /health's storage (which folder the gallery shows);
    *  chosen() answers the paths picked, which go together when one of them is dragged; dropping(event)
-   *  answers whether a drag carries tiles, dropped(folder, event) moves them onto a folder tile. */
+   *  answers whether a drag carries tiles, dropped(folder, event) moves them onto a folder tile;
+   *  refused(ex) is told the server's 400 to a sort or filter. */
   constructor(content, {api, rules, counts, served, view, pick, picked, chosen, dropping, dropped, newFolder,
-    moveFolder}) {
-    Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen});
+    moveFolder, refused}) {
+    Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen, refused});
     this.el = Object.fromEntries(Object.entries({
       crumbs: "#crumbs", title: "#title", count: "#count", newFolder: "#new-folder", folderMove: "#folder-move",
       squares: "#layout-squares", rows: "#layout-rows", empty: "#empty", grid: "#grid", more: "#more",
     }).map(([name, selector]) => [name, partOf(content, selector)]));
     this.grid = this.el.grid;
     this.layout = new GridLayout(this.grid, {squares: this.el.squares, rows: this.el.rows});
-    this.current = null;  // {key, path, q, items, page, pageCount, total, loading}
+    this.current = null;  // {key, path, q, asked, sliced, items, page, pageCount, total, folderTotal, loading}
     this.thumbs = new Map();  // tile -> unload(): only tiles near the screen hold a thumbnail
     this.nearScreen = new IntersectionObserver((entries) => this.showThumbs(entries), {rootMargin: "600px"});
     new IntersectionObserver((entries) => {
@@ -79,12 +81,15 @@ export class Listing {
     if (this.current) this.current.key = null;
   }
 
-  /** Show the listing of place (a folder, or a search when place.q is set); answer when its first
-   *  page is shown. */
-  open(place, key) {
+  /** Show the listing of place (a folder, or a search when place.q is set), sorted and filtered as
+   *  asked (sorting.js's askedOf); answer when its first page is shown. */
+  open(place, asked, key) {
     const searching = place.q != null;
     const {rules, el} = this;
-    this.current = {key, path: place.path, q: place.q, items: [], page: 0, pageCount: 1, total: null, loading: false};
+    // A folder sorted or filtered is read in slices of one order (offset, limit); else its stored pages.
+    const query = paramsOf(asked);
+    this.current = {key, path: place.path, q: place.q, asked, query, sliced: !searching && query !== "", items: [],
+      page: 0, pageCount: 1, total: null, folderTotal: null, loading: false};
     this.thumbs.forEach((unload) => unload());
     this.thumbs.clear();
     this.grid.replaceChildren();
@@ -106,14 +111,23 @@ export class Listing {
     const {el} = this;
     try {
       let items;
-      if (current.q != null) {
-        const found = await this.api.getJSON(`/search?q=${enc(current.q)}&path=${enc(current.path)}` +
-          `&limit=${SEARCH_PAGE}&offset=${current.items.length}`);
+      const slice = `&limit=${SEARCH_PAGE}&offset=${current.items.length}`;
+      if (current.q != null || current.sliced) {
+        const found = await this.api.getJSON(current.sliced
+          ? `/folders?path=${enc(current.path)}${current.query}${slice}`
+          : `/search?q=${enc(current.q)}&path=${enc(current.path)}${current.query}${slice}`);
+        if (current !== this.current) return;
+        if (current.sliced && !current.items.length) {
+          this.counts.fromListing(current.path, {...found, total: found.folderTotal});  // the folder's own count
+          this.showFolders(found.dirs);
+        }
         items = found.items;
         current.total = found.total;
-        current.page = current.items.length + items.length >= found.total ? 1 : 0;
+        current.folderTotal = found.folderTotal ?? null;
+        current.page = !items.length || current.items.length + items.length >= found.total ? 1 : 0;
       } else {
         const manifest = await this.api.getJSON(`/folders?path=${enc(current.path)}&page=${current.page}`);
+        if (current !== this.current) return;
         if (current.page === 0) {
           this.counts.fromListing(current.path, manifest);
           this.showFolders(manifest.dirs);
@@ -123,20 +137,26 @@ export class Listing {
         current.pageCount = manifest.pageCount;
         current.page += 1;
       }
-      if (current !== this.current) return;
       const start = current.items.length;
       current.items.push(...items);
       this.grid.append(...items.map((item, at) => this.imageTile(item, start + at)));
       this.layout.justify();
       // A folder of folders says nothing rather than "0 images".
-      const onlyFolders = !current.total && current.q == null && this.grid.children.length > 0;
-      el.count.textContent = onlyFolders ? "" : countText(current.total, current.q != null);
+      const onlyFolders = !(current.sliced ? current.folderTotal : current.total) && current.q == null &&
+        this.grid.children.length > 0;
+      el.count.textContent = onlyFolders ? "" : current.sliced && filtered(current.asked)
+        ? `${current.total} of ${countText(current.folderTotal)}` : countText(current.total, current.q != null);
       el.empty.hidden = current.items.length > 0 || this.grid.children.length > 0;
       if (!el.empty.hidden) this.explainEmpty(current);
     } catch (ex) {
       if (current !== this.current) return;
       el.empty.hidden = false;
-      el.empty.replaceChildren(ex.status === 404 ? "There is no such folder." : `This cannot be shown: ${ex.message}`);
+      if (ex.status === 400 && (current.query || current.q)) {
+        this.refused(ex);  // said beside the sort and filters, which can put it right
+        el.empty.replaceChildren("Nothing is shown: the sort or a filter was refused.");
+      } else {
+        el.empty.replaceChildren(ex.status === 404 ? "There is no such folder." : `This cannot be shown: ${ex.message}`);
+      }
       current.page = current.pageCount;  // stop asking
     } finally {
       current.loading = false;
@@ -152,6 +172,8 @@ export class Listing {
     const addable = !readonly && !this.rules.inTrash(current.path);
     if (current.q != null) {
       lines.push("Nothing matches.");
+    } else if (filtered(current.asked)) {
+      lines.push("Nothing in this folder matches the filters.");
     } else if (current.path) {
       lines.push(this.rules.inTrash(current.path) ? "The trash is empty." : "No images in this folder yet.");
       if (addable) lines.push("Drop photos anywhere on this page, or use Upload, to add them here.");

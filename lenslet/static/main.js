@@ -1,6 +1,6 @@
 // The gallery page: the one module that does something when loaded. It finds each part's root
 // element, reads the server's rules and read-only mode from GET /health, and wires the parts
-// (router, listing, tree, selection, upload, search, viewer) to one another.
+// (router, listing, sort and filter controls, tree, selection, upload, search, viewer) to one another.
 
 import {Actions} from "./actions.js";
 import {Api, enc} from "./api.js";
@@ -12,6 +12,7 @@ import {Rules} from "./rules.js";
 import {keyOf, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
+import {askedIn, askedOf, rememberedSort, SortControls} from "./sorting.js";
 import {FolderTree} from "./tree.js";
 import {Upload} from "./upload.js";
 import {Viewer} from "./viewer.js";
@@ -61,7 +62,11 @@ async function start() {
     chosen: () => selection.chosen(), ...drops,
     newFolder: () => actions.newFolder(),
     moveFolder: (path) => actions.moveFolder(path),
+    refused: (ex) => sorting.refused(ex),
   });
+  // A sort or filter chosen is a new place: the address keeps it for reload and the back button.
+  const sorting = new SortControls($("content"), {rules,
+    choose: (asked) => router.go({...router.place(), ...asked, view: null})});
   const actions = new Actions({api, rules, dialogs, messages, router, listing, counts,
     folderRoots: [$("tree"), $("grid")], refresh, refreshTree});
   const selection = new Selection($("selection-bar"), {api, listing, actions, suggestTags,
@@ -70,7 +75,8 @@ async function start() {
   const folderListed = () => (listing.place?.q == null ? listing.place?.path : null);
   const search = new SearchBox($("search-form"), {api, search(q) {
     const path = folderListed() ?? router.place().path;
-    router.go(q ? {path: rules.inTrash(path) ? "" : path, q} : {path});
+    const asked = askedIn(router.place());  // searching keeps the sort and filters, and so does leaving it
+    router.go(q ? {...asked, path: rules.inTrash(path) ? "" : path, q} : {...asked, path});
   }});
   new Upload({button: $("upload-button"), input: $("upload-input"), folderButton: $("upload-folder-button"),
     folderInput: $("upload-folder-input"), hint: $("drop-hint"), panel: $("uploads")}, {
@@ -81,8 +87,8 @@ async function start() {
       return folder != null && !rules.inTrash(folder) ? folder : "";
     },
     done(folder, problems) {
-      const place = {path: folder};
       const now = router.place();
+      const place = now.path === folder && now.q == null ? {...now, view: null} : {path: folder};
       if (now.path !== folder || now.q != null) router.go(place);
       refresh();
       if (problems.length) messages.noticeAt(place, problems.join(" "));
@@ -106,7 +112,9 @@ async function start() {
     const key = keyOf(place);
     if (listing.key !== key) {
       messages.showing(key);
-      const shown = listing.open(place, key);
+      const asked = askedOf(place, rememberedSort());
+      sorting.show(asked, key);
+      const shown = listing.open(place, asked, key);
       selection.reset();
       search.show(place.q);
       tree.mark(place.path);

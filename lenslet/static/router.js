@@ -1,22 +1,30 @@
-// Where the person is: the URL hash (#path=&q=&view=) names the folder, the search and the open
-// image, so links and the back button work.
+// Where the person is: the URL hash (#path=&q=&sort=&order=&star=...&view=) names the folder, the
+// search, its sort and filters and the open image, so links, reload and the back button keep them.
 
-/** The place a hash names: {path, q (null when not searching), view (null when no image is open)}. */
+import {ASKED, askedIn} from "./sorting.js";
+
+/** The place a hash names: {path, q (null when not searching), view (null when no image is open)},
+ *  and each sort and filter it names (sort, order, star, date, camera, type, tagged; null if not). */
 export function readHash(hash) {
   const params = new URLSearchParams(hash.slice(1));
-  return {path: params.get("path") || "", q: params.get("q"), view: params.get("view")};
+  const asked = Object.fromEntries(ASKED.map((name) => [name, params.get(name) || null]));
+  return {path: params.get("path") || "", q: params.get("q"), ...asked, view: params.get("view")};
 }
 
-export function hashOf({path, q, view}) {
+export function hashOf(place) {
+  const {path, q, view} = place;
   const params = new URLSearchParams();
   if (path) params.set("path", path);
   if (q != null) params.set("q", q);
+  for (const [name, value] of Object.entries(askedIn(place))) params.set(name, value);
   if (view) params.set("view", view);
   return "#" + params.toString();
 }
 
-/** Which listing a place shows (a folder, or a search in a folder); the open image aside. */
-export const keyOf = (place) => (place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`);
+/** Which listing a place shows (a folder, or a search in a folder, as sorted and filtered); the
+ *  open image aside. */
+export const keyOf = (place) => (place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`) +
+  `?${new URLSearchParams(askedIn(place))}`;
 
 export class Router {
   /** onChange(place, replaced) is called for every new place: replaced is true when the page

@@ -7,6 +7,13 @@ export class Rules {
     this.trash = trash;
     this.extensions = Object.keys(images).map((extension) => extension.toLowerCase());
     this.types = [...new Set(Object.values(images))];
+    // The names the API's `type` filter takes are the extensions without their dot: one a type
+    // (jpg, not jpeg as well), in the order the server lists them.
+    const named = new Map();
+    for (const [extension, type] of Object.entries(images)) {
+      if (!named.has(type)) named.set(type, extension.slice(1).toLowerCase());
+    }
+    this.typeNames = [...named.values()];
   }
 
   /** Whether path is the trash folder or inside it. */
