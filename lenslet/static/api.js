@@ -44,7 +44,10 @@ export class Api {
   /** The share link's key this tab opened (the shared view), or null: sent instead of any token. */
   shareKey() { return sessionStorage.getItem(SHARE_KEY); }
 
-  setShareKey(key) { sessionStorage.setItem(SHARE_KEY, key); }
+  setShareKey(key) {
+    if (key) sessionStorage.setItem(SHARE_KEY, key);
+    else sessionStorage.removeItem(SHARE_KEY);
+  }
 
   /** Sign out: forget the token kept in this browser. */
   forgetToken() { localStorage.removeItem(TOKEN_KEY); }

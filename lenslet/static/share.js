@@ -93,7 +93,10 @@ export class ShareDialog {
 /** The shared view's key: taken from /s#<key> (and kept for this tab, so the page's own #path=
  *  addresses and a reload keep it), or the one kept before; null when the page is not a share's. */
 export function takeShareKey(api, location, history) {
-  if (location.pathname !== "/s") return null;
+  if (location.pathname !== "/s") {
+    api.setShareKey(null);  // this tab left the shared view for the gallery: its own token, not the link
+    return null;
+  }
   const hash = location.hash.slice(1);
   if (hash && !hash.includes("=")) {
     api.setShareKey(decodeURIComponent(hash));

@@ -13,10 +13,11 @@ from lenslet.people.directory import Directory
 
 @pytest.fixture
 def people(browser, page_for, gunicorn, tree, tmp_path):
-    """family/ and work/ with two images each, and a users file; answer start(name, role, folders)
-    giving (the Page of a fresh gunicorn, the user's token)."""
+    """family/ and work/ with two images each (and family/2024/e.jpg), and a users file; answer
+    start(name, role, folders) giving (the Page of a fresh gunicorn, the user's token)."""
     for at, name in enumerate(("family/a.jpg", "family/b.jpg", "work/c.jpg", "work/d.jpg")):
         draw(tree / name, size=(80, 60), color=(50 * at, 100, 150))
+    draw(tree / "family" / "2024" / "e.jpg")
     users = tmp_path / "users.json"
     directory = Directory(str(users))
 
@@ -60,7 +61,7 @@ def test_a_user_of_one_folder_sees_that_folder_alone_and_their_name_and_signs_ou
     page.until(lambda: page.script("return [...document.querySelectorAll('#tree li')].map(l => l.textContent)"
                                    ".join(' ')").count("work") == 0)
     page.find(".tile").click()
-    page.until(lambda: tiles(page) == ["family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
+    page.until(lambda: tiles(page) == ["family/2024", "family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
     assert page.find("#upload-button").is_displayed() and page.find("#share-folder").is_displayed()
 
     page.find("#sign-out").click()  # the token is forgotten and asked for again
@@ -106,7 +107,7 @@ def test_a_share_link_from_the_dialog_shows_its_folder_alone_to_a_fresh_browser_
 
     forget(page)  # a fresh browser: no token, only the link
     page.driver.get(link)
-    page.until(lambda: tiles(page) == ["family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
+    page.until(lambda: tiles(page) == ["family/2024", "family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
     assert page.find("#title").text == "family"
     for css in ("#search", "#sidebar", "#upload-button", "#new-folder", "#share-folder", "#me"):
         assert not page.find(css).is_displayed(), css
@@ -116,6 +117,14 @@ def test_a_share_link_from_the_dialog_shows_its_folder_alone_to_a_fresh_browser_
     page.until(lambda: page.viewer_name() == "a.jpg")
     page.until(lambda: page.script("const i = document.getElementById('view-image');"
                                    " return i.naturalWidth > 0 && i.src.startsWith('blob:')"))
+    page.find("#view-close").click()
+    folder = '.tile[data-folder="family/2024"]'
+    page.until(lambda: page.viewer_name() is None and page.driver.find_elements(page.by.CSS_SELECTOR, folder))
+    page.find(folder).click()  # its subfolders too
+    page.until(lambda: tiles(page) == ["family/2024/e.jpg"] and all(page.thumbs_drawn()))
+    page.driver.get(page.server.url + "/#path=work")  # the gallery's own page: the link's key is not sent
+    page.until(lambda: page.script("return document.getElementById('token-dialog').open"))
+    assert page.script("return sessionStorage.getItem('lenslet.share')") is None
 
     forget(page)
     sign_in(page, token, "#path=family")
