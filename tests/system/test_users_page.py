@@ -4,6 +4,7 @@ nothing but its key, and revoked."""
 
 import json
 import urllib.request
+from datetime import datetime, timezone
 
 import pytest
 from helpers import draw
@@ -83,9 +84,9 @@ def test_a_view_user_is_offered_no_upload_trash_share_or_editing(people):
     assert page.script("return document.getElementById('view-notes').readOnly")
 
 
-def share_in_dialog(page, expires="1 day"):
-    """Share the folder shown through its dialog; answer the link it shows."""
-    page.find("#share-folder").click()
+def share_in_dialog(page, expires="1 day", button="#share-folder"):
+    """Share the folder shown (or the image in the viewer) through its dialog; answer the link it shows."""
+    page.find(button).click()
     page.until(lambda: page.script("return document.getElementById('share-dialog').open"))
     from selenium.webdriver.support.ui import Select
     Select(page.find("#share-expires")).select_by_visible_text(expires)
@@ -156,3 +157,18 @@ def test_a_share_link_with_a_password_asks_for_it_and_then_shows_its_image(peopl
     page.find("#ask-input").send_keys("open sesame\n")
     page.until(lambda: page.viewer_name() == "b.jpg")
     assert not page.find("#search").is_displayed()
+
+
+def test_the_viewer_shares_its_one_image_for_the_days_chosen(people):
+    page, token = people("bob", "edit", ["family"])
+    sign_in(page, token, "#path=family&view=family/b.jpg")
+    page.until(lambda: page.viewer_name() == "b.jpg")
+    link = share_in_dialog(page, "30 days", "#view-share")
+    page.until(lambda: len(page.driver.find_elements(page.by.CSS_SELECTOR, "#share-list li")) == 1)
+    assert "family/b.jpg (image)" in page.find("#share-list li").text
+    request = urllib.request.Request(page.server.url + "/shares", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        [share] = json.loads(answer.read())["shares"]
+    assert share["path"] == "family/b.jpg" and share["kind"] == "image" and f"/s#{share['id']}." in link
+    days = (datetime.fromisoformat(share["expires"].replace("Z", "+00:00")) - datetime.now(timezone.utc)).days
+    assert days in (29, 30)
