@@ -2,6 +2,7 @@
 // Nothing happens on import: main.js makes the one Api, and every part is handed it.
 
 const TOKEN_KEY = "lenslet.token";
+const SHARE_KEY = "lenslet.share";  // the share link's key, in sessionStorage: this tab only, gone when it closes
 const THUMBS_AT_ONCE = 6;  // what a browser opens per host anyway
 const THUMB_TRIES = 30;    // a thumbnail still queued after this many Retry-Afters is shown as missing
 const PREVIEWS_KEPT = 8;   // the viewer's previews around the image shown, so the next one shows at once
@@ -37,6 +38,27 @@ export class Api {
     this.previews = new Map();  // path -> Promise of an object URL, oldest first
     this.waiting = [];          // thumbnails queued
     this.running = 0;           // thumbnails being fetched
+    this.locked = null;         // async () => a share's unlocked key, or null (set by the shared view)
+  }
+
+  /** The share link's key this tab opened (the shared view), or null: sent instead of any token. */
+  shareKey() { return sessionStorage.getItem(SHARE_KEY); }
+
+  setShareKey(key) {
+    if (key) sessionStorage.setItem(SHARE_KEY, key);
+    else sessionStorage.removeItem(SHARE_KEY);
+  }
+
+  /** Sign out: forget the token kept in this browser. */
+  forgetToken() { localStorage.removeItem(TOKEN_KEY); }
+
+  /** The credentials of a request: the share link's key, or the token. */
+  credentials(headers) {
+    const share = this.shareKey();
+    if (share) headers.set("X-Lenslet-Share", share);
+    const token = share ? null : localStorage.getItem(TOKEN_KEY);
+    if (token) headers.set("Authorization", `Bearer ${token}`);
+    return share || token;
   }
 
   isReadonly() { return this.readonly; }
@@ -90,9 +112,8 @@ export class Api {
   async request(method, url, {json, form, headers = {}} = {}) {
     for (;;) {
       const sent = new Headers(headers);
-      const token = localStorage.getItem(TOKEN_KEY);
+      const token = this.credentials(sent);
       const round = this.answers;
-      if (token) sent.set("Authorization", `Bearer ${token}`);
       let body = form;
       if (json !== undefined) {
         sent.set("Content-Type", "application/json");
@@ -105,9 +126,24 @@ export class Api {
         throw new ApiError(0, {description: "the server cannot be reached"});
       }
       if (answer.ok) return answer;
+      const refusal = await answer.json().catch(() => null);
+      if (answer.status === 401 && this.shareKey()) {
+        if (refusal?.share === "locked" && await this.unlocked(token)) continue;
+        throw new ApiError(answer.status, refusal);
+      }
       if (answer.status === 401 && await this.tokenAgain(method, token, round)) continue;
-      throw new ApiError(answer.status, await answer.json().catch(() => null));
+      throw new ApiError(answer.status, refusal);
     }
+  }
+
+  /** After a share's 401 "locked": true when a password gave the key to send instead (one question at a time). */
+  async unlocked(sent) {
+    if (this.shareKey() !== sent) return true;  // another request unlocked it meanwhile
+    if (!this.locked) return false;
+    this.unlocking ??= this.locked().finally(() => { this.unlocking = null; });
+    const key = await this.unlocking;
+    if (key) this.setShareKey(key);
+    return Boolean(key);
   }
 
   /** POST a form with XMLHttpRequest, whose upload reports its progress (fetch cannot, in most
@@ -151,7 +187,7 @@ export class Api {
   }
 
   /** True when images must be fetched with the token rather than named in an <img src>. */
-  needsToken() { return Boolean(localStorage.getItem(TOKEN_KEY)); }
+  needsToken() { return Boolean(this.shareKey() || localStorage.getItem(TOKEN_KEY)); }
 
   /** A URL of a path's original for an <img>: its own address, or, when a token is needed (an <img>
    *  cannot send one), an object URL of the bytes fetched with it, which the caller revokes. */

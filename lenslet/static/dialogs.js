@@ -18,8 +18,8 @@ export class Dialogs {
   }
 
   /** Ask for one line of text in a dialog; answer it trimmed, or null when cancelled.
-   *  folders: paths offered as suggestions (a folder to move to). */
-  ask({title, label, value = "", hint = "", ok = "OK", folders = []}) {
+   *  folders: paths offered as suggestions (a folder to move to); password: typed unseen. */
+  ask({title, label, value = "", hint = "", ok = "OK", folders = [], password = false}) {
     const dialog = this.askDialog;
     const parts = this.parts;
     return new Promise((resolve) => {
@@ -30,6 +30,7 @@ export class Dialogs {
       parts.ok.textContent = ok;
       parts.folders.replaceChildren(...folders.map((path) => new Option(path || "/")));
       parts.input.value = value;
+      parts.input.type = password ? "password" : "text";
       dialog.returnValue = "";
       dialog.addEventListener("close", () => {
         const answer = dialog.returnValue === "ok" ? parts.input.value.trim() : "";

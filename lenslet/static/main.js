@@ -9,9 +9,11 @@ import {Dialogs} from "./dialogs.js";
 import {DRAGGED, Listing} from "./listing.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
-import {keyOf, Router} from "./router.js";
+import {People} from "./people.js";
+import {hashOf, keyOf, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
+import {passwordAsker, ShareDialog, takeShareKey} from "./share.js";
 import {askedIn, askedOf, rememberedSort, SortControls} from "./sorting.js";
 import {FolderTree} from "./tree.js";
 import {Upload} from "./upload.js";
@@ -20,6 +22,9 @@ import {Viewer} from "./viewer.js";
 async function start() {
   const $ = (id) => document.getElementById(id);
   const api = new Api($("token-dialog"));
+  // A share link's page (/s#<key>): read-only, its folder or image alone, the key sent with every request.
+  const shared = Boolean(takeShareKey(api, location, history));
+  document.body.classList.toggle("shared", shared);
   // Read-only mode comes from here alone (LENSLET_READONLY); a 403 refuses its one action only.
   let health;
   try {
@@ -36,6 +41,9 @@ async function start() {
   });
   const messages = new Messages($("status"), $("notice"), () => router.place());
   const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"));
+  api.locked = passwordAsker(api, dialogs);
+  const people = new People($("me"), {api, signedOut: () => location.reload()});
+  const sharer = new ShareDialog($("share-dialog"), {api});
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));
@@ -104,6 +112,8 @@ async function start() {
     rename: (path) => actions.renameImage(path, viewer),
     say: (text) => messages.say(text),
   });
+  $("share-folder").addEventListener("click", () => sharer.open(folderListed() ?? router.place().path));
+  $("view-share").addEventListener("click", () => { if (viewer.path) sharer.open(viewer.path); });
   $("viewer").addEventListener("close", () => { if (viewer.path) router.go({...router.place(), view: null}); });
 
   /** Show what the address names: its listing (read when it is another one), and the image open. */
@@ -146,10 +156,29 @@ async function start() {
   api.onReadonly(() => {
     document.body.classList.add("readonly");
     selection.show();
-    messages.say("This gallery is read-only: editing is off.");
+    if (!shared) messages.say(people.canWrite() ? "This gallery is read-only: editing is off." : "You may look here, not change.");
   });
-  if (health?.readonly === true) api.setReadonly();
-  tree.rebuild(router.place().path);
+  const me = await people.load();
+  if (shared) {
+    api.setReadonly();
+    if (!me?.share) {
+      const empty = $("empty");
+      empty.hidden = false;
+      empty.textContent = "This share link has expired, was revoked, or is mistyped: it shows nothing.";
+      $("title").textContent = "Nothing shared here";
+      return;
+    }
+    // Open what is shared; an image opens in the viewer over its folder.
+    const {path, kind} = me.share;
+    const place = router.place();
+    if (!place.path && !place.view) {
+      const folder = kind === "image" ? path.split("/").slice(0, -1).join("/") : path;
+      history.replaceState(null, "", hashOf({path: folder, view: kind === "image" ? path : null}));
+    }
+  } else {
+    if (health?.readonly === true || !people.canWrite()) api.setReadonly();
+    tree.rebuild(router.place().path);
+  }
   await route();
 }
 

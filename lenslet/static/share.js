@@ -1,0 +1,124 @@
+// Share links: the dialog that makes one for a folder or an image (expiry, the link and Copy) and
+// lists the links made (Revoke), and the shared view's start (/s#<key>: the key kept for this tab,
+// the password asked for when the share has one). Nothing happens on import.
+
+import {ApiError, enc} from "./api.js";
+
+const EXPIRIES = [["1d", "1 day"], ["7d", "7 days"], ["30d", "30 days"]];
+
+export class ShareDialog {
+  /** dialog: the share <dialog> (#share-path, #share-expires, #share-create, #share-link, #share-copy,
+   *  #share-list, #share-message inside); api: the page's Api. */
+  constructor(dialog, {api}) {
+    this.dialog = dialog;
+    this.api = api;
+    this.path = "";
+    const part = (css) => dialog.querySelector(css);
+    this.parts = {path: part("#share-path"), expires: part("#share-expires"), create: part("#share-create"),
+      link: part("#share-link"), copy: part("#share-copy"), list: part("#share-list"), message: part("#share-message")};
+    this.parts.expires.replaceChildren(...EXPIRIES.map(([value, label]) =>
+      Object.assign(document.createElement("option"), {value, textContent: label, selected: value === "7d"})));
+    this.parts.create.addEventListener("click", () => this.create());
+    this.parts.copy.addEventListener("click", () => this.copy());
+  }
+
+  /** Open the dialog for a folder or an image path. */
+  open(path) {
+    this.path = path;
+    this.parts.path.textContent = path || "All photos";
+    this.parts.link.value = "";
+    this.parts.copy.disabled = true;
+    this.say("");
+    this.dialog.showModal();
+    this.list();
+  }
+
+  say(text) { this.parts.message.textContent = text; }
+
+  async create() {
+    try {
+      const made = await this.api.postJSON("/shares", {path: this.path, expires: this.parts.expires.value});
+      this.parts.link.value = new URL(made.link, location.href).href;
+      this.parts.copy.disabled = false;
+      this.say("Link made: anyone with it sees this until it expires or is revoked.");
+    } catch (ex) {
+      this.say(`Not shared: ${ex.message}`);
+    }
+    this.list();
+  }
+
+  async copy() {
+    const link = this.parts.link;
+    try {
+      await navigator.clipboard.writeText(link.value);
+    } catch (ex) {
+      link.select();  // no clipboard permission (plain http): selected, for Ctrl+C
+      document.execCommand?.("copy");
+    }
+    this.say("Link copied.");
+  }
+
+  /** List the share links (the caller's; an admin's: all), each with Revoke. */
+  async list() {
+    let shares = [];
+    try {
+      shares = (await this.api.getJSON("/shares")).shares;
+    } catch (ex) {
+      this.say(`The share links cannot be read: ${ex.message}`);
+    }
+    this.parts.list.replaceChildren(...shares.map((share) => {
+      const row = document.createElement("li");
+      row.dataset.id = share.id;
+      const when = share.expired ? "expired" : `until ${new Date(share.expires).toLocaleString()}`;
+      const text = Object.assign(document.createElement("span"),
+        {textContent: `${share.path || "All photos"} (${share.kind}), ${when}${share.password ? ", password" : ""}`});
+      const revoke = Object.assign(document.createElement("button"), {type: "button", textContent: "Revoke"});
+      revoke.addEventListener("click", () => this.revoke(share.id));
+      row.append(text, revoke);
+      return row;
+    }));
+  }
+
+  async revoke(id) {
+    try {
+      await this.api.request("DELETE", `/shares/${enc(id)}`);
+      this.say("Revoked: the link opens nothing now.");
+    } catch (ex) {
+      this.say(`Not revoked: ${ex.message}`);
+    }
+    this.list();
+  }
+}
+
+/** The shared view's key: taken from /s#<key> (and kept for this tab, so the page's own #path=
+ *  addresses and a reload keep it), or the one kept before; null when the page is not a share's. */
+export function takeShareKey(api, location, history) {
+  if (location.pathname !== "/s") {
+    api.setShareKey(null);  // this tab left the shared view for the gallery: its own token, not the link
+    return null;
+  }
+  const hash = location.hash.slice(1);
+  if (hash && !hash.includes("=")) {
+    api.setShareKey(decodeURIComponent(hash));
+    history.replaceState(null, "", "/s#");
+  }
+  return api.shareKey();
+}
+
+/** Ask for a share's password (through the page's one-line dialog) and answer the key POST
+ *  /shares/unlock gives for it, or null when the person cancels. */
+export function passwordAsker(api, dialogs) {
+  return async () => {
+    let refused = false;
+    for (;;) {
+      const password = await dialogs.ask({title: "This link needs its password", label: "Password",
+        hint: refused ? "That password was refused: type it again." : "", ok: "Open", password: true});
+      if (!password) return null;
+      const answer = await fetch("/shares/unlock", {method: "POST", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({key: api.shareKey(), password})});
+      if (answer.ok) return (await answer.json()).key;
+      if (answer.status !== 404) throw new ApiError(answer.status, await answer.json().catch(() => null));
+      refused = true;
+    }
+  };
+}
