@@ -69,11 +69,19 @@ class Page:
     """The gallery page as a person sees it: what to click, what to type, what to wait for."""
 
     def __init__(self, driver, server):
+        from selenium.common.exceptions import (
+            JavascriptException,
+            NoSuchElementException,
+            StaleElementReferenceException,
+        )
         from selenium.webdriver.common.by import By
         from selenium.webdriver.common.keys import Keys
         from selenium.webdriver.support.ui import WebDriverWait
         self.driver, self.server, self.by, self.Keys = driver, server, By, Keys
-        self.wait = WebDriverWait(driver, WAIT)
+        # A check that reads an element not drawn yet (or redrawn meanwhile) is "not yet", not a failure:
+        # under load the page gets there later, and the wait's time limit still ends a page that never does.
+        self.wait = WebDriverWait(driver, WAIT, ignored_exceptions=(
+            JavascriptException, NoSuchElementException, StaleElementReferenceException))
 
     def open(self, hash=""):
         self.driver.get(f"{self.server.url}/{hash}")
