@@ -416,6 +416,9 @@ function exifRows(item) {
     ["Size", item.w && item.h ? `${item.w} \u00d7 ${item.h} px` : ""],
     ["File", item.size != null ? `${formatBytes(item.size)}, ${item.type || ""}` : ""],
     ["From", item.originalPosition || ""],
+    // Who changed it last (a signed-in user's name; "api" is what lenslet records without users).
+    ["Edited", item.updatedBy && item.updatedBy !== "api"
+      ? `by ${item.updatedBy}${item.updatedAt ? ", " + String(item.updatedAt).slice(0, 16).replace("T", " ") : ""}` : ""],
   ];
   return rows.filter(([, value]) => value).flatMap(([name, value]) => {
     const term = document.createElement("dt");

@@ -64,6 +64,14 @@ def test_a_user_of_one_folder_sees_that_folder_alone_and_their_name_and_signs_ou
     page.find(".tile").click()
     page.until(lambda: tiles(page) == ["family/2024", "family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
     assert page.find("#upload-button").is_displayed() and page.find("#share-folder").is_displayed()
+    # An edit made with bob's token is shown in the viewer as his.
+    status = page.script("return fetch('/item?path=family/a.jpg', {method: 'PATCH', body: JSON.stringify({star: 3}), "
+                         "headers: {'Content-Type': 'application/json', "
+                         "Authorization: 'Bearer ' + localStorage.getItem('lenslet.token')}}).then(r => r.status)")
+    assert status == 200
+    page.find(".tile.image .open").click()
+    page.until(lambda: page.viewer_name() == "a.jpg" and "by bob" in page.find("#view-exif").text)
+    page.find("#view-close").click()
 
     page.find("#sign-out").click()  # the token is forgotten and asked for again
     page.until(lambda: page.script("return document.getElementById('token-dialog').open"))
