@@ -108,11 +108,12 @@ export class Api {
   }
 
   /** Send a request; answer the Response or throw ApiError. json/form become the body; a json body
-   *  always says Content-Type: application/json (lenslet reads no JSON that does not). */
-  async request(method, url, {json, form, headers = {}} = {}) {
+   *  always says Content-Type: application/json (lenslet reads no JSON that does not). bare: send no
+   *  credentials and answer whatever Response comes (a share's unlock, which must not send the locked key). */
+  async request(method, url, {json, form, headers = {}, bare = false} = {}) {
     for (;;) {
       const sent = new Headers(headers);
-      const token = this.credentials(sent);
+      const token = bare ? null : this.credentials(sent);
       const round = this.answers;
       let body = form;
       if (json !== undefined) {
@@ -125,7 +126,7 @@ export class Api {
       } catch (ex) {
         throw new ApiError(0, {description: "the server cannot be reached"});
       }
-      if (answer.ok) return answer;
+      if (answer.ok || bare) return answer;
       const refusal = await answer.json().catch(() => null);
       if (answer.status === 401 && this.shareKey()) {
         if (refusal?.share === "locked" && await this.unlocked(token)) continue;

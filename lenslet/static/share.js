@@ -114,8 +114,7 @@ export function passwordAsker(api, dialogs) {
       const password = await dialogs.ask({title: "This link needs its password", label: "Password",
         hint: refused ? "That password was refused: type it again." : "", ok: "Open", password: true});
       if (!password) return null;
-      const answer = await fetch("/shares/unlock", {method: "POST", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify({key: api.shareKey(), password})});
+      const answer = await api.request("POST", "/shares/unlock", {json: {key: api.shareKey(), password}, bare: true});
       if (answer.ok) return (await answer.json()).key;
       if (answer.status !== 404) throw new ApiError(answer.status, await answer.json().catch(() => null));
       refused = true;
