@@ -148,7 +148,7 @@ def _peek(stream, count):
 
 
 class OverBudget(Exception):
-    """The image needs more pixels decoded than the caller's budget allows: to be made elsewhere.
+    """The image needs more pixels decoded than the caller's budget allows (now): to be made elsewhere.
 
     Not a LensletError: it is never an answer, the caller that set the budget always catches it.
     """
@@ -157,8 +157,10 @@ class OverBudget(Exception):
 def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
     """Make a WebP thumbnail, long edge at most size, upright, transparency kept (and xmp, if given).
 
-    budget: the most pixels to decode (after JPEG's draft scaling); OverBudget before
-    decoding an image that needs more. A raw file is made from the JPEG preview it embeds,
+    budget: None, or what the decode may hold, asked before decoding: budget.take(cost), the
+    pixels to decode (after JPEG's draft scaling), twice that when the decode is converted (alpha
+    checked, other modes made RGB: two images of 4 bytes a pixel at once); it raises OverBudget
+    when the caller cannot afford them. A raw file is made from the JPEG preview it embeds,
     turned as the raw records.
     """
     embedded = embedded_jpeg(stream)
@@ -177,8 +179,8 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
             # quality is lost. That size, not the square box: a 2560x1600 photo then
             # decodes at 1/8 rather than 1/4 (the JPEGs of bench/pool.py: 7% less CPU).
             img.draft(img.mode, fitted(img.size, size))
-            if budget is not None and img.width * img.height > budget:
-                raise OverBudget(f"{img.width}x{img.height} pixels to decode")
+            if budget is not None:
+                budget.take(img.width * img.height * (1 if img.mode == "RGB" else 2))
             img.load()
             thumb = _without_opaque_alpha(_displayable(img))
             # reduce() by a whole factor first (a cheap box filter), then one

@@ -12,7 +12,8 @@ order costs at most one write per preview per TOUCH_AFTER. Anything here may be 
 time (`lenslet clean` does): it is made again when asked.
 
 Previews are made within the thumbnails' budgets: in the web process only in one of its inline
-slots (LENSLET_THUMB_INLINE, shared with thumbnails) and only when the decode fits INLINE_PIXELS;
+slots (LENSLET_THUMB_INLINE, shared with thumbnails) and only when the decode fits what is left of
+the process's INLINE_PIXELS (thumbs.Pixels, shared with thumbnails too);
 else the worker makes it (in a thumbnail process) and the request answers 202, as GET /thumb does.
 """
 
@@ -25,7 +26,7 @@ from lenslet import jobs
 from lenslet.errors import LensletError, NotFound
 from lenslet.images import decode, pool
 from lenslet.images.originals import read_image, refuse_unshown
-from lenslet.images.thumbs import INLINE_PIXELS, Pending, SingleFlight, source_of
+from lenslet.images.thumbs import Pending, SingleFlight, source_of
 from lenslet.layout import PREVIEW, PREVIEWS, join, preview_of
 
 log = logging.getLogger("lenslet")
@@ -96,20 +97,23 @@ class Previews:
         """The preview made inline if a slot frees before the deadline (or found made meanwhile), else None."""
         if self.thumbs.take_slot(deadline, lambda: self._cached(key) is not None):
             try:
-                return self._cached(key) or self._make_inline(path, key)
+                return self._cached(key) or self._make_inline(path, key, deadline)
             finally:
                 self.thumbs.release_slot()
         return self._cached(key)
 
-    def _make_inline(self, path, key):
-        """Make a preview in this process if its decode fits INLINE_PIXELS: its bytes, or None."""
+    def _make_inline(self, path, key, deadline):
+        """Make a preview in this process if its decode fits what is left of the process's
+        INLINE_PIXELS before the deadline: its bytes, or None."""
         place, _ = self.tree.locate_image(path)
         data, _ = read_image(place.storage, place.key)
+        share = self.thumbs.pixels.share(deadline - self.clock())
         try:
-            preview = decode.make_thumbnail(io.BytesIO(data), self.size, QUALITY, self.max_pixels,
-                                            budget=INLINE_PIXELS)
+            preview = decode.make_thumbnail(io.BytesIO(data), self.size, QUALITY, self.max_pixels, budget=share)
         except decode.OverBudget:
             return None
+        finally:
+            share.release()
         self._store(key, preview)
         return preview
 

@@ -31,11 +31,14 @@ from lenslet.sidecar.items import record_hash
 
 log = logging.getLogger("lenslet")
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
-# The most pixels a web process decodes for one thumbnail, after JPEG's draft scaling (which
-# shrinks a photo up to 8x a side first): a decode holds about 4 bytes a pixel (50 MB here),
-# RGBA twice that while its alpha is checked. A 4K screenshot is 8.3 million. A few KB of PNG
-# can ask for 100 million (480 MB): such an image is made by the worker (GET /thumb answers
-# 202) or, for an upload, in a thumbnail process (lenslet/images/pool.py), never in the web process.
+# The most pixels a web process holds decoded at once, for all the thumbnails and previews it
+# makes while clients wait, after JPEG's draft scaling (which shrinks a photo up to 8x a side
+# first): a decode holds about 4 bytes a pixel (48 MB in all), one that is converted twice that
+# (decode.make_thumbnail says what each costs). A 4K screenshot is 8.3 million: two of them at
+# once in one web process held 100 MB more than it needs at rest, so the second waits for the
+# first (or the worker). A few KB of PNG can ask for 100 million (480 MB): such an image is
+# made by the worker (GET /thumb answers 202) or, for an upload, in a thumbnail process
+# (lenslet/images/pool.py), never in the web process.
 INLINE_PIXELS = 12_000_000
 XMP_NS = "urn:lenslet:thumbnail:1"
 _RECORD = re.compile(rb'lenslet:source="([^"]*)" lenslet:settings="([^"]*)"')
@@ -102,6 +105,50 @@ class SingleFlight:
                 self.inflight.pop(slot, None)
 
 
+class Pixels:
+    """The pixels a web process's decodes hold at once, at most INLINE_PIXELS: each decode takes
+    its share before it starts and gives it back when done (the inline slots bound how many
+    run at once; this bounds their memory, whatever their sizes)."""
+
+    def __init__(self, total=INLINE_PIXELS):
+        self.total = self.left = total
+        self.freed = threading.Condition()
+
+    def share(self, seconds):
+        """One decode's share, waiting at most seconds for other decodes to give theirs back."""
+        return Share(self, time.monotonic() + max(0.0, seconds))
+
+
+class Share:
+    """What one decode holds of Pixels: take(cost) once its size is known, release() always."""
+
+    def __init__(self, pixels, until):
+        self.pixels = pixels
+        self.until = until  # time.monotonic(): a wait that never ends on a caller's fake clock
+        self.held = 0
+
+    def take(self, cost):
+        """Hold cost pixels, waiting for others to give theirs back; decode.OverBudget if cost is
+        more than the process may ever hold, or the wait runs out."""
+        pixels = self.pixels
+        if cost > pixels.total:
+            raise decode.OverBudget(f"{cost:,} pixels to decode, more than {pixels.total:,}")
+        with pixels.freed:
+            while pixels.left < cost:
+                left = self.until - time.monotonic()
+                if left <= 0:
+                    raise decode.OverBudget(f"{cost:,} pixels to decode while others hold the rest")
+                pixels.freed.wait(left)
+            pixels.left -= cost
+            self.held += cost
+
+    def release(self):
+        with self.pixels.freed:
+            self.pixels.left += self.held
+            self.held = 0
+            self.pixels.freed.notify_all()
+
+
 class Thumbs:
     def __init__(self, tree, config, clock=time.time):
         self.tree = tree
@@ -113,6 +160,7 @@ class Thumbs:
         self.reading = config.xmp != "off"  # listing entries show other tools' XMP merged in
         self.wait = config.thumb_wait
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
+        self.pixels = Pixels()  # shared with previews: every decode made while a client waits
         self.clock = clock
         self.flights = SingleFlight()  # requests for one thumbnail share its making
         self.cache = OrderedDict()  # (identity, thumbnail key) -> (bytes, stat), oldest first
@@ -212,7 +260,7 @@ class Thumbs:
 
         if self.take_slot(deadline, ready):
             try:
-                made = ready() or self._make_inline(storage, key)
+                made = ready() or self._make_inline(storage, key, deadline)
             finally:
                 self.slots.release()
                 memory.trim()
@@ -221,12 +269,16 @@ class Thumbs:
         if not made:
             self._queue(path, storage, key)
 
-    def _make_inline(self, storage, key):
-        """Make a thumbnail in this process if its decode fits INLINE_PIXELS; whether it was made."""
+    def _make_inline(self, storage, key, deadline):
+        """Make a thumbnail in this process if its decode fits in what is left of INLINE_PIXELS
+        before the deadline; whether it was made."""
+        share = self.pixels.share(deadline - self.clock())
         try:
-            record_hash(storage, key, self.make(storage, key, INLINE_PIXELS), self.reading)
+            record_hash(storage, key, self.make(storage, key, share), self.reading)
         except decode.OverBudget:
             return False
+        finally:
+            share.release()
         return True
 
     def take_slot(self, deadline, ready=lambda: False):
@@ -277,7 +329,7 @@ class Thumbs:
 
     def make(self, storage, key, budget=None):
         """Make and store one thumbnail in this process; return the original's hash, computed from
-        the same bytes. budget: the most pixels to decode (images.OverBudget: nothing made)."""
+        the same bytes. budget: a Share of the process's Pixels, or None (decode.OverBudget: nothing made)."""
         data, image = read_image(storage, key)
         self._store(storage, key, self._made_here(key, data, record(source_of(image), self.settings), budget))
         return content_hash(data)  # from the bytes in hand: the original is read once
@@ -292,12 +344,15 @@ class Thumbs:
         """
         data, image = read_image(storage, key)
         xmp, thumb = record(source_of(image), self.settings), None
-        if self.take_slot(self.clock() + self.wait):
+        deadline = self.clock() + self.wait
+        if self.take_slot(deadline):
+            share = self.pixels.share(deadline - self.clock())
             try:
-                thumb, digest = self._made_here(key, data, xmp, INLINE_PIXELS), content_hash(data)
+                thumb, digest = self._made_here(key, data, xmp, share), content_hash(data)
             except decode.OverBudget:
                 pass
             finally:
+                share.release()
                 self.slots.release()
         if thumb is None:
             # One process per web process (none when LENSLET_THUMB_PROCESSES is 0): uploads
