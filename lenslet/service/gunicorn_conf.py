@@ -9,6 +9,12 @@ it keeps no state: the worker's supervisor lives in lenslet/service/supervisor.p
 import os
 import sys
 
+# The app's modules (Falcon, Pillow, lenslet's own), imported once here in the master: the
+# HTTP workers forked from it share those pages instead of each importing its own copy
+# (7 MB less in all with two workers, bench/memory.py). Only imported: each worker still
+# makes its app (create_app), so no storage client, thread or open file crosses a fork,
+# and importing starts nothing (no prometheus_client, no boto3: both load when first used).
+import lenslet.app  # noqa: F401
 from lenslet import metrics
 from lenslet.config import Config
 from lenslet.errors import ConfigError
