@@ -87,6 +87,14 @@ def content_hash(data):
     return HASH_PREFIX + blake3.blake3(data).hexdigest()
 
 
+def content_hash_of(stream, chunk=1 << 20):
+    """content_hash of what a stream holds from where it stands, read a chunk at a time."""
+    hasher = blake3.blake3()
+    while block := stream.read(chunk):
+        hasher.update(block)
+    return HASH_PREFIX + hasher.hexdigest()
+
+
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, struct.error, EOFError, Image.DecompressionBombError)
 
 

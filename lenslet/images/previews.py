@@ -17,7 +17,6 @@ the process's INLINE_PIXELS (thumbs.Pixels, shared with thumbnails too);
 else the worker makes it (in a thumbnail process) and the request answers 202, as GET /thumb does.
 """
 
-import io
 import logging
 import time
 from concurrent.futures import TimeoutError as WaitedTooLong
@@ -25,7 +24,7 @@ from concurrent.futures import TimeoutError as WaitedTooLong
 from lenslet import jobs
 from lenslet.errors import LensletError, NotFound
 from lenslet.images import decode, pool
-from lenslet.images.originals import read_image, refuse_unshown
+from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.images.thumbs import Pending, SingleFlight, source_of
 from lenslet.layout import PREVIEW, PREVIEWS, join, preview_of
 
@@ -106,10 +105,11 @@ class Previews:
         """Make a preview in this process if its decode fits what is left of the process's
         INLINE_PIXELS before the deadline: its bytes, or None."""
         place, _ = self.tree.locate_image(path)
-        data, _ = read_image(place.storage, place.key)
+        stream, _ = open_image(place.storage, place.key)
         share = self.thumbs.pixels.share(deadline - self.clock())
         try:
-            preview = decode.make_thumbnail(io.BytesIO(data), self.size, QUALITY, self.max_pixels, budget=share)
+            with stream:
+                preview = decode.make_thumbnail(stream, self.size, QUALITY, self.max_pixels, budget=share)
         except decode.OverBudget:
             return None
         finally:

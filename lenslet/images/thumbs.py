@@ -23,8 +23,8 @@ import orjson
 from lenslet import jobs, metrics
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.images import decode
-from lenslet.images.decode import content_hash
-from lenslet.images.originals import read_image, refuse_unshown
+from lenslet.images.decode import content_hash, content_hash_of
+from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.layout import THUMB_SETTINGS, thumb_of
 from lenslet.service import memory
 from lenslet.sidecar.items import record_hash
@@ -330,9 +330,11 @@ class Thumbs:
     def make(self, storage, key, budget=None):
         """Make and store one thumbnail in this process; return the original's hash, computed from
         the same bytes. budget: a Share of the process's Pixels, or None (decode.OverBudget: nothing made)."""
-        data, image = read_image(storage, key)
-        self._store(storage, key, self._made_here(key, data, record(source_of(image), self.settings), budget))
-        return content_hash(data)  # from the bytes in hand: the original is read once
+        stream, image = open_image(storage, key)
+        with stream:
+            self._store(storage, key, self._made_here(key, stream, record(source_of(image), self.settings), budget))
+            stream.seek(0)
+            return content_hash_of(stream)  # through the same open file: the version decoded
 
     def make_upload(self, storage, key):
         """Make an upload's thumbnail before it is answered (the decode is what proves it an image);
@@ -348,7 +350,7 @@ class Thumbs:
         if self.take_slot(deadline):
             share = self.pixels.share(deadline - self.clock())
             try:
-                thumb, digest = self._made_here(key, data, xmp, share), content_hash(data)
+                thumb, digest = self._made_here(key, io.BytesIO(data), xmp, share), content_hash(data)
             except decode.OverBudget:
                 pass
             finally:
@@ -365,8 +367,8 @@ class Thumbs:
         self._store(storage, key, thumb)
         return digest
 
-    def _made_here(self, key, data, xmp, budget):
-        return _logged(key, lambda: decode.make_thumbnail(io.BytesIO(data), self.size, self.quality,
+    def _made_here(self, key, stream, xmp, budget):
+        return _logged(key, lambda: decode.make_thumbnail(stream, self.size, self.quality,
                                                           self.max_pixels, xmp=xmp, budget=budget))
 
     def _store(self, storage, key, thumb):

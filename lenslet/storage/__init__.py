@@ -46,6 +46,9 @@ class Storage(Protocol):
     def identity_of(self, key) -> tuple: """What a file or folder is, whatever path reached it."""
     def read(self, key) -> bytes: ...
     def read_with_stat(self, key) -> tuple: """(bytes, Stat) through one read."""
+    def open_with_stat(self, key) -> tuple:
+        """(a seekable stream of the whole file, Stat) through one open: a local file is read where it
+        lies, an S3 object whole; the caller closes the stream."""
     def read_versioned(self, key) -> tuple: """(bytes, version), or (None, None) when missing."""
     def read_fresh(self, key, known) -> tuple: """(version, bytes), `known` again while unchanged."""
     def open(self, key): """A stream of the file's bytes; the caller closes it."""

@@ -388,6 +388,13 @@ class LocalStorage(Verbs):
                 st = os.fstat(f.fileno())
                 return f.read(), Stat(st.st_size, st.st_mtime, False, st.st_ctime)
 
+    def open_with_stat(self, key):
+        """Return (an open file, Stat) through one open handle; the caller closes the file."""
+        with _mapped(key):
+            f = self._open_file(key)
+            st = os.fstat(f.fileno())
+            return f, Stat(st.st_size, st.st_mtime, False, st.st_ctime)
+
     def read_versioned(self, key):
         """Return (content, version), or (None, None) when the file does not exist."""
         try:

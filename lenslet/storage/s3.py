@@ -155,6 +155,11 @@ class S3Storage(Verbs):
         moment = answer["LastModified"].timestamp()
         return data, Stat(len(data), moment, False, moment)
 
+    def open_with_stat(self, key):
+        """Return (the object's bytes as a stream, Stat): read whole, an S3 body cannot seek."""
+        data, stat = self.read_with_stat(key)
+        return io.BytesIO(data), stat
+
     def read_versioned(self, key):
         """Return (content, ETag), or (None, None) when there is no such file."""
         try:

@@ -2,9 +2,11 @@
 makes while clients wait: a big decode waits for another to end (or leaves the image to the worker),
 a small one goes on beside it."""
 
+import json
 import threading
 import time
 
+import blake3
 import pytest
 from helpers import draw
 from PIL import Image
@@ -122,3 +124,23 @@ def test_concurrent_big_thumbnails_in_one_process_decode_one_at_a_time(tree, mon
         thread.join(120)
     assert max(most) == 1 and len(most) == 4  # all four made here, never two decodes at once
     assert all((tree / f"shot{n}.png.thumbnail").exists() for n in range(4))
+
+
+def test_a_local_original_is_decoded_and_hashed_where_it_lies_never_read_whole(tree, monkeypatch):
+    Image.new("RGB", BIG, (40, 90, 200)).save(tree / "shot.png")
+    found, thumbs, previews = gallery(tree)
+    read_whole = []
+    for name in ("read", "read_with_stat"):
+        real = getattr(LocalStorage, name)
+
+        def refusing(storage, key, real=real):
+            if key.endswith(".png"):
+                read_whole.append(key)
+            return real(storage, key)
+        monkeypatch.setattr(LocalStorage, name, refusing)
+    make(found, thumbs, "shot.png")
+    key, _ = previews.find("shot.png")
+    assert previews.get("shot.png", key)[:4] == b"RIFF"
+    assert read_whole == [] and (tree / "shot.png.thumbnail").exists()
+    sidecar = json.loads((tree / "shot.png.json").read_text())
+    assert sidecar["hash"] == "blake3:" + blake3.blake3((tree / "shot.png").read_bytes()).hexdigest()
