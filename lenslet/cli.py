@@ -19,6 +19,7 @@ from lenslet.people.directory import Directory
 from lenslet.people.sharing import Shares
 from lenslet.people.users import Principal, Scope
 from lenslet.search import rollup
+from lenslet.service import memory
 from lenslet.storage import clean_path, open_storage
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
@@ -71,6 +72,7 @@ def index(args):
     config = dataclasses.replace(Config.from_env(), root=args.path, worker_threads=args.threads,
                                  create_root=args.create)
     storage = open_tree(config, args.path, " (--create makes it)")
+    memory.map_big_buffers()  # as the worker: the originals read for the thumbnail processes go back
     runner = Runner(config, storage)
     show = Display(sys.stderr)
     started = time.monotonic()

@@ -87,11 +87,12 @@ def content_hash(data):
     return HASH_PREFIX + blake3.blake3(data).hexdigest()
 
 
-def content_hash_of(stream, chunk=1 << 20):
-    """content_hash of what a stream holds from where it stands, read a chunk at a time."""
-    hasher = blake3.blake3()
-    while block := stream.read(chunk):
-        hasher.update(block)
+def content_hash_of(stream, chunk=1 << 18):
+    """content_hash of what a stream holds from where it stands, read into one buffer a chunk at a time."""
+    hasher, buffer = blake3.blake3(), bytearray(chunk)
+    view = memoryview(buffer)
+    while count := stream.readinto(buffer):
+        hasher.update(view[:count])
     return HASH_PREFIX + hasher.hexdigest()
 
 

@@ -18,7 +18,7 @@ import lenslet.app  # noqa: F401
 from lenslet import metrics
 from lenslet.config import Config
 from lenslet.errors import ConfigError
-from lenslet.service import logs, supervisor
+from lenslet.service import logs, memory, supervisor
 from lenslet.storage import open_storage, private_folder, remove_folder
 
 wsgi_app = "lenslet.app:create_app()"
@@ -57,6 +57,10 @@ def on_starting(server):
         # Set before any fork, so every child inherits it.
         folder = private_folder("lenslet-metrics-")
         os.environ[metrics.MULTIPROC_DIR] = os.environ[OWN_METRICS_DIR] = folder
+
+
+def post_fork(server, worker):
+    memory.map_big_buffers()  # an HTTP worker's inline thumbnails give their memory back
 
 
 def when_ready(server):

@@ -206,6 +206,7 @@ class Worker:
 
 def main():
     logs.setup(logging.INFO)
+    memory.map_big_buffers()  # the originals read for the thumbnail processes go back when sent
     try:
         config = Config.from_env()
         metrics.check(config)
