@@ -166,8 +166,11 @@ async function start() {
     if (!me?.share) {
       const empty = $("empty");
       empty.hidden = false;
-      empty.textContent = "This share link has expired, was revoked, or is mistyped: it shows nothing.";
-      $("title").textContent = "Nothing shared here";
+      // A password not typed (the dialog cancelled) is not a dead link: say what opens it.
+      empty.textContent = api.passwordDeclined
+        ? "This share link needs its password: reload the page to type it."
+        : "This share link has expired, was revoked, or is mistyped: it shows nothing.";
+      $("title").textContent = api.passwordDeclined ? "Password needed" : "Nothing shared here";
       return;
     }
     // Open what is shared; an image opens in the viewer over its folder.

@@ -1,5 +1,6 @@
 """The gallery page with a users file, in headless Chromium against gunicorn: the server's rules reach
-a page that is not an admin's (a view user, a share link's visitor)."""
+a page that is not an admin's (a view user, a share link's visitor), and a share link's password
+dialog, cancelled, is answered by saying the link needs its password."""
 
 import json
 import urllib.request
@@ -44,6 +45,9 @@ def type_filter(page):
                        ".filter(v => v && v !== 'raw')")
 
 
+def asked(page):
+    return page.script("return document.getElementById('ask-dialog').open")
+
 
 def test_a_view_user_and_a_share_visitor_get_the_servers_image_types_to_filter_by(served):
     page, admin, viewer = served("gran", "view", ["family"])
@@ -59,3 +63,17 @@ def test_a_view_user_and_a_share_visitor_get_the_servers_image_types_to_filter_b
     page.until(lambda: len(page.thumbs_drawn()) == 2)
     assert {"jpg", "png", "heic"} <= set(type_filter(page))
 
+
+def test_cancelling_a_share_links_password_says_the_link_needs_it(served):
+    page, admin, _ = served()
+    link = share(page, admin, path="family", password="open sesame")
+    page.driver.get(link)
+    page.until(lambda: asked(page))
+    page.script("const dialog = document.getElementById('ask-dialog'), show = dialog.showModal.bind(dialog);"
+                " window.askedAgain = 0; dialog.showModal = () => { window.askedAgain++; show(); }")
+    page.keys(page.Keys.ESCAPE)  # Cancel
+    page.until(lambda: page.find("#empty").is_displayed() or page.script("return window.askedAgain") > 0)
+    assert page.script("return window.askedAgain") == 0  # asked once, not once per request
+    assert "needs its password" in page.find("#empty").text
+    assert "expired" not in page.find("#empty").text and "revoked" not in page.find("#empty").text
+    assert not asked(page)
