@@ -54,6 +54,7 @@ def test_health_without_credentials_answers_a_probe_but_nothing_else_opens(users
     client.get("/folders", status=401)
     client.get("/me", status=401)
     client.put("/health", status=401)  # no write becomes anyone's by it
+    client.get("/health", headers={"Host": "rebound.example"}, status=421)  # the Host check comes first, as always
 
 
 def test_a_wrong_token_or_a_dead_share_link_is_still_refused_at_health(users):
