@@ -51,8 +51,12 @@ PREFIXES = ("", "/api")
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
 SHARE_HEADER = "X-Lenslet-Share"
 # What a share link opens: its folder's listings, the sidecars, thumbnails, the viewer's previews,
-# the originals when it allows downloads, and who it is. Nothing else (no search, no health).
-SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/me"))
+# the originals when it allows downloads, who it is, and /health without its details (the page's
+# rules). Nothing else (no search, no tags, no health details).
+SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/me", "/health"))
+# Read by anyone, credentials or not: /health without its details, as everyone who may load the page
+# (anyone) needs its rules, and a health probe (a load balancer, a container's check) holds no token.
+ANYONE_READS = frozenset(("/health",))
 SELF_CHECKED = frozenset(("/shares/unlock",))
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
@@ -175,7 +179,7 @@ class Guard:
             return  # POST /shares/unlock holds its own credentials (a share key and its password)
         if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
-        principal = self._principal(req, write)
+        principal = self._principal(req, write, route)
         if principal.share is not None:
             if write or route not in SHARE_ROUTES:
                 raise Forbidden("a share link shows its folder or image (listings, thumbnails, the viewer), "
@@ -187,7 +191,7 @@ class Guard:
         req.context.principal = principal
         req.context.access = Access(principal, self.tree)
 
-    def _principal(self, req, write):
+    def _principal(self, req, write, route):
         """Who asks: a Principal, or Unauthorized when the request needs credentials it lacks."""
         address = client_address(req)
         share = req.get_header(SHARE_HEADER)
@@ -199,6 +203,8 @@ class Guard:
             return self.identities.from_token(given.strip(), address, needed)
         if not needed:
             return OPEN
+        if not write and route in ANYONE_READS:
+            return self.identities.nobody()
         if self.identities.users:
             raise Unauthorized("sign in: send Authorization: Bearer <your token> (lenslet user add gives one), "
                                "or open a share link")

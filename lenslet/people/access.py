@@ -13,7 +13,7 @@ import orjson
 
 from lenslet.errors import BadRequest, NotFound, TooManyAttempts, Unauthorized
 from lenslet.layout import TRASH, is_image, join
-from lenslet.people.users import OPEN, TOKEN_ADMIN, Principal, Scope, in_trash, same_hash, token_hash
+from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, in_trash, same_hash, token_hash
 from lenslet.sidecar.items import sidecar_fields
 
 log = logging.getLogger("lenslet")
@@ -61,6 +61,13 @@ class Identities:
         if not needed:
             return OPEN
         raise self.refuse(address, "a bearer token", Unauthorized("the token is not one lenslet knows"), token)
+
+    def nobody(self):
+        """Who asks without credentials where none are needed (GET /health): nobody, once the users file
+        can be read (while it is broken nobody is let in, and a health probe must see that: 503)."""
+        if self.users:
+            self.directory.users()
+        return NOBODY
 
     def from_share(self, key, address):
         """The principal a share link's key names (read-only, its folder or image)."""

@@ -110,7 +110,8 @@ def in_trash(path):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request comes from: `open` (no users file: as lenslet always was), a user, or a share link.
+    """Who a request comes from: `open` (no users file: as lenslet always was), a user, a share link, or
+    `nobody` (no credentials, at the one route that needs none: GET /health).
 
     name is what edits record as updatedBy; role is view, edit or admin.
     """
@@ -140,6 +141,9 @@ class Principal:
 
 
 OPEN = Principal("open", "api", "admin", Scope([""]))
+# Who asks without credentials where credentials are needed: let into GET /health alone (the page's
+# rules, no details), and there no admin and no folder.
+NOBODY = Principal("nobody", "", "view", Scope())
 TOKEN_ADMIN = "token"  # the name LENSLET_TOKEN's holder edits under when a users file is set too
 
 

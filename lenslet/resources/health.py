@@ -7,7 +7,7 @@ PAGE_RULES = {"trash": layout.TRASH, "images": dict(layout.EXTENSIONS)}
 
 
 class HealthResource:
-    """GET /health: version, storage and worker status."""
+    """GET /health: version, the page's rules and read-only mode; storage and worker status for admins."""
 
     def __init__(self, config, storage, clock):
         self.config = config
@@ -15,16 +15,19 @@ class HealthResource:
         self.clock = clock
 
     def on_get(self, req, resp):
+        # What the gallery page must know, for everyone who may load it (anyone): nothing of the photos
+        # (the version and rules are the same in every install of it; read-only mode is what every write
+        # would answer anyway).
+        page = {"version": __version__, "readonly": self.config.readonly, "rules": PAGE_RULES}
         if not req.context.principal.admin:
             # The details (worker, files it could not read, the storage) are for admins; others learn it answers.
-            resp.media = {"status": "ok", "version": __version__}
+            resp.media = {"status": "ok", **page}
             return
         storage = self.storage.probe()
         worker = health.worker_status(self.storage, self.config.heartbeat, self.clock)
         ok = storage["readable"] and worker["alive"] and not storage.get("diskFull")
-        resp.media = {"status": "ok" if ok else "degraded", "version": __version__,
+        resp.media = {"status": "ok" if ok else "degraded", **page,
                       "storage": storage, "worker": worker, "report": health.read_report(self.storage),
-                      "rejected": health.rejected_files(self.storage),
-                      "readonly": self.config.readonly, "rules": PAGE_RULES}
+                      "rejected": health.rejected_files(self.storage)}
         if not storage["readable"]:
             resp.status = falcon.HTTP_503

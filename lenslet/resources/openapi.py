@@ -111,6 +111,17 @@ STRINGS = {"type": "array", "items": {"type": "string"}}
 TAGS = {"type": "array", "maxItems": sidecars.MAX_TAGS,
         "items": {"type": "string", "minLength": 1, "maxLength": sidecars.MAX_TAG_LENGTH}}
 STAR = {"type": ["integer", "null"], "minimum": 0, "maximum": 5}
+# What /health tells everyone, admin or not: what the gallery page must know.
+PAGE_FIELDS = {
+    "readonly": {"type": "boolean", "description": "LENSLET_READONLY: every write answers 403"},
+    "rules": {"type": "object", "required": ["trash", "images"],
+              "description": "what the gallery page must agree with the server on (it reads them here)",
+              "properties": {
+                  "trash": {"type": "string", "description": "the trash folder's name, at the root"},
+                  "images": {"type": "object", "additionalProperties": {"type": "string"},
+                             "description": "the files lenslet lists: extension (with its dot, "
+                                            "lower case) -> media type"}}},
+}
 
 SCHEMAS = {
     "Done": {
@@ -133,9 +144,10 @@ SCHEMAS = {
         "examples": [{"title": "Not found", "description": "no such file or folder", "path": "trips/x.jpg"}],
     },
     "Alive": {
-        "type": "object", "required": ["status", "version"],
-        "description": "what /health tells a user who is not an admin",
-        "properties": {"status": {"const": "ok"}, "version": {"type": "string"}},
+        "type": "object", "required": ["status", "version", "readonly", "rules"],
+        "description": "what /health tells anyone who is not an admin (no credentials needed): what the "
+                       "gallery page must know, none of the details",
+        "properties": {"status": {"const": "ok"}, "version": {"type": "string"}, **PAGE_FIELDS},
     },
     "Me": {
         "type": "object", "required": ["kind", "name", "role", "canWrite", "folders", "images"],
@@ -319,7 +331,7 @@ SCHEMAS = {
         },
     },
     "Health": {
-        "type": "object", "required": ["status", "version", "storage", "worker", "report", "rules"],
+        "type": "object", "required": ["status", "version", "storage", "worker", "report", "readonly", "rules"],
         "properties": {
             "status": {"enum": ["ok", "degraded"]}, "version": {"type": "string"},
             "storage": {"type": "object", "required": ["backend", "readable", "writable"], "properties": {
@@ -343,14 +355,7 @@ SCHEMAS = {
                                         "aside, never acted on, kept for a person to look at",
                          "properties": {"count": {"type": "integer"},
                                         "files": {"type": "array", "items": {"type": "string"}}}},
-            "readonly": {"type": "boolean", "description": "LENSLET_READONLY: every write answers 403"},
-            "rules": {"type": "object", "required": ["trash", "images"],
-                      "description": "what the gallery page must agree with the server on (it reads them here)",
-                      "properties": {
-                          "trash": {"type": "string", "description": "the trash folder's name, at the root"},
-                          "images": {"type": "object", "additionalProperties": {"type": "string"},
-                                     "description": "the files lenslet lists: extension (with its dot, "
-                                                    "lower case) -> media type"}}},
+            **PAGE_FIELDS,
         },
     },
 }
@@ -573,11 +578,14 @@ PATHS = {
                       **errors(*ANY)},
     }},
     "/health": {"get": {
-        "summary": "Version; storage and worker status",
+        "summary": "Version, read-only mode and the page's rules, for anyone (no credentials needed); "
+                   "storage and worker status for admins",
         "responses": {"200": json_of({"anyOf": [ref("schemas", "Health"), ref("schemas", "Alive")]},
                                      "`status` ok or degraded (the details for admins only)"),
-                      "503": json_of(ref("schemas", "Health"), "the storage cannot be read"),
-                      **errors(401, 403, 404, 414, 421, 429)},
+                      "503": json_of({"anyOf": [ref("schemas", "Health"), ref("schemas", "Error")]},
+                                     "the storage cannot be read (the report), or the users file is broken "
+                                     "and nobody is let in (an error saying why)"),
+                      **errors(401, 404, 414, 421, 429)},
     }},
     "/move": {"post": files_op("Move images into a folder (`src`, `dest`), or rename one (`src`, `to`); "
                                "folders too. Image, sidecar and thumbnail move together")},

@@ -9,6 +9,7 @@ import orjson
 
 from lenslet import jobs
 from lenslet.errors import BadRequest, LensletError, NotFound
+from lenslet.manifest.folders import stored_items
 from lenslet.search import query, rollup, words
 from lenslet.search.columns import Builder as ColumnsBuilder
 from lenslet.search.columns import Columns
@@ -56,6 +57,7 @@ class Searcher:
         self.asked_for = None  # the rollup ("missing", or an unusable one's stat) this process asked to be made
         self.lock = threading.Lock()
         self.scoped_counts = {}  # (rollup stat, scope folders) -> (tag counts, name counts), oldest first
+        self.listed = {}  # journal entry's name -> the manifest entry of an edited image the rollup lacks
         self.lock_counts = threading.Lock()
 
     # -- keeping fresh -----------------------------------------------------
@@ -192,6 +194,8 @@ class Searcher:
         else:
             self.edits = {path: entry for path, entry in self.edits.items() if entry["note"] not in held}
         self.read_names &= set(names)
+        notes = {entry["note"] for entry in self.edits.values()}
+        self.listed = {note: item for note, item in self.listed.items() if note in notes}
 
     # -- answering ---------------------------------------------------------
 
@@ -331,7 +335,7 @@ class Searcher:
                         getattr(ex, "description", ex))
             whole = False
         if whole:  # edited items the rollup does not have yet
-            added = [self.merged(None, {}, entry, base={}) for path, entry in edits.items()
+            added = [self.merged(None, {}, entry) for path, entry in edits.items()
                      if path not in seen and not entry.get("gone") and path.startswith(within)]
             added = [item for item in added if words.matches(item, terms)]
             total += len(added)
@@ -365,11 +369,28 @@ class Searcher:
             raise BadRequest("is a file, not a folder", path=folder)
 
     def merged(self, loaded, edited_ids, entry, base=None):
+        """An edited item as it is now: the edit's fields over what the rollup holds of it (or, for an
+        image the rollup does not hold yet, what its folder's listing says)."""
         if base is None:
             at = edited_ids.get(entry["path"])
-            base = loaded.item(at) if isinstance(at, int) else {}
+            base = loaded.item(at) if isinstance(at, int) else self.listed_item(entry)
         return dict(base, **{key: entry[key] for key in ("path", "name", "tags", "notes", "star", "xmpPaths")
                                    if key in entry})
+
+    def listed_item(self, entry):
+        """What an edited image's folder manifest says of it (its date, type, camera, size: the edit
+        carries none of them), for an image the rollup does not hold yet (a new one); {} when the
+        manifest does not list it. Read once per edit, and kept while the edit is news."""
+        item = self.listed.get(entry["note"])
+        if item is None:
+            folder, _, name = entry["path"].rpartition("/")
+            try:
+                item = next((item for item in stored_items(self.storage, folder) if item.get("name") == name), {})
+            except LensletError as ex:  # the folder gone or unreadable: the edit alone, as before
+                log.info("search: no listing of %s for an edit in it: %s", folder or "/", ex.description)
+                item = {}
+            self.listed[entry["note"]] = item
+        return item
 
     def suggest(self, prefix, folders=None):
         """Tags and name words starting with prefix, counted in folders (None: everywhere)."""

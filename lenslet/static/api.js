@@ -39,6 +39,7 @@ export class Api {
     this.waiting = [];          // thumbnails queued
     this.running = 0;           // thumbnails being fetched
     this.locked = null;         // async () => a share's unlocked key, or null (set by the shared view)
+    this.passwordDeclined = false;  // the share's password was asked for and cancelled: not asked again
   }
 
   /** The share link's key this tab opened (the shared view), or null: sent instead of any token. */
@@ -140,10 +141,12 @@ export class Api {
   /** After a share's 401 "locked": true when a password gave the key to send instead (one question at a time). */
   async unlocked(sent) {
     if (this.shareKey() !== sent) return true;  // another request unlocked it meanwhile
-    if (!this.locked) return false;
+    // Once cancelled, every request fails as locked (one question, not one per request).
+    if (!this.locked || this.passwordDeclined) return false;
     this.unlocking ??= this.locked().finally(() => { this.unlocking = null; });
     const key = await this.unlocking;
     if (key) this.setShareKey(key);
+    else this.passwordDeclined = true;
     return Boolean(key);
   }
 

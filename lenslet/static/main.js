@@ -25,7 +25,13 @@ async function start() {
   // A share link's page (/s#<key>): read-only, its folder or image alone, the key sent with every request.
   const shared = Boolean(takeShareKey(api, location, history));
   document.body.classList.toggle("shared", shared);
-  // Read-only mode comes from here alone (LENSLET_READONLY); a 403 refuses its one action only.
+  const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"));
+  api.locked = passwordAsker(api, dialogs);
+  // Who asks, first: the page signs in (or a share's password is typed) at this first 401, so what
+  // /health answers next is what this one may know (an admin: which folder the gallery shows).
+  const people = new People($("me"), {api, signedOut: () => location.reload()});
+  const me = await people.load();
+  // The rules and read-only mode (LENSLET_READONLY) come from here alone; a 403 refuses its one action only.
   let health;
   try {
     health = await api.getJSON("/health");
@@ -40,9 +46,6 @@ async function start() {
     route();
   });
   const messages = new Messages($("status"), $("notice"), () => router.place());
-  const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"));
-  api.locked = passwordAsker(api, dialogs);
-  const people = new People($("me"), {api, signedOut: () => location.reload()});
   const sharer = new ShareDialog($("share-dialog"), {api});
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
@@ -158,14 +161,16 @@ async function start() {
     selection.show();
     if (!shared) messages.say(people.canWrite() ? "This gallery is read-only: editing is off." : "You may look here, not change.");
   });
-  const me = await people.load();
   if (shared) {
     api.setReadonly();
     if (!me?.share) {
       const empty = $("empty");
       empty.hidden = false;
-      empty.textContent = "This share link has expired, was revoked, or is mistyped: it shows nothing.";
-      $("title").textContent = "Nothing shared here";
+      // A password not typed (the dialog cancelled) is not a dead link: say what opens it.
+      empty.textContent = api.passwordDeclined
+        ? "This share link needs its password: reload the page to type it."
+        : "This share link has expired, was revoked, or is mistyped: it shows nothing.";
+      $("title").textContent = api.passwordDeclined ? "Password needed" : "Nothing shared here";
       return;
     }
     // Open what is shared; an image opens in the viewer over its folder.

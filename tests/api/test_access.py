@@ -24,10 +24,11 @@ def test_token_guards_writes_and_optionally_reads(client_with, photo):
     writes_only.patch_json("/item?path=a.jpg", {"addTags": ["x"]}, headers=AUTH, status=200)
 
     everything = client_with(token="s3cret", token_reads=True)
-    for url in ("/folders", "/item?path=a.jpg", "/thumb?path=a.jpg", "/file?path=a.jpg", "/search?q=x",
-                "/health"):
+    for url in ("/folders", "/item?path=a.jpg", "/thumb?path=a.jpg", "/file?path=a.jpg", "/search?q=x"):
         everything.get(url, status=401)
         assert everything.get(url, headers=AUTH).status_int in (200, 503)
+    assert "worker" not in everything.get("/health").json  # a probe's answer, without the details
+    assert "worker" in everything.get("/health", headers=AUTH, expect_errors=True).json
 
 
 def test_cors_is_off_by_default_and_follows_the_setting(client, client_with, photo):
