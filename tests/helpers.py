@@ -111,6 +111,14 @@ def wait_until(check, timeout=15.0, every=0.05, retry_on=()):
         time.sleep(every)
 
 
+def counts(client, folder=""):
+    """{folder: (images, allImages)} of the listed folder ("." for itself) and of each subfolder it lists."""
+    page = client.get(f"/folders?path={folder}").json
+    found = {d["name"]: (d["images"], d["allImages"]) for d in page["dirs"]}
+    found["."] = (page["images"], page["allImages"])
+    return found
+
+
 def index_tree(config, storage):
     """Run the worker's jobs once over the whole tree, until the queue is empty; return the runner."""
     runner = Runner(config, storage)
