@@ -125,7 +125,7 @@ class Folders:
         mark, memo_key, now = self.listed_mark(), (storage.identity, key), self.clock()
         with self.lock:
             known = self.counts.get(memo_key)
-        if known is not None and known[0] == mark and 0 <= now - known[1] <= self.COUNTS_FOR:
+        if known is not None and mark is not None and known[0] == mark and 0 <= now - known[1] <= self.COUNTS_FOR:
             return known[2], known[3]
         children = {}
         own = self._summary(storage, key, path, 0, set(), children)
@@ -147,9 +147,13 @@ class Folders:
         return self.view(path, NAME_ORDER, 0, MAX_ITEMS)
 
     def listed_mark(self):
-        """LISTED's bytes now (None when there is none, or it cannot be read: counts are worked out)."""
+        """LISTED's bytes now: b"" while there is none (the next rebuild anywhere makes one), None when
+        it cannot be read (a folder, a FIFO or a link in its place, which no process rewrites: counts
+        kept under it would never hear of a change, so they are worked out for every answer)."""
         try:
             return self.tree.root.read(LISTED)
+        except NotFound:
+            return b""
         except LensletError:
             return None
 
