@@ -79,7 +79,7 @@ class Folders:
         # (identity, folder) -> (its mtime, when looked at, covers.Local, identity_of): what its own listing says for
         # counts and covers, listed again when its mtime moved (on disk) or past `recheck` seconds.
         self.locals = {}
-        self.counts = OrderedDict()  # (identity, folder) -> (LISTED's bytes, when, its summary, its subfolders')
+        self.counts = OrderedDict()  # (identity, folder) -> (listed_mark(), when, its summary, its subfolders')
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
         self.views = OrderedDict()  # (browse path, query) -> (the pages' bytes, the items in the query's order)
         self.parsed = OrderedDict()  # browse path -> (its pages' bytes, the pages parsed)
@@ -147,11 +147,12 @@ class Folders:
         return self.view(path, NAME_ORDER, 0, MAX_ITEMS)
 
     def listed_mark(self):
-        """LISTED's bytes now: b"" while there is none (the next rebuild anywhere makes one), None when
-        it cannot be read (a folder, a FIFO or a link in its place, which no process rewrites: counts
-        kept under it would never hear of a change, so they are worked out for every answer)."""
+        """LISTED now: its bytes and Stat (old bytes put back are a new file: a new ctime on disk), b""
+        while there is none (the next rebuild anywhere makes one), None when it cannot be read (a
+        folder, a FIFO or a link in its place, which no process rewrites: counts kept under it would
+        never hear of a change, so they are worked out for every answer)."""
         try:
-            return self.tree.root.read(LISTED)
+            return self.tree.root.read_with_stat(LISTED)
         except NotFound:
             return b""
         except LensletError:
