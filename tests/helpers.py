@@ -219,6 +219,24 @@ class Gallery:
         return index_tree(self.config, self.storage)
 
 
+def tagged(gallery, path, *tags):
+    """An image with a sidecar (tags) and a thumbnail."""
+    gallery.put(path, jpeg())
+    client = gallery.client
+    client.put_json(f"/item?path={path}", {"tags": list(tags)})
+    client.get(f"/thumb?path={path}", status=200)
+    return client
+
+
+def where(gallery, old, new):
+    """Which side of a move each of image, sidecar and thumbnail is on."""
+    sides = set()
+    for suffix in ("", ".json", ".thumbnail"):
+        at_old, at_new = gallery.exists(old + suffix), gallery.exists(new + suffix)
+        sides.add("old" if at_old and not at_new else "new" if at_new and not at_old else "broken")
+    return sides
+
+
 def tiff(entries, order="<"):
     """A little-endian TIFF of one IFD0: entries (tag, type, value) of SHORT (3) or ASCII (2) values."""
     head = (b"II*\x00" if order == "<" else b"MM\x00*") + struct.pack(order + "I", 8)

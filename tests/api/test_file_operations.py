@@ -5,7 +5,7 @@ Uploads are in test_originals_and_uploads.py."""
 import json
 import os
 
-from helpers import jpeg
+from helpers import jpeg, tagged, where
 from PIL import Image
 
 from lenslet.files.operations import recover
@@ -13,15 +13,6 @@ from lenslet.files.operations import recover
 
 def upload(client, dest, name, data, status=201, **fields):
     return client.post("/file", dict(fields, dest=dest), upload_files=[("file", name, data)], status=status).json
-
-
-def tagged(gallery, path, *tags):
-    """An image with a sidecar (tags) and a thumbnail."""
-    gallery.put(path, jpeg())
-    client = gallery.client
-    client.put_json(f"/item?path={path}", {"tags": list(tags)})
-    client.get(f"/thumb?path={path}", status=200)
-    return client
 
 
 def names(client, folder=""):
@@ -298,12 +289,3 @@ def test_a_hash_recorded_after_its_image_moved_away_leaves_no_sidecar_behind(gal
     record_hashes(gallery.storage, "a", {"x.jpg": "blake3:" + "0" * 64})
     assert not gallery.exists("a/x.jpg.json")
     assert client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}).json["path"] == "a/x.jpg"
-
-
-def where(gallery, old, new):
-    """Which side of a move each of image, sidecar and thumbnail is on."""
-    sides = set()
-    for suffix in ("", ".json", ".thumbnail"):
-        at_old, at_new = gallery.exists(old + suffix), gallery.exists(new + suffix)
-        sides.add("old" if at_old and not at_new else "new" if at_new and not at_old else "broken")
-    return sides
