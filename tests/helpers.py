@@ -152,6 +152,22 @@ def writers_add_tags(add_tag, writers=8, each=25):
     return errors
 
 
+def counted_at_once(storage, threads, each):
+    """Count in one file from threads at once, each adding `each` through storage.update; return the file's bytes."""
+    storage.write("count", b"0")
+
+    def bump():
+        for _ in range(each):
+            storage.update("count", lambda old, version: str(int(old) + 1).encode())
+
+    counters = [threading.Thread(target=bump) for _ in range(threads)]
+    for counter in counters:
+        counter.start()
+    for counter in counters:
+        counter.join()
+    return storage.read("count")
+
+
 def children(pid):
     """Return {child pid: command line} of a process, read from /proc."""
     found = {}
