@@ -133,11 +133,13 @@ def http(method, url, body=None):
         return json.loads(answer.read())
 
 
-def writers_add_tags(add_tag, writers=8, each=25):
-    """Run writers threads at once, each adding each distinct tags through add_tag(tag); return the errors."""
+def writers_add_tags(*add_tags, writers=8, each=25):
+    """Run writers threads at once, each adding each distinct tags through add_tag(tag) (writer n through
+    the n-th of add_tags, in turn: several paths to one image, say); return the errors."""
     errors = []
 
     def writer(n):
+        add_tag = add_tags[n % len(add_tags)]
         for k in range(each):
             try:
                 add_tag(f"t{n}-{k}")
