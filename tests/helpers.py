@@ -38,6 +38,11 @@ def needs_exiftool(test):
     return pytest.mark.system(missing(test))
 
 
+# The photo shapes the page tests draw, by name: (width, height).
+SHAPES = {"landscape.jpg": (600, 400), "panorama.jpg": (1200, 200), "portrait.jpg": (300, 600),
+          "square.jpg": (400, 400)}
+
+
 def draw(path, size=(64, 48), color=(200, 30, 30), fmt=None, **save):
     """Draw a small image with Pillow and save it at path."""
     path.parent.mkdir(parents=True, exist_ok=True)
