@@ -1,5 +1,6 @@
 """Helpers shared by the tests: images drawn with Pillow, gunicorn on loopback, small HTTP calls."""
 
+import collections
 import dataclasses
 import io
 import json
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.request
+from http.client import HTTPConnection, HTTPException
 
 import boto3
 import orjson
@@ -173,6 +175,49 @@ def counted_at_once(storage, threads, each):
     for counter in counters:
         counter.join()
     return storage.read("count")
+
+
+def read_load_album(tree):
+    """30 photos in album/ (the first tagged sunset); return the URLs of a mixed read load over them:
+    listings, a search, an item, health, a 404, a 400, an original and every thumbnail."""
+    for n in range(30):
+        draw(tree / "album" / f"{n}.jpg", size=(800, 600), color=(n * 8, 90, 40))
+    (tree / "album" / "0.jpg.json").write_text('{"tags": ["sunset"]}')
+    urls = ["/folders?path=album", "/search?q=sunset", "/item?path=album/0.jpg", "/health",
+            "/folders?path=missing", "/file?path=album/1.jpg", "/thumb?path=../x"]
+    return urls + [f"/thumb?path=album/{n}.jpg" for n in range(30)]
+
+
+def read_load(port, urls, connections, going):
+    """GET urls in turn on `connections` kept-alive loopback connections at once, each while
+    going(requests it made) holds; return ({status: count}, [client errors]). A connection that
+    fails is opened again."""
+    counted, errors = [], []
+
+    def load(offset):
+        statuses = collections.Counter()
+        connection = HTTPConnection("127.0.0.1", port, timeout=10)
+        made = 0
+        while going(made):
+            try:
+                connection.request("GET", urls[(offset + made) % len(urls)])
+                answer = connection.getresponse()
+                answer.read()
+                statuses[answer.status] += 1
+            except (OSError, HTTPException) as ex:
+                errors.append(repr(ex))
+                connection.close()
+                connection = HTTPConnection("127.0.0.1", port, timeout=10)
+            made += 1
+        connection.close()
+        counted.append(statuses)
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return dict(sum(counted, collections.Counter())), errors
 
 
 def children(pid):
