@@ -287,6 +287,17 @@ class Gallery:
         return index_tree(self.config, self.storage)
 
 
+def upload(client, dest, name, data, status=201, **fields):
+    """POST /file of one file (name, data) into dest; the answer's JSON."""
+    return client.post("/file", dict(fields, dest=dest), upload_files=[("file", name, data)], status=status).json
+
+
+def listed_names(client, folder=""):
+    """(item names, subfolder names) of a folder's listing, each sorted."""
+    page = client.get(f"/folders?path={folder}").json
+    return sorted(item["name"] for item in page["items"]), sorted(d["name"] for d in page["dirs"])
+
+
 def tagged(gallery, path, *tags):
     """An image with a sidecar (tags) and a thumbnail."""
     gallery.put(path, jpeg())
