@@ -140,6 +140,15 @@ def http(method, url, body=None):
         return json.loads(answer.read())
 
 
+def at_once(run, count):
+    """Call run(n) for n in 0..count-1, each on a thread of its own, all at once; return when all have."""
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def writers_add_tags(*add_tags, writers=8, each=25):
     """Run writers threads at once, each adding each distinct tags through add_tag(tag) (writer n through
     the n-th of add_tags, in turn: several paths to one image, say); return the errors."""
@@ -153,11 +162,7 @@ def writers_add_tags(*add_tags, writers=8, each=25):
             except Exception as ex:  # noqa: BLE001 - collected and asserted by the caller
                 errors.append(ex)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(writer, writers)
     return errors
 
 
@@ -165,15 +170,11 @@ def counted_at_once(storage, threads, each):
     """Count in one file from threads at once, each adding `each` through storage.update; return the file's bytes."""
     storage.write("count", b"0")
 
-    def bump():
+    def bump(_):
         for _ in range(each):
             storage.update("count", lambda old, version: str(int(old) + 1).encode())
 
-    counters = [threading.Thread(target=bump) for _ in range(threads)]
-    for counter in counters:
-        counter.start()
-    for counter in counters:
-        counter.join()
+    at_once(bump, threads)
     return storage.read("count")
 
 
@@ -212,11 +213,7 @@ def read_load(port, urls, connections, going):
         connection.close()
         counted.append(statuses)
 
-    threads = [threading.Thread(target=load, args=(n,)) for n in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(load, connections)
     return dict(sum(counted, collections.Counter())), errors
 
 
