@@ -67,6 +67,7 @@ class Folders:
     # program) and for at most COUNTS_FOR seconds (a change no listing has seen yet).
     COUNTS_FOR = 30.0
     CACHED_COUNTS = 256
+    MARK_BYTES = 8  # LISTED's length: random bytes, new at every rewrite
 
     def __init__(self, tree, config, clock=time.time, rebuilt=None):
         self.tree = tree
@@ -148,22 +149,25 @@ class Folders:
 
     def listed_mark(self):
         """LISTED now: its bytes and Stat (old bytes put back are a new file: a new ctime on disk), b""
-        while there is none (the next rebuild anywhere makes one), None when it cannot be read (a
-        folder, a FIFO or a link in its place, which no process rewrites: counts kept under it would
-        never hear of a change, so they are worked out for every answer)."""
+        while there is none (the next rebuild anywhere makes one), None when it cannot be read or is
+        not of its shape (a folder, a FIFO or a link in its place, which no process rewrites: counts
+        kept under it would never hear of a change, so they are worked out for every answer)."""
         try:
-            return self.tree.root.read_with_stat(LISTED)
+            data, stat = self.tree.root.read_with_stat(LISTED)
         except NotFound:
             return b""
         except LensletError:
             return None
+        # Of another length it is not lenslet's (torn, or another program's, maybe megabytes, which kept
+        # with each of CACHED_COUNTS folders' counts would be gigabytes): unread until a rebuild replaces it.
+        return (data, stat) if len(data) == self.MARK_BYTES else None
 
     def listing_changed(self):
         """Tell every process's kept counts that a listing changed: LISTED rewritten (never durable:
         losing it only means counts worked out again)."""
         self.counts.clear()
         try:
-            self.tree.root.write(LISTED, os.urandom(8), durable=False)
+            self.tree.root.write(LISTED, os.urandom(self.MARK_BYTES), durable=False)
         except LensletError as ex:
             log.debug("cannot mark a listing changed: %s", ex.description)
 

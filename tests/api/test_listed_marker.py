@@ -4,6 +4,7 @@ are still right (worked out again), never a 500, and a listing changes nothing o
 
 import os
 import stat
+import tracemalloc
 
 import pytest
 from helpers import counts, jpeg
@@ -85,3 +86,18 @@ def test_a_change_made_while_the_marker_is_spoiled_reaches_every_process(tree, p
     changer.post_json("/trash", {"paths": ["trip/a.jpg"]})
     # The trash is a folder of its own: counted in its listing, in no folder above it.
     assert counts(lister) == {".": (0, 4), "trip": (1, 4), "home": (0, 0), "_trash_": (1, 1)}
+
+
+def test_a_huge_file_at_the_marker_is_not_kept_with_every_folders_counts(tree, client):
+    for n in range(12):
+        (tree / f"f{n}").mkdir()
+        (tree / f"f{n}" / "a.jpg").write_bytes(jpeg())
+        counts(client, f"f{n}")
+    (tree / MARKER).write_bytes(b"\0" * (4 << 20))
+    tracemalloc.start()
+    try:
+        assert all(counts(client, f"f{n}") == {".": (1, 1)} for n in range(12))
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert kept < 4 << 20  # not a copy of it with each folder's counts (12 of them: 48 MB)
