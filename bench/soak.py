@@ -10,13 +10,11 @@ Baseline: the same workers' memory after the warm-up; growth should stay flat.
 """
 
 import argparse
-import http.client
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -24,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.common import PROJECT, free_port  # noqa: E402
 
 sys.path.insert(0, os.path.join(PROJECT, "tests"))  # the tests' helpers import their siblings by name
-from helpers import children, draw  # noqa: E402
+from helpers import children, read_load, read_load_album  # noqa: E402
 
 
 def rss(pid):
@@ -33,30 +31,8 @@ def rss(pid):
 
 
 def run(port, urls, seconds, connections):
-    statuses, errors, stop = {}, [], time.monotonic() + seconds
-
-    def load(offset):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        n = offset
-        while time.monotonic() < stop:
-            n += 1
-            try:
-                connection.request("GET", urls[n % len(urls)])
-                answer = connection.getresponse()
-                answer.read()
-                statuses[answer.status] = statuses.get(answer.status, 0) + 1
-            except (OSError, http.client.HTTPException) as ex:
-                errors.append(repr(ex))
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.close()
-
-    threads = [threading.Thread(target=load, args=(n,)) for n in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses, errors
+    stop = time.monotonic() + seconds
+    return read_load(port, urls, connections, going=lambda made: time.monotonic() < stop)
 
 
 def main():
@@ -67,9 +43,7 @@ def main():
     from pathlib import Path
     with tempfile.TemporaryDirectory() as work:
         tree = Path(work) / "tree"
-        for n in range(30):
-            draw(tree / "album" / f"{n}.jpg", size=(800, 600), color=(n * 8, 90, 40))
-        (tree / "album" / "0.jpg.json").write_text('{"tags": ["sunset"]}')
+        urls = read_load_album(tree)
         port = free_port()
         env = dict(os.environ, LENSLET_ROOT=str(tree),
                    GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{port} --workers 2 --log-level warning")
@@ -78,10 +52,6 @@ def main():
             deadline = time.monotonic() + 30
             while not (tree / "_rollup.json").exists() and time.monotonic() < deadline:
                 time.sleep(0.2)
-            urls = ["/folders?path=album", "/search?q=sunset", "/item?path=album/0.jpg", "/health",
-                    "/folders?path=missing", "/file?path=album/1.jpg", "/thumb?path=../x"]
-            urls += [f"/thumb?path=album/{n}.jpg" for n in range(30)]
-
             def web_rss():
                 return sum(rss(pid) for pid, cmd in children(server.pid).items() if "worker.py" not in cmd)
 

@@ -108,13 +108,17 @@ class InsufficientStorage(LensletError):
     title = "Disk full"
 
 
-class Unavailable(LensletError):
-    status = 503
-    title = "Unavailable"
+class TryLater(LensletError):
+    """An error the client may retry after `retry_after` seconds (the Retry-After header, and retryAfter)."""
 
     def __init__(self, description, retry_after=1, **fields):
         super().__init__(description, retryAfter=retry_after, **fields)
         self.retry_after = retry_after
+
+
+class Unavailable(TryLater):
+    status = 503
+    title = "Unavailable"
 
 
 class BrokenPointer(LensletError):
@@ -127,12 +131,8 @@ class PointerLoop(LensletError):
     title = "Pointer loop"
 
 
-class TooManyAttempts(LensletError):
+class TooManyAttempts(TryLater):
     """Failed sign-ins from one address, slowed (lenslet/people/throttle.py)."""
 
     status = 429
     title = "Too many attempts"
-
-    def __init__(self, description, retry_after=1, **fields):
-        super().__init__(description, retryAfter=retry_after, **fields)
-        self.retry_after = retry_after

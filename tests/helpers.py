@@ -1,5 +1,6 @@
 """Helpers shared by the tests: images drawn with Pillow, gunicorn on loopback, small HTTP calls."""
 
+import collections
 import dataclasses
 import io
 import json
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.request
+from http.client import HTTPConnection, HTTPException
 
 import boto3
 import orjson
@@ -36,6 +38,11 @@ def needs_exiftool(test):
     it is missing (`apt-get install libimage-exiftool-perl`)."""
     missing = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool (Debian's libimage-exiftool-perl) is missing")
     return pytest.mark.system(missing(test))
+
+
+# The photo shapes the page tests draw, by name: (width, height).
+SHAPES = {"landscape.jpg": (600, 400), "panorama.jpg": (1200, 200), "portrait.jpg": (300, 600),
+          "square.jpg": (400, 400)}
 
 
 def draw(path, size=(64, 48), color=(200, 30, 30), fmt=None, **save):
@@ -111,6 +118,14 @@ def wait_until(check, timeout=15.0, every=0.05, retry_on=()):
         time.sleep(every)
 
 
+def counts(client, folder=""):
+    """{folder: (images, allImages)} of the listed folder ("." for itself) and of each subfolder it lists."""
+    page = client.get(f"/folders?path={folder}").json
+    found = {d["name"]: (d["images"], d["allImages"]) for d in page["dirs"]}
+    found["."] = (page["images"], page["allImages"])
+    return found
+
+
 def index_tree(config, storage):
     """Run the worker's jobs once over the whole tree, until the queue is empty; return the runner."""
     runner = Runner(config, storage)
@@ -125,23 +140,81 @@ def http(method, url, body=None):
         return json.loads(answer.read())
 
 
-def writers_add_tags(add_tag, writers=8, each=25):
-    """Run writers threads at once, each adding each distinct tags through add_tag(tag); return the errors."""
+def at_once(run, count):
+    """Call run(n) for n in 0..count-1, each on a thread of its own, all at once; return when all have."""
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def writers_add_tags(*add_tags, writers=8, each=25):
+    """Run writers threads at once, each adding each distinct tags through add_tag(tag) (writer n through
+    the n-th of add_tags, in turn: several paths to one image, say); return the errors."""
     errors = []
 
     def writer(n):
+        add_tag = add_tags[n % len(add_tags)]
         for k in range(each):
             try:
                 add_tag(f"t{n}-{k}")
             except Exception as ex:  # noqa: BLE001 - collected and asserted by the caller
                 errors.append(ex)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(writer, writers)
     return errors
+
+
+def counted_at_once(storage, threads, each):
+    """Count in one file from threads at once, each adding `each` through storage.update; return the file's bytes."""
+    storage.write("count", b"0")
+
+    def bump(_):
+        for _ in range(each):
+            storage.update("count", lambda old, version: str(int(old) + 1).encode())
+
+    at_once(bump, threads)
+    return storage.read("count")
+
+
+def read_load_album(tree):
+    """30 photos in album/ (the first tagged sunset); return the URLs of a mixed read load over them:
+    listings, a search, an item, health, a 404, a 400, an original and every thumbnail."""
+    for n in range(30):
+        draw(tree / "album" / f"{n}.jpg", size=(800, 600), color=(n * 8, 90, 40))
+    (tree / "album" / "0.jpg.json").write_text('{"tags": ["sunset"]}')
+    urls = ["/folders?path=album", "/search?q=sunset", "/item?path=album/0.jpg", "/health",
+            "/folders?path=missing", "/file?path=album/1.jpg", "/thumb?path=../x"]
+    return urls + [f"/thumb?path=album/{n}.jpg" for n in range(30)]
+
+
+def read_load(port, urls, connections, going):
+    """GET urls in turn on `connections` kept-alive loopback connections at once, each while
+    going(requests it made) holds; return ({status: count}, [client errors]). A connection that
+    fails is opened again."""
+    counted, errors = [], []
+
+    def load(offset):
+        statuses = collections.Counter()
+        connection = HTTPConnection("127.0.0.1", port, timeout=10)
+        made = 0
+        while going(made):
+            try:
+                connection.request("GET", urls[(offset + made) % len(urls)])
+                answer = connection.getresponse()
+                answer.read()
+                statuses[answer.status] += 1
+            except (OSError, HTTPException) as ex:
+                errors.append(repr(ex))
+                connection.close()
+                connection = HTTPConnection("127.0.0.1", port, timeout=10)
+            made += 1
+        connection.close()
+        counted.append(statuses)
+
+    at_once(load, connections)
+    return dict(sum(counted, collections.Counter())), errors
 
 
 def children(pid):
@@ -209,6 +282,35 @@ class Gallery:
     def index(self):
         """Run the worker's jobs until the queue is empty."""
         return index_tree(self.config, self.storage)
+
+
+def upload(client, dest, name, data, status=201, **fields):
+    """POST /file of one file (name, data) into dest; the answer's JSON."""
+    return client.post("/file", dict(fields, dest=dest), upload_files=[("file", name, data)], status=status).json
+
+
+def listed_names(client, folder=""):
+    """(item names, subfolder names) of a folder's listing, each sorted."""
+    page = client.get(f"/folders?path={folder}").json
+    return sorted(item["name"] for item in page["items"]), sorted(d["name"] for d in page["dirs"])
+
+
+def tagged(gallery, path, *tags):
+    """An image with a sidecar (tags) and a thumbnail."""
+    gallery.put(path, jpeg())
+    client = gallery.client
+    client.put_json(f"/item?path={path}", {"tags": list(tags)})
+    client.get(f"/thumb?path={path}", status=200)
+    return client
+
+
+def where(gallery, old, new):
+    """Which side of a move each of image, sidecar and thumbnail is on."""
+    sides = set()
+    for suffix in ("", ".json", ".thumbnail"):
+        at_old, at_new = gallery.exists(old + suffix), gallery.exists(new + suffix)
+        sides.add("old" if at_old and not at_new else "new" if at_new and not at_old else "broken")
+    return sides
 
 
 def tiff(entries, order="<"):

@@ -67,6 +67,7 @@ class Folders:
     # program) and for at most COUNTS_FOR seconds (a change no listing has seen yet).
     COUNTS_FOR = 30.0
     CACHED_COUNTS = 256
+    MARK_BYTES = 8  # LISTED's length: random bytes, new at every rewrite
 
     def __init__(self, tree, config, clock=time.time, rebuilt=None):
         self.tree = tree
@@ -79,7 +80,7 @@ class Folders:
         # (identity, folder) -> (its mtime, when looked at, covers.Local, identity_of): what its own listing says for
         # counts and covers, listed again when its mtime moved (on disk) or past `recheck` seconds.
         self.locals = {}
-        self.counts = OrderedDict()  # (identity, folder) -> (LISTED's bytes, when, its summary, its subfolders')
+        self.counts = OrderedDict()  # (identity, folder) -> (listed_mark(), when, its summary, its subfolders')
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
         self.views = OrderedDict()  # (browse path, query) -> (the pages' bytes, the items in the query's order)
         self.parsed = OrderedDict()  # browse path -> (its pages' bytes, the pages parsed)
@@ -125,7 +126,7 @@ class Folders:
         mark, memo_key, now = self.listed_mark(), (storage.identity, key), self.clock()
         with self.lock:
             known = self.counts.get(memo_key)
-        if known is not None and known[0] == mark and 0 <= now - known[1] <= self.COUNTS_FOR:
+        if known is not None and mark is not None and known[0] == mark and 0 <= now - known[1] <= self.COUNTS_FOR:
             return known[2], known[3]
         children = {}
         own = self._summary(storage, key, path, 0, set(), children)
@@ -147,18 +148,26 @@ class Folders:
         return self.view(path, NAME_ORDER, 0, MAX_ITEMS)
 
     def listed_mark(self):
-        """LISTED's bytes now (None when there is none, or it cannot be read: counts are worked out)."""
+        """LISTED now: its bytes and Stat (old bytes put back are a new file: a new ctime on disk), b""
+        while there is none (the next rebuild anywhere makes one), None when it cannot be read or is
+        not of its shape (a folder, a FIFO or a link in its place, which no process rewrites: counts
+        kept under it would never hear of a change, so they are worked out for every answer)."""
         try:
-            return self.tree.root.read(LISTED)
+            data, stat = self.tree.root.read_with_stat(LISTED)
+        except NotFound:
+            return b""
         except LensletError:
             return None
+        # Of another length it is not lenslet's (torn, or another program's, maybe megabytes, which kept
+        # with each of CACHED_COUNTS folders' counts would be gigabytes): unread until a rebuild replaces it.
+        return (data, stat) if len(data) == self.MARK_BYTES else None
 
     def listing_changed(self):
         """Tell every process's kept counts that a listing changed: LISTED rewritten (never durable:
         losing it only means counts worked out again)."""
         self.counts.clear()
         try:
-            self.tree.root.write(LISTED, os.urandom(8), durable=False)
+            self.tree.root.write(LISTED, os.urandom(self.MARK_BYTES), durable=False)
         except LensletError as ex:
             log.debug("cannot mark a listing changed: %s", ex.description)
 

@@ -158,8 +158,9 @@ class LocalStorage(Verbs):
     def _open_file(self, key):
         """Open a regular file for reading, refusing one whose path leaves the root.
 
-        A link named like one of lenslet's own files is foreign and never read; a link
-        to an image is followed when it stays inside the root.
+        A link named like one of lenslet's own files, or anywhere in its state folder, is
+        foreign and never read (a write refuses to replace it, so what it points to would
+        stand for the file for good); a link to an image is followed when it stays inside the root.
         """
         path, _ = self._walk(key, last=False)
         try:
@@ -167,7 +168,7 @@ class LocalStorage(Verbs):
         except OSError as ex:
             if ex.errno != errno.ELOOP:
                 raise
-            if is_internal(name_of(key)):
+            if is_internal(name_of(key)) or is_state(key):
                 raise Foreign("a symlink holds the name of one of lenslet's files; it is left alone",
                               path=key) from None
             fd = os.open(self._fs(key), _READ_FLAGS & ~os.O_NOFOLLOW)  # resolved and checked

@@ -10,7 +10,7 @@ import urllib.request
 import boto3
 import pytest
 import webtest
-from helpers import Gallery, free_port, jpeg
+from helpers import Gallery, counted_at_once, free_port, jpeg
 from PIL import Image
 
 from lenslet import jobs
@@ -56,19 +56,7 @@ def test_create_replace_and_delete_only_at_the_version_read(gallery):
 
 
 def test_update_loses_no_concurrent_change(gallery):
-    storage = gallery.storage
-    storage.write("count", b"0")
-
-    def bump():
-        for _ in range(10):
-            storage.update("count", lambda old, version: str(int(old) + 1).encode())
-
-    threads = [threading.Thread(target=bump) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert storage.read("count") == b"40"
+    assert counted_at_once(gallery.storage, threads=4, each=10) == b"40"
 
 
 def test_ranges_heads_and_fresh_reads(gallery):

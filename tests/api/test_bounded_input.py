@@ -11,7 +11,7 @@ import zlib
 import orjson
 import pytest
 import webtest
-from helpers import BOUNDARY, FORM_TYPE, form, jpeg
+from helpers import BOUNDARY, FORM_TYPE, form, jpeg, listed_names, upload
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -30,15 +30,6 @@ def png_bomb(width, height, cut=False):
     data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
     return data[:len(data) // 2] if cut else data
-
-
-def names(client, folder=""):
-    page = client.get(f"/folders?path={folder}").json
-    return sorted(item["name"] for item in page["items"]), sorted(d["name"] for d in page["dirs"])
-
-
-def upload(client, dest, name, data, status=201, **fields):
-    return client.post("/file", dict(fields, dest=dest), upload_files=[("file", name, data)], status=status).json
 
 
 # -- upload bombs ----------------------------------------------------------------
@@ -68,7 +59,7 @@ def test_three_upload_bombs_at_once_are_all_answered_and_stored(gallery):
     for thread in threads:
         thread.join()
     assert sorted(answer.status_int for answer in answers.values()) == [201, 201, 201]
-    assert names(gallery.client)[0] == ["bomb0.png", "bomb1.png", "bomb2.png"]
+    assert listed_names(gallery.client)[0] == ["bomb0.png", "bomb1.png", "bomb2.png"]
     assert all(gallery.read(f"bomb{n}.png") == bomb for n in range(3))
 
 
@@ -77,7 +68,7 @@ def test_a_big_upload_that_cannot_be_decoded_is_not_kept(gallery):
     answer = upload(client, "/", "cut.png", png_bomb(6000, 5000, cut=True), status=422)
     assert answer["title"] == "Cannot decode image"
     upload(client, "/", "small.png", png_bomb(60, 50, cut=True), status=422)  # decoded in the web process
-    assert names(client) == ([], [])
+    assert listed_names(client) == ([], [])
     assert not gallery.exists("cut.png") and not gallery.exists("small.png")
 
 
@@ -124,11 +115,11 @@ def test_a_multipart_upload_without_its_closing_boundary_stores_nothing(gallery,
     client = gallery.client
     answer = client.request("/file", method="POST", body=body, content_type=FORM_TYPE, status=400)
     assert "multipart" in answer.json["description"]
-    assert names(client) == ([], []) and not gallery.exists("open.jpg")
+    assert listed_names(client) == ([], []) and not gallery.exists("open.jpg")
     # The same form, closed, is taken.
     client.request("/file", method="POST", body=body + f"--{BOUNDARY}--\r\n".encode(), content_type=FORM_TYPE,
                    status=201)
-    assert names(client)[0] == ["open.jpg"]
+    assert listed_names(client)[0] == ["open.jpg"]
 
 
 def test_a_multipart_move_without_its_closing_boundary_is_refused(gallery):
@@ -148,12 +139,12 @@ def test_a_move_without_a_destination_is_refused(gallery):
                  {"paths": ["a/x.jpg"], "to": None}):
         assert "dest" in client.post_json("/move", body, status=400).json["description"]
     client.post("/move", "src=a/x.jpg", content_type="application/x-www-form-urlencoded", status=400)
-    assert names(client, "a")[0] == ["x.jpg", "y.jpg"] and names(client)[0] == []
+    assert listed_names(client, "a")[0] == ["x.jpg", "y.jpg"] and listed_names(client)[0] == []
     # An empty destination, given, is the root.
     assert client.post_json("/move", {"src": "a/x.jpg", "dest": ""}).json["path"] == "x.jpg"
     assert client.post("/move", "src=a/y.jpg&dest=", content_type="application/x-www-form-urlencoded",
                        status=200).json["path"] == "y.jpg"
-    assert names(client)[0] == ["x.jpg", "y.jpg"]
+    assert listed_names(client)[0] == ["x.jpg", "y.jpg"]
 
 
 # -- a refused restore leaves nothing ---------------------------------------------------
@@ -169,7 +160,7 @@ def test_a_refused_restore_leaves_no_folder_behind(gallery):
     client.post_json("/trash", {"paths": ["a/x.jpg"]})
     edit_sidecar(gallery, "_trash_/x.jpg", originalPosition="made/on/the/way/x.txt")
     client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}, status=400)
-    assert "made" not in names(client)[1] and not gallery.exists("made")
+    assert "made" not in listed_names(client)[1] and not gallery.exists("made")
     edit_sidecar(gallery, "_trash_/x.jpg", originalPosition="made/on/the/way/x.jpg")  # the same, valid
     assert client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}).json["path"] == "made/on/the/way/x.jpg"
 
@@ -206,7 +197,7 @@ def test_an_upload_named_like_an_nfd_file_meets_that_file(gallery):
     blue = jpeg(color=(0, 0, 255))
     assert upload(client, "/", NFC, blue, conflict="replace")["path"] == NFD  # that very file, no twin
     assert gallery.read(NFD) == blue
-    listed = names(client)[0]
+    listed = listed_names(client)[0]
     assert sorted(unicodedata.normalize("NFC", name) for name in listed) == sorted(
         [unicodedata.normalize("NFC", "café (1).jpg"), NFC]) and NFD in listed
 
@@ -224,7 +215,7 @@ def test_a_move_or_restore_onto_an_nfd_name_meets_that_file(gallery):
     client.post_json("/trash", {"paths": [f"b/{NFC}"]})
     gallery.put(f"b/{NFD}", jpeg())
     client.post_json("/restore", {"paths": [f"_trash_/{NFC}"]}, status=409)
-    assert names(client, "b")[0] == [NFD]
+    assert listed_names(client, "b")[0] == [NFD]
 
 
 @pytest.mark.parametrize("name, spelled", [

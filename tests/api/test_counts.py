@@ -3,7 +3,7 @@ through the API and after other programs change the tree, on local disk and S3."
 
 import json
 
-from helpers import jpeg
+from helpers import counts, jpeg
 
 TREE = ["trip/a.jpg", "trip/b.jpg", "trip/day1/c.jpg", "trip/day1/d.jpg", "trip/day1/night/e.jpg", "home/f.jpg"]
 
@@ -12,14 +12,6 @@ def made(gallery, paths=TREE):
     for path in paths:
         gallery.put(path, jpeg())
     return gallery.client
-
-
-def counts(client, folder=""):
-    """{folder: (images, allImages)} of the listed folder ("." for itself) and of each subfolder it lists."""
-    page = client.get(f"/folders?path={folder}").json
-    found = {d["name"]: (d["images"], d["allImages"]) for d in page["dirs"]}
-    found["."] = (page["images"], page["allImages"])
-    return found
 
 
 def upload(client, dest, name):

@@ -5,29 +5,10 @@ Uploads are in test_originals_and_uploads.py."""
 import json
 import os
 
-from helpers import jpeg
+from helpers import jpeg, listed_names, tagged, upload, where
 from PIL import Image
 
 from lenslet.files.operations import recover
-
-
-def upload(client, dest, name, data, status=201, **fields):
-    return client.post("/file", dict(fields, dest=dest), upload_files=[("file", name, data)], status=status).json
-
-
-def tagged(gallery, path, *tags):
-    """An image with a sidecar (tags) and a thumbnail."""
-    gallery.put(path, jpeg())
-    client = gallery.client
-    client.put_json(f"/item?path={path}", {"tags": list(tags)})
-    client.get(f"/thumb?path={path}", status=200)
-    return client
-
-
-def names(client, folder=""):
-    page = client.get(f"/folders?path={folder}").json
-    return sorted(item["name"] for item in page["items"]), sorted(d["name"] for d in page["dirs"])
-
 
 # -- move and rename -----------------------------------------------------------
 
@@ -40,7 +21,7 @@ def test_move_carries_sidecar_thumbnail_listing_and_search(gallery):
     client.get("/item?path=a/x.jpg", status=404)
     assert gallery.exists("b/x.jpg.json") and gallery.exists("b/x.jpg.thumbnail")
     assert not gallery.exists("a/x.jpg.json") and not gallery.exists("a/x.jpg.thumbnail")
-    assert names(client, "a")[0] == [] and names(client, "b")[0] == ["x.jpg", "y.jpg"]
+    assert listed_names(client, "a")[0] == [] and listed_names(client, "b")[0] == ["x.jpg", "y.jpg"]
     found = [item["path"] for item in client.get("/search?q=sunset").json["items"]]
     assert found == ["b/x.jpg"]
 
@@ -59,7 +40,7 @@ def test_rename_several_and_conflicts(gallery):
     assert moved["paths"] == ["c/renamed.jpg", "c/z.jpg"]
     client.post_json("/move", {"src": "a/z (1).jpg", "to": "a/z.txt"}, status=400)
     client.post_json("/move", {"src": "a/nothing.jpg", "dest": "c"}, status=404)
-    assert names(client, "c")[0] == ["renamed.jpg", "z.jpg"]
+    assert listed_names(client, "c")[0] == ["renamed.jpg", "z.jpg"]
 
 
 def test_folder_rename_and_move(gallery):
@@ -70,10 +51,10 @@ def test_folder_rename_and_move(gallery):
     page = client.get("/folders?path=holiday/day1").json
     assert [item["path"] for item in page["items"]] == ["holiday/day1/x.jpg"]
     assert client.get("/item?path=holiday/day1/x.jpg").json["tags"] == ["beach"]
-    assert names(client)[1] == ["holiday"]
+    assert listed_names(client)[1] == ["holiday"]
     client.post("/folder?path=archive", status=201)
     client.post_json("/move", {"src": "holiday", "dest": "archive"})
-    assert names(client, "archive/holiday")[0] == ["y.jpg"]
+    assert listed_names(client, "archive/holiday")[0] == ["y.jpg"]
     client.post_json("/move", {"src": "archive", "dest": "archive/holiday"}, status=400)  # into itself
     client.post("/folder?path=other", status=201)
     client.post_json("/move", {"src": "other", "to": "archive"}, status=409)
@@ -86,10 +67,10 @@ def test_trash_keeps_both_and_restore_puts_back(gallery):
     tagged(gallery, "b/x.jpg", "second")
     assert client.post_json("/trash", {"paths": ["a/x.jpg"]}).json["path"] == "_trash_/x.jpg"
     assert client.post_json("/trash", {"paths": ["b/x.jpg"]}).json["path"] == "_trash_/x (1).jpg"
-    assert "_trash_" in names(client)[1]
+    assert "_trash_" in listed_names(client)[1]
     item = client.get("/item?path=_trash_/x (1).jpg").json
     assert item["tags"] == ["second"] and item["originalPosition"] == item["original_position"] == "b/x.jpg"
-    assert names(client, "_trash_")[0] == ["x (1).jpg", "x.jpg"]
+    assert listed_names(client, "_trash_")[0] == ["x (1).jpg", "x.jpg"]
     assert client.post_json("/restore", {"paths": ["_trash_/x (1).jpg"]}).json["path"] == "b/x.jpg"
     restored = client.get("/item?path=b/x.jpg").json
     assert restored["tags"] == ["second"] and "originalPosition" not in restored
@@ -127,7 +108,7 @@ def test_delete_for_good_only_from_the_trash(gallery):
         {"ok": True, "path": "_trash_/x.jpg", "paths": ["_trash_/x.jpg"]}
     for leftover in ("x.jpg", "x.jpg.json", "x.jpg.thumbnail", "x.jpg.xmp"):
         assert not gallery.exists(f"_trash_/{leftover}")
-    assert names(client, "_trash_")[0] == []
+    assert listed_names(client, "_trash_")[0] == []
     client.post_json("/delete", {"paths": ["a/keep.jpg"], "force": True})
     assert not gallery.exists("a/keep.jpg") and gallery.exists("a/x.jpg.xmp")  # another image's leftover stays
     client.post_json("/delete", {"paths": ["_trash_/x.jpg"]}, status=404)
@@ -138,18 +119,18 @@ def test_folders_are_made_and_removed_when_empty(gallery):
     assert client.post("/folder?path=new/", status=201).json == {"ok": True, "path": "new"}
     client.post("/folder?path=new", status=409)
     client.post("/folder?path=nowhere/sub", status=404)
-    assert names(client)[1] == ["new"]
+    assert listed_names(client)[1] == ["new"]
     upload(client, "/new", "x.jpg", jpeg())
     assert client.delete("/folder?path=new", status=409).json["holds"] == ["x.jpg", "x.jpg.json", "x.jpg.thumbnail"]
     client.post_json("/delete", {"paths": ["new/x.jpg"], "force": True})
     client.delete("/folder?path=new", status=200)
-    assert names(client)[1] == []
+    assert listed_names(client)[1] == []
     client.delete("/folder?path=new", status=404)
     gallery.put("byhand/x.jpg", jpeg())  # a folder lenslet did not make: only its manifest is left at the end
     client.get("/folders?path=byhand")
     client.post_json("/delete", {"paths": ["byhand/x.jpg"], "force": True})
     client.delete("/folder?path=byhand", status=200)
-    assert names(client)[1] == []
+    assert listed_names(client)[1] == []
 
 
 # -- the lenscat-lite front end's calls, as it sends them ---------------------------
@@ -298,12 +279,3 @@ def test_a_hash_recorded_after_its_image_moved_away_leaves_no_sidecar_behind(gal
     record_hashes(gallery.storage, "a", {"x.jpg": "blake3:" + "0" * 64})
     assert not gallery.exists("a/x.jpg.json")
     assert client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}).json["path"] == "a/x.jpg"
-
-
-def where(gallery, old, new):
-    """Which side of a move each of image, sidecar and thumbnail is on."""
-    sides = set()
-    for suffix in ("", ".json", ".thumbnail"):
-        at_old, at_new = gallery.exists(old + suffix), gallery.exists(new + suffix)
-        sides.add("old" if at_old and not at_new else "new" if at_new and not at_old else "broken")
-    return sides

@@ -13,7 +13,7 @@ import time
 import orjson
 import pytest
 import webtest
-from helpers import draw, index_tree, wait_until
+from helpers import draw, index_tree, wait_until, writers_add_tags
 
 from lenslet.app import create_app
 from lenslet.config import Config
@@ -170,24 +170,17 @@ def test_a_whole_number_float_star_is_kept(tree, client, config, storage):
 
 # -- one image, two paths ------------------------------------------------------------------
 
+def tags_through(client, path):
+    """Add a tag to the image at path (one of its paths): a 2xx or an error raised."""
+    return lambda tag: client.patch_json(f"/item?path={path}", {"addTags": [tag]})
+
+
 def test_two_paths_to_one_image_lose_no_tag(tree, client):
     draw(tree / "real" / "a.jpg")
     os.symlink("real", tree / "alias")
-    errors = []
-
-    def writer(path, n):
-        for k in range(10):
-            answer = client.patch_json(f"/item?path={path}", {"addTags": [f"{n}-{k}"]}, expect_errors=True)
-            if answer.status_int != 200:
-                errors.append(answer.body)
-
-    threads = [threading.Thread(target=writer, args=(path, n))
-               for n, path in enumerate(["real/a.jpg", "alias/a.jpg"] * 3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    errors = writers_add_tags(tags_through(client, "real/a.jpg"), tags_through(client, "alias/a.jpg"),
+                              writers=6, each=10)
+    assert errors == []
     assert len(client.get("/item?path=real/a.jpg").json["tags"]) == 60
 
 
@@ -197,17 +190,9 @@ def test_a_pointer_into_the_same_tree_shares_the_lock(tree, config):
     (tree / "via" / ".lenslet.folder.json").write_text(orjson.dumps(
         {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(tree / "real")}}).decode())
     client = webtest.TestApp(create_app(Config(root=str(tree), pointer_roots=(str(tree),))))
-
-    def writer(path, n):
-        for k in range(10):
-            client.patch_json(f"/item?path={path}", {"addTags": [f"{n}-{k}"]})
-
-    threads = [threading.Thread(target=writer, args=(path, n))
-               for n, path in enumerate(["real/a.jpg", "via/a.jpg"] * 3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = writers_add_tags(tags_through(client, "real/a.jpg"), tags_through(client, "via/a.jpg"),
+                              writers=6, each=10)
+    assert errors == []
     assert len(client.get("/item?path=real/a.jpg").json["tags"]) == 60
 
 

@@ -7,7 +7,7 @@ import tracemalloc
 
 import falcon.testing
 import pytest
-from helpers import draw, jpeg
+from helpers import draw, jpeg, listed_names, upload
 from PIL import Image
 
 from lenslet.app import create_app
@@ -119,15 +119,6 @@ def png():
     return out.getvalue()
 
 
-def upload(client, dest, name, data, status=201, **fields):
-    return client.post("/file", dict(fields, dest=dest), upload_files=[("file", name, data)], status=status).json
-
-
-def names(client, folder=""):
-    page = client.get(f"/folders?path={folder}").json
-    return sorted(item["name"] for item in page["items"]), sorted(d["name"] for d in page["dirs"])
-
-
 def test_upload_is_listed_with_a_thumbnail_at_once(gallery):
     gallery.put("a/old.jpg", jpeg())
     client = gallery.client
@@ -149,7 +140,7 @@ def test_upload_conflicts_new_name_and_replace(gallery):
     blue = jpeg(color=(0, 0, 255))
     assert upload(client, "/", "photo.jpg", blue, conflict="replace")["path"] == "photo.jpg"
     assert gallery.read("photo.jpg") == blue
-    assert names(client)[0] == ["photo (1).jpg", "photo (2).jpg", "photo.jpg"]
+    assert listed_names(client)[0] == ["photo (1).jpg", "photo (2).jpg", "photo.jpg"]
 
 
 def test_upload_sniffs_cleans_and_limits(gallery):
@@ -163,7 +154,7 @@ def test_upload_sniffs_cleans_and_limits(gallery):
     client.put("/file?path=raw.jpg", big, status=413)
     assert client.put("/file?path=raw.jpg", jpeg(), status=201).json["path"] == "raw.jpg"
     upload(client, "/missing", "x.jpg", jpeg(), status=404)
-    assert names(client)[0] == ["raw.jpg", "scan.png", "up.jpg"]
+    assert listed_names(client)[0] == ["raw.jpg", "scan.png", "up.jpg"]
     if not gallery.config.s3_bucket:
         assert sorted(os.listdir(gallery.root)) == [".lenslet", "_index.json", "raw.jpg", "raw.jpg.json",
                                                     "raw.jpg.thumbnail", "scan.png", "scan.png.json",

@@ -1,5 +1,6 @@
-"""What the browser tests share: one headless Chromium per module, the fetches a page made, and
-Page, the gallery page as a person drives it."""
+"""What the browser tests share: one headless Chromium per module, the fetches a page made, a page of a
+new server in a browser that forgot the last test, a folder of photo shapes, and Page, the gallery page
+as a person drives it."""
 
 import json
 import os
@@ -8,6 +9,7 @@ import tempfile
 import urllib.request
 
 import pytest
+from helpers import SHAPES, draw
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -63,6 +65,28 @@ def fetches(browser):
 def page_for(browser):
     """Answer a function making the Page of a server (a gunicorn fixture's) in the module's browser."""
     return lambda server: Page(browser, server)
+
+
+@pytest.fixture
+def fresh_page(browser, page_for, gunicorn):
+    """Answer a function that starts gunicorn (with the gunicorn fixture's arguments: env, args) and
+    answers a Page of it, in a browser that kept nothing of the last test (layout, sort, token)."""
+    def start(**options):
+        server = gunicorn(**options)
+        server.wait_until(lambda: server.get("/health")[0] == 200)
+        page = page_for(server)
+        browser.get(server.url + "/static/favicon.svg")  # this origin, whose localStorage is the last test's
+        browser.execute_script("localStorage.clear()")
+        return page
+    return start
+
+
+@pytest.fixture
+def shapes(tree):
+    """A folder of photo shapes (SHAPES): landscape, panorama, portrait, square, each its own colour."""
+    for at, (name, size) in enumerate(sorted(SHAPES.items())):
+        draw(tree / "trip" / name, size=size, color=(60 * at, 120, 200 - 40 * at))
+    return tree
 
 
 class Page:

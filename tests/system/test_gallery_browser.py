@@ -8,32 +8,14 @@ import shutil
 import urllib.parse
 
 import pytest
-from helpers import draw
+from helpers import SHAPES, draw
 from PIL import Image
 
-SHAPES = {"landscape.jpg": (600, 400), "panorama.jpg": (1200, 200), "portrait.jpg": (300, 600),
-          "square.jpg": (400, 400)}
-
 
 @pytest.fixture
-def shapes(tree):
-    """A folder of photo shapes: landscape, panorama, portrait, square (each its own colour)."""
-    for at, (name, size) in enumerate(sorted(SHAPES.items())):
-        draw(tree / "trip" / name, size=size, color=(60 * at, 120, 200 - 40 * at))
-    return tree
-
-
-@pytest.fixture
-def page(browser, page_for, gunicorn, tree):
-    """Start gunicorn over the tree; answer a Page driving the browser against it."""
-    def start(**env):
-        server = gunicorn(env=env)
-        server.wait_until(lambda: server.get("/health")[0] == 200)
-        page = page_for(server)
-        browser.get(server.url + "/static/favicon.svg")  # this origin, to forget the last test's layout
-        browser.execute_script("localStorage.clear()")
-        return page
-    return start
+def page(fresh_page):
+    """Answer a function that starts gunicorn over the tree (with its environment) and answers a Page."""
+    return lambda **env: fresh_page(env=env)
 
 
 def boxes(page):

@@ -10,28 +10,18 @@ import json
 import pytest
 from helpers import draw
 
-SHAPES = {"landscape.jpg": (600, 400), "panorama.jpg": (1200, 200), "portrait.jpg": (300, 600),
-          "square.jpg": (400, 400)}
+
+@pytest.fixture
+def shapes(shapes):
+    """The folder of photo shapes, and a folder with a subfolder beside it."""
+    draw(shapes / "home" / "sub" / "deep.jpg", color=(10, 200, 10))
+    return shapes
 
 
 @pytest.fixture
-def shapes(tree):
-    """A folder of photo shapes, and a folder with a subfolder beside it."""
-    for at, (name, size) in enumerate(sorted(SHAPES.items())):
-        draw(tree / "trip" / name, size=size, color=(60 * at, 120, 200 - 40 * at))
-    draw(tree / "home" / "sub" / "deep.jpg", color=(10, 200, 10))
-    return tree
-
-
-@pytest.fixture
-def page(browser, page_for, gunicorn, tree):
+def page(fresh_page):
     """Start gunicorn over the tree; answer a Page driving the browser against it."""
-    server = gunicorn()
-    server.wait_until(lambda: server.get("/health")[0] == 200)
-    page = page_for(server)
-    browser.get(server.url + "/static/favicon.svg")
-    browser.execute_script("localStorage.clear()")
-    return page
+    return fresh_page()
 
 
 def open_marked(page, hash=""):
@@ -338,12 +328,9 @@ def test_a_folder_count_shows_its_own_images_and_those_below_when_the_listing_sa
     assert browser.execute_async_script(COUNTS, entries) == [shown for _, shown in COUNTS_SHOWN]
 
 
-def test_an_upload_refused_for_its_token_asks_for_it_and_goes_again(browser, page_for, gunicorn, shapes, tmp_path):
-    server = gunicorn(env={"LENSLET_TOKEN": "s3cret"})
-    server.wait_until(lambda: server.get("/health")[0] == 200)
-    page = page_for(server)
-    browser.get(server.url + "/static/favicon.svg")
-    browser.execute_script("localStorage.setItem('lenslet.token', 's3cret')")
+def test_an_upload_refused_for_its_token_asks_for_it_and_goes_again(fresh_page, shapes, tmp_path):
+    page = fresh_page(env={"LENSLET_TOKEN": "s3cret"})
+    page.script("localStorage.setItem('lenslet.token', 's3cret')")
     page.open("#path=trip")
     page.until(lambda: page.script("return document.querySelectorAll('.tile.image').length") == 4)
     page.script("localStorage.removeItem('lenslet.token')")  # forgotten meanwhile: the upload meets a 401

@@ -31,15 +31,11 @@ def pics(tree):
 
 
 @pytest.fixture
-def page(browser, page_for, gunicorn, pics):
+def page(fresh_page, pics):
     """Answer a function that starts gunicorn over the tree (with its command-line args), gives the
     pictures their stars through the API and answers a Page."""
     def start(*args):
-        server = gunicorn(args=args)
-        server.wait_until(lambda: server.get("/health")[0] == 200)
-        page = page_for(server)
-        browser.get(server.url + "/static/favicon.svg")  # this origin, to forget the last test's sort
-        browser.execute_script("localStorage.clear()")
+        page = fresh_page(args=args)
         for name, (_, star) in PICS.items():
             if star is not None:
                 page.patch(f"pics/{name}", {"star": star})

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from helpers import PROJECT, draw, jpeg
+from helpers import PROJECT, draw, jpeg, tagged, where
 
 from lenslet.files.operations import recover
 from lenslet.worker.process import Worker
@@ -76,15 +76,6 @@ def settings_of(config):
     return json.dumps({name: getattr(config, name) for name in keep})
 
 
-def where(gallery, old, new):
-    """Which side of a move each of image, sidecar and thumbnail is on."""
-    sides = set()
-    for suffix in ("", ".json", ".thumbnail"):
-        at_old, at_new = gallery.exists(old + suffix), gallery.exists(new + suffix)
-        sides.add("old" if at_old and not at_new else "new" if at_new and not at_old else "broken")
-    return sides
-
-
 @pytest.mark.parametrize("step", [0, 1, 2, 3])
 def test_a_move_killed_at_any_step_is_settled(gallery, step):
     tagged(gallery, "a/x.jpg", "safe")
@@ -104,15 +95,6 @@ def test_a_move_killed_at_any_step_is_settled(gallery, step):
     final = "b/x.jpg" if step == 3 else "a/x.jpg"
     assert client.get(f"/item?path={final}").json["tags"] == ["safe"]
     assert recover(gallery.storage) == 0
-
-
-def tagged(gallery, path, *tags):
-    """An image with a sidecar (tags) and a thumbnail."""
-    gallery.put(path, jpeg())
-    client = gallery.client
-    client.put_json(f"/item?path={path}", {"tags": list(tags)})
-    client.get(f"/thumb?path={path}", status=200)
-    return client
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@
 Bounded: the corpus is a fixed list, the load a fixed number of requests.
 """
 
-import http.client
 import io
 import json
 import os
-import threading
 from urllib.parse import quote
 
 import pytest
-from helpers import draw
+from helpers import draw, read_load, read_load_album
 from PIL import Image
 
 PATHS = [
@@ -114,35 +112,10 @@ def test_gunicorn_under_bounded_load(gunicorn, tree):
 
     (bench/soak.py runs the same mix for longer and watches the web workers' memory.)
     """
-    for n in range(30):
-        draw(tree / "album" / f"{n}.jpg", size=(800, 600), color=(n * 8, 90, 40))
-    (tree / "album" / "0.jpg.json").write_text('{"tags": ["sunset"]}')
+    urls = read_load_album(tree)
     server = gunicorn()
     server.wait_until(lambda: (tree / "_rollup.json").exists(), timeout=30)
-    urls = ["/folders?path=album", "/search?q=sunset", "/item?path=album/0.jpg", "/health",
-            "/folders?path=missing", "/file?path=album/1.jpg", "/thumb?path=../x"]
-    urls += [f"/thumb?path=album/{n}.jpg" for n in range(30)]
-    statuses, errors = {}, []
-
-    def load(offset):
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        for n in range(offset, offset + 40):
-            try:
-                connection.request("GET", urls[n % len(urls)])
-                answer = connection.getresponse()
-                answer.read()
-                statuses[answer.status] = statuses.get(answer.status, 0) + 1
-            except (OSError, http.client.HTTPException) as ex:
-                errors.append(repr(ex))
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        connection.close()
-
-    threads = [threading.Thread(target=load, args=(n,)) for n in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses, errors = read_load(server.port, urls, 32, going=lambda made: made < 40)
     assert not [status for status in statuses if status >= 500], statuses
     assert errors == []
     assert sum(statuses.values()) == 32 * 40

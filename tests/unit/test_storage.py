@@ -3,6 +3,7 @@ import threading
 from urllib.parse import unquote
 
 import pytest
+from helpers import counted_at_once
 
 from lenslet.errors import AlreadyExists, BadPath, NotFound, PreconditionFailed
 from lenslet.storage import LocalStorage, clean_path
@@ -127,18 +128,7 @@ def test_replace_if_refuses_a_stale_version(storage):
 
 
 def test_update_loses_no_concurrent_change(storage):
-    storage.write("count", b"0")
-
-    def bump():
-        for _ in range(50):
-            storage.update("count", lambda old, version: str(int(old) + 1).encode())
-
-    threads = [threading.Thread(target=bump) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert storage.read("count") == b"400"
+    assert counted_at_once(storage, threads=8, each=50) == b"400"
 
 
 def test_atomic_write_never_shows_a_partial_file(storage, tree):
