@@ -24,10 +24,10 @@ def map_big_buffers():
 
     By default glibc raises this threshold each time a big buffer is freed, up to 32 MB, so
     Pillow's 16 MB blocks of a decode and an original's bytes then come from the heaps of the
-    request threads, among small objects that outlive them: after 64 inline 4K thumbnails on four
-    threads a process kept 65-95 MB that malloc_trim could not give back, against none with the
-    threshold fixed. A big buffer then costs its page faults each time (about 10 ms a 4K decode,
-    against 300 ms for the decode itself).
+    request threads, among small objects that outlive them: after 16 inline 4K thumbnails on four
+    threads a process kept 99 MB that malloc_trim could not give back, 36 MB with the threshold
+    fixed (bench/inline_memory.py). A big buffer then costs its page faults each time it is
+    made, which the thumbnail processes, decoding all day, avoid by keeping their heap.
     """
     if _mallopt is not None:
         _mallopt(M_MMAP_THRESHOLD, BIG_BUFFER)
