@@ -2,7 +2,7 @@
 
 import ctypes
 
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 BIG_BUFFER = 1 << 20
 
 
@@ -43,3 +43,12 @@ def trim():
     """
     if _malloc_trim is not None:
         _malloc_trim(0)
+
+
+def keep_heap(kept):
+    """Have big buffers (up to 32 MB, glibc's largest) come from the heap, and the heap keep up to
+    kept bytes freed, for the life of this process: a thumbnail process reuses the pages of one
+    image for the next instead of faulting fresh ones in (lenslet/images/pool.py says what it saves)."""
+    if _mallopt is not None:
+        _mallopt(M_MMAP_THRESHOLD, 32 << 20)  # bigger buffers are still mapped
+        _mallopt(M_TRIM_THRESHOLD, kept)
