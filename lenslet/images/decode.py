@@ -12,7 +12,7 @@ import struct
 import blake3
 from PIL import Image, UnidentifiedImageError
 
-from lenslet.errors import Undecodable, UnsupportedMedia
+from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
 from lenslet.images import raw
 
 # Formats lenslet opens; Pillow tries no other plugin on a client's bytes.
@@ -189,7 +189,7 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
             # decodes at 1/8 rather than 1/4 (the JPEGs of bench/pool.py: 7% less CPU).
             img.draft(img.mode, fitted(img.size, size))
             if budget is not None:
-                budget.take(img.width * img.height * (1 if img.mode == "RGB" else 2))
+                budget.take(_cost(img))
             img.load()
             thumb = _without_opaque_alpha(_displayable(img))
             # reduce() by a whole factor first (a cheap box filter), then one
@@ -207,6 +207,25 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
     out = io.BytesIO()
     thumb.save(out, "WEBP", quality=quality, method=WEBP_METHOD, **({"xmp": xmp} if xmp else {}))
     return out.getvalue()
+
+
+def _cost(img):
+    """The pixels a decode of img holds (after its draft), doubled when it is converted."""
+    return img.width * img.height * (1 if img.mode == "RGB" else 2)
+
+
+def decode_cost(data, size):
+    """What make_thumbnail(data, size) will ask its budget for, from the header alone; 0 for what
+    cannot be read (the decode says why)."""
+    stream = io.BytesIO(data)
+    try:
+        embedded = embedded_jpeg(stream)
+        with Image.open(embedded[0] if embedded else stream,
+                        formats=("JPEG",) if embedded else open_formats()) as img:
+            img.draft(img.mode, fitted(img.size, size))
+            return _cost(img)
+    except (LensletError, UnidentifiedImageError, *DECODE_ERRORS):
+        return 0
 
 
 def fitted(dims, size):

@@ -14,6 +14,7 @@ its own, so only the file that kills its process is answered with an error.
 import atexit
 import collections
 import io
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -25,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from lenslet import errors
 from lenslet.config import THUMB_IDLE
 from lenslet.images import decode
+from lenslet.images.budget import Pixels
 from lenslet.service import memory
 
 # A child serves big images all its life, and by default every big buffer is a
@@ -33,6 +35,12 @@ from lenslet.service import memory
 # instead, and the heap kept up to this much free memory (memory.keep_heap), the
 # next image reuses the pages: 15 times fewer faults, 10-18% less CPU on the PNGs.
 HEAP_KEPT = 256 << 20
+# The most pixels a pool's processes hold decoded at once, all together (budget.Pixels; about 4
+# bytes a pixel, twice for a picture converted): one 5120x2880 RGBA PNG (29.5 million) at a
+# time, or three 4K screenshots; photos decode small (JPEG's draft). Two processes each
+# decoding such a PNG took `lenslet index` of real photos to 325-359 MB; with four cores,
+# four at once would hold 600 MB. A picture above it alone is decoded alone.
+POOL_PIXELS = 32_000_000
 
 
 def process_count(setting):
@@ -138,15 +146,28 @@ class ThumbPool:
         self.restarts = 0
         self.in_flight = 0  # jobs handed to the executor and not done (under lock)
         self.room = threading.Semaphore(2 * max(1, processes))  # originals read ahead, all callers together
+        self.pixels = Pixels(POOL_PIXELS)  # what the processes decode at once, all callers together
         self.last_done = time.monotonic()
 
     def submit(self, data, xmp=None):
-        """Start making a thumbnail; the returned Ticket's result() gives (WebP bytes, hash)."""
-        return Ticket(self, data, xmp)
+        """Start making a thumbnail once its decode fits the pool's pixels (waiting for others' to
+        end); the returned Ticket's result() gives (WebP bytes, hash)."""
+        cost = decode.decode_cost(data, self.size)
+        self.pixels.take(cost, math.inf)
+        return self._ticket(data, xmp, cost)
 
     def make(self, data, xmp=None):
         """Make a thumbnail and hash from an original's bytes, waiting for it."""
         return self.submit(data, xmp).result()
+
+    def _ticket(self, data, xmp, cost):
+        """A Ticket for a decode whose pixels are taken: given back when it is settled, or now if it
+        cannot start."""
+        try:
+            return Ticket(self, data, xmp, cost)
+        except BaseException:
+            self.pixels.give(cost)
+            raise
 
     def make_each(self, items, read):
         """Yield (item, (WebP bytes, hash) or the LensletError it met) for each item, in order.
@@ -164,14 +185,26 @@ class ThumbPool:
                 while not self.room.acquire(blocking=not ahead):
                     yield from self._settle_oldest(ahead)
                 try:
-                    ahead.append((item, self._try(lambda item=item: self.submit(*read(item)))))
+                    try:
+                        data, xmp = read(item)
+                    except errors.LensletError as ex:
+                        ahead.append((item, ex))
+                        continue
+                    cost = decode.decode_cost(data, self.size)
+                    # Settling this caller's own tickets gives their pixels back: waiting first
+                    # could wait for ever on pixels only this thread would give back.
+                    while not self.pixels.take(cost, None if ahead else math.inf):
+                        yield from self._settle_oldest(ahead)
+                    ahead.append((item, self._try(lambda data=data, xmp=xmp, cost=cost: self._ticket(data, xmp, cost))))
                 except BaseException:
                     self.room.release()
                     raise
             while ahead:
                 yield from self._settle_oldest(ahead)
         finally:
-            for _ in ahead:  # a caller that stopped early: its tickets' room is given back
+            for _, ticket in ahead:  # a caller that stopped early: its tickets' room and pixels are given back
+                if isinstance(ticket, Ticket):
+                    ticket.settled()
                 self.room.release()
 
     def _settle_oldest(self, ahead):
@@ -274,18 +307,29 @@ class ThumbPool:
 class Ticket:
     """A thumbnail being made; result() waits for it in the calling thread."""
 
-    def __init__(self, pool, data, xmp=None):
+    def __init__(self, pool, data, xmp=None, cost=0):
         self.pool, self.data, self.xmp = pool, data, xmp
+        self.cost = cost  # the pool's pixels this decode holds until settled
         self.outcome = None
         if pool.processes == 0:
             self.outcome = _make_in_child(pool.maker, data, pool.size, pool.quality, pool.max_pixels, xmp)
+            self.settled()
         else:
             self.executor, self.future = pool._send(data, xmp)
+
+    def settled(self):
+        """Give the pool's pixels back (once): the decode ended, or nobody waits for it any more."""
+        cost, self.cost = self.cost, 0
+        if cost:
+            self.pool.pixels.give(cost)
 
     def result(self):
         """(WebP bytes, "blake3:<hex>"), or raise the LensletError the image deserves."""
         if self.outcome is None:
-            self.outcome, self.data = self._wait(), None
+            try:
+                self.outcome, self.data = self._wait(), None
+            finally:
+                self.settled()
         state, value = self.outcome
         if state == "failed":
             raise _rebuild(*value)

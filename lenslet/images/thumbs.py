@@ -23,6 +23,7 @@ import orjson
 from lenslet import jobs, metrics
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.images import decode
+from lenslet.images.budget import Pixels
 from lenslet.images.decode import content_hash, content_hash_of
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.layout import THUMB_SETTINGS, thumb_of
@@ -105,50 +106,6 @@ class SingleFlight:
                 self.inflight.pop(slot, None)
 
 
-class Pixels:
-    """The pixels a web process's decodes hold at once, at most INLINE_PIXELS: each decode takes
-    its share before it starts and gives it back when done (the inline slots bound how many
-    run at once; this bounds their memory, whatever their sizes)."""
-
-    def __init__(self, total=INLINE_PIXELS):
-        self.total = self.left = total
-        self.freed = threading.Condition()
-
-    def share(self, seconds):
-        """One decode's share, waiting at most seconds for other decodes to give theirs back."""
-        return Share(self, time.monotonic() + max(0.0, seconds))
-
-
-class Share:
-    """What one decode holds of Pixels: take(cost) once its size is known, release() always."""
-
-    def __init__(self, pixels, until):
-        self.pixels = pixels
-        self.until = until  # time.monotonic(): a wait that never ends on a caller's fake clock
-        self.held = 0
-
-    def take(self, cost):
-        """Hold cost pixels, waiting for others to give theirs back; decode.OverBudget if cost is
-        more than the process may ever hold, or the wait runs out."""
-        pixels = self.pixels
-        if cost > pixels.total:
-            raise decode.OverBudget(f"{cost:,} pixels to decode, more than {pixels.total:,}")
-        with pixels.freed:
-            while pixels.left < cost:
-                left = self.until - time.monotonic()
-                if left <= 0:
-                    raise decode.OverBudget(f"{cost:,} pixels to decode while others hold the rest")
-                pixels.freed.wait(left)
-            pixels.left -= cost
-            self.held += cost
-
-    def release(self):
-        with self.pixels.freed:
-            self.pixels.left += self.held
-            self.held = 0
-            self.pixels.freed.notify_all()
-
-
 class Thumbs:
     def __init__(self, tree, config, clock=time.time):
         self.tree = tree
@@ -160,7 +117,7 @@ class Thumbs:
         self.reading = config.xmp != "off"  # listing entries show other tools' XMP merged in
         self.wait = config.thumb_wait
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
-        self.pixels = Pixels()  # shared with previews: every decode made while a client waits
+        self.pixels = Pixels(INLINE_PIXELS)  # shared with previews: every decode made while a client waits
         self.clock = clock
         self.flights = SingleFlight()  # requests for one thumbnail share its making
         self.cache = OrderedDict()  # (identity, thumbnail key) -> (bytes, stat), oldest first

@@ -12,7 +12,7 @@ from helpers import draw
 from PIL import Image
 
 from lenslet.config import Config
-from lenslet.images import thumbs as thumbs_module
+from lenslet.images import budget, decode
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import INLINE_PIXELS, Pending, Thumbs
 from lenslet.storage import LocalStorage
@@ -85,10 +85,10 @@ def test_previews_and_thumbnails_share_one_budget(tree):
 
 
 def test_a_decode_that_can_never_fit_is_refused_at_once_and_gives_nothing_back_twice(tree):
-    pixels = thumbs_module.Pixels(total=100)
+    pixels = budget.Pixels(100)
     share = pixels.share(30)
     started = time.monotonic()
-    with pytest.raises(thumbs_module.decode.OverBudget):
+    with pytest.raises(decode.OverBudget):
         share.take(101)  # more than the process may ever hold: no wait for others
     assert time.monotonic() - started < 5 and pixels.left == 100
     share.take(60)
@@ -102,7 +102,7 @@ def test_concurrent_big_thumbnails_in_one_process_decode_one_at_a_time(tree, mon
         Image.new("RGB", BIG, (n * 40, 90, 200)).save(tree / f"shot{n}.png")
     found, thumbs, _ = gallery(tree, thumb_inline=4, thumb_wait=60)
     holding, most = [], []
-    take, release = thumbs_module.Share.take, thumbs_module.Share.release
+    take, release = budget.Share.take, budget.Share.release
 
     def take_slowly(share, cost):
         take(share, cost)
@@ -115,8 +115,8 @@ def test_concurrent_big_thumbnails_in_one_process_decode_one_at_a_time(tree, mon
             holding.pop()
         release(share)
 
-    monkeypatch.setattr(thumbs_module.Share, "take", take_slowly)
-    monkeypatch.setattr(thumbs_module.Share, "release", counted_release)
+    monkeypatch.setattr(budget.Share, "take", take_slowly)
+    monkeypatch.setattr(budget.Share, "release", counted_release)
     threads = [threading.Thread(target=make, args=(found, thumbs, f"shot{n}.png")) for n in range(4)]
     for thread in threads:
         thread.start()
