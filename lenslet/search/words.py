@@ -426,22 +426,9 @@ class Index:
     def search(self, terms, scope, offset, limit):
         """Return (total, ids of one page) of the items in scope (lo, hi) matching every term."""
         lo, hi = scope
-        found, unchecked = None, []
-        efforts = [(self.effort(term), term) for term in terms] if len(terms) > 1 else [(0, term) for term in terms]
-        for effort, term in sorted(efforts):  # the cheapest first
-            if found is not None and size_of(found) <= max(CHECK_BELOW, effort * CHECK_PER_TOKEN):
-                # Few items left: reading their own text for this term (and the costlier ones
-                # after it) is cheaper than gathering every item it is in.
-                unchecked.append(term)
-                continue
-            ids, exact = self.candidates(term)
-            if not exact:
-                unchecked.append(term)  # the tokens only narrow it down
-            if ids is None:
-                continue
-            found = ids if found is None else both(found, ids, self.count)
-            if not found:
-                return 0, []
+        found, unchecked = self.narrow(terms, cheapest_first=True)
+        if found is not None and not found:
+            return 0, []
         if unchecked:
             kept = self.check(found, lo, hi, unchecked)
             return len(kept), kept[offset:offset + limit]
@@ -456,8 +443,33 @@ class Index:
         (search/columns.py) start from. The narrowing is search()'s, without its early stops."""
         lo, hi = scope
         inside = ((1 << hi) - 1) ^ ((1 << lo) - 1)
+        found, unchecked = self.narrow(terms)
+        if found is not None and not found:
+            return 0
+        if unchecked:
+            return marked(self.check(found, lo, hi, unchecked), self.count)
+        if found is None:
+            return inside
+        return (found if isinstance(found, int) else marked(found, self.count)) & inside
+
+    def narrow(self, terms, cheapest_first=False):
+        """(found, unchecked): the ids the index gives for terms (None when no term narrows, empty
+        when nothing matches) and the terms still to read in those items' own text.
+
+        cheapest_first (search()): the terms taken in order of effort, and once few items are
+        left, the rest read in their text instead of gathered.
+        """
         found, unchecked = None, []
-        for term in terms:
+        if cheapest_first and len(terms) > 1:
+            efforts = sorted((self.effort(term), term) for term in terms)
+        else:
+            efforts = [(0, term) for term in terms]
+        for effort, term in efforts:
+            if cheapest_first and found is not None and size_of(found) <= max(CHECK_BELOW, effort * CHECK_PER_TOKEN):
+                # Few items left: reading their own text for this term (and the costlier ones
+                # after it) is cheaper than gathering every item it is in.
+                unchecked.append(term)
+                continue
             ids, exact = self.candidates(term)
             if not exact:
                 unchecked.append(term)  # the tokens only narrow it down
@@ -465,12 +477,8 @@ class Index:
                 continue
             found = ids if found is None else both(found, ids, self.count)
             if not found:
-                return 0
-        if unchecked:
-            return marked(self.check(found, lo, hi, unchecked), self.count)
-        if found is None:
-            return inside
-        return (found if isinstance(found, int) else marked(found, self.count)) & inside
+                return found, []
+        return found, unchecked
 
     def effort(self, term):
         """About how many tokens finding term's items goes through (a guess, in C)."""
