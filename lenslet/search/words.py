@@ -54,6 +54,7 @@ BITMAP_FROM = 1000  # items a token must have for a bitmap to pay off
 FRAGMENTS = 250     # at most this many one- and two-character fragments get a bitmap (kept compressed)
 FRAGMENT_FROM = 30_000  # what gathering a fragment's items must cost for a bitmap to pay off (about 3 ms)
 HIT_COST = 10       # the cost of finding one token holding a fragment, in ids to mark (the unit of cost)
+READ_IDS = 10       # reading an item's text for a term costs about as much as marking this many ids
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
 # One digit is in nearly every camera name (IMG_20240512_183012, PXL_..._101512345): it is
 # a substring of hundreds of thousands of distinct tokens, whose posting lists no query can
@@ -429,11 +430,21 @@ class Index:
                 return joined
         return self.narrowed(term, parts), False
 
-    def narrowed(self, term, parts):
-        """Ids having every token part of term, anchored where term has other characters beside them."""
+    def narrowed(self, term, parts, against=None):
+        """Ids having every token part of term, anchored where term has other characters beside them.
+
+        against: how many candidates these would narrow; a part beginning a token is then left out
+        when the stretch of ids to gather for it is longer than reading those candidates' text
+        (None when every part is left out).
+        """
         ids = None
         for part in sorted(parts, key=lambda part: len(part.group()), reverse=True):
-            found = self.ids_with(part.group(), starts=part.start() > 0, ends=part.end() < len(term))
+            starts, ends = part.start() > 0, part.end() < len(term)
+            if against is not None and starts and not ends:
+                a, b = self.words.range_of(part.group())
+                if self.words.spans[b] - self.words.spans[a] > against * READ_IDS:
+                    continue
+            found = self.ids_with(part.group(), starts=starts, ends=ends)
             ids = found if ids is None else both(ids, found, self.count)
             if not ids:
                 break
@@ -470,7 +481,9 @@ class Index:
             if within is not None:
                 rest = both(rest, within, self.count)
             if size_of(rest) > CHECK_BELOW:  # else reading them is cheaper than narrowing further
-                rest = both(rest, self.narrowed(term, parts[1:]), self.count)
+                narrowing = self.narrowed(term, parts[1:], against=size_of(rest))
+                if narrowing is not None:
+                    rest = both(rest, narrowing, self.count)
             if rest and exact:
                 rest = self.check(rest, 0, self.count, [term])
             found = either(found, rest, self.count)

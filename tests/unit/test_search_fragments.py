@@ -63,7 +63,13 @@ def test_short_fragments_and_tails_are_kept_at_this_size(built):
 
 
 @pytest.mark.parametrize("query", QUERIES)
-def test_a_query_through_fragments_and_tails_finds_what_the_rule_finds(built, query):
+# check_below 0: the items where 10 ends a longer token are narrowed by the other parts, or with read_ids 0
+# read at once (their stretch of ids is always longer); 1000 (all of these): read, never narrowed.
+@pytest.mark.parametrize("read_ids, check_below", [(10, 0), (0, 0), (10, 1000)])
+def test_a_query_through_fragments_and_tails_finds_what_the_rule_finds(built, monkeypatch, query, read_ids,
+                                                                       check_below):
+    monkeypatch.setattr(words, "READ_IDS", read_ids)
+    monkeypatch.setattr(words, "CHECK_BELOW", check_below)
     items, index, kept = built
     terms = words.terms_of(query)
     for folder in ["", "2020/2020-10-12", "Kraków/été"]:
@@ -74,9 +80,12 @@ def test_a_query_through_fragments_and_tails_finds_what_the_rule_finds(built, qu
         assert index.matching(terms, scope) == sum(1 << i for i in expected), (query, folder)
 
 
-def test_random_cuts_of_the_items_text_find_what_the_rule_finds(built):
+@pytest.mark.parametrize("read_ids, check_below", [(10, 0), (0, 0), (10, 1000)])
+def test_random_cuts_of_the_items_text_find_what_the_rule_finds(built, monkeypatch, read_ids, check_below):
+    monkeypatch.setattr(words, "READ_IDS", read_ids)
+    monkeypatch.setattr(words, "CHECK_BELOW", check_below)
     items, index, _ = built
-    rng = random.Random(12)
+    rng = random.Random(12 + read_ids)
     for _ in range(150):
         fields = words.fields_of(rng.choice(items))
         text = rng.choice([field for field in fields if field])
