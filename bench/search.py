@@ -175,6 +175,9 @@ def main():
         searcher.fresh()
         while searcher.loading is not None:  # built in the background: a first search meanwhile reads the rollup
             time.sleep(0.05)
+        # The heap the build let go is handed back after loading clears: wait for the thread
+        # itself, or the memory counted sometimes holds what the build was about to give back.
+        searcher.loader.join()
         loaded = time.perf_counter() - start
         gc.collect()
         added = rss() - before
