@@ -262,19 +262,11 @@ def load_kept_index(storage, stat):
             if stream.read(len(mark)) != mark:
                 return None
         data = storage.read(SEARCH_CACHE)
-        end = data.index(b"\n")
-        head = orjson.loads(data[:end])
-    except (NotFound, ValueError, orjson.JSONDecodeError):
+    except (NotFound, ValueError):
         return None
-    if not isinstance(head, dict) or head.get("v") != 1 or head.get("rollup") != _rollup_mark(stat):
+    head, parts = _kept_parts(data, stat)
+    if head is None or len(parts) < 2:
         return None
-    sizes = head.get("sizes")
-    if not isinstance(sizes, list) or len(sizes) < 2 or sum(sizes) != len(data) - end - 1:
-        return None
-    view, parts, at = memoryview(data), [], end + 1
-    for size in sizes:
-        parts.append(view[at:at + size])
-        at += size
     stream = storage.open_seekable(storage.root_file_key(ROLLUP))
     if _rollup_mark(storage.stat(storage.root_file_key(ROLLUP))) != head["rollup"]:
         stream.close()  # replaced meanwhile: the offsets are not this file's
@@ -298,21 +290,33 @@ def load_kept_columns(storage, stat):
     """(columns header, parts) kept for this very rollup, or None."""
     try:
         data = storage.read(SEARCH_COLUMNS)
+    except (NotFound, ValueError):
+        return None
+    head, parts = _kept_parts(data, stat)
+    if head is None or not isinstance(head.get("columns"), dict):
+        return None
+    return head["columns"], parts
+
+
+def _kept_parts(data, stat):
+    """(head, parts) of a kept file (a JSON head line, then its parts' bytes, as save_index and
+    save_columns write it) kept for this very rollup; (None, None) for any other or a torn one."""
+    try:
         end = data.index(b"\n")
         head = orjson.loads(data[:end])
-    except (NotFound, ValueError, orjson.JSONDecodeError):
-        return None
+    except (ValueError, orjson.JSONDecodeError):
+        return None, None
     if not isinstance(head, dict) or head.get("v") != 1 or head.get("rollup") != _rollup_mark(stat):
-        return None
+        return None, None
     sizes = head.get("sizes")
     if not isinstance(sizes, list) or not all(type(size) is int and size >= 0 for size in sizes) \
-            or sum(sizes) != len(data) - end - 1 or not isinstance(head.get("columns"), dict):
-        return None
+            or sum(sizes) != len(data) - end - 1:
+        return None, None
     view, parts, at = memoryview(data), [], end + 1
     for size in sizes:
         parts.append(view[at:at + size])
         at += size
-    return head["columns"], parts
+    return head, parts
 
 
 # -- the edit journal ------------------------------------------------------

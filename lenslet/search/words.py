@@ -15,10 +15,13 @@ letters and digits is a substring of a field exactly when it is a substring of
 one of the field's tokens: one regex scan of the vocabulary finds those tokens,
 and the union of their posting slices is the answer (tokens beginning with a
 part are next to each other in sorted order: one slice). The most frequent tokens
-and each digit have a bitmap instead (a Python int, a bit an item). A term with
-other characters ("img_48", "o'neil") is narrowed by its token parts, then checked
-against the items' own text, unless it opens with a frequent token: then the
-joints (that token, punctuation, the next token: "img_20240512") answer it.
+and each digit have a bitmap instead (a Python int, a bit an item), and so do the
+one- and two-character fragments most costly to gather ("ra", "10", "e"), kept
+compressed, and the items where a frequent token ends a longer one ("10" in
+"183010"). A term with other characters ("img_48", "o'neil") is narrowed by its
+token parts, then checked against the items' own text, unless it opens with a
+frequent token: then the joints (that token, punctuation, the next token:
+"img_20240512") answer it, with the items where it ends a longer token read.
 Unions, intersections and checks run in C (bitmaps, map/compress over arrays),
 never a Python loop an id.
 """
@@ -30,6 +33,7 @@ import math
 import operator
 import re
 import unicodedata
+import zlib
 from array import array
 from collections import Counter, deque
 from itertools import chain, compress, islice, repeat
@@ -47,11 +51,16 @@ SPARSE = 64         # ids among items fewer than one in this many: looked at one
 SET_BELOW = 64      # ids kept as a set while fewer than one item in this many: beyond, a bitmap
 BITMAPS = 200       # at most this many tokens get a bitmap (N/8 bytes each: 12.5 MB for 500,000 items)
 BITMAP_FROM = 1000  # items a token must have for a bitmap to pay off
+FRAGMENTS = 250     # at most this many one- and two-character fragments get a bitmap (kept compressed)
+FRAGMENT_FROM = 30_000  # what gathering a fragment's items must cost for a bitmap to pay off (about 3 ms)
+HIT_COST = 10       # the cost of finding one token holding a fragment, in ids to mark (the unit of cost)
+READ_IDS = 10       # reading an item's text for a term costs about as much as marking this many ids
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
 # One digit is in nearly every camera name (IMG_20240512_183012, PXL_..._101512345): it is
 # a substring of hundreds of thousands of distinct tokens, whose posting lists no query can
 # afford to gather. Each digit's items are found once, at build, as a bitmap.
 DIGITS = "0123456789"
+DIGIT_SET = frozenset(DIGITS)
 
 
 # An edit journal entry's name: when it was made (ms, 14 digits or more) and a hash of its path.
@@ -238,7 +247,8 @@ class Index:
     having both "img" and a token starting with "20", whose text would have to be read.
     """
 
-    def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits, frequent):
+    def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits, frequent,
+                 fragments=None, tails=None):
         self.count = count
         self.words = words    # the tokens; the frequent ones' ids are in their bitmaps instead
         self.joints = joints
@@ -255,6 +265,15 @@ class Index:
         self.name_counts = name_counts  # name token -> items
         self.text = text                # every item's folded fields, FIELD-separated, one item a line
         self.text_starts = text_starts  # array: where item i's line begins in text; one extra at the end
+        # A short fragment ("ra", "10") is in thousands of tokens holding hundreds of thousands
+        # of ids between them: the costliest to gather have their items' bitmap, found at build.
+        # Compressed (zlib): a few hundred bitmaps would take 62.5 KB each at 500,000 items,
+        # and reading one back takes a tenth of a millisecond.
+        self.fragments = fragments or {}  # fragment -> compressed bitmap (little-endian bytes)
+        # "10.12" is found through the joints of the token 10, and in the items where a longer
+        # token ends with 10 ("183010.12"): thousands of tokens. For the frequent tokens that end
+        # the most, those items' bitmap, found at build, compressed as the fragments'.
+        self.tails = tails or {}  # frequent token -> compressed bitmap of the items where it ends a longer token
 
     @classmethod
     def build(cls, items):
@@ -285,8 +304,16 @@ class Index:
         # Words seen in one name only (camera counters, timestamps) suggest nothing, and
         # neither do file extensions nor one- and two-letter fragments ("no", "a").
         name_counts = {token: n for token, n in name_counts.items() if n > 1 and suggestible(token)}
-        return cls(count, words.without(frequent), joints, tag_counts, name_counts, text, text_starts,
-                   digit_bitmaps(text, count), frequent)
+        index = cls(count, words.without(frequent), joints, tag_counts, name_counts, text, text_starts,
+                    digit_bitmaps(text, count), frequent)
+        size = (count + 7) // 8
+        index.fragments = {fragment: zlib.compress(index.union(index.words.containing(fragment), bitmap_only=True)
+                                                   .to_bytes(size, "little"), 1)
+                           for fragment in costly_fragments(index.words, index.flags)}
+        index.tails = {index.words.text(t): zlib.compress(index.union(longer, bitmap_only=True)
+                                                            .to_bytes(size, "little"), 1)
+                       for t, longer in index.costly_tails()}
+        return index
 
     # -- kept on disk ------------------------------------------------------
 
@@ -295,17 +322,19 @@ class Index:
         size = (self.count + 7) // 8
         parts = [*self.words.to_parts(), *self.joints.to_parts(), self.text.encode("utf-8", "surrogatepass"),
                  self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
-                 b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common)]
+                 b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common),
+                 b"".join(self.fragments.values()), b"".join(self.tails.values())]
         header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts, "nameCounts": self.name_counts,
-                  "frequent": self.common}
+                  "frequent": self.common, "fragments": [[text, len(kept)] for text, kept in self.fragments.items()],
+                  "tails": [[text, len(kept)] for text, kept in self.tails.items()]}
         return header, parts
 
     @classmethod
     def from_parts(cls, header, parts):
         """The index to_parts() described; ValueError for one kept by another version."""
-        if header.get("format") != FORMAT or len(parts) != 12:
+        if header.get("format") != FORMAT or len(parts) != 14:
             raise ValueError("an index kept by another version")
-        text, text_starts, digits, bitmaps = parts[8:]
+        text, text_starts, digits, bitmaps, fragments, tails = parts[8:]
         count = header["count"]
         size = (count + 7) // 8
         if len(digits) != size * len(DIGITS):
@@ -319,7 +348,8 @@ class Index:
                    {folded: tuple(seen) for folded, seen in header["tagCounts"].items()},
                    header["nameCounts"], bytes(text).decode("utf-8", "surrogatepass"), _array("I", text_starts),
                    {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)},
-                   frequent)
+                   frequent, compressed_of(header["fragments"], fragments),
+                   compressed_of(header["tails"], tails))
 
     # -- querying ----------------------------------------------------------
 
@@ -327,8 +357,12 @@ class Index:
         """The ids of the items having a token that contains term (letters and digits only);
         with starts or ends, a token that begins or ends with it. A bitmap (int) when they
         are many, else a set."""
-        if len(term) == 1 and term in self.digits and not (starts or ends):
-            return self.digits[term]
+        if not (starts or ends):
+            if len(term) == 1 and term in self.digits:
+                return self.digits[term]
+            bitmap = self.unpacked(self.fragments.get(term))
+            if bitmap is not None:
+                return bitmap
         if not starts:
             return self.union(self.words.containing(term, ends))
         a, b = self.words.range_of(term)
@@ -336,12 +370,44 @@ class Index:
             return self.union([a] if a < b and self.words.text(a) == term else [])
         return self.union_range(a, b)
 
-    def union(self, tokens):
-        """The ids of the items having any of these tokens (ascending numbers)."""
+    def unpacked(self, kept):
+        """A bitmap from its compressed bytes (a fragment's, a tail's); None for none, or for bytes
+        that do not read back to one (a forged kept index: the caller gathers the ids instead).
+
+        Read back here, not when the kept index is loaded: reading them all there took a
+        tenth of a second at 500,000 items, of the second a fresh process has to answer in.
+        """
+        if kept is None:
+            return None
+        size = (self.count + 7) // 8
+        unzip = zlib.decompressobj()
+        try:
+            data = unzip.decompress(kept, size + 1)  # a byte more than a bitmap at most: a forged one cannot swell
+        except zlib.error:
+            return None
+        if len(data) != size or not unzip.eof:
+            return None
+        bitmap = int.from_bytes(data, "little")
+        # A bitmap of few ids, as the other collections of few are: a set.
+        return set(bitmap_ids(bitmap, 0, self.count)) if bitmap.bit_count() <= self.count // SET_BELOW else bitmap
+
+    def costly_tails(self):
+        """(t, the other tokens ending with it) for the frequent tokens t whose items where they end a
+        longer token cost the most to gather (as fragments are chosen: beyond FRAGMENT_FROM)."""
+        spans, flags = self.words.spans, self.flags
+        for t in self.common:
+            longer = [u for u in self.words.containing(self.words.text(t), ends=True) if u != t]
+            ids = sum(spans[u + 1] - spans[u] for u in longer if not flags[u])
+            if ids + HIT_COST * len(longer) >= FRAGMENT_FROM:
+                yield t, longer
+
+    def union(self, tokens, bitmap_only=False):
+        """The ids of the items having any of these tokens (ascending numbers); with bitmap_only, a bitmap."""
         flags = self.flags
         common = list(compress(tokens, map(flags.__getitem__, tokens)))
         rare = list(compress(tokens, map(NOT.__getitem__, map(flags.__getitem__, tokens))))
-        return self.merged(self.words.ids(rare), self.words.size(rare), map(self.frequent.__getitem__, common))
+        return self.merged(self.words.ids(rare), self.words.size(rare), map(self.frequent.__getitem__, common),
+                           bitmap_only)
 
     def union_range(self, a, b):
         """The ids of the items having any token numbered a to b - 1: one stretch of postings
@@ -351,18 +417,20 @@ class Index:
         return self.merged(self.words.postings[spans[a]:spans[b]], spans[b] - spans[a],
                            map(self.frequent.__getitem__, common))
 
-    def merged(self, ids, size, bitmaps=()):
-        """ids (an iterable of size) and bitmaps as one collection: a set when few, else a bitmap."""
+    def merged(self, ids, size, bitmaps=(), bitmap_only=False):
+        """ids (an iterable of size) and bitmaps as one collection: a set when few, else (or with
+        bitmap_only) a bitmap."""
         bitmap = 0
         for one in bitmaps:
             bitmap |= one
-        if not bitmap and size <= self.count // SET_BELOW:
+        if not bitmap and size <= self.count // SET_BELOW and not bitmap_only:
             return set(ids)
         return bitmap | marked(ids, self.count) if size else bitmap
 
-    def candidates(self, term):
+    def candidates(self, term, within=None):
         """(ids, exact): the ids that may match term, exactly those when exact; ids is None when
-        the term has no letters or digits to narrow by.
+        the term has no letters or digits to narrow by. Those not within (ids found for other
+        terms, when given) may be left out.
 
         In "img_48" the part "img" is followed by a non-token character, so in any
         matching text its token ends there; "48" is preceded by one, so its token
@@ -372,28 +440,38 @@ class Index:
         if len(parts) == 1 and parts[0].group() == term:
             return self.ids_with(term), True
         if len(parts) >= 2 and parts[0].start() == 0:
-            joined = self.through_joints(term, parts)
+            joined = self.through_joints(term, parts, within)
             if joined is not None:
                 return joined
         return self.narrowed(term, parts), False
 
-    def narrowed(self, term, parts):
-        """Ids having every token part of term, anchored where term has other characters beside them."""
+    def narrowed(self, term, parts, against=None):
+        """Ids having every token part of term, anchored where term has other characters beside them.
+
+        against: how many candidates these would narrow; a part beginning a token is then left out
+        when the stretch of ids to gather for it is longer than reading those candidates' text
+        (None when every part is left out).
+        """
         ids = None
         for part in sorted(parts, key=lambda part: len(part.group()), reverse=True):
-            found = self.ids_with(part.group(), starts=part.start() > 0, ends=part.end() < len(term))
+            starts, ends = part.start() > 0, part.end() < len(term)
+            if against is not None and starts and not ends:
+                a, b = self.words.range_of(part.group())
+                if self.words.spans[b] - self.words.spans[a] > against * READ_IDS:
+                    continue
+            found = self.ids_with(part.group(), starts=starts, ends=ends)
             ids = found if ids is None else both(ids, found, self.count)
             if not ids:
                 break
         return ids
 
-    def through_joints(self, term, parts):
+    def through_joints(self, term, parts, within=None):
         """(ids, exact) for a term opening with a frequent token and punctuation ("img_20",
         "2024-05-01"), through the joints; None when its first part is no frequent token.
 
         Where the first part is a whole token, the joints hold the answer ("img_20" opens
         some of them; "img_20240512_18" needs the joint "img_20240512"). Where it only ends
-        a longer token ("bigimg_20"), the few such items are read.
+        a longer token ("bigimg_20"), those items (within the ids given, when given) are read.
         """
         first = parts[0].group()
         t = self.words.number(first)
@@ -408,9 +486,17 @@ class Index:
             found = set() if at is None else self.joints_union(at, at + 1)
             if found and len(parts) > 2:
                 found = both(found, self.narrowed(term, parts[2:]), self.count)
-        longer = [u for u in self.words.containing(first, ends=True) if u != t]
-        if longer:
-            rest = both(self.union(longer), self.narrowed(term, parts[1:]), self.count)
+        rest = self.unpacked(self.tails.get(first))
+        if rest is None:
+            longer = [u for u in self.words.containing(first, ends=True) if u != t]
+            rest = self.union(longer) if longer else None
+        if rest:
+            if within is not None:
+                rest = both(rest, within, self.count)
+            if size_of(rest) > CHECK_BELOW:  # else reading them is cheaper than narrowing further
+                narrowing = self.narrowed(term, parts[1:], against=size_of(rest))
+                if narrowing is not None:
+                    rest = both(rest, narrowing, self.count)
             if rest and exact:
                 rest = self.check(rest, 0, self.count, [term])
             found = either(found, rest, self.count)
@@ -426,22 +512,9 @@ class Index:
     def search(self, terms, scope, offset, limit):
         """Return (total, ids of one page) of the items in scope (lo, hi) matching every term."""
         lo, hi = scope
-        found, unchecked = None, []
-        efforts = [(self.effort(term), term) for term in terms] if len(terms) > 1 else [(0, term) for term in terms]
-        for effort, term in sorted(efforts):  # the cheapest first
-            if found is not None and size_of(found) <= max(CHECK_BELOW, effort * CHECK_PER_TOKEN):
-                # Few items left: reading their own text for this term (and the costlier ones
-                # after it) is cheaper than gathering every item it is in.
-                unchecked.append(term)
-                continue
-            ids, exact = self.candidates(term)
-            if not exact:
-                unchecked.append(term)  # the tokens only narrow it down
-            if ids is None:
-                continue
-            found = ids if found is None else both(found, ids, self.count)
-            if not found:
-                return 0, []
+        found, unchecked = self.narrow(terms, cheapest_first=True)
+        if found is not None and not found:
+            return 0, []
         if unchecked:
             kept = self.check(found, lo, hi, unchecked)
             return len(kept), kept[offset:offset + limit]
@@ -456,34 +529,60 @@ class Index:
         (search/columns.py) start from. The narrowing is search()'s, without its early stops."""
         lo, hi = scope
         inside = ((1 << hi) - 1) ^ ((1 << lo) - 1)
-        found, unchecked = None, []
-        for term in terms:
-            ids, exact = self.candidates(term)
-            if not exact:
-                unchecked.append(term)  # the tokens only narrow it down
-            if ids is None:
-                continue
-            found = ids if found is None else both(found, ids, self.count)
-            if not found:
-                return 0
+        found, unchecked = self.narrow(terms)
+        if found is not None and not found:
+            return 0
         if unchecked:
             return marked(self.check(found, lo, hi, unchecked), self.count)
         if found is None:
             return inside
         return (found if isinstance(found, int) else marked(found, self.count)) & inside
 
+    def narrow(self, terms, cheapest_first=False):
+        """(found, unchecked): the ids the index gives for terms (None when no term narrows, empty
+        when nothing matches) and the terms still to read in those items' own text.
+
+        cheapest_first (search()): the terms taken in order of effort, and once few items are
+        left, the rest read in their text instead of gathered.
+        """
+        found, unchecked = None, []
+        if cheapest_first and len(terms) > 1:
+            efforts = sorted((self.effort(term), term) for term in terms)
+        else:
+            efforts = [(0, term) for term in terms]
+        for effort, term in efforts:
+            if cheapest_first and found is not None and size_of(found) <= max(CHECK_BELOW, effort * CHECK_PER_TOKEN):
+                # Few items left: reading their own text for this term (and the costlier ones
+                # after it) is cheaper than gathering every item it is in.
+                unchecked.append(term)
+                continue
+            ids, exact = self.candidates(term, found)
+            if not exact:
+                unchecked.append(term)  # the tokens only narrow it down
+            if ids is None:
+                continue
+            found = ids if found is None else both(found, ids, self.count)
+            if not found:
+                return found, []
+        return found, unchecked
+
     def effort(self, term):
         """About how many tokens finding term's items goes through (a guess, in C)."""
         parts = TOKEN.findall(term)
         if not parts:
             return math.inf  # nothing narrows it: only read in the items' text, last
-        if term in self.digits:
+        if term in self.digits or term in self.fragments:
             return 0
         if len(parts) > 1 and term.startswith(parts[0]):
             t = self.words.number(parts[0])
             if t is not None and t in self.frequent:  # through the joints
-                return self.words.vocabulary.count(parts[0] + SEPARATOR)
-        return self.words.vocabulary.count(max(parts, key=len))
+                return self.occurrences(parts[0] + SEPARATOR)
+        return self.occurrences(max(parts, key=len))
+
+    def occurrences(self, text):
+        """How many times text is in the vocabulary (in C: the regex engine's literal search is the
+        quicker, str.count's two to three times slower on the vocabulary)."""
+        return len(re.findall(re.escape(text), self.words.vocabulary))
 
     def check(self, found, lo, hi, terms):
         """The ids in [lo, hi), among found (None: all), whose own text holds every term, in order."""
@@ -598,7 +697,7 @@ def digit_bitmaps(text, count):
 MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
 
 
-FORMAT = 2  # of a kept index: one kept by another version is built again
+FORMAT = 3  # of a kept index: one kept by another version is built again
 # Punctuation between two tokens inside one field: what a joint holds between its tokens.
 JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")
 
@@ -609,6 +708,34 @@ def frequent_tokens(words, count):
     least = max(BITMAP_FROM, count // 500)
     most = heapq.nlargest(BITMAPS, range(len(words)), key=lambda t: spans[t + 1] - spans[t])
     return sorted(t for t in most if spans[t + 1] - spans[t] >= least)
+
+
+def compressed_of(pairs, data):
+    """{text: compressed bitmap} from a kept index's [text, length] pairs and their bytes, end to end;
+    ValueError for pairs that are not, or lengths that do not add up to the bytes."""
+    kept, at = {}, 0
+    for text, length in pairs:
+        if not isinstance(text, str) or type(length) is not int or length < 0:
+            raise ValueError("a kept bitmap that is not one")
+        kept[text] = bytes(data[at:at + length])
+        at += length
+    if at != len(data):
+        raise ValueError("kept bitmaps of the wrong size")
+    return kept
+
+
+def costly_fragments(words, flags):
+    """The one- and two-character fragments of the tokens (but digits, which have their own bitmaps)
+    most costly to gather: the ids of the tokens holding them (one mark each; a token with a bitmap,
+    flags[t], none) and each such token found (HIT_COST); beyond FRAGMENT_FROM, at most FRAGMENTS."""
+    cost, spans = Counter(), words.spans
+    for t, token in enumerate(words.vocabulary[1:-1].split(SEPARATOR) if len(words) else ()):
+        weight = HIT_COST + (0 if flags[t] else spans[t + 1] - spans[t])
+        for fragment in {*token, *map(str.__add__, token, token[1:])}:
+            cost[fragment] += weight
+    costly = [fragment for fragment, spent in cost.most_common()
+              if spent >= FRAGMENT_FROM and fragment not in DIGIT_SET]
+    return sorted(costly[:FRAGMENTS])
 
 
 def add_ids(by_text, texts, item_id):

@@ -38,7 +38,7 @@ def test_digit_terms_find_what_the_rule_finds(query):
 def test_a_kept_index_with_digit_bitmaps_of_the_wrong_size_is_refused():
     header, parts = words.Index.build(camera_items()).to_parts()
     with pytest.raises(ValueError):
-        words.Index.from_parts(header, [*parts[:10], parts[10][:-1], parts[11]])
+        words.Index.from_parts(header, [*parts[:10], parts[10][:-1], *parts[11:]])
 
 
 @pytest.fixture(scope="module")

@@ -88,7 +88,7 @@ def test_a_set_and_a_bitmap_meet_the_same_way_few_or_many():
     lambda header, parts: ({k: v for k, v in header.items() if k != "format"}, parts),  # kept before formats
     lambda header, parts: (dict(header, format=words.FORMAT + 1), parts),
     lambda header, parts: (header, parts[:-1]),
-    lambda header, parts: (header, [*parts[:11], parts[11][:-1]]),  # frequent bitmaps cut short
+    lambda header, parts: (header, [*parts[:11], parts[11][:-1], *parts[12:]]),  # frequent bitmaps cut short
     lambda header, parts: (dict(header, frequent=[10 ** 9]), parts),
 ])
 def test_an_index_kept_by_another_version_or_torn_is_refused(monkeypatch, change):
@@ -138,7 +138,7 @@ def test_a_fresh_process_answers_while_its_index_is_built(tmp_path, held_build, 
         assert until(lambda: first.loaded is not EMPTY)
         held_build.clear()
         if kept == "other format":
-            data = (tmp_path / SEARCH_CACHE).read_bytes().replace(b'"format":2', b'"format":1', 1)
+            data = (tmp_path / SEARCH_CACHE).read_bytes().replace(b'"format":%d' % words.FORMAT, b'"format":1', 1)
             (tmp_path / SEARCH_CACHE).write_bytes(data)
     if kept != "other format":
         write_rollup(tmp_path, items)
