@@ -8,6 +8,7 @@ import time
 
 from PIL import Image
 
+from lenslet.images import pool as pool_module
 from lenslet.images.budget import Pixels
 from lenslet.images.decode import decode_cost
 from lenslet.images.pool import ThumbPool, make
@@ -90,3 +91,12 @@ def test_a_caller_that_stops_early_gives_its_pixels_back(tmp_path, monkeypatch):
         each.close()  # the caller went away with one ticket still out
         assert first[1][1] == "others=0" and pool.pixels.left == pool.pixels.total
         assert pool.make(encoded())[0][:4] == b"RIFF"  # the budget is whole again for the next
+
+
+def test_a_process_gives_back_the_heap_of_a_huge_picture_and_keeps_it_for_ordinary_ones(monkeypatch):
+    trims = []
+    monkeypatch.setattr(pool_module.memory, "trim", lambda: trims.append(1))
+    make(encoded(), 64, 70, 100_000_000)  # 640,000 pixels: the heap is kept for the next
+    assert trims == []
+    make(encoded(size=(3000, 3000), mode="RGBA", color=(1, 2, 3, 128)), 64, 70, 100_000_000)  # 18 million
+    assert trims == [1]
