@@ -5,7 +5,7 @@ import os
 
 import pytest
 import webtest
-from helpers import Gallery, Gunicorn
+from helpers import Gallery, Gunicorn, finish_stopping
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -54,7 +54,11 @@ def gunicorn(tree):
 
     yield start
     for server in servers:
-        server.stop()
+        server.stop_soon()  # its graceful stop goes on while the next test runs
+
+
+def pytest_sessionfinish(session):
+    finish_stopping()
 
 
 @pytest.fixture

@@ -89,13 +89,31 @@ class Gunicorn:
         return wait_until(check, timeout, every, retry_on=(OSError,))
 
     def stop(self):
+        """SIGTERM, and wait until it is gone (SIGKILL after 20 s)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def stop_soon(self):
+        """SIGTERM, without waiting: a graceful stop lingers a few seconds on the connections a client
+        kept alive (a browser always keeps some), idle time the next test need not spend waiting.
+        finish_stopping() waits for it, at the end of the session."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            STOPPING.append(self)
+
+
+STOPPING = []  # servers sent SIGTERM by stop_soon(), not yet waited for
+
+
+def finish_stopping():
+    """Wait for every server stop_soon() stopped (SIGKILL after 20 s, as stop())."""
+    while STOPPING:
+        STOPPING.pop().stop()
 
 
 def wait_until(check, timeout=15.0, every=0.05, retry_on=()):

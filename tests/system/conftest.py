@@ -16,6 +16,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--window-size=1280,900")
 WAIT = 15  # seconds for the page to show something: generous for a loaded 2-core CI box
+POLL = 0.1  # seconds between two looks while waiting (selenium's default, half a second, is most of a test)
 
 # Installed before the page's own scripts: notes every fetch the page makes (its method, its
 # Content-Type and what kind of body it carries) in sessionStorage, so it survives page loads.
@@ -104,7 +105,7 @@ class Page:
         self.driver, self.server, self.by, self.Keys = driver, server, By, Keys
         # A check that reads an element not drawn yet (or redrawn meanwhile) is "not yet", not a failure:
         # under load the page gets there later, and the wait's time limit still ends a page that never does.
-        self.wait = WebDriverWait(driver, WAIT, ignored_exceptions=(
+        self.wait = WebDriverWait(driver, WAIT, POLL, ignored_exceptions=(
             JavascriptException, NoSuchElementException, StaleElementReferenceException))
 
     def open(self, hash=""):
