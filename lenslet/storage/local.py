@@ -441,7 +441,7 @@ class LocalStorage(Verbs):
         """
         self._refuse_if_readonly(key)
         with _mapped(key, self):
-            fd, name = self._parent_fd(key, create=True)
+            fd, name = self._parent_fd(key, create=_makes_folders(key))
             try:
                 self._land(fd, name, key, data, exclusive=False, durable=durable)
             finally:
@@ -451,7 +451,7 @@ class LocalStorage(Verbs):
         """Create a file atomically, failing with AlreadyExists when it is there."""
         self._refuse_if_readonly(key)
         with _mapped(key, self):
-            fd, name = self._parent_fd(key, create=True)
+            fd, name = self._parent_fd(key, create=_makes_folders(key))
             try:
                 self._land(fd, name, key, data, exclusive=True, durable=durable)
             except FileExistsError:
@@ -649,12 +649,16 @@ class LocalStorage(Verbs):
         The stripe is chosen by the file's folder (device and inode) and name, not by the
         path: two paths to one file (a folder link, a pointer into the same tree) share it.
         """
-        fd, name = self._parent_fd(key, create=True)
         try:
-            folder = os.fstat(fd)
-        finally:
-            os.close(fd)
-        ident = f"{folder.st_dev}:{folder.st_ino}/{name}".encode("utf-8", "surrogateescape")
+            fd, name = self._parent_fd(key, create=_makes_folders(key))
+        except FileNotFoundError:  # its folder is not there: no other path can name it yet
+            ident = f"missing:{key}".encode("utf-8", "surrogateescape")
+        else:
+            try:
+                folder = os.fstat(fd)
+            finally:
+                os.close(fd)
+            ident = f"{folder.st_dev}:{folder.st_ino}/{name}".encode("utf-8", "surrogateescape")
         stripe = int(version_of(ident)[:8], 16) % LOCK_STRIPES
         return _FileLock(f"{self.lock_dir}/{stripe:02d}.lock")
 
@@ -770,6 +774,14 @@ class LocalStorage(Verbs):
             finally:
                 os.close(fd)
         return st.st_dev, st.st_ino, st.st_mode
+
+
+def _makes_folders(key):
+    """Whether writing key makes its missing folders: in lenslet's state folder, yes; in the tree,
+    no. A folder of the tree that is missing was moved or removed meanwhile (by lenslet or
+    another program): a thumbnail, listing or sidecar written there late would make it again,
+    a ghost holding only lenslet's files, so such a write fails NotFound instead."""
+    return is_state(key)
 
 
 class _FileLock:

@@ -108,6 +108,7 @@ def test_missing_and_wrong_kind(storage, tree):
 
 
 def test_create_is_exclusive(storage, tree):
+    storage.make_folder("claims")
     storage.create("claims/job", b"mine")
     with pytest.raises(AlreadyExists):
         storage.create("claims/job", b"yours")
@@ -166,6 +167,7 @@ def test_atomic_write_never_shows_a_partial_file(storage, tree):
 
 def test_named_temp_fallback_leaves_nothing_behind(storage, tree):
     storage._tmpfile = False  # as on a filesystem without O_TMPFILE
+    storage.make_folder("a")
     storage.write("a/b.json", b"1")
     storage.write("a/b.json", b"2")
     storage.create("a/c.json", b"3")
@@ -189,3 +191,22 @@ def test_listing_clears_temp_files_of_dead_writers_only(storage, tree):
     (tree / f".{os.getpid()}-def.lenslet-tmp").write_bytes(b"being written")
     storage.list_folder("")
     assert os.listdir(tree) == [f".{os.getpid()}-def.lenslet-tmp"]
+
+
+def test_a_write_into_a_folder_moved_away_fails_and_leaves_no_ghost_folder(storage, tree):
+    (tree / "trip").mkdir()
+    (tree / "trip" / "a.jpg").write_bytes(b"x")
+    os.rename(tree / "trip", tree / "home")  # another program (or a move) took the folder away
+    for late in ("trip/a.jpg.thumbnail", "trip/_index.json", "trip/a.jpg.json"):
+        with pytest.raises(NotFound):
+            storage.write(late, b"late")
+        with pytest.raises(NotFound):
+            storage.create(late, b"late")
+    with pytest.raises(NotFound):
+        storage.update("trip/a.jpg.json", lambda *old: b"late")
+    assert not (tree / "trip").exists() and sorted(os.listdir(tree / "home")) == ["a.jpg"]
+
+
+def test_lenslet_s_own_folders_are_still_made_on_the_first_write(storage, tree):
+    storage.write(".lenslet/jobs/new/job.json", b"{}")
+    assert (tree / ".lenslet" / "jobs" / "new" / "job.json").read_bytes() == b"{}"
