@@ -50,8 +50,9 @@ def vips_thumbnail(path):
 
 
 def read(path):
+    """An original's bytes and no XMP record to stamp, as ThumbPool.make_each asks of its reader."""
     with open(path, "rb") as f:
-        return f.read()
+        return f.read(), None
 
 
 def lenslet_batch(pool, paths):
