@@ -36,16 +36,18 @@ from lenslet.service import memory
 # next image reuses the pages: 15 times fewer faults, 10-18% less CPU on the PNGs.
 HEAP_KEPT = 256 << 20
 # The most pixels a pool's processes hold decoded at once, all together (budget.Pixels; about 4
-# bytes a pixel, twice for a picture converted): one 5120x2880 RGBA PNG (29.5 million) at a
-# time, or three 4K screenshots; photos decode small (JPEG's draft). Two processes each
-# decoding such a PNG took `lenslet index` of real photos to 325-359 MB; with four cores,
-# four at once would hold 600 MB. A picture above it alone is decoded alone.
-POOL_PIXELS = 32_000_000
+# bytes a pixel, twice for a picture converted): two 4K RGBA screenshots (16.6 million each),
+# or one 5120x2880 RGBA PNG (29.5 million) beside a smaller picture; photos decode small
+# (JPEG's draft). Two processes each decoding a 5120x2880 RGBA PNG took `lenslet index` of real
+# photos to 325-359 MB; with four cores, four at once would hold 600 MB. A picture above it
+# is decoded alone. (At 32 million, two 4K RGBA screenshots waited for each other: PNGs 0.51x
+# libvips in bench/pool.py.)
+POOL_PIXELS = 40_000_000
 # A process keeps its heap for the next picture (HEAP_KEPT), unless the last one cost more than
-# this: such pictures are rare, and a heap kept at their size held 110-140 MB in each process
-# for as long as it lived (`lenslet index` of real photos peaked at 343-362 MB with the heaps
-# kept, 266-291 MB with them given back).
-KEEP_HEAP_BELOW = 16_000_000
+# this (a 5120x2880 RGBA PNG; a 4K RGBA screenshot is kept): such pictures are rare, and a
+# heap kept at their size held 110-140 MB in each process for as long as it lived (`lenslet
+# index` of real photos peaked at 343-362 MB with the heaps kept, 266-291 MB without).
+KEEP_HEAP_BELOW = 24_000_000
 
 
 def process_count(setting):

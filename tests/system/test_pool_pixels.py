@@ -98,5 +98,5 @@ def test_a_process_gives_back_the_heap_of_a_huge_picture_and_keeps_it_for_ordina
     monkeypatch.setattr(pool_module.memory, "trim", lambda: trims.append(1))
     make(encoded(), 64, 70, 100_000_000)  # 640,000 pixels: the heap is kept for the next
     assert trims == []
-    make(encoded(size=(3000, 3000), mode="RGBA", color=(1, 2, 3, 128)), 64, 70, 100_000_000)  # 18 million
+    make(encoded(size=(4000, 4000), mode="RGBA", color=(1, 2, 3, 128)), 64, 70, 100_000_000)  # 32 million
     assert trims == [1]
