@@ -22,7 +22,6 @@ import os
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,8 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PROJECT  # noqa: E402
-from bench.memory import total_mb  # noqa: E402
+from bench.memory import run_index  # noqa: E402
 from bench.photos import kind, photos  # noqa: E402
 from bench.pool import vips_start, vips_thumbnail  # noqa: E402
 from lenslet.images.pool import _context, process_count  # noqa: E402
@@ -59,16 +57,8 @@ def lenslet_index(paths):
     """(seconds, CPU seconds, peak MB) of `lenslet index` on a fresh tree of the photos."""
     work, root = tree_of_photos(paths)
     try:
-        cpu, start = children_cpu(), time.perf_counter()
-        run = subprocess.Popen([sys.executable, "-c", "import sys; from lenslet.cli import main; sys.exit(main())",
-                                "index", root], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        highest = 0.0
-        while run.poll() is None:
-            highest = max(highest, total_mb(run.pid)[0])
-            time.sleep(0.1)
-        seconds = time.perf_counter() - start
-        if run.returncode != 0:
-            raise SystemExit(f"lenslet index failed:\n{run.stderr.read().decode(errors='replace')}")
+        cpu = children_cpu()
+        seconds, highest = run_index(root)
         made = sum(name.endswith(".thumbnail") for _, _, names in os.walk(root) for name in names)
         if made != len(paths):
             raise SystemExit(f"lenslet index made {made} thumbnails of {len(paths)}")
