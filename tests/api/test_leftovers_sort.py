@@ -2,31 +2,15 @@
 served from another's validator, and follows a star or tag at once; an image edited before the rollup
 holds it is sorted and filtered in search by its date, type and camera."""
 
-import io
 import os
 import urllib.parse
 
 import pytest
 import webtest
-from helpers import index_tree
+from helpers import exif_photo, index_tree
 from openapi_check import spec_checked
-from PIL import Image
 
 from lenslet.app import create_app
-from lenslet.images import decode
-
-
-def photo(camera=None, taken=None):
-    """A JPEG's bytes, with EXIF make/model and time taken when given."""
-    exif = Image.Exif()
-    if camera:
-        exif[decode.MAKE], exif[decode.MODEL] = camera
-    if taken:
-        exif.get_ifd(decode.EXIF_IFD)[decode.DATE_TIME_ORIGINAL] = taken
-    out = io.BytesIO()
-    Image.new("RGB", (24, 16), (90, 120, 200)).save(out, "JPEG", exif=exif.tobytes())
-    return out.getvalue()
-
 
 CANON, NIKON = ("Canon", "Canon EOS R5"), ("NIKON CORPORATION", "NIKON D750")
 
@@ -46,7 +30,7 @@ def folder(tree):
     (tree / "f").mkdir()
     for name, camera, taken in (("a.jpg", CANON, "2020:05:01 10:00:00"), ("b.jpg", NIKON, "2019:01:01 10:00:00"),
                                 ("c.jpg", CANON, "2021:01:01 10:00:00")):
-        (tree / "f" / name).write_bytes(photo(camera, taken))
+        (tree / "f" / name).write_bytes(exif_photo(camera, taken))
     return tree / "f"
 
 
@@ -90,12 +74,12 @@ def edited_before_the_rollup(tree, config, storage, client):
     listed (in the folder's manifest) and tagged, the rollup not built again. Answer a client of a
     fresh web process."""
     (tree / "trip").mkdir()
-    (tree / "trip" / "a.jpg").write_bytes(photo(NIKON, "2018:06:01 10:00:00"))
-    (tree / "trip" / "c.jpg").write_bytes(photo(CANON, "2021:06:01 10:00:00"))
+    (tree / "trip" / "a.jpg").write_bytes(exif_photo(NIKON, "2018:06:01 10:00:00"))
+    (tree / "trip" / "c.jpg").write_bytes(exif_photo(CANON, "2021:06:01 10:00:00"))
     index_tree(config, storage)
     for name in ("a.jpg", "c.jpg"):
         client.put_json(f"/item?path=trip/{name}", {"tags": ["sea"]})
-    (tree / "trip" / "new.jpg").write_bytes(photo(CANON, "2019:06:01 10:00:00"))
+    (tree / "trip" / "new.jpg").write_bytes(exif_photo(CANON, "2019:06:01 10:00:00"))
     os.utime(tree / "trip" / "new.jpg", (2e9, 2e9))  # its file time, far from when it was taken
     assert "new.jpg" in names(client.get("/folders?path=trip"))  # listed: in the manifest
     client.put_json("/item?path=trip/new.jpg", {"tags": ["sea"]})

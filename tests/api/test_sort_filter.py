@@ -1,31 +1,15 @@
 """Sorting and filtering listings (GET /folders) and search (GET /search): parameters, words of q,
 paging over one order, bad values refused with nothing changed, EXIF camera and date found."""
 
-import io
 import json
 import os
 import time
 
 import orjson
 import pytest
-from helpers import index_tree
-from PIL import Image
+from helpers import exif_photo, index_tree
 
-from lenslet.images import decode
 from lenslet.storage import LocalStorage
-
-
-def photo(camera=None, taken=None, fmt="JPEG", size=(24, 16)):
-    """An image's bytes, with EXIF make/model and time taken when given."""
-    exif = Image.Exif()
-    if camera:
-        exif[decode.MAKE], exif[decode.MODEL] = camera
-    if taken:
-        exif.get_ifd(decode.EXIF_IFD)[decode.DATE_TIME_ORIGINAL] = taken
-    out = io.BytesIO()
-    Image.new("RGB", size, (90, 120, 200)).save(out, fmt, exif=exif.tobytes())
-    return out.getvalue()
-
 
 CANON, NIKON = ("Canon", "Canon EOS R5"), ("NIKON CORPORATION", "NIKON D750")
 # name -> (camera, taken, sidecar); b2.png has no EXIF: its date is its file time (set to 2017-07-14).
@@ -44,7 +28,7 @@ def trip(tree):
     folder.mkdir()
     for name, (camera, taken, sidecar) in PHOTOS.items():
         fmt = {"png": "PNG", "webp": "WEBP"}.get(name.rsplit(".", 1)[1], "JPEG")
-        (folder / name).write_bytes(photo(camera, taken, fmt, size=(24 + len(name), 16)))
+        (folder / name).write_bytes(exif_photo(camera, taken, fmt, size=(24 + len(name), 16)))
         os.utime(folder / name, (1.5e9, 1.5e9))
         if sidecar is not None:
             (folder / (name + ".json")).write_text(json.dumps(sidecar))
@@ -89,7 +73,7 @@ def test_a_listing_carries_the_exif_camera_and_time_taken(client, trip):
 @pytest.mark.parametrize("order", ["asc", "desc"])
 def test_paging_a_sorted_listing_walks_one_order(client, tree, sort, order):
     for n in range(23):
-        (tree / f"p{n}.jpg").write_bytes(photo(taken=f"2020:01:{1 + n % 4:02d} 10:00:00", size=(20 + n % 3, 10)))
+        (tree / f"p{n}.jpg").write_bytes(exif_photo(taken=f"2020:01:{1 + n % 4:02d} 10:00:00", size=(20 + n % 3, 10)))
         (tree / f"p{n}.jpg.json").write_text(json.dumps({"star": n % 3}))
     whole = names(client.get("/folders", params={"sort": sort, "order": order, "limit": 100}))
     pages = [names(client.get("/folders", params={"sort": sort, "order": order, "offset": at, "limit": 5}))
@@ -99,7 +83,7 @@ def test_paging_a_sorted_listing_walks_one_order(client, tree, sort, order):
 
 def test_a_big_folder_pages_over_every_manifest_page(client_with, tree):
     for n in range(25):
-        (tree / f"x{n:02d}.jpg").write_bytes(photo(taken=f"2020:01:01 10:00:{59 - n:02d}"))
+        (tree / f"x{n:02d}.jpg").write_bytes(exif_photo(taken=f"2020:01:01 10:00:{59 - n:02d}"))
     client = client_with(page_size=10)
     assert client.get("/folders?page=2").json["pageCount"] == 3
     newest = client.get("/folders", params={"sort": "date", "offset": 20, "limit": 10}).json
@@ -171,7 +155,7 @@ def test_a_missing_folder_sorted_is_a_404(client, trip):
 @pytest.fixture
 def indexed(tree, trip):
     (tree / "other").mkdir()
-    (tree / "other" / "e.jpg").write_bytes(photo(NIKON, "2020:07:04 09:00:00"))
+    (tree / "other" / "e.jpg").write_bytes(exif_photo(NIKON, "2020:07:04 09:00:00"))
     index_tree_local(tree)
     return tree
 
@@ -250,7 +234,7 @@ def test_torn_or_foreign_kept_columns_are_made_again(client_with, indexed, tree,
 def test_a_listing_sorts_and_filters_on_every_backend(gallery):
     for name, (camera, taken, sidecar) in PHOTOS.items():
         fmt = {"png": "PNG", "webp": "WEBP"}.get(name.rsplit(".", 1)[1], "JPEG")
-        gallery.put(f"trip/{name}", photo(camera, taken, fmt))
+        gallery.put(f"trip/{name}", exif_photo(camera, taken, fmt))
         if sidecar is not None:
             gallery.put(f"trip/{name}.json", json.dumps(sidecar).encode())
     client = gallery.client
