@@ -24,10 +24,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import median_time  # noqa: E402
 from lenslet.config import Config  # noqa: E402
-from lenslet.manifest import manifests  # noqa: E402
-from lenslet.manifest.folders import Folders  # noqa: E402
+from lenslet.formats import manifests  # noqa: E402
+from lenslet.manifest.listings import Folders  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.tree.grafts import Tree  # noqa: E402
+from lenslet.tree.tree import Tree  # noqa: E402
 
 
 def build(root, folders, images):

@@ -12,7 +12,7 @@ the columns add to loading and memory (against the token index alone, loaded fir
 same run), and reading them back.
 
 Listing: a folder of small JPEGs with EXIF (a probe reads the header only), GET /folders as
-the resource does it (lenslet.manifest.folders), the stored page by name against a slice
+the resource does it (lenslet.manifest.listings), the stored page by name against a slice
 sorted by date, cold (the folder's order made afresh) and warm (paging on through it).
 Latencies are medians and 95th percentiles over the repeats.
 """
@@ -30,16 +30,18 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.folders import jpeg_variants  # noqa: E402
 from bench.search import generate, rollup_bytes, rss, timings  # noqa: E402
+from lenslet import memory  # noqa: E402
 from lenslet.config import Config  # noqa: E402
+from lenslet.formats import query
 from lenslet.layout import ROLLUP, SEARCH_CACHE, SEARCH_COLUMNS  # noqa: E402
-from lenslet.manifest.folders import Folders  # noqa: E402
-from lenslet.search import query, rollup, words  # noqa: E402
+from lenslet.manifest.listings import Folders  # noqa: E402
+from lenslet.search import index as words  # noqa: E402
+from lenslet.search import rollup
 from lenslet.search.columns import Columns  # noqa: E402
 from lenslet.search.rollup import load_kept_columns  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402
-from lenslet.service import memory  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.tree.grafts import Tree  # noqa: E402
+from lenslet.tree.tree import Tree  # noqa: E402
 
 MAKERS = ["Canon EOS R5", "Canon EOS 5D Mark IV", "NIKON D750", "NIKON Z 6", "SONY ILCE-7M3", "Apple iPhone 12",
           "Apple iPhone 15 Pro", "Google Pixel 7", "FUJIFILM X-T4", "OLYMPUS E-M10"] + \

@@ -23,9 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import Server, compare, median_time  # noqa: E402
 from lenslet.config import Config  # noqa: E402
-from lenslet.manifest.folders import Folders  # noqa: E402
+from lenslet.manifest.listings import Folders  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.tree.grafts import Tree  # noqa: E402
+from lenslet.tree.tree import Tree  # noqa: E402
 
 
 def jpeg_variants(count=16):

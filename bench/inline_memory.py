@@ -6,7 +6,7 @@ Each case runs in a fresh Python process: the app (create_app, local storage, no
 thumbnail processes) on a tmp tree of 4K PNGs of 15 MB (photo-like, compress level 1),
 --threads clients asking GET /thumb for every one of them through webtest; then the
 process's PSS (/proc/self/smaps_rollup) once the requests are done, after gc and
-malloc_trim. "mapped" is what web processes do (lenslet.service.memory.map_big_buffers,
+malloc_trim. "mapped" is what web processes do (lenslet.memory.map_big_buffers,
 called by gunicorn's post_fork); "glibc default" is the same process without it, as
 before. Prints the median over --rounds of each, and what the process held before the
 first request.
@@ -29,7 +29,7 @@ import gc, os, sys, threading
 import webtest
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.service import memory
+from lenslet import memory
 
 root, images, threads, mapped = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "mapped"
 if mapped:

@@ -31,8 +31,8 @@ import orjson  # noqa: E402
 from helpers import rollup_bytes  # noqa: E402,F401 - the rollup the worker writes, for the benches that import it from here
 
 from lenslet.layout import ROLLUP  # noqa: E402
+from lenslet.search.index import matches, terms_of  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402
-from lenslet.search.words import matches, terms_of  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
 
 SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "su", "vo", "ze", "an", "dor", "el", "fi", "gu", "ho", "in", "ju"]

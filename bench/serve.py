@@ -20,7 +20,7 @@ from bench.thumbs import photo  # noqa: E402
 from lenslet.config import Config  # noqa: E402
 from lenslet.images.thumbs import Thumbs  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.tree.grafts import Tree  # noqa: E402
+from lenslet.tree.tree import Tree  # noqa: E402
 
 
 def main():

@@ -20,11 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import orjson  # noqa: E402
 
 from bench.common import median_time  # noqa: E402
-from lenslet.sidecar import (
-    embedded,
-    sidecars,
-    xmp,  # noqa: E402
-)
+from lenslet.formats import embedded, sidecars, xmp  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "xmp"
 FOLDER = 10_000

@@ -32,9 +32,9 @@ from bench.common import median_time  # noqa: E402
 from bench.folders import jpeg_variants, make_folder  # noqa: E402
 from lenslet.app import create_app  # noqa: E402
 from lenslet.config import Config  # noqa: E402
-from lenslet.manifest.folders import Folders  # noqa: E402
+from lenslet.manifest.listings import Folders  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.tree.grafts import Tree  # noqa: E402
+from lenslet.tree.tree import Tree  # noqa: E402
 
 SIDECAR = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0-Exiv2">

@@ -8,17 +8,18 @@ import falcon.media
 import orjson
 
 from lenslet import metrics
+from lenslet.catalog import Catalog
 from lenslet.config import Config
 from lenslet.errors import Forbidden, LensletError, Misdirected, Unauthorized, UriTooLong
 from lenslet.files.operations import Files, recover
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
-from lenslet.manifest.folders import Folders
+from lenslet.items import Items
 from lenslet.people.access import Access, Identities
-from lenslet.people.directory import Directory
-from lenslet.people.sharing import Shares
+from lenslet.people.share_links import Shares
 from lenslet.people.throttle import Throttle
 from lenslet.people.users import OPEN
+from lenslet.people.users_file import Directory
 from lenslet.resources import MAX_QUERY_STRING, sites
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
@@ -40,9 +41,8 @@ from lenslet.resources.shares import MeResource, ShareResource, SharesResource, 
 from lenslet.resources.static import add_page, is_page
 from lenslet.resources.thumb import ThumbResource
 from lenslet.search.searcher import Searcher
-from lenslet.sidecar.items import Items, listing_rebuilt
 from lenslet.storage import open_storage
-from lenslet.tree.grafts import Tree
+from lenslet.tree.tree import Tree
 
 log = logging.getLogger("lenslet")
 
@@ -93,16 +93,17 @@ def create_app(config=None, storage=None, clock=time.time):
     app.set_error_serializer(_json_error)
 
     searcher = Searcher(storage)
-    # One Folders and one Thumbs serve the reads and the file operations, so a listing
-    # right after an upload or a move is the one the operation rebuilt.
-    folders = Folders(tree, config, clock, rebuilt=lambda: listing_rebuilt(tree.root, clock))
-    thumbs = Thumbs(tree, config, clock)
-    files = Files(tree, folders, thumbs, config, clock)
+    # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
+    # listing right after an upload or a move is the one the operation rebuilt.
+    catalog = Catalog(tree, config, clock)
+    folders = catalog.listings
+    thumbs = Thumbs(tree, config, clock, hash_found=catalog.hash_found)
+    files = Files(tree, catalog, thumbs, config)
     _recover_moves(storage, config, clock)
     routes = {
         "/health": HealthResource(config, storage, clock),
         "/folders": FoldersResource(folders),
-        "/item": ItemResource(Items(tree, clock, config.xmp)),
+        "/item": ItemResource(Items(tree, catalog, config)),
         "/thumb": ThumbResource(thumbs),
         "/preview": PreviewResource(Previews(tree, config, thumbs, clock)),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),

@@ -9,17 +9,16 @@ import sys
 import threading
 import time
 
-from lenslet import health, jobs
+from lenslet import health, jobs, memory
 from lenslet.config import Config, describe
 from lenslet.errors import ConfigError, LensletError, NotFound
 from lenslet.files import clean as cleaning
 from lenslet.layout import STATE
 from lenslet.people import shares as sharing
-from lenslet.people.directory import Directory
-from lenslet.people.sharing import Shares
+from lenslet.people.share_links import Shares
 from lenslet.people.users import Principal, Scope
+from lenslet.people.users_file import Directory
 from lenslet.search import rollup
-from lenslet.service import memory
 from lenslet.storage import clean_path, open_storage
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner

@@ -39,7 +39,7 @@ from lenslet.storage import set_aside, version_of
 # order). Here, below web and worker alike: the web queues jobs, the worker runs them with the
 # handler of each kind (lenslet/worker/runner.py HANDLERS, which must name exactly these kinds).
 # Thumbnails first: a person may be waiting for them.
-PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "rollup": 2, "health": 3, "rethumb": 4}
+PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "hashes": 1, "rollup": 2, "health": 3, "rethumb": 4}
 # Kinds queued under an older name -> today's: a queue left by an older lenslet still runs.
 RENAMED = {"thumb": "thumbs"}
 URGENT_CHECK = 1.0  # seconds between looks for more urgent jobs while a listing lasts

@@ -164,6 +164,11 @@ def index_tree(config, storage):
     return drain(runner, "test")
 
 
+def run_jobs(config, storage=None):
+    """Run the jobs queued so far (what the worker would do next), without a scan of the tree."""
+    return drain(Runner(config, storage or open_storage(config)), "test")
+
+
 def http(method, url, body=None):
     request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
                                      method=method, headers={"Content-Type": "application/json"})
@@ -313,6 +318,10 @@ class Gallery:
     def index(self):
         """Run the worker's jobs until the queue is empty."""
         return index_tree(self.config, self.storage)
+
+    def run_jobs(self):
+        """Run the jobs queued so far (what the worker would do next), without a scan of the tree."""
+        return run_jobs(self.config, self.storage)
 
 
 def upload(client, dest, name, data, status=201, **fields):

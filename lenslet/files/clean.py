@@ -14,8 +14,8 @@ left in it.
 from dataclasses import dataclass, field
 
 from lenslet.errors import LensletError, NotFound
+from lenslet.formats import sidecars
 from lenslet.layout import FOLDER_SIDECAR, SHARES, STATE, TRASH, is_made, is_sidecar, join
-from lenslet.sidecar import sidecars
 
 # Keys of a sidecar that lenslet itself writes: what `--all` may drop with it.
 LENSLETS_KEYS = sidecars.KNOWN_KEYS | {"originalPosition"}

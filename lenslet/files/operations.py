@@ -36,8 +36,8 @@ from lenslet.layout import (
     sidecar_of,
     thumb_of,
 )
-from lenslet.manifest import folders
-from lenslet.sidecar.items import clear_origin, record_hash, set_origin, shown_fields, sidecar_fields, tell_search
+from lenslet.manifest import listings as folders
+from lenslet.sidecar.store import clear_origin, set_origin, sidecar_fields
 from lenslet.storage import clean_path, process_alive, set_aside
 
 log = logging.getLogger("lenslet")
@@ -46,13 +46,13 @@ log = logging.getLogger("lenslet")
 class Files:
     """Upload, move, trash, restore and delete images, and make and remove folders."""
 
-    def __init__(self, tree, folders_, thumbs, config, clock=time.time):
+    def __init__(self, tree, catalog, thumbs, config):
         self.tree = tree
-        self.folders = folders_
+        self.catalog = catalog  # told what each operation changed, once, when it ends
         self.thumbs = thumbs
         self.limit = config.max_upload
-        self.reading = config.xmp != "off"  # other tools' XMP sidecars go along with their images
-        self.clock = clock
+        self.reading = catalog.reading  # other tools' XMP sidecars go along with their images
+        self.clock = catalog.clock
         self.settled = set()  # storages whose interrupted moves this process has settled
 
     # -- upload ------------------------------------------------------------
@@ -86,14 +86,12 @@ class Files:
         else:
             raise Conflict("the folder keeps changing; try again", path=folder)
         try:
-            record_hash(storage, key, self.thumbs.make_upload(storage, key), self.reading)
+            digest = self.thumbs.make_upload(storage, key)
         except LensletError:
             storage.delete(key)  # looked like an image, but cannot be decoded: not kept
             raise
         path = _browse(place, key)
-        self._listed(storage, place.key)
-        tell_search(self.tree.root, {path: shown_fields(storage, key, sidecar_fields(storage, key),
-                                                        reading=self.reading)[1]}, self.clock)
+        self.catalog.added(storage, key, path, digest)
         return {"ok": True, "path": path, "name": name_of(key)}
 
     # -- moves -------------------------------------------------------------
@@ -233,8 +231,7 @@ class Files:
             changes.folder(storage, parent(move.place.key))
             changes.folder(storage, parent(target.key))
             changes.gone(_browse(move.place, move.place.key))
-            changes.note(new_path, shown_fields(storage, target.key, sidecar_fields(storage, target.key),
-                                                reading=self.reading)[1])
+            changes.note(new_path, self.catalog.shown(storage, target.key, sidecar_fields(storage, target.key))[1])
             done.append(new_path)
 
     def _carried(self, storage, image, src, dst):
@@ -422,7 +419,7 @@ class Files:
         if parent(place.key) and not place.storage.stat(parent(place.key)).is_dir:
             raise BadRequest("not a folder", path=parent(path))
         place.storage.make_folder(place.key)
-        self._listed(place.storage, parent(place.key))
+        self.catalog.relist(place.storage, parent(place.key))
         return {"ok": True, "path": path}
 
     def remove_folder(self, path):
@@ -442,7 +439,7 @@ class Files:
                 except NotFound:
                     pass
         storage.remove_folder(key)
-        self._listed(storage, parent(key))
+        self.catalog.relist(storage, parent(key))
         return {"ok": True, "path": path}
 
     def _make_folders(self, storage, folder, made):
@@ -471,18 +468,7 @@ class Files:
         try:
             yield changes
         finally:
-            for storage, folder in changes.folders.values():
-                self._listed(storage, folder)
-            tell_search(self.tree.root, changes.search, self.clock)
-            if changes.rollup and not changes.search:
-                jobs.enqueue(self.tree.root, "rollup", "", self.clock)
-
-    def _listed(self, storage, folder):
-        """Rebuild a changed folder's manifest now, so the next listing shows the change."""
-        try:
-            self.folders.refresh(storage, folder, None)
-        except LensletError as ex:
-            log.warning("%s: listing not rebuilt after a change: %s", folder or "/", ex.description)
+            self.catalog.operation_done(changes.folders.values(), changes.search, changes.rollup)
 
 
 CHUNK = 32  # images moved under one hold of their locks, sharing one round of fsyncs

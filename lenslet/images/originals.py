@@ -3,9 +3,9 @@
 import io
 
 from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
+from lenslet.formats import embedded, xmp
 from lenslet.images import decode
 from lenslet.layout import is_shown, kind_of, mime_of, name_of
-from lenslet.sidecar import embedded, xmp
 from lenslet.storage import HEAD_BYTES
 
 

@@ -23,11 +23,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from lenslet import errors
+from lenslet import errors, memory
 from lenslet.config import THUMB_IDLE
 from lenslet.images import decode
 from lenslet.images.budget import Pixels
-from lenslet.service import memory
 
 # A child serves big images all its life, and by default every big buffer is a
 # fresh mmap whose pages fault one by one as they are first written (14% of the

@@ -20,15 +20,13 @@ from concurrent.futures import TimeoutError as WaitedTooLong
 
 import orjson
 
-from lenslet import jobs, metrics
+from lenslet import jobs, memory, metrics
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.images import decode
 from lenslet.images.budget import Pixels
 from lenslet.images.decode import content_hash, content_hash_of
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.layout import THUMB_SETTINGS, thumb_of
-from lenslet.service import memory
-from lenslet.sidecar.items import record_hash
 
 log = logging.getLogger("lenslet")
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
@@ -107,14 +105,16 @@ class SingleFlight:
 
 
 class Thumbs:
-    def __init__(self, tree, config, clock=time.time):
+    def __init__(self, tree, config, clock=time.time, hash_found=None):
         self.tree = tree
+        # Told (path, digest) of an original hashed while a read made its thumbnail (the catalog
+        # hands it to the worker): a read never writes a sidecar or a listing itself.
+        self.hash_found = hash_found
         self.config = config
         self.size = config.thumb_size
         self.quality = config.thumb_quality
         self.settings = f"{self.size} {self.quality}"  # what a thumbnail records of how it was made
         self.max_pixels = config.max_pixels
-        self.reading = config.xmp != "off"  # listing entries show other tools' XMP merged in
         self.wait = config.thumb_wait
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
         self.pixels = Pixels(INLINE_PIXELS)  # shared with previews: every decode made while a client waits
@@ -182,11 +182,13 @@ class Thumbs:
         found = self.fresh(storage, key, image)
         if found is None:
             try:
-                self.make_or_wait(path, storage, key, image)
+                digest = self.make_or_wait(path, storage, key, image)
             except Pending:
                 metrics.thumb_request("queued")
                 raise
             metrics.thumb_request("made")
+            if digest is not None and self.hash_found is not None:
+                self.hash_found(path, digest)
             found = storage.read_with_stat(storage.derived_key(thumb_of(key)))
         else:
             metrics.thumb_request("hit")
@@ -202,11 +204,13 @@ class Thumbs:
             log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
 
     def make_or_wait(self, path, storage, key, image):
-        """Make a missing thumbnail inline, or wait for whoever makes it, up to the deadline."""
+        """Make a missing thumbnail inline, or wait for whoever makes it, up to the deadline; the original's
+        hash when this request made it, else None."""
         deadline = self.clock() + self.wait
         try:
-            self.flights.run((storage.identity, key), lambda: self._make_in_time(path, storage, key, image, deadline),
-                             deadline - self.clock())
+            return self.flights.run((storage.identity, key),
+                                    lambda: self._make_in_time(path, storage, key, image, deadline),
+                                    deadline - self.clock())
         except WaitedTooLong:
             self._queue(path, storage, key)
 
@@ -215,9 +219,10 @@ class Thumbs:
         def ready():
             return self.fresh(storage, key, image) is not None  # the worker may have beaten us
 
+        digest = None
         if self.take_slot(deadline, ready):
             try:
-                made = ready() or self._make_inline(storage, key, deadline)
+                made = ready() or bool(digest := self._make_inline(storage, key, deadline))
             finally:
                 self.slots.release()
                 memory.trim()
@@ -225,18 +230,18 @@ class Thumbs:
             made = ready()
         if not made:
             self._queue(path, storage, key)
+        return digest
 
     def _make_inline(self, storage, key, deadline):
         """Make a thumbnail in this process if its decode fits in what is left of INLINE_PIXELS
-        before the deadline; whether it was made."""
+        before the deadline; the original's hash, or None when it was not made."""
         share = self.pixels.share(deadline - self.clock())
         try:
-            record_hash(storage, key, self.make(storage, key, share), self.reading)
+            return self.make(storage, key, share)
         except decode.OverBudget:
-            return False
+            return None
         finally:
             share.release()
-        return True
 
     def take_slot(self, deadline, ready=lambda: False):
         """Wait for an inline slot until the deadline, giving up early once ready() (the thumbnail appeared).

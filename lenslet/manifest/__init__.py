@@ -1,4 +1,3 @@
-"""Folder manifests: `_index.json` and its pages, what a folder listing serves.
-
-`manifests.py` (pure: pages and entries), `folders.py` (served, rebuilt, patched through storage).
+"""Folder listings as stored: `listings.py`, every `_index*.json` served, rebuilt and patched, with the
+counts and covers of a folder. The pages' format is lenslet/formats/manifests.py.
 """

@@ -14,7 +14,7 @@ import orjson
 from lenslet.errors import BadRequest, NotFound, TooManyAttempts, Unauthorized
 from lenslet.layout import TRASH, is_image, join
 from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, in_trash, same_hash, token_hash
-from lenslet.sidecar.items import sidecar_fields
+from lenslet.sidecar.store import sidecar_fields
 
 log = logging.getLogger("lenslet")
 

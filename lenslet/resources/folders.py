@@ -1,11 +1,10 @@
 import falcon
 
 from lenslet.errors import BadRequest
-from lenslet.manifest import covers
-from lenslet.manifest.folders import MAX_ITEMS
+from lenslet.formats import covers, query
+from lenslet.manifest.listings import MAX_ITEMS
 from lenslet.resources import access_of, read_json
 from lenslet.resources.search import MAX_OFFSET
-from lenslet.search import query
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
 

@@ -9,13 +9,12 @@ import falcon
 import orjson
 
 from lenslet import __version__
+from lenslet.formats import manifests, sidecars
 from lenslet.layout import TYPES
-from lenslet.manifest import manifests
 from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
 from lenslet.resources.search import MAX_OFFSET, MAX_QUERY
 from lenslet.search.searcher import MAX_LIMIT
-from lenslet.sidecar import sidecars
 from lenslet.storage.paths import MAX_PATH
 from lenslet.tree import pointers
 

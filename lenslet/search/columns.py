@@ -18,8 +18,8 @@ import io
 from array import array
 from itertools import compress, islice
 
-from lenslet.search import query as rules
-from lenslet.search.words import bitmap_page, marked
+from lenslet.formats import query as rules
+from lenslet.search.index import bitmap_page, marked
 
 RARE = 255           # camera code of the cameras past the first 254 (found through their own id lists)
 EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()

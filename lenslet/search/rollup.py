@@ -15,9 +15,9 @@ import orjson
 
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.layout import JOURNAL, ROLLUP, SEARCH_CACHE, SEARCH_COLUMNS, join
-from lenslet.manifest import folders
-from lenslet.manifest.folders import identity_of
-from lenslet.search import words
+from lenslet.manifest import listings as folders
+from lenslet.manifest.listings import identity_of
+from lenslet.search import index as words
 from lenslet.storage import read_at, set_aside, version_of
 
 log = logging.getLogger("lenslet")

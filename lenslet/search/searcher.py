@@ -7,14 +7,15 @@ import time
 
 import orjson
 
-from lenslet import jobs
+from lenslet import jobs, memory
 from lenslet.errors import BadRequest, LensletError, NotFound
-from lenslet.manifest.folders import stored_items
-from lenslet.search import query, rollup, words
+from lenslet.formats import query
+from lenslet.formats.query import sort_value
+from lenslet.manifest.listings import stored_items
+from lenslet.search import index as words
+from lenslet.search import rollup
 from lenslet.search.columns import Builder as ColumnsBuilder
 from lenslet.search.columns import Columns
-from lenslet.search.query import sort_value
-from lenslet.service import memory
 
 log = logging.getLogger("lenslet")
 

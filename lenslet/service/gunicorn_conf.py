@@ -15,10 +15,10 @@ import sys
 # makes its app (create_app), so no storage client, thread or open file crosses a fork,
 # and importing starts nothing (no prometheus_client, no boto3: both load when first used).
 import lenslet.app  # noqa: F401
-from lenslet import metrics
+from lenslet import logs, memory, metrics
 from lenslet.config import Config
 from lenslet.errors import ConfigError
-from lenslet.service import logs, memory, supervisor
+from lenslet.service import supervisor
 from lenslet.storage import open_storage, private_folder, remove_folder
 
 wsgi_app = "lenslet.app:create_app()"

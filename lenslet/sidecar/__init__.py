@@ -1,6 +1,3 @@
-"""Sidecars: the per-image metadata people write (tags, notes, star).
-
-`sidecars.py` (pure: fields, merge, validation), `xmp.py` and `embedded.py` (pure: other photo
-tools' metadata, in XMP sidecars and inside images), `items.py` (every read-change-write of a
-sidecar, under the image's lock).
+"""Sidecars as stored: `store.py`, every read-change-write of a sidecar under the image's lock, and
+the reading of other photo tools' XMP sidecars. Their formats are in lenslet/formats/.
 """

@@ -13,11 +13,10 @@ import signal
 import threading
 import time
 
-from lenslet import health, jobs, metrics
+from lenslet import health, jobs, logs, memory, metrics
 from lenslet.config import Config
 from lenslet.errors import LensletError, Unavailable
 from lenslet.files import operations
-from lenslet.service import logs, memory
 from lenslet.storage import open_storage
 from lenslet.worker.runner import Runner, run_one
 from lenslet.worker.scanner import Scanner

@@ -12,11 +12,10 @@ import logging
 
 from lenslet.errors import LensletError, NotFound
 from lenslet.files.operations import moves_under_way
+from lenslet.formats import sidecars
 from lenslet.layout import SIDECAR, parent, thumb_of
-from lenslet.manifest import folders
+from lenslet.manifest import listings
 from lenslet.search import rollup
-from lenslet.sidecar import sidecars
-from lenslet.sidecar.items import adopt_sidecar
 
 log = logging.getLogger("lenslet.worker")
 KEPT = 200  # re-attachments remembered for the health report
@@ -80,7 +79,7 @@ def _rollup_by_hash(storage, wanted):
 def _homes_of(storage, orphan, digest, anywhere):
     """Images an orphan sidecar may belong to (same hash): in its own folder first, then anywhere."""
     folder = parent(orphan)
-    here = [item["path"] for item in folders.stored_items(storage, folder)
+    here = [item["path"] for item in listings.stored_items(storage, folder)
             if item.get("hash") == digest and isinstance(item.get("path"), str)]
     seen = set()
     for path in here + sorted(anywhere, key=lambda path: (parent(path) != folder, path)):
@@ -92,7 +91,7 @@ def _homes_of(storage, orphan, digest, anywhere):
 def _adopt(runner, source, target):
     storage = runner.storage
     try:
-        if not adopt_sidecar(storage, storage, source, target, runner.clock, runner.folders.reading):
+        if not runner.catalog.adopt(storage, source, target):
             return False
         _bring_thumb(storage, source, target)
     except LensletError as ex:

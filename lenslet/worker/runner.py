@@ -9,17 +9,16 @@ import time
 from typing import NamedTuple
 
 from lenslet import health, jobs, metrics
+from lenslet.catalog import Catalog, found_hashes
 from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.layout import is_shown, join, name_of
-from lenslet.manifest import folders
-from lenslet.manifest.folders import Folders
+from lenslet.manifest import listings
 from lenslet.search import rollup
 from lenslet.search.searcher import index_items
-from lenslet.sidecar.items import record_hashes
-from lenslet.tree.grafts import Tree
+from lenslet.tree.tree import Tree
 from lenslet.worker.reattach import KEPT, reattach
 
 log = logging.getLogger("lenslet.worker")
@@ -94,7 +93,8 @@ class Runner:
     def __init__(self, config, storage, clock=time.time):
         self.storage = storage
         self.tree = Tree(config, storage)
-        self.folders = Folders(self.tree, config, clock)
+        self.catalog = Catalog(self.tree, config, clock)
+        self.folders = self.catalog.listings
         self.thumbs = Thumbs(self.tree, config, clock)
         self.previews = Previews(self.tree, config, self.thumbs, clock)
         # Decoding, resizing and encoding on every core (LENSLET_THUMB_PROCESSES), started on first use.
@@ -123,7 +123,7 @@ class Runner:
             self.folders.refresh(self.storage, folder, None, rebuild)
         except NotFound:
             return  # the folder went away since it was queued
-        missing = [item["name"] for item in folders.stored_items(self.storage, folder)
+        missing = [item["name"] for item in listings.stored_items(self.storage, folder)
                    if not item.get("hasThumb") and not item.get("error")
                    and join(folder, item["name"]) not in self.errors]
         self.progress.add(join(folder, name) for name in missing)
@@ -150,7 +150,7 @@ class Runner:
         yielded to a more urgent job, the images left queued again."""
         if names is None:
             try:
-                names = [item["name"] for item in folders.stored_items(self.storage, folder) if item.get("hasThumb")]
+                names = [item["name"] for item in listings.stored_items(self.storage, folder) if item.get("hasThumb")]
             except NotFound:
                 return True  # gone since: nothing left to do here
         again = []
@@ -206,8 +206,20 @@ class Runner:
                 metrics.thumbnail("made")
             self.tally(key, None if made else outcome)
         if digests:
-            record_hashes(self.storage, folder, digests, self.folders.reading)
-            jobs.enqueue(self.storage, "rollup", "", self.clock)
+            self.catalog.hashed(self.storage, folder, digests)
+            self.catalog.ask_for_rollup()
+
+    def record_found_hashes(self, job):
+        """Record the hashes web processes found while making thumbnails for a read (catalog.hash_found)."""
+        digests = found_hashes(job)
+        if not digests:
+            return
+        try:
+            place = self.tree.locate(job["path"])
+        except NotFound:
+            return  # the folder went away since
+        self.catalog.hashed(place.storage, place.key, digests)
+        self.catalog.ask_for_rollup()
 
     def tally(self, key, error):
         """Count one image of a thumbnail job as done, or failed with error (a removed one is done)."""
@@ -277,6 +289,7 @@ HANDLERS = {
     "thumbs": lambda runner, job: runner.make_thumbs(job["path"], job.get("names", [])),
     "rethumb": lambda runner, job: runner.sweep(job.get("folders") or [job["path"]], job.get("names")),
     "preview": lambda runner, job: runner.previews.make(job["path"]),
+    "hashes": lambda runner, job: runner.record_found_hashes(job),
     "rollup": lambda runner, job: runner.rollup(),
     "health": lambda runner, job: runner.health(),
 }

@@ -7,9 +7,9 @@ from typing import NamedTuple
 
 from lenslet import jobs
 from lenslet.errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
+from lenslet.formats import manifests
 from lenslet.layout import join, name_of, parent, sidecar_of, thumb_of
-from lenslet.manifest import manifests
-from lenslet.manifest.folders import current, identity_of, list_folder, read_first_page
+from lenslet.manifest.listings import current, identity_of, list_folder, read_first_page
 
 log = logging.getLogger("lenslet.worker")
 # Stale folders per index job: a first scan of a big tree queues a job per this many

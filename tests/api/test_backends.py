@@ -126,6 +126,8 @@ def test_a_thumbnail_is_stored_beside_its_image_hashed_and_answers_304(gallery):
     answer = client.get("/thumb?path=p/a.jpg")
     assert Image.open(io.BytesIO(answer.body)).size == (256, 192)
     assert gallery.read("p/a.jpg.thumbnail") == answer.body
+    assert not gallery.exists("p/a.jpg.json")  # a read writes no sidecar: the hash it found goes to the worker
+    gallery.run_jobs()
     assert json.loads(gallery.read("p/a.jpg.json"))["hash"].startswith("blake3:")
     assert client.get("/thumb?path=p/a.jpg", headers={"If-None-Match": answer.headers["ETag"]}).status_int == 304
 

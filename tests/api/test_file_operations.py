@@ -272,10 +272,12 @@ def test_a_folder_move_caught_half_way_is_finished(gallery):
 
 
 def test_a_hash_recorded_after_its_image_moved_away_leaves_no_sidecar_behind(gallery):
-    from lenslet.sidecar.items import record_hashes
+    from lenslet.catalog import Catalog
+    from lenslet.tree.tree import Tree
     client = tagged(gallery, "a/x.jpg", "kept")
     client.post_json("/trash", {"paths": ["a/x.jpg"]})
     # A thumbnail job read a/x.jpg before the move and records its hash after it.
-    record_hashes(gallery.storage, "a", {"x.jpg": "blake3:" + "0" * 64})
+    Catalog(Tree(gallery.config, gallery.storage), gallery.config).hashed(gallery.storage, "a",
+                                                                          {"x.jpg": "blake3:" + "0" * 64})
     assert not gallery.exists("a/x.jpg.json")
     assert client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}).json["path"] == "a/x.jpg"

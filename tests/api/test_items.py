@@ -4,7 +4,7 @@ import threading
 
 import pytest
 import webtest
-from helpers import draw, http, writers_add_tags
+from helpers import draw, http, run_jobs, writers_add_tags
 from PIL import Image
 
 
@@ -255,8 +255,9 @@ def test_every_item_answer_has_one_shape(client, photo):
     assert patched["exif"]["width"] == 64
 
 
-def test_delete_clears_the_recorded_hash_everywhere(client, tree, photo):
-    client.get("/thumb?path=trip/a.jpg")  # making the thumbnail records the hash
+def test_delete_clears_the_recorded_hash_everywhere(client, config, tree, photo):
+    client.get("/thumb?path=trip/a.jpg")  # making the thumbnail finds the hash, the worker records it
+    run_jobs(config)
     assert item(client).json["hash"] == client.get("/folders?path=trip").json["items"][0]["hash"] != None  # noqa: E711
     client.delete("/item?path=trip/a.jpg", status=204)
     assert item(client).json["hash"] is None

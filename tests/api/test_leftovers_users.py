@@ -6,9 +6,9 @@ import pytest
 from helpers import draw
 
 from lenslet import layout
-from lenslet.people.directory import Directory
-from lenslet.people.sharing import Shares
+from lenslet.people.share_links import Shares
 from lenslet.people.users import Principal, Scope
+from lenslet.people.users_file import Directory
 
 PAGE_RULES = {"trash": layout.TRASH, "images": layout.EXTENSIONS}
 DETAILS = {"storage", "worker", "report", "rejected"}

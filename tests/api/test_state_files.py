@@ -197,14 +197,14 @@ def edit(**changes):
     (edit(gone="yes"), False),
 ])
 def test_edit_journal_entries_of_lenslets_shape(entry, ok):
-    from lenslet.search.words import journal_entry_problem
+    from lenslet.search.index import journal_entry_problem
     assert (journal_entry_problem(entry) is None) == ok
 
 
 @pytest.mark.parametrize("name, when", [("01700000000000-0123456789abcdef0123456789abcdef.json", 1700000000.0),
                                         ("notes.json", None), ("1-x.json", None), ("0170000000000a-ff.json", None)])
 def test_edit_journal_entry_names(name, when):
-    from lenslet.search.words import journal_entry_time
+    from lenslet.search.index import journal_entry_time
     assert journal_entry_time(name) == when
 
 

@@ -5,13 +5,13 @@ import threading
 
 import pytest
 import webtest
-from helpers import draw
+from helpers import draw, run_jobs
 from PIL import Image, ImageOps
 
 from lenslet.config import Config
 from lenslet.images.thumbs import Thumbs
 from lenslet.storage import LocalStorage
-from lenslet.tree.grafts import Tree
+from lenslet.tree.tree import Tree
 
 
 def thumb(client, path, **kwargs):
@@ -148,12 +148,17 @@ def test_stored_thumbnail_is_served_and_a_stale_one_remade(client, tree):
     assert again.size == (192, 256)
 
 
-def test_hash_goes_to_the_sidecar_and_the_listing(client, tree):
+def test_hash_goes_to_the_sidecar_and_the_listing(client, config, tree):
     import blake3
     photo = draw(tree / "a.jpg")
     client.get("/folders")
     client.put_json("/item?path=a.jpg", {"tags": ["kept"]})
+    before = {path.name: path.read_bytes() for path in tree.iterdir() if path.is_file()}
     thumb(client, "a.jpg")
+    # A read writes its thumbnail and nothing else: the hash it found is the worker's to record.
+    after = {path.name: path.read_bytes() for path in tree.iterdir() if path.is_file()}
+    assert {name: data for name, data in after.items() if name != "a.jpg.thumbnail"} == before
+    run_jobs(config)
     expected = "blake3:" + blake3.blake3(photo.read_bytes()).hexdigest()
     sidecar = json.loads((tree / "a.jpg.json").read_bytes())
     assert sidecar["hash"] == expected and sidecar["tags"] == ["kept"]

@@ -10,9 +10,9 @@ from helpers import jpeg
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
-from lenslet.people.directory import Directory
-from lenslet.people.sharing import Shares
+from lenslet.people.share_links import Shares
 from lenslet.people.users import Principal, Scope
+from lenslet.people.users_file import Directory
 
 ADMIN = Principal("user", "root", "admin", Scope([""]))
 IMAGES = {"family/a.jpg": ["beach", "fam"], "family/sub/b.jpg": ["beach"], "family2/c.jpg": ["beach", "cousins"],

@@ -47,10 +47,10 @@ KILLED_MOVE = """
 import json, os, signal, sys
 from lenslet.config import Config
 from lenslet.files.operations import Files
-from lenslet.manifest.folders import Folders
+from lenslet.manifest.listings import Folders
 from lenslet.storage import open_storage
 from lenslet.images.thumbs import Thumbs
-from lenslet.tree.grafts import Tree
+from lenslet.tree.tree import Tree
 
 config = Config(**json.loads(sys.argv[1]))
 storage = open_storage(config)

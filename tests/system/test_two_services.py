@@ -23,7 +23,8 @@ from helpers import PROJECT, Gunicorn, children, jpeg
 
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.manifest import folders, manifests
+from lenslet.formats import manifests
+from lenslet.manifest import listings as folders
 
 ROUNDS = 3  # a bucket's times are whole seconds: most rounds land two writes in one second
 

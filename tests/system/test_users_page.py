@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from helpers import draw
 
-from lenslet.people.directory import Directory
+from lenslet.people.users_file import Directory
 
 
 @pytest.fixture

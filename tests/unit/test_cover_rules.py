@@ -1,10 +1,10 @@
-"""The pure rules of covers and counts (lenslet/manifest/covers.py), as tables."""
+"""The pure rules of covers and counts (lenslet/formats/covers.py), as tables."""
 
 import pytest
 
 from lenslet.errors import BadRequest, UnsupportedMedia
+from lenslet.formats import covers
 from lenslet.layout import TRASH
-from lenslet.manifest import covers
 
 
 @pytest.mark.parametrize("names, picked, cover", [

@@ -9,7 +9,7 @@ import pytest
 from helpers import EXIFTOOL, needs_exiftool
 from PIL import Image, PngImagePlugin
 
-from lenslet.sidecar import embedded, xmp
+from lenslet.formats import embedded, xmp
 from lenslet.storage import HEAD_BYTES
 
 TAGGING = ["-XMP-dc:Subject+=beach", "-XMP-dc:Subject+=Strand", "-XMP-xmp:Rating=4", "-XMP-xmp:Label=Red",

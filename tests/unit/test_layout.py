@@ -1,5 +1,6 @@
-"""Names lenslet gives files (a table), and the shape of the house: README's Layout table is the
-map of the imports (checked both ways, lower layers first), no import circles, I/O only in storage."""
+"""Names lenslet gives files (a table), and the shape of the house: the Layout table is the map of the
+imports between packages (checked both ways, lower floors first), no import circle of modules or of
+packages, I/O only in storage."""
 
 import ast
 import re
@@ -130,12 +131,15 @@ def test_disk_and_s3_only_in_the_storage_package():
     assert offenders == []
 
 
-def layout_rows():
-    """README's Layout table, in its order: [(key, paths, may-import keys)], the lowest layer first.
+LAYOUT = Path(PROJECT) / "README.md"
 
-    A key is a module's dotted name without `lenslet.` (`sidecar.xmp`), a package's for a folder
-    row (`storage`: every module in it), `lenslet` for the package's own `__init__.py`."""
-    text = (Path(PROJECT) / "README.md").read_text()
+
+def layout_rows():
+    """The Layout table, in its order: [(key, path, may-import keys)], the ground floor first.
+
+    A row is a package (a folder: `storage`) or a module of the top folder (`catalog`; `lenslet` for
+    the package's own `__init__.py`): packages are floors, and their modules are not rows of their own."""
+    text = LAYOUT.read_text()
     section = text[text.index("\n## Layout"):]
     rows = []
     for line in section.splitlines():
@@ -152,41 +156,59 @@ def layout_rows():
     return rows
 
 
-def row_of(module, rows):
-    """The key of the row that holds a module: its own, or its package folder's."""
-    name = "lenslet" if module == "lenslet" else module.removeprefix("lenslet.")
-    for key, path, _ in rows:
-        if name == key or (path.endswith("/") and name.startswith(key + ".")):
-            return key
-    return None
+def package_of(module):
+    """The floor a module stands on: its package below lenslet, or itself for a module of the top folder."""
+    return "lenslet" if module == "lenslet" else module.split(".")[1]
 
 
-def test_readme_layout_table_is_the_map_of_the_imports():
+def package_imports():
+    """{package: the packages its modules import}, itself left out."""
+    known = modules()
+    uses = {}
+    for module, (tree, is_package) in known.items():
+        here = package_of(module)
+        uses.setdefault(here, set()).update(package_of(other) for other in imports_of(module, tree, is_package, known))
+    return {package: found - {package} for package, found in uses.items()}
+
+
+def test_no_import_circle_of_packages():
+    graph = package_imports()
+
+    def reachable(start):
+        todo, seen = [start], set()
+        while todo:
+            for other in graph.get(todo.pop(), ()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        return seen
+
+    assert sorted(package for package in graph if package in reachable(package)) == []
+
+
+def test_every_row_is_a_floor_not_a_room():
+    for key, path, _ in layout_rows():
+        assert "." not in key, f"{path}: a module inside a package has no row of its own; its package has"
+
+
+def test_layout_table_is_the_map_of_the_imports():
     rows = layout_rows()
     keys = [key for key, _, _ in rows]
     assert len(keys) > 20 and len(set(keys)) == len(keys)
-    known = modules()
-    uses = {key: set() for key in keys}
-    unplaced = []
-    for module, (tree, is_package) in known.items():
-        here = row_of(module, rows)
-        if here is None:
-            if not is_package or imports_of(module, tree, is_package, known):
-                unplaced.append(module)  # a package's __init__ that only says what is in it needs no row
-            continue
-        uses[here] |= {row_of(other, rows) for other in imports_of(module, tree, is_package, known)} - {here}
-    assert unplaced == [], "modules missing from README's Layout table"
+    uses = package_imports()
+    assert set(uses) - set(keys) == set(), "packages missing from the Layout table"
     for key, _, allowed in rows:
         assert allowed <= set(keys), f"{key}: the table names rows that do not exist: {allowed - set(keys)}"
-        assert uses[key] == allowed, f"{key} imports {sorted(uses[key])}, README's Layout says {sorted(allowed)}"
+        assert uses.get(key, set()) == allowed, \
+            f"{key} imports {sorted(uses.get(key, set()))}, the Layout table says {sorted(allowed)}"
         lower = set(keys[:keys.index(key)])
-        assert allowed <= lower, f"{key} imports from a layer above it: {sorted(allowed - lower)}"
+        assert allowed <= lower, f"{key} imports from a floor above it: {sorted(allowed - lower)}"
 
 
 def test_every_file_the_layout_table_names_exists():
     for _, path, _ in layout_rows():
         assert (Path(PROJECT) / path).exists(), path
-    named = re.findall(r"`([a-z_]+\.py)`", (Path(PROJECT) / "README.md").read_text().split("\n## Layout")[1])
+    named = re.findall(r"`([a-z_]+\.py)`", LAYOUT.read_text().split("\n## Layout")[1])
     files = {path.name for folder in (PACKAGE, Path(PROJECT) / "tests") for path in folder.rglob("*.py")}
     files |= {"worker.py", "gunicorn.conf.py"}
-    assert set(named) <= files, f"README's Layout names files that are gone: {set(named) - files}"
+    assert set(named) <= files, f"the Layout table names files that are gone: {set(named) - files}"

@@ -1,8 +1,8 @@
-"""lenslet/manifest/manifests.py: sorting a listing, what a rebuild must read, pages, and their order."""
+"""lenslet/formats/manifests.py: sorting a listing, what a rebuild must read, pages, and their order."""
 
 import pytest
 
-from lenslet.manifest import manifests
+from lenslet.formats import manifests
 from lenslet.storage.base import Entry
 
 BUILT = 1000.0

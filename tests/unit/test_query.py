@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from lenslet.errors import BadRequest
+from lenslet.formats import query
 from lenslet.images import decode
-from lenslet.search import query
 from lenslet.search.columns import Builder, Columns
-from lenslet.search.words import marked
+from lenslet.search.index import marked
 
 RAW = query.TYPES["raw"]
 

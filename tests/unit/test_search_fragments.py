@@ -1,4 +1,4 @@
-"""lenslet/search/words.py: the bitmaps of short fragments ("ra", "10", "e") and of the items where a
+"""lenslet/search/index.py: the bitmaps of short fragments ("ra", "10", "e") and of the items where a
 frequent token ends a longer one ("183010.12") give exactly what the rule finds."""
 
 import random
@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from lenslet.search import words
+from lenslet.search import index as words
 
 PUNCTUATION = ["_", "-", ".", " ", "/", "'", "__"]
 

@@ -1,11 +1,11 @@
-"""lenslet/search/words.py: the search index finds exactly what the matching rule finds."""
+"""lenslet/search/index.py: the search index finds exactly what the matching rule finds."""
 
 import random
 
 import pytest
 
-from lenslet.search import words
-from lenslet.search.words import Index, matches, terms_of
+from lenslet.search import index as words
+from lenslet.search.index import Index, matches, terms_of
 
 NAMES = ["IMG_1234.JPG", "IMG_20240512_183012.jpg", "DSC01234.JPG", "PXL_20230704_101512345.jpg",
          "Screenshot 2024-05-01 at 10.12.33.png", "P1010234.JPG", "beach-sunset.jpg", "Café 7.png"]

@@ -10,7 +10,8 @@ import pytest
 from helpers import rollup_bytes
 
 from lenslet.layout import ROLLUP, SEARCH_CACHE
-from lenslet.search import rollup, searcher, words
+from lenslet.search import index as words
+from lenslet.search import rollup, searcher
 from lenslet.search.searcher import EMPTY, Searcher
 from lenslet.storage import LocalStorage
 

@@ -1,9 +1,9 @@
-"""lenslet/sidecar/sidecars.py: a sidecar's shape, the checks on what a client sends, and the merge rules."""
+"""lenslet/formats/sidecars.py: a sidecar's shape, the checks on what a client sends, and the merge rules."""
 
 import pytest
 
 from lenslet.errors import BadRequest, TooLarge
-from lenslet.sidecar import sidecars
+from lenslet.formats import sidecars
 
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 STAMP = "2023-11-14T22:13:20.000Z"

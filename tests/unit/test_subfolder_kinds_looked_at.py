@@ -3,7 +3,7 @@ only where the backend's folder mtimes show the subfolder unchanged, and never w
 
 import pytest
 
-from lenslet.manifest import manifests
+from lenslet.formats import manifests
 from lenslet.storage.base import Entry
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from lenslet.errors import ConfigError, Unavailable
 from lenslet.people import shares, users
-from lenslet.people.directory import Directory
 from lenslet.people.throttle import Throttle
 from lenslet.people.users import Scope
+from lenslet.people.users_file import Directory
 
 HASH = "sha256:" + "a" * 64
 

@@ -11,7 +11,7 @@ from helpers import EXIFTOOL, PROJECT, needs_exiftool
 
 from lenslet import layout
 from lenslet.errors import Unreadable
-from lenslet.sidecar import xmp
+from lenslet.formats import xmp
 
 SHARED = Path(PROJECT).parent / "shared" / "xmp"  # real sidecars, kept beside the project
 NOW = 1_700_000_000  # 2023-11-14T22:13:20Z

@@ -32,12 +32,12 @@ import io
 import math
 import operator
 import re
-import unicodedata
 import zlib
 from array import array
 from collections import Counter, deque
 from itertools import chain, compress, islice, repeat
 
+from lenslet.formats.query import fold
 from lenslet.layout import TYPES
 from lenslet.storage.paths import is_clean
 
@@ -103,18 +103,6 @@ def journal_entry_problem(entry):
     if type(entry.get("gone", False)) is not bool:
         return "gone is not true or false"
     return None
-
-
-def fold(text):
-    """Fold text for matching: NFKC forms, full case folding, accents stripped.
-
-    "İstanbul", "Café" -> "istanbul", "cafe"."""
-    if not isinstance(text, str):
-        return ""
-    if text.isascii():
-        return text.lower()  # the same as the long road for ASCII, at a fraction of the cost
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def fields_of(item):

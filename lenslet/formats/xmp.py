@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from lenslet.errors import Unreadable
-from lenslet.sidecar.sidecars import MAX_TAGS, tag_key, union
+from lenslet.formats.sidecars import MAX_TAGS, tag_key, union
 
 MAX_XMP = 4 * 1024 * 1024  # bytes: real sidecars are KBs; Lightroom's heaviest retouching stays well below
 MAX_DEPTH = 64             # elements deep: XMP nests about 8

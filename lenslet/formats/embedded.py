@@ -15,7 +15,7 @@ an exception, and the work is bounded by the bytes looked at.
 import zlib
 from dataclasses import dataclass
 
-from lenslet.sidecar import xmp
+from lenslet.formats import xmp
 
 XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\0"
 EXTENDED_APP1 = b"http://ns.adobe.com/xmp/extension/\0"

@@ -6,6 +6,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
+from lenslet.formats import xmp
 from lenslet.layout import (
     FOLDER_SIDECAR,
     POINTER_FILE,
@@ -21,7 +22,6 @@ from lenslet.layout import (
     mime_of,
     xmp_names,
 )
-from lenslet.sidecar import xmp
 
 # 2: items carry the camera and the time taken (EXIF), when the image says; a manifest of 1 is rebuilt.
 VERSION = 2

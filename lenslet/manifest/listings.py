@@ -13,6 +13,8 @@ import orjson
 
 from lenslet import metrics
 from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound, Unavailable
+from lenslet.formats import covers, manifests
+from lenslet.formats.query import arrange, parse
 from lenslet.images import originals
 from lenslet.layout import (
     FOLDER_SIDECAR,
@@ -20,15 +22,10 @@ from lenslet.layout import (
     POINTER_FILE,
     first_page_names,
     join,
-    name_of,
     page_name,
-    parent,
     sidecar_of,
-    xmp_names,
 )
-from lenslet.manifest import covers, manifests
-from lenslet.search.query import arrange, parse
-from lenslet.sidecar import sidecars, xmp
+from lenslet.sidecar.store import read_sidecar, read_xmp
 
 log = logging.getLogger("lenslet")
 
@@ -555,44 +552,6 @@ def read_cover(storage, folder):
             return covers.parse(stream.read(covers.MAX_SIDECAR + 1))
     except LensletError:
         return None  # gone meanwhile, a folder of that name, unreadable: no pick
-
-
-def read_sidecar(storage, key):
-    """Read a sidecar for a manifest entry: (its fields, {} when there are none or they cannot be
-    parsed; its version, None when it went away)."""
-    data, version = storage.read_versioned(key)
-    return (sidecars.parse(data) or {}) if data is not None else {}, version
-
-
-def find_xmp(storage, folder, name):
-    """The XMP sidecar another tool keeps for an image, as (its name, Stat), or None: a stat per name."""
-    for candidate in xmp_names(name):
-        try:
-            found = storage.stat(join(folder, candidate))
-        except (NotFound, Foreign):
-            continue
-        if not found.is_dir:
-            return candidate, found
-    return None
-
-
-def read_xmp(storage, folder, name, stat):
-    """Read another tool's XMP sidecar: the reading a manifest entry keeps ({name, size, mtime, found})."""
-    if stat.size > xmp.MAX_XMP:
-        metadata = xmp.Metadata(problems=(f"the XMP is larger than {xmp.MAX_XMP // (1024 * 1024)} MB",))
-    else:
-        try:
-            metadata = xmp.parse(storage.read(join(folder, name)))
-        except LensletError as ex:
-            metadata = xmp.Metadata(problems=(ex.description,))
-    return {"name": name, "size": stat.size, "mtime": stat.mtime, "found": metadata.to_dict()}
-
-
-def xmp_of(storage, key):
-    """Fresh readings of what XMP says of an image: (its XMP sidecar's reading or None, its own as a dict)."""
-    folder, name = parent(key), name_of(key)
-    found = find_xmp(storage, folder, name)
-    return (read_xmp(storage, folder, *found) if found else None), originals.read_embedded(storage, key).to_dict()
 
 
 def dir_kind(storage, key):

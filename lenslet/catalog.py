@@ -1,0 +1,177 @@
+"""The catalog: the one door for every change.
+
+A service changes one stored thing (a sidecar, an image's file, a folder) and tells the catalog
+what changed: an image's sidecar is now this, an image was added or hashed or is gone, a folder
+changed. The catalog sends every notice that follows: the image's listing entry, the listing of
+its folder, search's journal and the rollup job, the job that records a hash found by a read.
+Nothing else sends them. Built once by create_app and once by the worker, and injected.
+"""
+
+import logging
+import re
+import time
+
+from lenslet import jobs
+from lenslet.errors import LensletError, NotFound, PreconditionFailed
+from lenslet.formats import manifests, sidecars, xmp
+from lenslet.layout import join, name_of, parent, sidecar_of
+from lenslet.manifest import listings
+from lenslet.manifest.listings import Folders
+from lenslet.search.rollup import record_edit
+from lenslet.sidecar import store
+
+log = logging.getLogger("lenslet")
+
+HASH = re.compile(r"blake3:[0-9a-f]{64}")
+
+
+class Catalog:
+    def __init__(self, tree, config, clock=time.time):
+        self.tree = tree
+        self.root = tree.root  # the tree's own storage: search's journal and the jobs live there
+        self.reading = config.xmp != "off"  # other tools' XMP is shown, merged into tags and star
+        self.clock = clock
+        # The listings are the catalog's: a listing rebuilt by a read is search's news too.
+        self.listings = Folders(tree, config, clock, rebuilt=self.listing_rebuilt)
+
+    # -- an image ------------------------------------------------------------
+
+    def shown(self, storage, key, sidecar, version=None):
+        """An image's listing fields and searched fields from its sidecar (None: it has none) at
+        version, with what XMP says merged in when reading."""
+        listed, searched = sidecars.listed(sidecar, version), sidecars.searched(sidecar)
+        if self.reading:
+            listed = manifests.with_xmp(listed, *store.xmp_of(storage, key), xmp.base_of(sidecar))
+            searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [])
+        return listed, searched
+
+    def changed(self, storage, key, path, sidecar, version):
+        """An image's sidecar is now `sidecar` at `version` (None: it has none): its listing entry and search.
+
+        The caller holds the image's lock, so entries follow the order of the writes; one another
+        program makes meanwhile shows in the listing by its version (see manifests.derived_from).
+        """
+        listed, searched = self.shown(storage, key, sidecar, version)
+        listings.update_entries_quietly(storage, parent(key), {name_of(key): listed})
+        self.tell_search({path: searched})
+
+    def added(self, storage, key, path, digest):
+        """An image was added (an upload) and hashed: its sidecar holds the hash, its folder's listing shows
+        it, search hears of it. One call."""
+        sidecar, _ = store.record_hash(storage, key, digest)
+        self.relist(storage, parent(key))
+        self.tell_search({path: self.shown(storage, key, sidecar or store.sidecar_fields(storage, key))[1]})
+
+    def hashed(self, storage, folder, digests):
+        """Originals were hashed (name -> digest) where their thumbnails were made: the hashes go into
+        their sidecars, then into their listing entries in one pass over the folder's listing."""
+        entries = {}
+        for name, digest in digests.items():
+            image = join(folder, name)
+            try:
+                sidecar, version = store.record_hash(storage, image, digest)
+            except NotFound:
+                continue  # the image went away meanwhile
+            except LensletError as ex:
+                log.warning("%s: hash not recorded: %s", image, ex.description)
+                continue
+            entries[name] = {"hash": digest, "hasThumb": True}
+            if sidecar is not None:  # (an unreadable one is left as it is, and so is its entry)
+                # The entry's fields all from the version stored, never a version beside older fields.
+                entries[name].update(self.shown(storage, image, sidecar, version)[0], hash=digest)
+        listings.update_entries_quietly(storage, folder, entries)
+
+    def hash_found(self, path, digest):
+        """A read (a first thumbnail) found an original's hash: the worker records it, as it records the
+        hashes of the thumbnails it makes. A read itself never writes a sidecar or a listing."""
+        folder, _, name = path.rpartition("/")
+        try:
+            jobs.enqueue(self.root, "hashes", folder, self.clock, part=name, hashes={name: digest})
+        except LensletError as ex:
+            log.warning("%s: its hash waits for the next index: %s", path, ex.description)
+
+    def adopt(self, storage, source, image):
+        """Give a moved image the sidecar left at its old name (source); False when it has one of its own.
+
+        Re-attachment only fills an empty place: the image's sidecar is replaced only while it holds
+        nothing but what lenslet made (the hash), never a description, another program's keys, or
+        where a trashed image came from.
+        """
+        with storage.lock_images([source, image]):
+            data, source_version = storage.read_versioned(sidecar_of(source))
+            adopted = sidecars.parse(data) if data is not None else None
+            if adopted is None or storage.exists(source) or not storage.exists(image):
+                return False  # nothing to give, or the image came back, or the moved one left again
+            taken = []
+
+            def change(stored, version):
+                if stored is not None and not sidecars.blank(stored):
+                    taken.append(True)
+                    return None
+                return dict(adopted, hash=(stored or {}).get("hash") or adopted.get("hash"))
+
+            def unreadable(old):
+                taken.append(True)  # what cannot be read is never replaced
+                return False
+
+            sidecar, version = store.change_sidecar(storage, image, change, unreadable)
+            if taken:
+                return False
+            try:
+                storage.delete_if(sidecar_of(source), source_version)
+            except (NotFound, PreconditionFailed):
+                pass  # changed or removed meanwhile: it stays an orphan, reported as one
+            self.changed(storage, image, image, sidecar, version)
+            self.tell_search({source: {"gone": True}})  # search forgets the old path at once
+        return True
+
+    # -- folders -------------------------------------------------------------
+
+    def relist(self, storage, folder):
+        """A folder's files changed: rebuild its listing now, so the next listing shows the change."""
+        try:
+            self.listings.refresh(storage, folder, None)
+        except LensletError as ex:
+            log.warning("%s: listing not rebuilt after a change: %s", folder or "/", ex.description)
+
+    def operation_done(self, folders, notes, rollup=False):
+        """A file operation ended (also part way): relist the folders it changed ((storage, folder)
+        pairs) and tell search of its images (path -> searched fields, or {"gone": True})."""
+        for storage, folder in folders:
+            self.relist(storage, folder)
+        self.tell_search(notes)
+        if rollup and not notes:
+            self.ask_for_rollup()
+
+    # -- search --------------------------------------------------------------
+
+    def tell_search(self, notes):
+        """Note changed images (path -> searched fields, or {"gone": True}) for search, and queue a rollup."""
+        try:
+            for path, fields in notes.items():
+                record_edit(self.root, path, fields, self.clock)
+            if notes:
+                jobs.enqueue(self.root, "rollup", "", self.clock)
+        except LensletError as ex:
+            log.warning("search sees %d change(s) with the next rollup only: %s", len(notes), ex.description)
+
+    def listing_rebuilt(self):
+        """Ask for a rollup after a listing was rebuilt: search is built from listings, and the rebuild
+        may hold what another program changed, which no edit told search."""
+        self.ask_for_rollup()
+
+    def ask_for_rollup(self):
+        try:
+            jobs.enqueue(self.root, "rollup", "", self.clock)
+        except LensletError as ex:
+            log.warning("search sees a change with the next rollup only: %s", ex.description)
+
+
+def found_hashes(job):
+    """The hashes a "hashes" job names ({name: digest}), those of their shape only: a job file is input."""
+    given = job.get("hashes")
+    if not isinstance(given, dict):
+        return {}
+    return {name: digest for name, digest in given.items()
+            if isinstance(name, str) and "/" not in name and name and isinstance(digest, str)
+            and HASH.fullmatch(digest)}

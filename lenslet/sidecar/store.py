@@ -1,0 +1,175 @@
+"""Sidecars as stored: the one read-change-write of a sidecar (`foo.jpg.json`), and the reading
+of the XMP other photo tools keep for an image.
+
+Every change to a sidecar (an edit, the content hash, the trash's note of where an image came from)
+goes through change_sidecar() under the image's lock. What follows a change (the listing entry,
+search, jobs) is the catalog's to send (lenslet/catalog.py); this module tells nobody.
+"""
+
+import logging
+
+import orjson
+
+from lenslet.errors import Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
+from lenslet.formats import sidecars, xmp
+from lenslet.images import originals
+from lenslet.layout import join, name_of, parent, sidecar_of, xmp_names
+
+log = logging.getLogger("lenslet")
+
+NO_SIDECAR = "none"  # the version (ETag) of an image that has no sidecar yet
+
+
+def change_sidecar(storage, image, change, unreadable=None, durable=True):
+    """Read, change and write back an image's sidecar: the one way lenslet changes a sidecar.
+
+    change(stored, version) is given the parsed sidecar (None when there is none) and
+    its version, and returns the new sidecar or None to leave it. What cannot be parsed
+    is never merged into: unreadable(old_bytes) may raise, or return True to have it
+    replaced as if there were none; without it such a sidecar is left as it is.
+    The caller holds the image's lock (storage.lock_images). Returns (the sidecar
+    now stored, or None when there is none or it is unreadable; its version). durable=False:
+    the caller syncs it (storage.sync) before it counts on it.
+    """
+    def apply(old, version):
+        stored = sidecars.parse(old) if old is not None else None
+        if old is not None and stored is None and not (unreadable and unreadable(old)):
+            return None
+        new = change(stored, version)
+        return orjson.dumps(new) if new is not None else None
+
+    data, version = storage.update(sidecar_of(image), apply, durable)
+    return (sidecars.parse(data) if data is not None else None), version
+
+
+def check_version(if_match, version):
+    """Refuse a write whose If-Match does not name the sidecar's current version."""
+    if if_match is None:
+        return
+    current = version or NO_SIDECAR
+    tags = [tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")]
+    if "*" in tags and version is not None:
+        return
+    if current not in tags:
+        raise PreconditionFailed("the sidecar changed since it was read; read it again", etag=f'"{current}"')
+
+
+def record_hash(storage, image, digest):
+    """Store an original's content hash in its sidecar (not an edit: updatedAt stays as it was).
+
+    Returns (the sidecar stored, its version); (None, None) when the image has gone meanwhile or its
+    sidecar cannot be read (left as it is), or the tree keeps no sidecars (read-only: the hash lives in
+    the listing only)."""
+    try:
+        with storage.lock_images([image]):
+            if not storage.exists(image):
+                # Moved or deleted since its bytes were read: a new sidecar here would be an
+                # orphan taking the name (a restore from the trash would find it taken).
+                raise NotFound("moved or deleted meanwhile", path=image)
+            return change_sidecar(storage, image, lambda stored, version: _hashed(stored, digest))
+    except Forbidden:
+        return None, None
+
+
+def _hashed(stored, digest):
+    sidecar = stored or sidecars.defaults()
+    if sidecar.get("hash") == digest:
+        return None
+    return dict(sidecar, hash=digest)
+
+
+# -- file management: sidecars that travel with their image -----------------
+
+def sidecar_fields(storage, key):
+    """An image's sidecar as stored, or the defaults when it has none or it cannot be read."""
+    try:
+        return sidecars.parse(storage.read(sidecar_of(key))) or sidecars.defaults()
+    except NotFound:
+        return sidecars.defaults()
+
+
+def set_origin(storage, key, origin, durable=True):
+    """Note in an image's sidecar where it was before it went to the trash (not an edit)."""
+    change_sidecar(storage, key, lambda stored, version: dict(stored or sidecars.defaults(), originalPosition=origin),
+                   durable=durable)
+
+
+def clear_origin(storage, key, durable=True):
+    """Forget where an image was before the trash, once it is out of it."""
+    def change(stored, version):
+        if stored is None or "originalPosition" not in stored:
+            return None
+        return {name: value for name, value in stored.items() if name != "originalPosition"}
+    try:
+        change_sidecar(storage, key, change, durable=durable)
+    except LensletError as ex:
+        log.warning("%s: originalPosition not cleared: %s", key, ex.description)
+
+
+# -- other tools' XMP ----------------------------------------------------------
+
+def write_xmp(storage, key, stored, sidecar, now, removed=()):
+    """Write an edit to the image's XMP sidecar, merged three ways; return the sidecar to store.
+
+    The existing foo.jpg.xmp, else foo.xmp, else a new foo.jpg.xmp (only when there is
+    something to say). Called under the image's lock, before the sidecar is stored: a crash
+    between the two leaves lenslet's sidecar behind the XMP, which the next merge takes as
+    the other tool's change, never as a removal. A sidecar lenslet cannot read is never
+    overwritten (Unreadable, and nothing is stored).
+    """
+    folder, name = parent(key), name_of(key)
+    found = find_xmp(storage, folder, name)
+    data = theirs = theirs_time = None
+    target = found[0] if found is not None else xmp_names(name)[0]
+    if found is not None:
+        if found[1].size > xmp.MAX_XMP:
+            raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is", path=key)
+        data, stat = storage.read_with_stat(join(folder, target))
+        theirs, theirs_time = xmp.parse(data), stat.mtime
+    # A base written to another file (foo.jpg.xmp deleted, foo.xmp read now) is no base for this one.
+    result, changes = xmp.written(sidecar, xmp.base_of(stored, target), theirs, theirs_time, now, removed, target)
+    if changes is not None:
+        try:
+            storage.write(join(folder, target), xmp.update(data, changes, now))
+        except Unreadable as ex:
+            raise Unreadable(f"{target}: {ex.description}; it is left as it is, and so is the edit", path=key) \
+                from None
+    return result
+
+
+def read_sidecar(storage, key):
+    """Read a sidecar for a manifest entry: (its fields, {} when there are none or they cannot be
+    parsed; its version, None when it went away)."""
+    data, version = storage.read_versioned(key)
+    return (sidecars.parse(data) or {}) if data is not None else {}, version
+
+
+def find_xmp(storage, folder, name):
+    """The XMP sidecar another tool keeps for an image, as (its name, Stat), or None: a stat per name."""
+    for candidate in xmp_names(name):
+        try:
+            found = storage.stat(join(folder, candidate))
+        except (NotFound, Foreign):
+            continue
+        if not found.is_dir:
+            return candidate, found
+    return None
+
+
+def read_xmp(storage, folder, name, stat):
+    """Read another tool's XMP sidecar: the reading a manifest entry keeps ({name, size, mtime, found})."""
+    if stat.size > xmp.MAX_XMP:
+        metadata = xmp.Metadata(problems=(f"the XMP is larger than {xmp.MAX_XMP // (1024 * 1024)} MB",))
+    else:
+        try:
+            metadata = xmp.parse(storage.read(join(folder, name)))
+        except LensletError as ex:
+            metadata = xmp.Metadata(problems=(ex.description,))
+    return {"name": name, "size": stat.size, "mtime": stat.mtime, "found": metadata.to_dict()}
+
+
+def xmp_of(storage, key):
+    """Fresh readings of what XMP says of an image: (its XMP sidecar's reading or None, its own as a dict)."""
+    folder, name = parent(key), name_of(key)
+    found = find_xmp(storage, folder, name)
+    return (read_xmp(storage, folder, *found) if found else None), originals.read_embedded(storage, key).to_dict()
