@@ -125,6 +125,10 @@ class Route:
     def crossings(self):
         return sum(a != b for a, b in itertools.pairwise(self.packages))
 
+    def walk(self):
+        """The packages in the order the request walks through them: 'resources > items > sidecar > ...'."""
+        return " > ".join(package for package, _ in itertools.groupby(self.packages))
+
 
 def snapshot(root):
     """{path from album/: (size, mtime, content hash)} of the tree's files, the state folder left out."""
@@ -218,7 +222,7 @@ def measure(checkout):
                 request(app)
             finally:
                 sys.setprofile(None)
-            figures[name] = [route.crossings(), written(before, snapshot(root))]
+            figures[name] = [route.crossings(), written(before, snapshot(root)), route.walk()]
     return figures
 
 
@@ -235,10 +239,15 @@ def run(checkout):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="35012e7", help="the git revision measured alongside (default 35012e7)")
+    parser.add_argument("--walk", action="store_true", help="print the packages each request walks through, now")
     parser.add_argument("--measure", metavar="CHECKOUT", help=argparse.SUPPRESS)  # the subprocess's side
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
+        return
+    if args.walk:
+        for name, (crossings, _, walk) in run(PROJECT).items():
+            print(f"{name} ({crossings}): {walk}")
         return
     base = tempfile.mkdtemp(prefix="lenslet-trace-")
     worktree = ["git", "-C", PROJECT, "worktree"]

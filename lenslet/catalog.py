@@ -36,22 +36,23 @@ class Catalog:
 
     # -- an image ------------------------------------------------------------
 
-    def shown(self, storage, key, sidecar, version=None):
+    def shown(self, storage, key, sidecar, version=None, found=None):
         """An image's listing fields and searched fields from its sidecar (None: it has none) at
-        version, with what XMP says merged in when reading."""
+        version, with what XMP says merged in when reading (found: store.xmp_of as the caller read it)."""
         listed, searched = sidecars.listed(sidecar, version), sidecars.searched(sidecar)
         if self.reading:
-            listed = manifests.with_xmp(listed, *store.xmp_of(storage, key), xmp.base_of(sidecar))
+            listed = manifests.with_xmp(listed, *(found or store.xmp_of(storage, key)), xmp.base_of(sidecar))
             searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [])
         return listed, searched
 
-    def changed(self, storage, key, path, sidecar, version):
+    def changed(self, storage, key, path, sidecar, version, found=None):
         """An image's sidecar is now `sidecar` at `version` (None: it has none): its listing entry and search.
 
         The caller holds the image's lock, so entries follow the order of the writes; one another
         program makes meanwhile shows in the listing by its version (see manifests.derived_from).
+        found: what XMP says of the image, as the caller read it for this change (else read here).
         """
-        listed, searched = self.shown(storage, key, sidecar, version)
+        listed, searched = self.shown(storage, key, sidecar, version, found)
         listings.update_entries_quietly(storage, parent(key), {name_of(key): listed})
         self.tell_search({path: searched})
 
@@ -59,8 +60,9 @@ class Catalog:
         """An image was added (an upload) and hashed: its sidecar holds the hash, its folder's listing shows
         it, search hears of it. One call."""
         sidecar, _ = store.record_hash(storage, key, digest)
+        searched = self.shown(storage, key, sidecar or store.sidecar_fields(storage, key))[1]
         self.relist(storage, parent(key))
-        self.tell_search({path: self.shown(storage, key, sidecar or store.sidecar_fields(storage, key))[1]})
+        self.tell_search({path: searched})
 
     def hashed(self, storage, folder, digests):
         """Originals were hashed (name -> digest) where their thumbnails were made: the hashes go into

@@ -7,12 +7,13 @@ lock, then one word to the catalog, which tells the listing and search.
 
 import logging
 
-from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
+from lenslet.errors import Conflict, Foreign, NotFound, Unreadable
 from lenslet.formats import manifests, sidecars, xmp
-from lenslet.images.originals import probe_image
+from lenslet.formats.sidecars import NO_SIDECAR, check_version
+from lenslet.images import originals
 from lenslet.layout import backup_of, mime_of, sidecar_of
 from lenslet.sidecar import store
-from lenslet.sidecar.store import NO_SIDECAR, change_sidecar, check_version, write_xmp
+from lenslet.sidecar.store import change_sidecar, write_xmp
 
 log = logging.getLogger("lenslet")
 
@@ -31,6 +32,7 @@ class Items:
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
         place, stat = self.tree.locate_image(path)
+        examined = self._examine(place)
         key = place.key
         problem = None
         try:
@@ -40,32 +42,31 @@ class Items:
         sidecar = sidecars.parse(data) if data is not None else None
         if data is not None and sidecar is None:
             problem = UNREADABLE
-        body = self._answer(path, place, stat, sidecar or sidecars.defaults())
+        body = self._answer(path, stat, sidecar or sidecars.defaults(), examined)
         if problem is not None:
             body.update(unreadable=True, error=problem)  # shown, never merged into
         return body, version or NO_SIDECAR
 
-    def _readings(self, place):
-        """What other tools' XMP says of the image ((source, xmp.Metadata), in the order they count)."""
-        return manifests.readings(*store.xmp_of(place.storage, place.key)) if self.reading else []
+    def _examine(self, place):
+        """What the image says and what other tools' XMP say of it, read once for an answer or an edit:
+        (its size, type and EXIF; store.xmp_of, or None while lenslet does not show XMP)."""
+        probed, embedded = originals.examine(place.storage, place.key, self.reading)
+        return probed, (store.xmp_of(place.storage, place.key, embedded) if self.reading else None)
 
-    def _read_only(self, readings):
+    def _read_only(self, found):
         """The readings lenslet does not write: the image's own; the XMP sidecar too unless LENSLET_XMP=write."""
-        return [(source, found) for source, found in readings if source == xmp.EMBEDDED or not self.writing]
+        readings = manifests.readings(*found) if found else []
+        return [(source, said) for source, said in readings if source == xmp.EMBEDDED or not self.writing]
 
-    def _answer(self, path, place, stat, sidecar, readings=None):
-        """The one shape of every /item answer: the sidecar merged with what the image says."""
-        try:
-            found = probe_image(place.storage, place.key, details=True)
-        except LensletError as ex:
-            found = {"w": None, "h": None, "type": mime_of(place.key), "exif": {}, "error": ex.description}
-        body = dict(sidecar, path=path, size=stat.size, mtime=stat.mtime, type=found["type"] or mime_of(place.key),
-                    w=found["w"], h=found["h"], exif={**sidecar["exif"], **found["exif"]})
-        if "error" in found:
-            body["error"] = found["error"]
+    def _answer(self, path, stat, sidecar, examined):
+        """The one shape of every /item answer: the sidecar merged with what the image and XMP say."""
+        probed, found = examined
+        body = dict(sidecar, path=path, size=stat.size, mtime=stat.mtime, type=probed["type"] or mime_of(path),
+                    w=probed["w"], h=probed["h"], exif={**sidecar["exif"], **probed["exif"]})
+        if "error" in probed:
+            body["error"] = probed["error"]
         if self.reading:
-            view = xmp.shown(sidecar["tags"], sidecar["star"], self._readings(place) if readings is None else readings,
-                             xmp.base_of(sidecar))
+            view = xmp.shown(sidecar["tags"], sidecar["star"], manifests.readings(*found), xmp.base_of(sidecar))
             body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
                                                        "sources")}, xmpPaths=view["paths"])
             if view["problems"]:
@@ -79,24 +80,26 @@ class Items:
         """
         incoming = sidecars.check_put(body)
         who = incoming.get("updatedBy") or who
-        readings = self._readings(self.tree.locate_image(path)[0])
-        kept = self._read_only(readings)
-        return self._write(path, if_match, lambda stored: sidecars.merge_put(
-            stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who),
-            overwrite, readings)
+        place, stat = self.tree.locate_image(path, writing=True)
+        examined = self._examine(place)
+        kept = self._read_only(examined[1])
+        return self._write(path, place, stat, examined, if_match, lambda stored: sidecars.merge_put(
+            stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who), overwrite)
 
     def patch(self, path, body, who, if_match=None):
         """Apply field operations to the current sidecar atomically."""
         ops = sidecars.check_patch(body)
-        readings = self._readings(self.tree.locate_image(path)[0])
-        held = xmp.held(ops.get("removeTags", ()), self._read_only(readings))
+        place, stat = self.tree.locate_image(path, writing=True)
+        examined = self._examine(place)
+        held = xmp.held(ops.get("removeTags", ()), self._read_only(examined[1]))
         if held:
             # The original is never changed, and while lenslet only reads XMP, neither is its sidecar.
             raise Conflict("lenslet cannot remove these tags: " + "; ".join(
                 f"{tag} is kept in {' and '.join(_said(source) for source in sources)}"
                 for tag, sources in held.items()), tags=list(held))
-        return self._write(path, if_match, lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who),
-                           readings=readings, removed=ops.get("removeTags", ()))
+        return self._write(path, place, stat, examined, if_match,
+                           lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who),
+                           removed=ops.get("removeTags", ()))
 
     def delete(self, path, if_match=None):
         """Remove an image's sidecar (never the image)."""
@@ -115,9 +118,9 @@ class Items:
                     pass
             self.catalog.changed(storage, key, path, None, None)
 
-    def _write(self, path, if_match, make, overwrite=False, readings=None, removed=()):
-        place, stat = self.tree.locate_image(path, writing=True)
+    def _write(self, path, place, stat, examined, if_match, make, overwrite=False, removed=()):
         storage, key = place.storage, place.key
+        probed, found = examined
 
         def unreadable(old):
             # Never merge into what we cannot read: the tags and notes in it would be lost.
@@ -138,8 +141,10 @@ class Items:
         with storage.lock_images([key]):
             _still_there(storage, key, path)
             sidecar, version = change_sidecar(storage, key, change, unreadable)
-            self.catalog.changed(storage, key, path, sidecar, version)
-        return self._answer(path, place, stat, sidecar, None if self.writing else readings), version
+            if self.writing:  # the XMP sidecar was written with the edit: what it says now is read again
+                found = store.xmp_of(storage, key, found[1])
+            self.catalog.changed(storage, key, path, sidecar, version, found)
+        return self._answer(path, stat, sidecar, (probed, found)), version
 
 
 def _said(source):

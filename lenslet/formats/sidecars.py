@@ -4,8 +4,9 @@ import datetime
 
 import orjson
 
-from lenslet.errors import BadRequest, TooLarge
+from lenslet.errors import BadRequest, PreconditionFailed, TooLarge
 
+NO_SIDECAR = "none"  # the version (ETag) of an image that has no sidecar yet
 VERSION = 1
 # Keys written by the first lenscat backend, read forever and rewritten in camelCase.
 LEGACY_KEYS = {"updated_at": "updatedAt", "updated_by": "updatedBy", "created_at": "createdAt",
@@ -270,3 +271,15 @@ def parse_time(value):
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
     return moment.timestamp()
+
+
+def check_version(if_match, version):
+    """Refuse a write whose If-Match does not name the sidecar's current version."""
+    if if_match is None:
+        return
+    current = version or NO_SIDECAR
+    tags = [tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")]
+    if "*" in tags and version is not None:
+        return
+    if current not in tags:
+        raise PreconditionFailed("the sidecar changed since it was read; read it again", etag=f'"{current}"')

@@ -126,3 +126,13 @@ def probe_image(storage, key, details=False):
                 raise  # local: the "head" was the whole file
     # Metadata longer than the head that was fetched (one ranged GET on S3): read it all once.
     return decode.probe(io.BytesIO(storage.read(key)), details)
+
+
+def examine(storage, key, embedded=False):
+    """What /item shows of an image, read once: (its size, type and EXIF, with "error" when it cannot be
+    read; with embedded, the XMP and IPTC it carries as a dict, else None)."""
+    try:
+        found = probe_image(storage, key, details=True)
+    except LensletError as ex:
+        found = {"w": None, "h": None, "type": mime_of(key), "exif": {}, "error": ex.description}
+    return found, (read_embedded(storage, key).to_dict() if embedded else None)

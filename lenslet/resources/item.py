@@ -17,18 +17,19 @@ class ItemResource:
         resp.etag = f'"{version}"'
 
     def on_put(self, req, resp):
-        path = access_of(req).change(clean_path(req.get_param("path", required=True)))
-        body = as_signed_in(req, read_json(req))
+        path = clean_path(req.get_param("path", required=True))
+        body, author = as_signed_in(req, read_json(req)), who(req)
         # ?overwrite=true (or X-Lenslet-Overwrite: true): replace a sidecar lenslet cannot read.
         overwrite = req.get_param_as_bool("overwrite", default=False) or \
             (req.get_header("X-Lenslet-Overwrite") or "").lower() == "true"
-        resp.media, version = self.items.put(path, body, who(req), req.get_header("If-Match"), overwrite)
+        resp.media, version = self.items.put(access_of(req).change(path), body, author, req.get_header("If-Match"),
+                                             overwrite)
         resp.etag = f'"{version}"'
 
     def on_patch(self, req, resp):
-        path = access_of(req).change(clean_path(req.get_param("path", required=True)))
-        body = read_json(req)
-        resp.media, version = self.items.patch(path, body, who(req), req.get_header("If-Match"))
+        path = clean_path(req.get_param("path", required=True))
+        body, author = read_json(req), who(req)
+        resp.media, version = self.items.patch(access_of(req).change(path), body, author, req.get_header("If-Match"))
         resp.etag = f'"{version}"'
 
     def on_delete(self, req, resp):

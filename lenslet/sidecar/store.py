@@ -10,15 +10,12 @@ import logging
 
 import orjson
 
-from lenslet.errors import Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unreadable
+from lenslet.errors import Forbidden, Foreign, LensletError, NotFound, Unreadable
 from lenslet.formats import sidecars, xmp
 from lenslet.images import originals
 from lenslet.layout import join, name_of, parent, sidecar_of, xmp_names
 
 log = logging.getLogger("lenslet")
-
-NO_SIDECAR = "none"  # the version (ETag) of an image that has no sidecar yet
-
 
 def change_sidecar(storage, image, change, unreadable=None, durable=True):
     """Read, change and write back an image's sidecar: the one way lenslet changes a sidecar.
@@ -40,18 +37,6 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True):
 
     data, version = storage.update(sidecar_of(image), apply, durable)
     return (sidecars.parse(data) if data is not None else None), version
-
-
-def check_version(if_match, version):
-    """Refuse a write whose If-Match does not name the sidecar's current version."""
-    if if_match is None:
-        return
-    current = version or NO_SIDECAR
-    tags = [tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")]
-    if "*" in tags and version is not None:
-        return
-    if current not in tags:
-        raise PreconditionFailed("the sidecar changed since it was read; read it again", etag=f'"{current}"')
 
 
 def record_hash(storage, image, digest):
@@ -168,8 +153,12 @@ def read_xmp(storage, folder, name, stat):
     return {"name": name, "size": stat.size, "mtime": stat.mtime, "found": metadata.to_dict()}
 
 
-def xmp_of(storage, key):
-    """Fresh readings of what XMP says of an image: (its XMP sidecar's reading or None, its own as a dict)."""
+def xmp_of(storage, key, embedded=None):
+    """Fresh readings of what XMP says of an image: (its XMP sidecar's reading or None, its own as a dict).
+
+    embedded: what the image itself carries, when the caller read it already (originals.examine)."""
     folder, name = parent(key), name_of(key)
     found = find_xmp(storage, folder, name)
-    return (read_xmp(storage, folder, *found) if found else None), originals.read_embedded(storage, key).to_dict()
+    if embedded is None:
+        embedded = originals.read_embedded(storage, key).to_dict()
+    return (read_xmp(storage, folder, *found) if found else None), embedded
