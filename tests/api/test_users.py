@@ -72,7 +72,7 @@ READS = ["/folders", "/folders?path=family", "/folders?path=family/sub", "/folde
 # What each principal gets for each of READS (200 stands for 302 too: S3 redirects originals).
 Y, N, F, U = 200, 404, 403, 401
 EXPECTED = {
-    "nobody":  [U] * 17 + [Y] + [U] * 4,  # /health: without its details (test_leftovers_users.py)
+    "nobody":  [U] * 17 + [Y] + [U] * 4,  # /health: without its details (test_health_by_who_asks.py)
     "viewer":  [Y, Y, Y, N, N, Y, N, N, N, Y, N, Y, N, Y, N, Y, Y, Y, Y, Y, Y, Y],
     "editor":  [Y, N, N, N, Y, N, N, Y, N, N, Y, N, Y, N, Y, Y, Y, Y, Y, Y, Y, N],
     "admin":   [Y] * len(READS),
