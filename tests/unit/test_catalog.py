@@ -31,7 +31,8 @@ def test_only_names_and_digests_of_their_shape_are_taken(job, taken):
 def test_a_forged_hashes_job_changes_nothing_and_a_real_one_is_recorded(config, storage, tree):
     draw(tree / "a" / "x.jpg")
     storage.write(f"{JOBS}/1-hashes-forged.json", json.dumps(
-        {"kind": "hashes", "path": "a", "queuedAt": 0, "hashes": {"x.jpg": "blake3:nothex", "../y.jpg": GOOD}}).encode())
+        {"kind": "hashes", "path": "a", "queuedAt": 0,
+         "hashes": {"x.jpg": "blake3:nothex", "../y.jpg": GOOD}}).encode())
     storage.write(f"{JOBS}/1-hashes-gone.json", json.dumps(
         {"kind": "hashes", "path": "no/such/folder", "queuedAt": 0, "hashes": {"x.jpg": GOOD}}).encode())
     run_jobs(config, storage)
