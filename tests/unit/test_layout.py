@@ -1,4 +1,4 @@
-"""Names lenslet gives files (a table), and the shape of the house: README's Layout table is the
+"""Names lenslet gives files (a table), and the shape of the house: the Layout table (docs/architecture.md) is the
 map of the imports (checked both ways, lower layers first), no import circles, I/O only in storage."""
 
 import ast
@@ -11,6 +11,7 @@ from helpers import PROJECT
 from lenslet import layout
 
 PACKAGE = Path(PROJECT) / "lenslet"
+LAYOUT_PAGE = Path(PROJECT) / "docs" / "architecture.md"  # its "## Layout" section
 
 
 @pytest.mark.parametrize("function, argument, expected", [
@@ -131,11 +132,11 @@ def test_disk_and_s3_only_in_the_storage_package():
 
 
 def layout_rows():
-    """README's Layout table, in its order: [(key, paths, may-import keys)], the lowest layer first.
+    """The Layout table, in its order: [(key, paths, may-import keys)], the lowest layer first.
 
     A key is a module's dotted name without `lenslet.` (`sidecar.xmp`), a package's for a folder
     row (`storage`: every module in it), `lenslet` for the package's own `__init__.py`."""
-    text = (Path(PROJECT) / "README.md").read_text()
+    text = LAYOUT_PAGE.read_text()
     section = text[text.index("\n## Layout"):]
     rows = []
     for line in section.splitlines():
@@ -175,10 +176,10 @@ def test_readme_layout_table_is_the_map_of_the_imports():
                 unplaced.append(module)  # a package's __init__ that only says what is in it needs no row
             continue
         uses[here] |= {row_of(other, rows) for other in imports_of(module, tree, is_package, known)} - {here}
-    assert unplaced == [], "modules missing from README's Layout table"
+    assert unplaced == [], "modules missing from the Layout table"
     for key, _, allowed in rows:
         assert allowed <= set(keys), f"{key}: the table names rows that do not exist: {allowed - set(keys)}"
-        assert uses[key] == allowed, f"{key} imports {sorted(uses[key])}, README's Layout says {sorted(allowed)}"
+        assert uses[key] == allowed, f"{key} imports {sorted(uses[key])}, the Layout table says {sorted(allowed)}"
         lower = set(keys[:keys.index(key)])
         assert allowed <= lower, f"{key} imports from a layer above it: {sorted(allowed - lower)}"
 
@@ -186,7 +187,7 @@ def test_readme_layout_table_is_the_map_of_the_imports():
 def test_every_file_the_layout_table_names_exists():
     for _, path, _ in layout_rows():
         assert (Path(PROJECT) / path).exists(), path
-    named = re.findall(r"`([a-z_]+\.py)`", (Path(PROJECT) / "README.md").read_text().split("\n## Layout")[1])
+    named = re.findall(r"`([a-z_]+\.py)`", LAYOUT_PAGE.read_text().split("\n## Layout")[1])
     files = {path.name for folder in (PACKAGE, Path(PROJECT) / "tests") for path in folder.rglob("*.py")}
     files |= {"worker.py", "gunicorn.conf.py"}
-    assert set(named) <= files, f"README's Layout names files that are gone: {set(named) - files}"
+    assert set(named) <= files, f"the Layout table names files that are gone: {set(named) - files}"
