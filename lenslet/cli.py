@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from lenslet import health, jobs, memory
+from lenslet import __version__, health, jobs, memory
 from lenslet.config import Config, describe
 from lenslet.errors import ConfigError, LensletError, NotFound
 from lenslet.files import clean as cleaning
@@ -292,6 +292,7 @@ class Display:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="lenslet", description="lenslet image gallery backend.")
+    parser.add_argument("--version", action="version", version=f"lenslet {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve the gallery with gunicorn and the background worker")
     run.add_argument("path", nargs="?", help="the tree's root folder (default: LENSLET_ROOT, else ./data)")

@@ -1,6 +1,6 @@
 """Settings: one frozen object read from LENSLET_* environment variables.
 
-Every setting has a default and one line of help; README's settings table is
+Every setting has a default and one line of help; docs/settings.md's table is
 checked against this list by a test, so the two cannot drift apart.
 """
 
@@ -206,7 +206,7 @@ def env_name(attr):
 
 
 def describe():
-    """Yield (variable, default as written in README, help) for every setting."""
+    """Yield (variable, default as written in docs/settings.md, help) for every setting."""
     for spec in fields(Config):
         yield env_name(spec.name), _shown(spec.default), spec.metadata["help"]
 

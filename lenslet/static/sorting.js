@@ -1,6 +1,6 @@
 // Sorting and filtering a listing (a folder or a search): what the address asks (#sort=&order=&star=
 // &date=&camera=&type=&tagged=), the sort remembered in this browser, the API parameters they make,
-// and the controls that choose them. The values are the API's own (README, "Sorting and filtering"):
+// and the controls that choose them. The values are the API's own (docs/search.md):
 // the server reads and checks them, and what it refuses (400) is said beside the controls.
 
 import {partOf} from "./dom.js";

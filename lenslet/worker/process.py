@@ -110,7 +110,7 @@ class Worker:
             deep = unavailable or self.clock() - deep_at >= self.config.deep_scan
             try:
                 if watch is not None and watch.full:
-                    log.warning("fs.inotify.max_user_watches reached: polling the tree instead (see README)")
+                    log.warning("fs.inotify.max_user_watches reached: polling the tree (docs/operations.md)")
                     watch.close()
                     watch = self.scanner.watch = None
                 if watch is None or deep or full:

@@ -85,7 +85,7 @@ def test_browse_view_edit_reload_and_search(page, photos, tmp_path):
     page.keys(page.Keys.ESCAPE)
     page.until(lambda: page.viewer_name() is None and "view=" not in page.driver.current_url)
 
-    # Every gunicorn worker reads new edits within a second (README, Search): wait for that,
+    # Every gunicorn worker reads new edits within a second (docs/search.md, Search): wait for that,
     # as a person typing would, so the page's one search is not raced against it. (Two answers
     # of 1 may both come from one of the two web processes: the second since the edits is what
     # holds for both.)

@@ -101,3 +101,9 @@ def test_lenslet_index_rethumb(tree):
 def long_edge(path):
     with Image.open(path) as img:
         return max(img.size)
+
+
+def test_version_says_which_lenslet_this_is():
+    from lenslet import __version__
+    done = lenslet("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"lenslet {__version__}"

@@ -7,7 +7,7 @@ from helpers import PROJECT
 from lenslet.config import Config, describe
 from lenslet.errors import ConfigError
 
-README = Path(PROJECT) / "README.md"
+SETTINGS_PAGE = Path(PROJECT) / "docs" / "settings.md"
 
 
 def test_defaults_need_no_environment():
@@ -40,12 +40,12 @@ def test_bad_values_fail_naming_the_variable(env):
         Config.from_env(env)
 
 
-def test_readme_documents_every_setting():
-    rows = re.finditer(r"^\| `(LENSLET_\w+)` \| ([^|]*?) \|", README.read_text(), re.M)
+def test_settings_page_documents_every_setting():
+    rows = re.finditer(r"^\| `(LENSLET_\w+)` \| ([^|]*?) \|", SETTINGS_PAGE.read_text(), re.M)
     table = {row.group(1): row.group(2).strip("`") for row in rows}
     for name, default, _ in describe():
-        assert name in table, f"README's settings table misses {name}"
-        assert table[name] == str(default), f"README gives {name} the default {table[name]!r}, code {default!r}"
+        assert name in table, f"docs/settings.md's table misses {name}"
+        assert table[name] == str(default), f"docs/settings.md: {name} defaults to {table[name]!r}, code {default!r}"
 
 
 def test_lenslet_settings_command_hides_the_token(capsys, monkeypatch):

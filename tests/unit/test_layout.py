@@ -131,7 +131,7 @@ def test_disk_and_s3_only_in_the_storage_package():
     assert offenders == []
 
 
-LAYOUT = Path(PROJECT) / "README.md"
+LAYOUT = Path(PROJECT) / "docs" / "architecture.md"
 
 
 def layout_rows():
