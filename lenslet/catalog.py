@@ -31,8 +31,9 @@ class Catalog:
         self.root = tree.root  # the tree's own storage: search's journal and the jobs live there
         self.reading = config.xmp != "off"  # other tools' XMP is shown, merged into tags and star
         self.clock = clock
-        # The listings are the catalog's: a listing rebuilt by a read is search's news too.
-        self.listings = Folders(tree, config, clock, rebuilt=self.listing_rebuilt)
+        # The listings are the catalog's: a listing rebuilt by a read is search's news too (search is
+        # built from listings, and a rebuild may hold what another program changed, which no edit told).
+        self.listings = Folders(tree, config, clock, rebuilt=self.ask_for_rollup)
 
     # -- an image ------------------------------------------------------------
 
@@ -152,17 +153,13 @@ class Catalog:
         try:
             for path, fields in notes.items():
                 record_edit(self.root, path, fields, self.clock)
-            if notes:
-                jobs.enqueue(self.root, "rollup", "", self.clock)
         except LensletError as ex:
             log.warning("search sees %d change(s) with the next rollup only: %s", len(notes), ex.description)
-
-    def listing_rebuilt(self):
-        """Ask for a rollup after a listing was rebuilt: search is built from listings, and the rebuild
-        may hold what another program changed, which no edit told search."""
-        self.ask_for_rollup()
+        if notes:
+            self.ask_for_rollup()
 
     def ask_for_rollup(self):
+        """Queue the rollup (once, however often asked before it runs): search catches up with the listings."""
         try:
             jobs.enqueue(self.root, "rollup", "", self.clock)
         except LensletError as ex:
