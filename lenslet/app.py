@@ -10,19 +10,18 @@ import orjson
 from lenslet import metrics
 from lenslet.catalog import Catalog
 from lenslet.config import Config
-from lenslet.errors import Forbidden, LensletError, Misdirected, Unauthorized, UriTooLong
+from lenslet.errors import LensletError, Unauthorized
 from lenslet.files.operations import Files, recover
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.items import Items
-from lenslet.people.access import Access, Identities
+from lenslet.people.identities import Identities
 from lenslet.people.share_links import Shares
 from lenslet.people.throttle import Throttle
-from lenslet.people.users import OPEN
 from lenslet.people.users_file import Directory
-from lenslet.resources import MAX_QUERY_STRING, sites
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
+from lenslet.resources.guard import PREFIXES, Guard, client_address
 from lenslet.resources.health import HealthResource
 from lenslet.resources.item import ItemResource
 from lenslet.resources.metrics import MetricsResource
@@ -38,27 +37,13 @@ from lenslet.resources.operations import (
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
 from lenslet.resources.shares import MeResource, ShareResource, SharesResource, UnlockResource
-from lenslet.resources.static import add_page, is_page
+from lenslet.resources.static import add_page
 from lenslet.resources.thumb import ThumbResource
 from lenslet.search.searcher import Searcher
 from lenslet.storage import open_storage
 from lenslet.tree.tree import Tree
 
 log = logging.getLogger("lenslet")
-
-# The API is served at the root and again under /api for front ends that expect it.
-PREFIXES = ("", "/api")
-READS = frozenset(("GET", "HEAD", "OPTIONS"))
-SHARE_HEADER = "X-Lenslet-Share"
-# What a share link opens: its folder's listings, the sidecars, thumbnails, the viewer's previews,
-# the originals when it allows downloads, who it is, and /health without its details (the page's
-# rules). Nothing else (no search, no tags, no health details).
-SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/me", "/health"))
-# Read by anyone, credentials or not: /health without its details, as everyone who may load the page
-# (anyone) needs its rules, and a health probe (a load balancer, a container's check) holds no token.
-ANYONE_READS = frozenset(("/health",))
-SELF_CHECKED = frozenset(("/shares/unlock",))
-METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
 def create_app(config=None, storage=None, clock=time.time):
@@ -75,7 +60,14 @@ def create_app(config=None, storage=None, clock=time.time):
         directory.check()  # a broken users file stops the start, saying why
     shares = Shares(storage, config.share_max_days, clock)
     identities = Identities(config.token, directory, shares, Throttle(time.monotonic))
-    middleware = [Guard(config, identities, tree)]
+    # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
+    # listing right after an upload or a move is the one the operation rebuilt.
+    catalog = Catalog(tree, config, clock)
+    thumbs = Thumbs(tree, config, clock, hash_found=catalog.hash_found)
+    items = Items(tree, catalog, config)
+    files = Files(tree, catalog, thumbs, config)
+    searcher = Searcher(storage)
+    middleware = [Guard(config, identities, items.trash_origin)]
     if config.metrics:
         metrics.check(config)
         metrics.enable("web")
@@ -92,18 +84,11 @@ def create_app(config=None, storage=None, clock=time.time):
     app.add_error_handler(LensletError, _lenslet_error)
     app.set_error_serializer(_json_error)
 
-    searcher = Searcher(storage)
-    # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
-    # listing right after an upload or a move is the one the operation rebuilt.
-    catalog = Catalog(tree, config, clock)
-    folders = catalog.listings
-    thumbs = Thumbs(tree, config, clock, hash_found=catalog.hash_found)
-    files = Files(tree, catalog, thumbs, config)
     _recover_moves(storage, config, clock)
     routes = {
         "/health": HealthResource(config, storage, clock),
-        "/folders": FoldersResource(folders),
-        "/item": ItemResource(Items(tree, catalog, config)),
+        "/folders": FoldersResource(catalog.listings),
+        "/item": ItemResource(items),
         "/thumb": ThumbResource(thumbs),
         "/preview": PreviewResource(Previews(tree, config, thumbs, clock)),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
@@ -117,7 +102,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/folder": FolderResource(files),
         "/export-intent": ExportIntentResource(),
         "/me": MeResource(),
-        "/shares": SharesResource(shares),
+        "/shares": SharesResource(shares, tree),
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
     }
@@ -137,97 +122,6 @@ def _recover_moves(storage, config, clock):
         recover(storage, clock)
     except LensletError as ex:
         log.error("cannot settle interrupted moves yet: %s", ex.description)
-
-
-class Guard:
-    """Refuse what the settings forbid, before any resource runs: a Host not answered to
-    (DNS rebinding), writes from another site (CSRF), writes in read-only mode, overlong query
-    strings; then find who asks (a user's token, a share link, LENSLET_TOKEN, or nobody) and
-    refuse what they may not do. req.context.access then holds their scope for the resources."""
-
-    def __init__(self, config, identities, tree):
-        self.readonly = config.readonly
-        self.token = bool(config.token)
-        self.token_reads = config.token_reads
-        self.metrics_token = bool(config.metrics_token)
-        self.hosts = frozenset(name.lower().rstrip(".") for name in config.hosts)
-        self.write_origins = sites.origin_keys(config.cors_origins)
-        self.identities = identities
-        self.tree = tree
-
-    def process_request(self, req, resp):
-        host = req.get_header("Host")
-        if not sites.host_allowed(host, self.hosts):
-            raise Misdirected(f"lenslet does not answer to the host {host[:200]!r}: add its name to LENSLET_HOSTS "
-                              "(IP addresses and localhost are always answered)", setting="LENSLET_HOSTS")
-        if len(req.query_string) > MAX_QUERY_STRING:
-            raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
-        if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)):
-            return  # CORS preflights carry no credentials; the page holds no data and asks for the token
-        if self.metrics_token and req.path in METRICS_PATHS:
-            return  # a scraper holds the metrics token, not the gallery's (checked by the resource)
-        write = req.method not in READS
-        if write:
-            # Before the token: a token does not make another site's request the user's.
-            foreign = sites.foreign_write(req.get_header("Origin"), req.get_header("Sec-Fetch-Site"), host,
-                                          self.write_origins)
-            if foreign:
-                raise Forbidden(f"a write from another site is refused ({foreign}); writes come from this "
-                                "gallery's own pages, scripts, or the origins in LENSLET_CORS_ORIGINS",
-                                setting="LENSLET_CORS_ORIGINS")
-        route = _route(req.path)
-        if route in SELF_CHECKED:
-            return  # POST /shares/unlock holds its own credentials (a share key and its password)
-        if write and self.readonly:
-            raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
-        principal = self._principal(req, write, route)
-        if principal.share is not None:
-            if write or route not in SHARE_ROUTES:
-                raise Forbidden("a share link shows its folder or image (listings, thumbnails, the viewer), "
-                                "nothing else")
-            if route == "/file" and not principal.share["allowDownload"]:
-                raise Forbidden("this share link does not allow downloading originals")
-        elif write and not principal.can_write:
-            raise Forbidden(f"{principal.name} may look but not change anything (role view)")
-        req.context.principal = principal
-        req.context.access = Access(principal, self.tree)
-
-    def _principal(self, req, write, route):
-        """Who asks: a Principal, or Unauthorized when the request needs credentials it lacks."""
-        address = client_address(req)
-        share = req.get_header(SHARE_HEADER)
-        if share is not None:
-            return self.identities.from_share(share, address)
-        needed = self.identities.users or (self.token and (write or self.token_reads))
-        scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
-        if scheme.lower() == "bearer" and given.strip():
-            return self.identities.from_token(given.strip(), address, needed)
-        if not needed:
-            return OPEN
-        if not write and route in ANYONE_READS:
-            return self.identities.nobody()
-        if self.identities.users:
-            raise Unauthorized("sign in: send Authorization: Bearer <your token> (lenslet user add gives one), "
-                               "or open a share link")
-        raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
-
-
-def client_address(req):
-    """Whom failed attempts are counted against: the peer, or, when the peer is a proxy on this machine
-    (loopback: nginx), the address that proxy appended last to X-Forwarded-For (earlier ones are the
-    client's to forge). A request from elsewhere is never believed about where it comes from."""
-    peer = req.remote_addr or "unknown"
-    forwarded = req.get_header("X-Forwarded-For")
-    if forwarded and sites.is_loopback(peer):
-        last = forwarded.rpartition(",")[2].strip()
-        if sites.is_address(last) or sites.is_address(f"[{last}]"):
-            return last
-    return peer
-
-
-def _route(path):
-    """A request path without the /api prefix."""
-    return path[4:] if path.startswith("/api/") else path
 
 
 class Measure:

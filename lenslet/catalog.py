@@ -14,10 +14,11 @@ import time
 from lenslet import jobs
 from lenslet.errors import LensletError, NotFound, PreconditionFailed
 from lenslet.formats import manifests, sidecars, xmp
+from lenslet.images import originals
 from lenslet.layout import join, name_of, parent, sidecar_of
 from lenslet.manifest import listings
 from lenslet.manifest.listings import Folders
-from lenslet.search.rollup import record_edit
+from lenslet.search.rollup import note_changes
 from lenslet.sidecar import store
 
 log = logging.getLogger("lenslet")
@@ -33,18 +34,16 @@ class Catalog:
         self.clock = clock
         # The listings are the catalog's: a listing rebuilt by a read is search's news too (search is
         # built from listings, and a rebuild may hold what another program changed, which no edit told).
-        self.listings = Folders(tree, config, clock, rebuilt=self.ask_for_rollup)
+        self.listings = Folders(tree, config, clock)
 
     # -- an image ------------------------------------------------------------
 
     def shown(self, storage, key, sidecar, version=None, found=None):
         """An image's listing fields and searched fields from its sidecar (None: it has none) at
         version, with what XMP says merged in when reading (found: store.xmp_of as the caller read it)."""
-        listed, searched = sidecars.listed(sidecar, version), sidecars.searched(sidecar)
-        if self.reading:
-            listed = manifests.with_xmp(listed, *(found or store.xmp_of(storage, key)), xmp.base_of(sidecar))
-            searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [])
-        return listed, searched
+        if self.reading and found is None:
+            found = store.xmp_of(storage, key)
+        return manifests.shown(sidecar, version, found if self.reading else None)
 
     def changed(self, storage, key, path, sidecar, version, found=None):
         """An image's sidecar is now `sidecar` at `version` (None: it has none): its listing entry and search.
@@ -55,15 +54,19 @@ class Catalog:
         """
         listed, searched = self.shown(storage, key, sidecar, version, found)
         listings.update_entries_quietly(storage, parent(key), {name_of(key): listed})
-        self.tell_search({path: searched})
+        note_changes(self.root, {path: searched}, self.clock)
 
     def added(self, storage, key, path, digest):
         """An image was added (an upload) and hashed: its sidecar holds the hash, its folder's listing shows
-        it, search hears of it. One call."""
-        sidecar, _ = store.record_hash(storage, key, digest)
-        searched = self.shown(storage, key, sidecar or store.sidecar_fields(storage, key))[1]
-        self.relist(storage, parent(key))
-        self.tell_search({path: searched})
+        it (what was read of it here is not read again), search hears of it. One call."""
+        probed = originals.probe(storage, key, self.reading)
+        found = store.xmp_of(storage, key, probed.get("embedded") or xmp.Metadata().to_dict()) \
+            if self.reading else None
+        sidecar, version = store.record_hash(storage, key, digest)
+        searched = manifests.shown(sidecar or store.sidecar_fields(storage, key), version, found)[1]
+        known = {name_of(key): (probed, (sidecar, version))} if sidecar is not None else {}
+        self.relist(storage, parent(key), known)
+        note_changes(self.root, {path: searched}, self.clock)
 
     def hashed(self, storage, folder, digests):
         """Originals were hashed (name -> digest) where their thumbnails were made: the hashes go into
@@ -83,6 +86,7 @@ class Catalog:
                 # The entry's fields all from the version stored, never a version beside older fields.
                 entries[name].update(self.shown(storage, image, sidecar, version)[0], hash=digest)
         listings.update_entries_quietly(storage, folder, entries)
+        jobs.ask_for_rollup(self.root, self.clock)
 
     def hash_found(self, path, digest):
         """A read (a first thumbnail) found an original's hash: the worker records it, as it records the
@@ -125,15 +129,16 @@ class Catalog:
             except (NotFound, PreconditionFailed):
                 pass  # changed or removed meanwhile: it stays an orphan, reported as one
             self.changed(storage, image, image, sidecar, version)
-            self.tell_search({source: {"gone": True}})  # search forgets the old path at once
+            note_changes(self.root, {source: {"gone": True}}, self.clock)  # search forgets the old path at once
         return True
 
     # -- folders -------------------------------------------------------------
 
-    def relist(self, storage, folder):
-        """A folder's files changed: rebuild its listing now, so the next listing shows the change."""
+    def relist(self, storage, folder, known=None):
+        """A folder's files changed: rebuild its listing now, so the next listing shows the change
+        (known: what was just read of some of its images, see listings.build)."""
         try:
-            self.listings.refresh(storage, folder, None)
+            self.listings.refresh(storage, folder, None, known=known)
         except LensletError as ex:
             log.warning("%s: listing not rebuilt after a change: %s", folder or "/", ex.description)
 
@@ -142,28 +147,9 @@ class Catalog:
         pairs) and tell search of its images (path -> searched fields, or {"gone": True})."""
         for storage, folder in folders:
             self.relist(storage, folder)
-        self.tell_search(notes)
+        note_changes(self.root, notes, self.clock)
         if rollup and not notes:
-            self.ask_for_rollup()
-
-    # -- search --------------------------------------------------------------
-
-    def tell_search(self, notes):
-        """Note changed images (path -> searched fields, or {"gone": True}) for search, and queue a rollup."""
-        try:
-            for path, fields in notes.items():
-                record_edit(self.root, path, fields, self.clock)
-        except LensletError as ex:
-            log.warning("search sees %d change(s) with the next rollup only: %s", len(notes), ex.description)
-        if notes:
-            self.ask_for_rollup()
-
-    def ask_for_rollup(self):
-        """Queue the rollup (once, however often asked before it runs): search catches up with the listings."""
-        try:
-            jobs.enqueue(self.root, "rollup", "", self.clock)
-        except LensletError as ex:
-            log.warning("search sees a change with the next rollup only: %s", ex.description)
+            jobs.ask_for_rollup(self.root, self.clock)
 
 
 def found_hashes(job):

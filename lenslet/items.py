@@ -47,16 +47,16 @@ class Items:
             body.update(unreadable=True, error=problem)  # shown, never merged into
         return body, version or NO_SIDECAR
 
+    def trash_origin(self, path):
+        """Where a trashed image came from, as its sidecar says (None when it says nothing)."""
+        place = self.tree.locate(path, is_file=True)
+        return store.sidecar_fields(place.storage, place.key).get("originalPosition")
+
     def _examine(self, place):
         """What the image says and what other tools' XMP say of it, read once for an answer or an edit:
         (its size, type and EXIF; store.xmp_of, or None while lenslet does not show XMP)."""
         probed, embedded = originals.examine(place.storage, place.key, self.reading)
         return probed, (store.xmp_of(place.storage, place.key, embedded) if self.reading else None)
-
-    def _read_only(self, found):
-        """The readings lenslet does not write: the image's own; the XMP sidecar too unless LENSLET_XMP=write."""
-        readings = manifests.readings(*found) if found else []
-        return [(source, said) for source, said in readings if source == xmp.EMBEDDED or not self.writing]
 
     def _answer(self, path, stat, sidecar, examined):
         """The one shape of every /item answer: the sidecar merged with what the image and XMP say."""
@@ -82,7 +82,7 @@ class Items:
         who = incoming.get("updatedBy") or who
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place)
-        kept = self._read_only(examined[1])
+        kept = manifests.not_written(examined[1], self.writing)
         return self._write(path, place, stat, examined, if_match, lambda stored: sidecars.merge_put(
             stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who), overwrite)
 
@@ -91,7 +91,7 @@ class Items:
         ops = sidecars.check_patch(body)
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place)
-        held = xmp.held(ops.get("removeTags", ()), self._read_only(examined[1]))
+        held = xmp.held(ops.get("removeTags", ()), manifests.not_written(examined[1], self.writing))
         if held:
             # The original is never changed, and while lenslet only reads XMP, neither is its sidecar.
             raise Conflict("lenslet cannot remove these tags: " + "; ".join(

@@ -24,6 +24,7 @@ reported in /health, never run and never dropped as if done. A kind renamed sinc
 read in today's terms, so work queued before an upgrade still runs.
 """
 
+import logging
 import random
 import threading
 import time
@@ -34,6 +35,8 @@ import orjson
 from lenslet.errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
 from lenslet.layout import CLAIMS, JOBS, join
 from lenslet.storage import set_aside, version_of
+
+log = logging.getLogger("lenslet")
 
 # Every kind of job and its priority (queue file names begin with it, so a listing is the queue in
 # order). Here, below web and worker alike: the web queues jobs, the worker runs them with the
@@ -91,6 +94,15 @@ def enqueue(storage, kind, path, clock=time.time, part="", **payload):
         storage.create(key, orjson.dumps(job))
     except AlreadyExists:
         pass
+
+
+def ask_for_rollup(storage, clock=time.time):
+    """Queue the rollup (once, however often asked before it runs): search catches up with the listings.
+    The one way anything asks for it; never fails the caller (the change shows with the next rollup)."""
+    try:
+        enqueue(storage, "rollup", "", clock)
+    except LensletError as ex:
+        log.warning("search sees a change with the next rollup only: %s", ex.description)
 
 
 def enqueue_thumbs(storage, folder, names, clock=time.time):

@@ -78,19 +78,19 @@ class Files:
                                         path=_browse(place, in_use))
                 key = in_use or join(place.key, name)  # replace: that very file, never a look-alike twin
             try:
-                storage.write_stream(key, _Chained(head, stream), self.limit, replace=conflict == "replace")
+                storage.write_stream(key, stream, self.limit, replace=conflict == "replace", head=head)
                 break
             except AlreadyExists:
                 if conflict != "rename":
                     raise AlreadyExists("a file of this name is in the folder", path=_browse(place, key)) from None
         else:
             raise Conflict("the folder keeps changing; try again", path=folder)
+        path = _browse(place, key)
         try:
             digest = self.thumbs.make_upload(storage, key)
         except LensletError:
             storage.delete(key)  # looked like an image, but cannot be decoded: not kept
             raise
-        path = _browse(place, key)
         self.catalog.added(storage, key, path, digest)
         return {"ok": True, "path": path, "name": name_of(key)}
 
@@ -612,20 +612,6 @@ def _state(storage, src, dst):
 
 
 # -- helpers -------------------------------------------------------------------
-
-class _Chained:
-    """The bytes read to sniff the type, then the rest of the upload."""
-
-    def __init__(self, head, stream):
-        self.head = head
-        self.stream = stream
-
-    def read(self, size=-1):
-        if self.head:
-            head, self.head = self.head, b""
-            return head
-        return self.stream.read(size)
-
 
 def _read_head(stream):
     head = b""

@@ -6,7 +6,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from lenslet.formats import xmp
+from lenslet.formats import sidecars, xmp
 from lenslet.layout import (
     FOLDER_SIDECAR,
     POINTER_FILE,
@@ -220,6 +220,24 @@ def with_xmp(fields, xmp_read, embedded, base=None):
     made_from = [xmp_read["name"], xmp_read["size"], xmp_read["mtime"]] if xmp_read is not None else None
     return dict(fields, tags=view["tags"], star=view["star"], rejected=view["rejected"] or None,
                 xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=made_from)
+
+
+def shown(sidecar, version, found=None):
+    """An image's listing fields and searched fields from its sidecar (None: it has none) at version;
+    with found (what XMP says of it: (its XMP sidecar's reading, what the image carries), while lenslet
+    shows XMP) merged in."""
+    listed, searched = sidecars.listed(sidecar, version), sidecars.searched(sidecar)
+    if found is not None:
+        listed = with_xmp(listed, *found, xmp.base_of(sidecar))
+        searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [])
+    return listed, searched
+
+
+def not_written(found, writing):
+    """The readings of an image's XMP lenslet does not write (found: as for shown, or None): the image's
+    own always; the XMP sidecar's too unless lenslet writes it (LENSLET_XMP=write)."""
+    return [(source, said) for source, said in (readings(*found) if found else [])
+            if source == xmp.EMBEDDED or not writing]
 
 
 # Keys of an entry present only when they say something (None in a change removes them):

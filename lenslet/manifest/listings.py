@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import orjson
 
-from lenslet import metrics
+from lenslet import jobs, metrics
 from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound, Unavailable
 from lenslet.formats import covers, manifests
 from lenslet.formats.query import arrange, parse
@@ -66,9 +66,8 @@ class Folders:
     CACHED_COUNTS = 256
     MARK_BYTES = 8  # LISTED's length: random bytes, new at every rewrite
 
-    def __init__(self, tree, config, clock=time.time, rebuilt=None):
+    def __init__(self, tree, config, clock=time.time):
         self.tree = tree
-        self.rebuilt = rebuilt  # called after a rebuilt manifest is stored (search is built from them)
         self.page_size = config.page_size
         self.recheck = config.recheck
         self.clock = clock
@@ -139,6 +138,65 @@ class Folders:
         place = self.tree.locate(path)
         own, _ = self.summarize(place.storage, place.key, path)
         return own
+
+    # -- as one principal sees a folder ----------------------------------------
+    # access: the principal's scope (lenslet/people/access.py), a predicate; what it may not see is
+    # taken out here, by the listings' owner, and the totals and counts count only what it sees.
+
+    def page_seen(self, path, page, access):
+        """A folder page's bytes as a principal sees them."""
+        data = self.page(path, page)
+        if access.wholly(path):
+            return data
+        shown = self._passable(path, orjson.loads(data), access)
+        shown["items"] = access.visible(path, shown["items"])
+        shown["total"] = len(shown["items"]) + sum(
+            len(access.visible(path, orjson.loads(self.page(path, n))["items"]))
+            for n in range(shown["pageCount"]) if n != shown["page"]) if shown["total"] else 0
+        shown.update(images=shown["total"], allImages=shown["total"] + shown["allImages"])
+        return orjson.dumps(shown)
+
+    def view_seen(self, path, query, offset, limit, access):
+        """One sorted or filtered slice of a folder as a principal sees it: cut from the whole order of
+        what they see, its total and counts only theirs."""
+        if access.wholly(path):
+            return self.view(path, query, offset, limit)
+        view = self._passable(path, orjson.loads(self.view(path, query, 0, MAX_ITEMS)), access)
+        items = access.visible(path, view["items"])
+        view.update(items=items[offset:offset + limit], total=len(items), offset=offset, limit=limit,
+                    folderTotal=len(access.visible(path, orjson.loads(self.view_all(path))["items"])))
+        view.update(images=view["folderTotal"], allImages=view["folderTotal"] + view["allImages"])
+        return orjson.dumps(view)
+
+    def _passable(self, path, page, access):
+        """A page of a folder not wholly the principal's: only the subfolders that are theirs or lead to
+        theirs, each counted for what of it is theirs; the folder's own counts, of the folders below."""
+        page["dirs"] = [d for d in page["dirs"] if isinstance(d, dict) and access.shows_folder(path, d.get("name", ""))]
+        below = 0
+        for entry in page["dirs"]:
+            folder = join(path, entry.get("name", ""))
+            if access.trash_shown(folder):
+                seen = access.visible(folder, orjson.loads(self.view_all(folder))["items"])
+                entry.update(images=len(seen), allImages=len(seen), cover=None, coverPicked=False)
+            elif not access.may_see(folder):
+                entry.update(self._counts_below(folder, access))
+            below += entry.get("allImages", 0) if not access.trash_shown(folder) else 0
+        cover = next((d["cover"] for d in page["dirs"] if d.get("cover") and not access.trash_shown(
+            join(path, d.get("name", "")))), None)
+        page.update(images=0, allImages=below, cover=cover, coverPicked=False)
+        return page
+
+    def _counts_below(self, folder, access):
+        """Counts and cover of a folder that only leads to the scope: what its scope folders hold."""
+        total, cover = 0, None
+        for start in access.scope.folders_under(folder) or []:
+            try:
+                own = self.counts_of(start)
+            except NotFound:
+                continue  # a scope folder that is not (or no longer) there holds nothing
+            total += own["allImages"]
+            cover = cover or own["cover"]
+        return {"images": 0, "allImages": total, "cover": cover, "coverPicked": False}
 
     def view_all(self, path):
         """Every item of a folder in its stored order, as a view (a principal's share is cut from it)."""
@@ -345,9 +403,10 @@ class Folders:
                 self.cache.popitem(last=False)
         return data
 
-    def refresh(self, storage, key, folder_mtime, rebuild=False):
+    def refresh(self, storage, key, folder_mtime, rebuild=False, known=None):
         """Compare the folder with its manifest; rebuild the manifest if they differ (or always, with
         rebuild: a subfolder's kind changed where the listing cannot show it, see the worker's scanner).
+        known: what the caller has just read of some images (see build), not read again.
 
         Returns the memo and the encoded first page it built or checked.
         """
@@ -365,14 +424,14 @@ class Folders:
             metrics.manifest_rebuilt()
             stored = read_pages(storage, key, first)
             built_at = self.clock()
-            pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.reading)
+            pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.reading, known)
             page_count, first_bytes = len(pages), pages[0]
             if store(storage, key, listing, pages):
                 pages = None
                 folder_mtime = None  # our own writes moved the mtime: check once more next time
                 self.listing_changed()
-                if self.rebuilt is not None:
-                    self.rebuilt()
+                # Search is built from listings, and a rebuild may hold what another program changed.
+                jobs.ask_for_rollup(self.tree.root, self.clock)
         memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer,
                     manifests.settle_at(listing, built_at))
         self.memo[(storage.identity, key)] = memo
@@ -488,11 +547,15 @@ def stored_items(storage, folder):
     return [item for page in stored_pages(storage, folder) for item in page["items"] if isinstance(item, dict)]
 
 
-def build(storage, key, listing, stored, page_size, clock=time.time, reading=False):
+def build(storage, key, listing, stored, page_size, clock=time.time, reading=False, known=None):
     """Build a folder's manifest pages, re-reading only what changed since `stored`.
 
     reading: other tools' XMP is shown (merged into tags and star; its readings kept in the entries).
+    known: name -> (originals.probe of the image, (its sidecar, version)) as the caller has just read
+    them (an upload): used instead of reading them again, a sidecar only while the listing shows that
+    very version (a bucket's listing tells; on a disk a sidecar this young is read again once settled).
     """
+    known = known or {}
     built_at = clock()  # before any sidecar is read (see manifests.derived_from)
     # Paths come from the folder the manifest is read for: one moved with `mv` lists right at once.
     previous_items = {item["name"]: dict(item, path=join(key, item["name"]))
@@ -502,8 +565,10 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     was_reading = bool(stored) and stored[0].get("xmp") is True
     plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0,
                           reading, was_reading, storage.folder_mtimes)
-    probed = {name: originals.probe(storage, join(key, name), reading) for name in plan.probe}
-    metas = {name: read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}
+    probed = {name: known[name][0] if name in known else originals.probe(storage, join(key, name), reading)
+              for name in plan.probe}
+    metas = {name: known[name][1] if name in known and listing.sidecars[name].version in (None, known[name][1][1])
+             else read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}
     xmps = {}
     for name in plan.xmps:
         chosen = manifests.xmp_sidecar(name, listing.xmps)

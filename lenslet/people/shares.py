@@ -16,6 +16,9 @@ from datetime import datetime, timezone
 
 import orjson
 
+from lenslet.errors import BadRequest
+from lenslet.layout import is_image, name_of
+from lenslet.people.users import in_trash
 from lenslet.storage.paths import is_clean
 
 FORMAT = 1
@@ -150,3 +153,16 @@ def shown(record, now):
     fields = ("id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload")
     return {**{name: record[name] for name in fields}, "password": record["password"] is not None,
             "expired": now >= seconds_of(record["expires"])}
+
+
+def kind_of(path, is_folder):
+    """What a share of path opens: "folder" or "image"; BadRequest for anything else (the trash, a file
+    that is no image)."""
+    if in_trash(path):
+        raise BadRequest("images in the trash are not shared", path=path)
+    if is_folder:
+        return "folder"
+    if not is_image(name_of(path)):
+        raise BadRequest("only folders and images are shared", path=path)
+    return "image"
+

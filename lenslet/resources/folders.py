@@ -2,7 +2,6 @@ import falcon
 
 from lenslet.errors import BadRequest
 from lenslet.formats import covers, query
-from lenslet.manifest.listings import MAX_ITEMS
 from lenslet.resources import access_of, read_json
 from lenslet.resources.search import MAX_OFFSET
 from lenslet.search.searcher import MAX_LIMIT
@@ -31,13 +30,9 @@ class FoldersResource:
             asked = query.parse(params)
             limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
             offset = req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
-            if not access.wholly(path):  # cut from the whole order: what the principal sees, paged
-                whole = self.folders.view(path, asked, 0, MAX_ITEMS)
-                resp.data = access.view(path, whole, offset, limit, self.folders)
-            else:
-                resp.data = self.folders.view(path, asked, offset, limit)
+            resp.data = self.folders.view_seen(path, asked, offset, limit, access)
         else:
-            resp.data = access.listing(path, self.folders.page(path, page), self.folders)
+            resp.data = self.folders.page_seen(path, page, access)
         resp.content_type = falcon.MEDIA_JSON
         resp.cache_control = ["no-cache"]
 

@@ -25,8 +25,9 @@ class MeResource:
 class SharesResource:
     """GET /shares: the caller's share links (an admin's: all); POST /shares: share a folder or an image."""
 
-    def __init__(self, shares_):
+    def __init__(self, shares_, tree):
         self.shares = shares_
+        self.tree = tree
 
     def on_get(self, req, resp):
         resp.media = {"shares": self.shares.listed(principal_of(req))}
@@ -37,7 +38,7 @@ class SharesResource:
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object: {\"path\": ..., \"expires\": \"7d\"}")
         path = req.context.access.see(clean_path(body.get("path")))
-        kind = req.context.access.kind_of(path)
+        kind = shares.kind_of(path, self.tree.is_folder(path))
         expires = body.get("expires")
         try:
             seconds = None if expires is None else shares.duration(expires)

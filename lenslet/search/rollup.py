@@ -13,6 +13,7 @@ from array import array
 
 import orjson
 
+from lenslet import jobs
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.layout import JOURNAL, ROLLUP, SEARCH_CACHE, SEARCH_COLUMNS, join
 from lenslet.manifest import listings as folders
@@ -320,6 +321,18 @@ def _kept_parts(data, stat):
 
 
 # -- the edit journal ------------------------------------------------------
+
+def note_changes(storage, notes, clock=time.time):
+    """Tell search of changed images (path -> searched fields, or {"gone": True}): each noted in the edit
+    journal, which every web process reads at once, then the rollup asked for, which builds them in."""
+    try:
+        for path, fields in notes.items():
+            record_edit(storage, path, fields, clock)
+    except LensletError as ex:
+        log.warning("search sees %d change(s) with the next rollup only: %s", len(notes), ex.description)
+    if notes:
+        jobs.ask_for_rollup(storage, clock)
+
 
 def record_edit(storage, path, item, clock=time.time):
     """Note an edit in the journal, so every web process finds it before the next rollup."""

@@ -168,10 +168,7 @@ class Searcher:
         if self.asked_for == wanted:
             return
         self.asked_for = wanted
-        try:
-            jobs.enqueue(self.storage, "rollup", "", time.time)
-        except LensletError as ex:
-            log.warning("search: cannot ask the worker for a new rollup: %s", ex.description)
+        jobs.ask_for_rollup(self.storage)
 
     def read_journal(self):
         names = rollup.journal_names(self.storage)

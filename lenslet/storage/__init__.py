@@ -71,7 +71,7 @@ class Storage(Protocol):
     def rename(self, src, dst, resume=False, durable=True) -> None:
         """New name for a file or folder, never replacing one; AlreadyExists. resume: finish a folder's
         half-done copy (S3); durable=False: the name may wait for the next fsync of its folder (disk)."""
-    def write_stream(self, key, stream, limit, replace=False) -> int: """Stream to a file named once complete."""
+    def write_stream(self, key, stream, limit, replace=False, head=b"") -> int: """Stream to a file named when whole."""
     def make_folder(self, key) -> None: """Create a folder; AlreadyExists when it is there."""
     def remove_folder(self, key) -> None: """Remove an empty folder; Conflict when it is not."""
     def same(self, a, b) -> bool: """Whether two keys hold the same file (a half-done move)."""

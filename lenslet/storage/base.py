@@ -131,24 +131,26 @@ def read_at(stream, offset, length):
 CHUNK = 1024 * 1024  # bytes copied at a time from an upload
 
 
-def copy_limited(stream, write, limit):
-    """Copy a stream to write() chunk by chunk, refusing (TooLarge) past limit bytes; return the size."""
-    size = 0
+def copy_limited(stream, write, limit, head=b""):
+    """Copy head (bytes the caller read first, to tell the type) then a stream to write() chunk by chunk,
+    refusing (TooLarge) past limit bytes; return the size."""
+    size, chunk = 0, head
     while True:
-        chunk = stream.read(CHUNK)
+        chunk = chunk or stream.read(CHUNK)
         if not chunk:
             return size
         size += len(chunk)
         if size > limit:
             raise TooLarge(f"the file is larger than {limit} bytes (LENSLET_MAX_UPLOAD)", limit=limit)
         write(chunk)
+        chunk = b""
 
 
-def spool(stream, limit):
-    """Copy a stream into an unnamed temp file (never whole in memory); return it, rewound."""
+def spool(stream, limit, head=b""):
+    """Copy head and a stream into an unnamed temp file (never whole in memory); return it, rewound."""
     copy = tempfile.TemporaryFile()
     try:
-        copy_limited(stream, copy.write, limit)
+        copy_limited(stream, copy.write, limit, head)
     except BaseException:
         copy.close()
         raise

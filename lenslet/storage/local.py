@@ -717,8 +717,9 @@ class LocalStorage(Verbs):
             finally:
                 os.close(old_fd)
 
-    def write_stream(self, key, stream, limit, replace=False):
-        """Write a stream to a file no one sees until it is complete; TooLarge past limit bytes.
+    def write_stream(self, key, stream, limit, replace=False, head=b""):
+        """Write head (bytes already read from the stream) and the stream to a file no one sees until it
+        is complete; TooLarge past limit bytes.
 
         Named only once complete and fsynced; AlreadyExists when the name is taken
         and replace is false. Returns the size written.
@@ -728,7 +729,7 @@ class LocalStorage(Verbs):
             fd, name = self._parent_fd(key, create=True)
             try:
                 return self._land(fd, name, key, lambda out: copy_limited(stream, lambda chunk: _write_all(out, chunk),
-                                                                          limit), exclusive=not replace)
+                                                                          limit, head), exclusive=not replace)
             except FileExistsError:
                 raise AlreadyExists("file exists", path=key) from None
             finally:

@@ -374,9 +374,9 @@ class S3Storage(Verbs):
             return False
         return "-" in first["ETag"] or "-" in second["ETag"] or first["ETag"] == second["ETag"]
 
-    def write_stream(self, key, stream, limit, replace=False):
-        """Spool a stream to a local temp file (TooLarge past limit), then one PUT; returns the size."""
-        with spool(stream, limit) as copy:
+    def write_stream(self, key, stream, limit, replace=False, head=b""):
+        """Spool head and a stream to a local temp file (TooLarge past limit), then one PUT; returns the size."""
+        with spool(stream, limit, head) as copy:
             size = copy.seek(0, 2)
             copy.seek(0)
             condition = {} if replace else {"IfNoneMatch": "*"}

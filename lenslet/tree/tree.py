@@ -78,6 +78,11 @@ class Tree:
             raise BadRequest("is a folder, not an image", path=path)
         return place, stat
 
+    def is_folder(self, path):
+        """Whether a browse path is a folder (NotFound when it is nothing)."""
+        place = self.locate(path)
+        return place.storage.stat(place.key).is_dir
+
     def forget_pointer(self, storage, folder):
         """Drop what is known of a folder's pointer file, so the next look reads it afresh."""
         self.pointers.pop((storage.identity, folder), None)

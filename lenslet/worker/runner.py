@@ -207,7 +207,6 @@ class Runner:
             self.tally(key, None if made else outcome)
         if digests:
             self.catalog.hashed(self.storage, folder, digests)
-            self.catalog.ask_for_rollup()
 
     def record_found_hashes(self, job):
         """Record the hashes web processes found while making thumbnails for a read (catalog.hash_found)."""
@@ -219,7 +218,6 @@ class Runner:
         except NotFound:
             return  # the folder went away since
         self.catalog.hashed(place.storage, place.key, digests)
-        self.catalog.ask_for_rollup()
 
     def tally(self, key, error):
         """Count one image of a thumbnail job as done, or failed with error (a removed one is done)."""
