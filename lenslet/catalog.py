@@ -142,6 +142,13 @@ class Catalog:
         except LensletError as ex:
             log.warning("%s: listing not rebuilt after a change: %s", folder or "/", ex.description)
 
+    def folder_moved(self, storage, folder):
+        """A folder was moved or renamed to folder: its listings, and those below it, name where they are now."""
+        try:
+            listings.repath(storage, folder)
+        except LensletError as ex:
+            log.warning("%s: listings of a moved folder are rebuilt when read: %s", folder, ex.description)
+
     def operation_done(self, folders, notes, rollup=False):
         """A file operation ended (also part way): relist the folders it changed ((storage, folder)
         pairs) and tell search of its images (path -> searched fields, or {"gone": True})."""

@@ -36,7 +36,6 @@ from lenslet.layout import (
     sidecar_of,
     thumb_of,
 )
-from lenslet.manifest import listings as folders
 from lenslet.sidecar.store import clear_origin, set_origin, sidecar_fields
 from lenslet.storage import clean_path, process_alive, set_aside
 
@@ -328,7 +327,7 @@ class Files:
             raise
         if kind == "folder":
             storage.sync([parent(steps[0][1])])
-            folders.repath(storage, steps[0][1])
+            self.catalog.folder_moved(storage, steps[0][1])
 
     # -- trash, restore, delete --------------------------------------------
 
@@ -599,8 +598,8 @@ def _settle_folder(storage, src, dst):
     """A folder move only goes forward: on disk it is one rename; a bucket's half-done copy is finished."""
     if not storage.folder_mtimes and storage.exists(src) and storage.exists(dst):
         storage.rename(src, dst, resume=True)
-    if storage.exists(dst):
-        folders.repath(storage, dst)
+    # Its listings still name the old paths: each is rebuilt when next read, as after a folder moved by
+    # another program (a listing is only ever served for the folder it is read from).
 
 
 def _state(storage, src, dst):
