@@ -5,7 +5,7 @@ expired or revoked one answers 404 at once everywhere."""
 import logging
 import time
 
-from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed
+from lenslet.errors import BadRequest, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed
 from lenslet.layout import SHARES, is_image, join
 from lenslet.people import shares
 
@@ -43,8 +43,13 @@ class Shares:
         return shares.shown(record, now), key
 
     def read(self, share_id):
-        """(record, version) of a share, or (None, None) when there is none (or its file is not a share's)."""
-        data, version = self.storage.read_versioned(share_key(share_id))
+        """(record, version) of a share, or (None, None) when there is none (or its file is not a share's:
+        a FIFO, a link or a folder in its place is never opened, a forged record opens nothing)."""
+        try:
+            data, version = self.storage.read_versioned(share_key(share_id))
+        except Foreign as ex:
+            log.error("%s is not a share lenslet made (%s): it opens nothing", share_key(share_id), ex.description)
+            return None, None
         if data is None:
             return None, None
         try:

@@ -2,7 +2,6 @@
 changes (no restart), written whole and at once."""
 
 import logging
-import threading
 
 from lenslet.errors import BadRequest, ConfigError, NotFound, Unavailable
 from lenslet.people import users as people
@@ -21,7 +20,6 @@ class Directory:
 
     def __init__(self, path):
         self.path = path
-        self.lock = threading.Lock()
         # (stat read at, {name: User}, what is wrong or None), replaced whole: a request reads one state.
         self.state = (("unread",), {}, None)
 
@@ -29,9 +27,9 @@ class Directory:
         """{name: User} as the file says now; Unavailable while it is broken."""
         stat = settings_files.stat_of(self.path)
         if stat != self.state[0]:
-            with self.lock:
-                if stat != self.state[0]:
-                    self.state = self._read(stat)
+            # Read under no lock: a file that cannot be read at once is refused, and a thread never waits
+            # for another's read (two read the same file alike; either state is the file as it is).
+            self.state = self._read(stat)
         _, known, problem = self.state
         if problem is not None:
             raise Unavailable(f"nobody is let in: {problem}", retry_after=10, setting="LENSLET_USERS")

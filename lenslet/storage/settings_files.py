@@ -2,6 +2,7 @@
 
 import fcntl
 import os
+import stat as stat_module
 import tempfile
 from contextlib import contextmanager
 
@@ -20,13 +21,25 @@ def stat_of(path):
 
 
 def read_file(path, limit):
-    """The bytes of the file at path (at most limit of them), with the stat_of() they were read at."""
+    """The bytes of the file at path (at most limit of them), with the stat_of() they were read at.
+
+    Opened without waiting (a FIFO in its place would block the open until a writer came) and read
+    only when it is a regular file: a FIFO, a socket, a device or a folder is refused at once."""
     try:
-        with open(path, "rb") as stream:
-            found = os.fstat(stream.fileno())
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as ex:
+        raise ConfigError(f"cannot read {path}: {ex.strerror}") from None
+    try:
+        found = os.fstat(fd)
+        if not stat_module.S_ISREG(found.st_mode):
+            raise ConfigError(f"{path} is not a regular file (a FIFO, socket, device or folder is never read)")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
             data = stream.read(limit + 1)
     except OSError as ex:
         raise ConfigError(f"cannot read {path}: {ex.strerror}") from None
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise ConfigError(f"{path} is larger than {limit} bytes")
     return data, (found.st_ino, found.st_size, found.st_mtime_ns)

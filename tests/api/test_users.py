@@ -332,3 +332,61 @@ def test_a_broken_users_file_stops_the_app_at_start_saying_why(config, tmp_path)
     (tmp_path / "users.json").write_text('{"v": 1, "users": {"ann": {"role": "root"}}}')
     with pytest.raises(ConfigError, match="no role view, edit or admin"):
         create_app(dataclasses.replace(config, users=str(tmp_path / "users.json")))
+
+
+def answered_within(seconds, ask):
+    """ask() run in a thread: its answer, or a failure when it has not answered in time (a hang)."""
+    import threading
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(ask()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert answers, f"no answer within {seconds} s: the request hangs"
+    return answers[0]
+
+
+def test_a_fifo_in_place_of_the_users_file_refuses_at_once_and_the_real_file_counts_again(client_with, tree,
+                                                                                          tmp_path):
+    import os
+    (tree / "a.jpg").write_bytes(jpeg())
+    users = tmp_path / "users.json"
+    token = Directory(str(users)).add("ann", "admin", [""])
+    client = client_with(users=str(users))
+    good = users.read_bytes()
+    users.unlink()
+    os.mkfifo(users)  # nobody ever writes into it: a blocking open would wait for ever
+    refused = answered_within(5, lambda: client.get("/item?path=a.jpg", headers={"Authorization": f"Bearer {token}"},
+                                                    expect_errors=True))
+    assert refused.status_int == 503 and "not a regular file" in refused.json["description"]
+    users.unlink()
+    users.write_bytes(good)
+    client.get("/item?path=a.jpg", headers={"Authorization": f"Bearer {token}"}, status=200)
+
+
+def test_a_fifo_as_the_users_file_stops_the_app_at_start_without_waiting(config, tmp_path):
+    import os
+
+    from lenslet.errors import ConfigError
+    os.mkfifo(tmp_path / "users.json")
+    failed = answered_within(5, lambda: pytest.raises(ConfigError, create_app,
+                                                      dataclasses.replace(config, users=str(tmp_path / "users.json"))))
+    assert "not a regular file" in str(failed.value.description)
+
+
+def test_a_fifo_or_a_forged_record_among_the_share_files_hides_only_itself(client_with, tree, tmp_path):
+    import os
+    (tree / "fam").mkdir()
+    (tree / "fam" / "a.jpg").write_bytes(jpeg())
+    directory = Directory(str(tmp_path / "users.json"))
+    admin = {"Authorization": f"Bearer {directory.add('ann', 'admin', [''])}"}
+    client = client_with(users=directory.path)
+    made = client.post_json("/shares", {"path": "fam"}, headers=admin, status=201).json
+    shares_folder = tree / ".lenslet" / "shares"
+    os.mkfifo(shares_folder / "0123456789abcdef.json")  # nobody writes into it
+    (shares_folder / "fedcba9876543210.json").write_text('{"v": 1, "path": "", "kind": "folder"}')
+    listed = answered_within(5, lambda: client.get("/shares", headers=admin, expect_errors=True))
+    assert listed.status_int == 200 and [share["id"] for share in listed.json["shares"]] == [made["id"]]
+    client.get("/folders?path=fam", headers={"X-Lenslet-Share": made["key"]}, status=200)
+    for bad in ("0123456789abcdef", "fedcba9876543210"):  # neither opens anything, nor can be revoked as a share
+        client.get("/folders?path=fam", headers={"X-Lenslet-Share": bad + "." + "A" * 43}, status=404)
+        client.delete(f"/shares/{bad}", headers=admin, status=404)
