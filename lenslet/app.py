@@ -67,7 +67,7 @@ def create_app(config=None, storage=None, clock=time.time):
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
     searcher = Searcher(storage)
-    middleware = [Guard(config, identities, items.trash_origin)]
+    middleware = [Guard(config, identities, items.trash_origin, tree.opened)]
     if config.metrics:
         metrics.check(config)
         metrics.enable("web")

@@ -2,6 +2,7 @@
 and patched in place when an item's metadata changes. The only module that reads or writes them."""
 
 import datetime
+import hashlib
 import logging
 import os
 import threading
@@ -141,32 +142,54 @@ class Folders:
 
     # -- as one principal sees a folder ----------------------------------------
     # access: the principal's scope (lenslet/people/access.py), a predicate; what it may not see is
-    # taken out here, by the listings' owner, and the totals and counts count only what it sees.
+    # taken out here, by the listings' owner, and the totals and counts count only what it sees. A
+    # folder not wholly theirs is one page of what they see, whatever the folder's own paging, and
+    # its signature is of that page: neither tells how much else the folder holds.
 
     def page_seen(self, path, page, access):
         """A folder page's bytes as a principal sees them."""
         data = self.page(path, page)
-        if access.wholly(path):
+        if not access.limited:
             return data
+        if access.wholly(path):
+            return self._without_links(path, data, access)
+        if page:
+            raise NotFound("no such page", path=path, page=page, pageCount=1)
         shown = self._passable(path, orjson.loads(data), access)
-        shown["items"] = access.visible(path, shown["items"])
-        shown["total"] = len(shown["items"]) + sum(
-            len(access.visible(path, orjson.loads(self.page(path, n))["items"]))
-            for n in range(shown["pageCount"]) if n != shown["page"]) if shown["total"] else 0
-        shown.update(images=shown["total"], allImages=shown["total"] + shown["allImages"])
+        items = access.visible(path, orjson.loads(self.view_all(path))["items"]) if shown["total"] else []
+        shown.update(items=items, page=0, pageCount=1, total=len(items), images=len(items),
+                     allImages=len(items) + shown["allImages"], sig=signature_of(items, shown["dirs"]))
         return orjson.dumps(shown)
 
     def view_seen(self, path, query, offset, limit, access):
         """One sorted or filtered slice of a folder as a principal sees it: cut from the whole order of
         what they see, its total and counts only theirs."""
-        if access.wholly(path):
+        if not access.limited:
             return self.view(path, query, offset, limit)
+        if access.wholly(path):
+            return self._without_links(path, self.view(path, query, offset, limit), access)
         view = self._passable(path, orjson.loads(self.view(path, query, 0, MAX_ITEMS)), access)
         items = access.visible(path, view["items"])
         view.update(items=items[offset:offset + limit], total=len(items), offset=offset, limit=limit,
-                    folderTotal=len(access.visible(path, orjson.loads(self.view_all(path))["items"])))
+                    folderTotal=len(access.visible(path, orjson.loads(self.view_all(path))["items"])),
+                    sig=signature_of(items, view["dirs"]))
         view.update(images=view["folderTotal"], allImages=view["folderTotal"] + view["allImages"])
         return orjson.dumps(view)
+
+    def _without_links(self, path, data, access):
+        """A page (or slice) of a folder in the scope without the items and subfolders that lead out of it
+        (a link, a pointer folder to another place of the tree); the bytes as they are when none does."""
+        page = orjson.loads(data)
+        items = access.visible(path, page["items"])
+        dirs = [d for d in page["dirs"] if isinstance(d, dict) and access.may_see(join(path, d.get("name", "")))]
+        if len(items) == len(page["items"]) and len(dirs) == len(page["dirs"]):
+            return data
+        gone = len(page["items"]) - len(items)
+        page.update(items=items, dirs=dirs, sig=signature_of(items, dirs))
+        for count in ("total", "folderTotal", "images", "allImages"):
+            if isinstance(page.get(count), int):
+                page[count] = max(0, page[count] - gone)
+        return orjson.dumps(page)
 
     def _passable(self, path, page, access):
         """A page of a folder not wholly the principal's: only the subfolders that are theirs or lead to
@@ -454,6 +477,11 @@ class Folders:
         except (orjson.JSONDecodeError, LensletError):
             return None, None  # a torn or foreign manifest is rebuilt, never trusted
         return (data, page) if manifests.usable(page) else (None, None)
+
+
+def signature_of(items, dirs):
+    """The signature of a listing as one principal sees it: it changes with what they see only."""
+    return "seen:" + hashlib.blake2b(orjson.dumps([items, dirs]), digest_size=12).hexdigest()
 
 
 def current(first, key, listing, page_size, now):

@@ -1,12 +1,15 @@
 """One principal's scope over the tree, as a predicate: may this path be read, changed, passed through.
 
 Pure: no storage, no listing. A path outside the scope raises exactly what a missing path raises
-(404 "no such file or folder"), so a scope never tells what exists. The trash is shared by
-everyone: a trashed image belongs to a scope by where it came from, which the caller looks up
-(origin_of: the image's sidecar's originalPosition) only for a path in the trash.
+(404 "no such file or folder"), so a scope never tells what exists. Access is decided on what
+storage opens, not on the path asked: for a principal with a limited scope the path is also looked
+up through `opened` (a link or a pointer folder inside the scope that leads to another place of the
+tree leads out of it). The trash is shared by the users who may change things: a trashed image
+belongs to a scope by where it came from, which the caller looks up (origin_of: the image's
+sidecar's originalPosition) only for a path in the trash; view users and share links never see it.
 """
 
-from lenslet.errors import NotFound
+from lenslet.errors import LensletError, NotFound
 from lenslet.layout import TRASH, join
 from lenslet.people.users import in_trash
 
@@ -19,10 +22,11 @@ def missing(path):
 class Access:
     """One principal's view of the tree: what it may read and change."""
 
-    def __init__(self, principal, origin_of=None):
+    def __init__(self, principal, origin_of=None, opened=None):
         self.principal = principal
         self.scope = principal.scope
         self.origin_of = origin_of  # a trashed image's browse path -> where it came from (its sidecar says)
+        self.opened = opened  # a browse path -> the browse path of what storage opens for it (Tree.opened)
 
     @property
     def limited(self):
@@ -36,11 +40,19 @@ class Access:
 
     def may_see(self, path):
         if self.scope.allows(path):
-            return True
-        if self.principal.share is None and in_trash(path) and path != TRASH and self.origin_of is not None:
+            return self.leads_inside(path)
+        if self.trash_shown(TRASH) and in_trash(path) and path != TRASH and self.origin_of is not None:
             return self.scope.allows(self.origin(path))
         return False
 
+    def leads_inside(self, path):
+        """Whether what storage opens for a path of the scope is in the scope too (a whole-tree scope: always)."""
+        if not self.limited or self.opened is None:
+            return True
+        try:
+            return self.scope.allows(self.opened(path))
+        except LensletError:
+            return False  # a link out of the tree, a broken pointer: nothing of it is theirs
     change = see  # a view user or a share never gets this far (the guard refuses their writes)
 
     def origin(self, path):
@@ -58,7 +70,9 @@ class Access:
         return path
 
     def trash_shown(self, path):
-        return path == TRASH and self.principal.share is None
+        """Whether path is the trash and the principal sees it: users who may change things, never a view
+        user or a share link."""
+        return path == TRASH and self.principal.share is None and self.principal.can_write
 
     def wholly(self, path):
         """Whether everything in a folder is the principal's to see (nothing to take out)."""
@@ -67,7 +81,8 @@ class Access:
     def shows_folder(self, path, name):
         """Whether a subfolder appears in a listing of path: it is the principal's, or leads to theirs."""
         folder = join(path, name)
-        return name in self.scope.next_names(path) or self.may_see(folder) or self.trash_shown(folder)
+        return (name in self.scope.next_names(path) and self.leads_inside(folder)) or self.may_see(folder) \
+            or self.trash_shown(folder)
 
     def visible(self, folder, items):
         """The items of a folder's listing the principal may see."""

@@ -27,7 +27,7 @@ class Guard:
     strings; then find who asks (a user's token, a share link, LENSLET_TOKEN, or nobody) and
     refuse what they may not do. req.context.access then holds their scope for the resources."""
 
-    def __init__(self, config, identities, origin_of):
+    def __init__(self, config, identities, origin_of, opened):
         self.readonly = config.readonly
         self.token = bool(config.token)
         self.token_reads = config.token_reads
@@ -37,6 +37,7 @@ class Guard:
         self.identities = identities
         self.users = identities.users  # a users file is read (else one token, or nobody, opens everything)
         self.origin_of = origin_of  # where a trashed image came from (Items.trash_origin): whose trash it is in
+        self.opened = opened  # what storage opens for a path (Tree.opened): a scope is decided on that
 
     def process_request(self, req, resp):
         host = req.get_header("Host")
@@ -73,7 +74,7 @@ class Guard:
         elif write and not principal.can_write:
             raise Forbidden(f"{principal.name} may look but not change anything (role view)")
         req.context.principal = principal
-        req.context.access = Access(principal, self.origin_of)
+        req.context.access = Access(principal, self.origin_of, self.opened)
 
     def _principal(self, req, write, route):
         """Who asks: a Principal, or Unauthorized when the request needs credentials it lacks."""

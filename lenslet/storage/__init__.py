@@ -63,6 +63,8 @@ class Storage(Protocol):
     def delete_if(self, key, version) -> None: """Delete only if still at version; PreconditionFailed else."""
     def update(self, key, change, durable=True) -> tuple: """Read-change-write that loses no concurrent update."""
     def lock_images(self, keys): """Hold the locks of images (or folders) for a change to them (a context)."""
+    def real_key(self, key) -> str: """The key of what is opened for key (a link on its path followed)."""
+    def key_of(self, other, key): """This tree's key for a key of another storage, or None outside this tree."""
     def derived_key(self, key) -> str: """Where a derived file of key lives."""
     def root_file_key(self, name) -> str: """Where one of lenslet's files at the root (rollup, report) lives."""
     def accel_path(self, key): """The path nginx may send the file from, or None."""

@@ -237,6 +237,25 @@ class LocalStorage(Verbs):
             raise
         return fd, name
 
+    def real_key(self, key):
+        """The key of what this storage opens for key: key itself, unless a link on its path leads to
+        another place in the tree (BadPath when it leads out of it, as a read would say)."""
+        with _mapped(key):
+            return self.key_at(self._fs(key))
+
+    def key_at(self, real):
+        """The key of a real path inside the tree, or None when it lies outside it (or in the state folder)."""
+        if not self.inside(real):
+            return None
+        return "" if real == self.root else real[len(self.root) + 1:]
+
+    def key_of(self, other, key):
+        """This tree's key for a key of another storage (a pointer folder's target), or None when that is
+        not a place in this tree."""
+        if not isinstance(other, LocalStorage):
+            return None
+        return self.key_at(f"{other.root}/{key}" if key else other.root)
+
     def identity_of(self, key):
         """What a file or folder is, whatever path reached it: (device, inode)."""
         with _mapped(key):

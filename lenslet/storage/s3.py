@@ -136,6 +136,20 @@ class S3Storage(Verbs):
             return False
         return True
 
+    def real_key(self, key):
+        """The key of what this storage opens for key: key itself, as a bucket has no links."""
+        return key
+
+    def key_of(self, other, key):
+        """This tree's key for a key of another storage (a pointer folder's target), or None when that is
+        not a place in this tree (another bucket, or outside this tree's prefix)."""
+        if not isinstance(other, S3Storage) or (other.endpoint, other.bucket) != (self.endpoint, self.bucket):
+            return None
+        full = other.prefix + key
+        if not (full + "/").startswith(self.prefix):
+            return None
+        return full[len(self.prefix):].strip("/")
+
     def identity_of(self, key):
         """A key names one object: a bucket has no links."""
         return ("s3", self._key(key))

@@ -78,6 +78,17 @@ class Tree:
             raise BadRequest("is a folder, not an image", path=path)
         return place, stat
 
+    def opened(self, path):
+        """The browse path of what storage opens for path: path itself, unless a link or a pointer folder
+        on its way leads to another place of this tree, then that place's path. Access is decided on it
+        (a link `family/peek -> ../private` opens private/, whatever path was asked)."""
+        place = self.locate(path)
+        key = place.storage.real_key(place.key)
+        if place.storage is self.root:
+            return key
+        inner = self.root.key_of(place.storage, key)
+        return join(place.prefix, key) if inner is None else inner
+
     def is_folder(self, path):
         """Whether a browse path is a folder (NotFound when it is nothing)."""
         place = self.locate(path)

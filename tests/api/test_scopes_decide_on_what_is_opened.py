@@ -1,0 +1,98 @@
+"""A scope or a share is decided on what storage opens, not on the path asked: a link or a pointer
+folder inside a user's folder that leads to another place of the tree leads out of the scope."""
+
+import json
+import os
+
+import pytest
+from helpers import jpeg
+
+from lenslet.cli import main as lenslet
+from lenslet.people.users_file import Directory
+
+OUTSIDE = ["/folders?path=family/peek", "/item?path=family/peek/doc.jpg", "/file?path=family/peek/doc.jpg",
+           "/thumb?path=family/peek/doc.jpg", "/preview?path=family/peek/doc.jpg", "/folders?path=family/ptr",
+           "/item?path=family/ptr/doc.jpg", "/file?path=family/ptr/doc.jpg", "/thumb?path=family/ptr/doc.jpg",
+           "/item?path=family/x.jpg", "/file?path=family/x.jpg", "/thumb?path=family/x.jpg"]
+
+
+@pytest.fixture
+def planted(client_with, tree, tmp_path):
+    """family/ (ann's) holds a link to private/, a pointer folder aimed at private/, a link to one of
+    private's images, and a link to kids/ inside family (hers either way)."""
+    for folder in ("family/kids", "private"):
+        (tree / folder).mkdir(parents=True)
+    (tree / "family" / "a.jpg").write_bytes(jpeg(color=(10, 200, 10)))
+    (tree / "family" / "kids" / "k.jpg").write_bytes(jpeg(color=(10, 10, 200)))
+    (tree / "private" / "doc.jpg").write_bytes(jpeg(color=(250, 250, 0)))
+    (tree / "private" / "doc.jpg.json").write_text(json.dumps({"tags": ["secret"], "notes": "passport"}))
+    os.symlink("../private", tree / "family" / "peek")  # planted by a sync client, say
+    os.symlink("../private/doc.jpg", tree / "family" / "x.jpg")
+    os.symlink("kids", tree / "family" / "alias")
+    (tree / "family" / "ptr").mkdir()
+    (tree / "family" / "ptr" / ".lenslet.folder.json").write_text(json.dumps(
+        {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(tree / "private")}}))
+    directory = Directory(str(tmp_path / "users.json"))
+    tokens = {"ann": directory.add("ann", "edit", ["family"]), "admin": directory.add("root", "admin", [""])}
+    client = client_with(users=directory.path, pointer_roots=(str(tree),))
+    assert lenslet(["index", str(tree)]) == 0
+    as_ = {who: {"Authorization": f"Bearer {token}"} for who, token in tokens.items()}
+    share = client.post_json("/shares", {"path": "family"}, headers=as_["admin"], status=201).json["key"]
+    as_["share"] = {"X-Lenslet-Share": share}
+    return client, as_
+
+
+def files_of(tree):
+    return {path: path.read_bytes() for path in sorted(tree.rglob("*")) if path.is_file() and ".lenslet" not in
+            path.parts and not path.is_symlink()}
+
+
+@pytest.mark.parametrize("who", ["ann", "share"])
+@pytest.mark.parametrize("url", OUTSIDE)
+def test_a_link_or_pointer_out_of_the_scope_answers_as_missing(planted, who, url):
+    client, as_ = planted
+    answer = client.get(url, headers=as_[who], expect_errors=True)
+    assert answer.status_int == 404, answer.text
+    assert answer.json["description"] == "no such file or folder"
+
+
+@pytest.mark.parametrize("who", ["ann", "share"])
+def test_the_listing_of_the_folder_shows_nothing_that_leads_out(planted, who):
+    client, as_ = planted
+    listing = client.get("/folders?path=family", headers=as_[who]).json
+    assert sorted(item["name"] for item in listing["items"]) == ["a.jpg"]
+    assert sorted(d["name"] for d in listing["dirs"]) == ["alias", "kids"]  # the link inside the scope stays
+    assert listing["total"] == 1
+    client.get("/thumb?path=family/alias/k.jpg", headers=as_[who], status=200)
+    sorted_view = client.get("/folders?path=family&sort=name", headers=as_[who]).json
+    assert [item["name"] for item in sorted_view["items"]] == ["a.jpg"]
+
+
+def test_search_finds_nothing_behind_a_link(planted):
+    client, as_ = planted
+    found = client.get("/search?q=secret", headers=as_["ann"]).json
+    assert found["items"] == [] and found["total"] == 0
+    assert all(item["path"].startswith("family/") and "peek" not in item["path"] and "ptr" not in item["path"]
+               for item in client.get("/search?q=jpg", headers=as_["ann"]).json["items"])
+
+
+def test_an_edit_through_a_link_changes_nothing(planted, tree):
+    client, as_ = planted
+    before = files_of(tree)
+    for path in ("family/peek/doc.jpg", "family/ptr/doc.jpg", "family/x.jpg"):
+        client.patch_json(f"/item?path={path}", {"addTags": ["mine"]}, headers=as_["ann"], status=404)
+        client.post_json("/trash", {"paths": [path]}, headers=as_["ann"], status=404)
+        client.post_json("/move", {"src": path, "dest": "family"}, headers=as_["ann"], status=404)
+    assert files_of(tree) == before
+
+
+def test_a_share_of_an_image_behind_a_link_opens_nothing(planted):
+    client, as_ = planted
+    client.post_json("/shares", {"path": "family/x.jpg"}, headers=as_["ann"], status=404)
+    client.post_json("/shares", {"path": "family/peek"}, headers=as_["ann"], status=404)
+
+
+def test_a_whole_tree_scope_still_follows_links_inside_the_tree(planted):
+    client, as_ = planted
+    assert client.get("/item?path=family/peek/doc.jpg", headers=as_["admin"]).json["tags"] == ["secret"]
+    client.get("/folders?path=family/ptr", headers=as_["admin"], status=200)
