@@ -20,6 +20,7 @@ from lenslet.people.users import Principal, Scope
 from lenslet.people.users_file import Directory
 from lenslet.search import rollup
 from lenslet.storage import clean_path, open_storage
+from lenslet.tree.tree import Tree
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
@@ -230,8 +231,10 @@ def user(args):
 def share(args):
     """Make, list or revoke share links in the settings' tree."""
     config = Config.from_env()
-    shares = Shares(open_storage(config), config.share_max_days)
-    admin = Principal("user", args.by, "admin", Scope([""]))
+    storage = open_storage(config)
+    shares = Shares(storage, config.share_max_days, identify=Tree(config, storage).identity)
+    # The server's own command line: its shares are the gallery's, not a user's of the users file.
+    admin = Principal("cli", args.by, "admin", Scope([""]))
     if args.revoke:
         shares.revoke(admin, args.revoke)
         print(f"share {args.revoke} revoked", file=sys.stderr)
@@ -245,7 +248,6 @@ def share(args):
     if args.path is None:
         raise UsageError("say what to share (a folder or an image), or --list, or --revoke ID")
     path = clean_path(args.path)
-    storage = shares.storage
     try:
         found = storage.stat(path)
     except NotFound:

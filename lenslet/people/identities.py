@@ -4,6 +4,7 @@ addresses that keep failing."""
 import logging
 
 from lenslet.errors import NotFound, TooManyAttempts, Unauthorized
+from lenslet.people import shares
 from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, same_hash, token_hash
 
 log = logging.getLogger("lenslet")
@@ -59,8 +60,11 @@ class Identities:
         self.held_back(address)
         verdict, record = self.shares.open(key)
         if verdict == "ok":
-            scope = Scope([record["path"]]) if record["kind"] == "folder" else Scope(images=[record["path"]])
-            return Principal("share", f"share:{record['id']}", "view", scope, record)
+            scope = self.reach(record)
+            if scope is not None:
+                return Principal("share", f"share:{record['id']}", "view", scope, record)
+            log.info("share %s: used from %s, but it opens nothing any more", record["id"], address)
+            raise NotFound("no such share link: it expired, was revoked, or is mistyped")
         if verdict == "locked":
             raise Unauthorized("this share link needs its password: POST /shares/unlock", share="locked")
         gone = NotFound("no such share link: it expired, was revoked, or is mistyped")
@@ -68,6 +72,20 @@ class Identities:
             log.info("share %s: expired link used from %s", record["id"], address)
             raise gone
         raise self.refuse(address, "a share link" + (f" of share {record['id']}" if record else ""), gone, key)
+
+    def reach(self, record):
+        """What a live share opens now (a Scope), or None: never more than its maker may see now (a user
+        removed, made a viewer or given fewer folders shrinks or ends it at once, in every process: the
+        users file is read again when it changes), and only the very folder or image that was shared."""
+        if not self.shares.still_there(record):
+            return None
+        maker = Scope([""])
+        if self.users and shares.made_by_user(record):
+            user = self.directory.users().get(record["createdBy"])
+            if user is None or user.role not in ("edit", "admin"):
+                return None
+            maker = Scope(user.folders)
+        return shares.reach(record, maker)
 
     def unlock(self, key, password, address):
         """A share key with the proof of its password; 404 for a wrong key or password (counted as failures)."""

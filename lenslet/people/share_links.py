@@ -8,6 +8,7 @@ import time
 from lenslet.errors import BadRequest, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed
 from lenslet.layout import SHARES, is_image, join
 from lenslet.people import shares
+from lenslet.people.users import TOKEN_ADMIN
 
 log = logging.getLogger("lenslet")
 
@@ -19,10 +20,11 @@ def share_key(share_id):
 class Shares:
     """Make, find, list and revoke share links."""
 
-    def __init__(self, storage, max_days=90.0, clock=time.time):
+    def __init__(self, storage, max_days=90.0, clock=time.time, identify=None):
         self.storage = storage
         self.max_expiry = max_days * shares.DAY
         self.clock = clock
+        self.identify = identify  # a browse path -> what is there (Tree.identity); None: shares follow paths
 
     def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None):
         """A new share of a folder or image the principal may change: (the record as listed, its key)."""
@@ -37,7 +39,10 @@ class Shares:
         if password is not None and (not isinstance(password, str) or not 1 <= len(password) <= shares.MAX_PASSWORD):
             raise BadRequest(f"a password has 1 to {shares.MAX_PASSWORD} characters", field="password")
         now = self.clock()
-        record, key = shares.make(path, kind, principal.name, now, expires_in, allow_download, password)
+        identity = self.identify(path) if self.identify is not None else None
+        by_user = principal.kind == "user" and principal.name != TOKEN_ADMIN
+        record, key = shares.make(path, kind, principal.name, now, expires_in, allow_download, password, identity,
+                                  by_user)
         self.storage.create(share_key(record["id"]), shares.dumps(record))
         log.info("share %s of %s made by %s until %s", record["id"], path or "/", principal.name, record["expires"])
         return shares.shown(record, now), key
@@ -57,6 +62,16 @@ class Shares:
         except shares.BadShare as ex:
             log.error("%s is not a share lenslet made (%s): it opens nothing", share_key(share_id), ex)
             return None, None
+
+    def still_there(self, record):
+        """Whether what a share names is still at its path: the very folder or image that was shared, not
+        another one given its name since (moved, renamed or trashed, it opens nothing; back, it does)."""
+        if record.get("identity") is None or self.identify is None:
+            return True  # a share of the last release: it follows its path, as it always did
+        try:
+            return self.identify(record["path"]) == record["identity"]
+        except LensletError:
+            return False
 
     def open(self, key):
         """(verdict, record) for a link's key: verdict ok, expired, locked, wrong or unknown."""

@@ -18,7 +18,7 @@ import orjson
 
 from lenslet.errors import BadRequest
 from lenslet.layout import is_image, name_of
-from lenslet.people.users import in_trash
+from lenslet.people.users import Scope, in_trash, inside
 from lenslet.storage.paths import is_clean
 
 FORMAT = 1
@@ -95,13 +95,39 @@ def proof_of(record, secret):
     return hmac.new(bytes.fromhex(record["password"]["hash"]), secret.encode(), hashlib.sha256).hexdigest()
 
 
-def make(path, kind, by, now, expires_in, allow_download=True, password=None):
-    """A new share's record and its link key (shown once)."""
+def make(path, kind, by, now, expires_in, allow_download=True, password=None, identity=None, by_user=True):
+    """A new share's record and its link key (shown once).
+
+    identity: what the folder or image is (Tree.identity), so the link opens that one and no other of
+    its name; by_user: made by a user of the users file (the link then opens no more than that user
+    may see now), not by the server's own command line or an open gallery."""
     share_id, secret = new_key()
     record = {"v": FORMAT, "id": share_id, "path": path, "kind": kind, "createdBy": by, "createdAt": iso(now),
               "expires": iso(now + expires_in), "allowDownload": bool(allow_download),
-              "secretHash": secret_hash(secret), "password": password_hash(password) if password else None}
+              "secretHash": secret_hash(secret), "password": password_hash(password) if password else None,
+              "identity": identity, "maker": "user" if by_user else "server"}
     return record, f"{share_id}.{secret}"
+
+
+# Who made a share before records said (the last release's): the command line's and an open gallery's
+# default names; any other name was a user's.
+SERVER_NAMES = ("cli", "api", "token")
+
+
+def made_by_user(record):
+    """Whether a share was made by a user of the users file (its reach follows theirs)."""
+    maker = record.get("maker")
+    return maker == "user" if maker is not None else record["createdBy"] not in SERVER_NAMES
+
+
+def reach(record, maker_scope):
+    """The Scope a share opens now, given what its maker may see now (None: nothing any more): its
+    folder or image; a folder shrunk to the maker's folders inside it."""
+    path = record["path"]
+    if maker_scope.allows(path):
+        return Scope([path]) if record["kind"] == "folder" else Scope(images=[path])
+    inside_it = [folder for folder in maker_scope.folders if record["kind"] == "folder" and inside(folder, path)]
+    return Scope(inside_it) if inside_it else None
 
 
 def dumps(record):
@@ -128,6 +154,12 @@ def loads(data, share_id):
         seconds_of(record.get("createdAt"))
     except (TypeError, ValueError):
         raise BadShare("no expires and createdAt times") from None
+    identity = record.get("identity")  # absent in the last release's records: those follow their path
+    if identity is not None and not (isinstance(identity, list) and len(identity) <= 8 and all(
+            isinstance(part, (str, int, float)) and not isinstance(part, bool) for part in identity)):
+        raise BadShare("an identity of another shape")
+    if record.get("maker", "user") not in ("user", "server"):
+        raise BadShare("a maker of another kind")
     stored = record.get("password")
     if stored is not None and not (isinstance(stored, dict) and all(
             isinstance(stored.get(name), str) and re.fullmatch(r"[0-9a-f]{32,128}", stored[name])

@@ -89,6 +89,18 @@ class Tree:
         inner = self.root.key_of(place.storage, key)
         return join(place.prefix, key) if inner is None else inner
 
+    def identity(self, path):
+        """What the folder or image at a browse path is, whatever path reaches it (a share is bound to it):
+        its device and inode on disk, so another one given the same name is another; in a bucket, where
+        a folder is only its key, an image's key with its size and time."""
+        place = self.locate(path)
+        found = list(place.storage.identity_of(place.key))
+        if not place.storage.folder_mtimes:
+            stat = place.storage.stat(place.key)
+            if not stat.is_dir:
+                found += [stat.size, stat.mtime]
+        return found
+
     def is_folder(self, path):
         """Whether a browse path is a folder (NotFound when it is nothing)."""
         place = self.locate(path)

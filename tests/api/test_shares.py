@@ -6,6 +6,7 @@ import dataclasses
 import threading
 import time
 
+import orjson
 import pytest
 import webtest
 from helpers import jpeg
@@ -229,3 +230,72 @@ def test_failures_count_against_the_client_a_local_proxy_names_and_no_one_else(s
     # From elsewhere, X-Forwarded-For is not believed: a guesser cannot dodge the count with it.
     remote = {"REMOTE_ADDR": "203.0.113.5"}
     assert [guess(n, remote, {"X-Forwarded-For": f"10.8.8.{n}"}) for n in range(12)][-1] == 429
+
+
+# -- a share names what was shared, and reaches no more than its maker may see now ---------------
+
+def test_a_share_opens_the_folder_it_named_not_a_new_one_given_its_name(site):
+    if site.gallery.config.s3_bucket:
+        pytest.skip("a bucket's folder is only its key (docs/users-and-sharing.md): a new one is the same one")
+    made, admin = site.share(path="family"), site.as_("admin")
+    site.client.post_json("/move", {"src": "family", "to": "family-old"}, headers=admin)
+    site.client.post_json("/folder", {"path": "family"}, headers=admin, status=201)
+    site.client.put("/file?path=family/new.jpg", jpeg(size=(80, 60)), headers=admin, status=201)
+    for client in (site.client, site.second):
+        client.get("/folders?path=family", headers=key_of(made), status=404)
+        client.get("/file?path=family/new.jpg", headers=key_of(made), status=404)
+        client.get("/folders?path=family-old", headers=key_of(made), status=404)  # it does not follow a move
+    site.client.post_json("/move", {"src": "family", "to": "family-new"}, headers=admin)
+    site.client.post_json("/move", {"src": "family-old", "to": "family"}, headers=admin)
+    listed = site.second.get("/folders?path=family", headers=key_of(made)).json  # the shared folder, back
+    assert [item["name"] for item in listed["items"]] == ["a.jpg"]
+
+
+def test_an_image_link_never_opens_a_photo_given_the_name_later(site):
+    made, admin = site.share(path="family/a.jpg"), site.as_("admin")
+    site.client.get("/file?path=family/a.jpg", headers=key_of(made), status=(200, 302))
+    site.client.post_json("/trash", {"paths": ["family/a.jpg"]}, headers=admin)
+    site.client.put("/file?path=family/a.jpg", jpeg(size=(90, 70), color=(0, 0, 250)), headers=admin, status=201)
+    for client in (site.client, site.second):
+        for url in ("/file?path=family/a.jpg", "/item?path=family/a.jpg", "/thumb?path=family/a.jpg"):
+            client.get(url, headers=key_of(made), status=404)
+
+
+def test_a_share_shrinks_or_ends_with_its_makers_access_in_every_process(site, tmp_path):
+    directory = Directory(site.config.users)
+    made = site.share(who="other", path="family")
+    site.second.get("/folders?path=family/sub", headers=key_of(made), status=200)
+    directory.add("other", "edit", ["family/sub"])  # her folders narrowed: the link shrinks to them
+    for client in (site.client, site.second):
+        client.get("/folders?path=family/sub", headers=key_of(made), status=200)
+        client.get("/item?path=family/a.jpg", headers=key_of(made), status=404)
+    directory.add("other", "view", ["family"])  # made a viewer: she may share nothing, her links open nothing
+    for client in (site.client, site.second):
+        client.get("/folders?path=family/sub", headers=key_of(made), status=404)
+    directory.add("other", "edit", ["family"])
+    site.client.get("/folders?path=family", headers=key_of(made), status=200)
+    directory.remove("other")
+    for client in (site.client, site.second):
+        client.get("/folders?path=family", headers=key_of(made), status=404)
+        client.get("/file?path=family/a.jpg", headers=key_of(made), status=404)
+
+
+def test_a_share_of_the_last_release_still_opens_its_folder(site):
+    """Records written before shares named what they share (no identity, no maker) follow their path."""
+    made = site.share(path="family")
+    name = f"{SHARES}/{made['id']}.json"
+    record = orjson.loads(site.gallery.storage.read(name))
+    for key in ("identity", "maker"):
+        del record[key]
+    site.gallery.storage.write(name, orjson.dumps(record))
+    site.second.get("/folders?path=family", headers=key_of(made), status=200)
+
+
+@pytest.mark.parametrize("identity, maker", [("1:2", "user"), ([[1]], "user"), ([True], "user"), ([1] * 9, "user"),
+                                             ([1, 2], "root"), ([1, 2], None)])
+def test_a_share_record_of_another_shape_opens_nothing(site, identity, maker):
+    made = site.share(path="family")
+    name = f"{SHARES}/{made['id']}.json"
+    record = dict(orjson.loads(site.gallery.storage.read(name)), identity=identity, maker=maker)
+    site.gallery.storage.write(name, orjson.dumps(record))
+    site.second.get("/folders?path=family", headers=key_of(made), status=404)

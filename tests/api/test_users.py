@@ -14,7 +14,7 @@ from lenslet.people.share_links import Shares
 from lenslet.people.users import Principal, Scope
 from lenslet.people.users_file import Directory
 
-ADMIN = Principal("user", "root", "admin", Scope([""]))
+ADMIN = Principal("user", "admin", "admin", Scope([""]))  # the users file's admin: a share reaches what they see
 IMAGES = {"family/a.jpg": ["beach", "fam"], "family/sub/b.jpg": ["beach"], "family2/c.jpg": ["beach", "cousins"],
           "work/d.jpg": ["beach", "secret"], "top.jpg": ["beach"]}
 
