@@ -115,8 +115,16 @@ async function start() {
     rename: (path) => actions.renameImage(path, viewer),
     say: (text) => messages.say(text),
   });
-  $("share-folder").addEventListener("click", () => sharer.open(folderListed() ?? router.place().path));
-  $("view-share").addEventListener("click", () => { if (viewer.path) sharer.open(viewer.path); });
+  // Share what the page shows: a folder's listing, that folder. A search's results are no folder, and
+  // the folder searched in holds far more than they do: from there one picked image, or nothing.
+  $("share-folder").addEventListener("click", () => {
+    const folder = folderListed();
+    if (folder != null) return sharer.open(folder, "folder");
+    const picked = selection.chosen();
+    if (picked.length === 1) return sharer.open(picked[0], "image");
+    messages.say("Search results are not shared: pick one image to share it, or open a folder to share the folder.");
+  });
+  $("view-share").addEventListener("click", () => { if (viewer.path) sharer.open(viewer.path, "image"); });
   $("viewer").addEventListener("close", () => { if (viewer.path) router.go({...router.place(), view: null}); });
 
   /** Show what the address names: its listing (read when it is another one), and the image open. */

@@ -14,7 +14,8 @@ export class ShareDialog {
     this.api = api;
     this.path = "";
     const part = (css) => dialog.querySelector(css);
-    this.parts = {path: part("#share-path"), expires: part("#share-expires"), create: part("#share-create"),
+    this.parts = {path: part("#share-path"), what: part("#share-what"), expires: part("#share-expires"),
+      create: part("#share-create"),
       link: part("#share-link"), copy: part("#share-copy"), list: part("#share-list"), message: part("#share-message")};
     this.parts.expires.replaceChildren(...EXPIRIES.map(([value, label]) =>
       Object.assign(document.createElement("option"), {value, textContent: label, selected: value === "7d"})));
@@ -22,10 +23,13 @@ export class ShareDialog {
     this.parts.copy.addEventListener("click", () => this.copy());
   }
 
-  /** Open the dialog for a folder or an image path. */
-  open(path) {
+  /** Open the dialog for a folder or an image (kind "folder" or "image"), saying what its link will open. */
+  open(path, kind) {
     this.path = path;
     this.parts.path.textContent = path || "All photos";
+    this.parts.what.textContent = kind === "image" ? "The link opens this one image, read-only."
+      : path ? `The link opens the folder ${path} and every folder in it, read-only.`
+        : "The link opens every photo in the gallery, read-only.";
     this.parts.link.value = "";
     this.parts.copy.disabled = true;
     this.say("");

@@ -180,3 +180,22 @@ def test_the_viewer_shares_its_one_image_for_the_days_chosen(people):
     assert share["path"] == "family/b.jpg" and share["kind"] == "image" and f"/s#{share['id']}." in link
     days = (datetime.fromisoformat(share["expires"].replace("Z", "+00:00")) - datetime.now(timezone.utc)).days
     assert days in (29, 30)
+
+
+def test_share_on_a_search_shares_one_picked_image_or_nothing(people):
+    page, token = people("bob", "edit", [""])
+    sign_in(page, token, "#path=&q=jpg")
+    page.until(lambda: len(page.thumbs_drawn()) == 5)  # the search's results, from the whole gallery
+    page.find("#share-folder").click()  # nothing picked: nothing is shared, and the page says why
+    page.until(lambda: "Search results are not shared" in page.find("#status").text)
+    assert not page.script("return document.getElementById('share-dialog').open")
+    first = page.script("const open = document.querySelector('.tile.image .open'); open.focus();"
+                        " return open.closest('.tile').dataset.path")
+    page.keys(page.Keys.SPACE)
+    page.until(lambda: page.find("#selection-count").text == "1 selected")
+    link = share_in_dialog(page)
+    assert page.find("#share-path").text == first and "this one image" in page.find("#share-what").text
+    request = urllib.request.Request(page.server.url + "/shares", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        [share] = json.loads(answer.read())["shares"]
+    assert (share["path"], share["kind"]) == (first, "image") and f"/s#{share['id']}." in link

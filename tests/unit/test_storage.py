@@ -210,3 +210,31 @@ def test_a_write_into_a_folder_moved_away_fails_and_leaves_no_ghost_folder(stora
 def test_lenslet_s_own_folders_are_still_made_on_the_first_write(storage, tree):
     storage.write(".lenslet/jobs/new/job.json", b"{}")
     assert (tree / ".lenslet" / "jobs" / "new" / "job.json").read_bytes() == b"{}"
+
+
+@pytest.mark.parametrize("root_prefix, other, key, expected", [
+    ("photos", ("b", "photos/private"), "doc.jpg", "private/doc.jpg"),  # a pointer into this tree
+    ("photos", ("b", "photos/private"), "", "private"),
+    ("photos", ("b", "photos2/x"), "a.jpg", None),  # whole segments: photos2 is not in photos
+    ("photos", ("other", "photos/private"), "a.jpg", None),  # another bucket
+    ("", ("b", "anything"), "a.jpg", "anything/a.jpg"),
+])
+def test_a_buckets_key_for_a_pointers_key(root_prefix, other, key, expected):
+    from lenslet.storage.s3 import S3Storage
+    root = S3Storage("b", root_prefix)
+    assert root.key_of(S3Storage(*other), key) == expected
+    assert root.real_key("a/b.jpg") == "a/b.jpg"  # a bucket has no links
+
+
+def test_a_local_trees_key_for_a_link_or_a_pointer(tmp_path):
+    from lenslet.storage.local import LocalStorage
+    (tmp_path / "private").mkdir()
+    (tmp_path / "family").mkdir()
+    os.symlink("../private", tmp_path / "family" / "peek")
+    root = LocalStorage(str(tmp_path))
+    assert root.real_key("family/peek/doc.jpg") == "private/doc.jpg"
+    assert root.real_key("family/a.jpg") == "family/a.jpg"
+    assert root.key_of(LocalStorage(str(tmp_path / "private")), "doc.jpg") == "private/doc.jpg"
+    elsewhere = tmp_path.parent / (tmp_path.name + "-elsewhere")
+    elsewhere.mkdir()
+    assert root.key_of(LocalStorage(str(elsewhere)), "doc.jpg") is None
