@@ -110,6 +110,8 @@ def signature(listing):
             named = group + name.encode("utf-8", "surrogatepass")
             if entry.version is not None:
                 named += b"\0" + entry.version.encode("utf-8", "surrogatepass")
+            if entry.link:  # a file or folder replaced by a link to one alike is a change: it is marked
+                named += b"\0link"
             crc = crc32(named, seed)
             total += crc
             mixed ^= crc * 2654435761 & 0xFFFFFFFFFFFF
@@ -265,6 +267,14 @@ def readings(xmp_read, embedded):
 
 
 def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, reading=False):
+    """Assemble one manifest item (see _item), marked `link` when its name is a symbolic link."""
+    made = _item(folder, name, listing, previous, probed, sidecar, xmp_read, reading)
+    if listing.images[name].link:
+        return made if made.get("link") else dict(made, link=True)
+    return {key: value for key, value in made.items() if key != "link"} if "link" in made else made
+
+
+def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, reading=False):
     """Assemble one manifest item from the old one, a fresh probe and a freshly read sidecar.
 
     sidecar: (its fields, its version) when it was read, else None (the old item was

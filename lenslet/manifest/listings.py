@@ -178,10 +178,19 @@ class Folders:
 
     def _without_links(self, path, data, access):
         """A page (or slice) of a folder in the scope without the items and subfolders that lead out of it
-        (a link, a pointer folder to another place of the tree); the bytes as they are when none does."""
+        (a link or a pointer folder to another place of the tree: the listing marks them, so only those
+        are looked at); the bytes as they are when none does."""
+        if b'"link"' not in data and b'"leaf-pointer"' not in data:
+            return data  # nothing is marked (most folders): no parse
         page = orjson.loads(data)
-        items = access.visible(path, page["items"])
-        dirs = [d for d in page["dirs"] if isinstance(d, dict) and access.may_see(join(path, d.get("name", "")))]
+
+        def stays(entry):
+            if not isinstance(entry, dict):
+                return False
+            marked = entry.get("link") or entry.get("kind") == "leaf-pointer"
+            return not marked or access.may_see(entry.get("path") or join(path, entry.get("name", "")))
+        items = [item for item in page["items"] if stays(item)]
+        dirs = [d for d in page["dirs"] if stays(d)]
         if len(items) == len(page["items"]) and len(dirs) == len(page["dirs"]):
             return data
         gone = len(page["items"]) - len(items)
@@ -609,7 +618,7 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     for name in sorted(listing.dirs, key=manifests.sort_key):
         entry = listing.dirs[name]
         kind = dir_kind(storage, join(key, name)) if name in plan.dirs else previous_dirs[name]["kind"]
-        dirs.append({"name": name, "kind": kind, "mtime": entry.mtime})
+        dirs.append({"name": name, "kind": kind, "mtime": entry.mtime, **({"link": True} if entry.link else {})})
     generated = datetime.datetime.fromtimestamp(built_at, datetime.timezone.utc).isoformat()
     pages = manifests.paginate(key, items, dirs, listing.signature, page_size, generated, built_at)
     for page in pages:

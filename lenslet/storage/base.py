@@ -19,7 +19,8 @@ STORAGE_FAULTS = frozenset((403, 500, 503))
 
 # version: what tells one write of a file from the next where a listing gives it cheaply (a bucket's
 # ETag), else None (a disk: size and time only).
-Entry = namedtuple("Entry", "name is_dir size mtime version", defaults=(None,))
+# link: the name is a symbolic link (on disk; a bucket has none): a listing marks it, so a scope looks where it leads.
+Entry = namedtuple("Entry", "name is_dir size mtime version link", defaults=(None, False))
 Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime, when the file last got a name or new bytes
 
 

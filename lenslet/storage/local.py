@@ -355,7 +355,7 @@ class LocalStorage(Verbs):
                     except OSError:
                         continue  # vanished or dangling between readdir and stat
                     if is_dir or stat_module.S_ISREG(st.st_mode):  # FIFOs, sockets, devices are not listed
-                        append(Entry(name, is_dir, st.st_size, st.st_mtime))
+                        append(Entry(name, is_dir, st.st_size, st.st_mtime, None, link))
         if odd or key in self.odd_names:
             if odd:
                 if len(self.odd_names) < MAX_ODD_NAMES:

@@ -96,3 +96,17 @@ def test_a_whole_tree_scope_still_follows_links_inside_the_tree(planted):
     client, as_ = planted
     assert client.get("/item?path=family/peek/doc.jpg", headers=as_["admin"]).json["tags"] == ["secret"]
     client.get("/folders?path=family/ptr", headers=as_["admin"], status=200)
+
+
+def test_a_link_planted_after_the_listing_was_built_is_taken_out_too(planted, tree):
+    client, as_ = planted
+    assert [item["name"] for item in client.get("/folders?path=family", headers=as_["ann"]).json["items"]] == ["a.jpg"]
+    # Another program swaps ann's own photo for a link to the private one, bytes and time alike.
+    (tree / "private" / "a.jpg").write_bytes((tree / "family" / "a.jpg").read_bytes())
+    stat = os.stat(tree / "family" / "a.jpg")
+    os.utime(tree / "private" / "a.jpg", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.unlink(tree / "family" / "a.jpg")
+    os.symlink("../private/a.jpg", tree / "family" / "a.jpg")
+    for who in ("ann", "share"):
+        assert client.get("/folders?path=family", headers=as_[who]).json["items"] == []
+        client.get("/file?path=family/a.jpg", headers=as_[who], status=404)
