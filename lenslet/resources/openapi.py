@@ -206,6 +206,8 @@ SCHEMAS = {
             "rejected": {"type": "boolean", "description": "XMP rates it -1 (LENSLET_XMP; present when true)"},
             "xmpPaths": {**STRINGS, "description": "hierarchical keywords from XMP (Places|Iceland), searchable"},
             "xmpError": {"type": "string", "description": "why its XMP could not be read"},
+            "link": {"type": "boolean", "description": "its name is a symbolic link (present when true): a user "
+                                                      "with folders sees it only when it leads inside them"},
             "xmp": {"type": "array", "description": "the XMP sidecar the entry was made from: name, size, mtime"},
             "camera": {"type": "string", "description": "EXIF make and model, as one name (present when known)"},
             "taken": {"type": "string", "description": "EXIF's time taken, ISO-8601 without a zone (present when "
@@ -268,7 +270,9 @@ SCHEMAS = {
                                "kind": {"enum": [*manifests.KNOWN_KINDS, manifests.UNKNOWN],
                                         "description": "unknown: it could not be looked at when the listing "
                                                        "was made (it may hold folders)"},
-                               "mtime": {"type": "number"}}}},
+                               "mtime": {"type": "number"},
+                               "link": {"type": "boolean",
+                                        "description": "a symbolic link (present when true)"}}}},
             "items": {"type": "array", "items": ref("schemas", "ManifestItem")},
         },
     },
