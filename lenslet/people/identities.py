@@ -4,7 +4,7 @@ addresses that keep failing."""
 import logging
 
 from lenslet.errors import NotFound, TooManyAttempts, Unauthorized
-from lenslet.people import shares
+from lenslet.people import shares as share_records
 from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, same_hash, token_hash
 
 log = logging.getLogger("lenslet")
@@ -80,12 +80,12 @@ class Identities:
         if not self.shares.still_there(record):
             return None
         maker = Scope([""])
-        if self.users and shares.made_by_user(record):
+        if self.users and share_records.made_by_user(record):
             user = self.directory.users().get(record["createdBy"])
             if user is None or user.role not in ("edit", "admin"):
                 return None
             maker = Scope(user.folders)
-        return shares.reach(record, maker)
+        return share_records.reach(record, maker)
 
     def unlock(self, key, password, address):
         """A share key with the proof of its password; 404 for a wrong key or password (counted as failures)."""
