@@ -3,6 +3,7 @@ signed in, what a view user is not offered, and a share link made in the dialog,
 nothing but its key, and revoked."""
 
 import json
+import time
 import urllib.request
 from datetime import datetime, timezone
 
@@ -184,6 +185,14 @@ def test_the_viewer_shares_its_one_image_for_the_days_chosen(people):
 
 def test_share_on_a_search_shares_one_picked_image_or_nothing(people):
     page, token = people("bob", "edit", [""])
+
+    def found():
+        asked = urllib.request.Request(page.server.url + "/search?q=jpg", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(asked, timeout=5) as answer:
+            return json.loads(answer.read())["total"]
+    page.until(lambda: found() == 5)  # the worker has indexed the gallery
+    seen = time.monotonic()
+    page.until(lambda: time.monotonic() - seen >= 1.0)  # and the other web process has read it (docs/search.md)
     sign_in(page, token, "#path=&q=jpg")
     page.until(lambda: len(page.thumbs_drawn()) == 5)  # the search's results, from the whole gallery
     page.find("#share-folder").click()  # nothing picked: nothing is shared, and the page says why
