@@ -13,7 +13,7 @@ from lenslet import __version__, health, jobs, memory
 from lenslet.config import Config, describe
 from lenslet.errors import ConfigError, LensletError, NotFound
 from lenslet.files import clean as cleaning
-from lenslet.layout import STATE
+from lenslet.layout import STATE, THUMB
 from lenslet.people import shares as sharing
 from lenslet.people.share_links import Shares
 from lenslet.people.users import Principal, Scope
@@ -23,6 +23,8 @@ from lenslet.storage import clean_path, open_storage
 from lenslet.tree.tree import Tree
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
+
+SHOWN_KEPT = 20  # files `lenslet clean` keeps, each shown with why; past that, how many more
 
 
 class UsageError(LensletError):
@@ -135,11 +137,17 @@ def clean(args):
     for key in removed:
         print(key)
     files = sum(1 for key in removed if not key.endswith("/"))
+    # Kept: sidecars that hold something of someone's, and files named like thumbnails that are not lenslet's.
+    named_thumbs = sum(1 for key in kept if key.endswith(THUMB))
+    kept_kinds = [plural(count, kind) for count, kind in ((len(kept) - named_thumbs, "sidecar"),
+                                                         (named_thumbs, "file named like a thumbnail")) if count]
     print(f"lenslet clean: {'would remove' if args.dry_run else 'removed'} {plural(files, 'file')} and "
-          f"{plural(len(removed) - files, 'folder')}" + (f"; kept {plural(len(kept), 'sidecar')}:" if kept else ""),
+          f"{plural(len(removed) - files, 'folder')}" + (f"; kept {' and '.join(kept_kinds)}:" if kept else ""),
           file=sys.stderr)
-    for key, why in sorted(kept.items())[:20]:
+    for key, why in sorted(kept.items())[:SHOWN_KEPT]:
         print(f"  kept {key}: {why}", file=sys.stderr)
+    if len(kept) > SHOWN_KEPT:
+        print(f"  and {len(kept) - SHOWN_KEPT} more kept (--dry-run lists what goes)", file=sys.stderr)
     for key, why in sorted(failed.items()):
         print(f"  not removed {key}: {why}", file=sys.stderr)
     return 1 if failed else 0

@@ -99,6 +99,7 @@ DEFAULT_ROOT = "./data"
 # under 1% of the time even if work came back every THUMB_IDLE seconds. The jobs of a
 # scan follow each other within milliseconds, so a long sweep keeps its processes.
 THUMB_IDLE = 30.0
+MAX_THUMB_SIZE = 2048  # the longest edge LENSLET_THUMB_SIZE may ask for
 
 
 def setting(default, help, parse=_text):
@@ -124,7 +125,7 @@ class Config:
     hosts: tuple = setting((), "host names lenslet answers to besides IP addresses, localhost and *.localhost "
                            "(for example the public name nginx passes on), separated by ','; * answers any "
                            "(unsafe: DNS rebinding); other names answer 421", _hosts)
-    thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, 2048))
+    thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, MAX_THUMB_SIZE))
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
     thumb_inline: int = setting(2, "thumbnails one web process makes at once while a client waits; "
                                 "0 leaves them all to the worker", _whole(0, 64))

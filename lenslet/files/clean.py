@@ -3,22 +3,21 @@
 lenslet's files are either made again from the images whenever needed (thumbnails, folder
 manifests, the rollup and health report, the state folder with its queue, locks, journals,
 search index and previews, S3 folder markers, temp files a killed writer left) or hold what a
-person wrote (sidecars with tags, notes or a star). The first kind is always removed; a sidecar
-only when it holds nothing a person or another program wrote (sidecars.blank), or, with
-everything, when it holds only lenslet's own keys: a sidecar that carries another program's keys
-(a Google Takeout `.json`, say) is never lenslet's alone, nor is one lenslet cannot parse. The
-images, XMP sidecars, pointer files and everything else stay. `_trash_` goes when nothing is
-left in it.
+person wrote (sidecars with tags, notes or a star). Only what is provably lenslet's goes: a
+`.thumbnail` that is a whole WebP lenslet could have made (thumbs.problem), a sidecar whose
+every key and value is one lenslet writes (sidecars.not_lenslets) and that holds nothing a
+person wrote (sidecars.blank), or, with everything, tags, notes and stars too. A name alone
+proves nothing: another program's `a.jpg.json` (a Google Takeout `.json`, tags as one string)
+or a person's `notes.thumbnail` stays, and the plan says why. The images, XMP sidecars, pointer
+files and everything else stay. `_trash_` goes when nothing is left in it.
 """
 
 from dataclasses import dataclass, field
 
 from lenslet.errors import LensletError, NotFound
 from lenslet.formats import sidecars
-from lenslet.layout import FOLDER_SIDECAR, SHARES, STATE, TRASH, is_made, is_sidecar, join
-
-# Keys of a sidecar that lenslet itself writes: what `--all` may drop with it.
-LENSLETS_KEYS = sidecars.KNOWN_KEYS | {"originalPosition"}
+from lenslet.images import thumbs
+from lenslet.layout import FOLDER_SIDECAR, SHARES, STATE, THUMB, TRASH, is_made, is_sidecar, join
 
 
 @dataclass
@@ -26,7 +25,7 @@ class Plan:
     """What a clean removes, in order (files before the folders holding them), and what it keeps."""
 
     remove: list = field(default_factory=list)   # keys; a folder's key ends with "/"
-    kept: dict = field(default_factory=dict)     # sidecar key -> why it stays
+    kept: dict = field(default_factory=dict)     # key of a sidecar or a .thumbnail -> why it stays
 
 
 def plan(storage, everything=False, tree=True):
@@ -77,6 +76,11 @@ def _walk(storage, folder, found, everything, seen):
                 found.remove.append(key + "/")  # the trash is lenslet's: it goes once empty
             else:
                 left += 1  # a person's folder stays, even empty
+        elif entry.name.endswith(THUMB):
+            if _thumbnail_goes(storage, key, entry.size, found):
+                found.remove.append(key)
+            else:
+                left += 1
         elif is_made(entry.name, at_root=not folder):
             found.remove.append(key)
         elif is_sidecar(entry.name) and _sidecar_goes(storage, key, found, everything):
@@ -93,21 +97,32 @@ def _walk(storage, folder, found, everything, seen):
     return left == 0
 
 
+def _thumbnail_goes(storage, key, size, found):
+    if size is not None and size > thumbs.MAX_THUMB_BYTES:
+        found.kept[key] = "larger than any thumbnail lenslet makes"  # and not worth reading to say more
+        return False
+    try:
+        why = thumbs.problem(storage.read(key))
+    except NotFound:
+        return True  # gone meanwhile: carry_out says nothing of it
+    except LensletError as ex:
+        why = f"cannot be read: {ex.description}"
+    if why is not None:
+        found.kept[key] = why
+    return why is None
+
+
 def _sidecar_goes(storage, key, found, everything):
     try:
-        sidecar = sidecars.parse(storage.read(key))
+        data = storage.read(key)
     except LensletError as ex:
         found.kept[key] = f"cannot be read: {ex.description}"
         return False
-    if sidecar is None:
-        found.kept[key] = "not a sidecar lenslet can parse"
+    why = sidecars.not_lenslets(data)
+    if why is not None:
+        found.kept[key] = why
         return False
-    if sidecars.blank(sidecar):
-        return True
-    if not set(sidecar) <= LENSLETS_KEYS:
-        found.kept[key] = "holds keys of another program"
-        return False
-    if everything:
+    if everything or sidecars.blank(sidecars.parse(data)):
         return True
     found.kept[key] = "holds tags, notes, a star or where a trashed image came from"
     return False

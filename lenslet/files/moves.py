@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 
-from lenslet.errors import BadPath, UnsupportedMedia
+from lenslet.errors import BadPath, Conflict, UnsupportedMedia
 from lenslet.layout import (
     MAX_NAME,
     TRASH,
@@ -158,6 +158,20 @@ def stem_shared(image_name, names):
 
 def in_trash(key):
     return key == TRASH or key.startswith(TRASH + "/")
+
+
+def restore_origin(origin, path):
+    """Where a trashed image goes back to, from its sidecar's originalPosition, or a refusal.
+
+    A sidecar is anyone's to edit: the place is taken only as lenslet writes it (a clean path
+    relative to the root, never in the trash or the state folder), not cleaned up or guessed at.
+    """
+    if not isinstance(origin, str) or not origin:
+        raise Conflict("where this image came from is not known; move it instead", path=path)
+    if not is_clean(origin) or in_trash(origin):
+        raise BadPath("where this image came from is no place in the gallery to restore it to; move it instead",
+                      path=path, originalPosition=origin[:300])
+    return origin
 
 
 def trash_key(key):

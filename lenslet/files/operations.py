@@ -37,7 +37,7 @@ from lenslet.layout import (
     thumb_of,
 )
 from lenslet.sidecar.store import clear_origin, set_origin, sidecar_fields
-from lenslet.storage import clean_path, process_alive, set_aside
+from lenslet.storage import process_alive, set_aside
 
 log = logging.getLogger("lenslet")
 
@@ -116,20 +116,22 @@ class Files:
         return _ImageMove(place, moves.folder_target(src, dest, to), conflict)
 
     def _in_turn(self, paths, plan, what):
-        """Carry out each path's plan in order; listings and search are told once, at the end.
+        """Check every path's plan, then carry them out in order; listings and search are told once, at the end.
 
-        plan(path) checks the request and returns an _ImageMove, or a function doing the
-        work (a folder move, a delete). Image moves in a row are done CHUNK at a time,
-        sharing one hold of their locks and one round of fsyncs (1,000 images trashed at
-        once cost a few seconds, not minutes). A refusal says which paths went before:
-        they stay done.
+        plan(path) checks the request, changing nothing, and returns an _ImageMove, or a
+        function doing the work (a folder move, a delete). A refusal while checking leaves
+        everything as it was, the paths before it included. Image moves in a row are done
+        CHUNK at a time, sharing one hold of their locks and one round of fsyncs (1,000
+        images trashed at once cost a few seconds, not minutes). A refusal met while
+        carrying out (the tree changed meanwhile) says which paths went before: they stay done.
         """
         done, pending = [], []
         with self._telling() as changes:
             try:
-                for path in paths:
-                    planned = plan(path)
+                for planned in [plan(path) for path in paths]:
                     if isinstance(planned, _ImageMove):
+                        if planned.folder is not None:
+                            _make_folders(planned.place.storage, planned.folder)
                         pending.append(planned)
                         if len(pending) == CHUNK:
                             self._move_images(pending, changes, done)
@@ -140,9 +142,6 @@ class Files:
                         done.append(planned(changes)["path"])
                 self._move_images(pending, changes, done)
             except LensletError as ex:
-                if pending:  # the images checked before the refused one are still moved
-                    pending, waiting = [], pending
-                    self._move_images(waiting, changes, done)
                 ex.fields.setdefault(what, done)
                 raise
         return {"ok": True, "path": done[0] if done else None, "paths": done}
@@ -244,10 +243,12 @@ class Files:
         return not (moves.is_stem_xmp(image, src) and
                     moves.stem_shared(name_of(image), storage.list_names(folder, name_of(src)[:-3])))
 
-    def _target(self, place, to_path, conflict, claimed):
+    def _target(self, place, to_path, conflict, claimed, may_make=False):
         """The Place an image moves to, in the same storage; a taken name is 409 or numbered.
 
         claimed: keys given to images moved in the same chunk (taken, though not yet there).
+        may_make: a missing folder on the way is no refusal (it is made before the move), a file
+        in its place is.
         """
         target = self.tree.locate(to_path, is_file=True)
         if target.storage.identity != place.storage.identity:
@@ -259,7 +260,9 @@ class Files:
             raise BadPath("the new name must be an image name (.jpg, .png, .webp, .avif, .gif)", path=to_path)
         folder = parent(target.key)
         if folder and not target.storage.exists(folder):
-            raise NotFound("no such folder", path=parent(to_path))
+            if not may_make:
+                raise NotFound("no such folder", path=parent(to_path))
+            _check_way(target, folder)
         storage, key = target.storage, target.key
         if key == place.key:
             raise Conflict("the image is already there", path=to_path)
@@ -342,35 +345,25 @@ class Files:
             raise Conflict("the image is in the trash already", path=path)
         if place.prefix:
             raise BadRequest("images in pointer folders are not trashed; delete them with force", path=path)
-        try:
-            place.storage.make_folder(TRASH)
-        except AlreadyExists:
-            pass
-        return _ImageMove(place, moves.trash_key(place.key), "rename", origin=path)
+        return _ImageMove(place, moves.trash_key(place.key), "rename", origin=path, folder=TRASH)
 
     def restore(self, paths, conflict="fail"):
         """Move trashed images back to where they came from (their sidecars' originalPosition)."""
         conflict = moves.conflict_mode(conflict)
-        return self._in_turn(paths, lambda path: self._plan_restore(path, conflict), "restored")
+        claimed = set()  # two images of one request going back to one name: refused before either moves
+        return self._in_turn(paths, lambda path: self._plan_restore(path, conflict, claimed), "restored")
 
-    def _plan_restore(self, path, conflict):
+    def _plan_restore(self, path, conflict, claimed):
         place = self._writable(path, is_file=True)
         self.tree.locate_image(path, writing=True)
         if not moves.in_trash(place.key):
             raise Conflict("the image is not in the trash", path=path)
-        origin = sidecar_fields(place.storage, place.key).get("originalPosition")
-        if not isinstance(origin, str) or not origin:
-            raise Conflict("where this image came from is not known; move it instead", path=path)
-        origin = clean_path(origin)  # a sidecar is anyone's to edit: its path is checked like a client's
-        made = []
-        try:
-            self._make_folders(place.storage, parent(origin), made)
-            planned = self._plan_move(path, None, origin, conflict)
-            self._target(planned.place, planned.to_path, conflict, set())  # refused now, while made is known
-            return planned
-        except LensletError:
-            _unmake_folders(place.storage, made)  # a refused restore leaves nothing behind
-            raise
+        origin = moves.restore_origin(sidecar_fields(place.storage, place.key).get("originalPosition"), path)
+        planned = self._plan_move(path, None, origin, conflict)
+        # The folders it came from may be gone: made when it goes back, once the whole request is checked.
+        target = self._target(planned.place, origin, conflict, claimed, may_make=True)
+        folder = parent(target.key)
+        return planned._replace(folder=folder if folder and not target.storage.exists(folder) else None)
 
     def delete(self, paths, force=False):
         """Remove images with their sidecars, thumbnails and leftovers; only trashed ones unless force."""
@@ -441,16 +434,6 @@ class Files:
         self.catalog.relist(storage, parent(key))
         return {"ok": True, "path": path}
 
-    def _make_folders(self, storage, folder, made):
-        """Make a folder and those above it that are missing, noting in made each one made."""
-        parts = folder.split("/") if folder else []
-        for depth in range(1, len(parts) + 1):
-            try:
-                storage.make_folder("/".join(parts[:depth]))
-                made.append("/".join(parts[:depth]))
-            except AlreadyExists:
-                pass
-
     # -- after a change: listings and search --------------------------------
 
     def _writable(self, path, is_file=False):
@@ -474,13 +457,15 @@ CHUNK = 32  # images moved under one hold of their locks, sharing one round of f
 
 
 class _ImageMove(NamedTuple):
-    """One image to move: from where, to which path, what to do when the name is taken, and
-    (for the trash) where it came from, noted in its sidecar."""
+    """One image to move: from where, to which path, what to do when the name is taken,
+    (for the trash) where it came from, noted in its sidecar, and the folder to make first
+    (the trash; a restored image's old folder), if any."""
 
     place: object
     to_path: str
     conflict: str
     origin: object = None
+    folder: object = None
 
 
 class _Changes:
@@ -672,13 +657,25 @@ def _leftovers(storage, key, names):
     return found
 
 
-def _unmake_folders(storage, made):
-    """Remove the folders a refused operation made (deepest first), unless something came into them."""
-    for folder in reversed(made):
+def _make_folders(storage, folder):
+    """Make a folder and those above it that are missing."""
+    parts = folder.split("/")
+    for depth in range(1, len(parts) + 1):
         try:
-            storage.remove_folder(folder)
-        except LensletError as ex:
-            log.warning("%s: folder made for a refused restore not removed: %s", folder, ex.description)
+            storage.make_folder("/".join(parts[:depth]))
+        except AlreadyExists:
+            pass
+
+
+def _check_way(place, folder):
+    """Refuse a folder that cannot be made because a file holds a name on its way (a missing one can)."""
+    parts = folder.split("/")
+    for depth in range(1, len(parts) + 1):
+        key = "/".join(parts[:depth])
+        try:
+            if not place.storage.stat(key).is_dir:
+                raise BadRequest("not a folder", path=_browse(place, key))
+        except NotFound:
             return
 
 

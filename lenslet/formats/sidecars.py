@@ -1,6 +1,7 @@
 """Sidecars (foo.jpg.json): parse, normalize and merge. Pure data, no I/O."""
 
 import datetime
+import re
 
 import orjson
 
@@ -45,11 +46,16 @@ def normalize(raw):
 
 def parse(data):
     """Parse a sidecar file's bytes; None when they are not a JSON object."""
+    raw = _object(data)
+    return normalize(raw) if raw is not None else None
+
+
+def _object(data):
     try:
         raw = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    return normalize(raw) if isinstance(raw, dict) else None
+    return raw if isinstance(raw, dict) else None
 
 
 MAX_TAGS = 500
@@ -224,6 +230,68 @@ def blank(sidecar):
     """
     return set(sidecar) <= KNOWN_KEYS - {"createdAt"} and not (
         sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None or sidecar["updatedAt"])
+
+
+def _when(value):
+    return value is None or parse_time(value) is not None
+
+
+def _scalar(value):
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _tags(value):
+    return isinstance(value, list) and all(isinstance(tag, str) and tag for tag in value)
+
+
+def _xmp_base(value):
+    return isinstance(value, dict) and set(value) <= {"file", "tags", "star", "notes"} and \
+        isinstance(value.get("file"), (str, type(None))) and _tags(value.get("tags", [])) and \
+        isinstance(value.get("notes", ""), str) and (value.get("star") is None or
+                                                     (type(value["star"]) is int and -1 <= value["star"] <= 5))
+
+
+# Every key lenslet writes in a sidecar (and the first lenscat backend's spellings), with the shape
+# of the values it writes there.
+WRITTEN = {
+    "v": lambda value: type(value) is int and value == VERSION,
+    "tags": _tags,
+    "notes": lambda value: isinstance(value, str),
+    "star": lambda value: value is None or (type(value) is int and 0 <= value <= 5),
+    "exif": lambda value: isinstance(value, dict) and all(_scalar(field) for field in value.values()),
+    "hash": lambda value: value is None or (isinstance(value, str) and bool(_HASH.fullmatch(value))),
+    "updatedAt": _when, "createdAt": _when, "updatedBy": lambda value: value is None or isinstance(value, str),
+    "originalPosition": lambda value: isinstance(value, str),
+    "xmpBase": _xmp_base,
+}
+WRITTEN.update({legacy: WRITTEN[key] for legacy, key in LEGACY_KEYS.items()})
+_HASH = re.compile(r"blake3:[0-9a-f]{64}")
+
+
+def not_lenslets(data):
+    """Why a sidecar file's bytes hold something lenslet never writes there (so another program's,
+    or a person's), or None when every key and value is one lenslet writes.
+
+    Read as found, not normalized: a value normalize() would drop (tags as one string, a star
+    as text) is someone's all the same.
+    """
+    raw = _object(data)
+    if raw is None:
+        return "not a sidecar lenslet can parse"
+    foreign = sorted(key for key in raw if key not in WRITTEN)
+    if foreign:
+        return "holds keys of another program: " + _few(foreign)
+    odd = sorted(key for key, value in raw.items() if not WRITTEN[key](value))
+    if odd:
+        return "holds values lenslet does not write: " + _few(odd)
+    if "v" not in raw:
+        return "no version: not written by lenslet"
+    return None
+
+
+def _few(keys):
+    shown = ", ".join(key[:40] for key in keys[:5])
+    return shown + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
 
 
 def listed(sidecar, version):

@@ -1,12 +1,14 @@
 """`lenslet clean`: every file lenslet made goes, what a person wrote stays; a dry run lists exactly that."""
 
+import io
 import json
 import os
 import time
 
 import orjson
 import pytest
-from helpers import draw, index_tree, jpeg
+from helpers import draw, image_bytes, index_tree, jpeg
+from PIL import Image
 
 from lenslet import health, layout
 from lenslet.cli import main
@@ -97,10 +99,10 @@ def test_a_running_worker_stops_it_unless_forced(used, storage, capsys):
 
 def test_links_back_up_the_tree_are_walked_once(tree):
     draw(tree / "a" / "x.jpg")
-    (tree / "a" / "x.jpg.thumbnail").write_bytes(b"RIFF")
+    (tree / "a" / "x.jpg.thumbnail").write_bytes(b"RIFF")  # not lenslet's: kept
     os.symlink(tree, tree / "a" / "loop")
     assert main(["clean", str(tree)]) == 0
-    assert everything(tree) == {"a/", "a/x.jpg", "a/loop"}
+    assert everything(tree) == {"a/", "a/x.jpg", "a/x.jpg.thumbnail", "a/loop"}
 
 
 @pytest.mark.parametrize("args, complaint", [(["nope"], "does not exist"), (["a.jpg"], "is a file")])
@@ -139,3 +141,85 @@ def test_the_clean_removes_what_lenslet_made_on_either_backend(gallery):
 ])
 def test_what_lenslet_made_by_name(name, at_root, made, sidecar):
     assert (layout.is_made(name, at_root), layout.is_sidecar(name)) == (made, sidecar)
+
+
+# -- only what lenslet can prove is its own, holding nothing of anyone's ---------------------------
+
+LENSLETS_HASH = {"v": 1, "tags": [], "notes": "", "star": None, "exif": {}, "hash": "blake3:" + "ab" * 32,
+                 "updatedAt": None, "updatedBy": None}
+TAGGED = {"v": 1, "tags": ["sea"], "notes": "", "star": 4, "updatedAt": "2024-05-01T10:00:00.000Z", "updatedBy": "ann"}
+
+
+@pytest.mark.parametrize("sidecar, goes, goes_with_all, why", [
+    (LENSLETS_HASH, True, True, None),
+    ({"v": 1, "tags": [], "notes": "", "star": None}, True, True, None),
+    (TAGGED, False, True, "holds tags, notes, a star"),
+    (dict(TAGGED, updated_at="2024-05-01T10:00:00Z", updatedAt=None), False, True, "holds tags"),  # lenscat's spelling
+    ({"tags": "beach,sun", "star": "5"}, False, False, "holds values lenslet does not write: star, tags"),
+    ({"v": 1, "tags": "beach,sun"}, False, False, "holds values lenslet does not write: tags"),
+    ({"v": 1, "tags": [], "star": 4.0}, False, False, "holds values lenslet does not write: star"),
+    ({"v": 1, "tags": ["sea"], "notes": 7}, False, False, "holds values lenslet does not write: notes"),
+    ({"v": 1, "tags": [], "hash": "md5:00"}, False, False, "holds values lenslet does not write: hash"),
+    ({"v": 1, "tags": [], "exif": {"make": {"nested": 1}}}, False, False, "holds values lenslet does not write: exif"),
+    (dict(LENSLETS_HASH, rating=5), False, False, "holds keys of another program: rating"),
+    ({"v": 2, "tags": []}, False, False, "holds values lenslet does not write: v"),
+    ({"tags": []}, False, False, "no version: not written by lenslet"),
+    ({}, False, False, "no version: not written by lenslet"),
+    ([], False, False, "not a sidecar lenslet can parse"),
+], ids=lambda value: json.dumps(value)[:40] if isinstance(value, (dict, list)) else None)
+@pytest.mark.parametrize("flags", [[], ["--all"]])
+def test_a_json_beside_an_image_goes_only_when_lenslet_wrote_all_of_it(tree, capsys, flags, sidecar, goes,
+                                                                        goes_with_all, why):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.json").write_bytes(orjson.dumps(sidecar))
+    assert main(["clean", str(tree), *flags]) == 0
+    err = capsys.readouterr().err
+    if goes_with_all if flags else goes:
+        assert everything(tree) == {"a.jpg"} and "kept" not in err
+    else:
+        assert everything(tree) == {"a.jpg", "a.jpg.json"}
+        assert orjson.loads((tree / "a.jpg.json").read_bytes()) == sidecar  # byte for byte: never rewritten
+        assert f"kept a.jpg.json: {why}" in err
+
+
+@pytest.fixture
+def thumbnail(tree, client):
+    """The bytes of a thumbnail lenslet made (of b.jpg, kept aside)."""
+    draw(tree / "b.jpg", size=(900, 600))
+    made = client.get("/thumb?path=b.jpg", status=200).body
+    for path in tree.iterdir():
+        path.unlink() if path.is_file() else None
+    return made
+
+
+def animation():
+    out = io.BytesIO()
+    frames = [Image.new("RGB", (32, 32), color) for color in ("red", "blue")]
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, content, why", [
+    ("notes.thumbnail", lambda made: b"my own notes\n", "not a WebP"),
+    ("a.jpg.thumbnail", lambda made: b"my own notes\n", "not a WebP"),
+    ("a.jpg.thumbnail", lambda made: made[:len(made) // 2], "a WebP cut short"),
+    ("a.jpg.thumbnail", lambda made: made + b"more", "holds more than its WebP"),
+    ("a.jpg.thumbnail", lambda made: b"RIFF" + made[4:8] + b"WAVE" + made[12:], "not a WebP"),
+    ("a.jpg.thumbnail", lambda made: image_bytes(size=(3000, 20), fmt="WEBP"), "3000x20: larger than"),
+    ("a.jpg.thumbnail", lambda made: animation(), "a WebP of no kind lenslet makes"),
+])
+def test_a_thumbnail_lenslet_did_not_make_is_kept_and_said_why(tree, capsys, thumbnail, name, content, why):
+    draw(tree / "a.jpg")
+    (tree / name).write_bytes(content(thumbnail))
+    (tree / "c.jpg.thumbnail").write_bytes(thumbnail)  # lenslet's, its image gone: still lenslet's
+    assert main(["clean", str(tree), "--all"]) == 0
+    assert everything(tree) == {"a.jpg", name} and (tree / name).read_bytes() == content(thumbnail)
+    err = capsys.readouterr().err
+    assert f"kept {name}: {why}" in err and "kept 1 file" in err
+
+
+def test_a_thumbnail_lenslet_made_goes(tree, client, capsys):
+    draw(tree / "a.png", size=(300, 1200), fmt="PNG")
+    client.get("/thumb?path=a.png", status=200)
+    assert main(["clean", str(tree)]) == 0
+    assert everything(tree) == {"a.png"} and "kept" not in capsys.readouterr().err

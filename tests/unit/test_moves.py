@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from lenslet.errors import BadPath, UnsupportedMedia
+from lenslet.errors import BadPath, Conflict, UnsupportedMedia
 from lenslet.files import moves
 from lenslet.images import decode
 
@@ -119,3 +119,17 @@ def test_check_folder_move_refuses(src, dst):
 def test_trash_key_and_in_trash():
     assert moves.trash_key("a/b/x.jpg") == "_trash_/x.jpg"
     assert moves.in_trash("_trash_/x.jpg") and not moves.in_trash("_trash_x/x.jpg")
+
+
+@pytest.mark.parametrize("origin, refusal", [
+    ("a/x.jpg", None), ("x.jpg", None), ("_trash_x/x.jpg", None),
+    ("../x.jpg", BadPath), ("/a/x.jpg", BadPath), ("a/x.jpg/", BadPath), ("a//x.jpg", BadPath),
+    ("_trash_/x.jpg", BadPath), ("_trash_", BadPath), (".lenslet/x.jpg", BadPath), ("a\\x.jpg", BadPath),
+    ("", Conflict), (None, Conflict), (42, Conflict), (["a/x.jpg"], Conflict),
+])
+def test_restore_origin_is_taken_only_as_lenslet_writes_it(origin, refusal):
+    if refusal is None:
+        assert moves.restore_origin(origin, "_trash_/x.jpg") == origin
+    else:
+        with pytest.raises(refusal):
+            moves.restore_origin(origin, "_trash_/x.jpg")

@@ -1,5 +1,6 @@
 """lenslet/formats/sidecars.py: a sidecar's shape, the checks on what a client sends, and the merge rules."""
 
+import orjson
 import pytest
 
 from lenslet.errors import BadRequest, TooLarge
@@ -219,3 +220,34 @@ def test_parse_time(value, seconds):
 def test_format_time_writes_milliseconds_in_utc_and_parses_back():
     assert sidecars.format_time(NOW + 0.25) == "2023-11-14T22:13:20.250Z"
     assert sidecars.parse_time(sidecars.format_time(NOW + 0.25)) == NOW + 0.25
+
+
+# -- what lenslet writes, told from what others write (`lenslet clean`) ------------------------------
+
+def written_by_lenslet():
+    """Sidecars as lenslet's own code writes them: edits, a hash, the trash's note, the XMP base."""
+    from lenslet.formats import xmp
+    tagged = sidecars.apply_patch(None, {"addTags": ["sea"], "star": 4, "notes": "n"}, NOW, "ann")
+    mirrored, _ = xmp.written(tagged, None, None, NOW - 1, NOW, file="a.jpg.xmp")
+    return [sidecars.defaults(), dict(sidecars.defaults(), hash="blake3:" + "0f" * 32), tagged,
+            dict(tagged, originalPosition="trip/a.jpg", exif={"make": "Canon", "createdAt": STAMP}), mirrored,
+            {"v": 1, "tags": ["a"], "updated_at": STAMP, "updated_by": "me", "original_position": "a.jpg"}]
+
+
+@pytest.mark.parametrize("sidecar", written_by_lenslet())
+def test_every_sidecar_lenslet_writes_is_lenslets(sidecar):
+    assert sidecars.not_lenslets(orjson.dumps(sidecar)) is None
+
+
+@pytest.mark.parametrize("data, why", [
+    (b'{"tags": "beach,sun", "star": "5"}', "holds values lenslet does not write: star, tags"),
+    (b'{"v": 1, "title": "a", "photoTakenTime": {}}', "holds keys of another program: photoTakenTime, title"),
+    (b'{"v": 1, "xmpBase": {"tags": "a"}}', "holds values lenslet does not write: xmpBase"),
+    (b'{"v": 1, "updatedAt": "yesterday"}', "holds values lenslet does not write: updatedAt"),
+    (b'{"v": 1, "originalPosition": 7}', "holds values lenslet does not write: originalPosition"),
+    (b'{"v": true}', "holds values lenslet does not write: v"),
+    (b"{}", "no version: not written by lenslet"),
+    (b"[]", "not a sidecar lenslet can parse"), (b"{not json", "not a sidecar lenslet can parse"),
+])
+def test_what_lenslet_never_writes_is_anothers(data, why):
+    assert sidecars.not_lenslets(data) == why
