@@ -1,9 +1,11 @@
 """Limits that hold in the real service: gunicorn with two web processes on a loopback port.
 
 Wrong share passwords and wrong tokens from one address, whichever process answers them, are held back
-(429) once the allowance is spent, while another address still gets in."""
+(429) once the allowance is spent, while another address still gets in; a query string past lenslet's
+limit is answered by lenslet (414, JSON) and not by gunicorn's request-line limit (HTML)."""
 
 import json
+import re
 import time
 from http.client import HTTPConnection
 
@@ -118,3 +120,17 @@ def test_one_address_is_held_back_across_both_processes(served, attempt):
         assert guess(connection, right, OTHER)[0] == 200   # another address gets in
         connection.close()
     assert len(answering_processes(server, GUESSER)) == 2
+
+
+def test_a_long_query_string_is_answered_by_lenslet_as_json(gunicorn):
+    server = gunicorn()
+    server.wait_until(lambda: server.get("/health")[0] == 200)
+    longest = 8190 - len("GET /folders? HTTP/1.1")  # the longest request line gunicorn reads
+    for length in (5000, 8000, longest):
+        status, body, headers = call(server, "GET", "/folders?" + "path=" + "a" * (length - 5))
+        assert status == 414, (length, body[:200])
+        assert headers["content-type"].startswith("application/json")
+        assert re.search(r"longer than 4096 characters", json.loads(body)["description"])
+    status, _, _ = call(server, "GET", "/folders?path=" + "a" * 4091)  # at lenslet's limit: not too long
+    assert status != 414
+    server.stop()
