@@ -17,7 +17,7 @@ from lenslet.images.thumbs import Thumbs
 from lenslet.items import Items
 from lenslet.people.identities import Identities
 from lenslet.people.share_links import Shares
-from lenslet.people.throttle import Throttle
+from lenslet.people.throttle_store import Throttle
 from lenslet.people.users_file import Directory
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
@@ -59,7 +59,7 @@ def create_app(config=None, storage=None, clock=time.time):
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
     shares = Shares(storage, config.share_max_days, clock, identify=tree.identity)
-    identities = Identities(config.token, directory, shares, Throttle(time.monotonic))
+    identities = Identities(config.token, directory, shares, Throttle(storage, clock))
     # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
     # listing right after an upload or a move is the one the operation rebuilt.
     catalog = Catalog(tree, config, clock)

@@ -36,6 +36,7 @@ DERIVED = f"{STATE}/derived"  # where derived files go when the tree itself is r
 MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
 MOVES = f"{STATE}/moves"      # journals of moves under way
 SHARES = f"{STATE}/shares"    # share links, one file each (lenslet/people/share_links.py)
+THROTTLE = f"{STATE}/throttle"  # failed sign-ins, one file per client address (lenslet/people/throttle_store.py)
 # Journals (of moves, of edits) and job files of a shape lenslet does not write are set aside here, for a person
 # to look at, and reported in /health; they are never acted on.
 REJECTED = "rejected"

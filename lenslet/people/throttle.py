@@ -1,53 +1,110 @@
-"""Failed sign-ins slowed per client address, in bounded memory. Pure: the clock is given.
+"""Failed sign-ins slowed per client address: the rule, and the record kept for an address. Pure: the
+time is given (the wall clock, so that every process and every host reads one count).
 
-Each address has a level that a failure raises by one and that drains by one every DRAIN
-seconds. Up to FREE failures in a row pass; past them every attempt with a token or a share
-key is refused (429) until the level has drained below FREE again, so a guesser gets about
-one try every DRAIN seconds, while a person who mistypes a few times is never held up.
-The same wrong credential again is not a new guess (a page loading fifty thumbnails with a revoked
-share link): each (address, credential digest) counts once while remembered. At most CAPACITY
-addresses and CAPACITY such pairs are remembered, the least recently failed forgotten first.
+Each address has a level that a failure raises by one and that drains by one every DRAIN seconds. While
+the level is at most FREE an attempt with a token, a share key or a share password is answered, so a
+burst of ALLOWANCE wrong ones (ten, and an eleventh) is; past that every attempt is refused (429) until
+the level has drained back to FREE, so a guesser gets one try every DRAIN seconds, while a person who
+mistypes a few times is never held up.
+
+The record of one address, `{"v": 1, "level": 3.0, "at": <seconds since the epoch>}`, is kept in the
+state folder under a digest of the address (lenslet/people/throttle_store.py). A file in its place is
+input: what is not exactly such a record (torn, forged, of another shape, too big) is refused here.
 """
 
+import hashlib
+import json
 import math
-import threading
-from collections import OrderedDict
+import re
 
 FREE = 10
 DRAIN = 6.0
-CAPACITY = 10_000
+ALLOWANCE = FREE + 1  # wrong attempts a burst gets answered before the first 429
+MAX_LEVEL = 60  # a record's level at most: an address waits at most (MAX_LEVEL - FREE) * DRAIN seconds
+FORGET_AFTER = MAX_LEVEL * DRAIN  # seconds after its last failure by which any record has drained to nothing
+AHEAD = 300.0  # seconds a record's time may be ahead of this host's clock (another host's clock)
+MAX_BYTES = 256  # a record is about 60 bytes: a bigger file is not one, and is never read whole
+VERSION = 1
+
+_NAME = re.compile(r"[0-9a-f]{32}\.json")
+_KEYS = frozenset(("v", "level", "at"))
 
 
-class Throttle:
-    def __init__(self, clock, free=FREE, drain=DRAIN, capacity=CAPACITY):
-        self.clock, self.free, self.drain, self.capacity = clock, free, drain, capacity
-        self.levels = OrderedDict()  # address -> (level, when it was that)
-        self.counted = OrderedDict()  # (address, digest of a credential) -> None: failures counted already
-        self.lock = threading.Lock()
+class BadRecord(ValueError):
+    """A file in a record's place that is not a record lenslet wrote."""
 
-    def _level(self, address, now):
-        level, at = self.levels.get(address, (0.0, now))
-        return max(0.0, level - (now - at) / self.drain)
 
-    def wait(self, address):
-        """Seconds the address must wait before its next attempt (0: it may try now)."""
-        with self.lock:
-            now = self.clock()
-            over = self._level(address, now) - self.free
-            return 0 if over < 0 else max(1, math.ceil((over + 1e-9) * self.drain))
+def record_name(address):
+    """The file name of an address's record: a digest, so any address makes one short, safe name."""
+    return hashlib.blake2b(address.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest() + ".json"
 
-    def failed(self, address, credential=""):
-        """Count a failed attempt from address (once for each credential, given as a digest)."""
-        with self.lock:
-            now = self.clock()
-            if credential:
-                if (address, credential) in self.counted:
-                    self.counted.move_to_end((address, credential))
-                    return
-                self.counted[(address, credential)] = None
-                while len(self.counted) > self.capacity:
-                    self.counted.popitem(last=False)
-            self.levels[address] = (self._level(address, now) + 1, now)
-            self.levels.move_to_end(address)
-            while len(self.levels) > self.capacity:
-                self.levels.popitem(last=False)
+
+def is_record_name(name):
+    return _NAME.fullmatch(name) is not None
+
+
+def level(record, now):
+    """An address's level now (None: it never failed, or its record is gone)."""
+    if record is None:
+        return 0.0
+    return max(0.0, record["level"] - max(0.0, now - record["at"]) / DRAIN)
+
+
+def wait(record, now):
+    """Seconds the address must wait before its next attempt (0: it may try now)."""
+    over = level(record, now) - FREE
+    return 0 if over <= 0 else math.ceil(over * DRAIN)
+
+
+def failed(record, now):
+    """The record after one more failure."""
+    return {"v": VERSION, "level": min(MAX_LEVEL, level(record, now) + 1), "at": now}
+
+
+def spent(now):
+    """The record of an address whose kept record could not be read: its allowance counts as spent, so a
+    broken or forged file never lets more attempts through than a good one."""
+    return {"v": VERSION, "level": FREE + 1, "at": now}
+
+
+def forgotten(record, now):
+    """Whether a record has drained to nothing (and may be removed)."""
+    return level(record, now) == 0
+
+
+def dumps(record):
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+def loads(data, now):
+    """The record in data, or BadRecord when data is not exactly one lenslet writes."""
+    if len(data) > MAX_BYTES:
+        raise BadRecord(f"larger than {MAX_BYTES} bytes")
+    try:
+        record = json.loads(data.decode("utf-8"), object_pairs_hook=_no_repeats, parse_constant=_no_constant)
+    except ValueError as ex:  # UnicodeDecodeError too
+        raise BadRecord(f"not JSON: {ex}") from None
+    if not isinstance(record, dict) or record.keys() != _KEYS:
+        raise BadRecord(f"not an object of the keys {sorted(_KEYS)}")
+    if type(record["v"]) is not int or record["v"] != VERSION:
+        raise BadRecord(f"version {record['v']!r}, not {VERSION}")
+    if not _number(record["level"]) or not 0 <= record["level"] <= MAX_LEVEL:
+        raise BadRecord(f"level {record['level']!r} is not a number from 0 to {MAX_LEVEL}")
+    if not _number(record["at"]) or not 0 < record["at"] <= now + AHEAD:
+        raise BadRecord(f"time {record['at']!r} is not a time up to now")
+    return record
+
+
+def _number(value):
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _no_repeats(pairs):
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        raise ValueError("a key is given twice")
+    return record
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a number lenslet writes")

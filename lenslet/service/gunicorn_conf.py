@@ -28,6 +28,13 @@ threads = 4  # gthread: thumbnails and file streams block on I/O, threads keep a
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
+# The longest request line gunicorn reads: its maximum. Its default (4,094 bytes) is shorter than
+# lenslet's own query-string limit (4,096 characters, MAX_QUERY_STRING), so gunicorn answered long ones
+# with its HTML 414; now lenslet's guard answers every query string past its limit with the JSON 414, up
+# to a line of 8,190 bytes, and only a longer line gets gunicorn's. Safe: gunicorn holds at most this
+# much of a request line in memory per connection (8 KiB, what nginx's default buffers pass on too);
+# 0 would mean no limit at all.
+limit_request_line = 8190
 # gunicorn's control socket sits at one fixed path per user, so two lenslet
 # instances on one box would fight over it; lenslet does not need it.
 control_socket_disable = True

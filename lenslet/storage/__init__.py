@@ -50,6 +50,9 @@ class Storage(Protocol):
         """(a seekable stream of the whole file, Stat) through one open: a local file is read where it
         lies, an S3 object whole; the caller closes the stream."""
     def read_versioned(self, key) -> tuple: """(bytes, version), or (None, None) when missing."""
+    def read_small(self, key, limit) -> tuple:
+        """(bytes, version) of a state file of at most limit bytes, or (None, None) when missing; TooLarge,
+        without reading it, when bigger; Foreign when a link, FIFO, socket or folder holds its name."""
     def read_fresh(self, key, known) -> tuple: """(version, bytes), `known` again while unchanged."""
     def open(self, key): """A stream of the file's bytes; the caller closes it."""
     def open_seekable(self, key): """A local file to read at offsets (read_at)."""

@@ -33,6 +33,7 @@ from lenslet.errors import (
     LensletError,
     NotFound,
     PreconditionFailed,
+    TooLarge,
     Unavailable,
 )
 from lenslet.layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
@@ -421,6 +422,30 @@ class LocalStorage(Verbs):
             data = self.read(key)
         except NotFound:
             return None, None
+        return data, version_of(data)
+
+    def read_small(self, key, limit):
+        """Return (content, version) of a file of at most limit bytes, or (None, None) when there is none.
+
+        A bigger file is refused (TooLarge) by its size, never read; a link, FIFO, socket or folder in
+        its place is never read either (Foreign), and opening it never waits.
+        """
+        try:
+            with _mapped(key):
+                try:
+                    stream = self._open_file(key)
+                except OSError as ex:
+                    if ex.errno != errno.ENXIO:
+                        raise
+                    raise Foreign("not a regular file (a socket is never read)", path=key) from None
+                with stream:
+                    if os.fstat(stream.fileno()).st_size > limit:
+                        raise TooLarge(f"the file is larger than {limit} bytes", path=key, limit=limit)
+                    data = stream.read(limit + 1)
+        except NotFound:
+            return None, None
+        if len(data) > limit:  # it grew between the look and the read
+            raise TooLarge(f"the file is larger than {limit} bytes", path=key, limit=limit)
         return data, version_of(data)
 
     def open(self, key):

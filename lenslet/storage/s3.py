@@ -19,7 +19,16 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from lenslet.errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unavailable
+from lenslet.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    TooLarge,
+    Unavailable,
+)
 from lenslet.layout import FOLDER_MARKER, LOCKS
 from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Stat, Verbs, holding, spool, version_of
 from lenslet.storage.paths import check_key, clean_path
@@ -182,6 +191,25 @@ class S3Storage(Verbs):
                 return answer["Body"].read(), answer["ETag"]
         except NotFound:
             return None, None
+
+    def read_small(self, key, limit):
+        """Return (content, ETag) of an object of at most limit bytes, or (None, None) when there is none;
+        a bigger one is refused (TooLarge) by its length, its body never read."""
+        try:
+            answer = self._get(key)
+        except NotFound:
+            return None, None
+        body = answer["Body"]
+        try:
+            if answer["ContentLength"] > limit:
+                raise TooLarge(f"the object is larger than {limit} bytes", path=key, limit=limit)
+            with _mapped(key):
+                data = body.read(limit + 1)
+        finally:
+            body.close()
+        if len(data) > limit:
+            raise TooLarge(f"the object is larger than {limit} bytes", path=key, limit=limit)
+        return data, answer["ETag"]
 
     def read_fresh(self, key, known):
         """Return (Version, bytes), asking S3 to send the bytes only if they changed since `known`."""

@@ -1,4 +1,4 @@
-"""The users file, scopes, share records and the throttle, called directly (lenslet/people/)."""
+"""The users file, scopes and share records, called directly (lenslet/people/; the throttle: test_throttle.py)."""
 
 import json
 
@@ -6,7 +6,6 @@ import pytest
 
 from lenslet.errors import ConfigError, Unavailable
 from lenslet.people import shares, users
-from lenslet.people.throttle import Throttle
 from lenslet.people.users import Scope
 from lenslet.people.users_file import Directory
 
@@ -176,24 +175,6 @@ def test_a_forged_share_record_is_refused(change):
     change(record)
     with pytest.raises(shares.BadShare):
         shares.loads(shares.dumps(record), share_id)
-
-
-def test_the_throttle_slows_a_guesser_and_forgets_in_time():
-    now = [0.0]
-    throttle = Throttle(lambda: now[0], free=3, drain=10, capacity=2)
-    for _ in range(3):
-        assert throttle.wait("1.2.3.4") == 0
-        throttle.failed("1.2.3.4")
-    assert throttle.wait("1.2.3.4") > 0 and throttle.wait("5.6.7.8") == 0
-    now[0] += throttle.wait("1.2.3.4")
-    assert throttle.wait("1.2.3.4") == 0
-
-
-def test_the_throttle_remembers_a_bounded_number_of_addresses():
-    throttle = Throttle(lambda: 0.0, free=1, drain=10, capacity=2)
-    for address in ("a", "b", "c"):
-        throttle.failed(address)
-    assert len(throttle.levels) == 2 and "a" not in throttle.levels
 
 
 def test_users_added_at_once_all_land(tmp_path):

@@ -1,0 +1,123 @@
+"""Failed sign-ins counted per client address for the whole service: one record per address in the state
+folder (`.lenslet/throttle/<digest>.json`, on S3 in the bucket), so every web process and every host
+reads one count. The rule is lenslet/people/throttle.py.
+
+An attempt reads its address's record (one small read; none at all is there for an address that never
+failed), and only a failure writes: a conditional replace, redone on the other writer's record when two
+processes count at once, so no failure is lost. A file in a record's place is input: read without
+waiting and within a size, and what is not a record is set aside (`rejected/`) and counted as the
+allowance spent. Records that have drained are removed now and then by a process counting a failure.
+"""
+
+import logging
+import random
+import threading
+import time
+from collections import OrderedDict
+
+from lenslet.errors import BadRequest, Foreign, LensletError, PreconditionFailed, TooLarge, Unavailable
+from lenslet.layout import STATE, THROTTLE, join, name_of
+from lenslet.people import throttle
+from lenslet.storage import set_aside
+
+log = logging.getLogger("lenslet")
+
+CAPACITY = 10_000  # (address, credential) pairs a process remembers as counted already
+WRITE_TRIES = 20  # conditional writes of one failure before giving up (503): writers on one address at once
+SWEEP_EVERY = 60.0  # seconds between two looks for drained records, in one process
+SWEEP_MAX = 1_000  # drained records removed in one look at most
+STUCK = object()  # the version of a record that could not be set aside: its address is held back
+
+
+class Throttle:
+    """Slow down addresses that keep failing to sign in, across processes and hosts."""
+
+    def __init__(self, storage, clock=time.time):
+        self.storage, self.clock = storage, clock
+        # The same wrong credential again is not a new guess (a page loading fifty thumbnails with a
+        # revoked share link): a process counts each (address, credential digest) once. This only ever
+        # counts less for a credential already counted, never lets an address try more.
+        self.counted = OrderedDict()
+        self.lock = threading.Lock()
+        self.next_sweep = float("-inf")
+
+    def wait(self, address):
+        """Seconds the address must wait before its next attempt (0: it may try now)."""
+        record, _ = self._load(throttle.record_name(address))
+        return throttle.wait(record, self.clock())
+
+    def failed(self, address, credential=""):
+        """Count a failed attempt from address (once for each credential, given as a digest)."""
+        pair = (address, credential)
+        with self.lock:
+            if credential and pair in self.counted:
+                self.counted.move_to_end(pair)
+                return
+        name = throttle.record_name(address)
+        for attempt in range(WRITE_TRIES):
+            record, version = self._load(name)
+            if version is STUCK:
+                return  # held back for as long as that file is there
+            try:
+                self.storage.replace_if(join(THROTTLE, name), throttle.dumps(throttle.failed(record, self.clock())),
+                                        version)
+                break
+            except PreconditionFailed:  # another process counted meanwhile: count again on top of theirs
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+        else:
+            raise Unavailable("too many failed attempts from one address at once to count them; try again")
+        if credential:
+            with self.lock:
+                self.counted[pair] = None
+                while len(self.counted) > CAPACITY:
+                    self.counted.popitem(last=False)
+        self._sweep()
+
+    def _load(self, name, settle=True):
+        """(record, version) kept for a record name; (None, None) when there is none.
+
+        What lenslet cannot take for a record is set aside and replaced by a spent allowance; while it
+        cannot be moved the version is STUCK and the record a spent allowance, written nowhere."""
+        key = join(THROTTLE, name)
+        try:
+            data, version = self.storage.read_small(key, throttle.MAX_BYTES)
+            if data is None:
+                return None, None
+            return throttle.loads(data, self.clock()), version
+        except (Foreign, TooLarge) as ex:
+            place, reason = (THROTTLE, name), ex.description
+        except throttle.BadRecord as ex:
+            place, reason = (THROTTLE, name), str(ex)
+        except BadRequest as ex:  # the throttle's folder is not one (a file, a link out of the state folder)
+            place, reason = (STATE, name_of(THROTTLE)), ex.description
+        spent = throttle.spent(self.clock())
+        if set_aside(self.storage, *place, f"not a record of failed sign-ins ({reason})") is None:
+            return spent, STUCK
+        try:
+            return spent, self.storage.replace_if(key, throttle.dumps(spent), None)
+        except PreconditionFailed:  # another process wrote one meanwhile: theirs counts
+            return self._load(name, settle=False) if settle else (spent, STUCK)
+
+    def _sweep(self):
+        """Remove records that have drained to nothing (at most once a minute in a process)."""
+        now = self.clock()
+        with self.lock:
+            if now < self.next_sweep:
+                return
+            self.next_sweep = now + SWEEP_EVERY
+        try:
+            entries = self.storage.list_folder(THROTTLE)
+        except LensletError as ex:
+            log.warning("cannot look for drained records of failed sign-ins: %s", ex.description)
+            return
+        # A record last written FORGET_AFTER ago has drained whatever its level: only those are read.
+        old = [entry.name for entry in entries if not entry.is_dir and throttle.is_record_name(entry.name)
+               and entry.mtime < now - throttle.FORGET_AFTER]
+        for name in old[:SWEEP_MAX]:
+            key = join(THROTTLE, name)
+            try:
+                data, version = self.storage.read_small(key, throttle.MAX_BYTES)
+                if data is not None and throttle.forgotten(throttle.loads(data, now), now):
+                    self.storage.delete_if(key, version)  # unless a failure was counted meanwhile
+            except (LensletError, throttle.BadRecord):
+                continue  # gone, counted again, or not a record: set aside when its address is next read

@@ -1,0 +1,136 @@
+"""Limits that hold in the real service: gunicorn with two web processes on a loopback port.
+
+Wrong share passwords and wrong tokens from one address, whichever process answers them, are held back
+(429) once the allowance is spent, while another address still gets in; a query string past lenslet's
+limit is answered by lenslet (414, JSON) and not by gunicorn's request-line limit (HTML)."""
+
+import json
+import re
+import time
+from http.client import HTTPConnection
+
+import pytest
+from helpers import draw
+
+from lenslet.people import throttle
+from lenslet.people.users_file import Directory
+
+# The peer is loopback, as nginx in front would be: the client is the last X-Forwarded-For entry.
+GUESSER, OTHER = "198.51.100.7", "198.51.100.8"
+TRIES = 40
+# The access log names the process that answered each request, and whom for.
+ACCESS_LOG = '%(p)s %(s)s "%(r)s" %({x-forwarded-for}i)s'
+
+
+def send(connection, method, path, body=None, headers=None):
+    """One request on an open connection: (status, body, headers)."""
+    sent = {**({"Content-Type": "application/json"} if body is not None else {}), **(headers or {})}
+    connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=sent)
+    answer = connection.getresponse()
+    return answer.status, answer.read(), {name.lower(): value for name, value in answer.getheaders()}
+
+
+def call(server, method, path, body=None, headers=None):
+    """One request on a connection of its own."""
+    connection = HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        return send(connection, method, path, body, {"Connection": "close", **(headers or {})})
+    finally:
+        connection.close()
+
+
+def one_connection_to_each_process(server, rounds=5):
+    """Two kept-alive connections, one to each web process: which process accepted a connection is read
+    from the access log. Eight connections are opened at once, so that both processes accept some."""
+    for round_ in range(rounds):
+        opened = [HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(8)]
+        for connection in opened:
+            connection.connect()  # queued by the kernel: the processes race to accept them
+        kept = {}
+        for n, connection in enumerate(opened):
+            probe = f"203.0.113.{round_ * 8 + n}"
+            send(connection, "GET", "/health", headers={"X-Forwarded-For": probe})
+            pid = next(iter(server.wait_until(lambda probe=probe: answering_processes(server, probe))))
+            kept.setdefault(pid, connection)
+        for connection in opened:
+            if connection not in kept.values():
+                connection.close()
+        if len(kept) == 2:
+            return list(kept.values())
+        for connection in kept.values():
+            connection.close()
+    raise AssertionError(f"one process accepted every connection in {rounds} rounds")
+
+
+@pytest.fixture
+def served(gunicorn, tree, tmp_path):
+    """gunicorn (two web processes) over family/ with a users file; (server, the admin's token)."""
+    draw(tree / "family" / "a.jpg")
+    directory = Directory(str(tmp_path / "users.json"))
+    admin = directory.add("ann", "admin", [""])
+    server = gunicorn(env={"LENSLET_USERS": directory.path}, args=("--access-logformat", ACCESS_LOG))
+    server.wait_until(lambda: server.get("/health")[0] == 200)
+    yield server, admin
+    server.stop()  # by its pid (SIGTERM, then SIGKILL past 20 s)
+
+
+def answering_processes(server, address):
+    """The pids of the web processes that answered requests from address (from the access log)."""
+    with open(server.log.removesuffix(".log") + ".out") as log:
+        return {line.split()[0] for line in log if line.rstrip().endswith(" " + address)}
+
+
+def share_password_guess(server, admin):
+    status, body, _ = call(server, "POST", "/shares", {"path": "family", "password": "hunter2", "expires": "1d"},
+                           {"Authorization": f"Bearer {admin}"})
+    assert status == 201
+    key = json.loads(body)["key"]
+
+    def guess(connection, password, address):
+        return send(connection, "POST", "/shares/unlock", {"key": key, "password": password},
+                    {"X-Forwarded-For": address})
+    return guess, 404, "hunter2"
+
+
+def token_guess(server, admin):
+    def guess(connection, token, address):
+        return send(connection, "GET", "/folders", headers={"Authorization": f"Bearer {token}",
+                                                            "X-Forwarded-For": address})
+    return guess, 401, admin
+
+
+@pytest.mark.parametrize("attempt", [share_password_guess, token_guess])
+def test_one_address_is_held_back_across_both_processes(served, attempt):
+    server, admin = served
+    guess, refused, right = attempt(server, admin)
+    processes = one_connection_to_each_process(server)
+    started = time.monotonic()
+    answers = [guess(processes[n % 2], f"guess-{n}", GUESSER) for n in range(TRIES)]  # every other in each
+    elapsed = time.monotonic() - started
+    statuses = [status for status, _, _ in answers]
+    assert set(statuses) == {refused, 429}, statuses
+    through = statuses.count(refused)
+    # The allowance, and one more for each DRAIN seconds the guessing took (the count drains meanwhile).
+    assert throttle.ALLOWANCE <= through <= throttle.ALLOWANCE + int(elapsed / throttle.DRAIN), (through, elapsed)
+    held = [(body, headers) for status, body, headers in answers if status == 429]
+    assert all(int(headers["retry-after"]) >= 1 and json.loads(body)["title"] == "Too many attempts"
+               for body, headers in held)
+    for connection in processes:
+        assert guess(connection, right, GUESSER)[0] == 429  # the right one too, in either process
+        assert guess(connection, right, OTHER)[0] == 200   # another address gets in
+        connection.close()
+    assert len(answering_processes(server, GUESSER)) == 2
+
+
+def test_a_long_query_string_is_answered_by_lenslet_as_json(gunicorn):
+    server = gunicorn()
+    server.wait_until(lambda: server.get("/health")[0] == 200)
+    longest = 8190 - len("GET /folders? HTTP/1.1")  # the longest request line gunicorn reads
+    for length in (5000, 8000, longest):
+        status, body, headers = call(server, "GET", "/folders?" + "path=" + "a" * (length - 5))
+        assert status == 414, (length, body[:200])
+        assert headers["content-type"].startswith("application/json")
+        assert re.search(r"longer than 4096 characters", json.loads(body)["description"])
+    status, _, _ = call(server, "GET", "/folders?path=" + "a" * 4091)  # at lenslet's limit: not too long
+    assert status != 414
+    server.stop()
