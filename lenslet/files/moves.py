@@ -27,7 +27,7 @@ from lenslet.layout import (
     sidecar_of,
     thumb_of,
 )
-from lenslet.storage.paths import is_clean
+from lenslet.storage.paths import clean_path, is_clean
 
 MAX_NUMBER = 10_000  # `photo (n).jpg` tried up to this n before giving up
 STALE_JOURNAL = 120.0  # seconds after which a move nobody finished counts as abandoned, whoever ran it
@@ -163,15 +163,20 @@ def in_trash(key):
 def restore_origin(origin, path):
     """Where a trashed image goes back to, from its sidecar's originalPosition, or a refusal.
 
-    A sidecar is anyone's to edit: the place is taken only as lenslet writes it (a clean path
-    relative to the root, never in the trash or the state folder), not cleaned up or guessed at.
+    A sidecar is anyone's to edit: the place is read as a client's path is (one leading slash is the
+    root, as the API and older writers say it; nothing out of the tree, no state folder), and never in
+    the trash.
     """
     if not isinstance(origin, str) or not origin:
         raise Conflict("where this image came from is not known; move it instead", path=path)
-    if not is_clean(origin) or in_trash(origin):
+    try:
+        place = clean_path(origin)
+    except BadPath:
+        place = None
+    if not place or not is_clean(place) or in_trash(place):
         raise BadPath("where this image came from is no place in the gallery to restore it to; move it instead",
                       path=path, originalPosition=origin[:300])
-    return origin
+    return place
 
 
 def trash_key(key):

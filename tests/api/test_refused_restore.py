@@ -45,8 +45,7 @@ def refused(client, tree, body, status, headers=SAME_SITE):
 
 HOSTILE = [
     ("../y.jpg", 400),            # out of the tree
-    ("/y.jpg", 400),              # absolute: lenslet writes paths relative to the root
-    ("//server/y.jpg", 400),
+    ("//server/y.jpg", 400),      # a network path
     ("_trash_/z.jpg", 400),       # into the trash is no restore
     (".lenslet/y.jpg", 400),      # lenslet's state folder
     ("c.jpg/y.jpg", 400),         # through a file
@@ -89,3 +88,10 @@ def test_a_restore_from_another_site_changes_nothing(client, trashed):
 
 def test_a_restore_for_a_foreign_host_changes_nothing(client, trashed):
     refused(client, trashed, {"paths": ["_trash_/x.jpg"]}, 421, headers={"Host": "evil.example"})
+
+
+def test_an_origin_written_with_a_leading_slash_restores_there(client, trashed, tree):
+    """An older writer (or a person) may say the place as the API takes it: /b/y.jpg is b/y.jpg."""
+    came_from(trashed, "y.jpg", "/b/y.jpg")
+    client.post_json("/restore", {"paths": ["_trash_/y.jpg"]}, headers=SAME_SITE, status=200)
+    assert (tree / "b" / "y.jpg").is_file() and not (tree / "_trash_" / "y.jpg").exists()
