@@ -8,7 +8,6 @@ Nothing else sends them. Built once by create_app and once by the worker, and in
 """
 
 import logging
-import re
 import time
 
 from lenslet import jobs
@@ -22,9 +21,6 @@ from lenslet.search.rollup import note_changes
 from lenslet.sidecar import store
 
 log = logging.getLogger("lenslet")
-
-HASH = re.compile(r"blake3:[0-9a-f]{64}")
-
 
 class Catalog:
     def __init__(self, tree, config, clock=time.time):
@@ -89,11 +85,12 @@ class Catalog:
         jobs.ask_for_rollup(self.root, self.clock)
 
     def hash_found(self, path, digest):
-        """A read (a first thumbnail) found an original's hash: the worker records it, as it records the
-        hashes of the thumbnails it makes. A read itself never writes a sidecar or a listing."""
+        """A read (a first thumbnail) found an original's hash: the worker records it with the others found
+        in its folder, in one pass, as it records the hashes of the thumbnails it makes. A read itself
+        never writes a sidecar or a listing."""
         folder, _, name = path.rpartition("/")
         try:
-            jobs.enqueue(self.root, "hashes", folder, self.clock, part=name, hashes={name: digest})
+            jobs.note_found_hash(self.root, folder, name, digest, self.clock)
         except LensletError as ex:
             log.warning("%s: its hash waits for the next index: %s", path, ex.description)
 
@@ -160,10 +157,11 @@ class Catalog:
 
 
 def found_hashes(job):
-    """The hashes a "hashes" job names ({name: digest}), those of their shape only: a job file is input."""
+    """The hashes a "hashes" job of an older lenslet names ({name: digest}), those of their shape only: a
+    job file is input. (Today's jobs name only their folder; the hashes wait in its spool, jobs.py.)"""
     given = job.get("hashes")
     if not isinstance(given, dict):
         return {}
     return {name: digest for name, digest in given.items()
             if isinstance(name, str) and "/" not in name and name and isinstance(digest, str)
-            and HASH.fullmatch(digest)}
+            and jobs.HASH.fullmatch(digest)}

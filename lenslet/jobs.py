@@ -26,6 +26,7 @@ read in today's terms, so work queued before an upgrade still runs.
 
 import logging
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -33,7 +34,7 @@ from collections import Counter
 import orjson
 
 from lenslet.errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
-from lenslet.layout import CLAIMS, JOBS, join
+from lenslet.layout import CLAIMS, FOUND, JOBS, join
 from lenslet.storage import set_aside, version_of
 
 log = logging.getLogger("lenslet")
@@ -103,6 +104,67 @@ def ask_for_rollup(storage, clock=time.time):
         enqueue(storage, "rollup", "", clock)
     except LensletError as ex:
         log.warning("search sees a change with the next rollup only: %s", ex.description)
+
+
+HASH = re.compile(r"blake3:[0-9a-f]{64}")
+MAX_NOTE = 4096  # bytes of one found hash's note: far more than lenslet writes
+
+
+def note_found_hash(storage, folder, name, digest, clock=time.time):
+    """Hand the worker a hash a read found: noted in the folder's spool, then one `hashes` job for the
+    folder (a folder browsed for the first time queues one job, however many thumbnails it shows, and
+    the worker records them all in one pass). The note comes first: a worker that took the job before
+    it looks at the spool after taking it, or the job is queued again."""
+    note = join(join(FOUND, version_of(folder.encode())), version_of(name.encode()) + ".json")
+    storage.write(note, orjson.dumps({"folder": folder, "name": name, "hash": digest}), durable=False)
+    enqueue(storage, "hashes", folder, clock)
+
+
+def found_hash(record, folder):
+    """(name, digest) of a found hash's record for folder, or None when it is not of that shape."""
+    if not isinstance(record, dict) or record.get("folder") != folder:
+        return None
+    name, digest = record.get("name"), record.get("hash")
+    if isinstance(name, str) and name and "/" not in name and isinstance(digest, str) and HASH.fullmatch(digest):
+        return name, digest
+    return None
+
+
+def take_found_hashes(storage, folder):
+    """The hashes noted for a folder ({name: digest}) and their notes ((key, version) pairs, for
+    drop_notes once recorded). A note is input: one of another shape, too big, a link or a FIFO in
+    its place, is set aside (reported in /health) and records nothing."""
+    spool = join(FOUND, version_of(folder.encode()))
+    try:
+        names = [name for name in storage.list_names(spool) if name.endswith(".json")]
+    except NotFound:
+        return {}, []
+    found, notes = {}, []
+    for name in names:
+        key = join(spool, name)
+        try:
+            data, version = storage.read_small(key, MAX_NOTE)
+        except LensletError as ex:
+            set_aside(storage, spool, name, f"not a found hash lenslet wrote: {ex.description}")
+            continue
+        if data is None:
+            continue  # taken by another worker meanwhile
+        pair = found_hash(parsed(data), folder)
+        if pair is None:
+            set_aside(storage, spool, name, "not a found hash lenslet wrote")
+            continue
+        found[pair[0]] = pair[1]
+        notes.append((key, version))
+    return found, notes
+
+
+def drop_notes(storage, notes):
+    """Remove the notes of hashes recorded; one written again meanwhile (found again) stays for next time."""
+    for key, version in notes:
+        try:
+            storage.delete_if(key, version)
+        except (NotFound, PreconditionFailed):
+            pass
 
 
 def enqueue_thumbs(storage, folder, names, clock=time.time):

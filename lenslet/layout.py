@@ -29,6 +29,7 @@ FOLDER_MARKER = ".lenslet.keep"  # keeps an empty folder in a bucket, where fold
 STATE = ".lenslet"
 JOBS = f"{STATE}/jobs"
 CLAIMS = f"{STATE}/claims"
+FOUND = f"{STATE}/found"  # hashes reads found, one folder each, waiting for the worker (lenslet/jobs.py)
 HEARTBEATS = f"{STATE}/workers"
 JOURNAL = f"{STATE}/journal"
 LOCKS = f"{STATE}/locks"

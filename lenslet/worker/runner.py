@@ -209,15 +209,18 @@ class Runner:
             self.catalog.hashed(self.storage, folder, digests)
 
     def record_found_hashes(self, job):
-        """Record the hashes web processes found while making thumbnails for a read (catalog.hash_found)."""
-        digests = found_hashes(job)
-        if not digests:
-            return
-        try:
-            place = self.tree.locate(job["path"])
-        except NotFound:
-            return  # the folder went away since
-        self.catalog.hashed(place.storage, place.key, digests)
+        """Record the hashes web processes found in a folder while making thumbnails for a read
+        (catalog.hash_found), all in one pass: those noted in its spool, and a job's of an older lenslet."""
+        noted, notes = jobs.take_found_hashes(self.storage, job["path"])
+        digests = {**found_hashes(job), **noted}
+        if digests:
+            try:
+                place = self.tree.locate(job["path"])
+            except NotFound:
+                pass  # the folder went away since: nothing to record
+            else:
+                self.catalog.hashed(place.storage, place.key, digests)
+        jobs.drop_notes(self.storage, notes)
 
     def tally(self, key, error):
         """Count one image of a thumbnail job as done, or failed with error (a removed one is done)."""

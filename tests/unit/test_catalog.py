@@ -42,3 +42,44 @@ def test_a_forged_hashes_job_changes_nothing_and_a_real_one_is_recorded(config, 
     jobs.enqueue(storage, "hashes", "a", part="x.jpg", hashes={"x.jpg": GOOD})
     run_jobs(config, storage)
     assert json.loads((tree / "a" / "x.jpg.json").read_bytes())["hash"] == GOOD
+
+
+def test_a_folder_browsed_for_the_first_time_queues_one_job_and_its_hashes_land_in_one_pass(client, config, storage,
+                                                                                          tree):
+    for n in range(6):
+        draw(tree / "a" / f"{n}.jpg", color=(n * 40, 20, 90))
+    client.get("/folders?path=a")
+    listing_writes = (tree / "a" / "_index.json").stat().st_mtime_ns
+    for n in range(6):  # the page draws every thumbnail of the folder
+        client.get(f"/thumb?path=a/{n}.jpg")
+    assert [kind for kind in map(jobs.kind_in, jobs.waiting(storage)) if kind == "hashes"] == ["hashes"]
+    assert (tree / "a" / "_index.json").stat().st_mtime_ns == listing_writes  # reads wrote no listing
+    assert not list((tree / "a").glob("*.json.json")) and not list((tree / "a").glob("?.jpg.json"))
+    run_jobs(config, storage)
+    listed = {item["name"]: item["hash"] for item in client.get("/folders?path=a").json["items"]}
+    assert all(digest and digest.startswith("blake3:") for digest in listed.values()) and len(listed) == 6
+    assert list((tree / ".lenslet" / "found").rglob("*.json")) == []  # the notes go once recorded
+
+
+@pytest.mark.parametrize("note", [
+    b"{torn", b"[]", b'{"folder": "b", "name": "x.jpg", "hash": "' + GOOD.encode() + b'"}',  # another folder's
+    b'{"folder": "a", "name": "../x.jpg", "hash": "' + GOOD.encode() + b'"}',
+    b'{"folder": "a", "name": "x.jpg", "hash": "blake3:nothex"}', b"x" * 10_000, "fifo", "link"])
+def test_a_found_hash_note_of_another_shape_records_nothing_and_is_set_aside(config, storage, tree, note):
+    import os
+
+    from lenslet.storage import version_of
+    draw(tree / "a" / "x.jpg")
+    spool = tree / ".lenslet" / "found" / version_of(b"a")
+    spool.mkdir(parents=True)
+    if note == "fifo":
+        os.mkfifo(spool / "forged.json")
+    elif note == "link":
+        (tree / "secret.json").write_text('{"folder": "a", "name": "x.jpg", "hash": "%s"}' % GOOD)
+        os.symlink(tree / "secret.json", spool / "forged.json")
+    else:
+        (spool / "forged.json").write_bytes(note)
+    jobs.enqueue(storage, "hashes", "a")
+    run_jobs(config, storage)
+    assert jobs.waiting(storage) == [] and not (tree / "a" / "x.jpg.json").exists()
+    assert [path.name for path in spool.iterdir()] == ["rejected"]
