@@ -112,7 +112,8 @@ def write_xmp(storage, key, stored, sidecar, now, removed=()):
         data, stat = storage.read_with_stat(join(folder, target))
         theirs, theirs_time = xmp.parse(data), stat.mtime
     # A base written to another file (foo.jpg.xmp deleted, foo.xmp read now) is no base for this one.
-    result, changes = xmp.written(sidecar, xmp.base_of(stored, target), theirs, theirs_time, now, removed, target)
+    result, changes = xmp.written(sidecar, stored, xmp.base_of(stored, target), theirs, theirs_time, now, removed,
+                                  target)
     if changes is not None:
         try:
             storage.write(join(folder, target), xmp.update(data, changes, now))
