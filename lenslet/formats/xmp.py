@@ -1016,7 +1016,8 @@ def shown(own_tags, own_star, readings, base=None):
     base: what lenslet last wrote to the XMP sidecar (readings[0]), if it wrote one: what
     another tool changed there since counts over lenslet's own (see since_written).
     """
-    if base is not None and readings and readings[0][0] == base.get("file"):
+    # A sidecar lenslet could not read (all of) says nothing of what was removed from it.
+    if base is not None and readings and readings[0][0] == base.get("file") and not readings[0][1].problems:
         own_tags, own_star = since_written(own_tags, own_star, base, readings[0][1])
     tags, holders = list(own_tags), {tag_key(tag): [LENSLET] for tag in own_tags}
     paths, problems = [], []

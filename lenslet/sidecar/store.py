@@ -7,6 +7,7 @@ search, jobs) is the catalog's to send (lenslet/catalog.py); this module tells n
 """
 
 import logging
+from typing import NamedTuple
 
 import orjson
 
@@ -100,14 +101,18 @@ def write_xmp(storage, key, stored, sidecar, now, removed=()):
     something to say). Called under the image's lock, before the sidecar is stored: a crash
     between the two leaves lenslet's sidecar behind the XMP, which the next merge takes as
     the other tool's change, never as a removal. A sidecar lenslet cannot read is never
-    overwritten (Unreadable, and nothing is stored).
+    overwritten (Unreadable), nor one whose name a link, a FIFO or a folder holds (Foreign);
+    nothing is stored then either.
     """
     folder, name = parent(key), name_of(key)
     found = find_xmp(storage, folder, name)
+    if found is not None and found.problem is not None:
+        raise Foreign(f"{found.name}: {found.problem}. The edit is refused and nothing was changed: "
+                      "replace it with a regular file or remove it (or set LENSLET_XMP=read)", path=key)
     data = theirs = theirs_time = None
-    target = found[0] if found is not None else xmp_names(name)[0]
+    target = found.name if found is not None else xmp_names(name)[0]
     if found is not None:
-        if found[1].size > xmp.MAX_XMP:
+        if found.stat.size > xmp.MAX_XMP:
             raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is", path=key)
         data, stat = storage.read_with_stat(join(folder, target))
         theirs, theirs_time = xmp.parse(data), stat.mtime
@@ -130,15 +135,27 @@ def read_sidecar(storage, key):
     return (sidecars.parse(data) or {}) if data is not None else {}, version
 
 
+class XmpFile(NamedTuple):
+    """The XMP sidecar of an image: its name, and its Stat, or the problem that keeps lenslet from reading it."""
+
+    name: str
+    stat: object = None
+    problem: str = None
+
+
 def find_xmp(storage, folder, name):
-    """The XMP sidecar another tool keeps for an image, as (its name, Stat), or None: a stat per name."""
+    """The XMP sidecar another tool keeps for an image (an XmpFile), or None: a stat per name.
+
+    The first name that anything holds is the one: a link there is never followed (in or out of the
+    root: what it leads to may be a folder its reader may not see), and a FIFO or a folder is never
+    opened; each is the XMP sidecar with a problem, so it is said, and nothing is written in its place."""
     for candidate in xmp_names(name):
         try:
-            found = storage.stat(join(folder, candidate))
-        except (NotFound, Foreign):
+            return XmpFile(candidate, storage.stat_file(join(folder, candidate)))
+        except NotFound:
             continue
-        if not found.is_dir:
-            return candidate, found
+        except Foreign as ex:
+            return XmpFile(candidate, problem=ex.description)
     return None
 
 
@@ -162,4 +179,9 @@ def xmp_of(storage, key, embedded=None):
     found = find_xmp(storage, folder, name)
     if embedded is None:
         embedded = originals.read_embedded(storage, key).to_dict()
-    return (read_xmp(storage, folder, *found) if found else None), embedded
+    if found is None:
+        return None, embedded
+    if found.problem is not None:
+        return {"name": found.name, "size": 0, "mtime": 0.0,
+                "found": xmp.Metadata(problems=(found.problem,)).to_dict()}, embedded
+    return read_xmp(storage, folder, found.name, found.stat), embedded

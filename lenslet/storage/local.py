@@ -35,7 +35,18 @@ from lenslet.errors import (
     PreconditionFailed,
     Unavailable,
 )
-from lenslet.layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
+from lenslet.layout import (
+    DERIVED,
+    LOCKS,
+    ROOT_FILES,
+    STATE,
+    TEMP_SUFFIX,
+    is_internal,
+    is_state,
+    is_xmp,
+    join,
+    name_of,
+)
 from lenslet.storage.base import (
     HEAD_BYTES,
     Entry,
@@ -158,9 +169,11 @@ class LocalStorage(Verbs):
     def _open_file(self, key):
         """Open a regular file for reading, refusing one whose path leaves the root.
 
-        A link named like one of lenslet's own files, or anywhere in its state folder, is
-        foreign and never read (a write refuses to replace it, so what it points to would
-        stand for the file for good); a link to an image is followed when it stays inside the root.
+        A link named like a file lenslet writes (its own, or another tool's XMP sidecar), or
+        anywhere in its state folder, is foreign and never read (a write refuses to replace it,
+        so what it points to would stand for the file for good; and a link in one folder may lead
+        into another that a reader may not see); a link to an image is followed when it stays
+        inside the root.
         """
         path, _ = self._walk(key, last=False)
         try:
@@ -168,8 +181,8 @@ class LocalStorage(Verbs):
         except OSError as ex:
             if ex.errno != errno.ELOOP:
                 raise
-            if is_internal(name_of(key)) or is_state(key):
-                raise Foreign("a symlink holds the name of one of lenslet's files; it is left alone",
+            if is_internal(name_of(key)) or is_xmp(name_of(key)) or is_state(key):
+                raise Foreign("a symlink holds the name of a file lenslet may write; it is never followed",
                               path=key) from None
             fd = os.open(self._fs(key), _READ_FLAGS & ~os.O_NOFOLLOW)  # resolved and checked
         try:
@@ -394,6 +407,17 @@ class LocalStorage(Verbs):
             if st is None:  # a symlink was resolved, or the walk stopped early
                 st = os.stat(path)
         return Stat(st.st_size, st.st_mtime, stat_module.S_ISDIR(st.st_mode), st.st_ctime)
+
+    def stat_file(self, key):
+        """Return the Stat of the regular file named key, never following a link at that name: Foreign
+        when a link, a folder, a FIFO, a socket or a device holds it (a file lenslet may write)."""
+        with _mapped(key):
+            path, _ = self._walk(key, last=False)
+            st = os.lstat(path)
+        if not stat_module.S_ISREG(st.st_mode):
+            raise Foreign(f"a {_kind(st.st_mode)} holds this name; lenslet never follows, reads or writes through it",
+                          path=key)
+        return Stat(st.st_size, st.st_mtime, False, st.st_ctime)
 
     def read(self, key):
         """Return the whole content of a file."""
@@ -874,9 +898,15 @@ def _refuse_foreign(folder_fd, name, key, missing_ok=True):
             return
         raise
     if not stat_module.S_ISREG(st.st_mode):
-        kind = "symlink" if stat_module.S_ISLNK(st.st_mode) else \
-            "folder" if stat_module.S_ISDIR(st.st_mode) else "special file"
-        raise Foreign(f"a {kind} holds this name; lenslet never writes through it or removes it", path=key)
+        raise Foreign(f"a {_kind(st.st_mode)} holds this name; lenslet never writes through it or removes it",
+                      path=key)
+
+
+def _kind(mode):
+    """What holds a name, in words, when it is not a regular file."""
+    if stat_module.S_ISLNK(mode):
+        return "symlink"
+    return "folder" if stat_module.S_ISDIR(mode) else "FIFO" if stat_module.S_ISFIFO(mode) else "special file"
 
 
 def _utf8(name):

@@ -19,7 +19,16 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from lenslet.errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unavailable
+from lenslet.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Foreign,
+    NotFound,
+    PreconditionFailed,
+    Unavailable,
+)
 from lenslet.layout import FOLDER_MARKER, LOCKS
 from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Stat, Verbs, holding, spool, version_of
 from lenslet.storage.paths import check_key, clean_path
@@ -127,6 +136,13 @@ class S3Storage(Verbs):
             raise
         moment = head["LastModified"].timestamp()
         return Stat(head["ContentLength"], moment, False, moment)
+
+    def stat_file(self, key):
+        """Stat of the object key (a bucket has no links); Foreign when a folder (a key prefix) has its name."""
+        found = self.stat(key)
+        if found.is_dir:
+            raise Foreign("a folder holds this name; lenslet never reads or writes through it", path=key)
+        return found
 
     def _is_file(self, key):
         try:

@@ -1,7 +1,11 @@
-"""LENSLET_XMP=write beside other programs: every property lenslet does not own is kept byte for byte."""
+"""LENSLET_XMP=write beside other programs: every property lenslet does not own is kept byte for byte,
+and a link, a FIFO or a folder holding the XMP sidecar's name is never followed nor written through."""
 
+import json
+import os
 import re
 
+import pytest
 from helpers import draw, image_bytes, without
 
 from lenslet.formats import xmp
@@ -60,6 +64,13 @@ DESCRIPTION = re.search(rb" *<dc:description>.*</dc:description>\n", DARKTABLE, 
 KEYWORDS = ("dc:subject", "lr:hierarchicalSubject")
 
 
+def xmp_with_subjects(*tags):
+    items = "".join(f"<rdf:li>{tag}</rdf:li>" for tag in tags)
+    return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<dc:subject><rdf:Bag>{items}</rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>").encode()
+
+
 def item(client, path="a.jpg"):
     return client.get("/item", params={"path": path}).json
 
@@ -115,3 +126,86 @@ def test_notes_lenslet_had_before_xmp_writing_stay_out_of_the_xmp_until_edited(c
     patch(client, {"addTags": ["dog"]})
     assert DESCRIPTION in (tree / "a.jpg.xmp").read_bytes()
     assert item(client)["notes"] == "lenslet's own"
+
+
+# ---------------------------------------------------------------------------------------------
+# A link, a FIFO or a folder in the sidecar's place
+
+
+def put_in_place(kind, tree, outside):
+    """Put a link (out of the root, or to another .xmp inside it), a FIFO or a folder where a.jpg.xmp goes."""
+    place = tree / "a.jpg.xmp"
+    if kind == "link out of the root":
+        place.symlink_to(outside)
+    elif kind == "link inside the root":
+        (tree / "other.xmp").write_bytes(xmp_with_subjects("private"))
+        place.symlink_to(tree / "other.xmp")
+    elif kind == "fifo":
+        os.mkfifo(place)
+    else:
+        place.mkdir()
+        (place / "inner.txt").write_bytes(b"someone's")
+    return place
+
+
+KINDS = ["link out of the root", "link inside the root", "fifo", "folder"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("mode", ["read", "write"])
+def test_a_link_fifo_or_folder_as_the_xmp_shows_the_rest_with_the_problem(client_with, tree, tmp_path, kind, mode):
+    draw(tree / "a.jpg")
+    outside = tmp_path / "outside.xmp"
+    outside.write_bytes(xmp_with_subjects("secret"))
+    client_with(xmp="read").patch_json("/item?path=a.jpg", {"addTags": ["mine"], "star": 2})
+    place = put_in_place(kind, tree, outside)
+    body = item(client_with(xmp=mode))
+    assert (body["tags"], body["star"]) == (["mine"], 2)  # never what the link leads to
+    assert "a.jpg.xmp" in body["error"] and "secret" not in json.dumps(body)
+    assert client_with(xmp=mode).get("/folders").json["items"][0]["name"] == "a.jpg"
+    assert place.is_symlink() or kind in ("fifo", "folder")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_edit_is_refused_while_a_link_fifo_or_folder_holds_the_xmps_name(client_with, tree, tmp_path, kind):
+    draw(tree / "a.jpg")
+    outside = tmp_path / "outside.xmp"
+    outside.write_bytes(xmp_with_subjects("secret"))
+    client_with(xmp="read").patch_json("/item?path=a.jpg", {"addTags": ["mine"]})
+    sidecar = (tree / "a.jpg.json").read_bytes()
+    place = put_in_place(kind, tree, outside)
+    target = os.readlink(place) if place.is_symlink() else None
+    client = client_with(xmp="write")
+    for call in (lambda: patch(client, {"addTags": ["dog"]}, status=409),
+                 lambda: client.put_json("/item?path=a.jpg", {"tags": ["mine", "dog"]}, status=409)):
+        answer = call().json
+        assert "a.jpg.xmp" in answer["description"] and "nothing" in answer["description"]
+    assert (tree / "a.jpg.json").read_bytes() == sidecar
+    assert outside.read_bytes() == xmp_with_subjects("secret")
+    assert (os.readlink(place) if place.is_symlink() else None) == target
+    # the same edit in read mode lands in lenslet's own sidecar, and the link is still left alone
+    patch(client_with(xmp="read"), {"addTags": ["dog"]})
+    assert json.loads((tree / "a.jpg.json").read_bytes())["tags"] == ["mine", "dog"]
+    assert outside.read_bytes() == xmp_with_subjects("secret")
+
+
+def test_lenslets_tags_still_show_when_the_xmp_it_wrote_becomes_a_link(client_with, tree, tmp_path):
+    client = client_with(xmp="write")
+    draw(tree / "a.jpg")
+    patch(client, {"addTags": ["mine"]})  # written to a.jpg.xmp too, its base kept in a.jpg.json
+    (tree / "a.jpg.xmp").unlink()
+    outside = tmp_path / "outside.xmp"
+    outside.write_bytes(xmp_with_subjects("secret"))
+    (tree / "a.jpg.xmp").symlink_to(outside)
+    body = item(client)
+    assert body["tags"] == ["mine"] and "a.jpg.xmp" in body["error"]  # a link is no sign of a removal
+
+
+def test_a_folder_as_the_xmp_on_either_backend(gallery):
+    gallery.put("a.jpg", image_bytes())
+    gallery.put("a.jpg.xmp/inner.txt", b"someone's")
+    client = gallery.with_settings(xmp="write")
+    body = item(client)
+    assert body["tags"] == [] and "a.jpg.xmp" in body["error"]
+    assert "a.jpg.xmp" in patch(client, {"addTags": ["dog"]}, status=409).json["description"]
+    assert not gallery.exists("a.jpg.json") and gallery.read("a.jpg.xmp/inner.txt") == b"someone's"
