@@ -503,13 +503,31 @@ class LocalStorage(Verbs):
                 os.close(fd)
 
     def replace_if(self, key, data, version):
-        """Write only if the file is still at version (None: only if it does not exist)."""
+        """Write only if the file is still at version (None: only if it does not exist).
+
+        Under the file's lock, so lenslet's own writers queue. Another program takes no lock of
+        lenslet's: the version is looked at once more after the new bytes are written and synced,
+        right before they take the name (a rename), so such a write is lost only if it lands in
+        those microseconds, never while lenslet reads, merges or syncs.
+        """
         self._refuse_if_readonly(key)
-        with self._locked(key):
+
+        def unchanged():
             _, current = self.read_versioned(key)
             if current != version:
                 raise PreconditionFailed("file changed since it was read", path=key, version=current)
-            self.write(key, data)
+
+        with self._locked(key):
+            unchanged()  # refused before any bytes are written, as a rule
+            with _mapped(key, self):
+                fd, name = self._parent_fd(key, create=_makes_folders(key))
+                try:
+                    # None: the name is taken only if free (a link, never a replace), however late it was taken.
+                    self._land(fd, name, key, data, exclusive=version is None, before_naming=unchanged)
+                except FileExistsError:
+                    raise PreconditionFailed("file appeared since it was read", path=key) from None
+                finally:
+                    os.close(fd)
         return version_of(data)
 
     def delete(self, key):
@@ -641,9 +659,10 @@ class LocalStorage(Verbs):
         if self.readonly and not is_state(key):
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
-    def _land(self, folder_fd, name, key, data, exclusive, durable=True):
+    def _land(self, folder_fd, name, key, data, exclusive, durable=True, before_naming=None):
         """Write data to a file no one can see, fsync it, then give it `name` in the open folder.
 
+        before_naming() is called last, just before the name is given: it may refuse (raise).
         Returns what a writer function returned (None for bytes)."""
         _refuse_foreign(folder_fd, name, key)
         fd, tmp = self._unnamed(folder_fd)
@@ -652,6 +671,8 @@ class LocalStorage(Verbs):
             written = data(fd) if callable(data) else _write_all(fd, data)
             if durable:
                 os.fsync(fd)
+            if before_naming is not None:
+                before_naming()
             if tmp is None:
                 # O_TMPFILE: the file has no name until it is linked, so a crash
                 # before this line leaves nothing behind.

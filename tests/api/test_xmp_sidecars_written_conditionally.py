@@ -1,14 +1,18 @@
-"""LENSLET_XMP=write beside other programs: every property lenslet does not own is kept byte for byte,
-and a link, a FIFO or a folder holding the XMP sidecar's name is never followed nor written through."""
+"""LENSLET_XMP=write beside other programs: an XMP sidecar is replaced only if unchanged since lenslet
+read it (the merge done again on a change), every property lenslet does not own is kept byte for byte,
+and a link, a FIFO or a folder holding the sidecar's name is never followed nor written through."""
 
 import json
 import os
 import re
 
 import pytest
-from helpers import draw, image_bytes, without
+from helpers import at_once, draw, image_bytes, without
 
 from lenslet.formats import xmp
+from lenslet.storage import open_storage
+
+EDITS = 40  # each side's, in the race
 
 # darktable's layout, with what only a careful writer keeps: attributes one a line, single quotes,
 # spaces around "=", entity and character references, CDATA, a comment, a namespace lenslet has never heard of.
@@ -77,6 +81,64 @@ def item(client, path="a.jpg"):
 
 def patch(client, body, path="a.jpg", status=200):
     return client.patch_json("/item?path=" + path, body, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Replaced only if unchanged since read
+
+
+def another_program_adds(storage, key, tag):
+    """Add a keyword to dc:subject as a careful program does: read, change, write back only if unchanged
+    (storage.update: a conditional PUT on S3, under the file's lock on disk), never knowing lenslet's merge."""
+    def add(old, version):
+        return old.replace(b"</rdf:Bag>", f"<rdf:li>{tag}</rdf:li></rdf:Bag>".encode(), 1)
+    storage.update(key, add)
+
+
+def test_keywords_another_program_adds_during_lenslets_edits_are_all_kept(gallery):
+    gallery.put("a.jpg", image_bytes())
+    gallery.put("a.jpg.xmp", xmp_with_subjects("start"))
+    client = gallery.with_settings(xmp="write")
+    other = open_storage(gallery.config)  # its own storage, as another process would have
+
+    def side(number):
+        for k in range(EDITS):
+            if number:
+                another_program_adds(other, "a.jpg.xmp", f"other{k}")
+                continue
+            for _ in range(20):  # a client that honours 503 and Retry-After
+                if patch(client, {"addTags": [f"lenslet{k}"]}, status=(200, 503)).status_int == 200:
+                    break
+            else:
+                pytest.fail("lenslet answered 503 twenty times in a row")
+
+    at_once(side, 2)
+    expected = {"start"} | {f"{who}{k}" for who in ("lenslet", "other") for k in range(EDITS)}
+    found = set(xmp.parse(gallery.read("a.jpg.xmp")).tags)
+    assert len(expected - found) == 0, f"lost: {sorted(expected - found)}"
+    assert set(item(client)["tags"]) == expected
+
+
+def test_an_xmp_that_keeps_changing_answers_503_and_nothing_is_stored_or_lost(client_with, tree, monkeypatch):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(xmp_with_subjects("start"))
+    client = client_with(xmp="write")
+    fsync, added = os.fsync, []
+
+    def another_program_writes_whenever_lenslet_syncs(fd):
+        fsync(fd)
+        added.append(f"other{len(added)}")
+        item_added = f"<rdf:li>{added[-1]}</rdf:li></rdf:Bag>".encode()
+        data = (tree / "a.jpg.xmp").read_bytes().replace(b"</rdf:Bag>", item_added)
+        (tree / "other.tmp").write_bytes(data)
+        os.replace(tree / "other.tmp", tree / "a.jpg.xmp")
+
+    monkeypatch.setattr(os, "fsync", another_program_writes_whenever_lenslet_syncs)
+    answer = patch(client, {"addTags": ["dog"]}, status=503)
+    monkeypatch.undo()
+    assert answer.headers["Retry-After"] and "XMP sidecar kept changing" in answer.json["description"]
+    assert not (tree / "a.jpg.json").exists() and len(added) > 1
+    assert set(xmp.parse((tree / "a.jpg.xmp").read_bytes()).tags) == {"start", *added}
 
 
 # ---------------------------------------------------------------------------------------------
