@@ -13,7 +13,7 @@ from lenslet.formats.sidecars import NO_SIDECAR, check_version
 from lenslet.images import originals
 from lenslet.layout import backup_of, mime_of, sidecar_of
 from lenslet.sidecar import store
-from lenslet.sidecar.store import change_sidecar, write_xmp
+from lenslet.sidecar.store import change_sidecar, mirror_to_xmp
 
 log = logging.getLogger("lenslet")
 
@@ -133,14 +133,14 @@ class Items:
 
         def change(stored, version):
             check_version(if_match, version)
-            sidecar = sidecars.check_growth(make(stored), stored)
-            return write_xmp(storage, key, stored, sidecar, self.clock(), removed) if self.writing else sidecar
+            return sidecars.check_growth(make(stored), stored)
 
         # Under the image's lock, which moves take too: the edit lands on the image where
         # it is now, or the image has gone and the edit is refused (never an orphan sidecar).
         with storage.lock_images([key]):
             _still_there(storage, key, path)
-            sidecar, version = change_sidecar(storage, key, change, unreadable)
+            mirror = mirror_to_xmp(storage, key, self.clock(), removed) if self.writing else None
+            sidecar, version = change_sidecar(storage, key, change, unreadable, mirror=mirror)
             if self.writing:  # the XMP sidecar was written with the edit: what it says now is read again
                 found = store.xmp_of(storage, key, found[1])
             self.catalog.changed(storage, key, path, sidecar, version, found)

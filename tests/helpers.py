@@ -6,6 +6,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -200,6 +201,15 @@ def writers_add_tags(*add_tags, writers=8, each=25):
 
     at_once(writer, writers)
     return errors
+
+
+def without(data, *names):
+    """XMP bytes with the named properties (qualified names as the file writes them) taken out, as
+    elements or attributes: what an update that owns only those must keep byte for byte."""
+    for name in (re.escape(name).encode() for name in names):
+        data = re.sub(rb"\s*<%s[\s>].*?</%s>|\s*<%s\s*/>" % (name, name, name), b"", data, flags=re.S)
+        data = re.sub(rb"\s+%s\s*=\s*(\"[^\"]*\"|'[^']*')" % name, b"", data)
+    return data
 
 
 def counted_at_once(storage, threads, each):

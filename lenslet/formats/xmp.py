@@ -17,6 +17,8 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import NamedTuple
+from xml.parsers import expat
 
 from lenslet.errors import Unreadable
 from lenslet.formats.sidecars import MAX_TAGS, tag_key, union
@@ -233,9 +235,7 @@ def _decode(data):
         data = bytes(data)
         if len(data) > MAX_XMP:
             raise _Refused(f"the XMP is larger than {MAX_XMP // (1024 * 1024)} MB")
-        codec = next((codec for bom, codec in BOMS if data.startswith(bom)), None)
-        if codec is None:
-            codec = "utf-16-le" if data[:2] == b"<\0" else "utf-16-be" if data[:2] == b"\0<" else "utf-8"
+        codec = _codec(data)
         try:
             text = data.decode(codec)
         except UnicodeDecodeError:
@@ -248,6 +248,14 @@ def _decode(data):
     if len(text) > MAX_XMP:
         raise _Refused(f"the XMP is larger than {MAX_XMP // (1024 * 1024)} MB")
     return text.lstrip("\ufeff \t\r\n").rstrip("\0 \t\r\n")  # packets in images may be padded with NULs
+
+
+def _codec(data):
+    """The encoding of XMP bytes, by their BOM or their first character (XMP allows UTF-8, -16 and -32)."""
+    codec = next((codec for bom, codec in BOMS if data.startswith(bom)), None)
+    if codec is None:
+        codec = "utf-16-le" if data[:2] == b"<\0" else "utf-16-be" if data[:2] == b"\0<" else "utf-8"
+    return codec
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,32 +465,41 @@ def _time(side):
 
 
 # ---------------------------------------------------------------------------------------------
-# Writing: lenslet's fields changed in place, everything else kept
+# Writing: lenslet's properties changed in place, every other byte kept
+
+# What update() starts from when there is no sidecar yet.
+NEW_SIDECAR = (b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+               b'<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="lenslet">\n'
+               b' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+               b'  <rdf:Description rdf:about=""/>\n'
+               b' </rdf:RDF>\n'
+               b'</x:xmpmeta>\n'
+               b'<?xpacket end="w"?>\n')
 
 
 def update(data, changes, now=None):
-    """Return new XMP sidecar bytes: data (None: a new sidecar) with lenslet's changes, all else kept.
+    """Return new XMP sidecar bytes: data (None: a new sidecar) with lenslet's changes, every other byte kept.
 
     changes may hold tags (the sidecar's whole keyword list, after merge(): a keyword of the
     file missing from it is removed), addTags and removeTags (as a PATCH does), star (None
     removes xmp:Rating) and notes (dc:description x-default; "" removes it). A keyword goes into
     dc:subject, an rdf:Bag, and into the other keyword fields the file already keeps, so the
     tool that wrote them sees it; a removed keyword leaves every keyword field.
-    xmp:MetadataDate becomes now (seconds, default the clock). A file that cannot be read
-    raises Unreadable: it is never overwritten.
+    xmp:MetadataDate becomes now (seconds, default the clock). Only those properties are
+    rewritten (and a namespace declared where one is missing): every other byte of the file
+    stays as it was, whatever its quotes, references, comments or layout. A file that is not
+    UTF-8 is written back as UTF-8 (its text kept, its XML declaration saying so). A file that
+    cannot be read raises Unreadable: it is never overwritten.
     """
     now = time.time() if now is None else now
-    if data is None:
-        root, prefixes, prolog = _new_tree(), {}, {"declaration": False, "xpacket": True}
-    else:
-        try:
-            root, prefixes, prolog = _read_tree(data)
-        except _Refused as ex:
-            raise Unreadable(f"the XMP sidecar cannot be updated: {ex}") from None
-    rdf = _rdf(root)
-    if rdf is None:
+    source = NEW_SIDECAR if data is None else data
+    try:
+        root, _, _ = _read_tree(source)  # every guard of reading: no document type; size, depth, count bounded
+    except _Refused as ex:
+        raise Unreadable(f"the XMP sidecar cannot be updated: {ex}") from None
+    if _rdf(root) is None:
         raise Unreadable("the XMP sidecar cannot be updated: it has no rdf:RDF")
-    editor = _Editor(root, rdf)
+    packet = _Packet.of(_as_utf8(source))
     if any(op in changes for op in ("tags", "addTags", "removeTags")):
         current = _interpret(root).tags
         current_keys = {tag_key(tag) for tag in current}
@@ -492,23 +509,14 @@ def update(data, changes, now=None):
             removing += [tag for tag in current if tag_key(tag) not in wanted]
             adding += [tag for tag in changes["tags"] if tag_key(tag) not in current_keys]
         removed = {tag_key(tag) for tag in removing}
-        editor.as_bag(SUBJECT)
-        # Additions first: a field emptied by the removals would otherwise go, and with it the
-        # place its tool looks for keywords (digiKam reads digiKam:TagsList before dc:subject).
-        for tag in union([], [_clean(tag).strip() for tag in adding]):
-            if tag and tag_key(tag) not in removed:
-                editor.add_keyword(tag)
-        for key in removed:
-            editor.remove_keyword(key)
+        packet.change_keywords([tag for tag in union([], [_clean(tag).strip() for tag in adding])
+                                if tag and tag_key(tag) not in removed], removed)
     if "star" in changes:
-        if changes["star"] is None:
-            editor.remove_all(RATING)
-        else:
-            editor.set_simple(RATING, str(int(changes["star"])))
+        packet.set_simple(RATING, None if changes["star"] is None else str(int(changes["star"])))
     if "notes" in changes:
-        editor.set_default_language(DESCRIPTION, _clean(changes["notes"]))
-    editor.set_simple(METADATA_DATE, _xmp_time(now))
-    return _serialize(root, prefixes, prolog)
+        packet.set_default_language(DESCRIPTION, _clean(changes["notes"]))
+    packet.set_simple(METADATA_DATE, _xmp_time(now))
+    return packet.spliced()
 
 
 def _xmp_time(seconds):
@@ -519,34 +527,190 @@ def _clean(text):
     return _CONTROL.sub("", text)
 
 
-def _new_tree():
-    root = ET.Element(XMPMETA, {_name(META, "xmptk"): "lenslet"})
-    rdf = ET.SubElement(root, RDF_RDF)
-    ET.SubElement(rdf, RDF_DESCRIPTION, {RDF_ABOUT: ""})
-    root.text, rdf.text, rdf[0].tail, rdf.tail = "\n ", "\n  ", "\n ", "\n"
-    return root
-
-
 def _namespace(name):
     return name[1:].partition("}")[0] if name.startswith("{") else ""
 
 
-class _Editor:
-    """Changes to the properties of an XMP tree, whitespace kept in the file's own style."""
+def _as_utf8(data):
+    """The packet as UTF-8 bytes to edit: data itself when it is UTF-8 (BOM and padding kept), else its
+    text encoded again; either way an XML declaration naming another encoding is made to say UTF-8."""
+    if isinstance(data, str):
+        raw = data.encode("utf-8")
+    else:
+        raw = bytes(data)
+        try:
+            if _codec(raw) not in ("utf-8", "utf-8-sig"):
+                raise UnicodeDecodeError("utf-8", raw[:1], 0, 1, "another encoding")
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raw = _decode(raw).encode("utf-8")
+    declared = _DECLARED.match(raw)
+    if declared and declared.group(2).lower() not in (b"utf-8", b"utf8"):
+        raw = raw[:declared.start(2)] + b"UTF-8" + raw[declared.end(2):]
+    return raw
 
-    def __init__(self, root, rdf):
-        self.parents = {child: parent for parent in root.iter() for child in parent}
-        self.rdf, self.unit = rdf, " "
-        self.descriptions = _descriptions(rdf)
-        if not self.descriptions:
-            self.descriptions = [self.append(rdf, ET.Element(RDF_DESCRIPTION, {RDF_ABOUT: ""}))]
-        ours, outer = self.indent(self.descriptions[0]), self.indent(rdf)
-        self.unit = ours[len(outer):] if ours.startswith(outer) and len(ours) > len(outer) else " "
 
-    # -- properties
+_DECLARED = re.compile(rb"(\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+_START_TAG = re.compile(rb"<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
+_ATTRIBUTE = re.compile(rb"(\s+)([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
+_END_TAG = re.compile(rb"</[^\s>]+\s*>")
+_SPACE = b" \t\r\n"
+
+
+class _Attribute(NamedTuple):
+    """An attribute of a start tag, as the file writes it: its name, where the space before it starts,
+    and where its quoted value starts and ends (quotes included)."""
+
+    name: bytes
+    space: int
+    start: int
+    end: int
+
+
+@dataclass
+class _Span:
+    """Where an element lies in the packet's bytes, and the namespaces in scope at it (prefix -> URI)."""
+
+    start: int             # its "<"
+    inner: int             # just past its start tag
+    close: int = None      # its end tag's "<" (None: an empty-element tag, <x/>)
+    end: int = None        # just past it
+    name: bytes = b""      # as the file writes it (rdf:li)
+    attributes: tuple = ()  # _Attribute each
+    empty: bool = False
+    scope: dict = None
+
+
+class _Packet:
+    """An XMP packet's bytes, its elements as a tree and where each lies: edits are spliced in, the rest kept.
+
+    Each change is noted as an edit (start, end, bytes) or, for what several changes touch (an array,
+    a Description's end, its start tag's namespaces), a plan turned into one edit at the end, so no
+    two edits overlap.
+    """
+
+    def __init__(self, raw, root, spans, parents):
+        self.raw, self.root, self.spans, self.parents = raw, root, spans, parents
+        self.rdf = _rdf(root)
+        self.descriptions = _descriptions(self.rdf)
+        self.edits = []
+        self.arrays = {}        # array element -> {"drop": set of li, "first": [li bytes], "last": [...], "bag": bool}
+        self.removed = set()    # property elements and attributes taken out
+        self.added = {}         # Description -> [property element bytes]
+        self.declared = {}      # Description -> [(prefix, URI)]
+        outer, own = self.indent(self.rdf), self.indent(self.descriptions[0])
+        self.unit = own[len(outer):] if outer is not None and own is not None and own.startswith(outer) \
+            and len(own) > len(outer) else b" "
+
+    @classmethod
+    def of(cls, raw):
+        """Parse raw (UTF-8) with expat, noting where each element lies; a packet with no Description gets one."""
+        text = raw.decode("utf-8")
+        head = len(text[:len(text) - len(text.lstrip("\ufeff \t\r\n"))].encode("utf-8"))
+        tail = len(raw) - len(text[len(text.rstrip("\0 \t\r\n")):].encode("utf-8"))
+        parser = expat.ParserCreate("utf-8", "}")
+        parser.ordered_attributes = True
+        stack, spans, parents, declared = [], {}, {}, {}
+
+        def clark(name):
+            return "{" + name if "}" in name else name
+
+        def opened(name, attributes):
+            element = ET.Element(clark(name), {clark(attributes[n]): attributes[n + 1]
+                                               for n in range(0, len(attributes), 2)})
+            start = head + parser.CurrentByteIndex
+            tag = _START_TAG.match(raw, start)
+            if tag is None:  # expat read it as a start tag: never seen, but never written over either
+                raise Unreadable("the XMP sidecar cannot be updated: a start tag lenslet cannot place")
+            scope = spans[stack[-1]].scope if stack else {"xml": XML}
+            if declared:
+                scope = {**scope, **declared}
+                declared.clear()
+            spans[element] = _Span(start, tag.end(), name=tag.group(1), empty=bool(tag.group(3)), scope=scope,
+                                   attributes=tuple(_Attribute(match.group(2), match.start(1), match.start(3),
+                                                               match.end(3))
+                                                    for match in _ATTRIBUTE.finditer(raw, tag.start(2), tag.end(2))))
+            if stack:
+                stack[-1].append(element)
+                parents[element] = stack[-1]
+            stack.append(element)
+
+        def closed(name):
+            element = stack.pop()
+            span = spans[element]
+            if span.empty:
+                span.end = span.inner
+            else:
+                span.close = head + parser.CurrentByteIndex
+                tag = _END_TAG.match(raw, span.close)
+                if tag is None:
+                    raise Unreadable("the XMP sidecar cannot be updated: an end tag lenslet cannot place")
+                span.end = tag.end()
+
+        def text(data):
+            element = stack[-1]
+            if len(element):
+                element[-1].tail = (element[-1].tail or "") + data
+            else:
+                element.text = (element.text or "") + data
+
+        parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = opened, closed, text
+        parser.StartNamespaceDeclHandler = lambda prefix, uri: declared.__setitem__(prefix or "", uri)
+        try:
+            parser.Parse(raw[head:tail], True)
+        except expat.ExpatError as ex:  # read well by _read_tree already: never seen, but never overwritten either
+            raise Unreadable(f"the XMP sidecar cannot be updated: {ex}") from None
+        root = next(iter(spans))
+        packet = cls(raw, root, spans, parents) if _descriptions(_rdf(root)) else None
+        if packet is None:  # rdf:RDF without a Description: one is added, then the packet is read again
+            rdf = spans[_rdf(root)]
+            description = b"<" + _prefix(rdf.name) + b"Description " + _prefix(rdf.name) + b'about=""/>'
+            if rdf.empty:
+                tag_end = raw.rindex(b"/", rdf.start, rdf.inner)
+                raw = raw[:tag_end] + b">" + description + b"</" + rdf.name + b">" + raw[rdf.inner:]
+            else:
+                raw = raw[:rdf.close] + description + raw[rdf.close:]
+            return cls.of(raw)
+        return packet
+
+    # -- where things are
+
+    def indent(self, element):
+        """The spaces before an element on its own line; None when something else stands before it there."""
+        start = self.spans[element].start
+        line = self.raw.rfind(b"\n", 0, start) + 1
+        before = self.raw[line:start]
+        return before if line and not before.strip(b" \t") else None
+
+    def property_indent(self, description):
+        """Where a new property of a Description stands: as its first property, else one step in."""
+        if len(description):
+            return self.indent(description[0])
+        own = self.indent(description)
+        return None if own is None else own + self.unit
+
+    def space_before(self, position):
+        """The start of the run of white space that ends at position."""
+        while position and self.raw[position - 1] in _SPACE:
+            position -= 1
+        return position
+
+    def attributes(self, prop):
+        """(_Attribute, its value) of prop written as an attribute of a Description, but for those removed."""
+        return [(attribute, description.attrib[prop]) for description in self.descriptions
+                for attribute in self.spans[description].attributes
+                if attribute not in self.removed and self.clark(description, attribute.name) == prop]
+
+    def clark(self, element, qualified):
+        prefix, _, local = qualified.decode("utf-8").rpartition(":")
+        if prefix == "xmlns" or (not prefix and local == "xmlns"):
+            return None
+        uri = self.spans[element].scope.get(prefix) if prefix else None
+        return f"{{{uri}}}{local}" if uri else local
 
     def elements(self, prop):
-        return [(description, element) for description in self.descriptions for element in description.findall(prop)]
+        return [(description, element) for description in self.descriptions for element in description
+                if element.tag == prop]
 
     def home(self, prop):
         """The Description a new property goes in: the first already holding its namespace, else the first."""
@@ -557,262 +721,281 @@ class _Editor:
                 return description
         return self.descriptions[0]
 
-    def new_property(self, prop):
-        return self.append(self.home(prop), ET.Element(prop))
-
-    def remove_all(self, prop):
-        for description in self.descriptions:
-            description.attrib.pop(prop, None)
-        for description, element in self.elements(prop):
-            self.remove(description, element)
-
-    def set_simple(self, prop, text):
-        """Set a simple property where it is (attribute or element), once; add it as an element if absent."""
-        for description in self.descriptions:
-            if prop in description.attrib:
-                self.remove_all_but_attribute(prop, description)
-                description.attrib[prop] = text
-                return
-        found = self.elements(prop)
-        if not found:
-            self.new_property(prop).text = text
-            return
-        for description, element in found[1:]:
-            self.remove(description, element)
-        element = found[0][1]
-        for child in list(element):
-            element.remove(child)
-        element.attrib.clear()
-        element.text = text
-
-    def remove_all_but_attribute(self, prop, keep):
-        for description in self.descriptions:
-            if description is not keep:
-                description.attrib.pop(prop, None)
-        for description, element in self.elements(prop):
-            self.remove(description, element)
-
-    def set_default_language(self, prop, text):
-        """Set the x-default of a language alternative ("" removes it); other languages are kept."""
-        alt = self.array(prop, RDF_ALT, create=bool(text))
-        if alt is None:
-            return
-        default = [li for li in alt if li.tag == RDF_LI and (li.get(XML_LANG) or "").lower() == "x-default"]
-        if not text:
-            for li in default:
-                self.remove(alt, li)
-            if not any(li.tag == RDF_LI for li in alt):
-                self.remove_all(prop)
-            return
-        if not default:
-            default = [self.insert_first(alt, ET.Element(RDF_LI, {XML_LANG: "x-default"}))]
-        for child in list(default[0]):
-            default[0].remove(child)
-        default[0].text = text
-        for li in default[1:]:
-            self.remove(alt, li)
-
-    def array(self, prop, kind, create=True):
-        """The first array of prop (None if none and not create); a value written another way (an
-        attribute, a plain string) becomes an item of it. For kind rdf:Bag, every array of prop is made one."""
-        loose = [description.attrib.pop(prop) for description in self.descriptions if prop in description.attrib]
-        first = None
-        for description, element in self.elements(prop):
-            arrays = [child for child in element if child.tag in ARRAYS]
-            if kind == RDF_BAG:
-                for array in arrays:
-                    array.tag = RDF_BAG
-            if arrays:
-                first = first if first is not None else arrays[0]
-                continue
-            value = _value(element)
-            if isinstance(value, str):  # a plain string (a struct, None, is left alone)
-                loose += [value] if value else []
-                self.remove(description, element)
-        if first is None:
-            if not loose and not create:
-                return None
-            first = self.append(self.new_property(prop), ET.Element(kind))
-        for text in loose:
-            self.append(first, ET.Element(RDF_LI, {XML_LANG: "x-default"} if first.tag == RDF_ALT else {})).text = text
-        return first
-
-    def as_bag(self, prop):
-        """Rewrite prop as rdf:Bag (Apple writes dc:subject as an rdf:Seq)."""
-        self.array(prop, RDF_BAG, create=False)
-
-    # -- keywords
-
-    def remove_keyword(self, key):
-        for prop in (SUBJECT, *PATH_FIELDS):
-            separator = PATH_FIELDS.get(prop)
-            for description in self.descriptions:
-                value = description.attrib.get(prop)
-                if value is not None and self._names(value, prop, separator, key):
-                    del description.attrib[prop]
-            for description, element in self.elements(prop):
-                arrays = [child for child in element if child.tag in ARRAYS]
-                if not arrays:
-                    if self._names(_value(element) or "", prop, separator, key):
-                        self.remove(description, element)
-                    continue
-                for array in arrays:
-                    for li in list(array):
-                        if li.tag == RDF_LI and self._names(_item_text(li) or "", prop, separator, key):
-                            self.remove(array, li)
-                if not any(li.tag == RDF_LI for array in arrays for li in array):
-                    self.remove(description, element)
-
-    @staticmethod
-    def _names(text, prop, separator, key):
-        """Whether a keyword field's entry is the keyword key (for a path: its leaf; never darktable's own tree)."""
-        if separator is None:
-            return tag_key(text.strip()) == key
-        leaf, parts = _leaf(text, separator)
-        return tag_key(leaf) == key and not (prop == HIERARCHICAL and parts and parts[0] == DARKTABLE_ROOT)
-
-    def add_keyword(self, tag):
-        key = tag_key(tag)
-        bag = self.array(SUBJECT, RDF_BAG)
-        if not any(li.tag == RDF_LI and tag_key((_item_text(li) or "").strip()) == key for li in bag):
-            self.append(bag, ET.Element(RDF_LI)).text = tag
-        for prop, separator in PATH_FIELDS.items():
-            if separator in tag:
-                continue  # there "AC/DC" would be the path AC, DC: a tag DC lenslet never had
-            arrays = [child for _, element in self.elements(prop) for child in element if child.tag in ARRAYS]
-            if arrays and not any(li.tag == RDF_LI and self._names(_item_text(li) or "", prop, separator, key)
-                                  for array in arrays for li in array):
-                self.append(arrays[0], ET.Element(RDF_LI)).text = tag
-
-    # -- the tree, whitespace kept
-
-    def indent(self, element):
-        """The whitespace an element's start tag stands at (after the last newline before it)."""
-        parent = self.parents.get(element)
-        if parent is None:
-            return ""
-        index = list(parent).index(element)
-        before = parent.text if index == 0 else parent[index - 1].tail
-        if before and "\n" in before:
-            return before.rpartition("\n")[2]
-        return self.indent(parent) + self.unit
-
-    def append(self, parent, child):
-        if len(parent):
-            last = parent[-1]
-            inner = parent.text if parent.text and not parent.text.strip() else None
-            child.tail, last.tail = last.tail, inner
-        else:
-            own = self.indent(parent)
-            parent.text, child.tail = "\n" + own + self.unit, "\n" + own
-        parent.append(child)
-        self.parents[child] = parent
-        return child
-
-    def insert_first(self, parent, child):
-        if not len(parent):
-            return self.append(parent, child)
-        child.tail = parent.text if parent.text and not parent.text.strip() else None
-        parent.insert(0, child)
-        self.parents[child] = parent
-        return child
-
-    def remove(self, parent, child):
-        children = list(parent)
-        index = children.index(child)
-        if index == len(children) - 1 and index > 0:
-            children[index - 1].tail = child.tail  # the closing indentation moves up
-        parent.remove(child)
-        self.parents.pop(child, None)
-
-
-# ---------------------------------------------------------------------------------------------
-# Serializing with the file's own prefixes
-
-
-def _serialize(root, prefixes, prolog):
-    names = _Prefixes(prefixes)
-    out = []
-    if prolog["declaration"]:
-        out.append('<?xml version="1.0" encoding="UTF-8"?>\n')
-    if prolog["xpacket"]:
-        out.append('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n')
-    rdf = _rdf(root)
-    root.tail = None  # the packet's padding
-    _write(root, out, names, set(), set(_descriptions(rdf)) if rdf is not None else set(), "")
-    out.append('\n<?xpacket end="w"?>\n' if prolog["xpacket"] else "\n")
-    return "".join(out).encode("utf-8")
-
-
-class _Prefixes:
-    """One prefix per namespace: the file's own, else the usual one, never one prefix for two namespaces."""
-
-    def __init__(self, from_file):
-        self.from_file = from_file
-        self.chosen, self.taken = {}, {"xml", "xmlns"}
-
-    def qualified(self, name):
-        if not name.startswith("{"):
-            return name
-        uri, _, local = name[1:].partition("}")
-        if uri == XML:
-            return f"xml:{local}"
-        return f"{self.prefix(uri)}:{local}"
-
-    def prefix(self, uri):
-        prefix = self.chosen.get(uri)
+    def qualified(self, description, prop):
+        """prop's name as written in description: with the prefix the file binds its namespace to there,
+        else with a prefix declared on the Description (the usual one, numbered if taken)."""
+        uri, _, local = prop[1:].partition("}")
+        span = self.spans[description]
+        prefix = next((prefix for prefix, bound in span.scope.items() if bound == uri), None)
         if prefix is None:
-            base = self.from_file.get(uri) or USUAL_PREFIXES.get(uri) or "ns"
+            base = USUAL_PREFIXES.get(uri, "ns")
             prefix, number = base, 1
-            while prefix in self.taken:
+            while prefix in span.scope:
                 number += 1
                 prefix = f"{base}{number}"
-            self.chosen[uri] = prefix
-            self.taken.add(prefix)
-        return prefix
+            span.scope = {**span.scope, prefix: uri}
+            self.declared.setdefault(description, []).append((prefix, uri))
+        return (f"{prefix}:{local}" if prefix else local).encode("utf-8")
+
+    # -- changes
+
+    def remove(self, element):
+        self.removed.add(element)
+        span = self.spans[element]
+        self.edits.append((self.space_before(span.start), span.end, b""))
+
+    def remove_attribute(self, attribute):
+        self.removed.add(attribute)
+        self.edits.append((attribute.space, attribute.end, b""))
+
+    def add(self, description, element):
+        self.added.setdefault(description, []).append(element)
+
+    def property(self, description, prop, text=None, kind=None, items=()):
+        """A new property element for description: a simple value, or an array of kind holding items
+        ((attributes, text) each), laid out as the Description's other properties are."""
+        name, indent = self.qualified(description, prop), self.property_indent(description)
+        if kind is None:
+            return b"<" + name + b">" + _escape_text(text).encode("utf-8") + b"</" + name + b">"
+        rdf = _prefix(self.spans[description].name)
+        inner = None if indent is None else indent + self.unit
+        array = _laid_out(rdf + kind, [_item(rdf, *item) for item in items], inner, self.unit)
+        return _laid_out(name, [array], indent, self.unit)
+
+    def plan(self, array):
+        return self.arrays.setdefault(array, {"drop": set(), "first": [], "last": [], "bag": False})
+
+    def set_simple(self, prop, text):
+        """Set a simple property where it is (an attribute or an element), once; add it as an element if
+        absent; None removes it."""
+        attributes, elements = self.attributes(prop), self.elements(prop)
+        if text is not None and attributes:
+            attribute = attributes.pop(0)[0]
+            quote = self.raw[attribute.start:attribute.start + 1]
+            self.edits.append((attribute.start + 1, attribute.end - 1, _escape_attribute(text, quote)))
+        elif text is not None and elements:
+            element = elements.pop(0)[1]
+            span = self.spans[element]
+            self.edits.append((span.start, span.end, b"<" + span.name + b">" + _escape_text(text).encode("utf-8")
+                               + b"</" + span.name + b">"))
+        elif text is not None:
+            description = self.home(prop)
+            self.add(description, self.property(description, prop, text))
+        for attribute, _ in attributes:
+            self.remove_attribute(attribute)
+        for _, element in elements:
+            self.remove(element)
+
+    def set_default_language(self, prop, text):
+        """Set the x-default of a language alternative ("" removes it); other languages are kept. A value
+        written as a plain string or an attribute is replaced by the alternative."""
+        loose = [element for _, element in self.elements(prop)
+                 if not any(child.tag in ARRAYS for child in element) and isinstance(_value(element), str)]
+        arrays = [child for _, element in self.elements(prop) for child in element if child.tag in ARRAYS]
+        for attribute, _ in self.attributes(prop):
+            self.remove_attribute(attribute)
+        for array in arrays:  # one x-default, in the first array
+            default = {li for li in array if li.tag == RDF_LI and (li.get(XML_LANG) or "").lower() == "x-default"}
+            if default or (text and array is arrays[0]):
+                plan = self.plan(array)
+                plan["drop"].update(default)
+                plan["first"] += [((XML_LANG, "x-default"), text)] if text and array is arrays[0] else []
+        if text and not arrays:
+            description = self.home(prop) if not loose else self.parents[loose[0]]
+            made = self.property(description, prop, kind=b"Alt", items=[((XML_LANG, "x-default"), text)])
+            if loose:  # where the plain string was
+                span = self.spans[loose.pop(0)]
+                self.edits.append((span.start, span.end, made))
+            else:
+                self.add(description, made)
+        for element in loose:
+            self.remove(element)
+
+    def change_keywords(self, adding, removed):
+        """Add tags (to dc:subject, and to the other keyword fields the file keeps) and remove the keywords
+        of the tag_keys removed from every keyword field."""
+        for prop in (SUBJECT, *PATH_FIELDS):
+            def names(text, prop=prop):
+                return _names_keyword(text, prop, removed)
+            for attribute, value in self.attributes(prop):
+                if names(value):
+                    self.remove_attribute(attribute)
+            for _, element in self.elements(prop):
+                arrays = [child for child in element if child.tag in ARRAYS]
+                if not arrays and names(_value(element) or ""):
+                    self.remove(element)
+                for array in arrays:
+                    dropped = {li for li in array if li.tag == RDF_LI and names(_item_text(li) or "")}
+                    if dropped:
+                        self.plan(array)["drop"].update(dropped)
+                        self.plan(array)["bag"] = prop == SUBJECT
+        self.add_subjects(adding)
+        for prop, separator in PATH_FIELDS.items():
+            arrays = [child for _, element in self.elements(prop) for child in element if child.tag in ARRAYS]
+            for tag in adding if arrays else ():
+                # "AC/DC" in a path field would be the path AC, DC: a tag DC lenslet never had
+                if separator not in tag and not any(li.tag == RDF_LI and _names_keyword(
+                        _item_text(li) or "", prop, {tag_key(tag)}) for array in arrays for li in array):
+                    self.plan(arrays[0])["last"].append(((), tag))
+
+    def add_subjects(self, adding):
+        """Add tags to dc:subject, an rdf:Bag: values written as attributes or plain strings join it."""
+        attributes = self.attributes(SUBJECT)
+        loose = [element for _, element in self.elements(SUBJECT) if element not in self.removed
+                 and not any(child.tag in ARRAYS for child in element) and isinstance(_value(element), str)]
+        arrays = [child for _, element in self.elements(SUBJECT) for child in element if child.tag in ARRAYS]
+        had = [value for _, value in attributes] + [_value(element) for element in loose]
+        kept = [_item_text(li) or "" for array in arrays for li in array
+                if li.tag == RDF_LI and li not in self.arrays.get(array, {}).get("drop", ())]
+        keys = {tag_key(text.strip()) for text in had + kept}
+        new = [tag for tag in adding if tag_key(tag) not in keys]
+        if not new:
+            return
+        for attribute, _ in attributes:
+            self.remove_attribute(attribute)
+        items = [((), value) for value in had if value] + [((), tag) for tag in new]
+        if arrays:
+            for element in loose:
+                self.remove(element)
+            self.plan(arrays[0])["last"].extend(items)
+            for array in arrays:
+                self.plan(array)["bag"] = True
+        elif loose:  # the first plain string becomes the Bag, where it was
+            span = self.spans[loose[0]]
+            made = self.property(self.parents[loose[0]], SUBJECT, kind=b"Bag", items=items)
+            self.edits.append((span.start, span.end, made))
+            for element in loose[1:]:
+                self.remove(element)
+        else:
+            description = self.home(SUBJECT)
+            self.add(description, self.property(description, SUBJECT, kind=b"Bag", items=items))
+
+    # -- the result
+
+    def spliced(self):
+        """The packet with every edit made: one pass, in order, over bytes that are otherwise the file's."""
+        for array, plan in self.arrays.items():
+            element = self.parents[array]
+            if element in self.removed:
+                continue
+            if not plan["first"] and not plan["last"] and all(li in plan["drop"] for li in array) and \
+                    not any(other is not array and other.tag in ARRAYS for other in element):
+                self.remove(element)  # an emptied field goes
+            else:
+                span = self.spans[array]
+                self.edits.append((span.start, span.end, self.array_bytes(array, plan)))
+        for description in self.descriptions:
+            self.edits += self.description_edits(description)
+        out, position = [], 0
+        for start, end, text in sorted(self.edits, key=lambda edit: (edit[0], edit[1])):
+            if start < position:
+                raise AssertionError("two edits of an XMP packet overlap")  # a bug of this module, never input
+            out += [self.raw[position:start], text]
+            position = end
+        out.append(self.raw[position:])
+        return b"".join(out)
+
+    def array_bytes(self, array, plan):
+        """An array rewritten: the items it keeps byte for byte (each with the space before it), new ones
+        laid out as they are."""
+        span = self.spans[array]
+        name = _prefix(span.name) + b"Bag" if plan["bag"] else span.name
+        rdf = _prefix(span.name)
+        own = self.indent(array)
+        lead = b"\n" + own + self.unit if own is not None else b""
+        kept, position, first_lead, last_lead = [], span.inner, None, None
+        for child in array:
+            child_span = self.spans[child]
+            before = self.raw[position:child_span.start]
+            lead_here = before if not before.strip(_SPACE) else lead
+            first_lead = lead_here if first_lead is None else first_lead
+            last_lead = lead_here
+            if child not in plan["drop"]:
+                kept.append(self.raw[position:child_span.end])
+            position = child_span.end
+        trailing = self.raw[position:span.close] if not span.empty else b""
+        if not trailing and own is not None:
+            trailing = b"\n" + own
+        start_tag = self.raw[span.start:span.inner]
+        start_tag = b"<" + name + start_tag[1 + len(span.name):]
+        if span.empty:
+            start_tag = start_tag[:start_tag.rindex(b"/")] + b">"
+        first = b"".join((first_lead or lead) + _item(rdf, *item) for item in plan["first"])
+        last = b"".join((last_lead or lead) + _item(rdf, *item) for item in plan["last"])
+        return start_tag + first + b"".join(kept) + last + trailing + b"</" + name + b">"
+
+    def description_edits(self, description):
+        """The namespaces declared on a Description and the properties added to it, as edits of its tags."""
+        span, edits = self.spans[description], []
+        declared = self.declared.get(description, ())
+        if declared:
+            xmlns = [attribute for attribute in span.attributes
+                     if attribute.name == b"xmlns" or attribute.name.startswith(b"xmlns:")]
+            after = (xmlns or span.attributes or (None,))[-1]
+            at = after.end if after else span.start + 1 + len(span.name)
+            space = self.raw[after.space:after.space + _space_length(self.raw, after.space)] if after else b" "
+            edits.append((at, at, b"".join(space + b"xmlns:" + prefix.encode("utf-8") + b'="'
+                                           + _escape_attribute(uri, b'"') + b'"' for prefix, uri in declared)))
+        added = self.added.get(description)
+        if added:
+            indent = self.property_indent(description)
+            lead = b"\n" + indent if indent is not None else b""
+            text = b"".join(lead + element for element in added)
+            if span.empty:
+                own = self.indent(description)
+                slash = self.raw.rindex(b"/", span.start, span.inner)
+                edits.append((slash, span.inner, b">" + text + (b"\n" + own if own is not None else b"")
+                              + b"</" + span.name + b">"))
+            else:
+                at = self.space_before(span.close)
+                edits.append((at, at, text))
+        return edits
 
 
-def _uris(element, deep):
-    found = []
-    for node in (element.iter() if deep else (element,)):
-        for name in (node.tag, *node.attrib):
-            uri = _namespace(name)
-            if uri and uri != XML and uri not in found:
-                found.append(uri)
-    return found
+def _names_keyword(text, prop, keys):
+    """Whether a keyword field's entry names one of keys (for a path: its leaf; never darktable's own tree)."""
+    separator = PATH_FIELDS.get(prop)
+    if separator is None:
+        return tag_key(text.strip()) in keys
+    leaf, parts = _leaf(text, separator)
+    return tag_key(leaf) in keys and not (prop == HIERARCHICAL and parts and parts[0] == DARKTABLE_ROOT)
 
 
-def _write(element, out, names, in_scope, descriptions, indent):
-    declare = [uri for uri in _uris(element, element in descriptions) if uri not in in_scope]
-    in_scope = in_scope | set(declare)
-    pieces = [f'xmlns:{names.prefix(uri)}="{_escape_attribute(uri)}"' for uri in declare]
-    pieces += [f'{names.qualified(name)}="{_escape_attribute(value)}"' for name, value in element.attrib.items()]
-    tag = names.qualified(element.tag)
-    # Many attributes stand one a line, as XMP writers put them; a few share the tag's line.
-    separator = "\n" + indent + "  " if indent is not None and len(pieces) > 2 else " "
-    out.append(f"<{tag}" + "".join(separator + piece for piece in pieces))
-    if not len(element) and not element.text:
-        out.append("/>")
-    else:
-        out.append(">")
-        if element.text:
-            out.append(_escape_text(element.text))
-        before = element.text
-        for child in element:
-            child_indent = before.rpartition("\n")[2] if before and "\n" in before else None
-            _write(child, out, names, in_scope, descriptions, child_indent)
-            before = child.tail
-        out.append(f"</{tag}>")
-    if element.tail:
-        out.append(_escape_text(element.tail))
+def _prefix(qualified):
+    """The prefix of a qualified name as written, with its colon (b"rdf:"), or b""."""
+    prefix, colon, _ = qualified.rpartition(b":")
+    return prefix + colon
+
+
+def _item(rdf, attribute, text):
+    """An rdf:li holding text; attribute: () or (name in Clark notation, value), xml:lang only."""
+    attributes = b' xml:lang="' + _escape_attribute(attribute[1], b'"') + b'"' if attribute else b""
+    return b"<" + rdf + b"li" + attributes + b">" + _escape_text(text).encode("utf-8") + b"</" + rdf + b"li>"
+
+
+def _laid_out(name, children, indent, unit):
+    """An element holding children (bytes), one a line one step in from indent; all on one line when None."""
+    if indent is None:
+        return b"<" + name + b">" + b"".join(children) + b"</" + name + b">"
+    return b"<" + name + b">" + b"".join(b"\n" + indent + unit + child for child in children) + \
+        b"\n" + indent + b"</" + name + b">"
+
+
+def _space_length(raw, position):
+    end = position
+    while end < len(raw) and raw[end] in _SPACE:
+        end += 1
+    return end - position
 
 
 def _escape_text(text):
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-def _escape_attribute(text):
-    return _escape_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+def _escape_attribute(text, quote):
+    escaped = _escape_text(text).replace("\n", "&#10;").replace("\t", "&#9;")
+    escaped = escaped.replace('"', "&quot;") if quote == b'"' else escaped.replace("'", "&apos;")
+    return escaped.encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -833,7 +1016,8 @@ def shown(own_tags, own_star, readings, base=None):
     base: what lenslet last wrote to the XMP sidecar (readings[0]), if it wrote one: what
     another tool changed there since counts over lenslet's own (see since_written).
     """
-    if base is not None and readings and readings[0][0] == base.get("file"):
+    # A sidecar lenslet could not read (all of) says nothing of what was removed from it.
+    if base is not None and readings and readings[0][0] == base.get("file") and not readings[0][1].problems:
         own_tags, own_star = since_written(own_tags, own_star, base, readings[0][1])
     tags, holders = list(own_tags), {tag_key(tag): [LENSLET] for tag in own_tags}
     paths, problems = [], []
@@ -925,26 +1109,47 @@ def since_written(own_tags, own_star, base, theirs):
     return merged["tags"], lenslet_star(merged["star"])
 
 
-def written(sidecar, base, theirs, theirs_time, now, removed=(), file=None):
+def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=None):
     """Merge an edited sidecar with its XMP sidecar (theirs: Metadata, None when there is none; file: its name).
 
-    Returns (the sidecar to store, with xmpBase, and the changes for update(), or None when
-    the XMP sidecar already says it all). removed: tags removed by this edit, removed from
-    the XMP sidecar even when lenslet never wrote them there.
+    stored: the sidecar before this edit (None when there was none). Returns (the sidecar to
+    store, with xmpBase, and the changes for update(), or None when the XMP sidecar already
+    says it all). removed: tags removed by this edit, removed from the XMP sidecar even when
+    lenslet never wrote them there. The notes go to dc:description only when this edit changed
+    them (see _notes).
     """
     theirs = theirs or Metadata()
-    their_side = {"tags": theirs.tags, "star": theirs.rating, "notes": theirs.description or "", "time": theirs_time}
-    merged = merge(base, dict(_ours(sidecar["tags"], sidecar["star"], sidecar["notes"], base), time=now), their_side)
+    their_side = {"tags": theirs.tags, "star": theirs.rating, "time": theirs_time}
+    merged = merge(base, dict(_ours(sidecar["tags"], sidecar["star"], "", base), time=now), their_side)
     gone = {tag_key(tag) for tag in removed}
     merged["tags"] = [tag for tag in merged["tags"] if tag_key(tag) not in gone]
+    notes, base_notes, notes_written = _notes(sidecar["notes"], (stored or {}).get("notes", ""), base,
+                                              theirs.description or "")
     changes = {}
     if {tag_key(tag) for tag in merged["tags"]} != {tag_key(tag) for tag in theirs.tags}:
         changes["tags"] = merged["tags"]
     if merged["star"] != theirs.rating:
         changes["star"] = merged["star"]
-    if (merged["notes"] or "") != (theirs.description or ""):
-        changes["notes"] = merged["notes"] or ""
-    stored = dict(sidecar, tags=merged["tags"], star=lenslet_star(merged["star"]), notes=merged["notes"] or "",
-                  xmpBase={"file": file, "tags": merged["tags"], "star": merged["star"],
-                           "notes": merged["notes"] or ""})
-    return stored, (changes or None)
+    if notes_written:
+        changes["notes"] = notes
+    result = dict(sidecar, tags=merged["tags"], star=lenslet_star(merged["star"]), notes=notes,
+                  xmpBase={"file": file, "tags": merged["tags"], "star": merged["star"], "notes": base_notes})
+    return result, (changes or None)
+
+
+def _notes(own, before, base, description):
+    """lenslet's notes after an edit with its XMP sidecar's dc:description: (the notes, what xmpBase keeps
+    of them, whether they are written to dc:description).
+
+    own: the edited sidecar's notes, before: the stored one's. Only an edit of the notes writes
+    them: a description another tool wrote is not lenslet's note (darktable's, say), and an edit
+    of tags or star leaves it as it is. Notes lenslet wrote there and another tool changed since
+    (the description is no longer what xmpBase says, and lenslet's notes still are) follow it.
+    """
+    if own != before:
+        return own, own, own != description
+    agreed = base["notes"] if base is not None else None
+    if agreed is not None and own == agreed and description != agreed:
+        return description, description, False
+    # What the description said when lenslet last merged: where another tool's change starts from.
+    return own, (agreed if agreed is not None else description), False

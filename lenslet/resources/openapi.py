@@ -33,7 +33,8 @@ ERRORS = {
     409: "The sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
          "or one of lenslet's own names is held by a link, folder or special file it never writes through, "
          "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
-         "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read is never written either)",
+         "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read, or whose name a link, FIFO or folder "
+         "holds, is never written either: the edit is refused)",
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
     413: f"The body is larger than {MAX_BODY // 1024} KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
     414: f"The query string is longer than {MAX_QUERY_STRING:,} characters",
@@ -45,7 +46,8 @@ ERRORS = {
     421: "The `Host` names a host lenslet does not answer to (DNS rebinding): add it to LENSLET_HOSTS",
     422: "An image that cannot be decoded, or larger than LENSLET_MAX_PIXELS",
     502: "A pointer folder whose target is missing or whose file is not valid",
-    503: "The storage is busy or unreachable; ask again after `Retry-After` seconds",
+    503: "The storage is busy or unreachable, or (LENSLET_XMP=write) another program kept changing the XMP "
+         "sidecar while lenslet merged the edit into it: nothing was changed; ask again after `Retry-After` seconds",
     507: "The disk is full (or over quota): nothing was changed",
     508: f"Pointer folders that lead in a circle or deeper than {pointers.MAX_DEPTH}; `chain` lists them",
 }

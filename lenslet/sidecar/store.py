@@ -7,17 +7,24 @@ search, jobs) is the catalog's to send (lenslet/catalog.py); this module tells n
 """
 
 import logging
+import random
+import time
+from typing import NamedTuple
 
 import orjson
 
-from lenslet.errors import Forbidden, Foreign, LensletError, NotFound, Unreadable
+from lenslet.errors import Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unavailable, Unreadable
 from lenslet.formats import sidecars, xmp
 from lenslet.images import originals
 from lenslet.layout import join, name_of, parent, sidecar_of, xmp_names
 
 log = logging.getLogger("lenslet")
 
-def change_sidecar(storage, image, change, unreadable=None, durable=True):
+MIRROR_TRIES = 8  # times a mirrored change is made again when lenslet's sidecar changed meanwhile
+XMP_TRIES = 8     # times an edit is merged again into an XMP sidecar that another program changed meanwhile
+
+
+def change_sidecar(storage, image, change, unreadable=None, durable=True, mirror=None):
     """Read, change and write back an image's sidecar: the one way lenslet changes a sidecar.
 
     change(stored, version) is given the parsed sidecar (None when there is none) and
@@ -27,16 +34,37 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True):
     The caller holds the image's lock (storage.lock_images). Returns (the sidecar
     now stored, or None when there is none or it is unreadable; its version). durable=False:
     the caller syncs it (storage.sync) before it counts on it.
+
+    mirror(stored, sidecar) writes the change to another file first (the XMP sidecar: see
+    mirror_to_xmp) and returns the sidecar to store. Then this sidecar is stored only if
+    unchanged since it was read, and all is done again on a change: no file's lock is held
+    while the other file is written, as two held at once could wait on each other.
     """
-    def apply(old, version):
+    def changed(old, version):
         stored = sidecars.parse(old) if old is not None else None
         if old is not None and stored is None and not (unreadable and unreadable(old)):
-            return None
-        new = change(stored, version)
-        return orjson.dumps(new) if new is not None else None
+            return stored, None
+        return stored, change(stored, version)
 
-    data, version = storage.update(sidecar_of(image), apply, durable)
-    return (sidecars.parse(data) if data is not None else None), version
+    if mirror is None:
+        def apply(old, version):
+            new = changed(old, version)[1]
+            return orjson.dumps(new) if new is not None else None
+
+        data, version = storage.update(sidecar_of(image), apply, durable)
+        return (sidecars.parse(data) if data is not None else None), version
+    for _ in range(MIRROR_TRIES):
+        old, version = storage.read_versioned(sidecar_of(image))
+        stored, new = changed(old, version)
+        if new is None:
+            return stored, version
+        new = mirror(stored, new)
+        try:
+            return new, storage.replace_if(sidecar_of(image), orjson.dumps(new), version)
+        except (PreconditionFailed, NotFound):
+            continue  # another program changed lenslet's sidecar meanwhile: the change is made on its bytes
+    raise Unavailable("the sidecar kept changing while lenslet changed it (another program writing it); "
+                      "nothing was changed: try again", retry_after=1, path=image)
 
 
 def record_hash(storage, image, digest):
@@ -93,32 +121,54 @@ def clear_origin(storage, key, durable=True):
 
 # -- other tools' XMP ----------------------------------------------------------
 
-def write_xmp(storage, key, stored, sidecar, now, removed=()):
-    """Write an edit to the image's XMP sidecar, merged three ways; return the sidecar to store.
+def mirror_to_xmp(storage, key, now, removed=()):
+    """The mirror of change_sidecar for LENSLET_XMP=write: an edit written to the image's XMP sidecar.
 
-    The existing foo.jpg.xmp, else foo.xmp, else a new foo.jpg.xmp (only when there is
-    something to say). Called under the image's lock, before the sidecar is stored: a crash
-    between the two leaves lenslet's sidecar behind the XMP, which the next merge takes as
-    the other tool's change, never as a removal. A sidecar lenslet cannot read is never
-    overwritten (Unreadable, and nothing is stored).
+    mirror(stored, sidecar) merges the edited sidecar three ways with the existing foo.jpg.xmp,
+    else foo.xmp, else a new foo.jpg.xmp (only when there is something to say), and returns the
+    sidecar to store. The XMP sidecar is written first: a crash between the two leaves lenslet's
+    sidecar behind the XMP, which the next merge takes as the other tool's change, never as a
+    removal. It is replaced only if unchanged since it was read; on a change the merge is done
+    again on the new bytes, XMP_TRIES times, then Unavailable (503) and nothing is stored.
     """
+    def mirror(stored, sidecar):
+        for attempt in range(XMP_TRIES):
+            try:
+                return _merged_into_xmp(storage, key, stored, sidecar, now, removed)
+            except PreconditionFailed:  # another program wrote it since it was read: merged again with that
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** attempt)))  # racing writers spread out
+        raise Unavailable("the image's XMP sidecar kept changing while lenslet merged this edit into it (another "
+                          "program writing it); nothing was changed: try again", retry_after=1, path=key)
+    return mirror
+
+
+def _merged_into_xmp(storage, key, stored, sidecar, now, removed):
+    """Merge an edit into the image's XMP sidecar once, and write it only if unchanged since it was read
+    (else PreconditionFailed); return the sidecar to store. An XMP sidecar lenslet cannot read is never
+    overwritten (Unreadable), nor one whose name a link, a FIFO or a folder holds (Foreign)."""
     folder, name = parent(key), name_of(key)
     found = find_xmp(storage, folder, name)
-    data = theirs = theirs_time = None
-    target = found[0] if found is not None else xmp_names(name)[0]
-    if found is not None:
-        if found[1].size > xmp.MAX_XMP:
-            raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is", path=key)
-        data, stat = storage.read_with_stat(join(folder, target))
-        theirs, theirs_time = xmp.parse(data), stat.mtime
+    if found is not None and found.problem is not None:
+        raise Foreign(f"{found.name}: {found.problem}. The edit is refused and nothing was changed: "
+                      "replace it with a regular file or remove it (or set LENSLET_XMP=read)", path=key)
+    target = found.name if found is not None else xmp_names(name)[0]
+    if found is not None and found.stat.size > xmp.MAX_XMP:
+        raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is, "
+                         "and nothing was changed", path=key)
+    data, version = storage.read_versioned(join(folder, target))  # (None, None): none, or gone since
+    theirs = xmp.parse(data) if data is not None else None
+    theirs_time = found.stat.mtime if found is not None and data is not None else None
     # A base written to another file (foo.jpg.xmp deleted, foo.xmp read now) is no base for this one.
-    result, changes = xmp.written(sidecar, xmp.base_of(stored, target), theirs, theirs_time, now, removed, target)
-    if changes is not None:
-        try:
-            storage.write(join(folder, target), xmp.update(data, changes, now))
-        except Unreadable as ex:
-            raise Unreadable(f"{target}: {ex.description}; it is left as it is, and so is the edit", path=key) \
-                from None
+    result, changes = xmp.written(sidecar, stored, xmp.base_of(stored, target), theirs, theirs_time, now, removed,
+                                  target)
+    if changes is None:
+        return result
+    try:
+        storage.replace_if(join(folder, target), xmp.update(data, changes, now), version)
+    except Unreadable as ex:
+        raise Unreadable(f"{target}: {ex.description}; it is left as it is, and so is the edit", path=key) from None
+    except NotFound:  # removed since it was read (a bucket answers so to If-Match)
+        raise PreconditionFailed("the XMP sidecar went away since it was read", path=key) from None
     return result
 
 
@@ -129,15 +179,27 @@ def read_sidecar(storage, key):
     return (sidecars.parse(data) or {}) if data is not None else {}, version
 
 
+class XmpFile(NamedTuple):
+    """The XMP sidecar of an image: its name, and its Stat, or the problem that keeps lenslet from reading it."""
+
+    name: str
+    stat: object = None
+    problem: str = None
+
+
 def find_xmp(storage, folder, name):
-    """The XMP sidecar another tool keeps for an image, as (its name, Stat), or None: a stat per name."""
+    """The XMP sidecar another tool keeps for an image (an XmpFile), or None: a stat per name.
+
+    The first name that anything holds is the one: a link there is never followed (in or out of the
+    root: what it leads to may be a folder its reader may not see), and a FIFO or a folder is never
+    opened; each is the XMP sidecar with a problem, so it is said, and nothing is written in its place."""
     for candidate in xmp_names(name):
         try:
-            found = storage.stat(join(folder, candidate))
-        except (NotFound, Foreign):
+            return XmpFile(candidate, storage.stat_file(join(folder, candidate)))
+        except NotFound:
             continue
-        if not found.is_dir:
-            return candidate, found
+        except Foreign as ex:
+            return XmpFile(candidate, problem=ex.description)
     return None
 
 
@@ -161,4 +223,9 @@ def xmp_of(storage, key, embedded=None):
     found = find_xmp(storage, folder, name)
     if embedded is None:
         embedded = originals.read_embedded(storage, key).to_dict()
-    return (read_xmp(storage, folder, *found) if found else None), embedded
+    if found is None:
+        return None, embedded
+    if found.problem is not None:
+        return {"name": found.name, "size": 0, "mtime": 0.0,
+                "found": xmp.Metadata(problems=(found.problem,)).to_dict()}, embedded
+    return read_xmp(storage, folder, found.name, found.stat), embedded

@@ -42,6 +42,8 @@ class Storage(Protocol):
     def watch(self): """Change notices for folders (a watch.Watch), or None where there are none."""
     def has_subfolders(self, key) -> bool: """Whether a folder holds any folder, cheaply."""
     def stat(self, key) -> Stat: """Stat of a file or folder; NotFound when there is none."""
+    def stat_file(self, key) -> Stat:
+        """Stat of a regular file, never through a link at its name; Foreign when anything else holds it."""
     def exists(self, key) -> bool: ...
     def identity_of(self, key) -> tuple: """What a file or folder is, whatever path reached it."""
     def read(self, key) -> bytes: ...

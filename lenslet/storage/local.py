@@ -36,7 +36,18 @@ from lenslet.errors import (
     TooLarge,
     Unavailable,
 )
-from lenslet.layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, join, name_of
+from lenslet.layout import (
+    DERIVED,
+    LOCKS,
+    ROOT_FILES,
+    STATE,
+    TEMP_SUFFIX,
+    is_internal,
+    is_state,
+    is_xmp,
+    join,
+    name_of,
+)
 from lenslet.storage.base import (
     HEAD_BYTES,
     Entry,
@@ -159,9 +170,11 @@ class LocalStorage(Verbs):
     def _open_file(self, key):
         """Open a regular file for reading, refusing one whose path leaves the root.
 
-        A link named like one of lenslet's own files, or anywhere in its state folder, is
-        foreign and never read (a write refuses to replace it, so what it points to would
-        stand for the file for good); a link to an image is followed when it stays inside the root.
+        A link named like a file lenslet writes (its own, or another tool's XMP sidecar), or
+        anywhere in its state folder, is foreign and never read (a write refuses to replace it,
+        so what it points to would stand for the file for good; and a link in one folder may lead
+        into another that a reader may not see); a link to an image is followed when it stays
+        inside the root.
         """
         path, _ = self._walk(key, last=False)
         try:
@@ -169,8 +182,8 @@ class LocalStorage(Verbs):
         except OSError as ex:
             if ex.errno != errno.ELOOP:
                 raise
-            if is_internal(name_of(key)) or is_state(key):
-                raise Foreign("a symlink holds the name of one of lenslet's files; it is left alone",
+            if is_internal(name_of(key)) or is_xmp(name_of(key)) or is_state(key):
+                raise Foreign("a symlink holds the name of a file lenslet may write; it is never followed",
                               path=key) from None
             fd = os.open(self._fs(key), _READ_FLAGS & ~os.O_NOFOLLOW)  # resolved and checked
         try:
@@ -396,6 +409,17 @@ class LocalStorage(Verbs):
                 st = os.stat(path)
         return Stat(st.st_size, st.st_mtime, stat_module.S_ISDIR(st.st_mode), st.st_ctime)
 
+    def stat_file(self, key):
+        """Return the Stat of the regular file named key, never following a link at that name: Foreign
+        when a link, a folder, a FIFO, a socket or a device holds it (a file lenslet may write)."""
+        with _mapped(key):
+            path, _ = self._walk(key, last=False)
+            st = os.lstat(path)
+        if not stat_module.S_ISREG(st.st_mode):
+            raise Foreign(f"a {_kind(st.st_mode)} holds this name; lenslet never follows, reads or writes through it",
+                          path=key)
+        return Stat(st.st_size, st.st_mtime, False, st.st_ctime)
+
     def read(self, key):
         """Return the whole content of a file."""
         with _mapped(key):
@@ -504,13 +528,31 @@ class LocalStorage(Verbs):
                 os.close(fd)
 
     def replace_if(self, key, data, version):
-        """Write only if the file is still at version (None: only if it does not exist)."""
+        """Write only if the file is still at version (None: only if it does not exist).
+
+        Under the file's lock, so lenslet's own writers queue. Another program takes no lock of
+        lenslet's: the version is looked at once more after the new bytes are written and synced,
+        right before they take the name (a rename), so such a write is lost only if it lands in
+        those microseconds, never while lenslet reads, merges or syncs.
+        """
         self._refuse_if_readonly(key)
-        with self._locked(key):
+
+        def unchanged():
             _, current = self.read_versioned(key)
             if current != version:
                 raise PreconditionFailed("file changed since it was read", path=key, version=current)
-            self.write(key, data)
+
+        with self._locked(key):
+            unchanged()  # refused before any bytes are written, as a rule
+            with _mapped(key, self):
+                fd, name = self._parent_fd(key, create=_makes_folders(key))
+                try:
+                    # None: the name is taken only if free (a link, never a replace), however late it was taken.
+                    self._land(fd, name, key, data, exclusive=version is None, before_naming=unchanged)
+                except FileExistsError:
+                    raise PreconditionFailed("file appeared since it was read", path=key) from None
+                finally:
+                    os.close(fd)
         return version_of(data)
 
     def delete(self, key):
@@ -642,9 +684,10 @@ class LocalStorage(Verbs):
         if self.readonly and not is_state(key):
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
-    def _land(self, folder_fd, name, key, data, exclusive, durable=True):
+    def _land(self, folder_fd, name, key, data, exclusive, durable=True, before_naming=None):
         """Write data to a file no one can see, fsync it, then give it `name` in the open folder.
 
+        before_naming() is called last, just before the name is given: it may refuse (raise).
         Returns what a writer function returned (None for bytes)."""
         _refuse_foreign(folder_fd, name, key)
         fd, tmp = self._unnamed(folder_fd)
@@ -653,6 +696,8 @@ class LocalStorage(Verbs):
             written = data(fd) if callable(data) else _write_all(fd, data)
             if durable:
                 os.fsync(fd)
+            if before_naming is not None:
+                before_naming()
             if tmp is None:
                 # O_TMPFILE: the file has no name until it is linked, so a crash
                 # before this line leaves nothing behind.
@@ -899,9 +944,15 @@ def _refuse_foreign(folder_fd, name, key, missing_ok=True):
             return
         raise
     if not stat_module.S_ISREG(st.st_mode):
-        kind = "symlink" if stat_module.S_ISLNK(st.st_mode) else \
-            "folder" if stat_module.S_ISDIR(st.st_mode) else "special file"
-        raise Foreign(f"a {kind} holds this name; lenslet never writes through it or removes it", path=key)
+        raise Foreign(f"a {_kind(st.st_mode)} holds this name; lenslet never writes through it or removes it",
+                      path=key)
+
+
+def _kind(mode):
+    """What holds a name, in words, when it is not a regular file."""
+    if stat_module.S_ISLNK(mode):
+        return "symlink"
+    return "folder" if stat_module.S_ISDIR(mode) else "FIFO" if stat_module.S_ISFIFO(mode) else "special file"
 
 
 def _utf8(name):

@@ -24,6 +24,7 @@ from lenslet.errors import (
     BadRequest,
     Conflict,
     Forbidden,
+    Foreign,
     NotFound,
     PreconditionFailed,
     TooLarge,
@@ -136,6 +137,13 @@ class S3Storage(Verbs):
             raise
         moment = head["LastModified"].timestamp()
         return Stat(head["ContentLength"], moment, False, moment)
+
+    def stat_file(self, key):
+        """Stat of the object key (a bucket has no links); Foreign when a folder (a key prefix) has its name."""
+        found = self.stat(key)
+        if found.is_dir:
+            raise Foreign("a folder holds this name; lenslet never reads or writes through it", path=key)
+        return found
 
     def _is_file(self, key):
         try:

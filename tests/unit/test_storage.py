@@ -128,6 +128,28 @@ def test_replace_if_refuses_a_stale_version(storage):
     assert storage.read("a.json") == b"2" and storage.read("new.json") == b"x"
 
 
+@pytest.mark.parametrize("version_of_what_was_read", ["old", None])
+def test_replace_if_looks_again_after_syncing_before_it_renames(storage, tree, monkeypatch, version_of_what_was_read):
+    """Another program, which takes none of lenslet's locks, writes while lenslet syncs its new bytes."""
+    if version_of_what_was_read == "old":
+        storage.write("a.xmp", b"old")
+        _, version = storage.read_versioned("a.xmp")
+    else:
+        version = None
+    fsync = os.fsync
+
+    def another_program_writes_meanwhile(fd):
+        fsync(fd)
+        if not (tree / "a.xmp").exists() or (tree / "a.xmp").read_bytes() != b"theirs":
+            (tree / "theirs.tmp").write_bytes(b"theirs")
+            os.replace(tree / "theirs.tmp", tree / "a.xmp")
+
+    monkeypatch.setattr(os, "fsync", another_program_writes_meanwhile)
+    with pytest.raises(PreconditionFailed):
+        storage.replace_if("a.xmp", b"lenslet's", version)
+    assert (tree / "a.xmp").read_bytes() == b"theirs"
+
+
 def test_update_loses_no_concurrent_change(storage):
     assert counted_at_once(storage, threads=8, each=50) == b"400"
 

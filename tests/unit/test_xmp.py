@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import EXIFTOOL, PROJECT, needs_exiftool
+from helpers import EXIFTOOL, PROJECT, needs_exiftool, without
 
 from lenslet import layout
 from lenslet.errors import Unreadable
@@ -319,6 +319,32 @@ def test_an_update_changes_lenslets_fields_and_keeps_every_other(tmp_path, name)
     assert {key: value for key, value in after.items() if key not in CHANGED} == \
         {key: value for key, value in before.items() if key not in CHANGED}
     assert xmp.parse(out).tags == tags[1:] + ["Sunset"]
+
+
+# What a tag and star edit owns, as the real files spell it (Photoshop CS2 writes the xmp namespace as xap:),
+# and the declarations it may add for a namespace the file lacks.
+OWNED = ("dc:subject", "lr:hierarchicalSubject", "digiKam:TagsList", "MicrosoftPhoto:LastKeywordXMP",
+         "mediapro:CatalogSets", "xmp:Rating", "xap:Rating", "xmp:MetadataDate", "xap:MetadataDate", "xmlns:xmp",
+         "xmlns:dc")
+
+
+@needs_shared
+@pytest.mark.parametrize("name", [name for name, *_ in REAL])
+def test_an_update_keeps_every_byte_it_does_not_own(name):
+    data = shared(name)
+    tags = xmp.parse(data).tags
+    out = xmp.update(data, {"tags": tags[1:] + ["Sunset"], "star": 3}, now=NOW)
+    assert without(out, *OWNED) == without(data, *OWNED)  # dc:description, history, develop settings...
+    found = xmp.parse(out)
+    assert (found.tags, found.rating, found.problems) == (tags[1:] + ["Sunset"], 3, ())
+
+
+def test_the_untouched_parts_of_a_packet_in_another_encoding_keep_their_text():
+    data = sidecar(bag("dc:subject", "Café"), "<dc:title>Crème</dc:title>").decode()
+    packet = ('<?xml version="1.0" encoding="UTF-16"?>' + data).encode("utf-16")
+    out = xmp.update(packet, {"addTags": ["Thé"]}, now=NOW)
+    assert out.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')  # written back as UTF-8, and says so
+    assert b"<dc:title>Cr\xc3\xa8me</dc:title>" in out and xmp.parse(out).tags == ["Café", "Thé"]
 
 
 @needs_shared
