@@ -228,7 +228,7 @@ def written_by_lenslet():
     """Sidecars as lenslet's own code writes them: edits, a hash, the trash's note, the XMP base."""
     from lenslet.formats import xmp
     tagged = sidecars.apply_patch(None, {"addTags": ["sea"], "star": 4, "notes": "n"}, NOW, "ann")
-    mirrored, _ = xmp.written(tagged, None, None, NOW - 1, NOW, file="a.jpg.xmp")
+    mirrored, _ = xmp.written(tagged, None, None, None, NOW - 1, NOW, file="a.jpg.xmp")
     return [sidecars.defaults(), dict(sidecars.defaults(), hash="blake3:" + "0f" * 32), tagged,
             dict(tagged, originalPosition="trip/a.jpg", exif={"make": "Canon", "createdAt": STAMP}), mirrored,
             {"v": 1, "tags": ["a"], "updated_at": STAMP, "updated_by": "me", "original_position": "a.jpg"}]
