@@ -21,7 +21,7 @@ from lenslet.people.throttle_store import Throttle
 from lenslet.people.users_file import Directory
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
-from lenslet.resources.guard import PREFIXES, Guard, client_address
+from lenslet.resources.guard import PREFIXES, Guard, Private, client_address
 from lenslet.resources.health import HealthResource
 from lenslet.resources.item import ItemResource
 from lenslet.resources.metrics import MetricsResource
@@ -68,6 +68,8 @@ def create_app(config=None, storage=None, clock=time.time):
     files = Files(tree, catalog, thumbs, config)
     searcher = Searcher(storage)
     middleware = [Guard(config, identities, items.trash_origin, tree.opened)]
+    if config.users or config.token:
+        middleware.append(Private())
     if config.metrics:
         metrics.check(config)
         metrics.enable("web")

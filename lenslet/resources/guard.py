@@ -76,17 +76,6 @@ class Guard:
         req.context.principal = principal
         req.context.access = Access(principal, self.origin_of, self.opened)
 
-    def process_response(self, req, resp, resource, req_succeeded):
-        """An answer to a request that carried a credential is that browser's alone: never `public`, so a
-        shared cache (nginx's proxy_cache on /thumb, say) cannot hand it to a request without one."""
-        if not (req.get_header("Authorization") or req.get_header(SHARE_HEADER)):
-            return
-        parts = [part.strip() for part in (resp.get_header("Cache-Control") or "").split(",") if part.strip()]
-        parts = [part for part in parts if part.lower() != "public"]
-        if not any(part.lower() in ("private", "no-store") for part in parts):
-            parts.insert(0, "private")
-        resp.set_header("Cache-Control", ", ".join(parts))
-
     def _principal(self, req, write, route):
         """Who asks: a Principal, or Unauthorized when the request needs credentials it lacks."""
         address = client_address(req)
@@ -105,6 +94,22 @@ class Guard:
             raise Unauthorized("sign in: send Authorization: Bearer <your token> (lenslet user add gives one), "
                                "or open a share link")
         raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
+
+
+class Private:
+    """An answer to a request that carried a credential is that browser's alone: never `public`, so a
+    shared cache (nginx's proxy_cache on /thumb, say) cannot hand it to a request without one. Only where
+    credentials open something (a users file, LENSLET_TOKEN): an open gallery's answers are anyone's."""
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        """Make the answer to a request that carried a credential private."""
+        if not (req.get_header("Authorization") or req.get_header(SHARE_HEADER)):
+            return
+        parts = [part.strip() for part in (resp.get_header("Cache-Control") or "").split(",") if part.strip()]
+        parts = [part for part in parts if part.lower() != "public"]
+        if not any(part.lower() in ("private", "no-store") for part in parts):
+            parts.insert(0, "private")
+        resp.set_header("Cache-Control", ", ".join(parts))
 
 
 def client_address(req):
