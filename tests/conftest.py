@@ -105,7 +105,7 @@ def gallery(request, tmp_path):
 
 
 # Tests that start processes or servers (gunicorn, the CLI, the S3 server, exiftool, a browser)
-# are marked `system`, wherever they live: `pytest -m "not system"` runs the rest in well
+# are marked `system`, wherever they live: `pytest -m "not system" -n 2` runs the rest in
 # under a minute. A test in tests/system/ is one by its place; elsewhere, by what it uses.
 SYSTEM_FIXTURES = {"gunicorn", "s3_endpoint", "bucket", "made_by_exiftool"}
 

@@ -5,9 +5,13 @@ import json
 import os
 
 import pytest
+import webtest
 from helpers import jpeg
+from openapi_check import spec_checked
 
+from lenslet.app import create_app
 from lenslet.cli import main as lenslet
+from lenslet.config import Config
 from lenslet.people.users_file import Directory
 
 OUTSIDE = ["/folders?path=family/peek", "/item?path=family/peek/doc.jpg", "/file?path=family/peek/doc.jpg",
@@ -16,10 +20,9 @@ OUTSIDE = ["/folders?path=family/peek", "/item?path=family/peek/doc.jpg", "/file
            "/item?path=family/x.jpg", "/file?path=family/x.jpg", "/thumb?path=family/x.jpg"]
 
 
-@pytest.fixture
-def planted(client_with, tree, tmp_path):
+def plant(tree, users):
     """family/ (ann's) holds a link to private/, a pointer folder aimed at private/, a link to one of
-    private's images, and a link to kids/ inside family (hers either way)."""
+    private's images, and a link to kids/ inside family (hers either way); answer (client, headers by who)."""
     for folder in ("family/kids", "private"):
         (tree / folder).mkdir(parents=True)
     (tree / "family" / "a.jpg").write_bytes(jpeg(color=(10, 200, 10)))
@@ -32,14 +35,29 @@ def planted(client_with, tree, tmp_path):
     (tree / "family" / "ptr").mkdir()
     (tree / "family" / "ptr" / ".lenslet.folder.json").write_text(json.dumps(
         {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(tree / "private")}}))
-    directory = Directory(str(tmp_path / "users.json"))
+    directory = Directory(str(users))
     tokens = {"ann": directory.add("ann", "edit", ["family"]), "admin": directory.add("root", "admin", [""])}
-    client = client_with(users=directory.path, pointer_roots=(str(tree),))
+    config = Config(root=str(tree), users=directory.path, pointer_roots=(str(tree),))
+    client = webtest.TestApp(spec_checked(create_app(config)))
     assert lenslet(["index", str(tree)]) == 0
     as_ = {who: {"Authorization": f"Bearer {token}"} for who, token in tokens.items()}
     share = client.post_json("/shares", {"path": "family"}, headers=as_["admin"], status=201).json["key"]
     as_["share"] = {"X-Lenslet-Share": share}
     return client, as_
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """One planted tree for the tests that change nothing of it (each asserts so where it tries)."""
+    where = tmp_path_factory.mktemp("planted")
+    (where / "tree").mkdir()
+    return plant(where / "tree", where / "users.json")
+
+
+@pytest.fixture
+def tree_planted(tree, tmp_path):
+    """A planted tree of the test's own, for a test that changes it."""
+    return plant(tree, tmp_path / "users.json")
 
 
 def files_of(tree):
@@ -76,8 +94,8 @@ def test_search_finds_nothing_behind_a_link(planted):
                for item in client.get("/search?q=jpg", headers=as_["ann"]).json["items"])
 
 
-def test_an_edit_through_a_link_changes_nothing(planted, tree):
-    client, as_ = planted
+def test_an_edit_through_a_link_changes_nothing(tree_planted, tree):
+    client, as_ = tree_planted
     before = files_of(tree)
     for path in ("family/peek/doc.jpg", "family/ptr/doc.jpg", "family/x.jpg"):
         client.patch_json(f"/item?path={path}", {"addTags": ["mine"]}, headers=as_["ann"], status=404)
@@ -98,8 +116,8 @@ def test_a_whole_tree_scope_still_follows_links_inside_the_tree(planted):
     client.get("/folders?path=family/ptr", headers=as_["admin"], status=200)
 
 
-def test_a_link_planted_after_the_listing_was_built_is_taken_out_too(planted, tree):
-    client, as_ = planted
+def test_a_link_planted_after_the_listing_was_built_is_taken_out_too(tree_planted, tree):
+    client, as_ = tree_planted
     assert [item["name"] for item in client.get("/folders?path=family", headers=as_["ann"]).json["items"]] == ["a.jpg"]
     # Another program swaps ann's own photo for a link to the private one, bytes and time alike.
     (tree / "private" / "a.jpg").write_bytes((tree / "family" / "a.jpg").read_bytes())
