@@ -194,10 +194,18 @@ class Folders:
         if len(items) == len(page["items"]) and len(dirs) == len(page["dirs"]):
             return data
         gone = len(page["items"]) - len(items)
+        below = sum(d.get("allImages", 0) for d in page["dirs"] if isinstance(d, dict) and d not in dirs
+                    and isinstance(d.get("allImages"), int))
         page.update(items=items, dirs=dirs, sig=signature_of(items, dirs))
         for count in ("total", "folderTotal", "images", "allImages"):
             if isinstance(page.get(count), int):
-                page[count] = max(0, page[count] - gone)
+                page[count] = max(0, page[count] - gone - (below if count == "allImages" else 0))
+        # A cover is a path of the scope: one picked from what was taken out is not shown.
+        shown = {item.get("path") or join(path, item.get("name", "")) for item in items} | {
+            join(path, d.get("name", "")) for d in dirs}
+        cover = page.get("cover")
+        if isinstance(cover, str) and not any(cover == place or cover.startswith(place + "/") for place in shown):
+            page.update(cover=None, coverPicked=False)
         return orjson.dumps(page)
 
     def _passable(self, path, page, access):

@@ -81,6 +81,9 @@ def test_the_listing_of_the_folder_shows_nothing_that_leads_out(planted, who):
     assert sorted(item["name"] for item in listing["items"]) == ["a.jpg"]
     assert sorted(d["name"] for d in listing["dirs"]) == ["alias", "kids"]  # the link inside the scope stays
     assert listing["total"] == 1
+    assert listing["allImages"] == 2 and listing["cover"] in ("family/a.jpg", "family/kids/k.jpg", None)
+    everything = client.get("/folders?path=family", headers=as_["admin"]).json
+    assert everything["allImages"] > listing["allImages"]  # what leads out is not counted for them
     client.get("/thumb?path=family/alias/k.jpg", headers=as_[who], status=200)
     sorted_view = client.get("/folders?path=family&sort=name", headers=as_[who]).json
     assert [item["name"] for item in sorted_view["items"]] == ["a.jpg"]
