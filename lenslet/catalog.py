@@ -164,4 +164,4 @@ def found_hashes(job):
         return {}
     return {name: digest for name, digest in given.items()
             if isinstance(name, str) and "/" not in name and name and isinstance(digest, str)
-            and jobs.HASH.fullmatch(digest)}
+            and sidecars.HASH.fullmatch(digest)}

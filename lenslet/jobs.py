@@ -26,7 +26,6 @@ read in today's terms, so work queued before an upgrade still runs.
 
 import logging
 import random
-import re
 import threading
 import time
 from collections import Counter
@@ -34,6 +33,7 @@ from collections import Counter
 import orjson
 
 from lenslet.errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
+from lenslet.formats import sidecars
 from lenslet.layout import CLAIMS, FOUND, JOBS, join
 from lenslet.storage import set_aside, version_of
 
@@ -106,7 +106,6 @@ def ask_for_rollup(storage, clock=time.time):
         log.warning("search sees a change with the next rollup only: %s", ex.description)
 
 
-HASH = re.compile(r"blake3:[0-9a-f]{64}")
 MAX_NOTE = 4096  # bytes of one found hash's note: far more than lenslet writes
 
 
@@ -125,7 +124,8 @@ def found_hash(record, folder):
     if not isinstance(record, dict) or record.get("folder") != folder:
         return None
     name, digest = record.get("name"), record.get("hash")
-    if isinstance(name, str) and name and "/" not in name and isinstance(digest, str) and HASH.fullmatch(digest):
+    if isinstance(name, str) and name and "/" not in name and isinstance(digest, str) \
+            and sidecars.HASH.fullmatch(digest):
         return name, digest
     return None
 

@@ -259,13 +259,13 @@ WRITTEN = {
     "notes": lambda value: isinstance(value, str),
     "star": lambda value: value is None or (type(value) is int and 0 <= value <= 5),
     "exif": lambda value: isinstance(value, dict) and all(_scalar(field) for field in value.values()),
-    "hash": lambda value: value is None or (isinstance(value, str) and bool(_HASH.fullmatch(value))),
+    "hash": lambda value: value is None or (isinstance(value, str) and bool(HASH.fullmatch(value))),
     "updatedAt": _when, "createdAt": _when, "updatedBy": lambda value: value is None or isinstance(value, str),
     "originalPosition": lambda value: isinstance(value, str),
     "xmpBase": _xmp_base,
 }
 WRITTEN.update({legacy: WRITTEN[key] for legacy, key in LEGACY_KEYS.items()})
-_HASH = re.compile(r"blake3:[0-9a-f]{64}")
+HASH = re.compile(r"blake3:[0-9a-f]{64}")  # an original's content hash, as lenslet writes it anywhere
 
 
 def not_lenslets(data):

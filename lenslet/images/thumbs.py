@@ -11,7 +11,6 @@ settings is still served, and the worker makes it again at the lowest priority.
 import io
 import logging
 import re
-import struct
 import threading
 import time
 from collections import OrderedDict
@@ -23,6 +22,7 @@ import orjson
 from lenslet import jobs, memory, metrics
 from lenslet.config import MAX_THUMB_SIZE
 from lenslet.errors import LensletError, NotFound, Unavailable
+from lenslet.formats import webp
 from lenslet.images import decode
 from lenslet.images.budget import Pixels
 from lenslet.images.decode import content_hash, content_hash_of
@@ -56,60 +56,26 @@ def record(source, settings):
             f'</rdf:RDF></x:xmpmeta>').encode()
 
 
-def recorded(webp):
+def recorded(data):
     """(source, settings) a thumbnail records, or (None, None) for one made without a record."""
-    offset = 12  # past RIFF, the length and WEBP: then chunks of fourcc, length, payload (padded to even)
-    while offset + 8 <= len(webp):
-        fourcc, length = webp[offset:offset + 4], struct.unpack_from("<I", webp, offset + 4)[0]
+    for fourcc, start, length in webp.chunks(data):
         if fourcc == b"XMP ":
-            found = _RECORD.search(webp, offset + 8, offset + 8 + length)
+            found = _RECORD.search(data, start, start + length)
             return (found.group(1).decode(), found.group(2).decode()) if found else (None, None)
-        offset += 8 + length + (length & 1)
     return None, None
 
 
 MAX_THUMB_BYTES = 16 << 20  # far more than a WebP of MAX_THUMB_SIZE at quality 100
 
 
-def problem(webp):
+def problem(data):
     """Why the bytes of a file named like a thumbnail are not a thumbnail lenslet made, or None.
 
     lenslet's are whole WebP files (stored by a rename once written: never cut short, never
     followed by other bytes) of one still image whose long edge is at most MAX_THUMB_SIZE.
     Thumbnails of older versions carry no record (see recorded()), so none is asked for.
     """
-    if len(webp) < 20 or webp[:4] != b"RIFF" or webp[8:12] != b"WEBP":
-        return "not a WebP"
-    told = struct.unpack_from("<I", webp, 4)[0] + 8
-    if told != len(webp):
-        return "a WebP cut short" if told > len(webp) else "holds more than its WebP"
-    offset = 12
-    while offset + 8 <= len(webp):  # chunks: fourcc, length, payload padded to even
-        offset += 8 + struct.unpack_from("<I", webp, offset + 4)[0]
-        offset += offset & 1
-    if offset != len(webp):
-        return "a WebP whose chunks do not add up"
-    size = _canvas(webp[12:16], webp[20:30])
-    if size is None:
-        return "a WebP of no kind lenslet makes"
-    if max(size) > MAX_THUMB_SIZE:
-        return f"{size[0]}x{size[1]}: larger than any thumbnail lenslet makes"
-    return None
-
-
-ANIMATED = 0x02  # VP8X's flag of an animation: lenslet's thumbnails are one frame
-
-
-def _canvas(fourcc, head):
-    """(width, height) a WebP's first chunk states, or None for a chunk of another kind (or an animation)."""
-    if fourcc == b"VP8X" and len(head) >= 10 and not head[0] & ANIMATED:
-        return int.from_bytes(head[4:7], "little") + 1, int.from_bytes(head[7:10], "little") + 1
-    if fourcc == b"VP8L" and head[:1] == b"\x2f" and len(head) >= 5:
-        bits = int.from_bytes(head[1:5], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if fourcc == b"VP8 " and head[3:6] == b"\x9d\x01\x2a" and len(head) >= 10:
-        return struct.unpack_from("<H", head, 6)[0] & 0x3FFF, struct.unpack_from("<H", head, 8)[0] & 0x3FFF
-    return None
+    return webp.problem(data, MAX_THUMB_SIZE)
 
 
 class Pending(Unavailable):
