@@ -89,6 +89,14 @@ class Access:
         return [item for item in items if isinstance(item, dict)
                 and self.may_see(item.get("path") or join(folder, item.get("name", "")))]
 
+    def found(self, folder, total, items):
+        """A page of search results (and their total) as the principal sees them: without those found under
+        a path of the scope that lead out of it (a link, a pointer folder)."""
+        if not self.limited:
+            return total, items
+        seen = self.visible(folder, items)
+        return total - (len(items) - len(seen)), seen
+
     def search_folders(self, folder):
         """The folders a search under folder may look in (None: all of it); as missing when none."""
         folders = self.scope.folders_under(folder)
