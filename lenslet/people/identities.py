@@ -82,9 +82,9 @@ class Identities:
         maker = Scope([""])
         if self.users and share_records.made_by_user(record):
             user = self.directory.users().get(record["createdBy"])
-            if user is None or user.role not in ("edit", "admin"):
+            if user is None or not user.principal().can_write:  # removed, or may share nothing now
                 return None
-            maker = Scope(user.folders)
+            maker = user.principal().scope
         return share_records.reach(record, maker)
 
     def unlock(self, key, password, address):
