@@ -48,6 +48,9 @@ SEARCH_CACHE = f"{STATE}/search-index.bin"  # a web process's search index, made
 SEARCH_COLUMNS = f"{STATE}/search-columns.bin"  # what search's sorts and filters use, made from one rollup
 THUMB_SETTINGS = f"{STATE}/thumbs.json"  # the thumbnail settings the worker last made thumbnails with
 LISTED = f"{STATE}/listed"  # rewritten whenever a listing changes: what folder counts kept in memory are checked by
+# A folder's mtime as lenslet's last edit in it left it, one file a folder (named by a hash of its key): a
+# listing whose folder moved to exactly that mtime is already patched (lenslet/manifest/listings.py).
+EDITED = f"{STATE}/edited"
 PREVIEWS = f"{STATE}/previews"  # the viewer's previews: a bounded cache, never beside the images
 PREVIEW = ".webp"
 
@@ -117,6 +120,12 @@ def preview_of(path, source, settings):
     with settings: an image changed or moved, or new settings, give a new name, and the old one ages out."""
     raw = "\0".join((path, source, settings)).encode("utf-8", "surrogateescape")
     return f"{PREVIEWS}/{hashlib.blake2b(raw, digest_size=16).hexdigest()}{PREVIEW}"
+
+
+def edit_mark_of(folder_key):
+    """Where the mark of lenslet's last edit in a folder is kept (EDITED)."""
+    digest = hashlib.blake2b(folder_key.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+    return f"{EDITED}/{digest}"
 
 
 def backup_of(sidecar_key, now):

@@ -21,6 +21,7 @@ from lenslet.layout import (
     FOLDER_SIDECAR,
     LISTED,
     POINTER_FILE,
+    edit_mark_of,
     first_page_names,
     join,
     page_name,
@@ -56,6 +57,7 @@ class Folders:
     """
 
     CACHED_PAGES = 64  # encoded pages kept per process (about 220 KB per 1,000 items)
+    CACHED_ANSWERS = 16  # pages with their counts, as answered, kept per process
     CACHED_VIEWS = 4   # sorted or filtered orders kept per process (lists of the parsed folders' items)
     CACHED_PARSED = 2  # folders kept parsed per process (about 11 MB for 10,000 items)
     MAX_DEPTH = 64     # folders below a listed one summed into its counts: deeper ones are not counted
@@ -79,14 +81,34 @@ class Folders:
         self.locals = {}
         self.counts = OrderedDict()  # (identity, folder) -> (listed_mark(), when, its summary, its subfolders')
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
+        self.answers = OrderedDict()  # (identity, key, path, page) -> (stored bytes, counts, subfolders', answer)
         self.views = OrderedDict()  # (browse path, query) -> (the pages' bytes, the items in the query's order)
         self.parsed = OrderedDict()  # browse path -> (its pages' bytes, the pages parsed)
         self.lock = threading.Lock()
 
     def page(self, path, page):
         """Return the encoded manifest page of a browse path, with the counts and covers of now."""
+        return self.answer(path, page)[0]
+
+    def answer(self, path, page):
+        """(bytes, ETag) of a folder page with the counts and covers of now: made again only when the stored
+        page or the counts changed, so a folder read over and over is sent from memory, not decoded and
+        encoded for each reader (its 304 is one comparison)."""
         data, place = self.stored_page(path, page)
-        return self.with_counts(data, place.storage, place.key, path)
+        own, children = self.summarize(place.storage, place.key, path)
+        memo_key = (place.storage.identity, place.key, path, page)
+        with self.lock:
+            known = self.answers.get(memo_key)
+        if known is not None and known[0] == data and known[1] is own and known[2] is children:
+            return known[3]
+        answer = self._with(data, own, children)
+        made = (answer, '"' + hashlib.blake2b(answer, digest_size=12).hexdigest() + '"')
+        with self.lock:
+            self.answers[memo_key] = (data, own, children, made)
+            self.answers.move_to_end(memo_key)
+            while len(self.answers) > self.CACHED_ANSWERS:
+                self.answers.popitem(last=False)
+        return made
 
     def stored_page(self, path, page):
         """The manifest page of a browse path as stored (rebased through a pointer), and its place."""
@@ -105,7 +127,10 @@ class Folders:
 
     def with_counts(self, data, storage, key, path):
         """A page with the folder's and each subfolder's counts and cover (covers.summary), as they are now."""
-        own, children = self.summarize(storage, key, path)
+        return self._with(data, *self.summarize(storage, key, path))
+
+    @staticmethod
+    def _with(data, own, children):
         page = orjson.loads(data)
         page.update(own)
         for entry in page["dirs"]:
@@ -147,19 +172,20 @@ class Folders:
     # its signature is of that page: neither tells how much else the folder holds.
 
     def page_seen(self, path, page, access):
-        """A folder page's bytes as a principal sees them."""
-        data = self.page(path, page)
+        """A folder page's (bytes, ETag) as a principal sees them (the ETag None when the answer is theirs alone)."""
+        data, etag = self.answer(path, page)
         if not access.limited:
-            return data
+            return data, etag
         if access.wholly(path):
-            return self._without_links(path, data, access)
+            shown = self._without_links(path, data, access)
+            return shown, (etag if shown is data else None)
         if page:
             raise NotFound("no such page", path=path, page=page, pageCount=1)
         shown = self._passable(path, orjson.loads(data), access)
         items = access.visible(path, orjson.loads(self.view_all(path))["items"]) if shown["total"] else []
         shown.update(items=items, page=0, pageCount=1, total=len(items), images=len(items),
                      allImages=len(items) + shown["allImages"], sig=signature_of(items, shown["dirs"]))
-        return orjson.dumps(shown)
+        return orjson.dumps(shown), None
 
     def view_seen(self, path, query, offset, limit, access):
         """One sorted or filtered slice of a folder as a principal sees it: cut from the whole order of
@@ -409,6 +435,9 @@ class Folders:
         # (A bucket has no folder mtimes: there the listing is looked at every
         # `recheck` seconds, and a missing folder is found by its empty listing.)
         memo, first = self.memo.get((storage.identity, key)), None
+        if memo is not None and memo.folder_mtime != mtime and memo.pages is None and edited_to(storage, key) == mtime:
+            # The folder moved by lenslet's own edits, whose entries the stored pages hold: no listing again.
+            memo = self.memo[(storage.identity, key)] = memo._replace(folder_mtime=mtime)
         if memo is None or memo.folder_mtime != mtime or self.clock() - memo.checked_at > self.recheck \
                 or (memo.settle_at is not None and self.clock() >= memo.settle_at):
             memo, first = self.refresh(storage, key, mtime)
@@ -631,7 +660,7 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     pages = manifests.paginate(key, items, dirs, listing.signature, page_size, generated, built_at)
     for page in pages:
         page["xmp"] = reading  # a manifest made with XMP shown, or without: a change of setting rebuilds it
-    return [orjson.dumps(page) for page in pages]
+    return [manifests.encode_page(page) for page in pages]
 
 
 def store(storage, key, listing, pages):
@@ -685,41 +714,70 @@ def rebase(data, prefix):
 
 
 def update_entries(storage, folder, changes):
-    """Change items' fields (name -> fields) in the stored manifest pages, one locked rewrite per page."""
+    """Change items' fields (name -> fields) in a folder's stored pages: only the lines of those items are
+    rewritten (manifests.patch_page), one locked read-splice-write per page that holds any, never parsing
+    the folder's other items; then the folder is marked as listed as it is now (mark_edited)."""
     left = dict(changes)
     first = next((name for name in first_page_names() if storage.exists(storage.derived_key(join(folder, name)))),
                  None)
     if first is None:
         return  # no manifest yet: it is built, with the sidecars, on the next listing
-    page, count = 0, 1
-    while left and page < count:
+    number, count, wrote = 0, 1, False
+    while left and number < count:
         seen = []
 
         def change(old, version, seen=seen):  # called before the loop goes on: seen is this page's
-            manifest = orjson.loads(old) if old else None
-            if not manifests.usable(manifest):
-                return None
-            seen.append(manifest["pageCount"])
-            touched = False
-            for entry in manifest["items"]:
-                fields = left.pop(entry.get("name"), None) if isinstance(entry, dict) else None
-                if fields is not None:
-                    entry.update(fields)
-                    for key in manifests.XMP_KEYS:
-                        if key in fields and fields[key] is None:
-                            del entry[key]
-                    touched = True
-            return orjson.dumps(manifest) if touched else None
+            patched = manifests.patch_page(old, left) if old else None
+            if patched is None:
+                return None  # torn or another program's: rebuilt when it is next listed
+            new, held, page_count = patched
+            seen.append((held, page_count))
+            return new
 
-        name = first if page == 0 else page_name(page, count)
+        name = first if number == 0 else page_name(number, count)
         try:
-            storage.update(storage.derived_key(join(folder, name)), change)
-        except (orjson.JSONDecodeError, NotFound):
-            return
+            # Without fsync, as every manifest write: a torn one is rebuilt, never trusted.
+            storage.update(storage.derived_key(join(folder, name)), change, durable=False)
+        except NotFound:
+            break
         if not seen:
-            return
-        count = seen[0]
-        page += 1
+            break
+        held, count = seen[0]
+        for done in held:
+            left.pop(done, None)
+        wrote = wrote or bool(held)
+        number += 1
+    if wrote:
+        mark_edited(storage, folder)
+
+
+EDIT_MARK = 32  # bytes at most of an edit mark: a float's repr
+
+
+def mark_edited(storage, folder):
+    """Note for every process that the folder's mtime now is lenslet's own edit, whose entries the stored
+    pages already hold: a web process that finds the folder moved to exactly this mtime serves the pages
+    without listing the folder again (a listing of 1,000 images after every tag edit is what made readers
+    of a folder wait behind its editors). A change another program makes moves the mtime past the mark;
+    one within the instant between an edit and its mark is found at the next `recheck`, as a file
+    rewritten in place always is. Disk only (a bucket has no folder mtimes); never durable: a lost mark
+    costs one listing."""
+    if not storage.folder_mtimes:
+        return
+    try:
+        storage.write(edit_mark_of(folder), repr(storage.stat(folder).mtime).encode(), durable=False)
+    except LensletError as ex:
+        log.debug("%s: edit not marked: %s", folder or "/", ex.description)
+
+
+def edited_to(storage, folder):
+    """The folder mtime lenslet's last edit in it marked (mark_edited), or None: none, or not a mark (a
+    state file is input: torn, forged, a FIFO, a link or a folder in its place is no mark)."""
+    try:
+        data, _ = storage.read_small(edit_mark_of(folder), EDIT_MARK)
+        return float(data) if data else None
+    except (LensletError, ValueError):
+        return None
 
 
 def update_entries_quietly(storage, folder, changes):
@@ -742,8 +800,8 @@ def repath(storage, folder):
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
                     item["path"] = join(key, item["name"])
             # Without fsync, as every manifest write: a torn one is rebuilt, never trusted.
-            storage.write(storage.derived_key(join(key, page_name(number, len(pages)))), orjson.dumps(page),
-                          durable=False)
+            storage.write(storage.derived_key(join(key, page_name(number, len(pages)))),
+                          manifests.encode_page(page), durable=False)
         if pages:
             stack.extend(join(key, d["name"]) for d in pages[0]["dirs"]
                          if isinstance(d, dict) and isinstance(d.get("name"), str) and d.get("kind") != "leaf-pointer")

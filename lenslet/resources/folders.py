@@ -3,6 +3,7 @@ import falcon
 from lenslet.errors import BadRequest
 from lenslet.formats import covers, query
 from lenslet.resources import access_of, read_json
+from lenslet.resources.http import not_modified
 from lenslet.resources.search import MAX_OFFSET
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
@@ -32,7 +33,13 @@ class FoldersResource:
             offset = req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
             resp.data = self.folders.view_seen(path, asked, offset, limit, access)
         else:
-            resp.data = self.folders.page_seen(path, page, access)
+            data, etag = self.folders.page_seen(path, page, access)
+            if etag is not None:  # the stored page as a whole: kept fresh by revalidation, 304 while unchanged
+                resp.etag = etag
+                if not_modified(req.get_header("If-None-Match"), None, etag, 0):
+                    resp.status, resp.cache_control = falcon.HTTP_304, ["no-cache"]
+                    return
+            resp.data = data
         resp.content_type = falcon.MEDIA_JSON
         resp.cache_control = ["no-cache"]
 

@@ -529,12 +529,14 @@ PATHS = {
     "/folders": {"get": {
         "summary": "A folder's manifest page: its images and subfolders",
         "description": "With any of sort, order, star, date, camera, type, tagged, offset or limit: a slice "
-                       "(offset, limit) of the folder's items filtered and sorted, over the whole folder.",
+                       "(offset, limit) of the folder's items filtered and sorted, over the whole folder. "
+                       "Without them, the stored page carries an ETag (not when the principal sees only part "
+                       "of the folder) and a conditional GET of an unchanged page is answered 304.",
         "parameters": [ref("parameters", "folderPath"), ref("parameters", "page"), *SORT_AND_FILTER,
                        ref("parameters", "limit"), ref("parameters", "offset")],
         "responses": {"200": json_of({"oneOf": [ref("schemas", "FolderPage"), ref("schemas", "FolderView")]},
                                      "the manifest page, or the filtered and sorted slice"),
-                      **errors(*ANY, *TREE)},
+                      "304": NOT_MODIFIED, **errors(*ANY, *TREE)},
     }, "patch": {
         "summary": "Pick the folder's cover (`cover`: an image's name in it) or clear the pick (`null`)",
         "parameters": [ref("parameters", "folderPath")],

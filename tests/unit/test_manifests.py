@@ -1,5 +1,6 @@
 """lenslet/formats/manifests.py: sorting a listing, what a rebuild must read, pages, and their order."""
 
+import orjson
 import pytest
 
 from lenslet.formats import manifests
@@ -238,3 +239,74 @@ def test_built_at_of_a_stored_page(value, seconds):
 ])
 def test_names_sort_the_way_people_read_them(names, order):
     assert sorted(names, key=manifests.sort_key) == order
+
+
+# -- a stored page: its head on a line, then one item a line; an edit changes its item's line only ------
+
+NAMES = ["a.jpg", 'quote".jpg', "back\\slash.jpg", "new\nline.jpg", "caf\u0065\u0301.jpg", "IMG_1.jpg",
+         "IMG_1.jpg.jpg", "x" * 251 + ".jpg"]
+
+
+def a_page(names=NAMES, **extra):
+    items = [{"path": f"f/{name}", "name": name, "tags": [], "star": None, **extra} for name in names]
+    return manifests.paginate("f", items, [{"name": "sub", "kind": "leaf-real", "mtime": 1.0}], "sig", 1000,
+                              "2026-01-01T00:00:00+00:00")[0]
+
+
+def items_of(data):
+    return {item["name"]: item for item in orjson.loads(data)["items"]}
+
+
+def test_a_page_is_stored_a_line_an_item_and_read_as_the_json_it_was():
+    page = a_page()
+    data = manifests.encode_page(page)
+    assert orjson.loads(data) == orjson.loads(orjson.dumps(page))
+    assert data.count(b"\n") == len(NAMES) + 1  # names' own newlines are escaped
+    assert manifests.page_head(data)["pageCount"] == 1 and manifests.page_head(data)["items"] == []
+    empty = manifests.encode_page(a_page([]))
+    assert orjson.loads(empty)["items"] == [] and manifests.page_head(empty) is not None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_edit_changes_its_own_items_line_and_nothing_else(name):
+    data = manifests.encode_page(a_page())
+    new, held, count = manifests.patch_page(data, {name: {"tags": ["beach"], "star": 4}})
+    assert held == [name] and count == 1
+    before, after = items_of(data), items_of(new)
+    assert after[name] == dict(before[name], tags=["beach"], star=4)
+    assert {k: v for k, v in after.items() if k != name} == {k: v for k, v in before.items() if k != name}
+    assert new.splitlines()[0] == data.splitlines()[0]  # the head is the same bytes
+    assert manifests.page_head(new) is not None  # still a page of lines: the next edit splices too
+
+
+def test_a_name_written_in_anothers_tag_or_note_is_never_taken_for_it():
+    page = a_page(["a.jpg", "b.jpg"])
+    page["items"][0].update(notes='"name":"b.jpg",', tags=['{"name":"b.jpg","x":1}'])
+    data = manifests.encode_page(page)
+    new, held, _ = manifests.patch_page(data, {"b.jpg": {"star": 5}})
+    assert held == ["b.jpg"] and items_of(new)["b.jpg"]["star"] == 5 and items_of(new)["a.jpg"]["star"] is None
+    assert manifests.patch_page(data, {"c.jpg": {"star": 5}}) == (None, [], 1)  # not in it: nothing written
+
+
+def test_several_items_change_in_one_pass_and_xmp_fields_set_to_none_go():
+    data = manifests.encode_page(a_page(["a.jpg", "b.jpg", "c.jpg"], xmpError="old"))
+    new, held, _ = manifests.patch_page(data, {"c.jpg": {"star": 1, "xmpError": None}, "a.jpg": {"star": 2}})
+    assert sorted(held) == ["a.jpg", "c.jpg"]
+    items = items_of(new)
+    assert (items["a.jpg"]["star"], items["b.jpg"]["star"], items["c.jpg"]["star"]) == (2, None, 1)
+    assert "xmpError" not in items["c.jpg"] and items["a.jpg"]["xmpError"] == "old"
+
+
+def test_a_page_an_older_lenslet_wrote_on_one_line_is_changed_and_stored_as_lines():
+    legacy = orjson.dumps(a_page(["a.jpg", "b.jpg"]))
+    assert manifests.page_head(legacy) is None
+    new, held, count = manifests.patch_page(legacy, {"b.jpg": {"tags": ["kept"]}})
+    assert held == ["b.jpg"] and count == 1 and items_of(new)["b.jpg"]["tags"] == ["kept"]
+    assert manifests.page_head(new) is not None
+
+
+@pytest.mark.parametrize("data", [b"", b"{", b"[]", b'{"v":2}', b'{"v":1,"items":[],"dirs":[],"pageCount":1}',
+                                  manifests.encode_page(a_page())[:-40], b'{"v":2,"items":[\n{"name":"a.jpg"}\n]}'],
+                         ids=["empty", "torn", "a list", "no items", "an older format", "cut short", "no head"])
+def test_a_page_torn_or_of_another_shape_is_never_patched(data):
+    assert manifests.patch_page(data, {"a.jpg": {"star": 5}}) is None

@@ -1,0 +1,187 @@
+"""An edit patches its image's line in the stored listing and marks the folder (`.lenslet/edited/`), so
+a web process that listed the folder before serves the patched page without listing the folder again
+and without writing anything; another program's change is still listed at once; a mark found torn,
+forged, of another shape or unreadable costs a listing, never a wrong answer or a 500; racing edits
+all land; the unfiltered listing carries an ETag and answers 304 while unchanged."""
+
+import os
+import stat
+
+import pytest
+from helpers import at_once, jpeg
+
+from lenslet.layout import edit_mark_of
+from lenslet.people.users_file import Directory
+
+NAMES = [f"IMG_{n:04d}.jpg" for n in range(30)]
+
+
+def on_disk(tree):
+    """{path: (kind, bytes)} of everything below the root; a FIFO is only named, never opened."""
+    found = {}
+    for folder, dirs, files in os.walk(tree):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            mode = os.lstat(path).st_mode
+            kind = "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else stat.S_IFMT(mode)
+            found[os.path.relpath(path, tree)] = (kind, open(path, "rb").read() if kind == "file" else None)
+    return found
+
+
+def listed(client, folder="trip"):
+    return {item["name"]: item for item in client.get(f"/folders?path={folder}").json["items"]}
+
+
+@pytest.fixture
+def processes(tree, client_with):
+    """Two web processes over one folder of 30 images; the reader has listed it."""
+    (tree / "trip").mkdir()
+    for name in NAMES:
+        (tree / "trip" / name).write_bytes(jpeg())
+    reader, editor = client_with(), client_with()
+    listed(reader)
+    listed(reader)  # its own manifest write moved the mtime: looked at once more, as every process does
+    return reader, editor
+
+
+def test_an_edit_in_another_process_is_listed_at_once_by_a_read_that_writes_nothing(tree, processes):
+    reader, editor = processes
+    for name in NAMES[:5]:
+        editor.patch_json(f"/item?path=trip/{name}", {"addTags": ["beach"], "star": 4})
+    before = on_disk(tree)
+    items = listed(reader)
+    assert on_disk(tree) == before  # served as patched: no listing built again, nothing written
+    assert all(items[name]["tags"] == ["beach"] and items[name]["star"] == 4 for name in NAMES[:5])
+    assert all(items[name]["tags"] == [] for name in NAMES[5:])
+
+
+def test_another_programs_change_after_an_edit_is_listed_at_once(tree, processes):
+    reader, editor = processes
+    editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["beach"]})
+    listed(reader)
+    (tree / "trip" / "new.jpg").write_bytes(jpeg())  # moves the folder's mtime past the edit's mark
+    (tree / "trip" / "IMG_0002.jpg.json").write_text('{"tags": ["by-hand"]}')
+    items = listed(reader)
+    assert "new.jpg" in items and items["IMG_0002.jpg"]["tags"] == ["by-hand"]
+    assert items["IMG_0001.jpg"]["tags"] == ["beach"]
+
+
+# What is found at the folder's edit mark after the editor's edit and another program's change (a new
+# image, a hand-written sidecar). `mtime` is the folder's mtime now.
+SPOILED = {
+    "missing": lambda mark, mtime: mark.unlink(),
+    "torn": lambda mark, mtime: mark.write_bytes(mark.read_bytes()[:3]),
+    "an older mark": lambda mark, mtime: mark.write_bytes(repr(mtime - 1).encode()),
+    "not a number": lambda mark, mtime: mark.write_bytes(b'{"mtime": %r}' % mtime),
+    "nan": lambda mark, mtime: mark.write_bytes(b"nan"),
+    "huge": lambda mark, mtime: mark.write_bytes(b"1" * (8 << 20)),
+    "empty": lambda mark, mtime: mark.write_bytes(b""),
+    "a folder": lambda mark, mtime: (mark.unlink(), mark.mkdir(), (mark / "x").write_bytes(repr(mtime).encode())),
+    "unreadable (a fifo)": lambda mark, mtime: (mark.unlink(), os.mkfifo(mark)),
+    "a link to a forged copy": lambda mark, mtime: (mark.unlink(), (mark.parent / "copy").write_bytes(
+        repr(mtime).encode()), mark.symlink_to("copy")),
+    "a dangling link": lambda mark, mtime: (mark.unlink(), mark.symlink_to("nowhere")),
+}
+
+
+@pytest.mark.parametrize("spoil", SPOILED.values(), ids=SPOILED)
+def test_whatever_is_found_at_the_edit_mark_the_listing_is_right(tree, processes, spoil):
+    reader, editor = processes
+    editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["beach"]})
+    mark = tree / edit_mark_of("trip")
+    assert float(mark.read_bytes()) == os.stat(tree / "trip").st_mtime
+    (tree / "trip" / "new.jpg").write_bytes(jpeg())
+    (tree / "trip" / "IMG_0002.jpg.json").write_text('{"tags": ["by-hand"]}')
+    spoil(mark, os.stat(tree / "trip").st_mtime)
+    items = listed(reader)
+    assert "new.jpg" in items and items["IMG_0002.jpg"]["tags"] == ["by-hand"]
+    assert items["IMG_0001.jpg"]["tags"] == ["beach"]
+    # and the next edit is marked, or (a folder, a FIFO, a link holds the name) only costs a listing
+    editor.patch_json("/item?path=trip/IMG_0003.jpg", {"addTags": ["sea"]})
+    assert listed(reader)["IMG_0003.jpg"]["tags"] == ["sea"]
+
+
+def test_a_forged_mark_hides_another_programs_change_only_until_the_folder_moves_again(tree, processes):
+    """A mark written by hand to say "the folder is as lenslet's edit left it" after another program's
+    change is believed (as the folder's mtime always was), until the folder's mtime moves again or the
+    next `recheck` (LENSLET_RECHECK seconds): a file rewritten in place was never found sooner."""
+    reader, editor = processes
+    editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["beach"]})
+    (tree / "trip" / "new.jpg").write_bytes(jpeg())
+    mark = tree / edit_mark_of("trip")
+    mark.write_bytes(repr(os.stat(tree / "trip").st_mtime).encode())
+    assert "new.jpg" not in listed(reader)
+    os.utime(tree / "trip", (1, 1))
+    assert "new.jpg" in listed(reader)
+
+
+def test_racing_edits_of_every_image_of_a_folder_all_land_in_every_process(tree, processes):
+    reader, editor = processes
+
+    def edit(n):
+        client = editor if n % 2 else reader
+        for name in NAMES[n::8]:
+            client.patch_json(f"/item?path=trip/{name}", {"addTags": [f"t{n}"], "star": n % 5 + 1})
+            listed(reader)  # reads between the edits, in both processes
+
+    at_once(edit, 8)
+    for client in (reader, editor):
+        items = listed(client)
+        for n in range(8):
+            for name in NAMES[n::8]:
+                assert items[name]["tags"] == [f"t{n}"] and items[name]["star"] == n % 5 + 1, (name, items[name])
+
+
+def test_an_edit_of_a_page_an_older_lenslet_stored_on_one_line_lands(tree, processes):
+    reader, editor = processes
+    index = tree / "trip" / "_index.json"
+    index.write_bytes(index.read_bytes().replace(b"\n", b""))  # as the last release wrote it
+    editor.patch_json("/item?path=trip/IMG_0004.jpg", {"addTags": ["old"]})
+    assert listed(reader)["IMG_0004.jpg"]["tags"] == ["old"]
+    assert index.read_bytes().count(b"\n") == len(NAMES) + 1  # stored a line an item from then on
+
+
+def test_an_edit_in_a_folder_of_many_pages_changes_only_its_page(tree, client_with):
+    (tree / "big").mkdir()
+    for n in range(25):
+        (tree / "big" / f"{n:02d}.jpg").write_bytes(jpeg())
+    client = client_with(page_size=10)
+    assert client.get("/folders?path=big").json["pageCount"] == 3
+    client.get("/folders?path=big")
+    pages = {name: (tree / "big" / name).read_bytes() for name in ("_index_0.json", "_index_1.json", "_index_2.json")}
+    client.patch_json("/item?path=big/14.jpg", {"addTags": ["middle"]})
+    after = {name: (tree / "big" / name).read_bytes() for name in pages}
+    assert [name for name in pages if pages[name] != after[name]] == ["_index_1.json"]
+    assert {i["name"]: i for i in client.get("/folders?path=big&page=1").json["items"]}["14.jpg"]["tags"] == ["middle"]
+
+
+# -- validators of the stored page --------------------------------------------------------------------
+
+def test_the_stored_listing_answers_304_while_unchanged_and_200_after_an_edit(tree, processes):
+    reader, editor = processes
+    first = reader.get("/folders?path=trip")
+    tag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = reader.get("/folders?path=trip", headers={"If-None-Match": tag}, status=304)
+    assert again.body == b"" and again.headers["ETag"] == tag
+    editor.patch_json("/item?path=trip/IMG_0000.jpg", {"star": 5})
+    changed = reader.get("/folders?path=trip", headers={"If-None-Match": tag}, status=200)
+    assert changed.headers["ETag"] != tag and changed.json["items"][0]["star"] == 5
+    (tree / "trip" / "IMG_0007.jpg").unlink()  # another program: the counts change with the page
+    gone = reader.get("/folders?path=trip", headers={"If-None-Match": changed.headers["ETag"]}, status=200)
+    assert gone.json["images"] == len(NAMES) - 1
+
+
+def test_a_scoped_users_share_of_a_folder_has_no_validator_of_the_whole(tree, tmp_path, client_with):
+    for folder in ("home/mine", "home/theirs"):
+        (tree / folder).mkdir(parents=True)
+        (tree / folder / "a.jpg").write_bytes(jpeg())
+    directory = Directory(str(tmp_path / "users.json"))
+    kid = {"Authorization": f"Bearer {directory.add('kid', 'edit', ['home/mine'])}"}
+    client = client_with(users=directory.path)
+    answer = client.get("/folders?path=home", headers=kid)
+    assert answer.headers.get("ETag") is None and "private" in answer.headers["Cache-Control"]
+    assert [d["name"] for d in answer.json["dirs"]] == ["mine"]
+    whole = client.get("/folders?path=home/mine", headers=kid)  # wholly theirs: the stored page, validated
+    assert whole.headers["ETag"] and "private" in whole.headers["Cache-Control"]
+    client.get("/folders?path=home/mine", headers=dict(kid, **{"If-None-Match": whole.headers["ETag"]}), status=304)
