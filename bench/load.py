@@ -1,36 +1,52 @@
-"""A mixed read load through gunicorn, next to nginx serving the same thumbnails statically.
+"""Many people at once: readers of a folder while others tag in it, edits in folders of every size,
+listings and thumbnails next to nginx sending the same bytes; every edit found afterwards.
 
-    python bench/load.py [--seconds 10] [--connections 32]
+    python bench/load.py [--seconds 8] [--images 1000]
 
-Needs wrk and nginx on the machine (apt-get install wrk nginx); talks only to
-loopback. Builds a gallery of generated images (thumbnails made beforehand, as a
-gallery in use has them), then runs wrk with a Lua script cycling through a mix
-of GETs against lenslet under gunicorn (2 workers x 4 threads, as gunicorn.conf.py
-sets), and against nginx serving the thumbnail files of the same mix's /thumb
-share. Prints requests/s, p50 and p99 latency and the error count for each.
+Pure Python (a load of kept-alive connections from processes of threads); wrk reads instead when it
+is installed, and nginx is the static baseline when installed (apt-get install wrk nginx). Talks only
+to loopback; every load stops after --seconds. Builds a tree of two folders of camera-sized JPEGs
+(1600x1067; `big` and `other`), one of 10 (`small`) and one of 10,000 small ones (`huge`, for the
+cost of one edit), indexes it with `lenslet index`, serves it as README serves it (gunicorn with the
+project's settings: 2 workers x 4 threads, and lenslet's worker), lets the worker settle, and prints
+each row next to its baseline measured in the same run:
+
+- GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in `big` (their rate kept,
+  p99), and of `small` alone and while the writers tag in `other`;
+- 8 writers in one folder: edits/s and p50;
+- one edit alone (median of 40) in folders of 10, 1,000 and 10,000 images;
+- GET /folders of `big` (16 connections) and GET /thumb (cached) next to nginx sending the same bytes;
+- `lenslet index` in images/s.
+
+Then every PATCH that answered 200 is looked for in its sidecar, its folder's listing and search.
 """
 
 import argparse
+import http.client
+import multiprocessing
 import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import Server, free_port  # noqa: E402
+import orjson  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from bench.common import PROJECT, free_port  # noqa: E402
 from bench.thumbs import photo  # noqa: E402
-from lenslet.config import Config  # noqa: E402
-from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.worker.runner import Runner, drain  # noqa: E402
-from lenslet.worker.scanner import Scanner  # noqa: E402
+
+READERS = WRITERS = 8
 
 NGINX = """
-user root;
 worker_processes 2;
 daemon off;
 pid {work}/nginx.pid;
@@ -39,91 +55,357 @@ events {{ worker_connections 1024; }}
 http {{
     access_log off;
     sendfile on;
-    keepalive_requests 100000;
+    keepalive_requests 1000000;
     server {{
         listen 127.0.0.1:{port};
-        location /thumbs/ {{ alias {root}/; default_type image/webp; }}
+        location / {{ root {static}; default_type application/json; }}
     }}
 }}
 """
 
-LUA = """
-local paths = {{{paths}}}
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", paths[(n % #paths) + 1])
-end
-"""
+
+# -- the tree ------------------------------------------------------------------------------------------
+
+def make_tree(root, images):
+    """Two folders of camera-sized JPEGs (a few pictures, each under many names), one of 10, one of 10,000
+    small ones."""
+    os.makedirs(root)
+    looks = []
+    for seed in range(6):
+        path = os.path.join(root, f"look{seed}.jpg")
+        photo(1600, 1067, seed + 1).save(path, quality=88)
+        looks.append(open(path, "rb").read())
+        os.unlink(path)
+    for folder, count in (("big", images), ("other", images), ("small", 10)):
+        os.makedirs(os.path.join(root, folder))
+        for n in range(count):
+            with open(os.path.join(root, folder, f"IMG_{n:05d}.jpg"), "wb") as f:
+                f.write(looks[n % len(looks)])
+    os.makedirs(os.path.join(root, "huge"))
+    tiny = os.path.join(root, "tiny.jpg")
+    Image.new("RGB", (64, 43), (120, 90, 60)).save(tiny, quality=80)
+    data = open(tiny, "rb").read()
+    os.unlink(tiny)
+    for n in range(10_000):
+        with open(os.path.join(root, "huge", f"IMG_{n:05d}.jpg"), "wb") as f:
+            f.write(data)
+    return 2 * images + 10 + 10_000
 
 
-def make_gallery(root, folders=10, per_folder=40):
-    base = photo(1200, 800, 3)
-    for f in range(folders):
-        os.makedirs(os.path.join(root, f"event{f}"), exist_ok=True)
-        for n in range(per_folder):
-            base.save(os.path.join(root, f"event{f}", f"IMG_{n:04d}.jpg"), quality=85)
-        with open(os.path.join(root, f"event{f}", "IMG_0000.jpg.json"), "w") as sidecar:
-            sidecar.write('{"tags": ["sunset", "beach"], "notes": "a good day"}')
-    config = Config(root=root)
-    storage = LocalStorage(root)
-    runner = Runner(config, storage)
-    Scanner(runner).scan(deep=True)
-    drain(runner, "bench")
+def lenslet_index(root):
+    """Run `lenslet index` on the tree; seconds it took."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from lenslet.cli import main; main()", "index", root], check=True,
+                   stdout=subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=PROJECT, LENSLET_ROOT=root))
+    return time.perf_counter() - started
 
 
-def run_wrk(url, paths, seconds, connections, work):
-    script = os.path.join(work, f"mix-{free_port()}.lua")
-    with open(script, "w") as f:
-        f.write(LUA.format(paths=", ".join(f'"{p}"' for p in paths)))
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
-                         capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, socket.groups())) if socket else 0)
-    return rate, percentiles.get("50"), percentiles.get("99"), errors
+class Served:
+    """lenslet as README serves it: gunicorn with the project's settings (and lenslet's worker), on loopback."""
+
+    def __init__(self, root, work):
+        self.port = free_port()
+        env = dict(os.environ, PYTHONPATH=PROJECT, LENSLET_ROOT=root, LENSLET_ACCESS_LOG="false")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:lenslet.service.gunicorn_conf",
+             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"], cwd=work, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if get(self.port, "/health")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("lenslet did not start")
+
+    def settle(self, timeout=180):
+        """Wait until the worker is up and has had nothing to do for a few seconds (health says so)."""
+        deadline, quiet = time.monotonic() + timeout, 0
+        while time.monotonic() < deadline and quiet < 3:
+            status, body = get(self.port, "/health")
+            worker = orjson.loads(body).get("worker") or {}
+            quiet = quiet + 1 if status == 200 and worker.get("alive") and not worker.get("backlog") else 0
+            time.sleep(1.0)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(30)
+
+
+def get(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        return answer.status, answer.read()
+    finally:
+        conn.close()
+
+
+# -- loads ---------------------------------------------------------------------------------------------
+
+def _connection_loop(port, requests, until, latencies, answered, errors):
+    """One kept-alive connection sending requests(n) = (method, path, body) until the clock says stop."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    n = 0
+    while time.monotonic() < until:
+        method, path, body = requests(n)
+        started = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
+            answer = conn.getresponse()
+            answer.read()
+        except (OSError, http.client.HTTPException) as ex:
+            errors.append(repr(ex))
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            continue
+        latencies.append(time.perf_counter() - started)
+        if answer.status < 300:
+            answered.append((method, path, body))
+        else:
+            errors.append(answer.status)
+        n += 1
+    conn.close()
+
+
+def _load_process(port, kind, connections, start_at, seconds, out):
+    latencies, answered, errors = [], [], []
+    time.sleep(max(0.0, start_at - time.time()))
+    until = time.monotonic() + seconds
+    threads = [threading.Thread(target=_connection_loop, args=(port, REQUESTS[kind[0]](c, *kind[1:]), until,
+                                                               latencies, answered, errors))
+               for c in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put((latencies, answered, errors))
+
+
+def reads_of(connection, path):
+    return lambda n: ("GET", path, None)
+
+
+def edits_of(connection, folder, images, label):
+    """Writer `connection` adds a tag of its own to images of `folder` in turn: every tag names its edit."""
+    def request(n):
+        image = (connection * 131 + n * 7) % images
+        body = orjson.dumps({"addTags": [f"{label}w{connection}n{n}"]})
+        return "PATCH", f"/item?path={folder}/IMG_{image:05d}.jpg", body
+    return request
+
+
+REQUESTS = {"read": reads_of, "edit": edits_of}
+
+
+class Load:
+    """A load running in its own process (its threads never wait for ours); result() when it ends."""
+
+    def __init__(self, port, kind, connections, seconds, start_at):
+        self.out = multiprocessing.Queue()
+        self.process = multiprocessing.Process(target=_load_process,
+                                               args=(port, kind, connections, start_at, seconds, self.out))
+        self.process.start()
+        self.seconds = seconds
+
+    def result(self):
+        latencies, answered, errors = self.out.get(timeout=self.seconds + 120)
+        self.process.join()
+        return summary(len(answered), self.seconds, latencies, errors), answered
+
+
+class Wrk:
+    """GETs by wrk (when installed), in the same shape as Load."""
+
+    def __init__(self, port, path, connections, seconds, start_at):
+        time.sleep(max(0.0, start_at - time.time()))
+        self.seconds = seconds
+        self.process = subprocess.Popen(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                                         f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE, text=True)
+
+    def result(self):
+        out = self.process.communicate(timeout=self.seconds + 60)[0]
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        found = {p: float(v) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
+                 for p, v, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\b", out, re.M)}
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        return {"rate": rate, "p50": found.get("50"), "p99": found.get("99"),
+                "errors": int(bad.group(1)) if bad else 0}, []
+
+
+def summary(count, seconds, latencies, errors):
+    latencies = sorted(latencies)
+    pick = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else (
+        lambda q: None)
+    return {"rate": count / seconds, "p50": pick(0.5), "p99": pick(0.99), "errors": len(errors)}
+
+
+def run_together(port, loads, seconds, use_wrk):
+    """Start loads ((kind, connections)) at one instant; their results in order."""
+    start_at = time.time() + 1.0
+    by_wrk = [use_wrk and kind[0] == "read" for kind, _ in loads]
+    # Python loads first: each waits for start_at in its own process, while wrk is started at start_at here.
+    running = {n: Load(port, kind, connections, seconds, start_at)
+               for n, (kind, connections) in enumerate(loads) if not by_wrk[n]}
+    running.update({n: Wrk(port, kind[1], connections, seconds, start_at)
+                    for n, (kind, connections) in enumerate(loads) if by_wrk[n]})
+    return [running[n].result() for n in range(len(loads))]
+
+
+def one_edit_median(port, folder, count=40):
+    """Median seconds of one PATCH alone in a folder."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times = []
+    for n in range(count + 3):
+        body = orjson.dumps({"addTags": [f"alone{n}"]})
+        started = time.perf_counter()
+        conn.request("PATCH", f"/item?path={folder}/IMG_{(n * 3) % 10:05d}.jpg", body=body,
+                     headers={"Content-Type": "application/json"})
+        answer = conn.getresponse()
+        answer.read()
+        if answer.status != 200:
+            raise SystemExit(f"an edit in {folder} answered {answer.status}")
+        if n >= 3:  # the first few warm the folder's listing in the process that answers
+            times.append(time.perf_counter() - started)
+    conn.close()
+    return statistics.median(times)
+
+
+# -- every edit found ------------------------------------------------------------------------------------
+
+def check_every_edit(port, root, answered):
+    """Every PATCH that answered 200 is in the sidecar, the listing and search; the count of misses."""
+    wanted = {}
+    for _, path, body in answered:
+        image = urllib.parse.unquote(path.split("path=", 1)[1])
+        wanted.setdefault(image, set()).update(orjson.loads(body)["addTags"])
+    missing = {"sidecar": 0, "listing": 0, "search": 0}
+    listed = {}
+    for folder in {image.rsplit("/", 1)[0] for image in wanted}:
+        page, count = 0, 1
+        while page < count:
+            data = orjson.loads(get(port, f"/folders?path={folder}&page={page}")[1])
+            count = data["pageCount"]
+            listed.update({item["path"]: set(item["tags"]) for item in data["items"]})
+            page += 1
+    for image, tags in wanted.items():
+        with open(os.path.join(root, image + ".json"), "rb") as f:
+            missing["sidecar"] += len(tags - set(orjson.loads(f.read())["tags"]))
+        missing["listing"] += len(tags - listed.get(image, set()))
+    time.sleep(2.5)  # search reads the edit journal about every second
+    for image, tags in wanted.items():
+        for tag in tags:
+            found = orjson.loads(get(port, f"/search?q={urllib.parse.quote(tag)}&limit=5")[1])
+            missing["search"] += image not in {item["path"] for item in found.get("items", [])}
+    return sum(len(tags) for tags in wanted.values()), missing
+
+
+# -- nginx, the same bytes from files -----------------------------------------------------------------
+
+class Nginx:
+    def __init__(self, work, static):
+        self.port = free_port()
+        conf = os.path.join(work, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX.format(work=work, port=self.port, static=static))
+        self.process = subprocess.Popen(["nginx", "-p", work, "-c", conf], stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGQUIT)
+        self.process.wait(10)
+
+
+def row(label, ours, base=None, base_label=""):
+    text = f"  {label:<58} {ours['rate']:9,.0f}/s  p50 {fmt(ours['p50'])}  p99 {fmt(ours['p99'])}"
+    if ours["errors"]:
+        text += f"  errors {ours['errors']}"
+    if base is not None:
+        text += f"   {ours['rate'] / base['rate']:.2f}x {base_label}"
+    print(text, flush=True)
+
+
+def fmt(ms):
+    return "   -   " if ms is None else f"{ms:7.1f} ms"
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--images", type=int, default=1000)
     args = parser.parse_args()
-    for tool in ("wrk", "nginx"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} is needed: apt-get install {tool}")
-    work = tempfile.mkdtemp(prefix="lenslet-bench-")
-    nginx = None
+    use_wrk, has_nginx = shutil.which("wrk") is not None, shutil.which("nginx") is not None
+    work = tempfile.mkdtemp(prefix="lenslet-load-")
+    root = os.path.join(work, "tree")
+    served = nginx = None
     try:
-        root = os.path.join(work, "tree")
-        make_gallery(root)
-        thumbs = [f"event{f}/IMG_{n:04d}.jpg" for f in range(10) for n in range(0, 40, 3)]
-        mix = [f"/thumb?path={p}" for p in thumbs]
-        mix += [f"/folders?path=event{f}" for f in range(10)] * 2
-        mix += [f"/item?path=event{f}/IMG_0000.jpg" for f in range(10)]
-        mix += ["/search?q=sunset", "/search?q=beach+good", "/search/suggest?q=su", "/health"] * 3
-        port = free_port()
-        with open(os.path.join(work, "nginx.conf"), "w") as f:
-            f.write(NGINX.format(work=work, port=port, root=root))
-        nginx = subprocess.Popen(["nginx", "-p", work, "-c", os.path.join(work, "nginx.conf")])
-        time.sleep(0.5)
-        with Server("lenslet.app:create_app()", {"LENSLET_ROOT": root}, work) as lenslet:
-            run_wrk(lenslet.url, mix, 2, args.connections, work)  # warm up
-            ours = run_wrk(lenslet.url, mix, args.seconds, args.connections, work)
-        static = run_wrk(f"http://127.0.0.1:{port}", [f"/thumbs/{p}.thumbnail" for p in thumbs], args.seconds,
-                         args.connections, work)
-        print(f"mixed GETs ({len(mix)} URLs: thumbnails, folders, items, search, health), "
-              f"{args.connections} connections, {args.seconds} s, wrk on loopback")
-        print(f"  lenslet (gunicorn 2x4): {ours[0]:9,.0f} req/s, p50 {ours[1]}, p99 {ours[2]}, errors {ours[3]}")
-        print(f"  nginx, thumbnails only: {static[0]:9,.0f} req/s, p50 {static[1]}, p99 {static[2]}, "
-              f"errors {static[3]}  (the physical reference)")
-        print(f"  lenslet / nginx: {ours[0] / static[0]:.2f}x")
+        images = make_tree(root, args.images)
+        took = lenslet_index(root)
+        print(f"lenslet index: {images:,} images (10,000 of them 64x43) in {took:.1f} s, {images / took:,.0f} images/s")
+        served = Served(root, work)
+        served.settle()
+        port, seconds, big = served.port, args.seconds, f"{args.images:,}"
+        reads = "wrk" if use_wrk else "Python clients"
+        print(f"gunicorn 2 workers x 4 threads with lenslet's worker; {seconds} s a load; reads by {reads}, "
+              "edits by Python clients")
+        answered = []
+
+        print(f"GET /folders, {READERS} readers, while {WRITERS} writers add tags")
+        alone = run_together(port, [(("read", "/folders?path=big"), READERS)], seconds, use_wrk)[0][0]
+        both = [(("read", "/folders?path=big"), READERS), (("edit", "big", args.images, "a"), WRITERS)]
+        (during, _), (edits, done) = run_together(port, both, seconds, use_wrk)
+        answered += done
+        row(f"the {big}-image folder, alone", alone)
+        row(f"the {big}-image folder, writers in it", during, alone, "of alone (at least 0.5, p99 at most 500 ms)")
+        row("  (their edits)", edits)
+        small_alone = run_together(port, [(("read", "/folders?path=small"), READERS)], seconds, use_wrk)[0][0]
+        (small_during, _), (_, done) = run_together(port, [(("read", "/folders?path=small"), READERS),
+                                                            (("edit", "other", args.images, "b"), WRITERS)],
+                                                     seconds, use_wrk)
+        answered += done
+        row("the 10-image folder, alone", small_alone)
+        row("the 10-image folder, writers in another", small_during, small_alone, "of alone (at least 0.7)")
+
+        (writes, done), = run_together(port, [(("edit", "big", args.images, "c"), WRITERS)], seconds, False)
+        answered += done
+        row(f"PATCH /item, {WRITERS} writers in one folder", writes)
+        print("  (at least 120 edits/s)")
+
+        print("one edit alone, median of 40")
+        alone_small = one_edit_median(port, "small")
+        for folder, label, limit in (("big", f"{big} images", 2), ("huge", "10,000 images", 3)):
+            took = one_edit_median(port, folder)
+            print(f"  in {label:<14} {took * 1000:6.2f} ms   {took / alone_small:.2f}x of 10 images "
+                  f"({alone_small * 1000:.2f} ms; at most {limit}x)")
+
+        if has_nginx:
+            static = os.path.join(work, "static")
+            os.makedirs(static)
+            with open(os.path.join(static, "folder.json"), "wb") as f:
+                f.write(get(port, "/folders?path=big")[1])
+            thumb = get(port, "/thumb?path=big/IMG_00001.jpg")
+            with open(os.path.join(static, "thumb.webp"), "wb") as f:
+                f.write(thumb[1])
+            nginx = Nginx(work, static)
+            print("next to nginx sending the same bytes from a file, 16 connections")
+            for path, theirs, label, target in (
+                    ("/folders?path=big", "/folder.json", f"GET /folders of {big} items", " (at least 0.15)"),
+                    ("/thumb?path=big/IMG_00001.jpg", "/thumb.webp", "GET /thumb, cached", "")):
+                ours = run_together(port, [(("read", path), 16)], seconds, use_wrk)[0][0]
+                base = run_together(nginx.port, [(("read", theirs), 16)], seconds, use_wrk)[0][0]
+                row(label, ours, base, f"of nginx ({base['rate']:,.0f}/s){target}")
+        else:
+            print("(no nginx here: apt-get install nginx for the static baseline)")
+
+        count, missing = check_every_edit(port, root, answered)
+        print(f"every edit found: {count:,} tags answered 200; missing from sidecars {missing['sidecar']}, "
+              f"listings {missing['listing']}, search {missing['search']}")
     finally:
         if nginx is not None:
-            nginx.send_signal(signal.SIGQUIT)
-            nginx.wait(10)
+            nginx.stop()
+        if served is not None:
+            served.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

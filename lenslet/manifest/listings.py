@@ -435,10 +435,17 @@ class Folders:
         # (A bucket has no folder mtimes: there the listing is looked at every
         # `recheck` seconds, and a missing folder is found by its empty listing.)
         memo, first = self.memo.get((storage.identity, key)), None
-        if memo is not None and memo.folder_mtime != mtime and memo.pages is None and edited_to(storage, key) == mtime:
-            # The folder moved by lenslet's own edits, whose entries the stored pages hold: no listing again.
-            memo = self.memo[(storage.identity, key)] = memo._replace(folder_mtime=mtime)
-        if memo is None or memo.folder_mtime != mtime or self.clock() - memo.checked_at > self.recheck \
+        moved = memo is None or memo.folder_mtime != mtime
+        if moved and memo is not None and memo.pages is None:
+            if edited_to(storage, key) == mtime:
+                # Moved by lenslet's own edits, whose entries the stored pages hold: no listing again.
+                memo = self.memo[(storage.identity, key)] = memo._replace(folder_mtime=mtime)
+                moved = False
+            elif storage.edits_under_way(key):
+                # An edit's sidecar has landed and its entry and mark are on their way: the pages are served as
+                # they are, and the folder looked at again on the next read (never waiting for the edit).
+                moved = False
+        if moved or self.clock() - memo.checked_at > self.recheck \
                 or (memo.settle_at is not None and self.clock() >= memo.settle_at):
             memo, first = self.refresh(storage, key, mtime)
         if page >= memo.page_count:
@@ -755,17 +762,20 @@ EDIT_MARK = 32  # bytes at most of an edit mark: a float's repr
 
 
 def mark_edited(storage, folder):
-    """Note for every process that the folder's mtime now is lenslet's own edit, whose entries the stored
+    """Note for every process that the folder's mtime now is lenslet's own edits, whose entries the stored
     pages already hold: a web process that finds the folder moved to exactly this mtime serves the pages
     without listing the folder again (a listing of 1,000 images after every tag edit is what made readers
-    of a folder wait behind its editors). A change another program makes moves the mtime past the mark;
-    one within the instant between an edit and its mark is found at the next `recheck`, as a file
-    rewritten in place always is. Disk only (a bucket has no folder mtimes); never durable: a lost mark
-    costs one listing."""
+    of a folder wait behind its editors). The mtime is taken under the mark's own lock, so the last mark
+    written is the latest; an edit whose sidecar landed after it holds its folder's lock of edits under
+    way until it has marked too (storage.edits_under_way). A change another program makes moves the
+    mtime past the mark; one within the instant between an edit and its mark is found at the next
+    `recheck`, as a file rewritten in place always is. Disk only (a bucket has no folder mtimes); never
+    durable: a lost mark costs one listing."""
     if not storage.folder_mtimes:
         return
     try:
-        storage.write(edit_mark_of(folder), repr(storage.stat(folder).mtime).encode(), durable=False)
+        storage.update(edit_mark_of(folder), lambda old, version: repr(storage.stat(folder).mtime).encode(),
+                       durable=False)
     except LensletError as ex:
         log.debug("%s: edit not marked: %s", folder or "/", ex.description)
 

@@ -68,6 +68,7 @@ class Storage(Protocol):
     def delete_if(self, key, version) -> None: """Delete only if still at version; PreconditionFailed else."""
     def update(self, key, change, durable=True) -> tuple: """Read-change-write that loses no concurrent update."""
     def lock_images(self, keys): """Hold the locks of images (or folders) for a change to them (a context)."""
+    def edits_under_way(self, folder) -> bool: """Whether a change under lock_images is under way in a folder."""
     def real_key(self, key) -> str: """The key of what is opened for key (a link on its path followed)."""
     def key_of(self, other, key): """This tree's key for a key of another storage, or None outside this tree."""
     def derived_key(self, key) -> str: """Where a derived file of key lives."""

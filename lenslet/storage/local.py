@@ -65,6 +65,7 @@ from lenslet.storage.paths import check_key
 from lenslet.storage.watch import open_watch
 
 LOCK_STRIPES = 64
+EDITS = "edits-"  # the name of a folder's lock of edits under way begins so (lock_images, edits_under_way)
 # Folders are opened one segment at a time and never through a link.
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused right after, by fstat).
@@ -759,18 +760,40 @@ class LocalStorage(Verbs):
         file locks, so two paths to one image share it; these are a set of stripes of
         their own, taken before any file lock and never while one is held.
         """
-        return holding([self._image_lock(key) for key in keys], _flock)
+        return holding([lock for key in keys for lock in self._image_locks(key)], _flock)
 
-    def _image_lock(self, key):
+    def _image_locks(self, key):
+        """The image's lock, and its folder's lock of edits under way (EDITS: shared by every change in the
+        folder, so they never wait on each other; edits_under_way tries it)."""
         folder, name = key.rpartition("/")[::2]
         try:
             with _mapped(key):
                 found = os.stat(self._fs(folder))
-            ident = f"{found.st_dev}:{found.st_ino}/{name}"
+            where = f"{found.st_dev}:{found.st_ino}"
         except LensletError:
-            ident = key  # a folder not made yet (a restore's): its path is all there is to name it by
-        stripe = int(version_of(ident.encode("utf-8", "surrogateescape"))[:8], 16) % LOCK_STRIPES
-        return f"{self.lock_dir}/image-{stripe:02d}.lock"
+            where = folder  # a folder not made yet (a restore's): its path is all there is to name it by
+        return (f"{self.lock_dir}/image-{_stripe(f'{where}/{name}'):02d}.lock",
+                f"{self.lock_dir}/{EDITS}{_stripe(where):02d}.lock")
+
+    def edits_under_way(self, folder):
+        """Whether a change to an image of a folder (anything under lock_images) is under way in any process
+        now: one try of the folder's lock of edits that never waits (a read never waits for a write). A
+        folder sharing its stripe with one being edited is answered yes too: its readers look again on
+        their next read."""
+        try:
+            with _mapped(folder):
+                found = os.stat(self._fs(folder))
+            fd = os.open(f"{self.lock_dir}/{EDITS}{_stripe(f'{found.st_dev}:{found.st_ino}'):02d}.lock",
+                         os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except (LensletError, OSError):
+            return False  # no such folder, or no edit was ever made (no lock file), or not a lock file
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the flock, had it been taken
 
     # -- file management: beneath the root's descriptor, never replacing --
 
@@ -875,11 +898,13 @@ def _makes_folders(key):
 
 
 class _FileLock:
-    """flock on a lock file: excludes other processes and other threads alike."""
+    """flock on a lock file: excludes other processes and other threads alike (shared: only those that
+    take it alone)."""
 
-    def __init__(self, path):
+    def __init__(self, path, shared=False):
         self.path = path
         self.fd = None
+        self.shared = shared
 
     def __enter__(self):
         try:
@@ -887,7 +912,7 @@ class _FileLock:
         except FileNotFoundError:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        fcntl.flock(self.fd, fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc):
@@ -895,9 +920,14 @@ class _FileLock:
 
 
 def _flock(path):
-    """Take the flock of a lock file; return its release."""
-    lock = _FileLock(path).__enter__()
+    """Take the flock of a lock file (shared for a folder's lock of edits under way); return its release."""
+    lock = _FileLock(path, shared=os.path.basename(path).startswith(EDITS)).__enter__()
     return lambda: lock.__exit__(None, None, None)
+
+
+def _stripe(ident):
+    """Which of the LOCK_STRIPES locks of a kind an identity (device, inode and name) takes."""
+    return int(version_of(ident.encode("utf-8", "surrogateescape"))[:8], 16) % LOCK_STRIPES
 
 
 class _mapped(ErrorMap):

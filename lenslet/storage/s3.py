@@ -291,6 +291,10 @@ class S3Storage(Verbs):
                 time.sleep(random.uniform(0, min(0.5, 0.01 * 2 ** attempt)))
         raise Unavailable("too many writers on one file; try again", retry_after=1, path=key)
 
+    def edits_under_way(self, folder):
+        """Never asked here: a bucket has no folder mtimes to be moved by an edit (see Folders._page)."""
+        return False
+
     def lock_images(self, keys):
         """Hold the locks of images (or folders) for a change, across every host on the bucket.
 

@@ -6,14 +6,17 @@ all land; the unfiltered listing carries an ETag and answers 304 while unchanged
 
 import os
 import stat
+import time
 
 import pytest
 from helpers import at_once, jpeg
 
 from lenslet.layout import edit_mark_of
+from lenslet.manifest import listings as listings_module
 from lenslet.people.users_file import Directory
 
 NAMES = [f"IMG_{n:04d}.jpg" for n in range(30)]
+real_list_folder = listings_module.list_folder
 
 
 def on_disk(tree):
@@ -64,6 +67,34 @@ def test_another_programs_change_after_an_edit_is_listed_at_once(tree, processes
     items = listed(reader)
     assert "new.jpg" in items and items["IMG_0002.jpg"]["tags"] == ["by-hand"]
     assert items["IMG_0001.jpg"]["tags"] == ["beach"]
+
+
+def test_while_an_edit_is_under_way_its_folder_is_served_as_stored_without_waiting(tree, processes, storage):
+    """An edit's sidecar lands before its entry and mark: meanwhile readers serve the stored pages (the
+    edit has not answered yet) and never wait for it; once it is done its entry is listed."""
+    reader, editor = processes
+    listed(reader)
+    with storage.lock_images(["trip/IMG_0003.jpg"]):  # as an edit holds it, from before its sidecar write
+        (tree / "trip" / "IMG_0003.jpg.json").write_text('{"tags": ["landing"]}')  # its sidecar, landed
+        assert storage.edits_under_way("trip")
+        before = on_disk(tree)
+        started = time.monotonic()
+        assert listed(reader)["IMG_0003.jpg"]["tags"] == []
+        assert time.monotonic() - started < 1 and on_disk(tree) == before  # no wait, no listing written
+    assert not storage.edits_under_way("trip")
+    assert listed(reader)["IMG_0003.jpg"]["tags"] == ["landing"]  # no mark says it is lenslet's: listed
+
+
+def test_readers_list_a_folder_again_only_for_changes_no_edit_marked(tree, processes, monkeypatch):
+    reader, editor = processes
+    listings = []
+    monkeypatch.setattr(listings_module, "list_folder", lambda *a: listings.append(a[1]) or real_list_folder(*a))
+    for n, name in enumerate(NAMES[:10]):
+        editor.patch_json(f"/item?path=trip/{name}", {"addTags": [f"t{n}"]})
+        assert listed(reader)[name]["tags"] == [f"t{n}"]
+    assert listings.count("trip") == 0  # ten edits, ten reads: the folder was never listed again
+    (tree / "trip" / "new.jpg").write_bytes(jpeg())
+    assert "new.jpg" in listed(reader) and listings.count("trip") >= 1
 
 
 # What is found at the folder's edit mark after the editor's edit and another program's change (a new
