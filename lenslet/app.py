@@ -15,6 +15,7 @@ from lenslet.files.operations import Files, recover
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.items import Items
+from lenslet.layout import url_settings
 from lenslet.people.identities import Identities
 from lenslet.people.share_links import Shares
 from lenslet.people.throttle_store import Throttle
@@ -64,6 +65,7 @@ def create_app(config=None, storage=None, clock=time.time):
     # listing right after an upload or a move is the one the operation rebuilt.
     catalog = Catalog(tree, config, clock)
     thumbs = Thumbs(tree, config, clock, hash_found=catalog.hash_found)
+    previews = Previews(tree, config, thumbs, clock)
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
     searcher = Searcher(storage)
@@ -88,11 +90,12 @@ def create_app(config=None, storage=None, clock=time.time):
 
     _recover_moves(storage, config, clock)
     routes = {
-        "/health": HealthResource(config, storage, clock),
+        "/health": HealthResource(config, storage, clock, {"thumb": url_settings(thumbs.settings),
+                                                           "preview": url_settings(previews.settings)}),
         "/folders": FoldersResource(catalog.listings),
         "/item": ItemResource(items),
-        "/thumb": ThumbResource(thumbs),
-        "/preview": PreviewResource(Previews(tree, config, thumbs, clock)),
+        "/thumb": ThumbResource(thumbs, tree, config.accel_redirect),
+        "/preview": PreviewResource(previews, config.accel_redirect),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),

@@ -122,6 +122,19 @@ def preview_of(path, source, settings):
     return f"{PREVIEWS}/{hashlib.blake2b(raw, digest_size=16).hexdigest()}{PREVIEW}"
 
 
+def url_version(image, settings):
+    """The version a thumbnail's or preview's URL carries (`&v=`): the image's size and mtime (in
+    microseconds, hexadecimal) and the settings it is made with; the page makes the same from a listing's
+    item and /health's `imageSettings`. A URL whose version is the one of what it answers is for ever the
+    same bytes: it may be cached as immutable."""
+    return f"{image.size:x}-{int(image.mtime * 1_000_000):x}-{url_settings(settings)}"
+
+
+def url_settings(settings):
+    """Settings as a URL version carries them ("256 80" -> "256-80")."""
+    return settings.replace(" ", "-")
+
+
 def edit_mark_of(folder_key):
     """Where the mark of lenslet's last edit in a folder is kept (EDITED)."""
     digest = hashlib.blake2b(folder_key.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()

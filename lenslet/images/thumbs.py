@@ -27,7 +27,7 @@ from lenslet.images import decode
 from lenslet.images.budget import Pixels
 from lenslet.images.decode import content_hash, content_hash_of
 from lenslet.images.originals import open_image, read_image, refuse_unshown
-from lenslet.layout import THUMB_SETTINGS, thumb_of
+from lenslet.layout import THUMB_SETTINGS, thumb_of, url_version
 
 log = logging.getLogger("lenslet")
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
@@ -187,6 +187,15 @@ class Thumbs:
 
     def get(self, path):
         """Return (bytes, stat) of a fresh thumbnail, making it (or waiting for it) when needed."""
+        return self.get_versioned(path)[:2]
+
+    def get_versioned(self, path):
+        """(bytes, stat, version) of a fresh thumbnail (see get); version: the URL version of this very
+        thumbnail (url_version), or None while it is one of other settings, served until it is made again."""
+        data, stat, image = self._get(path)
+        return data, stat, (url_version(image, self.settings) if self.current(data) else None)
+
+    def _get(self, path):
         place, image = self.tree.locate_image(path)
         storage, key = place.storage, place.key
         refuse_unshown(key)  # before any look for a thumbnail, slot or job: a video has none
@@ -205,7 +214,7 @@ class Thumbs:
             metrics.thumb_request("hit")
             if not self.current(found[0]):
                 self._queue_remake(path)  # served meanwhile: better than none
-        return found
+        return found[0], found[1], image
 
     def _queue_remake(self, path):
         folder, _, name = path.rpartition("/")

@@ -1,5 +1,7 @@
 """One Falcon resource class per endpoint; each is thin: parse, call, respond."""
 
+from urllib.parse import quote
+
 import falcon
 import orjson
 
@@ -38,15 +40,32 @@ def require_json(req):
 # Originals, thumbnails and previews rarely change: a browser keeps them an hour, then
 # revalidates with the ETag (304).
 CACHE = "public, max-age=3600"
+# A thumbnail or preview asked for by the version of what it is (`&v=`, images/thumbs.url_version) is
+# for ever the same bytes: a returning visitor fetches none of them again.
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-def send_webp(req, resp, etag, mtime, body):
+def send_webp(req, resp, etag, mtime, body, version=None, accel=None):
     """Answer a WebP made from an image (a thumbnail, a preview): 304 when the client has it,
-    else the bytes body() gives (called only then)."""
-    resp.etag, resp.cache_control = etag, [CACHE]
+    else the bytes body() gives (called only then). version: the URL version of what is answered (None:
+    none holds for ever); a request that names it is answered immutable. accel(): the X-Accel-Redirect
+    URI nginx sends the file from (LENSLET_ACCEL_REDIRECT), or None: lenslet sends the bytes."""
+    asked = req.get_param("v")
+    resp.etag, resp.cache_control = etag, [IMMUTABLE if asked is not None and asked == version else CACHE]
     resp.set_header("Last-Modified", http_date(mtime))
     if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), etag, mtime):
         resp.status = falcon.HTTP_304
         return
-    resp.content_type = "image/webp"
+    resp.content_type = "image/webp"  # nginx keeps the Content-Type and Cache-Control of an X-Accel answer
+    uri = accel() if accel is not None else None
+    if uri is not None:
+        resp.set_header("X-Accel-Redirect", uri)
+        return
     resp.data = body()
+
+
+def accel_uri(location, storage, key):
+    """The X-Accel-Redirect URI of a file in the root tree under nginx's internal location, or None (no
+    location set, or a file nginx cannot reach: a bucket's)."""
+    found = storage.accel_path(key) if location else None
+    return None if found is None else location.rstrip("/") + "/" + quote(found)

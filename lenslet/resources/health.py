@@ -9,8 +9,9 @@ PAGE_RULES = {"trash": layout.TRASH, "images": dict(layout.EXTENSIONS)}
 class HealthResource:
     """GET /health: version, the page's rules and read-only mode; storage and worker status for admins."""
 
-    def __init__(self, config, storage, clock):
+    def __init__(self, config, storage, clock, image_settings):
         self.config = config
+        self.image_settings = image_settings  # {"thumb": "256-80", "preview": ...}: the last part of a URL version
         self.storage = storage
         self.clock = clock
 
@@ -18,7 +19,8 @@ class HealthResource:
         # What the gallery page must know, for everyone who may load it (anyone): nothing of the photos
         # (the version and rules are the same in every install of it; read-only mode is what every write
         # would answer anyway).
-        page = {"version": __version__, "readonly": self.config.readonly, "rules": PAGE_RULES}
+        page = {"version": __version__, "readonly": self.config.readonly, "rules": PAGE_RULES,
+                "imageSettings": self.image_settings}
         if not req.context.principal.admin:
             # The details (worker, files it could not read, the storage) are for admins; others learn it answers.
             resp.media = {"status": "ok", **page}

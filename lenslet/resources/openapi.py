@@ -122,6 +122,12 @@ PAGE_FIELDS = {
                   "images": {"type": "object", "additionalProperties": {"type": "string"},
                              "description": "the files lenslet lists: extension (with its dot, "
                                             "lower case) -> media type"}}},
+    "imageSettings": {"type": "object", "required": ["thumb", "preview"],
+                      "description": "the settings thumbnails and previews are made with, as the last part of "
+                                     "their URL version: `v=<size>-<mtime>-<these>` (size in hexadecimal, the "
+                                     "mtime in whole microseconds in hexadecimal, as a listing's item says them) "
+                                     "is answered `immutable` while it is the version of what is answered",
+                      "properties": {"thumb": {"type": "string"}, "preview": {"type": "string"}}},
 }
 
 SCHEMAS = {
@@ -435,7 +441,11 @@ def made_on_demand(summary, what):
     """GET /thumb and GET /preview: a WebP made when first asked for, or 202 while the worker makes it."""
     return {
         "summary": summary,
-        "parameters": IMAGE + CONDITIONAL,
+        "parameters": IMAGE + CONDITIONAL + [{
+            "name": "v", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
+            "description": "the version of what is asked for (see /health's `imageSettings`): while it is the "
+                           "version of what is answered, the answer is `Cache-Control: public, max-age=31536000, "
+                           "immutable` (`private` with a credential); any other value is answered as without"}],
         "responses": {
             "200": {"description": what, "headers": CACHED,
                     "content": {"image/webp": {"schema": {"type": "string", "contentMediaType": "image/webp"}}}},

@@ -40,6 +40,7 @@ export class Api {
     this.running = 0;           // thumbnails being fetched
     this.locked = null;         // async () => a share's unlocked key, or null (set by the shared view)
     this.passwordDeclined = false;  // the share's password was asked for and cancelled: not asked again
+    this.imageSettings = null;  // /health's imageSettings: the last part of thumbnails' URL versions
   }
 
   /** The share link's key this tab opened (the shared view), or null: sent instead of any token. */
@@ -243,10 +244,20 @@ export class Api {
     return found;
   }
 
+  /** The version a thumbnail's (kind "thumb") or preview's URL carries, as the server makes it: the
+   *  item's size and mtime (in microseconds) in hexadecimal and the settings /health names; "" when any is
+   *  unknown. Asked for by its version, a thumbnail is cached for good: a returning visitor fetches none
+   *  again, and a changed image (or new settings) has another URL. */
+  versionOf(item, kind) {
+    const settings = this.imageSettings?.[kind];
+    if (!settings || !Number.isFinite(item?.size) || !Number.isFinite(item?.mtime)) return "";
+    return `${item.size.toString(16)}-${Math.trunc(item.mtime * 1e6).toString(16)}-${settings}`;
+  }
+
   /** Queue a thumbnail for an <img> (a few at a time, retried while lenslet answers 202, still
    *  being made); answer a function that cancels it (or unloads it when done). */
-  loadThumb(img, path) {
-    const job = {img, path, cancelled: false};
+  loadThumb(img, path, version = "") {
+    const job = {img, path, version, cancelled: false};
     this.waiting.push(job);
     this.pump();
     return () => {
@@ -270,7 +281,8 @@ export class Api {
   async fetchThumb(job) {
     let blob;
     try {
-      blob = await this.madeImage(`/thumb?path=${enc(job.path)}`, () => job.cancelled);
+      const url = `/thumb?path=${enc(job.path)}` + (job.version ? `&v=${enc(job.version)}` : "");
+      blob = await this.madeImage(url, () => job.cancelled);
     } catch (ex) {
       job.img.closest(".tile")?.classList.add("broken");
       return;

@@ -249,7 +249,8 @@ export class Listing {
     for (const entry of entries) {
       const tile = entry.target;
       if (entry.isIntersecting && !this.thumbs.has(tile)) {
-        this.thumbs.set(tile, this.api.loadThumb(tile.querySelector("img"), tile.dataset.path ?? tile.dataset.cover));
+        this.thumbs.set(tile, this.api.loadThumb(tile.querySelector("img"), tile.dataset.path ?? tile.dataset.cover,
+                                                 tile.dataset.version));
       } else if (!entry.isIntersecting && this.thumbs.has(tile)) {
         this.thumbs.get(tile)();
         this.thumbs.delete(tile);
@@ -262,6 +263,7 @@ export class Listing {
     tile.className = "tile image";
     tile.setAttribute("role", "listitem");
     tile.dataset.path = item.path;
+    tile.dataset.version = this.api.versionOf(item, "thumb");
     tile.dataset.index = index;
     tile.style.setProperty("--ratio", ratioOf(item).toFixed(4));  // the justified rows keep the photo's shape
     const folder = this.current.q != null ? folderOf(item.path) : null;  // search results say where each one is

@@ -39,6 +39,7 @@ async function start() {
     health = ex.body;  // degraded storage answers 503 with the same report
   }
   const rules = new Rules(health?.rules);
+  api.imageSettings = health?.imageSettings || null;
   let returnFocus = null;  // the image opened from the grid: its tile takes the focus when the viewer closes
 
   const router = new Router(window, (place, replaced) => {
