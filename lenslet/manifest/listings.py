@@ -436,14 +436,16 @@ class Folders:
         # `recheck` seconds, and a missing folder is found by its empty listing.)
         memo, first = self.memo.get((storage.identity, key)), None
         moved = memo is None or memo.folder_mtime != mtime
-        if moved and memo is not None and memo.pages is None:
-            if edited_to(storage, key) == mtime:
-                # Moved by lenslet's own edits, whose entries the stored pages hold: no listing again.
-                memo = self.memo[(storage.identity, key)] = memo._replace(folder_mtime=mtime)
-                moved = False
-            elif storage.edits_under_way(key):
-                # An edit's sidecar has landed and its entry and mark are on their way: the pages are served as
-                # they are, and the folder looked at again on the next read (never waiting for the edit).
+        if moved and memo is not None and memo.pages is None and mtime is not None:
+            # Moved by lenslet's own edits, whose entries the stored pages hold (to the mtime the last one
+            # marked), or an edit's sidecar has landed and its entry and mark are on their way: the stored
+            # pages are served as they are, paged as they are now (another process may have built them
+            # again meanwhile), and the folder is not listed again (nor is any edit waited for).
+            marked = edited_to(storage, key) == mtime
+            count = (marked or storage.edits_under_way(key)) and self.stored_page_count(storage, key)
+            if count:
+                memo = memo._replace(page_count=count, folder_mtime=mtime if marked else memo.folder_mtime)
+                self.memo[(storage.identity, key)] = memo
                 moved = False
         if moved or self.clock() - memo.checked_at > self.recheck \
                 or (memo.settle_at is not None and self.clock() >= memo.settle_at):
@@ -462,6 +464,23 @@ class Folders:
             # Another process re-paged the folder since we looked: look again.
             self.memo.pop((storage.identity, key), None)
             return self._page(storage, key, path, page, retry=False)
+
+    def stored_page_count(self, storage, key):
+        """How many pages a folder's stored listing has now (its first page's head), or None when it has none
+        usable: read through the pages this process keeps (one stat while unchanged)."""
+        for name in first_page_names():
+            try:
+                data = self._read_page(storage, join(key, name))
+            except LensletError:
+                continue
+            head = manifests.page_head(data)
+            if head is None:
+                try:
+                    head = orjson.loads(data)  # one an older lenslet stored on one line
+                except orjson.JSONDecodeError:
+                    return None
+            return head["pageCount"] if manifests.usable(head) else None
+        return None
 
     def _read_page(self, storage, name):
         # Pages are rewritten by other processes too (an edited item updates its entry),
@@ -501,13 +520,17 @@ class Folders:
             stored = read_pages(storage, key, first)
             built_at = self.clock()
             pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.reading, known)
+            build_pages = pages
             page_count, first_bytes = len(pages), pages[0]
             if store(storage, key, listing, pages):
                 pages = None
                 folder_mtime = None  # our own writes moved the mtime: check once more next time
-                self.listing_changed()
-                # Search is built from listings, and a rebuild may hold what another program changed.
-                jobs.ask_for_rollup(self.tree.root, self.clock)
+                news = news_of(stored, build_pages)
+                if news.counts:
+                    self.listing_changed()
+                if news.search:
+                    # Search is built from listings, and a rebuild may hold what another program changed.
+                    jobs.ask_for_rollup(self.tree.root, self.clock)
         memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer,
                     manifests.settle_at(listing, built_at))
         self.memo[(storage.identity, key)] = memo
@@ -530,6 +553,42 @@ class Folders:
         except (orjson.JSONDecodeError, LensletError):
             return None, None  # a torn or foreign manifest is rebuilt, never trusted
         return (data, page) if manifests.usable(page) else (None, None)
+
+
+class News(NamedTuple):
+    """What a rebuilt listing tells others: counts or covers may have changed (every process's kept counts
+    are checked again), search may have something no edit told it (the rollup is asked for)."""
+
+    counts: bool
+    search: bool
+
+
+# Fields of an item a rebuild fills in that no one else reads: their change alone is no news.
+UNTOLD = ("metaMtime",)
+
+
+def news_of(stored, built):
+    """What a rebuild changed, from the pages before (parsed; [] when there were none) and after (bytes).
+    A rebuild after lenslet's own edits (whose entries were patched, and search told, as they were made)
+    holds the same items but the sidecars' times: it tells nobody, so a folder being tagged does not
+    send every process to work its counts out again, nor the worker to build the rollup again."""
+    if not stored:
+        return News(True, True)
+    after = [page for data in built for page in [orjson.loads(data)]]
+
+    def folders(pages):  # a subfolder's mtime moves with every edit in it: no news for the folder above
+        return [{k: v for k, v in d.items() if k != "mtime"} if isinstance(d, dict) else d
+                for page in pages[:1] for d in page["dirs"]]
+    if folders(stored) != folders(after):
+        return News(True, True)
+
+    def told(pages):
+        return [{k: v for k, v in item.items() if k not in UNTOLD} if isinstance(item, dict) else item
+                for page in pages for item in page["items"]]
+    before, now = told(stored), told(after)
+    if [i.get("name") if isinstance(i, dict) else i for i in before] != [i.get("name") for i in now]:
+        return News(True, True)
+    return News(False, before != now)
 
 
 def signature_of(items, dirs):

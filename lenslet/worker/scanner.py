@@ -9,7 +9,7 @@ from lenslet import jobs
 from lenslet.errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
 from lenslet.formats import manifests
 from lenslet.layout import join, name_of, parent, sidecar_of, thumb_of
-from lenslet.manifest.listings import current, identity_of, list_folder, read_first_page
+from lenslet.manifest.listings import current, edited_to, identity_of, list_folder, read_first_page
 
 log = logging.getLogger("lenslet.worker")
 # Stale folders per index job: a first scan of a big tree queues a job per this many
@@ -210,6 +210,14 @@ class Scanner:
             return Seen(mtime, (), summary)  # a pointer's target is not this tree's to scan
         first = read_first_page(self.storage, key, listing)
         fresh = current(first, key, listing, self.runner.folders.page_size, self.clock())
+        if not fresh and first is not None and mtime is not None:
+            # Moved by lenslet's own edits alone, whose entries its pages hold (see mark_edited): nothing
+            # to index. While one is under way, looked at again next scan.
+            if edited_to(self.storage, key) == mtime:
+                fresh = True
+            elif self.storage.edits_under_way(key):
+                self.summaries[key] = summary
+                return Seen(None, tuple(join(key, name) for name in listing.dirs), summary)
         # (A stale manifest is rebuilt anyway, its subfolders' kinds looked at afresh where they may have changed.)
         self.kinds[key] = {entry["name"]: entry.get("kind") for entry in first["dirs"]
                            if isinstance(entry, dict) and isinstance(entry.get("name"), str)} if fresh else {}

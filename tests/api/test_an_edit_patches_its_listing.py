@@ -8,12 +8,16 @@ import os
 import stat
 import time
 
+import orjson
 import pytest
-from helpers import at_once, jpeg
+from helpers import at_once, index_tree, jpeg
 
-from lenslet.layout import edit_mark_of
+from lenslet import jobs
+from lenslet.layout import JOBS, edit_mark_of
 from lenslet.manifest import listings as listings_module
 from lenslet.people.users_file import Directory
+from lenslet.worker.runner import Runner
+from lenslet.worker.scanner import Scanner
 
 NAMES = [f"IMG_{n:04d}.jpg" for n in range(30)]
 real_list_folder = listings_module.list_folder
@@ -186,6 +190,21 @@ def test_an_edit_in_a_folder_of_many_pages_changes_only_its_page(tree, client_wi
     assert {i["name"]: i for i in client.get("/folders?path=big&page=1").json["items"]}["14.jpg"]["tags"] == ["middle"]
 
 
+def test_a_folder_paged_anew_by_another_process_before_an_edit_is_served_as_paged_now(tree, client_with):
+    (tree / "grow").mkdir()
+    for n in range(5):
+        (tree / "grow" / f"{n:02d}.jpg").write_bytes(jpeg())
+    reader, other = client_with(page_size=10), client_with(page_size=10)
+    assert reader.get("/folders?path=grow").json["pageCount"] == 1
+    reader.get("/folders?path=grow")
+    for n in range(5, 15):
+        (tree / "grow" / f"{n:02d}.jpg").write_bytes(jpeg())
+    assert other.get("/folders?path=grow").json["pageCount"] == 2  # built again there, in two pages
+    other.patch_json("/item?path=grow/12.jpg", {"addTags": ["late"]})  # then marked as edited
+    second = reader.get("/folders?path=grow&page=1").json  # its second page first: never "no such page"
+    assert second["pageCount"] == 2 and {i["name"]: i["tags"] for i in second["items"]}["12.jpg"] == ["late"]
+
+
 # -- validators of the stored page --------------------------------------------------------------------
 
 def test_the_stored_listing_answers_304_while_unchanged_and_200_after_an_edit(tree, processes):
@@ -216,3 +235,29 @@ def test_a_scoped_users_share_of_a_folder_has_no_validator_of_the_whole(tree, tm
     whole = client.get("/folders?path=home/mine", headers=kid)  # wholly theirs: the stored page, validated
     assert whole.headers["ETag"] and "private" in whole.headers["Cache-Control"]
     client.get("/folders?path=home/mine", headers=dict(kid, **{"If-None-Match": whole.headers["ETag"]}), status=304)
+
+
+# -- what an edit no longer sets going ---------------------------------------------------------------
+
+def test_after_edits_the_workers_scan_finds_nothing_to_index(tree, processes, config, storage):
+    reader, editor = processes
+    index_tree(config, storage)  # thumbnails made, hashes recorded, the root listed: nothing left to do
+    for name in NAMES[:5]:
+        editor.patch_json(f"/item?path=trip/{name}", {"addTags": ["beach"]})
+    Scanner(Runner(config, storage)).scan(deep=True)
+    queued = [orjson.loads(storage.read(f"{JOBS}/{name}")) for name in jobs.waiting(storage)]
+    # trip moved by edits alone; the root's listing names trip's mtime, and is looked at (telling nobody)
+    indexed = [folder for job in queued if job["kind"] == "index" for folder in job.get("folders", [job["path"]])]
+    assert indexed in ([], [""])
+
+
+def test_a_listing_built_again_after_edits_alone_sends_no_process_to_count_again(tree, processes, client_with):
+    reader, editor = processes
+    for name in NAMES[:5]:
+        editor.patch_json(f"/item?path=trip/{name}", {"addTags": ["beach"]})
+    listed_mark = (tree / ".lenslet" / "listed").read_bytes()
+    rebuilt = client_with(recheck=0.0)  # compares every file at every read: built again, from the sidecars
+    assert listed(rebuilt)["IMG_0001.jpg"]["tags"] == ["beach"]
+    assert (tree / ".lenslet" / "listed").read_bytes() == listed_mark
+    (tree / "trip" / "new.jpg").write_bytes(jpeg())  # another program's: news for counts
+    assert "new.jpg" in listed(rebuilt) and (tree / ".lenslet" / "listed").read_bytes() != listed_mark
