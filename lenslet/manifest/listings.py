@@ -779,10 +779,51 @@ def rebase(data, prefix):
     return orjson.dumps(page)
 
 
+class _Batch:
+    """The entry changes of one folder waiting in this process, written together: while one thread writes
+    the folder's pages, the edits that arrive meanwhile are written by the next in one pass (a group
+    commit), so writers in one folder share page writes instead of queueing for one each."""
+
+    def __init__(self):
+        self.guard = threading.Lock()   # held only to add or take changes
+        self.writer = threading.Lock()  # held by the thread writing the folder's pages
+        self.changes = {}               # name -> fields, the latest for each name (each edit under its image's lock)
+        self.added = self.written = 0   # how many additions there were, and how many of them are written
+
+
+_batches = {}  # (storage identity, folder) -> _Batch
+_batches_guard = threading.Lock()
+MAX_BATCHES = 4096  # folders whose batch a process keeps (small objects: forgotten all at once past it)
+
+
 def update_entries(storage, folder, changes):
     """Change items' fields (name -> fields) in a folder's stored pages: only the lines of those items are
     rewritten (manifests.patch_page), one locked read-splice-write per page that holds any, never parsing
-    the folder's other items; then the folder is marked as listed as it is now (mark_edited)."""
+    the folder's other items; then the folder is marked as listed as it is now (mark_edited). Changes to
+    one folder from several threads at once are written together (_Batch); returns once these are."""
+    with _batches_guard:
+        if len(_batches) > MAX_BATCHES:
+            _batches.clear()  # safe: a thread holding a batch dropped here writes it; the pages' lock orders all
+        batch = _batches.setdefault((storage.identity, folder), _Batch())
+    with batch.guard:
+        batch.changes.update(changes)
+        batch.added += 1
+        ticket = batch.added
+    with batch.writer:
+        if batch.written >= ticket:
+            return  # the thread before wrote these with its own
+        with batch.guard:
+            taking, batch.changes, upto = batch.changes, {}, batch.added
+        try:
+            _write_entries(storage, folder, taking)
+        except BaseException:
+            with batch.guard:  # not written: left for the next writer (and this one's caller hears why)
+                batch.changes = {**taking, **batch.changes}
+            raise
+        batch.written = upto
+
+
+def _write_entries(storage, folder, changes):
     left = dict(changes)
     first = next((name for name in first_page_names() if storage.exists(storage.derived_key(join(folder, name)))),
                  None)
