@@ -29,7 +29,7 @@ def test_answers_to_lenslet_token_reads_are_private(client_with, family, url):
     assert private(client.get(url, headers={"Authorization": "Bearer s3cret-token-0123456789"}))
 
 
-@pytest.mark.parametrize("url", ANSWERS + ["/search?q=a", "/me"])
+@pytest.mark.parametrize("url", ANSWERS + ["/search?q=a", "/search/suggest?q=a", "/me", "/health", "/shares"])
 def test_answers_to_a_user_and_to_a_share_link_are_private(client_with, family, tmp_path, url):
     directory = Directory(str(tmp_path / "users.json"))
     user = {"Authorization": f"Bearer {directory.add('ann', 'edit', ['family'])}"}
