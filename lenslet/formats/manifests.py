@@ -408,6 +408,12 @@ def page_head(data):
     return head if usable(head) else None
 
 
+def with_items_of(head, data):
+    """A page of lines (data) with another head: the head encoded, the items' lines as they are."""
+    encoded = orjson.dumps({key: value for key, value in head.items() if key != "items"})
+    return encoded[:-1] + data[data.find(ITEMS_OPEN):]
+
+
 def patch_page(data, changes):
     """A stored page with the fields of some of its items changed (changes: name -> fields; a field
     of XMP_KEYS set to None is removed). Returns (new bytes or None when it holds none of them, the

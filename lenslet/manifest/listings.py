@@ -131,12 +131,16 @@ class Folders:
 
     @staticmethod
     def _with(data, own, children):
-        page = orjson.loads(data)
+        # A page of lines: only its head (first line) is parsed and encoded again; its items go as stored.
+        head = manifests.page_head(data)
+        page = head if head is not None else orjson.loads(data)
         page.update(own)
         for entry in page["dirs"]:
             if isinstance(entry, dict):
                 entry.update(children.get(entry.get("name"), covers.EMPTY))
-        return orjson.dumps(page)
+        if head is None:
+            return orjson.dumps(page)
+        return manifests.with_items_of(head, data)
 
     def summarize(self, storage, key, path):
         """A folder's summary ({images, allImages, cover, coverPicked}) and its subfolders' by name.

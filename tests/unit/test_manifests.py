@@ -310,3 +310,13 @@ def test_a_page_an_older_lenslet_wrote_on_one_line_is_changed_and_stored_as_line
                          ids=["empty", "torn", "a list", "no items", "an older format", "cut short", "no head"])
 def test_a_page_torn_or_of_another_shape_is_never_patched(data):
     assert manifests.patch_page(data, {"a.jpg": {"star": 5}}) is None
+
+
+def test_a_page_answered_with_another_head_is_the_json_of_that_head_and_the_stored_items():
+    data = manifests.encode_page(a_page())
+    head = manifests.page_head(data)
+    head.update(images=9, allImages=12, cover="f/a.jpg")
+    head["dirs"][0]["allImages"] = 3
+    expected = dict(orjson.loads(data), images=9, allImages=12, cover="f/a.jpg")
+    expected["dirs"][0]["allImages"] = 3
+    assert orjson.loads(manifests.with_items_of(head, data)) == expected
