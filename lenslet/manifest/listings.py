@@ -784,15 +784,15 @@ def rebase(data, prefix):
 
 
 class _Batch:
-    """The entry changes of one folder waiting in this process, written together: while one thread writes
-    the folder's pages, the edits that arrive meanwhile are written by the next in one pass (a group
-    commit), so writers in one folder share page writes instead of queueing for one each."""
+    """The entry changes of one folder waiting in this process. One thread at a time writes them; an edit
+    that finds one writing leaves its change to it and returns at once (a group commit where nobody waits:
+    a thread held waiting is a thread readers cannot have), and the writer writes what arrived meanwhile
+    before it leaves. While it writes it holds its own edit's locks, so readers see an edit under way."""
 
     def __init__(self):
         self.guard = threading.Lock()   # held only to add or take changes
-        self.writer = threading.Lock()  # held by the thread writing the folder's pages
+        self.writer = threading.Lock()  # held by the thread writing the folder's pages, never waited for
         self.changes = {}               # name -> fields, the latest for each name (each edit under its image's lock)
-        self.added = self.written = 0   # how many additions there were, and how many of them are written
 
 
 _batches = {}  # (storage identity, folder) -> _Batch
@@ -804,27 +804,33 @@ def update_entries(storage, folder, changes):
     """Change items' fields (name -> fields) in a folder's stored pages: only the lines of those items are
     rewritten (manifests.patch_page), one locked read-splice-write per page that holds any, never parsing
     the folder's other items; then the folder is marked as listed as it is now (mark_edited). Changes to
-    one folder from several threads at once are written together (_Batch); returns once these are."""
+    one folder from several threads at once are written together (_Batch): one that finds another thread
+    writing returns at once, its change left to that thread."""
     with _batches_guard:
         if len(_batches) > MAX_BATCHES:
             _batches.clear()  # safe: a thread holding a batch dropped here writes it; the pages' lock orders all
         batch = _batches.setdefault((storage.identity, folder), _Batch())
     with batch.guard:
         batch.changes.update(changes)
-        batch.added += 1
-        ticket = batch.added
-    with batch.writer:
-        if batch.written >= ticket:
-            return  # the thread before wrote these with its own
-        with batch.guard:
-            taking, batch.changes, upto = batch.changes, {}, batch.added
+    while batch.writer.acquire(blocking=False):
         try:
-            _write_entries(storage, folder, taking)
-        except BaseException:
-            with batch.guard:  # not written: left for the next writer (and this one's caller hears why)
-                batch.changes = {**taking, **batch.changes}
-            raise
-        batch.written = upto
+            while True:
+                with batch.guard:
+                    taking, batch.changes = batch.changes, {}
+                if not taking:
+                    break
+                try:
+                    _write_entries(storage, folder, taking)
+                except BaseException:
+                    with batch.guard:  # not written: left for the next writer (and this caller hears why)
+                        batch.changes = {**taking, **batch.changes}
+                    raise
+        finally:
+            batch.writer.release()
+        with batch.guard:
+            if not batch.changes:
+                return  # nothing arrived after the last take: whoever adds next writes
+        # A change arrived while the lock was being given up, its thread gone: write it too.
 
 
 def _write_entries(storage, folder, changes):
