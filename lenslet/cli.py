@@ -15,6 +15,7 @@ from lenslet.errors import ConfigError, LensletError, NotFound
 from lenslet.files import clean as cleaning
 from lenslet.layout import STATE, THUMB
 from lenslet.people import shares as sharing
+from lenslet.people import users as people
 from lenslet.people.share_links import Shares
 from lenslet.people.users import Principal, Scope
 from lenslet.people.users_file import Directory
@@ -217,16 +218,23 @@ def users_file(args):
 
 
 def user(args):
-    """Add, list or remove the users of the users file."""
+    """Add, list or remove the users of the users file, or set one's password."""
     directory = users_file(args)
     if args.action == "add":
         folders = [part.strip() for part in args.folders.split(",")] if args.folders is not None else None
         if folders is None:
             raise UsageError("say which folders the user sees: --folders a,b (--folders '' for every folder)")
-        token = directory.add(args.name, args.role, folders)
-        print(f"{args.name} ({args.role}) sees {', '.join(f or '(every folder)' for f in folders)}; "
-              f"token (shown once, keep it):", file=sys.stderr)
-        print(token)
+        password = new_password(args) if args.password or args.password_stdin else None
+        token = directory.add(args.name, args.role, folders, password)
+        shown = ", ".join(f or "(every folder)" for f in folders)
+        if token is None:
+            print(f"{args.name} ({args.role}) sees {shown}; signs in with the password", file=sys.stderr)
+        else:
+            print(f"{args.name} ({args.role}) sees {shown}; token (shown once, keep it):", file=sys.stderr)
+            print(token)
+    elif args.action == "passwd":
+        directory.update(args.name, password=new_password(args))
+        print(f"{args.name}'s password changed: their sessions have ended", file=sys.stderr)
     elif args.action == "remove":
         directory.remove(args.name)
         print(f"{args.name} removed", file=sys.stderr)
@@ -234,6 +242,18 @@ def user(args):
         for name, role, folders in directory.listed():
             print(f"{name}\t{role}\t{','.join(folders) if folders != ('',) else '(every folder)'}")
     return 0
+
+
+def new_password(args):
+    """A password typed twice on a terminal, or one line of stdin (--password-stdin, for scripts)."""
+    if args.password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise UsageError("the two passwords differ: nothing changed")
+    people.checked_password(password)
+    return password
 
 
 def share(args):
@@ -329,14 +349,22 @@ def main(argv=None):
     wipe.add_argument("--force", action="store_true", help="clean even while a lenslet worker runs on the tree")
     wipe.set_defaults(run=clean)
     commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
-    people = commands.add_parser("user", help="add, list or remove users (the users file, LENSLET_USERS)")
-    people.add_argument("--file", help="the users file (default: LENSLET_USERS)")
-    actions = people.add_subparsers(dest="action", required=True)
-    adding = actions.add_parser("add", help="add a user, or give one a new token; prints the token once")
+    users = commands.add_parser("user", help="add, list or remove users, set passwords (the users file, "
+                                             "LENSLET_USERS)")
+    users.add_argument("--file", help="the users file (default: LENSLET_USERS)")
+    actions = users.add_subparsers(dest="action", required=True)
+    adding = actions.add_parser("add", help="add a user or change one's role and folders; with --password they sign "
+                                            "in with it, else a new token is printed once")
     adding.add_argument("name")
     adding.add_argument("--folders", help="folders the user sees, separated by ',' ('' for every folder)")
     adding.add_argument("--role", choices=("view", "edit", "admin"), default="view", help="default view")
+    adding.add_argument("--password", action="store_true", help="ask for a password (typed twice on a terminal)")
+    adding.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
     adding.set_defaults(run=user)
+    passwd = actions.add_parser("passwd", help="set a user's password (their sessions end everywhere)")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    passwd.set_defaults(run=user, password=True)
     actions.add_parser("list", help="list the users").set_defaults(run=user)
     removing = actions.add_parser("remove", help="remove a user (their token stops working at once)")
     removing.add_argument("name")
