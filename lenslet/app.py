@@ -16,6 +16,7 @@ from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.items import Items
 from lenslet.people.identities import Identities
+from lenslet.people.session_store import Sessions
 from lenslet.people.share_links import Shares
 from lenslet.people.throttle_store import Throttle
 from lenslet.people.users_file import Directory
@@ -36,6 +37,7 @@ from lenslet.resources.operations import (
 )
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
+from lenslet.resources.session import SessionResource
 from lenslet.resources.shares import MeResource, ShareResource, SharesResource, UnlockResource
 from lenslet.resources.static import add_page
 from lenslet.resources.thumb import ThumbResource
@@ -44,6 +46,7 @@ from lenslet.storage import open_storage
 from lenslet.tree.tree import Tree
 
 log = logging.getLogger("lenslet")
+DAY = 86400.0
 
 
 def create_app(config=None, storage=None, clock=time.time):
@@ -59,7 +62,8 @@ def create_app(config=None, storage=None, clock=time.time):
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
     shares = Shares(storage, config.share_max_days, clock, identify=tree.identity)
-    identities = Identities(config.token, directory, shares, Throttle(storage, clock))
+    sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
+    identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions)
     # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
     # listing right after an upload or a move is the one the operation rebuilt.
     catalog = Catalog(tree, config, clock)
@@ -107,6 +111,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/shares": SharesResource(shares, tree),
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
+        "/session": SessionResource(identities, config.session_max_days * DAY),
     }
     routes["/metrics"] = MetricsResource(config, storage, clock)  # a 404 that says why while off
     for prefix in PREFIXES:

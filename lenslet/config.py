@@ -114,9 +114,13 @@ class Config:
     readonly: bool = setting(False, "refuse every write and write nothing inside the root", _flag)
     token: str = setting("", "bearer token required for writes; empty means no token", _text)
     token_reads: bool = setting(False, "require the token for reads too (every request but CORS preflights)", _flag)
-    users: str = setting("", "path of the users file (JSON: names, roles, folder scopes, token hashes; written by "
-                         "lenslet user add); set, every request needs a user's token or a share link; empty keeps "
-                         "the one LENSLET_TOKEN")
+    users: str = setting("", "path of the users file (JSON: names, roles, folder scopes, token and password "
+                         "hashes; written by lenslet user and the page's People); set, every request needs a user's "
+                         "session, token or a share link; empty keeps the one LENSLET_TOKEN")
+    session_idle_days: float = setting(30.0, "days a session signed in with a password lasts unused (each use "
+                                       "starts them again)", _seconds(0.001, 3650))
+    session_max_days: float = setting(90.0, "days a session lasts at most, used or not; then its user signs in "
+                                      "again", _seconds(0.001, 3650))
     share_max_days: float = setting(90.0, "longest a share link may last, in days (links last 7 days unless "
                                     "asked otherwise)", _seconds(0.001, 3650))
     cors_origins: tuple = setting((), "origins allowed to call the API from a browser, separated by ','; "

@@ -1,9 +1,10 @@
-"""Who a request comes from: credentials (a bearer token, a share key) to a Principal, slowing
-addresses that keep failing."""
+"""Who a request comes from: credentials (a bearer token, a session, a share key, a name and password)
+to a Principal, slowing addresses that keep failing."""
 
 import logging
 
 from lenslet.errors import NotFound, TooManyAttempts, Unauthorized
+from lenslet.people import passwords
 from lenslet.people import shares as share_records
 from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, same_hash, token_hash
 
@@ -13,11 +14,12 @@ log = logging.getLogger("lenslet")
 class Identities:
     """Credentials to principals: users from the users file, share links, LENSLET_TOKEN."""
 
-    def __init__(self, token, directory, shares, throttle):
+    def __init__(self, token, directory, shares, throttle, sessions=None):
         self.token_hash = token_hash(token) if token else None
         self.directory = directory  # None: no users file, lenslet is open as it always was
         self.shares = shares
         self.throttle = throttle
+        self.sessions = sessions  # lenslet/people/session_store.py: sessions signed in with a password
 
     @property
     def users(self):
@@ -47,6 +49,36 @@ class Identities:
         if not needed:
             return OPEN
         raise self.refuse(address, "a bearer token", Unauthorized("the token is not one lenslet knows"), token)
+
+    def from_session(self, token):
+        """The principal a session cookie names, or None when it opens nothing (over, ended, not one).
+
+        Not counted as a failure: a session token is 256 random bits, never guessed, and a browser sends an
+        ended one with every request until it signs in again."""
+        if not self.users or self.sessions is None:
+            return None
+        user = self.sessions.open(token, self.directory.users())
+        return None if user is None else user.principal()
+
+    def sign_in(self, name, password, address):
+        """Check a name and password (counted as a failure when wrong) and start a session: (principal, token)."""
+        self.held_back(address)
+        if not self.users or self.sessions is None:
+            raise NotFound("this gallery has no users to sign in as (LENSLET_USERS)")
+        user = self.directory.users().get(name) if isinstance(name, str) else None
+        # Compared for every name, one with no password or nobody's too: the time does not tell which exist.
+        if not passwords.matches(user.password if user is not None else None, password) or user is None:
+            what = f"a password for {name[:64]!r}" if isinstance(name, str) else "a password"
+            raise self.refuse(address, what, Unauthorized("that name and password do not match", signIn="password"),
+                              f"{name}\n{password}")
+        if passwords.stale(user.password):
+            self.directory.upgrade(user, password)
+        log.info("%s signed in from %s", user.name, address)
+        return user.principal(), self.sessions.start(user)
+
+    def sign_out(self, token):
+        if self.sessions is not None and token:
+            self.sessions.end(token)
 
     def nobody(self):
         """Who asks without credentials where none are needed (GET /health): nobody, once the users file

@@ -24,7 +24,9 @@ IMAGE_TYPES = tuple(dict.fromkeys(TYPES.values()))
 # Why each error status can happen; an operation lists the ones it can answer.
 ERRORS = {
     400: "Bad input: a malformed or unsafe path, a query parameter out of range, a body that is not valid",
-    401: "LENSLET_TOKEN is set and the request lacks `Authorization: Bearer <token>`",
+    401: "LENSLET_TOKEN is set and the request lacks `Authorization: Bearer <token>`; with LENSLET_USERS, it "
+         "lacks a session, a user's token or a share link (`signIn: \"password\"` tells a page to ask for a name "
+         "and password), or (POST /session) the name and password do not match",
     403: "Refused: lenslet or the folder is read-only, a pointer names a target not allowed, or a write comes "
          "from another site (an `Origin` not this gallery's nor in LENSLET_CORS_ORIGINS, `Origin: null`, "
          "`Sec-Fetch-Site: cross-site`)",
@@ -42,7 +44,8 @@ ERRORS = {
          "NEF, ARW, ORF, RW2, RAF, PEF), or a body read as JSON does not "
          "say `Content-Type: application/json`",
     416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
-    429: "Too many failed tokens, share links or share passwords from this address: wait `Retry-After` seconds",
+    429: "Too many failed tokens, share links, share passwords or passwords from this address: wait `Retry-After` "
+         "seconds",
     421: "The `Host` names a host lenslet does not answer to (DNS rebinding): add it to LENSLET_HOSTS",
     422: "An image that cannot be decoded, or larger than LENSLET_MAX_PIXELS",
     502: "A pointer folder whose target is missing or whose file is not valid",
@@ -66,7 +69,7 @@ def spec():
                                 "`{\"title\", \"description\", ...}` with fields that help."},
         "servers": [{"url": "/", "description": "the API at the root"},
                     {"url": "/api", "description": "the same API under /api"}],
-        "security": [{}, {"token": []}, {"share": []}],
+        "security": [{}, {"token": []}, {"session": []}, {"share": []}],
         "paths": PATHS,
         "components": {"schemas": SCHEMAS, "parameters": PARAMETERS, "responses": RESPONSES,
                        "headers": HEADERS,
@@ -74,6 +77,10 @@ def spec():
                                                      "description": "LENSLET_TOKEN; needed for writes when set, "
                                                                     "for reads too with LENSLET_TOKEN_READS; "
                                                                     "with LENSLET_USERS, a user's token"},
+                                           "session": {"type": "apiKey", "in": "cookie", "name": "lenslet-session",
+                                                       "description": "a session POST /session made (over TLS the "
+                                                                      "cookie is `__Host-lenslet-session`); a write "
+                                                                      "it signs must carry the page's `Origin`"},
                                            "share": {"type": "apiKey", "in": "header", "name": "X-Lenslet-Share",
                                                      "description": "a share link's key (the part after `/s#`), "
                                                                     "with its password's proof when it has one "
@@ -415,6 +422,7 @@ HEADERS = {
     "ETag": {"schema": {"type": "string"}},
     "Last-Modified": {"schema": {"type": "string"}},
     "Retry-After": {"schema": {"type": "string"}, "required": True},
+    "Set-Cookie": {"schema": {"type": "string"}, "required": True},
     "Content-Range": {"schema": {"type": "string"}, "required": True},
     "Location": {"schema": {"type": "string"}, "required": True},
 }
@@ -653,6 +661,22 @@ PATHS = {
             "key": {"type": "string", "description": "`<id>.<secret>.<proof>`"}}}, "the unlocked key"),
             **errors(*ANY, 404, 413, 415)},
     }},
+    "/session": {
+        "post": {"summary": "Sign in with a name and a password: a session, sent as an `HttpOnly; SameSite=Strict; "
+                            "Path=/` cookie (`__Host-lenslet-session`, `Secure`, over TLS; else `lenslet-session`) "
+                            "that every later request of the browser carries",
+                 "security": [{}],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["name", "password"],
+                     "properties": {"name": {"type": "string"}, "password": {"type": "string"}}}}}},
+                 "responses": {"201": json_of(ref("schemas", "Me"), "signed in: who, and what they may do",
+                                              {"Set-Cookie": ref("headers", "Set-Cookie")}),
+                               **errors(*ANY, 413, 415, 507)}},
+        "delete": {"summary": "Sign out: the session ends at once in every web process, and its cookie is cleared",
+                   "security": [{}, {"session": []}],
+                   "responses": {"200": json_of({"type": "object", "required": ["ok"], "properties": {
+                       "ok": {"const": True}}}, "signed out"), **errors(*ANY)}},
+    },
     "/s": {"servers": [{"url": "/"}], "get": page("the gallery page for a share link: `/s#<key>` (the key after "
                                                   "`#` never reaches a server)"),
            "head": page("the gallery page for a share link")},

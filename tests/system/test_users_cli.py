@@ -87,3 +87,23 @@ def test_share_with_a_password_from_stdin(tmp_path):
     app.get("/folders?path=family", headers={"X-Lenslet-Share": key}, status=401)
     unlocked = app.post_json("/shares/unlock", {"key": key, "password": "hunter2"}).json["key"]
     app.get("/folders?path=family", headers={"X-Lenslet-Share": unlocked}, status=200)
+
+
+def test_user_add_with_a_password_and_passwd_sign_in_with_it_and_end_the_sessions(tmp_path):
+    users, tree = tmp_path / "users.json", tmp_path / "tree"
+    tree.mkdir()
+    added = lenslet("user", "--file", users, "add", "ann", "--folders", "", "--role", "admin", "--password-stdin",
+                    stdin="first password\n")
+    assert added.returncode == 0 and added.stdout == "" and "signs in with the password" in added.stderr
+    assert "first password" not in users.read_text() + added.stderr
+    app = webtest.TestApp(create_app(Config(root=str(tree), users=str(users))))
+    app.post_json("/session", {"name": "ann", "password": "first password"}, status=201)
+    app.get("/me", status=200)
+    short = lenslet("user", "--file", users, "passwd", "ann", "--password-stdin", stdin="short\n")
+    assert short.returncode == 2 and "8 to 1024" in short.stderr
+    app.get("/me", status=200)  # nothing changed
+    changed = lenslet("user", "--file", users, "passwd", "ann", "--password-stdin", stdin="second password\n")
+    assert changed.returncode == 0, changed.stderr
+    app.get("/me", status=401)  # the session ended at once
+    app.post_json("/session", {"name": "ann", "password": "first password"}, status=401)
+    app.post_json("/session", {"name": "ann", "password": "second password"}, status=201)

@@ -1,0 +1,34 @@
+"""POST /session (sign in with a name and a password), DELETE /session (sign out)."""
+
+import falcon
+
+from lenslet.errors import BadRequest
+from lenslet.resources import read_json
+from lenslet.resources.guard import client_address, cookie_name, over_tls, session_token
+
+
+class SessionResource:
+    """POST /session {"name", "password"}: a session, sent as an HttpOnly SameSite=Strict cookie;
+    DELETE /session: the session ended everywhere, the cookie cleared."""
+
+    def __init__(self, identities, longest):
+        self.identities = identities
+        self.longest = longest  # seconds a session lasts at most: the cookie's Max-Age
+
+    def on_post(self, req, resp):
+        body = read_json(req)
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str) \
+                or not isinstance(body.get("password"), str):
+            raise BadRequest("the body must be {\"name\": ..., \"password\": ...}")
+        principal, token = self.identities.sign_in(body["name"], body["password"], client_address(req))
+        resp.set_cookie(cookie_name(req), token, max_age=int(self.longest), path="/", secure=over_tls(req),
+                        http_only=True, same_site="Strict")
+        resp.media = principal.describe()
+        resp.status = falcon.HTTP_201
+        resp.cache_control = ["no-store"]
+
+    def on_delete(self, req, resp):
+        self.identities.sign_out(session_token(req))
+        resp.unset_cookie(cookie_name(req), path="/", same_site="Strict")
+        resp.media = {"ok": True}
+        resp.cache_control = ["no-store"]
