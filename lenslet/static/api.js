@@ -1,4 +1,6 @@
-// The lenslet API from the page: the token, read-only mode, errors and thumbnails, in one place.
+// The lenslet API from the page: signing in (a name and password, or a token), read-only mode, errors
+// and thumbnails, in one place. A session lives in an HttpOnly cookie the browser sends by itself: no
+// script of the page ever holds it.
 // Nothing happens on import: main.js makes the one Api, and every part is handed it.
 
 const TOKEN_KEY = "lenslet.token";
@@ -28,6 +30,7 @@ export class Api {
   /** tokenDialog: the <dialog> that asks for the token (its input and refusal note inside it). */
   constructor(tokenDialog) {
     this.tokenDialog = tokenDialog;
+    tokenDialog.querySelector("#use-token")?.addEventListener("click", () => tokenDialog.close("token"));
     this.readonly = false;
     this.readonlyListeners = [];
     // The token question. Every request that meets a 401 while it is open waits for the same answer;
@@ -53,6 +56,17 @@ export class Api {
   /** Sign out: forget the token kept in this browser. */
   forgetToken() { localStorage.removeItem(TOKEN_KEY); }
 
+  /** Sign out everywhere this browser is signed in: the session ended (on the server, for every process)
+   *  and the token forgotten. */
+  async signOut() {
+    try {
+      await this.request("DELETE", "/session", {bare: true});
+    } catch (ex) {
+      // the server cannot be reached: the token is forgotten all the same
+    }
+    this.forgetToken();
+  }
+
   /** The credentials of a request: the share link's key, or the token. */
   credentials(headers) {
     const share = this.shareKey();
@@ -76,28 +90,74 @@ export class Api {
     this.readonlyListeners.forEach((callback) => callback());
   }
 
-  askToken(refused) {
-    this.question ??= new Promise((resolve) => {
-      const dialog = this.tokenDialog;
-      const input = dialog.querySelector("input");
-      dialog.querySelector(".refused").hidden = !refused;
-      input.value = "";
-      dialog.returnValue = "";  // Escape closes the dialog without setting it: the last "ok" must not stay
-      dialog.addEventListener("close", () => {
-        const token = dialog.returnValue === "ok" ? input.value.trim() : "";
-        if (token) localStorage.setItem(TOKEN_KEY, token);
-        this.declined = !token;
-        this.question = null;
-        this.answers++;
-        resolve(Boolean(token));
-      }, {once: true});
-      dialog.showModal();
+  /** Ask who this is, once for every request that meets a 401 meanwhile: with a users file (signIn
+   *  "password") a name and a password, which POST /session turns into a session cookie; else, or when
+   *  the person asks for it, a token kept in this browser. Answer whether to send the request again. */
+  askToken(refused, signIn) {
+    this.question ??= this.signIn(refused, signIn === "password").then((answered) => {
+      this.declined = !answered;
+      this.question = null;
+      this.answers++;
+      return answered;
     });
     return this.question;
   }
 
-  /** After a 401: true when the request should go again with a (new) token. */
-  async tokenAgain(method, sent, round) {
+  async signIn(refused, byPassword) {
+    const dialog = this.tokenDialog;
+    const part = (css) => dialog.querySelector(css);
+    let note = refused ? "That token was refused: type it again." : "";
+    for (;;) {
+      part("#token-title").textContent = byPassword ? "Sign in" : "Access token";
+      part("#token-ok").textContent = byPassword ? "Sign in" : "Use token";
+      part("#by-password").hidden = !byPassword;
+      part("#by-token").hidden = byPassword;
+      part("#sign-in-name").required = part("#sign-in-password").required = byPassword;
+      part("#token").required = !byPassword;
+      part(".refused").hidden = !note;
+      part(".refused").textContent = note;
+      part("#token").value = part("#sign-in-password").value = "";
+      dialog.returnValue = "";  // Escape closes the dialog without setting it: the last "ok" must not stay
+      const closed = new Promise((resolve) => dialog.addEventListener("close", resolve, {once: true}));
+      dialog.showModal();
+      part(!byPassword ? "#token" : part("#sign-in-name").value ? "#sign-in-password" : "#sign-in-name").focus();
+      await closed;
+      const answer = dialog.returnValue;
+      if (answer === "token") {
+        byPassword = false;
+        note = "";
+        continue;
+      }
+      if (answer !== "ok") return false;
+      if (!byPassword) {
+        const token = part("#token").value.trim();
+        if (token) localStorage.setItem(TOKEN_KEY, token);
+        return Boolean(token);
+      }
+      note = await this.startSession(part("#sign-in-name").value.trim(), part("#sign-in-password").value);
+      if (!note) return true;
+    }
+  }
+
+  /** POST /session: "" when signed in (the cookie set), else what to tell the person. */
+  async startSession(name, password) {
+    let answer;
+    try {
+      answer = await this.request("POST", "/session", {json: {name, password}, bare: true});
+    } catch (ex) {
+      return "The server cannot be reached: try again.";
+    }
+    if (answer.ok) {
+      localStorage.removeItem(TOKEN_KEY);  // the session is who this is now
+      return "";
+    }
+    if (answer.status === 401) return "That name and password do not match: type them again.";
+    const body = await answer.json().catch(() => null);
+    return (body && body.description) || `The server answered ${answer.status}.`;
+  }
+
+  /** After a 401: true when the request should go again with a (new) token or a session. */
+  async tokenAgain(method, sent, round, signIn) {
     const stored = localStorage.getItem(TOKEN_KEY);
     if (sent && stored === sent) localStorage.removeItem(TOKEN_KEY);  // a refused token is not kept
     else if (stored) return true;  // another request's question gave a newer token meanwhile
@@ -105,7 +165,7 @@ export class Api {
     // After a Cancel, what was sent before it and every read fail quietly (a grid of thumbnails
     // would ask once each); a write the person makes afterwards asks again.
     if (this.declined && (round !== this.answers || method === "GET")) return false;
-    return this.askToken(Boolean(sent));
+    return this.askToken(Boolean(sent), signIn);
   }
 
   /** Send a request; answer the Response or throw ApiError. json/form become the body; a json body
@@ -133,7 +193,7 @@ export class Api {
         if (refusal?.share === "locked" && await this.unlocked(token)) continue;
         throw new ApiError(answer.status, refusal);
       }
-      if (answer.status === 401 && await this.tokenAgain(method, token, round)) continue;
+      if (answer.status === 401 && await this.tokenAgain(method, token, round, refusal?.signIn)) continue;
       throw new ApiError(answer.status, refusal);
     }
   }
@@ -176,7 +236,7 @@ export class Api {
       }
       if (answer.status >= 200 && answer.status < 300) return body;
       if (answer.status === 0) throw new ApiError(0, {description: "the server cannot be reached"});
-      if (answer.status === 401 && await this.tokenAgain("POST", token, round)) continue;
+      if (answer.status === 401 && await this.tokenAgain("POST", token, round, body?.signIn)) continue;
       throw new ApiError(answer.status, body);
     }
   }

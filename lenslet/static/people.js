@@ -1,15 +1,15 @@
-// Who is signed in: GET /me's name and role in the header, and "Sign out", which forgets the token.
-// Nothing happens on import: main.js makes one and calls load() once the token is accepted.
+// Who is signed in: GET /me's name and role in the header, and "Sign out", which ends the session (in every
+// web process) and forgets the token. Nothing happens on import: main.js makes one and calls load().
 
 export class People {
   /** root: the header's span holding the name (.who) and the Sign out button; api: the page's Api;
-   *  signedOut(): called after the token is forgotten (the page asks for one again). */
+   *  signedOut(): called once signed out (the page asks who this is again). */
   constructor(root, {api, signedOut}) {
     this.root = root;
     this.api = api;
     this.me = null;
-    root.querySelector("button").addEventListener("click", () => {
-      api.forgetToken();
+    root.querySelector("button").addEventListener("click", async () => {
+      await api.signOut();
       signedOut();
     });
   }

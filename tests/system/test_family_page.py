@@ -1,0 +1,102 @@
+"""A family uses the gallery from the page alone, in headless Chromium against gunicorn (two web processes):
+people sign in with a name and a password (a session in an HttpOnly cookie, which the page's scripts never
+see), see only their folders, and sign out; an admin manages the people in the page; a password change ends
+the other sessions; a share with a password and no downloads opens in a fresh browser."""
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from helpers import draw
+
+from lenslet.people.users_file import Directory
+
+
+@pytest.fixture
+def family(browser, page_for, gunicorn, tree, tmp_path):
+    """family/ and work/ with two images each, a users file with ann (admin, every folder) and bob (edit,
+    family/), each with a password; answer the Page of a fresh gunicorn, in a browser that forgot the last test."""
+    for at, name in enumerate(("family/a.jpg", "family/b.jpg", "work/c.jpg", "work/d.jpg")):
+        draw(tree / name, size=(80, 60), color=(50 * at, 100, 150))
+    directory = Directory(str(tmp_path / "users.json"))
+    directory.add("ann", "admin", [""], password="ann's password")
+    directory.add("bob", "edit", ["family"], password="bob's password")
+    server = gunicorn(env={"LENSLET_USERS": directory.path})
+    server.wait_until(lambda: server.get("/static/favicon.svg")[0] == 200)
+    page = page_for(server)
+    forget(page)
+    page.directory = directory
+    return page
+
+
+def forget(page):
+    """A browser that never saw lenslet: no cookie, no token, no share key."""
+    page.driver.get(page.server.url + "/static/favicon.svg")
+    page.driver.delete_all_cookies()
+    page.script("localStorage.clear(); sessionStorage.clear()")
+
+
+def asked_to_sign_in(page):
+    return page.script("const d = document.getElementById('token-dialog');"
+                       " return d.open && !document.getElementById('by-password').hidden")
+
+
+def sign_in(page, name, password, hash=""):
+    page.driver.get(page.server.url + "/" + hash)
+    page.until(lambda: asked_to_sign_in(page))
+    assert page.find("#token-title").text == "Sign in" and "LENSLET_TOKEN" not in page.find("#token-dialog").text
+    page.labelled("Name").send_keys(name)
+    page.labelled("Password").send_keys(password + "\n")
+
+
+def tiles(page):
+    return page.script("return [...document.querySelectorAll('#grid .tile')]"
+                       ".map(t => t.dataset.path || t.dataset.folder)")
+
+
+def status_of(page, method, url, body=None):
+    """What the page's own fetch (with its cookie, from its own origin) gets."""
+    return page.script("return fetch(arguments[0], {method: arguments[1], body: arguments[2],"
+                       " headers: arguments[2] ? {'Content-Type': 'application/json'} : {}}).then(r => r.status)",
+                       url, method, None if body is None else json.dumps(body))
+
+
+def session_by_hand(page, name, password):
+    """Sign in as a script would (another browser, another device): answer the Cookie header to send."""
+    request = urllib.request.Request(page.server.url + "/session", method="POST",
+                                     data=json.dumps({"name": name, "password": password}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return answer.headers["Set-Cookie"].split(";")[0]
+
+
+def asked_with(page, cookie, url="/me"):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(page.server.url + url, headers={"Cookie": cookie}),
+                                    timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as ex:
+        return ex.code
+
+
+def test_a_person_signs_in_with_a_password_sees_only_their_folders_and_signs_out(family):
+    page = family
+    page.driver.get(page.server.url + "/")
+    page.until(lambda: asked_to_sign_in(page))
+    page.labelled("Name").send_keys("bob")
+    page.labelled("Password").send_keys("not bob's password\n")
+    page.until(lambda: asked_to_sign_in(page) and "do not match" in page.find("#token-refused").text)
+    page.labelled("Password").send_keys("bob's password\n")
+    page.until(lambda: page.find("#me").is_displayed() and tiles(page) == ["family"])
+    assert page.find("#me .who").text == "bob (edit)"
+    assert page.script("return document.cookie") == ""  # HttpOnly: no script of the page can read it
+    assert page.script("return localStorage.getItem('lenslet.token')") is None
+    page.find(".tile").click()
+    page.until(lambda: tiles(page) == ["family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
+    assert status_of(page, "GET", "/folders?path=work") == 404  # not his: as missing
+    assert status_of(page, "POST", "/folder", {"path": "family/new"}) == 201  # the page's writes go through
+
+    page.find("#sign-out").click()
+    page.until(lambda: asked_to_sign_in(page))
+    assert status_of(page, "GET", "/me") == 401  # the session is over on the server, not only forgotten
