@@ -41,6 +41,7 @@ from lenslet.resources.session import SessionResource
 from lenslet.resources.shares import MeResource, ShareResource, SharesResource, UnlockResource
 from lenslet.resources.static import add_page
 from lenslet.resources.thumb import ThumbResource
+from lenslet.resources.users import UserResource, UsersResource
 from lenslet.search.searcher import Searcher
 from lenslet.storage import open_storage
 from lenslet.tree.tree import Tree
@@ -112,6 +113,8 @@ def create_app(config=None, storage=None, clock=time.time):
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
         "/session": SessionResource(identities, config.session_max_days * DAY),
+        "/users": UsersResource(directory),
+        "/users/{name}": UserResource(directory, identities, config.session_max_days * DAY),
     }
     routes["/metrics"] = MetricsResource(config, storage, clock)  # a 404 that says why while off
     for prefix in PREFIXES:

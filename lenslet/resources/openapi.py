@@ -32,7 +32,8 @@ ERRORS = {
          "`Sec-Fetch-Site: cross-site`)",
     404: "No such image, folder, page or endpoint; a path outside the user's folders answers exactly as a "
          "missing one; a share link expired, revoked or mistyped",
-    409: "The sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
+    409: "(/users) The name is taken, or the change would leave no admin; "
+         "the sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
          "or one of lenslet's own names is held by a link, folder or special file it never writes through, "
          "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
          "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read, or whose name a link, FIFO or folder "
@@ -167,6 +168,24 @@ SCHEMAS = {
             "share": {"type": "object", "properties": {
                 "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image"]},
                 "expires": {"type": "string"}, "allowDownload": {"type": "boolean"}}},
+        },
+    },
+    "User": {
+        "type": "object", "required": ["name", "role", "folders", "password", "token"],
+        "description": "a person of the users file, as an admin sees them: never a hash or a stamp",
+        "properties": {
+            "name": {"type": "string"}, "role": {"enum": ["view", "edit", "admin"]},
+            "folders": {**STRINGS, "description": "folders they see with all they hold (\"\": everything)"},
+            "password": {"type": "boolean", "description": "they may sign in with a password"},
+            "token": {"type": "boolean", "description": "they hold a token (for scripts: `lenslet user add`)"},
+        },
+    },
+    "UserChange": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "role": {"enum": ["view", "edit", "admin"]},
+            "folders": {**STRINGS, "minItems": 1, "description": "folder paths (\"\": every folder)"},
+            "password": {"type": "string", "minLength": 8, "maxLength": 1024},
         },
     },
     "ShareAsked": {
@@ -676,6 +695,35 @@ PATHS = {
                    "security": [{}, {"session": []}],
                    "responses": {"200": json_of({"type": "object", "required": ["ok"], "properties": {
                        "ok": {"const": True}}}, "signed out"), **errors(*ANY)}},
+    },
+    "/users": {
+        "get": {"summary": "Everyone in the users file (admins only): names, roles, folders, whether each has a "
+                           "password and a token",
+                "responses": {"200": json_of({"type": "object", "required": ["users"], "properties": {
+                    "users": {"type": "array", "items": ref("schemas", "User")}}}, "the users, by name"),
+                    **errors(*ANY)}},
+        "post": {"summary": "Add someone who signs in with a password (admins only); the users file is changed "
+                            "under its lock, and every web process reads it again",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "allOf": [ref("schemas", "UserChange")], "type": "object",
+                     "required": ["name", "role", "folders", "password"],
+                     "properties": {"name": {"type": "string"}}}}}},
+                 "responses": {"201": json_of(ref("schemas", "User"), "added"),
+                               **errors(*ANY, 409, 413, 415)}},
+    },
+    "/users/{name}": {
+        "patch": {"summary": "Change someone's role, folders or password (admins only): each ends their sessions "
+                             "in every web process (the admin's own browser gets a new session)",
+                  "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                  "requestBody": {"required": True, "content": {"application/json": {
+                      "schema": ref("schemas", "UserChange")}}},
+                  "responses": {"200": json_of(ref("schemas", "User"), "changed"),
+                                **errors(*ANY, 409, 413, 415)}},
+        "delete": {"summary": "Remove someone (admins only): their sessions and token open nothing from the next "
+                              "request; the last admin is not removed (409)",
+                   "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                   "responses": {"200": json_of({"type": "object", "required": ["ok", "name"], "properties": {
+                       "ok": {"const": True}, "name": {"type": "string"}}}, "removed"), **errors(*ANY, 409)}},
     },
     "/s": {"servers": [{"url": "/"}], "get": page("the gallery page for a share link: `/s#<key>` (the key after "
                                                   "`#` never reaches a server)"),

@@ -21,8 +21,7 @@ class SessionResource:
                 or not isinstance(body.get("password"), str):
             raise BadRequest("the body must be {\"name\": ..., \"password\": ...}")
         principal, token = self.identities.sign_in(body["name"], body["password"], client_address(req))
-        resp.set_cookie(cookie_name(req), token, max_age=int(self.longest), path="/", secure=over_tls(req),
-                        http_only=True, same_site="Strict")
+        send_session(req, resp, token, self.longest)
         resp.media = principal.describe()
         resp.status = falcon.HTTP_201
         resp.cache_control = ["no-store"]
@@ -32,3 +31,10 @@ class SessionResource:
         resp.unset_cookie(cookie_name(req), path="/", same_site="Strict")
         resp.media = {"ok": True}
         resp.cache_control = ["no-store"]
+
+
+def send_session(req, resp, token, longest):
+    """Set the session cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's request
+    carries it), for the whole site, Secure (and __Host- named) when the browser came over TLS."""
+    resp.set_cookie(cookie_name(req), token, max_age=int(longest), path="/", secure=over_tls(req),
+                    http_only=True, same_site="Strict")

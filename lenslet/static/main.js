@@ -9,7 +9,7 @@ import {Dialogs} from "./dialogs.js";
 import {DRAGGED, Listing} from "./listing.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
-import {People} from "./people.js";
+import {People, PeopleDialog} from "./people.js";
 import {hashOf, keyOf, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
@@ -47,6 +47,8 @@ async function start() {
   });
   const messages = new Messages($("status"), $("notice"), () => router.place());
   const sharer = new ShareDialog($("share-dialog"), {api});
+  const peopleDialog = new PeopleDialog($("people-dialog"), {api, trash: rules.trash});
+  $("people-button").addEventListener("click", () => peopleDialog.open());
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));

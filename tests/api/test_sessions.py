@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+from http.cookiejar import DefaultCookiePolicy
 
 import pytest
 import webtest
@@ -45,8 +46,10 @@ class Family:
         self.apps = [self.app(), self.app()]
 
     def app(self):
-        return webtest.TestApp(spec_checked(create_app(self.config, open_storage(self.config), lambda: self.now[0])),
-                               extra_environ={"REMOTE_ADDR": "10.0.0.7"})
+        app = webtest.TestApp(spec_checked(create_app(self.config, open_storage(self.config), lambda: self.now[0])),
+                              extra_environ={"REMOTE_ADDR": "10.0.0.7"})
+        app.cookiejar.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # every cookie sent is the test's own
+        return app
 
     def sign_in(self, name="bob", password="bob's password", app=0, **kwargs):
         """Sign in on app; answer the session token the cookie holds (None when refused)."""

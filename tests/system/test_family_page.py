@@ -100,3 +100,63 @@ def test_a_person_signs_in_with_a_password_sees_only_their_folders_and_signs_out
     page.find("#sign-out").click()
     page.until(lambda: asked_to_sign_in(page))
     assert status_of(page, "GET", "/me") == 401  # the session is over on the server, not only forgotten
+
+
+def person_row(page, name):
+    return page.script("const row = document.querySelector(`#people-list li[data-name='${arguments[0]}']`);"
+                       " return row ? row.textContent : null", name)
+
+
+def test_an_admin_adds_a_person_in_the_page_who_signs_in_sees_their_folders_and_signs_out(family):
+    page = family
+    sign_in(page, "ann", "ann's password")
+    page.until(lambda: page.find("#people-button").is_displayed())
+    page.find("#people-button").click()
+    page.until(lambda: person_row(page, "bob") and "family" in person_row(page, "bob"))
+    page.find("#person-name").send_keys("kid")
+    page.find("#person-role").send_keys("view")
+    page.until(lambda: page.driver.find_elements(page.by.CSS_SELECTOR, "#person-folders input[value='family']"))
+    page.find("#person-folders input[value='family']").click()
+    page.find("#person-password").send_keys("kid's first password\n")  # Enter saves
+    page.until(lambda: "kid added" in page.find("#people-message").text)
+    page.until(lambda: (person_row(page, "kid") or "").startswith("kid (view): family"))
+    assert page.directory.users()["kid"].folders == ("family",)  # the users file is the one truth
+    page.find("#people-dialog button[value='close']").click()
+    page.find("#sign-out").click()
+
+    page.until(lambda: asked_to_sign_in(page))
+    page.labelled("Name").send_keys("kid")
+    page.labelled("Password").send_keys("kid's first password\n")
+    page.until(lambda: page.find("#me").is_displayed() and tiles(page) == ["family"])
+    assert page.find("#me .who").text == "kid (view)" and not page.find("#people-button").is_displayed()
+    for css in ("#upload-button", "#upload-folder-button", "#new-folder", "#share-folder"):
+        assert not page.find(css).is_displayed(), css  # a view user is offered nothing to change
+    assert status_of(page, "GET", "/users") == 403
+    page.find("#sign-out").click()
+    page.until(lambda: asked_to_sign_in(page))
+    assert status_of(page, "GET", "/me") == 401
+
+
+def test_a_password_changed_in_the_page_ends_the_persons_other_sessions(family):
+    page = family
+    bobs_phone = session_by_hand(page, "bob", "bob's password")
+    assert asked_with(page, bobs_phone) == 200
+    sign_in(page, "ann", "ann's password")
+    page.until(lambda: page.find("#people-button").is_displayed())
+    page.find("#people-button").click()
+    page.until(lambda: person_row(page, "bob"))
+    page.find("#people-list li[data-name='bob'] button").click()  # Change
+    page.until(lambda: page.find("#person-heading").text == "Change bob")
+    page.find("#person-password").send_keys("bob's new password")
+    page.find("#person-save").click()
+    page.until(lambda: "bob changed" in page.find("#people-message").text)
+    assert asked_with(page, bobs_phone) == 401  # at once, in whichever web process
+    assert asked_with(page, session_by_hand(page, "bob", "bob's new password")) == 200
+    assert status_of(page, "GET", "/me") == 200  # ann's own session goes on
+
+    remove = "#people-list li[data-name='bob'] button.danger"
+    page.find(remove).click()
+    page.until(lambda: page.find(remove).text == "Remove bob?")
+    page.find(remove).click()
+    page.until(lambda: person_row(page, "bob") is None and "bob removed" in page.find("#people-message").text)
+    assert "bob" not in page.directory.users()
