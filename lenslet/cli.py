@@ -290,7 +290,7 @@ def share(args):
     listed, key = shares.make(admin, path, "folder" if found.is_dir else "image", seconds,
                               not args.no_download, password)
     print(f"share {listed['id']} of {path or '/'} until {listed['expires']}:", file=sys.stderr)
-    print(args.base.rstrip("/") + "/s#" + key)
+    print((args.base if args.base is not None else config.public_url).rstrip("/") + "/s#" + key)
     return 0
 
 
@@ -374,7 +374,8 @@ def main(argv=None):
     link.add_argument("--expires", default="7d", help="how long: 7d (default), 12h, 30m, 2w")
     link.add_argument("--no-download", action="store_true", help="the link shows images but not their originals")
     link.add_argument("--password", action="store_true", help="ask for a password (read from stdin when not a tty)")
-    link.add_argument("--base", default="", help="the gallery's address, put before /s#<key> (https://photos...)")
+    link.add_argument("--base", help="the gallery's address, put before /s#<key> (https://photos...; default: "
+                                     "LENSLET_PUBLIC_URL)")
     link.add_argument("--as", dest="by", default="cli", help="the name the share is made under (default cli)")
     link.add_argument("--list", action="store_true", help="list every share link")
     link.add_argument("--revoke", metavar="ID", help="revoke a share link")

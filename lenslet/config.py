@@ -123,6 +123,8 @@ class Config:
                                       "again", _seconds(0.001, 3650))
     share_max_days: float = setting(90.0, "longest a share link may last, in days (links last 7 days unless "
                                     "asked otherwise)", _seconds(0.001, 3650))
+    public_url: str = setting("", "the gallery's address as people reach it (https://photos.example.org), put "
+                              "before the links lenslet share prints; empty prints /s#<key> alone, or --base's")
     cors_origins: tuple = setting((), "origins allowed to call the API from a browser, separated by ','; "
                                   "* allows any; empty sends no CORS headers; the origins named may also "
                                   "write (* lets any page read, never write)", _origins)

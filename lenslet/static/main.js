@@ -183,8 +183,9 @@ async function start() {
       $("title").textContent = api.passwordDeclined ? "Password needed" : "Nothing shared here";
       return;
     }
-    // Open what is shared; an image opens in the viewer over its folder.
+    // Open what is shared; an image opens in the viewer over its folder. Without downloads, no original is offered.
     const {path, kind} = me.share;
+    document.body.classList.toggle("no-download", me.share.allowDownload === false);
     const place = router.place();
     if (!place.path && !place.view) {
       const folder = kind === "image" ? path.split("/").slice(0, -1).join("/") : path;

@@ -1,5 +1,6 @@
-// Share links: the dialog that makes one for a folder or an image (expiry, the link and Copy) and
-// lists the links made (Revoke), and the shared view's start (/s#<key>: the key kept for this tab,
+// Share links: the dialog that makes one for a folder, an image or the selected images (expiry, a password,
+// downloads allowed or not; the full link and Copy) and lists the links made (what each opens, until when,
+// Revoke), and the shared view's start (/s#<key>: the key kept for this tab,
 // the password asked for when the share has one). Nothing happens on import.
 
 import {ApiError, enc} from "./api.js";
@@ -15,7 +16,7 @@ export class ShareDialog {
     this.path = "";
     const part = (css) => dialog.querySelector(css);
     this.parts = {path: part("#share-path"), what: part("#share-what"), expires: part("#share-expires"),
-      create: part("#share-create"),
+      create: part("#share-create"), password: part("#share-password"), download: part("#share-download"),
       link: part("#share-link"), copy: part("#share-copy"), list: part("#share-list"), message: part("#share-message")};
     this.parts.expires.replaceChildren(...EXPIRIES.map(([value, label]) =>
       Object.assign(document.createElement("option"), {value, textContent: label, selected: value === "7d"})));
@@ -31,6 +32,8 @@ export class ShareDialog {
       : path ? `The link opens the folder ${path} and every folder in it, read-only.`
         : "The link opens every photo in the gallery, read-only.";
     this.parts.link.value = "";
+    this.parts.password.value = "";
+    this.parts.download.checked = true;
     this.parts.copy.disabled = true;
     this.say("");
     this.dialog.showModal();
@@ -41,7 +44,10 @@ export class ShareDialog {
 
   async create() {
     try {
-      const made = await this.api.postJSON("/shares", {path: this.path, expires: this.parts.expires.value});
+      const asked = {path: this.path, expires: this.parts.expires.value, allowDownload: this.parts.download.checked};
+      if (this.parts.password.value) asked.password = this.parts.password.value;
+      const made = await this.api.postJSON("/shares", asked);
+      // The full link, with the host this browser reached the gallery by (what the people it goes to use too).
       this.parts.link.value = new URL(made.link, location.href).href;
       this.parts.copy.disabled = false;
       this.say("Link made: anyone with it sees this until it expires or is revoked.");
@@ -75,7 +81,8 @@ export class ShareDialog {
       row.dataset.id = share.id;
       const when = share.expired ? "expired" : `until ${new Date(share.expires).toLocaleString()}`;
       const text = Object.assign(document.createElement("span"),
-        {textContent: `${share.path || "All photos"} (${share.kind}), ${when}${share.password ? ", password" : ""}`});
+        {textContent: `${share.path || "All photos"} (${share.kind}), ${when}${share.password ? ", password" : ""}` +
+          `${share.allowDownload ? "" : ", no downloads"}`});
       const revoke = Object.assign(document.createElement("button"), {type: "button", textContent: "Revoke"});
       revoke.addEventListener("click", () => this.revoke(share.id));
       row.append(text, revoke);

@@ -160,3 +160,61 @@ def test_a_password_changed_in_the_page_ends_the_persons_other_sessions(family):
     page.find(remove).click()
     page.until(lambda: person_row(page, "bob") is None and "bob removed" in page.find("#people-message").text)
     assert "bob" not in page.directory.users()
+
+
+@pytest.fixture
+def fresh_profile():
+    """Answer a function giving a Chromium of its own, on a profile nobody used (closed after the test)."""
+    import shutil
+    import tempfile
+
+    from conftest import CHROMEDRIVER, CHROMIUM, FLAGS
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    started = []
+
+    def start():
+        profile = tempfile.mkdtemp(prefix="lenslet-fresh-")
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in FLAGS + (f"--user-data-dir={profile}",):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        started.append((driver, profile))
+        return driver
+    yield start
+    for driver, profile in started:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_a_share_with_a_password_and_no_downloads_opens_in_a_fresh_profile_without_its_originals(
+        family, fresh_profile):
+    page = family
+    sign_in(page, "bob", "bob's password", "#path=family")
+    page.until(lambda: len(page.thumbs_drawn()) == 2)
+    page.find("#share-folder").click()
+    page.until(lambda: page.script("return document.getElementById('share-dialog').open"))
+    page.find("#share-password").send_keys("open sesame")
+    page.find("#share-download").click()  # no downloads
+    page.find("#share-create").click()
+    page.until(lambda: page.find("#share-link").get_attribute("value"))
+    link = page.find("#share-link").get_attribute("value")
+    assert link.startswith(page.server.url + "/s#")  # the full link, with the host this browser used
+    page.until(lambda: "no downloads" in page.find("#share-list li").text and "password" in
+               page.find("#share-list li").text)
+
+    from conftest import Page
+    stranger = Page(fresh_profile(), page.server)
+    stranger.driver.get(link)
+    stranger.until(lambda: stranger.script("return document.getElementById('ask-dialog').open"))
+    stranger.find("#ask-input").send_keys("open sesame\n")
+    stranger.until(lambda: tiles(stranger) == ["family/a.jpg", "family/b.jpg"] and all(stranger.thumbs_drawn()))
+    stranger.find(".tile.image .open").click()
+    stranger.until(lambda: stranger.viewer_name() == "a.jpg" and stranger.script(
+        "return document.getElementById('view-image').naturalWidth > 0"))  # the preview, not the original
+    assert not stranger.find("#view-download").is_displayed() and not stranger.find("#view-zoom").is_displayed()
+    key = stranger.script("return sessionStorage.getItem('lenslet.share')")
+    assert stranger.script("return fetch('/file?path=family/a.jpg', {headers: {'X-Lenslet-Share': arguments[0]}})"
+                           ".then(r => r.status)", key) == 403
+    assert stranger.script("return document.cookie") == "" and not stranger.find("#me").is_displayed()

@@ -80,8 +80,10 @@ def test_share_with_a_password_from_stdin(tmp_path):
     tree = tmp_path / "tree"
     (tree / "family").mkdir(parents=True)
     env = {"LENSLET_ROOT": str(tree)}
-    made = lenslet("share", "family", "--password", env=env, stdin="hunter2\n")
+    made = lenslet("share", "family", "--password", env={**env, "LENSLET_PUBLIC_URL": "https://photos.example.org"},
+                   stdin="hunter2\n")
     assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("https://photos.example.org/s#")  # the setting's address, as --base's
     key = made.stdout.strip().partition("#")[2]
     app = webtest.TestApp(create_app(Config(root=str(tree), users=str(tmp_path / "users.json"))))
     app.get("/folders?path=family", headers={"X-Lenslet-Share": key}, status=401)
