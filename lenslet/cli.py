@@ -270,16 +270,27 @@ def share(args):
     if args.list:
         for listed in shares.listed(admin):
             state = "expired" if listed["expired"] else "until " + listed["expires"]
-            print(f"{listed['id']}\t{listed['path'] or '/'}\t{state}\tby {listed['createdBy']}"
+            shown = listed["path"] or "/"
+            if listed["kind"] == "images":
+                shown += " (" + ", ".join(image.rpartition("/")[2] for image in listed["images"]) + ")"
+            print(f"{listed['id']}\t{shown}\t{state}\tby {listed['createdBy']}"
                   + ("\tpassword" if listed["password"] else "") + ("" if listed["allowDownload"] else "\tno download"))
         return 0
-    if args.path is None:
-        raise UsageError("say what to share (a folder or an image), or --list, or --revoke ID")
-    path = clean_path(args.path)
-    try:
-        found = storage.stat(path)
-    except NotFound:
-        raise UsageError(f"no folder or image {path!r} in the tree") from None
+    if not args.path:
+        raise UsageError("say what to share (a folder, an image, or images of one folder), or --list, or --revoke ID")
+    paths = [clean_path(path) for path in args.path]
+    images = sharing.images_of(paths) if len(paths) > 1 else None
+    for path in paths:
+        try:
+            found = storage.stat(path)
+        except NotFound:
+            raise UsageError(f"no folder or image {path!r} in the tree") from None
+        if images and found.is_dir:
+            raise UsageError(f"{path} is a folder: only images are shared together")
+    if images:
+        path, kind = images[0].rpartition("/")[0], "images"
+    else:
+        path, kind = paths[0], "folder" if found.is_dir else "image"
     try:
         seconds = sharing.duration(args.expires)
     except ValueError as ex:
@@ -287,9 +298,9 @@ def share(args):
     password = None
     if args.password:
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    listed, key = shares.make(admin, path, "folder" if found.is_dir else "image", seconds,
-                              not args.no_download, password)
-    print(f"share {listed['id']} of {path or '/'} until {listed['expires']}:", file=sys.stderr)
+    listed, key = shares.make(admin, path, kind, seconds, not args.no_download, password, images)
+    what = f"{len(images)} images of {path or '/'}" if images else path or "/"
+    print(f"share {listed['id']} of {what} until {listed['expires']}:", file=sys.stderr)
     print((args.base if args.base is not None else config.public_url).rstrip("/") + "/s#" + key)
     return 0
 
@@ -369,8 +380,9 @@ def main(argv=None):
     removing = actions.add_parser("remove", help="remove a user (their token stops working at once)")
     removing.add_argument("name")
     removing.set_defaults(run=user)
-    link = commands.add_parser("share", help="share a folder or an image read-only for a time; list or revoke links")
-    link.add_argument("path", nargs="?", help="the folder or image to share")
+    link = commands.add_parser("share", help="share a folder, an image or images of one folder read-only for a "
+                                             "time; list or revoke links")
+    link.add_argument("path", nargs="*", help="the folder or image to share (or several images of one folder)")
     link.add_argument("--expires", default="7d", help="how long: 7d (default), 12h, 30m, 2w")
     link.add_argument("--no-download", action="store_true", help="the link shows images but not their originals")
     link.add_argument("--password", action="store_true", help="ask for a password (read from stdin when not a tty)")

@@ -108,8 +108,9 @@ class Identities:
     def reach(self, record):
         """What a live share opens now (a Scope), or None: never more than its maker may see now (a user
         removed, made a viewer or given fewer folders shrinks or ends it at once, in every process: the
-        users file is read again when it changes), and only the very folder or image that was shared."""
-        if not self.shares.still_there(record):
+        users file is read again when it changes), and only the very folder or images that were shared."""
+        record = self.shares.as_now(record)
+        if record is None:
             return None
         maker = Scope([""])
         if self.users and share_records.made_by_user(record):

@@ -166,7 +166,7 @@ SCHEMAS = {
             "folders": {**STRINGS, "description": "folders they see with all they hold (\"\": everything)"},
             "images": {**STRINGS, "description": "single images they see (a share of one image)"},
             "share": {"type": "object", "properties": {
-                "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image"]},
+                "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image", "images"]},
                 "expires": {"type": "string"}, "allowDownload": {"type": "boolean"}}},
         },
     },
@@ -189,9 +189,12 @@ SCHEMAS = {
         },
     },
     "ShareAsked": {
-        "type": "object", "required": ["path"],
+        "type": "object", "oneOf": [{"required": ["path"]}, {"required": ["paths"]}],
         "properties": {
             "path": {"type": "string", "description": "a folder or an image"},
+            "paths": {**STRINGS, "minItems": 2, "maxItems": 1000,
+                      "description": "or several images of one folder (the selection): the link opens that folder "
+                                     "showing them alone"},
             "expires": {"type": ["string", "number"], "description": "how long: `7d` (the default), `12h`, "
                         "`30m`, `2w` or seconds; at most LENSLET_SHARE_MAX_DAYS"},
             "allowDownload": {"type": "boolean", "default": True, "description": "originals may be downloaded"},
@@ -203,7 +206,10 @@ SCHEMAS = {
         "required": ["id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload", "password",
                      "expired"],
         "properties": {
-            "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image"]},
+            "id": {"type": "string"}, "path": {"type": "string", "description": "the folder, image, or folder "
+                                                                                  "of the images shared"},
+            "kind": {"enum": ["folder", "image", "images"]}, "images": {**STRINGS, "description": "kind images: "
+                                                                                               "which"},
             "createdBy": {"type": "string"}, "createdAt": {"type": "string"}, "expires": {"type": "string"},
             "allowDownload": {"type": "boolean"}, "password": {"type": "boolean"}, "expired": {"type": "boolean"},
         },
@@ -657,8 +663,8 @@ PATHS = {
                 "responses": {"200": json_of({"type": "object", "required": ["shares"], "properties": {
                     "shares": {"type": "array", "items": ref("schemas", "Share")}}}, "the shares"),
                     **errors(*ANY)}},
-        "post": {"summary": "Share a folder (with its subfolders) or one image read-only, for a time; `edit` "
-                            "and `admin` users, within their folders",
+        "post": {"summary": "Share a folder (with its subfolders), one image, or several images of one folder "
+                            "read-only, for a time; `edit` and `admin` users, within their folders",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas",
                                                                                                   "ShareAsked")}}},
                  "responses": {"201": json_of(ref("schemas", "ShareMade"), "the share and its link, shown once"),

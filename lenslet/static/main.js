@@ -117,14 +117,17 @@ async function start() {
     rename: (path) => actions.renameImage(path, viewer),
     say: (text) => messages.say(text),
   });
-  // Share what the page shows: a folder's listing, that folder. A search's results are no folder, and
-  // the folder searched in holds far more than they do: from there one picked image, or nothing.
+  // Share the images picked (one, or several of one folder), else what the page shows: a folder's listing,
+  // that folder. A search's results are no folder, and the folder searched in holds far more than they do.
   $("share-folder").addEventListener("click", () => {
+    const picked = selection.chosen();
+    const folderOf = (path) => path.split("/").slice(0, -1).join("/");
+    if (picked.length === 1) return sharer.open(picked[0], "image");
+    if (picked.length > 1 && new Set(picked.map(folderOf)).size === 1) return sharer.open(picked, "images");
+    if (picked.length > 1) return messages.say("Images shared together are of one folder: pick them in one folder.");
     const folder = folderListed();
     if (folder != null) return sharer.open(folder, "folder");
-    const picked = selection.chosen();
-    if (picked.length === 1) return sharer.open(picked[0], "image");
-    messages.say("Search results are not shared: pick one image to share it, or open a folder to share the folder.");
+    messages.say("Search results are not shared: pick images to share them, or open a folder to share the folder.");
   });
   $("view-share").addEventListener("click", () => { if (viewer.path) sharer.open(viewer.path, "image"); });
   $("viewer").addEventListener("close", () => { if (viewer.path) router.go({...router.place(), view: null}); });

@@ -218,3 +218,26 @@ def test_a_share_with_a_password_and_no_downloads_opens_in_a_fresh_profile_witho
     assert stranger.script("return fetch('/file?path=family/a.jpg', {headers: {'X-Lenslet-Share': arguments[0]}})"
                            ".then(r => r.status)", key) == 403
     assert stranger.script("return document.cookie") == "" and not stranger.find("#me").is_displayed()
+
+
+def test_the_images_picked_are_shared_together_and_their_link_shows_them_alone(family, tree):
+    page = family
+    draw(tree / "family" / "c.jpg", size=(80, 60), color=(200, 30, 30))
+    sign_in(page, "bob", "bob's password", "#path=family")
+    page.until(lambda: tiles(page) == ["family/a.jpg", "family/b.jpg", "family/c.jpg"])
+    for path in ("family/a.jpg", "family/c.jpg"):
+        page.script("document.querySelector(`.tile[data-path='${arguments[0]}'] .open`).focus()", path)
+        page.keys(page.Keys.SPACE)
+    page.until(lambda: page.find("#selection-count").text == "2 selected")
+    page.find("#share-folder").click()
+    page.until(lambda: page.script("return document.getElementById('share-dialog').open"))
+    assert page.find("#share-path").text == "2 images" and "these 2 images" in page.find("#share-what").text
+    page.find("#share-create").click()
+    page.until(lambda: page.find("#share-link").get_attribute("value"))
+    link = page.find("#share-link").get_attribute("value")
+    page.until(lambda: "2 images of family" in page.find("#share-list li").text)
+
+    forget(page)
+    page.driver.get(link)
+    page.until(lambda: tiles(page) == ["family/a.jpg", "family/c.jpg"] and all(page.thumbs_drawn()))
+    assert not page.find("#me").is_displayed() and not page.find("#search").is_displayed()

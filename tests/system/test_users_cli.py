@@ -109,3 +109,21 @@ def test_user_add_with_a_password_and_passwd_sign_in_with_it_and_end_the_session
     app.get("/me", status=401)  # the session ended at once
     app.post_json("/session", {"name": "ann", "password": "first password"}, status=401)
     app.post_json("/session", {"name": "ann", "password": "second password"}, status=201)
+
+
+def test_share_of_several_images_of_one_folder(tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "family" / "sub").mkdir(parents=True)
+    for name in ("a.jpg", "b.jpg", "c.jpg", "sub/d.jpg"):
+        (tree / "family" / name).write_bytes(jpeg())
+    env = {"LENSLET_ROOT": str(tree)}
+    made = lenslet("share", "family/a.jpg", "family/c.jpg", "--base", "https://photos.example.org", env=env)
+    assert made.returncode == 0 and "2 images of family" in made.stderr, made.stderr
+    key = made.stdout.strip().partition("#")[2]
+    app = webtest.TestApp(create_app(Config(root=str(tree), users=str(tmp_path / "users.json"))))
+    listed = app.get("/folders?path=family", headers={"X-Lenslet-Share": key}).json
+    assert [item["name"] for item in listed["items"]] == ["a.jpg", "c.jpg"]
+    assert "\tfamily (a.jpg, c.jpg)\t" in lenslet("share", "--list", env=env).stdout
+    for paths in (("family/a.jpg", "family/sub/d.jpg"), ("family/a.jpg", "family/sub"), ("family/a.jpg", "nope.jpg")):
+        refused = lenslet("share", *paths, env=env)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
