@@ -174,6 +174,9 @@ class Config:
                        "off ignores it, read shows its keywords, rating, label, title and description, write "
                        "also writes lenslet's edits (tags, star, notes) to the image's XMP sidecar",
                        _choice("off", "read", "write"))
+    trash_days: float = setting(30.0, "days an image stays in the trash before the worker deletes it for good "
+                                "(with its sidecar and thumbnail); 0 keeps the trash until emptied by hand",
+                                _seconds(0, 36500))
     worker_threads: int = setting(2, "job threads in the background worker", _whole(1, 64))
     heartbeat: float = setting(2.0, "seconds between worker heartbeats", _seconds(0.1, 300))
     scan_interval: float = setting(1.0, "seconds between the worker's quick scans when it polls (a stat "
