@@ -3,8 +3,8 @@ to a Principal, slowing addresses that keep failing."""
 
 import logging
 
-from lenslet.errors import NotFound, TooManyAttempts, Unauthorized
-from lenslet.people import passwords
+from lenslet.errors import Conflict, NotFound, TooManyAttempts, Unauthorized
+from lenslet.people import first_admin, passwords
 from lenslet.people import shares as share_records
 from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, same_hash, token_hash
 
@@ -14,12 +14,13 @@ log = logging.getLogger("lenslet")
 class Identities:
     """Credentials to principals: users from the users file, share links, LENSLET_TOKEN."""
 
-    def __init__(self, token, directory, shares, throttle, sessions=None):
+    def __init__(self, token, directory, shares, throttle, sessions=None, setup=None):
         self.token_hash = token_hash(token) if token else None
         self.directory = directory  # None: no users file, lenslet is open as it always was
         self.shares = shares
         self.throttle = throttle
         self.sessions = sessions  # lenslet/people/session_store.py: sessions signed in with a password
+        self.setup = setup  # lenslet/people/first_admin.py: the code that makes the first admin
 
     @property
     def users(self):
@@ -74,6 +75,23 @@ class Identities:
         if passwords.stale(user.password):
             self.directory.upgrade(user, password)
         log.info("%s signed in from %s", user.name, address)
+        return user.principal(), self.sessions.start(user)
+
+    def needs_first_admin(self):
+        """Whether the users file holds nobody yet (the page then offers to make the first admin)."""
+        return self.users and self.setup is not None and self.sessions is not None and not self.directory.users()
+
+    def make_first_admin(self, code, name, password, address):
+        """Make the first admin with the setup code (a wrong one counted as a failure) and sign them in:
+        (principal, session token). Conflict once the users file holds someone."""
+        self.held_back(address)
+        if not self.needs_first_admin():
+            raise Conflict("there are users already: sign in with your name and password")
+        if not first_admin.same_code(code, self.setup.code()):
+            raise self.refuse(address, "a setup code", Unauthorized(
+                "that is not the setup code lenslet printed in its log", signIn="setup"), str(code))
+        user = self.directory.create_first(name, password)
+        log.warning("%s made the first admin from %s", user.name, address)
         return user.principal(), self.sessions.start(user)
 
     def sign_out(self, token):

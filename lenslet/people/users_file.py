@@ -4,7 +4,7 @@ changes (no restart), written whole and at once, under its lock and only if unch
 import dataclasses
 import logging
 
-from lenslet.errors import AlreadyExists, ConfigError, LensletError, NotFound, PreconditionFailed, Unavailable
+from lenslet.errors import AlreadyExists, ConfigError, Conflict, LensletError, NotFound, PreconditionFailed, Unavailable
 from lenslet.people import passwords
 from lenslet.people import users as people
 from lenslet.storage import settings_files
@@ -40,7 +40,8 @@ class Directory:
 
     def _read(self, stat):
         if stat is None:
-            log.warning("the users file %s is missing: only share links (and LENSLET_TOKEN) are let in", self.path)
+            log.warning("the users file %s is missing: only share links (and LENSLET_TOKEN) are let in, and the "
+                        "page offers to make the first admin with the setup code", self.path)
             return None, {}, None
         try:
             data, stat = settings_files.read_file(self.path, MAX_FILE)
@@ -110,6 +111,18 @@ class Directory:
             if name in known:
                 raise AlreadyExists(f"there is a user {name} already", field="name")
             known[name] = people.changed(people.User(name, role, folders), password=password)
+            return known[name], known
+        return self._change(change)
+
+    def create_first(self, name, password):
+        """Make the first admin (every folder) of a users file that holds nobody; Conflict once it holds someone."""
+        name = people.checked_name(name)
+        people.checked_password(password)
+
+        def change(known):
+            if known:
+                raise Conflict("there are users already: sign in with your name and password")
+            known[name] = people.changed(people.User(name, "admin", ("",)), password=password)
             return known[name], known
         return self._change(change)
 

@@ -18,8 +18,9 @@ SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/
 # (anyone) needs its rules, and a health probe (a load balancer, a container's check) holds no token.
 ANYONE_READS = frozenset(("/health",))
 # Routes holding their own credentials: a share key and its password, a name and password (or the session
-# ended). The check of other sites' writes comes first all the same: no login form is driven cross-site.
-SELF_CHECKED = frozenset(("/shares/unlock", "/session"))
+# ended), the setup code of the first admin. The check of other sites' writes comes first all the same: no
+# login form is driven cross-site.
+SELF_CHECKED = frozenset(("/shares/unlock", "/session", "/setup"))
 # The session cookie: HttpOnly, SameSite=Strict, Path=/. Over TLS it is `__Host-` prefixed, which a browser
 # takes only when Secure, from this very host, for every path: a neighbouring (sub)domain cannot plant
 # its own session in its place. Over plain http the plain name (a browser refuses the prefix without TLS).
@@ -108,6 +109,9 @@ class Guard:
         if not write and route in ANYONE_READS:
             return self.identities.nobody()
         if self.users:
+            if self.identities.needs_first_admin():
+                raise Unauthorized("nobody is in the users file yet: make the first admin with the setup code lenslet "
+                                   "printed in its log (POST /setup), or lenslet user add", signIn="setup")
             raise Unauthorized("sign in: POST /session with your name and password, send Authorization: Bearer "
                                "<your token> (lenslet user add gives one), or open a share link", signIn="password")
         raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")

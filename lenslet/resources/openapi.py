@@ -32,7 +32,7 @@ ERRORS = {
          "`Sec-Fetch-Site: cross-site`)",
     404: "No such image, folder, page or endpoint; a path outside the user's folders answers exactly as a "
          "missing one; a share link expired, revoked or mistyped",
-    409: "(/users) The name is taken, or the change would leave no admin; "
+    409: "(/users) The name is taken, or the change would leave no admin; (/setup) there are users already; "
          "the sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
          "or one of lenslet's own names is held by a link, folder or special file it never writes through, "
          "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
@@ -702,6 +702,18 @@ PATHS = {
                    "responses": {"200": json_of({"type": "object", "required": ["ok"], "properties": {
                        "ok": {"const": True}}}, "signed out"), **errors(*ANY)}},
     },
+    "/setup": {"post": {
+        "summary": "Make the first admin while the users file holds nobody: the setup code lenslet printed in its "
+                   "log, a name and a password; signed in at once (a session cookie, as POST /session)",
+        "security": [{}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["code", "name", "password"],
+            "properties": {"code": {"type": "string"}, "name": {"type": "string"},
+                           "password": {"type": "string", "minLength": 8, "maxLength": 1024}}}}}},
+        "responses": {"201": json_of(ref("schemas", "Me"), "the first admin, signed in",
+                                     {"Set-Cookie": ref("headers", "Set-Cookie")}),
+                      **errors(*ANY, 409, 413, 415, 507)},
+    }},
     "/users": {
         "get": {"summary": "Everyone in the users file (admins only): names, roles, folders, whether each has a "
                            "password and a token",

@@ -1,4 +1,4 @@
-"""POST /session (sign in with a name and a password), DELETE /session (sign out)."""
+"""POST /session (sign in with a name and a password), DELETE /session (sign out), POST /setup (the first admin)."""
 
 import falcon
 
@@ -30,6 +30,27 @@ class SessionResource:
         self.identities.sign_out(session_token(req))
         resp.unset_cookie(cookie_name(req), path="/", same_site="Strict")
         resp.media = {"ok": True}
+        resp.cache_control = ["no-store"]
+
+
+class SetupResource:
+    """POST /setup {"code", "name", "password"}: while the users file holds nobody, the holder of the setup code
+    lenslet printed makes themselves its first admin (every folder), signed in at once."""
+
+    def __init__(self, identities, longest):
+        self.identities = identities
+        self.longest = longest
+
+    def on_post(self, req, resp):
+        body = read_json(req)
+        if not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in ("code", "name",
+                                                                                                "password")):
+            raise BadRequest("the body must be {\"code\": the setup code, \"name\": ..., \"password\": ...}")
+        principal, token = self.identities.make_first_admin(body["code"], body["name"], body["password"],
+                                                            client_address(req))
+        send_session(req, resp, token, self.longest)
+        resp.media = principal.describe()
+        resp.status = falcon.HTTP_201
         resp.cache_control = ["no-store"]
 
 

@@ -8,6 +8,7 @@ const SHARE_KEY = "lenslet.share";  // the share link's key, in sessionStorage: 
 const THUMBS_AT_ONCE = 6;  // what a browser opens per host anyway
 const THUMB_TRIES = 30;    // a thumbnail still queued after this many Retry-Afters is shown as missing
 const PREVIEWS_KEPT = 8;   // the viewer's previews around the image shown, so the next one shows at once
+const TAKEN = "Somebody made the first admin meanwhile: sign in with your name and password.";
 
 export const enc = encodeURIComponent;
 
@@ -94,7 +95,8 @@ export class Api {
    *  "password") a name and a password, which POST /session turns into a session cookie; else, or when
    *  the person asks for it, a token kept in this browser. Answer whether to send the request again. */
   askToken(refused, signIn) {
-    this.question ??= this.signIn(refused, signIn === "password").then((answered) => {
+    const way = signIn === "password" || signIn === "setup" ? signIn : "token";
+    this.question ??= this.signIn(refused, way).then((answered) => {
       this.declined = !answered;
       this.question = null;
       this.answers++;
@@ -103,16 +105,21 @@ export class Api {
     return this.question;
   }
 
-  async signIn(refused, byPassword) {
+  /** way: "password" (a name and password), "setup" (the first admin: the setup code too) or "token". */
+  async signIn(refused, way) {
     const dialog = this.tokenDialog;
     const part = (css) => dialog.querySelector(css);
     let note = refused ? "That token was refused: type it again." : "";
     for (;;) {
-      part("#token-title").textContent = byPassword ? "Sign in" : "Access token";
-      part("#token-ok").textContent = byPassword ? "Sign in" : "Use token";
+      const byPassword = way !== "token";
+      part("#token-title").textContent = way === "setup" ? "Make the first admin" : byPassword ? "Sign in" : "Access token";
+      part("#token-ok").textContent = way === "setup" ? "Make me the admin" : byPassword ? "Sign in" : "Use token";
       part("#by-password").hidden = !byPassword;
+      part("#by-setup").hidden = way !== "setup";
       part("#by-token").hidden = byPassword;
       part("#sign-in-name").required = part("#sign-in-password").required = byPassword;
+      part("#setup-code").required = way === "setup";
+      part("#sign-in-password").autocomplete = way === "setup" ? "new-password" : "current-password";
       part("#token").required = !byPassword;
       part(".refused").hidden = !note;
       part(".refused").textContent = note;
@@ -120,11 +127,12 @@ export class Api {
       dialog.returnValue = "";  // Escape closes the dialog without setting it: the last "ok" must not stay
       const closed = new Promise((resolve) => dialog.addEventListener("close", resolve, {once: true}));
       dialog.showModal();
-      part(!byPassword ? "#token" : part("#sign-in-name").value ? "#sign-in-password" : "#sign-in-name").focus();
+      part(!byPassword ? "#token" : way === "setup" && !part("#setup-code").value ? "#setup-code"
+        : part("#sign-in-name").value ? "#sign-in-password" : "#sign-in-name").focus();
       await closed;
       const answer = dialog.returnValue;
       if (answer === "token") {
-        byPassword = false;
+        way = "token";
         note = "";
         continue;
       }
@@ -134,16 +142,21 @@ export class Api {
         if (token) localStorage.setItem(TOKEN_KEY, token);
         return Boolean(token);
       }
-      note = await this.startSession(part("#sign-in-name").value.trim(), part("#sign-in-password").value);
+      const name = part("#sign-in-name").value.trim();
+      const password = part("#sign-in-password").value;
+      note = way === "setup"
+        ? await this.startSession("/setup", {code: part("#setup-code").value, name, password})
+        : await this.startSession("/session", {name, password});
+      if (note === TAKEN) way = "password";  // someone made the first admin meanwhile: sign in as anyone
       if (!note) return true;
     }
   }
 
-  /** POST /session: "" when signed in (the cookie set), else what to tell the person. */
-  async startSession(name, password) {
+  /** POST /session (or /setup): "" when signed in (the cookie set), else what to tell the person. */
+  async startSession(url, body) {
     let answer;
     try {
-      answer = await this.request("POST", "/session", {json: {name, password}, bare: true});
+      answer = await this.request("POST", url, {json: body, bare: true});
     } catch (ex) {
       return "The server cannot be reached: try again.";
     }
@@ -151,9 +164,13 @@ export class Api {
       localStorage.removeItem(TOKEN_KEY);  // the session is who this is now
       return "";
     }
-    if (answer.status === 401) return "That name and password do not match: type them again.";
-    const body = await answer.json().catch(() => null);
-    return (body && body.description) || `The server answered ${answer.status}.`;
+    const refusal = await answer.json().catch(() => null);
+    if (answer.status === 401) {
+      return url === "/setup" ? "That is not the setup code lenslet printed: type it again."
+        : "That name and password do not match: type them again.";
+    }
+    if (answer.status === 409 && url === "/setup") return TAKEN;
+    return (refusal && refusal.description) || `The server answered ${answer.status}.`;
   }
 
   /** After a 401: true when the request should go again with a (new) token or a session. */

@@ -4,6 +4,7 @@ see), see only their folders, and sign out; an admin manages the people in the p
 the other sessions; a share with a password and no downloads opens in a fresh browser."""
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -241,3 +242,54 @@ def test_the_images_picked_are_shared_together_and_their_link_shows_them_alone(f
     page.driver.get(link)
     page.until(lambda: tiles(page) == ["family/a.jpg", "family/c.jpg"] and all(page.thumbs_drawn()))
     assert not page.find("#me").is_displayed() and not page.find("#search").is_displayed()
+
+
+def add_person(page, name, role, folders, password):
+    page.find("#person-name").send_keys(name)
+    from selenium.webdriver.support.ui import Select
+    Select(page.find("#person-role")).select_by_value(role)
+    for folder in folders:
+        page.find(f"#person-folders input[value='{folder}']").click()
+    page.find("#person-password").send_keys(password + "\n")
+    page.until(lambda: f"{name} added" in page.find("#people-message").text)
+
+
+def test_a_family_of_four_is_set_up_from_the_page_alone_after_lenslet_serve(browser, page_for, gunicorn, tree,
+                                                                            tmp_path):
+    for name in ("family/a.jpg", "sam/b.jpg", "work/c.jpg"):
+        draw(tree / name, size=(80, 60))
+    users = tmp_path / "users.json"  # named, not made: nobody is in it yet
+    server = gunicorn(env={"LENSLET_USERS": str(users)})
+    logged = re.compile(r"the setup code (\w{5}-\w{5}-\w{5})")
+    code = server.wait_until(lambda: logged.search(open(server.log).read())).group(1)  # what lenslet serve shows
+    page = page_for(server)
+    forget(page)
+    page.driver.get(server.url + "/")
+    page.until(lambda: page.script("return document.getElementById('token-dialog').open")
+               and page.find("#setup-code").is_displayed())
+    assert page.find("#token-title").text == "Make the first admin"
+    page.find("#setup-code").send_keys("WRONG-WRONG-WRONG")
+    page.labelled("Name").send_keys("mum")
+    page.labelled("Password").send_keys("mum's password\n")
+    page.until(lambda: "not the setup code" in page.find("#token-refused").text)
+    page.find("#setup-code").clear()
+    page.find("#setup-code").send_keys(code)
+    page.labelled("Password").send_keys("mum's password\n")
+    page.until(lambda: page.find("#me").is_displayed() and page.find("#me .who").text == "mum (admin)")
+
+    page.find("#people-button").click()
+    page.until(lambda: person_row(page, "mum"))
+    add_person(page, "dad", "admin", [""], "dad's password")
+    add_person(page, "sam", "edit", ["family", "sam"], "sam's password")
+    add_person(page, "kim", "view", ["family"], "kim's password")
+    assert sorted(Directory(str(users)).users()) == ["dad", "kim", "mum", "sam"]
+    page.find("#people-dialog button[value='close']").click()
+    page.find("#sign-out").click()
+
+    for name, seen in (("sam", ["family", "sam"]), ("kim", ["family"]), ("dad", ["family", "sam", "work"])):
+        page.until(lambda: asked_to_sign_in(page))
+        page.labelled("Name").send_keys(name)
+        page.labelled("Password").send_keys(f"{name}'s password\n")
+        page.until(lambda name=name, seen=seen: page.find("#me .who").text.startswith(name)
+                   and [t for t in tiles(page) if t != "_trash_"] == seen)
+        page.find("#sign-out").click()
