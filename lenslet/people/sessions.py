@@ -4,10 +4,12 @@ record kept of it. Pure: the time is given (the wall clock, so that every proces
 A session is a random token (256 bits) sent as a cookie that page scripts cannot read (HttpOnly). The
 state folder keeps only its SHA-256, as the record's file name (`.lenslet/sessions/<64 hex>.json`):
 
-    {"v": 1, "user": "ann", "stamp": "<the user's stamp>", "createdAt": <seconds>, "seenAt": <seconds>}
+    {"v": 1, "user": "ann", "stamp": "<16 hex>", "createdAt": <seconds>, "seenAt": <seconds>}
 
-A session opens while its user is in the users file with the very stamp it was made under (a new
-password, role or folders, or the user's removal, ends it everywhere at once), it was used within the
+The record's stamp is a digest of the user's entry as it was at the sign-in: their stamp (new with every
+password, role or folders lenslet sets), role and folders (so an edit by hand counts too). A session
+opens while its user is in the users file with that very digest (a new password, role or folders, or the
+user's removal, ends it everywhere at once), it was used within the
 idle time (sliding: each use moves seenAt, written at most every TOUCH_EVERY seconds), and it is younger
 than the hard maximum whatever its use. Signing out removes its record. A file in a record's place is
 input: what is not exactly such a record opens nothing.
@@ -27,7 +29,7 @@ MAX_TOKEN = 128  # characters of a cookie's value looked at at most
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _NAME = re.compile(r"^[0-9a-f]{64}\.json$")
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_STAMP = re.compile(r"^(|[0-9a-f]{16})$")
+_STAMP = re.compile(r"^[0-9a-f]{16}$")
 _KEYS = frozenset(("v", "user", "stamp", "createdAt", "seenAt"))
 
 
@@ -53,13 +55,19 @@ def is_record_name(name):
 
 def made(user, now):
     """The record of a session a user starts now."""
-    return {"v": VERSION, "user": user.name, "stamp": user.stamp, "createdAt": now, "seenAt": now}
+    return {"v": VERSION, "user": user.name, "stamp": stamp_of(user), "createdAt": now, "seenAt": now}
+
+
+def stamp_of(user):
+    """What a session of user's keeps of their entry: a digest of their stamp, role and folders."""
+    about = json.dumps([user.stamp, user.role, list(user.folders)], ensure_ascii=False).encode()
+    return hashlib.blake2b(about, digest_size=8).hexdigest()
 
 
 def opens(record, user, now, idle, longest):
-    """Whether a session's record opens for the user of its name (None: removed) now: the same stamp,
+    """Whether a session's record opens for the user of its name (None: removed) now: the same stamp_of,
     used within idle seconds, younger than longest seconds."""
-    return (user is not None and user.stamp == record["stamp"] and now - record["seenAt"] < idle
+    return (user is not None and stamp_of(user) == record["stamp"] and now - record["seenAt"] < idle
             and now - record["createdAt"] < longest)
 
 

@@ -309,3 +309,16 @@ def test_a_file_in_place_of_the_sessions_folder_lets_nobody_in_by_a_session_and_
     again = on_disk.sign_in()  # the file is set aside, and the sign-in goes on
     assert again is not None and on_disk.ask(again, app=1).status_int == 200
     assert os.path.isfile(os.path.join(root, STATE, "rejected", "sessions"))
+
+
+def test_a_role_or_folders_changed_by_hand_in_the_users_file_end_the_sessions_too(family):
+    token = family.sign_in()
+    path = family.directory.path
+    document = json.loads(open(path).read())
+    document["users"]["bob"]["folders"] = ["work"]  # an editor's save: the stamp left as it was
+    with open(path + ".new", "w") as edited:
+        edited.write(json.dumps(document))
+    os.replace(path + ".new", path)
+    for app in (0, 1):
+        assert family.ask(token, app=app).status_int == 401
+    assert family.ask(family.sign_in(), "/me", app=1).json["folders"] == ["work"]
