@@ -310,15 +310,15 @@ def checked_password(password):
 
 
 def changed(user, role=None, folders=None, password=None, token_hash=None):
-    """user with a new role, folders, password (text, hashed here) or token hash: a change of any but the
-    token gives a new stamp, which ends the user's sessions everywhere."""
+    """user with a new role, folders, password (its record: passwords.hashed) or token hash: a change of any
+    but the token gives a new stamp, which ends the user's sessions everywhere."""
     fields = {}
     if role is not None and role != user.role:
         fields["role"] = role
     if folders is not None and tuple(folders) != user.folders:
         fields["folders"] = tuple(folders)
     if password is not None:
-        fields["password"] = passwords.hashed(password)
+        fields["password"] = password
     if fields:
         fields["stamp"] = new_stamp()
     if token_hash is not None:
@@ -327,7 +327,7 @@ def changed(user, role=None, folders=None, password=None, token_hash=None):
 
 
 def keeps_an_admin(before, after):
-    """Refuse (Conflict) a change that leaves no admin of the users file where there was one: nobody could
-    manage the people from the page any more (the server's command line still can)."""
+    """Refuse (Conflict) a change from the page that leaves no admin of the users file where there was one:
+    nobody could manage the people from the page any more (the server's command line still can)."""
     if any(user.admin_role for user in before.values()) and not any(user.admin_role for user in after.values()):
         raise Conflict("that would leave no admin: make another user an admin first")

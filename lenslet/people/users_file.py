@@ -65,10 +65,12 @@ class Directory:
 
     # -- changed by `lenslet user` and /users ---------------------------------
 
-    def _change(self, change):
+    def _change(self, change, keep_admin=False):
         """Read-change-write the users file under its lock: change({name: User}) answers (result, the new
         {name: User}). The file is replaced only if unchanged since it was read (another program's edit is
-        read again and the change made on it), keeping the keys lenslet does not own."""
+        read again and the change made on it), keeping the keys lenslet does not own. keep_admin: refuse a
+        change that leaves no admin (the page's; the server's command line may). Nothing slow is done under
+        the lock: passwords are hashed before."""
         for _ in range(CHANGE_TRIES):
             with settings_files.changing(self.path):
                 stat = settings_files.stat_of(self.path)
@@ -79,7 +81,8 @@ class Directory:
                 result, after = change(dict(known))
                 if after is None:
                     return result
-                people.keeps_an_admin(known, after)
+                if keep_admin:
+                    people.keeps_an_admin(known, after)
                 try:
                     settings_files.replace_file(self.path, people.dump_users(after, extra), expected=stat)
                 except PreconditionFailed:
@@ -91,13 +94,12 @@ class Directory:
         """Add a user, or change one's role and folders; with a password, set it (a user's token stays),
         else give a new token (a password stays) and return it, shown once."""
         name, role, folders = people.checked_name(name), people.checked_role(role), people.checked_folders(folders)
-        if password is not None:
-            people.checked_password(password)
+        record = None if password is None else passwords.hashed(people.checked_password(password))
         token = None if password is not None else people.new_token()
 
         def change(known):
             user = known.get(name) or people.User(name, role, folders, stamp=people.new_stamp())
-            known[name] = people.changed(user, role, folders, password,
+            known[name] = people.changed(user, role, folders, record,
                                          None if token is None else people.token_hash(token))
             return token, known
         return self._change(change)
@@ -105,62 +107,63 @@ class Directory:
     def create(self, name, role, folders, password):
         """Add a user who signs in with a password (POST /users); Conflict when the name is taken."""
         name, role, folders = people.checked_name(name), people.checked_role(role), people.checked_folders(folders)
-        people.checked_password(password)
+        record = passwords.hashed(people.checked_password(password))
 
         def change(known):
             if name in known:
                 raise AlreadyExists(f"there is a user {name} already", field="name")
-            known[name] = people.changed(people.User(name, role, folders), password=password)
+            known[name] = people.changed(people.User(name, role, folders), password=record)
             return known[name], known
         return self._change(change)
 
     def create_first(self, name, password):
         """Make the first admin (every folder) of a users file that holds nobody; Conflict once it holds someone."""
         name = people.checked_name(name)
-        people.checked_password(password)
+        record = passwords.hashed(people.checked_password(password))
 
         def change(known):
             if known:
                 raise Conflict("there are users already: sign in with your name and password")
-            known[name] = people.changed(people.User(name, "admin", ("",)), password=password)
+            known[name] = people.changed(people.User(name, "admin", ("",)), password=record)
             return known[name], known
         return self._change(change)
 
-    def update(self, name, role=None, folders=None, password=None):
+    def update(self, name, role=None, folders=None, password=None, keep_admin=False):
         """Change a user's role, folders or password: each ends their sessions everywhere (a new stamp)."""
         role = None if role is None else people.checked_role(role)
         folders = None if folders is None else people.checked_folders(folders)
-        if password is not None:
-            people.checked_password(password)
+        record = None if password is None else passwords.hashed(people.checked_password(password))
 
         def change(known):
             if name not in known:
                 raise NotFound(f"no user {name[:64]!r}", field="name")
-            known[name] = people.changed(known[name], role, folders, password)
+            known[name] = people.changed(known[name], role, folders, record)
             return known[name], known
-        return self._change(change)
+        return self._change(change, keep_admin)
 
     def upgrade(self, user, password):
         """Hash a user's password again with today's parameters (passwords.PARAMS), after it signed in with
         older ones; unless the password changed meanwhile. Sessions go on: the stamp stays."""
+        record = passwords.hashed(password)
+
         def change(known):
             now = known.get(user.name)
             if now is None or now.password != user.password:
                 return None, None
-            known[user.name] = dataclasses.replace(now, password=passwords.hashed(password))
+            known[user.name] = dataclasses.replace(now, password=record)
             return None, known
         try:
             self._change(change)
         except LensletError as ex:  # a file lenslet cannot write: the old hash still signs in
             log.warning("cannot store %s's password with stronger parameters: %s", user.name, ex.description)
 
-    def remove(self, name):
+    def remove(self, name, keep_admin=False):
         def change(known):
             if name not in known:
                 raise NotFound(f"no user {name[:64]!r} in {self.path}", field="name")
             del known[name]
             return None, known
-        self._change(change)
+        self._change(change, keep_admin)
 
     def listed(self):
         """Every user as (name, role, folders), by name."""

@@ -132,6 +132,11 @@ PAGE_FIELDS = {
                                             "lower case) -> media type"}}},
 }
 
+USER_FIELDS = {
+    "role": {"enum": ["view", "edit", "admin"]},
+    "folders": {**STRINGS, "minItems": 1, "maxItems": 1000, "description": "folder paths (\"\": every folder)"},
+    "password": {"type": "string", "minLength": 8, "maxLength": 1024},
+}
 SCHEMAS = {
     "Done": {
         "type": "object", "required": ["ok"],
@@ -180,14 +185,7 @@ SCHEMAS = {
             "token": {"type": "boolean", "description": "they hold a token (for scripts: `lenslet user add`)"},
         },
     },
-    "UserChange": {
-        "type": "object", "additionalProperties": False,
-        "properties": {
-            "role": {"enum": ["view", "edit", "admin"]},
-            "folders": {**STRINGS, "minItems": 1, "description": "folder paths (\"\": every folder)"},
-            "password": {"type": "string", "minLength": 8, "maxLength": 1024},
-        },
-    },
+    "UserChange": {"type": "object", "additionalProperties": False, "properties": USER_FIELDS},
     "ShareAsked": {
         "type": "object", "oneOf": [{"required": ["path"]}, {"required": ["paths"]}],
         "properties": {
@@ -723,9 +721,9 @@ PATHS = {
         "post": {"summary": "Add someone who signs in with a password (admins only); the users file is changed "
                             "under its lock, and every web process reads it again",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                     "allOf": [ref("schemas", "UserChange")], "type": "object",
+                     "type": "object", "additionalProperties": False,
                      "required": ["name", "role", "folders", "password"],
-                     "properties": {"name": {"type": "string"}}}}}},
+                     "properties": {"name": {"type": "string"}, **USER_FIELDS}}}}},
                  "responses": {"201": json_of(ref("schemas", "User"), "added"),
                                **errors(*ANY, 409, 413, 415)}},
     },

@@ -68,7 +68,8 @@ class UserResource:
     def on_patch(self, req, resp, name):
         directory = directory_for(req, self.directory)
         body = body_of(req, FIELDS - {"name"})
-        user = changing(directory.update, name, body.get("role"), body.get("folders"), body.get("password"))
+        user = changing(directory.update, name, body.get("role"), body.get("folders"), body.get("password"),
+                        keep_admin=True)
         if name == req.context.principal.name and req.context.get("session"):
             # Their own change ended their sessions too: this browser goes on with a new one, the others end.
             send_session(req, resp, self.identities.sessions.start(user), self.longest)
@@ -76,6 +77,6 @@ class UserResource:
         resp.cache_control = ["no-store"]
 
     def on_delete(self, req, resp, name):
-        changing(directory_for(req, self.directory).remove, name)
+        changing(directory_for(req, self.directory).remove, name, keep_admin=True)
         resp.media = {"ok": True, "name": name}
         resp.cache_control = ["no-store"]

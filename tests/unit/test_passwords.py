@@ -120,8 +120,8 @@ def test_a_stale_hash_is_upgraded_unless_the_password_changed_meanwhile(tmp_path
     (lambda d: d.create("bob", "view", [], "a long password"), BadRequest),
     (lambda d: d.create("bob", "view", ["x"], "short"), BadRequest),
     (lambda d: d.update("nobody", role="view"), NotFound),
-    (lambda d: d.update("ann", role="view"), Conflict),  # the last admin
-    (lambda d: d.remove("ann"), Conflict),
+    (lambda d: d.update("ann", role="view", keep_admin=True), Conflict),  # the last admin, from the page
+    (lambda d: d.remove("ann", keep_admin=True), Conflict),
     (lambda d: d.remove("nobody"), NotFound),
 ])
 def test_a_bad_change_is_refused_and_the_file_is_left_byte_for_byte(tmp_path, call, error):
@@ -183,3 +183,11 @@ def test_many_changes_at_once_all_land(tmp_path):
 def test_a_users_file_with_a_forged_password_or_stamp_lets_nobody_in(tmp_path, entry, says):
     with pytest.raises(ConfigError, match=says):
         users.parse_users(json.dumps({"v": 1, "users": {"ann": entry}}).encode())
+
+
+def test_the_servers_command_line_may_leave_no_admin(tmp_path):
+    directory = Directory(str(tmp_path / "users.json"))
+    directory.add("ann", "admin", [""], password="a long password")
+    directory.update("ann", role="view")
+    directory.remove("ann")
+    assert directory.users() == {}
