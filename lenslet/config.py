@@ -117,8 +117,8 @@ class Config:
     users: str = setting("", "path of the users file (JSON: names, roles, folder scopes, token and password "
                          "hashes; written by lenslet user and the page's People); set, every request needs a user's "
                          "session, token or a share link; empty keeps the one LENSLET_TOKEN")
-    session_idle_days: float = setting(30.0, "days a session signed in with a password lasts unused (each use "
-                                       "starts them again)", _seconds(0.001, 3650))
+    session_idle_days: float = setting(30.0, "days a session signed in with a password lasts unused (each use starts "
+                                       "the count again)", _seconds(0.001, 3650))
     session_max_days: float = setting(90.0, "days a session lasts at most, used or not; then its user signs in "
                                       "again", _seconds(0.001, 3650))
     share_max_days: float = setting(90.0, "longest a share link may last, in days (links last 7 days unless "
