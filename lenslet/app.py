@@ -16,7 +16,9 @@ from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.items import Items
 from lenslet.layout import url_settings
+from lenslet.people.first_admin import SetupCode
 from lenslet.people.identities import Identities
+from lenslet.people.session_store import Sessions
 from lenslet.people.share_links import Shares
 from lenslet.people.throttle_store import Throttle
 from lenslet.people.users_file import Directory
@@ -37,14 +39,17 @@ from lenslet.resources.operations import (
 )
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
+from lenslet.resources.session import SessionResource, SetupResource
 from lenslet.resources.shares import MeResource, ShareResource, SharesResource, UnlockResource
 from lenslet.resources.static import add_page
 from lenslet.resources.thumb import ThumbResource
+from lenslet.resources.users import UserResource, UsersResource
 from lenslet.search.searcher import Searcher
 from lenslet.storage import open_storage
 from lenslet.tree.tree import Tree
 
 log = logging.getLogger("lenslet")
+DAY = 86400.0
 
 
 def create_app(config=None, storage=None, clock=time.time):
@@ -60,7 +65,9 @@ def create_app(config=None, storage=None, clock=time.time):
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
     shares = Shares(storage, config.share_max_days, clock, identify=tree.identity)
-    identities = Identities(config.token, directory, shares, Throttle(storage, clock))
+    sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
+    identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
+    _tell_setup_code(identities, config)
     # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
     # listing right after an upload or a move is the one the operation rebuilt.
     catalog = Catalog(tree, config, clock)
@@ -110,6 +117,10 @@ def create_app(config=None, storage=None, clock=time.time):
         "/shares": SharesResource(shares, tree),
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
+        "/session": SessionResource(identities, config.session_max_days * DAY),
+        "/setup": SetupResource(identities, config.session_max_days * DAY),
+        "/users": UsersResource(directory),
+        "/users/{name}": UserResource(directory, identities, config.session_max_days * DAY),
     }
     routes["/metrics"] = MetricsResource(config, storage, clock)  # a 404 that says why while off
     for prefix in PREFIXES:
@@ -117,6 +128,20 @@ def create_app(config=None, storage=None, clock=time.time):
             app.add_route(prefix + route, resource)
     add_page(app)
     return app
+
+
+def _tell_setup_code(identities, config):
+    """While the users file holds nobody, say in the log how the page makes the first admin."""
+    if not identities.needs_first_admin():
+        return
+    try:
+        code = identities.setup.code()
+    except LensletError as ex:
+        log.error("nobody is in %s, and no setup code can be made: %s (lenslet user add makes a user)",
+                  config.users, ex.description)
+        return
+    log.warning("nobody is in %s yet: open the gallery and make the first admin with the setup code %s "
+                "(or: lenslet user add NAME --role admin --folders '' --password)", config.users, code)
 
 
 def _recover_moves(storage, config, clock):

@@ -15,6 +15,7 @@ from lenslet.errors import ConfigError, LensletError, NotFound
 from lenslet.files import clean as cleaning
 from lenslet.layout import STATE, THUMB
 from lenslet.people import shares as sharing
+from lenslet.people import users as people
 from lenslet.people.share_links import Shares
 from lenslet.people.users import Principal, Scope
 from lenslet.people.users_file import Directory
@@ -219,16 +220,23 @@ def users_file(args):
 
 
 def user(args):
-    """Add, list or remove the users of the users file."""
+    """Add, list or remove the users of the users file, or set one's password."""
     directory = users_file(args)
     if args.action == "add":
         folders = [part.strip() for part in args.folders.split(",")] if args.folders is not None else None
         if folders is None:
             raise UsageError("say which folders the user sees: --folders a,b (--folders '' for every folder)")
-        token = directory.add(args.name, args.role, folders)
-        print(f"{args.name} ({args.role}) sees {', '.join(f or '(every folder)' for f in folders)}; "
-              f"token (shown once, keep it):", file=sys.stderr)
-        print(token)
+        password = new_password(args) if args.password or args.password_stdin else None
+        token = directory.add(args.name, args.role, folders, password)
+        shown = ", ".join(f or "(every folder)" for f in folders)
+        if token is None:
+            print(f"{args.name} ({args.role}) sees {shown}; signs in with the password", file=sys.stderr)
+        else:
+            print(f"{args.name} ({args.role}) sees {shown}; token (shown once, keep it):", file=sys.stderr)
+            print(token)
+    elif args.action == "passwd":
+        directory.update(args.name, password=new_password(args))
+        print(f"{args.name}'s password changed: their sessions have ended", file=sys.stderr)
     elif args.action == "remove":
         directory.remove(args.name)
         print(f"{args.name} removed", file=sys.stderr)
@@ -236,6 +244,18 @@ def user(args):
         for name, role, folders in directory.listed():
             print(f"{name}\t{role}\t{','.join(folders) if folders != ('',) else '(every folder)'}")
     return 0
+
+
+def new_password(args):
+    """A password typed twice on a terminal, or one line of stdin (--password-stdin, for scripts)."""
+    if args.password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise UsageError("the two passwords differ: nothing changed")
+    people.checked_password(password)
+    return password
 
 
 def share(args):
@@ -252,16 +272,27 @@ def share(args):
     if args.list:
         for listed in shares.listed(admin):
             state = "expired" if listed["expired"] else "until " + listed["expires"]
-            print(f"{listed['id']}\t{listed['path'] or '/'}\t{state}\tby {listed['createdBy']}"
+            shown = listed["path"] or "/"
+            if listed["kind"] == "images":
+                shown += " (" + ", ".join(image.rpartition("/")[2] for image in listed["images"]) + ")"
+            print(f"{listed['id']}\t{shown}\t{state}\tby {listed['createdBy']}"
                   + ("\tpassword" if listed["password"] else "") + ("" if listed["allowDownload"] else "\tno download"))
         return 0
-    if args.path is None:
-        raise UsageError("say what to share (a folder or an image), or --list, or --revoke ID")
-    path = clean_path(args.path)
-    try:
-        found = storage.stat(path)
-    except NotFound:
-        raise UsageError(f"no folder or image {path!r} in the tree") from None
+    if not args.path:
+        raise UsageError("say what to share (a folder, an image, or images of one folder), or --list, or --revoke ID")
+    paths = [clean_path(path) for path in args.path]
+    images = sharing.images_of(paths) if len(paths) > 1 else None
+    for path in paths:
+        try:
+            found = storage.stat(path)
+        except NotFound:
+            raise UsageError(f"no folder or image {path!r} in the tree") from None
+        if images and found.is_dir:
+            raise UsageError(f"{path} is a folder: only images are shared together")
+    if images:
+        path, kind = images[0].rpartition("/")[0], "images"
+    else:
+        path, kind = paths[0], "folder" if found.is_dir else "image"
     try:
         seconds = sharing.duration(args.expires)
     except ValueError as ex:
@@ -269,10 +300,10 @@ def share(args):
     password = None
     if args.password:
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    listed, key = shares.make(admin, path, "folder" if found.is_dir else "image", seconds,
-                              not args.no_download, password)
-    print(f"share {listed['id']} of {path or '/'} until {listed['expires']}:", file=sys.stderr)
-    print(args.base.rstrip("/") + "/s#" + key)
+    listed, key = shares.make(admin, path, kind, seconds, not args.no_download, password, images)
+    what = f"{len(images)} images of {path or '/'}" if images else path or "/"
+    print(f"share {listed['id']} of {what} until {listed['expires']}:", file=sys.stderr)
+    print((args.base if args.base is not None else config.public_url).rstrip("/") + "/s#" + key)
     return 0
 
 
@@ -331,24 +362,34 @@ def main(argv=None):
     wipe.add_argument("--force", action="store_true", help="clean even while a lenslet worker runs on the tree")
     wipe.set_defaults(run=clean)
     commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
-    people = commands.add_parser("user", help="add, list or remove users (the users file, LENSLET_USERS)")
-    people.add_argument("--file", help="the users file (default: LENSLET_USERS)")
-    actions = people.add_subparsers(dest="action", required=True)
-    adding = actions.add_parser("add", help="add a user, or give one a new token; prints the token once")
+    users = commands.add_parser("user", help="add, list or remove users, set passwords (the users file, "
+                                             "LENSLET_USERS)")
+    users.add_argument("--file", help="the users file (default: LENSLET_USERS)")
+    actions = users.add_subparsers(dest="action", required=True)
+    adding = actions.add_parser("add", help="add a user or change one's role and folders; with --password they sign "
+                                            "in with it, else a new token is printed once")
     adding.add_argument("name")
     adding.add_argument("--folders", help="folders the user sees, separated by ',' ('' for every folder)")
     adding.add_argument("--role", choices=("view", "edit", "admin"), default="view", help="default view")
+    adding.add_argument("--password", action="store_true", help="ask for a password (typed twice on a terminal)")
+    adding.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
     adding.set_defaults(run=user)
+    passwd = actions.add_parser("passwd", help="set a user's password (their sessions end everywhere)")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    passwd.set_defaults(run=user, password=True)
     actions.add_parser("list", help="list the users").set_defaults(run=user)
     removing = actions.add_parser("remove", help="remove a user (their token stops working at once)")
     removing.add_argument("name")
     removing.set_defaults(run=user)
-    link = commands.add_parser("share", help="share a folder or an image read-only for a time; list or revoke links")
-    link.add_argument("path", nargs="?", help="the folder or image to share")
+    link = commands.add_parser("share", help="share a folder, an image or images of one folder read-only for a "
+                                             "time; list or revoke links")
+    link.add_argument("path", nargs="*", help="the folder or image to share (or several images of one folder)")
     link.add_argument("--expires", default="7d", help="how long: 7d (default), 12h, 30m, 2w")
     link.add_argument("--no-download", action="store_true", help="the link shows images but not their originals")
     link.add_argument("--password", action="store_true", help="ask for a password (read from stdin when not a tty)")
-    link.add_argument("--base", default="", help="the gallery's address, put before /s#<key> (https://photos...)")
+    link.add_argument("--base", help="the gallery's address, put before /s#<key> (https://photos...; default: "
+                                     "LENSLET_PUBLIC_URL)")
     link.add_argument("--as", dest="by", default="cli", help="the name the share is made under (default cli)")
     link.add_argument("--list", action="store_true", help="list every share link")
     link.add_argument("--revoke", metavar="ID", help="revoke a share link")

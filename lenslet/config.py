@@ -114,11 +114,17 @@ class Config:
     readonly: bool = setting(False, "refuse every write and write nothing inside the root", _flag)
     token: str = setting("", "bearer token required for writes; empty means no token", _text)
     token_reads: bool = setting(False, "require the token for reads too (every request but CORS preflights)", _flag)
-    users: str = setting("", "path of the users file (JSON: names, roles, folder scopes, token hashes; written by "
-                         "lenslet user add); set, every request needs a user's token or a share link; empty keeps "
-                         "the one LENSLET_TOKEN")
+    users: str = setting("", "path of the users file (JSON: names, roles, folder scopes, token and password "
+                         "hashes; written by lenslet user and the page's People); set, every request needs a user's "
+                         "session, token or a share link; empty keeps the one LENSLET_TOKEN")
+    session_idle_days: float = setting(30.0, "days a session signed in with a password lasts unused (each use starts "
+                                       "the count again)", _seconds(0.001, 3650))
+    session_max_days: float = setting(90.0, "days a session lasts at most, used or not; then its user signs in "
+                                      "again", _seconds(0.001, 3650))
     share_max_days: float = setting(90.0, "longest a share link may last, in days (links last 7 days unless "
                                     "asked otherwise)", _seconds(0.001, 3650))
+    public_url: str = setting("", "the gallery's address as people reach it (https://photos.example.org), put "
+                              "before the links lenslet share prints; empty prints /s#<key> alone, or --base's")
     cors_origins: tuple = setting((), "origins allowed to call the API from a browser, separated by ','; "
                                   "* allows any; empty sends no CORS headers; the origins named may also "
                                   "write (* lets any page read, never write)", _origins)
@@ -168,6 +174,9 @@ class Config:
                        "off ignores it, read shows its keywords, rating, label, title and description, write "
                        "also writes lenslet's edits (tags, star, notes) to the image's XMP sidecar",
                        _choice("off", "read", "write"))
+    trash_days: float = setting(30.0, "days an image stays in the trash before the worker deletes it for good "
+                                "(with its sidecar and thumbnail); 0 keeps the trash until emptied by hand",
+                                _seconds(0, 36500))
     worker_threads: int = setting(2, "job threads in the background worker", _whole(1, 64))
     heartbeat: float = setting(2.0, "seconds between worker heartbeats", _seconds(0.1, 300))
     scan_interval: float = setting(1.0, "seconds between the worker's quick scans when it polls (a stat "

@@ -68,7 +68,7 @@ def worker_status(storage, heartbeat, clock=time.time):
     }
 
 
-def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
+def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None):
     """The worker's report for _health.json: counts first, then the files behind them."""
     orphan_sidecars = sorted(path for summary in scan.values() for path in summary.get("orphanSidecars", ()))
     orphan_thumbs = sorted(path for summary in scan.values() for path in summary.get("orphanThumbs", ()))
@@ -98,6 +98,8 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time):
         "duplicates": sum(len(paths) - 1 for paths in stats.get("duplicates", {}).values()),
         "backlog": backlog,
         "lastRuns": runs,
+        # The trash emptied by age (LENSLET_TRASH_DAYS): the setting, the last look, what it deleted.
+        "trash": trash or {},
         "files": {
             "orphanSidecars": orphan_sidecars[:MAX_REPORTED],
             "orphanThumbs": orphan_thumbs[:MAX_REPORTED],

@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from lenslet.errors import BadPath, Conflict, UnsupportedMedia
+from lenslet.formats.sidecars import parse_time
 from lenslet.layout import (
     MAX_NAME,
     TRASH,
@@ -278,3 +279,21 @@ def _folder_problem(pairs):
     except BadPath as ex:
         return ex.description
     return None
+
+
+DAY = 86400.0
+
+
+def trashed_at(sidecar, sidecar_mtime):
+    """When an image went to the trash, by its sidecar: `trashedAt`, else (trashed by a lenslet that did not
+    note it) the time its sidecar was last written, which the trash wrote; None when the sidecar does not say
+    lenslet trashed it (no `originalPosition`): such a file was put in the trash by hand, and is left there."""
+    if not isinstance(sidecar, dict) or not isinstance(sidecar.get("originalPosition"), str):
+        return None
+    noted = parse_time(sidecar.get("trashedAt"))
+    return noted if noted is not None else sidecar_mtime
+
+
+def trash_expired(trashed, now, days):
+    """Whether an image trashed at `trashed` (seconds, or None: not known) is past LENSLET_TRASH_DAYS (0: never)."""
+    return days > 0 and trashed is not None and now - trashed >= days * DAY

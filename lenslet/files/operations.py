@@ -203,7 +203,7 @@ class Files:
         for move, target in ready:
             _drop_stray_thumb(storage, target.key)
             if move.origin is not None:
-                set_origin(storage, move.place.key, move.origin, durable=False)
+                set_origin(storage, move.place.key, move.origin, self.clock(), durable=False)
                 written.append(sidecar_of(move.place.key))
             steps = [(a, b) for a, b in moves.image_steps(move.place.key, target.key, self.reading)
                      if b == target.key or (storage.exists(a) and self._carried(storage, move.place.key, a, b))]
@@ -401,6 +401,32 @@ class Files:
             return []
         return [step for step, _ in moves.image_steps(key, key, xmp=True)
                 if moves.is_stem_xmp(key, step) and name_of(step) in names]
+
+    def empty_trash(self, days):
+        """Delete for good the images lenslet trashed more than days ago (LENSLET_TRASH_DAYS; 0: none), each in
+        turn: one that cannot be deleted is reported and the rest go on. Answer (deleted paths, {path: why})."""
+        if days <= 0:
+            return [], {}
+        storage = self.tree.root
+        try:
+            entries = storage.list_folder(TRASH)
+        except NotFound:
+            return [], {}
+        now, deleted, failed = self.clock(), [], {}
+        for entry in entries:
+            key = join(TRASH, entry.name)
+            if entry.is_dir or not is_image(entry.name):
+                continue
+            try:
+                sidecar = sidecar_fields(storage, key)
+                mtime = storage.stat(sidecar_of(key)).mtime if "trashedAt" not in sidecar else None
+                if not moves.trash_expired(moves.trashed_at(sidecar, mtime), now, days):
+                    continue
+                self.delete([key])
+                deleted.append(key)
+            except LensletError as ex:
+                failed[key] = ex.description
+        return deleted, failed
 
     # -- folders -----------------------------------------------------------
 

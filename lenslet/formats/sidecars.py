@@ -262,6 +262,7 @@ WRITTEN = {
     "hash": lambda value: value is None or (isinstance(value, str) and bool(HASH.fullmatch(value))),
     "updatedAt": _when, "createdAt": _when, "updatedBy": lambda value: value is None or isinstance(value, str),
     "originalPosition": lambda value: isinstance(value, str),
+    "trashedAt": _when,
     "xmpBase": _xmp_base,
 }
 WRITTEN.update({legacy: WRITTEN[key] for legacy, key in LEGACY_KEYS.items()})

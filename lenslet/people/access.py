@@ -62,8 +62,11 @@ class Access:
 
     def folder(self, path):
         """Refuse (as missing) a folder the principal may neither read nor pass through (a share link
-        passes through nothing: it opens at its own folder)."""
-        if self.principal.share is not None:
+        passes through nothing: it opens at its own folder, or at the folder of the images it shares)."""
+        share = self.principal.share
+        if share is not None:
+            if share.get("kind") == "images" and path == share.get("path"):
+                return path  # the folder of the images shared: its listing shows them alone
             return self.see(path)
         if not (self.may_see(path) or self.scope.leads_to(path) or self.trash_shown(path)):
             raise missing(path)

@@ -1,9 +1,10 @@
-"""Who a request comes from: credentials (a bearer token, a share key) to a Principal, slowing
-addresses that keep failing."""
+"""Who a request comes from: credentials (a bearer token, a session, a share key, a name and password)
+to a Principal, slowing addresses that keep failing."""
 
 import logging
 
-from lenslet.errors import NotFound, TooManyAttempts, Unauthorized
+from lenslet.errors import Conflict, NotFound, TooManyAttempts, Unauthorized
+from lenslet.people import first_admin, passwords
 from lenslet.people import shares as share_records
 from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, same_hash, token_hash
 
@@ -13,11 +14,13 @@ log = logging.getLogger("lenslet")
 class Identities:
     """Credentials to principals: users from the users file, share links, LENSLET_TOKEN."""
 
-    def __init__(self, token, directory, shares, throttle):
+    def __init__(self, token, directory, shares, throttle, sessions=None, setup=None):
         self.token_hash = token_hash(token) if token else None
         self.directory = directory  # None: no users file, lenslet is open as it always was
         self.shares = shares
         self.throttle = throttle
+        self.sessions = sessions  # lenslet/people/session_store.py: sessions signed in with a password
+        self.setup = setup  # lenslet/people/first_admin.py: the code that makes the first admin
 
     @property
     def users(self):
@@ -48,6 +51,53 @@ class Identities:
             return OPEN
         raise self.refuse(address, "a bearer token", Unauthorized("the token is not one lenslet knows"), token)
 
+    def from_session(self, token):
+        """The principal a session cookie names, or None when it opens nothing (over, ended, not one).
+
+        Not counted as a failure: a session token is 256 random bits, never guessed, and a browser sends an
+        ended one with every request until it signs in again."""
+        if not self.users or self.sessions is None:
+            return None
+        user = self.sessions.open(token, self.directory.users())
+        return None if user is None else user.principal()
+
+    def sign_in(self, name, password, address):
+        """Check a name and password (counted as a failure when wrong) and start a session: (principal, token)."""
+        self.held_back(address)
+        if not self.users or self.sessions is None:
+            raise NotFound("this gallery has no users to sign in as (LENSLET_USERS)")
+        user = self.directory.users().get(name) if isinstance(name, str) else None
+        # Compared for every name, one with no password or nobody's too: the time does not tell which exist.
+        if not passwords.matches(user.password if user is not None else None, password) or user is None:
+            what = f"a password for {name[:64]!r}" if isinstance(name, str) else "a password"
+            raise self.refuse(address, what, Unauthorized("that name and password do not match", signIn="password"),
+                              f"{name}\n{password}")
+        if passwords.stale(user.password):
+            self.directory.upgrade(user, password)
+        log.info("%s signed in from %s", user.name, address)
+        return user.principal(), self.sessions.start(user)
+
+    def needs_first_admin(self):
+        """Whether the users file holds nobody yet (the page then offers to make the first admin)."""
+        return self.users and self.setup is not None and self.sessions is not None and not self.directory.users()
+
+    def make_first_admin(self, code, name, password, address):
+        """Make the first admin with the setup code (a wrong one counted as a failure) and sign them in:
+        (principal, session token). Conflict once the users file holds someone."""
+        self.held_back(address)
+        if not self.needs_first_admin():
+            raise Conflict("there are users already: sign in with your name and password")
+        if not first_admin.same_code(code, self.setup.code()):
+            raise self.refuse(address, "a setup code", Unauthorized(
+                "that is not the setup code lenslet printed in its log", signIn="setup"), str(code))
+        user = self.directory.create_first(name, password)
+        log.warning("%s made the first admin from %s", user.name, address)
+        return user.principal(), self.sessions.start(user)
+
+    def sign_out(self, token):
+        if self.sessions is not None and token:
+            self.sessions.end(token)
+
     def nobody(self):
         """Who asks without credentials where none are needed (GET /health): nobody, once the users file
         can be read (while it is broken nobody is let in, and a health probe must see that: 503)."""
@@ -76,8 +126,9 @@ class Identities:
     def reach(self, record):
         """What a live share opens now (a Scope), or None: never more than its maker may see now (a user
         removed, made a viewer or given fewer folders shrinks or ends it at once, in every process: the
-        users file is read again when it changes), and only the very folder or image that was shared."""
-        if not self.shares.still_there(record):
+        users file is read again when it changes), and only the very folder or images that were shared."""
+        record = self.shares.as_now(record)
+        if record is None:
             return None
         maker = Scope([""])
         if self.users and share_records.made_by_user(record):

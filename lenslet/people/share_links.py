@@ -26,8 +26,9 @@ class Shares:
         self.clock = clock
         self.identify = identify  # a browse path -> what is there (Tree.identity); None: shares follow paths
 
-    def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None):
-        """A new share of a folder or image the principal may change: (the record as listed, its key)."""
+    def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None, images=None):
+        """A new share of a folder, an image or images of one folder (images, path their folder) the principal
+        may change: (the record as listed, its key)."""
         if not principal.can_write or principal.share is not None:
             raise Forbidden("only edit and admin users share folders and images")
         if kind not in shares.KINDS:
@@ -39,10 +40,12 @@ class Shares:
         if password is not None and (not isinstance(password, str) or not 1 <= len(password) <= shares.MAX_PASSWORD):
             raise BadRequest(f"a password has 1 to {shares.MAX_PASSWORD} characters", field="password")
         now = self.clock()
-        identity = self.identify(path) if self.identify is not None else None
+        identity = None
+        if self.identify is not None:
+            identity = [self.identify(image) for image in images] if kind == "images" else self.identify(path)
         by_user = principal.kind == "user" and principal.name != TOKEN_ADMIN
         record, key = shares.make(path, kind, principal.name, now, expires_in, allow_download, password, identity,
-                                  by_user)
+                                  by_user, images)
         self.storage.create(share_key(record["id"]), shares.dumps(record))
         log.info("share %s of %s made by %s until %s", record["id"], path or "/", principal.name, record["expires"])
         return shares.shown(record, now), key
@@ -63,13 +66,21 @@ class Shares:
             log.error("%s is not a share lenslet made (%s): it opens nothing", share_key(share_id), ex)
             return None, None
 
-    def still_there(self, record):
-        """Whether what a share names is still at its path: the very folder or image that was shared, not
-        another one given its name since (moved, renamed or trashed, it opens nothing; back, it does)."""
+    def as_now(self, record):
+        """The share as what it names is now (None: nothing of it any more): the very folder or image that was
+        shared, not another one given its name since (moved, renamed or trashed, it opens nothing; back, it
+        does); of several images, those still there."""
         if record.get("identity") is None or self.identify is None:
-            return True  # a share of the last release: it follows its path, as it always did
+            return record  # a share of the last release: it follows its path, as it always did
+        if record["kind"] == "images":
+            kept = [image for image, identity in zip(record["images"], record["identity"], strict=True)
+                    if self._is(image, identity)]
+            return {**record, "images": kept} if kept else None
+        return record if self._is(record["path"], record["identity"]) else None
+
+    def _is(self, path, identity):
         try:
-            return self.identify(record["path"]) == record["identity"]
+            return self.identify(path) == identity
         except LensletError:
             return False
 

@@ -18,7 +18,7 @@ import orjson
 
 from lenslet.errors import BadRequest
 from lenslet.layout import is_image, name_of
-from lenslet.people.users import Scope, in_trash, inside
+from lenslet.people.users import Scope, in_trash, inside, parent_of
 from lenslet.storage.paths import is_clean
 
 FORMAT = 1
@@ -26,7 +26,8 @@ ID = re.compile(r"^[0-9a-f]{16}$")
 SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
 PROOF = re.compile(r"^[0-9a-f]{64}$")
 HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
-KINDS = ("folder", "image")
+KINDS = ("folder", "image", "images")  # images: several images of one folder (the selection), path their folder
+MAX_IMAGES = 1000  # images one share names at most
 DAY = 86400.0
 DEFAULT_EXPIRY = 7 * DAY
 MAX_PASSWORD = 1024
@@ -95,17 +96,21 @@ def proof_of(record, secret):
     return hmac.new(bytes.fromhex(record["password"]["hash"]), secret.encode(), hashlib.sha256).hexdigest()
 
 
-def make(path, kind, by, now, expires_in, allow_download=True, password=None, identity=None, by_user=True):
+def make(path, kind, by, now, expires_in, allow_download=True, password=None, identity=None, by_user=True,
+         images=None):
     """A new share's record and its link key (shown once).
 
     identity: what the folder or image is (Tree.identity), so the link opens that one and no other of
-    its name; by_user: made by a user of the users file (the link then opens no more than that user
-    may see now), not by the server's own command line or an open gallery."""
+    its name (for images: a list, one an image); by_user: made by a user of the users file (the link then
+    opens no more than that user may see now), not by the server's own command line or an open gallery;
+    images: the images of a share of kind images (path being their folder)."""
     share_id, secret = new_key()
     record = {"v": FORMAT, "id": share_id, "path": path, "kind": kind, "createdBy": by, "createdAt": iso(now),
               "expires": iso(now + expires_in), "allowDownload": bool(allow_download),
               "secretHash": secret_hash(secret), "password": password_hash(password) if password else None,
               "identity": identity, "maker": "user" if by_user else "server"}
+    if kind == "images":
+        record["images"] = list(images)
     return record, f"{share_id}.{secret}"
 
 
@@ -124,6 +129,9 @@ def reach(record, maker_scope):
     """The Scope a share opens now, given what its maker may see now (None: nothing any more): its
     folder or image; a folder shrunk to the maker's folders inside it."""
     path = record["path"]
+    if record["kind"] == "images":
+        seen = [image for image in record["images"] if maker_scope.allows(image)]
+        return Scope(images=seen) if seen else None
     if maker_scope.allows(path):
         return Scope([path]) if record["kind"] == "folder" else Scope(images=[path])
     inside_it = [folder for folder in maker_scope.folders if record["kind"] == "folder" and inside(folder, path)]
@@ -143,8 +151,8 @@ def loads(data, share_id):
     if not isinstance(record, dict) or record.get("v") != FORMAT or record.get("id") != share_id:
         raise BadShare("not a share record of this id")
     if record.get("kind") not in KINDS or not (is_clean(record.get("path")) or
-                                               (record.get("kind") == "folder" and record.get("path") == "")):
-        raise BadShare("no kind (folder or image) and clean path")
+                                               (record.get("kind") != "image" and record.get("path") == "")):
+        raise BadShare("no kind (folder, image or images) and clean path")
     if not isinstance(record.get("secretHash"), str) or not HASH.match(record["secretHash"]):
         raise BadShare("no secretHash")
     if not isinstance(record.get("allowDownload"), bool) or not isinstance(record.get("createdBy"), str):
@@ -155,8 +163,18 @@ def loads(data, share_id):
     except (TypeError, ValueError):
         raise BadShare("no expires and createdAt times") from None
     identity = record.get("identity")  # absent in the last release's records: those follow their path
-    if identity is not None and not (isinstance(identity, list) and len(identity) <= 8 and all(
-            isinstance(part, (str, int, float)) and not isinstance(part, bool) for part in identity)):
+    if record["kind"] == "images":
+        images = record.get("images")
+        if not isinstance(images, list) or not 2 <= len(images) <= MAX_IMAGES or len(set(images)) != len(images) \
+                or not all(is_clean(image) and parent_of(image) == record["path"] and is_image(name_of(image))
+                           for image in images):
+            raise BadShare(f"no list of 2 to {MAX_IMAGES} images of its folder")
+        if identity is not None and not (isinstance(identity, list) and len(identity) == len(images)
+                                         and all(map(_identity_shaped, identity))):
+            raise BadShare("identities of another shape")
+    elif "images" in record:
+        raise BadShare("images in a share of one folder or image")
+    elif identity is not None and not _identity_shaped(identity):
         raise BadShare("an identity of another shape")
     if record.get("maker", "user") not in ("user", "server"):
         raise BadShare("a maker of another kind")
@@ -166,6 +184,11 @@ def loads(data, share_id):
             for name in ("salt", "hash")) and all(stored.get(name) == value for name, value in SCRYPT.items())):
         raise BadShare("a password of another shape")
     return record
+
+
+def _identity_shaped(identity):
+    return isinstance(identity, list) and len(identity) <= 8 and all(
+        isinstance(part, (str, int, float)) and not isinstance(part, bool) for part in identity)
 
 
 def opens(record, secret, proof, now):
@@ -183,8 +206,26 @@ def opens(record, secret, proof, now):
 def shown(record, now):
     """A share as GET /shares lists it: never its hashes."""
     fields = ("id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload")
-    return {**{name: record[name] for name in fields}, "password": record["password"] is not None,
-            "expired": now >= seconds_of(record["expires"])}
+    listed = {**{name: record[name] for name in fields}, "password": record["password"] is not None,
+              "expired": now >= seconds_of(record["expires"])}
+    if record["kind"] == "images":
+        listed["images"] = list(record["images"])
+    return listed
+
+
+def images_of(paths):
+    """The images a share of several names, checked as given (each then looked up in the scope): 2 to
+    MAX_IMAGES clean paths of images of one folder, no trash; BadRequest saying what else."""
+    if not isinstance(paths, list) or len(paths) > MAX_IMAGES or not all(map(is_clean, paths)) \
+            or len(set(paths)) < 2:
+        raise BadRequest(f"paths is a list of 2 to {MAX_IMAGES} image paths (one image: path)", field="paths")
+    paths = sorted(set(paths))
+    if len({parent_of(path) for path in paths}) != 1:
+        raise BadRequest("the images shared together are of one folder: share each folder's own", field="paths")
+    for path in paths:
+        if in_trash(path) or not is_image(name_of(path)):
+            raise BadRequest("only images are shared together", path=path)
+    return paths
 
 
 def kind_of(path, is_folder):

@@ -9,23 +9,32 @@ A token is 32 random bytes (URL-safe base64) shown once by `lenslet user add`; t
 its SHA-256. A slow hash (scrypt) protects passwords people choose, which are few enough to try
 them all; a 256-bit random token cannot be guessed whatever the hash, so a fast one costs nothing
 in safety and lets every request be checked in microseconds.
+
+A user has a token, a password (`"password"`: lenslet/people/passwords.py), or both, and may have a
+`"stamp"`: 16 hex digits made anew whenever their password, role or folders change, which every
+session of theirs must match (lenslet/people/sessions.py), so such a change ends their sessions in
+every process. Keys lenslet does not own, in an entry or beside "users", are kept as they are.
 """
 
+import dataclasses
 import hashlib
 import hmac
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lenslet.errors import BadPath, ConfigError
+from lenslet.errors import BadPath, BadRequest, ConfigError, Conflict
 from lenslet.layout import TRASH
+from lenslet.people import passwords
 from lenslet.storage.paths import clean_path
 
 ROLES = ("view", "edit", "admin")
 FORMAT = 1
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+STAMP = re.compile(r"^[0-9a-f]{16}$")
+OWNED = frozenset(("role", "folders", "tokenHash", "password", "stamp"))  # an entry's keys lenslet writes
 MAX_TOKEN = 512  # longer Authorization values are refused before hashing
 MAX_USERS = 10_000
 MAX_FOLDERS = 1000
@@ -34,6 +43,11 @@ MAX_FOLDERS = 1000
 def new_token():
     """A fresh random token (256 bits), shown once and never stored."""
     return secrets.token_urlsafe(32)
+
+
+def new_stamp():
+    """A fresh stamp: a user's sessions made before it end."""
+    return secrets.token_hex(8)
 
 
 def token_hash(token):
@@ -152,17 +166,41 @@ class User:
     name: str
     role: str
     folders: tuple
-    token_hash: str
+    token_hash: str = None  # None: no token (the user signs in with a password)
+    password: dict = None  # passwords.hashed(...), or None
+    stamp: str = ""  # "" for an entry that has none yet
+    extra: dict = field(default_factory=dict)  # the entry's keys lenslet does not own, kept as they are
 
     def principal(self):
         return Principal("user", self.name, self.role, Scope(self.folders))
 
+    @property
+    def admin_role(self):
+        return self.role == "admin"
+
     def to_json(self):
-        return {"role": self.role, "folders": list(self.folders), "tokenHash": self.token_hash}
+        entry = {**self.extra, "role": self.role, "folders": list(self.folders)}
+        if self.token_hash is not None:
+            entry["tokenHash"] = self.token_hash
+        if self.password is not None:
+            entry["password"] = self.password
+        if self.stamp:
+            entry["stamp"] = self.stamp
+        return entry
+
+    def shown(self):
+        """What GET /users tells of a user: never a hash or a stamp."""
+        return {"name": self.name, "role": self.role, "folders": list(self.folders),
+                "password": self.password is not None, "token": self.token_hash is not None}
 
 
 def parse_users(data, where="the users file"):
     """The users a users file's bytes describe ({name: User}); ConfigError, saying what is wrong, else."""
+    return parse_document(data, where)[0]
+
+
+def parse_document(data, where="the users file"):
+    """({name: User}, the document's keys beside "v" and "users") of a users file's bytes; ConfigError else."""
     try:
         document = json.loads(data)  # the standard library's reader: its errors give line and column
     except (ValueError, UnicodeDecodeError) as ex:
@@ -176,11 +214,12 @@ def parse_users(data, where="the users file"):
     users, hashes = {}, set()
     for name, entry in entries.items():
         user = parse_user(name, entry, where)
-        if user.token_hash in hashes:
-            raise ConfigError(f"{where}: {name} has the token hash of another user", setting="LENSLET_USERS")
-        hashes.add(user.token_hash)
+        if user.token_hash is not None:
+            if user.token_hash in hashes:
+                raise ConfigError(f"{where}: {name} has the token hash of another user", setting="LENSLET_USERS")
+            hashes.add(user.token_hash)
         users[name] = user
-    return users
+    return users, {key: value for key, value in document.items() if key not in ("v", "users")}
 
 
 def parse_user(name, entry, where="the users file"):
@@ -190,13 +229,25 @@ def parse_user(name, entry, where="the users file"):
     if not NAME.match(name):
         raise bad("is not a name: letters, digits, '.', '_' and '-', up to 64, starting with a letter or digit")
     if not isinstance(entry, dict):
-        raise bad("must be an object with role, folders and tokenHash")
+        raise bad("must be an object with role, folders and tokenHash or password")
     role, folders, hashed = entry.get("role"), entry.get("folders"), entry.get("tokenHash")
     if role not in ROLES:
         raise bad("has no role view, edit or admin")
-    if not isinstance(hashed, str) or not HASH.match(hashed):
-        raise bad("has no tokenHash of the form sha256:<64 hex digits> (lenslet user add writes it)")
-    return User(name, role, check_folders(folders, bad), hashed)
+    if hashed is not None and (not isinstance(hashed, str) or not HASH.match(hashed)):
+        raise bad("has a tokenHash not of the form sha256:<64 hex digits> (lenslet user add writes it)")
+    password = entry.get("password")
+    if password is not None:
+        try:
+            password = passwords.parse(password)
+        except passwords.BadRecord as ex:
+            raise bad(f"has a password lenslet did not write: {ex}") from None
+    if hashed is None and password is None:
+        raise bad("has neither a tokenHash nor a password: lenslet user add NAME gives one")
+    stamp = entry.get("stamp", "")
+    if stamp != "" and (not isinstance(stamp, str) or not STAMP.match(stamp)):
+        raise bad("has a stamp that is not 16 hex digits")
+    extra = {key: value for key, value in entry.items() if key not in OWNED}
+    return User(name, role, check_folders(folders, bad), hashed, password, stamp, extra)
 
 
 def check_folders(folders, bad=lambda why: BadPath(why)):
@@ -213,9 +264,9 @@ def check_folders(folders, bad=lambda why: BadPath(why)):
     return tuple(cleaned)
 
 
-def dump_users(users):
-    """The users file's bytes for {name: User}: sorted, indented, for people to read."""
-    document = {"v": FORMAT, "users": {name: users[name].to_json() for name in sorted(users)}}
+def dump_users(users, extra=None):
+    """The users file's bytes for {name: User} (and the document's other keys): sorted, indented, for people."""
+    document = {**(extra or {}), "v": FORMAT, "users": {name: users[name].to_json() for name in sorted(users)}}
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 
@@ -225,6 +276,58 @@ def find_user(users, token):
         return None
     hashed, found = token_hash(token), None
     for user in users.values():
-        if same_hash(hashed, user.token_hash):
+        if user.token_hash is not None and same_hash(hashed, user.token_hash):
             found = user
     return found
+
+
+# -- what a change to the users file may be (the command line and /users alike) ---------------
+
+
+def checked_name(name):
+    """A user's name as given, or BadRequest saying what a name is."""
+    if not isinstance(name, str) or not NAME.match(name):
+        raise BadRequest("a name has letters, digits, '.', '_' and '-', up to 64, starting with a letter or digit",
+                         field="name")
+    return name
+
+
+def checked_role(role):
+    if role not in ROLES:
+        raise BadRequest(f"the role must be one of {', '.join(ROLES)}", field="role")
+    return role
+
+
+def checked_folders(folders):
+    return check_folders(folders, lambda why: BadRequest(why, field="folders"))
+
+
+def checked_password(password):
+    try:
+        return passwords.check(password)
+    except passwords.BadPassword as ex:
+        raise BadRequest(str(ex), field="password") from None
+
+
+def changed(user, role=None, folders=None, password=None, token_hash=None):
+    """user with a new role, folders, password (its record: passwords.hashed) or token hash: a change of any
+    but the token gives a new stamp, which ends the user's sessions everywhere."""
+    fields = {}
+    if role is not None and role != user.role:
+        fields["role"] = role
+    if folders is not None and tuple(folders) != user.folders:
+        fields["folders"] = tuple(folders)
+    if password is not None:
+        fields["password"] = password
+    if fields:
+        fields["stamp"] = new_stamp()
+    if token_hash is not None:
+        fields["token_hash"] = token_hash
+    return dataclasses.replace(user, **fields)
+
+
+def keeps_an_admin(before, after):
+    """Refuse (Conflict) a change from the page that leaves no admin of the users file where there was one:
+    nobody could manage the people from the page any more (the server's command line still can)."""
+    if any(user.admin_role for user in before.values()) and not any(user.admin_role for user in after.values()):
+        raise Conflict("that would leave no admin: make another user an admin first")

@@ -1,14 +1,17 @@
 """The users file (LENSLET_USERS) as the web processes and `lenslet user` use it: read again whenever it
-changes (no restart), written whole and at once."""
+changes (no restart), written whole and at once, under its lock and only if unchanged since read."""
 
+import dataclasses
 import logging
 
-from lenslet.errors import BadRequest, ConfigError, NotFound, Unavailable
+from lenslet.errors import AlreadyExists, ConfigError, Conflict, LensletError, NotFound, PreconditionFailed, Unavailable
+from lenslet.people import passwords
 from lenslet.people import users as people
 from lenslet.storage import settings_files
 
 log = logging.getLogger("lenslet")
 MAX_FILE = 16 * 1024 * 1024
+CHANGE_TRIES = 5  # read-change-writes of one change while another program keeps writing the file
 
 
 class Directory:
@@ -37,7 +40,8 @@ class Directory:
 
     def _read(self, stat):
         if stat is None:
-            log.warning("the users file %s is missing: only share links (and LENSLET_TOKEN) are let in", self.path)
+            log.warning("the users file %s is missing: only share links (and LENSLET_TOKEN) are let in, and the "
+                        "page offers to make the first admin with the setup code", self.path)
             return None, {}, None
         try:
             data, stat = settings_files.read_file(self.path, MAX_FILE)
@@ -59,34 +63,116 @@ class Directory:
         """The user holding token, or None."""
         return people.find_user(self.users(), token)
 
-    # -- changed by `lenslet user` ------------------------------------------
+    # -- changed by `lenslet user` and /users ---------------------------------
 
-    def _current(self):
-        stat = settings_files.stat_of(self.path)
-        if stat is None:
-            return {}
-        data, _ = settings_files.read_file(self.path, MAX_FILE)
-        return people.parse_users(data, where=self.path)
+    def _change(self, change, keep_admin=False):
+        """Read-change-write the users file under its lock: change({name: User}) answers (result, the new
+        {name: User}). The file is replaced only if unchanged since it was read (another program's edit is
+        read again and the change made on it), keeping the keys lenslet does not own. keep_admin: refuse a
+        change that leaves no admin (the page's; the server's command line may). Nothing slow is done under
+        the lock: passwords are hashed before."""
+        for _ in range(CHANGE_TRIES):
+            with settings_files.changing(self.path):
+                stat = settings_files.stat_of(self.path)
+                known, extra = {}, {}
+                if stat is not None:
+                    data, stat = settings_files.read_file(self.path, MAX_FILE)
+                    known, extra = people.parse_document(data, where=self.path)
+                result, after = change(dict(known))
+                if after is None:
+                    return result
+                if keep_admin:
+                    people.keeps_an_admin(known, after)
+                try:
+                    settings_files.replace_file(self.path, people.dump_users(after, extra), expected=stat)
+                except PreconditionFailed:
+                    continue  # another program wrote it meanwhile: on theirs
+                return result
+        raise Unavailable(f"{self.path} keeps changing under lenslet: try again", retry_after=1)
 
-    def add(self, name, role, folders):
-        """Add a user (or give one a new token); return the token, shown once."""
-        if role not in people.ROLES:
-            raise BadRequest(f"the role must be one of {', '.join(people.ROLES)}")
-        token = people.new_token()
-        user = people.parse_user(name, {"role": role, "folders": list(folders),
-                                        "tokenHash": people.token_hash(token)}, where=self.path)
-        with settings_files.changing(self.path):
-            settings_files.replace_file(self.path, people.dump_users({**self._current(), name: user}))
-        return token
+    def add(self, name, role, folders, password=None):
+        """Add a user, or change one's role and folders; with a password, set it (a user's token stays),
+        else give a new token (a password stays) and return it, shown once."""
+        name, role, folders = people.checked_name(name), people.checked_role(role), people.checked_folders(folders)
+        record = None if password is None else passwords.hashed(people.checked_password(password))
+        token = None if password is not None else people.new_token()
 
-    def remove(self, name):
-        with settings_files.changing(self.path):
-            known = self._current()
+        def change(known):
+            user = known.get(name) or people.User(name, role, folders, stamp=people.new_stamp())
+            known[name] = people.changed(user, role, folders, record,
+                                         None if token is None else people.token_hash(token))
+            return token, known
+        return self._change(change)
+
+    def create(self, name, role, folders, password):
+        """Add a user who signs in with a password (POST /users); Conflict when the name is taken."""
+        name, role, folders = people.checked_name(name), people.checked_role(role), people.checked_folders(folders)
+        record = passwords.hashed(people.checked_password(password))
+
+        def change(known):
+            if name in known:
+                raise AlreadyExists(f"there is a user {name} already", field="name")
+            known[name] = people.changed(people.User(name, role, folders), password=record)
+            return known[name], known
+        return self._change(change)
+
+    def create_first(self, name, password):
+        """Make the first admin (every folder) of a users file that holds nobody; Conflict once it holds someone."""
+        name = people.checked_name(name)
+        record = passwords.hashed(people.checked_password(password))
+
+        def change(known):
+            if known:
+                raise Conflict("there are users already: sign in with your name and password")
+            known[name] = people.changed(people.User(name, "admin", ("",)), password=record)
+            return known[name], known
+        return self._change(change)
+
+    def update(self, name, role=None, folders=None, password=None, keep_admin=False):
+        """Change a user's role, folders or password: each ends their sessions everywhere (a new stamp)."""
+        role = None if role is None else people.checked_role(role)
+        folders = None if folders is None else people.checked_folders(folders)
+        record = None if password is None else passwords.hashed(people.checked_password(password))
+
+        def change(known):
             if name not in known:
-                raise NotFound(f"no user {name[:64]!r} in {self.path}")
-            settings_files.replace_file(self.path, people.dump_users({n: u for n, u in known.items() if n != name}))
+                raise NotFound(f"no user {name[:64]!r}", field="name")
+            known[name] = people.changed(known[name], role, folders, record)
+            return known[name], known
+        return self._change(change, keep_admin)
+
+    def upgrade(self, user, password):
+        """Hash a user's password again with today's parameters (passwords.PARAMS), after it signed in with
+        older ones; unless the password changed meanwhile. Sessions go on: the stamp stays."""
+        record = passwords.hashed(password)
+
+        def change(known):
+            now = known.get(user.name)
+            if now is None or now.password != user.password:
+                return None, None
+            known[user.name] = dataclasses.replace(now, password=record)
+            return None, known
+        try:
+            self._change(change)
+        except LensletError as ex:  # a file lenslet cannot write: the old hash still signs in
+            log.warning("cannot store %s's password with stronger parameters: %s", user.name, ex.description)
+
+    def remove(self, name, keep_admin=False):
+        def change(known):
+            if name not in known:
+                raise NotFound(f"no user {name[:64]!r} in {self.path}", field="name")
+            del known[name]
+            return None, known
+        self._change(change, keep_admin)
 
     def listed(self):
         """Every user as (name, role, folders), by name."""
-        return [(user.name, user.role, user.folders) for user in sorted(self._current().values(),
-                                                                         key=lambda user: user.name)]
+        return [(user.name, user.role, user.folders) for user in self.everyone()]
+
+    def everyone(self):
+        """Every user of the file as it is now (read under no cache), by name."""
+        stat = settings_files.stat_of(self.path)
+        if stat is None:
+            return []
+        data, _ = settings_files.read_file(self.path, MAX_FILE)
+        return sorted(people.parse_users(data, where=self.path).values(), key=lambda user: user.name)

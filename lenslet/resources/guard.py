@@ -17,7 +17,14 @@ SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/
 # Read by anyone, credentials or not: /health without its details, as everyone who may load the page
 # (anyone) needs its rules, and a health probe (a load balancer, a container's check) holds no token.
 ANYONE_READS = frozenset(("/health",))
-SELF_CHECKED = frozenset(("/shares/unlock",))
+# Routes holding their own credentials: a share key and its password, a name and password (or the session
+# ended), the setup code of the first admin. The check of other sites' writes comes first all the same: no
+# login form is driven cross-site.
+SELF_CHECKED = frozenset(("/shares/unlock", "/session", "/setup"))
+# The session cookie: HttpOnly, SameSite=Strict, Path=/. Over TLS it is `__Host-` prefixed, which a browser
+# takes only when Secure, from this very host, for every path: a neighbouring (sub)domain cannot plant
+# its own session in its place. Over plain http the plain name (a browser refuses the prefix without TLS).
+COOKIE, TLS_COOKIE = "lenslet-session", "__Host-lenslet-session"
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
@@ -73,6 +80,11 @@ class Guard:
                 raise Forbidden("this share link does not allow downloading originals")
         elif write and not principal.can_write:
             raise Forbidden(f"{principal.name} may look but not change anything (role view)")
+        elif write and req.context.get("session") and not (req.get_header("Origin")
+                                                           or req.get_header("Sec-Fetch-Site")):
+            # A cookie goes with any request its browser sends: a write it signs says where it comes from.
+            raise Forbidden("a write signed by a session cookie must say where it comes from (Origin): the gallery's "
+                            "page does; scripts send Authorization: Bearer <token>")
         req.context.principal = principal
         req.context.access = Access(principal, self.origin_of, self.opened)
 
@@ -86,13 +98,22 @@ class Guard:
         scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
         if scheme.lower() == "bearer" and given.strip():
             return self.identities.from_token(given.strip(), address, needed)
+        session = session_token(req)
+        if session is not None:
+            principal = self.identities.from_session(session)
+            if principal is not None:
+                req.context.session = True
+                return principal
         if not needed:
             return OPEN
         if not write and route in ANYONE_READS:
             return self.identities.nobody()
         if self.users:
-            raise Unauthorized("sign in: send Authorization: Bearer <your token> (lenslet user add gives one), "
-                               "or open a share link")
+            if self.identities.needs_first_admin():
+                raise Unauthorized("nobody is in the users file yet: make the first admin with the setup code lenslet "
+                                   "printed in its log (POST /setup), or lenslet user add", signIn="setup")
+            raise Unauthorized("sign in: POST /session with your name and password, send Authorization: Bearer "
+                               "<your token> (lenslet user add gives one), or open a share link", signIn="password")
         raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
 
 
@@ -103,7 +124,8 @@ class Private:
 
     def process_response(self, req, resp, resource, req_succeeded):
         """Make the answer to a request that carried a credential private."""
-        if not (req.get_header("Authorization") or req.get_header(SHARE_HEADER)):
+        if not (req.get_header("Authorization") or req.get_header(SHARE_HEADER) or session_token(req)
+                or req.context.get("session")):
             return
         parts = [part.strip() for part in (resp.get_header("Cache-Control") or "").split(",") if part.strip()]
         parts = [part for part in parts if part.lower() != "public"]
@@ -123,6 +145,26 @@ def client_address(req):
         if sites.is_address(last) or sites.is_address(f"[{last}]"):
             return last
     return peer
+
+
+def over_tls(req):
+    """Whether the browser reached lenslet over TLS: the request itself, or, when the peer is a proxy on this
+    machine (loopback: nginx), the X-Forwarded-Proto it set (believed from nobody else, as X-Forwarded-For)."""
+    if req.scheme == "https":
+        return True
+    told = req.get_header("X-Forwarded-Proto")
+    return bool(told) and sites.is_loopback(req.remote_addr or "") and \
+        told.rpartition(",")[2].strip().lower() == "https"
+
+
+def cookie_name(req):
+    return TLS_COOKIE if over_tls(req) else COOKIE
+
+
+def session_token(req):
+    """The session token the request's cookie holds (the one of its scheme's name), or None."""
+    values = req.get_cookie_values(cookie_name(req))
+    return values[0] if values else None
 
 
 def _route(path):

@@ -40,7 +40,7 @@ class ItemResource:
 
 # Keys a user's PUT may not set: who edited is the user; where a trashed image came from decides whose
 # trash it is in (a user of some folders may not send it to another's).
-NOT_THEIRS = ("updatedBy", "updated_by", "originalPosition", "original_position")
+NOT_THEIRS = ("updatedBy", "updated_by", "originalPosition", "original_position", "trashedAt")
 
 
 def as_signed_in(req, body):

@@ -24,13 +24,16 @@ IMAGE_TYPES = tuple(dict.fromkeys(TYPES.values()))
 # Why each error status can happen; an operation lists the ones it can answer.
 ERRORS = {
     400: "Bad input: a malformed or unsafe path, a query parameter out of range, a body that is not valid",
-    401: "LENSLET_TOKEN is set and the request lacks `Authorization: Bearer <token>`",
+    401: "LENSLET_TOKEN is set and the request lacks `Authorization: Bearer <token>`; with LENSLET_USERS, it "
+         "lacks a session, a user's token or a share link (`signIn: \"password\"` tells a page to ask for a name "
+         "and password), or (POST /session) the name and password do not match",
     403: "Refused: lenslet or the folder is read-only, a pointer names a target not allowed, or a write comes "
          "from another site (an `Origin` not this gallery's nor in LENSLET_CORS_ORIGINS, `Origin: null`, "
          "`Sec-Fetch-Site: cross-site`)",
     404: "No such image, folder, page or endpoint; a path outside the user's folders answers exactly as a "
          "missing one; a share link expired, revoked or mistyped",
-    409: "The sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
+    409: "(/users) The name is taken, or the change would leave no admin; (/setup) there are users already; "
+         "the sidecar cannot be parsed (PUT with `overwrite=true` replaces it, keeping the old bytes), "
          "or one of lenslet's own names is held by a link, folder or special file it never writes through, "
          "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
          "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read, or whose name a link, FIFO or folder "
@@ -42,7 +45,8 @@ ERRORS = {
          "NEF, ARW, ORF, RW2, RAF, PEF), or a body read as JSON does not "
          "say `Content-Type: application/json`",
     416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
-    429: "Too many failed tokens, share links or share passwords from this address: wait `Retry-After` seconds",
+    429: "Too many failed tokens, share links, share passwords or passwords from this address: wait `Retry-After` "
+         "seconds",
     421: "The `Host` names a host lenslet does not answer to (DNS rebinding): add it to LENSLET_HOSTS",
     422: "An image that cannot be decoded, or larger than LENSLET_MAX_PIXELS",
     502: "A pointer folder whose target is missing or whose file is not valid",
@@ -66,7 +70,7 @@ def spec():
                                 "`{\"title\", \"description\", ...}` with fields that help."},
         "servers": [{"url": "/", "description": "the API at the root"},
                     {"url": "/api", "description": "the same API under /api"}],
-        "security": [{}, {"token": []}, {"share": []}],
+        "security": [{}, {"token": []}, {"session": []}, {"share": []}],
         "paths": PATHS,
         "components": {"schemas": SCHEMAS, "parameters": PARAMETERS, "responses": RESPONSES,
                        "headers": HEADERS,
@@ -74,6 +78,10 @@ def spec():
                                                      "description": "LENSLET_TOKEN; needed for writes when set, "
                                                                     "for reads too with LENSLET_TOKEN_READS; "
                                                                     "with LENSLET_USERS, a user's token"},
+                                           "session": {"type": "apiKey", "in": "cookie", "name": "lenslet-session",
+                                                       "description": "a session POST /session made (over TLS the "
+                                                                      "cookie is `__Host-lenslet-session`); a write "
+                                                                      "it signs must carry the page's `Origin`"},
                                            "share": {"type": "apiKey", "in": "header", "name": "X-Lenslet-Share",
                                                      "description": "a share link's key (the part after `/s#`), "
                                                                     "with its password's proof when it has one "
@@ -130,6 +138,11 @@ PAGE_FIELDS = {
                       "properties": {"thumb": {"type": "string"}, "preview": {"type": "string"}}},
 }
 
+USER_FIELDS = {
+    "role": {"enum": ["view", "edit", "admin"]},
+    "folders": {**STRINGS, "minItems": 1, "maxItems": 1000, "description": "folder paths (\"\": every folder)"},
+    "password": {"type": "string", "minLength": 8, "maxLength": 1024},
+}
 SCHEMAS = {
     "Done": {
         "type": "object", "required": ["ok"],
@@ -164,14 +177,28 @@ SCHEMAS = {
             "folders": {**STRINGS, "description": "folders they see with all they hold (\"\": everything)"},
             "images": {**STRINGS, "description": "single images they see (a share of one image)"},
             "share": {"type": "object", "properties": {
-                "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image"]},
+                "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image", "images"]},
                 "expires": {"type": "string"}, "allowDownload": {"type": "boolean"}}},
         },
     },
+    "User": {
+        "type": "object", "required": ["name", "role", "folders", "password", "token"],
+        "description": "a person of the users file, as an admin sees them: never a hash or a stamp",
+        "properties": {
+            "name": {"type": "string"}, "role": {"enum": ["view", "edit", "admin"]},
+            "folders": {**STRINGS, "description": "folders they see with all they hold (\"\": everything)"},
+            "password": {"type": "boolean", "description": "they may sign in with a password"},
+            "token": {"type": "boolean", "description": "they hold a token (for scripts: `lenslet user add`)"},
+        },
+    },
+    "UserChange": {"type": "object", "additionalProperties": False, "properties": USER_FIELDS},
     "ShareAsked": {
-        "type": "object", "required": ["path"],
+        "type": "object", "oneOf": [{"required": ["path"]}, {"required": ["paths"]}],
         "properties": {
             "path": {"type": "string", "description": "a folder or an image"},
+            "paths": {**STRINGS, "minItems": 2, "maxItems": 1000,
+                      "description": "or several images of one folder (the selection): the link opens that folder "
+                                     "showing them alone"},
             "expires": {"type": ["string", "number"], "description": "how long: `7d` (the default), `12h`, "
                         "`30m`, `2w` or seconds; at most LENSLET_SHARE_MAX_DAYS"},
             "allowDownload": {"type": "boolean", "default": True, "description": "originals may be downloaded"},
@@ -183,7 +210,10 @@ SCHEMAS = {
         "required": ["id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload", "password",
                      "expired"],
         "properties": {
-            "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image"]},
+            "id": {"type": "string"}, "path": {"type": "string", "description": "the folder, image, or folder "
+                                                                                  "of the images shared"},
+            "kind": {"enum": ["folder", "image", "images"]}, "images": {**STRINGS, "description": "kind images: "
+                                                                                               "which"},
             "createdBy": {"type": "string"}, "createdAt": {"type": "string"}, "expires": {"type": "string"},
             "allowDownload": {"type": "boolean"}, "password": {"type": "boolean"}, "expired": {"type": "boolean"},
         },
@@ -421,6 +451,7 @@ HEADERS = {
     "ETag": {"schema": {"type": "string"}},
     "Last-Modified": {"schema": {"type": "string"}},
     "Retry-After": {"schema": {"type": "string"}, "required": True},
+    "Set-Cookie": {"schema": {"type": "string"}, "required": True},
     "Content-Range": {"schema": {"type": "string"}, "required": True},
     "Location": {"schema": {"type": "string"}, "required": True},
 }
@@ -642,8 +673,8 @@ PATHS = {
                 "responses": {"200": json_of({"type": "object", "required": ["shares"], "properties": {
                     "shares": {"type": "array", "items": ref("schemas", "Share")}}}, "the shares"),
                     **errors(*ANY)}},
-        "post": {"summary": "Share a folder (with its subfolders) or one image read-only, for a time; `edit` "
-                            "and `admin` users, within their folders",
+        "post": {"summary": "Share a folder (with its subfolders), one image, or several images of one folder "
+                            "read-only, for a time; `edit` and `admin` users, within their folders",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas",
                                                                                                   "ShareAsked")}}},
                  "responses": {"201": json_of(ref("schemas", "ShareMade"), "the share and its link, shown once"),
@@ -665,6 +696,63 @@ PATHS = {
             "key": {"type": "string", "description": "`<id>.<secret>.<proof>`"}}}, "the unlocked key"),
             **errors(*ANY, 404, 413, 415)},
     }},
+    "/session": {
+        "post": {"summary": "Sign in with a name and a password: a session, sent as an `HttpOnly; SameSite=Strict; "
+                            "Path=/` cookie (`__Host-lenslet-session`, `Secure`, over TLS; else `lenslet-session`) "
+                            "that every later request of the browser carries",
+                 "security": [{}],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["name", "password"],
+                     "properties": {"name": {"type": "string"}, "password": {"type": "string"}}}}}},
+                 "responses": {"201": json_of(ref("schemas", "Me"), "signed in: who, and what they may do",
+                                              {"Set-Cookie": ref("headers", "Set-Cookie")}),
+                               **errors(*ANY, 413, 415, 507)}},
+        "delete": {"summary": "Sign out: the session ends at once in every web process, and its cookie is cleared",
+                   "security": [{}, {"session": []}],
+                   "responses": {"200": json_of({"type": "object", "required": ["ok"], "properties": {
+                       "ok": {"const": True}}}, "signed out"), **errors(*ANY)}},
+    },
+    "/setup": {"post": {
+        "summary": "Make the first admin while the users file holds nobody: the setup code lenslet printed in its "
+                   "log, a name and a password; signed in at once (a session cookie, as POST /session)",
+        "security": [{}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["code", "name", "password"],
+            "properties": {"code": {"type": "string"}, "name": {"type": "string"},
+                           "password": {"type": "string", "minLength": 8, "maxLength": 1024}}}}}},
+        "responses": {"201": json_of(ref("schemas", "Me"), "the first admin, signed in",
+                                     {"Set-Cookie": ref("headers", "Set-Cookie")}),
+                      **errors(*ANY, 409, 413, 415, 507)},
+    }},
+    "/users": {
+        "get": {"summary": "Everyone in the users file (admins only): names, roles, folders, whether each has a "
+                           "password and a token",
+                "responses": {"200": json_of({"type": "object", "required": ["users"], "properties": {
+                    "users": {"type": "array", "items": ref("schemas", "User")}}}, "the users, by name"),
+                    **errors(*ANY)}},
+        "post": {"summary": "Add someone who signs in with a password (admins only); the users file is changed "
+                            "under its lock, and every web process reads it again",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "additionalProperties": False,
+                     "required": ["name", "role", "folders", "password"],
+                     "properties": {"name": {"type": "string"}, **USER_FIELDS}}}}},
+                 "responses": {"201": json_of(ref("schemas", "User"), "added"),
+                               **errors(*ANY, 409, 413, 415)}},
+    },
+    "/users/{name}": {
+        "patch": {"summary": "Change someone's role, folders or password (admins only): each ends their sessions "
+                             "in every web process (the admin's own browser gets a new session)",
+                  "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                  "requestBody": {"required": True, "content": {"application/json": {
+                      "schema": ref("schemas", "UserChange")}}},
+                  "responses": {"200": json_of(ref("schemas", "User"), "changed"),
+                                **errors(*ANY, 409, 413, 415)}},
+        "delete": {"summary": "Remove someone (admins only): their sessions and token open nothing from the next "
+                              "request; the last admin is not removed (409)",
+                   "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                   "responses": {"200": json_of({"type": "object", "required": ["ok", "name"], "properties": {
+                       "ok": {"const": True}, "name": {"type": "string"}}}, "removed"), **errors(*ANY, 409)}},
+    },
     "/s": {"servers": [{"url": "/"}], "get": page("the gallery page for a share link: `/s#<key>` (the key after "
                                                   "`#` never reaches a server)"),
            "head": page("the gallery page for a share link")},

@@ -23,7 +23,8 @@ class MeResource:
 
 
 class SharesResource:
-    """GET /shares: the caller's share links (an admin's: all); POST /shares: share a folder or an image."""
+    """GET /shares: the caller's share links (an admin's: all); POST /shares: share a folder, an image, or
+    images of one folder."""
 
     def __init__(self, shares_, tree):
         self.shares = shares_
@@ -35,10 +36,18 @@ class SharesResource:
 
     def on_post(self, req, resp):
         body = read_json(req)
-        if not isinstance(body, dict):
-            raise BadRequest("the body must be a JSON object: {\"path\": ..., \"expires\": \"7d\"}")
-        path = req.context.access.see(clean_path(body.get("path")))
-        kind = shares.kind_of(path, self.tree.is_folder(path))
+        if not isinstance(body, dict) or ("path" in body) == ("paths" in body):
+            raise BadRequest("the body must be a JSON object: {\"path\": ..., \"expires\": \"7d\"}, or "
+                             "{\"paths\": [images of one folder], ...}")
+        images = None
+        if "paths" in body:
+            images = [req.context.access.see(path) for path in shares.images_of(body["paths"])]
+            path, kind = images[0].rpartition("/")[0], "images"
+            if any(self.tree.is_folder(image) for image in images):
+                raise BadRequest("only images are shared together", field="paths")
+        else:
+            path = req.context.access.see(clean_path(body.get("path")))
+            kind = shares.kind_of(path, self.tree.is_folder(path))
         expires = body.get("expires")
         try:
             seconds = None if expires is None else shares.duration(expires)
@@ -47,7 +56,7 @@ class SharesResource:
         allow = body.get("allowDownload", True)
         if not isinstance(allow, bool):
             raise BadRequest("allowDownload is true or false", field="allowDownload")
-        listed, key = self.shares.make(principal_of(req), path, kind, seconds, allow, body.get("password"))
+        listed, key = self.shares.make(principal_of(req), path, kind, seconds, allow, body.get("password"), images)
         link = LINK + key
         resp.media = {**listed, "key": key, "link": link, "url": req.prefix + link}
         resp.status = falcon.HTTP_201

@@ -101,18 +101,19 @@ def sidecar_fields(storage, key):
         return sidecars.defaults()
 
 
-def set_origin(storage, key, origin, durable=True):
-    """Note in an image's sidecar where it was before it went to the trash (not an edit)."""
-    change_sidecar(storage, key, lambda stored, version: dict(stored or sidecars.defaults(), originalPosition=origin),
+def set_origin(storage, key, origin, now, durable=True):
+    """Note in an image's sidecar where it was before it went to the trash, and when (not an edit)."""
+    change_sidecar(storage, key, lambda stored, version: dict(stored or sidecars.defaults(), originalPosition=origin,
+                                                              trashedAt=sidecars.format_time(now)),
                    durable=durable)
 
 
 def clear_origin(storage, key, durable=True):
-    """Forget where an image was before the trash, once it is out of it."""
+    """Forget where an image was before the trash (and when it went there), once it is out of it."""
     def change(stored, version):
-        if stored is None or "originalPosition" not in stored:
+        if stored is None or not {"originalPosition", "trashedAt"} & set(stored):
             return None
-        return {name: value for name, value in stored.items() if name != "originalPosition"}
+        return {name: value for name, value in stored.items() if name not in ("originalPosition", "trashedAt")}
     try:
         change_sidecar(storage, key, change, durable=durable)
     except LensletError as ex:

@@ -1,4 +1,6 @@
-// The lenslet API from the page: the token, read-only mode, errors and thumbnails, in one place.
+// The lenslet API from the page: signing in (a name and password, or a token), read-only mode, errors
+// and thumbnails, in one place. A session lives in an HttpOnly cookie the browser sends by itself: no
+// script of the page ever holds it.
 // Nothing happens on import: main.js makes the one Api, and every part is handed it.
 
 const TOKEN_KEY = "lenslet.token";
@@ -6,6 +8,7 @@ const SHARE_KEY = "lenslet.share";  // the share link's key, in sessionStorage: 
 const THUMBS_AT_ONCE = 6;  // what a browser opens per host anyway
 const THUMB_TRIES = 30;    // a thumbnail still queued after this many Retry-Afters is shown as missing
 const PREVIEWS_KEPT = 8;   // the viewer's previews around the image shown, so the next one shows at once
+const TAKEN = "Somebody made the first admin meanwhile: sign in with your name and password.";
 
 export const enc = encodeURIComponent;
 
@@ -28,6 +31,7 @@ export class Api {
   /** tokenDialog: the <dialog> that asks for the token (its input and refusal note inside it). */
   constructor(tokenDialog) {
     this.tokenDialog = tokenDialog;
+    tokenDialog.querySelector("#use-token")?.addEventListener("click", () => tokenDialog.close("token"));
     this.readonly = false;
     this.readonlyListeners = [];
     // The token question. Every request that meets a 401 while it is open waits for the same answer;
@@ -54,6 +58,17 @@ export class Api {
   /** Sign out: forget the token kept in this browser. */
   forgetToken() { localStorage.removeItem(TOKEN_KEY); }
 
+  /** Sign out everywhere this browser is signed in: the session ended (on the server, for every process)
+   *  and the token forgotten. */
+  async signOut() {
+    try {
+      await this.request("DELETE", "/session", {bare: true});
+    } catch (ex) {
+      // the server cannot be reached: the token is forgotten all the same
+    }
+    this.forgetToken();
+  }
+
   /** The credentials of a request: the share link's key, or the token. */
   credentials(headers) {
     const share = this.shareKey();
@@ -77,28 +92,90 @@ export class Api {
     this.readonlyListeners.forEach((callback) => callback());
   }
 
-  askToken(refused) {
-    this.question ??= new Promise((resolve) => {
-      const dialog = this.tokenDialog;
-      const input = dialog.querySelector("input");
-      dialog.querySelector(".refused").hidden = !refused;
-      input.value = "";
-      dialog.returnValue = "";  // Escape closes the dialog without setting it: the last "ok" must not stay
-      dialog.addEventListener("close", () => {
-        const token = dialog.returnValue === "ok" ? input.value.trim() : "";
-        if (token) localStorage.setItem(TOKEN_KEY, token);
-        this.declined = !token;
-        this.question = null;
-        this.answers++;
-        resolve(Boolean(token));
-      }, {once: true});
-      dialog.showModal();
+  /** Ask who this is, once for every request that meets a 401 meanwhile: with a users file (signIn
+   *  "password") a name and a password, which POST /session turns into a session cookie; else, or when
+   *  the person asks for it, a token kept in this browser. Answer whether to send the request again. */
+  askToken(refused, signIn) {
+    const way = signIn === "password" || signIn === "setup" ? signIn : "token";
+    this.question ??= this.signIn(refused, way).then((answered) => {
+      this.declined = !answered;
+      this.question = null;
+      this.answers++;
+      return answered;
     });
     return this.question;
   }
 
-  /** After a 401: true when the request should go again with a (new) token. */
-  async tokenAgain(method, sent, round) {
+  /** way: "password" (a name and password), "setup" (the first admin: the setup code too) or "token". */
+  async signIn(refused, way) {
+    const dialog = this.tokenDialog;
+    const part = (css) => dialog.querySelector(css);
+    let note = refused ? "That token was refused: type it again." : "";
+    for (;;) {
+      const byPassword = way !== "token";
+      part("#token-title").textContent = way === "setup" ? "Make the first admin" : byPassword ? "Sign in" : "Access token";
+      part("#token-ok").textContent = way === "setup" ? "Make me the admin" : byPassword ? "Sign in" : "Use token";
+      part("#by-password").hidden = !byPassword;
+      part("#by-setup").hidden = way !== "setup";
+      part("#by-token").hidden = byPassword;
+      part("#sign-in-name").required = part("#sign-in-password").required = byPassword;
+      part("#setup-code").required = way === "setup";
+      part("#sign-in-password").autocomplete = way === "setup" ? "new-password" : "current-password";
+      part("#token").required = !byPassword;
+      part(".refused").hidden = !note;
+      part(".refused").textContent = note;
+      part("#token").value = part("#sign-in-password").value = "";
+      dialog.returnValue = "";  // Escape closes the dialog without setting it: the last "ok" must not stay
+      const closed = new Promise((resolve) => dialog.addEventListener("close", resolve, {once: true}));
+      dialog.showModal();
+      part(!byPassword ? "#token" : way === "setup" && !part("#setup-code").value ? "#setup-code"
+        : part("#sign-in-name").value ? "#sign-in-password" : "#sign-in-name").focus();
+      await closed;
+      const answer = dialog.returnValue;
+      if (answer === "token") {
+        way = "token";
+        note = "";
+        continue;
+      }
+      if (answer !== "ok") return false;
+      if (!byPassword) {
+        const token = part("#token").value.trim();
+        if (token) localStorage.setItem(TOKEN_KEY, token);
+        return Boolean(token);
+      }
+      const name = part("#sign-in-name").value.trim();
+      const password = part("#sign-in-password").value;
+      note = way === "setup"
+        ? await this.startSession("/setup", {code: part("#setup-code").value, name, password})
+        : await this.startSession("/session", {name, password});
+      if (note === TAKEN) way = "password";  // someone made the first admin meanwhile: sign in as anyone
+      if (!note) return true;
+    }
+  }
+
+  /** POST /session (or /setup): "" when signed in (the cookie set), else what to tell the person. */
+  async startSession(url, body) {
+    let answer;
+    try {
+      answer = await this.request("POST", url, {json: body, bare: true});
+    } catch (ex) {
+      return "The server cannot be reached: try again.";
+    }
+    if (answer.ok) {
+      localStorage.removeItem(TOKEN_KEY);  // the session is who this is now
+      return "";
+    }
+    const refusal = await answer.json().catch(() => null);
+    if (answer.status === 401) {
+      return url === "/setup" ? "That is not the setup code lenslet printed: type it again."
+        : "That name and password do not match: type them again.";
+    }
+    if (answer.status === 409 && url === "/setup") return TAKEN;
+    return (refusal && refusal.description) || `The server answered ${answer.status}.`;
+  }
+
+  /** After a 401: true when the request should go again with a (new) token or a session. */
+  async tokenAgain(method, sent, round, signIn) {
     const stored = localStorage.getItem(TOKEN_KEY);
     if (sent && stored === sent) localStorage.removeItem(TOKEN_KEY);  // a refused token is not kept
     else if (stored) return true;  // another request's question gave a newer token meanwhile
@@ -106,7 +183,7 @@ export class Api {
     // After a Cancel, what was sent before it and every read fail quietly (a grid of thumbnails
     // would ask once each); a write the person makes afterwards asks again.
     if (this.declined && (round !== this.answers || method === "GET")) return false;
-    return this.askToken(Boolean(sent));
+    return this.askToken(Boolean(sent), signIn);
   }
 
   /** Send a request; answer the Response or throw ApiError. json/form become the body; a json body
@@ -134,7 +211,7 @@ export class Api {
         if (refusal?.share === "locked" && await this.unlocked(token)) continue;
         throw new ApiError(answer.status, refusal);
       }
-      if (answer.status === 401 && await this.tokenAgain(method, token, round)) continue;
+      if (answer.status === 401 && await this.tokenAgain(method, token, round, refusal?.signIn)) continue;
       throw new ApiError(answer.status, refusal);
     }
   }
@@ -177,7 +254,7 @@ export class Api {
       }
       if (answer.status >= 200 && answer.status < 300) return body;
       if (answer.status === 0) throw new ApiError(0, {description: "the server cannot be reached"});
-      if (answer.status === 401 && await this.tokenAgain("POST", token, round)) continue;
+      if (answer.status === 401 && await this.tokenAgain("POST", token, round, body?.signIn)) continue;
       throw new ApiError(answer.status, body);
     }
   }

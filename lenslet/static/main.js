@@ -9,7 +9,7 @@ import {Dialogs} from "./dialogs.js";
 import {DRAGGED, Listing} from "./listing.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
-import {People} from "./people.js";
+import {People, PeopleDialog} from "./people.js";
 import {hashOf, keyOf, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
@@ -48,6 +48,8 @@ async function start() {
   });
   const messages = new Messages($("status"), $("notice"), () => router.place());
   const sharer = new ShareDialog($("share-dialog"), {api});
+  const peopleDialog = new PeopleDialog($("people-dialog"), {api, trash: rules.trash});
+  $("people-button").addEventListener("click", () => peopleDialog.open());
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));
@@ -116,14 +118,17 @@ async function start() {
     rename: (path) => actions.renameImage(path, viewer),
     say: (text) => messages.say(text),
   });
-  // Share what the page shows: a folder's listing, that folder. A search's results are no folder, and
-  // the folder searched in holds far more than they do: from there one picked image, or nothing.
+  // Share the images picked (one, or several of one folder), else what the page shows: a folder's listing,
+  // that folder. A search's results are no folder, and the folder searched in holds far more than they do.
   $("share-folder").addEventListener("click", () => {
+    const picked = selection.chosen();
+    const folderOf = (path) => path.split("/").slice(0, -1).join("/");
+    if (picked.length === 1) return sharer.open(picked[0], "image");
+    if (picked.length > 1 && new Set(picked.map(folderOf)).size === 1) return sharer.open(picked, "images");
+    if (picked.length > 1) return messages.say("Images shared together are of one folder: pick them in one folder.");
     const folder = folderListed();
     if (folder != null) return sharer.open(folder, "folder");
-    const picked = selection.chosen();
-    if (picked.length === 1) return sharer.open(picked[0], "image");
-    messages.say("Search results are not shared: pick one image to share it, or open a folder to share the folder.");
+    messages.say("Search results are not shared: pick images to share them, or open a folder to share the folder.");
   });
   $("view-share").addEventListener("click", () => { if (viewer.path) sharer.open(viewer.path, "image"); });
   $("viewer").addEventListener("close", () => { if (viewer.path) router.go({...router.place(), view: null}); });
@@ -182,8 +187,9 @@ async function start() {
       $("title").textContent = api.passwordDeclined ? "Password needed" : "Nothing shared here";
       return;
     }
-    // Open what is shared; an image opens in the viewer over its folder.
+    // Open what is shared; an image opens in the viewer over its folder. Without downloads, no original is offered.
     const {path, kind} = me.share;
+    document.body.classList.toggle("no-download", me.share.allowDownload === false);
     const place = router.place();
     if (!place.path && !place.view) {
       const folder = kind === "image" ? path.split("/").slice(0, -1).join("/") : path;

@@ -1,15 +1,15 @@
-// Who is signed in: GET /me's name and role in the header, and "Sign out", which forgets the token.
-// Nothing happens on import: main.js makes one and calls load() once the token is accepted.
+// Who is signed in: GET /me's name and role in the header, and "Sign out", which ends the session (in every
+// web process) and forgets the token. Nothing happens on import: main.js makes one and calls load().
 
 export class People {
   /** root: the header's span holding the name (.who) and the Sign out button; api: the page's Api;
-   *  signedOut(): called after the token is forgotten (the page asks for one again). */
+   *  signedOut(): called once signed out (the page asks who this is again). */
   constructor(root, {api, signedOut}) {
     this.root = root;
     this.api = api;
     this.me = null;
-    root.querySelector("button").addEventListener("click", () => {
-      api.forgetToken();
+    root.querySelector("#sign-out").addEventListener("click", async () => {
+      await api.signOut();
       signedOut();
     });
   }
@@ -25,9 +25,170 @@ export class People {
     // "open" (no users file) and a share link name nobody to show or sign out.
     this.root.hidden = !me || me.kind !== "user";
     if (me) this.root.querySelector(".who").textContent = `${me.name} (${me.role})`;
+    this.root.querySelector("#people-button").hidden = !this.managesPeople();
     return me;
   }
 
+  /** Whether the one signed in is an admin of the users file (the People dialog). */
+  managesPeople() { return this.me?.kind === "user" && this.me.role === "admin"; }
+
   /** Whether the one signed in may change things (tags, uploads, moves, trash, folders, shares). */
   canWrite() { return this.me?.canWrite !== false; }
+}
+
+/** The People dialog (admins): everyone in the users file, each with Change and Remove, and a form that
+ *  adds someone (name, role, folders picked from the gallery's top folders or typed, a first password)
+ *  or changes them (a new password ends their sessions everywhere, as a new role or folders does). */
+export class PeopleDialog {
+  /** dialog: the <dialog id="people-dialog">; api: the page's Api; trash: the trash folder's name (not offered). */
+  constructor(dialog, {api, trash}) {
+    this.dialog = dialog;
+    this.api = api;
+    this.trash = trash;
+    this.editing = null;  // the user being changed, or null: adding
+    this.removing = null;  // the name whose Remove was pressed once (a second press removes)
+    const part = (css) => dialog.querySelector(css);
+    this.parts = {list: part("#people-list"), heading: part("#person-heading"), name: part("#person-name"),
+      role: part("#person-role"), folders: part("#person-folders"), more: part("#person-more"),
+      password: part("#person-password"), passwordLabel: part("#person-password-label"),
+      save: part("#person-save"), another: part("#person-new"), message: part("#people-message")};
+    dialog.querySelector("form").addEventListener("submit", (event) => {
+      if (event.submitter !== this.parts.save) return;  // Close closes
+      event.preventDefault();
+      this.save();
+    });
+    this.parts.another.addEventListener("click", () => this.adding());
+  }
+
+  async open() {
+    let top = [];
+    try {
+      top = (await this.api.getJSON("/folders?path=")).dirs.map((dir) => dir.name).filter((name) => name !== this.trash);
+    } catch (ex) {
+      top = [];  // the folders are typed then
+    }
+    this.top = top;
+    this.say("");
+    this.adding();
+    this.dialog.showModal();
+    await this.list();
+  }
+
+  say(text) { this.parts.message.textContent = text; }
+
+  async list() {
+    let users = [];
+    try {
+      users = (await this.api.getJSON("/users")).users;
+    } catch (ex) {
+      this.say(`The people cannot be read: ${ex.message}`);
+    }
+    this.parts.list.replaceChildren(...users.map((user) => {
+      const row = document.createElement("li");
+      row.dataset.name = user.name;
+      const folders = user.folders.map((f) => f || "every folder").join(", ");
+      const text = Object.assign(document.createElement("span"), {
+        textContent: `${user.name} (${user.role}): ${folders}${user.password ? "" : ", no password (token)"}`});
+      const change = Object.assign(document.createElement("button"), {type: "button", textContent: "Change"});
+      change.addEventListener("click", () => this.changing(user));
+      const remove = Object.assign(document.createElement("button"), {type: "button", textContent: "Remove",
+        className: "danger"});
+      remove.addEventListener("click", () => this.remove(user.name, remove));
+      const buttons = document.createElement("span");
+      buttons.append(change, " ", remove);
+      row.append(text, buttons);
+      return row;
+    }));
+  }
+
+  /** Fill the form for a new person. */
+  adding() {
+    this.editing = null;
+    this.fill({name: "", role: "view", folders: []});
+    this.parts.name.readOnly = false;
+    this.parts.heading.textContent = "Add a person";
+    this.parts.passwordLabel.textContent = "First password (8 characters or more; they may keep it)";
+    this.parts.save.textContent = "Add";
+    this.parts.another.hidden = true;
+    this.parts.name.focus();
+  }
+
+  /** Fill the form for changing someone. */
+  changing(user) {
+    this.editing = user;
+    this.fill(user);
+    this.parts.name.readOnly = true;
+    this.parts.heading.textContent = `Change ${user.name}`;
+    this.parts.passwordLabel.textContent = "New password (empty: unchanged)";
+    this.parts.save.textContent = "Save";
+    this.parts.another.hidden = false;
+    this.parts.role.focus();
+  }
+
+  fill({name, role, folders}) {
+    this.parts.name.value = name;
+    this.parts.role.value = role;
+    this.parts.password.value = "";
+    const offered = ["", ...this.top];
+    this.parts.folders.replaceChildren(this.parts.folders.querySelector("legend"), ...offered.map((folder) => {
+      const box = Object.assign(document.createElement("input"), {type: "checkbox", value: folder,
+        checked: folders.includes(folder)});
+      const label = document.createElement("label");
+      label.append(box, " ", folder || "Every folder");
+      return label;
+    }));
+    this.parts.more.value = folders.filter((folder) => !offered.includes(folder)).join(", ");
+  }
+
+  chosenFolders() {
+    const ticked = [...this.parts.folders.querySelectorAll("input:checked")].map((box) => box.value);
+    const typed = this.parts.more.value.split(",").map((folder) => folder.trim()).filter(Boolean);
+    return [...new Set([...ticked, ...typed])];
+  }
+
+  async save() {
+    const folders = this.chosenFolders();
+    const password = this.parts.password.value;
+    try {
+      if (this.editing) {
+        const name = this.editing.name;
+        const change = {};
+        if (this.parts.role.value !== this.editing.role) change.role = this.parts.role.value;
+        if (folders.join("\n") !== this.editing.folders.join("\n")) change.folders = folders;
+        if (password) change.password = password;
+        if (!Object.keys(change).length) return this.say("Nothing to change.");
+        const changed = await (await this.api.request("PATCH", `/users/${encodeURIComponent(name)}`,
+          {json: change})).json();
+        this.say(`${name} changed${change.password ? ": the new password is theirs now" : ""}; ` +
+          "they sign in again on every device.");
+        this.changing(changed);
+      } else {
+        const name = this.parts.name.value.trim();
+        await this.api.postJSON("/users", {name, role: this.parts.role.value, folders, password});
+        this.say(`${name} added: they sign in with their name and that password.`);
+        this.adding();
+      }
+    } catch (ex) {
+      this.say(`Not saved: ${ex.message}`);
+      return;
+    }
+    await this.list();
+  }
+
+  async remove(name, button) {
+    if (this.removing !== name) {  // a second press removes: one slip of the mouse removes nobody
+      this.removing = name;
+      button.textContent = `Remove ${name}?`;
+      return;
+    }
+    this.removing = null;
+    try {
+      await this.api.request("DELETE", `/users/${encodeURIComponent(name)}`);
+      this.say(`${name} removed: signed out everywhere.`);
+      if (this.editing?.name === name) this.adding();
+    } catch (ex) {
+      this.say(`Not removed: ${ex.message}`);
+    }
+    await this.list();
+  }
 }

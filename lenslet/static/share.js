@@ -1,5 +1,6 @@
-// Share links: the dialog that makes one for a folder or an image (expiry, the link and Copy) and
-// lists the links made (Revoke), and the shared view's start (/s#<key>: the key kept for this tab,
+// Share links: the dialog that makes one for a folder, an image or the selected images (expiry, a password,
+// downloads allowed or not; the full link and Copy) and lists the links made (what each opens, until when,
+// Revoke), and the shared view's start (/s#<key>: the key kept for this tab,
 // the password asked for when the share has one). Nothing happens on import.
 
 import {ApiError, enc} from "./api.js";
@@ -15,7 +16,7 @@ export class ShareDialog {
     this.path = "";
     const part = (css) => dialog.querySelector(css);
     this.parts = {path: part("#share-path"), what: part("#share-what"), expires: part("#share-expires"),
-      create: part("#share-create"),
+      create: part("#share-create"), password: part("#share-password"), download: part("#share-download"),
       link: part("#share-link"), copy: part("#share-copy"), list: part("#share-list"), message: part("#share-message")};
     this.parts.expires.replaceChildren(...EXPIRIES.map(([value, label]) =>
       Object.assign(document.createElement("option"), {value, textContent: label, selected: value === "7d"})));
@@ -23,14 +24,19 @@ export class ShareDialog {
     this.parts.copy.addEventListener("click", () => this.copy());
   }
 
-  /** Open the dialog for a folder or an image (kind "folder" or "image"), saying what its link will open. */
+  /** Open the dialog for a folder, an image or images of one folder (kind "folder", "image" or "images",
+   *  path then a list), saying what its link will open. */
   open(path, kind) {
     this.path = path;
-    this.parts.path.textContent = path || "All photos";
+    this.kind = kind;
+    this.parts.path.textContent = kind === "images" ? `${path.length} images` : path || "All photos";
     this.parts.what.textContent = kind === "image" ? "The link opens this one image, read-only."
-      : path ? `The link opens the folder ${path} and every folder in it, read-only.`
-        : "The link opens every photo in the gallery, read-only.";
+      : kind === "images" ? `The link opens these ${path.length} images, read-only, and nothing else of their folder.`
+        : path ? `The link opens the folder ${path} and every folder in it, read-only.`
+          : "The link opens every photo in the gallery, read-only.";
     this.parts.link.value = "";
+    this.parts.password.value = "";
+    this.parts.download.checked = true;
     this.parts.copy.disabled = true;
     this.say("");
     this.dialog.showModal();
@@ -41,7 +47,11 @@ export class ShareDialog {
 
   async create() {
     try {
-      const made = await this.api.postJSON("/shares", {path: this.path, expires: this.parts.expires.value});
+      const asked = {...(this.kind === "images" ? {paths: this.path} : {path: this.path}),
+        expires: this.parts.expires.value, allowDownload: this.parts.download.checked};
+      if (this.parts.password.value) asked.password = this.parts.password.value;
+      const made = await this.api.postJSON("/shares", asked);
+      // The full link, with the host this browser reached the gallery by (what the people it goes to use too).
       this.parts.link.value = new URL(made.link, location.href).href;
       this.parts.copy.disabled = false;
       this.say("Link made: anyone with it sees this until it expires or is revoked.");
@@ -75,7 +85,8 @@ export class ShareDialog {
       row.dataset.id = share.id;
       const when = share.expired ? "expired" : `until ${new Date(share.expires).toLocaleString()}`;
       const text = Object.assign(document.createElement("span"),
-        {textContent: `${share.path || "All photos"} (${share.kind}), ${when}${share.password ? ", password" : ""}`});
+        {textContent: `${shareOf(share)}, ${when}${share.password ? ", password" : ""}` +
+          `${share.allowDownload ? "" : ", no downloads"}`});
       const revoke = Object.assign(document.createElement("button"), {type: "button", textContent: "Revoke"});
       revoke.addEventListener("click", () => this.revoke(share.id));
       row.append(text, revoke);
@@ -92,6 +103,12 @@ export class ShareDialog {
     }
     this.list();
   }
+}
+
+/** What a share opens, in a few words: "family (folder)", "family/a.jpg (image)", "3 images of family". */
+function shareOf(share) {
+  if (share.kind === "images") return `${share.images.length} images of ${share.path || "All photos"}`;
+  return `${share.path || "All photos"} (${share.kind})`;
 }
 
 /** The shared view's key: taken from /s#<key> (and kept for this tab, so the page's own #path=

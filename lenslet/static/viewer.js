@@ -208,6 +208,7 @@ export class Viewer {
   }
 
   zoom(actual) {
+    if (document.body.classList.contains("no-download")) return;  // a share without its originals
     const stage = this.el.stage;
     const on = stage.classList.toggle("actual", actual);
     this.unpinch();  // 100% and back start from the picture fitting the screen

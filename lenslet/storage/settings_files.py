@@ -6,7 +6,7 @@ import stat as stat_module
 import tempfile
 from contextlib import contextmanager
 
-from lenslet.errors import ConfigError
+from lenslet.errors import ConfigError, PreconditionFailed
 
 
 def stat_of(path):
@@ -60,9 +60,11 @@ def changing(path):
         os.close(fd)
 
 
-def replace_file(path, data):
+def replace_file(path, data, expected=False):
     """Replace the file at path with data, all at once (a reader sees the old file or the new), readable
-    by its owner only: it holds token hashes."""
+    by its owner only: it holds token and password hashes. expected: the stat_of() the file was read at
+    (None: there was none); when given, another program's change since then is never overwritten
+    (PreconditionFailed: read it again)."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".lenslet-users-")
@@ -71,6 +73,8 @@ def replace_file(path, data):
                 stream.write(data)
                 stream.flush()
                 os.fsync(stream.fileno())
+            if expected is not False and stat_of(path) != expected:
+                raise PreconditionFailed(f"{path} changed since it was read")
             os.replace(temp, path)
         except BaseException:
             try:

@@ -27,6 +27,7 @@ IDLE_POLL = 0.2       # seconds a job thread waits when the queue is empty
 # On S3 a scan lists every folder (a LIST each, billed): not more often than this.
 REMOTE_SCAN_INTERVAL = 30.0
 BACKOFF_MAX = 30.0    # seconds a job thread waits at most after the storage said it is busy
+TRASH_EVERY = 3600.0  # seconds between two looks for images in the trash past LENSLET_TRASH_DAYS
 
 
 class Worker:
@@ -37,7 +38,7 @@ class Worker:
         self.clock = clock
         self.wid = health.worker_id()
         self.started_at = clock()
-        self.last_beat = self.last_recover = self.last_progress = self.last_renew = 0.0
+        self.last_beat = self.last_recover = self.last_progress = self.last_renew = self.last_trash = 0.0
         self.last_batch = None  # (started, finished) of the batch whose last line was logged
         self.in_hand = set()  # names of the claimed jobs being run, whose leases this loop renews
         self.stopping = threading.Event()
@@ -58,6 +59,7 @@ class Worker:
                 self.beat()
                 self.renew()
                 self.recover()
+                self.empty_trash()
                 self.report_progress()
                 if self.parent_gone():
                     log.warning("worker %s: parent %s is gone; exiting", self.wid, self.parent_pid)
@@ -183,6 +185,19 @@ class Worker:
                 operations.recover(self.storage, self.clock)
             except LensletError as ex:
                 log.error("cannot settle interrupted moves: %s", ex.description)
+
+    def empty_trash(self):
+        """Delete images trashed more than LENSLET_TRASH_DAYS ago: at start, then every TRASH_EVERY seconds."""
+        days = self.config.trash_days
+        # Every hour; for a trash of less than ten hours (tests, a demo) every tenth of it, at most every second.
+        every = max(1.0, min(TRASH_EVERY, days * 86400 / 10))
+        if days <= 0 or self.storage.readonly or self.clock() - self.last_trash < every:
+            return
+        self.last_trash = self.clock()
+        try:
+            self.runner.empty_trash()
+        except LensletError as ex:
+            log.error("cannot look at the trash: %s", ex.description)
 
     def report_progress(self):
         progress = self.runner.progress

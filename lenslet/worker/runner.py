@@ -11,6 +11,7 @@ from typing import NamedTuple
 from lenslet import health, jobs, metrics
 from lenslet.catalog import Catalog, found_hashes
 from lenslet.errors import BadRequest, LensletError, NotFound
+from lenslet.files.operations import Files
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
@@ -108,6 +109,9 @@ class Runner:
         self.summaries = {}   # folder -> what health reports of it: the scanner's last pass (scanned())
         self.rollup_took = 0.0
         self.reattached = []  # metadata given back to moved images, latest last
+        self.files = Files(self.tree, self.catalog, self.thumbs, config)
+        self.trash_days = config.trash_days
+        self.trash = {"days": config.trash_days}  # the trash emptied by age: what /health tells of it
 
     def run(self, job):
         """Run one claimed job with the handler of its kind (jobs.claim sets aside kinds it does not know)."""
@@ -275,11 +279,26 @@ class Runner:
             return True
         return self.clock() >= job.get("queuedAt", 0) + max(DEBOUNCE, ROLLUP_SPACING * self.rollup_took)
 
+    def empty_trash(self):
+        """Delete for good what has been in the trash longer than LENSLET_TRASH_DAYS (each logged), noted for
+        /health; answer how many went."""
+        days = self.trash_days
+        deleted, failed = self.files.empty_trash(days)
+        for path in deleted:
+            log.info("trash: %s deleted for good: in the trash more than %g days (LENSLET_TRASH_DAYS)", path, days)
+        for path, why in sorted(failed.items()):
+            log.warning("trash: %s not deleted: %s", path, why)
+        self.trash = {"days": days, "lastLook": self.clock(), "deleted": len(deleted),
+                      "deletedTotal": self.trash.get("deletedTotal", 0) + len(deleted), "failed": len(failed)}
+        if deleted or failed:
+            jobs.enqueue(self.storage, "health", "", self.clock)  # /health tells of it soon
+        return len(deleted)
+
     def health(self):
         backlog = jobs.backlog(self.storage)
         backlog["health"] = backlog.get("health", 1) - 1  # not counting this very job
         report = health.report(self.stats, self.summaries, self.errors, {k: v for k, v in backlog.items() if v},
-                               self.runs, self.clock)
+                               self.runs, self.clock, self.trash)
         health.write_report(self.storage, report)
 
 

@@ -299,3 +299,60 @@ def test_a_share_record_of_another_shape_opens_nothing(site, identity, maker):
     record = dict(orjson.loads(site.gallery.storage.read(name)), identity=identity, maker=maker)
     site.gallery.storage.write(name, orjson.dumps(record))
     site.second.get("/folders?path=family", headers=key_of(made), status=404)
+
+
+def test_images_of_one_folder_shared_together_open_them_alone(site):
+    site.gallery.put("family/c.jpg", jpeg())
+    made = site.share(paths=["family/c.jpg", "family/a.jpg"], allowDownload=False)
+    assert (made["kind"], made["path"], made["images"]) == ("images", "family", ["family/a.jpg", "family/c.jpg"])
+    for client in (site.client, site.second):
+        listed = client.get("/folders?path=family", headers=key_of(made)).json
+        assert [item["name"] for item in listed["items"]] == ["a.jpg", "c.jpg"] and listed["dirs"] == []
+        me = client.get("/me", headers=key_of(made)).json
+        assert me["share"]["kind"] == "images" and me["images"] == ["family/a.jpg", "family/c.jpg"]
+        client.get("/thumb?path=family/c.jpg", headers=key_of(made), status=(200, 202))
+        client.get("/file?path=family/a.jpg", headers=key_of(made), status=403)  # no downloads
+        for url in ("/item?path=family/sub/b.jpg", "/folders?path=family/sub", "/folders?path=", "/folders?path=work"):
+            client.get(url, headers=key_of(made), status=404)
+    assert [share["images"] for share in site.client.get("/shares", headers=site.as_("editor")).json["shares"]] \
+        == [["family/a.jpg", "family/c.jpg"]]
+
+
+def test_images_shared_together_follow_each_image_and_their_makers_folders(site):
+    site.gallery.put("family/c.jpg", jpeg())
+    made, admin = site.share(paths=["family/a.jpg", "family/c.jpg"]), site.as_("admin")
+    site.client.post_json("/trash", {"paths": ["family/a.jpg"]}, headers=admin)  # one gone: the other stays
+    listed = site.second.get("/folders?path=family", headers=key_of(made)).json
+    assert [item["name"] for item in listed["items"]] == ["c.jpg"]
+    site.client.get("/item?path=family/a.jpg", headers=key_of(made), status=404)
+    Directory(site.config.users).add("editor", "edit", ["work"])  # the maker no longer sees family
+    site.second.get("/folders?path=family", headers=key_of(made), status=404)
+
+
+@pytest.mark.parametrize("paths, status", [
+    (["family/a.jpg"], 400), (["family/a.jpg", "family/a.jpg"], 400), ([], 400), ("family/a.jpg", 400),
+    (["family/a.jpg", "family/sub/b.jpg"], 400),  # two folders
+    (["family/a.jpg", "family/sub"], 400),  # a folder
+    (["family/a.jpg", "family/../work/d.jpg"], 400), (["family/a.jpg", 5], 400),
+    ([f"family/{n}.jpg" for n in range(1001)], 400),
+    (["work/d.jpg", "work/e.jpg"], 404),  # outside the editor's folders: as missing
+    (["family/a.jpg", "family/nope.jpg"], 404),
+])
+def test_images_shared_together_are_checked_and_nothing_is_made_of_bad_ones(site, paths, status):
+    answer = site.client.post_json("/shares", {"paths": paths}, headers=site.as_("editor"), expect_errors=True)
+    assert answer.status_int == status and answer.json["description"]
+    assert site.client.get("/shares", headers=site.as_("admin")).json["shares"] == []
+    both = site.client.post_json("/shares", {"path": "family", "paths": ["family/a.jpg"]},
+                                 headers=site.as_("editor"), expect_errors=True)
+    assert both.status_int == 400
+
+
+@pytest.mark.parametrize("change", [{"images": ["family/a.jpg", "work/d.jpg"]}, {"images": ["family/a.jpg"]},
+                                    {"images": "family/a.jpg"}, {"identity": [[1, 2]]}, {"kind": "image"}])
+def test_a_forged_record_of_images_opens_nothing(site, change):
+    site.gallery.put("family/c.jpg", jpeg())
+    made = site.share(paths=["family/a.jpg", "family/c.jpg"])
+    name = f"{SHARES}/{made['id']}.json"
+    site.gallery.storage.write(name, orjson.dumps({**orjson.loads(site.gallery.storage.read(name)), **change}))
+    for url in ("/folders?path=family", "/item?path=family/a.jpg", "/item?path=work/d.jpg"):
+        site.second.get(url, headers=key_of(made), status=404)

@@ -1,7 +1,8 @@
 """Limits that hold in the real service: gunicorn with two web processes on a loopback port.
 
-Wrong share passwords and wrong tokens from one address, whichever process answers them, are held back
-(429) once the allowance is spent, while another address still gets in; a query string past lenslet's
+Wrong share passwords, wrong tokens and wrong passwords from one address, whichever process answers them,
+are held back (429) once the allowance is spent, while another address still gets in; a session made in one
+process is ended in the other at once by a sign-out or its user's removal; a query string past lenslet's
 limit is answered by lenslet (414, JSON) and not by gunicorn's request-line limit (HTML)."""
 
 import json
@@ -68,8 +69,10 @@ def served(gunicorn, tree, tmp_path):
     draw(tree / "family" / "a.jpg")
     directory = Directory(str(tmp_path / "users.json"))
     admin = directory.add("ann", "admin", [""])
+    directory.add("bob", "view", ["family"], password="bob's password")
     server = gunicorn(env={"LENSLET_USERS": directory.path}, args=("--access-logformat", ACCESS_LOG))
     server.wait_until(lambda: server.get("/health")[0] == 200)
+    server.directory = directory
     yield server, admin
     server.stop()  # by its pid (SIGTERM, then SIGKILL past 20 s)
 
@@ -89,20 +92,27 @@ def share_password_guess(server, admin):
     def guess(connection, password, address):
         return send(connection, "POST", "/shares/unlock", {"key": key, "password": password},
                     {"X-Forwarded-For": address})
-    return guess, 404, "hunter2"
+    return guess, 404, "hunter2", 200
 
 
 def token_guess(server, admin):
     def guess(connection, token, address):
         return send(connection, "GET", "/folders", headers={"Authorization": f"Bearer {token}",
                                                             "X-Forwarded-For": address})
-    return guess, 401, admin
+    return guess, 401, admin, 200
 
 
-@pytest.mark.parametrize("attempt", [share_password_guess, token_guess])
+def password_guess(server, admin):
+    def guess(connection, password, address):
+        return send(connection, "POST", "/session", {"name": "bob", "password": password},
+                    {"X-Forwarded-For": address})
+    return guess, 401, "bob's password", 201
+
+
+@pytest.mark.parametrize("attempt", [share_password_guess, token_guess, password_guess])
 def test_one_address_is_held_back_across_both_processes(served, attempt):
     server, admin = served
-    guess, refused, right = attempt(server, admin)
+    guess, refused, right, ok = attempt(server, admin)
     processes = one_connection_to_each_process(server)
     started = time.monotonic()
     answers = [guess(processes[n % 2], f"guess-{n}", GUESSER) for n in range(TRIES)]  # every other in each
@@ -117,9 +127,33 @@ def test_one_address_is_held_back_across_both_processes(served, attempt):
                for body, headers in held)
     for connection in processes:
         assert guess(connection, right, GUESSER)[0] == 429  # the right one too, in either process
-        assert guess(connection, right, OTHER)[0] == 200   # another address gets in
+        assert guess(connection, right, OTHER)[0] == ok   # another address gets in
         connection.close()
     assert len(answering_processes(server, GUESSER)) == 2
+
+
+def session_of(headers):
+    return {"Cookie": headers["set-cookie"].split(";")[0]}
+
+
+def test_a_session_ended_in_one_process_or_by_its_users_removal_opens_nothing_in_the_other(served):
+    server, _ = served
+    first, second = one_connection_to_each_process(server)
+    status, _, headers = send(first, "POST", "/session", {"name": "bob", "password": "bob's password"})
+    assert status == 201 and "HttpOnly" in headers["set-cookie"]
+    signed_out = session_of(headers)
+    assert send(second, "GET", "/me", headers=signed_out)[0] == 200
+    assert send(second, "DELETE", "/session", headers=signed_out)[0] == 200
+    assert send(first, "GET", "/me", headers=signed_out)[0] == 401  # ended in the process that made it too
+
+    status, _, headers = send(second, "POST", "/session", {"name": "bob", "password": "bob's password"})
+    removed = session_of(headers)
+    assert send(first, "GET", "/folders", headers=removed)[0] == 200
+    server.directory.remove("bob")  # as `lenslet user remove bob` or the page's People do
+    for connection in (first, second):
+        status, body, headers = send(connection, "GET", "/folders", headers=removed)
+        assert status == 401 and json.loads(body)["signIn"] == "password"
+        connection.close()
 
 
 def test_a_long_query_string_is_answered_by_lenslet_as_json(gunicorn):

@@ -53,6 +53,8 @@ def test_a_view_user_and_a_share_visitor_get_the_servers_image_types_to_filter_b
     page, admin, viewer = served("gran", "view", ["family"])
     page.driver.get(page.server.url + "/#path=family")
     page.until(lambda: page.script("return document.getElementById('token-dialog').open"))
+    page.find("#use-token").click()  # a users file: a name and password first, a token on request
+    page.until(lambda: page.labelled("Token").is_displayed())
     page.labelled("Token").send_keys(viewer + "\n")
     page.until(lambda: len(page.thumbs_drawn()) == 2)
     assert {"jpg", "png", "heic"} <= set(type_filter(page))

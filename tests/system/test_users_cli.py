@@ -80,10 +80,50 @@ def test_share_with_a_password_from_stdin(tmp_path):
     tree = tmp_path / "tree"
     (tree / "family").mkdir(parents=True)
     env = {"LENSLET_ROOT": str(tree)}
-    made = lenslet("share", "family", "--password", env=env, stdin="hunter2\n")
+    made = lenslet("share", "family", "--password", env={**env, "LENSLET_PUBLIC_URL": "https://photos.example.org"},
+                   stdin="hunter2\n")
     assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("https://photos.example.org/s#")  # the setting's address, as --base's
     key = made.stdout.strip().partition("#")[2]
     app = webtest.TestApp(create_app(Config(root=str(tree), users=str(tmp_path / "users.json"))))
     app.get("/folders?path=family", headers={"X-Lenslet-Share": key}, status=401)
     unlocked = app.post_json("/shares/unlock", {"key": key, "password": "hunter2"}).json["key"]
     app.get("/folders?path=family", headers={"X-Lenslet-Share": unlocked}, status=200)
+
+
+def test_user_add_with_a_password_and_passwd_sign_in_with_it_and_end_the_sessions(tmp_path):
+    users, tree = tmp_path / "users.json", tmp_path / "tree"
+    tree.mkdir()
+    added = lenslet("user", "--file", users, "add", "ann", "--folders", "", "--role", "admin", "--password-stdin",
+                    stdin="first password\n")
+    assert added.returncode == 0 and added.stdout == "" and "signs in with the password" in added.stderr
+    assert "first password" not in users.read_text() + added.stderr
+    app = webtest.TestApp(create_app(Config(root=str(tree), users=str(users))))
+    app.post_json("/session", {"name": "ann", "password": "first password"}, status=201)
+    app.get("/me", status=200)
+    short = lenslet("user", "--file", users, "passwd", "ann", "--password-stdin", stdin="short\n")
+    assert short.returncode == 2 and "8 to 1024" in short.stderr
+    app.get("/me", status=200)  # nothing changed
+    changed = lenslet("user", "--file", users, "passwd", "ann", "--password-stdin", stdin="second password\n")
+    assert changed.returncode == 0, changed.stderr
+    app.get("/me", status=401)  # the session ended at once
+    app.post_json("/session", {"name": "ann", "password": "first password"}, status=401)
+    app.post_json("/session", {"name": "ann", "password": "second password"}, status=201)
+
+
+def test_share_of_several_images_of_one_folder(tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "family" / "sub").mkdir(parents=True)
+    for name in ("a.jpg", "b.jpg", "c.jpg", "sub/d.jpg"):
+        (tree / "family" / name).write_bytes(jpeg())
+    env = {"LENSLET_ROOT": str(tree)}
+    made = lenslet("share", "family/a.jpg", "family/c.jpg", "--base", "https://photos.example.org", env=env)
+    assert made.returncode == 0 and "2 images of family" in made.stderr, made.stderr
+    key = made.stdout.strip().partition("#")[2]
+    app = webtest.TestApp(create_app(Config(root=str(tree), users=str(tmp_path / "users.json"))))
+    listed = app.get("/folders?path=family", headers={"X-Lenslet-Share": key}).json
+    assert [item["name"] for item in listed["items"]] == ["a.jpg", "c.jpg"]
+    assert "\tfamily (a.jpg, c.jpg)\t" in lenslet("share", "--list", env=env).stdout
+    for paths in (("family/a.jpg", "family/sub/d.jpg"), ("family/a.jpg", "family/sub"), ("family/a.jpg", "nope.jpg")):
+        refused = lenslet("share", *paths, env=env)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr

@@ -42,6 +42,8 @@ def forget(page):
 def sign_in(page, token, hash=""):
     page.driver.get(page.server.url + "/" + hash)
     page.until(lambda: page.script("return document.getElementById('token-dialog').open"))
+    page.find("#use-token").click()  # a users file: the page asks for a name and password first
+    page.until(lambda: page.labelled("Token").is_displayed())
     page.labelled("Token").send_keys(token + "\n")
     page.until(lambda: page.find("#me").is_displayed())
 

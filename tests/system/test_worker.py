@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 from helpers import PROJECT, draw, wait_until
 
@@ -321,3 +322,20 @@ def test_a_link_to_its_own_folder_never_traps_the_worker(tree):
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+
+
+def test_the_worker_empties_the_trash_of_images_past_its_days_and_says_so(gunicorn, tree):
+    draw(tree / "album" / "gone.jpg")
+    draw(tree / "album" / "kept.jpg")
+    server = gunicorn(env={"LENSLET_TRASH_DAYS": "0.00003"})  # 2.6 seconds: looked at every second
+    server.wait_until(lambda: server.get("/health")[0] == 200)
+    request = urllib.request.Request(server.url + "/trash", data=json.dumps({"paths": ["album/gone.jpg"]}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    assert (tree / "_trash_" / "gone.jpg").exists()
+    server.wait_until(lambda: not (tree / "_trash_" / "gone.jpg").exists(), timeout=30)
+    assert not (tree / "_trash_" / "gone.jpg.json").exists() and (tree / "album" / "kept.jpg").exists()
+    server.wait_until(lambda: "_trash_/gone.jpg deleted for good" in open(server.log).read())
+    server.wait_until(lambda: json.loads(server.get("/health")[1])["report"]["trash"].get("deletedTotal") == 1,
+                      timeout=20)

@@ -1,0 +1,82 @@
+"""GET and POST /users, PATCH and DELETE /users/{name}: the people of the users file, managed by its admins."""
+
+import falcon
+
+from lenslet.errors import BadRequest, ConfigError, Forbidden, NotFound, Unavailable
+from lenslet.resources import read_json
+from lenslet.resources.session import send_session
+
+FIELDS = {"name", "role", "folders", "password"}
+
+
+def directory_for(req, directory):
+    """The users file, for an admin of it; 404 without one, 403 for anyone else."""
+    if directory is None:
+        raise NotFound("this gallery has no users file to manage (LENSLET_USERS)")
+    principal = req.context.principal
+    if not principal.admin or principal.kind != "user":
+        raise Forbidden("only admins manage people")
+    return directory
+
+
+def body_of(req, allowed):
+    body = read_json(req)
+    if not isinstance(body, dict) or not body.keys() <= allowed:
+        raise BadRequest(f"the body must be a JSON object of {', '.join(sorted(allowed))}")
+    return body
+
+
+def changing(call, *args, **kwargs):
+    """A change of the users file; one lenslet cannot write (its permissions, a full disk, another program
+    writing it the whole time) is the server's trouble, said as such: 503, the file as it was."""
+    try:
+        return call(*args, **kwargs)
+    except ConfigError as ex:
+        raise Unavailable(ex.description, retry_after=60, setting="LENSLET_USERS") from None
+
+
+class UsersResource:
+    """GET /users: everyone in the users file (no hash); POST /users: add someone with a first password."""
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    def on_get(self, req, resp):
+        directory = directory_for(req, self.directory)
+        resp.media = {"users": [user.shown() for user in changing(directory.everyone)]}
+        resp.cache_control = ["no-store"]
+
+    def on_post(self, req, resp):
+        directory = directory_for(req, self.directory)
+        body = body_of(req, FIELDS)
+        user = changing(directory.create, body.get("name"), body.get("role"), body.get("folders"),
+                        body.get("password"))
+        resp.media = user.shown()
+        resp.status = falcon.HTTP_201
+        resp.cache_control = ["no-store"]
+
+
+class UserResource:
+    """PATCH /users/{name}: a new role, folders or password (each ends their sessions everywhere);
+    DELETE /users/{name}: removed, their sessions and token refused from the next request."""
+
+    def __init__(self, directory, identities, longest):
+        self.directory = directory
+        self.identities = identities
+        self.longest = longest  # seconds a session lasts at most: a renewed cookie's Max-Age
+
+    def on_patch(self, req, resp, name):
+        directory = directory_for(req, self.directory)
+        body = body_of(req, FIELDS - {"name"})
+        user = changing(directory.update, name, body.get("role"), body.get("folders"), body.get("password"),
+                        keep_admin=True)
+        if name == req.context.principal.name and req.context.get("session"):
+            # Their own change ended their sessions too: this browser goes on with a new one, the others end.
+            send_session(req, resp, self.identities.sessions.start(user), self.longest)
+        resp.media = user.shown()
+        resp.cache_control = ["no-store"]
+
+    def on_delete(self, req, resp, name):
+        changing(directory_for(req, self.directory).remove, name, keep_admin=True)
+        resp.media = {"ok": True, "name": name}
+        resp.cache_control = ["no-store"]
