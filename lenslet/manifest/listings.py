@@ -451,6 +451,12 @@ class Folders:
                 memo = memo._replace(page_count=count, folder_mtime=mtime if marked else memo.folder_mtime)
                 self.memo[(storage.identity, key)] = memo
                 moved = False
+        if not moved and memo.settle_at is not None and self.clock() >= memo.settle_at and mtime is not None \
+                and edited_to(storage, key) == mtime:
+            # Sidecars too young to be told apart by their times when it was built: edits since, each one
+            # patched in as it was written, and nothing else (the mark), leave nothing to read again. (Else,
+            # while people tag in a folder, every process would build it again every RACY seconds.)
+            memo = self.memo[(storage.identity, key)] = memo._replace(settle_at=None)
         if moved or self.clock() - memo.checked_at > self.recheck \
                 or (memo.settle_at is not None and self.clock() >= memo.settle_at):
             memo, first = self.refresh(storage, key, mtime)

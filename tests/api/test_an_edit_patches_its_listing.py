@@ -13,6 +13,7 @@ import pytest
 from helpers import at_once, index_tree, jpeg
 
 from lenslet import jobs
+from lenslet.errors import InsufficientStorage
 from lenslet.layout import JOBS, edit_mark_of
 from lenslet.manifest import listings as listings_module
 from lenslet.people.users_file import Directory
@@ -261,3 +262,20 @@ def test_a_listing_built_again_after_edits_alone_sends_no_process_to_count_again
     assert (tree / ".lenslet" / "listed").read_bytes() == listed_mark
     (tree / "trip" / "new.jpg").write_bytes(jpeg())  # another program's: news for counts
     assert "new.jpg" in listed(rebuilt) and (tree / ".lenslet" / "listed").read_bytes() != listed_mark
+
+
+def test_an_entry_a_failed_write_left_behind_is_written_with_the_next_edit(tree, processes, monkeypatch):
+    reader, editor = processes
+    real, calls = listings_module._write_entries, []
+
+    def full_once(storage, folder, changes):
+        calls.append(sorted(changes))
+        if len(calls) == 1:
+            raise InsufficientStorage("the disk is full")
+        return real(storage, folder, changes)
+    monkeypatch.setattr(listings_module, "_write_entries", full_once)
+    editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["first"]})  # its sidecar is safe: 200
+    editor.patch_json("/item?path=trip/IMG_0002.jpg", {"addTags": ["second"]})
+    assert calls == [["IMG_0001.jpg"], ["IMG_0001.jpg", "IMG_0002.jpg"]]
+    items = listed(reader)
+    assert items["IMG_0001.jpg"]["tags"] == ["first"] and items["IMG_0002.jpg"]["tags"] == ["second"]
