@@ -530,12 +530,11 @@ class Folders:
             stored = read_pages(storage, key, first)
             built_at = self.clock()
             pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.reading, known)
-            build_pages = pages
             page_count, first_bytes = len(pages), pages[0]
+            news = news_of(stored, pages)
             if store(storage, key, listing, pages):
                 pages = None
                 folder_mtime = None  # our own writes moved the mtime: check once more next time
-                news = news_of(stored, build_pages)
                 if news.counts:
                     self.listing_changed()
                 if news.search:
