@@ -87,10 +87,8 @@ def index(args):
         jobs.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
     scanner = Scanner(runner)
     folders = scanner.scan(deep=True)
-    # As the worker does when it starts (last in the queue: new thumbnails first), so thumbnails of other
-    # settings are made again here and the settings recorded: a worker started after an index has no
-    # sweep of every thumbnail left to do.
-    runner.sweep_thumbs(scanner.folders(), everything=args.rethumb)
+    if args.rethumb:  # last in the queue: new thumbnails first
+        runner.sweep_thumbs(scanner.folders(), everything=True)
     # Every folder first, so the thumbnail total is known before the first is made and stays put.
     run_threads(runner, args.threads, show, lambda job: job["kind"] == "index", lambda: "indexing folders")
     run_threads(runner, args.threads, show, None, runner.progress_line)
