@@ -70,6 +70,12 @@ QUERIES = [
     ("upper case", "BEACH", ""),
     ("screenshot", "screenshot 10.12", ""),
     ("screenshot, typing", "screenshot 10.1", ""),
+    # Issue 37: short fragments of letters and digits, and punctuation with one digit.
+    ("letter and digits", "p10", ""),
+    ("camera prefix", "DSC0", ""),
+    ("name prefix", "pxl_2023", ""),
+    ("punctuation and digit", "_1", ""),
+    ("punctuation and digit", "0.1", ""),
 ]
 
 

@@ -62,6 +62,7 @@ class Storage(Protocol):
     def open_range(self, key, start, length): """A stream of `length` bytes from `start`."""
     def write(self, key, data, durable=True) -> None: """Replace a file atomically (fsynced when durable)."""
     def create(self, key, data, durable=True) -> None: """Create a file atomically; AlreadyExists when it is there."""
+    def overwrite(self, key, data) -> None: """New bytes of the same length in place (a marker); write() else."""
     def sync(self, keys) -> None: """Make files written with durable=False durable (one fsync each on disk)."""
     def replace_if(self, key, data, version): """Write only if still at version; PreconditionFailed else."""
     def delete(self, key) -> None: ...

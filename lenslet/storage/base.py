@@ -40,6 +40,11 @@ class Verbs:
             return False
         return True
 
+    def overwrite(self, key, data):
+        """Give a small file new bytes of the same length, never durable: where a backend cannot
+        change a file in place (a bucket), a write of the whole file."""
+        self.write(key, data, durable=False)
+
 
 # Image locks this thread holds: name -> [count, release]. Per thread, not per storage
 # object, because two storage objects (a pointer mount, a second Tree) may name one lock.

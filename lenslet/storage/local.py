@@ -516,6 +516,37 @@ class LocalStorage(Verbs):
             finally:
                 os.close(fd)
 
+    def overwrite(self, key, data):
+        """Give a small file new bytes of the same length in place, never durable; write() when it is
+        missing, of another length, or not a regular file (which write() refuses).
+
+        For a marker whose readers compare its bytes and stat (.lenslet/listed, rewritten at every
+        listing rebuild): a new file renamed over the old one costs 0.4 to 1.8 ms on ext4, which
+        writes a replaced file's blocks out at once (auto_da_alloc), and half of a big first index's
+        time went there; bytes changed in place cost some microseconds. A reader may catch a mix
+        of old and new bytes: a mark it never saw before, so it only counts again.
+        """
+        self._refuse_if_readonly(key)
+        with _mapped(key, self):
+            fd, name = self._parent_fd(key, create=_makes_folders(key))
+            try:
+                try:
+                    # O_NOFOLLOW: a link in its place is never written through; O_NONBLOCK: nor a FIFO waited on.
+                    file = os.open(name, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+                except OSError:
+                    file = None  # missing, a link, a folder, a FIFO without a reader: write() says which
+                if file is not None:
+                    try:
+                        st = os.fstat(file)
+                        if stat_module.S_ISREG(st.st_mode) and st.st_size == len(data):
+                            os.pwrite(file, data, 0)
+                            return
+                    finally:
+                        os.close(file)
+                self._land(fd, name, key, data, exclusive=False, durable=False)
+            finally:
+                os.close(fd)
+
     def create(self, key, data, durable=True):
         """Create a file atomically, failing with AlreadyExists when it is there."""
         self._refuse_if_readonly(key)

@@ -60,6 +60,15 @@ def test_create_replace_and_delete_only_at_the_version_read(gallery):
     assert storage.read_versioned("claims/job") == (None, None)
 
 
+def test_a_marker_overwritten_reads_back_new_bytes_and_stat(gallery):
+    storage = gallery.storage
+    storage.overwrite(".lenslet/listed", b"12345678")
+    before = storage.read_with_stat(".lenslet/listed")
+    storage.overwrite(".lenslet/listed", b"abcdefgh")
+    data, stat = storage.read_with_stat(".lenslet/listed")
+    assert data == b"abcdefgh" and (data, stat) != before
+
+
 def test_update_loses_no_concurrent_change(gallery):
     assert counted_at_once(gallery.storage, threads=4, each=10) == b"40"
 

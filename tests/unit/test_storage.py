@@ -5,7 +5,7 @@ from urllib.parse import unquote
 import pytest
 from helpers import counted_at_once
 
-from lenslet.errors import AlreadyExists, BadPath, NotFound, PreconditionFailed
+from lenslet.errors import AlreadyExists, BadPath, Foreign, NotFound, PreconditionFailed
 from lenslet.storage import LocalStorage, clean_path
 
 
@@ -232,6 +232,27 @@ def test_a_write_into_a_folder_moved_away_fails_and_leaves_no_ghost_folder(stora
 def test_lenslet_s_own_folders_are_still_made_on_the_first_write(storage, tree):
     storage.write(".lenslet/jobs/new/job.json", b"{}")
     assert (tree / ".lenslet" / "jobs" / "new" / "job.json").read_bytes() == b"{}"
+
+
+def test_overwrite_changes_a_marker_in_place_or_writes_it_whole(storage, tree):
+    storage.overwrite(".lenslet/listed", b"12345678")  # none yet: written
+    marker = tree / ".lenslet" / "listed"
+    inode = marker.stat().st_ino
+    storage.overwrite(".lenslet/listed", b"abcdefgh")
+    assert marker.read_bytes() == b"abcdefgh" and marker.stat().st_ino == inode  # the same file
+    storage.overwrite(".lenslet/listed", b"longer than eight")  # another length: a new file
+    assert marker.read_bytes() == b"longer than eight" and marker.stat().st_ino != inode
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo", "folder"])
+def test_overwrite_never_writes_through_what_is_not_a_file(storage, tree, tmp_path, kind):
+    (tree / ".lenslet").mkdir()
+    marker, target = tree / ".lenslet" / "listed", tmp_path / "target"
+    target.write_bytes(b"12345678")
+    {"link": lambda: marker.symlink_to(target), "fifo": lambda: os.mkfifo(marker), "folder": marker.mkdir}[kind]()
+    with pytest.raises(Foreign):
+        storage.overwrite(".lenslet/listed", b"abcdefgh")
+    assert target.read_bytes() == b"12345678"
 
 
 @pytest.mark.parametrize("root_prefix, other, key, expected", [
