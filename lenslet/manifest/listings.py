@@ -881,17 +881,20 @@ def mark_edited(storage, folder):
     """Note for every process that the folder's mtime now is lenslet's own edits, whose entries the stored
     pages already hold: a web process that finds the folder moved to exactly this mtime serves the pages
     without listing the folder again (a listing of 1,000 images after every tag edit is what made readers
-    of a folder wait behind its editors). The mtime is taken under the mark's own lock, so the last mark
-    written is the latest; an edit whose sidecar landed after it holds its folder's lock of edits under
-    way until it has marked too (storage.edits_under_way). A change another program makes moves the
-    mtime past the mark; one within the instant between an edit and its mark is found at the next
-    `recheck`, as a file rewritten in place always is. Disk only (a bucket has no folder mtimes); never
-    durable: a lost mark costs one listing."""
+    of a folder wait behind its editors). Written until the folder's mtime stays what it says, so of two
+    processes marking at once the last one marks the latest; an edit whose sidecar lands after it holds
+    its folder's lock of edits under way until it has marked too (storage.edits_under_way). A change
+    another program makes moves the mtime past the mark; one within the instant between an edit and its
+    mark is found at the next `recheck`, as a file rewritten in place always is. Disk only (a bucket has
+    no folder mtimes); written in place, never durable (a mark torn or lost only costs one listing)."""
     if not storage.folder_mtimes:
         return
     try:
-        storage.update(edit_mark_of(folder), lambda old, version: repr(storage.stat(folder).mtime).encode(),
-                       durable=False)
+        for _ in range(3):
+            mtime = storage.stat(folder).mtime
+            storage.overwrite(edit_mark_of(folder), repr(mtime).encode().ljust(EDIT_MARK))
+            if storage.stat(folder).mtime == mtime:
+                return
     except LensletError as ex:
         log.debug("%s: edit not marked: %s", folder or "/", ex.description)
 
