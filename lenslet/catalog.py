@@ -49,8 +49,9 @@ class Catalog:
         found: what XMP says of the image, as the caller read it for this change (else read here).
         """
         listed, searched = self.shown(storage, key, sidecar, version, found)
-        listings.update_entries_quietly(storage, parent(key), {name_of(key): listed})
-        note_changes(self.root, {path: searched}, self.clock)
+        # Search hears of it once the listing holds it (whichever thread writes the entry tells it).
+        listings.update_entries_quietly(storage, parent(key), {name_of(key): listed},
+                                        lambda: note_changes(self.root, {path: searched}, self.clock))
 
     def added(self, storage, key, path, digest):
         """An image was added (an upload) and hashed: its sidecar holds the hash, its folder's listing shows

@@ -528,12 +528,13 @@ class Folders:
             page_count, built_at = first["pageCount"], manifests.built_at(first)
         else:
             metrics.manifest_rebuilt()
+            before = stored_bytes(storage, key, listing)  # what an edit's patch, landing meanwhile, changes
             stored = read_pages(storage, key, first)
             built_at = self.clock()
             pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.reading, known)
             page_count, first_bytes = len(pages), pages[0]
             news = news_of(stored, pages)
-            if store(storage, key, listing, pages):
+            if store(storage, key, listing, pages, before):
                 pages = None
                 folder_mtime = None  # our own writes moved the mtime: check once more next time
                 if news.counts:
@@ -739,13 +740,39 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     return [manifests.encode_page(page) for page in pages]
 
 
-def store(storage, key, listing, pages):
-    """Write manifest pages and drop pages left from an older paging; False if the tree refuses."""
+def stored_bytes(storage, key, listing):
+    """The bytes of each manifest page a folder's listing shows (name -> bytes), read before a rebuild."""
+    found = {}
+    for name in listing.pages:
+        try:
+            found[name] = storage.read(storage.derived_key(join(key, name)))
+        except LensletError:
+            pass  # gone, or not a file: written over (or refused) like any
+    return found
+
+
+def store(storage, key, listing, pages, before=None):
+    """Write manifest pages and drop pages left from an older paging; False if the tree refuses, or (before:
+    the pages' bytes when the build began) when an edit's entry was patched into one meanwhile: a page built
+    from a sidecar read before that edit is not stored over it (the folder is built again at the next look).
+    """
     names = [page_name(number, len(pages)) for number in range(len(pages))]
     try:
         for name, data in zip(names, pages, strict=True):
             # Without fsync: a manifest can be made again, and a torn one is never trusted.
-            storage.write(storage.derived_key(join(key, name)), data, durable=False)
+            if before is None:
+                storage.write(storage.derived_key(join(key, name)), data, durable=False)
+                continue
+            declined, wanted = [], before.get(name)
+
+            def unless_patched(old, version, data=data, wanted=wanted, declined=declined):
+                if old is not None and old != wanted:
+                    declined.append(True)
+                    return None
+                return data
+            storage.update(storage.derived_key(join(key, name)), unless_patched, durable=False)
+            if declined:
+                return False
         for name in set(listing.pages) - set(names):
             try:
                 storage.delete(storage.derived_key(join(key, name)))
@@ -799,6 +826,7 @@ class _Batch:
         self.guard = threading.Lock()   # held only to add or take changes
         self.writer = threading.Lock()  # held by the thread writing the folder's pages, never waited for
         self.changes = {}               # name -> fields, the latest for each name (each edit under its image's lock)
+        self.then = []                  # what each change's caller asked done once its entry is written
 
 
 _batches = {}  # (storage identity, folder) -> _Batch
@@ -806,24 +834,27 @@ _batches_guard = threading.Lock()
 MAX_BATCHES = 4096  # folders whose batch a process keeps (small objects: forgotten all at once past it)
 
 
-def update_entries(storage, folder, changes):
+def update_entries(storage, folder, changes, then=None):
     """Change items' fields (name -> fields) in a folder's stored pages: only the lines of those items are
     rewritten (manifests.patch_page), one locked read-splice-write per page that holds any, never parsing
     the folder's other items; then the folder is marked as listed as it is now (mark_edited). Changes to
     one folder from several threads at once are written together (_Batch): one that finds another thread
-    writing returns at once, its change left to that thread."""
+    writing returns at once, its change left to that thread. then(): called once the entries are written
+    (or could not be), by whichever thread wrote them: search's journal is told after the listing holds
+    the change, so a rollup that takes the journal's word reads a listing that has it."""
     with _batches_guard:
         if len(_batches) > MAX_BATCHES:
             _batches.clear()  # safe: a thread holding a batch dropped here writes it; the pages' lock orders all
         batch = _batches.setdefault((storage.identity, folder), _Batch())
     with batch.guard:
         batch.changes.update(changes)
+        batch.then += [then] if then is not None else []
     while batch.writer.acquire(blocking=False):
         try:
             while True:
                 with batch.guard:
-                    taking, batch.changes = batch.changes, {}
-                if not taking:
+                    (taking, batch.changes), (after, batch.then) = (batch.changes, {}), (batch.then, [])
+                if not taking and not after:
                     break
                 try:
                     _write_entries(storage, folder, taking)
@@ -831,12 +862,22 @@ def update_entries(storage, folder, changes):
                     with batch.guard:  # not written: left for the next writer (and this caller hears why)
                         batch.changes = {**taking, **batch.changes}
                     raise
+                finally:
+                    for told in after:  # written, or not (the listing is built again later): told either way
+                        _quietly(told)
         finally:
             batch.writer.release()
         with batch.guard:
-            if not batch.changes:
+            if not batch.changes and not batch.then:
                 return  # nothing arrived after the last take: whoever adds next writes
         # A change arrived while the lock was being given up, its thread gone: write it too.
+
+
+def _quietly(told):
+    try:
+        told()
+    except LensletError as ex:
+        log.warning("after an entry was written: %s", ex.description)
 
 
 def _write_entries(storage, folder, changes):
@@ -909,10 +950,10 @@ def edited_to(storage, folder):
         return None
 
 
-def update_entries_quietly(storage, folder, changes):
+def update_entries_quietly(storage, folder, changes, then=None):
     """update_entries, for a change whose source (sidecar, thumbnail) is already safe."""
     try:
-        update_entries(storage, folder, changes)
+        update_entries(storage, folder, changes, then)
     except LensletError as ex:  # the listing catches up when it is rebuilt
         log.warning("%s: manifest entries not updated: %s", folder or "/", ex.description)
 
