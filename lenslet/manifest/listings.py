@@ -528,13 +528,12 @@ class Folders:
             page_count, built_at = first["pageCount"], manifests.built_at(first)
         else:
             metrics.manifest_rebuilt()
-            before = stored_bytes(storage, key, listing)  # what an edit's patch, landing meanwhile, changes
             stored = read_pages(storage, key, first)
             built_at = self.clock()
             pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.reading, known)
             page_count, first_bytes = len(pages), pages[0]
             news = news_of(stored, pages)
-            if store(storage, key, listing, pages, before):
+            if store(storage, key, listing, pages):
                 pages = None
                 folder_mtime = None  # our own writes moved the mtime: check once more next time
                 if news.counts:
@@ -740,39 +739,18 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     return [manifests.encode_page(page) for page in pages]
 
 
-def stored_bytes(storage, key, listing):
-    """The bytes of each manifest page a folder's listing shows (name -> bytes), read before a rebuild."""
-    found = {}
-    for name in listing.pages:
-        try:
-            found[name] = storage.read(storage.derived_key(join(key, name)))
-        except LensletError:
-            pass  # gone, or not a file: written over (or refused) like any
-    return found
+def store(storage, key, listing, pages):
+    """Write manifest pages and drop pages left from an older paging; False if the tree refuses.
 
-
-def store(storage, key, listing, pages, before=None):
-    """Write manifest pages and drop pages left from an older paging; False if the tree refuses, or (before:
-    the pages' bytes when the build began) when an edit's entry was patched into one meanwhile: a page built
-    from a sidecar read before that edit is not stored over it (the folder is built again at the next look).
-    """
+    (An edit's entry patched into a page between this build's read of its sidecar and this write is
+    written over: the folder's signature no longer matches, so the next full look, within `recheck`
+    seconds, builds it again from that sidecar and asks for the rollup. A store that declined instead
+    would, while people tag, decline at every look and build the folder at every read.)"""
     names = [page_name(number, len(pages)) for number in range(len(pages))]
     try:
         for name, data in zip(names, pages, strict=True):
             # Without fsync: a manifest can be made again, and a torn one is never trusted.
-            if before is None:
-                storage.write(storage.derived_key(join(key, name)), data, durable=False)
-                continue
-            declined, wanted = [], before.get(name)
-
-            def unless_patched(old, version, data=data, wanted=wanted, declined=declined):
-                if old is not None and old != wanted:
-                    declined.append(True)
-                    return None
-                return data
-            storage.update(storage.derived_key(join(key, name)), unless_patched, durable=False)
-            if declined:
-                return False
+            storage.write(storage.derived_key(join(key, name)), data, durable=False)
         for name in set(listing.pages) - set(names):
             try:
                 storage.delete(storage.derived_key(join(key, name)))

@@ -279,23 +279,3 @@ def test_an_entry_a_failed_write_left_behind_is_written_with_the_next_edit(tree,
     assert calls == [["IMG_0001.jpg"], ["IMG_0001.jpg", "IMG_0002.jpg"]]
     items = listed(reader)
     assert items["IMG_0001.jpg"]["tags"] == ["first"] and items["IMG_0002.jpg"]["tags"] == ["second"]
-
-
-def test_a_listing_built_while_an_edit_lands_is_not_stored_over_its_entry(tree, processes, client_with,
-                                                                          monkeypatch):
-    reader, editor = processes
-    real_build, landed = listings_module.build, []
-
-    def build_then_an_edit_lands(*args, **kwargs):
-        pages = real_build(*args, **kwargs)  # made from the sidecars as they were
-        if not landed:
-            landed.append(editor.patch_json("/item?path=trip/IMG_0005.jpg", {"addTags": ["landed"]}))
-        return pages
-    monkeypatch.setattr(listings_module, "build", build_then_an_edit_lands)
-    (tree / "trip" / "IMG_0006.jpg.json").write_text('{"tags": ["by-hand"]}')  # the reader builds the folder
-    items = listed(client_with())
-    assert landed and items["IMG_0006.jpg"]["tags"] == ["by-hand"]
-    monkeypatch.setattr(listings_module, "build", real_build)
-    editor.patch_json("/item?path=trip/IMG_0007.jpg", {"addTags": ["after"]})  # its mark: the pages are trusted
-    for client in (reader, editor, client_with()):
-        assert listed(client)["IMG_0005.jpg"]["tags"] == ["landed"]
