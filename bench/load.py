@@ -11,8 +11,9 @@ cost of one edit), indexes it with `lenslet index`, serves it as README serves i
 project's settings: 2 workers x 4 threads, and lenslet's worker), lets the worker settle, and prints
 each row next to its baseline measured in the same run:
 
-- GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in `big` (their rate kept,
-  p99), and of `small` alone and while the writers tag in `other`;
+- GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in `big` as fast as they can
+  (their rate kept, p99) and at 50 edits/s in all (people tagging), and of `small` alone and while the
+  writers tag in `other`;
 - 8 writers in one folder: edits/s and p50;
 - one edit alone (median of 40) in folders of 10, 1,000 and 10,000 images;
 - GET /folders of `big` (16 connections) and GET /thumb (cached) next to nginx sending the same bytes;
@@ -144,11 +145,14 @@ def get(port, path):
 
 # -- loads ---------------------------------------------------------------------------------------------
 
-def _connection_loop(port, requests, until, latencies, answered, errors):
-    """One kept-alive connection sending requests(n) = (method, path, body) until the clock says stop."""
+def _connection_loop(port, requests, until, latencies, answered, errors, pace=None):
+    """One kept-alive connection sending requests(n) = (method, path, body) until the clock says stop (at
+    most `pace` a second when given)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    n = 0
+    n, began = 0, time.monotonic()
     while time.monotonic() < until:
+        if pace is not None:
+            time.sleep(max(0.0, began + n / pace - time.monotonic()))
         method, path, body = requests(n)
         started = time.perf_counter()
         try:
@@ -173,8 +177,10 @@ def _load_process(port, kind, connections, start_at, seconds, out):
     latencies, answered, errors = [], [], []
     time.sleep(max(0.0, start_at - time.time()))
     until = time.monotonic() + seconds
-    threads = [threading.Thread(target=_connection_loop, args=(port, REQUESTS[kind[0]](c, *kind[1:]), until,
-                                                               latencies, answered, errors))
+    pace = kind[-1] / connections if kind[0] == "edit" and len(kind) == 5 else None  # edits a second in all
+    make = REQUESTS[kind[0]]
+    threads = [threading.Thread(target=_connection_loop, args=(port, make(c, *kind[1:4 if pace else None]), until,
+                                                               latencies, answered, errors, pace))
                for c in range(connections)]
     for thread in threads:
         thread.start()
@@ -370,6 +376,11 @@ def main():
                                                             (("edit", "other", args.images, "b"), WRITERS)],
                                                      seconds, use_wrk)
         answered += done
+        paced = [(("read", "/folders?path=big"), READERS), (("edit", "big", args.images, "p", 50), WRITERS)]
+        (at_pace, _), (paced_edits, done) = run_together(port, paced, seconds, use_wrk)
+        answered += done
+        row(f"the {big}-image folder, 8 writers at 50 edits/s in it", at_pace, alone, "of alone (people's pace)")
+        row("  (their edits)", paced_edits)
         row("the 10-image folder, alone", small_alone)
         row("the 10-image folder, writers in another", small_during, small_alone, "of alone (at least 0.7)")
 
