@@ -21,6 +21,9 @@ import math
 import re
 import secrets
 
+from lenslet.formats import records
+from lenslet.formats.records import BadRecord, dumps  # noqa: F401 - named here by the store and tests
+
 VERSION = 1
 MAX_BYTES = 512  # a record is about 120 bytes: a bigger file is not one, and is never read whole
 TOUCH_EVERY = 300.0  # seconds: a session's use is written down at most this often
@@ -32,9 +35,6 @@ _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _STAMP = re.compile(r"^[0-9a-f]{16}$")
 _KEYS = frozenset(("v", "user", "stamp", "createdAt", "seenAt"))
 
-
-class BadRecord(ValueError):
-    """A file in a session record's place that is not a record lenslet wrote."""
 
 
 def new_token():
@@ -78,22 +78,9 @@ def seen(record, now):
     return {**record, "seenAt": now}
 
 
-def dumps(record):
-    return json.dumps(record, separators=(",", ":")).encode()
-
-
 def loads(data, now):
     """The record in data, or BadRecord when data is not exactly one lenslet writes."""
-    if len(data) > MAX_BYTES:
-        raise BadRecord(f"larger than {MAX_BYTES} bytes")
-    try:
-        record = json.loads(data.decode("utf-8"), object_pairs_hook=_no_repeats, parse_constant=_no_constant)
-    except ValueError as ex:  # UnicodeDecodeError too
-        raise BadRecord(f"not JSON: {ex}") from None
-    if not isinstance(record, dict) or record.keys() != _KEYS:
-        raise BadRecord(f"not an object of the keys {sorted(_KEYS)}")
-    if type(record["v"]) is not int or record["v"] != VERSION:
-        raise BadRecord(f"version {record['v']!r}, not {VERSION}")
+    record = records.loads(data, _KEYS, VERSION, MAX_BYTES)
     if not isinstance(record["user"], str) or not _USER.match(record["user"]):
         raise BadRecord("no user's name")
     if not isinstance(record["stamp"], str) or not _STAMP.match(record["stamp"]):
@@ -105,14 +92,3 @@ def loads(data, now):
     if record["seenAt"] < record["createdAt"]:
         raise BadRecord("seen before it was made")
     return record
-
-
-def _no_repeats(pairs):
-    record = dict(pairs)
-    if len(record) != len(pairs):
-        raise ValueError("a key is given twice")
-    return record
-
-
-def _no_constant(name):
-    raise ValueError(f"{name} is not a number lenslet writes")
