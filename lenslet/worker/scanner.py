@@ -193,6 +193,14 @@ class Scanner:
         """List one folder: queue an index job if its manifest is stale, and note what health wants."""
         if self.watch is not None:
             self.watch.add(key)  # before listing: a change made meanwhile is then noticed
+        known = self.seen.get(key)
+        if known is not None and mtime is not None and known.mtime is not None:
+            # Moved by lenslet's edits alone (its last edit's mark), whose entries its pages hold, or one is under
+            # way: nothing to index or report, and no listing of a folder being tagged at every change notice.
+            if edited_to(self.storage, key) == mtime:
+                return known._replace(mtime=mtime)
+            if self.storage.edits_under_way(key):
+                return known  # looked at again at the next notice or scan, once the edit is done
         listing = list_folder(self.storage, key)
         if key:
             self.check_kind(key, listing)
