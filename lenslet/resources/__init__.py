@@ -40,7 +40,7 @@ def require_json(req):
 # Originals, thumbnails and previews rarely change: a browser keeps them an hour, then
 # revalidates with the ETag (304).
 CACHE = "public, max-age=3600"
-# A thumbnail or preview asked for by the version of what it is (`&v=`, images/thumbs.url_version) is
+# A thumbnail or preview asked for by the version of what it is (`&v=`, layout.url_version) is
 # for ever the same bytes: a returning visitor fetches none of them again.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -56,7 +56,7 @@ def send_webp(req, resp, etag, mtime, body, version=None, accel=None):
     if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), etag, mtime):
         resp.status = falcon.HTTP_304
         return
-    resp.content_type = "image/webp"  # nginx keeps the Content-Type and Cache-Control of an X-Accel answer
+    resp.content_type = "image/webp"  # nginx keeps an X-Accel answer's Content-Type (its doc passes Cache-Control on)
     uri = accel() if accel is not None else None
     if uri is not None:
         resp.set_header("X-Accel-Redirect", uri)
