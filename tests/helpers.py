@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -440,3 +441,16 @@ def rollup_bytes(items, generated_at):
     """A rollup file of these items, one a line, as the worker writes it (search.rollup.build)."""
     head = orjson.dumps({"v": 1, "generatedAt": generated_at, "count": len(items)})[:-1] + b',"items":[\n'
     return head + b",\n".join(map(orjson.dumps, items)) + b"\n]}\n"
+
+
+def on_disk(tree):
+    """{path: what is there} of everything below the root, lenslet's own state included; nothing opened
+    but regular files (a FIFO is only named)."""
+    found = {}
+    for folder, dirs, files in os.walk(tree):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            mode = os.lstat(path).st_mode
+            kind = "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else stat.S_IFMT(mode)
+            found[os.path.relpath(path, tree)] = (kind, open(path, "rb").read() if kind == "file" else None)
+    return found

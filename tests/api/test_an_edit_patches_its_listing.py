@@ -5,12 +5,11 @@ forged, of another shape or unreadable costs a listing, never a wrong answer or 
 all land; the unfiltered listing carries an ETag and answers 304 while unchanged."""
 
 import os
-import stat
 import time
 
 import orjson
 import pytest
-from helpers import at_once, index_tree, jpeg
+from helpers import at_once, index_tree, jpeg, on_disk
 
 from lenslet import jobs
 from lenslet.errors import InsufficientStorage
@@ -22,18 +21,6 @@ from lenslet.worker.scanner import Scanner
 
 NAMES = [f"IMG_{n:04d}.jpg" for n in range(30)]
 real_list_folder = listings_module.list_folder
-
-
-def on_disk(tree):
-    """{path: (kind, bytes)} of everything below the root; a FIFO is only named, never opened."""
-    found = {}
-    for folder, dirs, files in os.walk(tree):
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            mode = os.lstat(path).st_mode
-            kind = "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else stat.S_IFMT(mode)
-            found[os.path.relpath(path, tree)] = (kind, open(path, "rb").read() if kind == "file" else None)
-    return found
 
 
 def listed(client, folder="trip"):

@@ -3,27 +3,13 @@ manifest rebuild), found missing, torn, forged, of another shape or unreadable: 
 are still right (worked out again), never a 500, and a listing changes nothing on disk."""
 
 import os
-import stat
 import tracemalloc
 
 import pytest
-from helpers import counts, jpeg
+from helpers import counts, jpeg, on_disk
 
 MARKER = ".lenslet/listed"
 TREE = ["trip/a.jpg", "trip/b.jpg", "trip/day1/c.jpg", "trip/day1/night/e.jpg", "home/f.jpg"]
-
-
-def on_disk(tree):
-    """{path: what is there} of everything below the root, lenslet's own state included; nothing opened
-    but regular files (a FIFO is only named)."""
-    found = {}
-    for folder, dirs, files in os.walk(tree):
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            mode = os.lstat(path).st_mode
-            kind = "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else stat.S_IFMT(mode)
-            found[os.path.relpath(path, tree)] = (kind, open(path, "rb").read() if kind == "file" else None)
-    return found
 
 
 # What is found at the marker's place after another process rebuilt a listing. `seen` is what the
