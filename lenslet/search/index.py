@@ -22,6 +22,10 @@ compressed, and the items where a frequent token ends a longer one ("10" in
 token parts, then checked against the items' own text, unless it opens with a
 frequent token: then the joints (that token, punctuation, the next token:
 "img_20240512") answer it, with the items where it ends a longer token read.
+Where a token meets punctuation ("_1" in "img_183012", "0." and ".1" in "10.12")
+the most used such edges have a bitmap too: "_1" is answered by its own, "0.1"
+by those of "0." and ".1" and a read of the few items holding both, where the
+tokens beginning with 1 and ending with 0 are most of the gallery.
 Unions, intersections and checks run in C (bitmaps, map/compress over arrays),
 never a Python loop an id.
 """
@@ -53,6 +57,8 @@ BITMAPS = 200       # at most this many tokens get a bitmap (N/8 bytes each: 12.
 BITMAP_FROM = 1000  # items a token must have for a bitmap to pay off
 FRAGMENTS = 250     # at most this many one- and two-character fragments get a bitmap (kept compressed)
 FRAGMENT_FROM = 30_000  # what gathering a fragment's items must cost for a bitmap to pay off (about 3 ms)
+EDGES = 100         # at most this many edges of a token and punctuation ("_1", "0.") get a bitmap (kept compressed)
+EDGE_FROM = 3000    # items an edge must be in for a bitmap to pay off: reading their text costs FRAGMENT_FROM
 HIT_COST = 10       # the cost of finding one token holding a fragment, in ids to mark (the unit of cost)
 READ_IDS = 10       # reading an item's text for a term costs about as much as marking this many ids
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
@@ -257,7 +263,9 @@ class Index:
         # of ids between them: the costliest to gather have their items' bitmap, found at build.
         # Compressed (zlib): a few hundred bitmaps would take 62.5 KB each at 500,000 items,
         # and reading one back takes a tenth of a millisecond.
-        self.fragments = fragments or {}  # fragment -> compressed bitmap (little-endian bytes)
+        # Beside them, keyed by the same text and kept alike, the edges: a token's first or last
+        # character with the punctuation beside it ("_1", "0."), which no token holds.
+        self.fragments = fragments or {}  # fragment or edge -> compressed bitmap (little-endian bytes)
         # "10.12" is found through the joints of the token 10, and in the items where a longer
         # token ends with 10 ("183010.12"): thousands of tokens. For the frequent tokens that end
         # the most, those items' bitmap, found at build, compressed as the fragments'.
@@ -301,6 +309,8 @@ class Index:
         index.tails = {index.words.text(t): zlib.compress(index.union(longer, bitmap_only=True)
                                                             .to_bytes(size, "little"), 1)
                        for t, longer in index.costly_tails()}
+        index.fragments.update((edge, zlib.compress(marked(ids, count).to_bytes(size, "little"), 1))
+                               for edge, ids in edges_of(text, text_starts))
         return index
 
     # -- kept on disk ------------------------------------------------------
@@ -427,6 +437,9 @@ class Index:
         parts = list(TOKEN.finditer(term))
         if len(parts) == 1 and parts[0].group() == term:
             return self.ids_with(term), True
+        edge = self.unpacked(self.fragments.get(term)) if len(term) == 2 and parts else None
+        if edge is not None:  # "_1": the edge's own bitmap
+            return edge, True
         if len(parts) >= 2 and parts[0].start() == 0:
             joined = self.through_joints(term, parts, within)
             if joined is not None:
@@ -434,14 +447,30 @@ class Index:
         return self.narrowed(term, parts), False
 
     def narrowed(self, term, parts, against=None):
-        """Ids having every token part of term, anchored where term has other characters beside them.
+        """Ids having every token part of term, anchored where term has other characters beside them,
+        and every edge of term with a bitmap ("_1" in "img_1").
 
         against: how many candidates these would narrow; a part beginning a token is then left out
         when the stretch of ids to gather for it is longer than reading those candidates' text
-        (None when every part is left out).
+        (None when every part is left out). The edges' items count as such candidates, and a
+        part of one character whose every edge has a bitmap is left out: its edges say more.
         """
-        ids = None
+        ids, covered = None, []
+        for part in parts:
+            edges = [term[at - 1:at + 1] for at in (part.start(), part.end()) if 0 < at < len(term)]
+            kept = [self.unpacked(self.fragments.get(edge)) for edge in edges]
+            for found in kept:
+                if found is not None:
+                    ids = found if ids is None else both(ids, found, self.count)
+            if len(part.group()) == 1 and None not in kept:
+                covered.append(part)
+        if ids is not None:
+            if not ids:
+                return ids
+            against = size_of(ids) if against is None else min(against, size_of(ids))
         for part in sorted(parts, key=lambda part: len(part.group()), reverse=True):
+            if part in covered:
+                continue
             starts, ends = part.start() > 0, part.end() < len(term)
             if against is not None and starts and not ends:
                 a, b = self.words.range_of(part.group())
@@ -724,6 +753,27 @@ def costly_fragments(words, flags):
     costly = [fragment for fragment, spent in cost.most_common()
               if spent >= FRAGMENT_FROM and fragment not in DIGIT_SET]
     return sorted(costly[:FRAGMENTS])
+
+
+def edges_of(text, text_starts):
+    """(edge, ids) for the edges of a token and punctuation ("_1", "0.", "g_") that are in EDGE_FROM
+    items or more, at most EDGES of them (the most used): one regex pass, in lookaheads so that
+    both edges of a punctuation mark are found."""
+    by_edge = {}
+    get, where = by_edge.get, bisect.bisect_right
+    for found in EDGE.finditer(text):  # about 11 a line: the loop kept short, as joints_of's
+        edge, item_id = found[1], where(text_starts, found.start()) - 1
+        ids = get(edge)
+        if ids is None:
+            by_edge[edge] = array("I", (item_id,))
+        elif ids[-1] != item_id:
+            ids.append(item_id)
+    most = heapq.nlargest(EDGES, by_edge, key=lambda edge: len(by_edge[edge]))
+    return [(edge, by_edge[edge]) for edge in sorted(most) if len(by_edge[edge]) >= EDGE_FROM]
+
+
+# A token's last character and the punctuation after it, or punctuation and a token's first character.
+EDGE = re.compile(r"(?=([^\W_](?:[^\w\s]|_)|(?:[^\w\s]|_)[^\W_]))")
 
 
 def add_ids(by_text, texts, item_id):

@@ -1,5 +1,6 @@
-"""lenslet/search/index.py: the bitmaps of short fragments ("ra", "10", "e") and of the items where a
-frequent token ends a longer one ("183010.12") give exactly what the rule finds."""
+"""lenslet/search/index.py: the bitmaps of short fragments ("ra", "10", "e"), of the edges of a token
+and punctuation ("_1", "0."), and of the items where a frequent token ends a longer one ("183010.12")
+give exactly what the rule finds."""
 
 import random
 import zlib
@@ -36,7 +37,9 @@ def fragment_items(rng, count):
 QUERIES = ["ra", "RA", "rä", "a", "e", "é", "10", "0", "12", "10.12", "10.1", "10_12", "10-12", "10 12", "0.12",
            "screenshot 10.12", "screenshot 10.1", "pxl 2020 10", "pxl 2020 10_", "img_20", "bigimg_20", "g_20",
            "img-2", "2010.12", "x10.", "ra_10", "ra 10", "café ra", "CAFÉ RÄ", "zurich 10", "ete ra", "10.12.png",
-           "12.p", "qq", "zz", "10.99", "xq_10", "ra_", "_10", ".12", "10.", "'", "2019/2019-05-10"]
+           "12.p", "qq", "zz", "10.99", "xq_10", "ra_", "_10", ".12", "10.", "'", "2019/2019-05-10",
+           # Edges of a token and punctuation, with a bitmap at this size ("_1", "0.", ".1", "g_"):
+           "_1", "_2", "0.1", "0.", ".1", "g_", "_1.", "1_1", "a_1", "_18", "-0", "0-1", "x_1", ".j", "5.p", "_q"]
 
 
 def expected_of(items, terms, folder=""):
@@ -50,6 +53,7 @@ def built():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(words, "BITMAP_FROM", 10)     # 10, 12, img, 2020, ra... frequent: joints and tails
         patch.setattr(words, "FRAGMENT_FROM", 200)  # the short fragments of these 800 items worth a bitmap
+        patch.setattr(words, "EDGE_FROM", 20)       # and the edges of a token and punctuation
         items = fragment_items(random.Random(11), 800)
         index = words.Index.build(items)
     return items, index, words.Index.from_parts(*index.to_parts())
@@ -58,6 +62,7 @@ def built():
 def test_short_fragments_and_tails_are_kept_at_this_size(built):
     _, index, kept = built
     assert {"ra", "10", "a"} <= set(index.fragments) and not set(index.fragments) & set(words.DIGITS)
+    assert {"_1", "0.", ".1", "g_"} <= set(index.fragments)  # edges of a token and punctuation
     # 183010 ends with 10 in hundreds of items: kept; bigimg with img in few: gathered, the other way.
     assert "10" in index.tails and "img" not in index.tails and index.words.number("img") in index.frequent
     assert kept.fragments == index.fragments and kept.tails == index.tails
