@@ -57,13 +57,18 @@ def runner_class(thumbnails):
     except ImportError:  # the base revision kept the queue in the worker package
         from lenslet.worker import queue as jobs
 
+    # The base revision's index job queued the rollup after every folder; this one's listing asks for
+    # it itself when its rebuild finds something new for search.
+    asks_itself = hasattr(jobs, "ask_for_rollup")
+
     class Indexer(Runner):
         def index(self, folder, rebuild=False):
             try:
                 self.folders.refresh(self.storage, folder, None, *([True] if rebuild else []))
             except NotFound:
                 return
-            jobs.enqueue(self.storage, "rollup", "", self.clock)
+            if not asks_itself:
+                jobs.enqueue(self.storage, "rollup", "", self.clock)
 
     return Indexer
 

@@ -1,6 +1,7 @@
 """Folder manifests (every `_index*.json`): served while fresh, rebuilt incrementally when not,
 and patched in place when an item's metadata changes. The only module that reads or writes them."""
 
+import contextlib
 import datetime
 import hashlib
 import logging
@@ -68,6 +69,7 @@ class Folders:
     COUNTS_FOR = 30.0
     CACHED_COUNTS = 256
     MARK_BYTES = 8  # LISTED's length: random bytes, new at every rewrite
+    TELL_EVERY = 1.0  # seconds: how long a batch of listing changes may go untold (changes_told_once)
 
     def __init__(self, tree, config, clock=time.time):
         self.tree = tree
@@ -85,6 +87,7 @@ class Folders:
         self.views = OrderedDict()  # (browse path, query) -> (the pages' bytes, the items in the query's order)
         self.parsed = OrderedDict()  # browse path -> (its pages' bytes, the pages parsed)
         self.lock = threading.Lock()
+        self.holding = threading.local()  # since when this thread holds its listing changes (changes_told_once)
 
     def page(self, path, page):
         """Return the encoded manifest page of a browse path, with the counts and covers of now."""
@@ -290,12 +293,37 @@ class Folders:
     def listing_changed(self):
         """Tell every process's kept counts that a listing changed: LISTED's bytes changed in place
         (never durable: losing it only means counts worked out again; a new file renamed over it at
-        every rebuild made a big first index half as fast again, see Storage.overwrite)."""
+        every rebuild made a big first index half as fast again, see Storage.overwrite). Within
+        changes_told_once, told at most once a TELL_EVERY seconds and once at its end."""
         self.counts.clear()
+        held = getattr(self.holding, "since", None)
+        if held is not None and self.clock() - held < self.TELL_EVERY:
+            self.holding.untold = True
+            return
+        if held is not None:
+            self.holding.since, self.holding.untold = self.clock(), False
+        self._tell()
+
+    def _tell(self):
         try:
             self.tree.root.overwrite(LISTED, os.urandom(self.MARK_BYTES))
         except LensletError as ex:
             log.debug("cannot mark a listing changed: %s", ex.description)
+
+    @contextlib.contextmanager
+    def changes_told_once(self):
+        """Listing changes made by this thread within are told to other processes together: the worker's
+        index job of 64 new folders rewrote LISTED 64 times, each one worthless to the others (their
+        counts are worked out again at the first, and the job is not done). Still told once a
+        TELL_EVERY seconds, so a long job leaves other processes' counts that much behind at most."""
+        self.holding.since, self.holding.untold = self.clock(), False
+        try:
+            yield
+        finally:
+            untold = self.holding.untold
+            self.holding.since = None
+            if untold:
+                self._tell()
 
     def _summary(self, storage, key, path, depth, walked, children=None):
         if depth > self.MAX_DEPTH:

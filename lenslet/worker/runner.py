@@ -121,8 +121,15 @@ class Runner:
         handler(self, job)
         self.runs[job["kind"]] = self.clock()
 
+    def index_all(self, folders, rebuild=False):
+        """index() each folder, their listing changes told to other processes together."""
+        with self.folders.changes_told_once():
+            for folder in folders:
+                self.index(folder, rebuild)
+
     def index(self, folder, rebuild=False):
-        """Bring a folder's manifest up to date (rebuilt, with rebuild) and queue its missing thumbnails."""
+        """Bring a folder's manifest up to date (rebuilt, with rebuild) and queue its missing thumbnails.
+        A rebuild that found something new for search has asked for the rollup itself (refresh)."""
         try:
             self.folders.refresh(self.storage, folder, None, rebuild)
         except NotFound:
@@ -133,7 +140,6 @@ class Runner:
         self.progress.add(join(folder, name) for name in missing)
         for start in range(0, len(missing), CHUNK):
             jobs.enqueue_thumbs(self.storage, folder, missing[start:start + CHUNK], self.clock)
-        jobs.enqueue(self.storage, "rollup", "", self.clock)
 
     def sweep(self, folder_keys, names=None):
         """Rethumb folders one by one; the lowest priority yields: once a more urgent job is due (a
@@ -304,8 +310,7 @@ class Runner:
 
 # The worker's side of jobs.PRIORITY: what each kind of job does (a test holds the two to one set of kinds).
 HANDLERS = {
-    "index": lambda runner, job: [runner.index(folder, job.get("kinds") is True)
-                                  for folder in job.get("folders") or [job["path"]]],
+    "index": lambda runner, job: runner.index_all(job.get("folders") or [job["path"]], job.get("kinds") is True),
     "thumbs": lambda runner, job: runner.make_thumbs(job["path"], job.get("names", [])),
     "rethumb": lambda runner, job: runner.sweep(job.get("folders") or [job["path"]], job.get("names")),
     "preview": lambda runner, job: runner.previews.make(job["path"]),

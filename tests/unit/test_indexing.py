@@ -5,7 +5,7 @@ import json
 import time
 
 import pytest
-from helpers import draw
+from helpers import counts, draw
 from PIL import Image
 
 from lenslet import jobs
@@ -95,3 +95,39 @@ def test_the_rollup_is_in_path_order_whatever_the_names(tree, storage):
 def long_edge(path):
     with Image.open(path) as img:
         return max(img.size)
+
+
+def test_an_index_job_of_many_new_folders_tells_other_processes_once(config, storage, tree, client_with,
+                                                                       monkeypatch):
+    # A web process keeps the root's counts; another program adds an image to each of 5 folders and
+    # the worker indexes them in one job. The mark other processes check their counts by
+    # (.lenslet/listed) is rewritten once for the job, not once a folder, and the web process's
+    # counts are right after it.
+    for f in range(5):
+        draw(tree / f"f{f}" / "a.png", size=(32, 24))
+    web = client_with()
+    assert counts(web)["."] == (0, 5)
+    for f in range(5):
+        draw(tree / f"f{f}" / "b.png", size=(32, 24))
+    told = []
+    real = type(storage).overwrite
+    monkeypatch.setattr(type(storage), "overwrite",
+                        lambda self, key, data: (told.append(key), real(self, key, data))[1])
+    runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=lambda: 1_000_000.0)
+    Scanner(runner).scan(deep=True)
+    drain(runner, "w")
+    assert told.count(".lenslet/listed") == 1
+    assert counts(web)["."] == (0, 10)
+
+
+def test_a_long_index_job_tells_other_processes_once_a_second_and_at_its_end(config, storage, tree, monkeypatch):
+    for f in range(4):
+        draw(tree / f"f{f}" / "a.png", size=(32, 24))
+    told = []
+    real = type(storage).overwrite
+    monkeypatch.setattr(type(storage), "overwrite",
+                        lambda self, key, data: (told.append(key), real(self, key, data))[1])
+    runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=stepped_clock(0.6))
+    runner.index_all(["f0", "f1", "f2", "f3"])
+    # 0.6 s a look, several looks a folder: told as the second passes, and once more at the end.
+    assert 2 <= told.count(".lenslet/listed") < 4 + 1
