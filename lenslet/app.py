@@ -114,7 +114,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/folder": FolderResource(files),
         "/export-intent": ExportIntentResource(),
         "/me": MeResource(),
-        "/shares": SharesResource(shares, tree),
+        "/shares": SharesResource(shares, tree, files),
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
         "/session": SessionResource(identities, config.session_max_days * DAY),
