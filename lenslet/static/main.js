@@ -7,6 +7,7 @@ import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
 import {DRAGGED, Listing} from "./listing.js";
+import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
 import {People, PeopleDialog} from "./people.js";
@@ -25,7 +26,8 @@ async function start() {
   // A share link's page (/s#<key>): read-only, its folder or image alone, the key sent with every request.
   const shared = Boolean(takeShareKey(api, location, history));
   document.body.classList.toggle("shared", shared);
-  const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"));
+  const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"), $("leave-dialog"));
+  wireMenus(document);
   api.locked = passwordAsker(api, dialogs);
   // Who asks, first: the page signs in (or a share's password is typed) at this first 401, so what
   // /health answers next is what this one may know (an admin: which folder the gallery shows).
@@ -117,6 +119,8 @@ async function start() {
     trash: (path) => actions.trashOrRestore(path, viewer),
     rename: (path) => actions.renameImage(path, viewer),
     say: (text) => messages.say(text),
+    askLeave: (name) => dialogs.askLeave(name),
+    stackOf: (path) => listing.stackOf(path),
   });
   // Share the images picked (one, or several of one folder), else what the page shows: a folder's listing,
   // that folder. A search's results are no folder, and the folder searched in holds far more than they do.
@@ -135,7 +139,13 @@ async function start() {
 
   /** Show what the address names: its listing (read when it is another one), and the image open. */
   async function route() {
-    const place = router.place();
+    let place = router.place();
+    // Left another way (the back button, a link) with notes unsaved: asked too; staying names the image again.
+    if (viewer.path && place.view !== viewer.path && !await viewer.mayLeave()) {
+      router.go({...place, view: viewer.path}, true);
+      return;
+    }
+    place = router.place();
     const key = keyOf(place);
     if (listing.key !== key) {
       messages.showing(key);
