@@ -31,6 +31,8 @@ from lenslet.resources.metrics import MetricsResource
 from lenslet.resources.openapi import OpenApiResource
 from lenslet.resources.operations import (
     DeleteResource,
+    DuplicatesResource,
+    DuplicatesTrashResource,
     ExportIntentResource,
     FolderResource,
     MoveResource,
@@ -109,6 +111,8 @@ def create_app(config=None, storage=None, clock=time.time):
         "/openapi.json": OpenApiResource(),
         "/move": MoveResource(files),
         "/trash": TrashResource(files),
+        "/duplicates": DuplicatesResource(searcher),
+        "/duplicates/trash": DuplicatesTrashResource(files),
         "/restore": RestoreResource(files),
         "/delete": DeleteResource(files),
         "/folder": FolderResource(files),

@@ -352,6 +352,43 @@ class Files:
         The other file of an image's stack goes too."""
         return self._in_turn(self.with_partners(paths), self._plan_trash, "trashed")
 
+    def trash_copies(self, digest, keep, paths):
+        """Keep one image of a group of copies (all of content hash digest) and move the others to the
+        trash: each only if its bytes still have digest (a copy changed since the group was shown is left
+        alone, and named in `changed`); none when the one kept no longer has it (409). A copy's stack
+        partner stays: it is no copy."""
+        if self.content_hash(keep) != digest:
+            raise Conflict("the image kept is no longer a copy of the others: nothing was trashed", path=keep)
+        kept = self._identity(keep)
+        for path in paths:
+            if self._identity(path) == kept:
+                raise Conflict("this is the very file kept (a link to it), not a copy: nothing was trashed",
+                               path=path)
+        same = [path for path in paths if self.content_hash(path) == digest]
+        trashed = self._in_turn(same, self._plan_trash, "trashed")["paths"] if same else []
+        # Another request may have kept one of these and trashed this one meanwhile: looked at again
+        # once the copies are gone, and undone when it is gone too, so one copy is always left.
+        try:
+            still = self.content_hash(keep) == digest
+        except LensletError:
+            still = False
+        if not still:
+            if trashed:
+                self.restore(trashed)
+            raise Conflict("the image kept was trashed or changed meanwhile: the copies were put back", path=keep)
+        return {"ok": True, "paths": trashed, "changed": [path for path in paths if path not in same]}
+
+    def _identity(self, path):
+        place = self.tree.locate(path, is_file=True)
+        return place.storage.identity, place.storage.identity_of(place.key)
+
+    def content_hash(self, path):
+        """The content hash of an image's bytes now (read whole, a chunk at a time)."""
+        place = self.tree.locate(path, is_file=True)
+        self.tree.locate_image(path)
+        with place.storage.open(place.key) as stream:
+            return decode.content_hash_of(stream)
+
     def _plan_trash(self, path):
         place = self._writable(path, is_file=True)
         self.tree.locate_image(path, writing=True)

@@ -11,6 +11,7 @@ from lenslet import jobs, memory
 from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.formats import query
 from lenslet.formats.query import sort_value
+from lenslet.layout import TRASH
 from lenslet.manifest.listings import stored_items
 from lenslet.search import index as words
 from lenslet.search import rollup
@@ -60,6 +61,7 @@ class Searcher:
         self.scoped_counts = {}  # (rollup stat, scope folders) -> (tag counts, name counts), oldest first
         self.listed = {}  # journal entry's name -> the manifest entry of an edited image the rollup lacks
         self.lock_counts = threading.Lock()
+        self.copies = None  # (the snapshot, its groups of one content hash): see duplicates()
 
     # -- keeping fresh -----------------------------------------------------
 
@@ -389,6 +391,20 @@ class Searcher:
                 item = {}
             self.listed[entry["note"]] = item
         return item
+
+    def duplicates(self):
+        """{hash: [items]} of the images outside the trash that share one content hash, as the rollup
+        says; found once for each rollup loaded (a walk of every item), kept until the next."""
+        snapshot, _ = self.fresh()
+        found = self.copies
+        if found is None or found[0] is not snapshot:
+            groups = {}
+            for item in snapshot.items(0, len(snapshot.loaded.offsets)):
+                digest, path = item.get("hash"), item.get("path")
+                if isinstance(digest, str) and isinstance(path, str) and path.split("/", 1)[0] != TRASH:
+                    groups.setdefault(digest, []).append(item)
+            found = self.copies = (snapshot, {digest: items for digest, items in groups.items() if len(items) > 1})
+        return found[1]
 
     def suggest(self, prefix, folders=None):
         """Tags and name words starting with prefix, counted in folders (None: everywhere)."""
