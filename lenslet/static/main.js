@@ -6,6 +6,7 @@ import {Actions} from "./actions.js";
 import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
+import {DuplicatesDialog} from "./duplicates.js";
 import {DRAGGED, Listing} from "./listing.js";
 import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
@@ -52,6 +53,9 @@ async function start() {
   const sharer = new ShareDialog($("share-dialog"), {api});
   const peopleDialog = new PeopleDialog($("people-dialog"), {api, trash: rules.trash});
   $("people-button").addEventListener("click", () => peopleDialog.open());
+  const duplicates = new DuplicatesDialog($("duplicates-dialog"), {api, trashed: () => refresh()});
+  $("duplicates-button").addEventListener("click", () => duplicates.open());
+  $("duplicates-dialog").addEventListener("close", () => duplicates.forget());
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));
