@@ -5,6 +5,7 @@ formats/stacks.py) and moved, renamed, trashed, restored, deleted and shared tog
 import os
 import threading
 
+import orjson
 import pytest
 import webtest
 from helpers import jpeg
@@ -85,6 +86,17 @@ def test_a_listing_says_which_items_are_stacked(client, pair):
 
     (pair / "trip" / "IMG_1.CR2").unlink()  # the pair is gone: the JPEG alone is no stack any more
     assert listed(client, "trip")["IMG_1.JPG"] is None
+
+
+def test_a_listing_the_last_release_wrote_is_rebuilt_with_its_stacks(client, pair):
+    listed(client, "trip")
+    page = orjson.loads((pair / "trip" / "_index.json").read_bytes())
+    page["v"] = 2  # as the last release wrote it: no stacks
+    for item in page["items"]:
+        item.pop("stack", None)
+    (pair / "trip" / "_index.json").write_bytes(orjson.dumps(page))
+    assert listed(client, "trip")["IMG_1.CR2"]["front"] == "IMG_1.JPG"
+    assert orjson.loads((pair / "trip" / "_index.json").read_bytes().split(b",\"items\"")[0] + b"}")["v"] == 3
 
 
 def test_a_link_or_a_fifo_is_no_half_of_a_stack(client, tree):
