@@ -2,6 +2,7 @@
 journal of edits made since it was built, merged in at query time."""
 
 import logging
+import re
 import threading
 import time
 
@@ -19,6 +20,7 @@ from lenslet.search.columns import Builder as ColumnsBuilder
 from lenslet.search.columns import Columns
 
 log = logging.getLogger("lenslet")
+HASH_KEY = re.compile(rb'"hash":"([^"\\\\]{1,200})"')  # an item's content hash, in its bytes
 
 CHECK_EVERY = 1.0     # seconds between looks at the rollup's stat and the journal
 WAIT_FOR_BUILD = 0.2  # seconds a search waits for this process's first index (a small tree's is built by then)
@@ -398,11 +400,19 @@ class Searcher:
         snapshot, _ = self.fresh()
         found = self.copies
         if found is None or found[0] is not snapshot:
+            # The hash is found in each item's bytes (a key: inside a string a quote is escaped); only
+            # the items of a hash met twice are parsed, and checked.
+            by_hash = {}
+            for item_id, line in snapshot.loaded.lines(0, len(snapshot.loaded.offsets)):
+                match = HASH_KEY.search(line)
+                if match is not None:
+                    by_hash.setdefault(match.group(1), []).append(item_id)
             groups = {}
-            for item in snapshot.items(0, len(snapshot.loaded.offsets)):
-                digest, path = item.get("hash"), item.get("path")
-                if isinstance(digest, str) and isinstance(path, str) and path.split("/", 1)[0] != TRASH:
-                    groups.setdefault(digest, []).append(item)
+            for ids in by_hash.values():
+                for item in (snapshot.item(item_id) for item_id in ids) if len(ids) > 1 else ():
+                    digest, path = item.get("hash"), item.get("path")
+                    if isinstance(digest, str) and isinstance(path, str) and path.split("/", 1)[0] != TRASH:
+                        groups.setdefault(digest, []).append(item)
             found = self.copies = (snapshot, {digest: items for digest, items in groups.items() if len(items) > 1})
         return found[1]
 
