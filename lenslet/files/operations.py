@@ -484,24 +484,28 @@ class Files:
     # -- stacks ------------------------------------------------------------
 
     def with_partners(self, paths):
-        """paths, each followed by the other file of its stack (formats/stacks.py) unless named already."""
-        named, out = set(paths), []
+        """paths, each followed by the other file of its stack (formats/stacks.py) unless named already.
+        Each folder is listed once, however many of its images are named (1,000 trashed at once)."""
+        named, out, found = set(paths), [], {}
         for path in paths:
             out.append(path)
-            out += [partner for partner in self.partners(path) if partner not in named]
+            out += [partner for partner in self.partners(path, found) if partner not in named]
             named.update(out)
         return out
 
-    def partners(self, path):
+    def partners(self, path, found=None):
         """The other file of the stack the image at path is half of, as a list (empty: none). In the
         trash two files pair only when they came from one folder too. A path that cannot be looked at
-        has none: its own plan says what is wrong with it."""
+        has none: its own plan says what is wrong with it. found: the stacks of folders listed already."""
+        found = {} if found is None else found
         try:
             place = self.tree.locate(path, is_file=True)
             storage, key = place.storage, place.key
-            entries = storage.list_folder(parent(key))
-            stack = stacks.stacks([entry.name for entry in entries
-                                   if not entry.is_dir and not entry.link and is_image(entry.name)]).get(name_of(key))
+            folder = (storage.identity, parent(key))
+            if folder not in found:
+                found[folder] = stacks.stacks([entry.name for entry in storage.list_folder(parent(key))
+                                               if not entry.is_dir and not entry.link and is_image(entry.name)])
+            stack = found[folder].get(name_of(key))
             if stack is None:
                 return []
             others = [join(parent(path), name) for name in stack["members"] if name != name_of(key)]
