@@ -1,6 +1,7 @@
 """Duplicates: the groups of identical images (one content hash) as a person may see them, and all
 copies but one trashed, each only while it is still a copy; writes from other sites and hosts refused."""
 
+import dataclasses
 import os
 import threading
 
@@ -13,6 +14,7 @@ from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.images.decode import content_hash
 from lenslet.people.users_file import Directory
+from lenslet.storage import open_storage
 
 SAME, OTHER = jpeg(color=(200, 10, 10)), jpeg(color=(10, 10, 200))
 DIGEST = content_hash(SAME)
@@ -176,4 +178,15 @@ def test_writes_from_another_site_or_host_are_refused(client, copies):
     client.post("/duplicates/trash", '{"hash": "x"}', headers={"Content-Type": "text/plain"}, status=415)
     client.post_json("/duplicates/trash", body, headers={"Host": "evil.example"}, status=421)
     client.get("/duplicates", headers={"Host": "evil.example"}, status=421)
+    assert snapshot(copies) == before
+
+
+def test_read_only_lists_the_groups_and_trashes_nothing(config, copies, tmp_path):
+    readonly = dataclasses.replace(config, readonly=True, cache_dir=str(tmp_path / "cache"))
+    index_tree(readonly, open_storage(readonly))  # its rollup is kept in the cache folder
+    run_jobs(readonly)
+    client = webtest.TestApp(spec_checked(create_app(readonly)))
+    assert groups(client) == [["home/c.jpg", "trip/a.jpg", "trip/b.jpg"]]
+    before = snapshot(copies)
+    client.post_json("/duplicates/trash", {"hash": DIGEST, "keep": "trip/a.jpg", "paths": ["trip/b.jpg"]}, status=403)
     assert snapshot(copies) == before
