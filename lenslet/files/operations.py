@@ -20,6 +20,7 @@ import orjson
 from lenslet import jobs
 from lenslet.errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
 from lenslet.files import moves
+from lenslet.formats import stacks
 from lenslet.images import decode
 from lenslet.layout import (
     FOLDER_MARKER,
@@ -96,13 +97,25 @@ class Files:
     # -- moves -------------------------------------------------------------
 
     def move(self, src, dest=None, to=None, conflict="fail"):
-        """Move or rename an image or a folder; dest is a folder, `to` a full new path."""
-        return {"ok": True, "path": self.move_many([src], dest, conflict, to)["path"]}
+        """Move or rename an image or a folder; dest is a folder, `to` a full new path. The answer names
+        `paths` too when the other file of a stack went along."""
+        moved = self.move_many([src], dest, conflict, to)
+        return {"ok": True, "path": moved["path"], **({"paths": moved["paths"]} if len(moved["paths"]) > 1 else {})}
 
     def move_many(self, paths, dest, conflict="fail", to=None):
-        """Move images or folders into one folder (or one of them to `to`), in order."""
+        """Move images or folders into one folder (or one of them to `to`), in order; the other file of
+        an image's stack goes along (renamed to the new stem when `to` renames it)."""
         conflict = moves.conflict_mode(conflict)
-        return self._in_turn(paths, lambda path: self._plan_move(path, dest, to, conflict), "moved")
+        targets = {}
+        if to is not None:
+            targets = {partner: stacks.renamed(partner, to) for partner in self.partners(paths[0])}
+            for target in targets.values():  # the pair is renamed whole or not at all
+                place = self.tree.locate(target, is_file=True)
+                if conflict == "fail" and _in_use(place.storage, place.key) is not None:
+                    raise AlreadyExists("the other file of this image's stack would take a name that is taken",
+                                        path=target)
+        return self._in_turn(self.with_partners(paths),
+                             lambda path: self._plan_move(path, dest, targets.get(path, to), conflict), "moved")
 
     def _plan_move(self, src, dest, to, conflict):
         if dest is None and to is None:
@@ -335,8 +348,46 @@ class Files:
     # -- trash, restore, delete --------------------------------------------
 
     def trash(self, paths):
-        """Move images into `_trash_` at the root, noting where each came from; a clash keeps both."""
-        return self._in_turn(paths, self._plan_trash, "trashed")
+        """Move images into `_trash_` at the root, noting where each came from; a clash keeps both.
+        The other file of an image's stack goes too."""
+        return self._in_turn(self.with_partners(paths), self._plan_trash, "trashed")
+
+    def trash_copies(self, digest, keep, paths):
+        """Keep one image of a group of copies (all of content hash digest) and move the others to the
+        trash: each only if its bytes still have digest (a copy changed since the group was shown is left
+        alone, and named in `changed`); none when the one kept no longer has it (409). A copy's stack
+        partner stays: it is no copy."""
+        if self.content_hash(keep) != digest:
+            raise Conflict("the image kept is no longer a copy of the others: nothing was trashed", path=keep)
+        kept = self._identity(keep)
+        for path in paths:
+            if self._identity(path) == kept:
+                raise Conflict("this is the very file kept (a link to it), not a copy: nothing was trashed",
+                               path=path)
+        same = [path for path in paths if self.content_hash(path) == digest]
+        trashed = self._in_turn(same, self._plan_trash, "trashed")["paths"] if same else []
+        # Another request may have kept one of these and trashed this one meanwhile: looked at again
+        # once the copies are gone, and undone when it is gone too, so one copy is always left.
+        try:
+            still = self.content_hash(keep) == digest
+        except LensletError:
+            still = False
+        if not still:
+            if trashed:
+                self.restore(trashed)
+            raise Conflict("the image kept was trashed or changed meanwhile: the copies were put back", path=keep)
+        return {"ok": True, "paths": trashed, "changed": [path for path in paths if path not in same]}
+
+    def _identity(self, path):
+        place = self.tree.locate(path, is_file=True)
+        return place.storage.identity, place.storage.identity_of(place.key)
+
+    def content_hash(self, path):
+        """The content hash of an image's bytes now (read whole, a chunk at a time)."""
+        place = self.tree.locate(path, is_file=True)
+        self.tree.locate_image(path)
+        with place.storage.open(place.key) as stream:
+            return decode.content_hash_of(stream)
 
     def _plan_trash(self, path):
         place = self._writable(path, is_file=True)
@@ -351,7 +402,8 @@ class Files:
         """Move trashed images back to where they came from (their sidecars' originalPosition)."""
         conflict = moves.conflict_mode(conflict)
         claimed = set()  # two images of one request going back to one name: refused before either moves
-        return self._in_turn(paths, lambda path: self._plan_restore(path, conflict, claimed), "restored")
+        return self._in_turn(self.with_partners(paths), lambda path: self._plan_restore(path, conflict, claimed),
+                             "restored")
 
     def _plan_restore(self, path, conflict, claimed):
         place = self._writable(path, is_file=True)
@@ -366,8 +418,9 @@ class Files:
         return planned._replace(folder=folder if folder and not target.storage.exists(folder) else None)
 
     def delete(self, paths, force=False):
-        """Remove images with their sidecars, thumbnails and leftovers; only trashed ones unless force."""
-        return self._in_turn(paths, lambda path: self._plan_delete(path, force), "deleted")
+        """Remove images with their sidecars, thumbnails and leftovers; only trashed ones unless force.
+        The other file of an image's stack goes too."""
+        return self._in_turn(self.with_partners(paths), lambda path: self._plan_delete(path, force), "deleted")
 
     def _plan_delete(self, path, force):
         place = self._writable(path, is_file=True)
@@ -427,6 +480,41 @@ class Files:
             except LensletError as ex:
                 failed[key] = ex.description
         return deleted, failed
+
+    # -- stacks ------------------------------------------------------------
+
+    def with_partners(self, paths):
+        """paths, each followed by the other file of its stack (formats/stacks.py) unless named already.
+        Each folder is listed once, however many of its images are named (1,000 trashed at once)."""
+        named, out, found = set(paths), [], {}
+        for path in paths:
+            out.append(path)
+            out += [partner for partner in self.partners(path, found) if partner not in named]
+            named.update(out)
+        return out
+
+    def partners(self, path, found=None):
+        """The other file of the stack the image at path is half of, as a list (empty: none). In the
+        trash two files pair only when they came from one folder too. A path that cannot be looked at
+        has none: its own plan says what is wrong with it. found: the stacks of folders listed already."""
+        found = {} if found is None else found
+        try:
+            place = self.tree.locate(path, is_file=True)
+            storage, key = place.storage, place.key
+            folder = (storage.identity, parent(key))
+            if folder not in found:
+                found[folder] = stacks.stacks([entry.name for entry in storage.list_folder(parent(key))
+                                               if not entry.is_dir and not entry.link and is_image(entry.name)])
+            stack = found[folder].get(name_of(key))
+            if stack is None:
+                return []
+            others = [join(parent(path), name) for name in stack["members"] if name != name_of(key)]
+            if moves.in_trash(key) and len({_came_from(storage, join(parent(key), name_of(one)))
+                                            for one in [path] + others}) != 1:
+                return []
+        except LensletError:
+            return []
+        return others
 
     # -- folders -----------------------------------------------------------
 
@@ -711,6 +799,12 @@ def _lenslets_own(entry):
     name = entry.name
     return not entry.is_dir and (is_manifest(name) or name in (FOLDER_MARKER, FOLDER_SIDECAR)
                                  or name.endswith(TEMP_SUFFIX))
+
+
+def _came_from(storage, key):
+    """The folder a trashed image came from, by its sidecar's originalPosition ("" when not known)."""
+    origin = sidecar_fields(storage, key).get("originalPosition")
+    return parent(origin.strip("/")) if isinstance(origin, str) else ""
 
 
 def _browse(place, key):

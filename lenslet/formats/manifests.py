@@ -25,8 +25,9 @@ from lenslet.layout import (
     xmp_names,
 )
 
-# 2: items carry the camera and the time taken (EXIF), when the image says; a manifest of 1 is rebuilt.
-VERSION = 2
+# 2: items carry the camera and the time taken (EXIF), when the image says; 3: the items of a stack
+# (formats/stacks.py) say so. A manifest of an older version is rebuilt.
+VERSION = 3
 # Seconds a sidecar must have been left alone before a manifest read it for its time alone to tell
 # later that it is unchanged: file times step by up to two seconds (FAT; whole seconds on ext3,
 # HFS+ and many network shares), and a file rewritten within one step keeps its time.

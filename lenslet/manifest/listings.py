@@ -15,7 +15,7 @@ import orjson
 
 from lenslet import jobs, metrics
 from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound, Unavailable
-from lenslet.formats import covers, manifests
+from lenslet.formats import covers, manifests, stacks
 from lenslet.formats.query import arrange, parse
 from lenslet.images import originals
 from lenslet.layout import (
@@ -761,6 +761,7 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
         kind = dir_kind(storage, join(key, name)) if name in plan.dirs else previous_dirs[name]["kind"]
         dirs.append({"name": name, "kind": kind, "mtime": entry.mtime, **({"link": True} if entry.link else {})})
     generated = datetime.datetime.fromtimestamp(built_at, datetime.timezone.utc).isoformat()
+    stacks.marked(items)  # what pairs depends on the folder's other names: found again at every build
     pages = manifests.paginate(key, items, dirs, listing.signature, page_size, generated, built_at)
     for page in pages:
         page["xmp"] = reading  # a manifest made with XMP shown, or without: a change of setting rebuilds it

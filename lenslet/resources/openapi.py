@@ -257,7 +257,29 @@ SCHEMAS = {
                                        "read, a raw without a preview): drawn as a placeholder; /thumb answers 415 "
                                        "(video) or 422; /file serves it. Absent in entries of an older lenslet: true "
                                        "unless the entry has an `error`"},
+            "stack": {"type": "object", "required": ["front", "members", "kind"],
+                      "description": "the stack it is half of (docs/files.md, Stacks): a raw and its JPEG, a live "
+                                     "photo's picture and video; shown as one, moved together (present when so)",
+                      "properties": {"front": {"type": "string"}, "members": STRINGS,
+                                     "kind": {"enum": ["raw", "live"]}}},
         },
+    },
+    "Duplicates": {
+        "type": "object", "required": ["groups", "total", "offset", "limit"],
+        "description": "groups of images (outside the trash) of one content hash, as the search rollup knows "
+                       "them; each group holds only the images the caller may see, and at least two",
+        "properties": {
+            "total": {"type": "integer"}, "offset": {"type": "integer"}, "limit": {"type": "integer"},
+            "groups": {"type": "array", "items": {
+                "type": "object", "required": ["hash", "items"],
+                "properties": {"hash": {"type": "string"},
+                               "items": {"type": "array", "items": ref("schemas", "ManifestItem")}}}},
+        },
+    },
+    "CopiesTrashed": {
+        "type": "object", "required": ["ok", "paths", "changed"],
+        "properties": {"ok": {"const": True}, "paths": {**STRINGS, "description": "the copies trashed"},
+                       "changed": {**STRINGS, "description": "copies left alone: no longer of the hash"}},
     },
     "FolderView": {
         "allOf": [ref("schemas", "Counts")],
@@ -638,6 +660,21 @@ PATHS = {
     "/move": {"post": files_op("Move images into a folder (`src`, `dest`), or rename one (`src`, `to`); "
                                "folders too. Image, sidecar and thumbnail move together")},
     "/trash": {"post": files_op("Move images into `_trash_`, recording where they came from")},
+    "/duplicates": {"get": {
+        "summary": "Groups of identical images (one content hash), each of the images the caller may see",
+        "parameters": [ref("parameters", "limit"), ref("parameters", "offset")],
+        "responses": {"200": json_of(ref("schemas", "Duplicates"), "groups, by their first path"),
+                      **errors(*ANY)},
+    }},
+    "/duplicates/trash": {"post": {
+        "summary": "Keep one image of a group of copies and move the others (`paths`) to the trash, each only "
+                   "if it still has `hash`; refused (409) when the one kept no longer has it",
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["hash", "keep", "paths"],
+            "properties": {"hash": {"type": "string"}, "keep": {"type": "string"}, "paths": STRINGS}}}}},
+        "responses": {"200": json_of(ref("schemas", "CopiesTrashed"), "done"),
+                      **errors(*ANY, *TREE, *WRITES, 415)},
+    }},
     "/restore": {"post": files_op("Move trashed images back where they came from")},
     "/delete": {"post": files_op("Delete images for good with their sidecar and thumbnail; only from the "
                                  "trash unless `force` is true")},

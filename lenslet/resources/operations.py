@@ -1,9 +1,12 @@
-"""File management endpoints: /move, /trash, /restore, /delete, /folder, /export-intent.
+"""File management endpoints: /move, /trash, /restore, /delete, /folder, /export-intent; /duplicates and
+/duplicates/trash (copies of one image found, and all but one trashed).
 
 The form calls of the lenscat-lite front end work as it sends them: `POST /move`
 (src, dest), JSON `POST /delete`
 ({"paths": [...]}); each answers {"ok": true, "path": ...}. JSON bodies work too.
 """
+
+import re
 
 import falcon
 
@@ -86,6 +89,50 @@ class TrashResource:
 
     def on_post(self, req, resp):
         resp.media = self.files.trash(paths_of(req, read_fields(req), "paths", "src", "path"))
+
+
+HASH = re.compile(r"blake3:[0-9a-f]{64}")
+MAX_GROUPS = 500  # groups of copies in one answer
+
+
+class DuplicatesResource:
+    """GET /duplicates?limit=&offset=: groups of identical images, each of the images the caller may see."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def on_get(self, req, resp):
+        limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_GROUPS, default=100)
+        offset = req.get_param_as_int("offset", min_value=0, default=0)
+        access = access_of(req)
+        groups = []
+        for digest, items in self.searcher.duplicates().items():
+            seen = [item for item in items if access.may_see(item["path"])]
+            if len(seen) > 1:  # a copy outside the scope is never told of, not even as a count
+                groups.append({"hash": digest, "items": seen})
+        groups.sort(key=lambda group: group["items"][0]["path"])
+        resp.media = {"total": len(groups), "offset": offset, "limit": limit, "groups": groups[offset:offset + limit]}
+        resp.cache_control = ["no-cache"]
+
+
+class DuplicatesTrashResource:
+    """POST /duplicates/trash: {"hash", "keep", "paths"}: keep one copy, trash the others still of hash."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def on_post(self, req, resp):
+        body = read_json(req)
+        if not isinstance(body, dict) or not isinstance(body.get("hash"), str) or not HASH.fullmatch(body["hash"]):
+            raise BadRequest("the body is {\"hash\": \"blake3:<64 hex>\", \"keep\": path, \"paths\": [paths]}",
+                             field="hash")
+        if not isinstance(body.get("keep"), str):
+            raise BadRequest("keep names the one copy kept", field="keep")
+        keep = access_of(req).see(clean_path(body["keep"]))
+        paths = paths_of(req, body, "paths")
+        if keep in paths:
+            raise BadRequest("the copy kept is not trashed", field="paths", path=keep)
+        resp.media = self.files.trash_copies(body["hash"], keep, paths)
 
 
 class RestoreResource:

@@ -26,9 +26,10 @@ class SharesResource:
     """GET /shares: the caller's share links (an admin's: all); POST /shares: share a folder, an image, or
     images of one folder."""
 
-    def __init__(self, shares_, tree):
+    def __init__(self, shares_, tree, files):
         self.shares = shares_
         self.tree = tree
+        self.files = files  # the other file of an image's stack is shared with it
 
     def on_get(self, req, resp):
         resp.media = {"shares": self.shares.listed(principal_of(req))}
@@ -48,6 +49,11 @@ class SharesResource:
         else:
             path = req.context.access.see(clean_path(body.get("path")))
             kind = shares.kind_of(path, self.tree.is_folder(path))
+        if kind != "folder":  # an image of a stack is shared with the stack's other file
+            together = self.files.with_partners(images or [path])
+            if len(together) > 1:
+                images = [req.context.access.see(image) for image in shares.images_of(together)]
+                path, kind = images[0].rpartition("/")[0], "images"
         expires = body.get("expires")
         try:
             seconds = None if expires is None else shares.duration(expires)

@@ -120,13 +120,18 @@ class Loaded:
 
     def items(self, lo, hi, chunk=1024):
         """The items of ids lo..hi-1 in order, chunk of them a read (a scope's, counted for suggestions)."""
+        for _, line in self.lines(lo, hi, chunk):
+            yield orjson.loads(line)
+
+    def lines(self, lo, hi, chunk=1024):
+        """(id, the item's bytes, unparsed) of ids lo..hi-1 in order, chunk of them a read."""
         for start in range(lo, hi, chunk):
             end = min(hi, start + chunk)
             base = self.offsets[start]
             block = read_at(self.stream, base, self.offsets[end - 1] + self.lengths[end - 1] - base)
             for item_id in range(start, end):
                 at = self.offsets[item_id] - base
-                yield orjson.loads(block[at:at + self.lengths[item_id]])
+                yield item_id, block[at:at + self.lengths[item_id]]
 
     def path(self, item_id):
         return self.item(item_id).get("path") or ""

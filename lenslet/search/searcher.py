@@ -2,6 +2,7 @@
 journal of edits made since it was built, merged in at query time."""
 
 import logging
+import re
 import threading
 import time
 
@@ -11,6 +12,7 @@ from lenslet import jobs, memory
 from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.formats import query
 from lenslet.formats.query import sort_value
+from lenslet.layout import TRASH
 from lenslet.manifest.listings import stored_items
 from lenslet.search import index as words
 from lenslet.search import rollup
@@ -18,6 +20,7 @@ from lenslet.search.columns import Builder as ColumnsBuilder
 from lenslet.search.columns import Columns
 
 log = logging.getLogger("lenslet")
+HASH_KEY = re.compile(rb'"hash":"([^"\\\\]{1,200})"')  # an item's content hash, in its bytes
 
 CHECK_EVERY = 1.0     # seconds between looks at the rollup's stat and the journal
 WAIT_FOR_BUILD = 0.2  # seconds a search waits for this process's first index (a small tree's is built by then)
@@ -60,6 +63,7 @@ class Searcher:
         self.scoped_counts = {}  # (rollup stat, scope folders) -> (tag counts, name counts), oldest first
         self.listed = {}  # journal entry's name -> the manifest entry of an edited image the rollup lacks
         self.lock_counts = threading.Lock()
+        self.copies = None  # (the snapshot, its groups of one content hash): see duplicates()
 
     # -- keeping fresh -----------------------------------------------------
 
@@ -389,6 +393,28 @@ class Searcher:
                 item = {}
             self.listed[entry["note"]] = item
         return item
+
+    def duplicates(self):
+        """{hash: [items]} of the images outside the trash that share one content hash, as the rollup
+        says; found once for each rollup loaded (a walk of every item), kept until the next."""
+        snapshot, _ = self.fresh()
+        found = self.copies
+        if found is None or found[0] is not snapshot:
+            # The hash is found in each item's bytes (a key: inside a string a quote is escaped); only
+            # the items of a hash met twice are parsed, and checked.
+            by_hash = {}
+            for item_id, line in snapshot.loaded.lines(0, len(snapshot.loaded.offsets)):
+                match = HASH_KEY.search(line)
+                if match is not None:
+                    by_hash.setdefault(match.group(1), []).append(item_id)
+            groups = {}
+            for ids in by_hash.values():
+                for item in (snapshot.item(item_id) for item_id in ids) if len(ids) > 1 else ():
+                    digest, path = item.get("hash"), item.get("path")
+                    if isinstance(digest, str) and isinstance(path, str) and path.split("/", 1)[0] != TRASH:
+                        groups.setdefault(digest, []).append(item)
+            found = self.copies = (snapshot, {digest: items for digest, items in groups.items() if len(items) > 1})
+        return found[1]
 
     def suggest(self, prefix, folders=None):
         """Tags and name words starting with prefix, counted in folders (None: everywhere)."""

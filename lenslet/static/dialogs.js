@@ -4,16 +4,19 @@ import {partOf} from "./dom.js";
 
 export class Dialogs {
   /** askDialog: the <dialog> asking for one line (with its list of folders); clashDialog: the one
-   *  asking what to do with an upload whose name is taken. */
-  constructor(askDialog, clashDialog) {
+   *  asking what to do with an upload whose name is taken; leaveDialog: the one asking what becomes of
+   *  notes typed and not saved. */
+  constructor(askDialog, clashDialog, leaveDialog) {
     this.askDialog = askDialog;
     this.clashDialog = clashDialog;
+    this.leaveDialog = leaveDialog;
     this.parts = {
       input: partOf(askDialog, "#ask-input"), title: partOf(askDialog, "#ask-title"),
       label: partOf(askDialog, "#ask-label"), hint: partOf(askDialog, "#ask-hint"), ok: partOf(askDialog, "#ask-ok"),
       folders: partOf(askDialog, "#folder-list"),
       clashText: partOf(clashDialog, "#clash-text"), clashAll: partOf(clashDialog, "#clash-all"),
       clashAllLabel: partOf(clashDialog, "#clash-all-label"),
+      leaveText: partOf(leaveDialog, "#leave-text"),
     };
   }
 
@@ -56,6 +59,18 @@ export class Dialogs {
       dialog.addEventListener("close", () => {
         resolve({action: dialog.returnValue || "skip", all: more && parts.clashAll.checked});
       }, {once: true});
+      dialog.showModal();
+    });
+  }
+
+  /** Notes typed for name and not saved are about to be left: answer "save", "discard" or "stay"
+   *  (Escape stays: nothing is lost by a key pressed once too often). */
+  askLeave(name) {
+    const dialog = this.leaveDialog;
+    return new Promise((resolve) => {
+      this.parts.leaveText.textContent = `The notes you typed for ${name} are not saved yet.`;
+      dialog.returnValue = "";
+      dialog.addEventListener("close", () => resolve(dialog.returnValue || "stay"), {once: true});
       dialog.showModal();
     });
   }

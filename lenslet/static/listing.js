@@ -89,6 +89,7 @@ export class Listing {
     // A folder sorted or filtered is read in slices of one order (offset, limit); else its stored pages.
     const query = paramsOf(asked);
     this.current = {key, path: place.path, q: place.q, asked, query, sliced: !searching && query !== "", items: [],
+      behind: new Map(),
       page: 0, pageCount: 1, total: null, folderTotal: null, loading: false};
     this.thumbs.forEach((unload) => unload());
     this.thumbs.clear();
@@ -136,6 +137,12 @@ export class Listing {
         current.total = manifest.total ?? manifest.items.length;
         current.pageCount = manifest.pageCount;
         current.page += 1;
+      }
+      // A stack (a raw and its JPEG, a live photo's picture and video) is one tile, its front's: the other
+      // file is kept aside, reached from the viewer. A filter may keep the other file alone: then it shows.
+      if (current.q == null && !filtered(current.asked)) {
+        for (const item of items.filter(behind)) current.behind.set(item.path, item);
+        items = items.filter((item) => !behind(item));
       }
       const start = current.items.length;
       current.items.push(...items);
@@ -290,6 +297,13 @@ export class Listing {
         className: "where", textContent: folder === "" ? "All photos" : this.rules.label(folder),
         title: `in ${folder || "All photos"}`}));
     }
+    if (item.stack?.front === item.name) {
+      const other = item.stack.members.find((name) => name !== item.name);
+      const badge = Object.assign(document.createElement("span"), {className: "badge",
+        textContent: item.stack.kind === "live" ? "LIVE" : "RAW", title: `With ${other}`});
+      open.append(badge);
+      open.setAttribute("aria-label", `${item.name} (with ${other})`);
+    }
     tile.append(open, pick, caption);
     tile.draggable = true;
     tile.addEventListener("dragstart", (event) => {
@@ -363,11 +377,18 @@ export class Listing {
    *  page when the last one loaded is reached. */
   neighbour(path, step) {
     const items = this.items;
+    const hidden = this.current?.behind.get(path);  // the other file of a stack: its front's neighbours
+    if (hidden) path = path.slice(0, path.length - hidden.name.length) + hidden.stack.front;
     const at = items.findIndex((item) => item.path === path);
     if (at < 0) return null;
     const next = items[at + step];
     if (!next && step > 0 && this.current.page < this.current.pageCount) this.loadMore();
     return next ? next.path : null;
+  }
+
+  /** The stack ({front, members, kind}) the listed image at path is part of, or null. */
+  stackOf(path) {
+    return (this.current?.behind.get(path) ?? this.items.find((item) => item.path === path))?.stack ?? null;
   }
 
   /** An item was edited: show its new star in the grid. */
@@ -377,4 +398,9 @@ export class Listing {
     const tile = this.tileOf(item.path);
     if (tile) tile.querySelector(".rating").textContent = starsText(item.star);
   }
+}
+
+/** Whether a listed item is the other file of a stack, behind its front's tile. */
+function behind(item) {
+  return Boolean(item.stack) && item.stack.front !== item.name;
 }

@@ -6,7 +6,9 @@ import {Actions} from "./actions.js";
 import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
+import {DuplicatesDialog} from "./duplicates.js";
 import {DRAGGED, Listing} from "./listing.js";
+import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
 import {People, PeopleDialog} from "./people.js";
@@ -25,7 +27,8 @@ async function start() {
   // A share link's page (/s#<key>): read-only, its folder or image alone, the key sent with every request.
   const shared = Boolean(takeShareKey(api, location, history));
   document.body.classList.toggle("shared", shared);
-  const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"));
+  const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"), $("leave-dialog"));
+  wireMenus(document);
   api.locked = passwordAsker(api, dialogs);
   // Who asks, first: the page signs in (or a share's password is typed) at this first 401, so what
   // /health answers next is what this one may know (an admin: which folder the gallery shows).
@@ -50,6 +53,9 @@ async function start() {
   const sharer = new ShareDialog($("share-dialog"), {api});
   const peopleDialog = new PeopleDialog($("people-dialog"), {api, trash: rules.trash});
   $("people-button").addEventListener("click", () => peopleDialog.open());
+  const duplicates = new DuplicatesDialog($("duplicates-dialog"), {api, trashed: () => refresh()});
+  $("duplicates-button").addEventListener("click", () => duplicates.open());
+  $("duplicates-dialog").addEventListener("close", () => duplicates.forget());
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));
@@ -117,6 +123,8 @@ async function start() {
     trash: (path) => actions.trashOrRestore(path, viewer),
     rename: (path) => actions.renameImage(path, viewer),
     say: (text) => messages.say(text),
+    askLeave: (name) => dialogs.askLeave(name),
+    stackOf: (path) => listing.stackOf(path),
   });
   // Share the images picked (one, or several of one folder), else what the page shows: a folder's listing,
   // that folder. A search's results are no folder, and the folder searched in holds far more than they do.
@@ -135,7 +143,13 @@ async function start() {
 
   /** Show what the address names: its listing (read when it is another one), and the image open. */
   async function route() {
-    const place = router.place();
+    let place = router.place();
+    // Left another way (the back button, a link) with notes unsaved: asked too; staying names the image again.
+    if (viewer.path && place.view !== viewer.path && !await viewer.mayLeave()) {
+      router.go({...place, view: viewer.path}, true);
+      return;
+    }
+    place = router.place();
     const key = keyOf(place);
     if (listing.key !== key) {
       messages.showing(key);

@@ -1,5 +1,6 @@
 // The large view of one image: its preview at once (the original at 100% and on download), EXIF,
-// and its star, tags and notes; a slideshow, fullscreen, and swipes and pinches on a touch screen.
+// and its star, tags and notes; a slideshow, fullscreen, and swipes and pinches on a touch screen. A sign
+// shows while a picture is on its way; notes typed and not saved are never left without a question.
 
 import {ApiError, enc} from "./api.js";
 import {partOf} from "./dom.js";
@@ -30,14 +31,17 @@ const PARTS = {stage: "#stage", image: "#view-image", notes: "#view-notes", prev
   zoom: "#view-zoom", slideshow: "#view-slideshow", fullscreen: "#view-fullscreen", download: "#view-download",
   rename: "#view-rename", trash: "#view-trash", close: "#view-close", name: "#view-name", exif: "#view-exif",
   stars: "#view-stars", tags: "#view-tags", tagForm: "#tag-form", tag: "#view-tag", saveNotes: "#view-save-notes",
-  message: "#view-message"};
+  message: "#view-message", details: "#view-details", info: "#view-info", stack: "#view-stack"};
 
 export class Viewer {
   /** dialog: the viewer's <dialog>, holding all its parts. neighbour(path, step) names the image
    *  before/after; show(path) moves there; close() leaves; changed(item) tells the grid; trash(path)
-   *  moves it to the trash; rename(path) asks for a new one; suggestTags(prefix) offers tags. */
-  constructor(dialog, {api, neighbour, show, close, changed, trash, rename, say, suggestTags}) {
-    Object.assign(this, {api, neighbour, show, leave: close, changed, trashIt: trash, renameIt: rename, say, suggestTags});
+   *  moves it to the trash; rename(path) asks for a new one; suggestTags(prefix) offers tags;
+   *  askLeave(name) asks what becomes of unsaved notes ("save", "discard" or "stay"); stackOf(path) names
+   *  the stack ({front, members, kind}) an image is part of, or null. */
+  constructor(dialog, {api, neighbour, show, close, changed, trash, rename, say, suggestTags, askLeave, stackOf}) {
+    Object.assign(this, {api, neighbour, show, leave: close, changed, trashIt: trash, renameIt: rename, say, suggestTags,
+      askLeave, stackOf});
     this.dialog = dialog;
     this.el = Object.fromEntries(Object.entries(PARTS).map(([name, selector]) => [name, partOf(dialog, selector)]));
     this.image = this.el.image;
@@ -64,11 +68,15 @@ export class Viewer {
   }
 
   wire() {
-    this.el.prev.addEventListener("click", () => this.step(-1));
-    this.el.next.addEventListener("click", () => this.step(1));
-    this.el.close.addEventListener("click", () => this.leave());
+    this.el.prev.addEventListener("click", () => this.go(-1));
+    this.el.next.addEventListener("click", () => this.go(1));
+    this.el.close.addEventListener("click", () => this.closeAsked());
     this.el.zoom.addEventListener("click", () => this.zoom());
-    this.el.trash.addEventListener("click", () => this.trashIt(this.path));
+    this.el.details.addEventListener("click", () => this.details());
+    this.el.stack.addEventListener("click", async () => {
+      if (this.other && await this.mayLeave()) this.show(this.other);
+    });
+    this.el.trash.addEventListener("click", async () => { if (await this.mayLeave()) this.trashIt(this.path); });
     this.el.rename.addEventListener("click", () => this.renameIt(this.path));
     this.el.slideshow.addEventListener("click", () => this.slideshow());
     this.el.fullscreen.addEventListener("click", () => this.fullscreen());
@@ -78,9 +86,11 @@ export class Viewer {
       this.api.downloadOriginal(this.path).catch((ex) => this.message(`The original cannot be downloaded: ${ex.message}`));
     });
     this.image.addEventListener("click", () => this.zoom());
+    this.image.addEventListener("load", () => this.waiting(false));
+    this.image.addEventListener("error", () => this.waiting(false));
     this.wireSwipes();
     this.wirePinch();
-    this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.leave(); });
+    this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.closeAsked(); });
     // On the document: the focused button may have just been disabled (first or last image).
     this.dialog.ownerDocument.addEventListener("keydown", (event) => { if (this.dialog.open) this.key(event); });
     this.el.tagForm.addEventListener("submit", (event) => {
@@ -97,8 +107,8 @@ export class Viewer {
 
   key(event) {
     if (event.target.closest("input, textarea") || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === "ArrowLeft") this.step(-1);
-    else if (event.key === "ArrowRight") this.step(1);
+    if (event.key === "ArrowLeft") this.go(-1);
+    else if (event.key === "ArrowRight") this.go(1);
     else if (event.key === "z") this.zoom();
     else if (event.key === "s") this.slideshow();
     else if (event.key === "f") this.fullscreen();
@@ -113,12 +123,14 @@ export class Viewer {
     this.path = path;
     this.el.prev.disabled = !this.neighbour(path, -1);
     this.el.next.disabled = !this.neighbour(path, 1);
+    this.showStack(path);
     if (!this.dialog.open) this.dialog.showModal();
     if (!this.dialog.contains(document.activeElement)) this.el.close.focus();
     if (!same) {
       this.zoom(false);
       this.forgetOriginal();
       this.image.removeAttribute("src");
+      this.waiting(true);
       this.image.alt = path.split("/").pop();
       this.el.name.textContent = path.split("/").pop();
       this.el.message.textContent = "";
@@ -159,7 +171,9 @@ export class Viewer {
     this.api.previewURL(path).finally(() => clearTimeout(patience)).then((url) => {
       if (path === this.path && !this.original) this.image.src = url;
     }, () => {
-      if (path === this.path && !this.original) this.showOriginal();
+      if (path !== this.path || this.original) return;
+      this.showOriginal();
+      if (!this.original) this.waiting(false);  // nothing more is coming: no sign of it
     }).finally(() => {
       if (path !== this.path) return;
       for (const step of [1, -1]) {
@@ -182,8 +196,64 @@ export class Viewer {
       this.originalURL = own ? url : null;
       this.image.src = url;
     }, (ex) => {
-      if (path === this.path) this.message(`The image cannot be shown: ${ex.message}`);
+      if (path !== this.path) return;
+      this.waiting(false);
+      this.message(`The image cannot be shown: ${ex.message}`);
     });
+  }
+
+  /** The button to the other file of the image's stack (its raw, its live video, or back to the picture). */
+  showStack(path) {
+    const stack = this.stackOf(path);
+    const folder = path.slice(0, path.length - path.split("/").pop().length);
+    const other = stack?.members.find((name) => folder + name !== path);
+    this.other = other ? folder + other : null;
+    this.el.stack.hidden = !other;
+    if (!other) return;
+    const front = other === stack.front;
+    this.el.stack.textContent = front ? "Picture" : stack.kind === "live" ? "Live video" : "Raw";
+    this.el.stack.title = `${front ? "The picture" : stack.kind === "live" ? "Its live video" : "Its raw file"}: ${other}`;
+  }
+
+  /** Show or hide the sign that a picture is on its way. */
+  waiting(on) {
+    this.el.stage.classList.toggle("waiting", on);
+  }
+
+  /** On a phone: show or hide (on: true or false; else toggle) the name, details, star, tags and notes. */
+  details(on) {
+    const view = this.el.info.parentElement;
+    on = view.classList.toggle("details", on);
+    this.el.details.setAttribute("aria-expanded", String(on));
+  }
+
+  /** Notes typed for the image shown and not saved yet. */
+  unsaved() {
+    return Boolean(this.path) && !this.api.isReadonly() && this.notes.value !== this.savedNotes;
+  }
+
+  /** Answer whether the image shown may be left: yes at once when no notes wait to be saved; else
+   *  as the person says (saved first, or dropped, or staying). */
+  async mayLeave() {
+    if (!this.unsaved()) return true;
+    const answer = await this.askLeave(this.path.split("/").pop());
+    if (answer === "save") return this.saveNotes();
+    if (answer !== "discard") {
+      this.details(true);  // where the notes are, on a phone
+      this.notes.focus();
+      return false;
+    }
+    this.notes.value = this.savedNotes;
+    return true;
+  }
+
+  /** Move to the image before (-1) or after (1), once unsaved notes are seen to. */
+  async go(direction) {
+    if (this.neighbour(this.path, direction) && await this.mayLeave()) this.step(direction);
+  }
+
+  async closeAsked() {
+    if (await this.mayLeave()) this.leave();
   }
 
   forgetOriginal() {
@@ -223,7 +293,8 @@ export class Viewer {
     if (on === undefined) on = !running;
     if (on === running) return;
     if (on) {
-      this.slides = setInterval(() => { if (!this.step(1)) this.slideshow(false); }, SLIDE_SECONDS * 1000);
+      // Notes being typed stop the slideshow rather than being left behind.
+      this.slides = setInterval(() => { if (this.unsaved() || !this.step(1)) this.slideshow(false); }, SLIDE_SECONDS * 1000);
     } else {
       clearInterval(this.slides);
       this.slides = null;
@@ -253,7 +324,7 @@ export class Viewer {
       if (!start || !touch || this.el.stage.classList.contains("actual") || this.pinch.scale > 1) return;
       const dx = touch.clientX - start.x, dy = touch.clientY - start.y;
       start = null;
-      if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > 2 * Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
+      if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > 2 * Math.abs(dy)) this.go(dx < 0 ? 1 : -1);
     });
   }
 
@@ -381,6 +452,7 @@ export class Viewer {
 
   message(text) {
     this.el.message.textContent = text;
+    if (text) this.details(true);  // on a phone the message is with the details: shown, so it is read
   }
 
   /** Say text with a button that does what can be done about it. */
@@ -388,6 +460,7 @@ export class Viewer {
     const button = Object.assign(document.createElement("button"), {type: "button", textContent: label});
     button.addEventListener("click", action);
     this.el.message.replaceChildren(text, button);
+    this.details(true);
   }
 }
 

@@ -106,7 +106,7 @@ def test_an_older_manifest_is_rebuilt_with_the_camera(client, trip):
         item.pop("camera", None)
     (trip / "_index.json").write_bytes(orjson.dumps(page))
     assert names(client.get("/folders?path=trip&camera=canon")) == ["a.jpg", "c.jpg"]
-    assert json.loads((trip / "_index.json").read_bytes())["v"] == 2
+    assert json.loads((trip / "_index.json").read_bytes())["v"] == 3
 
 
 BAD = [

@@ -335,18 +335,19 @@ def test_move_trash_restore_and_delete_carry_the_xmp_sidecars(gallery):
 
 
 def test_an_adobe_sidecar_shared_with_a_raw_file_stays(client, tree):
-    draw(tree / "a" / "x.jpg")
+    # A PNG beside the raw: no stack (a JPEG would take its raw along, see test_stacks.py).
+    draw(tree / "a" / "x.png")
     (tree / "a" / "x.cr2").write_bytes(b"raw")
     (tree / "a" / "x.xmp").write_bytes(xmp_sidecar(subjects("adobe")))
     (tree / "b").mkdir()
-    (tree / "b" / "y.jpg.xmp").write_bytes(xmp_sidecar(subjects("someone else's")))
-    (tree / "a" / "x.jpg.xmp").write_bytes(xmp_sidecar(subjects("mine")))
-    client.post_json("/move", {"src": "a/x.jpg", "to": "b/y.jpg"})
+    (tree / "b" / "y.png.xmp").write_bytes(xmp_sidecar(subjects("someone else's")))
+    (tree / "a" / "x.png.xmp").write_bytes(xmp_sidecar(subjects("mine")))
+    client.post_json("/move", {"src": "a/x.png", "to": "b/y.png"})
     assert (tree / "a" / "x.xmp").exists() and not (tree / "b" / "y.xmp").exists()
-    assert b"someone else" in (tree / "b" / "y.jpg.xmp").read_bytes()  # never over another's file
-    assert (tree / "a" / "x.jpg.xmp").exists()
-    draw(tree / "a" / "x.jpg")
-    client.post_json("/delete", {"paths": ["a/x.jpg"], "force": True})
+    assert b"someone else" in (tree / "b" / "y.png.xmp").read_bytes()  # never over another's file
+    assert (tree / "a" / "x.png.xmp").exists()
+    draw(tree / "a" / "x.png")
+    client.post_json("/delete", {"paths": ["a/x.png"], "force": True})
     assert (tree / "a" / "x.xmp").exists()  # x.cr2 keeps it
 
 
