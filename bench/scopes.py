@@ -20,11 +20,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from search import generate, timings  # noqa: E402
+from search import generate, rollup_bytes, timings  # noqa: E402
 
 from lenslet.layout import ROLLUP  # noqa: E402
 from lenslet.people.users import Scope  # noqa: E402
-from lenslet.search.rollup import rollup_bytes  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
 
