@@ -148,6 +148,8 @@ class Config:
     thumb_idle: float = setting(THUMB_IDLE, "seconds the thumbnail processes stay after their last thumbnail "
                                 "before they end (started again on the next); 0 keeps them for as long "
                                 "as their worker lives", _seconds(0, 86400))
+    ffmpeg: str = setting("ffmpeg", "the ffmpeg command the worker makes videos' posters (a frame, the length) "
+                          "with, when it runs; empty, or not installed: videos get a placeholder tile")
     max_pixels: int = setting(100_000_000, "largest image (width x height) lenslet decodes; larger ones "
                               "answer 422", _whole(1, 2_000_000_000))
     max_upload: int = setting(200 * 1024 * 1024, "largest image an upload may send, in bytes; larger ones answer 413",

@@ -328,10 +328,10 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
 
 def shown_as(entry):
     """An entry with what it is (`kind`: image, raw or video, by its name) and whether the page can show
-    a picture of it (`preview`: false for a video, and for a file that could not be read, a raw without
-    a preview among them): what cannot be shown is listed with a placeholder, never hidden."""
+    a picture of it (`preview`: false for a video without a poster, and for a file that could not be read, a
+    raw without a preview among them): what cannot be shown is listed with a placeholder, never hidden."""
     kind = kind_of(entry["name"])
-    preview = kind != "video" and not entry.get("error")
+    preview = (kind != "video" or bool(entry.get("hasThumb"))) and not entry.get("error")
     if entry.get("kind") == kind and entry.get("preview") == preview:
         return entry
     return dict(entry, kind=kind, preview=preview)

@@ -280,7 +280,10 @@ SCHEMAS = {
         "type": "object", "required": ["images", "allImages", "cover", "coverPicked"],
         "description": "a folder's counts and cover, as they are when answered",
         "properties": {
-            "images": {"type": "integer", "minimum": 0, "description": "items in the folder itself"},
+            "images": {"type": "integer", "minimum": 0, "description": "items in the folder itself (videos included)"},
+            "videos": {"type": "integer", "minimum": 0,
+                       "description": "of `images`, the videos (the page says `N images, M videos`); absent from "
+                                      "an older lenslet's answers"},
             "allImages": {"type": "integer", "minimum": 0,
                           "description": "items in it and every folder below (the trash counts in no folder above it)"},
             "cover": nullable("string", description="browse path of the cover image: the one picked, else the first "

@@ -2,7 +2,7 @@
 // loaded page by page as the person scrolls, with the heading above it (breadcrumbs, title, count).
 
 import {enc} from "./api.js";
-import {countText} from "./counts.js";
+import {countText, videoCountText} from "./counts.js";
 import {partOf} from "./dom.js";
 import {focusOf, GridLayout, ratioOf} from "./grid.js";
 import {folderOf, nameOf} from "./paths.js";
@@ -129,6 +129,7 @@ export class Listing {
         const manifest = await this.api.getJSON(`/folders?path=${enc(current.path)}&page=${current.page}`);
         if (current !== this.current) return;
         if (current.page === 0) {
+          current.videos = Number.isInteger(manifest.videos) ? manifest.videos : 0;  // of total: said apart
           this.counts.fromListing(current.path, manifest);
           this.showFolders(manifest.dirs);
         }
@@ -145,7 +146,8 @@ export class Listing {
       const onlyFolders = !(current.sliced ? current.folderTotal : current.total) && current.q == null &&
         this.grid.children.length > 0;
       el.count.textContent = onlyFolders ? "" : current.sliced && filtered(current.asked)
-        ? `${current.total} of ${countText(current.folderTotal)}` : countText(current.total, current.q != null);
+        ? `${current.total} of ${countText(current.folderTotal)}`
+        : current.q == null && current.videos ? videoCountText(current.total, current.videos) : countText(current.total, current.q != null);
       el.empty.hidden = current.items.length > 0 || this.grid.children.length > 0;
       if (!el.empty.hidden) this.explainEmpty(current);
     } catch (ex) {
