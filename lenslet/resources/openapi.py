@@ -329,6 +329,8 @@ SCHEMAS = {
             "path": {"type": "string"}, "size": {"type": "integer"}, "mtime": {"type": "number"},
             "type": {"type": "string"}, "w": nullable("integer"), "h": nullable("integer"),
             "error": {"type": "string"},
+            "duration": nullable("number", description="a video's length in seconds, as the poster the worker "
+                                                       "made with ffmpeg records it; null without one"),
             "rejected": {"type": "boolean", "description": "XMP rates it -1 (no star); LENSLET_XMP read or write"},
             "label": nullable("string", description="xmp:Label, a colour label"),
             "title": nullable("string", description="dc:title"),

@@ -293,12 +293,16 @@ export class Listing {
         title: `in ${folder || "All photos"}`}));
     }
     tile.append(open, pick, caption);
+    if (item.kind === "video") tile.classList.add("video");
+    // No picture of it can be made (a video without a poster): a placeholder, never a thumbnail asked for.
+    const shown = !(item.kind === "video" && item.preview === false);
+    if (!shown) tile.classList.add("placeholder");
     tile.draggable = true;
     tile.addEventListener("dragstart", (event) => {
       const images = this.picked(item.path) ? this.chosen() : [item.path];
       this.dragFrom(event, {images});
     });
-    this.nearScreen.observe(tile);
+    if (shown) this.nearScreen.observe(tile);
     return tile;
   }
 

@@ -25,8 +25,10 @@ export function pinched(from, first, now, corner) {
 }
 // What a browser shows itself; HEIC and raw files are shown through their preview, even at 100%.
 const SHOWN_AS_IS = /\.(jpe?g|png|webp|avif|gif)$/i;
+// Videos (lenslet's list of them, layout.VIDEOS): played from the original, which lenslet serves with ranges.
+const VIDEO = /\.(mp4|m4v|mov|webm|mkv|avi|3gp|mts|m2ts)$/i;
 // The viewer's elements, found inside its <dialog>.
-const PARTS = {stage: "#stage", image: "#view-image", notes: "#view-notes", prev: "#view-prev", next: "#view-next",
+const PARTS = {stage: "#stage", image: "#view-image", video: "#view-video", notes: "#view-notes", prev: "#view-prev", next: "#view-next",
   zoom: "#view-zoom", slideshow: "#view-slideshow", fullscreen: "#view-fullscreen", download: "#view-download",
   rename: "#view-rename", trash: "#view-trash", close: "#view-close", name: "#view-name", exif: "#view-exif",
   stars: "#view-stars", tags: "#view-tags", tagForm: "#tag-form", tag: "#view-tag", saveNotes: "#view-save-notes",
@@ -78,6 +80,11 @@ export class Viewer {
       this.api.downloadOriginal(this.path).catch((ex) => this.message(`The original cannot be downloaded: ${ex.message}`));
     });
     this.image.addEventListener("click", () => this.zoom());
+    this.el.video.addEventListener("error", () => {
+      if (this.path && this.el.video.getAttribute("src")) {
+        this.message("This browser cannot play this video's format: Download it to watch it.");
+      }
+    });
     this.wireSwipes();
     this.wirePinch();
     this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.leave(); });
@@ -126,7 +133,9 @@ export class Viewer {
       this.el.download.href = `/file?path=${enc(path)}`;
       this.el.download.download = path.split("/").pop();
       this.notes.value = this.savedNotes = "";
-      this.showPreview(path);
+      this.stopVideo();
+      if (VIDEO.test(path)) this.playVideo(path);
+      else this.showPreview(path);
     }
     this.loading = this.reload(!same);
     await this.loading;
@@ -169,6 +178,36 @@ export class Viewer {
     });
   }
 
+  /** Play a video in the browser from its original, streamed with ranges; what the browser cannot play
+   *  (its format) is said, and Download still gives the file. */
+  playVideo(path) {
+    const video = this.el.video;
+    this.image.hidden = true;
+    video.hidden = false;
+    this.api.originalURL(path).then((url) => {
+      if (path !== this.path) {
+        if (url.startsWith("blob:")) URL.revokeObjectURL(url);
+        return;
+      }
+      this.originalURL = url.startsWith("blob:") ? url : null;
+      video.src = url;
+    }, (ex) => {
+      if (path === this.path) this.message(`The video cannot be played: ${ex.message}`);
+    });
+  }
+
+  /** Stop and unload the video shown (a video left playing would go on being heard). */
+  stopVideo() {
+    const video = this.el.video;
+    if (video.getAttribute("src")) {
+      video.pause();
+      video.removeAttribute("src");
+      video.load();
+    }
+    video.hidden = true;
+    this.image.hidden = false;
+  }
+
   /** Replace the preview with the original (100% needs every pixel). */
   showOriginal() {
     if (this.original === this.path || !SHOWN_AS_IS.test(this.path)) return;
@@ -194,6 +233,7 @@ export class Viewer {
 
   close() {
     this.path = null;
+    this.stopVideo();
     this.slideshow(false);
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
     if (this.dialog.open) this.dialog.close();
@@ -415,6 +455,7 @@ function exifRows(item) {
     ["Camera", camera.join(" ")],
     ["Taken", exif.createdAt ? String(exif.createdAt).replace("T", " ") : ""],
     ["Size", item.w && item.h ? `${item.w} \u00d7 ${item.h} px` : ""],
+    ["Length", Number.isFinite(item.duration) ? formatDuration(item.duration) : ""],
     ["File", item.size != null ? `${formatBytes(item.size)}, ${item.type || ""}` : ""],
     ["From", item.originalPosition || ""],
     // Who changed it last (a signed-in user's name; "api" is what lenslet records without users).
@@ -428,6 +469,14 @@ function exifRows(item) {
     detail.textContent = value;
     return [term, detail];
   });
+}
+
+/** A video's length as people read it: "0:02", "12:05", "1:02:03". */
+export function formatDuration(seconds) {
+  const whole = Math.round(seconds);
+  const [h, m, s] = [Math.floor(whole / 3600), Math.floor(whole / 60) % 60, whole % 60];
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
 
 export function formatBytes(size) {

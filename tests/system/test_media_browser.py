@@ -1,0 +1,64 @@
+"""Videos and sharp thumbnails in the gallery page, in headless Chromium against gunicorn: a video plays
+(its time advances) from its original streamed with ranges, its tile shows its poster with a play badge
+or a placeholder without ffmpeg; screenshots saved for a person to look at."""
+
+import json
+import shutil
+
+import pytest
+from helpers import draw
+
+FFMPEG = shutil.which("ffmpeg")
+
+
+@pytest.fixture
+def page(fresh_page):
+    return lambda **env: fresh_page(env=env)
+
+
+@pytest.fixture
+def clips(tree):
+    if FFMPEG is None:
+        pytest.skip("ffmpeg is not installed: it makes the test video")
+    from api.test_video_posters import make_video
+    (tree / "films").mkdir()
+    make_video(tree / "films" / "clip.webm", seconds=2)  # VP8: Debian's Chromium surely plays it
+    draw(tree / "films" / "photo.jpg", size=(300, 200))
+    return tree
+
+
+def test_a_video_plays_in_the_viewer_and_its_time_advances(page, clips, tmp_path):
+    page = page()
+    # Its poster, once the worker has made it with ffmpeg.
+    page.server.wait_until(lambda: [item["preview"] for item in json.loads(page.server.get("/folders?path=films")[1])[
+        "items"]] == [True, True], timeout=30)
+    page.open("#path=films")
+    page.until(lambda: page.find("#count").text == "1 image, 1 video")
+    page.until(lambda: page.script("return document.querySelector('[data-path=\"films/clip.webm\"] img').naturalWidth"))
+    assert page.script("return document.querySelector('[data-path=\"films/clip.webm\"]').classList.contains('video')")
+    page.screenshot(tmp_path, "video-tile.png")
+    page.labelled("clip.webm").click()
+    page.until(lambda: page.viewer_name() == "clip.webm")
+    assert page.script("return document.getElementById('view-image').hidden") is True
+    page.script("const v = document.getElementById('view-video'); v.muted = true; v.play();")
+    page.until(lambda: page.script("return document.getElementById('view-video').currentTime") > 0.3)
+    assert page.script("return document.getElementById('view-video').currentSrc").endswith("/file?path=films%2Fclip.webm")
+    page.until(lambda: "Length" in page.find("#view-exif").text)
+    assert "0:02" in page.find("#view-exif").text
+    page.screenshot(tmp_path, "video-playing.png")
+    page.keys(page.Keys.ARROW_RIGHT)  # the photo: the video stops and is unloaded
+    page.until(lambda: page.viewer_name() == "photo.jpg")
+    assert page.script("const v = document.getElementById('view-video'); return [v.hidden, v.paused]") == [True, True]
+
+
+def test_without_ffmpeg_a_video_is_a_placeholder_tile_with_a_play_badge(page, clips, tmp_path):
+    page = page(LENSLET_FFMPEG="")
+    page.open("#path=films")
+    page.until(lambda: page.find("#count").text == "1 image, 1 video")
+    tile = '[data-path="films/clip.webm"]'
+    assert page.script(f"return document.querySelector('{tile}').className") == "tile image video placeholder"
+    badge = page.script(f"return getComputedStyle(document.querySelector('{tile} .open'), '::after').content")
+    assert badge == '"\u25b6"'
+    page.screenshot(tmp_path, "video-placeholder.png")
+    loaded = page.script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert not any("thumb?path=films%2Fclip.webm" in url for url in loaded)  # never asked for
