@@ -56,6 +56,13 @@ def _seconds(lo, hi):
     return parse
 
 
+def _map_link(raw):
+    value = raw.strip()
+    if value and not (value.startswith("https://") and "{lat}" in value and "{lon}" in value):
+        raise ValueError("expected an https:// address with {lat} and {lon} in it, or nothing")
+    return value
+
+
 def _processes(raw):
     value = raw.strip().lower()
     if value == "auto":
@@ -148,6 +155,9 @@ class Config:
     thumb_idle: float = setting(THUMB_IDLE, "seconds the thumbnail processes stay after their last thumbnail "
                                 "before they end (started again on the next); 0 keeps them for as long "
                                 "as their worker lives", _seconds(0, 86400))
+    map_link: str = setting("", "a map service's address for a photo's GPS position, {lat} and {lon} replaced (for "
+                            "example https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=15/{lat}/{lon}); "
+                            "empty shows the position without a link", _map_link)
     ffmpeg: str = setting("ffmpeg", "the ffmpeg command the worker makes videos' posters (a frame, the length) "
                           "with, when it runs; empty, or not installed: videos get a placeholder tile")
     max_pixels: int = setting(100_000_000, "largest image (width x height) lenslet decodes; larger ones "

@@ -8,7 +8,7 @@ lock, then one word to the catalog, which tells the listing and search.
 import logging
 
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
-from lenslet.formats import manifests, sidecars, xmp
+from lenslet.formats import exif, manifests, sidecars, xmp
 from lenslet.formats.sidecars import NO_SIDECAR, check_version
 from lenslet.images import originals, thumbs
 from lenslet.layout import backup_of, kind_of, mime_of, sidecar_of, thumb_of
@@ -28,6 +28,7 @@ class Items:
         self.clock = catalog.clock
         self.reading = catalog.reading  # other tools' XMP is shown (LENSLET_XMP)
         self.writing = config.xmp == "write"  # and lenslet's edits are written to the XMP sidecar
+        self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
@@ -45,6 +46,9 @@ class Items:
         body = self._answer(path, stat, sidecar or sidecars.defaults(), examined)
         if kind_of(key) == "video":
             body["duration"] = self._duration(place)
+        link = exif.map_link(self.map_link, body["exif"])
+        if link is not None:
+            body["mapLink"] = link
         if problem is not None:
             body.update(unreadable=True, error=problem)  # shown, never merged into
         return body, version or NO_SIDECAR

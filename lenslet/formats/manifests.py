@@ -26,7 +26,8 @@ from lenslet.layout import (
 )
 
 # 2: items carry the camera and the time taken (EXIF), when the image says; a manifest of 1 is rebuilt.
-VERSION = 2
+# 3: and the lens (searched), and their text is cleaned of control characters; a manifest of 2 is rebuilt.
+VERSION = 3
 # Seconds a sidecar must have been left alone before a manifest read it for its time alone to tell
 # later that it is unchanged: file times step by up to two seconds (FAT; whole seconds on ext3,
 # HFS+ and many network shares), and a file rewritten within one step keeps its time.
@@ -247,7 +248,7 @@ def not_written(found, writing):
 # Keys of an entry present only when they say something (None in a change removes them):
 # most images have no XMP, and 10,000 entries of nulls would slow every listing.
 XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp")
-SHOT_KEYS = ("camera", "taken")  # how the picture was taken (decode.shot), present when the image says
+SHOT_KEYS = ("camera", "taken", "lens")  # how the picture was taken (decode.shot), present when the image says
 
 
 def lean(fields):

@@ -323,12 +323,18 @@ SCHEMAS = {
                      "updated_at", "updated_by"],
         "properties": {
             "v": {"type": "integer"}, "tags": STRINGS, "notes": {"type": "string"}, "star": STAR,
-            "exif": {"type": "object"}, "hash": nullable("string"),
+            "exif": {"type": "object", "description": "what the image's EXIF says, each key only when known: make, "
+                     "model, createdAt, width, height, orientation, lens, focalLength (mm), focalLength35 (mm on 35 mm "
+                     "film), fNumber, exposureTime (s), iso, latitude, longitude (decimal degrees, south and west "
+                     "negative), altitude (m); text cleaned of control characters (docs/files.md)"},
+            "hash": nullable("string"),
             "updatedAt": nullable("string"), "updatedBy": nullable("string"),
             "updated_at": nullable("string"), "updated_by": nullable("string"),
             "path": {"type": "string"}, "size": {"type": "integer"}, "mtime": {"type": "number"},
             "type": {"type": "string"}, "w": nullable("integer"), "h": nullable("integer"),
             "error": {"type": "string"},
+            "mapLink": {"type": "string", "description": "where a map shows the image's GPS position "
+                                                        "(LENSLET_MAP_LINK); absent when unset or no position"},
             "duration": nullable("number", description="a video's length in seconds, as the poster the worker "
                                                        "made with ffmpeg records it; null without one"),
             "rejected": {"type": "boolean", "description": "XMP rates it -1 (no star); LENSLET_XMP read or write"},

@@ -453,7 +453,10 @@ function exifRows(item) {
   if (camera.length === 2 && camera[1].startsWith(camera[0])) camera.shift();
   const rows = [
     ["Camera", camera.join(" ")],
+    ["Lens", typeof exif.lens === "string" ? exif.lens : ""],
+    ["Exposure", exposureText(exif)],
     ["Taken", exif.createdAt ? String(exif.createdAt).replace("T", " ") : ""],
+    ["Place", placeText(exif)],
     ["Size", item.w && item.h ? `${item.w} \u00d7 ${item.h} px` : ""],
     ["Length", Number.isFinite(item.duration) ? formatDuration(item.duration) : ""],
     ["File", item.size != null ? `${formatBytes(item.size)}, ${item.type || ""}` : ""],
@@ -467,8 +470,39 @@ function exifRows(item) {
     const detail = document.createElement("dd");
     term.textContent = name;
     detail.textContent = value;
+    // A map only when the admin chose a map service (LENSLET_MAP_LINK): a position is nobody else's business.
+    if (name === "Place" && typeof item.mapLink === "string" && item.mapLink.startsWith("https://")) {
+      detail.append(" ", Object.assign(document.createElement("a"), {
+        href: item.mapLink, textContent: "Map", target: "_blank", rel: "noopener noreferrer"}));
+    }
     return [term, detail];
   });
+}
+
+const finite = (value) => typeof value === "number" && Number.isFinite(value);
+
+/** "50 mm (75 mm in 35 mm) · f/1.8 · 1/250 s · ISO 400": what the EXIF says of how it was taken. */
+export function exposureText(exif) {
+  const parts = [];
+  if (finite(exif.focalLength)) {
+    const film = finite(exif.focalLength35) && Math.round(exif.focalLength35) !== Math.round(exif.focalLength)
+      ? ` (${Math.round(exif.focalLength35)} mm in 35 mm)` : "";
+    parts.push(`${+exif.focalLength.toFixed(1)} mm${film}`);
+  }
+  if (finite(exif.fNumber)) parts.push(`f/${+exif.fNumber.toFixed(1)}`);
+  if (finite(exif.exposureTime) && exif.exposureTime > 0) {
+    const t = exif.exposureTime;
+    parts.push(t >= 0.3 ? `${+t.toFixed(1)} s` : `1/${Math.round(1 / t)} s`);
+  }
+  if (finite(exif.iso)) parts.push(`ISO ${Math.round(exif.iso)}`);
+  return parts.join(" \u00b7 ");
+}
+
+/** "48.858370° N, 2.294481° E": a GPS position as people read it. */
+export function placeText(exif) {
+  if (!finite(exif.latitude) || !finite(exif.longitude)) return "";
+  const side = (value, plus, minus) => `${Math.abs(value).toFixed(6)}\u00b0 ${value < 0 ? minus : plus}`;
+  return `${side(exif.latitude, "N", "S")}, ${side(exif.longitude, "E", "W")}`;
 }
 
 /** A video's length as people read it: "0:02", "12:05", "1:02:03". */

@@ -62,3 +62,19 @@ def test_without_ffmpeg_a_video_is_a_placeholder_tile_with_a_play_badge(page, cl
     page.screenshot(tmp_path, "video-placeholder.png")
     loaded = page.script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert not any("thumb?path=films%2Fclip.webm" in url for url in loaded)  # never asked for
+
+
+def test_the_viewers_info_panel_says_lens_exposure_and_place_with_the_map_link_the_admin_set(page, tree, tmp_path):
+    from api.test_exif_people_read import TAKEN
+    from unit.test_exif import NORTH_PARIS, photo
+    (tree / "trip").mkdir()
+    (tree / "trip" / "eiffel.jpg").write_bytes(photo(TAKEN, NORTH_PARIS, make="Nokia\x002 N9", model="N9"))
+    page = page(LENSLET_MAP_LINK="https://maps.example/?q={lat},{lon}")
+    page.open("#view=trip/eiffel.jpg")
+    page.until(lambda: "Lens" in page.find("#view-exif").text)
+    text = page.find("#view-exif").text
+    for said in ("Nokia N9", "Canon EF50mm f/1.8 STM", "50 mm \u00b7 f/1.8 \u00b7 1/250 s \u00b7 ISO 400",
+                 "48.858367\u00b0 N, 2.294481\u00b0 E"):
+        assert said in text, text
+    assert page.find("#view-exif a").get_attribute("href") == "https://maps.example/?q=48.858367,2.294481"
+    page.screenshot(tmp_path, "exif-panel.png")
