@@ -44,6 +44,19 @@ def _whole(lo, hi):
     return parse
 
 
+def _off_or_whole(lo, hi):
+    whole = _whole(lo, hi)
+
+    def parse(raw):
+        if raw.strip() == "0":
+            return 0
+        try:
+            return whole(raw)
+        except ValueError:
+            raise ValueError(f"expected 0 or a whole number from {lo} to {hi}") from None
+    return parse
+
+
 def _seconds(lo, hi):
     def parse(raw):
         try:
@@ -140,6 +153,9 @@ class Config:
                            "(unsafe: DNS rebinding); other names answer 421", _hosts)
     thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, MAX_THUMB_SIZE))
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
+    thumb_size_large: int = setting(512, "long edge in pixels of the second, sharper thumbnails the page uses on "
+                                    "high-density and phone screens and for wide tiles (made on demand, kept in the "
+                                    "state folder's bounded cache); 0: none", _off_or_whole(64, MAX_THUMB_SIZE))
     thumb_inline: int = setting(2, "thumbnails one web process makes at once while a client waits; "
                                 "0 leaves them all to the worker", _whole(0, 64))
     thumb_wait: float = setting(1.0, "seconds a thumbnail request waits for a free slot or the worker "

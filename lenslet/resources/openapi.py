@@ -135,7 +135,9 @@ PAGE_FIELDS = {
                                      "their URL version: `v=<size>-<mtime>-<these>` (size in hexadecimal, the "
                                      "mtime in whole microseconds in hexadecimal, as a listing's item says them) "
                                      "is answered `immutable` while it is the version of what is answered",
-                      "properties": {"thumb": {"type": "string"}, "preview": {"type": "string"}}},
+                      "properties": {"thumb": {"type": "string"}, "preview": {"type": "string"},
+                                     "large": {"type": "string", "description": "of `/thumb?size=large`; absent "
+                                               "when LENSLET_THUMB_SIZE_LARGE is 0"}}},
 }
 
 USER_FIELDS = {
@@ -479,11 +481,17 @@ IMAGE = [ref("parameters", "imagePath")]
 CONDITIONAL = [ref("parameters", "ifNoneMatch"), ref("parameters", "ifModifiedSince")]
 
 
-def made_on_demand(summary, what):
+SIZE = {"name": "size", "in": "query", "required": False, "schema": {"enum": ["small", "large"], "default": "small"},
+        "description": "large: the second, sharper size (LENSLET_THUMB_SIZE_LARGE, /health's `imageSettings.large` "
+                       "its version's settings) for high-density screens; while it cannot be made in time, or is "
+                       "turned off, the small one is answered in its place with `Cache-Control: no-cache`"}
+
+
+def made_on_demand(summary, what, extra=()):
     """GET /thumb and GET /preview: a WebP made when first asked for, or 202 while the worker makes it."""
     return {
         "summary": summary,
-        "parameters": IMAGE + CONDITIONAL + [{
+        "parameters": IMAGE + CONDITIONAL + list(extra) + [{
             "name": "v", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
             "description": "the version of what is asked for (see /health's `imageSettings`): while it is the "
                            "version of what is answered, the answer is `Cache-Control: public, max-age=31536000, "
@@ -500,7 +508,8 @@ def made_on_demand(summary, what):
 
 
 def thumb():
-    return made_on_demand("The image's WebP thumbnail, made on demand", "the thumbnail")
+    return made_on_demand("The image's WebP thumbnail (or a video's poster), made on demand", "the thumbnail",
+                          [SIZE])
 
 
 def preview():

@@ -252,12 +252,21 @@ export class Listing {
       const tile = entry.target;
       if (entry.isIntersecting && !this.thumbs.has(tile)) {
         this.thumbs.set(tile, this.api.loadThumb(tile.querySelector("img"), tile.dataset.path ?? tile.dataset.cover,
-                                                 tile.dataset.version));
+                                                 tile.dataset.version, this.sharp(tile)));
       } else if (!entry.isIntersecting && this.thumbs.has(tile)) {
         this.thumbs.get(tile)();
         this.thumbs.delete(tile);
       }
     }
+  }
+
+  /** What a tile's srcset needs (api.sharpThumb), or null: its image's large version and shape, and how wide its
+   *  picture is drawn (covering its box: a landscape in a square is drawn wider than the square). */
+  sharp(tile) {
+    const {large, w, h} = tile.dataset;
+    if (!large) return null;
+    const box = tile.querySelector(".open").getBoundingClientRect();
+    return {large, w: Number(w), h: Number(h), drawn: Math.max(box.width, box.height * (Number(w) / Number(h)))};
   }
 
   imageTile(item, index) {
@@ -297,6 +306,10 @@ export class Listing {
     // No picture of it can be made (a video without a poster): a placeholder, never a thumbnail asked for.
     const shown = !(item.kind === "video" && item.preview === false);
     if (!shown) tile.classList.add("placeholder");
+    // A thumbnail known made (not a video's poster) is asked for by its own URLs, both sizes in a srcset.
+    if (item.hasThumb && item.kind !== "video" && item.w > 0 && item.h > 0) {
+      Object.assign(tile.dataset, {large: this.api.versionOf(item, "large"), w: item.w, h: item.h});
+    }
     tile.draggable = true;
     tile.addEventListener("dragstart", (event) => {
       const images = this.picked(item.path) ? this.chosen() : [item.path];

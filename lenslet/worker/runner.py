@@ -106,6 +106,7 @@ class Runner:
         self.folders = self.catalog.listings
         self.thumbs = Thumbs(self.tree, config, clock)
         self.previews = Previews(self.tree, config, self.thumbs, clock)
+        self.large_thumbs = Previews(self.tree, config, self.thumbs, clock, large=True)
         # Decoding, resizing and encoding on every core (LENSLET_THUMB_PROCESSES), started on first use.
         self.pool = pool.shared(config)
         self.clock = clock
@@ -355,7 +356,7 @@ HANDLERS = {
                                   for folder in job.get("folders") or [job["path"]]],
     "thumbs": lambda runner, job: runner.make_thumbs(job["path"], job.get("names", [])),
     "rethumb": lambda runner, job: runner.sweep(job.get("folders") or [job["path"]], job.get("names")),
-    "preview": lambda runner, job: runner.previews.make(job["path"]),
+    "preview": lambda runner, job: (runner.large_thumbs if job.get("large") else runner.previews).make(job["path"]),
     "hashes": lambda runner, job: runner.record_found_hashes(job),
     "rollup": lambda runner, job: runner.rollup(),
     "health": lambda runner, job: runner.health(),

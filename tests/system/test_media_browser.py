@@ -2,13 +2,16 @@
 (its time advances) from its original streamed with ranges, its tile shows its poster with a play badge
 or a placeholder without ffmpeg; screenshots saved for a person to look at."""
 
+import io
 import json
 import shutil
 
 import pytest
 from helpers import draw
+from PIL import Image
 
 FFMPEG = shutil.which("ffmpeg")
+LAYOUT_KEY = "lenslet.layout"  # where the page remembers the layout (grid.js)
 
 
 @pytest.fixture
@@ -78,3 +81,53 @@ def test_the_viewers_info_panel_says_lens_exposure_and_place_with_the_map_link_t
         assert said in text, text
     assert page.find("#view-exif a").get_attribute("href") == "https://maps.example/?q=48.858367,2.294481"
     page.screenshot(tmp_path, "exif-panel.png")
+
+
+def current_sources(page):
+    return page.script("return Object.fromEntries([...document.querySelectorAll('.tile.image')].map("
+                       "t => [t.dataset.path, t.querySelector('img').currentSrc]))")
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_a_rows_tile_loads_the_large_thumbnail_on_a_2x_screen(page, tree, tmp_path, scale):
+    for n in range(3):
+        draw(tree / "trip" / f"{n}.jpg", size=(1200, 900), color=(40 * n, 120, 200))
+    page = page()
+    page.server.wait_until(lambda: all(item["hasThumb"] for item in json.loads(
+        page.server.get("/folders?path=trip")[1])["items"]), timeout=30)
+    page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 1280, "height": 900, "deviceScaleFactor": scale, "mobile": False})
+    try:
+        # Rows from the start (as remembered in the browser): no picture is loaded for a layout left since, which
+        # the browser would keep (it takes a larger candidate it holds over a smaller one).
+        page.driver.get(page.server.url + "/static/favicon.svg")
+        page.script("localStorage.setItem(arguments[0], 'rows')", LAYOUT_KEY)
+        page.open("#path=trip")
+        page.until(lambda: page.script("return document.getElementById('grid').classList.contains('justified')"))
+        page.until(lambda: len(current_sources(page)) == 3 and all(current_sources(page).values()))
+        drawn = page.script("return Object.fromEntries([...document.querySelectorAll('.tile.image')].map("
+                            "t => [t.dataset.path, t.querySelector('.open').getBoundingClientRect().width]))")
+        sources = current_sources(page)
+        # Each tile's picture is the large one exactly where the small one has fewer pixels than it is drawn with.
+        assert {path: "size=large" in url for path, url in sources.items()} == {
+            path: width * scale > 256 for path, width in drawn.items()}, (drawn, sources)
+        if scale == 2:
+            assert all("size=large" in url for url in sources.values())
+            for url in sources.values():  # naturalWidth is in CSS pixels for a srcset's pick: ask the server
+                assert Image.open(io.BytesIO(page.server.get(url[len(page.server.url):])[1])).size == (512, 384)
+        page.screenshot(tmp_path, f"rows-{scale}x.png")
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_square_tile_narrower_than_the_small_thumbnail_loads_the_small_one_at_1x(page, tree):
+    draw(tree / "trip" / "square.jpg", size=(900, 900))
+    page = page()
+    page.server.wait_until(lambda: json.loads(page.server.get("/folders?path=trip")[1])["items"][0]["hasThumb"],
+                           timeout=30)
+    page.open("#path=trip")
+    page.until(lambda: all(current_sources(page).values()) and current_sources(page))
+    drawn = page.script("return document.querySelector('.tile.image .open').getBoundingClientRect().width")
+    assert drawn < 256 and "size=large" not in current_sources(page)["trip/square.jpg"], drawn
+    url = current_sources(page)["trip/square.jpg"]
+    assert Image.open(io.BytesIO(page.server.get(url[len(page.server.url):])[1])).size == (256, 256)
