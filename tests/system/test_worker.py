@@ -372,8 +372,13 @@ def test_the_workers_log_is_quiet_at_rest_with_videos_in_the_tree(tree, ffmpeg):
 
         def quiet_for(seconds):
             """The log's lines that name thumbnails over seconds of rest (longer than PROGRESS_EVERY)."""
-            wait_until(idle, timeout=40)
-            time.sleep(1)  # the last batch's closing line, if any, is written by now
+            def settled():  # no job left, and the last batch (if any) has said its last word
+                progress = [line for line in log_path.read_text().splitlines() if "thumbnails " in line]
+                return idle() and (not progress or progress[-1].endswith(": done"))
+
+            wait_until(settled, timeout=40)
+            time.sleep(1)  # a job queued by the last one's own writes (a rollup, health) is under way by now
+            wait_until(settled, timeout=40)
             before = log_path.read_text()
             time.sleep(seconds)  # what is waited for is an absence: it takes the time it says
             return [line for line in log_path.read_text()[len(before):].splitlines() if "thumbnail" in line]
