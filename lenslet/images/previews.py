@@ -22,7 +22,7 @@ import time
 from concurrent.futures import TimeoutError as WaitedTooLong
 
 from lenslet import jobs
-from lenslet.errors import LensletError, NotFound
+from lenslet.errors import Foreign, LensletError, NotFound
 from lenslet.images import decode, pool
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.images.thumbs import Pending, SingleFlight, source_of
@@ -75,6 +75,9 @@ class Previews:
         try:
             return self.get(path, key)
         except PreviewPending:
+            return None
+        except Foreign as ex:  # a FIFO, a link or a folder in its place: the small one is answered instead
+            log.warning("cannot use %s: %s", key, ex.description)
             return None
 
     def _cached(self, key):

@@ -2,6 +2,7 @@
 made on demand within the thumbnails' budgets, kept in the state folder's bounded cache, versioned in its URL."""
 
 import io
+import os
 
 import pytest
 from helpers import draw, run_jobs
@@ -87,3 +88,45 @@ def test_a_scoped_user_gets_no_large_thumbnail_outside_their_scope(gallery, tmp_
         missing = world.get("viewer", f"/thumb?path={path[:-4]}-none.jpg&size=large").json
         assert answer.status_int == 404 and answer.json["title"] == missing["title"]  # as a missing one
     assert world.get("share", "/thumb?path=work/d.jpg&size=large").status_int == 404
+
+
+def large_key(client, photos, path):
+    """Where the large thumbnail of path is kept, once asked for."""
+    client.get(f"/thumb?path={path}&size=large")
+    [found] = list((photos / LARGE_THUMBS).iterdir())
+    return found
+
+
+@pytest.mark.parametrize("spoil", ["torn", "forged", "fifo", "link", "folder"])
+def test_a_spoilt_large_thumbnail_in_the_cache_is_made_again_or_passed_by(client, photos, tmp_path, spoil):
+    import os
+    kept = large_key(client, photos, "trip/wide.jpg")
+    kept.unlink()
+    secret = tmp_path / "secret.webp"
+    secret.write_bytes(b"RIFF" + b"secret" * 20)
+    if spoil == "torn":
+        kept.write_bytes(b"RIF")
+    elif spoil == "forged":
+        kept.write_bytes(b"<html>not a picture</html>")
+    elif spoil == "fifo":
+        os.mkfifo(kept)
+    elif spoil == "link":
+        kept.symlink_to(secret)
+    else:
+        kept.mkdir()
+    answer = client.get("/thumb?path=trip/wide.jpg&size=large", expect_errors=True)
+    assert answer.status_int in (200, 503), answer.body[:200]  # never a hang, a 500 or another file's bytes
+    assert b"secret" not in answer.body
+    if answer.status_int == 200:
+        assert size_of(answer.body) in ((512, 128), (256, 64))
+    assert secret.read_bytes().startswith(b"RIFF")  # a link's target is never written
+
+
+def test_many_asking_at_once_for_one_large_thumbnail_get_it_made_once(client, photos):
+    from helpers import at_once
+    answers = []
+    at_once(lambda _: answers.append(client.get("/thumb?path=trip/wide.jpg&size=large")), 8)
+    assert len(answers) == 8
+    assert {size_of(answer.body) for answer in answers} <= {(512, 128), (256, 64)}
+    assert len(list((photos / LARGE_THUMBS).iterdir())) == 1
+    assert not [name for name in os.listdir(photos / LARGE_THUMBS) if "tmp" in name]
