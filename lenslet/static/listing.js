@@ -36,6 +36,15 @@ export class Listing {
     this.current = null;  // {key, path, q, asked, sliced, items, page, pageCount, total, folderTotal, loading}
     this.thumbs = new Map();  // tile -> unload(): only tiles near the screen hold a thumbnail
     this.nearScreen = new IntersectionObserver((entries) => this.showThumbs(entries), {rootMargin: "600px"});
+    // A tile drawn wider or narrower (Rows, a new window width) tells its srcset, which picks again.
+    this.redrawn = new ResizeObserver((entries) => {
+      for (const {target} of entries) {
+        const tile = target.closest(".tile");
+        const img = target.querySelector("img");
+        const sharp = tile && img?.getAttribute("srcset") ? this.sharp(tile) : null;
+        if (sharp) img.sizes = `${Math.max(1, Math.ceil(sharp.drawn))}px`;
+      }
+    });
     new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting) && this.current) this.loadMore();
     }, {rootMargin: "800px"}).observe(this.el.more);
@@ -253,9 +262,11 @@ export class Listing {
       if (entry.isIntersecting && !this.thumbs.has(tile)) {
         this.thumbs.set(tile, this.api.loadThumb(tile.querySelector("img"), tile.dataset.path ?? tile.dataset.cover,
                                                  tile.dataset.version, this.sharp(tile)));
+        if (tile.dataset.large) this.redrawn.observe(tile.querySelector(".open"));
       } else if (!entry.isIntersecting && this.thumbs.has(tile)) {
         this.thumbs.get(tile)();
         this.thumbs.delete(tile);
+        if (tile.dataset.large) this.redrawn.unobserve(tile.querySelector(".open"));
       }
     }
   }

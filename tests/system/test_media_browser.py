@@ -131,3 +131,16 @@ def test_a_square_tile_narrower_than_the_small_thumbnail_loads_the_small_one_at_
     assert drawn < 256 and "size=large" not in current_sources(page)["trip/square.jpg"], drawn
     url = current_sources(page)["trip/square.jpg"]
     assert Image.open(io.BytesIO(page.server.get(url[len(page.server.url):])[1])).size == (256, 256)
+
+
+def test_a_tile_drawn_wider_later_takes_the_large_thumbnail(page, tree):
+    draw(tree / "trip" / "square.jpg", size=(900, 900))
+    page = page()
+    page.server.wait_until(lambda: json.loads(page.server.get("/folders?path=trip")[1])["items"][0]["hasThumb"],
+                           timeout=30)
+    page.open("#path=trip")
+    page.until(lambda: current_sources(page) and all(current_sources(page).values()))
+    assert "size=large" not in current_sources(page)["trip/square.jpg"]
+    page.script("document.documentElement.style.setProperty('--tile', '420px')")  # as a wider layout draws it
+    page.until(lambda: "size=large" in current_sources(page)["trip/square.jpg"])
+    assert int(page.script("return document.querySelector('.tile.image img').sizes").removesuffix("px")) > 400
