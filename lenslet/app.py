@@ -75,6 +75,7 @@ def create_app(config=None, storage=None, clock=time.time):
     catalog = Catalog(tree, config, clock)
     thumbs = Thumbs(tree, config, clock, hash_found=catalog.hash_found)
     previews = Previews(tree, config, thumbs, clock)
+    large_thumbs = Previews(tree, config, thumbs, clock, large=True) if config.thumb_size_large else None
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
     searcher = Searcher(storage)
@@ -99,11 +100,12 @@ def create_app(config=None, storage=None, clock=time.time):
 
     _recover_moves(storage, config, clock)
     routes = {
-        "/health": HealthResource(config, storage, clock, {"thumb": url_settings(thumbs.settings),
-                                                           "preview": url_settings(previews.settings)}),
+        "/health": HealthResource(config, storage, clock, {
+            "thumb": url_settings(thumbs.settings), "preview": url_settings(previews.settings),
+            **({"large": url_settings(large_thumbs.settings)} if large_thumbs else {})}),
         "/folders": FoldersResource(catalog.listings),
         "/item": ItemResource(items),
-        "/thumb": ThumbResource(thumbs, tree, config.accel_redirect),
+        "/thumb": ThumbResource(thumbs, tree, config.accel_redirect, large_thumbs),
         "/preview": PreviewResource(previews, config.accel_redirect),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
         "/search": SearchResource(searcher),

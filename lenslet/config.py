@@ -44,6 +44,19 @@ def _whole(lo, hi):
     return parse
 
 
+def _off_or_whole(lo, hi):
+    whole = _whole(lo, hi)
+
+    def parse(raw):
+        if raw.strip() == "0":
+            return 0
+        try:
+            return whole(raw)
+        except ValueError:
+            raise ValueError(f"expected 0 or a whole number from {lo} to {hi}") from None
+    return parse
+
+
 def _seconds(lo, hi):
     def parse(raw):
         try:
@@ -54,6 +67,13 @@ def _seconds(lo, hi):
             raise ValueError(f"expected seconds from {lo} to {hi}")
         return value
     return parse
+
+
+def _map_link(raw):
+    value = raw.strip()
+    if value and not (value.startswith("https://") and "{lat}" in value and "{lon}" in value):
+        raise ValueError("expected an https:// address with {lat} and {lon} in it, or nothing")
+    return value
 
 
 def _processes(raw):
@@ -133,6 +153,9 @@ class Config:
                            "(unsafe: DNS rebinding); other names answer 421", _hosts)
     thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, MAX_THUMB_SIZE))
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
+    thumb_size_large: int = setting(512, "long edge in pixels of the second, sharper thumbnails the page uses on "
+                                    "high-density and phone screens and for wide tiles (made on demand, kept in the "
+                                    "state folder's bounded cache); 0: none", _off_or_whole(64, MAX_THUMB_SIZE))
     thumb_inline: int = setting(2, "thumbnails one web process makes at once while a client waits; "
                                 "0 leaves them all to the worker", _whole(0, 64))
     thumb_wait: float = setting(1.0, "seconds a thumbnail request waits for a free slot or the worker "
@@ -148,6 +171,11 @@ class Config:
     thumb_idle: float = setting(THUMB_IDLE, "seconds the thumbnail processes stay after their last thumbnail "
                                 "before they end (started again on the next); 0 keeps them for as long "
                                 "as their worker lives", _seconds(0, 86400))
+    map_link: str = setting("", "a map service's address for a photo's GPS position, {lat} and {lon} replaced (for "
+                            "example https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=15/{lat}/{lon}); "
+                            "empty shows the position without a link", _map_link)
+    ffmpeg: str = setting("ffmpeg", "the ffmpeg command the worker makes videos' posters (a frame, the length) "
+                          "with, when it runs; empty, or not installed: videos get a placeholder tile")
     max_pixels: int = setting(100_000_000, "largest image (width x height) lenslet decodes; larger ones "
                               "answer 422", _whole(1, 2_000_000_000))
     max_upload: int = setting(200 * 1024 * 1024, "largest image an upload may send, in bytes; larger ones answer 413",

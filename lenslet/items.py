@@ -7,11 +7,11 @@ lock, then one word to the catalog, which tells the listing and search.
 
 import logging
 
-from lenslet.errors import Conflict, Foreign, NotFound, Unreadable
-from lenslet.formats import manifests, sidecars, xmp
+from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
+from lenslet.formats import exif, manifests, sidecars, xmp
 from lenslet.formats.sidecars import NO_SIDECAR, check_version
-from lenslet.images import originals
-from lenslet.layout import backup_of, mime_of, sidecar_of
+from lenslet.images import originals, thumbs
+from lenslet.layout import backup_of, kind_of, mime_of, sidecar_of, thumb_of
 from lenslet.sidecar import store
 from lenslet.sidecar.store import change_sidecar, mirror_to_xmp
 
@@ -28,6 +28,7 @@ class Items:
         self.clock = catalog.clock
         self.reading = catalog.reading  # other tools' XMP is shown (LENSLET_XMP)
         self.writing = config.xmp == "write"  # and lenslet's edits are written to the XMP sidecar
+        self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
@@ -43,9 +44,23 @@ class Items:
         if data is not None and sidecar is None:
             problem = UNREADABLE
         body = self._answer(path, stat, sidecar or sidecars.defaults(), examined)
+        if kind_of(key) == "video":
+            body["duration"] = self._duration(place)
+        link = exif.map_link(self.map_link, body["exif"])
+        if link is not None:
+            body["mapLink"] = link
         if problem is not None:
             body.update(unreadable=True, error=problem)  # shown, never merged into
         return body, version or NO_SIDECAR
+
+    @staticmethod
+    def _duration(place):
+        """A video's length in seconds, as its poster records it (made by the worker with ffmpeg), or None."""
+        try:
+            data, _ = place.storage.read_small(place.storage.derived_key(thumb_of(place.key)), thumbs.MAX_THUMB_BYTES)
+        except LensletError:
+            return None
+        return thumbs.duration_of(data) if data is not None and data[:4] == b"RIFF" else None
 
     def trash_origin(self, path):
         """Where a trashed image came from, as its sidecar says (None when it says nothing)."""

@@ -54,6 +54,9 @@ LISTED = f"{STATE}/listed"  # rewritten whenever a listing changes: what folder 
 EDITED = f"{STATE}/edited"
 PREVIEWS = f"{STATE}/previews"  # the viewer's previews: a bounded cache, never beside the images
 PREVIEW = ".webp"
+# Thumbnails of the second, larger size (LENSLET_THUMB_SIZE_LARGE) for high-density screens: a bounded cache
+# like the previews, named the same way (preview_of with this folder), never beside the images.
+LARGE_THUMBS = f"{STATE}/thumbs-large"
 
 # The file types lenslet serves, by extension: pictures, and raw camera files (shown through the
 # JPEG preview they embed; lenslet/images/raw.py).
@@ -116,11 +119,12 @@ def thumb_of(image_key):
     return _derived_key(image_key, THUMB)
 
 
-def preview_of(path, source, settings):
+def preview_of(path, source, settings, folder=PREVIEWS):
     """Where the preview of the image at a browse path lives, made from source (its size and mtime)
-    with settings: an image changed or moved, or new settings, give a new name, and the old one ages out."""
+    with settings: an image changed or moved, or new settings, give a new name, and the old one ages out.
+    folder: PREVIEWS, or LARGE_THUMBS for a thumbnail of the larger size."""
     raw = "\0".join((path, source, settings)).encode("utf-8", "surrogateescape")
-    return f"{PREVIEWS}/{hashlib.blake2b(raw, digest_size=16).hexdigest()}{PREVIEW}"
+    return f"{folder}/{hashlib.blake2b(raw, digest_size=16).hexdigest()}{PREVIEW}"
 
 
 def url_version(image, settings):

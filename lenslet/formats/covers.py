@@ -13,7 +13,7 @@ from typing import NamedTuple
 import orjson
 
 from lenslet.errors import BadRequest, UnsupportedMedia
-from lenslet.layout import TRASH, is_image, is_shown
+from lenslet.layout import TRASH, is_image, is_shown, kind_of
 
 VERSION = 1
 MAX_SIDECAR = 4096  # bytes of a folder sidecar read: one name is under 1 KB; more is not lenslet's
@@ -22,7 +22,8 @@ MAX_SIDECAR = 4096  # bytes of a folder sidecar read: one name is under 1 KB; mo
 class Local(NamedTuple):
     """What one folder's own listing says, for its summary (subfolders not included)."""
 
-    images: int       # items listed in the folder itself
+    images: int       # items listed in the folder itself (videos included)
+    videos: int       # of those, videos
     cover: object     # the name of its cover image, or None
     picked: bool      # the cover is the one a person picked
     dirs: tuple       # its subfolders' names, in listing order
@@ -33,7 +34,13 @@ def local(names, dirs, picked, pointer=False):
     """A folder's Local from its items' names (in listing order), its subfolders' names, and the name
     its sidecar picks (or None)."""
     cover = cover_of(names, picked)
-    return Local(len(names), cover, cover is not None and cover == picked, tuple(dirs), pointer)
+    videos = sum(kind_of(name) == "video" for name in names)
+    return Local(len(names), videos, cover, cover is not None and cover == picked, tuple(dirs), pointer)
+
+
+def videos_among(items):
+    """How many of a listing's items are videos (by their names)."""
+    return sum(kind_of(item.get("name") or item.get("path") or "") == "video" for item in items if isinstance(item, dict))
 
 
 def cover_of(names, picked):
@@ -46,16 +53,17 @@ def cover_of(names, picked):
 
 def summary(own, path, children):
     """A folder's summary: its own Local at a browse path, and its subfolders' summaries in order
-    ({images, allImages, cover, coverPicked}). The trash at the root is counted in no folder above it."""
+    ({images, videos, allImages, cover, coverPicked}: images counts every item, videos the videos among them). The trash at the root is counted in no folder above it."""
     total = own.images + sum(child["allImages"] for name, child in children if not (path == "" and name == TRASH))
     cover = f"{path}/{own.cover}" if path and own.cover else own.cover
     if cover is None:
         cover = next((child["cover"] for name, child in children
                       if child["cover"] is not None and not (path == "" and name == TRASH)), None)
-    return {"images": own.images, "allImages": total, "cover": cover, "coverPicked": own.picked}
+    return {"images": own.images, "videos": own.videos, "allImages": total, "cover": cover,
+            "coverPicked": own.picked}
 
 
-EMPTY = {"images": 0, "allImages": 0, "cover": None, "coverPicked": False}
+EMPTY = {"images": 0, "videos": 0, "allImages": 0, "cover": None, "coverPicked": False}
 
 
 def parse(data):

@@ -25,8 +25,9 @@ from lenslet.layout import (
     xmp_names,
 )
 
-# 2: items carry the camera and the time taken (EXIF), when the image says; 3: the items of a stack
-# (formats/stacks.py) say so. A manifest of an older version is rebuilt.
+# 2: items carry the camera and the time taken (EXIF), when the image says; a manifest of 1 is rebuilt.
+# 3: and the lens (searched), their text cleaned of control characters, and the items of a stack
+# (formats/stacks.py) say so; a manifest of 2 is rebuilt.
 VERSION = 3
 # Seconds a sidecar must have been left alone before a manifest read it for its time alone to tell
 # later that it is unchanged: file times step by up to two seconds (FAT; whole seconds on ext3,
@@ -248,7 +249,7 @@ def not_written(found, writing):
 # Keys of an entry present only when they say something (None in a change removes them):
 # most images have no XMP, and 10,000 entries of nulls would slow every listing.
 XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp")
-SHOT_KEYS = ("camera", "taken")  # how the picture was taken (decode.shot), present when the image says
+SHOT_KEYS = ("camera", "taken", "lens")  # how the picture was taken (decode.shot), present when the image says
 
 
 def lean(fields):
@@ -329,10 +330,10 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
 
 def shown_as(entry):
     """An entry with what it is (`kind`: image, raw or video, by its name) and whether the page can show
-    a picture of it (`preview`: false for a video, and for a file that could not be read, a raw without
-    a preview among them): what cannot be shown is listed with a placeholder, never hidden."""
+    a picture of it (`preview`: false for a video without a poster, and for a file that could not be read, a
+    raw without a preview among them): what cannot be shown is listed with a placeholder, never hidden."""
     kind = kind_of(entry["name"])
-    preview = kind != "video" and not entry.get("error")
+    preview = (kind != "video" or bool(entry.get("hasThumb"))) and not entry.get("error")
     if entry.get("kind") == kind and entry.get("preview") == preview:
         return entry
     return dict(entry, kind=kind, preview=preview)

@@ -13,6 +13,7 @@ import blake3
 from PIL import Image, UnidentifiedImageError
 
 from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
+from lenslet.formats import exif
 from lenslet.images import raw
 
 # Formats lenslet opens; Pillow tries no other plugin on a client's bytes.
@@ -68,6 +69,7 @@ def _reader(stream):
     return read, size
 
 ORIENTATION, MAKE, MODEL, EXIF_IFD, DATE_TIME_ORIGINAL = 0x0112, 0x010F, 0x0110, 0x8769, 0x9003
+GPS_IFD = 0x8825
 # What turns a stored picture upright, by EXIF orientation.
 UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
@@ -365,7 +367,7 @@ def exif_orientation(raw):
 
 
 def shot(exif):
-    """What a listing keeps of how a picture was taken: {"camera", "taken"}, each only when known.
+    """What a listing keeps of how a picture was taken: {"camera", "taken", "lens"}, each only when known.
 
     exif: raw EXIF bytes (as a JPEG's APP1 block holds them), or a summary as _exif() gives.
     """
@@ -376,6 +378,8 @@ def shot(exif):
         found["camera"] = camera
     if summary.get("createdAt"):
         found["taken"] = summary["createdAt"]
+    if summary.get("lens"):
+        found["lens"] = summary["lens"]
     return found
 
 
@@ -415,9 +419,13 @@ def exif_summary(raw):
         exif_ifd = entries.get(EXIF_IFD)
         if exif_ifd is not None:
             (at,) = struct.unpack_from(order + "I", raw, exif_ifd + 8)
-            taken = exif_time(_ascii(raw, order, _ifd(raw, order, at).get(DATE_TIME_ORIGINAL)))
+            extra = _ifd(raw, order, at)
+            taken = exif_time(_ascii(raw, order, extra.get(DATE_TIME_ORIGINAL)))
             if taken:
                 summary["createdAt"] = taken
+            lens = exif.lens_of({tag: _ascii(raw, order, extra.get(tag)) for tag in (exif.LENS_MAKE, exif.LENS_MODEL)})
+            if lens:
+                summary["lens"] = lens
     except (struct.error, TypeError):
         pass
     return summary
@@ -458,13 +466,16 @@ def _exif(img):
     taken = exif_time(extra.get(DATE_TIME_ORIGINAL))
     if taken:
         summary["createdAt"] = taken
+    summary.update(exif.shooting(extra))
+    try:
+        summary.update(exif.position(tags.get_ifd(GPS_IFD)))
+    except DECODE_ERRORS:
+        pass  # a GPS directory that cannot be read: no position
     return summary
 
 
 def _text(value):
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    return value.strip("\x00 ") if isinstance(value, str) else None
+    return exif.clean_text(value)
 
 
 _EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")

@@ -22,11 +22,11 @@ import time
 from concurrent.futures import TimeoutError as WaitedTooLong
 
 from lenslet import jobs
-from lenslet.errors import LensletError, NotFound
+from lenslet.errors import Foreign, LensletError, NotFound
 from lenslet.images import decode, pool
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.images.thumbs import Pending, SingleFlight, source_of
-from lenslet.layout import PREVIEW, PREVIEWS, join, preview_of
+from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, preview_of
 
 log = logging.getLogger("lenslet")
 QUALITY = 80  # a viewer's picture is looked at closely: finer than a thumbnail's 70
@@ -40,14 +40,20 @@ class PreviewPending(Pending):
 
 
 class Previews:
-    def __init__(self, tree, config, thumbs, clock=time.time):
+    """The viewer's previews; with large=True, the thumbnails of the second size (LENSLET_THUMB_SIZE_LARGE):
+    the same bounded cache and budgets in their own folder (LARGE_THUMBS), each capped at LENSLET_PREVIEW_CACHE."""
+
+    def __init__(self, tree, config, thumbs, clock=time.time, large=False):
         self.tree = tree
         self.cache = tree.root  # the gallery's own state folder, whichever storage holds the image
         self.config = config
-        self.size = config.preview_size
+        self.large = large
+        self.size = config.thumb_size_large if large else config.preview_size
+        self.quality = config.thumb_quality if large else QUALITY
+        self.folder = LARGE_THUMBS if large else PREVIEWS
         self.cap = config.preview_cache
         self.max_pixels = config.max_pixels
-        self.settings = f"{self.size} {QUALITY}"
+        self.settings = f"{self.size} {self.quality}"
         self.thumbs = thumbs  # whose inline slots previews share: one budget for every decode
         self.wait = config.thumb_wait
         self.clock = clock
@@ -57,12 +63,22 @@ class Previews:
         """Return (preview key, the image's Stat) for the image at a browse path (NotFound and the like)."""
         place, image = self.tree.locate_image(path)
         refuse_unshown(place.key)
-        return preview_of(path, source_of(image), self.settings), image
+        return preview_of(path, source_of(image), self.settings, self.folder), image
 
     def get(self, path, key):
         """The preview's bytes, made now (or waited for) when missing; PreviewPending past the wait."""
         found = self._cached(key)
         return found if found is not None else self._make_or_wait(path, key)
+
+    def get_or_queue(self, path, key):
+        """As get(), but None when it cannot be made in time (queued for the worker meanwhile)."""
+        try:
+            return self.get(path, key)
+        except PreviewPending:
+            return None
+        except Foreign as ex:  # a FIFO, a link or a folder in its place: the small one is answered instead
+            log.warning("cannot use %s: %s", key, ex.description)
+            return None
 
     def _cached(self, key):
         try:
@@ -109,7 +125,7 @@ class Previews:
         share = self.thumbs.pixels.share(deadline - self.clock())
         try:
             with stream:
-                preview = decode.make_thumbnail(stream, self.size, QUALITY, self.max_pixels, budget=share)
+                preview = decode.make_thumbnail(stream, self.size, self.quality, self.max_pixels, budget=share)
         except decode.OverBudget:
             return None
         finally:
@@ -119,7 +135,10 @@ class Previews:
 
     def _queue(self, path):
         try:
-            jobs.enqueue(self.tree.root, "preview", path, self.clock)
+            if self.large:  # the same kind of job, told apart by its part (an older worker makes a preview)
+                jobs.enqueue(self.tree.root, "preview", path, self.clock, part="large", large=True)
+            else:
+                jobs.enqueue(self.tree.root, "preview", path, self.clock)
         except LensletError as ex:
             log.warning("cannot queue a preview for %s: %s", path, ex.description)
         raise PreviewPending("the preview is being made; ask again", retry_after=1,
@@ -134,7 +153,7 @@ class Previews:
         place, _ = self.tree.locate_image(path)
         data, _ = read_image(place.storage, place.key)
         makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)),
-                             size=self.size, quality=QUALITY)
+                             size=self.size, quality=self.quality)
         preview, _ = makers.make(data)
         self._store(key, preview)
 
@@ -147,7 +166,7 @@ class Previews:
         """Remove the least recently used previews until the cache holds at most LENSLET_PREVIEW_CACHE
         bytes; return how many were removed. Every process stores and evicts: the listing is the truth."""
         try:
-            entries = self.cache.list_folder(PREVIEWS)
+            entries = self.cache.list_folder(self.folder)
         except NotFound:
             return 0
         stored = sorted((entry for entry in entries if not entry.is_dir and entry.name.endswith(PREVIEW)),
@@ -157,7 +176,7 @@ class Previews:
             if total <= self.cap:
                 break
             try:
-                self.cache.delete(join(PREVIEWS, entry.name))
+                self.cache.delete(join(self.folder, entry.name))
                 removed += 1
             except NotFound:
                 pass  # another process evicted it first

@@ -26,8 +26,9 @@ from lenslet.formats import webp
 from lenslet.images import decode
 from lenslet.images.budget import Pixels
 from lenslet.images.decode import content_hash, content_hash_of
+from lenslet.images import video
 from lenslet.images.originals import open_image, read_image, refuse_unshown
-from lenslet.layout import THUMB_SETTINGS, thumb_of, url_version
+from lenslet.layout import THUMB_SETTINGS, is_shown, kind_of, name_of, thumb_of, url_version
 
 log = logging.getLogger("lenslet")
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
@@ -49,11 +50,24 @@ def source_of(image):
     return f"{image.size} {image.mtime!r}"
 
 
-def record(source, settings):
-    """The XMP packet a thumbnail carries: what it was made from, and how."""
+def record(source, settings, duration=None):
+    """The XMP packet a thumbnail carries: what it was made from, and how (and a video's length in seconds)."""
+    length = "" if duration is None else f' lenslet:duration="{duration:.3f}"'
     return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            f'<rdf:Description xmlns:lenslet="{XMP_NS}" lenslet:source="{source}" lenslet:settings="{settings}"/>'
-            f'</rdf:RDF></x:xmpmeta>').encode()
+            f'<rdf:Description xmlns:lenslet="{XMP_NS}" lenslet:source="{source}" lenslet:settings="{settings}"'
+            f'{length}/></rdf:RDF></x:xmpmeta>').encode()
+
+
+_DURATION = re.compile(rb'lenslet:duration="(\d{1,9}(?:\.\d{1,6})?)"')
+
+
+def duration_of(data):
+    """A video's length in seconds as its poster (its thumbnail) records it, or None."""
+    for fourcc, start, length in webp.chunks(data):
+        if fourcc == b"XMP ":
+            found = _DURATION.search(data, start, start + length)
+            return float(found.group(1)) if found else None
+    return None
 
 
 def recorded(data):
@@ -126,6 +140,7 @@ class Thumbs:
         self.quality = config.thumb_quality
         self.settings = f"{self.size} {self.quality}"  # what a thumbnail records of how it was made
         self.max_pixels = config.max_pixels
+        self.ffmpeg = config.ffmpeg  # videos' posters: made by the worker only, when it runs (video.available)
         self.wait = config.thumb_wait
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
         self.pixels = Pixels(INLINE_PIXELS)  # shared with previews: every decode made while a client waits
@@ -158,6 +173,22 @@ class Thumbs:
         if source is None:  # made before thumbnails kept a record: by the times, as then
             return found if found[1].mtime >= image.mtime else None
         return found if source == source_of(image) else None
+
+    def makes(self, name):
+        """Whether a thumbnail of this item can be made here: an image's, or a video's poster with ffmpeg."""
+        return is_shown(name) or (kind_of(name) == "video" and video.available(self.ffmpeg))
+
+    def make_poster(self, storage, key):
+        """Make and store a video's poster as its thumbnail (recording its length); return its hash.
+        Undecodable when ffmpeg finds no video in it; the worker's alone: a web process never runs ffmpeg."""
+        stat = storage.stat(key)
+        with storage.open_seekable(key) as stream:
+            frame, seconds = video.poster(self.ffmpeg, stream)
+            xmp = record(source_of(stat), self.settings, seconds)
+            self._store(storage, key, _logged(key, lambda: decode.make_thumbnail(
+                io.BytesIO(frame), self.size, self.quality, self.max_pixels, xmp=xmp)))
+            stream.seek(0)
+            return content_hash_of(stream)
 
     def current(self, webp):
         """Whether a thumbnail was made with today's size and quality."""
@@ -198,8 +229,9 @@ class Thumbs:
     def _get(self, path):
         place, image = self.tree.locate_image(path)
         storage, key = place.storage, place.key
-        refuse_unshown(key)  # before any look for a thumbnail, slot or job: a video has none
         found = self.fresh(storage, key, image)
+        if found is None:
+            refuse_unshown(key)  # before any slot or job: a video's poster is the worker's to make, or none
         if found is None:
             try:
                 digest = self.make_or_wait(path, storage, key, image)

@@ -190,7 +190,7 @@ class Folders:
             raise NotFound("no such page", path=path, page=page, pageCount=1)
         shown = self._passable(path, orjson.loads(data), access)
         items = access.visible(path, orjson.loads(self.view_all(path))["items"]) if shown["total"] else []
-        shown.update(items=items, page=0, pageCount=1, total=len(items), images=len(items),
+        shown.update(items=items, page=0, pageCount=1, total=len(items), images=len(items), videos=covers.videos_among(items),
                      allImages=len(items) + shown["allImages"], sig=signature_of(items, shown["dirs"]))
         return orjson.dumps(shown), None
 
@@ -203,10 +203,11 @@ class Folders:
             return self._without_links(path, self.view(path, query, offset, limit), access)
         view = self._passable(path, orjson.loads(self.view(path, query, 0, MAX_ITEMS)), access)
         items = access.visible(path, view["items"])
+        seen = access.visible(path, orjson.loads(self.view_all(path))["items"])
         view.update(items=items[offset:offset + limit], total=len(items), offset=offset, limit=limit,
-                    folderTotal=len(access.visible(path, orjson.loads(self.view_all(path))["items"])),
-                    sig=signature_of(items, view["dirs"]))
-        view.update(images=view["folderTotal"], allImages=view["folderTotal"] + view["allImages"])
+                    folderTotal=len(seen), sig=signature_of(items, view["dirs"]))
+        view.update(images=view["folderTotal"], videos=covers.videos_among(seen),
+                    allImages=view["folderTotal"] + view["allImages"])
         return orjson.dumps(view)
 
     def _without_links(self, path, data, access):
@@ -227,6 +228,8 @@ class Folders:
         if len(items) == len(page["items"]) and len(dirs) == len(page["dirs"]):
             return data
         gone = len(page["items"]) - len(items)
+        if isinstance(page.get("videos"), int):
+            page["videos"] = max(0, page["videos"] - covers.videos_among(page["items"]) + covers.videos_among(items))
         below = sum(d.get("allImages", 0) for d in page["dirs"] if isinstance(d, dict) and d not in dirs
                     and isinstance(d.get("allImages"), int))
         page.update(items=items, dirs=dirs, sig=signature_of(items, dirs))
@@ -250,13 +253,14 @@ class Folders:
             folder = join(path, entry.get("name", ""))
             if access.trash_shown(folder):
                 seen = access.visible(folder, orjson.loads(self.view_all(folder))["items"])
-                entry.update(images=len(seen), allImages=len(seen), cover=None, coverPicked=False)
+                entry.update(images=len(seen), videos=covers.videos_among(seen), allImages=len(seen), cover=None,
+                             coverPicked=False)
             elif not access.may_see(folder):
                 entry.update(self._counts_below(folder, access))
             below += entry.get("allImages", 0) if not access.trash_shown(folder) else 0
         cover = next((d["cover"] for d in page["dirs"] if d.get("cover") and not access.trash_shown(
             join(path, d.get("name", "")))), None)
-        page.update(images=0, allImages=below, cover=cover, coverPicked=False)
+        page.update(images=0, videos=0, allImages=below, cover=cover, coverPicked=False)
         return page
 
     def _counts_below(self, folder, access):
@@ -269,7 +273,7 @@ class Folders:
                 continue  # a scope folder that is not (or no longer) there holds nothing
             total += own["allImages"]
             cover = cover or own["cover"]
-        return {"images": 0, "allImages": total, "cover": cover, "coverPicked": False}
+        return {"images": 0, "videos": 0, "allImages": total, "cover": cover, "coverPicked": False}
 
     def view_all(self, path):
         """Every item of a folder in its stored order, as a view (a principal's share is cut from it)."""

@@ -135,7 +135,9 @@ PAGE_FIELDS = {
                                      "their URL version: `v=<size>-<mtime>-<these>` (size in hexadecimal, the "
                                      "mtime in whole microseconds in hexadecimal, as a listing's item says them) "
                                      "is answered `immutable` while it is the version of what is answered",
-                      "properties": {"thumb": {"type": "string"}, "preview": {"type": "string"}}},
+                      "properties": {"thumb": {"type": "string"}, "preview": {"type": "string"},
+                                     "large": {"type": "string", "description": "of `/thumb?size=large`; absent "
+                                               "when LENSLET_THUMB_SIZE_LARGE is 0"}}},
 }
 
 USER_FIELDS = {
@@ -302,7 +304,10 @@ SCHEMAS = {
         "type": "object", "required": ["images", "allImages", "cover", "coverPicked"],
         "description": "a folder's counts and cover, as they are when answered",
         "properties": {
-            "images": {"type": "integer", "minimum": 0, "description": "items in the folder itself"},
+            "images": {"type": "integer", "minimum": 0, "description": "items in the folder itself (videos included)"},
+            "videos": {"type": "integer", "minimum": 0,
+                       "description": "of `images`, the videos (the page says `N images, M videos`); absent from "
+                                      "an older lenslet's answers"},
             "allImages": {"type": "integer", "minimum": 0,
                           "description": "items in it and every folder below (the trash counts in no folder above it)"},
             "cover": nullable("string", description="browse path of the cover image: the one picked, else the first "
@@ -342,12 +347,20 @@ SCHEMAS = {
                      "updated_at", "updated_by"],
         "properties": {
             "v": {"type": "integer"}, "tags": STRINGS, "notes": {"type": "string"}, "star": STAR,
-            "exif": {"type": "object"}, "hash": nullable("string"),
+            "exif": {"type": "object", "description": "what the image's EXIF says, each key only when known: make, "
+                     "model, createdAt, width, height, orientation, lens, focalLength (mm), focalLength35 (mm on 35 mm "
+                     "film), fNumber, exposureTime (s), iso, latitude, longitude (decimal degrees, south and west "
+                     "negative), altitude (m); text cleaned of control characters (docs/files.md)"},
+            "hash": nullable("string"),
             "updatedAt": nullable("string"), "updatedBy": nullable("string"),
             "updated_at": nullable("string"), "updated_by": nullable("string"),
             "path": {"type": "string"}, "size": {"type": "integer"}, "mtime": {"type": "number"},
             "type": {"type": "string"}, "w": nullable("integer"), "h": nullable("integer"),
             "error": {"type": "string"},
+            "mapLink": {"type": "string", "description": "where a map shows the image's GPS position "
+                                                        "(LENSLET_MAP_LINK); absent when unset or no position"},
+            "duration": nullable("number", description="a video's length in seconds, as the poster the worker "
+                                                       "made with ffmpeg records it; null without one"),
             "rejected": {"type": "boolean", "description": "XMP rates it -1 (no star); LENSLET_XMP read or write"},
             "label": nullable("string", description="xmp:Label, a colour label"),
             "title": nullable("string", description="dc:title"),
@@ -490,11 +503,17 @@ IMAGE = [ref("parameters", "imagePath")]
 CONDITIONAL = [ref("parameters", "ifNoneMatch"), ref("parameters", "ifModifiedSince")]
 
 
-def made_on_demand(summary, what):
+SIZE = {"name": "size", "in": "query", "required": False, "schema": {"enum": ["small", "large"], "default": "small"},
+        "description": "large: the second, sharper size (LENSLET_THUMB_SIZE_LARGE, /health's `imageSettings.large` "
+                       "its version's settings) for high-density screens; while it cannot be made in time, or is "
+                       "turned off, the small one is answered in its place with `Cache-Control: no-cache`"}
+
+
+def made_on_demand(summary, what, extra=()):
     """GET /thumb and GET /preview: a WebP made when first asked for, or 202 while the worker makes it."""
     return {
         "summary": summary,
-        "parameters": IMAGE + CONDITIONAL + [{
+        "parameters": IMAGE + CONDITIONAL + list(extra) + [{
             "name": "v", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
             "description": "the version of what is asked for (see /health's `imageSettings`): while it is the "
                            "version of what is answered, the answer is `Cache-Control: public, max-age=31536000, "
@@ -511,7 +530,8 @@ def made_on_demand(summary, what):
 
 
 def thumb():
-    return made_on_demand("The image's WebP thumbnail, made on demand", "the thumbnail")
+    return made_on_demand("The image's WebP thumbnail (or a video's poster), made on demand", "the thumbnail",
+                          [SIZE])
 
 
 def preview():

@@ -1,22 +1,45 @@
-from lenslet.layout import thumb_of
+from lenslet.errors import BadRequest
+from lenslet.layout import thumb_of, url_version
 from lenslet.resources import accel_uri, access_of, send_webp
 from lenslet.resources.http import etag_of
 from lenslet.storage import clean_path
 
+SIZES = ("small", "large")
+
 
 class ThumbResource:
-    """GET /thumb?path=&v=: the image's WebP thumbnail, made on demand (immutable when v is its version);
-    sent by nginx under LENSLET_ACCEL_REDIRECT, as originals are."""
+    """GET /thumb?path=&size=&v=: the image's WebP thumbnail, made on demand (immutable when v is its version);
+    sent by nginx under LENSLET_ACCEL_REDIRECT, as originals are. size=large: the second, sharper size
+    (LENSLET_THUMB_SIZE_LARGE) for high-density screens; while it cannot be made in time (or is turned off)
+    the small one is answered in its place, never cached (the page's srcset then has a picture at once)."""
 
-    def __init__(self, thumbs, tree, accel_redirect=""):
+    def __init__(self, thumbs, tree, accel_redirect="", large=None):
         self.thumbs = thumbs
         self.tree = tree
         self.accel = accel_redirect
+        self.large = large  # the larger thumbnails' cache (images/previews.py), None when turned off
 
     def on_get(self, req, resp):
         path = access_of(req).see(clean_path(req.get_param("path", required=True)))
+        size = req.get_param("size", default="small")
+        if size not in SIZES:
+            raise BadRequest("size is small or large", size=size[:20], sizes=list(SIZES))
+        if size == "large" and self.large is not None and self.send_large(req, resp, path):
+            return
         data, thumb, version = self.thumbs.get_versioned(path)
         send_webp(req, resp, etag_of(thumb), thumb.mtime, lambda: data, version, lambda: self.sent_by_nginx(path))
+        if size == "large":
+            resp.cache_control = ["no-cache"]  # in the large one's place: asked again next time
+
+    def send_large(self, req, resp, path):
+        """Answer the large thumbnail if it is made, or can be made now; False to answer the small one."""
+        key, image = self.large.find(path)
+        data = self.large.get_or_queue(path, key)
+        if data is None:
+            return False  # queued for the worker meanwhile
+        etag = f'"{key.rpartition("/")[2].partition(".")[0]}"'  # a digest of path, size, mtime and settings
+        send_webp(req, resp, etag, image.mtime, lambda: data, url_version(image, self.large.settings))
+        return True
 
     def sent_by_nginx(self, path):
         if not self.accel:

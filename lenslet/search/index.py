@@ -113,14 +113,14 @@ def journal_entry_problem(entry):
 
 def fields_of(item):
     """The searchable text of an item: name, each tag, notes, its folder's path, XMP's keyword paths,
-    the camera and the day taken (EXIF: "canon", "2020-05-01"); folded."""
+    the camera, the lens and the day taken (EXIF: "canon", "ef 50mm", "2020-05-01"); folded."""
     tags = item.get("tags") if isinstance(item.get("tags"), list) else []
     path = item.get("path") if isinstance(item.get("path"), str) else ""
     paths = item.get("xmpPaths") if isinstance(item.get("xmpPaths"), list) else ()  # "Places|Iceland"
     taken = item.get("taken")[:10] if isinstance(item.get("taken"), str) else ""
     return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
             fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str)),
-            fold(item.get("camera")), fold(taken)]
+            fold(item.get("camera")), fold(item.get("lens")), fold(taken)]
 
 
 def matches(item, terms):
@@ -714,7 +714,7 @@ def digit_bitmaps(text, count):
 MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
 
 
-FORMAT = 3  # of a kept index: one kept by another version is built again
+FORMAT = 4  # of a kept index: one kept by another version is built again (4: lens names are searched)
 # Punctuation between two tokens inside one field: what a joint holds between its tokens.
 JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")
 

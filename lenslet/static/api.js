@@ -333,8 +333,15 @@ export class Api {
 
   /** Queue a thumbnail for an <img> (a few at a time, retried while lenslet answers 202, still
    *  being made); answer a function that cancels it (or unloads it when done). */
-  loadThumb(img, path, version = "") {
+  loadThumb(img, path, version = "", sharp = null) {
     const job = {img, path, version, cancelled: false};
+    if (sharp && this.sharpThumb(job, sharp)) {
+      return () => {
+        job.cancelled = true;
+        img.removeAttribute("srcset");
+        img.removeAttribute("src");
+      };
+    }
     this.waiting.push(job);
     this.pump();
     return () => {
@@ -344,6 +351,33 @@ export class Api {
         img.removeAttribute("src");
       }
     };
+  }
+
+  /** A thumbnail known to be made, by its own versioned URLs with a srcset of both sizes, so that the browser
+   *  picks the sharper one wherever the tile is drawn wider than the small one's pixels (a 2x or phone
+   *  screen, a wide tile in Rows); answer false where an <img> cannot fetch it itself (a token or share key,
+   *  no large size): the caller fetches the small one as before. sharp: {large: its version, w, h, drawn:
+   *  the CSS pixels wide the picture is drawn}. A failure falls back to that fetch. */
+  sharpThumb(job, sharp) {
+    const small = parseInt(this.imageSettings?.thumb, 10);
+    const large = parseInt(this.imageSettings?.large, 10);
+    if (this.needsToken() || !job.version || !sharp.large || !(small > 0) || !(large > 0) ||
+        !(sharp.w > 0) || !(sharp.h > 0)) return false;
+    const wide = (edge) => Math.max(1, Math.round(sharp.w * Math.min(1, edge / Math.max(sharp.w, sharp.h))));
+    const base = `/thumb?path=${enc(job.path)}`;
+    const img = job.img;
+    img.onerror = () => {
+      img.onerror = null;
+      img.removeAttribute("srcset");
+      img.removeAttribute("src");
+      if (job.cancelled) return;
+      this.waiting.push(job);
+      this.pump();
+    };
+    img.sizes = `${Math.max(1, Math.ceil(sharp.drawn))}px`;
+    img.srcset = `${base}&v=${enc(job.version)} ${wide(small)}w, ${base}&size=large&v=${enc(sharp.large)} ${wide(large)}w`;
+    img.src = `${base}&v=${enc(job.version)}`;
+    return true;
   }
 
   pump() {

@@ -4,6 +4,9 @@
 
 export const countText = (total, searching) => `${total} ${total === 1 ? "image" : "images"}${searching ? " found" : ""}`;
 
+/** "12 images, 3 videos": a folder's items (total, videos among them) said apart. */
+export const videoCountText = (total, videos) => `${countText(total - videos)}, ${videos} ${videos === 1 ? "video" : "videos"}`;
+
 /** {own, all} of a folder as a listing names it: a dirs entry, or a manifest page (the folder itself).
  *  Either may be missing (an older server gives a page's `total` only, and nothing for its dirs). */
 export function countOf(entry) {

@@ -2,7 +2,7 @@
 // loaded page by page as the person scrolls, with the heading above it (breadcrumbs, title, count).
 
 import {enc} from "./api.js";
-import {countText} from "./counts.js";
+import {countText, videoCountText} from "./counts.js";
 import {partOf} from "./dom.js";
 import {focusOf, GridLayout, ratioOf} from "./grid.js";
 import {folderOf, nameOf} from "./paths.js";
@@ -36,6 +36,15 @@ export class Listing {
     this.current = null;  // {key, path, q, asked, sliced, items, page, pageCount, total, folderTotal, loading}
     this.thumbs = new Map();  // tile -> unload(): only tiles near the screen hold a thumbnail
     this.nearScreen = new IntersectionObserver((entries) => this.showThumbs(entries), {rootMargin: "600px"});
+    // A tile drawn wider or narrower (Rows, a new window width) tells its srcset, which picks again.
+    this.redrawn = new ResizeObserver((entries) => {
+      for (const {target} of entries) {
+        const tile = target.closest(".tile");
+        const img = target.querySelector("img");
+        const sharp = tile && img?.getAttribute("srcset") ? this.sharp(tile) : null;
+        if (sharp) img.sizes = `${Math.max(1, Math.ceil(sharp.drawn))}px`;
+      }
+    });
     new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting) && this.current) this.loadMore();
     }, {rootMargin: "800px"}).observe(this.el.more);
@@ -130,6 +139,7 @@ export class Listing {
         const manifest = await this.api.getJSON(`/folders?path=${enc(current.path)}&page=${current.page}`);
         if (current !== this.current) return;
         if (current.page === 0) {
+          current.videos = Number.isInteger(manifest.videos) ? manifest.videos : 0;  // of total: said apart
           this.counts.fromListing(current.path, manifest);
           this.showFolders(manifest.dirs);
         }
@@ -152,7 +162,8 @@ export class Listing {
       const onlyFolders = !(current.sliced ? current.folderTotal : current.total) && current.q == null &&
         this.grid.children.length > 0;
       el.count.textContent = onlyFolders ? "" : current.sliced && filtered(current.asked)
-        ? `${current.total} of ${countText(current.folderTotal)}` : countText(current.total, current.q != null);
+        ? `${current.total} of ${countText(current.folderTotal)}`
+        : current.q == null && current.videos ? videoCountText(current.total, current.videos) : countText(current.total, current.q != null);
       el.empty.hidden = current.items.length > 0 || this.grid.children.length > 0;
       if (!el.empty.hidden) this.explainEmpty(current);
     } catch (ex) {
@@ -257,12 +268,23 @@ export class Listing {
       const tile = entry.target;
       if (entry.isIntersecting && !this.thumbs.has(tile)) {
         this.thumbs.set(tile, this.api.loadThumb(tile.querySelector("img"), tile.dataset.path ?? tile.dataset.cover,
-                                                 tile.dataset.version));
+                                                 tile.dataset.version, this.sharp(tile)));
+        if (tile.dataset.large) this.redrawn.observe(tile.querySelector(".open"));
       } else if (!entry.isIntersecting && this.thumbs.has(tile)) {
         this.thumbs.get(tile)();
         this.thumbs.delete(tile);
+        if (tile.dataset.large) this.redrawn.unobserve(tile.querySelector(".open"));
       }
     }
+  }
+
+  /** What a tile's srcset needs (api.sharpThumb), or null: its image's large version and shape, and how wide its
+   *  picture is drawn (covering its box: a landscape in a square is drawn wider than the square). */
+  sharp(tile) {
+    const {large, w, h} = tile.dataset;
+    if (!large) return null;
+    const box = tile.querySelector(".open").getBoundingClientRect();
+    return {large, w: Number(w), h: Number(h), drawn: Math.max(box.width, box.height * (Number(w) / Number(h)))};
   }
 
   imageTile(item, index) {
@@ -305,12 +327,20 @@ export class Listing {
       open.setAttribute("aria-label", `${item.name} (with ${other})`);
     }
     tile.append(open, pick, caption);
+    if (item.kind === "video") tile.classList.add("video");
+    // No picture of it can be made (a video without a poster): a placeholder, never a thumbnail asked for.
+    const shown = !(item.kind === "video" && item.preview === false);
+    if (!shown) tile.classList.add("placeholder");
+    // A thumbnail known made (not a video's poster) is asked for by its own URLs, both sizes in a srcset.
+    if (item.hasThumb && item.kind !== "video" && item.w > 0 && item.h > 0) {
+      Object.assign(tile.dataset, {large: this.api.versionOf(item, "large"), w: item.w, h: item.h});
+    }
     tile.draggable = true;
     tile.addEventListener("dragstart", (event) => {
       const images = this.picked(item.path) ? this.chosen() : [item.path];
       this.dragFrom(event, {images});
     });
-    this.nearScreen.observe(tile);
+    if (shown) this.nearScreen.observe(tile);
     return tile;
   }
 

@@ -26,8 +26,10 @@ export function pinched(from, first, now, corner) {
 }
 // What a browser shows itself; HEIC and raw files are shown through their preview, even at 100%.
 const SHOWN_AS_IS = /\.(jpe?g|png|webp|avif|gif)$/i;
+// Videos (lenslet's list of them, layout.VIDEOS): played from the original, which lenslet serves with ranges.
+const VIDEO = /\.(mp4|m4v|mov|webm|mkv|avi|3gp|mts|m2ts)$/i;
 // The viewer's elements, found inside its <dialog>.
-const PARTS = {stage: "#stage", image: "#view-image", notes: "#view-notes", prev: "#view-prev", next: "#view-next",
+const PARTS = {stage: "#stage", image: "#view-image", video: "#view-video", notes: "#view-notes", prev: "#view-prev", next: "#view-next",
   zoom: "#view-zoom", slideshow: "#view-slideshow", fullscreen: "#view-fullscreen", download: "#view-download",
   rename: "#view-rename", trash: "#view-trash", close: "#view-close", name: "#view-name", exif: "#view-exif",
   stars: "#view-stars", tags: "#view-tags", tagForm: "#tag-form", tag: "#view-tag", saveNotes: "#view-save-notes",
@@ -88,6 +90,11 @@ export class Viewer {
     this.image.addEventListener("click", () => this.zoom());
     this.image.addEventListener("load", () => this.waiting(false));
     this.image.addEventListener("error", () => this.waiting(false));
+    this.el.video.addEventListener("error", () => {
+      if (this.path && this.el.video.getAttribute("src")) {
+        this.message("This browser cannot play this video's format: Download it to watch it.");
+      }
+    });
     this.wireSwipes();
     this.wirePinch();
     this.dialog.addEventListener("cancel", (event) => { event.preventDefault(); this.closeAsked(); });
@@ -138,7 +145,13 @@ export class Viewer {
       this.el.download.href = `/file?path=${enc(path)}`;
       this.el.download.download = path.split("/").pop();
       this.notes.value = this.savedNotes = "";
-      this.showPreview(path);
+      this.stopVideo();
+      if (VIDEO.test(path)) {
+        this.waiting(false);  // the player shows its own progress
+        this.playVideo(path);
+      } else {
+        this.showPreview(path);
+      }
     }
     this.loading = this.reload(!same);
     await this.loading;
@@ -181,6 +194,36 @@ export class Viewer {
         if (near) this.api.previewURL(near).catch(() => {});
       }
     });
+  }
+
+  /** Play a video in the browser from its original, streamed with ranges; what the browser cannot play
+   *  (its format) is said, and Download still gives the file. */
+  playVideo(path) {
+    const video = this.el.video;
+    this.image.hidden = true;
+    video.hidden = false;
+    this.api.originalURL(path).then((url) => {
+      if (path !== this.path) {
+        if (url.startsWith("blob:")) URL.revokeObjectURL(url);
+        return;
+      }
+      this.originalURL = url.startsWith("blob:") ? url : null;
+      video.src = url;
+    }, (ex) => {
+      if (path === this.path) this.message(`The video cannot be played: ${ex.message}`);
+    });
+  }
+
+  /** Stop and unload the video shown (a video left playing would go on being heard). */
+  stopVideo() {
+    const video = this.el.video;
+    if (video.getAttribute("src")) {
+      video.pause();
+      video.removeAttribute("src");
+      video.load();
+    }
+    video.hidden = true;
+    this.image.hidden = false;
   }
 
   /** Replace the preview with the original (100% needs every pixel). */
@@ -264,6 +307,7 @@ export class Viewer {
 
   close() {
     this.path = null;
+    this.stopVideo();
     this.slideshow(false);
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
     if (this.dialog.open) this.dialog.close();
@@ -486,8 +530,12 @@ function exifRows(item) {
   if (camera.length === 2 && camera[1].startsWith(camera[0])) camera.shift();
   const rows = [
     ["Camera", camera.join(" ")],
+    ["Lens", typeof exif.lens === "string" ? exif.lens : ""],
+    ["Exposure", exposureText(exif)],
     ["Taken", exif.createdAt ? String(exif.createdAt).replace("T", " ") : ""],
+    ["Place", placeText(exif)],
     ["Size", item.w && item.h ? `${item.w} \u00d7 ${item.h} px` : ""],
+    ["Length", Number.isFinite(item.duration) ? formatDuration(item.duration) : ""],
     ["File", item.size != null ? `${formatBytes(item.size)}, ${item.type || ""}` : ""],
     ["From", item.originalPosition || ""],
     // Who changed it last (a signed-in user's name; "api" is what lenslet records without users).
@@ -499,8 +547,47 @@ function exifRows(item) {
     const detail = document.createElement("dd");
     term.textContent = name;
     detail.textContent = value;
+    // A map only when the admin chose a map service (LENSLET_MAP_LINK): a position is nobody else's business.
+    if (name === "Place" && typeof item.mapLink === "string" && item.mapLink.startsWith("https://")) {
+      detail.append(" ", Object.assign(document.createElement("a"), {
+        href: item.mapLink, textContent: "Map", target: "_blank", rel: "noopener noreferrer"}));
+    }
     return [term, detail];
   });
+}
+
+const finite = (value) => typeof value === "number" && Number.isFinite(value);
+
+/** "50 mm (75 mm in 35 mm) · f/1.8 · 1/250 s · ISO 400": what the EXIF says of how it was taken. */
+export function exposureText(exif) {
+  const parts = [];
+  if (finite(exif.focalLength)) {
+    const film = finite(exif.focalLength35) && Math.round(exif.focalLength35) !== Math.round(exif.focalLength)
+      ? ` (${Math.round(exif.focalLength35)} mm in 35 mm)` : "";
+    parts.push(`${+exif.focalLength.toFixed(1)} mm${film}`);
+  }
+  if (finite(exif.fNumber)) parts.push(`f/${+exif.fNumber.toFixed(1)}`);
+  if (finite(exif.exposureTime) && exif.exposureTime > 0) {
+    const t = exif.exposureTime;
+    parts.push(t >= 0.3 ? `${+t.toFixed(1)} s` : `1/${Math.round(1 / t)} s`);
+  }
+  if (finite(exif.iso)) parts.push(`ISO ${Math.round(exif.iso)}`);
+  return parts.join(" \u00b7 ");
+}
+
+/** "48.858370° N, 2.294481° E": a GPS position as people read it. */
+export function placeText(exif) {
+  if (!finite(exif.latitude) || !finite(exif.longitude)) return "";
+  const side = (value, plus, minus) => `${Math.abs(value).toFixed(6)}\u00b0 ${value < 0 ? minus : plus}`;
+  return `${side(exif.latitude, "N", "S")}, ${side(exif.longitude, "E", "W")}`;
+}
+
+/** A video's length as people read it: "0:02", "12:05", "1:02:03". */
+export function formatDuration(seconds) {
+  const whole = Math.round(seconds);
+  const [h, m, s] = [Math.floor(whole / 3600), Math.floor(whole / 60) % 60, whole % 60];
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
 
 export function formatBytes(size) {

@@ -204,12 +204,25 @@ class Worker:
         if progress.busy:
             if self.clock() - self.last_progress >= PROGRESS_EVERY:
                 self.last_progress = self.clock()
-                log.info("%s", progress.line())
-            return
+                if self.no_thumbnail_jobs():
+                    progress.settle()  # what it waited for was done elsewhere, or set aside
+                else:
+                    log.info("%s", progress.line())
+                    return
+            else:
+                return
         batch = (progress.started, progress.done + progress.failed)
         if batch[1] and batch != self.last_batch:
             self.last_batch = batch
             log.info("%s: done", progress.line())  # the batch's last word, however short it was
+
+    def no_thumbnail_jobs(self):
+        """Whether no job that makes thumbnails is queued or running, here or in another worker."""
+        try:
+            backlog = jobs.backlog(self.storage)
+        except LensletError:
+            return False
+        return not any(backlog.get(kind) for kind in ("index", "thumbs", "rethumb"))
 
     def parent_gone(self):
         return self.parent_pid is not None and os.getppid() != self.parent_pid

@@ -6,6 +6,7 @@ The Worker process runs it on a few threads; `lenslet index PATH` runs it once.
 import logging
 import threading
 import time
+from itertools import chain
 from typing import NamedTuple
 
 from lenslet import health, jobs, metrics
@@ -15,7 +16,7 @@ from lenslet.files.operations import Files
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
-from lenslet.layout import is_shown, join, name_of
+from lenslet.layout import join, kind_of, name_of
 from lenslet.manifest import listings
 from lenslet.search import rollup
 from lenslet.search.searcher import index_items
@@ -66,6 +67,13 @@ class Progress:
             else:
                 self.done += 1
 
+    def settle(self):
+        """Stop waiting for the images counted whose job is gone (run by another worker, set aside): a
+        batch never waits for ever."""
+        with self.lock:
+            self.done += len(self.pending)
+            self.pending.clear()
+
     def line(self):
         with self.lock:
             finished = self.done + self.failed
@@ -98,12 +106,16 @@ class Runner:
         self.folders = self.catalog.listings
         self.thumbs = Thumbs(self.tree, config, clock)
         self.previews = Previews(self.tree, config, self.thumbs, clock)
+        self.large_thumbs = Previews(self.tree, config, self.thumbs, clock, large=True)
         # Decoding, resizing and encoding on every core (LENSLET_THUMB_PROCESSES), started on first use.
         self.pool = pool.shared(config)
         self.clock = clock
         self.progress = Progress()
         self.made = 0         # thumbnails this runner made
         self.errors = {}      # path -> reason, for files whose thumbnail failed
+        self.failed = {}      # path -> (size, mtime) of the file as it failed: not tried (nor logged) again
+        self.making = set()   # paths whose thumbnail a job thread is making now
+        self.making_lock = threading.Lock()
         self.runs = {}        # job kind -> when one last finished
         self.stats = {}       # what the last rollup counted
         self.summaries = {}   # folder -> what health reports of it: the scanner's last pass (scanned())
@@ -135,7 +147,7 @@ class Runner:
         except NotFound:
             return  # the folder went away since it was queued
         missing = [item["name"] for item in listings.stored_items(self.storage, folder)
-                   if not item.get("hasThumb") and not item.get("error")
+                   if not item.get("hasThumb") and not item.get("error") and self.thumbs.makes(item["name"])
                    and join(folder, item["name"]) not in self.errors]
         self.progress.add(join(folder, name) for name in missing)
         for start in range(0, len(missing), CHUNK):
@@ -196,19 +208,38 @@ class Runner:
     def make_thumbs(self, folder, names, remake=False):
         """Make the thumbnails of some images of one folder on the pool's processes, then record
         their hashes in one pass (with remake, also those fresh but made with other settings)."""
+        with self.making_lock:  # an image two jobs ask for at once (a scan and a notice) is made, or failed, once
+            names = [name for name in names if join(folder, name) not in self.making]
+            self.making.update(join(folder, name) for name in names)
+        try:
+            self._make_thumbs(folder, names, remake)
+        finally:
+            with self.making_lock:
+                self.making.difference_update(join(folder, name) for name in names)
+
+    def _make_thumbs(self, folder, names, remake):
         digests, todo = {}, []
-        for name in filter(is_shown, names):  # a video has no thumbnail to make
+        for name in names:
             key = join(folder, name)
+            if not self.thumbs.makes(name):  # a video without ffmpeg: settled, never waited for
+                self.progress.tick(key)
+                continue
             try:
-                found = self.thumbs.fresh(self.storage, key, self.storage.stat(key))
+                image = self.storage.stat(key)
+                found = self.thumbs.fresh(self.storage, key, image)
             except LensletError as ex:
                 self.tally(key, ex)
+                continue
+            if self.failed.get(key) == (image.size, image.mtime):  # tried as it is now: settled, said once
+                self.progress.tick(key, failed=True)
                 continue
             if found is None or (remake and not self.thumbs.current(found[0])):
                 todo.append(key)
             else:
                 self.tally(key, None)
-        for key, outcome in self.thumbs.make_each(self.storage, todo, self.pool):
+        videos = [key for key in todo if kind_of(key) == "video"]
+        for key, outcome in chain(self.thumbs.make_each(self.storage, [key for key in todo if key not in videos],
+                                                        self.pool), self.make_posters(videos)):
             made = not isinstance(outcome, LensletError)
             if made:
                 digests[name_of(key)] = outcome
@@ -217,6 +248,17 @@ class Runner:
             self.tally(key, None if made else outcome)
         if digests:
             self.catalog.hashed(self.storage, folder, digests)
+
+    def make_posters(self, keys):
+        """Make videos' posters with ffmpeg, one at a time (it decodes on every core by itself); yield as
+        make_each does: (key, the video's hash, or the LensletError it met, logged once)."""
+        for key in keys:
+            try:
+                yield key, self.thumbs.make_poster(self.storage, key)
+            except LensletError as ex:
+                if not isinstance(ex, NotFound):
+                    log.warning("%s: no poster: %s", key, ex.description)
+                yield key, ex
 
     def record_found_hashes(self, job):
         """Record the hashes web processes found in a folder while making thumbnails for a read
@@ -236,9 +278,15 @@ class Runner:
         """Count one image of a thumbnail job as done, or failed with error (a removed one is done)."""
         if error is None or isinstance(error, NotFound):
             self.errors.pop(key, None)
+            self.failed.pop(key, None)
             self.progress.tick(key)
         else:
             self.errors[key] = error.description
+            try:
+                image = self.storage.stat(key)
+                self.failed[key] = (image.size, image.mtime)
+            except LensletError:
+                self.failed.pop(key, None)
             self.progress.tick(key, failed=True)
             metrics.thumbnail("failed")
 
@@ -313,7 +361,7 @@ HANDLERS = {
     "index": lambda runner, job: runner.index_all(job.get("folders") or [job["path"]], job.get("kinds") is True),
     "thumbs": lambda runner, job: runner.make_thumbs(job["path"], job.get("names", [])),
     "rethumb": lambda runner, job: runner.sweep(job.get("folders") or [job["path"]], job.get("names")),
-    "preview": lambda runner, job: runner.previews.make(job["path"]),
+    "preview": lambda runner, job: (runner.large_thumbs if job.get("large") else runner.previews).make(job["path"]),
     "hashes": lambda runner, job: runner.record_found_hashes(job),
     "rollup": lambda runner, job: runner.rollup(),
     "health": lambda runner, job: runner.health(),

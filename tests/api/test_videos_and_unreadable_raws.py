@@ -104,3 +104,25 @@ def test_a_cr3_is_shown_through_its_preview_box_upright(client, tree):
     assert thumb.size[0] < thumb.size[1]  # turned by CMT1's orientation (6)
     assert client.get("/item?path=shot.cr3").json["exif"]["model"] == "Canon EOS R5"
     assert client.get("/file?path=shot.cr3").content_type == "image/x-canon-cr3"
+
+
+def test_a_listing_counts_videos_apart_from_images(client, clips):
+    page = client.get("/folders?path=a").json
+    assert (page["images"], page["videos"]) == (5, 3)
+    entry = next(d for d in client.get("/folders").json["dirs"] if d["name"] == "a")
+    assert (entry["images"], entry["videos"]) == (5, 3)
+    assert [item["type"] for item in page["items"] if item["name"] == "clip.mp4"] == ["video/mp4"]
+
+
+def test_a_scoped_listing_counts_only_the_videos_its_reader_sees(gallery, tmp_path):
+    from test_users import World
+    gallery.put("family/clip.mp4", VIDEO)
+    gallery.put("family2/a.mp4", VIDEO)
+    gallery.put("family2/b.mp4", VIDEO)
+    world = World(gallery, tmp_path)
+    own = world.get("viewer", "/folders?path=family").json
+    assert (own["images"], own["videos"]) == (2, 1)  # family/a.jpg and the clip (sub/b.jpg is below)
+    root = world.get("viewer", "/folders").json
+    assert [(d["name"], d["videos"]) for d in root["dirs"]] == [("family", 1)] and root["videos"] == 0
+    assert world.get("admin", "/folders?path=family2").json["videos"] == 2
+    assert world.get("viewer", "/folders?path=family2").status_int == 404

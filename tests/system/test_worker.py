@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import threading
 import time
 import urllib.request
 
+import pytest
 from helpers import PROJECT, draw, wait_until
 
 from lenslet import jobs
@@ -339,3 +341,61 @@ def test_the_worker_empties_the_trash_of_images_past_its_days_and_says_so(gunico
     server.wait_until(lambda: "_trash_/gone.jpg deleted for good" in open(server.log).read())
     server.wait_until(lambda: json.loads(server.get("/health")[1])["report"]["trash"].get("deletedTotal") == 1,
                       timeout=20)
+
+
+@pytest.mark.parametrize("ffmpeg", ["", "ffmpeg"])
+def test_the_workers_log_is_quiet_at_rest_with_videos_in_the_tree(tree, ffmpeg):
+    """A video whose poster cannot be made (no ffmpeg, or a file ffmpeg cannot read) is settled once, with
+    at most one line, never counted as waiting (it once logged `thumbnails 0/1` every 5 s for ever, and on
+    after the file went)."""
+    if ffmpeg and not shutil.which(ffmpeg):
+        pytest.skip("ffmpeg is not installed")
+    draw(tree / "trip" / "photo.jpg")
+    (tree / "trip" / "clip.mp4").write_bytes(b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2" + bytes(200))
+    (tree / "trip" / "broken.webm").write_bytes(b"not a video at all")
+    log_path = tree.parent / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT, stderr=log,
+                                  env=dict(os.environ, LENSLET_ROOT=str(tree), LENSLET_HEARTBEAT="0.5",
+                                           LENSLET_SCAN_INTERVAL="0.5", LENSLET_WATCH="0", LENSLET_FFMPEG=ffmpeg))
+    try:
+        def listed():
+            try:
+                items = json.loads((tree / "trip" / "_index.json").read_bytes())["items"]
+            except (OSError, ValueError):
+                return None
+            return sorted(item["name"] for item in items)
+
+        def idle():
+            jobs_folder = tree / ".lenslet" / "jobs"
+            return (tree / "_rollup.json").exists() and (not jobs_folder.exists() or not os.listdir(jobs_folder))
+
+        def quiet_for(seconds):
+            """The log's lines that name thumbnails over seconds of rest (longer than PROGRESS_EVERY)."""
+            def settled():  # no job left, and the last batch (if any) has said its last word
+                progress = [line for line in log_path.read_text().splitlines() if "thumbnails " in line]
+                return idle() and (not progress or progress[-1].endswith(": done"))
+
+            wait_until(settled, timeout=40)
+            time.sleep(1)  # a job queued by the last one's own writes (a rollup, health) is under way by now
+            wait_until(settled, timeout=40)
+            before = log_path.read_text()
+            time.sleep(seconds)  # what is waited for is an absence: it takes the time it says
+            return [line for line in log_path.read_text()[len(before):].splitlines() if "thumbnail" in line]
+
+        wait_until(lambda: listed() == ["broken.webm", "clip.mp4", "photo.jpg"], timeout=40)
+        assert quiet_for(6.5) == []
+        (tree / "trip" / "clip.mp4").unlink()
+        (tree / "trip" / "broken.webm").unlink()
+        wait_until(lambda: listed() == ["photo.jpg"], timeout=40)
+        assert quiet_for(6.5) == []
+        said = log_path.read_text()
+        assert [said.count(f"trip/{name}: no poster") for name in ("clip.mp4", "broken.webm")] == \
+            ([1, 1] if ffmpeg else [0, 0])
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

@@ -60,8 +60,8 @@ def test_summary_sums_subfolders_but_not_the_trash_and_borrows_a_cover():
     own = covers.local([], ["day1", TRASH], None)
     children = [("day1", {"images": 2, "allImages": 5, "cover": "day1/x.jpg", "coverPicked": True}),
                 (TRASH, {"images": 9, "allImages": 9, "cover": "_trash_/t.jpg", "coverPicked": False})]
-    assert covers.summary(own, "", children) == {"images": 0, "allImages": 5, "cover": "day1/x.jpg",
+    assert covers.summary(own, "", children) == {"images": 0, "videos": 0, "allImages": 5, "cover": "day1/x.jpg",
                                                  "coverPicked": False}
-    inside = covers.local(["a.jpg"], ["_trash_"], "a.jpg")
-    assert covers.summary(inside, "trip", children[1:]) == {"images": 1, "allImages": 10, "cover": "trip/a.jpg",
-                                                            "coverPicked": True}
+    inside = covers.local(["a.jpg", "b.mp4"], ["_trash_"], "a.jpg")
+    assert covers.summary(inside, "trip", children[1:]) == {"images": 2, "videos": 1, "allImages": 11,
+                                                            "cover": "trip/a.jpg", "coverPicked": True}

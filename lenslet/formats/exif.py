@@ -1,0 +1,122 @@
+"""EXIF as people read it: text cleaned of control characters, and how a photo was taken (lens, focal
+length, aperture, shutter, ISO) and where (GPS). Pure: tag values in (as Pillow or a TIFF walk gives
+them), plain numbers and text out; anything malformed is left out, never an error.
+
+Text: EXIF's ASCII values end at their first NUL (the standard says so; what follows it is left-over
+bytes: a Make of "Nokia\\x002 N9" is "Nokia"), and any other control character becomes a space, runs of
+spaces one, ends trimmed: what is shown, filtered and searched is what a person could type.
+"""
+
+import math
+import re
+import unicodedata
+
+MAX_TEXT = 200  # characters kept of one value: a lens or camera name is far shorter
+
+# Tags of the EXIF sub-directory, and of the GPS one.
+EXPOSURE_TIME, F_NUMBER, ISO, FOCAL_LENGTH = 0x829A, 0x829D, 0x8827, 0x920A
+FOCAL_LENGTH_35, LENS_MAKE, LENS_MODEL = 0xA405, 0xA433, 0xA434
+GPS_LATITUDE_REF, GPS_LATITUDE, GPS_LONGITUDE_REF, GPS_LONGITUDE = 1, 2, 3, 4
+GPS_ALTITUDE_REF, GPS_ALTITUDE = 5, 6
+
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(value):
+    """A text value as people read it (see the module's note), or None when nothing is left."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    value = value.split("\x00", 1)[0]
+    value = "".join(" " if unicodedata.category(char) == "Cc" else char for char in value)
+    value = _SPACES.sub(" ", value).strip()[:MAX_TEXT].strip()
+    return value or None
+
+
+def number(value):
+    """A finite number from an EXIF value: an int, a float, a rational (Pillow's, or a (numerator,
+    denominator) pair), or a one-value tuple of those; None otherwise (a zero denominator included)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) == 2 and all(isinstance(part, int) and not isinstance(part, bool) for part in value):
+            return value[0] / value[1] if value[1] else None
+        return number(value[0]) if len(value) == 1 else None
+    if isinstance(value, bool):
+        return None
+    try:
+        found = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return found if math.isfinite(found) else None
+
+
+def _positive(value, most):
+    found = number(value)
+    return found if found is not None and 0 < found <= most else None
+
+
+def lens_of(exif_ifd):
+    """The lens's name: its model, led by its maker unless the model names it already; or None."""
+    model = clean_text(exif_ifd.get(LENS_MODEL))
+    make = clean_text(exif_ifd.get(LENS_MAKE))
+    if model and make and not model.casefold().startswith(make.split(" ")[0].casefold()):
+        return f"{make} {model}"[:MAX_TEXT]
+    return model or None
+
+
+def shooting(exif_ifd):
+    """{lens, focalLength (mm), focalLength35 (mm on 35 mm film), fNumber, exposureTime (s), iso}, each only
+    when the EXIF sub-directory (a mapping of tag to value) holds a sane one."""
+    found = {"lens": lens_of(exif_ifd),
+             "focalLength": _positive(exif_ifd.get(FOCAL_LENGTH), 10_000),
+             "focalLength35": _positive(exif_ifd.get(FOCAL_LENGTH_35), 10_000),
+             "fNumber": _positive(exif_ifd.get(F_NUMBER), 1_000),
+             "exposureTime": _positive(exif_ifd.get(EXPOSURE_TIME), 86_400),
+             "iso": _positive(exif_ifd.get(ISO), 10_000_000)}
+    if found["focalLength35"] is not None:
+        found["focalLength35"] = round(found["focalLength35"])
+    if found["iso"] is not None:
+        found["iso"] = round(found["iso"])
+    for key in ("focalLength", "fNumber"):
+        if found[key] is not None:
+            found[key] = round(found[key], 2)
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def _degrees(parts, ref, negative, most):
+    if not isinstance(parts, (tuple, list)) or not 1 <= len(parts) <= 3:
+        return None
+    values = [number(part) for part in parts]
+    if any(value is None or value < 0 for value in values):
+        return None
+    degrees = sum(value / 60 ** at for at, value in enumerate(values))
+    if degrees > most:
+        return None
+    ref = clean_text(ref) or ""
+    return round(-degrees if ref.upper().startswith(negative) else degrees, 6)
+
+
+def position(gps_ifd):
+    """{latitude, longitude (decimal degrees, south and west negative), altitude (m, when said)} from the
+    GPS sub-directory; {} when it holds no sane position."""
+    latitude = _degrees(gps_ifd.get(GPS_LATITUDE), gps_ifd.get(GPS_LATITUDE_REF), "S", 90)
+    longitude = _degrees(gps_ifd.get(GPS_LONGITUDE), gps_ifd.get(GPS_LONGITUDE_REF), "W", 180)
+    if latitude is None or longitude is None:
+        return {}
+    found = {"latitude": latitude, "longitude": longitude}
+    altitude = number(gps_ifd.get(GPS_ALTITUDE))
+    if altitude is not None and 0 <= altitude <= 100_000:
+        below = gps_ifd.get(GPS_ALTITUDE_REF) in (1, b"\x01")
+        found["altitude"] = round(-altitude if below else altitude, 1)
+    return found
+
+
+def map_link(template, found):
+    """The link a map service shows a position at (template: LENSLET_MAP_LINK with {lat} and {lon}), or None."""
+    latitude, longitude = found.get("latitude"), found.get("longitude")
+    if not template or not all(isinstance(value, (int, float)) and not isinstance(value, bool)
+                               for value in (latitude, longitude)):
+        return None  # none, or a sidecar's own "exif" saying something else than a number
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return template.replace("{lat}", f"{latitude:.6f}").replace("{lon}", f"{longitude:.6f}")
