@@ -43,8 +43,10 @@ from lenslet.resources.session import SessionResource, SetupResource
 from lenslet.resources.shares import MeResource, ShareResource, SharesResource, UnlockResource
 from lenslet.resources.static import add_page
 from lenslet.resources.thumb import ThumbResource
+from lenslet.resources.timeline import OnThisDayResource, TimelineMonthsResource, TimelineResource
 from lenslet.resources.users import UserResource, UsersResource
 from lenslet.search.searcher import Searcher
+from lenslet.search.timeline import Timeline
 from lenslet.storage import open_storage
 from lenslet.tree.tree import Tree
 
@@ -76,6 +78,7 @@ def create_app(config=None, storage=None, clock=time.time):
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
     searcher = Searcher(storage)
+    timeline = Timeline(searcher)
     middleware = [Guard(config, identities, items.trash_origin, tree.opened)]
     if config.users or config.token:
         middleware.append(Private())
@@ -106,6 +109,9 @@ def create_app(config=None, storage=None, clock=time.time):
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),
+        "/timeline": TimelineResource(timeline),
+        "/timeline/months": TimelineMonthsResource(timeline),
+        "/on-this-day": OnThisDayResource(timeline, clock),
         "/openapi.json": OpenApiResource(),
         "/move": MoveResource(files),
         "/trash": TrashResource(files),

@@ -15,6 +15,7 @@ from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
 from lenslet.resources.search import MAX_OFFSET, MAX_QUERY
 from lenslet.search.searcher import MAX_LIMIT
+from lenslet.search.timeline import MAX_LIMIT as TIMELINE_LIMIT
 from lenslet.storage.paths import MAX_PATH
 from lenslet.tree import pointers
 
@@ -361,6 +362,33 @@ SCHEMAS = {
                        "total": {"type": "integer"},
                        "items": {"type": "array", "items": ref("schemas", "ManifestItem")}},
     },
+    "TimelineItem": {"allOf": [ref("schemas", "ManifestItem"), {
+        "type": "object", "required": ["takenAt", "dateSource"],
+        "properties": {"takenAt": {"type": "string", "description": "when it was taken, ISO-8601 without a zone"},
+                       "dateSource": {"enum": ["exif", "file"], "description": "`exif`: EXIF's "
+                                      "DateTimeOriginal (the camera's wall clock); `file`: the file's time (UTC)"}}}]},
+    "TimelineSlice": {
+        "type": "object", "required": ["items", "total", "older", "newer"],
+        "properties": {"items": {"type": "array", "items": ref("schemas", "TimelineItem")},
+                       "total": {"type": "integer", "description": "images of the whole timeline (its filters)"},
+                       "older": nullable("string", description="the cursor of the next older slice (`before=`); "
+                                                               "null at the oldest"),
+                       "newer": nullable("string", description="the cursor of the next newer slice (`after=`); "
+                                                               "null at the newest")},
+    },
+    "TimelineMonths": {
+        "type": "object", "required": ["months", "total"],
+        "properties": {"total": {"type": "integer"}, "months": {"type": "array", "items": {
+            "type": "object", "required": ["month", "count"],
+            "properties": {"month": {"type": "string", "example": "2024-05"}, "count": {"type": "integer"}}}}},
+    },
+    "OnThisDay": {
+        "type": "object", "required": ["day", "years"],
+        "properties": {"day": {"type": "string", "example": "05-12"}, "years": {"type": "array", "items": {
+            "type": "object", "required": ["year", "count", "items"],
+            "properties": {"year": {"type": "integer"}, "count": {"type": "integer"},
+                           "items": {"type": "array", "items": ref("schemas", "TimelineItem")}}}}},
+    },
     "Suggestions": {
         "type": "object", "required": ["q", "tags", "words"],
         "properties": {
@@ -564,6 +592,7 @@ def page(description, asset=False):
     }
 
 
+TIMELINE_FILTERS = [ref("parameters", name) for name in ("star", "date", "camera", "type", "tagged")]
 SORT_AND_FILTER = [ref("parameters", name) for name in ("sort", "order", "star", "date", "camera", "type", "tagged")]
 
 PATHS = {
@@ -618,6 +647,38 @@ PATHS = {
                        ref("parameters", "offset"), *SORT_AND_FILTER],
         "responses": {"200": json_of(ref("schemas", "SearchAnswer"), "the matches, in path order unless sorted"),
                       **errors(*ANY, 404)},
+    }},
+    "/timeline": {"get": {
+        "summary": "Every image the caller may see, newest first by date taken (EXIF, else the file's time), a "
+                   "slice at a time: from the newest, `before` a cursor (older), `after` a cursor (the newer ones "
+                   "nearest it), or `at` a year, month or day (from its newest image: the scrubber's jump)",
+        "parameters": [{"name": "before", "in": "query", "schema": {"type": "string", "maxLength": 4200},
+                        "description": "a cursor (`older` of an answer): the images older than it"},
+                       {"name": "after", "in": "query", "schema": {"type": "string", "maxLength": 4200},
+                        "description": "a cursor (`newer` of an answer): the images newer than it"},
+                       {"name": "at", "in": "query", "schema": {"type": "string", "maxLength": 10},
+                        "description": "`2024`, `2024-05` or `2024-05-12`: from the newest image of then",
+                        "example": "2024-05"},
+                       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                    "maximum": TIMELINE_LIMIT, "default": 100}},
+                       ref("parameters", "folderPath"), *TIMELINE_FILTERS],
+        "responses": {"200": json_of(ref("schemas", "TimelineSlice"), "one slice, newest first"),
+                      **errors(*ANY)},
+    }},
+    "/timeline/months": {"get": {
+        "summary": "How many images each month of the timeline holds, newest first (a scrubber's marks)",
+        "parameters": [ref("parameters", "folderPath"), *TIMELINE_FILTERS],
+        "responses": {"200": json_of(ref("schemas", "TimelineMonths"), "the months that hold images"),
+                      **errors(*ANY)},
+    }},
+    "/on-this-day": {"get": {
+        "summary": "Images taken on this month and day in earlier years, newest year first (empty when none)",
+        "parameters": [{"name": "day", "in": "query", "schema": {"type": "string", "pattern": "^\\d{2}-\\d{2}$"},
+                        "description": "the day as the page sees it, `MM-DD`; the server's day (UTC) when left out",
+                        "example": "05-12"},
+                       ref("parameters", "folderPath"), *TIMELINE_FILTERS],
+        "responses": {"200": json_of(ref("schemas", "OnThisDay"), "up to 24 images of each earlier year"),
+                      **errors(*ANY)},
     }},
     "/search/suggest": {"get": {
         "summary": "Tags and name words starting with `q`, with how many items have them",
