@@ -8,6 +8,7 @@ import falcon.media
 import orjson
 
 from lenslet import metrics
+from lenslet.albums.store import Albums
 from lenslet.catalog import Catalog
 from lenslet.config import Config
 from lenslet.errors import LensletError, Unauthorized
@@ -22,6 +23,7 @@ from lenslet.people.session_store import Sessions
 from lenslet.people.share_links import Shares
 from lenslet.people.throttle_store import Throttle
 from lenslet.people.users_file import Directory
+from lenslet.resources.albums import AlbumResource, AlbumsResource
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
 from lenslet.resources.guard import PREFIXES, Guard, Private, client_address
@@ -66,7 +68,9 @@ def create_app(config=None, storage=None, clock=time.time):
     directory = Directory(config.users) if config.users else None
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
-    shares = Shares(storage, config.share_max_days, clock, identify=tree.identity)
+    searcher = Searcher(storage)
+    albums = Albums(storage, searcher, clock)
+    shares = Shares(storage, config.share_max_days, clock, identify=tree.identity, album_images=albums.images_now)
     sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
     identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
     _tell_setup_code(identities, config)
@@ -77,7 +81,6 @@ def create_app(config=None, storage=None, clock=time.time):
     previews = Previews(tree, config, thumbs, clock)
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
-    searcher = Searcher(storage)
     timeline = Timeline(searcher)
     middleware = [Guard(config, identities, items.trash_origin, tree.opened)]
     if config.users or config.token:
@@ -120,7 +123,9 @@ def create_app(config=None, storage=None, clock=time.time):
         "/folder": FolderResource(files),
         "/export-intent": ExportIntentResource(),
         "/me": MeResource(),
-        "/shares": SharesResource(shares, tree),
+        "/albums": AlbumsResource(albums),
+        "/albums/{album_id}": AlbumResource(albums),
+        "/shares": SharesResource(shares, tree, albums),
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
         "/session": SessionResource(identities, config.session_max_days * DAY),

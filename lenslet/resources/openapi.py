@@ -11,6 +11,9 @@ import orjson
 from lenslet import __version__
 from lenslet.formats import manifests, sidecars
 from lenslet.layout import TYPES
+from lenslet.albums.format import MAX_CHANGE as ALBUM_CHANGE
+from lenslet.albums.format import MAX_NAME as ALBUM_NAME
+from lenslet.albums.store import MAX_PAGE as ALBUM_PAGE
 from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
 from lenslet.resources.search import MAX_OFFSET, MAX_QUERY
@@ -194,9 +197,11 @@ SCHEMAS = {
     },
     "UserChange": {"type": "object", "additionalProperties": False, "properties": USER_FIELDS},
     "ShareAsked": {
-        "type": "object", "oneOf": [{"required": ["path"]}, {"required": ["paths"]}],
+        "type": "object", "oneOf": [{"required": ["path"]}, {"required": ["paths"]}, {"required": ["album"]}],
         "properties": {
             "path": {"type": "string", "description": "a folder or an image"},
+            "album": {"type": "string", "description": "or an album of the caller's (picked images): the link "
+                                                       "shows what the album holds whenever it is opened"},
             "paths": {**STRINGS, "minItems": 2, "maxItems": 1000,
                       "description": "or several images of one folder (the selection): the link opens that folder "
                                      "showing them alone"},
@@ -213,8 +218,9 @@ SCHEMAS = {
         "properties": {
             "id": {"type": "string"}, "path": {"type": "string", "description": "the folder, image, or folder "
                                                                                   "of the images shared"},
-            "kind": {"enum": ["folder", "image", "images"]}, "images": {**STRINGS, "description": "kind images: "
-                                                                                               "which"},
+            "kind": {"enum": ["folder", "image", "images", "album"]},
+            "images": {**STRINGS, "description": "kind images: which"},
+            "album": {"type": "string", "description": "kind album: its id"},
             "createdBy": {"type": "string"}, "createdAt": {"type": "string"}, "expires": {"type": "string"},
             "allowDownload": {"type": "boolean"}, "password": {"type": "boolean"}, "expired": {"type": "boolean"},
         },
@@ -361,6 +367,48 @@ SCHEMAS = {
                        "offset": {"type": "integer"}, "limit": {"type": "integer"},
                        "total": {"type": "integer"},
                        "items": {"type": "array", "items": ref("schemas", "ManifestItem")}},
+    },
+    "Album": {
+        "type": "object", "required": ["id", "name", "owner", "smart", "cover", "count", "createdAt", "updatedAt"],
+        "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"}, "owner": {"type": "string"},
+            "smart": {"anyOf": [{"type": "null"}, ref("schemas", "SmartSearch")],
+                      "description": "a smart album's saved search (null: images picked by hand)"},
+            "cover": nullable("string", description="the cover image (else the first)"),
+            "count": nullable("integer", description="images the caller may see (null for a smart album)"),
+            "createdAt": {"type": "string"}, "updatedAt": {"type": "string"}},
+    },
+    "SmartSearch": {
+        "type": "object", "description": "a search, as GET /search takes it",
+        "properties": {name: {"type": "string"} for name in ("q", "path", "sort", "order", "star", "date", "camera",
+                                                              "type", "tagged")},
+    },
+    "AlbumPage": {
+        "allOf": [ref("schemas", "Album")],
+        "type": "object", "required": ["offset", "limit", "total", "items"],
+        "properties": {"offset": {"type": "integer"}, "limit": {"type": "integer"},
+                       "total": {"type": "integer", "description": "images the caller may see"},
+                       "items": {"type": "array", "items": ref("schemas", "ManifestItem")}},
+    },
+    "AlbumAsked": {
+        "type": "object", "required": ["name"],
+        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": ALBUM_NAME},
+                       "images": {**STRINGS, "maxItems": ALBUM_CHANGE, "description": "images picked, in order"},
+                       "smart": ref("schemas", "SmartSearch")},
+    },
+    "AlbumChange": {
+        "type": "object", "minProperties": 1,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": ALBUM_NAME},
+            "add": {**STRINGS, "minItems": 1, "maxItems": ALBUM_CHANGE, "description": "images added at the end"},
+            "remove": {**STRINGS, "minItems": 1, "maxItems": ALBUM_CHANGE,
+                       "description": "images taken out (never deleted)"},
+            "move": {"type": "array", "minItems": 1, "maxItems": ALBUM_CHANGE, "items": {
+                "type": "object", "required": ["path"], "properties": {
+                    "path": {"type": "string"},
+                    "before": nullable("string", description="the image it goes before (null: the end)")}}},
+            "cover": nullable("string", description="one of its images (null: the first)"),
+            "smart": {"anyOf": [{"type": "null"}, ref("schemas", "SmartSearch")]}},
     },
     "TimelineItem": {"allOf": [ref("schemas", "ManifestItem"), {
         "type": "object", "required": ["takenAt", "dateSource"],
@@ -592,6 +640,7 @@ def page(description, asset=False):
     }
 
 
+ALBUM_ID = {"name": "album_id", "in": "path", "required": True, "schema": {"type": "string"}}
 TIMELINE_FILTERS = [ref("parameters", name) for name in ("star", "date", "camera", "type", "tagged")]
 SORT_AND_FILTER = [ref("parameters", name) for name in ("sort", "order", "star", "date", "camera", "type", "tagged")]
 
@@ -729,6 +778,38 @@ PATHS = {
                    "what they may see and do",
         "responses": {"200": json_of(ref("schemas", "Me"), "the principal"), **errors(*ANY)},
     }},
+    "/albums": {
+        "get": {"summary": "The caller's albums, last changed first",
+                "responses": {"200": json_of({"type": "object", "required": ["albums"], "properties": {
+                    "albums": {"type": "array", "items": ref("schemas", "Album")}}}, "the albums"),
+                    **errors(*ANY)}},
+        "post": {"summary": "Make an album: images picked from any folders (in this order), or a saved search "
+                            "(smart: what it finds whenever the album is opened); `edit` and `admin` users",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas",
+                                                                                                  "AlbumAsked")}}},
+                 "responses": {"201": json_of(ref("schemas", "Album"), "the album"),
+                               **errors(*ANY, 413, 415, 507)}},
+    },
+    "/albums/{album_id}": {
+        "get": {"summary": "An album and one page of the images it holds now (moved ones found again by their "
+                           "content hash), as the caller may see them; an album's share link opens its album",
+                "parameters": [ALBUM_ID, {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                                             "default": 0}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                            "maximum": ALBUM_PAGE, "default": 100}}],
+                "responses": {"200": json_of(ref("schemas", "AlbumPage"), "the album and a page of it"),
+                              **errors(*ANY)}},
+        "patch": {"summary": "Change an album: rename, add, remove, move (reorder), cover; made on the album as it "
+                             "is now, whoever changed it meanwhile",
+                  "parameters": [ALBUM_ID],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref(
+                      "schemas", "AlbumChange")}}},
+                  "responses": {"200": json_of(ref("schemas", "Album"), "the album as changed"),
+                                **errors(*ANY, 413, 415, 507)}},
+        "delete": {"summary": "Remove an album (never its images)", "parameters": [ALBUM_ID],
+                   "responses": {"200": json_of({"type": "object", "required": ["ok", "id"], "properties": {
+                       "ok": {"const": True}, "id": {"type": "string"}}}, "removed"), **errors(*ANY)}},
+    },
     "/shares": {
         "get": {"summary": "The caller's share links (an admin's: every one), newest first; expired ones too",
                 "responses": {"200": json_of({"type": "object", "required": ["shares"], "properties": {
