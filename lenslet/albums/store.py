@@ -142,10 +142,12 @@ class Albums:
             items, moved = [], {}
             for image in seen[offset:offset + limit]:
                 path, item = self.resolve(image)
+                if path is not None and path != image["path"]:
+                    moved[image["path"]] = path  # set right for everyone, whoever found it
+                # Decided on where the image is now: moved out of a scope, it is out of it (a share link
+                # opens it at its new path from the next request on, once the album names it there).
                 if path is not None and access.may_see(path):
                     items.append(item)
-                    if path != image["path"]:
-                        moved[image["path"]] = path
             if moved:
                 self.follow(album_id, moved)
             total = len(seen)

@@ -181,7 +181,8 @@ SCHEMAS = {
             "folders": {**STRINGS, "description": "folders they see with all they hold (\"\": everything)"},
             "images": {**STRINGS, "description": "single images they see (a share of one image)"},
             "share": {"type": "object", "properties": {
-                "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image", "images"]},
+                "id": {"type": "string"}, "path": {"type": "string"},
+                "kind": {"enum": ["folder", "image", "images", "album"]}, "album": {"type": "string"},
                 "expires": {"type": "string"}, "allowDownload": {"type": "boolean"}}},
         },
     },
