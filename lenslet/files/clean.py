@@ -130,7 +130,8 @@ def _sidecar_goes(storage, key, found, everything):
 
 def _state(storage, folder, found):
     """Plan the whole state folder: every file, then every folder, deepest first; but share links
-    (people made them, and revoke them one by one) and albums (people made them too) stay. Return whether the folder goes."""
+    (people made them, and revoke them one by one) and albums (people made them too)
+    stay. Return whether the folder goes."""
     whole = True
     for entry in sorted(storage.list_folder(folder), key=lambda entry: entry.name):
         key = join(folder, entry.name)

@@ -9,11 +9,11 @@ import falcon
 import orjson
 
 from lenslet import __version__
-from lenslet.formats import manifests, sidecars
-from lenslet.layout import TYPES
 from lenslet.albums.format import MAX_CHANGE as ALBUM_CHANGE
 from lenslet.albums.format import MAX_NAME as ALBUM_NAME
 from lenslet.albums.store import MAX_PAGE as ALBUM_PAGE
+from lenslet.formats import manifests, sidecars
+from lenslet.layout import TYPES
 from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
 from lenslet.resources.search import MAX_OFFSET, MAX_QUERY

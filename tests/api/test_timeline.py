@@ -8,9 +8,12 @@ import os
 import time
 
 import pytest
+import webtest
 from helpers import exif_photo, index_tree
+from openapi_check import spec_checked
 from test_users import World
 
+from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.storage import LocalStorage
 
@@ -124,11 +127,9 @@ def test_on_this_day_shows_earlier_years_of_this_month_and_day(client, library):
     assert client.get("/on-this-day", {"day": "07-14", "type": "png"}).json["years"][0]["year"] == 2017
 
 
-def test_on_this_day_without_a_day_is_the_servers_and_leaves_out_this_year(client_with, library):
+def test_on_this_day_without_a_day_is_the_servers_and_leaves_out_this_year(library):
     today = datetime.datetime(2021, 5, 13, 12, tzinfo=datetime.timezone.utc).timestamp()
-    from lenslet.app import create_app
-    import webtest
-    client = webtest.TestApp(create_app(Config(root=str(library)), clock=lambda: today))
+    client = webtest.TestApp(spec_checked(create_app(Config(root=str(library)), clock=lambda: today)))
     answer = client.get("/on-this-day").json
     assert answer == {"day": "05-13", "years": []}  # 2021/g.jpg is of this very year
 
