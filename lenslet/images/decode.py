@@ -68,6 +68,8 @@ def _reader(stream):
     return read, size
 
 ORIENTATION, MAKE, MODEL, EXIF_IFD, DATE_TIME_ORIGINAL = 0x0112, 0x010F, 0x0110, 0x8769, 0x9003
+OFFSET_TIME_ORIGINAL = 0x9011  # the zone of DateTimeOriginal ("+02:00"), where the camera says it (EXIF 2.31)
+_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 # What turns a stored picture upright, by EXIF orientation.
 UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
@@ -376,6 +378,8 @@ def shot(exif):
         found["camera"] = camera
     if summary.get("createdAt"):
         found["taken"] = summary["createdAt"]
+        if summary.get("takenOffset"):
+            found["takenOffset"] = summary["takenOffset"]
     return found
 
 
@@ -415,9 +419,13 @@ def exif_summary(raw):
         exif_ifd = entries.get(EXIF_IFD)
         if exif_ifd is not None:
             (at,) = struct.unpack_from(order + "I", raw, exif_ifd + 8)
-            taken = exif_time(_ascii(raw, order, _ifd(raw, order, at).get(DATE_TIME_ORIGINAL)))
+            exif_entries = _ifd(raw, order, at)
+            taken = exif_time(_ascii(raw, order, exif_entries.get(DATE_TIME_ORIGINAL)))
             if taken:
                 summary["createdAt"] = taken
+                offset = exif_offset(_ascii(raw, order, exif_entries.get(OFFSET_TIME_ORIGINAL)))
+                if offset:
+                    summary["takenOffset"] = offset
     except (struct.error, TypeError):
         pass
     return summary
@@ -458,6 +466,9 @@ def _exif(img):
     taken = exif_time(extra.get(DATE_TIME_ORIGINAL))
     if taken:
         summary["createdAt"] = taken
+        offset = exif_offset(extra.get(OFFSET_TIME_ORIGINAL))
+        if offset:
+            summary["takenOffset"] = offset
     return summary
 
 
@@ -468,6 +479,12 @@ def _text(value):
 
 
 _EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
+
+
+def exif_offset(value):
+    """EXIF's OffsetTimeOriginal ('+02:00'), or None when it is not one."""
+    text = _text(value) or ""
+    return text if _OFFSET.match(text) else None
 
 
 def exif_time(value):

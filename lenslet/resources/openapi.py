@@ -258,6 +258,8 @@ SCHEMAS = {
             "camera": {"type": "string", "description": "EXIF make and model, as one name (present when known)"},
             "taken": {"type": "string", "description": "EXIF's time taken, ISO-8601 without a zone (present when "
                                                        "known)"},
+            "takenOffset": {"type": "string", "description": "the zone of `taken` (EXIF OffsetTimeOriginal, "
+                                                             "`+02:00`; present when the camera says)"},
             "kind": {"enum": ["image", "raw", "video"],
                      "description": "what it is, by its name (absent in entries of an older lenslet: an image)"},
             "preview": {"type": "boolean",
@@ -413,7 +415,8 @@ SCHEMAS = {
     },
     "TimelineItem": {"allOf": [ref("schemas", "ManifestItem"), {
         "type": "object", "required": ["takenAt", "dateSource"],
-        "properties": {"takenAt": {"type": "string", "description": "when it was taken, ISO-8601 without a zone"},
+        "properties": {"takenAt": {"type": "string", "description": "when it was taken, ISO-8601: the camera's "
+                                   "wall clock, with its zone where EXIF gives one (OffsetTimeOriginal)"},
                        "dateSource": {"enum": ["exif", "file"], "description": "`exif`: EXIF's "
                                       "DateTimeOriginal (the camera's wall clock); `file`: the file's time (UTC)"}}}]},
     "TimelineSlice": {

@@ -13,6 +13,7 @@ edits since (stars, tags) are judged as they are now.
 
 import bisect
 import datetime
+import re
 import threading
 from itertools import compress, islice
 
@@ -25,6 +26,7 @@ MAX_LIMIT = 500
 PER_YEAR = 24   # images of one earlier year shown on this day
 KEPT_MONTHS = 16  # summaries of months kept (a scope and filters each)
 MAX_DAY = datetime.date.max.toordinal()
+_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
 
 def cursor_of(item):
@@ -59,8 +61,12 @@ def read_day(text):
 
 def dated(item):
     """An item as the timeline shows it: its time taken (ISO-8601) and where that time came from."""
-    shown = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=rules.taken_at(item))
-    return dict(item, takenAt=shown.isoformat(), dateSource="exif" if _exif_time(item.get("taken")) else "file")
+    shown = (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=rules.taken_at(item))).isoformat()
+    exif = _exif_time(item.get("taken"))
+    offset = item.get("takenOffset")
+    if exif and isinstance(offset, str) and _OFFSET.match(offset):
+        shown += offset  # the zone the camera says it was in: the wall clock stays the day's
+    return dict(item, takenAt=shown, dateSource="exif" if exif else "file")
 
 
 def _exif_time(taken):

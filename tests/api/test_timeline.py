@@ -11,10 +11,12 @@ import pytest
 import webtest
 from helpers import exif_photo, index_tree
 from openapi_check import spec_checked
+from PIL import Image
 from test_users import World
 
 from lenslet.app import create_app
 from lenslet.config import Config
+from lenslet.images import decode
 from lenslet.storage import LocalStorage
 
 CANON = ("Canon", "Canon EOS R5")
@@ -38,6 +40,11 @@ def library(tree):
         (tree / path).write_bytes(exif_photo(CANON if path.startswith("2020") else None, taken, fmt))
         os.utime(tree / path, (1.5e9, 1.5e9))
     (tree / "2020/e.jpg.json").write_text(json.dumps({"star": 5, "tags": ["xmas"]}))
+    exif = Image.Exif()  # the camera says its zone: 10:00 at +02:00
+    exif.get_ifd(decode.EXIF_IFD).update({decode.DATE_TIME_ORIGINAL: "2019:05:12 10:00:00",
+                                          decode.OFFSET_TIME_ORIGINAL: "+02:00"})
+    Image.new("RGB", (24, 16)).save(tree / "2019/a.jpg", "JPEG", exif=exif.tobytes())
+    os.utime(tree / "2019/a.jpg", (1.5e9, 1.5e9))
     index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
     return tree
 
@@ -53,7 +60,8 @@ def test_the_timeline_is_every_image_newest_first_saying_where_its_date_came_fro
     answer = client.get("/timeline").json
     assert paths(answer) == NEWEST_FIRST and answer["total"] == 7
     items = {item["path"]: item for item in answer["items"]}
-    assert (items["2019/a.jpg"]["takenAt"], items["2019/a.jpg"]["dateSource"]) == ("2019-05-12T10:00:00", "exif")
+    assert (items["2019/a.jpg"]["takenAt"], items["2019/a.jpg"]["dateSource"]) == ("2019-05-12T10:00:00+02:00", "exif")
+    assert (items["2019/b.jpg"]["takenAt"], items["2019/b.jpg"]["dateSource"]) == ("2019-05-12T18:00:00", "exif")
     assert (items["2019/c.png"]["takenAt"], items["2019/c.png"]["dateSource"]) == ("2017-07-14T02:40:00", "file")
     assert answer["older"] is None and answer["newer"] is None
 
@@ -173,3 +181,10 @@ def test_a_scoped_user_sees_only_their_scope(world):
 def test_nobody_and_share_links_get_no_timeline(world, who):
     for url in ("/timeline", "/timeline/months", "/on-this-day"):
         assert world.get(who, url).status_int in (401, 403)
+
+
+@pytest.mark.parametrize("offset, read", [("+02:00", "+02:00"), ("-05:30", "-05:30"), ("+14:00", "+14:00"),
+                                          ("+15:00", None), ("02:00", None), ("+2:00", None), ("", None),
+                                          (b"+01:00\x00", "+01:00"), ("+01:00; drop", None), (None, None)])
+def test_only_an_exif_offset_of_its_shape_is_read(offset, read):
+    assert decode.exif_offset(offset) == read
