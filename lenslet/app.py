@@ -8,6 +8,7 @@ import falcon.media
 import orjson
 
 from lenslet import metrics
+from lenslet.albums.store import Albums
 from lenslet.catalog import Catalog
 from lenslet.config import Config
 from lenslet.errors import LensletError, Unauthorized
@@ -22,6 +23,7 @@ from lenslet.people.session_store import Sessions
 from lenslet.people.share_links import Shares
 from lenslet.people.throttle_store import Throttle
 from lenslet.people.users_file import Directory
+from lenslet.resources.albums import AlbumResource, AlbumsResource
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
 from lenslet.resources.guard import PREFIXES, Guard, Private, client_address
@@ -45,8 +47,10 @@ from lenslet.resources.session import SessionResource, SetupResource
 from lenslet.resources.shares import MeResource, ShareResource, SharesResource, UnlockResource
 from lenslet.resources.static import add_page
 from lenslet.resources.thumb import ThumbResource
+from lenslet.resources.timeline import OnThisDayResource, TimelineMonthsResource, TimelineResource
 from lenslet.resources.users import UserResource, UsersResource
 from lenslet.search.searcher import Searcher
+from lenslet.search.timeline import Timeline
 from lenslet.storage import open_storage
 from lenslet.tree.tree import Tree
 
@@ -66,7 +70,9 @@ def create_app(config=None, storage=None, clock=time.time):
     directory = Directory(config.users) if config.users else None
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
-    shares = Shares(storage, config.share_max_days, clock, identify=tree.identity)
+    searcher = Searcher(storage)
+    albums = Albums(storage, searcher, clock)
+    shares = Shares(storage, config.share_max_days, clock, identify=tree.identity, album_images=albums.images_now)
     sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
     identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
     _tell_setup_code(identities, config)
@@ -78,7 +84,7 @@ def create_app(config=None, storage=None, clock=time.time):
     large_thumbs = Previews(tree, config, thumbs, clock, large=True) if config.thumb_size_large else None
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
-    searcher = Searcher(storage)
+    timeline = Timeline(searcher)
     middleware = [Guard(config, identities, items.trash_origin, tree.opened)]
     if config.users or config.token:
         middleware.append(Private())
@@ -110,6 +116,9 @@ def create_app(config=None, storage=None, clock=time.time):
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),
+        "/timeline": TimelineResource(timeline),
+        "/timeline/months": TimelineMonthsResource(timeline),
+        "/on-this-day": OnThisDayResource(timeline, clock),
         "/openapi.json": OpenApiResource(),
         "/move": MoveResource(files),
         "/trash": TrashResource(files),
@@ -120,7 +129,9 @@ def create_app(config=None, storage=None, clock=time.time):
         "/folder": FolderResource(files),
         "/export-intent": ExportIntentResource(),
         "/me": MeResource(),
-        "/shares": SharesResource(shares, tree, files),
+        "/albums": AlbumsResource(albums),
+        "/albums/{album_id}": AlbumResource(albums),
+        "/shares": SharesResource(shares, tree, files, albums),
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
         "/session": SessionResource(identities, config.session_max_days * DAY),

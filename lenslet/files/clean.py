@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from lenslet.errors import LensletError, NotFound
 from lenslet.formats import sidecars
 from lenslet.images import thumbs
-from lenslet.layout import FOLDER_SIDECAR, SHARES, STATE, THUMB, TRASH, is_made, is_sidecar, join
+from lenslet.layout import ALBUMS, FOLDER_SIDECAR, SHARES, STATE, THUMB, TRASH, is_made, is_sidecar, join
 
 
 @dataclass
@@ -130,11 +130,12 @@ def _sidecar_goes(storage, key, found, everything):
 
 def _state(storage, folder, found):
     """Plan the whole state folder: every file, then every folder, deepest first; but share links
-    (people made them, and revoke them one by one) stay. Return whether the folder goes."""
+    (people made them, and revoke them one by one) and albums (people made them too)
+    stay. Return whether the folder goes."""
     whole = True
     for entry in sorted(storage.list_folder(folder), key=lambda entry: entry.name):
         key = join(folder, entry.name)
-        if key == SHARES:
+        if key in (SHARES, ALBUMS):
             whole = False
         elif entry.is_dir:
             whole = _state(storage, key, found) and whole

@@ -70,6 +70,8 @@ def _reader(stream):
 
 ORIENTATION, MAKE, MODEL, EXIF_IFD, DATE_TIME_ORIGINAL = 0x0112, 0x010F, 0x0110, 0x8769, 0x9003
 GPS_IFD = 0x8825
+OFFSET_TIME_ORIGINAL = 0x9011  # the zone of DateTimeOriginal ("+02:00"), where the camera says it (EXIF 2.31)
+_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 # What turns a stored picture upright, by EXIF orientation.
 UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
@@ -378,6 +380,8 @@ def shot(exif):
         found["camera"] = camera
     if summary.get("createdAt"):
         found["taken"] = summary["createdAt"]
+        if summary.get("takenOffset"):
+            found["takenOffset"] = summary["takenOffset"]
     if summary.get("lens"):
         found["lens"] = summary["lens"]
     return found
@@ -423,6 +427,9 @@ def exif_summary(raw):
             taken = exif_time(_ascii(raw, order, extra.get(DATE_TIME_ORIGINAL)))
             if taken:
                 summary["createdAt"] = taken
+                offset = exif_offset(_ascii(raw, order, extra.get(OFFSET_TIME_ORIGINAL)))
+                if offset:
+                    summary["takenOffset"] = offset
             lens = exif.lens_of({tag: _ascii(raw, order, extra.get(tag)) for tag in (exif.LENS_MAKE, exif.LENS_MODEL)})
             if lens:
                 summary["lens"] = lens
@@ -466,6 +473,9 @@ def _exif(img):
     taken = exif_time(extra.get(DATE_TIME_ORIGINAL))
     if taken:
         summary["createdAt"] = taken
+        offset = exif_offset(extra.get(OFFSET_TIME_ORIGINAL))
+        if offset:
+            summary["takenOffset"] = offset
     summary.update(exif.shooting(extra))
     try:
         summary.update(exif.position(tags.get_ifd(GPS_IFD)))
@@ -479,6 +489,12 @@ def _text(value):
 
 
 _EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
+
+
+def exif_offset(value):
+    """EXIF's OffsetTimeOriginal ('+02:00'), or None when it is not one."""
+    text = _text(value) or ""
+    return text if _OFFSET.match(text) else None
 
 
 def exif_time(value):

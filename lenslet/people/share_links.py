@@ -20,15 +20,17 @@ def share_key(share_id):
 class Shares:
     """Make, find, list and revoke share links."""
 
-    def __init__(self, storage, max_days=90.0, clock=time.time, identify=None):
+    def __init__(self, storage, max_days=90.0, clock=time.time, identify=None, album_images=None):
         self.storage = storage
         self.max_expiry = max_days * shares.DAY
         self.clock = clock
         self.identify = identify  # a browse path -> what is there (Tree.identity); None: shares follow paths
+        self.album_images = album_images  # (album id, its maker) -> the paths it holds now, None when gone
 
-    def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None, images=None):
-        """A new share of a folder, an image or images of one folder (images, path their folder) the principal
-        may change: (the record as listed, its key)."""
+    def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None, images=None,
+             album=None):
+        """A new share of a folder, an image, images of one folder (images, path their folder) or an album (its
+        id; path "") the principal may change: (the record as listed, its key)."""
         if not principal.can_write or principal.share is not None:
             raise Forbidden("only edit and admin users share folders and images")
         if kind not in shares.KINDS:
@@ -41,13 +43,14 @@ class Shares:
             raise BadRequest(f"a password has 1 to {shares.MAX_PASSWORD} characters", field="password")
         now = self.clock()
         identity = None
-        if self.identify is not None:
+        if self.identify is not None and kind != "album":
             identity = [self.identify(image) for image in images] if kind == "images" else self.identify(path)
         by_user = principal.kind == "user" and principal.name != TOKEN_ADMIN
         record, key = shares.make(path, kind, principal.name, now, expires_in, allow_download, password, identity,
-                                  by_user, images)
+                                  by_user, images, album)
         self.storage.create(share_key(record["id"]), shares.dumps(record))
-        log.info("share %s of %s made by %s until %s", record["id"], path or "/", principal.name, record["expires"])
+        log.info("share %s of %s made by %s until %s", record["id"], f"album {album}" if album else path or "/",
+                 principal.name, record["expires"])
         return shares.shown(record, now), key
 
     def read(self, share_id):
@@ -69,7 +72,10 @@ class Shares:
     def as_now(self, record):
         """The share as what it names is now (None: nothing of it any more): the very folder or image that was
         shared, not another one given its name since (moved, renamed or trashed, it opens nothing; back, it
-        does); of several images, those still there."""
+        does); of several images, those still there; of an album, what it holds now (nothing once it is removed)."""
+        if record["kind"] == "album":
+            images = None if self.album_images is None else self.album_images(record["album"], record["createdBy"])
+            return None if images is None else {**record, "images": images}
         if record.get("identity") is None or self.identify is None:
             return record  # a share of the last release: it follows its path, as it always did
         if record["kind"] == "images":

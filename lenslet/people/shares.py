@@ -22,11 +22,12 @@ from lenslet.people.users import Scope, in_trash, inside, parent_of
 from lenslet.storage.paths import is_clean
 
 FORMAT = 1
-ID = re.compile(r"^[0-9a-f]{16}$")
+ID = re.compile(r"^[0-9a-f]{16}$")  # a share's id, and an album's
 SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
 PROOF = re.compile(r"^[0-9a-f]{64}$")
 HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
-KINDS = ("folder", "image", "images")  # images: several images of one folder (the selection), path their folder
+KINDS = ("folder", "image", "images", "album")  # images: several images of one folder (the selection), path their
+# folder; album: an album (its id in `album`, path ""), opening what the album holds now
 MAX_IMAGES = 1000  # images one share names at most
 DAY = 86400.0
 DEFAULT_EXPIRY = 7 * DAY
@@ -97,13 +98,13 @@ def proof_of(record, secret):
 
 
 def make(path, kind, by, now, expires_in, allow_download=True, password=None, identity=None, by_user=True,
-         images=None):
+         images=None, album=None):
     """A new share's record and its link key (shown once).
 
     identity: what the folder or image is (Tree.identity), so the link opens that one and no other of
     its name (for images: a list, one an image); by_user: made by a user of the users file (the link then
     opens no more than that user may see now), not by the server's own command line or an open gallery;
-    images: the images of a share of kind images (path being their folder)."""
+    images: the images of a share of kind images (path being their folder); album: the album's id."""
     share_id, secret = new_key()
     record = {"v": FORMAT, "id": share_id, "path": path, "kind": kind, "createdBy": by, "createdAt": iso(now),
               "expires": iso(now + expires_in), "allowDownload": bool(allow_download),
@@ -111,6 +112,8 @@ def make(path, kind, by, now, expires_in, allow_download=True, password=None, id
               "identity": identity, "maker": "user" if by_user else "server"}
     if kind == "images":
         record["images"] = list(images)
+    if kind == "album":
+        record["album"] = album
     return record, f"{share_id}.{secret}"
 
 
@@ -129,9 +132,10 @@ def reach(record, maker_scope):
     """The Scope a share opens now, given what its maker may see now (None: nothing any more): its
     folder or image; a folder shrunk to the maker's folders inside it."""
     path = record["path"]
-    if record["kind"] == "images":
+    if record["kind"] in ("images", "album"):  # an album's: the images it holds now (Shares.as_now)
         seen = [image for image in record["images"] if maker_scope.allows(image)]
-        return Scope(images=seen) if seen else None
+        # An album emptied still opens (showing nothing); images shared together all gone, nothing.
+        return Scope(images=seen) if seen or record["kind"] == "album" else None
     if maker_scope.allows(path):
         return Scope([path]) if record["kind"] == "folder" else Scope(images=[path])
     inside_it = [folder for folder in maker_scope.folders if record["kind"] == "folder" and inside(folder, path)]
@@ -163,7 +167,10 @@ def loads(data, share_id):
     except (TypeError, ValueError):
         raise BadShare("no expires and createdAt times") from None
     identity = record.get("identity")  # absent in the last release's records: those follow their path
-    if record["kind"] == "images":
+    if record["kind"] == "album":
+        if record["path"] != "" or not ID.match(str(record.get("album"))) or "images" in record or identity is not None:
+            raise BadShare("an album's share of another shape")
+    elif record["kind"] == "images":
         images = record.get("images")
         if not isinstance(images, list) or not 2 <= len(images) <= MAX_IMAGES or len(set(images)) != len(images) \
                 or not all(is_clean(image) and parent_of(image) == record["path"] and is_image(name_of(image))
@@ -172,7 +179,7 @@ def loads(data, share_id):
         if identity is not None and not (isinstance(identity, list) and len(identity) == len(images)
                                          and all(map(_identity_shaped, identity))):
             raise BadShare("identities of another shape")
-    elif "images" in record:
+    elif "images" in record or "album" in record:
         raise BadShare("images in a share of one folder or image")
     elif identity is not None and not _identity_shaped(identity):
         raise BadShare("an identity of another shape")
@@ -210,6 +217,8 @@ def shown(record, now):
               "expired": now >= seconds_of(record["expires"])}
     if record["kind"] == "images":
         listed["images"] = list(record["images"])
+    if record["kind"] == "album":
+        listed["album"] = record["album"]
     return listed
 
 

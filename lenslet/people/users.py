@@ -151,6 +151,8 @@ class Principal:
                  "images": sorted(self.scope.images)}
         if self.share is not None:
             about["share"] = {key: self.share[key] for key in ("id", "path", "kind", "expires", "allowDownload")}
+            if self.share.get("album"):
+                about["share"]["album"] = self.share["album"]  # the page opens it
         return about
 
 

@@ -14,6 +14,7 @@ SHARE_HEADER = "X-Lenslet-Share"
 # the originals when it allows downloads, who it is, and /health without its details (the page's
 # rules). Nothing else (no search, no tags, no health details).
 SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/me", "/health"))
+SHARED_ALBUM = "/albums/"  # an album's share link opens that album (lenslet/albums/store.py checks which)
 # Read by anyone, credentials or not: /health without its details, as everyone who may load the page
 # (anyone) needs its rules, and a health probe (a load balancer, a container's check) holds no token.
 ANYONE_READS = frozenset(("/health",))
@@ -73,7 +74,7 @@ class Guard:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
         principal = self._principal(req, write, route)
         if principal.share is not None:
-            if write or route not in SHARE_ROUTES:
+            if write or not (route in SHARE_ROUTES or route.startswith(SHARED_ALBUM)):
                 raise Forbidden("a share link shows its folder or image (listings, thumbnails, the viewer), "
                                 "nothing else")
             if route == "/file" and not principal.share["allowDownload"]:

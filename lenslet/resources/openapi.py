@@ -9,12 +9,16 @@ import falcon
 import orjson
 
 from lenslet import __version__
+from lenslet.albums.format import MAX_CHANGE as ALBUM_CHANGE
+from lenslet.albums.format import MAX_NAME as ALBUM_NAME
+from lenslet.albums.store import MAX_PAGE as ALBUM_PAGE
 from lenslet.formats import manifests, sidecars
 from lenslet.layout import TYPES
 from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
 from lenslet.resources.search import MAX_OFFSET, MAX_QUERY
 from lenslet.search.searcher import MAX_LIMIT
+from lenslet.search.timeline import MAX_LIMIT as TIMELINE_LIMIT
 from lenslet.storage.paths import MAX_PATH
 from lenslet.tree import pointers
 
@@ -179,7 +183,8 @@ SCHEMAS = {
             "folders": {**STRINGS, "description": "folders they see with all they hold (\"\": everything)"},
             "images": {**STRINGS, "description": "single images they see (a share of one image)"},
             "share": {"type": "object", "properties": {
-                "id": {"type": "string"}, "path": {"type": "string"}, "kind": {"enum": ["folder", "image", "images"]},
+                "id": {"type": "string"}, "path": {"type": "string"},
+                "kind": {"enum": ["folder", "image", "images", "album"]}, "album": {"type": "string"},
                 "expires": {"type": "string"}, "allowDownload": {"type": "boolean"}}},
         },
     },
@@ -195,9 +200,11 @@ SCHEMAS = {
     },
     "UserChange": {"type": "object", "additionalProperties": False, "properties": USER_FIELDS},
     "ShareAsked": {
-        "type": "object", "oneOf": [{"required": ["path"]}, {"required": ["paths"]}],
+        "type": "object", "oneOf": [{"required": ["path"]}, {"required": ["paths"]}, {"required": ["album"]}],
         "properties": {
             "path": {"type": "string", "description": "a folder or an image"},
+            "album": {"type": "string", "description": "or an album of the caller's (picked images): the link "
+                                                       "shows what the album holds whenever it is opened"},
             "paths": {**STRINGS, "minItems": 2, "maxItems": 1000,
                       "description": "or several images of one folder (the selection): the link opens that folder "
                                      "showing them alone"},
@@ -214,8 +221,9 @@ SCHEMAS = {
         "properties": {
             "id": {"type": "string"}, "path": {"type": "string", "description": "the folder, image, or folder "
                                                                                   "of the images shared"},
-            "kind": {"enum": ["folder", "image", "images"]}, "images": {**STRINGS, "description": "kind images: "
-                                                                                               "which"},
+            "kind": {"enum": ["folder", "image", "images", "album"]},
+            "images": {**STRINGS, "description": "kind images: which"},
+            "album": {"type": "string", "description": "kind album: its id"},
             "createdBy": {"type": "string"}, "createdAt": {"type": "string"}, "expires": {"type": "string"},
             "allowDownload": {"type": "boolean"}, "password": {"type": "boolean"}, "expired": {"type": "boolean"},
         },
@@ -252,6 +260,8 @@ SCHEMAS = {
             "camera": {"type": "string", "description": "EXIF make and model, as one name (present when known)"},
             "taken": {"type": "string", "description": "EXIF's time taken, ISO-8601 without a zone (present when "
                                                        "known)"},
+            "takenOffset": {"type": "string", "description": "the zone of `taken` (EXIF OffsetTimeOriginal, "
+                                                             "`+02:00`; present when the camera says)"},
             "kind": {"enum": ["image", "raw", "video"],
                      "description": "what it is, by its name (absent in entries of an older lenslet: an image)"},
             "preview": {"type": "boolean",
@@ -395,6 +405,76 @@ SCHEMAS = {
                        "offset": {"type": "integer"}, "limit": {"type": "integer"},
                        "total": {"type": "integer"},
                        "items": {"type": "array", "items": ref("schemas", "ManifestItem")}},
+    },
+    "Album": {
+        "type": "object", "required": ["id", "name", "owner", "smart", "cover", "count", "createdAt", "updatedAt"],
+        "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"}, "owner": {"type": "string"},
+            "smart": {"anyOf": [{"type": "null"}, ref("schemas", "SmartSearch")],
+                      "description": "a smart album's saved search (null: images picked by hand)"},
+            "cover": nullable("string", description="the cover image (else the first)"),
+            "count": nullable("integer", description="images the caller may see (null for a smart album)"),
+            "createdAt": {"type": "string"}, "updatedAt": {"type": "string"}},
+    },
+    "SmartSearch": {
+        "type": "object", "description": "a search, as GET /search takes it",
+        "properties": {name: {"type": "string"} for name in ("q", "path", "sort", "order", "star", "date", "camera",
+                                                              "type", "tagged")},
+    },
+    "AlbumPage": {
+        "allOf": [ref("schemas", "Album")],
+        "type": "object", "required": ["offset", "limit", "total", "items"],
+        "properties": {"offset": {"type": "integer"}, "limit": {"type": "integer"},
+                       "total": {"type": "integer", "description": "images the caller may see"},
+                       "items": {"type": "array", "items": ref("schemas", "ManifestItem")}},
+    },
+    "AlbumAsked": {
+        "type": "object", "required": ["name"],
+        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": ALBUM_NAME},
+                       "images": {**STRINGS, "maxItems": ALBUM_CHANGE, "description": "images picked, in order"},
+                       "smart": ref("schemas", "SmartSearch")},
+    },
+    "AlbumChange": {
+        "type": "object", "minProperties": 1,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": ALBUM_NAME},
+            "add": {**STRINGS, "minItems": 1, "maxItems": ALBUM_CHANGE, "description": "images added at the end"},
+            "remove": {**STRINGS, "minItems": 1, "maxItems": ALBUM_CHANGE,
+                       "description": "images taken out (never deleted)"},
+            "move": {"type": "array", "minItems": 1, "maxItems": ALBUM_CHANGE, "items": {
+                "type": "object", "required": ["path"], "properties": {
+                    "path": {"type": "string"},
+                    "before": nullable("string", description="the image it goes before (null: the end)")}}},
+            "cover": nullable("string", description="one of its images (null: the first)"),
+            "smart": {"anyOf": [{"type": "null"}, ref("schemas", "SmartSearch")]}},
+    },
+    "TimelineItem": {"allOf": [ref("schemas", "ManifestItem"), {
+        "type": "object", "required": ["takenAt", "dateSource"],
+        "properties": {"takenAt": {"type": "string", "description": "when it was taken, ISO-8601: the camera's "
+                                   "wall clock, with its zone where EXIF gives one (OffsetTimeOriginal)"},
+                       "dateSource": {"enum": ["exif", "file"], "description": "`exif`: EXIF's "
+                                      "DateTimeOriginal (the camera's wall clock); `file`: the file's time (UTC)"}}}]},
+    "TimelineSlice": {
+        "type": "object", "required": ["items", "total", "older", "newer"],
+        "properties": {"items": {"type": "array", "items": ref("schemas", "TimelineItem")},
+                       "total": {"type": "integer", "description": "images of the whole timeline (its filters)"},
+                       "older": nullable("string", description="the cursor of the next older slice (`before=`); "
+                                                               "null at the oldest"),
+                       "newer": nullable("string", description="the cursor of the next newer slice (`after=`); "
+                                                               "null at the newest")},
+    },
+    "TimelineMonths": {
+        "type": "object", "required": ["months", "total"],
+        "properties": {"total": {"type": "integer"}, "months": {"type": "array", "items": {
+            "type": "object", "required": ["month", "count"],
+            "properties": {"month": {"type": "string", "example": "2024-05"}, "count": {"type": "integer"}}}}},
+    },
+    "OnThisDay": {
+        "type": "object", "required": ["day", "years"],
+        "properties": {"day": {"type": "string", "example": "05-12"}, "years": {"type": "array", "items": {
+            "type": "object", "required": ["year", "count", "items"],
+            "properties": {"year": {"type": "integer"}, "count": {"type": "integer"},
+                           "items": {"type": "array", "items": ref("schemas", "TimelineItem")}}}}},
     },
     "Suggestions": {
         "type": "object", "required": ["q", "tags", "words"],
@@ -606,6 +686,8 @@ def page(description, asset=False):
     }
 
 
+ALBUM_ID = {"name": "album_id", "in": "path", "required": True, "schema": {"type": "string"}}
+TIMELINE_FILTERS = [ref("parameters", name) for name in ("star", "date", "camera", "type", "tagged")]
 SORT_AND_FILTER = [ref("parameters", name) for name in ("sort", "order", "star", "date", "camera", "type", "tagged")]
 
 PATHS = {
@@ -660,6 +742,38 @@ PATHS = {
                        ref("parameters", "offset"), *SORT_AND_FILTER],
         "responses": {"200": json_of(ref("schemas", "SearchAnswer"), "the matches, in path order unless sorted"),
                       **errors(*ANY, 404)},
+    }},
+    "/timeline": {"get": {
+        "summary": "Every image the caller may see, newest first by date taken (EXIF, else the file's time), a "
+                   "slice at a time: from the newest, `before` a cursor (older), `after` a cursor (the newer ones "
+                   "nearest it), or `at` a year, month or day (from its newest image: the scrubber's jump)",
+        "parameters": [{"name": "before", "in": "query", "schema": {"type": "string", "maxLength": 4200},
+                        "description": "a cursor (`older` of an answer): the images older than it"},
+                       {"name": "after", "in": "query", "schema": {"type": "string", "maxLength": 4200},
+                        "description": "a cursor (`newer` of an answer): the images newer than it"},
+                       {"name": "at", "in": "query", "schema": {"type": "string", "maxLength": 10},
+                        "description": "`2024`, `2024-05` or `2024-05-12`: from the newest image of then",
+                        "example": "2024-05"},
+                       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                    "maximum": TIMELINE_LIMIT, "default": 100}},
+                       ref("parameters", "folderPath"), *TIMELINE_FILTERS],
+        "responses": {"200": json_of(ref("schemas", "TimelineSlice"), "one slice, newest first"),
+                      **errors(*ANY)},
+    }},
+    "/timeline/months": {"get": {
+        "summary": "How many images each month of the timeline holds, newest first (a scrubber's marks)",
+        "parameters": [ref("parameters", "folderPath"), *TIMELINE_FILTERS],
+        "responses": {"200": json_of(ref("schemas", "TimelineMonths"), "the months that hold images"),
+                      **errors(*ANY)},
+    }},
+    "/on-this-day": {"get": {
+        "summary": "Images taken on this month and day in earlier years, newest year first (empty when none)",
+        "parameters": [{"name": "day", "in": "query", "schema": {"type": "string", "pattern": "^\\d{2}-\\d{2}$"},
+                        "description": "the day as the page sees it, `MM-DD`; the server's day (UTC) when left out",
+                        "example": "05-12"},
+                       ref("parameters", "folderPath"), *TIMELINE_FILTERS],
+        "responses": {"200": json_of(ref("schemas", "OnThisDay"), "up to 24 images of each earlier year"),
+                      **errors(*ANY)},
     }},
     "/search/suggest": {"get": {
         "summary": "Tags and name words starting with `q`, with how many items have them",
@@ -725,6 +839,38 @@ PATHS = {
                    "what they may see and do",
         "responses": {"200": json_of(ref("schemas", "Me"), "the principal"), **errors(*ANY)},
     }},
+    "/albums": {
+        "get": {"summary": "The caller's albums, last changed first",
+                "responses": {"200": json_of({"type": "object", "required": ["albums"], "properties": {
+                    "albums": {"type": "array", "items": ref("schemas", "Album")}}}, "the albums"),
+                    **errors(*ANY)}},
+        "post": {"summary": "Make an album: images picked from any folders (in this order), or a saved search "
+                            "(smart: what it finds whenever the album is opened); `edit` and `admin` users",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas",
+                                                                                                  "AlbumAsked")}}},
+                 "responses": {"201": json_of(ref("schemas", "Album"), "the album"),
+                               **errors(*ANY, 413, 415, 507)}},
+    },
+    "/albums/{album_id}": {
+        "get": {"summary": "An album and one page of the images it holds now (moved ones found again by their "
+                           "content hash), as the caller may see them; an album's share link opens its album",
+                "parameters": [ALBUM_ID, {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                                             "default": 0}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                            "maximum": ALBUM_PAGE, "default": 100}}],
+                "responses": {"200": json_of(ref("schemas", "AlbumPage"), "the album and a page of it"),
+                              **errors(*ANY)}},
+        "patch": {"summary": "Change an album: rename, add, remove, move (reorder), cover; made on the album as it "
+                             "is now, whoever changed it meanwhile",
+                  "parameters": [ALBUM_ID],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref(
+                      "schemas", "AlbumChange")}}},
+                  "responses": {"200": json_of(ref("schemas", "Album"), "the album as changed"),
+                                **errors(*ANY, 413, 415, 507)}},
+        "delete": {"summary": "Remove an album (never its images)", "parameters": [ALBUM_ID],
+                   "responses": {"200": json_of({"type": "object", "required": ["ok", "id"], "properties": {
+                       "ok": {"const": True}, "id": {"type": "string"}}}, "removed"), **errors(*ANY)}},
+    },
     "/shares": {
         "get": {"summary": "The caller's share links (an admin's: every one), newest first; expired ones too",
                 "responses": {"200": json_of({"type": "object", "required": ["shares"], "properties": {

@@ -23,13 +23,14 @@ class MeResource:
 
 
 class SharesResource:
-    """GET /shares: the caller's share links (an admin's: all); POST /shares: share a folder, an image, or
-    images of one folder."""
+    """GET /shares: the caller's share links (an admin's: all); POST /shares: share a folder, an image,
+    images of one folder, or an album."""
 
-    def __init__(self, shares_, tree, files):
+    def __init__(self, shares_, tree, files, albums=None):
         self.shares = shares_
         self.tree = tree
         self.files = files  # the other file of an image's stack is shared with it
+        self.albums = albums
 
     def on_get(self, req, resp):
         resp.media = {"shares": self.shares.listed(principal_of(req))}
@@ -37,11 +38,18 @@ class SharesResource:
 
     def on_post(self, req, resp):
         body = read_json(req)
-        if not isinstance(body, dict) or ("path" in body) == ("paths" in body):
-            raise BadRequest("the body must be a JSON object: {\"path\": ..., \"expires\": \"7d\"}, or "
-                             "{\"paths\": [images of one folder], ...}")
-        images = None
-        if "paths" in body:
+        if not isinstance(body, dict) or sum(name in body for name in ("path", "paths", "album")) != 1:
+            raise BadRequest("the body must be a JSON object: {\"path\": ..., \"expires\": \"7d\"}, "
+                             "{\"paths\": [images of one folder], ...} or {\"album\": its id, ...}")
+        images = album = None
+        if "album" in body:
+            record = self.albums.owned(principal_of(req), str(body["album"]))[0]
+            if record["smart"] is not None:
+                raise BadRequest("a smart album is shared as the images it holds: make an album of them",
+                                 field="album")
+            album = record["id"]
+            path, kind = "", "album"
+        elif "paths" in body:
             images = [req.context.access.see(path) for path in shares.images_of(body["paths"])]
             path, kind = images[0].rpartition("/")[0], "images"
             if any(self.tree.is_folder(image) for image in images):
@@ -49,7 +57,7 @@ class SharesResource:
         else:
             path = req.context.access.see(clean_path(body.get("path")))
             kind = shares.kind_of(path, self.tree.is_folder(path))
-        if kind != "folder":  # an image of a stack is shared with the stack's other file
+        if kind in ("image", "images"):  # an image of a stack is shared with the stack's other file
             together = self.files.with_partners(images or [path])
             if len(together) > 1:
                 images = [req.context.access.see(image) for image in shares.images_of(together)]
@@ -62,7 +70,8 @@ class SharesResource:
         allow = body.get("allowDownload", True)
         if not isinstance(allow, bool):
             raise BadRequest("allowDownload is true or false", field="allowDownload")
-        listed, key = self.shares.make(principal_of(req), path, kind, seconds, allow, body.get("password"), images)
+        listed, key = self.shares.make(principal_of(req), path, kind, seconds, allow, body.get("password"), images,
+                                       album)
         link = LINK + key
         resp.media = {**listed, "key": key, "link": link, "url": req.prefix + link}
         resp.status = falcon.HTTP_201

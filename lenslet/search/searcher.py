@@ -83,6 +83,16 @@ class Searcher:
                     self.lock.release()
         return self.loaded, self.edits
 
+    def settled(self):
+        """fresh(), waiting a moment for this process's first index (a small tree's is ready by then)."""
+        loaded, edits = self.fresh()
+        loader = self.loader
+        if loaded is EMPTY and self.loading is not None and loader is not None:
+            loader.join(WAIT_FOR_BUILD)
+            self.checked_at = None
+            loaded, edits = self.fresh()
+        return loaded, edits
+
     def reload_if_changed(self):
         try:
             stat = rollup.stat(self.storage)

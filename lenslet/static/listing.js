@@ -25,8 +25,10 @@ export class Listing {
    *  answers whether a drag carries tiles, dropped(folder, event) moves them onto a folder tile;
    *  refused(ex) is told the server's 400 to a sort or filter. */
   constructor(content, {api, rules, counts, served, view, pick, picked, chosen, dropping, dropped, newFolder,
-    moveFolder, refused}) {
-    Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen, refused});
+    moveFolder, refused, source = () => null}) {
+    // source(place, asked): what else than a folder or a search a place lists (the timeline, an album):
+    // {title, empty, next() -> {items, total, done, title}}, or null.
+    Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen, refused, source});
     this.el = Object.fromEntries(Object.entries({
       crumbs: "#crumbs", title: "#title", count: "#count", newFolder: "#new-folder", folderMove: "#folder-move",
       squares: "#layout-squares", rows: "#layout-rows", empty: "#empty", grid: "#grid", more: "#more",
@@ -99,7 +101,7 @@ export class Listing {
     const query = paramsOf(asked);
     this.current = {key, path: place.path, q: place.q, asked, query, sliced: !searching && query !== "", items: [],
       behind: new Map(),
-      page: 0, pageCount: 1, total: null, folderTotal: null, loading: false};
+      page: 0, pageCount: 1, total: null, folderTotal: null, loading: false, source: this.source(place, asked)};
     this.thumbs.forEach((unload) => unload());
     this.thumbs.clear();
     this.grid.replaceChildren();
@@ -111,6 +113,11 @@ export class Listing {
     this.crumbs(place.path, searching);
     el.folderMove.hidden = searching || !place.path || rules.inTrash(place.path);
     el.newFolder.hidden = searching || rules.inTrash(place.path);
+    if (this.current.source) {
+      el.title.textContent = this.current.source.title;
+      el.crumbs.replaceChildren();
+      el.folderMove.hidden = el.newFolder.hidden = true;
+    }
     return this.loadMore();
   }
 
@@ -122,7 +129,14 @@ export class Listing {
     try {
       let items;
       const slice = `&limit=${SEARCH_PAGE}&offset=${current.items.length}`;
-      if (current.q != null || current.sliced) {
+      if (current.source) {
+        const found = await current.source.next();
+        if (current !== this.current) return;
+        if (found.title) el.title.textContent = found.title;
+        items = found.items;
+        current.total = found.total;
+        current.page = found.done ? 1 : 0;
+      } else if (current.q != null || current.sliced) {
         const found = await this.api.getJSON(current.sliced
           ? `/folders?path=${enc(current.path)}${current.query}${slice}`
           : `/search?q=${enc(current.q)}&path=${enc(current.path)}${current.query}${slice}`);
@@ -188,7 +202,9 @@ export class Listing {
     const lines = [];
     const readonly = this.api.isReadonly();
     const addable = !readonly && !this.rules.inTrash(current.path);
-    if (current.q != null) {
+    if (current.source) {
+      lines.push(current.source.empty);
+    } else if (current.q != null) {
       lines.push("Nothing matches.");
     } else if (filtered(current.asked)) {
       lines.push("Nothing in this folder matches the filters.");
@@ -295,7 +311,8 @@ export class Listing {
     tile.dataset.version = this.api.versionOf(item, "thumb");
     tile.dataset.index = index;
     tile.style.setProperty("--ratio", ratioOf(item).toFixed(4));  // the justified rows keep the photo's shape
-    const folder = this.current.q != null ? folderOf(item.path) : null;  // search results say where each one is
+    // Search results (and the timeline's, and an album's images) say where each one is.
+    const folder = this.current.q != null || this.current.source ? folderOf(item.path) : null;
     const open = document.createElement("button");
     open.type = "button";
     open.className = "open";

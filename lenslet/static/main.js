@@ -3,6 +3,7 @@
 // (router, listing, sort and filter controls, tree, selection, upload, search, viewer) to one another.
 
 import {Actions} from "./actions.js";
+import {Albums} from "./albums.js";
 import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
@@ -17,6 +18,7 @@ import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
 import {passwordAsker, ShareDialog, takeShareKey} from "./share.js";
 import {askedIn, askedOf, rememberedSort, SortControls} from "./sorting.js";
+import {OnThisDay, Timeline} from "./timeline.js";
 import {FolderTree} from "./tree.js";
 import {Upload} from "./upload.js";
 import {Viewer} from "./viewer.js";
@@ -83,14 +85,22 @@ async function start() {
     newFolder: () => actions.newFolder(),
     moveFolder: (path) => actions.moveFolder(path),
     refused: (ex) => sorting.refused(ex),
+    source: (place, asked) => timeline.source(place, asked) ?? albums.source(place),
   });
+  // The timeline and albums: other lists of images than a folder's (timeline.js, albums.js).
+  const timeline = new Timeline($("scrubber"), {api});
+  const onThisDay = new OnThisDay($("on-this-day"), {api,
+    open: (path, day) => router.go({timeline: day, view: path})});
   // A sort or filter chosen is a new place: the address keeps it for reload and the back button.
   const sorting = new SortControls($("content"), {rules,
     choose: (asked) => router.go({...router.place(), ...asked, view: null})});
   const actions = new Actions({api, rules, dialogs, messages, router, listing, counts,
     folderRoots: [$("tree"), $("grid")], refresh, refreshTree});
   const selection = new Selection($("selection-bar"), {api, listing, actions, suggestTags,
-    say: (text) => messages.say(text)});
+    say: (text) => messages.say(text), shown: (count) => albums?.show(router.place(), count)});
+  const albums = new Albums({list: $("album-list"), tools: $("album-tools"), bar: $("selection-bar")}, {
+    api, dialogs, sharer, go: (place) => router.go(place), chosen: () => selection.chosen(),
+    say: (text) => messages.say(text), reread: () => { listing.forget(); route(); }});
   // The folder listed, when it is one (not a search): where a search starts and uploads go.
   const folderListed = () => (listing.place?.q == null ? listing.place?.path : null);
   const search = new SearchBox($("search-form"), {api, search(q) {
@@ -160,6 +170,9 @@ async function start() {
       search.show(place.q);
       tree.mark(place.path);
       document.body.classList.toggle("in-trash", rules.inTrash(place.path) && place.q == null);
+      albums.show(place);
+      timeline.show(place, asked);
+      onThisDay.show(place);
       await shown;
     }
     if (place.view) {
@@ -202,16 +215,19 @@ async function start() {
       return;
     }
     // Open what is shared; an image opens in the viewer over its folder. Without downloads, no original is offered.
-    const {path, kind} = me.share;
+    const {path, kind, album} = me.share;
     document.body.classList.toggle("no-download", me.share.allowDownload === false);
     const place = router.place();
-    if (!place.path && !place.view) {
+    if (kind === "album" && place.album == null) {
+      history.replaceState(null, "", hashOf({album}));
+    } else if (!place.path && !place.view && kind !== "album") {
       const folder = kind === "image" ? path.split("/").slice(0, -1).join("/") : path;
       history.replaceState(null, "", hashOf({path: folder, view: kind === "image" ? path : null}));
     }
   } else {
     if (health?.readonly === true || !people.canWrite()) api.setReadonly();
     tree.rebuild(router.place().path);
+    albums.refresh(router.place());
   }
   await route();
 }

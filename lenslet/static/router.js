@@ -8,12 +8,15 @@ import {ASKED, askedIn} from "./sorting.js";
 export function readHash(hash) {
   const params = new URLSearchParams(hash.slice(1));
   const asked = Object.fromEntries(ASKED.map((name) => [name, params.get(name) || null]));
-  return {path: params.get("path") || "", q: params.get("q"), ...asked, view: params.get("view")};
+  return {path: params.get("path") || "", q: params.get("q"), ...asked, view: params.get("view"),
+    timeline: params.get("timeline"), album: params.get("album")};
 }
 
 export function hashOf(place) {
-  const {path, q, view} = place;
+  const {path, q, view, timeline, album} = place;
   const params = new URLSearchParams();
+  if (timeline != null) params.set("timeline", timeline);  // the timeline (timeline.js), or an album (albums.js)
+  if (album != null) params.set("album", album);
   if (path) params.set("path", path);
   if (q != null) params.set("q", q);
   for (const [name, value] of Object.entries(askedIn(place))) params.set(name, value);
@@ -23,7 +26,8 @@ export function hashOf(place) {
 
 /** Which listing a place shows (a folder, or a search in a folder, as sorted and filtered); the
  *  open image aside. */
-export const keyOf = (place) => (place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`) +
+export const keyOf = (place) => (place.timeline != null ? `t:${place.timeline}` : place.album != null
+  ? `a:${place.album}` : place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`) +
   `?${new URLSearchParams(askedIn(place))}`;
 
 export class Router {

@@ -6,8 +6,8 @@ import {partOf} from "./dom.js";
 export class Selection {
   /** bar: the selection bar (count, tag form, buttons). listing: the grid the images are picked in.
    *  actions: {tag(paths, tag), move(paths), trash(paths), restore(paths), remove(paths)}. */
-  constructor(bar, {api, listing, actions, say, suggestTags}) {
-    Object.assign(this, {api, listing});
+  constructor(bar, {api, listing, actions, say, suggestTags, shown = () => {}}) {
+    Object.assign(this, {api, listing, shown});  // shown(count): told of each change (albums.js's buttons)
     this.bar = bar;
     this.el = Object.fromEntries(Object.entries({
       count: "#selection-count", tagForm: "#bulk-tag-form", tag: "#bulk-tag", move: "#move-button",
@@ -86,5 +86,6 @@ export class Selection {
     el.trash.hidden = trash;
     el.restore.hidden = !trash;
     el.remove.hidden = !trash;
+    this.shown(this.paths.size);
   }
 }

@@ -26,11 +26,13 @@ export class ShareDialog {
 
   /** Open the dialog for a folder, an image or images of one folder (kind "folder", "image" or "images",
    *  path then a list), saying what its link will open. */
-  open(path, kind) {
+  open(path, kind, label = "") {
     this.path = path;
     this.kind = kind;
-    this.parts.path.textContent = kind === "images" ? `${path.length} images` : path || "All photos";
-    this.parts.what.textContent = kind === "image" ? "The link opens this one image, read-only."
+    this.parts.path.textContent = kind === "images" ? `${path.length} images` : kind === "album" ? label
+      : path || "All photos";
+    this.parts.what.textContent = kind === "album" ? "The link opens this album, read-only, as it is whenever it is opened."
+      : kind === "image" ? "The link opens this one image, read-only."
       : kind === "images" ? `The link opens these ${path.length} images, read-only, and nothing else of their folder.`
         : path ? `The link opens the folder ${path} and every folder in it, read-only.`
           : "The link opens every photo in the gallery, read-only.";
@@ -47,7 +49,9 @@ export class ShareDialog {
 
   async create() {
     try {
-      const asked = {...(this.kind === "images" ? {paths: this.path} : {path: this.path}),
+      const what = this.kind === "images" ? {paths: this.path} : this.kind === "album" ? {album: this.path}
+        : {path: this.path};
+      const asked = {...what,
         expires: this.parts.expires.value, allowDownload: this.parts.download.checked};
       if (this.parts.password.value) asked.password = this.parts.password.value;
       const made = await this.api.postJSON("/shares", asked);
@@ -108,6 +112,7 @@ export class ShareDialog {
 /** What a share opens, in a few words: "family (folder)", "family/a.jpg (image)", "3 images of family". */
 function shareOf(share) {
   if (share.kind === "images") return `${share.images.length} images of ${share.path || "All photos"}`;
+  if (share.kind === "album") return "an album";
   return `${share.path || "All photos"} (${share.kind})`;
 }
 

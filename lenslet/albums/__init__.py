@@ -1,0 +1,1 @@
+"""Albums: hand-picked images from any folders, or a saved search; kept in the state folder."""

@@ -1,0 +1,265 @@
+"""Albums kept in the state folder, one file each (`.lenslet/albums/<id>.json`), so every web process and
+every host on one bucket agree. A change is a read-change-write replaced only if the file is unchanged
+since read (retried on a change), so two edits at once both land. An image is found again by its
+content hash when its path no longer holds it (moved or renamed, by lenslet or another program): looked
+up in the search rollup, and the album's file set right (conditionally) for the next reader."""
+
+import logging
+import time
+from datetime import datetime, timezone
+
+from lenslet.albums import format as albums
+from lenslet.errors import BadRequest, Foreign, LensletError, NotFound, PreconditionFailed, TooLarge, Unavailable
+from lenslet.images.decode import content_hash_of
+from lenslet.layout import ALBUMS, is_image, join, name_of
+from lenslet.search import rollup
+from lenslet.search.searcher import search_id
+
+log = logging.getLogger("lenslet")
+CHANGE_TRIES = 20  # a change retried on another's, at most this often
+MAX_PAGE = 1000    # images of an album answered at once
+KEPT_HASHES = 1024  # hashes looked up in one rollup, kept
+
+
+def album_key(album_id):
+    return join(ALBUMS, album_id + ".json")
+
+
+def iso(seconds):
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def missing(album_id):
+    return NotFound("no such album", id=str(album_id)[:40])
+
+
+class Albums:
+    """Make, read, change and remove albums; what one holds now."""
+
+    def __init__(self, storage, searcher, clock=time.time):
+        self.storage = storage
+        self.searcher = searcher
+        self.clock = clock
+        self.found_by_hash = {}  # (rollup stat, hash) -> path found there (None: not there)
+
+    # -- the files -----------------------------------------------------------------
+
+    def read(self, album_id):
+        """(record, version), or (None, None) when there is none or its file is not an album's (a FIFO, a link or
+        a folder in its place is never opened; a torn, huge or forged file opens nothing and is logged)."""
+        if not albums.ID.match(album_id or ""):
+            return None, None
+        try:
+            data, version = self.storage.read_small(album_key(album_id), albums.MAX_FILE)
+        except (Foreign, TooLarge) as ex:
+            log.error("%s is not an album lenslet made (%s): it opens nothing", album_key(album_id), ex.description)
+            return None, None
+        if data is None:
+            return None, None
+        try:
+            return albums.loads(data, album_id), version
+        except albums.BadAlbum as ex:
+            log.error("%s is not an album lenslet made (%s): it opens nothing", album_key(album_id), ex)
+            return None, None
+
+    def owned(self, principal, album_id):
+        """(record, version) of an album the principal made (an admin: any); as missing else."""
+        record, version = self.read(album_id)
+        if record is None or not (record["owner"] == principal.name or principal.admin):
+            raise missing(album_id)
+        return record, version
+
+    def readable(self, principal, album_id):
+        """The record of an album the principal may open: their own, or the one their share link names."""
+        share = principal.share
+        if share is not None:
+            record, _ = self.read(album_id)
+            if record is None or share.get("kind") != "album" or share.get("album") != album_id:
+                raise missing(album_id)
+            return record
+        return self.owned(principal, album_id)[0]
+
+    # -- answers -----------------------------------------------------------------------
+
+    def listed(self, principal, access):
+        """The principal's albums (an admin's own too, not everyone's), newest change first."""
+        try:
+            names = self.storage.list_names(ALBUMS)
+        except NotFound:
+            return []
+        found = []
+        for name in names:
+            if not name.endswith(".json"):
+                continue
+            record, _ = self.read(name[:-5])
+            if record is not None and record["owner"] == principal.name:
+                count = None if record["smart"] else sum(access.may_see(image["path"]) for image in record["images"])
+                found.append(albums.shown(record, count))
+        return sorted(found, key=lambda album: (album["updatedAt"], album["id"]), reverse=True)
+
+    def create(self, principal, access, body):
+        if not isinstance(body, dict) or set(body) - {"name", "images", "smart"} or "name" not in body:
+            raise BadRequest('the body is {"name", "images": [image paths]} or {"name", "smart": {"q", ...}}')
+        if "images" in body and "smart" in body:
+            raise BadRequest("an album holds images picked by hand or what a search finds, not both", field="smart")
+        record = albums.new(body["name"], principal.name, iso(self.clock()), body.get("smart"))
+        if body.get("images"):
+            record["images"] = self.identified(access, albums.checked_paths(body["images"], "images"))
+        self.storage.create(album_key(record["id"]), albums.dumps(record))
+        log.info("album %s made by %s", record["id"], principal.name)
+        return albums.shown(record, len(record["images"]) if not record["smart"] else None)
+
+    def change(self, principal, access, album_id, body):
+        """One change (albums.change), made on the album as it is now, whoever changed it meanwhile."""
+        for _ in range(CHANGE_TRIES):
+            record, version = self.owned(principal, album_id)
+            changed = albums.change(record, body, iso(self.clock()), lambda paths: self.identified(access, paths))
+            try:
+                self.storage.replace_if(album_key(album_id), albums.dumps(changed), version)
+            except PreconditionFailed:
+                continue  # another change landed meanwhile: made again on it
+            return albums.shown(changed, None if changed["smart"] else
+                                sum(access.may_see(image["path"]) for image in changed["images"]))
+        raise Unavailable("the album keeps changing: try again", retry_after=1)
+
+    def remove(self, principal, album_id):
+        """Remove an album (never its images)."""
+        record, version = self.owned(principal, album_id)
+        try:
+            self.storage.delete_if(album_key(album_id), version)
+        except (NotFound, PreconditionFailed):
+            raise missing(album_id) from None  # removed meanwhile, or changed: read it again
+        log.info("album %s removed by %s", album_id, principal.name)
+        return {"ok": True, "id": album_id}
+
+    def view(self, principal, access, album_id, offset, limit):
+        """An album and one page of what it holds now, as the principal may see it."""
+        record = self.readable(principal, album_id)
+        if record["smart"] is not None:
+            total, items = self.searched(record["smart"], access, offset, limit)
+        else:
+            seen = [image for image in record["images"] if access.may_see(image["path"])]
+            items, moved = [], {}
+            for image in seen[offset:offset + limit]:
+                path, item = self.resolve(image)
+                if path is not None and path != image["path"]:
+                    moved[image["path"]] = path  # set right for everyone, whoever found it
+                # Decided on where the image is now: moved out of a scope, it is out of it (a share link
+                # opens it at its new path from the next request on, once the album names it there).
+                if path is not None and access.may_see(path):
+                    items.append(item)
+            if moved:
+                self.follow(album_id, moved)
+            total = len(seen)
+        return {**albums.shown(record, total), "offset": offset, "limit": limit, "total": total, "items": items}
+
+    def searched(self, smart, access, offset, limit):
+        asked, folder = albums.asked_of(smart), smart.get("path", "")
+        try:
+            folders = access.search_folders(folder)
+            return access.found(folder, *self.searcher.search_in(asked.text, folder, folders, offset, limit, asked))
+        except NotFound:
+            return 0, []  # its folder gone, or not the principal's: nothing found
+
+    def images_now(self, album_id, owner):
+        """The paths a share of the album opens: its images as last set right (None: the album is gone, or no
+        longer its maker's; a smart album: what its search finds, at most MAX_IMAGES)."""
+        record, _ = self.read(album_id)
+        if record is None or record["owner"] != owner:
+            return None
+        return [image["path"] for image in record["images"]]
+
+    # -- images by identity -------------------------------------------------------------
+
+    def identified(self, access, paths):
+        """[{"path", "hash"}] of images the principal may see; as missing for any other."""
+        found = []
+        for path in paths:
+            access.see(path)
+            item = self.rollup_item(path)
+            digest = item.get("hash") if item is not None else None
+            if digest is None or not albums.HASH.match(str(digest)):
+                digest = self.hash_of(path)
+            found.append({"path": path, "hash": digest})
+        return found
+
+    def hash_of(self, path):
+        """The content hash of the image at path, read from it (one the rollup does not know yet)."""
+        if not is_image(name_of(path)):
+            raise BadRequest("an album holds images only", path=path)
+        stream = self.storage.open(path)  # NotFound for a path that is not there, as for anyone
+        with stream:
+            return content_hash_of(stream)
+
+    def rollup_item(self, path):
+        """What search's rollup (with the edits since) says of the image at path, or None."""
+        loaded, edits = self.searcher.fresh()
+        entry = edits.get(path)
+        if entry is not None and entry.get("gone"):
+            return None
+        at = search_id(loaded, loaded.index, path)
+        if isinstance(at, int):
+            return self.searcher.merged(loaded, {path: at}, entry) if entry else loaded.item(at)
+        return self.searcher.merged(loaded, {}, entry) if entry else None
+
+    def resolve(self, image):
+        """(path, item) of an album's image now: at its path, or found again by its hash; (None, None) when gone."""
+        path, digest = image["path"], image["hash"]
+        item = self.rollup_item(path)
+        if item is not None and item.get("hash") in (None, digest) and self.storage.exists(path):
+            return path, item
+        if item is None and self.storage.exists(path):
+            try:
+                if digest is None or self.hash_of(path) == digest:
+                    return path, {"path": path, "name": name_of(path)}  # new since the rollup was built
+            except LensletError:
+                pass
+        if digest is None:
+            return None, None
+        found = self.by_hash(digest)
+        if found is None:
+            return None, None
+        item = self.rollup_item(found)
+        return found, item or {"path": found, "name": name_of(found)}
+
+    def by_hash(self, digest):
+        """The path of the image with this content hash in the rollup (there now), or None."""
+        loaded, _ = self.searcher.fresh()
+        key = (loaded.stat, digest)
+        if key in self.found_by_hash:
+            return self.found_by_hash[key]
+        needle, found = b'"hash":"' + digest.encode() + b'"', None
+        try:
+            for body in rollup.raw_items(self.storage):
+                if needle in body:
+                    path = rollup.item_of(body).get("path")
+                    if isinstance(path, str) and self.storage.exists(path):
+                        found = path
+                        break
+        except (LensletError, ValueError) as ex:  # no rollup yet, or one of another shape
+            log.info("albums: cannot look up an image by its hash: %s", getattr(ex, "description", ex))
+        self.found_by_hash[key] = found
+        while len(self.found_by_hash) > KEPT_HASHES:
+            self.found_by_hash.pop(next(iter(self.found_by_hash)))
+        return found
+
+    def follow(self, album_id, moved):
+        """Set an album's paths right after its images moved (only if unchanged since read: else the next reader
+        does); two images found at one path keep the first."""
+        record, version = self.read(album_id)
+        if record is None:
+            return
+        held = {image["path"] for image in record["images"]}
+        images = []
+        for image in record["images"]:
+            now = moved.get(image["path"])
+            if now is not None and now not in held:
+                held.add(now)
+                image = dict(image, path=now)
+            images.append(image)
+        cover = moved.get(record["cover"], record["cover"])
+        try:
+            self.storage.replace_if(album_key(album_id), albums.dumps(dict(record, images=images, cover=cover)),
+                                    version)
+        except LensletError as ex:
+            log.info("album %s: its moved images not set right yet (%s)", album_id, ex.description)

@@ -1,0 +1,45 @@
+"""GET and POST /albums; GET, PATCH and DELETE /albums/{album_id}."""
+
+import falcon
+
+from lenslet.albums.store import MAX_PAGE
+from lenslet.resources import access_of, read_json
+
+
+def principal_of(req):
+    return req.context.principal
+
+
+class AlbumsResource:
+    """GET /albums: the caller's albums; POST /albums {"name", "images"} or {"name", "smart"}: make one."""
+
+    def __init__(self, albums):
+        self.albums = albums
+
+    def on_get(self, req, resp):
+        resp.media = {"albums": self.albums.listed(principal_of(req), access_of(req))}
+        resp.cache_control = ["no-store"]
+
+    def on_post(self, req, resp):
+        resp.media = self.albums.create(principal_of(req), access_of(req), read_json(req))
+        resp.status = falcon.HTTP_201
+
+
+class AlbumResource:
+    """GET /albums/{id}?offset=&limit=: an album and a page of what it holds now; PATCH: rename, add, remove,
+    move, cover; DELETE: remove the album (never its images)."""
+
+    def __init__(self, albums):
+        self.albums = albums
+
+    def on_get(self, req, resp, album_id):
+        offset = req.get_param_as_int("offset", min_value=0, max_value=10_000_000, default=0)
+        limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_PAGE, default=100)
+        resp.media = self.albums.view(principal_of(req), access_of(req), album_id, offset, limit)
+        resp.cache_control = ["no-cache"]
+
+    def on_patch(self, req, resp, album_id):
+        resp.media = self.albums.change(principal_of(req), access_of(req), album_id, read_json(req))
+
+    def on_delete(self, req, resp, album_id):
+        resp.media = self.albums.remove(principal_of(req), album_id)

@@ -1,0 +1,231 @@
+"""The whole library by date taken, newest first: slices, months, and this day in earlier years.
+
+Read from what search keeps in every web process (the rollup's columns: the date order made once,
+the filters' bitmaps), so no request walks the tree or sorts the library. A slice starts at a cursor
+(an item's time and path: "older than this one" or "newer than this one") or at a day (the newest
+item taken on or before it: a jump of the scrubber) and walks the kept date order from there.
+
+An item's date is EXIF's DateTimeOriginal where the image has one (its wall-clock time: the day the
+people in the picture lived it), else the file's time (UTC); each item says which (`dateSource`).
+Images added since the rollup was built join the timeline when the worker rebuilds it (seconds);
+edits since (stars, tags) are judged as they are now.
+"""
+
+import bisect
+import datetime
+import re
+import threading
+from itertools import compress, islice
+
+from lenslet.errors import BadRequest
+from lenslet.formats import query as rules
+from lenslet.search.columns import BOOLS, EPOCH_DAY
+from lenslet.search.searcher import search_id
+
+MAX_LIMIT = 500
+PER_YEAR = 24   # images of one earlier year shown on this day
+KEPT_MONTHS = 16  # summaries of months kept (a scope and filters each)
+MAX_DAY = datetime.date.max.toordinal()
+_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
+
+
+def cursor_of(item):
+    """An item's place in the timeline, for the next slice: "<seconds>|<path>"."""
+    return f"{rules.taken_at(item)!r}|{item.get('path') or ''}"
+
+
+def read_cursor(text, name):
+    """(seconds, path) of a cursor; BadRequest naming the parameter else."""
+    seconds, bar, path = (text or "").partition("|")
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = None
+    if not bar or value is None or value != value or abs(value) > 1e13 or len(path) > 4096:
+        raise BadRequest(f"{name} is a cursor a timeline answer gave (seconds|path)", param=name)
+    return value, path
+
+
+def read_day(text):
+    """The day after the last day of `2024`, `2024-05` or `2024-05-12`, in seconds (the end of that time)."""
+    try:
+        if ".." in text:
+            raise BadRequest("a range")
+        _, last = rules.date_range(text.strip())
+    except BadRequest:
+        raise BadRequest("at is a year, month or day (2024, 2024-05, 2024-05-12)", param="at") from None
+    if last is None:
+        raise BadRequest("at is a year, month or day (2024, 2024-05, 2024-05-12)", param="at")
+    return (last + 1 - EPOCH_DAY) * 86400.0
+
+
+def dated(item):
+    """An item as the timeline shows it: its time taken (ISO-8601) and where that time came from."""
+    shown = (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=rules.taken_at(item))).isoformat()
+    exif = _exif_time(item.get("taken"))
+    offset = item.get("takenOffset")
+    if exif and isinstance(offset, str) and _OFFSET.match(offset):
+        shown += offset  # the zone the camera says it was in: the wall clock stays the day's
+    return dict(item, takenAt=shown, dateSource="exif" if exif else "file")
+
+
+def _exif_time(taken):
+    """Whether a listing's `taken` is a time taken_at reads (else the file's time stands in)."""
+    try:
+        return isinstance(taken, str) and datetime.datetime.fromisoformat(taken).tzinfo is None
+    except ValueError:
+        return False
+
+
+class Timeline:
+    """The timeline of a searcher's rollup (search/searcher.py), as one principal's scope sees it."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.months_kept = {}
+        self.lock = threading.Lock()
+
+    # -- which items ------------------------------------------------------------
+
+    def chosen(self, folders, asked):
+        """(loaded, columns, marks, edited): the current rollup; marks one byte an item id, 1 for each item
+        in folders (None: all) passing asked's filters, edits judged as they are now (None when that is
+        every item: no scope, no filter, no edit); edited: item id -> the item as it is now."""
+        loaded, edits = self.searcher.settled()
+        index, columns = loaded.index, loaded.columns
+        bits = None
+        if folders is not None:
+            bits = 0
+            for folder in folders:
+                lo, hi = index.scope(folder, loaded.path)
+                if lo == hi and folder and len(folders) == 1:
+                    self.searcher.check_folder(folder)  # nothing under it: a 404 when it is no folder at all
+                bits |= ((1 << hi) - 1) ^ ((1 << lo) - 1)
+        kept = columns.keep(asked)
+        if kept is not None:
+            bits = kept if bits is None else bits & kept
+        edited = {}
+        for path, entry in edits.items():
+            at = _id_of(loaded, index, path)
+            if at is None:
+                continue  # an image the rollup does not hold yet: it joins when the rollup is rebuilt
+            item = self.searcher.merged(loaded, {path: at}, entry)
+            inside = folders is None or any(not folder or path.startswith(folder + "/") for folder in folders)
+            edited[at] = None if entry.get("gone") or not inside or not rules.keeps(asked, item) else item
+        if bits is None and not edited:
+            return loaded, columns, None, edited
+        if bits is None:
+            bits = (1 << columns.count) - 1
+        for at, item in edited.items():
+            bits = bits | (1 << at) if item is not None else bits & ~(1 << at)
+        marks = format(bits, f"0{columns.count}b")[::-1].encode().translate(BOOLS) if columns.count else b""
+        return loaded, columns, marks, edited
+
+    # -- slices -------------------------------------------------------------------
+
+    def slice(self, folders, asked, limit, before=None, after=None, at=None):
+        """One slice, newest first: older than cursor before, newer than cursor after (the `limit` nearest
+        it), or from the newest item taken before the end of day `at` (seconds), or from the newest."""
+        loaded, columns, marks, edited = self.chosen(folders, asked)
+        by_date, date = columns.orders[("date", False)], columns.date.__getitem__
+
+        def place(seconds, path):
+            return bisect.bisect_left(by_date, (seconds, path), key=lambda i: (date(i), loaded.path(i)))
+
+        if after is not None:
+            seconds, path = after
+            start = place(seconds, path)
+            if start < columns.count and (date(by_date[start]), loaded.path(by_date[start])) == (seconds, path):
+                start += 1
+            newer = by_date[start:]
+            ids = list(islice(_kept(newer, marks), limit + 1))
+            more_newer, more_older = len(ids) > limit, _any(by_date[:start], marks)
+            ids = ids[:limit][::-1]
+        else:
+            if before is not None:
+                end = place(*before)
+            elif at is not None:
+                end = bisect.bisect_left(by_date, at, key=date)
+            else:
+                end = columns.count
+            older = by_date[:end][::-1]
+            ids = list(islice(_kept(older, marks), limit + 1))
+            more_older, more_newer = len(ids) > limit, _any(by_date[end:], marks)
+            ids = ids[:limit]
+        items = [dated(edited.get(i) or loaded.item(i)) for i in ids]
+        total = columns.count if marks is None else marks.count(1)
+        return {"items": items, "total": total,
+                "older": cursor_of(items[-1]) if items and more_older else None,
+                "newer": cursor_of(items[0]) if items and more_newer else None}
+
+    # -- months ---------------------------------------------------------------------
+
+    def months(self, folders, asked):
+        """[{"month": "2024-05", "count": n}, ...] newest first: how many items each month holds."""
+        loaded, columns, marks, edited = self.chosen(folders, asked)
+        key = (loaded.stat, tuple(folders) if folders is not None else None, asked, tuple(sorted(edited)))
+        with self.lock:
+            found = self.months_kept.get(key)
+        if found is not None:
+            return found
+        by_date, date = columns.orders[("date", False)], columns.date.__getitem__
+        found, end = [], columns.count
+        while end > 0:
+            day = datetime.date.fromordinal(min(max(rules.day_of(date(by_date[end - 1])), 1), MAX_DAY))
+            first = datetime.date(day.year, day.month, 1)
+            start = min(bisect.bisect_left(by_date, (first.toordinal() - EPOCH_DAY) * 86400.0, key=date), end - 1)
+            label = f"{first.year:04d}-{first.month:02d}"
+            count = end - start if marks is None else _count(by_date[start:end], marks)
+            if count:
+                found.append({"month": label, "count": count})
+            end = start
+        with self.lock:
+            self.months_kept[key] = found
+            while len(self.months_kept) > KEPT_MONTHS:
+                self.months_kept.pop(next(iter(self.months_kept)))
+        return found
+
+    # -- on this day ------------------------------------------------------------------
+
+    def on_this_day(self, folders, asked, today):
+        """[{"year": 2021, "count": n, "items": [...]}, ...] newest year first: items taken on today's month
+        and day in earlier years (at most PER_YEAR of each)."""
+        loaded, columns, marks, edited = self.chosen(folders, asked)
+        by_date, date = columns.orders[("date", False)], columns.date.__getitem__
+        if not columns.count:
+            return []
+        oldest = datetime.date.fromordinal(max(1, min(rules.day_of(max(date(by_date[0]), -6e10)),
+                                                      today.toordinal())))
+        found = []
+        for year in range(today.year - 1, oldest.year - 1, -1):
+            try:
+                day = today.replace(year=year)
+            except ValueError:
+                continue  # the 29th of February of a year without one
+            first = (day.toordinal() - EPOCH_DAY) * 86400.0
+            start = bisect.bisect_left(by_date, first, key=date)
+            end = bisect.bisect_left(by_date, first + 86400.0, key=date)
+            ids = by_date[start:end][::-1]
+            kept = list(_kept(ids, marks))
+            if kept:
+                found.append({"year": year, "count": len(kept),
+                              "items": [dated(edited.get(i) or loaded.item(i)) for i in kept[:PER_YEAR]]})
+        return found
+
+
+def _kept(ids, marks):
+    """The ids of an array kept by marks (None: all), lazily, in C."""
+    return iter(ids) if marks is None else compress(ids, map(marks.__getitem__, ids))
+
+
+def _any(ids, marks):
+    return bool(len(ids)) if marks is None else next(_kept(ids, marks), None) is not None
+
+
+def _count(ids, marks):
+    return sum(map(marks.__getitem__, ids))
+
+
+def _id_of(loaded, index, path):
+    at = search_id(loaded, index, path)
+    return at if isinstance(at, int) else None

@@ -1,0 +1,178 @@
+"""The timeline, on this day and albums in the gallery page, headless Chromium against gunicorn: a
+2,000-image timeline scrubbed to a month and scrolled, the viewer following it; the start page's "On this
+day"; an album made from a selection across two folders, reordered, shared and opened in a fresh
+profile, then one of its images moved with `mv` and still there."""
+
+import datetime
+import io
+import os
+import shutil
+import tempfile
+
+import pytest
+from helpers import index_tree
+from PIL import Image
+
+from lenslet.config import Config
+from lenslet.storage import LocalStorage
+
+pytestmark = pytest.mark.system
+
+
+def photo(path, taken, color=(90, 120, 200)):
+    """A tiny JPEG with EXIF DateTimeOriginal set (a datetime)."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[36867] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    out = io.BytesIO()
+    Image.new("RGB", (16, 12), color).save(out, "JPEG", exif=exif.tobytes())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(out.getvalue())
+
+
+def taken_of(n):
+    """Image n of the big tree: 2,000 images over 2010-2024, every one at its own minute."""
+    return datetime.datetime(2010 + n % 15, 1 + (n // 15) % 12, 1 + n % 28, n % 24, n % 60)
+
+
+@pytest.fixture
+def library(tree):
+    for n in range(2000):
+        photo(tree / f"f{n % 20:02d}" / f"p{n:04d}.jpg", taken_of(n), color=(n % 250, 100, 150))
+    index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
+    return tree
+
+
+def shown(page):
+    return page.script("return [...document.querySelectorAll('.tile.image')].map(t => t.dataset.path)")
+
+
+def test_the_timeline_scrolls_and_its_scrubber_jumps_to_a_month(fresh_page, library):
+    page = fresh_page()
+    page.open("#timeline=now")
+    newest = sorted(range(2000), key=taken_of)[::-1]
+    page.until(lambda: shown(page)[:3] == [f"f{n % 20:02d}/p{n:04d}.jpg" for n in newest[:3]])
+    page.until(lambda: page.script("return document.querySelectorAll('#scrubber a.month').length") > 100)
+
+    page.find('#scrubber a[data-month="2015-03"]').click()
+    in_march = [n for n in newest if taken_of(n) < datetime.datetime(2015, 4, 1)]
+    expected = [f"f{n % 20:02d}/p{n:04d}.jpg" for n in in_march]
+    page.until(lambda: shown(page)[:5] == expected[:5])
+    assert page.find('#scrubber a[data-month="2015-03"]').get_attribute("aria-current") == "true"
+
+    first = len(shown(page))
+    page.script("window.scrollTo(0, document.body.scrollHeight)")  # the next slice, as the person scrolls
+    page.until(lambda: len(shown(page)) > first)
+    assert shown(page) == expected[:len(shown(page))]
+
+    page.find(f'[data-path="{expected[0]}"] .open').click()
+    page.until(lambda: page.viewer_name() == expected[0].split("/")[1])
+    page.keys(page.Keys.ARROW_RIGHT)  # next by date, whatever its folder
+    page.until(lambda: page.viewer_name() == expected[1].split("/")[1])
+
+
+def test_on_this_day_shows_earlier_years_on_the_start_page(fresh_page, tree):
+    today = datetime.date.today()
+    years = [today.year - ago for ago in ((4, 8) if (today.month, today.day) == (2, 29) else (1, 3))]
+    for year in years:
+        photo(tree / "memories" / f"{year}.jpg", datetime.datetime.combine(today.replace(year=year), datetime.time(12)))
+    photo(tree / "memories" / "other-day.jpg", datetime.datetime(2001, 1 if today.month != 1 else 2, 15, 12))
+    index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
+    page = fresh_page()
+    page.open("#")
+    page.until(lambda: page.script("return !document.getElementById('on-this-day').hidden"))
+    memories = page.script("return [...document.querySelectorAll('#on-this-day .memory')].map(b => b.title)")
+    assert memories == [f"memories/{year}.jpg" for year in years]  # newest year first
+    page.find("#on-this-day .memory").click()
+    page.until(lambda: page.viewer_name() is not None and page.viewer_name().endswith(".jpg"))
+    assert "timeline=" in page.script("return location.hash")
+
+    page.open("#path=memories")
+    page.until(lambda: page.script("return document.getElementById('on-this-day').hidden"))
+
+
+@pytest.fixture
+def two_folders(tree):
+    for n, path in enumerate(["trips/a.jpg", "trips/b.jpg", "home/c.jpg", "home/d.jpg"]):
+        photo(tree / path, datetime.datetime(2020, 1, 1 + n, 12), color=(60 * n, 120, 90))
+    index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
+    return tree
+
+
+def add_selected_to_album(page, name):
+    page.find("#add-to-album").click()
+    page.until(lambda: page.script("return document.getElementById('ask-dialog').open"))
+    field = page.find("#ask-input")
+    field.clear()
+    field.send_keys(name + "\n")
+    page.until(lambda: "Added to the album" in page.find("#status").text)
+
+
+def pick(page, path):
+    page.until(lambda: page.find(f'[data-path="{path}"] .pick'))
+    page.find(f'[data-path="{path}"] .pick').click()
+
+
+def test_an_album_across_two_folders_reordered_shared_and_its_image_moved(fresh_page, browser, two_folders):
+    page = fresh_page()
+    page.open("#path=trips")
+    pick(page, "trips/a.jpg")
+    add_selected_to_album(page, "Holiday")
+    page.open("#path=home")
+    pick(page, "home/d.jpg")
+    add_selected_to_album(page, "Holiday")  # the album of that name, now holding both
+
+    page.until(lambda: page.script("return document.querySelectorAll('#album-list a').length") == 1)
+    page.until(lambda: page.find("#album-list a").click() or True)  # the list may be drawn again meanwhile
+    page.until(lambda: shown(page) == ["trips/a.jpg", "home/d.jpg"])
+    assert page.find("#title").text == "Holiday"
+    pick(page, "home/d.jpg")
+    page.find("#move-earlier").click()
+    page.until(lambda: shown(page) == ["home/d.jpg", "trips/a.jpg"])
+
+    page.find("#album-share").click()
+    page.until(lambda: page.script("return document.getElementById('share-dialog').open"))
+    page.find("#share-create").click()
+    page.until(lambda: page.find("#share-link").get_attribute("value"))
+    link = page.find("#share-link").get_attribute("value")
+    assert "/s#" in link
+
+    stranger = fresh_browser()
+    try:
+        from conftest import Page
+        other = Page(stranger, page.server)
+        stranger.get(link)
+        other.until(lambda: shown(other) == ["home/d.jpg", "trips/a.jpg"])
+        other.until(lambda: all(other.thumbs_drawn()))
+
+        (two_folders / "elsewhere").mkdir()
+        os.rename(two_folders / "trips" / "a.jpg", two_folders / "elsewhere" / "renamed.jpg")  # as `mv` does
+
+        def moved_and_shown():
+            stranger.refresh()
+            return other.until(lambda: shown(other)) == ["home/d.jpg", "elsewhere/renamed.jpg"]
+        page.server.wait_until(moved_and_shown, timeout=60, every=1)
+    finally:
+        stranger.quit()
+    page.open("#timeline=now")
+    page.open("#album=" + page.script("return document.querySelector('#album-list a').dataset.album"))
+    page.until(lambda: shown(page) == ["home/d.jpg", "elsewhere/renamed.jpg"])
+
+
+def fresh_browser():
+    """Another Chromium with a profile of its own: nothing of the gallery's page kept (a stranger's)."""
+    from conftest import CHROMEDRIVER, CHROMIUM, FLAGS
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    profile = tempfile.mkdtemp(prefix="lenslet-stranger-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS + (f"--user-data-dir={profile}",):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    original_quit = driver.quit
+
+    def quit_and_forget():
+        original_quit()
+        shutil.rmtree(profile, ignore_errors=True)
+    driver.quit = quit_and_forget
+    return driver
