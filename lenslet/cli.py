@@ -115,7 +115,7 @@ def clean(args):
     elif not config.s3_bucket:
         raise UsageError("name the tree's root folder: lenslet clean PATH")
     trees = [(open_tree(dataclasses.replace(config, readonly=False, create_root=False), args.path), "")]
-    if not config.s3_bucket:
+    if not config.s3_bucket and not config.state:
         # What a read-only lenslet kept of this tree in the cache folder (state, manifests, thumbnails):
         # shown by where it lies on disk.
         cache = open_storage(dataclasses.replace(config, root=trees[0][0].root, readonly=True))

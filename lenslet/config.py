@@ -102,6 +102,17 @@ THUMB_IDLE = 30.0
 MAX_THUMB_SIZE = 2048  # the longest edge LENSLET_THUMB_SIZE may ask for
 
 
+def _state_root(raw):
+    value = raw.strip()
+    if value.startswith("s3://"):
+        bucket = value[5:].partition("/")[0]
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+            raise ValueError("expected s3://bucket/prefix with a valid bucket name")
+    elif value and "://" in value:
+        raise ValueError("expected a folder or s3://bucket/prefix")
+    return value
+
+
 def setting(default, help, parse=_text):
     return field(default=default, metadata={"help": help, "parse": parse})
 
@@ -164,6 +175,10 @@ class Config:
                                      "allows none", _folders)
     cache_dir: str = setting("", "where state, manifests and thumbnails go when LENSLET_READONLY is set; "
                              "empty means $XDG_CACHE_HOME/lenslet or ~/.cache/lenslet")
+    state: str = setting("", "state root: a folder, or s3://bucket/prefix, that holds everything lenslet writes "
+                         "(sidecars, thumbnails, listings, rollup, health, previews, its .lenslet state) at the "
+                         "library's paths, so the library (LENSLET_ROOT or LENSLET_S3_BUCKET) is only read; empty "
+                         "keeps lenslet's files beside the images", _state_root)
     s3_bucket: str = setting("", "S3 bucket to serve instead of LENSLET_ROOT; empty means local storage")
     s3_prefix: str = setting("", "key prefix of the tree inside the bucket")
     s3_endpoint: str = setting("", "S3 endpoint URL for S3-compatible stores; empty means AWS")
