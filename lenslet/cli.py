@@ -114,7 +114,9 @@ def clean(args):
         config = dataclasses.replace(config, root=args.path, s3_bucket="")
     elif not config.s3_bucket:
         raise UsageError("name the tree's root folder: lenslet clean PATH")
-    trees = [(open_tree(dataclasses.replace(config, readonly=False, create_root=False), args.path), "")]
+    tree = open_tree(dataclasses.replace(config, readonly=False, create_root=False), args.path)
+    # With a state root (LENSLET_STATE) everything lenslet made lies there: the library is never walked.
+    trees = [(getattr(tree, "state", tree), "")]
     if not config.s3_bucket and not config.state:
         # What a read-only lenslet kept of this tree in the cache folder (state, manifests, thumbnails):
         # shown by where it lies on disk.

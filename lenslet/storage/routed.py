@@ -10,8 +10,8 @@ folder's time is the library's (an edit, which writes only in the state root, ne
 and the locks of an image are named by its file in the library.
 """
 
-from lenslet.errors import Forbidden, NotFound
-from lenslet.layout import is_lenslets, is_state, join, parent
+from lenslet.errors import Forbidden, LensletError, NotFound
+from lenslet.layout import STATE, is_lenslets, is_made, is_state, join, parent
 
 # What a file operation on the library answers (upload, move, trash, delete, new folder).
 LIBRARY_READ_ONLY = ("the library is read-only: lenslet keeps its own files in the state root (LENSLET_STATE) "
@@ -172,6 +172,45 @@ class StateRooted:
     def same(self, a, b):
         return self._at(a).same(a, b)
 
+    # -- folders another program moved or removed in the library ------------------
+
+    def left_behind(self, folder=""):
+        """{folder key: names of its files} of the state root's folders at or below folder whose library folder
+        is gone (another program renamed, moved or removed it): their sidecars are orphans, to be re-attached
+        to their images by content hash wherever they are now, and reported until then. A folder left with
+        no sidecar loses what lenslet can make again (thumbnails, listing pages) and goes, if empty."""
+        found, stack = {}, [folder]
+        while stack:
+            key = stack.pop()
+            try:
+                entries = self.state.list_folder(key)
+            except LensletError:
+                continue
+            stack.extend(join(key, entry.name) for entry in entries if entry.is_dir and join(key, entry.name) != STATE)
+            if not key or self._in_library(key):
+                continue
+            names = [entry.name for entry in entries if not entry.is_dir]
+            if any(is_sidecar_or_kept(name) for name in names) or any(entry.is_dir for entry in entries):
+                found[key] = names
+            else:
+                self._sweep(key, names)
+        return found
+
+    def _in_library(self, key):
+        try:
+            return self.library.stat(key).is_dir
+        except NotFound:
+            return False
+
+    def _sweep(self, key, names):
+        try:
+            for name in names:
+                if is_made(name, at_root=False):
+                    self.state.delete(join(key, name))
+            self.state.remove_folder(key)
+        except LensletError:
+            pass  # something else is in it, or it went meanwhile: looked at again on the next deep scan
+
     # -- locks ----------------------------------------------------------------
 
     def lock_images(self, keys):
@@ -210,3 +249,9 @@ class StateRooted:
             if problem in kept:
                 report["state"][problem] = kept[problem]
         return report
+
+
+def is_sidecar_or_kept(name):
+    """Whether a file of a folder left behind holds what a person wrote (an image's sidecar, a folder's cover):
+    never swept. A listing page or a thumbnail is made again from the images wherever they are now."""
+    return not is_made(name, at_root=False)

@@ -122,10 +122,12 @@ def test_a_full_day_leaves_the_library_byte_for_byte_as_it_was(tmp_path):
         read_only(library, writable=True)
         os.rename(library / "trips" / "a.jpg", library / "trips" / "a-renamed.jpg")
         os.rename(library / "trips" / "b.jpg", library / "home" / "b.jpg")
+        os.rename(library / "trips" / "day2", library / "trips" / "second day")
         moved = library_as_it_is(library)
         read_only(library)
         wait_until(lambda: "sea" in ann("GET", "/item?path=trips/a-renamed.jpg")[1]["tags"], timeout=60)
         wait_until(lambda: "boat" in ann("GET", "/item?path=home/b.jpg")[1]["tags"], timeout=60)
+        wait_until(lambda: "yellow" in ann("GET", "/item?path=trips/second%20day/d.jpg")[1]["tags"], timeout=60)
         item = ann("GET", "/item?path=trips/a-renamed.jpg")[1]
         assert (item["star"], item["notes"]) == (4, "first day")
     finally:
@@ -141,6 +143,8 @@ def test_a_full_day_leaves_the_library_byte_for_byte_as_it_was(tmp_path):
         read_only(library, writable=True)
     assert library_as_it_is(library) == moved
     assert not list(state.rglob("*.thumbnail")) and not list(state.rglob("_index*.json"))
+    assert not (state / "trips" / "day2").exists()  # the folder another program renamed: re-attached, then swept
     assert json.loads((state / "trips" / "a-renamed.jpg.json").read_text())["tags"] == ["sea"]
     assert json.loads((state / "home" / "dog.png.json").read_text())["tags"] == ["dog"]
-    assert {path for path in before if path not in moved} == {"trips/a.jpg", "trips/b.jpg"}
+    assert {path for path in before if path not in moved} == {"trips/a.jpg", "trips/b.jpg", "trips/day2",
+                                                                     "trips/day2/d.jpg"}
