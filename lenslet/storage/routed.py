@@ -122,10 +122,13 @@ class StateRooted:
 
     # -- writing: lenslet's files only -----------------------------------------
 
-    def _writable(self, key):
+    def _writable(self, key, making=True):
+        """The state root, for a write of lenslet's file (making: one that may make it, which needs its library
+        folder; a removal never does, so what a folder the library lost held can go)."""
         if not is_lenslets(key):
             raise Forbidden(LIBRARY_READ_ONLY, path=key, reason="library-read-only")
-        self._folder_there(key)
+        if making:
+            self._folder_there(key)
         return self.state
 
     def write(self, key, data, durable=True):
@@ -147,16 +150,16 @@ class StateRooted:
         return self._writable(key).write_stream(key, stream, limit, replace, head)
 
     def delete(self, key):
-        self._writable(key).delete(key)
+        self._writable(key, making=False).delete(key)
 
     def delete_if(self, key, version):
-        self._writable(key).delete_if(key, version)
+        self._writable(key, making=False).delete_if(key, version)
 
     def sync(self, keys):
         self.state.sync([key for key in keys if is_lenslets(key)])
 
     def rename(self, src, dst, resume=False, durable=True):
-        self._writable(src)
+        self._writable(src, making=False)
         self._writable(dst).rename(src, dst, resume, durable)
 
     def make_folder(self, key):
