@@ -157,14 +157,14 @@ def _state_rooted(config):
                               "prefix of its own", setting="LENSLET_STATE")
         local_state = cache_folder(config, config.state)
     else:
-        os.makedirs(config.state, exist_ok=True)
-        state = LocalStorage(config.state, state_tree=True)
-        local_state = state.state_root
         if not config.s3_bucket:
-            library, kept = os.path.realpath(config.root), state.root
+            library, kept = os.path.realpath(config.root), os.path.realpath(config.state)
             if os.path.commonpath((library, kept)) in (library, kept):
                 raise ConfigError("LENSLET_STATE and LENSLET_ROOT overlap: the state root must lie outside the "
                                   "library, and the library outside it", setting="LENSLET_STATE")
+        os.makedirs(config.state, exist_ok=True)
+        state = LocalStorage(config.state, state_tree=True)
+        local_state = state.state_root
     if config.s3_bucket:
         from lenslet.storage.s3 import S3Storage
         library = S3Storage(config.s3_bucket, config.s3_prefix, config.s3_endpoint, config.s3_region,
