@@ -189,6 +189,11 @@ class Config:
                        "off ignores it, read shows its keywords, rating, label, title and description, write "
                        "also writes lenslet's edits (tags, star, notes) to the image's XMP sidecar",
                        _choice("off", "read", "write"))
+    words: str = setting("state", "where a person's words (tags, stars, notes) are kept: state, in lenslet's "
+                         "sidecars (in LENSLET_STATE's root, or beside the images without one); both, in those and "
+                         "also in XMP sidecars beside the photos, for darktable, digiKam and Lightroom (as "
+                         "LENSLET_XMP=write; a library under LENSLET_STATE then gets XMP sidecars, and only for "
+                         "images somebody described)", _choice("state", "both"))
     trash_days: float = setting(30.0, "days an image stays in the trash before the worker deletes it for good "
                                 "(with its sidecar and thumbnail); 0 keeps the trash until emptied by hand",
                                 _seconds(0, 36500))

@@ -27,7 +27,8 @@ class Items:
         self.catalog = catalog  # told of every change
         self.clock = catalog.clock
         self.reading = catalog.reading  # other tools' XMP is shown (LENSLET_XMP)
-        self.writing = config.xmp == "write"  # and lenslet's edits are written to the XMP sidecar
+        # and lenslet's edits are written to the XMP sidecar
+        self.writing = config.xmp == "write" or config.words == "both"
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""

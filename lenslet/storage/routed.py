@@ -11,7 +11,7 @@ and the locks of an image are named by its file in the library.
 """
 
 from lenslet.errors import Forbidden, LensletError, NotFound
-from lenslet.layout import STATE, is_lenslets, is_made, is_state, join, parent
+from lenslet.layout import STATE, is_lenslets, is_made, is_state, is_xmp, join, name_of, parent
 
 # What a file operation on the library answers (upload, move, trash, delete, new folder).
 LIBRARY_READ_ONLY = ("the library is read-only: lenslet keeps its own files in the state root (LENSLET_STATE) "
@@ -23,9 +23,12 @@ class StateRooted:
 
     library_readonly = True
 
-    def __init__(self, library, state):
+    def __init__(self, library, state, xmp_words=False):
         self.library = library
         self.state = state
+        # LENSLET_WORDS=both: what people write goes to the XMP sidecars beside the photos too, the one kind of
+        # file lenslet then writes in the library (conditionally: sidecar/store.py's mirror_to_xmp).
+        self.xmp_words = xmp_words
         # Locks name an image by its file where files have names of their own (a disk); a bucket's
         # leases are objects, written where lenslet may write.
         self.locks = library if library.backend == "local" else state
@@ -126,6 +129,8 @@ class StateRooted:
         """The state root, for a write of lenslet's file (making: one that may make it, which needs its library
         folder; a removal never does, so what a folder the library lost held can go)."""
         if not is_lenslets(key):
+            if self.xmp_words and is_xmp(name_of(key)):
+                return self.library
             raise Forbidden(LIBRARY_READ_ONLY, path=key, reason="library-read-only")
         if making:
             self._folder_there(key)

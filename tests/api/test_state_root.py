@@ -201,3 +201,25 @@ def test_a_scoped_user_never_sees_outside_their_scope(library, tmp_path, config,
     assert app.get("/thumb?path=trips/a.jpg", headers=bob, status=404).json["title"]
     assert app.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, headers=bob, status=404)
     assert json.loads((tmp_path / "state" / "trips" / "a.jpg.json").read_text())["tags"] == []
+
+
+def test_words_both_write_an_xmp_sidecar_beside_the_described_photo_only(library, tmp_path):
+    config = Config(root=str(library), state=str(tmp_path / "state"), words="both")
+    storage = open_storage(config)
+    client = webtest.TestApp(spec_checked(create_app(config, storage)))
+    index_tree(config, storage)
+    before = as_it_is(library)
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"], "star": 3})
+    added = set(as_it_is(library)) - set(before)
+    assert added == {"trips/a.jpg.xmp"}
+    assert b"sea" in (library / "trips" / "a.jpg.xmp").read_bytes()
+    assert json.loads((tmp_path / "state" / "trips" / "a.jpg.json").read_text())["tags"] == ["sea"]
+    client.post_json("/trash", {"paths": ["trips/b.jpg"]}, status=403)  # still no file operation
+    after = as_it_is(library)
+    assert all(after[path] == kept for path, kept in before.items() if path != "trips")  # its folder got the XMP
+
+
+def test_words_state_writes_nothing_beside_the_photos(library, client):
+    before = as_it_is(library)
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"]})
+    assert as_it_is(library) == before
