@@ -132,9 +132,16 @@ class Items:
             log.warning("%s: unreadable sidecar replaced on request; old bytes kept as %s", path, backup)
             return True
 
+        # An image first described gets its content hash in its new sidecar (none was made for the hash alone),
+        # so its words follow it when another program moves it: read before any lock is taken.
+        digest = None if storage.exists(sidecar_of(key)) else originals.content_hash(storage, key)
+
         def change(stored, version):
             check_version(if_match, version)
-            return sidecars.check_growth(make(stored), stored)
+            new = sidecars.check_growth(make(stored), stored)
+            if new is not None and digest is not None and not new.get("hash"):
+                new = dict(new, hash=digest)
+            return new
 
         # Under the image's lock, which moves take too: the edit lands on the image where
         # it is now, or the image has gone and the edit is refused (never an orphan sidecar).

@@ -141,7 +141,7 @@ def test_a_link_or_a_fifo_at_a_sidecars_name_in_the_state_root_is_never_followed
     (tmp_path / "state" / "trips" / "a.jpg.json").symlink_to(secret)
     os.mkfifo(tmp_path / "state" / "trips" / "b.jpg.json")
     assert "secret" not in client.get("/item?path=trips/a.jpg", status="*").text
-    assert client.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, status="*").status_int in (409, 422)
+    assert client.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, status="*").status_int in (400, 409, 422)
     assert client.get("/item?path=trips/b.jpg", status="*").status_int < 500
     assert secret.read_text() == '{"v": 1, "tags": ["secret"]}'
 
@@ -200,7 +200,7 @@ def test_a_scoped_user_never_sees_outside_their_scope(library, tmp_path, config,
     assert app.get("/item?path=trips/a.jpg", headers=bob, status=404).json["title"]
     assert app.get("/thumb?path=trips/a.jpg", headers=bob, status=404).json["title"]
     assert app.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, headers=bob, status=404)
-    assert json.loads((tmp_path / "state" / "trips" / "a.jpg.json").read_text())["tags"] == []
+    assert not (tmp_path / "state" / "trips" / "a.jpg.json").exists()
 
 
 def test_words_both_write_an_xmp_sidecar_beside_the_described_photo_only(library, tmp_path):
