@@ -14,7 +14,7 @@ from lenslet import jobs
 from lenslet.errors import LensletError, NotFound, PreconditionFailed
 from lenslet.formats import manifests, sidecars, xmp
 from lenslet.images import originals
-from lenslet.layout import join, name_of, parent, sidecar_of
+from lenslet.layout import first_page_names, join, name_of, parent, sidecar_of
 from lenslet.manifest import listings
 from lenslet.manifest.listings import Folders
 from lenslet.search.rollup import note_changes
@@ -49,6 +49,8 @@ class Catalog:
         found: what XMP says of the image, as the caller read it for this change (else read here).
         """
         listed, searched = self.shown(storage, key, sidecar, version, found)
+        if sidecar is not None and listed.get("hash") is None:
+            listed.pop("hash", None)  # the entry's own stays (a sidecar written before the image was hashed)
         # Search hears of it once the listing holds it (whichever thread writes the entry tells it).
         listings.update_entries_quietly(storage, parent(key), {name_of(key): listed},
                                         lambda: note_changes(self.root, {path: searched}, self.clock))
@@ -63,6 +65,8 @@ class Catalog:
         searched = manifests.shown(sidecar or store.sidecar_fields(storage, key), version, found)[1]
         known = {name_of(key): (probed, (sidecar, version))} if sidecar is not None else {}
         self.relist(storage, parent(key), known)
+        if sidecar is None:  # no sidecar holds the hash of an image nobody described: its entry does
+            listings.update_entries_quietly(storage, parent(key), {name_of(key): {"hash": digest}})
         note_changes(self.root, {path: searched}, self.clock)
 
     def hashed(self, storage, folder, digests):
@@ -82,6 +86,10 @@ class Catalog:
             if sidecar is not None:  # (an unreadable one is left as it is, and so is its entry)
                 # The entry's fields all from the version stored, never a version beside older fields.
                 entries[name].update(self.shown(storage, image, sidecar, version)[0], hash=digest)
+        pages = [storage.derived_key(join(folder, name)) for name in first_page_names()]
+        if entries and not any(storage.exists(page) for page in pages):
+            # No listing yet to hold the hashes of images nobody described (they have no sidecar): one is built.
+            self.relist(storage, folder)
         listings.update_entries_quietly(storage, folder, entries)
         jobs.ask_for_rollup(self.root, self.clock)
 

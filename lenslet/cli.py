@@ -11,8 +11,9 @@ import time
 
 from lenslet import __version__, health, jobs, memory
 from lenslet.config import Config, describe
-from lenslet.errors import ConfigError, LensletError, NotFound
+from lenslet.errors import ConfigError, Conflict, LensletError, NotFound
 from lenslet.files import clean as cleaning
+from lenslet.files import state_move
 from lenslet.layout import STATE, THUMB
 from lenslet.people import shares as sharing
 from lenslet.people import users as people
@@ -20,7 +21,7 @@ from lenslet.people.share_links import Shares
 from lenslet.people.users import Principal, Scope
 from lenslet.people.users_file import Directory
 from lenslet.search import rollup
-from lenslet.storage import clean_path, open_storage
+from lenslet.storage import LocalStorage, clean_path, open_storage
 from lenslet.tree.tree import Tree
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
@@ -114,8 +115,10 @@ def clean(args):
         config = dataclasses.replace(config, root=args.path, s3_bucket="")
     elif not config.s3_bucket:
         raise UsageError("name the tree's root folder: lenslet clean PATH")
-    trees = [(open_tree(dataclasses.replace(config, readonly=False, create_root=False), args.path), "")]
-    if not config.s3_bucket:
+    tree = open_tree(dataclasses.replace(config, readonly=False, create_root=False), args.path)
+    # With a state root (LENSLET_STATE) everything lenslet made lies there: the library is never walked.
+    trees = [(getattr(tree, "state", tree), "")]
+    if not config.s3_bucket and not config.state:
         # What a read-only lenslet kept of this tree in the cache folder (state, manifests, thumbnails):
         # shown by where it lies on disk.
         cache = open_storage(dataclasses.replace(config, root=trees[0][0].root, readonly=True))
@@ -152,6 +155,53 @@ def clean(args):
     for key, why in sorted(failed.items()):
         print(f"  not removed {key}: {why}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def state(args):
+    """Move everything lenslet wrote between beside the images and a state root (LENSLET_STATE), verified."""
+    config = Config.from_env()
+    if config.s3_bucket or (config.state or "").startswith("s3://"):
+        raise UsageError("lenslet state move works on local folders only (copy a bucket's files with its own tools)")
+    library = open_tree(dataclasses.replace(config, state="", readonly=False, create_root=False), None)
+    if args.to == "beside":
+        if not config.state:
+            raise UsageError("set LENSLET_STATE to the state root whose files go back beside the images")
+        source, target = LocalStorage(config.state, state_tree=True, create=False), library
+    else:
+        if config.state and os.path.realpath(config.state) != os.path.realpath(args.to):
+            raise UsageError(f"LENSLET_STATE names another state root ({config.state}): move its files back beside "
+                             "the images first (lenslet state move --to beside)")
+        library_path, kept = os.path.realpath(config.root), os.path.realpath(args.to)
+        if os.path.commonpath((library_path, kept)) in (library_path, kept):
+            raise UsageError("the state root must lie outside the library, and the library outside it")
+        # A dry run makes nothing, not even the state root's folder.
+        source, target = library, (None if args.dry_run else LocalStorage(args.to, state_tree=True))
+    alive = sum(health.worker_status(storage, config.heartbeat)["workers"] for storage in (source, target) if storage)
+    if alive and not args.dry_run and not args.force:
+        raise UsageError(f"a lenslet worker is running on this tree ({alive} alive): stop lenslet first, "
+                         "or give --force")
+    to = "beside" if args.to == "beside" else "state"
+    keys = state_move.files_to_move(source, leaving_library=to == "state")
+    if args.dry_run:
+        for key in keys:
+            print(key)
+        print(f"lenslet state move: would move {plural(len(keys), 'file')}", file=sys.stderr)
+        return 0
+    try:
+        stayed = state_move.move(source, target, keys, to)
+    except Conflict as ex:
+        raise UsageError(ex.description) from None
+    state_move.prune(source)
+    print(f"lenslet state move: moved {plural(len(keys) - len(stayed), 'file')}, each read back and compared",
+          file=sys.stderr)
+    for key, why in sorted(stayed.items())[:SHOWN_KEPT]:
+        print(f"  not moved {key}: {why}", file=sys.stderr)
+    if stayed:
+        print("  run the same command again to finish the move", file=sys.stderr)
+        return 1
+    print("now " + ("unset LENSLET_STATE" if to == "beside" else f"set LENSLET_STATE={args.to}") +
+          " and start lenslet", file=sys.stderr)
+    return 0
 
 
 def open_tree(config, path, hint=""):
@@ -359,6 +409,16 @@ def main(argv=None):
                       help="remove sidecars holding tags, notes or stars too (never one with another program's keys)")
     wipe.add_argument("--force", action="store_true", help="clean even while a lenslet worker runs on the tree")
     wipe.set_defaults(run=clean)
+    kept = commands.add_parser("state", help="move lenslet's files between beside the images and a state root")
+    kept_actions = kept.add_subparsers(dest="action", required=True)
+    moving = kept_actions.add_parser("move", help="move every file lenslet wrote (sidecars, thumbnails, listings, "
+                                                  "its .lenslet state) into a state root, or back beside the images; "
+                                                  "each read back and compared; run again after a kill to finish")
+    moving.add_argument("--to", required=True, metavar="PATH|beside",
+                        help="the state root's folder (then set LENSLET_STATE to it), or beside")
+    moving.add_argument("--dry-run", action="store_true", help="list what would move, and move nothing")
+    moving.add_argument("--force", action="store_true", help="move even while a lenslet worker runs on the tree")
+    moving.set_defaults(run=state)
     commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
     users = commands.add_parser("user", help="add, list or remove users, set passwords (the users file, "
                                              "LENSLET_USERS)")

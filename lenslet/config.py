@@ -122,6 +122,17 @@ THUMB_IDLE = 30.0
 MAX_THUMB_SIZE = 2048  # the longest edge LENSLET_THUMB_SIZE may ask for
 
 
+def _state_root(raw):
+    value = raw.strip()
+    if value.startswith("s3://"):
+        bucket = value[5:].partition("/")[0]
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+            raise ValueError("expected s3://bucket/prefix with a valid bucket name")
+    elif value and "://" in value:
+        raise ValueError("expected a folder or s3://bucket/prefix")
+    return value
+
+
 def setting(default, help, parse=_text):
     return field(default=default, metadata={"help": help, "parse": parse})
 
@@ -192,6 +203,10 @@ class Config:
                                      "allows none", _folders)
     cache_dir: str = setting("", "where state, manifests and thumbnails go when LENSLET_READONLY is set; "
                              "empty means $XDG_CACHE_HOME/lenslet or ~/.cache/lenslet")
+    state: str = setting("", "state root: a folder, or s3://bucket/prefix, that holds everything lenslet writes "
+                         "(sidecars, thumbnails, listings, rollup, health, previews, its .lenslet state) at the "
+                         "library's paths, so the library (LENSLET_ROOT or LENSLET_S3_BUCKET) is only read; empty "
+                         "keeps lenslet's files beside the images", _state_root)
     s3_bucket: str = setting("", "S3 bucket to serve instead of LENSLET_ROOT; empty means local storage")
     s3_prefix: str = setting("", "key prefix of the tree inside the bucket")
     s3_endpoint: str = setting("", "S3 endpoint URL for S3-compatible stores; empty means AWS")
@@ -202,6 +217,11 @@ class Config:
                        "off ignores it, read shows its keywords, rating, label, title and description, write "
                        "also writes lenslet's edits (tags, star, notes) to the image's XMP sidecar",
                        _choice("off", "read", "write"))
+    words: str = setting("state", "where a person's words (tags, stars, notes) are kept: state, in lenslet's "
+                         "sidecars (in LENSLET_STATE's root, or beside the images without one); both, in those and "
+                         "also in XMP sidecars beside the photos, for darktable, digiKam and Lightroom (as "
+                         "LENSLET_XMP=write; a library under LENSLET_STATE then gets XMP sidecars, and only for "
+                         "images somebody described)", _choice("state", "both"))
     trash_days: float = setting(30.0, "days an image stays in the trash before the worker deletes it for good "
                                 "(with its sidecar and thumbnail); 0 keeps the trash until emptied by hand",
                                 _seconds(0, 36500))

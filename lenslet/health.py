@@ -80,6 +80,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None
     xmp_errors = stats.get("unreadableXmp", {})
     # Both foo.jpg.xmp and foo.xmp: lenslet reads and writes the first; the other tool may read the second.
     two_xmps = sorted(path for summary in scan.values() for path in summary.get("twoXmps", ()))
+    folders_gone = sorted(folder for folder, summary in scan.items() if summary.get("folderGone"))
     return {
         "v": 1,
         "generatedAt": clock(),
@@ -87,6 +88,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None
         "missingThumbs": stats.get("missingThumbs"),
         "orphanSidecars": len(orphan_sidecars),
         "orphanThumbs": len(orphan_thumbs),
+        "foldersGone": len(folders_gone),
         "brokenPointers": sum(1 for p in pointers.values() if p.get("problem") == "broken"),
         "pointerLoops": sum(1 for p in pointers.values() if p.get("problem") == "loop"),
         "fileErrors": len(errors),
@@ -103,6 +105,9 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None
         "files": {
             "orphanSidecars": orphan_sidecars[:MAX_REPORTED],
             "orphanThumbs": orphan_thumbs[:MAX_REPORTED],
+            # A state root's folders whose library folder another program moved or removed: what they hold
+            # is kept (their sidecars are among the orphans) until their images are found again.
+            "foldersGone": folders_gone[:MAX_REPORTED],
             "pointers": dict(list(pointers.items())[:MAX_REPORTED]),
             "errors": dict(sorted(errors.items())[:MAX_REPORTED]),
             "unindexedFolders": stats.get("unindexedFolders", [])[:MAX_REPORTED],

@@ -27,7 +27,8 @@ class Items:
         self.catalog = catalog  # told of every change
         self.clock = catalog.clock
         self.reading = catalog.reading  # other tools' XMP is shown (LENSLET_XMP)
-        self.writing = config.xmp == "write"  # and lenslet's edits are written to the XMP sidecar
+        # and lenslet's edits are written to the XMP sidecar
+        self.writing = config.xmp == "write" or config.words == "both"
         self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
 
     def get(self, path):
@@ -146,9 +147,16 @@ class Items:
             log.warning("%s: unreadable sidecar replaced on request; old bytes kept as %s", path, backup)
             return True
 
+        # An image first described gets its content hash in its new sidecar (none was made for the hash alone),
+        # so its words follow it when another program moves it: read before any lock is taken.
+        digest = None if storage.exists(sidecar_of(key)) else originals.content_hash(storage, key)
+
         def change(stored, version):
             check_version(if_match, version)
-            return sidecars.check_growth(make(stored), stored)
+            new = sidecars.check_growth(make(stored), stored)
+            if new is not None and digest is not None and not new.get("hash"):
+                new = dict(new, hash=digest)
+            return new
 
         # Under the image's lock, which moves take too: the edit lands on the image where
         # it is now, or the image has gone and the edit is refused (never an orphan sidecar).

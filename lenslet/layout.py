@@ -177,6 +177,18 @@ def is_internal(name):
             or is_manifest(name) or name in ROOT_FILES)
 
 
+def is_lenslets(key):
+    """Tell whether a key names a file lenslet writes in a tree: its state folder, a sidecar (or the bytes a
+    PUT set aside), a thumbnail, a listing page, the rollup and report, a folder's own settings, a bucket's
+    folder marker, a temp file. What a state root (LENSLET_STATE) holds, and the library never does; a
+    pointer file and another tool's XMP sidecar are the library's."""
+    if is_state(key):
+        return True
+    name = name_of(key)
+    return ((name.endswith(SIDECAR) and name != POINTER_FILE) or name.endswith(THUMB) or name == FOLDER_MARKER
+            or name.endswith(TEMP_SUFFIX) or ".json.bad-" in name)
+
+
 _HASHED_SIDECAR = re.compile(r"~[0-9a-f]{16}\.json$")  # derived_name() of a name too long for the suffix
 
 

@@ -10,6 +10,8 @@ each check-and-write one step, as on S3; reads still run in parallel.
 
 moto ignores a CopyObject's destination condition; under the same lock this server refuses
 a copy with If-None-Match: * onto an existing object with 412, as S3 does.
+
+Writes signed with the access key READ_ONLY_KEY are refused (403 AccessDenied): read-only credentials.
 """
 
 import threading
@@ -18,6 +20,11 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 WRITES = {"PUT", "POST", "DELETE"}
+# The access key of read-only credentials: every write signed with it answers 403 AccessDenied, as an IAM
+# policy granting only s3:GetObject and s3:ListBucket would (a library lenslet may only read).
+READ_ONLY_KEY = "readonly"
+ACCESS_DENIED = b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+
 PRECONDITION_FAILED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>'
                        b"<Message>At least one of the pre-conditions you specified did not hold</Message>"
                        b"<Condition>If-None-Match</Condition></Error>")
@@ -33,6 +40,10 @@ class SerialWrites:
     def __call__(self, environ, start_response):
         if environ["REQUEST_METHOD"] not in WRITES:
             return self.app(environ, start_response)
+        if f"Credential={READ_ONLY_KEY}/" in environ.get("HTTP_AUTHORIZATION", ""):
+            start_response("403 Forbidden", [("Content-Type", "application/xml"),
+                                              ("Content-Length", str(len(ACCESS_DENIED)))])
+            return [ACCESS_DENIED]
         with self.lock:  # moto builds the whole answer in this call, so the write is done when it returns
             if self._copy_onto_existing(environ):
                 start_response("412 Precondition Failed", [("Content-Type", "application/xml"),

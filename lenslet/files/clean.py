@@ -30,10 +30,12 @@ class Plan:
 
 def plan(storage, everything=False, tree=True):
     """Find what lenslet made in a tree: a Plan. Reads only. tree=False: the state folder alone
-    (a storage whose state lies outside the tree: what LENSLET_READONLY kept in the cache folder)."""
+    (a storage whose state lies outside the tree: what LENSLET_READONLY kept in the cache folder).
+    A state root's tree (LENSLET_STATE; storage.state_tree) holds only lenslet's files: its folders
+    go too once nothing is left in them, and the library is never looked at."""
     found = Plan()
     if tree:
-        _walk(storage, "", found, everything, set())
+        _walk(storage, "", found, everything, set(), getattr(storage, "state_tree", False))
     if storage.exists(STATE):
         _state(storage, STATE, found)
     return found
@@ -55,7 +57,7 @@ def carry_out(storage, found):
     return failed
 
 
-def _walk(storage, folder, found, everything, seen):
+def _walk(storage, folder, found, everything, seen, mirror=False):
     """Plan a folder and its subfolders; return whether nothing would be left in it."""
     try:
         ident = storage.identity_of(folder)
@@ -70,10 +72,10 @@ def _walk(storage, folder, found, everything, seen):
         key = join(folder, entry.name)
         if entry.is_dir:
             # Hidden folders are a person's (the state folder at the root is planned apart).
-            if entry.name.startswith(".") or not _walk(storage, key, found, everything, seen):
+            if entry.name.startswith(".") or not _walk(storage, key, found, everything, seen, mirror):
                 left += 1
-            elif key == TRASH:
-                found.remove.append(key + "/")  # the trash is lenslet's: it goes once empty
+            elif key == TRASH or mirror:
+                found.remove.append(key + "/")  # the trash is lenslet's (a state root's folders too): gone once empty
             else:
                 left += 1  # a person's folder stays, even empty
         elif entry.name.endswith(THUMB):

@@ -305,7 +305,9 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
         "mtime": entry.mtime,
         "hasThumb": has_thumb,
         "hasMeta": meta is not None,
-        "hash": None,
+        # An image nobody described has no sidecar: its hash is kept here, while its bytes are the same.
+        "hash": previous.get("hash") if previous and (previous.get("size"), previous.get("mtime")) ==
+        (entry.size, entry.mtime) else None,
         "tags": [],
         "notes": "",
         "star": None,
@@ -321,7 +323,7 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
     if meta is not None:
         source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
-                   hash=source.get("hash"), metaVersion=version)
+                   hash=source.get("hash") or out["hash"], metaVersion=version)
     if reading:
         base = xmp.base_of(source) if meta is not None else None
         return lean(with_xmp(out, xmp_read, probed.get("embedded"), base))

@@ -17,6 +17,15 @@ def refuse_unshown(key):
                                "(the page draws a placeholder)", kind=kind_of(name_of(key)), placeholder=True)
 
 
+def content_hash(storage, key):
+    """An original's content hash (decode.content_hash), read a chunk at a time; None when it cannot be read."""
+    try:
+        with storage.open(key) as stream:
+            return decode.content_hash_of(stream)
+    except LensletError:
+        return None
+
+
 def read_image(storage, key):
     """Read an original whole, with its Stat, once its first bytes show it is an image:
     a large file that only claims to be one by its name costs a few KB, then a 415."""

@@ -6,6 +6,7 @@ from lenslet.people.access import Access
 from lenslet.people.users import OPEN
 from lenslet.resources import MAX_QUERY_STRING, sites
 from lenslet.resources.static import is_page
+from lenslet.storage.routed import LIBRARY_READ_ONLY
 
 PREFIXES = ("", "/api")  # the API is served at the root and again under /api for front ends that expect it
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
@@ -26,6 +27,11 @@ SELF_CHECKED = frozenset(("/shares/unlock", "/session", "/setup"))
 # takes only when Secure, from this very host, for every path: a neighbouring (sub)domain cannot plant
 # its own session in its place. Over plain http the plain name (a browser refuses the prefix without TLS).
 COOKIE, TLS_COOKIE = "lenslet-session", "__Host-lenslet-session"
+# What changes the library's own files (upload, move, rename, trash, restore, delete, a new or removed folder):
+# refused at once where the library is only read (LENSLET_STATE), before a body is read.
+FILE_OPERATIONS = frozenset((("/file", "POST"), ("/file", "PUT"), ("/move", "POST"), ("/trash", "POST"), ("/restore", "POST"),
+                             ("/delete", "POST"), ("/folder", "POST"), ("/folder", "DELETE"),
+                             ("/duplicates/trash", "POST")))
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
@@ -37,6 +43,7 @@ class Guard:
 
     def __init__(self, config, identities, origin_of, opened):
         self.readonly = config.readonly
+        self.library_readonly = bool(config.state)
         self.token = bool(config.token)
         self.token_reads = config.token_reads
         self.metrics_token = bool(config.metrics_token)
@@ -72,6 +79,8 @@ class Guard:
             return  # POST /shares/unlock holds its own credentials (a share key and its password)
         if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
+        if write and self.library_readonly and (route, req.method) in FILE_OPERATIONS:
+            raise Forbidden(LIBRARY_READ_ONLY, reason="library-read-only", setting="LENSLET_STATE")
         principal = self._principal(req, write, route)
         if principal.share is not None:
             if write or not (route in SHARE_ROUTES or route.startswith(SHARED_ALBUM)):

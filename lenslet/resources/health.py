@@ -19,7 +19,8 @@ class HealthResource:
         # What the gallery page must know, for everyone who may load it (anyone): nothing of the photos
         # (the version and rules are the same in every install of it; read-only mode is what every write
         # would answer anyway).
-        page = {"version": __version__, "readonly": self.config.readonly, "rules": PAGE_RULES,
+        page = {"version": __version__, "readonly": self.config.readonly,
+                "libraryReadonly": bool(self.config.state), "rules": PAGE_RULES,
                 "imageSettings": self.image_settings}
         if not req.context.principal.admin:
             # The details (worker, files it could not read, the storage) are for admins; others learn it answers.

@@ -127,6 +127,9 @@ STAR = {"type": ["integer", "null"], "minimum": 0, "maximum": 5}
 # What /health tells everyone, admin or not: what the gallery page must know.
 PAGE_FIELDS = {
     "readonly": {"type": "boolean", "description": "LENSLET_READONLY: every write answers 403"},
+    "libraryReadonly": {"type": "boolean", "description": "LENSLET_STATE: the library is only read; file "
+                        "operations (upload, move, trash, restore, delete, folders) answer 403 with reason "
+                        "library-read-only, everything else works"},
     "rules": {"type": "object", "required": ["trash", "images"],
               "description": "what the gallery page must agree with the server on (it reads them here)",
               "properties": {

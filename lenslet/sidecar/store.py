@@ -70,9 +70,9 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True, mirror
 def record_hash(storage, image, digest):
     """Store an original's content hash in its sidecar (not an edit: updatedAt stays as it was).
 
-    Returns (the sidecar stored, its version); (None, None) when the image has gone meanwhile or its
-    sidecar cannot be read (left as it is), or the tree keeps no sidecars (read-only: the hash lives in
-    the listing only)."""
+    Returns (the sidecar stored, its version); (None, None) when the image has no sidecar (nobody described
+    it: the hash lives in its listing entry only), its sidecar cannot be read (left as it is), or the tree
+    keeps no sidecars (read-only)."""
     try:
         with storage.lock_images([image]):
             if not storage.exists(image):
@@ -85,10 +85,11 @@ def record_hash(storage, image, digest):
 
 
 def _hashed(stored, digest):
-    sidecar = stored or sidecars.defaults()
-    if sidecar.get("hash") == digest:
+    # An image nobody described gets no sidecar for its hash alone: the hash lives in its listing entry
+    # (and goes into the sidecar once somebody writes one: Items' first description hashes the original).
+    if stored is None or stored.get("hash") == digest:
         return None
-    return dict(sidecar, hash=digest)
+    return dict(stored, hash=digest)
 
 
 # -- file management: sidecars that travel with their image -----------------

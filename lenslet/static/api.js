@@ -33,6 +33,7 @@ export class Api {
     this.tokenDialog = tokenDialog;
     tokenDialog.querySelector("#use-token")?.addEventListener("click", () => tokenDialog.close("token"));
     this.readonly = false;
+    this.libraryReadonly = false;  // GET /health: the library is only read (LENSLET_STATE), its files never changed
     this.readonlyListeners = [];
     // The token question. Every request that meets a 401 while it is open waits for the same answer;
     // once answered it closes, so a mistyped token is asked for again at the next 401.
@@ -79,6 +80,10 @@ export class Api {
   }
 
   isReadonly() { return this.readonly; }
+
+  /** Whether files may be added, moved, renamed, trashed or deleted: not where the library is only read
+   *  (tags, stars, notes and shares still are). */
+  canChangeFiles() { return !this.readonly && !this.libraryReadonly; }
 
   /** Call back when the gallery turns out to be read-only. */
   onReadonly(callback) { this.readonlyListeners.push(callback); }

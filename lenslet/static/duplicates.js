@@ -55,7 +55,7 @@ export class DuplicatesDialog {
       const caption = document.createElement("figcaption");
       caption.append(Object.assign(document.createElement("span"), {className: "name", textContent: item.name}),
         Object.assign(document.createElement("span"), {className: "where", textContent: folder || "All photos"}));
-      const keep = Object.assign(document.createElement("button"), {type: "button", className: "edit keep",
+      const keep = Object.assign(document.createElement("button"), {type: "button", className: "edit files keep",
         textContent: "Keep this one"});
       keep.setAttribute("aria-label", `Keep ${item.path}, trash the other copies`);
       keep.addEventListener("click", () => this.keep(group, item.path));

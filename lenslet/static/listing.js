@@ -201,7 +201,7 @@ export class Listing {
   explainEmpty(current) {
     const lines = [];
     const readonly = this.api.isReadonly();
-    const addable = !readonly && !this.rules.inTrash(current.path);
+    const addable = this.api.canChangeFiles() && !this.rules.inTrash(current.path);
     if (current.source) {
       lines.push(current.source.empty);
     } else if (current.q != null) {
@@ -219,6 +219,8 @@ export class Listing {
       lines.push((addable ? "Drop photos anywhere on this page or use Upload, or copy" : "Copy") +
         " photos (JPEG, PNG, WebP, AVIF, GIF, HEIC, camera raw files) into that folder: they appear here within seconds, with their subfolders.");
       lines.push(readonly ? "This gallery is read-only: lenslet writes nothing into that folder." :
+        this.api.libraryReadonly ? "lenslet keeps its own files (thumbnails, listings, your tags) in its state " +
+        "folder and never writes into that folder." :
         "lenslet writes a few files of its own beside them: a small thumbnail per image " +
         "(photo.jpg.thumbnail), a listing per folder (_index.json) and, once you tag or rate a photo, " +
         "its sidecar (photo.jpg.json). \u201clenslet clean\u201d removes them all again, keeping your tags.");
@@ -352,7 +354,7 @@ export class Listing {
     if (item.hasThumb && item.kind !== "video" && item.w > 0 && item.h > 0) {
       Object.assign(tile.dataset, {large: this.api.versionOf(item, "large"), w: item.w, h: item.h});
     }
-    tile.draggable = true;
+    tile.draggable = this.api.canChangeFiles();  // dragged onto a folder is a move
     tile.addEventListener("dragstart", (event) => {
       const images = this.picked(item.path) ? this.chosen() : [item.path];
       this.dragFrom(event, {images});
@@ -363,7 +365,7 @@ export class Listing {
 
   /** Whether a folder tile can be dragged elsewhere: not the trash itself. */
   movable(path) {
-    return path !== this.rules.trash;
+    return path !== this.rules.trash && this.api.canChangeFiles();
   }
 
   /** Start dragging images ({images: [paths]}) or a folder ({folder: path}) towards a folder in the tree. */

@@ -45,6 +45,10 @@ async function start() {
   }
   const rules = new Rules(health?.rules);
   api.imageSettings = health?.imageSettings || null;
+  if (health?.libraryReadonly === true) {
+    api.libraryReadonly = true;
+    document.body.classList.add("library-readonly");  // hides every .files control: upload, move, trash, delete
+  }
   let returnFocus = null;  // the image opened from the grid: its tile takes the focus when the viewer closes
 
   const router = new Router(window, (place, replaced) => {
@@ -63,7 +67,7 @@ async function start() {
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));
   // Tiles dragged onto a folder (in the tree, or a folder tile in the grid) move there.
   const drops = {
-    dropping: (event) => [...(event.dataTransfer?.types || [])].includes(DRAGGED) && !api.isReadonly(),
+    dropping: (event) => [...(event.dataTransfer?.types || [])].includes(DRAGGED) && api.canChangeFiles(),
     dropped(folder, event) {
       let what;
       try {

@@ -80,7 +80,7 @@ export class Upload {
     let depth = 0;
     const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
     page.addEventListener("dragenter", (event) => {
-      if (!carriesFiles(event) || api.isReadonly()) return;
+      if (!carriesFiles(event) || !api.canChangeFiles()) return;
       depth++;
       hint.hidden = false;
     });
@@ -117,7 +117,7 @@ export class Upload {
    *  in turn with its row; a name that is taken asks what to do (keep both, replace, skip; for one or
    *  all), and what is not an image, or is refused, is said by name. */
   async send({files, folders}) {
-    if (this.api.isReadonly() || (!files.length && !folders.length)) return;
+    if (!this.api.canChangeFiles() || (!files.length && !folders.length)) return;
     const folder = this.folder();
     const images = files.filter(({file}) => this.rules.isImage(file));
     const others = files.filter(({file}) => !this.rules.isImage(file)).map(({file, dir}) => joined(dir, file.name));

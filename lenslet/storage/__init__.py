@@ -17,7 +17,7 @@ from typing import Protocol
 
 from lenslet.config import DEFAULT_ROOT
 from lenslet.errors import AlreadyExists, ConfigError, LensletError, NotFound
-from lenslet.layout import REJECTED, join, parent
+from lenslet.layout import LOCKS, REJECTED, STATE, join, parent
 from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, process_alive, read_at, spool, version_of
 from lenslet.storage.local import LocalStorage, real_folder
 from lenslet.storage.paths import clean_path
@@ -125,6 +125,8 @@ def remove_folder(path):
 
 def open_storage(config):
     """Return the storage backend the settings ask for."""
+    if config.state:
+        return _state_rooted(config)
     if config.s3_bucket:
         from lenslet.storage.s3 import S3Storage  # boto3 is needed only for S3 (the s3 extra)
         if config.readonly:
@@ -140,3 +142,39 @@ def open_storage(config):
     # Only the default ./data (README's first command) or an explicit request creates a root.
     create = config.create_root or config.root == DEFAULT_ROOT
     return LocalStorage(config.root, state_dir=state_dir, readonly=config.readonly, create=create)
+
+
+def _state_rooted(config):
+    """A library only read, everything lenslet writes in the state root (LENSLET_STATE; storage/routed.py)."""
+    from lenslet.storage.routed import StateRooted
+    if config.state.startswith("s3://"):
+        from lenslet.storage.s3 import S3Storage
+        bucket, _, prefix = config.state[len("s3://"):].partition("/")
+        state = S3Storage(bucket, prefix, config.s3_endpoint, config.s3_region,
+                          state_root=cache_folder(config, config.state))
+        if config.s3_bucket and (bucket, _clean_prefix(prefix)) == (config.s3_bucket, _clean_prefix(config.s3_prefix)):
+            raise ConfigError("LENSLET_STATE names the library's own bucket and prefix: give the state a "
+                              "prefix of its own", setting="LENSLET_STATE")
+        local_state = cache_folder(config, config.state)
+    else:
+        if not config.s3_bucket:
+            library, kept = os.path.realpath(config.root), os.path.realpath(config.state)
+            if os.path.commonpath((library, kept)) in (library, kept):
+                raise ConfigError("LENSLET_STATE and LENSLET_ROOT overlap: the state root must lie outside the "
+                                  "library, and the library outside it", setting="LENSLET_STATE")
+        os.makedirs(config.state, exist_ok=True)
+        state = LocalStorage(config.state, state_tree=True)
+        local_state = state.state_root
+    if config.s3_bucket:
+        from lenslet.storage.s3 import S3Storage
+        library = S3Storage(config.s3_bucket, config.s3_prefix, config.s3_endpoint, config.s3_region,
+                            state_root=local_state)
+    else:
+        # Read-only but for XMP sidecars where people's words go there too (LENSLET_WORDS=both).
+        library = LocalStorage(config.root, state_dir=local_state, readonly=config.words != "both", create=False,
+                               lock_dir=os.path.join(local_state, LOCKS[len(STATE) + 1:]))
+    return StateRooted(library, state, xmp_words=config.words == "both")
+
+
+def _clean_prefix(prefix):
+    return prefix.strip("/")

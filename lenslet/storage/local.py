@@ -85,7 +85,8 @@ class LocalStorage(Verbs):
 
     ROOT_CHECK_EVERY = 1.0  # seconds a look at whether the root is still there holds
 
-    def __init__(self, root, state_dir=None, readonly=False, lock_dir=None, create=True, mounts=mount_points):
+    def __init__(self, root, state_dir=None, readonly=False, lock_dir=None, create=True, mounts=mount_points,
+                 state_tree=False):
         if not os.path.isdir(root):
             if os.path.exists(root):
                 raise ConfigError(f"LENSLET_ROOT {root!r} is not a folder", setting="LENSLET_ROOT", root=root,
@@ -98,6 +99,8 @@ class LocalStorage(Verbs):
             os.makedirs(root, exist_ok=True)
         self.root = os.path.realpath(root)
         self.readonly = readonly
+        # A state root's tree (storage/routed.py): its folders mirror the library's, made as they are needed.
+        self.state_tree = state_tree
         self.reserved = []  # lenslet's names in the tree that someone else uses (reported in health)
         own_state = os.path.join(self.root, STATE)
         if state_dir is None and os.path.lexists(own_state) and \
@@ -510,7 +513,7 @@ class LocalStorage(Verbs):
         """
         self._refuse_if_readonly(key)
         with _mapped(key, self):
-            fd, name = self._parent_fd(key, create=_makes_folders(key))
+            fd, name = self._parent_fd(key, create=self._makes_folders(key))
             try:
                 self._land(fd, name, key, data, exclusive=False, durable=durable)
             finally:
@@ -528,7 +531,7 @@ class LocalStorage(Verbs):
         """
         self._refuse_if_readonly(key)
         with _mapped(key, self):
-            fd, name = self._parent_fd(key, create=_makes_folders(key))
+            fd, name = self._parent_fd(key, create=self._makes_folders(key))
             try:
                 try:
                     # O_NOFOLLOW: a link in its place is never written through; O_NONBLOCK: nor a FIFO waited on.
@@ -551,7 +554,7 @@ class LocalStorage(Verbs):
         """Create a file atomically, failing with AlreadyExists when it is there."""
         self._refuse_if_readonly(key)
         with _mapped(key, self):
-            fd, name = self._parent_fd(key, create=_makes_folders(key))
+            fd, name = self._parent_fd(key, create=self._makes_folders(key))
             try:
                 self._land(fd, name, key, data, exclusive=True, durable=durable)
             except FileExistsError:
@@ -577,7 +580,7 @@ class LocalStorage(Verbs):
         with self._locked(key):
             unchanged()  # refused before any bytes are written, as a rule
             with _mapped(key, self):
-                fd, name = self._parent_fd(key, create=_makes_folders(key))
+                fd, name = self._parent_fd(key, create=self._makes_folders(key))
                 try:
                     # None: the name is taken only if free (a link, never a replace), however late it was taken.
                     self._land(fd, name, key, data, exclusive=version is None, before_naming=unchanged)
@@ -771,7 +774,7 @@ class LocalStorage(Verbs):
         path: two paths to one file (a folder link, a pointer into the same tree) share it.
         """
         try:
-            fd, name = self._parent_fd(key, create=_makes_folders(key))
+            fd, name = self._parent_fd(key, create=self._makes_folders(key))
         except FileNotFoundError:  # its folder is not there: no other path can name it yet
             ident = f"missing:{key}".encode("utf-8", "surrogateescape")
         else:
@@ -905,6 +908,11 @@ class LocalStorage(Verbs):
                 raise
             finally:
                 os.close(fd)
+
+    def _makes_folders(self, key):
+        """Whether writing key makes its missing folders (see _makes_folders); in a state root's tree, always
+        (the router refuses a write for a library folder that is gone)."""
+        return self.state_tree or _makes_folders(key)
 
     def same(self, a, b):
         """Whether two keys name one file (a move interrupted between link and unlink)."""

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from lenslet import jobs
 from lenslet.errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
 from lenslet.formats import manifests
-from lenslet.layout import join, name_of, parent, sidecar_of, thumb_of
+from lenslet.layout import THUMB, is_sidecar, join, name_of, parent, sidecar_of, thumb_of
 from lenslet.manifest.listings import current, edited_to, identity_of, list_folder, read_first_page
 
 log = logging.getLogger("lenslet.worker")
@@ -49,6 +49,9 @@ class Scanner:
         # folder -> {subfolder name: kind} as its current manifest says, to compare with what each
         # subfolder's own listing shows (see check_kind).
         self.kinds = {}
+        # Folders of a state root whose library folder another program moved or removed -> their summary
+        # (orphan sidecars and thumbnails, for re-attachment and the health report); storage/routed.py.
+        self.behind = {}
 
     def scan(self, deep=False):
         """Walk the tree; a folder whose mtime is unchanged is not listed again unless deep.
@@ -59,6 +62,7 @@ class Scanner:
         self.owners = {}  # found afresh: a folder renamed since is listed under its new key
         if deep:
             self.asked.clear()  # thumbnails that failed are tried once more
+            self.look_behind("")
         while stack:
             if self.stopping.is_set():
                 return changed
@@ -92,6 +96,7 @@ class Scanner:
             stack.extend(self.seen[key].subdirs)
         self.queue_stale()
         for key in (set(self.seen) | set(self.summaries)) - visited:  # gone, or a link to a folder removed
+            self.look_behind(key)
             self.seen.pop(key, None)
             self.asked.pop(key, None)
             self.kinds.pop(key, None)
@@ -137,9 +142,25 @@ class Scanner:
     def hand_over(self, changed):
         """Give the runner what this pass found (a copy: its job threads read it while the next pass
         runs), and ask for a health report when any of it is news."""
-        self.runner.scanned(dict(self.summaries))
+        for key in list(self.behind):
+            self.look_behind(key)  # re-attached meanwhile, or back in the library
+        self.runner.scanned({**self.behind, **self.summaries})
         if changed:
             jobs.enqueue(self.storage, "health", "", self.clock)
+
+    def look_behind(self, folder):
+        """Note the state root's folders at or below folder that the library lost (nothing where lenslet's
+        files lie beside the images: they moved with their folder)."""
+        left_behind = getattr(self.storage, "left_behind", None)
+        if left_behind is None:
+            return
+        for key in [key for key in self.behind if key == folder or key.startswith(folder + "/") or not folder]:
+            del self.behind[key]
+        for key, names in left_behind(folder).items():
+            sidecars = [join(key, name) for name in names if is_sidecar(name)]
+            if sidecars:
+                self.behind[key] = {"images": 0, "folderGone": True, "orphanSidecars": sidecars,
+                                    "orphanThumbs": [join(key, name) for name in names if name.endswith(THUMB)]}
 
     def folders(self):
         """The folders of this tree found in the last pass (not pointers: their targets are other trees')."""
@@ -182,6 +203,8 @@ class Scanner:
     def forget(self, key):
         """Drop a folder and everything known below it; return how many folders that was."""
         gone = [known for known in self.seen if known == key or known.startswith(key + "/")] if key else []
+        if gone:
+            self.look_behind(key)
         for known in gone:
             del self.seen[known]
             self.asked.pop(known, None)

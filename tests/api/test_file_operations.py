@@ -121,7 +121,7 @@ def test_folders_are_made_and_removed_when_empty(gallery):
     client.post("/folder?path=nowhere/sub", status=404)
     assert listed_names(client)[1] == ["new"]
     upload(client, "/new", "x.jpg", jpeg())
-    assert client.delete("/folder?path=new", status=409).json["holds"] == ["x.jpg", "x.jpg.json", "x.jpg.thumbnail"]
+    assert client.delete("/folder?path=new", status=409).json["holds"] == ["x.jpg", "x.jpg.thumbnail"]
     client.post_json("/delete", {"paths": ["new/x.jpg"], "force": True})
     client.delete("/folder?path=new", status=200)
     assert listed_names(client)[1] == []

@@ -256,6 +256,7 @@ def test_every_item_answer_has_one_shape(client, photo):
 
 
 def test_delete_clears_the_recorded_hash_everywhere(client, config, tree, photo):
+    patch(client, {"star": 2})  # described: its sidecar holds the hash too (else only its listing entry does)
     client.get("/thumb?path=trip/a.jpg")  # making the thumbnail finds the hash, the worker records it
     run_jobs(config)
     assert item(client).json["hash"] == client.get("/folders?path=trip").json["items"][0]["hash"] != None  # noqa: E711

@@ -335,7 +335,7 @@ def test_a_folder_named_like_the_rollup_leaves_search_working(tree, config, stor
     client.put_json("/item?path=a.jpg", {"tags": ["beach"]})
     settle(config, storage)
     assert "failed" not in caplog.text and "crashed" not in caplog.text  # the rollup job ran to its end
-    assert sorted(os.listdir(tree / "_rollup.json")) == ["_index.json", "inside.jpg", "inside.jpg.json",
+    assert sorted(os.listdir(tree / "_rollup.json")) == ["_index.json", "inside.jpg",
                                                          "inside.jpg.thumbnail"]  # the folder is left as it is
     fresh = webtest.TestApp(spec_checked(create_app(config)))
     assert [item["path"] for item in fresh.get("/search?q=beach").json["items"]] == ["a.jpg"]

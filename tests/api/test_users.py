@@ -145,7 +145,8 @@ def test_search_and_suggestions_count_only_the_scope(world):
 def test_health_details_are_for_admins(world):
     admin = world.get("admin", "/health").json
     assert world.get("viewer", "/health").json == {"status": "ok", "version": admin["version"],
-                                                   "readonly": False, "rules": admin["rules"],
+                                                   "readonly": False, "libraryReadonly": False,
+                                                   "rules": admin["rules"],
                                                    "imageSettings": admin["imageSettings"]}
     assert "worker" in world.get("admin", "/health").json
 

@@ -1,0 +1,100 @@
+"""Listings, search and thumbnails with lenslet's files in a state root (LENSLET_STATE) against the same tree
+with its files beside the images (the baseline), in the same run.
+
+    python bench/state_root.py [--images 20000] [--per-folder 500] [--repeat 20]
+
+Two copies of one tree of small JPEGs, each indexed once (thumbnails, listings, rollup) before the timings;
+the app runs in this process (create_app, driven by webtest). Timed, each as a median:
+  folder listed     storage.list_folder of every folder (a state root lists two folders and merges them)
+  listing, first    GET /folders of every folder by a fresh app (its pages read from storage)
+  search            GET /search for a word every image's name holds, by a warm app
+  thumbnail         GET /thumb of images spread over the tree
+Prints each figure for both layouts and their ratio (state root / beside; the target is at most 1.0x).
+"""
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+
+import webtest  # noqa: E402
+from helpers import index_tree  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from lenslet.app import create_app  # noqa: E402
+from lenslet.config import Config  # noqa: E402
+from lenslet.storage import open_storage  # noqa: E402
+
+
+def draw_tree(root, images, per_folder):
+    drawn = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(drawn, "JPEG")
+    folders = []
+    for n in range(images):
+        folder = os.path.join(root, f"day{n // per_folder:04d}")
+        if n % per_folder == 0:
+            os.makedirs(folder)
+            folders.append(os.path.basename(folder))
+        with open(os.path.join(folder, f"photo {n:06d}.jpg"), "wb") as out:
+            out.write(drawn.getvalue())
+    return folders
+
+
+def median_ms(run, repeat):
+    spent = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        spent.append(time.perf_counter() - started)
+    return statistics.median(spent) * 1000
+
+
+def measure(config, folders, repeat):
+    storage = open_storage(config)
+    index_tree(config, storage)
+    warm = webtest.TestApp(create_app(config, storage))
+    assert warm.get("/search?q=photo&limit=10").json["total"] > 0
+    thumbs = [f"{folder}/{name}" for folder in folders[:: max(1, len(folders) // 10)]
+              for name in [item["name"] for item in warm.get(f"/folders?path={folder}").json["items"][:5]]]
+
+    def first_listings():
+        fresh = webtest.TestApp(create_app(config, open_storage(config)))
+        for folder in folders:
+            fresh.get(f"/folders?path={folder}")
+
+    return {
+        "folder listed": median_ms(lambda: [storage.list_folder(folder) for folder in folders], repeat),
+        "listing, first": median_ms(first_listings, max(3, repeat // 4)),
+        "search": median_ms(lambda: warm.get("/search?q=photo&limit=100"), repeat),
+        "thumbnail": median_ms(lambda: [warm.get(f"/thumb?path={path}") for path in thumbs], repeat),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=20000)
+    parser.add_argument("--per-folder", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lenslet-state-root-") as work:
+        beside, library = os.path.join(work, "beside"), os.path.join(work, "library")
+        folders = draw_tree(beside, args.images, args.per_folder)
+        draw_tree(library, args.images, args.per_folder)
+        started = time.perf_counter()
+        baseline = measure(Config(root=beside, thumb_processes=0), folders, args.repeat)
+        kept = measure(Config(root=library, state=os.path.join(work, "state"), thumb_processes=0), folders,
+                       args.repeat)
+        print(f"{args.images} images in {len(folders)} folders ({time.perf_counter() - started:.0f} s in all)")
+        print(f"{'':16} {'beside':>10} {'state root':>11}  ratio")
+        for name, ms in baseline.items():
+            print(f"{name:16} {ms:8.2f} ms {kept[name]:8.2f} ms  {kept[name] / ms:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Everything lenslet wrote, moved between its two layouts (`lenslet state move --to PATH|beside`).
+
+From beside the images into a state root (LENSLET_STATE), or back: sidecars, thumbnails, listing pages,
+the rollup and health report, a folder's cover, and the whole `.lenslet/` state (shares, sessions, jobs,
+journals), each at the same relative path. Only what is provably lenslet's leaves a library: a `.json`
+of another program (a Google Takeout file) or a person's `notes.thumbnail` stays, as `lenslet clean` keeps
+them. Each file is copied (unless the target holds the same bytes already), read back and compared, and
+only then removed from where it was: a kill at any moment leaves every file in one place or in both, the
+same, and running the command again finishes the move. A journal in the target's state folder names the
+move under way, so a second run in the other direction is refused until it is finished.
+"""
+
+import orjson
+
+from lenslet.errors import Conflict, LensletError, NotFound
+from lenslet.formats import sidecars
+from lenslet.images import thumbs
+from lenslet.layout import FOLDER_SIDECAR, STATE, TEMP_SUFFIX, THUMB, is_lenslets, is_made, is_sidecar, is_state, join
+
+JOURNAL = f"{STATE}/state-move.json"  # in the target: {"v": 1, "to": "state" | "beside"}
+MAX_JOURNAL = 4096
+
+
+def files_to_move(storage, leaving_library):
+    """The keys of lenslet's files in a tree, state folder included (leaving_library: the tree is the library,
+    where only what is provably lenslet's is taken; else a state root, all of whose files are)."""
+    found, stack = [], [""]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = storage.list_folder(folder)
+        except NotFound:
+            continue
+        for entry in entries:
+            key = join(folder, entry.name)
+            if entry.is_dir:
+                if is_state(key) or not entry.name.startswith("."):
+                    stack.append(key)
+            elif is_lenslets(key) and not entry.name.endswith(TEMP_SUFFIX) and key != JOURNAL \
+                    and (not leaving_library or is_state(key) or _provably_lenslets(storage, key)):
+                found.append(key)
+    return sorted(found)
+
+
+def _provably_lenslets(storage, key):
+    name = key.rpartition("/")[2]
+    if name.endswith(THUMB):
+        return _read(storage, key, thumbs.problem) is None  # a WebP lenslet could have made
+    if is_made(name, at_root="/" not in key) or name == FOLDER_SIDECAR or ".json.bad-" in name:
+        return True  # a listing page, the rollup, the report, a folder's cover, a sidecar's bytes set aside
+    return is_sidecar(name) and _read(storage, key, sidecars.not_lenslets) is None  # never another program's
+
+
+def _read(storage, key, judge):
+    try:
+        return judge(storage.read(key))
+    except LensletError as ex:
+        return ex.description
+
+
+def begin(source, target, to):
+    """Note the move under way in the target; refused while one in the other direction is unfinished (its
+    journal is where that one moved to: this one's source)."""
+    for storage in (source, target):
+        try:
+            data, _ = storage.read_small(JOURNAL, MAX_JOURNAL)
+            under_way = orjson.loads(data).get("to") if data is not None else None
+        except (LensletError, orjson.JSONDecodeError, AttributeError):
+            under_way = "somewhere"  # torn, forged or not a file: a person looks at it first
+        if under_way not in (to, None):
+            raise Conflict(f"a move to {under_way} is not finished ({JOURNAL} says so): run lenslet state move "
+                           "--to that again first")
+    target.write(JOURNAL, orjson.dumps({"v": 1, "to": to}))
+
+
+def move(source, target, keys, to):
+    """Move keys from source to target, each verified before its old copy goes; return {key: why it stayed}."""
+    begin(source, target, to)
+    stayed = {}
+    for key in keys:
+        try:
+            data = source.read(key)
+            there, _ = target.read_versioned(key)
+            if there != data:
+                target.write(key, data)
+                if target.read(key) != data:
+                    raise Conflict("the copy does not read back the same")
+            source.delete(key)
+        except NotFound as ex:
+            stayed[key] = f"its folder is not in the library ({ex.description})" if is_lenslets(key) else ex.description
+        except LensletError as ex:
+            stayed[key] = ex.description
+    if not stayed:
+        target.delete(JOURNAL)
+    return stayed
+
+
+def prune(storage, folder=""):
+    """Remove the folders a move left empty where it moved from: the state folder's, and a state root's own
+    (a library's folders are never removed). Return whether folder is gone."""
+    try:
+        entries = storage.list_folder(folder)
+    except NotFound:
+        return True
+    mirror = getattr(storage, "state_tree", False)
+    left = 0
+    for entry in entries:
+        key = join(folder, entry.name)
+        if not entry.is_dir or not (is_state(key) or (mirror and not entry.name.startswith("."))) \
+                or not prune(storage, key):
+            left += 1
+    if folder and not left and (is_state(folder) or mirror):
+        try:
+            storage.remove_folder(folder)
+        except LensletError:
+            return False
+        return True
+    return False

@@ -1,0 +1,265 @@
+"""A library lenslet only reads, and a state root that holds everything lenslet writes (LENSLET_STATE).
+
+`StateRooted` has the verbs of every storage and sends each key to one of two: a key lenslet
+owns (layout.is_lenslets: its state folder, sidecars, thumbnails, listing pages, the rollup and
+report, a folder's own settings) to the state root, at the library's relative path; every other
+key (images, folders, other tools' XMP, pointer files) to the library, which refuses every
+write. So no caller above storage knows there are two: a listing lists the library's folder and
+finds its sidecars and thumbnails beside the images as ever (list_folder merges the two), a
+folder's time is the library's (an edit, which writes only in the state root, never moves it),
+and the locks of an image are named by its file in the library.
+"""
+
+from lenslet.errors import Forbidden, LensletError, NotFound
+from lenslet.layout import STATE, is_lenslets, is_made, is_state, is_xmp, join, name_of, parent
+
+# What a file operation on the library answers (upload, move, trash, delete, new folder).
+LIBRARY_READ_ONLY = ("the library is read-only: lenslet keeps its own files in the state root (LENSLET_STATE) "
+                     "and never adds, moves or removes a file of the library")
+
+
+class StateRooted:
+    """A library read through one storage, lenslet's own files kept in another."""
+
+    library_readonly = True
+
+    def __init__(self, library, state, xmp_words=False):
+        self.library = library
+        self.state = state
+        # LENSLET_WORDS=both: what people write goes to the XMP sidecars beside the photos too, the one kind of
+        # file lenslet then writes in the library (conditionally: sidecar/store.py's mirror_to_xmp).
+        self.xmp_words = xmp_words
+        # Locks name an image by its file where files have names of their own (a disk); a bucket's
+        # leases are objects, written where lenslet may write.
+        self.locks = library if library.backend == "local" else state
+
+    def __repr__(self):
+        return f"StateRooted({self.library!r}, state={self.state!r})"
+
+    # What the rest of lenslet asks of a storage beyond its verbs.
+    backend = property(lambda self: self.library.backend)
+    folder_mtimes = property(lambda self: self.library.folder_mtimes)
+    identity = property(lambda self: self.library.identity)
+    readonly = property(lambda self: self.state.readonly)
+    root = property(lambda self: getattr(self.library, "root", None))
+    state_root = property(lambda self: self.state.state_root)
+    lock_dir = property(lambda self: getattr(self.locks, "lock_dir", None))
+    reserved = property(lambda self: getattr(self.library, "reserved", []))
+
+    def _at(self, key):
+        return self.state if is_lenslets(key) else self.library
+
+    def _folder_there(self, key):
+        """Refuse a write of lenslet's file for a library folder that is gone (moved or removed meanwhile by
+        another program): it would make a ghost folder in the state root holding only lenslet's files."""
+        if is_state(key):
+            return
+        folder = parent(key)
+        if folder and not self.library.stat(folder).is_dir:
+            raise NotFound("no such folder in the library", path=folder)
+
+    # -- reading -----------------------------------------------------------
+
+    def list_folder(self, key):
+        """The library folder's entries, lenslet's files among them taken from the state root (never the
+        library's own files of those names: in this layout they are not lenslet's)."""
+        if is_state(key):
+            return self.state.list_folder(key)
+        entries = [entry for entry in self.library.list_folder(key) if not is_lenslets(join(key, entry.name))]
+        try:
+            kept = self.state.list_folder(key)
+        except NotFound:
+            return entries
+        return entries + [entry for entry in kept if not entry.is_dir and is_lenslets(join(key, entry.name))]
+
+    def list_names(self, key, prefix=""):
+        return self._at(key).list_names(key, prefix)
+
+    def watch(self):
+        return self.library.watch()
+
+    def has_subfolders(self, key):
+        return self.library.has_subfolders(key)
+
+    def stat(self, key):
+        return self._at(key).stat(key)
+
+    def stat_file(self, key):
+        return self._at(key).stat_file(key)
+
+    def exists(self, key):
+        return self._at(key).exists(key)
+
+    def identity_of(self, key):
+        return self._at(key).identity_of(key)
+
+    def read(self, key):
+        return self._at(key).read(key)
+
+    def read_with_stat(self, key):
+        return self._at(key).read_with_stat(key)
+
+    def open_with_stat(self, key):
+        return self._at(key).open_with_stat(key)
+
+    def read_versioned(self, key):
+        return self._at(key).read_versioned(key)
+
+    def read_small(self, key, limit):
+        return self._at(key).read_small(key, limit)
+
+    def read_fresh(self, key, known):
+        return self._at(key).read_fresh(key, known)
+
+    def open(self, key):
+        return self._at(key).open(key)
+
+    def open_seekable(self, key):
+        return self._at(key).open_seekable(key)
+
+    def open_head(self, key, *args):
+        return self._at(key).open_head(key, *args)
+
+    def open_range(self, key, start, length):
+        return self._at(key).open_range(key, start, length)
+
+    # -- writing: lenslet's files only -----------------------------------------
+
+    def _writable(self, key, making=True):
+        """The state root, for a write of lenslet's file (making: one that may make it, which needs its library
+        folder; a removal never does, so what a folder the library lost held can go)."""
+        if not is_lenslets(key):
+            if self.xmp_words and is_xmp(name_of(key)):
+                return self.library
+            raise Forbidden(LIBRARY_READ_ONLY, path=key, reason="library-read-only")
+        if making:
+            self._folder_there(key)
+        return self.state
+
+    def write(self, key, data, durable=True):
+        self._writable(key).write(key, data, durable)
+
+    def create(self, key, data, durable=True):
+        self._writable(key).create(key, data, durable)
+
+    def overwrite(self, key, data):
+        self._writable(key).overwrite(key, data)
+
+    def replace_if(self, key, data, version):
+        return self._writable(key).replace_if(key, data, version)
+
+    def update(self, key, change, durable=True):
+        return self._writable(key).update(key, change, durable)
+
+    def write_stream(self, key, stream, limit, replace=False, head=b""):
+        return self._writable(key).write_stream(key, stream, limit, replace, head)
+
+    def delete(self, key):
+        self._writable(key, making=False).delete(key)
+
+    def delete_if(self, key, version):
+        self._writable(key, making=False).delete_if(key, version)
+
+    def sync(self, keys):
+        self.state.sync([key for key in keys if is_lenslets(key)])
+
+    def rename(self, src, dst, resume=False, durable=True):
+        self._writable(src, making=False)
+        self._writable(dst).rename(src, dst, resume, durable)
+
+    def make_folder(self, key):
+        if not is_state(key):
+            raise Forbidden(LIBRARY_READ_ONLY, path=key, reason="library-read-only")
+        self.state.make_folder(key)
+
+    def remove_folder(self, key):
+        if not is_state(key):
+            raise Forbidden(LIBRARY_READ_ONLY, path=key, reason="library-read-only")
+        self.state.remove_folder(key)
+
+    def same(self, a, b):
+        return self._at(a).same(a, b)
+
+    # -- folders another program moved or removed in the library ------------------
+
+    def left_behind(self, folder=""):
+        """{folder key: names of its files} of the state root's folders at or below folder whose library folder
+        is gone (another program renamed, moved or removed it): their sidecars are orphans, to be re-attached
+        to their images by content hash wherever they are now, and reported until then. A folder left with
+        no sidecar loses what lenslet can make again (thumbnails, listing pages) and goes, if empty."""
+        found, stack = {}, [folder]
+        while stack:
+            key = stack.pop()
+            try:
+                entries = self.state.list_folder(key)
+            except LensletError:
+                continue
+            stack.extend(join(key, entry.name) for entry in entries if entry.is_dir and join(key, entry.name) != STATE)
+            if not key or self._in_library(key):
+                continue
+            names = [entry.name for entry in entries if not entry.is_dir]
+            if any(is_sidecar_or_kept(name) for name in names) or any(entry.is_dir for entry in entries):
+                found[key] = names
+            else:
+                self._sweep(key, names)
+        return found
+
+    def _in_library(self, key):
+        try:
+            return self.library.stat(key).is_dir
+        except NotFound:
+            return False
+
+    def _sweep(self, key, names):
+        try:
+            for name in names:
+                if is_made(name, at_root=False):
+                    self.state.delete(join(key, name))
+            self.state.remove_folder(key)
+        except LensletError:
+            pass  # something else is in it, or it went meanwhile: looked at again on the next deep scan
+
+    # -- locks ----------------------------------------------------------------
+
+    def lock_images(self, keys):
+        return self.locks.lock_images(keys)
+
+    def edits_under_way(self, folder):
+        return self.locks.edits_under_way(folder)
+
+    # -- names -------------------------------------------------------------------
+
+    def real_key(self, key):
+        return self._at(key).real_key(key)
+
+    def key_of(self, other, key):
+        return self.library.key_of(getattr(other, "library", other), key)
+
+    def derived_key(self, key):
+        return key  # lenslet's files are in the state root already, at the image's own key
+
+    def root_file_key(self, name):
+        return self.state.root_file_key(name)
+
+    def accel_path(self, key):
+        return None if is_lenslets(key) else self.library.accel_path(key)
+
+    def presign(self, key, seconds=300, content_type=None):
+        return self._at(key).presign(key, seconds, content_type)
+
+    def probe(self):
+        """The library's report (readable; never writable), and whether the state root can be written."""
+        report = dict(self.library.probe())
+        kept = self.state.probe()
+        report["writable"] = False
+        report["state"] = {"backend": kept["backend"], "readable": kept["readable"], "writable": kept["writable"]}
+        for problem in ("unavailable", "diskFull"):
+            if problem in kept:
+                report["state"][problem] = kept[problem]
+        return report
+
+
+def is_sidecar_or_kept(name):
+    """Whether a file of a folder left behind holds what a person wrote (an image's sidecar, a folder's cover):
+    never swept. A listing page or a thumbnail is made again from the images wherever they are now."""
+    return not is_made(name, at_root=False)

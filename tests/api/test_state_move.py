@@ -1,0 +1,99 @@
+"""`lenslet state move`: everything lenslet wrote moved into a state root and back, each file verified; a kill
+midway finished by running it again; another program's files never taken from the library."""
+
+import json
+
+import pytest
+import webtest
+from helpers import draw, index_tree
+from openapi_check import spec_checked
+
+from lenslet.app import create_app
+from lenslet.cli import main
+from lenslet.config import Config
+from lenslet.files import state_move
+from lenslet.storage import LocalStorage, open_storage
+
+
+def everything(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def described(tree, config, storage, client):
+    """A tree beside whose images lenslet wrote: listings, thumbnails, a tag, a share, its state."""
+    for n in range(4):
+        draw(tree / "trip" / f"{n}.jpg", color=(n * 50, 80, 80))
+    index_tree(config, storage)
+    client.patch_json("/item?path=trip/1.jpg", {"addTags": ["kept"], "star": 5})
+    client.post_json("/shares", {"path": "trip"}, status=201)
+    (tree / "trip" / "2.jpg.json").unlink(missing_ok=True)
+    (tree / "takeout.jpg.json").write_text('{"title": "another program\'s"}')  # never lenslet's to move
+    (tree / "notes.thumbnail").write_text("a person's file")
+    return tree
+
+
+def state_move_cli(monkeypatch, tree, to, state=""):
+    monkeypatch.setenv("LENSLET_ROOT", str(tree))
+    monkeypatch.setenv("LENSLET_STATE", str(state))
+    return main(["state", "move", "--to", str(to)])
+
+
+def test_a_move_into_a_state_root_and_back_loses_nothing(described, tmp_path, monkeypatch):
+    tree, state = described, tmp_path / "state"
+    before = everything(tree)
+    assert state_move_cli(monkeypatch, tree, state) == 0
+    left = everything(tree)
+    assert set(left) == {"trip/0.jpg", "trip/1.jpg", "trip/2.jpg", "trip/3.jpg", "takeout.jpg.json",
+                         "notes.thumbnail"} and not (tree / ".lenslet").exists()
+    moved = everything(state)
+    assert {path: before[path] for path in moved} == moved  # byte for byte, at the same paths
+    assert set(moved) | set(left) == set(before)
+    assert {"trip/1.jpg.json", "trip/_index.json", "trip/0.jpg.thumbnail", "_rollup.json"} <= set(moved)
+    assert any(path.startswith(".lenslet/shares/") for path in moved)
+    config = Config(root=str(tree), state=str(state))
+    client = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    assert client.get("/item?path=trip/1.jpg").json["tags"] == ["kept"]
+    assert len(client.get("/shares").json["shares"]) == 1
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 0
+    assert everything(tree) == before
+    assert not everything(state)  # its folders pruned too
+
+
+def test_a_kill_midway_is_finished_by_running_it_again(described, tmp_path, monkeypatch):
+    tree, state = described, tmp_path / "state"
+    before = everything(tree)
+    source, target = LocalStorage(str(tree)), LocalStorage(str(state), state_tree=True)
+    keys = state_move.files_to_move(source, leaving_library=True)
+    deleted = []
+    real_delete = LocalStorage.delete
+
+    def dies(self, key):  # the process is killed after its third file
+        if len(deleted) == 3:
+            raise KeyboardInterrupt
+        deleted.append(key)
+        real_delete(self, key)
+
+    monkeypatch.setattr(LocalStorage, "delete", dies)
+    with pytest.raises(KeyboardInterrupt):
+        state_move.move(source, target, keys, "state")
+    monkeypatch.setattr(LocalStorage, "delete", real_delete)
+    assert json.loads((state / ".lenslet" / "state-move.json").read_text())["to"] == "state"
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 2  # the other way is refused while it is under way
+    assert state_move_cli(monkeypatch, tree, state) == 0
+    moved = everything(state)
+    assert {path: before[path] for path in moved} == moved and set(moved) | set(everything(tree)) == set(before)
+    assert not (state / ".lenslet" / "state-move.json").exists()
+
+
+def test_a_dry_run_moves_nothing_and_overlapping_roots_are_refused(described, tmp_path, monkeypatch, capsys):
+    tree = described
+    before = everything(tree)
+    monkeypatch.setenv("LENSLET_ROOT", str(tree))
+    monkeypatch.setenv("LENSLET_STATE", "")
+    assert main(["state", "move", "--to", str(tmp_path / "state"), "--dry-run"]) == 0
+    assert "trip/1.jpg.json" in capsys.readouterr().out and everything(tree) == before
+    assert not (tmp_path / "state").exists()
+    assert main(["state", "move", "--to", str(tree / "inside")]) == 2
+    assert main(["state", "move", "--to", "beside"]) == 2  # no state root to come back from
+    assert everything(tree) == before

@@ -1,0 +1,228 @@
+"""A state root (LENSLET_STATE) through the API: lenslet's files in the state root at the library's paths, the
+library only read; file operations refused with a reason and nothing changed; what lies in either place that is
+not what lenslet expects (another program's .json beside a photo, a link, a FIFO, a torn sidecar) never followed
+or trusted; a folder another program renamed keeps its sidecars, reported until re-attached."""
+
+import json
+import os
+
+import pytest
+import webtest
+from helpers import draw, index_tree, jpeg
+from openapi_check import spec_checked
+
+from lenslet.app import create_app
+from lenslet.config import Config
+from lenslet.errors import ConfigError
+from lenslet.storage import open_storage
+
+
+@pytest.fixture
+def library(tmp_path):
+    draw(tmp_path / "library" / "trips" / "a.jpg", size=(120, 80), color=(200, 30, 30))
+    draw(tmp_path / "library" / "trips" / "b.jpg", size=(80, 120), color=(30, 200, 30))
+    draw(tmp_path / "library" / "home" / "cat.png", size=(40, 40), color=(30, 30, 200))
+    return tmp_path / "library"
+
+
+@pytest.fixture
+def config(library, tmp_path):
+    return Config(root=str(library), state=str(tmp_path / "state"))
+
+
+@pytest.fixture
+def storage(config):
+    return open_storage(config)
+
+
+@pytest.fixture
+def client(config, storage):
+    return webtest.TestApp(spec_checked(create_app(config, storage)))
+
+
+def as_it_is(root):
+    """Every file and folder below root: (bytes or None, mtime)."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None, p.lstat().st_mtime_ns)
+            for p in sorted(root.rglob("*"))}
+
+
+def test_everything_lenslet_writes_lands_in_the_state_root_at_the_librarys_paths(library, tmp_path, client, config,
+                                                                               storage):
+    before = as_it_is(library)
+    assert [item["name"] for item in client.get("/folders?path=trips").json["items"]] == ["a.jpg", "b.jpg"]
+    assert client.get("/thumb?path=trips/a.jpg").content_type == "image/webp"
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"], "star": 5})
+    index_tree(config, storage)
+    assert [item["path"] for item in client.get("/search?q=sea").json["items"]] == ["trips/a.jpg"]
+    state = tmp_path / "state"
+    assert json.loads((state / "trips" / "a.jpg.json").read_text())["tags"] == ["sea"]
+    assert (state / "trips" / "a.jpg.thumbnail").is_file() and (state / "trips" / "_index.json").is_file()
+    assert (state / "_rollup.json").is_file() and (state / ".lenslet" / "jobs").is_dir()
+    assert as_it_is(library) == before
+    listed = {item["name"]: item for item in client.get("/folders?path=trips").json["items"]}
+    assert listed["a.jpg"]["tags"] == ["sea"] and listed["a.jpg"]["hasThumb"]
+
+
+@pytest.mark.parametrize("send", [
+    lambda c: c.post("/file", {"dest": "trips"}, upload_files=[("file", "new.jpg", jpeg())], status=403),
+    lambda c: c.put("/file?path=trips/a.jpg", jpeg(), content_type="image/jpeg", status=403),
+    lambda c: c.post_json("/move", {"src": "trips/a.jpg", "dest": "home"}, status=403),
+    lambda c: c.post_json("/move", {"src": "trips/a.jpg", "to": "trips/z.jpg"}, status=403),
+    lambda c: c.post_json("/trash", {"paths": ["trips/a.jpg"]}, status=403),
+    lambda c: c.post_json("/restore", {"paths": ["_trash_/a.jpg"]}, status=403),
+    lambda c: c.post_json("/delete", {"paths": ["trips/a.jpg"], "force": True}, status=403),
+    lambda c: c.post_json("/folder", {"path": "new"}, status=403),
+    lambda c: c.delete("/folder?path=home", status=403),
+    lambda c: c.post("/move", "{torn", content_type="application/json", status=403),  # refused before the body
+    lambda c: c.post_json("/duplicates/trash", {"hash": "blake3:" + "0" * 64, "keep": "trips/a.jpg",
+                                                "paths": ["trips/b.jpg"]}, status=403),
+], ids=["upload", "replace", "move", "rename", "trash", "restore", "delete", "new folder", "remove folder", "torn",
+        "trash duplicates"])
+def test_file_operations_answer_403_with_the_reason_and_change_nothing(library, tmp_path, client, send):
+    client.get("/folders?path=trips")
+    before, kept = as_it_is(library), as_it_is(tmp_path / "state")
+    answer = send(client).json
+    assert answer["reason"] == "library-read-only" and answer["setting"] == "LENSLET_STATE"
+    assert "library is read-only" in answer["description"]
+    assert as_it_is(library) == before and as_it_is(tmp_path / "state") == kept
+
+
+def test_a_cross_site_form_and_a_foreign_host_are_refused_before_the_state_root_is_written(library, tmp_path, client):
+    client.get("/folders?path=trips")
+    kept = as_it_is(tmp_path / "state")
+    answer = client.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, headers={"Origin": "http://evil.example"},
+                               status=403).json
+    assert "another site" in answer["description"]
+    client.post("/trash", {"paths": "trips/a.jpg"}, headers={"Sec-Fetch-Site": "cross-site"}, status=403)
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, headers={"Host": "evil.example"}, status=421)
+    assert as_it_is(tmp_path / "state") == kept
+
+
+def test_health_tells_the_page_that_file_operations_are_off(client):
+    assert client.get("/health").json["libraryReadonly"] is True
+
+
+def test_without_a_state_root_nothing_changes(tree):
+    draw(tree / "a.jpg")
+    plain = webtest.TestApp(spec_checked(create_app(Config(root=str(tree)))))
+    assert plain.get("/health").json["libraryReadonly"] is False
+    plain.post_json("/folder", {"path": "new"}, status=201)
+    assert (tree / "new").is_dir()
+
+
+@pytest.mark.parametrize("where", ["inside", "around", "same"])
+def test_a_state_root_that_overlaps_the_library_is_refused_at_start(library, where):
+    state = {"inside": library / "state", "around": library.parent, "same": library}[where]
+    with pytest.raises(ConfigError) as refused:
+        open_storage(Config(root=str(library), state=str(state)))
+    assert refused.value.fields["setting"] == "LENSLET_STATE"
+    assert not (library / "state").exists()
+
+
+@pytest.mark.parametrize("value", ["ftp://host/x", "s3://", "s3://UPPER/x", "s3://a/b"])
+def test_a_bad_state_root_setting_is_refused_naming_it(value):
+    with pytest.raises(ConfigError) as refused:
+        Config.from_env({"LENSLET_STATE": value})
+    assert "LENSLET_STATE" in str(refused.value.description)
+
+
+def test_another_programs_json_beside_a_photo_is_never_read_as_its_sidecar_nor_written(library, client):
+    takeout = library / "trips" / "a.jpg.json"
+    takeout.write_text('{"title": "a.jpg", "tags": "one string"}')  # a Google Takeout file
+    before = as_it_is(library)
+    assert client.get("/item?path=trips/a.jpg").json["tags"] == []
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["mine"]})
+    assert client.get("/item?path=trips/a.jpg").json["tags"] == ["mine"]
+    assert as_it_is(library) == before
+    assert [item["name"] for item in client.get("/folders?path=trips").json["items"]] == ["a.jpg", "b.jpg"]
+
+
+def test_a_link_or_a_fifo_at_a_sidecars_name_in_the_state_root_is_never_followed(library, tmp_path, client):
+    client.get("/folders?path=trips")
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"v": 1, "tags": ["secret"]}')
+    (tmp_path / "state" / "trips" / "a.jpg.json").symlink_to(secret)
+    os.mkfifo(tmp_path / "state" / "trips" / "b.jpg.json")
+    assert "secret" not in client.get("/item?path=trips/a.jpg", status="*").text
+    assert client.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, status="*").status_int in (400, 409, 422)
+    assert client.get("/item?path=trips/b.jpg", status="*").status_int < 500
+    assert secret.read_text() == '{"v": 1, "tags": ["secret"]}'
+
+
+def test_a_torn_sidecar_in_the_state_root_is_kept_and_never_merged_into(library, tmp_path, client):
+    client.get("/folders?path=trips")
+    torn = tmp_path / "state" / "trips" / "a.jpg.json"
+    torn.write_text('{"v": 1, "tags": ["half')
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, status="*")
+    assert torn.read_text() == '{"v": 1, "tags": ["half'
+
+
+def test_a_folder_another_program_renamed_keeps_its_tags_reported_until_reattached(library, tmp_path, client, config,
+                                                                                 storage):
+    index_tree(config, storage)
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"]})
+    os.rename(library / "trips", library / "travels")
+    index_tree(config, storage)
+    assert client.get("/item?path=travels/a.jpg").json["tags"] == ["sea"]
+    assert not (tmp_path / "state" / "trips" / "a.jpg.json").exists()  # moved, not copied
+    index_tree(config, storage)
+    assert not (tmp_path / "state" / "trips").exists()  # nothing left there but what lenslet makes again: swept
+
+
+def test_metadata_of_an_image_that_disappeared_is_kept_and_reported_then_reattached_when_it_comes_back(
+        library, tmp_path, client, config, storage):
+    index_tree(config, storage)
+    client.patch_json("/item?path=home/cat.png", {"addTags": ["cat"]})
+    gone = (library / "home" / "cat.png").read_bytes()
+    os.rename(library / "home", tmp_path / "away")  # another program takes the whole folder away
+    index_tree(config, storage)
+    report = client.get("/health").json["report"]
+    assert report["orphanSidecars"] == 1 and report["foldersGone"] == 1
+    files = json.loads((tmp_path / "state" / "_health.json").read_text())["files"]
+    assert files["orphanSidecars"] == ["home/cat.png.json"] and files["foldersGone"] == ["home"]
+    assert json.loads((tmp_path / "state" / "home" / "cat.png.json").read_text())["tags"] == ["cat"]
+    (library / "back").mkdir()
+    (library / "back" / "kitty.png").write_bytes(gone)
+    index_tree(config, storage)
+    assert client.get("/item?path=back/kitty.png").json["tags"] == ["cat"]
+    index_tree(config, storage)  # the next pass of the scanner: nothing left behind
+    assert client.get("/health").json["report"]["orphanSidecars"] == 0
+    assert client.get("/health").json["report"]["foldersGone"] == 0 and not (tmp_path / "state" / "home").exists()
+
+
+def test_a_scoped_user_never_sees_outside_their_scope(library, tmp_path, config, storage, capsys):
+    from lenslet.cli import main
+    users = tmp_path / "users.json"
+    assert main(["user", "--file", str(users), "add", "bob", "--role", "edit", "--folders", "home"]) == 0
+    bob = {"Authorization": f"Bearer {capsys.readouterr().out.strip()}"}
+    app = webtest.TestApp(spec_checked(create_app(Config(root=config.root, state=config.state, users=str(users)),
+                                                  storage)))
+    index_tree(config, storage)
+    app.patch_json("/item?path=home/cat.png", {"addTags": ["cat"]}, headers=bob)
+    assert [d["name"] for d in app.get("/folders?path=", headers=bob).json["dirs"]] == ["home"]
+    assert app.get("/item?path=trips/a.jpg", headers=bob, status=404).json["title"]
+    assert app.get("/thumb?path=trips/a.jpg", headers=bob, status=404).json["title"]
+    assert app.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, headers=bob, status=404)
+    assert not (tmp_path / "state" / "trips" / "a.jpg.json").exists()
+
+
+def test_words_both_write_an_xmp_sidecar_beside_the_described_photo_only(library, tmp_path):
+    config = Config(root=str(library), state=str(tmp_path / "state"), words="both")
+    storage = open_storage(config)
+    client = webtest.TestApp(spec_checked(create_app(config, storage)))
+    index_tree(config, storage)
+    before = as_it_is(library)
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"], "star": 3})
+    added = set(as_it_is(library)) - set(before)
+    assert added == {"trips/a.jpg.xmp"}
+    assert b"sea" in (library / "trips" / "a.jpg.xmp").read_bytes()
+    assert json.loads((tmp_path / "state" / "trips" / "a.jpg.json").read_text())["tags"] == ["sea"]
+    client.post_json("/trash", {"paths": ["trips/b.jpg"]}, status=403)  # still no file operation
+    after = as_it_is(library)
+    assert all(after[path] == kept for path, kept in before.items() if path != "trips")  # its folder got the XMP
+
+
+def test_words_state_writes_nothing_beside_the_photos(library, client):
+    before = as_it_is(library)
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"]})
+    assert as_it_is(library) == before
