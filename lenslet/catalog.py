@@ -148,6 +148,15 @@ class Catalog:
         except LensletError as ex:
             log.warning("%s: listing not rebuilt after a change: %s", folder or "/", ex.description)
 
+    def listed_hashes(self, storage, folder):
+        """{name: content hash} of a folder's images as its stored listing holds them ({} without one)."""
+        try:
+            items = listings.stored_items(storage, folder)
+        except LensletError:
+            return {}
+        return {item["name"]: item["hash"] for item in items
+                if isinstance(item.get("name"), str) and isinstance(item.get("hash"), str)}
+
     def folder_moved(self, storage, folder):
         """A folder was moved or renamed to folder: its listings, and those below it, name where they are now."""
         try:
@@ -155,11 +164,17 @@ class Catalog:
         except LensletError as ex:
             log.warning("%s: listings of a moved folder are rebuilt when read: %s", folder, ex.description)
 
-    def operation_done(self, folders, notes, rollup=False):
+    def operation_done(self, folders, notes, rollup=False, hashes=None):
         """A file operation ended (also part way): relist the folders it changed ((storage, folder)
-        pairs) and tell search of its images (path -> searched fields, or {"gone": True})."""
+        pairs), give moved images the hashes their old listing held (hashes: (storage identity, folder)
+        -> {name: digest}) and tell search of its images (path -> searched fields, or {"gone": True})."""
+        hashes = hashes or {}
         for storage, folder in folders:
             self.relist(storage, folder)
+            carried = hashes.get((storage.identity, folder))
+            if carried:
+                listings.update_entries_quietly(storage, folder, {name: {"hash": digest}
+                                                                  for name, digest in carried.items()})
         note_changes(self.root, notes, self.clock)
         if rollup and not notes:
             jobs.ask_for_rollup(self.root, self.clock)

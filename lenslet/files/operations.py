@@ -242,7 +242,10 @@ class Files:
             changes.folder(storage, parent(move.place.key))
             changes.folder(storage, parent(target.key))
             changes.gone(_browse(move.place, move.place.key))
-            changes.note(new_path, self.catalog.shown(storage, target.key, sidecar_fields(storage, target.key))[1])
+            fields = sidecar_fields(storage, target.key)
+            if not fields.get("hash"):
+                changes.carry_hash(self.catalog, storage, move.place.key, target.key)
+            changes.note(new_path, self.catalog.shown(storage, target.key, fields)[1])
             done.append(new_path)
 
     def _carried(self, storage, image, src, dst):
@@ -564,7 +567,7 @@ class Files:
         try:
             yield changes
         finally:
-            self.catalog.operation_done(changes.folders.values(), changes.search, changes.rollup)
+            self.catalog.operation_done(changes.folders.values(), changes.search, changes.rollup, changes.hashes)
 
 
 CHUNK = 32  # images moved under one hold of their locks, sharing one round of fsyncs
@@ -590,6 +593,8 @@ class _Changes:
         self.search = {}   # path -> searched fields, or {"gone": True}
         self.rollup = False
         self.names = {}    # (storage identity, folder) -> its file names
+        self.listed = {}   # (storage identity, folder) -> {name: the content hash its listing holds}
+        self.hashes = {}   # (storage identity, folder) -> {name: a hash carried to a new name}
 
     def folder(self, storage, key):
         self.folders[(storage.identity, key)] = (storage, key)
@@ -599,6 +604,17 @@ class _Changes:
 
     def gone(self, path):
         self.search[path] = {"gone": True}
+
+    def carry_hash(self, catalog, storage, source, target):
+        """An image moved from source to target keeps the hash its listing held (an image nobody described
+        has no sidecar to carry it, and albums find a moved image by it); the old listing read once per
+        operation."""
+        where = (storage.identity, parent(source))
+        if where not in self.listed:
+            self.listed[where] = catalog.listed_hashes(storage, parent(source))
+        digest = self.listed[where].get(name_of(source))
+        if digest is not None:
+            self.hashes.setdefault((storage.identity, parent(target)), {})[name_of(target)] = digest
 
     def names_in(self, storage, folder):
         """A folder's file names, sorted, listed once per operation (a bulk delete of 1,000 images

@@ -55,3 +55,21 @@ def test_a_tree_of_hash_only_sidecars_from_an_older_lenslet_serves_unchanged(tre
     assert all(item["hasMeta"] for item in listed.values())
     assert all((tree / "day0" / f"{name}.json").read_bytes() == data for name, data in old.items())
     assert client.get("/item?path=day0/1.jpg").json["hash"] == hashes["1.jpg"]
+
+
+def test_an_image_nobody_described_keeps_its_hash_when_lenslet_moves_it(tree, client, config, storage):
+    # Its hash is in its listing only: a move, a rename and a trash carry it to the new name's entry (albums
+    # and re-attachment find a moved image by it), and still no sidecar is made for it.
+    photos(tree)
+    index_tree(config, storage)
+    hashes = {item["name"]: item["hash"] for item in client.get("/folders?path=day0").json["items"]}
+    client.post_json("/move", {"src": "day0/1.jpg", "to": "day1/moved.jpg"})
+    client.post_json("/move", {"src": "day0/2.jpg", "to": "day0/renamed.jpg"})
+    client.post_json("/trash", {"paths": ["day0/3.jpg"]})
+    listed = {item["name"]: item.get("hash") for item in client.get("/folders?path=day1").json["items"]}
+    assert listed["moved.jpg"] == hashes["1.jpg"]
+    listed = {item["name"]: item.get("hash") for item in client.get("/folders?path=day0").json["items"]}
+    assert listed["renamed.jpg"] == hashes["2.jpg"]
+    trashed = {item["name"]: item.get("hash") for item in client.get("/folders?path=_trash_").json["items"]}
+    assert hashes["3.jpg"] in trashed.values()
+    assert not (tree / "day1" / "moved.jpg.json").exists() and not (tree / "day0" / "renamed.jpg.json").exists()
