@@ -92,7 +92,8 @@ def main():
         if args.photos:
             found = sorted(os.path.join(root, name) for root, _, names in os.walk(args.photos)
                            for name in names if name.lower().endswith((".jpg", ".jpeg", ".png")))
-            paths, kind = (found * (args.images // max(1, len(found)) + 1))[:args.images], f"{len(found)} real photos (JPEG, PNG)"
+            paths = (found * (args.images // max(1, len(found)) + 1))[:args.images]
+            kind = f"{len(found)} real photos (JPEG, PNG)"
             if not found:
                 sys.exit(f"no JPEG or PNG in {args.photos}")
         else:
@@ -109,7 +110,7 @@ def main():
           f"{large['peakKB'] / small['peakKB']:14.2f}")
     before = sum(small["bytes"])
     after = 0
-    for (w, h), small_bytes, large_bytes in zip(small["dims"], small["bytes"], large["bytes"]):
+    for (w, h), small_bytes, large_bytes in zip(small["dims"], small["bytes"], large["bytes"], strict=True):
         device_width = 2 * ROW * w / h  # drawn in Rows, on a 2x screen
         small_width = w * min(1, SMALL / max(w, h))
         after += large_bytes if device_width > small_width else small_bytes

@@ -23,7 +23,8 @@ WRITES = {"PUT", "POST", "DELETE"}
 # The access key of read-only credentials: every write signed with it answers 403 AccessDenied, as an IAM
 # policy granting only s3:GetObject and s3:ListBucket would (a library lenslet may only read).
 READ_ONLY_KEY = "readonly"
-ACCESS_DENIED = b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+ACCESS_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
+                 b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>")
 
 PRECONDITION_FAILED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>'
                        b"<Message>At least one of the pre-conditions you specified did not hold</Message>"

@@ -40,7 +40,8 @@ def local(names, dirs, picked, pointer=False):
 
 def videos_among(items):
     """How many of a listing's items are videos (by their names)."""
-    return sum(kind_of(item.get("name") or item.get("path") or "") == "video" for item in items if isinstance(item, dict))
+    return sum(kind_of(item.get("name") or item.get("path") or "") == "video"
+               for item in items if isinstance(item, dict))
 
 
 def cover_of(names, picked):
@@ -53,7 +54,8 @@ def cover_of(names, picked):
 
 def summary(own, path, children):
     """A folder's summary: its own Local at a browse path, and its subfolders' summaries in order
-    ({images, videos, allImages, cover, coverPicked}: images counts every item, videos the videos among them). The trash at the root is counted in no folder above it."""
+    ({images, videos, allImages, cover, coverPicked}: images counts every item, videos the videos among
+    them). The trash at the root is counted in no folder above it."""
     total = own.images + sum(child["allImages"] for name, child in children if not (path == "" and name == TRASH))
     cover = f"{path}/{own.cover}" if path and own.cover else own.cover
     if cover is None:

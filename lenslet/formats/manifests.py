@@ -249,7 +249,8 @@ def not_written(found, writing):
 # Keys of an entry present only when they say something (None in a change removes them):
 # most images have no XMP, and 10,000 entries of nulls would slow every listing.
 XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp")
-SHOT_KEYS = ("camera", "taken", "takenOffset", "lens")  # how the picture was taken (decode.shot), present when the image says
+# How the picture was taken (decode.shot), present when the image says.
+SHOT_KEYS = ("camera", "taken", "takenOffset", "lens")
 
 
 def lean(fields):

@@ -23,12 +23,11 @@ from lenslet import jobs, memory, metrics
 from lenslet.config import MAX_THUMB_SIZE
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.formats import webp
-from lenslet.images import decode
+from lenslet.images import decode, video
 from lenslet.images.budget import Pixels
 from lenslet.images.decode import content_hash, content_hash_of
-from lenslet.images import video
 from lenslet.images.originals import open_image, read_image, refuse_unshown
-from lenslet.layout import THUMB_SETTINGS, is_shown, kind_of, name_of, thumb_of, url_version
+from lenslet.layout import THUMB_SETTINGS, is_shown, kind_of, thumb_of, url_version
 
 log = logging.getLogger("lenslet")
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP

@@ -190,7 +190,8 @@ class Folders:
             raise NotFound("no such page", path=path, page=page, pageCount=1)
         shown = self._passable(path, orjson.loads(data), access)
         items = access.visible(path, orjson.loads(self.view_all(path))["items"]) if shown["total"] else []
-        shown.update(items=items, page=0, pageCount=1, total=len(items), images=len(items), videos=covers.videos_among(items),
+        shown.update(items=items, page=0, pageCount=1, total=len(items), images=len(items),
+                     videos=covers.videos_among(items),
                      allImages=len(items) + shown["allImages"], sig=signature_of(items, shown["dirs"]))
         return orjson.dumps(shown), None
 

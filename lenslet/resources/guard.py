@@ -29,8 +29,8 @@ SELF_CHECKED = frozenset(("/shares/unlock", "/session", "/setup"))
 COOKIE, TLS_COOKIE = "lenslet-session", "__Host-lenslet-session"
 # What changes the library's own files (upload, move, rename, trash, restore, delete, a new or removed folder):
 # refused at once where the library is only read (LENSLET_STATE), before a body is read.
-FILE_OPERATIONS = frozenset((("/file", "POST"), ("/file", "PUT"), ("/move", "POST"), ("/trash", "POST"), ("/restore", "POST"),
-                             ("/delete", "POST"), ("/folder", "POST"), ("/folder", "DELETE"),
+FILE_OPERATIONS = frozenset((("/file", "POST"), ("/file", "PUT"), ("/move", "POST"), ("/trash", "POST"),
+                             ("/restore", "POST"), ("/delete", "POST"), ("/folder", "POST"), ("/folder", "DELETE"),
                              ("/duplicates/trash", "POST")))
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 

@@ -45,7 +45,8 @@ def test_a_video_plays_in_the_viewer_and_its_time_advances(page, clips, tmp_path
     assert page.script("return document.getElementById('view-image').hidden") is True
     page.script("const v = document.getElementById('view-video'); v.muted = true; v.play();")
     page.until(lambda: page.script("return document.getElementById('view-video').currentTime") > 0.3)
-    assert page.script("return document.getElementById('view-video').currentSrc").endswith("/file?path=films%2Fclip.webm")
+    shown = page.script("return document.getElementById('view-video').currentSrc")
+    assert shown.endswith("/file?path=films%2Fclip.webm")
     page.until(lambda: "Length" in page.find("#view-exif").text)
     assert "0:02" in page.find("#view-exif").text
     page.screenshot(tmp_path, "video-playing.png")

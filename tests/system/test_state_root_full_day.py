@@ -35,7 +35,7 @@ def library_as_it_is(library):
 def read_only(library, writable=False):
     """chmod every folder and file of the library read-only (or back): a stray write fails loudly (for anyone
     but root, whom the before-and-after hashes catch)."""
-    for folder, dirs, files in os.walk(library):
+    for folder, _, files in os.walk(library):
         os.chmod(folder, 0o755 if writable else 0o555)
         for name in files:
             os.chmod(os.path.join(folder, name), 0o644 if writable else 0o444)
@@ -93,8 +93,8 @@ def test_a_full_day_leaves_the_library_byte_for_byte_as_it_was(tmp_path):
         assert {d["name"] for d in ann("GET", "/folders?path=")[1]["dirs"]} == {"trips", "home"}
         assert [i["name"] for i in ann("GET", "/folders?path=trips")[1]["items"]] == ["a.jpg", "b.jpg", "c.jpg"]
         for path in ("trips/a.jpg", "trips/b.jpg", "home/cat.jpg"):
-            wait_until(lambda: ann("GET", f"/thumb?path={path}")[0] == 200, timeout=60)
-            preview = wait_until(lambda: (lambda answer: answer[0] == 200 and answer[1])(
+            wait_until(lambda path=path: ann("GET", f"/thumb?path={path}")[0] == 200, timeout=60)
+            preview = wait_until(lambda path=path: (lambda answer: answer[0] == 200 and answer[1])(
                 ann("GET", f"/preview?path={path}")), timeout=60)
             assert preview[:4] == b"RIFF"
         # Tag, star, notes; another tool's XMP read.

@@ -8,8 +8,8 @@ from helpers import draw, run_jobs
 
 from lenslet import jobs
 from lenslet.catalog import found_hashes
-from lenslet.manifest import listings
 from lenslet.layout import JOBS
+from lenslet.manifest import listings
 
 GOOD = "blake3:" + "ab" * 32
 
