@@ -148,6 +148,10 @@ class Catalog:
         except LensletError as ex:
             log.warning("%s: listing not rebuilt after a change: %s", folder or "/", ex.description)
 
+    def listed_hash(self, storage, key):
+        """The content hash an image's listing entry holds, or None (see listings.listed_hash)."""
+        return listings.listed_hash(storage, key)
+
     def listed_hashes(self, storage, folder):
         """{name: content hash} of a folder's images as its stored listing holds them ({} without one)."""
         try:

@@ -45,6 +45,8 @@ class Items:
         if data is not None and sidecar is None:
             problem = UNREADABLE
         body = self._answer(path, stat, sidecar or sidecars.defaults(), examined)
+        if body.get("hash") is None:  # an image nobody described: its hash is in its listing entry only
+            body["hash"] = self.catalog.listed_hash(place.storage, key)
         if kind_of(key) == "video":
             body["duration"] = self._duration(place)
         link = exif.map_link(self.map_link, body["exif"])

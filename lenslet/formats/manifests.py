@@ -453,6 +453,21 @@ def patch_page(data, changes):
     return b"".join(parts), held, head["pageCount"]
 
 
+def entry_in_page(data, name):
+    """A named item's entry in a stored page's bytes (a dict), or None: a page of lines has only that
+    line parsed; one of an older encoding is parsed whole."""
+    if page_head(data) is not None:
+        found = _item_line(data, name)
+        return found[2] if found is not None else None
+    try:
+        page = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not usable(page):
+        return None
+    return next((item for item in page["items"] if isinstance(item, dict) and item.get("name") == name), None)
+
+
 def _item_line(data, name):
     """(start, end, parsed item) of the line of a named item in a page of lines (its trailing comma
     outside), or None. An unescaped `"name":"…",` is only ever a key: inside a string quotes are

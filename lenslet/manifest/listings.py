@@ -25,7 +25,9 @@ from lenslet.layout import (
     edit_mark_of,
     first_page_names,
     join,
+    name_of,
     page_name,
+    parent,
     sidecar_of,
 )
 from lenslet.sidecar.store import read_sidecar, read_xmp
@@ -723,6 +725,30 @@ def read_pages(storage, key, first):
 def stored_pages(storage, folder):
     """Read a folder's stored manifest pages as they are ([] when there is none usable)."""
     return read_pages(storage, folder, read_first_page(storage, folder))
+
+
+def listed_hash(storage, key):
+    """The content hash an image's stored listing entry holds (an image nobody described keeps it
+    there only), or None. The pages are read as bytes, and only the image's own line parsed."""
+    folder, name = parent(key), name_of(key)
+    pages = None
+    for number in range(64):  # pages are at most a few dozen: never a loop on a forged pageCount
+        names = first_page_names() if number == 0 else [page_name(number, pages)]
+        for page_key in names:
+            try:
+                data = storage.read(storage.derived_key(join(folder, page_key)))
+            except LensletError:
+                continue
+            head = manifests.page_head(data) or {}
+            pages = head.get("pageCount") if pages is None else pages
+            entry = manifests.entry_in_page(data, name)
+            if entry is not None:
+                digest = entry.get("hash")
+                return digest if isinstance(digest, str) else None
+            break
+        if type(pages) is not int or number + 1 >= pages:
+            return None
+    return None
 
 
 def stored_items(storage, folder):

@@ -263,3 +263,12 @@ def test_delete_clears_the_recorded_hash_everywhere(client, config, tree, photo)
     client.delete("/item?path=trip/a.jpg", status=204)
     assert item(client).json["hash"] is None
     assert client.get("/folders?path=trip").json["items"][0]["hash"] is None
+
+
+def test_an_image_nobody_described_answers_the_hash_its_listing_holds(client, config, tree, photo):
+    # No sidecar holds it (nobody wrote a word of it): /item reads it from the image's listing entry.
+    client.get("/thumb?path=trip/a.jpg")
+    run_jobs(config)
+    assert not (tree / "trip" / "a.jpg.json").exists()
+    listed = client.get("/folders?path=trip").json["items"][0]["hash"]
+    assert listed.startswith("blake3:") and item(client).json["hash"] == listed

@@ -320,3 +320,18 @@ def test_a_page_answered_with_another_head_is_the_json_of_that_head_and_the_stor
     expected = dict(orjson.loads(data), images=9, allImages=12, cover="f/a.jpg")
     expected["dirs"][0]["allImages"] = 3
     assert orjson.loads(manifests.with_items_of(head, data)) == expected
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_items_entry_is_found_in_a_page_by_its_line_or_in_an_older_page_whole(name):
+    page = a_page(hash="blake3:0")
+    for data in (manifests.encode_page(page), orjson.dumps(page)):
+        assert manifests.entry_in_page(data, name)["name"] == name
+        assert manifests.entry_in_page(data, name + "x") is None
+
+
+@pytest.mark.parametrize("data", [b"", b"{", b"[]", b'{"v":2}', b'{"v":1,"items":[],"dirs":[],"pageCount":1}',
+                                  manifests.encode_page(a_page())[:-40]],
+                         ids=["empty", "torn", "a list", "no items", "an older format", "cut short"])
+def test_no_entry_is_found_in_a_page_torn_or_of_another_shape(data):
+    assert manifests.entry_in_page(data, "a.jpg") is None
