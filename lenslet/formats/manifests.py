@@ -428,11 +428,8 @@ def patch_page(data, changes):
     changed and stored as lines from then on."""
     head = page_head(data)
     if head is None:
-        try:
-            page = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return None
-        if not usable(page):
+        page = _whole_page(data)
+        if page is None:
             return None
         held = list(_changed(page["items"], changes))
         return (encode_page(page) if held else None), held, page["pageCount"]
@@ -459,13 +456,19 @@ def entry_in_page(data, name):
     if page_head(data) is not None:
         found = _item_line(data, name)
         return found[2] if found is not None else None
+    page = _whole_page(data)
+    if page is None:
+        return None
+    return next((item for item in page["items"] if isinstance(item, dict) and item.get("name") == name), None)
+
+
+def _whole_page(data):
+    """A page not stored a line an item (an older lenslet's) parsed whole; None when it is no usable page."""
     try:
         page = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    if not usable(page):
-        return None
-    return next((item for item in page["items"] if isinstance(item, dict) and item.get("name") == name), None)
+    return page if usable(page) else None
 
 
 def _item_line(data, name):
