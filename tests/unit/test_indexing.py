@@ -97,6 +97,15 @@ def long_edge(path):
         return max(img.size)
 
 
+def overwrites(monkeypatch, storage):
+    """The keys the storage changes in place from now on (.lenslet/listed, the mark of a listing change)."""
+    told = []
+    real = type(storage).overwrite
+    monkeypatch.setattr(type(storage), "overwrite",
+                        lambda self, key, data: (told.append(key), real(self, key, data))[1])
+    return told
+
+
 def test_an_index_job_of_many_new_folders_tells_other_processes_once(config, storage, tree, client_with,
                                                                        monkeypatch):
     # A web process keeps the root's counts; another program adds an image to each of 5 folders and
@@ -109,10 +118,7 @@ def test_an_index_job_of_many_new_folders_tells_other_processes_once(config, sto
     assert counts(web)["."] == (0, 5)
     for f in range(5):
         draw(tree / f"f{f}" / "b.png", size=(32, 24))
-    told = []
-    real = type(storage).overwrite
-    monkeypatch.setattr(type(storage), "overwrite",
-                        lambda self, key, data: (told.append(key), real(self, key, data))[1])
+    told = overwrites(monkeypatch, storage)
     runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=lambda: 1_000_000.0)
     Scanner(runner).scan(deep=True)
     drain(runner, "w")
@@ -123,10 +129,7 @@ def test_an_index_job_of_many_new_folders_tells_other_processes_once(config, sto
 def test_a_long_index_job_tells_other_processes_once_a_second_and_at_its_end(config, storage, tree, monkeypatch):
     for f in range(4):
         draw(tree / f"f{f}" / "a.png", size=(32, 24))
-    told = []
-    real = type(storage).overwrite
-    monkeypatch.setattr(type(storage), "overwrite",
-                        lambda self, key, data: (told.append(key), real(self, key, data))[1])
+    told = overwrites(monkeypatch, storage)
     runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=stepped_clock(0.6))
     runner.index_all(["f0", "f1", "f2", "f3"])
     # 0.6 s a look, several looks a folder: told as the second passes, and once more at the end.
