@@ -8,8 +8,9 @@ is installed, and nginx is the static baseline when installed (apt-get install w
 to loopback; every load stops after --seconds. Builds a tree of two folders of camera-sized JPEGs
 (1600x1067; `big` and `other`), one of 10 (`small`) and one of 10,000 small ones (`huge`, for the
 cost of one edit), indexes it with `lenslet index`, serves it as README serves it (gunicorn with the
-project's settings: 2 workers x 4 threads, and lenslet's worker), lets the worker settle, and prints
-each row next to its baseline measured in the same run:
+project's settings: 2 workers x 16 threads, and lenslet's worker; GUNICORN_CMD_ARGS="--threads 4"
+measures the setting before), lets the worker settle, and prints each row next to its baseline
+measured in the same run:
 
 - GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in `big` as fast as they can
   (their rate kept, p99) and at 50 edits/s in all (people tagging), and of `small` alone and while the
@@ -359,7 +360,9 @@ def main():
         served.settle()
         port, seconds, big = served.port, args.seconds, f"{args.images:,}"
         reads = "wrk" if use_wrk else "Python clients"
-        print(f"gunicorn 2 workers x 4 threads with lenslet's worker; {seconds} s a load; reads by {reads}, "
+        flags = os.environ.get("GUNICORN_CMD_ARGS")
+        print(f"gunicorn with the project's settings{' and ' + flags if flags else ''} and lenslet's worker; "
+              f"{seconds} s a load; reads by {reads}, "
               "edits by Python clients")
         answered = []
 

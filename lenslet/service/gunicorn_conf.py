@@ -24,7 +24,13 @@ from lenslet.storage import open_storage, private_folder, remove_folder
 wsgi_app = "lenslet.app:create_app()"
 bind = "127.0.0.1:7070"
 workers = 2
-threads = 4  # gthread: thumbnails and file streams block on I/O, threads keep a worker responsive
+# gthread: a request holds its thread until it is answered, also while it waits on the disk (an edit's
+# fsync, another process's lock of a page, a thumbnail's read), and a request finding every thread held
+# waits for one. With 4 threads, 8 people tagging as fast as they could held most of them: readers waited
+# up to half a second for a thread (8 ms at the median) and readers of another folder kept 0.17-0.25x of
+# their rate; with 16 they waited 1 ms and kept 0.51-0.76x (bench/load.py, docs/performance.md). Memory
+# stays bounded: inline decodes share the pixel budget (images/budget.py) whatever the number of threads.
+threads = 16
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
