@@ -126,6 +126,41 @@ def test_an_index_job_of_many_new_folders_tells_other_processes_once(config, sto
     assert counts(web)["."] == (0, 10)
 
 
+def rollup_asks(monkeypatch):
+    """The times the rollup is asked for from now on (jobs.ask_for_rollup: each a look for the queued job)."""
+    asked = []
+    real = jobs.ask_for_rollup
+    monkeypatch.setattr(jobs, "ask_for_rollup", lambda *args, **kwargs: (asked.append(1), real(*args, **kwargs))[1])
+    return asked
+
+
+def test_an_index_job_of_many_new_folders_asks_for_the_rollup_once_at_its_end(config, storage, tree, monkeypatch):
+    # Five folders another program filled, indexed in one job: the rollup is asked for once, after the last
+    # folder's listing is stored, and built from all five.
+    for f in range(5):
+        draw(tree / f"f{f}" / "a.png", size=(32, 24))
+    runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=lambda: 1_000_000.0)
+    Scanner(runner).scan(deep=True)
+    assert [name for name in jobs.waiting(storage) if "-index-" in name]
+    asked, stored, by_job = rollup_asks(monkeypatch), [], []
+    real_index, real_index_all = runner.index, runner.index_all
+    runner.index = lambda folder, rebuild=False: (real_index(folder, rebuild), stored.append(len(asked)))[0]
+    runner.index_all = lambda *args: (by_job.append(len(asked)), real_index_all(*args), by_job.append(len(asked)))[1]
+    drain(runner, "w")
+    assert by_job == [0, 1] and stored == [0] * 6  # the root and the five: each stored before the ask
+    rollup = json.loads((tree / "_rollup.json").read_bytes())
+    assert sorted(item["path"] for item in rollup["items"]) == [f"f{f}/a.png" for f in range(5)]
+
+
+def test_a_long_index_job_asks_for_the_rollup_once_a_second_and_at_its_end(config, storage, tree, monkeypatch):
+    for f in range(4):
+        draw(tree / f"f{f}" / "a.png", size=(32, 24))
+    asked = rollup_asks(monkeypatch)
+    runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=stepped_clock(0.6))
+    runner.index_all(["f0", "f1", "f2", "f3"])
+    assert 2 <= len(asked) < 4 + 1
+
+
 def test_a_long_index_job_tells_other_processes_once_a_second_and_at_its_end(config, storage, tree, monkeypatch):
     for f in range(4):
         draw(tree / f"f{f}" / "a.png", size=(32, 24))
