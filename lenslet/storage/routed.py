@@ -26,7 +26,7 @@ class StateRooted:
     def __init__(self, library, state, xmp_words=False):
         self.library = library
         self.state = state
-        # LENSLET_WORDS=both: what people write goes to the XMP sidecars beside the photos too, the one kind of
+        # LENSLET_WORDS=both or xmp: what people write goes to the XMP sidecars beside the photos, the one kind of
         # file lenslet then writes in the library (conditionally: sidecar/store.py's mirror_to_xmp).
         self.xmp_words = xmp_words
         # Locks name an image by its file where files have names of their own (a disk); a bucket's
