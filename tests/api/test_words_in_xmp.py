@@ -360,3 +360,51 @@ def test_moves_carry_the_xmp_with_the_photo(library, beside):
 
 def test_the_setting_names_xmp():
     assert Config.from_env({"LENSLET_WORDS": "xmp"}).words == "xmp"
+
+
+# ---------------------------------------------------------------------------------------------
+# A library bucket: the XMP written with a conditional PUT, another program's write between read and write kept
+
+
+def test_a_library_bucket_gets_only_the_xmp_and_another_programs_write_is_kept(bucket, s3_endpoint, tmp_path,
+                                                                               monkeypatch):
+    import hashlib
+
+    import boto3
+    from helpers import jpeg
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    for key in ("trips/a.jpg", "trips/b.jpg"):
+        s3.put_object(Bucket=bucket, Key=f"photos/{key}", Body=jpeg())
+    s3.put_object(Bucket=bucket, Key="photos/trips/a.jpg.xmp", Body=DARKTABLE)
+
+    def objects():
+        listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+        return {item["Key"]: hashlib.sha256(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()).digest()
+                for item in listed}
+
+    config = Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                    state=str(tmp_path / "state"), words="xmp", recheck=0, cache_dir=str(tmp_path / "cache"))
+    storage = open_storage(config)
+    client = webtest.TestApp(spec_checked(create_app(config, storage)))
+    before = objects()
+    replace_if, raced = storage.library.replace_if, []
+
+    def another_program_first(key, data, version):
+        if not raced:  # darktable on another machine writes the object after lenslet read it
+            raced.append(key)
+            theirs = s3.get_object(Bucket=bucket, Key=f"photos/{key}")["Body"].read()
+            s3.put_object(Bucket=bucket, Key=f"photos/{key}", Body=added_subject(theirs, "Theirs"))
+        return replace_if(key, data, version)
+
+    monkeypatch.setattr(storage.library, "replace_if", another_program_first)
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["mine"], "notes": "cold"})
+    client.patch_json("/item?path=trips/b.jpg", {"star": 2})
+    written = s3.get_object(Bucket=bucket, Key="photos/trips/a.jpg.xmp")["Body"].read()
+    said = xmp.parse(written)
+    assert raced and sorted(said.tags) == ["Aurora", "Theirs", "mine"] and said.description == "cold"
+    assert HISTORY in written
+    after = objects()
+    assert set(after) - set(before) == {"photos/trips/b.jpg.xmp"}
+    assert all(after[key] == digest for key, digest in before.items() if key != "photos/trips/a.jpg.xmp")
+    assert not (tmp_path / "state" / "trips" / "a.jpg.json").exists()
+    assert sorted(client.get("/item?path=trips/a.jpg").json["tags"]) == ["Aurora", "Theirs", "mine"]
