@@ -90,7 +90,9 @@ class Items:
         if "error" in probed:
             body["error"] = probed["error"]
         if self.reading:
-            view = xmp.shown(sidecar["tags"], sidecar["star"], manifests.readings(*found), xmp.base_of(sidecar))
+            # (no base where the XMP sidecar is the words' one copy: what lenslet wrote there before is no base)
+            base = None if self.own else xmp.base_of(sidecar)
+            view = xmp.shown(sidecar["tags"], sidecar["star"], manifests.readings(*found), base)
             body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
                                                        "sources")}, xmpPaths=view["paths"])
             if view["problems"]:

@@ -13,7 +13,16 @@ from typing import NamedTuple
 
 import orjson
 
-from lenslet.errors import Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unavailable, Unreadable
+from lenslet.errors import (
+    Forbidden,
+    Foreign,
+    LensletError,
+    NotFound,
+    PreconditionFailed,
+    TooLarge,
+    Unavailable,
+    Unreadable,
+)
 from lenslet.formats import manifests, sidecars, xmp
 from lenslet.images import originals
 from lenslet.layout import join, name_of, parent, sidecar_of, xmp_names
@@ -197,7 +206,16 @@ def change_xmp_words(storage, key, change, now, embedded):
         if found is not None and found.stat.size > xmp.MAX_XMP:
             raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is, "
                              "and nothing was changed", path=key)
-        data, version = storage.read_versioned(join(folder, target))  # (None, None): none, or gone since
+        try:  # (None, None): none, or gone since; a link, a FIFO or a folder swapped in since is never read
+            data, version = storage.read_small(join(folder, target), xmp.MAX_XMP)
+        except TooLarge:
+            raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is, "
+                             "and nothing was changed", path=key) from None
+        except Foreign as ex:
+            raise Foreign(f"{target}: {ex.description}. The edit is refused and nothing was changed", path=key) \
+                from None
+        if data is not None and found is None:
+            continue  # another program made it since it was looked for: looked at afresh (a link? a folder?)
         reading = None
         if data is not None:
             reading = {"name": target, "size": len(data), "mtime": found.stat.mtime,

@@ -408,3 +408,19 @@ def test_a_library_bucket_gets_only_the_xmp_and_another_programs_write_is_kept(b
     assert all(after[key] == digest for key, digest in before.items() if key != "photos/trips/a.jpg.xmp")
     assert not (tmp_path / "state" / "trips" / "a.jpg.json").exists()
     assert sorted(client.get("/item?path=trips/a.jpg").json["tags"]) == ["Aurora", "Theirs", "mine"]
+
+
+def test_words_a_sidecar_kept_from_before_stay_in_it_unshown_and_untouched(library, tmp_path):
+    earlier = Config(root=str(library), state=str(tmp_path / "state"), words="both")
+    webtest.TestApp(create_app(earlier, open_storage(earlier))).patch_json(
+        "/item?path=trips/a.jpg", {"addTags": ["old"], "star": 1, "notes": "before"})
+    (library / "trips" / "a.jpg.xmp").unlink()  # darktable's clean-up, say: the words now only in the sidecar
+    sidecar = (tmp_path / "state" / "trips" / "a.jpg.json").read_bytes()
+    config = Config(root=str(library), state=str(tmp_path / "state"), words="xmp")
+    client = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    body = client.get("/item?path=trips/a.jpg").json
+    assert (body["tags"], body["star"], body["notes"]) == ([], None, "")
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["new"]})
+    assert words_of(library / "trips" / "a.jpg.xmp") == (["new"], None, None)
+    assert (tmp_path / "state" / "trips" / "a.jpg.json").read_bytes() == sidecar
+    assert [item["tags"] for item in client.get("/folders?path=trips").json["items"]] == [["new"], []]
