@@ -140,6 +140,10 @@ class Tree:
         pointers.check_local_target(real, self.allowed, where)
         graft = getattr(self.root, "grafted", None)
         if graft is not None:
+            kept = getattr(self.root.state, "root", None)  # a state root on disk
+            if kept is not None and os.path.commonpath((kept, real)) in (kept, real):
+                # lenslet's own files shown as a tree, or the state root below the pointer inside its own target
+                raise Forbidden("pointer target overlaps the state root (LENSLET_STATE)", path=where, target=real)
             return self._grafted((real, where), lambda: LocalStorage(
                 real, state_dir=self.root.mount_state(where), readonly=not self.root.xmp_words, create=False,
                 lock_dir=self.root.lock_dir))

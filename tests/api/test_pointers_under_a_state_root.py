@@ -120,3 +120,20 @@ def test_words_in_xmp_through_a_pointer_write_only_the_xmp_in_the_target(places)
     assert set(after) - set(before) == {"top.jpg.xmp"} and b"sea" in after["top.jpg.xmp"][0]
     assert all(after[path] == kept for path, kept in before.items() if path)  # but the folder itself
     assert not list(state.rglob("top.jpg.json"))
+
+
+@pytest.mark.parametrize("into", ["the state root", "a folder of it", "its parent"])
+def test_a_pointer_into_the_state_root_or_holding_it_is_refused(places, tmp_path, into):
+    library, archive, state = places
+    config, storage, client = gallery(places)
+    client.patch_json("/item?path=home/cat.png", {"addTags": ["cat"]})
+    target = {"the state root": state, "a folder of it": state / "home", "its parent": tmp_path}[into]
+    pointer(library / "home" / "peek", target)
+    kept = as_it_is(state)
+    config = Config(root=str(library), state=str(state), pointer_roots=(str(tmp_path),), recheck=0)
+    client = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    answer = client.get("/folders?path=home/peek", status=403).json
+    assert "state root" in answer["description"]
+    client.get("/item?path=home/peek/cat.png.json", status=(400, 403, 404))
+    client.patch_json("/item?path=home/peek/cat.png", {"addTags": ["x"]}, status=403)
+    assert as_it_is(state) == kept
