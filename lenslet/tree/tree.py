@@ -164,13 +164,14 @@ class Tree:
         if pointer["bucket"] not in self.buckets:
             raise Forbidden("pointer target bucket is not in LENSLET_POINTER_BUCKETS", path=where,
                             target=pointer["bucket"])
-        if pointer["readonly"]:
-            raise BrokenPointer("read-only S3 pointer targets are not supported yet", path=where)
         from lenslet.storage.s3 import S3Storage  # boto3 only when a tree uses S3
         ident = (pointer["bucket"], pointer["prefix"], pointer["endpoint"], pointer["region"])
-        if getattr(self.root, "grafted", None) is not None:
+        if getattr(self.root, "grafted", None) is not None:  # only read, readonly or not: lenslet's files kept apart
             return self._grafted((ident, where), lambda: S3Storage(*ident[:2], endpoint=ident[2], region=ident[3],
                                                                     state_root=self.root.mount_state(where)))
+        if pointer["readonly"]:
+            raise BrokenPointer("read-only S3 pointer targets are not supported yet (but under a state root, "
+                                "LENSLET_STATE)", path=where)
         with self.lock:
             if ident not in self.mounts:
                 self.mounts[ident] = S3Storage(*ident[:2], endpoint=ident[2], region=ident[3],

@@ -137,3 +137,34 @@ def test_a_pointer_into_the_state_root_or_holding_it_is_refused(places, tmp_path
     client.get("/item?path=home/peek/cat.png.json", status=(400, 403, 404))
     client.patch_json("/item?path=home/peek/cat.png", {"addTags": ["x"]}, status=403)
     assert as_it_is(state) == kept
+
+
+@pytest.mark.parametrize("readonly", [False, True], ids=["pointer", "readonly pointer"])
+def test_a_pointer_to_a_bucket_leaves_every_object_as_it_was(places, bucket, s3_endpoint, tmp_path, readonly):
+    import hashlib
+
+    import boto3
+    from helpers import jpeg
+    library, _, state = places
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    for key in ("old/top.jpg", "old/2019/x.jpg"):
+        s3.put_object(Bucket=bucket, Key=key, Body=jpeg((80, 60)))
+    (library / "trips" / "cloud").mkdir()
+    (library / "trips" / "cloud" / ".lenslet.folder.json").write_text(json.dumps(
+        {"version": 1, "kind": "pointer", "label": "cloud", "readonly": readonly,
+         "target": {"type": "s3", "bucket": bucket, "prefix": "old", "endpoint": s3_endpoint,
+                    "region": "us-east-1"}}))
+
+    def objects():
+        return {item["Key"]: hashlib.sha256(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()).digest()
+                for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+
+    before = objects()
+    _, _, client = gallery(places, pointer_buckets=(bucket,), s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                           cache_dir=str(tmp_path / "cache"))
+    assert [item["name"] for item in client.get("/folders?path=trips/cloud").json["items"]] == ["top.jpg"]
+    assert client.get("/thumb?path=trips/cloud/2019/x.jpg").content_type == "image/webp"
+    client.patch_json("/item?path=trips/cloud/2019/x.jpg", {"addTags": ["sky"]}, status=403 if readonly else 200)
+    assert objects() == before
+    assert (state / "trips" / "cloud" / "2019" / "x.jpg.thumbnail").is_file()
+    assert (state / "trips" / "cloud" / "2019" / "x.jpg.json").is_file() != readonly
