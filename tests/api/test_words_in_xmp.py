@@ -424,3 +424,52 @@ def test_words_a_sidecar_kept_from_before_stay_in_it_unshown_and_untouched(libra
     assert words_of(library / "trips" / "a.jpg.xmp") == (["new"], None, None)
     assert (tmp_path / "state" / "trips" / "a.jpg.json").read_bytes() == sidecar
     assert [item["tags"] for item in client.get("/folders?path=trips").json["items"]] == [["new"], []]
+
+
+def test_keywords_lenslet_and_another_program_add_at_once_are_all_kept(library, client, config):
+    from helpers import at_once
+    path = library / "trips" / "a.jpg.xmp"
+    path.write_bytes(DARKTABLE)
+    # A careful program: read, change, write back only if unchanged (under the file's lock on disk, as lenslet's own
+    # writers: what a disk cannot promise a program that takes no lock is in docs/files.md), in a storage of its own.
+    other = open_storage(config)
+    edits = 30
+
+    def side(number):
+        for k in range(edits):
+            if number:
+                other.update("trips/a.jpg.xmp", lambda old, version, k=k: added_subject(old, f"other{k}"))
+                continue
+            for _ in range(20):  # a client that honours 503 and Retry-After
+                if client.patch_json("/item?path=trips/a.jpg", {"addTags": [f"lenslet{k}"]},
+                                     status=(200, 503)).status_int == 200:
+                    break
+            else:
+                pytest.fail("lenslet answered 503 twenty times in a row")
+
+    at_once(side, 2)
+    expected = {"Aurora"} | {f"{who}{k}" for who in ("lenslet", "other") for k in range(edits)}
+    assert set(words_of(path)[0]) == expected and HISTORY in path.read_bytes()
+    assert set(client.get("/item?path=trips/a.jpg").json["tags"]) == expected
+
+
+def test_a_program_that_takes_no_lock_of_lenslets_never_loses_a_keyword_to_lenslet(library, client):
+    from helpers import at_once
+    path = library / "trips" / "a.jpg.xmp"
+    path.write_bytes(DARKTABLE)
+    # Its own lock folder (the library's), never lenslet's: it writes back what it read, whatever came meanwhile,
+    # so it may drop lenslet's keywords (docs/files.md says so); lenslet, which writes only if unchanged, never
+    # drops one of its.
+    other = open_storage(Config(root=str(library)))
+    edits = 30
+
+    def side(number):
+        for k in range(edits):
+            if number:
+                other.update("trips/a.jpg.xmp", lambda old, version, k=k: added_subject(old, f"other{k}"))
+            else:
+                client.patch_json("/item?path=trips/a.jpg", {"addTags": [f"lenslet{k}"]}, status=(200, 503))
+
+    at_once(side, 2)
+    theirs = {"Aurora"} | {f"other{k}" for k in range(edits)}
+    assert theirs <= set(words_of(path)[0]) and HISTORY in path.read_bytes()
