@@ -184,6 +184,12 @@ def state(args):
                          "or give --force")
     to = "beside" if args.to == "beside" else "state"
     keys = state_move.files_to_move(source, leaving_library=to == "state")
+    grafted = state_move.below_pointers(library, keys) if to == "beside" else []
+    if grafted:
+        keys = [key for key in keys if key not in set(grafted)]
+        print(f"lenslet state move: {plural(len(grafted), 'file')} of trees that pointer folders graft stay in the "
+              "state root (beside the images they would have no place): their sidecars, if you want them, are "
+              "copied beside the target's images by hand; listings and thumbnails are made again", file=sys.stderr)
     if args.dry_run:
         for key in keys:
             print(key)

@@ -168,3 +168,20 @@ def test_a_pointer_to_a_bucket_leaves_every_object_as_it_was(places, bucket, s3_
     assert objects() == before
     assert (state / "trips" / "cloud" / "2019" / "x.jpg.thumbnail").is_file()
     assert (state / "trips" / "cloud" / "2019" / "x.jpg.json").is_file() != readonly
+
+
+def test_a_move_back_beside_the_images_leaves_a_grafted_trees_files_in_the_state_root(places, monkeypatch, capsys):
+    from lenslet.cli import main
+    library, archive, state = places
+    config, storage, client = gallery(places)
+    client.patch_json("/item?path=home/cat.png", {"addTags": ["cat"]})
+    client.patch_json("/item?path=trips/old/2019/x.jpg", {"addTags": ["field"]})
+    target = as_it_is(archive)
+    monkeypatch.setenv("LENSLET_ROOT", str(library))
+    monkeypatch.setenv("LENSLET_STATE", str(state))
+    assert main(["state", "move", "--to", "beside"]) == 0
+    assert "pointer folders graft stay in the state root" in capsys.readouterr().err
+    assert json.loads((library / "home" / "cat.png.json").read_text())["tags"] == ["cat"]
+    assert sorted(p.name for p in (library / "trips" / "old").iterdir()) == [".lenslet.folder.json"]
+    assert json.loads((state / "trips" / "old" / "2019" / "x.jpg.json").read_text())["tags"] == ["field"]
+    assert as_it_is(archive) == target and not (state / ".lenslet" / "state-move.json").exists()
