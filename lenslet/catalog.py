@@ -26,7 +26,8 @@ class Catalog:
     def __init__(self, tree, config, clock=time.time):
         self.tree = tree
         self.root = tree.root  # the tree's own storage: search's journal and the jobs live there
-        self.reading = config.xmp != "off"  # other tools' XMP is shown, merged into tags and star
+        # other tools' XMP is shown, merged into tags and star; or it holds the words (manifests.WORDS)
+        self.reading = manifests.xmp_shown(config.xmp, config.words)
         self.clock = clock
         # The listings are the catalog's: a listing rebuilt by a read is search's news too (search is
         # built from listings, and a rebuild may hold what another program changed, which no edit told).
@@ -39,7 +40,7 @@ class Catalog:
         version, with what XMP says merged in when reading (found: store.xmp_of as the caller read it)."""
         if self.reading and found is None:
             found = store.xmp_of(storage, key)
-        return manifests.shown(sidecar, version, found if self.reading else None)
+        return manifests.shown(sidecar, version, found if self.reading else None, self.reading == manifests.WORDS)
 
     def changed(self, storage, key, path, sidecar, version, found=None):
         """An image's sidecar is now `sidecar` at `version` (None: it has none): its listing entry and search.
@@ -49,7 +50,11 @@ class Catalog:
         found: what XMP says of the image, as the caller read it for this change (else read here).
         """
         listed, searched = self.shown(storage, key, sidecar, version, found)
-        if sidecar is not None and listed.get("hash") is None:
+        # (words kept in XMP sidecars leave lenslet's sidecar, if any, and the hash as they are)
+        if self.reading == manifests.WORDS:
+            for name in ("hash", "hasMeta", "metaMtime", "metaVersion"):
+                listed.pop(name)
+        elif sidecar is not None and listed.get("hash") is None:
             listed.pop("hash", None)  # the entry's own stays (a sidecar written before the image was hashed)
         # Search hears of it once the listing holds it (whichever thread writes the entry tells it).
         listings.update_entries_quietly(storage, parent(key), {name_of(key): listed},
@@ -62,7 +67,8 @@ class Catalog:
         found = store.xmp_of(storage, key, probed.get("embedded") or xmp.Metadata().to_dict()) \
             if self.reading else None
         sidecar, version = store.record_hash(storage, key, digest)
-        searched = manifests.shown(sidecar or store.sidecar_fields(storage, key), version, found)[1]
+        searched = manifests.shown(sidecar or store.sidecar_fields(storage, key), version, found,
+                                   self.reading == manifests.WORDS)[1]
         known = {name_of(key): (probed, (sidecar, version))} if sidecar is not None else {}
         self.relist(storage, parent(key), known)
         if sidecar is None:  # no sidecar holds the hash of an image nobody described: its entry does

@@ -21,7 +21,7 @@ from lenslet.people.share_links import Shares
 from lenslet.people.users import Principal, Scope
 from lenslet.people.users_file import Directory
 from lenslet.search import rollup
-from lenslet.storage import LocalStorage, clean_path, open_storage
+from lenslet.storage import check_state_root, clean_path, open_state_root, open_storage
 from lenslet.tree.tree import Tree
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
@@ -160,28 +160,36 @@ def clean(args):
 def state(args):
     """Move everything lenslet wrote between beside the images and a state root (LENSLET_STATE), verified."""
     config = Config.from_env()
-    if config.s3_bucket or (config.state or "").startswith("s3://"):
-        raise UsageError("lenslet state move works on local folders only (copy a bucket's files with its own tools)")
-    library = open_tree(dataclasses.replace(config, state="", readonly=False, create_root=False), None)
-    if args.to == "beside":
-        if not config.state:
-            raise UsageError("set LENSLET_STATE to the state root whose files go back beside the images")
-        source, target = LocalStorage(config.state, state_tree=True, create=False), library
-    else:
-        if config.state and os.path.realpath(config.state) != os.path.realpath(args.to):
-            raise UsageError(f"LENSLET_STATE names another state root ({config.state}): move its files back beside "
-                             "the images first (lenslet state move --to beside)")
-        library_path, kept = os.path.realpath(config.root), os.path.realpath(args.to)
-        if os.path.commonpath((library_path, kept)) in (library_path, kept):
-            raise UsageError("the state root must lie outside the library, and the library outside it")
-        # A dry run makes nothing, not even the state root's folder.
-        source, target = library, (None if args.dry_run else LocalStorage(args.to, state_tree=True))
+    # The library as lenslet keeps it beside the images: a folder, or LENSLET_S3_BUCKET's prefix.
+    library = open_tree(dataclasses.replace(config, state="", readonly=False, create_root=False), config.root)
+    try:
+        if args.to == "beside":
+            if not config.state:
+                raise UsageError("set LENSLET_STATE to the state root whose files go back beside the images")
+            source, target = open_state_root(config, config.state, create=False), library
+        else:
+            if config.state and not _same_place(config.state, args.to):
+                raise UsageError(f"LENSLET_STATE names another state root ({config.state}): move its files back "
+                                 "beside the images first (lenslet state move --to beside)")
+            # A dry run makes nothing, not even the state root's folder.
+            check_state_root(config, args.to)
+            source, target = library, (None if args.dry_run else open_state_root(config, args.to))
+    except ConfigError as ex:
+        if ex.fields.get("problem") == "missing":
+            raise UsageError(f"the state root {config.state} does not exist") from None
+        raise UsageError(ex.description) from None
     alive = sum(health.worker_status(storage, config.heartbeat)["workers"] for storage in (source, target) if storage)
     if alive and not args.dry_run and not args.force:
         raise UsageError(f"a lenslet worker is running on this tree ({alive} alive): stop lenslet first, "
                          "or give --force")
     to = "beside" if args.to == "beside" else "state"
     keys = state_move.files_to_move(source, leaving_library=to == "state")
+    grafted = state_move.below_pointers(library, keys) if to == "beside" else []
+    if grafted:
+        keys = [key for key in keys if key not in set(grafted)]
+        print(f"lenslet state move: {plural(len(grafted), 'file')} of trees that pointer folders graft stay in the "
+              "state root (beside the images they would have no place): their sidecars, if you want them, are "
+              "copied beside the target's images by hand; listings and thumbnails are made again", file=sys.stderr)
     if args.dry_run:
         for key in keys:
             print(key)
@@ -202,6 +210,13 @@ def state(args):
     print("now " + ("unset LENSLET_STATE" if to == "beside" else f"set LENSLET_STATE={args.to}") +
           " and start lenslet", file=sys.stderr)
     return 0
+
+
+def _same_place(a, b):
+    """Whether two state roots (folders or s3://bucket/prefix) are one."""
+    if a.startswith("s3://") or b.startswith("s3://"):
+        return a.rstrip("/") == b.rstrip("/")
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def open_tree(config, path, hint=""):
@@ -414,8 +429,9 @@ def main(argv=None):
     moving = kept_actions.add_parser("move", help="move every file lenslet wrote (sidecars, thumbnails, listings, "
                                                   "its .lenslet state) into a state root, or back beside the images; "
                                                   "each read back and compared; run again after a kill to finish")
-    moving.add_argument("--to", required=True, metavar="PATH|beside",
-                        help="the state root's folder (then set LENSLET_STATE to it), or beside")
+    moving.add_argument("--to", required=True, metavar="PATH|s3://BUCKET/PREFIX|beside",
+                        help="the state root: a folder or a bucket's prefix (then set LENSLET_STATE to it), or "
+                             "beside (the images, in LENSLET_ROOT or LENSLET_S3_BUCKET)")
     moving.add_argument("--dry-run", action="store_true", help="list what would move, and move nothing")
     moving.add_argument("--force", action="store_true", help="move even while a lenslet worker runs on the tree")
     moving.set_defaults(run=state)

@@ -221,7 +221,9 @@ class Config:
                          "sidecars (in LENSLET_STATE's root, or beside the images without one); both, in those and "
                          "also in XMP sidecars beside the photos, for darktable, digiKam and Lightroom (as "
                          "LENSLET_XMP=write; a library under LENSLET_STATE then gets XMP sidecars, and only for "
-                         "images somebody described)", _choice("state", "both"))
+                         "images somebody described); xmp, only in those XMP sidecars (read whatever LENSLET_XMP "
+                         "says; lenslet keeps no sidecar of its own for them, and another program's change to one "
+                         "is kept: an edit is made again on it)", _choice("state", "both", "xmp"))
     trash_days: float = setting(30.0, "days an image stays in the trash before the worker deletes it for good "
                                 "(with its sidecar and thumbnail); 0 keeps the trash until emptied by hand",
                                 _seconds(0, 36500))

@@ -27,8 +27,10 @@ class Items:
         self.catalog = catalog  # told of every change
         self.clock = catalog.clock
         self.reading = catalog.reading  # other tools' XMP is shown (LENSLET_XMP)
+        # a person's words are kept in the XMP sidecar only, none in lenslet's sidecar (LENSLET_WORDS=xmp)
+        self.own = self.reading == manifests.WORDS
         # and lenslet's edits are written to the XMP sidecar
-        self.writing = config.xmp == "write" or config.words == "both"
+        self.writing = config.xmp == "write" or config.words in ("both", "xmp")
         self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
 
     def get(self, path):
@@ -44,6 +46,8 @@ class Items:
         sidecar = sidecars.parse(data) if data is not None else None
         if data is not None and sidecar is None:
             problem = UNREADABLE
+        if self.own:  # the words' version is their XMP sidecar's, which an edit's If-Match names
+            version, problem = (examined[1][0] or {}).get("version"), None
         body = self._answer(path, stat, sidecar or sidecars.defaults(), examined)
         if body.get("hash") is None:  # an image nobody described: its hash is in its listing entry only
             body["hash"] = self.catalog.listed_hash(place.storage, key)
@@ -79,12 +83,16 @@ class Items:
     def _answer(self, path, stat, sidecar, examined):
         """The one shape of every /item answer: the sidecar merged with what the image and XMP say."""
         probed, found = examined
+        if self.own:
+            sidecar = store.words_in(found[0], sidecar)
         body = dict(sidecar, path=path, size=stat.size, mtime=stat.mtime, type=probed["type"] or mime_of(path),
                     w=probed["w"], h=probed["h"], exif={**sidecar["exif"], **probed["exif"]})
         if "error" in probed:
             body["error"] = probed["error"]
         if self.reading:
-            view = xmp.shown(sidecar["tags"], sidecar["star"], manifests.readings(*found), xmp.base_of(sidecar))
+            # (no base where the XMP sidecar is the words' one copy: what lenslet wrote there before is no base)
+            base = None if self.own else xmp.base_of(sidecar)
+            view = xmp.shown(sidecar["tags"], sidecar["star"], manifests.readings(*found), base)
             body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
                                                        "sources")}, xmpPaths=view["paths"])
             if view["problems"]:
@@ -120,9 +128,14 @@ class Items:
                            removed=ops.get("removeTags", ()))
 
     def delete(self, path, if_match=None):
-        """Remove an image's sidecar (never the image)."""
-        place, _ = self.tree.locate_image(path, writing=True)
+        """Remove an image's sidecar (never the image); where the words are kept in its XMP sidecar
+        (LENSLET_WORDS=xmp), take them out of it: every other byte of that file stays."""
+        place, stat = self.tree.locate_image(path, writing=True)
         storage, key = place.storage, place.key
+        if self.own:
+            self._write(path, place, stat, self._examine(place), if_match,
+                        lambda stored: dict(stored, tags=[], star=None, notes=""))
+            return
         with storage.lock_images([key]):
             _still_there(storage, key, path)
             if if_match is not None:
@@ -150,8 +163,9 @@ class Items:
             return True
 
         # An image first described gets its content hash in its new sidecar (none was made for the hash alone),
-        # so its words follow it when another program moves it: read before any lock is taken.
-        digest = None if storage.exists(sidecar_of(key)) else originals.content_hash(storage, key)
+        # so its words follow it when another program moves it: read before any lock is taken. (Words kept in
+        # XMP sidecars move with their image by its programs, and its hash stays in its listing entry.)
+        digest = None if self.own or storage.exists(sidecar_of(key)) else originals.content_hash(storage, key)
 
         def change(stored, version):
             check_version(if_match, version)
@@ -164,6 +178,11 @@ class Items:
         # it is now, or the image has gone and the edit is refused (never an orphan sidecar).
         with storage.lock_images([key]):
             _still_there(storage, key, path)
+            if self.own:
+                sidecar, version, found = store.change_xmp_words(storage, key, change, self.clock(), found[1])
+                self.catalog.changed(storage, key, path, None, None, found)
+                body = self._answer(path, stat, sidecar, (probed, found))
+                return dict(body, hash=self.catalog.listed_hash(storage, key)), version or NO_SIDECAR
             mirror = mirror_to_xmp(storage, key, self.clock(), removed) if self.writing else None
             sidecar, version = change_sidecar(storage, key, change, unreadable, mirror=mirror)
             if self.writing:  # the XMP sidecar was written with the edit: what it says now is read again

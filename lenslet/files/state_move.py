@@ -15,7 +15,18 @@ import orjson
 from lenslet.errors import Conflict, LensletError, NotFound
 from lenslet.formats import sidecars
 from lenslet.images import thumbs
-from lenslet.layout import FOLDER_SIDECAR, STATE, TEMP_SUFFIX, THUMB, is_lenslets, is_made, is_sidecar, is_state, join
+from lenslet.layout import (
+    FOLDER_SIDECAR,
+    POINTER_FILE,
+    STATE,
+    TEMP_SUFFIX,
+    THUMB,
+    is_lenslets,
+    is_made,
+    is_sidecar,
+    is_state,
+    join,
+)
 
 JOURNAL = f"{STATE}/state-move.json"  # in the target: {"v": 1, "to": "state" | "beside"}
 MAX_JOURNAL = 4096
@@ -40,6 +51,28 @@ def files_to_move(storage, leaving_library):
                     and (not leaving_library or is_state(key) or _provably_lenslets(storage, key)):
                 found.append(key)
     return sorted(found)
+
+
+def below_pointers(library, keys):
+    """Of a state root's keys, those below a pointer folder of the library: lenslet's files for the tree the pointer
+    grafts (storage/routed.py). They have no place beside the library's images (the pointer folder holds only its
+    pointer file), so a move back beside the images leaves them in the state root, and says so."""
+    pointer_at = {}
+
+    def is_pointer(folder):
+        if folder not in pointer_at:
+            try:
+                pointer_at[folder] = library.exists(join(folder, POINTER_FILE))
+            except LensletError:
+                pointer_at[folder] = False
+        return pointer_at[folder]
+
+    found = []
+    for key in keys:
+        folders = key.split("/")[:-1]
+        if not is_state(key) and any(is_pointer("/".join(folders[:depth])) for depth in range(1, len(folders) + 1)):
+            found.append(key)
+    return found
 
 
 def _provably_lenslets(storage, key):

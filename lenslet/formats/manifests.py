@@ -136,7 +136,7 @@ class Plan:
 def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_reading=False, dated=True):
     """Compare a listing with the previous manifest's items and dirs (dicts by name), built at built_at.
 
-    reading: other tools' XMP is shown (LENSLET_XMP read or write); was_reading: it was
+    reading: other tools' XMP is shown (xmp_shown: True, or WORDS); was_reading: how it was
     when the previous manifest was made (else every item is read again). dated: the backend gives
     folder mtimes, so a subfolder whose mtime stayed has kept its kind (a bucket's are all 0.0:
     there every kind is found again).
@@ -214,28 +214,55 @@ def xmp_current(previous, chosen, xmps):
     return made_from == [chosen, entry.size, entry.mtime]
 
 
-def with_xmp(fields, xmp_read, embedded, base=None):
+# What xmp_shown() answers when a person's words are kept in XMP sidecars only (LENSLET_WORDS=xmp); a listing
+# made so says it ("xmp": "words"), so a change of the setting rebuilds it.
+WORDS = "words"
+
+
+def xmp_shown(xmp_setting, words_setting):
+    """How lenslet shows other tools' XMP (LENSLET_XMP, LENSLET_WORDS): False (off), True (read or written
+    beside lenslet's sidecars), or WORDS: the XMP sidecar is where a person's words are kept, so it is read
+    whatever LENSLET_XMP says."""
+    if words_setting == "xmp":
+        return WORDS
+    return xmp_setting != "off"
+
+
+def own_words(fields, xmp_read):
+    """fields with a person's words as the image's XMP sidecar holds them (LENSLET_WORDS=xmp): its keywords, its
+    rating as a star (1 to 5; 0 and -1 are none, -1 shown as rejected by with_xmp) and its description as notes;
+    none when it has no XMP sidecar. Whatever lenslet's own sidecar may say of them is not shown."""
+    metadata = xmp.from_dict(xmp_read.get("found")) if isinstance(xmp_read, dict) else None
+    metadata = metadata or xmp.Metadata()
+    return dict(fields, tags=metadata.tags, star=metadata.star, notes=metadata.description or "")
+
+
+def with_xmp(fields, xmp_read, embedded, base=None, own=False):
     """An entry's fields (lenslet's own tags and star) merged with what XMP says.
 
     xmp_read: a fresh reading of its XMP sidecar ({name, size, mtime, found}) or None;
     embedded: the image's own (xmp.Metadata.to_dict(), or {} for none). The entry keeps
     the .xmp's name, size and time: a listing that finds them the same reads nothing.
     base: what lenslet last wrote to the XMP sidecar (xmp.base_of its sidecar).
+    own: the XMP sidecar holds the words (LENSLET_WORDS=xmp): its words are the entry's own (own_words).
     """
+    if own:
+        fields, base = own_words(fields, xmp_read), None
     view = xmp.shown(fields.get("tags") or [], fields.get("star"), readings(xmp_read, embedded), base)
     made_from = [xmp_read["name"], xmp_read["size"], xmp_read["mtime"]] if xmp_read is not None else None
     return dict(fields, tags=view["tags"], star=view["star"], rejected=view["rejected"] or None,
                 xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=made_from)
 
 
-def shown(sidecar, version, found=None):
+def shown(sidecar, version, found=None, own=False):
     """An image's listing fields and searched fields from its sidecar (None: it has none) at version;
     with found (what XMP says of it: (its XMP sidecar's reading, what the image carries), while lenslet
-    shows XMP) merged in."""
+    shows XMP) merged in. own: the words are the XMP sidecar's (LENSLET_WORDS=xmp), notes among them."""
     listed, searched = sidecars.listed(sidecar, version), sidecars.searched(sidecar)
     if found is not None:
-        listed = with_xmp(listed, *found, xmp.base_of(sidecar))
-        searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [])
+        listed = with_xmp(listed, *found, xmp.base_of(sidecar), own)
+        searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [],
+                        notes=listed["notes"])
     return listed, searched
 
 
@@ -327,7 +354,7 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
                    hash=source.get("hash") or out["hash"], metaVersion=version)
     if reading:
         base = xmp.base_of(source) if meta is not None else None
-        return lean(with_xmp(out, xmp_read, probed.get("embedded"), base))
+        return lean(with_xmp(out, xmp_read, probed.get("embedded"), base, own=reading == WORDS))
     return out
 
 

@@ -214,6 +214,25 @@ def apply_patch(stored, ops, now, who):
     return stamp(result, now, who)
 
 
+def words_changed(stored, new):
+    """What an edit changed of a person's words (stored -> new sidecar), as the XMP sidecar that keeps them is
+    changed (xmp.update): the tags added and removed, the star (0 is no star there), the notes; {} for nothing.
+    Only the change is written, so what the file says that lenslet did not read is left as it is."""
+    old_keys, new_keys = {tag_key(tag) for tag in stored["tags"]}, {tag_key(tag) for tag in new["tags"]}
+    changes = {}
+    added = [tag for tag in new["tags"] if tag_key(tag) not in old_keys]
+    removed = [tag for tag in stored["tags"] if tag_key(tag) not in new_keys]
+    if added:
+        changes["addTags"] = added
+    if removed:
+        changes["removeTags"] = removed
+    if (new["star"] or None) != stored["star"]:
+        changes["star"] = new["star"] or None
+    if new["notes"] != stored["notes"]:
+        changes["notes"] = new["notes"]
+    return changes
+
+
 def stamp(sidecar, now, who):
     sidecar["v"] = VERSION
     sidecar["updatedAt"] = format_time(now)

@@ -78,7 +78,7 @@ class Folders:
         self.page_size = config.page_size
         self.recheck = config.recheck
         self.clock = clock
-        self.reading = config.xmp != "off"  # other tools' XMP is shown
+        self.reading = manifests.xmp_shown(config.xmp, config.words)  # other tools' XMP is shown
         self.memo = {}
         # (identity, folder) -> (its mtime, when looked at, covers.Local, identity_of): what its own listing says for
         # counts and covers, listed again when its mtime moved (on disk) or past `recheck` seconds.
@@ -787,7 +787,7 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
                       for page in stored for item in page["items"]
                       if isinstance(item, dict) and isinstance(item.get("name"), str)}
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
-    was_reading = bool(stored) and stored[0].get("xmp") is True
+    was_reading = stored[0].get("xmp", False) if stored else False
     plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0,
                           reading, was_reading, storage.folder_mtimes)
     probed = {name: known[name][0] if name in known else originals.probe(storage, join(key, name), reading)

@@ -13,8 +13,17 @@ from typing import NamedTuple
 
 import orjson
 
-from lenslet.errors import Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, Unavailable, Unreadable
-from lenslet.formats import sidecars, xmp
+from lenslet.errors import (
+    Forbidden,
+    Foreign,
+    LensletError,
+    NotFound,
+    PreconditionFailed,
+    TooLarge,
+    Unavailable,
+    Unreadable,
+)
+from lenslet.formats import manifests, sidecars, xmp
 from lenslet.images import originals
 from lenslet.layout import join, name_of, parent, sidecar_of, xmp_names
 
@@ -174,6 +183,73 @@ def _merged_into_xmp(storage, key, stored, sidecar, now, removed):
     return result
 
 
+def change_xmp_words(storage, key, change, now, embedded):
+    """The read-change-write of a person's words where they are kept in the image's XMP sidecar only
+    (LENSLET_WORDS=xmp): no sidecar of lenslet's holds them, so there is one copy and no base to merge from.
+
+    change(stored, version) is given the words the XMP sidecar holds now (manifests.own_words over the
+    defaults, dated by the file's time) and its version (None: there is none), and returns the new sidecar
+    or None to leave it. What changed (tags added and removed, the star, the notes) is written into the
+    bytes read, every other byte kept, only if the file is unchanged since it was read; on a change
+    another program made meanwhile, it is read and the edit made again on its words, XMP_TRIES times,
+    then Unavailable (503) and nothing is written. A new foo.jpg.xmp is made only when there is something
+    to say. Returns (the words now stored, as a sidecar; the XMP sidecar's version; its fresh reading as
+    xmp_of gives it). The caller holds the image's lock (lenslet's own writers queue on it).
+    """
+    folder, name = parent(key), name_of(key)
+    for attempt in range(XMP_TRIES):
+        found = find_xmp(storage, folder, name)
+        if found is not None and found.problem is not None:
+            raise Foreign(f"{found.name}: {found.problem}. The edit is refused and nothing was changed: "
+                          "replace it with a regular file or remove it", path=key)
+        target = found.name if found is not None else xmp_names(name)[0]
+        if found is not None and found.stat.size > xmp.MAX_XMP:
+            raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is, "
+                             "and nothing was changed", path=key)
+        try:  # (None, None): none, or gone since; a link, a FIFO or a folder swapped in since is never read
+            data, version = storage.read_small(join(folder, target), xmp.MAX_XMP)
+        except TooLarge:
+            raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is, "
+                             "and nothing was changed", path=key) from None
+        except Foreign as ex:
+            raise Foreign(f"{target}: {ex.description}. The edit is refused and nothing was changed", path=key) \
+                from None
+        if data is not None and found is None:
+            continue  # another program made it since it was looked for: looked at afresh (a link? a folder?)
+        reading = None
+        if data is not None:
+            reading = {"name": target, "size": len(data), "mtime": found.stat.mtime,
+                       "found": xmp.parse(data).to_dict()}
+        stored = words_in(reading)
+        new = change(stored, version)
+        changes = sidecars.words_changed(stored, new) if new is not None else None
+        if not changes:
+            return stored, version, (reading, embedded)
+        try:
+            written = xmp.update(data, changes, now)
+        except Unreadable as ex:
+            raise Unreadable(f"{target}: {ex.description}; it is left as it is, and so is the edit", path=key) \
+                from None
+        try:
+            version = storage.replace_if(join(folder, target), written, version)
+        except (PreconditionFailed, NotFound):  # another program wrote it since it was read (or removed it)
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** attempt)))  # racing writers spread out
+            continue
+        found = xmp_of(storage, key, embedded)
+        return words_in(found[0]), version, found
+    raise Unavailable("the image's XMP sidecar kept changing while lenslet wrote this edit into it (another "
+                      "program writing it); nothing was changed: try again", retry_after=1, path=key)
+
+
+def words_in(reading, sidecar=None):
+    """A person's words as an XMP sidecar's reading (xmp_of's first; None: there is none) holds them, over
+    sidecar's other fields (default: none), dated by the file's time (so a PUT made on an older copy is
+    merged, as on a sidecar: sidecars.merge_put); who wrote them the XMP does not say."""
+    words = manifests.own_words(sidecar or sidecars.defaults(), reading)
+    words.update(updatedAt=sidecars.format_time(reading["mtime"]) if reading is not None else None, updatedBy=None)
+    return words
+
+
 def read_sidecar(storage, key):
     """Read a sidecar for a manifest entry: (its fields, {} when there are none or they cannot be
     parsed; its version, None when it went away)."""
@@ -206,15 +282,19 @@ def find_xmp(storage, folder, name):
 
 
 def read_xmp(storage, folder, name, stat):
-    """Read another tool's XMP sidecar: the reading a manifest entry keeps ({name, size, mtime, found})."""
+    """Read another tool's XMP sidecar: the reading a manifest entry keeps ({name, size, mtime, found}), and
+    the version of the bytes read ("version"; None when they could not be read), which an edit of the words
+    it keeps (LENSLET_WORDS=xmp) must find unchanged."""
+    version = None
     if stat.size > xmp.MAX_XMP:
         metadata = xmp.Metadata(problems=(f"the XMP is larger than {xmp.MAX_XMP // (1024 * 1024)} MB",))
     else:
         try:
-            metadata = xmp.parse(storage.read(join(folder, name)))
+            data, version = storage.read_versioned(join(folder, name))
+            metadata = xmp.parse(data) if data is not None else xmp.Metadata(problems=("gone since it was listed",))
         except LensletError as ex:
             metadata = xmp.Metadata(problems=(ex.description,))
-    return {"name": name, "size": stat.size, "mtime": stat.mtime, "found": metadata.to_dict()}
+    return {"name": name, "size": stat.size, "mtime": stat.mtime, "found": metadata.to_dict(), "version": version}
 
 
 def xmp_of(storage, key, embedded=None):

@@ -25,8 +25,8 @@ from lenslet.storage.paths import clean_path
 log = logging.getLogger("lenslet")
 
 __all__ = ["HEAD_BYTES", "Entry", "ErrorMap", "LocalStorage", "Slice", "Stat", "Storage", "cache_folder",
-           "clean_path", "join", "open_storage", "parent", "private_folder", "process_alive", "read_at", "real_folder",
-           "remove_folder", "set_aside", "spool", "version_of"]
+           "check_state_root", "clean_path", "join", "open_state_root", "open_storage", "parent", "private_folder",
+           "process_alive", "read_at", "real_folder", "remove_folder", "set_aside", "spool", "version_of"]
 
 
 class Storage(Protocol):
@@ -144,36 +144,56 @@ def open_storage(config):
     return LocalStorage(config.root, state_dir=state_dir, readonly=config.readonly, create=create)
 
 
+def check_state_root(config, where):
+    """Refuse a state root (a folder, or s3://bucket/prefix) that overlaps the library (LENSLET_ROOT, or
+    LENSLET_S3_BUCKET's prefix) or names no bucket (ConfigError)."""
+    if where.startswith("s3://"):
+        bucket, _, prefix = where[len("s3://"):].partition("/")
+        if not bucket:
+            raise ConfigError(f"{where!r} names no bucket", setting="LENSLET_STATE")
+        if config.s3_bucket and bucket == config.s3_bucket and _nested(_clean_prefix(prefix),
+                                                                        _clean_prefix(config.s3_prefix)):
+            raise ConfigError("the state root's prefix and the library's overlap in one bucket: give the state a "
+                              "prefix of its own, outside the library's", setting="LENSLET_STATE")
+    elif not config.s3_bucket:
+        library, kept = os.path.realpath(config.root), os.path.realpath(where)
+        if os.path.commonpath((library, kept)) in (library, kept):
+            raise ConfigError("LENSLET_STATE and LENSLET_ROOT overlap: the state root must lie outside the "
+                              "library, and the library outside it", setting="LENSLET_STATE")
+
+
+def open_state_root(config, where, create=True):
+    """The storage of a state root (where: a folder, or s3://bucket/prefix), checked (check_state_root).
+    create: make a missing folder (else ConfigError)."""
+    check_state_root(config, where)
+    if where.startswith("s3://"):
+        from lenslet.storage.s3 import S3Storage
+        bucket, _, prefix = where[len("s3://"):].partition("/")
+        return S3Storage(bucket, prefix, config.s3_endpoint, config.s3_region, state_root=cache_folder(config, where))
+    if create:
+        os.makedirs(where, exist_ok=True)
+    return LocalStorage(where, state_tree=True, create=False)
+
+
+def _nested(a, b):
+    """Whether one of two bucket prefixes holds the other (the whole bucket, "", holds every one)."""
+    return a == b or not a or not b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
 def _state_rooted(config):
     """A library only read, everything lenslet writes in the state root (LENSLET_STATE; storage/routed.py)."""
     from lenslet.storage.routed import StateRooted
-    if config.state.startswith("s3://"):
-        from lenslet.storage.s3 import S3Storage
-        bucket, _, prefix = config.state[len("s3://"):].partition("/")
-        state = S3Storage(bucket, prefix, config.s3_endpoint, config.s3_region,
-                          state_root=cache_folder(config, config.state))
-        if config.s3_bucket and (bucket, _clean_prefix(prefix)) == (config.s3_bucket, _clean_prefix(config.s3_prefix)):
-            raise ConfigError("LENSLET_STATE names the library's own bucket and prefix: give the state a "
-                              "prefix of its own", setting="LENSLET_STATE")
-        local_state = cache_folder(config, config.state)
-    else:
-        if not config.s3_bucket:
-            library, kept = os.path.realpath(config.root), os.path.realpath(config.state)
-            if os.path.commonpath((library, kept)) in (library, kept):
-                raise ConfigError("LENSLET_STATE and LENSLET_ROOT overlap: the state root must lie outside the "
-                                  "library, and the library outside it", setting="LENSLET_STATE")
-        os.makedirs(config.state, exist_ok=True)
-        state = LocalStorage(config.state, state_tree=True)
-        local_state = state.state_root
+    state = open_state_root(config, config.state)
+    local_state = cache_folder(config, config.state) if state.backend == "s3" else state.state_root
     if config.s3_bucket:
         from lenslet.storage.s3 import S3Storage
         library = S3Storage(config.s3_bucket, config.s3_prefix, config.s3_endpoint, config.s3_region,
                             state_root=local_state)
     else:
-        # Read-only but for XMP sidecars where people's words go there too (LENSLET_WORDS=both).
-        library = LocalStorage(config.root, state_dir=local_state, readonly=config.words != "both", create=False,
+        # Read-only but for XMP sidecars where people's words go there (LENSLET_WORDS=both or xmp).
+        library = LocalStorage(config.root, state_dir=local_state, readonly=config.words == "state", create=False,
                                lock_dir=os.path.join(local_state, LOCKS[len(STATE) + 1:]))
-    return StateRooted(library, state, xmp_words=config.words == "both")
+    return StateRooted(library, state, xmp_words=config.words != "state")
 
 
 def _clean_prefix(prefix):

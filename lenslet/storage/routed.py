@@ -10,8 +10,12 @@ folder's time is the library's (an edit, which writes only in the state root, ne
 and the locks of an image are named by its file in the library.
 """
 
+import os
+
 from lenslet.errors import Forbidden, LensletError, NotFound
-from lenslet.layout import STATE, is_lenslets, is_made, is_state, is_xmp, join, name_of, parent
+from lenslet.layout import MOUNTS, POINTER_FILE, STATE, is_lenslets, is_made, is_state, is_xmp, join, name_of, parent
+from lenslet.storage.base import version_of
+from lenslet.storage.local import LocalStorage
 
 # What a file operation on the library answers (upload, move, trash, delete, new folder).
 LIBRARY_READ_ONLY = ("the library is read-only: lenslet keeps its own files in the state root (LENSLET_STATE) "
@@ -26,7 +30,7 @@ class StateRooted:
     def __init__(self, library, state, xmp_words=False):
         self.library = library
         self.state = state
-        # LENSLET_WORDS=both: what people write goes to the XMP sidecars beside the photos too, the one kind of
+        # LENSLET_WORDS=both or xmp: what people write goes to the XMP sidecars beside the photos, the one kind of
         # file lenslet then writes in the library (conditionally: sidecar/store.py's mirror_to_xmp).
         self.xmp_words = xmp_words
         # Locks name an image by its file where files have names of their own (a disk); a bucket's
@@ -194,6 +198,8 @@ class StateRooted:
                 entries = self.state.list_folder(key)
             except LensletError:
                 continue
+            if key and self._grafted_at(key):
+                continue  # a pointer folder: what lies below it is its target tree's (grafted), never left behind
             stack.extend(join(key, entry.name) for entry in entries if entry.is_dir and join(key, entry.name) != STATE)
             if not key or self._in_library(key):
                 continue
@@ -204,10 +210,27 @@ class StateRooted:
                 self._sweep(key, names)
         return found
 
+    def grafted(self, target, place):
+        """A pointer folder's target tree (a storage) as a gallery under a state root keeps it: only read, as the
+        library is, and everything lenslet writes for it kept in this state root below the pointer folder's
+        own place (place: its key in the library), so the target stays as it is."""
+        return StateRooted(target, beneath(self.state, place), self.xmp_words)
+
+    def mount_state(self, place):
+        """The local state folder of a pointer target grafted at place (previews, large thumbnails): this state
+        root's, or the local one a state root in a bucket keeps."""
+        return mount_state_of(self.state, place)
+
     def _in_library(self, key):
         try:
             return self.library.stat(key).is_dir
         except NotFound:
+            return False
+
+    def _grafted_at(self, key):
+        try:
+            return self.library.exists(join(key, POINTER_FILE))
+        except LensletError:
             return False
 
     def _sweep(self, key, names):
@@ -257,6 +280,20 @@ class StateRooted:
             if problem in kept:
                 report["state"][problem] = kept[problem]
         return report
+
+
+def beneath(state, place):
+    """The part of a state root below place, as a storage of its own (for a pointer target grafted there)."""
+    if state.backend == "local":
+        return LocalStorage(os.path.join(state.root, *place.split("/")), state_dir=mount_state_of(state, place),
+                            state_tree=True)
+    from lenslet.storage.s3 import S3Storage
+    return S3Storage(state.bucket, join(state.prefix.rstrip("/"), place), state.endpoint or "", state.region or "",
+                     state_root=mount_state_of(state, place))
+
+
+def mount_state_of(state, place):
+    return os.path.join(state.state_root, name_of(MOUNTS), version_of(place.encode("utf-8", "surrogateescape")))
 
 
 def is_sidecar_or_kept(name):

@@ -138,6 +138,15 @@ class Tree:
         if real is None:
             raise BrokenPointer("pointer target is not a folder", path=where, target=pointer["path"])
         pointers.check_local_target(real, self.allowed, where)
+        graft = getattr(self.root, "grafted", None)
+        if graft is not None:
+            kept = getattr(self.root.state, "root", None)  # a state root on disk
+            if kept is not None and os.path.commonpath((kept, real)) in (kept, real):
+                # lenslet's own files shown as a tree, or the state root below the pointer inside its own target
+                raise Forbidden("pointer target overlaps the state root (LENSLET_STATE)", path=where, target=real)
+            return self._grafted((real, where), lambda: LocalStorage(
+                real, state_dir=self.root.mount_state(where), readonly=not self.root.xmp_words, create=False,
+                lock_dir=self.root.lock_dir))
         with self.lock:
             mount = self.mounts.get((real, pointer["readonly"]))
             if mount is None:
@@ -155,12 +164,26 @@ class Tree:
         if pointer["bucket"] not in self.buckets:
             raise Forbidden("pointer target bucket is not in LENSLET_POINTER_BUCKETS", path=where,
                             target=pointer["bucket"])
-        if pointer["readonly"]:
-            raise BrokenPointer("read-only S3 pointer targets are not supported yet", path=where)
         from lenslet.storage.s3 import S3Storage  # boto3 only when a tree uses S3
         ident = (pointer["bucket"], pointer["prefix"], pointer["endpoint"], pointer["region"])
+        if getattr(self.root, "grafted", None) is not None:  # only read, readonly or not: lenslet's files kept apart
+            return self._grafted((ident, where), lambda: S3Storage(*ident[:2], endpoint=ident[2], region=ident[3],
+                                                                    state_root=self.root.mount_state(where)))
+        if pointer["readonly"]:
+            raise BrokenPointer("read-only S3 pointer targets are not supported yet (but under a state root, "
+                                "LENSLET_STATE)", path=where)
         with self.lock:
             if ident not in self.mounts:
                 self.mounts[ident] = S3Storage(*ident[:2], endpoint=ident[2], region=ident[3],
                                                state_root=os.path.join(self.root.state_root, name_of(MOUNTS)))
             return self.mounts[ident]
+
+    def _grafted(self, ident, target):
+        """Under a state root (storage/routed.py), a pointer's target is only read and lenslet's files for it are
+        kept in the state root below the pointer folder's place (ident: the target and that place; target():
+        its storage): one mount per place, as each place has its own listings, thumbnails and sidecars."""
+        with self.lock:
+            mount = self.mounts.get(ident)
+            if mount is None:
+                mount = self.mounts[ident] = self.root.grafted(target(), ident[1])
+            return mount
