@@ -235,7 +235,7 @@ class Tally:
     """Words, sorted, each with how many items have it: one text and two arrays.
 
     Name words are tens of thousands at 500,000 items: as a dict of strings they took 4.8 MB,
-    kept this way 0.6 MB (docs/performance.md).
+    kept this way 0.8 MB (docs/performance.md).
     """
 
     def __init__(self, vocabulary, starts, counts):
