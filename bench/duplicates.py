@@ -41,7 +41,7 @@ def main():
         with open(os.path.join(work, ROLLUP), "wb") as f:
             f.write(rollup_bytes(items, time.time()))
         searcher = Searcher(LocalStorage(work))
-        while len(searcher.fresh()[0].loaded.offsets) != len(items):  # loaded behind the first answers
+        while len(searcher.fresh()[0].loaded) != len(items):  # loaded behind the first answers
             time.sleep(0.1)
             searcher.checked_at = None
         searcher.search_in("beach", "", None, 0, 100)

@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import orjson  # noqa: E402
 from helpers import rollup_bytes  # noqa: E402,F401 - the rollup the worker writes, for the benches that import it from here
 
+from lenslet import memory  # noqa: E402
 from lenslet.layout import ROLLUP  # noqa: E402
 from lenslet.search.index import matches, terms_of  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402
@@ -164,6 +165,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--naive-repeat", type=int, default=1)
     args = parser.parse_args()
+    memory.map_big_buffers()  # as gunicorn's post_fork sets up every web process
     work = tempfile.mkdtemp(prefix="lenslet-bench-")
     try:
         items = generate(args.items)

@@ -71,6 +71,7 @@ def main():
     parser.add_argument("--album", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
+    memory.map_big_buffers()  # as gunicorn's post_fork sets up every web process
     work = tempfile.mkdtemp(prefix="lenslet-bench-timeline-")
     try:
         items = dated(generate(args.items))

@@ -16,6 +16,13 @@ def asked_of(req):
     return query.parse({name: req.get_param(name) for name in FILTERS})
 
 
+def sees_of(req):
+    """What a timeline request leaves out, decided on what storage opens: for a limited scope, whether
+    the principal may see a path (what leads out of their folders is not counted); None for the whole tree."""
+    access = access_of(req)
+    return access.may_see if access.limited else None
+
+
 def folders_of(req):
     """The folders a timeline request looks in (None: everywhere), as the principal's scope allows."""
     access, path = access_of(req), clean_path(req.get_param("path"))
@@ -43,7 +50,7 @@ class TimelineResource:
             folders_of(req), asked_of(req), limit,
             before=timeline.read_cursor(before, "before") if before else None,
             after=timeline.read_cursor(after, "after") if after else None,
-            at=timeline.read_day(at) if at else None)
+            at=timeline.read_day(at) if at else None, sees=sees_of(req))
         access = access_of(req)
         answer["total"], answer["items"] = access.found("", answer["total"], answer["items"])
         resp.media = answer
@@ -57,7 +64,7 @@ class TimelineMonthsResource:
         self.timeline = timeline
 
     def on_get(self, req, resp):
-        months = self.timeline.months(folders_of(req), asked_of(req))
+        months = self.timeline.months(folders_of(req), asked_of(req), sees_of(req))
         resp.media = {"months": months, "total": sum(month["count"] for month in months)}
         resp.cache_control = ["no-cache"]
 
@@ -83,7 +90,7 @@ class OnThisDayResource:
             if today is None:
                 raise BadRequest("day is a month and day of this year, MM-DD (05-12)", param="day")
         access = access_of(req)
-        years = self.timeline.on_this_day(folders_of(req), asked_of(req), today)
+        years = self.timeline.on_this_day(folders_of(req), asked_of(req), today, sees_of(req))
         for year in years:
             count, year["items"] = access.found("", year["count"], year["items"])
             year["count"] = count

@@ -231,6 +231,51 @@ class Words:
         return chain.from_iterable(map(self.postings.__getitem__, map(slice, begins, ends)))
 
 
+class Tally:
+    """Words, sorted, each with how many items have it: one text and two arrays.
+
+    Name words are tens of thousands at 500,000 items: as a dict of strings they took 4.8 MB,
+    kept this way 0.8 MB (docs/performance.md).
+    """
+
+    def __init__(self, vocabulary, starts, counts):
+        self.vocabulary = vocabulary  # every word followed by SEPARATOR
+        self.starts = starts          # array: where word w begins in vocabulary; one extra at the end
+        self.counts = counts          # array: how many items have word w
+
+    @classmethod
+    def of(cls, counted):
+        """From {word: items}; ValueError for a word that is not text or a count that is not a whole number."""
+        texts = sorted(counted)
+        if not all(isinstance(text, str) and SEPARATOR not in text for text in texts):
+            raise ValueError("a counted word that is not one")
+        counts = [counted[text] for text in texts]
+        if not all(type(n) is int and 0 <= n < 1 << 32 for n in counts):
+            raise ValueError("a word's count that is not a whole number")
+        starts, at = array("I"), 0
+        for text in texts:
+            starts.append(at)
+            at += len(text) + 1
+        starts.append(at)
+        return cls("".join(text + SEPARATOR for text in texts), starts, array("I", counts))
+
+    def __len__(self):
+        return len(self.counts)
+
+    def word(self, w):
+        return self.vocabulary[self.starts[w]:self.starts[w + 1] - 1]
+
+    def items(self):
+        """(word, items) of every word, in sorted order."""
+        return zip(self.vocabulary.split(SEPARATOR)[:-1], self.counts, strict=True)
+
+    def starting(self, prefix):
+        """(word, items) of the words that begin with prefix, next to each other in sorted order."""
+        a = bisect.bisect_left(range(len(self)), prefix, key=self.word)
+        b = bisect.bisect_left(range(a, len(self)), prefix + "\U0010ffff", key=self.word) + a
+        return [(self.word(w), self.counts[w]) for w in range(a, b)]
+
+
 class Index:
     """The token index of a rollup, in path order (item id = position in the rollup).
 
@@ -256,7 +301,7 @@ class Index:
         for t in self.frequent:
             self.flags[t] = 1
         self.tag_counts = tag_counts    # folded tag -> (display form, items)
-        self.name_counts = name_counts  # name token -> items
+        self.name_counts = name_counts  # a Tally: name token -> items
         self.text = text                # every item's folded fields, FIELD-separated, one item a line
         self.text_starts = text_starts  # array: where item i's line begins in text; one extra at the end
         # A short fragment ("ra", "10") is in thousands of tokens holding hundreds of thousands
@@ -283,7 +328,8 @@ class Index:
         for item_id, item in enumerate(items):
             count += 1
             fields = fields_of(item)
-            line = FIELD.join(fields).replace("\n", " ") + "\n"
+            # An empty field holds no term: left out (most items have no notes, camera or lens: 1.4 MB).
+            line = FIELD.join(filter(None, fields)).replace("\n", " ") + "\n"
             text.write(line)
             text_starts.append(text_starts[-1] + len(line))
             name_tokens = set(TOKEN.findall(fields[0]))
@@ -299,7 +345,7 @@ class Index:
         joints = Words.of(joints_of(text, text_starts, [words.text(t) for t in frequent]))
         # Words seen in one name only (camera counters, timestamps) suggest nothing, and
         # neither do file extensions nor one- and two-letter fragments ("no", "a").
-        name_counts = {token: n for token, n in name_counts.items() if n > 1 and suggestible(token)}
+        name_counts = Tally.of({token: n for token, n in name_counts.items() if n > 1 and suggestible(token)})
         index = cls(count, words.without(frequent), joints, tag_counts, name_counts, text, text_starts,
                     digit_bitmaps(text, count), frequent)
         size = (count + 7) // 8
@@ -322,7 +368,8 @@ class Index:
                  self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
                  b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common),
                  b"".join(self.fragments.values()), b"".join(self.tails.values())]
-        header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts, "nameCounts": self.name_counts,
+        header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts,
+                  "nameCounts": dict(self.name_counts.items()),
                   "frequent": self.common, "fragments": [[text, len(kept)] for text, kept in self.fragments.items()],
                   "tails": [[text, len(kept)] for text, kept in self.tails.items()]}
         return header, parts
@@ -344,7 +391,8 @@ class Index:
         frequent = {t: int.from_bytes(bitmaps[n * size:(n + 1) * size], "little") for n, t in enumerate(common)}
         return cls(count, words, Words.from_parts(parts[4:8]),
                    {folded: tuple(seen) for folded, seen in header["tagCounts"].items()},
-                   header["nameCounts"], bytes(text).decode("utf-8", "surrogatepass"), _array("I", text_starts),
+                   Tally.of(header["nameCounts"]), bytes(text).decode("utf-8", "surrogatepass"),
+                   _array("I", text_starts),
                    {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)},
                    frequent, compressed_of(header["fragments"], fragments),
                    compressed_of(header["tails"], tails))
@@ -651,14 +699,14 @@ class Index:
                     shown, seen = tags.get(folded, (tag, 0))
                     tags[folded] = (shown, seen + 1)
                 names.update(set(TOKEN.findall(fold(found.get("name")))))
-        return tags, {token: n for token, n in names.items() if n > 1 and suggestible(token)}
+        return tags, Tally.of({token: n for token, n in names.items() if n > 1 and suggestible(token)})
 
     @staticmethod
     def ranked(tag_counts, name_counts, prefix, limit=20):
         """Tags and name words of the counts given starting with prefix (folded), most used first."""
         prefix = fold(prefix)
         tags = [{"tag": shown, "count": n} for folded, (shown, n) in tag_counts.items() if folded.startswith(prefix)]
-        words = [{"word": token, "count": n} for token, n in name_counts.items() if token.startswith(prefix)]
+        words = [{"word": token, "count": n} for token, n in name_counts.starting(prefix)]
         tags.sort(key=lambda entry: (-entry["count"], entry["tag"]))
         words.sort(key=lambda entry: (-entry["count"], entry["word"]))
         return {"tags": tags[:limit], "words": words[:limit]}

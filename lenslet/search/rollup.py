@@ -105,18 +105,25 @@ def stat(storage):
 
 
 class Loaded:
-    """One loaded rollup: where each item's line lies in the file, and its items for indexing."""
+    """One loaded rollup: where each item's line begins in the file, and its items for indexing."""
 
-    def __init__(self, stat, stream, offsets, lengths, built_at, journal=None):
+    def __init__(self, stat, stream, offsets, built_at, journal=None):
         self.stat = stat
         self.stream = stream  # kept open: a newer rollup replaces the file, not this snapshot
+        # Where item i's line begins, and one more: where the line after the last item begins. An
+        # item's bytes are its line without the ",\n" after it (and blank lines, which the load
+        # skipped), so no length is kept: 500,000 of them took 2 MB. Four bytes each where the
+        # file is under 4 GiB.
         self.offsets = offsets
-        self.lengths = lengths
         self.built_at = built_at
         self.journal = journal  # names of the edit notes it holds (None: a rollup that does not say)
 
+    def __len__(self):
+        return max(len(self.offsets) - 1, 0)
+
     def item(self, item_id):
-        return orjson.loads(read_at(self.stream, self.offsets[item_id], self.lengths[item_id]))
+        start = self.offsets[item_id]
+        return orjson.loads(read_at(self.stream, start, self.offsets[item_id + 1] - start).rstrip(b",\n"))
 
     def items(self, lo, hi, chunk=1024):
         """The items of ids lo..hi-1 in order, chunk of them a read (a scope's, counted for suggestions)."""
@@ -125,16 +132,21 @@ class Loaded:
 
     def lines(self, lo, hi, chunk=1024):
         """(id, the item's bytes, unparsed) of ids lo..hi-1 in order, chunk of them a read."""
+        offsets = self.offsets
         for start in range(lo, hi, chunk):
             end = min(hi, start + chunk)
-            base = self.offsets[start]
-            block = read_at(self.stream, base, self.offsets[end - 1] + self.lengths[end - 1] - base)
+            base = offsets[start]
+            block = read_at(self.stream, base, offsets[end] - base)
             for item_id in range(start, end):
-                at = self.offsets[item_id] - base
-                yield item_id, block[at:at + self.lengths[item_id]]
+                yield item_id, block[offsets[item_id] - base:offsets[item_id + 1] - base].rstrip(b",\n")
 
     def path(self, item_id):
         return self.item(item_id).get("path") or ""
+
+
+def offsets_for(size):
+    """An empty array for the offsets into a file of size bytes: four bytes each when they fit."""
+    return array("I" if size < 1 << 32 else "Q")
 
 
 class Unusable(ValueError):
@@ -149,7 +161,7 @@ def load(storage, stat, index_items):
     """
     stream = storage.open_seekable(storage.root_file_key(ROLLUP))
     try:
-        offsets, lengths = array("Q"), array("I")
+        offsets = offsets_for(stat.size)
         head = stream.readline()
         fields = _head(head)
         built_at, journal = fields["generatedAt"], names_held(fields)
@@ -162,6 +174,7 @@ def load(storage, stat, index_items):
                 size = len(line)
                 body = line.rstrip(b",\n")
                 if body.startswith(b"]"):
+                    offsets.append(at)  # where the last item's bytes end
                     return
                 if body:
                     item = _item(body)
@@ -169,7 +182,6 @@ def load(storage, stat, index_items):
                         raise Unusable(f"the rollup's items are not in path order at {item['path'][:200]!r}")
                     last = item["path"]
                     offsets.append(at)
-                    lengths.append(len(body))
                     yield item
                 at += size
             raise Unusable("the rollup ends before its last item")  # torn
@@ -178,7 +190,7 @@ def load(storage, stat, index_items):
     except BaseException:
         stream.close()
         raise
-    return Loaded(stat, stream, offsets, lengths, built_at, journal), indexed
+    return Loaded(stat, stream, offsets, built_at, journal), indexed
 
 
 def raw_items(storage):
@@ -235,7 +247,7 @@ def _item(body):
     return item
 
 
-EMPTY = Loaded(None, None, array("Q"), array("I"), 0.0, frozenset())
+EMPTY = Loaded(None, None, array("I", [0]), 0.0, frozenset())
 
 
 # -- the kept search index --------------------------------------------------
@@ -244,14 +256,18 @@ EMPTY = Loaded(None, None, array("Q"), array("I"), 0.0, frozenset())
 # it came from, and the next process (a restart, a new gunicorn worker) reads it
 # back instead while that rollup is current.
 
+KEPT = 2  # the version of a kept index's or columns' file (2: the offsets alone, four bytes each when they fit)
+
+
 def _rollup_mark(stat):
     return [stat.size, stat.mtime, stat.changed]
 
 
 def save_index(storage, loaded, header, parts):
     """Keep a loaded rollup's search index (header and parts from search.Index.to_parts())."""
-    parts = [loaded.offsets.tobytes(), loaded.lengths.tobytes(), *parts]
-    head = orjson.dumps({"v": 1, "rollup": _rollup_mark(loaded.stat), "builtAt": loaded.built_at,
+    parts = [loaded.offsets.tobytes(), *parts]
+    head = orjson.dumps({"v": KEPT, "rollup": _rollup_mark(loaded.stat), "offsets": loaded.offsets.typecode,
+                         "builtAt": loaded.built_at,
                          "journal": None if loaded.journal is None else sorted(loaded.journal),
                          "index": header, "sizes": [len(part) for part in parts]})
     # Without fsync: a torn one fails its size check and is made again.
@@ -262,7 +278,7 @@ def load_kept_index(storage, stat):
     """(Loaded, index header, index parts) kept for this very rollup, or None."""
     # The head opens with the rollup's mark (save_index writes it first): one kept for
     # another rollup is told by its first bytes, not read whole (100 MB at 500,000 items).
-    mark = orjson.dumps({"v": 1, "rollup": _rollup_mark(stat)})[:-1]
+    mark = orjson.dumps({"v": KEPT, "rollup": _rollup_mark(stat)})[:-1]
     try:
         with storage.open_head(SEARCH_CACHE, len(mark)) as stream:
             if stream.read(len(mark)) != mark:
@@ -271,22 +287,24 @@ def load_kept_index(storage, stat):
     except (NotFound, ValueError):
         return None
     head, parts = _kept_parts(data, stat)
-    if head is None or len(parts) < 2:
+    if head is None or len(parts) < 1:
         return None
     stream = storage.open_seekable(storage.root_file_key(ROLLUP))
     if _rollup_mark(storage.stat(storage.root_file_key(ROLLUP))) != head["rollup"]:
         stream.close()  # replaced meanwhile: the offsets are not this file's
         return None
-    offsets, lengths = array("Q"), array("I")
+    offsets = array(head.get("offsets") if head.get("offsets") in ("I", "Q") else "Q")
+    if len(parts[0]) % offsets.itemsize:
+        stream.close()
+        return None
     offsets.frombytes(parts[0])
-    lengths.frombytes(parts[1])
-    return (Loaded(stat, stream, offsets, lengths, head.get("builtAt", 0.0), names_held(head)), head.get("index"),
-            parts[2:])
+    return (Loaded(stat, stream, offsets, head.get("builtAt", 0.0), names_held(head)), head.get("index"),
+            parts[1:])
 
 
 def save_columns(storage, loaded, header, parts):
     """Keep a loaded rollup's sort and filter columns (header and parts from columns.Columns.to_parts())."""
-    head = orjson.dumps({"v": 1, "rollup": _rollup_mark(loaded.stat), "columns": header,
+    head = orjson.dumps({"v": KEPT, "rollup": _rollup_mark(loaded.stat), "columns": header,
                          "sizes": [len(part) for part in parts]})
     # Without fsync: a torn one fails its size check and is made again.
     storage.write(SEARCH_COLUMNS, head + b"\n" + b"".join(parts), durable=False)
@@ -312,7 +330,7 @@ def _kept_parts(data, stat):
         head = orjson.loads(data[:end])
     except (ValueError, orjson.JSONDecodeError):
         return None, None
-    if not isinstance(head, dict) or head.get("v") != 1 or head.get("rollup") != _rollup_mark(stat):
+    if not isinstance(head, dict) or head.get("v") != KEPT or head.get("rollup") != _rollup_mark(stat):
         return None, None
     sizes = head.get("sizes")
     if not isinstance(sizes, list) or not all(type(size) is int and size >= 0 for size in sizes) \

@@ -2,6 +2,7 @@
 journal of edits made since it was built, merged in at query time."""
 
 import logging
+import operator
 import re
 import threading
 import time
@@ -145,6 +146,9 @@ class Searcher:
             loaded, header, parts = kept
             try:
                 index = words.Index.from_parts(header, parts)
+                offsets = loaded.offsets
+                if len(loaded) != index.count or not all(map(operator.le, offsets, offsets[1:])):
+                    raise ValueError("offsets that are not the index's items")
             except (ValueError, KeyError, TypeError, AttributeError) as ex:
                 loaded.stream.close()
                 log.warning("search: the kept index is unusable (%s); building it again", ex)
@@ -169,7 +173,7 @@ class Searcher:
                 return Columns.from_parts(*kept)
             except (ValueError, KeyError, TypeError, AttributeError) as ex:
                 log.warning("search: the kept columns are unusable (%s); making them again", ex)
-        columns = Columns.build(loaded.item(i) for i in range(len(loaded.offsets)))
+        columns = Columns.build(loaded.item(i) for i in range(len(loaded)))
         try:
             rollup.save_columns(self.storage, loaded, *columns.to_parts())
         except LensletError as ex:
@@ -413,7 +417,7 @@ class Searcher:
             # The hash is found in each item's bytes (a key: inside a string a quote is escaped); only
             # the items of a hash met twice are parsed, and checked.
             by_hash = {}
-            for item_id, line in snapshot.loaded.lines(0, len(snapshot.loaded.offsets)):
+            for item_id, line in snapshot.loaded.lines(0, len(snapshot.loaded)):
                 match = HASH_KEY.search(line)
                 if match is not None:
                     by_hash.setdefault(match.group(1), []).append(item_id)

@@ -25,6 +25,7 @@ from lenslet.search.searcher import search_id
 MAX_LIMIT = 500
 PER_YEAR = 24   # images of one earlier year shown on this day
 KEPT_MONTHS = 16  # summaries of months kept (a scope and filters each)
+KEPT_WAYS_OUT = 16  # scopes whose items leading out of them are kept (a bitmap each)
 MAX_DAY = datetime.date.max.toordinal()
 _OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
@@ -83,24 +84,31 @@ class Timeline:
     def __init__(self, searcher):
         self.searcher = searcher
         self.months_kept = {}
+        self.ways_out = {}  # (rollup stat, folders) -> bitmap of their items that lead out of them
         self.lock = threading.Lock()
 
     # -- which items ------------------------------------------------------------
 
-    def chosen(self, folders, asked):
+    def chosen(self, folders, asked, sees=None):
         """(loaded, columns, marks, edited): the current rollup; marks one byte an item id, 1 for each item
         in folders (None: all) passing asked's filters, edits judged as they are now (None when that is
-        every item: no scope, no filter, no edit); edited: item id -> the item as it is now."""
+        every item: no scope, no filter, no edit); edited: item id -> the item as it is now.
+
+        sees: for a limited scope, whether the principal may see a path (access.may_see, decided on what
+        storage opens): the items of folders behind a link that leads out of them are left out."""
         loaded, edits = self.searcher.settled()
         index, columns = loaded.index, loaded.columns
         bits = None
         if folders is not None:
-            bits = 0
+            bits, ranges = 0, []
             for folder in folders:
                 lo, hi = index.scope(folder, loaded.path)
                 if lo == hi and folder and len(folders) == 1:
                     self.searcher.check_folder(folder)  # nothing under it: a 404 when it is no folder at all
                 bits |= ((1 << hi) - 1) ^ ((1 << lo) - 1)
+                ranges.append((lo, hi))
+            if sees is not None:
+                bits &= ~self.leading_out(loaded, tuple(folders), ranges, sees)
         kept = columns.keep(asked)
         if kept is not None:
             bits = kept if bits is None else bits & kept
@@ -111,6 +119,7 @@ class Timeline:
                 continue  # an image the rollup does not hold yet: it joins when the rollup is rebuilt
             item = self.searcher.merged(loaded, {path: at}, entry)
             inside = folders is None or any(not folder or path.startswith(folder + "/") for folder in folders)
+            inside = inside and (sees is None or sees(path))
             edited[at] = None if entry.get("gone") or not inside or not rules.keeps(asked, item) else item
         if bits is None and not edited:
             return loaded, columns, None, edited
@@ -121,12 +130,38 @@ class Timeline:
         marks = format(bits, f"0{columns.count}b")[::-1].encode().translate(BOOLS) if columns.count else b""
         return loaded, columns, marks, edited
 
+    def leading_out(self, loaded, folders, ranges, sees):
+        """Bitmap of the items of folders (their id ranges) that lead out of what sees allows: behind a
+        folder that is a link to another place, or a link themselves (the listing marks those). Each
+        folder is looked up once, each item read once, for each rollup and scope; then kept."""
+        key = (loaded.stat, folders)
+        with self.lock:
+            found = self.ways_out.get(key)
+        if found is not None:
+            return found
+        found, allowed = 0, {}
+        for lo, hi in ranges:
+            for item_id, item in enumerate(loaded.items(lo, hi), lo):
+                path = item.get("path") or ""
+                folder = path.rpartition("/")[0]
+                inside = allowed.get(folder)
+                if inside is None:
+                    inside = allowed[folder] = sees(folder)
+                if not inside or (item.get("link") and not sees(path)):
+                    found |= 1 << item_id
+        with self.lock:
+            self.ways_out[key] = found
+            while len(self.ways_out) > KEPT_WAYS_OUT:
+                self.ways_out.pop(next(iter(self.ways_out)))
+        return found
+
     # -- slices -------------------------------------------------------------------
 
-    def slice(self, folders, asked, limit, before=None, after=None, at=None):
+    def slice(self, folders, asked, limit, before=None, after=None, at=None, sees=None):
         """One slice, newest first: older than cursor before, newer than cursor after (the `limit` nearest
-        it), or from the newest item taken before the end of day `at` (seconds), or from the newest."""
-        loaded, columns, marks, edited = self.chosen(folders, asked)
+        it), or from the newest item taken before the end of day `at` (seconds), or from the newest.
+        sees: as chosen()'s."""
+        loaded, columns, marks, edited = self.chosen(folders, asked, sees)
         by_date, date = columns.orders[("date", False)], columns.date.__getitem__
 
         def place(seconds, path):
@@ -160,10 +195,12 @@ class Timeline:
 
     # -- months ---------------------------------------------------------------------
 
-    def months(self, folders, asked):
-        """[{"month": "2024-05", "count": n}, ...] newest first: how many items each month holds."""
-        loaded, columns, marks, edited = self.chosen(folders, asked)
-        key = (loaded.stat, tuple(folders) if folders is not None else None, asked, tuple(sorted(edited)))
+    def months(self, folders, asked, sees=None):
+        """[{"month": "2024-05", "count": n}, ...] newest first: how many items each month holds (of those
+        sees allows: as chosen()'s)."""
+        loaded, columns, marks, edited = self.chosen(folders, asked, sees)
+        key = (loaded.stat, tuple(folders) if folders is not None else None, asked, tuple(sorted(edited)),
+               sees is not None)
         with self.lock:
             found = self.months_kept.get(key)
         if found is not None:
@@ -187,10 +224,10 @@ class Timeline:
 
     # -- on this day ------------------------------------------------------------------
 
-    def on_this_day(self, folders, asked, today):
+    def on_this_day(self, folders, asked, today, sees=None):
         """[{"year": 2021, "count": n, "items": [...]}, ...] newest year first: items taken on today's month
-        and day in earlier years (at most PER_YEAR of each)."""
-        loaded, columns, marks, edited = self.chosen(folders, asked)
+        and day in earlier years (at most PER_YEAR of each; of those sees allows: as chosen()'s)."""
+        loaded, columns, marks, edited = self.chosen(folders, asked, sees)
         by_date, date = columns.orders[("date", False)], columns.date.__getitem__
         if not columns.count:
             return []

@@ -1,10 +1,14 @@
 """The search index a web process keeps beside the rollup: used by the next process, refused when old or torn."""
 
+from array import array
 
+import orjson
+import pytest
 import webtest
-from helpers import draw, index_tree
+from helpers import draw, index_tree, rollup_bytes
 
 from lenslet.app import create_app
+from lenslet.layout import ROLLUP
 from lenslet.search import rollup
 
 
@@ -18,7 +22,7 @@ def test_a_fresh_web_process_searches_with_the_index_the_last_one_kept(tree, con
     index_tree(config, storage)
     first = found(webtest.TestApp(create_app(config)), "beach-1")
     kept = rollup.load_kept_index(storage, rollup.stat(storage))
-    assert kept is not None and kept[0].offsets
+    assert kept is not None and len(kept[0])
     kept[0].stream.close()
     assert found(webtest.TestApp(create_app(config)), "beach-1") == first and len(first) == 11
 
@@ -41,5 +45,40 @@ def test_the_worker_keeps_the_search_index_of_each_rollup_it_builds(tree, config
     draw(tree / "a" / "beach.jpg")
     index_tree(config, storage)
     kept = rollup.load_kept_index(storage, rollup.stat(storage))
-    assert kept is not None and len(kept[0].offsets) == 1
+    assert kept is not None and len(kept[0]) == 1
     kept[0].stream.close()
+
+
+def kept_with_offsets(tree, change):
+    """Rewrite the kept index with its offsets (its first part) changed, the sizes in its head made to fit."""
+    kept = tree / ".lenslet" / "search-index.bin"
+    data = kept.read_bytes()
+    end = data.index(b"\n")
+    head = orjson.loads(data[:end])
+    offsets = array(head["offsets"], data[end + 1:end + 1 + head["sizes"][0]])
+    changed = change(offsets)
+    head["sizes"][0] = len(changed) * changed.itemsize
+    kept.write_bytes(orjson.dumps(head) + b"\n" + changed.tobytes() + data[end + 1 + len(offsets) * offsets.itemsize:])
+
+
+@pytest.mark.parametrize("change", [lambda offsets: offsets[:-1], lambda offsets: offsets[::-1]])
+def test_a_kept_index_whose_offsets_are_not_its_items_is_built_again(tree, config, storage, change):
+    for name in ("beach", "beachball", "sunset"):
+        draw(tree / "a" / f"{name}.jpg")
+    index_tree(config, storage)
+    kept_with_offsets(tree, change)
+    client = webtest.TestApp(create_app(config))
+    assert found(client, "beach") == ["a/beach.jpg", "a/beachball.jpg"] and found(client, "sunset") == ["a/sunset.jpg"]
+
+
+def test_items_are_read_between_their_offsets_blank_lines_and_all(storage, tree):
+    items = [{"path": f"a/{n}.jpg", "name": f"{n}.jpg", "tags": ["x" * n]} for n in range(5)]
+    data = rollup_bytes(items, 1.0).replace(b",\n", b",\n\n,\n", 2)  # blank lines, and a line of a comma
+    (tree / ROLLUP).write_bytes(data)
+    loaded, count = rollup.load(storage, rollup.stat(storage), lambda found: sum(1 for _ in found))
+    try:
+        assert count == len(loaded) == 5 and loaded.offsets.typecode == "I"
+        assert [loaded.item(n) for n in range(5)] == items == list(loaded.items(0, 5, chunk=2))
+        assert [loaded.path(n) for n in (4, 0)] == ["a/4.jpg", "a/0.jpg"]
+    finally:
+        loaded.stream.close()

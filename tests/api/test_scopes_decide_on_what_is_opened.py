@@ -97,6 +97,28 @@ def test_search_finds_nothing_behind_a_link(planted):
                for item in client.get("/search?q=jpg", headers=as_["ann"]).json["items"])
 
 
+def every_slice(client, headers):
+    """The paths of every image the timeline shows, walked a slice of two at a time from the newest."""
+    shown, answer = [], client.get("/timeline?limit=2", headers=headers).json
+    while True:
+        shown += [item["path"] for item in answer["items"]]
+        if answer["older"] is None:
+            return shown, answer["total"]
+        answer = client.get("/timeline", {"limit": 2, "before": answer["older"]}, headers=headers).json
+
+
+def test_the_timelines_months_count_what_its_slices_show_not_what_leads_out(planted):
+    client, as_ = planted
+    shown, total = every_slice(client, as_["ann"])
+    months = client.get("/timeline/months", headers=as_["ann"]).json
+    assert sorted(shown) == ["family/a.jpg", "family/alias/k.jpg"]  # the link to kids/ leads inside: hers
+    assert months["total"] == total == len(shown) == sum(month["count"] for month in months["months"])
+    whole = client.get("/timeline/months", headers=as_["admin"]).json
+    assert whole["total"] > months["total"]  # the same rollup holds what leads out: counted for the admin only
+    days = client.get("/on-this-day", headers=as_["ann"]).json  # today's images: not in an earlier year
+    assert all(item["path"] in shown for year in days["years"] for item in year["items"])
+
+
 def test_an_edit_through_a_link_changes_nothing(tree_planted, tree):
     client, as_ = tree_planted
     before = files_of(tree)

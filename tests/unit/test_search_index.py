@@ -82,3 +82,35 @@ def test_index_agrees_with_the_rule_on_random_items(monkeypatch, bitmap_from):
             scope = index.scope(folder, lambda i: items[i]["path"])
             for offset, limit in [(0, 10), (5, 3), (0, 5000)]:
                 assert index.search(terms, scope, offset, limit) == (len(expected), expected[offset:offset + limit])
+
+
+@pytest.mark.parametrize("prefix, expected", [
+    ("bea", [("beach", 3), ("beachball", 2)]),
+    ("", [("beach", 3), ("beachball", 2), ("bee", 5), ("zürich", 2)]),
+    ("beachballs", []),
+    ("zz", []),
+    ("zü", [("zürich", 2)]),
+])
+def test_name_words_are_counted_in_one_text_and_found_by_prefix(prefix, expected):
+    tally = words.Tally.of({"bee": 5, "beach": 3, "zürich": 2, "beachball": 2})
+    assert tally.starting(prefix) == expected
+    assert dict(tally.items()) == {"bee": 5, "beach": 3, "zürich": 2, "beachball": 2}
+
+
+@pytest.mark.parametrize("counted", [{"a\nb": 2}, {"beach": -1}, {"beach": 2.5}, {"beach": True}, {3: 2},
+                                     {"beach": 1 << 32}])
+def test_name_word_counts_of_another_shape_are_refused(counted):
+    with pytest.raises(ValueError):
+        words.Tally.of(counted)
+
+
+def test_suggestions_are_the_same_from_a_kept_index():
+    items = camera_items()
+    index = Index.build(items)
+    kept = Index.from_parts(*index.to_parts())
+    assert index.suggest("")["words"] and index.suggest("")["tags"]
+    for prefix in ("", "i", "img", "dsc", "be", "zz"):
+        assert kept.suggest(prefix) == index.suggest(prefix)
+    header, parts = index.to_parts()
+    with pytest.raises(ValueError):
+        Index.from_parts(dict(header, nameCounts={"img": "many"}), parts)
