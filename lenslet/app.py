@@ -17,6 +17,7 @@ from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.items import Items
 from lenslet.layout import url_settings
+from lenslet.people.access import Access
 from lenslet.people.first_admin import SetupCode
 from lenslet.people.identities import Identities
 from lenslet.people.session_store import Sessions
@@ -72,7 +73,9 @@ def create_app(config=None, storage=None, clock=time.time):
         directory.check()  # a broken users file stops the start, saying why
     searcher = Searcher(storage)
     albums = Albums(storage, searcher, clock)
-    shares = Shares(storage, config.share_max_days, clock, identify=tree.identity, album_images=albums.images_now)
+    # A smart album's share runs its search as the maker: their scope, decided on what storage opens.
+    shares = Shares(storage, config.share_max_days, clock, identify=tree.identity,
+                    album_images=lambda album_id, maker: albums.images_now(album_id, Access(maker, opened=tree.opened)))
     sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
     identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
     _tell_setup_code(identities, config)

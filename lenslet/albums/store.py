@@ -2,16 +2,29 @@
 every host on one bucket agree. A change is a read-change-write replaced only if the file is unchanged
 since read (retried on a change), so two edits at once both land. An image is found again by its
 content hash when its path no longer holds it (moved or renamed, by lenslet or another program): looked
-up in the search rollup, and the album's file set right (conditionally) for the next reader."""
+up in the search rollup, and the album's file set right (conditionally) for the next reader.
+
+A share link of an album opens what the album holds now: its images picked by hand, or what its saved
+search finds now, run as the album's maker (their scope, decided on what storage opens), never more."""
 
 import logging
+import threading
 import time
 from datetime import datetime, timezone
 
 from lenslet.albums import format as albums
-from lenslet.errors import BadRequest, Foreign, LensletError, NotFound, PreconditionFailed, TooLarge, Unavailable
+from lenslet.errors import (
+    BadRequest,
+    Forbidden,
+    Foreign,
+    LensletError,
+    NotFound,
+    PreconditionFailed,
+    TooLarge,
+    Unavailable,
+)
 from lenslet.images.decode import content_hash_of
-from lenslet.layout import ALBUMS, is_image, join, name_of
+from lenslet.layout import ALBUMS, TRASH, is_image, join, name_of
 from lenslet.search import rollup
 from lenslet.search.searcher import search_id
 
@@ -19,6 +32,7 @@ log = logging.getLogger("lenslet")
 CHANGE_TRIES = 20  # a change retried on another's, at most this often
 MAX_PAGE = 1000    # images of an album answered at once
 KEPT_HASHES = 1024  # hashes looked up in one rollup, kept
+KEPT_FINDS = 32     # smart albums' shared finds kept (each request of a share link asks for its album's)
 
 
 def album_key(album_id):
@@ -41,6 +55,8 @@ class Albums:
         self.searcher = searcher
         self.clock = clock
         self.found_by_hash = {}  # (rollup stat, hash) -> path found there (None: not there)
+        self.shared_finds = {}  # what a smart album's search found for its maker: see found_for_share
+        self.finds_lock = threading.Lock()
 
     # -- the files -----------------------------------------------------------------
 
@@ -68,6 +84,14 @@ class Albums:
         if record is None or not (record["owner"] == principal.name or principal.admin):
             raise missing(album_id)
         return record, version
+
+    def shareable(self, principal, album_id):
+        """The id of an album the principal may share: their own (picked or smart); another's, an admin's too, is
+        refused, as its link would open only what the album's maker shares (nothing)."""
+        record, _ = self.owned(principal, str(album_id))
+        if record["owner"] != principal.name:
+            raise Forbidden("an album is shared by its maker", field="album")
+        return record["id"]
 
     def readable(self, principal, album_id):
         """The record of an album the principal may open: their own, or the one their share link names."""
@@ -135,7 +159,14 @@ class Albums:
     def view(self, principal, access, album_id, offset, limit):
         """An album and one page of what it holds now, as the principal may see it."""
         record = self.readable(principal, album_id)
-        if record["smart"] is not None:
+        if record["smart"] is not None and principal.share is not None:
+            # What the link's request found the search finds for the maker (images_now): one answer per request,
+            # whatever the album's maker changes meanwhile.
+            seen = [path for path in principal.share.get("images", ()) if access.may_see(path)]
+            items = [self.rollup_item(path) or {"path": path, "name": name_of(path)}
+                     for path in seen[offset:offset + limit]]
+            total = len(seen)
+        elif record["smart"] is not None:
             total, items = self.searched(record["smart"], access, offset, limit)
         else:
             seen = [image for image in record["images"] if access.may_see(image["path"])]
@@ -161,13 +192,35 @@ class Albums:
         except NotFound:
             return 0, []  # its folder gone, or not the principal's: nothing found
 
-    def images_now(self, album_id, owner):
-        """The paths a share of the album opens: its images as last set right (None: the album is gone, or no
-        longer its maker's; a smart album: what its search finds, at most MAX_IMAGES)."""
-        record, _ = self.read(album_id)
-        if record is None or record["owner"] != owner:
+    def images_now(self, album_id, maker):
+        """The paths a share of the album opens now, in the album's order (None: the album is gone, or is not the
+        share maker's). maker: the Access of the share's maker as they are now. Picked images: as last set right
+        (the share's scope then cuts them to the maker's); a smart album: what its search finds for the maker now,
+        without the trash, at most albums.MAX_IMAGES."""
+        record, version = self.read(album_id)
+        if record is None or record["owner"] != maker.principal.name:
             return None
-        return [image["path"] for image in record["images"]]
+        if record["smart"] is None:
+            return [image["path"] for image in record["images"]]
+        return self.found_for_share(album_id, version, record["smart"], maker)
+
+    def found_for_share(self, album_id, version, smart, maker):
+        """What a smart album's search finds for its maker (see images_now). Every request of its share link asks
+        (each thumbnail): kept while the album's file, the rollup, the edits since and the maker's scope are
+        the same. A link changed meanwhile is still decided on each request, by the share's own Access."""
+        loaded, edits = self.searcher.fresh()
+        scope = maker.principal.scope
+        key = (album_id, version, loaded.stat, tuple(sorted(entry.get("note", "") for entry in edits.values())),
+               maker.principal.name, maker.principal.role, scope.everything, scope.folders, scope.images)
+        found = self.shared_finds.get(key)
+        if found is None:
+            _, items = self.searched(smart, maker, 0, albums.MAX_IMAGES)
+            found = [item["path"] for item in items if item["path"].split("/", 1)[0] != TRASH]  # never shared
+            with self.finds_lock:
+                self.shared_finds[key] = found
+                while len(self.shared_finds) > KEPT_FINDS:
+                    self.shared_finds.pop(next(iter(self.shared_finds)))
+        return found
 
     # -- images by identity -------------------------------------------------------------
 
