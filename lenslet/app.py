@@ -72,16 +72,16 @@ def create_app(config=None, storage=None, clock=time.time):
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
     searcher = Searcher(storage)
-    albums = Albums(storage, searcher, clock)
+    # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
+    # listing right after an upload or a move is the one the operation rebuilt.
+    catalog = Catalog(tree, config, clock)
+    albums = Albums(storage, searcher, catalog.listings, clock)
     # A smart album's share runs its search as the maker: their scope, decided on what storage opens.
     shares = Shares(storage, config.share_max_days, clock, identify=tree.identity,
                     album_images=lambda album_id, maker: albums.images_now(album_id, Access(maker, opened=tree.opened)))
     sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
     identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
     _tell_setup_code(identities, config)
-    # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
-    # listing right after an upload or a move is the one the operation rebuilt.
-    catalog = Catalog(tree, config, clock)
     thumbs = Thumbs(tree, config, clock, hash_found=catalog.hash_found)
     previews = Previews(tree, config, thumbs, clock)
     large_thumbs = Previews(tree, config, thumbs, clock, large=True) if config.thumb_size_large else None

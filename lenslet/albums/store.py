@@ -12,6 +12,8 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import orjson
+
 from lenslet.albums import format as albums
 from lenslet.errors import (
     BadRequest,
@@ -24,7 +26,7 @@ from lenslet.errors import (
     Unavailable,
 )
 from lenslet.images.decode import content_hash_of
-from lenslet.layout import ALBUMS, TRASH, is_image, join, name_of
+from lenslet.layout import ALBUMS, TRASH, is_image, join, name_of, parent
 from lenslet.search import rollup
 from lenslet.search.searcher import search_id
 
@@ -50,11 +52,12 @@ def missing(album_id):
 class Albums:
     """Make, read, change and remove albums; what one holds now."""
 
-    def __init__(self, storage, searcher, clock=time.time):
+    def __init__(self, storage, searcher, listings, clock=time.time):
         self.storage = storage
         self.searcher = searcher
+        self.listings = listings  # the folders' listings (manifest.listings.Folders): where an album's images are
         self.clock = clock
-        self.found_by_hash = {}  # (rollup stat, hash) -> path found there (None: not there)
+        self.found_by_hash = {}  # (rollup stat, hash) -> the paths the rollup holds it at, the trash's left out
         self.shared_finds = {}  # what a smart album's search found for its maker: see found_for_share
         self.finds_lock = threading.Lock()
 
@@ -171,8 +174,8 @@ class Albums:
         else:
             seen = [image for image in record["images"] if access.may_see(image["path"])]
             items, moved = [], {}
-            for image in seen[offset:offset + limit]:
-                path, item = self.resolve(image)
+            page = seen[offset:offset + limit]
+            for image, (path, item) in zip(page, self.placed(page), strict=True):
                 if path is not None and path != image["path"]:
                     moved[image["path"]] = path  # set right for everyone, whoever found it
                 # Decided on where the image is now: moved out of a scope, it is out of it (a share link
@@ -255,45 +258,90 @@ class Albums:
             return self.searcher.merged(loaded, {path: at}, entry) if entry else loaded.item(at)
         return self.searcher.merged(loaded, {}, entry) if entry else None
 
-    def resolve(self, image):
-        """(path, item) of an album's image now: at its path, or found again by its hash; (None, None) when gone."""
-        path, digest = image["path"], image["hash"]
+    def placed(self, images):
+        """[(path, item)] of an album's images now, each at its path or found again by its hash ((None, None): gone).
+
+        Told by the listings of the folders they are in, each folder's read once (a page at a time, through the
+        listings store, which lists a folder again when it changed, as GET /folders does), never a look at each
+        image: on S3 a page of 100 images in 4 folders costs 4 listing reads, where it cost 100 HEADs. An image
+        its listing does not hold (moved or renamed, by lenslet or by another program) is looked for by its hash
+        in the search rollup, and taken where a listing holds it with that hash."""
+        listed = self.listed_in({image["path"] for image in images})
+        here = [self.holds(image["path"], listed, image["hash"]) for image in images]
+        elsewhere = {image["path"]: self.by_hash(image["hash"]) for image, held in zip(images, here, strict=True)
+                     if not held and image["hash"] is not None}
+        listed.update(self.listed_in({path for paths in elsewhere.values() for path in paths} - set(listed)))
+        placed = []
+        for image, held in zip(images, here, strict=True):
+            path, digest = image["path"], image["hash"]
+            if not held:
+                path = next((found for found in elsewhere.get(path, ()) if self.holds(found, listed, digest)), None)
+            placed.append((None, None) if path is None else (path, listed[path]))
+        return placed
+
+    def listed_in(self, paths):
+        """{path: its listing entry} of the paths their folders' listings hold now (a path of a folder that is
+        gone, or is no folder, is not there)."""
+        by_folder = {}
+        for path in paths:
+            by_folder.setdefault(parent(path), set()).add(name_of(path))
+        listed = {}
+        for folder, names in by_folder.items():
+            page, count, wanted = 0, 1, set(names)
+            while page < count and wanted:
+                try:
+                    data, _ = self.listings.stored_page(folder, page)
+                    stored = orjson.loads(data)
+                    count = stored["pageCount"]
+                except (LensletError, orjson.JSONDecodeError, KeyError, TypeError) as ex:
+                    log.info("albums: no listing of %s: %s", folder or "/", getattr(ex, "description", ex))
+                    break
+                for item in stored.get("items", ()):
+                    if isinstance(item, dict) and item.get("name") in wanted:
+                        wanted.discard(item["name"])
+                        listed[join(folder, item["name"])] = dict(item, path=join(folder, item["name"]))
+                page += 1
+        return listed
+
+    def holds(self, path, listed, digest):
+        """Whether the listing entry at path is the album's image of this hash (the album knowing none: any image
+        there). An entry not hashed yet counts by what search knew of the very file (its size and time), else by
+        the image's own hash (a file new since the rollup was built, before the worker hashed it: read)."""
+        entry = listed.get(path)
+        if entry is None:
+            return False
+        if digest is None or entry.get("hash") == digest:
+            return True
+        if entry.get("hash") is not None:
+            return False  # another picture given the name
         item = self.rollup_item(path)
-        if item is not None and item.get("hash") in (None, digest) and self.storage.exists(path):
-            return path, item
-        if item is None and self.storage.exists(path):
-            try:
-                if digest is None or self.hash_of(path) == digest:
-                    return path, {"path": path, "name": name_of(path)}  # new since the rollup was built
-            except LensletError:
-                pass
-        if digest is None:
-            return None, None
-        found = self.by_hash(digest)
-        if found is None:
-            return None, None
-        item = self.rollup_item(found)
-        return found, item or {"path": found, "name": name_of(found)}
+        if item is not None and (item.get("size"), item.get("mtime")) == (entry.get("size"), entry.get("mtime")):
+            return item.get("hash") in (None, digest)  # the file search knew
+        try:
+            return self.hash_of(path) == digest
+        except LensletError:
+            return False
 
     def by_hash(self, digest):
-        """The path of the image with this content hash in the rollup (there now), or None."""
+        """The paths the rollup holds an image of this content hash at (the trash's left out: an image trashed
+        has left the album), kept per rollup; a listing tells which of them holds it now."""
         loaded, _ = self.searcher.fresh()
         key = (loaded.stat, digest)
         if key in self.found_by_hash:
             return self.found_by_hash[key]
-        needle, found = b'"hash":"' + digest.encode() + b'"', None
+        needle, found = b'"hash":"' + digest.encode() + b'"', []
         try:
             for body in rollup.raw_items(self.storage):
                 if needle in body:
                     path = rollup.item_of(body).get("path")
-                    if isinstance(path, str) and self.storage.exists(path):
-                        found = path
-                        break
+                    if isinstance(path, str) and path.split("/", 1)[0] != TRASH:
+                        found.append(path)
         except (LensletError, ValueError) as ex:  # no rollup yet, or one of another shape
             log.info("albums: cannot look up an image by its hash: %s", getattr(ex, "description", ex))
-        self.found_by_hash[key] = found
-        while len(self.found_by_hash) > KEPT_HASHES:
-            self.found_by_hash.pop(next(iter(self.found_by_hash)))
+        with self.finds_lock:
+            self.found_by_hash[key] = found
+            while len(self.found_by_hash) > KEPT_HASHES:
+                self.found_by_hash.pop(next(iter(self.found_by_hash)))
         return found
 
     def follow(self, album_id, moved):
