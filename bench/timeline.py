@@ -126,7 +126,8 @@ def main():
             os.makedirs(os.path.dirname(path), exist_ok=True)
             open(path, "wb").close()
         config = Config(root=work)
-        albums, access = Albums(storage, searcher, Folders(Tree(config, storage), config)), Access(OPEN)
+        tree = Tree(config, storage)
+        albums, access = Albums(storage, searcher, Folders(tree, config), tree), Access(OPEN)
         made = None
         for start in range(0, len(picked), 1000):
             paths = [item["path"] for item in picked[start:start + 1000]]

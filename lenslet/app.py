@@ -75,7 +75,7 @@ def create_app(config=None, storage=None, clock=time.time):
     # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
     # listing right after an upload or a move is the one the operation rebuilt.
     catalog = Catalog(tree, config, clock)
-    albums = Albums(storage, searcher, catalog.listings, clock)
+    albums = Albums(storage, searcher, catalog.listings, tree, clock)
     # A smart album's share runs its search as the maker: their scope, decided on what storage opens.
     shares = Shares(storage, config.share_max_days, clock, identify=tree.identity,
                     album_images=lambda album_id, maker: albums.images_now(album_id, Access(maker, opened=tree.opened)))

@@ -52,10 +52,11 @@ def missing(album_id):
 class Albums:
     """Make, read, change and remove albums; what one holds now."""
 
-    def __init__(self, storage, searcher, listings, clock=time.time):
+    def __init__(self, storage, searcher, listings, tree, clock=time.time):
         self.storage = storage
         self.searcher = searcher
         self.listings = listings  # the folders' listings (manifest.listings.Folders): where an album's images are
+        self.tree = tree  # the browse tree (tree.Tree): an image looked at where its folder's listing is not read
         self.clock = clock
         self.found_by_hash = {}  # (rollup stat, hash) -> the paths the rollup holds it at, the trash's left out
         self.shared_finds = {}  # what a smart album's search found for its maker: see found_for_share
@@ -262,10 +263,11 @@ class Albums:
         """[(path, item)] of an album's images now, each at its path or found again by its hash ((None, None): gone).
 
         Told by the listings of the folders they are in, each folder's read once (a page at a time, through the
-        listings store, which lists a folder again when it changed, as GET /folders does), never a look at each
-        image: on S3 a page of 100 images in 4 folders costs 4 listing reads, where it cost 100 HEADs. An image
-        its listing does not hold (moved or renamed, by lenslet or by another program) is looked for by its hash
-        in the search rollup, and taken where a listing holds it with that hash."""
+        listings store, which lists a folder again when it changed, as GET /folders does), not by a look at each
+        image: on S3 a page of 100 images in 4 folders costs 4 listing reads, where it cost 100 HEADs. A folder
+        holding one image of the page has that image looked at instead (see listed_in), so a page costs at most
+        about a request an image. An image not where the album says (moved or renamed, by lenslet or by
+        another program) is looked for by its hash in the search rollup, and taken where it is found with it."""
         listed = self.listed_in({image["path"] for image in images})
         here = [self.holds(image["path"], listed, image["hash"]) for image in images]
         elsewhere = {image["path"]: self.by_hash(image["hash"]) for image, held in zip(images, here, strict=True)
@@ -280,13 +282,21 @@ class Albums:
         return placed
 
     def listed_in(self, paths):
-        """{path: its listing entry} of the paths their folders' listings hold now (a path of a folder that is
-        gone, or is no folder, is not there)."""
+        """{path: its listing entry} of the paths that hold an image now (a path of a folder that is gone, or is no
+        folder, is not there). A folder holding two or more of them has its listing read (on S3 a conditional
+        GET of each page, and every LENSLET_RECHECK seconds a LIST of the folder); one holding a single one has
+        that image looked at (one HEAD) and what search knows of it taken: a listing would cost as much or more."""
         by_folder = {}
         for path in paths:
             by_folder.setdefault(parent(path), set()).add(name_of(path))
         listed = {}
         for folder, names in by_folder.items():
+            if len(names) == 1:
+                path = join(folder, next(iter(names)))
+                entry = self.looked_at(path)
+                if entry is not None:
+                    listed[path] = entry
+                continue
             page, count, wanted = 0, 1, set(names)
             while page < count and wanted:
                 try:
@@ -302,6 +312,19 @@ class Albums:
                         listed[join(folder, item["name"])] = dict(item, path=join(folder, item["name"]))
                 page += 1
         return listed
+
+    def looked_at(self, path):
+        """The image at path as a listing entry would tell of it (None when none is there): its size and time
+        looked at, the rest what search knows of that very file (its hash only then)."""
+        try:
+            _, stat = self.tree.locate_image(path)
+        except LensletError:
+            return None
+        entry = {"path": path, "name": name_of(path), "size": stat.size, "mtime": stat.mtime, "hash": None}
+        item = self.rollup_item(path)
+        if item is not None and (item.get("size"), item.get("mtime")) == (stat.size, stat.mtime):
+            return dict(item, path=path)
+        return entry
 
     def holds(self, path, listed, digest):
         """Whether the listing entry at path is the album's image of this hash (the album knowing none: any image

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import unquote
 
 import pytest
 import webtest
@@ -358,10 +359,12 @@ def test_an_album_page_on_s3_reads_a_listing_per_folder_not_each_image(tmp_path,
                     cache_dir=str(tmp_path / "cache"), recheck=60)
     gallery = Gallery(config, tmp_path)
     picked = [f"f{n % 4}/p{n:03d}.jpg" for n in range(100)]  # 100 images in 4 folders
-    for n, path in enumerate(picked):
+    apart = [f"s{n}/q.jpg" for n in range(6)]  # 6 images each in a folder of its own
+    for n, path in enumerate(picked + apart):
         gallery.put(path, jpeg(color=(n, 2 * n, 90)))
     gallery.index()
     album = gallery.client.post_json("/albums", {"name": "Big", "images": picked}).json["id"]
+    scattered = gallery.client.post_json("/albums", {"name": "Apart", "images": apart}).json["id"]
 
     storage = open_storage(config)  # a new web process: nothing of the listings kept
     sent = []
@@ -373,7 +376,8 @@ def test_an_album_page_on_s3_reads_a_listing_per_folder_not_each_image(tmp_path,
     def requests_of(url=f"/albums/{album}?limit=100"):
         sent.clear()
         answer = client.get(url).json
-        return answer, [(method, where.split("?")[0] if "list-type" not in where else "LIST") for method, where in sent]
+        return answer, [(method, "LIST " + unquote(where.split("prefix=")[1].split("&")[0]) if "list-type" in where
+                         else where.split("?")[0]) for method, where in sent]
 
     answer, cold = requests_of()
     assert paths(answer) == picked
@@ -384,6 +388,12 @@ def test_an_album_page_on_s3_reads_a_listing_per_folder_not_each_image(tmp_path,
     assert sorted(where for method, where in cold if method == "GET" and where.endswith("_index.json")) == listings
     assert sorted(warm) == sorted([("GET", f"/photos/.lenslet/albums/{album}.json")] +
                                   [("GET", key) for key in listings])  # conditional: 304s
+    # A folder holding one image of the page: that image is looked at (one HEAD), its folder never listed.
+    answer, apart_cold = requests_of(f"/albums/{scattered}")
+    assert paths(answer) == apart
+    assert sorted(where for method, where in apart_cold if method == "HEAD" and where.endswith(".jpg")) == [
+        f"/photos/{path}" for path in apart]
+    assert not [where for _, where in apart_cold if where.startswith("LIST photos/s") or where.endswith("_index.json")]
 
     # Moved by another program: found again by its hash in the rollup, at one more listing's cost.
     gallery.s3.copy_object(Bucket=bucket, Key="photos/moved/here.jpg", CopySource={"Bucket": bucket,
@@ -393,7 +403,8 @@ def test_an_album_page_on_s3_reads_a_listing_per_folder_not_each_image(tmp_path,
     later_by[0] = 61  # LENSLET_RECHECK later: every folder looked at again
     moved = picked[:1] + ["moved/here.jpg"] + picked[2:]
     answer, found = wait_until(lambda: (lambda got: got if paths(got[0]) == moved else None)(requests_of()))
-    assert not [request for request in found if request[1].endswith(".jpg")]
+    # the one image looked at: the moved one, alone in its folder
+    assert [request for request in found if request[1].endswith(".jpg")] in ([], [("HEAD", "/photos/moved/here.jpg")])
     stored = json.loads(gallery.storage.read(f".lenslet/albums/{album}.json"))
     assert stored["images"][1]["path"] == "moved/here.jpg"  # set right for the next reader
 
