@@ -17,6 +17,7 @@ from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.items import Items
 from lenslet.layout import url_settings
+from lenslet.people.access import Access
 from lenslet.people.first_admin import SetupCode
 from lenslet.people.identities import Identities
 from lenslet.people.session_store import Sessions
@@ -71,14 +72,16 @@ def create_app(config=None, storage=None, clock=time.time):
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
     searcher = Searcher(storage)
-    albums = Albums(storage, searcher, clock)
-    shares = Shares(storage, config.share_max_days, clock, identify=tree.identity, album_images=albums.images_now)
-    sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
-    identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
-    _tell_setup_code(identities, config)
     # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
     # listing right after an upload or a move is the one the operation rebuilt.
     catalog = Catalog(tree, config, clock)
+    albums = Albums(storage, searcher, catalog.listings, tree, clock)
+    # A smart album's share runs its search as the maker: their scope, decided on what storage opens.
+    shares = Shares(storage, config.share_max_days, clock, identify=tree.identity,
+                    album_images=lambda album_id, maker: albums.images_now(album_id, Access(maker, opened=tree.opened)))
+    sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
+    identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
+    _tell_setup_code(identities, config)
     thumbs = Thumbs(tree, config, clock, hash_found=catalog.hash_found)
     previews = Previews(tree, config, thumbs, clock)
     large_thumbs = Previews(tree, config, thumbs, clock, large=True) if config.thumb_size_large else None

@@ -2,16 +2,31 @@
 every host on one bucket agree. A change is a read-change-write replaced only if the file is unchanged
 since read (retried on a change), so two edits at once both land. An image is found again by its
 content hash when its path no longer holds it (moved or renamed, by lenslet or another program): looked
-up in the search rollup, and the album's file set right (conditionally) for the next reader."""
+up in the search rollup, and the album's file set right (conditionally) for the next reader.
+
+A share link of an album opens what the album holds now: its images picked by hand, or what its saved
+search finds now, run as the album's maker (their scope, decided on what storage opens), never more."""
 
 import logging
+import threading
 import time
 from datetime import datetime, timezone
 
+import orjson
+
 from lenslet.albums import format as albums
-from lenslet.errors import BadRequest, Foreign, LensletError, NotFound, PreconditionFailed, TooLarge, Unavailable
+from lenslet.errors import (
+    BadRequest,
+    Forbidden,
+    Foreign,
+    LensletError,
+    NotFound,
+    PreconditionFailed,
+    TooLarge,
+    Unavailable,
+)
 from lenslet.images.decode import content_hash_of
-from lenslet.layout import ALBUMS, is_image, join, name_of
+from lenslet.layout import ALBUMS, TRASH, is_image, join, name_of, parent
 from lenslet.search import rollup
 from lenslet.search.searcher import search_id
 
@@ -19,6 +34,7 @@ log = logging.getLogger("lenslet")
 CHANGE_TRIES = 20  # a change retried on another's, at most this often
 MAX_PAGE = 1000    # images of an album answered at once
 KEPT_HASHES = 1024  # hashes looked up in one rollup, kept
+KEPT_FINDS = 32     # smart albums' shared finds kept (each request of a share link asks for its album's)
 
 
 def album_key(album_id):
@@ -36,11 +52,15 @@ def missing(album_id):
 class Albums:
     """Make, read, change and remove albums; what one holds now."""
 
-    def __init__(self, storage, searcher, clock=time.time):
+    def __init__(self, storage, searcher, listings, tree, clock=time.time):
         self.storage = storage
         self.searcher = searcher
+        self.listings = listings  # the folders' listings (manifest.listings.Folders): where an album's images are
+        self.tree = tree  # the browse tree (tree.Tree): an image looked at where its folder's listing is not read
         self.clock = clock
-        self.found_by_hash = {}  # (rollup stat, hash) -> path found there (None: not there)
+        self.found_by_hash = {}  # (rollup stat, hash) -> the paths the rollup holds it at, the trash's left out
+        self.shared_finds = {}  # what a smart album's search found for its maker: see found_for_share
+        self.finds_lock = threading.Lock()
 
     # -- the files -----------------------------------------------------------------
 
@@ -68,6 +88,14 @@ class Albums:
         if record is None or not (record["owner"] == principal.name or principal.admin):
             raise missing(album_id)
         return record, version
+
+    def shareable(self, principal, album_id):
+        """The id of an album the principal may share: their own (picked or smart); another's, an admin's too, is
+        refused, as its link would open only what the album's maker shares (nothing)."""
+        record, _ = self.owned(principal, str(album_id))
+        if record["owner"] != principal.name:
+            raise Forbidden("an album is shared by its maker", field="album")
+        return record["id"]
 
     def readable(self, principal, album_id):
         """The record of an album the principal may open: their own, or the one their share link names."""
@@ -135,13 +163,20 @@ class Albums:
     def view(self, principal, access, album_id, offset, limit):
         """An album and one page of what it holds now, as the principal may see it."""
         record = self.readable(principal, album_id)
-        if record["smart"] is not None:
+        if record["smart"] is not None and principal.share is not None:
+            # What the link's request found the search finds for the maker (images_now): one answer per request,
+            # whatever the album's maker changes meanwhile.
+            seen = [path for path in principal.share.get("images", ()) if access.may_see(path)]
+            items = [self.rollup_item(path) or {"path": path, "name": name_of(path)}
+                     for path in seen[offset:offset + limit]]
+            total = len(seen)
+        elif record["smart"] is not None:
             total, items = self.searched(record["smart"], access, offset, limit)
         else:
             seen = [image for image in record["images"] if access.may_see(image["path"])]
             items, moved = [], {}
-            for image in seen[offset:offset + limit]:
-                path, item = self.resolve(image)
+            page = seen[offset:offset + limit]
+            for image, (path, item) in zip(page, self.placed(page), strict=True):
                 if path is not None and path != image["path"]:
                     moved[image["path"]] = path  # set right for everyone, whoever found it
                 # Decided on where the image is now: moved out of a scope, it is out of it (a share link
@@ -161,13 +196,35 @@ class Albums:
         except NotFound:
             return 0, []  # its folder gone, or not the principal's: nothing found
 
-    def images_now(self, album_id, owner):
-        """The paths a share of the album opens: its images as last set right (None: the album is gone, or no
-        longer its maker's; a smart album: what its search finds, at most MAX_IMAGES)."""
-        record, _ = self.read(album_id)
-        if record is None or record["owner"] != owner:
+    def images_now(self, album_id, maker):
+        """The paths a share of the album opens now, in the album's order (None: the album is gone, or is not the
+        share maker's). maker: the Access of the share's maker as they are now. Picked images: as last set right
+        (the share's scope then cuts them to the maker's); a smart album: what its search finds for the maker now,
+        without the trash, at most albums.MAX_IMAGES."""
+        record, version = self.read(album_id)
+        if record is None or record["owner"] != maker.principal.name:
             return None
-        return [image["path"] for image in record["images"]]
+        if record["smart"] is None:
+            return [image["path"] for image in record["images"]]
+        return self.found_for_share(album_id, version, record["smart"], maker)
+
+    def found_for_share(self, album_id, version, smart, maker):
+        """What a smart album's search finds for its maker (see images_now). Every request of its share link asks
+        (each thumbnail): kept while the album's file, the rollup, the edits since and the maker's scope are
+        the same. A link changed meanwhile is still decided on each request, by the share's own Access."""
+        loaded, edits = self.searcher.fresh()
+        scope = maker.principal.scope
+        key = (album_id, version, loaded.stat, tuple(sorted(entry.get("note", "") for entry in edits.values())),
+               maker.principal.name, maker.principal.role, scope.everything, scope.folders, scope.images)
+        found = self.shared_finds.get(key)
+        if found is None:
+            _, items = self.searched(smart, maker, 0, albums.MAX_IMAGES)
+            found = [item["path"] for item in items if item["path"].split("/", 1)[0] != TRASH]  # never shared
+            with self.finds_lock:
+                self.shared_finds[key] = found
+                while len(self.shared_finds) > KEPT_FINDS:
+                    self.shared_finds.pop(next(iter(self.shared_finds)))
+        return found
 
     # -- images by identity -------------------------------------------------------------
 
@@ -202,45 +259,112 @@ class Albums:
             return self.searcher.merged(loaded, {path: at}, entry) if entry else loaded.item(at)
         return self.searcher.merged(loaded, {}, entry) if entry else None
 
-    def resolve(self, image):
-        """(path, item) of an album's image now: at its path, or found again by its hash; (None, None) when gone."""
-        path, digest = image["path"], image["hash"]
+    def placed(self, images):
+        """[(path, item)] of an album's images now, each at its path or found again by its hash ((None, None): gone).
+
+        Told by the listings of the folders they are in, each folder's read once (a page at a time, through the
+        listings store, which lists a folder again when it changed, as GET /folders does), not by a look at each
+        image: on S3 a page of 100 images in 4 folders costs 4 listing reads, where it cost 100 HEADs. A folder
+        holding one image of the page has that image looked at instead (see listed_in), so a page costs at most
+        about a request an image. An image not where the album says (moved or renamed, by lenslet or by
+        another program) is looked for by its hash in the search rollup, and taken where it is found with it."""
+        listed = self.listed_in({image["path"] for image in images})
+        here = [self.holds(image["path"], listed, image["hash"]) for image in images]
+        elsewhere = {image["path"]: self.by_hash(image["hash"]) for image, held in zip(images, here, strict=True)
+                     if not held and image["hash"] is not None}
+        listed.update(self.listed_in({path for paths in elsewhere.values() for path in paths} - set(listed)))
+        placed = []
+        for image, held in zip(images, here, strict=True):
+            path, digest = image["path"], image["hash"]
+            if not held:
+                path = next((found for found in elsewhere.get(path, ()) if self.holds(found, listed, digest)), None)
+            placed.append((None, None) if path is None else (path, listed[path]))
+        return placed
+
+    def listed_in(self, paths):
+        """{path: its listing entry} of the paths that hold an image now (a path of a folder that is gone, or is no
+        folder, is not there). A folder holding two or more of them has its listing read (on S3 a conditional
+        GET of each page, and every LENSLET_RECHECK seconds a LIST of the folder); one holding a single one has
+        that image looked at (one HEAD) and what search knows of it taken: a listing would cost as much or more."""
+        by_folder = {}
+        for path in paths:
+            by_folder.setdefault(parent(path), set()).add(name_of(path))
+        listed = {}
+        for folder, names in by_folder.items():
+            if len(names) == 1:
+                path = join(folder, next(iter(names)))
+                entry = self.looked_at(path)
+                if entry is not None:
+                    listed[path] = entry
+                continue
+            page, count, wanted = 0, 1, set(names)
+            while page < count and wanted:
+                try:
+                    data, _ = self.listings.stored_page(folder, page)
+                    stored = orjson.loads(data)
+                    count = stored["pageCount"]
+                except (LensletError, orjson.JSONDecodeError, KeyError, TypeError) as ex:
+                    log.info("albums: no listing of %s: %s", folder or "/", getattr(ex, "description", ex))
+                    break
+                for item in stored.get("items", ()):
+                    if isinstance(item, dict) and item.get("name") in wanted:
+                        wanted.discard(item["name"])
+                        listed[join(folder, item["name"])] = dict(item, path=join(folder, item["name"]))
+                page += 1
+        return listed
+
+    def looked_at(self, path):
+        """The image at path as a listing entry would tell of it (None when none is there): its size and time
+        looked at, the rest what search knows of that very file (its hash only then)."""
+        try:
+            _, stat = self.tree.locate_image(path)
+        except LensletError:
+            return None
+        entry = {"path": path, "name": name_of(path), "size": stat.size, "mtime": stat.mtime, "hash": None}
         item = self.rollup_item(path)
-        if item is not None and item.get("hash") in (None, digest) and self.storage.exists(path):
-            return path, item
-        if item is None and self.storage.exists(path):
-            try:
-                if digest is None or self.hash_of(path) == digest:
-                    return path, {"path": path, "name": name_of(path)}  # new since the rollup was built
-            except LensletError:
-                pass
-        if digest is None:
-            return None, None
-        found = self.by_hash(digest)
-        if found is None:
-            return None, None
-        item = self.rollup_item(found)
-        return found, item or {"path": found, "name": name_of(found)}
+        if item is not None and (item.get("size"), item.get("mtime")) == (stat.size, stat.mtime):
+            return dict(item, path=path)
+        return entry
+
+    def holds(self, path, listed, digest):
+        """Whether the listing entry at path is the album's image of this hash (the album knowing none: any image
+        there). An entry not hashed yet counts by what search knew of the very file (its size and time), else by
+        the image's own hash (a file new since the rollup was built, before the worker hashed it: read)."""
+        entry = listed.get(path)
+        if entry is None:
+            return False
+        if digest is None or entry.get("hash") == digest:
+            return True
+        if entry.get("hash") is not None:
+            return False  # another picture given the name
+        item = self.rollup_item(path)
+        if item is not None and (item.get("size"), item.get("mtime")) == (entry.get("size"), entry.get("mtime")):
+            return item.get("hash") in (None, digest)  # the file search knew
+        try:
+            return self.hash_of(path) == digest
+        except LensletError:
+            return False
 
     def by_hash(self, digest):
-        """The path of the image with this content hash in the rollup (there now), or None."""
+        """The paths the rollup holds an image of this content hash at (the trash's left out: an image trashed
+        has left the album), kept per rollup; a listing tells which of them holds it now."""
         loaded, _ = self.searcher.fresh()
         key = (loaded.stat, digest)
         if key in self.found_by_hash:
             return self.found_by_hash[key]
-        needle, found = b'"hash":"' + digest.encode() + b'"', None
+        needle, found = b'"hash":"' + digest.encode() + b'"', []
         try:
             for body in rollup.raw_items(self.storage):
                 if needle in body:
                     path = rollup.item_of(body).get("path")
-                    if isinstance(path, str) and self.storage.exists(path):
-                        found = path
-                        break
+                    if isinstance(path, str) and path.split("/", 1)[0] != TRASH:
+                        found.append(path)
         except (LensletError, ValueError) as ex:  # no rollup yet, or one of another shape
             log.info("albums: cannot look up an image by its hash: %s", getattr(ex, "description", ex))
-        self.found_by_hash[key] = found
-        while len(self.found_by_hash) > KEPT_HASHES:
-            self.found_by_hash.pop(next(iter(self.found_by_hash)))
+        with self.finds_lock:
+            self.found_by_hash[key] = found
+            while len(self.found_by_hash) > KEPT_HASHES:
+                self.found_by_hash.pop(next(iter(self.found_by_hash)))
         return found
 
     def follow(self, album_id, moved):

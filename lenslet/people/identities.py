@@ -110,9 +110,10 @@ class Identities:
         self.held_back(address)
         verdict, record = self.shares.open(key)
         if verdict == "ok":
-            scope = self.reach(record)
-            if scope is not None:
-                return Principal("share", f"share:{record['id']}", "view", scope, record)
+            reached = self.reach(record)
+            if reached is not None:
+                now, scope = reached  # an album's share carries the images it holds now (GET /albums/{id} shows them)
+                return Principal("share", f"share:{record['id']}", "view", scope, now)
             log.info("share %s: used from %s, but it opens nothing any more", record["id"], address)
             raise NotFound("no such share link: it expired, was revoked, or is mistyped")
         if verdict == "locked":
@@ -124,19 +125,28 @@ class Identities:
         raise self.refuse(address, "a share link" + (f" of share {record['id']}" if record else ""), gone, key)
 
     def reach(self, record):
-        """What a live share opens now (a Scope), or None: never more than its maker may see now (a user
-        removed, made a viewer or given fewer folders shrinks or ends it at once, in every process: the
-        users file is read again when it changes), and only the very folder or images that were shared."""
-        record = self.shares.as_now(record)
+        """(the share as it is now, the Scope it opens now), or None: never more than its maker may see now (a user
+        removed, made a viewer or given fewer folders shrinks or ends it at once, in every process: the users file
+        is read again when it changes), and only the very folder or images that were shared."""
+        maker = self.maker_of(record)
+        if maker is None:
+            return None
+        record = self.shares.as_now(record, maker)
         if record is None:
             return None
-        maker = Scope([""])
+        scope = share_records.reach(record, maker.scope)
+        return None if scope is None else (record, scope)
+
+    def maker_of(self, record):
+        """The principal a share's reach follows now: its maker, a user of the users file (None once removed, or
+        allowed to share nothing), or for a share the server made (the command line, an open gallery), the whole
+        tree under the name it was made by."""
         if self.users and share_records.made_by_user(record):
             user = self.directory.users().get(record["createdBy"])
             if user is None or not user.principal().can_write:  # removed, or may share nothing now
                 return None
-            maker = user.principal().scope
-        return share_records.reach(record, maker)
+            return user.principal()
+        return Principal("server", record["createdBy"], "admin", Scope([""]))
 
     def unlock(self, key, password, address):
         """A share key with the proof of its password; 404 for a wrong key or password (counted as failures)."""

@@ -25,7 +25,7 @@ class Shares:
         self.max_expiry = max_days * shares.DAY
         self.clock = clock
         self.identify = identify  # a browse path -> what is there (Tree.identity); None: shares follow paths
-        self.album_images = album_images  # (album id, its maker) -> the paths it holds now, None when gone
+        self.album_images = album_images  # (album id, the share's maker now) -> the paths it holds now, None: gone
 
     def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None, images=None,
              album=None):
@@ -69,12 +69,13 @@ class Shares:
             log.error("%s is not a share lenslet made (%s): it opens nothing", share_key(share_id), ex)
             return None, None
 
-    def as_now(self, record):
+    def as_now(self, record, maker):
         """The share as what it names is now (None: nothing of it any more): the very folder or image that was
         shared, not another one given its name since (moved, renamed or trashed, it opens nothing; back, it
-        does); of several images, those still there; of an album, what it holds now (nothing once it is removed)."""
+        does); of several images, those still there; of an album, what it holds now (nothing once it is removed;
+        a smart album's, what its search finds for maker, the Principal the share's reach follows now)."""
         if record["kind"] == "album":
-            images = None if self.album_images is None else self.album_images(record["album"], record["createdBy"])
+            images = None if self.album_images is None else self.album_images(record["album"], maker)
             return None if images is None else {**record, "images": images}
         if record.get("identity") is None or self.identify is None:
             return record  # a share of the last release: it follows its path, as it always did

@@ -184,7 +184,8 @@ SCHEMAS = {
             "kind": {"enum": ["open", "user", "share"]}, "name": {"type": "string"},
             "role": {"enum": ["view", "edit", "admin"]}, "canWrite": {"type": "boolean"},
             "folders": {**STRINGS, "description": "folders they see with all they hold (\"\": everything)"},
-            "images": {**STRINGS, "description": "single images they see (a share of one image)"},
+            "images": {**STRINGS, "description": "single images they see (a share of one image, of images, or "
+                                                 "of an album: what it holds now)"},
             "share": {"type": "object", "properties": {
                 "id": {"type": "string"}, "path": {"type": "string"},
                 "kind": {"enum": ["folder", "image", "images", "album"]}, "album": {"type": "string"},
@@ -206,8 +207,9 @@ SCHEMAS = {
         "type": "object", "oneOf": [{"required": ["path"]}, {"required": ["paths"]}, {"required": ["album"]}],
         "properties": {
             "path": {"type": "string", "description": "a folder or an image"},
-            "album": {"type": "string", "description": "or an album of the caller's (picked images): the link "
-                                                       "shows what the album holds whenever it is opened"},
+            "album": {"type": "string", "description": "or an album the caller made (picked images, or a smart "
+                                                       "album's saved search): the link shows what the album holds "
+                                                       "(what the search finds for its maker) whenever it is opened"},
             "paths": {**STRINGS, "minItems": 2, "maxItems": 1000,
                       "description": "or several images of one folder (the selection): the link opens that folder "
                                      "showing them alone"},
@@ -879,8 +881,9 @@ PATHS = {
                 "responses": {"200": json_of({"type": "object", "required": ["shares"], "properties": {
                     "shares": {"type": "array", "items": ref("schemas", "Share")}}}, "the shares"),
                     **errors(*ANY)}},
-        "post": {"summary": "Share a folder (with its subfolders), one image, or several images of one folder "
-                            "read-only, for a time; `edit` and `admin` users, within their folders",
+        "post": {"summary": "Share a folder (with its subfolders), one image, several images of one folder, or "
+                            "an album of one's own (picked or smart) read-only, for a time; `edit` and `admin` "
+                            "users, within their folders",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas",
                                                                                                   "ShareAsked")}}},
                  "responses": {"201": json_of(ref("schemas", "ShareMade"), "the share and its link, shown once"),

@@ -43,11 +43,7 @@ class SharesResource:
                              "{\"paths\": [images of one folder], ...} or {\"album\": its id, ...}")
         images = album = None
         if "album" in body:
-            record = self.albums.owned(principal_of(req), str(body["album"]))[0]
-            if record["smart"] is not None:
-                raise BadRequest("a smart album is shared as the images it holds: make an album of them",
-                                 field="album")
-            album = record["id"]
+            album = self.albums.shareable(principal_of(req), body["album"])
             path, kind = "", "album"
         elif "paths" in body:
             images = [req.context.access.see(path) for path in shares.images_of(body["paths"])]

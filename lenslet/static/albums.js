@@ -21,7 +21,8 @@ export class Albums {
     }).map(([name, selector]) => [name, partOf(bar, selector)]));
     const tool = (selector, run) => partOf(tools, selector).addEventListener("click", () => run());
     tool("#album-rename", () => this.rename());
-    tool("#album-share", () => this.current && this.sharer.open(this.current.id, "album", this.current.name));
+    tool("#album-share", () => this.current
+      && this.sharer.open(this.current.id, "album", this.current.name, this.current.smart != null));
     tool("#album-delete", () => this.remove());
     this.el.add.addEventListener("click", () => this.addTo(this.chosen()));
     this.el.remove.addEventListener("click", () => this.change({remove: this.chosen()}, "Removed from the album."));

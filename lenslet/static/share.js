@@ -24,14 +24,16 @@ export class ShareDialog {
     this.parts.copy.addEventListener("click", () => this.copy());
   }
 
-  /** Open the dialog for a folder, an image or images of one folder (kind "folder", "image" or "images",
-   *  path then a list), saying what its link will open. */
-  open(path, kind, label = "") {
+  /** Open the dialog for a folder, an image, images of one folder or an album (kind "folder", "image", "images"
+   *  (path then a list) or "album" (path its id; smart: a saved search's)), saying what its link will open. */
+  open(path, kind, label = "", smart = false) {
     this.path = path;
     this.kind = kind;
     this.parts.path.textContent = kind === "images" ? `${path.length} images` : kind === "album" ? label
       : path || "All photos";
-    this.parts.what.textContent = kind === "album" ? "The link opens this album, read-only, as it is whenever it is opened."
+    this.parts.what.textContent = kind === "album" && smart
+      ? "The link opens this smart album, read-only: what its search finds for you whenever it is opened."
+      : kind === "album" ? "The link opens this album, read-only, as it is whenever it is opened."
       : kind === "image" ? "The link opens this one image, read-only."
       : kind === "images" ? `The link opens these ${path.length} images, read-only, and nothing else of their folder.`
         : path ? `The link opens the folder ${path} and every folder in it, read-only.`

@@ -8,23 +8,29 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import unquote
 
 import pytest
 import webtest
-from helpers import PROJECT, exif_photo, index_tree
+from helpers import PROJECT, Gallery, exif_photo, index_tree, jpeg, wait_until
 from openapi_check import spec_checked
 from test_users import World
 
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.files import clean
-from lenslet.storage import LocalStorage
+from lenslet.storage import LocalStorage, open_storage
 
 EVIL = "http://evil.example"
 
 
 @pytest.fixture
 def library(tree):
+    return five_images(tree)
+
+
+def five_images(tree):
+    """trips/a.jpg, trips/b.jpg, home/c.jpg, home/d.jpg, home/e.png, taken a month apart, indexed."""
     for n, path in enumerate(["trips/a.jpg", "trips/b.jpg", "home/c.jpg", "home/d.jpg", "home/e.png"]):
         (tree / path).parent.mkdir(exist_ok=True)
         fmt = "PNG" if path.endswith(".png") else "JPEG"
@@ -162,9 +168,7 @@ def test_a_shared_album_shows_what_it_holds_now(client, album, library):
     client.get(f"/albums/{album}", headers=shared, status=404)  # the album gone: the link opens nothing
 
 
-def test_a_smart_album_or_a_missing_one_is_not_shared(client, library):
-    smart = client.post_json("/albums", {"name": "S", "smart": {"q": "jpg"}}).json["id"]
-    client.post_json("/shares", {"album": smart}, status=400)
+def test_a_missing_album_is_not_shared(client, library):
     client.post_json("/shares", {"album": "0123456789abcdef"}, status=404)
     client.post_json("/shares", {"album": "../../x"}, status=404)
     client.post_json("/shares", {"album": "0123456789abcdef", "path": ""}, status=400)
@@ -345,3 +349,97 @@ def test_two_processes_adding_at_once_lose_nothing(album, library):
     assert [run.wait(timeout=120) for run in runs] == [0, 0]
     held = [image["path"] for image in json.loads(album_file(library, album).read_text())["images"]]
     assert sorted(held[3:]) == sorted(names)
+
+
+# -- what an album page costs on S3 -------------------------------------------------
+
+def test_an_album_page_on_s3_reads_a_listing_per_folder_not_each_image(tmp_path, bucket, s3_endpoint,
+                                                                        search_looks_often):
+    config = Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                    cache_dir=str(tmp_path / "cache"), recheck=60)
+    gallery = Gallery(config, tmp_path)
+    picked = [f"f{n % 4}/p{n:03d}.jpg" for n in range(100)]  # 100 images in 4 folders
+    apart = [f"s{n}/q.jpg" for n in range(6)]  # 6 images each in a folder of its own
+    for n, path in enumerate(picked + apart):
+        gallery.put(path, jpeg(color=(n, 2 * n, 90)))
+    gallery.index()
+    album = gallery.client.post_json("/albums", {"name": "Big", "images": picked}).json["id"]
+    scattered = gallery.client.post_json("/albums", {"name": "Apart", "images": apart}).json["id"]
+
+    storage = open_storage(config)  # a new web process: nothing of the listings kept
+    sent = []
+    storage.client.meta.events.register("before-send.s3", lambda request, **_: sent.append(
+        (request.method, request.url.split(bucket, 1)[1])))
+    later_by = [0]
+    client = webtest.TestApp(create_app(config, storage, clock=lambda: time.time() + later_by[0]))
+
+    def requests_of(url=f"/albums/{album}?limit=100"):
+        sent.clear()
+        answer = client.get(url).json
+        return answer, [(method, "LIST " + unquote(where.split("prefix=")[1].split("&")[0]) if "list-type" in where
+                         else where.split("?")[0]) for method, where in sent]
+
+    answer, cold = requests_of()
+    assert paths(answer) == picked
+    _, warm = requests_of()
+    print(f"\nS3 requests of an album page of 100 images in 4 folders: a new process {len(cold)}, then {len(warm)}")
+    assert not [request for request in cold + warm if request[1].endswith(".jpg")]  # no look at any image
+    listings = [f"/photos/f{n}/_index.json" for n in range(4)]
+    assert sorted(where for method, where in cold if method == "GET" and where.endswith("_index.json")) == listings
+    assert sorted(warm) == sorted([("GET", f"/photos/.lenslet/albums/{album}.json")] +
+                                  [("GET", key) for key in listings])  # conditional: 304s
+    # A folder holding one image of the page: that image is looked at (one HEAD), its folder never listed.
+    answer, apart_cold = requests_of(f"/albums/{scattered}")
+    assert paths(answer) == apart
+    assert sorted(where for method, where in apart_cold if method == "HEAD" and where.endswith(".jpg")) == [
+        f"/photos/{path}" for path in apart]
+    assert not [where for _, where in apart_cold if where.startswith("LIST photos/s") or where.endswith("_index.json")]
+
+    # Moved by another program: found again by its hash in the rollup, at one more listing's cost.
+    gallery.s3.copy_object(Bucket=bucket, Key="photos/moved/here.jpg", CopySource={"Bucket": bucket,
+                                                                                   "Key": "photos/f1/p001.jpg"})
+    gallery.s3.delete_object(Bucket=bucket, Key="photos/f1/p001.jpg")
+    gallery.index()
+    later_by[0] = 61  # LENSLET_RECHECK later: every folder looked at again
+    moved = picked[:1] + ["moved/here.jpg"] + picked[2:]
+    answer, found = wait_until(lambda: (lambda got: got if paths(got[0]) == moved else None)(requests_of()))
+    # the one image looked at: the moved one, alone in its folder
+    assert [request for request in found if request[1].endswith(".jpg")] in ([], [("HEAD", "/photos/moved/here.jpg")])
+    stored = json.loads(gallery.storage.read(f".lenslet/albums/{album}.json"))
+    assert stored["images"][1]["path"] == "moved/here.jpg"  # set right for the next reader
+
+
+# -- where an album's images are, told by their folders' listings ------------------------
+
+def test_an_image_deleted_by_another_program_leaves_at_once(client, album, library):
+    (library / "home" / "c.jpg").unlink()  # the rollup still holds it: its folder's listing does not
+    assert paths(client.get(f"/albums/{album}").json) == ["trips/b.jpg", "trips/a.jpg"]
+
+
+def test_another_picture_given_the_name_before_the_worker_ran_is_not_the_albums(client, album, library):
+    (library / "home" / "c.jpg").write_bytes(exif_photo(size=(70, 40)))  # the rollup knows the old one there
+    assert paths(client.get(f"/albums/{album}").json) == ["trips/b.jpg", "trips/a.jpg"]
+
+
+def test_an_image_trashed_leaves_the_album_and_is_back_when_restored(client, album, library, search_looks_often):
+    client.post_json("/trash", {"paths": ["home/c.jpg"]})
+    reindex(library)  # the rollup holds it in the trash now: an album does not follow it there
+    assert eventually(client, album, lambda found: "home/c.jpg" not in found) == ["trips/b.jpg", "trips/a.jpg"]
+    trashed = client.get("/folders?path=_trash_").json["items"][0]["path"]
+    client.post_json("/restore", {"paths": [trashed]})
+    assert paths(client.get(f"/albums/{album}").json) == ["trips/b.jpg", "home/c.jpg", "trips/a.jpg"]
+
+
+@pytest.mark.parametrize("damage", ["torn", "another shape", "folder"])
+def test_a_listing_that_is_not_one_is_built_again_and_the_album_still_shows(client, album, library, damage):
+    listing = library / "home" / "_index.json"
+    listing.unlink()
+    if damage == "torn":
+        listing.write_bytes(b'{"v":1,"items":[{"path":"home/c.jpg"')
+    elif damage == "another shape":
+        listing.write_text(json.dumps({"v": 1, "pageCount": "x", "items": "home/c.jpg"}))
+    else:
+        listing.mkdir()
+    answer = client.get(f"/albums/{album}", expect_errors=True)
+    assert answer.status_int == 200, answer.text
+    assert paths(answer.json) == ["trips/b.jpg", "home/c.jpg", "trips/a.jpg"]

@@ -1,7 +1,8 @@
 """The timeline, on this day and albums in the gallery page, headless Chromium against gunicorn: a
 2,000-image timeline scrubbed to a month and scrolled, the viewer following it; the start page's "On this
 day"; an album made from a selection across two folders, reordered, shared and opened in a fresh
-profile, then one of its images moved with `mv` and still there."""
+profile, then one of its images moved with `mv` and still there; a smart album shared from its page, its
+link showing what the search finds now."""
 
 import datetime
 import io
@@ -10,7 +11,7 @@ import shutil
 import tempfile
 
 import pytest
-from helpers import index_tree
+from helpers import http, index_tree
 from PIL import Image
 
 from lenslet.config import Config
@@ -156,6 +157,37 @@ def test_an_album_across_two_folders_reordered_shared_and_its_image_moved(fresh_
     page.open("#timeline=now")
     page.open("#album=" + page.script("return document.querySelector('#album-list a').dataset.album"))
     page.until(lambda: shown(page) == ["home/d.jpg", "elsewhere/renamed.jpg"])
+
+
+def test_a_smart_album_shared_from_its_page_shows_what_its_search_finds_now(fresh_page, two_folders):
+    page = fresh_page()
+    album = http("POST", page.server.url + "/albums", {"name": "Starred", "smart": {"star": "4+", "sort": "name"}})
+    page.patch("home/c.jpg", {"star": 5})
+    page.open("#album=" + album["id"])
+    page.until(lambda: shown(page) == ["home/c.jpg"])
+    page.find("#album-share").click()
+    page.until(lambda: page.script("return document.getElementById('share-dialog').open"))
+    assert "what its search finds" in page.find("#share-what").text
+    page.find("#share-create").click()
+    page.until(lambda: page.find("#share-link").get_attribute("value"))
+    link = page.find("#share-link").get_attribute("value")
+
+    stranger = fresh_browser()
+    try:
+        from conftest import Page
+        other = Page(stranger, page.server)
+        stranger.get(link)
+        other.until(lambda: shown(other) == ["home/c.jpg"])
+        other.until(lambda: all(other.thumbs_drawn()))
+        page.patch("trips/a.jpg", {"star": 4})  # found by the search from now on: shared too
+
+        def found_now():
+            stranger.refresh()
+            return other.until(lambda: shown(other)) == ["trips/a.jpg", "home/c.jpg"]
+        page.server.wait_until(found_now, timeout=30, every=1)
+        other.until(lambda: all(other.thumbs_drawn()))
+    finally:
+        stranger.quit()
 
 
 def fresh_browser():
