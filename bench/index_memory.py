@@ -13,7 +13,9 @@ itself, as a web process does when the rollup changed before the worker kept the
 "kept" (the index and columns read back from what the build kept: a process started or restarted).
 The base revision runs from a temporary `git worktree add --detach` of --base (default 1b8a09e, the
 code before this change), on its own copy of the rollup. The target (issue 35): a web process at
-rest within 150 MB.
+rest within 150 MB. Then two more with this code: a running process (its index read back) that sees the
+next rollup and builds its index itself ("next, built": no worker), or reads back the one the worker kept
+("next, kept": a worker's heartbeat there, another process keeping the index as the worker does).
 """
 
 import argparse
@@ -61,6 +63,24 @@ if searcher.loader is not None:
 searcher.checked_at = None
 searcher.fresh()
 took = time.perf_counter() - started
+if len(sys.argv) > 2:  # the next rollup, seen by this running process: its index kept by "the worker", or not
+    import os, subprocess
+    from lenslet import health
+    from lenslet.layout import ROLLUP
+    from lenslet.search import rollup
+    next_rollup = os.path.join(sys.argv[1], ROLLUP)
+    os.utime(next_rollup, (time.time() + 5, time.time() + 5))  # another rollup, as far as any process can tell
+    if sys.argv[2] == "kept":
+        subprocess.run([sys.executable, "-c", "import sys; from lenslet.search import rollup; "
+                        "from lenslet.search.searcher import Searcher; from lenslet.storage import LocalStorage; "
+                        "s = LocalStorage(sys.argv[1]); Searcher(s).build(rollup.stat(s))", sys.argv[1]], check=True)
+        health.write_heartbeat(searcher.storage, "bench", started_at=time.time())
+    searcher.heartbeat = 3600.0  # a worker is running when its heartbeat says so (the one written above)
+    started = time.perf_counter()
+    searcher.checked_at = None
+    searcher.fresh()
+    searcher.loader.join()
+    took = time.perf_counter() - started
 Timeline(searcher).slice(None, query.Query(), 100)
 gc.collect()
 memory.trim()
@@ -69,11 +89,12 @@ print(" ".join(f"{value:.1f}" for value in (*before, *after, took)))
 """
 
 
-def measure(checkout, work):
-    """(anon before, rss before, pss before, anon, rss, pss, seconds) of one process loading work's rollup."""
+def measure(checkout, work, *next_rollup):
+    """(anon before, rss before, pss before, anon, rss, pss, seconds) of one process loading work's rollup
+    (and with next_rollup, "kept" or "built", the next one: its time is the second load's)."""
     env = dict(os.environ, PYTHONPATH=checkout)
-    done = subprocess.run(["nice", "-n", "10", sys.executable, "-c", CHILD, work], env=env, capture_output=True,
-                          text=True, cwd=checkout)
+    done = subprocess.run(["nice", "-n", "10", sys.executable, "-c", CHILD, work, *next_rollup], env=env,
+                          capture_output=True, text=True, cwd=checkout)
     if done.returncode:
         raise SystemExit(f"the measured process failed:\n{done.stderr}")
     return [float(value) for value in done.stdout.split()]
@@ -110,14 +131,19 @@ def main():
             raise SystemExit(f"cannot check out {args.base}: {added.stderr.strip()}")
         results = {"now": cases(PROJECT, os.path.join(work, "now")),
                    args.base: cases(base, os.path.join(work, "then"))}
+        # A running process (this code) that sees a new rollup: built here, or read back from the worker's.
+        following = {how: measure(PROJECT, os.path.join(work, "now"), how) for how in ("built", "kept")}
     finally:
         subprocess.run([*worktree, "remove", "--force", base], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{'code':<10}{'load':<7}{'took':>7}{'RssAnon':>10}{'added':>8}{'VmRSS':>8}{'Pss':>8}")
+    print(f"{'code':<10}{'load':<13}{'took':>7}{'RssAnon':>10}{'added':>8}{'VmRSS':>8}{'Pss':>8}")
     for code, (built, kept) in results.items():
         for name, row in (("build", built), ("kept", kept)):
-            print(f"{code:<10}{name:<7}{row[6]:>6.1f}s{row[3]:>7.0f} MB{row[3] - row[0]:>5.0f} MB"
+            print(f"{code:<10}{name:<13}{row[6]:>6.1f}s{row[3]:>7.0f} MB{row[3] - row[0]:>5.0f} MB"
                   f"{row[4]:>5.0f} MB{row[5]:>5.0f} MB")
+    for how, row in following.items():
+        print(f"{'now':<10}{'next, ' + how:<13}{row[6]:>6.1f}s{row[3]:>7.0f} MB{row[3] - row[0]:>5.0f} MB"
+              f"{row[4]:>5.0f} MB{row[5]:>5.0f} MB   (a running process, the next rollup's index {how})")
     (now_built, now_kept), (then_built, then_kept) = results["now"], results[args.base]
     print(f"VmRSS now / {args.base}: build {now_built[4] / then_built[4]:.2f}x, kept {now_kept[4] / then_kept[4]:.2f}x "
           f"(target: a web process at rest within 150 MB: build "

@@ -71,7 +71,7 @@ def create_app(config=None, storage=None, clock=time.time):
     directory = Directory(config.users) if config.users else None
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
-    searcher = Searcher(storage)
+    searcher = Searcher(storage, heartbeat=config.heartbeat)
     # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
     # listing right after an upload or a move is the one the operation rebuilt.
     catalog = Catalog(tree, config, clock)

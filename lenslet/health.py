@@ -54,11 +54,14 @@ def worker_status(storage, heartbeat, clock=time.time):
         if entry.is_dir or not entry.name.endswith(".json") or now - entry.mtime > FORGET_AFTER:
             continue
         try:
-            beats.append(orjson.loads(storage.read(join(HEARTBEATS, entry.name))))
+            beat = orjson.loads(storage.read(join(HEARTBEATS, entry.name)))
         except (LensletError, orjson.JSONDecodeError):
             continue  # replaced or removed while we looked
-    alive = [b for b in beats if now - b.get("beatAt", 0) <= heartbeat * ALIVE_BEATS]
-    last = max((b.get("beatAt", 0) for b in beats), default=None)
+        if isinstance(beat, dict) and _number(beat.get("beatAt")):
+            beats.append(beat if _number(beat.get("backlog", 0)) else dict(beat, backlog=0))
+        # (a state file is input: one of another shape is no worker's)
+    alive = [b for b in beats if now - b["beatAt"] <= heartbeat * ALIVE_BEATS]
+    last = max((b["beatAt"] for b in beats), default=None)
     return {
         "alive": bool(alive),
         "workers": len(alive),
@@ -66,6 +69,10 @@ def worker_status(storage, heartbeat, clock=time.time):
         "secondsSinceHeartbeat": None if last is None else round(now - last, 3),
         "backlog": sum(b.get("backlog", 0) for b in alive),
     }
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
 def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None):

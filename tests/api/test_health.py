@@ -1,6 +1,9 @@
 import time
 
+import pytest
+
 from lenslet import health
+from lenslet.layout import HEARTBEATS
 from lenslet.storage import LocalStorage
 
 
@@ -21,6 +24,24 @@ def test_health_reads_the_worker_heartbeat(client, tree):
 def test_stale_heartbeat_is_not_alive(client, tree):
     health.write_heartbeat(LocalStorage(str(tree)), "host-1", started_at=0, clock=lambda: time.time() - 60)
     assert client.get("/health").json["worker"]["alive"] is False
+
+
+@pytest.mark.parametrize("forged", [b"[1, 2]", b'"beat"', b'{"beatAt": "now"}', b'{"beatAt": true}',
+                                    b'{"beatAt": NaN}', b'{"beatAt": null, "backlog": 3}', b"{"])
+def test_a_heartbeat_of_another_shape_is_no_worker(client, tree, forged):
+    # A state file is input: a forged or torn heartbeat is no live worker, and /health still answers.
+    (tree / HEARTBEATS).mkdir(parents=True, exist_ok=True)
+    (tree / HEARTBEATS / "forged.json").write_bytes(forged)
+    body = client.get("/health").json
+    assert body["worker"]["alive"] is False and body["worker"]["workers"] == 0
+
+
+def test_a_heartbeat_with_a_backlog_of_another_shape_counts_none(client, tree):
+    health.write_heartbeat(LocalStorage(str(tree)), "host-1", started_at=time.time())
+    beat = tree / HEARTBEATS / "host-1.json"
+    beat.write_bytes(beat.read_bytes().replace(b'"backlog":0', b'"backlog":"many"'))
+    body = client.get("/health").json
+    assert body["worker"]["alive"] is True and body["worker"]["backlog"] == 0
 
 
 def test_unknown_route_is_json_404(client):
