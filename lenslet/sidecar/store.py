@@ -153,19 +153,26 @@ def mirror_to_xmp(storage, key, now, removed=()):
     return mirror
 
 
+def _xmp_to_write(storage, folder, name, key, besides=""):
+    """(what find_xmp found, the name to write) of the image's XMP sidecar, refusing one lenslet must never
+    write: a link, a FIFO or a folder in its place (Foreign), or one larger than lenslet reads (Unreadable)."""
+    found = find_xmp(storage, folder, name)
+    if found is not None and found.problem is not None:
+        raise Foreign(f"{found.name}: {found.problem}. The edit is refused and nothing was changed: "
+                      f"replace it with a regular file or remove it{besides}", path=key)
+    target = found.name if found is not None else xmp_names(name)[0]
+    if found is not None and found.stat.size > xmp.MAX_XMP:
+        raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is, "
+                         "and nothing was changed", path=key)
+    return found, target
+
+
 def _merged_into_xmp(storage, key, stored, sidecar, now, removed):
     """Merge an edit into the image's XMP sidecar once, and write it only if unchanged since it was read
     (else PreconditionFailed); return the sidecar to store. An XMP sidecar lenslet cannot read is never
     overwritten (Unreadable), nor one whose name a link, a FIFO or a folder holds (Foreign)."""
     folder, name = parent(key), name_of(key)
-    found = find_xmp(storage, folder, name)
-    if found is not None and found.problem is not None:
-        raise Foreign(f"{found.name}: {found.problem}. The edit is refused and nothing was changed: "
-                      "replace it with a regular file or remove it (or set LENSLET_XMP=read)", path=key)
-    target = found.name if found is not None else xmp_names(name)[0]
-    if found is not None and found.stat.size > xmp.MAX_XMP:
-        raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is, "
-                         "and nothing was changed", path=key)
+    found, target = _xmp_to_write(storage, folder, name, key, " (or set LENSLET_XMP=read)")
     data, version = storage.read_versioned(join(folder, target))  # (None, None): none, or gone since
     theirs = xmp.parse(data) if data is not None else None
     theirs_time = found.stat.mtime if found is not None and data is not None else None
@@ -198,14 +205,7 @@ def change_xmp_words(storage, key, change, now, embedded):
     """
     folder, name = parent(key), name_of(key)
     for attempt in range(XMP_TRIES):
-        found = find_xmp(storage, folder, name)
-        if found is not None and found.problem is not None:
-            raise Foreign(f"{found.name}: {found.problem}. The edit is refused and nothing was changed: "
-                          "replace it with a regular file or remove it", path=key)
-        target = found.name if found is not None else xmp_names(name)[0]
-        if found is not None and found.stat.size > xmp.MAX_XMP:
-            raise Unreadable(f"the XMP sidecar {target} is larger than lenslet reads; it is left as it is, "
-                             "and nothing was changed", path=key)
+        found, target = _xmp_to_write(storage, folder, name, key)
         try:  # (None, None): none, or gone since; a link, a FIFO or a folder swapped in since is never read
             data, version = storage.read_small(join(folder, target), xmp.MAX_XMP)
         except TooLarge:
