@@ -91,6 +91,11 @@ def test_two_workers_run_each_job_once(tree, storage):
     config = Config(root=str(tree))
     first, second = Runner(config, storage), Runner(config, LocalStorage(str(tree)))
     Scanner(first).scan(deep=True)
+    # The first runs its first job only once the second has run one: on a busy machine the first thread
+    # could otherwise drain the queue before the second starts (both running is what this test is about).
+    second_ran, run_first, run_second = threading.Event(), first.run, second.run
+    first.run = lambda job: (second_ran.wait(30), run_first(job))[1]
+    second.run = lambda job: (run_second(job), second_ran.set())[0]
     ran_first, ran_second = [], []
     threads = [threading.Thread(target=drain, args=(first, "w1", 60, ran_first)),
                threading.Thread(target=drain, args=(second, "w2", 60, ran_second))]
