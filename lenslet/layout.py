@@ -182,11 +182,20 @@ def is_lenslets(key):
     PUT set aside), a thumbnail, a listing page, the rollup and report, a folder's own settings, a bucket's
     folder marker, a temp file. What a state root (LENSLET_STATE) holds, and the library never does; a
     pointer file and another tool's XMP sidecar are the library's."""
-    if is_state(key):
+    if key.startswith(STATE) and (len(key) == len(STATE) or key[len(STATE)] == "/"):
         return True
-    name = name_of(key)
-    return ((name.endswith(SIDECAR) and name != POINTER_FILE) or name.endswith(THUMB) or name == FOLDER_MARKER
-            or name.endswith(TEMP_SUFFIX) or ".json.bad-" in name)
+    return is_lenslets_name(key[key.rfind("/") + 1:])
+
+
+_LENSLETS_ENDINGS = (SIDECAR, THUMB, TEMP_SUFFIX)
+
+
+def is_lenslets_name(name):
+    """is_lenslets() of a file in a library folder (not the root's state folder), by its name alone. Asked of
+    every key a state root routes and every entry a listing merges, so the one test most names fail comes first."""
+    if name.endswith(_LENSLETS_ENDINGS):
+        return name != POINTER_FILE
+    return name == FOLDER_MARKER or ".json.bad-" in name
 
 
 _HASHED_SIDECAR = re.compile(r"~[0-9a-f]{16}\.json$")  # derived_name() of a name too long for the suffix

@@ -13,7 +13,19 @@ and the locks of an image are named by its file in the library.
 import os
 
 from lenslet.errors import Forbidden, LensletError, NotFound
-from lenslet.layout import MOUNTS, POINTER_FILE, STATE, is_lenslets, is_made, is_state, is_xmp, join, name_of, parent
+from lenslet.layout import (
+    MOUNTS,
+    POINTER_FILE,
+    STATE,
+    is_lenslets,
+    is_lenslets_name,
+    is_made,
+    is_state,
+    is_xmp,
+    join,
+    name_of,
+    parent,
+)
 from lenslet.storage.base import version_of
 from lenslet.storage.local import LocalStorage
 
@@ -69,12 +81,15 @@ class StateRooted:
         library's own files of those names: in this layout they are not lenslet's)."""
         if is_state(key):
             return self.state.list_folder(key)
-        entries = [entry for entry in self.library.list_folder(key) if not is_lenslets(join(key, entry.name))]
+        # By name: no entry of a folder other than the root's state folder (already sent above) lies in it.
+        at_root = not key
+        entries = [entry for entry in self.library.list_folder(key)
+                   if not is_lenslets_name(entry.name) and not (at_root and entry.name == STATE)]
         try:
             kept = self.state.list_folder(key)
         except NotFound:
             return entries
-        return entries + [entry for entry in kept if not entry.is_dir and is_lenslets(join(key, entry.name))]
+        return entries + [entry for entry in kept if not entry.is_dir and is_lenslets_name(entry.name)]
 
     def list_names(self, key, prefix=""):
         return self._at(key).list_names(key, prefix)
