@@ -8,7 +8,8 @@ the app runs in this process (create_app, driven by webtest). Timed, each as a m
   folder listed     storage.list_folder of every folder (a state root lists two folders and merges them)
   listing, first    GET /folders of every folder by a fresh app (its pages read from storage)
   search            GET /search for a word every image's name holds, by a warm app
-  thumbnail         GET /thumb of images spread over the tree
+  thumbnail         GET /thumb of 200 images spread over the tree
+The two layouts are timed in turns, step by step, so both see the same machine.
 Prints each figure for both layouts and their ratio (state root / beside; the target is at most 1.0x).
 """
 
@@ -46,22 +47,13 @@ def draw_tree(root, images, per_folder):
     return folders
 
 
-def median_ms(run, repeat):
-    spent = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        spent.append(time.perf_counter() - started)
-    return statistics.median(spent) * 1000
-
-
-def measure(config, folders, repeat):
+def prepare(config, folders):
     storage = open_storage(config)
     index_tree(config, storage)
     warm = webtest.TestApp(create_app(config, storage))
     assert warm.get("/search?q=photo&limit=10").json["total"] > 0
-    thumbs = [f"{folder}/{name}" for folder in folders[:: max(1, len(folders) // 10)]
-              for name in [item["name"] for item in warm.get(f"/folders?path={folder}").json["items"][:5]]]
+    thumbs = [f"{folder}/{name}" for folder in folders[:: max(1, len(folders) // 20)]
+              for name in [item["name"] for item in warm.get(f"/folders?path={folder}").json["items"][:10]]]
 
     def first_listings():
         fresh = webtest.TestApp(create_app(config, open_storage(config)))
@@ -69,11 +61,26 @@ def measure(config, folders, repeat):
             fresh.get(f"/folders?path={folder}")
 
     return {
-        "folder listed": median_ms(lambda: [storage.list_folder(folder) for folder in folders], repeat),
-        "listing, first": median_ms(first_listings, max(3, repeat // 4)),
-        "search": median_ms(lambda: warm.get("/search?q=photo&limit=100"), repeat),
-        "thumbnail": median_ms(lambda: [warm.get(f"/thumb?path={path}") for path in thumbs], repeat),
+        "folder listed": lambda: [storage.list_folder(folder) for folder in folders],
+        "listing, first": first_listings,
+        "search": lambda: warm.get("/search?q=photo&limit=100"),
+        "thumbnail": lambda: [warm.get(f"/thumb?path={path}") for path in thumbs],
     }
+
+
+def measure(layouts, repeat):
+    """Times each step of both layouts in turns (beside, state root, beside, ...), so that a machine growing
+    busier or a cache warming during the run weighs on both alike; each figure is the median of its turns."""
+    spent = {layout: {step: [] for step in steps} for layout, steps in layouts.items()}
+    for step in next(iter(layouts.values())):
+        turns = max(3, repeat // 4) if step == "listing, first" else repeat
+        for _ in range(turns):
+            for layout, steps in layouts.items():
+                started = time.perf_counter()
+                steps[step]()
+                spent[layout][step].append(time.perf_counter() - started)
+    return {layout: {step: statistics.median(times) * 1000 for step, times in steps.items()}
+            for layout, steps in spent.items()}
 
 
 def main():
@@ -87,9 +94,11 @@ def main():
         folders = draw_tree(beside, args.images, args.per_folder)
         draw_tree(library, args.images, args.per_folder)
         started = time.perf_counter()
-        baseline = measure(Config(root=beside, thumb_processes=0), folders, args.repeat)
-        kept = measure(Config(root=library, state=os.path.join(work, "state"), thumb_processes=0), folders,
-                       args.repeat)
+        layouts = {"beside": prepare(Config(root=beside, thumb_processes=0), folders),
+                   "state root": prepare(Config(root=library, state=os.path.join(work, "state"),
+                                                thumb_processes=0), folders)}
+        figures = measure(layouts, args.repeat)
+        baseline, kept = figures["beside"], figures["state root"]
         print(f"{args.images} images in {len(folders)} folders ({time.perf_counter() - started:.0f} s in all)")
         print(f"{'':16} {'beside':>10} {'state root':>11}  ratio")
         for name, ms in baseline.items():
