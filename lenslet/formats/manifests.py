@@ -443,7 +443,7 @@ def page_head(data):
 def with_items_of(head, data):
     """A page of lines (data) with another head: the head encoded, the items' lines as they are."""
     encoded = orjson.dumps({key: value for key, value in head.items() if key != "items"})
-    return encoded[:-1] + data[data.find(ITEMS_OPEN):]
+    return encoded[:-1] + memoryview(data)[data.find(ITEMS_OPEN):]  # the items copied once, not twice
 
 
 def patch_page(data, changes):
