@@ -98,6 +98,7 @@ class LocalStorage(Verbs):
                                   setting="LENSLET_ROOT", root=root, problem="missing")
             os.makedirs(root, exist_ok=True)
         self.root = os.path.realpath(root)
+        self.identity = ("local", self.root)  # what makes two storages the same tree (pointer loops are found by it)
         self.readonly = readonly
         # A state root's tree (storage/routed.py): its folders mirror the library's, made as they are needed.
         self.state_tree = state_tree
@@ -128,11 +129,6 @@ class LocalStorage(Verbs):
 
     def __repr__(self):
         return f"LocalStorage({self.root!r})"
-
-    @property
-    def identity(self):
-        """What makes two storages the same tree (pointer loops are found by it)."""
-        return ("local", self.root)
 
     # -- paths -------------------------------------------------------------
 

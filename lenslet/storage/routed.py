@@ -42,6 +42,7 @@ class StateRooted:
     def __init__(self, library, state, xmp_words=False):
         self.library = library
         self.state = state
+        self.identity = library.identity  # asked at every read (caches are keyed by it)
         # LENSLET_WORDS=both or xmp: what people write goes to the XMP sidecars beside the photos, the one kind of
         # file lenslet then writes in the library (conditionally: sidecar/store.py's mirror_to_xmp).
         self.xmp_words = xmp_words
@@ -55,7 +56,6 @@ class StateRooted:
     # What the rest of lenslet asks of a storage beyond its verbs.
     backend = property(lambda self: self.library.backend)
     folder_mtimes = property(lambda self: self.library.folder_mtimes)
-    identity = property(lambda self: self.library.identity)
     readonly = property(lambda self: self.state.readonly)
     root = property(lambda self: getattr(self.library, "root", None))
     state_root = property(lambda self: self.state.state_root)
@@ -100,8 +100,8 @@ class StateRooted:
     def has_subfolders(self, key):
         return self.library.has_subfolders(key)
 
-    def stat(self, key):
-        return self._at(key).stat(key)
+    def stat(self, key):  # asked twice by every thumbnail and listing read: _at written out
+        return (self.state if is_lenslets(key) else self.library).stat(key)
 
     def stat_file(self, key):
         return self._at(key).stat_file(key)

@@ -54,6 +54,7 @@ class S3Storage(Verbs):
         prefix = clean_path(prefix) if prefix else ""
         self.prefix = prefix + "/" if prefix else ""
         self.endpoint = endpoint or None
+        self.identity = ("s3", self.endpoint, self.bucket, self.prefix)  # what makes two storages the same tree
         self.region = region or None
         self.state_root = state_root or tempfile.gettempdir()  # local state for read-only pointer mounts
         self._client = None
@@ -61,10 +62,6 @@ class S3Storage(Verbs):
 
     def __repr__(self):
         return f"S3Storage(s3://{self.bucket}/{self.prefix})"
-
-    @property
-    def identity(self):
-        return ("s3", self.endpoint, self.bucket, self.prefix)
 
     @property
     def client(self):
