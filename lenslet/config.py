@@ -182,6 +182,9 @@ class Config:
     thumb_idle: float = setting(THUMB_IDLE, "seconds the thumbnail processes stay after their last thumbnail "
                                 "before they end (started again on the next); 0 keeps them for as long "
                                 "as their worker lives", _seconds(0, 86400))
+    worker_nice: int = setting(10, "steps of CPU priority (nice) the worker and its thumbnail processes run below "
+                               "the web processes, so people browsing are answered first while it indexes (an idle "
+                               "machine gives it all the same); 0 runs it at theirs", _whole(0, 19))
     map_link: str = setting("", "a map service's address for a photo's GPS position, {lat} and {lon} replaced (for "
                             "example https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=15/{lat}/{lon}); "
                             "empty shows the position without a link", _map_link)

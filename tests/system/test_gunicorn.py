@@ -4,7 +4,7 @@ import json
 import os
 import signal
 
-from helpers import children
+from helpers import children, draw
 
 
 def worker_pid(server):
@@ -61,3 +61,50 @@ def test_bad_setting_stops_gunicorn_with_its_name(gunicorn, tree):
     server = gunicorn(env={"LENSLET_THUMB_SIZE": "huge"})
     assert server.process.wait(20) != 0
     assert "LENSLET_THUMB_SIZE" in open(f"{tree}.log").read()
+
+
+def nice_of(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])  # field 19 of stat: the nice value
+
+
+def session_nice_of(pid):
+    """The nice of the process's autogroup ("/autogroup-25 nice 10"), None where the kernel has none."""
+    try:
+        with open(f"/proc/{pid}/autogroup") as f:
+            return int(f.read().split("nice")[1])
+    except FileNotFoundError:
+        return None
+
+
+def test_the_worker_runs_below_the_web_processes_and_its_session_too(gunicorn, tree):
+    """People browsing are answered first: the worker, its session (the kernel shares CPU between sessions
+    first) and the thumbnail processes it starts run LENSLET_WORKER_NICE steps below the web processes."""
+    for n in range(4):
+        draw(tree / f"{n}.jpg", size=(1600, 1200))
+    server = gunicorn(env={"LENSLET_THUMB_PROCESSES": "1", "LENSLET_THUMB_IDLE": "600"})
+    worker = server.wait_until(lambda: worker_pid(server))
+    makers = server.wait_until(lambda: list(children(worker)), timeout=30)  # the thumbnail process(es)
+    assert {nice_of(pid) for pid in makers} == {nice_of(server.process.pid) + 10}
+    server.wait_until(lambda: healthy(server))
+    assert nice_of(worker) == nice_of(server.process.pid) + 10
+    assert all(nice_of(pid) == nice_of(server.process.pid) for pid, cmd in children(server.process.pid).items()
+               if "lenslet.worker" not in cmd)  # the web processes are left as they were
+    if session_nice_of(worker) is not None:
+        assert session_nice_of(worker) == 10
+        assert session_nice_of(server.process.pid) == session_nice_of(os.getpid())  # never the starter's session
+
+
+def test_the_worker_can_run_at_the_web_processes_priority(gunicorn):
+    server = gunicorn(env={"LENSLET_WORKER_NICE": "0"})
+    worker = server.wait_until(lambda: worker_pid(server))
+    server.wait_until(lambda: healthy(server))
+    assert nice_of(worker) == nice_of(server.process.pid)
+    if session_nice_of(worker) is not None:
+        assert session_nice_of(worker) == 0
+
+
+def test_a_priority_out_of_range_stops_gunicorn_with_its_name(gunicorn, tree):
+    server = gunicorn(env={"LENSLET_WORKER_NICE": "-5"})
+    assert server.process.wait(20) != 0
+    assert "LENSLET_WORKER_NICE" in open(f"{tree}.log").read()
