@@ -107,8 +107,8 @@ IO_CALLS = {("os", name) for name in ("open", "scandir", "listdir", "stat", "lst
                                       "rename", "makedirs", "mkdir", "rmdir", "link", "symlink", "pread", "walk")}
 
 
-# Files that are not the tree's: the pool tunes its own processes through /proc.
-NOT_THE_TREE = {"lenslet.images.pool"}
+# Files that are not the tree's: the pool tunes its own processes through /proc, and the worker its priority.
+NOT_THE_TREE = {"lenslet.images.pool", "lenslet.priority"}
 
 
 def test_disk_and_s3_only_in_the_storage_package():
