@@ -195,11 +195,15 @@ def settle_at(listing, built_at):
 
 def xmp_sidecar(name, xmps):
     """The name of the XMP sidecar another tool keeps for an image, among a folder's .xmp files, or None."""
+    if not xmps:
+        return None  # most folders have none: no names of candidates made for each image (issue 37)
     return next((candidate for candidate in xmp_names(name) if candidate in xmps), None)
 
 
 def two_xmps(name, xmps):
     """Whether an image has both an XMP sidecar of its own name (foo.jpg.xmp) and one of its stem (foo.xmp)."""
+    if len(xmps) < 2:
+        return False  # two are needed (most folders have none): no names of candidates made for each image
     names = xmp_names(name)
     return any(candidate in xmps for candidate in names if candidate.startswith(name + ".")) and \
         any(candidate in xmps for candidate in names if not candidate.startswith(name + "."))

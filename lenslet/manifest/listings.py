@@ -80,8 +80,9 @@ class Folders:
         self.clock = clock
         self.reading = manifests.xmp_shown(config.xmp, config.words)  # other tools' XMP is shown
         self.memo = {}
-        # (identity, folder) -> (its mtime, when looked at, covers.Local, identity_of): what its own listing says for
-        # counts and covers, listed again when its mtime moved (on disk) or past `recheck` seconds.
+        # (identity, folder) -> (its mtime, when looked at, covers.Local, identity_of or None until a summary asks):
+        # what its own listing says for counts and covers, listed again when its mtime moved (on disk) or past
+        # `recheck` seconds.
         self.locals = {}
         self.counts = OrderedDict()  # (identity, folder) -> (listed_mark(), when, its summary, its subfolders')
         self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
@@ -372,30 +373,33 @@ class Folders:
 
     def local(self, storage, key):
         """What a folder's own listing says for its summary (covers.Local), looked at again only when it
-        changed, and the folder's identity (identity_of, found when it is listed)."""
+        changed, and the folder's identity (identity_of, found the first time a summary asks)."""
         known = self.locals.get((storage.identity, key))
         if storage.folder_mtimes:
             # A name added, removed or renamed moves the folder's mtime (its cover sidecar is
             # replaced by a rename too): unchanged, it is trusted, unless it was listed within
             # one step of a coarse clock after that mtime (see manifests.RACY).
             mtime = storage.stat(key).mtime
-            if known is not None and known[0] == mtime and known[1] - mtime > manifests.RACY:
-                return known[2], known[3]
+            trusted = known is not None and known[0] == mtime and known[1] - mtime > manifests.RACY
         else:
             mtime = None  # a bucket has no folder mtimes: listed again past `recheck` seconds
-            if known is not None and self.clock() - known[1] <= self.recheck:
-                return known[2], known[3]
-        looked_at = self.clock()
-        return self.remember_local(storage, key, list_folder(storage, key), mtime, looked_at)
+            trusted = known is not None and self.clock() - known[1] <= self.recheck
+        if not trusted:
+            known = self.remember_local(storage, key, list_folder(storage, key), mtime, self.clock())
+        if known[3] is None:
+            known = self.locals[(storage.identity, key)] = known[:3] + (identity_of(storage, key),)
+        return known[2], known[3]
 
     def remember_local(self, storage, key, listing, mtime, looked_at):
-        """Keep what a folder's listing, made at looked_at (its mtime then, or None), says for its summary."""
+        """Keep what a folder's listing, made at looked_at (its mtime then, or None), says for its summary;
+        its identity is left to the first summary that needs it (local): an index job's rebuilds never
+        do, and a third look at each folder's identity (with the scanner's and the rollup's) was 2% of a
+        first index of 20,000 folders."""
         picked = read_cover(storage, key) if listing.folder_sidecar is not None else None
         own = covers.local(sorted(listing.images, key=manifests.sort_key), sorted(listing.dirs, key=manifests.sort_key),
                            picked, listing.pointer)
-        ident = identity_of(storage, key)
-        self.locals[(storage.identity, key)] = (mtime, looked_at, own, ident)
-        return own, ident
+        kept = self.locals[(storage.identity, key)] = (mtime, looked_at, own, None)
+        return kept
 
     def set_cover(self, path, cover):
         """Pick a folder's cover (a name of an image in it) or clear the pick (None); its summary after."""

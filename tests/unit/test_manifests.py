@@ -335,3 +335,18 @@ def test_an_items_entry_is_found_in_a_page_by_its_line_or_in_an_older_page_whole
                          ids=["empty", "torn", "a list", "no items", "an older format", "cut short"])
 def test_no_entry_is_found_in_a_page_torn_or_of_another_shape(data):
     assert manifests.entry_in_page(data, "a.jpg") is None
+
+
+@pytest.mark.parametrize("xmps, chosen, two", [
+    ({}, None, False),                                       # most folders: none at all
+    ({"b.jpg.xmp": 1}, None, False),                         # another image's only
+    ({"a.jpg.xmp": 1}, "a.jpg.xmp", False),
+    ({"a.XMP": 1}, "a.XMP", False),                          # the stem's, either case
+    ({"a.xmp": 1, "b.jpg.xmp": 1}, "a.xmp", False),          # two in the folder, one of them a's
+    ({"a.xmp": 1, "a.jpg.xmp": 1}, "a.jpg.xmp", True),       # both of a's: its own name's is chosen
+    ({"a.jpg.XMP": 1, "a.XMP": 1, "c.xmp": 1}, "a.jpg.XMP", True),
+    ({"a.Xmp": 1, "a.JPG.xmp": 1}, None, False),             # only .xmp or .XMP, after the image's very name
+])
+def test_which_xmp_sidecar_an_image_has_and_whether_it_has_two(xmps, chosen, two):
+    assert manifests.xmp_sidecar("a.jpg", xmps) == chosen
+    assert manifests.two_xmps("a.jpg", xmps) is two
