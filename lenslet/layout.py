@@ -181,21 +181,21 @@ def is_lenslets(key):
     """Tell whether a key names a file lenslet writes in a tree: its state folder, a sidecar (or the bytes a
     PUT set aside), a thumbnail, a listing page, the rollup and report, a folder's own settings, a bucket's
     folder marker, a temp file. What a state root (LENSLET_STATE) holds, and the library never does; a
-    pointer file and another tool's XMP sidecar are the library's."""
+    pointer file and another tool's XMP sidecar are the library's.
+
+    Asked of every key a state root routes (twice for each thumbnail) and every entry a listing merges, so it
+    looks at the whole key with the string methods alone, the test most keys fail first; a name of a folder's
+    entry is a key too (the entry `.lenslet` of any folder is taken for the state folder: a hidden entry no
+    listing shows)."""
+    if key.endswith(_LENSLETS_ENDINGS):  # a name's ending is its key's
+        return not (key == POINTER_FILE or key.endswith(_POINTER_AT)) or is_state(key)
     if key.startswith(STATE) and (len(key) == len(STATE) or key[len(STATE)] == "/"):
         return True
-    return is_lenslets_name(key[key.rfind("/") + 1:])
+    return key == FOLDER_MARKER or key.endswith(_MARKER_AT) or (".json.bad-" in key and ".json.bad-" in name_of(key))
 
 
 _LENSLETS_ENDINGS = (SIDECAR, THUMB, TEMP_SUFFIX)
-
-
-def is_lenslets_name(name):
-    """is_lenslets() of a file in a library folder (not the root's state folder), by its name alone. Asked of
-    every key a state root routes and every entry a listing merges, so the one test most names fail comes first."""
-    if name.endswith(_LENSLETS_ENDINGS):
-        return name != POINTER_FILE
-    return name == FOLDER_MARKER or ".json.bad-" in name
+_POINTER_AT, _MARKER_AT = "/" + POINTER_FILE, "/" + FOLDER_MARKER
 
 
 _HASHED_SIDECAR = re.compile(r"~[0-9a-f]{16}\.json$")  # derived_name() of a name too long for the suffix

@@ -18,7 +18,6 @@ from lenslet.layout import (
     POINTER_FILE,
     STATE,
     is_lenslets,
-    is_lenslets_name,
     is_made,
     is_state,
     is_xmp,
@@ -81,15 +80,13 @@ class StateRooted:
         library's own files of those names: in this layout they are not lenslet's)."""
         if is_state(key):
             return self.state.list_folder(key)
-        # By name: no entry of a folder other than the root's state folder (already sent above) lies in it.
-        at_root = not key
-        entries = [entry for entry in self.library.list_folder(key)
-                   if not is_lenslets_name(entry.name) and not (at_root and entry.name == STATE)]
+        # By name, a name being a key of its own (is_lenslets): the same answer but for a hidden `.lenslet`.
+        entries = [entry for entry in self.library.list_folder(key) if not is_lenslets(entry.name)]
         try:
             kept = self.state.list_folder(key)
         except NotFound:
             return entries
-        return entries + [entry for entry in kept if not entry.is_dir and is_lenslets_name(entry.name)]
+        return entries + [entry for entry in kept if not entry.is_dir and is_lenslets(entry.name)]
 
     def list_names(self, key, prefix=""):
         return self._at(key).list_names(key, prefix)
