@@ -41,7 +41,10 @@ class StateRooted:
     def __init__(self, library, state, xmp_words=False):
         self.library = library
         self.state = state
-        self.identity = library.identity  # asked at every read (caches are keyed by it)
+        # Asked at every read (caches are keyed by the identity; a thumbnail's place asks readonly): values, not
+        # properties, as they never change.
+        self.identity, self.backend, self.folder_mtimes = library.identity, library.backend, library.folder_mtimes
+        self.readonly = state.readonly
         # LENSLET_WORDS=both or xmp: what people write goes to the XMP sidecars beside the photos, the one kind of
         # file lenslet then writes in the library (conditionally: sidecar/store.py's mirror_to_xmp).
         self.xmp_words = xmp_words
@@ -53,9 +56,6 @@ class StateRooted:
         return f"StateRooted({self.library!r}, state={self.state!r})"
 
     # What the rest of lenslet asks of a storage beyond its verbs.
-    backend = property(lambda self: self.library.backend)
-    folder_mtimes = property(lambda self: self.library.folder_mtimes)
-    readonly = property(lambda self: self.state.readonly)
     root = property(lambda self: getattr(self.library, "root", None))
     state_root = property(lambda self: self.state.state_root)
     lock_dir = property(lambda self: getattr(self.locks, "lock_dir", None))
