@@ -181,11 +181,6 @@ def waiting(storage):
         return []
 
 
-def queued(storage, kind):
-    """Whether a job of this kind waits in the queue (one claimed to run is not waiting)."""
-    return any(kind_in(name) == kind for name in waiting(storage))
-
-
 def backlog(storage):
     """Queued and running jobs by kind."""
     names = waiting(storage)

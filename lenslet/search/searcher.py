@@ -144,11 +144,10 @@ class Searcher:
     def load(self, stat, wait=False):
         """The snapshot of a rollup: its kept index read back, or built here (and kept). With wait (this
         process answers from an older index meanwhile, with the journal's edits) and a worker running, the
-        worker is first given WAIT_FOR_KEPT seconds to keep it: it indexes every rollup it builds (but one the
-        next already replaces), at once, so the index is built once instead of once more in every web process
-        (a minute of CPU each at 500,000 items), and a process that read it back stays smaller than one that
-        built it (148 against 197 MB there: bench/index_memory.py). None when a newer rollup replaced this one
-        meanwhile."""
+        worker is first given WAIT_FOR_KEPT seconds to keep it: it indexes every rollup it builds, at once,
+        so the index is built once instead of once more in every web process (a minute of CPU each at
+        500,000 items), and a process that read it back stays smaller than one that built it (148 against
+        197 MB there: bench/index_memory.py). None when a newer rollup replaced this one meanwhile."""
         kept = self.load_kept(stat)
         if kept is None and wait and self.worker_running():
             deadline = time.monotonic() + WAIT_FOR_KEPT

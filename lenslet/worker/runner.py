@@ -299,11 +299,7 @@ class Runner:
         self.reattached = (self.reattached + reattached)[-KEPT:]
         self.stats["reattached"] = self.reattached
         jobs.enqueue(self.storage, "health", "", self.clock)
-        # While the next rollup already waits (the folders of a first index, a burst of uploads), this one
-        # is replaced within seconds: its index would be built for nobody (a fifth of a first index's time on
-        # small folders, bench/many_folders.py). The last rollup of a burst has none waiting, and keeps it.
-        if not jobs.queued(self.storage, "rollup"):
-            self.keep_search_index()
+        self.keep_search_index()
 
     def keep_search_index(self):
         """Index the new rollup for search once here, so a web process that starts reads the

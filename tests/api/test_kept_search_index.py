@@ -7,11 +7,9 @@ import pytest
 import webtest
 from helpers import draw, index_tree, rollup_bytes
 
-from lenslet import jobs
 from lenslet.app import create_app
 from lenslet.layout import ROLLUP
 from lenslet.search import rollup
-from lenslet.worker.runner import drain
 
 
 def found(client, q):
@@ -49,28 +47,6 @@ def test_the_worker_keeps_the_search_index_of_each_rollup_it_builds(tree, config
     kept = rollup.load_kept_index(storage, rollup.stat(storage))
     assert kept is not None and len(kept[0]) == 1
     kept[0].stream.close()
-
-
-def test_a_rollup_with_the_next_one_waiting_keeps_no_index_and_the_last_one_does(tree, config, storage, monkeypatch):
-    """During a burst (a first index, uploads) each rollup is replaced within seconds: only the last keeps its
-    index, and a web process finds the index of the rollup it reads."""
-    draw(tree / "a" / "beach.jpg")
-    runner = index_tree(config, storage)
-    first = rollup.stat(storage)
-    draw(tree / "a" / "beachball.jpg")
-    jobs.enqueue(storage, "index", "a")
-    jobs.ask_for_rollup(storage)  # the next one, waiting while this one is built
-    built = []
-    monkeypatch.setattr(runner, "keep_search_index", lambda: built.append(rollup.stat(storage)))
-    runner.rollup()
-    assert built == [] and rollup.stat(storage) != first  # a new rollup, its index left to the next one
-    monkeypatch.undo()
-    drain(runner, "test")
-    kept = rollup.load_kept_index(storage, rollup.stat(storage))
-    assert kept is not None and len(kept[0]) == 2  # the last one kept its own
-    kept[0].stream.close()
-    assert not jobs.queued(storage, "rollup")
-    assert found(webtest.TestApp(create_app(config)), "beachball") == ["a/beachball.jpg"]
 
 
 def kept_with_offsets(tree, change):
