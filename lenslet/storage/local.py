@@ -561,9 +561,12 @@ class LocalStorage(Verbs):
         """Write only if the file is still at version (None: only if it does not exist).
 
         Under the file's lock, so lenslet's own writers queue. Another program takes no lock of
-        lenslet's: the version is looked at once more after the new bytes are written and synced,
-        right before they take the name (a rename), so such a write is lost only if it lands in
-        those microseconds, never while lenslet reads, merges or syncs.
+        lenslet's: the version is looked at once more after the new bytes are written and synced, and
+        the new file takes the name by an exchange of names, after which what it replaced is looked at
+        too: if that is not the version read (the other program wrote in between), the names are
+        exchanged back and the write refused, so such a write is never lost. Where names cannot be
+        exchanged (NFS, SMB, FUSE) the name is given by a rename right after the second look, and such
+        a write is lost only if it lands in those microseconds.
         """
         self._refuse_if_readonly(key)
 
@@ -578,7 +581,8 @@ class LocalStorage(Verbs):
                 fd, name = self._parent_fd(key, create=self._makes_folders(key))
                 try:
                     # None: the name is taken only if free (a link, never a replace), however late it was taken.
-                    self._land(fd, name, key, data, exclusive=version is None, before_naming=unchanged)
+                    self._land(fd, name, key, data, exclusive=version is None, before_naming=unchanged,
+                               replaced=None if version is None else lambda taken: taken == version)
                 except FileExistsError:
                     raise PreconditionFailed("file appeared since it was read", path=key) from None
                 finally:
@@ -714,11 +718,13 @@ class LocalStorage(Verbs):
         if self.readonly and not is_state(key):
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
-    def _land(self, folder_fd, name, key, data, exclusive, durable=True, before_naming=None):
+    def _land(self, folder_fd, name, key, data, exclusive, durable=True, before_naming=None, replaced=None):
         """Write data to a file no one can see, fsync it, then give it `name` in the open folder.
 
         before_naming() is called last, just before the name is given: it may refuse (raise).
-        Returns what a writer function returned (None for bytes)."""
+        replaced(version): with it, the new file takes the name by an exchange of the two names, and what it
+        took the name from is looked at afterwards (see _swap_in). Returns what a writer function returned
+        (None for bytes)."""
         _refuse_foreign(folder_fd, name, key)
         fd, tmp = self._unnamed(folder_fd)
         try:
@@ -739,7 +745,7 @@ class LocalStorage(Verbs):
             if exclusive:
                 os.link(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
                 os.unlink(tmp, dir_fd=folder_fd)
-            else:
+            elif replaced is None or not self._swap_in(folder_fd, tmp, name, key, data, replaced):
                 # rename() replaces the name itself: a link put there meanwhile is replaced, not followed.
                 os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
             tmp = None
@@ -748,6 +754,44 @@ class LocalStorage(Verbs):
             os.close(fd)
             if tmp is not None:
                 _unlink_quietly(tmp, folder_fd)
+
+    def _swap_in(self, folder_fd, tmp, name, key, data, replaced):
+        """Give the new file (named tmp) `name` by exchanging the two names, then make sure what it replaced is
+        what replaced(version) accepts (the version the caller read); if not (another program, which takes no
+        lock of lenslet's, wrote in between), give the name back and refuse. So no write of another program is
+        ever lost, however late it lands: a check before a rename leaves the moment between the two open.
+        False where names cannot be exchanged here (the caller then renames, the check made just before)."""
+        try:
+            if not _exchange(folder_fd, tmp, name):
+                return False
+        except FileNotFoundError:
+            raise PreconditionFailed("file removed since it was read", path=key) from None
+        taken = self._version_at(folder_fd, tmp)
+        if replaced(taken):
+            _unlink_quietly(tmp, folder_fd)
+            return True
+        _exchange(folder_fd, tmp, name)  # theirs back under its name
+        if self._version_at(folder_fd, tmp) != version_of(data):
+            _exchange(folder_fd, tmp, name)  # they wrote again over ours meanwhile: their newest keeps the name
+        _unlink_quietly(tmp, folder_fd)
+        raise PreconditionFailed("file changed since it was read", path=key, version=taken)
+
+    @staticmethod
+    def _version_at(folder_fd, name):
+        """The version of a file in an open folder, None when it is not a regular file lenslet can read."""
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder_fd)
+        except OSError:
+            return None
+        try:
+            if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            return version_of(b"".join(chunks))
+        finally:
+            os.close(fd)
 
     def _unnamed(self, folder_fd):
         """Open a temp file in the open folder: unnamed (O_TMPFILE) where supported, else dot-named."""
@@ -1058,8 +1102,25 @@ def _write_all(fd, chunk):
         view = view[os.write(fd, view):]
 
 
-RENAME_NOREPLACE = 1
+RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 _renameat2 = []  # libc's renameat2, looked up once; [None] where there is none
+
+
+def _exchange(folder_fd, one, other):
+    """Swap two names in an open folder at once (renameat2 RENAME_EXCHANGE): True, or False where the kernel,
+    libc or file system cannot (NFS, SMB and FUSE mounts among them). FileNotFoundError when either is gone."""
+    import ctypes
+    if not _renameat2:
+        _renameat2.append(getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None))
+    call = _renameat2[0]
+    if call is None:
+        return False
+    if call(folder_fd, os.fsencode(one), folder_fd, os.fsencode(other), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), other) if code != errno.ENOENT else FileNotFoundError(code, "gone", other)
 
 
 def _rename_noreplace(old_fd, old, new_fd, new):

@@ -150,6 +150,44 @@ def test_replace_if_looks_again_after_syncing_before_it_renames(storage, tree, m
     assert (tree / "a.xmp").read_bytes() == b"theirs"
 
 
+@pytest.mark.parametrize("they_write_again", [False, True], ids=["once", "again over lenslet's"])
+def test_replace_if_loses_no_write_that_lands_after_its_last_look(storage, tree, monkeypatch, they_write_again):
+    """Another program, which takes none of lenslet's locks, writes after lenslet's last look, right before
+    its bytes take the name: lenslet takes the name by an exchange, finds what it replaced is not what it read,
+    gives the name back (their newest, if they wrote again meanwhile) and refuses."""
+    from lenslet.storage import local
+    storage.write("a.xmp", b"old")
+    _, version = storage.read_versioned("a.xmp")
+    exchange, calls = local._exchange, []
+
+    def another_program_writes_right_before(folder_fd, one, other):
+        calls.append(one)
+        if len(calls) == 1:  # after lenslet's last look, before its name is given
+            (tree / "theirs.tmp").write_bytes(b"theirs")
+            os.replace(tree / "theirs.tmp", tree / "a.xmp")
+        swapped = exchange(folder_fd, one, other)
+        if len(calls) == 1 and they_write_again:  # over lenslet's bytes, before they are given back
+            (tree / "theirs.tmp").write_bytes(b"theirs, newer")
+            os.replace(tree / "theirs.tmp", tree / "a.xmp")
+        return swapped
+
+    monkeypatch.setattr(local, "_exchange", another_program_writes_right_before)
+    with pytest.raises(PreconditionFailed):
+        storage.replace_if("a.xmp", b"lenslet's", version)
+    assert (tree / "a.xmp").read_bytes() == (b"theirs, newer" if they_write_again else b"theirs")
+    assert not [name for name in os.listdir(tree) if name.endswith(".lenslet-tmp")]  # no temp file left
+
+
+def test_replace_if_takes_the_name_where_names_cannot_be_exchanged(storage, tree, monkeypatch):
+    from lenslet.storage import local
+    storage.write("a.xmp", b"old")
+    _, version = storage.read_versioned("a.xmp")
+    monkeypatch.setattr(local, "_exchange", lambda *args: False)  # NFS, SMB, FUSE
+    storage.replace_if("a.xmp", b"new", version)
+    assert (tree / "a.xmp").read_bytes() == b"new"
+    assert not [name for name in os.listdir(tree) if name.endswith(".lenslet-tmp")]
+
+
 def test_update_loses_no_concurrent_change(storage):
     assert counted_at_once(storage, threads=8, each=50) == b"400"
 
