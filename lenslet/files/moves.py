@@ -7,11 +7,11 @@ On disk a step is a link and an unlink, so a crash can leave a file under both
 names (the same file); on S3 a step is a copy (all copies first) then a delete.
 """
 
-import math
 import re
 import unicodedata
 
 from lenslet.errors import BadPath, Conflict, UnsupportedMedia
+from lenslet.formats.records import is_number
 from lenslet.formats.sidecars import parse_time
 from lenslet.layout import (
     MAX_NAME,
@@ -241,7 +241,7 @@ def journal_problem(journal):
     if journal.get("kind") not in JOURNAL_KINDS:
         return "kind is neither image nor folder"
     started = journal.get("startedAt")
-    if type(started) not in (int, float) or not math.isfinite(started):
+    if not is_number(started):
         return "startedAt is not a number"
     if "pid" in journal and type(journal["pid"]) is not int:
         return "pid is not a whole number"

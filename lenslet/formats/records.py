@@ -2,6 +2,7 @@
 failed sign-ins of an address): JSON of exactly one shape, read strictly; anything else is no record."""
 
 import json
+import math
 
 
 class BadRecord(ValueError):
@@ -26,6 +27,11 @@ def loads(data, keys, version, max_bytes):
     if type(record["v"]) is not int or record["v"] != version:
         raise BadRecord(f"version {record['v']!r}, not {version}")
     return record
+
+
+def is_number(value):
+    """Whether a field of a state file is a number lenslet writes: an int or a float, finite (never a bool)."""
+    return type(value) in (int, float) and math.isfinite(value)
 
 
 def _no_repeats(pairs):

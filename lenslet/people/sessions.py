@@ -17,7 +17,6 @@ input: what is not exactly such a record opens nothing.
 
 import hashlib
 import json
-import math
 import re
 import secrets
 
@@ -87,7 +86,7 @@ def loads(data, now):
         raise BadRecord("no stamp of 16 hex digits")
     for name in ("createdAt", "seenAt"):
         value = record[name]
-        if type(value) not in (int, float) or not math.isfinite(value) or not 0 < value <= now + AHEAD:
+        if not records.is_number(value) or not 0 < value <= now + AHEAD:
             raise BadRecord(f"{name} {value!r} is not a time up to now")
     if record["seenAt"] < record["createdAt"]:
         raise BadRecord("seen before it was made")

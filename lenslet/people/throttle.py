@@ -74,12 +74,9 @@ def forgotten(record, now):
 def loads(data, now):
     """The record in data, or BadRecord when data is not exactly one lenslet writes."""
     record = records.loads(data, _KEYS, VERSION, MAX_BYTES)
-    if not _number(record["level"]) or not 0 <= record["level"] <= MAX_LEVEL:
+    if not records.is_number(record["level"]) or not 0 <= record["level"] <= MAX_LEVEL:
         raise BadRecord(f"level {record['level']!r} is not a number from 0 to {MAX_LEVEL}")
-    if not _number(record["at"]) or not 0 < record["at"] <= now + AHEAD:
+    if not records.is_number(record["at"]) or not 0 < record["at"] <= now + AHEAD:
         raise BadRecord(f"time {record['at']!r} is not a time up to now")
     return record
 
-
-def _number(value):
-    return type(value) in (int, float) and math.isfinite(value)

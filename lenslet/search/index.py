@@ -42,6 +42,7 @@ from collections import Counter, deque
 from itertools import chain, compress, islice, repeat
 
 from lenslet.formats.query import fold
+from lenslet.formats.records import is_number
 from lenslet.layout import TYPES
 from lenslet.storage.paths import is_clean
 
@@ -93,7 +94,7 @@ def journal_entry_problem(entry):
     if entry.get("name") != path.rpartition("/")[2]:
         return "name is not the path's last part"
     edited = entry.get("editedAt")
-    if type(edited) not in (int, float) or not math.isfinite(edited):
+    if not is_number(edited):
         return "editedAt is not a number"
     tags = entry.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
