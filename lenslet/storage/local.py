@@ -582,7 +582,7 @@ class LocalStorage(Verbs):
                 try:
                     # None: the name is taken only if free (a link, never a replace), however late it was taken.
                     self._land(fd, name, key, data, exclusive=version is None, before_naming=unchanged,
-                               replaced=None if version is None else lambda taken: taken == version)
+                               replacing=version)
                 except FileExistsError:
                     raise PreconditionFailed("file appeared since it was read", path=key) from None
                 finally:
@@ -718,13 +718,13 @@ class LocalStorage(Verbs):
         if self.readonly and not is_state(key):
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
-    def _land(self, folder_fd, name, key, data, exclusive, durable=True, before_naming=None, replaced=None):
+    def _land(self, folder_fd, name, key, data, exclusive, durable=True, before_naming=None, replacing=None):
         """Write data to a file no one can see, fsync it, then give it `name` in the open folder.
 
         before_naming() is called last, just before the name is given: it may refuse (raise).
-        replaced(version): with it, the new file takes the name by an exchange of the two names, and what it
-        took the name from is looked at afterwards (see _swap_in). Returns what a writer function returned
-        (None for bytes)."""
+        replacing: the version the name must still hold (not exclusive); with it, the new file takes the name
+        by an exchange of the two names, and what it took the name from is looked at afterwards (_swap_in).
+        Returns what a writer function returned (None for bytes)."""
         _refuse_foreign(folder_fd, name, key)
         fd, tmp = self._unnamed(folder_fd)
         try:
@@ -745,7 +745,7 @@ class LocalStorage(Verbs):
             if exclusive:
                 os.link(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
                 os.unlink(tmp, dir_fd=folder_fd)
-            elif replaced is None or not self._swap_in(folder_fd, tmp, name, key, data, replaced):
+            elif replacing is None or not self._swap_in(folder_fd, tmp, name, key, data, replacing):
                 # rename() replaces the name itself: a link put there meanwhile is replaced, not followed.
                 os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
             tmp = None
@@ -755,9 +755,9 @@ class LocalStorage(Verbs):
             if tmp is not None:
                 _unlink_quietly(tmp, folder_fd)
 
-    def _swap_in(self, folder_fd, tmp, name, key, data, replaced):
+    def _swap_in(self, folder_fd, tmp, name, key, data, replacing):
         """Give the new file (named tmp) `name` by exchanging the two names, then make sure what it replaced is
-        what replaced(version) accepts (the version the caller read); if not (another program, which takes no
+        at version `replacing` (the version the caller read); if not (another program, which takes no
         lock of lenslet's, wrote in between), give the name back and refuse. So no write of another program is
         ever lost, however late it lands: a check before a rename leaves the moment between the two open.
         False where names cannot be exchanged here (the caller then renames, the check made just before)."""
@@ -767,7 +767,7 @@ class LocalStorage(Verbs):
         except FileNotFoundError:
             raise PreconditionFailed("file removed since it was read", path=key) from None
         taken = self._version_at(folder_fd, tmp)
-        if replaced(taken):
+        if taken == replacing:
             _unlink_quietly(tmp, folder_fd)
             return True
         _exchange(folder_fd, tmp, name)  # theirs back under its name
