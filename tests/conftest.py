@@ -12,6 +12,11 @@ from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.storage import open_storage
 
+# The suite runs two test processes on two cores: a worker at the service's default priority (10 steps below)
+# gets a tenth of a CPU beside them and a test waiting on it times out. Workers the tests start run at the web
+# processes' priority; tests/system/test_gunicorn.py shows the default at work.
+os.environ.setdefault("LENSLET_WORKER_NICE", "0")
+
 
 @pytest.fixture
 def tree(tmp_path):

@@ -6,6 +6,8 @@ import signal
 
 from helpers import children, draw
 
+from lenslet.config import Config
+
 
 def worker_pid(server):
     pids = [pid for pid, cmd in children(server.process.pid).items() if "-m lenslet.worker" in cmd]
@@ -69,12 +71,14 @@ def nice_of(pid):
 
 
 def session_nice_of(pid):
-    """The nice of the process's autogroup ("/autogroup-25 nice 10"), None where the kernel has none."""
+    """The nice of the process's autogroup ("/autogroup-25 nice 10"), None where the kernel has none or does not
+    group this process by session (it prints nothing for a process in a CPU cgroup of its own, as in a container)."""
     try:
         with open(f"/proc/{pid}/autogroup") as f:
-            return int(f.read().split("nice")[1])
+            words = f.read().split()
     except FileNotFoundError:
         return None
+    return int(words[2]) if len(words) == 3 and words[1] == "nice" else None
 
 
 def test_the_worker_runs_below_the_web_processes_and_its_session_too(gunicorn, tree):
@@ -82,17 +86,20 @@ def test_the_worker_runs_below_the_web_processes_and_its_session_too(gunicorn, t
     first) and the thumbnail processes it starts run LENSLET_WORKER_NICE steps below the web processes."""
     for n in range(4):
         draw(tree / f"{n}.jpg", size=(1600, 1200))
-    server = gunicorn(env={"LENSLET_THUMB_PROCESSES": "1", "LENSLET_THUMB_IDLE": "600"})
+    starters_session = session_nice_of(os.getpid())
+    server = gunicorn(env={"LENSLET_THUMB_PROCESSES": "1", "LENSLET_THUMB_IDLE": "600",
+                           "LENSLET_WORKER_NICE": str(Config.worker_nice)})  # the default; the suite sets 0
     worker = server.wait_until(lambda: worker_pid(server))
     makers = server.wait_until(lambda: list(children(worker)), timeout=30)  # the thumbnail process(es)
-    assert {nice_of(pid) for pid in makers} == {nice_of(server.process.pid) + 10}
+    assert {nice_of(pid) for pid in makers} == {nice_of(server.process.pid) + Config.worker_nice}
     server.wait_until(lambda: healthy(server))
-    assert nice_of(worker) == nice_of(server.process.pid) + 10
+    assert nice_of(worker) == nice_of(server.process.pid) + Config.worker_nice
     assert all(nice_of(pid) == nice_of(server.process.pid) for pid, cmd in children(server.process.pid).items()
                if "lenslet.worker" not in cmd)  # the web processes are left as they were
     if session_nice_of(worker) is not None:
-        assert session_nice_of(worker) == 10
-        assert session_nice_of(server.process.pid) == session_nice_of(os.getpid())  # never the starter's session
+        assert session_nice_of(worker) == Config.worker_nice
+    assert session_nice_of(server.process.pid) != Config.worker_nice  # nor the web processes' session
+    assert session_nice_of(os.getpid()) == starters_session  # never the starter's session
 
 
 def test_the_worker_can_run_at_the_web_processes_priority(gunicorn):
