@@ -9,11 +9,12 @@ the app runs in this process (create_app, driven by webtest). Timed, each as a m
   listing, first    GET /folders of every folder by a fresh app (its pages read from storage)
   search            GET /search for a word every image's name holds, by a warm app
   thumbnail         GET /thumb of 200 images spread over the tree
-The two layouts are timed in turns, step by step, so both see the same machine.
+The two layouts are timed in turns, step by step, each first in every other turn, so both see the same machine.
 Prints each figure for both layouts and their ratio (state root / beside; the target is at most 1.0x).
 """
 
 import argparse
+import gc
 import io
 import os
 import statistics
@@ -69,13 +70,18 @@ def prepare(config, folders):
 
 
 def measure(layouts, repeat):
-    """Times each step of both layouts in turns (beside, state root, beside, ...), so that a machine growing
-    busier or a cache warming during the run weighs on both alike; each figure is the median of its turns."""
+    """Times each step of both layouts in turns, so that a machine growing busier or a cache warming during
+    the run weighs on both alike; each figure is the median of its turns. Which layout goes first alternates
+    (a step can leave work to the next one: a collection of the garbage it made, a page cache to refill), and
+    what both apps hold after preparing is frozen out of the collector, as gunicorn's pre_fork does for a web
+    process (service/gunicorn_conf.py), so a full collection costs what it costs the service."""
+    gc.collect()
+    gc.freeze()
     spent = {layout: {step: [] for step in steps} for layout, steps in layouts.items()}
     for step in next(iter(layouts.values())):
-        turns = max(3, repeat // 4) if step == "listing, first" else repeat
-        for _ in range(turns):
-            for layout, steps in layouts.items():
+        turns = max(4, repeat // 4) if step == "listing, first" else repeat
+        for turn in range(turns):
+            for layout, steps in (layouts.items() if turn % 2 == 0 else reversed(layouts.items())):
                 started = time.perf_counter()
                 steps[step]()
                 spent[layout][step].append(time.perf_counter() - started)
