@@ -4,7 +4,6 @@ The Worker process runs it on a few threads; `lenslet index PATH` runs it once.
 """
 
 import logging
-import sys
 import threading
 import time
 from itertools import chain
@@ -32,11 +31,6 @@ DEBOUNCE = 1.0  # seconds a rollup waits after it is asked for, so a burst of ch
 # ... and at least this many times as long as the last one took: every web process
 # reloads the rollup after it changes, so a big gallery must not rebuild it often.
 ROLLUP_SPACING = 10
-# Job threads spend most of a folder in system calls, each letting go of Python's lock (the GIL) and asking
-# for it back: by default a thread back from the disk waits up to 5 ms for the other thread to let go of it
-# again. At 1 ms they overlap their system calls more (bench/many_folders.py: 20,000 folders in 0.89x the
-# time, CPU unchanged).
-SWITCH_INTERVAL = 0.001
 
 
 class Progress:
@@ -106,8 +100,6 @@ class Runner:
     """Runs the jobs of the queue against the tree."""
 
     def __init__(self, config, storage, clock=time.time):
-        # A Runner is made only where job threads run (the worker, `lenslet index`): the setting is the process's.
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self.storage = storage
         self.tree = Tree(config, storage)
         self.catalog = Catalog(self.tree, config, clock)
