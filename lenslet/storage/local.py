@@ -563,9 +563,9 @@ class LocalStorage(Verbs):
         Under the file's lock, so lenslet's own writers queue. Another program takes no lock of
         lenslet's: the version is looked at once more after the new bytes are written and synced, and
         the new file takes the name by an exchange of names, after which what it replaced is looked at
-        too: if that is not the version read (the other program wrote in between), the names are
-        exchanged back and the write refused, so such a write is never lost. Where names cannot be
-        exchanged (NFS, SMB, FUSE) the name is given by a rename right after the second look, and such
+        too (by its identity: _swap_in): if that is not the file read (the other program wrote in between),
+        the names are exchanged back and the write refused, so such a write is never lost. Where names cannot
+        be exchanged (NFS, SMB, FUSE) the name is given by a rename right after the second look, and such
         a write is lost only if it lands in those microseconds.
         """
         self._refuse_if_readonly(key)
@@ -581,8 +581,8 @@ class LocalStorage(Verbs):
                 fd, name = self._parent_fd(key, create=self._makes_folders(key))
                 try:
                     # None: the name is taken only if free (a link, never a replace), however late it was taken.
-                    self._land(fd, name, key, data, exclusive=version is None, before_naming=unchanged,
-                               replacing=version)
+                    # The second look is _swap_in's, just before the name is given.
+                    self._land(fd, name, key, data, exclusive=version is None, replacing=version)
                 except FileExistsError:
                     raise PreconditionFailed("file appeared since it was read", path=key) from None
                 finally:
@@ -760,36 +760,46 @@ class LocalStorage(Verbs):
         at version `replacing` (the version the caller read); if not (another program, which takes no
         lock of lenslet's, wrote in between), give the name back and refuse. So no write of another program is
         ever lost, however late it lands: a check before a rename leaves the moment between the two open.
-        False where names cannot be exchanged here (the caller then renames, the check made just before)."""
+        False where names cannot be exchanged here (the caller then renames, the check made just before).
+
+        What holds the name is read and its version checked first, and its identity kept (inode, size, time
+        of change): after the exchange, one stat of what was replaced tells whether it is that very file. Our
+        bytes hold the name for that one system call when they must be taken back, not for a second read:
+        another program reading then would write back what it read, ours, without its own last words."""
+        ours = _identity(os.stat(tmp, dir_fd=folder_fd, follow_symlinks=False))
+        seen = self._looked_at(folder_fd, name)
+        if seen is None or seen[1] != replacing:
+            raise PreconditionFailed("file changed since it was read", path=key, version=seen and seen[1])
         try:
             if not _exchange(folder_fd, tmp, name):
                 return False
         except FileNotFoundError:
             raise PreconditionFailed("file removed since it was read", path=key) from None
-        taken = self._version_at(folder_fd, tmp)
-        if taken == replacing:
+        if _identity_at(folder_fd, tmp) == seen[0]:
             _unlink_quietly(tmp, folder_fd)
             return True
         _exchange(folder_fd, tmp, name)  # theirs back under its name
-        if self._version_at(folder_fd, tmp) != version_of(data):
+        if _identity_at(folder_fd, tmp) != ours:
             _exchange(folder_fd, tmp, name)  # they wrote again over ours meanwhile: their newest keeps the name
         _unlink_quietly(tmp, folder_fd)
-        raise PreconditionFailed("file changed since it was read", path=key, version=taken)
+        found = self._looked_at(folder_fd, name)
+        raise PreconditionFailed("file changed since it was read", path=key, version=found and found[1])
 
     @staticmethod
-    def _version_at(folder_fd, name):
-        """The version of a file in an open folder, None when it is not a regular file lenslet can read."""
+    def _looked_at(folder_fd, name):
+        """(identity, version) of a file in an open folder, None when it is not a regular file lenslet can read."""
         try:
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder_fd)
         except OSError:
             return None
         try:
-            if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+            st = os.fstat(fd)
+            if not stat_module.S_ISREG(st.st_mode):
                 return None
             chunks = []
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)
-            return version_of(b"".join(chunks))
+            return _identity(st), version_of(b"".join(chunks))
         finally:
             os.close(fd)
 
@@ -1104,6 +1114,19 @@ def _write_all(fd, chunk):
 
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 _renameat2 = []  # libc's renameat2, looked up once; [None] where there is none
+
+
+def _identity(st):
+    """What tells one file's bytes from any other's without reading them: its inode, and its size and time of
+    change (a program writing in place keeps the inode). A rename keeps all three."""
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _identity_at(folder_fd, name):
+    try:
+        return _identity(os.stat(name, dir_fd=folder_fd, follow_symlinks=False))
+    except OSError:
+        return None
 
 
 def _exchange(folder_fd, one, other):
