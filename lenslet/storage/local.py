@@ -718,10 +718,9 @@ class LocalStorage(Verbs):
         if self.readonly and not is_state(key):
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
-    def _land(self, folder_fd, name, key, data, exclusive, durable=True, before_naming=None, replacing=None):
+    def _land(self, folder_fd, name, key, data, exclusive, durable=True, replacing=None):
         """Write data to a file no one can see, fsync it, then give it `name` in the open folder.
 
-        before_naming() is called last, just before the name is given: it may refuse (raise).
         replacing: the version the name must still hold (not exclusive); with it, the new file takes the name
         by an exchange of the two names, and what it took the name from is looked at afterwards (_swap_in).
         Returns what a writer function returned (None for bytes)."""
@@ -732,8 +731,6 @@ class LocalStorage(Verbs):
             written = data(fd) if callable(data) else _write_all(fd, data)
             if durable:
                 os.fsync(fd)
-            if before_naming is not None:
-                before_naming()
             if tmp is None:
                 # O_TMPFILE: the file has no name until it is linked, so a crash
                 # before this line leaves nothing behind.
@@ -745,7 +742,7 @@ class LocalStorage(Verbs):
             if exclusive:
                 os.link(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
                 os.unlink(tmp, dir_fd=folder_fd)
-            elif replacing is None or not self._swap_in(folder_fd, tmp, name, key, data, replacing):
+            elif replacing is None or not self._swap_in(folder_fd, tmp, name, key, replacing):
                 # rename() replaces the name itself: a link put there meanwhile is replaced, not followed.
                 os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
             tmp = None
@@ -755,7 +752,7 @@ class LocalStorage(Verbs):
             if tmp is not None:
                 _unlink_quietly(tmp, folder_fd)
 
-    def _swap_in(self, folder_fd, tmp, name, key, data, replacing):
+    def _swap_in(self, folder_fd, tmp, name, key, replacing):
         """Give the new file (named tmp) `name` by exchanging the two names, then make sure what it replaced is
         at version `replacing` (the version the caller read); if not (another program, which takes no
         lock of lenslet's, wrote in between), give the name back and refuse. So no write of another program is
@@ -1131,18 +1128,25 @@ def _identity_at(folder_fd, name):
         return None
 
 
-def _exchange(folder_fd, one, other):
-    """Swap two names in an open folder at once (renameat2 RENAME_EXCHANGE): True, or False where the kernel,
-    libc or file system cannot (NFS, SMB and FUSE mounts among them). FileNotFoundError when either is gone."""
+def _renameat2_error(old_fd, old, new_fd, new, flags):
+    """Call libc's renameat2: 0 when done, else its errno (ENOSYS where libc has none)."""
     import ctypes
     if not _renameat2:
         _renameat2.append(getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None))
     call = _renameat2[0]
     if call is None:
-        return False
-    if call(folder_fd, os.fsencode(one), folder_fd, os.fsencode(other), RENAME_EXCHANGE) == 0:
+        return errno.ENOSYS
+    if call(old_fd, os.fsencode(old), new_fd, os.fsencode(new), flags) == 0:
+        return 0
+    return ctypes.get_errno()
+
+
+def _exchange(folder_fd, one, other):
+    """Swap two names in an open folder at once (renameat2 RENAME_EXCHANGE): True, or False where the kernel,
+    libc or file system cannot (NFS, SMB and FUSE mounts among them). FileNotFoundError when either is gone."""
+    code = _renameat2_error(folder_fd, one, folder_fd, other, RENAME_EXCHANGE)
+    if code == 0:
         return True
-    code = ctypes.get_errno()
     if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
         return False
     raise OSError(code, os.strerror(code), other) if code != errno.ENOENT else FileNotFoundError(code, "gone", other)
@@ -1151,18 +1155,13 @@ def _exchange(folder_fd, one, other):
 def _rename_noreplace(old_fd, old, new_fd, new):
     """Rename within open folders, refusing to replace new (renameat2 RENAME_NOREPLACE; a check
     first where the kernel or libc lacks it)."""
-    import ctypes
-    if not _renameat2:
-        _renameat2.append(getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None))
-    call = _renameat2[0]
-    if call is not None:
-        if call(old_fd, os.fsencode(old), new_fd, os.fsencode(new), RENAME_NOREPLACE) == 0:
-            return
-        code = ctypes.get_errno()
-        if code == errno.EEXIST:
-            raise FileExistsError(code, os.strerror(code), new)
-        if code not in (errno.ENOSYS, errno.EINVAL):
-            raise OSError(code, os.strerror(code), old)
+    code = _renameat2_error(old_fd, old, new_fd, new, RENAME_NOREPLACE)
+    if code == 0:
+        return
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), new)
+    if code not in (errno.ENOSYS, errno.EINVAL):
+        raise OSError(code, os.strerror(code), old)
     try:
         os.stat(new, dir_fd=new_fd, follow_symlinks=False)
     except FileNotFoundError:
