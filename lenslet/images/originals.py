@@ -8,6 +8,8 @@ from lenslet.images import decode
 from lenslet.layout import is_shown, kind_of, mime_of, name_of
 from lenslet.storage import HEAD_BYTES
 
+FIRST_READ = 64 * 1024  # an image's head is read this much first: most headers fit (see _head)
+
 
 def refuse_unshown(key):
     """UnsupportedMedia (415, `kind` video) for an item lenslet lists but never decodes: the one
@@ -85,8 +87,14 @@ def probe(storage, key, with_embedded=False):
 
 
 def _head(storage, key):
+    """An image's first HEAD_BYTES bytes, or all of a shorter one. Read in two steps: one read of
+    HEAD_BYTES asks for a buffer of that size even for a 2 KB file, which glibc maps and unmaps each
+    time (14 µs an image, a tenth of an index job's probe)."""
     with storage.open_head(key) as stream:
-        return stream.read(HEAD_BYTES)
+        head = stream.read(FIRST_READ)
+        if len(head) < FIRST_READ:  # the whole file
+            return head
+        return head + stream.read(HEAD_BYTES - FIRST_READ)
 
 
 def read_embedded(storage, key, head=None):

@@ -77,7 +77,7 @@ class Worker:
         pause, worked = IDLE_POLL, False
         while not self.stopping.is_set():
             try:
-                name, job = self.cursor.next_job(self.wid, self.config.job_lease, self.clock, self.runner.due)
+                name, job = self.runner.take(self.cursor, self.wid, self.config.job_lease, self.runner.due)
             except LensletError as ex:
                 # Storage busy or unreachable (S3 throttling, a network blip): back off.
                 pause = min(BACKOFF_MAX, pause * 2)

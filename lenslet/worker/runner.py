@@ -4,6 +4,7 @@ The Worker process runs it on a few threads; `lenslet index PATH` runs it once.
 """
 
 import logging
+import math
 import threading
 import time
 from itertools import chain
@@ -31,6 +32,11 @@ DEBOUNCE = 1.0  # seconds a rollup waits after it is asked for, so a burst of ch
 # ... and at least this many times as long as the last one took: every web process
 # reloads the rollup after it changes, so a big gallery must not rebuild it often.
 ROLLUP_SPACING = 10
+# Jobs whose changes the next rollup must take in. A rollup claimed while another thread runs one is
+# built twice: that job asks for it again when it ends. So a rollup waits for them, at most HOLD
+# seconds in a row (a steady stream of them never keeps search behind for longer).
+FEEDS_ROLLUP = frozenset({"index", "hashes"})
+HOLD = 10.0
 
 
 class Progress:
@@ -120,6 +126,9 @@ class Runner:
         self.stats = {}       # what the last rollup counted
         self.summaries = {}   # folder -> what health reports of it: the scanner's last pass (scanned())
         self.rollup_took = 0.0
+        self.feeding = {}     # thread -> whether it runs, or is claiming, a job of FEEDS_ROLLUP (see take)
+        self.feeding_lock = threading.Lock()
+        self.holding_since = None  # when a rollup was first held for them (settled), while it is
         self.reattached = []  # metadata given back to moved images, latest last
         self.files = Files(self.tree, self.catalog, self.thumbs, config)
         self.trash_days = config.trash_days
@@ -130,8 +139,29 @@ class Runner:
         handler = HANDLERS.get(job["kind"])
         if handler is None:  # a job built by hand, not claimed: refused, never taken as done
             raise BadRequest("no such kind of job", kind=job["kind"])
-        handler(self, job)
+        try:
+            handler(self, job)
+        finally:
+            self._feeds(False)
         self.runs[job["kind"]] = self.clock()
+
+    def take(self, cursor, worker, lease, ready=None):
+        """Claim the next job this runner may run (cursor.next_job; ready(job) too, when given).
+        A job that feeds the rollup counts from before its claim: a rollup another thread claimed
+        between this claim and the job's start would be built twice (see settled)."""
+        def may_run(job):
+            if not self.settled(job) or (ready is not None and not ready(job)):
+                return False
+            self._feeds(job["kind"] in FEEDS_ROLLUP)  # the claim follows; another candidate if it fails
+            return True
+        name, job = cursor.next_job(worker, lease, self.clock, may_run)
+        if name is None:
+            self._feeds(False)
+        return name, job
+
+    def _feeds(self, feeding):
+        with self.feeding_lock:
+            self.feeding[threading.get_ident()] = feeding
 
     def index_all(self, folders, rebuild=False):
         """index() each folder, their listing changes told to other processes together."""
@@ -328,10 +358,26 @@ class Runner:
         return Outcome(dict(self.stats), self.made, dict(self.errors))
 
     def due(self, job):
-        """Whether a queued job may run now (a rollup waits for its burst to settle)."""
+        """Whether a queued job may run now (a rollup waits for its burst to settle, and see settled)."""
         if job.get("kind") != "rollup":
             return True
-        return self.clock() >= job.get("queuedAt", 0) + max(DEBOUNCE, ROLLUP_SPACING * self.rollup_took)
+        now = self.clock()
+        return self.settled(job) and now >= asked_at(job, now) + max(DEBOUNCE, ROLLUP_SPACING * self.rollup_took)
+
+    def settled(self, job):
+        """Whether a queued job may run now as far as this runner's other threads go: a rollup waits
+        while one of them runs a job it must take in (FEEDS_ROLLUP), at most HOLD seconds after it
+        was first held. Other workers' jobs are not seen: a rollup built meanwhile is asked for again."""
+        if job.get("kind") != "rollup":
+            return True
+        me = threading.get_ident()
+        with self.feeding_lock:
+            if not any(feeding for thread, feeding in self.feeding.items() if thread != me):
+                self.holding_since = None
+                return True
+            if self.holding_since is None:
+                self.holding_since = self.clock()
+            return self.clock() >= self.holding_since + HOLD
 
     def empty_trash(self):
         """Delete for good what has been in the trash longer than LENSLET_TRASH_DAYS (each logged), noted for
@@ -368,12 +414,20 @@ HANDLERS = {
 }
 
 
+def asked_at(job, now):
+    """When a job was queued. A job file is input: a time of another shape, or one still to come
+    (another host's clock ahead, or forged: the job would wait for it), counts as long ago."""
+    asked = job.get("queuedAt")
+    return asked if type(asked) in (int, float) and math.isfinite(asked) and asked <= now else 0.0
+
+
 def drain(runner, worker, lease=3600, ran=None, ready=None, cursor=None):
     """Run queued jobs (those ready(job) accepts) until none is left: `lenslet index`, tests, benchmarks.
-    Threads draining one queue together share one cursor."""
+    Threads draining one queue together share one cursor; a thread finding only a rollup that waits
+    for another's index job (Runner.settled) leaves it to that thread."""
     cursor = cursor or jobs.Cursor(runner.storage)
     while True:
-        name, job = cursor.next_job(worker, lease, runner.clock, ready)
+        name, job = runner.take(cursor, worker, lease, ready)
         if name is None:
             return runner
         if ran is not None:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import threading
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from PIL import Image
 from lenslet import jobs
 from lenslet.config import Config
 from lenslet.worker import scanner
-from lenslet.worker.runner import CHUNK, Runner, drain, run_one
+from lenslet.worker.runner import CHUNK, HOLD, Runner, drain, run_one
 from lenslet.worker.scanner import Scanner
 
 
@@ -169,3 +170,97 @@ def test_a_long_index_job_tells_other_processes_once_a_second_and_at_its_end(con
     runner.index_all(["f0", "f1", "f2", "f3"])
     # 0.6 s a look, several looks a folder: told as the second passes, and once more at the end.
     assert 2 <= told.count(".lenslet/listed") < 4 + 1
+
+
+def held_index_job(runner, folder):
+    """Make runner's index job of `folder` wait inside its run until released; (entered, release) events."""
+    entered, release = threading.Event(), threading.Event()
+    index = runner.index
+
+    def waiting_index(key, rebuild=False):
+        if key == folder:
+            entered.set()
+            assert release.wait(10)
+        return index(key, rebuild)
+    runner.index = waiting_index
+    return entered, release
+
+
+def counting_rollups(runner):
+    built = []
+    rollup = runner.rollup
+    runner.rollup = lambda: (built.append(1), rollup())[1]
+    return built
+
+
+def test_a_rollup_waits_for_an_index_job_another_thread_runs_and_is_built_once(config, storage, tree):
+    # The worker's two job threads: one indexes the last new folder while the other finds only the
+    # rollup. Built now, it would miss that folder, and the folder's job would ask for it again at
+    # its end: two rollups. It waits, and the thread that indexed builds it, once, with the folder.
+    draw(tree / "a" / "1.jpg")
+    draw(tree / "b" / "2.jpg")
+    runner = Runner(config, storage)
+    Scanner(runner).scan(deep=True)
+    drain(runner, "w")
+    draw(tree / "b" / "3.jpg")
+    jobs.enqueue(storage, "index", "b")
+    jobs.ask_for_rollup(storage)
+    built = counting_rollups(runner)
+    entered, release = held_index_job(runner, "b")
+    cursor = jobs.Cursor(storage)
+    other = threading.Thread(target=drain, args=(runner, "w"), kwargs={"cursor": cursor})
+    other.start()
+    try:
+        assert entered.wait(10)
+        drain(runner, "w", cursor=cursor)  # finds only the rollup: left to the thread indexing
+        assert built == [] and [name.split("-")[1] for name in jobs.waiting(storage)] == ["rollup"]
+    finally:
+        release.set()
+        other.join(10)
+    assert built == [1] and jobs.waiting(storage) == []
+    paths = [item["path"] for item in json.loads((tree / "_rollup.json").read_bytes())["items"]]
+    assert {"a/1.jpg", "b/2.jpg", "b/3.jpg"} <= set(paths)
+
+
+def test_a_rollup_waits_for_other_threads_index_jobs_at_most_hold_seconds(config, storage, tree):
+    # A steady stream of index jobs never keeps search behind for longer than HOLD.
+    draw(tree / "b" / "2.jpg")
+    now = [1000.0]
+    runner = Runner(config, storage, clock=lambda: now[0])
+    jobs.enqueue(storage, "index", "b", clock=lambda: now[0])
+    jobs.ask_for_rollup(storage, clock=lambda: now[0])
+    built = counting_rollups(runner)
+    entered, release = held_index_job(runner, "b")
+    cursor = jobs.Cursor(storage)
+    other = threading.Thread(target=drain, args=(runner, "w"), kwargs={"cursor": cursor})
+    other.start()
+    try:
+        assert entered.wait(10)
+        drain(runner, "w", cursor=cursor)
+        now[0] += HOLD - 1
+        drain(runner, "w", cursor=cursor)
+        assert built == []
+        now[0] += 1
+        drain(runner, "w", cursor=cursor)  # held HOLD seconds in a row: built now, the index job still running
+        assert built == [1]
+    finally:
+        release.set()
+        other.join(10)
+    assert built == [1, 1]  # the index job's own ask, at its end
+
+
+@pytest.mark.parametrize("asked", ["soon", None, 1e308, -1e308, [1], {"t": 1}, True])
+def test_a_queued_rollup_of_another_shape_of_time_runs_and_never_stops_a_job_thread(config, storage, tree, asked):
+    # A job file is input: a rollup whose queuedAt is not a number, or still to come (it would hold
+    # search back until then), counts as asked long ago.
+    draw(tree / "a" / "1.jpg")
+    runner = Runner(config, storage, clock=stepped_clock())
+    drain(runner, "w")
+    jobs.ask_for_rollup(storage)
+    (name,) = jobs.waiting(storage)
+    path = tree / ".lenslet" / "jobs" / name
+    job = json.loads(path.read_bytes())
+    path.write_text(json.dumps(dict(job, queuedAt=asked)))
+    built = counting_rollups(runner)
+    assert run_counting(runner) == [("rollup", 0), ("health", 0)]
+    assert built == [1]
