@@ -806,17 +806,19 @@ def costly_fragments(words, flags):
 
 def edges_of(text, text_starts):
     """(edge, ids) for the edges of a token and punctuation ("_1", "0.", "g_") that are in EDGE_FROM
-    items or more, at most EDGES of them (the most used): one regex pass, in lookaheads so that
-    both edges of a punctuation mark are found."""
+    items or more, at most EDGES of them (the most used): in lookaheads, so that both edges of a
+    punctuation mark are found."""
     by_edge = {}
-    get, where = by_edge.get, bisect.bisect_right
-    for found in EDGE.finditer(text):  # about 11 a line: the loop kept short, as joints_of's
-        edge, item_id = found[1], where(text_starts, found.start()) - 1
-        ids = get(edge)
-        if ids is None:
-            by_edge[edge] = array("I", (item_id,))
-        elif ids[-1] != item_id:
-            ids.append(item_id)
+    get, findall = by_edge.get, EDGE.findall
+    # Line by line (an edge never spans two: a line ends in whitespace), each line's edges found
+    # and made distinct in C: half the time of one pass over the text placing each of its matches.
+    for item_id in range(len(text_starts) - 1):
+        for edge in set(findall(text, text_starts[item_id], text_starts[item_id + 1])):
+            ids = get(edge)
+            if ids is None:
+                by_edge[edge] = array("I", (item_id,))
+            else:
+                ids.append(item_id)
     most = heapq.nlargest(EDGES, by_edge, key=lambda edge: len(by_edge[edge]))
     return [(edge, by_edge[edge]) for edge in sorted(most) if len(by_edge[edge]) >= EDGE_FROM]
 

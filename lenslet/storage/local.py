@@ -273,7 +273,9 @@ class LocalStorage(Verbs):
     def identity_of(self, key):
         """What a file or folder is, whatever path reached it: (device, inode)."""
         with _mapped(key):
-            st = os.stat(self._fs(key))
+            path, st = self._walk(key, last=True)
+            if st is None:  # the root, a link on the way (resolved), or nothing there (raises)
+                st = os.stat(path)
         return st.st_dev, st.st_ino
 
     def _resolve(self, base, rest, key):
