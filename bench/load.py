@@ -331,8 +331,21 @@ class Nginx:
         conf = os.path.join(work, "nginx.conf")
         with open(conf, "w") as f:
             f.write(NGINX.format(work=work, port=self.port, static=static))
+        # Started by root, nginx's workers run as nobody: the files they send must be theirs to read
+        # (mkdtemp makes its folder 0700; before this the baseline timed nginx's 403 page).
+        os.chmod(work, 0o711)
+        os.chmod(static, 0o755)
+        for name in os.listdir(static):
+            os.chmod(os.path.join(static, name), 0o644)
         self.process = subprocess.Popen(["nginx", "-p", work, "-c", conf], stderr=subprocess.DEVNULL)
         time.sleep(0.5)
+
+    def check(self, path, expected):
+        """Stop the bench unless nginx answers path with 200 and exactly the bytes lenslet sent."""
+        status, data = get(self.port, path)
+        if status != 200 or data != expected:
+            raise SystemExit(f"nginx answered {path} with {status} and {len(data):,} bytes, not lenslet's "
+                             f"{len(expected):,}: no baseline")
 
     def stop(self):
         self.process.send_signal(signal.SIGQUIT)
@@ -343,7 +356,9 @@ def row(label, ours, base=None, base_label=""):
     text = f"  {label:<58} {ours['rate']:9,.0f}/s  p50 {fmt(ours['p50'])}  p99 {fmt(ours['p99'])}"
     if ours["errors"]:
         text += f"  errors {ours['errors']}"
-    if base is not None:
+    if base is not None and base["errors"]:  # a baseline that answered errors times the errors: no ratio
+        text += f"   baseline answered {base['errors']:,} errors: no ratio"
+    elif base is not None:
         text += f"   {ours['rate'] / base['rate']:.2f}x {base_label}"
     print(text, flush=True)
 
@@ -411,12 +426,14 @@ def main():
         if has_nginx:
             static = os.path.join(work, "static")
             os.makedirs(static)
-            with open(os.path.join(static, "folder.json"), "wb") as f:
-                f.write(get(port, "/folders?path=big")[1])
-            thumb = get(port, "/thumb?path=big/IMG_00001.jpg")
-            with open(os.path.join(static, "thumb.webp"), "wb") as f:
-                f.write(thumb[1])
+            sent = {"/folder.json": get(port, "/folders?path=big")[1],
+                    "/thumb.webp": get(port, "/thumb?path=big/IMG_00001.jpg")[1]}
+            for name, data in sent.items():
+                with open(os.path.join(static, name[1:]), "wb") as f:
+                    f.write(data)
             nginx = Nginx(work, static)
+            for name, data in sent.items():
+                nginx.check(name, data)
             print("next to nginx sending the same bytes from a file, 16 connections")
             for path, theirs, label, target in (
                     ("/folders?path=big", "/folder.json", f"GET /folders of {big} items", " (at least 0.15)"),
