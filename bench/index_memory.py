@@ -37,9 +37,12 @@ from lenslet.layout import ROLLUP  # noqa: E402
 # What each measured process runs (the same text for both revisions: only the Searcher's API they share).
 CHILD = r"""
 import gc, sys, time
-from lenslet import memory
+import ctypes
 import lenslet.app  # every module a web process imports (falcon, Pillow, the resources)
-memory.map_big_buffers()  # as gunicorn's post_fork does in every web process
+# As gunicorn's post_fork sets up every web process (lenslet.memory.map_big_buffers, and its trim),
+# written out here so that a revision older than lenslet.memory is measured alike.
+libc = ctypes.CDLL(None)
+libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
 
 def status():
     with open("/proc/self/status") as f:
@@ -48,12 +51,15 @@ def status():
         pss = next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
     return int(fields["RssAnon"].split()[0]) / 1024, int(fields["VmRSS"].split()[0]) / 1024, pss / 1024
 
-from lenslet.formats import query
 from lenslet.search.searcher import Searcher
-from lenslet.search.timeline import Timeline
+try:
+    from lenslet.formats import query
+    from lenslet.search.timeline import Timeline
+except ImportError:  # a revision before the timeline: no slice answered
+    Timeline = None
 from lenslet.storage import LocalStorage
 gc.collect()
-memory.trim()
+libc.malloc_trim(0)
 before = status()
 started = time.perf_counter()
 searcher = Searcher(LocalStorage(sys.argv[1]))
@@ -81,9 +87,10 @@ if len(sys.argv) > 2:  # the next rollup, seen by this running process: its inde
     searcher.fresh()
     searcher.loader.join()
     took = time.perf_counter() - started
-Timeline(searcher).slice(None, query.Query(), 100)
+if Timeline is not None:
+    Timeline(searcher).slice(None, query.Query(), 100)
 gc.collect()
-memory.trim()
+libc.malloc_trim(0)
 after = status()
 print(" ".join(f"{value:.1f}" for value in (*before, *after, took)))
 """
