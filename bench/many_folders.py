@@ -16,10 +16,11 @@ and the job threads' time went besides their CPU, summed over the threads (from 
 waiting for a CPU while runnable (the machine busy with other processes) and blocked (the disk, a
 lock, the GIL while the other job thread holds it), and how many rollups were built (a second one
 when a thread claimed the rollup while the other thread's last index job still ran, which then asked
-again: a race both revisions have); then the medians and their ratio, and the medians of the quiet
-rounds alone (whose threads waited for a CPU under 5% of the wall time). The machine is shared:
-compare the two columns of one run, not figures from elsewhere. --profile runs each side once
-more on one thread under cProfile and prints where its time went.
+again: a race 57d4a0a has; since 869e2d1 a rollup waits for such a job, see Runner.settled); then
+the medians and their ratio, and the medians of the quiet rounds alone (whose threads waited for a
+CPU under 5% of the wall time). The machine is shared: compare the two columns of one run, not
+figures from elsewhere. --profile runs each side once more on one thread under cProfile and prints
+where its time went.
 """
 
 import argparse
