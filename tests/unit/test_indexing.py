@@ -1,5 +1,6 @@
 """Indexing a tree: the scanner queues stale folders in batches, the rollup keeps path order, a sweep yields to it."""
 
+import contextlib
 import dataclasses
 import json
 import threading
@@ -172,8 +173,10 @@ def test_a_long_index_job_tells_other_processes_once_a_second_and_at_its_end(con
     assert 2 <= told.count(".lenslet/listed") < 4 + 1
 
 
-def held_index_job(runner, folder):
-    """Make runner's index job of `folder` wait inside its run until released; (entered, release) events."""
+@contextlib.contextmanager
+def indexing_in_another_thread(runner, storage, folder):
+    """A second job thread draining the queue with runner, its index job of `folder` kept running
+    (waiting inside) until the block ends; yields the cursor the two threads share."""
     entered, release = threading.Event(), threading.Event()
     index = runner.index
 
@@ -183,7 +186,15 @@ def held_index_job(runner, folder):
             assert release.wait(10)
         return index(key, rebuild)
     runner.index = waiting_index
-    return entered, release
+    cursor = jobs.Cursor(storage)
+    other = threading.Thread(target=drain, args=(runner, "w"), kwargs={"cursor": cursor})
+    other.start()
+    try:
+        assert entered.wait(10)
+        yield cursor
+    finally:
+        release.set()
+        other.join(10)
 
 
 def counting_rollups(runner):
@@ -206,17 +217,9 @@ def test_a_rollup_waits_for_an_index_job_another_thread_runs_and_is_built_once(c
     jobs.enqueue(storage, "index", "b")
     jobs.ask_for_rollup(storage)
     built = counting_rollups(runner)
-    entered, release = held_index_job(runner, "b")
-    cursor = jobs.Cursor(storage)
-    other = threading.Thread(target=drain, args=(runner, "w"), kwargs={"cursor": cursor})
-    other.start()
-    try:
-        assert entered.wait(10)
+    with indexing_in_another_thread(runner, storage, "b") as cursor:
         drain(runner, "w", cursor=cursor)  # finds only the rollup: left to the thread indexing
         assert built == [] and [name.split("-")[1] for name in jobs.waiting(storage)] == ["rollup"]
-    finally:
-        release.set()
-        other.join(10)
     assert built == [1] and jobs.waiting(storage) == []
     paths = [item["path"] for item in json.loads((tree / "_rollup.json").read_bytes())["items"]]
     assert {"a/1.jpg", "b/2.jpg", "b/3.jpg"} <= set(paths)
@@ -230,12 +233,7 @@ def test_a_rollup_waits_for_other_threads_index_jobs_at_most_hold_seconds(config
     jobs.enqueue(storage, "index", "b", clock=lambda: now[0])
     jobs.ask_for_rollup(storage, clock=lambda: now[0])
     built = counting_rollups(runner)
-    entered, release = held_index_job(runner, "b")
-    cursor = jobs.Cursor(storage)
-    other = threading.Thread(target=drain, args=(runner, "w"), kwargs={"cursor": cursor})
-    other.start()
-    try:
-        assert entered.wait(10)
+    with indexing_in_another_thread(runner, storage, "b") as cursor:
         drain(runner, "w", cursor=cursor)
         now[0] += HOLD - 1
         drain(runner, "w", cursor=cursor)
@@ -243,9 +241,6 @@ def test_a_rollup_waits_for_other_threads_index_jobs_at_most_hold_seconds(config
         now[0] += 1
         drain(runner, "w", cursor=cursor)  # held HOLD seconds in a row: built now, the index job still running
         assert built == [1]
-    finally:
-        release.set()
-        other.join(10)
     assert built == [1, 1]  # the index job's own ask, at its end
 
 
