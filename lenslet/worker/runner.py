@@ -154,9 +154,12 @@ class Runner:
                 return False
             self._feeds(job["kind"] in FEEDS_ROLLUP)  # the claim follows; another candidate if it fails
             return True
-        name, job = cursor.next_job(worker, lease, self.clock, may_run)
-        if name is None:
-            self._feeds(False)
+        name = None
+        try:
+            name, job = cursor.next_job(worker, lease, self.clock, may_run)
+        finally:
+            if name is None:  # none claimed, or the queue could not be read: this thread feeds nothing
+                self._feeds(False)
         return name, job
 
     def _feeds(self, feeding):

@@ -12,6 +12,7 @@ from PIL import Image
 
 from lenslet import jobs
 from lenslet.config import Config
+from lenslet.errors import Unavailable
 from lenslet.worker import scanner
 from lenslet.worker.runner import CHUNK, HOLD, Runner, drain, run_one
 from lenslet.worker.scanner import Scanner
@@ -242,6 +243,28 @@ def test_a_rollup_waits_for_other_threads_index_jobs_at_most_hold_seconds(config
         drain(runner, "w", cursor=cursor)  # held HOLD seconds in a row: built now, the index job still running
         assert built == [1]
     assert built == [1, 1]  # the index job's own ask, at its end
+
+
+def test_a_job_thread_that_cannot_claim_holds_no_rollup_back(config, storage):
+    # A thread said yes to an index job, then could not claim it (the queue out of reach): it runs
+    # nothing, so a rollup another thread finds is not held for it.
+    runner = Runner(config, storage)
+
+    class Unreachable:
+        def next_job(self, worker, lease, clock, ready):
+            assert ready({"kind": "index", "path": "b", "queuedAt": 1.0})
+            raise Unavailable("the queue is out of reach")
+
+    failed = []
+
+    def job_thread():
+        with pytest.raises(Unavailable):
+            runner.take(Unreachable(), "w", 60)
+        failed.append(True)
+    thread = threading.Thread(target=job_thread)
+    thread.start()
+    thread.join(10)
+    assert failed and runner.settled({"kind": "rollup", "path": "", "queuedAt": 1.0})
 
 
 @pytest.mark.parametrize("asked", ["soon", None, 1e308, -1e308, [1], {"t": 1}, True])
