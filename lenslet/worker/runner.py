@@ -32,10 +32,11 @@ DEBOUNCE = 1.0  # seconds a rollup waits after it is asked for, so a burst of ch
 # ... and at least this many times as long as the last one took: every web process
 # reloads the rollup after it changes, so a big gallery must not rebuild it often.
 ROLLUP_SPACING = 10
-# Jobs whose changes the next rollup must take in. A rollup claimed while another thread runs one is
-# built twice: that job asks for it again when it ends. So a rollup waits for them, at most HOLD
-# seconds in a row (a steady stream of them never keeps search behind for longer).
-FEEDS_ROLLUP = frozenset({"index", "hashes"})
+# Jobs whose changes the next rollup must take in: listings, and the hashes a thumbnail job records
+# (re-attachment and duplicates find images by them in the rollup). A rollup claimed while another
+# thread runs one is built twice: that job asks for it again when it ends. So a rollup waits for them,
+# at most HOLD seconds in a row (a steady stream of them never keeps search behind for longer).
+FEEDS_ROLLUP = frozenset({"index", "hashes", "thumbs"})
 HOLD = 10.0
 
 

@@ -175,18 +175,20 @@ def test_a_long_index_job_tells_other_processes_once_a_second_and_at_its_end(con
 
 
 @contextlib.contextmanager
-def indexing_in_another_thread(runner, storage, folder):
-    """A second job thread draining the queue with runner, its index job of `folder` kept running
-    (waiting inside) until the block ends; yields the cursor the two threads share."""
+def indexing_in_another_thread(runner, storage, folder, job="index"):
+    """A second job thread draining the queue with runner, its job of `folder` (runner.index, or
+    runner.make_thumbs for "thumbs") kept running (waiting inside) until the block ends; yields the
+    cursor the two threads share."""
     entered, release = threading.Event(), threading.Event()
-    index = runner.index
+    method = "make_thumbs" if job == "thumbs" else "index"
+    run = getattr(runner, method)
 
-    def waiting_index(key, rebuild=False):
+    def waiting(key, *args):
         if key == folder:
             entered.set()
             assert release.wait(10)
-        return index(key, rebuild)
-    runner.index = waiting_index
+        return run(key, *args)
+    setattr(runner, method, waiting)
     cursor = jobs.Cursor(storage)
     other = threading.Thread(target=drain, args=(runner, "w"), kwargs={"cursor": cursor})
     other.start()
@@ -205,25 +207,33 @@ def counting_rollups(runner):
     return built
 
 
-def test_a_rollup_waits_for_an_index_job_another_thread_runs_and_is_built_once(config, storage, tree):
-    # The worker's two job threads: one indexes the last new folder while the other finds only the
-    # rollup. Built now, it would miss that folder, and the folder's job would ask for it again at
-    # its end: two rollups. It waits, and the thread that indexed builds it, once, with the folder.
+@pytest.mark.parametrize("job", ["index", "thumbs"])
+def test_a_rollup_waits_for_a_job_feeding_it_that_another_thread_runs_and_is_built_once(config, storage, tree,
+                                                                                       job):
+    # The worker's two job threads: one indexes the last new folder (or makes its thumbnails, recording
+    # their hashes) while the other finds only the rollup. Built now, it would miss them, and that job
+    # would ask for it again at its end: two rollups. It waits, and the other thread builds it, once.
     draw(tree / "a" / "1.jpg")
     draw(tree / "b" / "2.jpg")
     runner = Runner(config, storage)
     Scanner(runner).scan(deep=True)
     drain(runner, "w")
     draw(tree / "b" / "3.jpg")
-    jobs.enqueue(storage, "index", "b")
+    if job == "index":
+        jobs.enqueue(storage, "index", "b")
+    else:
+        runner.index("b")  # the new image listed, its thumbnail queued
+        assert [name.split("-")[1] for name in jobs.waiting(storage)] == ["thumbs", "rollup"]
     jobs.ask_for_rollup(storage)
     built = counting_rollups(runner)
-    with indexing_in_another_thread(runner, storage, "b") as cursor:
+    with indexing_in_another_thread(runner, storage, "b", job) as cursor:
         drain(runner, "w", cursor=cursor)  # finds only the rollup: left to the thread indexing
         assert built == [] and [name.split("-")[1] for name in jobs.waiting(storage)] == ["rollup"]
     assert built == [1] and jobs.waiting(storage) == []
     paths = [item["path"] for item in json.loads((tree / "_rollup.json").read_bytes())["items"]]
     assert {"a/1.jpg", "b/2.jpg", "b/3.jpg"} <= set(paths)
+    items = json.loads((tree / "_rollup.json").read_bytes())["items"]
+    assert all(item.get("hash") for item in items)  # the new image's too: its thumbnail was made first
 
 
 def test_a_rollup_waits_for_other_threads_index_jobs_at_most_hold_seconds(config, storage, tree):
