@@ -60,13 +60,17 @@ def parsed(data):
 
 def upgrade(job):
     """A job read from the queue in today's terms, or None when this version cannot run it (not a job,
-    or of a kind it does not know)."""
+    or of a kind it does not know). A queuedAt of another shape counts as long ago (0.0)."""
     if job is None or not isinstance(job.get("path"), str):
         return None
     if job.get("kind") == "thumb":  # one image named by its path: a thumbs job of one name now
         folder, _, name = job["path"].rpartition("/")
         job = dict(job, kind="thumbs", path=folder, names=[name])
-    return job if job.get("kind") in PRIORITY else None
+    if job.get("kind") not in PRIORITY:
+        return None
+    if type(job.get("queuedAt")) not in (int, float):
+        job = dict(job, queuedAt=0.0)
+    return job
 
 
 def kind_in(name):

@@ -4,7 +4,6 @@ The Worker process runs it on a few threads; `lenslet index PATH` runs it once.
 """
 
 import logging
-import math
 import threading
 import time
 from itertools import chain
@@ -365,8 +364,10 @@ class Runner:
         """Whether a queued job may run now (a rollup waits for its burst to settle, and see settled)."""
         if job.get("kind") != "rollup":
             return True
-        now = self.clock()
-        return self.settled(job) and now >= asked_at(job, now) + max(DEBOUNCE, ROLLUP_SPACING * self.rollup_took)
+        now, asked = self.clock(), job.get("queuedAt", 0.0)  # a number: jobs.upgrade
+        if asked > now:
+            asked = 0.0  # still to come (another host's clock ahead, or forged): it would wait for it
+        return self.settled(job) and now >= asked + max(DEBOUNCE, ROLLUP_SPACING * self.rollup_took)
 
     def settled(self, job):
         """Whether a queued job may run now as far as this runner's other threads go: a rollup waits
@@ -416,13 +417,6 @@ HANDLERS = {
     "rollup": lambda runner, job: runner.rollup(),
     "health": lambda runner, job: runner.health(),
 }
-
-
-def asked_at(job, now):
-    """When a job was queued. A job file is input: a time of another shape, or one still to come
-    (another host's clock ahead, or forged: the job would wait for it), counts as long ago."""
-    asked = job.get("queuedAt")
-    return asked if type(asked) in (int, float) and math.isfinite(asked) and asked <= now else 0.0
 
 
 def drain(runner, worker, lease=3600, ran=None, ready=None, cursor=None):
