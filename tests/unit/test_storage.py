@@ -5,7 +5,7 @@ from urllib.parse import unquote
 import pytest
 from helpers import counted_at_once
 
-from lenslet.errors import AlreadyExists, BadPath, Foreign, NotFound, PreconditionFailed
+from lenslet.errors import AlreadyExists, BadPath, BadRequest, Foreign, NotFound, PreconditionFailed
 from lenslet.storage import LocalStorage, clean_path
 
 
@@ -223,6 +223,60 @@ def test_atomic_write_never_shows_a_partial_file(storage, tree):
         thread.join()
     assert seen and not errors
     assert os.listdir(tree) == ["photo.jpg.json"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("exchanged", [True, False], ids=["names-exchanged", "renamed-as-on-nfs"])
+def test_a_file_lenslet_can_make_again_is_replaced_whole_and_nothing_else_stays(storage, tree, monkeypatch,
+                                                                                  exchanged):
+    """A write without fsync over a file (a listing page, a thumbnail) takes its name by an exchange, the old
+    file then removed, or by a rename where names cannot be exchanged: readers see the old bytes or the new,
+    never a mix or nothing, and neither the old file nor a temp name stays."""
+    from lenslet.storage import local
+    exchange, calls = local._exchange, []
+    monkeypatch.setattr(local, "_exchange", lambda *args: calls.append(args) or (exchanged and exchange(*args)))
+    blobs = [bytes([n]) * (256 * 1024 + n) for n in range(4)]
+    stop, seen, errors = threading.Event(), [], []
+
+    def write(blob):
+        for _ in range(40):
+            storage.write("_index.json", blob, durable=False)
+
+    def read():
+        while not stop.is_set():
+            data = storage.read("_index.json")  # the name is never missing: NotFound fails the test
+            seen.append(len(data))
+            if data not in blobs:
+                errors.append(len(data))
+
+    storage.write("_index.json", blobs[0], durable=False)
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    writers = [threading.Thread(target=write, args=(b,)) for b in blobs]
+    for thread in readers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert seen and not errors
+    assert len(calls) >= 160  # every write over the file tried the exchange first
+    assert os.listdir(tree) == ["_index.json"]
+    storage.write("_index.json", b"last", durable=False)
+    assert storage.read("_index.json") == b"last"
+
+
+def test_a_folder_put_at_a_files_name_meanwhile_is_never_removed_by_a_write(storage, tree, monkeypatch):
+    """A folder someone makes at the name of a file lenslet rewrites, after lenslet looked at the name and
+    before its file takes it: the exchange hands the folder back its name and the write fails as a rename
+    over a folder does; the folder and what it holds stay, and nothing else is left."""
+    from lenslet.storage import local
+    (tree / "_index.json").mkdir()
+    (tree / "_index.json" / "photo.jpg").write_bytes(b"theirs")
+    monkeypatch.setattr(local, "_refuse_foreign", lambda *args, **kwargs: None)  # it came after the look
+    with pytest.raises(BadRequest, match="is a folder"):
+        storage.write("_index.json", b"ours", durable=False)
+    assert (tree / "_index.json" / "photo.jpg").read_bytes() == b"theirs"
+    assert os.listdir(tree) == ["_index.json"]
 
 
 def test_named_temp_fallback_leaves_nothing_behind(storage, tree):
