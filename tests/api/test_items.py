@@ -1,6 +1,7 @@
 import json
 import os
 import threading
+import time
 
 import pytest
 import webtest
@@ -47,6 +48,33 @@ def test_get_merges_exif(client, tree):
     body = item(client, "p.jpg").json
     assert body["exif"] == {"width": 48, "height": 64, "orientation": 6, "make": "Canon", "model": "EOS R",
                             "createdAt": "2023-07-14T18:30:05"}
+
+
+def test_an_image_another_program_replaces_is_read_again(client, tree, photo):
+    """What an image says of itself (size, type, EXIF) is kept per process while its size and times stay,
+    and read again when another program replaces it, even by bytes of the same length given the old
+    mtime back (its time of change tells)."""
+    assert (item(client).json["w"], patch(client, {"addTags": ["x"]}).json["h"]) == (64, 48)
+    old = photo.stat()
+    time.sleep(0.05)  # past the file system's clock tick
+    other = draw(tree / "other.jpg", size=(48, 64), quality=5)
+    with open(other, "ab") as padded:  # bytes after the end of a JPEG are never read
+        padded.write(b"\0" * (old.st_size - other.stat().st_size))
+    assert other.stat().st_size == old.st_size
+    os.replace(other, photo)
+    os.utime(photo, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert (item(client).json["w"], item(client).json["h"]) == (48, 64)
+    assert (patch(client, {"addTags": ["y"]}).json["w"], item(client).json["tags"]) == (48, ["x", "y"])
+
+
+def test_an_image_is_opened_once_for_many_edits_and_looks(client, photo, monkeypatch):
+    from lenslet.images import originals
+    examine, opened = originals.examine, []
+    monkeypatch.setattr(originals, "examine", lambda *args: opened.append(args[1]) or examine(*args))
+    for n in range(5):
+        assert patch(client, {"addTags": [f"t{n}"]}).json["w"] == 64
+        assert item(client).json["h"] == 48
+    assert opened == ["trip/a.jpg"]
 
 
 def test_get_missing_image_is_404_and_non_image_is_415(client, tree, photo):
