@@ -88,8 +88,10 @@ def index(args):
         jobs.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
     scanner = Scanner(runner)
     folders = scanner.scan(deep=True)
-    if args.rethumb:  # last in the queue: new thumbnails first
-        runner.sweep_thumbs(scanner.folders(), everything=True)
+    # Thumbnails made with other settings (or none recorded: a tree never indexed, or indexed by a lenslet
+    # before the record) are looked at, as the worker does when it starts, so the service started after
+    # this has none of it left to do; with --rethumb, every thumbnail. Last in the queue: new ones first.
+    runner.sweep_thumbs(scanner.folders(), everything=args.rethumb)
     # Every folder first, so the thumbnail total is known before the first is made and stays put.
     run_threads(runner, args.threads, show, lambda job: job["kind"] == "index", lambda: "indexing folders")
     run_threads(runner, args.threads, show, None, runner.progress_line)
@@ -414,7 +416,8 @@ def main(argv=None):
     one_shot.add_argument("--threads", type=positive, default=2, help="thumbnail threads (default 2)")
     one_shot.add_argument("--create", action="store_true", help="create the root folder if it is missing")
     one_shot.add_argument("--rethumb", action="store_true",
-                          help="make again the thumbnails made with another size or quality")
+                          help="look at every thumbnail, even where the settings recorded are today's, and "
+                               "make again those made with another size or quality")
     one_shot.set_defaults(run=index)
     wipe = commands.add_parser("clean", help="remove every file lenslet made in a tree (thumbnails, manifests, "
                                              "rollup, health, state, previews), keeping sidecars a person wrote in")

@@ -84,17 +84,26 @@ def test_index_works_alongside_a_running_worker(tree):
     assert all((tree / f"{n}.jpg.thumbnail").exists() for n in range(20))
 
 
-def test_lenslet_index_rethumb(tree):
+def test_lenslet_index_makes_again_thumbnails_of_other_settings_as_the_worker_would(tree):
+    """A tree indexed, then its thumbnail size changed: `lenslet index` makes them again (the worker started
+    after it has none of it left to do) and records the settings; --rethumb looks at every thumbnail even
+    where the record says today's settings (one put back from a backup, say)."""
     for n in range(3):
         draw(tree / "x" / f"{n}.jpg", size=(640, 480))
     command = [sys.executable, "-m", "lenslet.cli", "index", str(tree)]
-    subprocess.run(command, cwd=PROJECT, capture_output=True, timeout=120, check=True)
+    first = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert "3 thumbnails made" in first.stdout and (tree / ".lenslet" / "thumbs.json").is_file()
+    backup = (tree / "x" / "0.jpg.thumbnail").read_bytes()
     env = dict(os.environ, LENSLET_THUMB_SIZE="100")
     plain = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
-    assert "0 thumbnails made" in plain.stdout and long_edge(tree / "x" / "0.jpg.thumbnail") == 256
-    again = subprocess.run(command + ["--rethumb"], cwd=PROJECT, env=env, capture_output=True, text=True,
-                           timeout=120)
-    assert again.returncode == 0 and "3 thumbnails made" in again.stdout
+    assert plain.returncode == 0 and "3 thumbnails made" in plain.stdout
+    assert [long_edge(tree / "x" / f"{n}.jpg.thumbnail") for n in range(3)] == [100, 100, 100]
+    (tree / "x" / "0.jpg.thumbnail").write_bytes(backup)  # made at 256, while the record says 100
+    again = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    assert "0 thumbnails made" in again.stdout and long_edge(tree / "x" / "0.jpg.thumbnail") == 256
+    forced = subprocess.run(command + ["--rethumb"], cwd=PROJECT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert forced.returncode == 0 and "1 thumbnail made" in forced.stdout
     assert [long_edge(tree / "x" / f"{n}.jpg.thumbnail") for n in range(3)] == [100, 100, 100]
 
 
