@@ -5,6 +5,7 @@ forged, of another shape or unreadable costs a listing, never a wrong answer or 
 all land; the unfiltered listing carries an ETag and answers 304 while unchanged."""
 
 import os
+import threading
 import time
 
 import orjson
@@ -75,6 +76,37 @@ def test_while_an_edit_is_under_way_its_folder_is_served_as_stored_without_waiti
         assert time.monotonic() - started < 1 and on_disk(tree) == before  # no wait, no listing written
     assert not storage.edits_under_way("trip")
     assert listed(reader)["IMG_0003.jpg"]["tags"] == ["landing"]  # no mark says it is lenslet's: listed
+
+
+def test_readers_of_a_folder_one_thread_is_checking_are_served_its_stored_pages_without_waiting(tree, processes,
+                                                                                                 monkeypatch):
+    """While one thread of a process compares a folder with its listing (another program changed it), the
+    process's other readers of it are served the stored pages as they are: none waits, none checks too (while
+    people tag, each of 16 threads built the listing again at once, and every reader stalled 1 to 2 s).
+    Once the check is done, readers get the new listing."""
+    reader, _ = processes
+    (tree / "trip" / "new.jpg").write_bytes(jpeg())  # another program's: the folder moved, no edit marked it
+    entered, go_on, checks, first = threading.Event(), threading.Event(), [], []
+    real = listings_module.Folders.refresh
+
+    def held(self, *args, **kwargs):
+        checks.append(threading.current_thread().name)
+        entered.set()
+        assert go_on.wait(10)
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(listings_module.Folders, "refresh", held)
+    checking = threading.Thread(target=lambda: first.append(listed(reader)), name="checking")
+    checking.start()
+    try:
+        assert entered.wait(10)
+        started = time.monotonic()
+        meanwhile = [listed(reader) for _ in range(3)]
+        assert time.monotonic() - started < 1 and checks == ["checking"]
+        assert all(sorted(items) == NAMES for items in meanwhile)  # the stored pages, as they are
+    finally:
+        go_on.set()
+        checking.join(10)
+    assert "new.jpg" in first[0] and "new.jpg" in listed(reader)
 
 
 def test_readers_list_a_folder_again_only_for_changes_no_edit_marked(tree, processes, monkeypatch):
