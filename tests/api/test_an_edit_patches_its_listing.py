@@ -10,9 +10,11 @@ import time
 
 import orjson
 import pytest
+import webtest
 from helpers import at_once, index_tree, jpeg, on_disk
 
 from lenslet import jobs
+from lenslet.app import create_app
 from lenslet.errors import InsufficientStorage
 from lenslet.layout import JOBS, edit_mark_of
 from lenslet.manifest import listings as listings_module
@@ -107,6 +109,35 @@ def test_readers_of_a_folder_one_thread_is_checking_are_served_its_stored_pages_
         go_on.set()
         checking.join(10)
     assert "new.jpg" in first[0] and "new.jpg" in listed(reader)
+
+
+def test_young_sidecars_are_read_again_once_edits_stop_landing_not_at_every_settle(tree, processes, config,
+                                                                                  monkeypatch):
+    """A listing built with sidecars too young to be told apart by their times reads them again once they are
+    RACY seconds old. While edits keep landing (one marked in the last RACY seconds, the mark a step behind
+    the folder's time), that waits until they stop, or the recheck: while 8 people tagged, every process
+    built the listing again every 1 to 2 s. Once they stop, a rewrite that kept the size and time is read."""
+    _, editor = processes
+    shift = [0.0]
+    reader = webtest.TestApp(create_app(config, clock=lambda: time.time() + shift[0]))
+    editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["aaaa"]})  # a young sidecar
+    time.sleep(0.3)
+    (tree / "trip" / "new.jpg").write_bytes(jpeg())  # another program's: the folder moves past the edit's mark
+    assert listed(reader)["IMG_0001.jpg"]["tags"] == ["aaaa"]  # built with the young sidecar: a settle is due
+    listed(reader)  # its own listing's write moved the folder: looked at once more
+    sidecar = tree / "trip" / "IMG_0001.jpg.json"
+    young = os.stat(sidecar)
+    sidecar.write_bytes(sidecar.read_bytes().replace(b"aaaa", b"bbbb"))  # another program, within one tick
+    os.utime(sidecar, ns=(young.st_atime_ns, young.st_mtime_ns))
+    marked = os.stat(tree / "trip").st_mtime - 0.001  # an edit that marked a moment before another landed
+    (tree / edit_mark_of("trip")).write_bytes(repr(marked).encode())
+    checks = []
+    real = listings_module.Folders.refresh
+    monkeypatch.setattr(listings_module.Folders, "refresh", lambda *a, **k: checks.append(a[2]) or real(*a, **k))
+    shift[0] = young.st_mtime + listings_module.manifests.RACY + 0.1 - time.time()  # the settle is due
+    assert listed(reader)["IMG_0001.jpg"]["tags"] == ["aaaa"] and checks == []  # edits landing: it waits
+    shift[0] += listings_module.manifests.RACY + 0.1  # no edit since: RACY seconds later, the settle is read
+    assert listed(reader)["IMG_0001.jpg"]["tags"] == ["bbbb"] and checks == ["trip"]
 
 
 def test_readers_list_a_folder_again_only_for_changes_no_edit_marked(tree, processes, monkeypatch):
