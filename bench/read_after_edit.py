@@ -1,10 +1,13 @@
-"""What a read of a folder just edited costs, against a read of it at rest, in the same run.
+"""What a read of a folder just edited costs, against a read of it at rest; what an edit costs with its
+listing page written by an exchange of names, against renamed over the old page; in the same run.
 
     python bench/read_after_edit.py [--images 1000] [--reads 400]
 
 The app in this process (create_app, driven by webtest) on a folder of small JPEGs, indexed once: GET
 /folders of the folder right after a PATCH of one of its images (the page changed, so the answer is made
-again), and GET /folders with nothing changed (the answer kept); medians of --reads each.
+again), and GET /folders with nothing changed (the answer kept); then PATCH /item (a tag added to an image
+that has a sidecar) with the page taking its name by an exchange (as lenslet does) and by a rename over the
+old page (as before, and where names cannot be exchanged), in turns; medians of --reads each.
 """
 
 import argparse
@@ -24,7 +27,7 @@ from PIL import Image  # noqa: E402
 
 from lenslet.app import create_app  # noqa: E402
 from lenslet.config import Config  # noqa: E402
-from lenslet.storage import open_storage  # noqa: E402
+from lenslet.storage import local, open_storage  # noqa: E402
 
 
 def main():
@@ -65,6 +68,23 @@ def main():
         print(f"GET /folders of {args.images:,} items ({size:,} bytes), median of {args.reads}")
         print(f"  right after an edit in it  {edited:6.3f} ms")
         print(f"  at rest (the answer kept)  {rest:6.3f} ms   after an edit: {edited / rest:.1f}x")
+
+        exchange = local._exchange
+        ways = {"exchanged": exchange, "renamed": lambda *names: False}  # False: names cannot be exchanged here
+        times = {way: [] for way in ways}
+        try:
+            for n in range(args.reads):
+                for way in (ways if n % 2 else reversed(list(ways))):  # in turns, either first
+                    local._exchange = ways[way]
+                    started = time.perf_counter()
+                    edit(n % 50)  # an image with a sidecar already
+                    times[way].append(time.perf_counter() - started)
+        finally:
+            local._exchange = exchange
+        swapped, renamed = (statistics.median(times[way]) * 1000 for way in ways)
+        print(f"PATCH /item in it (a tag added), median of {args.reads}")
+        print(f"  its page taking the name by an exchange  {swapped:6.3f} ms")
+        print(f"  its page renamed over the old one        {renamed:6.3f} ms   exchanged: {swapped / renamed:.2f}x")
 
 
 if __name__ == "__main__":
