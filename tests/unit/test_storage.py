@@ -192,26 +192,24 @@ def test_update_loses_no_concurrent_change(storage):
     assert counted_at_once(storage, threads=8, each=50) == b"400"
 
 
-def test_atomic_write_never_shows_a_partial_file(storage, tree):
+def rewritten_while_read(storage, name, durable):
+    """Four writers rewrite a file 40 times each with bytes of four sizes while three readers read it (the
+    name never missing: NotFound fails the test): (lengths seen, lengths of bytes no writer wrote)."""
     blobs = [bytes([n]) * (256 * 1024 + n) for n in range(4)]  # differ in size and content
-    stop = threading.Event()
-    seen, errors = [], []
+    stop, seen, errors = threading.Event(), [], []
 
     def write(blob):
         for _ in range(40):
-            storage.write("photo.jpg.json", blob)
+            storage.write(name, blob, durable=durable)
 
     def read():
         while not stop.is_set():
-            try:
-                data = storage.read("photo.jpg.json")
-            except NotFound:
-                continue
+            data = storage.read(name)
             seen.append(len(data))
             if data not in blobs:
                 errors.append(len(data))
 
-    storage.write("photo.jpg.json", blobs[0])
+    storage.write(name, blobs[0], durable=durable)
     readers = [threading.Thread(target=read) for _ in range(3)]
     writers = [threading.Thread(target=write, args=(b,)) for b in blobs]
     for thread in readers + writers:
@@ -221,6 +219,11 @@ def test_atomic_write_never_shows_a_partial_file(storage, tree):
     stop.set()
     for thread in readers:
         thread.join()
+    return seen, errors
+
+
+def test_atomic_write_never_shows_a_partial_file(storage, tree):
+    seen, errors = rewritten_while_read(storage, "photo.jpg.json", durable=True)
     assert seen and not errors
     assert os.listdir(tree) == ["photo.jpg.json"]  # no temp file left behind
 
@@ -234,30 +237,7 @@ def test_a_file_lenslet_can_make_again_is_replaced_whole_and_nothing_else_stays(
     from lenslet.storage import local
     exchange, calls = local._exchange, []
     monkeypatch.setattr(local, "_exchange", lambda *args: calls.append(args) or (exchanged and exchange(*args)))
-    blobs = [bytes([n]) * (256 * 1024 + n) for n in range(4)]
-    stop, seen, errors = threading.Event(), [], []
-
-    def write(blob):
-        for _ in range(40):
-            storage.write("_index.json", blob, durable=False)
-
-    def read():
-        while not stop.is_set():
-            data = storage.read("_index.json")  # the name is never missing: NotFound fails the test
-            seen.append(len(data))
-            if data not in blobs:
-                errors.append(len(data))
-
-    storage.write("_index.json", blobs[0], durable=False)
-    readers = [threading.Thread(target=read) for _ in range(3)]
-    writers = [threading.Thread(target=write, args=(b,)) for b in blobs]
-    for thread in readers + writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    stop.set()
-    for thread in readers:
-        thread.join()
+    seen, errors = rewritten_while_read(storage, "_index.json", durable=False)
     assert seen and not errors
     assert len(calls) >= 160  # every write over the file tried the exchange first
     assert os.listdir(tree) == ["_index.json"]
