@@ -745,7 +745,7 @@ class LocalStorage(Verbs):
                 os.link(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
                 os.unlink(tmp, dir_fd=folder_fd)
             elif replacing is not None and self._swap_in(folder_fd, tmp, name, key, replacing):
-                pass
+                pass  # the name taken by an exchange, what it replaced found to be the version read
             elif durable or not _take_name(folder_fd, tmp, name):
                 # rename() replaces the name itself: a link put there meanwhile is replaced, not followed.
                 os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)

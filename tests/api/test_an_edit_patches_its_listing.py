@@ -111,12 +111,22 @@ def test_readers_of_a_folder_one_thread_is_checking_are_served_its_stored_pages_
     assert "new.jpg" in first[0] and "new.jpg" in listed(reader)
 
 
+# What the edit mark says when a settle comes due, and how much later the young sidecars are read.
+MARKS = {
+    "an edit's, a moment before the folder's time": (lambda folder: repr(folder - 0.001), "racy"),
+    "forged, far in the future": (lambda folder: "1e18", "recheck"),
+    "forged, inf": (lambda folder: "inf", "recheck"),
+}
+
+
+@pytest.mark.parametrize("mark, later", MARKS.values(), ids=MARKS)
 def test_young_sidecars_are_read_again_once_edits_stop_landing_not_at_every_settle(tree, processes, config,
-                                                                                  monkeypatch):
+                                                                                  monkeypatch, mark, later):
     """A listing built with sidecars too young to be told apart by their times reads them again once they are
     RACY seconds old. While edits keep landing (one marked in the last RACY seconds, the mark a step behind
     the folder's time), that waits until they stop, or the recheck: while 8 people tagged, every process
-    built the listing again every 1 to 2 s. Once they stop, a rewrite that kept the size and time is read."""
+    built the listing again every 1 to 2 s. Once they stop, a rewrite that kept the size and time is read;
+    a mark forged in the future holds it back until the recheck at most."""
     _, editor = processes
     shift = [0.0]
     reader = webtest.TestApp(create_app(config, clock=lambda: time.time() + shift[0]))
@@ -129,14 +139,14 @@ def test_young_sidecars_are_read_again_once_edits_stop_landing_not_at_every_sett
     young = os.stat(sidecar)
     sidecar.write_bytes(sidecar.read_bytes().replace(b"aaaa", b"bbbb"))  # another program, within one tick
     os.utime(sidecar, ns=(young.st_atime_ns, young.st_mtime_ns))
-    marked = os.stat(tree / "trip").st_mtime - 0.001  # an edit that marked a moment before another landed
-    (tree / edit_mark_of("trip")).write_bytes(repr(marked).encode())
+    (tree / edit_mark_of("trip")).write_bytes(mark(os.stat(tree / "trip").st_mtime).encode())
     checks = []
     real = listings_module.Folders.refresh
     monkeypatch.setattr(listings_module.Folders, "refresh", lambda *a, **k: checks.append(a[2]) or real(*a, **k))
     shift[0] = young.st_mtime + listings_module.manifests.RACY + 0.1 - time.time()  # the settle is due
     assert listed(reader)["IMG_0001.jpg"]["tags"] == ["aaaa"] and checks == []  # edits landing: it waits
-    shift[0] += listings_module.manifests.RACY + 0.1  # no edit since: RACY seconds later, the settle is read
+    # no edit since: RACY seconds later the settle is read; past a forged mark, at the recheck
+    shift[0] += (listings_module.manifests.RACY if later == "racy" else config.recheck) + 0.1
     assert listed(reader)["IMG_0001.jpg"]["tags"] == ["bbbb"] and checks == ["trip"]
 
 
