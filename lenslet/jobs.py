@@ -33,7 +33,7 @@ from collections import Counter
 import orjson
 
 from lenslet.errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
-from lenslet.formats import sidecars
+from lenslet.formats import records, sidecars
 from lenslet.layout import CLAIMS, FOUND, JOBS, join
 from lenslet.storage import set_aside, version_of
 
@@ -68,7 +68,7 @@ def upgrade(job):
         job = dict(job, kind="thumbs", path=folder, names=[name])
     if job.get("kind") not in PRIORITY:
         return None
-    if type(job.get("queuedAt")) not in (int, float):
+    if not records.is_number(job.get("queuedAt")):
         job = dict(job, queuedAt=0.0)
     return job
 
