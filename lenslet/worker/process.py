@@ -127,7 +127,7 @@ class Worker:
                         continue  # notices from here on
                 else:
                     changed, full = watch.changes(timeout=min(1.0, self.config.scan_interval))
-                    if changed and not full:
+                    if (changed or self.scanner.postponed) and not full:
                         self.scanner.scan_changed(changed)
                     continue  # changes() waited
             except Unavailable as ex:

@@ -326,13 +326,15 @@ class Runner:
     def rollup(self):
         built_at = self.clock()
         self.stats = rollup.build(self.storage, self.clock)
-        self.rollup_took = self.clock() - built_at
         rollup.prune_journal(self.storage, built_at)
         reattached, self.stats["duplicates"] = reattach(self)
         self.reattached = (self.reattached + reattached)[-KEPT:]
         self.stats["reattached"] = self.reattached
         jobs.enqueue(self.storage, "health", "", self.clock)
         self.keep_search_index()
+        # The next one is spaced by all a rollup costs: indexing it for search costs twice its build, and
+        # spaced by its build alone, a rollup ran every second or so while people tagged.
+        self.rollup_took = self.clock() - built_at
 
     def keep_search_index(self):
         """Index the new rollup for search once here, so a web process that starts reads the

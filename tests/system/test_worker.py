@@ -205,6 +205,26 @@ def test_a_rollup_waits_longer_the_longer_the_last_one_took(tree, storage):
     assert runner.due(job)
 
 
+def test_a_rollup_is_spaced_by_all_it_cost_its_search_index_too(tree, storage, monkeypatch):
+    """Indexing a rollup for search costs about twice its build: spaced by its build alone, rollups while
+    people tagged took a quarter of a core from the web processes."""
+    draw(tree / "a" / "1.jpg")
+    now = [1000.0]
+    runner = Runner(Config(root=str(tree)), storage, clock=lambda: now[0])
+    kept = runner.keep_search_index
+
+    def slow_to_index():
+        now[0] += 2.0
+        kept()
+
+    monkeypatch.setattr(runner, "keep_search_index", slow_to_index)
+    runner.rollup()
+    assert runner.rollup_took == 2.0
+    assert not runner.due({"kind": "rollup", "path": "", "queuedAt": now[0]})
+    now[0] += 20.0
+    assert runner.due({"kind": "rollup", "path": "", "queuedAt": now[0] - 20.0})
+
+
 def test_a_job_finished_by_another_worker_between_read_and_claim_is_not_run_again(storage):
     """Worker A reads a job; B claims, runs and finishes it; only then does A try to claim it."""
     jobs.enqueue(storage, "index", "a", clock=lambda: 100.0)

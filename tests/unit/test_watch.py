@@ -1,5 +1,6 @@
 """Change notices (inotify): the scanner learns of changes without polling; polling stays the fallback."""
 
+import contextlib
 import dataclasses
 import sys
 import threading
@@ -10,6 +11,7 @@ from helpers import draw, wait_until
 from lenslet import jobs
 from lenslet.config import Config
 from lenslet.storage.watch import network_filesystem
+from lenslet.worker import scanner as scanner_module
 from lenslet.worker.process import Worker
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
@@ -96,14 +98,70 @@ def test_past_the_watch_limit_the_worker_polls(tree, config, storage):
 
     storage.watch = at_the_limit
     draw(tree / "a" / "old.jpg")
-    worker = Worker(dataclasses.replace(config, scan_interval=0.2), storage)
-    running = threading.Thread(target=worker.run)
-    running.start()
-    try:
+    with running_worker(dataclasses.replace(config, scan_interval=0.2), storage) as worker:
         wait_until(lambda: (tree / "a" / "old.jpg.thumbnail").exists())
         draw(tree / "a" / "new.jpg")
         wait_until(lambda: (tree / "a" / "new.jpg.thumbnail").exists())
+    assert worker.scanner.watch is None
+
+
+@contextlib.contextmanager
+def running_worker(config, storage):
+    """A worker running in a thread of this process, stopped when the block ends."""
+    worker = Worker(config, storage)
+    running = threading.Thread(target=worker.run)
+    running.start()
+    try:
+        yield worker
     finally:
         worker.stopping.set()
         running.join(30)
-    assert worker.scanner.watch is None
+
+
+def test_a_folder_that_keeps_changing_is_listed_once_a_spacing_with_every_change_in_it(tree, storage, watch,
+                                                                                       monkeypatch):
+    """People tagging in a folder, or a card being copied into it, send a notice at every file: the folder is
+    listed at the first at once, then at most once a spacing (LOOK_SPACING), the notices meanwhile taken
+    together; one that waits is listed when its time comes even when no notice follows it."""
+    draw(tree / "day" / "1.jpg")
+    now = [1000.0]
+    runner = Runner(Config(root=str(tree)), storage)
+    scanner = Scanner(runner, clock=lambda: now[0], watch=watch)
+    scanner.scan(deep=True)
+    drain(runner, "w")
+    watch.changes(timeout=0.5)  # our own writes of the first index
+    listed = []
+    monkeypatch.setattr(scanner_module, "list_folder",
+                        lambda storage, key, real=scanner_module.list_folder: listed.append(key) or real(storage, key))
+    draw(tree / "day" / "2.jpg")
+    scanner.scan_changed(watch.changes(timeout=2)[0])
+    assert listed.count("day") == 1
+    for n in (3, 4):
+        now[0] += 0.3
+        draw(tree / "day" / f"{n}.jpg")
+        scanner.scan_changed(watch.changes(timeout=2)[0])
+    assert listed.count("day") == 1 and scanner.postponed == {"day"}
+    now[0] += 0.5  # past the spacing: listed with no notice since
+    scanner.scan_changed(set())
+    assert listed.count("day") == 2 and not scanner.postponed
+    drain(runner, "w")
+    assert all((tree / "day" / f"{n}.jpg.thumbnail").exists() for n in (2, 3, 4))
+    # A clock set back never holds a folder longer than its spacing.
+    watch.changes(timeout=0.5)  # the thumbnails' writes
+    draw(tree / "day" / "5.jpg")
+    scanner.scan_changed(watch.changes(timeout=2)[0])
+    assert scanner.postponed == {"day"}
+    now[0] -= 3600
+    scanner.scan_changed(set())
+    assert listed.count("day") == 3 and not scanner.postponed
+
+
+def test_the_worker_lists_a_folder_whose_notice_waited_with_no_notice_after_it(tree, config, storage, monkeypatch):
+    monkeypatch.setattr(scanner_module, "LOOK_SPACING", 3.0)  # the second photo surely lands within it
+    draw(tree / "a" / "old.jpg")
+    with running_worker(dataclasses.replace(config, scan_interval=3600, deep_scan=86400), storage):
+        wait_until(lambda: (tree / "a" / "old.jpg.thumbnail").exists())
+        draw(tree / "a" / "new.jpg")
+        wait_until(lambda: (tree / "a" / "new.jpg.thumbnail").exists())
+        draw(tree / "a" / "newer.jpg")  # listed for new.jpg less than 3 s ago: this notice waits
+        wait_until(lambda: (tree / "a" / "newer.jpg.thumbnail").exists(), timeout=15)
