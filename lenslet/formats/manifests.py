@@ -131,6 +131,9 @@ class Plan:
     sidecars: list  # image names whose sidecar must be read
     dirs: list    # subfolder names whose kind must be found
     xmps: list = field(default_factory=list)  # image names whose XMP sidecar must be read
+    # Image names whose sidecar alone moved while XMP is shown: its image and XMP sidecar are read too only
+    # when the sidecar read holds other bytes than its entry was made from (see build).
+    unless_same: list = field(default_factory=list)
 
 
 def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_reading=False, dated=True):
@@ -141,7 +144,7 @@ def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_re
     folder mtimes, so a subfolder whose mtime stayed has kept its kind (a bucket's are all 0.0:
     there every kind is found again).
     """
-    probe, sidecars, xmps = [], [], []
+    probe, sidecars, xmps, unless_same = [], [], [], []
     if reading != was_reading:
         previous_items = {}
     for name, entry in listing.images.items():
@@ -155,8 +158,13 @@ def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_re
             sidecars.append(name)
         if reading:
             chosen = xmp_sidecar(name, listing.xmps)
-            if image_changed or meta_changed or not xmp_current(old, chosen, listing.xmps) \
-                    or (meta is None and old.get("hasMeta")):
+            others_moved = image_changed or not xmp_current(old, chosen, listing.xmps) \
+                or (meta is None and old.get("hasMeta"))
+            if meta_changed and not others_moved:
+                # Most often an edit's own sidecar, whose entry the edit wrote (one too young to be told by
+                # its time): read, and if it holds the bytes the entry was made from, nothing else is.
+                unless_same.append(name)
+            elif others_moved:
                 # An entry is lenslet's fields merged with XMP's: made again, it is made from
                 # all of them read afresh (an entry keeps no reading, only the .xmp's size and time).
                 probe += [] if image_changed else [name]
@@ -166,7 +174,7 @@ def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_re
     dirs = [name for name, entry in listing.dirs.items()
             if not dated or previous_dirs.get(name, {}).get("mtime") != entry.mtime
             or previous_dirs.get(name, {}).get("kind") not in KNOWN_KINDS]
-    return Plan(probe, sidecars, dirs, xmps)
+    return Plan(probe, sidecars, dirs, xmps, unless_same)
 
 
 def derived_from(item, meta, built_at):
@@ -325,7 +333,9 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
             and previous.get("hasMeta") == (meta is not None) and previous.get("metaMtime") == meta_mtime:
         return shown_as(previous)  # nothing about it changed: most items of a rebuild
     if reading and probed is None and previous:
-        return shown_as(dict(previous, hasThumb=has_thumb))  # only its thumbnail changed (see plan)
+        # Only its thumbnail changed, or its sidecar was read again as the very bytes it was made from (see
+        # plan): then it was made from them now, at the time the listing gives the sidecar.
+        return shown_as(dict(previous, hasThumb=has_thumb, **({"metaMtime": meta_mtime} if sidecar else {})))
     base = probed if probed is not None else previous
     out = {
         "path": join(folder, name),

@@ -827,12 +827,16 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     was_reading = stored[0].get("xmp", False) if stored else False
     plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0,
                           reading, was_reading, storage.folder_mtimes)
-    probed = {name: known[name][0] if name in known else originals.probe(storage, join(key, name), reading)
-              for name in plan.probe}
     metas = {name: known[name][1] if name in known and listing.sidecars[name].version in (None, known[name][1][1])
              else read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}
+    # A sidecar read again holding other bytes than its entry was made from: its entry is made afresh from all
+    # it merges, the image's own XMP and its XMP sidecar read again too (an edit's own, the same bytes: not).
+    redone = [name for name in plan.unless_same
+              if metas[name][1] is None or metas[name][1] != previous_items[name].get("metaVersion")]
+    probed = {name: known[name][0] if name in known else originals.probe(storage, join(key, name), reading)
+              for name in plan.probe + redone}
     xmps = {}
-    for name in plan.xmps:
+    for name in plan.xmps + redone:
         chosen = manifests.xmp_sidecar(name, listing.xmps)
         if chosen is not None:
             xmps[name] = read_xmp(storage, key, chosen, listing.xmps[chosen])
