@@ -54,3 +54,29 @@ def test_a_small_file_is_read_within_its_size_or_refused(storage, tree, put, exp
     else:
         with pytest.raises(expected):
             storage.read_small(KEY, LIMIT)
+
+
+@pytest.mark.parametrize("grown_by", [1, 70_000])
+def test_a_file_that_grows_once_opened_is_read_to_its_end_or_refused_past_the_limit(storage, tree, monkeypatch,
+                                                                                    grown_by):
+    """A whole file is read through its descriptor up to where it ends when read (past the size it had when
+    opened, in reads of READ_MORE), and a small one is refused once it holds more than its limit."""
+    path = tree / KEY
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"x" * 10)
+    opened = storage._open_fd
+
+    def then_it_grows(key):
+        found = opened(key)
+        with open(path, "ab") as out:
+            out.write(b"y" * grown_by)
+        return found
+
+    monkeypatch.setattr(storage, "_open_fd", then_it_grows)
+    assert storage.read(KEY) == b"x" * 10 + b"y" * grown_by
+    assert storage.read_with_stat(KEY)[0] == b"x" * 10 + b"y" * (grown_by * 2)
+    if 10 + grown_by * 3 <= LIMIT:
+        assert storage.read_small(KEY, LIMIT)[0] == b"x" * 10 + b"y" * (grown_by * 3)
+    else:
+        with pytest.raises(TooLarge):
+            storage.read_small(KEY, LIMIT)
