@@ -6,14 +6,13 @@ lock, then one word to the catalog, which tells the listing and search.
 """
 
 import logging
-import threading
-from collections import OrderedDict
 
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
 from lenslet.formats import exif, manifests, sidecars, xmp
 from lenslet.formats.sidecars import NO_SIDECAR, check_version
 from lenslet.images import originals, thumbs
 from lenslet.layout import backup_of, kind_of, mime_of, sidecar_of, thumb_of
+from lenslet.recent import Recent
 from lenslet.sidecar import store
 from lenslet.sidecar.store import change_sidecar, mirror_to_xmp
 
@@ -38,8 +37,7 @@ class Items:
         # and lenslet's edits are written to the XMP sidecar
         self.writing = config.xmp == "write" or config.words in ("both", "xmp")
         self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
-        self.examined = OrderedDict()  # (storage identity, key, the image's Stat) -> originals.examine of it
-        self.examined_guard = threading.Lock()
+        self.examined = Recent(self.CACHED_EXAMINED)  # (storage identity, key, the image's Stat) -> examine of it
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
@@ -89,17 +87,11 @@ class Items:
         What the image itself says is kept while its Stat (size, time, time of change) is the one it was
         read at, as its listing entry is; an XMP sidecar, another file, is looked at every time."""
         memo_key = (place.storage.identity, place.key, stat)
-        with self.examined_guard:
-            known = self.examined.get(memo_key)
-            if known is not None:
-                self.examined.move_to_end(memo_key)
+        known = self.examined.get(memo_key)
         if known is None:
             known = originals.examine(place.storage, place.key, self.reading)
             if "error" not in known[0]:  # an image that could not be read (or storage was busy): read again
-                with self.examined_guard:
-                    self.examined[memo_key] = known
-                    while len(self.examined) > self.CACHED_EXAMINED:
-                        self.examined.popitem(last=False)
+                self.examined.put(memo_key, known)
         probed, embedded = known
         return probed, (store.xmp_of(place.storage, place.key, embedded) if self.reading else None)
 

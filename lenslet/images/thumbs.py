@@ -13,7 +13,6 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as WaitedTooLong
 
@@ -28,6 +27,7 @@ from lenslet.images.budget import Pixels
 from lenslet.images.decode import content_hash, content_hash_of
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.layout import THUMB_SETTINGS, is_shown, kind_of, thumb_of, url_version
+from lenslet.recent import Recent
 
 log = logging.getLogger("lenslet")
 CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
@@ -145,8 +145,7 @@ class Thumbs:
         self.pixels = Pixels(INLINE_PIXELS)  # shared with previews: every decode made while a client waits
         self.clock = clock
         self.flights = SingleFlight()  # requests for one thumbnail share its making
-        self.cache = OrderedDict()  # (identity, thumbnail key) -> (bytes, stat), oldest first
-        self.lock = threading.Lock()
+        self.cache = Recent(CACHED_THUMBS)  # (identity, thumbnail key) -> (bytes, stat)
 
     def fresh(self, storage, key, image):
         """Return (bytes, stat) of the thumbnail if it was made from the image as it is now
@@ -156,18 +155,15 @@ class Thumbs:
             stat = storage.stat(name)
         except NotFound:
             return None
-        # A grid is viewed again and again: keep the latest thumbnails read (first in, first
-        # out), each valid while its file's stat is the same.
+        # A grid is viewed again and again: keep the thumbnails read last, each valid while its
+        # file's stat is the same.
         found = self.cache.get((storage.identity, name))
         if found is None or found[1] != stat:
             found = storage.read_with_stat(name)
             # Thumbnails are written without fsync: one torn by a power cut is made again.
             if found[0][:4] != b"RIFF":
                 return None
-            with self.lock:
-                self.cache[(storage.identity, name)] = found
-                if len(self.cache) > CACHED_THUMBS:
-                    self.cache.popitem(last=False)
+            self.cache.put((storage.identity, name), found)
         source, _ = recorded(found[0])
         if source is None:  # made before thumbnails kept a record: by the times, as then
             return found if found[1].mtime >= image.mtime else None

@@ -7,7 +7,6 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
 from typing import NamedTuple
 
 import blake3
@@ -30,6 +29,7 @@ from lenslet.layout import (
     parent,
     sidecar_of,
 )
+from lenslet.recent import Recent
 from lenslet.sidecar.store import read_sidecar, read_xmp
 
 log = logging.getLogger("lenslet")
@@ -84,14 +84,17 @@ class Folders:
         # what its own listing says for counts and covers, listed again when its mtime moved (on disk) or past
         # `recheck` seconds.
         self.locals = {}
-        self.counts = OrderedDict()  # (identity, folder) -> (listed_mark(), when, its summary, its subfolders')
-        self.cache = OrderedDict()  # (identity, page key) -> (page file's Stat, bytes)
-        self.answers = OrderedDict()  # (identity, key, path, page) -> (stored bytes, counts, subfolders', answer)
-        self.views = OrderedDict()  # (browse path, query) -> (the pages' bytes, the items in the query's order)
-        self.parsed = OrderedDict()  # browse path -> (its pages' bytes, the pages parsed)
-        self.lock = threading.Lock()
+        # (identity, folder) -> (listed_mark(), when, its summary, its subfolders')
+        self.counts = Recent(self.CACHED_COUNTS)
+        self.cache = Recent(self.CACHED_PAGES)  # (identity, page key) -> (page file's Stat, bytes)
+        # (identity, key, path, page) -> (stored bytes, counts, subfolders', answer)
+        self.answers = Recent(self.CACHED_ANSWERS)
+        # (browse path, query) -> (the pages' bytes, the items in the query's order)
+        self.views = Recent(self.CACHED_VIEWS)
+        self.parsed = Recent(self.CACHED_PARSED)  # browse path -> (its pages' bytes, the pages parsed)
         self.holding = threading.local()  # since when this thread holds its listing changes (changes_told_once)
         self.checking = set()  # (identity, folder) a thread of this process is comparing with its listing now
+        self.lock = threading.Lock()  # for checking (each memo above has its own)
 
     def page(self, path, page):
         """Return the encoded manifest page of a browse path, with the counts and covers of now."""
@@ -104,17 +107,12 @@ class Folders:
         data, place = self.stored_page(path, page)
         own, children = self.summarize(place.storage, place.key, path)
         memo_key = (place.storage.identity, place.key, path, page)
-        with self.lock:
-            known = self.answers.get(memo_key)
+        known = self.answers.get(memo_key)
         if known is not None and known[0] == data and known[1] is own and known[2] is children:
             return known[3]
         answer = self._with(data, own, children)
         made = (answer, '"' + _digest(answer) + '"')
-        with self.lock:
-            self.answers[memo_key] = (data, own, children, made)
-            self.answers.move_to_end(memo_key)
-            while len(self.answers) > self.CACHED_ANSWERS:
-                self.answers.popitem(last=False)
+        self.answers.put(memo_key, (data, own, children, made))
         return made
 
     def stored_page(self, path, page):
@@ -157,17 +155,12 @@ class Folders:
         at once when this process changed it), so counts are as fresh as listings are.
         """
         mark, memo_key, now = self.listed_mark(), (storage.identity, key), self.clock()
-        with self.lock:
-            known = self.counts.get(memo_key)
+        known = self.counts.get(memo_key)
         if known is not None and mark is not None and known[0] == mark and 0 <= now - known[1] <= self.COUNTS_FOR:
             return known[2], known[3]
         children = {}
         own = self._summary(storage, key, path, 0, set(), children)
-        with self.lock:
-            self.counts[memo_key] = (mark, now, own, children)
-            self.counts.move_to_end(memo_key)
-            while len(self.counts) > self.CACHED_COUNTS:
-                self.counts.popitem(last=False)
+        self.counts.put(memo_key, (mark, now, own, children))
         return own, children
 
     def counts_of(self, path):
@@ -433,18 +426,13 @@ class Folders:
         """
         pages, data, place = self._every_page(path)
         memo_key = (path, query)
-        with self.lock:
-            known = self.views.get(memo_key)
+        known = self.views.get(memo_key)
         if known is not None and known[0] == data:
             kept = known[1]
         else:
             items = [item for page in pages for item in page["items"] if isinstance(item, dict)]
             kept = arrange(query, items)
-            with self.lock:
-                self.views[memo_key] = (data, kept)
-                self.views.move_to_end(memo_key)
-                while len(self.views) > self.CACHED_VIEWS:
-                    self.views.popitem(last=False)
+            self.views.put(memo_key, (data, kept))
         first = pages[0]
         view = orjson.dumps({
             "v": first["v"], "path": first["path"], "generatedAt": first.get("generatedAt"), "sig": first.get("sig"),
@@ -459,8 +447,7 @@ class Folders:
         for attempt in range(2):
             first, place = self.stored_page(path, 0)
             data = [first]
-            with self.lock:
-                known = self.parsed.get(path)
+            known = self.parsed.get(path)
             if known is None or known[0][0] != data[0]:
                 known = None
                 pages = [orjson.loads(data[0])]
@@ -479,11 +466,7 @@ class Folders:
                     raise
                 continue  # rebuilt between two pages: read them again
             data = tuple(data)
-            with self.lock:
-                self.parsed[path] = (data, pages)
-                self.parsed.move_to_end(path)
-                while len(self.parsed) > self.CACHED_PARSED:
-                    self.parsed.popitem(last=False)
+            self.parsed.put(path, (data, pages))
             return pages, data, place
 
     def _page(self, storage, key, path, page, retry=True):
@@ -584,11 +567,7 @@ class Folders:
         version, data = storage.read_fresh(storage.derived_key(name), known)
         if known is not None and known[0] == version:
             return data
-        with self.lock:
-            self.cache[cache_key] = (version, data)
-            self.cache.move_to_end(cache_key)
-            while len(self.cache) > self.CACHED_PAGES:
-                self.cache.popitem(last=False)
+        self.cache.put(cache_key, (version, data))
         return data
 
     def refresh(self, storage, key, folder_mtime, rebuild=False, known=None):

@@ -13,11 +13,11 @@ import logging
 import random
 import threading
 import time
-from collections import OrderedDict
 
 from lenslet.errors import BadRequest, Foreign, LensletError, PreconditionFailed, TooLarge, Unavailable
 from lenslet.layout import STATE, THROTTLE, join, name_of
 from lenslet.people import throttle
+from lenslet.recent import Recent
 from lenslet.storage import set_aside
 
 log = logging.getLogger("lenslet")
@@ -37,8 +37,8 @@ class Throttle:
         # The same wrong credential again is not a new guess (a page loading fifty thumbnails with a
         # revoked share link): a process counts each (address, credential digest) once. This only ever
         # counts less for a credential already counted, never lets an address try more.
-        self.counted = OrderedDict()
-        self.lock = threading.Lock()
+        self.counted = Recent(CAPACITY)
+        self.lock = threading.Lock()  # for next_sweep
         self.next_sweep = float("-inf")
 
     def wait(self, address):
@@ -49,10 +49,8 @@ class Throttle:
     def failed(self, address, credential=""):
         """Count a failed attempt from address (once for each credential, given as a digest)."""
         pair = (address, credential)
-        with self.lock:
-            if credential and pair in self.counted:
-                self.counted.move_to_end(pair)
-                return
+        if credential and self.counted.get(pair):
+            return
         name = throttle.record_name(address)
         for attempt in range(WRITE_TRIES):
             record, version = self._load(name)
@@ -67,10 +65,7 @@ class Throttle:
         else:
             raise Unavailable("too many failed attempts from one address at once to count them; try again")
         if credential:
-            with self.lock:
-                self.counted[pair] = None
-                while len(self.counted) > CAPACITY:
-                    self.counted.popitem(last=False)
+            self.counted.put(pair, True)
         self._sweep()
 
     def _load(self, name, settle=True):
