@@ -89,6 +89,10 @@ class Worker:
                 if worked:  # the queue just ran dry: what the jobs freed goes back to the system
                     memory.trim()
                     worked = False
+                    try:
+                        self.runner.queue_ran_dry()
+                    except LensletError as ex:
+                        log.error("cannot ask for a health report: %s", ex.description)
                 self.stopping.wait(IDLE_POLL)
                 continue
             worked = True

@@ -126,6 +126,7 @@ class Runner:
         self.stats = {}       # what the last rollup counted
         self.summaries = {}   # folder -> what health reports of it: the scanner's last pass (scanned())
         self.rollup_took = 0.0
+        self.told_backlog = {}  # the jobs the last health report told of, by kind (health's own left out)
         self.feeding = {}     # thread -> whether it runs, or is claiming, a job of FEEDS_ROLLUP (see take)
         self.feeding_lock = threading.Lock()
         self.holding_since = None  # when a rollup was first held for them (settled), while it is
@@ -404,9 +405,21 @@ class Runner:
     def health(self):
         backlog = jobs.backlog(self.storage)
         backlog["health"] = backlog.get("health", 1) - 1  # not counting this very job
-        report = health.report(self.stats, self.summaries, self.errors, {k: v for k, v in backlog.items() if v},
-                               self.runs, self.clock, self.trash)
+        told = {k: v for k, v in backlog.items() if v}
+        report = health.report(self.stats, self.summaries, self.errors, told, self.runs, self.clock, self.trash)
         health.write_report(self.storage, report)
+        self.told_backlog = _others(told)
+
+    def queue_ran_dry(self):
+        """Ask for a health report when the jobs the last one told of have run since and no report came
+        after them: one made while another thread still had a job told of it until the next change."""
+        if self.told_backlog and _others(jobs.backlog(self.storage)) != self.told_backlog:
+            jobs.enqueue(self.storage, "health", "", self.clock)
+
+
+def _others(backlog):
+    """A backlog without health reports: a report counts itself, and asking for one must not ask for more."""
+    return {kind: count for kind, count in backlog.items() if kind != "health"}
 
 
 # The worker's side of jobs.PRIORITY: what each kind of job does (a test holds the two to one set of kinds).

@@ -225,6 +225,28 @@ def test_a_rollup_is_spaced_by_all_it_cost_its_search_index_too(tree, storage, m
     assert runner.due({"kind": "rollup", "path": "", "queuedAt": now[0] - 20.0})
 
 
+def test_a_health_report_that_told_of_jobs_is_made_again_once_they_ran(tree, storage):
+    """A report made while another job thread still had a job told of it until the next change: the worker
+    whose queue ran dry asks for one more, and only when the backlog differs from what was told."""
+    draw(tree / "a" / "1.jpg")
+    runner = Runner(Config(root=str(tree)), storage)
+
+    def told():
+        return json.loads((tree / "_health.json").read_bytes())["backlog"]
+
+    jobs.enqueue(storage, "preview", "a/1.jpg")
+    runner.health()
+    assert told() == {"preview": 1}
+    drain(runner, "w")
+    assert jobs.backlog(storage) == {} and told() == {"preview": 1}  # what the loop no longer leaves so
+    runner.queue_ran_dry()
+    assert jobs.backlog(storage) == {"health": 1}
+    drain(runner, "w")
+    assert told() == {}
+    runner.queue_ran_dry()  # told as it is: no report asks for another
+    assert jobs.backlog(storage) == {}
+
+
 def test_a_job_finished_by_another_worker_between_read_and_claim_is_not_run_again(storage):
     """Worker A reads a job; B claims, runs and finishes it; only then does A try to claim it."""
     jobs.enqueue(storage, "index", "a", clock=lambda: 100.0)
