@@ -353,8 +353,14 @@ class Albums:
         if key in self.found_by_hash:
             return self.found_by_hash[key]
         needle, found = b'"hash":"' + digest.encode() + b'"', []
+        # The rollup search has loaded, which holds() asks what it knew of each file found: the stored file, newer
+        # while this process loads it, named images search did not know yet, each then read whole to be hashed.
+        # The stored file only while none is loaded (a process just started).
+        snapshot = loaded.loaded
+        bodies = (body for _, body in snapshot.lines(0, len(snapshot))) if len(snapshot) \
+            else rollup.raw_items(self.storage)
         try:
-            for body in rollup.raw_items(self.storage):
+            for body in bodies:
                 if needle in body:
                     path = rollup.item_of(body).get("path")
                     if isinstance(path, str) and path.split("/", 1)[0] != TRASH:

@@ -19,6 +19,7 @@ from test_users import World
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.files import clean
+from lenslet.search import searcher
 from lenslet.storage import LocalStorage, open_storage
 
 EVIL = "http://evil.example"
@@ -354,7 +355,7 @@ def test_two_processes_adding_at_once_lose_nothing(album, library):
 # -- what an album page costs on S3 -------------------------------------------------
 
 def test_an_album_page_on_s3_reads_a_listing_per_folder_not_each_image(tmp_path, bucket, s3_endpoint,
-                                                                        search_looks_often):
+                                                                        search_looks_often, monkeypatch):
     config = Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
                     cache_dir=str(tmp_path / "cache"), recheck=60)
     gallery = Gallery(config, tmp_path)
@@ -399,9 +400,19 @@ def test_an_album_page_on_s3_reads_a_listing_per_folder_not_each_image(tmp_path,
     gallery.s3.copy_object(Bucket=bucket, Key="photos/moved/here.jpg", CopySource={"Bucket": bucket,
                                                                                    "Key": "photos/f1/p001.jpg"})
     gallery.s3.delete_object(Bucket=bucket, Key="photos/f1/p001.jpg")
+    # While this process loads the new rollup, the image is looked for in the one it has: not found yet (it
+    # once was found in the stored file, and read whole to be hashed, search knowing nothing of it yet).
+    loading, reload = threading.Event(), searcher.Searcher.reload
+    monkeypatch.setattr(searcher.Searcher, "reload", lambda self, stat: loading.wait(30) and reload(self, stat))
     gallery.index()
     later_by[0] = 61  # LENSLET_RECHECK later: every folder looked at again
     moved = picked[:1] + ["moved/here.jpg"] + picked[2:]
+    for _ in range(3):
+        answer, meanwhile = requests_of()
+        assert paths(answer) == picked[:1] + picked[2:]
+        assert [where for method, where in meanwhile if method == "GET" and where.endswith(".jpg")] == []
+        time.sleep(searcher.CHECK_EVERY)  # looked at the rollup again: loading still
+    loading.set()
     answer, found = wait_until(lambda: (lambda got: got if paths(got[0]) == moved else None)(requests_of()))
     # the one image looked at: the moved one, alone in its folder
     assert [request for request in found if request[1].endswith(".jpg")] in ([], [("HEAD", "/photos/moved/here.jpg")])
