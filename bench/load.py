@@ -133,6 +133,29 @@ class Served:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(30)
 
+    def web_cpu(self):
+        """CPU seconds each web process has used so far (Linux's /proc; {} elsewhere)."""
+        used = {}
+        try:
+            with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as children:
+                pids = children.read().split()
+            for pid in pids:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    if b"gunicorn" not in cmdline.read():
+                        continue  # lenslet's worker
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            return {}
+        return used
+
+    def split(self, before, seconds):
+        """How the web processes shared the CPU since `before` (web_cpu()), in cores: '0.71 + 0.65 cores'."""
+        after = self.web_cpu()
+        shares = sorted(((after[pid] - before.get(pid, 0.0)) / seconds for pid in after), reverse=True)
+        return " + ".join(f"{share:.2f}" for share in shares) + " cores" if shares else "not measured"
+
 
 def get(port, path):
     answer = get_answer(port, path)
@@ -279,7 +302,8 @@ def readers_with_writers(served, read, edit, args, use_wrk):
     reads of a folder after the edits make its listing again (0.2 to 2 s each). Several rounds, because
     gunicorn gives each kept-alive connection to the web process that accepts it first: 8 readers all landed
     in one process in some rounds (1,362 reads/s against 4,080 when they were shared) and one round's ratio
-    then said 0.15x or 0.92x of the same code."""
+    then said 0.15x or 0.92x of the same code. Each round says how the two web processes shared the CPU: all
+    the readers in one shows as, say, 0.95 + 0.08 cores."""
     path = f"/folders?path={read}"
     alone, during, edits, answered = [], [], [], []
 
@@ -289,15 +313,20 @@ def readers_with_writers(served, read, edit, args, use_wrk):
 
     for turn in range(args.rounds):
         settled_and_read_once()
+        before = served.web_cpu()
         alone.append(run_together(served.port, [(("read", path), READERS)], args.seconds, use_wrk)[0][0])
+        alone_split = served.split(before, args.seconds)
         settled_and_read_once()
         both = [(("read", path), READERS), (("edit", edit, args.images, f"{read}{turn}"), WRITERS)]
+        before = served.web_cpu()
         (reads, _), (writes, done) = run_together(served.port, both, args.seconds, use_wrk)
+        both_split = served.split(before, args.seconds)
         during.append(reads)
         edits.append(writes)
         answered += done
         print(f"    round {turn + 1}: alone {alone[-1]['rate']:,.0f}/s, with writers {reads['rate']:,.0f}/s "
-              f"(p99 {fmt(reads['p99']).strip()}; {writes['rate']:,.0f} edits/s)", flush=True)
+              f"(p99 {fmt(reads['p99']).strip()}; {writes['rate']:,.0f} edits/s); web processes {alone_split}, "
+              f"then {both_split}", flush=True)
     return median_round(alone), median_round(during), median_round(edits), answered
 
 
@@ -443,10 +472,13 @@ def main():
         answered += done
         served.settle()
         paced = [(("read", "/folders?path=big"), READERS), (("edit", "big", args.images, "p", 50), WRITERS)]
+        before = served.web_cpu()
         (at_pace, _), (paced_edits, done) = run_together(port, paced, seconds, use_wrk)
+        paced_split = served.split(before, seconds)
         answered += done
         row(f"the {big}-image folder, 8 writers at 50 edits/s in it", at_pace, alone, "of alone (people's pace)")
         row("  (their edits)", paced_edits)
+        print(f"    (one round; web processes {paced_split})")
         row("the 10-image folder, alone", small_alone)
         row("the 10-image folder, writers in another", small_during, small_alone, "of alone (at least 0.7)")
 
