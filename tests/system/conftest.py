@@ -123,7 +123,9 @@ class Page:
             raise AssertionError("the page never got there; it shows: " + self.script(
                 "return [location.hash, document.activeElement.outerHTML.slice(0, 80),"
                 " document.getElementById('view-message').textContent,"
-                " document.getElementById('status').textContent].join(' | ')")) from None
+                " document.getElementById('status').textContent, document.getElementById('count').textContent,"
+                " document.getElementById('empty').hidden ? '' : document.getElementById('empty').textContent,"
+                " document.querySelectorAll('.tile').length + ' tiles'].join(' | ')")) from None
 
     def find(self, css):
         return self.driver.find_element(self.by.CSS_SELECTOR, css)
