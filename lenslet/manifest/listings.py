@@ -94,6 +94,7 @@ class Folders:
         self.parsed = Recent(self.CACHED_PARSED)  # browse path -> (its pages' bytes, the pages parsed)
         self.holding = threading.local()  # since when this thread holds its listing changes (changes_told_once)
         self.checking = set()  # (identity, folder) a thread of this process is comparing with its listing now
+        self.served_stored = threading.local()  # .now: this thread served a folder as stored while another checked it
         self.lock = threading.Lock()  # for checking (each memo above has its own)
 
     def page(self, path, page):
@@ -114,6 +115,14 @@ class Folders:
         made = (answer, '"' + _digest(answer) + '"')
         self.answers.put(memo_key, (data, own, children, made))
         return made
+
+    def checked_meanwhile(self):
+        """Whether this thread has served a folder as stored, while another thread of the process looked at it
+        again (it changed), since it last asked: that answer may be a moment behind, and the page asks again
+        (GET /folders says so). Asking clears it."""
+        was = getattr(self.served_stored, "now", False)
+        self.served_stored.now = False
+        return was
 
     def stored_page(self, path, page):
         """The manifest page of a browse path as stored (rebased through a pointer), and its place."""
@@ -533,6 +542,7 @@ class Folders:
         if busy:
             count = memo is not None and (memo.pages is not None or self.stored_page_count(storage, key))
             if count:
+                self.served_stored.now = True
                 return (memo if memo.pages is not None else memo._replace(page_count=count)), None
             return self.refresh(storage, key, mtime)  # nothing stored to serve (or no memo yet): alongside
         try:

@@ -9,6 +9,7 @@ from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
 
 MAX_PAGE = 1_000_000  # a page number past any folder's (a million pages of LENSLET_PAGE_SIZE)
+CHECKING = "X-Lenslet-Checking"  # an answer that may be a moment behind its folder: the page asks again
 
 
 class FoldersResource:
@@ -20,10 +21,12 @@ class FoldersResource:
         self.folders = folders
 
     def on_get(self, req, resp):
+        self.folders.checked_meanwhile()  # (what another request of this thread left)
         access = access_of(req)
         path = access.folder(clean_path(req.get_param("path")))
         page = req.get_param_as_int("page", min_value=0, max_value=MAX_PAGE, default=0)
         params = {name: req.get_param(name) for name in query.PARAMS}
+        resp.cache_control = ["no-cache"]
         if any(params.values()) or req.has_param("offset") or req.has_param("limit"):
             if page:
                 raise BadRequest("page pages the stored manifest; a sorted or filtered listing pages by offset "
@@ -31,17 +34,26 @@ class FoldersResource:
             asked = query.parse(params)
             limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
             offset = req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
-            resp.data = self.folders.view_seen(path, asked, offset, limit, access)
-        else:
-            data, etag = self.folders.page_seen(path, page, access)
-            if etag is not None:  # the stored page as a whole: kept fresh by revalidation, 304 while unchanged
-                resp.etag = etag
-                if not_modified(req.get_header("If-None-Match"), None, etag, 0):
-                    resp.status, resp.cache_control = falcon.HTTP_304, ["no-cache"]
-                    return
-            resp.data = data
-        resp.content_type = falcon.MEDIA_JSON
-        resp.cache_control = ["no-cache"]
+            resp.data, resp.content_type = self.folders.view_seen(path, asked, offset, limit, access), falcon.MEDIA_JSON
+            self.say_if_checked_meanwhile(resp)
+            return
+        data, etag = self.folders.page_seen(path, page, access)
+        if not self.say_if_checked_meanwhile(resp) and etag is not None:
+            # The stored page as a whole: kept fresh by revalidation, 304 while unchanged.
+            resp.etag = etag
+            if not_modified(req.get_header("If-None-Match"), None, etag, 0):
+                resp.status = falcon.HTTP_304
+                return
+        resp.data, resp.content_type = data, falcon.MEDIA_JSON
+
+    def say_if_checked_meanwhile(self, resp):
+        """An answer served as stored while another request of this process looked at the folder again (it
+        changed, listings.checked_meanwhile) says so, kept by no cache: the page asks again in a moment."""
+        if not self.folders.checked_meanwhile():
+            return False
+        resp.set_header(CHECKING, "1")
+        resp.cache_control = ["no-store"]
+        return True
 
     def on_patch(self, req, resp):
         path, body = access_of(req).change(clean_path(req.get_param("path"))), read_json(req)

@@ -10,6 +10,7 @@ import {hashOf} from "./router.js";
 import {filtered, paramsOf} from "./sorting.js";
 
 const SEARCH_PAGE = 200;  // and a sorted or filtered folder's slice
+const ASK_AGAIN_MS = 500;  // after an answer the server gave while it looked at the folder again (listed)
 const NAVIGATION_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
 
 /** The type of what the grid's tiles carry when dragged: {images: [paths]} or {folder: path}. */
@@ -99,7 +100,8 @@ export class Listing {
     const {rules, el} = this;
     // A folder sorted or filtered is read in slices of one order (offset, limit); else its stored pages.
     const query = paramsOf(asked);
-    this.current = {key, path: place.path, q: place.q, asked, query, sliced: !searching && query !== "", items: [],
+    clearTimeout(this.again);
+    this.current = {place, key, path: place.path, q: place.q, asked, query, sliced: !searching && query !== "", items: [],
       behind: new Map(),
       page: 0, pageCount: 1, total: null, folderTotal: null, loading: false, source: this.source(place, asked)};
     this.thumbs.forEach((unload) => unload());
@@ -121,6 +123,20 @@ export class Listing {
     return this.loadMore();
   }
 
+  /** A folder's listing. One the server answered while it looked at the folder again (another program changed
+   *  it, X-Lenslet-Checking) may be a moment behind: the folder is shown again from its start in a moment. */
+  async listed(url) {
+    const current = this.current;
+    const answer = await this.api.request("GET", url);
+    if (answer.headers.get("X-Lenslet-Checking")) {
+      clearTimeout(this.again);
+      this.again = setTimeout(() => {
+        if (current === this.current) this.open(current.place, current.asked, current.key);
+      }, ASK_AGAIN_MS);
+    }
+    return answer.json();
+  }
+
   async loadMore() {
     const current = this.current;
     if (current.loading || current.page >= current.pageCount) return;
@@ -137,9 +153,8 @@ export class Listing {
         current.total = found.total;
         current.page = found.done ? 1 : 0;
       } else if (current.q != null || current.sliced) {
-        const found = await this.api.getJSON(current.sliced
-          ? `/folders?path=${enc(current.path)}${current.query}${slice}`
-          : `/search?q=${enc(current.q)}&path=${enc(current.path)}${current.query}${slice}`);
+        const found = current.sliced ? await this.listed(`/folders?path=${enc(current.path)}${current.query}${slice}`)
+          : await this.api.getJSON(`/search?q=${enc(current.q)}&path=${enc(current.path)}${current.query}${slice}`);
         if (current !== this.current) return;
         if (current.sliced && !current.items.length) {
           this.counts.fromListing(current.path, {...found, total: found.folderTotal});  // the folder's own count
@@ -150,7 +165,7 @@ export class Listing {
         current.folderTotal = found.folderTotal ?? null;
         current.page = !items.length || current.items.length + items.length >= found.total ? 1 : 0;
       } else {
-        const manifest = await this.api.getJSON(`/folders?path=${enc(current.path)}&page=${current.page}`);
+        const manifest = await this.listed(`/folders?path=${enc(current.path)}&page=${current.page}`);
         if (current !== this.current) return;
         if (current.page === 0) {
           current.videos = Number.isInteger(manifest.videos) ? manifest.videos : 0;  // of total: said apart

@@ -85,7 +85,8 @@ def test_readers_of_a_folder_one_thread_is_checking_are_served_its_stored_pages_
     """While one thread of a process compares a folder with its listing (another program changed it), the
     process's other readers of it are served the stored pages as they are: none waits, none checks too (while
     people tag, each of 16 threads built the listing again at once, and every reader stalled 1 to 2 s).
-    Once the check is done, readers get the new listing."""
+    Such an answer says so (the page asks again in a moment) and no cache keeps it; once the check is done,
+    readers get the new listing, said plainly."""
     reader, _ = processes
     (tree / "trip" / "new.jpg").write_bytes(jpeg())  # another program's: the folder moved, no edit marked it
     entered, go_on, checks, first = threading.Event(), threading.Event(), [], []
@@ -105,10 +106,18 @@ def test_readers_of_a_folder_one_thread_is_checking_are_served_its_stored_pages_
         meanwhile = [listed(reader) for _ in range(3)]
         assert time.monotonic() - started < 1 and checks == ["checking"]
         assert all(sorted(items) == NAMES for items in meanwhile)  # the stored pages, as they are
+        for url in ("/folders?path=trip", "/folders?path=trip&sort=name&limit=5"):
+            answer = reader.get(url)
+            assert answer.headers["X-Lenslet-Checking"] == "1" and answer.headers["Cache-Control"] == "no-store"
+            assert "ETag" not in answer.headers
     finally:
         go_on.set()
         checking.join(10)
     assert "new.jpg" in first[0] and "new.jpg" in listed(reader)
+    for url in ("/folders?path=trip", "/folders?path=trip&sort=name&limit=5", "/folders?path=trip"):
+        answer = reader.get(url)  # a flag one answer left is not carried into the next
+        assert "X-Lenslet-Checking" not in answer.headers and answer.headers["Cache-Control"] == "no-cache"
+    assert reader.get("/folders?path=trip", headers={"If-None-Match": answer.headers["ETag"]}).status_int == 304
 
 
 # What the edit mark says when a settle comes due, and how much later the young sidecars are read.

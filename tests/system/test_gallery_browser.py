@@ -204,6 +204,37 @@ def test_an_empty_gallery_says_what_it_shows_and_how_to_add_photos(page, tree):
     assert "Drop photos" in text and "Upload" in text and "copy" in text and "lenslet clean" in text
 
 
+# The page's fetch, wrapped: the first listing of trip comes back as a process answers while another of its
+# requests looks at the folder again (listings.checked_meanwhile): a moment behind (its last image not in it
+# yet), and saying so.
+BEHIND_ONCE = """
+const real = window.fetch;
+window.behindServed = 0;
+window.fetch = async (url, options) => {
+  const answer = await real(url, options);
+  if (window.behindServed || !String(url).includes('/folders?path=trip&page=0')) return answer;
+  window.behindServed += 1;
+  const listing = await answer.json();
+  listing.items = listing.items.slice(0, -1);
+  const headers = new Headers(answer.headers);
+  headers.set('X-Lenslet-Checking', '1');
+  return new Response(JSON.stringify(listing), {status: answer.status, headers});
+};
+"""
+
+
+def test_a_listing_answered_while_its_folder_was_looked_at_again_is_asked_again(page, shapes):
+    """Another program changed a folder, and a request of the same web process was looking at it again as the
+    page asked: the page was served the stored listing, told so, and shows the folder as it is a moment later."""
+    page = page()
+    page.open()
+    page.script(BEHIND_ONCE)
+    page.script("location.hash = '#path=trip'")
+    page.until(lambda: page.script("return window.behindServed") == 1)
+    page.until(lambda: len(page.script("return document.querySelectorAll('.tile.image')")) == len(SHAPES))
+    assert page.find("#count").text == f"{len(SHAPES)} images"
+
+
 def upload_files(page, *paths):
     page.find("#upload-input").send_keys("\n".join(str(path) for path in paths))
 
