@@ -7,6 +7,8 @@ import {partOf} from "./dom.js";
 import {nameOf} from "./paths.js";
 import {hashOf} from "./router.js";
 
+const ASK_AGAIN_MS = 500;  // after a folder's answer the server gave while it looked at the folder again
+
 export class FolderTree {
   /** sidebar: the <nav> holding the tree's list; toggle: the button that shows it on a narrow screen.
    *  dropping(event) answers whether a drag carries what a folder takes; dropped(folder, event) takes it. */
@@ -107,7 +109,9 @@ export class FolderTree {
     node.dataset.loaded = "1";
     try {
       const path = node.dataset.folder;
-      const manifest = await this.api.getJSON(`/folders?path=${enc(path)}`);
+      const answer = await this.api.request("GET", `/folders?path=${enc(path)}`);
+      const manifest = await answer.json();
+      if (answer.headers.get("X-Lenslet-Checking")) this.askAgainSoon();
       this.counts.fromListing(path, manifest);
       const paths = manifest.dirs.map((dir) => (path ? `${path}/${dir.name}` : dir.name));
       children.replaceChildren(...manifest.dirs.map((dir, at) => this.node(paths[at], dir.kind)));
@@ -116,6 +120,15 @@ export class FolderTree {
     } catch (ex) {
       delete node.dataset.loaded;
     }
+  }
+
+  /** Read the tree again in a moment: a folder's answer came while the server looked at the folder again
+   *  (another program changed it, X-Lenslet-Checking), and may be a moment behind. */
+  askAgainSoon() {
+    clearTimeout(this.again);
+    this.again = setTimeout(() => {
+      this.refresh(this.list.querySelector("[aria-current]")?.closest("li[data-folder]")?.dataset.folder ?? "");
+    }, ASK_AGAIN_MS);
   }
 
   /** Open the tree down to path and its subfolders (a folder made there shows at once), and mark

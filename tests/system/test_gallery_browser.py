@@ -204,18 +204,18 @@ def test_an_empty_gallery_says_what_it_shows_and_how_to_add_photos(page, tree):
     assert "Drop photos" in text and "Upload" in text and "copy" in text and "lenslet clean" in text
 
 
-# The page's fetch, wrapped: the first listing of trip comes back as a process answers while another of its
-# requests looks at the folder again (listings.checked_meanwhile): a moment behind (its last image not in it
-# yet), and saying so.
+# The page's fetch, wrapped: the first answer to a URL ending so comes back as a process answers while another
+# of its requests looks at the folder again (listings.checked_meanwhile): a moment behind (its last image, or
+# subfolder, not in it yet), and saying so.
 BEHIND_ONCE = """
 const real = window.fetch;
 window.behindServed = 0;
 window.fetch = async (url, options) => {
   const answer = await real(url, options);
-  if (window.behindServed || !String(url).includes('/folders?path=trip&page=0')) return answer;
+  if (window.behindServed || !String(url).endsWith(URL_END)) return answer;
   window.behindServed += 1;
   const listing = await answer.json();
-  listing.items = listing.items.slice(0, -1);
+  listing[SHORTENED] = listing[SHORTENED].slice(0, -1);
   const headers = new Headers(answer.headers);
   headers.set('X-Lenslet-Checking', '1');
   return new Response(JSON.stringify(listing), {status: answer.status, headers});
@@ -223,16 +223,37 @@ window.fetch = async (url, options) => {
 """
 
 
+def behind_once(url_end, shortened):
+    return BEHIND_ONCE.replace("URL_END", json.dumps(url_end)).replace("SHORTENED", json.dumps(shortened))
+
+
 def test_a_listing_answered_while_its_folder_was_looked_at_again_is_asked_again(page, shapes):
     """Another program changed a folder, and a request of the same web process was looking at it again as the
     page asked: the page was served the stored listing, told so, and shows the folder as it is a moment later."""
     page = page()
     page.open()
-    page.script(BEHIND_ONCE)
+    page.script(behind_once("/folders?path=trip&page=0", "items"))
     page.script("location.hash = '#path=trip'")
     page.until(lambda: page.script("return window.behindServed") == 1)
     page.until(lambda: len(page.script("return document.querySelectorAll('.tile.image')")) == len(SHAPES))
     assert page.find("#count").text == f"{len(SHAPES)} images"
+
+
+def test_the_tree_asks_again_after_a_listing_answered_while_its_folder_was_looked_at_again(page, tree):
+    """The same for the folder tree: the top folder's listing comes back a folder short, saying so, and the
+    tree shows every folder a moment later."""
+    for name in ("alps", "beach"):
+        draw(tree / name / "photo.jpg")
+    page = page()
+    added = page.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",  # the tree's first read, too
+                                        {"source": behind_once("/folders?path=", "dirs")})
+    try:
+        page.open()
+        page.until(lambda: page.script("return window.behindServed") == 1)
+        page.until(lambda: page.script("return [...document.querySelectorAll('#tree li[data-folder]')]"
+                                       ".map(li => li.dataset.folder)") == ["", "alps", "beach"])
+    finally:
+        page.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
 
 
 def upload_files(page, *paths):
