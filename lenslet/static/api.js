@@ -11,6 +11,8 @@ const PREVIEWS_KEPT = 8;   // the viewer's previews around the image shown, so t
 const TAKEN = "Somebody made the first admin meanwhile: sign in with your name and password.";
 
 export const enc = encodeURIComponent;
+// How long the page waits before asking again for a folder's listing that may be a moment behind (getListing).
+export const ASK_AGAIN_MS = 500;
 
 /** A non-2xx answer, carrying lenslet's JSON error body when there is one. */
 export class ApiError extends Error {
@@ -266,6 +268,14 @@ export class Api {
 
   async getJSON(url) {
     return (await this.request("GET", url)).json();
+  }
+
+  /** GET a folder's listing: [its JSON, whether it may be a moment behind]. The server says so
+   *  (X-Lenslet-Checking) when it answered from the stored listing while it looked at the changed folder
+   *  again: ask again in ASK_AGAIN_MS. */
+  async getListing(url) {
+    const answer = await this.request("GET", url);
+    return [await answer.json(), answer.headers.has("X-Lenslet-Checking")];
   }
 
   /** POST a JSON body and answer the JSON reply. */

@@ -1,7 +1,7 @@
 // The listing: a folder's manifest pages or search results, as a grid of folder and image tiles
 // loaded page by page as the person scrolls, with the heading above it (breadcrumbs, title, count).
 
-import {enc} from "./api.js";
+import {ASK_AGAIN_MS, enc} from "./api.js";
 import {countText, videoCountText} from "./counts.js";
 import {partOf} from "./dom.js";
 import {focusOf, GridLayout, ratioOf} from "./grid.js";
@@ -10,7 +10,6 @@ import {hashOf} from "./router.js";
 import {filtered, paramsOf} from "./sorting.js";
 
 const SEARCH_PAGE = 200;  // and a sorted or filtered folder's slice
-const ASK_AGAIN_MS = 500;  // after an answer the server gave while it looked at the folder again (listed)
 const NAVIGATION_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
 
 /** The type of what the grid's tiles carry when dragged: {images: [paths]} or {folder: path}. */
@@ -123,18 +122,18 @@ export class Listing {
     return this.loadMore();
   }
 
-  /** A folder's listing. One the server answered while it looked at the folder again (another program changed
-   *  it, X-Lenslet-Checking) may be a moment behind: the folder is shown again from its start in a moment. */
+  /** A folder's listing. One that may be a moment behind (api.getListing) has the folder shown again from
+   *  its start in a moment. */
   async listed(url) {
     const current = this.current;
-    const answer = await this.api.request("GET", url);
-    if (answer.headers.get("X-Lenslet-Checking")) {
+    const [listing, behind] = await this.api.getListing(url);
+    if (behind) {
       clearTimeout(this.again);
       this.again = setTimeout(() => {
         if (current === this.current) this.open(current.place, current.asked, current.key);
       }, ASK_AGAIN_MS);
     }
-    return answer.json();
+    return listing;
   }
 
   async loadMore() {

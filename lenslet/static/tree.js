@@ -2,12 +2,10 @@
 // the folder shown, which it marks; read again after every operation, keeping what was open. Its
 // folders take images and folders dragged onto them.
 
-import {enc} from "./api.js";
+import {ASK_AGAIN_MS, enc} from "./api.js";
 import {partOf} from "./dom.js";
 import {nameOf} from "./paths.js";
 import {hashOf} from "./router.js";
-
-const ASK_AGAIN_MS = 500;  // after a folder's answer the server gave while it looked at the folder again
 
 export class FolderTree {
   /** sidebar: the <nav> holding the tree's list; toggle: the button that shows it on a narrow screen.
@@ -109,9 +107,8 @@ export class FolderTree {
     node.dataset.loaded = "1";
     try {
       const path = node.dataset.folder;
-      const answer = await this.api.request("GET", `/folders?path=${enc(path)}`);
-      const manifest = await answer.json();
-      if (answer.headers.get("X-Lenslet-Checking")) this.askAgainSoon();
+      const [manifest, behind] = await this.api.getListing(`/folders?path=${enc(path)}`);
+      if (behind) this.askAgainSoon();
       this.counts.fromListing(path, manifest);
       const paths = manifest.dirs.map((dir) => (path ? `${path}/${dir.name}` : dir.name));
       children.replaceChildren(...manifest.dirs.map((dir, at) => this.node(paths[at], dir.kind)));
@@ -122,8 +119,7 @@ export class FolderTree {
     }
   }
 
-  /** Read the tree again in a moment: a folder's answer came while the server looked at the folder again
-   *  (another program changed it, X-Lenslet-Checking), and may be a moment behind. */
+  /** Read the tree again in a moment: a folder's answer may be a moment behind (api.getListing). */
   askAgainSoon() {
     clearTimeout(this.again);
     this.again = setTimeout(() => {
