@@ -96,6 +96,7 @@ class Folders:
         self.checking = set()  # (identity, folder) a thread of this process is comparing with its listing now
         self.served_stored = threading.local()  # .now: this thread served a folder as stored while another checked it
         self.lock = threading.Lock()  # for checking (each memo above has its own)
+        self.mark_seen = None  # (Stat, listed_mark()) of LISTED read last, once its time tells it apart
 
     def page(self, path, page):
         """Return the encoded manifest page of a browse path, with the counts and covers of now."""
@@ -290,16 +291,32 @@ class Folders:
         """LISTED now: its bytes and Stat (old bytes put back are a new file: a new ctime on disk), b""
         while there is none (the next rebuild anywhere makes one), None when it cannot be read or is
         not of its shape (a folder, a FIFO or a link in its place, which no process rewrites: counts
-        kept under it would never hear of a change, so they are worked out for every answer)."""
+        kept under it would never hear of a change, so they are worked out for every answer).
+
+        Asked by every listing read. On a disk, one stat tells the mark read last is still the mark: its
+        six calls to open and read it were the most of a steady read's, each one handing the GIL to
+        another thread and waiting to take it back (python bench/load.py). Only a mark read once its
+        time was past telling writes apart is trusted so (kept_mark)."""
+        root = self.tree.root
+        seen = self.mark_seen
+        if seen is not None and root.folder_mtimes:
+            try:
+                if root.stat(LISTED) == seen[0]:
+                    return seen[1]
+            except LensletError:
+                pass  # read below, which says what it is
         try:
-            data, stat = self.tree.root.read_with_stat(LISTED)
+            data, stat = root.read_with_stat(LISTED)
         except NotFound:
             return b""
         except LensletError:
             return None
         # Of another length it is not lenslet's (torn, or another program's, maybe megabytes, which kept
         # with each of CACHED_COUNTS folders' counts would be gigabytes): unread until a rebuild replaces it.
-        return (data, stat) if len(data) == self.MARK_BYTES else None
+        if len(data) != self.MARK_BYTES:
+            return None
+        self.mark_seen = kept_mark(data, stat, time.time())
+        return data, stat
 
     def listing_changed(self):
         """Tell every process's kept counts that a listing changed: LISTED's bytes changed in place
@@ -634,6 +651,18 @@ class Folders:
         except (orjson.JSONDecodeError, LensletError):
             return None, None  # a torn or foreign manifest is rebuilt, never trusted
         return (data, page) if manifests.usable(page) else (None, None)
+
+
+MARK_SETTLED = 1.0  # seconds after LISTED's last change (its ctime) past which no rewrite can leave its Stat as it was
+
+
+def kept_mark(data, stat, now):
+    """(Stat, mark) for listed_mark to trust while LISTED's Stat stays this one, or None. A rewrite within one
+    tick of the file system's clock leaves the times, and the size, as they were: a mark read within
+    MARK_SETTLED of its change may be rewritten so, unseen, and is read again every time instead. Read
+    later, any rewrite since gets a later time. (A file system's clock ahead of this one's: read every time;
+    one behind by more than that: such a rewrite goes unseen by counts until they expire, COUNTS_FOR.)"""
+    return (stat, (data, stat)) if now - stat.changed > MARK_SETTLED else None
 
 
 class News(NamedTuple):

@@ -212,7 +212,7 @@ class LocalStorage(Verbs):
         try:
             if limit is not None and st.st_size > limit:
                 raise TooLarge(f"the file is larger than {limit} bytes", path=key, limit=limit)
-            parts, got, want = [], 0, st.st_size + 1  # one read more says it ended (or it grew)
+            parts, got, want = [], 0, st.st_size + 1  # a byte more than its size: a short read says it ended
             while True:
                 if limit is not None:
                     want = min(want, limit + 1 - got)
@@ -220,7 +220,10 @@ class LocalStorage(Verbs):
                 if not chunk:
                     break
                 parts.append(chunk)
-                got, want = got + len(chunk), READ_MORE
+                got += len(chunk)
+                if got == st.st_size and len(chunk) < want:
+                    break  # all it held when opened, and less than asked for: it ended (one call less a file)
+                want = READ_MORE
         finally:
             os.close(fd)
         if limit is not None and got > limit:  # it grew between the look and the read

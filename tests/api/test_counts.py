@@ -2,8 +2,16 @@
 through the API and after other programs change the tree, on local disk and S3."""
 
 import json
+import time
+import types
 
 from helpers import counts, jpeg
+
+from lenslet.layout import LISTED
+from lenslet.manifest import listings
+from lenslet.storage.base import Stat
+from lenslet.storage.local import LocalStorage
+from lenslet.storage.s3 import S3Storage
 
 TREE = ["trip/a.jpg", "trip/b.jpg", "trip/day1/c.jpg", "trip/day1/d.jpg", "trip/day1/night/e.jpg", "home/f.jpg"]
 
@@ -80,6 +88,40 @@ def test_counts_kept_by_another_process_are_fresh_after_an_operation(gallery):
     assert counts(lister) == {".": (0, 7), "trip": (2, 6), "home": (1, 1)}
     changer.post_json("/trash", {"paths": ["trip/a.jpg"]})
     assert counts(lister) == {".": (0, 6), "trip": (1, 5), "home": (1, 1), "_trash_": (1, 1)}
+
+
+def test_a_settled_mark_is_looked_at_by_its_stat_and_another_process_change_is_still_seen(
+        gallery, monkeypatch):
+    # A mark read once its change is past telling rewrites apart (MARK_SETTLED) is trusted while its
+    # Stat stays the same: a steady listing does not open it (on a disk) and sees every rewrite.
+    made(gallery)
+    lister, changer = gallery.client, gallery.client
+    time.sleep(0.05)  # more than a tick of the file system's clock: the next rewrite gets a later time
+    later = time.time() + 2 * listings.MARK_SETTLED
+    monkeypatch.setattr(listings, "time", types.SimpleNamespace(time=lambda: later))  # read later than made
+    opened = []
+    for storage in (LocalStorage, S3Storage):
+        real = storage.read_with_stat
+        monkeypatch.setattr(storage, "read_with_stat", lambda self, key, real=real: (opened.append(key),
+                                                                                      real(self, key))[1])
+    assert counts(lister) == {".": (0, 6), "trip": (2, 5), "home": (1, 1)}
+    opened.clear()
+    assert counts(lister) == {".": (0, 6), "trip": (2, 5), "home": (1, 1)}
+    assert (LISTED in opened) == bool(gallery.config.s3_bucket)  # a bucket's mark: read (a stat costs as much)
+    upload(changer, "/trip/day1/night", "new.jpg")
+    assert counts(lister) == {".": (0, 7), "trip": (2, 6), "home": (1, 1)}
+    changer.post_json("/trash", {"paths": ["trip/a.jpg"]})
+    assert counts(lister) == {".": (0, 6), "trip": (1, 5), "home": (1, 1), "_trash_": (1, 1)}
+
+
+def test_a_mark_is_trusted_by_its_stat_only_once_read_past_its_last_rewrite():
+    # Rewritten within one tick of the file system's clock, the mark keeps its size and times: a mark read
+    # that soon after its change is read again each time.
+    stat = Stat(8, 1000.0, False, 1000.0)
+    assert listings.kept_mark(b"12345678", stat, 1000.0 + listings.MARK_SETTLED / 2) is None
+    assert listings.kept_mark(b"12345678", stat, 999.0) is None  # a file system whose clock is ahead
+    assert listings.kept_mark(b"12345678", stat, 1000.0 + 2 * listings.MARK_SETTLED) == \
+        (stat, (b"12345678", stat))
 
 
 def test_counts_of_a_folder_reached_again_through_a_link_are_counted_once(tree, client):
