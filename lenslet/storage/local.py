@@ -1078,13 +1078,9 @@ class _mapped(ErrorMap):
 
 
 def _link_unnamed(fd, folder_fd, name):
-    """Give an O_TMPFILE file a name in an open folder (linkat with AT_SYMLINK_FOLLOW through /proc)."""
-    # Opened per call: a /proc/self handle kept across a fork would name the parent.
-    proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.link(str(fd), name, src_dir_fd=proc, dst_dir_fd=folder_fd, follow_symlinks=True)
-    finally:
-        os.close(proc)
+    """Give an O_TMPFILE file a name in an open folder (linkat with AT_SYMLINK_FOLLOW through /proc): one
+    call, /proc/self looked up by it, so it names this process, forked or not."""
+    os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=folder_fd, follow_symlinks=True)
 
 
 def _refuse_foreign(folder_fd, name, key, missing_ok=True):
