@@ -6,6 +6,7 @@ lock, then one word to the catalog, which tells the listing and search.
 """
 
 import logging
+import threading
 
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
 from lenslet.formats import exif, manifests, sidecars, xmp
@@ -38,6 +39,13 @@ class Items:
         self.writing = config.xmp == "write" or config.words in ("both", "xmp")
         self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
         self.examined = Recent(self.CACHED_EXAMINED)  # (storage identity, key, the image's Stat) -> examine of it
+        # A web process makes one edit at a time; the others wait their turn, which costs no CPU. An edit is CPU
+        # (an image hashed, its sidecar and its listing line rewritten: some 100 system calls, each handing the
+        # GIL to another thread and waiting to take it back), and 8 people tagging as fast as they could took
+        # most of both cores from everyone reading: readers of another folder kept 0.27x of their rate, 0.61x
+        # with this (python bench/load.py, docs/performance.md). The waiting holds threads, of which a
+        # process has 16: readers still find one.
+        self.turn = threading.Lock()
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
@@ -151,7 +159,7 @@ class Items:
             self._write(path, place, stat, self._examine(place, stat), if_match,
                         lambda stored: dict(stored, tags=[], star=None, notes=""))
             return
-        with storage.lock_images([key]):
+        with self.turn, storage.lock_images([key]):
             _still_there(storage, key, path)
             if if_match is not None:
                 _, version = storage.read_versioned(sidecar_of(key))
@@ -165,6 +173,10 @@ class Items:
             self.catalog.changed(storage, key, path, None, None)
 
     def _write(self, path, place, stat, examined, if_match, make, overwrite=False, removed=()):
+        with self.turn:
+            return self._write_now(path, place, stat, examined, if_match, make, overwrite, removed)
+
+    def _write_now(self, path, place, stat, examined, if_match, make, overwrite, removed):
         storage, key = place.storage, place.key
         probed, found = examined
 

@@ -13,6 +13,7 @@ import pytest
 import webtest
 from helpers import at_once, draw, index_tree, jpeg, on_disk
 
+from lenslet import items as items_module
 from lenslet import jobs
 from lenslet.app import create_app
 from lenslet.errors import InsufficientStorage
@@ -235,6 +236,49 @@ def test_racing_edits_of_every_image_of_a_folder_all_land_in_every_process(tree,
         for n in range(8):
             for name in NAMES[n::8]:
                 assert items[name]["tags"] == [f"t{n}"] and items[name]["star"] == n % 5 + 1, (name, items[name])
+
+
+def test_a_web_process_makes_one_edit_at_a_time_and_its_readers_never_wait_for_their_turn(tree, processes,
+                                                                                          monkeypatch):
+    """Edits in one web process take turns (so that people tagging flat out leave readers a share of the CPU);
+    a read of the folder is served meanwhile, and another process's edit does not wait for this one's turn."""
+    reader, editor = processes
+    entered, go_on, real = [], threading.Event(), items_module.change_sidecar
+
+    def held(storage, key, *args, **kwargs):
+        entered.append(key)
+        if key == "trip/IMG_0001.jpg":
+            assert go_on.wait(10)
+        return real(storage, key, *args, **kwargs)
+    monkeypatch.setattr(items_module, "change_sidecar", held)
+    answers = {}
+
+    def edit(name):
+        answers[name] = reader.patch_json(f"/item?path=trip/{name}", {"addTags": ["turn"]}).status_int
+    first, second = (threading.Thread(target=edit, args=(name,)) for name in ("IMG_0001.jpg", "IMG_0002.jpg"))
+    first.start()
+    try:
+        for _ in range(100):
+            if entered:
+                break
+            time.sleep(0.01)
+        second.start()
+        started = time.monotonic()
+        assert sorted(listed(reader)) == NAMES  # a read is served while the edit is under way
+        editor.patch_json("/item?path=trip/IMG_0003.jpg", {"addTags": ["elsewhere"]})  # another process's turn
+        assert time.monotonic() - started < 1
+        time.sleep(0.2)
+        assert entered == ["trip/IMG_0001.jpg", "trip/IMG_0003.jpg"]  # the second waits for its turn
+    finally:
+        go_on.set()
+        for thread in (first, second):
+            if thread.is_alive():
+                thread.join(10)
+    assert answers == {"IMG_0001.jpg": 200, "IMG_0002.jpg": 200}
+    assert entered[-1] == "trip/IMG_0002.jpg"
+    items = listed(editor)
+    assert items["IMG_0001.jpg"]["tags"] == items["IMG_0002.jpg"]["tags"] == ["turn"]
+    assert items["IMG_0003.jpg"]["tags"] == ["elsewhere"]
 
 
 def test_an_edit_of_a_page_an_older_lenslet_stored_on_one_line_lands(tree, processes):
