@@ -42,9 +42,9 @@ class Items:
         # A web process makes one edit at a time; the others wait their turn, which costs no CPU. An edit is CPU
         # (an image hashed, its sidecar and its listing line rewritten: some 100 system calls, each handing the
         # GIL to another thread and waiting to take it back), and 8 people tagging as fast as they could took
-        # most of both cores from everyone reading: readers of another folder kept 0.27x of their rate, 0.61x
-        # with this (python bench/load.py, docs/performance.md). The waiting holds threads, of which a
-        # process has 16: readers still find one.
+        # most of both cores from everyone reading: readers of another folder kept 0.27-0.38x of their rate,
+        # 0.42-0.61x with this (python bench/load.py, docs/performance.md). The waiting holds threads, of
+        # which a process has 16: readers still find one.
         self.turn = threading.Lock()
 
     def get(self, path):

@@ -294,8 +294,8 @@ class Folders:
         kept under it would never hear of a change, so they are worked out for every answer).
 
         Asked by every listing read. On a disk, one stat tells the mark read last is still the mark: its
-        six calls to open and read it were the most of a steady read's, each one handing the GIL to
-        another thread and waiting to take it back (python bench/load.py). Only a mark read once its
+        six calls to open and read it were 40% of a steady read's time, each one handing the GIL to
+        another thread and waiting to take it back (docs/performance.md). Only a mark read once its
         time was past telling writes apart is trusted so (kept_mark)."""
         root = self.tree.root
         seen = self.mark_seen
