@@ -511,12 +511,22 @@ class Folders:
             # marked), or an edit's sidecar has landed and its entry and mark are on their way: the stored
             # pages are served as they are, paged as they are now (another process may have built them
             # again meanwhile), and the folder is not listed again (nor is any edit waited for).
-            marked = edited_to(storage, key) == mtime
-            count = (marked or storage.edits_under_way(key)) and self.stored_page_count(storage, key)
-            if count:
-                memo = memo._replace(page_count=count, folder_mtime=mtime if marked else memo.folder_mtime)
-                self.memo[(storage.identity, key)] = memo
-                moved = False
+            for look in range(2):
+                marked = edited_to(storage, key) == mtime
+                count = (marked or storage.edits_under_way(key)) and self.stored_page_count(storage, key)
+                if count:
+                    memo = memo._replace(page_count=count, folder_mtime=mtime if marked else memo.folder_mtime)
+                    self.memo[(storage.identity, key)] = memo
+                    moved = False
+                    break
+                if look:
+                    break
+                # The last edit may have ended between the looks at the folder and at its lock, its listing
+                # line and mark written meanwhile: looked at once more if the folder moved since.
+                again = storage.stat(key).mtime
+                if again == mtime:
+                    break
+                mtime = again
         if not moved and memo.settle_at is not None and self.clock() >= memo.settle_at and mtime is not None:
             # Sidecars too young to be told apart by their times when it was built: edits since, each one
             # patched in as it was written, and nothing else (the mark), leave nothing to read again. (Else,

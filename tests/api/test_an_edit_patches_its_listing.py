@@ -81,6 +81,47 @@ def test_while_an_edit_is_under_way_its_folder_is_served_as_stored_without_waiti
     assert listed(reader)["IMG_0003.jpg"]["tags"] == ["landing"]  # no mark says it is lenslet's: listed
 
 
+def test_an_edit_that_ends_between_a_readers_looks_at_its_mark_and_its_lock_lists_nothing_again(tree, processes,
+                                                                                                 monkeypatch):
+    """A reader finds the folder moved by an edit whose sidecar has landed, the mark not yet its: by the time it
+    looks at the edit's lock the edit has ended (its line and mark written). It looks once more and serves
+    the edited listing, rather than list the folder again (what most reads beside people tagging did that
+    went slow: bench/load.py)."""
+    reader, editor = processes
+    landed, go_on, real_change, real_mark = threading.Event(), threading.Event(), items_module.change_sidecar, \
+        listings_module.edited_to
+
+    def held(*args, **kwargs):
+        done = real_change(*args, **kwargs)
+        landed.set()
+        assert go_on.wait(10)
+        return done
+    monkeypatch.setattr(items_module, "change_sidecar", held)
+    editing = threading.Thread(target=lambda: editor.patch_json("/item?path=trip/IMG_0005.jpg",
+                                                                  {"addTags": ["between"]}))
+    editing.start()
+    assert landed.wait(10)
+
+    def mark_then_edit_ends(storage, folder):
+        seen = real_mark(storage, folder)
+        if not go_on.is_set():
+            go_on.set()
+            editing.join(10)
+        return seen
+    monkeypatch.setattr(listings_module, "edited_to", mark_then_edit_ends)
+    checks = []
+    real_refresh = listings_module.Folders.refresh
+    monkeypatch.setattr(listings_module.Folders, "refresh",
+                        lambda self, *args, **kwargs: (checks.append(args[1]), real_refresh(self, *args, **kwargs))[1])
+    try:
+        items = listed(reader)
+    finally:
+        go_on.set()
+        editing.join(10)
+    assert not editing.is_alive() and checks == []
+    assert items["IMG_0005.jpg"]["tags"] == ["between"]
+
+
 def test_readers_of_a_folder_one_thread_is_checking_are_served_its_stored_pages_without_waiting(tree, processes,
                                                                                                  monkeypatch):
     """While one thread of a process compares a folder with its listing (another program changed it), the
