@@ -511,22 +511,18 @@ class Folders:
             # marked), or an edit's sidecar has landed and its entry and mark are on their way: the stored
             # pages are served as they are, paged as they are now (another process may have built them
             # again meanwhile), and the folder is not listed again (nor is any edit waited for).
-            for look in range(2):
-                marked = edited_to(storage, key) == mtime
-                count = (marked or storage.edits_under_way(key)) and self.stored_page_count(storage, key)
-                if count:
-                    memo = memo._replace(page_count=count, folder_mtime=mtime if marked else memo.folder_mtime)
-                    self.memo[(storage.identity, key)] = memo
-                    moved = False
-                    break
-                if look:
-                    break
+            marked, count = self._edited_only(storage, key, mtime)
+            if not count:
                 # The last edit may have ended between the looks at the folder and at its lock, its listing
                 # line and mark written meanwhile: looked at once more if the folder moved since.
                 again = storage.stat(key).mtime
-                if again == mtime:
-                    break
-                mtime = again
+                if again != mtime:
+                    mtime = again
+                    marked, count = self._edited_only(storage, key, mtime)
+            if count:
+                memo = memo._replace(page_count=count, folder_mtime=mtime if marked else memo.folder_mtime)
+                self.memo[(storage.identity, key)] = memo
+                moved = False
         if not moved and memo.settle_at is not None and self.clock() >= memo.settle_at and mtime is not None:
             # Sidecars too young to be told apart by their times when it was built: edits since, each one
             # patched in as it was written, and nothing else (the mark), leave nothing to read again. (Else,
@@ -556,6 +552,12 @@ class Folders:
             # Another process re-paged the folder since we looked: look again.
             self.memo.pop((storage.identity, key), None)
             return self._page(storage, key, path, page, retry=False)
+
+    def _edited_only(self, storage, key, mtime):
+        """(marked, stored page count or a false value): whether lenslet's last edit marked the folder at mtime,
+        and the stored pages' count if it did or an edit is under way (the pages then serve as they are)."""
+        marked = edited_to(storage, key) == mtime
+        return marked, (marked or storage.edits_under_way(key)) and self.stored_page_count(storage, key)
 
     def _check_once(self, storage, key, mtime, memo):
         """refresh, by one thread of this process at a time for a folder: the others reading it meanwhile are
