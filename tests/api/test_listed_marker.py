@@ -3,10 +3,14 @@ manifest rebuild), found missing, torn, forged, of another shape or unreadable: 
 are still right (worked out again), never a 500, and a listing changes nothing on disk."""
 
 import os
+import time
 import tracemalloc
+import types
 
 import pytest
 from helpers import counts, jpeg, on_disk
+
+from lenslet.manifest import listings
 
 MARKER = ".lenslet/listed"
 TREE = ["trip/a.jpg", "trip/b.jpg", "trip/day1/c.jpg", "trip/day1/night/e.jpg", "home/f.jpg"]
@@ -87,3 +91,20 @@ def test_a_huge_file_at_the_marker_is_not_kept_with_every_folders_counts(tree, c
     finally:
         tracemalloc.stop()
     assert kept < 4 << 20  # not a copy of it with each folder's counts (12 of them: 48 MB)
+
+
+@pytest.mark.parametrize("spoil", SPOILED.values(), ids=SPOILED)
+def test_a_marker_trusted_by_its_stat_still_sees_whatever_is_found_there(tree, processes, spoil, monkeypatch):
+    # A marker read once its change was past telling apart is trusted while its Stat stays the same
+    # (listings.kept_mark): whatever is put in its place is another Stat, so the counts are still right.
+    lister, changer = processes
+    time.sleep(0.05)  # more than a tick of the file system's clock since the marker's last rewrite
+    later = time.time() + 2 * listings.MARK_SETTLED
+    monkeypatch.setattr(listings, "time", types.SimpleNamespace(time=lambda: later))
+    assert counts(lister) == {".": (0, 5), "trip": (2, 4), "home": (1, 1)}  # the marker read, and trusted
+    marker = tree / MARKER
+    seen = marker.read_bytes()
+    changer.post("/file", {"dest": "trip/day1/night"}, upload_files=[("file", "new.jpg", jpeg())], status=201)
+    spoil(marker, seen)
+    assert listed_without_changing_anything(tree, lister) == {".": (0, 6), "trip": (2, 5), "home": (1, 1)}
+    assert listed_without_changing_anything(tree, lister, "trip") == {".": (2, 5), "day1": (1, 3)}
