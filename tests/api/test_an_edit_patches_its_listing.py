@@ -282,7 +282,8 @@ def test_racing_edits_of_every_image_of_a_folder_all_land_in_every_process(tree,
 def test_a_web_process_makes_one_edit_at_a_time_and_its_readers_never_wait_for_their_turn(tree, processes,
                                                                                           monkeypatch):
     """Edits in one web process take turns (so that people tagging flat out leave readers a share of the CPU);
-    a read of the folder is served meanwhile, and another process's edit does not wait for this one's turn."""
+    a read of the folder is served meanwhile. (Another process's edit is not timed here: image locks are
+    striped, and one may share the held edit's stripe.)"""
     reader, editor = processes
     entered, go_on, real = [], threading.Event(), items_module.change_sidecar
 
@@ -306,10 +307,9 @@ def test_a_web_process_makes_one_edit_at_a_time_and_its_readers_never_wait_for_t
         second.start()
         started = time.monotonic()
         assert sorted(listed(reader)) == NAMES  # a read is served while the edit is under way
-        editor.patch_json("/item?path=trip/IMG_0003.jpg", {"addTags": ["elsewhere"]})  # another process's turn
         assert time.monotonic() - started < 1
         time.sleep(0.2)
-        assert entered == ["trip/IMG_0001.jpg", "trip/IMG_0003.jpg"]  # the second waits for its turn
+        assert entered == ["trip/IMG_0001.jpg"]  # the second waits for its turn
     finally:
         go_on.set()
         for thread in (first, second):
@@ -319,7 +319,6 @@ def test_a_web_process_makes_one_edit_at_a_time_and_its_readers_never_wait_for_t
     assert entered[-1] == "trip/IMG_0002.jpg"
     items = listed(editor)
     assert items["IMG_0001.jpg"]["tags"] == items["IMG_0002.jpg"]["tags"] == ["turn"]
-    assert items["IMG_0003.jpg"]["tags"] == ["elsewhere"]
 
 
 def test_an_edit_of_a_page_an_older_lenslet_stored_on_one_line_lands(tree, processes):
