@@ -122,18 +122,69 @@ export class Listing {
     return this.loadMore();
   }
 
-  /** A folder's listing. One that may be a moment behind (api.getListing) has the folder shown again from
-   *  its start in a moment. */
+  /** A folder's listing. One that may be a moment behind (api.getListing) is asked for again in a moment,
+   *  and what differs shown (again). */
   async listed(url) {
     const current = this.current;
     const [listing, behind] = await this.api.getListing(url);
-    if (behind) {
-      clearTimeout(this.again);
-      this.again = setTimeout(() => {
-        if (current === this.current) this.open(current.place, current.asked, current.key);
-      }, ASK_AGAIN_MS);
-    }
+    if (behind) this.askAgain(current, url, listing);
     return listing;
+  }
+
+  /** Ask again for url, whose answer shown was a moment behind: nothing is drawn again when it did not change
+   *  (a grid drawn anew for nothing moves what someone was about to click), only the tiles that changed when
+   *  it lists the same images (as the worker makes their thumbnails: a folder drawn from its start would
+   *  lose the place of someone far down it), else the folder from its start. */
+  askAgain(current, url, shown) {
+    clearTimeout(this.again);
+    this.again = setTimeout(async () => {
+      if (current !== this.current) return;
+      let listing = null;
+      let behind = false;
+      try {
+        [listing, behind] = await this.api.getListing(url);
+      } catch (ex) {
+        listing = null;  // said by the folder shown again, as any listing that cannot be read
+      }
+      if (current !== this.current) return;
+      if (behind) this.askAgain(current, url, shown);
+      else if (listing === null || !this.patched(current, shown, listing)) this.open(current.place, current.asked, current.key);
+    }, ASK_AGAIN_MS);
+  }
+
+  /** Draw again the tiles of listing's images that changed since shown, when both list the same images and
+   *  folders in the same order; answer whether that was all there was to show. */
+  patched(current, shown, listing) {
+    const drawn = (answer) => JSON.stringify({...answer, generatedAt: null, builtAt: null});
+    if (drawn(shown) === drawn(listing)) return true;
+    const outline = ({items, dirs, total, pageCount, images, videos, allImages, cover}) => JSON.stringify(
+      {paths: items.map((item) => [item.path, behind(item)]), dirs, total, pageCount, images, videos, allImages, cover});
+    if (current.q != null || current.sliced || current.source || outline(shown) !== outline(listing)) return false;
+    const before = new Map(shown.items.map((item) => [item.path, JSON.stringify(item)]));
+    for (const item of listing.items) {
+      if (before.get(item.path) === JSON.stringify(item)) continue;
+      if (behind(item)) {
+        current.behind.set(item.path, item);
+        continue;
+      }
+      const at = current.items.findIndex((known) => known.path === item.path);
+      const tile = this.tileOf(item.path);
+      if (at < 0 || !tile) return false;
+      current.items[at] = item;
+      this.forgetTile(tile);
+      tile.replaceWith(this.imageTile(item, at));
+    }
+    this.layout.justify();
+    return true;
+  }
+
+  /** A tile leaving the grid: its thumbnail unloaded, and no longer watched. */
+  forgetTile(tile) {
+    this.thumbs.get(tile)?.();
+    this.thumbs.delete(tile);
+    this.nearScreen.unobserve(tile);
+    const open = tile.querySelector(".open");
+    if (open) this.redrawn.unobserve(open);
   }
 
   async loadMore() {
@@ -343,6 +394,8 @@ export class Listing {
     pick.className = "pick edit";
     pick.tabIndex = -1;  // one Tab stop per tile: Space on the tile selects it
     pick.setAttribute("aria-label", `Select ${item.name}`);
+    pick.checked = this.picked(item.path);  // a tile drawn again (patched) stays picked
+    tile.classList.toggle("selected", pick.checked);
     const caption = document.createElement("span");
     caption.className = "caption";
     caption.append(Object.assign(document.createElement("span"), {className: "name", textContent: item.name, title: item.name}));

@@ -207,15 +207,24 @@ def test_an_empty_gallery_says_what_it_shows_and_how_to_add_photos(page, tree):
 # The page's fetch, wrapped: the first answer to a URL ending so comes back as a process answers while another
 # of its requests looks at the folder again (listings.checked_meanwhile): a moment behind (its last image, or
 # subfolder, not in it yet), and saying so.
+# The first answer for a URL ending in URL_END changed by CHANGE (a statement on `listing`) and said to be a
+# moment behind its folder; the answers after it as the server gave them, once window.released (HELD: not yet).
 BEHIND_ONCE = """
 const real = window.fetch;
 window.behindServed = 0;
+window.askedFor = 0;
+window.released = !HELD;
 window.fetch = async (url, options) => {
   const answer = await real(url, options);
-  if (window.behindServed || !String(url).endsWith(URL_END)) return answer;
+  if (!String(url).endsWith(URL_END)) return answer;
+  window.askedFor += 1;
+  if (window.behindServed) {
+    while (!window.released) await new Promise((resolve) => setTimeout(resolve, 20));
+    return answer;
+  }
   window.behindServed += 1;
   const listing = await answer.json();
-  listing[SHORTENED] = listing[SHORTENED].slice(0, -1);
+  CHANGE;
   const headers = new Headers(answer.headers);
   headers.set('X-Lenslet-Checking', '1');
   return new Response(JSON.stringify(listing), {status: answer.status, headers});
@@ -223,8 +232,21 @@ window.fetch = async (url, options) => {
 """
 
 
-def behind_once(url_end, shortened):
-    return BEHIND_ONCE.replace("URL_END", json.dumps(url_end)).replace("SHORTENED", json.dumps(shortened))
+def behind_once(url_end, change, held=False):
+    return BEHIND_ONCE.replace("URL_END", json.dumps(url_end)).replace("CHANGE", change).replace(
+        "HELD", json.dumps(held))
+
+
+def indexed(page, path, count):
+    """Wait until the worker has made every thumbnail and hash of the folder: its listing stays as it is then."""
+    def done():
+        items = json.loads(page.server.get(f"/folders?path={path}&page=0")[1])["items"]
+        return len(items) == count and all(item["hasThumb"] and item["hash"] for item in items)
+    page.server.wait_until(done, timeout=20)
+
+
+def tiles(page):
+    return page.script("return [...document.querySelectorAll('.tile.image')].map(t => t.dataset.path)")
 
 
 def test_a_listing_answered_while_its_folder_was_looked_at_again_is_asked_again(page, shapes):
@@ -232,11 +254,76 @@ def test_a_listing_answered_while_its_folder_was_looked_at_again_is_asked_again(
     page asked: the page was served the stored listing, told so, and shows the folder as it is a moment later."""
     page = page()
     page.open()
-    page.script(behind_once("/folders?path=trip&page=0", "items"))
+    page.script(behind_once("/folders?path=trip&page=0", "listing.items = listing.items.slice(0, -1)"))
     page.script("location.hash = '#path=trip'")
     page.until(lambda: page.script("return window.behindServed") == 1)
-    page.until(lambda: len(page.script("return document.querySelectorAll('.tile.image')")) == len(SHAPES))
+    page.until(lambda: len(tiles(page)) == len(SHAPES))
     assert page.find("#count").text == f"{len(SHAPES)} images"
+
+
+def test_a_listing_asked_again_that_did_not_change_leaves_the_grid_as_it_is(page, shapes):
+    """The answer asked for again is the one shown: nothing is drawn again (a grid drawn anew for nothing moves
+    the tile someone was about to click, or select)."""
+    page = page()
+    indexed(page, "trip", len(SHAPES))
+    page.open()
+    page.script(behind_once("/folders?path=trip&page=0", "", held=True))
+    page.script("location.hash = '#path=trip'")
+    page.until(lambda: len(tiles(page)) == len(SHAPES))
+    page.script("document.querySelector('.tile.image').dataset.drawnOnce = 'yes'; window.released = true")
+    page.until(lambda: page.script("return window.askedFor") >= 2)
+    time.sleep(0.3)  # what the second answer would redraw, given the time to
+    assert page.script("return window.askedFor") == 2
+    assert page.script("return document.querySelector('.tile.image[data-drawn-once]') !== null")
+    assert len(tiles(page)) == len(SHAPES)
+
+
+def test_a_listing_asked_again_with_the_same_images_draws_again_only_the_tiles_that_changed(page, shapes):
+    """The answer asked for again lists the same images, one of them changed (as the worker makes thumbnails
+    and hashes): that tile alone is drawn again, showing the change; the others, and what is picked, stay."""
+    page = page()
+    indexed(page, "trip", len(SHAPES))
+    page.open()
+    page.script(behind_once("/folders?path=trip&page=0", "listing.items[0].star = 3", held=True))
+    page.script("location.hash = '#path=trip'")
+    page.until(lambda: len(tiles(page)) == len(SHAPES))
+    first, second = tiles(page)[:2]
+    rating = f"return document.querySelector('[data-path=\"{first}\"] .rating').textContent"
+    assert page.script(rating) == "\u2605" * 3
+    page.find(f'[data-path="{first}"] .pick').click()
+    page.find(f'[data-path="{second}"] .pick').click()
+    page.until(lambda: page.find("#selection-count").text == "2 selected")
+    page.script("document.querySelectorAll('.tile.image').forEach(t => t.dataset.drawnOnce = 'yes');"
+                " window.released = true")
+    page.until(lambda: page.script(rating) == "")
+    assert page.script("return [...document.querySelectorAll('.tile.image[data-drawn-once]')]"
+                       ".map(t => t.dataset.path)") == tiles(page)[1:]
+    assert tiles(page) == sorted(tiles(page)) and len(tiles(page)) == len(SHAPES)
+    assert page.script("return [...document.querySelectorAll('.tile.image.selected .pick:checked')]"
+                       ".map(t => t.closest('.tile').dataset.path)") == [first, second]
+    assert page.find("#selection-count").text == "2 selected"
+
+
+def test_a_later_page_asked_again_keeps_the_pages_shown_before_it(page, tree):
+    """The third page of a folder comes back a moment behind, one of its images changed when asked again: the
+    first two pages stay drawn as they are (a folder drawn from its start would lose the place of someone
+    scrolled down it, and scrolling on would load the start again)."""
+    for n in range(30):
+        draw(tree / "many" / f"img{n:02d}.jpg", size=(48, 32), color=(8 * n, 90, 160))
+    page = page(LENSLET_PAGE_SIZE="10")
+    indexed(page, "many", 10)
+    page.open()
+    page.script(behind_once("/folders?path=many&page=2", "listing.items[9].star = 2", held=True))
+    page.script("location.hash = '#path=many'")
+    page.until(lambda: len(tiles(page)) == 30 and page.script("return window.behindServed") == 1)
+    page.script("document.querySelectorAll('.tile.image').forEach(t => t.dataset.drawnOnce = 'yes');"
+                " window.released = true")
+    page.until(lambda: page.script("return window.askedFor") == 2)
+    last = "return document.querySelector('[data-path=\"many/img29.jpg\"]:not([data-drawn-once])')"
+    page.until(lambda: page.script(last) is not None)  # drawn again, the one tile
+    assert len(page.script("return document.querySelectorAll('.tile.image[data-drawn-once]')")) == 29
+    assert tiles(page) == [f"many/img{n:02d}.jpg" for n in range(30)]
+    assert page.find("#count").text == "30 images"
 
 
 def test_the_tree_asks_again_after_a_listing_answered_while_its_folder_was_looked_at_again(page, tree):
@@ -245,8 +332,9 @@ def test_the_tree_asks_again_after_a_listing_answered_while_its_folder_was_looke
     for name in ("alps", "beach"):
         draw(tree / name / "photo.jpg")
     page = page()
+    short = behind_once("/folders?path=", "listing.dirs = listing.dirs.slice(0, -1)")
     added = page.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",  # the tree's first read, too
-                                        {"source": behind_once("/folders?path=", "dirs")})
+                                        {"source": short})
     try:
         page.open()
         page.until(lambda: page.script("return window.behindServed") == 1)
