@@ -284,6 +284,12 @@ class Scanner:
                 self.queue_stale()
         elif manifests.settle_at(listing, manifests.built_at(first)) is not None:
             mtime = None  # sidecars to read again once they have settled: look again next scan
+        if mtime is not None and self.clock() - manifests.RACY < max(
+                [mtime, *(entry.mtime for entry in listing.images.values())]):
+            # Changed within a step of the file system's clock: an image added later in that step leaves the
+            # folder's time as it was, and one still being copied in moves only its own. A scan that polls
+            # would not list it again before the deep scan: it looks again next scan.
+            mtime = None
         self.summaries[key] = summary
         return Seen(mtime, tuple(join(key, name) for name in listing.dirs), summary)
 

@@ -2,8 +2,10 @@
 
 import contextlib
 import dataclasses
+import os
 import sys
 import threading
+import time
 
 import pytest
 from helpers import draw, wait_until
@@ -103,6 +105,38 @@ def test_past_the_watch_limit_the_worker_polls(tree, config, storage):
         draw(tree / "a" / "new.jpg")
         wait_until(lambda: (tree / "a" / "new.jpg.thumbnail").exists())
     assert worker.scanner.watch is None
+
+
+def test_a_polling_scan_finds_an_image_added_within_the_folders_clock_step(tree, config, storage):
+    """The scan notes a folder's time, then lists it; an image added in the same step of the file system's
+    clock leaves that time as it was (as os.utime puts it back here). A folder changed so lately is listed
+    again at the next scan, not only at the deep scan ten minutes later."""
+    draw(tree / "a" / "old.jpg")
+    scanner = Scanner(Runner(config, storage))
+    scanner.scan(deep=True)
+    drain(scanner.runner, "w")
+    scanner.scan()  # after the worker's own files: the folder's time as the next scan compares it
+    was = (tree / "a").stat()
+    draw(tree / "a" / "new.jpg")
+    os.utime(tree / "a", ns=(was.st_atime_ns, was.st_mtime_ns))
+    scanner.scan()
+    drain(scanner.runner, "w")
+    assert (tree / "a" / "new.jpg.thumbnail").exists()
+
+
+def test_a_folder_left_alone_is_not_listed_again_by_a_polling_scan(tree, config, storage, monkeypatch):
+    draw(tree / "a" / "old.jpg")
+    now = [time.time()]
+    scanner = Scanner(Runner(config, storage), clock=lambda: now[0])
+    scanner.scan(deep=True)
+    listed, list_folder = [], scanner_module.list_folder
+    monkeypatch.setattr(scanner_module, "list_folder", lambda storage, key: listed.append(key) or list_folder(
+        storage, key))
+    now[0] += 3  # past a step of any file system's clock
+    scanner.scan()
+    assert listed == ["", "a"]  # changed lately when last listed: listed again
+    scanner.scan()
+    assert listed == ["", "a"]  # unchanged since, and no longer young
 
 
 @contextlib.contextmanager
