@@ -523,6 +523,10 @@ class Folders:
                 memo = memo._replace(page_count=count, folder_mtime=mtime if marked else memo.folder_mtime)
                 self.memo[(storage.identity, key)] = memo
                 moved = False
+                # Unmarked, the folder may also have moved by another change (a folder made in it, a file
+                # copied in) that only a listing shows: the answer says it may be a moment behind.
+                if not marked:
+                    self.served_stored.now = True
         if not moved and memo.settle_at is not None and self.clock() >= memo.settle_at and mtime is not None:
             # Sidecars too young to be told apart by their times when it was built: edits since, each one
             # patched in as it was written, and nothing else (the mark), leave nothing to read again. (Else,

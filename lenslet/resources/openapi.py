@@ -703,7 +703,8 @@ PATHS = {
                        "Without them, the stored page carries an ETag (not when the principal sees only part "
                        "of the folder) and a conditional GET of an unchanged page is answered 304. An answer "
                        "served from the stored listing while another request looked at the changed folder "
-                       "again says X-Lenslet-Checking: 1 (no-store, no ETag): ask again in a moment.",
+                       "again, or while an edit in the moved folder was under way, says X-Lenslet-Checking: 1 "
+                       "(no-store, no ETag): ask again in a moment.",
         "parameters": [ref("parameters", "folderPath"), ref("parameters", "page"), *SORT_AND_FILTER,
                        ref("parameters", "limit"), ref("parameters", "offset")],
         "responses": {"200": json_of({"oneOf": [ref("schemas", "FolderPage"), ref("schemas", "FolderView")]},

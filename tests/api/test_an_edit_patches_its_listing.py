@@ -75,10 +75,26 @@ def test_while_an_edit_is_under_way_its_folder_is_served_as_stored_without_waiti
         assert storage.edits_under_way("trip")
         before = on_disk(tree)
         started = time.monotonic()
-        assert listed(reader)["IMG_0003.jpg"]["tags"] == []
+        answer = reader.get("/folders?path=trip")
+        assert {item["name"]: item for item in answer.json["items"]}["IMG_0003.jpg"]["tags"] == []
         assert time.monotonic() - started < 1 and on_disk(tree) == before  # no wait, no listing written
+        assert answer.headers["X-Lenslet-Checking"] == "1"  # a moment behind, maybe: the page asks again
     assert not storage.edits_under_way("trip")
-    assert listed(reader)["IMG_0003.jpg"]["tags"] == ["landing"]  # no mark says it is lenslet's: listed
+    answer = reader.get("/folders?path=trip")
+    assert {item["name"]: item for item in answer.json["items"]}["IMG_0003.jpg"]["tags"] == ["landing"]
+    assert "X-Lenslet-Checking" not in answer.headers
+
+
+def test_a_folder_made_while_an_edit_is_under_way_is_shown_when_asked_again(tree, processes, storage):
+    """Another change moved the folder while an edit in it was under way (here a subfolder made, as the page's
+    upload of a folder does while the worker writes thumbnails): the stored pages served meanwhile say they
+    may be a moment behind, so the page asks again, and the folder is shown once the edit is done."""
+    reader, _ = processes
+    with storage.lock_images(["trip/IMG_0003.jpg"]):
+        (tree / "trip" / "album").mkdir()
+        answer = reader.get("/folders?path=trip")
+        assert answer.headers["X-Lenslet-Checking"] == "1"
+    assert [entry["name"] for entry in reader.get("/folders?path=trip").json["dirs"]] == ["album"]
 
 
 def test_an_edit_that_ends_between_a_readers_looks_at_its_mark_and_its_lock_lists_nothing_again(tree, processes,
