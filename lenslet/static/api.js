@@ -11,8 +11,11 @@ const PREVIEWS_KEPT = 8;   // the viewer's previews around the image shown, so t
 const TAKEN = "Somebody made the first admin meanwhile: sign in with your name and password.";
 
 export const enc = encodeURIComponent;
-// How long the page waits before asking again for a folder's listing that may be a moment behind (getListing).
+// How long the page waits before asking again for a folder's listing that may be a moment behind (getListing):
+// twice as long each time the answer asked for again is behind too (while people tag in a folder its edits are
+// under way most of the time, and a listing of 1,000 images is some 300 KB), up to 8 s.
 export const ASK_AGAIN_MS = 500;
+export const longerWait = (wait) => Math.min(2 * wait, 16 * ASK_AGAIN_MS);
 
 /** A non-2xx answer, carrying lenslet's JSON error body when there is one. */
 export class ApiError extends Error {

@@ -1,7 +1,7 @@
 // The listing: a folder's manifest pages or search results, as a grid of folder and image tiles
 // loaded page by page as the person scrolls, with the heading above it (breadcrumbs, title, count).
 
-import {ASK_AGAIN_MS, enc} from "./api.js";
+import {ASK_AGAIN_MS, enc, longerWait} from "./api.js";
 import {countText, videoCountText} from "./counts.js";
 import {partOf} from "./dom.js";
 import {focusOf, GridLayout, ratioOf} from "./grid.js";
@@ -135,7 +135,7 @@ export class Listing {
    *  (a grid drawn anew for nothing moves what someone was about to click), only the tiles that changed when
    *  it lists the same images (as the worker makes their thumbnails: a folder drawn from its start would
    *  lose the place of someone far down it), else the folder from its start. */
-  askAgain(current, url, shown) {
+  askAgain(current, url, shown, wait = ASK_AGAIN_MS) {
     clearTimeout(this.again);
     this.again = setTimeout(async () => {
       if (current !== this.current) return;
@@ -147,9 +147,9 @@ export class Listing {
         listing = null;  // said by the folder shown again, as any listing that cannot be read
       }
       if (current !== this.current) return;
-      if (behind) this.askAgain(current, url, shown);
+      if (behind) this.askAgain(current, url, shown, longerWait(wait));
       else if (listing === null || !this.patched(current, shown, listing)) this.open(current.place, current.asked, current.key);
-    }, ASK_AGAIN_MS);
+    }, wait);
   }
 
   /** Draw again the tiles of listing's images that changed since shown, when both list the same images and

@@ -2,7 +2,7 @@
 // the folder shown, which it marks; read again after every operation, keeping what was open. Its
 // folders take images and folders dragged onto them.
 
-import {ASK_AGAIN_MS, enc} from "./api.js";
+import {ASK_AGAIN_MS, enc, longerWait} from "./api.js";
 import {partOf} from "./dom.js";
 import {nameOf} from "./paths.js";
 import {hashOf} from "./router.js";
@@ -119,12 +119,19 @@ export class FolderTree {
     }
   }
 
-  /** Read the tree again in a moment: a folder's answer may be a moment behind (api.getListing). */
+  /** Read the tree again in a moment: a folder's answer may be a moment behind (api.getListing); longer,
+   *  when it is asked for because the last time it was asked again it was behind too. */
   askAgainSoon() {
     clearTimeout(this.again);
-    this.again = setTimeout(() => {
-      this.refresh(this.list.querySelector("[aria-current]")?.closest("li[data-folder]")?.dataset.folder ?? "");
-    }, ASK_AGAIN_MS);
+    const wait = this.askingAgain ?? ASK_AGAIN_MS;
+    this.again = setTimeout(async () => {
+      this.askingAgain = longerWait(wait);
+      try {
+        await this.refresh(this.list.querySelector("[aria-current]")?.closest("li[data-folder]")?.dataset.folder ?? "");
+      } finally {
+        this.askingAgain = null;
+      }
+    }, wait);
   }
 
   /** Open the tree down to path and its subfolders (a folder made there shows at once), and mark

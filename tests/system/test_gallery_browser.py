@@ -2,6 +2,7 @@
 their shape, the viewer's previews, slideshow, fullscreen and swipes, the keyboard, search results'
 folders, an empty gallery, upload name clashes, and folders made, moved and renamed."""
 
+import itertools
 import json
 import os
 import shutil
@@ -324,6 +325,52 @@ def test_a_later_page_asked_again_keeps_the_pages_shown_before_it(page, tree):
     assert len(page.script("return document.querySelectorAll('.tile.image[data-drawn-once]')")) == 29
     assert tiles(page) == [f"many/img{n:02d}.jpg" for n in range(30)]
     assert page.find("#count").text == "30 images"
+
+
+ALWAYS_BEHIND = """
+const real = window.fetch;
+window.askedAt = [];
+window.fetch = async (url, options) => {
+  const answer = await real(url, options);
+  if (!String(url).endsWith(URL_END)) return answer;
+  window.askedAt.push(performance.now());
+  const headers = new Headers(answer.headers);
+  headers.set('X-Lenslet-Checking', '1');
+  return new Response(await answer.text(), {status: answer.status, headers});
+};
+"""
+
+
+def ever_longer(asked):
+    """Whether each wait between asks (times in ms) was well over the one before (twice, less the page's time)."""
+    waits = [later - earlier for earlier, later in itertools.pairwise(asked)]
+    assert all(wait > 1.6 * before for before, wait in itertools.pairwise(waits)), waits
+    return True
+
+
+def test_a_listing_behind_each_time_it_is_asked_again_is_asked_ever_less_often(page, shapes):
+    """While people tag in a folder its edits are under way most of the time, and its listing may say it is a
+    moment behind at every ask: the page waits twice as long each time (0.5, 1, 2 s...), not asking for some
+    300 KB twice a second for as long as they tag."""
+    page = page()
+    page.open()
+    page.script(ALWAYS_BEHIND.replace("URL_END", json.dumps("/folders?path=trip&page=0")))
+    page.script("location.hash = '#path=trip'")
+    page.until(lambda: len(page.script("return window.askedAt")) >= 4)
+    assert ever_longer(page.script("return window.askedAt"))
+    assert len(tiles(page)) == len(SHAPES)
+
+
+def test_the_tree_behind_each_time_it_is_asked_again_is_asked_ever_less_often(page, shapes):
+    page = page()
+    always = ALWAYS_BEHIND.replace("URL_END", json.dumps("/folders?path="))
+    added = page.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": always})
+    try:
+        page.open()
+        page.until(lambda: len(page.script("return window.askedAt")) >= 4)
+        assert ever_longer(page.script("return window.askedAt"))
+    finally:
+        page.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
 
 
 def test_the_tree_asks_again_after_a_listing_answered_while_its_folder_was_looked_at_again(page, tree):
