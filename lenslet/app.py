@@ -88,7 +88,7 @@ def create_app(config=None, storage=None, clock=time.time):
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
-    middleware = [Guard(config, identities, items.trash_origin, tree.opened)]
+    middleware = [Reading(items.turn), Guard(config, identities, items.trash_origin, tree.opened)]
     if config.users or config.token:
         middleware.append(Private())
     if config.metrics:
@@ -172,6 +172,22 @@ def _recover_moves(storage, config, clock):
         recover(storage, clock)
     except LensletError as ex:
         log.error("cannot settle interrupted moves yet: %s", ex.description)
+
+
+class Reading:
+    """Count the reads a web process is answering now: its edits rest between turns while there are any."""
+
+    def __init__(self, turns):
+        self.turns = turns
+
+    def process_request(self, req, resp):
+        if req.method in ("GET", "HEAD"):
+            req.context.reading = True
+            self.turns.reading(1)
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        if getattr(req.context, "reading", False):
+            self.turns.reading(-1)
 
 
 class Measure:

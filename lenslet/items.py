@@ -7,6 +7,7 @@ lock, then one word to the catalog, which tells the listing and search.
 
 import logging
 import threading
+import time
 
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
 from lenslet.formats import exif, manifests, sidecars, xmp
@@ -21,6 +22,43 @@ log = logging.getLogger("lenslet")
 
 UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as it is: fix it by hand, "
               "or PUT with ?overwrite=true to replace it (its bytes are kept beside it as .bad-<time>)")
+
+
+class Turns:
+    """The edits of a web process: one at a time, and while the process answers reads too, together at most
+    SHARE of a core. An edit is CPU (an image hashed, its sidecar and its listing line rewritten: some 100
+    system calls, each handing the GIL to another thread and waiting to take it back): 8 people tagging as
+    fast as they could took most of both cores from everyone reading. One at a time, readers of another folder
+    kept 0.36x of their rate in one run; with the share, 0.59-0.73x (python bench/load.py, docs/performance.md).
+    After an edit that took c of CPU, the next one rests until c(1/SHARE - 1) has passed, if reads are under
+    way (people's pace, or a script editing alone, never rests), and never longer than MOST_REST (a bulk
+    edit's CPU does not make the next person wait seconds). Resting costs no CPU and holds a thread, of which
+    a process has 16: readers still find one."""
+    SHARE = 0.25
+    MOST_REST = 0.05
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reads = 0  # reads the process is answering now (app.Reading counts them)
+        self.counting = threading.Lock()
+        self.rest_until = 0.0
+        self.began = None  # the thread CPU time when the edit whose turn it is began
+
+    def reading(self, step):
+        with self.counting:
+            self.reads += step
+
+    def __enter__(self):
+        self.lock.acquire()
+        rest = self.rest_until - time.monotonic()
+        if rest > 0 and self.reads:
+            time.sleep(min(rest, self.MOST_REST))
+        self.began = time.thread_time()
+
+    def __exit__(self, *_):
+        spent = time.thread_time() - self.began
+        self.rest_until = time.monotonic() + spent * (1 / self.SHARE - 1)
+        self.lock.release()
 
 
 class Items:
@@ -39,13 +77,7 @@ class Items:
         self.writing = config.xmp == "write" or config.words in ("both", "xmp")
         self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
         self.examined = Recent(self.CACHED_EXAMINED)  # (storage identity, key, the image's Stat) -> examine of it
-        # A web process makes one edit at a time; the others wait their turn, which costs no CPU. An edit is CPU
-        # (an image hashed, its sidecar and its listing line rewritten: some 100 system calls, each handing the
-        # GIL to another thread and waiting to take it back), and 8 people tagging as fast as they could took
-        # most of both cores from everyone reading: readers of another folder kept 0.27-0.38x of their rate,
-        # 0.42-0.61x with this (python bench/load.py, docs/performance.md). The waiting holds threads, of
-        # which a process has 16: readers still find one.
-        self.turn = threading.Lock()
+        self.turn = Turns()  # one edit at a time, within a share of the CPU while the process reads
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""

@@ -337,6 +337,62 @@ def test_a_web_process_makes_one_edit_at_a_time_and_its_readers_never_wait_for_t
     assert items["IMG_0001.jpg"]["tags"] == items["IMG_0002.jpg"]["tags"] == ["turn"]
 
 
+class FakeTime:
+    """Time as a turn sees it: CPU spent as told, rests noted instead of slept."""
+
+    def __init__(self):
+        self.now, self.cpu, self.rests = 100.0, 5.0, []
+
+    def monotonic(self):
+        return self.now
+
+    def thread_time(self):
+        return self.cpu
+
+    def sleep(self, seconds):
+        self.rests.append(round(seconds, 6))
+        self.now += seconds
+
+
+def test_while_a_process_answers_reads_its_edits_rest_to_keep_within_their_share_of_the_cpu(monkeypatch):
+    """Each edit after one that took CPU rests until that CPU is a quarter of the time since (never above
+    MOST_REST); with no read under way (a person tagging alone, a script) nothing rests."""
+    clock = FakeTime()
+    monkeypatch.setattr(items_module, "time", clock)
+    turns = items_module.Turns()
+
+    def edit(cpu, later=0.0):
+        clock.now += later
+        with turns:
+            clock.cpu += cpu
+            clock.now += cpu
+    edit(0.002)
+    edit(0.002)  # no reads: no rest
+    turns.reading(1)
+    edit(0.002)  # rests 3 x 2 ms
+    edit(0.002, later=0.001)  # 5 ms
+    edit(0.002, later=0.010)  # came after its rest was over: none
+    edit(0.200)  # a bulk edit: 6 ms
+    edit(0.002)  # 50 ms, not 600
+    turns.reading(-1)
+    edit(0.002)
+    assert clock.rests == [0.006, 0.005, 0.006, 0.05]
+
+
+def test_every_read_is_counted_while_it_is_answered_edits_are_not(tree, processes, monkeypatch):
+    reader, _ = processes
+    steps = []
+    real = items_module.Turns.reading
+    monkeypatch.setattr(items_module.Turns, "reading", lambda turns, step: steps.append(step) or real(turns, step))
+    listed(reader)
+    reader.get("/folders?path=nowhere", status=404)
+    reader.get("/item?path=trip/IMG_0001.jpg")
+    assert steps == [1, -1] * 3
+    reader.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["counted"]})
+    reader.post("/folders?path=trip", {"name": "x"}, status="*", headers={"Origin": "http://evil.example"})
+    assert steps == [1, -1] * 3
+
+
 def test_an_edit_of_a_page_an_older_lenslet_stored_on_one_line_lands(tree, processes):
     reader, editor = processes
     index = tree / "trip" / "_index.json"
