@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 
+from lenslet import readers
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
 from lenslet.formats import exif, manifests, sidecars, xmp
 from lenslet.formats.sidecars import NO_SIDECAR, check_version
@@ -25,15 +26,16 @@ UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as 
 
 
 class Turns:
-    """The edits of a web process: one at a time, and while the process answers reads too, together at most
-    SHARE of a core. An edit is CPU (an image hashed, its sidecar and its listing line rewritten: some 100
-    system calls, each handing the GIL to another thread and waiting to take it back): 8 people tagging as
-    fast as they could took most of both cores from everyone reading. One at a time, readers of another folder
-    kept 0.36x of their rate in one run; with the share, 0.59-0.73x (python bench/load.py, docs/performance.md).
-    After an edit that took c of CPU, the next one rests until c(1/SHARE - 1) has passed, if reads are under
-    way (people's pace, or a script editing alone, never rests), and never longer than MOST_REST (a bulk
-    edit's CPU does not make the next person wait seconds). Resting costs no CPU and holds a thread, of which
-    a process has 16: readers still find one."""
+    """The edits of a web process: one at a time, and while any web process of the host answers reads, together
+    at most SHARE of a core. An edit is CPU (an image hashed, its sidecar and its listing line rewritten: some
+    100 system calls, each handing the GIL to another thread and waiting to take it back): 8 people tagging as
+    fast as they could took most of both cores from everyone reading. With turns alone readers of another
+    folder kept 0.36x of their rate in one run, with the share 0.53-0.73x (python bench/load.py, figures in
+    docs/performance.md). After an edit that took c of CPU, the next one rests until c(1/SHARE - 1) has passed,
+    if a read is under way in any web process (lenslet/readers.py: the process gunicorn gave the writers often
+    has no reader), never longer than MOST_REST (a bulk edit's CPU does not make the next person wait seconds).
+    With nobody reading (people's pace, a script editing alone) nothing rests. Resting costs no CPU and holds a
+    thread, of which a process has 16: readers still find one."""
     SHARE = 0.25
     MOST_REST = 0.05
 
@@ -47,11 +49,12 @@ class Turns:
     def reading(self, step):
         with self.counting:
             self.reads += step
+            readers.tell(self.reads)
 
     def __enter__(self):
         self.lock.acquire()
         rest = self.rest_until - time.monotonic()
-        if rest > 0 and self.reads:
+        if rest > 0 and (self.reads or readers.anywhere()):
             time.sleep(min(rest, self.MOST_REST))
         self.began = time.thread_time()
 

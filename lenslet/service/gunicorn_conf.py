@@ -16,7 +16,7 @@ import sys
 # makes its app (create_app), so no storage client, thread or open file crosses a fork,
 # and importing starts nothing (no prometheus_client, no boto3: both load when first used).
 import lenslet.app  # noqa: F401
-from lenslet import logs, memory, metrics
+from lenslet import logs, memory, metrics, readers
 from lenslet.config import Config
 from lenslet.errors import ConfigError
 from lenslet.service import supervisor
@@ -65,6 +65,7 @@ def on_starting(server):
         server.log.error("lenslet: %s", ex.description)
         sys.exit(1)
     logs.setup()
+    readers.share()  # before any fork: the web processes' reads under way, seen by each (items.Turns)
     if config.metrics and not os.environ.get(metrics.MULTIPROC_DIR):
         # prometheus_client's multiprocess mode: every process (HTTP workers and the
         # lenslet worker) writes its counters here, and /metrics adds them up.
@@ -83,6 +84,7 @@ def pre_fork(server, worker):
 
 def post_fork(server, worker):
     memory.map_big_buffers()  # an HTTP worker's inline thumbnails give their memory back
+    readers.take_slot(worker.age)
 
 
 def when_ready(server):
@@ -96,6 +98,7 @@ def on_reload(server):
 def child_exit(server, worker):
     # A dead HTTP worker's live gauges must not be added up any more.
     metrics.process_gone(worker.pid)
+    readers.free_slot(worker.age)
 
 
 def on_exit(server):
