@@ -80,7 +80,7 @@ class Items:
         self.writing = config.xmp == "write" or config.words in ("both", "xmp")
         self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
         self.examined = Recent(self.CACHED_EXAMINED)  # (storage identity, key, the image's Stat) -> examine of it
-        self.turn = Turns()  # one edit at a time, within a share of the CPU while the process reads
+        self.turn = Turns()  # one edit at a time, within a share of the CPU while anyone reads
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""

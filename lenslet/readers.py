@@ -1,6 +1,7 @@
 """The reads this host's web processes are answering now, so that an edit in any of them rests while any of
 them reads (items.Turns). gunicorn places connections as it likes: the process the writers reached often
-answered no reads while the other was busy with them, and its edits then took a whole core.
+answered no reads while the other was busy with them, and its edits, counting only its own reads, never
+rested.
 
 The gunicorn master maps a page of memory before it forks the web processes (share); each one writes its
 own count into its slot, named by gunicorn's age of the worker (take_slot), and reads every slot. Two live
@@ -45,5 +46,5 @@ def tell(count):
 
 
 def anywhere():
-    """Whether another web process of this host is answering a read now (False outside gunicorn)."""
+    """Whether a web process of this host (this one too) is answering a read now (False outside gunicorn)."""
     return _counts is not None and any(_ALL.unpack_from(_counts))
