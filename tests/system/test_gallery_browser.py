@@ -262,15 +262,21 @@ def test_a_listing_answered_while_its_folder_was_looked_at_again_is_asked_again(
     assert page.find("#count").text == f"{len(SHAPES)} images"
 
 
+def trip_shown_behind(page, change):
+    """The page showing the indexed folder trip from an answer changed by change and said to be behind; the
+    answer asked for again held until window.released."""
+    indexed(page, "trip", len(SHAPES))
+    page.open()
+    page.script(behind_once("/folders?path=trip&page=0", change, held=True))
+    page.script("location.hash = '#path=trip'")
+    page.until(lambda: len(tiles(page)) == len(SHAPES))
+    return page
+
+
 def test_a_listing_asked_again_that_did_not_change_leaves_the_grid_as_it_is(page, shapes):
     """The answer asked for again is the one shown: nothing is drawn again (a grid drawn anew for nothing moves
     the tile someone was about to click, or select)."""
-    page = page()
-    indexed(page, "trip", len(SHAPES))
-    page.open()
-    page.script(behind_once("/folders?path=trip&page=0", "", held=True))
-    page.script("location.hash = '#path=trip'")
-    page.until(lambda: len(tiles(page)) == len(SHAPES))
+    page = trip_shown_behind(page(), "")
     page.script("document.querySelector('.tile.image').dataset.drawnOnce = 'yes'; window.released = true")
     page.until(lambda: page.script("return window.askedFor") >= 2)
     time.sleep(0.3)  # what the second answer would redraw, given the time to
@@ -282,12 +288,7 @@ def test_a_listing_asked_again_that_did_not_change_leaves_the_grid_as_it_is(page
 def test_a_listing_asked_again_with_the_same_images_draws_again_only_the_tiles_that_changed(page, shapes):
     """The answer asked for again lists the same images, one of them changed (as the worker makes thumbnails
     and hashes): that tile alone is drawn again, showing the change; the others, and what is picked, stay."""
-    page = page()
-    indexed(page, "trip", len(SHAPES))
-    page.open()
-    page.script(behind_once("/folders?path=trip&page=0", "listing.items[0].star = 3", held=True))
-    page.script("location.hash = '#path=trip'")
-    page.until(lambda: len(tiles(page)) == len(SHAPES))
+    page = trip_shown_behind(page(), "listing.items[0].star = 3")
     first, second = tiles(page)[:2]
     rating = f"return document.querySelector('[data-path=\"{first}\"] .rating').textContent"
     assert page.script(rating) == "\u2605" * 3
