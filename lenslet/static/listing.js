@@ -47,9 +47,10 @@ export class Listing {
         if (sharp) img.sizes = `${Math.max(1, Math.ceil(sharp.drawn))}px`;
       }
     });
-    new IntersectionObserver((entries) => {
+    this.endSeen = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting) && this.current) this.loadMore();
-    }, {rootMargin: "800px"}).observe(this.el.more);
+    }, {rootMargin: "800px"});
+    this.endSeen.observe(this.el.more);
     this.grid.addEventListener("click", (event) => this.click(event));
     this.grid.addEventListener("keydown", (event) => this.key(event));
     const folderTile = (event) => (dropping(event) ? event.target.closest?.(".tile.folder") : null);
@@ -259,7 +260,15 @@ export class Listing {
       current.loading = false;
     }
     // A short page may leave the end marker in view: keep going until it is not.
-    if (current === this.current && current.page < current.pageCount && this.nearEnd()) this.loadMore();
+    if (current !== this.current || current.page >= current.pageCount) return;
+    if (this.nearEnd()) {
+      this.loadMore();
+    } else {
+      // Scrolled to the end again before the page was drawn, the marker was in view at both of the observer's
+      // looks, which tells only changes: nothing more was loaded. Observed anew, it says where it is now.
+      this.endSeen.unobserve(this.el.more);
+      this.endSeen.observe(this.el.more);
+    }
   }
 
   /** Say why nothing is shown, and for an empty gallery which folder it shows and how to add photos. */
