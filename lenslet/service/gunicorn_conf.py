@@ -19,7 +19,7 @@ import lenslet.app  # noqa: F401
 from lenslet import logs, memory, metrics, readers
 from lenslet.config import Config
 from lenslet.errors import ConfigError
-from lenslet.service import supervisor
+from lenslet.service import listeners, supervisor
 from lenslet.storage import open_storage, private_folder, remove_folder
 
 wsgi_app = "lenslet.app:create_app()"
@@ -42,6 +42,10 @@ keepalive = 5
 # much of a request line in memory per connection (8 KiB, what nginx's default buffers pass on too);
 # 0 would mean no limit at all.
 limit_request_line = 8190
+# Each web process listens on a socket of its own and the kernel spreads connections between them; without
+# it, 8 busy readers often all landed in one process, held to one core by its GIL (lenslet/service/listeners.py:
+# only on Linux, for TCP addresses, refused at start when the address is taken).
+reuse_port = True
 # gunicorn's control socket sits at one fixed path per user, so two lenslet
 # instances on one box would fight over it; lenslet does not need it.
 control_socket_disable = True
@@ -61,6 +65,9 @@ def on_starting(server):
         metrics.check(config)
         if not config.s3_bucket:
             open_storage(config)  # a missing root: refused here, once (no boto3 client before a fork)
+        if listeners.spread(server):
+            listeners.refuse_if_taken(server.cfg)  # the web processes bind it themselves, each after its fork
+            server.log.info("lenslet: each web process listens on %s itself", ", ".join(server.cfg.bind))
     except ConfigError as ex:
         server.log.error("lenslet: %s", ex.description)
         sys.exit(1)
@@ -92,6 +99,7 @@ def when_ready(server):
 
 
 def on_reload(server):
+    listeners.spread(server)  # the reload read reuse_port from this file again
     supervisor.restart(server.cfg.graceful_timeout)
 
 
