@@ -8,9 +8,10 @@ is installed, and nginx is the static baseline when installed (apt-get install w
 to loopback; every load stops after --seconds. Builds a tree of two folders of camera-sized JPEGs
 (1600x1067; `big` and `other`), one of 10 (`small`) and one of 10,000 small ones (`huge`, for the
 cost of one edit), indexes it with `lenslet index`, serves it as README serves it (gunicorn with the
-project's settings: 2 workers x 16 threads, and lenslet's worker; GUNICORN_CMD_ARGS="--threads 4"
-measures the setting before), lets the worker settle, and prints each row next to its baseline
-measured in the same run:
+project's settings: 2 workers x 16 threads, each listening itself on Linux, and lenslet's worker;
+GUNICORN_CMD_ARGS="--threads 4" measures the setting before), lets the worker settle, and prints each
+row next to its baseline measured in the same run, with the CPU each web process, lenslet's worker and
+the clients used in each round:
 
 - GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in `big` as fast as they can
   (their rate kept, p99) and at 50 edits/s in all (people tagging), and of `small` alone and while the
@@ -134,27 +135,34 @@ class Served:
         self.process.wait(30)
 
     def web_cpu(self):
-        """CPU seconds each web process has used so far (Linux's /proc; {} elsewhere)."""
-        used = {}
+        """CPU seconds each web process has used so far, lenslet's worker's (key "worker") and the clients'
+        (key "clients": this process's and its loads' ended so far, wrk and the Python writers): Linux's /proc;
+        {} elsewhere."""
+        ended = os.times()
+        used = {"clients": time.process_time() + ended.children_user + ended.children_system}
         try:
             with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as children:
                 pids = children.read().split()
             for pid in pids:
                 with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                    if b"gunicorn" not in cmdline.read():
-                        continue  # lenslet's worker
+                    web = b"gunicorn" in cmdline.read()  # else lenslet's worker
                 with open(f"/proc/{pid}/stat") as stat:
                     fields = stat.read().rsplit(")", 1)[1].split()
-                used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                used[int(pid) if web else "worker"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except OSError:
             return {}
         return used
 
     def split(self, before, seconds):
-        """How the web processes shared the CPU since `before` (web_cpu()), in cores: '0.71 + 0.65 cores'."""
+        """How the web processes shared the CPU since `before` (web_cpu()), in cores, and what lenslet's worker
+        and the Python clients used: '0.71 + 0.65 cores (worker 0.02, clients 0.10)'."""
         after = self.web_cpu()
-        shares = sorted(((after[pid] - before.get(pid, 0.0)) / seconds for pid in after), reverse=True)
-        return " + ".join(f"{share:.2f}" for share in shares) + " cores" if shares else "not measured"
+        if not after:
+            return "not measured"
+        used = {key: (after[key] - before.get(key, 0.0)) / seconds for key in after}
+        web = sorted((share for key, share in used.items() if isinstance(key, int)), reverse=True)
+        return (" + ".join(f"{share:.2f}" for share in web) + f" cores (worker {used.get('worker', 0):.2f},"
+                f" clients {used['clients']:.2f})")
 
 
 def get(port, path):
