@@ -28,15 +28,19 @@ UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as 
 class Turns:
     """The edits of a web process: one at a time, and while any web process of the host answers reads, together
     at most SHARE of a core. An edit is CPU (an image hashed, its sidecar and its listing line rewritten: some
-    100 system calls, each handing the GIL to another thread and waiting to take it back): 8 people tagging as
-    fast as they could took most of both cores from everyone reading. With turns alone readers of another
-    folder kept 0.36x of their rate in one run, with the share 0.53-0.73x (python bench/load.py, figures in
-    docs/performance.md). After an edit that took c of CPU, the next one rests until c(1/SHARE - 1) has passed,
-    if a read is under way in any web process (lenslet/readers.py: the process gunicorn gave the writers often
-    has no reader), never longer than MOST_REST (a bulk edit's CPU does not make the next person wait seconds).
-    With nobody reading (people's pace, a script editing alone) nothing rests. Resting costs no CPU and holds a
-    thread, of which a process has 16: readers still find one."""
-    SHARE = 0.25
+    170 system calls, each handing the GIL to another thread and waiting to take it back): 8 people tagging as
+    fast as they could took most of both cores from everyone reading. After an edit that took c of CPU, the
+    next one rests until c(1/SHARE - 1) has passed, if a read is under way in any web process (lenslet/readers.py:
+    the process the writers reached often has no reader), never longer than MOST_REST (a bulk edit's CPU does
+    not make the next person wait seconds). With nobody reading (people's pace, a script editing alone) nothing
+    rests. Resting costs no CPU and holds a thread, of which a process has 16: readers still find one.
+
+    Readers of another folder kept 0.36x of their rate with turns alone; with each web process listening
+    itself (service/listeners.py), 0.59-0.61x at a quarter of a core, 0.65-0.70x at 0.15 or 0.1 (python
+    bench/load.py, docs/performance.md). 0.15 keeps most of that and leaves writers beside readers 90-130
+    edits a second, where 0.1 left them 75-105: an edit costs readers more than its CPU (the GIL handed over
+    at each of its system calls), and a smaller share stopped buying them much."""
+    SHARE = 0.15
     MOST_REST = 0.05
 
     def __init__(self):

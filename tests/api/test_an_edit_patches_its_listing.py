@@ -355,10 +355,11 @@ class FakeTime:
 
 
 def test_while_a_process_answers_reads_its_edits_rest_to_keep_within_their_share_of_the_cpu(monkeypatch):
-    """Each edit after one that took CPU rests until that CPU is a quarter of the time since (never above
+    """Each edit after one that took CPU rests until that CPU is SHARE of the time since (never above
     MOST_REST); with no read under way (a person tagging alone, a script) nothing rests."""
     clock = FakeTime()
     monkeypatch.setattr(items_module, "time", clock)
+    monkeypatch.setattr(items_module.Turns, "SHARE", 0.25)  # a quarter: the rests below in round numbers
     turns = items_module.Turns()
 
     def edit(cpu, later=0.0):
