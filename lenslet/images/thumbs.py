@@ -150,16 +150,16 @@ class Thumbs:
     def fresh(self, storage, key, image):
         """Return (bytes, stat) of the thumbnail if it was made from the image as it is now
         (with whatever settings), else None."""
-        name = storage.derived_key(thumb_of(key))
+        holder, name = storage.derived_at(thumb_of(key))  # a state root's, asked directly: no routing a read
         try:
-            stat = storage.stat(name)
+            stat = holder.stat(name)
         except NotFound:
             return None
         # A grid is viewed again and again: keep the thumbnails read last, each valid while its
         # file's stat is the same.
         found = self.cache.get((storage.identity, name))
         if found is None or found[1] != stat:
-            found = storage.read_with_stat(name)
+            found = holder.read_with_stat(name)
             # Thumbnails are written without fsync: one torn by a power cut is made again.
             if found[0][:4] != b"RIFF":
                 return None
@@ -236,7 +236,8 @@ class Thumbs:
             metrics.thumb_request("made")
             if digest is not None and self.hash_found is not None:
                 self.hash_found(path, digest)
-            found = storage.read_with_stat(storage.derived_key(thumb_of(key)))
+            holder, name = storage.derived_at(thumb_of(key))
+            found = holder.read_with_stat(name)
         else:
             metrics.thumb_request("hit")
             if not self.current(found[0]):

@@ -73,6 +73,9 @@ class Storage(Protocol):
     def real_key(self, key) -> str: """The key of what is opened for key (a link on its path followed)."""
     def key_of(self, other, key): """This tree's key for a key of another storage, or None outside this tree."""
     def derived_key(self, key) -> str: """Where a derived file of key lives."""
+    def derived_at(self, key) -> tuple:
+        """(the storage that holds a derived file of key, its key there): the reads of every thumbnail ask it
+        directly, not through a state root's routing."""
     def root_file_key(self, name) -> str: """Where one of lenslet's files at the root (rollup, report) lives."""
     def accel_path(self, key): """The path nginx may send the file from, or None."""
     def presign(self, key, seconds=300, content_type=None): """A URL the client may fetch, or None."""

@@ -681,6 +681,9 @@ class LocalStorage(Verbs):
         or under the state folder when the tree is read-only."""
         return join(DERIVED, key) if self.readonly else key
 
+    def derived_at(self, key):
+        return self, self.derived_key(key)
+
     def root_file_key(self, name):
         """Where one of lenslet's files at the root (the rollup, the health report) is kept.
 

@@ -273,6 +273,9 @@ class StateRooted:
     def derived_key(self, key):
         return key  # lenslet's files are in the state root already, at the image's own key
 
+    def derived_at(self, key):
+        return self.state, key
+
     def root_file_key(self, name):
         return self.state.root_file_key(name)
 

@@ -339,6 +339,9 @@ class S3Storage(Verbs):
     def derived_key(self, key):
         return key
 
+    def derived_at(self, key):
+        return self, key
+
     def root_file_key(self, name):
         """A bucket holds an object and a "folder" (a key prefix) of one name side by side: no look needed."""
         return name
