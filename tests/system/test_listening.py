@@ -85,6 +85,8 @@ def test_a_second_lenslet_on_the_same_address_is_refused_and_the_first_keeps_it(
     assert second.returncode != 0
     assert f"cannot listen on 127.0.0.1:{first.port}" in second.stderr.decode()
     assert each_listens_itself(first)  # no third socket beside the first lenslet's two
+    with pytest.raises(OSError):
+        socket.create_server(("127.0.0.1", first.port))  # nor does a program binding it plainly get in
     assert answers(first) == [200] * 20
 
 
