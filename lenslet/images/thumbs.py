@@ -150,7 +150,7 @@ class Thumbs:
     def fresh(self, storage, key, image):
         """Return (bytes, stat) of the thumbnail if it was made from the image as it is now
         (with whatever settings), else None."""
-        holder, name = storage.derived_at(thumb_of(key))  # a state root's, asked directly: no routing a read
+        holder, name = storage.derived_at(thumb_of(key))  # at a state root, its state storage: asked, not routed
         try:
             stat = holder.stat(name)
         except NotFound:
