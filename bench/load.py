@@ -15,7 +15,8 @@ the clients used in each round:
 
 - GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in `big` as fast as they can
   (their rate kept, p99) and at 50 edits/s in all (people tagging), and of `small` alone and while the
-  writers tag in `other` (alone and with writers as fast as they can: --rounds rounds each, medians);
+  writers tag in `other` as fast as they can (each alone and with writers in turns: --rounds rounds each,
+  medians);
 - 8 writers in one folder: edits/s and p50;
 - one edit alone (median of 40) in folders of 10, 1,000 and 10,000 images;
 - GET /folders of `big` (16 connections) and GET /thumb (cached) next to nginx sending the same bytes;
@@ -300,9 +301,10 @@ def run_together(port, loads, seconds, use_wrk):
     return [running[n].result() for n in range(len(loads))]
 
 
-def readers_with_writers(served, read, edit, args, use_wrk):
-    """Readers of folder `read` alone and while writers tag in folder `edit`, in turns, --rounds times: the
-    median round of each (by rate; its p99 the worst round's) and the edits that answered 200.
+def readers_with_writers(served, read, edit, args, use_wrk, pace=None):
+    """Readers of folder `read` alone and while writers tag in folder `edit` (as fast as they can, or `pace`
+    edits a second in all), in turns, --rounds times: the median round of each (by rate; its p99 the worst
+    round's) and the edits that answered 200.
 
     Each round starts from a settled service, its folder read for a moment first, unmeasured: a baseline run
     while the worker still caught up with the edits before it (a rollup, every web process reading its search
@@ -325,7 +327,8 @@ def readers_with_writers(served, read, edit, args, use_wrk):
         alone.append(run_together(served.port, [(("read", path), READERS)], args.seconds, use_wrk)[0][0])
         alone_split = served.split(before, args.seconds)
         settled_and_read_once()
-        both = [(("read", path), READERS), (("edit", edit, args.images, f"{read}{turn}"), WRITERS)]
+        label = f"{'p' if pace else ''}{read}{turn}"  # every tag of the run its own
+        both = [(("read", path), READERS), (("edit", edit, args.images, label, *([pace] if pace else [])), WRITERS)]
         before = served.web_cpu()
         (reads, _), (writes, done) = run_together(served.port, both, args.seconds, use_wrk)
         both_split = served.split(before, args.seconds)
@@ -478,15 +481,11 @@ def main():
         row("  (their edits)", edits)
         small_alone, small_during, _, done = readers_with_writers(served, "small", "other", args, use_wrk)
         answered += done
-        served.settle()
-        paced = [(("read", "/folders?path=big"), READERS), (("edit", "big", args.images, "p", 50), WRITERS)]
-        before = served.web_cpu()
-        (at_pace, _), (paced_edits, done) = run_together(port, paced, seconds, use_wrk)
-        paced_split = served.split(before, seconds)
+        paced_alone, at_pace, paced_edits, done = readers_with_writers(served, "big", "big", args, use_wrk, pace=50)
         answered += done
-        row(f"the {big}-image folder, 8 writers at 50 edits/s in it", at_pace, alone, "of alone (people's pace)")
+        row(f"the {big}-image folder, alone (again)", paced_alone)
+        row(f"the {big}-image folder, 8 writers at 50 edits/s in it", at_pace, paced_alone, "of alone (people's pace)")
         row("  (their edits)", paced_edits)
-        print(f"    (one round; web processes {paced_split})")
         row("the 10-image folder, alone", small_alone)
         row("the 10-image folder, writers in another", small_during, small_alone, "of alone (at least 0.7)")
 
