@@ -35,12 +35,9 @@ class Turns:
     not make the next person wait seconds). With nobody reading (people's pace, a script editing alone) nothing
     rests. Resting costs no CPU and holds a thread, of which a process has 16: readers still find one.
 
-    Readers of another folder kept 0.36x of their rate with turns alone; with each web process listening
-    itself (service/listeners.py), 0.59-0.61x at a quarter of a core, 0.65-0.70x at 0.15 or 0.1 (python
-    bench/load.py, docs/performance.md). But readers of a folder people tag in at their pace (50 edits a second
-    in all) kept 0.81x at a quarter and 0.64x at 0.15, three rounds each: a family browsing while one of them
-    tags is the case the share is for, so it stays a quarter. What an edit costs readers beyond its CPU is the
-    GIL handed over at each of its system calls: fewer of them, not a smaller share, is the next step."""
+    Why a quarter (python bench/load.py, figures in docs/performance.md): a smaller share gave readers of
+    another folder a little more beside writers flat out, but readers of a folder people tag in at their pace
+    less (0.64x at 0.15 against 0.81x), and a family browsing while one of them tags is what it is for."""
     SHARE = 0.25
     MOST_REST = 0.05
 

@@ -1,7 +1,7 @@
 """The reads this host's web processes are answering now, so that an edit in any of them rests while any of
-them reads (items.Turns). gunicorn places connections as it likes: the process the writers reached often
-answered no reads while the other was busy with them, and its edits, counting only its own reads, never
-rested.
+them reads (items.Turns). Connections go to the processes as the kernel spreads them: the process the
+writers reached often answered no reads while the other was busy with them, and its edits, counting only
+its own reads, never rested.
 
 The gunicorn master maps a page of memory before it forks the web processes (share); each one writes its
 own count into its slot, named by gunicorn's age of the worker (take_slot), and reads every slot. Two live
@@ -35,14 +35,17 @@ def take_slot(age):
 
 def free_slot(age):
     """In the master, for a web process gone: it may have died answering reads."""
-    if _counts is not None:
-        _ONE.pack_into(_counts, (age % SLOTS) * _ONE.size, 0)
+    _put(age % SLOTS, 0)
 
 
 def tell(count):
     """The reads this process is answering now."""
+    _put(_slot, count)
+
+
+def _put(slot, count):
     if _counts is not None:
-        _ONE.pack_into(_counts, _slot * _ONE.size, count)
+        _ONE.pack_into(_counts, slot * _ONE.size, count)
 
 
 def anywhere():
