@@ -175,7 +175,8 @@ def _recover_moves(storage, config, clock):
 
 
 class Reading:
-    """Count the reads a web process is answering now: its edits rest between turns while there are any."""
+    """Count the reads a web process is answering now: its edits rest between turns while there are any. And
+    tell its edits when a request that may edit begins and ends: its CPU is counted from the first to the last."""
 
     def __init__(self, turns):
         self.turns = turns
@@ -184,10 +185,14 @@ class Reading:
         if req.method in ("GET", "HEAD"):
             req.context.reading = True
             self.turns.reading(1)
+        else:
+            self.turns.request_began()
 
     def process_response(self, req, resp, resource, req_succeeded):
         if getattr(req.context, "reading", False):
             self.turns.reading(-1)
+        else:
+            self.turns.request_ended()
 
 
 class Measure:

@@ -6,6 +6,7 @@ lock, then one word to the catalog, which tells the listing and search.
 """
 
 import logging
+import math
 import threading
 import time
 
@@ -30,39 +31,74 @@ class Turns:
     at most SHARE of a core. An edit is CPU (an image hashed, its sidecar and its listing line rewritten: some
     170 system calls, each handing the GIL to another thread and waiting to take it back): 8 people tagging as
     fast as they could took most of both cores from everyone reading. After an edit that took c of CPU, the
-    next one rests until c(1/SHARE - 1) has passed, if a read is under way in any web process (lenslet/readers.py:
-    the process the writers reached often has no reader), never longer than MOST_REST (a bulk edit's CPU does
-    not make the next person wait seconds). With nobody reading (people's pace, a script editing alone) nothing
-    rests. Resting costs no CPU and holds a thread, of which a process has 16: readers still find one.
+    next one rests until c(1/SHARE - 1) has passed, if any web process answered a read in the last READ_LATELY
+    seconds (lenslet/readers.py: the process the writers reached often has no reader), never longer than
+    MOST_REST (a bulk edit's CPU does not make the next person wait seconds). With nobody reading (a person
+    tagging alone, a script) nothing rests. Not only a read under way at the instant the edit looks: a read takes
+    a fraction of a millisecond of a connection's time (the rest is gunicorn's), and 2 edits in 3 found none
+    under way beside 8 readers flat out, and rested not at all. Resting costs no CPU and holds a thread, of
+    which a process has 16: readers still find one.
+
+    c is the edit request's CPU, not only its turn's: the request read, checked, the image found and looked at
+    before the turn, its answer made after it (request_began, request_ended). The turn alone was 1.8 ms of the
+    3.2 ms a web process spent an edit, so edits took not a quarter of a core but nearly half.
 
     Why a quarter (python bench/load.py, figures in docs/performance.md): a smaller share gave readers of
     another folder a little more beside writers flat out, but readers of a folder people tag in at their pace
     less (0.64x at 0.15 against 0.81x), and a family browsing while one of them tags is what it is for."""
     SHARE = 0.25
     MOST_REST = 0.05
+    READ_LATELY = 1.0
 
     def __init__(self):
         self.lock = threading.Lock()
         self.reads = 0  # reads the process is answering now (app.Reading counts them)
+        self.read_at = -math.inf  # math.inf while it answers any, else when its last one ended (time.monotonic())
         self.counting = threading.Lock()
         self.rest_until = 0.0
-        self.began = None  # the thread CPU time when the edit whose turn it is began
+        self.began = None  # the thread CPU time the edit whose turn it is is counted from
+        # Of the request a thread answers, one that may edit: the thread CPU time it began at ("since", None
+        # outside a request) and whether it took its turn ("edited"; an edit request takes one).
+        self.request = threading.local()
 
     def reading(self, step):
         with self.counting:
             self.reads += step
-            readers.tell(self.reads)
+            if self.reads == 0 or (self.reads == 1 and step > 0):
+                self.read_at = math.inf if self.reads else time.monotonic()
+                readers.tell(self.read_at)
+
+    def request_began(self):
+        """A request that may edit began in this thread: the CPU it spends before its turn counts as the edit's."""
+        self.request.since, self.request.edited = time.thread_time(), False
+
+    def request_ended(self):
+        """The request ended: if it edited, the next edit rests for all the CPU it spent, from now."""
+        since, edited = getattr(self.request, "since", None), getattr(self.request, "edited", False)
+        self.request.since, self.request.edited = None, False
+        if since is not None and edited:
+            with self.counting:
+                self.rest_until = max(self.rest_until, time.monotonic() + self._rest(time.thread_time() - since))
+
+    def _read_lately(self):
+        lately = time.monotonic() - self.READ_LATELY
+        return self.read_at >= lately or readers.anywhere(lately)
+
+    def _rest(self, spent):
+        return spent * (1 / self.SHARE - 1)
 
     def __enter__(self):
         self.lock.acquire()
         rest = self.rest_until - time.monotonic()
-        if rest > 0 and (self.reads or readers.anywhere()):
+        if rest > 0 and self._read_lately():
             time.sleep(min(rest, self.MOST_REST))
-        self.began = time.thread_time()
+        since = getattr(self.request, "since", None)
+        self.began = time.thread_time() if since is None else since
 
     def __exit__(self, *_):
-        spent = time.thread_time() - self.began
-        self.rest_until = time.monotonic() + spent * (1 / self.SHARE - 1)
+        # Rests the next edit now, while it waits for the turn; request_ended adds the answer's CPU.
+        self.rest_until = time.monotonic() + self._rest(time.thread_time() - self.began)
+        self.request.edited = True
         self.lock.release()
 
 

@@ -356,7 +356,8 @@ class FakeTime:
 
 def test_while_a_process_answers_reads_its_edits_rest_to_keep_within_their_share_of_the_cpu(monkeypatch):
     """Each edit after one that took CPU rests until that CPU is SHARE of the time since (never above
-    MOST_REST); with no read under way (a person tagging alone, a script) nothing rests."""
+    MOST_REST), while a read is under way or one ended in the last READ_LATELY seconds; with no read (a person
+    tagging alone, a script) nothing rests."""
     clock = FakeTime()
     monkeypatch.setattr(items_module, "time", clock)
     monkeypatch.setattr(items_module.Turns, "SHARE", 0.25)  # a quarter: the rests below in round numbers
@@ -376,8 +377,41 @@ def test_while_a_process_answers_reads_its_edits_rest_to_keep_within_their_share
     edit(0.200)  # a bulk edit: 6 ms
     edit(0.002)  # 50 ms, not 600
     turns.reading(-1)
-    edit(0.002)
-    assert clock.rests == [0.006, 0.005, 0.006, 0.05]
+    edit(0.002)  # the read ended a moment ago: someone is reading still, 6 ms
+    clock.now += 0.999
+    edit(0.002)  # rested long since
+    edit(0.002, later=0.002)  # the last read ended 1.011 s ago: nobody reads
+    assert clock.rests == [0.006, 0.005, 0.006, 0.05, 0.006]
+
+
+def test_an_edit_rests_the_next_one_for_the_cpu_of_its_whole_request_not_only_its_turn(monkeypatch):
+    """The CPU a request spends before its turn (read, checked, its image found and looked at) and after it (its
+    answer made) is the edit's too: counted, the next edit rests for all of it; a request that takes no turn (an
+    upload, a move) rests nothing."""
+    clock = FakeTime()
+    monkeypatch.setattr(items_module, "time", clock)
+    monkeypatch.setattr(items_module.Turns, "SHARE", 0.25)
+    turns = items_module.Turns()
+    turns.reading(1)
+
+    def spend(cpu):
+        clock.cpu += cpu
+        clock.now += cpu
+
+    turns.request_began()
+    spend(0.001)  # before its turn
+    with turns:
+        spend(0.002)
+    spend(0.001)  # after it
+    turns.request_ended()
+    with turns:  # an edit outside any request (a script): rests 3 x 4 ms, counts its turn alone
+        spend(0.002)
+    turns.request_began()
+    spend(0.005)  # a request that took no turn, 5 ms of the 6 ms the last edit left to rest
+    turns.request_ended()
+    with turns:
+        pass
+    assert clock.rests == [0.012, 0.001]
 
 
 def test_every_read_is_counted_while_it_is_answered_edits_are_not(tree, processes, monkeypatch):
@@ -389,9 +423,16 @@ def test_every_read_is_counted_while_it_is_answered_edits_are_not(tree, processe
     reader.get("/folders?path=nowhere", status=404)
     reader.get("/item?path=trip/IMG_0001.jpg")
     assert steps == [1, -1] * 3
+    requests = []
+    for name in ("request_began", "request_ended"):
+        real_one = getattr(items_module.Turns, name)
+        monkeypatch.setattr(items_module.Turns, name,
+                            lambda turns, name=name, real_one=real_one: requests.append(name) or real_one(turns))
     reader.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["counted"]})
     reader.post("/folders?path=trip", {"name": "x"}, status="*", headers={"Origin": "http://evil.example"})
     assert steps == [1, -1] * 3
+    # every other request is one that may edit: its CPU is counted from its start to its end if it does
+    assert requests == ["request_began", "request_ended"] * 2
 
 
 def test_an_edit_of_a_page_an_older_lenslet_stored_on_one_line_lands(tree, processes):
