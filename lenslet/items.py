@@ -43,10 +43,10 @@ class Turns:
     before the turn, its answer made after it (request_began, request_ended). The turn alone was 1.8 ms of the
     3.2 ms a web process spent an edit, so edits took not a quarter of a core but nearly half.
 
-    Why a quarter (python bench/load.py, figures in docs/performance.md): a smaller share gave readers of
-    another folder a little more beside writers flat out, but readers of a folder people tag in at their pace
-    less (0.64x at 0.15 against 0.81x), and a family browsing while one of them tags is what it is for."""
-    SHARE = 0.25
+    Why a fifth (python bench/load.py, figures in docs/performance.md): counted so, readers of another folder
+    beside 8 writers flat out kept about 0.7x at 0.15, a fifth and a quarter alike, runs moving by as much as
+    the shares differ; a fifth kept readers of a folder people tag in at their pace at 0.73x-0.80x."""
+    SHARE = 0.2
     MOST_REST = 0.05
     READ_LATELY = 1.0
 
