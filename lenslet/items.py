@@ -41,11 +41,11 @@ class Turns:
 
     c is the edit request's CPU, not only its turn's: the request read, checked, the image found and looked at
     before the turn, its answer made after it (request_began, request_ended). The turn alone was 1.8 ms of the
-    3.2 ms a web process spent an edit, so edits took not a quarter of a core but nearly half.
+    3.2 ms a web process spent an edit: at a share of a quarter, edits took nearly half a core.
 
     Why a fifth (python bench/load.py, figures in docs/performance.md): counted so, readers of another folder
-    beside 8 writers flat out kept about 0.7x at 0.15, a fifth and a quarter alike, runs moving by as much as
-    the shares differ; a fifth kept readers of a folder people tag in at their pace at 0.73x-0.80x."""
+    beside 8 writers flat out kept 0.60x-0.78x at 0.15, a fifth and a quarter alike, runs moving by as much as
+    the shares differ; a fifth kept readers of a folder people tag in at their pace at 0.72x-0.80x."""
     SHARE = 0.2
     MOST_REST = 0.05
     READ_LATELY = 1.0
