@@ -20,6 +20,7 @@ from lenslet.errors import InsufficientStorage
 from lenslet.layout import JOBS, edit_mark_of
 from lenslet.manifest import listings as listings_module
 from lenslet.people.users_file import Directory
+from lenslet.worker import scanner as scanner_module
 from lenslet.worker.runner import Runner
 from lenslet.worker.scanner import Scanner
 
@@ -517,6 +518,38 @@ def test_after_edits_the_workers_scan_finds_nothing_to_index(tree, processes, co
     # trip moved by edits alone; the root's listing names trip's mtime, and is looked at (telling nobody)
     indexed = [folder for job in queued if job["kind"] == "index" for folder in job.get("folders", [job["path"]])]
     assert indexed in ([], [""])
+
+
+def test_the_workers_looks_at_a_folder_being_tagged_list_it_once(tree, processes, config, storage, monkeypatch):
+    """Each edit is a change notice for the worker (its sidecar): a folder whose time is lenslet's own last edit is
+    not listed again at each, however young that time is; another program's change is."""
+    reader, editor = processes
+    hour_ago = time.time() - 3600
+    for name in NAMES:  # photos copied in long ago: only the folder's time is young
+        os.utime(tree / "trip" / name, (hour_ago, hour_ago))
+    index_tree(config, storage)
+    scanner = Scanner(Runner(config, storage))
+    (tree / "trip" / "notes.txt").write_bytes(b"")  # another program's change a moment ago: the folder's
+    os.unlink(tree / "trip" / "notes.txt")  # time is young, and not lenslet's
+    scanner.scan(deep=True)
+    assert scanner.seen["trip"].mtime is None  # looked at again at the next notice
+    lists = []
+
+    def counted(storage, key, *args, **kwargs):
+        lists.append(key)
+        return real_list_folder(storage, key, *args, **kwargs)
+    monkeypatch.setattr(scanner_module, "list_folder", counted)
+    for name in NAMES[:4]:
+        editor.patch_json(f"/item?path=trip/{name}", {"addTags": ["beach"]})
+        scanner.spaced.clear()  # each notice's look due at once (its spacing is another rule)
+        scanner.scan_changed(["trip"])
+    assert lists == ["trip"]  # the first notice lists it; the folder's young time is trusted as lenslet's after
+    (tree / "trip" / "new.jpg").write_bytes(jpeg())
+    scanner.spaced.clear()
+    scanner.scan_changed(["trip"])
+    assert lists == ["trip", "trip"]
+    queued = [orjson.loads(storage.read(f"{JOBS}/{name}")) for name in jobs.waiting(storage)]
+    assert any(job["kind"] == "index" and "trip" in job.get("folders", [job["path"]]) for job in queued)
 
 
 def test_a_listing_built_again_after_edits_alone_sends_no_process_to_count_again(tree, processes, client_with):
