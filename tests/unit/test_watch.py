@@ -12,6 +12,7 @@ from helpers import draw, wait_until
 
 from lenslet import jobs
 from lenslet.config import Config
+from lenslet.storage import watch as watch_module
 from lenslet.storage.watch import network_filesystem
 from lenslet.worker import scanner as scanner_module
 from lenslet.worker.process import Worker
@@ -43,6 +44,27 @@ def test_a_change_names_its_folder_and_lenslets_own_files_do_not(tree, storage, 
     draw(tree / "a" / "b" / "new.jpg")
     (tree / "a" / "c").mkdir()
     assert watch.changes(timeout=2) == ({"a", "a/b"}, False)
+
+
+def test_a_burst_of_notices_is_read_as_one(tree, watch, monkeypatch):
+    """The first notice's burst is waited for whole: people tagging (half a dozen notices an edit) woke the
+    worker at every notice."""
+    monkeypatch.setattr(watch_module, "SETTLE", 0.6)
+    for folder in "abc":
+        (tree / folder).mkdir()
+        assert watch.add(folder)
+
+    def burst():
+        for folder in "abc":
+            (tree / folder / "new.txt").write_bytes(b"")
+            time.sleep(0.15)
+    writing = threading.Thread(target=burst)
+    writing.start()
+    try:
+        assert watch.changes(timeout=2) == ({"a", "b", "c"}, False)
+    finally:
+        writing.join()
+    assert watch.changes(timeout=0.1) == (set(), False)
 
 
 def test_a_photo_dropped_deep_is_queued_from_its_notice(tree, storage, watch):
