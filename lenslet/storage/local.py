@@ -853,18 +853,32 @@ class LocalStorage(Verbs):
         The stripe is chosen by the file's folder (device and inode) and name, not by the
         path: two paths to one file (a folder link, a pointer into the same tree) share it.
         """
+        check_key(key)
+        folder_key, _, name = key.rpartition("/")
+        if not name:
+            raise BadPath("a file key needs a name", path=key)
         try:
-            fd, name = self._parent_fd(key, create=self._makes_folders(key))
-        except FileNotFoundError:  # its folder is not there: no other path can name it yet
-            ident = f"missing:{key}".encode("utf-8", "surrogateescape")
-        else:
-            try:
-                folder = os.fstat(fd)
-            finally:
-                os.close(fd)
-            ident = f"{folder.st_dev}:{folder.st_ino}/{name}".encode("utf-8", "surrogateescape")
+            folder = self._folder_stat(folder_key)
+        except (FileNotFoundError, NotADirectoryError):
+            if not self._makes_folders(key):  # its folder is not there: no other path can name it yet
+                folder = None  # (a file on the way: the write says so)
+            else:  # made now, so that every writer names it by the same device and inode
+                fd, _ = self._parent_fd(key, create=True)
+                try:
+                    folder = os.fstat(fd)
+                finally:
+                    os.close(fd)
+        ident = (f"missing:{key}" if folder is None else f"{folder.st_dev}:{folder.st_ino}/{name}").encode(
+            "utf-8", "surrogateescape")
         stripe = int(version_of(ident)[:8], 16) % LOCK_STRIPES
         return _FileLock(f"{self.lock_dir}/{stripe:02d}.lock")
+
+    def _folder_stat(self, folder):
+        """The stat of the folder key names, by the walk's own look at it: a lock is named by its device
+        and inode. (Opened, as a write reaches it, it cost an edit ten system calls more, each handing the
+        interpreter's lock to a reader.) FileNotFoundError when it is not there."""
+        path, st = self._walk(folder, last=True)
+        return os.stat(path) if st is None else st
 
     def lock_images(self, keys):
         """Hold the locks of images (or folders) for a change: an edit, a hash, a move, a trash, a delete.
@@ -882,7 +896,7 @@ class LocalStorage(Verbs):
         folder, name = key.rpartition("/")[::2]
         try:
             with _mapped(key):
-                found = os.stat(self._fs(folder))
+                found = self._folder_stat(folder)
             where = f"{found.st_dev}:{found.st_ino}"
         except LensletError:
             where = folder  # a folder not made yet (a restore's): its path is all there is to name it by
@@ -896,7 +910,7 @@ class LocalStorage(Verbs):
         their next read."""
         try:
             with _mapped(folder):
-                found = os.stat(self._fs(folder))
+                found = self._folder_stat(folder)
             fd = os.open(f"{self.lock_dir}/{EDITS}{_stripe(f'{found.st_dev}:{found.st_ino}'):02d}.lock",
                          os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
         except (LensletError, OSError):

@@ -353,3 +353,20 @@ def test_a_local_trees_key_for_a_link_or_a_pointer(tmp_path):
     elsewhere = tmp_path.parent / (tmp_path.name + "-elsewhere")
     elsewhere.mkdir()
     assert root.key_of(LocalStorage(str(elsewhere)), "doc.jpg") is None
+
+
+def test_a_files_lock_is_named_by_its_folder_not_by_the_path_to_it(tmp_path):
+    """Two paths to one file (a folder link inside the root) take one lock, and an edit under way through
+    either is seen through both; a file on the way to one is refused by the write, never followed."""
+    root = tmp_path / "tree"
+    (root / "trip").mkdir(parents=True)
+    (root / "alias").symlink_to("trip")
+    storage = LocalStorage(str(root))
+    assert storage._locked("trip/a.jpg.json").path == storage._locked("alias/a.jpg.json").path
+    with storage.lock_images(["alias/a.jpg"]):
+        assert storage.edits_under_way("trip") and storage.edits_under_way("alias")
+    assert not storage.edits_under_way("trip")
+    (root / "trip.txt").write_bytes(b"")
+    storage._locked("trip.txt/a.jpg.json")  # a file on the way: the write says so, not the lock
+    with pytest.raises(Foreign):
+        storage.write("trip.txt/a.jpg.json", b"{}")
