@@ -29,7 +29,7 @@ UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as 
 class Turns:
     """The edits of a web process: one at a time, and while any web process of the host answers reads, together
     at most SHARE of a core. An edit is CPU (an image hashed, its sidecar and its listing line rewritten: some
-    170 system calls, each handing the GIL to another thread and waiting to take it back): 8 people tagging as
+    100 system calls, each handing the GIL to another thread and waiting to take it back): 8 people tagging as
     fast as they could took most of both cores from everyone reading. After an edit that took c of CPU, the
     next one rests until c(1/SHARE - 1) has passed, if any web process answered a read in the last READ_LATELY
     seconds (lenslet/readers.py: the process the writers reached often has no reader), never longer than
@@ -43,10 +43,12 @@ class Turns:
     before the turn, its answer made after it (request_began, request_ended). The turn alone was 1.8 ms of the
     3.2 ms a web process spent an edit: at a share of a quarter, edits took nearly half a core.
 
-    Why a fifth (python bench/load.py, figures in docs/performance.md): counted so, readers of another folder
-    beside 8 writers flat out kept 0.60x-0.78x at 0.15, a fifth and a quarter alike, runs moving by as much as
-    the shares differ; a fifth kept readers of a folder people tag in at their pace at 0.72x-0.80x."""
-    SHARE = 0.2
+    Why a tenth (python bench/load.py, figures in docs/performance.md): beside 8 readers of another folder
+    flat out, the web processes have some 1.55 cores whatever the edits do, and the edits take SHARE of each
+    process's: at a fifth the readers kept 0.6x-0.78x, at 0.15 0.69x-0.73x, at a tenth 0.83x. 8 writers then
+    still make 40-80 edits a second beside those readers, and people tagging at their pace (50 a second in
+    all) are not held back."""
+    SHARE = 0.1
     MOST_REST = 0.05
     READ_LATELY = 1.0
 
