@@ -520,29 +520,40 @@ def test_after_edits_the_workers_scan_finds_nothing_to_index(tree, processes, co
     assert indexed in ([], [""])
 
 
-def test_the_workers_looks_at_a_folder_being_tagged_list_it_once(tree, processes, config, storage, monkeypatch):
-    """Each edit is a change notice for the worker (its sidecar): a folder whose time is lenslet's own last edit is
-    not listed again at each, however young that time is; another program's change is."""
-    reader, editor = processes
+def scanner_of_a_folder_just_changed(tree, config, storage, monkeypatch):
+    """The worker's scanner, having looked at trip just after another program changed it (its time is young,
+    and not lenslet's: looked at again at the next notice); and the folders it lists from then on."""
     hour_ago = time.time() - 3600
     for name in NAMES:  # photos copied in long ago: only the folder's time is young
         os.utime(tree / "trip" / name, (hour_ago, hour_ago))
     index_tree(config, storage)
     scanner = Scanner(Runner(config, storage))
-    (tree / "trip" / "notes.txt").write_bytes(b"")  # another program's change a moment ago: the folder's
-    os.unlink(tree / "trip" / "notes.txt")  # time is young, and not lenslet's
+    (tree / "trip" / "notes.txt").write_bytes(b"")
+    os.unlink(tree / "trip" / "notes.txt")
     scanner.scan(deep=True)
-    assert scanner.seen["trip"].mtime is None  # looked at again at the next notice
+    assert scanner.seen["trip"].mtime is None
     lists = []
 
     def counted(storage, key, *args, **kwargs):
         lists.append(key)
         return real_list_folder(storage, key, *args, **kwargs)
     monkeypatch.setattr(scanner_module, "list_folder", counted)
-    for name in NAMES[:4]:
+    return scanner, lists
+
+
+def edited_and_noticed(editor, scanner, names):
+    for name in names:
         editor.patch_json(f"/item?path=trip/{name}", {"addTags": ["beach"]})
         scanner.spaced.clear()  # each notice's look due at once (its spacing is another rule)
         scanner.scan_changed(["trip"])
+
+
+def test_the_workers_looks_at_a_folder_being_tagged_list_it_once(tree, processes, config, storage, monkeypatch):
+    """Each edit is a change notice for the worker (its sidecar): a folder whose time is lenslet's own last edit is
+    not listed again at each, however young that time is; another program's change is."""
+    reader, editor = processes
+    scanner, lists = scanner_of_a_folder_just_changed(tree, config, storage, monkeypatch)
+    edited_and_noticed(editor, scanner, NAMES[:4])
     assert lists == ["trip"]  # the first notice lists it; the folder's young time is trusted as lenslet's after
     (tree / "trip" / "new.jpg").write_bytes(jpeg())
     scanner.spaced.clear()
@@ -550,6 +561,18 @@ def test_the_workers_looks_at_a_folder_being_tagged_list_it_once(tree, processes
     assert lists == ["trip", "trip"]
     queued = [orjson.loads(storage.read(f"{JOBS}/{name}")) for name in jobs.waiting(storage)]
     assert any(job["kind"] == "index" and "trip" in job.get("folders", [job["path"]]) for job in queued)
+
+
+def test_a_photo_still_being_copied_in_while_people_tag_is_looked_at_again(tree, processes, config, storage,
+                                                                         monkeypatch):
+    """A photo written in place moves only its own time: while it is young the folder is listed at every notice,
+    lenslet's own edits or not, so the photo's entry is made from it once it is whole."""
+    reader, editor = processes
+    scanner, lists = scanner_of_a_folder_just_changed(tree, config, storage, monkeypatch)
+    with open(tree / "trip" / NAMES[-1], "ab") as copying:
+        copying.write(b"\0" * 1024)  # its next bytes arriving
+    edited_and_noticed(editor, scanner, NAMES[:3])
+    assert lists == ["trip", "trip", "trip"] and scanner.seen["trip"].mtime is None
 
 
 def test_a_listing_built_again_after_edits_alone_sends_no_process_to_count_again(tree, processes, client_with):
