@@ -250,10 +250,7 @@ class LocalStorage(Verbs):
         for a link meanwhile fails the write (Foreign) instead of redirecting it. With
         create, missing folders are made on the way.
         """
-        check_key(key)
-        folder, _, name = key.rpartition("/")
-        if not name:
-            raise BadPath("a file key needs a name", path=key)
+        folder, name = _file_key(key)
         base = self.state_root if is_state(key) else self.root
         real_folder_ = self._walk(folder, last=True)[0]
         parts = real_folder_[len(base) + 1:].split("/") if real_folder_ != base else []
@@ -853,10 +850,7 @@ class LocalStorage(Verbs):
         The stripe is chosen by the file's folder (device and inode) and name, not by the
         path: two paths to one file (a folder link, a pointer into the same tree) share it.
         """
-        check_key(key)
-        folder_key, _, name = key.rpartition("/")
-        if not name:
-            raise BadPath("a file key needs a name", path=key)
+        folder_key, name = _file_key(key)
         try:
             folder = self._folder_stat(folder_key)
         except (FileNotFoundError, NotADirectoryError):
@@ -1028,6 +1022,15 @@ def _makes_folders(key):
     another program): a thumbnail, listing or sidecar written there late would make it again,
     a ghost holding only lenslet's files, so such a write fails NotFound instead."""
     return is_state(key)
+
+
+def _file_key(key):
+    """(its folder's key, its name) of a key that names a file; BadPath when it names none."""
+    check_key(key)
+    folder, _, name = key.rpartition("/")
+    if not name:
+        raise BadPath("a file key needs a name", path=key)
+    return folder, name
 
 
 class _FileLock:
