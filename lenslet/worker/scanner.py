@@ -1,5 +1,6 @@
 """The scanner: walks the tree and queues index jobs for folders that changed, reading no image."""
 
+import functools
 import logging
 import threading
 import time
@@ -239,12 +240,13 @@ class Scanner:
         if self.watch is not None:
             self.watch.add(key)  # before listing: a change made meanwhile is then noticed
         known = self.seen.get(key)
-        # Moved last by lenslet's own edit (its mark, see mark_edited), whose entries its pages hold.
-        own = mtime is not None and edited_to(self.storage, key) == mtime
+        # Moved last by lenslet's own edit (its mark, see mark_edited), whose entries its pages hold: a read of
+        # the mark, asked once and only where it decides (a first scan of a tree at rest never asks it).
+        own = functools.cache(lambda: mtime is not None and edited_to(self.storage, key) == mtime)
         if known is not None and mtime is not None and known.mtime is not None:
             # Moved by lenslet's edits alone, or one is under way: nothing to index or report, and no listing
             # of a folder being tagged at every change notice.
-            if own:
+            if own():
                 return known._replace(mtime=mtime)
             if self.storage.edits_under_way(key):
                 return known  # looked at again at the next notice or scan, once the edit is done
@@ -268,7 +270,7 @@ class Scanner:
         if not fresh and first is not None and mtime is not None:
             # Moved by lenslet's own edits alone, whose entries its pages hold (see mark_edited): nothing
             # to index. While one is under way, looked at again next scan.
-            if own:
+            if own():
                 fresh = True
             elif self.storage.edits_under_way(key):
                 self.summaries[key] = summary
@@ -284,13 +286,14 @@ class Scanner:
             self.stale.append(key)
             if len(self.stale) >= INDEX_BATCH:
                 self.queue_stale()
-        elif not own and manifests.settle_at(listing, manifests.built_at(first)) is not None:
+        elif manifests.settle_at(listing, manifests.built_at(first)) is not None and not own():
             mtime = None  # sidecars to read again once they have settled: look again next scan
         # (Neither that nor the folder's young time when it is lenslet's own edit's, as a look that lists nothing
         # trusts it: its edits' sidecars are in the pages. While people tagged, both always held, every change
         # notice listed the folder again, and the worker took a tenth of a core from readers of every folder.)
-        young = [entry.mtime for entry in listing.images.values()] + ([] if own else [mtime])
-        if mtime is not None and young and self.clock() - manifests.RACY < max(young):
+        racy = self.clock() - manifests.RACY
+        if mtime is not None and (any(entry.mtime > racy for entry in listing.images.values())
+                                  or (mtime > racy and not own())):
             # Changed within a step of the file system's clock: an image added later in that step leaves the
             # folder's time as it was, and one still being copied in moves only its own. A scan that polls
             # would not list it again before the deep scan: it looks again next scan.
