@@ -183,10 +183,9 @@ def is_lenslets(key):
     folder marker, a temp file. What a state root (LENSLET_STATE) holds, and the library never does; a
     pointer file and another tool's XMP sidecar are the library's.
 
-    Asked of every key a state root routes (twice for each thumbnail) and every entry a listing merges, so it
-    looks at the whole key with the string methods alone, the test most keys fail first; a name of a folder's
-    entry is a key too (the entry `.lenslet` of any folder is taken for the state folder: a hidden entry no
-    listing shows)."""
+    Asked of every key a state root routes and every entry a listing merges, so it looks at the whole key with
+    the string methods alone, the test most keys fail first; a name of a folder's entry is a key too (the entry
+    `.lenslet` of any folder is taken for the state folder: a hidden entry no listing shows)."""
     if key.endswith(_LENSLETS_ENDINGS):  # a name's ending is its key's
         return not (key == POINTER_FILE or key.endswith(_POINTER_AT)) or is_state(key)
     if key.startswith(STATE) and (len(key) == len(STATE) or key[len(STATE)] == "/"):

@@ -42,6 +42,9 @@ class Storage(Protocol):
     def watch(self): """Change notices for folders (a watch.Watch), or None where there are none."""
     def has_subfolders(self, key) -> bool: """Whether a folder holds any folder, cheaply."""
     def stat(self, key) -> Stat: """Stat of a file or folder; NotFound when there is none."""
+    def stat_image(self, key) -> Stat:
+        """stat() of a key Tree.locate_image found to name an image, never one of lenslet's files: asked of the
+        library directly at a state root, not through its routing (every thumbnail, preview and original asks)."""
     def stat_file(self, key) -> Stat:
         """Stat of a regular file, never through a link at its name; Foreign when anything else holds it."""
     def exists(self, key) -> bool: ...

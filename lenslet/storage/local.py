@@ -442,6 +442,8 @@ class LocalStorage(Verbs):
                 st = os.stat(path)
         return Stat(st.st_size, st.st_mtime, stat_module.S_ISDIR(st.st_mode), st.st_ctime)
 
+    stat_image = stat  # an image is a file like any other here
+
     def stat_file(self, key):
         """Return the Stat of the regular file named key, never following a link at that name: Foreign
         when a link, a folder, a FIFO, a socket or a device holds it (a file lenslet may write)."""

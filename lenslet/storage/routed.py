@@ -44,6 +44,7 @@ class StateRooted:
         # Asked at every read (caches are keyed by the identity; a thumbnail's place asks readonly): values, not
         # properties, as they never change.
         self.identity, self.backend, self.folder_mtimes = library.identity, library.backend, library.folder_mtimes
+        self.stat_image = library.stat  # an image is the library's: asked past the routing (Storage.stat_image)
         self.readonly = state.readonly
         # LENSLET_WORDS=both or xmp: what people write goes to the XMP sidecars beside the photos, the one kind of
         # file lenslet then writes in the library (conditionally: sidecar/store.py's mirror_to_xmp).
@@ -97,8 +98,8 @@ class StateRooted:
     def has_subfolders(self, key):
         return self.library.has_subfolders(key)
 
-    def stat(self, key):  # asked twice by every thumbnail and listing read: _at written out
-        return (self.state if is_lenslets(key) else self.library).stat(key)
+    def stat(self, key):
+        return self._at(key).stat(key)
 
     def stat_file(self, key):
         return self._at(key).stat_file(key)

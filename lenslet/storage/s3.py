@@ -135,6 +135,8 @@ class S3Storage(Verbs):
         moment = head["LastModified"].timestamp()
         return Stat(head["ContentLength"], moment, False, moment)
 
+    stat_image = stat  # an image is an object like any other here
+
     def stat_file(self, key):
         """Stat of the object key (a bucket has no links); Foreign when a folder (a key prefix) has its name."""
         found = self.stat(key)

@@ -73,7 +73,7 @@ class Tree:
         place = self.locate(path, is_file=True)
         if writing and place.readonly:
             raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)
-        stat = place.storage.stat(place.key)
+        stat = place.storage.stat_image(place.key)
         if stat.is_dir:
             raise BadRequest("is a folder, not an image", path=path)
         return place, stat
