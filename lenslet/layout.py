@@ -152,6 +152,16 @@ def backup_of(sidecar_key, now):
     return _derived_key(sidecar_key, f".bad-{int(now)}")
 
 
+def is_backup(name):
+    """Tell whether a file's name is one backup_of() gives: the sidecar's name and `.bad-<time>`, or the
+    shortened form of a name too long for that (`~` and a digest before `.bad-<time>`). Never an image's:
+    an image's name ends with its type."""
+    return _BACKUP.search(name) is not None
+
+
+_BACKUP = re.compile(r"(?:\.json|~[0-9a-f]{16})\.bad-[0-9]+\Z")
+
+
 def page_name(page, page_count):
     """Name of a manifest page file: _index.json alone, else _index_0.json, _index_1.json, ..."""
     return INDEX if page_count == 1 else f"_index_{page}.json"
@@ -184,13 +194,14 @@ def is_lenslets(key):
     pointer file and another tool's XMP sidecar are the library's.
 
     Asked of every key a state root routes and every entry a listing merges, so it looks at the whole key with
-    the string methods alone, the test most keys fail first; a name of a folder's entry is a key too (the entry
-    `.lenslet` of any folder is taken for the state folder: a hidden entry no listing shows)."""
+    the string methods alone, the test most keys fail first (a backup's pattern only where `.bad-` is in the
+    key); a name of a folder's entry is a key too (the entry `.lenslet` of any folder is taken for the state
+    folder: a hidden entry no listing shows)."""
     if key.endswith(_LENSLETS_ENDINGS):  # a name's ending is its key's
         return not (key == POINTER_FILE or key.endswith(_POINTER_AT)) or is_state(key)
     if key.startswith(STATE) and (len(key) == len(STATE) or key[len(STATE)] == "/"):
         return True
-    return key == FOLDER_MARKER or key.endswith(_MARKER_AT) or (".json.bad-" in key and ".json.bad-" in name_of(key))
+    return key == FOLDER_MARKER or key.endswith(_MARKER_AT) or (".bad-" in key and is_backup(name_of(key)))
 
 
 _LENSLETS_ENDINGS = (SIDECAR, THUMB, TEMP_SUFFIX)

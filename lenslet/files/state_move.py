@@ -21,6 +21,7 @@ from lenslet.layout import (
     STATE,
     TEMP_SUFFIX,
     THUMB,
+    is_backup,
     is_lenslets,
     is_made,
     is_sidecar,
@@ -79,7 +80,7 @@ def _provably_lenslets(storage, key):
     name = key.rpartition("/")[2]
     if name.endswith(THUMB):
         return _read(storage, key, thumbs.problem) is None  # a WebP lenslet could have made
-    if is_made(name, at_root="/" not in key) or name == FOLDER_SIDECAR or ".json.bad-" in name:
+    if is_made(name, at_root="/" not in key) or name == FOLDER_SIDECAR or is_backup(name):
         return True  # a listing page, the rollup, the report, a folder's cover, a sidecar's bytes set aside
     return is_sidecar(name) and _read(storage, key, sidecars.not_lenslets) is None  # never another program's
 

@@ -97,3 +97,23 @@ def test_a_dry_run_moves_nothing_and_overlapping_roots_are_refused(described, tm
     assert main(["state", "move", "--to", str(tree / "inside")]) == 2
     assert main(["state", "move", "--to", "beside"]) == 2  # no state root to come back from
     assert everything(tree) == before
+
+
+def test_the_kept_bytes_of_a_replaced_sidecar_move_too_even_under_a_shortened_name(tree, tmp_path, client,
+                                                                                   monkeypatch):
+    long_name = "x" * 240 + ".jpg"  # its sidecar's name is shortened, and its backup's name too
+    for name in ("a.jpg", long_name):
+        draw(tree / "trip" / name)
+        client.patch_json(f"/item?path=trip/{name}", {"addTags": ["old"]})
+    for sidecar in (tree / "trip").glob("*.json"):
+        sidecar.write_text('{"v": 1, "tags": ["half')
+    for name in ("a.jpg", long_name):
+        client.put_json(f"/item?path=trip/{name}&overwrite=true", {"tags": ["new"]})
+    backups = [path.name for path in (tree / "trip").iterdir() if ".bad-" in path.name]
+    assert len(backups) == 2 and any("~" in name for name in backups)  # one under a shortened name
+    before = everything(tree)
+    assert state_move_cli(monkeypatch, tree, tmp_path / "state") == 0
+    assert set(everything(tree)) == {"trip/a.jpg", f"trip/{long_name}"}
+    assert {f"trip/{name}" for name in backups} <= set(everything(tmp_path / "state"))
+    assert state_move_cli(monkeypatch, tree, "beside", tmp_path / "state") == 0
+    assert everything(tree) == before

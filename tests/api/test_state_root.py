@@ -157,6 +157,30 @@ def test_a_torn_sidecar_in_the_state_root_is_kept_and_never_merged_into(library,
     assert torn.read_text() == '{"v": 1, "tags": ["half'
 
 
+def test_an_unreadable_sidecar_of_a_long_named_photo_is_replaced_on_request_its_bytes_kept(library, tmp_path,
+                                                                                             client):
+    name = "x" * 240 + ".jpg"  # its sidecar's name is shortened, and its backup's name too
+    draw(library / "trips" / name)
+    client.patch_json(f"/item?path=trips/{name}", {"addTags": ["old"]})
+    [sidecar] = [path for path in (tmp_path / "state" / "trips").iterdir() if path.name.startswith("xxx")]
+    sidecar.write_text('{"v": 1, "tags": ["half')
+    before = as_it_is(library)
+    client.put_json(f"/item?path=trips/{name}&overwrite=true", {"tags": ["new"]})
+    assert client.get(f"/item?path=trips/{name}").json["tags"] == ["new"]
+    [backup] = [path for path in (tmp_path / "state" / "trips").iterdir() if ".bad-" in path.name]
+    assert backup.read_text() == '{"v": 1, "tags": ["half' and len(backup.name.encode()) <= 255
+    assert as_it_is(library) == before
+
+
+def test_a_photo_whose_name_looks_like_a_kept_sidecar_is_still_a_photo(library, client):
+    draw(library / "trips" / "trip.json.bad-day.jpg")
+    names = [item["name"] for item in client.get("/folders?path=trips").json["items"]]
+    assert names == ["a.jpg", "b.jpg", "trip.json.bad-day.jpg"]
+    assert client.get("/thumb?path=trips/trip.json.bad-day.jpg").content_type == "image/webp"
+    client.patch_json("/item?path=trips/trip.json.bad-day.jpg", {"addTags": ["odd"]})
+    assert client.get("/item?path=trips/trip.json.bad-day.jpg").json["tags"] == ["odd"]
+
+
 def test_a_folder_another_program_renamed_keeps_its_tags_reported_until_reattached(library, tmp_path, client, config,
                                                                                  storage):
     index_tree(config, storage)

@@ -43,6 +43,18 @@ def test_names(function, argument, expected):
     assert function(argument) == expected
 
 
+@pytest.mark.parametrize("image", ["a.jpg", "x" * 240 + ".jpg", "y" * 251 + ".jpg"])
+def test_every_backup_of_a_sidecar_is_told_and_is_lenslets(image):
+    backup = layout.backup_of(layout.sidecar_of(f"trips/{image}"), 1_795_000_000.5)
+    assert layout.is_backup(layout.name_of(backup)) and layout.is_lenslets(backup)
+
+
+@pytest.mark.parametrize("name", ["trip.json.bad-day.jpg", "a.json.bad-1.png", "x~0123456789abcdef.bad-2.jpg",
+                                  "a.jpg.json.bad-", "a.jpg.json.bad-12x"])
+def test_a_name_that_only_looks_like_a_backup_is_not_one(name):
+    assert not layout.is_backup(name) and not layout.is_lenslets(f"trips/{name}")
+
+
 def test_join():
     assert layout.join("a/b", "c.jpg") == "a/b/c.jpg"
     assert layout.join("", "c.jpg") == "c.jpg"
