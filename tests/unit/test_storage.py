@@ -316,6 +316,15 @@ def test_overwrite_changes_a_marker_in_place_or_writes_it_whole(storage, tree):
     assert marker.read_bytes() == b"longer than eight" and marker.stat().st_ino != inode
 
 
+def test_overwrite_never_changes_a_file_of_another_name_in_place(storage, tree, tmp_path):
+    (tree / ".lenslet").mkdir()
+    marker, photo = tree / ".lenslet" / "listed", tmp_path / "photo.jpg"
+    photo.write_bytes(b"12345678")
+    os.link(photo, marker)  # a hard link: one file, two names
+    storage.overwrite(".lenslet/listed", b"abcdefgh")
+    assert photo.read_bytes() == b"12345678" and marker.read_bytes() == b"abcdefgh"
+
+
 @pytest.mark.parametrize("kind", ["link", "fifo", "folder"])
 def test_overwrite_never_writes_through_what_is_not_a_file(storage, tree, tmp_path, kind):
     (tree / ".lenslet").mkdir()
