@@ -13,7 +13,16 @@ import blake3
 import orjson
 
 from lenslet import jobs, metrics
-from lenslet.errors import BadRequest, Forbidden, Foreign, InsufficientStorage, LensletError, NotFound, Unavailable
+from lenslet.errors import (
+    BadPath,
+    BadRequest,
+    Forbidden,
+    Foreign,
+    InsufficientStorage,
+    LensletError,
+    NotFound,
+    Unavailable,
+)
 from lenslet.formats import covers, manifests, stacks
 from lenslet.formats.query import arrange, parse
 from lenslet.images import originals
@@ -907,9 +916,9 @@ def store(storage, key, listing, pages):
                 storage.delete(storage.derived_key(join(key, name)))
             except NotFound:
                 pass
-    except (Forbidden, Foreign, InsufficientStorage) as ex:
-        # Someone else's file or folder holds a manifest's name, or the disk is full:
-        # a listing is still answered, from memory.
+    except (BadPath, Forbidden, Foreign, InsufficientStorage) as ex:
+        # Someone else's file or folder holds a manifest's name, a link on its way leads out of the state root
+        # (or the path is too long there), or the disk is full: a listing is still answered, from memory.
         if not isinstance(ex, Forbidden):
             log.warning("%s: manifest kept in memory: %s", key or "/", ex.description)
         return False  # a tree we may not write: serve the manifest from memory

@@ -12,7 +12,7 @@ and the locks of an image are named by its file in the library.
 
 import os
 
-from lenslet.errors import Forbidden, LensletError, NotFound
+from lenslet.errors import BadRequest, Conflict, Forbidden, LensletError, NotFound
 from lenslet.layout import (
     MOUNTS,
     POINTER_FILE,
@@ -85,7 +85,9 @@ class StateRooted:
         entries = [entry for entry in self.library.list_folder(key) if not is_lenslets(entry.name)]
         try:
             kept = self.state.list_folder(key)
-        except NotFound:
+        except (NotFound, BadRequest, Conflict):
+            # None kept yet, or what holds the folder's place in the state root is no folder of lenslet's (a
+            # stray file, a link: never followed): the library's folder is listed as it is all the same.
             return entries
         return entries + [entry for entry in kept if not entry.is_dir and is_lenslets(entry.name)]
 

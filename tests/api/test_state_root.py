@@ -149,6 +149,24 @@ def test_a_link_or_a_fifo_at_a_sidecars_name_in_the_state_root_is_never_followed
     assert secret.read_text() == '{"v": 1, "tags": ["secret"]}'
 
 
+@pytest.mark.parametrize("stray", ["file", "link"])
+def test_what_holds_a_folders_place_in_the_state_root_never_hides_the_librarys_folder(library, tmp_path, client,
+                                                                                    stray):
+    client.get("/folders?path=trips")
+    mirror = tmp_path / "state" / "trips"
+    for path in mirror.iterdir():
+        path.unlink()
+    mirror.rmdir()
+    (tmp_path / "elsewhere").mkdir()
+    mirror.write_text("x") if stray == "file" else mirror.symlink_to(tmp_path / "elsewhere")
+    before = as_it_is(library)
+    assert [item["name"] for item in client.get("/folders?path=trips").json["items"]] == ["a.jpg", "b.jpg"]
+    assert client.get("/file?path=trips/a.jpg").body == (library / "trips" / "a.jpg").read_bytes()
+    answer = client.patch_json("/item?path=trips/a.jpg", {"addTags": ["x"]}, status="*")
+    assert 400 <= answer.status_int < 500 and answer.json["path"].startswith("trips")  # says where, writes nothing
+    assert as_it_is(library) == before and not list((tmp_path / "elsewhere").iterdir())
+
+
 def test_a_torn_sidecar_in_the_state_root_is_kept_and_never_merged_into(library, tmp_path, client):
     client.get("/folders?path=trips")
     torn = tmp_path / "state" / "trips" / "a.jpg.json"
