@@ -153,13 +153,16 @@ def backup_of(sidecar_key, now):
 
 
 def is_backup(name):
-    """Tell whether a file's name is one backup_of() gives: the sidecar's name and `.bad-<time>`, or the
-    shortened form of a name too long for that (`~` and a digest before `.bad-<time>`). Never an image's:
-    an image's name ends with its type."""
-    return _BACKUP.search(name) is not None
+    """Tell whether a file's name is one backup_of() gives: an image's sidecar's name and `.bad-<time>`, or
+    the shortened form of a name too long for that (`~` and a digest before `.bad-<time>`). Never an image's
+    (its name ends with its type), nor another program's `report.json.bad-2023`."""
+    sidecar, found, time = name.rpartition(".bad-")
+    if not (found and time.isascii() and time.isdigit()):
+        return False
+    return is_sidecar(sidecar) or bool(_HASHED.search(sidecar))
 
 
-_BACKUP = re.compile(r"(?:\.json|~[0-9a-f]{16})\.bad-[0-9]+\Z")
+_HASHED = re.compile(r"~[0-9a-f]{16}\Z")  # derived_name() of a name too long for its suffix, before the suffix
 
 
 def page_name(page, page_count):

@@ -50,7 +50,8 @@ def test_every_backup_of_a_sidecar_is_told_and_is_lenslets(image):
 
 
 @pytest.mark.parametrize("name", ["trip.json.bad-day.jpg", "a.json.bad-1.png", "x~0123456789abcdef.bad-2.jpg",
-                                  "a.jpg.json.bad-", "a.jpg.json.bad-12x"])
+                                  "a.jpg.json.bad-", "a.jpg.json.bad-12x", "report.json.bad-2023",
+                                  "_index.json.bad-1", "a.jpg.json.bad-\u0661"])
 def test_a_name_that_only_looks_like_a_backup_is_not_one(name):
     assert not layout.is_backup(name) and not layout.is_lenslets(f"trips/{name}")
 
