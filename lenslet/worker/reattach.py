@@ -10,10 +10,10 @@ and are reported as exact duplicates in the health report.
 
 import logging
 
-from lenslet.errors import LensletError, NotFound
+from lenslet.errors import AlreadyExists, LensletError, NotFound
 from lenslet.files.operations import moves_under_way
 from lenslet.formats import sidecars
-from lenslet.layout import SIDECAR, parent, thumb_of
+from lenslet.layout import FOLDER_SIDECAR, SIDECAR, join, parent, thumb_of
 from lenslet.manifest import listings
 from lenslet.search import rollup
 
@@ -38,6 +38,7 @@ def reattach(runner):
                 if _adopt(runner, orphan, target):
                     done.append({"from": orphan, "to": target, "kind": "moved"})
                     break
+    _bring_covers(runner, done)
     return done, duplicates
 
 
@@ -99,6 +100,37 @@ def _adopt(runner, source, target):
         return False
     log.info("moved the metadata of %s to %s", source, target)
     return True
+
+
+def _bring_covers(runner, done):
+    """A folder's picked cover goes where its images went, when the folder itself is gone: another program
+    renamed or moved it under a state root (beside the images the cover moves with its folder). Only where
+    every image re-attached from it went to one folder, and that folder has no pick of its own."""
+    storage = runner.storage
+    went = {}
+    for move in done:
+        went.setdefault(parent(move["from"]), set()).add(parent(move["to"]))
+    for old, new in went.items():
+        if len(new) != 1 or _is_folder(storage, old):
+            continue
+        new = new.pop()
+        try:
+            storage.rename(join(old, FOLDER_SIDECAR), join(new, FOLDER_SIDECAR))
+        except (NotFound, AlreadyExists):
+            continue  # no pick there, or the folder has one of its own: each stays as it is
+        except LensletError as ex:
+            log.warning("cannot give %s the cover picked for %s: %s", new or "/", old or "/", ex.description)
+            continue
+        log.info("moved the cover picked for %s to %s", old or "/", new or "/")
+        runner.catalog.relist(storage, new)
+        runner.catalog.listings.listing_changed()
+
+
+def _is_folder(storage, key):
+    try:
+        return storage.stat(key).is_dir
+    except NotFound:
+        return False
 
 
 def _bring_thumb(storage, source, target):

@@ -211,6 +211,28 @@ def test_a_folder_another_program_renamed_keeps_its_tags_reported_until_reattach
     assert not (tmp_path / "state" / "trips").exists()  # nothing left there but what lenslet makes again: swept
 
 
+def test_a_folders_picked_cover_follows_it_when_another_program_renames_it(library, tmp_path, client, config,
+                                                                           storage):
+    draw(library / "home" / "dog.jpg", color=(90, 90, 10))
+    index_tree(config, storage)
+    client.patch_json("/folders?path=trips", {"cover": "b.jpg"})
+    client.patch_json("/folders?path=home", {"cover": "dog.jpg"})
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"]})
+    client.patch_json("/item?path=home/cat.png", {"addTags": ["cat"]})
+    before = as_it_is(library)
+    os.rename(library / "trips", library / "travels")  # the pick goes with it
+    os.rename(library / "home" / "cat.png", library / "cat.png")  # home stays: its pick stays with it
+    index_tree(config, storage)
+    index_tree(config, storage)
+    dirs = {d["name"]: (d["cover"], d["coverPicked"]) for d in client.get("/folders?path=").json["dirs"]}
+    assert dirs == {"travels": ("travels/b.jpg", True), "home": ("home/dog.jpg", True)}
+    assert client.get("/item?path=travels/a.jpg").json["tags"] == ["sea"]
+    assert client.get("/item?path=cat.png").json["tags"] == ["cat"]
+    assert not (tmp_path / "state" / "trips").exists()
+    assert {path for path in as_it_is(library)} == {path.replace("trips", "travels") for path in before
+                                                     if path != "home/cat.png"} | {"cat.png"}
+
+
 def test_metadata_of_an_image_that_disappeared_is_kept_and_reported_then_reattached_when_it_comes_back(
         library, tmp_path, client, config, storage):
     index_tree(config, storage)
