@@ -233,6 +233,26 @@ def test_a_folders_picked_cover_follows_it_when_another_program_renames_it(libra
                                                      if path != "home/cat.png"} | {"cat.png"}
 
 
+@pytest.mark.parametrize("there", ["link", "fifo", "pick"])
+def test_a_cover_never_replaces_nor_follows_what_holds_its_name_where_the_folder_went(library, tmp_path, client,
+                                                                                    config, storage, there):
+    index_tree(config, storage)
+    client.patch_json("/folders?path=trips", {"cover": "b.jpg"})
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"]})
+    os.rename(library / "trips", library / "travels")
+    (tmp_path / "state" / "travels").mkdir()
+    held, secret = tmp_path / "state" / "travels" / ".lenslet.meta.json", tmp_path / "secret"
+    secret.write_text('{"v": 1, "cover": "a.jpg"}')
+    {"link": lambda: held.symlink_to(secret), "fifo": lambda: os.mkfifo(held),
+     "pick": lambda: client.patch_json("/folders?path=travels", {"cover": "a.jpg"})}[there]()
+    index_tree(config, storage)
+    assert client.get("/item?path=travels/a.jpg").json["tags"] == ["sea"]  # the tags follow all the same
+    assert (tmp_path / "state" / "trips" / ".lenslet.meta.json").exists()  # the old pick is kept where it was
+    assert secret.read_text() == '{"v": 1, "cover": "a.jpg"}'
+    travels = next(entry for entry in client.get("/folders?path=").json["dirs"] if entry["name"] == "travels")
+    assert travels["coverPicked"] == (there == "pick")
+
+
 def test_metadata_of_an_image_that_disappeared_is_kept_and_reported_then_reattached_when_it_comes_back(
         library, tmp_path, client, config, storage):
     index_tree(config, storage)
