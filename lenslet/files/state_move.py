@@ -27,15 +27,18 @@ from lenslet.layout import (
     is_sidecar,
     is_state,
     join,
+    name_of,
 )
 
 JOURNAL = f"{STATE}/state-move.json"  # in the target: {"v": 1, "to": "state" | "beside"}
 MAX_JOURNAL = 4096
 
 
-def files_to_move(storage, leaving_library):
-    """The keys of lenslet's files in a tree, state folder included (leaving_library: the tree is the library,
-    where only what is provably lenslet's is taken; else a state root, all of whose files are)."""
+def files_to_move(storage, left=None):
+    """The keys of lenslet's files in a tree (the library, or a state root), state folder included: only what
+    is provably lenslet's is taken, on either side (a state root may hold a person's `package.json` too). A
+    link is never followed nor taken (a folder reached through one is walked at its own path, or is no part
+    of the tree). left: filled with {key: why} of the files named like lenslet's that stay where they are."""
     found, stack = [], [""]
     while stack:
         folder = stack.pop()
@@ -45,12 +48,17 @@ def files_to_move(storage, leaving_library):
             continue
         for entry in entries:
             key = join(folder, entry.name)
+            if entry.link:
+                continue
             if entry.is_dir:
                 if is_state(key) or not entry.name.startswith("."):
                     stack.append(key)
-            elif is_lenslets(key) and not entry.name.endswith(TEMP_SUFFIX) and key != JOURNAL \
-                    and (not leaving_library or is_state(key) or _provably_lenslets(storage, key)):
-                found.append(key)
+            elif is_lenslets(key) and not entry.name.endswith(TEMP_SUFFIX) and key != JOURNAL:
+                why = None if is_state(key) else _not_lenslets(storage, key)
+                if why is None:
+                    found.append(key)
+                elif left is not None:
+                    left[key] = why
     return sorted(found)
 
 
@@ -76,13 +84,16 @@ def below_pointers(library, keys):
     return found
 
 
-def _provably_lenslets(storage, key):
+def _not_lenslets(storage, key):
+    """Why a file named like one of lenslet's is not provably lenslet's, or None when it is."""
     name = key.rpartition("/")[2]
     if name.endswith(THUMB):
-        return _read(storage, key, thumbs.problem) is None  # a WebP lenslet could have made
+        return _read(storage, key, thumbs.problem)  # a WebP lenslet could have made
     if is_made(name, at_root="/" not in key) or name == FOLDER_SIDECAR or is_backup(name):
-        return True  # a listing page, the rollup, the report, a folder's cover, a sidecar's bytes set aside
-    return is_sidecar(name) and _read(storage, key, sidecars.not_lenslets) is None  # never another program's
+        return None  # a listing page, the rollup, the report, a folder's cover, a sidecar's bytes set aside
+    if not is_sidecar(name):
+        return "named like lenslet's files, but no image's sidecar"
+    return _read(storage, key, sidecars.not_lenslets)  # never another program's
 
 
 def _read(storage, key, judge):
@@ -115,8 +126,15 @@ def move(source, target, keys, to):
         try:
             data = source.read(key)
             there, _ = target.read_versioned(key)
+            if there is not None and there != data and not is_made(name_of(key), at_root="/" not in key):
+                # Never this move's copy (that is whole and the same): another program's file, or words kept
+                # there before. Neither is written over; a person chooses. (What lenslet makes again, a
+                # thumbnail or a listing, is, as lenslet would.)
+                raise Conflict("another file of this name is where it would go, and it is kept: move one of "
+                               "the two away, then run the same command again")
             if there != data:
-                target.write(key, data)
+                # Made only where none is (another program's made meanwhile is never written over).
+                target.create(key, data) if there is None else target.write(key, data)
                 if target.read(key) != data:
                     raise Conflict("the copy does not read back the same")
             source.delete(key)

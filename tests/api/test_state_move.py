@@ -64,7 +64,7 @@ def test_a_kill_midway_is_finished_by_running_it_again(described, tmp_path, monk
     tree, state = described, tmp_path / "state"
     before = everything(tree)
     source, target = LocalStorage(str(tree)), LocalStorage(str(state), state_tree=True)
-    keys = state_move.files_to_move(source, leaving_library=True)
+    keys = state_move.files_to_move(source)
     deleted = []
     real_delete = LocalStorage.delete
 
@@ -117,3 +117,51 @@ def test_the_kept_bytes_of_a_replaced_sidecar_move_too_even_under_a_shortened_na
     assert {f"trip/{name}" for name in backups} <= set(everything(tmp_path / "state"))
     assert state_move_cli(monkeypatch, tree, "beside", tmp_path / "state") == 0
     assert everything(tree) == before
+
+
+def test_links_to_folders_are_never_followed_so_words_move_to_their_own_paths(tree, tmp_path, client, monkeypatch):
+    draw(tree / "z2019" / "a.jpg")
+    (tree / "trip").mkdir()
+    (tree / "trip" / "best").symlink_to("../z2019")  # another path to the same folder
+    (tree / "z2019" / "self").symlink_to(".")  # and a loop: walked once, or the move would never end
+    client.patch_json("/item?path=z2019/a.jpg", {"addTags": ["kept"], "star": 4})
+    state = tmp_path / "state"
+    assert state_move_cli(monkeypatch, tree, state) == 0
+    assert (state / "z2019" / "a.jpg.json").is_file() and not (state / "trip").exists()
+    config = Config(root=str(tree), state=str(state))
+    there = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    assert there.get("/item?path=z2019/a.jpg").json["tags"] == ["kept"]
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 0
+    assert json.loads((tree / "z2019" / "a.jpg.json").read_text())["tags"] == ["kept"]
+
+
+def test_another_programs_file_where_a_sidecar_goes_back_is_never_written_over(tree, tmp_path, client, monkeypatch,
+                                                                             capsys):
+    draw(tree / "photo.jpg")
+    takeout = tree / "photo.jpg.json"
+    takeout.write_text('{"title": "photo.jpg", "photoTakenTime": {"timestamp": "1500000000"}}')
+    state = tmp_path / "state"
+    assert state_move_cli(monkeypatch, tree, state) == 0
+    assert "photo.jpg.json: holds keys of another program" in capsys.readouterr().err  # left, and said so
+    config = Config(root=str(tree), state=str(state))
+    there = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    there.patch_json("/item?path=photo.jpg", {"addTags": ["paris"]})
+    kept = takeout.read_bytes()
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 1  # not finished: a person chooses
+    assert "not moved photo.jpg.json: another file of this name" in capsys.readouterr().err
+    assert takeout.read_bytes() == kept
+    assert json.loads((state / "photo.jpg.json").read_text())["tags"] == ["paris"]  # the words kept too
+
+
+def test_a_persons_files_in_the_state_root_stay_there(described, tmp_path, monkeypatch, capsys):
+    tree, state = described, tmp_path / "state"
+    assert state_move_cli(monkeypatch, tree, state) == 0
+    (state / "package.json").write_text('{"name": "mine"}')
+    (state / "docs").mkdir()
+    (state / "docs" / "config.json").write_text("{}")
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 0
+    said = capsys.readouterr().err
+    assert "package.json: named like lenslet's files, but no image's sidecar" in said and "docs/config.json" in said
+    assert (state / "package.json").read_text() == '{"name": "mine"}' and (state / "docs" / "config.json").exists()
+    assert not (tree / "package.json").exists()
+    assert json.loads((tree / "trip" / "1.jpg.json").read_text())["tags"] == ["kept"]

@@ -121,7 +121,7 @@ def test_a_kill_midway_is_finished_by_running_it_again(s3, bucket, s3_endpoint, 
     before = objects(s3, bucket, "photos/")
     to = f"s3://{bucket}/state"
     source, target = open_storage(config), open_state_root(config, to)
-    keys = state_move.files_to_move(source, leaving_library=True)
+    keys = state_move.files_to_move(source)
     deleted, real_delete = [], S3Storage.delete
 
     def dies(self, key):  # the process is killed after its third file
