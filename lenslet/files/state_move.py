@@ -126,10 +126,12 @@ def move(source, target, keys, to):
         try:
             data = source.read(key)
             there, _ = target.read_versioned(key)
-            if there is not None and there != data and not is_made(name_of(key), at_root="/" not in key):
+            if there is not None and there != data and not is_state(key) \
+                    and not is_made(name_of(key), at_root="/" not in key):
                 # Never this move's copy (that is whole and the same): another program's file, or words kept
                 # there before. Neither is written over; a person chooses. (What lenslet makes again, a
-                # thumbnail or a listing, is, as lenslet would.)
+                # thumbnail or a listing, is, as lenslet would; and so is its state folder's, which only
+                # lenslet writes: the side the move leaves is the one lenslet was set to, the newer.)
                 raise Conflict("another file of this name is where it would go, and it is kept: move one of "
                                "the two away, then run the same command again")
             if there != data:
@@ -139,12 +141,26 @@ def move(source, target, keys, to):
                     raise Conflict("the copy does not read back the same")
             source.delete(key)
         except NotFound as ex:
-            stayed[key] = f"its folder is not in the library ({ex.description})" if is_lenslets(key) else ex.description
+            if is_made(name_of(key), at_root="/" not in key):
+                _forget(source, key)  # made again where its photos are now: no reason to stop the move
+            elif is_lenslets(key):
+                stayed[key] = (f"its folder is not in the library ({ex.description}; another program renamed or "
+                               "removed it?): start lenslet as it is set now, its worker finds these words' photos "
+                               "again by their content, then run this again")
+            else:
+                stayed[key] = ex.description
         except LensletError as ex:
             stayed[key] = ex.description
     if not stayed:
         target.delete(JOURNAL)
     return stayed
+
+
+def _forget(storage, key):
+    try:
+        storage.delete(key)
+    except NotFound:
+        pass
 
 
 def prune(storage, folder=""):

@@ -2,6 +2,7 @@
 midway finished by running it again; another program's files never taken from the library."""
 
 import json
+import os
 
 import pytest
 import webtest
@@ -165,3 +166,27 @@ def test_a_persons_files_in_the_state_root_stay_there(described, tmp_path, monke
     assert (state / "package.json").read_text() == '{"name": "mine"}' and (state / "docs" / "config.json").exists()
     assert not (tree / "package.json").exists()
     assert json.loads((tree / "trip" / "1.jpg.json").read_text())["tags"] == ["kept"]
+
+
+def test_words_of_a_folder_another_program_renamed_wait_for_the_worker_then_move(tree, tmp_path, monkeypatch,
+                                                                               capsys):
+    draw(tree / "trip" / "a.jpg", color=(10, 120, 10))
+    draw(tree / "home" / "b.jpg", color=(120, 10, 10))
+    state = tmp_path / "state"
+    assert state_move_cli(monkeypatch, tree, state) == 0
+    config = Config(root=str(tree), state=str(state))
+    storage = open_storage(config)
+    client = webtest.TestApp(spec_checked(create_app(config, storage)))
+    index_tree(config, storage)
+    client.patch_json("/item?path=trip/a.jpg", {"addTags": ["trip"], "star": 5})
+    client.patch_json("/item?path=home/b.jpg", {"addTags": ["home"]})
+    os.rename(tree / "trip", tree / "trip-2019")  # another program, lenslet stopped
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 1
+    said = capsys.readouterr().err
+    assert "not moved trip/a.jpg.json: its folder is not in the library" in said and "start lenslet" in said
+    assert "thumbnail" not in said and "_index" not in said  # what lenslet makes again never stops it
+    assert json.loads((state / "trip" / "a.jpg.json").read_text())["tags"] == ["trip"]  # kept, never dropped
+    index_tree(config, storage)  # lenslet started as it is set: the worker finds the photo by its content
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 0
+    assert json.loads((tree / "trip-2019" / "a.jpg.json").read_text())["tags"] == ["trip"]
+    assert json.loads((tree / "home" / "b.jpg.json").read_text())["tags"] == ["home"]
