@@ -205,7 +205,7 @@ def state(args):
         print(f"lenslet state move: would move {plural(len(keys), 'file')}", file=sys.stderr)
         return 0
     try:
-        stayed = state_move.move(source, target, keys, to)
+        stayed = state_move.move(source, target, keys, to, None if to == "beside" else _place(args.to))
     except Conflict as ex:
         raise UsageError(ex.description) from None
     state_move.prune(source)
@@ -223,9 +223,12 @@ def state(args):
 
 def _same_place(a, b):
     """Whether two state roots (folders or s3://bucket/prefix) are one."""
-    if a.startswith("s3://") or b.startswith("s3://"):
-        return a.rstrip("/") == b.rstrip("/")
-    return os.path.realpath(a) == os.path.realpath(b)
+    return _place(a) == _place(b)
+
+
+def _place(root):
+    """A state root's name, the same however it was written (a folder's real path, or s3://bucket/prefix)."""
+    return root.rstrip("/") if root.startswith("s3://") else os.path.realpath(root)
 
 
 def open_tree(config, path, hint=""):

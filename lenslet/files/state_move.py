@@ -103,24 +103,34 @@ def _read(storage, key, judge):
         return ex.description
 
 
-def begin(source, target, to):
+def begin(source, target, to, root=None):
     """Note the move under way in the target; refused while one in the other direction is unfinished (its
-    journal is where that one moved to: this one's source)."""
+    journal is where that one moved to: this one's source). root: the state root a move into one goes to,
+    noted in the library too, so that a move left unfinished is never followed by one into another state
+    root (which would leave part of lenslet's files in each)."""
     for storage in (source, target):
         try:
             data, _ = storage.read_small(JOURNAL, MAX_JOURNAL)
-            under_way = orjson.loads(data).get("to") if data is not None else None
-        except (LensletError, orjson.JSONDecodeError, AttributeError):
-            under_way = "somewhere"  # torn, forged or not a file: a person looks at it first
-        if under_way not in (to, None):
-            raise Conflict(f"a move to {under_way} is not finished ({JOURNAL} says so): run lenslet state move "
+            under_way = orjson.loads(data) if data is not None else {}
+            if not isinstance(under_way, dict):
+                raise ValueError("not a journal")
+        except (LensletError, ValueError):
+            under_way = {"to": "somewhere"}  # torn, forged or not a file: a person looks at it first
+        going = under_way.get("to")
+        if going not in (to, None) or (root and under_way.get("root") not in (root, None)):
+            where = under_way.get("root") if going == to else going
+            raise Conflict(f"a move to {where} is not finished ({JOURNAL} says so): run lenslet state move "
                            "--to that again first")
-    target.write(JOURNAL, orjson.dumps({"v": 1, "to": to}))
+    note = orjson.dumps({"v": 1, "to": to, **({"root": root} if root else {})})
+    target.write(JOURNAL, note)
+    if root:
+        source.write(JOURNAL, note)
 
 
-def move(source, target, keys, to):
-    """Move keys from source to target, each verified before its old copy goes; return {key: why it stayed}."""
-    begin(source, target, to)
+def move(source, target, keys, to, root=None):
+    """Move keys from source to target, each verified before its old copy goes; return {key: why it stayed}.
+    root: the state root's name, for a move into one (see begin)."""
+    begin(source, target, to, root)
     stayed = {}
     for key in keys:
         try:
@@ -152,7 +162,8 @@ def move(source, target, keys, to):
         except LensletError as ex:
             stayed[key] = ex.description
     if not stayed:
-        target.delete(JOURNAL)
+        for storage in (target, source):
+            _forget(storage, JOURNAL)
     return stayed
 
 

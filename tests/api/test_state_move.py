@@ -12,6 +12,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.cli import main
 from lenslet.config import Config
+from lenslet.errors import InsufficientStorage
 from lenslet.files import state_move
 from lenslet.storage import LocalStorage, open_storage
 
@@ -190,3 +191,27 @@ def test_words_of_a_folder_another_program_renamed_wait_for_the_worker_then_move
     assert state_move_cli(monkeypatch, tree, "beside", state) == 0
     assert json.loads((tree / "trip-2019" / "a.jpg.json").read_text())["tags"] == ["trip"]
     assert json.loads((tree / "home" / "b.jpg.json").read_text())["tags"] == ["home"]
+
+
+def test_a_move_left_unfinished_into_one_state_root_is_never_followed_by_one_into_another(described, tmp_path,
+                                                                                        monkeypatch, capsys):
+    tree, first, second = described, tmp_path / "first", tmp_path / "second"
+    before = everything(tree)
+    made = []
+    real_create = LocalStorage.create
+
+    def fills_up(self, key, data, durable=True):  # the first state root's disk is full after three files
+        if len(made) == 3:
+            raise InsufficientStorage("the disk is full (or over quota): nothing was written", path=key)
+        made.append(key)
+        real_create(self, key, data, durable)
+
+    monkeypatch.setattr(LocalStorage, "create", fills_up)
+    assert state_move_cli(monkeypatch, tree, first) == 1
+    monkeypatch.setattr(LocalStorage, "create", real_create)
+    assert state_move_cli(monkeypatch, tree, second) == 2  # refused, naming where the move was going
+    assert str(first) in capsys.readouterr().err and not everything(second)
+    assert state_move_cli(monkeypatch, tree, first) == 0  # finished where it began
+    moved = everything(first)
+    assert {path: before[path] for path in moved} == moved and set(moved) | set(everything(tree)) == set(before)
+    assert not (tree / ".lenslet").exists() and not (first / ".lenslet" / "state-move.json").exists()
