@@ -2,12 +2,14 @@
 
 From beside the images into a state root (LENSLET_STATE), or back: sidecars, thumbnails, listing pages,
 the rollup and health report, a folder's cover, and the whole `.lenslet/` state (shares, sessions, jobs,
-journals), each at the same relative path. Only what is provably lenslet's leaves a library: a `.json`
-of another program (a Google Takeout file) or a person's `notes.thumbnail` stays, as `lenslet clean` keeps
-them. Each file is copied (unless the target holds the same bytes already), read back and compared, and
-only then removed from where it was: a kill at any moment leaves every file in one place or in both, the
-same, and running the command again finishes the move. A journal in the target's state folder names the
-move under way, so a second run in the other direction is refused until it is finished.
+journals), each at the same relative path. Only what is provably lenslet's leaves either side: a `.json`
+of another program (a Google Takeout file), a person's `notes.thumbnail` or `package.json` stays, as
+`lenslet clean` keeps them, and is named; a link is never followed. Each file is copied (unless the target
+holds the same bytes already; never over another file of the tree, which is kept and named), read back and
+compared, and only then removed from where it was: a kill at any moment leaves every file in one place or
+in both, the same, and running the command again finishes the move. A journal in the target's state
+folder (and the library's, naming the state root) names the move under way, so a second run in the other
+direction, or into another state root, is refused until it is finished.
 """
 
 import orjson
@@ -30,7 +32,8 @@ from lenslet.layout import (
     name_of,
 )
 
-JOURNAL = f"{STATE}/state-move.json"  # in the target: {"v": 1, "to": "state" | "beside"}
+# In the target: {"v": 1, "to": "state" | "beside"}; for a move into a state root, with its "root", in the library too.
+JOURNAL = f"{STATE}/state-move.json"
 MAX_JOURNAL = 4096
 
 
