@@ -187,12 +187,12 @@ def state(args):
     to = "beside" if args.to == "beside" else "state"
     left = {}
     keys = state_move.files_to_move(source, left)
-    for key, why in sorted(left.items())[:SHOWN_KEPT]:
-        print(f"  left where it is, {key}: {why}", file=sys.stderr)
     if left:
         print(f"lenslet state move: not moved, as not provably lenslet's, {plural(len(left), 'file')} named like "
               "its files (another program's, a person's, or lenslet's words in another program's file): look at "
               "them before you switch", file=sys.stderr)
+    for key, why in sorted(left.items())[:SHOWN_KEPT]:
+        print(f"  left where it is, {key}: {why}", file=sys.stderr)
     grafted = state_move.below_pointers(library, keys) if to == "beside" else []
     if grafted:
         keys = [key for key in keys if key not in set(grafted)]
