@@ -122,8 +122,7 @@ def _bring_covers(runner, done):
             log.warning("cannot give %s the cover picked for %s: %s", new or "/", old or "/", ex.description)
             continue
         log.info("moved the cover picked for %s to %s", old or "/", new or "/")
-        runner.catalog.relist(storage, new)
-        runner.catalog.listings.listing_changed()
+        runner.catalog.listings.listing_changed()  # as a pick through the API: counts are worked out again
 
 
 def _is_folder(storage, key):
