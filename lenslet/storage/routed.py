@@ -4,7 +4,8 @@
 owns (layout.is_lenslets: its state folder, sidecars, thumbnails, listing pages, the rollup and
 report, a folder's own settings) to the state root, at the library's relative path; every other
 key (images, folders, other tools' XMP, pointer files) to the library, which refuses every
-write. So no caller above storage knows there are two: a listing lists the library's folder and
+write. A folder is never lenslet's file, whatever its name (a library folder `export.json/` is the
+library's). So no caller above storage knows there are two: a listing lists the library's folder and
 finds its sidecars and thumbnails beside the images as ever (list_folder merges the two), a
 folder's time is the library's (an edit, which writes only in the state root, never moves it),
 and the locks of an image are named by its file in the library.
@@ -12,7 +13,7 @@ and the locks of an image are named by its file in the library.
 
 import os
 
-from lenslet.errors import BadRequest, Conflict, Forbidden, LensletError, NotFound
+from lenslet.errors import BadRequest, Conflict, Forbidden, Foreign, LensletError, NotFound
 from lenslet.layout import (
     MOUNTS,
     POINTER_FILE,
@@ -65,11 +66,28 @@ class StateRooted:
     def _at(self, key):
         return self.state if is_lenslets(key) else self.library
 
+    def _browsed(self, key):
+        """The storage of a browse path (a folder or an image, never lenslet's own file, whatever its name: a
+        library folder `export.json/`), the verbs that are asked only of one use (what a share is bound to,
+        what access is decided on)."""
+        return self.state if is_state(key) else self.library
+
+    def _library_folder(self, key):
+        """The library's stat of key when a folder is there, else None."""
+        try:
+            found = self.library.stat(key)
+        except NotFound:
+            return None
+        return found if found.is_dir else None
+
     def _folder_there(self, key):
         """Refuse a write of lenslet's file for a library folder that is gone (moved or removed meanwhile by
-        another program): it would make a ghost folder in the state root holding only lenslet's files."""
+        another program): it would make a ghost folder in the state root holding only lenslet's files. And one
+        where a library folder has the name (`_index.json/`): as beside the images, the folder is kept."""
         if is_state(key):
             return
+        if self._library_folder(key) is not None:
+            raise Foreign("a folder of the library holds this name; lenslet never writes in its place", path=key)
         folder = parent(key)
         if folder and not self.library.stat(folder).is_dir:
             raise NotFound("no such folder in the library", path=folder)
@@ -81,15 +99,21 @@ class StateRooted:
         library's own files of those names: in this layout they are not lenslet's)."""
         if is_state(key):
             return self.state.list_folder(key)
-        # By name, a name being a key of its own (is_lenslets): the same answer but for a hidden `.lenslet`.
-        entries = [entry for entry in self.library.list_folder(key) if not is_lenslets(entry.name)]
+        # By name, a name being a key of its own (is_lenslets): the same answer but for a hidden `.lenslet`. A
+        # folder is never lenslet's file, whatever its name (`export.json/`): only lenslet's state folder is.
+        entries = [entry for entry in self.library.list_folder(key)
+                   if not is_lenslets(entry.name) or entry.is_dir and entry.name != STATE]
         try:
             kept = self.state.list_folder(key)
         except (NotFound, BadRequest, Conflict):
             # None kept yet, or what holds the folder's place in the state root is no folder of lenslet's (a
             # stray file, a link: never followed): the library's folder is listed as it is all the same.
             return entries
-        return entries + [entry for entry in kept if not entry.is_dir and is_lenslets(entry.name)]
+        kept = [entry for entry in kept if not entry.is_dir and is_lenslets(entry.name)]
+        folders = {entry.name for entry in entries if entry.is_dir}
+        if folders:  # a library folder named like a file lenslet kept before it came (`_index.json/`) is the one
+            kept = [entry for entry in kept if entry.name not in folders]
+        return entries + kept
 
     def list_names(self, key, prefix=""):
         return self._at(key).list_names(key, prefix)
@@ -101,7 +125,22 @@ class StateRooted:
         return self.library.has_subfolders(key)
 
     def stat(self, key):
-        return self._at(key).stat(key)
+        if not is_lenslets(key) or is_state(key):
+            return self._at(key).stat(key)
+        try:
+            found = self.state.stat(key)
+        except NotFound:
+            found = None
+        if found is not None and not found.is_dir:
+            return found
+        # lenslet keeps no folder but its state folder, so at a file's name of its own (`export.json`) a folder is
+        # the library's (and a folder of the state root there only holds lenslet's files for it).
+        there = self._library_folder(key)
+        if there is not None:
+            return there
+        if found is None:
+            raise NotFound("no such file or folder", path=key)
+        return found
 
     def stat_file(self, key):
         return self._at(key).stat_file(key)
@@ -110,7 +149,7 @@ class StateRooted:
         return self._at(key).exists(key)
 
     def identity_of(self, key):
-        return self._at(key).identity_of(key)
+        return self._browsed(key).identity_of(key)
 
     def read(self, key):
         return self._at(key).read(key)
@@ -268,7 +307,7 @@ class StateRooted:
     # -- names -------------------------------------------------------------------
 
     def real_key(self, key):
-        return self._at(key).real_key(key)
+        return self._browsed(key).real_key(key)
 
     def key_of(self, other, key):
         return self.library.key_of(getattr(other, "library", other), key)
@@ -280,7 +319,10 @@ class StateRooted:
         return self.state, key
 
     def root_file_key(self, name):
-        return self.state.root_file_key(name)
+        key = self.state.root_file_key(name)
+        if key == name and self._library_folder(name) is not None:
+            return join(STATE, name)  # a library folder holds the name: kept in the state folder, as beside the images
+        return key
 
     def accel_path(self, key):
         return None if is_lenslets(key) else self.library.accel_path(key)

@@ -198,6 +198,37 @@ def test_a_photo_whose_name_looks_like_a_kept_sidecar_is_still_a_photo(library, 
     client.patch_json("/item?path=trips/trip.json.bad-day.jpg", {"addTags": ["odd"]})
     assert client.get("/item?path=trips/trip.json.bad-day.jpg").json["tags"] == ["odd"]
 
+@pytest.mark.parametrize("name", ["export.json", "pics.thumbnail", "trip.jpg.json", "_rollup.json", "_health.json"])
+def test_a_library_folder_named_like_one_of_lenslets_files_is_a_folder_as_beside_the_photos(library, tmp_path,
+                                                                                             config, storage, name):
+    draw(library / name / "c.jpg")
+    index_tree(config, storage)  # the rollup and report made before the state root holds a folder of that name
+    client = webtest.TestApp(spec_checked(create_app(config, storage)))
+    before = as_it_is(library)
+    assert name in [folder["name"] for folder in client.get("/folders?path=").json["dirs"]]
+    assert [item["name"] for item in client.get(f"/folders?path={name}").json["items"]] == ["c.jpg"]
+    assert client.get(f"/thumb?path={name}/c.jpg").content_type == "image/webp"
+    client.patch_json(f"/item?path={name}/c.jpg", {"addTags": ["odd"]})
+    index_tree(config, storage)
+    assert client.get(f"/item?path={name}/c.jpg").json["tags"] == ["odd"]
+    assert [item["path"] for item in client.get("/search?q=odd").json["items"]] == [f"{name}/c.jpg"]
+    assert client.post_json("/shares", {"path": name}).status_int == 201  # a share is bound to the library's folder
+    assert (tmp_path / "state" / name / "c.jpg.json").is_file()
+    assert as_it_is(library) == before
+
+
+def test_a_library_folder_named_like_a_listing_page_is_kept_as_beside_the_photos(library, tmp_path, client):
+    """The root's listing is then kept in memory (never written in the folder's place); the folder's photos are
+    listed and described."""
+    draw(library / "_index.json" / "c.jpg")
+    client.get("/folders?path=")  # the root's listing, before the state root holds a folder of that name
+    assert "_index.json" in [folder["name"] for folder in client.get("/folders?path=").json["dirs"]]
+    client.patch_json("/item?path=_index.json/c.jpg", {"addTags": ["odd"]})
+    assert client.get("/item?path=_index.json/c.jpg").json["tags"] == ["odd"]
+    assert [item["name"] for item in client.get("/folders?path=_index.json").json["items"]] == ["c.jpg"]
+    assert (tmp_path / "state" / "_index.json" / "c.jpg.json").is_file()
+
+
 
 def test_a_folder_another_program_renamed_keeps_its_tags_reported_until_reattached(library, tmp_path, client, config,
                                                                                  storage):

@@ -34,7 +34,9 @@ def test_a_read_only_bucket_with_a_state_root_is_never_written(bucket, s3_endpoi
         state, reader = f"s3://{bucket}-state/gallery", "testing"
     else:
         state, reader = str(tmp_path / "state"), READ_ONLY_KEY
-    for key, color in (("trips/a.jpg", (200, 30, 30)), ("trips/b.jpg", (30, 200, 30)), ("home/c.jpg", (9, 9, 9))):
+    for key, color in (("trips/a.jpg", (200, 30, 30)), ("trips/b.jpg", (30, 200, 30)), ("home/c.jpg", (9, 9, 9)),
+                       ("export.json/d.jpg", (9, 90, 9)), ("_rollup.json/e.jpg", (90, 9, 9))):
+        # (folders named like lenslet's files: a sidecar, the rollup)
         s3.put_object(Bucket=bucket, Key=f"photos/{key}", Body=jpeg((120, 80), color))
     before = objects(s3, bucket)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", reader)  # lenslet's credentials may only read
@@ -51,7 +53,10 @@ def test_a_read_only_bucket_with_a_state_root_is_never_written(bucket, s3_endpoi
     assert client.get("/thumb?path=trips/a.jpg").content_type == "image/webp"
     client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"], "star": 4})
     client.patch_json("/item?path=trips/b.jpg", {"addTags": ["boat"]})
+    client.patch_json("/item?path=export.json/d.jpg", {"addTags": ["odd"]})
     index_tree(config, storage)
+    assert [item["name"] for item in client.get("/folders?path=export.json").json["items"]] == ["d.jpg"]
+    assert [item["path"] for item in client.get("/search?q=odd").json["items"]] == ["export.json/d.jpg"]
     assert [item["path"] for item in client.get("/search?q=sea").json["items"]] == ["trips/a.jpg"]
     assert client.post_json("/trash", {"paths": ["trips/b.jpg"]}, status=403).json["reason"] == "library-read-only"
     if kept == "folder":
