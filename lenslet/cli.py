@@ -208,7 +208,7 @@ def state(args):
         stayed = state_move.move(source, target, keys, to, None if to == "beside" else _place(args.to))
     except Conflict as ex:
         raise UsageError(ex.description) from None
-    state_move.prune(source)
+    state_move.prune(source, keys, target if to == "beside" else None)
     print(f"lenslet state move: moved {plural(len(keys) - len(stayed), 'file')}, each read back and compared",
           file=sys.stderr)
     for key, why in sorted(stayed.items())[:SHOWN_KEPT]:

@@ -42,7 +42,9 @@ def files_to_move(storage, left=None):
     is provably lenslet's is taken, on either side (a state root may hold a person's `package.json` too). A
     link is never followed nor taken (a folder reached through one is walked at its own path, or is no part
     of the tree). left: filled with {key: why} of the files named like lenslet's that stay where they are."""
-    found, stack = [], [""]
+    # The state folder is walked as the storage keeps it: in a folder of its own when another program's file
+    # holds the name `.lenslet` at the root (a file that is never lenslet's, so never moved).
+    found, stack = [], ["", STATE]
     while stack:
         folder = stack.pop()
         try:
@@ -51,10 +53,10 @@ def files_to_move(storage, left=None):
             continue
         for entry in entries:
             key = join(folder, entry.name)
-            if entry.link:
+            if entry.link or key == STATE:
                 continue
             if entry.is_dir:
-                if is_state(key) or not entry.name.startswith("."):
+                if not entry.name.startswith("."):
                     stack.append(key)
             elif is_lenslets(key) and not entry.name.endswith(TEMP_SUFFIX) and key != JOURNAL:
                 why = None if is_state(key) else _not_lenslets(storage, key)
@@ -177,24 +179,38 @@ def _forget(storage, key):
         pass
 
 
-def prune(storage, folder=""):
-    """Remove the folders a move left empty where it moved from: the state folder's, and a state root's own
-    (a library's folders are never removed). Return whether folder is gone."""
-    try:
-        entries = storage.list_folder(folder)
-    except NotFound:
-        return True
+def prune(storage, moved, library=None):
+    """Remove the folders a move left empty where it moved from: the state folder's, and in a state root (of
+    library) each that held a moved file or stands for a library folder. A library's folders, and a folder a
+    person made in a state root, are never removed."""
+    held = {key.rpartition("/")[0] for key in moved}
+    held |= {folder[:end] for folder in held for end in range(len(folder)) if folder[end] == "/"}
     mirror = getattr(storage, "state_tree", False)
-    left = 0
-    for entry in entries:
-        key = join(folder, entry.name)
-        if not entry.is_dir or not (is_state(key) or (mirror and not entry.name.startswith("."))) \
-                or not prune(storage, key):
-            left += 1
-    if folder and not left and (is_state(folder) or mirror):
+
+    def ours(key):
+        return is_state(key) or mirror and (key in held or library is not None and _is_folder(library, key))
+
+    def gone(folder):
+        try:
+            entries = storage.list_folder(folder)
+        except LensletError:
+            return False
+        left = [entry for entry in entries if entry.link or not entry.is_dir or join(folder, entry.name) == STATE
+                or not ours(join(folder, entry.name)) or not gone(join(folder, entry.name))]
+        if left or not folder:
+            return False
         try:
             storage.remove_folder(folder)
         except LensletError:
             return False
         return True
-    return False
+
+    gone(STATE)
+    gone("")
+
+
+def _is_folder(storage, key):
+    try:
+        return storage.stat(key).is_dir
+    except LensletError:
+        return False

@@ -169,6 +169,40 @@ def test_a_persons_files_in_the_state_root_stay_there(described, tmp_path, monke
     assert json.loads((tree / "trip" / "1.jpg.json").read_text())["tags"] == ["kept"]
 
 
+def test_a_persons_empty_folders_in_the_state_root_stay_there(described, tmp_path, monkeypatch):
+    tree, state = described, tmp_path / "state"
+    assert state_move_cli(monkeypatch, tree, state) == 0
+    (state / "mine").mkdir()
+    (state / "trip" / "mine too").mkdir()
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 0
+    assert sorted(str(path.relative_to(state)) for path in state.rglob("*")) == ["mine", "trip", "trip/mine too"]
+    assert json.loads((tree / "trip" / "1.jpg.json").read_text())["tags"] == ["kept"]
+
+
+def test_the_state_kept_aside_when_another_file_holds_its_name_moves_too(tree, tmp_path, monkeypatch):
+    """Another program's file `.lenslet` at the root: lenslet keeps its state in a folder of its own (the cache);
+    the shares there move into the state root and back, and that file is never taken."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    draw(tree / "trip" / "a.jpg")
+    (tree / ".lenslet").write_text("another program's")
+    client = webtest.TestApp(spec_checked(create_app(Config(root=str(tree)))))
+    client.patch_json("/item?path=trip/a.jpg", {"addTags": ["kept"]})
+    share = client.post_json("/shares", {"path": "trip"}, status=201).json["id"]
+    state = tmp_path / "state"
+    assert state_move_cli(monkeypatch, tree, state) == 0
+    assert sorted(everything(tree)) == [".lenslet", "trip/a.jpg"]
+    assert (tree / ".lenslet").read_text() == "another program's"
+    config = Config(root=str(tree), state=str(state))
+    client = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    assert client.get("/item?path=trip/a.jpg").json["tags"] == ["kept"]
+    assert [found["id"] for found in client.get("/shares").json["shares"]] == [share]
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 0
+    assert (tree / ".lenslet").read_text() == "another program's"
+    client = webtest.TestApp(spec_checked(create_app(Config(root=str(tree)))))
+    assert [found["id"] for found in client.get("/shares").json["shares"]] == [share]
+    assert client.get("/item?path=trip/a.jpg").json["tags"] == ["kept"]
+
+
 def test_words_of_a_folder_another_program_renamed_wait_for_the_worker_then_move(tree, tmp_path, monkeypatch,
                                                                                capsys):
     draw(tree / "trip" / "a.jpg", color=(10, 120, 10))
