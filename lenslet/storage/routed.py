@@ -18,6 +18,7 @@ from lenslet.layout import (
     MOUNTS,
     POINTER_FILE,
     STATE,
+    THUMB,
     is_lenslets,
     is_made,
     is_state,
@@ -46,6 +47,7 @@ class StateRooted:
         # properties, as they never change.
         self.identity, self.backend, self.folder_mtimes = library.identity, library.backend, library.folder_mtimes
         self.stat_image = library.stat  # an image is the library's: asked past the routing (Storage.stat_image)
+        self.links = library.backend == "local"  # where a folder may be a link (a bucket's keys are what they say)
         self.readonly = state.readonly
         # LENSLET_WORDS=both or xmp: what people write goes to the XMP sidecars beside the photos, the one kind of
         # file lenslet then writes in the library (conditionally: sidecar/store.py's mirror_to_xmp).
@@ -64,7 +66,28 @@ class StateRooted:
     reserved = property(lambda self: getattr(self.library, "reserved", []))
 
     def _at(self, key):
-        return self.state if is_lenslets(key) else self.library
+        """(storage, key) of what key names: lenslet's file in the state root (where _kept says), anything else
+        in the library."""
+        return (self.state, self._kept(key)) if is_lenslets(key) else (self.library, key)
+
+    def _kept(self, key):
+        """Where the state root keeps lenslet's file key: below its library folder's real path, so that a folder
+        link inside the library (`best -> trips`) leads to the folder's words, listing and cover, as beside the
+        images. A thumbnail, a cache read at every view, is kept at its own path (one walk fewer)."""
+        folder, _, name = key.rpartition("/")
+        if not folder or not self.links or name.endswith(THUMB) or is_state(key):
+            return key
+        real = self._real_folder(folder)
+        return key if real == folder else join(real, name)
+
+    def _real_folder(self, folder):
+        """The library's key of what folder opens; folder itself for a link out of the library or a folder gone
+        (what lenslet kept for it stays at its own path, as ever)."""
+        try:
+            real = self.library.real_key(folder)
+        except LensletError:
+            return folder
+        return folder if real is None else real
 
     def _browsed(self, key):
         """The storage of a browse path (a folder or an image, never lenslet's own file, whatever its name: a
@@ -104,7 +127,7 @@ class StateRooted:
         entries = [entry for entry in self.library.list_folder(key)
                    if not is_lenslets(entry.name) or entry.is_dir and entry.name != STATE]
         try:
-            kept = self.state.list_folder(key)
+            kept = self.state.list_folder(self._real_folder(key) if key and self.links else key)
         except (NotFound, BadRequest, Conflict):
             # None kept yet, or what holds the folder's place in the state root is no folder of lenslet's (a
             # stray file, a link: never followed): the library's folder is listed as it is all the same.
@@ -116,7 +139,8 @@ class StateRooted:
         return entries + kept
 
     def list_names(self, key, prefix=""):
-        return self._at(key).list_names(key, prefix)
+        storage, key = self._at(key)
+        return storage.list_names(key, prefix)
 
     def watch(self):
         return self.library.watch()
@@ -126,9 +150,10 @@ class StateRooted:
 
     def stat(self, key):
         if not is_lenslets(key) or is_state(key):
-            return self._at(key).stat(key)
+            storage, key = self._at(key)
+            return storage.stat(key)
         try:
-            found = self.state.stat(key)
+            found = self.state.stat(self._kept(key))
         except NotFound:
             found = None
         if found is not None and not found.is_dir:
@@ -143,87 +168,108 @@ class StateRooted:
         return found
 
     def stat_file(self, key):
-        return self._at(key).stat_file(key)
+        storage, key = self._at(key)
+        return storage.stat_file(key)
 
     def exists(self, key):
-        return self._at(key).exists(key)
+        storage, key = self._at(key)
+        return storage.exists(key)
 
     def identity_of(self, key):
         return self._browsed(key).identity_of(key)
 
     def read(self, key):
-        return self._at(key).read(key)
+        storage, key = self._at(key)
+        return storage.read(key)
 
     def read_with_stat(self, key):
-        return self._at(key).read_with_stat(key)
+        storage, key = self._at(key)
+        return storage.read_with_stat(key)
 
     def open_with_stat(self, key):
-        return self._at(key).open_with_stat(key)
+        storage, key = self._at(key)
+        return storage.open_with_stat(key)
 
     def read_versioned(self, key):
-        return self._at(key).read_versioned(key)
+        storage, key = self._at(key)
+        return storage.read_versioned(key)
 
     def read_small(self, key, limit):
-        return self._at(key).read_small(key, limit)
+        storage, key = self._at(key)
+        return storage.read_small(key, limit)
 
     def read_fresh(self, key, known):
-        return self._at(key).read_fresh(key, known)
+        storage, key = self._at(key)
+        return storage.read_fresh(key, known)
 
     def open(self, key):
-        return self._at(key).open(key)
+        storage, key = self._at(key)
+        return storage.open(key)
 
     def open_seekable(self, key):
-        return self._at(key).open_seekable(key)
+        storage, key = self._at(key)
+        return storage.open_seekable(key)
 
     def open_head(self, key, *args):
-        return self._at(key).open_head(key, *args)
+        storage, key = self._at(key)
+        return storage.open_head(key, *args)
 
     def open_range(self, key, start, length):
-        return self._at(key).open_range(key, start, length)
+        storage, key = self._at(key)
+        return storage.open_range(key, start, length)
 
     # -- writing: lenslet's files only -----------------------------------------
 
     def _writable(self, key, making=True):
-        """The state root, for a write of lenslet's file (making: one that may make it, which needs its library
-        folder; a removal never does, so what a folder the library lost held can go)."""
+        """(the state root, where it keeps key), for a write of lenslet's file (making: one that may make it, which
+        needs its library folder; a removal never does, so what a folder the library lost held can go)."""
         if not is_lenslets(key):
             if self.xmp_words and is_xmp(name_of(key)):
-                return self.library
+                return self.library, key
             raise Forbidden(LIBRARY_READ_ONLY, path=key, reason="library-read-only")
         if making:
             self._folder_there(key)
-        return self.state
+        return self.state, self._kept(key)
 
     def write(self, key, data, durable=True):
-        self._writable(key).write(key, data, durable)
+        storage, key = self._writable(key)
+        storage.write(key, data, durable)
 
     def create(self, key, data, durable=True):
-        self._writable(key).create(key, data, durable)
+        storage, key = self._writable(key)
+        storage.create(key, data, durable)
 
     def overwrite(self, key, data):
-        self._writable(key).overwrite(key, data)
+        storage, key = self._writable(key)
+        storage.overwrite(key, data)
 
     def replace_if(self, key, data, version):
-        return self._writable(key).replace_if(key, data, version)
+        storage, key = self._writable(key)
+        return storage.replace_if(key, data, version)
 
     def update(self, key, change, durable=True):
-        return self._writable(key).update(key, change, durable)
+        storage, key = self._writable(key)
+        return storage.update(key, change, durable)
 
     def write_stream(self, key, stream, limit, replace=False, head=b""):
-        return self._writable(key).write_stream(key, stream, limit, replace, head)
+        storage, key = self._writable(key)
+        return storage.write_stream(key, stream, limit, replace, head)
 
     def delete(self, key):
-        self._writable(key, making=False).delete(key)
+        storage, key = self._writable(key, making=False)
+        storage.delete(key)
 
     def delete_if(self, key, version):
-        self._writable(key, making=False).delete_if(key, version)
+        storage, key = self._writable(key, making=False)
+        storage.delete_if(key, version)
 
     def sync(self, keys):
-        self.state.sync([key for key in keys if is_lenslets(key)])
+        self.state.sync([self._kept(key) for key in keys if is_lenslets(key)])
 
     def rename(self, src, dst, resume=False, durable=True):
-        self._writable(src, making=False)
-        self._writable(dst).rename(src, dst, resume, durable)
+        _, src = self._writable(src, making=False)
+        storage, dst = self._writable(dst)
+        storage.rename(src, dst, resume, durable)
 
     def make_folder(self, key):
         if not is_state(key):
@@ -236,7 +282,8 @@ class StateRooted:
         self.state.remove_folder(key)
 
     def same(self, a, b):
-        return self._at(a).same(a, b)
+        storage, a = self._at(a)
+        return storage.same(a, self._at(b)[1])
 
     # -- folders another program moved or removed in the library ------------------
 
@@ -328,7 +375,8 @@ class StateRooted:
         return None if is_lenslets(key) else self.library.accel_path(key)
 
     def presign(self, key, seconds=300, content_type=None):
-        return self._at(key).presign(key, seconds, content_type)
+        storage, key = self._at(key)
+        return storage.presign(key, seconds, content_type)
 
     def probe(self):
         """The library's report (readable; never writable), and whether the state root can be written."""

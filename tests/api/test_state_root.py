@@ -230,6 +230,33 @@ def test_a_library_folder_named_like_a_listing_page_is_kept_as_beside_the_photos
 
 
 
+def test_a_folder_link_inside_the_library_leads_to_the_folders_words_as_beside_the_photos(library, tmp_path, config,
+                                                                                            storage, client):
+    os.symlink("trips", library / "best")
+    before = as_it_is(library)
+    client.patch_json("/item?path=best/a.jpg", {"addTags": ["through the link"]})
+    client.patch_json("/item?path=trips/b.jpg", {"addTags": ["through the folder"], "star": 3})
+    client.patch_json("/folders?path=best", {"cover": "b.jpg"})
+    index_tree(config, storage)
+    fresh = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    for reader in (client, fresh):
+        for folder in ("trips", "best"):
+            listed = {item["name"]: item["tags"] for item in reader.get(f"/folders?path={folder}").json["items"]}
+            assert listed == {"a.jpg": ["through the link"], "b.jpg": ["through the folder"]}
+            assert reader.get(f"/item?path={folder}/b.jpg").json["star"] == 3
+        assert reader.get("/folders?path=trips").json["cover"] == "trips/b.jpg"
+        assert len(reader.get("/search?q=through").json["items"]) == 2  # the folder is indexed once, as beside
+    kept = tmp_path / "state"
+    assert (kept / "trips" / "a.jpg.json").is_file() and not (kept / "best" / "a.jpg.json").exists()
+    os.remove(library / "best")  # the link now leads to another folder: its words are that folder's
+    os.symlink("home", library / "best")
+    assert client.get("/item?path=best/cat.png").json["tags"] == []
+    client.patch_json("/item?path=best/cat.png", {"addTags": ["cat"]})
+    assert client.get("/item?path=home/cat.png").json["tags"] == ["cat"]
+    del before["best"]  # (the link this test swapped)
+    assert {path: kept for path, kept in as_it_is(library).items() if path != "best"} == before
+
+
 def test_a_folder_another_program_renamed_keeps_its_tags_reported_until_reattached(library, tmp_path, client, config,
                                                                                  storage):
     index_tree(config, storage)
