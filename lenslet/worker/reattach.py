@@ -4,7 +4,8 @@ After each rollup the worker looks at the orphan sidecars the scanner found (a
 sidecar whose image is gone): an image with the sidecar's `hash` and an empty place
 (no sidecar, or one holding only lenslet's hash) gets it, looked for in the same
 folder first, then anywhere in the tree through the rollup. Nothing else is ever
-replaced. A copy is not a move: images sharing one content keep their own metadata
+replaced. A folder's pick follows the folder when another program renamed it under a
+state root (_bring_covers). A copy is not a move: images sharing one content keep their own metadata
 and are reported as exact duplicates in the health report.
 """
 
@@ -28,8 +29,9 @@ def reattach(runner):
     """
     storage = runner.storage
     # A move through lenslet has its files apart for a moment: they are not orphans.
-    orphans = {} if moves_under_way(storage) else _orphans_by_hash(storage, runner.summaries)
-    groups = _rollup_by_hash(storage, set(orphans))
+    orphans, covers = ({}, {}) if moves_under_way(storage) else (_orphans_by_hash(storage, runner.summaries),
+                                                                 _covers_left(storage, runner.summaries))
+    groups = _rollup_by_hash(storage, set(orphans) | set(covers.values()))
     duplicates = {digest: sorted(paths) for digest, paths in groups.items() if len(paths) > 1}
     done = []
     for digest, orphan_images in orphans.items():
@@ -38,7 +40,7 @@ def reattach(runner):
                 if _adopt(runner, orphan, target):
                     done.append({"from": orphan, "to": target, "kind": "moved"})
                     break
-    _bring_covers(runner, done)
+    _bring_covers(runner, done, {folder: groups.get(digest, ()) for folder, digest in covers.items()})
     return done, duplicates
 
 
@@ -55,6 +57,20 @@ def _orphans_by_hash(storage, scan):
             image = key[:-len(SIDECAR)]
             if isinstance(digest, str) and not storage.exists(image):
                 found.setdefault(digest, []).append(image)
+    return found
+
+
+def _covers_left(storage, scan):
+    """{folder the library lost that holds a pick: the hash of the picked image, as the folder's old listing
+    gives it} (what a folder nobody described a photo of is found again by)."""
+    found = {}
+    for folder, summary in scan.items():
+        name = listings.read_cover(storage, folder) if summary.get("orphanCover") else None
+        if name is not None:
+            digest = next((item.get("hash") for item in listings.stored_items(storage, folder)
+                           if item.get("name") == name), None)
+            if isinstance(digest, str):
+                found[folder] = digest
     return found
 
 
@@ -102,14 +118,18 @@ def _adopt(runner, source, target):
     return True
 
 
-def _bring_covers(runner, done):
+def _bring_covers(runner, done, picked):
     """A folder's picked cover goes where its images went, when the folder itself is gone: another program
     renamed or moved it under a state root (beside the images the cover moves with its folder). Only where
-    every image re-attached from it went to one folder, and that folder has no pick of its own."""
+    every image re-attached from it went to one folder, and that folder has no pick of its own. A folder none
+    was re-attached from (nobody described a photo of it) goes by its pick: picked, {folder: the paths of the
+    picked image's content now}, must all lie in one folder."""
     storage = runner.storage
     went = {}
     for move in done:
         went.setdefault(parent(move["from"]), set()).add(parent(move["to"]))
+    for old, paths in picked.items():
+        went.setdefault(old, {parent(path) for path in paths})
     for old, new in went.items():
         if len(new) != 1 or _is_folder(storage, old):
             continue

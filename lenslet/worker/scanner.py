@@ -9,7 +9,7 @@ from typing import NamedTuple
 from lenslet import jobs
 from lenslet.errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
 from lenslet.formats import manifests
-from lenslet.layout import THUMB, is_sidecar, join, name_of, parent, sidecar_of, thumb_of
+from lenslet.layout import FOLDER_SIDECAR, THUMB, is_sidecar, join, name_of, parent, sidecar_of, thumb_of
 from lenslet.manifest.listings import current, edited_to, identity_of, list_folder, read_first_page
 
 log = logging.getLogger("lenslet.worker")
@@ -181,9 +181,10 @@ class Scanner:
             del self.behind[key]
         for key, names in left_behind(folder).items():
             sidecars = [join(key, name) for name in names if is_sidecar(name)]
-            if sidecars:
+            if sidecars or FOLDER_SIDECAR in names:  # (a pick of a folder nobody described a photo of, too)
                 self.behind[key] = {"images": 0, "folderGone": True, "orphanSidecars": sidecars,
-                                    "orphanThumbs": [join(key, name) for name in names if name.endswith(THUMB)]}
+                                    "orphanThumbs": [join(key, name) for name in names if name.endswith(THUMB)],
+                                    "orphanCover": FOLDER_SIDECAR in names}
 
     def folders(self):
         """The folders of this tree found in the last pass (not pointers: their targets are other trees')."""

@@ -5,6 +5,7 @@ or trusted; a folder another program renamed keeps its sidecars, reported until 
 
 import json
 import os
+import shutil
 
 import pytest
 import webtest
@@ -289,6 +290,39 @@ def test_a_folders_picked_cover_follows_it_when_another_program_renames_it(libra
     assert not (tmp_path / "state" / "trips").exists()
     assert {path for path in as_it_is(library)} == {path.replace("trips", "travels") for path in before
                                                      if path != "home/cat.png"} | {"cat.png"}
+
+
+def test_the_pick_of_a_folder_nobody_described_follows_it_by_its_pictures_content(library, tmp_path, client, config,
+                                                                                 storage):
+    (library / "elsewhere").mkdir()
+    shutil.copy(library / "trips" / "b.jpg", library / "elsewhere")  # a copy: where the pick went is unclear
+    draw(library / "elsewhere" / "z.jpg", color=(1, 2, 3))
+    index_tree(config, storage)
+    client.patch_json("/folders?path=trips", {"cover": "b.jpg"})
+    client.patch_json("/folders?path=elsewhere", {"cover": "z.jpg"})
+    os.rename(library / "trips", library / "travels")
+    os.rename(library / "elsewhere", library / "other")
+    os.remove(library / "other" / "b.jpg")  # now only travels/ holds the picture trips/ picked
+    index_tree(config, storage)
+    index_tree(config, storage)
+    dirs = {d["name"]: (d["cover"], d["coverPicked"]) for d in client.get("/folders?path=").json["dirs"]}
+    assert dirs["travels"] == ("travels/b.jpg", True) and dirs["other"] == ("other/z.jpg", True)
+    assert not (tmp_path / "state" / "trips").exists() and not (tmp_path / "state" / "elsewhere").exists()
+
+
+def test_the_pick_of_a_folder_nobody_described_stays_when_its_picture_is_in_two_folders(library, tmp_path, client,
+                                                                                      config, storage):
+    (library / "copies").mkdir()
+    shutil.copy(library / "trips" / "b.jpg", library / "copies")
+    index_tree(config, storage)
+    client.patch_json("/folders?path=trips", {"cover": "b.jpg"})
+    os.rename(library / "trips", library / "travels")
+    index_tree(config, storage)
+    index_tree(config, storage)
+    assert client.get("/folders?path=travels").json["coverPicked"] is False
+    assert client.get("/folders?path=copies").json["coverPicked"] is False
+    assert (tmp_path / "state" / "trips" / ".lenslet.meta.json").is_file()  # kept, and reported
+    assert json.loads((tmp_path / "state" / "_health.json").read_text())["files"]["foldersGone"] == ["trips"]
 
 
 @pytest.mark.parametrize("there", ["link", "fifo", "pick"])
