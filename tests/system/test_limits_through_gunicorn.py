@@ -40,9 +40,10 @@ def call(server, method, path, body=None, headers=None):
         connection.close()
 
 
-def one_connection_to_each_process(server, rounds=5):
+def one_connection_to_each_process(server, rounds=20):
     """Two kept-alive connections, one to each web process: which process accepted a connection is read
-    from the access log. Eight connections are opened at once, so that both processes accept some."""
+    from the access log. Eight connections are opened at once, so that both processes accept some (on a busy
+    machine one process may be woken first round after round: hence the rounds)."""
     for round_ in range(rounds):
         opened = [HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(8)]
         for connection in opened:
