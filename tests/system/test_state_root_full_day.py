@@ -80,6 +80,8 @@ def test_a_full_day_leaves_the_library_byte_for_byte_as_it_was(tmp_path):
     draw(library / "home" / "dog.png", size=(64, 64), color=(10, 120, 200))
     draw(library / "trips" / "day2" / "d.jpg", size=(64, 64), color=(250, 250, 0))
     (library / "home" / "cat.jpg.xmp").write_text(XMP)  # another tool's, beside its photo
+    draw(library / "export.json" / "e.jpg", size=(64, 64), color=(0, 90, 0))  # a folder named like lenslet's file
+    os.symlink("trips", library / "best")  # a folder link inside the library
     env = {"LENSLET_ROOT": str(library), "LENSLET_STATE": str(state), "LENSLET_USERS": str(users)}
     admin = lenslet("user", "add", "ann", "--role", "admin", "--folders", "", env=env).strip()
     scoped = lenslet("user", "add", "bob", "--role", "edit", "--folders", "home", env=env).strip()
@@ -90,7 +92,7 @@ def test_a_full_day_leaves_the_library_byte_for_byte_as_it_was(tmp_path):
         ann, bob = Asker(server.url, admin), Asker(server.url, scoped)
         server.wait_until(lambda: ann("GET", "/health")[1]["worker"]["alive"], timeout=60)
         # Browse, thumbnails (made by the worker: none inline), previews.
-        assert {d["name"] for d in ann("GET", "/folders?path=")[1]["dirs"]} == {"trips", "home"}
+        assert {d["name"] for d in ann("GET", "/folders?path=")[1]["dirs"]} == {"trips", "home", "export.json", "best"}
         assert [i["name"] for i in ann("GET", "/folders?path=trips")[1]["items"]] == ["a.jpg", "b.jpg", "c.jpg"]
         for path in ("trips/a.jpg", "trips/b.jpg", "home/cat.jpg"):
             wait_until(lambda path=path: ann("GET", f"/thumb?path={path}")[0] == 200, timeout=60)
@@ -103,6 +105,11 @@ def test_a_full_day_leaves_the_library_byte_for_byte_as_it_was(tmp_path):
         assert bob("PATCH", "/item?path=home/dog.png", {"addTags": ["dog"]})[0] == 200
         assert ann("PATCH", "/item?path=trips/day2/d.jpg", {"addTags": ["yellow"]})[0] == 200
         assert "from-digikam" in ann("GET", "/item?path=home/cat.jpg")[1]["tags"]
+        assert ann("PATCH", "/item?path=best/c.jpg", {"addTags": ["through the link"]})[0] == 200
+        assert ann("GET", "/item?path=trips/c.jpg")[1]["tags"] == ["through the link"]
+        assert ann("PATCH", "/item?path=export.json/e.jpg", {"addTags": ["green"]})[0] == 200
+        found = wait_until(lambda: ann("GET", "/search?q=green")[1]["items"], timeout=60)
+        assert [item["path"] for item in found] == ["export.json/e.jpg"]
         # Search.
         found = wait_until(lambda: ann("GET", "/search?q=sea")[1]["items"], timeout=60)
         assert [item["path"] for item in found] == ["trips/a.jpg"]
@@ -146,5 +153,7 @@ def test_a_full_day_leaves_the_library_byte_for_byte_as_it_was(tmp_path):
     assert not (state / "trips" / "day2").exists()  # the folder another program renamed: re-attached, then swept
     assert json.loads((state / "trips" / "a-renamed.jpg.json").read_text())["tags"] == ["sea"]
     assert json.loads((state / "home" / "dog.png.json").read_text())["tags"] == ["dog"]
+    assert json.loads((state / "trips" / "c.jpg.json").read_text())["tags"] == ["through the link"]
+    assert json.loads((state / "export.json" / "e.jpg.json").read_text())["tags"] == ["green"]
     assert {path for path in before if path not in moved} == {"trips/a.jpg", "trips/b.jpg", "trips/day2",
                                                                      "trips/day2/d.jpg"}
