@@ -112,7 +112,8 @@ def test_a_full_day_leaves_the_library_byte_for_byte_as_it_was(tmp_path):
         assert [item["path"] for item in found] == ["export.json/e.jpg"]
         # Search.
         found = wait_until(lambda: ann("GET", "/search?q=sea")[1]["items"], timeout=60)
-        assert [item["path"] for item in found] == ["trips/a.jpg"]
+        # (a folder reached by two paths is indexed once, under the one walked first, as beside the images)
+        assert [item["path"] for item in found] in (["trips/a.jpg"], ["best/a.jpg"])
         # A share link, and a person who sees one folder only.
         status, share = ann("POST", "/shares", {"path": "trips", "expires": "2d"})
         assert status == 201
