@@ -89,6 +89,24 @@ def below_pointers(library, keys):
     return found
 
 
+def through_links(library, keys):
+    """Of a state root's keys, those whose library folder is reached through a link (`best -> trips`): written
+    there they would land in the folder the link leads to, over its own (a link is never followed). Their
+    words stay in the state root (lenslet's worker takes them to the folder's own path), what lenslet makes
+    again is dropped."""
+    real_at = {}
+
+    def linked(folder):
+        if folder not in real_at:
+            try:
+                real_at[folder] = library.real_key(folder) != folder
+            except LensletError:
+                real_at[folder] = False  # gone, or out of the library: moved as ever, or left with a reason
+        return real_at[folder]
+
+    return [key for key in keys if not is_state(key) and "/" in key and linked(key.rpartition("/")[0])]
+
+
 def _not_lenslets(storage, key):
     """Why a file named like one of lenslet's is not provably lenslet's, or None when it is."""
     name = key.rpartition("/")[2]
@@ -170,6 +188,12 @@ def move(source, target, keys, to, root=None):
         for storage in (target, source):
             _forget(storage, JOURNAL)
     return stayed
+
+
+def forget(storage, keys):
+    """Remove keys (what lenslet makes again) from storage; one gone already is no matter."""
+    for key in keys:
+        _forget(storage, key)
 
 
 def _forget(storage, key):

@@ -87,7 +87,9 @@ class StateRooted:
             real = self.library.real_key(folder)
         except LensletError:
             return folder
-        return folder if real is None else real
+        if real is None or is_state(real) or not _utf8(real):
+            return folder  # (nor into lenslet's state folder, nor to a name no listing of the state root shows)
+        return real
 
     def _browsed(self, key):
         """The storage of a browse path (a folder or an image, never lenslet's own file, whatever its name: a
@@ -302,7 +304,14 @@ class StateRooted:
             if key and self._grafted_at(key):
                 continue  # a pointer folder: what lies below it is its target tree's (grafted), never left behind
             stack.extend(join(key, entry.name) for entry in entries if entry.is_dir and join(key, entry.name) != STATE)
-            if not key or self._in_library(key):
+            if not key:
+                continue
+            if self._in_library(key):
+                real = self._real_folder(key) if self.links else key
+                if real != key:  # a link in the library now: what people wrote here is the folder's it leads to
+                    stayed = self._to_real_folder(key, real, entries)
+                    if stayed:
+                        found[key] = stayed
                 continue
             names = [entry.name for entry in entries if not entry.is_dir]
             if any(is_sidecar_or_kept(name) for name in names) or any(entry.is_dir for entry in entries):
@@ -321,6 +330,23 @@ class StateRooted:
         """The local state folder of a pointer target grafted at place (previews, large thumbnails): this state
         root's, or the local one a state root in a bucket keeps."""
         return mount_state_of(self.state, place)
+
+    def _to_real_folder(self, key, real, entries):
+        """Move the words a state folder holds at a library path that is now a link (another program renamed the
+        folder and left a link at its old name) to the real folder's path, where they are read now, never over a
+        file there; drop its listing pages (made again there). Return the names of the words that stay."""
+        stayed = []
+        for entry in entries:
+            if entry.is_dir or entry.link or not is_lenslets(entry.name) or entry.name.endswith(THUMB):
+                continue  # a thumbnail is kept at the path asked (_kept)
+            try:
+                if is_made(entry.name, at_root=False):
+                    self.state.delete(join(key, entry.name))
+                else:
+                    self.state.rename(join(key, entry.name), join(real, entry.name))
+            except LensletError:
+                stayed.append(entry.name)  # the folder has its own of that name, or it went meanwhile: kept, reported
+        return stayed
 
     def _in_library(self, key):
         try:
@@ -402,6 +428,14 @@ def beneath(state, place):
 
 def mount_state_of(state, place):
     return os.path.join(state.state_root, name_of(MOUNTS), version_of(place.encode("utf-8", "surrogateescape")))
+
+
+def _utf8(key):
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def is_sidecar_or_kept(name):

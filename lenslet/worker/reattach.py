@@ -121,9 +121,10 @@ def _adopt(runner, source, target):
 def _bring_covers(runner, done, picked):
     """A folder's picked cover goes where its images went, when the folder itself is gone: another program
     renamed or moved it under a state root (beside the images the cover moves with its folder). Only where
-    every image re-attached from it went to one folder, and that folder has no pick of its own. A folder none
-    was re-attached from (nobody described a photo of it) goes by its pick: picked, {folder: the paths of the
-    picked image's content now}, must all lie in one folder."""
+    every image re-attached from it went to one folder, which holds the photos of the same names (the folder
+    renamed, not some photos moved into another) and no pick of its own. A folder none was re-attached from
+    (nobody described a photo of it) goes by its pick: picked, {folder: the paths of the picked image's
+    content now}, must all lie in that one folder."""
     storage = runner.storage
     went = {}
     for move in done:
@@ -134,6 +135,8 @@ def _bring_covers(runner, done, picked):
         if len(new) != 1 or _is_folder(storage, old):
             continue
         new = new.pop()
+        if _names(storage, new) != _names(storage, old):
+            continue  # photos moved into a folder that was there, not the folder renamed: it was not picked there
         try:
             storage.rename(join(old, FOLDER_SIDECAR), join(new, FOLDER_SIDECAR))
         except (NotFound, AlreadyExists):
@@ -143,6 +146,11 @@ def _bring_covers(runner, done, picked):
             continue
         log.info("moved the cover picked for %s to %s", old or "/", new or "/")
         runner.catalog.listings.listing_changed()  # as a pick through the API: counts are worked out again
+
+
+def _names(storage, folder):
+    """The names of a folder's photos, as its stored listing holds them."""
+    return {item.get("name") for item in listings.stored_items(storage, folder)}
 
 
 def _is_folder(storage, key):

@@ -203,6 +203,25 @@ def test_the_state_kept_aside_when_another_file_holds_its_name_moves_too(tree, t
     assert client.get("/item?path=trip/a.jpg").json["tags"] == ["kept"]
 
 
+def test_words_kept_at_a_folder_links_path_are_never_written_through_the_link(tree, tmp_path, monkeypatch, capsys):
+    """Words the state root holds at `best/` while best -> trips (written there by another version, or the
+    folder's own of that name kept both): moved beside the images they would land in trips/, over its own."""
+    draw(tree / "trips" / "a.jpg")
+    os.symlink("trips", tree / "best")
+    state = tmp_path / "state"
+    config = Config(root=str(tree), state=str(state))
+    client = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["now"]})
+    client.get("/thumb?path=best/a.jpg")  # a thumbnail, kept at the path asked
+    (state / "best").mkdir(exist_ok=True)
+    (state / "best" / "a.jpg.json").write_text('{"v": 1, "tags": ["older"]}')
+    assert state_move_cli(monkeypatch, tree, "beside", state) == 1
+    assert "best/a.jpg.json" in capsys.readouterr().err
+    assert json.loads((tree / "trips" / "a.jpg.json").read_text())["tags"] == ["now"]
+    assert json.loads((state / "best" / "a.jpg.json").read_text())["tags"] == ["older"]
+    assert not list(state.rglob("*.thumbnail"))  # made again where the photos are
+
+
 def test_words_of_a_folder_another_program_renamed_wait_for_the_worker_then_move(tree, tmp_path, monkeypatch,
                                                                                capsys):
     draw(tree / "trip" / "a.jpg", color=(10, 120, 10))

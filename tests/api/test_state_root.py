@@ -258,6 +258,29 @@ def test_a_folder_link_inside_the_library_leads_to_the_folders_words_as_beside_t
     assert {path: kept for path, kept in as_it_is(library).items() if path != "best"} == before
 
 
+def test_a_folder_renamed_with_a_link_left_at_its_old_name_keeps_its_words(library, tmp_path, client, config,
+                                                                           storage):
+    index_tree(config, storage)
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"], "star": 4})
+    client.patch_json("/folders?path=trips", {"cover": "b.jpg"})
+    os.rename(library / "trips", library / "trips-2019")
+    os.symlink("trips-2019", library / "trips")
+    index_tree(config, storage)  # the worker takes the words to where they are read now
+    for folder in ("trips", "trips-2019"):
+        item = client.get(f"/item?path={folder}/a.jpg").json
+        assert (item["tags"], item["star"]) == (["sea"], 4)
+        assert client.get(f"/folders?path={folder}").json["cover"] == f"{folder}/b.jpg"
+    assert (tmp_path / "state" / "trips-2019" / "a.jpg.json").is_file()
+
+
+def test_a_link_into_the_librarys_own_state_folder_never_leads_into_the_state_roots(library, tmp_path, client):
+    draw(library / ".lenslet" / "jobs" / "p.jpg")  # left from the days lenslet kept its files beside the images
+    os.symlink(".lenslet/jobs", library / "x")
+    client.patch_json("/item?path=x/p.jpg", {"addTags": ["planted"]}, status="*")
+    assert not (tmp_path / "state" / ".lenslet" / "jobs" / "p.jpg.json").exists()
+    assert not any(path.name.startswith("p.jpg") for path in (tmp_path / "state" / ".lenslet").rglob("*"))
+
+
 def test_a_folder_another_program_renamed_keeps_its_tags_reported_until_reattached(library, tmp_path, client, config,
                                                                                  storage):
     index_tree(config, storage)
@@ -294,20 +317,36 @@ def test_a_folders_picked_cover_follows_it_when_another_program_renames_it(libra
 
 def test_the_pick_of_a_folder_nobody_described_follows_it_by_its_pictures_content(library, tmp_path, client, config,
                                                                                  storage):
-    (library / "elsewhere").mkdir()
-    shutil.copy(library / "trips" / "b.jpg", library / "elsewhere")  # a copy: where the pick went is unclear
     draw(library / "elsewhere" / "z.jpg", color=(1, 2, 3))
     index_tree(config, storage)
     client.patch_json("/folders?path=trips", {"cover": "b.jpg"})
     client.patch_json("/folders?path=elsewhere", {"cover": "z.jpg"})
     os.rename(library / "trips", library / "travels")
     os.rename(library / "elsewhere", library / "other")
-    os.remove(library / "other" / "b.jpg")  # now only travels/ holds the picture trips/ picked
     index_tree(config, storage)
     index_tree(config, storage)
     dirs = {d["name"]: (d["cover"], d["coverPicked"]) for d in client.get("/folders?path=").json["dirs"]}
     assert dirs["travels"] == ("travels/b.jpg", True) and dirs["other"] == ("other/z.jpg", True)
     assert not (tmp_path / "state" / "trips").exists() and not (tmp_path / "state" / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("described", [False, True])
+def test_a_pick_never_goes_to_a_folder_the_photos_were_moved_into(library, tmp_path, client, config, storage,
+                                                                   described):
+    """Another program moves trips' photos into home, which was there, and removes trips: as beside the images,
+    where the pick goes with the removed folder, home is not given it."""
+    index_tree(config, storage)
+    client.patch_json("/folders?path=trips", {"cover": "b.jpg"})
+    if described:
+        client.patch_json("/item?path=trips/b.jpg", {"addTags": ["kept"]})
+    for name in ("a.jpg", "b.jpg"):
+        os.rename(library / "trips" / name, library / "home" / name)
+    os.rmdir(library / "trips")
+    index_tree(config, storage)
+    index_tree(config, storage)
+    assert client.get("/folders?path=home").json["coverPicked"] is False
+    assert (tmp_path / "state" / "trips" / ".lenslet.meta.json").is_file()  # kept, and reported
+    assert client.get("/item?path=home/b.jpg").json["tags"] == (["kept"] if described else [])
 
 
 def test_the_pick_of_a_folder_nobody_described_stays_when_its_picture_is_in_two_folders(library, tmp_path, client,
