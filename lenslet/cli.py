@@ -195,18 +195,13 @@ def state(args):
         print(f"  left where it is, {key}: {why}", file=sys.stderr)
     grafted = state_move.below_pointers(library, keys) if to == "beside" else []
     linked = state_move.through_links(library, keys) if to == "beside" else []
-    words = [key for key in linked if not is_made(name_of(key), at_root=False)]
     if linked:
-        keys = [key for key in keys if key not in set(linked)]
+        # Words kept at a folder link's path go last, into the folder it leads to (as beside the images, where
+        # `best/a.jpg.json` is `trips/a.jpg.json`), never over its own; what lenslet makes again is dropped.
+        made = [key for key in linked if is_made(name_of(key), at_root=False)]
+        keys = [key for key in keys if key not in set(linked)] + [key for key in linked if key not in set(made)]
         if not args.dry_run:
-            state_move.forget(source, [key for key in linked if key not in set(words)])  # made again
-    if words:
-        print(f"lenslet state move: {plural(len(words), 'file')} kept for a folder link's path stay in the "
-              "state root (written there, they would land in the folder it leads to, over its own): start "
-              "lenslet as it is set, its worker takes them to that folder unless it has its own of that name "
-              "(then both are kept: look at them), then run this again", file=sys.stderr)
-        for key in words[:SHOWN_KEPT]:
-            print(f"  left where it is, {key}", file=sys.stderr)
+            state_move.forget(source, made)
     if grafted:
         keys = [key for key in keys if key not in set(grafted)]
         print(f"lenslet state move: {plural(len(grafted), 'file')} of trees that pointer folders graft stay in the "
@@ -228,8 +223,6 @@ def state(args):
         print(f"  not moved {key}: {why}", file=sys.stderr)
     if stayed:
         print("  run the same command again to finish the move", file=sys.stderr)
-        return 1
-    if words:
         return 1
     print("now " + ("unset LENSLET_STATE" if to == "beside" else f"set LENSLET_STATE={args.to}") +
           " and start lenslet", file=sys.stderr)

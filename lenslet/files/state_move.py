@@ -91,9 +91,8 @@ def below_pointers(library, keys):
 
 def through_links(library, keys):
     """Of a state root's keys, those whose library folder is reached through a link (`best -> trips`): written
-    there they would land in the folder the link leads to, over its own (a link is never followed). Their
-    words stay in the state root (lenslet's worker takes them to the folder's own path), what lenslet makes
-    again is dropped."""
+    there they land in the folder the link leads to, so they go after that folder's own, and never over
+    them (move)."""
     real_at = {}
 
     def linked(folder):

@@ -13,7 +13,7 @@ and the locks of an image are named by its file in the library.
 
 import os
 
-from lenslet.errors import BadRequest, Conflict, Forbidden, Foreign, LensletError, NotFound
+from lenslet.errors import BadPath, BadRequest, Conflict, Forbidden, Foreign, LensletError, NotFound
 from lenslet.layout import (
     MOUNTS,
     POINTER_FILE,
@@ -73,12 +73,17 @@ class StateRooted:
     def _kept(self, key):
         """Where the state root keeps lenslet's file key: below its library folder's real path, so that a folder
         link inside the library (`best -> trips`) leads to the folder's words, listing and cover, as beside the
-        images. A thumbnail, a cache read at every view, is kept at its own path (one walk fewer)."""
+        images; unless the file is kept at the link's own path already. A thumbnail, a cache read at every
+        view, is kept at its own path (one walk fewer)."""
         folder, _, name = key.rpartition("/")
         if not folder or not self.links or name.endswith(THUMB) or is_state(key):
             return key
         real = self._real_folder(folder)
-        return key if real == folder else join(real, name)
+        if real == folder:
+            return key
+        # What was kept at the link's own path before (by an earlier version, or before another program renamed
+        # the folder and left this link at its old name) is read and written where it is: never hidden.
+        return key if self.state.exists(key) else join(real, name)
 
     def _real_folder(self, folder):
         """The library's key of what folder opens; folder itself for a link out of the library or a folder gone
@@ -128,17 +133,26 @@ class StateRooted:
         # folder is never lenslet's file, whatever its name (`export.json/`): only lenslet's state folder is.
         entries = [entry for entry in self.library.list_folder(key)
                    if not is_lenslets(entry.name) or entry.is_dir and entry.name != STATE]
-        try:
-            kept = self.state.list_folder(self._real_folder(key) if key and self.links else key)
-        except (NotFound, BadRequest, Conflict):
-            # None kept yet, or what holds the folder's place in the state root is no folder of lenslet's (a
-            # stray file, a link: never followed): the library's folder is listed as it is all the same.
-            return entries
-        kept = [entry for entry in kept if not entry.is_dir and is_lenslets(entry.name)]
+        real = self._real_folder(key) if key and self.links else key
+        kept = self._kept_in(real)
+        if real != key:  # a folder link: what is kept at its own path comes first (_kept)
+            own = self._kept_in(key)
+            names = {entry.name for entry in own}
+            kept = own + [entry for entry in kept if entry.name not in names]
         folders = {entry.name for entry in entries if entry.is_dir}
         if folders:  # a library folder named like a file lenslet kept before it came (`_index.json/`) is the one
             kept = [entry for entry in kept if entry.name not in folders]
         return entries + kept
+
+    def _kept_in(self, folder):
+        """lenslet's files the state root keeps in folder."""
+        try:
+            kept = self.state.list_folder(folder)
+        except (NotFound, BadRequest, Conflict):
+            # None kept yet, or what holds the folder's place in the state root is no folder of lenslet's (a
+            # stray file, a link: never followed): the library's folder is listed as it is all the same.
+            return []
+        return [entry for entry in kept if not entry.is_dir and is_lenslets(entry.name)]
 
     def list_names(self, key, prefix=""):
         storage, key = self._at(key)
@@ -304,14 +318,7 @@ class StateRooted:
             if key and self._grafted_at(key):
                 continue  # a pointer folder: what lies below it is its target tree's (grafted), never left behind
             stack.extend(join(key, entry.name) for entry in entries if entry.is_dir and join(key, entry.name) != STATE)
-            if not key:
-                continue
-            if self._in_library(key):
-                real = self._real_folder(key) if self.links else key
-                if real != key:  # a link in the library now: what people wrote here is the folder's it leads to
-                    stayed = self._to_real_folder(key, real, entries)
-                    if stayed:
-                        found[key] = stayed
+            if not key or self._in_library(key):
                 continue
             names = [entry.name for entry in entries if not entry.is_dir]
             if any(is_sidecar_or_kept(name) for name in names) or any(entry.is_dir for entry in entries):
@@ -331,28 +338,11 @@ class StateRooted:
         root's, or the local one a state root in a bucket keeps."""
         return mount_state_of(self.state, place)
 
-    def _to_real_folder(self, key, real, entries):
-        """Move the words a state folder holds at a library path that is now a link (another program renamed the
-        folder and left a link at its old name) to the real folder's path, where they are read now, never over a
-        file there; drop its listing pages (made again there). Return the names of the words that stay."""
-        stayed = []
-        for entry in entries:
-            if entry.is_dir or entry.link or not is_lenslets(entry.name) or entry.name.endswith(THUMB):
-                continue  # a thumbnail is kept at the path asked (_kept)
-            try:
-                if is_made(entry.name, at_root=False):
-                    self.state.delete(join(key, entry.name))
-                else:
-                    self.state.rename(join(key, entry.name), join(real, entry.name))
-            except LensletError:
-                stayed.append(entry.name)  # the folder has its own of that name, or it went meanwhile: kept, reported
-        return stayed
-
     def _in_library(self, key):
         try:
             return self.library.stat(key).is_dir
-        except NotFound:
-            return False
+        except (NotFound, BadPath):
+            return False  # (a link out of the library is no folder of it)
 
     def _grafted_at(self, key):
         try:

@@ -11,7 +11,7 @@ and are reported as exact duplicates in the health report.
 
 import logging
 
-from lenslet.errors import AlreadyExists, LensletError, NotFound
+from lenslet.errors import AlreadyExists, BadPath, LensletError, NotFound
 from lenslet.files.operations import moves_under_way
 from lenslet.formats import sidecars
 from lenslet.layout import FOLDER_SIDECAR, SIDECAR, join, parent, thumb_of
@@ -55,7 +55,7 @@ def _orphans_by_hash(storage, scan):
                 continue
             digest = sidecar.get("hash") if sidecar else None
             image = key[:-len(SIDECAR)]
-            if isinstance(digest, str) and not storage.exists(image):
+            if isinstance(digest, str) and not _there(storage, image):
                 found.setdefault(digest, []).append(image)
     return found
 
@@ -67,8 +67,7 @@ def _covers_left(storage, scan):
     for folder, summary in scan.items():
         name = listings.read_cover(storage, folder) if summary.get("orphanCover") else None
         if name is not None:
-            digest = next((item.get("hash") for item in listings.stored_items(storage, folder)
-                           if item.get("name") == name), None)
+            digest = next((item.get("hash") for item in _items(storage, folder) if item.get("name") == name), None)
             if isinstance(digest, str):
                 found[folder] = digest
     return found
@@ -150,14 +149,28 @@ def _bring_covers(runner, done, picked):
 
 def _names(storage, folder):
     """The names of a folder's photos, as its stored listing holds them."""
-    return {item.get("name") for item in listings.stored_items(storage, folder)}
+    return {item.get("name") for item in _items(storage, folder)}
+
+
+def _items(storage, folder):
+    try:
+        return listings.stored_items(storage, folder)
+    except LensletError:
+        return []  # a listing that cannot be read (its folder now a link out of the library): nothing to go by
+
+
+def _there(storage, key):
+    try:
+        return storage.exists(key)
+    except BadPath:
+        return False  # its folder now a link out of the library: gone from it
 
 
 def _is_folder(storage, key):
     try:
         return storage.stat(key).is_dir
-    except NotFound:
-        return False
+    except (NotFound, BadPath):
+        return False  # (a link out of the library is no folder of it)
 
 
 def _bring_thumb(storage, source, target):

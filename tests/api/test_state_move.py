@@ -203,10 +203,13 @@ def test_the_state_kept_aside_when_another_file_holds_its_name_moves_too(tree, t
     assert client.get("/item?path=trip/a.jpg").json["tags"] == ["kept"]
 
 
-def test_words_kept_at_a_folder_links_path_are_never_written_through_the_link(tree, tmp_path, monkeypatch, capsys):
-    """Words the state root holds at `best/` while best -> trips (written there by another version, or the
-    folder's own of that name kept both): moved beside the images they would land in trips/, over its own."""
+def test_words_kept_at_a_folder_links_path_go_beside_the_folder_never_over_its_own(tree, tmp_path, monkeypatch,
+                                                                                   capsys):
+    """Words the state root holds at `best/` while best -> trips (kept there by an earlier version, or before
+    another program left the link): beside the images `best/x.json` is `trips/x.json`, so they go there after
+    trips' own, and never over them."""
     draw(tree / "trips" / "a.jpg")
+    draw(tree / "trips" / "b.jpg", color=(9, 9, 9))
     os.symlink("trips", tree / "best")
     state = tmp_path / "state"
     config = Config(root=str(tree), state=str(state))
@@ -215,10 +218,12 @@ def test_words_kept_at_a_folder_links_path_are_never_written_through_the_link(tr
     client.get("/thumb?path=best/a.jpg")  # a thumbnail, kept at the path asked
     (state / "best").mkdir(exist_ok=True)
     (state / "best" / "a.jpg.json").write_text('{"v": 1, "tags": ["older"]}')
+    (state / "best" / "b.jpg.json").write_text('{"v": 1, "tags": ["only here"]}')
     assert state_move_cli(monkeypatch, tree, "beside", state) == 1
     assert "best/a.jpg.json" in capsys.readouterr().err
     assert json.loads((tree / "trips" / "a.jpg.json").read_text())["tags"] == ["now"]
-    assert json.loads((state / "best" / "a.jpg.json").read_text())["tags"] == ["older"]
+    assert json.loads((tree / "trips" / "b.jpg.json").read_text())["tags"] == ["only here"]
+    assert json.loads((state / "best" / "a.jpg.json").read_text())["tags"] == ["older"]  # kept: a person chooses
     assert not list(state.rglob("*.thumbnail"))  # made again where the photos are
 
 

@@ -258,19 +258,37 @@ def test_a_folder_link_inside_the_library_leads_to_the_folders_words_as_beside_t
     assert {path: kept for path, kept in as_it_is(library).items() if path != "best"} == before
 
 
-def test_a_folder_renamed_with_a_link_left_at_its_old_name_keeps_its_words(library, tmp_path, client, config,
-                                                                           storage):
+def test_words_kept_at_a_path_that_became_a_folder_link_are_never_hidden(library, tmp_path, client, config,
+                                                                          storage):
+    """Another program renames trips and leaves a link at its old name: the words kept at trips/ in the state
+    root are read and written there still, by /item, the listing and search."""
     index_tree(config, storage)
     client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"], "star": 4})
     client.patch_json("/folders?path=trips", {"cover": "b.jpg"})
     os.rename(library / "trips", library / "trips-2019")
     os.symlink("trips-2019", library / "trips")
-    index_tree(config, storage)  # the worker takes the words to where they are read now
-    for folder in ("trips", "trips-2019"):
-        item = client.get(f"/item?path={folder}/a.jpg").json
-        assert (item["tags"], item["star"]) == (["sea"], 4)
-        assert client.get(f"/folders?path={folder}").json["cover"] == f"{folder}/b.jpg"
-    assert (tmp_path / "state" / "trips-2019" / "a.jpg.json").is_file()
+    index_tree(config, storage)
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["boat"]})
+    item = client.get("/item?path=trips/a.jpg").json
+    assert (item["tags"], item["star"]) == (["sea", "boat"], 4)
+    listed = client.get("/folders?path=trips").json
+    assert {entry["name"]: entry["tags"] for entry in listed["items"]}["a.jpg"] == ["sea", "boat"]
+    assert listed["cover"] == "trips/b.jpg"
+    assert json.loads((tmp_path / "state" / "trips" / "a.jpg.json").read_text())["tags"] == ["sea", "boat"]
+
+
+def test_a_folder_moved_out_of_the_library_and_linked_back_keeps_its_words_reported(library, tmp_path, client,
+                                                                                     config, storage):
+    index_tree(config, storage)
+    client.patch_json("/item?path=home/cat.png", {"addTags": ["cat"]})
+    client.patch_json("/folders?path=home", {"cover": "cat.png"})
+    shutil.move(library / "home", tmp_path / "away")
+    os.symlink(tmp_path / "away", library / "home")  # a link out of the library: lenslet never follows it
+    index_tree(config, storage)
+    index_tree(config, storage)
+    files = json.loads((tmp_path / "state" / "_health.json").read_text())["files"]
+    assert files["foldersGone"] == ["home"] and files["orphanSidecars"] == ["home/cat.png.json"]
+    assert json.loads((tmp_path / "state" / "home" / "cat.png.json").read_text())["tags"] == ["cat"]
 
 
 def test_a_link_into_the_librarys_own_state_folder_never_leads_into_the_state_roots(library, tmp_path, client):
