@@ -5,8 +5,8 @@ sidecar whose image is gone): an image with the sidecar's `hash` and an empty pl
 (no sidecar, or one holding only lenslet's hash) gets it, looked for in the same
 folder first, then anywhere in the tree through the rollup. Nothing else is ever
 replaced. A folder's pick follows the folder when another program renamed it under a
-state root (_bring_covers). A copy is not a move: images sharing one content keep their own metadata
-and are reported as exact duplicates in the health report.
+state root (_bring_covers). A copy is not a move: images sharing one content keep their
+own metadata and are reported as exact duplicates in the health report.
 """
 
 import logging
