@@ -199,11 +199,13 @@ def state(args):
         # Words kept at a folder link's path go last, into the folder it leads to (as beside the images, where
         # `best/a.jpg.json` is `trips/a.jpg.json`), never over its own; what lenslet makes again is dropped.
         made = [key for key in linked if is_made(name_of(key), at_root=False)]
-        keys = [key for key in keys if key not in set(linked)] + [key for key in linked if key not in set(made)]
+        apart, dropped = set(linked), set(made)
+        keys = [key for key in keys if key not in apart] + [key for key in linked if key not in dropped]
         if not args.dry_run:
             state_move.forget(source, made)
     if grafted:
-        keys = [key for key in keys if key not in set(grafted)]
+        apart = set(grafted)
+        keys = [key for key in keys if key not in apart]
         print(f"lenslet state move: {plural(len(grafted), 'file')} of trees that pointer folders graft stay in the "
               "state root (beside the images they would have no place): their sidecars, if you want them, are "
               "copied beside the target's images by hand; listings and thumbnails are made again", file=sys.stderr)

@@ -76,7 +76,7 @@ class StateRooted:
         images; unless the file is kept at the link's own path already. A thumbnail, a cache read at every
         view, is kept at its own path (one walk fewer)."""
         folder, _, name = key.rpartition("/")
-        if not folder or not self.links or name.endswith(THUMB) or is_state(key):
+        if name.endswith(THUMB) or is_state(key):
             return key
         real = self._real_folder(folder)
         if real == folder:
@@ -87,7 +87,9 @@ class StateRooted:
 
     def _real_folder(self, folder):
         """The library's key of what folder opens; folder itself for a link out of the library or a folder gone
-        (what lenslet kept for it stays at its own path, as ever)."""
+        (what lenslet kept for it stays at its own path, as ever), and in a bucket, where a key is what it says."""
+        if not folder or not self.links:
+            return folder
         try:
             real = self.library.real_key(folder)
         except LensletError:
@@ -103,10 +105,10 @@ class StateRooted:
         return self.state if is_state(key) else self.library
 
     def _library_folder(self, key):
-        """The library's stat of key when a folder is there, else None."""
+        """The library's stat of key when a folder is there, else None (a link out of the library is none)."""
         try:
             found = self.library.stat(key)
-        except NotFound:
+        except (NotFound, BadPath):
             return None
         return found if found.is_dir else None
 
@@ -133,7 +135,7 @@ class StateRooted:
         # folder is never lenslet's file, whatever its name (`export.json/`): only lenslet's state folder is.
         entries = [entry for entry in self.library.list_folder(key)
                    if not is_lenslets(entry.name) or entry.is_dir and entry.name != STATE]
-        real = self._real_folder(key) if key and self.links else key
+        real = self._real_folder(key)
         kept = self._kept_in(real)
         if real != key:  # a folder link: what is kept at its own path comes first (_kept)
             own = self._kept_in(key)
@@ -318,7 +320,7 @@ class StateRooted:
             if key and self._grafted_at(key):
                 continue  # a pointer folder: what lies below it is its target tree's (grafted), never left behind
             stack.extend(join(key, entry.name) for entry in entries if entry.is_dir and join(key, entry.name) != STATE)
-            if not key or self._in_library(key):
+            if not key or self._library_folder(key) is not None:
                 continue
             names = [entry.name for entry in entries if not entry.is_dir]
             if any(is_sidecar_or_kept(name) for name in names) or any(entry.is_dir for entry in entries):
@@ -337,12 +339,6 @@ class StateRooted:
         """The local state folder of a pointer target grafted at place (previews, large thumbnails): this state
         root's, or the local one a state root in a bucket keeps."""
         return mount_state_of(self.state, place)
-
-    def _in_library(self, key):
-        try:
-            return self.library.stat(key).is_dir
-        except (NotFound, BadPath):
-            return False  # (a link out of the library is no folder of it)
 
     def _grafted_at(self, key):
         try:
