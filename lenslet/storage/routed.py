@@ -26,6 +26,7 @@ from lenslet.layout import (
     join,
     name_of,
     parent,
+    split_lenslets,
 )
 from lenslet.storage.base import version_of
 from lenslet.storage.local import LocalStorage
@@ -133,8 +134,8 @@ class StateRooted:
             return self.state.list_folder(key)
         # By name, a name being a key of its own (is_lenslets): the same answer but for a hidden `.lenslet`. A
         # folder is never lenslet's file, whatever its name (`export.json/`): only lenslet's state folder is.
-        entries = [entry for entry in self.library.list_folder(key)
-                   if not is_lenslets(entry.name) or entry.is_dir and entry.name != STATE]
+        named_like_ours, entries = split_lenslets(self.library.list_folder(key))
+        entries += [entry for entry in named_like_ours if entry.is_dir and entry.name != STATE]
         real = self._real_folder(key)
         kept = self._kept_in(real)
         if real != key:  # a folder link: what is kept at its own path comes first (_kept)
@@ -154,7 +155,7 @@ class StateRooted:
             # None kept yet, or what holds the folder's place in the state root is no folder of lenslet's (a
             # stray file, a link: never followed): the library's folder is listed as it is all the same.
             return []
-        return [entry for entry in kept if not entry.is_dir and is_lenslets(entry.name)]
+        return [entry for entry in split_lenslets(kept)[0] if not entry.is_dir]
 
     def list_names(self, key, prefix=""):
         storage, key = self._at(key)

@@ -5,6 +5,7 @@ packages, I/O only in storage."""
 import ast
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from helpers import PROJECT
@@ -54,6 +55,20 @@ def test_every_backup_of_a_sidecar_is_told_and_is_lenslets(image):
                                   "_index.json.bad-1", "a.jpg.json.bad-\u0661"])
 def test_a_name_that_only_looks_like_a_backup_is_not_one(name):
     assert not layout.is_backup(name) and not layout.is_lenslets(f"trips/{name}")
+
+
+def test_split_lenslets_tells_each_name_as_is_lenslets_does():
+    """The one-pass form a state root's listing uses answers as the rule it stands for, name by name."""
+    stems = ["a.jpg", "_index", "_index_0", "_rollup", "export", ".lenslet", ".lenslet.keep", ".lenslet.folder",
+             "x" * 240 + ".jpg", "x~0123456789abcdef", "report", ".hidden", "a.lenslet", ".lensletx", "a.bad-1"]
+    endings = ["", ".json", ".thumbnail", ".lenslet-tmp", ".json.bad-17", ".json.bad-", ".bad-2", ".keep", ".xmp"]
+    names = [stem + ending for stem in stems for ending in endings] + [layout.POINTER_FILE, layout.STATE,
+                                                                        layout.FOLDER_MARKER]
+    entries = [SimpleNamespace(name=name) for name in names]
+    ours, rest = layout.split_lenslets(entries)
+    assert [entry.name for entry in ours] == [name for name in names if layout.is_lenslets(name)]
+    assert [entry.name for entry in rest] == [name for name in names if not layout.is_lenslets(name)]
+    assert ours and rest
 
 
 def test_join():
