@@ -29,6 +29,10 @@ class BadPath(BadRequest):
     title = "Bad path"
 
 
+class NotAFolder(BadRequest):
+    """A file holds the place of a folder on the path asked."""
+
+
 class Unauthorized(LensletError):
     status = 401
     title = "Unauthorized"

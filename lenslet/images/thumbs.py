@@ -20,7 +20,7 @@ import orjson
 
 from lenslet import jobs, memory, metrics
 from lenslet.config import MAX_THUMB_SIZE
-from lenslet.errors import LensletError, NotFound, Unavailable
+from lenslet.errors import LensletError, NotAFolder, NotFound, Unavailable
 from lenslet.formats import webp
 from lenslet.images import decode, video
 from lenslet.images.budget import Pixels
@@ -153,7 +153,7 @@ class Thumbs:
         holder, name = storage.derived_at(thumb_of(key))  # at a state root, its state storage: asked, not routed
         try:
             stat = holder.stat(name)
-        except NotFound:
+        except (NotFound, NotAFolder):  # (a file on its way: a photo's words kept where a folder came since)
             return None
         # A grid is viewed again and again: keep the thumbnails read last, each valid while its
         # file's stat is the same.

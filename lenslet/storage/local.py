@@ -31,6 +31,7 @@ from lenslet.errors import (
     Foreign,
     InsufficientStorage,
     LensletError,
+    NotAFolder,
     NotFound,
     PreconditionFailed,
     TooLarge,
@@ -1091,7 +1092,7 @@ class _mapped(ErrorMap):
         if isinstance(ex, FileNotFoundError):
             return NotFound("no such file or folder", path=self.key)
         if isinstance(ex, NotADirectoryError):
-            return BadRequest("not a folder", path=self.key)
+            return NotAFolder("not a folder", path=self.key)
         if isinstance(ex, IsADirectoryError):
             return BadRequest("is a folder, not a file", path=self.key)
         if isinstance(ex, PermissionError):

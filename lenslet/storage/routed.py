@@ -13,7 +13,7 @@ and the locks of an image are named by its file in the library.
 
 import os
 
-from lenslet.errors import BadPath, BadRequest, Conflict, Forbidden, Foreign, LensletError, NotFound
+from lenslet.errors import BadPath, BadRequest, Conflict, Forbidden, Foreign, LensletError, NotAFolder, NotFound
 from lenslet.layout import (
     MOUNTS,
     POINTER_FILE,
@@ -34,6 +34,10 @@ from lenslet.storage.local import LocalStorage
 # What a file operation on the library answers (upload, move, trash, delete, new folder).
 LIBRARY_READ_ONLY = ("the library is read-only: lenslet keeps its own files in the state root (LENSLET_STATE) "
                      "and never adds, moves or removes a file of the library")
+
+
+# What the reading verbs that tell "none" without an error answer for a key nothing is kept for (_read).
+_NONE_KEPT = {"exists": False, "read_versioned": (None, None), "read_small": (None, None)}
 
 
 class StateRooted:
@@ -124,6 +128,29 @@ class StateRooted:
         folder = parent(key)
         if folder and not self.library.stat(folder).is_dir:
             raise NotFound("no such folder in the library", path=folder)
+        self._clear_way(parent(self._kept(key)))
+
+    def _clear_way(self, folder):
+        """A library folder made at a name where the state root keeps a file lenslet made before it came
+        (`_rollup.json/` made after a rollup, `trips/_index.json/`): that file is lenslet's, made again where it
+        can be (root_file_key; a listing in a folder's place stays in memory), and gives the folder's files their
+        place. A file of a person's words there (those of a photo `trip.jpg`, where `trip.jpg.json/` came) is
+        kept, and the write refused."""
+        while folder:
+            if is_lenslets(folder):
+                try:
+                    found = self.state.stat(folder)
+                except (NotFound, BadPath):
+                    found = None
+                if found is not None and not found.is_dir:
+                    if not is_made(name_of(folder), at_root=not parent(folder)):
+                        raise Foreign("the state root keeps a photo's words at this folder's name; lenslet keeps "
+                                      "nothing for the folder until one of the two is renamed", path=folder)
+                    try:
+                        self.state.delete(folder)
+                    except NotFound:
+                        pass  # (another process cleared it)
+            folder = parent(folder)
 
     # -- reading -----------------------------------------------------------
 
@@ -167,18 +194,31 @@ class StateRooted:
     def has_subfolders(self, key):
         return self.library.has_subfolders(key)
 
+    def _read(self, verb, key, *args):
+        """Ask a reading verb of where key is kept. A file of lenslet's on its way in the state root (a photo's
+        words where the library has made a folder of that name since: _clear_way) keeps nothing for it."""
+        storage, kept = self._at(key)
+        try:
+            return getattr(storage, verb)(kept, *args)
+        except NotAFolder:
+            if storage is self.library:
+                raise
+            if verb in _NONE_KEPT:
+                return _NONE_KEPT[verb]
+            raise NotFound("nothing is kept for it: a photo's words hold its folder's place in the state root",
+                           path=key) from None
+
     def stat(self, key):
         if not is_lenslets(key) or is_state(key):
             storage, key = self._at(key)
             return storage.stat(key)
         try:
             found = self.state.stat(self._kept(key))
-        except NotFound:
+        except (NotFound, NotAFolder):
             found = None
-        if found is not None and not found.is_dir:
-            return found
         # lenslet keeps no folder but its state folder, so at a file's name of its own (`export.json`) a folder is
-        # the library's (and a folder of the state root there only holds lenslet's files for it).
+        # the library's (and a folder of the state root there only holds lenslet's files for it); so is one made
+        # where lenslet kept a file before (`_rollup.json/` after a rollup), as its listing shows (list_folder).
         there = self._library_folder(key)
         if there is not None:
             return there
@@ -187,55 +227,43 @@ class StateRooted:
         return found
 
     def stat_file(self, key):
-        storage, key = self._at(key)
-        return storage.stat_file(key)
+        return self._read("stat_file", key)
 
     def exists(self, key):
-        storage, key = self._at(key)
-        return storage.exists(key)
+        return self._read("exists", key)
 
     def identity_of(self, key):
         return self._browsed(key).identity_of(key)
 
     def read(self, key):
-        storage, key = self._at(key)
-        return storage.read(key)
+        return self._read("read", key)
 
     def read_with_stat(self, key):
-        storage, key = self._at(key)
-        return storage.read_with_stat(key)
+        return self._read("read_with_stat", key)
 
     def open_with_stat(self, key):
-        storage, key = self._at(key)
-        return storage.open_with_stat(key)
+        return self._read("open_with_stat", key)
 
     def read_versioned(self, key):
-        storage, key = self._at(key)
-        return storage.read_versioned(key)
+        return self._read("read_versioned", key)
 
     def read_small(self, key, limit):
-        storage, key = self._at(key)
-        return storage.read_small(key, limit)
+        return self._read("read_small", key, limit)
 
     def read_fresh(self, key, known):
-        storage, key = self._at(key)
-        return storage.read_fresh(key, known)
+        return self._read("read_fresh", key, known)
 
     def open(self, key):
-        storage, key = self._at(key)
-        return storage.open(key)
+        return self._read("open", key)
 
     def open_seekable(self, key):
-        storage, key = self._at(key)
-        return storage.open_seekable(key)
+        return self._read("open_seekable", key)
 
     def open_head(self, key, *args):
-        storage, key = self._at(key)
-        return storage.open_head(key, *args)
+        return self._read("open_head", key, *args)
 
     def open_range(self, key, start, length):
-        storage, key = self._at(key)
-        return storage.open_range(key, start, length)
+        return self._read("open_range", key, start, length)
 
     # -- writing: lenslet's files only -----------------------------------------
 

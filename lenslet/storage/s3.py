@@ -21,10 +21,10 @@ import botocore.exceptions
 
 from lenslet.errors import (
     AlreadyExists,
-    BadRequest,
     Conflict,
     Forbidden,
     Foreign,
+    NotAFolder,
     NotFound,
     PreconditionFailed,
     TooLarge,
@@ -97,7 +97,7 @@ class S3Storage(Verbs):
                                              obj.get("ETag")))
         if not entries and key:
             if self._is_file(key):
-                raise BadRequest("not a folder", path=key)
+                raise NotAFolder("not a folder", path=key)
             raise NotFound("no such file or folder", path=key)
         return entries
 

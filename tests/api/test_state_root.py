@@ -41,6 +41,10 @@ def client(config, storage):
     return webtest.TestApp(spec_checked(create_app(config, storage)))
 
 
+def parent_of(path):
+    return path.rpartition("/")[0]
+
+
 def as_it_is(root):
     """Every file and folder below root: (bytes or None, mtime)."""
     return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None, p.lstat().st_mtime_ns)
@@ -216,6 +220,49 @@ def test_a_library_folder_named_like_one_of_lenslets_files_is_a_folder_as_beside
     assert client.post_json("/shares", {"path": name}).status_int == 201  # a share is bound to the library's folder
     assert (tmp_path / "state" / name / "c.jpg.json").is_file()
     assert as_it_is(library) == before
+
+
+@pytest.mark.parametrize("name", ["_rollup.json", "_health.json", "_index.json", "trips/_index.json"])
+def test_a_library_folder_made_where_the_state_root_keeps_a_file_lenslet_made_is_a_folder(library, tmp_path, config,
+                                                                                         storage, client, name):
+    """lenslet ran first (the state root keeps its rollup, report and listings at those names); then another program
+    makes a folder of that name: it is browsed, described and searched as any folder, and lenslet's file, made again
+    elsewhere or kept in memory, gives it its place."""
+    index_tree(config, storage)
+    assert (tmp_path / "state" / name).is_file()
+    draw(library / name / "c.jpg")
+    before = as_it_is(library)
+    assert name.rpartition("/")[2] in [d["name"] for d in client.get(f"/folders?path={parent_of(name)}").json["dirs"]]
+    assert [item["name"] for item in client.get(f"/folders?path={name}").json["items"]] == ["c.jpg"]
+    client.patch_json(f"/item?path={name}/c.jpg", {"addTags": ["odd"], "star": 2})
+    assert client.get(f"/thumb?path={name}/c.jpg").content_type == "image/webp"
+    index_tree(config, storage)
+    fresh = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    for reader in (client, fresh):
+        assert reader.get(f"/item?path={name}/c.jpg").json["tags"] == ["odd"]
+        assert [item["tags"] for item in reader.get(f"/folders?path={name}").json["items"]] == [["odd"]]
+        assert reader.get("/item?path=trips/a.jpg").json["path"] == "trips/a.jpg"
+    assert (tmp_path / "state" / name / "c.jpg.json").is_file()
+    assert as_it_is(library) == before
+
+
+def test_a_library_folder_made_at_the_name_of_a_photos_words_keeps_them(library, tmp_path, client):
+    """The state root keeps the words of trips/a.jpg at trips/a.jpg.json; another program makes a folder of that
+    name (beside the photos the name would be taken): the words are kept, the folder is browsed, and lenslet keeps
+    nothing for it, saying why, until one of the two is renamed."""
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["kept"]})
+    words = (tmp_path / "state" / "trips" / "a.jpg.json").read_bytes()
+    draw(library / "trips" / "a.jpg.json" / "c.jpg")
+    assert [item["name"] for item in client.get("/folders?path=trips/a.jpg.json").json["items"]] == ["c.jpg"]
+    assert client.get("/item?path=trips/a.jpg.json/c.jpg").json["tags"] == []
+    assert client.get("/file?path=trips/a.jpg.json/c.jpg").content_type == "image/jpeg"
+    for refused in (client.patch_json("/item?path=trips/a.jpg.json/c.jpg", {"addTags": ["x"]}, status=409),
+                    client.get("/thumb?path=trips/a.jpg.json/c.jpg", status=409)):
+        assert "words" in refused.json["description"]
+    assert client.get("/item?path=trips/a.jpg").json["tags"] == ["kept"]
+    assert (tmp_path / "state" / "trips" / "a.jpg.json").read_bytes() == words
+    shutil.rmtree(library / "trips" / "a.jpg.json")
+    assert {item["name"]: item["tags"] for item in client.get("/folders?path=trips").json["items"]}["a.jpg"] == ["kept"]
 
 
 def test_a_library_folder_named_like_a_listing_page_is_kept_as_beside_the_photos(library, tmp_path, client):
