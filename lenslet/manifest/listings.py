@@ -610,6 +610,25 @@ class Folders:
             return head["pageCount"] if manifests.usable(head) else None
         return None
 
+    def pages_of(self, storage, key):
+        """A folder's manifest pages, parsed: the stored ones, or those this process keeps in memory only where the
+        tree refused them (a folder `_index.json/` holds the name: store), built again first (an edit there
+        updates no stored entry: its sidecar is read again); [] when neither. What the worker's rollup and
+        thumbnails are made from, so the photos of a folder whose listing is never stored are searched as any."""
+        pages = stored_pages(storage, key)
+        if pages or not self._in_memory(storage, key):
+            return pages
+        try:
+            self.refresh(storage, key, None)
+        except LensletError:
+            return []  # gone meanwhile, or cannot be listed now: as a folder with no listing
+        return self._in_memory(storage, key)
+
+    def _in_memory(self, storage, key):
+        """The parsed pages of a folder's manifest this process keeps in memory only, or []."""
+        memo = self.memo.get((storage.identity, key))
+        return [orjson.loads(page) for page in memo.pages] if memo is not None and memo.pages else []
+
     def _read_page(self, storage, name):
         # Pages are rewritten by other processes too (an edited item updates its entry),
         # so cached bytes count only while the file is unchanged (a stat on disk, a
@@ -641,7 +660,8 @@ class Folders:
             page_count, built_at = first["pageCount"], manifests.built_at(first)
         else:
             metrics.manifest_rebuilt()
-            stored = read_pages(storage, key, first)
+            # (What this process keeps in memory only where the tree refused the manifest is as good a base.)
+            stored = read_pages(storage, key, first) or self._in_memory(storage, key)
             built_at = self.clock()
             pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.reading, known)
             page_count, first_bytes = len(pages), pages[0]

@@ -26,8 +26,9 @@ log = logging.getLogger("lenslet")
 JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
 
 
-def build(storage, clock=time.time):
-    """Flatten the stored manifests into _rollup.json, in path order.
+def build(storage, clock=time.time, pages_of=folders.stored_pages):
+    """Flatten the stored manifests into _rollup.json, in path order (pages_of: a folder's pages, the worker's
+    own kept in memory where the tree refused them too: Listings.pages_of).
 
     Folder by folder, each folder's items and subfolders merged in path order, so
     memory holds the rollup's bytes and one folder's manifest, not every item at
@@ -67,7 +68,7 @@ def build(storage, clock=time.time):
         if ident in walked:
             continue
         walked.add(ident)
-        pages = folders.stored_pages(storage, folder)
+        pages = pages_of(storage, folder)
         if not pages:
             unindexed.append(folder)
             continue

@@ -180,7 +180,9 @@ class Runner:
             self.folders.refresh(self.storage, folder, None, rebuild)
         except NotFound:
             return  # the folder went away since it was queued
-        missing = [item["name"] for item in listings.stored_items(self.storage, folder)
+        items = [item for page in self.folders.pages_of(self.storage, folder) for item in page["items"]
+                 if isinstance(item, dict)]
+        missing = [item["name"] for item in items
                    if not item.get("hasThumb") and not item.get("error") and self.thumbs.makes(item["name"])
                    and join(folder, item["name"]) not in self.errors]
         self.progress.add(join(folder, name) for name in missing)
@@ -326,7 +328,7 @@ class Runner:
 
     def rollup(self):
         built_at = self.clock()
-        self.stats = rollup.build(self.storage, self.clock)
+        self.stats = rollup.build(self.storage, self.clock, self.folders.pages_of)
         rollup.prune_journal(self.storage, built_at)
         reattached, self.stats["duplicates"] = reattach(self)
         self.reattached = (self.reattached + reattached)[-KEPT:]

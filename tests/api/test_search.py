@@ -1,10 +1,16 @@
 import json
+import time
 
 import pytest
+import webtest
 from helpers import draw, http, index_tree, wait_until
 
+from lenslet import jobs
+from lenslet.app import create_app
 from lenslet.config import Config
+from lenslet.search import rollup
 from lenslet.storage import LocalStorage
+from lenslet.worker.runner import drain
 
 
 def index(tree):
@@ -138,3 +144,24 @@ def test_search_in_a_folder_that_is_not_there_is_404(client, gallery, tree):
     client.get("/search", params={"path": "2020/snow.webp"}, status=400)
     (tree / "empty").mkdir()
     assert found(client, "", path="empty") == ([], 0)
+
+
+@pytest.mark.parametrize("where", ["", "trips/"])
+def test_the_photos_of_a_folder_whose_listing_is_kept_in_memory_are_searched(tree, client, config, storage, where):
+    """A folder named `_index.json` holds the name of its parent's listing, which is then kept in memory only
+    (never written in the folder's place): the worker's rollup takes that listing from its own memory, built
+    again from the sidecars (an edit there updates no stored entry), so the parent's photos, the folder's and
+    those below are searched as any."""
+    draw(tree / f"{where}a.jpg")
+    draw(tree / f"{where}_index.json" / "c.jpg")
+    draw(tree / f"{where}_index.json" / "deeper" / "d.jpg")
+    runner = index_tree(config, storage)
+    assert (tree / f"{where}_index.json").is_dir()  # never written over
+    everything = [f"{where}_index.json/c.jpg", f"{where}_index.json/deeper/d.jpg", f"{where}a.jpg"]
+    assert found(client)[0] == everything
+    client.patch_json(f"/item?path={where}a.jpg", {"addTags": ["kept in memory"]})
+    jobs.enqueue(storage, "rollup", "", time.time)
+    drain(runner, "test")  # the same worker, which built that listing before the edit
+    in_rollup = {item["path"]: item["tags"] for item in map(json.loads, rollup.raw_items(storage))}
+    assert in_rollup == {path: ["kept in memory"] if path.endswith("a.jpg") else [] for path in everything}
+    assert found(webtest.TestApp(create_app(config)), "memory")[0] == [f"{where}a.jpg"]

@@ -242,6 +242,9 @@ def test_a_library_folder_made_where_the_state_root_keeps_a_file_lenslet_made_is
         assert reader.get(f"/item?path={name}/c.jpg").json["tags"] == ["odd"]
         assert [item["tags"] for item in reader.get(f"/folders?path={name}").json["items"]] == [["odd"]]
         assert reader.get("/item?path=trips/a.jpg").json["path"] == "trips/a.jpg"
+    # (a folder `_index.json/` keeps its parent's listing in memory: the rollup takes it from the worker's)
+    assert [item["path"] for item in fresh.get("/search?q=odd").json["items"]] == [f"{name}/c.jpg"]
+    assert len(fresh.get("/search?q=").json["items"]) == 4
     assert (tmp_path / "state" / name / "c.jpg.json").is_file()
     assert as_it_is(library) == before
 
