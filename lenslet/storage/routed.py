@@ -88,7 +88,11 @@ class StateRooted:
             return key
         # What was kept at the link's own path before (by an earlier version, or before another program renamed
         # the folder and left this link at its old name) is read and written where it is: never hidden.
-        return key if self.state.exists(key) else join(real, name)
+        try:
+            kept_here = self.state.exists(key)
+        except NotAFolder:
+            kept_here = False  # (a file of lenslet's on its way: _clear_way)
+        return key if kept_here else join(real, name)
 
     def _real_folder(self, folder):
         """The library's key of what folder opens; folder itself for a link out of the library or a folder gone
@@ -120,10 +124,14 @@ class StateRooted:
     def _folder_there(self, key):
         """Refuse a write of lenslet's file for a library folder that is gone (moved or removed meanwhile by
         another program): it would make a ghost folder in the state root holding only lenslet's files. And one
-        where a library folder has the name (`_index.json/`): as beside the images, the folder is kept."""
+        where a library folder has the name (`_index.json/`): as beside the images, the folder is kept (and what
+        lenslet made at that name before the folder came, never to be read again, goes)."""
         if is_state(key):
             return
         if self._library_folder(key) is not None:
+            kept = self._kept(key)
+            if self._kept_file(kept) is not None:
+                self._drop_made(kept)
             raise Foreign("a folder of the library holds this name; lenslet never writes in its place", path=key)
         folder = parent(key)
         if folder and not self.library.stat(folder).is_dir:
@@ -135,22 +143,40 @@ class StateRooted:
         (`_rollup.json/` made after a rollup, `trips/_index.json/`): that file is lenslet's, made again where it
         can be (root_file_key; a listing in a folder's place stays in memory), and gives the folder's files their
         place. A file of a person's words there (those of a photo `trip.jpg`, where `trip.jpg.json/` came) is
-        kept, and the write refused."""
+        kept, and the write refused. Only on a disk: in a bucket a file's key and a folder's never meet."""
+        if self.state.backend != "local":
+            return
+        on_the_way = []
         while folder:
-            if is_lenslets(folder):
-                try:
-                    found = self.state.stat(folder)
-                except (NotFound, BadPath):
-                    found = None
-                if found is not None and not found.is_dir:
-                    if not is_made(name_of(folder), at_root=not parent(folder)):
-                        raise Foreign("the state root keeps a photo's words at this folder's name; lenslet keeps "
-                                      "nothing for the folder until one of the two is renamed", path=folder)
-                    try:
-                        self.state.delete(folder)
-                    except NotFound:
-                        pass  # (another process cleared it)
+            on_the_way.append(folder)
             folder = parent(folder)
+        for folder in reversed(on_the_way):  # from the top: a file there stands in the way of everything below
+            if is_lenslets(folder) and self._kept_file(folder) is not None and not self._drop_made(folder):
+                raise Foreign("the state root keeps a photo's words at this folder's name; lenslet keeps "
+                              "nothing for the folder until one of the two is renamed", path=folder)
+
+    def _kept_file(self, key):
+        """The state root's Stat of the file at key; None when there is none (nothing, a folder, a file on its way)."""
+        try:
+            found = self.state.stat(key)
+        except (NotFound, BadPath, NotAFolder):
+            return None
+        return None if found.is_dir else found
+
+    def _drop_made(self, key):
+        """Remove the file lenslet made at key in the state root (a listing page, the rollup, the report: made
+        again where it can be); False, and nothing removed, where the file is no such one (a photo's words)."""
+        if not is_made(name_of(key), at_root=not parent(key)):
+            return False
+        try:
+            self.state.delete(key)
+        except NotFound:
+            pass  # (another process removed it)
+        except LensletError:
+            if self._kept_file(key) is not None:
+                raise
+            # (another writer removed it and made the folder's place meanwhile: the way is clear)
+        return True
 
     # -- reading -----------------------------------------------------------
 
@@ -362,6 +388,7 @@ class StateRooted:
         """A pointer folder's target tree (a storage) as a gallery under a state root keeps it: only read, as the
         library is, and everything lenslet writes for it kept in this state root below the pointer folder's
         own place (place: its key in the library), so the target stays as it is."""
+        self._clear_way(place)  # a pointer folder made where lenslet kept a file before: as any library folder
         return StateRooted(target, beneath(self.state, place), self.xmp_words)
 
     def mount_state(self, place):

@@ -268,6 +268,59 @@ def test_a_library_folder_made_at_the_name_of_a_photos_words_keeps_them(library,
     assert {item["name"]: item["tags"] for item in client.get("/folders?path=trips").json["items"]}["a.jpg"] == ["kept"]
 
 
+def test_a_library_folder_made_below_one_where_the_state_root_keeps_a_file_is_described(library, tmp_path, config,
+                                                                                       storage, client):
+    """Two of lenslet's names deep (`trips/_index.json/x/_index.json/`), made after lenslet kept the upper listing:
+    the file in the way is cleared from the top, so the photo below is described and thumbnailed."""
+    index_tree(config, storage)
+    assert (tmp_path / "state" / "trips" / "_index.json").is_file()
+    deep = "trips/_index.json/x/_index.json"
+    draw(library / deep / "c.jpg")
+    before = as_it_is(library)
+    client.patch_json(f"/item?path={deep}/c.jpg", {"addTags": ["deep"]})
+    assert client.get(f"/thumb?path={deep}/c.jpg").content_type == "image/webp"
+    fresh = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    for reader in (client, fresh):
+        assert reader.get(f"/item?path={deep}/c.jpg").json["tags"] == ["deep"]
+        assert [item["tags"] for item in reader.get(f"/folders?path={deep}").json["items"]] == [["deep"]]
+    assert json.loads((tmp_path / "state" / deep / "c.jpg.json").read_text())["tags"] == ["deep"]
+    assert as_it_is(library) == before
+
+
+def test_a_pointer_folder_made_where_the_state_root_keeps_a_file_grafts_its_tree(library, tmp_path):
+    """A pointer folder `_rollup.json/` made after lenslet kept its rollup at that name: the target is browsed and
+    described, its words kept in the state root below the pointer folder's place, the target untouched."""
+    config = Config(root=str(library), state=str(tmp_path / "state"), pointer_roots=(str(tmp_path / "other"),))
+    index_tree(config, open_storage(config))
+    assert (tmp_path / "state" / "_rollup.json").is_file()
+    draw(tmp_path / "other" / "o.jpg")
+    (library / "_rollup.json").mkdir()
+    (library / "_rollup.json" / ".lenslet.folder.json").write_text(json.dumps(
+        {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(tmp_path / "other")}}))
+    before, target = as_it_is(library), as_it_is(tmp_path / "other")
+    client = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    assert [item["name"] for item in client.get("/folders?path=_rollup.json").json["items"]] == ["o.jpg"]
+    client.patch_json("/item?path=_rollup.json/o.jpg", {"addTags": ["grafted"]})
+    assert client.get("/item?path=_rollup.json/o.jpg").json["tags"] == ["grafted"]
+    assert (tmp_path / "state" / "_rollup.json").is_dir()
+    assert as_it_is(library) == before and as_it_is(tmp_path / "other") == target
+
+
+def test_a_folder_link_named_like_a_file_the_state_root_keeps_leads_to_the_folders_words(library, tmp_path, config,
+                                                                                          storage, client):
+    """`_health.json -> trips` made after lenslet kept its report at that name: the link is browsed and its photos
+    described, the words kept once, at the folder's real path."""
+    index_tree(config, storage)
+    assert (tmp_path / "state" / "_health.json").is_file()
+    os.symlink("trips", library / "_health.json")
+    before = as_it_is(library)
+    assert {item["name"] for item in client.get("/folders?path=_health.json").json["items"]} == {"a.jpg", "b.jpg"}
+    client.patch_json("/item?path=_health.json/a.jpg", {"addTags": ["linked"]})
+    assert client.get("/item?path=trips/a.jpg").json["tags"] == ["linked"]
+    assert json.loads((tmp_path / "state" / "trips" / "a.jpg.json").read_text())["tags"] == ["linked"]
+    assert as_it_is(library) == before
+
+
 def test_a_library_folder_named_like_a_listing_page_is_kept_as_beside_the_photos(library, tmp_path, client):
     """The root's listing is then kept in memory (never written in the folder's place); the folder's photos are
     listed and described."""
