@@ -101,7 +101,7 @@ def index(args):
     else:
         show(runner.progress_line(), final=True)
     done = runner.outcome()
-    stats = done.stats or rollup.build(storage)  # the running worker built the rollup: count anew
+    stats = done.stats or rollup.build(storage, runner.folders.pages_of)  # the running worker built it: count anew
     elapsed = time.monotonic() - started
     failed = {**stats.get("unreadable", {}), **done.errors}
     print(summary(stats.get("folders", folders), stats.get("images", 0), done.made, len(failed), elapsed))

@@ -20,6 +20,7 @@ from lenslet.errors import (
     Foreign,
     InsufficientStorage,
     LensletError,
+    NotAFolder,
     NotFound,
     Unavailable,
 )
@@ -32,6 +33,7 @@ from lenslet.layout import (
     POINTER_FILE,
     edit_mark_of,
     first_page_names,
+    is_manifest,
     join,
     name_of,
     page_name,
@@ -616,8 +618,8 @@ class Folders:
         updates no stored entry: its sidecar is read again); [] when neither. What the worker's rollup and
         thumbnails are made from, so the photos of a folder whose listing is never stored are searched as any."""
         pages = stored_pages(storage, key)
-        if pages or not self._in_memory(storage, key):
-            return pages
+        if pages or not (self._in_memory(storage, key) or _page_name_held(storage, key)):
+            return pages  # (a process that never built it keeps none: built here too, where a folder holds a name)
         try:
             self.refresh(storage, key, None)
         except LensletError:
@@ -838,6 +840,15 @@ def read_pages(storage, key, first):
     return pages
 
 
+def _page_name_held(storage, key):
+    """Whether a subfolder holds a listing page's name (`_index.json/`): the folder's listing is then never stored,
+    only kept in memory by the process that built it."""
+    try:
+        return any(entry.is_dir and is_manifest(entry.name) for entry in storage.list_folder(key))
+    except LensletError:
+        return False  # gone meanwhile, or cannot be listed now: as a folder with no listing
+
+
 def stored_pages(storage, folder):
     """Read a folder's stored manifest pages as they are ([] when there is none usable)."""
     return read_pages(storage, folder, read_first_page(storage, folder))
@@ -936,13 +947,25 @@ def store(storage, key, listing, pages):
                 storage.delete(storage.derived_key(join(key, name)))
             except NotFound:
                 pass
-    except (BadPath, Forbidden, Foreign, InsufficientStorage) as ex:
-        # Someone else's file or folder holds a manifest's name, a link on its way leads out of the state root
-        # (or the path is too long there), or the disk is full: a listing is still answered, from memory.
+    except (BadPath, Forbidden, Foreign, NotAFolder, InsufficientStorage) as ex:
+        # Someone else's file or folder holds a manifest's name, a link or file holds its folder's place in the
+        # state root (or the path is too long there), or the disk is full: a listing is still answered, from memory.
         if not isinstance(ex, Forbidden):
             log.warning("%s: manifest kept in memory: %s", key or "/", ex.description)
+            _drop_pages(storage, key, set(names) | set(listing.pages))
         return False  # a tree we may not write: serve the manifest from memory
     return True
+
+
+def _drop_pages(storage, key, names):
+    """Remove what is stored of a listing kept in memory: pages this build wrote before one was refused (a folder
+    `_index_1.json/` holds a name), or left from before (a folder `_index.json/` came since), would be taken for
+    it by the next look and by the rollup, whole or not."""
+    for name in names:
+        try:
+            storage.delete(storage.derived_key(join(key, name)))
+        except LensletError:
+            pass  # none there, or what holds the name is no page of lenslet's: never removed
 
 
 def read_cover(storage, folder):

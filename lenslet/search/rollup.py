@@ -16,7 +16,6 @@ import orjson
 from lenslet import jobs
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.layout import JOURNAL, ROLLUP, SEARCH_CACHE, SEARCH_COLUMNS, join
-from lenslet.manifest import listings as folders
 from lenslet.manifest.listings import identity_of
 from lenslet.search import index as words
 from lenslet.storage import read_at, set_aside, version_of
@@ -26,9 +25,9 @@ log = logging.getLogger("lenslet")
 JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
 
 
-def build(storage, clock=time.time, pages_of=folders.stored_pages):
-    """Flatten the stored manifests into _rollup.json, in path order (pages_of: a folder's pages, the worker's
-    own kept in memory where the tree refused them too: Listings.pages_of).
+def build(storage, pages_of, clock=time.time):
+    """Flatten the stored manifests into _rollup.json, in path order (pages_of: a folder's pages, Listings.pages_of:
+    those kept in memory where the tree refuses them too, built where this process has none).
 
     Folder by folder, each folder's items and subfolders merged in path order, so
     memory holds the rollup's bytes and one folder's manifest, not every item at

@@ -328,7 +328,7 @@ class Runner:
 
     def rollup(self):
         built_at = self.clock()
-        self.stats = rollup.build(self.storage, self.clock, self.folders.pages_of)
+        self.stats = rollup.build(self.storage, self.folders.pages_of, self.clock)
         rollup.prune_journal(self.storage, built_at)
         reattached, self.stats["duplicates"] = reattach(self)
         self.reattached = (self.reattached + reattached)[-KEPT:]

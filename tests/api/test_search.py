@@ -10,7 +10,7 @@ from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.search import rollup
 from lenslet.storage import LocalStorage
-from lenslet.worker.runner import drain
+from lenslet.worker.runner import Runner, drain
 
 
 def index(tree):
@@ -165,3 +165,61 @@ def test_the_photos_of_a_folder_whose_listing_is_kept_in_memory_are_searched(tre
     in_rollup = {item["path"]: item["tags"] for item in map(json.loads, rollup.raw_items(storage))}
     assert in_rollup == {path: ["kept in memory"] if path.endswith("a.jpg") else [] for path in everything}
     assert found(webtest.TestApp(create_app(config)), "memory")[0] == [f"{where}a.jpg"]
+
+
+def test_a_worker_that_never_built_a_listing_kept_in_memory_builds_it_for_the_rollup(tree, config):
+    """A worker started again (or `lenslet index` counting after the running worker) keeps no listing of its own:
+    where a folder holds a listing's name, the rollup builds that listing rather than leave the tree out."""
+    draw(tree / "a.jpg")
+    draw(tree / "_index.json" / "c.jpg")
+    draw(tree / "trips" / "t.jpg")
+    index_tree(config, LocalStorage(str(tree)))
+    storage = LocalStorage(str(tree))  # a process that never built the root's listing
+    jobs.enqueue(storage, "rollup", "", time.time)
+    drain(Runner(config, storage), "test")
+    assert found(webtest.TestApp(create_app(config)))[0] == ["_index.json/c.jpg", "a.jpg", "trips/t.jpg"]
+
+
+def test_a_folder_link_walked_before_its_folder_whose_listing_is_kept_in_memory_is_searched(tree, config, storage):
+    """`best -> trips` sorts first, so the rollup walks the folder through the link (once): its listing, kept in
+    memory under `trips`, is built under `best` rather than the folder left out."""
+    draw(tree / "trips" / "t.jpg")
+    draw(tree / "trips" / "_index.json" / "d.jpg")
+    (tree / "best").symlink_to("trips")
+    stats = index_tree(config, storage).stats
+    assert stats["unindexedFolders"] == []
+    assert found(webtest.TestApp(create_app(config)))[0] == ["best/_index.json/d.jpg", "best/t.jpg"]
+
+
+def test_a_paged_listing_with_a_folder_at_a_later_pages_name_is_kept_whole_in_memory(tree, client_with):
+    """A folder `_index_1.json/` holds the name of a two-page listing's second page: no page is left stored (a
+    first page alone would be taken for the listing), both are served from memory, and every photo is searched."""
+    for n in range(12):
+        draw(tree / "many" / f"m{n:02}.jpg")
+    draw(tree / "many" / "_index_1.json" / "e.jpg")
+    config = Config(root=str(tree), page_size=10)
+    index_tree(config, LocalStorage(str(tree)))
+    assert not (tree / "many" / "_index_0.json").exists() and (tree / "many" / "_index_1.json").is_dir()
+    client = client_with(page_size=10)
+    pages = [client.get(f"/folders?path=many&page={page}").json for page in (0, 1)]
+    assert [len(page["items"]) for page in pages] == [10, 2] and pages[0]["dirs"][0]["name"] == "_index_1.json"
+    assert len(found(client)[0]) == 13
+
+
+def test_pages_stored_before_a_folder_took_the_listings_name_are_dropped(tree, client_with):
+    """The listing was stored in two pages; photos go and a folder `_index.json/` comes, so the listing, now one
+    page, is kept in memory: the old pages go too, never searched or served in its place."""
+    for n in range(15):
+        draw(tree / "trips" / f"p{n:02}.jpg")
+    config = Config(root=str(tree), page_size=10)
+    index_tree(config, LocalStorage(str(tree)))
+    assert (tree / "trips" / "_index_1.json").is_file()
+    for n in range(10):
+        (tree / "trips" / f"p{n:02}.jpg").unlink()
+    draw(tree / "trips" / "new.jpg")
+    draw(tree / "trips" / "_index.json" / "c.jpg")
+    index_tree(config, LocalStorage(str(tree)))
+    assert not list((tree / "trips").glob("_index_*.json"))
+    client = client_with(page_size=10)
+    assert [item["name"] for item in client.get("/folders?path=trips").json["items"]][:1] == ["new.jpg"]
+    assert found(client)[0] == ["trips/_index.json/c.jpg", "trips/new.jpg"] + [f"trips/p{n}.jpg" for n in range(10, 15)]
