@@ -709,7 +709,7 @@ PATHS = {
                        ref("parameters", "limit"), ref("parameters", "offset")],
         "responses": {"200": json_of({"oneOf": [ref("schemas", "FolderPage"), ref("schemas", "FolderView")]},
                                      "the manifest page, or the filtered and sorted slice"),
-                      "304": NOT_MODIFIED, **errors(*ANY, *TREE)},
+                      "304": NOT_MODIFIED, **errors(*ANY, *TREE, 409)},
     }, "patch": {
         "summary": "Pick the folder's cover (`cover`: an image's name in it) or clear the pick (`null`)",
         "parameters": [ref("parameters", "folderPath")],

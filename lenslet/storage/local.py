@@ -166,6 +166,12 @@ class LocalStorage(Verbs):
             except (FileNotFoundError, NotADirectoryError):
                 return f"{base}/{rest}", None  # nothing exists beyond here, so no link either
             if stat_module.S_ISLNK(st.st_mode):
+                if self.state_tree:
+                    # lenslet makes no link in a state root (its folders are the library's real paths): one there
+                    # is another program's, no folder of lenslet's, and words read or written through it would be
+                    # another folder's. Nothing is kept for what lies below it (storage/routed.py's _read).
+                    raise NotAFolder("a link holds a folder's place in the state root; lenslet never follows it",
+                                     path=key)
                 return self._resolve(base, rest, key), None
         return (path if last else f"{path}/{parts[-1]}"), st
 

@@ -231,8 +231,8 @@ class StateRooted:
                 raise
             if verb in _NONE_KEPT:
                 return _NONE_KEPT[verb]
-            raise NotFound("nothing is kept for it: a photo's words hold its folder's place in the state root",
-                           path=key) from None
+            raise NotFound("nothing is kept for it: what holds its folder's place in the state root is no folder "
+                           "of lenslet's (a photo's words, a link)", path=key) from None
 
     def stat(self, key):
         if not is_lenslets(key) or is_state(key):
@@ -461,8 +461,18 @@ class StateRooted:
 def beneath(state, place):
     """The part of a state root below place, as a storage of its own (for a pointer target grafted there)."""
     if state.backend == "local":
-        return LocalStorage(os.path.join(state.root, *place.split("/")), state_dir=mount_state_of(state, place),
-                            state_tree=True)
+        path = os.path.join(state.root, *place.split("/"))
+        try:
+            in_the_way = not state.stat(place).is_dir
+        except NotFound:
+            in_the_way = False  # (made below)
+        except NotAFolder:
+            in_the_way = True  # a link on the way, never followed
+        grafted = None if in_the_way else LocalStorage(path, state_dir=mount_state_of(state, place), state_tree=True)
+        if grafted is None or grafted.root != path:  # (or a link put there meanwhile)
+            raise Foreign("a link or file holds this pointer folder's place in the state root; lenslet never "
+                          "follows nor writes through it", path=place)
+        return grafted
     from lenslet.storage.s3 import S3Storage
     return S3Storage(state.bucket, join(state.prefix.rstrip("/"), place), state.endpoint or "", state.region or "",
                      state_root=mount_state_of(state, place))

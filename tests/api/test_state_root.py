@@ -321,6 +321,46 @@ def test_a_folder_link_named_like_a_file_the_state_root_keeps_leads_to_the_folde
     assert as_it_is(library) == before
 
 
+def test_a_link_in_the_state_root_is_never_followed(library, tmp_path, config, storage, client):
+    """Another program puts a link in the state root (`trips/_index.json -> ../home`) where a library folder then
+    comes: words are never read or written through it into another folder's, and nothing is listed from it."""
+    client.patch_json("/item?path=home/cat.png", {"addTags": ["home"], "star": 5})
+    index_tree(config, storage)
+    words = (tmp_path / "state" / "home" / "cat.png.json").read_bytes()
+    (tmp_path / "state" / "trips" / "_index.json").unlink()
+    os.symlink("../home", tmp_path / "state" / "trips" / "_index.json")
+    draw(library / "trips" / "_index.json" / "cat.png")
+    before = as_it_is(library)
+    refused = client.patch_json("/item?path=trips/_index.json/cat.png", {"addTags": ["other"]}, status=400)
+    assert "link" in refused.json["description"] and refused.json["path"].startswith("trips/_index.json")
+    assert client.get("/item?path=trips/_index.json/cat.png").json["tags"] == []  # nothing kept for it
+    assert [item["tags"] for item in client.get("/folders?path=trips/_index.json").json["items"]] == [[]]
+    assert client.get("/item?path=home/cat.png").json["tags"] == ["home"]
+    assert (tmp_path / "state" / "home" / "cat.png.json").read_bytes() == words
+    assert as_it_is(library) == before
+
+
+@pytest.mark.parametrize("lead", ["library", "elsewhere"])
+def test_a_link_in_the_state_root_at_a_pointer_folders_place_is_never_written_through(library, tmp_path, lead):
+    """A pointer folder's words are kept in the state root below its place: a link put there (into the library,
+    or anywhere) is refused, and nothing is written where it leads."""
+    config = Config(root=str(library), state=str(tmp_path / "state"), pointer_roots=(str(tmp_path / "other"),))
+    draw(tmp_path / "other" / "o.jpg")
+    (library / "graft").mkdir()
+    (library / "graft" / ".lenslet.folder.json").write_text(json.dumps(
+        {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(tmp_path / "other")}}))
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "state").mkdir()
+    os.symlink(library / "trips" if lead == "library" else tmp_path / "elsewhere", tmp_path / "state" / "graft")
+    before, elsewhere = as_it_is(library), as_it_is(tmp_path / "elsewhere")
+    client = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    assert "link" in client.patch_json("/item?path=graft/o.jpg", {"addTags": ["x"]}, status=409).json["description"]
+    client.get("/folders?path=graft", status=409)
+    client.get("/thumb?path=graft/o.jpg", status=409)
+    assert client.get("/folders?path=trips").status_int == 200
+    assert as_it_is(library) == before and as_it_is(tmp_path / "elsewhere") == elsewhere
+
+
 def test_a_library_folder_named_like_a_listing_page_is_kept_as_beside_the_photos(library, tmp_path, client):
     """The root's listing is then kept in memory (never written in the folder's place); the folder's photos are
     listed and described."""
