@@ -188,16 +188,18 @@ class StateRooted:
         # By name, a name being a key of its own (is_lenslets): the same answer but for a hidden `.lenslet`. A
         # folder is never lenslet's file, whatever its name (`export.json/`): only lenslet's state folder is.
         named_like_ours, entries = split_lenslets(self.library.list_folder(key))
-        entries += [entry for entry in named_like_ours if entry.is_dir and entry.name != STATE]
+        # Only a folder named like lenslet's file can share a name with one kept (both told by split_lenslets).
+        folders = {entry.name for entry in named_like_ours if entry.is_dir and entry.name != STATE}
+        entries += [entry for entry in named_like_ours if entry.name in folders]
         real = self._real_folder(key)
         kept = self._kept_in(real)
         if real != key:  # a folder link: what is kept at its own path comes first (_kept)
             own = self._kept_in(key)
             names = {entry.name for entry in own}
             kept = own + [entry for entry in kept if entry.name not in names]
-        folders = {entry.name for entry in entries if entry.is_dir}
-        if folders:  # a library folder named like a file lenslet kept before it came (`_index.json/`) is the one
-            kept = [entry for entry in kept if entry.name not in folders]
+        if folders:  # a library folder named like a file lenslet made before it came (`_index.json/`) is the one;
+            # a photo's words at its name (`trip.jpg.json/`) are kept, and listed with their photo
+            kept = [entry for entry in kept if entry.name not in folders or not is_made(entry.name, not key)]
         return entries + kept
 
     def _kept_in(self, folder):

@@ -249,7 +249,7 @@ def test_a_library_folder_made_where_the_state_root_keeps_a_file_lenslet_made_is
     assert as_it_is(library) == before
 
 
-def test_a_library_folder_made_at_the_name_of_a_photos_words_keeps_them(library, tmp_path, client):
+def test_a_library_folder_made_at_the_name_of_a_photos_words_keeps_them(library, tmp_path, config, client):
     """The state root keeps the words of trips/a.jpg at trips/a.jpg.json; another program makes a folder of that
     name (beside the photos the name would be taken): the words are kept, the folder is browsed, and lenslet keeps
     nothing for it, saying why, until one of the two is renamed."""
@@ -263,6 +263,9 @@ def test_a_library_folder_made_at_the_name_of_a_photos_words_keeps_them(library,
                     client.get("/thumb?path=trips/a.jpg.json/c.jpg", status=409)):
         assert "words" in refused.json["description"]
     assert client.get("/item?path=trips/a.jpg").json["tags"] == ["kept"]
+    listed = webtest.TestApp(create_app(config, open_storage(config))).get("/folders?path=trips").json
+    assert {item["name"]: item["tags"] for item in listed["items"]} == {"a.jpg": ["kept"], "b.jpg": []}
+    assert "a.jpg.json" in [folder["name"] for folder in listed["dirs"]]
     assert (tmp_path / "state" / "trips" / "a.jpg.json").read_bytes() == words
     shutil.rmtree(library / "trips" / "a.jpg.json")
     assert {item["name"]: item["tags"] for item in client.get("/folders?path=trips").json["items"]}["a.jpg"] == ["kept"]
