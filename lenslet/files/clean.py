@@ -14,7 +14,7 @@ files and everything else stay. `_trash_` goes when nothing is left in it.
 
 from dataclasses import dataclass, field
 
-from lenslet.errors import LensletError, NotFound
+from lenslet.errors import LensletError, NotAFolder, NotFound
 from lenslet.formats import sidecars
 from lenslet.images import thumbs
 from lenslet.layout import ALBUMS, FOLDER_SIDECAR, SHARES, STATE, THUMB, TRASH, is_made, is_sidecar, join
@@ -64,6 +64,8 @@ def _walk(storage, folder, found, everything, seen, mirror=False):
         entries = storage.list_folder(folder)
     except NotFound:
         return True
+    except NotAFolder:
+        return False  # a link in a state root: another program's, never followed, and left as it is
     if ident in seen:  # a link back up the tree: walked already
         return False
     seen.add(ident)

@@ -841,8 +841,17 @@ def read_pages(storage, key, first):
 
 
 def _page_name_held(storage, key):
-    """Whether a subfolder holds a listing page's name (`_index.json/`): the folder's listing is then never stored,
-    only kept in memory by the process that built it."""
+    """Whether something holds a listing page's name in a folder with no usable stored listing (a subfolder
+    `_index.json/` or `_index_1.json/`, a link, a folder the state root keeps there, a torn page): its listing is
+    then kept in memory only, by the process that built it, or stored again once built (a torn page)."""
+    for name in first_page_names():
+        try:
+            storage.stat(storage.derived_key(join(key, name)))
+        except NotFound:
+            continue
+        except LensletError:
+            return True  # (a link or a special file, never read)
+        return True
     try:
         return any(entry.is_dir and is_manifest(entry.name) for entry in storage.list_folder(key))
     except LensletError:

@@ -223,3 +223,18 @@ def test_pages_stored_before_a_folder_took_the_listings_name_are_dropped(tree, c
     client = client_with(page_size=10)
     assert [item["name"] for item in client.get("/folders?path=trips").json["items"]][:1] == ["new.jpg"]
     assert found(client)[0] == ["trips/_index.json/c.jpg", "trips/new.jpg"] + [f"trips/p{n}.jpg" for n in range(10, 15)]
+
+
+@pytest.mark.parametrize("lead", ["folder", "file"])
+def test_a_worker_started_again_searches_a_folder_whose_listings_name_a_link_holds(tree, config, lead):
+    """`trips/_index.json -> ../home` (or to a file): the listing is kept in memory; a worker that never built it
+    builds it for the rollup."""
+    draw(tree / "top.jpg")
+    draw(tree / "home" / "h.jpg")
+    draw(tree / "trips" / "t.jpg")
+    (tree / "trips" / "_index.json").symlink_to("../home" if lead == "folder" else "../top.jpg")
+    index_tree(config, LocalStorage(str(tree)))
+    storage = LocalStorage(str(tree))
+    jobs.enqueue(storage, "rollup", "", time.time)
+    assert drain(Runner(config, storage), "test").stats["unindexedFolders"] == []
+    assert found(webtest.TestApp(create_app(config)))[0] == ["home/h.jpg", "top.jpg", "trips/t.jpg"]

@@ -6,16 +6,20 @@ or trusted; a folder another program renamed keeps its sidecars, reported until 
 import json
 import os
 import shutil
+import time
 
 import pytest
 import webtest
 from helpers import draw, index_tree, jpeg
 from openapi_check import spec_checked
 
+from lenslet import jobs
 from lenslet.app import create_app
+from lenslet.cli import main
 from lenslet.config import Config
 from lenslet.errors import ConfigError
 from lenslet.storage import open_storage
+from lenslet.worker.runner import Runner, drain
 
 
 @pytest.fixture
@@ -362,6 +366,40 @@ def test_a_link_in_the_state_root_at_a_pointer_folders_place_is_never_written_th
     client.get("/thumb?path=graft/o.jpg", status=409)
     assert client.get("/folders?path=trips").status_int == 200
     assert as_it_is(library) == before and as_it_is(tmp_path / "elsewhere") == elsewhere
+
+
+def test_clean_leaves_a_link_in_the_state_root_and_cleans_the_rest(library, tmp_path, config, storage, client,
+                                                                   monkeypatch):
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["sea"]})
+    index_tree(config, storage)
+    os.symlink("trips", tmp_path / "state" / "alias")  # another program's
+    monkeypatch.setenv("LENSLET_ROOT", str(library))
+    monkeypatch.setenv("LENSLET_STATE", str(tmp_path / "state"))
+    before = as_it_is(library)
+    assert main(["clean", str(library)]) == 0
+    left = sorted(str(path.relative_to(tmp_path / "state")) for path in (tmp_path / "state").rglob("*")
+                  if path.is_file() or path.is_symlink())
+    assert left == ["alias", "trips/a.jpg.json"]
+    assert os.readlink(tmp_path / "state" / "alias") == "trips" and as_it_is(library) == before
+
+
+def test_a_worker_started_again_searches_a_folder_whose_listing_a_kept_folder_holds_the_name_of(library, tmp_path,
+                                                                                               config, storage):
+    """Words of a photo in a library folder `trips/_index.json/` stay in the state root when another program removes
+    that folder (kept for it, reported): `trips`'s listing is kept in memory, and a worker that never built it
+    builds it for the rollup, so the folder's photos stay searched."""
+    draw(library / "trips" / "_index.json" / "c.jpg")
+    client = webtest.TestApp(spec_checked(create_app(config, storage)))
+    client.patch_json("/item?path=trips/_index.json/c.jpg", {"addTags": ["gone"]})
+    client.patch_json("/item?path=trips/a.jpg", {"addTags": ["stays"]})
+    shutil.rmtree(library / "trips" / "_index.json")
+    index_tree(config, open_storage(config))
+    fresh = open_storage(config)  # a worker started again
+    jobs.enqueue(fresh, "rollup", "", time.time)
+    assert drain(Runner(config, fresh), "test").stats["unindexedFolders"] == []
+    reader = webtest.TestApp(spec_checked(create_app(config, open_storage(config))))
+    assert [item["path"] for item in reader.get("/search?q=stays").json["items"]] == ["trips/a.jpg"]
+    assert (tmp_path / "state" / "trips" / "_index.json" / "c.jpg.json").is_file()
 
 
 def test_a_library_folder_named_like_a_listing_page_is_kept_as_beside_the_photos(library, tmp_path, client):
