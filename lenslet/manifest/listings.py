@@ -613,18 +613,19 @@ class Folders:
         return None
 
     def pages_of(self, storage, key):
-        """A folder's manifest pages, parsed: the stored ones, or those this process keeps in memory only where the
-        tree refused them (a folder `_index.json/` holds the name: store), built again first (an edit there
-        updates no stored entry: its sidecar is read again); [] when neither. What the worker's rollup and
-        thumbnails are made from, so the photos of a folder whose listing is never stored are searched as any."""
+        """A folder's manifest pages, parsed: the stored ones, or where the tree refuses them (something holds a
+        page's name: store, _page_name_held) those this process keeps in memory, built again first (an edit there
+        updates no stored entry: its sidecar is read again), and built now by a process that never did; [] when
+        neither. What the worker's rollup and thumbnails are made from, so the photos of a folder whose listing
+        is never stored are searched as any."""
         pages = stored_pages(storage, key)
         if pages or not (self._in_memory(storage, key) or _page_name_held(storage, key)):
-            return pages  # (a process that never built it keeps none: built here too, where a folder holds a name)
+            return pages
         try:
             self.refresh(storage, key, None)
         except LensletError:
             return []  # gone meanwhile, or cannot be listed now: as a folder with no listing
-        return self._in_memory(storage, key)
+        return self._in_memory(storage, key) or stored_pages(storage, key)  # (a torn page is stored again)
 
     def _in_memory(self, storage, key):
         """The parsed pages of a folder's manifest this process keeps in memory only, or []."""

@@ -91,7 +91,7 @@ class StateRooted:
         try:
             kept_here = self.state.exists(key)
         except NotAFolder:
-            kept_here = False  # (a file of lenslet's on its way: _clear_way)
+            kept_here = False  # (a file of lenslet's on its way, _clear_way, or a link: nothing kept here)
         return key if kept_here else join(real, name)
 
     def _real_folder(self, folder):

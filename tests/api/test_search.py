@@ -238,3 +238,14 @@ def test_a_worker_started_again_searches_a_folder_whose_listings_name_a_link_hol
     jobs.enqueue(storage, "rollup", "", time.time)
     assert drain(Runner(config, storage), "test").stats["unindexedFolders"] == []
     assert found(webtest.TestApp(create_app(config)))[0] == ["home/h.jpg", "top.jpg", "trips/t.jpg"]
+
+
+def test_a_torn_listing_is_built_again_by_the_rollup_never_leaving_its_photos_out(tree, config):
+    draw(tree / "trips" / "t.jpg")
+    index_tree(config, LocalStorage(str(tree)))
+    (tree / "trips" / "_index.json").write_text('{"v": 1, "items": [')
+    storage = LocalStorage(str(tree))
+    jobs.enqueue(storage, "rollup", "", time.time)
+    assert drain(Runner(config, storage), "test").stats["unindexedFolders"] == []
+    assert found(webtest.TestApp(create_app(config)))[0] == ["trips/t.jpg"]
+    assert json.loads((tree / "trips" / "_index.json").read_text())["items"][0]["name"] == "t.jpg"
