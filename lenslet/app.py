@@ -213,8 +213,12 @@ def _lenslet_error(req, resp, ex, params):
     if ex.status >= 500:
         log.error("%s %s: %s", req.method, req.relative_uri, ex.description)
     resp.status = falcon.code_to_http_status(ex.status)
-    # A responder may have set the image's type already (GET /file): the error is JSON.
+    # A responder may have set the image's type or caching already: the error is JSON, kept by no cache, and
+    # its headers the same whichever step refused (a path out of a scope answers exactly as a missing one).
     resp.content_type = falcon.MEDIA_JSON
+    resp.cache_control = ["no-store"]
+    for header in ("ETag", "Last-Modified", "Accept-Ranges", "Content-Range", "X-Lenslet-Checking"):
+        resp.delete_header(header)
     resp.media = ex.to_dict()
     if getattr(ex, "retry_after", None) is not None:
         resp.set_header("Retry-After", str(ex.retry_after))

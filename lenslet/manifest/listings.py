@@ -31,6 +31,7 @@ from lenslet.layout import (
     FOLDER_SIDECAR,
     LISTED,
     POINTER_FILE,
+    TRASH,
     edit_mark_of,
     first_page_names,
     is_manifest,
@@ -200,7 +201,8 @@ class Folders:
         """A folder page's (bytes, ETag) as a principal sees them (the ETag None when the answer is theirs alone)."""
         data, etag = self.answer(path, page)
         if not access.limited:
-            return data, etag
+            shown = data if path else self._without_trash(data, access)
+            return shown, (etag if shown is data else None)
         if access.wholly(path):
             shown = self._without_links(path, data, access)
             return shown, (etag if shown is data else None)
@@ -217,7 +219,8 @@ class Folders:
         """One sorted or filtered slice of a folder as a principal sees it: cut from the whole order of
         what they see, its total and counts only theirs."""
         if not access.limited:
-            return self.view(path, query, offset, limit)
+            data = self.view(path, query, offset, limit)
+            return data if path else self._without_trash(data, access)
         if access.wholly(path):
             return self._without_links(path, self.view(path, query, offset, limit), access)
         view = self._passable(path, orjson.loads(self.view(path, query, 0, MAX_ITEMS)), access)
@@ -228,6 +231,18 @@ class Folders:
         view.update(images=view["folderTotal"], videos=covers.videos_among(seen),
                     allImages=view["folderTotal"] + view["allImages"])
         return orjson.dumps(view)
+
+    def _without_trash(self, data, access):
+        """The root's page (or slice) without the trash for a whole-tree principal who may not see it (a
+        viewer, a link of the whole gallery); the root's counts and cover already leave the trash out."""
+        if access.trash_shown(TRASH) or TRASH.encode() not in data:
+            return data
+        page = orjson.loads(data)
+        dirs = [d for d in page["dirs"] if not (isinstance(d, dict) and d.get("name") == TRASH)]
+        if len(dirs) == len(page["dirs"]):
+            return data
+        page.update(dirs=dirs, sig=signature_of(page["items"], dirs))
+        return orjson.dumps(page)
 
     def _without_links(self, path, data, access):
         """A page (or slice) of a folder in the scope without the items and subfolders that lead out of it
@@ -283,16 +298,19 @@ class Folders:
         return page
 
     def _counts_below(self, folder, access):
-        """Counts and cover of a folder that only leads to the scope: what its scope folders hold."""
-        total, cover = 0, None
+        """Counts, cover and time of a folder that only leads to the scope: what its scope folders hold, so
+        that nothing of the rest of it shows (nor changes its listing's signature)."""
+        total, cover, mtime = 0, None, 0.0
         for start in access.scope.folders_under(folder) or []:
             try:
                 own = self.counts_of(start)
+                place = self.tree.locate(start)
+                mtime = max(mtime, place.storage.stat(place.key).mtime)
             except NotFound:
                 continue  # a scope folder that is not (or no longer) there holds nothing
             total += own["allImages"]
             cover = cover or own["cover"]
-        return {"images": 0, "videos": 0, "allImages": total, "cover": cover, "coverPicked": False}
+        return {"images": 0, "videos": 0, "allImages": total, "cover": cover, "coverPicked": False, "mtime": mtime}
 
     def view_all(self, path):
         """Every item of a folder in its stored order, as a view (a principal's share is cut from it)."""

@@ -6,10 +6,12 @@ storage opens, not on the path asked: for a principal with a limited scope the p
 up through `opened` (a link or a pointer folder inside the scope that leads to another place of the
 tree leads out of it). The trash is shared by the users who may change things: a trashed image
 belongs to a scope by where it came from, which the caller looks up (origin_of: the image's
-sidecar's originalPosition) only for a path in the trash; view users and share links never see it.
+sidecar's originalPosition) only for a path in the trash; view users and share links never see it,
+whatever their scope's breadth, and search and the timeline leave it out for everyone.
 """
 
 from lenslet.errors import LensletError, NotFound
+from lenslet.formats import stacks
 from lenslet.layout import TRASH, join
 from lenslet.people.users import in_trash
 
@@ -39,11 +41,18 @@ class Access:
         return path
 
     def may_see(self, path):
-        if self.scope.allows(path):
-            return self.leads_inside(path)
-        if self.trash_shown(TRASH) and in_trash(path) and path != TRASH and self.origin_of is not None:
-            return self.scope.allows(self.origin(path))
-        return False
+        if in_trash(path):
+            return self.may_see_trashed(path)
+        return self.scope.allows(path) and self.leads_inside(path)
+
+    def may_see_trashed(self, path):
+        """The trash rules, the same for every scope: only those who may change things, each the images
+        trashed from their own folders (a whole-tree scope: all of it)."""
+        if not self.trash_shown(TRASH):
+            return False
+        if not self.limited:
+            return True
+        return path != TRASH and self.origin_of is not None and self.scope.allows(self.origin(path))
 
     def leads_inside(self, path):
         """Whether what storage opens for a path of the scope is in the scope too (a whole-tree scope: always)."""
@@ -53,6 +62,16 @@ class Access:
             return self.scope.allows(self.opened(path))
         except LensletError:
             return False  # a link out of the tree, a broken pointer: nothing of it is theirs
+
+    def passes_through(self, folder):
+        """Whether a folder that leads to the scope is that very folder, not a link or pointer elsewhere."""
+        if self.opened is None:
+            return True
+        try:
+            return self.opened(folder) == folder
+        except LensletError:
+            return False
+
     change = see  # a view user or a share never gets this far (the guard refuses their writes)
 
     def origin(self, path):
@@ -79,18 +98,23 @@ class Access:
 
     def wholly(self, path):
         """Whether everything in a folder is the principal's to see (nothing to take out)."""
-        return not self.limited or (self.scope.allows(path) and not in_trash(path))
+        if in_trash(path):
+            return not self.limited and self.trash_shown(TRASH)
+        return not self.limited or self.scope.allows(path)
 
     def shows_folder(self, path, name):
         """Whether a subfolder appears in a listing of path: it is the principal's, or leads to theirs."""
         folder = join(path, name)
-        return (name in self.scope.next_names(path) and self.leads_inside(folder)) or self.may_see(folder) \
+        return (name in self.scope.next_names(path) and self.passes_through(folder)) or self.may_see(folder) \
             or self.trash_shown(folder)
 
     def visible(self, folder, items):
-        """The items of a folder's listing the principal may see."""
-        return [item for item in items if isinstance(item, dict)
+        """The items of a folder's listing the principal may see, each stack only of what they see."""
+        seen = [item for item in items if isinstance(item, dict)
                 and self.may_see(item.get("path") or join(folder, item.get("name", "")))]
+        if len(seen) < len(items) and any("stack" in item for item in seen):
+            stacks.marked(seen)
+        return seen
 
     def found(self, folder, total, items):
         """A page of search results (and their total) as the principal sees them: without those found under
@@ -102,6 +126,8 @@ class Access:
 
     def search_folders(self, folder):
         """The folders a search under folder may look in (None: all of it); as missing when none."""
+        if in_trash(folder):
+            raise NotFound("no such folder", path=folder)  # the trash is looked at in its listing, never searched
         folders = self.scope.folders_under(folder)
         if folders is not None and not folders and not self.scope.leads_to(folder):
             raise NotFound("no such folder", path=folder)  # what a search of a missing folder answers

@@ -262,12 +262,12 @@ class Searcher:
             self.checked_at = None  # built (or found unusable): the journal is looked at against it
             loaded, edits = self.fresh()
         index, terms = loaded.index, words.terms_of(query)
-        lo, hi = index.scope(folder, loaded.path)
-        inside = [entry for path, entry in edits.items() if not folder or path.startswith(folder + "/")]
-        if folder and lo == hi and not inside:
+        ranges = searched_ranges(loaded, folder)
+        inside = [entry for path, entry in edits.items() if searched(path, folder)]
+        if folder and ranges == [(0, 0)] and not inside:
             self.check_folder(folder)  # nothing found under it: say so if it is no folder at all
         if not inside:
-            total, ids = index.search(terms, (lo, hi), offset, limit)
+            total, ids = paged(index, terms, ranges, offset, limit)
             return total, [loaded.item(i) for i in ids]
         # Edited items: drop what the index knew of them, add them back as they are now.
         edited_ids = {}
@@ -278,7 +278,7 @@ class Searcher:
         # An entry marked gone (moved away, deleted) only hides what the index knew.
         now = [entry for entry in inside
                if not entry.get("gone") and words.matches(self.merged(loaded, edited_ids, entry), terms)]
-        total, ids = index.search(terms, (lo, hi), 0, offset + limit + len(stale))
+        total, ids = paged(index, terms, ranges, 0, offset + limit + len(stale))
         stale_set = set(stale)
         keyed = [(i, None) for i in ids if i not in stale_set]
         keyed += [(edited_ids[entry["path"]], entry) for entry in now]
@@ -292,11 +292,13 @@ class Searcher:
         judged as they are now (query.keeps on the item), one page of them in the query's order."""
         loaded, edits = self.fresh()
         index, columns, terms = loaded.index, loaded.columns, words.terms_of(asked.text)
-        lo, hi = index.scope(folder, loaded.path)
-        inside = [entry for path, entry in edits.items() if not folder or path.startswith(folder + "/")]
-        if folder and lo == hi and not inside:
+        ranges = searched_ranges(loaded, folder)
+        inside = [entry for path, entry in edits.items() if searched(path, folder)]
+        if folder and ranges == [(0, 0)] and not inside:
             self.check_folder(folder)
-        bits = index.matching(terms, (lo, hi))
+        bits = 0
+        for scope in ranges:
+            bits |= index.matching(terms, scope)
         kept = columns.keep(asked)
         if kept is not None:
             bits &= kept
@@ -372,7 +374,7 @@ class Searcher:
                     if entry.get("gone"):
                         continue
                     item = self.merged(None, {}, entry, base=item)
-                if item["path"].startswith(within) and words.matches(item, terms):
+                if item["path"].startswith(within) and searched(item["path"], folder) and words.matches(item, terms):
                     total += 1
                     if len(page) < offset + limit:
                         page.append(item)
@@ -382,7 +384,7 @@ class Searcher:
             whole = False
         if whole:  # edited items the rollup does not have yet
             added = [self.merged(None, {}, entry) for path, entry in edits.items()
-                     if path not in seen and not entry.get("gone") and path.startswith(within)]
+                     if path not in seen and not entry.get("gone") and searched(path, folder)]
             added = [item for item in added if words.matches(item, terms)]
             total += len(added)
             page = sorted(page + added, key=lambda item: item["path"])[:offset + limit]
@@ -478,6 +480,31 @@ class Searcher:
             while len(self.scoped_counts) > SCOPED_COUNTS:
                 self.scoped_counts.pop(next(iter(self.scoped_counts)))
         return words.Index.ranked(*counts, prefix)
+
+
+def searched(path, folder):
+    """Whether a search of folder looks at path: what lies under it, the trash never."""
+    return (not folder or path.startswith(folder + "/")) and path.split("/", 1)[0] != TRASH
+
+
+def searched_ranges(loaded, folder):
+    """The id ranges [lo, hi) a search of folder looks in: its items, without the trash's."""
+    index = loaded.index
+    lo, hi = index.scope(folder, loaded.path)
+    if folder:
+        return [(lo, hi)] if lo < hi else [(0, 0)]
+    trash_lo, trash_hi = index.scope(TRASH, loaded.path)
+    return [(lo, trash_lo), (trash_hi, hi)] if trash_lo < trash_hi else [(lo, hi)]
+
+
+def paged(index, terms, ranges, offset, limit):
+    """index.search over ranges in path order: (the total of them all, one page across them)."""
+    total, ids = 0, []
+    for scope in ranges:
+        count, page = index.search(terms, scope, max(0, offset - total), limit - len(ids))
+        total += count
+        ids += page
+    return total, ids
 
 
 def index_items(items):

@@ -19,6 +19,7 @@ from itertools import compress, islice
 
 from lenslet.errors import BadRequest
 from lenslet.formats import query as rules
+from lenslet.layout import TRASH
 from lenslet.search.columns import BOOLS, EPOCH_DAY
 from lenslet.search.searcher import search_id
 
@@ -109,6 +110,10 @@ class Timeline:
                 ranges.append((lo, hi))
             if sees is not None:
                 bits &= ~self.leading_out(loaded, tuple(folders), ranges, sees)
+        trash_lo, trash_hi = index.scope(TRASH, loaded.path)
+        if trash_lo < trash_hi:  # a trashed photo is in the trash's listing only, for everyone
+            trash = ((1 << trash_hi) - 1) ^ ((1 << trash_lo) - 1)
+            bits = ((1 << columns.count) - 1 if bits is None else bits) & ~trash
         kept = columns.keep(asked)
         if kept is not None:
             bits = kept if bits is None else bits & kept
@@ -119,7 +124,7 @@ class Timeline:
                 continue  # an image the rollup does not hold yet: it joins when the rollup is rebuilt
             item = self.searcher.merged(loaded, {path: at}, entry)
             inside = folders is None or any(not folder or path.startswith(folder + "/") for folder in folders)
-            inside = inside and (sees is None or sees(path))
+            inside = inside and (sees is None or sees(path)) and path.split("/", 1)[0] != TRASH
             edited[at] = None if entry.get("gone") or not inside or not rules.keeps(asked, item) else item
         if bits is None and not edited:
             return loaded, columns, None, edited
