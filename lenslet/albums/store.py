@@ -198,14 +198,15 @@ class Albums:
 
     def images_now(self, album_id, maker):
         """The paths a share of the album opens now, in the album's order (None: the album is gone, or is not the
-        share maker's). maker: the Access of the share's maker as they are now. Picked images: as last set right
-        (the share's scope then cuts them to the maker's); a smart album: what its search finds for the maker now,
-        without the trash, at most albums.MAX_IMAGES."""
+        share maker's). maker: the Access of the share's maker as they are now. Picked images: where each is now,
+        found by its content hash (the share's scope then cuts them to the maker's); a smart album: what its
+        search finds for the maker now, without the trash, at most albums.MAX_IMAGES."""
         record, version = self.read(album_id)
         if record is None or record["owner"] != maker.principal.name:
             return None
         if record["smart"] is None:
-            return [image["path"] for image in record["images"]]
+            # By content: where each picked image is now, never another photo given its name since.
+            return [path for path, _ in self.placed(record["images"]) if path is not None]
         return self.found_for_share(album_id, version, record["smart"], maker)
 
     def found_for_share(self, album_id, version, smart, maker):
