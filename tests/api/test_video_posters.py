@@ -52,9 +52,9 @@ def test_the_worker_makes_a_videos_poster_and_records_its_length(client, config,
 
 @needs_ffmpeg
 def test_a_jpeg_under_a_videos_name_gets_no_poster(client, config, storage, tree):
-    (tree / "trap.webm").write_bytes(_jpeg())  # ffmpeg reads a JPEG too, as a still: no length, no video
+    (tree / "trap.webm").write_bytes(_jpeg())  # no video container: never handed to ffmpeg
     runner = index_tree(config, storage)
-    assert "ffmpeg found no video" in runner.errors["trap.webm"]
+    assert "not a video container" in runner.errors["trap.webm"]
     assert not (tree / "trap.webm.thumbnail").exists()
 
 
