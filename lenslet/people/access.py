@@ -10,10 +10,18 @@ sidecar's originalPosition) only for a path in the trash; view users and share l
 whatever their scope's breadth, and search and the timeline leave it out for everyone.
 """
 
+import orjson
+
 from lenslet.errors import LensletError, NotFound
 from lenslet.formats import stacks
 from lenslet.layout import TRASH, join
 from lenslet.people.users import in_trash
+
+# What a share link shows of a photo only when its maker chose so (its record's "details"): where it was taken
+# (a phone's GPS is often home) and with what; a listing's items carry the camera and lens too.
+PLACE_AND_CAMERA = ("latitude", "longitude", "altitude", "make", "model", "lens", "focalLength", "focalLength35",
+                    "fNumber", "exposureTime", "iso")
+LISTED_CAMERA = ("camera", "lens")
 
 
 def missing(path):
@@ -123,6 +131,34 @@ class Access:
             return total, items
         seen = self.visible(folder, items)
         return total - (len(items) - len(seen)), seen
+
+    @property
+    def hides_details(self):
+        """Whether the principal is a share link whose maker did not choose to show place and camera."""
+        share = self.principal.share
+        return share is not None and share.get("details") is not True
+
+    def item_shown(self, body):
+        """An /item answer as the principal may see it: a link's without place and camera unless chosen."""
+        if not self.hides_details:
+            return body
+        exif = body.get("exif") if isinstance(body.get("exif"), dict) else {}
+        shown = {key: value for key, value in body.items() if key not in LISTED_CAMERA and key != "mapLink"}
+        return dict(shown, exif={key: value for key, value in exif.items() if key not in PLACE_AND_CAMERA})
+
+    def items_shown(self, items):
+        """Listing or album items as the principal may see them (see item_shown)."""
+        if not self.hides_details:
+            return items
+        return [{key: value for key, value in item.items() if key not in LISTED_CAMERA} if isinstance(item, dict)
+                else item for item in items]
+
+    def listing_shown(self, data):
+        """A listing's bytes as the principal may see them (see item_shown): the same bytes when nothing is cut."""
+        if not self.hides_details or not any(f'"{key}"'.encode() in data for key in LISTED_CAMERA):
+            return data
+        page = orjson.loads(data)
+        return orjson.dumps(dict(page, items=self.items_shown(page.get("items") or [])))
 
     def search_folders(self, folder):
         """The folders a search under folder may look in (None: all of it); as missing when none."""

@@ -35,7 +35,9 @@ class AlbumResource:
     def on_get(self, req, resp, album_id):
         offset = req.get_param_as_int("offset", min_value=0, max_value=10_000_000, default=0)
         limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_PAGE, default=100)
-        resp.media = self.albums.view(principal_of(req), access_of(req), album_id, offset, limit)
+        access = access_of(req)
+        view = self.albums.view(principal_of(req), access, album_id, offset, limit)
+        resp.media = dict(view, items=access.items_shown(view["items"]))
         resp.cache_control = ["no-cache"]
 
     def on_patch(self, req, resp, album_id):

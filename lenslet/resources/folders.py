@@ -34,10 +34,13 @@ class FoldersResource:
             asked = query.parse(params)
             limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
             offset = req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
-            resp.data, resp.content_type = self.folders.view_seen(path, asked, offset, limit, access), falcon.MEDIA_JSON
+            data = access.listing_shown(self.folders.view_seen(path, asked, offset, limit, access))
+            resp.data, resp.content_type = data, falcon.MEDIA_JSON
             self.say_if_checked_meanwhile(resp)
             return
         data, etag = self.folders.page_seen(path, page, access)
+        shown = access.listing_shown(data)
+        data, etag = shown, (etag if shown is data else None)
         if not self.say_if_checked_meanwhile(resp) and etag is not None:
             # The stored page as a whole: kept fresh by revalidation, 304 while unchanged.
             resp.etag = etag

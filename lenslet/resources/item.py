@@ -13,7 +13,9 @@ class ItemResource:
         self.items = items
 
     def on_get(self, req, resp):
-        resp.media, version = self.items.get(access_of(req).see(clean_path(req.get_param("path", required=True))))
+        access = access_of(req)
+        body, version = self.items.get(access.see(clean_path(req.get_param("path", required=True))))
+        resp.media = access.item_shown(body)
         resp.etag = f'"{version}"'
 
     def on_put(self, req, resp):
