@@ -98,7 +98,8 @@ class Directory:
         token = None if password is not None else people.new_token()
 
         def change(known):
-            user = known.get(name) or people.User(name, role, folders, stamp=people.new_stamp())
+            user = known.get(name) or people.User(name, role, folders, stamp=people.new_stamp(),
+                                                  user_id=people.new_id())
             known[name] = people.changed(user, role, folders, record,
                                          None if token is None else people.token_hash(token))
             return token, known
@@ -112,7 +113,8 @@ class Directory:
         def change(known):
             if name in known:
                 raise AlreadyExists(f"there is a user {name} already", field="name")
-            known[name] = people.changed(people.User(name, role, folders), password=record)
+            user = people.User(name, role, folders, user_id=people.new_id())
+            known[name] = people.changed(user, password=record)
             return known[name], known
         return self._change(change)
 
@@ -124,7 +126,7 @@ class Directory:
         def change(known):
             if known:
                 raise Conflict("there are users already: sign in with your name and password")
-            known[name] = people.changed(people.User(name, "admin", ("",)), password=record)
+            known[name] = people.changed(people.User(name, "admin", ("",), user_id=people.new_id()), password=record)
             return known[name], known
         return self._change(change)
 
