@@ -191,6 +191,7 @@ class User:
     stamp: str = ""  # "" for an entry that has none yet
     extra: dict = field(default_factory=dict)  # the entry's keys lenslet does not own, kept as they are
     user_id: str = ""  # "" for an entry that has none (written by an older lenslet or by hand)
+    note: str = ""  # what lenslet took differently from what the entry says, for the admins to read
 
     def principal(self):
         return Principal("user", self.name, self.role, Scope(self.folders), user_id=self.user_id)
@@ -213,8 +214,11 @@ class User:
 
     def shown(self):
         """What GET /users tells of a user: never a hash or a stamp."""
-        return {"name": self.name, "role": self.role, "folders": list(self.folders),
-                "password": self.password is not None, "token": self.token_hash is not None}
+        shown = {"name": self.name, "role": self.role, "folders": list(self.folders),
+                 "password": self.password is not None, "token": self.token_hash is not None}
+        if self.note:
+            shown["note"] = self.note
+        return shown
 
 
 def parse_users(data, where="the users file"):
@@ -276,8 +280,13 @@ def parse_user(name, entry, where="the users file"):
     user_id = entry.get("id", "")
     if "id" in entry and (not isinstance(user_id, str) or not ID.match(user_id)):
         raise bad("has an id that is not 16 hex digits (lenslet user add writes it)")
+    folders, note = check_folders(folders, bad), ""
+    if role == "admin" and "" not in folders:
+        # Never widened to every folder: taken as what such an entry may safely mean.
+        role, note = "edit", (f"written as an admin of {', '.join(folders)} only, taken as an edit user of "
+                              "those folders: an admin sees every folder")
     extra = {key: value for key, value in entry.items() if key not in OWNED}
-    return User(name, role, check_folders(folders, bad), hashed, password, stamp, extra, user_id)
+    return User(name, role, folders, hashed, password, stamp, extra, user_id, note)
 
 
 def check_folders(folders, bad=lambda why: BadPath(why)):
@@ -349,6 +358,15 @@ def checked_password(password):
         raise BadRequest(str(ex), field="password") from None
 
 
+def checked_admin(user):
+    """user, or BadRequest when they are an admin of some folders only: an admin manages everyone's people and
+    links, so an admin sees every folder."""
+    if user.role == "admin" and "" not in user.folders:
+        raise BadRequest('an admin sees every folder: give the admin role with folders [""] (every folder), '
+                         "or another role", field="folders")
+    return user
+
+
 def changed(user, role=None, folders=None, password=None, token_hash=None):
     """user with a new role, folders, password (its record: passwords.hashed) or token hash: a change of any
     but the token gives a new stamp, which ends the user's sessions everywhere."""
@@ -361,6 +379,7 @@ def changed(user, role=None, folders=None, password=None, token_hash=None):
         fields["password"] = password
     if fields:
         fields["stamp"] = new_stamp()
+        fields["note"] = ""  # lenslet writes the entry as it takes it
     if token_hash is not None:
         fields["token_hash"] = token_hash
     return dataclasses.replace(user, **fields)

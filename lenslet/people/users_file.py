@@ -49,6 +49,9 @@ class Directory:
         except ConfigError as ex:
             log.error("%s", ex.description)
             return stat, {}, ex.description
+        for user in known.values():
+            if user.note:
+                log.warning("users: %s %s", user.name, user.note)
         log.info("users: %d read from %s", len(known), self.path)
         return stat, known, None
 
@@ -100,8 +103,8 @@ class Directory:
         def change(known):
             user = known.get(name) or people.User(name, role, folders, stamp=people.new_stamp(),
                                                   user_id=people.new_id())
-            known[name] = people.changed(user, role, folders, record,
-                                         None if token is None else people.token_hash(token))
+            known[name] = people.checked_admin(people.changed(user, role, folders, record,
+                                                              None if token is None else people.token_hash(token)))
             return token, known
         return self._change(change)
 
@@ -114,7 +117,7 @@ class Directory:
             if name in known:
                 raise AlreadyExists(f"there is a user {name} already", field="name")
             user = people.User(name, role, folders, user_id=people.new_id())
-            known[name] = people.changed(user, password=record)
+            known[name] = people.checked_admin(people.changed(user, password=record))
             return known[name], known
         return self._change(change)
 
@@ -139,7 +142,7 @@ class Directory:
         def change(known):
             if name not in known:
                 raise NotFound(f"no user {name[:64]!r}", field="name")
-            known[name] = people.changed(known[name], role, folders, record)
+            known[name] = people.checked_admin(people.changed(known[name], role, folders, record))
             return known[name], known
         return self._change(change, keep_admin)
 
