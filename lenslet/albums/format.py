@@ -1,6 +1,7 @@
 """Albums: their records and the changes a person makes to one. Pure: no I/O.
 
-An album is a small JSON file (`.lenslet/albums/<id>.json`): a name, its maker, and either images
+An album is a small JSON file (`.lenslet/albums/<id>.json`): a name, its maker (their name, and their id
+when they have one: it is theirs by it), and either images
 picked by hand, in the maker's order, each named by its path and its content hash (so an image moved
 or renamed, by lenslet or by another program, is found again by its hash), or a saved search (smart:
 its images are whatever the search finds when the album is read). A cover is one of its images.
@@ -69,9 +70,13 @@ def checked_paths(paths, field):
     return list(dict.fromkeys(paths))
 
 
-def new(name, owner, now, smart=None):
-    return {"v": FORMAT, "id": new_id(), "name": checked_name(name), "owner": owner, "createdAt": now,
-            "updatedAt": now, "images": [], "cover": None, "smart": None if smart is None else checked_smart(smart)}
+def new(name, owner, now, smart=None, owner_id=None):
+    """A new album of owner (a name, and the id of a user who has one: the album is bound to it)."""
+    record = {"v": FORMAT, "id": new_id(), "name": checked_name(name), "owner": owner, "createdAt": now,
+              "updatedAt": now, "images": [], "cover": None, "smart": None if smart is None else checked_smart(smart)}
+    if owner_id:
+        record["ownerId"] = owner_id
+    return record
 
 
 def dumps(record):
@@ -89,6 +94,8 @@ def loads(data, album_id):
     if not isinstance(record.get("owner"), str) or not all(isinstance(record.get(key), str)
                                                            for key in ("createdAt", "updatedAt")):
         raise BadAlbum("no owner and times")
+    if "ownerId" in record and not ID.match(str(record["ownerId"])):
+        raise BadAlbum("an ownerId that is no user's id")
     try:
         checked_name(record.get("name"))
         if record.get("smart") is not None:

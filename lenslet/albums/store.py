@@ -45,6 +45,11 @@ def iso(seconds):
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def owns(principal, record):
+    """Whether an album is the principal's (by its maker's id; one without, the last release's, by name)."""
+    return principal.is_maker(record.get("ownerId"), record["owner"])
+
+
 def missing(album_id):
     return NotFound("no such album", id=str(album_id)[:40])
 
@@ -85,7 +90,7 @@ class Albums:
     def owned(self, principal, album_id):
         """(record, version) of an album the principal made (an admin: any); as missing else."""
         record, version = self.read(album_id)
-        if record is None or not (record["owner"] == principal.name or principal.admin):
+        if record is None or not (owns(principal, record) or principal.admin):
             raise missing(album_id)
         return record, version
 
@@ -93,7 +98,7 @@ class Albums:
         """The id of an album the principal may share: their own (picked or smart); another's, an admin's too, is
         refused, as its link would open only what the album's maker shares (nothing)."""
         record, _ = self.owned(principal, str(album_id))
-        if record["owner"] != principal.name:
+        if not owns(principal, record):
             raise Forbidden("an album is shared by its maker", field="album")
         return record["id"]
 
@@ -120,7 +125,7 @@ class Albums:
             if not name.endswith(".json"):
                 continue
             record, _ = self.read(name[:-5])
-            if record is not None and record["owner"] == principal.name:
+            if record is not None and owns(principal, record):
                 count = None if record["smart"] else sum(access.may_see(image["path"]) for image in record["images"])
                 found.append(albums.shown(record, count))
         return sorted(found, key=lambda album: (album["updatedAt"], album["id"]), reverse=True)
@@ -130,7 +135,7 @@ class Albums:
             raise BadRequest('the body is {"name", "images": [image paths]} or {"name", "smart": {"q", ...}}')
         if "images" in body and "smart" in body:
             raise BadRequest("an album holds images picked by hand or what a search finds, not both", field="smart")
-        record = albums.new(body["name"], principal.name, iso(self.clock()), body.get("smart"))
+        record = albums.new(body["name"], principal.name, iso(self.clock()), body.get("smart"), principal.user_id)
         if body.get("images"):
             record["images"] = self.identified(access, albums.checked_paths(body["images"], "images"))
         self.storage.create(album_key(record["id"]), albums.dumps(record))
@@ -202,7 +207,7 @@ class Albums:
         found by its content hash (the share's scope then cuts them to the maker's); a smart album: what its
         search finds for the maker now, without the trash, at most albums.MAX_IMAGES."""
         record, version = self.read(album_id)
-        if record is None or record["owner"] != maker.principal.name:
+        if record is None or not owns(maker.principal, record):
             return None
         if record["smart"] is None:
             # By content: where each picked image is now, never another photo given its name since.

@@ -6,7 +6,7 @@ import logging
 from lenslet.errors import Conflict, NotFound, TooManyAttempts, Unauthorized
 from lenslet.people import first_admin, passwords
 from lenslet.people import shares as share_records
-from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, same_hash, token_hash
+from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, maker_in, same_hash, token_hash
 
 log = logging.getLogger("lenslet")
 
@@ -138,11 +138,11 @@ class Identities:
         return None if scope is None else (record, scope)
 
     def maker_of(self, record):
-        """The principal a share's reach follows now: its maker, a user of the users file (None once removed, or
-        allowed to share nothing), or for a share the server made (the command line, an open gallery), the whole
-        tree under the name it was made by."""
+        """The principal a share's reach follows now: its maker, a user of the users file (found by their id; None
+        once removed, or allowed to share nothing), or for a share the server made (the command line, an open
+        gallery), the whole tree under the name it was made by."""
         if self.users and share_records.made_by_user(record):
-            user = self.directory.users().get(record["createdBy"])
+            user = maker_in(self.directory.users(), record.get("makerId"), record["createdBy"])
             if user is None or not user.principal().can_write:  # removed, or may share nothing now
                 return None
             return user.principal()

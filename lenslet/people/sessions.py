@@ -7,7 +7,8 @@ state folder keeps only its SHA-256, as the record's file name (`.lenslet/sessio
     {"v": 1, "user": "ann", "stamp": "<16 hex>", "createdAt": <seconds>, "seenAt": <seconds>}
 
 The record's stamp is a digest of the user's entry as it was at the sign-in: their stamp (new with every
-password, role or folders lenslet sets), role and folders (so an edit by hand counts too). A session
+password, role or folders lenslet sets), role, folders (so an edit by hand counts too) and id (a user added
+again under a removed one's name is another person). A session
 opens while its user is in the users file with that very digest (a new password, role or folders, or the
 user's removal, ends it everywhere at once), it was used within the
 idle time (sliding: each use moves seenAt, written at most every TOUCH_EVERY seconds), and it is younger
@@ -58,8 +59,10 @@ def made(user, now):
 
 
 def stamp_of(user):
-    """What a session of user's keeps of their entry: a digest of their stamp, role and folders."""
-    about = json.dumps([user.stamp, user.role, list(user.folders)], ensure_ascii=False).encode()
+    """What a session of user's keeps of their entry: a digest of their stamp, role, folders and id (an entry
+    without an id: of the others alone, as the last release's sessions were made)."""
+    about = [user.stamp, user.role, list(user.folders)] + ([user.user_id] if user.user_id else [])
+    about = json.dumps(about, ensure_ascii=False).encode()
     return hashlib.blake2b(about, digest_size=8).hexdigest()
 
 

@@ -17,6 +17,11 @@ def share_key(share_id):
     return join(SHARES, share_id + ".json")
 
 
+def made_by(principal, record):
+    """Whether a share is the principal's own (by the maker's id; a record without one by name)."""
+    return principal.is_maker(record.get("makerId"), record["createdBy"])
+
+
 class Shares:
     """Make, find, list and revoke share links."""
 
@@ -47,7 +52,7 @@ class Shares:
             identity = [self.identify(image) for image in images] if kind == "images" else self.identify(path)
         by_user = principal.kind == "user" and principal.name != TOKEN_ADMIN
         record, key = shares.make(path, kind, principal.name, now, expires_in, allow_download, password, identity,
-                                  by_user, images, album)
+                                  by_user, images, album, principal.user_id or None)
         self.storage.create(share_key(record["id"]), shares.dumps(record))
         log.info("share %s of %s made by %s until %s", record["id"], f"album {album}" if album else path or "/",
                  principal.name, record["expires"])
@@ -125,7 +130,7 @@ class Shares:
             if not name.endswith(".json"):
                 continue
             record, _ = self.read(name[:-5])
-            if record is not None and (principal.admin or record["createdBy"] == principal.name):
+            if record is not None and (principal.admin or made_by(principal, record)):
                 found.append(shares.shown(record, now))
         return sorted(found, key=lambda share: (share["createdAt"], share["id"]), reverse=True)
 
@@ -135,7 +140,7 @@ class Shares:
         if not shares.ID.match(share_id):
             raise missing
         record, version = self.read(share_id)
-        if record is None or not (principal.admin or record["createdBy"] == principal.name):
+        if record is None or not (principal.admin or made_by(principal, record)):
             raise missing
         try:
             self.storage.delete_if(share_key(share_id), version)

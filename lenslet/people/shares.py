@@ -98,13 +98,14 @@ def proof_of(record, secret):
 
 
 def make(path, kind, by, now, expires_in, allow_download=True, password=None, identity=None, by_user=True,
-         images=None, album=None):
+         images=None, album=None, maker_id=None):
     """A new share's record and its link key (shown once).
 
     identity: what the folder or image is (Tree.identity), so the link opens that one and no other of
     its name (for images: a list, one an image); by_user: made by a user of the users file (the link then
     opens no more than that user may see now), not by the server's own command line or an open gallery;
-    images: the images of a share of kind images (path being their folder); album: the album's id."""
+    images: the images of a share of kind images (path being their folder); album: the album's id; maker_id:
+    the id of the user who made it (None: a principal without one), which its reach follows."""
     share_id, secret = new_key()
     record = {"v": FORMAT, "id": share_id, "path": path, "kind": kind, "createdBy": by, "createdAt": iso(now),
               "expires": iso(now + expires_in), "allowDownload": bool(allow_download),
@@ -114,6 +115,8 @@ def make(path, kind, by, now, expires_in, allow_download=True, password=None, id
         record["images"] = list(images)
     if kind == "album":
         record["album"] = album
+    if maker_id:
+        record["makerId"] = maker_id
     return record, f"{share_id}.{secret}"
 
 
@@ -185,6 +188,8 @@ def loads(data, share_id):
         raise BadShare("an identity of another shape")
     if record.get("maker", "user") not in ("user", "server"):
         raise BadShare("a maker of another kind")
+    if "makerId" in record and not ID.match(str(record["makerId"])):
+        raise BadShare("a makerId that is no user's id")
     stored = record.get("password")
     if stored is not None and not (isinstance(stored, dict) and all(
             isinstance(stored.get(name), str) and re.fullmatch(r"[0-9a-f]{32,128}", stored[name])

@@ -13,7 +13,10 @@ in safety and lets every request be checked in microseconds.
 A user has a token, a password (`"password"`: lenslet/people/passwords.py), or both, and may have a
 `"stamp"`: 16 hex digits made anew whenever their password, role or folders change, which every
 session of theirs must match (lenslet/people/sessions.py), so such a change ends their sessions in
-every process. Keys lenslet does not own, in an entry or beside "users", are kept as they are.
+every process. A user lenslet adds gets an `"id"` (16 random hex digits, never changed): what they make
+(share links, albums) is bound to it, so a later user given a removed one's name owns none of it. An
+entry without one (written by an older lenslet or by hand) keeps having none. Keys lenslet does not own,
+in an entry or beside "users", are kept as they are.
 """
 
 import dataclasses
@@ -34,7 +37,8 @@ FORMAT = 1
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 STAMP = re.compile(r"^[0-9a-f]{16}$")
-OWNED = frozenset(("role", "folders", "tokenHash", "password", "stamp"))  # an entry's keys lenslet writes
+ID = STAMP  # a user's id: 16 hex digits
+OWNED = frozenset(("role", "folders", "tokenHash", "password", "stamp", "id"))  # an entry's keys lenslet writes
 MAX_TOKEN = 512  # longer Authorization values are refused before hashing
 MAX_USERS = 10_000
 MAX_FOLDERS = 1000
@@ -47,6 +51,11 @@ def new_token():
 
 def new_stamp():
     """A fresh stamp: a user's sessions made before it end."""
+    return secrets.token_hex(8)
+
+
+def new_id():
+    """A fresh user id: what the user makes is bound to it, never to their name."""
     return secrets.token_hex(8)
 
 
@@ -135,6 +144,7 @@ class Principal:
     role: str
     scope: Scope
     share: object = None  # the share record, for a share link
+    user_id: str = ""  # a user's id ("" for one without, and for every other kind)
 
     @property
     def can_write(self):
@@ -143,6 +153,14 @@ class Principal:
     @property
     def admin(self):
         return self.role == "admin"
+
+    def is_maker(self, maker_id, maker_name):
+        """Whether a record (a share, an album) naming its maker so is this principal's: by id; a record without
+        one (maker_id None: the last release's, or made by a principal without an id) by name, and then only for
+        a principal without an id, so a user added later under that name never owns it."""
+        if maker_id is not None:
+            return self.user_id == maker_id
+        return not self.user_id and self.name == maker_name
 
     def describe(self):
         """What GET /me answers: who this is and what they may do (never a token or a hash)."""
@@ -172,9 +190,11 @@ class User:
     password: dict = None  # passwords.hashed(...), or None
     stamp: str = ""  # "" for an entry that has none yet
     extra: dict = field(default_factory=dict)  # the entry's keys lenslet does not own, kept as they are
+    user_id: str = ""  # "" for an entry that has none (written by an older lenslet or by hand)
+    note: str = ""  # what lenslet took differently from what the entry says, for the admins to read
 
     def principal(self):
-        return Principal("user", self.name, self.role, Scope(self.folders))
+        return Principal("user", self.name, self.role, Scope(self.folders), user_id=self.user_id)
 
     @property
     def admin_role(self):
@@ -188,12 +208,17 @@ class User:
             entry["password"] = self.password
         if self.stamp:
             entry["stamp"] = self.stamp
+        if self.user_id:
+            entry["id"] = self.user_id
         return entry
 
     def shown(self):
         """What GET /users tells of a user: never a hash or a stamp."""
-        return {"name": self.name, "role": self.role, "folders": list(self.folders),
-                "password": self.password is not None, "token": self.token_hash is not None}
+        shown = {"name": self.name, "role": self.role, "folders": list(self.folders),
+                 "password": self.password is not None, "token": self.token_hash is not None}
+        if self.note:
+            shown["note"] = self.note
+        return shown
 
 
 def parse_users(data, where="the users file"):
@@ -213,13 +238,17 @@ def parse_document(data, where="the users file"):
     entries = document["users"]
     if len(entries) > MAX_USERS:
         raise ConfigError(f"{where} lists more than {MAX_USERS} users", setting="LENSLET_USERS")
-    users, hashes = {}, set()
+    users, hashes, ids = {}, set(), set()
     for name, entry in entries.items():
         user = parse_user(name, entry, where)
         if user.token_hash is not None:
             if user.token_hash in hashes:
                 raise ConfigError(f"{where}: {name} has the token hash of another user", setting="LENSLET_USERS")
             hashes.add(user.token_hash)
+        if user.user_id:
+            if user.user_id in ids:  # one would own what the other made
+                raise ConfigError(f"{where}: {name} has the id of another user", setting="LENSLET_USERS")
+            ids.add(user.user_id)
         users[name] = user
     return users, {key: value for key, value in document.items() if key not in ("v", "users")}
 
@@ -248,8 +277,16 @@ def parse_user(name, entry, where="the users file"):
     stamp = entry.get("stamp", "")
     if stamp != "" and (not isinstance(stamp, str) or not STAMP.match(stamp)):
         raise bad("has a stamp that is not 16 hex digits")
+    user_id = entry.get("id", "")
+    if "id" in entry and (not isinstance(user_id, str) or not ID.match(user_id)):
+        raise bad("has an id that is not 16 hex digits (lenslet user add writes it)")
+    folders, note = check_folders(folders, bad), ""
+    if role == "admin" and "" not in folders:
+        # Never widened to every folder: taken as what such an entry may safely mean.
+        role, note = "edit", (f"written as an admin of {', '.join(folders)} only, taken as an edit user of "
+                              "those folders: an admin sees every folder")
     extra = {key: value for key, value in entry.items() if key not in OWNED}
-    return User(name, role, check_folders(folders, bad), hashed, password, stamp, extra)
+    return User(name, role, folders, hashed, password, stamp, extra, user_id, note)
 
 
 def check_folders(folders, bad=lambda why: BadPath(why)):
@@ -283,6 +320,16 @@ def find_user(users, token):
     return found
 
 
+def maker_in(users, maker_id, maker_name):
+    """The user of {name: User} who made a record naming its maker so (see Principal.is_maker), or None."""
+    user = users.get(maker_name)
+    if user is not None and user.principal().is_maker(maker_id, maker_name):
+        return user
+    if maker_id is None:
+        return None
+    return next((user for user in users.values() if user.user_id == maker_id), None)  # renamed by hand
+
+
 # -- what a change to the users file may be (the command line and /users alike) ---------------
 
 
@@ -311,6 +358,15 @@ def checked_password(password):
         raise BadRequest(str(ex), field="password") from None
 
 
+def checked_admin(user):
+    """user, or BadRequest when they are an admin of some folders only: an admin manages everyone's people and
+    links, so an admin sees every folder."""
+    if user.role == "admin" and "" not in user.folders:
+        raise BadRequest('an admin sees every folder: give the admin role with folders [""] (every folder), '
+                         "or another role", field="folders")
+    return user
+
+
 def changed(user, role=None, folders=None, password=None, token_hash=None):
     """user with a new role, folders, password (its record: passwords.hashed) or token hash: a change of any
     but the token gives a new stamp, which ends the user's sessions everywhere."""
@@ -323,6 +379,7 @@ def changed(user, role=None, folders=None, password=None, token_hash=None):
         fields["password"] = password
     if fields:
         fields["stamp"] = new_stamp()
+        fields["note"] = ""  # lenslet writes the entry as it takes it
     if token_hash is not None:
         fields["token_hash"] = token_hash
     return dataclasses.replace(user, **fields)

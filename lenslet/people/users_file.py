@@ -49,6 +49,9 @@ class Directory:
         except ConfigError as ex:
             log.error("%s", ex.description)
             return stat, {}, ex.description
+        for user in known.values():
+            if user.note:
+                log.warning("users: %s %s", user.name, user.note)
         log.info("users: %d read from %s", len(known), self.path)
         return stat, known, None
 
@@ -98,9 +101,10 @@ class Directory:
         token = None if password is not None else people.new_token()
 
         def change(known):
-            user = known.get(name) or people.User(name, role, folders, stamp=people.new_stamp())
-            known[name] = people.changed(user, role, folders, record,
-                                         None if token is None else people.token_hash(token))
+            user = known.get(name) or people.User(name, role, folders, stamp=people.new_stamp(),
+                                                  user_id=people.new_id())
+            known[name] = people.checked_admin(people.changed(user, role, folders, record,
+                                                              None if token is None else people.token_hash(token)))
             return token, known
         return self._change(change)
 
@@ -112,7 +116,8 @@ class Directory:
         def change(known):
             if name in known:
                 raise AlreadyExists(f"there is a user {name} already", field="name")
-            known[name] = people.changed(people.User(name, role, folders), password=record)
+            user = people.User(name, role, folders, user_id=people.new_id())
+            known[name] = people.checked_admin(people.changed(user, password=record))
             return known[name], known
         return self._change(change)
 
@@ -124,7 +129,7 @@ class Directory:
         def change(known):
             if known:
                 raise Conflict("there are users already: sign in with your name and password")
-            known[name] = people.changed(people.User(name, "admin", ("",)), password=record)
+            known[name] = people.changed(people.User(name, "admin", ("",), user_id=people.new_id()), password=record)
             return known[name], known
         return self._change(change)
 
@@ -137,7 +142,7 @@ class Directory:
         def change(known):
             if name not in known:
                 raise NotFound(f"no user {name[:64]!r}", field="name")
-            known[name] = people.changed(known[name], role, folders, record)
+            known[name] = people.checked_admin(people.changed(known[name], role, folders, record))
             return known[name], known
         return self._change(change, keep_admin)
 

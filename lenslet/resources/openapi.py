@@ -200,6 +200,8 @@ SCHEMAS = {
             "folders": {**STRINGS, "description": "folders they see with all they hold (\"\": everything)"},
             "password": {"type": "boolean", "description": "they may sign in with a password"},
             "token": {"type": "boolean", "description": "they hold a token (for scripts: `lenslet user add`)"},
+            "note": {"type": "string", "description": "what lenslet takes differently from what their entry says "
+                                                      "(an admin of some folders only: an edit user of them)"},
         },
     },
     "UserChange": {"type": "object", "additionalProperties": False, "properties": USER_FIELDS},

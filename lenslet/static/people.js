@@ -88,7 +88,8 @@ export class PeopleDialog {
       row.dataset.name = user.name;
       const folders = user.folders.map((f) => f || "every folder").join(", ");
       const text = Object.assign(document.createElement("span"), {
-        textContent: `${user.name} (${user.role}): ${folders}${user.password ? "" : ", no password (token)"}`});
+        textContent: `${user.name} (${user.role}): ${folders}${user.password ? "" : ", no password (token)"}` +
+          (user.note ? ` (${user.note})` : "")});
       const change = Object.assign(document.createElement("button"), {type: "button", textContent: "Change"});
       change.addEventListener("click", () => this.changing(user));
       const remove = Object.assign(document.createElement("button"), {type: "button", textContent: "Remove",

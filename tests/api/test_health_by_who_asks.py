@@ -7,7 +7,6 @@ from helpers import draw
 
 from lenslet import layout
 from lenslet.people.share_links import Shares
-from lenslet.people.users import Principal, Scope
 from lenslet.people.users_file import Directory
 
 PAGE_RULES = {"trash": layout.TRASH, "images": layout.EXTENSIONS}
@@ -23,7 +22,7 @@ def users(client_with, storage, tree, tmp_path):
     headers = {"admin": {"Authorization": "Bearer " + directory.add("ann", "admin", [""])},
                "viewer": {"Authorization": "Bearer " + directory.add("bob", "view", ["family"])},
                "nobody": {}}
-    owner = Principal("user", "ann", "admin", Scope([""]))
+    owner = directory.users()["ann"].principal()
     headers["share"] = {"X-Lenslet-Share": Shares(storage).make(owner, "family", "folder")[1]}
     return (lambda **changes: client_with(users=directory.path, **changes)), headers
 

@@ -11,10 +11,8 @@ from openapi_check import spec_checked
 
 from lenslet.app import create_app
 from lenslet.people.share_links import Shares
-from lenslet.people.users import Principal, Scope
 from lenslet.people.users_file import Directory
 
-ADMIN = Principal("user", "admin", "admin", Scope([""]))  # the users file's admin: a share reaches what they see
 IMAGES = {"family/a.jpg": ["beach", "fam"], "family/sub/b.jpg": ["beach"], "family2/c.jpg": ["beach", "cousins"],
           "work/d.jpg": ["beach", "secret"], "top.jpg": ["beach"]}
 
@@ -38,10 +36,11 @@ class World:
             self.client.put_json(f"/item?path={path}", {"tags": tags}, headers=self.as_("admin"))
         gallery.index()
         shares = Shares(gallery.storage, clock=lambda: self.now[0])
-        self.keys = {"share": shares.make(ADMIN, "family", "folder")[1],
-                     "expired": shares.make(ADMIN, "family", "folder", expires_in=60)[1]}
-        revoked, self.keys["revoked"] = shares.make(ADMIN, "family", "folder")
-        shares.revoke(ADMIN, revoked["id"])
+        admin = directory.users()["admin"].principal()  # the users file's admin: a share reaches what they see
+        self.keys = {"share": shares.make(admin, "family", "folder")[1],
+                     "expired": shares.make(admin, "family", "folder", expires_in=60)[1]}
+        revoked, self.keys["revoked"] = shares.make(admin, "family", "folder")
+        shares.revoke(admin, revoked["id"])
         self.now[0] += 120  # the 60-second share is past its time
 
     def as_(self, who):

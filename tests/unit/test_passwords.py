@@ -65,7 +65,7 @@ def test_an_old_users_file_of_tokens_only_is_read_and_written_back_losing_nothin
     after = json.loads(open(directory.path).read())
     assert after["note"] == "kept by hand" and after["users"]["ann"] == old["users"]["ann"]
     assert after["users"]["bob"] == old["users"]["bob"]  # no stamp added where nothing changed
-    assert set(after["users"]["cat"]) == {"role", "folders", "password", "stamp"}
+    assert set(after["users"]["cat"]) == {"role", "folders", "password", "stamp", "id"}
     assert oct(os.stat(directory.path).st_mode & 0o777) == "0o600"
 
 
