@@ -385,7 +385,8 @@ def share(args):
     password = None
     if args.password:
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    listed, key = shares.make(admin, path, kind, seconds, not args.no_download, password, images)
+    listed, key = shares.make(admin, path, kind, seconds, not args.no_download, password, images,
+                              details=args.details)
     what = f"{len(images)} images of {path or '/'}" if images else path or "/"
     print(f"share {listed['id']} of {what} until {listed['expires']}:", file=sys.stderr)
     print((args.base if args.base is not None else config.public_url).rstrip("/") + "/s#" + key)
@@ -484,6 +485,8 @@ def main(argv=None):
     link.add_argument("path", nargs="*", help="the folder or image to share (or several images of one folder)")
     link.add_argument("--expires", default="7d", help="how long: 7d (default), 12h, 30m, 2w")
     link.add_argument("--no-download", action="store_true", help="the link shows images but not their originals")
+    link.add_argument("--details", action="store_true",
+                      help="the link shows where each photo was taken (GPS) and with what camera")
     link.add_argument("--password", action="store_true", help="ask for a password (read from stdin when not a tty)")
     link.add_argument("--base", help="the gallery's address, put before /s#<key> (https://photos...; default: "
                                      "LENSLET_PUBLIC_URL)")

@@ -33,7 +33,7 @@ class Shares:
         self.album_images = album_images  # (album id, the share's maker now) -> the paths it holds now, None: gone
 
     def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None, images=None,
-             album=None):
+             album=None, details=False):
         """A new share of a folder, an image, images of one folder (images, path their folder) or an album (its
         id; path "") the principal may change: (the record as listed, its key)."""
         if not principal.can_write or principal.share is not None:
@@ -52,7 +52,7 @@ class Shares:
             identity = [self.identify(image) for image in images] if kind == "images" else self.identify(path)
         by_user = principal.kind == "user" and principal.name != TOKEN_ADMIN
         record, key = shares.make(path, kind, principal.name, now, expires_in, allow_download, password, identity,
-                                  by_user, images, album, principal.user_id or None)
+                                  by_user, images, album, principal.user_id or None, details)
         self.storage.create(share_key(record["id"]), shares.dumps(record))
         log.info("share %s of %s made by %s until %s", record["id"], f"album {album}" if album else path or "/",
                  principal.name, record["expires"])

@@ -98,19 +98,20 @@ def proof_of(record, secret):
 
 
 def make(path, kind, by, now, expires_in, allow_download=True, password=None, identity=None, by_user=True,
-         images=None, album=None, maker_id=None):
+         images=None, album=None, maker_id=None, details=False):
     """A new share's record and its link key (shown once).
 
     identity: what the folder or image is (Tree.identity), so the link opens that one and no other of
     its name (for images: a list, one an image); by_user: made by a user of the users file (the link then
     opens no more than that user may see now), not by the server's own command line or an open gallery;
     images: the images of a share of kind images (path being their folder); album: the album's id; maker_id:
-    the id of the user who made it (None: a principal without one), which its reach follows."""
+    the id of the user who made it (None: a principal without one), which its reach follows; details: the
+    link shows where each photo was taken and with what camera (off unless chosen)."""
     share_id, secret = new_key()
     record = {"v": FORMAT, "id": share_id, "path": path, "kind": kind, "createdBy": by, "createdAt": iso(now),
               "expires": iso(now + expires_in), "allowDownload": bool(allow_download),
               "secretHash": secret_hash(secret), "password": password_hash(password) if password else None,
-              "identity": identity, "maker": "user" if by_user else "server"}
+              "identity": identity, "maker": "user" if by_user else "server", "details": bool(details)}
     if kind == "images":
         record["images"] = list(images)
     if kind == "album":
@@ -164,6 +165,8 @@ def loads(data, share_id):
         raise BadShare("no secretHash")
     if not isinstance(record.get("allowDownload"), bool) or not isinstance(record.get("createdBy"), str):
         raise BadShare("no allowDownload or createdBy")
+    if not isinstance(record.get("details", False), bool):  # absent in the last release's: no details shown
+        raise BadShare("details of another shape")
     try:
         seconds_of(record.get("expires"))
         seconds_of(record.get("createdAt"))
@@ -219,7 +222,7 @@ def shown(record, now):
     """A share as GET /shares lists it: never its hashes."""
     fields = ("id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload")
     listed = {**{name: record[name] for name in fields}, "password": record["password"] is not None,
-              "expired": now >= seconds_of(record["expires"])}
+              "expired": now >= seconds_of(record["expires"]), "details": record.get("details") is True}
     if record["kind"] == "images":
         listed["images"] = list(record["images"])
     if record["kind"] == "album":

@@ -169,6 +169,7 @@ class Principal:
                  "images": sorted(self.scope.images)}
         if self.share is not None:
             about["share"] = {key: self.share[key] for key in ("id", "path", "kind", "expires", "allowDownload")}
+            about["share"]["details"] = self.share.get("details") is True
             if self.share.get("album"):
                 about["share"]["album"] = self.share["album"]  # the page opens it
         return about

@@ -189,7 +189,8 @@ SCHEMAS = {
             "share": {"type": "object", "properties": {
                 "id": {"type": "string"}, "path": {"type": "string"},
                 "kind": {"enum": ["folder", "image", "images", "album"]}, "album": {"type": "string"},
-                "expires": {"type": "string"}, "allowDownload": {"type": "boolean"}}},
+                "expires": {"type": "string"}, "allowDownload": {"type": "boolean"},
+                "details": {"type": "boolean", "description": "the link shows place and camera"}}},
         },
     },
     "User": {
@@ -218,6 +219,8 @@ SCHEMAS = {
             "expires": {"type": ["string", "number"], "description": "how long: `7d` (the default), `12h`, "
                         "`30m`, `2w` or seconds; at most LENSLET_SHARE_MAX_DAYS"},
             "allowDownload": {"type": "boolean", "default": True, "description": "originals may be downloaded"},
+            "details": {"type": "boolean", "default": False, "description": "the link shows where each photo was "
+                                                                            "taken (GPS) and with what camera"},
             "password": {"type": "string", "description": "asked by the shared view (POST /shares/unlock)"},
         },
     },
@@ -233,6 +236,7 @@ SCHEMAS = {
             "album": {"type": "string", "description": "kind album: its id"},
             "createdBy": {"type": "string"}, "createdAt": {"type": "string"}, "expires": {"type": "string"},
             "allowDownload": {"type": "boolean"}, "password": {"type": "boolean"}, "expired": {"type": "boolean"},
+            "details": {"type": "boolean", "description": "the link shows place and camera"},
         },
     },
     "ShareMade": {

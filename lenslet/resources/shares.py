@@ -63,11 +63,12 @@ class SharesResource:
             seconds = None if expires is None else shares.duration(expires)
         except ValueError as ex:
             raise BadRequest(str(ex), field="expires") from None
-        allow = body.get("allowDownload", True)
-        if not isinstance(allow, bool):
-            raise BadRequest("allowDownload is true or false", field="allowDownload")
+        allow, details = body.get("allowDownload", True), body.get("details", False)
+        for name, value in (("allowDownload", allow), ("details", details)):
+            if not isinstance(value, bool):
+                raise BadRequest(f"{name} is true or false", field=name)
         listed, key = self.shares.make(principal_of(req), path, kind, seconds, allow, body.get("password"), images,
-                                       album)
+                                       album, details)
         link = LINK + key
         resp.media = {**listed, "key": key, "link": link, "url": req.prefix + link}
         resp.status = falcon.HTTP_201

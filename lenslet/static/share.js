@@ -1,5 +1,5 @@
 // Share links: the dialog that makes one for a folder, an image or the selected images (expiry, a password,
-// downloads allowed or not; the full link and Copy) and lists the links made (what each opens, until when,
+// downloads allowed or not, place and camera shown or not; the full link and Copy) and lists the links made (what each opens, until when,
 // Revoke), and the shared view's start (/s#<key>: the key kept for this tab,
 // the password asked for when the share has one). Nothing happens on import.
 
@@ -17,6 +17,7 @@ export class ShareDialog {
     const part = (css) => dialog.querySelector(css);
     this.parts = {path: part("#share-path"), what: part("#share-what"), expires: part("#share-expires"),
       create: part("#share-create"), password: part("#share-password"), download: part("#share-download"),
+      details: part("#share-details"),
       link: part("#share-link"), copy: part("#share-copy"), list: part("#share-list"), message: part("#share-message")};
     this.parts.expires.replaceChildren(...EXPIRIES.map(([value, label]) =>
       Object.assign(document.createElement("option"), {value, textContent: label, selected: value === "7d"})));
@@ -41,6 +42,7 @@ export class ShareDialog {
     this.parts.link.value = "";
     this.parts.password.value = "";
     this.parts.download.checked = true;
+    this.parts.details.checked = false;
     this.parts.copy.disabled = true;
     this.say("");
     this.dialog.showModal();
@@ -54,7 +56,8 @@ export class ShareDialog {
       const what = this.kind === "images" ? {paths: this.path} : this.kind === "album" ? {album: this.path}
         : {path: this.path};
       const asked = {...what,
-        expires: this.parts.expires.value, allowDownload: this.parts.download.checked};
+        expires: this.parts.expires.value, allowDownload: this.parts.download.checked,
+        details: this.parts.details.checked};
       if (this.parts.password.value) asked.password = this.parts.password.value;
       const made = await this.api.postJSON("/shares", asked);
       // The full link, with the host this browser reached the gallery by (what the people it goes to use too).
@@ -92,7 +95,7 @@ export class ShareDialog {
       const when = share.expired ? "expired" : `until ${new Date(share.expires).toLocaleString()}`;
       const text = Object.assign(document.createElement("span"),
         {textContent: `${shareOf(share)}, ${when}${share.password ? ", password" : ""}` +
-          `${share.allowDownload ? "" : ", no downloads"}`});
+          `${share.allowDownload ? "" : ", no downloads"}${share.details ? ", place and camera shown" : ""}`});
       const revoke = Object.assign(document.createElement("button"), {type: "button", textContent: "Revoke"});
       revoke.addEventListener("click", () => this.revoke(share.id));
       row.append(text, revoke);
