@@ -35,7 +35,7 @@ def make_gallery(tree, users):
 
 
 @pytest.fixture
-def gallery(tree, tmp_path):
+def library(tree, tmp_path):
     client, as_ = make_gallery(tree, tmp_path / "users.json")
     client.post_json("/trash", {"paths": ["home/porch.jpg"]}, headers=as_["admin"])
     lenslet(["index", str(tree)])  # a.mov is no real video: counted as a file with errors
@@ -47,8 +47,8 @@ def paths_of(answer):
 
 
 @pytest.mark.parametrize("who", ["viewer", "link"])
-def test_the_trash_is_gone_for_an_every_folder_viewer_and_a_link_of_everything(gallery, who):
-    client, as_ = gallery
+def test_the_trash_is_gone_for_an_every_folder_viewer_and_a_link_of_everything(library, who):
+    client, as_ = library
     asks = dict(headers=as_[who], expect_errors=True)
     assert "_trash_" not in [d["name"] for d in client.get("/folders", **asks).json["dirs"]]
     for url in ("/folders?path=_trash_", "/file?path=_trash_/porch.jpg", "/item?path=_trash_/porch.jpg",
@@ -64,8 +64,8 @@ def test_the_trash_is_gone_for_an_every_folder_viewer_and_a_link_of_everything(g
         assert "_trash_/porch.jpg" not in [item["path"] for year in years for item in year["items"]]
 
 
-def test_a_trashed_photo_is_in_the_trash_view_only_even_for_an_admin(gallery, tree, search_looks_often):
-    client, as_ = gallery
+def test_a_trashed_photo_is_in_the_trash_view_only_even_for_an_admin(library, tree, search_looks_often):
+    client, as_ = library
     admin = as_["admin"]
     assert paths_of(client.get("/folders?path=_trash_", headers=admin)) == ["_trash_/porch.jpg"]
     assert client.get("/search?q=porch", headers=admin).json["total"] == 0
@@ -76,8 +76,8 @@ def test_a_trashed_photo_is_in_the_trash_view_only_even_for_an_admin(gallery, tr
     wait_until(lambda: "home/porch.jpg" in paths_of(client.get("/timeline", headers=admin)))
 
 
-def test_a_nested_scope_is_reached_through_the_folders_above_it(gallery):
-    client, as_ = gallery
+def test_a_nested_scope_is_reached_through_the_folders_above_it(library):
+    client, as_ = library
     root = client.get("/folders", headers=as_["nested"]).json
     assert [(d["name"], d["allImages"]) for d in root["dirs"]] == [("trips", 1)]
     assert root["allImages"] == 1 and root["cover"] == "trips/2024/sea.jpg"
@@ -96,8 +96,8 @@ def test_a_folder_link_above_a_nested_scope_is_no_way_in(tree, tmp_path):
 
 @pytest.mark.parametrize("url", ["/folders?path={}", "/item?path={}/sea.jpg", "/file?path={}/sea.jpg",
                                  "/thumb?path={}/sea.jpg", "/search?path={}"])
-def test_out_of_scope_and_missing_answer_alike_to_every_header(gallery, url):
-    client, as_ = gallery
+def test_out_of_scope_and_missing_answer_alike_to_every_header(library, url):
+    client, as_ = library
     out = client.get(url.format("trips/2023"), headers=as_["nested"], expect_errors=True)
     missing = client.get(url.format("trips/2024/gone"), headers=as_["nested"], expect_errors=True)  # in scope
     assert out.status_int == missing.status_int == 404
@@ -119,8 +119,8 @@ def test_a_stack_groups_only_what_the_viewer_may_see(tree, tmp_path):
     assert [item["name"] for item in bobs] == ["a.jpg"] and "stack" not in bobs[0]
 
 
-def test_a_listings_signature_changes_only_with_what_its_viewer_sees(gallery, tree):
-    client, as_ = gallery
+def test_a_listings_signature_changes_only_with_what_its_viewer_sees(library, tree):
+    client, as_ = library
     before = client.get("/folders", headers=as_["nested"]).json["sig"]
     (tree / "trips" / "2023" / "new.jpg").write_bytes(jpeg(color=(1, 2, 3)))
     lenslet(["index", str(tree)])  # a.mov is no real video: counted as a file with errors
@@ -129,3 +129,23 @@ def test_a_listings_signature_changes_only_with_what_its_viewer_sees(gallery, tr
     (tree / "trips" / "2024" / "new.jpg").write_bytes(jpeg(color=(1, 2, 3)))
     lenslet(["index", str(tree)])  # a.mov is no real video: counted as a file with errors
     assert client.get("/folders", headers=as_["nested"]).json["sig"] != before
+
+
+def test_on_disk_and_in_a_bucket_the_trash_and_what_is_out_of_scope_answer_as_missing(gallery, tmp_path):
+    for path in ("trips/2024/sea.jpg", "trips/2023/hill.jpg", "home/porch.jpg"):
+        gallery.put(path, exif_photo(taken=TAKEN))
+    directory = Directory(str(tmp_path / "users.json"))
+    as_ = {who: {"Authorization": f"Bearer {directory.add(name, role, folders)}"} for who, name, role, folders in
+           (("admin", "root", "admin", [""]), ("viewer", "gran", "view", [""]),
+            ("nested", "nan", "view", ["trips/2024"]))}
+    client = gallery.with_settings(users=directory.path)
+    gallery.index()
+    client.post_json("/trash", {"paths": ["home/porch.jpg"]}, headers=as_["admin"])
+    gallery.index()
+    assert [d["name"] for d in client.get("/folders", headers=as_["viewer"]).json["dirs"]] == ["home", "trips"]
+    client.get("/file?path=_trash_/porch.jpg", headers=as_["viewer"], status=404)
+    assert [d["name"] for d in client.get("/folders", headers=as_["nested"]).json["dirs"]] == ["trips"]
+    out = client.get("/folders?path=trips/2023", headers=as_["nested"], status=404)
+    missing = client.get("/folders?path=trips/2024/gone", headers=as_["nested"], status=404)
+    assert out.headers["Cache-Control"] == missing.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in out.headers and "ETag" not in missing.headers
