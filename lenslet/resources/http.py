@@ -34,6 +34,15 @@ def not_modified(if_none_match, if_modified_since, etag, mtime):
     return False
 
 
+def vary_also(vary, names):
+    """A Vary header's value with names added to what it says already (unless it says `*`, every header)."""
+    said = [name.strip() for name in (vary or "").split(",") if name.strip()]
+    if "*" in said:
+        return "*"
+    known = {name.lower() for name in said}
+    return ", ".join(said + [name for name in names if name.lower() not in known])
+
+
 class Unsatisfiable(Exception):
     """A well-formed range that lies wholly past the end of the file."""
 
