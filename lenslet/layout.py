@@ -38,6 +38,7 @@ MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
 MOVES = f"{STATE}/moves"      # journals of moves under way
 SHARES = f"{STATE}/shares"    # share links, one file each (lenslet/people/share_links.py)
 THROTTLE = f"{STATE}/throttle"  # failed sign-ins, one file per client address (lenslet/people/throttle_store.py)
+SIGNED_IN = f"{THROTTLE}/signed-in"  # where each account name was signed in to from lately, one file per network
 ALBUMS = f"{STATE}/albums"    # albums, one file each (lenslet/albums/store.py)
 SESSIONS = f"{STATE}/sessions"  # signed-in sessions, one file each, named by the token's hash (session_store.py)
 # Journals (of moves, of edits) and job files of a shape lenslet does not write are set aside here, for a person

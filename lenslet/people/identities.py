@@ -62,18 +62,29 @@ class Identities:
         return None if user is None else user.principal()
 
     def sign_in(self, name, password, address):
-        """Check a name and password (counted as a failure when wrong) and start a session: (principal, token)."""
+        """Check a name and password (counted as a failure when wrong, against the address and, from an address
+        that has not signed in as that name lately, against the name) and start a session: (principal, token)."""
         self.held_back(address)
         if not self.users or self.sessions is None:
             raise NotFound("this gallery has no users to sign in as (LENSLET_USERS)")
-        user = self.directory.users().get(name) if isinstance(name, str) else None
+        stranger = not self.throttle.known(name, address)
+        wait = self.throttle.account_wait(name) if stranger else 0
+        if wait:
+            log.warning("refused a password for %r from %s: that name is being guessed", name[:64], address)
+            raise TooManyAttempts(f"too many wrong passwords for this name: try again in {wait} s, or from where "
+                                  "you signed in before", retry_after=wait)
+        user = self.directory.users().get(name)
         # Compared for every name, one with no password or nobody's too: the time does not tell which exist.
         if not passwords.matches(user.password if user is not None else None, password) or user is None:
-            what = f"a password for {name[:64]!r}" if isinstance(name, str) else "a password"
-            raise self.refuse(address, what, Unauthorized("that name and password do not match", signIn="password"),
+            credential = token_hash(f"{name}\n{password}")
+            if stranger:
+                self.throttle.account_failed(name, credential)
+            raise self.refuse(address, f"a password for {name[:64]!r}",
+                              Unauthorized("that name and password do not match", signIn="password"),
                               f"{name}\n{password}")
         if passwords.stale(user.password):
             self.directory.upgrade(user, password)
+        self.throttle.signed_in(name, address)
         log.info("%s signed in from %s", user.name, address)
         return user.principal(), self.sessions.start(user)
 

@@ -1,5 +1,12 @@
-"""Failed sign-ins slowed per client address: the rule, and the record kept for an address. Pure: the
-time is given (the wall clock, so that every process and every host reads one count).
+"""Failed sign-ins slowed per client address, and per account name for passwords: the rule, and the record
+kept for each. Pure: the time is given (the wall clock, so that every process and every host reads one count).
+
+An address counts as its network where one household (or one attacker) holds many: an IPv6 address as its
+/64, an IPv4 address (also written IPv4-mapped) as itself. A wrong password counts against the name tried
+(case-folded) too, unless it came from an address that signed in as that name within KNOWN_FOR: once a
+name's count is spent, a password for it from any other address is refused (429) before it is checked, so
+guessing one name from many networks is as slow as from one; the address a person signed in from before
+is never held back by strangers' guesses (only by its own).
 
 Each address has a level that a failure raises by one and that drains by one every DRAIN seconds. While
 the level is at most FREE an attempt with a token, a share key or a share password is answered, so a
@@ -13,6 +20,7 @@ input: what is not exactly such a record (torn, forged, of another shape, too bi
 """
 
 import hashlib
+import ipaddress
 import math
 import re
 
@@ -25,12 +33,47 @@ ALLOWANCE = FREE + 1  # wrong attempts a burst gets answered before the first 42
 MAX_LEVEL = 60  # a record's level at most: an address waits at most (MAX_LEVEL - FREE) * DRAIN seconds
 FORGET_AFTER = MAX_LEVEL * DRAIN  # seconds after its last failure by which any record has drained to nothing
 AHEAD = 300.0  # seconds a record's time may be ahead of this host's clock (another host's clock)
+KNOWN_FOR = 30 * 24 * 3600.0  # seconds an address that signed in as a name is let past that name's count
 MAX_BYTES = 256  # a record is about 60 bytes: a bigger file is not one, and is never read whole
 VERSION = 1
 
 _NAME = re.compile(r"[0-9a-f]{32}\.json")
 _KEYS = frozenset(("v", "level", "at"))
 
+
+
+def address_key(address):
+    """Whom an address's failures count against: an IPv6 address's /64 (a home or a host is given a whole /64 and
+    picks any address in it), an IPv4 address itself, an IPv4-mapped IPv6 address as that IPv4 address."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+def account_key(name):
+    """Whom a wrong password counts against besides its address: the name tried, case-folded."""
+    return "account\n" + name.casefold()
+
+
+def signed_in_key(name, address):
+    """The record that an address signed in as a name (kept apart from the counts)."""
+    return "signed-in\n" + name.casefold() + "\n" + address_key(address)
+
+
+def signed_in(now):
+    """The record of a sign-in now."""
+    return {"v": VERSION, "level": 0, "at": now}
+
+
+def known(record, now):
+    """Whether a sign-in record is recent enough to let its address past its name's count."""
+    return record is not None and now - record["at"] < KNOWN_FOR
 
 
 def record_name(address):

@@ -1,6 +1,7 @@
-"""Failed sign-ins counted per client address for the whole service: one record per address in the state
-folder (`.lenslet/throttle/<digest>.json`, on S3 in the bucket), so every web process and every host
-reads one count. The rule is lenslet/people/throttle.py.
+"""Failed sign-ins counted per client address (and per account name for passwords) for the whole service: one
+record per address or name in the state folder (`.lenslet/throttle/<digest>.json`, on S3 in the bucket), so
+every web process and every host reads one count; beside them, in `signed-in/`, when an address last signed
+in as a name. The rule is lenslet/people/throttle.py.
 
 An attempt reads its address's record (one small read; none at all is there for an address that never
 failed), and only a failure writes: a conditional replace, redone on the other writer's record when two
@@ -15,7 +16,7 @@ import threading
 import time
 
 from lenslet.errors import BadRequest, Foreign, LensletError, PreconditionFailed, TooLarge, Unavailable
-from lenslet.layout import STATE, THROTTLE, join, name_of
+from lenslet.layout import SIGNED_IN, STATE, THROTTLE, join, name_of
 from lenslet.people import throttle
 from lenslet.recent import Recent
 from lenslet.storage import set_aside
@@ -43,15 +44,47 @@ class Throttle:
 
     def wait(self, address):
         """Seconds the address must wait before its next attempt (0: it may try now)."""
-        record, _ = self._load(throttle.record_name(address))
-        return throttle.wait(record, self.clock())
+        return self._wait(throttle.address_key(address))
+
+    def account_wait(self, name):
+        """Seconds a password for an account name must wait (from an address that has not signed in as it)."""
+        return self._wait(throttle.account_key(name))
 
     def failed(self, address, credential=""):
         """Count a failed attempt from address (once for each credential, given as a digest)."""
-        pair = (address, credential)
+        self._count(throttle.address_key(address), credential)
+
+    def account_failed(self, name, credential=""):
+        """Count a wrong password for an account name (once for each credential, given as a digest)."""
+        self._count(throttle.account_key(name), credential)
+
+    def known(self, name, address):
+        """Whether address signed in as name lately (a record that cannot be read: no)."""
+        key = join(SIGNED_IN, throttle.record_name(throttle.signed_in_key(name, address)))
+        try:
+            data, _ = self.storage.read_small(key, throttle.MAX_BYTES)
+            return data is not None and throttle.known(throttle.loads(data, self.clock()), self.clock())
+        except (LensletError, throttle.BadRecord) as ex:
+            log.warning("not a record of a sign-in, taken for none: %s", getattr(ex, "description", ex))
+            return False
+
+    def signed_in(self, name, address):
+        """Keep that address signed in as name now (a record that cannot be written only costs a later wait)."""
+        key = join(SIGNED_IN, throttle.record_name(throttle.signed_in_key(name, address)))
+        try:
+            self.storage.write(key, throttle.dumps(throttle.signed_in(self.clock())), durable=False)
+        except LensletError as ex:
+            log.warning("cannot keep where %s signed in from: %s", name[:64], ex.description)
+
+    def _wait(self, key):
+        record, _ = self._load(throttle.record_name(key))
+        return throttle.wait(record, self.clock())
+
+    def _count(self, key, credential):
+        pair = (key, credential)
         if credential and self.counted.get(pair):
             return
-        name = throttle.record_name(address)
+        name = throttle.record_name(key)
         for attempt in range(WRITE_TRIES):
             record, version = self._load(name)
             if version is STUCK:
@@ -63,7 +96,7 @@ class Throttle:
             except PreconditionFailed:  # another process counted meanwhile: count again on top of theirs
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
         else:
-            raise Unavailable("too many failed attempts from one address at once to count them; try again")
+            raise Unavailable("too many failed attempts at once to count them; try again")
         if credential:
             self.counted.put(pair, True)
         self._sweep()
@@ -116,3 +149,18 @@ class Throttle:
                     self.storage.delete_if(key, version)  # unless a failure was counted meanwhile
             except (LensletError, throttle.BadRecord):
                 continue  # gone, counted again, or not a record: set aside when its address is next read
+        self._sweep_signed_in(now)
+
+    def _sweep_signed_in(self, now):
+        """Remove records of sign-ins too old to let anyone past a name's count."""
+        try:
+            entries = self.storage.list_folder(SIGNED_IN) if self.storage.exists(SIGNED_IN) else []
+        except LensletError as ex:
+            log.warning("cannot look for old records of sign-ins: %s", ex.description)
+            return
+        old = [entry.name for entry in entries if not entry.is_dir and entry.mtime < now - throttle.KNOWN_FOR]
+        for name in old[:SWEEP_MAX]:
+            try:
+                self.storage.delete(join(SIGNED_IN, name))
+            except LensletError:
+                continue

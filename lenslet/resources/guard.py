@@ -5,12 +5,14 @@ from lenslet.errors import Forbidden, Misdirected, Unauthorized, UriTooLong
 from lenslet.people.access import Access
 from lenslet.people.users import OPEN
 from lenslet.resources import MAX_QUERY_STRING, sites
+from lenslet.resources.http import vary_also
 from lenslet.resources.static import is_page
 from lenslet.storage.routed import LIBRARY_READ_ONLY
 
 PREFIXES = ("", "/api")  # the API is served at the root and again under /api for front ends that expect it
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
 SHARE_HEADER = "X-Lenslet-Share"
+CREDENTIAL_HEADERS = ("Cookie", "Authorization", SHARE_HEADER)  # what an answer to a credential varies on
 # What a share link opens: its folder's listings, the sidecars, thumbnails, the viewer's previews,
 # the originals when it allows downloads, who it is, and /health without its details (the page's
 # rules). Nothing else (no search, no tags, no health details).
@@ -129,8 +131,10 @@ class Guard:
 
 class Private:
     """An answer to a request that carried a credential is that browser's alone: never `public`, so a
-    shared cache (nginx's proxy_cache on /thumb, say) cannot hand it to a request without one. Only where
-    credentials open something (a users file, LENSLET_TOKEN): an open gallery's answers are anyone's."""
+    shared cache (nginx's proxy_cache on /thumb, say) cannot hand it to a request without one, and it varies
+    on the credential headers, so a browser shared by a family answers nobody's request from another's
+    cached answer. Only where credentials open something (a users file, LENSLET_TOKEN): an open gallery's
+    answers are anyone's."""
 
     def process_response(self, req, resp, resource, req_succeeded):
         """Make the answer to a request that carried a credential private."""
@@ -142,6 +146,7 @@ class Private:
         if not any(part.lower() in ("private", "no-store") for part in parts):
             parts.insert(0, "private")
         resp.set_header("Cache-Control", ", ".join(parts))
+        resp.set_header("Vary", vary_also(resp.get_header("Vary"), CREDENTIAL_HEADERS))
 
 
 def client_address(req):

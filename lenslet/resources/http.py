@@ -5,7 +5,8 @@ import email.utils
 import re
 from wsgiref.handlers import format_date_time
 
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.I)
+_RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.I)  # ASCII digits only (RFC 9110)
+BEYOND = 10 ** 18  # more bytes than any file holds: a longer number of a Range stands for this
 
 
 def etag_of(stat):
@@ -33,6 +34,15 @@ def not_modified(if_none_match, if_modified_since, etag, mtime):
     return False
 
 
+def vary_also(vary, names):
+    """A Vary header's value with names added to what it says already (unless it says `*`, every header)."""
+    said = [name.strip() for name in (vary or "").split(",") if name.strip()]
+    if "*" in said:
+        return "*"
+    known = {name.lower() for name in said}
+    return ", ".join(said + [name for name in names if name.lower() not in known])
+
+
 class Unsatisfiable(Exception):
     """A well-formed range that lies wholly past the end of the file."""
 
@@ -52,14 +62,20 @@ def byte_range(header, size):
     if not first and not last:
         return None
     if not first:  # the last N bytes
-        length = int(last)
+        length = _count(last)
         if length == 0:
             raise Unsatisfiable()
         return max(0, size - length), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _count(first)
+    end = _count(last) if last else size - 1
     if last and end < start:
         return None  # syntactically invalid: ignored, like any other bad Range
     if start >= size:
         raise Unsatisfiable()
     return start, min(end, size - 1)
+
+
+def _count(digits):
+    """A Range's number, read without converting thousands of digits (int() refuses them)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < 19 else BEYOND

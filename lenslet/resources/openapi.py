@@ -925,7 +925,8 @@ PATHS = {
                  "responses": {"201": json_of(ref("schemas", "Me"), "signed in: who, and what they may do",
                                               {"Set-Cookie": ref("headers", "Set-Cookie")}),
                                **errors(*ANY, 413, 415, 507)}},
-        "delete": {"summary": "Sign out: the session ends at once in every web process, and its cookie is cleared",
+        "delete": {"summary": "Sign out: the session ends at once in every web process, its cookie is cleared, "
+                              "and `Clear-Site-Data: \"cache\"` has the browser drop what it kept for the site",
                    "security": [{}, {"session": []}],
                    "responses": {"200": json_of({"type": "object", "required": ["ok"], "properties": {
                        "ok": {"const": True}}}, "signed out"), **errors(*ANY)}},

@@ -29,6 +29,9 @@ class SessionResource:
     def on_delete(self, req, resp):
         self.identities.sign_out(session_token(req))
         resp.unset_cookie(cookie_name(req), path="/", same_site="Strict")
+        # The next person on a shared browser must not be shown this one's photos from its cache. Not "cookies":
+        # that would also sign them out of every other site under this domain.
+        resp.set_header("Clear-Site-Data", '"cache"')
         resp.media = {"ok": True}
         resp.cache_control = ["no-store"]
 

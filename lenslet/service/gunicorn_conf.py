@@ -35,13 +35,13 @@ threads = 16
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
-# The longest request line gunicorn reads: its maximum. Its default (4,094 bytes) is shorter than
-# lenslet's own query-string limit (4,096 characters, MAX_QUERY_STRING), so gunicorn answered long ones
-# with its HTML 414; now lenslet's guard answers every query string past its limit with the JSON 414, up
-# to a line of 8,190 bytes, and only a longer line gets gunicorn's. Safe: gunicorn holds at most this
-# much of a request line in memory per connection (8 KiB, what nginx's default buffers pass on too);
-# 0 would mean no limit at all.
+# The longest request line gunicorn reads: its maximum, past lenslet's own query-string limit (4,096
+# characters, MAX_QUERY_STRING), so lenslet's guard answers a query string past its limit with the JSON 414.
+# A longer line gets the same JSON from the worker class below. Not 0 (no limit): gunicorn would then hold
+# a line of any length in memory; 8 KiB is also what nginx's default buffers pass on.
 limit_request_line = 8190
+# gunicorn's threaded worker (what `threads` asks for), answering a line past that limit in lenslet's JSON.
+worker_class = "lenslet.service.web_worker.WebWorker"
 # Each web process listens on a socket of its own and the kernel spreads connections between them; without
 # it, 8 busy readers often all landed in one process, held to one core by its GIL (lenslet/service/listeners.py:
 # only on Linux, for TCP addresses, refused at start when the address is taken).

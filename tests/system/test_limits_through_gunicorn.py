@@ -104,6 +104,10 @@ def token_guess(server, admin):
 
 
 def password_guess(server, admin):
+    # bob signed in from OTHER before: strangers' guesses at his name never hold him back there.
+    assert call(server, "POST", "/session", {"name": "bob", "password": "bob's password"},
+                {"X-Forwarded-For": OTHER})[0] == 201
+
     def guess(connection, password, address):
         return send(connection, "POST", "/session", {"name": "bob", "password": password},
                     {"X-Forwarded-For": address})
