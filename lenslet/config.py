@@ -218,7 +218,9 @@ class Config:
                               "redirecting to a presigned URL", _flag)
     xmp: str = setting("read", "XMP of other photo tools (foo.jpg.xmp, foo.xmp, and what images carry inside): "
                        "off ignores it, read shows its keywords, rating, label, title and description, write "
-                       "also writes lenslet's edits (tags, star, notes) to the image's XMP sidecar",
+                       "also writes lenslet's edits (tags, star, notes) to the image's XMP sidecar (under "
+                       "LENSLET_STATE too, as LENSLET_WORDS=both: the one kind of file lenslet then writes in the "
+                       "library)",
                        _choice("off", "read", "write"))
     words: str = setting("state", "where a person's words (tags, stars, notes) are kept: state, in lenslet's "
                          "sidecars (in LENSLET_STATE's root, or beside the images without one); both, in those and "
@@ -246,6 +248,12 @@ class Config:
                             "prometheus_client)", _flag)
     metrics_token: str = setting("", "bearer token GET /metrics requires (instead of LENSLET_TOKEN); "
                                  "empty means the same access as other reads")
+
+    @property
+    def writes_xmp(self):
+        """Whether people's edits are written to XMP sidecars beside the photos (LENSLET_XMP=write, or
+        LENSLET_WORDS=both or xmp): the one kind of file lenslet then writes in a library under a state root."""
+        return self.xmp == "write" or self.words != "state"
 
     @classmethod
     def from_env(cls, environ=None):

@@ -117,7 +117,7 @@ class Items:
         # a person's words are kept in the XMP sidecar only, none in lenslet's sidecar (LENSLET_WORDS=xmp)
         self.own = self.reading == manifests.WORDS
         # and lenslet's edits are written to the XMP sidecar
-        self.writing = config.xmp == "write" or config.words in ("both", "xmp")
+        self.writing = config.writes_xmp
         self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
         self.examined = Recent(self.CACHED_EXAMINED)  # (storage identity, key, the image's Stat) -> examine of it
         self.turn = Turns()  # one edit at a time, within a share of the CPU while anyone reads

@@ -178,20 +178,27 @@ class Albums:
         elif record["smart"] is not None:
             total, items = self.searched(record["smart"], access, offset, limit)
         else:
-            seen = [image for image in record["images"] if access.may_see(image["path"])]
-            items, moved = [], {}
-            page = seen[offset:offset + limit]
-            for image, (path, item) in zip(page, self.placed(page), strict=True):
-                if path is not None and path != image["path"]:
-                    moved[image["path"]] = path  # set right for everyone, whoever found it
-                # Decided on where the image is now: moved out of a scope, it is out of it (a share link
-                # opens it at its new path from the next request on, once the album names it there).
-                if path is not None and access.may_see(path):
-                    items.append(item)
-            if moved:
-                self.follow(album_id, moved)
-            total = len(seen)
+            shown = self.shown_now(album_id, record["images"], access)
+            items, total = shown[offset:offset + limit], len(shown)
         return {**albums.shown(record, total), "offset": offset, "limit": limit, "total": total, "items": items}
+
+    def shown_now(self, album_id, images, access):
+        """The listing entries of a picked album's images the principal sees now, in the album's order, each
+        image once: offsets and the total count these, so no page repeats or skips one hidden meanwhile
+        (trashed, gone, moved where it is not found yet or out of the scope)."""
+        seen = [image for image in images if access.may_see(image["path"])]
+        items, moved, shown = [], {}, set()
+        for image, (path, item) in zip(seen, self.placed(seen), strict=True):
+            if path is not None and path != image["path"]:
+                moved[image["path"]] = path  # set right for everyone, whoever found it
+            # Decided on where the image is now: moved out of a scope, it is out of it (a share link
+            # opens it at its new path from the next request on, once the album names it there).
+            if path is not None and path not in shown and access.may_see(path):
+                shown.add(path)
+                items.append(item)
+        if moved:
+            self.follow(album_id, moved)
+        return items
 
     def searched(self, smart, access, offset, limit):
         asked, folder = albums.asked_of(smart), smart.get("path", "")

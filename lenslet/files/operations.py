@@ -97,10 +97,9 @@ class Files:
     # -- moves -------------------------------------------------------------
 
     def move(self, src, dest=None, to=None, conflict="fail"):
-        """Move or rename an image or a folder; dest is a folder, `to` a full new path. The answer names
-        `paths` too when the other file of a stack went along."""
-        moved = self.move_many([src], dest, conflict, to)
-        return {"ok": True, "path": moved["path"], **({"paths": moved["paths"]} if len(moved["paths"]) > 1 else {})}
+        """Move or rename an image or a folder; dest is a folder, `to` a full new path. The answer has the
+        shape of a move of many: `path` and `paths` (the other file of a stack too when it went along)."""
+        return self.move_many([src], dest, conflict, to)
 
     def move_many(self, paths, dest, conflict="fail", to=None):
         """Move images or folders into one folder (or one of them to `to`), in order; the other file of

@@ -1,7 +1,8 @@
 """A folder's cover and counts, and its sidecar (`.lenslet.meta.json`). Pure: names and bytes in, data out.
 
 A folder's cover is the image a person picked for it, while that image is in the folder and
-lenslet can show it; else its first image (in the listing's order) that lenslet can show; else,
+lenslet can draw it; else its first image (in the listing's order) that lenslet can draw (a raw
+only once it has a thumbnail: one without a preview never gets one); else,
 for a folder of folders, the cover of its first subfolder that has one. A pick is a bare name
 inside the folder, kept in the folder's own sidecar, which moves with the folder. A pick whose
 image went away (trashed, moved, deleted) is passed over, not acted on: the cover falls back to
@@ -30,10 +31,10 @@ class Local(NamedTuple):
     pointer: bool     # it is a pointer folder (its contents are another tree's)
 
 
-def local(names, dirs, picked, pointer=False):
-    """A folder's Local from its items' names (in listing order), its subfolders' names, and the name
-    its sidecar picks (or None)."""
-    cover = cover_of(names, picked)
+def local(names, dirs, picked, pointer=False, thumbed=frozenset()):
+    """A folder's Local from its items' names (in listing order), its subfolders' names, the name
+    its sidecar picks (or None), and the names of its items that have a thumbnail."""
+    cover = cover_of(names, picked, thumbed)
     videos = sum(kind_of(name) == "video" for name in names)
     return Local(len(names), videos, cover, cover is not None and cover == picked, tuple(dirs), pointer)
 
@@ -44,12 +45,18 @@ def videos_among(items):
                for item in items if isinstance(item, dict))
 
 
-def cover_of(names, picked):
+def cover_of(names, picked, thumbed=frozenset()):
     """The cover among a folder's item names (in listing order): the pick while it is there and
-    shown, else the first item lenslet can show, else None."""
-    if picked is not None and picked in names and is_shown(picked):
+    drawable, else the first item lenslet can draw, else None."""
+    if picked is not None and picked in names and drawable(picked, thumbed):
         return picked
-    return next((name for name in names if is_shown(name)), None)
+    return next((name for name in names if drawable(name, thumbed)), None)
+
+
+def drawable(name, thumbed):
+    """Whether lenslet can draw an item as a cover: an image, or a raw that has its thumbnail (a raw
+    without an embedded preview never gets one, and would be a blank cover)."""
+    return is_shown(name) and (kind_of(name) != "raw" or name in thumbed)
 
 
 def summary(own, path, children):

@@ -35,6 +35,8 @@ def normalize(raw):
     sidecar["tags"] = union([], [tag for tag in sidecar["tags"] if isinstance(tag, str) and tag])
     if not isinstance(sidecar["notes"], str):
         sidecar["notes"] = ""
+    if "v" not in raw and "notes" not in raw and isinstance(raw.get("description"), str):
+        sidecar["notes"] = raw["description"][:MAX_NOTES]  # another program's words (a Google Takeout export's)
     star = sidecar["star"]
     if type(star) is float and star.is_integer():
         star = sidecar["star"] = int(star)  # 4.0, written by another tool, is the star 4
@@ -307,6 +309,13 @@ def not_lenslets(data):
     if "v" not in raw:
         return "no version: not written by lenslet"
     return None
+
+
+def written_by_lenslet(data):
+    """Whether a sidecar file's bytes say lenslet wrote them (its version key): a file without it at that
+    name is another program's (a Google Takeout export's `photo.jpg.json`), read as input only."""
+    raw = _object(data)
+    return raw is not None and raw.get("v") == VERSION
 
 
 def _few(keys):

@@ -445,8 +445,9 @@ class Folders:
         do, and a third look at each folder's identity (with the scanner's and the rollup's) was 2% of a
         first index of 20,000 folders."""
         picked = read_cover(storage, key) if listing.folder_sidecar is not None else None
+        thumbed = {name for name in listing.thumbs if name in listing.images and manifests.has_thumb_in(listing, name)}
         own = covers.local(sorted(listing.images, key=manifests.sort_key), sorted(listing.dirs, key=manifests.sort_key),
-                           picked, listing.pointer)
+                           picked, listing.pointer, thumbed)
         kept = self.locals[(storage.identity, key)] = (mtime, looked_at, own, None)
         return kept
 

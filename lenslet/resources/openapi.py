@@ -159,6 +159,13 @@ SCHEMAS = {
         "properties": {"ok": {"const": True}, "path": {"type": ["string", "null"]},
                        "paths": {"type": "array", "items": {"type": "string"}}},
     },
+    "Moved": {
+        "type": "object", "required": ["ok", "path", "paths"],
+        "description": "a move that went through, of one image or of many: `path` the first one's new path, "
+                       "`paths` every new path (the other file of a stack too when it went along)",
+        "properties": {"ok": {"const": True}, "path": {"type": ["string", "null"]},
+                       "paths": {"type": "array", "items": {"type": "string"}}},
+    },
     "Paths": {
         "type": "object", "description": "which images: `paths` (or `src`, `path`), a path or a list of them",
         "properties": {"paths": {"type": ["string", "array"], "items": {"type": "string"}},
@@ -649,14 +656,14 @@ DONE = json_of(ref("schemas", "Done"), "done")
 WRITES = (409, 413, 507)  # a taken name, a body too large, a full disk
 
 
-def files_op(summary, created=False):
+def files_op(summary, created=False, done=DONE):
     body = ref("schemas", "Paths")
     return {
         "summary": summary,
         "parameters": [ref("parameters", "folderPath")],
         "requestBody": {"content": {kind: {"schema": body} for kind in (
             "application/json", "multipart/form-data", "application/x-www-form-urlencoded")}},
-        "responses": {("201" if created else "200"): DONE, **errors(*ANY, *TREE, *WRITES, 415)},
+        "responses": {("201" if created else "200"): done, **errors(*ANY, *TREE, *WRITES, 415)},
     }
 
 
@@ -806,7 +813,8 @@ PATHS = {
                       **errors(401, 404, 414, 421, 429)},
     }},
     "/move": {"post": files_op("Move images into a folder (`src`, `dest`), or rename one (`src`, `to`); "
-                               "folders too. Image, sidecar and thumbnail move together")},
+                               "folders too. Image, sidecar and thumbnail move together",
+                               done=json_of(ref("schemas", "Moved"), "moved"))},
     "/trash": {"post": files_op("Move images into `_trash_`, recording where they came from")},
     "/duplicates": {"get": {
         "summary": "Groups of identical images (one content hash), each of the images the caller may see",

@@ -33,7 +33,7 @@ MIRROR_TRIES = 8  # times a mirrored change is made again when lenslet's sidecar
 XMP_TRIES = 8     # times an edit is merged again into an XMP sidecar that another program changed meanwhile
 
 
-def change_sidecar(storage, image, change, unreadable=None, durable=True, mirror=None):
+def change_sidecar(storage, image, change, unreadable=None, durable=True, mirror=None, lenslets_only=False):
     """Read, change and write back an image's sidecar: the one way lenslet changes a sidecar.
 
     change(stored, version) is given the parsed sidecar (None when there is none) and
@@ -42,7 +42,8 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True, mirror
     replaced as if there were none; without it such a sidecar is left as it is.
     The caller holds the image's lock (storage.lock_images). Returns (the sidecar
     now stored, or None when there is none or it is unreadable; its version). durable=False:
-    the caller syncs it (storage.sync) before it counts on it.
+    the caller syncs it (storage.sync) before it counts on it. lenslets_only: a file lenslet did not
+    write (sidecars.written_by_lenslet) is left as it is, as one that cannot be parsed.
 
     mirror(stored, sidecar) writes the change to another file first (the XMP sidecar: see
     mirror_to_xmp) and returns the sidecar to store. Then this sidecar is stored only if
@@ -52,6 +53,8 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True, mirror
     def changed(old, version):
         stored = sidecars.parse(old) if old is not None else None
         if old is not None and stored is None and not (unreadable and unreadable(old)):
+            return stored, None
+        if lenslets_only and old is not None and not sidecars.written_by_lenslet(old):
             return stored, None
         return stored, change(stored, version)
 
@@ -81,14 +84,16 @@ def record_hash(storage, image, digest):
 
     Returns (the sidecar stored, its version); (None, None) when the image has no sidecar (nobody described
     it: the hash lives in its listing entry only), its sidecar cannot be read (left as it is), or the tree
-    keeps no sidecars (read-only)."""
+    keeps no sidecars (read-only). Another program's file at the sidecar's name is never written: indexing
+    changes only what lenslet wrote."""
     try:
         with storage.lock_images([image]):
             if not storage.exists(image):
                 # Moved or deleted since its bytes were read: a new sidecar here would be an
                 # orphan taking the name (a restore from the trash would find it taken).
                 raise NotFound("moved or deleted meanwhile", path=image)
-            return change_sidecar(storage, image, lambda stored, version: _hashed(stored, digest))
+            return change_sidecar(storage, image, lambda stored, version: _hashed(stored, digest),
+                                  lenslets_only=True)
     except Forbidden:
         return None, None
 

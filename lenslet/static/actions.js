@@ -1,10 +1,13 @@
 // What the page asks the server to do with files: trash, restore, delete, tag, move and rename
 // images, make and move folders. Each says how far it got and what stopped it.
 
-import {ApiError, enc, nameTaken, where} from "./api.js";
+import {ApiError, enc, nameTaken, reason, where} from "./api.js";
 import {folderOf, joined, nameOf, trimmed} from "./paths.js";
 
 const TRASH_BATCH = 100;  // images per POST /trash: few requests, and progress to show between them
+
+/** How many files an answer says were done (a stack's other file counts too), else how many were asked. */
+const doneCount = (answer, asked) => (Array.isArray(answer?.paths) ? answer.paths.length : asked.length);
 
 export class Actions {
   /** folderRoots: the elements whose [data-folder] entries name the folders the page knows of (the
@@ -62,7 +65,7 @@ export class Actions {
         const item = await (await this.api.request("PATCH", `/item?path=${enc(path)}`, {json: {addTags: [tag]}})).json();
         this.listing.changed({...item, path});
       } catch (ex) {
-        messages.notice(`Tagging with ${tag} stopped at ${nameOf(path)}: ${ex.message}`);
+        messages.notice(`Tagging with ${tag} stopped at ${nameOf(path)}: ${reason(ex)}`);
         return false;
       }
     }
@@ -77,11 +80,12 @@ export class Actions {
     try {
       for (let at = 0; at < paths.length; at += TRASH_BATCH) {
         messages.say(`Moving to trash: ${at + 1} of ${paths.length}`);
-        done += (await this.api.postJSON("/trash", {paths: paths.slice(at, at + TRASH_BATCH)})).paths.length;
+        const batch = paths.slice(at, at + TRASH_BATCH);
+        done += doneCount(await this.api.postJSON("/trash", {paths: batch}), batch);
       }
       messages.say(`Moved ${done} to the trash.`);
     } catch (ex) {
-      messages.notice(`Moving to trash stopped: ${ex.message}${where(ex)}`);
+      messages.notice(`Moving to trash stopped: ${reason(ex)}${where(ex)}`);
     }
     this.refresh();
   }
@@ -96,7 +100,7 @@ export class Actions {
         await this.restoreOne(path, conflict);
       } catch (ex) {
         const rest = paths.slice(at);
-        const text = `${nameOf(path)} was not restored: ${ex.message}${where(ex)}`;
+        const text = `${nameOf(path)} was not restored: ${reason(ex)}${where(ex)}`;
         if (nameTaken(ex)) {
           messages.notice(text, [rest.length > 1 ? "Restore these under new names" : "Restore under a new name",
             () => this.restore(rest, "rename")]);
@@ -118,7 +122,7 @@ export class Actions {
       await this.api.postJSON("/delete", {paths});
       this.messages.say(`Deleted ${paths.length}.`);
     } catch (ex) {
-      this.messages.notice(`Not deleted: ${ex.message}${where(ex)}`);
+      this.messages.notice(`Not deleted: ${reason(ex)}${where(ex)}`);
     }
     this.refresh();
   }
@@ -134,9 +138,9 @@ export class Actions {
     try {
       if (folder && !this.knownFolders().includes(folder)) await this.makeFolders(folder);
       const done = await this.api.postJSON("/move", {src: paths, dest: folder});
-      this.messages.say(`Moved ${done.paths.length} to ${folder || "All photos"}.`);
+      this.messages.say(`Moved ${doneCount(done, paths)} to ${folder || "All photos"}.`);
     } catch (ex) {
-      this.messages.notice(`Moving stopped: ${ex.message}${where(ex)}`);
+      this.messages.notice(`Moving stopped: ${reason(ex)}${where(ex)}`);
     }
     this.refresh();
   }
@@ -151,9 +155,9 @@ export class Actions {
       this.messages.say(`Moving ${paths.length} to ${this.rules.label(folder) || "All photos"}\u2026`);
       try {
         const done = await this.api.postJSON("/move", {src: paths, dest: folder});
-        this.messages.say(`Moved ${done.paths.length} to ${this.rules.label(folder) || "All photos"}.`);
+        this.messages.say(`Moved ${doneCount(done, paths)} to ${this.rules.label(folder) || "All photos"}.`);
       } catch (ex) {
-        this.messages.notice(`Moving stopped: ${ex.message}${where(ex)}`);
+        this.messages.notice(`Moving stopped: ${reason(ex)}${where(ex)}`);
       }
       this.refresh();
     } else if (typeof dragged === "string" && dragged && folderOf(dragged) !== folder && dragged !== folder) {
@@ -174,7 +178,7 @@ export class Actions {
       this.router.go({path});
       this.refreshTree();
     } catch (ex) {
-      this.messages.notice(`The folder was not made: ${ex.message}${where(ex)}`);
+      this.messages.notice(`The folder was not made: ${reason(ex)}${where(ex)}`);
     }
   }
 
@@ -200,7 +204,7 @@ export class Actions {
       }
       this.refresh();
     } catch (ex) {
-      this.messages.notice(`The folder was not moved: ${ex.message}${where(ex)}`);
+      this.messages.notice(`The folder was not moved: ${reason(ex)}${where(ex)}`);
     }
   }
 
@@ -219,7 +223,7 @@ export class Actions {
       this.listing.forget();  // the listing changed: read again, then show the image at its new path
       this.router.go({...this.router.place(), view: done.path}, true);
     } catch (ex) {
-      viewer.message(`Not renamed: ${ex.message}${where(ex)}`);
+      viewer.message(`Not renamed: ${reason(ex)}${where(ex)}`);
     }
   }
 
@@ -235,7 +239,7 @@ export class Actions {
       this.listing.forget();  // read the listing again without it, then show the next one
       this.router.go({...this.router.place(), view: next}, true);
     } catch (ex) {
-      const text = `${restoring ? "Not restored" : "Not moved to the trash"}: ${ex.message}${where(ex)}`;
+      const text = `${restoring ? "Not restored" : "Not moved to the trash"}: ${reason(ex)}${where(ex)}`;
       if (restoring && nameTaken(ex)) {
         viewer.offer(text, "Restore under a new name", () => this.trashOrRestore(path, viewer, "rename"));
       } else {

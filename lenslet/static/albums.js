@@ -59,7 +59,7 @@ export class Albums {
       empty: "This album is empty: select photos anywhere and use \u201cAdd to album\u201d.",
       async next() {
         const page = await albums.api.getJSON(`/albums/${enc(place.album)}?offset=${offset}&limit=${PAGE}`);
-        offset += page.items.length;
+        offset = page.offset + page.items.length;  // the server's offsets count only what it shows
         albums.current = page;
         return {items: page.items, total: page.total, title: page.name, done: offset >= page.total || !page.items.length};
       },

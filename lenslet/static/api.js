@@ -29,6 +29,10 @@ export class ApiError extends Error {
 /** A refusal because the name is taken: the one refusal the API lets the person answer (keep both). */
 export const nameTaken = (ex) => ex instanceof ApiError && ex.status === 409 && ex.body?.title === "Already exists";
 
+/** What to tell a person about a failure: the server's refusal, never a script's own error. */
+export const reason = (ex) => (ex instanceof ApiError ? ex.message
+  : "the page did not understand the server's answer (reload to see what was done)");
+
 /** " (path)" naming what a refusal was about, when it says. */
 export const where = (ex) => (ex.body?.path ? ` (${ex.body.path})` : "");
 

@@ -2,7 +2,7 @@
 // its thumbnail and folder, and "Keep this one", which moves the group's other copies to the trash
 // (POST /duplicates/trash; the server trashes only copies still identical, and a restore undoes it).
 
-import {ApiError} from "./api.js";
+import {ApiError, reason} from "./api.js";
 import {partOf} from "./dom.js";
 
 export class DuplicatesDialog {
@@ -70,12 +70,12 @@ export class DuplicatesDialog {
     try {
       const answer = await (await this.api.request("POST", "/duplicates/trash",
         {json: {hash: group.hash, keep: kept, paths: others}})).json();
-      const changed = answer.changed.length ? ` Left alone, changed since: ${answer.changed.join(", ")}.` : "";
-      this.message.textContent = `Kept ${kept}; moved ${answer.paths.length} to the trash (restore them from there).` +
-        changed;
+      const changed = answer.changed?.length ? ` Left alone, changed since: ${answer.changed.join(", ")}.` : "";
+      this.message.textContent = `Kept ${kept}; moved ${answer.paths?.length ?? others.length} to the trash ` +
+        `(restore them from there).${changed}`;
     } catch (ex) {
       this.message.textContent = ex instanceof ApiError && ex.status === 409
-        ? `Nothing was trashed: ${ex.message}` : `The copies were not trashed: ${ex.message}`;
+        ? `Nothing was trashed: ${ex.message}` : `The copies were not trashed: ${reason(ex)}`;
     }
     this.trashed();
     await this.load();

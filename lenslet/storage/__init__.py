@@ -196,10 +196,10 @@ def _state_rooted(config):
         library = S3Storage(config.s3_bucket, config.s3_prefix, config.s3_endpoint, config.s3_region,
                             state_root=local_state)
     else:
-        # Read-only but for XMP sidecars where people's words go there (LENSLET_WORDS=both or xmp).
-        library = LocalStorage(config.root, state_dir=local_state, readonly=config.words == "state", create=False,
+        # Read-only but for XMP sidecars where people's words go there (Config.writes_xmp).
+        library = LocalStorage(config.root, state_dir=local_state, readonly=not config.writes_xmp, create=False,
                                lock_dir=os.path.join(local_state, LOCKS[len(STATE) + 1:]))
-    return StateRooted(library, state, xmp_words=config.words != "state")
+    return StateRooted(library, state, xmp_words=config.writes_xmp)
 
 
 def _clean_prefix(prefix):

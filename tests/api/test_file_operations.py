@@ -16,7 +16,8 @@ def test_move_carries_sidecar_thumbnail_listing_and_search(gallery):
     client = tagged(gallery, "a/x.jpg", "sunset")
     gallery.put("b/y.jpg", jpeg())
     client.get("/folders?path=a"), client.get("/folders?path=b")
-    assert client.post_json("/move", {"src": "a/x.jpg", "dest": "b"}).json == {"ok": True, "path": "b/x.jpg"}
+    assert client.post_json("/move", {"src": "a/x.jpg", "dest": "b"}).json == \
+        {"ok": True, "path": "b/x.jpg", "paths": ["b/x.jpg"]}
     assert client.get("/item?path=b/x.jpg").json["tags"] == ["sunset"]
     client.get("/item?path=a/x.jpg", status=404)
     assert gallery.exists("b/x.jpg.json") and gallery.exists("b/x.jpg.thumbnail")
@@ -145,10 +146,10 @@ def test_lenscat_form_calls(gallery):
     client.put_json("/item?path=album/new.jpg", {"tags": ["keep"]})
     trashed = client.post("/move", {"src": "/album/new.jpg", "dest": "/_trash_"},
                           content_type="multipart/form-data").json
-    assert trashed == {"ok": True, "path": "_trash_/new.jpg"}
+    assert trashed == {"ok": True, "path": "_trash_/new.jpg", "paths": ["_trash_/new.jpg"]}
     assert client.get("/item?path=/_trash_/new.jpg").json["original_position"] == "album/new.jpg"
     back = client.post("/move", {"src": "/_trash_/new.jpg", "dest": "/album"}, content_type="multipart/form-data")
-    assert back.json == {"ok": True, "path": "album/new.jpg"}
+    assert back.json == {"ok": True, "path": "album/new.jpg", "paths": ["album/new.jpg"]}
     assert client.get("/item?path=album/new.jpg").json["tags"] == ["keep"]
     client.post("/move", {"src": "/album/old.jpg", "dest": "/_trash_"}, content_type="multipart/form-data")
     assert client.post_json("/delete", {"paths": ["/_trash_/old.jpg"]}).json["ok"] is True
