@@ -186,14 +186,14 @@ class Albums:
         """The listing entries of a picked album's images the principal sees now, in the album's order, each
         image once: offsets and the total count these, so no page repeats or skips one hidden meanwhile
         (trashed, gone, moved where it is not found yet or out of the scope)."""
-        seen = [image for image in images if access.may_see(image["path"])]
+        seen = [image for image in images if access.in_scope(image["path"])]  # placed() checks their content
         items, moved, shown = [], {}, set()
         for image, (path, item) in zip(seen, self.placed(seen), strict=True):
             if path is not None and path != image["path"]:
                 moved[image["path"]] = path  # set right for everyone, whoever found it
             # Decided on where the image is now: moved out of a scope, it is out of it (a share link
             # opens it at its new path from the next request on, once the album names it there).
-            if path is not None and path not in shown and access.may_see(path):
+            if path is not None and path not in shown and access.in_scope(path):
                 shown.add(path)
                 items.append(item)
         if moved:
@@ -209,17 +209,22 @@ class Albums:
             return 0, []  # its folder gone, or not the principal's: nothing found
 
     def images_now(self, album_id, maker):
-        """The paths a share of the album opens now, in the album's order (None: the album is gone, or is not the
-        share maker's). maker: the Access of the share's maker as they are now. Picked images: where each is now,
-        found by its content hash (the share's scope then cuts them to the maker's); a smart album: what its
-        search finds for the maker now, without the trash, at most albums.MAX_IMAGES."""
+        """(paths, {path: content hash}) a share of the album opens now, in the album's order (None: the album is
+        gone, or is not the share maker's). maker: the Access of the share's maker as they are now. Picked images:
+        as last set right, each opened only while its path holds its content (is_image_at); a smart album: what
+        its search finds for the maker now, without the trash, at most albums.MAX_IMAGES (no hashes)."""
         record, version = self.read(album_id)
         if record is None or not owns(maker.principal, record):
             return None
         if record["smart"] is None:
-            # By content: where each picked image is now, never another photo given its name since.
-            return [path for path, _ in self.placed(record["images"]) if path is not None]
-        return self.found_for_share(album_id, version, record["smart"], maker)
+            return [image["path"] for image in record["images"]], {
+                image["path"]: image["hash"] for image in record["images"] if image["hash"] is not None}
+        return self.found_for_share(album_id, version, record["smart"], maker), {}
+
+    def is_image_at(self, path, digest):
+        """Whether the image at path is the one of this content hash (a link opens it, never another photo given
+        its name since): one look at that path."""
+        return self.holds(path, self.listed_in({path}), digest)
 
     def found_for_share(self, album_id, version, smart, maker):
         """What a smart album's search finds for its maker (see images_now). Every request of its share link asks

@@ -32,11 +32,12 @@ def missing(path):
 class Access:
     """One principal's view of the tree: what it may read and change."""
 
-    def __init__(self, principal, origin_of=None, opened=None):
+    def __init__(self, principal, origin_of=None, opened=None, is_image_at=None):
         self.principal = principal
         self.scope = principal.scope
         self.origin_of = origin_of  # a trashed image's browse path -> where it came from (its sidecar says)
         self.opened = opened  # a browse path -> the browse path of what storage opens for it (Tree.opened)
+        self.is_image_at = is_image_at  # (path, content hash) -> whether that image is there (Albums.is_image_at)
 
     @property
     def limited(self):
@@ -49,6 +50,11 @@ class Access:
         return path
 
     def may_see(self, path):
+        return self.in_scope(path) and self.given(path)
+
+    def in_scope(self, path):
+        """Whether path lies in the scope, decided on what storage opens (an album link's check of content aside,
+        for a caller that checks it itself)."""
         if in_trash(path):
             return self.may_see_trashed(path)
         return self.scope.allows(path) and self.leads_inside(path)
@@ -70,6 +76,13 @@ class Access:
             return self.scope.allows(self.opened(path))
         except LensletError:
             return False  # a link out of the tree, a broken pointer: nothing of it is theirs
+
+    def given(self, path):
+        """Whether an album link's image at path is the very one the album was given (by its content hash)."""
+        hashes = self.principal.share.get("hashes") if self.principal.share is not None else None
+        if not hashes or path not in hashes or self.is_image_at is None:
+            return True
+        return self.is_image_at(path, hashes[path])
 
     def passes_through(self, folder):
         """Whether a folder that leads to the scope is that very folder, not a link or pointer elsewhere."""

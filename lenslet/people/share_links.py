@@ -30,7 +30,7 @@ class Shares:
         self.max_expiry = max_days * shares.DAY
         self.clock = clock
         self.identify = identify  # a browse path -> what is there (Tree.identity); None: shares follow paths
-        self.album_images = album_images  # (album id, the share's maker now) -> the paths it holds now, None: gone
+        self.album_images = album_images  # (album id, its maker now) -> (paths, {path: hash}) it holds now, None: gone
 
     def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None, images=None,
              album=None, details=False):
@@ -80,8 +80,8 @@ class Shares:
         does); of several images, those still there; of an album, what it holds now (nothing once it is removed;
         a smart album's, what its search finds for maker, the Principal the share's reach follows now)."""
         if record["kind"] == "album":
-            images = None if self.album_images is None else self.album_images(record["album"], maker)
-            return None if images is None else {**record, "images": images}
+            held = None if self.album_images is None else self.album_images(record["album"], maker)
+            return None if held is None else {**record, "images": held[0], "hashes": held[1]}
         if record.get("identity") is None or self.identify is None:
             return record  # a share of the last release: it follows its path, as it always did
         if record["kind"] == "images":

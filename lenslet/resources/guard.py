@@ -43,7 +43,7 @@ class Guard:
     strings; then find who asks (a user's token, a share link, LENSLET_TOKEN, or nobody) and
     refuse what they may not do. req.context.access then holds their scope for the resources."""
 
-    def __init__(self, config, identities, origin_of, opened):
+    def __init__(self, config, identities, origin_of, opened, is_image_at):
         self.readonly = config.readonly
         self.library_readonly = bool(config.state)
         self.token = bool(config.token)
@@ -55,6 +55,7 @@ class Guard:
         self.users = identities.users  # a users file is read (else one token, or nobody, opens everything)
         self.origin_of = origin_of  # where a trashed image came from (Items.trash_origin): whose trash it is in
         self.opened = opened  # what storage opens for a path (Tree.opened): a scope is decided on that
+        self.is_image_at = is_image_at  # whether an album's image is at a path (Albums.is_image_at)
 
     def process_request(self, req, resp):
         host = req.get_header("Host")
@@ -98,7 +99,7 @@ class Guard:
             raise Forbidden("a write signed by a session cookie must say where it comes from (Origin): the gallery's "
                             "page does; scripts send Authorization: Bearer <token>")
         req.context.principal = principal
-        req.context.access = Access(principal, self.origin_of, self.opened)
+        req.context.access = Access(principal, self.origin_of, self.opened, self.is_image_at)
 
     def _principal(self, req, write, route):
         """Who asks: a Principal, or Unauthorized when the request needs credentials it lacks."""
