@@ -169,8 +169,9 @@ class Config:
                                     "state folder's bounded cache); 0: none", _off_or_whole(64, MAX_THUMB_SIZE))
     thumb_inline: int = setting(2, "thumbnails one web process makes at once while a client waits; "
                                 "0 leaves them all to the worker", _whole(0, 64))
-    thumb_wait: float = setting(1.0, "seconds a thumbnail request waits for a free slot or the worker "
-                                "before answering 202", _seconds(0, 60))
+    thumb_wait: float = setting(5.0, "seconds a thumbnail request waits for a free slot or the worker "
+                                "before answering 202 (at most 1 under a backlog: more than twice "
+                                "LENSLET_THUMB_INLINE asked at once)", _seconds(0, 60))
     thumb_processes: object = setting("auto", "processes making thumbnails for the worker and lenslet index; "
                                       "auto means one per CPU, 0 makes them in the calling thread",
                                       _processes)

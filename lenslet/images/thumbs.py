@@ -40,6 +40,9 @@ CACHED_THUMBS = 2000  # per web process: about 10-20 MB of WebP
 # made by the worker (GET /thumb answers 202) or, for an upload, in a thumbnail process
 # (lenslet/images/pool.py), never in the web process.
 INLINE_PIXELS = 12_000_000
+# Under a backlog (more thumbnails asked at once than a browser's few connections make) a request waits at
+# most this long before its 202, so that waiting requests never hold the threads readers need.
+BACKLOG_WAIT = 1.0
 XMP_NS = "urn:lenslet:thumbnail:1"
 _RECORD = re.compile(rb'lenslet:source="([^"]*)" lenslet:settings="([^"]*)"')
 
@@ -142,6 +145,9 @@ class Thumbs:
         self.ffmpeg = config.ffmpeg  # videos' posters: made by the worker only, when it runs (video.available)
         self.wait = config.thumb_wait
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
+        self.crowd = 2 * max(1, config.thumb_inline)  # thumbnails asked at once past which it is a backlog
+        self.asked = 0  # thumbnails this process is making or waiting for now
+        self.asked_lock = threading.Lock()
         self.pixels = Pixels(INLINE_PIXELS)  # shared with previews: every decode made while a client waits
         self.clock = clock
         self.flights = SingleFlight()  # requests for one thumbnail share its making
@@ -254,13 +260,19 @@ class Thumbs:
     def make_or_wait(self, path, storage, key, image):
         """Make a missing thumbnail inline, or wait for whoever makes it, up to the deadline; the original's
         hash when this request made it, else None."""
-        deadline = self.clock() + self.wait
+        with self.asked_lock:
+            wait = self.wait if self.asked < self.crowd else min(self.wait, BACKLOG_WAIT)
+            self.asked += 1
+        deadline = self.clock() + wait
         try:
             return self.flights.run((storage.identity, key),
                                     lambda: self._make_in_time(path, storage, key, image, deadline),
                                     deadline - self.clock())
         except WaitedTooLong:
             self._queue(path, storage, key)
+        finally:
+            with self.asked_lock:
+                self.asked -= 1
 
     def _make_in_time(self, path, storage, key, image, deadline):
         """Make a thumbnail inline if a slot frees before the deadline, else queue it (Pending)."""
