@@ -49,7 +49,7 @@ from lenslet.resources.shares import MeResource, ShareResource, SharesResource, 
 from lenslet.resources.static import add_page
 from lenslet.resources.thumb import ThumbResource
 from lenslet.resources.timeline import OnThisDayResource, TimelineMonthsResource, TimelineResource
-from lenslet.resources.users import UserResource, UsersResource
+from lenslet.resources.users import OwnPasswordResource, UserResource, UsersResource
 from lenslet.search.searcher import Searcher
 from lenslet.search.timeline import Timeline
 from lenslet.storage import open_storage
@@ -132,6 +132,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/folder": FolderResource(files),
         "/export-intent": ExportIntentResource(),
         "/me": MeResource(),
+        "/me/password": OwnPasswordResource(identities, config.session_max_days * DAY),
         "/albums": AlbumsResource(albums),
         "/albums/{album_id}": AlbumResource(albums),
         "/shares": SharesResource(shares, tree, files, albums),

@@ -92,9 +92,9 @@ class Folders:
         self.clock = clock
         self.reading = manifests.xmp_shown(config.xmp, config.words)  # other tools' XMP is shown
         self.memo = {}
-        # (identity, folder) -> (its mtime, when looked at, covers.Local, identity_of or None until a summary asks):
-        # what its own listing says for counts and covers, listed again when its mtime moved (on disk) or past
-        # `recheck` seconds.
+        # (identity, folder) -> (its folder_version, when looked at, covers.Local, identity_of or None until a
+        # summary asks): what its own listing says for counts and covers, listed again when its version moved (on
+        # disk) or past `recheck` seconds.
         self.locals = {}
         # (identity, folder) -> (listed_mark(), when, its summary, its subfolders')
         self.counts = Recent(self.CACHED_COUNTS)
@@ -425,22 +425,22 @@ class Folders:
         changed, and the folder's identity (identity_of, found the first time a summary asks)."""
         known = self.locals.get((storage.identity, key))
         if storage.folder_mtimes:
-            # A name added, removed or renamed moves the folder's mtime (its cover sidecar is
-            # replaced by a rename too): unchanged, it is trusted, unless it was listed within
-            # one step of a coarse clock after that mtime (see manifests.RACY).
-            mtime = storage.stat(key).mtime
-            trusted = known is not None and known[0] == mtime and known[1] - mtime > manifests.RACY
+            # A name added, removed or renamed moves the folder's mtime, a cover picked its sidecar's
+            # (folder_version): unchanged, it is trusted, unless it was listed within one step of a
+            # coarse clock after that time (see manifests.RACY).
+            version = storage.folder_version(key)
+            trusted = known is not None and known[0] == version and known[1] - max(version) > manifests.RACY
         else:
-            mtime = None  # a bucket has no folder mtimes: listed again past `recheck` seconds
+            version = None  # a bucket has no folder mtimes: listed again past `recheck` seconds
             trusted = known is not None and self.clock() - known[1] <= self.recheck
         if not trusted:
-            known = self.remember_local(storage, key, list_folder(storage, key), mtime, self.clock())
+            known = self.remember_local(storage, key, list_folder(storage, key), version, self.clock())
         if known[3] is None:
             known = self.locals[(storage.identity, key)] = known[:3] + (identity_of(storage, key),)
         return known[2], known[3]
 
-    def remember_local(self, storage, key, listing, mtime, looked_at):
-        """Keep what a folder's listing, made at looked_at (its mtime then, or None), says for its summary;
+    def remember_local(self, storage, key, listing, version, looked_at):
+        """Keep what a folder's listing, made at looked_at (its folder_version then, or None), says for its summary;
         its identity is left to the first summary that needs it (local): an index job's rebuilds never
         do, and a third look at each folder's identity (with the scanner's and the rollup's) was 2% of a
         first index of 20,000 folders."""
@@ -448,7 +448,7 @@ class Folders:
         thumbed = {name for name in listing.thumbs if name in listing.images and manifests.has_thumb_in(listing, name)}
         own = covers.local(sorted(listing.images, key=manifests.sort_key), sorted(listing.dirs, key=manifests.sort_key),
                            picked, listing.pointer, thumbed)
-        kept = self.locals[(storage.identity, key)] = (mtime, looked_at, own, None)
+        kept = self.locals[(storage.identity, key)] = (version, looked_at, own, None)
         return kept
 
     def set_cover(self, path, cover):
@@ -671,9 +671,10 @@ class Folders:
         Returns the memo and the encoded first page it built or checked.
         """
         looked_at = self.clock()
+        version = storage.folder_version(key) if folder_mtime is not None else None
         listing = list_folder(storage, key)
         # The same listing serves counts and covers (a folder changed here is looked at again at once).
-        self.remember_local(storage, key, listing, folder_mtime, looked_at)
+        self.remember_local(storage, key, listing, version, looked_at)
         first_bytes, first = self._first_page(storage, key, listing)
         pages = None
         # A manifest made with XMP shown, or without: a change of LENSLET_XMP rebuilds it.

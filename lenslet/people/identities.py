@@ -3,10 +3,21 @@ to a Principal, slowing addresses that keep failing."""
 
 import logging
 
-from lenslet.errors import Conflict, NotFound, TooManyAttempts, Unauthorized
+from lenslet.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from lenslet.people import first_admin, passwords
 from lenslet.people import shares as share_records
-from lenslet.people.users import NOBODY, OPEN, TOKEN_ADMIN, Principal, Scope, maker_in, same_hash, token_hash
+from lenslet.people.users import (
+    NOBODY,
+    OPEN,
+    TOKEN_ADMIN,
+    Principal,
+    Scope,
+    checked_password,
+    maker_in,
+    named,
+    same_hash,
+    token_hash,
+)
 
 log = logging.getLogger("lenslet")
 
@@ -73,7 +84,7 @@ class Identities:
             log.warning("refused a password for %r from %s: that name is being guessed", name[:64], address)
             raise TooManyAttempts(f"too many wrong passwords for this name: try again in {wait} s, or from where "
                                   "you signed in before", retry_after=wait)
-        user = self.directory.users().get(name)
+        user = named(self.directory.users(), name)  # "MUM" signs in as mum
         # Compared for every name, one with no password or nobody's too: the time does not tell which exist.
         if not passwords.matches(user.password if user is not None else None, password) or user is None:
             credential = token_hash(f"{name}\n{password}")
@@ -87,6 +98,26 @@ class Identities:
         self.throttle.signed_in(name, address)
         log.info("%s signed in from %s", user.name, address)
         return user.principal(), self.sessions.start(user)
+
+    def change_password(self, principal, current, password, address):
+        """A signed-in user's own new password, given their current one (a wrong one counted as a failed sign-in):
+        their sessions end everywhere. The user as changed (the caller starts this browser's next session)."""
+        self.held_back(address)
+        if not self.users or self.sessions is None:
+            raise NotFound("this gallery has no users file: there is no password to change (LENSLET_USERS)")
+        user = self.directory.users().get(principal.name) if principal.kind == "user" else None
+        if user is None or user.user_id != principal.user_id:
+            raise Forbidden("only a person of the users file has a password to change here")
+        checked_password(password)  # before the slow check of the current one
+        if user.password is None:
+            raise Conflict(f"{user.name} signs in with a token, not a password: an admin gives one")
+        if not passwords.matches(user.password, current):
+            raise self.refuse(address, f"the current password of {user.name!r}",
+                              Unauthorized("that is not your current password", field="current"),
+                              f"{user.name}\n{current}")
+        changed = self.directory.set_own_password(user, password)
+        log.info("%s changed their password from %s", user.name, address)
+        return changed
 
     def needs_first_admin(self):
         """Whether the users file holds nobody yet (the page then offers to make the first admin)."""

@@ -27,7 +27,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from lenslet.errors import BadPath, BadRequest, ConfigError, Conflict
+from lenslet.errors import AlreadyExists, BadPath, BadRequest, ConfigError, Conflict
 from lenslet.layout import TRASH
 from lenslet.people import passwords
 from lenslet.storage.paths import clean_path
@@ -239,9 +239,13 @@ def parse_document(data, where="the users file"):
     entries = document["users"]
     if len(entries) > MAX_USERS:
         raise ConfigError(f"{where} lists more than {MAX_USERS} users", setting="LENSLET_USERS")
-    users, hashes, ids = {}, set(), set()
+    users, hashes, ids, folded = {}, set(), set(), {}
     for name, entry in entries.items():
         user = parse_user(name, entry, where)
+        if name.casefold() in folded:  # one would sign in as the other
+            raise ConfigError(f"{where}: the users {folded[name.casefold()]} and {name} have one name whatever its "
+                              "case: rename or remove one", setting="LENSLET_USERS")
+        folded[name.casefold()] = name
         if user.token_hash is not None:
             if user.token_hash in hashes:
                 raise ConfigError(f"{where}: {name} has the token hash of another user", setting="LENSLET_USERS")
@@ -321,6 +325,17 @@ def find_user(users, token):
     return found
 
 
+def named(users, name):
+    """The user of {name: User} a name given in any case names ("MUM" is mum), or None."""
+    if not isinstance(name, str):
+        return None
+    user = users.get(name)
+    if user is not None:
+        return user
+    folded = name.casefold()
+    return next((user for known, user in users.items() if known.casefold() == folded), None)
+
+
 def maker_in(users, maker_id, maker_name):
     """The user of {name: User} who made a record naming its maker so (see Principal.is_maker), or None."""
     user = users.get(maker_name)
@@ -339,6 +354,15 @@ def checked_name(name):
     if not isinstance(name, str) or not NAME.match(name):
         raise BadRequest("a name has letters, digits, '.', '_' and '-', up to 64, starting with a letter or digit",
                          field="name")
+    return name
+
+
+def checked_new_name(users, name):
+    """name, or AlreadyExists when a user of {name: User} has it, whatever its case: one name is one person."""
+    taken = named(users, name)
+    if taken is not None:
+        raise AlreadyExists(f"there is a user {taken.name} already (a name is one person whatever its case)",
+                            field="name")
     return name
 
 

@@ -4,7 +4,7 @@ changes (no restart), written whole and at once, under its lock and only if unch
 import dataclasses
 import logging
 
-from lenslet.errors import AlreadyExists, ConfigError, Conflict, LensletError, NotFound, PreconditionFailed, Unavailable
+from lenslet.errors import ConfigError, Conflict, LensletError, NotFound, PreconditionFailed, Unavailable
 from lenslet.people import passwords
 from lenslet.people import users as people
 from lenslet.storage import settings_files
@@ -101,8 +101,8 @@ class Directory:
         token = None if password is not None else people.new_token()
 
         def change(known):
-            user = known.get(name) or people.User(name, role, folders, stamp=people.new_stamp(),
-                                                  user_id=people.new_id())
+            user = known.get(name) or people.User(people.checked_new_name(known, name), role, folders,
+                                                  stamp=people.new_stamp(), user_id=people.new_id())
             known[name] = people.checked_admin(people.changed(user, role, folders, record,
                                                               None if token is None else people.token_hash(token)))
             return token, known
@@ -114,9 +114,7 @@ class Directory:
         record = passwords.hashed(people.checked_password(password))
 
         def change(known):
-            if name in known:
-                raise AlreadyExists(f"there is a user {name} already", field="name")
-            user = people.User(name, role, folders, user_id=people.new_id())
+            user = people.User(people.checked_new_name(known, name), role, folders, user_id=people.new_id())
             known[name] = people.checked_admin(people.changed(user, password=record))
             return known[name], known
         return self._change(change)
@@ -145,6 +143,19 @@ class Directory:
             known[name] = people.checked_admin(people.changed(known[name], role, folders, record))
             return known[name], known
         return self._change(change, keep_admin)
+
+    def set_own_password(self, user, password):
+        """A user's new password (checked and hashed here), set only if their password is still the one they just
+        gave (user: as read then); their sessions end everywhere (a new stamp). The user as changed."""
+        record = passwords.hashed(people.checked_password(password))
+
+        def change(known):
+            now = known.get(user.name)
+            if now is None or now.user_id != user.user_id or now.password != user.password:
+                raise Conflict("your password was changed meanwhile: sign in again with the new one")
+            known[user.name] = people.changed(now, password=record)
+            return known[user.name], known
+        return self._change(change)
 
     def upgrade(self, user, password):
         """Hash a user's password again with today's parameters (passwords.PARAMS), after it signed in with

@@ -861,6 +861,19 @@ PATHS = {
                    "what they may see and do",
         "responses": {"200": json_of(ref("schemas", "Me"), "the principal"), **errors(*ANY)},
     }},
+    "/me/password": {"put": {
+        "summary": "Change one's own password (any role): the current one and the new one. A wrong current one is "
+                   "counted as a failed sign-in (401, then 429); the person's other sessions end in every web process, "
+                   "and a browser signed in by its session cookie gets a new one",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False, "required": ["current", "password"],
+            "properties": {"current": {"type": "string"},
+                           "password": {"type": "string", "minLength": 8, "maxLength": 1024}}}}}},
+        "responses": {"200": json_of({"type": "object", "required": ["ok", "name"], "properties": {
+            "ok": {"const": True}, "name": {"type": "string"}}}, "changed", {"Set-Cookie": {
+                "schema": {"type": "string"}, "description": "the new session, when one signed the request"}}),
+            **errors(*ANY, 409, 413, 415)},
+    }},
     "/albums": {
         "get": {"summary": "The caller's albums, last changed first",
                 "responses": {"200": json_of({"type": "object", "required": ["albums"], "properties": {

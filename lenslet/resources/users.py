@@ -1,9 +1,11 @@
-"""GET and POST /users, PATCH and DELETE /users/{name}: the people of the users file, managed by its admins."""
+"""GET and POST /users, PATCH and DELETE /users/{name}: the people of the users file, managed by its admins;
+PUT /me/password: anyone's own password."""
 
 import falcon
 
 from lenslet.errors import BadRequest, ConfigError, Forbidden, NotFound, Unavailable
 from lenslet.resources import read_json
+from lenslet.resources.guard import client_address
 from lenslet.resources.session import send_session
 
 FIELDS = {"name", "role", "folders", "password"}
@@ -79,4 +81,24 @@ class UserResource:
     def on_delete(self, req, resp, name):
         changing(directory_for(req, self.directory).remove, name, keep_admin=True)
         resp.media = {"ok": True, "name": name}
+        resp.cache_control = ["no-store"]
+
+
+class OwnPasswordResource:
+    """PUT /me/password {"current", "password"}: the signed-in person's own password, whatever their role; a wrong
+    current one counts as a failed sign-in. Their other sessions end everywhere; this browser goes on with a new one."""
+
+    def __init__(self, identities, longest):
+        self.identities = identities
+        self.longest = longest
+
+    def on_put(self, req, resp):
+        body = body_of(req, {"current", "password"})
+        if not all(isinstance(body.get(name), str) for name in ("current", "password")):
+            raise BadRequest('the body must be {"current": your password now, "password": the new one}')
+        user = changing(self.identities.change_password, req.context.principal, body["current"], body["password"],
+                        client_address(req))
+        if req.context.get("session"):
+            send_session(req, resp, self.identities.sessions.start(user), self.longest)
+        resp.media = {"ok": True, "name": user.name}
         resp.cache_control = ["no-store"]

@@ -202,8 +202,9 @@ export class Api {
 
   /** Send a request; answer the Response or throw ApiError. json/form become the body; a json body
    *  always says Content-Type: application/json (lenslet reads no JSON that does not). bare: send no
-   *  credentials and answer whatever Response comes (a share's unlock, which must not send the locked key). */
-  async request(method, url, {json, form, headers = {}, bare = false} = {}) {
+   *  credentials and answer whatever Response comes (a share's unlock, which must not send the locked key).
+   *  own401: a 401 is this request's own refusal (a wrong current password), thrown without asking who this is. */
+  async request(method, url, {json, form, headers = {}, bare = false, own401 = false} = {}) {
     for (;;) {
       const sent = new Headers(headers);
       const token = bare ? null : this.credentials(sent);
@@ -225,7 +226,7 @@ export class Api {
         if (refusal?.share === "locked" && await this.unlocked(token)) continue;
         throw new ApiError(answer.status, refusal);
       }
-      if (answer.status === 401 && await this.tokenAgain(method, token, round, refusal?.signIn)) continue;
+      if (answer.status === 401 && !own401 && await this.tokenAgain(method, token, round, refusal?.signIn)) continue;
       throw new ApiError(answer.status, refusal);
     }
   }

@@ -12,7 +12,7 @@ import {DRAGGED, Listing} from "./listing.js";
 import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
-import {People, PeopleDialog} from "./people.js";
+import {PasswordDialog, People, PeopleDialog} from "./people.js";
 import {hashOf, keyOf, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
@@ -59,6 +59,10 @@ async function start() {
   const sharer = new ShareDialog($("share-dialog"), {api});
   const peopleDialog = new PeopleDialog($("people-dialog"), {api, trash: rules.trash});
   $("people-button").addEventListener("click", () => peopleDialog.open());
+  const passwordDialog = new PasswordDialog($("password-dialog"), {api, changed: () => messages.say(
+    "Password changed: your other devices sign in again with the new one.")});
+  $("password-button").addEventListener("click", () => passwordDialog.open(people.me.name));
+  if (health?.readonly === true) $("password-button").hidden = true;  // nothing is changed here (LENSLET_READONLY)
   const duplicates = new DuplicatesDialog($("duplicates-dialog"), {api, trashed: () => refresh()});
   $("duplicates-button").addEventListener("click", () => duplicates.open());
   $("duplicates-dialog").addEventListener("close", () => duplicates.forget());

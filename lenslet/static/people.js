@@ -1,5 +1,5 @@
-// Who is signed in: GET /me's name and role in the header, and "Sign out", which ends the session (in every
-// web process) and forgets the token. Nothing happens on import: main.js makes one and calls load().
+// Who is signed in: GET /me's name and role in the header, "Change password", and "Sign out", which ends the
+// session (in every web process) and forgets the token. Nothing happens on import: main.js makes one and calls load().
 
 export class People {
   /** root: the header's span holding the name (.who) and the Sign out button; api: the page's Api;
@@ -191,5 +191,58 @@ export class PeopleDialog {
       this.say(`Not removed: ${ex.message}`);
     }
     await this.list();
+  }
+}
+
+/** The Change password dialog (anyone signed in): the current password and the new one twice (compared here);
+ *  PUT /me/password ends their other sessions, and this browser goes on with the new session it sends. */
+export class PasswordDialog {
+  /** dialog: the <dialog id="password-dialog">; api: the page's Api; changed(): called once changed. */
+  constructor(dialog, {api, changed}) {
+    this.dialog = dialog;
+    this.api = api;
+    this.changed = changed;
+    const part = (css) => dialog.querySelector(css);
+    this.parts = {name: part("#password-name"), current: part("#password-current"), fresh: part("#password-new"),
+      again: part("#password-again"), save: part("#password-save"), message: part("#password-message")};
+    dialog.querySelector("form").addEventListener("submit", (event) => {
+      if (event.submitter !== this.parts.save) return;  // Cancel closes
+      event.preventDefault();
+      this.save();
+    });
+  }
+
+  /** Open for name (the one signed in: a password manager keeps the new password under it). */
+  open(name) {
+    this.parts.name.value = name;
+    for (const input of [this.parts.current, this.parts.fresh, this.parts.again]) input.value = "";
+    this.say("");
+    this.dialog.showModal();
+    this.parts.current.focus();
+  }
+
+  say(text) { this.parts.message.textContent = text; }
+
+  async save() {
+    const {current, fresh, again} = this.parts;
+    if (fresh.value !== again.value) {
+      this.say("The new password and its repetition differ: type them again.");
+      again.focus();
+      return;
+    }
+    this.parts.save.disabled = true;
+    try {
+      await this.api.request("PUT", "/me/password", {json: {current: current.value, password: fresh.value},
+        own401: true});
+    } catch (ex) {
+      this.say(ex.status === 401 ? "That is not your current password: type it again."
+        : ex.status === 429 ? `Too many wrong passwords: ${ex.message}.` : `Not changed: ${ex.message}.`);
+      (ex.status === 401 ? current : fresh).focus();
+      return;
+    } finally {
+      this.parts.save.disabled = false;
+    }
+    this.dialog.close();
+    this.changed();
   }
 }

@@ -45,6 +45,8 @@ class Storage(Protocol):
     def stat_image(self, key) -> Stat:
         """stat() of a key Tree.locate_image found to name an image, never one of lenslet's files: asked of the
         library directly at a state root, not through its routing (every thumbnail, preview and original asks)."""
+    def folder_version(self, key) -> tuple:
+        """Times that move when a folder's names or its own settings change (asked only where folder_mtimes)."""
     def stat_file(self, key) -> Stat:
         """Stat of a regular file, never through a link at its name; Foreign when anything else holds it."""
     def exists(self, key) -> bool: ...

@@ -451,6 +451,10 @@ class LocalStorage(Verbs):
 
     stat_image = stat  # an image is a file like any other here
 
+    def folder_version(self, key):
+        """What moves when a folder's names or its own settings (a picked cover, renamed into place) change."""
+        return (self.stat(key).mtime,)
+
     def stat_file(self, key):
         """Return the Stat of the regular file named key, never following a link at that name: Foreign
         when a link, a folder, a FIFO, a socket or a device holds it (a file lenslet may write)."""

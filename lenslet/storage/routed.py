@@ -15,6 +15,7 @@ import os
 
 from lenslet.errors import BadPath, BadRequest, Conflict, Forbidden, Foreign, LensletError, NotAFolder, NotFound
 from lenslet.layout import (
+    FOLDER_SIDECAR,
     MOUNTS,
     POINTER_FILE,
     STATE,
@@ -256,6 +257,15 @@ class StateRooted:
 
     def stat_file(self, key):
         return self._read("stat_file", key)
+
+    def folder_version(self, key):
+        """The library folder's mtime and the time of its own settings kept in the state root: a cover picked
+        there moves no folder of the library (so other processes would keep showing the old one)."""
+        try:
+            kept = self.state.stat(self._kept(join(key, FOLDER_SIDECAR)))
+        except (NotFound, NotAFolder, BadRequest, Conflict):
+            kept = None  # none picked (or what holds its folder's place is no folder of lenslet's)
+        return (self.library.stat(key).mtime,) + ((kept.mtime, kept.size) if kept is not None else ())
 
     def exists(self, key):
         return self._read("exists", key)

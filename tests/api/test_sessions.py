@@ -117,7 +117,7 @@ def test_behind_tls_the_cookie_is_secure_and_host_prefixed_as_nginx_on_loopback_
 
 
 @pytest.mark.parametrize("name, password", [("bob", "wrong password"), ("nobody", "bob's password"),
-                                            ("tim", ""), ("tim", "any password"), ("BOB", "bob's password")])
+                                            ("tim", ""), ("tim", "any password")])
 def test_a_wrong_name_or_password_is_refused_alike_and_makes_no_session(family, name, password):
     assert family.sign_in(name, password) is None
     assert family.answer.status_int == 401
