@@ -2,6 +2,7 @@
 default); signed-in people see them as before."""
 
 import io
+import json
 
 import pytest
 from PIL import Image
@@ -55,3 +56,21 @@ def test_a_link_made_to_show_them_shows_them(home):
 def test_details_is_true_or_false(home):
     home.post_json("/shares", {"path": "home", "details": "yes"}, status=400)
     assert home.get("/shares").json["shares"] == []
+
+
+@pytest.mark.parametrize("forged", ["yes", 1, None, ["true"]])
+def test_a_share_file_whose_details_is_forged_opens_nothing(home, tree, forged):
+    shared = link(home)
+    share_file = next((tree / ".lenslet" / "shares").glob("*.json"))
+    record = json.loads(share_file.read_text())
+    share_file.write_text(json.dumps(dict(record, details=forged)))
+    home.get("/item?path=home/porch.jpg", headers=shared, status=404)
+
+
+def test_a_link_of_the_last_release_shows_no_place(home, tree):
+    shared = link(home, details=True)
+    share_file = next((tree / ".lenslet" / "shares").glob("*.json"))
+    record = json.loads(share_file.read_text())
+    del record["details"]  # as the last release wrote it
+    share_file.write_text(json.dumps(record))
+    assert "latitude" not in home.get("/item?path=home/porch.jpg", headers=shared).json["exif"]
