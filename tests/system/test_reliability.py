@@ -6,6 +6,7 @@ Bounded: the corpus is a fixed list, the load a fixed number of requests.
 import io
 import json
 import os
+import time
 from urllib.parse import quote
 
 import pytest
@@ -51,6 +52,9 @@ def hostile_tree(tree):
     bomb = io.BytesIO()
     Image.new("1", (12000, 12000)).save(bomb, "PNG")  # 144 MP, a few KB on disk
     (tree / "bomb.png").write_bytes(bomb.getvalue())
+    an_hour_ago = time.time() - 3600  # a tree at rest: no sidecar young enough to be read again in a moment
+    for path in (*tree.iterdir(), tree):
+        os.utime(path, (an_hour_ago, an_hour_ago))
     return tree
 
 
