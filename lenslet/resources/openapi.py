@@ -477,8 +477,13 @@ SCHEMAS = {
     "TimelineMonths": {
         "type": "object", "required": ["months", "total"],
         "properties": {"total": {"type": "integer"}, "months": {"type": "array", "items": {
-            "type": "object", "required": ["month", "count"],
-            "properties": {"month": {"type": "string", "example": "2024-05"}, "count": {"type": "integer"}}}}},
+            "type": "object", "required": ["month", "count", "photos", "videos"],
+            "properties": {"month": {"type": "string", "example": "2024-05"},
+                           "count": {"type": "integer", "description": "every file of the month"},
+                           "photos": {"type": "integer", "description": "the photos the page shows as tiles: the "
+                                      "other file of a stack (a raw beside its JPEG, a live photo's video) is its "
+                                      "front's tile"},
+                           "videos": {"type": "integer", "description": "the videos the page shows as tiles"}}}}},
     },
     "OnThisDay": {
         "type": "object", "required": ["day", "years"],
