@@ -202,6 +202,7 @@ export class Listing {
         if (found.title) el.title.textContent = found.title;
         items = found.items;
         current.total = found.total;
+        current.said = found.said ?? null;
         current.page = found.done ? 1 : 0;
       } else if (current.q != null || current.sliced) {
         const found = current.sliced ? await this.listed(`/folders?path=${enc(current.path)}${current.query}${slice}`)
@@ -236,12 +237,12 @@ export class Listing {
       }
       const start = current.items.length;
       current.items.push(...items);
-      this.grid.append(...items.map((item, at) => this.imageTile(item, start + at)));
+      this.grid.append(...items.flatMap((item, at) => [...this.headingsOf(current, item), this.imageTile(item, start + at)]));
       this.layout.justify();
       // A folder of folders says nothing rather than "0 images".
       const onlyFolders = !(current.sliced ? current.folderTotal : current.total) && current.q == null &&
         this.grid.children.length > 0;
-      el.count.textContent = onlyFolders ? "" : current.sliced && filtered(current.asked)
+      el.count.textContent = onlyFolders ? "" : current.said ? current.said : current.sliced && filtered(current.asked)
         ? `${current.total} of ${countText(current.folderTotal)}`
         : current.q == null && current.videos ? videoCountText(current.total, current.videos) : countText(current.total, current.q != null);
       el.empty.hidden = current.items.length > 0 || this.grid.children.length > 0;
@@ -269,6 +270,22 @@ export class Listing {
       this.endSeen.unobserve(this.el.more);
       this.endSeen.observe(this.el.more);
     }
+  }
+
+  /** The headings an item starts (the timeline's month and day, when it is the first of them), as elements. */
+  headingsOf(current, item) {
+    current.groups ??= {};
+    return (current.source?.headings?.(item) ?? []).filter(({level, key}) => current.groups[level] !== key)
+      .map(({level, key, text, note}) => {
+        current.groups[level] = key;
+        const heading = document.createElement("div");
+        heading.className = `group-heading ${level}`;
+        heading.setAttribute("role", "listitem");
+        heading.dataset.key = key;
+        heading.append(Object.assign(document.createElement(level === "month" ? "h2" : "h3"), {textContent: text}));
+        if (note) heading.append(Object.assign(document.createElement("span"), {className: "note", textContent: note}));
+        return heading;
+      });
   }
 
   /** Say why nothing is shown, and for an empty gallery which folder it shows and how to add photos. */
