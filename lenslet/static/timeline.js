@@ -199,6 +199,7 @@ export class OnThisDay {
     this.strip.hidden = !years.length;
     if (!years.length || this.strip.childElementCount) return;
     const heading = Object.assign(document.createElement("h2"), {textContent: "On this day"});
+    const pictures = [];
     const rows = years.map(({year, count, items}) => {
       const row = document.createElement("div");
       row.className = "year";
@@ -212,11 +213,16 @@ export class OnThisDay {
         const img = Object.assign(document.createElement("img"), {alt: ""});
         button.append(img);
         button.addEventListener("click", () => this.open(item.path, `${year}-${day}`));
-        this.api.loadThumb(img, item.path, this.api.versionOf(item, "thumb"));
+        pictures.push([img, item]);
         row.append(button);
       }
       return row;
     });
     this.strip.replaceChildren(heading, ...rows);
+    // Drawn first: the size fetched is the one with the pixels each is drawn with.
+    for (const [img, item] of pictures) {
+      this.api.loadThumb(img, item.path, this.api.versionOf(item, "thumb"), {w: item.w, h: item.h,
+        large: this.api.versionOf(item, "large"), preview: this.api.versionOf(item, "preview")});
+    }
   }
 }
