@@ -632,7 +632,8 @@ def thumb():
 
 def preview():
     return made_on_demand("A WebP of the image for the viewer (long edge LENSLET_PREVIEW_SIZE), made on demand "
-                          "and kept in a bounded cache", "the preview")
+                          "and kept in a bounded cache; a video's, once it has a poster, from its poster's frame "
+                          "(made by the worker: 202 meanwhile)", "the preview")
 
 
 def original():
