@@ -16,7 +16,8 @@ LAYOUT_KEY = "lenslet.layout"  # where the page remembers the layout (grid.js)
 SCREEN = {"width": 1280, "height": 900, "deviceScaleFactor": 2, "mobile": False}
 SHAPES = {"portrait.jpg": (1000, 1500), "landscape.jpg": (1500, 1000), "panorama.jpg": (3000, 600)}
 DRAWN = """
-return [...document.querySelectorAll('.tile.image, .tile.folder')].filter(tile => tile.querySelector('img')).map(tile => {
+const tiles = [...document.querySelectorAll('.tile.image, .tile.folder')];
+return tiles.filter(tile => tile.querySelector('img')).map(tile => {
   const img = tile.querySelector('img'), box = img.getBoundingClientRect();
   return {path: tile.dataset.path || tile.dataset.cover, cover: !tile.dataset.path, width: box.width,
           height: box.height, fit: getComputedStyle(img).objectFit, natural: [img.naturalWidth, img.naturalHeight],
