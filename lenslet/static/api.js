@@ -18,7 +18,6 @@ export const enc = encodeURIComponent;
 export const ASK_AGAIN_MS = 500;
 export const longerWait = (wait) => Math.min(2 * wait, 16 * ASK_AGAIN_MS);
 
-/** A non-2xx answer, carrying lenslet's JSON error body when there is one. */
 /** The device pixels the long edge of a w x h picture needs to fill its <img> (drawn as its object-fit says:
  *  covering its box, a portrait in a square is as wide as the square; contained, it fits inside) on this screen. */
 export function neededEdge(img, w, h) {
@@ -35,6 +34,7 @@ export function sizeFor(sizes, needed, original = 0) {
   return sizes.find((size) => size.edge >= enough) ?? sizes[sizes.length - 1];
 }
 
+/** A non-2xx answer, carrying lenslet's JSON error body when there is one. */
 export class ApiError extends Error {
   constructor(status, body) {
     super((body && (body.description || body.title)) || `the server answered ${status}`);
@@ -373,8 +373,8 @@ export class Api {
    *  larger later (again()). */
   loadThumb(img, path, version = "", sharp = null) {
     const job = {img, path, version, sharp, cancelled: false, edge: 0};
-    if (sharp) this.sharpThumb(job);
-    else this.waiting.push(job);
+    if (sharp && this.sizesOf(job).length) this.sharpThumb(job);
+    else this.waiting.push(job);  // a server that names no sizes: its thumbnail
     this.pump();
     const unload = () => {
       job.cancelled = true;
@@ -382,7 +382,7 @@ export class Api {
       if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
       img.removeAttribute("src");
     };
-    unload.again = () => { if (!job.cancelled && sharp) this.sharpThumb(job); };
+    unload.again = () => { if (!job.cancelled && job.edge) this.sharpThumb(job); };
     return unload;
   }
 
@@ -418,7 +418,8 @@ export class Api {
     img.onload = () => {
       // A large size not made in time is answered by the thumbnail meanwhile (not kept): asked again in a moment.
       const long = Math.max(img.naturalWidth, img.naturalHeight);
-      const smaller = long < Math.min(job.edge, Math.max(sharp.w, sharp.h) || Infinity) - 1 && long <= sizes[0].edge;
+      const smaller = job.edge > sizes[0].edge && long <= sizes[0].edge &&
+        long < Math.min(job.edge, Math.max(sharp.w, sharp.h) || Infinity) - 1;
       if (smaller && (job.tries = (job.tries ?? 0) + 1) <= AGAIN_TRIES) {
         setTimeout(() => {
           if (job.cancelled) return;
