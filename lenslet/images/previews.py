@@ -23,10 +23,10 @@ from concurrent.futures import TimeoutError as WaitedTooLong
 
 from lenslet import jobs
 from lenslet.errors import Foreign, LensletError, NotFound
-from lenslet.images import decode, pool
+from lenslet.images import decode, pool, video
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.images.thumbs import Pending, SingleFlight, source_of
-from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, preview_of
+from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, kind_of, name_of, preview_of
 
 log = logging.getLogger("lenslet")
 QUALITY = 80  # a viewer's picture is looked at closely: finer than a thumbnail's 70
@@ -60,9 +60,12 @@ class Previews:
         self.flights = SingleFlight()  # requests for one preview share its making
 
     def find(self, path):
-        """Return (preview key, the image's Stat) for the image at a browse path (NotFound and the like)."""
+        """Return (preview key, the image's Stat) for the image at a browse path (NotFound and the like); a
+        video's, once it has a poster, is a picture of its poster's frame, made by the worker alone (it runs
+        ffmpeg)."""
         place, image = self.tree.locate_image(path)
-        refuse_unshown(place.key)
+        if kind_of(name_of(place.key)) != "video" or self.thumbs.fresh(place.storage, place.key, image) is None:
+            refuse_unshown(place.key)  # a video without a poster has no picture: a placeholder
         return preview_of(path, source_of(image), self.settings, self.folder), image
 
     def get(self, path, key):
@@ -110,6 +113,8 @@ class Previews:
 
     def _make_in_time(self, path, key, deadline):
         """The preview made inline if a slot frees before the deadline (or found made meanwhile), else None."""
+        if kind_of(path) == "video":
+            return self._cached(key)  # a web process never runs ffmpeg: the worker makes it
         if self.thumbs.take_slot(deadline, lambda: self._cached(key) is not None):
             try:
                 return self._cached(key) or self._make_inline(path, key, deadline)
@@ -151,7 +156,11 @@ class Previews:
         if self._cached(key) is not None:
             return
         place, _ = self.tree.locate_image(path)
-        data, _ = read_image(place.storage, place.key)
+        if kind_of(path) == "video":
+            with place.storage.open_seekable(place.key) as stream:
+                data, _ = video.poster(self.config.ffmpeg, stream)  # the frame its poster is made of
+        else:
+            data, _ = read_image(place.storage, place.key)
         makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)),
                              size=self.size, quality=self.quality)
         preview, _ = makers.make(data)

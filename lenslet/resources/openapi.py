@@ -484,8 +484,13 @@ SCHEMAS = {
     "TimelineMonths": {
         "type": "object", "required": ["months", "total"],
         "properties": {"total": {"type": "integer"}, "months": {"type": "array", "items": {
-            "type": "object", "required": ["month", "count"],
-            "properties": {"month": {"type": "string", "example": "2024-05"}, "count": {"type": "integer"}}}}},
+            "type": "object", "required": ["month", "count", "photos", "videos"],
+            "properties": {"month": {"type": "string", "example": "2024-05"},
+                           "count": {"type": "integer", "description": "every file of the month"},
+                           "photos": {"type": "integer", "description": "the photos the page shows as tiles: the "
+                                      "other file of a stack (a raw beside its JPEG, a live photo's video) is its "
+                                      "front's tile"},
+                           "videos": {"type": "integer", "description": "the videos the page shows as tiles"}}}}},
     },
     "OnThisDay": {
         "type": "object", "required": ["day", "years"],
@@ -634,7 +639,8 @@ def thumb():
 
 def preview():
     return made_on_demand("A WebP of the image for the viewer (long edge LENSLET_PREVIEW_SIZE), made on demand "
-                          "and kept in a bounded cache", "the preview")
+                          "and kept in a bounded cache; a video's, once it has a poster, from its poster's frame "
+                          "(made by the worker: 202 meanwhile)", "the preview")
 
 
 def original():

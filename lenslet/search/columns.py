@@ -19,6 +19,7 @@ from array import array
 from itertools import compress, islice
 
 from lenslet.formats import query as rules
+from lenslet.layout import kind_of
 from lenslet.search.index import bitmap_page, marked
 
 RARE = 255           # camera code of the cameras past the first 254 (found through their own id lists)
@@ -26,6 +27,7 @@ EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
 DAY0 = datetime.date(1900, 1, 1).toordinal()  # day 0 of the two-byte day column (65,535 days: to 2079)
 OUTSIDE = 0xFFFF     # the day code of days after 2079 (0: on or before 1900-01-01)
 SORT_FROM = 1000     # matches from which a sorted page may walk the kept order instead of sorting them
+BEHIND, PHOTO, VIDEO = 0, 1, 2  # what an item is on the page: the other file of a stack, or a tile of its own
 SET_FROM = 16        # a date filter matching at most 1/16 of the items sets their bits one by one
 KEPT_FILTERS = 16    # filters' bitmaps kept (62 KB each at 500,000 items)
 
@@ -37,6 +39,7 @@ class Builder:
         self.star, self.tagged, self.kind, self.camera = bytearray(), bytearray(), bytearray(), bytearray()
         self.day_hi, self.day_lo = bytearray(), bytearray()
         self.date, self.size = array("d"), array("Q")
+        self.tile = bytearray()
         self.kinds, self.cameras, self.rare = {"": 0}, {"": 0}, {}
         # One growing buffer, not a list of strings: half a million small objects made among the
         # index's would fragment the heap and keep the process's memory high once freed.
@@ -66,6 +69,7 @@ class Builder:
         self.day_lo.append(day & 0xFF)
         self.date.append(taken)
         self.size.append(max(rules.size_of(item), 0))
+        self.tile.append(tile_of(item))
         self.names.write(rules.name_key(item.get("name")).replace("\n", " ") + "\n")
 
     def finish(self):
@@ -85,12 +89,21 @@ class Builder:
         by_date = array("I", sorted(range(len(self.date)), key=self.date.__getitem__))
         return Columns(len(self.star), bytes(self.star), bytes(self.tagged), bytes(self.kind), kinds,
                        bytes(self.camera), cameras, self.rare, bytes(self.day_hi), bytes(self.day_lo), self.date,
-                       self.size, name_rank, by_date)
+                       self.size, name_rank, by_date, bytes(self.tile))
+
+
+def tile_of(item):
+    """BEHIND for the other file of a stack (a raw beside its JPEG, a live photo's video: its front's tile
+    shows it), else VIDEO or PHOTO."""
+    name, stack = item.get("name"), item.get("stack")
+    if isinstance(stack, dict) and isinstance(name, str) and stack.get("front") not in (None, name):
+        return BEHIND
+    return VIDEO if isinstance(name, str) and kind_of(name) == "video" else PHOTO
 
 
 class Columns:
     def __init__(self, count, star, tagged, kind, kinds, camera, cameras, rare, day_hi, day_lo, date, size,
-                 name_rank, by_date):
+                 name_rank, by_date, tile):
         self.count = count
         self.star, self.tagged = star, tagged      # bytes: stars + 1 (0: none); 1 when tagged
         self.kind, self.kinds = kind, kinds        # bytes: code into kinds (MIME types)
@@ -99,6 +112,7 @@ class Columns:
         self.day_hi, self.day_lo = day_hi, day_lo  # bytes: the day taken, days since 1900, high and low byte
         self.date, self.size = date, size          # array("d") query.taken_at, array("Q") sizes
         self.name_rank = name_rank                 # array("I"): rank of query.name_key (equal names, one rank)
+        self.tile = tile                           # bytes: BEHIND, PHOTO or VIDEO (tile_of)
         self.orders = {("date", False): by_date}   # (sort, desc) -> array of every id in that order
         self.kept = {}                             # a query's filters -> their bitmap, the last KEPT_FILTERS
         self.outside = None                        # bitmap of the items taken outside 1900-2079, once known
@@ -238,16 +252,16 @@ class Columns:
         parts = [self.star, self.tagged, self.kind, self.camera, self.day_hi, self.day_lo, self.date.tobytes(),
                  self.size.tobytes(), self.name_rank.tobytes(),
                  b"".join(self.rare[camera].tobytes() for camera in sorted(self.rare)),
-                 self.orders[("date", False)].tobytes()]
+                 self.orders[("date", False)].tobytes(), self.tile]
         return header, parts
 
     @classmethod
     def from_parts(cls, header, parts):
         """The columns to_parts() described; ValueError when the parts do not fit the header."""
         count = header["count"]
-        star, tagged, kind, camera, day_hi, day_lo, date, size, name_rank, rare, by_date = (bytes(part)
-                                                                                            for part in parts)
-        if any(len(column) != count for column in (star, tagged, kind, camera, day_hi, day_lo)):
+        star, tagged, kind, camera, day_hi, day_lo, date, size, name_rank, rare, by_date, tile = (
+            bytes(part) for part in parts)
+        if any(len(column) != count for column in (star, tagged, kind, camera, day_hi, day_lo, tile)):
             raise ValueError("a column of the wrong size")
         date, size, name_rank, by_date = _array("d", date), _array("Q", size), _array("I", name_rank), \
             _array("I", by_date)
@@ -264,7 +278,7 @@ class Columns:
             rare_ids[name] = ids[at:at + size_of]
             at += size_of
         return cls(count, star, tagged, kind, list(header["kinds"]), camera, list(header["cameras"]), rare_ids,
-                   day_hi, day_lo, date, size, name_rank, by_date)
+                   day_hi, day_lo, date, size, name_rank, by_date, tile)
 
 
 BOOLS = bytes.maketrans(b"01", b"\x00\x01")

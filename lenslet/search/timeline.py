@@ -15,12 +15,13 @@ import bisect
 import datetime
 import re
 import threading
+from collections import Counter
 from itertools import compress, islice
 
 from lenslet.errors import BadRequest
 from lenslet.formats import query as rules
 from lenslet.layout import TRASH
-from lenslet.search.columns import BOOLS, EPOCH_DAY
+from lenslet.search.columns import BOOLS, EPOCH_DAY, PHOTO, VIDEO
 from lenslet.search.searcher import search_id
 
 MAX_LIMIT = 500
@@ -201,8 +202,9 @@ class Timeline:
     # -- months ---------------------------------------------------------------------
 
     def months(self, folders, asked, sees=None):
-        """[{"month": "2024-05", "count": n}, ...] newest first: how many items each month holds (of those
-        sees allows: as chosen()'s)."""
+        """[{"month": "2024-05", "count": n, "photos": p, "videos": v}, ...] newest first: how many items each
+        month holds (of those sees allows: as chosen()'s), and of them the tiles the page shows: photos and
+        videos, the other file of a stack (a raw beside its JPEG) counted in its front's tile."""
         loaded, columns, marks, edited = self.chosen(folders, asked, sees)
         key = (loaded.stat, tuple(folders) if folders is not None else None, asked, tuple(sorted(edited)),
                sees is not None)
@@ -217,9 +219,10 @@ class Timeline:
             first = datetime.date(day.year, day.month, 1)
             start = min(bisect.bisect_left(by_date, (first.toordinal() - EPOCH_DAY) * 86400.0, key=date), end - 1)
             label = f"{first.year:04d}-{first.month:02d}"
-            count = end - start if marks is None else _count(by_date[start:end], marks)
-            if count:
-                found.append({"month": label, "count": count})
+            ids = by_date[start:end] if marks is None else list(_kept(by_date[start:end], marks))
+            if ids:
+                tiles = Counter(map(columns.tile.__getitem__, ids))
+                found.append({"month": label, "count": len(ids), "photos": tiles[PHOTO], "videos": tiles[VIDEO]})
             end = start
         with self.lock:
             self.months_kept[key] = found
@@ -262,10 +265,6 @@ def _kept(ids, marks):
 
 def _any(ids, marks):
     return bool(len(ids)) if marks is None else next(_kept(ids, marks), None) is not None
-
-
-def _count(ids, marks):
-    return sum(map(marks.__getitem__, ids))
 
 
 def _id_of(loaded, index, path):

@@ -7,6 +7,7 @@ const TOKEN_KEY = "lenslet.token";
 const SHARE_KEY = "lenslet.share";  // the share link's key, in sessionStorage: this tab only, gone when it closes
 const THUMBS_AT_ONCE = 6;  // what a browser opens per host anyway
 const THUMB_TRIES = 30;    // a thumbnail still queued after this many Retry-Afters is shown as missing
+const AGAIN_TRIES = 6;      // a larger size answered by the thumbnail is asked for again this many times
 const PREVIEWS_KEPT = 8;   // the viewer's previews around the image shown, so the next one shows at once
 const TAKEN = "Somebody made the first admin meanwhile: sign in with your name and password.";
 
@@ -16,6 +17,22 @@ export const enc = encodeURIComponent;
 // under way most of the time, and a listing of 1,000 images is some 300 KB), up to 8 s.
 export const ASK_AGAIN_MS = 500;
 export const longerWait = (wait) => Math.min(2 * wait, 16 * ASK_AGAIN_MS);
+
+/** The device pixels the long edge of a w x h picture needs to fill its <img> (drawn as its object-fit says:
+ *  covering its box, a portrait in a square is as wide as the square; contained, it fits inside) on this screen. */
+export function neededEdge(img, w, h) {
+  const box = img.getBoundingClientRect();
+  if (!(box.width > 0 && box.height > 0)) return 0;
+  const fit = getComputedStyle(img).objectFit === "contain" ? Math.min : Math.max;
+  return Math.ceil(Math.max(w, h) * fit(box.width / w, box.height / h) * devicePixelRatio);
+}
+
+/** The smallest of sizes ([{edge}], smallest first) whose long edge has the pixels needed, or the original's own
+ *  (original: its long edge, 0 when unknown: no size is larger than it); else the largest there is. */
+export function sizeFor(sizes, needed, original = 0) {
+  const enough = original > 0 ? Math.min(needed, original) : needed;
+  return sizes.find((size) => size.edge >= enough) ?? sizes[sizes.length - 1];
+}
 
 /** A non-2xx answer, carrying lenslet's JSON error body when there is one. */
 export class ApiError extends Error {
@@ -355,52 +372,81 @@ export class Api {
   }
 
   /** Queue a thumbnail for an <img> (a few at a time, retried while lenslet answers 202, still
-   *  being made); answer a function that cancels it (or unloads it when done). */
+   *  being made); answer a function that cancels it (or unloads it when done). sharp: the picture's
+   *  {w, h (0 when unknown), large, preview: their URL versions ("" when unknown)}: then the size fetched is
+   *  the smallest that has the pixels the <img> is drawn with (sizeFor), and a larger one when it is drawn
+   *  larger later (again()). */
   loadThumb(img, path, version = "", sharp = null) {
-    const job = {img, path, version, cancelled: false};
-    if (sharp && this.sharpThumb(job, sharp)) {
-      return () => {
-        job.cancelled = true;
-        img.removeAttribute("srcset");
-        img.removeAttribute("src");
-      };
-    }
-    this.waiting.push(job);
+    const job = {img, path, version, sharp, cancelled: false, edge: 0};
+    if (sharp && this.sizesOf(job).length) this.sharpThumb(job);
+    else this.waiting.push(job);  // a server that names no sizes: its thumbnail
     this.pump();
-    return () => {
+    const unload = () => {
       job.cancelled = true;
-      if (img.src.startsWith("blob:")) {
-        URL.revokeObjectURL(img.src);
-        img.removeAttribute("src");
-      }
+      img.onload = img.onerror = null;
+      if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+      img.removeAttribute("src");
     };
+    unload.again = () => { if (!job.cancelled && job.edge) this.sharpThumb(job); };
+    return unload;
   }
 
-  /** A thumbnail known to be made, by its own versioned URLs with a srcset of both sizes, so that the browser
-   *  picks the sharper one wherever the tile is drawn wider than the small one's pixels (a 2x or phone
-   *  screen, a wide tile in Rows); answer false where an <img> cannot fetch it itself (a token or share key,
-   *  no large size): the caller fetches the small one as before. sharp: {large: its version, w, h, drawn:
-   *  the CSS pixels wide the picture is drawn}. A failure falls back to that fetch. */
-  sharpThumb(job, sharp) {
-    const small = parseInt(this.imageSettings?.thumb, 10);
-    const large = parseInt(this.imageSettings?.large, 10);
-    if (this.needsToken() || !job.version || !sharp.large || !(small > 0) || !(large > 0) ||
-        !(sharp.w > 0) || !(sharp.h > 0)) return false;
-    const wide = (edge) => Math.max(1, Math.round(sharp.w * Math.min(1, edge / Math.max(sharp.w, sharp.h))));
+  /** The sizes a picture can be fetched at, smallest first: [{edge: its long edge at most, url}] (the
+   *  thumbnail, the large thumbnail, the viewer's preview), as /health's imageSettings name them. */
+  sizesOf(job) {
+    const edge = (kind) => parseInt(this.imageSettings?.[kind], 10);
+    const versioned = (url, version) => (version ? `${url}&v=${enc(version)}` : url);
     const base = `/thumb?path=${enc(job.path)}`;
-    const img = job.img;
-    img.onerror = () => {
-      img.onerror = null;
-      img.removeAttribute("srcset");
-      img.removeAttribute("src");
-      if (job.cancelled) return;
+    return [
+      {edge: edge("thumb"), url: versioned(base, job.version)},
+      {edge: edge("large"), url: versioned(`${base}&size=large`, job.sharp.large)},
+      {edge: edge("preview"), url: versioned(`/preview?path=${enc(job.path)}`, job.sharp.preview)},
+    ].filter((size) => size.edge > 0);
+  }
+
+  /** Fetch the size of a picture its <img> needs now (sizeFor), when it is larger than the one it holds:
+   *  named in the <img> itself where it may (no token, no share key), else fetched (202s waited out). A
+   *  picture whose shape is not known yet (a folder's cover) takes the thumbnail first, and its shape from it. */
+  sharpThumb(job) {
+    const {img, sharp} = job;
+    const sizes = this.sizesOf(job);
+    let [w, h] = [sharp.w, sharp.h];
+    if (!(w > 0 && h > 0) && img.naturalWidth > 0) {
+      [w, h] = [img.naturalWidth, img.naturalHeight];
+      // A thumbnail smaller than its size is the original's own size: nothing larger is made of it.
+      if (Math.max(w, h) < sizes[0]?.edge && job.edge === sizes[0].edge) return;
+    }
+    const size = w > 0 && h > 0 ? sizeFor(sizes, neededEdge(img, w, h), Math.max(sharp.w, sharp.h)) : sizes[0];
+    if (!size || size.edge <= job.edge) return;
+    job.edge = size.edge;
+    job.url = size.url;
+    img.onload = () => {
+      // A large size not made in time is answered by the thumbnail meanwhile (not kept): asked again in a moment.
+      const long = Math.max(img.naturalWidth, img.naturalHeight);
+      const smaller = job.edge > sizes[0].edge && long <= sizes[0].edge &&
+        long < Math.min(job.edge, Math.max(sharp.w, sharp.h) || Infinity) - 1;
+      if (smaller && (job.tries = (job.tries ?? 0) + 1) <= AGAIN_TRIES) {
+        setTimeout(() => {
+          if (job.cancelled) return;
+          this.waiting.push(job);
+          this.pump();
+        }, 1000 * job.tries);
+      }
+      if (!(sharp.w > 0)) this.sharpThumb(job);  // its shape known now
+    };
+    if (this.needsToken()) {
       this.waiting.push(job);
       this.pump();
+      return;
+    }
+    img.onerror = () => {  // still being made (202), or refused: fetched, waiting for it
+      img.onerror = null;
+      if (!job.cancelled) {
+        this.waiting.push(job);
+        this.pump();
+      }
     };
-    img.sizes = `${Math.max(1, Math.ceil(sharp.drawn))}px`;
-    img.srcset = `${base}&v=${enc(job.version)} ${wide(small)}w, ${base}&size=large&v=${enc(sharp.large)} ${wide(large)}w`;
-    img.src = `${base}&v=${enc(job.version)}`;
-    return true;
+    img.src = size.url;
   }
 
   pump() {
@@ -415,12 +461,18 @@ export class Api {
   async fetchThumb(job) {
     let blob;
     try {
-      const url = `/thumb?path=${enc(job.path)}` + (job.version ? `&v=${enc(job.version)}` : "");
+      const url = job.url ?? `/thumb?path=${enc(job.path)}` + (job.version ? `&v=${enc(job.version)}` : "");
       blob = await this.madeImage(url, () => job.cancelled);
     } catch (ex) {
+      if (job.url) {  // a larger size that cannot be had: the thumbnail, then
+        job.url = null;
+        return this.fetchThumb(job);
+      }
       job.img.closest(".tile")?.classList.add("broken");
       return;
     }
-    if (blob && !job.cancelled) job.img.src = URL.createObjectURL(blob);
+    if (!blob || job.cancelled) return;
+    if (job.img.src.startsWith("blob:")) URL.revokeObjectURL(job.img.src);
+    job.img.src = URL.createObjectURL(blob);
   }
 }

@@ -60,8 +60,8 @@ const EDGES = 2;  // px: a tile's left and right borders, which hold no picture
 
 /** In "Rows", give each image tile the width that makes the photos of its row one height and the
  *  row as wide as the grid. Rows are filled in order, each ending where its height comes closest to
- *  --row (with the photo that overflows, the row shrinks; without it, it grows); the last row keeps
- *  --row. Called after tiles are added, and when the layout or the grid's width changes. */
+ *  --row (with the photo that overflows, the row shrinks; without it, it grows); the last row (of the
+ *  grid, or before a heading) keeps --row. Called after tiles are added, and when the layout or the grid's width changes. */
 export function justify(grid) {
   const tiles = grid.querySelectorAll(".tile.image");
   if (!grid.classList.contains("justified")) {
@@ -81,7 +81,15 @@ export function justify(grid) {
   };
   let row = [];
   let sum = 0;
-  for (const tile of tiles) {
+  // A heading across the grid (the timeline's month or day) ends a row: its last row keeps --row.
+  const groupEnds = () => {
+    if (row.length) place(row, Math.min(target, filling(row.length, sum)));
+    row = [];
+    sum = 0;
+  };
+  for (const tile of grid.children) {
+    if (tile.classList.contains("group-heading")) groupEnds();
+    if (!tile.matches(".tile.image")) continue;
     row.push(tile);
     sum += ratio(tile);
     if (sum * target + row.length * EDGES + (row.length - 1) * gap < width) continue;
@@ -97,7 +105,7 @@ export function justify(grid) {
       sum = ratio(tile);
     }
   }
-  place(row, Math.min(target, filling(row.length, sum)));
+  groupEnds();
 }
 
 /** The one focusable element of a tile (its only Tab stop). */

@@ -38,14 +38,9 @@ export class Listing {
     this.current = null;  // {key, path, q, asked, sliced, items, page, pageCount, total, folderTotal, loading}
     this.thumbs = new Map();  // tile -> unload(): only tiles near the screen hold a thumbnail
     this.nearScreen = new IntersectionObserver((entries) => this.showThumbs(entries), {rootMargin: "600px"});
-    // A tile drawn wider or narrower (Rows, a new window width) tells its srcset, which picks again.
+    // A picture drawn larger (Rows, a new window width, a zoom) is fetched again at a size that has its pixels.
     this.redrawn = new ResizeObserver((entries) => {
-      for (const {target} of entries) {
-        const tile = target.closest(".tile");
-        const img = target.querySelector("img");
-        const sharp = tile && img?.getAttribute("srcset") ? this.sharp(tile) : null;
-        if (sharp) img.sizes = `${Math.max(1, Math.ceil(sharp.drawn))}px`;
-      }
+      for (const {target} of entries) this.thumbs.get(target.closest(".tile"))?.again();
     });
     this.endSeen = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting) && this.current) this.loadMore();
@@ -184,8 +179,8 @@ export class Listing {
     this.thumbs.get(tile)?.();
     this.thumbs.delete(tile);
     this.nearScreen.unobserve(tile);
-    const open = tile.querySelector(".open");
-    if (open) this.redrawn.unobserve(open);
+    const img = tile.querySelector("img");
+    if (img) this.redrawn.unobserve(img);
   }
 
   async loadMore() {
@@ -202,6 +197,7 @@ export class Listing {
         if (found.title) el.title.textContent = found.title;
         items = found.items;
         current.total = found.total;
+        current.said = found.said ?? null;
         current.page = found.done ? 1 : 0;
       } else if (current.q != null || current.sliced) {
         const found = current.sliced ? await this.listed(`/folders?path=${enc(current.path)}${current.query}${slice}`)
@@ -236,12 +232,12 @@ export class Listing {
       }
       const start = current.items.length;
       current.items.push(...items);
-      this.grid.append(...items.map((item, at) => this.imageTile(item, start + at)));
+      this.grid.append(...items.flatMap((item, at) => [...this.headingsOf(current, item), this.imageTile(item, start + at)]));
       this.layout.justify();
       // A folder of folders says nothing rather than "0 images".
       const onlyFolders = !(current.sliced ? current.folderTotal : current.total) && current.q == null &&
         this.grid.children.length > 0;
-      el.count.textContent = onlyFolders ? "" : current.sliced && filtered(current.asked)
+      el.count.textContent = onlyFolders ? "" : current.said ? current.said : current.sliced && filtered(current.asked)
         ? `${current.total} of ${countText(current.folderTotal)}`
         : current.q == null && current.videos ? videoCountText(current.total, current.videos) : countText(current.total, current.q != null);
       el.empty.hidden = current.items.length > 0 || this.grid.children.length > 0;
@@ -269,6 +265,22 @@ export class Listing {
       this.endSeen.unobserve(this.el.more);
       this.endSeen.observe(this.el.more);
     }
+  }
+
+  /** The headings an item starts (the timeline's month and day, when it is the first of them), as elements. */
+  headingsOf(current, item) {
+    current.groups ??= {};
+    return (current.source?.headings?.(item) ?? []).filter(({level, key}) => current.groups[level] !== key)
+      .map(({level, key, text, note}) => {
+        current.groups[level] = key;
+        const heading = document.createElement("div");
+        heading.className = `group-heading ${level}`;
+        heading.setAttribute("role", "listitem");
+        heading.dataset.key = key;
+        heading.append(Object.assign(document.createElement(level === "month" ? "h2" : "h3"), {textContent: text}));
+        if (note) heading.append(Object.assign(document.createElement("span"), {className: "note", textContent: note}));
+        return heading;
+      });
   }
 
   /** Say why nothing is shown, and for an empty gallery which folder it shows and how to add photos. */
@@ -359,24 +371,23 @@ export class Listing {
     for (const entry of entries) {
       const tile = entry.target;
       if (entry.isIntersecting && !this.thumbs.has(tile)) {
-        this.thumbs.set(tile, this.api.loadThumb(tile.querySelector("img"), tile.dataset.path ?? tile.dataset.cover,
-                                                 tile.dataset.version, this.sharp(tile)));
-        if (tile.dataset.large) this.redrawn.observe(tile.querySelector(".open"));
+        const img = tile.querySelector("img");
+        this.thumbs.set(tile, this.api.loadThumb(img, tile.dataset.path ?? tile.dataset.cover, tile.dataset.version,
+                                                 this.sharp(tile)));
+        this.redrawn.observe(img);
       } else if (!entry.isIntersecting && this.thumbs.has(tile)) {
         this.thumbs.get(tile)();
         this.thumbs.delete(tile);
-        if (tile.dataset.large) this.redrawn.unobserve(tile.querySelector(".open"));
+        this.redrawn.unobserve(tile.querySelector("img"));
       }
     }
   }
 
-  /** What a tile's srcset needs (api.sharpThumb), or null: its image's large version and shape, and how wide its
-   *  picture is drawn (covering its box: a landscape in a square is drawn wider than the square). */
+  /** What api.loadThumb needs to fetch a tile's picture at the size it is drawn with: its shape (unknown for a
+   *  folder's cover: the thumbnail tells it) and the versions of its larger sizes. */
   sharp(tile) {
-    const {large, w, h} = tile.dataset;
-    if (!large) return null;
-    const box = tile.querySelector(".open").getBoundingClientRect();
-    return {large, w: Number(w), h: Number(h), drawn: Math.max(box.width, box.height * (Number(w) / Number(h)))};
+    const {w, h, large, preview} = tile.dataset;
+    return {w: Number(w) || 0, h: Number(h) || 0, large: large ?? "", preview: preview ?? ""};
   }
 
   imageTile(item, index) {
@@ -426,10 +437,9 @@ export class Listing {
     // No picture of it can be made (a video without a poster): a placeholder, never a thumbnail asked for.
     const shown = !(item.kind === "video" && item.preview === false);
     if (!shown) tile.classList.add("placeholder");
-    // A thumbnail known made (not a video's poster) is asked for by its own URLs, both sizes in a srcset.
-    if (item.hasThumb && item.kind !== "video" && item.w > 0 && item.h > 0) {
-      Object.assign(tile.dataset, {large: this.api.versionOf(item, "large"), w: item.w, h: item.h});
-    }
+    // Its shape and the versions of its sizes: the one fetched is the smallest that has the pixels it is drawn with.
+    if (item.w > 0 && item.h > 0) Object.assign(tile.dataset, {w: item.w, h: item.h});
+    Object.assign(tile.dataset, {large: this.api.versionOf(item, "large"), preview: this.api.versionOf(item, "preview")});
     tile.draggable = this.api.canChangeFiles();  // dragged onto a folder is a move
     tile.addEventListener("dragstart", (event) => {
       const images = this.picked(item.path) ? this.chosen() : [item.path];

@@ -182,6 +182,7 @@ async function start() {
       timeline.show(place, asked);
       onThisDay.show(place);
       await shown;
+      if (place.timeline != null) timeline.follow();  // the month at the top, marked in the scrubber
     }
     if (place.view) {
       viewer.open(place.view);

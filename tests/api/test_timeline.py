@@ -97,11 +97,12 @@ def test_a_jump_to_a_month_starts_at_its_newest_image(client, library, at, expec
 
 def test_months_count_the_images_of_each_month_newest_first(client, library):
     answer = client.get("/timeline/months").json
-    assert answer == {"total": 7, "months": [
-        {"month": "2021-05", "count": 1}, {"month": "2021-01", "count": 1}, {"month": "2020-12", "count": 1},
-        {"month": "2020-05", "count": 1}, {"month": "2019-05", "count": 2}, {"month": "2017-07", "count": 1}]}
-    assert client.get("/timeline/months", {"camera": "canon"}).json["months"] == [
-        {"month": "2020-12", "count": 1}, {"month": "2020-05", "count": 1}]
+    counted = lambda months: [(month["month"], month["count"]) for month in months]  # noqa: E731
+    assert answer["total"] == 7
+    assert counted(answer["months"]) == [("2021-05", 1), ("2021-01", 1), ("2020-12", 1), ("2020-05", 1),
+                                         ("2019-05", 2), ("2017-07", 1)]
+    assert counted(client.get("/timeline/months", {"camera": "canon"}).json["months"]) == [
+        ("2020-12", 1), ("2020-05", 1)]
 
 
 @pytest.mark.parametrize("params, expected", [

@@ -54,6 +54,8 @@ def test_the_timeline_scrolls_and_its_scrubber_jumps_to_a_month(fresh_page, libr
     page.until(lambda: shown(page)[:3] == [f"f{n % 20:02d}/p{n:04d}.jpg" for n in newest[:3]])
     page.until(lambda: page.script("return document.querySelectorAll('#scrubber a.month').length") > 100)
 
+    page.find('#scrubber a.year[href="#timeline=2015"]').click()  # the rail shows a year's months when it is open
+    page.until(lambda: page.find('#scrubber a[data-month="2015-03"]').is_displayed())
     page.find('#scrubber a[data-month="2015-03"]').click()
     in_march = [n for n in newest if taken_of(n) < datetime.datetime(2015, 4, 1)]
     expected = [f"f{n % 20:02d}/p{n:04d}.jpg" for n in in_march]
