@@ -1,6 +1,6 @@
 """The timeline and albums over a 500,000-item rollup, next to a naive sort of the rollup in the same run.
 
-    python bench/timeline.py [--items 500000] [--album 10000] [--repeat 15]
+    python bench/timeline.py [--items 500000] [--album 10000] [--repeat 15] [--trashed 0]
 
 The rollup of bench/search.py, 85% of the items given an EXIF time taken (2005-2024) and the rest
 their file time, loaded the way a web process does (lenslet.search.searcher), then through
@@ -74,11 +74,15 @@ def main():
     parser.add_argument("--items", type=int, default=500_000)
     parser.add_argument("--album", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--trashed", type=int, default=0, help="items put in the trash, which every slice leaves out")
     args = parser.parse_args()
     memory.map_big_buffers()  # as gunicorn's post_fork sets up every web process
     work = tempfile.mkdtemp(prefix="lenslet-bench-timeline-")
     try:
         items = dated(generate(args.items))
+        for n, item in enumerate(random.Random(5).sample(items, args.trashed)):
+            item.update(path=f"_trash_/{n:06d} {item['name']}", name=f"{n:06d} {item['name']}")
+        items.sort(key=lambda item: item["path"])  # a rollup is in path order
         with open(os.path.join(work, ROLLUP), "wb") as f:
             f.write(rollup_bytes(items, time.time()))
         print(f"rollup: {len(items):,} items")
