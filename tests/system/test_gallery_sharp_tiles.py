@@ -59,7 +59,8 @@ def test_every_tile_has_twice_the_pixels_it_is_drawn_with(fresh_page, library, l
     listed = lambda: json.loads(page.server.get("/folders?path=trip")[1])["items"]  # noqa: E731
     page.server.wait_until(lambda: all(item["hasThumb"] and item["preview"] for item in listed()), timeout=60)
     on_timeline = lambda: json.loads(page.server.get("/timeline")[1])["items"]  # noqa: E731
-    page.server.wait_until(lambda: all(item["preview"] for item in on_timeline()), timeout=60)  # the rollup too
+    # The rollup too, in both web processes (each loads it in its own time): asked again and again, whichever answers.
+    page.server.wait_until(lambda: all(all(item["preview"] for item in on_timeline()) for _ in range(8)), timeout=60)
     originals = {item["path"]: (item["w"] or 360, item["h"] or 640) for item in listed()}  # a video: its frame
     page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
     try:
