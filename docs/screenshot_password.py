@@ -14,12 +14,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE]
 
-from screenshots import PROJECT, WIDTH, build_tree  # noqa: E402
+from screenshots import PROJECT, build_tree, chromium, save_shot  # noqa: E402
 
 sys.path[:0] = [PROJECT, os.path.join(PROJECT, "tests")]
 
 from helpers import Gunicorn  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from lenslet.people.users_file import Directory  # noqa: E402
 
@@ -45,20 +44,10 @@ def shoot(driver, url, out):
                           " document.getElementById(id).value = 'a password';"
                           "document.activeElement.blur()")
     time.sleep(0.5)
-    raw = out + ".raw.png"
-    driver.save_screenshot(raw)
-    with Image.open(raw) as shot:
-        shot = shot.convert("RGB")
-        shot = shot.resize((WIDTH, round(shot.height * WIDTH / shot.width)), Image.Resampling.LANCZOS)
-        shot.quantize(256, dither=Image.Dither.FLOYDSTEINBERG).save(out, optimize=True)
-    os.unlink(raw)
-    print(f"{out}: {os.path.getsize(out) // 1024} KB")
+    save_shot(driver, out)
 
 
 def main():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    os.environ["SE_OFFLINE"] = "true"
     with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
         root = os.path.join(scratch, "photos")
         build_tree(root)
@@ -67,12 +56,7 @@ def main():
         server = Gunicorn(root, env={"LENSLET_USERS": users.path})
         try:
             server.wait_until(lambda: server.get("/static/favicon.svg")[0] == 200, timeout=30)
-            options = webdriver.ChromeOptions()
-            options.binary_location = "/usr/bin/chromium"
-            for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
-                         "--hide-scrollbars", f"--user-data-dir={scratch}/profile"):
-                options.add_argument(flag)
-            driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+            driver = chromium(scratch, height=800)
             try:
                 shoot(driver, server.url + "/", os.path.join(HERE, "password-dialog.png"))
             finally:

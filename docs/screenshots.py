@@ -74,6 +74,11 @@ def shoot(driver, url, layout, out, place="#path=Summer+2024", width=WIDTH):
             break
         time.sleep(0.3)
     time.sleep(0.5)
+    save_shot(driver, out, width)
+
+
+def save_shot(driver, out, width=WIDTH):
+    """Save what the browser shows as a PNG of width pixels across, in 256 colours (small in the repository)."""
     raw = out + ".raw.png"
     driver.save_screenshot(raw)
     with Image.open(raw) as shot:
@@ -84,22 +89,27 @@ def shoot(driver, url, layout, out, place="#path=Summer+2024", width=WIDTH):
     print(f"{out}: {os.path.getsize(out) // 1024} KB")
 
 
-def main():
+def chromium(scratch, height=1000):
+    """Debian's headless Chromium through its own chromedriver, with a profile in scratch."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     os.environ["SE_OFFLINE"] = "true"
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", f"--window-size=1280,{height}",
+                 "--hide-scrollbars", f"--user-data-dir={scratch}/profile"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def main():
     with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
         root = os.path.join(scratch, "photos")
         build_tree(root)
         server = Gunicorn(root)
         try:
             server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
-            options = webdriver.ChromeOptions()
-            options.binary_location = "/usr/bin/chromium"
-            for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000",
-                         "--hide-scrollbars", f"--user-data-dir={scratch}/profile"):
-                options.add_argument(flag)
-            driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+            driver = chromium(scratch)
             try:
                 shoot(driver, server.url + "/", "squares", os.path.join(HERE, "layout-squares.png"))
                 shoot(driver, server.url + "/", "rows", os.path.join(HERE, "layout-rows.png"))
