@@ -42,8 +42,9 @@ log = logging.getLogger("lenslet")
 # Every kind of job and its priority (queue file names begin with it, so a listing is the queue in
 # order). Here, below web and worker alike: the web queues jobs, the worker runs them with the
 # handler of each kind (lenslet/worker/runner.py HANDLERS, which must name exactly these kinds).
-# Thumbnails first: a person may be waiting for them.
-PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "hashes": 1, "rollup": 2, "health": 3, "rethumb": 4}
+# Thumbnails a person asked for first; those an index job found missing ("missing") after the rollup, so
+# a new library is listed and searchable before its thumbnails are all made.
+PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "hashes": 1, "rollup": 2, "health": 3, "missing": 3, "rethumb": 4}
 # Kinds queued under an older name -> today's: a queue left by an older lenslet still runs.
 RENAMED = {"thumb": "thumbs"}
 URGENT_CHECK = 1.0  # seconds between looks for more urgent jobs while a listing lasts

@@ -200,12 +200,13 @@ class Thumbs:
         found = self.fresh(storage, key, storage.stat(key))
         return found is not None and self.current(found[0])
 
-    def settings_changed(self, storage):
-        """Whether thumbnails may have been made with other settings than today's (or none recorded)."""
+    def recorded_settings(self, storage):
+        """The settings the worker last recorded making thumbnails with, or None (no record, or a bad one)."""
         try:
-            return orjson.loads(storage.read(THUMB_SETTINGS)).get("settings") != self.settings
+            settings = orjson.loads(storage.read(THUMB_SETTINGS)).get("settings")
         except (NotFound, orjson.JSONDecodeError, AttributeError):
-            return True
+            return None
+        return settings if isinstance(settings, str) else None
 
     def remember_settings(self, storage):
         storage.write(THUMB_SETTINGS, orjson.dumps({"settings": self.settings}))

@@ -226,7 +226,7 @@ class Worker:
             backlog = jobs.backlog(self.storage)
         except LensletError:
             return False
-        return not any(backlog.get(kind) for kind in ("index", "thumbs", "rethumb"))
+        return not any(backlog.get(kind) for kind in ("index", "thumbs", "missing", "rethumb"))
 
     def parent_gone(self):
         return self.parent_pid is not None and os.getppid() != self.parent_pid

@@ -16,7 +16,7 @@ from lenslet.files.operations import Files
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
-from lenslet.layout import join, kind_of, name_of
+from lenslet.layout import join, kind_of, name_of, parent
 from lenslet.manifest import listings
 from lenslet.search import rollup
 from lenslet.search.searcher import index_items
@@ -27,6 +27,10 @@ log = logging.getLogger("lenslet.worker")
 
 CHUNK = 16  # thumbnails per job: small enough to spread over threads, big enough to batch manifest writes
 SWEEP_BATCH = 64  # folders per job when every thumbnail is looked at again
+# Without a settings record, the thumbnails of this many images in each of this many folders tell
+# whether a sweep is needed: a library copied with its thumbnails is not swept for nothing.
+SAMPLE_FOLDERS = 64
+SAMPLE_IMAGES = 4
 DEBOUNCE = 1.0  # seconds a rollup waits after it is asked for, so a burst of changes makes one
 # ... and at least this many times as long as the last one took: every web process
 # reloads the rollup after it changes, so a big gallery must not rebuild it often.
@@ -168,26 +172,29 @@ class Runner:
             self.feeding[threading.get_ident()] = feeding
 
     def index_all(self, folders, rebuild=False):
-        """index() each folder, their listing changes told to other processes together."""
+        """index() each folder, their listing changes told to other processes together, then queue the
+        thumbnails they miss CHUNK to a job, whatever folder they are in (one image a folder is common)."""
+        missing = []
         with self.folders.changes_told_once():
             for folder in folders:
-                self.index(folder, rebuild)
+                missing += self.index(folder, rebuild) or []
+        self.progress.add(missing)
+        for start in range(0, len(missing), CHUNK):
+            keys = missing[start:start + CHUNK]
+            jobs.enqueue(self.storage, "missing", parent(keys[0]), self.clock, part="\0".join(keys), keys=keys)
 
     def index(self, folder, rebuild=False):
-        """Bring a folder's manifest up to date (rebuilt, with rebuild) and queue its missing thumbnails.
-        A rebuild that found something new for search has asked for the rollup itself (refresh)."""
+        """Bring a folder's manifest up to date (rebuilt, with rebuild); return the keys of its images without
+        a thumbnail. A rebuild that found something new for search has asked for the rollup itself (refresh)."""
         try:
             self.folders.refresh(self.storage, folder, None, rebuild)
         except NotFound:
-            return  # the folder went away since it was queued
+            return []  # the folder went away since it was queued
         items = [item for page in self.folders.pages_of(self.storage, folder) for item in page["items"]
                  if isinstance(item, dict)]
-        missing = [item["name"] for item in items
-                   if not item.get("hasThumb") and not item.get("error") and self.thumbs.makes(item["name"])
-                   and join(folder, item["name"]) not in self.errors]
-        self.progress.add(join(folder, name) for name in missing)
-        for start in range(0, len(missing), CHUNK):
-            jobs.enqueue_thumbs(self.storage, folder, missing[start:start + CHUNK], self.clock)
+        return [join(folder, item["name"]) for item in items
+                if not item.get("hasThumb") and not item.get("error") and self.thumbs.makes(item["name"])
+                and join(folder, item["name"]) not in self.errors]
 
     def sweep(self, folder_keys, names=None):
         """Rethumb folders one by one; the lowest priority yields: once a more urgent job is due (a
@@ -232,32 +239,56 @@ class Runner:
         otherwise, lowest priority."""
         if everything:
             self.thumbs.forget_settings(self.storage)
-        if not self.thumbs.settings_changed(self.storage):
+        recorded = self.thumbs.recorded_settings(self.storage)
+        if recorded == self.thumbs.settings:
             return 0
         folder_keys = sorted(folder_keys)
+        if recorded is None and not everything and self.samples_current(folder_keys):
+            self.thumbs.remember_settings(self.storage)  # a copied library: its thumbnails say how they were made
+            return 0
         for start in range(0, len(folder_keys), SWEEP_BATCH):
             batch = folder_keys[start:start + SWEEP_BATCH]
             jobs.enqueue(self.storage, "rethumb", batch[0], self.clock, part="\0".join(batch), folders=batch)
         self.thumbs.remember_settings(self.storage)
         return len(folder_keys)
 
+    def samples_current(self, folder_keys):
+        """Whether the thumbnails of a few images spread over the folders were all made with today's settings."""
+        step = max(1, len(folder_keys) // SAMPLE_FOLDERS)
+        for folder in folder_keys[::step]:
+            try:
+                names = [entry.name for entry in self.storage.list_folder(folder)
+                         if not entry.is_dir and self.thumbs.makes(entry.name)]
+            except LensletError:
+                continue
+            for name in names[:SAMPLE_IMAGES]:
+                try:
+                    found = self.thumbs.fresh(self.storage, join(folder, name), self.storage.stat(join(folder, name)))
+                except LensletError:
+                    continue
+                if found is not None and not self.thumbs.current(found[0]):
+                    return False
+        return True
+
     def make_thumbs(self, folder, names, remake=False):
-        """Make the thumbnails of some images of one folder on the pool's processes, then record
-        their hashes in one pass (with remake, also those fresh but made with other settings)."""
+        self.make_thumbs_of([join(folder, name) for name in names], remake)
+
+    def make_thumbs_of(self, keys, remake=False):
+        """Make the thumbnails of some images on the pool's processes, then record their hashes in one pass
+        over each folder's listing (with remake, also those fresh but made with other settings)."""
         with self.making_lock:  # an image two jobs ask for at once (a scan and a notice) is made, or failed, once
-            names = [name for name in names if join(folder, name) not in self.making]
-            self.making.update(join(folder, name) for name in names)
+            keys = [key for key in dict.fromkeys(keys) if key not in self.making]
+            self.making.update(keys)
         try:
-            self._make_thumbs(folder, names, remake)
+            self._make_thumbs(keys, remake)
         finally:
             with self.making_lock:
-                self.making.difference_update(join(folder, name) for name in names)
+                self.making.difference_update(keys)
 
-    def _make_thumbs(self, folder, names, remake):
+    def _make_thumbs(self, keys, remake):
         digests, todo = {}, []
-        for name in names:
-            key = join(folder, name)
-            if not self.thumbs.makes(name):  # a video without ffmpeg: settled, never waited for
+        for key in keys:
+            if not self.thumbs.makes(name_of(key)):  # a video without ffmpeg: settled, never waited for
                 self.progress.tick(key)
                 continue
             try:
@@ -278,12 +309,12 @@ class Runner:
                                                         self.pool), self.make_posters(videos)):
             made = not isinstance(outcome, LensletError)
             if made:
-                digests[name_of(key)] = outcome
+                digests.setdefault(parent(key), {})[name_of(key)] = outcome
                 self.made += 1
                 metrics.thumbnail("made")
             self.tally(key, None if made else outcome)
-        if digests:
-            self.catalog.hashed(self.storage, folder, digests)
+        for folder, found in digests.items():
+            self.catalog.hashed(self.storage, folder, found)
 
     def make_posters(self, keys):
         """Make videos' posters with ffmpeg, one at a time (it decodes on every core by itself); yield as
@@ -428,12 +459,19 @@ def _others(backlog):
 HANDLERS = {
     "index": lambda runner, job: runner.index_all(job.get("folders") or [job["path"]], job.get("kinds") is True),
     "thumbs": lambda runner, job: runner.make_thumbs(job["path"], job.get("names", [])),
+    "missing": lambda runner, job: runner.make_thumbs_of(job_keys(job)),
     "rethumb": lambda runner, job: runner.sweep(job.get("folders") or [job["path"]], job.get("names")),
     "preview": lambda runner, job: (runner.large_thumbs if job.get("large") else runner.previews).make(job["path"]),
     "hashes": lambda runner, job: runner.record_found_hashes(job),
     "rollup": lambda runner, job: runner.rollup(),
     "health": lambda runner, job: runner.health(),
 }
+
+
+def job_keys(job):
+    """The images of a job of missing thumbnails (a list of keys; read as input, anything else is none)."""
+    keys = job.get("keys")
+    return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
 
 
 def drain(runner, worker, lease=3600, ran=None, ready=None, cursor=None):

@@ -82,7 +82,7 @@ def test_the_worker_makes_again_the_thumbnails_of_old_settings_when_they_change(
     first = Runner(config, storage)
     scanner = Scanner(first)
     scanner.scan(deep=True)
-    assert first.sweep_thumbs(list(scanner.seen))  # nothing recorded yet: look once
+    assert not first.sweep_thumbs(list(scanner.seen))  # nothing recorded, no thumbnail yet: nothing to look at
     drain(first, "w")
     assert not first.sweep_thumbs(list(scanner.seen))  # the same settings: nothing to do
     smaller = Runner(dataclasses.replace(config, thumb_size=64), storage)
