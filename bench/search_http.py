@@ -6,8 +6,8 @@
 Writes a rollup of --items items with the names cameras and phones give (bench/search.py's
 generate()), and beside it the search index and columns the worker keeps (Runner.keep_search_index),
 once for this checkout and once for the baseline's, each by its own code, in a tree of its own. Then
-serves each tree with gunicorn (two web processes, four threads each, from a temporary folder so
-lenslet's worker does not start) and times every query shape of bench/search.py over HTTP at the
+serves each tree with gunicorn as `lenslet serve` does (its settings, two web processes), but
+without lenslet's worker, and times every query shape of bench/search.py over HTTP at the
 page's limit, a new connection a request, the two servers taking turns, --rounds rounds after one
 not counted. Prints per shape the median and p95 of both and the overall p95, whether both answered
 the same bytes, the web processes' memory, and the time a freshly started web process (one, the
@@ -84,16 +84,37 @@ def prepare(work, side, checkout, source):
     return root
 
 
+# The service's own gunicorn settings (worker class, threads, hooks), without starting lenslet's worker.
+SETTINGS = """
+from lenslet.service.gunicorn_conf import *  # noqa: F401,F403
+
+
+def when_ready(server):
+    pass
+
+
+def on_reload(server):
+    pass
+
+
+accesslog = None
+"""
+
+
 class Web:
-    """gunicorn serving lenslet from a checkout over a tree, on a free loopback port."""
+    """gunicorn serving lenslet from a checkout over a tree, on a free loopback port, as `lenslet serve` does."""
 
     def __init__(self, checkout, root, workers):
         self.port = free_port()
         self.started = time.monotonic()
+        folder = os.path.dirname(root)
+        with open(os.path.join(folder, "bench_gunicorn.py"), "w") as settings:
+            settings.write(SETTINGS)
+        # From the work folder, not the project's: gunicorn would read gunicorn.conf.py there.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", "4", "--no-control-socket", "--log-level", "warning", "lenslet.app:create_app()"],
-            cwd=tempfile.gettempdir(), env=dict(os.environ, LENSLET_ROOT=root, PYTHONPATH=checkout))
+            [sys.executable, "-m", "gunicorn", "-c", "bench_gunicorn.py", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--log-level", "warning"],
+            cwd=folder, env=dict(os.environ, LENSLET_ROOT=root, PYTHONPATH=checkout, LENSLET_ACCESS_LOG="false"))
 
     def wait(self):
         """Seconds from the start until the process answers a request that does not search."""
