@@ -60,8 +60,10 @@ FRAGMENTS = 250     # at most this many one- and two-character fragments get a b
 FRAGMENT_FROM = 30_000  # what gathering a fragment's items must cost for a bitmap to pay off (about 3 ms)
 EDGES = 100         # at most this many edges of a token and punctuation ("_1", "0.") get a bitmap (kept compressed)
 EDGE_FROM = 3000    # items an edge must be in for a bitmap to pay off: reading their text costs FRAGMENT_FROM
-PREFIXES = 64       # at most this many beginnings of tokens or joints get a bitmap (kept compressed)
-PREFIX_FROM = 30_000  # ids a beginning's stretch of postings must hold for a bitmap to pay off
+PREFIXES = 256      # at most this many beginnings of tokens or joints get a bitmap (kept compressed)
+PREFIX_FROM = 10_000  # ids a beginning's stretch of postings must hold for a bitmap to pay off
+INNER_BELOW = 2000  # tokens holding a frequent one further in, up to which they are kept with it
+BISECT_CHARS = 2000  # characters of the vocabulary counted for separators in the time of one bisection
 HIT_COST = 10       # the cost of finding one token holding a fragment, in ids to mark (the unit of cost)
 READ_IDS = 10       # reading an item's text for a term costs about as much as marking this many ids
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
@@ -225,10 +227,13 @@ class Words:
             hits = list(compress(hits, map(SEPARATOR.__ne__, map(vocabulary.__getitem__, map((-1).__add__, hits)))))
         if not hits:
             return []
-        # The first hit's string by bisection, each next one's by the separators since the hit before,
-        # counted in C: a bisection a hit cost more than the rest of a search of thousands of strings.
-        first = bisect.bisect_right(self.starts, hits[0]) - 1
-        numbers = accumulate(map(vocabulary.count, repeat(SEPARATOR), hits, islice(hits, 1, None)), initial=first)
+        if hits[-1] - hits[0] > len(hits) * BISECT_CHARS:  # few, far apart: each bisected in the starts
+            numbers = map((-1).__add__, map(bisect.bisect_right, repeat(self.starts), hits))
+        else:
+            # The first hit's string by bisection, each next one's by the separators since the hit before,
+            # counted in C: a bisection a hit cost more than the rest of a search of thousands of strings.
+            first = bisect.bisect_right(self.starts, hits[0]) - 1
+            numbers = accumulate(map(vocabulary.count, repeat(SEPARATOR), hits, islice(hits, 1, None)), initial=first)
         # A string holding the term twice is found twice: dict.fromkeys keeps it once.
         return list(dict.fromkeys(numbers))
 
@@ -299,7 +304,7 @@ class Index:
     """
 
     def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits, frequent,
-                 fragments=None, tails=None, prefixes=None):
+                 fragments=None, tails=None, prefixes=None, inner=None):
         self.count = count
         self.words = words    # the tokens; the frequent ones' ids are in their bitmaps instead
         self.joints = joints
@@ -331,6 +336,9 @@ class Index:
         # one by one costs more than the rest of a search. The heaviest such beginnings have their items'
         # bitmap, found at build, compressed as the fragments'.
         self.prefixes = prefixes or {}  # the beginning of tokens, or of joints -> compressed bitmap
+        # A frequent token ("beach", "img", "2019") is in most queries, and finding the few tokens holding
+        # it further in ("2019" in "20190512") was a scan of the whole vocabulary: found at build instead.
+        self.inner = inner or {}  # frequent token -> array of the tokens holding it further in (few)
 
     @classmethod
     def build(cls, items):
@@ -374,11 +382,15 @@ class Index:
         index.fragments.update((edge, zlib.compress(marked(ids, count).to_bytes(size, "little"), 1))
                                for edge, ids in edges_of(text, text_starts))
         heavy = [(weight, prefix, index.union([], a, b, bitmap_only=True))
-                 for weight, prefix, a, b in heavy_prefixes(index.words) if len(prefix) >= 3]
+                 for weight, prefix, a, b in heavy_prefixes(index.words)]
         heavy += [(weight, prefix, index.joints_union(a, b, bitmap_only=True))
                   for weight, prefix, a, b in heavy_prefixes(joints) if JOINT_SEPARATOR.search(prefix)]
         index.prefixes = {prefix: zlib.compress(bitmap.to_bytes(size, "little"), 1)
                           for _, prefix, bitmap in heapq.nlargest(PREFIXES, heavy, key=lambda entry: entry[0])}
+        for t in index.common:
+            inner = index.words.containing(index.words.text(t), inside=True)
+            if len(inner) <= INNER_BELOW:
+                index.inner[t] = array("I", inner)
         return index
 
     # -- kept on disk ------------------------------------------------------
@@ -389,20 +401,22 @@ class Index:
         parts = [*self.words.to_parts(), *self.joints.to_parts(), self.text.encode("utf-8", "surrogatepass"),
                  self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
                  b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common),
-                 b"".join(self.fragments.values()), b"".join(self.tails.values()), b"".join(self.prefixes.values())]
+                 b"".join(self.fragments.values()), b"".join(self.tails.values()), b"".join(self.prefixes.values()),
+                 b"".join(inner.tobytes() for inner in self.inner.values())]
         header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts,
                   "nameCounts": dict(self.name_counts.items()),
                   "frequent": self.common, "fragments": [[text, len(kept)] for text, kept in self.fragments.items()],
                   "tails": [[text, len(kept)] for text, kept in self.tails.items()],
-                  "prefixes": [[text, len(kept)] for text, kept in self.prefixes.items()]}
+                  "prefixes": [[text, len(kept)] for text, kept in self.prefixes.items()],
+                  "inner": [[t, len(inner)] for t, inner in self.inner.items()]}
         return header, parts
 
     @classmethod
     def from_parts(cls, header, parts):
         """The index to_parts() described; ValueError for one kept by another version."""
-        if header.get("format") != FORMAT or len(parts) != 15:
+        if header.get("format") != FORMAT or len(parts) != 16:
             raise ValueError("an index kept by another version")
-        text, text_starts, digits, bitmaps, fragments, tails, prefixes = parts[8:]
+        text, text_starts, digits, bitmaps, fragments, tails, prefixes, inner = parts[8:]
         count = header["count"]
         size = (count + 7) // 8
         if len(digits) != size * len(DIGITS):
@@ -418,7 +432,8 @@ class Index:
                    _array("I", text_starts),
                    {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)},
                    frequent, compressed_of(header["fragments"], fragments),
-                   compressed_of(header["tails"], tails), compressed_of(header["prefixes"], prefixes))
+                   compressed_of(header["tails"], tails), compressed_of(header["prefixes"], prefixes),
+                   inner_of(header["inner"], inner, len(words)))
 
     # -- querying ----------------------------------------------------------
 
@@ -445,7 +460,9 @@ class Index:
         """(tokens, a, b): the tokens holding term further in than their start, and [a, b) those beginning
         with it, one stretch of postings gathered at once (only the others are gathered one by one: none,
         for a camera's prefix such as "dsc0")."""
-        return self.words.containing(term, inside=True), *self.words.range_of(term)
+        a, b = self.words.range_of(term)
+        inner = self.inner.get(a) if a < b and self.words.text(a) == term else None
+        return (self.words.containing(term, inside=True) if inner is None else list(inner)), a, b
 
     def unpacked(self, kept):
         """A bitmap from its compressed bytes (a fragment's, a tail's); None for none, or for bytes
@@ -502,6 +519,8 @@ class Index:
             bitmap |= one
         if not bitmap and size <= self.count // SET_BELOW and not bitmap_only:
             return set(ids)
+        if bitmap and size * SPARSE <= self.count:
+            return added(bitmap, list(ids), self.count)
         return bitmap | marked(ids, self.count) if size else bitmap
 
     def candidates(self, term, within=None, holding=None):
@@ -825,6 +844,20 @@ def frequent_tokens(words, count):
     return sorted(t for t in most if spans[t + 1] - spans[t] >= least)
 
 
+def inner_of(pairs, data, tokens):
+    """{token: array of tokens} from a kept index's [token, length] pairs and their ids, end to end;
+    ValueError for pairs that are not, or for numbers that are no token's."""
+    numbers, kept, at = _array("I", data), {}, 0
+    for t, length in pairs:
+        if type(t) is not int or not 0 <= t < tokens or type(length) is not int or length < 0:
+            raise ValueError("a kept list of tokens that is not one")
+        kept[t] = numbers[at:at + length]
+        at += length
+    if at != len(numbers) or (numbers and max(numbers) >= tokens):
+        raise ValueError("kept lists of tokens of the wrong size")
+    return kept
+
+
 def compressed_of(pairs, data):
     """{text: compressed bitmap} from a kept index's [text, length] pairs and their bytes, end to end;
     ValueError for pairs that are not, or lengths that do not add up to the bytes."""
@@ -962,7 +995,18 @@ def either(a, b, count):
     if not isinstance(a, int) and not isinstance(b, int):
         return set(a) | set(b)
     ids, bitmap = (b, a) if isinstance(a, int) else (a, b)
-    return bitmap | marked(ids, count) if ids else bitmap
+    return added(bitmap, ids, count) if ids else bitmap
+
+
+def added(bitmap, ids, count):
+    """The bitmap with the bits of ids (a collection) set too."""
+    if len(ids) * SPARSE > count:
+        return bitmap | marked(ids, count)
+    # Few: set in the bitmap's bytes, without marking a byte an item first.
+    bits = bytearray(bitmap.to_bytes((count + 7) // 8, "little"))
+    for i in ids:
+        bits[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(bits, "little")
 
 
 def marked(ids, count):
