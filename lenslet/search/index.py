@@ -710,6 +710,9 @@ class Index:
         if len(parts) > 1 and term.startswith(parts[0]):
             t = self.words.number(parts[0])
             if t is not None and t in self.frequent:  # through the joints
+                if parts[0] in self.tails:  # the items where it ends a longer token are kept: the joints' work
+                    a, b = self.joints.range_of(term[:term.index(parts[1], len(parts[0])) + len(parts[1])])
+                    return b - a
                 return self.occurrences(parts[0] + SEPARATOR)
         return self.occurrences(max(parts, key=len))
 
