@@ -39,7 +39,7 @@ import re
 import zlib
 from array import array
 from collections import Counter, deque
-from itertools import chain, compress, islice, repeat
+from itertools import accumulate, chain, compress, islice, repeat
 
 from lenslet.formats.query import fold
 from lenslet.formats.records import is_number
@@ -60,6 +60,10 @@ FRAGMENTS = 250     # at most this many one- and two-character fragments get a b
 FRAGMENT_FROM = 30_000  # what gathering a fragment's items must cost for a bitmap to pay off (about 3 ms)
 EDGES = 100         # at most this many edges of a token and punctuation ("_1", "0.") get a bitmap (kept compressed)
 EDGE_FROM = 3000    # items an edge must be in for a bitmap to pay off: reading their text costs FRAGMENT_FROM
+PREFIXES = 256      # at most this many beginnings of tokens or joints get a bitmap (kept compressed)
+PREFIX_FROM = 10_000  # ids a beginning's stretch of postings must hold for a bitmap to pay off
+INNER_BELOW = 2000  # tokens holding a frequent one further in, up to which they are kept with it
+BISECT_CHARS = 2000  # characters of the vocabulary counted for separators in the time of one bisection
 HIT_COST = 10       # the cost of finding one token holding a fragment, in ids to mark (the unit of cost)
 READ_IDS = 10       # reading an item's text for a term costs about as much as marking this many ids
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
@@ -210,16 +214,28 @@ class Words:
         # Every string beginning with prefix sorts before prefix and the highest character.
         return a, bisect.bisect_left(range(a, len(self)), prefix + "\U0010ffff", key=self.text) + a
 
-    def containing(self, term, ends=False):
-        """The numbers (ascending) of the strings that contain term; with ends, of those ending with it."""
+    def containing(self, term, ends=False, inside=False):
+        """The numbers (ascending) of the strings that contain term; with ends, of those ending with it;
+        with inside, of those holding it further in than their start."""
         if not term:
             return []
         # The anchor is matched as the separator itself, not as a lookaround, which would
-        # cost the regex engine its fast literal search. All in C: a hit's position,
-        # bisected in the starts, is its string's number plus one.
-        hits = map(re.Match.start, re.finditer(re.escape(term + (SEPARATOR if ends else "")), self.vocabulary))
+        # cost the regex engine its fast literal search.
+        vocabulary = self.vocabulary
+        hits = list(map(re.Match.start, re.finditer(re.escape(term + (SEPARATOR if ends else "")), vocabulary)))
+        if inside:
+            hits = list(compress(hits, map(SEPARATOR.__ne__, map(vocabulary.__getitem__, map((-1).__add__, hits)))))
+        if not hits:
+            return []
+        if hits[-1] - hits[0] > len(hits) * BISECT_CHARS:  # few, far apart: each bisected in the starts
+            numbers = map((-1).__add__, map(bisect.bisect_right, repeat(self.starts), hits))
+        else:
+            # The first hit's string by bisection, each next one's by the separators since the hit before,
+            # counted in C: a bisection a hit cost more than the rest of a search of thousands of strings.
+            first = bisect.bisect_right(self.starts, hits[0]) - 1
+            numbers = accumulate(map(vocabulary.count, repeat(SEPARATOR), hits, islice(hits, 1, None)), initial=first)
         # A string holding the term twice is found twice: dict.fromkeys keeps it once.
-        return list(map((-1).__add__, dict.fromkeys(map(bisect.bisect_right, repeat(self.starts), hits))))
+        return list(dict.fromkeys(numbers))
 
     def size(self, numbers):
         """How many ids the strings numbered so have, in all."""
@@ -288,7 +304,7 @@ class Index:
     """
 
     def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits, frequent,
-                 fragments=None, tails=None):
+                 fragments=None, tails=None, prefixes=None, inner=None):
         self.count = count
         self.words = words    # the tokens; the frequent ones' ids are in their bitmaps instead
         self.joints = joints
@@ -316,6 +332,13 @@ class Index:
         # token ends with 10 ("183010.12"): thousands of tokens. For the frequent tokens that end
         # the most, those items' bitmap, found at build, compressed as the fragments'.
         self.tails = tails or {}  # frequent token -> compressed bitmap of the items where it ends a longer token
+        # "dsc" opens tokens of 60,000 items at 500,000, "img_20" joints of 100,000: marking that many ids
+        # one by one costs more than the rest of a search. The heaviest such beginnings have their items'
+        # bitmap, found at build, compressed as the fragments'.
+        self.prefixes = prefixes or {}  # the beginning of tokens, or of joints -> compressed bitmap
+        # A frequent token ("beach", "img", "2019") is in most queries, and finding the few tokens holding
+        # it further in ("2019" in "20190512") was a scan of the whole vocabulary: found at build instead.
+        self.inner = inner or {}  # frequent token -> array of the tokens holding it further in (few)
 
     @classmethod
     def build(cls, items):
@@ -358,6 +381,16 @@ class Index:
                        for t, longer in index.costly_tails()}
         index.fragments.update((edge, zlib.compress(marked(ids, count).to_bytes(size, "little"), 1))
                                for edge, ids in edges_of(text, text_starts))
+        heavy = [(weight, prefix, index.union([], a, b, bitmap_only=True))
+                 for weight, prefix, a, b in heavy_prefixes(index.words)]
+        heavy += [(weight, prefix, index.joints_union(a, b, bitmap_only=True))
+                  for weight, prefix, a, b in heavy_prefixes(joints) if JOINT_SEPARATOR.search(prefix)]
+        index.prefixes = {prefix: zlib.compress(bitmap.to_bytes(size, "little"), 1)
+                          for _, prefix, bitmap in heapq.nlargest(PREFIXES, heavy, key=lambda entry: entry[0])}
+        for t in index.common:
+            inner = index.words.containing(index.words.text(t), inside=True)
+            if len(inner) <= INNER_BELOW:
+                index.inner[t] = array("I", inner)
         return index
 
     # -- kept on disk ------------------------------------------------------
@@ -368,19 +401,22 @@ class Index:
         parts = [*self.words.to_parts(), *self.joints.to_parts(), self.text.encode("utf-8", "surrogatepass"),
                  self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
                  b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common),
-                 b"".join(self.fragments.values()), b"".join(self.tails.values())]
+                 b"".join(self.fragments.values()), b"".join(self.tails.values()), b"".join(self.prefixes.values()),
+                 b"".join(inner.tobytes() for inner in self.inner.values())]
         header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts,
                   "nameCounts": dict(self.name_counts.items()),
                   "frequent": self.common, "fragments": [[text, len(kept)] for text, kept in self.fragments.items()],
-                  "tails": [[text, len(kept)] for text, kept in self.tails.items()]}
+                  "tails": [[text, len(kept)] for text, kept in self.tails.items()],
+                  "prefixes": [[text, len(kept)] for text, kept in self.prefixes.items()],
+                  "inner": [[t, len(inner)] for t, inner in self.inner.items()]}
         return header, parts
 
     @classmethod
     def from_parts(cls, header, parts):
         """The index to_parts() described; ValueError for one kept by another version."""
-        if header.get("format") != FORMAT or len(parts) != 14:
+        if header.get("format") != FORMAT or len(parts) != 16:
             raise ValueError("an index kept by another version")
-        text, text_starts, digits, bitmaps, fragments, tails = parts[8:]
+        text, text_starts, digits, bitmaps, fragments, tails, prefixes, inner = parts[8:]
         count = header["count"]
         size = (count + 7) // 8
         if len(digits) != size * len(DIGITS):
@@ -396,26 +432,37 @@ class Index:
                    _array("I", text_starts),
                    {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)},
                    frequent, compressed_of(header["fragments"], fragments),
-                   compressed_of(header["tails"], tails))
+                   compressed_of(header["tails"], tails), compressed_of(header["prefixes"], prefixes),
+                   inner_of(header["inner"], inner, len(words)))
 
     # -- querying ----------------------------------------------------------
 
-    def ids_with(self, term, starts=False, ends=False):
+    def ids_with(self, term, starts=False, ends=False, holding=None):
         """The ids of the items having a token that contains term (letters and digits only);
         with starts or ends, a token that begins or ends with it. A bitmap (int) when they
-        are many, else a set."""
+        are many, else a set. holding: holding(term), when already found."""
         if not (starts or ends):
             if len(term) == 1 and term in self.digits:
                 return self.digits[term]
             bitmap = self.unpacked(self.fragments.get(term))
             if bitmap is not None:
                 return bitmap
-        if not starts:
+        if not starts and ends:
             return self.union(self.words.containing(term, ends))
         a, b = self.words.range_of(term)
         if ends:  # the token itself
             return self.union([a] if a < b and self.words.text(a) == term else [])
-        return self.union_range(a, b)
+        if starts:
+            return self.union([], a, b)
+        return self.union(*holding or self.holding(term))
+
+    def holding(self, term):
+        """(tokens, a, b): the tokens holding term further in than their start, and [a, b) those beginning
+        with it, one stretch of postings gathered at once (only the others are gathered one by one: none,
+        for a camera's prefix such as "dsc0")."""
+        a, b = self.words.range_of(term)
+        inner = self.inner.get(a) if a < b and self.words.text(a) == term else None
+        return (self.words.containing(term, inside=True) if inner is None else list(inner)), a, b
 
     def unpacked(self, kept):
         """A bitmap from its compressed bytes (a fragment's, a tail's); None for none, or for bytes
@@ -448,21 +495,21 @@ class Index:
             if ids + HIT_COST * len(longer) >= FRAGMENT_FROM:
                 yield t, longer
 
-    def union(self, tokens, bitmap_only=False):
-        """The ids of the items having any of these tokens (ascending numbers); with bitmap_only, a bitmap."""
-        flags = self.flags
+    def union(self, tokens, a=0, b=0, bitmap_only=False):
+        """The ids of the items having any of these tokens (ascending numbers) or any token numbered a to
+        b - 1 (one stretch of postings: the frequent tokens have none there, but their bitmaps); with
+        bitmap_only, a bitmap."""
+        flags, spans = self.flags, self.words.spans
+        if a < b and not bitmap_only:
+            kept = self.unpacked(self.prefixes.get(self.stretch(self.words, a, b)))
+            if kept is not None:
+                return either(kept, self.union(tokens), self.count) if tokens else kept
         common = list(compress(tokens, map(flags.__getitem__, tokens)))
+        common += self.common[bisect.bisect_left(self.common, a):bisect.bisect_left(self.common, b)]
         rare = list(compress(tokens, map(NOT.__getitem__, map(flags.__getitem__, tokens))))
-        return self.merged(self.words.ids(rare), self.words.size(rare), map(self.frequent.__getitem__, common),
+        ids = chain(self.words.postings[spans[a]:spans[b]], self.words.ids(rare))
+        return self.merged(ids, spans[b] - spans[a] + self.words.size(rare), map(self.frequent.__getitem__, common),
                            bitmap_only)
-
-    def union_range(self, a, b):
-        """The ids of the items having any token numbered a to b - 1: one stretch of postings
-        (the frequent tokens have none there) and those tokens' bitmaps."""
-        common = self.common[bisect.bisect_left(self.common, a):bisect.bisect_left(self.common, b)]
-        spans = self.words.spans
-        return self.merged(self.words.postings[spans[a]:spans[b]], spans[b] - spans[a],
-                           map(self.frequent.__getitem__, common))
 
     def merged(self, ids, size, bitmaps=(), bitmap_only=False):
         """ids (an iterable of size) and bitmaps as one collection: a set when few, else (or with
@@ -472,9 +519,11 @@ class Index:
             bitmap |= one
         if not bitmap and size <= self.count // SET_BELOW and not bitmap_only:
             return set(ids)
+        if bitmap and size * SPARSE <= self.count:
+            return added(bitmap, list(ids), self.count)
         return bitmap | marked(ids, self.count) if size else bitmap
 
-    def candidates(self, term, within=None):
+    def candidates(self, term, within=None, holding=None):
         """(ids, exact): the ids that may match term, exactly those when exact; ids is None when
         the term has no letters or digits to narrow by. Those not within (ids found for other
         terms, when given) may be left out.
@@ -485,11 +534,11 @@ class Index:
         """
         parts = list(TOKEN.finditer(term))
         if len(parts) == 1 and parts[0].group() == term:
-            return self.ids_with(term), True
+            return self.ids_with(term, holding=holding), True
         edge = self.unpacked(self.fragments.get(term)) if len(term) == 2 and parts else None
         if edge is not None:  # "_1": the edge's own bitmap
             return edge, True
-        if len(parts) >= 2 and parts[0].start() == 0:
+        if parts and parts[0].start() == 0 and (len(parts) >= 2 or JOINT_SEPARATOR.fullmatch(term, parts[0].end())):
             joined = self.through_joints(term, parts, within)
             if joined is not None:
                 return joined
@@ -541,10 +590,11 @@ class Index:
         """
         first = parts[0].group()
         t = self.words.number(first)
-        if t is None or t not in self.frequent or not JOINT_SEPARATOR.fullmatch(term, len(first), parts[1].start()):
+        between = parts[1].start() if len(parts) > 1 else len(term)
+        if t is None or t not in self.frequent or not JOINT_SEPARATOR.fullmatch(term, len(first), between):
             return None
-        joint = term[:parts[1].end()]
-        exact = len(parts) == 2 and parts[1].end() == len(term)
+        joint = term[:parts[1].end()] if len(parts) > 1 else term
+        exact = len(parts) == 1 or len(parts) == 2 and parts[1].end() == len(term)
         if exact:
             found = self.joints_union(*self.joints.range_of(joint))
         else:
@@ -568,12 +618,26 @@ class Index:
             found = either(found, rest, self.count)
         return found, exact
 
-    def joints_union(self, a, b):
+    def joints_union(self, a, b, bitmap_only=False):
         """The ids of the items having any joint numbered a to b - 1."""
         if a is None:
             return set()
+        if a < b and not bitmap_only:
+            kept = self.unpacked(self.prefixes.get(self.stretch(self.joints, a, b)))
+            if kept is not None:
+                return kept
         spans = self.joints.spans
-        return self.merged(self.joints.postings[spans[a]:spans[b]], spans[b] - spans[a])
+        return self.merged(self.joints.postings[spans[a]:spans[b]], spans[b] - spans[a], (), bitmap_only)
+
+    @staticmethod
+    def stretch(words, a, b):
+        """The beginning the strings numbered a to b - 1 are all of those that have (None when they are
+        not): the longest the first and the last share."""
+        first, last = words.text(a), words.text(b - 1)
+        n = 0
+        while n < min(len(first), len(last)) and first[n] == last[n]:
+            n += 1
+        return first[:n] if words.range_of(first[:n]) == (a, b) else None
 
     def search(self, terms, scope, offset, limit):
         """Return (total, ids of one page) of the items in scope (lo, hi) matching every term."""
@@ -611,9 +675,9 @@ class Index:
         cheapest_first (search()): the terms taken in order of effort, and once few items are
         left, the rest read in their text instead of gathered.
         """
-        found, unchecked = None, []
+        found, unchecked, held = None, [], {}  # held: holding() of a term, found for its effort
         if cheapest_first and len(terms) > 1:
-            efforts = sorted((self.effort(term), term) for term in terms)
+            efforts = sorted((self.effort(term, held), term) for term in terms)
         else:
             efforts = [(0, term) for term in terms]
         for effort, term in efforts:
@@ -622,7 +686,7 @@ class Index:
                 # after it) is cheaper than gathering every item it is in.
                 unchecked.append(term)
                 continue
-            ids, exact = self.candidates(term, found)
+            ids, exact = self.candidates(term, found, held.get(term))
             if not exact:
                 unchecked.append(term)  # the tokens only narrow it down
             if ids is None:
@@ -632,16 +696,23 @@ class Index:
                 return found, []
         return found, unchecked
 
-    def effort(self, term):
-        """About how many tokens finding term's items goes through (a guess, in C)."""
+    def effort(self, term, held):
+        """About how many tokens finding term's items goes through (a guess, in C); what was found
+        of a term of letters and digits alone (holding()) goes into held, for gathering it next."""
         parts = TOKEN.findall(term)
         if not parts:
             return math.inf  # nothing narrows it: only read in the items' text, last
         if term in self.digits or term in self.fragments:
             return 0
+        if parts == [term]:
+            tokens, a, b = held[term] = self.holding(term)
+            return len(tokens) + b - a
         if len(parts) > 1 and term.startswith(parts[0]):
             t = self.words.number(parts[0])
             if t is not None and t in self.frequent:  # through the joints
+                if parts[0] in self.tails:  # the items where it ends a longer token are kept: the joints' work
+                    a, b = self.joints.range_of(term[:term.index(parts[1], len(parts[0])) + len(parts[1])])
+                    return b - a
                 return self.occurrences(parts[0] + SEPARATOR)
         return self.occurrences(max(parts, key=len))
 
@@ -763,7 +834,7 @@ def digit_bitmaps(text, count):
 MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
 
 
-FORMAT = 4  # of a kept index: one kept by another version is built again (4: lens names are searched)
+FORMAT = 5  # of a kept index: one kept by another version is built again (5: bitmaps of heavy prefixes)
 # Punctuation between two tokens inside one field: what a joint holds between its tokens.
 JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")
 
@@ -774,6 +845,20 @@ def frequent_tokens(words, count):
     least = max(BITMAP_FROM, count // 500)
     most = heapq.nlargest(BITMAPS, range(len(words)), key=lambda t: spans[t + 1] - spans[t])
     return sorted(t for t in most if spans[t + 1] - spans[t] >= least)
+
+
+def inner_of(pairs, data, tokens):
+    """{token: array of tokens} from a kept index's [token, length] pairs and their ids, end to end;
+    ValueError for pairs that are not, or for numbers that are no token's."""
+    numbers, kept, at = _array("I", data), {}, 0
+    for t, length in pairs:
+        if type(t) is not int or not 0 <= t < tokens or type(length) is not int or length < 0:
+            raise ValueError("a kept list of tokens that is not one")
+        kept[t] = numbers[at:at + length]
+        at += length
+    if at != len(numbers) or (numbers and max(numbers) >= tokens):
+        raise ValueError("kept lists of tokens of the wrong size")
+    return kept
 
 
 def compressed_of(pairs, data):
@@ -848,7 +933,9 @@ def joints_of(text, text_starts, tokens):
     # The tokens as a trie, so the regex engine tries a letter or two at each place, not
     # every token; all in a lookahead, so one joint's second token can open the next
     # ("2019/2019-05": both).
-    pattern = re.compile(r"(?<![^\W_])(?=(" + trie_pattern(tokens) + r"(?:[^\w\s]|_)+[^\W_]+))")
+    # A token and the punctuation closing a field ("img_" at its end) is one too, so a term such as
+    # "img_" is answered by the joints opening with it.
+    pattern = re.compile(r"(?<![^\W_])(?=(" + trie_pattern(tokens) + r"(?:[^\w\s]|_)+[^\W_]*))")
     get, where = by_joint.get, bisect.bisect_right
     for found in pattern.finditer(text):  # 2 million at 500,000 items: the loop kept short
         joint, item_id = found[1], where(text_starts, found.start()) - 1
@@ -861,6 +948,28 @@ def joints_of(text, text_starts, tokens):
         elif ids[-1] != item_id:
             ids.append(item_id)
     return by_joint
+
+
+def heavy_prefixes(words):
+    """(ids, prefix, a, b) for the beginnings of words' strings whose stretch [a, b) of postings holds
+    PREFIX_FROM ids or more: a walk down from "", one bisection a next character."""
+    spans, found, todo = words.spans, [], [""]
+    while todo:
+        prefix = todo.pop()
+        a, b = words.range_of(prefix)
+        if spans[b] - spans[a] < PREFIX_FROM:
+            continue
+        if prefix:
+            found.append((spans[b] - spans[a], prefix, a, b))
+        at = a
+        while at < b:
+            text = words.text(at)
+            if len(text) == len(prefix):
+                at += 1
+                continue
+            todo.append(prefix + text[len(prefix)])
+            at = words.range_of(todo[-1])[1]
+    return found
 
 
 def trie_pattern(texts):
@@ -889,7 +998,18 @@ def either(a, b, count):
     if not isinstance(a, int) and not isinstance(b, int):
         return set(a) | set(b)
     ids, bitmap = (b, a) if isinstance(a, int) else (a, b)
-    return bitmap | marked(ids, count) if ids else bitmap
+    return added(bitmap, ids, count) if ids else bitmap
+
+
+def added(bitmap, ids, count):
+    """The bitmap with the bits of ids (a collection) set too."""
+    if len(ids) * SPARSE > count:
+        return bitmap | marked(ids, count)
+    # Few: set in the bitmap's bytes, without marking a byte an item first.
+    bits = bytearray(bitmap.to_bytes((count + 7) // 8, "little"))
+    for i in ids:
+        bits[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(bits, "little")
 
 
 def marked(ids, count):

@@ -45,6 +45,7 @@ class Snapshot:
         self.item = loaded.item
         self.items = loaded.items
         self.path = loaded.path
+        self.trash = None  # the trash's id range, found at the first search (a bisection reads 40 items)
 
 
 EMPTY = Snapshot(rollup.EMPTY, words.Index.build([]), Columns.build([]))
@@ -493,7 +494,9 @@ def searched_ranges(loaded, folder):
     lo, hi = index.scope(folder, loaded.path)
     if folder:
         return [(lo, hi)] if lo < hi else [(0, 0)]
-    trash_lo, trash_hi = index.scope(TRASH, loaded.path)
+    if loaded.trash is None:
+        loaded.trash = index.scope(TRASH, loaded.path)
+    trash_lo, trash_hi = loaded.trash
     return [(lo, trash_lo), (trash_hi, hi)] if trash_lo < trash_hi else [(lo, hi)]
 
 

@@ -1,6 +1,6 @@
 """lenslet/search/index.py: the bitmaps of short fragments ("ra", "10", "e"), of the edges of a token
-and punctuation ("_1", "0."), and of the items where a frequent token ends a longer one ("183010.12")
-give exactly what the rule finds."""
+and punctuation ("_1", "0."), of the items where a frequent token ends a longer one ("183010.12"), and of
+the heaviest beginnings of tokens and joints ("dsc", "img_20") give exactly what the rule finds."""
 
 import random
 import zlib
@@ -28,8 +28,8 @@ def fragment_items(rng, count):
             f"DSC{rng.randrange(10 ** 5):05d}.JPG"])
         folder = rng.choice(["2019/2019-05-10 Beach", "2020/2020-10-12", "Kraków/été", ""])
         items.append({"path": f"{folder}/{name}".lstrip("/"), "name": name,
-                      "tags": rng.sample(["beach", "Ra", "été", "10", "x_10", "2010-12"], rng.randrange(3)),
-                      "notes": rng.choice(["", "rara avis", "at 10.12", "10-12 on the 2010.12 roll"])})
+                      "tags": rng.sample(["beach", "Ra", "été", "10", "x_10", "2010-12", "img_"], rng.randrange(3)),
+                      "notes": rng.choice(["", "rara avis", "at 10.12", "10-12 on the 2010.12 roll", "img_. roll"])})
     items.sort(key=lambda item: item["path"])
     return [item for n, item in enumerate(items) if n == 0 or item["path"] != items[n - 1]["path"]]
 
@@ -39,7 +39,10 @@ QUERIES = ["ra", "RA", "rä", "a", "e", "é", "10", "0", "12", "10.12", "10.1", 
            "img-2", "2010.12", "x10.", "ra_10", "ra 10", "café ra", "CAFÉ RÄ", "zurich 10", "ete ra", "10.12.png",
            "12.p", "qq", "zz", "10.99", "xq_10", "ra_", "_10", ".12", "10.", "'", "2019/2019-05-10",
            # Edges of a token and punctuation, with a bitmap at this size ("_1", "0.", ".1", "g_"):
-           "_1", "_2", "0.1", "0.", ".1", "g_", "_1.", "1_1", "a_1", "_18", "-0", "0-1", "x_1", ".j", "5.p", "_q"]
+           "_1", "_2", "0.1", "0.", ".1", "g_", "_1.", "1_1", "a_1", "_18", "-0", "0-1", "x_1", ".j", "5.p", "_q",
+           # Beginnings of tokens and joints with a bitmap at this size, and a frequent token and punctuation:
+           "dsc", "DSC0", "ds", "dsc0 beach 1", "img_", "IMG_", "img_.", "img_2", "IMG_20", "img_20 10", "pxl_",
+           "pxl_20", "2020-", "2019/", "ra_", "10_", "img__", "bigimg_", "img"]
 
 
 def expected_of(items, terms, folder=""):
@@ -54,6 +57,7 @@ def built():
         patch.setattr(words, "BITMAP_FROM", 10)     # 10, 12, img, 2020, ra... frequent: joints and tails
         patch.setattr(words, "FRAGMENT_FROM", 200)  # the short fragments of these 800 items worth a bitmap
         patch.setattr(words, "EDGE_FROM", 20)       # and the edges of a token and punctuation
+        patch.setattr(words, "PREFIX_FROM", 60)     # and the heaviest beginnings of tokens and joints
         items = fragment_items(random.Random(11), 800)
         index = words.Index.build(items)
     return items, index, words.Index.from_parts(*index.to_parts())
@@ -66,6 +70,15 @@ def test_short_fragments_and_tails_are_kept_at_this_size(built):
     # 183010 ends with 10 in hundreds of items: kept; bigimg with img in few: gathered, the other way.
     assert "10" in index.tails and "img" not in index.tails and index.words.number("img") in index.frequent
     assert kept.fragments == index.fragments and kept.tails == index.tails
+
+
+def test_the_heaviest_beginnings_of_tokens_and_joints_are_kept_at_this_size(built):
+    _, index, kept = built
+    assert {"dsc", "img_", "img_20", "pxl_"} <= set(index.prefixes)
+    assert kept.prefixes == index.prefixes
+    # The few tokens holding a frequent one further in ("img" in "bigimg") are kept with it.
+    img = index.words.number("img")
+    assert index.words.text(index.inner[img][0]) == "bigimg" and kept.inner == index.inner
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -117,10 +130,14 @@ def test_a_small_gallery_keeps_no_fragment_bitmaps():
 
 
 @pytest.mark.parametrize("change", [
-    lambda header, parts: (header, [*parts[:12], parts[12][:-1], parts[13]]),  # fragment bitmaps cut short
-    lambda header, parts: (header, [*parts[:13], parts[13] + b"x"]),           # a tail bitmap with more
+    lambda header, parts: (header, [*parts[:12], parts[12][:-1], *parts[13:]]),  # fragment bitmaps cut short
+    lambda header, parts: (header, [*parts[:13], parts[13] + b"x", *parts[14:]]),  # a tail bitmap with more
     lambda header, parts: (dict(header, fragments=[["ra", -1]]), parts),
     lambda header, parts: (dict(header, tails=[[10, len(parts[13])]]), parts),
+    lambda header, parts: (header, [*parts[:14], parts[14] + b"x", parts[15]]),  # a prefix bitmap with more
+    lambda header, parts: (header, [*parts[:15], parts[15][:-4]]),               # a list of tokens cut short
+    lambda header, parts: (dict(header, inner=[[-1, len(parts[15]) // 4]]), parts),
+    lambda header, parts: (header, [*parts[:15], b"\xff" * len(parts[15])]),     # numbers of no token
 ])
 def test_a_kept_index_with_torn_or_forged_fragment_bitmaps_is_refused(built, change):
     _, index, _ = built
@@ -143,9 +160,12 @@ def test_a_kept_index_whose_bitmaps_do_not_read_back_still_finds_what_the_rule_f
     header, parts = index.to_parts()
     size = (index.count + 7) // 8
     fragments, tails = forged(index.fragments, how, size), forged(index.tails, how, size)
+    prefixes = forged(index.prefixes, how, size)
     header = dict(header, fragments=[[text, len(data)] for text, data in fragments.items()],
-                  tails=[[text, len(data)] for text, data in tails.items()])
-    kept = words.Index.from_parts(header, [*parts[:12], b"".join(fragments.values()), b"".join(tails.values())])
+                  tails=[[text, len(data)] for text, data in tails.items()],
+                  prefixes=[[text, len(data)] for text, data in prefixes.items()])
+    kept = words.Index.from_parts(header, [*parts[:12], b"".join(fragments.values()), b"".join(tails.values()),
+                                           b"".join(prefixes.values()), parts[15]])
     for query in ["ra", "10", "a", "screenshot 10.12", "10.1", "ra_10", "qq"]:
         terms = words.terms_of(query)
         expected = expected_of(items, terms)

@@ -114,3 +114,14 @@ def test_suggestions_are_the_same_from_a_kept_index():
     header, parts = index.to_parts()
     with pytest.raises(ValueError):
         Index.from_parts(dict(header, nameCounts={"img": "many"}), parts)
+
+
+@pytest.mark.parametrize("bisect_chars", [0, 10 ** 9])  # every hit bisected; every hit's token counted to
+@pytest.mark.parametrize("term, ends, inside", [("10", False, False), ("10", True, False), ("10", False, True),
+                                                 ("a", False, True), ("dsc0", False, False), ("zz", False, False)])
+def test_the_strings_holding_a_term_are_those_the_plain_rule_finds(monkeypatch, bisect_chars, term, ends, inside):
+    monkeypatch.setattr(words, "BISECT_CHARS", bisect_chars)
+    texts = ["10", "1010", "a10", "aa", "ba10b", "dsc01", "dsc0", "dsc10", "x", "y10a10"]
+    found = words.Words.of({text: n for n, text in enumerate(texts)}).containing(term, ends, inside)
+    assert found == [n for n, text in enumerate(sorted(texts)) if term in text and (not ends or text.endswith(term))
+                     and (not inside or term in text[1:])]
