@@ -211,9 +211,12 @@ def main():
     base = args.base or ("57d4a0a" if args.folders else "aaf15b9")
     scratch = tempfile.mkdtemp(prefix="lenslet-bench-settle-")
     worktree = os.path.join(scratch, "base")
-    subprocess.run(["git", "-C", PROJECT, "worktree", "add", "--detach", worktree, base],
-                   check=True, capture_output=True)
+    if base != "none":
+        subprocess.run(["git", "-C", PROJECT, "worktree", "add", "--detach", worktree, base],
+                       check=True, capture_output=True)
     sides = {"this checkout": PROJECT, base: worktree}
+    if base == "none":  # this checkout alone, for a look at its log
+        sides.pop(base)
     results = {side: {step: [] for step in STEPS} for side in sides}
     try:
         for round_ in range(args.rounds):
@@ -243,7 +246,8 @@ def main():
     print(f"\nmedians over {args.rounds} round(s), seconds from start:")
     print(f"  {'':12} {'this checkout':>14} {base:>14} {'ratio':>7}")
     for step in STEPS:
-        ours, theirs = (statistics.median(results[side][step]) for side in sides)
+        ours, theirs = (statistics.median(results[side][step]) for side in sides) if len(sides) == 2 else \
+            (statistics.median(results["this checkout"][step]), float("nan"))
         print(f"  {step:12} {ours:14.1f} {theirs:14.1f} {ours / theirs:7.2f}x")
 
 

@@ -122,7 +122,7 @@ class Searcher:
     def reload(self, stat):
         started = self.clock()
         try:
-            loaded = self.load(stat, wait=self.loaded is not EMPTY)
+            loaded = self.load(stat)
             if loaded is None:
                 return  # a newer rollup came while waiting: the next look loads that one
             self.loaded = loaded  # the old snapshot's file closes once no search holds it
@@ -142,15 +142,14 @@ class Searcher:
         memory.trim()
         log.info("search: loaded %d items in %.2fs", loaded.index.count, self.clock() - started)
 
-    def load(self, stat, wait=False):
-        """The snapshot of a rollup: its kept index read back, or built here (and kept). With wait (this
-        process answers from an older index meanwhile, with the journal's edits) and a worker running, the
-        worker is first given WAIT_FOR_KEPT seconds to keep it: it indexes every rollup it builds, at once,
-        so the index is built once instead of once more in every web process (a minute of CPU each at
-        500,000 items), and a process that read it back stays smaller than one that built it (148 against
-        197 MB there: bench/index_memory.py). None when a newer rollup replaced this one meanwhile."""
+    def load(self, stat):
+        """The snapshot of a rollup: its kept index read back, or built here (and kept). With a worker
+        running, it is first given WAIT_FOR_KEPT seconds to keep it (this process answers meanwhile from its
+        older index, or its first by reading the rollup): the worker indexes every rollup it builds, so the
+        index is built once rather than once more in every web process, each competing with the worker
+        for the CPU, and a process that reads it back stays smaller. None when a newer rollup replaced it."""
         kept = self.load_kept(stat)
-        if kept is None and wait and self.worker_running():
+        if kept is None and self.worker_running():
             deadline = time.monotonic() + WAIT_FOR_KEPT
             while kept is None and time.monotonic() < deadline:
                 time.sleep(LOOK_FOR_KEPT)

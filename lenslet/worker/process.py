@@ -15,7 +15,7 @@ import time
 
 from lenslet import health, jobs, logs, memory, metrics, priority
 from lenslet.config import Config
-from lenslet.errors import LensletError, Unavailable
+from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.files import operations
 from lenslet.storage import open_storage
 from lenslet.worker.runner import Runner, run_one
@@ -169,10 +169,14 @@ class Worker:
         self.last_renew = self.clock()
         for name in list(self.in_hand):
             try:
-                if not jobs.renew(self.storage, name, self.wid, self.config.job_lease, self.clock):
-                    log.warning("worker %s: lost the claim of job %s while running it", self.wid, name)
+                renewed = jobs.renew(self.storage, name, self.wid, self.config.job_lease, self.clock)
+            except NotFound:
+                renewed = False
             except LensletError as ex:
                 log.error("cannot renew the lease of job %s: %s", name, ex.description)
+                continue
+            if not renewed and name in self.in_hand:  # one finished meanwhile has no claim left to renew
+                log.warning("worker %s: lost the claim of job %s while running it", self.wid, name)
 
     def recover(self):
         if self.clock() - self.last_recover < self.config.job_lease / 4:

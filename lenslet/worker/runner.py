@@ -32,7 +32,7 @@ SWEEP_BATCH = 64  # folders per job when every thumbnail is looked at again
 SAMPLE_FOLDERS = 64
 SAMPLE_IMAGES = 4
 DEBOUNCE = 1.0  # seconds a rollup waits after it is asked for, so a burst of changes makes one
-# ... and at least this many times as long as the last one took: every web process
+# ... and at least this many times as long as the last one took after it: every web process
 # reloads the rollup after it changes, so a big gallery must not rebuild it often.
 ROLLUP_SPACING = 10
 # Jobs whose changes the next rollup must take in: listings, and the hashes a thumbnail job records
@@ -41,6 +41,10 @@ ROLLUP_SPACING = 10
 # at most HOLD seconds in a row (a steady stream of them never keeps search behind for longer).
 FEEDS_ROLLUP = frozenset({"index", "hashes", "thumbs"})
 HOLD = 10.0
+# Jobs that wait while another thread builds the rollup, which is then built sooner.
+BEHIND_ROLLUP = frozenset({"missing", "rethumb"})
+# Jobs whose changes the rollup built beside them lacks: the next one is not spaced once they are done.
+LATER_NEWS = FEEDS_ROLLUP | {"missing"}
 
 
 class Progress:
@@ -130,9 +134,11 @@ class Runner:
         self.stats = {}       # what the last rollup counted
         self.summaries = {}   # folder -> what health reports of it: the scanner's last pass (scanned())
         self.rollup_took = 0.0
+        self.rollup_ended = 0.0  # when the last rollup (and its search index) was done
+        self.rollup_beside = set()  # the kinds of LATER_NEWS still to run when it was built
         self.told_backlog = {}  # the jobs the last health report told of, by kind (health's own left out)
-        self.feeding = {}     # thread -> whether it runs, or is claiming, a job of FEEDS_ROLLUP (see take)
-        self.feeding_lock = threading.Lock()
+        self.running = {}     # thread -> the kind of job it runs, or is claiming, or None (see take)
+        self.running_lock = threading.Lock()
         self.holding_since = None  # when a rollup was first held for them (settled), while it is
         self.reattached = []  # metadata given back to moved images, latest last
         self.files = Files(self.tree, self.catalog, self.thumbs, config)
@@ -147,7 +153,7 @@ class Runner:
         try:
             handler(self, job)
         finally:
-            self._feeds(False)
+            self._runs(None)
         self.runs[job["kind"]] = self.clock()
 
     def take(self, cursor, worker, lease, ready=None):
@@ -157,19 +163,21 @@ class Runner:
         def may_run(job):
             if not self.settled(job) or (ready is not None and not ready(job)):
                 return False
-            self._feeds(job["kind"] in FEEDS_ROLLUP)  # the claim follows; another candidate if it fails
+            if job["kind"] in BEHIND_ROLLUP and self.others_running({"rollup"}):
+                return False  # the rollup has the process to itself: search comes first
+            self._runs(job["kind"])  # the claim follows; another candidate if it fails
             return True
         name = None
         try:
             name, job = cursor.next_job(worker, lease, self.clock, may_run)
         finally:
             if name is None:  # none claimed, or the queue could not be read: this thread feeds nothing
-                self._feeds(False)
+                self._runs(None)
         return name, job
 
-    def _feeds(self, feeding):
-        with self.feeding_lock:
-            self.feeding[threading.get_ident()] = feeding
+    def _runs(self, kind):
+        with self.running_lock:
+            self.running[threading.get_ident()] = kind
 
     def index_all(self, folders, rebuild=False):
         """index() each folder, their listing changes told to other processes together, then queue the
@@ -359,6 +367,7 @@ class Runner:
 
     def rollup(self):
         built_at = self.clock()
+        beside = self.pending(LATER_NEWS)
         self.stats = rollup.build(self.storage, self.folders.pages_of, self.clock)
         rollup.prune_journal(self.storage, built_at)
         reattached, self.stats["duplicates"] = reattach(self)
@@ -368,7 +377,11 @@ class Runner:
         self.keep_search_index()
         # The next one is spaced by all a rollup costs: indexing it for search costs twice its build, and
         # spaced by its build alone, a rollup ran every second or so while people tagged.
-        self.rollup_took = self.clock() - built_at
+        self.rollup_ended = self.clock()
+        self.rollup_took = self.rollup_ended - built_at
+        self.rollup_beside = beside
+        log.info("rollup: %d images in %d folders, %.1fs with its search index; beside %s jobs",
+                 self.stats["images"], self.stats["folders"], self.rollup_took, ", ".join(sorted(beside)) or "no")
 
     def keep_search_index(self):
         """Index the new rollup for search once here, so a web process that starts reads the
@@ -403,7 +416,11 @@ class Runner:
         now, asked = self.clock(), job.get("queuedAt", 0.0)  # a number: jobs.upgrade
         if asked > now:
             asked = 0.0  # still to come (another host's clock ahead, or forged): it would wait for it
-        return self.settled(job) and now >= asked + max(DEBOUNCE, ROLLUP_SPACING * self.rollup_took)
+        if not self.settled(job) or now < asked + DEBOUNCE:
+            return False
+        # Once the work a rollup was built beside is done, the next one takes it in at once.
+        return now >= self.rollup_ended + ROLLUP_SPACING * self.rollup_took or \
+            bool(self.rollup_beside) and not self.pending(self.rollup_beside)
 
     def settled(self, job):
         """Whether a queued job may run now as far as this runner's other threads go: a rollup waits
@@ -411,14 +428,22 @@ class Runner:
         was first held. Other workers' jobs are not seen: a rollup built meanwhile is asked for again."""
         if job.get("kind") != "rollup":
             return True
-        me = threading.get_ident()
-        with self.feeding_lock:
-            if not any(feeding for thread, feeding in self.feeding.items() if thread != me):
+        with self.running_lock:
+            if not self.others_running(FEEDS_ROLLUP):
                 self.holding_since = None
                 return True
             if self.holding_since is None:
                 self.holding_since = self.clock()
             return self.clock() >= self.holding_since + HOLD
+
+    def others_running(self, kinds):
+        """Whether another thread of this runner runs (or is claiming) a job of one of these kinds."""
+        me = threading.get_ident()
+        return any(kind in kinds for thread, kind in list(self.running.items()) if thread != me)
+
+    def pending(self, kinds):
+        """Those of these kinds another thread runs or the queue holds."""
+        return {kind for kind in kinds if self.others_running({kind}) or jobs.waits(self.storage, kind)}
 
     def empty_trash(self):
         """Delete for good what has been in the trash longer than LENSLET_TRASH_DAYS (each logged), noted for

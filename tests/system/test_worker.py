@@ -199,9 +199,19 @@ def test_a_rollup_waits_longer_the_longer_the_last_one_took(tree, storage):
     assert not runner.due(job) and runner.due({"kind": "thumbs", "queuedAt": 1000.0})
     now[0] = 1001.0
     assert runner.due(job)
-    runner.rollup_took = 2.0  # a big gallery: rebuild at most every 20 s
+    runner.rollup_took, runner.rollup_ended = 2.0, 1000.0  # a big gallery's, just done: the next 20 s after it
     assert not runner.due(job)
     now[0] = 1020.0
+    assert runner.due(job)
+
+
+def test_a_rollup_asked_long_after_the_last_one_waits_only_for_its_burst(tree, storage):
+    now = [1100.0]
+    runner = Runner(Config(root=str(tree)), storage, clock=lambda: now[0])
+    runner.rollup_took, runner.rollup_ended = 2.0, 1000.0
+    job = {"kind": "rollup", "path": "", "queuedAt": 1100.0}
+    assert not runner.due(job)
+    now[0] = 1101.0
     assert runner.due(job)
 
 

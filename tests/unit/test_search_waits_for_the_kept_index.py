@@ -96,3 +96,23 @@ def test_a_heartbeat_of_another_shape_is_no_worker_to_wait_for(web, tmp_path, fo
     look_again(web)
     assert until(lambda: web.loaded.index.count == 80)
     assert web.built == [rollup.stat(web.storage)]
+
+
+def test_a_first_process_with_a_worker_running_waits_for_its_kept_index_too(tmp_path, monkeypatch):
+    # A new library: the worker keeps the index of its first rollup; a web process that had none
+    # reads that back rather than building one more beside the worker's (searching the rollup meanwhile).
+    monkeypatch.setattr(searcher, "LOOK_FOR_KEPT", 0.02)
+    storage = LocalStorage(str(tmp_path))
+    health.write_heartbeat(storage, "worker-1", started_at=time.time())
+    write_rollup(tmp_path, 80)
+    process = Searcher(storage, heartbeat=2.0)
+    built = []
+    real = process.build
+    process.build = lambda stat: (built.append(stat), real(stat))[1]
+    total, _ = process.search("", "", 0, 10)
+    assert total == 80  # read from the rollup itself while the worker keeps its index
+    time.sleep(0.3)
+    assert process.loaded is EMPTY and process.loader.is_alive()
+    keep_index(storage)
+    assert until(lambda: process.loaded is not EMPTY) and process.loaded.index.count == 80
+    assert built == []

@@ -1,0 +1,75 @@
+"""A new library is listed and searchable before its thumbnails are all made: the thumbnails an index job
+finds missing come after the rollup, several folders to a job, and wait while the rollup is built; a
+rollup built while such work was still to run does not hold the next one back once it is done."""
+
+import dataclasses
+import threading
+
+from helpers import draw
+from test_indexing import run_counting, stepped_clock
+
+from lenslet import jobs
+from lenslet.layout import JOBS, join
+from lenslet.worker import runner as runner_module
+from lenslet.worker.runner import CHUNK, Runner
+from lenslet.worker.scanner import Scanner
+
+
+def test_the_rollup_comes_before_the_thumbnails_an_index_job_finds_missing(config, storage, tree):
+    for f in range(40):
+        draw(tree / f"f{f:02d}" / "a.jpg", size=(64, 48))
+    runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=stepped_clock())
+    Scanner(runner).scan(deep=True)
+    kinds = [kind for kind, _ in run_counting(runner)]
+    assert "thumbs" not in kinds
+    first_rollup, first_missing = kinds.index("rollup"), kinds.index("missing")
+    assert first_rollup < first_missing and "index" not in kinds[first_rollup:]
+    # One image a folder, CHUNK images a job: not a job per folder.
+    assert kinds.count("missing") == -(-40 // CHUNK)
+    assert len(list(tree.rglob("*.jpg.thumbnail"))) == 40
+    assert runner.made == 40
+
+
+def test_a_thumbnail_a_person_asks_for_still_comes_first(config, storage, tree):
+    draw(tree / "a" / "1.jpg", size=(64, 48))
+    runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=stepped_clock())
+    Scanner(runner).scan(deep=True)
+    jobs.enqueue_thumbs(storage, "a", ["1.jpg"])
+    assert [name.split("-")[1] for name in jobs.waiting(storage)][0] == "thumbs"
+
+
+def test_missing_thumbnails_wait_while_another_thread_builds_the_rollup(config, storage, tree, monkeypatch):
+    draw(tree / "a" / "1.jpg", size=(64, 48))
+    runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=stepped_clock())
+    runner.index_all(["a"])
+    assert {name.split("-")[1] for name in jobs.waiting(storage)} == {"missing", "rollup"}
+    building, release = threading.Event(), threading.Event()
+    real = runner.rollup
+    monkeypatch.setattr(runner, "rollup", lambda: (building.set(), release.wait(10), real())[-1])
+    cursor = jobs.Cursor(storage)
+    other = threading.Thread(target=runner_module.drain, args=(runner, "w"),
+                             kwargs={"cursor": cursor, "ready": lambda job: job["kind"] == "rollup"})
+    other.start()
+    try:
+        assert building.wait(10)
+        assert runner.take(cursor, "w", 60) == (None, None)  # the missing thumbnail waits for the rollup
+    finally:
+        release.set()
+        other.join(10)
+    name, job = runner.take(cursor, "w", 60)
+    assert job["kind"] == "missing"
+
+
+def test_after_a_rollup_built_beside_index_work_the_next_waits_only_for_its_burst(config, storage, tree):
+    now = [1000.0]
+    runner = Runner(config, storage, clock=lambda: now[0])
+    runner.rollup_took, runner.rollup_ended, runner.rollup_beside = 30.0, 1000.0, {"index"}
+    job = {"kind": "rollup", "path": "", "queuedAt": 1000.0}
+    now[0] = 1001.0
+    jobs.enqueue(storage, "index", "a", clock=lambda: now[0])
+    assert not runner.due(job)  # the index work it was built beside is still queued: spaced as always
+    [queued] = jobs.waiting(storage)
+    storage.delete(join(JOBS, queued))  # (as the job thread that ran it does)
+    assert runner.due(job)  # done now: not 300 s after the last one
+    runner.rollup_beside = set()
+    assert not runner.due(job)  # one built with nothing beside it spaces the next as before
