@@ -75,7 +75,7 @@ def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
-def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None):
+def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None, thumbnails=None):
     """The worker's report for _health.json: counts first, then the files behind them."""
     orphan_sidecars = sorted(path for summary in scan.values() for path in summary.get("orphanSidecars", ()))
     orphan_thumbs = sorted(path for summary in scan.values() for path in summary.get("orphanThumbs", ()))
@@ -106,6 +106,8 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None
         # Images of one content (copies): each keeps its own metadata; told here so a person can tidy up.
         "duplicates": sum(len(paths) - 1 for paths in stats.get("duplicates", {}).values()),
         "backlog": backlog,
+        # Thumbnails this worker made since it started, failed, and counted still to make.
+        "thumbnails": thumbnails or {},
         "lastRuns": runs,
         # The trash emptied by age (LENSLET_TRASH_DAYS): the setting, the last look, what it deleted.
         "trash": trash or {},

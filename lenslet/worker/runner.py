@@ -88,6 +88,10 @@ class Progress:
             self.done += len(self.pending)
             self.pending.clear()
 
+    def left(self):
+        with self.lock:
+            return len(self.pending)
+
     def line(self):
         with self.lock:
             finished = self.done + self.failed
@@ -464,7 +468,9 @@ class Runner:
         backlog = jobs.backlog(self.storage)
         backlog["health"] = backlog.get("health", 1) - 1  # not counting this very job
         told = {k: v for k, v in backlog.items() if v}
-        report = health.report(self.stats, self.summaries, self.errors, told, self.runs, self.clock, self.trash)
+        thumbnails = {"made": self.made, "failed": len(self.errors), "left": self.progress.left()}
+        report = health.report(self.stats, self.summaries, self.errors, told, self.runs, self.clock, self.trash,
+                               thumbnails)
         health.write_report(self.storage, report)
         self.told_backlog = _others(told)
 

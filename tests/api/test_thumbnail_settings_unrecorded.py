@@ -2,8 +2,10 @@
 thumbnails say they were made with today's settings; it is when they say otherwise."""
 
 import dataclasses
+import json
 import os
 import shutil
+import time
 
 from helpers import draw
 from PIL import Image
@@ -30,6 +32,16 @@ def indexed(config, storage, tree, folders=3, per_folder=3):
 def without_state(tree):
     shutil.rmtree(tree / ".lenslet")  # as a copy of the images with their thumbnails would be
     return {path: os.stat(path).st_mtime_ns for path in tree.rglob("*.thumbnail")}
+
+
+def stepped_clock(step=10.0):
+    """A clock that moves step seconds at every look: a rollup's debounce has always passed."""
+    now = [time.time()]
+
+    def clock():
+        now[0] += step
+        return now[0]
+    return clock
 
 
 def long_edge(path):
@@ -83,3 +95,13 @@ def test_a_torn_or_forged_record_counts_as_none(config, storage, tree):
         (tree / THUMB_SETTINGS).write_text(forged)
         assert Runner(config, storage).sweep_thumbs(folders) == 0  # the thumbnails are today's
         (tree / THUMB_SETTINGS).unlink()
+
+
+def test_thumbnails_made_again_are_counted_in_health(config, storage, tree):
+    folders = indexed(config, storage, tree)
+    runner = Runner(dataclasses.replace(config, thumb_size=64), storage, clock=stepped_clock())
+    assert runner.sweep_thumbs(folders)
+    drain(runner, "w")
+    report = json.loads((tree / "_health.json").read_bytes())
+    assert report["thumbnails"] == {"made": 9, "failed": 0, "left": 0}
+    assert report["backlog"] == {}
