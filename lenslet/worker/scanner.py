@@ -16,6 +16,9 @@ log = logging.getLogger("lenslet.worker")
 # Stale folders per index job: a first scan of a big tree queues a job per this many
 # folders, not one each, so claiming (a few synced writes) is paid once per batch.
 INDEX_BATCH = 64
+# ... or of this many images: a job lasts about a second, so the rollup after the last one waits for
+# it (Runner.settled) rather than being built without it and again after it.
+INDEX_BATCH_IMAGES = 4096
 # A folder that keeps changing (people tagging in it, a camera's card being copied in) is listed again at most
 # once in this many seconds, and at most ten times as often as its listing costs (CPU): the notices meanwhile
 # wait and are taken together. Listed at every notice, a 1,000-image folder being tagged by 8 people took a fifth of a
@@ -49,6 +52,7 @@ class Scanner:
         # never listed, watched, indexed or walked into (self/self/self/... forever).
         self.owners = {}
         self.stale = []  # folders found stale in this scan, not yet queued
+        self.stale_images = 0  # and their images
         # folder -> (signature, names) of the images without thumbnails it was last indexed for: a
         # listing built by a web process is current, yet its thumbnails are still to be made.
         self.asked = {}
@@ -285,7 +289,8 @@ class Scanner:
         if not fresh or (lacking[1] and self.asked.get(key) != lacking):
             self.asked[key] = lacking
             self.stale.append(key)
-            if len(self.stale) >= INDEX_BATCH:
+            self.stale_images += len(listing.images)
+            if len(self.stale) >= INDEX_BATCH or self.stale_images >= INDEX_BATCH_IMAGES:
                 self.queue_stale()
         elif manifests.settle_at(listing, manifests.built_at(first)) is not None and not own():
             mtime = None  # sidecars to read again once they have settled: look again next scan
@@ -323,7 +328,7 @@ class Scanner:
         elif self.stale:
             jobs.enqueue(self.storage, "index", self.stale[0], self.clock, part="\0".join(self.stale),
                           folders=self.stale)
-        self.stale = []
+        self.stale, self.stale_images = [], 0
 
     def check_pointer(self, key):
         try:

@@ -10,7 +10,9 @@ from test_indexing import run_counting, stepped_clock
 
 from lenslet import jobs
 from lenslet.layout import JOBS, join
+from lenslet.config import Config
 from lenslet.worker import runner as runner_module
+from lenslet.worker import scanner
 from lenslet.worker.runner import CHUNK, Runner
 from lenslet.worker.scanner import Scanner
 
@@ -56,8 +58,8 @@ def test_missing_thumbnails_wait_while_another_thread_builds_the_rollup(config, 
     finally:
         release.set()
         other.join(10)
-    name, job = runner.take(cursor, "w", 60)
-    assert job["kind"] == "missing"
+    taken = [runner.take(cursor, "w", 60)[1] for _ in range(2)]  # (the health report the rollup asked for too)
+    assert "missing" in [job["kind"] for job in taken if job]
 
 
 def test_after_a_rollup_built_beside_index_work_the_next_waits_only_for_its_burst(config, storage, tree):
@@ -73,3 +75,15 @@ def test_after_a_rollup_built_beside_index_work_the_next_waits_only_for_its_burs
     assert runner.due(job)  # done now: not 300 s after the last one
     runner.rollup_beside = set()
     assert not runner.due(job)  # one built with nothing beside it spaces the next as before
+
+
+def test_a_first_scan_queues_big_folders_a_few_to_an_index_job(tree, storage, monkeypatch):
+    # Jobs of about the same number of images: the last one is short, and the rollup waits for it.
+    monkeypatch.setattr(scanner, "INDEX_BATCH_IMAGES", 5)
+    for f in range(4):
+        for n in range(3):
+            draw(tree / f"f{f}" / f"{n}.png", size=(8, 8))
+    Scanner(Runner(Config(root=str(tree)), storage)).scan(deep=True)
+    batches = sorted(len(jobs.parsed((tree / JOBS / name).read_bytes()).get("folders") or [None])
+                     for name in jobs.waiting(storage) if "-index-" in name)
+    assert batches == [2, 3]  # the root (no image), f0 and f1: 6 images; then f2 and f3: 6
