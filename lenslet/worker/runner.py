@@ -139,6 +139,7 @@ class Runner:
         self.summaries = {}   # folder -> what health reports of it: the scanner's last pass (scanned())
         self.rollup_took = 0.0
         self.rollup_ended = 0.0  # when the last rollup (and its search index) was done
+        self.first_scan = False  # whether the worker's first walk of the tree is under way (see Scanner.scan)
         self.rollup_beside = set()  # the kinds of LATER_NEWS still to run when it was built
         self.told_backlog = {}  # the jobs the last health report told of, by kind (health's own left out)
         self.running = {}     # thread -> the kind of job it runs, or is claiming, or None (see take)
@@ -420,7 +421,7 @@ class Runner:
         now, asked = self.clock(), job.get("queuedAt", 0.0)  # a number: jobs.upgrade
         if asked > now:
             asked = 0.0  # still to come (another host's clock ahead, or forged): it would wait for it
-        if not self.settled(job) or now < asked + DEBOUNCE:
+        if self.first_scan or not self.settled(job) or now < asked + DEBOUNCE:
             return False
         # Once the work a rollup was built beside is done, the next one takes it in at once.
         return now >= self.rollup_ended + ROLLUP_SPACING * self.rollup_took or \

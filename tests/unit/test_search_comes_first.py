@@ -9,8 +9,8 @@ from helpers import draw
 from test_indexing import run_counting, stepped_clock
 
 from lenslet import jobs
-from lenslet.layout import JOBS, join
 from lenslet.config import Config
+from lenslet.layout import JOBS, join
 from lenslet.worker import runner as runner_module
 from lenslet.worker import scanner
 from lenslet.worker.runner import CHUNK, Runner
@@ -87,3 +87,22 @@ def test_a_first_scan_queues_big_folders_a_few_to_an_index_job(tree, storage, mo
     batches = sorted(len(jobs.parsed((tree / JOBS / name).read_bytes()).get("folders") or [None])
                      for name in jobs.waiting(storage) if "-index-" in name)
     assert batches == [2, 3]  # the root (no image), f0 and f1: 6 images; then f2 and f3: 6
+
+
+def test_a_rollup_waits_for_the_first_scan_of_the_tree(config, storage, tree):
+    # The index threads outrun a first scan of a big tree: a rollup then would lack the folders still to
+    # be found, and be built again after them.
+    runner = Runner(config, storage, clock=stepped_clock())
+    walker = Scanner(runner)
+    job = {"kind": "rollup", "path": "", "queuedAt": 0.0}
+    due_while_queueing = []
+    real = walker.queue_stale
+    walker.queue_stale = lambda: (due_while_queueing.append(runner.due(job)), real())[1]
+    draw(tree / "a" / "1.jpg")
+    walker.scan(deep=True)
+    assert due_while_queueing and not any(due_while_queueing)
+    assert runner.due(job)
+    due_while_queueing.clear()
+    draw(tree / "b" / "2.jpg")
+    walker.scan(deep=True)  # a later scan holds nothing back
+    assert due_while_queueing and all(due_while_queueing)
