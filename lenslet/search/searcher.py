@@ -28,6 +28,8 @@ WAIT_FOR_BUILD = 0.2  # seconds a search waits for this process's first index (a
 SCAN_FOR = 0.5        # seconds a search then reads the rollup itself, while that index is built
 WAIT_FOR_KEPT = 180.0  # seconds a process answering from an older index waits for the worker to keep the new one
 LOOK_FOR_KEPT = 1.0    # seconds between its looks for it
+# A process's first index waits for the worker's only from this rollup size: a smaller one builds in a moment.
+WAIT_FIRST_FROM = 16 << 20
 MAX_LIMIT = 1000
 SCOPED_COUNTS = 16  # scopes whose suggestion counts a web process keeps
 
@@ -122,7 +124,7 @@ class Searcher:
     def reload(self, stat):
         started = self.clock()
         try:
-            loaded = self.load(stat)
+            loaded = self.load(stat, wait=self.loaded is not EMPTY or stat.size >= WAIT_FIRST_FROM)
             if loaded is None:
                 return  # a newer rollup came while waiting: the next look loads that one
             self.loaded = loaded  # the old snapshot's file closes once no search holds it
@@ -142,14 +144,15 @@ class Searcher:
         memory.trim()
         log.info("search: loaded %d items in %.2fs", loaded.index.count, self.clock() - started)
 
-    def load(self, stat):
-        """The snapshot of a rollup: its kept index read back, or built here (and kept). With a worker
-        running, it is first given WAIT_FOR_KEPT seconds to keep it (this process answers meanwhile from its
-        older index, or its first by reading the rollup): the worker indexes every rollup it builds, so the
-        index is built once rather than once more in every web process, each competing with the worker
-        for the CPU, and a process that reads it back stays smaller. None when a newer rollup replaced it."""
+    def load(self, stat, wait=True):
+        """The snapshot of a rollup: its kept index read back, or built here (and kept). With wait and a
+        worker running, it is first given WAIT_FOR_KEPT seconds to keep it (this process answers meanwhile
+        from its older index, or its first by reading the rollup): the worker indexes every rollup it builds,
+        so the index is built once rather than once more in every web process, each competing with the
+        worker for the CPU, and a process that reads it back stays smaller. None when a newer rollup
+        replaced it meanwhile."""
         kept = self.load_kept(stat)
-        if kept is None and self.worker_running():
+        if kept is None and wait and self.worker_running():
             deadline = time.monotonic() + WAIT_FOR_KEPT
             while kept is None and time.monotonic() < deadline:
                 time.sleep(LOOK_FOR_KEPT)

@@ -102,6 +102,7 @@ def test_a_first_process_with_a_worker_running_waits_for_its_kept_index_too(tmp_
     # A new library: the worker keeps the index of its first rollup; a web process that had none
     # reads that back rather than building one more beside the worker's (searching the rollup meanwhile).
     monkeypatch.setattr(searcher, "LOOK_FOR_KEPT", 0.02)
+    monkeypatch.setattr(searcher, "WAIT_FIRST_FROM", 1)  # a big library's rollup
     storage = LocalStorage(str(tmp_path))
     health.write_heartbeat(storage, "worker-1", started_at=time.time())
     write_rollup(tmp_path, 80)
@@ -116,3 +117,12 @@ def test_a_first_process_with_a_worker_running_waits_for_its_kept_index_too(tmp_
     keep_index(storage)
     assert until(lambda: process.loaded is not EMPTY) and process.loaded.index.count == 80
     assert built == []
+
+
+def test_a_first_process_builds_a_small_rollups_index_itself(tmp_path):
+    storage = LocalStorage(str(tmp_path))
+    health.write_heartbeat(storage, "worker-1", started_at=time.time())
+    write_rollup(tmp_path, 80)
+    process = Searcher(storage, heartbeat=2.0)
+    total, _ = process.search("", "", 0, 10)
+    assert total == 80 and until(lambda: process.loaded is not EMPTY)
