@@ -63,7 +63,7 @@ class Scanner:
         # (orphan sidecars and thumbnails, for re-attachment and the health report); storage/routed.py.
         self.behind = {}
         self.postponed = set()  # folders change notices named, listed again once LOOK_SPACING allows
-        self.scanned = False  # whether a scan has walked the whole tree yet
+        self.scanned = False  # whether this scanner has scanned before
         self.spaced = {}  # folder -> (when it was last listed for a notice, when it may be listed again)
 
     def scan(self, deep=False):
@@ -71,8 +71,7 @@ class Scanner:
 
         Returns how many folders are new, gone or different in what health reports.
         """
-        first = not self.scanned
-        self.runner.first_scan = first  # its rollup waits for the whole tree (Runner.due)
+        self.runner.first_scan = not self.scanned  # a rollup waits for the whole tree (Runner.due)
         try:
             return self._scan(deep)
         finally:
