@@ -178,11 +178,6 @@ def enqueue_thumbs(storage, folder, names, clock=time.time):
     enqueue(storage, "thumbs", folder, clock, part="\0".join(names), names=list(names))
 
 
-def waits(storage, kind):
-    """Whether a job of this kind is queued."""
-    return any(kind_in(name) == kind for name in storage.list_names(JOBS, prefix=f"{PRIORITY[kind]}-"))
-
-
 def waiting(storage):
     """Names of the queued jobs, most urgent first."""
     try:

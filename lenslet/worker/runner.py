@@ -447,8 +447,9 @@ class Runner:
         return any(kind in kinds for thread, kind in list(self.running.items()) if thread != me)
 
     def pending(self, kinds):
-        """Those of these kinds another thread runs or the queue holds."""
-        return {kind for kind in kinds if self.others_running({kind}) or jobs.waits(self.storage, kind)}
+        """Those of these kinds another thread runs or the queue holds (one listing of the queue)."""
+        queued = {jobs.kind_in(name) for name in jobs.waiting(self.storage)}
+        return {kind for kind in kinds if kind in queued or self.others_running({kind})}
 
     def empty_trash(self):
         """Delete for good what has been in the trash longer than LENSLET_TRASH_DAYS (each logged), noted for
