@@ -454,3 +454,13 @@ def on_disk(tree):
             kind = "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else stat.S_IFMT(mode)
             found[os.path.relpath(path, tree)] = (kind, open(path, "rb").read() if kind == "file" else None)
     return found
+
+
+def stepped_clock(step=10.0):
+    """A clock that moves step seconds at every look: a rollup's debounce has always passed."""
+    now = [time.time()]
+
+    def clock():
+        now[0] += step
+        return now[0]
+    return clock

@@ -5,9 +5,8 @@ import dataclasses
 import json
 import os
 import shutil
-import time
 
-from helpers import draw
+from helpers import draw, stepped_clock
 from PIL import Image
 
 from lenslet import jobs
@@ -32,16 +31,6 @@ def indexed(config, storage, tree, folders=3, per_folder=3):
 def without_state(tree):
     shutil.rmtree(tree / ".lenslet")  # as a copy of the images with their thumbnails would be
     return {path: os.stat(path).st_mtime_ns for path in tree.rglob("*.thumbnail")}
-
-
-def stepped_clock(step=10.0):
-    """A clock that moves step seconds at every look: a rollup's debounce has always passed."""
-    now = [time.time()]
-
-    def clock():
-        now[0] += step
-        return now[0]
-    return clock
 
 
 def long_edge(path):

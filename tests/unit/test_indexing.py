@@ -4,10 +4,9 @@ import contextlib
 import dataclasses
 import json
 import threading
-import time
 
 import pytest
-from helpers import counts, draw
+from helpers import counts, draw, stepped_clock
 from PIL import Image
 
 from lenslet import jobs
@@ -16,16 +15,6 @@ from lenslet.errors import Unavailable
 from lenslet.worker import scanner
 from lenslet.worker.runner import CHUNK, HOLD, Runner, drain, run_one
 from lenslet.worker.scanner import Scanner
-
-
-def stepped_clock(step=10.0):
-    """A clock that moves step seconds at every look: a rollup's debounce has always passed."""
-    now = [time.time()]
-
-    def clock():
-        now[0] += step
-        return now[0]
-    return clock
 
 
 def run_counting(runner):

@@ -5,8 +5,8 @@ rollup built while such work was still to run does not hold the next one back on
 import dataclasses
 import threading
 
-from helpers import draw
-from test_indexing import run_counting, stepped_clock
+from helpers import draw, stepped_clock
+from test_indexing import run_counting
 
 from lenslet import jobs
 from lenslet.config import Config
