@@ -2,6 +2,7 @@
 
     python bench/settle.py --folders 20000 [--base 57d4a0a] [--rounds 2]
     python bench/settle.py --images 500000 [--base aaf15b9] [--rounds 1] [--timeout 900]
+    (--base none: this checkout alone; --log FILE keeps the service's log)
 
 --folders N: N folders (100 to a level-one folder) of one small JPEG each, nothing else.
 --images N: N images with the names cameras and phones write, in about 523 folders (one in 50 a
