@@ -106,3 +106,14 @@ def test_a_rollup_waits_for_the_first_scan_of_the_tree(config, storage, tree):
     draw(tree / "b" / "2.jpg")
     walker.scan(deep=True)  # a later scan holds nothing back
     assert due_while_queueing and all(due_while_queueing)
+
+
+def test_a_forged_job_of_missing_thumbnails_makes_nothing_it_should_not(config, storage, tree):
+    draw(tree / "a" / "1.jpg", size=(64, 48))
+    (tree / "a" / "notes.txt").write_text("not an image")
+    runner = Runner(dataclasses.replace(config, thumb_processes=0), storage, clock=stepped_clock())
+    for keys in ("a/1.jpg", {"a/1.jpg": 1}, [1, None, ["a/1.jpg"]], ["../outside.jpg", "/etc/passwd", "a/notes.txt"]):
+        jobs.enqueue(storage, "missing", "a", part=repr(keys), keys=keys)
+    run_counting(runner)  # every job runs and ends; none crashes the runner
+    assert not (tree / "a" / "1.jpg.thumbnail").exists() and not (tree / "a" / "notes.txt.thumbnail").exists()
+    assert jobs.waiting(storage) == [] and runner.made == 0
