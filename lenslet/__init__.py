@@ -1,3 +1,3 @@
-"""lenslet: a file-based image gallery backend with no database."""
+"""A file-based image gallery backend with no database."""
 
 __version__ = "0.1.0"

@@ -60,10 +60,7 @@ DAY = 86400.0
 
 
 def create_app(config=None, storage=None, clock=time.time):
-    """Build the WSGI app; gunicorn calls this as lenslet.app:create_app().
-
-    clock is the wall clock every part reads (tests pass a later one).
-    """
+    """Build the WSGI app; gunicorn calls this as lenslet.app:create_app()."""
     config = config or Config.from_env()
     storage = storage or open_storage(config)
 
@@ -72,11 +69,10 @@ def create_app(config=None, storage=None, clock=time.time):
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
     searcher = Searcher(storage, heartbeat=config.heartbeat)
-    # One catalog (and the listings it keeps) and one Thumbs serve the reads and the changes, so a
-    # listing right after an upload or a move is the one the operation rebuilt.
+    # one catalog and one Thumbs for reads and changes, so a listing after a change is fresh
     catalog = Catalog(tree, config, clock)
     albums = Albums(storage, searcher, catalog.listings, tree, clock)
-    # A smart album's share runs its search as the maker: their scope, decided on what storage opens.
+    # a smart album's share runs its search as its maker, within the maker's scope
     shares = Shares(storage, config.share_max_days, clock, identify=tree.identity,
                     album_images=lambda album_id, maker: albums.images_now(album_id, Access(maker, opened=tree.opened)))
     sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
@@ -96,7 +92,7 @@ def create_app(config=None, storage=None, clock=time.time):
         metrics.enable("web")
         middleware.insert(0, Measure())  # outermost: refused and failed requests count too
     if config.cors_origins:
-        # Before the guard, so preflights get their CORS headers; answers carry them too.
+        # before the guard, so preflights get their CORS headers
         middleware.insert(0, falcon.CORSMiddleware(
             allow_origins="*" if "*" in config.cors_origins else list(config.cors_origins),
             expose_headers=["ETag", "Retry-After", "Content-Range", "Accept-Ranges", "Last-Modified"]))
@@ -176,8 +172,7 @@ def _recover_moves(storage, config, clock):
 
 
 class Reading:
-    """Count the reads a web process is answering now: its edits rest between turns while there are any. And
-    tell its edits when a request that may edit begins and ends: its CPU is counted from the first to the last."""
+    """Tell the edit turns (items.Turns) when reads, and requests that may edit, begin and end."""
 
     def __init__(self, turns):
         self.turns = turns
@@ -205,7 +200,7 @@ class Measure:
     def process_response(self, req, resp, resource, req_succeeded):
         started = getattr(req.context, "started", None)
         if started is None:
-            return  # an earlier middleware refused the request before this one saw it
+            return  # refused by an earlier middleware
         route = req.uri_template or "unmatched"  # a template, never the raw path: bounded labels
         metrics.request(route, req.method, resp.status_code, time.perf_counter() - started)
 
@@ -214,8 +209,7 @@ def _lenslet_error(req, resp, ex, params):
     if ex.status >= 500:
         log.error("%s %s: %s", req.method, req.relative_uri, ex.description)
     resp.status = falcon.code_to_http_status(ex.status)
-    # A responder may have set the image's type or caching already: the error is JSON, kept by no cache, and
-    # its headers the same whichever step refused (a path out of a scope answers exactly as a missing one).
+    # drop what a responder set already: the same uncached JSON whichever step refused, so no scope leaks
     resp.content_type = falcon.MEDIA_JSON
     resp.cache_control = ["no-store"]
     for header in ("ETag", "Last-Modified", "Accept-Ranges", "Content-Range", "X-Lenslet-Checking"):
@@ -228,8 +222,7 @@ def _lenslet_error(req, resp, ex, params):
 
 
 def _json_error(req, resp, ex):
-    # Falcon's own errors (unknown route, wrong method, bad query parameter, ...) are JSON
-    # too, whatever Accept says, and like lenslet's they always say what went wrong.
+    # Falcon's own errors are JSON too, whatever Accept says, and always say what went wrong
     body = ex.to_dict()
     if not body.get("description"):
         body["description"] = _describe(req, resp, ex)

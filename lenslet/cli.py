@@ -76,23 +76,21 @@ def index(args):
     config = dataclasses.replace(Config.from_env(), root=args.path, worker_threads=args.threads,
                                  create_root=args.create)
     storage = open_tree(config, args.path, " (--create makes it)")
-    memory.map_big_buffers()  # as the worker: the originals read for the thumbnail processes go back
+    memory.map_big_buffers()  # as the worker does
     runner = Runner(config, storage)
     show = Display(sys.stderr)
     started = time.monotonic()
     others = health.worker_status(storage, config.heartbeat)["workers"]
     if others:
-        # Its claims are live: taking them back would run its jobs twice. Work alongside it.
+        # its claims are live: taking them back would run its jobs twice
         show(f"a lenslet worker is running on this tree ({others} alive): working alongside it", final=True)
     else:
         jobs.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
     scanner = Scanner(runner)
     folders = scanner.scan(deep=True)
-    # Thumbnails made with other settings (or none recorded: a tree never indexed, or indexed by a lenslet
-    # before the record) are looked at, as the worker does when it starts, so the service started after
-    # this has none of it left to do; with --rethumb, every thumbnail. Last in the queue: new ones first.
+    # queue thumbnails made with other settings (all, with --rethumb), as the worker does when it starts
     runner.sweep_thumbs(scanner.folders(), everything=args.rethumb)
-    # Every folder first, so the thumbnail total is known before the first is made and stays put.
+    # every folder first, so the thumbnail total is known before the first is made
     run_threads(runner, args.threads, show, lambda job: job["kind"] == "index", lambda: "indexing folders")
     run_threads(runner, args.threads, show, None, runner.progress_line)
     if others:
@@ -118,11 +116,10 @@ def clean(args):
     elif not config.s3_bucket:
         raise UsageError("name the tree's root folder: lenslet clean PATH")
     tree = open_tree(dataclasses.replace(config, readonly=False, create_root=False), args.path)
-    # With a state root (LENSLET_STATE) everything lenslet made lies there: the library is never walked.
+    # with a state root everything lenslet made lies there: the library is never walked
     trees = [(getattr(tree, "state", tree), "")]
     if not config.s3_bucket and not config.state:
-        # What a read-only lenslet kept of this tree in the cache folder (state, manifests, thumbnails):
-        # shown by where it lies on disk.
+        # what a read-only lenslet kept of this tree in the cache folder, shown by where it lies on disk
         cache = open_storage(dataclasses.replace(config, root=trees[0][0].root, readonly=True))
         trees.append((cache, cache.state_root))
     alive = sum(health.worker_status(storage, config.heartbeat)["workers"] for storage, _ in trees)
@@ -196,8 +193,7 @@ def state(args):
     grafted = state_move.below_pointers(library, keys) if to == "beside" else []
     linked = state_move.through_links(library, keys) if to == "beside" else []
     if linked:
-        # Words kept at a folder link's path go last, into the folder it leads to (as beside the images, where
-        # `best/a.jpg.json` is `trips/a.jpg.json`), never over its own; what lenslet makes again is dropped.
+        # words at a folder link's path go last, into the folder it leads to, never over its own
         made = [key for key in linked if is_made(name_of(key), at_root=False)]
         apart, dropped = set(linked), set(made)
         keys = [key for key in keys if key not in apart] + [key for key in linked if key not in dropped]
@@ -255,7 +251,7 @@ def open_tree(config, path, hint=""):
 
 def run_threads(runner, count, show, only, line):
     """Drain the queue (only the jobs only(job) accepts) on count threads, showing line()."""
-    # No debounce for the rollup here (nothing else is coming): only() alone says what is due.
+    # no debounce for the rollup here: nothing else is coming
     cursor = jobs.Cursor(runner.storage)
     threads = [threading.Thread(target=drain, args=(runner, "lenslet-index"), kwargs={"ready": only, "cursor": cursor})
                for _ in range(count)]

@@ -1,8 +1,4 @@
-"""Settings: one frozen object read from LENSLET_* environment variables.
-
-Every setting has a default and one line of help; docs/settings.md's table is
-checked against this list by a test, so the two cannot drift apart.
-"""
+"""Settings: one frozen object read from LENSLET_* environment variables (a test checks docs/settings.md)."""
 
 import os
 import re
@@ -113,11 +109,7 @@ def _hosts(raw):
 
 
 DEFAULT_ROOT = "./data"
-# Seconds the thumbnail processes stay after their last thumbnail. Each holds 100-150 MB
-# once it has decoded big photos (lenslet/images/pool.py keeps a big heap for speed), and a home
-# server is idle most of the day; starting them again costs about 0.3 s of a core each,
-# under 1% of the time even if work came back every THUMB_IDLE seconds. The jobs of a
-# scan follow each other within milliseconds, so a long sweep keeps its processes.
+# seconds the thumbnail processes stay after their last thumbnail: each keeps a big heap, and restarting is cheap
 THUMB_IDLE = 30.0
 MAX_THUMB_SIZE = 2048  # the longest edge LENSLET_THUMB_SIZE may ask for
 
@@ -252,8 +244,7 @@ class Config:
 
     @property
     def writes_xmp(self):
-        """Whether people's edits are written to XMP sidecars beside the photos (LENSLET_XMP=write, or
-        LENSLET_WORDS=both or xmp): the one kind of file lenslet then writes in a library under a state root."""
+        """Whether edits are written to XMP sidecars beside the photos (LENSLET_XMP=write, or LENSLET_WORDS)."""
         return self.xmp == "write" or self.words != "state"
 
     @classmethod

@@ -1,4 +1,4 @@
-"""The one exception family; app.py maps each to a JSON HTTP error in one place."""
+"""Lenslet's exceptions; app.py maps each to a JSON HTTP error."""
 
 
 class LensletError(Exception):
@@ -10,7 +10,7 @@ class LensletError(Exception):
     def __init__(self, description, **fields):
         super().__init__(description)
         self.description = description
-        self.fields = fields  # extra keys that help a client, copied into the JSON body
+        self.fields = fields
 
     def to_dict(self):
         return {"title": self.title, "description": self.description, **self.fields}
@@ -30,7 +30,7 @@ class BadPath(BadRequest):
 
 
 class NotAFolder(BadRequest):
-    """A file holds the place of a folder on the path asked."""
+    """A file stands where the path needs a folder."""
 
 
 class Unauthorized(LensletError):
@@ -58,13 +58,13 @@ class AlreadyExists(Conflict):
 
 
 class Foreign(Conflict):
-    """A name lenslet uses holds something it did not write (a symlink, a FIFO, a folder)."""
+    """A name lenslet uses holds something it did not write."""
 
     title = "Not lenslet's file"
 
 
 class Unreadable(Conflict):
-    """A sidecar lenslet cannot parse: it is never merged into, only replaced on request."""
+    """A sidecar lenslet cannot parse: never merged into, only replaced on request."""
 
     title = "Unreadable sidecar"
 
@@ -75,7 +75,7 @@ class PreconditionFailed(LensletError):
 
 
 class Misdirected(LensletError):
-    """A Host lenslet does not answer to (LENSLET_HOSTS): DNS rebinding names the attacker's host."""
+    """A Host not in LENSLET_HOSTS, refused against DNS rebinding."""
 
     status = 421
     title = "Unknown host"
@@ -97,7 +97,7 @@ class UnsupportedMedia(LensletError):
 
 
 class NotJson(UnsupportedMedia):
-    """A body read as JSON that does not say so: a form on another site can send text/plain, never JSON."""
+    """A body not labelled JSON: another site's form can send text/plain, never JSON."""
 
     title = "Not JSON"
 
@@ -113,7 +113,7 @@ class InsufficientStorage(LensletError):
 
 
 class TryLater(LensletError):
-    """An error the client may retry after `retry_after` seconds (the Retry-After header, and retryAfter)."""
+    """An error the client may retry after `retry_after` seconds."""
 
     def __init__(self, description, retry_after=1, **fields):
         super().__init__(description, retryAfter=retry_after, **fields)
@@ -136,7 +136,5 @@ class PointerLoop(LensletError):
 
 
 class TooManyAttempts(TryLater):
-    """Failed sign-ins from one address, slowed (lenslet/people/throttle.py)."""
-
     status = 429
     title = "Too many attempts"

@@ -1,9 +1,4 @@
-"""Worker heartbeats, worker status and the health report (`_health.json`).
-
-The only module that reads or writes them. Each worker writes a heartbeat file in
-the state folder; any web process reads them for GET /health. The worker also writes
-`_health.json` at the root: counts first, then the files behind them.
-"""
+"""Worker heartbeats and the health report (`_health.json`)."""
 
 import os
 import socket
@@ -15,11 +10,11 @@ from lenslet import __version__
 from lenslet.errors import LensletError
 from lenslet.layout import HEALTH, HEARTBEATS, JOBS_REJECTED, JOURNAL_REJECTED, MOVES_REJECTED, join
 
-# A worker counts as alive while its last heartbeat is younger than this many beats.
+# a worker is alive while its last heartbeat is at most this many beats old
 ALIVE_BEATS = 3
-# Heartbeat files of workers gone longer than this are no longer reported.
+# heartbeats older than this are no longer reported
 FORGET_AFTER = 3600
-MAX_REPORTED = 200  # files listed by name per problem in _health.json; the counts are complete
+MAX_REPORTED = 200  # files named per problem; the counts stay complete
 
 
 def worker_id():
@@ -35,7 +30,6 @@ def write_heartbeat(storage, wid, started_at, backlog=0, clock=time.time):
 
 
 def clear_heartbeat(storage, wid):
-    """Remove this worker's heartbeat on a clean exit."""
     try:
         storage.delete(join(HEARTBEATS, f"{wid}.json"))
     except LensletError:
@@ -43,7 +37,7 @@ def clear_heartbeat(storage, wid):
 
 
 def worker_status(storage, heartbeat, clock=time.time):
-    """Summarize the workers' heartbeats: alive, last heartbeat, backlog."""
+    """Summarize the workers' heartbeats for GET /health."""
     now = clock()
     beats = []
     try:
@@ -56,10 +50,10 @@ def worker_status(storage, heartbeat, clock=time.time):
         try:
             beat = orjson.loads(storage.read(join(HEARTBEATS, entry.name)))
         except (LensletError, orjson.JSONDecodeError):
-            continue  # replaced or removed while we looked
+            continue
         if isinstance(beat, dict) and _number(beat.get("beatAt")):
             beats.append(beat if _number(beat.get("backlog", 0)) else dict(beat, backlog=0))
-        # (a state file is input: one of another shape is no worker's)
+        # a state file is input: other shapes are ignored
     alive = [b for b in beats if now - b["beatAt"] <= heartbeat * ALIVE_BEATS]
     last = max((b["beatAt"] for b in beats), default=None)
     return {
@@ -76,7 +70,7 @@ def _number(value):
 
 
 def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None, thumbnails=None):
-    """The worker's report for _health.json: counts first, then the files behind them."""
+    """Build the report for _health.json: counts first, then the files behind them."""
     orphan_sidecars = sorted(path for summary in scan.values() for path in summary.get("orphanSidecars", ()))
     orphan_thumbs = sorted(path for summary in scan.values() for path in summary.get("orphanThumbs", ()))
     pointers = {folder: summary["pointer"] for folder, summary in scan.items()
@@ -85,7 +79,7 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None
     errors.update(thumb_errors)
     loops = sorted(folder for folder, summary in scan.items() if summary.get("repeats"))
     xmp_errors = stats.get("unreadableXmp", {})
-    # Both foo.jpg.xmp and foo.xmp: lenslet reads and writes the first; the other tool may read the second.
+    # both foo.jpg.xmp and foo.xmp: lenslet uses the first, another tool may read the second
     two_xmps = sorted(path for summary in scan.values() for path in summary.get("twoXmps", ()))
     folders_gone = sorted(folder for folder, summary in scan.items() if summary.get("folderGone"))
     return {
@@ -103,24 +97,21 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None
         "xmpErrors": len(xmp_errors),
         "twoXmps": len(two_xmps),
         "reattached": len(stats.get("reattached", ())),
-        # Images of one content (copies): each keeps its own metadata; told here so a person can tidy up.
+        # copies keep their own metadata; reported so a person can tidy up
         "duplicates": sum(len(paths) - 1 for paths in stats.get("duplicates", {}).values()),
         "backlog": backlog,
-        # Thumbnails this worker made since it started, failed, and counted still to make.
         "thumbnails": thumbnails or {},
         "lastRuns": runs,
-        # The trash emptied by age (LENSLET_TRASH_DAYS): the setting, the last look, what it deleted.
         "trash": trash or {},
         "files": {
             "orphanSidecars": orphan_sidecars[:MAX_REPORTED],
             "orphanThumbs": orphan_thumbs[:MAX_REPORTED],
-            # A state root's folders whose library folder another program moved or removed: what they hold
-            # is kept (their sidecars are among the orphans) until their images are found again.
+            # state folders whose library folder is gone; kept until their images are found again
             "foldersGone": folders_gone[:MAX_REPORTED],
             "pointers": dict(list(pointers.items())[:MAX_REPORTED]),
             "errors": dict(sorted(errors.items())[:MAX_REPORTED]),
             "unindexedFolders": stats.get("unindexedFolders", [])[:MAX_REPORTED],
-            # Folders reached again through a link (an alias or a loop): walked once only.
+            # folders reached again through a link: walked once only
             "folderRepeats": {folder: scan[folder]["repeats"] for folder in loops[:MAX_REPORTED]},
             "reattached": stats.get("reattached", [])[-MAX_REPORTED:],
             "duplicates": dict(sorted(stats.get("duplicates", {}).items())[:MAX_REPORTED]),
@@ -131,27 +122,27 @@ def report(stats, scan, thumb_errors, backlog, runs, clock=time.time, trash=None
 
 
 def write_report(storage, report_):
-    # Without fsync: the report is made again on the next health run.
+    # no fsync: the next health run writes it again
     storage.write(storage.root_file_key(HEALTH), orjson.dumps(report_), durable=False)
 
 
 def read_report(storage):
-    """The summary of _health.json for GET /health (None before the worker wrote one)."""
+    """Return _health.json without its file lists, or None before the worker wrote one."""
     try:
         stored = orjson.loads(storage.read(storage.root_file_key(HEALTH)))
     except (LensletError, orjson.JSONDecodeError):
         return None
     if not isinstance(stored, dict):
-        return None  # someone else's file: the worker writes a new one on its next run
+        return None  # the worker replaces it on its next run
     return {key: value for key, value in stored.items() if key != "files"}
 
 
 def rejected_files(storage):
-    """The journals (of moves, of edits) and job files set aside as not of lenslet's shape, for GET /health."""
+    """List the journals and job files set aside as malformed, for GET /health."""
     files = []
     for folder in (MOVES_REJECTED, JOURNAL_REJECTED, JOBS_REJECTED):
         try:
             files += [join(folder, entry.name) for entry in storage.list_folder(folder) if not entry.is_dir]
         except LensletError:
-            continue  # none yet (or the storage is unavailable, which /health says already)
+            continue  # none yet, or storage unavailable
     return {"count": len(files), "files": sorted(files)[:MAX_REPORTED]}

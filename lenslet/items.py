@@ -1,9 +1,4 @@
-"""Per-image metadata, as GET/PUT/PATCH/DELETE /item ask for it: read, replace, patch and delete
-sidecars without losing an update.
-
-Each change is one read-change-write of the sidecar (lenslet/sidecar/store.py) under the image's
-lock, then one word to the catalog, which tells the listing and search.
-"""
+"""Per-image metadata for /item: read and change sidecars without losing an update."""
 
 import logging
 import math
@@ -27,40 +22,20 @@ UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as 
 
 
 class Turns:
-    """The edits of a web process: one at a time, and while any web process of the host answers reads, together
-    at most SHARE of a core. An edit is CPU (an image hashed, its sidecar and its listing line rewritten: some
-    100 system calls, each handing the GIL to another thread and waiting to take it back): 8 people tagging as
-    fast as they could took most of both cores from everyone reading. After an edit that took c of CPU, the
-    next one rests until c(1/SHARE - 1) has passed, if any web process answered a read in the last READ_LATELY
-    seconds (lenslet/readers.py: the process the writers reached often has no reader), never longer than
-    MOST_REST (a bulk edit's CPU does not make the next person wait seconds). With nobody reading (a person
-    tagging alone, a script) nothing rests. Not only a read under way at the instant the edit looks: a read takes
-    a fraction of a millisecond of a connection's time (the rest is gunicorn's), and 2 edits in 3 found none
-    under way beside 8 readers flat out, and rested not at all. Resting costs no CPU and holds a thread, of
-    which a process has 16: readers still find one.
-
-    c is the edit request's CPU, not only its turn's: the request read, checked, the image found and looked at
-    before the turn, its answer made after it (request_began, request_ended). The turn alone was 1.8 ms of the
-    3.2 ms a web process spent an edit: at a share of a quarter, edits took nearly half a core.
-
-    Why a tenth (python bench/load.py, figures in docs/performance.md): beside 8 readers of another folder
-    flat out, the web processes have some 1.55 cores whatever the edits do, and the edits take SHARE of each
-    process's: at a fifth the readers kept 0.6x-0.78x, at 0.15 0.69x-0.73x, at a tenth 0.83x. 8 writers then
-    still make 40-80 edits a second beside those readers, and people tagging at their pace (50 a second in
-    all) are not held back."""
+    """Edits of a web process, one at a time, resting so that while any web process of the host reads they
+    take at most SHARE of a core (each rest at most MOST_REST); with nobody reading, nothing rests."""
     SHARE = 0.1
     MOST_REST = 0.05
     READ_LATELY = 1.0
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.reads = 0  # reads the process is answering now (app.Reading counts them)
-        self.read_at = -math.inf  # math.inf while it answers any, else when its last one ended (time.monotonic())
+        self.reads = 0  # counted by app.Reading
+        self.read_at = -math.inf  # math.inf while answering a read
         self.counting = threading.Lock()
         self.rest_until = 0.0
-        self.began = None  # the thread CPU time the edit whose turn it is is counted from
-        # Of the request a thread answers, one that may edit: the thread CPU time it began at ("since", None
-        # outside a request) and whether it took its turn ("edited"; an edit request takes one).
+        self.began = None
+        # per thread: the CPU time its request began at ("since") and whether it edited
         self.request = threading.local()
 
     def reading(self, step):
@@ -71,11 +46,11 @@ class Turns:
                 readers.tell(self.read_at)
 
     def request_began(self):
-        """A request that may edit began in this thread: the CPU it spends before its turn counts as the edit's."""
+        """Count the CPU this request spends before its turn as the edit's."""
         self.request.since, self.request.edited = time.thread_time(), False
 
     def request_ended(self):
-        """The request ended: if it edited, the next edit rests for all the CPU it spent, from now."""
+        """If the request edited, make the next edit rest for all the CPU it spent."""
         since, edited = getattr(self.request, "since", None), getattr(self.request, "edited", False)
         self.request.since, self.request.edited = None, False
         if since is not None and edited:
@@ -98,29 +73,27 @@ class Turns:
         self.began = time.thread_time() if since is None else since
 
     def __exit__(self, *_):
-        # Rests the next edit now, while it waits for the turn; request_ended adds the answer's CPU.
+        # rest the next edit now; request_ended adds the answer's CPU
         self.rest_until = time.monotonic() + self._rest(time.thread_time() - self.began)
         self.request.edited = True
         self.lock.release()
 
 
 class Items:
-    # Images whose size, type, EXIF and embedded XMP a process keeps (a few KB each, mostly EXIF): every
-    # edit and every look at an image opened it and parsed its head again, a seventh of an edit's CPU.
+    # images whose parsed size, type, EXIF and embedded XMP are kept
     CACHED_EXAMINED = 512
 
     def __init__(self, tree, catalog, config):
         self.tree = tree
-        self.catalog = catalog  # told of every change
+        self.catalog = catalog
         self.clock = catalog.clock
-        self.reading = catalog.reading  # other tools' XMP is shown (LENSLET_XMP)
-        # a person's words are kept in the XMP sidecar only, none in lenslet's sidecar (LENSLET_WORDS=xmp)
+        self.reading = catalog.reading  # other tools' XMP is shown
+        # the words live only in the XMP sidecar (LENSLET_WORDS=xmp)
         self.own = self.reading == manifests.WORDS
-        # and lenslet's edits are written to the XMP sidecar
         self.writing = config.writes_xmp
-        self.map_link = config.map_link  # a GPS position's link to a map, only when the admin set one
-        self.examined = Recent(self.CACHED_EXAMINED)  # (storage identity, key, the image's Stat) -> examine of it
-        self.turn = Turns()  # one edit at a time, within a share of the CPU while anyone reads
+        self.map_link = config.map_link
+        self.examined = Recent(self.CACHED_EXAMINED)  # (storage identity, key, Stat) -> examined
+        self.turn = Turns()
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
@@ -135,10 +108,10 @@ class Items:
         sidecar = sidecars.parse(data) if data is not None else None
         if data is not None and sidecar is None:
             problem = UNREADABLE
-        if self.own:  # the words' version is their XMP sidecar's, which an edit's If-Match names
+        if self.own:  # If-Match then names the XMP sidecar's version
             version, problem = (examined[1][0] or {}).get("version"), None
         body = self._answer(path, stat, sidecar or sidecars.defaults(), examined)
-        if body.get("hash") is None:  # an image nobody described: its hash is in its listing entry only
+        if body.get("hash") is None:  # without a sidecar the hash is in the listing only
             body["hash"] = self.catalog.listed_hash(place.storage, key)
         if kind_of(key) == "video":
             body["duration"] = self._duration(place)
@@ -151,7 +124,7 @@ class Items:
 
     @staticmethod
     def _duration(place):
-        """A video's length in seconds, as its poster records it (made by the worker with ffmpeg), or None."""
+        """A video's length in seconds, as its poster records it, or None."""
         try:
             data, _ = place.storage.read_small(place.storage.derived_key(thumb_of(place.key)), thumbs.MAX_THUMB_BYTES)
         except LensletError:
@@ -159,27 +132,23 @@ class Items:
         return thumbs.duration_of(data) if data is not None and data[:4] == b"RIFF" else None
 
     def trash_origin(self, path):
-        """Where a trashed image came from, as its sidecar says (None when it says nothing)."""
+        """Where a trashed image came from, as its sidecar says, or None."""
         place = self.tree.locate(path, is_file=True)
         return store.sidecar_fields(place.storage, place.key).get("originalPosition")
 
     def _examine(self, place, stat):
-        """What the image says and what other tools' XMP say of it, read once for an answer or an edit:
-        (its size, type and EXIF; store.xmp_of, or None while lenslet does not show XMP).
-
-        What the image itself says is kept while its Stat (size, time, time of change) is the one it was
-        read at, as its listing entry is; an XMP sidecar, another file, is looked at every time."""
+        """Return what the image says, kept while its Stat holds, and what its XMP says."""
         memo_key = (place.storage.identity, place.key, stat)
         known = self.examined.get(memo_key)
         if known is None:
             known = originals.examine(place.storage, place.key, self.reading)
-            if "error" not in known[0]:  # an image that could not be read (or storage was busy): read again
+            if "error" not in known[0]:  # unreadable or busy: retry next time
                 self.examined.put(memo_key, known)
         probed, embedded = known
         return probed, (store.xmp_of(place.storage, place.key, embedded) if self.reading else None)
 
     def _answer(self, path, stat, sidecar, examined):
-        """The one shape of every /item answer: the sidecar merged with what the image and XMP say."""
+        """Return the sidecar merged with what the image and XMP say."""
         probed, found = examined
         if self.own:
             sidecar = store.words_in(found[0], sidecar)
@@ -188,7 +157,7 @@ class Items:
         if "error" in probed:
             body["error"] = probed["error"]
         if self.reading:
-            # (no base where the XMP sidecar is the words' one copy: what lenslet wrote there before is no base)
+            # where the XMP sidecar holds the words, lenslet's earlier writes there are no base
             base = None if self.own else xmp.base_of(sidecar)
             view = xmp.shown(sidecar["tags"], sidecar["star"], manifests.readings(*found), base)
             body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
@@ -199,9 +168,7 @@ class Items:
 
     def put(self, path, body, who, if_match=None, overwrite=False):
         """Create or replace a sidecar; an edit made on an older copy is merged, not lost.
-
-        overwrite: replace a stored sidecar lenslet cannot read, keeping its bytes beside it.
-        """
+        overwrite: replace an unreadable sidecar, keeping its bytes beside it."""
         incoming = sidecars.check_put(body)
         who = incoming.get("updatedBy") or who
         place, stat = self.tree.locate_image(path, writing=True)
@@ -217,7 +184,7 @@ class Items:
         examined = self._examine(place, stat)
         held = xmp.held(ops.get("removeTags", ()), manifests.not_written(examined[1], self.writing))
         if held:
-            # The original is never changed, and while lenslet only reads XMP, neither is its sidecar.
+            # the original is never changed, nor an XMP sidecar lenslet only reads
             raise Conflict("lenslet cannot remove these tags: " + "; ".join(
                 f"{tag} is kept in {' and '.join(_said(source) for source in sources)}"
                 for tag, sources in held.items()), tags=list(held))
@@ -226,8 +193,7 @@ class Items:
                            removed=ops.get("removeTags", ()))
 
     def delete(self, path, if_match=None):
-        """Remove an image's sidecar (never the image); where the words are kept in its XMP sidecar
-        (LENSLET_WORDS=xmp), take them out of it: every other byte of that file stays."""
+        """Remove an image's sidecar, never the image (with LENSLET_WORDS=xmp, the words in its XMP)."""
         place, stat = self.tree.locate_image(path, writing=True)
         storage, key = place.storage, place.key
         if self.own:
@@ -256,7 +222,7 @@ class Items:
         probed, found = examined
 
         def unreadable(old):
-            # Never merge into what we cannot read: the tags and notes in it would be lost.
+            # never merge into what we cannot read: its tags and notes would be lost
             if not overwrite:
                 raise Unreadable(UNREADABLE, path=path)
             backup = backup_of(sidecar_of(key), self.clock())
@@ -264,9 +230,7 @@ class Items:
             log.warning("%s: unreadable sidecar replaced on request; old bytes kept as %s", path, backup)
             return True
 
-        # An image first described gets its content hash in its new sidecar (none was made for the hash alone),
-        # so its words follow it when another program moves it: read before any lock is taken. (Words kept in
-        # XMP sidecars move with their image by its programs, and its hash stays in its listing entry.)
+        # a first sidecar gets the hash, so its words follow the image moved by another program
         digest = None if self.own or storage.exists(sidecar_of(key)) else originals.content_hash(storage, key)
 
         def change(stored, version):
@@ -276,8 +240,7 @@ class Items:
                 new = dict(new, hash=digest)
             return new
 
-        # Under the image's lock, which moves take too: the edit lands on the image where
-        # it is now, or the image has gone and the edit is refused (never an orphan sidecar).
+        # moves take this lock too: the edit lands where the image is, or is refused
         with storage.lock_images([key]):
             _still_there(storage, key, path)
             if self.own:
@@ -287,7 +250,7 @@ class Items:
                 return dict(body, hash=self.catalog.listed_hash(storage, key)), version or NO_SIDECAR
             mirror = mirror_to_xmp(storage, key, self.clock(), removed) if self.writing else None
             sidecar, version = change_sidecar(storage, key, change, unreadable, mirror=mirror)
-            if self.writing:  # the XMP sidecar was written with the edit: what it says now is read again
+            if self.writing:  # the edit rewrote the XMP sidecar: read it again
                 found = store.xmp_of(storage, key, found[1])
             self.catalog.changed(storage, key, path, sidecar, version, found)
         return self._answer(path, stat, sidecar, (probed, found)), version

@@ -1,28 +1,4 @@
-"""The work queue, kept in storage so every web process and worker sees it.
-
-A job is a small file under .lenslet/jobs/ whose name sorts by priority, so a
-listing is the queue in order. Enqueueing is an exclusive create: asking twice
-for one (kind, path) makes one job. A worker claims a job by exclusively creating
-.lenslet/claims/<job>, holding a lease, and then removes the job file at the
-version it read, so a new request for the same work made while it runs queues a
-fresh job, and a job someone else claimed and finished meanwhile is not run twice.
-A worker renews the leases of the jobs in hand; a claim whose lease ran out (its
-worker died) is turned back into a job by recover(). Exclusive create and
-delete-if-unchanged are all it needs, which S3's conditional writes provide too.
-
-Claiming must not cost a listing of the whole queue (20,000 folders queue 20,000
-index jobs): a worker keeps a Cursor, one listing taken in order and claimed job by
-job, listed again when it runs out. Jobs more urgent than the one at hand (a
-thumbnail someone waits for) are looked for at most every URGENT_CHECK seconds by
-listing only their priorities (a name prefix: a small LIST on S3). Each worker
-shuffles the jobs of one priority so two workers rarely reach for the same one; the
-claim protocol above keeps them right when they do.
-
-A job file is input too: one that is torn, not an object, or of a kind this version does not
-know (a newer lenslet's, another program's) is set aside in .lenslet/jobs/rejected/, logged and
-reported in /health, never run and never dropped as if done. A kind renamed since (RENAMED) is
-read in today's terms, so work queued before an upgrade still runs.
-"""
+"""The work queue: job files in storage, claimed by exclusive create."""
 
 import logging
 import random
@@ -39,19 +15,16 @@ from lenslet.storage import set_aside, version_of
 
 log = logging.getLogger("lenslet")
 
-# Every kind of job and its priority (queue file names begin with it, so a listing is the queue in
-# order). Here, below web and worker alike: the web queues jobs, the worker runs them with the
-# handler of each kind (lenslet/worker/runner.py HANDLERS, which must name exactly these kinds).
-# Thumbnails a person asked for first; those an index job found missing ("missing") after the rollup, so
-# a new library is listed and searchable before its thumbnails are all made.
+# file names start with the priority, so a listing is the queue in order; runner.HANDLERS must match
+# missing thumbnails after the rollup: a new library is searchable first
 PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "hashes": 1, "rollup": 2, "health": 3, "missing": 3, "rethumb": 4}
-# Kinds queued under an older name -> today's: a queue left by an older lenslet still runs.
+# kinds an older lenslet queued under another name
 RENAMED = {"thumb": "thumbs"}
-URGENT_CHECK = 1.0  # seconds between looks for more urgent jobs while a listing lasts
+URGENT_CHECK = 1.0  # seconds
 
 
 def parsed(data):
-    """A job or claim file's content as a dict; None when it is missing, torn or not an object."""
+    """Return a job or claim file's dict, or None."""
     try:
         value = orjson.loads(data) if data is not None else None
     except orjson.JSONDecodeError:
@@ -60,11 +33,10 @@ def parsed(data):
 
 
 def upgrade(job):
-    """A job read from the queue in today's terms, or None when this version cannot run it (not a job,
-    or of a kind it does not know). A queuedAt of another shape counts as long ago (0.0)."""
+    """Return a queued job in today's terms, or None when this version cannot run it."""
     if job is None or not isinstance(job.get("path"), str):
         return None
-    if job.get("kind") == "thumb":  # one image named by its path: a thumbs job of one name now
+    if job.get("kind") == "thumb":
         folder, _, name = job["path"].rpartition("/")
         job = dict(job, kind="thumbs", path=folder, names=[name])
     if job.get("kind") not in PRIORITY:
@@ -75,24 +47,22 @@ def upgrade(job):
 
 
 def kind_in(name):
-    """The kind of a queue file name in today's terms, or None when it names no kind this version knows."""
+    """Return a queue file name's kind in today's terms, or None when unknown."""
     kind = name.split("-", 2)[1] if name.count("-") >= 2 else None
     kind = RENAMED.get(kind, kind)
     return kind if kind in PRIORITY else None
 
 
 def job_name(kind, path, part=""):
-    """The queue file name of a job: priority, kind, and a digest of what it is about."""
+    """Name a job's queue file: priority, kind and a digest of what it is about."""
     digest = version_of("\0".join((path, part)).encode())
     return f"{PRIORITY[kind]}-{kind}-{digest}.json"
 
 
 def enqueue(storage, kind, path, clock=time.time, part="", **payload):
-    """Queue a job once; a second request for the same work while it waits is the same job."""
+    """Queue a job once: asking again while it waits makes no second job."""
     key = join(JOBS, job_name(kind, path, part))
-    # Looked for first: a create that finds the job there has already written (and synced)
-    # a whole temp file, and an index job asks for the one rollup job every time. Seen
-    # queued, the job has not been claimed yet, so whoever runs it runs it after now.
+    # cheaper than a failed create; a job still queued runs after this change anyway
     if storage.exists(key):
         return
     job = {"kind": kind, "path": path, "queuedAt": clock(), **payload}
@@ -103,29 +73,26 @@ def enqueue(storage, kind, path, clock=time.time, part="", **payload):
 
 
 def ask_for_rollup(storage, clock=time.time):
-    """Queue the rollup (once, however often asked before it runs): search catches up with the listings.
-    The one way anything asks for it; never fails the caller (the change shows with the next rollup)."""
+    """Queue the rollup that updates search from the listings; never fails the caller."""
     try:
         enqueue(storage, "rollup", "", clock)
     except LensletError as ex:
         log.warning("search sees a change with the next rollup only: %s", ex.description)
 
 
-MAX_NOTE = 4096  # bytes of one found hash's note: far more than lenslet writes
+MAX_NOTE = 4096  # bytes; far more than lenslet writes
 
 
 def note_found_hash(storage, folder, name, digest, clock=time.time):
-    """Hand the worker a hash a read found: noted in the folder's spool, then one `hashes` job for the
-    folder (a folder browsed for the first time queues one job, however many thumbnails it shows, and
-    the worker records them all in one pass). The note comes first: a worker that took the job before
-    it looks at the spool after taking it, or the job is queued again."""
+    """Note a hash a read found in its folder's spool, then queue one `hashes` job for the folder.
+    The note comes first, so a worker that already took the job still finds it."""
     note = join(join(FOUND, version_of(folder.encode())), version_of(name.encode()) + ".json")
     storage.write(note, orjson.dumps({"folder": folder, "name": name, "hash": digest}), durable=False)
     enqueue(storage, "hashes", folder, clock)
 
 
 def found_hash(record, folder):
-    """(name, digest) of a found hash's record for folder, or None when it is not of that shape."""
+    """Return (name, digest) from a found hash's record, or None when malformed."""
     if not isinstance(record, dict) or record.get("folder") != folder:
         return None
     name, digest = record.get("name"), record.get("hash")
@@ -136,9 +103,7 @@ def found_hash(record, folder):
 
 
 def take_found_hashes(storage, folder):
-    """The hashes noted for a folder ({name: digest}) and their notes ((key, version) pairs, for
-    drop_notes once recorded). A note is input: one of another shape, too big, a link or a FIFO in
-    its place, is set aside (reported in /health) and records nothing."""
+    """Return a folder's noted hashes and their notes for drop_notes; bad notes are set aside."""
     spool = join(FOUND, version_of(folder.encode()))
     try:
         names = [name for name in storage.list_names(spool) if name.endswith(".json")]
@@ -153,7 +118,7 @@ def take_found_hashes(storage, folder):
             set_aside(storage, spool, name, f"not a found hash lenslet wrote: {ex.description}")
             continue
         if data is None:
-            continue  # taken by another worker meanwhile
+            continue  # taken meanwhile
         pair = found_hash(parsed(data), folder)
         if pair is None:
             set_aside(storage, spool, name, "not a found hash lenslet wrote")
@@ -164,7 +129,7 @@ def take_found_hashes(storage, folder):
 
 
 def drop_notes(storage, notes):
-    """Remove the notes of hashes recorded; one written again meanwhile (found again) stays for next time."""
+    """Remove the notes of recorded hashes; one written again meanwhile stays."""
     for key, version in notes:
         try:
             storage.delete_if(key, version)
@@ -173,13 +138,12 @@ def drop_notes(storage, notes):
 
 
 def enqueue_thumbs(storage, folder, names, clock=time.time):
-    """Queue the thumbnails of some images of one folder (one job, named by all of them, so a request
-    for one image and an index job's batch are never taken for each other)."""
+    """Queue one thumbnails job for some images of one folder."""
     enqueue(storage, "thumbs", folder, clock, part="\0".join(names), names=list(names))
 
 
 def waiting(storage):
-    """Names of the queued jobs, most urgent first."""
+    """Return the queued job names, most urgent first."""
     try:
         return [name for name in storage.list_names(JOBS) if name.endswith(".json")]
     except NotFound:
@@ -187,19 +151,18 @@ def waiting(storage):
 
 
 def backlog(storage):
-    """Queued and running jobs by kind."""
+    """Count queued and running jobs by kind."""
     names = waiting(storage)
     try:
         names += [e.name for e in storage.list_folder(CLAIMS) if e.name.endswith(".json")]
     except NotFound:
         pass
-    # Files of unknown kinds are not counted: the next claim sets them aside (reported in /health).
+    # unknown kinds: the next claim sets them aside
     return dict(Counter(kind for kind in map(kind_in, names) if kind is not None))
 
 
 def claim(storage, name, worker, lease, clock=time.time, ready=None):
-    """Take a queued job for `lease` seconds; None when someone else has it, it is gone,
-    ready(job) says it is not due yet, or it is no job this version can run (then it is set aside)."""
+    """Take a queued job for `lease` seconds, or None; a job this version cannot run is set aside."""
     data, version = storage.read_versioned(join(JOBS, name))
     if data is None:
         return None
@@ -213,10 +176,9 @@ def claim(storage, name, worker, lease, clock=time.time, ready=None):
     try:
         storage.create(join(CLAIMS, name), orjson.dumps(mine))
     except AlreadyExists:
-        return None  # running elsewhere; recover() deals with it if its worker died
+        return None  # running elsewhere; recover() frees it if its worker died
     try:
-        # Only the job we read: if another worker claimed, ran and finished it since,
-        # it is gone (or queued afresh) and is not ours to run.
+        # only the version read: a job run and queued afresh since is not ours
         storage.delete_if(join(JOBS, name), version)
     except (PreconditionFailed, NotFound):
         finish(storage, name)  # give the claim back
@@ -225,7 +187,7 @@ def claim(storage, name, worker, lease, clock=time.time, ready=None):
 
 
 def renew(storage, name, worker, lease, clock=time.time):
-    """Extend the lease of a job in hand; False when the claim is no longer this worker's."""
+    """Extend a held job's lease; False when the claim is no longer this worker's."""
     data, version = storage.read_versioned(join(CLAIMS, name))
     held = parsed(data)
     if held is None or held.get("worker") != worker:
@@ -238,11 +200,7 @@ def renew(storage, name, worker, lease, clock=time.time):
 
 
 def more_urgent(storage, kind, ready=None):
-    """Whether a job more urgent than one of `kind` waits and is due (ready(job), when given).
-
-    Lists only the more urgent priorities (a name prefix each), and reads only jobs
-    that ready() must judge: what a long job asks between its steps.
-    """
+    """Whether a due job more urgent than one of `kind` waits."""
     for level in sorted(set(PRIORITY.values())):
         if level >= PRIORITY[kind]:
             return False
@@ -254,27 +212,27 @@ def more_urgent(storage, kind, ready=None):
             try:
                 job = upgrade(parsed(storage.read(join(JOBS, name))))
             except LensletError:
-                continue  # taken meanwhile: not a reason to stop
-            if job is not None and ready(job):  # (one that is no job is set aside by the next claim)
+                continue  # taken meanwhile
+            if job is not None and ready(job):
                 return True
     return False
 
 
 class Cursor:
-    """One worker's way through the queue: a listing serves many claims (see the module's notes)."""
+    """One worker's way through the queue: a listing serves many claims."""
 
     def __init__(self, storage, urgent_check=URGENT_CHECK, clock=time.monotonic, shuffle=None):
         self.storage = storage
         self.urgent_check = urgent_check
         self.clock = clock
         self.shuffle = shuffle or random.Random().shuffle
-        self.ahead = []  # names still to try, the most urgent last (popped from the end)
+        self.ahead = []  # most urgent last
         self.checked = 0.0
-        self.lock = threading.Lock()  # the worker's job threads share one cursor
+        self.lock = threading.Lock()  # shared by the job threads
 
     def next_job(self, worker, lease, clock=time.time, ready=None):
         """Claim the most urgent due job nobody holds; (name, job) or (None, None)."""
-        fresh = False  # list at most once per call: a queue of jobs not due yet ends the call
+        fresh = False  # list at most once per call
         while True:
             name, fresh = self._pop(fresh)
             if name is None:
@@ -296,7 +254,6 @@ class Cursor:
             return (self.ahead.pop() if self.ahead else None), fresh
 
     def _take_urgent(self):
-        """Put queued jobs more urgent than the next one ahead of it."""
         head = self.ahead[-1].partition("-")[0]
         urgent = [name for level in sorted(set(PRIORITY.values())) if str(level) < head
                   for name in self.storage.list_names(JOBS, prefix=f"{level}-") if name.endswith(".json")]
@@ -305,7 +262,7 @@ class Cursor:
             self.ahead.extend(self._ordered([name for name in urgent if name not in known]))
 
     def _ordered(self, names):
-        """Most urgent last; jobs of one priority in this worker's own random order."""
+        """Order names most urgent last, each priority shuffled for this worker."""
         groups = {}
         for name in names:
             groups.setdefault(name.partition("-")[0], []).append(name)
@@ -317,7 +274,7 @@ class Cursor:
 
 
 def finish(storage, name):
-    """Drop the claim of a job that ran (whether it succeeded or failed for good)."""
+    """Drop the claim of a job that ran, whether it succeeded or failed for good."""
     try:
         storage.delete(join(CLAIMS, name))
     except NotFound:
@@ -325,12 +282,11 @@ def finish(storage, name):
 
 
 def requeue(storage, name, job):
-    """Queue a claimed job again, as it was before it was claimed."""
     plain = {key: value for key, value in job.items() if key not in ("worker", "until")}
     try:
         storage.create(join(JOBS, name), orjson.dumps(plain))
     except AlreadyExists:
-        pass  # asked for again meanwhile: that job will do
+        pass  # asked for again meanwhile
 
 
 def recover(storage, clock=time.time):

@@ -1,4 +1,4 @@
-"""Log lines with time, process and level in every lenslet process, like gunicorn's own."""
+"""Logging for every lenslet process, in gunicorn's format."""
 
 import logging
 
@@ -10,7 +10,7 @@ DATE_FORMAT = "[%Y-%m-%d %H:%M:%S %z]"
 
 
 def setup(level=logging.INFO):
-    """Give the `lenslet` loggers a stderr handler with time and level (once per process)."""
+    """Give the `lenslet` logger a stderr handler, once per process."""
     logger = logging.getLogger("lenslet")
     if not any(getattr(handler, "lenslet", False) for handler in logger.handlers):
         handler = logging.StreamHandler()
@@ -18,11 +18,11 @@ def setup(level=logging.INFO):
         handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
         logger.addHandler(handler)
     logger.setLevel(level)
-    logger.propagate = False  # not twice when the root logger has a handler too
+    logger.propagate = False  # no duplicates via the root logger
 
 
 def access_log_wanted(environ):
-    """Whether LENSLET_ACCESS_LOG asks for gunicorn's access log (a bad value is reported at start)."""
+    """Whether LENSLET_ACCESS_LOG asks for gunicorn's access log; a bad value is reported at start."""
     try:
         return Config.from_env({k: v for k, v in environ.items() if k == "LENSLET_ACCESS_LOG"}).access_log
     except ConfigError:

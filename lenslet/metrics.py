@@ -1,11 +1,4 @@
-"""Prometheus metrics for GET /metrics, kept by every lenslet process; no-ops while off.
-
-prometheus_client is imported only when LENSLET_METRICS is on (the `metrics` extra),
-so lenslet runs without it. Under gunicorn the packaged settings give every process
-one PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode): each HTTP
-worker and the lenslet worker write their counts there and a scrape, answered by any
-HTTP worker, adds them up. The worker's backlog and liveness are read at scrape time.
-"""
+"""Prometheus metrics for GET /metrics from every lenslet process; no-ops while off."""
 
 import importlib.util
 import os
@@ -15,37 +8,33 @@ from lenslet.errors import ConfigError
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-# Seconds: thumbnails and manifest rebuilds take up to a few; everything else is fast.
+# seconds
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-# Labels come only from fixed sets: a client inventing HTTP methods must not add series.
+# a fixed label set, so clients inventing methods add no series
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
-_on = None  # the metric objects, once enabled in this process
+_on = None
 
 
 def check(config):
     """Refuse LENSLET_METRICS=true when prometheus_client is not installed."""
-    # Found, not imported: prometheus_client picks its multiprocess mode when first imported, and
-    # gunicorn's master calls this before it sets PROMETHEUS_MULTIPROC_DIR for its children.
+    # not imported: importing picks the multiprocess mode, too early here
     if config.metrics and importlib.util.find_spec("prometheus_client") is None:
         raise ConfigError("LENSLET_METRICS=true needs prometheus_client: pip install 'lenslet[metrics]'",
                           setting="LENSLET_METRICS")
 
 
 def enable(process):
-    """Start counting in this process ("web" or "worker"); once per process, later calls keep it."""
+    """Start counting in this process ("web" or "worker"), once."""
     global _on
     if _on is None:
         _on = _Metrics(process)
     return _on
 
 
-# -- the hooks (each a no-op while metrics are off) --------------------------
-
-
 def request(route, method, status, seconds):
-    """An HTTP request answered: by route template, method (`other` when not in METHODS) and status."""
+    """Count an HTTP request by route template, method and status."""
     if _on:
         method = method if method in METHODS else "other"
         _on.requests.labels(route, method, str(status)).inc()
@@ -53,37 +42,36 @@ def request(route, method, status, seconds):
 
 
 def manifest_page():
-    """A folder manifest page answered by GET /folders."""
+    """Count a page answered by GET /folders."""
     if _on:
         _on.manifest_pages.labels(_on.process).inc()
 
 
 def manifest_rebuilt():
-    """A folder manifest rebuilt because the folder changed (or had none)."""
     if _on:
         _on.manifest_rebuilds.labels(_on.process).inc()
 
 
 def thumb_request(outcome):
-    """GET /thumb: "hit" (stored and fresh), "made" (inline or waited for), "queued" (202)."""
+    """Count a GET /thumb by outcome: "hit", "made" or "queued"."""
     if _on:
         _on.thumb_requests.labels(outcome).inc()
 
 
 def thumbnail(result):
-    """A thumbnail job's image: "made" or "failed"."""
+    """Count a thumbnail job's image as "made" or "failed"."""
     if _on:
         _on.thumbnails.labels(result).inc()
 
 
 def job(kind, seconds):
-    """A worker job run, with how long it took."""
+    """Record how long a worker job took."""
     if _on:
         _on.jobs.labels(kind).observe(seconds)
 
 
 def storage_error(error):
-    """A storage error (disk or S3) met by a request or a job, by lenslet error class."""
+    """Count a storage error by lenslet error class."""
     if _on:
         _on.storage_errors.labels(_on.process, error).inc()
 
@@ -110,9 +98,6 @@ class Timer:
         return False
 
 
-# -- the metric objects and the scrape ----------------------------------------
-
-
 class _Metrics:
     def __init__(self, process):
         from prometheus_client import Counter, Histogram
@@ -134,8 +119,7 @@ class _Metrics:
 
 
 def render(backlog, workers):
-    """The exposition text of every process's metrics, plus the worker's backlog by kind and
-    the live workers (read from storage by the caller at scrape time)."""
+    """Return every process's metrics, the backlog and live workers as exposition text."""
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.core import GaugeMetricFamily
     if os.environ.get(MULTIPROC_DIR):

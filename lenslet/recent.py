@@ -1,8 +1,4 @@
-"""A process's memos: the values used last, a bounded number of them, for any thread.
-
-Listings (pages, answers, counts, orders), thumbnails, what an image says of itself and the credentials a
-process counted already each keep one; past its capacity the one used longest ago goes first.
-"""
+"""A thread-safe, bounded memo of the values used last."""
 
 import threading
 from collections import OrderedDict
@@ -11,7 +7,7 @@ _NONE = object()
 
 
 class Recent:
-    """A bounded map whose least recently used key goes first once it holds more than capacity."""
+    """A bounded map that drops its least recently used key past capacity."""
 
     def __init__(self, capacity):
         self.capacity = capacity
@@ -19,7 +15,7 @@ class Recent:
         self._lock = threading.Lock()
 
     def get(self, key, default=None):
-        """The value kept for key (now the most recently used), or default."""
+        """Return the value for key, now the most recent, or default."""
         with self._lock:
             value = self._values.get(key, _NONE)
             if value is _NONE:
@@ -28,7 +24,7 @@ class Recent:
             return value
 
     def put(self, key, value):
-        """Keep value for key, as the most recently used; the least recently used go past capacity."""
+        """Keep value for key as the most recent, dropping the oldest past capacity."""
         with self._lock:
             self._values[key] = value
             self._values.move_to_end(key)
@@ -36,7 +32,6 @@ class Recent:
                 self._values.popitem(last=False)
 
     def clear(self):
-        """Forget every value."""
         with self._lock:
             self._values.clear()
 

@@ -1,11 +1,4 @@
-"""Albums: their records and the changes a person makes to one. Pure: no I/O.
-
-An album is a small JSON file (`.lenslet/albums/<id>.json`): a name, its maker (their name, and their id
-when they have one: it is theirs by it), and either images
-picked by hand, in the maker's order, each named by its path and its content hash (so an image moved
-or renamed, by lenslet or by another program, is found again by its hash), or a saved search (smart:
-its images are whatever the search finds when the album is read). A cover is one of its images.
-"""
+"""Album records and the changes a person makes to one; pure, no I/O."""
 
 import re
 import secrets
@@ -22,14 +15,14 @@ ID = re.compile(r"^[0-9a-f]{16}$")
 HASH = re.compile(r"^blake3:[0-9a-f]{64}$")
 MAX_IMAGES = 10_000   # images one album holds
 MAX_NAME = 200        # characters of an album's name
-MAX_FILE = 4 << 20    # bytes of an album's file (10,000 images of long paths fit)
+MAX_FILE = 4 << 20    # bytes of an album's file
 MAX_CHANGE = 1000     # images one change adds, removes or moves
 MAX_QUERY = 1000      # characters of a smart album's q
 SMART_KEYS = ("q", "path", *query.PARAMS)
 
 
 class BadAlbum(ValueError):
-    """An album file of a shape lenslet does not write (torn, forged, another program's)."""
+    """An album file of a shape lenslet does not write."""
 
 
 def new_id():
@@ -43,7 +36,7 @@ def checked_name(name):
 
 
 def checked_smart(smart):
-    """A smart album's saved search: {"q", "path", sort and filters}, each read as search reads it."""
+    """Check a smart album's saved search: q, path, sort and filters."""
     if not isinstance(smart, dict) or set(smart) - set(SMART_KEYS) or \
             not all(isinstance(value, str) for value in smart.values()):
         raise BadRequest(f"smart is an object of texts: {', '.join(SMART_KEYS)}", field="smart")
@@ -51,17 +44,17 @@ def checked_smart(smart):
         raise BadRequest(f"smart.q is longer than {MAX_QUERY} characters", field="smart")
     if smart.get("path") and not is_clean(smart["path"]):
         raise BadRequest("smart.path is a folder of the gallery", field="smart")
-    asked_of(smart)  # a BadRequest naming the parameter for a value search cannot read
+    asked_of(smart)  # raises BadRequest for a value search cannot read
     return {key: value for key, value in smart.items() if value}
 
 
 def asked_of(smart):
-    """The query.Query a smart album's saved search asks."""
+    """Return the query.Query a smart album's saved search asks."""
     return query.parse({name: smart.get(name) for name in query.PARAMS}, smart.get("q", ""))
 
 
 def checked_paths(paths, field):
-    """Image paths a change names: a list of 1 to MAX_CHANGE clean image paths (duplicates once)."""
+    """Check the image paths a change names, dropping duplicates."""
     if not isinstance(paths, list) or not 1 <= len(paths) <= MAX_CHANGE or not all(map(is_clean, paths)):
         raise BadRequest(f"{field} is a list of 1 to {MAX_CHANGE} image paths", field=field)
     for path in paths:
@@ -71,7 +64,7 @@ def checked_paths(paths, field):
 
 
 def new(name, owner, now, smart=None, owner_id=None):
-    """A new album of owner (a name, and the id of a user who has one: the album is bound to it)."""
+    """Make a new album record, bound to owner_id when the owner has one."""
     record = {"v": FORMAT, "id": new_id(), "name": checked_name(name), "owner": owner, "createdAt": now,
               "updatedAt": now, "images": [], "cover": None, "smart": None if smart is None else checked_smart(smart)}
     if owner_id:
@@ -84,7 +77,7 @@ def dumps(record):
 
 
 def loads(data, album_id):
-    """The record in an album file's bytes, checked field by field; BadAlbum when it is not one."""
+    """Parse and check an album file's bytes; raise BadAlbum when they do not hold one."""
     try:
         record = orjson.loads(data)
     except orjson.JSONDecodeError as ex:
@@ -122,9 +115,8 @@ def _image_shaped(image):
 
 
 def change(record, body, now, found):
-    """The record after a change (PATCH /albums/{id}): rename, add, remove, move, cover. found(paths) gives
-    [{"path", "hash"}] of images the caller may add (refusing the others as missing). BadRequest names a
-    change that cannot be made; nothing is changed then."""
+    """Return the record after a PATCH /albums/{id} change, or raise BadRequest and change nothing.
+    found(paths) returns [{"path", "hash"}] of the images the caller may add."""
     if not isinstance(body, dict) or not body or set(body) - {"name", "add", "remove", "move", "cover", "smart"}:
         raise BadRequest("the body is an object of changes: name, add, remove, move, cover, smart")
     record = dict(record, images=list(record["images"]))
@@ -163,8 +155,7 @@ def change(record, body, now, found):
 
 
 def moved(images, moves):
-    """images after moves [{"path", "before": a path or null (the end)}], each in turn; a path the album does
-    not hold is refused (it may have been removed meanwhile: the page reads the album again)."""
+    """Return images after each move [{"path", "before": a path, or null for the end}] in turn."""
     if not isinstance(moves, list) or not 1 <= len(moves) <= MAX_CHANGE or not all(
             isinstance(move, dict) and set(move) <= {"path", "before"} and isinstance(move.get("path"), str)
             and (move.get("before") is None or isinstance(move.get("before"), str)) for move in moves):
@@ -184,7 +175,7 @@ def moved(images, moves):
 
 
 def shown(record, count):
-    """An album as GET /albums lists it."""
+    """Return an album as GET /albums lists it."""
     return {"id": record["id"], "name": record["name"], "owner": record["owner"], "smart": record["smart"],
             "cover": record["cover"] or (record["images"][0]["path"] if record["images"] else None),
             "count": count, "createdAt": record["createdAt"], "updatedAt": record["updatedAt"]}

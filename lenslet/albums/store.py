@@ -1,11 +1,4 @@
-"""Albums kept in the state folder, one file each (`.lenslet/albums/<id>.json`), so every web process and
-every host on one bucket agree. A change is a read-change-write replaced only if the file is unchanged
-since read (retried on a change), so two edits at once both land. An image is found again by its
-content hash when its path no longer holds it (moved or renamed, by lenslet or another program): looked
-up in the search rollup, and the album's file set right (conditionally) for the next reader.
-
-A share link of an album opens what the album holds now: its images picked by hand, or what its saved
-search finds now, run as the album's maker (their scope, decided on what storage opens), never more."""
+"""Albums, one file each in the state folder, changed by conditional writes."""
 
 import logging
 import threading
@@ -31,10 +24,10 @@ from lenslet.search import rollup
 from lenslet.search.searcher import search_id
 
 log = logging.getLogger("lenslet")
-CHANGE_TRIES = 20  # a change retried on another's, at most this often
+CHANGE_TRIES = 20  # tries of a change that loses to a concurrent one
 MAX_PAGE = 1000    # images of an album answered at once
-KEPT_HASHES = 1024  # hashes looked up in one rollup, kept
-KEPT_FINDS = 32     # smart albums' shared finds kept (each request of a share link asks for its album's)
+KEPT_HASHES = 1024  # hash lookups cached per rollup
+KEPT_FINDS = 32     # smart albums' search results cached for share links
 
 
 def album_key(album_id):
@@ -46,7 +39,7 @@ def iso(seconds):
 
 
 def owns(principal, record):
-    """Whether an album is the principal's (by its maker's id; one without, the last release's, by name)."""
+    """Return whether the principal made the album (by user id, else by name)."""
     return principal.is_maker(record.get("ownerId"), record["owner"])
 
 
@@ -60,18 +53,16 @@ class Albums:
     def __init__(self, storage, searcher, listings, tree, clock=time.time):
         self.storage = storage
         self.searcher = searcher
-        self.listings = listings  # the folders' listings (manifest.listings.Folders): where an album's images are
-        self.tree = tree  # the browse tree (tree.Tree): an image looked at where its folder's listing is not read
+        self.listings = listings
+        self.tree = tree
         self.clock = clock
-        self.found_by_hash = {}  # (rollup stat, hash) -> the paths the rollup holds it at, the trash's left out
-        self.shared_finds = {}  # what a smart album's search found for its maker: see found_for_share
+        self.found_by_hash = {}  # (rollup stat, hash) -> paths
+        self.shared_finds = {}  # see found_for_share
         self.finds_lock = threading.Lock()
 
-    # -- the files -----------------------------------------------------------------
 
     def read(self, album_id):
-        """(record, version), or (None, None) when there is none or its file is not an album's (a FIFO, a link or
-        a folder in its place is never opened; a torn, huge or forged file opens nothing and is logged)."""
+        """Return (record, version), or (None, None) when there is no valid album file."""
         if not albums.ID.match(album_id or ""):
             return None, None
         try:
@@ -88,22 +79,21 @@ class Albums:
             return None, None
 
     def owned(self, principal, album_id):
-        """(record, version) of an album the principal made (an admin: any); as missing else."""
+        """Return (record, version) of an album the principal made (an admin: any), or raise NotFound."""
         record, version = self.read(album_id)
         if record is None or not (owns(principal, record) or principal.admin):
             raise missing(album_id)
         return record, version
 
     def shareable(self, principal, album_id):
-        """The id of an album the principal may share: their own (picked or smart); another's, an admin's too, is
-        refused, as its link would open only what the album's maker shares (nothing)."""
+        """Return the id of an album the principal made; a link to another's would open nothing."""
         record, _ = self.owned(principal, str(album_id))
         if not owns(principal, record):
             raise Forbidden("an album is shared by its maker", field="album")
         return record["id"]
 
     def readable(self, principal, album_id):
-        """The record of an album the principal may open: their own, or the one their share link names."""
+        """Return an album the principal made, or the one their share link names."""
         share = principal.share
         if share is not None:
             record, _ = self.read(album_id)
@@ -112,10 +102,9 @@ class Albums:
             return record
         return self.owned(principal, album_id)[0]
 
-    # -- answers -----------------------------------------------------------------------
 
     def listed(self, principal, access):
-        """The principal's albums (an admin's own too, not everyone's), newest change first."""
+        """Return the principal's own albums, newest change first."""
         try:
             names = self.storage.list_names(ALBUMS)
         except NotFound:
@@ -143,34 +132,33 @@ class Albums:
         return albums.shown(record, len(record["images"]) if not record["smart"] else None)
 
     def change(self, principal, access, album_id, body):
-        """One change (albums.change), made on the album as it is now, whoever changed it meanwhile."""
+        """Apply one change to the album as it is now, retrying if another lands meanwhile."""
         for _ in range(CHANGE_TRIES):
             record, version = self.owned(principal, album_id)
             changed = albums.change(record, body, iso(self.clock()), lambda paths: self.identified(access, paths))
             try:
                 self.storage.replace_if(album_key(album_id), albums.dumps(changed), version)
             except PreconditionFailed:
-                continue  # another change landed meanwhile: made again on it
+                continue
             return albums.shown(changed, None if changed["smart"] else
                                 sum(access.may_see(image["path"]) for image in changed["images"]))
         raise Unavailable("the album keeps changing: try again", retry_after=1)
 
     def remove(self, principal, album_id):
-        """Remove an album (never its images)."""
+        """Remove an album, never its images."""
         record, version = self.owned(principal, album_id)
         try:
             self.storage.delete_if(album_key(album_id), version)
         except (NotFound, PreconditionFailed):
-            raise missing(album_id) from None  # removed meanwhile, or changed: read it again
+            raise missing(album_id) from None  # removed or changed meanwhile
         log.info("album %s removed by %s", album_id, principal.name)
         return {"ok": True, "id": album_id}
 
     def view(self, principal, access, album_id, offset, limit):
-        """An album and one page of what it holds now, as the principal may see it."""
+        """Return an album and one page of what the principal may see of it now."""
         record = self.readable(principal, album_id)
         if record["smart"] is not None and principal.share is not None:
-            # What the link's request found the search finds for the maker (images_now): one answer per request,
-            # whatever the album's maker changes meanwhile.
+            # What images_now found for the maker when this request began.
             seen = [path for path in principal.share.get("images", ()) if access.may_see(path)]
             items = [self.rollup_item(path) or {"path": path, "name": name_of(path)}
                      for path in seen[offset:offset + limit]]
@@ -183,16 +171,13 @@ class Albums:
         return {**albums.shown(record, total), "offset": offset, "limit": limit, "total": total, "items": items}
 
     def shown_now(self, album_id, images, access):
-        """The listing entries of a picked album's images the principal sees now, in the album's order, each
-        image once: offsets and the total count these, so no page repeats or skips one hidden meanwhile
-        (trashed, gone, moved where it is not found yet or out of the scope)."""
+        """Return the listing entries of the picked images the principal sees now, each once."""
         seen = [image for image in images if access.in_scope(image["path"])]  # placed() checks their content
         items, moved, shown = [], {}, set()
         for image, (path, item) in zip(seen, self.placed(seen), strict=True):
             if path is not None and path != image["path"]:
-                moved[image["path"]] = path  # set right for everyone, whoever found it
-            # Decided on where the image is now: moved out of a scope, it is out of it (a share link
-            # opens it at its new path from the next request on, once the album names it there).
+                moved[image["path"]] = path
+            # Moved out of a scope, an image is out of it.
             if path is not None and path not in shown and access.in_scope(path):
                 shown.add(path)
                 items.append(item)
@@ -206,13 +191,10 @@ class Albums:
             folders = access.search_folders(folder)
             return access.found(folder, *self.searcher.search_in(asked.text, folder, folders, offset, limit, asked))
         except NotFound:
-            return 0, []  # its folder gone, or not the principal's: nothing found
+            return 0, []  # its folder gone, or not the principal's
 
     def images_now(self, album_id, maker):
-        """(paths, {path: content hash}) a share of the album opens now, in the album's order (None: the album is
-        gone, or is not the share maker's). maker: the Access of the share's maker as they are now. Picked images:
-        as last set right, each opened only while its path holds its content (is_image_at); a smart album: what
-        its search finds for the maker now, without the trash, at most albums.MAX_IMAGES (no hashes)."""
+        """Return (paths, {path: hash}) a share opens now, or None if the album is gone or not the maker's."""
         record, version = self.read(album_id)
         if record is None or not owns(maker.principal, record):
             return None
@@ -222,14 +204,11 @@ class Albums:
         return self.found_for_share(album_id, version, record["smart"], maker), {}
 
     def is_image_at(self, path, digest):
-        """Whether the image at path is the one of this content hash (a link opens it, never another photo given
-        its name since): one look at that path."""
+        """Return whether path still holds this image, so a link never opens another photo."""
         return self.holds(path, self.listed_in({path}), digest)
 
     def found_for_share(self, album_id, version, smart, maker):
-        """What a smart album's search finds for its maker (see images_now). Every request of its share link asks
-        (each thumbnail): kept while the album's file, the rollup, the edits since and the maker's scope are
-        the same. A link changed meanwhile is still decided on each request, by the share's own Access."""
+        """Return what a smart album's search finds for its maker; cached while nothing changes."""
         loaded, edits = self.searcher.fresh()
         scope = maker.principal.scope
         key = (album_id, version, loaded.stat, tuple(sorted(entry.get("note", "") for entry in edits.values())),
@@ -244,10 +223,9 @@ class Albums:
                     self.shared_finds.pop(next(iter(self.shared_finds)))
         return found
 
-    # -- images by identity -------------------------------------------------------------
 
     def identified(self, access, paths):
-        """[{"path", "hash"}] of images the principal may see; as missing for any other."""
+        """Return [{"path", "hash"}] of images the principal may see; NotFound for any other."""
         found = []
         for path in paths:
             access.see(path)
@@ -259,15 +237,14 @@ class Albums:
         return found
 
     def hash_of(self, path):
-        """The content hash of the image at path, read from it (one the rollup does not know yet)."""
         if not is_image(name_of(path)):
             raise BadRequest("an album holds images only", path=path)
-        stream = self.storage.open(path)  # NotFound for a path that is not there, as for anyone
+        stream = self.storage.open(path)
         with stream:
             return content_hash_of(stream)
 
     def rollup_item(self, path):
-        """What search's rollup (with the edits since) says of the image at path, or None."""
+        """Return what the rollup, with the edits since, says of the image at path."""
         loaded, edits = self.searcher.fresh()
         entry = edits.get(path)
         if entry is not None and entry.get("gone"):
@@ -278,14 +255,7 @@ class Albums:
         return self.searcher.merged(loaded, {}, entry) if entry else None
 
     def placed(self, images):
-        """[(path, item)] of an album's images now, each at its path or found again by its hash ((None, None): gone).
-
-        Told by the listings of the folders they are in, each folder's read once (a page at a time, through the
-        listings store, which lists a folder again when it changed, as GET /folders does), not by a look at each
-        image: on S3 a page of 100 images in 4 folders costs 4 listing reads, where it cost 100 HEADs. A folder
-        holding one image of the page has that image looked at instead (see listed_in), so a page costs at most
-        about a request an image. An image not where the album says (moved or renamed, by lenslet or by
-        another program) is looked for by its hash in the search rollup, and taken where it is found with it."""
+        """Return (path, item) of each image, at its path or found by hash; (None, None) if gone."""
         listed = self.listed_in({image["path"] for image in images})
         here = [self.holds(image["path"], listed, image["hash"]) for image in images]
         elsewhere = {image["path"]: self.by_hash(image["hash"]) for image, held in zip(images, here, strict=True)
@@ -300,10 +270,7 @@ class Albums:
         return placed
 
     def listed_in(self, paths):
-        """{path: its listing entry} of the paths that hold an image now (a path of a folder that is gone, or is no
-        folder, is not there). A folder holding two or more of them has its listing read (on S3 a conditional
-        GET of each page, and every LENSLET_RECHECK seconds a LIST of the folder); one holding a single one has
-        that image looked at (one HEAD) and what search knows of it taken: a listing would cost as much or more."""
+        """Return {path: listing entry} of the paths that hold an image now."""
         by_folder = {}
         for path in paths:
             by_folder.setdefault(parent(path), set()).add(name_of(path))
@@ -332,8 +299,7 @@ class Albums:
         return listed
 
     def looked_at(self, path):
-        """The image at path as a listing entry would tell of it (None when none is there): its size and time
-        looked at, the rest what search knows of that very file (its hash only then)."""
+        """Return the image at path as a listing entry would show it, or None."""
         try:
             _, stat = self.tree.locate_image(path)
         except LensletError:
@@ -345,9 +311,7 @@ class Albums:
         return entry
 
     def holds(self, path, listed, digest):
-        """Whether the listing entry at path is the album's image of this hash (the album knowing none: any image
-        there). An entry not hashed yet counts by what search knew of the very file (its size and time), else by
-        the image's own hash (a file new since the rollup was built, before the worker hashed it: read)."""
+        """Return whether the entry at path is the album's image of this hash (any, if it is None)."""
         entry = listed.get(path)
         if entry is None:
             return False
@@ -364,16 +328,13 @@ class Albums:
             return False
 
     def by_hash(self, digest):
-        """The paths the rollup holds an image of this content hash at (the trash's left out: an image trashed
-        has left the album), kept per rollup; a listing tells which of them holds it now."""
+        """Return the rollup's paths of the image of this hash, outside the trash; cached."""
         loaded, _ = self.searcher.fresh()
         key = (loaded.stat, digest)
         if key in self.found_by_hash:
             return self.found_by_hash[key]
         needle, found = b'"hash":"' + digest.encode() + b'"', []
-        # The rollup search has loaded, which holds() asks what it knew of each file found: the stored file, newer
-        # while this process loads it, named images search did not know yet, each then read whole to be hashed.
-        # The stored file only while none is loaded (a process just started).
+        # Scan the loaded rollup, as holds() compares with it; the stored file until one loads.
         snapshot = loaded.loaded
         bodies = (body for _, body in snapshot.lines(0, len(snapshot))) if len(snapshot) \
             else rollup.raw_items(self.storage)
@@ -392,8 +353,7 @@ class Albums:
         return found
 
     def follow(self, album_id, moved):
-        """Set an album's paths right after its images moved (only if unchanged since read: else the next reader
-        does); two images found at one path keep the first."""
+        """Rewrite the paths of an album's moved images, if it is unchanged since read."""
         record, version = self.read(album_id)
         if record is None:
             return

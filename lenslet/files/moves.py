@@ -1,11 +1,4 @@
-"""Planning for file management: upload names, move plans and their recovery. Pure: no I/O.
-
-A move (or rename) of an image carries its sidecar and thumbnail along. Each file
-moves as one step; the image moves last and is the pivot: once the image is at its
-new name the move is finished forward after a crash, before that it is rolled back.
-On disk a step is a link and an unlink, so a crash can leave a file under both
-names (the same file); on S3 a step is a copy (all copies first) then a delete.
-"""
+"""Pure planning for uploads and moves: safe names, move steps and their recovery."""
 
 import re
 import unicodedata
@@ -30,23 +23,22 @@ from lenslet.layout import (
 )
 from lenslet.storage.paths import clean_path, is_clean
 
-MAX_NUMBER = 10_000  # `photo (n).jpg` tried up to this n before giving up
-STALE_JOURNAL = 120.0  # seconds after which a move nobody finished counts as abandoned, whoever ran it
+MAX_NUMBER = 10_000
+STALE_JOURNAL = 120.0  # seconds before a torn move counts as abandoned
 JOURNAL_VERSION = 1
 JOURNAL_KINDS = ("image", "folder")
 _NUMBERED = re.compile(r"^(?P<stem>.*?) \((?P<n>\d+)\)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# The extension a sniffed type gets when the uploaded name has none of an image.
 EXTENSION_OF = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/avif": ".avif",
                 "image/gif": ".gif", "image/heic": ".heic"}
 CONFLICT_MODES = ("fail", "rename", "replace")
 
 
 def clean_name(raw):
-    """Turn a client's file name into a safe name in one folder, or refuse it (BadPath)."""
+    """Turn a client's file name into a safe name, or raise BadPath."""
     if not isinstance(raw, str):
         raise BadPath("the file name must be text")
-    # Browsers send "C:\fakepath\photo.jpg" or "a/b/photo.jpg": only the last part names the file.
+    # Browsers may send a whole path: only the last part names the file.
     name = re.split(r"[\\/]", raw)[-1]
     name = unicodedata.normalize("NFC", _CONTROL.sub("", name)).strip()
     if not name or name in (".", ".."):
@@ -59,8 +51,7 @@ def clean_name(raw):
 
 
 def spellings(name):
-    """The spellings under which a name may already be stored, itself first: one name typed on
-    macOS arrives decomposed (NFD), typed elsewhere composed (NFC). Names compare by NFC."""
+    """Return the name's Unicode spellings (macOS sends NFD, others NFC)."""
     found = [name]
     for form in ("NFC", "NFD"):
         spelled = unicodedata.normalize(form, name)
@@ -70,10 +61,10 @@ def spellings(name):
 
 
 def upload_name(raw, kind):
-    """The name an upload gets: cleaned, with the sniffed type's extension when it has no image extension."""
+    """Return an upload's clean name, with the sniffed type's extension if needed."""
     name = clean_name(raw)
     if mime_of(name) is None or is_internal(name):
-        if kind not in EXTENSION_OF:  # a raw file: its maker's extension says which it is
+        if kind not in EXTENSION_OF:
             raise UnsupportedMedia("a camera's raw file keeps its own extension (.dng, .cr2, .nef, .arw, .orf, "
                                    ".rw2, .raf, .pef)", name=raw)
         name = clean_name(name + EXTENSION_OF[kind])
@@ -83,7 +74,7 @@ def upload_name(raw, kind):
 
 
 def numbered(name, number):
-    """`photo.jpg` numbered 2 is `photo (2).jpg`; `photo (1).jpg` numbered 2 too (never `photo (1) (2).jpg`)."""
+    """`photo (1).jpg` numbered 2 is `photo (2).jpg`."""
     dot = name.rfind(".")
     stem, ext = (name[:dot], name[dot:]) if dot > 0 else (name, "")
     found = _NUMBERED.match(stem)
@@ -93,7 +84,7 @@ def numbered(name, number):
 
 
 def free_name(name, taken):
-    """The first of name, `name (1)`, `name (2)`, ... for which taken(candidate) is false."""
+    """Return the first of name, `name (1)`, ... that is not taken."""
     if not taken(name):
         return name
     for number in range(1, MAX_NUMBER):
@@ -104,7 +95,7 @@ def free_name(name, taken):
 
 
 def conflict_mode(raw):
-    """What to do when an upload's or a move's name is taken: fail (409), rename (`photo (1).jpg`) or replace."""
+    """Parse what to do when a name is taken: fail, rename or replace."""
     if raw in (None, ""):
         return "fail"
     mode = str(raw).strip().lower()
@@ -116,42 +107,32 @@ def conflict_mode(raw):
     return mode
 
 
-# -- moves ------------------------------------------------------------------
-
 def image_steps(src, dst, xmp=False):
-    """The (from, to) steps of an image move: thumbnail, then sidecar, then the image itself (the pivot).
-
-    xmp: other tools' XMP sidecars go along too, before the image: foo.jpg.xmp becomes
-    bar.jpg.xmp and foo.xmp bar.xmp, the case of .xmp kept (the caller leaves out those
-    missing, and foo.xmp while another file of the stem keeps it: see stem_shared).
-    """
+    """Return the (from, to) steps of an image move, the image last: once it has moved,
+    recovery finishes the move, before that it undoes it."""
     steps = [(thumb_of(src), thumb_of(dst)), (sidecar_of(src), sidecar_of(dst))]
     if xmp:
-        # Another tool names its XMP sidecar itself, never shortened: past 255 bytes there is none.
+        # Other tools never shorten an XMP name, so one too long cannot exist.
         steps += [(src + suffix, dst + suffix) for suffix in XMP_SUFFIXES if _fits(name_of(src) + suffix)]
         steps += [(_stem(src) + suffix, _stem(dst) + suffix) for suffix in XMP_SUFFIXES]
     return steps + [(src, dst)]
 
 
 def _fits(name):
-    """Whether a file name is within the 255 bytes file systems allow."""
     return len(name.encode("utf-8", "surrogateescape")) <= MAX_NAME
 
 
 def _stem(key):
-    """foo.jpg's key without its extension: where Adobe's foo.xmp is named from."""
     name = name_of(key)
     return join(parent(key), name.rpartition(".")[0] or name)
 
 
 def is_stem_xmp(image, key):
-    """Whether key is the XMP sidecar named after the image's stem (foo.xmp, shared by foo.jpg and foo.cr2)."""
     return is_xmp(key) and key[:-4] == _stem(image)
 
 
 def stem_shared(image_name, names):
-    """Whether another file of the image's stem is among a folder's names (foo.cr2 beside foo.jpg):
-    then foo.xmp is that file's too, and stays where it is."""
+    """Whether another file shares the image's stem (and so its foo.xmp)."""
     stem = image_name.rpartition(".")[0]
     return any(name != image_name and name.rpartition(".")[0] == stem and not is_xmp(name) and not is_internal(name)
                for name in names)
@@ -162,12 +143,7 @@ def in_trash(key):
 
 
 def restore_origin(origin, path):
-    """Where a trashed image goes back to, from its sidecar's originalPosition, or a refusal.
-
-    A sidecar is anyone's to edit: the place is read as a client's path is (one leading slash is the
-    root, as the API and older writers say it; nothing out of the tree, no state folder), and never in
-    the trash.
-    """
+    """Return where a trashed image goes back to; a sidecar is anyone's to edit, so check it."""
     if not isinstance(origin, str) or not origin:
         raise Conflict("where this image came from is not known; move it instead", path=path)
     try:
@@ -181,28 +157,23 @@ def restore_origin(origin, path):
 
 
 def trash_key(key):
-    """Where an image goes in the trash: its name at the top of `_trash_` (a number added on a clash)."""
     return join(TRASH, name_of(key))
 
 
 def direction(pivot_state):
-    """Whether a journalled move goes forward or back, from what is found at the pivot.
-
-    pivot_state is "src" (only the old name), "dst" (only the new), "both" (same file
-    under both names) or "none" (gone from both).
-    """
+    """Return "forward" or "back" for a torn move, by where its image is."""
     return "forward" if pivot_state in ("dst", "both") else "back"
 
 
 def repair(step_state, way):
-    """What recovery does with one step: "rename", "unlink-src", "unlink-dst", "rename-back" or None."""
+    """Return what recovery does with one step, or None."""
     if way == "forward":
         return {"src": "rename", "both": "unlink-src"}.get(step_state)
     return {"dst": "rename-back", "both": "unlink-dst"}.get(step_state)
 
 
 def abandoned(journal, host, now, alive):
-    """Whether recovery may act on a move journal: its process is gone (same host) or it is old."""
+    """Whether recovery may act on a move journal: its process is gone or it is old."""
     if now - journal.get("startedAt", 0) > STALE_JOURNAL:
         return True
     if journal.get("host") != host:
@@ -212,12 +183,10 @@ def abandoned(journal, host, now, alive):
 
 
 def folder_target(src, dest_folder, to=None):
-    """Where a move puts src: `to` when given (a rename), else src's name inside dest_folder."""
     return to if to is not None else join(dest_folder, name_of(src))
 
 
 def check_folder_move(src, dst):
-    """Refuse to move a folder into itself or one of its subfolders, or to move the root or the trash."""
     if not src:
         raise BadPath("the root folder cannot be moved")
     if src == TRASH:
@@ -227,13 +196,8 @@ def check_folder_move(src, dst):
 
 
 def journal_problem(journal):
-    """Why a move journal found on disk may not be acted on, or None when it has the shape lenslet writes.
-
-    A journal is input like any other file: torn, another version's, a sync client's
-    copy, or forged. Recovery renames files by it, so only one whose every step stays
-    among the gallery's own paths (never into or out of `.lenslet/`, never a hidden
-    name) and whose steps are exactly those of one move is acted on.
-    """
+    """Return why a move journal may not be acted on, or None; recovery renames files
+    by it, so it must be exactly one move within the gallery."""
     if not isinstance(journal, dict):
         return "not a JSON object"
     if type(journal.get("v")) is not int or journal["v"] != JOURNAL_VERSION:
@@ -263,8 +227,7 @@ def journal_problem(journal):
     src, dst = pairs[-1]
     if not (is_image(name_of(src)) and is_image(name_of(dst))):
         return "the last step does not move an image"
-    # Companions missing at the time are left out (files.Files._move_image): steps are
-    # the image's own, in their order, the image last.
+    # Missing companions were left out, but the order must hold.
     expected = iter(image_steps(src, dst, xmp=True))
     if not all(pair in expected for pair in pairs):
         return "the steps are not those of one image's move"
@@ -285,9 +248,7 @@ DAY = 86400.0
 
 
 def trashed_at(sidecar, sidecar_mtime):
-    """When an image went to the trash, by its sidecar: `trashedAt`, else (trashed by a lenslet that did not
-    note it) the time its sidecar was last written, which the trash wrote; None when the sidecar does not say
-    lenslet trashed it (no `originalPosition`): such a file was put in the trash by hand, and is left there."""
+    """Return when lenslet trashed an image, or None if it was put in the trash by hand."""
     if not isinstance(sidecar, dict) or not isinstance(sidecar.get("originalPosition"), str):
         return None
     noted = parse_time(sidecar.get("trashedAt"))
@@ -295,5 +256,5 @@ def trashed_at(sidecar, sidecar_mtime):
 
 
 def trash_expired(trashed, now, days):
-    """Whether an image trashed at `trashed` (seconds, or None: not known) is past LENSLET_TRASH_DAYS (0: never)."""
+    """Whether an image trashed at `trashed` is past `days` (0: never)."""
     return days > 0 and trashed is not None and now - trashed >= days * DAY

@@ -1,10 +1,4 @@
-"""File management: upload, move and rename, trash and restore, permanent delete, folders.
-
-An image's sidecar and thumbnail travel with it. Every move is journalled in
-`.lenslet/moves/` before its first step, so that a process killed at any point
-leaves a journal that `recover()` (run when a web process or the worker starts)
-finishes or undoes: the image is never left apart from its sidecar.
-"""
+"""Carry out file operations: upload, move, trash, restore, delete, folders, and move recovery."""
 
 import bisect
 import logging
@@ -48,17 +42,17 @@ class Files:
 
     def __init__(self, tree, catalog, thumbs, config):
         self.tree = tree
-        self.catalog = catalog  # told what each operation changed, once, when it ends
+        self.catalog = catalog
         self.thumbs = thumbs
         self.limit = config.max_upload
-        self.reading = catalog.reading  # other tools' XMP sidecars go along with their images
+        self.reading = catalog.reading  # whether other tools' XMP sidecars move with images
         self.clock = catalog.clock
-        self.settled = set()  # storages whose interrupted moves this process has settled
+        self.settled = set()  # storages whose torn moves this process has recovered
 
-    # -- upload ------------------------------------------------------------
+    # -- upload
 
     def upload(self, folder, filename, stream, conflict="fail"):
-        """Store an uploaded image in a folder, its thumbnail made and its listing updated at once."""
+        """Store an uploaded image in a folder and make its thumbnail."""
         conflict = moves.conflict_mode(conflict)
         place = self._writable(folder)
         storage = place.storage
@@ -66,7 +60,7 @@ class Files:
             raise BadRequest("not a folder", path=folder)
         head = _read_head(stream)
         name = moves.upload_name(filename, decode.sniff(head))
-        for _ in range(3):  # a name taken between the look and the write: take the next one
+        for _ in range(3):  # the name may be taken between the look and the write
             if conflict == "rename":
                 name = moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate)))
                 key = join(place.key, name)
@@ -76,7 +70,7 @@ class Files:
                     raise AlreadyExists("a file of this name is in the folder; ask for a new name "
                                         "(conflict=rename) or to replace it (conflict=replace)",
                                         path=_browse(place, in_use))
-                key = in_use or join(place.key, name)  # replace: that very file, never a look-alike twin
+                key = in_use or join(place.key, name)  # replace the file as spelled in storage
             try:
                 storage.write_stream(key, stream, self.limit, replace=conflict == "replace", head=head)
                 break
@@ -89,21 +83,19 @@ class Files:
         try:
             digest = self.thumbs.make_upload(storage, key)
         except LensletError:
-            storage.delete(key)  # looked like an image, but cannot be decoded: not kept
+            storage.delete(key)  # not a decodable image: not kept
             raise
         self.catalog.added(storage, key, path, digest)
         return {"ok": True, "path": path, "name": name_of(key)}
 
-    # -- moves -------------------------------------------------------------
+    # -- moves
 
     def move(self, src, dest=None, to=None, conflict="fail"):
-        """Move or rename an image or a folder; dest is a folder, `to` a full new path. The answer has the
-        shape of a move of many: `path` and `paths` (the other file of a stack too when it went along)."""
+        """Move or rename an image or a folder; dest is a folder, `to` a full new path."""
         return self.move_many([src], dest, conflict, to)
 
     def move_many(self, paths, dest, conflict="fail", to=None):
-        """Move images or folders into one folder (or one of them to `to`), in order; the other file of
-        an image's stack goes along (renamed to the new stem when `to` renames it)."""
+        """Move images or folders into one folder, or one of them to `to`, with their stack partners."""
         conflict = moves.conflict_mode(conflict)
         targets = {}
         if to is not None:
@@ -120,7 +112,7 @@ class Files:
         if dest is None and to is None:
             raise BadRequest("say where to: dest (a folder; \"\" is the root) or to (a new path)")
         if dest == TRASH and to is None and not moves.in_trash(src):
-            return self._plan_trash(src)  # lenscat trashes with a move to /_trash_
+            return self._plan_trash(src)  # lenscat trashes by moving to /_trash_
         place = self._writable(src, is_file=True)
         if place.storage.stat(place.key).is_dir:
             return lambda changes: self._move_folder(place, moves.folder_target(src, dest, to), changes)
@@ -128,15 +120,7 @@ class Files:
         return _ImageMove(place, moves.folder_target(src, dest, to), conflict)
 
     def _in_turn(self, paths, plan, what):
-        """Check every path's plan, then carry them out in order; listings and search are told once, at the end.
-
-        plan(path) checks the request, changing nothing, and returns an _ImageMove, or a
-        function doing the work (a folder move, a delete). A refusal while checking leaves
-        everything as it was, the paths before it included. Image moves in a row are done
-        CHUNK at a time, sharing one hold of their locks and one round of fsyncs (1,000
-        images trashed at once cost a few seconds, not minutes). A refusal met while
-        carrying out (the tree changed meanwhile) says which paths went before: they stay done.
-        """
+        """Check every path's plan, then carry them out in order; a refusal while checking changes nothing."""
         done, pending = [], []
         with self._telling() as changes:
             try:
@@ -159,7 +143,7 @@ class Files:
         return {"ok": True, "path": done[0] if done else None, "paths": done}
 
     def _move_images(self, pending, changes, done):
-        """Move images, each in the same storage as the one before it sharing a chunk."""
+        """Move images, one chunk per run of images in the same storage."""
         start = 0
         while start < len(pending):
             end = start + 1
@@ -170,15 +154,11 @@ class Files:
             start = end
 
     def _move_chunk(self, chunk, changes, done):
-        """Move images, sidecars and thumbnails along, holding the locks of both names of each.
-
-        Edits, hashes, trash, delete and re-attachment take the same locks, so an edit
-        lands on the image before it moves or is refused after (never an orphan sidecar
-        at the old name), and two moves of one image or to one name run one after the other.
-        """
+        """Move images with their companions, holding the locks of both names of each;
+        edits take the same locks, so none lands on a sidecar left behind."""
         storage = chunk[0].place.storage
         left = list(chunk)
-        for _ in range(3):  # a name taken between the look and the lock: look again
+        for _ in range(3):  # a name may be taken between the look and the lock
             claimed, planned, refused = set(), [], None
             for move in left:
                 try:
@@ -209,8 +189,7 @@ class Files:
         raise Conflict("the folder keeps changing; try again", path=left[0].to_path)
 
     def _carry(self, storage, ready, changes, done):
-        """Move the images of one chunk, their locks held: journals and notes first, made durable
-        together, then every step, then the new names made durable, then the journals go."""
+        """Move one chunk of images, their locks held; the journals are durable before any step."""
         journals, written = [], []
         for move, target in ready:
             _drop_stray_thumb(storage, target.key)
@@ -234,7 +213,7 @@ class Files:
         back = [target.key for move, target in ready
                 if moves.in_trash(move.place.key) and not moves.in_trash(target.key)]
         for key in back:
-            clear_origin(storage, key, durable=False)  # out of the trash: nothing to restore any more
+            clear_origin(storage, key, durable=False)  # out of the trash
         storage.sync([sidecar_of(key) for key in back])
         for move, target in ready:
             new_path = _browse(target, target.key)
@@ -248,23 +227,17 @@ class Files:
             done.append(new_path)
 
     def _carried(self, storage, image, src, dst):
-        """Whether a file of the image goes along: always lenslet's; another tool's XMP sidecar when
-        its new name is free, and foo.xmp only while no other file of the stem (foo.cr2) stays."""
+        """Whether a companion moves too: lenslet's always, an XMP sidecar only if free and not shared."""
         if not is_xmp(src):
             return True
         if storage.exists(dst):
-            return False  # never over another's file: it stays at the old name
+            return False  # never over another's file
         folder = parent(image)
         return not (moves.is_stem_xmp(image, src) and
                     moves.stem_shared(name_of(image), storage.list_names(folder, name_of(src)[:-3])))
 
     def _target(self, place, to_path, conflict, claimed, may_make=False):
-        """The Place an image moves to, in the same storage; a taken name is 409 or numbered.
-
-        claimed: keys given to images moved in the same chunk (taken, though not yet there).
-        may_make: a missing folder on the way is no refusal (it is made before the move), a file
-        in its place is.
-        """
+        """Return the Place an image moves to in the same storage; claimed keys count as taken."""
         target = self.tree.locate(to_path, is_file=True)
         if target.storage.identity != place.storage.identity:
             raise BadRequest("images move within one tree only, not into or out of a pointer folder",
@@ -298,8 +271,7 @@ class Files:
             raise Forbidden("this folder is read-only", path=to_path)
         moves.check_folder_move(place.key, target.key)
         storage = place.storage
-        # Both names locked: two folders renamed to one name at once run one after the other,
-        # and the second finds the name taken.
+        # Lock both names so two renames to one name cannot both succeed.
         with storage.lock_images([place.key, target.key]):
             if storage.exists(target.key):
                 raise AlreadyExists("the target folder exists", path=to_path)
@@ -312,16 +284,16 @@ class Files:
         return {"ok": True, "path": _browse(target, target.key)}
 
     def _journalled(self, storage, kind, steps):
-        """Run a move's steps with a journal naming them; undo what was done if a step fails."""
+        """Run a move's steps under a journal."""
         name = self._journal(storage, kind, steps)
         storage.sync([name])
         self._steps(storage, name, steps, kind)
         storage.delete(name)
 
     def _journal(self, storage, kind, steps):
-        """Write a move's journal (without fsync: the caller syncs it before the first step); its key."""
+        """Write a move's journal, not yet synced, and return its key."""
         if storage.identity not in self.settled:
-            # A pointer target keeps its own journal: settled before its first move here.
+            # Each storage keeps its own journals: recover them before its first move.
             recover(storage, self.clock)
             self.settled.add(storage.identity)
         journal = {"v": 1, "kind": kind, "steps": steps, "host": socket.gethostname(), "pid": os.getpid(),
@@ -331,15 +303,14 @@ class Files:
         return name
 
     def _steps(self, storage, name, steps, kind="image"):
-        """Take a journalled move's steps; a failed image move is undone and its journal removed."""
+        """Take a journalled move's steps; a failed image move is undone."""
         try:
             for src, dst in steps:
-                # Without fsync: the caller syncs the folders once every step of a chunk is taken;
-                # until then the journal tells recovery what to look at.
+                # The caller syncs the folders once; until then the journal covers a crash.
                 storage.rename(src, dst, durable=False)
         except LensletError:
             if kind == "folder":
-                raise  # a folder is never undone: recovery finishes it (it holds the journal)
+                raise  # a folder move is never undone: recovery finishes it
             _settle(storage, {"kind": kind, "steps": steps}, way="back")
             storage.delete(name)
             raise
@@ -347,18 +318,14 @@ class Files:
             storage.sync([parent(steps[0][1])])
             self.catalog.folder_moved(storage, steps[0][1])
 
-    # -- trash, restore, delete --------------------------------------------
+    # -- trash, restore, delete
 
     def trash(self, paths):
-        """Move images into `_trash_` at the root, noting where each came from; a clash keeps both.
-        The other file of an image's stack goes too."""
+        """Move images and their stack partners into `_trash_`, noting where each came from."""
         return self._in_turn(self.with_partners(paths), self._plan_trash, "trashed")
 
     def trash_copies(self, digest, keep, paths):
-        """Keep one image of a group of copies (all of content hash digest) and move the others to the
-        trash: each only if its bytes still have digest (a copy changed since the group was shown is left
-        alone, and named in `changed`); none when the one kept no longer has it (409). A copy's stack
-        partner stays: it is no copy."""
+        """Trash the copies of `keep` whose content hash is still `digest`; a changed one is left alone."""
         if self.content_hash(keep) != digest:
             raise Conflict("the image kept is no longer a copy of the others: nothing was trashed", path=keep)
         kept = self._identity(keep)
@@ -368,8 +335,7 @@ class Files:
                                path=path)
         same = [path for path in paths if self.content_hash(path) == digest]
         trashed = self._in_turn(same, self._plan_trash, "trashed")["paths"] if same else []
-        # Another request may have kept one of these and trashed this one meanwhile: looked at again
-        # once the copies are gone, and undone when it is gone too, so one copy is always left.
+        # Another request may have trashed `keep` meanwhile: never leave no copy.
         try:
             still = self.content_hash(keep) == digest
         except LensletError:
@@ -385,7 +351,7 @@ class Files:
         return place.storage.identity, place.storage.identity_of(place.key)
 
     def content_hash(self, path):
-        """The content hash of an image's bytes now (read whole, a chunk at a time)."""
+        """Hash an image's bytes as they are now."""
         place = self.tree.locate(path, is_file=True)
         self.tree.locate_image(path)
         with place.storage.open(place.key) as stream:
@@ -401,9 +367,9 @@ class Files:
         return _ImageMove(place, moves.trash_key(place.key), "rename", origin=path, folder=TRASH)
 
     def restore(self, paths, conflict="fail"):
-        """Move trashed images back to where they came from (their sidecars' originalPosition)."""
+        """Move trashed images back to where their sidecars say they came from."""
         conflict = moves.conflict_mode(conflict)
-        claimed = set()  # two images of one request going back to one name: refused before either moves
+        claimed = set()  # two images going back to one name: refuse before either moves
         return self._in_turn(self.with_partners(paths), lambda path: self._plan_restore(path, conflict, claimed),
                              "restored")
 
@@ -414,14 +380,13 @@ class Files:
             raise Conflict("the image is not in the trash", path=path)
         origin = moves.restore_origin(sidecar_fields(place.storage, place.key).get("originalPosition"), path)
         planned = self._plan_move(path, None, origin, conflict)
-        # The folders it came from may be gone: made when it goes back, once the whole request is checked.
+        # Its old folders may be gone: they are made once the whole request is checked.
         target = self._target(planned.place, origin, conflict, claimed, may_make=True)
         folder = parent(target.key)
         return planned._replace(folder=folder if folder and not target.storage.exists(folder) else None)
 
     def delete(self, paths, force=False):
-        """Remove images with their sidecars, thumbnails and leftovers; only trashed ones unless force.
-        The other file of an image's stack goes too."""
+        """Delete images and their stack partners for good; only trashed ones unless force."""
         return self._in_turn(self.with_partners(paths), lambda path: self._plan_delete(path, force), "deleted")
 
     def _plan_delete(self, path, force):
@@ -436,8 +401,7 @@ class Files:
     def _delete(self, place, path, changes):
         storage, key = place.storage, place.key
         with storage.lock_images([key]):
-            # (S3 deletes what is not there without a word: look first.) An image already
-            # gone whose sidecar is left is cleaned up all the same.
+            # S3 deletes a missing key silently, so look first; a left sidecar still goes.
             if not storage.exists(key) and not storage.exists(sidecar_of(key)):
                 raise NotFound("no such image", path=path)
             names = changes.names_in(storage, parent(key))
@@ -451,15 +415,14 @@ class Files:
         return {"ok": True, "path": path}
 
     def _stem_xmps(self, key, names):
-        """Adobe's foo.xmp of a deleted foo.jpg, unless another file of the stem (foo.cr2) keeps it."""
+        """Return foo.xmp of foo.jpg unless another file shares the stem."""
         if not self.reading or moves.stem_shared(name_of(key), names):
             return []
         return [step for step, _ in moves.image_steps(key, key, xmp=True)
                 if moves.is_stem_xmp(key, step) and name_of(step) in names]
 
     def empty_trash(self, days):
-        """Delete for good the images lenslet trashed more than days ago (LENSLET_TRASH_DAYS; 0: none), each in
-        turn: one that cannot be deleted is reported and the rest go on. Answer (deleted paths, {path: why})."""
+        """Delete images trashed more than `days` ago; return (deleted paths, {path: why})."""
         if days <= 0:
             return [], {}
         storage = self.tree.root
@@ -483,11 +446,10 @@ class Files:
                 failed[key] = ex.description
         return deleted, failed
 
-    # -- stacks ------------------------------------------------------------
+    # -- stacks
 
     def with_partners(self, paths):
-        """paths, each followed by the other file of its stack (formats/stacks.py) unless named already.
-        Each folder is listed once, however many of its images are named (1,000 trashed at once)."""
+        """Return paths, each followed by its stack partners not named already."""
         named, out, found = set(paths), [], {}
         for path in paths:
             out.append(path)
@@ -496,9 +458,7 @@ class Files:
         return out
 
     def partners(self, path, found=None):
-        """The other file of the stack the image at path is half of, as a list (empty: none). In the
-        trash two files pair only when they came from one folder too. A path that cannot be looked at
-        has none: its own plan says what is wrong with it. found: the stacks of folders listed already."""
+        """Return the other files of path's stack; in the trash, only those from the same folder."""
         found = {} if found is None else found
         try:
             place = self.tree.locate(path, is_file=True)
@@ -518,7 +478,7 @@ class Files:
             return []
         return others
 
-    # -- folders -----------------------------------------------------------
+    # -- folders
 
     def make_folder(self, path):
         place = self._writable(path)
@@ -531,7 +491,7 @@ class Files:
         return {"ok": True, "path": path}
 
     def remove_folder(self, path):
-        """Remove a folder that holds nothing but lenslet's own files (manifests, the folder marker)."""
+        """Remove a folder holding nothing but lenslet's own files."""
         place = self._writable(path)
         storage, key = place.storage, place.key
         if not key:
@@ -550,7 +510,7 @@ class Files:
         self.catalog.relist(storage, parent(key))
         return {"ok": True, "path": path}
 
-    # -- after a change: listings and search --------------------------------
+    # -- after a change
 
     def _writable(self, path, is_file=False):
         place = self.tree.locate(path, is_file=is_file)
@@ -560,8 +520,7 @@ class Files:
 
     @contextmanager
     def _telling(self):
-        """Collect what an operation changes and tell listings and search once, when it ends
-        (also when it fails part way: what was done before stays done)."""
+        """Collect what an operation changes and tell listings and search once, even if it fails."""
         changes = _Changes()
         try:
             yield changes
@@ -569,13 +528,11 @@ class Files:
             self.catalog.operation_done(changes.folders.values(), changes.search, changes.rollup, changes.hashes)
 
 
-CHUNK = 32  # images moved under one hold of their locks, sharing one round of fsyncs
+CHUNK = 32  # images moved under one hold of their locks
 
 
 class _ImageMove(NamedTuple):
-    """One image to move: from where, to which path, what to do when the name is taken,
-    (for the trash) where it came from, noted in its sidecar, and the folder to make first
-    (the trash; a restored image's old folder), if any."""
+    """One image to move; origin goes in a trashed image's sidecar, folder is made first."""
 
     place: object
     to_path: str
@@ -585,15 +542,15 @@ class _ImageMove(NamedTuple):
 
 
 class _Changes:
-    """Folders whose listings an operation changed and images search must hear of."""
+    """What an operation changed, for listings and search."""
 
     def __init__(self):
-        self.folders = {}  # (storage identity, folder) -> (storage, folder)
-        self.search = {}   # path -> searched fields, or {"gone": True}
+        self.folders = {}
+        self.search = {}
         self.rollup = False
-        self.names = {}    # (storage identity, folder) -> its file names
-        self.listed = {}   # (storage identity, folder) -> {name: the content hash its listing holds}
-        self.hashes = {}   # (storage identity, folder) -> {name: a hash carried to a new name}
+        self.names = {}
+        self.listed = {}   # (storage identity, folder) -> {name: listed hash}
+        self.hashes = {}   # (storage identity, folder) -> {name: carried hash}
 
     def folder(self, storage, key):
         self.folders[(storage.identity, key)] = (storage, key)
@@ -605,9 +562,7 @@ class _Changes:
         self.search[path] = {"gone": True}
 
     def carry_hash(self, catalog, storage, source, target):
-        """An image moved from source to target keeps the hash its listing held (an image nobody described
-        has no sidecar to carry it, and albums find a moved image by it); the old listing read once per
-        operation."""
+        """Carry the hash a moved image's listing held to its new name; albums find it by that hash."""
         where = (storage.identity, parent(source))
         if where not in self.listed:
             self.listed[where] = catalog.listed_hashes(storage, parent(source))
@@ -616,24 +571,18 @@ class _Changes:
             self.hashes.setdefault((storage.identity, parent(target)), {})[name_of(target)] = digest
 
     def names_in(self, storage, folder):
-        """A folder's file names, sorted, listed once per operation (a bulk delete of 1,000 images
-        in one folder lists it once, not 1,000 times)."""
+        """Return a folder's sorted file names, listed once per operation."""
         where = (storage.identity, folder)
         if where not in self.names:
             self.names[where] = storage.list_names(folder)
         return self.names[where]
 
 
-# -- recovery ------------------------------------------------------------------
+# -- recovery
 
 def recover(storage, clock=time.time):
     """Finish or undo every move whose process died; return how many were settled.
-
-    A journal is input like any other file: one of another shape, or whose steps cannot
-    be carried out (a path through a link out of the gallery, say), is set aside in
-    `.lenslet/moves/rejected/` for a person to look at, never acted on again, and never
-    stops the others, a web process's start or the worker.
-    """
+    A journal that cannot be acted on is set aside for a person, never stopping the rest."""
     settled, host = 0, socket.gethostname()
     for name in _journal_names(storage):
         key = join(MOVES, name)
@@ -642,13 +591,13 @@ def recover(storage, clock=time.time):
         except NotFound:
             continue  # finished meanwhile
         except orjson.JSONDecodeError:
-            # lenslet names a journal only once it is whole: this one is torn or someone else's.
+            # lenslet names a journal only once whole: this one is not lenslet's.
             set_aside(storage, MOVES, name, "not JSON")
             continue
         except LensletError as ex:
-            if ex.status < 500:  # a link or a folder holding the name: not a journal
+            if ex.status < 500:  # not a journal file
                 set_aside(storage, MOVES, name, ex.description)
-            continue  # the storage is busy: looked at again next time
+            continue  # the storage is busy: try again next time
         problem = moves.journal_problem(journal)
         if problem is not None:
             set_aside(storage, MOVES, name, problem)
@@ -676,7 +625,7 @@ def recover(storage, clock=time.time):
 
 
 def moves_under_way(storage):
-    """Whether a move journal exists (its companions may be apart for a moment); set-aside ones do not count."""
+    """Whether a move journal exists; set-aside ones do not count."""
     return bool(_journal_names(storage))
 
 
@@ -689,7 +638,7 @@ def _journal_names(storage):
 
 
 def _settle(storage, journal, way=None):
-    """Bring every step of a journalled move to one side: forward when the pivot (last step) moved."""
+    """Bring every step of a journalled move to one side: forward once the image moved."""
     steps = [tuple(step) for step in journal["steps"]]
     if journal["kind"] == "folder":
         _settle_folder(storage, *steps[0])
@@ -709,26 +658,25 @@ def _settle(storage, journal, way=None):
 
 
 def _settle_folder(storage, src, dst):
-    """A folder move only goes forward: on disk it is one rename; a bucket's half-done copy is finished."""
+    """Finish a folder move: a rename on disk, a half-done copy in a bucket."""
     if not storage.folder_mtimes and storage.exists(src) and storage.exists(dst):
         storage.rename(src, dst, resume=True)
-    # Its listings still name the old paths: each is rebuilt when next read, as after a folder moved by
-    # another program (a listing is only ever served for the folder it is read from).
+    # Stale listings are rebuilt when next read.
 
 
 def _state(storage, src, dst):
-    """Where one step's file is: "src", "dst", "both" (one file under both names), "none" or "apart"."""
+    """Return where one step's file is: "src", "dst", "both", "none" or "apart"."""
     at_src, at_dst = storage.exists(src), storage.exists(dst)
     if at_src and at_dst:
         return "both" if storage.same(src, dst) else "apart"
     return "src" if at_src else "dst" if at_dst else "none"
 
 
-# -- helpers -------------------------------------------------------------------
+# -- helpers
 
 def _read_head(stream):
     head = b""
-    while len(head) < decode.SNIFF_BYTES:  # enough of an upload to tell its type
+    while len(head) < decode.SNIFF_BYTES:
         chunk = stream.read(decode.SNIFF_BYTES - len(head))
         if not chunk:
             break
@@ -739,14 +687,12 @@ def _read_head(stream):
 
 
 def _taken(storage, key):
-    """Whether a name is in use: by an image, or by a sidecar left without one (its metadata is
-    kept), under any Unicode spelling of the name. A thumbnail left without its image is not:
-    see _drop_stray_thumb."""
+    """Whether a name is used by an image or an orphan sidecar, in any Unicode spelling."""
     return _in_use(storage, key) is not None
 
 
 def _in_use(storage, key):
-    """The key under which a name is in use (see _taken), as it is spelled in storage; None if free."""
+    """Return the key, as spelled in storage, under which a name is in use; None if free."""
     folder = parent(key)
     for name in moves.spellings(name_of(key)):
         spelled = join(folder, name)
@@ -756,12 +702,7 @@ def _in_use(storage, key):
 
 
 def _drop_stray_thumb(storage, key):
-    """Remove a thumbnail whose image is gone from a name an image is about to take.
-
-    One is left behind when the worker finishes a thumbnail of an image just moved away
-    (it read the original before the move); it can be made again, and must not block
-    the move, as a no-replace rename of the thumbnail would.
-    """
+    """Remove a thumbnail left without its image, so it cannot block a move to that name."""
     try:
         storage.delete(storage.derived_key(thumb_of(key)))
     except NotFound:
@@ -769,10 +710,7 @@ def _drop_stray_thumb(storage, key):
 
 
 def _leftovers(storage, key, names):
-    """lenslet's files and other files named after an image (`foo.jpg.json`, `foo.jpg.xmp`), not images.
-
-    names: the sorted file names of the image's folder.
-    """
+    """Return the non-image files named after an image (`foo.jpg.json`), from sorted names."""
     folder, prefix = parent(key), name_of(key) + "."
     found = []
     for name in names[bisect.bisect_left(names, prefix):]:
@@ -787,7 +725,6 @@ def _leftovers(storage, key, names):
 
 
 def _make_folders(storage, folder):
-    """Make a folder and those above it that are missing."""
     parts = folder.split("/")
     for depth in range(1, len(parts) + 1):
         try:
@@ -797,7 +734,7 @@ def _make_folders(storage, folder):
 
 
 def _check_way(place, folder):
-    """Refuse a folder that cannot be made because a file holds a name on its way (a missing one can)."""
+    """Refuse a folder whose way holds a file instead of a folder."""
     parts = folder.split("/")
     for depth in range(1, len(parts) + 1):
         key = "/".join(parts[:depth])
@@ -809,20 +746,19 @@ def _check_way(place, folder):
 
 
 def _lenslets_own(entry):
-    """Files an empty folder may still hold: manifests, the folder marker, temp files, its cover pick
-    (a pick of an image no longer there says nothing)."""
+    """Whether a file is one an empty folder may still hold."""
     name = entry.name
     return not entry.is_dir and (is_manifest(name) or name in (FOLDER_MARKER, FOLDER_SIDECAR)
                                  or name.endswith(TEMP_SUFFIX))
 
 
 def _came_from(storage, key):
-    """The folder a trashed image came from, by its sidecar's originalPosition ("" when not known)."""
+    """Return the folder a trashed image came from ("" when not known)."""
     origin = sidecar_fields(storage, key).get("originalPosition")
     return parent(origin.strip("/")) if isinstance(origin, str) else ""
 
 
 def _browse(place, key):
-    """The browse path of a key in a place's storage."""
+    """Return the browse path of a key in a place's storage."""
     return join(place.prefix, key) if place.prefix else key
 

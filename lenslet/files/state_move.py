@@ -1,16 +1,4 @@
-"""Everything lenslet wrote, moved between its two layouts (`lenslet state move --to PATH|beside`).
-
-From beside the images into a state root (LENSLET_STATE), or back: sidecars, thumbnails, listing pages,
-the rollup and health report, a folder's cover, and the whole `.lenslet/` state (shares, sessions, jobs,
-journals), each at the same relative path. Only what is provably lenslet's leaves either side: a `.json`
-of another program (a Google Takeout file), a person's `notes.thumbnail` or `package.json` stays, as
-`lenslet clean` keeps them, and is named; a link is never followed. Each file is copied (unless the target
-holds the same bytes already; never over another file of the tree, which is kept and named), read back and
-compared, and only then removed from where it was: a kill at any moment leaves every file in one place or
-in both, the same, and running the command again finishes the move. A journal in the target's state
-folder (and the library's, naming the state root) names the move under way, so a second run in the other
-direction, or into another state root, is refused until it is finished.
-"""
+"""Move everything lenslet wrote between beside the images and a state root (`lenslet state move`)."""
 
 import orjson
 
@@ -32,18 +20,13 @@ from lenslet.layout import (
     name_of,
 )
 
-# In the target: {"v": 1, "to": "state" | "beside"}; for a move into a state root, with its "root", in the library too.
 JOURNAL = f"{STATE}/state-move.json"
 MAX_JOURNAL = 4096
 
 
 def files_to_move(storage, left=None):
-    """The keys of lenslet's files in a tree (the library, or a state root), state folder included: only what
-    is provably lenslet's is taken, on either side (a state root may hold a person's `package.json` too). A
-    link is never followed nor taken (a folder reached through one is walked at its own path, or is no part
-    of the tree). left: filled with {key: why} of the files named like lenslet's that stay where they are."""
-    # The state folder is walked as the storage keeps it: in a folder of its own when another program's file
-    # holds the name `.lenslet` at the root (a file that is never lenslet's, so never moved).
+    """Return the keys of lenslet's files in a tree; fill `left` with {key: why} of look-alikes that stay."""
+    # The storage may keep the state folder elsewhere, so it is walked apart.
     found, stack = [], ["", STATE]
     while stack:
         folder = stack.pop()
@@ -68,9 +51,7 @@ def files_to_move(storage, left=None):
 
 
 def below_pointers(library, keys):
-    """Of a state root's keys, those below a pointer folder of the library: lenslet's files for the tree the pointer
-    grafts (storage/routed.py). They have no place beside the library's images (the pointer folder holds only its
-    pointer file), so a move back beside the images leaves them in the state root, and says so."""
+    """Return the keys below a pointer folder of the library, which cannot move beside its images."""
     pointer_at = {}
 
     def is_pointer(folder):
@@ -90,9 +71,7 @@ def below_pointers(library, keys):
 
 
 def through_links(library, keys):
-    """Of a state root's keys, those whose library folder is reached through a link (`best -> trips`): written
-    there they land in the folder the link leads to, so they go after that folder's own, and never over
-    them (move)."""
+    """Return the state root's keys whose library folder is reached through a link."""
     real_at = {}
 
     def linked(folder):
@@ -100,22 +79,22 @@ def through_links(library, keys):
             try:
                 real_at[folder] = library.real_key(folder) != folder
             except LensletError:
-                real_at[folder] = False  # gone, or out of the library: moved as ever, or left with a reason
+                real_at[folder] = False
         return real_at[folder]
 
     return [key for key in keys if not is_state(key) and "/" in key and linked(key.rpartition("/")[0])]
 
 
 def _not_lenslets(storage, key):
-    """Why a file named like one of lenslet's is not provably lenslet's, or None when it is."""
+    """Return why a file named like lenslet's is not provably lenslet's, or None."""
     name = key.rpartition("/")[2]
     if name.endswith(THUMB):
-        return _read(storage, key, thumbs.problem)  # a WebP lenslet could have made
+        return _read(storage, key, thumbs.problem)
     if is_made(name, at_root="/" not in key) or name == FOLDER_SIDECAR or is_backup(name):
-        return None  # a listing page, the rollup, the report, a folder's cover, a sidecar's bytes set aside
+        return None
     if not is_sidecar(name):
         return "named like lenslet's files, but no image's sidecar"
-    return _read(storage, key, sidecars.not_lenslets)  # never another program's
+    return _read(storage, key, sidecars.not_lenslets)
 
 
 def _read(storage, key, judge):
@@ -126,10 +105,7 @@ def _read(storage, key, judge):
 
 
 def begin(source, target, to, root=None):
-    """Note the move under way in the target; refused while one in the other direction is unfinished (its
-    journal is where that one moved to: this one's source). root: the state root a move into one goes to,
-    noted in the library too, so that a move left unfinished is never followed by one into another state
-    root (which would leave part of lenslet's files in each)."""
+    """Note the move under way in the target; refuse while a different one is unfinished."""
     for storage in (source, target):
         try:
             data, _ = storage.read_small(JOURNAL, MAX_JOURNAL)
@@ -137,7 +113,7 @@ def begin(source, target, to, root=None):
             if not isinstance(under_way, dict):
                 raise ValueError("not a journal")
         except (LensletError, ValueError):
-            under_way = {"to": "somewhere"}  # torn, forged or not a file: a person looks at it first
+            under_way = {"to": "somewhere"}  # unreadable: a person looks at it first
         going = under_way.get("to")
         if going not in (to, None) or (root and under_way.get("root") not in (root, None)):
             where = under_way.get("root") if going == to else going
@@ -150,8 +126,7 @@ def begin(source, target, to, root=None):
 
 
 def move(source, target, keys, to, root=None):
-    """Move keys from source to target, each verified before its old copy goes; return {key: why it stayed}.
-    root: the state root's name, for a move into one (see begin)."""
+    """Move keys from source to target, verifying each copy first; return {key: why it stayed}."""
     begin(source, target, to, root)
     stayed = {}
     for key in keys:
@@ -160,21 +135,18 @@ def move(source, target, keys, to, root=None):
             there, _ = target.read_versioned(key)
             if there is not None and there != data and not is_state(key) \
                     and not is_made(name_of(key), at_root="/" not in key):
-                # Never this move's copy (that is whole and the same): another program's file, or words kept
-                # there before. Neither is written over; a person chooses. (What lenslet makes again, a
-                # thumbnail or a listing, is, as lenslet would; and so is its state folder's, which only
-                # lenslet writes: the side the move leaves is the one lenslet was set to, the newer.)
+                # Never write over a different file unless it is lenslet's state or made again.
                 raise Conflict("another file of this name is where it would go, and it is kept: move one of "
                                "the two away, then run the same command again")
             if there != data:
-                # Made only where none is (another program's made meanwhile is never written over).
+                # create() fails if another file appeared meanwhile.
                 target.create(key, data) if there is None else target.write(key, data)
                 if target.read(key) != data:
                     raise Conflict("the copy does not read back the same")
             source.delete(key)
         except NotFound as ex:
             if is_made(name_of(key), at_root="/" not in key):
-                _forget(source, key)  # made again where its photos are now: no reason to stop the move
+                _forget(source, key)  # made again anyway
             elif is_lenslets(key):
                 stayed[key] = (f"its folder is not in the library ({ex.description}; another program renamed or "
                                "removed it?): start lenslet as it is set now, its worker finds these words' photos "
@@ -190,7 +162,7 @@ def move(source, target, keys, to, root=None):
 
 
 def forget(storage, keys):
-    """Remove keys (what lenslet makes again) from storage; one gone already is no matter."""
+    """Remove keys from storage; ones already gone are fine."""
     for key in keys:
         _forget(storage, key)
 
@@ -203,9 +175,7 @@ def _forget(storage, key):
 
 
 def prune(storage, moved, library=None):
-    """Remove the folders a move left empty where it moved from: the state folder's, and in a state root (of
-    library) each that held a moved file or stands for a library folder. A library's folders, and a folder a
-    person made in a state root, are never removed."""
+    """Remove the folders a move left empty, but never a library folder or one a person made."""
     held = {key.rpartition("/")[0] for key in moved}
     held |= {folder[:end] for folder in held for end in range(len(folder)) if folder[end] == "/"}
     mirror = getattr(storage, "state_tree", False)

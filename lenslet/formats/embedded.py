@@ -1,16 +1,4 @@
-"""The XMP and IPTC an image carries inside itself, read from its first bytes. Pure: bytes in, data out.
-
-JPEG: XMP in APP1 (`http://ns.adobe.com/xap/1.0/`), extended XMP in further APP1
-segments (`http://ns.adobe.com/xmp/extension/`, chunks of one packet put together by GUID
-and offset), IPTC-IIM keywords (2:25) in APP13's Photoshop resource 0x0404 with their
-character set (1:90). PNG: an `iTXt` chunk named `XML:com.adobe.xmp`, compressed or not.
-WebP: the `XMP ` chunk of the RIFF container.
-
-The caller hands over the head of the file (storage's HEAD_BYTES); metadata past it is
-reachable only through `read_at(offset, size)`, when given, and within a budget of bytes
-and reads, because WebP keeps its XMP after the picture. Garbage gives problems, never
-an exception, and the work is bounded by the bytes looked at.
-"""
+"""The XMP and IPTC an image (JPEG, PNG or WebP) carries inside itself, read from its first bytes."""
 
 import zlib
 from dataclasses import dataclass
@@ -29,7 +17,7 @@ UTF8_ESCAPES = (b"\x1b%G", b"\x1b%/I")  # ISO 2022 escapes IPTC uses to say "UTF
 RESOURCE_SIGNATURES = (b"8BIM", b"PHUT", b"AgHg", b"DCSR")  # Photoshop, and what older writers put instead
 MAX_BEYOND_HEAD = xmp.MAX_XMP + 64 * 1024  # bytes read_at may fetch for one image
 MAX_READS = 16   # read_at calls for one image
-WINDOW = 64 * 1024  # bytes fetched at once past the head: the chunk headers that follow come with it
+WINDOW = 64 * 1024  # bytes per read past the head
 MAX_SEGMENTS = 4096
 
 
@@ -38,7 +26,7 @@ class Found:
     """What an image holds, before it is interpreted."""
 
     xmp: bytes = None       # the main XMP packet
-    extended: bytes = None  # a JPEG's extended XMP, whole, when all its chunks were found
+    extended: bytes = None  # a JPEG's extended XMP, when whole
     iptc_keywords: tuple = ()
     problems: tuple = ()
 
@@ -80,7 +68,7 @@ class _Beyond(Exception):
 
 
 class _Source:
-    """The head, and bounded reads past it through read_at."""
+    """The head, and reads past it through read_at within a budget of bytes and reads."""
 
     def __init__(self, head, read_at):
         self.head, self.read_at = head, read_at
@@ -88,7 +76,7 @@ class _Source:
         self.fetched = self.reads = 0
 
     def get(self, offset, size):
-        """size bytes at offset (fewer at the end of the file); _Beyond when they may not be read."""
+        """Return size bytes at offset (fewer at the end), or raise _Beyond past the budget."""
         if offset + size <= len(self.head):
             return self.head[offset:offset + size]
         if self.window_at is not None and self.window_at <= offset and \
@@ -105,7 +93,6 @@ class _Source:
         return self.window[:size]
 
 
-# ---------------------------------------------------------------------------------------------
 # JPEG
 
 
@@ -212,7 +199,7 @@ def _iptc_keywords(block):
         record, dataset = block[offset + 1], block[offset + 2]
         size = int.from_bytes(block[offset + 3:offset + 5], "big")
         offset += 5
-        if size & 0x8000:  # an extended length, in the next (size & 0x7FFF) bytes: never a keyword
+        if size & 0x8000:  # an extended length: never a keyword's
             count = size & 0x7FFF
             if count > 4:
                 break
@@ -228,7 +215,6 @@ def _iptc_keywords(block):
     return tuple(value.decode(codec, "replace").strip() for value in raw if value.strip())
 
 
-# ---------------------------------------------------------------------------------------------
 # PNG and WebP
 
 
@@ -246,7 +232,7 @@ def _png(source, found, problems):
             if text is not None and found.xmp is None:
                 found.xmp = text
         elif kind == b"IDAT" and offset + 8 + size > len(source.head):
-            break  # the picture runs past the head: what follows it is not worth reading it all
+            break  # the picture runs past the head: not worth reading past it
         offset += 12 + size
 
 
@@ -275,8 +261,7 @@ def _png_xmp(chunk, problems):
 def _webp(source, found, problems):
     end = 8 + int.from_bytes(source.head[4:8], "little")
     first = source.head[12:16]
-    # Only the extended format (VP8X) holds metadata, and its flags say whether XMP is there:
-    # the XMP chunk comes after the picture, so this spares reading past the head for nothing.
+    # Only VP8X flags XMP, which follows the picture: skip reads past the head when it is absent.
     if first != b"VP8X" or len(source.head) < 21 or not source.head[20] & 0x04:
         return
     offset = 12

@@ -1,17 +1,10 @@
-"""EXIF as people read it: text cleaned of control characters, and how a photo was taken (lens, focal
-length, aperture, shutter, ISO) and where (GPS). Pure: tag values in (as Pillow or a TIFF walk gives
-them), plain numbers and text out; anything malformed is left out, never an error.
-
-Text: EXIF's ASCII values end at their first NUL (the standard says so; what follows it is left-over
-bytes: a Make of "Nokia\\x002 N9" is "Nokia"), and any other control character becomes a space, runs of
-spaces one, ends trimmed: what is shown, filtered and searched is what a person could type.
-"""
+"""EXIF values as people read them: clean text, how a photo was taken and where."""
 
 import math
 import re
 import unicodedata
 
-MAX_TEXT = 200  # characters kept of one value: a lens or camera name is far shorter
+MAX_TEXT = 200  # characters kept of one value
 
 # Tags of the EXIF sub-directory, and of the GPS one.
 EXPOSURE_TIME, F_NUMBER, ISO, FOCAL_LENGTH = 0x829A, 0x829D, 0x8827, 0x920A
@@ -23,7 +16,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def clean_text(value):
-    """A text value as people read it (see the module's note), or None when nothing is left."""
+    """Clean EXIF text: cut at the first NUL, control characters to spaces; None when empty."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
@@ -35,8 +28,7 @@ def clean_text(value):
 
 
 def number(value):
-    """A finite number from an EXIF value: an int, a float, a rational (Pillow's, or a (numerator,
-    denominator) pair), or a one-value tuple of those; None otherwise (a zero denominator included)."""
+    """Return a finite number from an EXIF value (int, float, rational, pair or one-tuple), or None."""
     if isinstance(value, (tuple, list)):
         if len(value) == 2 and all(isinstance(part, int) and not isinstance(part, bool) for part in value):
             return value[0] / value[1] if value[1] else None
@@ -56,7 +48,7 @@ def _positive(value, most):
 
 
 def lens_of(exif_ifd):
-    """The lens's name: its model, led by its maker unless the model names it already; or None."""
+    """Return the lens name, led by its maker unless the model names it; or None."""
     model = clean_text(exif_ifd.get(LENS_MODEL))
     make = clean_text(exif_ifd.get(LENS_MAKE))
     if model and make and not model.casefold().startswith(make.split(" ")[0].casefold()):
@@ -65,8 +57,7 @@ def lens_of(exif_ifd):
 
 
 def shooting(exif_ifd):
-    """{lens, focalLength (mm), focalLength35 (mm on 35 mm film), fNumber, exposureTime (s), iso}, each only
-    when the EXIF sub-directory (a mapping of tag to value) holds a sane one."""
+    """Return the sane lens, focal length, aperture, exposure and ISO of an EXIF sub-directory."""
     found = {"lens": lens_of(exif_ifd),
              "focalLength": _positive(exif_ifd.get(FOCAL_LENGTH), 10_000),
              "focalLength35": _positive(exif_ifd.get(FOCAL_LENGTH_35), 10_000),
@@ -97,8 +88,7 @@ def _degrees(parts, ref, negative, most):
 
 
 def position(gps_ifd):
-    """{latitude, longitude (decimal degrees, south and west negative), altitude (m, when said)} from the
-    GPS sub-directory; {} when it holds no sane position."""
+    """Return latitude, longitude (south and west negative) and altitude from GPS tags, or {}."""
     latitude = _degrees(gps_ifd.get(GPS_LATITUDE), gps_ifd.get(GPS_LATITUDE_REF), "S", 90)
     longitude = _degrees(gps_ifd.get(GPS_LONGITUDE), gps_ifd.get(GPS_LONGITUDE_REF), "W", 180)
     if latitude is None or longitude is None:
@@ -112,11 +102,11 @@ def position(gps_ifd):
 
 
 def map_link(template, found):
-    """The link a map service shows a position at (template: LENSLET_MAP_LINK with {lat} and {lon}), or None."""
+    """Return a map link for a position from the LENSLET_MAP_LINK template, or None."""
     latitude, longitude = found.get("latitude"), found.get("longitude")
     if not template or not all(isinstance(value, (int, float)) and not isinstance(value, bool)
                                for value in (latitude, longitude)):
-        return None  # none, or a sidecar's own "exif" saying something else than a number
+        return None  # a sidecar's own "exif" may hold anything
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
     return template.replace("{lat}", f"{latitude:.6f}").replace("{lon}", f"{longitude:.6f}")

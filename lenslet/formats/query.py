@@ -1,11 +1,4 @@
-"""Sorting and filtering listings and search: what a query asks, and the rules themselves on one item.
-
-Pure data. A query is given as parameters (`?sort=date&order=desc&star=4`) or, in search, as
-words of `q` of the same names and values (`star:4+ date:2024-05 camera:canon type:png`);
-`tagged` and `untagged` are words of their own. Every filter must hold. Sorting is stable:
-items that tie keep the default order (a folder's name order, search's path order), in either
-direction.
-"""
+"""Sorting and filtering of listings and search: reading a query and applying it to items."""
 
 import calendar
 import datetime
@@ -18,13 +11,11 @@ from lenslet.layout import EXTENSIONS
 
 
 def fold(text):
-    """Fold text for matching: NFKC forms, full case folding, accents stripped.
-
-    "İstanbul", "Café" -> "istanbul", "cafe"."""
+    """Fold text for matching: NFKC, case folded, accents stripped ("Café" -> "cafe")."""
     if not isinstance(text, str):
         return ""
     if text.isascii():
-        return text.lower()  # the same as the long road for ASCII, at a fraction of the cost
+        return text.lower()  # the same result for ASCII
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
@@ -33,7 +24,7 @@ SORTS = ("name", "date", "rating", "size")
 ORDERS = ("asc", "desc")
 FILTERS = ("star", "date", "camera", "type", "tagged")
 PARAMS = ("sort", "order", *FILTERS)
-MAX_VALUE = 100  # characters of one value: a camera's name is far shorter
+MAX_VALUE = 100  # characters of one value
 
 # Type names: each extension lenslet lists, and "raw" for every raw camera format.
 TYPES = {ext[1:]: frozenset([mime]) for ext, mime in EXTENSIONS.items()}
@@ -47,13 +38,13 @@ EPOCH = datetime.datetime(1970, 1, 1)
 class Query:
     """What a listing or search asks for beyond its plain terms."""
 
-    text: str = ""       # what is left of q once the filter words are taken out
-    sort: str = None     # one of SORTS, or None for the default order
+    text: str = ""       # q without its filter words
+    sort: str = None     # None: the default order
     order: str = "asc"
-    star: int = None     # at least this many stars
-    dates: tuple = ()    # (first, last) days (date ordinals, inclusive; None: open), each must hold
-    cameras: tuple = ()  # folded texts the camera's name must hold, each of them
-    types: tuple = ()    # frozensets of MIME types, the item's in each
+    star: int = None     # at least this many
+    dates: tuple = ()    # (first, last) day ordinals, inclusive, None open; all must hold
+    cameras: tuple = ()  # folded texts the camera name must all hold
+    types: tuple = ()    # MIME type sets; the item's type must be in each
     tagged: bool = None
 
     @property
@@ -67,10 +58,7 @@ class Query:
 
 
 def parse(params=None, q=""):
-    """Read a query from parameters (name -> text; empty means not given) and the words of q.
-
-    Raises BadRequest naming the parameter for a value it cannot read.
-    """
+    """Read a query from parameters and the words of q; BadRequest names a bad parameter."""
     found = {"terms": [], "sort": None, "order": None, "star": None, "dates": [], "cameras": [], "types": [],
              "tagged": None}
     for word in (q or "").split():
@@ -169,13 +157,12 @@ def _days(text):
 # -- the rules on one item ---------------------------------------------------
 
 def taken_at(item):
-    """When a picture was taken, in seconds: EXIF's time (as UTC: EXIF names no zone), else the file's
-    time; 0.0 when neither can be read."""
+    """When a picture was taken, in seconds: EXIF's time read as UTC, else the file's, else 0.0."""
     taken = item.get("taken")
     if isinstance(taken, str):
         try:
             return (datetime.datetime.fromisoformat(taken) - EPOCH).total_seconds()
-        except (ValueError, TypeError):  # not a time; one with a zone (lenslet writes none)
+        except (ValueError, TypeError):  # not a time, or one with a zone
             pass
     mtime = item.get("mtime")
     return float(mtime) if type(mtime) in (int, float) and abs(mtime) < 2e11 else 0.0
@@ -212,19 +199,15 @@ _DIGITS = re.compile(r"\d+")
 
 
 def name_key(name):
-    """A name in the order people read names, as one string: folded, digits by value (img2 before img10).
-
-    One string, not a tuple, so a sort over half a million names compares in C.
-    """
+    """Sort key for names as people read them: folded, numbers by value (img2 before img10)."""
     def number(found):
         digits = found[0].lstrip("0") or "0"
-        # Before any character (as a shorter text is, in manifests.sort_key); a longer number is a larger one.
+        # Sorts before any character; the length prefix ranks a longer number higher.
         return "\x00" + chr(0x20 + min(len(digits), 0x5E)) + digits
     return _DIGITS.sub(number, fold(name if isinstance(name, str) else ""))
 
 
 def sort_value(sort, item):
-    """What one item is sorted by."""
     if sort == "name":
         return name_key(item.get("name"))
     if sort == "date":
@@ -252,10 +235,10 @@ def keeps(query, item):
 
 
 def arrange(query, items):
-    """The items a query keeps, in its order (items: in the default order, which ties keep)."""
+    """Return the items a query keeps, in its order; ties keep the given order."""
     kept = [item for item in items if keeps(query, item)] if query.filtered else list(items)
     if query.sort is not None:
-        # sorted() stays stable with reverse=True: ties keep the default order either way.
+        # stable even reversed: ties keep the default order
         kept.sort(key=lambda item: sort_value(query.sort, item), reverse=query.order == "desc")
     elif query.order == "desc":
         kept.reverse()

@@ -1,12 +1,11 @@
-"""The small state records a web process writes and every process reads back as input (a session, the
-failed sign-ins of an address): JSON of exactly one shape, read strictly; anything else is no record."""
+"""Small JSON state records, read strictly."""
 
 import json
 import math
 
 
 class BadRecord(ValueError):
-    """A file in a record's place that is not a record lenslet wrote."""
+    """A file in a record's place that lenslet did not write."""
 
 
 def dumps(record):
@@ -14,8 +13,7 @@ def dumps(record):
 
 
 def loads(data, keys, version, max_bytes):
-    """The JSON object in data with exactly `keys`, `v` being `version` (a key given twice, NaN or Infinity,
-    more than max_bytes: refused), or BadRecord. The caller checks its fields' values."""
+    """Parse a record of exactly `keys` and this version, or raise BadRecord."""
     if len(data) > max_bytes:
         raise BadRecord(f"larger than {max_bytes} bytes")
     try:
@@ -30,7 +28,7 @@ def loads(data, keys, version, max_bytes):
 
 
 def is_number(value):
-    """Whether a field of a state file is a number lenslet writes: an int or a float, finite (never a bool)."""
+    """Tell whether a value is a finite int or float."""
     return type(value) in (int, float) and math.isfinite(value)
 
 

@@ -1,4 +1,4 @@
-"""Sidecars (foo.jpg.json): parse, normalize and merge. Pure data, no I/O."""
+"""Sidecars (foo.jpg.json): parse, normalize, validate and merge."""
 
 import datetime
 import re
@@ -9,7 +9,7 @@ from lenslet.errors import BadRequest, PreconditionFailed, TooLarge
 
 NO_SIDECAR = "none"  # the version (ETag) of an image that has no sidecar yet
 VERSION = 1
-# Keys written by the first lenscat backend, read forever and rewritten in camelCase.
+# The first lenscat backend's keys, still read and rewritten in camelCase.
 LEGACY_KEYS = {"updated_at": "updatedAt", "updated_by": "updatedBy", "created_at": "createdAt",
                "original_position": "originalPosition"}
 
@@ -36,10 +36,10 @@ def normalize(raw):
     if not isinstance(sidecar["notes"], str):
         sidecar["notes"] = ""
     if "v" not in raw and "notes" not in raw and isinstance(raw.get("description"), str):
-        sidecar["notes"] = raw["description"][:MAX_NOTES]  # another program's words (a Google Takeout export's)
+        sidecar["notes"] = raw["description"][:MAX_NOTES]  # another program's notes (Google Takeout's)
     star = sidecar["star"]
     if type(star) is float and star.is_integer():
-        star = sidecar["star"] = int(star)  # 4.0, written by another tool, is the star 4
+        star = sidecar["star"] = int(star)  # another tool's 4.0 is the star 4
     if not (star is None or (type(star) is int and 0 <= star <= 5)):
         sidecar["star"] = None
     sidecar["v"] = VERSION
@@ -67,10 +67,10 @@ MAX_WHO = 200
 MAX_SIDECAR = 512 * 1024  # bytes a stored sidecar may grow to
 MAX_EXTRA_KEYS = 64       # keys lenslet does not know, kept for other tools
 SERVER_KEYS = ("exif", "hash", "xmpBase")  # lenslet computes these; a client's copy is ignored
-# xmpBase: the tags, star and notes lenslet last wrote to the image's XMP sidecar (LENSLET_XMP=write)
-# What GET /item adds from the image itself: a client sending the GET back must not store it.
+# xmpBase: the tags, star and notes lenslet last wrote to the XMP sidecar.
+# Keys GET /item adds from the image itself: never stored from a client.
 IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error", "unreadable",
-              "rejected", "label", "title", "description", "sources", "xmpPaths")  # the last from XMP
+              "rejected", "label", "title", "description", "sources", "xmpPaths")
 PATCH_OPS = {"addTags", "removeTags", "notes", "star"}
 KNOWN_KEYS = frozenset(defaults()) | {"createdAt"}
 
@@ -93,12 +93,11 @@ def check_tags(tags, field="tags"):
 
 
 def tag_key(tag):
-    """What makes two tags the same: Summer, summer and SUMMER are one tag."""
     return tag.casefold()
 
 
 def union(tags, more):
-    """tags, then those of more that are new to them; where two differ only in case, the first spelling wins."""
+    """Return tags plus the new ones of more; between case variants the first spelling wins."""
     seen = {tag_key(tag) for tag in tags}
     result = list(tags)
     for tag in more:
@@ -109,7 +108,7 @@ def union(tags, more):
 
 
 def respell(tags, stored):
-    """tags as a client sent them, in the spelling already stored for those it shares with stored."""
+    """Return tags in the spelling already stored for those stored holds."""
     spelling = {tag_key(tag): tag for tag in reversed(stored)}
     return [spelling.get(tag_key(tag), tag) for tag in tags]
 
@@ -133,7 +132,7 @@ def check_put(body):
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object (a sidecar)")
     sidecar = {LEGACY_KEYS.get(key, key): value for key, value in body.items()}
-    # A field the body leaves out keeps its stored value: a PUT never erases tags by omission.
+    # A field left out keeps its stored value: a PUT never erases tags by omission.
     if "tags" in sidecar:
         sidecar["tags"] = check_tags(sidecar["tags"])
     if "notes" in sidecar:
@@ -183,10 +182,7 @@ def check_growth(sidecar, stored):
 
 def merge_put(stored, incoming, now, who):
     """Apply a PUT to the stored sidecar (None if none); last writer wins by timestamp.
-
-    A client whose updatedAt is older than the stored one did not see the latest
-    edit: its tags are added to the stored ones and the newer notes and star stay.
-    """
+    A stale client's tags are added to the stored ones; the newer notes and star stay."""
     result = dict(stored) if stored is not None else defaults()
     stored_time = parse_time(result.get("updatedAt"))
     client_time = parse_time(incoming.get("updatedAt"))
@@ -194,7 +190,7 @@ def merge_put(stored, incoming, now, who):
     for key, value in incoming.items():
         if key not in SERVER_KEYS and key not in IMAGE_KEYS and \
                 key not in ("tags", "notes", "star", "updatedAt", "updatedBy", "v"):
-            result[key] = value  # keys lenslet does not know are kept, the client's copy winning
+            result[key] = value  # unknown keys are kept, the client's copy winning
     if stale:
         result["tags"] = union(result["tags"], incoming.get("tags", ()))
     else:
@@ -217,9 +213,7 @@ def apply_patch(stored, ops, now, who):
 
 
 def words_changed(stored, new):
-    """What an edit changed of a person's words (stored -> new sidecar), as the XMP sidecar that keeps them is
-    changed (xmp.update): the tags added and removed, the star (0 is no star there), the notes; {} for nothing.
-    Only the change is written, so what the file says that lenslet did not read is left as it is."""
+    """Return what an edit changed (tags added and removed, star, notes), for xmp.update."""
     old_keys, new_keys = {tag_key(tag) for tag in stored["tags"]}, {tag_key(tag) for tag in new["tags"]}
     changes = {}
     added = [tag for tag in new["tags"] if tag_key(tag) not in old_keys]
@@ -243,12 +237,7 @@ def stamp(sidecar, now, who):
 
 
 def blank(sidecar):
-    """Whether a sidecar holds nothing a person or another program wrote (lenslet's hash at most).
-
-    Only such a sidecar may be given another's metadata (re-attachment fills an empty
-    place, never replaces what is there: a tag, a note, a star, another tool's key,
-    where a trashed image came from).
-    """
+    """Tell whether a sidecar holds nothing a person or another program wrote, so it may be refilled."""
     return set(sidecar) <= KNOWN_KEYS - {"createdAt"} and not (
         sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None or sidecar["updatedAt"])
 
@@ -272,8 +261,7 @@ def _xmp_base(value):
                                                      (type(value["star"]) is int and -1 <= value["star"] <= 5))
 
 
-# Every key lenslet writes in a sidecar (and the first lenscat backend's spellings), with the shape
-# of the values it writes there.
+# The keys lenslet writes in a sidecar, with the shape of their values.
 WRITTEN = {
     "v": lambda value: type(value) is int and value == VERSION,
     "tags": _tags,
@@ -287,16 +275,11 @@ WRITTEN = {
     "xmpBase": _xmp_base,
 }
 WRITTEN.update({legacy: WRITTEN[key] for legacy, key in LEGACY_KEYS.items()})
-HASH = re.compile(r"blake3:[0-9a-f]{64}")  # an original's content hash, as lenslet writes it anywhere
+HASH = re.compile(r"blake3:[0-9a-f]{64}")  # an original's content hash
 
 
 def not_lenslets(data):
-    """Why a sidecar file's bytes hold something lenslet never writes there (so another program's,
-    or a person's), or None when every key and value is one lenslet writes.
-
-    Read as found, not normalized: a value normalize() would drop (tags as one string, a star
-    as text) is someone's all the same.
-    """
+    """Say why a sidecar's raw bytes hold something lenslet never writes there, or None."""
     raw = _object(data)
     if raw is None:
         return "not a sidecar lenslet can parse"
@@ -312,8 +295,7 @@ def not_lenslets(data):
 
 
 def written_by_lenslet(data):
-    """Whether a sidecar file's bytes say lenslet wrote them (its version key): a file without it at that
-    name is another program's (a Google Takeout export's `photo.jpg.json`), read as input only."""
+    """Tell whether a sidecar carries lenslet's version key; one without it is another program's."""
     raw = _object(data)
     return raw is not None and raw.get("v") == VERSION
 
@@ -324,14 +306,9 @@ def _few(keys):
 
 
 def listed(sidecar, version):
-    """The fields of an image's listing entry that come from its sidecar, as stored at version
-    (None: it has none).
-
-    Its time is left for the next listing to fill in (metaMtime None): a time looked up
-    after the write may already be another writer's.
-    """
+    """Return an image's listing fields from its sidecar at version (None: no sidecar).
+    metaMtime stays None: a time read after the write may be another writer's."""
     if sidecar is None:
-        # Without its sidecar the image has no recorded hash either, in the listing as in GET /item.
         return {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None, "metaVersion": None,
                 "hash": None}
     return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"], "hasMeta": True,
@@ -339,7 +316,7 @@ def listed(sidecar, version):
 
 
 def searched(sidecar):
-    """The fields of an image that search matches, from its sidecar (None: it has none)."""
+    """Return the fields search matches from a sidecar (None: no sidecar)."""
     sidecar = sidecar or defaults()
     return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"]}
 
@@ -347,7 +324,7 @@ def searched(sidecar):
 def with_aliases(sidecar):
     """Add the snake_case aliases that clients of the first lenscat backend read."""
     aliased = dict(sidecar, updated_at=sidecar.get("updatedAt"), updated_by=sidecar.get("updatedBy"))
-    if "originalPosition" in sidecar:  # where a trashed image came from (see lenslet/files/operations.py)
+    if "originalPosition" in sidecar:  # where a trashed image came from
         aliased["original_position"] = sidecar["originalPosition"]
     return aliased
 

@@ -1,13 +1,4 @@
-"""Stacks: the files a camera or phone makes of one shot, shown as one tile and moved together.
-
-A raw and the JPEG (or HEIC) the camera wrote beside it (`IMG_1.CR2` + `IMG_1.JPG`), and an iPhone
-live photo's picture and its short video (`IMG_2.HEIC` + `IMG_2.MOV`). The rule, one place for the
-listing, the file operations and shares: two files of one folder (plain files, not links) whose names
-share their stem (the name before its last dot) compared case-insensitively, and no other file lenslet
-lists shares it; one of them a picture of FRONTS, the other a raw (layout.RAWS) or a LIVE video. The
-picture is the stack's front: the one tile shows it. Anything else of one stem (three files, two
-pictures, two raws, a `.png`) is no stack: each file is shown and moved alone. Pure: names in, names out.
-"""
+"""Stacks: a raw or live video beside its JPEG or HEIC, shown and moved as one."""
 
 from lenslet.layout import RAWS
 
@@ -21,7 +12,7 @@ def _split(name):
 
 
 def kind_of(front, other):
-    """"raw" or "live" when the two names make a stack with front in front, else None."""
+    """Return "raw" or "live" when front and other make a stack, else None."""
     (front_stem, front_extension), (stem, extension) = _split(front), _split(other)
     if front_stem is None or front_stem != stem or front_extension not in FRONTS:
         return None
@@ -31,8 +22,7 @@ def kind_of(front, other):
 
 
 def stacks(names):
-    """{name: stack} for each name of a folder's listed files (plain files only: no links) that is half
-    of a stack, the stack being {"front", "members" (front first), "kind": "raw" or "live"}."""
+    """Map each name that is half of a stack to its stack."""
     by_stem = {}
     for name in names:
         stem, _ = _split(name)
@@ -52,8 +42,7 @@ def stacks(names):
 
 
 def marked(items):
-    """A folder's listing items with each one's `stack` set (or taken away) as stacks() finds them
-    among the items not marked `link`; answers the same list, changed in place."""
+    """Set or clear each listing item's `stack`, ignoring links; changes the list in place."""
     found = stacks([item["name"] for item in items if not item.get("link")])
     for item in items:
         stack = found.get(item["name"])
@@ -65,7 +54,6 @@ def marked(items):
 
 
 def renamed(partner, to):
-    """Where the other file of a stack goes when its front is renamed to the path `to`: the new stem
-    with the partner's own extension (IMG_1.CR2 beside IMG_1.JPG renamed beach.jpg: beach.CR2)."""
+    """Return where a stack's partner goes when its front is renamed to `to`."""
     stem = to.rpartition(".")[0] if "." in to.rpartition("/")[2][1:] else to
     return stem + partner[partner.rfind("."):]

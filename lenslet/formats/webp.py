@@ -1,14 +1,12 @@
-"""WebP files as RIFF chunks: walked, and told whole. Pure: bytes in, data out."""
+"""WebP files as RIFF chunks: walked and checked whole."""
 
 import struct
 
-ANIMATED = 0x02  # VP8X's flag of an animation
+ANIMATED = 0x02  # VP8X's animation flag
 
 
 def chunks(data):
-    """(fourcc, payload offset, payload length) of each chunk of a WebP's bytes, in order: past RIFF, the
-    length and WEBP come chunks of fourcc, length and payload, padded to an even length. A chunk whose
-    payload runs past the end is given too: whether the file is whole is problem()'s to say."""
+    """Yield (fourcc, payload offset, payload length) of each chunk, even one cut short."""
     offset = 12
     while offset + 8 <= len(data):
         length = struct.unpack_from("<I", data, offset + 4)[0]
@@ -37,7 +35,7 @@ def problem(data, max_edge):
 
 
 def canvas(fourcc, head):
-    """(width, height) a WebP's first chunk states, or None for a chunk of another kind (or an animation)."""
+    """Return the (width, height) a still WebP's first chunk states, or None."""
     if fourcc == b"VP8X" and len(head) >= 10 and not head[0] & ANIMATED:
         return int.from_bytes(head[4:7], "little") + 1, int.from_bytes(head[7:10], "little") + 1
     if fourcc == b"VP8L" and head[:1] == b"\x2f" and len(head) >= 5:

@@ -1,16 +1,4 @@
-"""XMP (foo.jpg.xmp, foo.xmp, or a packet embedded in an image): read, update and merge. Pure data, no I/O.
-
-What other photo tools (darktable, digiKam, Lightroom, Photoshop, exiftool, phones) keep
-about an image: keywords, rating, colour label, title and description. XMP is RDF in XML,
-so everything here goes by namespace URI, never by prefix: Photoshop CS2 writes the xmp
-namespace as `xap:`, exiftool spreads one image over one `rdf:Description` per namespace,
-and a value may be an attribute or an element, a plain string or an `rdf:Bag`/`Seq`/`Alt`.
-
-The XML is read with the standard library's expat, guarded: a document type or entity
-declaration is refused as soon as it starts (no billion laughs, no external entities),
-and size, depth and element count are bounded, so a hostile file costs little and gives
-a problem, never an exception.
-"""
+"""XMP (foo.jpg.xmp, foo.xmp, or embedded in an image): read safely, update in place and merge."""
 
 import datetime
 import re
@@ -23,14 +11,15 @@ from xml.parsers import expat
 from lenslet.errors import Unreadable
 from lenslet.formats.sidecars import MAX_TAGS, tag_key, union
 
-MAX_XMP = 4 * 1024 * 1024  # bytes: real sidecars are KBs; Lightroom's heaviest retouching stays well below
-MAX_DEPTH = 64             # elements deep: XMP nests about 8
-MAX_ELEMENTS = 100_000     # a long darktable history is a few thousand
+MAX_XMP = 4 * 1024 * 1024  # bytes
+MAX_DEPTH = 64             # elements deep
+MAX_ELEMENTS = 100_000
 CHUNK = 64 * 1024          # characters parsed between checks of depth and element count
 BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\0\0", "utf-32"), (b"\0\0\xfe\xff", "utf-32"),
         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 LATIN_1 = {b"iso-8859-1", b"latin-1", b"latin1", b"us-ascii", b"ascii", b"windows-1252", b"cp1252"}
 
+# Matched by namespace URI, never by prefix: tools choose their own prefixes.
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XML = "http://www.w3.org/XML/1998/namespace"
 META = "adobe:ns:meta/"
@@ -70,13 +59,12 @@ LAST_KEYWORD = _name(MSPHOTO, "LastKeywordXMP")
 CATALOG_SETS = _name(MEDIAPRO, "CatalogSets")
 HAS_EXTENDED = _name(XMP_NOTE, "HasExtendedXMP")
 
-# Keyword fields holding paths, and the separator each tool writes between a path's parts
-# (a '/' inside a Lightroom keyword, or a '|' inside a digiKam tag, is part of the name).
+# Keyword fields holding paths, with each tool's separator between a path's parts.
 PATH_FIELDS = {HIERARCHICAL: "|", TAGS_LIST: "/", LAST_KEYWORD: "/", CATALOG_SETS: "|"}
-# What a keyword's origin is called in a result: the names exiftool users know.
+# How a keyword's origin is named in a result, as exiftool does.
 FIELD_NAMES = {SUBJECT: "dc:subject", HIERARCHICAL: "lr:hierarchicalSubject", TAGS_LIST: "digiKam:TagsList"}
 IPTC_KEYWORDS = "IPTC:Keywords"
-# darktable files its own bookkeeping (darktable|format|jpg, darktable|exported, ...) under this root.
+# darktable files its own bookkeeping under this root.
 DARKTABLE_ROOT = "darktable"
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # not allowed in XML 1.0
@@ -85,7 +73,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  
 @dataclass(frozen=True)
 class Keyword:
     tag: str
-    fields: tuple  # where it was found: "dc:subject", "lr:hierarchicalSubject", "digiKam:TagsList", "IPTC:Keywords"
+    fields: tuple  # where it was found, e.g. "dc:subject", "IPTC:Keywords"
 
 
 @dataclass(frozen=True)
@@ -93,13 +81,13 @@ class Metadata:
     """What lenslet reads from one XMP packet (or an image's embedded XMP and IPTC)."""
 
     keywords: tuple = ()     # Keyword, one per tag (first spelling), in the order found
-    paths: tuple = ()        # hierarchical keywords with parents ("Places|Iceland"): searchable text, not tags
+    paths: tuple = ()        # hierarchical keywords with parents ("Places|Iceland"): searchable, not tags
     rating: int = None       # xmp:Rating: -1 rejected, 0 none, 1-5 stars
-    label: str = None        # xmp:Label, a colour label ("Red", "NoColor", ...)
+    label: str = None        # xmp:Label, a colour label
     title: str = None
     description: str = None
-    extended: str = None     # xmpNote:HasExtendedXMP: the GUID of a JPEG's extended XMP
-    problems: tuple = ()     # what made part or all of it unreadable, in words
+    extended: str = None     # the GUID of a JPEG's extended XMP
+    problems: tuple = ()     # what could not be read, in words
 
     @property
     def tags(self):
@@ -115,14 +103,14 @@ class Metadata:
         return self.rating == -1
 
     def to_dict(self):
-        """This reading as JSON data: what a manifest keeps, so that a warm listing parses nothing."""
+        """Return this reading as JSON data for a manifest."""
         return {"keywords": [[keyword.tag, list(keyword.fields)] for keyword in self.keywords],
                 "paths": list(self.paths), "rating": self.rating, "label": self.label, "title": self.title,
                 "description": self.description, "problems": list(self.problems)}
 
 
 def from_dict(raw):
-    """A Metadata from to_dict's data, as found on disk; None when its shape is not that."""
+    """Rebuild a Metadata from to_dict's data; None when the shape differs."""
     def strings(value):
         return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
@@ -146,7 +134,7 @@ def from_dict(raw):
 
 
 def parse(data):
-    """Read keywords, rating, label, title and description from an XMP packet; problems instead of exceptions."""
+    """Read keywords, rating, label, title and description from an XMP packet, never raising."""
     try:
         root, _, _ = _read_tree(data)
     except _Refused as ex:
@@ -155,7 +143,7 @@ def parse(data):
 
 
 def combine(first, *others):
-    """One Metadata from several (a sidecar and the image's own, XMP and IPTC): keywords united, else first wins."""
+    """Combine several readings: keywords united, else the first value found wins."""
     keywords, paths, problems = _Keywords(), list(first.paths), list(first.problems)
     scalars = {name: getattr(first, name) for name in ("rating", "label", "title", "description", "extended")}
     for metadata in (first, *others):
@@ -173,12 +161,11 @@ def combine(first, *others):
 
 
 def with_iptc(metadata, iptc_keywords):
-    """metadata with an image's IPTC-IIM keywords added to its tags."""
+    """Add an image's IPTC-IIM keywords to metadata's tags."""
     return combine(metadata, Metadata(keywords=tuple(Keyword(tag.strip(), (IPTC_KEYWORDS,))
                                                      for tag in iptc_keywords if tag.strip())))
 
 
-# ---------------------------------------------------------------------------------------------
 # Reading XML safely
 
 
@@ -187,20 +174,15 @@ class _Refused(Exception):
 
 
 def _read_tree(data):
-    """Parse XMP to (root element, {namespace: prefix the file uses}, prolog) or raise _Refused.
-
-    expat, through ElementTree's C parser, is fed text, not bytes: that pins its encoding to
-    UTF-8 (a packet's own declaration of another is overridden), so the search for a document
-    type below sees what expat will see. Depth and element count are checked as the events
-    come, a chunk at a time, so a hostile packet is stopped early, before it fills memory.
-    """
+    """Parse XMP to (root, {namespace: prefix}, prolog), or raise _Refused.
+    Depth and element count are checked chunk by chunk, so a hostile packet stops early."""
     text = _decode(data)
-    # XMP has no use for a document type: refusing one refuses every entity declaration,
-    # so no billion laughs and no external entities, whatever expat would make of them.
+    # XMP never needs a document type: refusing one rules out entity attacks of every kind.
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise _Refused("the XMP declares a document type or entities, which XMP never needs")
     parser = ET.XMLPullParser(events=("start", "end", "start-ns"))
     prefixes, root, depth, count = {}, None, 0, 0
+    # Fed text rather than bytes, expat sees what the check above saw, whatever the declared encoding.
     chunks = [text[offset:offset + CHUNK] for offset in range(0, len(text), CHUNK)] or [""]
     try:
         for index, chunk in enumerate(chunks):
@@ -228,7 +210,7 @@ def _read_tree(data):
 
 
 def _decode(data):
-    """XMP bytes as text: UTF-8, UTF-16 or UTF-32 (the encodings XMP allows), Latin-1 when declared."""
+    """Decode XMP bytes: UTF-8, -16 or -32 as XMP allows, or Latin-1 when declared."""
     if isinstance(data, str):
         text = data
     elif isinstance(data, (bytes, bytearray, memoryview)):
@@ -251,14 +233,13 @@ def _decode(data):
 
 
 def _codec(data):
-    """The encoding of XMP bytes, by their BOM or their first character (XMP allows UTF-8, -16 and -32)."""
+    """Guess XMP's encoding from its BOM or first character."""
     codec = next((codec for bom, codec in BOMS if data.startswith(bom)), None)
     if codec is None:
         codec = "utf-16-le" if data[:2] == b"<\0" else "utf-16-be" if data[:2] == b"\0<" else "utf-8"
     return codec
 
 
-# ---------------------------------------------------------------------------------------------
 # What an XMP tree says
 
 
@@ -275,7 +256,7 @@ def _descriptions(rdf):
 
 
 def _values(descriptions, prop):
-    """Every value of a property over all Descriptions: a string, a list of (lang, text), or None (a struct)."""
+    """Every value of a property over all Descriptions: a string, [(lang, text)], or None (a struct)."""
     found = []
     for description in descriptions:
         if prop in description.attrib:
@@ -329,7 +310,7 @@ def _strings(values):
 
 
 def _first_text(values):
-    """A single or language-alternative value: x-default, else the first language, else a plain string."""
+    """Pick x-default, else the first language, else a plain string."""
     for value in values:
         if isinstance(value, list):
             texts = [(lang, text) for lang, text in value if text is not None]
@@ -361,7 +342,7 @@ class _Keywords:
             return
         key = tag_key(tag)
         if key not in self.fields:
-            if len(self.order) >= MAX_TAGS:  # as many as an image may hold in lenslet
+            if len(self.order) >= MAX_TAGS:  # lenslet's limit per image
                 self.overflow = True
                 return
             self.order.append(tag)
@@ -398,7 +379,7 @@ def _interpret(root):
                 paths.setdefault(PATH_FIELDS[prop].join(parts))
     keywords, other_keys = _Keywords(), others.keys()
     for subject in subjects:
-        # darktable spreads its tree's words into dc:subject: those are not tags, unless another field has them
+        # darktable copies its tree's words into dc:subject: not tags unless another field has them
         if tag_key(subject.strip()) not in bookkeeping or tag_key(subject.strip()) in other_keys:
             keywords.add(subject, FIELD_NAMES[SUBJECT])
     for keyword in others.result():
@@ -427,19 +408,12 @@ def _rating(text, problems):
     return int(rating)
 
 
-# ---------------------------------------------------------------------------------------------
 # Merging lenslet's fields with a sidecar's
 
 
 def merge(base, ours, theirs):
-    """Three-way merge of lenslet's fields (ours) and an XMP sidecar's (theirs) since base.
-
-    Each side is a dict of tags, star and notes, plus time: when that side last changed
-    (seconds); base is what lenslet last wrote to or read from the sidecar, None if never.
-    A keyword removed on either side is removed, one added on either side is kept (tags
-    compare as lenslet's do: Summer and summer are one). For star and notes a change on one
-    side wins; changed on both, the later wins (ours on a tie). Returns {tags, star, notes}.
-    """
+    """Merge lenslet's fields (ours) and an XMP sidecar's (theirs) three ways since base.
+    A removal on either side wins for tags; for star and notes a one-sided change wins, else the later."""
     base = base or {}
     base_keys = {tag_key(tag) for tag in base.get("tags") or ()}
     our_keys = {tag_key(tag) for tag in ours.get("tags") or ()}
@@ -464,7 +438,6 @@ def _time(side):
     return moment if isinstance(moment, (int, float)) else float("-inf")
 
 
-# ---------------------------------------------------------------------------------------------
 # Writing: lenslet's properties changed in place, every other byte kept
 
 # What update() starts from when there is no sidecar yet.
@@ -478,23 +451,12 @@ NEW_SIDECAR = (b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\
 
 
 def update(data, changes, now=None):
-    """Return new XMP sidecar bytes: data (None: a new sidecar) with lenslet's changes, every other byte kept.
-
-    changes may hold tags (the sidecar's whole keyword list, after merge(): a keyword of the
-    file missing from it is removed), addTags and removeTags (as a PATCH does), star (None
-    removes xmp:Rating) and notes (dc:description x-default; "" removes it). A keyword goes into
-    dc:subject, an rdf:Bag, and into the other keyword fields the file already keeps, so the
-    tool that wrote them sees it; a removed keyword leaves every keyword field.
-    xmp:MetadataDate becomes now (seconds, default the clock). Only those properties are
-    rewritten (and a namespace declared where one is missing): every other byte of the file
-    stays as it was, whatever its quotes, references, comments or layout. A file that is not
-    UTF-8 is written back as UTF-8 (its text kept, its XML declaration saying so). A file that
-    cannot be read raises Unreadable: it is never overwritten.
-    """
+    """Return XMP sidecar bytes with lenslet's changes, every other byte kept; a new one when data is None.
+    Raises Unreadable rather than overwrite a file it cannot read."""
     now = time.time() if now is None else now
     source = NEW_SIDECAR if data is None else data
     try:
-        root, _, _ = _read_tree(source)  # every guard of reading: no document type; size, depth, count bounded
+        root, _, _ = _read_tree(source)  # with every guard of reading
     except _Refused as ex:
         raise Unreadable(f"the XMP sidecar cannot be updated: {ex}") from None
     if _rdf(root) is None:
@@ -532,8 +494,7 @@ def _namespace(name):
 
 
 def _as_utf8(data):
-    """The packet as UTF-8 bytes to edit: data itself when it is UTF-8 (BOM and padding kept), else its
-    text encoded again; either way an XML declaration naming another encoding is made to say UTF-8."""
+    """Return the packet as UTF-8 bytes, its XML declaration made to say UTF-8."""
     if isinstance(data, str):
         raw = data.encode("utf-8")
     else:
@@ -558,8 +519,7 @@ _SPACE = b" \t\r\n"
 
 
 class _Attribute(NamedTuple):
-    """An attribute of a start tag, as the file writes it: its name, where the space before it starts,
-    and where its quoted value starts and ends (quotes included)."""
+    """An attribute of a start tag: its name, the space before it, and its quoted value's span."""
 
     name: bytes
     space: int
@@ -569,34 +529,30 @@ class _Attribute(NamedTuple):
 
 @dataclass
 class _Span:
-    """Where an element lies in the packet's bytes, and the namespaces in scope at it (prefix -> URI)."""
+    """Where an element lies in the packet's bytes, and the namespaces in scope there."""
 
     start: int             # its "<"
     inner: int             # just past its start tag
-    close: int = None      # its end tag's "<" (None: an empty-element tag, <x/>)
+    close: int = None      # its end tag's "<"; None for <x/>
     end: int = None        # just past it
-    name: bytes = b""      # as the file writes it (rdf:li)
-    attributes: tuple = ()  # _Attribute each
+    name: bytes = b""      # as written (rdf:li)
+    attributes: tuple = ()
     empty: bool = False
     scope: dict = None
 
 
 class _Packet:
-    """An XMP packet's bytes, its elements as a tree and where each lies: edits are spliced in, the rest kept.
-
-    Each change is noted as an edit (start, end, bytes) or, for what several changes touch (an array,
-    a Description's end, its start tag's namespaces), a plan turned into one edit at the end, so no
-    two edits overlap.
-    """
+    """An XMP packet's bytes and element tree: edits are spliced in, every other byte kept.
+    Changes several touch (an array, a Description) are planned into one edit, so none overlap."""
 
     def __init__(self, raw, root, spans, parents):
         self.raw, self.root, self.spans, self.parents = raw, root, spans, parents
         self.rdf = _rdf(root)
         self.descriptions = _descriptions(self.rdf)
         self.edits = []
-        self.arrays = {}        # array element -> {"drop": set of li, "first": [li bytes], "last": [...], "bag": bool}
+        self.arrays = {}        # array -> planned drops and additions
         self.removed = set()    # property elements and attributes taken out
-        self.added = {}         # Description -> [property element bytes]
+        self.added = {}         # Description -> new property elements
         self.declared = {}      # Description -> [(prefix, URI)]
         outer, own = self.indent(self.rdf), self.indent(self.descriptions[0])
         self.unit = own[len(outer):] if outer is not None and own is not None and own.startswith(outer) \
@@ -604,7 +560,7 @@ class _Packet:
 
     @classmethod
     def of(cls, raw):
-        """Parse raw (UTF-8) with expat, noting where each element lies; a packet with no Description gets one."""
+        """Parse raw UTF-8 with expat, noting where each element lies; add a Description if none."""
         text = raw.decode("utf-8")
         head = len(text[:len(text) - len(text.lstrip("\ufeff \t\r\n"))].encode("utf-8"))
         tail = len(raw) - len(text[len(text.rstrip("\0 \t\r\n")):].encode("utf-8"))
@@ -620,7 +576,7 @@ class _Packet:
                                                for n in range(0, len(attributes), 2)})
             start = head + parser.CurrentByteIndex
             tag = _START_TAG.match(raw, start)
-            if tag is None:  # expat read it as a start tag: never seen, but never written over either
+            if tag is None:  # never seen; refuse rather than write over it
                 raise Unreadable("the XMP sidecar cannot be updated: a start tag lenslet cannot place")
             scope = spans[stack[-1]].scope if stack else {"xml": XML}
             if declared:
@@ -658,11 +614,11 @@ class _Packet:
         parser.StartNamespaceDeclHandler = lambda prefix, uri: declared.__setitem__(prefix or "", uri)
         try:
             parser.Parse(raw[head:tail], True)
-        except expat.ExpatError as ex:  # read well by _read_tree already: never seen, but never overwritten either
+        except expat.ExpatError as ex:  # _read_tree read it already; refuse rather than overwrite
             raise Unreadable(f"the XMP sidecar cannot be updated: {ex}") from None
         root = next(iter(spans))
         packet = cls(raw, root, spans, parents) if _descriptions(_rdf(root)) else None
-        if packet is None:  # rdf:RDF without a Description: one is added, then the packet is read again
+        if packet is None:  # no Description: add one and read again
             rdf = spans[_rdf(root)]
             description = b"<" + _prefix(rdf.name) + b"Description " + _prefix(rdf.name) + b'about=""/>'
             if rdf.empty:
@@ -676,7 +632,7 @@ class _Packet:
     # -- where things are
 
     def indent(self, element):
-        """The spaces before an element on its own line; None when something else stands before it there."""
+        """Return the spaces before an element on its own line, else None."""
         start = self.spans[element].start
         line = self.raw.rfind(b"\n", 0, start) + 1
         before = self.raw[line:start]
@@ -696,7 +652,7 @@ class _Packet:
         return position
 
     def attributes(self, prop):
-        """(_Attribute, its value) of prop written as an attribute of a Description, but for those removed."""
+        """Return (_Attribute, value) pairs of prop written on a Description, minus those removed."""
         return [(attribute, description.attrib[prop]) for description in self.descriptions
                 for attribute in self.spans[description].attributes
                 if attribute not in self.removed and self.clark(description, attribute.name) == prop]
@@ -722,8 +678,7 @@ class _Packet:
         return self.descriptions[0]
 
     def qualified(self, description, prop):
-        """prop's name as written in description: with the prefix the file binds its namespace to there,
-        else with a prefix declared on the Description (the usual one, numbered if taken)."""
+        """Return prop's name as written in description, declaring a usual prefix when none is bound."""
         uri, _, local = prop[1:].partition("}")
         span = self.spans[description]
         prefix = next((prefix for prefix, bound in span.scope.items() if bound == uri), None)
@@ -752,8 +707,7 @@ class _Packet:
         self.added.setdefault(description, []).append(element)
 
     def property(self, description, prop, text=None, kind=None, items=()):
-        """A new property element for description: a simple value, or an array of kind holding items
-        ((attributes, text) each), laid out as the Description's other properties are."""
+        """Build a property element: a simple value, or an array of kind holding (attributes, text) items."""
         name, indent = self.qualified(description, prop), self.property_indent(description)
         if kind is None:
             return b"<" + name + b">" + _escape_text(text).encode("utf-8") + b"</" + name + b">"
@@ -766,8 +720,7 @@ class _Packet:
         return self.arrays.setdefault(array, {"drop": set(), "first": [], "last": [], "bag": False})
 
     def set_simple(self, prop, text):
-        """Set a simple property where it is (an attribute or an element), once; add it as an element if
-        absent; None removes it."""
+        """Set a simple property where it is, once; add it if absent; None removes it."""
         attributes, elements = self.attributes(prop), self.elements(prop)
         if text is not None and attributes:
             attribute = attributes.pop(0)[0]
@@ -787,8 +740,7 @@ class _Packet:
             self.remove(element)
 
     def set_default_language(self, prop, text):
-        """Set the x-default of a language alternative ("" removes it); other languages are kept. A value
-        written as a plain string or an attribute is replaced by the alternative."""
+        """Set a language alternative's x-default ("" removes it), keeping other languages."""
         loose = [element for _, element in self.elements(prop)
                  if not any(child.tag in ARRAYS for child in element) and isinstance(_value(element), str)]
         arrays = [child for _, element in self.elements(prop) for child in element if child.tag in ARRAYS]
@@ -812,8 +764,7 @@ class _Packet:
             self.remove(element)
 
     def change_keywords(self, adding, removed):
-        """Add tags (to dc:subject, and to the other keyword fields the file keeps) and remove the keywords
-        of the tag_keys removed from every keyword field."""
+        """Add tags to dc:subject and the file's other keyword fields; remove the removed keys from all."""
         for prop in (SUBJECT, *PATH_FIELDS):
             def names(text, prop=prop):
                 return _names_keyword(text, prop, removed)
@@ -833,13 +784,13 @@ class _Packet:
         for prop, separator in PATH_FIELDS.items():
             arrays = [child for _, element in self.elements(prop) for child in element if child.tag in ARRAYS]
             for tag in adding if arrays else ():
-                # "AC/DC" in a path field would be the path AC, DC: a tag DC lenslet never had
+                # "AC/DC" in a path field would make a tag "DC"
                 if separator not in tag and not any(li.tag == RDF_LI and _names_keyword(
                         _item_text(li) or "", prop, {tag_key(tag)}) for array in arrays for li in array):
                     self.plan(arrays[0])["last"].append(((), tag))
 
     def add_subjects(self, adding):
-        """Add tags to dc:subject, an rdf:Bag: values written as attributes or plain strings join it."""
+        """Add tags to dc:subject's rdf:Bag; values written as attributes or plain strings join it."""
         attributes = self.attributes(SUBJECT)
         loose = [element for _, element in self.elements(SUBJECT) if element not in self.removed
                  and not any(child.tag in ARRAYS for child in element) and isinstance(_value(element), str)]
@@ -873,7 +824,7 @@ class _Packet:
     # -- the result
 
     def spliced(self):
-        """The packet with every edit made: one pass, in order, over bytes that are otherwise the file's."""
+        """Return the packet with every edit made, in one ordered pass."""
         for array, plan in self.arrays.items():
             element = self.parents[array]
             if element in self.removed:
@@ -896,8 +847,7 @@ class _Packet:
         return b"".join(out)
 
     def array_bytes(self, array, plan):
-        """An array rewritten: the items it keeps byte for byte (each with the space before it), new ones
-        laid out as they are."""
+        """Rewrite an array: kept items byte for byte, new ones laid out alike."""
         span = self.spans[array]
         name = _prefix(span.name) + b"Bag" if plan["bag"] else span.name
         rdf = _prefix(span.name)
@@ -953,7 +903,7 @@ class _Packet:
 
 
 def _names_keyword(text, prop, keys):
-    """Whether a keyword field's entry names one of keys (for a path: its leaf; never darktable's own tree)."""
+    """Tell whether a keyword entry names one of keys (a path by its leaf; never darktable's tree)."""
     separator = PATH_FIELDS.get(prop)
     if separator is None:
         return tag_key(text.strip()) in keys
@@ -968,13 +918,13 @@ def _prefix(qualified):
 
 
 def _item(rdf, attribute, text):
-    """An rdf:li holding text; attribute: () or (name in Clark notation, value), xml:lang only."""
+    """Build an rdf:li holding text; attribute: () or (xml:lang, value)."""
     attributes = b' xml:lang="' + _escape_attribute(attribute[1], b'"') + b'"' if attribute else b""
     return b"<" + rdf + b"li" + attributes + b">" + _escape_text(text).encode("utf-8") + b"</" + rdf + b"li>"
 
 
 def _laid_out(name, children, indent, unit):
-    """An element holding children (bytes), one a line one step in from indent; all on one line when None."""
+    """Build an element holding children one a line, one step in; on one line when indent is None."""
     if indent is None:
         return b"<" + name + b">" + b"".join(children) + b"</" + name + b">"
     return b"<" + name + b">" + b"".join(b"\n" + indent + unit + child for child in children) + \
@@ -998,7 +948,6 @@ def _escape_attribute(text, quote):
     return escaped.encode("utf-8")
 
 
-# ---------------------------------------------------------------------------------------------
 # What lenslet shows: its own fields with what other tools' XMP says
 
 LENSLET = "lenslet"
@@ -1006,17 +955,9 @@ EMBEDDED = "embedded"  # the image's own XMP and IPTC
 
 
 def shown(own_tags, own_star, readings, base=None):
-    """lenslet's own tags and star with what XMP says, and where each value came from.
-
-    readings: (source, Metadata) in the order they count, the XMP sidecar (its file name)
-    before the image's own (EMBEDDED). Tags are the union of all; the star is lenslet's,
-    else the first rating found (-1 is no star, shown as rejected; 0 is no star); label,
-    title and description are the first found. Returns {tags, star, rejected, label, title,
-    description, paths, sources, problems}; sources names, per value, who holds it.
-    base: what lenslet last wrote to the XMP sidecar (readings[0]), if it wrote one: what
-    another tool changed there since counts over lenslet's own (see since_written).
-    """
-    # A sidecar lenslet could not read (all of) says nothing of what was removed from it.
+    """Merge lenslet's own tags and star with XMP readings (sidecar first), noting each value's sources.
+    base: what lenslet last wrote to the XMP sidecar; changes made there since count over lenslet's."""
+    # A sidecar not read in full says nothing of what was removed from it.
     if base is not None and readings and readings[0][0] == base.get("file") and not readings[0][1].problems:
         own_tags, own_star = since_written(own_tags, own_star, base, readings[0][1])
     tags, holders = list(own_tags), {tag_key(tag): [LENSLET] for tag in own_tags}
@@ -1052,7 +993,7 @@ def shown(own_tags, own_star, readings, base=None):
 
 
 def held(tags, readings):
-    """Of tags, those XMP holds, each with where (tag as given -> [sources])."""
+    """Return those of tags XMP holds, each with its sources."""
     where = {}
     for source, metadata in readings:
         for keyword in metadata.keywords:
@@ -1061,8 +1002,7 @@ def held(tags, readings):
 
 
 def own_part(incoming, own, readings):
-    """A PUT body less what only XMP holds: a client sending back what GET /item showed
-    copies no keyword or rating of another tool's into lenslet's sidecar (own: the stored one)."""
+    """Drop from a PUT body what only XMP holds, so another tool's keywords or rating are not copied in."""
     result = dict(incoming)
     if "tags" in incoming:
         own_keys = {tag_key(tag) for tag in own["tags"]}
@@ -1074,13 +1014,11 @@ def own_part(incoming, own, readings):
     return result
 
 
-# ---------------------------------------------------------------------------------------------
 # Write mode: lenslet's edits written to the XMP sidecar, merged three ways
 
 
 def base_of(sidecar, file=None):
-    """What lenslet last wrote to an image's XMP sidecar (its sidecar's xmpBase, with the "file" it
-    went to), None if never, not of that shape, or (file given) written to another file."""
+    """Return the xmpBase lenslet last wrote to an image's XMP sidecar, or None (never, malformed, other file)."""
     base = (sidecar or {}).get("xmpBase")
     if file is not None and isinstance(base, dict) and base.get("file") != file:
         return None
@@ -1097,7 +1035,7 @@ def lenslet_star(rating):
 
 
 def _ours(own_tags, own_star, own_notes, base):
-    """lenslet's side of a merge, in XMP's terms: a star left as it was written stays what was written (-1 too)."""
+    """lenslet's side of a merge in XMP's terms: an unchanged star keeps its written value (-1 too)."""
     star = base["star"] if base is not None and own_star == lenslet_star(base["star"]) else own_star
     return {"tags": list(own_tags), "star": star, "notes": own_notes}
 
@@ -1110,14 +1048,8 @@ def since_written(own_tags, own_star, base, theirs):
 
 
 def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=None):
-    """Merge an edited sidecar with its XMP sidecar (theirs: Metadata, None when there is none; file: its name).
-
-    stored: the sidecar before this edit (None when there was none). Returns (the sidecar to
-    store, with xmpBase, and the changes for update(), or None when the XMP sidecar already
-    says it all). removed: tags removed by this edit, removed from the XMP sidecar even when
-    lenslet never wrote them there. The notes go to dc:description only when this edit changed
-    them (see _notes).
-    """
+    """Merge an edited sidecar with its XMP sidecar; return (the sidecar with xmpBase, update() changes or None).
+    removed: tags this edit removed, removed from the XMP sidecar too; notes are written only when edited."""
     theirs = theirs or Metadata()
     their_side = {"tags": theirs.tags, "star": theirs.rating, "time": theirs_time}
     merged = merge(base, dict(_ours(sidecar["tags"], sidecar["star"], "", base), time=now), their_side)
@@ -1138,18 +1070,12 @@ def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=No
 
 
 def _notes(own, before, base, description):
-    """lenslet's notes after an edit with its XMP sidecar's dc:description: (the notes, what xmpBase keeps
-    of them, whether they are written to dc:description).
-
-    own: the edited sidecar's notes, before: the stored one's. Only an edit of the notes writes
-    them: a description another tool wrote is not lenslet's note (darktable's, say), and an edit
-    of tags or star leaves it as it is. Notes lenslet wrote there and another tool changed since
-    (the description is no longer what xmpBase says, and lenslet's notes still are) follow it.
-    """
+    """Return (notes, notes for xmpBase, whether to write dc:description) after an edit.
+    Only an edit of the notes writes them; notes another tool changed since lenslet wrote them follow it."""
     if own != before:
         return own, own, own != description
     agreed = base["notes"] if base is not None else None
     if agreed is not None and own == agreed and description != agreed:
         return description, description, False
-    # What the description said when lenslet last merged: where another tool's change starts from.
+    # the description at the last merge: where another tool's change starts
     return own, (agreed if agreed is not None else description), False

@@ -1,8 +1,4 @@
-"""Pillow work (and the content hash): bytes or a stream in, plain data out. No storage, no HTTP.
-
-Raw camera files are read through the JPEG preview embedded in them (lenslet/images/raw.py); HEIC and
-HEIF through pillow-heif, when it is installed (the heif extra), registered on first use.
-"""
+"""Image decoding with Pillow, header probing and the content hash: bytes in, plain data out."""
 
 import datetime
 import io
@@ -16,20 +12,20 @@ from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
 from lenslet.formats import exif
 from lenslet.images import raw
 
-# Formats lenslet opens; Pillow tries no other plugin on a client's bytes.
+# The formats lenslet opens: Pillow tries no other plugin on a client's bytes.
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "AVIF": "image/avif", "GIF": "image/gif",
         "HEIF": "image/heic"}
 OPEN_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "GIF")
-# ISO media brands of HEIC and HEIF pictures (image sequences too); AVIF's are told apart first.
+# ISO media brands of HEIC and HEIF; AVIF is checked first.
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
-_heif = []  # [whether pillow-heif is there], once looked for
+_heif = []
 
 
 def heif_readable():
-    """Whether HEIC/HEIF pictures can be read here: pillow-heif installed (registered with Pillow once)."""
+    """Return whether pillow-heif is installed, registering it with Pillow on first call."""
     if not _heif:
         try:
-            import pillow_heif  # the heif extra: optional, never needed for the other formats
+            import pillow_heif
         except ImportError:
             _heif.append(False)
         else:
@@ -39,13 +35,11 @@ def heif_readable():
 
 
 def open_formats():
-    """The Pillow formats lenslet opens: HEIF too when pillow-heif is installed."""
     return OPEN_FORMATS + ("HEIF",) if heif_readable() else OPEN_FORMATS
 
 
 def embedded_jpeg(stream):
-    """For a raw camera file: (a stream of its preview JPEG, the raw.Preview found); for any other
-    file None. Undecodable for a raw with no preview. The stream is left where it was."""
+    """Return (preview JPEG stream, raw.Preview) for a raw camera file, or None for any other file."""
     if not raw.is_raw(_peek(stream, 16)):
         return None
     read, size = _reader(stream)
@@ -54,8 +48,7 @@ def embedded_jpeg(stream):
 
 
 def _reader(stream):
-    """read(offset, length) of a seekable stream from where it is now (reads never pass its end), and
-    the bytes it has from there."""
+    """Return read(offset, length) from the stream's position, and the bytes left."""
     start = stream.tell()
     size = stream.seek(0, 2) - start
     stream.seek(start)
@@ -70,29 +63,24 @@ def _reader(stream):
 
 ORIENTATION, MAKE, MODEL, EXIF_IFD, DATE_TIME_ORIGINAL = 0x0112, 0x010F, 0x0110, 0x8769, 0x9003
 GPS_IFD = 0x8825
-OFFSET_TIME_ORIGINAL = 0x9011  # the zone of DateTimeOriginal ("+02:00"), where the camera says it (EXIF 2.31)
+OFFSET_TIME_ORIGINAL = 0x9011  # the time zone of DateTimeOriginal, e.g. "+02:00"
 _OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
-# What turns a stored picture upright, by EXIF orientation.
 UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
            8: Image.Transpose.ROTATE_90}
-# WebP effort, chosen by measurement on a grainy 256 px thumbnail: method 2 takes
-# half the time of 4 (3.6 vs 7.3 ms) for files 5% larger; 6 takes 12 ms.
-WEBP_METHOD = 2
-# Orientations 5-8 turn the picture a quarter: the displayed width is the stored height.
-QUARTER_TURNS = {5, 6, 7, 8}
-RAW = "image/x-raw"  # what sniff() calls any raw camera file
-SNIFF_BYTES = 64  # enough of a file's start to tell its image type (AVIF's brands included)
-HASH_PREFIX = "blake3:"  # how a content hash names its algorithm, in sidecars and manifests
+WEBP_METHOD = 2  # much faster than the default for slightly larger files
+QUARTER_TURNS = {5, 6, 7, 8}  # orientations where the displayed width is the stored height
+RAW = "image/x-raw"
+SNIFF_BYTES = 64  # enough to tell an image type, AVIF's brands included
+HASH_PREFIX = "blake3:"
 
 
 def content_hash(data):
-    """The content hash recorded in sidecars: blake3 of the original's bytes."""
     return HASH_PREFIX + blake3.blake3(data).hexdigest()
 
 
 def content_hash_of(stream, chunk=1 << 18):
-    """content_hash of what a stream holds from where it stands, read into one buffer a chunk at a time."""
+    """Return the content_hash of the rest of a stream, read a chunk at a time."""
     hasher, buffer = blake3.blake3(), bytearray(chunk)
     view = memoryview(buffer)
     while count := stream.readinto(buffer):
@@ -104,11 +92,7 @@ DECODE_ERRORS = (OSError, SyntaxError, ValueError, struct.error, EOFError, Image
 
 
 def probe(stream, details=False):
-    """Read display size and type from the header, without decoding pixels.
-
-    With details, also the EXIF summary GET /item shows (camera, time taken);
-    a folder listing needs only the orientation, read by a few struct unpacks.
-    """
+    """Read display size and type (and with details, the EXIF summary) without decoding pixels."""
     if raw.is_raw(_peek(stream, 16)):
         return _probe_raw(stream, details)
     header = None if details else jpeg_header(stream)
@@ -138,11 +122,10 @@ def probe(stream, details=False):
 
 
 def _probe_raw(stream, details):
-    """probe() of a raw file: its preview's size, turned as the raw says; the camera as the raw records it."""
     found = raw.find_preview(*_reader(stream))
     orientation = found.orientation or exif_orientation(found.exif)
     width, height = (found.height, found.width) if orientation in QUARTER_TURNS else (found.width, found.height)
-    # Which raw it is, its name says (every raw type is a TIFF, but RAF): "type" None leaves it to the caller.
+    # Most raw types are TIFFs; the caller tells them apart by name.
     result = {"w": width, "h": height, "type": None, "orientation": orientation}
     if details:
         exif = {key: value for key, value in (("make", found.make), ("model", found.model)) if value}
@@ -161,21 +144,11 @@ def _peek(stream, count):
 
 
 class OverBudget(Exception):
-    """The image needs more pixels decoded than the caller's budget allows (now): to be made elsewhere.
-
-    Not a LensletError: it is never an answer, the caller that set the budget always catches it.
-    """
+    """More pixels than the budget allows; caught by the caller, never an HTTP answer."""
 
 
 def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
-    """Make a WebP thumbnail, long edge at most size, upright, transparency kept (and xmp, if given).
-
-    budget: None, or what the decode may hold, asked before decoding: budget.take(cost), the
-    pixels to decode (after JPEG's draft scaling), twice that when the decode is converted (alpha
-    checked, other modes made RGB: two images of 4 bytes a pixel at once); it raises OverBudget
-    when the caller cannot afford them. A raw file is made from the JPEG preview it embeds,
-    turned as the raw records.
-    """
+    """Make an upright WebP thumbnail, long edge at most size, within an optional budget."""
     embedded = embedded_jpeg(stream)
     recorded = None
     if embedded is not None:
@@ -187,18 +160,13 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
                 raise Undecodable(f"the image has {img.width}x{img.height} pixels, more than the "
                                   f"{max_pixels:,} LENSLET_MAX_PIXELS allows", pixels=img.width * img.height)
             orientation = recorded or exif_orientation(img.info.get("exif"))
-            # JPEG decodes at 1/2, 1/4 or 1/8 scale straight from the DCT: the
-            # largest scale still at least the thumbnail's own size is chosen, so no
-            # quality is lost. That size, not the square box: a 2560x1600 photo then
-            # decodes at 1/8 rather than 1/4 (the JPEGs of bench/pool.py: 7% less CPU).
+            # Let JPEG decode at a reduced scale no smaller than the thumbnail itself.
             img.draft(img.mode, fitted(img.size, size))
             if budget is not None:
                 budget.take(_cost(img))
             img.load()
             thumb = _without_opaque_alpha(_displayable(img))
-            # reduce() by a whole factor first (a cheap box filter), then one
-            # bicubic step of less than 2x: most of the naive LANCZOS quality for a
-            # fraction of its time.
+            # A cheap whole-factor reduce first, then one bicubic step.
             thumb.thumbnail((size, size), Image.Resampling.BICUBIC, reducing_gap=1.0)
     except UnidentifiedImageError:
         raise unidentified(stream) from None
@@ -214,13 +182,12 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
 
 
 def _cost(img):
-    """The pixels a decode of img holds (after its draft), doubled when it is converted."""
+    # Doubled when the decode is converted: both images are held at once.
     return img.width * img.height * (1 if img.mode == "RGB" else 2)
 
 
 def decode_cost(data, size):
-    """What make_thumbnail(data, size) will ask its budget for, from the header alone; 0 for what
-    cannot be read (the decode says why)."""
+    """Return what make_thumbnail(data, size) will ask its budget for, from the header alone."""
     stream = io.BytesIO(data)
     try:
         embedded = embedded_jpeg(stream)
@@ -233,41 +200,34 @@ def decode_cost(data, size):
 
 
 def fitted(dims, size):
-    """The size a picture of dims shrinks to inside size x size (never enlarged), rounded up."""
+    """Return the size dims shrinks to inside size x size, never enlarged, rounded up."""
     width, height = dims
     longest = max(width, height)
     if longest <= size:
         return width, height
-    return max(1, -(-width * size // longest)), max(1, -(-height * size // longest))  # whole numbers: no 256.00001
+    return max(1, -(-width * size // longest)), max(1, -(-height * size // longest))
 
 
 def _displayable(img):
-    """Convert any colour mode to RGB, or RGBA when it has transparency."""
     if img.mode in ("RGB", "RGBA"):
         return img
     if img.mode.startswith("I;16") or img.mode in ("I", "F"):
-        # 16-bit greys (and wider): scale to 8 bits instead of clipping at 255.
+        # scale to 8 bits instead of clipping at 255
         return img.convert("I").point(lambda value: value * (1 / 256)).convert("L").convert("RGB")
     if img.mode in ("LA", "PA", "La", "RGBa") or (img.mode == "P" and "transparency" in img.info):
         return img.convert("RGBA")
-    return img.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB, HSV
+    return img.convert("RGB")
 
 
 def _without_opaque_alpha(img):
-    """Drop an alpha channel that is 255 everywhere: the picture is the same without it.
-
-    Pillow resizes RGBA through a premultiplied copy of the whole image; many
-    RGBA wallpapers and screenshots are fully opaque, and for them checking the
-    alpha channel (one byte a pixel) and resizing RGB takes less than half the
-    time (measured on a 5120x2880 PNG: 45 ms against 110 ms).
-    """
+    # Resizing RGB is much cheaper than RGBA, and many opaque images carry an alpha channel.
     if img.mode == "RGBA" and img.getchannel("A").getextrema() == (255, 255):
         return img.convert("RGB")
     return img
 
 
 def unidentified(stream):
-    """The error for bytes Pillow could not identify: 422 if they start like an image, else 415."""
+    """Return the error for bytes Pillow could not identify."""
     stream.seek(0)
     head = stream.read(SNIFF_BYTES)
     if looks_like_image(head):
@@ -281,8 +241,7 @@ READABLE = "JPEG, PNG, WebP, AVIF, GIF, HEIC, or a camera's raw file with its pr
 
 
 def sniff(head):
-    """The image type of a file from its first bytes (SNIFF_BYTES of them), or UnsupportedMedia.
-    A raw camera file is image/x-raw (its own type is told by raw.find_preview)."""
+    """Return the image type of a file from its first bytes, or raise UnsupportedMedia."""
     if head[:3] == b"\xff\xd8\xff":
         return "image/jpeg"
     if head[:8] == b"\x89PNG\r\n\x1a\n":
@@ -292,7 +251,6 @@ def sniff(head):
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     if head[4:8] == b"ftyp":
-        # ISO media: the major brand, then the compatible brands up to the box's size.
         size = int.from_bytes(head[:4], "big")
         brands = [head[at:at + 4] for at in range(8, min(size, len(head)) - 3, 4) if at != 12]
         if b"avif" in brands or b"avis" in brands:
@@ -306,7 +264,6 @@ def sniff(head):
 
 
 def looks_like_image(head):
-    """Tell from the first bytes whether a file claims to be one of the image formats."""
     try:
         sniff(head)
     except UnsupportedMedia:
@@ -315,12 +272,7 @@ def looks_like_image(head):
 
 
 def jpeg_header(stream):
-    """Walk a JPEG's markers to its frame header: (width, height, EXIF bytes or None).
-
-    Pillow's JPEG opener also parses the EXIF block and more, which makes it
-    the bottleneck of a cold folder index; this reads a few hundred bytes and
-    leaves the stream where it began. None means "not a plain JPEG: ask Pillow".
-    """
+    """Return (width, height, EXIF or None) from a JPEG's markers, or None to ask Pillow."""
     start = stream.tell()
     try:
         if stream.read(2) != b"\xff\xd8":
@@ -349,7 +301,7 @@ def jpeg_header(stream):
 
 
 def exif_orientation(raw):
-    """Read the orientation tag (IFD0) from raw EXIF bytes; 1 when absent or unreadable."""
+    """Read the orientation tag from raw EXIF bytes; 1 when absent or unreadable."""
     if not raw:
         return 1
     if raw.startswith(b"Exif\x00\x00"):
@@ -369,10 +321,7 @@ def exif_orientation(raw):
 
 
 def shot(exif):
-    """What a listing keeps of how a picture was taken: {"camera", "taken", "lens"}, each only when known.
-
-    exif: raw EXIF bytes (as a JPEG's APP1 block holds them), or a summary as _exif() gives.
-    """
+    """Return the camera, time taken and lens a listing keeps, from EXIF."""
     summary = exif if isinstance(exif, dict) else exif_summary(exif)
     found = {}
     camera = camera_name(summary.get("make"), summary.get("model"))
@@ -388,8 +337,7 @@ def shot(exif):
 
 
 def camera_name(make, model):
-    """One name for a camera: the model, led by the maker unless the model already names it
-    ("Canon" + "Canon EOS R5" is "Canon EOS R5"; "Apple" + "iPhone 12" is "Apple iPhone 12")."""
+    """Return the model, led by the maker unless the model already names it."""
     make, model = (make or "").strip(), (model or "").strip()
     if not model:
         return make[:100] or None
@@ -403,8 +351,7 @@ ASCII = 2
 
 
 def exif_summary(raw):
-    """Read make, model and the time taken from raw EXIF bytes, a few struct unpacks as
-    exif_orientation does; {} when there are none or they cannot be read."""
+    """Read make, model, time taken and lens from raw EXIF bytes; {} when unreadable."""
     if not raw:
         return {}
     if raw.startswith(b"Exif\x00\x00"):
@@ -439,7 +386,7 @@ def exif_summary(raw):
 
 
 def _ifd(raw, order, at):
-    """{tag: where its 12-byte entry begins} of one TIFF directory."""
+    """Return {tag: offset of its entry} of one TIFF directory."""
     (count,) = struct.unpack_from(order + "H", raw, at)
     return {struct.unpack_from(order + "H", raw, entry)[0]: entry
             for entry in range(at + 2, at + 2 + 12 * min(count, 512), 12)}
@@ -456,8 +403,7 @@ def _ascii(raw, order, entry):
 
 
 def _exif(img):
-    # getexif() on a PNG may decode the whole image to find a late eXIf chunk;
-    # only what the header already holds is read.
+    # getexif() on a PNG may decode the whole image to find a late eXIf chunk.
     if img.format == "PNG" and "exif" not in img.info:
         return {}
     try:
@@ -480,7 +426,7 @@ def _exif(img):
     try:
         summary.update(exif.position(tags.get_ifd(GPS_IFD)))
     except DECODE_ERRORS:
-        pass  # a GPS directory that cannot be read: no position
+        pass
     return summary
 
 
@@ -492,7 +438,7 @@ _EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
 
 
 def exif_offset(value):
-    """EXIF's OffsetTimeOriginal ('+02:00'), or None when it is not one."""
+    """Return EXIF's OffsetTimeOriginal ('+02:00'), or None when it is not one."""
     text = _text(value) or ""
     return text if _OFFSET.match(text) else None
 

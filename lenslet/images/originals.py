@@ -1,4 +1,4 @@
-"""The images themselves, as stored: read a header, hash the bytes. lenslet never writes them here."""
+"""The original images, read only: open, probe and hash them."""
 
 import io
 
@@ -8,19 +8,17 @@ from lenslet.images import decode
 from lenslet.layout import is_shown, kind_of, mime_of, name_of
 from lenslet.storage import HEAD_BYTES
 
-FIRST_READ = 64 * 1024  # an image's head is read this much first: most headers fit (see _head)
+FIRST_READ = 64 * 1024
 
 
 def refuse_unshown(key):
-    """UnsupportedMedia (415, `kind` video) for an item lenslet lists but never decodes: the one
-    place that says so, before any byte of it is read (thumbnails, previews, uploads' checks)."""
+    """Raise UnsupportedMedia for an item never decoded (a video)."""
     if not is_shown(name_of(key)):
         raise UnsupportedMedia("a video: listed, and its file served, but lenslet shows no picture of it "
                                "(the page draws a placeholder)", kind=kind_of(name_of(key)), placeholder=True)
 
 
 def content_hash(storage, key):
-    """An original's content hash (decode.content_hash), read a chunk at a time; None when it cannot be read."""
     try:
         with storage.open(key) as stream:
             return decode.content_hash_of(stream)
@@ -29,8 +27,7 @@ def content_hash(storage, key):
 
 
 def read_image(storage, key):
-    """Read an original whole, with its Stat, once its first bytes show it is an image:
-    a large file that only claims to be one by its name costs a few KB, then a 415."""
+    """Read an original whole, once sniffed as an image."""
     refuse_unshown(key)
     with storage.open_head(key, decode.SNIFF_BYTES) as stream:
         decode.sniff(stream.read(decode.SNIFF_BYTES))
@@ -38,9 +35,7 @@ def read_image(storage, key):
 
 
 def open_image(storage, key):
-    """Open an original, with its Stat, once its first bytes show it is an image: (stream, Stat), the
-    caller closes it. A local file is decoded and hashed where it lies, never held whole in memory
-    (a 4K PNG of 15 MB was that much more of a web process's peak); an S3 object is read whole."""
+    """Open an original, once sniffed as an image; the caller closes it."""
     refuse_unshown(key)
     stream, stat = storage.open_with_stat(key)
     try:
@@ -53,11 +48,7 @@ def open_image(storage, key):
 
 
 def probe(storage, key, with_embedded=False):
-    """Read an image's header; a bad file becomes {"error": reason}, not a failed listing.
-
-    with_embedded: also the XMP and IPTC it carries, as xmp.Metadata.to_dict() under "embedded"
-    (when any), read from the same head. A video is not read at all.
-    """
+    """Read an image's header; a bad file gives {"error": reason}, not a failed listing."""
     if not is_shown(name_of(key)):
         return unread(key)
     if not with_embedded:
@@ -72,7 +63,7 @@ def probe(storage, key, with_embedded=False):
     try:
         found = decode.probe(io.BytesIO(head))
     except Undecodable:
-        found = None  # metadata longer than the head: read as probe_image does
+        found = None  # metadata longer than the head
     except LensletError as ex:
         found = {"error": ex.description}
     if found is None:
@@ -81,33 +72,28 @@ def probe(storage, key, with_embedded=False):
         except LensletError as ex:
             found = {"error": ex.description}
     metadata = read_embedded(storage, key, head)
-    if metadata != xmp.Metadata():  # most images carry none: their entries say nothing of it
+    if metadata != xmp.Metadata():
         found["embedded"] = metadata.to_dict()
     return found
 
 
 def _head(storage, key):
-    """An image's first HEAD_BYTES bytes, or all of a shorter one. Read in two steps: one read of
-    HEAD_BYTES asks for a buffer of that size even for a 2 KB file, which glibc may map and unmap each
-    time (22.6 against 7.4 µs a read of a small file)."""
+    # Two reads: a small file gets no HEAD_BYTES buffer.
     with storage.open_head(key) as stream:
         head = stream.read(FIRST_READ)
-        if len(head) < FIRST_READ:  # the whole file
+        if len(head) < FIRST_READ:
             return head
         return head + stream.read(HEAD_BYTES - FIRST_READ)
 
 
 def read_embedded(storage, key, head=None):
-    """The XMP and IPTC an image carries inside itself (an xmp.Metadata); what cannot be read is a problem.
-
-    head: its first HEAD_BYTES bytes, when already read. A video's are not read (it is never opened).
-    """
+    """Return the XMP and IPTC an image carries, as xmp.Metadata."""
     if not is_shown(name_of(key)):
         return xmp.Metadata()
     total = []
 
     def read_at(offset, size):
-        # Within the file: a range past its end is an error on S3 (416), not a short read.
+        # A range past the end is an error on S3, not a short read.
         if not total:
             total.append(storage.stat(key).size)
         size = min(size, total[0] - offset)
@@ -126,13 +112,12 @@ def read_embedded(storage, key, head=None):
 
 
 def unread(key, details=False):
-    """What probe_image says of an item it does not read (a video): its type by name, no size."""
     found = {"w": None, "h": None, "type": mime_of(name_of(key)), "orientation": 1}
     return dict(found, exif={}) if details else found
 
 
 def probe_image(storage, key, details=False):
-    """Read an image's size, type (and with details, EXIF) from the head of the file; a video's by its name."""
+    """Read an image's size, type and EXIF from the head of the file."""
     if not is_shown(name_of(key)):
         return unread(key, details)
     with storage.open_head(key) as stream:
@@ -140,14 +125,13 @@ def probe_image(storage, key, details=False):
             return decode.probe(stream, details)
         except Undecodable:
             if storage.folder_mtimes:
-                raise  # local: the "head" was the whole file
-    # Metadata longer than the head that was fetched (one ranged GET on S3): read it all once.
+                raise  # local: the head was the whole file
+    # metadata longer than the head: read the whole file
     return decode.probe(io.BytesIO(storage.read(key)), details)
 
 
 def examine(storage, key, embedded=False):
-    """What /item shows of an image, read once: (its size, type and EXIF, with "error" when it cannot be
-    read; with embedded, the XMP and IPTC it carries as a dict, else None)."""
+    """Return what /item shows of an image."""
     try:
         found = probe_image(storage, key, details=True)
     except LensletError as ex:

@@ -1,15 +1,4 @@
-"""Thumbnails on every core: processes that turn an original's bytes into (WebP bytes, hash).
-
-Decoding and resizing hold the GIL for much of their time, so threads scale badly
-(1.4x on two cores); processes scale with the cores. The children are spawned, never
-forked: the worker has threads, and a fork copies their locks in whatever state
-they are in.
-
-A child that dies (a decompression bomb that the kernel kills for its memory, a
-crash in a codec) breaks the whole executor; the pool then starts a new one and
-runs the jobs that were in flight again, a suspect last of all alone in a process of
-its own, so only the file that kills its process is answered with an error.
-"""
+"""Thumbnail processes: an original's bytes in, WebP and content hash out."""
 
 import atexit
 import collections
@@ -28,29 +17,16 @@ from lenslet.config import THUMB_IDLE
 from lenslet.images import decode
 from lenslet.images.budget import Pixels
 
-# A child serves big images all its life, and by default every big buffer is a
-# fresh mmap whose pages fault one by one as they are first written (14% of the
-# time on big PNGs, 1.1 million faults over the bench's 40). From the heap
-# instead, and the heap kept up to this much free memory (memory.keep_heap), the
-# next image reuses the pages: 15 times fewer faults, 10-18% less CPU on the PNGs.
+# Free heap a child keeps for the next big image: fewer page faults.
 HEAP_KEPT = 256 << 20
-# The most pixels a pool's processes hold decoded at once, all together (budget.Pixels; about 4
-# bytes a pixel, twice for a picture converted): two 4K RGBA screenshots (16.6 million each),
-# or one 5120x2880 RGBA PNG (29.5 million) beside a smaller picture; photos decode small
-# (JPEG's draft). Two processes each decoding a 5120x2880 RGBA PNG took `lenslet index` of real
-# photos to 325-359 MB; with four cores, four at once would hold 600 MB. A picture above it
-# is decoded alone. (At 32 million, two 4K RGBA screenshots waited for each other: PNGs 0.51x
-# libvips in bench/pool.py.)
+# Decoded pixels of all processes at once.
 POOL_PIXELS = 40_000_000
-# A process keeps its heap for the next picture (HEAP_KEPT), unless the last one cost more than
-# this (a 5120x2880 RGBA PNG; a 4K RGBA screenshot is kept): such pictures are rare, and a
-# heap kept at their size held 110-140 MB in each process for as long as it lived (`lenslet
-# index` of real photos peaked at 343-362 MB with the heaps kept, 266-291 MB without).
+# Trim the heap after a costlier decode: such pictures are rare.
 KEEP_HEAP_BELOW = 24_000_000
 
 
 def process_count(setting):
-    """How many processes LENSLET_THUMB_PROCESSES asks for: auto is one per CPU this process may use."""
+    """Return how many processes a LENSLET_THUMB_PROCESSES value means."""
     if setting != "auto":
         return int(setting)
     try:
@@ -60,10 +36,7 @@ def process_count(setting):
 
 
 def make(data, size, quality, max_pixels, xmp=None):
-    """Make one thumbnail from an original's bytes: (WebP bytes, "blake3:<hex>") or a LensletError.
-
-    xmp: the record stamped into the thumbnail (what it was made from and how).
-    """
+    """Return (WebP bytes, content hash) of an original's bytes."""
     digest = decode.content_hash(data)
     thumb = decode.make_thumbnail(io.BytesIO(data), size, quality, max_pixels, xmp=xmp)
     if decode.decode_cost(data, size) > KEEP_HEAP_BELOW:
@@ -72,8 +45,7 @@ def make(data, size, quality, max_pixels, xmp=None):
 
 
 def _make_in_child(maker, data, size, quality, max_pixels, xmp):
-    # LensletError keeps its fields outside args, which pickling would lose: the
-    # error crosses back as plain data and is rebuilt by the caller.
+    # Pickling loses a LensletError's fields: send plain data.
     try:
         return "made", maker(data, size, quality, max_pixels, xmp)
     except errors.LensletError as ex:
@@ -88,7 +60,7 @@ def _rebuild(name, description, fields):
         kind = errors.Undecodable
     try:
         return kind(description, **fields)
-    except TypeError:  # a subclass whose fields are also arguments (Unavailable's retryAfter)
+    except TypeError:  # a subclass whose fields are also arguments
         return kind(description)
 
 
@@ -104,20 +76,12 @@ def _start_child():
 
 
 def _end_with_parent():
-    """End this child as soon as the process that started it has ended, however it ended.
-
-    A worker killed (SIGKILL, the OOM killer) never shuts its pool down: its children
-    would live on, and with them multiprocessing's resource tracker, which ends only
-    once every holder of its pipe has. A spawned child holds the read end of a pipe
-    whose write end only its parent has: it reads as closed the moment the parent is
-    gone. (Not prctl's PR_SET_PDEATHSIG: that fires when the *thread* that started the
-    child ends, and a pool is started by whichever job thread first needs it.)
-    """
+    """End this child when its parent ends, even if the parent was killed."""
     parent = multiprocessing.parent_process()
     if parent is not None:
         def wait():
             multiprocessing.connection.wait([parent.sentinel])
-    else:  # not started by multiprocessing: look at who our parent is, now and then
+    else:  # poll the parent's pid
         first = os.getppid()
 
         def wait():
@@ -131,9 +95,7 @@ def _end_with_parent():
 
 
 def _context():
-    # spawn, not forkserver: on Python 3.11 the fork server ignores the caller's
-    # sys.path, so what it preloads may be another copy of lenslet than the
-    # caller's. A spawned child starts in about 0.2 s, once per pool.
+    # Spawn, never fork (the worker has threads); forkserver ignores the caller's sys.path.
     return multiprocessing.get_context("spawn")
 
 
@@ -142,36 +104,32 @@ def _ready():
 
 
 class ThumbPool:
-    """A lazily started pool of thumbnail processes, shared by every thread of a process."""
+    """A lazily started pool of thumbnail processes."""
 
     def __init__(self, processes, size, quality, max_pixels, maker=make, idle=THUMB_IDLE):
         self.processes = processes
         self.size, self.quality, self.max_pixels = size, quality, max_pixels
         self.maker = maker  # a module-level function, so a child can import it
-        self.idle = idle  # seconds without a job before the processes end; 0: never
+        self.idle = idle  # seconds idle before the processes end; 0: never
         self.lock = threading.Lock()
-        self.alone = threading.Lock()  # one suspect at a time, in a process of its own
+        self.alone = threading.Lock()  # one suspect at a time
         self.executor = None
         self.restarts = 0
-        self.in_flight = 0  # jobs handed to the executor and not done (under lock)
-        self.room = threading.Semaphore(2 * max(1, processes))  # originals read ahead, all callers together
-        self.pixels = Pixels(POOL_PIXELS)  # what the processes decode at once, all callers together
+        self.in_flight = 0
+        self.room = threading.Semaphore(2 * max(1, processes))  # originals read ahead
+        self.pixels = Pixels(POOL_PIXELS)
         self.last_done = time.monotonic()
 
     def submit(self, data, xmp=None):
-        """Start making a thumbnail once its decode fits the pool's pixels (waiting for others' to
-        end); the returned Ticket's result() gives (WebP bytes, hash)."""
+        """Return a Ticket once the decode fits the pool's pixel budget."""
         cost = decode.decode_cost(data, self.size)
         self.pixels.take(cost, math.inf)
         return self._ticket(data, xmp, cost)
 
     def make(self, data, xmp=None):
-        """Make a thumbnail and hash from an original's bytes, waiting for it."""
         return self.submit(data, xmp).result()
 
     def _ticket(self, data, xmp, cost):
-        """A Ticket for a decode whose pixels are taken: given back when it is settled, or now if it
-        cannot start."""
         try:
             return Ticket(self, data, xmp, cost)
         except BaseException:
@@ -179,18 +137,11 @@ class ThumbPool:
             raise
 
     def make_each(self, items, read):
-        """Yield (item, (WebP bytes, hash) or the LensletError it met) for each item, in order.
-
-        read(item) gives an original's bytes and the XMP record to stamp (or None).
-        Only a few originals are read ahead (two per process, for all callers
-        together), so a folder of big photos is never all in memory at once.
-        """
+        """Yield (item, (WebP bytes, hash) or a LensletError) in order."""
         ahead = collections.deque()
         try:
             for item in items:
-                # The read-ahead is the pool's, not each caller's: the worker's job threads
-                # each holding their own would hold that many originals more (80 MB of
-                # photos at the peak of bench/memory.py).
+                # One read-ahead limit for all callers.
                 while not self.room.acquire(blocking=not ahead):
                     yield from self._settle_oldest(ahead)
                 try:
@@ -200,8 +151,7 @@ class ThumbPool:
                         ahead.append((item, ex))
                         continue
                     cost = decode.decode_cost(data, self.size)
-                    # Settling this caller's own tickets gives their pixels back: waiting first
-                    # could wait for ever on pixels only this thread would give back.
+                    # Settle our own tickets first, or wait for ever on our own pixels.
                     while not self.pixels.take(cost, None if ahead else math.inf):
                         yield from self._settle_oldest(ahead)
                     ahead.append((item, self._try(lambda data=data, xmp=xmp, cost=cost: self._ticket(data, xmp, cost))))
@@ -211,7 +161,7 @@ class ThumbPool:
             while ahead:
                 yield from self._settle_oldest(ahead)
         finally:
-            for _, ticket in ahead:  # a caller that stopped early: its tickets' room and pixels are given back
+            for _, ticket in ahead:  # stopped early: give back room and pixels
                 if isinstance(ticket, Ticket):
                     ticket.settled()
                 self.room.release()
@@ -234,7 +184,7 @@ class ThumbPool:
         return item, ticket if isinstance(ticket, errors.LensletError) else self._try(ticket.result)
 
     def close(self):
-        """Stop the processes, dropping jobs not yet started; the pool starts again on next use."""
+        """Stop the processes; the pool restarts on next use."""
         with self.lock:
             executor, self.executor = self.executor, None
         if executor is not None:
@@ -247,7 +197,6 @@ class ThumbPool:
         self.close()
 
     def _send(self, data, xmp):
-        """Hand data to a live executor: (executor, future)."""
         for _ in range(3):
             with self.lock:
                 if self.executor is None:
@@ -257,7 +206,7 @@ class ThumbPool:
                         threading.Thread(target=self._end_when_idle, args=(self.executor,),
                                          name="lenslet-pool-idle", daemon=True).start()
                 executor = self.executor
-                self.in_flight += 1  # counted before the lock is let go: never ended under a job
+                self.in_flight += 1  # under the lock, so an idle end never cuts a job
             try:
                 future = executor.submit(_make_in_child, self.maker, data, self.size, self.quality,
                                          self.max_pixels, xmp)
@@ -275,8 +224,6 @@ class ThumbPool:
             self.last_done = time.monotonic()
 
     def _end_when_idle(self, executor):
-        """End the executor's processes once no job has come for `idle` seconds (the next job
-        starts new ones); return when it ended or was replaced."""
         while True:
             with self.lock:
                 if self.executor is not executor:
@@ -289,7 +236,6 @@ class ThumbPool:
         executor.shutdown(wait=True)
 
     def _replace(self, executor):
-        """Drop a broken executor (once, whichever thread sees it first); the next job starts a new one."""
         with self.lock:
             if self.executor is not executor:
                 return
@@ -303,7 +249,7 @@ class ThumbPool:
                 try:
                     solo.submit(_ready).result()
                 except BrokenProcessPool:
-                    # Dying before any image is no fault of this one's.
+                    # Dying before any image is no fault of this one.
                     raise errors.Unavailable("thumbnail processes die as they start") from None
                 try:
                     return solo.submit(_make_in_child, self.maker, data, self.size, self.quality,
@@ -314,11 +260,11 @@ class ThumbPool:
 
 
 class Ticket:
-    """A thumbnail being made; result() waits for it in the calling thread."""
+    """A thumbnail being made."""
 
     def __init__(self, pool, data, xmp=None, cost=0):
         self.pool, self.data, self.xmp = pool, data, xmp
-        self.cost = cost  # the pool's pixels this decode holds until settled
+        self.cost = cost  # pixels held until settled
         self.outcome = None
         if pool.processes == 0:
             self.outcome = _make_in_child(pool.maker, data, pool.size, pool.quality, pool.max_pixels, xmp)
@@ -327,13 +273,13 @@ class Ticket:
             self.executor, self.future = pool._send(data, xmp)
 
     def settled(self):
-        """Give the pool's pixels back (once): the decode ended, or nobody waits for it any more."""
+        """Give the pool's pixels back, once."""
         cost, self.cost = self.cost, 0
         if cost:
             self.pool.pixels.give(cost)
 
     def result(self):
-        """(WebP bytes, "blake3:<hex>"), or raise the LensletError the image deserves."""
+        """Return (WebP bytes, hash), or raise the image's LensletError."""
         if self.outcome is None:
             try:
                 self.outcome, self.data = self._wait(), None
@@ -345,8 +291,7 @@ class Ticket:
         return value
 
     def _wait(self):
-        # A broken executor fails every job it held, not only the one that killed it:
-        # each is tried once more in a fresh executor, then alone.
+        # A broken executor fails all its jobs: retry in a fresh executor, then alone.
         try:
             return self.future.result()
         except BrokenProcessPool:
@@ -364,9 +309,7 @@ _shared_lock = threading.Lock()
 
 
 def shared(config, processes=None, size=None, quality=None):
-    """The process's one pool for these settings (the worker's job threads and `lenslet index`
-    share it), closed when the process exits; processes: how many, when not the settings' count;
-    size and quality: of what it makes, when not thumbnails (previews)."""
+    """Return the process's shared pool for these settings."""
     count = process_count(config.thumb_processes) if processes is None else processes
     ident = (count, size or config.thumb_size, quality or config.thumb_quality, config.max_pixels, config.thumb_idle)
     with _shared_lock:

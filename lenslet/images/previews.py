@@ -1,21 +1,4 @@
-"""Previews for the viewer: a WebP of each image, long edge at most LENSLET_PREVIEW_SIZE, made on
-demand and kept in a bounded cache in lenslet's state folder (`.lenslet/previews/`), never beside
-the images. The only module that reads or writes them.
-
-A preview's name is a digest of the image's browse path, its size and mtime, and the preview
-settings (layout.preview_of): an image that changes or moves, or new settings, get a new name, and
-the old preview ages out of the cache. So a preview is fresh when it exists, and its ETag is its
-name. The cache holds at most LENSLET_PREVIEW_CACHE bytes: after each preview is stored, the least
-recently used are removed until it fits. "Used" is the file's mtime: a preview served more than
-TOUCH_AFTER seconds after it was last written is written again (the same bytes), so keeping the
-order costs at most one write per preview per TOUCH_AFTER. Anything here may be deleted at any
-time (`lenslet clean` does): it is made again when asked.
-
-Previews are made within the thumbnails' budgets: in the web process only in one of its inline
-slots (LENSLET_THUMB_INLINE, shared with thumbnails) and only when the decode fits what is left of
-the process's INLINE_PIXELS (thumbs.Pixels, shared with thumbnails too);
-else the worker makes it (in a thumbnail process) and the request answers 202, as GET /thumb does.
-"""
+"""The viewer's previews, made on demand and kept in a bounded LRU cache."""
 
 import logging
 import time
@@ -29,23 +12,22 @@ from lenslet.images.thumbs import Pending, SingleFlight, source_of
 from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, kind_of, name_of, preview_of
 
 log = logging.getLogger("lenslet")
-QUALITY = 80  # a viewer's picture is looked at closely: finer than a thumbnail's 70
-TOUCH_AFTER = 600.0  # seconds: how stale a preview's "last used" time may get
+QUALITY = 80  # finer than a thumbnail's: looked at closely
+TOUCH_AFTER = 600.0  # seconds: how stale a preview's last-used mtime may get
 
 
 class PreviewPending(Pending):
-    """The preview is queued for the worker; the answer is 202 with where to ask again."""
+    """The preview is queued for the worker."""
 
     title = "Preview on its way"
 
 
 class Previews:
-    """The viewer's previews; with large=True, the thumbnails of the second size (LENSLET_THUMB_SIZE_LARGE):
-    the same bounded cache and budgets in their own folder (LARGE_THUMBS), each capped at LENSLET_PREVIEW_CACHE."""
+    """The viewer's previews, or with large=True the large thumbnails."""
 
     def __init__(self, tree, config, thumbs, clock=time.time, large=False):
         self.tree = tree
-        self.cache = tree.root  # the gallery's own state folder, whichever storage holds the image
+        self.cache = tree.root  # the state folder, whichever storage holds the image
         self.config = config
         self.large = large
         self.size = config.thumb_size_large if large else config.preview_size
@@ -54,32 +36,30 @@ class Previews:
         self.cap = config.preview_cache
         self.max_pixels = config.max_pixels
         self.settings = f"{self.size} {self.quality}"
-        self.thumbs = thumbs  # whose inline slots previews share: one budget for every decode
+        self.thumbs = thumbs  # shares the thumbnails' inline slots and pixel budget
         self.wait = config.thumb_wait
         self.clock = clock
-        self.flights = SingleFlight()  # requests for one preview share its making
+        self.flights = SingleFlight()
 
     def find(self, path):
-        """Return (preview key, the image's Stat) for the image at a browse path (NotFound and the like); a
-        video's, once it has a poster, is a picture of its poster's frame, made by the worker alone (it runs
-        ffmpeg)."""
+        """Return (preview key, the image's Stat) for the image at a browse path."""
         place, image = self.tree.locate_image(path)
         if kind_of(name_of(place.key)) != "video" or self.thumbs.fresh(place.storage, place.key, image) is None:
-            refuse_unshown(place.key)  # a video without a poster has no picture: a placeholder
+            refuse_unshown(place.key)  # a video without a poster has no picture
         return preview_of(path, source_of(image), self.settings, self.folder), image
 
     def get(self, path, key):
-        """The preview's bytes, made now (or waited for) when missing; PreviewPending past the wait."""
+        """Return the preview's bytes, made now if missing."""
         found = self._cached(key)
         return found if found is not None else self._make_or_wait(path, key)
 
     def get_or_queue(self, path, key):
-        """As get(), but None when it cannot be made in time (queued for the worker meanwhile)."""
+        """Like get(), but return None when it cannot be made in time."""
         try:
             return self.get(path, key)
         except PreviewPending:
             return None
-        except Foreign as ex:  # a FIFO, a link or a folder in its place: the small one is answered instead
+        except Foreign as ex:  # a FIFO, a link or a folder in its place
             log.warning("cannot use %s: %s", key, ex.description)
             return None
 
@@ -88,14 +68,14 @@ class Previews:
             data, stat = self.cache.read_with_stat(key)
         except NotFound:
             return None
-        if data[:4] != b"RIFF":  # written without fsync: one torn by a power cut is made again
+        if data[:4] != b"RIFF":  # torn by a power cut (stored without fsync)
             return None
         if self.clock() - stat.mtime > TOUCH_AFTER:
             self._touch(key, data)
         return data
 
     def _touch(self, key, data):
-        """Mark a preview used now: the same bytes written again, so its mtime is now."""
+        # Rewrite the same bytes so the mtime records the use.
         try:
             self.cache.write(key, data, durable=False)
         except LensletError as ex:
@@ -112,9 +92,8 @@ class Previews:
         return made
 
     def _make_in_time(self, path, key, deadline):
-        """The preview made inline if a slot frees before the deadline (or found made meanwhile), else None."""
         if kind_of(path) == "video":
-            return self._cached(key)  # a web process never runs ffmpeg: the worker makes it
+            return self._cached(key)  # only the worker runs ffmpeg
         if self.thumbs.take_slot(deadline, lambda: self._cached(key) is not None):
             try:
                 return self._cached(key) or self._make_inline(path, key, deadline)
@@ -123,8 +102,7 @@ class Previews:
         return self._cached(key)
 
     def _make_inline(self, path, key, deadline):
-        """Make a preview in this process if its decode fits what is left of the process's
-        INLINE_PIXELS before the deadline: its bytes, or None."""
+        """Make a preview here if the pixel budget allows before the deadline, else return None."""
         place, _ = self.tree.locate_image(path)
         stream, _ = open_image(place.storage, place.key)
         share = self.thumbs.pixels.share(deadline - self.clock())
@@ -140,7 +118,7 @@ class Previews:
 
     def _queue(self, path):
         try:
-            if self.large:  # the same kind of job, told apart by its part (an older worker makes a preview)
+            if self.large:
                 jobs.enqueue(self.tree.root, "preview", path, self.clock, part="large", large=True)
             else:
                 jobs.enqueue(self.tree.root, "preview", path, self.clock)
@@ -150,15 +128,14 @@ class Previews:
                              poll=f"/preview?path={path}", path=path)
 
     def make(self, path):
-        """Make and store the preview of the image at a browse path, in a thumbnail process
-        (the worker's "preview" job: images too big to decode in a web process)."""
+        """Make and store a preview in a thumbnail process (the worker's job)."""
         key, _ = self.find(path)
         if self._cached(key) is not None:
             return
         place, _ = self.tree.locate_image(path)
         if kind_of(path) == "video":
             with place.storage.open_seekable(place.key) as stream:
-                data, _ = video.poster(self.config.ffmpeg, stream)  # the frame its poster is made of
+                data, _ = video.poster(self.config.ffmpeg, stream)
         else:
             data, _ = read_image(place.storage, place.key)
         makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)),
@@ -167,13 +144,11 @@ class Previews:
         self._store(key, preview)
 
     def _store(self, key, preview):
-        # Without fsync: a preview torn by a power cut fails the RIFF check and is made again.
         self.cache.write(key, preview, durable=False)
         self.evict()
 
     def evict(self):
-        """Remove the least recently used previews until the cache holds at most LENSLET_PREVIEW_CACHE
-        bytes; return how many were removed. Every process stores and evicts: the listing is the truth."""
+        """Remove the least recently used previews until the cache fits; return how many."""
         try:
             entries = self.cache.list_folder(self.folder)
         except NotFound:

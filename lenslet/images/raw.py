@@ -1,28 +1,4 @@
-"""Raw camera files, shown through the JPEG preview every camera embeds in them. Pure: a reader of
-the file's bytes in, where its preview lies (and what the camera recorded) out; no Pillow, no I/O.
-
-Where the preview is, by format (each a TIFF file but RAF):
-- DNG: a SubIFD (or IFD0) whose data is a baseline JPEG (Compression 6 or 7, one strip).
-- CR2: IFD0's strip (Compression 6): a JPEG the size of the sensor; IFD1 holds a small one.
-- NEF, PEF: a SubIFD or IFD with JPEGInterchangeFormat (0x0201) and its length (0x0202).
-- ARW: IFD0's JPEGInterchangeFormat.
-- RW2 (magic 0x55): IFD0's JpgFromRaw (0x002E), the JPEG's bytes as the tag's value.
-- ORF (magic 0x4F52 or 0x5352): the Olympus maker note in the EXIF IFD, its CameraSettings IFD
-  (0x2020): PreviewImageStart (0x0101) and PreviewImageLength (0x0102), from the maker note's start.
-- RAF: a big-endian header; the JPEG's offset and length are the words at bytes 84 and 88.
-- CR3 (ISO base media, brand "crx "): no TIFF around it, boxes instead. The top-level uuid box
-  eaf42b5e-1c98-4b88-b9fb-b7dc406e4d16 holds, after 8 bytes, a PRVW box with the mid-size JPEG
-  (1620 px wide on the cameras seen); moov's Canon uuid box 85c0b687-820f-11e0-8111-f4ce462b6a48
-  holds THMB (a 160 px JPEG) and CMT1 and CMT2, a TIFF each: IFD0 (orientation, make, model) and
-  the EXIF IFD (time taken). Within PRVW and THMB the JPEG starts after a few header fields (width,
-  height, length), found by its SOI marker among their first bytes.
-Of every JPEG found the largest that a browser-grade decoder reads (baseline or progressive, not
-the lossless JPEG of raw sensor data) is the preview. Its orientation is the raw's (IFD0's tag
-0x0112), else the one in the JPEG's own EXIF (which the caller reads: images.exif_orientation).
-
-A raw file is input like any other: every offset is checked against the file's size, every count
-and every walk is bounded, and nothing larger than MAX_PREVIEW bytes is ever read.
-"""
+"""The JPEG preview a raw camera file embeds: where it lies and what the camera recorded."""
 
 import struct
 from typing import NamedTuple
@@ -32,16 +8,17 @@ from lenslet.errors import Undecodable
 RAF_MAGIC = b"FUJIFILMCCD-RAW "
 TIFF_MAGICS = {b"II*\x00": "<", b"MM\x00*": ">", b"IIRO": "<", b"IIRS": "<", b"MMOR": ">", b"IIU\x00": "<"}
 OLYMPUS = b"OLYMPUS\x00"
-MAX_IFDS = 32               # IFDs walked in one file: chains, SubIFDs, EXIF, maker notes
-MAX_ENTRIES = 1000          # entries read from one IFD
-MAX_SUBIFDS = 16            # SubIFD offsets followed from one tag
-MAX_PREVIEW = 64 << 20      # bytes: no camera's preview is near this
-JPEG_HEAD = 128 * 1024      # bytes of a candidate read to find its frame header (EXIF and ICC come first)
-MAX_CANDIDATES = 16         # JPEGs looked at in one file: cameras embed two or three
-MAX_BOXES = 256             # ISO media boxes looked at in one CR3 (a camera writes about 20)
+# A raw file is untrusted input: every offset is checked and every count and walk is bounded.
+MAX_IFDS = 32               # per file
+MAX_ENTRIES = 1000          # per IFD
+MAX_SUBIFDS = 16            # per tag
+MAX_PREVIEW = 64 << 20      # bytes
+JPEG_HEAD = 128 * 1024      # bytes read to reach the frame header past EXIF and ICC
+MAX_CANDIDATES = 16         # per file
+MAX_BOXES = 256             # per CR3
 CR3_PREVIEW = bytes.fromhex("eaf42b5e1c984b88b9fbb7dc406e4d16")  # the uuid box holding PRVW
 CR3_CANON = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")    # moov's uuid box holding THMB and CMT1-4
-DECODABLE = (0xC0, 0xC1, 0xC2)  # baseline, extended, progressive: what Pillow decodes
+DECODABLE = (0xC0, 0xC1, 0xC2)  # baseline, extended, progressive
 ORIENTATION, MAKE, MODEL, EXIF_IFD, SUB_IFDS, TAKEN = 0x0112, 0x010F, 0x0110, 0x8769, 0x014A, 0x9003
 JPEG_OFFSET, JPEG_LENGTH, COMPRESSION, STRIPS, STRIP_BYTES = 0x0201, 0x0202, 0x0103, 0x0111, 0x0117
 JPG_FROM_RAW, MAKER_NOTE = 0x002E, 0x927C
@@ -50,31 +27,29 @@ SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12:
 
 
 class Preview(NamedTuple):
-    """Where a raw's embedded JPEG lies, its size, and what the raw says about the picture."""
+    """Where a raw's embedded JPEG lies, and what the raw says about the picture."""
 
     offset: int
     length: int
-    width: int          # as stored, before the orientation turns it
+    width: int          # before orientation
     height: int
-    orientation: int    # 1-8 as the raw records it, 0 when it does not (then the JPEG's own EXIF says)
-    exif: bytes         # the JPEG's own EXIF block (APP1), or b""
+    orientation: int    # 0 when the raw has none: the JPEG's own EXIF then says
+    exif: bytes         # the JPEG's own EXIF block, or b""
     make: str
     model: str
-    taken: str          # EXIF's "2024:05:01 12:30:00", or ""
+    taken: str          # as EXIF writes it, or ""
 
 
 def is_raw(head):
-    """Tell from a file's first bytes whether it is a raw lenslet reads (TIFF-based, ORF, RW2, RAF, CR3)."""
     return head[:4] in TIFF_MAGICS or head[:16] == RAF_MAGIC or is_cr3(head)
 
 
 def is_cr3(head):
-    """A Canon CR3: an ISO media file whose first box is ftyp with the major brand "crx "."""
     return head[4:12] == b"ftypcrx "
 
 
 class _Found:
-    """What the walk gathers: JPEG candidates and the camera's words."""
+    """What the walk gathers: JPEG candidates and the camera's tags."""
 
     def __init__(self):
         self.candidates = []  # (offset, length)
@@ -84,10 +59,7 @@ class _Found:
 
 
 def find_preview(read, size):
-    """Find the preview of a raw file: a Preview, or Undecodable when it has none a browser could show.
-
-    read(offset, length) gives at most length bytes at offset (fewer at the end); size is the file's.
-    """
+    """Return the largest browser-readable JPEG preview of a raw file as a Preview, or raise Undecodable."""
     head = read(0, 16)
     found = _Found()
     if head[:16] == RAF_MAGIC:
@@ -98,12 +70,12 @@ def find_preview(read, size):
         try:
             _walk_tiff(read, size, head, found)
         except struct.error:
-            pass  # a directory cut short: the candidates found before it still count
+            pass  # a truncated directory: earlier candidates still count
     elif is_cr3(head):
         try:
             _walk_cr3(read, size, found)
         except struct.error:
-            pass  # a box cut short: the candidates found before it still count
+            pass  # a truncated box: earlier candidates still count
     else:
         raise Undecodable("not a raw file lenslet reads (DNG, CR2, NEF, ARW, ORF, RW2, RAF, PEF, CR3)")
     best = None
@@ -134,7 +106,7 @@ def _walk_tiff(read, size, head, found, role="ifd0"):
 
 
 def _walk_cr3(read, size, found):
-    """Gather a CR3's JPEGs (PRVW, THMB) and what its CMT1 and CMT2 TIFFs say, walking a bounded number of boxes."""
+    """Gather a CR3's JPEGs (PRVW, THMB) and what its CMT1 and CMT2 TIFFs say."""
     budget = [MAX_BOXES]
     for kind, body, end in _boxes(read, 0, size, budget):
         if kind == b"uuid" and read(body, 16) == CR3_PREVIEW:
@@ -153,8 +125,7 @@ def _walk_cr3(read, size, found):
 
 
 def _boxes(read, start, end, budget):
-    """(type, where its contents start, where it ends) of each ISO media box from start to end; a
-    box past the end, or of an impossible size, ends the walk, as does the budget of boxes."""
+    """Yield (type, contents start, end) of each ISO media box from start to end, stopping at a bad size."""
     at = start
     while at + 8 <= end and budget[0] > 0:
         budget[0] -= 1
@@ -172,16 +143,14 @@ def _boxes(read, start, end, budget):
 
 
 def _boxed_jpeg(read, start, end, found):
-    """A JPEG inside a PRVW or THMB box: it starts after a few header fields; its SOI marker says where."""
+    # The JPEG starts after a few header fields.
     at = read(start, min(64, end - start)).find(b"\xff\xd8\xff")
     if at >= 0:
         found.candidates.append((start + at, end - start - at))
 
 
 def _boxed_tiff(read, start, end, found, role):
-    """What a TIFF inside a CMT box says (CMT1: IFD0's orientation, make and model; CMT2: the time taken).
-
-    Its offsets count from the box's contents; the JPEGs such a TIFF may name are not taken."""
+    """Take orientation, make and model (CMT1) or the time taken (CMT2) from a CMT box's TIFF."""
     def inside(offset, length):
         return read(start + offset, max(0, min(length, end - start - offset))) if offset >= 0 else b""
 
@@ -200,7 +169,7 @@ def _boxed_tiff(read, start, end, found, role):
 
 
 def _gather(read, entries, base, order, role, found, todo):
-    """Take from one IFD's entries what the walk needs; queue the IFDs they point to."""
+    """Take what the walk needs from one IFD's entries; queue the IFDs they point to."""
     def number(tag, at=0):
         values = _values(read, entries.get(tag), base, order, limit=at + 1)
         return values[at] if len(values) > at else None
@@ -241,15 +210,14 @@ def _gather(read, entries, base, order, role, found, todo):
     if note and note[1] > 16:
         at = base + struct.unpack(order + "I", note[2])[0]
         blob = read(at, 16)
-        # Olympus's own layout: "OLYMPUS\0", its byte order, version 3, then an IFD 12 bytes in,
-        # every offset counted from the maker note's first byte.
+        # Olympus: an IFD 12 bytes in, its offsets counted from the maker note's start.
         if blob[:8] == OLYMPUS and blob[8:10] in (b"II", b"MM"):
             note_order = "<" if blob[8:10] == b"II" else ">"
             todo.append((12, at, note_order, "olympus"))
 
 
 def _ifd(read, at, order):
-    """{tag: (type, count, the 4 value bytes)} of the IFD at `at`, and the offset of the next one (0: none)."""
+    """Return {tag: (type, count, value bytes)} of an IFD, and the next IFD's offset (0: none)."""
     raw = read(at, 2)
     if len(raw) < 2:
         return {}, 0
@@ -265,7 +233,7 @@ def _ifd(read, at, order):
 
 
 def _values(read, entry, base, order, limit):
-    """Up to limit whole numbers of a SHORT, LONG or IFD entry (inline or at its offset), else []."""
+    """Return up to limit integers of a SHORT, LONG or IFD entry, else []."""
     if entry is None:
         return []
     kind, count, raw = entry
@@ -282,7 +250,6 @@ def _values(read, entry, base, order, limit):
 
 
 def _text(read, entry, base, order):
-    """An ASCII entry's text, at most 200 characters, or ""."""
     if entry is None or entry[0] != 2:
         return ""
     _, count, raw = entry
@@ -291,7 +258,7 @@ def _text(read, entry, base, order):
 
 
 def _jpeg_frame(read, size, offset, length):
-    """(width, height, its own EXIF block or b"") of a JPEG a browser-grade decoder reads, or None."""
+    """Return (width, height, EXIF block or b"") of a JPEG a browser can decode, or None."""
     if not (0 < offset < size and 0 < length <= MAX_PREVIEW and offset + length <= size):
         return None
     data = read(offset, min(length, JPEG_HEAD))
@@ -309,7 +276,7 @@ def _jpeg_frame(read, size, offset, length):
             height, width = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")
             return (width, height, exif) if width and height else None
         if 0xC3 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):
-            return None  # lossless or arithmetic JPEG: raw sensor data, not a picture to show
+            return None  # lossless or arithmetic: raw sensor data, not a picture
         if code == 0xE1 and data[at + 4:at + 10] == b"Exif\x00\x00":
             exif = data[at + 4:at + 2 + block]
         if block < 2:

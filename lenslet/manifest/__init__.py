@@ -1,3 +1,1 @@
-"""Folder listings as stored: `listings.py`, every `_index*.json` served, rebuilt and patched, with the
-counts and covers of a folder. The pages' format is lenslet/formats/manifests.py.
-"""
+"""Folder listings as stored: the `_index*.json` pages, with each folder's counts and covers."""

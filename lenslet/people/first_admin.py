@@ -1,12 +1,4 @@
-"""The first admin, made from the page: while the users file holds nobody, whoever holds the setup code that
-`lenslet serve` printed may make themselves its first admin (POST /setup), once.
-
-The code is not stored: it is an HMAC of a fact, keyed by a random key kept in the state folder
-(`.lenslet/setup.key`, 64 hex digits, made by the first process that needs it), so every web process, and
-every host on one bucket, prints and accepts one code without passing it around. A key file of another
-shape (torn, forged, a link, a FIFO, a folder) is set aside and a new key made: the code printed changes.
-Wrong codes count as failed sign-ins (the throttle), and a code opens nothing once there is a user.
-"""
+"""Let whoever holds the printed setup code make the first admin."""
 
 import base64
 import hashlib
@@ -26,27 +18,25 @@ _SPACES = re.compile(r"[\s-]")
 
 
 def code_of(key):
-    """The setup code of a key: 15 letters and digits (75 bits) in groups of five, easy to type."""
+    """Return a key's setup code: 15 letters and digits in groups of five."""
     digest = hmac.new(key, b"lenslet: the first admin", hashlib.sha256).digest()
     letters = base64.b32encode(digest).decode()[:15]
     return "-".join(letters[n:n + 5] for n in range(0, 15, 5))
 
 
 def same_code(given, code):
-    """Whether a typed code is the code: case, spaces and dashes aside; compared in constant time."""
+    """Whether a typed code matches, ignoring case, spaces and dashes."""
     if not isinstance(given, str) or len(given) > 64:
         return False
     return hmac.compare_digest(_SPACES.sub("", given).upper().encode(), code.replace("-", "").encode())
 
 
 class SetupCode:
-    """The setup code of a tree's state folder."""
-
     def __init__(self, storage):
         self.storage = storage
 
     def code(self):
-        """The code (the key made first when there is none); LensletError when the state folder cannot say."""
+        """Return the setup code, making the key first when there is none."""
         for _ in range(3):
             try:
                 data, _ = self.storage.read_small(KEY, 65)
@@ -58,7 +48,7 @@ class SetupCode:
                 try:
                     self.storage.create(KEY, secrets.token_hex(32).encode() + b"\n")
                 except AlreadyExists:
-                    pass  # another process made it meanwhile: theirs
+                    pass  # another process made it
                 continue
             if _KEY.match(data):
                 return code_of(bytes.fromhex(data.decode().strip()))

@@ -1,5 +1,4 @@
-"""Who a request comes from: credentials (a bearer token, a session, a share key, a name and password)
-to a Principal, slowing addresses that keep failing."""
+"""Turn a request's credentials into a Principal, slowing addresses that keep failing."""
 
 import logging
 
@@ -23,15 +22,13 @@ log = logging.getLogger("lenslet")
 
 
 class Identities:
-    """Credentials to principals: users from the users file, share links, LENSLET_TOKEN."""
-
     def __init__(self, token, directory, shares, throttle, sessions=None, setup=None):
         self.token_hash = token_hash(token) if token else None
-        self.directory = directory  # None: no users file, lenslet is open as it always was
+        self.directory = directory  # None: no users file, lenslet is open
         self.shares = shares
         self.throttle = throttle
-        self.sessions = sessions  # lenslet/people/session_store.py: sessions signed in with a password
-        self.setup = setup  # lenslet/people/first_admin.py: the code that makes the first admin
+        self.sessions = sessions
+        self.setup = setup
 
     @property
     def users(self):
@@ -49,8 +46,7 @@ class Identities:
         return error
 
     def from_token(self, token, address, needed):
-        """The principal a bearer token names. needed: whether the request needs one (else a wrong
-        token on an open lenslet is let pass, as it always was)."""
+        """Return the principal a bearer token names; a wrong one passes where none is needed."""
         self.held_back(address)
         if self.users:
             user = self.directory.find(token)
@@ -63,18 +59,15 @@ class Identities:
         raise self.refuse(address, "a bearer token", Unauthorized("the token is not one lenslet knows"), token)
 
     def from_session(self, token):
-        """The principal a session cookie names, or None when it opens nothing (over, ended, not one).
-
-        Not counted as a failure: a session token is 256 random bits, never guessed, and a browser sends an
-        ended one with every request until it signs in again."""
+        """Return the principal a session cookie names, or None.
+        Not counted as a failure: a browser resends ended ones."""
         if not self.users or self.sessions is None:
             return None
         user = self.sessions.open(token, self.directory.users())
         return None if user is None else user.principal()
 
     def sign_in(self, name, password, address):
-        """Check a name and password (counted as a failure when wrong, against the address and, from an address
-        that has not signed in as that name lately, against the name) and start a session: (principal, token)."""
+        """Check a name and password and start a session: return (principal, token)."""
         self.held_back(address)
         if not self.users or self.sessions is None:
             raise NotFound("this gallery has no users to sign in as (LENSLET_USERS)")
@@ -85,7 +78,7 @@ class Identities:
             raise TooManyAttempts(f"too many wrong passwords for this name: try again in {wait} s, or from where "
                                   "you signed in before", retry_after=wait)
         user = named(self.directory.users(), name)  # "MUM" signs in as mum
-        # Compared for every name, one with no password or nobody's too: the time does not tell which exist.
+        # Always compare, so the time does not tell which names exist.
         if not passwords.matches(user.password if user is not None else None, password) or user is None:
             credential = token_hash(f"{name}\n{password}")
             if stranger:
@@ -100,8 +93,7 @@ class Identities:
         return user.principal(), self.sessions.start(user)
 
     def change_password(self, principal, current, password, address):
-        """A signed-in user's own new password, given their current one (a wrong one counted as a failed sign-in):
-        their sessions end everywhere. The user as changed (the caller starts this browser's next session)."""
+        """Set a signed-in user's new password, given the current one; their sessions end."""
         self.held_back(address)
         if not self.users or self.sessions is None:
             raise NotFound("this gallery has no users file: there is no password to change (LENSLET_USERS)")
@@ -120,12 +112,11 @@ class Identities:
         return changed
 
     def needs_first_admin(self):
-        """Whether the users file holds nobody yet (the page then offers to make the first admin)."""
+        """Whether the users file holds nobody yet."""
         return self.users and self.setup is not None and self.sessions is not None and not self.directory.users()
 
     def make_first_admin(self, code, name, password, address):
-        """Make the first admin with the setup code (a wrong one counted as a failure) and sign them in:
-        (principal, session token). Conflict once the users file holds someone."""
+        """Make the first admin with the setup code and sign them in: (principal, token)."""
         self.held_back(address)
         if not self.needs_first_admin():
             raise Conflict("there are users already: sign in with your name and password")
@@ -141,20 +132,19 @@ class Identities:
             self.sessions.end(token)
 
     def nobody(self):
-        """Who asks without credentials where none are needed (GET /health): nobody, once the users file
-        can be read (while it is broken nobody is let in, and a health probe must see that: 503)."""
+        """Return nobody, but fail while the users file is broken, so a health probe sees it."""
         if self.users:
             self.directory.users()
         return NOBODY
 
     def from_share(self, key, address):
-        """The principal a share link's key names (read-only, its folder or image)."""
+        """Return the principal a share link's key names."""
         self.held_back(address)
         verdict, record = self.shares.open(key)
         if verdict == "ok":
             reached = self.reach(record)
             if reached is not None:
-                now, scope = reached  # an album's share carries the images it holds now (GET /albums/{id} shows them)
+                now, scope = reached  # an album's share carries the images it holds now
                 return Principal("share", f"share:{record['id']}", "view", scope, now)
             log.info("share %s: used from %s, but it opens nothing any more", record["id"], address)
             raise NotFound("no such share link: it expired, was revoked, or is mistyped")
@@ -167,9 +157,7 @@ class Identities:
         raise self.refuse(address, "a share link" + (f" of share {record['id']}" if record else ""), gone, key)
 
     def reach(self, record):
-        """(the share as it is now, the Scope it opens now), or None: never more than its maker may see now (a user
-        removed, made a viewer or given fewer folders shrinks or ends it at once, in every process: the users file
-        is read again when it changes), and only the very folder or images that were shared."""
+        """Return (share as now, Scope it opens now), or None; never more than its maker may see now."""
         maker = self.maker_of(record)
         if maker is None:
             return None
@@ -180,9 +168,7 @@ class Identities:
         return None if scope is None else (record, scope)
 
     def maker_of(self, record):
-        """The principal a share's reach follows now: its maker, a user of the users file (found by their id; None
-        once removed, or allowed to share nothing), or for a share the server made (the command line, an open
-        gallery), the whole tree under the name it was made by."""
+        """Return whom a share's reach follows now: its maker, or the server."""
         if self.users and share_records.made_by_user(record):
             user = maker_in(self.directory.users(), record.get("makerId"), record["createdBy"])
             if user is None or not user.principal().can_write:  # removed, or may share nothing now
@@ -191,7 +177,7 @@ class Identities:
         return Principal("server", record["createdBy"], "admin", Scope([""]))
 
     def unlock(self, key, password, address):
-        """A share key with the proof of its password; 404 for a wrong key or password (counted as failures)."""
+        """Return a share key with proof of its password; a wrong one counts as a failure."""
         self.held_back(address)
         unlocked = self.shares.unlock(key, password)
         if unlocked is None:

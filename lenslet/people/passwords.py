@@ -1,13 +1,4 @@
-"""Passwords people choose: hashed with scrypt (the standard library's memory-hard KDF), a salt each,
-the parameters kept with the hash so that stronger ones can come later. Pure: no I/O.
-
-What the users file keeps of a password:
-
-    {"kdf": "scrypt", "n": 32768, "r": 8, "p": 1, "salt": "<32 hex>", "hash": "<64 hex>"}
-
-A record made with weaker parameters than PARAMS still signs in, and is hashed again with PARAMS
-by that sign-in (`stale`). The password itself is never stored, logged or sent back.
-"""
+"""Hash and check passwords with scrypt, keeping the parameters with each hash."""
 
 import functools
 import hashlib
@@ -16,12 +7,11 @@ import re
 import secrets
 
 KDF = "scrypt"
-# About 0.1 s of a core and 32 MiB a try: a guess costs that much, and a Raspberry Pi class box
-# still signs a family in without noticing. Raised here, records upgrade on their next sign-in.
+# Raised here, records upgrade on their next sign-in.
 PARAMS = {"n": 2 ** 15, "r": 8, "p": 1}
 MIN_PASSWORD = 8
-MAX_PASSWORD = 1024  # characters: a longer one is refused before any hashing
-# What a record found in a file may ask for at most: a forged file cannot make a sign-in cost a gigabyte.
+MAX_PASSWORD = 1024
+# A forged users file cannot make a sign-in cost much memory.
 MAX_N, MAX_R, MAX_P = 2 ** 20, 32, 16
 MAX_MEMORY = 256 * 1024 * 1024
 _HEX = re.compile(r"^[0-9a-f]{32,128}$")
@@ -29,15 +19,15 @@ _KEYS = frozenset(("kdf", "n", "r", "p", "salt", "hash"))
 
 
 class BadPassword(ValueError):
-    """A password that cannot be set (too short, too long, not text)."""
+    pass
 
 
 class BadRecord(ValueError):
-    """A password record of a shape lenslet does not write."""
+    pass
 
 
 def check(password):
-    """The password when it may be set; BadPassword saying why else."""
+    """Return the password if it may be set."""
     if not isinstance(password, str):
         raise BadPassword("a password is text")
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
@@ -46,7 +36,7 @@ def check(password):
 
 
 def hashed(password, params=None, salt=None):
-    """The record the users file keeps of a password (a fresh salt unless one is given)."""
+    """Return the record the users file keeps of a password."""
     params = dict(params or PARAMS)
     salt = salt if salt is not None else secrets.token_bytes(16)
     digest = _scrypt(password, salt, params)
@@ -54,8 +44,7 @@ def hashed(password, params=None, salt=None):
 
 
 def matches(record, password):
-    """Whether password is the one record was made of; compared in constant time. A record of None
-    (no password set) is compared against a made-up one, so the time does not tell that either."""
+    """Whether password matches record, in constant time even when record is None."""
     if not isinstance(password, str) or len(password) > MAX_PASSWORD:
         return False
     against = record if record is not None else _nobody()
@@ -64,12 +53,11 @@ def matches(record, password):
 
 
 def stale(record):
-    """Whether a record was made with weaker parameters than PARAMS (it is made again at the next sign-in)."""
     return any(record[name] < PARAMS[name] for name in PARAMS)
 
 
 def parse(value):
-    """A password record found in the users file, checked; BadRecord when it is not one lenslet writes."""
+    """Check a password record from the users file, or raise BadRecord."""
     if not isinstance(value, dict) or value.keys() != _KEYS or value["kdf"] != KDF:
         raise BadRecord(f"a password must be an object of {sorted(_KEYS)} with kdf scrypt")
     for name, top in (("n", MAX_N), ("r", MAX_R), ("p", MAX_P)):
@@ -92,5 +80,5 @@ def _scrypt(password, salt, params, length=32):
 
 @functools.cache
 def _nobody():
-    """What a name without a password is compared against: as slow as a real one (made once, when first asked)."""
+    """Return a made-up record, so a name without a password takes as long."""
     return hashed("no password is this one", salt=bytes(16))

@@ -1,12 +1,4 @@
-"""Sessions kept in the state folder, one record each (`.lenslet/sessions/<sha256 of the token>.json`, on
-S3 in the bucket), so every web process and every host on one bucket agree: a session is read from
-storage at each use, and one ended (signed out, its user changed or removed) opens nothing anywhere at
-once. The rule is lenslet/people/sessions.py.
-
-A record is input: read without waiting and within a size; a link, FIFO or folder in its place, or a
-file that is not exactly a record (torn, forged, of another shape), opens nothing, and is set aside
-(`rejected/`). Records past their time are removed now and then by a process starting a session.
-"""
+"""Keep sessions in the state folder so every process and host sees a sign-out at once."""
 
 import logging
 import threading
@@ -19,33 +11,31 @@ from lenslet.storage import set_aside
 
 log = logging.getLogger("lenslet")
 
-SWEEP_EVERY = 600.0  # seconds between two looks for records past their time, in one process
-SWEEP_MAX = 1_000  # records removed in one look at most
+SWEEP_EVERY = 600.0  # seconds between sweeps of old records in one process
+SWEEP_MAX = 1_000
 
 
 class Sessions:
-    """Start, open and end sessions, across processes and hosts."""
-
     def __init__(self, storage, idle, longest, clock=time.time):
         self.storage, self.clock = storage, clock
-        self.idle, self.longest = idle, longest  # seconds: unused that long, or that old, a session is over
+        self.idle, self.longest = idle, longest  # seconds: a session unused that long, or that old, is over
         self.lock = threading.Lock()
         self.next_sweep = float("-inf")
 
     def start(self, user):
-        """A new session of user: its token (for the cookie; the state folder keeps only its hash)."""
+        """Start a session of user and return its token."""
         token = sessions.new_token()
         key, record = join(SESSIONS, sessions.record_name(token)), sessions.dumps(sessions.made(user, self.clock()))
         try:
             self.storage.create(key, record)
-        except (Foreign, BadRequest) as ex:  # a file or link in the sessions folder's place: set aside, then again
+        except (Foreign, BadRequest) as ex:
             set_aside(self.storage, STATE, name_of(SESSIONS), f"not the sessions folder ({ex.description})")
             self.storage.create(key, record)
         self._sweep()
         return token
 
     def open(self, token, users):
-        """The user a session token opens now ({name: User} being the users file's users), or None."""
+        """Return the user a session token opens now, or None."""
         found = self._read(token)
         if found is None:
             return None
@@ -59,13 +49,13 @@ class Sessions:
             try:
                 self.storage.replace_if(key, sessions.dumps(later), version)
             except PreconditionFailed:
-                pass  # another request wrote its use meanwhile, or the session ended: the next read says
-            except LensletError as ex:  # a full disk: the session still opens until its idle time is up
+                pass  # another request wrote meanwhile
+            except LensletError as ex:  # the session still opens until its idle time is up
                 log.warning("cannot note the use of a session: %s", ex.description)
         return user
 
     def end(self, token):
-        """End a session at once, everywhere (signing out); a token that opens nothing ends nothing."""
+        """End a session everywhere at once."""
         name = sessions.record_name(token)
         if name is None:
             return
@@ -73,11 +63,11 @@ class Sessions:
             self.storage.delete(join(SESSIONS, name))
         except NotFound:
             pass
-        except (Foreign, BadRequest) as ex:  # not lenslet's: it opens nothing anyway, and is set aside when read
+        except (Foreign, BadRequest) as ex:
             log.error("%s is not a session lenslet made (%s)", join(SESSIONS, name), ex.description)
 
     def _read(self, token):
-        """(record, version, key) of a token's session, or None when there is none (or it is not a record)."""
+        """Return (record, version, key) of a token's session, or None."""
         name = sessions.record_name(token)
         if name is None:
             return None
@@ -91,14 +81,14 @@ class Sessions:
             reason = ex.description
         except sessions.BadRecord as ex:
             reason = str(ex)
-        except BadRequest as ex:  # the sessions' folder is not one (a file, a link out of the state folder)
+        except BadRequest as ex:
             log.error("sessions cannot be read (%s): nobody is signed in by a session", ex.description)
             return None
         set_aside(self.storage, SESSIONS, name, f"not a session record ({reason}): it opens nothing")
         return None
 
     def _sweep(self):
-        """Remove records whose session is over by any measure (at most once every SWEEP_EVERY in a process)."""
+        """Remove records of sessions that are over, at most once every SWEEP_EVERY."""
         now = self.clock()
         with self.lock:
             if now < self.next_sweep:
@@ -109,8 +99,7 @@ class Sessions:
         except LensletError as ex:
             log.warning("cannot look for sessions past their time: %s", ex.description)
             return
-        # A record is written at most TOUCH_EVERY before its last use: one unwritten for longer than the idle
-        # time (and that) has not been used within it.
+        # A record's mtime may lag its last use by up to TOUCH_EVERY.
         over = now - min(self.idle, self.longest) - sessions.TOUCH_EVERY
         for entry in [entry for entry in entries if not entry.is_dir and sessions.is_record_name(entry.name)
                       and entry.mtime < over][:SWEEP_MAX]:

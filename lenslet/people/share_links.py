@@ -1,6 +1,4 @@
-"""Share links kept in the state folder, one file each (`.lenslet/shares/<id>.json`), so every web
-process and every host on one bucket agree. A link is read from storage each time it is used: an
-expired or revoked one answers 404 at once everywhere."""
+"""Keep share links in the state folder, read at each use so a revoke takes effect everywhere at once."""
 
 import logging
 import time
@@ -18,24 +16,21 @@ def share_key(share_id):
 
 
 def made_by(principal, record):
-    """Whether a share is the principal's own (by the maker's id; a record without one by name)."""
+    """Whether a share is the principal's own."""
     return principal.is_maker(record.get("makerId"), record["createdBy"])
 
 
 class Shares:
-    """Make, find, list and revoke share links."""
-
     def __init__(self, storage, max_days=90.0, clock=time.time, identify=None, album_images=None):
         self.storage = storage
         self.max_expiry = max_days * shares.DAY
         self.clock = clock
-        self.identify = identify  # a browse path -> what is there (Tree.identity); None: shares follow paths
-        self.album_images = album_images  # (album id, its maker now) -> (paths, {path: hash}) it holds now, None: gone
+        self.identify = identify  # path -> what is there; None: shares follow paths
+        self.album_images = album_images  # (album id, maker) -> (paths, {path: hash}), None: gone
 
     def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None, images=None,
              album=None, details=False):
-        """A new share of a folder, an image, images of one folder (images, path their folder) or an album (its
-        id; path "") the principal may change: (the record as listed, its key)."""
+        """Make a share the principal may make; return (the record as listed, its key)."""
         if not principal.can_write or principal.share is not None:
             raise Forbidden("only edit and admin users share folders and images")
         if kind not in shares.KINDS:
@@ -59,8 +54,7 @@ class Shares:
         return shares.shown(record, now), key
 
     def read(self, share_id):
-        """(record, version) of a share, or (None, None) when there is none (or its file is not a share's:
-        a FIFO, a link or a folder in its place is never opened, a forged record opens nothing)."""
+        """Return (record, version) of a share, or (None, None) if there is no valid one."""
         try:
             data, version = self.storage.read_versioned(share_key(share_id))
         except Foreign as ex:
@@ -75,15 +69,12 @@ class Shares:
             return None, None
 
     def as_now(self, record, maker):
-        """The share as what it names is now (None: nothing of it any more): the very folder or image that was
-        shared, not another one given its name since (moved, renamed or trashed, it opens nothing; back, it
-        does); of several images, those still there; of an album, what it holds now (nothing once it is removed;
-        a smart album's, what its search finds for maker, the Principal the share's reach follows now)."""
+        """Return the share as what it names is now, or None; a file renamed into its place never counts."""
         if record["kind"] == "album":
             held = None if self.album_images is None else self.album_images(record["album"], maker)
             return None if held is None else {**record, "images": held[0], "hashes": held[1]}
         if record.get("identity") is None or self.identify is None:
-            return record  # a share of the last release: it follows its path, as it always did
+            return record  # an older share: it follows its path
         if record["kind"] == "images":
             kept = [image for image, identity in zip(record["images"], record["identity"], strict=True)
                     if self._is(image, identity)]
@@ -97,7 +88,7 @@ class Shares:
             return False
 
     def open(self, key):
-        """(verdict, record) for a link's key: verdict ok, expired, locked, wrong or unknown."""
+        """Return (verdict, record) for a link's key: ok, expired, locked, wrong or unknown."""
         parts = shares.split_key(key)
         if parts is None:
             return "unknown", None
@@ -108,7 +99,7 @@ class Shares:
         return shares.opens(record, secret, proof, self.clock()), record
 
     def unlock(self, key, password):
-        """The key with its proof for the right password (a share without one: the key as it is); None else."""
+        """Return the key with the proof of password, or None if wrong."""
         verdict, record = self.open(key)
         if verdict not in ("ok", "locked"):
             return None
@@ -120,7 +111,7 @@ class Shares:
         return f"{share_id}.{secret}.{shares.proof_of(record, secret)}"
 
     def listed(self, principal):
-        """The shares a principal may see (their own; an admin's: all), newest first."""
+        """Return the shares a principal may see, newest first."""
         try:
             names = self.storage.list_names(SHARES)
         except NotFound:
@@ -135,7 +126,7 @@ class Shares:
         return sorted(found, key=lambda share: (share["createdAt"], share["id"]), reverse=True)
 
     def revoke(self, principal, share_id):
-        """Remove a share; another's (unless an admin's) answers as a missing one."""
+        """Remove a share; another's answers as missing unless the principal is an admin."""
         missing = NotFound("no such share", id=share_id[:40])
         if not shares.ID.match(share_id):
             raise missing

@@ -1,12 +1,4 @@
-"""Share links: their records, keys, expiry and passwords. Pure: no I/O.
-
-A link's key is `<id>.<secret>`: the id names the share's file (`.lenslet/shares/<id>.json`), the
-secret (256 random bits) is kept only as its SHA-256, compared in constant time. A share with a
-password also needs a proof, `<id>.<secret>.<proof>`, which POST /shares/unlock gives for the right
-password: an HMAC of the secret keyed by the password's scrypt hash, so the server checks it on every
-request without scrypt's cost, and only someone who knew the password (or can read the share file,
-who could read the images anyway) can make it.
-"""
+"""Pure rules of share links: records, keys, expiry and passwords."""
 
 import hashlib
 import hmac
@@ -26,23 +18,22 @@ ID = re.compile(r"^[0-9a-f]{16}$")  # a share's id, and an album's
 SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
 PROOF = re.compile(r"^[0-9a-f]{64}$")
 HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
-KINDS = ("folder", "image", "images", "album")  # images: several images of one folder (the selection), path their
-# folder; album: an album (its id in `album`, path ""), opening what the album holds now
-MAX_IMAGES = 1000  # images one share names at most
+KINDS = ("folder", "image", "images", "album")  # images: several of one folder; album: an album's images now
+MAX_IMAGES = 1000
 DAY = 86400.0
 DEFAULT_EXPIRY = 7 * DAY
 MAX_PASSWORD = 1024
-SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}  # about 50 ms and 16 MB a try: guesses stay slow
+SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}  # makes each password guess slow
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": DAY, "w": 7 * DAY}
 _DURATION = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,6})?)\s*([smhdw]?)\s*$")
 
 
 class BadShare(ValueError):
-    """A share file of a shape lenslet does not write (torn, old or forged)."""
+    pass
 
 
 def duration(text):
-    """Seconds in a duration such as 7d, 12h, 30m, 90s, 2w or a bare number of seconds; ValueError else."""
+    """Parse a duration such as 7d, 12h, 30m, 2w or bare seconds into seconds."""
     match = _DURATION.match(text if isinstance(text, str) else str(text))
     if not match:
         raise ValueError(f"{str(text)[:40]!r} is not a duration: write 7d, 12h, 30m, 2w or seconds")
@@ -50,7 +41,6 @@ def duration(text):
 
 
 def new_key():
-    """A fresh (id, secret) pair; the link's key is id.secret."""
     return secrets.token_hex(8), secrets.token_urlsafe(32)
 
 
@@ -59,7 +49,7 @@ def secret_hash(secret):
 
 
 def split_key(key):
-    """(id, secret, proof or None) of a share key, or None when it is no key lenslet gave."""
+    """Return (id, secret, proof or None) of a share key, or None if it is not one."""
     if not isinstance(key, str) or len(key) > 200:
         return None
     parts = key.strip().split(".")
@@ -93,20 +83,14 @@ def password_matches(record, password):
 
 
 def proof_of(record, secret):
-    """The proof that unlocks a share with a password (see the module's note)."""
+    """Return the proof that unlocks a passworded share: an HMAC keyed by its password hash, cheap to check."""
     return hmac.new(bytes.fromhex(record["password"]["hash"]), secret.encode(), hashlib.sha256).hexdigest()
 
 
 def make(path, kind, by, now, expires_in, allow_download=True, password=None, identity=None, by_user=True,
          images=None, album=None, maker_id=None, details=False):
-    """A new share's record and its link key (shown once).
-
-    identity: what the folder or image is (Tree.identity), so the link opens that one and no other of
-    its name (for images: a list, one an image); by_user: made by a user of the users file (the link then
-    opens no more than that user may see now), not by the server's own command line or an open gallery;
-    images: the images of a share of kind images (path being their folder); album: the album's id; maker_id:
-    the id of the user who made it (None: a principal without one), which its reach follows; details: the
-    link shows where each photo was taken and with what camera (off unless chosen)."""
+    """Return a new share's record and its link key, shown once; identity pins the very
+    folder or images, so another file given the name opens nothing."""
     share_id, secret = new_key()
     record = {"v": FORMAT, "id": share_id, "path": path, "kind": kind, "createdBy": by, "createdAt": iso(now),
               "expires": iso(now + expires_in), "allowDownload": bool(allow_download),
@@ -121,24 +105,22 @@ def make(path, kind, by, now, expires_in, allow_download=True, password=None, id
     return record, f"{share_id}.{secret}"
 
 
-# Who made a share before records said (the last release's): the command line's and an open gallery's
-# default names; any other name was a user's.
+# Maker names of older shares made by the server, not a user.
 SERVER_NAMES = ("cli", "api", "token")
 
 
 def made_by_user(record):
-    """Whether a share was made by a user of the users file (its reach follows theirs)."""
+    """Whether a share was made by a user of the users file, so its reach follows theirs."""
     maker = record.get("maker")
     return maker == "user" if maker is not None else record["createdBy"] not in SERVER_NAMES
 
 
 def reach(record, maker_scope):
-    """The Scope a share opens now, given what its maker may see now (None: nothing any more): its
-    folder or image; a folder shrunk to the maker's folders inside it."""
+    """Return the Scope a share opens now, given what its maker may see now, or None."""
     path = record["path"]
-    if record["kind"] in ("images", "album"):  # an album's: the images it holds now (Shares.as_now)
+    if record["kind"] in ("images", "album"):
         seen = [image for image in record["images"] if maker_scope.allows(image)]
-        # An album emptied still opens (showing nothing); images shared together all gone, nothing.
+        # An emptied album still opens; a set of images all gone does not.
         return Scope(images=seen) if seen or record["kind"] == "album" else None
     if maker_scope.allows(path):
         return Scope([path]) if record["kind"] == "folder" else Scope(images=[path])
@@ -151,7 +133,7 @@ def dumps(record):
 
 
 def loads(data, share_id):
-    """The record in a share file's bytes, checked field by field; BadShare when it is not one."""
+    """Parse and check a share file's bytes, or raise BadShare."""
     try:
         record = orjson.loads(data)
     except orjson.JSONDecodeError as ex:
@@ -165,14 +147,14 @@ def loads(data, share_id):
         raise BadShare("no secretHash")
     if not isinstance(record.get("allowDownload"), bool) or not isinstance(record.get("createdBy"), str):
         raise BadShare("no allowDownload or createdBy")
-    if not isinstance(record.get("details", False), bool):  # absent in the last release's: no details shown
+    if not isinstance(record.get("details", False), bool):
         raise BadShare("details of another shape")
     try:
         seconds_of(record.get("expires"))
         seconds_of(record.get("createdAt"))
     except (TypeError, ValueError):
         raise BadShare("no expires and createdAt times") from None
-    identity = record.get("identity")  # absent in the last release's records: those follow their path
+    identity = record.get("identity")  # absent in older records, which follow their path
     if record["kind"] == "album":
         if record["path"] != "" or not ID.match(str(record.get("album"))) or "images" in record or identity is not None:
             raise BadShare("an album's share of another shape")
@@ -207,7 +189,7 @@ def _identity_shaped(identity):
 
 
 def opens(record, secret, proof, now):
-    """Whether a key's secret (and proof) opens a live share: 'ok', 'expired', 'locked' or 'wrong'."""
+    """Return whether a key opens a live share: 'ok', 'expired', 'locked' or 'wrong'."""
     if not hmac.compare_digest(secret_hash(secret).encode(), record["secretHash"].encode()):
         return "wrong"
     if now >= seconds_of(record["expires"]):
@@ -219,7 +201,7 @@ def opens(record, secret, proof, now):
 
 
 def shown(record, now):
-    """A share as GET /shares lists it: never its hashes."""
+    """Return a share as GET /shares lists it, never its hashes."""
     fields = ("id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload")
     listed = {**{name: record[name] for name in fields}, "password": record["password"] is not None,
               "expired": now >= seconds_of(record["expires"]), "details": record.get("details") is True}
@@ -231,8 +213,7 @@ def shown(record, now):
 
 
 def images_of(paths):
-    """The images a share of several names, checked as given (each then looked up in the scope): 2 to
-    MAX_IMAGES clean paths of images of one folder, no trash; BadRequest saying what else."""
+    """Check the paths of a share of several images: two or more images of one folder."""
     if not isinstance(paths, list) or len(paths) > MAX_IMAGES or not all(map(is_clean, paths)) \
             or len(set(paths)) < 2:
         raise BadRequest(f"paths is a list of 2 to {MAX_IMAGES} image paths (one image: path)", field="paths")
@@ -246,8 +227,7 @@ def images_of(paths):
 
 
 def kind_of(path, is_folder):
-    """What a share of path opens: "folder" or "image"; BadRequest for anything else (the trash, a file
-    that is no image)."""
+    """Return "folder" or "image" for a share of path, or raise BadRequest."""
     if in_trash(path):
         raise BadRequest("images in the trash are not shared", path=path)
     if is_folder:

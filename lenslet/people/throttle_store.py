@@ -1,14 +1,4 @@
-"""Failed sign-ins counted per client address (and per account name for passwords) for the whole service: one
-record per address or name in the state folder (`.lenslet/throttle/<digest>.json`, on S3 in the bucket), so
-every web process and every host reads one count; beside them, in `signed-in/`, when an address last signed
-in as a name. The rule is lenslet/people/throttle.py.
-
-An attempt reads its address's record (one small read; none at all is there for an address that never
-failed), and only a failure writes: a conditional replace, redone on the other writer's record when two
-processes count at once, so no failure is lost. A file in a record's place is input: read without
-waiting and within a size, and what is not a record is set aside (`rejected/`) and counted as the
-allowance spent. Records that have drained are removed now and then by a process counting a failure.
-"""
+"""Count failed sign-ins in the state folder so every process and host shares one count."""
 
 import logging
 import random
@@ -23,43 +13,37 @@ from lenslet.storage import set_aside
 
 log = logging.getLogger("lenslet")
 
-CAPACITY = 10_000  # (address, credential) pairs a process remembers as counted already
-WRITE_TRIES = 20  # conditional writes of one failure before giving up (503): writers on one address at once
-SWEEP_EVERY = 60.0  # seconds between two looks for drained records, in one process
-SWEEP_MAX = 1_000  # drained records removed in one look at most
-STUCK = object()  # the version of a record that could not be set aside: its address is held back
+CAPACITY = 10_000
+WRITE_TRIES = 20
+SWEEP_EVERY = 60.0  # seconds between sweeps of drained records in one process
+SWEEP_MAX = 1_000
+STUCK = object()  # version of a record that could not be set aside: its address is held back
 
 
 class Throttle:
-    """Slow down addresses that keep failing to sign in, across processes and hosts."""
-
     def __init__(self, storage, clock=time.time):
         self.storage, self.clock = storage, clock
-        # The same wrong credential again is not a new guess (a page loading fifty thumbnails with a
-        # revoked share link): a process counts each (address, credential digest) once. This only ever
-        # counts less for a credential already counted, never lets an address try more.
+        # A page resending one wrong credential makes one guess, so count each once.
         self.counted = Recent(CAPACITY)
         self.lock = threading.Lock()  # for next_sweep
         self.next_sweep = float("-inf")
 
     def wait(self, address):
-        """Seconds the address must wait before its next attempt (0: it may try now)."""
         return self._wait(throttle.address_key(address))
 
     def account_wait(self, name):
-        """Seconds a password for an account name must wait (from an address that has not signed in as it)."""
+        """Return seconds until a password for this name may be tried."""
         return self._wait(throttle.account_key(name))
 
     def failed(self, address, credential=""):
-        """Count a failed attempt from address (once for each credential, given as a digest)."""
+        """Count a failed attempt from address, once per credential digest."""
         self._count(throttle.address_key(address), credential)
 
     def account_failed(self, name, credential=""):
-        """Count a wrong password for an account name (once for each credential, given as a digest)."""
+        """Count a wrong password for a name, once per credential digest."""
         self._count(throttle.account_key(name), credential)
 
     def known(self, name, address):
-        """Whether address signed in as name lately (a record that cannot be read: no)."""
         key = join(SIGNED_IN, throttle.record_name(throttle.signed_in_key(name, address)))
         try:
             data, _ = self.storage.read_small(key, throttle.MAX_BYTES)
@@ -69,7 +53,6 @@ class Throttle:
             return False
 
     def signed_in(self, name, address):
-        """Keep that address signed in as name now (a record that cannot be written only costs a later wait)."""
         key = join(SIGNED_IN, throttle.record_name(throttle.signed_in_key(name, address)))
         try:
             self.storage.write(key, throttle.dumps(throttle.signed_in(self.clock())), durable=False)
@@ -93,7 +76,7 @@ class Throttle:
                 self.storage.replace_if(join(THROTTLE, name), throttle.dumps(throttle.failed(record, self.clock())),
                                         version)
                 break
-            except PreconditionFailed:  # another process counted meanwhile: count again on top of theirs
+            except PreconditionFailed:  # another process counted meanwhile: count on top
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
         else:
             raise Unavailable("too many failed attempts at once to count them; try again")
@@ -102,10 +85,7 @@ class Throttle:
         self._sweep()
 
     def _load(self, name, settle=True):
-        """(record, version) kept for a record name; (None, None) when there is none.
-
-        What lenslet cannot take for a record is set aside and replaced by a spent allowance; while it
-        cannot be moved the version is STUCK and the record a spent allowance, written nowhere."""
+        """Return (record, version) for a record name, or (None, None); a bad file counts as spent."""
         key = join(THROTTLE, name)
         try:
             data, version = self.storage.read_small(key, throttle.MAX_BYTES)
@@ -116,7 +96,7 @@ class Throttle:
             place, reason = (THROTTLE, name), ex.description
         except throttle.BadRecord as ex:
             place, reason = (THROTTLE, name), str(ex)
-        except BadRequest as ex:  # the throttle's folder is not one (a file, a link out of the state folder)
+        except BadRequest as ex:
             place, reason = (STATE, name_of(THROTTLE)), ex.description
         spent = throttle.spent(self.clock())
         if set_aside(self.storage, *place, f"not a record of failed sign-ins ({reason})") is None:
@@ -127,7 +107,7 @@ class Throttle:
             return self._load(name, settle=False) if settle else (spent, STUCK)
 
     def _sweep(self):
-        """Remove records that have drained to nothing (at most once a minute in a process)."""
+        """Remove records that have drained to nothing, at most once every SWEEP_EVERY."""
         now = self.clock()
         with self.lock:
             if now < self.next_sweep:
@@ -138,7 +118,7 @@ class Throttle:
         except LensletError as ex:
             log.warning("cannot look for drained records of failed sign-ins: %s", ex.description)
             return
-        # A record last written FORGET_AFTER ago has drained whatever its level: only those are read.
+        # Only records older than FORGET_AFTER can have drained.
         old = [entry.name for entry in entries if not entry.is_dir and throttle.is_record_name(entry.name)
                and entry.mtime < now - throttle.FORGET_AFTER]
         for name in old[:SWEEP_MAX]:
@@ -148,11 +128,11 @@ class Throttle:
                 if data is not None and throttle.forgotten(throttle.loads(data, now), now):
                     self.storage.delete_if(key, version)  # unless a failure was counted meanwhile
             except (LensletError, throttle.BadRecord):
-                continue  # gone, counted again, or not a record: set aside when its address is next read
+                continue
         self._sweep_signed_in(now)
 
     def _sweep_signed_in(self, now):
-        """Remove records of sign-ins too old to let anyone past a name's count."""
+        """Remove sign-in records older than KNOWN_FOR."""
         try:
             entries = self.storage.list_folder(SIGNED_IN) if self.storage.exists(SIGNED_IN) else []
         except LensletError as ex:

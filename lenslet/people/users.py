@@ -1,23 +1,4 @@
-"""Who is asking and what they may see: the users file's format, tokens, scopes. Pure: no I/O.
-
-The users file (LENSLET_USERS) is JSON a person can read and edit:
-
-    {"v": 1, "users": {"ann": {"role": "admin", "folders": [""], "tokenHash": "sha256:<64 hex>"},
-                       "bob": {"role": "view", "folders": ["family", "trips/2024"], "tokenHash": "sha256:..."}}}
-
-A token is 32 random bytes (URL-safe base64) shown once by `lenslet user add`; the file keeps only
-its SHA-256. A slow hash (scrypt) protects passwords people choose, which are few enough to try
-them all; a 256-bit random token cannot be guessed whatever the hash, so a fast one costs nothing
-in safety and lets every request be checked in microseconds.
-
-A user has a token, a password (`"password"`: lenslet/people/passwords.py), or both, and may have a
-`"stamp"`: 16 hex digits made anew whenever their password, role or folders change, which every
-session of theirs must match (lenslet/people/sessions.py), so such a change ends their sessions in
-every process. A user lenslet adds gets an `"id"` (16 random hex digits, never changed): what they make
-(share links, albums) is bound to it, so a later user given a removed one's name owns none of it. An
-entry without one (written by an older lenslet or by hand) keeps having none. Keys lenslet does not own,
-in an entry or beside "users", are kept as they are.
-"""
+"""Pure rules of users: the users file's format, tokens, scopes and principals."""
 
 import dataclasses
 import hashlib
@@ -37,49 +18,44 @@ FORMAT = 1
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 STAMP = re.compile(r"^[0-9a-f]{16}$")
-ID = STAMP  # a user's id: 16 hex digits
+ID = STAMP
 OWNED = frozenset(("role", "folders", "tokenHash", "password", "stamp", "id"))  # an entry's keys lenslet writes
-MAX_TOKEN = 512  # longer Authorization values are refused before hashing
+MAX_TOKEN = 512  # refused before hashing
 MAX_USERS = 10_000
 MAX_FOLDERS = 1000
 
 
 def new_token():
-    """A fresh random token (256 bits), shown once and never stored."""
     return secrets.token_urlsafe(32)
 
 
 def new_stamp():
-    """A fresh stamp: a user's sessions made before it end."""
+    """Return a fresh stamp; a user's older sessions end."""
     return secrets.token_hex(8)
 
 
 def new_id():
-    """A fresh user id: what the user makes is bound to it, never to their name."""
+    """Return a fresh user id; what the user makes is bound to it, not their name."""
     return secrets.token_hex(8)
 
 
 def token_hash(token):
-    """What the users file keeps of a token."""
+    """Return what the users file keeps of a token; it is random, so a fast hash is safe."""
     return "sha256:" + hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def same_hash(a, b):
-    """Compare two hashes in a time that does not tell how much of them agreed."""
+    """Compare two hashes in constant time."""
     return hmac.compare_digest(a.encode(), b.encode())
 
 
 class Scope:
-    """The paths a principal may reach: whole folders (with what they hold) and single images.
-
-    Folders are compared by whole segments: `family` holds `family/a.jpg`, never `family2/a.jpg`.
-    An empty folder ("") is the whole tree.
-    """
+    """The paths a principal may reach: whole folders and single images; "" is the whole tree."""
 
     def __init__(self, folders=(), images=()):
         folders = sorted(set(folders))
         self.everything = "" in folders
-        # A folder inside another adds nothing: kept out, the rest never overlap (search walks them in turn).
+        # Drop folders inside others so none overlap (search walks them in turn).
         self.folders = () if self.everything else tuple(
             f for f in folders if not any(inside(f, other) and f != other for other in folders))
         self.images = frozenset(images)
@@ -88,19 +64,18 @@ class Scope:
         return f"Scope(folders={self.folders!r}, images={sorted(self.images)!r}, everything={self.everything})"
 
     def allows(self, path):
-        """Whether path (a file or a folder) lies inside the scope."""
         return self.everything or path in self.images or any(inside(path, f) for f in self.folders)
 
     def leads_to(self, folder):
-        """Whether folder holds part of the scope without lying inside it (the root above `family`)."""
+        """Whether folder holds part of the scope without lying inside it."""
         return not self.allows(folder) and any(inside(f, folder) for f in self.starts())
 
     def starts(self):
-        """The folders a shared view begins at: the scope's folders, and the folders of its images."""
+        """Return the folders a shared view begins at."""
         return self.folders + tuple(sorted({parent_of(image) for image in self.images}))
 
     def next_names(self, folder):
-        """The names of folder's subfolders that lead into the scope (folder being one leads_to holds)."""
+        """Return the names of folder's subfolders that lead into the scope."""
         names = set()
         for start in self.starts():
             if start != folder and inside(start, folder):
@@ -108,18 +83,17 @@ class Scope:
         return names
 
     def folders_under(self, folder):
-        """The scope's folders inside folder, in path-index order (for search): [folder] when the scope holds it
-        all, None for no limit at all."""
+        """Return the scope's folders inside folder for search; None for no limit."""
         if self.everything:
             return None
         if self.allows(folder):
             return [folder]
-        # Items of folder F sort in [F + "/", F + "0"): ordered by F + "/" the ranges follow each other.
+        # Sorting by F + "/" keeps the folders in path-index order.
         return sorted((f for f in self.folders if inside(f, folder)), key=lambda f: f + "/")
 
 
 def inside(path, folder):
-    """Whether path is folder or lies beneath it, by whole segments ("" holds everything)."""
+    """Whether path is folder or lies beneath it, by whole segments."""
     return not folder or path == folder or path.startswith(folder + "/")
 
 
@@ -133,18 +107,14 @@ def in_trash(path):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request comes from: `open` (no users file: as lenslet always was), a user, a share link, or
-    `nobody` (no credentials, at the one route that needs none: GET /health).
-
-    name is what edits record as updatedBy; role is view, edit or admin.
-    """
+    """Who a request comes from: open, a user, a share link or nobody."""
 
     kind: str
     name: str
     role: str
     scope: Scope
-    share: object = None  # the share record, for a share link
-    user_id: str = ""  # a user's id ("" for one without, and for every other kind)
+    share: object = None  # a share link's record
+    user_id: str = ""
 
     @property
     def can_write(self):
@@ -155,15 +125,12 @@ class Principal:
         return self.role == "admin"
 
     def is_maker(self, maker_id, maker_name):
-        """Whether a record (a share, an album) naming its maker so is this principal's: by id; a record without
-        one (maker_id None: the last release's, or made by a principal without an id) by name, and then only for
-        a principal without an id, so a user added later under that name never owns it."""
+        """Whether a record's maker is this principal: by id, or by name only for one without an id."""
         if maker_id is not None:
             return self.user_id == maker_id
         return not self.user_id and self.name == maker_name
 
     def describe(self):
-        """What GET /me answers: who this is and what they may do (never a token or a hash)."""
         about = {"kind": self.kind, "name": self.name, "role": self.role, "canWrite": self.can_write,
                  "folders": [""] if self.scope.everything else list(self.scope.folders),
                  "images": sorted(self.scope.images)}
@@ -171,15 +138,14 @@ class Principal:
             about["share"] = {key: self.share[key] for key in ("id", "path", "kind", "expires", "allowDownload")}
             about["share"]["details"] = self.share.get("details") is True
             if self.share.get("album"):
-                about["share"]["album"] = self.share["album"]  # the page opens it
+                about["share"]["album"] = self.share["album"]
         return about
 
 
 OPEN = Principal("open", "api", "admin", Scope([""]))
-# Who asks without credentials where credentials are needed: let into GET /health alone (the page's
-# rules, no details), and there no admin and no folder.
+# Who asks without credentials: let into GET /health alone.
 NOBODY = Principal("nobody", "", "view", Scope())
-TOKEN_ADMIN = "token"  # the name LENSLET_TOKEN's holder edits under when a users file is set too
+TOKEN_ADMIN = "token"  # LENSLET_TOKEN's holder's name beside a users file
 
 
 @dataclass(frozen=True)
@@ -187,12 +153,12 @@ class User:
     name: str
     role: str
     folders: tuple
-    token_hash: str = None  # None: no token (the user signs in with a password)
-    password: dict = None  # passwords.hashed(...), or None
-    stamp: str = ""  # "" for an entry that has none yet
-    extra: dict = field(default_factory=dict)  # the entry's keys lenslet does not own, kept as they are
-    user_id: str = ""  # "" for an entry that has none (written by an older lenslet or by hand)
-    note: str = ""  # what lenslet took differently from what the entry says, for the admins to read
+    token_hash: str = None  # None: signs in with a password
+    password: dict = None
+    stamp: str = ""
+    extra: dict = field(default_factory=dict)  # keys lenslet does not own, kept as they are
+    user_id: str = ""
+    note: str = ""  # how lenslet read the entry, for admins
 
     def principal(self):
         return Principal("user", self.name, self.role, Scope(self.folders), user_id=self.user_id)
@@ -214,7 +180,7 @@ class User:
         return entry
 
     def shown(self):
-        """What GET /users tells of a user: never a hash or a stamp."""
+        """Return what GET /users tells of a user, never a hash or a stamp."""
         shown = {"name": self.name, "role": self.role, "folders": list(self.folders),
                  "password": self.password is not None, "token": self.token_hash is not None}
         if self.note:
@@ -223,14 +189,14 @@ class User:
 
 
 def parse_users(data, where="the users file"):
-    """The users a users file's bytes describe ({name: User}); ConfigError, saying what is wrong, else."""
+    """Parse a users file's bytes into {name: User}."""
     return parse_document(data, where)[0]
 
 
 def parse_document(data, where="the users file"):
-    """({name: User}, the document's keys beside "v" and "users") of a users file's bytes; ConfigError else."""
+    """Parse a users file into ({name: User}, its other keys), or raise ConfigError."""
     try:
-        document = json.loads(data)  # the standard library's reader: its errors give line and column
+        document = json.loads(data)  # its errors give line and column
     except (ValueError, UnicodeDecodeError) as ex:
         raise ConfigError(f"{where} is not valid JSON: {ex}", setting="LENSLET_USERS") from None
     if not isinstance(document, dict) or document.get("v") != FORMAT or not isinstance(document.get("users"), dict):
@@ -287,7 +253,7 @@ def parse_user(name, entry, where="the users file"):
         raise bad("has an id that is not 16 hex digits (lenslet user add writes it)")
     folders, note = check_folders(folders, bad), ""
     if role == "admin" and "" not in folders:
-        # Never widened to every folder: taken as what such an entry may safely mean.
+        # Never widen an admin of some folders to every folder.
         role, note = "edit", (f"written as an admin of {', '.join(folders)} only, taken as an edit user of "
                               "those folders: an admin sees every folder")
     extra = {key: value for key, value in entry.items() if key not in OWNED}
@@ -295,7 +261,7 @@ def parse_user(name, entry, where="the users file"):
 
 
 def check_folders(folders, bad=lambda why: BadPath(why)):
-    """A list of folder paths, each cleaned ("" is everything); bad(why) makes the error."""
+    """Clean a list of folder paths; bad(why) makes the error."""
     if not isinstance(folders, list) or not 1 <= len(folders) <= MAX_FOLDERS \
             or not all(isinstance(f, str) for f in folders):
         raise bad(f"needs folders: a list of 1 to {MAX_FOLDERS} folder paths (\"\" is every folder)")
@@ -309,13 +275,12 @@ def check_folders(folders, bad=lambda why: BadPath(why)):
 
 
 def dump_users(users, extra=None):
-    """The users file's bytes for {name: User} (and the document's other keys): sorted, indented, for people."""
     document = {**(extra or {}), "v": FORMAT, "users": {name: users[name].to_json() for name in sorted(users)}}
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def find_user(users, token):
-    """The user holding token, or None; every hash is compared, so the time does not tell which matched."""
+    """Return the user holding token, or None, comparing every hash."""
     if not token or len(token) > MAX_TOKEN:
         return None
     hashed, found = token_hash(token), None
@@ -326,7 +291,7 @@ def find_user(users, token):
 
 
 def named(users, name):
-    """The user of {name: User} a name given in any case names ("MUM" is mum), or None."""
+    """Return the user a name in any case names ("MUM" is mum), or None."""
     if not isinstance(name, str):
         return None
     user = users.get(name)
@@ -337,7 +302,7 @@ def named(users, name):
 
 
 def maker_in(users, maker_id, maker_name):
-    """The user of {name: User} who made a record naming its maker so (see Principal.is_maker), or None."""
+    """Return the user who made a record (see Principal.is_maker), or None."""
     user = users.get(maker_name)
     if user is not None and user.principal().is_maker(maker_id, maker_name):
         return user
@@ -346,11 +311,10 @@ def maker_in(users, maker_id, maker_name):
     return next((user for user in users.values() if user.user_id == maker_id), None)  # renamed by hand
 
 
-# -- what a change to the users file may be (the command line and /users alike) ---------------
+# -- changes to the users file
 
 
 def checked_name(name):
-    """A user's name as given, or BadRequest saying what a name is."""
     if not isinstance(name, str) or not NAME.match(name):
         raise BadRequest("a name has letters, digits, '.', '_' and '-', up to 64, starting with a letter or digit",
                          field="name")
@@ -358,7 +322,7 @@ def checked_name(name):
 
 
 def checked_new_name(users, name):
-    """name, or AlreadyExists when a user of {name: User} has it, whatever its case: one name is one person."""
+    """Return name unless a user has it in any case: one name is one person."""
     taken = named(users, name)
     if taken is not None:
         raise AlreadyExists(f"there is a user {taken.name} already (a name is one person whatever its case)",
@@ -384,8 +348,7 @@ def checked_password(password):
 
 
 def checked_admin(user):
-    """user, or BadRequest when they are an admin of some folders only: an admin manages everyone's people and
-    links, so an admin sees every folder."""
+    """Return user unless an admin of only some folders: an admin sees every folder."""
     if user.role == "admin" and "" not in user.folders:
         raise BadRequest('an admin sees every folder: give the admin role with folders [""] (every folder), '
                          "or another role", field="folders")
@@ -393,8 +356,7 @@ def checked_admin(user):
 
 
 def changed(user, role=None, folders=None, password=None, token_hash=None):
-    """user with a new role, folders, password (its record: passwords.hashed) or token hash: a change of any
-    but the token gives a new stamp, which ends the user's sessions everywhere."""
+    """Return user changed; any change but the token ends their sessions."""
     fields = {}
     if role is not None and role != user.role:
         fields["role"] = role
@@ -411,7 +373,6 @@ def changed(user, role=None, folders=None, password=None, token_hash=None):
 
 
 def keeps_an_admin(before, after):
-    """Refuse (Conflict) a change from the page that leaves no admin of the users file where there was one:
-    nobody could manage the people from the page any more (the server's command line still can)."""
+    """Refuse a change that leaves no admin where there was one."""
     if any(user.admin_role for user in before.values()) and not any(user.admin_role for user in after.values()):
         raise Conflict("that would leave no admin: make another user an admin first")

@@ -1,5 +1,4 @@
-"""The users file (LENSLET_USERS) as the web processes and `lenslet user` use it: read again whenever it
-changes (no restart), written whole and at once, under its lock and only if unchanged since read."""
+"""Read the users file whenever it changes, and write it whole, under its lock, only if unchanged."""
 
 import dataclasses
 import logging
@@ -11,27 +10,22 @@ from lenslet.storage import settings_files
 
 log = logging.getLogger("lenslet")
 MAX_FILE = 16 * 1024 * 1024
-CHANGE_TRIES = 5  # read-change-writes of one change while another program keeps writing the file
+CHANGE_TRIES = 5  # tries while another program keeps writing the file
 
 
 class Directory:
-    """The users of one users file, read again when its inode, size or mtime change.
-
-    A file that cannot be read or parsed lets nobody in (503, saying why) until it is fixed:
-    a half-written or forged file never falls back to something more open.
-    """
+    """The users of one users file; a broken file lets nobody in."""
 
     def __init__(self, path):
         self.path = path
-        # (stat read at, {name: User}, what is wrong or None), replaced whole: a request reads one state.
+        # (stat, users, problem), replaced whole so a request reads one state.
         self.state = (("unread",), {}, None)
 
     def users(self):
-        """{name: User} as the file says now; Unavailable while it is broken."""
+        """Return {name: User} as the file says now; Unavailable while it is broken."""
         stat = settings_files.stat_of(self.path)
         if stat != self.state[0]:
-            # Read under no lock: a file that cannot be read at once is refused, and a thread never waits
-            # for another's read (two read the same file alike; either state is the file as it is).
+            # Read under no lock: two threads reading the same file get the same state.
             self.state = self._read(stat)
         _, known, problem = self.state
         if problem is not None:
@@ -56,24 +50,20 @@ class Directory:
         return stat, known, None
 
     def check(self):
-        """Refuse to start on a users file that is there but broken (ConfigError)."""
+        """Refuse to start on a users file that is there but broken."""
         try:
             self.users()
         except Unavailable:
             raise ConfigError(self.state[2], setting="LENSLET_USERS") from None
 
     def find(self, token):
-        """The user holding token, or None."""
         return people.find_user(self.users(), token)
 
-    # -- changed by `lenslet user` and /users ---------------------------------
+    # -- changed by `lenslet user` and /users
 
     def _change(self, change, keep_admin=False):
-        """Read-change-write the users file under its lock: change({name: User}) answers (result, the new
-        {name: User}). The file is replaced only if unchanged since it was read (another program's edit is
-        read again and the change made on it), keeping the keys lenslet does not own. keep_admin: refuse a
-        change that leaves no admin (the page's; the server's command line may). Nothing slow is done under
-        the lock: passwords are hashed before."""
+        """Read-change-write the users file under its lock, retrying if another program wrote it;
+        change(users) returns (result, new users). Nothing slow runs under the lock."""
         for _ in range(CHANGE_TRIES):
             with settings_files.changing(self.path):
                 stat = settings_files.stat_of(self.path)
@@ -89,13 +79,12 @@ class Directory:
                 try:
                     settings_files.replace_file(self.path, people.dump_users(after, extra), expected=stat)
                 except PreconditionFailed:
-                    continue  # another program wrote it meanwhile: on theirs
+                    continue  # another program wrote it meanwhile
                 return result
         raise Unavailable(f"{self.path} keeps changing under lenslet: try again", retry_after=1)
 
     def add(self, name, role, folders, password=None):
-        """Add a user, or change one's role and folders; with a password, set it (a user's token stays),
-        else give a new token (a password stays) and return it, shown once."""
+        """Add or change a user; with a password set it, else return a new token, shown once."""
         name, role, folders = people.checked_name(name), people.checked_role(role), people.checked_folders(folders)
         record = None if password is None else passwords.hashed(people.checked_password(password))
         token = None if password is not None else people.new_token()
@@ -109,7 +98,7 @@ class Directory:
         return self._change(change)
 
     def create(self, name, role, folders, password):
-        """Add a user who signs in with a password (POST /users); Conflict when the name is taken."""
+        """Add a user who signs in with a password."""
         name, role, folders = people.checked_name(name), people.checked_role(role), people.checked_folders(folders)
         record = passwords.hashed(people.checked_password(password))
 
@@ -120,7 +109,7 @@ class Directory:
         return self._change(change)
 
     def create_first(self, name, password):
-        """Make the first admin (every folder) of a users file that holds nobody; Conflict once it holds someone."""
+        """Make the first admin of a users file that holds nobody."""
         name = people.checked_name(name)
         record = passwords.hashed(people.checked_password(password))
 
@@ -132,7 +121,7 @@ class Directory:
         return self._change(change)
 
     def update(self, name, role=None, folders=None, password=None, keep_admin=False):
-        """Change a user's role, folders or password: each ends their sessions everywhere (a new stamp)."""
+        """Change a user's role, folders or password, ending their sessions."""
         role = None if role is None else people.checked_role(role)
         folders = None if folders is None else people.checked_folders(folders)
         record = None if password is None else passwords.hashed(people.checked_password(password))
@@ -145,8 +134,7 @@ class Directory:
         return self._change(change, keep_admin)
 
     def set_own_password(self, user, password):
-        """A user's new password (checked and hashed here), set only if their password is still the one they just
-        gave (user: as read then); their sessions end everywhere (a new stamp). The user as changed."""
+        """Set a user's new password if their old one is unchanged since read; their sessions end."""
         record = passwords.hashed(people.checked_password(password))
 
         def change(known):
@@ -158,8 +146,7 @@ class Directory:
         return self._change(change)
 
     def upgrade(self, user, password):
-        """Hash a user's password again with today's parameters (passwords.PARAMS), after it signed in with
-        older ones; unless the password changed meanwhile. Sessions go on: the stamp stays."""
+        """Hash a user's password again with today's parameters; their sessions go on."""
         record = passwords.hashed(password)
 
         def change(known):
@@ -170,7 +157,7 @@ class Directory:
             return None, known
         try:
             self._change(change)
-        except LensletError as ex:  # a file lenslet cannot write: the old hash still signs in
+        except LensletError as ex:  # the old hash still signs in
             log.warning("cannot store %s's password with stronger parameters: %s", user.name, ex.description)
 
     def remove(self, name, keep_admin=False):
@@ -182,11 +169,10 @@ class Directory:
         self._change(change, keep_admin)
 
     def listed(self):
-        """Every user as (name, role, folders), by name."""
         return [(user.name, user.role, user.folders) for user in self.everyone()]
 
     def everyone(self):
-        """Every user of the file as it is now (read under no cache), by name."""
+        """Return every user as the file is now, uncached, by name."""
         stat = settings_files.stat_of(self.path)
         if stat is None:
             return []

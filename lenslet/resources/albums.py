@@ -1,4 +1,4 @@
-"""GET and POST /albums; GET, PATCH and DELETE /albums/{album_id}."""
+"""Album endpoints: list, make, view, change and remove albums."""
 
 import falcon
 
@@ -11,7 +11,7 @@ def principal_of(req):
 
 
 class AlbumsResource:
-    """GET /albums: the caller's albums; POST /albums {"name", "images"} or {"name", "smart"}: make one."""
+    """GET /albums: the caller's albums; POST /albums: make one."""
 
     def __init__(self, albums):
         self.albums = albums
@@ -26,8 +26,7 @@ class AlbumsResource:
 
 
 class AlbumResource:
-    """GET /albums/{id}?offset=&limit=: an album and a page of what it holds now; PATCH: rename, add, remove,
-    move, cover; DELETE: remove the album (never its images)."""
+    """GET /albums/{id}: an album and a page of its images; PATCH: change it; DELETE: remove it, not its images."""
 
     def __init__(self, albums):
         self.albums = albums

@@ -1,12 +1,4 @@
-"""Request bodies read within bounds, whatever their framing.
-
-A body is capped: refused (413) before reading when its Content-Length says it is too
-large, and as soon as it passes the cap when its length is not known. A body that ends
-before its Content-Length (the client stopped sending) is refused, never taken for the
-whole. A chunked body has no Content-Length: the WSGI server de-chunks it and ends it,
-so it is read to its end like any other (Falcon's own stream reads it as empty). A
-multipart form is read to its closing boundary before what it carries is kept.
-"""
+"""Read request bodies within a size cap, refusing any cut short."""
 
 import io
 
@@ -22,7 +14,6 @@ _URLENCODED = URLEncodedFormHandler()
 
 
 def media_type(req):
-    """The request's media type, lowercased, without its parameters."""
     return (req.content_type or "").split(";")[0].strip().lower()
 
 
@@ -31,15 +22,11 @@ def is_chunked(req):
 
 
 def has_body(req):
-    """Whether the request says it carries a body (a Content-Length above 0, or chunks)."""
     return bool(req.content_length) or (req.content_length is None and is_chunked(req))
 
 
 def body_of(req, cap, too_large=None):
-    """The request body as a stream of at most cap bytes (see Body); 413 at once when its length is over cap.
-
-    too_large: the description of the 413 and the limit it names, when they are not the cap's.
-    """
+    """Return the body as a stream of at most cap bytes; 413 at once when its length says more."""
     description, limit = too_large or (f"the body is larger than {cap} bytes", cap)
     length = req.content_length
     if length is not None and length > cap:
@@ -47,19 +34,18 @@ def body_of(req, cap, too_large=None):
     if length is not None:
         stream = req.bounded_stream
     elif is_chunked(req):
-        stream = req.stream  # de-chunked by the server, ended after the last chunk
+        stream = req.stream  # the server de-chunks it and ends it
     else:
-        stream = io.BytesIO()  # no length and no chunks: there is no body to wait for
+        stream = io.BytesIO()  # no length and no chunks: no body to wait for
     return Body(stream, cap, length, description, limit)
 
 
 def read_body(req, cap, too_large=None):
-    """The whole request body as bytes, at most cap of them (see body_of)."""
     return body_of(req, cap, too_large).read()
 
 
 class Body:
-    """A request body: TooLarge once past cap bytes, BadRequest when it ends short of its declared length."""
+    """A capped body stream that refuses one ending short of its Content-Length."""
 
     def __init__(self, stream, cap, declared, description, limit):
         self.stream, self.cap, self.declared = stream, cap, declared
@@ -71,7 +57,7 @@ class Body:
             return b"".join(iter(lambda: self.read(CHUNK), b""))
         if size == 0:
             return b""
-        # Never more than one byte past the cap: enough to know it is passed.
+        # At most one byte past the cap: enough to know it is passed.
         chunk = self.stream.read(min(size, self.cap + 1 - self.got))
         self.got += len(chunk)
         if self.got > self.cap:
@@ -83,11 +69,7 @@ class Body:
 
 
 def form_parts(req, cap, too_large=None):
-    """Yield the parts of a multipart body as they come; BadRequest unless it ends with its closing boundary.
-
-    A form is whole only when its last part is followed by the closing boundary:
-    iterate to the end (see ThenCheck) before keeping anything it carries.
-    """
+    """Yield a multipart body's parts; BadRequest unless it ends with its closing boundary."""
     body = body_of(req, cap, too_large)
     try:
         form = _MULTIPART.deserialize(body, req.content_type, cap + 1 if body.declared is None else body.declared)
@@ -97,7 +79,6 @@ def form_parts(req, cap, too_large=None):
 
 
 def urlencoded_fields(req, cap):
-    """The fields of an application/x-www-form-urlencoded body of at most cap bytes."""
     data = read_body(req, cap)
     try:
         return _URLENCODED.deserialize(io.BytesIO(data), req.content_type, len(data))
@@ -106,8 +87,7 @@ def urlencoded_fields(req, cap):
 
 
 class ThenCheck:
-    """A stream that calls check() when it ends, before it says so: the rest of a multipart form is read
-    (and must be whole) before the file in it is named, so a form cut short stores nothing."""
+    """A stream that calls check() at its end, so a multipart form cut short stores nothing."""
 
     def __init__(self, stream, check):
         self.stream, self.check = stream, check

@@ -9,7 +9,7 @@ from lenslet.resources.bodies import ThenCheck, body_of, form_parts, media_type
 from lenslet.resources.http import Unsatisfiable, byte_range, etag_of, http_date, not_modified
 from lenslet.storage import clean_path, spool
 
-FORM_SLACK = 64 * 1024  # bytes a multipart body may hold beyond its file: field names, boundaries
+FORM_SLACK = 64 * 1024  # room for a multipart body's field names and boundaries
 
 
 class FileResource:
@@ -42,14 +42,12 @@ class FileResource:
         # nginx's location serves the root tree only, not a pointer's target.
         accel = storage.accel_path(key) if self.accel and not place.prefix else None
         if accel is not None:
-            # nginx sends the bytes (and handles Range) from its internal location.
             resp.set_header("X-Accel-Redirect", self.accel.rstrip("/") + "/" + quote(accel))
             return
         url = None if self.s3_stream else storage.presign(key, content_type=kind)
         if url is not None:
-            # The client fetches the bytes (ranges included) from S3 itself.
             raise falcon.HTTPFound(url)
-        # Only when lenslet sends the bytes: nginx adds its own to an X-Accel answer (not twice).
+        # Only here: nginx adds its own Accept-Ranges to an X-Accel answer.
         resp.accept_ranges = "bytes"
         try:
             span = byte_range(req.get_header("Range"), stat.size)
@@ -70,11 +68,8 @@ class FileResource:
 
 
 def upload_form(files, req):
-    """POST /file: a multipart form with `dest` (the folder) and `file`; the file streams to disk.
-
-    When `file` comes before `dest` it is spooled to a temp file first (never held in memory).
-    The file is named only once the form has come whole, to its closing boundary.
-    """
+    """POST /file: a multipart form with `dest` and `file`, streamed to disk.
+    The file is named only once the whole form has arrived."""
     limit = files.limit
     if media_type(req) != "multipart/form-data":
         raise BadRequest("send the image as multipart/form-data with fields dest and file, or PUT it raw")
@@ -98,7 +93,7 @@ def upload_form(files, req):
 
 
 def _read_to_the_end(parts):
-    """Read the parts after an upload's file: nothing in them is used, but they must end the form."""
+    """Read the rest of the form: it must end with its closing boundary."""
     for _ in parts:
         pass
 

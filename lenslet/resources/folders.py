@@ -8,20 +8,19 @@ from lenslet.resources.search import MAX_OFFSET
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
 
-MAX_PAGE = 1_000_000  # a page number past any folder's (a million pages of LENSLET_PAGE_SIZE)
-CHECKING = "X-Lenslet-Checking"  # an answer that may be a moment behind its folder: the page asks again
+MAX_PAGE = 1_000_000  # past any folder's last page
+CHECKING = "X-Lenslet-Checking"  # the answer may be a moment behind its folder: ask again
 
 
 class FoldersResource:
-    """GET /folders?path=&page=: the folder's manifest page, with counts and covers; with sort,
-    order, a filter, offset or limit, one slice of its items filtered and sorted (search/query.py).
-    PATCH /folders?path= {"cover": name or null}: pick the folder's cover, or clear the pick."""
+    """GET /folders?path=&page=: a folder's listing page, or a filtered, sorted slice of it;
+    PATCH /folders?path= {"cover": name or null}: pick or clear the folder's cover."""
 
     def __init__(self, folders):
         self.folders = folders
 
     def on_get(self, req, resp):
-        self.folders.checked_meanwhile()  # (what another request of this thread left)
+        self.folders.checked_meanwhile()  # clear what another request of this thread left
         access = access_of(req)
         path = access.folder(clean_path(req.get_param("path")))
         page = req.get_param_as_int("page", min_value=0, max_value=MAX_PAGE, default=0)
@@ -42,7 +41,6 @@ class FoldersResource:
         shown = access.listing_shown(data)
         data, etag = shown, (etag if shown is data else None)
         if not self.say_if_checked_meanwhile(resp) and etag is not None:
-            # The stored page as a whole: kept fresh by revalidation, 304 while unchanged.
             resp.etag = etag
             if not_modified(req.get_header("If-None-Match"), None, etag, 0):
                 resp.status = falcon.HTTP_304
@@ -50,8 +48,7 @@ class FoldersResource:
         resp.data, resp.content_type = data, falcon.MEDIA_JSON
 
     def say_if_checked_meanwhile(self, resp):
-        """An answer served as stored while another request of this process looked at the folder again (it
-        changed, listings.checked_meanwhile) says so, kept by no cache: the page asks again in a moment."""
+        """Mark an answer uncacheable when the folder was rechecked meanwhile, so the page asks again."""
         if not self.folders.checked_meanwhile():
             return False
         resp.set_header(CHECKING, "1")

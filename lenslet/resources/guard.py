@@ -1,5 +1,4 @@
-"""The guard: what every request passes before a resource runs (lenslet's only middleware but
-metrics and CORS). It refuses what the settings forbid and finds who asks."""
+"""The request guard: refuse what the settings forbid, then find who asks."""
 
 from lenslet.errors import Forbidden, Misdirected, Unauthorized, UriTooLong
 from lenslet.people.access import Access
@@ -9,41 +8,29 @@ from lenslet.resources.http import vary_also
 from lenslet.resources.static import is_page
 from lenslet.storage.routed import LIBRARY_READ_ONLY
 
-PREFIXES = ("", "/api")  # the API is served at the root and again under /api for front ends that expect it
+PREFIXES = ("", "/api")  # the API is also served under /api
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
 SHARE_HEADER = "X-Lenslet-Share"
 CREDENTIAL_HEADERS = ("Cookie", "Authorization", SHARE_HEADER)  # what an answer to a credential varies on
-# What a share link opens: its folder's listings, the sidecars, thumbnails, the viewer's previews,
-# the originals when it allows downloads, who it is, and /health without its details (the page's
-# rules). Nothing else (no search, no tags, no health details).
+# What a share link may open.
 SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/me", "/health"))
-SHARED_ALBUM = "/albums/"  # an album's share link opens that album (lenslet/albums/store.py checks which)
-# Read by anyone, credentials or not: /health without its details, as everyone who may load the page
-# (anyone) needs its rules, and a health probe (a load balancer, a container's check) holds no token.
+SHARED_ALBUM = "/albums/"  # an album's share link opens that album
+# Open to anyone: a health probe holds no token.
 ANYONE_READS = frozenset(("/health",))
-# Routes holding their own credentials: a share key and its password, a name and password (or the session
-# ended), the setup code of the first admin. The check of other sites' writes comes first all the same: no
-# login form is driven cross-site.
+# Routes that check their own credentials; the cross-site write check still comes first.
 SELF_CHECKED = frozenset(("/shares/unlock", "/session", "/setup"))
-# The session cookie: HttpOnly, SameSite=Strict, Path=/. Over TLS it is `__Host-` prefixed, which a browser
-# takes only when Secure, from this very host, for every path: a neighbouring (sub)domain cannot plant
-# its own session in its place. Over plain http the plain name (a browser refuses the prefix without TLS).
+# Over TLS the `__Host-` prefix stops a neighbouring subdomain from planting its own session.
 COOKIE, TLS_COOKIE = "lenslet-session", "__Host-lenslet-session"
-# What changes the library's own files (upload, move, rename, trash, restore, delete, a new or removed folder):
-# refused at once where the library is only read (LENSLET_STATE), before a body is read.
+# Writes to the library's files, refused at once when the library is read-only (LENSLET_STATE).
 FILE_OPERATIONS = frozenset((("/file", "POST"), ("/file", "PUT"), ("/move", "POST"), ("/trash", "POST"),
                              ("/restore", "POST"), ("/delete", "POST"), ("/folder", "POST"), ("/folder", "DELETE"),
                              ("/duplicates/trash", "POST")))
-# Writes anyone signed in may make, whatever their role: their own password.
 OWN_WRITES = frozenset((("/me/password", "PUT"),))
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
 class Guard:
-    """Refuse what the settings forbid, before any resource runs: a Host not answered to
-    (DNS rebinding), writes from another site (CSRF), writes in read-only mode, overlong query
-    strings; then find who asks (a user's token, a share link, LENSLET_TOKEN, or nobody) and
-    refuse what they may not do. req.context.access then holds their scope for the resources."""
+    """Refuse what the settings forbid, then find who asks and set req.context.access."""
 
     def __init__(self, config, identities, origin_of, opened, is_image_at):
         self.readonly = config.readonly
@@ -54,10 +41,10 @@ class Guard:
         self.hosts = frozenset(name.lower().rstrip(".") for name in config.hosts)
         self.write_origins = sites.origin_keys(config.cors_origins)
         self.identities = identities
-        self.users = identities.users  # a users file is read (else one token, or nobody, opens everything)
-        self.origin_of = origin_of  # where a trashed image came from (Items.trash_origin): whose trash it is in
-        self.opened = opened  # what storage opens for a path (Tree.opened): a scope is decided on that
-        self.is_image_at = is_image_at  # whether an album's image is at a path (Albums.is_image_at)
+        self.users = identities.users
+        self.origin_of = origin_of  # Items.trash_origin
+        self.opened = opened  # Tree.opened
+        self.is_image_at = is_image_at  # Albums.is_image_at
 
     def process_request(self, req, resp):
         host = req.get_header("Host")
@@ -67,9 +54,9 @@ class Guard:
         if len(req.query_string) > MAX_QUERY_STRING:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
         if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)):
-            return  # CORS preflights carry no credentials; the page holds no data and asks for the token
+            return  # CORS preflights carry no credentials; the page holds no data
         if self.metrics_token and req.path in METRICS_PATHS:
-            return  # a scraper holds the metrics token, not the gallery's (checked by the resource)
+            return  # the resource checks the metrics token
         write = req.method not in READS
         if write:
             # Before the token: a token does not make another site's request the user's.
@@ -81,7 +68,7 @@ class Guard:
                                 setting="LENSLET_CORS_ORIGINS")
         route = _route(req.path)
         if route in SELF_CHECKED:
-            return  # POST /shares/unlock holds its own credentials (a share key and its password)
+            return
         if write and self.readonly:
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
         if write and self.library_readonly and (route, req.method) in FILE_OPERATIONS:
@@ -97,14 +84,14 @@ class Guard:
             raise Forbidden(f"{principal.name} may look but not change anything (role view)")
         elif write and req.context.get("session") and not (req.get_header("Origin")
                                                            or req.get_header("Sec-Fetch-Site")):
-            # A cookie goes with any request its browser sends: a write it signs says where it comes from.
+            # A browser sends its cookie with any request, so a cookie-signed write must name its origin.
             raise Forbidden("a write signed by a session cookie must say where it comes from (Origin): the gallery's "
                             "page does; scripts send Authorization: Bearer <token>")
         req.context.principal = principal
         req.context.access = Access(principal, self.origin_of, self.opened, self.is_image_at)
 
     def _principal(self, req, write, route):
-        """Who asks: a Principal, or Unauthorized when the request needs credentials it lacks."""
+        """Return who asks, or raise Unauthorized when needed credentials are missing."""
         address = client_address(req)
         share = req.get_header(SHARE_HEADER)
         if share is not None:
@@ -133,14 +120,9 @@ class Guard:
 
 
 class Private:
-    """An answer to a request that carried a credential is that browser's alone: never `public`, so a
-    shared cache (nginx's proxy_cache on /thumb, say) cannot hand it to a request without one, and it varies
-    on the credential headers, so a browser shared by a family answers nobody's request from another's
-    cached answer. Only where credentials open something (a users file, LENSLET_TOKEN): an open gallery's
-    answers are anyone's."""
+    """Make an answer to a request with credentials private, so no shared cache hands it on."""
 
     def process_response(self, req, resp, resource, req_succeeded):
-        """Make the answer to a request that carried a credential private."""
         if not (req.get_header("Authorization") or req.get_header(SHARE_HEADER) or session_token(req)
                 or req.context.get("session")):
             return
@@ -153,9 +135,7 @@ class Private:
 
 
 def client_address(req):
-    """Whom failed attempts are counted against: the peer, or, when the peer is a proxy on this machine
-    (loopback: nginx), the address that proxy appended last to X-Forwarded-For (earlier ones are the
-    client's to forge). A request from elsewhere is never believed about where it comes from."""
+    """Return the client's address; X-Forwarded-For is believed only from a loopback proxy."""
     peer = req.remote_addr or "unknown"
     forwarded = req.get_header("X-Forwarded-For")
     if forwarded and sites.is_loopback(peer):
@@ -166,8 +146,7 @@ def client_address(req):
 
 
 def over_tls(req):
-    """Whether the browser reached lenslet over TLS: the request itself, or, when the peer is a proxy on this
-    machine (loopback: nginx), the X-Forwarded-Proto it set (believed from nobody else, as X-Forwarded-For)."""
+    """Tell whether the browser used TLS; X-Forwarded-Proto is believed only from a loopback proxy."""
     if req.scheme == "https":
         return True
     told = req.get_header("X-Forwarded-Proto")
@@ -180,7 +159,7 @@ def cookie_name(req):
 
 
 def session_token(req):
-    """The session token the request's cookie holds (the one of its scheme's name), or None."""
+    """Return the session token in the request's cookie, or None."""
     values = req.get_cookie_values(cookie_name(req))
     return values[0] if values else None
 

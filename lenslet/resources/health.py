@@ -2,28 +2,26 @@ import falcon
 
 from lenslet import __version__, health, layout
 
-# What the gallery page must agree with the server on, read by the page at start, never copied into it.
+# read by the page, never copied into it
 PAGE_RULES = {"trash": layout.TRASH, "images": dict(layout.EXTENSIONS)}
 
 
 class HealthResource:
-    """GET /health: version, the page's rules and read-only mode; storage and worker status for admins."""
+    """GET /health: version and page rules; storage and worker status for admins."""
 
     def __init__(self, config, storage, clock, image_settings):
         self.config = config
-        self.image_settings = image_settings  # {"thumb": "256-80", "preview": ...}: the last part of a URL version
+        self.image_settings = image_settings  # the last part of each URL version
         self.storage = storage
         self.clock = clock
 
     def on_get(self, req, resp):
-        # What the gallery page must know, for everyone who may load it (anyone): nothing of the photos
-        # (the version and rules are the same in every install of it; read-only mode is what every write
-        # would answer anyway).
+        # What the page needs, for anyone: nothing about the photos.
         page = {"version": __version__, "readonly": self.config.readonly,
                 "libraryReadonly": bool(self.config.state), "rules": PAGE_RULES,
                 "imageSettings": self.image_settings}
         if not req.context.principal.admin:
-            # The details (worker, files it could not read, the storage) are for admins; others learn it answers.
+            # The details are for admins; others learn only that it answers.
             resp.media = {"status": "ok", **page}
             return
         storage = self.storage.probe()

@@ -1,25 +1,24 @@
-"""HTTP caching and ranges: pure functions on header values, no Falcon, no I/O."""
+"""HTTP caching and Range helpers on header values."""
 
 import datetime
 import email.utils
 import re
 from wsgiref.handlers import format_date_time
 
-_RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.I)  # ASCII digits only (RFC 9110)
-BEYOND = 10 ** 18  # more bytes than any file holds: a longer number of a Range stands for this
+_RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.I)  # ASCII digits only
+BEYOND = 10 ** 18  # stands for any longer number in a Range
 
 
 def etag_of(stat):
-    """An ETag from a file's identity (its size and modification time)."""
     return f'"{int(stat.mtime * 1_000_000):x}-{stat.size:x}"'
 
 
 def http_date(seconds):
-    return format_date_time(seconds)  # RFC 7231 date; email.utils.formatdate is 5x slower
+    return format_date_time(seconds)
 
 
 def not_modified(if_none_match, if_modified_since, etag, mtime):
-    """Tell whether a conditional GET may be answered 304 (If-None-Match wins over If-Modified-Since)."""
+    """Tell whether a conditional GET may be answered 304."""
     if if_none_match is not None:
         tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
         return "*" in tags or etag in tags
@@ -35,7 +34,7 @@ def not_modified(if_none_match, if_modified_since, etag, mtime):
 
 
 def vary_also(vary, names):
-    """A Vary header's value with names added to what it says already (unless it says `*`, every header)."""
+    """Add names to a Vary value unless it says `*`."""
     said = [name.strip() for name in (vary or "").split(",") if name.strip()]
     if "*" in said:
         return "*"
@@ -44,15 +43,11 @@ def vary_also(vary, names):
 
 
 class Unsatisfiable(Exception):
-    """A well-formed range that lies wholly past the end of the file."""
+    """A range wholly past the end of the file."""
 
 
 def byte_range(header, size):
-    """Parse a single-range Range header into (start, end inclusive), or None to send it all.
-
-    Anything unparseable, multiple ranges or another unit is ignored (the whole
-    file is sent); a range starting past the end raises Unsatisfiable.
-    """
+    """Parse a one-range Range header to (start, end inclusive), or None to send all."""
     if not header:
         return None
     match = _RANGE.match(header)
@@ -69,13 +64,13 @@ def byte_range(header, size):
     start = _count(first)
     end = _count(last) if last else size - 1
     if last and end < start:
-        return None  # syntactically invalid: ignored, like any other bad Range
+        return None  # invalid: ignored like any bad Range
     if start >= size:
         raise Unsatisfiable()
     return start, min(end, size - 1)
 
 
 def _count(digits):
-    """A Range's number, read without converting thousands of digits (int() refuses them)."""
+    """Read a Range number, capped: int() refuses thousands of digits."""
     digits = digits.lstrip("0") or "0"
     return int(digits) if len(digits) < 19 else BEYOND

@@ -21,7 +21,7 @@ class ItemResource:
     def on_put(self, req, resp):
         path = clean_path(req.get_param("path", required=True))
         body, author = as_signed_in(req, read_json(req)), who(req)
-        # ?overwrite=true (or X-Lenslet-Overwrite: true): replace a sidecar lenslet cannot read.
+        # overwrite: replace a sidecar lenslet cannot read
         overwrite = req.get_param_as_bool("overwrite", default=False) or \
             (req.get_header("X-Lenslet-Overwrite") or "").lower() == "true"
         resp.media, version = self.items.put(access_of(req).change(path), body, author, req.get_header("If-Match"),
@@ -40,13 +40,12 @@ class ItemResource:
         resp.status = falcon.HTTP_204
 
 
-# Keys a user's PUT may not set: who edited is the user; where a trashed image came from decides whose
-# trash it is in (a user of some folders may not send it to another's).
+# Keys a user may not set: the editor, and where a trashed image came from (it decides whose trash).
 NOT_THEIRS = ("updatedBy", "updated_by", "originalPosition", "original_position", "trashedAt")
 
 
 def as_signed_in(req, body):
-    """A PUT's body as a signed-in user may send it: their name as updatedBy, whatever it says."""
+    """Return a user's PUT body with their name as updatedBy and without keys they may not set."""
     principal = req.context.principal
     if principal.kind != "user" or not isinstance(body, dict):
         return body
@@ -57,7 +56,7 @@ def as_signed_in(req, body):
 
 
 def who(req):
-    """Who an edit is recorded as made by: a signed-in user's name; else what the client says."""
+    """Return who an edit is recorded as made by: the user's name, else what the client says."""
     principal = req.context.principal
     if principal.kind == "user":
         return principal.name

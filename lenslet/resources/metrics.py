@@ -4,7 +4,7 @@ from lenslet.resources import sites
 
 
 class MetricsResource:
-    """GET /metrics: Prometheus text exposition of every lenslet process's counts."""
+    """GET /metrics: Prometheus text exposition for every lenslet process."""
 
     def __init__(self, config, storage, clock):
         self.on = config.metrics
@@ -25,7 +25,7 @@ class MetricsResource:
         try:
             backlog.update(jobs.backlog(self.storage))
         except LensletError:
-            backlog = {}  # storage down: the counts still answer, and say so (storage errors)
+            backlog = {}  # storage down: the other counts still answer
         workers = health.worker_status(self.storage, self.heartbeat, self.clock)["workers"]
         resp.data = metrics.render(backlog, workers)
         resp.content_type = metrics.CONTENT_TYPE

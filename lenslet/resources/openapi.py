@@ -1,9 +1,4 @@
-"""The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
-
-Kept true by tests: every route the app has is described here and nothing else, the
-test suite's answers validate against it, and schemathesis fuzzes the live app with it.
-The examples name files the fuzzing test draws, so generated requests reach real images.
-"""
+"""The OpenAPI 3.1 description of the HTTP API, served at /openapi.json."""
 
 import falcon
 import orjson
@@ -22,7 +17,7 @@ from lenslet.search.timeline import MAX_LIMIT as TIMELINE_LIMIT
 from lenslet.storage.paths import MAX_PATH
 from lenslet.tree import pointers
 
-# What GET /file answers: every type lenslet lists (pictures, raws, videos), from the one table of them.
+# What GET /file answers: every type lenslet lists (pictures, raws, videos).
 IMAGE_TYPES = tuple(dict.fromkeys(TYPES.values()))
 
 # Why each error status can happen; an operation lists the ones it can answer.

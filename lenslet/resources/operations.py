@@ -1,10 +1,4 @@
-"""File management endpoints: /move, /trash, /restore, /delete, /folder, /export-intent; /duplicates and
-/duplicates/trash (copies of one image found, and all but one trashed).
-
-The form calls of the lenscat-lite front end work as it sends them: `POST /move`
-(src, dest), JSON `POST /delete`
-({"paths": [...]}); each answers {"ok": true, "path": ...}. JSON bodies work too.
-"""
+"""File management endpoints: move, trash, restore, delete, folders and duplicates."""
 
 import re
 
@@ -21,7 +15,7 @@ MAX_PATHS = 1000  # images named in one request
 
 
 def read_fields(req):
-    """The fields of a small form: multipart, urlencoded or JSON (each within MAX_BODY), plus the query string."""
+    """Read a small form (multipart, urlencoded or JSON) over the query string."""
     fields = dict(req.params)
     kind = media_type(req)
     if kind == "multipart/form-data":
@@ -38,8 +32,7 @@ def read_fields(req):
 
 
 def paths_of(req, fields, *names):
-    """A list of paths from the first of names present (one path or a list of them), each one the
-    request's principal may change (else answered as missing)."""
+    """Return the paths under the first of names given, each checked as changeable."""
     for name in names:
         value = fields.get(name)
         if value is None:
@@ -74,7 +67,7 @@ class MoveResource:
 
 
 def _given_path(req, value, free=None):
-    """A destination the principal may change (free: one anyone may name, the trash)."""
+    """A destination the principal may change; free is one anyone may name (the trash)."""
     if value is None:
         return None
     path = clean_path(value)
@@ -96,7 +89,7 @@ MAX_GROUPS = 500  # groups of copies in one answer
 
 
 class DuplicatesResource:
-    """GET /duplicates?limit=&offset=: groups of identical images, each of the images the caller may see."""
+    """GET /duplicates?limit=&offset=: groups of identical images the caller may see."""
 
     def __init__(self, searcher):
         self.searcher = searcher
@@ -108,7 +101,7 @@ class DuplicatesResource:
         groups = []
         for digest, items in self.searcher.duplicates().items():
             seen = [item for item in items if access.may_see(item["path"])]
-            if len(seen) > 1:  # a copy outside the scope is never told of, not even as a count
+            if len(seen) > 1:  # never reveal a copy outside the scope, even as a count
                 groups.append({"hash": digest, "items": seen})
         groups.sort(key=lambda group: group["items"][0]["path"])
         resp.media = {"total": len(groups), "offset": offset, "limit": limit, "groups": groups[offset:offset + limit]}
@@ -116,7 +109,7 @@ class DuplicatesResource:
 
 
 class DuplicatesTrashResource:
-    """POST /duplicates/trash: {"hash", "keep", "paths"}: keep one copy, trash the others still of hash."""
+    """POST /duplicates/trash {"hash", "keep", "paths"}: keep one copy, trash the others."""
 
     def __init__(self, files):
         self.files = files
@@ -172,7 +165,7 @@ class FolderResource:
 
 
 class ExportIntentResource:
-    """POST /export-intent: the front end says it is about to export; nothing to do but agree."""
+    """POST /export-intent: the front end announces an export; nothing to do."""
 
     def on_post(self, req, resp):
         req.bounded_stream.read(64 * 1024)

@@ -4,8 +4,7 @@ from lenslet.storage import clean_path
 
 
 class PreviewResource:
-    """GET /preview?path=&v=: a mid-size WebP of the image for the viewer, made on demand (immutable when v
-    is its version: a preview is always made with today's settings from the image as it is)."""
+    """GET /preview?path=&v=: a mid-size WebP for the viewer, made on demand."""
 
     def __init__(self, previews, accel_redirect=""):
         self.previews = previews
@@ -14,17 +13,15 @@ class PreviewResource:
     def on_get(self, req, resp):
         path = access_of(req).see(clean_path(req.get_param("path", required=True)))
         key, image = self.previews.find(path)
-        # The preview's name is a digest of the image's path, size and mtime and the preview
-        # settings: it is its ETag, and a match needs no read.
+        # The name digests the image and settings, so it serves as the ETag.
         etag = f'"{key.rpartition("/")[2].partition(".")[0]}"'
         send_webp(req, resp, etag, image.mtime, lambda: self.previews.get(path, key),
                   url_version(image, self.previews.settings), lambda: self.sent_by_nginx(path, key))
 
     def sent_by_nginx(self, path, key):
-        """Previews live in the root tree's state folder: nginx sends one once it is made."""
         if not self.accel:
             return None
-        self.previews.get(path, key)  # made now if it is not (or 202 while it is being made)
+        self.previews.get(path, key)  # make it first (or 202 while it is being made)
         return accel_uri(self.accel, self.previews.cache, key)
 
     on_head = on_get

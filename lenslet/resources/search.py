@@ -9,8 +9,7 @@ MAX_OFFSET = 10_000_000
 
 
 class SearchResource:
-    """GET /search?q=&path=&limit=&offset=: items whose name, tags or notes hold every term; sorted and
-    filtered by parameters or words of q (search/query.py)."""
+    """GET /search?q=&path=&limit=&offset=: items whose name, tags or notes hold every term."""
 
     def __init__(self, searcher):
         self.searcher = searcher
@@ -30,7 +29,7 @@ class SearchResource:
 
 
 class SuggestResource:
-    """GET /search/suggest?q=: tags and name words starting with q, with how many items have them."""
+    """GET /search/suggest?q=: tags and name words starting with q, with their counts."""
 
     def __init__(self, searcher):
         self.searcher = searcher

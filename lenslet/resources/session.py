@@ -1,4 +1,4 @@
-"""POST /session (sign in with a name and a password), DELETE /session (sign out), POST /setup (the first admin)."""
+"""Signing in and out, and making the first admin."""
 
 import falcon
 
@@ -8,12 +8,11 @@ from lenslet.resources.guard import client_address, cookie_name, over_tls, sessi
 
 
 class SessionResource:
-    """POST /session {"name", "password"}: a session, sent as an HttpOnly SameSite=Strict cookie;
-    DELETE /session: the session ended everywhere, the cookie cleared."""
+    """POST /session {"name", "password"}: sign in with a session cookie; DELETE /session: sign out."""
 
     def __init__(self, identities, longest):
         self.identities = identities
-        self.longest = longest  # seconds a session lasts at most: the cookie's Max-Age
+        self.longest = longest  # the cookie's Max-Age, in seconds
 
     def on_post(self, req, resp):
         body = read_json(req)
@@ -29,16 +28,14 @@ class SessionResource:
     def on_delete(self, req, resp):
         self.identities.sign_out(session_token(req))
         resp.unset_cookie(cookie_name(req), path="/", same_site="Strict")
-        # The next person on a shared browser must not be shown this one's photos from its cache. Not "cookies":
-        # that would also sign them out of every other site under this domain.
+        # Nothing cached for the next person on this browser; not "cookies": that ends other sites' sessions.
         resp.set_header("Clear-Site-Data", '"cache"')
         resp.media = {"ok": True}
         resp.cache_control = ["no-store"]
 
 
 class SetupResource:
-    """POST /setup {"code", "name", "password"}: while the users file holds nobody, the holder of the setup code
-    lenslet printed makes themselves its first admin (every folder), signed in at once."""
+    """POST /setup {"code", "name", "password"}: make the first admin."""
 
     def __init__(self, identities, longest):
         self.identities = identities
@@ -58,7 +55,6 @@ class SetupResource:
 
 
 def send_session(req, resp, token, longest):
-    """Set the session cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's request
-    carries it), for the whole site, Secure (and __Host- named) when the browser came over TLS."""
+    """Set the session cookie: HttpOnly, SameSite=Strict, and Secure over TLS."""
     resp.set_cookie(cookie_name(req), token, max_age=int(longest), path="/", secure=over_tls(req),
                     http_only=True, same_site="Strict")

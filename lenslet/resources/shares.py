@@ -1,4 +1,4 @@
-"""GET /me, GET and POST /shares, DELETE /shares/{id}, POST /shares/unlock."""
+"""Share links: who asks (/me), listing, making, revoking and unlocking shares."""
 
 import falcon
 
@@ -7,7 +7,7 @@ from lenslet.people import shares
 from lenslet.resources import read_json
 from lenslet.storage import clean_path
 
-LINK = "/s#"  # the page reads the key after '#': a fragment never reaches a server's log or a Referer
+LINK = "/s#"  # the key goes after '#': a fragment never reaches a server log or a Referer
 
 
 def principal_of(req):
@@ -15,7 +15,7 @@ def principal_of(req):
 
 
 class MeResource:
-    """GET /me: who the request's credentials name, and what they may do."""
+    """GET /me: who the credentials name and what they may do."""
 
     def on_get(self, req, resp):
         resp.media = principal_of(req).describe()
@@ -23,13 +23,12 @@ class MeResource:
 
 
 class SharesResource:
-    """GET /shares: the caller's share links (an admin's: all); POST /shares: share a folder, an image,
-    images of one folder, or an album."""
+    """GET /shares: the caller's share links (all, for an admin); POST /shares: make one."""
 
     def __init__(self, shares_, tree, files, albums=None):
         self.shares = shares_
         self.tree = tree
-        self.files = files  # the other file of an image's stack is shared with it
+        self.files = files
         self.albums = albums
 
     def on_get(self, req, resp):
@@ -86,11 +85,11 @@ class ShareResource:
 
 
 class UnlockResource:
-    """POST /shares/unlock {"key", "password"}: the key to send (X-Lenslet-Share) for a share with a password."""
+    """POST /shares/unlock {"key", "password"}: unlock a share, returning the key to send as X-Lenslet-Share."""
 
     def __init__(self, identities, address):
         self.identities = identities
-        self.address = address  # whom failures are counted against (app.client_address)
+        self.address = address  # whom failures are counted against
 
     def on_post(self, req, resp):
         body = read_json(req)

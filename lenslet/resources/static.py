@@ -1,4 +1,4 @@
-"""GET / and GET /static/{name}: the gallery page, shipped inside the package."""
+"""The gallery page and its assets, shipped inside the package."""
 
 import hashlib
 import importlib.resources
@@ -11,14 +11,12 @@ from lenslet.resources.http import not_modified
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
                  ".ico": "image/x-icon"}
-# The page revalidates on every load so an upgrade shows at once; its assets, whose names
-# carry no version, are kept a few minutes and then revalidated (a 304 when unchanged).
+# The page revalidates every load so upgrades show at once; assets keep a few minutes.
 PAGE_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=300"
 
 
 def load_page_files(package="lenslet", folder="static"):
-    """Read the page's files once: name -> (bytes, content type, ETag); only known types, no dotfiles."""
     files = {}
     for entry in importlib.resources.files(package).joinpath(folder).iterdir():
         kind = CONTENT_TYPES.get("." + entry.name.rpartition(".")[2])
@@ -29,10 +27,10 @@ def load_page_files(package="lenslet", folder="static"):
 
 
 class StaticResource:
-    """The gallery page (index.html) at / and its CSS and JavaScript at /static/{name}."""
+    """GET / and /static/{name}: the gallery page and its assets."""
 
     def __init__(self, files=None):
-        # A fixed table read at start: nothing outside it can ever be named, so no traversal.
+        # A fixed table: nothing outside it can be named, so no path traversal.
         self.files = files if files is not None else load_page_files()
 
     def on_get(self, req, resp):
@@ -62,13 +60,13 @@ PAGES = frozenset(("/", SHARED))
 
 
 def is_page(path):
-    """Tell whether a request path names the page or its assets (they hold no gallery data)."""
+    """Tell whether a path names the page or its assets, which hold no gallery data."""
     return path in PAGES or path.startswith("/static/")
 
 
 def add_page(app):
-    """Serve the gallery page at the root (never under /api)."""
+    """Serve the gallery page at the root, never under /api."""
     page = StaticResource()
     app.add_route("/", page)
-    app.add_route(SHARED, page)  # a share link, /s#<key>: the page reads the key after "#"
+    app.add_route(SHARED, page)  # a share link, /s#<key>
     app.add_route("/static/{name}", page, suffix="asset")

@@ -8,16 +8,14 @@ SIZES = ("small", "large")
 
 
 class ThumbResource:
-    """GET /thumb?path=&size=&v=: the image's WebP thumbnail, made on demand (immutable when v is its version);
-    sent by nginx under LENSLET_ACCEL_REDIRECT, as originals are. size=large: the second, sharper size
-    (LENSLET_THUMB_SIZE_LARGE) for high-density screens; while it cannot be made in time (or is turned off)
-    the small one is answered in its place, never cached (the page's srcset then has a picture at once)."""
+    """GET /thumb?path=&size=&v=: the image's WebP thumbnail, made on demand.
+    size=large falls back to the small one, uncached, until it is made."""
 
     def __init__(self, thumbs, tree, accel_redirect="", large=None):
         self.thumbs = thumbs
         self.tree = tree
         self.accel = accel_redirect
-        self.large = large  # the larger thumbnails' cache (images/previews.py), None when turned off
+        self.large = large  # None when turned off
 
     def on_get(self, req, resp):
         path = access_of(req).see(clean_path(req.get_param("path", required=True)))
@@ -29,15 +27,15 @@ class ThumbResource:
         data, thumb, version = self.thumbs.get_versioned(path)
         send_webp(req, resp, etag_of(thumb), thumb.mtime, lambda: data, version, lambda: self.sent_by_nginx(path))
         if size == "large":
-            resp.cache_control = ["no-cache"]  # in the large one's place: asked again next time
+            resp.cache_control = ["no-cache"]  # standing in for the large one: ask again next time
 
     def send_large(self, req, resp, path):
-        """Answer the large thumbnail if it is made, or can be made now; False to answer the small one."""
+        """Answer the large thumbnail, or return False to answer the small one."""
         key, image = self.large.find(path)
         data = self.large.get_or_queue(path, key)
         if data is None:
             return False  # queued for the worker meanwhile
-        etag = f'"{key.rpartition("/")[2].partition(".")[0]}"'  # a digest of path, size, mtime and settings
+        etag = f'"{key.rpartition("/")[2].partition(".")[0]}"'  # the name digests the image and settings
         send_webp(req, resp, etag, image.mtime, lambda: data, url_version(image, self.large.settings))
         return True
 
@@ -46,7 +44,7 @@ class ThumbResource:
             return None
         place = self.tree.locate(path, is_file=True)
         if place.prefix:
-            return None  # nginx's location serves the root tree only, not a pointer's target
+            return None  # nginx serves the root tree only, not a pointer's target
         return accel_uri(self.accel, place.storage, place.storage.derived_key(thumb_of(place.key)))
 
     on_head = on_get

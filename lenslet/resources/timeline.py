@@ -12,19 +12,18 @@ _MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
 
 
 def asked_of(req):
-    """The filters a timeline request names (as a listing's: star, type, camera, tagged, date)."""
+    """Return the listing filters a timeline request names."""
     return query.parse({name: req.get_param(name) for name in FILTERS})
 
 
 def sees_of(req):
-    """What a timeline request leaves out, decided on what storage opens: for a limited scope, whether
-    the principal may see a path (what leads out of their folders is not counted); None for the whole tree."""
+    """Return the principal's may_see for a limited scope, else None (the whole tree)."""
     access = access_of(req)
     return access.may_see if access.limited else None
 
 
 def folders_of(req):
-    """The folders a timeline request looks in (None: everywhere), as the principal's scope allows."""
+    """Return the folders a timeline request looks in (None: everywhere), within the scope."""
     access, path = access_of(req), clean_path(req.get_param("path"))
     folders = access.search_folders(path)
     if folders is None and path:
@@ -34,8 +33,7 @@ def folders_of(req):
 
 
 class TimelineResource:
-    """GET /timeline?limit=&before=|after=|at=: every image the principal may see, newest first by date
-    taken, a slice at a time (search/timeline.py); the filters of listings."""
+    """GET /timeline?limit=&before=|after=|at=: visible images, newest first, a slice at a time."""
 
     def __init__(self, timeline):
         self.timeline = timeline
@@ -58,7 +56,7 @@ class TimelineResource:
 
 
 class TimelineMonthsResource:
-    """GET /timeline/months: how many images each month holds, newest first (the scrubber's marks)."""
+    """GET /timeline/months: image counts per month, newest first."""
 
     def __init__(self, timeline):
         self.timeline = timeline
@@ -70,8 +68,7 @@ class TimelineMonthsResource:
 
 
 class OnThisDayResource:
-    """GET /on-this-day?day=MM-DD: images taken on this month and day (the page's own day; else the
-    server's) in earlier years, newest year first; an empty list when there are none."""
+    """GET /on-this-day?day=MM-DD: images taken on this day in earlier years, newest first."""
 
     def __init__(self, timeline, clock):
         self.timeline = timeline
@@ -86,7 +83,7 @@ class OnThisDayResource:
                 today = datetime.date(2000, int(match[1]), int(match[2])).replace(year=today.year) if match \
                     else None
             except ValueError:
-                today = None  # no such day (13-40), or the 29th of February this year does not have
+                today = None  # no such day, or a 29th of February this year lacks
             if today is None:
                 raise BadRequest("day is a month and day of this year, MM-DD (05-12)", param="day")
         access = access_of(req)

@@ -1,5 +1,4 @@
-"""GET and POST /users, PATCH and DELETE /users/{name}: the people of the users file, managed by its admins;
-PUT /me/password: anyone's own password."""
+"""The users file's people, managed by its admins, and anyone's own password."""
 
 import falcon
 
@@ -12,7 +11,7 @@ FIELDS = {"name", "role", "folders", "password"}
 
 
 def directory_for(req, directory):
-    """The users file, for an admin of it; 404 without one, 403 for anyone else."""
+    """Return the users file for its admins; 404 without one, 403 for anyone else."""
     if directory is None:
         raise NotFound("this gallery has no users file to manage (LENSLET_USERS)")
     principal = req.context.principal
@@ -29,8 +28,7 @@ def body_of(req, allowed):
 
 
 def changing(call, *args, **kwargs):
-    """A change of the users file; one lenslet cannot write (its permissions, a full disk, another program
-    writing it the whole time) is the server's trouble, said as such: 503, the file as it was."""
+    """Run a change of the users file; a failure to write it is the server's trouble: 503."""
     try:
         return call(*args, **kwargs)
     except ConfigError as ex:
@@ -38,7 +36,7 @@ def changing(call, *args, **kwargs):
 
 
 class UsersResource:
-    """GET /users: everyone in the users file (no hash); POST /users: add someone with a first password."""
+    """GET /users: everyone in the users file; POST /users: add someone."""
 
     def __init__(self, directory):
         self.directory = directory
@@ -59,13 +57,12 @@ class UsersResource:
 
 
 class UserResource:
-    """PATCH /users/{name}: a new role, folders or password (each ends their sessions everywhere);
-    DELETE /users/{name}: removed, their sessions and token refused from the next request."""
+    """PATCH /users/{name}: a new role, folders or password; DELETE /users/{name}: remove them."""
 
     def __init__(self, directory, identities, longest):
         self.directory = directory
         self.identities = identities
-        self.longest = longest  # seconds a session lasts at most: a renewed cookie's Max-Age
+        self.longest = longest  # seconds a session lasts at most
 
     def on_patch(self, req, resp, name):
         directory = directory_for(req, self.directory)
@@ -73,7 +70,7 @@ class UserResource:
         user = changing(directory.update, name, body.get("role"), body.get("folders"), body.get("password"),
                         keep_admin=True)
         if name == req.context.principal.name and req.context.get("session"):
-            # Their own change ended their sessions too: this browser goes on with a new one, the others end.
+            # Their change ended all their sessions: this browser goes on with a new one.
             send_session(req, resp, self.identities.sessions.start(user), self.longest)
         resp.media = user.shown()
         resp.cache_control = ["no-store"]
@@ -85,8 +82,7 @@ class UserResource:
 
 
 class OwnPasswordResource:
-    """PUT /me/password {"current", "password"}: the signed-in person's own password, whatever their role; a wrong
-    current one counts as a failed sign-in. Their other sessions end everywhere; this browser goes on with a new one."""
+    """PUT /me/password {"current", "password"}: change your own password, whatever your role."""
 
     def __init__(self, identities, longest):
         self.identities = identities

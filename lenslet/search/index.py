@@ -1,34 +1,4 @@
-"""Search over the rollup: a compact token index, queried with C-speed set operations.
-
-Pure data: items in, ids out; reading the rollup and the edit journal is
-searcher.py's job.
-
-Rules: a query is whitespace-separated terms, matched case-insensitively; an
-item matches when every term is a substring of its name, of one of its tags, or
-of its notes. Results come in path order.
-
-How: every item's name, tags and notes are cut into tokens (runs of letters
-and digits). The distinct tokens, sorted, sit in one string (`vocabulary`), and
-each token's item ids in one flat array (`postings`, CSR style), so the whole
-index is a handful of objects, not one per item or per token. A term made of
-letters and digits is a substring of a field exactly when it is a substring of
-one of the field's tokens: one regex scan of the vocabulary finds those tokens,
-and the union of their posting slices is the answer (tokens beginning with a
-part are next to each other in sorted order: one slice). The most frequent tokens
-and each digit have a bitmap instead (a Python int, a bit an item), and so do the
-one- and two-character fragments most costly to gather ("ra", "10", "e"), kept
-compressed, and the items where a frequent token ends a longer one ("10" in
-"183010"). A term with other characters ("img_48", "o'neil") is narrowed by its
-token parts, then checked against the items' own text, unless it opens with a
-frequent token: then the joints (that token, punctuation, the next token:
-"img_20240512") answer it, with the items where it ends a longer token read.
-Where a token meets punctuation ("_1" in "img_183012", "0." and ".1" in "10.12")
-the most used such edges have a bitmap too: "_1" is answered by its own, "0.1"
-by those of "0." and ".1" and a read of the few items holding both, where the
-tokens beginning with 1 and ending with 0 are most of the gallery.
-Unions, intersections and checks run in C (bitmaps, map/compress over arrays),
-never a Python loop an id.
-"""
+"""The search index: a compact token index over the rollup's items."""
 
 import bisect
 import heapq
@@ -47,49 +17,44 @@ from lenslet.layout import TYPES
 from lenslet.storage.paths import is_clean
 
 TOKEN = re.compile(r"[^\W_]+")
-SEPARATOR = "\n"  # between tokens in the vocabulary: never inside a token
-FIELD = "\x1f"    # between an item's fields in its line of text: never inside a term
-SCAN_FROM = 20_000  # items in scope beyond which a term nothing narrows is looked for in all text at once
-CHECK_BELOW = 1000  # items found up to which the next term is read in their text, not gathered from the index
-CHECK_PER_TOKEN = 2  # or up to this many for each token the term is in: reading an item costs about half as much
-SPARSE = 64         # ids among items fewer than one in this many: looked at one by one, not as flags
-SET_BELOW = 64      # ids kept as a set while fewer than one item in this many: beyond, a bitmap
-BITMAPS = 200       # at most this many tokens get a bitmap (N/8 bytes each: 12.5 MB for 500,000 items)
-BITMAP_FROM = 1000  # items a token must have for a bitmap to pay off
-FRAGMENTS = 250     # at most this many one- and two-character fragments get a bitmap (kept compressed)
-FRAGMENT_FROM = 30_000  # what gathering a fragment's items must cost for a bitmap to pay off (about 3 ms)
-EDGES = 100         # at most this many edges of a token and punctuation ("_1", "0.") get a bitmap (kept compressed)
-EDGE_FROM = 3000    # items an edge must be in for a bitmap to pay off: reading their text costs FRAGMENT_FROM
-PREFIXES = 256      # at most this many beginnings of tokens or joints get a bitmap (kept compressed)
-PREFIX_FROM = 10_000  # ids a beginning's stretch of postings must hold for a bitmap to pay off
-INNER_BELOW = 2000  # tokens holding a frequent one further in, up to which they are kept with it
-BISECT_CHARS = 2000  # characters of the vocabulary counted for separators in the time of one bisection
-HIT_COST = 10       # the cost of finding one token holding a fragment, in ids to mark (the unit of cost)
-READ_IDS = 10       # reading an item's text for a term costs about as much as marking this many ids
+SEPARATOR = "\n"  # never inside a token
+FIELD = "\x1f"    # never inside a term
+SCAN_FROM = 20_000  # scope size from which check() scans all text
+CHECK_BELOW = 1000  # found items below which terms are read in their text
+CHECK_PER_TOKEN = 2  # or up to this many per token the term is in
+SPARSE = 64         # ids under 1/SPARSE of the items: handled one by one
+SET_BELOW = 64      # ids under 1/SET_BELOW of the items: a set
+# How many tokens, fragments, edges and prefixes may get a bitmap, and what each needs for one.
+BITMAPS = 200
+BITMAP_FROM = 1000  # items
+FRAGMENTS = 250
+FRAGMENT_FROM = 30_000  # gathering cost
+EDGES = 100
+EDGE_FROM = 3000    # items
+PREFIXES = 256
+PREFIX_FROM = 10_000  # ids
+INNER_BELOW = 2000  # most tokens kept as holding a frequent one
+BISECT_CHARS = 2000  # vocabulary characters counted in one bisection's time
+HIT_COST = 10       # cost of finding one token, in ids marked
+READ_IDS = 10       # reading an item's text costs this many ids marked
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
-# One digit is in nearly every camera name (IMG_20240512_183012, PXL_..._101512345): it is
-# a substring of hundreds of thousands of distinct tokens, whose posting lists no query can
-# afford to gather. Each digit's items are found once, at build, as a bitmap.
+# Digits are in most camera file names: each gets a bitmap.
 DIGITS = "0123456789"
 DIGIT_SET = frozenset(DIGITS)
 
 
-# An edit journal entry's name: when it was made (ms, 14 digits or more) and a hash of its path.
+# An edit note's name: its time in milliseconds and its path's hash.
 JOURNAL_ENTRY = re.compile(r"^(\d{14,})-[0-9a-f]{8,64}\.json$")
 
 
 def journal_entry_time(name):
-    """When an edit journal entry was made (seconds), from its name; None for a name lenslet never writes."""
+    """Return an edit note's time in seconds from its name, or None."""
     found = JOURNAL_ENTRY.match(name)
     return int(found[1]) / 1000 if found else None
 
 
 def journal_entry_problem(entry):
-    """Why an edit journal entry cannot be merged into search answers, or None when it has lenslet's shape.
-
-    The journal is input like any other file (a sync client's copy, another version's, a
-    hand-made one): what search merges must be an image path with the fields it knows.
-    """
+    """Return why an edit note (untrusted input) cannot be merged, or None."""
     if not isinstance(entry, dict):
         return "not a JSON object"
     path = entry.get("path")
@@ -117,11 +82,10 @@ def journal_entry_problem(entry):
 
 
 def fields_of(item):
-    """The searchable text of an item: name, each tag, notes, its folder's path, XMP's keyword paths,
-    the camera, the lens and the day taken (EXIF: "canon", "ef 50mm", "2020-05-01"); folded."""
+    """Return an item's folded searchable texts."""
     tags = item.get("tags") if isinstance(item.get("tags"), list) else []
     path = item.get("path") if isinstance(item.get("path"), str) else ""
-    paths = item.get("xmpPaths") if isinstance(item.get("xmpPaths"), list) else ()  # "Places|Iceland"
+    paths = item.get("xmpPaths") if isinstance(item.get("xmpPaths"), list) else ()
     taken = item.get("taken")[:10] if isinstance(item.get("taken"), str) else ""
     return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
             fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str)),
@@ -129,32 +93,27 @@ def fields_of(item):
 
 
 def matches(item, terms):
-    """The rule itself, on one item: every term is a substring of its name, a tag or its notes."""
+    """Return whether every term is a substring of one of the item's fields."""
     fields = fields_of(item)
     return all(any(term in field for field in fields) for term in terms)
 
 
 def terms_of(query):
-    """The terms of a query: whitespace-separated, folded, without control characters."""
     return [term for term in (re.sub(r"[\x00-\x1f]", "", fold(word)) for word in (query or "").split()) if term]
 
 
 class Words:
-    """Distinct strings, sorted, each with the ascending ids of the items holding it.
-
-    The strings sit in one text (`vocabulary`, each followed by SEPARATOR) and the ids in
-    one flat array (`postings`, CSR style): a handful of objects, not one per string.
-    """
+    """Distinct sorted strings, each with the ids of the items holding it."""
 
     def __init__(self, vocabulary, starts, spans, postings):
         self.vocabulary = vocabulary  # opens with SEPARATOR, so every string has one on each side
-        self.starts = starts          # array: where string t begins in vocabulary; one extra at the end
+        self.starts = starts          # array: where string t begins; one extra at the end
         self.spans = spans            # array: string t's ids are postings[spans[t]:spans[t + 1]]
         self.postings = postings
 
     @classmethod
     def of(cls, by_text):
-        """From {string: an id, or an array of ascending ids}; by_text is emptied on the way."""
+        """Build from {string: an id or an array of ids}, emptying by_text."""
         texts = sorted(by_text)
         starts, spans, postings = array("I"), array("I"), array("I")
         at = 1
@@ -188,7 +147,7 @@ class Words:
         return len(self.spans) - 1
 
     def without(self, numbers):
-        """The same strings, those numbered so with no ids here (kept elsewhere)."""
+        """Return a copy without the ids of the strings numbered so."""
         spans, postings = self.spans, self.postings
         kept_spans, kept, removed, a = array("I"), array("I"), 0, 0
         for t in [*sorted(numbers), len(self)]:
@@ -200,69 +159,58 @@ class Words:
         return Words(self.vocabulary, self.starts, kept_spans, kept)
 
     def text(self, t):
-        """The t-th string."""
         return self.vocabulary[self.starts[t]:self.starts[t + 1] - 1]
 
     def number(self, text):
-        """The number of this very string, or None."""
         t = bisect.bisect_left(range(len(self)), text, key=self.text)
         return t if t < len(self) and self.text(t) == text else None
 
     def range_of(self, prefix):
-        """[a, b): the strings that begin with prefix, next to each other in sorted order."""
+        """Return [a, b): the strings that begin with prefix."""
         a = bisect.bisect_left(range(len(self)), prefix, key=self.text)
-        # Every string beginning with prefix sorts before prefix and the highest character.
         return a, bisect.bisect_left(range(a, len(self)), prefix + "\U0010ffff", key=self.text) + a
 
     def containing(self, term, ends=False, inside=False):
-        """The numbers (ascending) of the strings that contain term; with ends, of those ending with it;
-        with inside, of those holding it further in than their start."""
+        """Return the numbers of the strings holding term; with ends, ending with it; with inside, past their start."""
         if not term:
             return []
-        # The anchor is matched as the separator itself, not as a lookaround, which would
-        # cost the regex engine its fast literal search.
+        # The separator as anchor keeps the regex's fast literal search.
         vocabulary = self.vocabulary
         hits = list(map(re.Match.start, re.finditer(re.escape(term + (SEPARATOR if ends else "")), vocabulary)))
         if inside:
             hits = list(compress(hits, map(SEPARATOR.__ne__, map(vocabulary.__getitem__, map((-1).__add__, hits)))))
         if not hits:
             return []
-        if hits[-1] - hits[0] > len(hits) * BISECT_CHARS:  # few, far apart: each bisected in the starts
+        if hits[-1] - hits[0] > len(hits) * BISECT_CHARS:  # few, far apart: bisect each
             numbers = map((-1).__add__, map(bisect.bisect_right, repeat(self.starts), hits))
         else:
-            # The first hit's string by bisection, each next one's by the separators since the hit before,
-            # counted in C: a bisection a hit cost more than the rest of a search of thousands of strings.
+            # Bisect for the first hit, then count separators between hits.
             first = bisect.bisect_right(self.starts, hits[0]) - 1
             numbers = accumulate(map(vocabulary.count, repeat(SEPARATOR), hits, islice(hits, 1, None)), initial=first)
-        # A string holding the term twice is found twice: dict.fromkeys keeps it once.
+        # A string holding the term twice is found twice.
         return list(dict.fromkeys(numbers))
 
     def size(self, numbers):
-        """How many ids the strings numbered so have, in all."""
+        """Return how many ids these strings have in all."""
         ends, begins = map(self.spans.__getitem__, map((1).__add__, numbers)), map(self.spans.__getitem__, numbers)
         return sum(map(operator.sub, ends, begins))
 
     def ids(self, numbers):
-        """Their ids, one string after the other, in C."""
         ends, begins = map(self.spans.__getitem__, map((1).__add__, numbers)), map(self.spans.__getitem__, numbers)
         return chain.from_iterable(map(self.postings.__getitem__, map(slice, begins, ends)))
 
 
 class Tally:
-    """Words, sorted, each with how many items have it: one text and two arrays.
-
-    Name words are tens of thousands at 500,000 items: as a dict of strings they took 4.8 MB,
-    kept this way 0.8 MB (docs/performance.md).
-    """
+    """Sorted words, each with how many items have it."""
 
     def __init__(self, vocabulary, starts, counts):
-        self.vocabulary = vocabulary  # every word followed by SEPARATOR
-        self.starts = starts          # array: where word w begins in vocabulary; one extra at the end
-        self.counts = counts          # array: how many items have word w
+        self.vocabulary = vocabulary
+        self.starts = starts
+        self.counts = counts
 
     @classmethod
     def of(cls, counted):
-        """From {word: items}; ValueError for a word that is not text or a count that is not a whole number."""
+        """Build from {word: items}, or raise ValueError."""
         texts = sorted(counted)
         if not all(isinstance(text, str) and SEPARATOR not in text for text in texts):
             raise ValueError("a counted word that is not one")
@@ -283,76 +231,49 @@ class Tally:
         return self.vocabulary[self.starts[w]:self.starts[w + 1] - 1]
 
     def items(self):
-        """(word, items) of every word, in sorted order."""
         return zip(self.vocabulary.split(SEPARATOR)[:-1], self.counts, strict=True)
 
     def starting(self, prefix):
-        """(word, items) of the words that begin with prefix, next to each other in sorted order."""
         a = bisect.bisect_left(range(len(self)), prefix, key=self.word)
         b = bisect.bisect_left(range(a, len(self)), prefix + "\U0010ffff", key=self.word) + a
         return [(self.word(w), self.counts[w]) for w in range(a, b)]
 
 
 class Index:
-    """The token index of a rollup, in path order (item id = position in the rollup).
-
-    Besides the tokens, `joints`: for the tokens with a bitmap (the frequent ones: "img",
-    "pxl", "2024"), each way the item's text goes on after one of them through
-    punctuation into the next token ("img_20240512", "2024-05"). A term such as "IMG_20"
-    is then the prefix of some joints, found by bisection, instead of the many items
-    having both "img" and a token starting with "20", whose text would have to be read.
-    """
+    """A rollup's token index; an item's id is its position in the rollup."""
 
     def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits, frequent,
                  fragments=None, tails=None, prefixes=None, inner=None):
         self.count = count
-        self.words = words    # the tokens; the frequent ones' ids are in their bitmaps instead
-        self.joints = joints
+        self.words = words    # tokens; the frequent ones' ids are in their bitmaps instead
+        self.joints = joints  # a frequent token, punctuation and the next token ("img_20240512")
         self.digits = digits  # digit -> bitmap
-        # The most frequent tokens have a bitmap (a Python int, one bit an item) instead of
-        # ids: unions and intersections of a few hundred thousand ids then run as big-int
-        # arithmetic in C, and 200 bitmaps take less room than the millions of ids they replace.
-        self.frequent = frequent  # token -> bitmap
-        self.common = sorted(self.frequent)  # their numbers, ascending
-        self.flags = bytearray(len(words))  # token -> 1 when it has a bitmap
+        self.frequent = frequent  # token -> bitmap (an int, a bit an item), for the most frequent
+        self.common = sorted(self.frequent)
+        self.flags = bytearray(len(words))
         for t in self.frequent:
             self.flags[t] = 1
         self.tag_counts = tag_counts    # folded tag -> (display form, items)
         self.name_counts = name_counts  # a Tally: name token -> items
-        self.text = text                # every item's folded fields, FIELD-separated, one item a line
-        self.text_starts = text_starts  # array: where item i's line begins in text; one extra at the end
-        # A short fragment ("ra", "10") is in thousands of tokens holding hundreds of thousands
-        # of ids between them: the costliest to gather have their items' bitmap, found at build.
-        # Compressed (zlib): a few hundred bitmaps would take 62.5 KB each at 500,000 items,
-        # and reading one back takes a tenth of a millisecond.
-        # Beside them, keyed by the same text and kept alike, the edges: a token's first or last
-        # character with the punctuation beside it ("_1", "0."), which no token holds.
-        self.fragments = fragments or {}  # fragment or edge -> compressed bitmap (little-endian bytes)
-        # "10.12" is found through the joints of the token 10, and in the items where a longer
-        # token ends with 10 ("183010.12"): thousands of tokens. For the frequent tokens that end
-        # the most, those items' bitmap, found at build, compressed as the fragments'.
-        self.tails = tails or {}  # frequent token -> compressed bitmap of the items where it ends a longer token
-        # "dsc" opens tokens of 60,000 items at 500,000, "img_20" joints of 100,000: marking that many ids
-        # one by one costs more than the rest of a search. The heaviest such beginnings have their items'
-        # bitmap, found at build, compressed as the fragments'.
-        self.prefixes = prefixes or {}  # the beginning of tokens, or of joints -> compressed bitmap
-        # A frequent token ("beach", "img", "2019") is in most queries, and finding the few tokens holding
-        # it further in ("2019" in "20190512") was a scan of the whole vocabulary: found at build instead.
-        self.inner = inner or {}  # frequent token -> array of the tokens holding it further in (few)
+        self.text = text                # one line of folded fields per item
+        self.text_starts = text_starts  # where item i's line begins; one extra at the end
+        self.fragments = fragments or {}  # costliest fragment ("ra") or edge ("_1") -> compressed bitmap
+        self.tails = tails or {}  # frequent token -> items where it ends a longer one ("183010")
+        self.prefixes = prefixes or {}  # heaviest token or joint prefix ("dsc") -> compressed bitmap
+        self.inner = inner or {}  # frequent token -> tokens holding it past their start
 
     @classmethod
     def build(cls, items):
         """Build from an iterable of items in path order."""
         by_token = {}
-        # One growing buffer, not a list of 500,000 strings: the small objects a list
-        # leaves behind fragment the heap and keep the process's memory high.
+        # One buffer, not many small strings, which would fragment the heap.
         text, text_starts = io.StringIO(), array("I", [0])
         tag_counts, name_counts = {}, Counter()
         count = 0
         for item_id, item in enumerate(items):
             count += 1
             fields = fields_of(item)
-            # An empty field holds no term: left out (most items have no notes, camera or lens: 1.4 MB).
+            # An empty field holds no term: left out.
             line = FIELD.join(filter(None, fields)).replace("\n", " ") + "\n"
             text.write(line)
             text_starts.append(text_starts[-1] + len(line))
@@ -367,8 +288,7 @@ class Index:
         spans, postings = words.spans, words.postings
         frequent = {t: marked(postings[spans[t]:spans[t + 1]], count) for t in frequent_tokens(words, count)}
         joints = Words.of(joints_of(text, text_starts, [words.text(t) for t in frequent]))
-        # Words seen in one name only (camera counters, timestamps) suggest nothing, and
-        # neither do file extensions nor one- and two-letter fragments ("no", "a").
+        # Words of one name only suggest nothing.
         name_counts = Tally.of({token: n for token, n in name_counts.items() if n > 1 and suggestible(token)})
         index = cls(count, words.without(frequent), joints, tag_counts, name_counts, text, text_starts,
                     digit_bitmaps(text, count), frequent)
@@ -393,10 +313,8 @@ class Index:
                 index.inner[t] = array("I", inner)
         return index
 
-    # -- kept on disk ------------------------------------------------------
-
     def to_parts(self):
-        """(header dict, list of byte strings): everything needed to make this index again."""
+        """Return (header, byte strings) for from_parts."""
         size = (self.count + 7) // 8
         parts = [*self.words.to_parts(), *self.joints.to_parts(), self.text.encode("utf-8", "surrogatepass"),
                  self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
@@ -413,7 +331,7 @@ class Index:
 
     @classmethod
     def from_parts(cls, header, parts):
-        """The index to_parts() described; ValueError for one kept by another version."""
+        """Make the index to_parts() described, or raise ValueError."""
         if header.get("format") != FORMAT or len(parts) != 16:
             raise ValueError("an index kept by another version")
         text, text_starts, digits, bitmaps, fragments, tails, prefixes, inner = parts[8:]
@@ -435,12 +353,8 @@ class Index:
                    compressed_of(header["tails"], tails), compressed_of(header["prefixes"], prefixes),
                    inner_of(header["inner"], inner, len(words)))
 
-    # -- querying ----------------------------------------------------------
-
     def ids_with(self, term, starts=False, ends=False, holding=None):
-        """The ids of the items having a token that contains term (letters and digits only);
-        with starts or ends, a token that begins or ends with it. A bitmap (int) when they
-        are many, else a set. holding: holding(term), when already found."""
+        """Return the ids of items with a token containing, beginning or ending with term."""
         if not (starts or ends):
             if len(term) == 1 and term in self.digits:
                 return self.digits[term]
@@ -457,37 +371,28 @@ class Index:
         return self.union(*holding or self.holding(term))
 
     def holding(self, term):
-        """(tokens, a, b): the tokens holding term further in than their start, and [a, b) those beginning
-        with it, one stretch of postings gathered at once (only the others are gathered one by one: none,
-        for a camera's prefix such as "dsc0")."""
+        """Return (tokens holding term past their start, a, b); [a, b) start with it."""
         a, b = self.words.range_of(term)
         inner = self.inner.get(a) if a < b and self.words.text(a) == term else None
         return (self.words.containing(term, inside=True) if inner is None else list(inner)), a, b
 
     def unpacked(self, kept):
-        """A bitmap from its compressed bytes (a fragment's, a tail's); None for none, or for bytes
-        that do not read back to one (a forged kept index: the caller gathers the ids instead).
-
-        Read back here, not when the kept index is loaded: reading them all there took a
-        tenth of a second at 500,000 items, of the second a fresh process has to answer in.
-        """
+        """Return a bitmap from compressed bytes; None for none or for bad bytes."""
         if kept is None:
             return None
         size = (self.count + 7) // 8
         unzip = zlib.decompressobj()
         try:
-            data = unzip.decompress(kept, size + 1)  # a byte more than a bitmap at most: a forged one cannot swell
+            data = unzip.decompress(kept, size + 1)  # a forged one cannot swell
         except zlib.error:
             return None
         if len(data) != size or not unzip.eof:
             return None
         bitmap = int.from_bytes(data, "little")
-        # A bitmap of few ids, as the other collections of few are: a set.
         return set(bitmap_ids(bitmap, 0, self.count)) if bitmap.bit_count() <= self.count // SET_BELOW else bitmap
 
     def costly_tails(self):
-        """(t, the other tokens ending with it) for the frequent tokens t whose items where they end a
-        longer token cost the most to gather (as fragments are chosen: beyond FRAGMENT_FROM)."""
+        """Yield (t, longer tokens ending with t) for the frequent tokens whose tails cost most to gather."""
         spans, flags = self.words.spans, self.flags
         for t in self.common:
             longer = [u for u in self.words.containing(self.words.text(t), ends=True) if u != t]
@@ -496,9 +401,7 @@ class Index:
                 yield t, longer
 
     def union(self, tokens, a=0, b=0, bitmap_only=False):
-        """The ids of the items having any of these tokens (ascending numbers) or any token numbered a to
-        b - 1 (one stretch of postings: the frequent tokens have none there, but their bitmaps); with
-        bitmap_only, a bitmap."""
+        """Return the ids of items having any of tokens or any token numbered a to b - 1."""
         flags, spans = self.flags, self.words.spans
         if a < b and not bitmap_only:
             kept = self.unpacked(self.prefixes.get(self.stretch(self.words, a, b)))
@@ -512,8 +415,7 @@ class Index:
                            bitmap_only)
 
     def merged(self, ids, size, bitmaps=(), bitmap_only=False):
-        """ids (an iterable of size) and bitmaps as one collection: a set when few, else (or with
-        bitmap_only) a bitmap."""
+        """Return ids and bitmaps as one collection: a set when few, else a bitmap."""
         bitmap = 0
         for one in bitmaps:
             bitmap |= one
@@ -524,14 +426,7 @@ class Index:
         return bitmap | marked(ids, self.count) if size else bitmap
 
     def candidates(self, term, within=None, holding=None):
-        """(ids, exact): the ids that may match term, exactly those when exact; ids is None when
-        the term has no letters or digits to narrow by. Those not within (ids found for other
-        terms, when given) may be left out.
-
-        In "img_48" the part "img" is followed by a non-token character, so in any
-        matching text its token ends there; "48" is preceded by one, so its token
-        starts there. Anchoring the parts this way keeps the candidates few.
-        """
+        """Return (ids that may match term, exact); ids is None when nothing narrows it."""
         parts = list(TOKEN.finditer(term))
         if len(parts) == 1 and parts[0].group() == term:
             return self.ids_with(term, holding=holding), True
@@ -545,14 +440,7 @@ class Index:
         return self.narrowed(term, parts), False
 
     def narrowed(self, term, parts, against=None):
-        """Ids having every token part of term, anchored where term has other characters beside them,
-        and every edge of term with a bitmap ("_1" in "img_1").
-
-        against: how many candidates these would narrow; a part beginning a token is then left out
-        when the stretch of ids to gather for it is longer than reading those candidates' text
-        (None when every part is left out). The edges' items count as such candidates, and a
-        part of one character whose every edge has a bitmap is left out: its edges say more.
-        """
+        """Return the ids having every anchored token part of term, and its edges with a bitmap."""
         ids, covered = None, []
         for part in parts:
             edges = [term[at - 1:at + 1] for at in (part.start(), part.end()) if 0 < at < len(term)]
@@ -581,13 +469,7 @@ class Index:
         return ids
 
     def through_joints(self, term, parts, within=None):
-        """(ids, exact) for a term opening with a frequent token and punctuation ("img_20",
-        "2024-05-01"), through the joints; None when its first part is no frequent token.
-
-        Where the first part is a whole token, the joints hold the answer ("img_20" opens
-        some of them; "img_20240512_18" needs the joint "img_20240512"). Where it only ends
-        a longer token ("bigimg_20"), those items (within the ids given, when given) are read.
-        """
+        """Return (ids, exact) for a term opening with a frequent token and punctuation, or None."""
         first = parts[0].group()
         t = self.words.number(first)
         between = parts[1].start() if len(parts) > 1 else len(term)
@@ -609,7 +491,7 @@ class Index:
         if rest:
             if within is not None:
                 rest = both(rest, within, self.count)
-            if size_of(rest) > CHECK_BELOW:  # else reading them is cheaper than narrowing further
+            if size_of(rest) > CHECK_BELOW:  # else reading them is cheaper
                 narrowing = self.narrowed(term, parts[1:], against=size_of(rest))
                 if narrowing is not None:
                     rest = both(rest, narrowing, self.count)
@@ -619,7 +501,6 @@ class Index:
         return found, exact
 
     def joints_union(self, a, b, bitmap_only=False):
-        """The ids of the items having any joint numbered a to b - 1."""
         if a is None:
             return set()
         if a < b and not bitmap_only:
@@ -631,8 +512,7 @@ class Index:
 
     @staticmethod
     def stretch(words, a, b):
-        """The beginning the strings numbered a to b - 1 are all of those that have (None when they are
-        not): the longest the first and the last share."""
+        """Return the prefix that exactly the strings a to b - 1 share, or None."""
         first, last = words.text(a), words.text(b - 1)
         n = 0
         while n < min(len(first), len(last)) and first[n] == last[n]:
@@ -640,7 +520,7 @@ class Index:
         return first[:n] if words.range_of(first[:n]) == (a, b) else None
 
     def search(self, terms, scope, offset, limit):
-        """Return (total, ids of one page) of the items in scope (lo, hi) matching every term."""
+        """Return (total, one page of ids) of the items in scope matching every term."""
         lo, hi = scope
         found, unchecked = self.narrow(terms, cheapest_first=True)
         if found is not None and not found:
@@ -655,8 +535,7 @@ class Index:
         return page_of(found, lo, hi, self.count, offset, limit)
 
     def matching(self, terms, scope):
-        """Bitmap of every item in scope (lo, hi) matching every term: what sorts and filters
-        (search/columns.py) start from. The narrowing is search()'s, without its early stops."""
+        """Return a bitmap of the items in scope matching every term."""
         lo, hi = scope
         inside = ((1 << hi) - 1) ^ ((1 << lo) - 1)
         found, unchecked = self.narrow(terms)
@@ -669,21 +548,15 @@ class Index:
         return (found if isinstance(found, int) else marked(found, self.count)) & inside
 
     def narrow(self, terms, cheapest_first=False):
-        """(found, unchecked): the ids the index gives for terms (None when no term narrows, empty
-        when nothing matches) and the terms still to read in those items' own text.
-
-        cheapest_first (search()): the terms taken in order of effort, and once few items are
-        left, the rest read in their text instead of gathered.
-        """
-        found, unchecked, held = None, [], {}  # held: holding() of a term, found for its effort
+        """Return (found, unchecked): the ids for terms, and the terms left to read in their text."""
+        found, unchecked, held = None, [], {}  # term -> holding(), found by effort()
         if cheapest_first and len(terms) > 1:
             efforts = sorted((self.effort(term, held), term) for term in terms)
         else:
             efforts = [(0, term) for term in terms]
         for effort, term in efforts:
             if cheapest_first and found is not None and size_of(found) <= max(CHECK_BELOW, effort * CHECK_PER_TOKEN):
-                # Few items left: reading their own text for this term (and the costlier ones
-                # after it) is cheaper than gathering every item it is in.
+                # Few items left: reading their text is cheaper.
                 unchecked.append(term)
                 continue
             ids, exact = self.candidates(term, found, held.get(term))
@@ -697,11 +570,10 @@ class Index:
         return found, unchecked
 
     def effort(self, term, held):
-        """About how many tokens finding term's items goes through (a guess, in C); what was found
-        of a term of letters and digits alone (holding()) goes into held, for gathering it next."""
+        """Guess how many tokens finding term's items goes through; fill held."""
         parts = TOKEN.findall(term)
         if not parts:
-            return math.inf  # nothing narrows it: only read in the items' text, last
+            return math.inf  # nothing narrows it: read it last
         if term in self.digits or term in self.fragments:
             return 0
         if parts == [term]:
@@ -710,22 +582,20 @@ class Index:
         if len(parts) > 1 and term.startswith(parts[0]):
             t = self.words.number(parts[0])
             if t is not None and t in self.frequent:  # through the joints
-                if parts[0] in self.tails:  # the items where it ends a longer token are kept: the joints' work
+                if parts[0] in self.tails:  # tails kept: only the joints cost
                     a, b = self.joints.range_of(term[:term.index(parts[1], len(parts[0])) + len(parts[1])])
                     return b - a
                 return self.occurrences(parts[0] + SEPARATOR)
         return self.occurrences(max(parts, key=len))
 
     def occurrences(self, text):
-        """How many times text is in the vocabulary (in C: the regex engine's literal search is the
-        quicker, str.count's two to three times slower on the vocabulary)."""
         return len(re.findall(re.escape(text), self.words.vocabulary))
 
     def check(self, found, lo, hi, terms):
-        """The ids in [lo, hi), among found (None: all), whose own text holds every term, in order."""
+        """Return the ids in [lo, hi), among found (None: all), whose text holds every term."""
         text, starts = self.text, self.text_starts
         if found is None and hi - lo > SCAN_FROM:
-            # Every item a candidate: one scan of all text for the longest term beats slicing each out.
+            # Every item a candidate: scan all text once.
             longest = max(terms, key=len)
             hits = map(re.Match.start, re.finditer(re.escape(longest), text))
             ids = sorted(i - 1 for i in dict.fromkeys(map(bisect.bisect_right, repeat(starts), hits)) if lo < i <= hi)
@@ -737,34 +607,31 @@ class Index:
         else:
             ids = sorted(i for i in found if lo <= i < hi)
         for term in sorted(terms, key=len, reverse=True):
-            # Each id's line sliced out and looked in, all in C.
             lines = map(text.__getitem__, map(slice, map(starts.__getitem__, ids),
                                               map(starts.__getitem__, map((1).__add__, ids))))
             ids = list(compress(ids, map(str.__contains__, lines, repeat(term))))
         return list(ids)
 
     def holds(self, item_id, terms):
-        """Whether the indexed text of one item matches every term."""
         line = self.text[self.text_starts[item_id]:self.text_starts[item_id + 1]]
         return all(term in line for term in terms)
 
     def scope(self, folder, paths):
-        """The id range [lo, hi) of the items under folder ("" is all), bisecting paths(id)."""
+        """Return the id range [lo, hi) of the items under folder ("" is all)."""
         if not folder:
             return 0, self.count
         return (first_at(paths, self.count, folder + "/"),
                 first_at(paths, self.count, folder + chr(ord("/") + 1)))
 
     def suggest(self, prefix, limit=20):
-        """Tags and name words starting with prefix, most used first."""
+        """Return tags and name words starting with prefix, most used first."""
         return self.ranked(self.tag_counts, self.name_counts, prefix, limit)
 
 
     @staticmethod
     def counts_in(ranges, items):
-        """(tag counts, name word counts) of the items of some id ranges [lo, hi) (a scope; items(lo, hi) gives
-        them), in the shape of an index's own: each item looked at once (a scope's are not kept in the index)."""
-        tags, names, folded_of = {}, Counter(), {}  # a few hundred tags on many items: each folded once
+        """Return (tag counts, name word counts) of the items in some id ranges."""
+        tags, names, folded_of = {}, Counter(), {}  # each tag folded once
         for lo, hi in ranges:
             for found in items(lo, hi):
                 for folded, tag in tags_of(found, folded_of).items():
@@ -775,7 +642,7 @@ class Index:
 
     @staticmethod
     def ranked(tag_counts, name_counts, prefix, limit=20):
-        """Tags and name words of the counts given starting with prefix (folded), most used first."""
+        """Like suggest(), from the counts given."""
         prefix = fold(prefix)
         tags = [{"tag": shown, "count": n} for folded, (shown, n) in tag_counts.items() if folded.startswith(prefix)]
         words = [{"word": token, "count": n} for token, n in name_counts.starting(prefix)]
@@ -785,9 +652,7 @@ class Index:
 
 
 def tags_of(item, folded_of=None):
-    """An item's tags by folded form, each once (the first spelling kept): Summer and summer are one.
-
-    folded_of: tag -> its folded form, filled as it goes (for many items with the same tags)."""
+    """Return an item's tags by folded form, the first spelling kept."""
     tags = {}
     for tag in item["tags"] if isinstance(item.get("tags"), list) else ():
         if isinstance(tag, str) and tag:
@@ -806,7 +671,6 @@ NOT_WORDS = frozenset(ext.lstrip(".") for ext in TYPES) | {"tif", "tiff", "heic"
 
 
 def suggestible(token):
-    """Whether a word of names is worth suggesting: three letters or more, not a file extension."""
     return len(token) >= 3 and token not in NOT_WORDS
 
 
@@ -817,10 +681,7 @@ def _array(code, data):
 
 
 def digit_bitmaps(text, count):
-    """digit -> bitmap of the items whose line of text holds it (a digit is always inside a token).
-
-    One regex pass a digit, in C: each line gives the digit if it holds one, else its end.
-    """
+    """Return digit -> bitmap of the items whose text holds it."""
     bitmaps = {}
     for digit in DIGITS:
         marks = "".join(re.findall(f"[^\n{digit}]*({digit}|\n)(?:(?<={digit})[^\n]*\n)?", text))
@@ -834,13 +695,13 @@ def digit_bitmaps(text, count):
 MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
 
 
-FORMAT = 5  # of a kept index: one kept by another version is built again (5: bitmaps of heavy prefixes)
-# Punctuation between two tokens inside one field: what a joint holds between its tokens.
+FORMAT = 5  # of a kept index
+# Punctuation between a joint's tokens.
 JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")
 
 
 def frequent_tokens(words, count):
-    """The numbers (ascending) of the tokens worth a bitmap: the most used, and used by enough items."""
+    """Return the ascending numbers of the tokens worth a bitmap."""
     spans = words.spans
     least = max(BITMAP_FROM, count // 500)
     most = heapq.nlargest(BITMAPS, range(len(words)), key=lambda t: spans[t + 1] - spans[t])
@@ -848,8 +709,6 @@ def frequent_tokens(words, count):
 
 
 def inner_of(pairs, data, tokens):
-    """{token: array of tokens} from a kept index's [token, length] pairs and their ids, end to end;
-    ValueError for pairs that are not, or for numbers that are no token's."""
     numbers, kept, at = _array("I", data), {}, 0
     for t, length in pairs:
         if type(t) is not int or not 0 <= t < tokens or type(length) is not int or length < 0:
@@ -862,8 +721,6 @@ def inner_of(pairs, data, tokens):
 
 
 def compressed_of(pairs, data):
-    """{text: compressed bitmap} from a kept index's [text, length] pairs and their bytes, end to end;
-    ValueError for pairs that are not, or lengths that do not add up to the bytes."""
     kept, at = {}, 0
     for text, length in pairs:
         if not isinstance(text, str) or type(length) is not int or length < 0:
@@ -876,9 +733,7 @@ def compressed_of(pairs, data):
 
 
 def costly_fragments(words, flags):
-    """The one- and two-character fragments of the tokens (but digits, which have their own bitmaps)
-    most costly to gather: the ids of the tokens holding them (one mark each; a token with a bitmap,
-    flags[t], none) and each such token found (HIT_COST); beyond FRAGMENT_FROM, at most FRAGMENTS."""
+    """Return the short fragments (not digits) costliest to gather."""
     cost, spans = Counter(), words.spans
     for t, token in enumerate(words.vocabulary[1:-1].split(SEPARATOR) if len(words) else ()):
         weight = HIT_COST + (0 if flags[t] else spans[t + 1] - spans[t])
@@ -890,13 +745,10 @@ def costly_fragments(words, flags):
 
 
 def edges_of(text, text_starts):
-    """(edge, ids) for the edges of a token and punctuation ("_1", "0.", "g_") that are in EDGE_FROM
-    items or more, at most EDGES of them (the most used): in lookaheads, so that both edges of a
-    punctuation mark are found."""
+    """Return (edge, ids) of the most used edges ("_1", "0.")."""
     by_edge = {}
     get, findall = by_edge.get, EDGE.findall
-    # Line by line (an edge never spans two: a line ends in whitespace), each line's edges found
-    # and made distinct in C: half the time of one pass over the text placing each of its matches.
+    # Line by line: an edge never spans two.
     for item_id in range(len(text_starts) - 1):
         for edge in set(findall(text, text_starts[item_id], text_starts[item_id + 1])):
             ids = get(edge)
@@ -908,12 +760,12 @@ def edges_of(text, text_starts):
     return [(edge, by_edge[edge]) for edge in sorted(most) if len(by_edge[edge]) >= EDGE_FROM]
 
 
-# A token's last character and the punctuation after it, or punctuation and a token's first character.
+# A token's edge character and punctuation; a lookahead finds both sides.
 EDGE = re.compile(r"(?=([^\W_](?:[^\w\s]|_)|(?:[^\w\s]|_)[^\W_]))")
 
 
 def add_ids(by_text, texts, item_id):
-    """Note that item_id holds each of texts (ids arrive ascending)."""
+    """Note that item_id holds each of texts."""
     for text in texts:
         ids = by_text.get(text)
         if ids is None:
@@ -926,18 +778,15 @@ def add_ids(by_text, texts, item_id):
 
 
 def joints_of(text, text_starts, tokens):
-    """{joint: ids}: where a whole token of these is followed, in one field, by punctuation and a token."""
+    """Return {joint: ids} of tokens followed in a field by punctuation and a token."""
     if not tokens:
         return {}
     by_joint = {}
-    # The tokens as a trie, so the regex engine tries a letter or two at each place, not
-    # every token; all in a lookahead, so one joint's second token can open the next
-    # ("2019/2019-05": both).
-    # A token and the punctuation closing a field ("img_" at its end) is one too, so a term such as
-    # "img_" is answered by the joints opening with it.
+    # A trie spares the regex trying each token; a lookahead lets joints overlap.
+    # "img_" ending a field is a joint too.
     pattern = re.compile(r"(?<![^\W_])(?=(" + trie_pattern(tokens) + r"(?:[^\w\s]|_)+[^\W_]*))")
     get, where = by_joint.get, bisect.bisect_right
-    for found in pattern.finditer(text):  # 2 million at 500,000 items: the loop kept short
+    for found in pattern.finditer(text):
         joint, item_id = found[1], where(text_starts, found.start()) - 1
         ids = get(joint)
         if ids is None:
@@ -951,8 +800,7 @@ def joints_of(text, text_starts, tokens):
 
 
 def heavy_prefixes(words):
-    """(ids, prefix, a, b) for the beginnings of words' strings whose stretch [a, b) of postings holds
-    PREFIX_FROM ids or more: a walk down from "", one bisection a next character."""
+    """Return (ids, prefix, a, b) of the prefixes holding PREFIX_FROM ids or more."""
     spans, found, todo = words.spans, [], [""]
     while todo:
         prefix = todo.pop()
@@ -973,7 +821,7 @@ def heavy_prefixes(words):
 
 
 def trie_pattern(texts):
-    """A regex matching any of texts (letters and digits), the longest where several begin alike."""
+    """Return a regex matching any of texts, preferring the longest."""
     trie = {}
     for text in texts:
         node = trie
@@ -992,7 +840,7 @@ def trie_pattern(texts):
 
 
 def either(a, b, count):
-    """Unite two id collections, each a set (or list) or a bitmap."""
+    """Unite two id collections (sets or bitmaps)."""
     if isinstance(a, int) and isinstance(b, int):
         return a | b
     if not isinstance(a, int) and not isinstance(b, int):
@@ -1002,10 +850,9 @@ def either(a, b, count):
 
 
 def added(bitmap, ids, count):
-    """The bitmap with the bits of ids (a collection) set too."""
     if len(ids) * SPARSE > count:
         return bitmap | marked(ids, count)
-    # Few: set in the bitmap's bytes, without marking a byte an item first.
+    # Few: set them in the bitmap's bytes.
     bits = bytearray(bitmap.to_bytes((count + 7) // 8, "little"))
     for i in ids:
         bits[i >> 3] |= 1 << (i & 7)
@@ -1013,39 +860,37 @@ def added(bitmap, ids, count):
 
 
 def marked(ids, count):
-    """The bitmap of ids, in C: one byte an item set, then read as a base-2 number (item 0 the lowest bit)."""
+    """Return the bitmap of ids (item 0 the lowest bit)."""
     marks = bytearray(count)
     deque(map(marks.__setitem__, ids, repeat(1)), 0)
     return int(marks.translate(DIGIT_OF)[::-1] or b"0", 2)
 
 
 NOT = b"\x01\x00"  # NOT[flag]: a flag's opposite
-DIGIT_OF = bytes.maketrans(b"\x00\x01", b"01")  # a byte an item (0 or 1) as the digits of a base-2 number
+DIGIT_OF = bytes.maketrans(b"\x00\x01", b"01")  # an item's byte as a base-2 digit
 FLAG_OF = bytes.maketrans(b"01", b"\x00\x01")
 
 
 def size_of(ids):
-    """How many ids a set or bitmap holds."""
     return ids.bit_count() if isinstance(ids, int) else len(ids)
 
 
 def flags_of(bitmap, count):
-    """A byte an item, 1 where the bitmap has its bit: its base-2 digits, lowest first, in C."""
+    """Return a byte an item, 1 where the bitmap has its bit."""
     flags = bin(bitmap)[:1:-1].encode().translate(FLAG_OF) if bitmap else b""
     return flags + bytes(count - len(flags))
 
 
 def bitmap_ids(bitmap, lo, hi):
-    """The ids of a bitmap within [lo, hi), ascending."""
     bitmap = (bitmap & ((1 << hi) - 1)) >> lo
     if bitmap.bit_count() * SPARSE < hi - lo:
-        # Few: the 1s of its base-2 digits (lowest first) found by a literal search, in C.
+        # Few: find the set bits by literal search.
         return list(map(lo.__add__, map(re.Match.start, re.finditer("1", bin(bitmap)[:1:-1]))))
     return list(compress(range(lo, hi), flags_of(bitmap, hi - lo)))
 
 
 def both(a, b, count):
-    """Intersect two id collections, each a set or a bitmap."""
+    """Intersect two id collections (sets or bitmaps)."""
     if isinstance(a, int) and isinstance(b, int):
         return a & b
     if isinstance(a, set) and isinstance(b, set):
@@ -1059,7 +904,7 @@ def both(a, b, count):
 
 
 def bitmap_page(bitmap, lo, hi, count, offset, limit):
-    """Total and one page, in id order, of the ids of a bitmap within [lo, hi)."""
+    """Return (total, one page) of a bitmap's ids within [lo, hi)."""
     if (lo, hi) != (0, count):
         bitmap &= ((1 << hi) - 1) ^ ((1 << lo) - 1)
     total, want, ids = bitmap.bit_count(), offset + limit, []
@@ -1073,10 +918,10 @@ def bitmap_page(bitmap, lo, hi, count, offset, limit):
 
 
 def page_of(ids, lo, hi, count, offset, limit):
-    """Total and one page, in id order, of the ids within [lo, hi), touching as few as it can."""
+    """Return (total, one page) of the ids within [lo, hi)."""
     want = offset + limit
     if hi - lo <= len(ids):
-        # A narrow scope: walk it, with the membership tests running in C.
+        # A narrow scope: walk it.
         members = list(compress(range(lo, hi), map(ids.__contains__, range(lo, hi))))
         return len(members), members[offset:want]
     inside = ids if (lo, hi) == (0, count) else {i for i in ids if lo <= i < hi}
@@ -1084,8 +929,7 @@ def page_of(ids, lo, hi, count, offset, limit):
     if not total:
         return 0, []
     if want * (hi - lo) / total < total:
-        # Many matches: the first page lies near the start of the scope, so walking it
-        # in order is cheaper than sorting every match.
+        # Many matches: the page lies near the scope's start, so walk it.
         head = list(islice(compress(range(lo, hi), map(inside.__contains__, range(lo, hi))), want))
     else:
         head = sorted(inside)[:want]
@@ -1093,7 +937,7 @@ def page_of(ids, lo, hi, count, offset, limit):
 
 
 def first_at(paths, count, key):
-    """The first id whose path sorts at or after key (paths(id) in path order)."""
+    """Return the first id whose path sorts at or after key."""
     lo, hi = 0, count
     while lo < hi:
         mid = (lo + hi) // 2

@@ -1,10 +1,4 @@
-"""The search rollup (`_rollup.json`) and the journal of edits made since it was built.
-
-The only module that reads or writes either. The worker builds the rollup from the
-stored manifests (no sidecar is read); a web process loads it line by line and keeps
-only offsets into the open file. Edits made through the API are written to the
-journal at once, so every web process finds them before the next rollup.
-"""
+"""The search rollup (`_rollup.json`), its kept index, and the journal of edits since."""
 
 import io
 import logging
@@ -22,29 +16,20 @@ from lenslet.storage import read_at, set_aside, version_of
 
 log = logging.getLogger("lenslet")
 
-JOURNAL_KEEP = 600.0  # seconds an edit stays in the journal after a rollup that includes it
+JOURNAL_KEEP = 600.0  # seconds a note outlives the rollup that holds it
 
 
 def build(storage, pages_of, clock=time.time):
-    """Flatten the stored manifests into _rollup.json, in path order (pages_of: a folder's pages, Listings.pages_of:
-    those kept in memory where the tree refuses them too, built where this process has none).
-
-    Folder by folder, each folder's items and subfolders merged in path order, so
-    memory holds the rollup's bytes and one folder's manifest, not every item at
-    once (500,000 items as dicts took gigabytes). A folder reached again through a
-    link is flattened once. Returns what it counted, for the health report.
-    """
+    """Flatten the stored manifests into _rollup.json in path order; return counts for /health."""
     unindexed, errors, xmp_errors, walked = [], {}, {}, set()
     counts = {"images": 0, "missingThumbs": 0, "folders": 0}
     out = io.BytesIO()
     generated_at = clock()
-    # The edits noted so far are in the manifests about to be read (an edit updates its
-    # entry before it notes itself), so search may drop these notes once it loads this
-    # rollup, whatever the clocks of the hosts that wrote them say.
+    # An edit updates its manifest before its note, so this rollup holds every note listed now.
     journal = journal_names(storage)
     head = rollup_head(0, generated_at, journal)
     out.write(head)
-    stack = [(None, "")]  # (item, None) for an item to write, (None, folder key) for a folder to open
+    stack = [(None, "")]  # (item, None) to write, or (None, folder) to open
     while stack:
         item, folder = stack.pop()
         if item is not None:
@@ -62,7 +47,7 @@ def build(storage, pages_of, clock=time.time):
         except Unavailable:
             raise
         except LensletError:
-            unindexed.append(folder)  # cannot be looked at now: reported, as one with no manifest
+            unindexed.append(folder)
             continue
         if ident in walked:
             continue
@@ -72,8 +57,7 @@ def build(storage, pages_of, clock=time.time):
             unindexed.append(folder)
             continue
         counts["folders"] += 1
-        # The path comes from where the manifest was read: a folder moved by another
-        # program is right at once. A foreign or broken entry is left out.
+        # Paths come from where the manifest was read, so moved folders stay right.
         items = [dict(item, path=join(folder, item["name"])) for page in pages for item in page["items"]
                  if isinstance(item, dict) and isinstance(item.get("name"), str)]
         # A subfolder's items all sort right after its name and a slash.
@@ -86,37 +70,31 @@ def build(storage, pages_of, clock=time.time):
     out.write(b"\n]}\n")
     with out.getbuffer() as data:
         data[:len(head)] = rollup_head(counts["images"], generated_at, journal)
-    # Without fsync: the rollup can be built again, and a torn one fails to load.
+    # No fsync: a torn rollup fails to load and is built again.
     storage.write(storage.root_file_key(ROLLUP), out.getvalue(), durable=False)
     return dict(counts, unindexedFolders=unindexed, unreadable=errors, unreadableXmp=xmp_errors)
 
 
 def rollup_head(count, generated_at, journal=()):
-    """The rollup's first line; the count has a fixed width, so it can be filled in at the end.
-
-    journal: the names of the edit notes whose edits it holds."""
+    """Return the rollup's first line; the count is fixed-width, filled in at the end."""
     return b'{"v":1,"generatedAt":%s,"journal":%s,"count":%12d,"items":[\n' % (
         orjson.dumps(generated_at), orjson.dumps(list(journal)), count)
 
 
 def stat(storage):
-    """The stored rollup's Stat (NotFound before the first one is built)."""
     return storage.stat(storage.root_file_key(ROLLUP))
 
 
 class Loaded:
-    """One loaded rollup: where each item's line begins in the file, and its items for indexing."""
+    """One loaded rollup: the open file and where each item's line begins."""
 
     def __init__(self, stat, stream, offsets, built_at, journal=None):
         self.stat = stat
         self.stream = stream  # kept open: a newer rollup replaces the file, not this snapshot
-        # Where item i's line begins, and one more: where the line after the last item begins. An
-        # item's bytes are its line without the ",\n" after it (and blank lines, which the load
-        # skipped), so no length is kept: 500,000 of them took 2 MB. Four bytes each where the
-        # file is under 4 GiB.
+        # Line starts, plus one past the last item, so no lengths are kept.
         self.offsets = offsets
         self.built_at = built_at
-        self.journal = journal  # names of the edit notes it holds (None: a rollup that does not say)
+        self.journal = journal  # edit notes it holds, or None
 
     def __len__(self):
         return max(len(self.offsets) - 1, 0)
@@ -126,12 +104,12 @@ class Loaded:
         return orjson.loads(read_at(self.stream, start, self.offsets[item_id + 1] - start).rstrip(b",\n"))
 
     def items(self, lo, hi, chunk=1024):
-        """The items of ids lo..hi-1 in order, chunk of them a read (a scope's, counted for suggestions)."""
+        """Yield the items of ids lo..hi-1."""
         for _, line in self.lines(lo, hi, chunk):
             yield orjson.loads(line)
 
     def lines(self, lo, hi, chunk=1024):
-        """(id, the item's bytes, unparsed) of ids lo..hi-1 in order, chunk of them a read."""
+        """Yield (id, unparsed bytes) of ids lo..hi-1."""
         offsets = self.offsets
         for start in range(lo, hi, chunk):
             end = min(hi, start + chunk)
@@ -145,20 +123,17 @@ class Loaded:
 
 
 def offsets_for(size):
-    """An empty array for the offsets into a file of size bytes: four bytes each when they fit."""
+    """Return an empty offsets array, four bytes each when they fit."""
     return array("I" if size < 1 << 32 else "Q")
 
 
 class Unusable(ValueError):
-    """A rollup of a shape lenslet does not write (another program's, another version's, torn)."""
+    """A rollup of a shape lenslet does not write."""
 
 
 def load(storage, stat, index_items):
-    """Open the rollup and feed its items to index_items(iterable); return (Loaded, its result).
-
-    Raises Unusable for a file of another shape: search bisects item paths, so every item
-    must be an object with a path, in path order; whoever reads it asks for a new one.
-    """
+    """Feed the rollup's items to index_items and return (Loaded, its result).
+    Raise Unusable unless every item has a path, in path order, since search bisects paths."""
     stream = storage.open_seekable(storage.root_file_key(ROLLUP))
     try:
         offsets = offsets_for(stat.size)
@@ -174,7 +149,7 @@ def load(storage, stat, index_items):
                 size = len(line)
                 body = line.rstrip(b",\n")
                 if body.startswith(b"]"):
-                    offsets.append(at)  # where the last item's bytes end
+                    offsets.append(at)
                     return
                 if body:
                     item = _item(body)
@@ -194,11 +169,7 @@ def load(storage, stat, index_items):
 
 
 def raw_items(storage):
-    """The stored rollup's items as the JSON of each (bytes), in path order: read, not indexed.
-
-    For answering while an index is built; item_of() parses one. Raises Unusable for a
-    file of another shape.
-    """
+    """Yield the stored rollup's items as unparsed JSON."""
     stream = storage.open_seekable(storage.root_file_key(ROLLUP))
     try:
         _head(stream.readline())
@@ -213,12 +184,11 @@ def raw_items(storage):
 
 
 def item_of(body):
-    """One item of raw_items(), parsed; Unusable when it is not one."""
     return _item(body)
 
 
 def names_held(fields):
-    """The journal names a rollup's (or kept index's) head says it holds, or None."""
+    """Return the journal names a head says it holds, or None."""
     journal = fields.get("journal")
     if not isinstance(journal, list):
         return None
@@ -226,10 +196,9 @@ def names_held(fields):
 
 
 def _head(head):
-    """The fields of the rollup's first line; Unusable when that is not lenslet's."""
     try:
         fields = orjson.loads(head[:head.rindex(b',"items":[')] + b"}")
-    except ValueError:  # no items list where lenslet puts it, or not JSON
+    except ValueError:
         raise Unusable("the rollup's first line is not lenslet's") from None
     built_at = fields.get("generatedAt") if isinstance(fields, dict) else None
     if not isinstance(fields, dict) or fields.get("v") != 1 or type(built_at) not in (int, float):
@@ -250,13 +219,9 @@ def _item(body):
 EMPTY = Loaded(None, None, array("I", [0]), 0.0, frozenset())
 
 
-# -- the kept search index --------------------------------------------------
-# Loading 500,000 items line by line and indexing them takes seconds; the index a
-# web process built is kept in the state folder, marked with the stat of the rollup
-# it came from, and the next process (a restart, a new gunicorn worker) reads it
-# back instead while that rollup is current.
+# The kept index and columns, reused by the next process.
 
-KEPT = 2  # the version of a kept index's or columns' file (2: the offsets alone, four bytes each when they fit)
+KEPT = 2  # format version of the kept files
 
 
 def _rollup_mark(stat):
@@ -264,20 +229,18 @@ def _rollup_mark(stat):
 
 
 def save_index(storage, loaded, header, parts):
-    """Keep a loaded rollup's search index (header and parts from search.Index.to_parts())."""
     parts = [loaded.offsets.tobytes(), *parts]
     head = orjson.dumps({"v": KEPT, "rollup": _rollup_mark(loaded.stat), "offsets": loaded.offsets.typecode,
                          "builtAt": loaded.built_at,
                          "journal": None if loaded.journal is None else sorted(loaded.journal),
                          "index": header, "sizes": [len(part) for part in parts]})
-    # Without fsync: a torn one fails its size check and is made again.
+    # No fsync: a torn one fails its size check.
     storage.write(SEARCH_CACHE, head + b"\n" + b"".join(parts), durable=False)
 
 
 def load_kept_index(storage, stat):
-    """(Loaded, index header, index parts) kept for this very rollup, or None."""
-    # The head opens with the rollup's mark (save_index writes it first): one kept for
-    # another rollup is told by its first bytes, not read whole (100 MB at 500,000 items).
+    """Return (Loaded, index header, index parts) kept for this rollup, or None."""
+    # A stale file is refused by its first bytes, the rollup's mark.
     mark = orjson.dumps({"v": KEPT, "rollup": _rollup_mark(stat)})[:-1]
     try:
         with storage.open_head(SEARCH_CACHE, len(mark)) as stream:
@@ -291,7 +254,7 @@ def load_kept_index(storage, stat):
         return None
     stream = storage.open_seekable(storage.root_file_key(ROLLUP))
     if _rollup_mark(storage.stat(storage.root_file_key(ROLLUP))) != head["rollup"]:
-        stream.close()  # replaced meanwhile: the offsets are not this file's
+        stream.close()  # replaced meanwhile
         return None
     offsets = array(head.get("offsets") if head.get("offsets") in ("I", "Q") else "Q")
     if len(parts[0]) % offsets.itemsize:
@@ -303,15 +266,13 @@ def load_kept_index(storage, stat):
 
 
 def save_columns(storage, loaded, header, parts):
-    """Keep a loaded rollup's sort and filter columns (header and parts from columns.Columns.to_parts())."""
     head = orjson.dumps({"v": KEPT, "rollup": _rollup_mark(loaded.stat), "columns": header,
                          "sizes": [len(part) for part in parts]})
-    # Without fsync: a torn one fails its size check and is made again.
     storage.write(SEARCH_COLUMNS, head + b"\n" + b"".join(parts), durable=False)
 
 
 def load_kept_columns(storage, stat):
-    """(columns header, parts) kept for this very rollup, or None."""
+    """Return (columns header, parts) kept for this rollup, or None."""
     try:
         data = storage.read(SEARCH_COLUMNS)
     except (NotFound, ValueError):
@@ -323,8 +284,6 @@ def load_kept_columns(storage, stat):
 
 
 def _kept_parts(data, stat):
-    """(head, parts) of a kept file (a JSON head line, then its parts' bytes, as save_index and
-    save_columns write it) kept for this very rollup; (None, None) for any other or a torn one."""
     try:
         end = data.index(b"\n")
         head = orjson.loads(data[:end])
@@ -343,11 +302,8 @@ def _kept_parts(data, stat):
     return head, parts
 
 
-# -- the edit journal ------------------------------------------------------
-
 def note_changes(storage, notes, clock=time.time):
-    """Tell search of changed images (path -> searched fields, or {"gone": True}): each noted in the edit
-    journal, which every web process reads at once, then the rollup asked for, which builds them in."""
+    """Note changed images in the journal, then ask for a rollup."""
     try:
         for path, fields in notes.items():
             record_edit(storage, path, fields, clock)
@@ -358,16 +314,15 @@ def note_changes(storage, notes, clock=time.time):
 
 
 def record_edit(storage, path, item, clock=time.time):
-    """Note an edit in the journal, so every web process finds it before the next rollup."""
+    """Note an edit in the journal for every web process to read."""
     at = clock()
     entry = dict(item, path=path, name=path.rpartition("/")[2], editedAt=at)
-    # Without fsync: a note lost to a power cut is caught up by the next rollup, built from the sidecars.
+    # No fsync: the next rollup catches up a lost note.
     storage.write(join(JOURNAL, f"{int(at * 1000):014d}-{version_of(path.encode())}.json"), orjson.dumps(entry),
                   durable=False)
 
 
 def journal_names(storage):
-    """Names of the journal's entries, oldest first."""
     try:
         return sorted(e.name for e in storage.list_folder(JOURNAL) if not e.is_dir and e.name.endswith(".json"))
     except NotFound:
@@ -375,12 +330,7 @@ def journal_names(storage):
 
 
 def read_journal_entry(storage, name):
-    """One journal entry, or None when it went away meanwhile.
-
-    An entry of a name or shape lenslet never writes (a stray `notes.json`, a sync
-    client's copy, a torn file: lenslet names an entry only once it is whole) is set
-    aside in the journal's rejected folder, reported in /health, and None.
-    """
+    """Return one journal entry, or None when gone or not lenslet's (then set aside)."""
     if words.journal_entry_time(name) is None:
         set_aside(storage, JOURNAL, name, "not the name of an edit")
         return None

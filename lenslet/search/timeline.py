@@ -1,15 +1,4 @@
-"""The whole library by date taken, newest first: slices, months, and this day in earlier years.
-
-Read from what search keeps in every web process (the rollup's columns: the date order made once,
-the filters' bitmaps), so no request walks the tree or sorts the library. A slice starts at a cursor
-(an item's time and path: "older than this one" or "newer than this one") or at a day (the newest
-item taken on or before it: a jump of the scrubber) and walks the kept date order from there.
-
-An item's date is EXIF's DateTimeOriginal where the image has one (its wall-clock time: the day the
-people in the picture lived it), else the file's time (UTC); each item says which (`dateSource`).
-Images added since the rollup was built join the timeline when the worker rebuilds it (seconds);
-edits since (stars, tags) are judged as they are now.
-"""
+"""The whole library by date taken, newest first: slices, months, and this day in earlier years."""
 
 import bisect
 import datetime
@@ -26,19 +15,19 @@ from lenslet.search.searcher import search_id
 
 MAX_LIMIT = 500
 PER_YEAR = 24   # images of one earlier year shown on this day
-KEPT_MONTHS = 16  # summaries of months kept (a scope and filters each)
-KEPT_WAYS_OUT = 16  # scopes whose items leading out of them are kept (a bitmap each)
+KEPT_MONTHS = 16  # month summaries cached
+KEPT_WAYS_OUT = 16  # leading_out bitmaps cached
 MAX_DAY = datetime.date.max.toordinal()
 _OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
 
 def cursor_of(item):
-    """An item's place in the timeline, for the next slice: "<seconds>|<path>"."""
+    """Return an item's cursor, "<seconds>|<path>", for the next slice."""
     return f"{rules.taken_at(item)!r}|{item.get('path') or ''}"
 
 
 def read_cursor(text, name):
-    """(seconds, path) of a cursor; BadRequest naming the parameter else."""
+    """Return (seconds, path) of a cursor, or raise BadRequest."""
     seconds, bar, path = (text or "").partition("|")
     try:
         value = float(seconds)
@@ -50,7 +39,7 @@ def read_cursor(text, name):
 
 
 def read_day(text):
-    """The day after the last day of `2024`, `2024-05` or `2024-05-12`, in seconds (the end of that time)."""
+    """Return the end of `2024`, `2024-05` or `2024-05-12` in seconds."""
     try:
         if ".." in text:
             raise BadRequest("a range")
@@ -63,17 +52,17 @@ def read_day(text):
 
 
 def dated(item):
-    """An item as the timeline shows it: its time taken (ISO-8601) and where that time came from."""
+    """Return an item with its time taken (ISO-8601) and where that time came from."""
     shown = (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=rules.taken_at(item))).isoformat()
     exif = _exif_time(item.get("taken"))
     offset = item.get("takenOffset")
     if exif and isinstance(offset, str) and _OFFSET.match(offset):
-        shown += offset  # the zone the camera says it was in: the wall clock stays the day's
+        shown += offset  # the camera's zone; the wall-clock time stays as taken
     return dict(item, takenAt=shown, dateSource="exif" if exif else "file")
 
 
 def _exif_time(taken):
-    """Whether a listing's `taken` is a time taken_at reads (else the file's time stands in)."""
+    """Return whether `taken` is a naive EXIF time that taken_at reads."""
     try:
         return isinstance(taken, str) and datetime.datetime.fromisoformat(taken).tzinfo is None
     except ValueError:
@@ -81,23 +70,18 @@ def _exif_time(taken):
 
 
 class Timeline:
-    """The timeline of a searcher's rollup (search/searcher.py), as one principal's scope sees it."""
+    """The timeline of a searcher's rollup, as one principal's scope sees it."""
 
     def __init__(self, searcher):
         self.searcher = searcher
         self.months_kept = {}
-        self.ways_out = {}  # (rollup stat, folders) -> bitmap of their items that lead out of them
+        self.ways_out = {}  # (rollup stat, folders) -> leading_out bitmap
         self.lock = threading.Lock()
 
-    # -- which items ------------------------------------------------------------
 
     def chosen(self, folders, asked, sees=None):
-        """(loaded, columns, marks, edited): the current rollup; marks one byte an item id, 1 for each item
-        in folders (None: all) passing asked's filters, edits judged as they are now (None when that is
-        every item: no scope, no filter, no edit); edited: item id -> the item as it is now.
-
-        sees: for a limited scope, whether the principal may see a path (access.may_see, decided on what
-        storage opens): the items of folders behind a link that leads out of them are left out."""
+        """Return (loaded, columns, marks, edited): marks has a byte per item, 1 if it is in folders and
+        passes asked (None when all do); edited maps item id -> the item as edited now."""
         loaded, edits = self.searcher.settled()
         index, columns = loaded.index, loaded.columns
         bits = None
@@ -106,13 +90,13 @@ class Timeline:
             for folder in folders:
                 lo, hi = index.scope(folder, loaded.path)
                 if lo == hi and folder and len(folders) == 1:
-                    self.searcher.check_folder(folder)  # nothing under it: a 404 when it is no folder at all
+                    self.searcher.check_folder(folder)  # a 404 when it is no folder at all
                 bits |= ((1 << hi) - 1) ^ ((1 << lo) - 1)
                 ranges.append((lo, hi))
             if sees is not None:
                 bits &= ~self.leading_out(loaded, tuple(folders), ranges, sees)
         trash_lo, trash_hi = index.scope(TRASH, loaded.path)
-        if trash_lo < trash_hi:  # a trashed photo is in the trash's listing only, for everyone
+        if trash_lo < trash_hi:  # a trashed photo shows only in the trash
             trash = ((1 << trash_hi) - 1) ^ ((1 << trash_lo) - 1)
             bits = ((1 << columns.count) - 1 if bits is None else bits) & ~trash
         kept = columns.keep(asked)
@@ -122,7 +106,7 @@ class Timeline:
         for path, entry in edits.items():
             at = _id_of(loaded, index, path)
             if at is None:
-                continue  # an image the rollup does not hold yet: it joins when the rollup is rebuilt
+                continue  # joins when the rollup is rebuilt
             item = self.searcher.merged(loaded, {path: at}, entry)
             inside = folders is None or any(not folder or path.startswith(folder + "/") for folder in folders)
             inside = inside and (sees is None or sees(path)) and path.split("/", 1)[0] != TRASH
@@ -137,9 +121,7 @@ class Timeline:
         return loaded, columns, marks, edited
 
     def leading_out(self, loaded, folders, ranges, sees):
-        """Bitmap of the items of folders (their id ranges) that lead out of what sees allows: behind a
-        folder that is a link to another place, or a link themselves (the listing marks those). Each
-        folder is looked up once, each item read once, for each rollup and scope; then kept."""
+        """Return a bitmap of the items in ranges that are, or are behind, links out of what sees allows."""
         key = (loaded.stat, folders)
         with self.lock:
             found = self.ways_out.get(key)
@@ -161,12 +143,10 @@ class Timeline:
                 self.ways_out.pop(next(iter(self.ways_out)))
         return found
 
-    # -- slices -------------------------------------------------------------------
 
     def slice(self, folders, asked, limit, before=None, after=None, at=None, sees=None):
-        """One slice, newest first: older than cursor before, newer than cursor after (the `limit` nearest
-        it), or from the newest item taken before the end of day `at` (seconds), or from the newest.
-        sees: as chosen()'s."""
+        """Return up to limit items, newest first: older than cursor before, newer than cursor after,
+        before the end of day `at`, or the newest."""
         loaded, columns, marks, edited = self.chosen(folders, asked, sees)
         by_date, date = columns.orders[("date", False)], columns.date.__getitem__
 
@@ -199,12 +179,9 @@ class Timeline:
                 "older": cursor_of(items[-1]) if items and more_older else None,
                 "newer": cursor_of(items[0]) if items and more_newer else None}
 
-    # -- months ---------------------------------------------------------------------
 
     def months(self, folders, asked, sees=None):
-        """[{"month": "2024-05", "count": n, "photos": p, "videos": v}, ...] newest first: how many items each
-        month holds (of those sees allows: as chosen()'s), and of them the tiles the page shows: photos and
-        videos, the other file of a stack (a raw beside its JPEG) counted in its front's tile."""
+        """Return the item and tile counts of each month, newest first."""
         loaded, columns, marks, edited = self.chosen(folders, asked, sees)
         key = (loaded.stat, tuple(folders) if folders is not None else None, asked, tuple(sorted(edited)),
                sees is not None)
@@ -230,11 +207,9 @@ class Timeline:
                 self.months_kept.pop(next(iter(self.months_kept)))
         return found
 
-    # -- on this day ------------------------------------------------------------------
 
     def on_this_day(self, folders, asked, today, sees=None):
-        """[{"year": 2021, "count": n, "items": [...]}, ...] newest year first: items taken on today's month
-        and day in earlier years (at most PER_YEAR of each; of those sees allows: as chosen()'s)."""
+        """Return the items taken on today's date in earlier years, newest year first."""
         loaded, columns, marks, edited = self.chosen(folders, asked, sees)
         by_date, date = columns.orders[("date", False)], columns.date.__getitem__
         if not columns.count:
@@ -246,7 +221,7 @@ class Timeline:
             try:
                 day = today.replace(year=year)
             except ValueError:
-                continue  # the 29th of February of a year without one
+                continue  # February 29th in a year without one
             first = (day.toordinal() - EPOCH_DAY) * 86400.0
             start = bisect.bisect_left(by_date, first, key=date)
             end = bisect.bisect_left(by_date, first + 86400.0, key=date)
@@ -259,7 +234,7 @@ class Timeline:
 
 
 def _kept(ids, marks):
-    """The ids of an array kept by marks (None: all), lazily, in C."""
+    """Return the ids kept by marks (None: all), lazily."""
     return iter(ids) if marks is None else compress(ids, map(marks.__getitem__, ids))
 
 

@@ -1,2 +1,1 @@
-"""Running lenslet as a service: gunicorn's settings and hooks, and the worker's supervisor.
-"""
+"""Running lenslet as a service: gunicorn's settings and hooks, and the worker's supervisor."""

@@ -1,19 +1,4 @@
-"""Each web process listens on a socket of its own, so that the kernel spreads the connections between them.
-
-With one socket shared by every web process, the first process to wake takes the connection, and a few
-busy clients (8 readers in bench/load.py) often all landed in one process: one GIL, one core, while the
-host's other core sat idle and the readers got a third of what they get spread (docs/performance.md,
-"Where gunicorn puts the connections"). gunicorn's reuse_port makes each web process bind the address
-itself with SO_REUSEPORT, and Linux then hands each new connection to one of them by its addresses.
-
-SO_REUSEPORT also lets any other program of the same user bind the same address beside lenslet: a second
-lenslet started on 7070 for another folder would silently take half of the connections, and show one
-gallery's photos at the other's address. So the master first binds the address plainly, as gunicorn does
-without reuse_port, and refuses to start when something already listens there.
-
-Only where it helps and is safe: on Linux (elsewhere the option does not spread connections), for TCP
-addresses with a port of their own (port 0 would give each process another port; a unix socket path is
-one file), and when nobody handed gunicorn its sockets (systemd's socket activation, a re-exec)."""
+"""Give each web process its own listening socket where safe, so the kernel spreads connections."""
 
 import os
 import socket
@@ -21,13 +6,11 @@ import sys
 
 from lenslet.errors import ConfigError
 
-HANDED_OVER = ("LISTEN_FDS", "GUNICORN_FD")  # sockets given to gunicorn, which it must use as they are
+HANDED_OVER = ("LISTEN_FDS", "GUNICORN_FD")  # sockets handed to gunicorn, used as they are
 
 
 def spread(server, environ=os.environ, platform=sys.platform):
-    """Turn gunicorn's reuse_port on where it helps and is safe, off elsewhere (the conf file asks for it).
-    Called again after a reload has re-read the conf file, before new web processes start: a reload that
-    changed the address has the master listen on the new one, and then the web processes must use that."""
+    """Keep reuse_port only where it spreads connections safely; return whether it is on."""
     cfg = server.cfg
     wanted = (platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT") and not server.LISTENERS
               and not any(environ.get(name) for name in HANDED_OVER)
@@ -37,8 +20,7 @@ def spread(server, environ=os.environ, platform=sys.platform):
 
 
 def refuse_if_taken(cfg):
-    """Before the web processes bind with SO_REUSEPORT: each address bound plainly once, and ConfigError
-    when that fails, naming the address (another lenslet there, or an address this host does not have)."""
+    """Raise ConfigError if an address is taken: SO_REUSEPORT would share it silently."""
     for host, port in cfg.address:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:

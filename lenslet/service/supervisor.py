@@ -1,14 +1,4 @@
-"""Keep the background worker process running next to gunicorn's master.
-
-gunicorn re-reads gunicorn.conf.py on SIGHUP, so the state lives here, in an
-importable module, and the hooks in lenslet/service/gunicorn_conf.py only call into it.
-
-The worker is started with subprocess (a fresh interpreter: it inherits neither
-the listening sockets, closed by close_fds, nor the master's signal handlers),
-never with multiprocessing. gunicorn's master reaps every child with
-waitpid(-1), so the worker's exit status may be lost; Popen.poll() then reads 0,
-which is fine: any exit of the worker means "start it again".
-"""
+"""Keep the background worker process running next to gunicorn's master."""
 
 import os
 import subprocess
@@ -18,7 +8,7 @@ import time
 
 
 class Supervisor:
-    """Start one worker process, restart it with backoff when it dies, stop it on demand."""
+    """Run one worker process, restarting it with backoff when it dies."""
 
     def __init__(self, argv, log, poll=0.25, first_delay=0.5, max_delay=30.0, stable_after=10.0,
                  clock=time.monotonic):
@@ -44,14 +34,14 @@ class Supervisor:
         self.watcher.start()
 
     def restart(self, timeout):
-        """Stop the worker and start a new one (on reload, so it picks up new settings)."""
+        """Replace the worker, so the new one reads new settings."""
         with self.lock:
             self._terminate(timeout)
             self.delay = self.first_delay
             self._spawn()
 
     def stop(self, timeout):
-        """Stop watching and stop the worker, waiting up to timeout before SIGKILL."""
+        """Stop watching, and stop the worker (SIGKILL after timeout)."""
         self.stopping.set()
         with self.lock:
             self._terminate(timeout)
@@ -66,8 +56,7 @@ class Supervisor:
                 ran = self.clock() - self.started_at
                 self.log.warning("lenslet worker (pid %s) exited after %.1fs; restarting in %.1fs",
                                  self.process.pid, ran, self.delay)
-                # A worker that dies soon after starting is failing, not unlucky:
-                # wait longer each time instead of spinning.
+                # Dying soon after starting means failing: back off.
                 delay = self.delay if ran < self.stable_after else self.first_delay
                 self.delay = min(delay * 2, self.max_delay)
             if self.stopping.wait(delay):
@@ -78,8 +67,7 @@ class Supervisor:
 
     def _spawn(self):
         env = dict(os.environ, LENSLET_PARENT_PID=str(os.getpid()))
-        # A session of its own: a Ctrl-C meant for gunicorn must not kill the worker behind
-        # the master's back (the master stops it in on_exit, after the HTTP workers).
+        # Own session: a Ctrl-C meant for gunicorn must not kill the worker.
         self.process = subprocess.Popen(self.argv, env=env, stdin=subprocess.DEVNULL, close_fds=True,
                                         start_new_session=True)
         self.started_at = self.clock()
@@ -112,13 +100,11 @@ def start(argv, log):
 
 
 def restart(timeout):
-    """Restart the worker (gunicorn on_reload hook)."""
     if _current is not None:
         _current.restart(timeout)
 
 
 def stop(timeout):
-    """Stop the worker (gunicorn on_exit hook)."""
     global _current
     if _current is not None:
         _current.stop(timeout)
@@ -126,6 +112,5 @@ def stop(timeout):
 
 
 def worker_argv():
-    """Return the command that runs the worker with this interpreter: by module path, so an
-    installed lenslet needs no checkout."""
+    """Return the command that runs the worker with this interpreter."""
     return [sys.executable, "-m", "lenslet.worker"]

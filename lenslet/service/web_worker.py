@@ -1,5 +1,4 @@
-"""gunicorn's threaded worker, answering a request line too long for gunicorn in lenslet's JSON, as every other
-error: gunicorn reads a line of at most 8,190 bytes (or of any length, which no bound would then hold)."""
+"""gunicorn's threaded worker, answering a too-long request line with lenslet's JSON error."""
 
 import orjson
 from gunicorn.http.errors import LimitRequestLine
@@ -11,7 +10,6 @@ from lenslet.resources import MAX_QUERY_STRING
 
 
 class WebWorker(ThreadWorker):
-    """gunicorn's gthread worker, with lenslet's JSON 414 for a request line past limit_request_line."""
 
     def handle_error(self, req, client, addr, exc):
         if not isinstance(exc, LimitRequestLine):
@@ -24,7 +22,7 @@ class WebWorker(ThreadWorker):
 
 
 def too_long(limit):
-    """The whole answer to a request line longer than limit bytes: a 414 with lenslet's JSON error."""
+    """Return the raw HTTP 414 response, with lenslet's JSON error, for a request line over limit bytes."""
     body = orjson.dumps({"title": UriTooLong.title, "description": f"the request line is longer than {limit} bytes "
                          f"(a query string may hold at most {MAX_QUERY_STRING} characters)"})
     head = ("HTTP/1.1 414 URI Too Long\r\nConnection: close\r\nContent-Type: application/json\r\n"

@@ -1,4 +1,4 @@
-"""What every storage backend shares: entries, stats, version tags and error mapping."""
+"""What every storage backend shares."""
 
 import os
 import tempfile
@@ -11,29 +11,24 @@ import blake3
 from lenslet import metrics
 from lenslet.errors import LensletError, NotFound, TooLarge
 
-HEAD_BYTES = 256 * 1024  # enough for any image header lenslet reads, EXIF included
+HEAD_BYTES = 256 * 1024  # enough for any image header, EXIF included
 
-# Statuses of translated errors that are the storage's fault (refused, busy, down), not the
-# request's (missing, bad name, lost race): these are counted as storage errors.
+# Statuses that are the storage's fault, not the request's.
 STORAGE_FAULTS = frozenset((403, 500, 503))
 
-# version: what tells one write of a file from the next where a listing gives it cheaply (a bucket's
-# ETag), else None (a disk: size and time only).
-# link: the name is a symbolic link (on disk; a bucket has none): a listing marks it, so a scope looks where it leads.
+# version: an S3 ETag, or None on disk; link: the name is a symbolic link.
 Entry = namedtuple("Entry", "name is_dir size mtime version link", defaults=(None, False))
-Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime, when the file last got a name or new bytes
+Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime
 
 
 def version_of(data):
-    """Return the version tag of a blob: the same bytes always give the same tag."""
+    """Return a short content hash of data."""
     return blake3.blake3(data).hexdigest(length=16)
 
 
 class Verbs:
-    """What every backend does the same way on top of its own verbs."""
 
     def exists(self, key):
-        """Whether a file or folder is there."""
         try:
             self.stat(key)
         except NotFound:
@@ -41,35 +36,26 @@ class Verbs:
         return True
 
     def overwrite(self, key, data):
-        """Give a small file new bytes of the same length, never durable: where a backend cannot
-        change a file in place (a bucket), a write of the whole file."""
         self.write(key, data, durable=False)
 
 
-# Image locks this thread holds: name -> [count, release]. Per thread, not per storage
-# object, because two storage objects (a pointer mount, a second Tree) may name one lock.
+# Locks this thread holds (name -> [count, release]); per thread, as two storages may share one.
 _held = threading.local()
 
 
 def process_alive(pid):
-    """Whether a process of this machine is running (another user's too)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # it exists, and is someone else's
+        return True  # someone else's
     return True
 
 
 @contextmanager
 def holding(names, acquire):
-    """Hold named locks, taken in one fixed (sorted) order so two holders never wait on each other.
-
-    acquire(name) blocks until the lock is taken and returns its release. A thread
-    that holds a name already takes it again for free, so an operation built of
-    smaller locked ones (a trash records the origin, then moves) does not wait on itself.
-    """
+    """Hold named locks, taken in sorted order so holders never deadlock; re-entrant within a thread."""
     held = _held.__dict__.setdefault("locks", {})
     mine = []
     try:
@@ -87,11 +73,7 @@ def holding(names, acquire):
 
 
 class ErrorMap:
-    """A context that turns a backend's errors into lenslet errors carrying the key.
-
-    Subclasses say how, in translate(): the lenslet error to raise, or None to let
-    the original through.
-    """
+    """Turn a backend's errors into lenslet errors; translate() returns one, or None to re-raise."""
 
     def __init__(self, key):
         self.key = key
@@ -113,7 +95,7 @@ class ErrorMap:
 
 
 class Slice:
-    """Read at most `length` bytes of an open stream (a byte range), then stop."""
+    """Read at most `length` bytes of a stream."""
 
     def __init__(self, stream, length):
         self.stream = stream
@@ -130,16 +112,15 @@ class Slice:
 
 
 def read_at(stream, offset, length):
-    """Read bytes at an offset of an open file without moving it (safe across threads)."""
+    """Read without moving the file's position (safe across threads)."""
     return os.pread(stream.fileno(), length, offset)
 
 
-CHUNK = 1024 * 1024  # bytes copied at a time from an upload
+CHUNK = 1024 * 1024
 
 
 def copy_limited(stream, write, limit, head=b""):
-    """Copy head (bytes the caller read first, to tell the type) then a stream to write() chunk by chunk,
-    refusing (TooLarge) past limit bytes; return the size."""
+    """Copy head, then the stream, to write(); TooLarge past limit. Return the size."""
     size, chunk = 0, head
     while True:
         chunk = chunk or stream.read(CHUNK)
@@ -153,7 +134,7 @@ def copy_limited(stream, write, limit, head=b""):
 
 
 def spool(stream, limit, head=b""):
-    """Copy head and a stream into an unnamed temp file (never whole in memory); return it, rewound."""
+    """Copy head and a stream into a temp file; return it, rewound."""
     copy = tempfile.TemporaryFile()
     try:
         copy_limited(stream, copy.write, limit, head)

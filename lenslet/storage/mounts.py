@@ -1,20 +1,13 @@
-"""Which mounted file system holds a folder, so a share that went away is told from an emptied folder.
-
-A NAS mount that drops leaves its mount point behind as an empty folder of the
-file system below (or, for a root deeper in the share, no folder at all). Read
-naively, that is a gallery whose every image was deleted. The mount that held the
-root when lenslet started is remembered; while it is no longer mounted the tree
-is unavailable, whatever the folder below it holds.
-"""
+"""Which mount holds a folder, so a dropped network share is not read as an emptied folder."""
 
 import os
 import re
 
-_ESCAPE = re.compile(r"\\([0-7]{3})")  # /proc/self/mounts writes a space as \040, a tab as \011, ...
+_ESCAPE = re.compile(r"\\([0-7]{3})")
 
 
 def mount_table():
-    """(mount point, file system type) of each mount now, from /proc/self/mounts; None where there is none."""
+    """Return (mount point, type) pairs from /proc/self/mounts, or None."""
     try:
         with open("/proc/self/mounts", encoding="utf-8", errors="surrogateescape") as table:
             lines = table.read().splitlines()
@@ -25,13 +18,12 @@ def mount_table():
 
 
 def mount_points():
-    """The mount points of this system now (a set of paths), or None where it keeps no table to read."""
     table = mount_table()
     return None if table is None else {point for point, _ in table}
 
 
 def mount_holding(path, points):
-    """The mount point holding a real path: the deepest of points at or above it (points None: looked at)."""
+    """Return the deepest mount point at or above a real path (points None: ask the system)."""
     if points is None:
         while not os.path.ismount(path) and path != os.path.dirname(path):
             path = os.path.dirname(path)
@@ -40,7 +32,6 @@ def mount_holding(path, points):
 
 
 def mounted(point, points):
-    """Whether a mount point is mounted now (points None: looked at)."""
     return os.path.ismount(point) if points is None else point in points
 
 

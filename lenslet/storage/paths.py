@@ -1,4 +1,4 @@
-"""Client paths and storage keys: normalize, check, join. Pure: no I/O."""
+"""Normalize and check client paths and storage keys."""
 
 import re
 
@@ -20,8 +20,7 @@ def clean_path(raw):
         raise BadPath("path contains a backslash; use / between folders", path=raw)
     if len(raw) > MAX_PATH:
         raise BadPath(f"path is longer than {MAX_PATH} characters")
-    # One leading slash means the gallery root (the API accepts "/a/b"); two look
-    # like a server or network path and are refused rather than guessed at.
+    # Two leading slashes look like a network path: refused rather than guessed at.
     path = raw[1:] if raw.startswith("/") else raw
     if path.startswith("/"):
         raise BadPath("absolute paths are not allowed; paths are relative to the gallery root", path=raw)
@@ -42,15 +41,14 @@ def clean_path(raw):
 
 
 def check_key(key):
-    """Refuse a storage key that could name something outside the tree (a bug upstream, never a client)."""
+    """Refuse a key that could name something outside the tree (a bug upstream)."""
     if "\x00" in key or "\\" in key or key.startswith("/") or ".." in key.split("/"):
         raise BadPath("unsafe storage key", path=key)
     return key
 
 
 def is_clean(key):
-    """Whether a key found in a state file (a journal) is one a client could name: clean_path() gives
-    it back unchanged, so it is no hidden name, nothing in `.lenslet/`, nothing outside the tree."""
+    """Whether a key read from a state file is one a client could name."""
     if not isinstance(key, str) or not key:
         return False
     try:

@@ -1,11 +1,4 @@
-"""The tree in an S3 bucket (AWS or any S3-compatible store), with LocalStorage's verbs.
-
-Part of the storage layer: nothing else talks to S3. One boto3 client per process,
-made on first use (never at import time, so never before gunicorn forks). Folders
-are key prefixes; a folder listing is one LIST (per 1,000 keys) with a delimiter.
-Compare-and-swap uses conditional writes (If-None-Match: * to create, If-Match on
-the ETag to replace or delete); a lost race (412, 409) is retried with backoff.
-"""
+"""The tree in an S3 bucket, with LocalStorage's verbs and conditional writes for compare-and-swap."""
 
 import io
 import random
@@ -35,8 +28,8 @@ from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Stat, Verbs, holdi
 from lenslet.storage.paths import check_key, clean_path
 
 CAS_RETRIES = 40
-LEASE = 60.0       # seconds an image lock is held at most: a holder that died is taken for dead after it
-LEASE_WAIT = 15.0  # seconds a change waits for another change to the same image before answering 503
+LEASE = 60.0       # seconds an image lock is held at most: one older was left by a dead process
+LEASE_WAIT = 15.0  # seconds a change waits for another to the same image before a 503
 RETRYABLE = {"SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
              "Throttling", "ThrottlingException", "503", "500"}
 LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -54,7 +47,7 @@ class S3Storage(Verbs):
         prefix = clean_path(prefix) if prefix else ""
         self.prefix = prefix + "/" if prefix else ""
         self.endpoint = endpoint or None
-        self.identity = ("s3", self.endpoint, self.bucket, self.prefix)  # what makes two storages the same tree
+        self.identity = ("s3", self.endpoint, self.bucket, self.prefix)
         self.region = region or None
         self.state_root = state_root or tempfile.gettempdir()  # local state for read-only pointer mounts
         self._client = None
@@ -65,7 +58,7 @@ class S3Storage(Verbs):
 
     @property
     def client(self):
-        """The process's boto3 client, made on first use."""
+        """The process's boto3 client, made on first use (so never before gunicorn forks)."""
         if self._client is None:
             with self._lock:
                 if self._client is None:
@@ -79,10 +72,9 @@ class S3Storage(Verbs):
     def _key(self, key):
         return self.prefix + check_key(key)
 
-    # -- reading -----------------------------------------------------------
+    # -- reading
 
     def list_folder(self, key):
-        """One LIST per 1,000 keys: Entry(name, is_dir, size, mtime, ETag) for each child."""
         prefix = self._key(key) + "/" if key else self.prefix
         entries = []
         with _mapped(key):
@@ -102,7 +94,6 @@ class S3Storage(Verbs):
         return entries
 
     def list_names(self, key, prefix=""):
-        """Names of the files in a folder starting with prefix, sorted: one LIST per 1,000 of them."""
         folder = self._key(key) + "/" if key else self.prefix
         names = []
         with _mapped(key):
@@ -112,7 +103,6 @@ class S3Storage(Verbs):
         return sorted(name for name in names if name and name[:1] != ".")
 
     def watch(self):
-        """None: a bucket sends no change notices here; the worker lists it from time to time."""
         return None
 
     def has_subfolders(self, key):
@@ -135,10 +125,9 @@ class S3Storage(Verbs):
         moment = head["LastModified"].timestamp()
         return Stat(head["ContentLength"], moment, False, moment)
 
-    stat_image = stat  # an image is an object like any other here
+    stat_image = stat
 
     def stat_file(self, key):
-        """Stat of the object key (a bucket has no links); Foreign when a folder (a key prefix) has its name."""
         found = self.stat(key)
         if found.is_dir:
             raise Foreign("a folder holds this name; lenslet never reads or writes through it", path=key)
@@ -153,12 +142,9 @@ class S3Storage(Verbs):
         return True
 
     def real_key(self, key):
-        """The key of what this storage opens for key: key itself, as a bucket has no links."""
         return key
 
     def key_of(self, other, key):
-        """This tree's key for a key of another storage (a pointer folder's target), or None when that is
-        not a place in this tree (another bucket, or outside this tree's prefix)."""
         if not isinstance(other, S3Storage) or (other.endpoint, other.bucket) != (self.endpoint, self.bucket):
             return None
         full = other.prefix + key
@@ -167,7 +153,6 @@ class S3Storage(Verbs):
         return full[len(self.prefix):].strip("/")
 
     def identity_of(self, key):
-        """A key names one object: a bucket has no links."""
         return ("s3", self._key(key))
 
     def _get(self, key, **extra):
@@ -186,12 +171,11 @@ class S3Storage(Verbs):
         return data, Stat(len(data), moment, False, moment)
 
     def open_with_stat(self, key):
-        """Return (the object's bytes as a stream, Stat): read whole, an S3 body cannot seek."""
+        """Read whole: an S3 body cannot seek."""
         data, stat = self.read_with_stat(key)
         return io.BytesIO(data), stat
 
     def read_versioned(self, key):
-        """Return (content, ETag), or (None, None) when there is no such file."""
         try:
             answer = self._get(key)
             with _mapped(key):
@@ -200,8 +184,6 @@ class S3Storage(Verbs):
             return None, None
 
     def read_small(self, key, limit):
-        """Return (content, ETag) of an object of at most limit bytes, or (None, None) when there is none;
-        a bigger one is refused (TooLarge) by its length, its body never read."""
         try:
             answer = self._get(key)
         except NotFound:
@@ -219,7 +201,7 @@ class S3Storage(Verbs):
         return data, answer["ETag"]
 
     def read_fresh(self, key, known):
-        """Return (Version, bytes), asking S3 to send the bytes only if they changed since `known`."""
+        """Return (Version, bytes); S3 sends the bytes only if changed since `known`."""
         try:
             answer = self._get(key, **({"IfNoneMatch": known[0].etag} if known else {}))
         except _NotModified:
@@ -229,21 +211,19 @@ class S3Storage(Verbs):
         return Version(answer["ETag"], len(data), answer["LastModified"].timestamp()), data
 
     def open(self, key):
-        """A stream of the object's bytes; the caller closes it."""
         return self._get(key)["Body"]
 
     def open_head(self, key, size=HEAD_BYTES):
-        """The first bytes of an object, seekable, for reading an image header: one ranged GET."""
+        """One ranged GET, read into memory."""
         with _mapped(key):
             return io.BytesIO(self._get(key, Range=f"bytes=0-{size - 1}")["Body"].read())
 
     def open_range(self, key, start, length):
         return self._get(key, Range=f"bytes={start}-{start + length - 1}")["Body"]
 
-    # -- writing -----------------------------------------------------------
+    # -- writing
 
     def write(self, key, data, durable=True):
-        """Put an object; S3 replaces it whole, so readers see the old bytes or the new."""
         with _mapped(key):
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
@@ -255,7 +235,6 @@ class S3Storage(Verbs):
             raise AlreadyExists("file exists", path=key) from None
 
     def replace_if(self, key, data, version):
-        """Put only if the object is still at version (None: only if there is none)."""
         condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
         with _mapped(key):
             answer = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **condition)
@@ -277,8 +256,6 @@ class S3Storage(Verbs):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key), IfMatch=version)
 
     def update(self, key, change, durable=True):
-        """Read, change and write back with a conditional put; a lost race is redone on the
-        winner's bytes, with a little random backoff so racing writers spread out."""
         for attempt in range(CAS_RETRIES):
             old, version = self.read_versioned(key)
             new = change(old, version)
@@ -291,16 +268,11 @@ class S3Storage(Verbs):
         raise Unavailable("too many writers on one file; try again", retry_after=1, path=key)
 
     def edits_under_way(self, folder):
-        """Never asked here: a bucket has no folder mtimes to be moved by an edit (see Folders._page)."""
+        """Never asked: a bucket has no folder mtimes."""
         return False
 
     def lock_images(self, keys):
-        """Hold the locks of images (or folders) for a change, across every host on the bucket.
-
-        A lock is an object `.lenslet/locks/<hash of the key>.lease` made with
-        If-None-Match: *, so exactly one writer holds it; one left by a process
-        that died is broken once it is LEASE seconds old (by the bucket's clock).
-        """
+        """Hold image locks across every host: lease objects made with If-None-Match: *, broken after LEASE."""
         return holding([f"{LOCKS}/{version_of(key.encode('utf-8', 'surrogateescape'))}.lease" for key in keys],
                        self._lease)
 
@@ -336,7 +308,7 @@ class S3Storage(Verbs):
             except (NotFound, PreconditionFailed):
                 pass
 
-    # -- derived files -----------------------------------------------------
+    # -- derived files
 
     def derived_key(self, key):
         return key
@@ -345,25 +317,24 @@ class S3Storage(Verbs):
         return self, key
 
     def root_file_key(self, name):
-        """A bucket holds an object and a "folder" (a key prefix) of one name side by side: no look needed."""
+        """A bucket holds an object and a key prefix of one name side by side."""
         return name
 
     def open_seekable(self, key):
-        """A local, seekable copy of an object (the search rollup is read at offsets)."""
+        """A local, seekable copy of an object."""
         copy = tempfile.TemporaryFile()
         with _mapped(key):
             self.client.download_fileobj(self.bucket, self._key(key), copy)
         copy.seek(0)
         return copy
 
-    # -- what this backend can do for GET /file ---------------------------
+    # -- GET /file
 
     def accel_path(self, key):
-        """None: nginx cannot send an object from a bucket."""
         return None
 
     def presign(self, key, seconds=300, content_type=None):
-        """A short-lived URL that lets a client GET the object straight from S3."""
+        """A short-lived URL to GET the object from S3."""
         params = {"Bucket": self.bucket, "Key": self._key(key)}
         if content_type:
             params["ResponseContentType"] = content_type
@@ -379,17 +350,11 @@ class S3Storage(Verbs):
         return {"backend": self.backend, "readable": readable, "writable": readable and not self.readonly,
                 "bucket": self.bucket, "prefix": self.prefix, "name": f"{self.bucket}/{self.prefix}".rstrip("/")}
 
-    # -- file management -----------------------------------------------------
+    # -- file management
 
     def rename(self, src, dst, resume=False, durable=True):
-        """Copy, verify, then delete: a file, or every object of a folder. AlreadyExists when dst is taken.
-
-        Not atomic: callers journal it (lenslet/files/operations.py) so a crash is finished or
-        undone; resume=True finishes a folder's interrupted copy (objects already copied are kept);
-        durable means nothing here (a PUT is durable when answered). Every copy is conditional
-        (If-None-Match: *): a name another writer took meanwhile is never overwritten, whatever
-        the look before said.
-        """
+        """Copy, verify, then delete a file or every object of a folder; AlreadyExists when dst is taken.
+        Not atomic: callers journal it, and resume finishes an interrupted folder copy."""
         if self._is_file(src):
             self.copy(src, dst)
             self.delete(src)
@@ -410,7 +375,7 @@ class S3Storage(Verbs):
             self.delete(f"{src}/{name}")
 
     def copy(self, src, dst):
-        """Copy one object to a name nobody holds (AlreadyExists else), then check it matches its original."""
+        """Copy one object to a free name (AlreadyExists else), then check it matches."""
         try:
             with _mapped(src):
                 self.client.copy_object(Bucket=self.bucket, Key=self._key(dst), IfNoneMatch="*",
@@ -431,7 +396,7 @@ class S3Storage(Verbs):
         return "-" in first["ETag"] or "-" in second["ETag"] or first["ETag"] == second["ETag"]
 
     def write_stream(self, key, stream, limit, replace=False, head=b""):
-        """Spool head and a stream to a local temp file (TooLarge past limit), then one PUT; returns the size."""
+        """Spool to a temp file (TooLarge past limit), then one PUT; return the size."""
         with spool(stream, limit, head) as copy:
             size = copy.seek(0, 2)
             copy.seek(0)
@@ -445,17 +410,16 @@ class S3Storage(Verbs):
         return size
 
     def make_folder(self, key):
-        """A bucket has no folders: a hidden marker object keeps an empty one listed."""
+        """A hidden marker object keeps an empty folder listed."""
         if self.exists(key):
             raise AlreadyExists("the folder exists", path=key)
         self.write(f"{key}/{FOLDER_MARKER}", b"")
 
     def remove_folder(self, key):
-        """Remove an empty folder (its marker); Conflict when it holds anything else."""
         names = self._keys_under(key)
         if names and names != [FOLDER_MARKER]:
             raise Conflict("the folder is not empty", path=key)
-        if names:  # (no object at all: the folder went with its last file)
+        if names:  # none: the folder went with its last file
             self.delete(f"{key}/{FOLDER_MARKER}")
 
     def _keys_under(self, key):
@@ -469,8 +433,7 @@ class S3Storage(Verbs):
 
 
 class Version(NamedTuple):
-    """What identifies one stored copy of an object: its ETag, and its size and time as a
-    listing shows them (so a LIST can tell that a cached copy is still current)."""
+    """One stored copy of an object: its ETag, and its size and time as a listing shows them."""
 
     etag: str
     size: int
@@ -482,7 +445,6 @@ class _NotModified(Exception):
 
 
 class _mapped(ErrorMap):
-    """S3 and network errors."""
 
     def translate(self, ex):
         if isinstance(ex, botocore.exceptions.ClientError):

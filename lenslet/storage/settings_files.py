@@ -1,4 +1,4 @@
-"""Files of lenslet's settings outside any tree (the users file): stat, read, replace atomically."""
+"""Settings files outside any tree, such as the users file."""
 
 import fcntl
 import os
@@ -10,7 +10,7 @@ from lenslet.errors import ConfigError, PreconditionFailed
 
 
 def stat_of(path):
-    """What tells a change of the file at path (inode, size, mtime), or None when there is none."""
+    """What tells a change of the file (inode, size, mtime), or None when there is none."""
     try:
         found = os.stat(path)
     except FileNotFoundError:
@@ -21,12 +21,9 @@ def stat_of(path):
 
 
 def read_file(path, limit):
-    """The bytes of the file at path (at most limit of them), with the stat_of() they were read at.
-
-    Opened without waiting (a FIFO in its place would block the open until a writer came) and read
-    only when it is a regular file: a FIFO, a socket, a device or a folder is refused at once."""
+    """Read at most limit bytes of a regular file; return them with its stat_of()."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO here must not block the open
     except OSError as ex:
         raise ConfigError(f"cannot read {path}: {ex.strerror}") from None
     try:
@@ -47,8 +44,7 @@ def read_file(path, limit):
 
 @contextmanager
 def changing(path):
-    """Hold the file's lock (a `.lock` file beside it) for a read-change-write: two `lenslet user add`
-    run at once both land, one after the other."""
+    """Hold the file's lock (a `.lock` file beside it) for a read-change-write."""
     try:
         fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as ex:
@@ -61,10 +57,7 @@ def changing(path):
 
 
 def replace_file(path, data, expected=False):
-    """Replace the file at path with data, all at once (a reader sees the old file or the new), readable
-    by its owner only: it holds token and password hashes. expected: the stat_of() the file was read at
-    (None: there was none); when given, another program's change since then is never overwritten
-    (PreconditionFailed: read it again)."""
+    """Replace the file atomically, owner-only (it holds password hashes); refuse if changed since `expected`."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".lenslet-users-")

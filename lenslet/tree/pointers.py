@@ -1,4 +1,4 @@
-"""Pointer folders (.lenslet.folder.json): parse and check. Pure data, no I/O."""
+"""Pointer folders (.lenslet.folder.json): parse and check, without I/O."""
 
 import os
 
@@ -7,7 +7,7 @@ import orjson
 from lenslet.errors import BadRequest, Forbidden
 
 MAX_DEPTH = 8
-MAX_BYTES = 64 * 1024  # a pointer file is a few lines: anything bigger is refused before parsing
+MAX_BYTES = 64 * 1024  # refused before parsing
 
 
 def parse(data, where):

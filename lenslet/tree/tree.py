@@ -21,9 +21,7 @@ class Place(NamedTuple):
 
 
 class Tree:
-    # Pointer files are placed by hand and rarely: what a folder holds is trusted for
-    # this long, which spares every thumbnail and file request a failed open per level
-    # (a failed GET per level on S3, where it is trusted longer).
+    # Pointer files are rarely placed: a folder's pointer is trusted this long.
     POINTER_TTL = 1.0
     POINTER_TTL_REMOTE = 60.0
 
@@ -37,15 +35,12 @@ class Tree:
         self.lock = threading.Lock()
 
     def locate(self, key, is_file=False):
-        """Follow pointer folders along a browse path to the storage that holds it.
-
-        With is_file, the last segment names a file, which cannot hold a pointer.
-        """
+        """Follow pointer folders along a browse path to its Place; is_file: the last part names a file."""
         storage, prefix, rest, readonly = self.root, "", key, self.root.readonly
         chain, seen = [], {self.root.identity}
         while True:
             parts = rest.split("/") if rest else []
-            # The root of a pointer's target may itself be a pointer: check it (depth 0) too.
+            # The root of a pointer's target may itself be a pointer.
             for depth in range(0 if chain else 1, len(parts) + (0 if is_file else 1)):
                 folder = "/".join(parts[:depth])
                 pointer = self._pointer_at(storage, folder, join(prefix, folder))
@@ -79,9 +74,7 @@ class Tree:
         return place, stat
 
     def opened(self, path):
-        """The browse path of what storage opens for path: path itself, unless a link or a pointer folder
-        on its way leads to another place of this tree, then that place's path. Access is decided on it
-        (a link `family/peek -> ../private` opens private/, whatever path was asked)."""
+        """The browse path of what storage opens for path, links and pointers followed: access is decided on it."""
         place = self.locate(path)
         key = place.storage.real_key(place.key)
         if place.storage is self.root:
@@ -90,9 +83,7 @@ class Tree:
         return join(place.prefix, key) if inner is None else inner
 
     def identity(self, path):
-        """What the folder or image at a browse path is, whatever path reaches it (a share is bound to it):
-        its device and inode on disk, so another one given the same name is another; in a bucket, where
-        a folder is only its key, an image's key with its size and time."""
+        """What the item at a browse path is, whatever path reaches it (a share is bound to it)."""
         place = self.locate(path)
         found = list(place.storage.identity_of(place.key))
         if not place.storage.folder_mtimes:
@@ -102,7 +93,6 @@ class Tree:
         return found
 
     def is_folder(self, path):
-        """Whether a browse path is a folder (NotFound when it is nothing)."""
         place = self.locate(path)
         return place.storage.stat(place.key).is_dir
 
@@ -119,7 +109,7 @@ class Tree:
             data = storage.read(join(folder, POINTER_FILE))
         except (NotFound, BadRequest):
             data = None
-        except Conflict as ex:  # a FIFO or a link holds the pointer's name
+        except Conflict as ex:  # a FIFO or a link holds the name
             raise BrokenPointer(ex.description, path=where) from None
         try:
             pointer = pointers.parse(data, where) if data is not None else None
@@ -142,7 +132,7 @@ class Tree:
         if graft is not None:
             kept = getattr(self.root.state, "root", None)  # a state root on disk
             if kept is not None and os.path.commonpath((kept, real)) in (kept, real):
-                # lenslet's own files shown as a tree, or the state root below the pointer inside its own target
+                # it would show lenslet's own files as a tree
                 raise Forbidden("pointer target overlaps the state root (LENSLET_STATE)", path=where, target=real)
             return self._grafted((real, where), lambda: LocalStorage(
                 real, state_dir=self.root.mount_state(where), readonly=not self.root.xmp_words, create=False,
@@ -150,11 +140,10 @@ class Tree:
         with self.lock:
             mount = self.mounts.get((real, pointer["readonly"]))
             if mount is None:
-                # A read-only target gets its state (and derived files) under ours.
+                # A read-only target keeps its state under ours.
                 state = os.path.join(self.root.state_root, name_of(MOUNTS), version_of(real.encode())) \
                     if pointer["readonly"] else None
-                # One lock folder for the whole gallery: an image reached through a pointer
-                # and through its own path is still one file with one lock.
+                # One lock folder for the gallery: an image reached by two paths has one lock.
                 mount = LocalStorage(real, state_dir=state, readonly=pointer["readonly"],
                                      lock_dir=getattr(self.root, "lock_dir", None))
                 self.mounts[(real, pointer["readonly"])] = mount
@@ -166,7 +155,7 @@ class Tree:
                             target=pointer["bucket"])
         from lenslet.storage.s3 import S3Storage  # boto3 only when a tree uses S3
         ident = (pointer["bucket"], pointer["prefix"], pointer["endpoint"], pointer["region"])
-        if getattr(self.root, "grafted", None) is not None:  # only read, readonly or not: lenslet's files kept apart
+        if getattr(self.root, "grafted", None) is not None:
             return self._grafted((ident, where), lambda: S3Storage(*ident[:2], endpoint=ident[2], region=ident[3],
                                                                     state_root=self.root.mount_state(where)))
         if pointer["readonly"]:
@@ -179,9 +168,7 @@ class Tree:
             return self.mounts[ident]
 
     def _grafted(self, ident, target):
-        """Under a state root (storage/routed.py), a pointer's target is only read and lenslet's files for it are
-        kept in the state root below the pointer folder's place (ident: the target and that place; target():
-        its storage): one mount per place, as each place has its own listings, thumbnails and sidecars."""
+        """One read-only mount per pointer place, with lenslet's files kept in the state root below it."""
         with self.lock:
             mount = self.mounts.get(ident)
             if mount is None:

@@ -1,4 +1,4 @@
-"""`python -m lenslet.worker`: run the background worker (gunicorn's supervisor starts it so)."""
+"""Run the background worker: `python -m lenslet.worker`."""
 
 import sys
 

@@ -1,11 +1,4 @@
-"""The worker process: a scanner, a few job threads, and a loop for heartbeats and leases.
-
-gunicorn's master starts it (see lenslet/service/supervisor.py); `lenslet worker` (or
-`python -m lenslet.worker`) runs it standalone, on this machine or another one sharing
-the tree. It stops on
-SIGTERM or SIGINT, finishing the jobs in hand, and by itself when the process
-that started it goes away.
-"""
+"""The worker process: a scanner, job threads, and a loop for heartbeats and leases."""
 
 import logging
 import os
@@ -22,12 +15,12 @@ from lenslet.worker.runner import Runner, run_one
 from lenslet.worker.scanner import Scanner
 
 log = logging.getLogger("lenslet.worker")
-PROGRESS_EVERY = 5.0  # seconds between progress lines while thumbnails are being made
+PROGRESS_EVERY = 5.0  # seconds between progress lines
 IDLE_POLL = 0.2       # seconds a job thread waits when the queue is empty
-# On S3 a scan lists every folder (a LIST each, billed): not more often than this.
+# on S3 a scan LISTs every folder, which is billed
 REMOTE_SCAN_INTERVAL = 30.0
-BACKOFF_MAX = 30.0    # seconds a job thread waits at most after the storage said it is busy
-TRASH_EVERY = 3600.0  # seconds between two looks for images in the trash past LENSLET_TRASH_DAYS
+BACKOFF_MAX = 30.0    # most seconds a job thread backs off
+TRASH_EVERY = 3600.0  # seconds between looks at the trash
 
 
 class Worker:
@@ -39,8 +32,8 @@ class Worker:
         self.wid = health.worker_id()
         self.started_at = clock()
         self.last_beat = self.last_recover = self.last_progress = self.last_renew = self.last_trash = 0.0
-        self.last_batch = None  # (started, finished) of the batch whose last line was logged
-        self.in_hand = set()  # names of the claimed jobs being run, whose leases this loop renews
+        self.last_batch = None  # (started, finished) of the batch last logged
+        self.in_hand = set()  # jobs being run, whose leases the loop renews
         self.stopping = threading.Event()
         self.runner = Runner(config, storage, clock)
         self.scanner = Scanner(self.runner, clock, stopping=self.stopping)
@@ -66,7 +59,7 @@ class Worker:
                     break
                 self.stopping.wait(min(self.config.heartbeat, 1.0))
         finally:
-            # Also on an unexpected error: the threads must not keep a dead loop's process alive.
+            # also on an error: the threads must not outlive the loop
             self.stopping.set()
             for thread in threads:
                 thread.join(timeout=30)
@@ -79,14 +72,14 @@ class Worker:
             try:
                 name, job = self.runner.take(self.cursor, self.wid, self.config.job_lease, self.runner.due)
             except LensletError as ex:
-                # Storage busy or unreachable (S3 throttling, a network blip): back off.
+                # storage busy or unreachable: back off
                 pause = min(BACKOFF_MAX, pause * 2)
                 log.error("cannot read the job queue: %s; waiting %.1fs", ex.description, pause)
                 self.stopping.wait(pause)
                 continue
             pause = IDLE_POLL
             if name is None:
-                if worked:  # the queue just ran dry: what the jobs freed goes back to the system
+                if worked:  # the queue ran dry: give freed memory back
                     memory.trim()
                     worked = False
                     try:
@@ -103,11 +96,8 @@ class Worker:
                 self.in_hand.discard(name)
 
     def scan(self):
-        """Scan the tree, then follow its change notices where the storage gives them, else poll.
-
-        A deep scan still lists every folder now and then: the safety net for what no
-        notice told (a file rewritten in place through a mapping, a missed event).
-        """
+        """Scan the tree, then follow its change notices where the storage gives them, else poll;
+        a deep scan now and then catches what no notice told."""
         watch = self.storage.watch() if self.config.watch else None
         self.scanner.watch = watch
         log.info("worker %s: %s", self.wid, "watching the tree for changes" if watch else "polling the tree")
@@ -135,15 +125,14 @@ class Worker:
                         self.scanner.scan_changed(changed)
                     continue  # changes() waited
             except Unavailable as ex:
-                # A share unmounted, say: its empty mount point is no gallery. Nothing is
-                # forgotten or rewritten; every folder is listed (and watched) again once it is back.
+                # a share unmounted, say: forget nothing, and list every folder again once it is back
                 if not unavailable:
                     log.error("worker %s: %s; waiting for it", self.wid, ex.description)
                 unavailable = full = True
             except Exception:  # noqa: BLE001 - a scan that failed is tried again next time
                 log.exception("scan failed")
                 full = True
-            interval = self.config.scan_interval if watch is None else 1.0  # 1 s: after a failed scan
+            interval = self.config.scan_interval if watch is None else 1.0  # with a watch, only after a failure
             self.stopping.wait(interval if self.storage.folder_mtimes else max(interval, REMOTE_SCAN_INTERVAL))
         if watch is not None:
             watch.close()
@@ -175,7 +164,7 @@ class Worker:
             except LensletError as ex:
                 log.error("cannot renew the lease of job %s: %s", name, ex.description)
                 continue
-            if not renewed and name in self.in_hand:  # one finished meanwhile has no claim left to renew
+            if not renewed and name in self.in_hand:  # not one finished meanwhile
                 log.warning("worker %s: lost the claim of job %s while running it", self.wid, name)
 
     def recover(self):
@@ -189,15 +178,15 @@ class Worker:
             log.error("cannot recover jobs: %s", ex.description)
         if not self.storage.readonly:
             try:
-                # Moves a killed process left half done (first on start, then now and then).
+                # moves a killed process left half done
                 operations.recover(self.storage, self.clock)
             except LensletError as ex:
                 log.error("cannot settle interrupted moves: %s", ex.description)
 
     def empty_trash(self):
-        """Delete images trashed more than LENSLET_TRASH_DAYS ago: at start, then every TRASH_EVERY seconds."""
+        """Delete images trashed more than LENSLET_TRASH_DAYS ago, now and then."""
         days = self.config.trash_days
-        # Every hour; for a trash of less than ten hours (tests, a demo) every tenth of it, at most every second.
+        # a short trash period (tests, a demo) is checked every tenth of it
         every = max(1.0, min(TRASH_EVERY, days * 86400 / 10))
         if days <= 0 or self.storage.readonly or self.clock() - self.last_trash < every:
             return
@@ -222,7 +211,7 @@ class Worker:
         batch = (progress.started, progress.done + progress.failed)
         if batch[1] and batch != self.last_batch:
             self.last_batch = batch
-            log.info("%s: done", progress.line())  # the batch's last word, however short it was
+            log.info("%s: done", progress.line())  # even for a short batch
 
     def no_thumbnail_jobs(self):
         """Whether no job that makes thumbnails is queued or running, here or in another worker."""
@@ -241,10 +230,10 @@ class Worker:
 
 def main():
     logs.setup(logging.INFO)
-    memory.map_big_buffers()  # the originals read for the thumbnail processes go back when sent
+    memory.map_big_buffers()  # originals sent to thumbnail processes go back when freed
     try:
         config = Config.from_env()
-        priority.run_below_people(config.worker_nice)  # before any thread: a thread starts at its creator's nice
+        priority.run_below_people(config.worker_nice)  # before any thread starts
         metrics.check(config)
         storage = open_storage(config)
     except LensletError as ex:

@@ -1,13 +1,4 @@
-"""Metadata follows an image moved by another tool, found by its content hash.
-
-After each rollup the worker looks at the orphan sidecars the scanner found (a
-sidecar whose image is gone): an image with the sidecar's `hash` and an empty place
-(no sidecar, or one holding only lenslet's hash) gets it, looked for in the same
-folder first, then anywhere in the tree through the rollup. Nothing else is ever
-replaced. A folder's pick follows the folder when another program renamed it under a
-state root (_bring_covers). A copy is not a move: images sharing one content keep their
-own metadata and are reported as exact duplicates in the health report.
-"""
+"""Give metadata left behind to the image another tool moved, found by its content hash."""
 
 import logging
 
@@ -23,12 +14,9 @@ KEPT = 200  # re-attachments remembered for the health report
 
 
 def reattach(runner):
-    """Give orphan sidecars (and thumbnails) to their moved images; return (what was done, duplicates).
-
-    duplicates: {hash: [paths]} of the images that share one content.
-    """
+    """Give orphan sidecars and thumbnails to their moved images; return (moves done, duplicates)."""
     storage = runner.storage
-    # A move through lenslet has its files apart for a moment: they are not orphans.
+    # a move through lenslet has its files apart for a moment: they are not orphans
     orphans, covers = ({}, {}) if moves_under_way(storage) else (_orphans_by_hash(storage, runner.summaries),
                                                                  _covers_left(storage, runner.summaries))
     groups = _rollup_by_hash(storage, set(orphans) | set(covers.values()))
@@ -45,7 +33,7 @@ def reattach(runner):
 
 
 def _orphans_by_hash(storage, scan):
-    """{hash: [image keys whose sidecar is left without its image]} from the scanner's summaries."""
+    """{hash: [keys of images gone that left a sidecar]} from the scanner's summaries."""
     found = {}
     for summary in scan.values():
         for key in summary.get("orphanSidecars", ()):
@@ -61,8 +49,7 @@ def _orphans_by_hash(storage, scan):
 
 
 def _covers_left(storage, scan):
-    """{folder the library lost that holds a pick: the hash of the picked image, as the folder's old listing
-    gives it} (what a folder nobody described a photo of is found again by)."""
+    """{lost folder with a picked cover: the picked image's hash from its old listing}."""
     found = {}
     for folder, summary in scan.items():
         name = listings.read_cover(storage, folder) if summary.get("orphanCover") else None
@@ -74,7 +61,7 @@ def _covers_left(storage, scan):
 
 
 def _rollup_by_hash(storage, wanted):
-    """{hash: [paths]} from the rollup: the hashes asked for, and every hash two images share."""
+    """{hash: [paths]} from the rollup: the hashes wanted, and every shared one."""
     groups = {}
 
     def collect(items):
@@ -93,7 +80,7 @@ def _rollup_by_hash(storage, wanted):
 
 
 def _homes_of(storage, orphan, digest, anywhere):
-    """Images an orphan sidecar may belong to (same hash): in its own folder first, then anywhere."""
+    """Yield images of the orphan's hash: in its own folder first, then anywhere."""
     folder = parent(orphan)
     here = [item["path"] for item in listings.stored_items(storage, folder)
             if item.get("hash") == digest and isinstance(item.get("path"), str)]
@@ -118,12 +105,8 @@ def _adopt(runner, source, target):
 
 
 def _bring_covers(runner, done, picked):
-    """A folder's picked cover goes where its images went, when the folder itself is gone: another program
-    renamed or moved it under a state root (beside the images the cover moves with its folder). Only where
-    every image re-attached from it went to one folder, which holds the photos of the same names (the folder
-    renamed, not some photos moved into another) and no pick of its own. A folder none was re-attached from
-    (nobody described a photo of it) goes by its pick: picked, {folder: the paths of the picked image's
-    content now}, must all lie in that one folder."""
+    """Move a lost folder's picked cover to the one folder its images all went to, if that is the folder
+    renamed (same photo names) and has no pick of its own."""
     storage = runner.storage
     went = {}
     for move in done:
@@ -135,20 +118,19 @@ def _bring_covers(runner, done, picked):
             continue
         new = new.pop()
         if _names(storage, new) != _names(storage, old):
-            continue  # photos moved into a folder that was there, not the folder renamed: it was not picked there
+            continue  # photos moved into another folder, not a rename
         try:
             storage.rename(join(old, FOLDER_SIDECAR), join(new, FOLDER_SIDECAR))
         except (NotFound, AlreadyExists):
-            continue  # no pick there, or the folder has one of its own: each stays as it is
+            continue  # no pick there, or the folder has its own
         except LensletError as ex:
             log.warning("cannot give %s the cover picked for %s: %s", new or "/", old or "/", ex.description)
             continue
         log.info("moved the cover picked for %s to %s", old or "/", new or "/")
-        runner.catalog.listings.listing_changed()  # as a pick through the API: counts are worked out again
+        runner.catalog.listings.listing_changed()  # counts are worked out again
 
 
 def _names(storage, folder):
-    """The names of a folder's photos, as its stored listing holds them."""
     return {item.get("name") for item in _items(storage, folder)}
 
 
@@ -156,25 +138,25 @@ def _items(storage, folder):
     try:
         return listings.stored_items(storage, folder)
     except LensletError:
-        return []  # a listing that cannot be read (its folder now a link out of the library): nothing to go by
+        return []  # e.g. its folder is now a link out of the library
 
 
 def _there(storage, key):
     try:
         return storage.exists(key)
     except BadPath:
-        return False  # its folder now a link out of the library: gone from it
+        return False  # its folder is now a link out of the library
 
 
 def _is_folder(storage, key):
     try:
         return storage.stat(key).is_dir
     except (NotFound, BadPath):
-        return False  # (a link out of the library is no folder of it)
+        return False
 
 
 def _bring_thumb(storage, source, target):
-    """The orphan's thumbnail goes with its sidecar, unless the image has a fresh one already."""
+    """Move the orphan's thumbnail with its sidecar, unless the image has one already."""
     old, new = storage.derived_key(thumb_of(source)), storage.derived_key(thumb_of(target))
     try:
         if storage.exists(new):

@@ -1,7 +1,4 @@
-"""The runner: does the queue's jobs against the tree.
-
-The Worker process runs it on a few threads; `lenslet index PATH` runs it once.
-"""
+"""The runner: does the queue's jobs against the tree."""
 
 import logging
 import threading
@@ -25,47 +22,38 @@ from lenslet.worker.reattach import KEPT, reattach
 
 log = logging.getLogger("lenslet.worker")
 
-CHUNK = 16  # thumbnails per job: small enough to spread over threads, big enough to batch manifest writes
-SWEEP_BATCH = 64  # folders per job when every thumbnail is looked at again
-# Without a settings record, the thumbnails of this many images in each of this many folders tell
-# whether a sweep is needed: a library copied with its thumbnails is not swept for nothing.
+CHUNK = 16  # thumbnails per job
+SWEEP_BATCH = 64  # folders per rethumb job
+# sampled to tell whether a copied library needs a sweep
 SAMPLE_FOLDERS = 64
 SAMPLE_IMAGES = 4
-DEBOUNCE = 1.0  # seconds a rollup waits after it is asked for, so a burst of changes makes one
-# ... and at least this many times as long as the last one took after it: every web process
-# reloads the rollup after it changes, so a big gallery must not rebuild it often.
+DEBOUNCE = 1.0  # seconds a rollup waits, so a burst of changes makes one
+# ... and this many times its last build, as every web process reloads a changed rollup
 ROLLUP_SPACING = 10
-# Jobs whose changes the next rollup must take in: listings, and the hashes a thumbnail job records
-# (re-attachment and duplicates find images by them in the rollup). A rollup claimed while another
-# thread runs one is built twice: that job asks for it again when it ends. So a rollup waits for them,
-# at most HOLD seconds in a row (a steady stream of them never keeps search behind for longer).
+# a rollup waits for these, at most HOLD seconds in a row
 FEEDS_ROLLUP = frozenset({"index", "hashes", "thumbs"})
 HOLD = 10.0
-# Jobs that wait while another thread builds the rollup, which is then built sooner.
+# jobs that wait while another thread builds the rollup
 BEHIND_ROLLUP = frozenset({"missing", "rethumb"})
-# Jobs whose changes the rollup built beside them lacks: the next one is not spaced once they are done.
+# once these are done, the next rollup is not spaced
 LATER_NEWS = FEEDS_ROLLUP | {"missing"}
 
 
 class Progress:
-    """Counts thumbnails to make and made, and says how it goes.
-
-    Counted by image: a folder indexed twice before its thumbnails are made (a scan
-    and a change notice, say) adds its images once, and an image ticks once.
-    """
+    """Count thumbnails to make and made, once per image."""
 
     def __init__(self, clock=time.monotonic):
         self.clock = clock
         self.total = self.done = self.failed = 0
         self.started = None
-        self.pending = set()  # keys of the images counted and not yet made
+        self.pending = set()  # counted, not yet made
         self.lock = threading.Lock()
 
     def add(self, keys):
         with self.lock:
             new = set(keys) - self.pending
             if not new:
-                return  # nothing new: a finished batch stays finished until it has been reported
+                return  # a finished batch stays finished until reported
             if not self.pending:
                 self.started, self.total, self.done, self.failed = self.clock(), 0, 0, 0
             self.pending |= new
@@ -74,7 +62,7 @@ class Progress:
     def tick(self, key, failed=False):
         with self.lock:
             if key not in self.pending:
-                return  # not counted (a thumbnail a web request asked for)
+                return
             self.pending.discard(key)
             if failed:
                 self.failed += 1
@@ -82,8 +70,7 @@ class Progress:
                 self.done += 1
 
     def settle(self):
-        """Stop waiting for the images counted whose job is gone (run by another worker, set aside): a
-        batch never waits for ever."""
+        """Stop waiting for counted images whose job went elsewhere."""
         with self.lock:
             self.done += len(self.pending)
             self.pending.clear()
@@ -107,16 +94,12 @@ class Progress:
 
 
 class Outcome(NamedTuple):
-    """What a runner did (Runner.outcome)."""
-
-    stats: dict  # the last rollup's counts, {} when this runner built none
-    made: int    # thumbnails made
-    errors: dict  # path -> reason, for files whose thumbnail failed
+    stats: dict
+    made: int
+    errors: dict  # path -> reason
 
 
 class Runner:
-    """Runs the jobs of the queue against the tree."""
-
     def __init__(self, config, storage, clock=time.time):
         self.storage = storage
         self.tree = Tree(config, storage)
@@ -125,35 +108,34 @@ class Runner:
         self.thumbs = Thumbs(self.tree, config, clock)
         self.previews = Previews(self.tree, config, self.thumbs, clock)
         self.large_thumbs = Previews(self.tree, config, self.thumbs, clock, large=True)
-        # Decoding, resizing and encoding on every core (LENSLET_THUMB_PROCESSES), started on first use.
+        # started on first use
         self.pool = pool.shared(config)
         self.clock = clock
         self.progress = Progress()
-        self.made = 0         # thumbnails this runner made
-        self.errors = {}      # path -> reason, for files whose thumbnail failed
-        self.failed = {}      # path -> (size, mtime) of the file as it failed: not tried (nor logged) again
-        self.making = set()   # paths whose thumbnail a job thread is making now
+        self.made = 0
+        self.errors = {}      # path -> reason
+        self.failed = {}      # path -> (size, mtime): not tried again until it changes
+        self.making = set()
         self.making_lock = threading.Lock()
-        self.runs = {}        # job kind -> when one last finished
-        self.stats = {}       # what the last rollup counted
-        self.summaries = {}   # folder -> what health reports of it: the scanner's last pass (scanned())
+        self.runs = {}        # kind -> when last finished
+        self.stats = {}
+        self.summaries = {}   # the scanner's, for health
         self.rollup_took = 0.0
-        self.rollup_ended = 0.0  # when the last rollup (and its search index) was done
-        self.first_scan = False  # whether the worker's first walk of the tree is under way (see Scanner.scan)
-        self.rollup_beside = set()  # the kinds of LATER_NEWS still to run when it was built
-        self.told_backlog = {}  # the jobs the last health report told of, by kind (health's own left out)
-        self.running = {}     # thread -> the kind of job it runs, or is claiming, or None (see take)
+        self.rollup_ended = 0.0  # search index included
+        self.first_scan = False
+        self.rollup_beside = set()  # LATER_NEWS kinds pending at the last rollup
+        self.told_backlog = {}
+        self.running = {}     # thread -> kind it runs or claims
         self.running_lock = threading.Lock()
-        self.holding_since = None  # when a rollup was first held for them (settled), while it is
-        self.reattached = []  # metadata given back to moved images, latest last
+        self.holding_since = None  # see settled
+        self.reattached = []  # latest last
         self.files = Files(self.tree, self.catalog, self.thumbs, config)
         self.trash_days = config.trash_days
-        self.trash = {"days": config.trash_days}  # the trash emptied by age: what /health tells of it
+        self.trash = {"days": config.trash_days}
 
     def run(self, job):
-        """Run one claimed job with the handler of its kind (jobs.claim sets aside kinds it does not know)."""
         handler = HANDLERS.get(job["kind"])
-        if handler is None:  # a job built by hand, not claimed: refused, never taken as done
+        if handler is None:  # built by hand, not claimed
             raise BadRequest("no such kind of job", kind=job["kind"])
         try:
             handler(self, job)
@@ -162,21 +144,19 @@ class Runner:
         self.runs[job["kind"]] = self.clock()
 
     def take(self, cursor, worker, lease, ready=None):
-        """Claim the next job this runner may run (cursor.next_job; ready(job) too, when given).
-        A job that feeds the rollup counts from before its claim: a rollup another thread claimed
-        between this claim and the job's start would be built twice (see settled)."""
+        """Claim the next job this runner may run; it counts as running from before its claim (see settled)."""
         def may_run(job):
             if not self.settled(job) or (ready is not None and not ready(job)):
                 return False
             if job["kind"] in BEHIND_ROLLUP and self.others_running({"rollup"}):
-                return False  # the rollup has the process to itself: search comes first
+                return False  # search comes first
             self._runs(job["kind"])  # the claim follows; another candidate if it fails
             return True
         name = None
         try:
             name, job = cursor.next_job(worker, lease, self.clock, may_run)
         finally:
-            if name is None:  # none claimed, or the queue could not be read: this thread feeds nothing
+            if name is None:
                 self._runs(None)
         return name, job
 
@@ -185,8 +165,7 @@ class Runner:
             self.running[threading.get_ident()] = kind
 
     def index_all(self, folders, rebuild=False):
-        """index() each folder, their listing changes told to other processes together, then queue the
-        thumbnails they miss CHUNK to a job, whatever folder they are in (one image a folder is common)."""
+        """Index each folder, then queue the thumbnails they miss, CHUNK to a job."""
         missing = []
         with self.folders.changes_told_once():
             for folder in folders:
@@ -197,12 +176,11 @@ class Runner:
             jobs.enqueue(self.storage, "missing", parent(keys[0]), self.clock, part="\0".join(keys), keys=keys)
 
     def index(self, folder, rebuild=False):
-        """Bring a folder's manifest up to date (rebuilt, with rebuild); return the keys of its images without
-        a thumbnail. A rebuild that found something new for search has asked for the rollup itself (refresh)."""
+        """Bring a folder's manifest up to date; return its images without a thumbnail."""
         try:
             self.folders.refresh(self.storage, folder, None, rebuild)
         except NotFound:
-            return []  # the folder went away since it was queued
+            return []  # gone since it was queued
         items = [item for page in self.folders.pages_of(self.storage, folder) for item in page["items"]
                  if isinstance(item, dict)]
         return [join(folder, item["name"]) for item in items
@@ -210,8 +188,7 @@ class Runner:
                 and join(folder, item["name"]) not in self.errors]
 
     def sweep(self, folder_keys, names=None):
-        """Rethumb folders one by one; the lowest priority yields: once a more urgent job is due (a
-        rollup, a thumbnail someone looks at), the folders left are queued again and it returns."""
+        """Rethumb folders, queueing those left again once a more urgent job is due."""
         for done, folder in enumerate(folder_keys, 1):
             finished = self.rethumb(folder, names)
             left = folder_keys[done:]
@@ -220,24 +197,22 @@ class Runner:
                 return
 
     def yield_to_urgent(self):
-        """Whether a job of the lowest priority should stop here: a more urgent one is due."""
         return jobs.more_urgent(self.storage, "rethumb", self.due)
 
     def rethumb(self, folder, names=None):
-        """Make again the thumbnails of a folder's images made with other settings; False when it
-        yielded to a more urgent job, the images left queued again."""
+        """Remake a folder's thumbnails made with other settings; False when it yielded."""
         if names is None:
             try:
                 names = [item["name"] for item in listings.stored_items(self.storage, folder) if item.get("hasThumb")]
             except NotFound:
-                return True  # gone since: nothing left to do here
+                return True
         again = []
         for name in names:
             try:
                 if not self.thumbs.up_to_date(self.storage, join(folder, name)):
                     again.append(name)
             except LensletError:
-                continue  # gone, or unreadable: the index job of its folder reports it
+                continue  # its folder's index job reports it
         self.progress.add(join(folder, name) for name in again)
         for start in range(0, len(again), CHUNK):
             self.make_thumbs(folder, again[start:start + CHUNK], remake=True)
@@ -248,8 +223,7 @@ class Runner:
         return True
 
     def sweep_thumbs(self, folder_keys, everything=False):
-        """After the settings changed (always, with everything): queue every folder's thumbnails made
-        otherwise, lowest priority."""
+        """Queue every folder for a rethumb if the settings changed (or with everything)."""
         if everything:
             self.thumbs.forget_settings(self.storage)
         recorded = self.thumbs.recorded_settings(self.storage)
@@ -257,7 +231,7 @@ class Runner:
             return 0
         folder_keys = sorted(folder_keys)
         if recorded is None and not everything and self.samples_current(folder_keys):
-            self.thumbs.remember_settings(self.storage)  # a copied library: its thumbnails say how they were made
+            self.thumbs.remember_settings(self.storage)  # a copied library
             return 0
         for start in range(0, len(folder_keys), SWEEP_BATCH):
             batch = folder_keys[start:start + SWEEP_BATCH]
@@ -266,7 +240,7 @@ class Runner:
         return len(folder_keys)
 
     def samples_current(self, folder_keys):
-        """Whether the thumbnails of a few images spread over the folders were all made with today's settings."""
+        """Whether sampled thumbnails were all made with today's settings."""
         step = max(1, len(folder_keys) // SAMPLE_FOLDERS)
         for folder in folder_keys[::step]:
             try:
@@ -287,9 +261,8 @@ class Runner:
         self.make_thumbs_of([join(folder, name) for name in names], remake)
 
     def make_thumbs_of(self, keys, remake=False):
-        """Make the thumbnails of some images on the pool's processes, then record their hashes in one pass
-        over each folder's listing (with remake, also those fresh but made with other settings)."""
-        with self.making_lock:  # an image two jobs ask for at once (a scan and a notice) is made, or failed, once
+        """Make some images' thumbnails, then record their hashes in one pass per folder."""
+        with self.making_lock:  # an image two jobs ask for at once is made once
             keys = [key for key in dict.fromkeys(keys) if key not in self.making]
             self.making.update(keys)
         try:
@@ -301,7 +274,7 @@ class Runner:
     def _make_thumbs(self, keys, remake):
         digests, todo = {}, []
         for key in keys:
-            if not self.thumbs.makes(name_of(key)):  # a video without ffmpeg: settled, never waited for
+            if not self.thumbs.makes(name_of(key)):  # a video without ffmpeg
                 self.progress.tick(key)
                 continue
             try:
@@ -310,7 +283,7 @@ class Runner:
             except LensletError as ex:
                 self.tally(key, ex)
                 continue
-            if self.failed.get(key) == (image.size, image.mtime):  # tried as it is now: settled, said once
+            if self.failed.get(key) == (image.size, image.mtime):  # failed as it is now: logged once
                 self.progress.tick(key, failed=True)
                 continue
             if found is None or (remake and not self.thumbs.current(found[0])):
@@ -330,8 +303,7 @@ class Runner:
             self.catalog.hashed(self.storage, folder, found)
 
     def make_posters(self, keys):
-        """Make videos' posters with ffmpeg, one at a time (it decodes on every core by itself); yield as
-        make_each does: (key, the video's hash, or the LensletError it met, logged once)."""
+        """Make videos' posters with ffmpeg, one at a time; yield like make_each."""
         for key in keys:
             try:
                 yield key, self.thumbs.make_poster(self.storage, key)
@@ -341,21 +313,20 @@ class Runner:
                 yield key, ex
 
     def record_found_hashes(self, job):
-        """Record the hashes web processes found in a folder while making thumbnails for a read
-        (catalog.hash_found), all in one pass: those noted in its spool, and a job's of an older lenslet."""
+        """Record the hashes web processes found in a folder, in one pass."""
         noted, notes = jobs.take_found_hashes(self.storage, job["path"])
         digests = {**found_hashes(job), **noted}
         if digests:
             try:
                 place = self.tree.locate(job["path"])
             except NotFound:
-                pass  # the folder went away since: nothing to record
+                pass
             else:
                 self.catalog.hashed(place.storage, place.key, digests)
         jobs.drop_notes(self.storage, notes)
 
     def tally(self, key, error):
-        """Count one image of a thumbnail job as done, or failed with error (a removed one is done)."""
+        """Count one image of a thumbnail job as done, or failed with error."""
         if error is None or isinstance(error, NotFound):
             self.errors.pop(key, None)
             self.failed.pop(key, None)
@@ -380,8 +351,7 @@ class Runner:
         self.stats["reattached"] = self.reattached
         jobs.enqueue(self.storage, "health", "", self.clock)
         self.keep_search_index()
-        # The next one is spaced by all a rollup costs: indexing it for search costs twice its build, and
-        # spaced by its build alone, a rollup ran every second or so while people tagged.
+        # space the next one by all this one cost, search index included
         self.rollup_ended = self.clock()
         self.rollup_took = self.rollup_ended - built_at
         self.rollup_beside = beside
@@ -389,8 +359,7 @@ class Runner:
                  self.stats["images"], self.stats["folders"], self.rollup_took, ", ".join(sorted(beside)) or "no")
 
     def keep_search_index(self):
-        """Index the new rollup for search once here, so a web process that starts reads the
-        index in well under a second instead of building it (seconds for a big gallery)."""
+        """Index the new rollup for search once, so web processes need not."""
         try:
             loaded, (index, columns) = rollup.load(self.storage, rollup.stat(self.storage), index_items)
             try:
@@ -402,35 +371,30 @@ class Runner:
             log.warning("cannot keep the search index: %s", getattr(ex, "description", ex))
 
     def scanned(self, summaries):
-        """Take the scanner's summaries of its last pass (a copy of its own: replaced whole, never changed)."""
+        """Take the scanner's summaries of its last pass (replaced whole, never changed)."""
         self.summaries = summaries
 
     def progress_line(self):
-        """How the thumbnails go: made, failed, rate and time left."""
         return self.progress.line()
 
     def outcome(self):
-        """What this runner did: the last rollup's counts ({} when it built none), the thumbnails it
-        made, and the files whose thumbnail failed (path -> reason)."""
         return Outcome(dict(self.stats), self.made, dict(self.errors))
 
     def due(self, job):
-        """Whether a queued job may run now (a rollup waits for its burst to settle, and see settled)."""
+        """Whether a queued job may run now: a rollup waits for its burst to settle."""
         if job.get("kind") != "rollup":
             return True
         now, asked = self.clock(), job.get("queuedAt", 0.0)  # a number: jobs.upgrade
         if asked > now:
-            asked = 0.0  # still to come (another host's clock ahead, or forged): it would wait for it
+            asked = 0.0  # in the future (another host's clock, or forged)
         if self.first_scan or not self.settled(job) or now < asked + DEBOUNCE:
             return False
-        # Once the work a rollup was built beside is done, the next one takes it in at once.
+        # no spacing once the work a rollup was built beside is done
         return now >= self.rollup_ended + ROLLUP_SPACING * self.rollup_took or \
             bool(self.rollup_beside) and not self.pending(self.rollup_beside)
 
     def settled(self, job):
-        """Whether a queued job may run now as far as this runner's other threads go: a rollup waits
-        while one of them runs a job it must take in (FEEDS_ROLLUP), at most HOLD seconds after it
-        was first held. Other workers' jobs are not seen: a rollup built meanwhile is asked for again."""
+        """Whether a rollup may run as far as this runner's other threads go (FEEDS_ROLLUP, HOLD)."""
         if job.get("kind") != "rollup":
             return True
         with self.running_lock:
@@ -442,18 +406,17 @@ class Runner:
             return self.clock() >= self.holding_since + HOLD
 
     def others_running(self, kinds):
-        """Whether another thread of this runner runs (or is claiming) a job of one of these kinds."""
+        """Whether another thread runs or claims a job of one of these kinds."""
         me = threading.get_ident()
         return any(kind in kinds for thread, kind in list(self.running.items()) if thread != me)
 
     def pending(self, kinds):
-        """Those of these kinds another thread runs or the queue holds (one listing of the queue)."""
+        """Return the kinds another thread runs or the queue holds."""
         queued = {jobs.kind_in(name) for name in jobs.waiting(self.storage)}
         return {kind for kind in kinds if kind in queued or self.others_running({kind})}
 
     def empty_trash(self):
-        """Delete for good what has been in the trash longer than LENSLET_TRASH_DAYS (each logged), noted for
-        /health; answer how many went."""
+        """Delete for good what is in the trash past LENSLET_TRASH_DAYS; return how many."""
         days = self.trash_days
         deleted, failed = self.files.empty_trash(days)
         for path in deleted:
@@ -463,7 +426,7 @@ class Runner:
         self.trash = {"days": days, "lastLook": self.clock(), "deleted": len(deleted),
                       "deletedTotal": self.trash.get("deletedTotal", 0) + len(deleted), "failed": len(failed)}
         if deleted or failed:
-            jobs.enqueue(self.storage, "health", "", self.clock)  # /health tells of it soon
+            jobs.enqueue(self.storage, "health", "", self.clock)
         return len(deleted)
 
     def health(self):
@@ -477,18 +440,17 @@ class Runner:
         self.told_backlog = _others(told)
 
     def queue_ran_dry(self):
-        """Ask for a health report when the jobs the last one told of have run since and no report came
-        after them: one made while another thread still had a job told of it until the next change."""
+        """Ask for a health report once the backlog the last one told of has changed."""
         if self.told_backlog and _others(jobs.backlog(self.storage)) != self.told_backlog:
             jobs.enqueue(self.storage, "health", "", self.clock)
 
 
 def _others(backlog):
-    """A backlog without health reports: a report counts itself, and asking for one must not ask for more."""
+    """A backlog without health jobs, which must not ask for more."""
     return {kind: count for kind, count in backlog.items() if kind != "health"}
 
 
-# The worker's side of jobs.PRIORITY: what each kind of job does (a test holds the two to one set of kinds).
+# the worker's side of jobs.PRIORITY (a test checks both name the same kinds)
 HANDLERS = {
     "index": lambda runner, job: runner.index_all(job.get("folders") or [job["path"]], job.get("kinds") is True),
     "thumbs": lambda runner, job: runner.make_thumbs(job["path"], job.get("names", [])),
@@ -502,15 +464,13 @@ HANDLERS = {
 
 
 def job_keys(job):
-    """The images of a job of missing thumbnails (a list of keys; read as input, anything else is none)."""
+    """Return the image keys of a missing-thumbnails job, which is input."""
     keys = job.get("keys")
     return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
 
 
 def drain(runner, worker, lease=3600, ran=None, ready=None, cursor=None):
-    """Run queued jobs (those ready(job) accepts) until none is left: `lenslet index`, tests, benchmarks.
-    Threads draining one queue together share one cursor; a thread finding only a rollup that waits
-    for another's index job (Runner.settled) leaves it to that thread."""
+    """Run queued jobs that ready(job) accepts until none is left; threads draining together share a cursor."""
     cursor = cursor or jobs.Cursor(runner.storage)
     while True:
         name, job = runner.take(cursor, worker, lease, ready)
@@ -522,7 +482,7 @@ def drain(runner, worker, lease=3600, ran=None, ready=None, cursor=None):
 
 
 def run_one(runner, name, job):
-    """Run a claimed job; a failure is logged and counted, never raised: the worker goes on."""
+    """Run a claimed job; a failure is logged and counted, never raised."""
     timer = metrics.Timer()
     try:
         with timer:
@@ -531,9 +491,9 @@ def run_one(runner, name, job):
         log.error("job %s %r failed: %s", job["kind"], job["path"], ex.description)
     except Exception:  # noqa: BLE001 - a bug in one job must not stop the others
         log.exception("job %s %r crashed", job["kind"], job["path"])
-    # A claimed job is of a known kind (jobs.claim sets the others aside): a label from a fixed set.
+    # jobs.claim sets unknown kinds aside, so labels come from a fixed set
     metrics.job(job["kind"] if job["kind"] in jobs.PRIORITY else "other", timer.seconds)
     try:
         jobs.finish(runner.storage, name)
-    except LensletError as ex:  # the storage went away meanwhile: the claim lapses and the job runs again
+    except LensletError as ex:  # the claim lapses and the job runs again
         log.error("job %s %r: cannot mark it done: %s", job["kind"], job.get("path"), ex.description)
