@@ -5,7 +5,7 @@ The worker itself lives in lenslet/worker/; see process.py there.
 
 import sys
 
-from lenslet.worker.process import main
+from lenslet.worker.loop import main
 
 if __name__ == "__main__":
     sys.exit(main())

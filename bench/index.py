@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.common import index_tree  # noqa: E402
 from bench.thumbs import photo  # noqa: E402
 from lenslet.config import Config  # noqa: E402
-from lenslet.images.decode import make_thumbnail  # noqa: E402
+from lenslet.images.pillow import make_thumbnail  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
 from lenslet.worker.runner import Runner  # noqa: E402
 

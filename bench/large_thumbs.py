@@ -6,7 +6,7 @@ a 2x screen.
 Photos: the JPEGs of --photos (real ones: Debian's wallpapers, say, `apt-get download desktop-base` and
 `dpkg -x` the .deb into a folder), else drawn with Pillow at 3000x2000 with a photo's kind of detail (said
 in the output). For each size (LENSLET_THUMB_SIZE's 256, LENSLET_THUMB_SIZE_LARGE's 512) a fresh process
-makes every thumbnail as lenslet does (decode.make_thumbnail: draft scaling, one resize, WebP at quality
+makes every thumbnail as lenslet does (pillow.make_thumbnail: draft scaling, one resize, WebP at quality
 70) and reports its time and its peak memory (ru_maxrss), so each figure is that size's alone; the ratio
 large/small is printed beside them.
 
@@ -27,7 +27,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from lenslet.images import decode  # noqa: E402
+from lenslet.images import pillow  # noqa: E402
 
 SMALL, LARGE, QUALITY, MAX_PIXELS = 256, 512, 70, 100_000_000
 ROW = 180  # CSS px: the height of a Rows tile (gallery.css --row)
@@ -54,12 +54,12 @@ def child(size, paths_file):
     start = time.perf_counter()
     for path in paths:
         with open(path, "rb") as stream:
-            thumb = decode.make_thumbnail(stream, size, QUALITY, MAX_PIXELS)
+            thumb = pillow.make_thumbnail(stream, size, QUALITY, MAX_PIXELS)
         made.append(len(thumb))
     seconds = time.perf_counter() - start
     for path in paths:
         with open(path, "rb") as stream:
-            found = decode.probe(stream)
+            found = pillow.probe(stream)
         dims.append((found["w"], found["h"]))
     print(json.dumps({"seconds": seconds, "peakKB": peak_kb(), "bytes": made, "dims": dims}))
 

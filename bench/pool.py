@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.photos import kind, photos  # noqa: E402
-from lenslet.images.decode import WEBP_METHOD  # noqa: E402
+from lenslet.images.pillow import WEBP_METHOD  # noqa: E402
 from lenslet.images.pool import ThumbPool, _context, process_count  # noqa: E402
 
 SIZE, QUALITY, MAX_PIXELS = 256, 70, 100_000_000

@@ -30,7 +30,7 @@ os.environ.setdefault("VIPS_CONCURRENCY", "1")  # one libvips thread: one core, 
 from PIL import Image, features  # noqa: E402
 
 from bench.photos import kind, photos  # noqa: E402
-from lenslet.images import decode  # noqa: E402
+from lenslet.images import pillow  # noqa: E402
 
 QUALITY, MAX_PIXELS = 70, 100_000_000
 LENSLET = ("open", "decode", "convert", "resize", "encode")
@@ -41,27 +41,27 @@ def lenslet_stages(data, size):
     """Seconds of each of make_thumbnail's stages for one photo, as it runs them."""
     spent, clock = {}, time.perf_counter
     start = clock()
-    with Image.open(io.BytesIO(data), formats=decode.open_formats()) as img:
-        img.draft(img.mode, decode.fitted(img.size, size))
+    with Image.open(io.BytesIO(data), formats=pillow.open_formats()) as img:
+        img.draft(img.mode, pillow.fitted(img.size, size))
         spent["open"] = clock() - start
         start = clock()
         img.load()
         spent["decode"] = clock() - start
         start = clock()
-        thumb = decode._without_opaque_alpha(decode._displayable(img))
+        thumb = pillow._without_opaque_alpha(pillow._displayable(img))
         spent["convert"] = clock() - start
         start = clock()
         thumb.thumbnail((size, size), Image.Resampling.BICUBIC, reducing_gap=1.0)
         spent["resize"] = clock() - start
     start = clock()
-    thumb.save(io.BytesIO(), "WEBP", quality=QUALITY, method=decode.WEBP_METHOD)
+    thumb.save(io.BytesIO(), "WEBP", quality=QUALITY, method=pillow.WEBP_METHOD)
     spent["encode"] = clock() - start
     return spent
 
 
 def lenslet_whole(data, size):
     start = time.perf_counter()
-    decode.make_thumbnail(io.BytesIO(data), size, QUALITY, MAX_PIXELS)
+    pillow.make_thumbnail(io.BytesIO(data), size, QUALITY, MAX_PIXELS)
     return time.perf_counter() - start
 
 
@@ -73,7 +73,7 @@ def libvips_stages(pyvips, path, size):
     thumb = pyvips.Image.thumbnail(path, size).copy_memory()
     shrunk = clock() - start
     start = clock()
-    thumb.webpsave_buffer(Q=QUALITY, effort=decode.WEBP_METHOD, keep="none")
+    thumb.webpsave_buffer(Q=QUALITY, effort=pillow.WEBP_METHOD, keep="none")
     encode = clock() - start
     # The decode alone: a JPEG at the shrink-on-load factor its thumbnail took, a PNG whole.
     full = pyvips.Image.new_from_file(path, access="sequential")
@@ -119,7 +119,7 @@ def main():
                     samples.setdefault((side, stage), []).append(seconds * 1000)
         for (side, stage), values in samples.items():
             per_photo.setdefault((kind(path), side, stage), []).append(statistics.median(values))
-    print(f"{len(paths)} photos, thumbnails of {args.size} px, WebP quality {QUALITY} method {decode.WEBP_METHOD}, "
+    print(f"{len(paths)} photos, thumbnails of {args.size} px, WebP quality {QUALITY} method {pillow.WEBP_METHOD}, "
           f"one core; Pillow {Image.__version__} (zlib {features.version('zlib')}, libjpeg "
           f"{features.version('jpg')}), libvips {pyvips.version(0)}.{pyvips.version(1)}")
     print("median ms per photo (the stages' medians need not add up to the whole's)")

@@ -23,7 +23,7 @@ os.environ.setdefault("VIPS_CONCURRENCY", "1")
 from PIL import Image, ImageDraw, ImageFilter, ImageOps  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from lenslet.images.decode import make_thumbnail  # noqa: E402
+from lenslet.images.pillow import make_thumbnail  # noqa: E402
 
 try:
     import pyvips

@@ -32,14 +32,14 @@ from bench.common import PROJECT, Server  # noqa: E402
 BASELINE = """
 import io, sys, threading
 sys.path.insert(0, {project!r})
-from lenslet.images import decode
+from lenslet.images import pillow
 data, small, at_once = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read(), int(sys.argv[3])
 
 def peak():
     return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) / 1024
 
 def decode(image=data):  # what an upload did before: its thumbnail made in the web process, whatever its size
-    decode.make_thumbnail(io.BytesIO(image), 256, 70, 100_000_000)
+    pillow.make_thumbnail(io.BytesIO(image), 256, 70, 100_000_000)
 
 decode(small)  # imports and first-use costs paid before measuring
 started = peak()

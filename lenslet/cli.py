@@ -52,7 +52,7 @@ def serve(args):
 
 def worker(args):
     """Run the background worker in the foreground, without gunicorn."""
-    from lenslet.worker.process import main as run_worker
+    from lenslet.worker.loop import main as run_worker
     if args.path is not None:
         os.environ["LENSLET_ROOT"] = args.path
     return run_worker()

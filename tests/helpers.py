@@ -27,7 +27,7 @@ from openapi_check import spec_checked
 from PIL import Image
 
 from lenslet.app import create_app
-from lenslet.images import decode
+from lenslet.images import pillow
 from lenslet.storage import open_storage
 from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
@@ -60,9 +60,9 @@ def exif_photo(camera=None, taken=None, fmt="JPEG", size=(24, 16)):
     """An image's bytes, with EXIF make/model (a pair) and time taken ("2020:05:01 10:00:00") when given."""
     exif = Image.Exif()
     if camera:
-        exif[decode.MAKE], exif[decode.MODEL] = camera
+        exif[pillow.MAKE], exif[pillow.MODEL] = camera
     if taken:
-        exif.get_ifd(decode.EXIF_IFD)[decode.DATE_TIME_ORIGINAL] = taken
+        exif.get_ifd(pillow.EXIF_IFD)[pillow.DATE_TIME_ORIGINAL] = taken
     out = io.BytesIO()
     Image.new("RGB", size, (90, 120, 200)).save(out, fmt, exif=exif.tobytes())
     return out.getvalue()

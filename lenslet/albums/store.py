@@ -18,7 +18,7 @@ from lenslet.errors import (
     TooLarge,
     Unavailable,
 )
-from lenslet.images.decode import content_hash_of
+from lenslet.images.pillow import content_hash_of
 from lenslet.layout import ALBUMS, TRASH, is_image, join, name_of, parent
 from lenslet.search import rollup
 from lenslet.search.searcher import search_id

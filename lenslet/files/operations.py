@@ -15,7 +15,7 @@ from lenslet import jobs
 from lenslet.errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
 from lenslet.files import moves
 from lenslet.formats import stacks
-from lenslet.images import decode
+from lenslet.images import pillow
 from lenslet.layout import (
     FOLDER_MARKER,
     FOLDER_SIDECAR,
@@ -59,7 +59,7 @@ class Files:
         if not storage.stat(place.key).is_dir:
             raise BadRequest("not a folder", path=folder)
         head = _read_head(stream)
-        name = moves.upload_name(filename, decode.sniff(head))
+        name = moves.upload_name(filename, pillow.sniff(head))
         for _ in range(3):  # the name may be taken between the look and the write
             if conflict == "rename":
                 name = moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate)))
@@ -355,7 +355,7 @@ class Files:
         place = self.tree.locate(path, is_file=True)
         self.tree.locate_image(path)
         with place.storage.open(place.key) as stream:
-            return decode.content_hash_of(stream)
+            return pillow.content_hash_of(stream)
 
     def _plan_trash(self, path):
         place = self._writable(path, is_file=True)
@@ -676,8 +676,8 @@ def _state(storage, src, dst):
 
 def _read_head(stream):
     head = b""
-    while len(head) < decode.SNIFF_BYTES:
-        chunk = stream.read(decode.SNIFF_BYTES - len(head))
+    while len(head) < pillow.SNIFF_BYTES:
+        chunk = stream.read(pillow.SNIFF_BYTES - len(head))
         if not chunk:
             break
         head += chunk

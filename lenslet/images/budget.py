@@ -4,7 +4,7 @@ import math
 import threading
 import time
 
-from lenslet.images.decode import OverBudget
+from lenslet.images.pillow import OverBudget
 
 
 class Pixels:

@@ -4,7 +4,7 @@ import io
 
 from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
 from lenslet.formats import embedded, xmp
-from lenslet.images import decode
+from lenslet.images import pillow
 from lenslet.layout import is_shown, kind_of, mime_of, name_of
 from lenslet.storage import HEAD_BYTES
 
@@ -21,7 +21,7 @@ def refuse_unshown(key):
 def content_hash(storage, key):
     try:
         with storage.open(key) as stream:
-            return decode.content_hash_of(stream)
+            return pillow.content_hash_of(stream)
     except LensletError:
         return None
 
@@ -29,8 +29,8 @@ def content_hash(storage, key):
 def read_image(storage, key):
     """Read an original whole, once sniffed as an image."""
     refuse_unshown(key)
-    with storage.open_head(key, decode.SNIFF_BYTES) as stream:
-        decode.sniff(stream.read(decode.SNIFF_BYTES))
+    with storage.open_head(key, pillow.SNIFF_BYTES) as stream:
+        pillow.sniff(stream.read(pillow.SNIFF_BYTES))
     return storage.read_with_stat(key)
 
 
@@ -39,7 +39,7 @@ def open_image(storage, key):
     refuse_unshown(key)
     stream, stat = storage.open_with_stat(key)
     try:
-        decode.sniff(stream.read(decode.SNIFF_BYTES))
+        pillow.sniff(stream.read(pillow.SNIFF_BYTES))
         stream.seek(0)
     except BaseException:
         stream.close()
@@ -61,7 +61,7 @@ def probe(storage, key, with_embedded=False):
     except LensletError as ex:
         return {"error": ex.description}
     try:
-        found = decode.probe(io.BytesIO(head))
+        found = pillow.probe(io.BytesIO(head))
     except Undecodable:
         found = None  # metadata longer than the head
     except LensletError as ex:
@@ -122,12 +122,12 @@ def probe_image(storage, key, details=False):
         return unread(key, details)
     with storage.open_head(key) as stream:
         try:
-            return decode.probe(stream, details)
+            return pillow.probe(stream, details)
         except Undecodable:
             if storage.folder_mtimes:
                 raise  # local: the head was the whole file
     # metadata longer than the head: read the whole file
-    return decode.probe(io.BytesIO(storage.read(key)), details)
+    return pillow.probe(io.BytesIO(storage.read(key)), details)
 
 
 def examine(storage, key, embedded=False):

@@ -14,7 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from lenslet import errors, memory
 from lenslet.config import THUMB_IDLE
-from lenslet.images import decode
+from lenslet.images import pillow
 from lenslet.images.budget import Pixels
 
 # Free heap a child keeps for the next big image: fewer page faults.
@@ -37,9 +37,9 @@ def process_count(setting):
 
 def make(data, size, quality, max_pixels, xmp=None):
     """Return (WebP bytes, content hash) of an original's bytes."""
-    digest = decode.content_hash(data)
-    thumb = decode.make_thumbnail(io.BytesIO(data), size, quality, max_pixels, xmp=xmp)
-    if decode.decode_cost(data, size) > KEEP_HEAP_BELOW:
+    digest = pillow.content_hash(data)
+    thumb = pillow.make_thumbnail(io.BytesIO(data), size, quality, max_pixels, xmp=xmp)
+    if pillow.decode_cost(data, size) > KEEP_HEAP_BELOW:
         memory.trim()
     return thumb, digest
 
@@ -122,7 +122,7 @@ class ThumbPool:
 
     def submit(self, data, xmp=None):
         """Return a Ticket once the decode fits the pool's pixel budget."""
-        cost = decode.decode_cost(data, self.size)
+        cost = pillow.decode_cost(data, self.size)
         self.pixels.take(cost, math.inf)
         return self._ticket(data, xmp, cost)
 
@@ -150,7 +150,7 @@ class ThumbPool:
                     except errors.LensletError as ex:
                         ahead.append((item, ex))
                         continue
-                    cost = decode.decode_cost(data, self.size)
+                    cost = pillow.decode_cost(data, self.size)
                     # Settle our own tickets first, or wait for ever on our own pixels.
                     while not self.pixels.take(cost, None if ahead else math.inf):
                         yield from self._settle_oldest(ahead)

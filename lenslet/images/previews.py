@@ -6,7 +6,7 @@ from concurrent.futures import TimeoutError as WaitedTooLong
 
 from lenslet import jobs
 from lenslet.errors import Foreign, LensletError, NotFound
-from lenslet.images import decode, pool, video
+from lenslet.images import pillow, pool, video
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.images.thumbs import Pending, SingleFlight, source_of
 from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, kind_of, name_of, preview_of
@@ -108,8 +108,8 @@ class Previews:
         share = self.thumbs.pixels.share(deadline - self.clock())
         try:
             with stream:
-                preview = decode.make_thumbnail(stream, self.size, self.quality, self.max_pixels, budget=share)
-        except decode.OverBudget:
+                preview = pillow.make_thumbnail(stream, self.size, self.quality, self.max_pixels, budget=share)
+        except pillow.OverBudget:
             return None
         finally:
             share.release()

@@ -13,11 +13,11 @@ import orjson
 from lenslet import jobs, memory, metrics
 from lenslet.config import MAX_THUMB_SIZE
 from lenslet.errors import LensletError, NotAFolder, NotFound, Unavailable
-from lenslet.formats import webp
-from lenslet.images import decode, video
+from lenslet.formats import webp_chunks
+from lenslet.images import pillow, video
 from lenslet.images.budget import Pixels
-from lenslet.images.decode import content_hash, content_hash_of
 from lenslet.images.originals import open_image, read_image, refuse_unshown
+from lenslet.images.pillow import content_hash, content_hash_of
 from lenslet.layout import THUMB_SETTINGS, is_shown, kind_of, thumb_of, url_version
 from lenslet.recent import Recent
 
@@ -49,7 +49,7 @@ _DURATION = re.compile(rb'lenslet:duration="(\d{1,9}(?:\.\d{1,6})?)"')
 
 def duration_of(data):
     """Return a video's length as its thumbnail records it, or None."""
-    for fourcc, start, length in webp.chunks(data):
+    for fourcc, start, length in webp_chunks.chunks(data):
         if fourcc == b"XMP ":
             found = _DURATION.search(data, start, start + length)
             return float(found.group(1)) if found else None
@@ -57,7 +57,7 @@ def duration_of(data):
 
 
 def recorded(data):
-    for fourcc, start, length in webp.chunks(data):
+    for fourcc, start, length in webp_chunks.chunks(data):
         if fourcc == b"XMP ":
             found = _RECORD.search(data, start, start + length)
             return (found.group(1).decode(), found.group(2).decode()) if found else (None, None)
@@ -69,7 +69,7 @@ MAX_THUMB_BYTES = 16 << 20
 
 def problem(data):
     """Return why a file named like a thumbnail is not one lenslet made, or None."""
-    return webp.problem(data, MAX_THUMB_SIZE)
+    return webp_chunks.problem(data, MAX_THUMB_SIZE)
 
 
 class Pending(Unavailable):
@@ -157,7 +157,7 @@ class Thumbs:
         with storage.open_seekable(key) as stream:
             frame, seconds = video.poster(self.ffmpeg, stream)
             xmp = record(source_of(stat), self.settings, seconds)
-            self._store(storage, key, _logged(key, lambda: decode.make_thumbnail(
+            self._store(storage, key, _logged(key, lambda: pillow.make_thumbnail(
                 io.BytesIO(frame), self.size, self.quality, self.max_pixels, xmp=xmp)))
             stream.seek(0)
             return content_hash_of(stream)
@@ -264,7 +264,7 @@ class Thumbs:
         share = self.pixels.share(deadline - self.clock())
         try:
             return self.make(storage, key, share)
-        except decode.OverBudget:
+        except pillow.OverBudget:
             return None
         finally:
             share.release()
@@ -327,7 +327,7 @@ class Thumbs:
             share = self.pixels.share(deadline - self.clock())
             try:
                 thumb, digest = self._made_here(key, io.BytesIO(data), xmp, share), content_hash(data)
-            except decode.OverBudget:
+            except pillow.OverBudget:
                 pass
             finally:
                 share.release()
@@ -341,7 +341,7 @@ class Thumbs:
         return digest
 
     def _made_here(self, key, stream, xmp, budget):
-        return _logged(key, lambda: decode.make_thumbnail(stream, self.size, self.quality,
+        return _logged(key, lambda: pillow.make_thumbnail(stream, self.size, self.quality,
                                                           self.max_pixels, xmp=xmp, budget=budget))
 
     def _store(self, storage, key, thumb):

@@ -6,7 +6,7 @@ from lenslet.people.users import OPEN
 from lenslet.resources import MAX_QUERY_STRING, sites
 from lenslet.resources.http import vary_also
 from lenslet.resources.static import is_page
-from lenslet.storage.routed import LIBRARY_READ_ONLY
+from lenslet.storage.state_root import LIBRARY_READ_ONLY
 
 PREFIXES = ("", "/api")  # the API is also served under /api
 READS = frozenset(("GET", "HEAD", "OPTIONS"))

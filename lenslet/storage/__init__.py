@@ -164,7 +164,7 @@ def _nested(a, b):
 
 def _state_rooted(config):
     """A read-only library, with all lenslet writes in the state root."""
-    from lenslet.storage.routed import StateRooted
+    from lenslet.storage.state_root import StateRooted
     state = open_state_root(config, config.state)
     local_state = cache_folder(config, config.state) if state.backend == "s3" else state.state_root
     if config.s3_bucket:

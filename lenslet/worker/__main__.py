@@ -2,6 +2,6 @@
 
 import sys
 
-from lenslet.worker.process import main
+from lenslet.worker.loop import main
 
 sys.exit(main())

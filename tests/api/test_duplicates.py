@@ -12,7 +12,7 @@ from openapi_check import spec_checked
 
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.images.decode import content_hash
+from lenslet.images.pillow import content_hash
 from lenslet.people.users_file import Directory
 from lenslet.storage import open_storage
 

@@ -11,7 +11,7 @@ from helpers import draw
 from PIL import Image
 
 from lenslet.config import Config
-from lenslet.images import budget, decode
+from lenslet.images import budget, pillow
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import INLINE_PIXELS, Pending, Thumbs
 from lenslet.storage import LocalStorage
@@ -87,7 +87,7 @@ def test_a_decode_that_can_never_fit_is_refused_at_once_and_gives_nothing_back_t
     pixels = budget.Pixels(100)
     share = pixels.share(30)
     started = time.monotonic()
-    with pytest.raises(decode.OverBudget):
+    with pytest.raises(pillow.OverBudget):
         share.take(101)  # more than the process may ever hold: no wait for others
     assert time.monotonic() - started < 5 and pixels.left == 100
     share.take(60)

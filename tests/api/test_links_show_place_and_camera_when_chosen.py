@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from lenslet.cli import main as lenslet
-from lenslet.images import decode
+from lenslet.images import pillow
 
 GPS_IFD = 0x8825
 
@@ -16,7 +16,7 @@ GPS_IFD = 0x8825
 def photo_at_home():
     """A JPEG saying a camera and a GPS position (52.37 N, 4.89 E)."""
     exif = Image.Exif()
-    exif[decode.MAKE], exif[decode.MODEL] = "Canon", "Canon EOS R5"
+    exif[pillow.MAKE], exif[pillow.MODEL] = "Canon", "Canon EOS R5"
     exif.get_ifd(GPS_IFD).update({1: "N", 2: (52.0, 22.0, 12.0), 3: "E", 4: (4.0, 53.0, 24.0)})
     out = io.BytesIO()
     Image.new("RGB", (24, 16), (90, 120, 200)).save(out, "JPEG", exif=exif.tobytes())

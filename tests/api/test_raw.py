@@ -11,7 +11,7 @@ from PIL import Image, ImageStat
 
 from lenslet import layout
 from lenslet.errors import Undecodable
-from lenslet.images import decode, raw
+from lenslet.images import pillow, raw
 from lenslet.resources import openapi
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
@@ -315,12 +315,12 @@ def test_uploads_of_raws_keep_their_extension(client, tree):
     (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heix", "image/heic"),
     (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "image/avif"),
     (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1avif", "image/avif"),
-    (b"II*\x00\x08\x00\x00\x00", decode.RAW), (b"MM\x00*\x00\x00\x00\x08", decode.RAW),
-    (b"IIRO\x08\x00\x00\x00", decode.RAW),
-    (b"IIU\x00\x08\x00\x00\x00", decode.RAW), (b"FUJIFILMCCD-RAW 0201", decode.RAW),
+    (b"II*\x00\x08\x00\x00\x00", pillow.RAW), (b"MM\x00*\x00\x00\x00\x08", pillow.RAW),
+    (b"IIRO\x08\x00\x00\x00", pillow.RAW),
+    (b"IIU\x00\x08\x00\x00\x00", pillow.RAW), (b"FUJIFILMCCD-RAW 0201", pillow.RAW),
 ])
 def test_sniffing_heic_avif_and_raws(head, kind):
-    assert decode.sniff(head.ljust(64, b"\0")) == kind
+    assert pillow.sniff(head.ljust(64, b"\0")) == kind
 
 
 def test_every_served_type_is_in_the_openapi_description():

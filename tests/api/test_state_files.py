@@ -18,7 +18,7 @@ from lenslet.config import Config
 from lenslet.errors import Unavailable
 from lenslet.files import moves
 from lenslet.files.operations import moves_under_way, recover
-from lenslet.worker.process import Worker
+from lenslet.worker.loop import Worker
 
 STEPS = [["a/x.jpg.thumbnail", "b/x.jpg.thumbnail"], ["a/x.jpg.json", "b/x.jpg.json"], ["a/x.jpg", "b/x.jpg"]]
 

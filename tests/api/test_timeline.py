@@ -16,7 +16,7 @@ from test_users import World
 
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.images import decode
+from lenslet.images import pillow
 from lenslet.storage import LocalStorage
 
 CANON = ("Canon", "Canon EOS R5")
@@ -41,8 +41,8 @@ def library(tree):
         os.utime(tree / path, (1.5e9, 1.5e9))
     (tree / "2020/e.jpg.json").write_text(json.dumps({"star": 5, "tags": ["xmas"]}))
     exif = Image.Exif()  # the camera says its zone: 10:00 at +02:00
-    exif.get_ifd(decode.EXIF_IFD).update({decode.DATE_TIME_ORIGINAL: "2019:05:12 10:00:00",
-                                          decode.OFFSET_TIME_ORIGINAL: "+02:00"})
+    exif.get_ifd(pillow.EXIF_IFD).update({pillow.DATE_TIME_ORIGINAL: "2019:05:12 10:00:00",
+                                          pillow.OFFSET_TIME_ORIGINAL: "+02:00"})
     Image.new("RGB", (24, 16)).save(tree / "2019/a.jpg", "JPEG", exif=exif.tobytes())
     os.utime(tree / "2019/a.jpg", (1.5e9, 1.5e9))
     index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
@@ -188,4 +188,4 @@ def test_nobody_and_share_links_get_no_timeline(world, who):
                                           ("+15:00", None), ("02:00", None), ("+2:00", None), ("", None),
                                           (b"+01:00\x00", "+01:00"), ("+01:00; drop", None), (None, None)])
 def test_only_an_exif_offset_of_its_shape_is_read(offset, read):
-    assert decode.exif_offset(offset) == read
+    assert pillow.exif_offset(offset) == read

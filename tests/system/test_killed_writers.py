@@ -12,7 +12,7 @@ import pytest
 from helpers import PROJECT, draw, jpeg, tagged, where
 
 from lenslet.files.operations import recover
-from lenslet.worker.process import Worker
+from lenslet.worker.loop import Worker
 
 WRITER = """
 import sys

@@ -10,7 +10,7 @@ from PIL import Image
 
 from lenslet.images import pool as pool_module
 from lenslet.images.budget import Pixels
-from lenslet.images.decode import decode_cost
+from lenslet.images.pillow import decode_cost
 from lenslet.images.pool import ThumbPool, make
 
 SIDE = 800  # 640,000 pixels: one fits a budget of 1,000,000, two do not

@@ -293,7 +293,7 @@ def test_a_job_queued_afresh_meanwhile_is_left_for_the_next_claim(storage):
 
 
 def test_a_lease_is_renewed_while_a_slow_job_runs(tree, storage):
-    from lenslet.worker.process import Worker
+    from lenslet.worker.loop import Worker
     config = Config(root=str(tree), job_lease=2.0, heartbeat=0.1, worker_threads=1, scan_interval=3600)
     worker = Worker(config, storage)
     started, release = threading.Event(), threading.Event()

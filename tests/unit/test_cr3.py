@@ -10,7 +10,7 @@ from helpers import box, cr3, image_bytes
 from PIL import Image
 
 from lenslet.errors import Undecodable
-from lenslet.images import decode, raw
+from lenslet.images import pillow, raw
 
 
 def reader(data):
@@ -28,8 +28,8 @@ def test_the_preview_box_wins_over_the_thumbnail_with_the_cameras_words():
 
 def test_a_cr3_is_sniffed_as_a_raw_and_probed_upright():
     data = cr3(image_bytes((480, 320)))
-    assert decode.sniff(data[:64]) == decode.RAW
-    found = decode.probe(io.BytesIO(data), details=True)
+    assert pillow.sniff(data[:64]) == pillow.RAW
+    found = pillow.probe(io.BytesIO(data), details=True)
     assert (found["w"], found["h"], found["exif"]["model"]) == (320, 480, "Canon EOS R5")
 
 

@@ -1,5 +1,5 @@
 """EXIF as people read it (lenslet/formats/exif.py): text cleaned of control characters, and each field
-of how and where a photo was taken, read from EXIF that Pillow wrote, through decode.probe as /item reads it."""
+of how and where a photo was taken, read from EXIF that Pillow wrote, through pillow.probe as /item reads it."""
 
 import io
 from fractions import Fraction
@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, TiffImagePlugin
 
 from lenslet.formats import exif
-from lenslet.images import decode
+from lenslet.images import pillow
 
 
 @pytest.mark.parametrize("raw, shown", [
@@ -45,20 +45,20 @@ def photo(exif_ifd=None, gps=None, make=None, model=None):
     """JPEG bytes whose EXIF Pillow wrote: the EXIF sub-directory's tags, the GPS one's, make and model."""
     tags = Image.Exif()
     if make:
-        tags[decode.MAKE] = make
+        tags[pillow.MAKE] = make
     if model:
-        tags[decode.MODEL] = model
+        tags[pillow.MODEL] = model
     for tag, value in (exif_ifd or {}).items():
-        tags.get_ifd(decode.EXIF_IFD)[tag] = value
+        tags.get_ifd(pillow.EXIF_IFD)[tag] = value
     for tag, value in (gps or {}).items():
-        tags.get_ifd(decode.GPS_IFD)[tag] = value
+        tags.get_ifd(pillow.GPS_IFD)[tag] = value
     out = io.BytesIO()
     Image.new("RGB", (32, 24), (90, 120, 200)).save(out, "JPEG", exif=tags.tobytes())
     return out.getvalue()
 
 
 def read(data):
-    return decode.probe(io.BytesIO(data), details=True)["exif"]
+    return pillow.probe(io.BytesIO(data), details=True)["exif"]
 
 
 R = TiffImagePlugin.IFDRational
@@ -108,12 +108,12 @@ def test_a_gps_position(gps, found):
 def test_a_make_holding_a_nul_is_shown_and_listed_as_people_read_it():
     data = photo(make="Nokia\x002 N9", model="N9\x00")
     assert (read(data)["make"], read(data)["model"]) == ("Nokia", "N9")
-    assert decode.probe(io.BytesIO(data))["camera"] == "Nokia N9"  # the listing's, read by a TIFF walk
+    assert pillow.probe(io.BytesIO(data))["camera"] == "Nokia N9"  # the listing's, read by a TIFF walk
 
 
 def test_a_listing_keeps_the_lens_read_by_a_tiff_walk():
     data = photo({exif.LENS_MAKE: "Canon", exif.LENS_MODEL: "EF50mm\x01f/1.8"})
-    assert decode.probe(io.BytesIO(data))["lens"] == "Canon EF50mm f/1.8"
+    assert pillow.probe(io.BytesIO(data))["lens"] == "Canon EF50mm f/1.8"
 
 
 @pytest.mark.parametrize("template, found, link", [

@@ -1,5 +1,5 @@
 """Sort and filter rules (search/query.py), the columns that apply them to a whole rollup
-(search/columns.py), and what a listing keeps of EXIF (images/decode.py)."""
+(search/columns.py), and what a listing keeps of EXIF (images/pillow.py)."""
 
 import datetime
 import io
@@ -10,7 +10,7 @@ from PIL import Image
 
 from lenslet.errors import BadRequest
 from lenslet.formats import query
-from lenslet.images import decode
+from lenslet.images import pillow
 from lenslet.search.columns import Builder, Columns
 from lenslet.search.index import marked
 
@@ -207,17 +207,17 @@ def test_columns_naming_items_that_are_not_there_are_refused(part, forged):
     (None, None, None),
 ])
 def test_camera_name(make, model, camera):
-    assert decode.camera_name(make, model) == camera
+    assert pillow.camera_name(make, model) == camera
 
 
 def exif_of(make=None, model=None, taken=None):
     exif = Image.Exif()
     if make:
-        exif[decode.MAKE] = make
+        exif[pillow.MAKE] = make
     if model:
-        exif[decode.MODEL] = model
+        exif[pillow.MODEL] = model
     if taken:
-        exif.get_ifd(decode.EXIF_IFD)[decode.DATE_TIME_ORIGINAL] = taken
+        exif.get_ifd(pillow.EXIF_IFD)[pillow.DATE_TIME_ORIGINAL] = taken
     return exif.tobytes()
 
 
@@ -225,7 +225,7 @@ def exif_of(make=None, model=None, taken=None):
 def test_a_listing_probe_reads_camera_and_time_taken(fmt):
     out = io.BytesIO()
     Image.new("RGB", (8, 6)).save(out, fmt, exif=exif_of("Canon", "Canon EOS R5", "2020:05:01 10:00:00"))
-    found = decode.probe(io.BytesIO(out.getvalue()))
+    found = pillow.probe(io.BytesIO(out.getvalue()))
     assert (found["camera"], found["taken"]) == ("Canon EOS R5", "2020-05-01T10:00:00")
 
 
@@ -237,4 +237,4 @@ def test_a_listing_probe_reads_camera_and_time_taken(fmt):
     (b"", {}), (b"Exif\x00\x00MM\x00*", {}), (b"II*\x00\xff\xff\xff\xff", {}), (b"garbage", {}),
 ])
 def test_exif_summary(raw, expected):
-    assert decode.exif_summary(raw) == expected
+    assert pillow.exif_summary(raw) == expected

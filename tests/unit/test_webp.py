@@ -1,11 +1,11 @@
-"""formats/webp.py: WebP files walked as chunks and told whole, on WebPs drawn with Pillow."""
+"""formats/webp_chunks.py: WebP files walked as chunks and told whole, on WebPs drawn with Pillow."""
 
 import io
 
 import pytest
 from PIL import Image
 
-from lenslet.formats import webp
+from lenslet.formats import webp_chunks
 
 
 def drawn(size=(64, 48), **save):
@@ -16,9 +16,9 @@ def drawn(size=(64, 48), **save):
 
 def test_a_whole_still_webp_is_told_whole_with_its_chunks():
     data = drawn(xmp=b"<x:xmpmeta/>")
-    assert webp.problem(data, 256) is None
-    assert [fourcc for fourcc, _, _ in webp.chunks(data)] == [b"VP8X", b"VP8 ", b"XMP "]
-    fourcc, start, length = list(webp.chunks(data))[-1]
+    assert webp_chunks.problem(data, 256) is None
+    assert [fourcc for fourcc, _, _ in webp_chunks.chunks(data)] == [b"VP8X", b"VP8 ", b"XMP "]
+    fourcc, start, length = list(webp_chunks.chunks(data))[-1]
     assert data[start:start + length] == b"<x:xmpmeta/>"
 
 
@@ -30,11 +30,11 @@ def test_a_whole_still_webp_is_told_whole_with_its_chunks():
     (b"RIFF\x0c\x00\x00\x00WEBPJUNK\x00\x00\x00\x00", "a WebP of no kind lenslet makes"),
 ])
 def test_what_is_not_a_whole_webp_says_why(data, said):
-    assert webp.problem(data, 256) == said
+    assert webp_chunks.problem(data, 256) == said
 
 
 def test_an_animation_is_no_kind_lenslet_makes():
     frames = [Image.new("RGB", (16, 16), color) for color in ((255, 0, 0), (0, 255, 0))]
     out = io.BytesIO()
     frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:])
-    assert webp.problem(out.getvalue(), 256) == "a WebP of no kind lenslet makes"
+    assert webp_chunks.problem(out.getvalue(), 256) == "a WebP of no kind lenslet makes"
