@@ -40,7 +40,7 @@ class Catalog:
                 listed.pop(name)
         elif sidecar is not None and listed.get("hash") is None:
             listed.pop("hash", None)  # the sidecar predates the hash
-        listings.update_entries_quietly(storage, parent(key), {name_of(key): listed},
+        listings.try_update_entries(storage, parent(key), {name_of(key): listed},
                                         lambda: note_changes(self.root, {path: searched}, self.clock))
 
     def added(self, storage, key, path, digest):
@@ -54,7 +54,7 @@ class Catalog:
         known = {name_of(key): (probed, (sidecar, version))} if sidecar is not None else {}
         self.relist(storage, parent(key), known)
         if sidecar is None:  # the listing entry holds the hash instead
-            listings.update_entries_quietly(storage, parent(key), {name_of(key): {"hash": digest}})
+            listings.try_update_entries(storage, parent(key), {name_of(key): {"hash": digest}})
         note_changes(self.root, {path: searched}, self.clock)
 
     def hashed(self, storage, folder, digests):
@@ -76,7 +76,7 @@ class Catalog:
         if entries and not any(storage.exists(page) for page in pages):
             # images without a sidecar need a listing to hold their hashes
             self.relist(storage, folder)
-        listings.update_entries_quietly(storage, folder, entries)
+        listings.try_update_entries(storage, folder, entries)
         jobs.ask_for_rollup(self.root, self.clock)
 
     def hash_found(self, path, digest):
@@ -150,7 +150,7 @@ class Catalog:
             self.relist(storage, folder)
             carried = hashes.get((storage.identity, folder))
             if carried:
-                listings.update_entries_quietly(storage, folder, {name: {"hash": digest}
+                listings.try_update_entries(storage, folder, {name: {"hash": digest}
                                                                   for name, digest in carried.items()})
         note_changes(self.root, notes, self.clock)
         if rollup and not notes:

@@ -72,7 +72,7 @@ class Folders:
     COUNTS_FOR = 30.0
     CACHED_COUNTS = 256
     MARK_BYTES = 8
-    TELL_EVERY = 1.0  # seconds changes may go untold
+    NOTICE_EVERY = 1.0  # seconds changes may go unmarked
 
     def __init__(self, tree, config, clock=time.time):
         self.tree = tree
@@ -91,7 +91,7 @@ class Folders:
         # (browse path, query) -> (pages' bytes, sorted items)
         self.views = Recent(self.CACHED_VIEWS)
         self.parsed = Recent(self.CACHED_PARSED)  # browse path -> (pages' bytes, pages parsed)
-        self.holding = threading.local()  # see changes_told_once
+        self.holding = threading.local()  # see batched_notices
         self.checking = set()  # (identity, folder) being checked now
         self.served_stored = threading.local()  # see checked_meanwhile
         self.lock = threading.Lock()
@@ -306,40 +306,40 @@ class Folders:
         """Tell every process a listing changed by rewriting LISTED."""
         self.counts.clear()
         held = getattr(self.holding, "since", None)
-        if held is not None and self.clock() - held < self.TELL_EVERY:
-            self.holding.untold = True
+        if held is not None and self.clock() - held < self.NOTICE_EVERY:
+            self.holding.unmarked = True
             return
         if held is not None:
-            self.holding.since, self.holding.untold = self.clock(), False
-        self._tell()
+            self.holding.since, self.holding.unmarked = self.clock(), False
+        self._mark_listed()
 
-    def _tell(self):
+    def _mark_listed(self):
         try:
             self.tree.root.overwrite(LISTED, os.urandom(self.MARK_BYTES))
         except LensletError as ex:
             log.debug("cannot mark a listing changed: %s", ex.description)
 
-    def search_changed(self):
+    def ask_for_rollup(self):
         """Ask for the search rollup, which is built from listings."""
         if getattr(self.holding, "since", None) is not None:
-            if self.clock() - self.holding.asked < self.TELL_EVERY:
+            if self.clock() - self.holding.asked < self.NOTICE_EVERY:
                 self.holding.unasked = True
                 return
             self.holding.asked, self.holding.unasked = self.clock(), False
         jobs.ask_for_rollup(self.tree.root, self.clock)
 
     @contextlib.contextmanager
-    def changes_told_once(self):
-        """Batch this thread's listing changes, told at most every TELL_EVERY seconds."""
+    def batched_notices(self):
+        """Batch this thread's listing changes, noticed at most every NOTICE_EVERY seconds."""
         self.holding.since = self.holding.asked = self.clock()
-        self.holding.untold = self.holding.unasked = False
+        self.holding.unmarked = self.holding.unasked = False
         try:
             yield
         finally:
-            untold, unasked = self.holding.untold, self.holding.unasked
+            unmarked, unasked = self.holding.unmarked, self.holding.unasked
             self.holding.since = None
-            if untold:
-                self._tell()
+            if unmarked:
+                self._mark_listed()
             if unasked:
                 jobs.ask_for_rollup(self.tree.root, self.clock)
 
@@ -598,7 +598,7 @@ class Folders:
                     self.listing_changed()
                 if news.search:
                     # A rebuild may hold what another program changed.
-                    self.search_changed()
+                    self.ask_for_rollup()
         memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer,
                     manifests.settle_at(listing, built_at))
         self.memo[(storage.identity, key)] = memo
@@ -635,7 +635,7 @@ class News(NamedTuple):
 
 
 # Item fields no one else reads: their change alone is no news.
-UNTOLD = ("metaMtime",)
+NOT_NEWS = ("metaMtime",)
 
 
 def news_of(stored, built):
@@ -650,10 +650,10 @@ def news_of(stored, built):
     if folders(stored) != folders(after):
         return News(True, True)
 
-    def told(pages):
-        return [{k: v for k, v in item.items() if k not in UNTOLD} if isinstance(item, dict) else item
+    def shown_items(pages):
+        return [{k: v for k, v in item.items() if k not in NOT_NEWS} if isinstance(item, dict) else item
                 for page in pages for item in page["items"]]
-    before, now = told(stored), told(after)
+    before, now = shown_items(stored), shown_items(after)
     if [i.get("name") if isinstance(i, dict) else i for i in before] != [i.get("name") for i in now]:
         return News(True, True)
     return News(False, before != now)
@@ -920,8 +920,8 @@ def update_entries(storage, folder, changes, then=None):
                         batch.changes = {**taking, **batch.changes}
                     raise
                 finally:
-                    for told in after:  # told either way: the listing is rebuilt later
-                        _quietly(told)
+                    for callback in after:  # run either way: the listing is rebuilt later
+                        _run_logged(callback)
         finally:
             batch.writer.release()
         with batch.guard:
@@ -930,9 +930,9 @@ def update_entries(storage, folder, changes, then=None):
         # A change arrived while the lock was being released: write it too.
 
 
-def _quietly(told):
+def _run_logged(callback):
     try:
-        told()
+        callback()
     except LensletError as ex:
         log.warning("after an entry was written: %s", ex.description)
 
@@ -996,7 +996,7 @@ def edited_to(storage, folder):
         return None
 
 
-def update_entries_quietly(storage, folder, changes, then=None):
+def try_update_entries(storage, folder, changes, then=None):
     """Run update_entries, logging failures."""
     try:
         update_entries(storage, folder, changes, then)

@@ -167,7 +167,7 @@ class Runner:
     def index_all(self, folders, rebuild=False):
         """Index each folder, then queue the thumbnails they miss, CHUNK to a job."""
         missing = []
-        with self.folders.changes_told_once():
+        with self.folders.batched_notices():
             for folder in folders:
                 missing += self.index(folder, rebuild) or []
         self.progress.add(missing)
