@@ -23,7 +23,7 @@ from PIL import Image  # noqa: E402
 
 from lenslet.app import create_app  # noqa: E402
 from lenslet.config import Config  # noqa: E402
-from lenslet.people.users_file import Directory  # noqa: E402
+from lenslet.people.users import Directory  # noqa: E402
 
 
 def timed(client, url, headers, repeat):

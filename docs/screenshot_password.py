@@ -20,7 +20,7 @@ sys.path[:0] = [PROJECT, os.path.join(PROJECT, "tests")]
 
 from helpers import Gunicorn  # noqa: E402
 
-from lenslet.people.users_file import Directory  # noqa: E402
+from lenslet.people.users import Directory  # noqa: E402
 
 
 def until(driver, script, timeout=60):

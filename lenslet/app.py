@@ -20,10 +20,10 @@ from lenslet.layout import url_settings
 from lenslet.people.access import Access
 from lenslet.people.first_admin import SetupCode
 from lenslet.people.identities import Identities
-from lenslet.people.session_store import Sessions
-from lenslet.people.share_links import Shares
-from lenslet.people.throttle_store import Throttle
-from lenslet.people.users_file import Directory
+from lenslet.people.sessions import Sessions
+from lenslet.people.shares import Shares
+from lenslet.people.throttle import Throttle
+from lenslet.people.users import Directory
 from lenslet.resources.albums import AlbumResource, AlbumsResource
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource

@@ -15,11 +15,8 @@ from lenslet.errors import ConfigError, Conflict, LensletError, NotFound
 from lenslet.files import clean as cleaning
 from lenslet.files import state_move
 from lenslet.layout import STATE, THUMB, is_made, name_of
-from lenslet.people import shares as sharing
-from lenslet.people import users as people
-from lenslet.people.share_links import Shares
-from lenslet.people.users import Principal, Scope
-from lenslet.people.users_file import Directory
+from lenslet.people.shares import Shares, duration, images_of
+from lenslet.people.users import Directory, Principal, Scope, checked_password
 from lenslet.search import rollup
 from lenslet.storage import check_state_root, clean_path, open_state_root, open_storage
 from lenslet.tree.tree import Tree
@@ -335,7 +332,7 @@ def new_password(args):
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             raise UsageError("the two passwords differ: nothing changed")
-    people.checked_password(password)
+    checked_password(password)
     return password
 
 
@@ -362,7 +359,7 @@ def share(args):
     if not args.path:
         raise UsageError("say what to share (a folder, an image, or images of one folder), or --list, or --revoke ID")
     paths = [clean_path(path) for path in args.path]
-    images = sharing.images_of(paths) if len(paths) > 1 else None
+    images = images_of(paths) if len(paths) > 1 else None
     for path in paths:
         try:
             found = storage.stat(path)
@@ -375,7 +372,7 @@ def share(args):
     else:
         path, kind = paths[0], "folder" if found.is_dir else "image"
     try:
-        seconds = sharing.duration(args.expires)
+        seconds = duration(args.expires)
     except ValueError as ex:
         raise UsageError(str(ex)) from None
     password = None

@@ -3,8 +3,7 @@
 import logging
 
 from lenslet.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
-from lenslet.people import first_admin, passwords
-from lenslet.people import shares as share_records
+from lenslet.people import first_admin, passwords, shares
 from lenslet.people.users import (
     NOBODY,
     OPEN,
@@ -164,12 +163,12 @@ class Identities:
         record = self.shares.as_now(record, maker)
         if record is None:
             return None
-        scope = share_records.reach(record, maker.scope)
+        scope = shares.reach(record, maker.scope)
         return None if scope is None else (record, scope)
 
     def maker_of(self, record):
         """Return whom a share's reach follows now: its maker, or the server."""
-        if self.users and share_records.made_by_user(record):
+        if self.users and shares.made_by_user(record):
             user = maker_in(self.directory.users(), record.get("makerId"), record["createdBy"])
             if user is None or not user.principal().can_write:  # removed, or may share nothing now
                 return None

@@ -1,28 +1,34 @@
-"""Sign-in sessions: records and how long they last."""
+"""Sign-in sessions: tokens, their records and how long they last, kept in the state folder so every process and host
+sees a sign-out at once."""
 
 import hashlib
 import json
+import logging
 import re
-import secrets
+import threading
+import time
 
+from lenslet.errors import BadRequest, Foreign, LensletError, NotFound, PreconditionFailed, TooLarge
 from lenslet.formats import records
-from lenslet.formats.records import BadRecord, dumps  # noqa: F401 - named here by the store and tests
+from lenslet.formats.records import BadRecord, dumps
+from lenslet.layout import SESSIONS, STATE, join, name_of
+from lenslet.people.users import new_token
+from lenslet.storage import set_aside
+
+log = logging.getLogger("lenslet")
 
 VERSION = 1
 MAX_BYTES = 512
 TOUCH_EVERY = 300.0  # seconds; limits writes of seenAt
 AHEAD = 300.0  # allowed clock skew between hosts
 MAX_TOKEN = 128
+SWEEP_EVERY = 600.0  # seconds between sweeps of old records in one process
+SWEEP_MAX = 1_000
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _NAME = re.compile(r"^[0-9a-f]{64}\.json$")
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _STAMP = re.compile(r"^[0-9a-f]{16}$")
 _KEYS = frozenset(("v", "user", "stamp", "createdAt", "seenAt"))
-
-
-
-def new_token():
-    return secrets.token_urlsafe(32)
 
 
 def record_name(token):
@@ -36,7 +42,7 @@ def is_record_name(name):
     return _NAME.match(name) is not None
 
 
-def made(user, now):
+def new_record(user, now):
     return {"v": VERSION, "user": user.name, "stamp": stamp_of(user), "createdAt": now, "seenAt": now}
 
 
@@ -53,8 +59,8 @@ def opens(record, user, now, idle, longest):
             and now - record["createdAt"] < longest)
 
 
-def seen(record, now):
-    """Return the used record, or None if unchanged."""
+def touch(record, now):
+    """Return the record used now, or None if it was used within TOUCH_EVERY."""
     if now - record["seenAt"] < TOUCH_EVERY:
         return None
     return {**record, "seenAt": now}
@@ -74,3 +80,97 @@ def loads(data, now):
     if record["seenAt"] < record["createdAt"]:
         raise BadRecord("seen before it was made")
     return record
+
+
+class Sessions:
+    def __init__(self, storage, idle, longest, clock=time.time):
+        self.storage, self.clock = storage, clock
+        self.idle, self.longest = idle, longest  # seconds: a session unused that long, or that old, is over
+        self.lock = threading.Lock()
+        self.next_sweep = float("-inf")
+
+    def start(self, user):
+        """Start a session of user and return its token."""
+        token = new_token()
+        key, record = join(SESSIONS, record_name(token)), dumps(new_record(user, self.clock()))
+        try:
+            self.storage.create(key, record)
+        except (Foreign, BadRequest) as ex:
+            set_aside(self.storage, STATE, name_of(SESSIONS), f"not the sessions folder ({ex.description})")
+            self.storage.create(key, record)
+        self._sweep()
+        return token
+
+    def open(self, token, users):
+        """Return the user a session token opens now, or None."""
+        found = self._read(token)
+        if found is None:
+            return None
+        record, version, key = found
+        now = self.clock()
+        user = users.get(record["user"])
+        if not opens(record, user, now, self.idle, self.longest):
+            return None
+        later = touch(record, now)
+        if later is not None:
+            try:
+                self.storage.replace_if(key, dumps(later), version)
+            except PreconditionFailed:
+                pass  # another request wrote meanwhile
+            except LensletError as ex:  # the session still opens until its idle time is up
+                log.warning("cannot note the use of a session: %s", ex.description)
+        return user
+
+    def end(self, token):
+        """End a session everywhere at once."""
+        name = record_name(token)
+        if name is None:
+            return
+        try:
+            self.storage.delete(join(SESSIONS, name))
+        except NotFound:
+            pass
+        except (Foreign, BadRequest) as ex:
+            log.error("%s is not a session lenslet made (%s)", join(SESSIONS, name), ex.description)
+
+    def _read(self, token):
+        """Return (record, version, key) of a token's session, or None."""
+        name = record_name(token)
+        if name is None:
+            return None
+        key = join(SESSIONS, name)
+        try:
+            data, version = self.storage.read_small(key, MAX_BYTES)
+            if data is None:
+                return None
+            return loads(data, self.clock()), version, key
+        except (Foreign, TooLarge) as ex:
+            reason = ex.description
+        except BadRecord as ex:
+            reason = str(ex)
+        except BadRequest as ex:
+            log.error("sessions cannot be read (%s): nobody is signed in by a session", ex.description)
+            return None
+        set_aside(self.storage, SESSIONS, name, f"not a session record ({reason}): it opens nothing")
+        return None
+
+    def _sweep(self):
+        """Remove records of sessions that are over, at most once every SWEEP_EVERY."""
+        now = self.clock()
+        with self.lock:
+            if now < self.next_sweep:
+                return
+            self.next_sweep = now + SWEEP_EVERY
+        try:
+            entries = self.storage.list_folder(SESSIONS)
+        except LensletError as ex:
+            log.warning("cannot look for sessions past their time: %s", ex.description)
+            return
+        # A record's mtime may lag its last use by up to TOUCH_EVERY.
+        over = now - min(self.idle, self.longest) - TOUCH_EVERY
+        for entry in [entry for entry in entries if not entry.is_dir and is_record_name(entry.name)
+                      and entry.mtime < over][:SWEEP_MAX]:
+            try:
+                self.storage.delete(join(SESSIONS, entry.name))
+            except LensletError:
+                continue

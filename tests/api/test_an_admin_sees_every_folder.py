@@ -13,8 +13,7 @@ from openapi_check import spec_checked
 
 from lenslet.app import create_app
 from lenslet.cli import main
-from lenslet.people.users import token_hash
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory, token_hash
 
 HERE = {"Origin": "http://localhost:80"}
 

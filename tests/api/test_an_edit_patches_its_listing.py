@@ -19,7 +19,7 @@ from lenslet.app import create_app
 from lenslet.errors import InsufficientStorage
 from lenslet.layout import JOBS, edit_mark_of
 from lenslet.manifest import listings as listings_module
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.worker import scanner as scanner_module
 from lenslet.worker.runner import Runner
 from lenslet.worker.scanner import Scanner

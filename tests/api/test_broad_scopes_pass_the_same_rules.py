@@ -12,7 +12,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.cli import main as lenslet
 from lenslet.config import Config
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 TAKEN = "2021:06:01 10:00:00"
 

@@ -4,7 +4,7 @@ proxy_cache) must not hand a private gallery's thumbnail to a request without on
 import pytest
 from helpers import jpeg
 
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 ANSWERS = ["/thumb?path=family/a.jpg", "/preview?path=family/a.jpg", "/file?path=family/a.jpg",
            "/item?path=family/a.jpg", "/folders?path=family", "/folders?path=family&sort=name"]

@@ -13,7 +13,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.images.pillow import content_hash
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
 SAME, OTHER = jpeg(color=(200, 10, 10)), jpeg(color=(10, 10, 200))

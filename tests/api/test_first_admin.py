@@ -16,7 +16,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.people.first_admin import KEY, SetupCode, code_of, same_code
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
 HERE = {"Origin": "http://localhost:80"}

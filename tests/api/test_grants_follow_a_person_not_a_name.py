@@ -13,8 +13,7 @@ from openapi_check import spec_checked
 
 from lenslet.app import create_app
 from lenslet.errors import ConfigError
-from lenslet.people.users import parse_users
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory, parse_users
 
 HERE = {"Origin": "http://localhost:80"}
 

@@ -13,7 +13,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.layout import SIGNED_IN
 from lenslet.people import throttle
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
 HOME = "2001:db8:1:1::5"  # where bob signed in from before

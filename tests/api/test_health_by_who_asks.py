@@ -6,8 +6,8 @@ import pytest
 from helpers import draw
 
 from lenslet import layout
-from lenslet.people.share_links import Shares
-from lenslet.people.users_file import Directory
+from lenslet.people.shares import Shares
+from lenslet.people.users import Directory
 
 PAGE_RULES = {"trash": layout.TRASH, "images": layout.EXTENSIONS}
 DETAILS = {"storage", "worker", "report", "rejected"}

@@ -7,7 +7,7 @@ import os
 import pytest
 from helpers import jpeg
 
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 YEAR = "max-age=31536000"
 

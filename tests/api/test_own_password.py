@@ -18,7 +18,7 @@ from lenslet.cli import main
 from lenslet.config import Config
 from lenslet.errors import AlreadyExists, ConfigError, Conflict
 from lenslet.people import passwords
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
 HERE = {"Origin": "http://localhost:80"}  # webtest's requests go to Host localhost:80

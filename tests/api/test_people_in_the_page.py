@@ -18,7 +18,7 @@ from helpers import jpeg
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
 HERE = {"Origin": "http://localhost:80"}

@@ -12,7 +12,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.cli import main as lenslet
 from lenslet.config import Config
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 OUTSIDE = ["/folders?path=family/peek", "/item?path=family/peek/doc.jpg", "/file?path=family/peek/doc.jpg",
            "/thumb?path=family/peek/doc.jpg", "/preview?path=family/peek/doc.jpg", "/folders?path=family/ptr",

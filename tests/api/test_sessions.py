@@ -20,7 +20,7 @@ from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.layout import SESSIONS, STATE, join
 from lenslet.people import passwords, sessions
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
 PASSWORD = "correct horse battery"

@@ -14,7 +14,7 @@ from openapi_check import spec_checked
 
 from lenslet.app import create_app
 from lenslet.layout import SHARES
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 
 class Site:

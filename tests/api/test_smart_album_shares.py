@@ -15,9 +15,8 @@ from test_users import World
 
 from lenslet.albums import format as albums
 from lenslet.layout import SHARES
-from lenslet.people.share_links import Shares
-from lenslet.people.users import Principal, Scope
-from lenslet.people.users_file import Directory
+from lenslet.people.shares import Shares
+from lenslet.people.users import Directory, Principal, Scope
 
 EVIL = "http://evil.example"
 

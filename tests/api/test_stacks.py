@@ -14,7 +14,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.formats import stacks
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 RAW = b"II*\x00 not much of a raw, but named like one"  # never decoded by what is tested here
 MOV = b"\x00\x00\x00\x14ftypqt  a live photo's video"

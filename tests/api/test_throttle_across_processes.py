@@ -18,7 +18,7 @@ from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.layout import STATE, THROTTLE
 from lenslet.people import throttle
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
 GUESSER, OTHER = "192.0.2.40", "192.0.2.41"

@@ -10,8 +10,8 @@ from helpers import jpeg
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
-from lenslet.people.share_links import Shares
-from lenslet.people.users_file import Directory
+from lenslet.people.shares import Shares
+from lenslet.people.users import Directory
 
 IMAGES = {"family/a.jpg": ["beach", "fam"], "family/sub/b.jpg": ["beach"], "family2/c.jpg": ["beach", "cousins"],
           "work/d.jpg": ["beach", "secret"], "top.jpg": ["beach"]}

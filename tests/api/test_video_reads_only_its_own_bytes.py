@@ -15,7 +15,7 @@ from PIL import Image
 
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
 FFMPEG = shutil.which("ffmpeg")

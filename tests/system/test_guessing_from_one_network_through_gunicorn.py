@@ -9,7 +9,7 @@ import pytest
 from helpers import draw
 
 from lenslet.people import throttle
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 HOME, NETWORK = "2001:db8:1:1::5", [f"2001:db8:bad:1::{n:x}" for n in range(1, 7)]
 GUESSES = 60

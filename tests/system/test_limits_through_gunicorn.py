@@ -14,7 +14,7 @@ import pytest
 from helpers import draw
 
 from lenslet.people import throttle
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 # The peer is loopback, as nginx in front would be: the client is the last X-Forwarded-For entry.
 GUESSER, OTHER = "198.51.100.7", "198.51.100.8"

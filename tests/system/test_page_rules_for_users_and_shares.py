@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from helpers import draw
 
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 
 @pytest.fixture

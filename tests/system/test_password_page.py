@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from helpers import draw
 
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 pytestmark = pytest.mark.system
 

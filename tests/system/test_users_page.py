@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from helpers import draw
 
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 
 
 @pytest.fixture

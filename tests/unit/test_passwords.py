@@ -1,4 +1,4 @@
-"""Passwords and the users file's changes, called directly (lenslet/people/passwords.py, users.py, users_file.py):
+"""Passwords and the users file's changes, called directly (lenslet/people/passwords.py, users.py):
 scrypt records, their parameters upgraded, the file changed under its lock and only if unchanged, old files
 (tokens only) read and written back losing nothing."""
 
@@ -10,7 +10,7 @@ import pytest
 
 from lenslet.errors import AlreadyExists, BadRequest, ConfigError, Conflict, NotFound, PreconditionFailed
 from lenslet.people import passwords, users
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory
 from lenslet.storage import settings_files
 
 WEAK = {"n": 2 ** 10, "r": 8, "p": 1}

@@ -29,7 +29,7 @@ def record(level, ago=0.0):
     (record(throttle.MAX_LEVEL, ago=throttle.FORGET_AFTER), 0),
 ])
 def test_how_long_an_address_waits(kept, wait):
-    assert throttle.wait(kept, NOW) == wait
+    assert throttle.seconds_to_wait(kept, NOW) == wait
 
 
 @pytest.mark.parametrize("kept, level", [
@@ -41,7 +41,7 @@ def test_how_long_an_address_waits(kept, wait):
     (record(throttle.MAX_LEVEL), throttle.MAX_LEVEL),  # capped: a record stays one lenslet reads back
 ])
 def test_a_failure_raises_the_level_by_one(kept, level):
-    after = throttle.failed(kept, NOW)
+    after = throttle.after_failure(kept, NOW)
     assert after == {"v": 1, "level": level, "at": NOW}
     assert throttle.loads(throttle.dumps(after), NOW) == after
 
@@ -49,15 +49,15 @@ def test_a_failure_raises_the_level_by_one(kept, level):
 def test_a_burst_gets_the_allowance_and_no_more():
     kept, answered = None, 0
     for _ in range(50):
-        if throttle.wait(kept, NOW) == 0:
+        if throttle.seconds_to_wait(kept, NOW) == 0:
             answered += 1
-            kept = throttle.failed(kept, NOW)
+            kept = throttle.after_failure(kept, NOW)
     assert answered == FREE + 1 == throttle.ALLOWANCE
 
 
 def test_a_record_lenslet_cannot_read_counts_as_the_allowance_spent():
-    assert throttle.wait(throttle.spent(NOW), NOW) == math.ceil(DRAIN)
-    assert throttle.wait(throttle.spent(NOW), NOW + DRAIN) == 0
+    assert throttle.seconds_to_wait(throttle.blocking_record(NOW), NOW) == math.ceil(DRAIN)
+    assert throttle.seconds_to_wait(throttle.blocking_record(NOW), NOW + DRAIN) == 0
 
 
 @pytest.mark.parametrize("kept, gone", [

@@ -6,8 +6,7 @@ import pytest
 
 from lenslet.errors import ConfigError, Unavailable
 from lenslet.people import shares, users
-from lenslet.people.users import Scope
-from lenslet.people.users_file import Directory
+from lenslet.people.users import Directory, Scope
 
 HASH = "sha256:" + "a" * 64
 
@@ -145,7 +144,7 @@ def test_keys_that_are_no_share_key(key):
 
 
 def test_a_record_opens_with_its_secret_until_it_expires():
-    record, key = shares.make("family", "folder", "ann", 1000.0, 60)
+    record, key = shares.new_share("family", "folder", "ann", 1000.0, 60)
     record = shares.loads(shares.dumps(record), record["id"])
     share_id, secret, proof = shares.split_key(key)
     assert shares.opens(record, secret, proof, 1059.0) == "ok"
@@ -154,7 +153,7 @@ def test_a_record_opens_with_its_secret_until_it_expires():
 
 
 def test_a_password_needs_its_proof():
-    record, key = shares.make("family", "folder", "ann", 1000.0, 60, password="pässword")
+    record, key = shares.new_share("family", "folder", "ann", 1000.0, 60, password="pässword")
     share_id, secret, _ = shares.split_key(key)
     assert shares.opens(record, secret, None, 1000.0) == "locked"
     assert shares.password_matches(record, "pässword") and not shares.password_matches(record, "password")
@@ -170,7 +169,7 @@ def test_a_password_needs_its_proof():
     lambda r: r.pop("createdBy"),
 ])
 def test_a_forged_share_record_is_refused(change):
-    record, _ = shares.make("family", "folder", "ann", 1000.0, 60)
+    record, _ = shares.new_share("family", "folder", "ann", 1000.0, 60)
     share_id = record["id"]  # the name of the file it was found in
     change(record)
     with pytest.raises(shares.BadShare):
