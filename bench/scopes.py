@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from search import generate, rollup_bytes, timings  # noqa: E402
 
 from lenslet.layout import ROLLUP  # noqa: E402
-from lenslet.people.users import Scope  # noqa: E402
+from lenslet.people.access import Scope  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
 

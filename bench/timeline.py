@@ -34,8 +34,10 @@ from lenslet.config import Config  # noqa: E402
 from lenslet.formats import query  # noqa: E402
 from lenslet.layout import ROLLUP  # noqa: E402
 from lenslet.manifest.listings import Folders  # noqa: E402
-from lenslet.people.access import Access  # noqa: E402
-from lenslet.people.users import OPEN  # noqa: E402
+from lenslet.people.access import (
+    OPEN,  # noqa: E402
+    Access,  # noqa: E402
+)
 from lenslet.search.searcher import Searcher  # noqa: E402
 from lenslet.search.timeline import Timeline, read_cursor, read_day  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402

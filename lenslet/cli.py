@@ -15,8 +15,9 @@ from lenslet.errors import ConfigError, Conflict, LensletError, NotFound
 from lenslet.files import clean as cleaning
 from lenslet.files import state_move
 from lenslet.layout import STATE, THUMB, is_made, name_of
+from lenslet.people.access import Principal, Scope
 from lenslet.people.shares import Shares, duration, images_of
-from lenslet.people.users import Directory, Principal, Scope, checked_password
+from lenslet.people.users import Directory, checked_password
 from lenslet.search import rollup
 from lenslet.storage import check_state_root, clean_path, open_state_root, open_storage
 from lenslet.tree.tree import Tree

@@ -64,6 +64,10 @@ TYPES = {**EXTENSIONS, **VIDEOS}
 _PAGE = re.compile(r"^_index(?:_\d+)?\.json$")
 
 
+def in_trash(key):
+    return key == TRASH or key.startswith(TRASH + "/")
+
+
 def join(folder, name):
     return f"{folder}/{name}" if folder else name
 

@@ -10,6 +10,7 @@ from lenslet.layout import (
     MAX_NAME,
     TRASH,
     XMP_SUFFIXES,
+    in_trash,
     is_image,
     is_internal,
     is_state,
@@ -136,10 +137,6 @@ def stem_shared(image_name, names):
     stem = image_name.rpartition(".")[0]
     return any(name != image_name and name.rpartition(".")[0] == stem and not is_xmp(name) and not is_internal(name)
                for name in names)
-
-
-def in_trash(key):
-    return key == TRASH or key.startswith(TRASH + "/")
 
 
 def restore_origin(origin, path):

@@ -4,12 +4,9 @@ import logging
 
 from lenslet.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from lenslet.people import first_admin, passwords, shares
+from lenslet.people.access import NOBODY, OPEN, Principal, Scope
 from lenslet.people.users import (
-    NOBODY,
-    OPEN,
     TOKEN_ADMIN,
-    Principal,
-    Scope,
     checked_password,
     maker_in,
     named,

@@ -12,8 +12,9 @@ from datetime import datetime, timezone
 import orjson
 
 from lenslet.errors import BadRequest, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed
-from lenslet.layout import SHARES, is_image, join, name_of
-from lenslet.people.users import TOKEN_ADMIN, Scope, in_trash, inside, parent_of
+from lenslet.layout import SHARES, in_trash, is_image, join, name_of
+from lenslet.people.access import Scope, inside, parent_of
+from lenslet.people.users import TOKEN_ADMIN
 from lenslet.storage.paths import is_clean
 
 log = logging.getLogger("lenslet")

@@ -21,8 +21,8 @@ from lenslet.errors import (
     PreconditionFailed,
     Unavailable,
 )
-from lenslet.layout import TRASH
 from lenslet.people import passwords
+from lenslet.people.access import Principal, Scope
 from lenslet.storage import settings_files
 from lenslet.storage.paths import clean_path
 
@@ -66,102 +66,6 @@ def same_hash(a, b):
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-class Scope:
-    """The paths a principal may reach: whole folders and single images; "" is the whole tree."""
-
-    def __init__(self, folders=(), images=()):
-        folders = sorted(set(folders))
-        self.everything = "" in folders
-        # Drop folders inside others so none overlap (search walks them in turn).
-        self.folders = () if self.everything else tuple(
-            f for f in folders if not any(inside(f, other) and f != other for other in folders))
-        self.images = frozenset(images)
-
-    def __repr__(self):
-        return f"Scope(folders={self.folders!r}, images={sorted(self.images)!r}, everything={self.everything})"
-
-    def allows(self, path):
-        return self.everything or path in self.images or any(inside(path, f) for f in self.folders)
-
-    def leads_to(self, folder):
-        """Whether folder holds part of the scope without lying inside it."""
-        return not self.allows(folder) and any(inside(f, folder) for f in self.starts())
-
-    def starts(self):
-        """Return the folders a shared view begins at."""
-        return self.folders + tuple(sorted({parent_of(image) for image in self.images}))
-
-    def next_names(self, folder):
-        """Return the names of folder's subfolders that lead into the scope."""
-        names = set()
-        for start in self.starts():
-            if start != folder and inside(start, folder):
-                names.add(start[len(folder) + 1 if folder else 0:].split("/")[0])
-        return names
-
-    def folders_under(self, folder):
-        """Return the scope's folders inside folder for search; None for no limit."""
-        if self.everything:
-            return None
-        if self.allows(folder):
-            return [folder]
-        # Sorting by F + "/" keeps the folders in path-index order.
-        return sorted((f for f in self.folders if inside(f, folder)), key=lambda f: f + "/")
-
-
-def inside(path, folder):
-    """Whether path is folder or lies beneath it, by whole segments."""
-    return not folder or path == folder or path.startswith(folder + "/")
-
-
-def parent_of(path):
-    return path.rpartition("/")[0]
-
-
-def in_trash(path):
-    return inside(path, TRASH)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a request comes from: open, a user, a share link or nobody."""
-
-    kind: str
-    name: str
-    role: str
-    scope: Scope
-    share: object = None  # a share link's record
-    user_id: str = ""
-
-    @property
-    def can_write(self):
-        return self.role in ("edit", "admin")
-
-    @property
-    def admin(self):
-        return self.role == "admin"
-
-    def is_maker(self, maker_id, maker_name):
-        """Whether a record's maker is this principal: by id, or by name only for one without an id."""
-        if maker_id is not None:
-            return self.user_id == maker_id
-        return not self.user_id and self.name == maker_name
-
-    def describe(self):
-        about = {"kind": self.kind, "name": self.name, "role": self.role, "canWrite": self.can_write,
-                 "folders": [""] if self.scope.everything else list(self.scope.folders),
-                 "images": sorted(self.scope.images)}
-        if self.share is not None:
-            about["share"] = {key: self.share[key] for key in ("id", "path", "kind", "expires", "allowDownload")}
-            about["share"]["details"] = self.share.get("details") is True
-            if self.share.get("album"):
-                about["share"]["album"] = self.share["album"]
-        return about
-
-
-OPEN = Principal("open", "api", "admin", Scope([""]))
-# Who asks without credentials: let into GET /health alone.
-NOBODY = Principal("nobody", "", "view", Scope())
 TOKEN_ADMIN = "token"  # LENSLET_TOKEN's holder's name beside a users file
 
 

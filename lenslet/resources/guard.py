@@ -1,8 +1,7 @@
 """The request guard: refuse what the settings forbid, then find who asks."""
 
 from lenslet.errors import Forbidden, Misdirected, Unauthorized, UriTooLong
-from lenslet.people.access import Access
-from lenslet.people.users import OPEN
+from lenslet.people.access import OPEN, Access
 from lenslet.resources import MAX_QUERY_STRING, sites
 from lenslet.resources.http import vary_also
 from lenslet.resources.static import is_page

@@ -15,8 +15,9 @@ from test_users import World
 
 from lenslet.albums import format as albums
 from lenslet.layout import SHARES
+from lenslet.people.access import Principal, Scope
 from lenslet.people.shares import Shares
-from lenslet.people.users import Directory, Principal, Scope
+from lenslet.people.users import Directory
 
 EVIL = "http://evil.example"
 

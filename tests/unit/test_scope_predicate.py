@@ -3,9 +3,8 @@
 import pytest
 
 from lenslet.errors import NotFound
-from lenslet.people.access import Access
+from lenslet.people.access import Access, Principal, Scope
 from lenslet.people.shares import kind_of
-from lenslet.people.users import Principal, Scope
 
 FAMILY = Principal("user", "ann", "edit", Scope(["family", "trips/2024"]))
 SHARE = Principal("share", "share:1", "view", Scope(["family"]), {"allowDownload": True})

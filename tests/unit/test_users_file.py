@@ -6,7 +6,8 @@ import pytest
 
 from lenslet.errors import ConfigError, Unavailable
 from lenslet.people import shares, users
-from lenslet.people.users import Directory, Scope
+from lenslet.people.access import Scope
+from lenslet.people.users import Directory
 
 HASH = "sha256:" + "a" * 64
 
