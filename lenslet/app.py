@@ -84,7 +84,7 @@ def create_app(config=None, storage=None, clock=time.time):
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
-    middleware = [Reading(items.turn), Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
+    middleware = [items.turn, Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
     if config.users or config.token:
         middleware.append(Private())
     if config.metrics:
@@ -169,26 +169,6 @@ def _recover_moves(storage, config, clock):
         recover(storage, clock)
     except LensletError as ex:
         log.error("cannot settle interrupted moves yet: %s", ex.description)
-
-
-class Reading:
-    """Tell the edit turns (items.Turns) when reads, and requests that may edit, begin and end."""
-
-    def __init__(self, turns):
-        self.turns = turns
-
-    def process_request(self, req, resp):
-        if req.method in ("GET", "HEAD"):
-            req.context.reading = True
-            self.turns.reading(1)
-        else:
-            self.turns.request_began()
-
-    def process_response(self, req, resp, resource, req_succeeded):
-        if getattr(req.context, "reading", False):
-            self.turns.reading(-1)
-        else:
-            self.turns.request_ended()
 
 
 class Measure:

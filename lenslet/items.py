@@ -23,20 +23,34 @@ UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as 
 
 class Turns:
     """Edits of a web process, one at a time, resting so that while any web process of the host reads they
-    take at most SHARE of a core (each rest at most MOST_REST); with nobody reading, nothing rests."""
+    take at most SHARE of a core (each rest at most MOST_REST); with nobody reading, nothing rests.
+    Also the web app's middleware that counts the reads and requests that may edit under way."""
     SHARE = 0.1
     MOST_REST = 0.05
     READ_LATELY = 1.0
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.reads = 0  # counted by app.Reading
+        self.reads = 0
         self.read_at = -math.inf  # math.inf while answering a read
         self.counting = threading.Lock()
         self.rest_until = 0.0
         self.began = None
         # per thread: the CPU time its request began at ("since") and whether it edited
         self.request = threading.local()
+
+    def process_request(self, req, resp):
+        if req.method in ("GET", "HEAD"):
+            req.context.reading = True
+            self.reading(1)
+        else:
+            self.request_began()
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        if getattr(req.context, "reading", False):
+            self.reading(-1)
+        else:
+            self.request_ended()
 
     def reading(self, step):
         with self.counting:
