@@ -6,7 +6,7 @@ import secrets
 import orjson
 
 from lenslet.errors import BadRequest
-from lenslet.formats import query
+from lenslet.formats import query, records
 from lenslet.layout import is_image, name_of
 from lenslet.storage.paths import is_clean
 
@@ -78,12 +78,7 @@ def dumps(record):
 
 def loads(data, album_id):
     """Parse and check an album file's bytes; raise BadAlbum when they do not hold one."""
-    try:
-        record = orjson.loads(data)
-    except orjson.JSONDecodeError as ex:
-        raise BadAlbum(f"not JSON ({ex})") from None
-    if not isinstance(record, dict) or record.get("v") != FORMAT or record.get("id") != album_id:
-        raise BadAlbum("not an album record of this id")
+    record = records.object_of(data, FORMAT, album_id, BadAlbum, "an album")
     if not isinstance(record.get("owner"), str) or not all(isinstance(record.get(key), str)
                                                            for key in ("createdAt", "updatedAt")):
         raise BadAlbum("no owner and times")

@@ -1,7 +1,6 @@
 """Albums, one file each in the state folder, changed by conditional writes."""
 
 import logging
-import threading
 import time
 from datetime import datetime, timezone
 
@@ -20,6 +19,7 @@ from lenslet.errors import (
 )
 from lenslet.images.pillow import content_hash_of
 from lenslet.layout import ALBUMS, TRASH, is_image, join, name_of, parent
+from lenslet.recent import Recent
 from lenslet.search import rollup
 from lenslet.search.searcher import search_id
 
@@ -56,9 +56,8 @@ class Albums:
         self.listings = listings
         self.tree = tree
         self.clock = clock
-        self.found_by_hash = {}  # (rollup stat, hash) -> paths
-        self.shared_finds = {}  # see found_for_share
-        self.finds_lock = threading.Lock()
+        self.found_by_hash = Recent(KEPT_HASHES)  # (rollup stat, hash) -> paths
+        self.shared_finds = Recent(KEPT_FINDS)  # see found_for_share
 
 
     def read(self, album_id):
@@ -217,10 +216,7 @@ class Albums:
         if found is None:
             _, items = self.searched(smart, maker, 0, albums.MAX_IMAGES)
             found = [item["path"] for item in items if item["path"].split("/", 1)[0] != TRASH]  # never shared
-            with self.finds_lock:
-                self.shared_finds[key] = found
-                while len(self.shared_finds) > KEPT_FINDS:
-                    self.shared_finds.pop(next(iter(self.shared_finds)))
+            self.shared_finds.put(key, found)
         return found
 
 
@@ -331,8 +327,9 @@ class Albums:
         """Return the rollup's paths of the image of this hash, outside the trash; cached."""
         loaded, _ = self.searcher.fresh()
         key = (loaded.stat, digest)
-        if key in self.found_by_hash:
-            return self.found_by_hash[key]
+        cached = self.found_by_hash.get(key)
+        if cached is not None:
+            return cached
         needle, found = b'"hash":"' + digest.encode() + b'"', []
         # Scan the loaded rollup, as holds() compares with it; the stored file until one loads.
         snapshot = loaded.loaded
@@ -346,10 +343,7 @@ class Albums:
                         found.append(path)
         except (LensletError, ValueError) as ex:  # no rollup yet, or one of another shape
             log.info("albums: cannot look up an image by its hash: %s", getattr(ex, "description", ex))
-        with self.finds_lock:
-            self.found_by_hash[key] = found
-            while len(self.found_by_hash) > KEPT_HASHES:
-                self.found_by_hash.pop(next(iter(self.found_by_hash)))
+        self.found_by_hash.put(key, found)
         return found
 
     def follow(self, album_id, moved):

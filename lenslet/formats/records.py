@@ -3,6 +3,8 @@
 import json
 import math
 
+import orjson
+
 
 class BadRecord(ValueError):
     """A file in a record's place that lenslet did not write."""
@@ -24,6 +26,17 @@ def loads(data, keys, version, max_bytes):
         raise BadRecord(f"not an object of the keys {sorted(keys)}")
     if type(record["v"]) is not int or record["v"] != version:
         raise BadRecord(f"version {record['v']!r}, not {version}")
+    return record
+
+
+def object_of(data, version, record_id, bad, what):
+    """Parse a JSON object of this version and id, or raise bad."""
+    try:
+        record = orjson.loads(data)
+    except orjson.JSONDecodeError as ex:
+        raise bad(f"not JSON ({ex})") from None
+    if not isinstance(record, dict) or record.get("v") != version or record.get("id") != record_id:
+        raise bad(f"not {what} record of this id")
     return record
 
 

@@ -13,7 +13,7 @@ from lenslet.formats import records
 from lenslet.formats.records import BadRecord, dumps
 from lenslet.layout import SESSIONS, STATE, join, name_of
 from lenslet.people.users import new_token
-from lenslet.storage import set_aside
+from lenslet.storage import names_older_than, set_aside
 
 log = logging.getLogger("lenslet")
 
@@ -161,16 +161,11 @@ class Sessions:
             if now < self.next_sweep:
                 return
             self.next_sweep = now + SWEEP_EVERY
-        try:
-            entries = self.storage.list_folder(SESSIONS)
-        except LensletError as ex:
-            log.warning("cannot look for sessions past their time: %s", ex.description)
-            return
         # A record's mtime may lag its last use by up to TOUCH_EVERY.
         over = now - min(self.idle, self.longest) - TOUCH_EVERY
-        for entry in [entry for entry in entries if not entry.is_dir and is_record_name(entry.name)
-                      and entry.mtime < over][:SWEEP_MAX]:
+        for name in names_older_than(self.storage, SESSIONS, over, "sessions past their time", is_record_name,
+                                     SWEEP_MAX):
             try:
-                self.storage.delete(join(SESSIONS, entry.name))
+                self.storage.delete(join(SESSIONS, name))
             except LensletError:
                 continue

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import orjson
 
 from lenslet.errors import BadRequest, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed
+from lenslet.formats import records
 from lenslet.layout import SHARES, in_trash, is_image, join, name_of
 from lenslet.people.access import Scope, inside, parent_of
 from lenslet.people.users import TOKEN_ADMIN
@@ -140,12 +141,7 @@ def dumps(record):
 
 def loads(data, share_id):
     """Parse and check a share file's bytes, or raise BadShare."""
-    try:
-        record = orjson.loads(data)
-    except orjson.JSONDecodeError as ex:
-        raise BadShare(f"not JSON ({ex})") from None
-    if not isinstance(record, dict) or record.get("v") != FORMAT or record.get("id") != share_id:
-        raise BadShare("not a share record of this id")
+    record = records.object_of(data, FORMAT, share_id, BadShare, "a share")
     if record.get("kind") not in KINDS or not (is_clean(record.get("path")) or
                                                (record.get("kind") != "image" and record.get("path") == "")):
         raise BadShare("no kind (folder, image or images) and clean path")

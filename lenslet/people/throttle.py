@@ -15,7 +15,7 @@ from lenslet.formats import records
 from lenslet.formats.records import BadRecord, dumps
 from lenslet.layout import SIGNED_IN, STATE, THROTTLE, join, name_of
 from lenslet.recent import Recent
-from lenslet.storage import set_aside
+from lenslet.storage import names_older_than, set_aside
 
 log = logging.getLogger("lenslet")
 
@@ -202,15 +202,9 @@ class Throttle:
             if now < self.next_sweep:
                 return
             self.next_sweep = now + SWEEP_EVERY
-        try:
-            entries = self.storage.list_folder(THROTTLE)
-        except LensletError as ex:
-            log.warning("cannot look for drained records of failed sign-ins: %s", ex.description)
-            return
         # Only records older than FORGET_AFTER can have drained.
-        old = [entry.name for entry in entries if not entry.is_dir and is_record_name(entry.name)
-               and entry.mtime < now - FORGET_AFTER]
-        for name in old[:SWEEP_MAX]:
+        for name in names_older_than(self.storage, THROTTLE, now - FORGET_AFTER,
+                                     "drained records of failed sign-ins", is_record_name, SWEEP_MAX):
             key = join(THROTTLE, name)
             try:
                 data, version = self.storage.read_small(key, MAX_BYTES)
@@ -222,13 +216,8 @@ class Throttle:
 
     def _sweep_signed_in(self, now):
         """Remove sign-in records older than KNOWN_FOR."""
-        try:
-            entries = self.storage.list_folder(SIGNED_IN) if self.storage.exists(SIGNED_IN) else []
-        except LensletError as ex:
-            log.warning("cannot look for old records of sign-ins: %s", ex.description)
-            return
-        old = [entry.name for entry in entries if not entry.is_dir and entry.mtime < now - KNOWN_FOR]
-        for name in old[:SWEEP_MAX]:
+        for name in names_older_than(self.storage, SIGNED_IN, now - KNOWN_FOR, "old records of sign-ins",
+                                     most=SWEEP_MAX):
             try:
                 self.storage.delete(join(SIGNED_IN, name))
             except LensletError:

@@ -104,6 +104,18 @@ def set_aside(storage, folder, name, reason):
     return aside
 
 
+def names_older_than(storage, folder, cutoff, what, wanted=lambda name: True, most=1000):
+    """Return up to most names of files in a state folder last changed before cutoff, for a sweep."""
+    try:
+        entries = storage.list_folder(folder)
+    except NotFound:
+        return []
+    except LensletError as ex:
+        log.warning("cannot look for %s: %s", what, ex.description)
+        return []
+    return [entry.name for entry in entries if not entry.is_dir and wanted(entry.name) and entry.mtime < cutoff][:most]
+
+
 def remove_folder(path):
     shutil.rmtree(path, ignore_errors=True)
 

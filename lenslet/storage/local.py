@@ -1,5 +1,6 @@
 """The tree on local disk, where no key reaches outside the root, even through a swapped-in link."""
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -199,6 +200,16 @@ class LocalStorage(Verbs):
             return  # no /proc: the walk's check stands alone
         if not (self.inside(real) or _within(real, self.state_root)):
             raise BadPath("path leads outside the gallery root", path=key)
+
+    @contextlib.contextmanager
+    def _in_parent(self, key, create=False):
+        """Yield (fd, name) of key's folder beneath the root, its errors mapped, the folder closed after."""
+        with _mapped(key, self):
+            fd, name = self._parent_fd(key, create=create)
+            try:
+                yield fd, name
+            finally:
+                os.close(fd)
 
     def _parent_fd(self, key, create=False):
         """Open the folder holding key beneath the root, never through a link; return (fd, name) for *at calls."""
@@ -445,47 +456,36 @@ class LocalStorage(Verbs):
     def write(self, key, data, durable=True):
         """Replace a file atomically; durable=False skips the fsync, for files lenslet can make again."""
         self._refuse_if_readonly(key)
-        with _mapped(key, self):
-            fd, name = self._parent_fd(key, create=self._makes_folders(key))
-            try:
-                self._land(fd, name, key, data, exclusive=False, durable=durable)
-            finally:
-                os.close(fd)
+        with self._in_parent(key, create=self._makes_folders(key)) as (fd, name):
+            self._land(fd, name, key, data, exclusive=False, durable=durable)
 
     def overwrite(self, key, data):
         """Give a marker new bytes of the same length in place, else write(); a reader may see a mix, a new mark."""
         self._refuse_if_readonly(key)
-        with _mapped(key, self):
-            fd, name = self._parent_fd(key, create=self._makes_folders(key))
+        with self._in_parent(key, create=self._makes_folders(key)) as (fd, name):
             try:
+                # O_NOFOLLOW: never write through a link; O_NONBLOCK: never wait on a FIFO.
+                file = os.open(name, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+            except OSError:
+                file = None
+            if file is not None:
                 try:
-                    # O_NOFOLLOW: never write through a link; O_NONBLOCK: never wait on a FIFO.
-                    file = os.open(name, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
-                except OSError:
-                    file = None
-                if file is not None:
-                    try:
-                        st = os.fstat(file)
-                        # A file of other names too (a hard link to a photo) is never changed in place.
-                        if stat_module.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_size == len(data):
-                            os.pwrite(file, data, 0)
-                            return
-                    finally:
-                        os.close(file)
-                self._land(fd, name, key, data, exclusive=False, durable=False)
-            finally:
-                os.close(fd)
+                    st = os.fstat(file)
+                    # A file of other names too (a hard link to a photo) is never changed in place.
+                    if stat_module.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_size == len(data):
+                        os.pwrite(file, data, 0)
+                        return
+                finally:
+                    os.close(file)
+            self._land(fd, name, key, data, exclusive=False, durable=False)
 
     def create(self, key, data, durable=True):
         self._refuse_if_readonly(key)
-        with _mapped(key, self):
-            fd, name = self._parent_fd(key, create=self._makes_folders(key))
+        with self._in_parent(key, create=self._makes_folders(key)) as (fd, name):
             try:
                 self._land(fd, name, key, data, exclusive=True, durable=durable)
             except FileExistsError:
                 raise AlreadyExists("file exists", path=key) from None
-            finally:
-                os.close(fd)
 
     def replace_if(self, key, data, version):
         """Write only if still at version (None: absent); checked again after the swap, so no write is lost."""
@@ -498,26 +498,19 @@ class LocalStorage(Verbs):
 
         with self._locked(key):
             unchanged()
-            with _mapped(key, self):
-                fd, name = self._parent_fd(key, create=self._makes_folders(key))
+            with self._in_parent(key, create=self._makes_folders(key)) as (fd, name):
                 try:
                     # None: take the name only if free; _swap_in checks again
                     self._land(fd, name, key, data, exclusive=version is None, replacing=version)
                 except FileExistsError:
                     raise PreconditionFailed("file appeared since it was read", path=key) from None
-                finally:
-                    os.close(fd)
         return version_of(data)
 
     def delete(self, key):
         self._refuse_if_readonly(key)
-        with _mapped(key, self):
-            fd, name = self._parent_fd(key)
-            try:
-                _refuse_foreign(fd, name, key, missing_ok=False)
-                os.unlink(name, dir_fd=fd)  # the name itself: never what a link points to
-            finally:
-                os.close(fd)
+        with self._in_parent(key) as (fd, name):
+            _refuse_foreign(fd, name, key, missing_ok=False)
+            os.unlink(name, dir_fd=fd)  # the name itself: never what a link points to
 
     def delete_if(self, key, version):
         self._refuse_if_readonly(key)
@@ -784,26 +777,20 @@ class LocalStorage(Verbs):
 
     def write_stream(self, key, stream, limit, replace=False, head=b""):
         self._refuse_if_readonly(key)
-        with _mapped(key, self):
-            fd, name = self._parent_fd(key, create=True)
+        with self._in_parent(key, create=True) as (fd, name):
             try:
                 return self._land(fd, name, key, lambda out: copy_limited(stream, lambda chunk: _write_all(out, chunk),
                                                                           limit, head), exclusive=not replace)
             except FileExistsError:
                 raise AlreadyExists("file exists", path=key) from None
-            finally:
-                os.close(fd)
 
     def make_folder(self, key):
         self._refuse_if_readonly(key)
-        with _mapped(key, self):
-            fd, name = self._parent_fd(key)
+        with self._in_parent(key) as (fd, name):
             try:
                 os.mkdir(name, 0o755, dir_fd=fd)
             except FileExistsError:
                 raise AlreadyExists("the folder exists", path=key) from None
-            finally:
-                os.close(fd)
 
     def remove_folder(self, key):
         """Remove an empty folder; the state folder itself is removed wherever it lies."""
@@ -828,12 +815,8 @@ class LocalStorage(Verbs):
         return self._lstat_beneath(a)[:2] == self._lstat_beneath(b)[:2]
 
     def _lstat_beneath(self, key):
-        with _mapped(key, self):
-            fd, name = self._parent_fd(key)
-            try:
-                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            finally:
-                os.close(fd)
+        with self._in_parent(key) as (fd, name):
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
         return st.st_dev, st.st_ino, st.st_mode
 
 
