@@ -25,10 +25,6 @@ class BadAlbum(ValueError):
     """An album file of a shape lenslet does not write."""
 
 
-def new_id():
-    return secrets.token_hex(8)
-
-
 def checked_name(name):
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
         raise BadRequest(f"an album's name has 1 to {MAX_NAME} characters, no control characters", field="name")
@@ -65,7 +61,7 @@ def checked_paths(paths, field):
 
 def new(name, owner, now, smart=None, owner_id=None):
     """Make a new album record, bound to owner_id when the owner has one."""
-    record = {"v": FORMAT, "id": new_id(), "name": checked_name(name), "owner": owner, "createdAt": now,
+    record = {"v": FORMAT, "id": secrets.token_hex(8), "name": checked_name(name), "owner": owner, "createdAt": now,
               "updatedAt": now, "images": [], "cover": None, "smart": None if smart is None else checked_smart(smart)}
     if owner_id:
         record["ownerId"] = owner_id
@@ -134,16 +130,15 @@ def change(record, body, now, found):
         record["images"] = [image for image in record["images"] if image["path"] not in gone]
     if "move" in body:
         record["images"] = moved(record["images"], body["move"])
+    held = {image["path"] for image in record["images"]}
     if "cover" in body:
         cover = body["cover"]
-        if cover is not None and cover not in {image["path"] for image in record["images"]} \
-                and record["smart"] is None:
+        if cover is not None and cover not in held and record["smart"] is None:
             raise BadRequest("the cover is one of the album's images", field="cover")
         if cover is not None and not is_clean(cover):
             raise BadRequest("the cover is an image path", field="cover")
         record["cover"] = cover
-    if record["cover"] is not None and record["smart"] is None and \
-            record["cover"] not in {image["path"] for image in record["images"]}:
+    if record["cover"] is not None and record["smart"] is None and record["cover"] not in held:
         record["cover"] = None  # its image removed
     record["updatedAt"] = now
     return record

@@ -66,15 +66,12 @@ class Albums:
             return None, None
         try:
             data, version = self.storage.read_small(album_key(album_id), albums.MAX_FILE)
-        except (Foreign, TooLarge) as ex:
-            log.error("%s is not an album lenslet made (%s): it opens nothing", album_key(album_id), ex.description)
-            return None, None
-        if data is None:
-            return None, None
-        try:
+            if data is None:
+                return None, None
             return albums.loads(data, album_id), version
-        except albums.BadAlbum as ex:
-            log.error("%s is not an album lenslet made (%s): it opens nothing", album_key(album_id), ex)
+        except (Foreign, TooLarge, albums.BadAlbum) as ex:
+            log.error("%s is not an album lenslet made (%s): it opens nothing", album_key(album_id),
+                      getattr(ex, "description", ex))
             return None, None
 
     def owned(self, principal, album_id):

@@ -128,10 +128,9 @@ def _jpeg(source, found, problems):
             elif code == 0xED and payload.startswith(PHOTOSHOP_APP13):
                 photoshop.append(payload[len(PHOTOSHOP_APP13):])
         offset += 2 + length
-    if photoshop:
-        block = _photoshop_iptc(b"".join(photoshop))
-        if block:
-            found.iptc_keywords = _iptc_keywords(block)
+    block = _photoshop_iptc(b"".join(photoshop))
+    if block:
+        found.iptc_keywords = _iptc_keywords(block)
     if extended and found.xmp is not None:
         found.extended = _extended_packet(found.xmp, extended, problems)
 
@@ -259,11 +258,10 @@ def _png_xmp(chunk, problems):
 
 
 def _webp(source, found, problems):
-    end = 8 + int.from_bytes(source.head[4:8], "little")
-    first = source.head[12:16]
     # Only VP8X flags XMP, which follows the picture: skip reads past the head when it is absent.
-    if first != b"VP8X" or len(source.head) < 21 or not source.head[20] & 0x04:
+    if source.head[12:16] != b"VP8X" or len(source.head) < 21 or not source.head[20] & 0x04:
         return
+    end = 8 + int.from_bytes(source.head[4:8], "little")
     offset = 12
     for _ in range(MAX_SEGMENTS):
         if offset + 8 > end:

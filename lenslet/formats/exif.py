@@ -64,13 +64,9 @@ def shooting(exif_ifd):
              "fNumber": _positive(exif_ifd.get(F_NUMBER), 1_000),
              "exposureTime": _positive(exif_ifd.get(EXPOSURE_TIME), 86_400),
              "iso": _positive(exif_ifd.get(ISO), 10_000_000)}
-    if found["focalLength35"] is not None:
-        found["focalLength35"] = round(found["focalLength35"])
-    if found["iso"] is not None:
-        found["iso"] = round(found["iso"])
-    for key in ("focalLength", "fNumber"):
+    for key, digits in (("focalLength35", None), ("iso", None), ("focalLength", 2), ("fNumber", 2)):
         if found[key] is not None:
-            found[key] = round(found[key], 2)
+            found[key] = round(found[key], digits)
     return {key: value for key, value in found.items() if value is not None}
 
 

@@ -383,11 +383,7 @@ def page_head(data):
     at = data.find(ITEMS_OPEN)
     if at < 0 or data.find(b"\n") != at + len(ITEMS_OPEN) - 1 or not data.endswith(b"\n]}"):
         return None  # items not one a line, or the page is cut short
-    try:
-        head = orjson.loads(data[:at] + b',"items":[]}')
-    except orjson.JSONDecodeError:
-        return None
-    return head if usable(head) else None
+    return _whole_page(data[:at] + b',"items":[]}')
 
 
 def with_items_of(head, data):
@@ -434,7 +430,7 @@ def entry_in_page(data, name):
 
 
 def _whole_page(data):
-    """Parse an old-style page whole; None when unusable."""
+    """Parse a page (or a head, items left out) as one JSON object; None when unusable."""
     try:
         page = orjson.loads(data)
     except orjson.JSONDecodeError:

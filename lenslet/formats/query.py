@@ -97,13 +97,13 @@ def _apply(found, name, value, word=None):
     elif name == "date":
         found["dates"].append(date_range(folded, word))
     elif name == "camera":
-        if not fold(folded).strip():
+        camera = fold(folded).strip()
+        if not camera:
             raise _bad(name, "is part of a camera's name", word)
-        found["cameras"].append(fold(folded).strip())
+        found["cameras"].append(camera)
     elif name == "type":
         names = [part.strip().lstrip(".") for part in folded.split(",")]
-        unknown = [part for part in names if part not in TYPES]
-        if unknown:
+        if any(part not in TYPES for part in names):
             raise _bad(name, f"is one or more of {', '.join(sorted(TYPES))}, comma-separated", word)
         found["types"].append(frozenset().union(*(TYPES[part] for part in names)))
     elif name == "tagged":

@@ -25,14 +25,10 @@ def normalize(raw):
     sidecar = defaults()
     for key, value in raw.items():
         sidecar[LEGACY_KEYS.get(key, key)] = value
-    exif = sidecar.get("exif")
-    if isinstance(exif, dict):
-        sidecar["exif"] = {LEGACY_KEYS.get(key, key): value for key, value in exif.items()}
-    else:
-        sidecar["exif"] = {}
-    if not isinstance(sidecar["tags"], list):
-        sidecar["tags"] = []
-    sidecar["tags"] = union([], [tag for tag in sidecar["tags"] if isinstance(tag, str) and tag])
+    exif = sidecar["exif"] if isinstance(sidecar["exif"], dict) else {}
+    sidecar["exif"] = {LEGACY_KEYS.get(key, key): value for key, value in exif.items()}
+    tags = sidecar["tags"] if isinstance(sidecar["tags"], list) else []
+    sidecar["tags"] = union([], [tag for tag in tags if isinstance(tag, str) and tag])
     if not isinstance(sidecar["notes"], str):
         sidecar["notes"] = ""
     if "v" not in raw and "notes" not in raw and isinstance(raw.get("description"), str):
@@ -133,12 +129,9 @@ def check_put(body):
         raise BadRequest("the body must be a JSON object (a sidecar)")
     sidecar = {LEGACY_KEYS.get(key, key): value for key, value in body.items()}
     # A field left out keeps its stored value: a PUT never erases tags by omission.
-    if "tags" in sidecar:
-        sidecar["tags"] = check_tags(sidecar["tags"])
-    if "notes" in sidecar:
-        sidecar["notes"] = check_notes(sidecar["notes"])
-    if "star" in sidecar:
-        sidecar["star"] = check_star(sidecar["star"])
+    for field, check in (("tags", check_tags), ("notes", check_notes), ("star", check_star)):
+        if field in sidecar:
+            sidecar[field] = check(sidecar[field])
     based_on = sidecar.get("updatedAt")
     if based_on is not None and parse_time(based_on) is None:
         raise BadRequest("updatedAt must be an ISO-8601 time", field="updatedAt")

@@ -40,12 +40,11 @@ def _name(namespace, local):
     return f"{{{namespace}}}{local}"
 
 
-RDF_RDF, RDF_DESCRIPTION, RDF_LI, RDF_ABOUT = (_name(RDF, n) for n in ("RDF", "Description", "li", "about"))
+RDF_RDF, RDF_DESCRIPTION, RDF_LI = (_name(RDF, n) for n in ("RDF", "Description", "li"))
 RDF_BAG, RDF_SEQ, RDF_ALT = (_name(RDF, n) for n in ("Bag", "Seq", "Alt"))
 RDF_VALUE, RDF_RESOURCE, RDF_PARSE_TYPE = (_name(RDF, n) for n in ("value", "resource", "parseType"))
 ARRAYS = (RDF_BAG, RDF_SEQ, RDF_ALT)
 XML_LANG = _name(XML, "lang")
-XMPMETA = _name(META, "xmpmeta")
 
 SUBJECT = _name(DC, "subject")
 TITLE = _name(DC, "title")
@@ -234,21 +233,15 @@ def _decode(data):
 
 def _codec(data):
     """Guess XMP's encoding from its BOM or first character."""
-    codec = next((codec for bom, codec in BOMS if data.startswith(bom)), None)
-    if codec is None:
-        codec = "utf-16-le" if data[:2] == b"<\0" else "utf-16-be" if data[:2] == b"\0<" else "utf-8"
-    return codec
+    plain = "utf-16-le" if data[:2] == b"<\0" else "utf-16-be" if data[:2] == b"\0<" else "utf-8"
+    return next((codec for bom, codec in BOMS if data.startswith(bom)), plain)
 
 
 # What an XMP tree says
 
 
 def _rdf(root):
-    if root.tag == RDF_RDF:
-        return root
-    for element in root.iter(RDF_RDF):
-        return element
-    return None
+    return next(root.iter(RDF_RDF), None)
 
 
 def _descriptions(rdf):
@@ -261,8 +254,7 @@ def _values(descriptions, prop):
     for description in descriptions:
         if prop in description.attrib:
             found.append(description.attrib[prop])
-        for element in description.findall(prop):
-            found.append(_value(element))
+        found += map(_value, description.findall(prop))
     return found
 
 
@@ -350,9 +342,6 @@ class _Keywords:
         if origin not in self.fields[key]:
             self.fields[key].append(origin)
 
-    def keys(self):
-        return set(self.fields)
-
     def problems(self):
         return (f"more than {MAX_TAGS} keywords: the rest are ignored",) if self.overflow else ()
 
@@ -377,10 +366,10 @@ def _interpret(root):
             others.add(leaf, FIELD_NAMES[prop])
             if len(parts) > 1 and len(paths) < MAX_TAGS:
                 paths.setdefault(PATH_FIELDS[prop].join(parts))
-    keywords, other_keys = _Keywords(), others.keys()
+    keywords = _Keywords()
     for subject in subjects:
         # darktable copies its tree's words into dc:subject: not tags unless another field has them
-        if tag_key(subject.strip()) not in bookkeeping or tag_key(subject.strip()) in other_keys:
+        if tag_key(subject.strip()) not in bookkeeping or tag_key(subject.strip()) in others.fields:
             keywords.add(subject, FIELD_NAMES[SUBJECT])
     for keyword in others.result():
         for origin in keyword.fields:
@@ -516,6 +505,7 @@ _START_TAG = re.compile(rb"<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']
 _ATTRIBUTE = re.compile(rb"(\s+)([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 _END_TAG = re.compile(rb"</[^\s>]+\s*>")
 _SPACE = b" \t\r\n"
+_SPACES = re.compile(rb"[ \t\r\n]*")
 
 
 class _Attribute(NamedTuple):
@@ -766,17 +756,16 @@ class _Packet:
     def change_keywords(self, adding, removed):
         """Add tags to dc:subject and the file's other keyword fields; remove the removed keys from all."""
         for prop in (SUBJECT, *PATH_FIELDS):
-            def names(text, prop=prop):
-                return _names_keyword(text, prop, removed)
             for attribute, value in self.attributes(prop):
-                if names(value):
+                if _names_keyword(value, prop, removed):
                     self.remove_attribute(attribute)
             for _, element in self.elements(prop):
                 arrays = [child for child in element if child.tag in ARRAYS]
-                if not arrays and names(_value(element) or ""):
+                if not arrays and _names_keyword(_value(element) or "", prop, removed):
                     self.remove(element)
                 for array in arrays:
-                    dropped = {li for li in array if li.tag == RDF_LI and names(_item_text(li) or "")}
+                    dropped = {li for li in array
+                               if li.tag == RDF_LI and _names_keyword(_item_text(li) or "", prop, removed)}
                     if dropped:
                         self.plan(array)["drop"].update(dropped)
                         self.plan(array)["bag"] = prop == SUBJECT
@@ -883,7 +872,7 @@ class _Packet:
                      if attribute.name == b"xmlns" or attribute.name.startswith(b"xmlns:")]
             after = (xmlns or span.attributes or (None,))[-1]
             at = after.end if after else span.start + 1 + len(span.name)
-            space = self.raw[after.space:after.space + _space_length(self.raw, after.space)] if after else b" "
+            space = _SPACES.match(self.raw, after.space).group() if after else b" "
             edits.append((at, at, b"".join(space + b"xmlns:" + prefix.encode("utf-8") + b'="'
                                            + _escape_attribute(uri, b'"') + b'"' for prefix, uri in declared)))
         added = self.added.get(description)
@@ -929,13 +918,6 @@ def _laid_out(name, children, indent, unit):
         return b"<" + name + b">" + b"".join(children) + b"</" + name + b">"
     return b"<" + name + b">" + b"".join(b"\n" + indent + unit + child for child in children) + \
         b"\n" + indent + b"</" + name + b">"
-
-
-def _space_length(raw, position):
-    end = position
-    while end < len(raw) and raw[end] in _SPACE:
-        end += 1
-    return end - position
 
 
 def _escape_text(text):

@@ -51,26 +51,18 @@ def probe(storage, key, with_embedded=False):
     """Read an image's header; a bad file gives {"error": reason}, not a failed listing."""
     if not is_shown(name_of(key)):
         return unread(key)
-    if not with_embedded:
-        try:
-            return probe_image(storage, key)
-        except LensletError as ex:
-            return {"error": ex.description}
     try:
+        if not with_embedded:
+            return probe_image(storage, key)
         head = _head(storage, key)
     except LensletError as ex:
         return {"error": ex.description}
     try:
         found = pillow.probe(io.BytesIO(head))
-    except Undecodable:
-        found = None  # metadata longer than the head
+    except Undecodable:  # metadata longer than the head
+        found = probe(storage, key)
     except LensletError as ex:
         found = {"error": ex.description}
-    if found is None:
-        try:
-            found = probe_image(storage, key)
-        except LensletError as ex:
-            found = {"error": ex.description}
     metadata = read_embedded(storage, key, head)
     if metadata != xmp.Metadata():
         found["embedded"] = metadata.to_dict()

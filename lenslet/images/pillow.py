@@ -1,6 +1,7 @@
 """Image decoding with Pillow, header probing and the content hash: bytes in, plain data out."""
 
 import datetime
+import functools
 import io
 import re
 import struct
@@ -18,20 +19,17 @@ MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "AVIF": 
 OPEN_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "GIF")
 # ISO media brands of HEIC and HEIF; AVIF is checked first.
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
-_heif = []
 
 
+@functools.cache
 def heif_readable():
     """Return whether pillow-heif is installed, registering it with Pillow on first call."""
-    if not _heif:
-        try:
-            import pillow_heif
-        except ImportError:
-            _heif.append(False)
-        else:
-            pillow_heif.register_heif_opener()
-            _heif.append(True)
-    return _heif[0]
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
 
 
 def open_formats():
@@ -97,10 +95,9 @@ def probe(stream, details=False):
         return _probe_raw(stream, details)
     header = None if details else jpeg_header(stream)
     try:
-        exif_bytes = None
         if header is not None:
-            width, height, raw_exif = header
-            kind, orientation, exif = "image/jpeg", exif_orientation(raw_exif), {}
+            width, height, exif_bytes = header
+            kind, orientation, exif = "image/jpeg", exif_orientation(exif_bytes), {}
         else:
             with Image.open(stream, formats=open_formats()) as img:
                 width, height = img.size
@@ -115,7 +112,7 @@ def probe(stream, details=False):
     if orientation in QUARTER_TURNS:
         width, height = height, width
     found = {"w": width, "h": height, "type": kind, "orientation": orientation}
-    found.update(shot(raw_exif if header is not None else exif_bytes))
+    found.update(shot(exif_bytes))
     if details:
         found["exif"] = dict(exif, width=width, height=height, orientation=orientation)
     return found
@@ -195,7 +192,7 @@ def decode_cost(data, size):
                         formats=("JPEG",) if embedded else open_formats()) as img:
             img.draft(img.mode, fitted(img.size, size))
             return _cost(img)
-    except (LensletError, UnidentifiedImageError, *DECODE_ERRORS):
+    except (LensletError, *DECODE_ERRORS):
         return 0
 
 
@@ -230,11 +227,13 @@ def unidentified(stream):
     """Return the error for bytes Pillow could not identify."""
     stream.seek(0)
     head = stream.read(SNIFF_BYTES)
-    if looks_like_image(head):
-        if sniff(head) == "image/heic" and not heif_readable():
-            return Undecodable("a HEIC/HEIF picture: reading it needs pillow-heif (pip install 'lenslet[heif]')")
-        return Undecodable("the file starts like an image but cannot be read (truncated or corrupt?)")
-    return UnsupportedMedia(f"not an image lenslet can read ({READABLE})")
+    try:
+        kind = sniff(head)
+    except UnsupportedMedia:
+        return UnsupportedMedia(f"not an image lenslet can read ({READABLE})")
+    if kind == "image/heic" and not heif_readable():
+        return Undecodable("a HEIC/HEIF picture: reading it needs pillow-heif (pip install 'lenslet[heif]')")
+    return Undecodable("the file starts like an image but cannot be read (truncated or corrupt?)")
 
 
 READABLE = "JPEG, PNG, WebP, AVIF, GIF, HEIC, or a camera's raw file with its preview"
@@ -260,15 +259,6 @@ def sniff(head):
     if raw.is_raw(head):
         return RAW
     raise UnsupportedMedia(f"the file is not an image lenslet reads ({READABLE})")
-
-
-
-def looks_like_image(head):
-    try:
-        sniff(head)
-    except UnsupportedMedia:
-        return False
-    return True
 
 
 def jpeg_header(stream):
@@ -399,7 +389,7 @@ def _ascii(raw, order, entry):
     if kind != ASCII or count > 256:
         return None
     at = entry + 8 if count <= 4 else struct.unpack_from(order + "I", raw, entry + 8)[0]
-    return _text(raw[at:at + count])
+    return exif.clean_text(raw[at:at + count])
 
 
 def _exif(img):
@@ -413,7 +403,7 @@ def _exif(img):
         return {}
     summary = {}
     for key, tag in (("make", MAKE), ("model", MODEL)):
-        value = _text(tags.get(tag))
+        value = exif.clean_text(tags.get(tag))
         if value:
             summary[key] = value
     taken = exif_time(extra.get(DATE_TIME_ORIGINAL))
@@ -430,22 +420,18 @@ def _exif(img):
     return summary
 
 
-def _text(value):
-    return exif.clean_text(value)
-
-
 _EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
 
 
 def exif_offset(value):
     """Return EXIF's OffsetTimeOriginal ('+02:00'), or None when it is not one."""
-    text = _text(value) or ""
+    text = exif.clean_text(value) or ""
     return text if _OFFSET.match(text) else None
 
 
 def exif_time(value):
     """Turn EXIF's '2024:05:01 12:30:00' into ISO-8601, or None when it is not a time."""
-    match = _EXIF_TIME.match(_text(value) or "")
+    match = _EXIF_TIME.match(exif.clean_text(value) or "")
     if not match:
         return None
     year, month, day, hour, minute, second = map(int, match.groups())

@@ -169,7 +169,7 @@ class ThumbPool:
     def _settle_oldest(self, ahead):
         item, ticket = ahead.popleft()
         try:
-            yield self._settle(item, ticket)
+            yield item, ticket if isinstance(ticket, errors.LensletError) else self._try(ticket.result)
         finally:
             self.room.release()
 
@@ -179,9 +179,6 @@ class ThumbPool:
             return start()
         except errors.LensletError as ex:
             return ex
-
-    def _settle(self, item, ticket):
-        return item, ticket if isinstance(ticket, errors.LensletError) else self._try(ticket.result)
 
     def close(self):
         """Stop the processes; the pool restarts on next use."""

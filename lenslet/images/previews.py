@@ -148,24 +148,22 @@ class Previews:
         self.evict()
 
     def evict(self):
-        """Remove the least recently used previews until the cache fits; return how many."""
+        """Remove the least recently used previews until the cache fits."""
         try:
             entries = self.cache.list_folder(self.folder)
         except NotFound:
-            return 0
+            return
         stored = sorted((entry for entry in entries if not entry.is_dir and entry.name.endswith(PREVIEW)),
                         key=lambda entry: entry.mtime)
-        total, removed = sum(entry.size for entry in stored), 0
+        total = sum(entry.size for entry in stored)
         for entry in stored:
             if total <= self.cap:
                 break
             try:
                 self.cache.delete(join(self.folder, entry.name))
-                removed += 1
             except NotFound:
                 pass  # another process evicted it first
             except LensletError as ex:
                 log.warning("cannot remove the preview %s: %s", entry.name, ex.description)
                 continue
             total -= entry.size
-        return removed

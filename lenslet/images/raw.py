@@ -174,6 +174,11 @@ def _gather(read, entries, base, order, role, found, todo):
         values = _values(read, entries.get(tag), base, order, limit=at + 1)
         return values[at] if len(values) > at else None
 
+    def candidate(start_tag, length_tag):
+        start, length = number(start_tag), number(length_tag)
+        if start and length:
+            found.candidates.append((base + start, length))
+
     if role == "ifd0":
         found.orientation = number(ORIENTATION) or 0
         found.orientation = found.orientation if 1 <= found.orientation <= 8 else 0
@@ -186,17 +191,11 @@ def _gather(read, entries, base, order, role, found, todo):
         if settings is not None:
             todo.append((settings, base, order, "olympus-settings"))
     if role == "olympus-settings":
-        start, length = number(PREVIEW_START), number(PREVIEW_LENGTH)
-        if start and length:
-            found.candidates.append((base + start, length))
+        candidate(PREVIEW_START, PREVIEW_LENGTH)
         return
-    start, length = number(JPEG_OFFSET), number(JPEG_LENGTH)
-    if start and length:
-        found.candidates.append((base + start, length))
+    candidate(JPEG_OFFSET, JPEG_LENGTH)
     if number(COMPRESSION) in (6, 7) and entries.get(STRIPS) and entries[STRIPS][1] == 1:
-        start, length = number(STRIPS), number(STRIP_BYTES)
-        if start and length:
-            found.candidates.append((base + start, length))
+        candidate(STRIPS, STRIP_BYTES)
     if JPG_FROM_RAW in entries:  # RW2: the JPEG is the tag's value
         _, count, raw_value = entries[JPG_FROM_RAW]
         if count > 4:

@@ -187,22 +187,13 @@ class Thumbs:
         except NotFound:
             pass
 
-    def get(self, path):
-        """Return (bytes, stat) of a fresh thumbnail, making it when needed."""
-        return self.get_versioned(path)[:2]
-
     def get_versioned(self, path):
-        """Like get(), plus the URL version, or None for a thumbnail of other settings."""
-        data, stat, image = self._get(path)
-        return data, stat, (url_version(image, self.settings) if self.current(data) else None)
-
-    def _get(self, path):
+        """Return (bytes, stat, URL version or None for other settings) of a fresh thumbnail, made when needed."""
         place, image = self.tree.locate_image(path)
         storage, key = place.storage, place.key
         found = self.fresh(storage, key, image)
         if found is None:
             refuse_unshown(key)  # before any slot or job
-        if found is None:
             try:
                 digest = self.make_or_wait(path, storage, key, image)
             except Pending:
@@ -217,7 +208,7 @@ class Thumbs:
             metrics.thumb_request("hit")
             if not self.current(found[0]):
                 self._queue_remake(path)  # served meanwhile
-        return found[0], found[1], image
+        return found[0], found[1], (url_version(image, self.settings) if self.current(found[0]) else None)
 
     def _queue_remake(self, path):
         folder, _, name = path.rpartition("/")
@@ -237,7 +228,7 @@ class Thumbs:
                                     lambda: self._make_in_time(path, storage, key, image, deadline),
                                     deadline - self.clock())
         except WaitedTooLong:
-            self._queue(path, storage, key)
+            self._queue(path)
         finally:
             with self.asked_lock:
                 self.asked -= 1
@@ -256,7 +247,7 @@ class Thumbs:
         else:
             made = ready()
         if not made:
-            self._queue(path, storage, key)
+            self._queue(path)
         return digest
 
     def _make_inline(self, storage, key, deadline):
@@ -283,7 +274,7 @@ class Thumbs:
     def release_slot(self):
         self.slots.release()
 
-    def _queue(self, path, storage, key):
+    def _queue(self, path):
         try:
             folder, _, name = path.rpartition("/")
             jobs.enqueue_thumbs(self.tree.root, folder, [name], self.clock)
@@ -302,7 +293,7 @@ class Thumbs:
             if not isinstance(outcome, LensletError):
                 thumb, digest = outcome
                 try:
-                    storage.write(storage.derived_key(thumb_of(key)), thumb, durable=False)
+                    self._store(storage, key, thumb)
                     outcome = digest
                 except LensletError as ex:
                     outcome = ex
