@@ -91,12 +91,12 @@ def loads(data, album_id):
         raise BadAlbum(f"no list of at most {MAX_IMAGES} images, each a path and a hash")
     if len({image["path"] for image in images}) != len(images):
         raise BadAlbum("an image named twice")
-    if record["smart"] is not None and images:
+    if record.get("smart") is not None and images:
         raise BadAlbum("a smart album with images picked by hand")
     cover = record.get("cover")
     if cover is not None and not (isinstance(cover, str) and is_clean(cover)):
         raise BadAlbum("a cover that is no path")
-    return record
+    return {"smart": None, "cover": None, **record}  # optional keys another program may leave out
 
 
 def _image_shaped(image):

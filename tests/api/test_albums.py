@@ -257,6 +257,18 @@ def test_an_album_file_that_is_not_an_album_opens_nothing(client, album, library
         assert snapshot(library) == before
 
 
+def test_an_album_file_without_its_optional_keys_still_opens(client, album, library):
+    path = album_file(library, album)
+    record = json.loads(path.read_bytes())
+    for optional in ("smart", "cover"):
+        record.pop(optional, None)
+    path.write_text(json.dumps(record))  # another program, or a hand, left them out
+    answer = client.get(f"/albums/{album}").json
+    assert paths(answer) == [image["path"] for image in record["images"]]
+    assert [listed["id"] for listed in client.get("/albums").json["albums"]] == [album]
+    assert client.patch_json(f"/albums/{album}", {"name": "Renamed"}).json["name"] == "Renamed"
+
+
 # -- bad input -----------------------------------------------------------------
 
 @pytest.mark.parametrize("body", [
