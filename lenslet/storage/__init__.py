@@ -11,7 +11,7 @@ from lenslet.config import DEFAULT_ROOT
 from lenslet.errors import AlreadyExists, ConfigError, LensletError, NotFound
 from lenslet.layout import LOCKS, REJECTED, STATE, join, parent
 from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Slice, Stat, process_alive, read_at, spool, version_of
-from lenslet.storage.local import LocalStorage, real_folder
+from lenslet.storage.local import LocalStorage, real_folder, user_cache
 from lenslet.storage.paths import clean_path
 
 log = logging.getLogger("lenslet")
@@ -76,9 +76,7 @@ class Storage(Protocol):
 
 def cache_folder(config, name):
     """A folder of lenslet's own outside any tree, one per gallery."""
-    cache = config.cache_dir or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lenslet")
-    return os.path.join(cache, version_of(name.encode()))
+    return os.path.join(config.cache_dir or user_cache(), version_of(name.encode()))
 
 
 def private_folder(prefix):
@@ -146,8 +144,7 @@ def check_state_root(config, where):
         bucket, _, prefix = where[len("s3://"):].partition("/")
         if not bucket:
             raise ConfigError(f"{where!r} names no bucket", setting="LENSLET_STATE")
-        if config.s3_bucket and bucket == config.s3_bucket and _nested(_clean_prefix(prefix),
-                                                                        _clean_prefix(config.s3_prefix)):
+        if config.s3_bucket and bucket == config.s3_bucket and _nested(prefix.strip("/"), config.s3_prefix.strip("/")):
             raise ConfigError("the state root's prefix and the library's overlap in one bucket: give the state a "
                               "prefix of its own, outside the library's", setting="LENSLET_STATE")
     elif not config.s3_bucket:
@@ -188,7 +185,3 @@ def _state_rooted(config):
         library = LocalStorage(config.root, state_dir=local_state, readonly=not config.writes_xmp, create=False,
                                lock_dir=os.path.join(local_state, LOCKS[len(STATE) + 1:]))
     return StateRooted(library, state, xmp_words=config.writes_xmp)
-
-
-def _clean_prefix(prefix):
-    return prefix.strip("/")

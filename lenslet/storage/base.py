@@ -82,12 +82,15 @@ class ErrorMap:
         return self
 
     def __exit__(self, kind, ex, tb):
-        error = self.translate(ex) if kind is not None else None
-        if kind is not None and (getattr(error, "status", None) in STORAGE_FAULTS if error is not None
-                                 else not isinstance(ex, LensletError)):
-            metrics.storage_error(type(error or ex).__name__)
-        if error is None:
+        if kind is None:
             return False
+        error = self.translate(ex)
+        if error is None:
+            if not isinstance(ex, LensletError):
+                metrics.storage_error(type(ex).__name__)
+            return False
+        if getattr(error, "status", None) in STORAGE_FAULTS:
+            metrics.storage_error(type(error).__name__)
         raise error from None
 
     def translate(self, ex):
@@ -121,16 +124,14 @@ CHUNK = 1024 * 1024
 
 def copy_limited(stream, write, limit, head=b""):
     """Copy head, then the stream, to write(); TooLarge past limit. Return the size."""
-    size, chunk = 0, head
-    while True:
-        chunk = chunk or stream.read(CHUNK)
-        if not chunk:
-            return size
+    size, chunk = 0, head or stream.read(CHUNK)
+    while chunk:
         size += len(chunk)
         if size > limit:
             raise TooLarge(f"the file is larger than {limit} bytes (LENSLET_MAX_UPLOAD)", limit=limit)
         write(chunk)
-        chunk = b""
+        chunk = stream.read(CHUNK)
+    return size
 
 
 def spool(stream, limit, head=b""):

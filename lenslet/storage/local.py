@@ -103,7 +103,7 @@ class LocalStorage(Verbs):
         # While the root's mount at start is gone, verbs answer Unavailable, not "no images".
         self.mounts = mounts
         self.mount = mount_holding(self.root, mounts())
-        self.state_in_tree = self.inside_root(self.state_root)
+        self.state_in_tree = _within(self.state_root, self.root)
         self.root_checked = (float("-inf"), None)
 
     def __repr__(self):
@@ -231,10 +231,8 @@ class LocalStorage(Verbs):
                 except FileNotFoundError:
                     if not create:
                         raise
-                    try:
+                    with contextlib.suppress(FileExistsError):
                         os.mkdir(part, 0o755, dir_fd=fd)
-                    except FileExistsError:
-                        pass
                     step = os.open(part, _DIR_FLAGS, dir_fd=fd)
                 os.close(fd)
                 fd = step
@@ -263,9 +261,7 @@ class LocalStorage(Verbs):
 
     def identity_of(self, key):
         with _mapped(key):
-            path, st = self._walk(key, last=True)
-            if st is None:
-                st = os.stat(path)
+            st = self._stat_followed(key)
         return st.st_dev, st.st_ino
 
     def _resolve(self, base, rest, key):
@@ -304,9 +300,6 @@ class LocalStorage(Verbs):
         if problem is not None:
             raise Unavailable(f"storage unavailable: {problem}", retry_after=ROOT_RETRY_AFTER)
 
-    def inside_root(self, real):
-        return _within(real, self.root)
-
     def inside(self, real):
         """Whether a real path lies inside the root and not in the state folder, where no link may lead."""
         return _within(real, self.root) and not _within(real, self.state_root)
@@ -322,7 +315,7 @@ class LocalStorage(Verbs):
             with os.scandir(self._fs(key)) as scan:
                 for item in scan:
                     name = item.name
-                    if not name.isascii() and not _utf8(name):
+                    if not name.isascii() and not is_utf8(name):
                         odd.append(name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
                         continue  # no key can name it: reported in health
                     try:
@@ -345,12 +338,10 @@ class LocalStorage(Verbs):
                         continue
                     if is_dir or stat_module.S_ISREG(st.st_mode):
                         append(Entry(name, is_dir, st.st_size, st.st_mtime, None, link))
-        if odd or key in self.odd_names:
-            if odd:
-                if len(self.odd_names) < MAX_ODD_NAMES:
-                    self.odd_names[key] = odd[:MAX_ODD_NAMES]
-            else:
-                self.odd_names.pop(key, None)
+        if not odd:
+            self.odd_names.pop(key, None)
+        elif len(self.odd_names) < MAX_ODD_NAMES:
+            self.odd_names[key] = odd[:MAX_ODD_NAMES]
         return entries
 
     def list_names(self, key, prefix=""):
@@ -375,9 +366,7 @@ class LocalStorage(Verbs):
 
     def stat(self, key):
         with _mapped(key):
-            path, st = self._walk(key, last=True)
-            if st is None:
-                st = os.stat(path)
+            st = self._stat_followed(key)
         return Stat(st.st_size, st.st_mtime, stat_module.S_ISDIR(st.st_mode), st.st_ctime)
 
     stat_image = stat
@@ -490,14 +479,8 @@ class LocalStorage(Verbs):
     def replace_if(self, key, data, version):
         """Write only if still at version (None: absent); checked again after the swap, so no write is lost."""
         self._refuse_if_readonly(key)
-
-        def unchanged():
-            _, current = self.read_versioned(key)
-            if current != version:
-                raise PreconditionFailed("file changed since it was read", path=key, version=current)
-
         with self._locked(key):
-            unchanged()
+            self._unchanged(key, version)
             with self._in_parent(key, create=self._makes_folders(key)) as (fd, name):
                 try:
                     # None: take the name only if free; _swap_in checks again
@@ -515,11 +498,14 @@ class LocalStorage(Verbs):
     def delete_if(self, key, version):
         self._refuse_if_readonly(key)
         with self._locked(key):
-            _, current = self.read_versioned(key)
-            if current != version:
-                raise PreconditionFailed("file changed since it was read", path=key, version=current)
-            if current is not None:
+            self._unchanged(key, version)
+            if version is not None:
                 self.delete(key)
+
+    def _unchanged(self, key, version):
+        _, current = self.read_versioned(key)
+        if current != version:
+            raise PreconditionFailed("file changed since it was read", path=key, version=current)
 
     def update(self, key, change, durable=True):
         """Read, change and write back a file under a cross-process lock."""
@@ -672,10 +658,7 @@ class LocalStorage(Verbs):
             st = os.fstat(fd)
             if not stat_module.S_ISREG(st.st_mode):
                 return None
-            chunks = []
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
-            return _identity(st), version_of(b"".join(chunks))
+            return _identity(st), version_of(b"".join(iter(lambda: os.read(fd, 1 << 20), b"")))
         finally:
             os.close(fd)
 
@@ -695,7 +678,7 @@ class LocalStorage(Verbs):
         """Hold a cross-process lock for a file, striped by its folder's device and inode and its name."""
         folder_key, name = _file_key(key)
         try:
-            folder = self._folder_stat(folder_key)
+            folder = self._stat_followed(folder_key)
         except (FileNotFoundError, NotADirectoryError):
             if not self._makes_folders(key):  # no other path can name it yet
                 folder = None
@@ -705,13 +688,11 @@ class LocalStorage(Verbs):
                     folder = os.fstat(fd)
                 finally:
                     os.close(fd)
-        ident = (f"missing:{key}" if folder is None else f"{folder.st_dev}:{folder.st_ino}/{name}").encode(
-            "utf-8", "surrogateescape")
-        stripe = int(version_of(ident)[:8], 16) % LOCK_STRIPES
+        stripe = _stripe(f"missing:{key}" if folder is None else f"{folder.st_dev}:{folder.st_ino}/{name}")
         return _FileLock(f"{self.lock_dir}/{stripe:02d}.lock")
 
-    def _folder_stat(self, folder):
-        path, st = self._walk(folder, last=True)
+    def _stat_followed(self, key):
+        path, st = self._walk(key, last=True)
         return os.stat(path) if st is None else st
 
     def lock_images(self, keys):
@@ -723,7 +704,7 @@ class LocalStorage(Verbs):
         folder, name = key.rpartition("/")[::2]
         try:
             with _mapped(key):
-                found = self._folder_stat(folder)
+                found = self._stat_followed(folder)
             where = f"{found.st_dev}:{found.st_ino}"
         except LensletError:
             where = folder  # a folder not made yet: named by its path
@@ -734,7 +715,7 @@ class LocalStorage(Verbs):
         """Whether a change under lock_images is under way in a folder (or one sharing its stripe)."""
         try:
             with _mapped(folder):
-                found = self._folder_stat(folder)
+                found = self._stat_followed(folder)
             fd = os.open(f"{self.lock_dir}/{EDITS}{_stripe(f'{found.st_dev}:{found.st_ino}'):02d}.lock",
                          os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
         except (LensletError, OSError):
@@ -808,8 +789,9 @@ class LocalStorage(Verbs):
                 os.close(fd)
 
     def _makes_folders(self, key):
-        """_makes_folders(), and always in a state root's tree."""
-        return self.state_tree or _makes_folders(key)
+        """Whether writing key makes its missing folders: only in the state folder (or a state root's tree), so a
+        late write makes no ghost."""
+        return self.state_tree or is_state(key)
 
     def same(self, a, b):
         return self._lstat_beneath(a)[:2] == self._lstat_beneath(b)[:2]
@@ -818,11 +800,6 @@ class LocalStorage(Verbs):
         with self._in_parent(key) as (fd, name):
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
         return st.st_dev, st.st_ino, st.st_mode
-
-
-def _makes_folders(key):
-    """Whether writing key makes its missing folders: only in the state folder, so a late write makes no ghost."""
-    return is_state(key)
 
 
 def _file_key(key):
@@ -914,7 +891,7 @@ def _kind(mode):
     return "folder" if stat_module.S_ISDIR(mode) else "FIFO" if stat_module.S_ISFIFO(mode) else "special file"
 
 
-def _utf8(name):
+def is_utf8(name):
     try:
         name.encode("utf-8")
         return True
@@ -1014,16 +991,17 @@ def _rename_noreplace(old_fd, old, new_fd, new):
 
 
 def _unlink_quietly(path, dir_fd=None):
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
+
+
+def user_cache():
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lenslet")
 
 
 def fallback_state(root):
     """Where a tree's state goes when someone else's file holds the name .lenslet."""
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(cache, "lenslet", "displaced", version_of(root.encode()))
+    return os.path.join(user_cache(), "displaced", version_of(root.encode()))
 
 
 def real_folder(path):

@@ -1,5 +1,6 @@
 """The tree in an S3 bucket, with LocalStorage's verbs and conditional writes for compare-and-swap."""
 
+import contextlib
 import io
 import random
 import secrets
@@ -114,8 +115,7 @@ class S3Storage(Verbs):
         if not key:
             return Stat(0, 0.0, True, 0.0)
         try:
-            with _mapped(key):
-                head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            head = self._head(key)
         except NotFound:
             with _mapped(key):
                 page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(key) + "/", MaxKeys=1)
@@ -135,11 +135,14 @@ class S3Storage(Verbs):
 
     def _is_file(self, key):
         try:
-            with _mapped(key):
-                self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            self._head(key)
         except NotFound:
             return False
         return True
+
+    def _head(self, key):
+        with _mapped(key):
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))
 
     def real_key(self, key):
         return key
@@ -298,15 +301,12 @@ class S3Storage(Verbs):
 
     def _break_stale_lease(self, name):
         try:
-            with _mapped(name):
-                head = self.client.head_object(Bucket=self.bucket, Key=self._key(name))
+            head = self._head(name)
         except NotFound:
             return
         if time.time() - head["LastModified"].timestamp() > LEASE:
-            try:
+            with contextlib.suppress(NotFound, PreconditionFailed):
                 self.delete_if(name, head["ETag"])
-            except (NotFound, PreconditionFailed):
-                pass
 
     # -- derived files
 
@@ -387,10 +387,7 @@ class S3Storage(Verbs):
 
     def same(self, a, b):
         """Whether two objects hold the same bytes, by size and ETag (a multipart ETag: by size)."""
-        with _mapped(a):
-            first = self.client.head_object(Bucket=self.bucket, Key=self._key(a))
-        with _mapped(b):
-            second = self.client.head_object(Bucket=self.bucket, Key=self._key(b))
+        first, second = self._head(a), self._head(b)
         if first["ContentLength"] != second["ContentLength"]:
             return False
         return "-" in first["ETag"] or "-" in second["ETag"] or first["ETag"] == second["ETag"]

@@ -4,7 +4,7 @@ import fcntl
 import os
 import stat as stat_module
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from lenslet.errors import ConfigError, PreconditionFailed
 
@@ -70,10 +70,8 @@ def replace_file(path, data, expected=False):
                 raise PreconditionFailed(f"{path} changed since it was read")
             os.replace(temp, path)
         except BaseException:
-            try:
+            with suppress(OSError):
                 os.unlink(temp)
-            except OSError:
-                pass
             raise
     except OSError as ex:
         raise ConfigError(f"cannot write {path}: {ex.strerror}") from None

@@ -19,7 +19,7 @@ from lenslet.layout import (
     split_lenslets,
 )
 from lenslet.storage.base import version_of
-from lenslet.storage.local import LocalStorage
+from lenslet.storage.local import LocalStorage, is_utf8
 
 LIBRARY_READ_ONLY = ("the library is read-only: lenslet keeps its own files in the state root (LENSLET_STATE) "
                      "and never adds, moves or removes a file of the library")
@@ -82,7 +82,7 @@ class StateRooted:
             real = self.library.real_key(folder)
         except LensletError:
             return folder
-        if real is None or is_state(real) or not _utf8(real):
+        if real is None or is_state(real) or not is_utf8(real):
             return folder
         return real
 
@@ -343,7 +343,7 @@ class StateRooted:
             if not key or self._library_folder(key) is not None:
                 continue
             names = [entry.name for entry in entries if not entry.is_dir]
-            if any(is_sidecar_or_kept(name) for name in names) or any(entry.is_dir for entry in entries):
+            if any(not is_made(name, at_root=False) for name in names) or any(entry.is_dir for entry in entries):
                 found[key] = names
             else:
                 self._sweep(key, names)
@@ -412,10 +412,8 @@ class StateRooted:
         report = dict(self.library.probe())
         kept = self.state.probe()
         report["writable"] = False
-        report["state"] = {"backend": kept["backend"], "readable": kept["readable"], "writable": kept["writable"]}
-        for problem in ("unavailable", "diskFull"):
-            if problem in kept:
-                report["state"][problem] = kept[problem]
+        report["state"] = {name: kept[name] for name in ("backend", "readable", "writable", "unavailable", "diskFull")
+                           if name in kept}
         return report
 
 
@@ -441,16 +439,3 @@ def beneath(state, place):
 
 def mount_state_of(state, place):
     return os.path.join(state.state_root, name_of(MOUNTS), version_of(place.encode("utf-8", "surrogateescape")))
-
-
-def _utf8(key):
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def is_sidecar_or_kept(name):
-    """Whether a file of a folder left behind holds a person's words: never swept."""
-    return not is_made(name, at_root=False)

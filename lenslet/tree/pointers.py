@@ -42,8 +42,6 @@ def parse(data, where):
 
 def check_local_target(real_target, real_allowed_roots, where):
     """Refuse a local target outside the folders LENSLET_POINTER_ROOTS names (real paths both)."""
-    for root in real_allowed_roots:
-        if real_target == root or os.path.commonpath((root, real_target)) == root:
-            return
-    raise Forbidden("pointer target is outside the folders LENSLET_POINTER_ROOTS allows",
-                    path=where, target=real_target)
+    if not any(real_target == root or os.path.commonpath((root, real_target)) == root for root in real_allowed_roots):
+        raise Forbidden("pointer target is outside the folders LENSLET_POINTER_ROOTS allows",
+                        path=where, target=real_target)

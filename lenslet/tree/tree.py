@@ -128,8 +128,7 @@ class Tree:
         if real is None:
             raise BrokenPointer("pointer target is not a folder", path=where, target=pointer["path"])
         pointers.check_local_target(real, self.allowed, where)
-        graft = getattr(self.root, "grafted", None)
-        if graft is not None:
+        if getattr(self.root, "grafted", None) is not None:
             kept = getattr(self.root.state, "root", None)  # a state root on disk
             if kept is not None and os.path.commonpath((kept, real)) in (kept, real):
                 # it would show lenslet's own files as a tree
@@ -137,17 +136,12 @@ class Tree:
             return self._grafted((real, where), lambda: LocalStorage(
                 real, state_dir=self.root.mount_state(where), readonly=not self.root.xmp_words, create=False,
                 lock_dir=self.root.lock_dir))
-        with self.lock:
-            mount = self.mounts.get((real, pointer["readonly"]))
-            if mount is None:
-                # A read-only target keeps its state under ours.
-                state = os.path.join(self.root.state_root, name_of(MOUNTS), version_of(real.encode())) \
-                    if pointer["readonly"] else None
-                # One lock folder for the gallery: an image reached by two paths has one lock.
-                mount = LocalStorage(real, state_dir=state, readonly=pointer["readonly"],
-                                     lock_dir=getattr(self.root, "lock_dir", None))
-                self.mounts[(real, pointer["readonly"])] = mount
-        return mount
+        # A read-only target keeps its state under ours.
+        state = os.path.join(self.root.state_root, name_of(MOUNTS), version_of(real.encode())) \
+            if pointer["readonly"] else None
+        # One lock folder for the gallery: an image reached by two paths has one lock.
+        return self._mounted((real, pointer["readonly"]), lambda: LocalStorage(
+            real, state_dir=state, readonly=pointer["readonly"], lock_dir=getattr(self.root, "lock_dir", None)))
 
     def _mount_s3(self, pointer, where):
         if pointer["bucket"] not in self.buckets:
@@ -156,21 +150,20 @@ class Tree:
         from lenslet.storage.s3 import S3Storage  # boto3 only when a tree uses S3
         ident = (pointer["bucket"], pointer["prefix"], pointer["endpoint"], pointer["region"])
         if getattr(self.root, "grafted", None) is not None:
-            return self._grafted((ident, where), lambda: S3Storage(*ident[:2], endpoint=ident[2], region=ident[3],
-                                                                    state_root=self.root.mount_state(where)))
+            return self._grafted((ident, where), lambda: S3Storage(*ident, state_root=self.root.mount_state(where)))
         if pointer["readonly"]:
             raise BrokenPointer("read-only S3 pointer targets are not supported yet (but under a state root, "
                                 "LENSLET_STATE)", path=where)
-        with self.lock:
-            if ident not in self.mounts:
-                self.mounts[ident] = S3Storage(*ident[:2], endpoint=ident[2], region=ident[3],
-                                               state_root=os.path.join(self.root.state_root, name_of(MOUNTS)))
-            return self.mounts[ident]
+        state = os.path.join(self.root.state_root, name_of(MOUNTS))
+        return self._mounted(ident, lambda: S3Storage(*ident, state_root=state))
 
     def _grafted(self, ident, target):
         """One read-only mount per pointer place, with lenslet's files kept in the state root below it."""
+        return self._mounted(ident, lambda: self.root.grafted(target(), ident[1]))
+
+    def _mounted(self, ident, make):
         with self.lock:
             mount = self.mounts.get(ident)
             if mount is None:
-                mount = self.mounts[ident] = self.root.grafted(target(), ident[1])
+                mount = self.mounts[ident] = make()
             return mount
