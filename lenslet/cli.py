@@ -90,17 +90,16 @@ def index(args):
     runner.sweep_thumbs(scanner.folders(), everything=args.rethumb)
     # every folder first, so the thumbnail total is known before the first is made
     run_threads(runner, args.threads, show, lambda job: job["kind"] == "index", lambda: "indexing folders")
-    run_threads(runner, args.threads, show, None, runner.progress_line)
+    run_threads(runner, args.threads, show, None, runner.progress.line)
     if others:
         wait_for_queue(storage, config.heartbeat, show)
-        show(f"{runner.progress_line()} here; the running worker made the rest", final=True)
+        show(f"{runner.progress.line()} here; the running worker made the rest", final=True)
     else:
-        show(runner.progress_line(), final=True)
-    done = runner.outcome()
-    stats = done.stats or rollup.build(storage, runner.folders.pages_of)  # the running worker built it: count anew
+        show(runner.progress.line(), final=True)
+    stats = runner.stats or rollup.build(storage, runner.folders.pages_of)  # the running worker built it: count anew
     elapsed = time.monotonic() - started
-    failed = {**stats.get("unreadable", {}), **done.errors}
-    print(summary(stats.get("folders", folders), stats.get("images", 0), done.made, len(failed), elapsed))
+    failed = {**stats.get("unreadable", {}), **runner.errors}
+    print(summary(stats.get("folders", folders), stats.get("images", 0), runner.made, len(failed), elapsed))
     for path, reason in sorted(failed.items())[:20]:
         print(f"  {path}: {reason}")
     return 1 if failed else 0
@@ -120,10 +119,7 @@ def clean(args):
         # what a read-only lenslet kept of this tree in the cache folder, shown by where it lies on disk
         cache = open_storage(dataclasses.replace(config, root=trees[0][0].root, readonly=True))
         trees.append((cache, cache.state_root))
-    alive = sum(health.worker_status(storage, config.heartbeat)["workers"] for storage, _ in trees)
-    if alive and not args.dry_run and not args.force:
-        raise UsageError(f"a lenslet worker is running on this tree ({alive} alive): stop lenslet first, "
-                         "or give --force")
+    refuse_while_running([storage for storage, _ in trees], config.heartbeat, args)
     removed, failed, kept = [], {}, {}
     for storage, shown_under in trees:
         found = cleaning.plan(storage, everything=args.all, tree=not shown_under)
@@ -165,7 +161,7 @@ def state(args):
                 raise UsageError("set LENSLET_STATE to the state root whose files go back beside the images")
             source, target = open_state_root(config, config.state, create=False), library
         else:
-            if config.state and not _same_place(config.state, args.to):
+            if config.state and _place(config.state) != _place(args.to):
                 raise UsageError(f"LENSLET_STATE names another state root ({config.state}): move its files back "
                                  "beside the images first (lenslet state move --to beside)")
             # A dry run makes nothing, not even the state root's folder.
@@ -175,10 +171,7 @@ def state(args):
         if ex.fields.get("problem") == "missing":
             raise UsageError(f"the state root {config.state} does not exist") from None
         raise UsageError(ex.description) from None
-    alive = sum(health.worker_status(storage, config.heartbeat)["workers"] for storage in (source, target) if storage)
-    if alive and not args.dry_run and not args.force:
-        raise UsageError(f"a lenslet worker is running on this tree ({alive} alive): stop lenslet first, "
-                         "or give --force")
+    refuse_while_running([storage for storage in (source, target) if storage], config.heartbeat, args)
     to = "beside" if args.to == "beside" else "state"
     left = {}
     keys = state_move.files_to_move(source, left)
@@ -225,14 +218,16 @@ def state(args):
     return 0
 
 
-def _same_place(a, b):
-    """Whether two state roots (folders or s3://bucket/prefix) are one."""
-    return _place(a) == _place(b)
-
-
 def _place(root):
     """A state root's name, the same however it was written (a folder's real path, or s3://bucket/prefix)."""
     return root.rstrip("/") if root.startswith("s3://") else os.path.realpath(root)
+
+
+def refuse_while_running(storages, heartbeat, args):
+    alive = sum(health.worker_status(storage, heartbeat)["workers"] for storage in storages)
+    if alive and not args.dry_run and not args.force:
+        raise UsageError(f"a lenslet worker is running on this tree ({alive} alive): stop lenslet first, "
+                         "or give --force")
 
 
 def open_tree(config, path, hint=""):
@@ -320,8 +315,9 @@ def user(args):
         directory.remove(args.name)
         print(f"{args.name} removed", file=sys.stderr)
     else:
-        for name, role, folders in directory.listed():
-            print(f"{name}\t{role}\t{','.join(folders) if folders != ('',) else '(every folder)'}")
+        for person in directory.everyone():
+            folders = ",".join(person.folders) if person.folders != ("",) else "(every folder)"
+            print(f"{person.name}\t{person.role}\t{folders}")
     return 0
 
 

@@ -28,16 +28,20 @@ def _flag(raw):
     raise ValueError("expected true or false")
 
 
-def _whole(lo, hi):
+def _number(kind, lo, hi, what):
     def parse(raw):
         try:
-            value = int(raw.strip())
+            value = kind(raw.strip())
         except ValueError:
             value = None
-        if value is None or not lo <= value <= hi:
-            raise ValueError(f"expected a whole number from {lo} to {hi}")
+        if value is None or not lo <= value <= hi:  # also refuses nan
+            raise ValueError(f"expected {what} from {lo} to {hi}")
         return value
     return parse
+
+
+def _whole(lo, hi):
+    return _number(int, lo, hi, "a whole number")
 
 
 def _off_or_whole(lo, hi):
@@ -54,15 +58,7 @@ def _off_or_whole(lo, hi):
 
 
 def _seconds(lo, hi):
-    def parse(raw):
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            value = None
-        if value is None or not lo <= value <= hi:  # also refuses nan
-            raise ValueError(f"expected seconds from {lo} to {hi}")
-        return value
-    return parse
+    return _number(float, lo, hi, "seconds")
 
 
 def _map_link(raw):

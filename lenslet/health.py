@@ -3,6 +3,7 @@
 import os
 import socket
 import time
+from contextlib import suppress
 
 import orjson
 
@@ -30,10 +31,8 @@ def write_heartbeat(storage, wid, started_at, backlog=0, clock=time.time):
 
 
 def clear_heartbeat(storage, wid):
-    try:
+    with suppress(LensletError):
         storage.delete(join(HEARTBEATS, f"{wid}.json"))
-    except LensletError:
-        pass
 
 
 def worker_status(storage, heartbeat, clock=time.time):
@@ -141,8 +140,6 @@ def rejected_files(storage):
     """List the journals and job files set aside as malformed, for GET /health."""
     files = []
     for folder in (MOVES_REJECTED, JOURNAL_REJECTED, JOBS_REJECTED):
-        try:
+        with suppress(LensletError):  # none yet, or storage unavailable
             files += [join(folder, entry.name) for entry in storage.list_folder(folder) if not entry.is_dir]
-        except LensletError:
-            continue  # none yet, or storage unavailable
     return {"count": len(files), "files": sorted(files)[:MAX_REPORTED]}

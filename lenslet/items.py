@@ -4,6 +4,7 @@ import logging
 import math
 import threading
 import time
+from contextlib import suppress
 
 from lenslet import readers
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
@@ -221,53 +222,48 @@ class Items:
                 check_version(if_match, version)
                 storage.delete_if(sidecar_of(key), version)  # refuses if it changed since
             else:
-                try:
+                with suppress(NotFound):
                     storage.delete(sidecar_of(key))
-                except NotFound:
-                    pass
             self.catalog.changed(storage, key, path, None, None)
 
     def _write(self, path, place, stat, examined, if_match, make, overwrite=False, removed=()):
         with self.turn:
-            return self._write_now(path, place, stat, examined, if_match, make, overwrite, removed)
+            storage, key = place.storage, place.key
+            probed, found = examined
 
-    def _write_now(self, path, place, stat, examined, if_match, make, overwrite, removed):
-        storage, key = place.storage, place.key
-        probed, found = examined
+            def unreadable(old):
+                # never merge into what we cannot read: its tags and notes would be lost
+                if not overwrite:
+                    raise Unreadable(UNREADABLE, path=path)
+                backup = backup_of(sidecar_of(key), self.clock())
+                storage.write(backup, old)
+                log.warning("%s: unreadable sidecar replaced on request; old bytes kept as %s", path, backup)
+                return True
 
-        def unreadable(old):
-            # never merge into what we cannot read: its tags and notes would be lost
-            if not overwrite:
-                raise Unreadable(UNREADABLE, path=path)
-            backup = backup_of(sidecar_of(key), self.clock())
-            storage.write(backup, old)
-            log.warning("%s: unreadable sidecar replaced on request; old bytes kept as %s", path, backup)
-            return True
+            # a first sidecar gets the hash, so its words follow the image moved by another program
+            digest = None if self.own or storage.exists(sidecar_of(key)) else originals.content_hash(storage, key)
 
-        # a first sidecar gets the hash, so its words follow the image moved by another program
-        digest = None if self.own or storage.exists(sidecar_of(key)) else originals.content_hash(storage, key)
+            def change(stored, version):
+                check_version(if_match, version)
+                new = sidecars.check_growth(make(stored), stored)
+                if new is not None and digest is not None and not new.get("hash"):
+                    new = dict(new, hash=digest)
+                return new
 
-        def change(stored, version):
-            check_version(if_match, version)
-            new = sidecars.check_growth(make(stored), stored)
-            if new is not None and digest is not None and not new.get("hash"):
-                new = dict(new, hash=digest)
-            return new
-
-        # moves take this lock too: the edit lands where the image is, or is refused
-        with storage.lock_images([key]):
-            _still_there(storage, key, path)
-            if self.own:
-                sidecar, version, found = store.change_xmp_words(storage, key, change, self.clock(), found[1])
-                self.catalog.changed(storage, key, path, None, None, found)
-                body = self._answer(path, stat, sidecar, (probed, found))
-                return dict(body, hash=self.catalog.listed_hash(storage, key)), version or NO_SIDECAR
-            mirror = mirror_to_xmp(storage, key, self.clock(), removed) if self.writing else None
-            sidecar, version = change_sidecar(storage, key, change, unreadable, mirror=mirror)
-            if self.writing:  # the edit rewrote the XMP sidecar: read it again
-                found = store.xmp_of(storage, key, found[1])
-            self.catalog.changed(storage, key, path, sidecar, version, found)
-        return self._answer(path, stat, sidecar, (probed, found)), version
+            # moves take this lock too: the edit lands where the image is, or is refused
+            with storage.lock_images([key]):
+                _still_there(storage, key, path)
+                if self.own:
+                    sidecar, version, found = store.change_xmp_words(storage, key, change, self.clock(), found[1])
+                    self.catalog.changed(storage, key, path, None, None, found)
+                    body = self._answer(path, stat, sidecar, (probed, found))
+                    return dict(body, hash=self.catalog.listed_hash(storage, key)), version or NO_SIDECAR
+                mirror = mirror_to_xmp(storage, key, self.clock(), removed) if self.writing else None
+                sidecar, version = change_sidecar(storage, key, change, unreadable, mirror=mirror)
+                if self.writing:  # the edit rewrote the XMP sidecar: read it again
+                    found = store.xmp_of(storage, key, found[1])
+                self.catalog.changed(storage, key, path, sidecar, version, found)
+            return self._answer(path, stat, sidecar, (probed, found)), version
 
 
 def _said(source):

@@ -30,7 +30,6 @@ def enable(process):
     global _on
     if _on is None:
         _on = _Metrics(process)
-    return _on
 
 
 def request(route, method, status, seconds):

@@ -53,12 +53,7 @@ def clean_name(raw):
 
 def spellings(name):
     """Return the name's Unicode spellings (macOS sends NFD, others NFC)."""
-    found = [name]
-    for form in ("NFC", "NFD"):
-        spelled = unicodedata.normalize(form, name)
-        if spelled not in found:
-            found.append(spelled)
-    return found
+    return list(dict.fromkeys([name] + [unicodedata.normalize(form, name) for form in ("NFC", "NFD")]))
 
 
 def upload_name(raw, kind):

@@ -6,7 +6,8 @@ import os
 import secrets
 import socket
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from itertools import groupby, takewhile
 from typing import NamedTuple
 
 import orjson
@@ -144,14 +145,8 @@ class Files:
 
     def _move_images(self, pending, changes, done):
         """Move images, one chunk per run of images in the same storage."""
-        start = 0
-        while start < len(pending):
-            end = start + 1
-            identity = pending[start].place.storage.identity
-            while end < len(pending) and pending[end].place.storage.identity == identity:
-                end += 1
-            self._move_chunk(pending[start:end], changes, done)
-            start = end
+        for _, run in groupby(pending, key=lambda move: move.place.storage.identity):
+            self._move_chunk(list(run), changes, done)
 
     def _move_chunk(self, chunk, changes, done):
         """Move images with their companions, holding the locks of both names of each;
@@ -406,10 +401,8 @@ class Files:
                 raise NotFound("no such image", path=path)
             names = changes.names_in(storage, parent(key))
             for leftover in [key] + _leftovers(storage, key, names) + self._stem_xmps(key, names):
-                try:
+                with suppress(NotFound):
                     storage.delete(leftover)
-                except NotFound:
-                    pass
         changes.folder(storage, parent(key))
         changes.gone(path)
         return {"ok": True, "path": path}
@@ -502,10 +495,8 @@ class Files:
             raise Conflict("the folder is not empty", path=path, holds=sorted(kept)[:20])
         for entry in entries:
             if entry.name != FOLDER_MARKER:
-                try:
+                with suppress(NotFound):
                     storage.delete(join(key, entry.name))
-                except NotFound:
-                    pass
         storage.remove_folder(key)
         self.catalog.relist(storage, parent(key))
         return {"ok": True, "path": path}
@@ -612,10 +603,8 @@ def recover(storage, clock=time.time):
             else:
                 set_aside(storage, MOVES, name, ex.description)
             continue
-        try:
+        with suppress(NotFound):
             storage.delete(key)
-        except NotFound:
-            pass
         steps = journal["steps"]
         for folder in {parent(src) for src, _ in steps} | {parent(dst) for _, dst in steps}:
             jobs.enqueue(storage, "index", folder, clock)
@@ -703,21 +692,15 @@ def _in_use(storage, key):
 
 def _drop_stray_thumb(storage, key):
     """Remove a thumbnail left without its image, so it cannot block a move to that name."""
-    try:
+    with suppress(NotFound):
         storage.delete(storage.derived_key(thumb_of(key)))
-    except NotFound:
-        pass
 
 
 def _leftovers(storage, key, names):
     """Return the non-image files named after an image (`foo.jpg.json`), from sorted names."""
     folder, prefix = parent(key), name_of(key) + "."
-    found = []
-    for name in names[bisect.bisect_left(names, prefix):]:
-        if not name.startswith(prefix):
-            break
-        if not is_image(name):
-            found.append(join(folder, name))
+    named = takewhile(lambda name: name.startswith(prefix), names[bisect.bisect_left(names, prefix):])
+    found = [join(folder, name) for name in named if not is_image(name)]
     derived = storage.derived_key(thumb_of(key))
     if derived != thumb_of(key) and storage.exists(derived):
         found.append(derived)
@@ -727,10 +710,8 @@ def _leftovers(storage, key, names):
 def _make_folders(storage, folder):
     parts = folder.split("/")
     for depth in range(1, len(parts) + 1):
-        try:
+        with suppress(AlreadyExists):
             storage.make_folder("/".join(parts[:depth]))
-        except AlreadyExists:
-            pass
 
 
 def _check_way(place, folder):

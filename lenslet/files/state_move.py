@@ -1,5 +1,8 @@
 """Move everything lenslet wrote between beside the images and a state root (`lenslet state move`)."""
 
+import functools
+from contextlib import suppress
+
 import orjson
 
 from lenslet.errors import Conflict, LensletError, NotFound
@@ -52,15 +55,12 @@ def files_to_move(storage, left=None):
 
 def below_pointers(library, keys):
     """Return the keys below a pointer folder of the library, which cannot move beside its images."""
-    pointer_at = {}
-
+    @functools.cache
     def is_pointer(folder):
-        if folder not in pointer_at:
-            try:
-                pointer_at[folder] = library.exists(join(folder, POINTER_FILE))
-            except LensletError:
-                pointer_at[folder] = False
-        return pointer_at[folder]
+        try:
+            return library.exists(join(folder, POINTER_FILE))
+        except LensletError:
+            return False
 
     found = []
     for key in keys:
@@ -72,15 +72,12 @@ def below_pointers(library, keys):
 
 def through_links(library, keys):
     """Return the state root's keys whose library folder is reached through a link."""
-    real_at = {}
-
+    @functools.cache
     def linked(folder):
-        if folder not in real_at:
-            try:
-                real_at[folder] = library.real_key(folder) != folder
-            except LensletError:
-                real_at[folder] = False
-        return real_at[folder]
+        try:
+            return library.real_key(folder) != folder
+        except LensletError:
+            return False
 
     return [key for key in keys if not is_state(key) and "/" in key and linked(key.rpartition("/")[0])]
 
@@ -146,7 +143,7 @@ def move(source, target, keys, to, root=None):
             source.delete(key)
         except NotFound as ex:
             if is_made(name_of(key), at_root="/" not in key):
-                _forget(source, key)  # made again anyway
+                forget(source, [key])  # made again anyway
             elif is_lenslets(key):
                 stayed[key] = (f"its folder is not in the library ({ex.description}; another program renamed or "
                                "removed it?): start lenslet as it is set now, its worker finds these words' photos "
@@ -157,21 +154,15 @@ def move(source, target, keys, to, root=None):
             stayed[key] = ex.description
     if not stayed:
         for storage in (target, source):
-            _forget(storage, JOURNAL)
+            forget(storage, [JOURNAL])
     return stayed
 
 
 def forget(storage, keys):
     """Remove keys from storage; ones already gone are fine."""
     for key in keys:
-        _forget(storage, key)
-
-
-def _forget(storage, key):
-    try:
-        storage.delete(key)
-    except NotFound:
-        pass
+        with suppress(NotFound):
+            storage.delete(key)
 
 
 def prune(storage, moved, library=None):

@@ -45,11 +45,8 @@ class Scope:
 
     def next_names(self, folder):
         """Return the names of folder's subfolders that lead into the scope."""
-        names = set()
-        for start in self.starts():
-            if start != folder and inside(start, folder):
-                names.add(start[len(folder) + 1 if folder else 0:].split("/")[0])
-        return names
+        return {start[len(folder) + 1 if folder else 0:].split("/")[0] for start in self.starts()
+                if start != folder and inside(start, folder)}
 
     def folders_under(self, folder):
         """Return the scope's folders inside folder for search; None for no limit."""

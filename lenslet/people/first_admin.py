@@ -6,6 +6,7 @@ import hmac
 import logging
 import re
 import secrets
+from contextlib import suppress
 
 from lenslet.errors import AlreadyExists, BadRequest, Foreign, LensletError, TooLarge
 from lenslet.layout import STATE, join
@@ -45,10 +46,8 @@ class SetupCode:
             else:
                 reason = "not 64 hex digits"
             if data is None:
-                try:
+                with suppress(AlreadyExists):  # another process made it
                     self.storage.create(KEY, secrets.token_hex(32).encode() + b"\n")
-                except AlreadyExists:
-                    pass  # another process made it
                 continue
             if _KEY.match(data):
                 return code_of(bytes.fromhex(data.decode().strip()))

@@ -137,16 +137,16 @@ class Identities:
         """Return the principal a share link's key names."""
         self.held_back(address)
         verdict, record = self.shares.open(key)
+        gone = NotFound("no such share link: it expired, was revoked, or is mistyped")
         if verdict == "ok":
             reached = self.reach(record)
             if reached is not None:
                 now, scope = reached  # an album's share carries the images it holds now
                 return Principal("share", f"share:{record['id']}", "view", scope, now)
             log.info("share %s: used from %s, but it opens nothing any more", record["id"], address)
-            raise NotFound("no such share link: it expired, was revoked, or is mistyped")
+            raise gone
         if verdict == "locked":
             raise Unauthorized("this share link needs its password: POST /shares/unlock", share="locked")
-        gone = NotFound("no such share link: it expired, was revoked, or is mistyped")
         if verdict == "expired":
             log.info("share %s: expired link used from %s", record["id"], address)
             raise gone

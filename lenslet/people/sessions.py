@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 import time
+from contextlib import suppress
 
 from lenslet.errors import BadRequest, Foreign, LensletError, NotFound, PreconditionFailed, TooLarge
 from lenslet.formats import records
@@ -165,7 +166,5 @@ class Sessions:
         over = now - min(self.idle, self.longest) - TOUCH_EVERY
         for name in names_older_than(self.storage, SESSIONS, over, "sessions past their time", is_record_name,
                                      SWEEP_MAX):
-            try:
+            with suppress(LensletError):
                 self.storage.delete(join(SESSIONS, name))
-            except LensletError:
-                continue

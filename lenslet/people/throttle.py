@@ -9,6 +9,7 @@ import random
 import re
 import threading
 import time
+from contextlib import suppress
 
 from lenslet.errors import BadRequest, Foreign, LensletError, PreconditionFailed, TooLarge, Unavailable
 from lenslet.formats import records
@@ -206,19 +207,15 @@ class Throttle:
         for name in names_older_than(self.storage, THROTTLE, now - FORGET_AFTER,
                                      "drained records of failed sign-ins", is_record_name, SWEEP_MAX):
             key = join(THROTTLE, name)
-            try:
+            with suppress(LensletError, BadRecord):
                 data, version = self.storage.read_small(key, MAX_BYTES)
                 if data is not None and forgotten(loads(data, now), now):
                     self.storage.delete_if(key, version)  # unless a failure was counted meanwhile
-            except (LensletError, BadRecord):
-                continue
         self._sweep_signed_in(now)
 
     def _sweep_signed_in(self, now):
         """Remove sign-in records older than KNOWN_FOR."""
         for name in names_older_than(self.storage, SIGNED_IN, now - KNOWN_FOR, "old records of sign-ins",
                                      most=SWEEP_MAX):
-            try:
+            with suppress(LensletError):
                 self.storage.delete(join(SIGNED_IN, name))
-            except LensletError:
-                continue

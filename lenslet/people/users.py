@@ -454,9 +454,6 @@ class Directory:
             return None, known
         self._change(change, keep_admin)
 
-    def listed(self):
-        return [(user.name, user.role, user.folders) for user in self.everyone()]
-
     def everyone(self):
         """Return every user as the file is now, uncached, by name."""
         stat = settings_files.stat_of(self.path)

@@ -17,9 +17,13 @@ def access_of(req):
     return req.context.access
 
 
-def read_json(req, limit=MAX_BODY):
+def principal_of(req):
+    return req.context.principal
+
+
+def read_json(req):
     require_json(req)
-    data = read_body(req, limit)
+    data = read_body(req, MAX_BODY)
     if not data.strip():
         raise BadRequest("the body is empty; expected JSON")
     try:

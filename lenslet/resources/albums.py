@@ -3,11 +3,7 @@
 import falcon
 
 from lenslet.albums.store import MAX_PAGE
-from lenslet.resources import access_of, read_json
-
-
-def principal_of(req):
-    return req.context.principal
+from lenslet.resources import access_of, principal_of, read_json
 
 
 class AlbumsResource:

@@ -40,8 +40,8 @@ def body_of(req, cap, too_large=None):
     return Body(stream, cap, length, description, limit)
 
 
-def read_body(req, cap, too_large=None):
-    return body_of(req, cap, too_large).read()
+def read_body(req, cap):
+    return body_of(req, cap).read()
 
 
 class Body:

@@ -1,10 +1,8 @@
-from urllib.parse import quote
-
 import falcon
 
 from lenslet.errors import BadRequest
 from lenslet.layout import mime_of, name_of, parent
-from lenslet.resources import CACHE, access_of
+from lenslet.resources import CACHE, accel_uri, access_of
 from lenslet.resources.bodies import ThenCheck, body_of, form_parts, media_type
 from lenslet.resources.http import Unsatisfiable, byte_range, etag_of, http_date, not_modified
 from lenslet.storage import clean_path, spool
@@ -40,9 +38,9 @@ class FileResource:
             return
         resp.content_type = kind
         # nginx's location serves the root tree only, not a pointer's target.
-        accel = storage.accel_path(key) if self.accel and not place.prefix else None
+        accel = None if place.prefix else accel_uri(self.accel, storage, key)
         if accel is not None:
-            resp.set_header("X-Accel-Redirect", self.accel.rstrip("/") + "/" + quote(accel))
+            resp.set_header("X-Accel-Redirect", accel)
             return
         url = None if self.s3_stream else storage.presign(key, content_type=kind)
         if url is not None:

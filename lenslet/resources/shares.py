@@ -4,14 +4,10 @@ import falcon
 
 from lenslet.errors import BadRequest
 from lenslet.people import shares
-from lenslet.resources import read_json
+from lenslet.resources import principal_of, read_json
 from lenslet.storage import clean_path
 
 LINK = "/s#"  # the key goes after '#': a fragment never reaches a server log or a Referer
-
-
-def principal_of(req):
-    return req.context.principal
 
 
 class MeResource:

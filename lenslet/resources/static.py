@@ -16,9 +16,9 @@ PAGE_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=300"
 
 
-def load_page_files(package="lenslet", folder="static"):
+def load_page_files():
     files = {}
-    for entry in importlib.resources.files(package).joinpath(folder).iterdir():
+    for entry in importlib.resources.files("lenslet").joinpath("static").iterdir():
         kind = CONTENT_TYPES.get("." + entry.name.rpartition(".")[2])
         if entry.is_file() and kind and not entry.name.startswith("."):
             data = entry.read_bytes()
@@ -29,9 +29,9 @@ def load_page_files(package="lenslet", folder="static"):
 class StaticResource:
     """GET / and /static/{name}: the gallery page and its assets."""
 
-    def __init__(self, files=None):
+    def __init__(self):
         # A fixed table: nothing outside it can be named, so no path traversal.
-        self.files = files if files is not None else load_page_files()
+        self.files = load_page_files()
 
     def on_get(self, req, resp):
         self._send(req, resp, "index.html", PAGE_CACHE)

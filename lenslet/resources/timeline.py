@@ -89,7 +89,6 @@ class OnThisDayResource:
         access = access_of(req)
         years = self.timeline.on_this_day(folders_of(req), asked_of(req), today, sees_of(req))
         for year in years:
-            count, year["items"] = access.found("", year["count"], year["items"])
-            year["count"] = count
+            year["count"], year["items"] = access.found("", year["count"], year["items"])
         resp.media = {"day": today.isoformat()[5:], "years": [year for year in years if year["items"]]}
         resp.cache_control = ["no-cache"]

@@ -114,8 +114,9 @@ class Worker:
                     if unavailable:
                         log.warning("worker %s: the storage is back", self.wid)
                         unavailable = False
-                    if not deep_at:  # the first scan: every folder is known now
-                        self.sweep_thumbs()
+                    # the first scan: every folder is known now
+                    if not deep_at and self.runner.sweep_thumbs(self.scanner.folders()):
+                        log.info("thumbnail settings changed: thumbnails made otherwise are made again, last")
                     deep_at, full = (self.clock() if deep else deep_at), False
                     if watch is not None:
                         continue  # notices from here on
@@ -136,10 +137,6 @@ class Worker:
             self.stopping.wait(interval if self.storage.folder_mtimes else max(interval, REMOTE_SCAN_INTERVAL))
         if watch is not None:
             watch.close()
-
-    def sweep_thumbs(self):
-        if self.runner.sweep_thumbs(self.scanner.folders()):
-            log.info("thumbnail settings changed: thumbnails made otherwise are made again, last")
 
     def beat(self):
         if self.clock() - self.last_beat < self.config.heartbeat:
@@ -199,15 +196,13 @@ class Worker:
     def report_progress(self):
         progress = self.runner.progress
         if progress.busy:
-            if self.clock() - self.last_progress >= PROGRESS_EVERY:
-                self.last_progress = self.clock()
-                if self.no_thumbnail_jobs():
-                    progress.settle()  # what it waited for was done elsewhere, or set aside
-                else:
-                    log.info("%s", progress.line())
-                    return
-            else:
+            if self.clock() - self.last_progress < PROGRESS_EVERY:
                 return
+            self.last_progress = self.clock()
+            if not self.no_thumbnail_jobs():
+                log.info("%s", progress.line())
+                return
+            progress.settle()  # what it waited for was done elsewhere, or set aside
         batch = (progress.started, progress.done + progress.failed)
         if batch[1] and batch != self.last_batch:
             self.last_batch = batch

@@ -1,6 +1,7 @@
 """Give metadata left behind to the image another tool moved, found by its content hash."""
 
 import logging
+from contextlib import suppress
 
 from lenslet.errors import AlreadyExists, BadPath, LensletError, NotFound
 from lenslet.files.operations import moves_under_way
@@ -69,12 +70,11 @@ def _rollup_by_hash(storage, wanted):
             digest = item.get("hash")
             if isinstance(digest, str) and isinstance(item.get("path"), str):
                 groups.setdefault(digest, []).append(item["path"])
-        return None
 
     try:
         loaded, _ = rollup.load(storage, rollup.stat(storage), collect)
         loaded.stream.close()
-    except (NotFound, LensletError, ValueError):
+    except (LensletError, ValueError):
         return {}
     return {digest: paths for digest, paths in groups.items() if digest in wanted or len(paths) > 1}
 
@@ -158,10 +158,8 @@ def _is_folder(storage, key):
 def _bring_thumb(storage, source, target):
     """Move the orphan's thumbnail with its sidecar, unless the image has one already."""
     old, new = storage.derived_key(thumb_of(source)), storage.derived_key(thumb_of(target))
-    try:
+    with suppress(NotFound):
         if storage.exists(new):
             storage.delete(old)
         else:
             storage.rename(old, new)
-    except NotFound:
-        pass

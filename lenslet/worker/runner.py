@@ -3,8 +3,8 @@
 import logging
 import threading
 import time
+from contextlib import suppress
 from itertools import chain
-from typing import NamedTuple
 
 from lenslet import health, jobs, metrics
 from lenslet.catalog import Catalog, found_hashes
@@ -93,12 +93,6 @@ class Progress:
         return bool(self.pending)
 
 
-class Outcome(NamedTuple):
-    stats: dict
-    made: int
-    errors: dict  # path -> reason
-
-
 class Runner:
     def __init__(self, config, storage, clock=time.time):
         self.storage = storage
@@ -119,7 +113,7 @@ class Runner:
         self.making_lock = threading.Lock()
         self.runs = {}        # kind -> when last finished
         self.stats = {}
-        self.summaries = {}   # the scanner's, for health
+        self.summaries = {}   # the scanner's, for health; replaced whole, never changed
         self.rollup_took = 0.0
         self.rollup_ended = 0.0  # search index included
         self.first_scan = False
@@ -208,11 +202,9 @@ class Runner:
                 return True
         again = []
         for name in names:
-            try:
+            with suppress(LensletError):  # its folder's index job reports it
                 if not self.thumbs.up_to_date(self.storage, join(folder, name)):
                     again.append(name)
-            except LensletError:
-                continue  # its folder's index job reports it
         self.progress.add(join(folder, name) for name in again)
         for start in range(0, len(again), CHUNK):
             self.make_thumbs(folder, again[start:start + CHUNK], remake=True)
@@ -370,16 +362,6 @@ class Runner:
         except (LensletError, ValueError) as ex:  # a web process builds it then
             log.warning("cannot keep the search index: %s", getattr(ex, "description", ex))
 
-    def scanned(self, summaries):
-        """Take the scanner's summaries of its last pass (replaced whole, never changed)."""
-        self.summaries = summaries
-
-    def progress_line(self):
-        return self.progress.line()
-
-    def outcome(self):
-        return Outcome(dict(self.stats), self.made, dict(self.errors))
-
     def due(self, job):
         """Whether a queued job may run now: a rollup waits for its burst to settle."""
         if job.get("kind") != "rollup":
@@ -469,15 +451,13 @@ def job_keys(job):
     return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
 
 
-def drain(runner, worker, lease=3600, ran=None, ready=None, cursor=None):
+def drain(runner, worker, lease=3600, ready=None, cursor=None):
     """Run queued jobs that ready(job) accepts until none is left; threads draining together share a cursor."""
     cursor = cursor or jobs.Cursor(runner.storage)
     while True:
         name, job = runner.take(cursor, worker, lease, ready)
         if name is None:
             return runner
-        if ran is not None:
-            ran.append((name, job["queuedAt"]))
         run_one(runner, name, job)
 
 

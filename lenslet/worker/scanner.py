@@ -102,10 +102,7 @@ class Scanner:
         self.queue_stale()
         for key in (set(self.seen) | set(self.summaries)) - visited:
             self.look_behind(key)
-            self.seen.pop(key, None)
-            self.asked.pop(key, None)
-            self.kinds.pop(key, None)
-            self.summaries.pop(key, None)
+            self.forget_one(key)
             changed += 1
         self.hand_over(changed)
         return changed
@@ -155,7 +152,7 @@ class Scanner:
         """Give the runner a copy of what this pass found; ask for a health report if any is news."""
         for key in list(self.behind):
             self.look_behind(key)
-        self.runner.scanned({**self.behind, **self.summaries})
+        self.runner.summaries = {**self.behind, **self.summaries}
         if changed:
             jobs.enqueue(self.storage, "health", "", self.clock)
 
@@ -215,11 +212,12 @@ class Scanner:
         if gone:
             self.look_behind(key)
         for known in gone:
-            del self.seen[known]
-            self.asked.pop(known, None)
-            self.kinds.pop(known, None)
-            self.summaries.pop(known, None)
+            self.forget_one(known)
         return len(gone)
+
+    def forget_one(self, key):
+        for memo in (self.seen, self.asked, self.kinds, self.summaries):
+            memo.pop(key, None)
 
     def look(self, key, mtime):
         """List one folder, queueing an index job if its manifest is stale."""
