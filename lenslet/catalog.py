@@ -2,6 +2,7 @@
 
 import logging
 import time
+from contextlib import suppress
 
 from lenslet import jobs
 from lenslet.errors import LensletError, NotFound, PreconditionFailed
@@ -49,8 +50,7 @@ class Catalog:
         found = store.xmp_of(storage, key, probed.get("embedded") or xmp.Metadata().to_dict()) \
             if self.reading else None
         sidecar, version = store.record_hash(storage, key, digest)
-        searched = manifests.shown(sidecar or store.sidecar_fields(storage, key), version, found,
-                                   self.reading == manifests.WORDS)[1]
+        searched = self.shown(storage, key, sidecar or store.sidecar_fields(storage, key), version, found)[1]
         known = {name_of(key): (probed, (sidecar, version))} if sidecar is not None else {}
         self.relist(storage, parent(key), known)
         if sidecar is None:  # the listing entry holds the hash instead
@@ -110,10 +110,8 @@ class Catalog:
             sidecar, version = store.change_sidecar(storage, image, change, unreadable)
             if taken:
                 return False
-            try:
+            with suppress(NotFound, PreconditionFailed):
                 storage.delete_if(sidecar_of(source), source_version)
-            except (NotFound, PreconditionFailed):
-                pass
             self.changed(storage, image, image, sidecar, version)
             note_changes(self.root, {source: {"gone": True}}, self.clock)
         return True
@@ -162,6 +160,4 @@ def found_hashes(job):
     given = job.get("hashes")
     if not isinstance(given, dict):
         return {}
-    return {name: digest for name, digest in given.items()
-            if isinstance(name, str) and "/" not in name and name and isinstance(digest, str)
-            and sidecars.HASH.fullmatch(digest)}
+    return {name: digest for name, digest in given.items() if jobs.is_found_hash(name, digest)}

@@ -5,6 +5,7 @@ import random
 import threading
 import time
 from collections import Counter
+from contextlib import suppress
 
 import orjson
 
@@ -66,10 +67,8 @@ def enqueue(storage, kind, path, clock=time.time, part="", **payload):
     if storage.exists(key):
         return
     job = {"kind": kind, "path": path, "queuedAt": clock(), **payload}
-    try:
+    with suppress(AlreadyExists):
         storage.create(key, orjson.dumps(job))
-    except AlreadyExists:
-        pass
 
 
 def ask_for_rollup(storage, clock=time.time):
@@ -96,10 +95,13 @@ def found_hash(record, folder):
     if not isinstance(record, dict) or record.get("folder") != folder:
         return None
     name, digest = record.get("name"), record.get("hash")
-    if isinstance(name, str) and name and "/" not in name and isinstance(digest, str) \
-            and sidecars.HASH.fullmatch(digest):
-        return name, digest
-    return None
+    return (name, digest) if is_found_hash(name, digest) else None
+
+
+def is_found_hash(name, digest):
+    """Return whether name is an image's name in its folder and digest a content hash."""
+    return isinstance(name, str) and name and "/" not in name and isinstance(digest, str) \
+        and sidecars.HASH.fullmatch(digest)
 
 
 def take_found_hashes(storage, folder):
@@ -131,10 +133,8 @@ def take_found_hashes(storage, folder):
 def drop_notes(storage, notes):
     """Remove the notes of recorded hashes; one written again meanwhile stays."""
     for key, version in notes:
-        try:
+        with suppress(NotFound, PreconditionFailed):
             storage.delete_if(key, version)
-        except (NotFound, PreconditionFailed):
-            pass
 
 
 def enqueue_thumbs(storage, folder, names, clock=time.time):
@@ -153,10 +153,8 @@ def waiting(storage):
 def backlog(storage):
     """Count queued and running jobs by kind."""
     names = waiting(storage)
-    try:
+    with suppress(NotFound):
         names += [e.name for e in storage.list_folder(CLAIMS) if e.name.endswith(".json")]
-    except NotFound:
-        pass
     # unknown kinds: the next claim sets them aside
     return dict(Counter(kind for kind in map(kind_in, names) if kind is not None))
 
@@ -275,18 +273,14 @@ class Cursor:
 
 def finish(storage, name):
     """Drop the claim of a job that ran, whether it succeeded or failed for good."""
-    try:
+    with suppress(NotFound):
         storage.delete(join(CLAIMS, name))
-    except NotFound:
-        pass
 
 
 def requeue(storage, name, job):
     plain = {key: value for key, value in job.items() if key not in ("worker", "until")}
-    try:
+    with suppress(AlreadyExists):  # asked for again meanwhile
         storage.create(join(JOBS, name), orjson.dumps(plain))
-    except AlreadyExists:
-        pass  # asked for again meanwhile
 
 
 def recover(storage, clock=time.time):
@@ -304,7 +298,7 @@ def recover(storage, clock=time.time):
             continue
         try:
             storage.delete_if(join(CLAIMS, name), version)
-        except (PreconditionFailed, LensletError):
+        except LensletError:
             continue  # renewed or taken over meanwhile
         requeue(storage, name, job)
         recovered += 1

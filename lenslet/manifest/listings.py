@@ -133,9 +133,6 @@ class Folders:
 
     # -- counts and covers --
 
-    def with_counts(self, data, storage, key, path):
-        return self._with(data, *self.summarize(storage, key, path))
-
     @staticmethod
     def _with(data, own, children):
         # Only a page's head line is parsed and encoded again; its items go as stored.
@@ -160,11 +157,6 @@ class Folders:
         self.counts.put(memo_key, (mark, now, own, children))
         return own, children
 
-    def counts_of(self, path):
-        place = self.tree.locate(path)
-        own, _ = self.summarize(place.storage, place.key, path)
-        return own
-
     # -- as one principal sees a folder --
     # Counts and signatures cover only what the principal sees: nothing else leaks.
 
@@ -180,7 +172,7 @@ class Folders:
         if page:
             raise NotFound("no such page", path=path, page=page, pageCount=1)
         shown = self._passable(path, orjson.loads(data), access)
-        items = access.visible(path, orjson.loads(self.view_all(path))["items"]) if shown["total"] else []
+        items = self.seen_items(path, access) if shown["total"] else []
         shown.update(items=items, page=0, pageCount=1, total=len(items), images=len(items),
                      videos=covers.videos_among(items),
                      allImages=len(items) + shown["allImages"], sig=signature_of(items, shown["dirs"]))
@@ -195,7 +187,7 @@ class Folders:
             return self._without_links(path, self.view(path, query, offset, limit), access)
         view = self._passable(path, orjson.loads(self.view(path, query, 0, MAX_ITEMS)), access)
         items = access.visible(path, view["items"])
-        seen = access.visible(path, orjson.loads(self.view_all(path))["items"])
+        seen = self.seen_items(path, access)
         view.update(items=items[offset:offset + limit], total=len(items), offset=offset, limit=limit,
                     folderTotal=len(seen), sig=signature_of(items, view["dirs"]))
         view.update(images=view["folderTotal"], videos=covers.videos_among(seen),
@@ -252,7 +244,7 @@ class Folders:
         for entry in page["dirs"]:
             folder = join(path, entry.get("name", ""))
             if access.trash_shown(folder):
-                seen = access.visible(folder, orjson.loads(self.view_all(folder))["items"])
+                seen = self.seen_items(folder, access)
                 entry.update(images=len(seen), videos=covers.videos_among(seen), allImages=len(seen), cover=None,
                              coverPicked=False)
             elif not access.may_see(folder):
@@ -268,8 +260,8 @@ class Folders:
         total, cover, mtime = 0, None, 0.0
         for start in access.scope.folders_under(folder) or []:
             try:
-                own = self.counts_of(start)
                 place = self.tree.locate(start)
+                own, _ = self.summarize(place.storage, place.key, start)
                 mtime = max(mtime, place.storage.stat(place.key).mtime)
             except NotFound:
                 continue
@@ -277,19 +269,17 @@ class Folders:
             cover = cover or own["cover"]
         return {"images": 0, "videos": 0, "allImages": total, "cover": cover, "coverPicked": False, "mtime": mtime}
 
-    def view_all(self, path):
-        return self.view(path, NAME_ORDER, 0, MAX_ITEMS)
+    def seen_items(self, path, access):
+        return access.visible(path, orjson.loads(self.view(path, NAME_ORDER, 0, MAX_ITEMS))["items"])
 
     def listed_mark(self):
         """Return LISTED's (bytes, Stat), b"" if absent, or None if unreadable."""
         root = self.tree.root
         seen = self.mark_seen
         if seen is not None and root.folder_mtimes:
-            try:
+            with contextlib.suppress(LensletError):
                 if root.stat(LISTED) == seen[0]:
                     return seen[1]
-            except LensletError:
-                pass
         try:
             data, stat = root.read_with_stat(LISTED)
         except NotFound:
@@ -305,11 +295,10 @@ class Folders:
     def listing_changed(self):
         """Tell every process a listing changed by rewriting LISTED."""
         self.counts.clear()
-        held = getattr(self.holding, "since", None)
-        if held is not None and self.clock() - held < self.NOTICE_EVERY:
-            self.holding.unmarked = True
-            return
-        if held is not None:
+        if getattr(self.holding, "since", None) is not None:
+            if self.clock() - self.holding.since < self.NOTICE_EVERY:
+                self.holding.unmarked = True
+                return
             self.holding.since, self.holding.unmarked = self.clock(), False
         self._mark_listed()
 
@@ -400,10 +389,8 @@ class Folders:
             raise BadRequest("is a file, not a folder", path=path)
         sidecar = join(key, FOLDER_SIDECAR)
         if cover is None:
-            try:
+            with contextlib.suppress(NotFound):
                 storage.delete(sidecar)
-            except NotFound:
-                pass
         else:
             self.tree.locate_image(join(path, cover))  # 404 if not there
             storage.write(sidecar, covers.encode(cover))
@@ -429,7 +416,7 @@ class Folders:
             "sort": query.sort or "name", "order": query.order, "offset": offset, "limit": limit,
             "total": len(kept), "folderTotal": sum(len(page["items"]) for page in pages), "dirs": first["dirs"],
             "items": kept[offset:offset + limit]})
-        return self.with_counts(view, place.storage, place.key, path)
+        return self._with(view, *self.summarize(place.storage, place.key, path))
 
     def _every_page(self, path):
         """Return every page of a folder, parsed and as bytes, from one build."""
@@ -567,9 +554,8 @@ class Folders:
         cache_key = (storage.identity, name)
         known = self.cache.get(cache_key)
         version, data = storage.read_fresh(storage.derived_key(name), known)
-        if known is not None and known[0] == version:
-            return data
-        self.cache.put(cache_key, (version, data))
+        if known is None or known[0] != version:
+            self.cache.put(cache_key, (version, data))
         return data
 
     def refresh(self, storage, key, folder_mtime, rebuild=False, known=None):
@@ -642,7 +628,7 @@ def news_of(stored, built):
     """Return what a rebuild changed, from the pages before and after."""
     if not stored:
         return News(True, True)
-    after = [page for data in built for page in [orjson.loads(data)]]
+    after = [orjson.loads(data) for data in built]
 
     def folders(pages):  # a subfolder's mtime moves with every edit in it: no news
         return [{k: v for k, v in d.items() if k != "mtime"} if isinstance(d, dict) else d
@@ -833,10 +819,8 @@ def store(storage, key, listing, pages):
             # Without fsync: a torn manifest is never trusted, only rebuilt.
             storage.write(storage.derived_key(join(key, name)), data, durable=False)
         for name in set(listing.pages) - set(names):
-            try:
+            with contextlib.suppress(NotFound):
                 storage.delete(storage.derived_key(join(key, name)))
-            except NotFound:
-                pass
     except (BadPath, Forbidden, Foreign, NotAFolder, InsufficientStorage) as ex:
         # The name is taken or the disk is full: answer from memory.
         if not isinstance(ex, Forbidden):
@@ -848,10 +832,8 @@ def store(storage, key, listing, pages):
 
 def _drop_pages(storage, key, names):
     for name in names:
-        try:
+        with contextlib.suppress(LensletError):  # what holds the name is not lenslet's: never removed
             storage.delete(storage.derived_key(join(key, name)))
-        except LensletError:
-            pass  # what holds the name is not lenslet's: never removed
 
 
 def read_cover(storage, folder):

@@ -8,7 +8,7 @@ from itertools import compress, islice
 
 from lenslet.formats import query as rules
 from lenslet.layout import kind_of
-from lenslet.search.index import bitmap_page, marked
+from lenslet.search.index import FLAG_OF, array_of, bitmap_page, marked
 
 RARE = 255           # code shared by cameras past the first 254
 EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
@@ -215,7 +215,7 @@ class Columns:
         if total <= SORT_FROM or want * self.count > total * total:
             # Few matches, or a page too deep for the walk: sort the matches.
             return sorted(ids_of(bits, self.count), key=self.values(sort).__getitem__, reverse=desc)[offset:want]
-        marks = format(bits, f"0{self.count}b")[::-1].encode().translate(BOOLS)
+        marks = format(bits, f"0{self.count}b")[::-1].encode().translate(FLAG_OF)
         order = self.order(sort, desc)
         return list(islice(compress(order, map(marks.__getitem__, order)), offset, want))
 
@@ -238,11 +238,11 @@ class Columns:
             bytes(part) for part in parts)
         if any(len(column) != count for column in (star, tagged, kind, camera, day_hi, day_lo, tile)):
             raise ValueError("a column of the wrong size")
-        date, size, name_rank, by_date = _array("d", date), _array("Q", size), _array("I", name_rank), \
-            _array("I", by_date)
+        date, size, name_rank, by_date = array_of("d", date), array_of("Q", size), array_of("I", name_rank), \
+            array_of("I", by_date)
         if not len(date) == len(size) == len(name_rank) == len(by_date) == count:
             raise ValueError("a column of the wrong size")
-        ids, rare_ids = _array("I", rare), {}
+        ids, rare_ids = array_of("I", rare), {}
         if sum(header["rareSizes"]) != len(ids):
             raise ValueError("rare cameras of the wrong size")
         # A kept file is untrusted: refuse ids past the end.
@@ -256,15 +256,6 @@ class Columns:
                    day_hi, day_lo, date, size, name_rank, by_date, tile)
 
 
-BOOLS = bytes.maketrans(b"01", b"\x00\x01")
-
-
 def ids_of(bits, count, want=None):
     """Return the ids of a bitmap in id order, the first `want` of them."""
     return bitmap_page(bits, 0, count, count, 0, count if want is None else want)[1]
-
-
-def _array(code, data):
-    found = array(code)
-    found.frombytes(data)
-    return found

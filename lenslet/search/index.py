@@ -5,6 +5,7 @@ import heapq
 import io
 import math
 import operator
+import os
 import re
 import zlib
 from array import array
@@ -137,8 +138,8 @@ class Words:
     @classmethod
     def from_parts(cls, parts):
         vocabulary, starts, spans, postings = parts
-        words = cls(bytes(vocabulary).decode("utf-8", "surrogatepass"), _array("I", starts), _array("I", spans),
-                    _array("I", postings))
+        words = cls(bytes(vocabulary).decode("utf-8", "surrogatepass"), array_of("I", starts), array_of("I", spans),
+                    array_of("I", postings))
         if len(words.starts) != len(words.spans) or (words.spans and words.spans[-1] != len(words.postings)):
             raise ValueError("a word list whose parts disagree")
         return words
@@ -268,10 +269,8 @@ class Index:
         by_token = {}
         # One buffer, not many small strings, which would fragment the heap.
         text, text_starts = io.StringIO(), array("I", [0])
-        tag_counts, name_counts = {}, Counter()
-        count = 0
+        tag_counts, name_counts, folded_of = {}, Counter(), {}
         for item_id, item in enumerate(items):
-            count += 1
             fields = fields_of(item)
             # An empty field holds no term: left out.
             line = FIELD.join(filter(None, fields)).replace("\n", " ") + "\n"
@@ -280,32 +279,33 @@ class Index:
             name_tokens = set(TOKEN.findall(fields[0]))
             name_counts.update(name_tokens)
             add_ids(by_token, name_tokens.union(*(TOKEN.findall(field) for field in fields[1:])), item_id)
-            for folded, tag in tags_of(item).items():
+            for folded, tag in tags_of(item, folded_of).items():
                 shown, seen = tag_counts.get(folded, (tag, 0))
                 tag_counts[folded] = (shown, seen + 1)
+        count = len(text_starts) - 1
         words = Words.of(by_token)
         text = text.getvalue()
         spans, postings = words.spans, words.postings
         frequent = {t: marked(postings[spans[t]:spans[t + 1]], count) for t in frequent_tokens(words, count)}
         joints = Words.of(joints_of(text, text_starts, [words.text(t) for t in frequent]))
-        # Words of one name only suggest nothing.
-        name_counts = Tally.of({token: n for token, n in name_counts.items() if n > 1 and suggestible(token)})
+        name_counts = suggested(name_counts)
         index = cls(count, words.without(frequent), joints, tag_counts, name_counts, text, text_starts,
                     digit_bitmaps(text, count), frequent)
         size = (count + 7) // 8
-        index.fragments = {fragment: zlib.compress(index.union(index.words.containing(fragment), bitmap_only=True)
-                                                   .to_bytes(size, "little"), 1)
+
+        def packed(bitmap):
+            return zlib.compress(bitmap.to_bytes(size, "little"), 1)
+
+        index.fragments = {fragment: packed(index.union(index.words.containing(fragment), bitmap_only=True))
                            for fragment in costly_fragments(index.words, index.flags)}
-        index.tails = {index.words.text(t): zlib.compress(index.union(longer, bitmap_only=True)
-                                                            .to_bytes(size, "little"), 1)
+        index.tails = {index.words.text(t): packed(index.union(longer, bitmap_only=True))
                        for t, longer in index.costly_tails()}
-        index.fragments.update((edge, zlib.compress(marked(ids, count).to_bytes(size, "little"), 1))
-                               for edge, ids in edges_of(text, text_starts))
+        index.fragments.update((edge, packed(marked(ids, count))) for edge, ids in edges_of(text, text_starts))
         heavy = [(weight, prefix, index.union([], a, b, bitmap_only=True))
                  for weight, prefix, a, b in heavy_prefixes(index.words)]
         heavy += [(weight, prefix, index.joints_union(a, b, bitmap_only=True))
                   for weight, prefix, a, b in heavy_prefixes(joints) if JOINT_SEPARATOR.search(prefix)]
-        index.prefixes = {prefix: zlib.compress(bitmap.to_bytes(size, "little"), 1)
+        index.prefixes = {prefix: packed(bitmap)
                           for _, prefix, bitmap in heapq.nlargest(PREFIXES, heavy, key=lambda entry: entry[0])}
         for t in index.common:
             inner = index.words.containing(index.words.text(t), inside=True)
@@ -347,7 +347,7 @@ class Index:
         return cls(count, words, Words.from_parts(parts[4:8]),
                    {folded: tuple(seen) for folded, seen in header["tagCounts"].items()},
                    Tally.of(header["nameCounts"]), bytes(text).decode("utf-8", "surrogatepass"),
-                   _array("I", text_starts),
+                   array_of("I", text_starts),
                    {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)},
                    frequent, compressed_of(header["fragments"], fragments),
                    compressed_of(header["tails"], tails), compressed_of(header["prefixes"], prefixes),
@@ -513,11 +513,8 @@ class Index:
     @staticmethod
     def stretch(words, a, b):
         """Return the prefix that exactly the strings a to b - 1 share, or None."""
-        first, last = words.text(a), words.text(b - 1)
-        n = 0
-        while n < min(len(first), len(last)) and first[n] == last[n]:
-            n += 1
-        return first[:n] if words.range_of(first[:n]) == (a, b) else None
+        prefix = os.path.commonprefix([words.text(a), words.text(b - 1)])
+        return prefix if words.range_of(prefix) == (a, b) else None
 
     def search(self, terms, scope, offset, limit):
         """Return (total, one page of ids) of the items in scope matching every term."""
@@ -638,7 +635,7 @@ class Index:
                     shown, seen = tags.get(folded, (tag, 0))
                     tags[folded] = (shown, seen + 1)
                 names.update(set(TOKEN.findall(fold(found.get("name")))))
-        return tags, Tally.of({token: n for token, n in names.items() if n > 1 and suggestible(token)})
+        return tags, suggested(names)
 
     @staticmethod
     def ranked(tag_counts, name_counts, prefix, limit=20):
@@ -651,18 +648,15 @@ class Index:
         return {"tags": tags[:limit], "words": words[:limit]}
 
 
-def tags_of(item, folded_of=None):
-    """Return an item's tags by folded form, the first spelling kept."""
+def tags_of(item, folded_of):
+    """Return an item's tags by folded form, the first spelling kept; folded_of caches fold()."""
     tags = {}
     for tag in item["tags"] if isinstance(item.get("tags"), list) else ():
         if isinstance(tag, str) and tag:
-            if folded_of is None:
-                tags.setdefault(fold(tag), tag)
-            else:
-                folded = folded_of.get(tag)
-                if folded is None:
-                    folded = folded_of[tag] = fold(tag)
-                tags.setdefault(folded, tag)
+            folded = folded_of.get(tag)
+            if folded is None:
+                folded = folded_of[tag] = fold(tag)
+            tags.setdefault(folded, tag)
     return tags
 
 
@@ -670,11 +664,12 @@ NOT_WORDS = frozenset(ext.lstrip(".") for ext in TYPES) | {"tif", "tiff", "heic"
                                                                 "json"}
 
 
-def suggestible(token):
-    return len(token) >= 3 and token not in NOT_WORDS
+def suggested(names):
+    """Return a Tally of the name words worth suggesting: words of one name only suggest nothing."""
+    return Tally.of({token: n for token, n in names.items() if n > 1 and len(token) >= 3 and token not in NOT_WORDS})
 
 
-def _array(code, data):
+def array_of(code, data):
     ids = array(code)
     ids.frombytes(data)
     return ids
@@ -709,7 +704,7 @@ def frequent_tokens(words, count):
 
 
 def inner_of(pairs, data, tokens):
-    numbers, kept, at = _array("I", data), {}, 0
+    numbers, kept, at = array_of("I", data), {}, 0
     for t, length in pairs:
         if type(t) is not int or not 0 <= t < tokens or type(length) is not int or length < 0:
             raise ValueError("a kept list of tokens that is not one")
@@ -785,17 +780,8 @@ def joints_of(text, text_starts, tokens):
     # A trie spares the regex trying each token; a lookahead lets joints overlap.
     # "img_" ending a field is a joint too.
     pattern = re.compile(r"(?<![^\W_])(?=(" + trie_pattern(tokens) + r"(?:[^\w\s]|_)+[^\W_]*))")
-    get, where = by_joint.get, bisect.bisect_right
     for found in pattern.finditer(text):
-        joint, item_id = found[1], where(text_starts, found.start()) - 1
-        ids = get(joint)
-        if ids is None:
-            by_joint[joint] = item_id
-        elif type(ids) is int:
-            if ids != item_id:
-                by_joint[joint] = array("I", (ids, item_id))
-        elif ids[-1] != item_id:
-            ids.append(item_id)
+        add_ids(by_joint, (found[1],), bisect.bisect_right(text_starts, found.start()) - 1)
     return by_joint
 
 
@@ -938,11 +924,4 @@ def page_of(ids, lo, hi, count, offset, limit):
 
 def first_at(paths, count, key):
     """Return the first id whose path sorts at or after key."""
-    lo, hi = 0, count
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if paths(mid) < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return bisect.bisect_left(range(count), key, key=paths)

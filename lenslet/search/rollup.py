@@ -4,6 +4,7 @@ import io
 import logging
 import time
 from array import array
+from contextlib import suppress
 
 import orjson
 
@@ -122,11 +123,6 @@ class Loaded:
         return self.item(item_id).get("path") or ""
 
 
-def offsets_for(size):
-    """Return an empty offsets array, four bytes each when they fit."""
-    return array("I" if size < 1 << 32 else "Q")
-
-
 class Unusable(ValueError):
     """A rollup of a shape lenslet does not write."""
 
@@ -136,7 +132,7 @@ def load(storage, stat, index_items):
     Raise Unusable unless every item has a path, in path order, since search bisects paths."""
     stream = storage.open_seekable(storage.root_file_key(ROLLUP))
     try:
-        offsets = offsets_for(stat.size)
+        offsets = array("I" if stat.size < 1 << 32 else "Q")
         head = stream.readline()
         fields = _head(head)
         built_at, journal = fields["generatedAt"], names_held(fields)
@@ -152,7 +148,7 @@ def load(storage, stat, index_items):
                     offsets.append(at)
                     return
                 if body:
-                    item = _item(body)
+                    item = item_of(body)
                     if last is not None and item["path"] <= last:
                         raise Unusable(f"the rollup's items are not in path order at {item['path'][:200]!r}")
                     last = item["path"]
@@ -183,10 +179,6 @@ def raw_items(storage):
         stream.close()
 
 
-def item_of(body):
-    return _item(body)
-
-
 def names_held(fields):
     """Return the journal names a head says it holds, or None."""
     journal = fields.get("journal")
@@ -206,7 +198,7 @@ def _head(head):
     return fields
 
 
-def _item(body):
+def item_of(body):
     try:
         item = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -360,7 +352,5 @@ def prune_journal(storage, built_at):
         if made is None:
             set_aside(storage, JOURNAL, name, "not the name of an edit")
         elif made < built_at - JOURNAL_KEEP:
-            try:
+            with suppress(NotFound):
                 storage.delete(join(JOURNAL, name))
-            except NotFound:
-                pass

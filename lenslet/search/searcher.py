@@ -256,10 +256,7 @@ class Searcher:
             total, ids = paged(index, terms, ranges, offset, limit)
             return total, [loaded.item(i) for i in ids]
         # Drop what the index knew of edited items; add them back as they are now.
-        edited_ids = {}
-        for entry in inside:
-            at = search_id(loaded, index, entry["path"])
-            edited_ids[entry["path"]] = at
+        edited_ids = {entry["path"]: search_id(loaded, index, entry["path"]) for entry in inside}
         stale = [at for at in edited_ids.values() if isinstance(at, int) and index.holds(at, terms)]
         # An entry marked gone only hides what the index knew.
         now = [entry for entry in inside
@@ -312,20 +309,6 @@ class Searcher:
         page = keyed[offset:offset + limit]
         return bits.bit_count() + len(now), [loaded.item(i) if item is None else item for _, i, item in page]
 
-    def sorted_in(self, query, folders, offset, limit, asked):
-        """Return a sorted search across folders."""
-        total, found = 0, []
-        for inside in folders:
-            try:
-                count, page = self.search(query, inside, 0, offset + limit, asked)
-            except NotFound:
-                continue
-            total += count
-            found += page
-        found.sort(key=lambda item: item["path"])
-        found.sort(key=lambda item: sort_value(asked.sort, item), reverse=asked.order == "desc")
-        return total, found[offset:offset + limit]
-
     def scan(self, query, folder, offset, limit, edits):
         """Search the rollup file itself for at most SCAN_FOR seconds, while the index is built."""
         terms = words.terms_of(query)
@@ -368,19 +351,25 @@ class Searcher:
         return total, page[offset:]
 
     def search_in(self, query, folder, folders, offset, limit, asked=None):
-        """Return search() over disjoint folders in path order (None: no limit)."""
+        """Return search() over disjoint folders (None: no limit) in path order, or in asked's sort."""
         if folders is None or folders == [folder]:
             return self.search(query, folder, offset, limit, asked)
-        if asked is not None and asked.sort:
-            return self.sorted_in(query, folders, offset, limit, asked)
+        sort = asked is not None and asked.sort
         total, items = 0, []
         for inside in folders:
             try:
-                found, page = self.search(query, inside, max(0, offset - total), limit - len(items), asked)
+                if sort:
+                    found, page = self.search(query, inside, 0, offset + limit, asked)
+                else:
+                    found, page = self.search(query, inside, max(0, offset - total), limit - len(items), asked)
             except NotFound:
                 continue  # a scope's folder may be gone
             total += found
             items += page
+        if sort:
+            items.sort(key=lambda item: item["path"])
+            items.sort(key=lambda item: sort_value(sort, item), reverse=asked.order == "desc")
+            items = items[offset:offset + limit]
         return total, items
 
     def check_folder(self, folder):
@@ -426,7 +415,7 @@ class Searcher:
                     by_hash.setdefault(match.group(1), []).append(item_id)
             groups = {}
             for ids in by_hash.values():
-                for item in (snapshot.item(item_id) for item_id in ids) if len(ids) > 1 else ():
+                for item in map(snapshot.item, ids) if len(ids) > 1 else ():
                     digest, path = item.get("hash"), item.get("path")
                     if isinstance(digest, str) and isinstance(path, str) and path.split("/", 1)[0] != TRASH:
                         groups.setdefault(digest, []).append(item)

@@ -5,12 +5,14 @@ import datetime
 import re
 import threading
 from collections import Counter
+from contextlib import suppress
 from itertools import compress, islice
 
 from lenslet.errors import BadRequest
 from lenslet.formats import query as rules
 from lenslet.layout import TRASH
-from lenslet.search.columns import BOOLS, EPOCH_DAY, PHOTO, VIDEO
+from lenslet.search.columns import EPOCH_DAY, PHOTO, VIDEO
+from lenslet.search.index import FLAG_OF
 from lenslet.search.searcher import search_id
 
 MAX_LIMIT = 500
@@ -40,12 +42,10 @@ def read_cursor(text, name):
 
 def read_day(text):
     """Return the end of `2024`, `2024-05` or `2024-05-12` in seconds."""
-    try:
-        if ".." in text:
-            raise BadRequest("a range")
-        _, last = rules.date_range(text.strip())
-    except BadRequest:
-        raise BadRequest("at is a year, month or day (2024, 2024-05, 2024-05-12)", param="at") from None
+    last = None
+    if ".." not in text:
+        with suppress(BadRequest):
+            _, last = rules.date_range(text.strip())
     if last is None:
         raise BadRequest("at is a year, month or day (2024, 2024-05, 2024-05-12)", param="at")
     return (last + 1 - EPOCH_DAY) * 86400.0
@@ -104,8 +104,8 @@ class Timeline:
             bits = kept if bits is None else bits & kept
         edited = {}
         for path, entry in edits.items():
-            at = _id_of(loaded, index, path)
-            if at is None:
+            at = search_id(loaded, index, path)
+            if not isinstance(at, int):
                 continue  # joins when the rollup is rebuilt
             item = self.searcher.merged(loaded, {path: at}, entry)
             inside = folders is None or any(not folder or path.startswith(folder + "/") for folder in folders)
@@ -117,7 +117,7 @@ class Timeline:
             bits = (1 << columns.count) - 1
         for at, item in edited.items():
             bits = bits | (1 << at) if item is not None else bits & ~(1 << at)
-        marks = format(bits, f"0{columns.count}b")[::-1].encode().translate(BOOLS) if columns.count else b""
+        marks = format(bits, f"0{columns.count}b")[::-1].encode().translate(FLAG_OF) if columns.count else b""
         return loaded, columns, marks, edited
 
     def leading_out(self, loaded, folders, ranges, sees):
@@ -240,8 +240,3 @@ def _kept(ids, marks):
 
 def _any(ids, marks):
     return bool(len(ids)) if marks is None else next(_kept(ids, marks), None) is not None
-
-
-def _id_of(loaded, index, path):
-    at = search_id(loaded, index, path)
-    return at if isinstance(at, int) else None
