@@ -14,6 +14,7 @@ from lenslet.formats import query
 from lenslet.formats.query import sort_value
 from lenslet.layout import TRASH
 from lenslet.manifest.listings import stored_items
+from lenslet.recent import Recent
 from lenslet.search import index as words
 from lenslet.search import rollup
 from lenslet.search.columns import Builder as ColumnsBuilder
@@ -66,9 +67,8 @@ class Searcher:
         self.unusable = None  # a rollup of another shape: not loaded again
         self.asked_for = None
         self.lock = threading.Lock()
-        self.scoped_counts = {}  # (rollup stat, folders) -> (tag counts, name counts)
+        self.scoped_counts = Recent(SCOPED_COUNTS)  # (rollup stat, folders) -> (tag counts, name counts)
         self.listed = {}  # note -> manifest entry of an edited image the rollup lacks
-        self.lock_counts = threading.Lock()
         self.copies = None
 
 
@@ -429,15 +429,11 @@ class Searcher:
             return loaded.index.suggest(prefix)
         # A scope's counts read all its items: keep them for the next keystrokes.
         key = (loaded.stat, tuple(folders))
-        with self.lock_counts:
-            counts = self.scoped_counts.pop(key, None)
+        counts = self.scoped_counts.get(key)
         if counts is None:
             ranges = [loaded.index.scope(folder, loaded.path) for folder in folders]
             counts = words.Index.counts_in(ranges, loaded.items)
-        with self.lock_counts:
-            self.scoped_counts[key] = counts
-            while len(self.scoped_counts) > SCOPED_COUNTS:
-                self.scoped_counts.pop(next(iter(self.scoped_counts)))
+            self.scoped_counts.put(key, counts)
         return words.Index.ranked(*counts, prefix)
 
 

@@ -3,7 +3,6 @@
 import bisect
 import datetime
 import re
-import threading
 from collections import Counter
 from contextlib import suppress
 from itertools import compress, islice
@@ -11,6 +10,7 @@ from itertools import compress, islice
 from lenslet.errors import BadRequest
 from lenslet.formats import query as rules
 from lenslet.layout import TRASH
+from lenslet.recent import Recent
 from lenslet.search.columns import EPOCH_DAY, PHOTO, VIDEO
 from lenslet.search.index import FLAG_OF
 from lenslet.search.searcher import search_id
@@ -74,9 +74,8 @@ class Timeline:
 
     def __init__(self, searcher):
         self.searcher = searcher
-        self.months_kept = {}
-        self.ways_out = {}  # (rollup stat, folders) -> leading_out bitmap
-        self.lock = threading.Lock()
+        self.months_kept = Recent(KEPT_MONTHS)
+        self.ways_out = Recent(KEPT_WAYS_OUT)  # (rollup stat, folders) -> leading_out bitmap
 
 
     def chosen(self, folders, asked, sees=None):
@@ -123,8 +122,7 @@ class Timeline:
     def leading_out(self, loaded, folders, ranges, sees):
         """Return a bitmap of the items in ranges that are, or are behind, links out of what sees allows."""
         key = (loaded.stat, folders)
-        with self.lock:
-            found = self.ways_out.get(key)
+        found = self.ways_out.get(key)
         if found is not None:
             return found
         found, allowed = 0, {}
@@ -137,10 +135,7 @@ class Timeline:
                     inside = allowed[folder] = sees(folder)
                 if not inside or (item.get("link") and not sees(path)):
                     found |= 1 << item_id
-        with self.lock:
-            self.ways_out[key] = found
-            while len(self.ways_out) > KEPT_WAYS_OUT:
-                self.ways_out.pop(next(iter(self.ways_out)))
+        self.ways_out.put(key, found)
         return found
 
 
@@ -185,8 +180,7 @@ class Timeline:
         loaded, columns, marks, edited = self.chosen(folders, asked, sees)
         key = (loaded.stat, tuple(folders) if folders is not None else None, asked, tuple(sorted(edited)),
                sees is not None)
-        with self.lock:
-            found = self.months_kept.get(key)
+        found = self.months_kept.get(key)
         if found is not None:
             return found
         by_date, date = columns.orders[("date", False)], columns.date.__getitem__
@@ -201,10 +195,7 @@ class Timeline:
                 tiles = Counter(map(columns.tile.__getitem__, ids))
                 found.append({"month": label, "count": len(ids), "photos": tiles[PHOTO], "videos": tiles[VIDEO]})
             end = start
-        with self.lock:
-            self.months_kept[key] = found
-            while len(self.months_kept) > KEPT_MONTHS:
-                self.months_kept.pop(next(iter(self.months_kept)))
+        self.months_kept.put(key, found)
         return found
 
 
