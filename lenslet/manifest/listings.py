@@ -160,6 +160,17 @@ class Folders:
     # -- as one principal sees a folder --
     # Counts and signatures cover only what the principal sees: nothing else leaks.
 
+    def shown(self, path, page, access, view=None):
+        """Return (bytes, ETag or None, checked meanwhile) of a folder as a principal sees it: a stored page,
+        or with view = (query, offset, limit) a sorted or filtered slice."""
+        self.checked_meanwhile()  # clear what another request of this thread left
+        if view is None:
+            data, etag = self.page_seen(path, page, access)
+        else:
+            data, etag = self.view_seen(path, *view, access), None
+        shown = access.listing_shown(data)
+        return shown, (etag if shown is data else None), self.checked_meanwhile()
+
     def page_seen(self, path, page, access):
         """Return a page's (bytes, ETag) as a principal sees it (ETag None if theirs alone)."""
         data, etag = self.answer(path, page)
