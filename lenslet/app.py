@@ -78,7 +78,7 @@ def create_app(config=None, storage=None, clock=time.time):
     sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
     identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
     _tell_setup_code(identities, config)
-    thumbs = Thumbs(tree, config, clock, hash_found=catalog.hash_found)
+    thumbs = Thumbs(tree, config, clock, note_hashes=True)
     previews = Previews(tree, config, thumbs, clock)
     large_thumbs = Previews(tree, config, thumbs, clock, large=True) if config.thumb_size_large else None
     items = Items(tree, catalog, config)

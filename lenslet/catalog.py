@@ -79,14 +79,6 @@ class Catalog:
         listings.try_update_entries(storage, folder, entries)
         jobs.ask_for_rollup(self.root, self.clock)
 
-    def hash_found(self, path, digest):
-        """Queue a hash found by a read for the worker: reads never write sidecars or listings."""
-        folder, _, name = path.rpartition("/")
-        try:
-            jobs.note_found_hash(self.root, folder, name, digest, self.clock)
-        except LensletError as ex:
-            log.warning("%s: its hash waits for the next index: %s", path, ex.description)
-
     def adopt(self, storage, source, image):
         """Give a moved image the sidecar left at its old name (source); False when it has one of its own.
         Only a sidecar holding nothing but lenslet's hash is replaced."""

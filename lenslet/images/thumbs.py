@@ -108,10 +108,10 @@ class SingleFlight:
 
 
 class Thumbs:
-    def __init__(self, tree, config, clock=time.time, hash_found=None):
+    def __init__(self, tree, config, clock=time.time, note_hashes=False):
         self.tree = tree
-        # Told (path, digest) of originals hashed here: reads write no sidecar.
-        self.hash_found = hash_found
+        # Hashes of originals found here go to the worker: reads write no sidecar.
+        self.note_hashes = note_hashes
         self.config = config
         self.size = config.thumb_size
         self.quality = config.thumb_quality
@@ -187,6 +187,13 @@ class Thumbs:
         except NotFound:
             pass
 
+    def _note_hash(self, path, digest):
+        folder, _, name = path.rpartition("/")
+        try:
+            jobs.note_found_hash(self.tree.root, folder, name, digest, self.clock)
+        except LensletError as ex:
+            log.warning("%s: its hash waits for the next index: %s", path, ex.description)
+
     def get_versioned(self, path):
         """Return (bytes, stat, URL version or None for other settings) of a fresh thumbnail, made when needed."""
         place, image = self.tree.locate_image(path)
@@ -200,8 +207,8 @@ class Thumbs:
                 metrics.thumb_request("queued")
                 raise
             metrics.thumb_request("made")
-            if digest is not None and self.hash_found is not None:
-                self.hash_found(path, digest)
+            if digest is not None and self.note_hashes:
+                self._note_hash(path, digest)
             holder, name = storage.derived_at(thumb_of(key))
             found = holder.read_with_stat(name)
         else:
