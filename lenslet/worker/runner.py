@@ -451,13 +451,15 @@ def job_keys(job):
     return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
 
 
-def drain(runner, worker, lease=3600, ready=None, cursor=None):
+def drain(runner, worker, lease=3600, ran=None, ready=None, cursor=None):
     """Run queued jobs that ready(job) accepts until none is left; threads draining together share a cursor."""
     cursor = cursor or jobs.Cursor(runner.storage)
     while True:
         name, job = runner.take(cursor, worker, lease, ready)
         if name is None:
             return runner
+        if ran is not None:
+            ran.append((name, job["queuedAt"]))
         run_one(runner, name, job)
 
 

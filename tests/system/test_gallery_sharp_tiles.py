@@ -60,8 +60,10 @@ def test_every_tile_has_twice_the_pixels_it_is_drawn_with(fresh_page, library, l
     page.server.wait_until(lambda: all(item["hasThumb"] and item["preview"] for item in listed()), timeout=60)
     on_timeline = lambda: json.loads(page.server.get("/timeline")[1])["items"]  # noqa: E731
     # The rollup too, in both web processes (each loads it in its own time): asked again and again, whichever answers.
-    page.server.wait_until(lambda: all(all(item["preview"] for item in on_timeline()) for _ in range(8)), timeout=60)
     originals = {item["path"]: (item["w"] or 360, item["h"] or 640) for item in listed()}  # a video: its frame
+    # Every image with its preview: an empty timeline (a process that has no rollup yet) is no answer.
+    page.server.wait_until(lambda: all(len(items) == len(originals) and all(item["preview"] for item in items)
+                                       for items in (on_timeline() for _ in range(8))), timeout=60)
     page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
     try:
         page.script("localStorage.setItem(arguments[0], arguments[1])", LAYOUT_KEY, layout)
