@@ -5,7 +5,6 @@ import hashlib
 import json
 import logging
 import re
-import threading
 import time
 from contextlib import suppress
 
@@ -14,7 +13,7 @@ from lenslet.formats import records
 from lenslet.formats.records import BadRecord, dumps
 from lenslet.layout import SESSIONS, STATE, join, name_of
 from lenslet.people.users import new_token
-from lenslet.storage import names_older_than, set_aside
+from lenslet.storage import SweepGate, names_older_than, set_aside
 
 log = logging.getLogger("lenslet")
 
@@ -87,8 +86,7 @@ class Sessions:
     def __init__(self, storage, idle, longest, clock=time.time):
         self.storage, self.clock = storage, clock
         self.idle, self.longest = idle, longest  # seconds: a session unused that long, or that old, is over
-        self.lock = threading.Lock()
-        self.next_sweep = float("-inf")
+        self.sweeps = SweepGate(SWEEP_EVERY)
 
     def start(self, user):
         """Start a session of user and return its token."""
@@ -158,10 +156,8 @@ class Sessions:
     def _sweep(self):
         """Remove records of sessions that are over, at most once every SWEEP_EVERY."""
         now = self.clock()
-        with self.lock:
-            if now < self.next_sweep:
-                return
-            self.next_sweep = now + SWEEP_EVERY
+        if not self.sweeps.due(now):
+            return
         # A record's mtime may lag its last use by up to TOUCH_EVERY.
         over = now - min(self.idle, self.longest) - TOUCH_EVERY
         for name in names_older_than(self.storage, SESSIONS, over, "sessions past their time", is_record_name,

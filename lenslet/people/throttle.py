@@ -7,7 +7,6 @@ import logging
 import math
 import random
 import re
-import threading
 import time
 from contextlib import suppress
 
@@ -16,7 +15,7 @@ from lenslet.formats import records
 from lenslet.formats.records import BadRecord, dumps
 from lenslet.layout import SIGNED_IN, STATE, THROTTLE, join, name_of
 from lenslet.recent import Recent
-from lenslet.storage import names_older_than, set_aside
+from lenslet.storage import SweepGate, names_older_than, set_aside
 
 log = logging.getLogger("lenslet")
 
@@ -116,8 +115,7 @@ class Throttle:
         self.storage, self.clock = storage, clock
         # A page resending one wrong credential makes one guess, so count each once.
         self.counted = Recent(CAPACITY)
-        self.lock = threading.Lock()  # for next_sweep
-        self.next_sweep = float("-inf")
+        self.sweeps = SweepGate(SWEEP_EVERY)
 
     def wait(self, address):
         return self._wait(address_key(address))
@@ -199,10 +197,8 @@ class Throttle:
     def _sweep(self):
         """Remove records that have drained to nothing, at most once every SWEEP_EVERY."""
         now = self.clock()
-        with self.lock:
-            if now < self.next_sweep:
-                return
-            self.next_sweep = now + SWEEP_EVERY
+        if not self.sweeps.due(now):
+            return
         # Only records older than FORGET_AFTER can have drained.
         for name in names_older_than(self.storage, THROTTLE, now - FORGET_AFTER,
                                      "drained records of failed sign-ins", is_record_name, SWEEP_MAX):

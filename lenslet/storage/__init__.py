@@ -5,6 +5,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 from typing import Protocol
 
 from lenslet.config import DEFAULT_ROOT
@@ -100,6 +101,21 @@ def set_aside(storage, folder, name, reason):
         return None
     log.error("%s is not acted on, set aside as %s: %s", join(folder, name), aside, reason)
     return aside
+
+
+class SweepGate:
+    """Say whether a sweep of old state records is due in this process: at most once every `every` seconds."""
+
+    def __init__(self, every):
+        self.every, self.next = every, float("-inf")
+        self.lock = threading.Lock()
+
+    def due(self, now):
+        with self.lock:
+            if now < self.next:
+                return False
+            self.next = now + self.every
+            return True
 
 
 def names_older_than(storage, folder, cutoff, what, wanted=lambda name: True, most=1000):
