@@ -84,7 +84,7 @@ def create_app(config=None, storage=None, clock=time.time):
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
-    middleware = [items.turn, Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
+    middleware = [items.turns, Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
     if config.users or config.token:
         middleware.append(Private())
     if config.metrics:

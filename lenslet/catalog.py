@@ -21,22 +21,22 @@ class Catalog:
         self.tree = tree
         self.root = tree.root
         # whether other tools' XMP is shown
-        self.reading = manifests.xmp_shown(config.xmp, config.words)
+        self.xmp_shown = manifests.xmp_shown(config.xmp, config.words)
         self.clock = clock
         # a rebuild may find other programs' changes for search
         self.listings = Folders(tree, config, clock)
 
     def shown(self, storage, key, sidecar, version=None, found=None):
         """Return an image's listing and search fields, with its XMP merged in when shown."""
-        if self.reading and found is None:
+        if self.xmp_shown and found is None:
             found = store.xmp_of(storage, key)
-        return manifests.shown(sidecar, version, found if self.reading else None, self.reading == manifests.WORDS)
+        return manifests.shown(sidecar, version, found if self.xmp_shown else None, self.xmp_shown == manifests.WORDS)
 
     def changed(self, storage, key, path, sidecar, version, found=None):
         """Update an image's listing entry and search; the caller holds the image's lock."""
         listed, searched = self.shown(storage, key, sidecar, version, found)
         # the words live in XMP: leave these entry fields alone
-        if self.reading == manifests.WORDS:
+        if self.xmp_shown == manifests.WORDS:
             for name in ("hash", "hasMeta", "metaMtime", "metaVersion"):
                 listed.pop(name)
         elif sidecar is not None and listed.get("hash") is None:
@@ -46,13 +46,12 @@ class Catalog:
 
     def added(self, storage, key, path, digest):
         """Record an uploaded, hashed image in its sidecar, listing and search."""
-        probed = originals.probe(storage, key, self.reading)
+        probed = originals.probe(storage, key, self.xmp_shown)
         found = store.xmp_of(storage, key, probed.get("embedded") or xmp.Metadata().to_dict()) \
-            if self.reading else None
+            if self.xmp_shown else None
         sidecar, version = store.record_hash(storage, key, digest)
         searched = self.shown(storage, key, sidecar or store.sidecar_fields(storage, key), version, found)[1]
-        known = {name_of(key): (probed, (sidecar, version))} if sidecar is not None else {}
-        self.relist(storage, parent(key), known)
+        self.relist(storage, parent(key), {name_of(key): (probed, (sidecar, version))})
         if sidecar is None:  # the listing entry holds the hash instead
             listings.try_update_entries(storage, parent(key), {name_of(key): {"hash": digest}})
         note_changes(self.root, {path: searched}, self.clock)

@@ -43,17 +43,17 @@ class Turns:
     def process_request(self, req, resp):
         if req.method in ("GET", "HEAD"):
             req.context.reading = True
-            self.reading(1)
+            self.count_reads(1)
         else:
             self.request_began()
 
     def process_response(self, req, resp, resource, req_succeeded):
         if getattr(req.context, "reading", False):
-            self.reading(-1)
+            self.count_reads(-1)
         else:
             self.request_ended()
 
-    def reading(self, step):
+    def count_reads(self, step):
         with self.counting:
             self.reads += step
             if self.reads == 0 or (self.reads == 1 and step > 0):
@@ -102,13 +102,13 @@ class Items:
         self.tree = tree
         self.catalog = catalog
         self.clock = catalog.clock
-        self.reading = catalog.reading  # other tools' XMP is shown
+        self.xmp_shown = catalog.xmp_shown  # other tools' XMP is shown
         # the words live only in the XMP sidecar (LENSLET_WORDS=xmp)
-        self.own = self.reading == manifests.WORDS
+        self.own = self.xmp_shown == manifests.WORDS
         self.writing = config.writes_xmp
         self.map_link = config.map_link
         self.examined = Recent(self.CACHED_EXAMINED)  # (storage identity, key, Stat) -> examined
-        self.turn = Turns()
+        self.turns = Turns()
 
     def get(self, path):
         """Return (sidecar merged with what the image says, version); never writes."""
@@ -156,11 +156,11 @@ class Items:
         memo_key = (place.storage.identity, place.key, stat)
         known = self.examined.get(memo_key)
         if known is None:
-            known = originals.examine(place.storage, place.key, self.reading)
+            known = originals.examine(place.storage, place.key, self.xmp_shown)
             if "error" not in known[0]:  # unreadable or busy: retry next time
                 self.examined.put(memo_key, known)
         probed, embedded = known
-        return probed, (store.xmp_of(place.storage, place.key, embedded) if self.reading else None)
+        return probed, (store.xmp_of(place.storage, place.key, embedded) if self.xmp_shown else None)
 
     def _answer(self, path, stat, sidecar, examined):
         """Return the sidecar merged with what the image and XMP say."""
@@ -171,7 +171,7 @@ class Items:
                     w=probed["w"], h=probed["h"], exif={**sidecar["exif"], **probed["exif"]})
         if "error" in probed:
             body["error"] = probed["error"]
-        if self.reading:
+        if self.xmp_shown:
             # where the XMP sidecar holds the words, lenslet's earlier writes there are no base
             base = None if self.own else xmp.base_of(sidecar)
             view = xmp.shown(sidecar["tags"], sidecar["star"], manifests.readings(*found), base)
@@ -215,7 +215,7 @@ class Items:
             self._write(path, place, stat, self._examine(place, stat), if_match,
                         lambda stored: dict(stored, tags=[], star=None, notes=""))
             return
-        with self.turn, storage.lock_images([key]):
+        with self.turns, storage.lock_images([key]):
             _still_there(storage, key, path)
             if if_match is not None:
                 _, version = storage.read_versioned(sidecar_of(key))
@@ -227,7 +227,7 @@ class Items:
             self.catalog.changed(storage, key, path, None, None)
 
     def _write(self, path, place, stat, examined, if_match, make, overwrite=False, removed=()):
-        with self.turn:
+        with self.turns:
             storage, key = place.storage, place.key
             probed, found = examined
 

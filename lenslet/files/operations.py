@@ -46,7 +46,7 @@ class Files:
         self.catalog = catalog
         self.thumbs = thumbs
         self.limit = config.max_upload
-        self.reading = catalog.reading  # whether other tools' XMP sidecars move with images
+        self.xmp_shown = catalog.xmp_shown  # whether other tools' XMP sidecars move with images
         self.clock = catalog.clock
         self.settled = set()  # storages whose torn moves this process has recovered
 
@@ -191,7 +191,7 @@ class Files:
             if move.origin is not None:
                 set_origin(storage, move.place.key, move.origin, self.clock(), durable=False)
                 written.append(sidecar_of(move.place.key))
-            steps = [(a, b) for a, b in moves.image_steps(move.place.key, target.key, self.reading)
+            steps = [(a, b) for a, b in moves.image_steps(move.place.key, target.key, self.xmp_shown)
                      if b == target.key or (storage.exists(a) and self._carried(storage, move.place.key, a, b))]
             journals.append((self._journal(storage, "image", steps), steps))
         storage.sync(written + [name for name, _ in journals])
@@ -409,7 +409,7 @@ class Files:
 
     def _stem_xmps(self, key, names):
         """Return foo.xmp of foo.jpg unless another file shares the stem."""
-        if not self.reading or moves.stem_shared(name_of(key), names):
+        if not self.xmp_shown or moves.stem_shared(name_of(key), names):
             return []
         return [step for step, _ in moves.image_steps(key, key, xmp=True)
                 if moves.is_stem_xmp(key, step) and name_of(step) in names]

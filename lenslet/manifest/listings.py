@@ -79,7 +79,7 @@ class Folders:
         self.page_size = config.page_size
         self.recheck = config.recheck
         self.clock = clock
-        self.reading = manifests.xmp_shown(config.xmp, config.words)
+        self.xmp_shown = manifests.xmp_shown(config.xmp, config.words)
         self.memo = {}
         # (identity, folder) -> (version, when, covers.Local, identity or None)
         self.locals = {}
@@ -579,13 +579,13 @@ class Folders:
         pages = None
         # A change of LENSLET_XMP rebuilds it.
         if not rebuild and current(first, key, listing, self.page_size, self.clock()) \
-                and first.get("xmp", False) == self.reading:
+                and first.get("xmp", False) == self.xmp_shown:
             page_count, built_at = first["pageCount"], manifests.built_at(first)
         else:
             metrics.manifest_rebuilt()
             stored = read_pages(storage, key, first) or self._in_memory(storage, key)
             built_at = self.clock()
-            pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.reading, known)
+            pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.xmp_shown, known)
             page_count, first_bytes = len(pages), pages[0]
             news = news_of(stored, pages)
             if store(storage, key, listing, pages):
@@ -794,7 +794,8 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     was_reading = stored[0].get("xmp", False) if stored else False
     plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0,
                           reading, was_reading, storage.folder_mtimes)
-    metas = {name: known[name][1] if name in known and listing.sidecars[name].version in (None, known[name][1][1])
+    metas = {name: known[name][1] if name in known and known[name][1][0] is not None
+             and listing.sidecars[name].version in (None, known[name][1][1])
              else read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}
     # A sidecar whose bytes changed: remake its entry from all it merges.
     redone = [name for name in plan.unless_same

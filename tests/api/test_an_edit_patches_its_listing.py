@@ -371,13 +371,13 @@ def test_while_a_process_answers_reads_its_edits_rest_to_keep_within_their_share
             clock.now += cpu
     edit(0.002)
     edit(0.002)  # no reads: no rest
-    turns.reading(1)
+    turns.count_reads(1)
     edit(0.002)  # rests 3 x 2 ms
     edit(0.002, later=0.001)  # 5 ms
     edit(0.002, later=0.010)  # came after its rest was over: none
     edit(0.200)  # a bulk edit: 6 ms
     edit(0.002)  # 50 ms, not 600
-    turns.reading(-1)
+    turns.count_reads(-1)
     edit(0.002)  # the read ended a moment ago: someone is reading still, 6 ms
     clock.now += 0.999
     edit(0.002)  # rested long since
@@ -393,7 +393,7 @@ def test_an_edit_rests_the_next_one_for_the_cpu_of_its_whole_request_not_only_it
     monkeypatch.setattr(items_module, "time", clock)
     monkeypatch.setattr(items_module.Turns, "SHARE", 0.25)
     turns = items_module.Turns()
-    turns.reading(1)
+    turns.count_reads(1)
 
     def spend(cpu):
         clock.cpu += cpu
@@ -418,8 +418,8 @@ def test_an_edit_rests_the_next_one_for_the_cpu_of_its_whole_request_not_only_it
 def test_every_read_is_counted_while_it_is_answered_edits_are_not(tree, processes, monkeypatch):
     reader, _ = processes
     steps = []
-    real = items_module.Turns.reading
-    monkeypatch.setattr(items_module.Turns, "reading", lambda turns, step: steps.append(step) or real(turns, step))
+    real = items_module.Turns.count_reads
+    monkeypatch.setattr(items_module.Turns, "count_reads", lambda turns, step: steps.append(step) or real(turns, step))
     listed(reader)
     reader.get("/folders?path=nowhere", status=404)
     reader.get("/item?path=trip/IMG_0001.jpg")

@@ -62,7 +62,7 @@ def test_a_web_process_gone_while_it_read_is_freed_by_the_master(shared):
 
 
 def test_this_process_own_reads_are_in_its_slot_and_seen_by_itself_too(shared):
-    readers.tell(math.inf)  # what Turns.reading tells: its own slot, of age 1
+    readers.tell(math.inf)  # what Turns.count_reads tells: its own slot, of age 1
     assert shared.anywhere(1e12)  # seen by others, and by itself
     readers.tell(20.0)
     assert shared.anywhere(20.0) and not shared.anywhere(21.0)
