@@ -24,6 +24,7 @@ from lenslet.people.sessions import Sessions
 from lenslet.people.shares import Shares
 from lenslet.people.throttle import Throttle
 from lenslet.people.users import Directory
+from lenslet.resources import operations
 from lenslet.resources.albums import AlbumResource, AlbumsResource
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
@@ -32,16 +33,6 @@ from lenslet.resources.health import HealthResource
 from lenslet.resources.item import ItemResource
 from lenslet.resources.metrics import MetricsResource
 from lenslet.resources.openapi import OpenApiResource
-from lenslet.resources.operations import (
-    DeleteResource,
-    DuplicatesResource,
-    DuplicatesTrashResource,
-    ExportIntentResource,
-    FolderResource,
-    MoveResource,
-    RestoreResource,
-    TrashResource,
-)
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
 from lenslet.resources.session import SessionResource, SetupResource
@@ -75,7 +66,8 @@ def create_app(config=None, storage=None, clock=time.time):
     # a smart album's share runs its search as its maker, within the maker's scope
     shares = Shares(storage, config.share_max_days, clock, identify=tree.identity,
                     album_images=lambda album_id, maker: albums.images_now(album_id, Access(maker, opened=tree.opened)))
-    sessions = Sessions(storage, config.session_idle_days * DAY, config.session_max_days * DAY, clock)
+    longest = config.session_max_days * DAY  # seconds a session lasts at most
+    sessions = Sessions(storage, config.session_idle_days * DAY, longest, clock)
     identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
     _tell_setup_code(identities, config)
     thumbs = Thumbs(tree, config, clock, note_hashes=True)
@@ -103,7 +95,11 @@ def create_app(config=None, storage=None, clock=time.time):
     app.add_error_handler(LensletError, _lenslet_error)
     app.set_error_serializer(_json_error)
 
-    _recover_moves(storage, config, clock)
+    if not config.readonly:  # finish or undo moves a killed process left half done, before serving anything
+        try:
+            recover(storage, clock)
+        except LensletError as ex:
+            log.error("cannot settle interrupted moves yet: %s", ex.description)
     routes = {
         "/health": HealthResource(config, storage, clock, {
             "thumb": url_settings(thumbs.settings), "preview": url_settings(previews.settings),
@@ -119,27 +115,27 @@ def create_app(config=None, storage=None, clock=time.time):
         "/timeline/months": TimelineMonthsResource(timeline),
         "/on-this-day": OnThisDayResource(timeline, clock),
         "/openapi.json": OpenApiResource(),
-        "/move": MoveResource(files),
-        "/trash": TrashResource(files),
-        "/duplicates": DuplicatesResource(searcher),
-        "/duplicates/trash": DuplicatesTrashResource(files),
-        "/restore": RestoreResource(files),
-        "/delete": DeleteResource(files),
-        "/folder": FolderResource(files),
-        "/export-intent": ExportIntentResource(),
+        "/move": operations.MoveResource(files),
+        "/trash": operations.TrashResource(files),
+        "/duplicates": operations.DuplicatesResource(searcher),
+        "/duplicates/trash": operations.DuplicatesTrashResource(files),
+        "/restore": operations.RestoreResource(files),
+        "/delete": operations.DeleteResource(files),
+        "/folder": operations.FolderResource(files),
+        "/export-intent": operations.ExportIntentResource(),
         "/me": MeResource(),
-        "/me/password": OwnPasswordResource(identities, config.session_max_days * DAY),
+        "/me/password": OwnPasswordResource(identities, longest),
         "/albums": AlbumsResource(albums),
         "/albums/{album_id}": AlbumResource(albums),
         "/shares": SharesResource(shares, tree, files, albums),
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
-        "/session": SessionResource(identities, config.session_max_days * DAY),
-        "/setup": SetupResource(identities, config.session_max_days * DAY),
+        "/session": SessionResource(identities, longest),
+        "/setup": SetupResource(identities, longest),
         "/users": UsersResource(directory),
-        "/users/{name}": UserResource(directory, identities, config.session_max_days * DAY),
+        "/users/{name}": UserResource(directory, identities, longest),
+        "/metrics": MetricsResource(config, storage, clock),  # a 404 that says why while off
     }
-    routes["/metrics"] = MetricsResource(config, storage, clock)  # a 404 that says why while off
     for prefix in PREFIXES:
         for route, resource in routes.items():
             app.add_route(prefix + route, resource)
@@ -159,16 +155,6 @@ def _tell_setup_code(identities, config):
         return
     log.warning("nobody is in %s yet: open the gallery and make the first admin with the setup code %s "
                 "(or: lenslet user add NAME --role admin --folders '' --password)", config.users, code)
-
-
-def _recover_moves(storage, config, clock):
-    """Finish or undo moves a killed process left half done, before serving anything."""
-    if config.readonly:
-        return
-    try:
-        recover(storage, clock)
-    except LensletError as ex:
-        log.error("cannot settle interrupted moves yet: %s", ex.description)
 
 
 class Measure:

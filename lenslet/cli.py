@@ -275,11 +275,9 @@ def wait_for_queue(storage, heartbeat, show):
 
 def summary(folders, images, made, failed, elapsed):
     """The last line of `lenslet index`."""
-    line = (f"indexed {plural(folders, 'folder')}, {plural(images, 'image')} in {elapsed:.1f}s: "
-            f"{plural(made, 'thumbnail')} made, ")
-    if failed:
-        return line + f"{plural(failed, 'file')} with errors (listed in _health.json)"
-    return line + "no errors"
+    errors = f"{plural(failed, 'file')} with errors (listed in _health.json)" if failed else "no errors"
+    return (f"indexed {plural(folders, 'folder')}, {plural(images, 'image')} in {elapsed:.1f}s: "
+            f"{plural(made, 'thumbnail')} made, {errors}")
 
 
 def plural(count, noun):
@@ -297,16 +295,15 @@ def user(args):
     """Add, list or remove the users of the users file, or set one's password."""
     directory = users_file(args)
     if args.action == "add":
-        folders = [part.strip() for part in args.folders.split(",")] if args.folders is not None else None
-        if folders is None:
+        if args.folders is None:
             raise UsageError("say which folders the user sees: --folders a,b (--folders '' for every folder)")
+        folders = [part.strip() for part in args.folders.split(",")]
         password = new_password(args) if args.password or args.password_stdin else None
         token = directory.add(args.name, args.role, folders, password)
         shown = ", ".join(f or "(every folder)" for f in folders)
-        if token is None:
-            print(f"{args.name} ({args.role}) sees {shown}; signs in with the password", file=sys.stderr)
-        else:
-            print(f"{args.name} ({args.role}) sees {shown}; token (shown once, keep it):", file=sys.stderr)
+        how = "signs in with the password" if token is None else "token (shown once, keep it):"
+        print(f"{args.name} ({args.role}) sees {shown}; {how}", file=sys.stderr)
+        if token is not None:
             print(token)
     elif args.action == "passwd":
         directory.update(args.name, password=new_password(args))
@@ -375,8 +372,7 @@ def share(args):
     password = None
     if args.password:
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    listed, key = shares.make(admin, path, kind, seconds, not args.no_download, password, images,
-                              details=args.details)
+    listed, key = shares.make(admin, path, kind, seconds, not args.no_download, password, images, details=args.details)
     what = f"{len(images)} images of {path or '/'}" if images else path or "/"
     print(f"share {listed['id']} of {what} until {listed['expires']}:", file=sys.stderr)
     print((args.base if args.base is not None else config.public_url).rstrip("/") + "/s#" + key)
@@ -426,9 +422,8 @@ def main(argv=None):
     one_shot.add_argument("path", help="the tree's root folder")
     one_shot.add_argument("--threads", type=positive, default=2, help="thumbnail threads (default 2)")
     one_shot.add_argument("--create", action="store_true", help="create the root folder if it is missing")
-    one_shot.add_argument("--rethumb", action="store_true",
-                          help="look at every thumbnail, even where the settings recorded are today's, and "
-                               "make again those made with another size or quality")
+    one_shot.add_argument("--rethumb", action="store_true", help="look at every thumbnail, even where the settings "
+                          "recorded are today's, and make again those made with another size or quality")
     one_shot.set_defaults(run=index)
     wipe = commands.add_parser("clean", help="remove every file lenslet made in a tree (thumbnails, manifests, "
                                              "rollup, health, state, previews), keeping sidecars a person wrote in")
@@ -450,8 +445,7 @@ def main(argv=None):
     moving.add_argument("--force", action="store_true", help="move even while a lenslet worker runs on the tree")
     moving.set_defaults(run=state)
     commands.add_parser("settings", help="show the settings read from the environment").set_defaults(run=settings)
-    users = commands.add_parser("user", help="add, list or remove users, set passwords (the users file, "
-                                             "LENSLET_USERS)")
+    users = commands.add_parser("user", help="add, list or remove users, set passwords (the users file, LENSLET_USERS)")
     users.add_argument("--file", help="the users file (default: LENSLET_USERS)")
     actions = users.add_subparsers(dest="action", required=True)
     adding = actions.add_parser("add", help="add a user or change one's role and folders; with --password they sign "

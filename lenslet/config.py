@@ -44,17 +44,21 @@ def _whole(lo, hi):
     return _number(int, lo, hi, "a whole number")
 
 
-def _off_or_whole(lo, hi):
+def _word_or_whole(word, value, lo, hi):
+    """A whole number from lo to hi, or word (in any case), read as value."""
     whole = _whole(lo, hi)
 
     def parse(raw):
-        if raw.strip() == "0":
-            return 0
+        if raw.strip().lower() == word:
+            return value
         try:
             return whole(raw)
         except ValueError:
-            raise ValueError(f"expected 0 or a whole number from {lo} to {hi}") from None
+            raise ValueError(f"expected {word} or a whole number from {lo} to {hi}") from None
     return parse
+
+
+_processes = _word_or_whole("auto", "auto", 0, 256)
 
 
 def _seconds(lo, hi):
@@ -66,16 +70,6 @@ def _map_link(raw):
     if value and not (value.startswith("https://") and "{lat}" in value and "{lon}" in value):
         raise ValueError("expected an https:// address with {lat} and {lon} in it, or nothing")
     return value
-
-
-def _processes(raw):
-    value = raw.strip().lower()
-    if value == "auto":
-        return value
-    try:
-        return _whole(0, 256)(value)
-    except ValueError:
-        raise ValueError("expected auto or a whole number from 0 to 256") from None
 
 
 def _choice(*choices):
@@ -131,7 +125,7 @@ class Config:
                         "./data, which is created")
     create_root: bool = setting(False, "create LENSLET_ROOT when it is missing instead of refusing to start", _flag)
     readonly: bool = setting(False, "refuse every write and write nothing inside the root", _flag)
-    token: str = setting("", "bearer token required for writes; empty means no token", _text)
+    token: str = setting("", "bearer token required for writes; empty means no token")
     token_reads: bool = setting(False, "require the token for reads too (every request but CORS preflights)", _flag)
     users: str = setting("", "path of the users file (JSON: names, roles, folder scopes, token and password "
                          "hashes; written by lenslet user and the page's People); set, every request needs a user's "
@@ -154,20 +148,19 @@ class Config:
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
     thumb_size_large: int = setting(512, "long edge in pixels of the second, sharper thumbnails the page uses on "
                                     "high-density and phone screens and for wide tiles (made on demand, kept in the "
-                                    "state folder's bounded cache); 0: none", _off_or_whole(64, MAX_THUMB_SIZE))
+                                    "state folder's bounded cache); 0: none",
+                                    _word_or_whole("0", 0, 64, MAX_THUMB_SIZE))
     thumb_inline: int = setting(2, "thumbnails one web process makes at once while a client waits; "
                                 "0 leaves them all to the worker", _whole(0, 64))
     thumb_wait: float = setting(5.0, "seconds a thumbnail request waits for a free slot or the worker "
                                 "before answering 202 (at most 1 under a backlog: more than twice "
                                 "LENSLET_THUMB_INLINE asked at once)", _seconds(0, 60))
-    thumb_processes: object = setting("auto", "processes making thumbnails for the worker and lenslet index; "
-                                      "auto means one per CPU, 0 makes them in the calling thread",
-                                      _processes)
+    thumb_processes: object = setting("auto", "processes making thumbnails for the worker and lenslet index; auto "
+                                      "means one per CPU, 0 makes them in the calling thread", _processes)
     preview_size: int = setting(2048, "long edge in pixels of the previews the gallery page's viewer shows "
                                 "(made on demand, kept in the state folder's bounded cache)", _whole(256, 8192))
-    preview_cache: int = setting(1024 ** 3, "bytes of previews kept in the state folder; past it the least "
-                                 "recently used are removed (they are made again when asked)",
-                                 _whole(0, 1024 ** 4))
+    preview_cache: int = setting(1024 ** 3, "bytes of previews kept in the state folder; past it the least recently "
+                                 "used are removed (they are made again when asked)", _whole(0, 1024 ** 4))
     thumb_idle: float = setting(THUMB_IDLE, "seconds the thumbnail processes stay after their last thumbnail "
                                 "before they end (started again on the next); 0 keeps them for as long "
                                 "as their worker lives", _seconds(0, 86400))
@@ -186,9 +179,8 @@ class Config:
     accel_redirect: str = setting("", "nginx internal location serving the root (for example /_originals/); "
                                   "when set, GET /file answers X-Accel-Redirect instead of the bytes")
     page_size: int = setting(1000, "items per folder manifest page", _whole(10, 5000))
-    recheck: float = setting(10.0, "seconds a web process trusts a folder manifest before comparing every "
-                             "file's size and time again (added and removed files are seen at once)",
-                             _seconds(0, 86400))
+    recheck: float = setting(10.0, "seconds a web process trusts a folder manifest before comparing every file's size "
+                             "and time again (added and removed files are seen at once)", _seconds(0, 86400))
     pointer_roots: tuple = setting((), "folders that local pointer targets must lie inside, separated by ':'; "
                                    "empty allows none", _folders)
     pointer_buckets: tuple = setting((), "S3 buckets that pointer targets may name, separated by ':'; empty "
@@ -205,11 +197,10 @@ class Config:
     s3_region: str = setting("", "S3 region; empty means the AWS default chain")
     s3_stream: bool = setting(False, "send originals from S3 through lenslet (Range passed on) instead of "
                               "redirecting to a presigned URL", _flag)
-    xmp: str = setting("read", "XMP of other photo tools (foo.jpg.xmp, foo.xmp, and what images carry inside): "
-                       "off ignores it, read shows its keywords, rating, label, title and description, write "
-                       "also writes lenslet's edits (tags, star, notes) to the image's XMP sidecar (under "
-                       "LENSLET_STATE too, as LENSLET_WORDS=both: the one kind of file lenslet then writes in the "
-                       "library)",
+    xmp: str = setting("read", "XMP of other photo tools (foo.jpg.xmp, foo.xmp, and what images carry inside): off "
+                       "ignores it, read shows its keywords, rating, label, title and description, write also writes "
+                       "lenslet's edits (tags, star, notes) to the image's XMP sidecar (under LENSLET_STATE too, as "
+                       "LENSLET_WORDS=both: the one kind of file lenslet then writes in the library)",
                        _choice("off", "read", "write"))
     words: str = setting("state", "where a person's words (tags, stars, notes) are kept: state, in lenslet's "
                          "sidecars (in LENSLET_STATE's root, or beside the images without one); both, in those and "
@@ -271,8 +262,6 @@ def describe():
 
 
 def _shown(value):
-    if value == ():
-        return "empty"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value) if value != "" else "empty"
+    return "empty" if value in ((), "") else str(value)

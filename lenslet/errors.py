@@ -4,8 +4,7 @@
 class LensletError(Exception):
     """Base of every error lenslet raises on purpose."""
 
-    status = 500
-    title = "Internal error"
+    status, title = 500, "Internal error"
 
     def __init__(self, description, **fields):
         super().__init__(description)
@@ -21,8 +20,7 @@ class ConfigError(LensletError):
 
 
 class BadRequest(LensletError):
-    status = 400
-    title = "Bad request"
+    status, title = 400, "Bad request"
 
 
 class BadPath(BadRequest):
@@ -34,23 +32,19 @@ class NotAFolder(BadRequest):
 
 
 class Unauthorized(LensletError):
-    status = 401
-    title = "Unauthorized"
+    status, title = 401, "Unauthorized"
 
 
 class Forbidden(LensletError):
-    status = 403
-    title = "Forbidden"
+    status, title = 403, "Forbidden"
 
 
 class NotFound(LensletError):
-    status = 404
-    title = "Not found"
+    status, title = 404, "Not found"
 
 
 class Conflict(LensletError):
-    status = 409
-    title = "Conflict"
+    status, title = 409, "Conflict"
 
 
 class AlreadyExists(Conflict):
@@ -70,30 +64,25 @@ class Unreadable(Conflict):
 
 
 class PreconditionFailed(LensletError):
-    status = 412
-    title = "Precondition failed"
+    status, title = 412, "Precondition failed"
 
 
 class Misdirected(LensletError):
     """A Host not in LENSLET_HOSTS, refused against DNS rebinding."""
 
-    status = 421
-    title = "Unknown host"
+    status, title = 421, "Unknown host"
 
 
 class UriTooLong(LensletError):
-    status = 414
-    title = "Query too long"
+    status, title = 414, "Query too long"
 
 
 class TooLarge(LensletError):
-    status = 413
-    title = "Too large"
+    status, title = 413, "Too large"
 
 
 class UnsupportedMedia(LensletError):
-    status = 415
-    title = "Not an image"
+    status, title = 415, "Not an image"
 
 
 class NotJson(UnsupportedMedia):
@@ -103,13 +92,11 @@ class NotJson(UnsupportedMedia):
 
 
 class Undecodable(LensletError):
-    status = 422
-    title = "Cannot decode image"
+    status, title = 422, "Cannot decode image"
 
 
 class InsufficientStorage(LensletError):
-    status = 507
-    title = "Disk full"
+    status, title = 507, "Disk full"
 
 
 class TryLater(LensletError):
@@ -121,20 +108,16 @@ class TryLater(LensletError):
 
 
 class Unavailable(TryLater):
-    status = 503
-    title = "Unavailable"
+    status, title = 503, "Unavailable"
 
 
 class BrokenPointer(LensletError):
-    status = 502
-    title = "Broken pointer folder"
+    status, title = 502, "Broken pointer folder"
 
 
 class PointerLoop(LensletError):
-    status = 508
-    title = "Pointer loop"
+    status, title = 508, "Pointer loop"
 
 
 class TooManyAttempts(TryLater):
-    status = 429
-    title = "Too many attempts"
+    status, title = 429, "Too many attempts"

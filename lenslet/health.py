@@ -38,11 +38,9 @@ def clear_heartbeat(storage, wid):
 def worker_status(storage, heartbeat, clock=time.time):
     """Summarize the workers' heartbeats for GET /health."""
     now = clock()
-    beats = []
-    try:
+    beats, entries = [], []
+    with suppress(LensletError):
         entries = storage.list_folder(HEARTBEATS)
-    except LensletError:
-        entries = []
     for entry in entries:
         if entry.is_dir or not entry.name.endswith(".json") or now - entry.mtime > FORGET_AFTER:
             continue

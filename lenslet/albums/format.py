@@ -119,8 +119,7 @@ def change(record, body, now, found):
         record["smart"] = None if body["smart"] is None else checked_smart(body["smart"])
     if "add" in body:
         if record["smart"] is not None:
-            raise BadRequest("a smart album holds what its search finds: add to an album of picked images",
-                             field="add")
+            raise BadRequest("a smart album holds what its search finds: add to an album of picked images", field="add")
         held = {image["path"] for image in record["images"]}
         record["images"] += [image for image in found(checked_paths(body["add"], "add")) if image["path"] not in held]
         if len(record["images"]) > MAX_IMAGES:

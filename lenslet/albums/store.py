@@ -2,7 +2,6 @@
 
 import logging
 import time
-from datetime import datetime, timezone
 
 import orjson
 
@@ -17,6 +16,7 @@ from lenslet.errors import (
     TooLarge,
     Unavailable,
 )
+from lenslet.formats.records import iso
 from lenslet.images.pillow import content_hash_of
 from lenslet.layout import ALBUMS, TRASH, is_image, join, name_of, parent
 from lenslet.recent import Recent
@@ -34,10 +34,6 @@ def album_key(album_id):
     return join(ALBUMS, album_id + ".json")
 
 
-def iso(seconds):
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def owns(principal, record):
     """Return whether the principal made the album (by user id, else by name)."""
     return principal.is_maker(record.get("ownerId"), record["owner"])
@@ -47,18 +43,18 @@ def missing(album_id):
     return NotFound("no such album", id=str(album_id)[:40])
 
 
+def count_of(record, access):
+    """Return how many of a picked album's images the principal sees; None for a smart album."""
+    return None if record["smart"] else sum(access.may_see(image["path"]) for image in record["images"])
+
+
 class Albums:
     """Make, read, change and remove albums; what one holds now."""
 
     def __init__(self, storage, searcher, listings, tree, clock=time.time):
-        self.storage = storage
-        self.searcher = searcher
-        self.listings = listings
-        self.tree = tree
-        self.clock = clock
+        self.storage, self.searcher, self.listings, self.tree, self.clock = storage, searcher, listings, tree, clock
         self.found_by_hash = Recent(KEPT_HASHES)  # (rollup stat, hash) -> paths
         self.shared_finds = Recent(KEPT_FINDS)  # see found_for_share
-
 
     def read(self, album_id):
         """Return (record, version), or (None, None) when there is no valid album file."""
@@ -66,9 +62,7 @@ class Albums:
             return None, None
         try:
             data, version = self.storage.read_small(album_key(album_id), albums.MAX_FILE)
-            if data is None:
-                return None, None
-            return albums.loads(data, album_id), version
+            return (None, None) if data is None else (albums.loads(data, album_id), version)
         except (Foreign, TooLarge, albums.BadAlbum) as ex:
             log.error("%s is not an album lenslet made (%s): it opens nothing", album_key(album_id),
                       getattr(ex, "description", ex))
@@ -98,7 +92,6 @@ class Albums:
             return record
         return self.owned(principal, album_id)[0]
 
-
     def listed(self, principal, access):
         """Return the principal's own albums, newest change first."""
         try:
@@ -111,8 +104,7 @@ class Albums:
                 continue
             record, _ = self.read(name[:-5])
             if record is not None and owns(principal, record):
-                count = None if record["smart"] else sum(access.may_see(image["path"]) for image in record["images"])
-                found.append(albums.shown(record, count))
+                found.append(albums.shown(record, count_of(record, access)))
         return sorted(found, key=lambda album: (album["updatedAt"], album["id"]), reverse=True)
 
     def create(self, principal, access, body):
@@ -136,8 +128,7 @@ class Albums:
                 self.storage.replace_if(album_key(album_id), albums.dumps(changed), version)
             except PreconditionFailed:
                 continue
-            return albums.shown(changed, None if changed["smart"] else
-                                sum(access.may_see(image["path"]) for image in changed["images"]))
+            return albums.shown(changed, count_of(changed, access))
         raise Unavailable("the album keeps changing: try again", retry_after=1)
 
     def remove(self, principal, album_id):
@@ -215,7 +206,6 @@ class Albums:
             found = [item["path"] for item in items if item["path"].split("/", 1)[0] != TRASH]  # never shared
             self.shared_finds.put(key, found)
         return found
-
 
     def identified(self, access, paths):
         """Return [{"path", "hash"}] of images the principal may see; NotFound for any other."""

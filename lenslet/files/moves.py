@@ -28,6 +28,7 @@ MAX_NUMBER = 10_000
 STALE_JOURNAL = 120.0  # seconds before a torn move counts as abandoned
 JOURNAL_VERSION = 1
 JOURNAL_KINDS = ("image", "folder")
+DAY = 86400.0
 _NUMBERED = re.compile(r"^(?P<stem>.*?) \((?P<n>\d+)\)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EXTENSION_OF = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/avif": ".avif",
@@ -39,8 +40,7 @@ def clean_name(raw):
     """Turn a client's file name into a safe name, or raise BadPath."""
     if not isinstance(raw, str):
         raise BadPath("the file name must be text")
-    # Browsers may send a whole path: only the last part names the file.
-    name = re.split(r"[\\/]", raw)[-1]
+    name = re.split(r"[\\/]", raw)[-1]  # browsers may send a whole path: only the last part names the file
     name = unicodedata.normalize("NFC", _CONTROL.sub("", name)).strip()
     if not name or name in (".", ".."):
         raise BadPath("the file name is empty", name=raw)
@@ -81,10 +81,8 @@ def numbered(name, number):
 
 def free_name(name, taken):
     """Return the first of name, `name (1)`, ... that is not taken."""
-    if not taken(name):
-        return name
-    for number in range(1, MAX_NUMBER):
-        candidate = numbered(name, number)
+    for number in range(MAX_NUMBER):
+        candidate = numbered(name, number) if number else name
         if not taken(candidate):
             return candidate
     raise BadPath("too many files of this name in the folder", name=name)
@@ -215,28 +213,20 @@ def journal_problem(journal):
                 return "a step leaves the gallery's own paths: " + key[:200]
         pairs.append(tuple(step))
     if journal["kind"] == "folder":
-        return _folder_problem(pairs)
+        if len(pairs) != 1:
+            return "a folder's move is one step"
+        try:
+            check_folder_move(*pairs[0])
+        except BadPath as ex:
+            return ex.description
+        return None
     src, dst = pairs[-1]
     if not (is_image(name_of(src)) and is_image(name_of(dst))):
         return "the last step does not move an image"
-    # Missing companions were left out, but the order must hold.
-    expected = iter(image_steps(src, dst, xmp=True))
+    expected = iter(image_steps(src, dst, xmp=True))  # missing companions were left out, but the order must hold
     if not all(pair in expected for pair in pairs):
         return "the steps are not those of one image's move"
     return None
-
-
-def _folder_problem(pairs):
-    if len(pairs) != 1:
-        return "a folder's move is one step"
-    try:
-        check_folder_move(*pairs[0])
-    except BadPath as ex:
-        return ex.description
-    return None
-
-
-DAY = 86400.0
 
 
 def trashed_at(sidecar, sidecar_mtime):

@@ -29,8 +29,7 @@ MAX_JOURNAL = 4096
 
 def files_to_move(storage, left=None):
     """Return the keys of lenslet's files in a tree; fill `left` with {key: why} of look-alikes that stay."""
-    # The storage may keep the state folder elsewhere, so it is walked apart.
-    found, stack = [], ["", STATE]
+    found, stack = [], ["", STATE]  # the storage may keep the state folder elsewhere, so it is walked apart
     while stack:
         folder = stack.pop()
         try:
@@ -62,12 +61,8 @@ def below_pointers(library, keys):
         except LensletError:
             return False
 
-    found = []
-    for key in keys:
-        folders = key.split("/")[:-1]
-        if not is_state(key) and any(is_pointer("/".join(folders[:depth])) for depth in range(1, len(folders) + 1)):
-            found.append(key)
-    return found
+    return [key for key in keys
+            if not is_state(key) and any(is_pointer(key[:end]) for end in range(len(key)) if key[end] == "/")]
 
 
 def through_links(library, keys):

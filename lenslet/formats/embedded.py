@@ -47,9 +47,7 @@ def read(head, read_at=None):
 
 def extract(head, read_at=None):
     """Find the XMP packets and IPTC keywords in an image's bytes (JPEG, PNG or WebP; else nothing)."""
-    source = _Source(bytes(head), read_at)
-    found = Found()
-    problems = []
+    source, found, problems = _Source(bytes(head), read_at), Found(), []
     try:
         if source.head.startswith(b"\xff\xd8"):
             _jpeg(source, found, problems)
@@ -94,7 +92,6 @@ class _Source:
 
 
 # JPEG
-
 
 def _jpeg(source, found, problems):
     offset, photoshop, extended = 2, [], {}
@@ -158,8 +155,7 @@ def _extended_packet(main, extended, problems):
         problems.append("extended XMP that the main packet does not name was ignored")
         return None
     packet, end = bytearray(), 0
-    for at in sorted(parts["chunks"]):
-        data = parts["chunks"][at]
+    for at, data in sorted(parts["chunks"].items()):
         if at > end:
             break
         packet += data[end - at:]
@@ -173,9 +169,7 @@ def _extended_packet(main, extended, problems):
 def _photoshop_iptc(resources):
     """The IPTC-IIM block (resource 0x0404) among Photoshop image resources."""
     offset = 0
-    while offset + 12 <= len(resources):
-        if resources[offset:offset + 4] not in RESOURCE_SIGNATURES:
-            return None
+    while offset + 12 <= len(resources) and resources[offset:offset + 4] in RESOURCE_SIGNATURES:
         resource = int.from_bytes(resources[offset + 4:offset + 6], "big")
         name_length = resources[offset + 6]
         offset += 6 + ((name_length + 2) & ~1)  # a Pascal string padded to an even length
@@ -192,9 +186,7 @@ def _photoshop_iptc(resources):
 def _iptc_keywords(block):
     """Keywords (2:25) of an IPTC-IIM block, in UTF-8 when 1:90 says so, else Latin-1."""
     raw, utf8, offset = [], False, 0
-    while offset + 5 <= len(block):
-        if block[offset] != 0x1C:
-            break
+    while offset + 5 <= len(block) and block[offset] == 0x1C:
         record, dataset = block[offset + 1], block[offset + 2]
         size = int.from_bytes(block[offset + 3:offset + 5], "big")
         offset += 5
@@ -216,7 +208,6 @@ def _iptc_keywords(block):
 
 # PNG and WebP
 
-
 def _png(source, found, problems):
     offset = len(PNG_SIGNATURE)
     for _ in range(MAX_SEGMENTS):
@@ -228,8 +219,7 @@ def _png(source, found, problems):
             break
         if kind == b"iTXt" and size <= xmp.MAX_XMP:
             text = _png_xmp(source.get(offset + 8, size), problems)
-            if text is not None and found.xmp is None:
-                found.xmp = text
+            found.xmp = text if found.xmp is None else found.xmp  # the first one counts
         elif kind == b"IDAT" and offset + 8 + size > len(source.head):
             break  # the picture runs past the head: not worth reading past it
         offset += 12 + size

@@ -74,18 +74,13 @@ def classify(entries, derived_entries=None):
             thumbs[entry.name[:-len(THUMB)]] = entry
         elif is_manifest(entry.name):
             listing.pages[entry.name] = entry
-    for name in images:
-        if len(name) > 60:  # may use the long-name fallback (layout.derived_name)
-            _claim_fallbacks(name, sidecars, thumbs)
+    for name in (name for name in images if len(name) > 60):  # may use the long-name fallback (layout.derived_name)
+        for found, suffix in ((sidecars, SIDECAR), (thumbs, THUMB)):
+            short = derived_name(name, suffix)
+            if short != name + suffix and short[:-len(suffix)] in found:
+                found[name] = found.pop(short[:-len(suffix)])
     listing.signature = signature(listing)
     return listing
-
-
-def _claim_fallbacks(name, sidecars, thumbs):
-    for found, suffix in ((sidecars, SIDECAR), (thumbs, THUMB)):
-        short = derived_name(name, suffix)
-        if short != name + suffix and short[:-len(suffix)] in found:
-            found[name] = found.pop(short[:-len(suffix)])
 
 
 def signature(listing):
@@ -188,10 +183,7 @@ def two_xmps(name, xmps):
 def xmp_current(previous, chosen, xmps):
     """Tell whether an entry was made from the XMP sidecar there now."""
     made_from = (previous or {}).get("xmp")
-    if chosen is None:
-        return made_from is None
-    entry = xmps[chosen]
-    return made_from == [chosen, entry.size, entry.mtime]
+    return made_from is None if chosen is None else made_from == [chosen, xmps[chosen].size, xmps[chosen].mtime]
 
 
 # Words live only in XMP sidecars (LENSLET_WORDS=xmp).
@@ -200,15 +192,12 @@ WORDS = "words"
 
 def xmp_shown(xmp_setting, words_setting):
     """Return how other tools' XMP is shown: False (off), True, or WORDS."""
-    if words_setting == "xmp":
-        return WORDS
-    return xmp_setting != "off"
+    return WORDS if words_setting == "xmp" else xmp_setting != "off"
 
 
 def own_words(fields, xmp_read):
     """Take tags, star and notes from the XMP sidecar (LENSLET_WORDS=xmp)."""
-    metadata = xmp.from_dict(xmp_read.get("found")) if isinstance(xmp_read, dict) else None
-    metadata = metadata or xmp.Metadata()
+    metadata = (xmp.from_dict(xmp_read.get("found")) if isinstance(xmp_read, dict) else None) or xmp.Metadata()
     return dict(fields, tags=metadata.tags, star=metadata.star, notes=metadata.description or "")
 
 
@@ -252,13 +241,10 @@ def readings(xmp_read, embedded):
     """Return (source, xmp.Metadata) pairs, the XMP sidecar's first."""
     found = []
     if isinstance(xmp_read, dict) and isinstance(xmp_read.get("name"), str):
-        metadata = xmp.from_dict(xmp_read.get("found"))
-        if metadata is not None:
-            found.append((xmp_read["name"], metadata))
-    metadata = xmp.from_dict(embedded) if embedded else None
-    if metadata is not None:
-        found.append((xmp.EMBEDDED, metadata))
-    return found
+        found.append((xmp_read["name"], xmp.from_dict(xmp_read.get("found"))))
+    if embedded:
+        found.append((xmp.EMBEDDED, xmp.from_dict(embedded)))
+    return [(source, metadata) for source, metadata in found if metadata is not None]
 
 
 def item(folder, name, listing, previous, probed, sidecar, xmp_read=None, reading=False):
@@ -282,30 +268,15 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
         # only the thumbnail changed, or the sidecar was reread unchanged
         return shown_as(dict(previous, hasThumb=has_thumb, **({"metaMtime": meta_mtime} if sidecar else {})))
     base = probed if probed is not None else previous
-    out = {
-        "path": join(folder, name),
-        "name": name,
-        "type": base.get("type") or mime_of(name),
-        "w": base.get("w"),
-        "h": base.get("h"),
-        "size": entry.size,
-        "mtime": entry.mtime,
-        "hasThumb": has_thumb,
-        "hasMeta": meta is not None,
-        # Without a sidecar the hash is kept here while the bytes stay the same.
-        "hash": previous.get("hash") if previous and (previous.get("size"), previous.get("mtime")) ==
-        (entry.size, entry.mtime) else None,
-        "tags": [],
-        "notes": "",
-        "star": None,
-        "metaMtime": meta_mtime,
-        "metaVersion": None,
-    }
+    # Without a sidecar the hash is kept here while the bytes stay the same.
+    same_bytes = previous and (previous.get("size"), previous.get("mtime")) == (entry.size, entry.mtime)
+    out = {"path": join(folder, name), "name": name, "type": base.get("type") or mime_of(name), "w": base.get("w"),
+           "h": base.get("h"), "size": entry.size, "mtime": entry.mtime, "hasThumb": has_thumb,
+           "hasMeta": meta is not None, "hash": previous.get("hash") if same_bytes else None, "tags": [], "notes": "",
+           "star": None, "metaMtime": meta_mtime, "metaVersion": None}
     if base.get("error"):
         out["error"] = base["error"]
-    for key in SHOT_KEYS:  # present only when known
-        if isinstance(base.get(key), str):
-            out[key] = base[key]
+    out.update({key: base[key] for key in SHOT_KEYS if isinstance(base.get(key), str)})  # present only when known
     out = shown_as(out)
     if meta is not None:
         source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
@@ -343,9 +314,7 @@ UNKNOWN = "unknown"
 
 
 def dir_kind(has_pointer, has_subfolders):
-    if has_pointer:
-        return "leaf-pointer"
-    return "branch" if has_subfolders else "leaf-real"
+    return "leaf-pointer" if has_pointer else "branch" if has_subfolders else "leaf-real"
 
 
 def page_count(items, page_size):
@@ -355,18 +324,9 @@ def page_count(items, page_size):
 def paginate(folder, items, dirs, signature_, page_size, generated_at, built_at=0.0):
     """Split sorted items into manifest pages."""
     pages = page_count(len(items), page_size)
-    return [{
-        "v": VERSION,
-        "path": folder,
-        "generatedAt": generated_at,
-        "builtAt": built_at,
-        "sig": signature_,
-        "page": page,
-        "pageCount": pages,
-        "total": len(items),
-        "dirs": dirs,
-        "items": items[page * page_size:(page + 1) * page_size],
-    } for page in range(pages)]
+    return [{"v": VERSION, "path": folder, "generatedAt": generated_at, "builtAt": built_at, "sig": signature_,
+             "page": page, "pageCount": pages, "total": len(items), "dirs": dirs,
+             "items": items[page * page_size:(page + 1) * page_size]} for page in range(pages)]
 
 
 # A page is stored as its head, then one item a line: an edit rewrites one line.

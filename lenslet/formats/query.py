@@ -82,13 +82,14 @@ def _apply(found, name, value, word=None):
     if not isinstance(value, str) or len(value) > MAX_VALUE:
         raise _bad(name, f"is longer than {MAX_VALUE} characters", word)
     folded = value.strip().casefold()
-    if name in ("sort", "order"):
-        allowed = SORTS if name == "sort" else ORDERS
+    if name in ("sort", "order", "tagged"):
+        allowed = {"sort": SORTS, "order": ORDERS, "tagged": YES}[name]
         if folded not in allowed:
-            raise _bad(name, f"is one of {', '.join(allowed)}", word)
-        if found[name] not in (None, folded):
+            raise _bad(name, "is yes or no" if name == "tagged" else f"is one of {', '.join(allowed)}", word)
+        chosen = YES[folded] if name == "tagged" else folded
+        if found[name] not in (None, chosen):
             raise _bad(name, "is given twice, with different values", word)
-        found[name] = folded
+        found[name] = chosen
     elif name == "star":
         match = re.fullmatch(r"([0-5])\+?", folded)
         if match is None:
@@ -106,12 +107,6 @@ def _apply(found, name, value, word=None):
         if any(part not in TYPES for part in names):
             raise _bad(name, f"is one or more of {', '.join(sorted(TYPES))}, comma-separated", word)
         found["types"].append(frozenset().union(*(TYPES[part] for part in names)))
-    elif name == "tagged":
-        if folded not in YES:
-            raise _bad(name, "is yes or no", word)
-        if found["tagged"] not in (None, YES[folded]):
-            raise _bad(name, "is given twice, with different values", word)
-        found["tagged"] = YES[folded]
 
 
 def _bad(name, rule, word):
@@ -144,14 +139,11 @@ def _days(text):
     if match is None:
         raise ValueError(text)
     year, month, day = int(match[1]), match[2], match[3]
+    first = datetime.date(year, int(month or 1), int(day or 1))
     if day is not None:
-        first = datetime.date(year, int(month), int(day))
         return first.toordinal(), first.toordinal()
-    if month is not None:
-        first = datetime.date(year, int(month), 1)
-        return first.toordinal(), first.toordinal() + calendar.monthrange(year, first.month)[1] - 1
-    first = datetime.date(year, 1, 1)
-    return first.toordinal(), datetime.date(year, 12, 31).toordinal()
+    last = first.replace(day=calendar.monthrange(year, first.month)[1]) if month else datetime.date(year, 12, 31)
+    return first.toordinal(), last.toordinal()
 
 
 # -- the rules on one item ---------------------------------------------------
@@ -207,14 +199,11 @@ def name_key(name):
     return _DIGITS.sub(number, fold(name if isinstance(name, str) else ""))
 
 
+_SORT_VALUES = {"name": lambda item: name_key(item.get("name")), "date": taken_at, "rating": stars}
+
+
 def sort_value(sort, item):
-    if sort == "name":
-        return name_key(item.get("name"))
-    if sort == "date":
-        return taken_at(item)
-    if sort == "rating":
-        return stars(item)
-    return size_of(item)
+    return _SORT_VALUES.get(sort, size_of)(item)
 
 
 def keeps(query, item):

@@ -2,12 +2,17 @@
 
 import json
 import math
+from datetime import datetime, timezone
 
 import orjson
 
 
 class BadRecord(ValueError):
     """A file in a record's place that lenslet did not write."""
+
+
+def iso(seconds):
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def dumps(record):

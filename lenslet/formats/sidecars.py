@@ -34,10 +34,8 @@ def normalize(raw):
     if "v" not in raw and "notes" not in raw and isinstance(raw.get("description"), str):
         sidecar["notes"] = raw["description"][:MAX_NOTES]  # another program's notes (Google Takeout's)
     star = sidecar["star"]
-    if type(star) is float and star.is_integer():
-        star = sidecar["star"] = int(star)  # another tool's 4.0 is the star 4
-    if not (star is None or (type(star) is int and 0 <= star <= 5)):
-        sidecar["star"] = None
+    star = int(star) if type(star) is float and star.is_integer() else star  # another tool's 4.0 is the star 4
+    sidecar["star"] = star if star is None or (type(star) is int and 0 <= star <= 5) else None
     sidecar["v"] = VERSION
     return sidecar
 
@@ -94,8 +92,7 @@ def tag_key(tag):
 
 def union(tags, more):
     """Return tags plus the new ones of more; between case variants the first spelling wins."""
-    seen = {tag_key(tag) for tag in tags}
-    result = list(tags)
+    result, seen = list(tags), {tag_key(tag) for tag in tags}
     for tag in more:
         if tag_key(tag) not in seen:
             seen.add(tag_key(tag))
@@ -148,14 +145,10 @@ def check_patch(body):
     unknown = sorted(set(body) - PATCH_OPS)
     if unknown:
         raise BadRequest(f"unknown operations {unknown}; expected addTags, removeTags, notes, star")
-    ops = {}
-    for field in ("addTags", "removeTags"):
+    ops = {field: check_tags(body[field], field) for field in ("addTags", "removeTags") if field in body}
+    for field, check in (("notes", check_notes), ("star", check_star)):
         if field in body:
-            ops[field] = check_tags(body[field], field)
-    if "notes" in body:
-        ops["notes"] = check_notes(body["notes"])
-    if "star" in body:
-        ops["star"] = check_star(body["star"])
+            ops[field] = check(body[field])
     return ops
 
 
@@ -199,22 +192,16 @@ def apply_patch(stored, ops, now, who):
     removed = {tag_key(tag) for tag in ops.get("removeTags", ())}
     kept = [tag for tag in result["tags"] if tag_key(tag) not in removed]
     result["tags"] = union(kept, [tag for tag in ops.get("addTags", ()) if tag_key(tag) not in removed])
-    for field in ("notes", "star"):
-        if field in ops:
-            result[field] = ops[field]
+    result.update({field: ops[field] for field in ("notes", "star") if field in ops})
     return stamp(result, now, who)
 
 
 def words_changed(stored, new):
     """Return what an edit changed (tags added and removed, star, notes), for xmp.update."""
     old_keys, new_keys = {tag_key(tag) for tag in stored["tags"]}, {tag_key(tag) for tag in new["tags"]}
-    changes = {}
     added = [tag for tag in new["tags"] if tag_key(tag) not in old_keys]
     removed = [tag for tag in stored["tags"] if tag_key(tag) not in new_keys]
-    if added:
-        changes["addTags"] = added
-    if removed:
-        changes["removeTags"] = removed
+    changes = {op: tags for op, tags in (("addTags", added), ("removeTags", removed)) if tags}
     if (new["star"] or None) != stored["star"]:
         changes["star"] = new["star"] or None
     if new["notes"] != stored["notes"]:
@@ -223,9 +210,7 @@ def words_changed(stored, new):
 
 
 def stamp(sidecar, now, who):
-    sidecar["v"] = VERSION
-    sidecar["updatedAt"] = format_time(now)
-    sidecar["updatedBy"] = who
+    sidecar.update(v=VERSION, updatedAt=format_time(now), updatedBy=who)
     return sidecar
 
 
@@ -237,10 +222,6 @@ def blank(sidecar):
 
 def _when(value):
     return value is None or parse_time(value) is not None
-
-
-def _scalar(value):
-    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def _tags(value):
@@ -256,16 +237,14 @@ def _xmp_base(value):
 
 # The keys lenslet writes in a sidecar, with the shape of their values.
 WRITTEN = {
-    "v": lambda value: type(value) is int and value == VERSION,
-    "tags": _tags,
+    "v": lambda value: type(value) is int and value == VERSION, "tags": _tags,
     "notes": lambda value: isinstance(value, str),
     "star": lambda value: value is None or (type(value) is int and 0 <= value <= 5),
-    "exif": lambda value: isinstance(value, dict) and all(_scalar(field) for field in value.values()),
+    "exif": lambda value: isinstance(value, dict) and all(isinstance(field, (str, int, float, bool, type(None)))
+                                                          for field in value.values()),
     "hash": lambda value: value is None or (isinstance(value, str) and bool(HASH.fullmatch(value))),
     "updatedAt": _when, "createdAt": _when, "updatedBy": lambda value: value is None or isinstance(value, str),
-    "originalPosition": lambda value: isinstance(value, str),
-    "trashedAt": _when,
-    "xmpBase": _xmp_base,
+    "originalPosition": lambda value: isinstance(value, str), "trashedAt": _when, "xmpBase": _xmp_base,
 }
 WRITTEN.update({legacy: WRITTEN[key] for legacy, key in LEGACY_KEYS.items()})
 HASH = re.compile(r"blake3:[0-9a-f]{64}")  # an original's content hash
@@ -346,7 +325,5 @@ def check_version(if_match, version):
         return
     current = version or NO_SIDECAR
     tags = [tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")]
-    if "*" in tags and version is not None:
-        return
-    if current not in tags:
+    if current not in tags and not ("*" in tags and version is not None):
         raise PreconditionFailed("the sidecar changed since it was read; read it again", etag=f'"{current}"')

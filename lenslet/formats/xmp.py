@@ -41,21 +41,14 @@ def _name(namespace, local):
 
 
 RDF_RDF, RDF_DESCRIPTION, RDF_LI = (_name(RDF, n) for n in ("RDF", "Description", "li"))
-RDF_BAG, RDF_SEQ, RDF_ALT = (_name(RDF, n) for n in ("Bag", "Seq", "Alt"))
 RDF_VALUE, RDF_RESOURCE, RDF_PARSE_TYPE = (_name(RDF, n) for n in ("value", "resource", "parseType"))
-ARRAYS = (RDF_BAG, RDF_SEQ, RDF_ALT)
+ARRAYS = tuple(_name(RDF, n) for n in ("Bag", "Seq", "Alt"))
 XML_LANG = _name(XML, "lang")
 
-SUBJECT = _name(DC, "subject")
-TITLE = _name(DC, "title")
-DESCRIPTION = _name(DC, "description")
-RATING = _name(XMP, "Rating")
-LABEL = _name(XMP, "Label")
-METADATA_DATE = _name(XMP, "MetadataDate")
-HIERARCHICAL = _name(LR, "hierarchicalSubject")
-TAGS_LIST = _name(DIGIKAM, "TagsList")
-LAST_KEYWORD = _name(MSPHOTO, "LastKeywordXMP")
-CATALOG_SETS = _name(MEDIAPRO, "CatalogSets")
+SUBJECT, TITLE, DESCRIPTION = (_name(DC, n) for n in ("subject", "title", "description"))
+RATING, LABEL, METADATA_DATE = (_name(XMP, n) for n in ("Rating", "Label", "MetadataDate"))
+HIERARCHICAL, TAGS_LIST = _name(LR, "hierarchicalSubject"), _name(DIGIKAM, "TagsList")
+LAST_KEYWORD, CATALOG_SETS = _name(MSPHOTO, "LastKeywordXMP"), _name(MEDIAPRO, "CatalogSets")
 HAS_EXTENDED = _name(XMP_NOTE, "HasExtendedXMP")
 
 # Keyword fields holding paths, with each tool's separator between a path's parts.
@@ -113,19 +106,14 @@ def from_dict(raw):
     def strings(value):
         return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
-    def text(value):
-        return value is None or isinstance(value, str)
-
-    if not isinstance(raw, dict) or not isinstance(raw.get("keywords"), list):
-        return None
-    keywords = raw["keywords"]
-    if not all(isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and item[0].strip()
-               and strings(item[1]) for item in keywords):
+    keywords = raw.get("keywords") if isinstance(raw, dict) else None
+    if not isinstance(keywords, list) or not all(isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                                                 and item[0].strip() and strings(item[1]) for item in keywords):
         return None
     rating = raw.get("rating")
     if not (rating is None or (type(rating) is int and -1 <= rating <= 5)) or not strings(raw.get("paths")) \
             or not strings(raw.get("problems")) \
-            or not all(text(raw.get(name)) for name in ("label", "title", "description")):
+            or not all(isinstance(raw.get(name), (str, type(None))) for name in ("label", "title", "description")):
         return None
     return Metadata(keywords=tuple(Keyword(tag, tuple(fields)) for tag, fields in keywords[:MAX_TAGS]),
                     paths=tuple(raw["paths"][:MAX_TAGS]), rating=rating, label=raw.get("label"), title=raw.get("title"),
@@ -135,7 +123,7 @@ def from_dict(raw):
 def parse(data):
     """Read keywords, rating, label, title and description from an XMP packet, never raising."""
     try:
-        root, _, _ = _read_tree(data)
+        root = _read_tree(data)
     except _Refused as ex:
         return Metadata(problems=(str(ex),))
     return _interpret(root)
@@ -167,20 +155,19 @@ def with_iptc(metadata, iptc_keywords):
 
 # Reading XML safely
 
-
 class _Refused(Exception):
     """An XMP packet lenslet will not read: its text says why."""
 
 
 def _read_tree(data):
-    """Parse XMP to (root, {namespace: prefix}, prolog), or raise _Refused.
+    """Parse XMP to its root element, or raise _Refused.
     Depth and element count are checked chunk by chunk, so a hostile packet stops early."""
     text = _decode(data)
     # XMP never needs a document type: refusing one rules out entity attacks of every kind.
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise _Refused("the XMP declares a document type or entities, which XMP never needs")
-    parser = ET.XMLPullParser(events=("start", "end", "start-ns"))
-    prefixes, root, depth, count = {}, None, 0, 0
+    parser = ET.XMLPullParser(events=("start", "end"))
+    root, depth, count = None, 0, 0
     # Fed text rather than bytes, expat sees what the check above saw, whatever the declared encoding.
     chunks = [text[offset:offset + CHUNK] for offset in range(0, len(text), CHUNK)] or [""]
     try:
@@ -196,26 +183,25 @@ def _read_tree(data):
                     if count > MAX_ELEMENTS:
                         raise _Refused(f"the XMP holds more than {MAX_ELEMENTS} elements")
                     root = item if root is None else root
-                elif event == "end":
+                else:
                     depth -= 1
-                elif item[0]:
-                    prefixes.setdefault(item[1], item[0])
     except ET.ParseError as ex:
         line, column = ex.position
         raise _Refused(f"the XMP is not well-formed XML: {str(ex).partition(':')[0]} "
                        f"at line {line}, column {column}") from None
-    prolog = {"declaration": text.startswith("<?xml"), "xpacket": text.startswith("<?xpacket", text.find("<"))}
-    return root, prefixes, prolog
+    return root
 
 
 def _decode(data):
     """Decode XMP bytes: UTF-8, -16 or -32 as XMP allows, or Latin-1 when declared."""
-    if isinstance(data, str):
-        text = data
-    elif isinstance(data, (bytes, bytearray, memoryview)):
+    if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
-        if len(data) > MAX_XMP:
-            raise _Refused(f"the XMP is larger than {MAX_XMP // (1024 * 1024)} MB")
+    elif not isinstance(data, str):
+        raise _Refused("the XMP is not text")
+    if len(data) > MAX_XMP:  # checked before decoding: no codec here makes more characters than bytes
+        raise _Refused(f"the XMP is larger than {MAX_XMP // (1024 * 1024)} MB")
+    text = data
+    if isinstance(data, bytes):
         codec = _codec(data)
         try:
             text = data.decode(codec)
@@ -224,10 +210,6 @@ def _decode(data):
             if not declared or declared.group(1).lower() not in LATIN_1:
                 raise _Refused(f"the XMP is not {codec.upper()} text") from None
             text = data.decode(declared.group(1).decode().lower(), "replace")
-    else:
-        raise _Refused("the XMP is not text")
-    if len(text) > MAX_XMP:
-        raise _Refused(f"the XMP is larger than {MAX_XMP // (1024 * 1024)} MB")
     return text.lstrip("\ufeff \t\r\n").rstrip("\0 \t\r\n")  # packets in images may be padded with NULs
 
 
@@ -238,7 +220,6 @@ def _codec(data):
 
 
 # What an XMP tree says
-
 
 def _rdf(root):
     return next(root.iter(RDF_RDF), None)
@@ -301,16 +282,13 @@ def _strings(values):
     return texts
 
 
-def _first_text(values):
-    """Pick x-default, else the first language, else a plain string."""
-    for value in values:
+def _first_text(descriptions, prop):
+    """Pick x-default, else the first language, else a plain string, of a property's values."""
+    for value in _values(descriptions, prop):
         if isinstance(value, list):
             texts = [(lang, text) for lang, text in value if text is not None]
-            for lang, text in texts:
-                if lang is not None and lang.lower() == "x-default":
-                    return text or None
             if texts:
-                return texts[0][1] or None
+                return next((text for lang, text in texts if (lang or "").lower() == "x-default"), texts[0][1]) or None
         elif value is not None:
             return value or None
     return None
@@ -325,8 +303,7 @@ class _Keywords:
     """Tags as found, each once (by tag_key), with the fields each came from."""
 
     def __init__(self):
-        self.order, self.fields = [], {}
-        self.overflow = False
+        self.order, self.fields, self.overflow = [], {}, False
 
     def add(self, tag, origin):
         tag = tag.strip()
@@ -375,13 +352,12 @@ def _interpret(root):
         for origin in keyword.fields:
             keywords.add(keyword.tag, origin)
     problems = list(keywords.problems() or others.problems())
-    rating = _rating(_first_text(_values(descriptions, RATING)), problems)
-    label = _first_text(_values(descriptions, LABEL))
+    rating = _rating(_first_text(descriptions, RATING), problems)
+    label = _first_text(descriptions, LABEL)
     return Metadata(keywords=keywords.result(), paths=tuple(paths), rating=rating,
-                    label=(label.strip() or None) if label else None,
-                    title=_first_text(_values(descriptions, TITLE)),
-                    description=_first_text(_values(descriptions, DESCRIPTION)),
-                    extended=_first_text(_values(descriptions, HAS_EXTENDED)), problems=tuple(problems))
+                    label=(label.strip() or None) if label else None, title=_first_text(descriptions, TITLE),
+                    description=_first_text(descriptions, DESCRIPTION),
+                    extended=_first_text(descriptions, HAS_EXTENDED), problems=tuple(problems))
 
 
 def _rating(text, problems):
@@ -399,15 +375,13 @@ def _rating(text, problems):
 
 # Merging lenslet's fields with a sidecar's
 
-
 def merge(base, ours, theirs):
     """Merge lenslet's fields (ours) and an XMP sidecar's (theirs) three ways since base.
     A removal on either side wins for tags; for star and notes a one-sided change wins, else the later."""
     base = base or {}
-    base_keys = {tag_key(tag) for tag in base.get("tags") or ()}
-    our_keys = {tag_key(tag) for tag in ours.get("tags") or ()}
-    their_keys = {tag_key(tag) for tag in theirs.get("tags") or ()}
-    dropped = {key for key in base_keys if key not in our_keys or key not in their_keys}
+    base_keys, our_keys, their_keys = ({tag_key(tag) for tag in side.get("tags") or ()}
+                                       for side in (base, ours, theirs))
+    dropped = base_keys - (our_keys & their_keys)
     tags = [tag for tag in union(list(ours.get("tags") or ()), theirs.get("tags") or ()) if tag_key(tag) not in dropped]
     ours_later = _time(ours) >= _time(theirs)
     merged = {"tags": tags}
@@ -445,33 +419,27 @@ def update(data, changes, now=None):
     now = time.time() if now is None else now
     source = NEW_SIDECAR if data is None else data
     try:
-        root, _, _ = _read_tree(source)  # with every guard of reading
+        root = _read_tree(source)  # with every guard of reading
     except _Refused as ex:
         raise Unreadable(f"the XMP sidecar cannot be updated: {ex}") from None
     if _rdf(root) is None:
         raise Unreadable("the XMP sidecar cannot be updated: it has no rdf:RDF")
     packet = _Packet.of(_as_utf8(source))
     if any(op in changes for op in ("tags", "addTags", "removeTags")):
-        current = _interpret(root).tags
-        current_keys = {tag_key(tag) for tag in current}
-        adding, removing = list(changes.get("addTags", ())), list(changes.get("removeTags", ()))
+        current = {tag_key(tag) for tag in _interpret(root).tags}
+        adding, removed = list(changes.get("addTags", ())), {tag_key(tag) for tag in changes.get("removeTags", ())}
         if "tags" in changes:
-            wanted = {tag_key(tag) for tag in changes["tags"]}
-            removing += [tag for tag in current if tag_key(tag) not in wanted]
-            adding += [tag for tag in changes["tags"] if tag_key(tag) not in current_keys]
-        removed = {tag_key(tag) for tag in removing}
+            removed |= current - {tag_key(tag) for tag in changes["tags"]}
+            adding += [tag for tag in changes["tags"] if tag_key(tag) not in current]
         packet.change_keywords([tag for tag in union([], [_clean(tag).strip() for tag in adding])
                                 if tag and tag_key(tag) not in removed], removed)
     if "star" in changes:
         packet.set_simple(RATING, None if changes["star"] is None else str(int(changes["star"])))
     if "notes" in changes:
         packet.set_default_language(DESCRIPTION, _clean(changes["notes"]))
-    packet.set_simple(METADATA_DATE, _xmp_time(now))
+    moment = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    packet.set_simple(METADATA_DATE, moment.isoformat(timespec="seconds"))
     return packet.spliced()
-
-
-def _xmp_time(seconds):
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def _clean(text):
@@ -607,17 +575,14 @@ class _Packet:
         except expat.ExpatError as ex:  # _read_tree read it already; refuse rather than overwrite
             raise Unreadable(f"the XMP sidecar cannot be updated: {ex}") from None
         root = next(iter(spans))
-        packet = cls(raw, root, spans, parents) if _descriptions(_rdf(root)) else None
-        if packet is None:  # no Description: add one and read again
-            rdf = spans[_rdf(root)]
-            description = b"<" + _prefix(rdf.name) + b"Description " + _prefix(rdf.name) + b'about=""/>'
-            if rdf.empty:
-                tag_end = raw.rindex(b"/", rdf.start, rdf.inner)
-                raw = raw[:tag_end] + b">" + description + b"</" + rdf.name + b">" + raw[rdf.inner:]
-            else:
-                raw = raw[:rdf.close] + description + raw[rdf.close:]
-            return cls.of(raw)
-        return packet
+        if _descriptions(_rdf(root)):
+            return cls(raw, root, spans, parents)
+        rdf = spans[_rdf(root)]  # no Description: add one and read again
+        description = b"<" + _prefix(rdf.name) + b"Description " + _prefix(rdf.name) + b'about=""/>'
+        if rdf.empty:
+            tag_end = raw.rindex(b"/", rdf.start, rdf.inner)
+            return cls.of(raw[:tag_end] + b">" + description + b"</" + rdf.name + b">" + raw[rdf.inner:])
+        return cls.of(raw[:rdf.close] + description + raw[rdf.close:])
 
     # -- where things are
 
@@ -717,8 +682,7 @@ class _Packet:
             quote = self.raw[attribute.start:attribute.start + 1]
             self.edits.append((attribute.start + 1, attribute.end - 1, _escape_attribute(text, quote)))
         elif text is not None and elements:
-            element = elements.pop(0)[1]
-            span = self.spans[element]
+            span = self.spans[elements.pop(0)[1]]
             self.edits.append((span.start, span.end, b"<" + span.name + b">" + _escape_text(text).encode("utf-8")
                                + b"</" + span.name + b">"))
         elif text is not None:
@@ -838,8 +802,8 @@ class _Packet:
     def array_bytes(self, array, plan):
         """Rewrite an array: kept items byte for byte, new ones laid out alike."""
         span = self.spans[array]
-        name = _prefix(span.name) + b"Bag" if plan["bag"] else span.name
         rdf = _prefix(span.name)
+        name = rdf + b"Bag" if plan["bag"] else span.name
         own = self.indent(array)
         lead = b"\n" + own + self.unit if own is not None else b""
         kept, position, first_lead, last_lead = [], span.inner, None, None
@@ -855,8 +819,7 @@ class _Packet:
         trailing = self.raw[position:span.close] if not span.empty else b""
         if not trailing and own is not None:
             trailing = b"\n" + own
-        start_tag = self.raw[span.start:span.inner]
-        start_tag = b"<" + name + start_tag[1 + len(span.name):]
+        start_tag = b"<" + name + self.raw[span.start + 1 + len(span.name):span.inner]
         if span.empty:
             start_tag = start_tag[:start_tag.rindex(b"/")] + b">"
         first = b"".join((first_lead or lead) + _item(rdf, *item) for item in plan["first"])
@@ -998,13 +961,11 @@ def own_part(incoming, own, readings):
 
 # Write mode: lenslet's edits written to the XMP sidecar, merged three ways
 
-
 def base_of(sidecar, file=None):
     """Return the xmpBase lenslet last wrote to an image's XMP sidecar, or None (never, malformed, other file)."""
     base = (sidecar or {}).get("xmpBase")
-    if file is not None and isinstance(base, dict) and base.get("file") != file:
-        return None
-    if not isinstance(base, dict) or not isinstance(base.get("tags"), list) \
+    if not isinstance(base, dict) or (file is not None and base.get("file") != file) \
+            or not isinstance(base.get("tags"), list) \
             or not all(isinstance(tag, str) for tag in base["tags"]) or not isinstance(base.get("notes"), str) \
             or not (base.get("star") is None or (type(base["star"]) is int and -1 <= base["star"] <= 5)):
         return None

@@ -1,5 +1,6 @@
 """The original images, read only: open, probe and hash them."""
 
+import contextlib
 import io
 
 from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
@@ -73,9 +74,7 @@ def _head(storage, key):
     # Two reads: a small file gets no HEAD_BYTES buffer.
     with storage.open_head(key) as stream:
         head = stream.read(FIRST_READ)
-        if len(head) < FIRST_READ:
-            return head
-        return head + stream.read(HEAD_BYTES - FIRST_READ)
+        return head if len(head) < FIRST_READ else head + stream.read(HEAD_BYTES - FIRST_READ)
 
 
 def read_embedded(storage, key, head=None):
@@ -91,11 +90,8 @@ def read_embedded(storage, key, head=None):
         size = min(size, total[0] - offset)
         if size <= 0:
             return b""
-        stream = storage.open_range(key, offset, size)
-        try:
+        with contextlib.closing(storage.open_range(key, offset, size)) as stream:
             return stream.read(size)
-        finally:
-            stream.close()
 
     try:
         return embedded.read(_head(storage, key) if head is None else head, read_at)

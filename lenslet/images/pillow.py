@@ -97,18 +97,17 @@ def probe(stream, details=False):
     try:
         if header is not None:
             width, height, exif_bytes = header
-            kind, orientation, exif = "image/jpeg", exif_orientation(exif_bytes), {}
+            kind, exif = "image/jpeg", {}
         else:
             with Image.open(stream, formats=open_formats()) as img:
                 width, height = img.size
-                kind = MIME[img.format]
-                exif_bytes = img.info.get("exif")
-                orientation = exif_orientation(exif_bytes)
+                kind, exif_bytes = MIME[img.format], img.info.get("exif")
                 exif = _exif(img) if details else {}
     except UnidentifiedImageError:
         raise unidentified(stream) from None
     except DECODE_ERRORS as ex:
         raise Undecodable(f"cannot read the image header: {ex}") from None
+    orientation = exif_orientation(exif_bytes)
     if orientation in QUARTER_TURNS:
         width, height = height, width
     found = {"w": width, "h": height, "type": kind, "orientation": orientation}
@@ -122,14 +121,13 @@ def _probe_raw(stream, details):
     found = raw.find_preview(*_reader(stream))
     orientation = found.orientation or exif_orientation(found.exif)
     width, height = (found.height, found.width) if orientation in QUARTER_TURNS else (found.width, found.height)
+    summary = {key: value for key, value in (("make", found.make), ("model", found.model),
+                                             ("createdAt", exif_time(found.taken))) if value}
     # Most raw types are TIFFs; the caller tells them apart by name.
     result = {"w": width, "h": height, "type": None, "orientation": orientation}
     if details:
-        exif = {key: value for key, value in (("make", found.make), ("model", found.model)) if value}
-        if exif_time(found.taken):
-            exif["createdAt"] = exif_time(found.taken)
-        result["exif"] = dict(exif, width=width, height=height, orientation=orientation)
-    result.update(shot({"make": found.make, "model": found.model, "createdAt": exif_time(found.taken)}))
+        result["exif"] = dict(summary, width=width, height=height, orientation=orientation)
+    result.update(shot(summary))
     return result
 
 
@@ -147,10 +145,7 @@ class OverBudget(Exception):
 def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
     """Make an upright WebP thumbnail, long edge at most size, within an optional budget."""
     embedded = embedded_jpeg(stream)
-    recorded = None
-    if embedded is not None:
-        stream, found = embedded
-        recorded = found.orientation or None
+    stream, recorded = (embedded[0], embedded[1].orientation) if embedded else (stream, None)
     try:
         with Image.open(stream, formats=("JPEG",) if embedded else open_formats()) as img:
             if img.width * img.height > max_pixels:
@@ -188,8 +183,7 @@ def decode_cost(data, size):
     stream = io.BytesIO(data)
     try:
         embedded = embedded_jpeg(stream)
-        with Image.open(embedded[0] if embedded else stream,
-                        formats=("JPEG",) if embedded else open_formats()) as img:
+        with Image.open(embedded[0] if embedded else stream, formats=("JPEG",) if embedded else open_formats()) as img:
             img.draft(img.mode, fitted(img.size, size))
             return _cost(img)
     except (LensletError, *DECODE_ERRORS):
@@ -313,17 +307,9 @@ def exif_orientation(raw):
 def shot(exif):
     """Return the camera, time taken and lens a listing keeps, from EXIF."""
     summary = exif if isinstance(exif, dict) else exif_summary(exif)
-    found = {}
-    camera = camera_name(summary.get("make"), summary.get("model"))
-    if camera:
-        found["camera"] = camera
-    if summary.get("createdAt"):
-        found["taken"] = summary["createdAt"]
-        if summary.get("takenOffset"):
-            found["takenOffset"] = summary["takenOffset"]
-    if summary.get("lens"):
-        found["lens"] = summary["lens"]
-    return found
+    found = {"camera": camera_name(summary.get("make"), summary.get("model")), "taken": summary.get("createdAt"),
+             "takenOffset": summary.get("createdAt") and summary.get("takenOffset"), "lens": summary.get("lens")}
+    return {key: value for key, value in found.items() if value}
 
 
 def camera_name(make, model):
@@ -361,18 +347,23 @@ def exif_summary(raw):
         if exif_ifd is not None:
             (at,) = struct.unpack_from(order + "I", raw, exif_ifd + 8)
             extra = _ifd(raw, order, at)
-            taken = exif_time(_ascii(raw, order, extra.get(DATE_TIME_ORIGINAL)))
-            if taken:
-                summary["createdAt"] = taken
-                offset = exif_offset(_ascii(raw, order, extra.get(OFFSET_TIME_ORIGINAL)))
-                if offset:
-                    summary["takenOffset"] = offset
+            _note_taken(summary, lambda tag: _ascii(raw, order, extra.get(tag)))
             lens = exif.lens_of({tag: _ascii(raw, order, extra.get(tag)) for tag in (exif.LENS_MAKE, exif.LENS_MODEL)})
             if lens:
                 summary["lens"] = lens
     except (struct.error, TypeError):
         pass
     return summary
+
+
+def _note_taken(summary, read):
+    """Add createdAt and its takenOffset to summary, from read(tag) of the EXIF IFD; the offset only with a time."""
+    taken = exif_time(read(DATE_TIME_ORIGINAL))
+    if taken:
+        summary["createdAt"] = taken
+        offset = exif_offset(read(OFFSET_TIME_ORIGINAL))
+        if offset:
+            summary["takenOffset"] = offset
 
 
 def _ifd(raw, order, at):
@@ -401,17 +392,9 @@ def _exif(img):
         extra = tags.get_ifd(EXIF_IFD)
     except DECODE_ERRORS:
         return {}
-    summary = {}
-    for key, tag in (("make", MAKE), ("model", MODEL)):
-        value = exif.clean_text(tags.get(tag))
-        if value:
-            summary[key] = value
-    taken = exif_time(extra.get(DATE_TIME_ORIGINAL))
-    if taken:
-        summary["createdAt"] = taken
-        offset = exif_offset(extra.get(OFFSET_TIME_ORIGINAL))
-        if offset:
-            summary["takenOffset"] = offset
+    found = {"make": exif.clean_text(tags.get(MAKE)), "model": exif.clean_text(tags.get(MODEL))}
+    summary = {key: value for key, value in found.items() if value}
+    _note_taken(summary, extra.get)
     summary.update(exif.shooting(extra))
     try:
         summary.update(exif.position(tags.get_ifd(GPS_IFD)))

@@ -11,18 +11,16 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 
 from lenslet import errors, memory
 from lenslet.config import THUMB_IDLE
 from lenslet.images import pillow
 from lenslet.images.budget import Pixels
 
-# Free heap a child keeps for the next big image: fewer page faults.
-HEAP_KEPT = 256 << 20
-# Decoded pixels of all processes at once.
-POOL_PIXELS = 40_000_000
-# Trim the heap after a costlier decode: such pictures are rare.
-KEEP_HEAP_BELOW = 24_000_000
+HEAP_KEPT = 256 << 20  # free heap a child keeps for the next big image: fewer page faults
+POOL_PIXELS = 40_000_000  # decoded pixels of all processes at once
+KEEP_HEAP_BELOW = 24_000_000  # trim the heap after a costlier decode: such pictures are rare
 
 
 def process_count(setting):
@@ -67,29 +65,21 @@ def _rebuild(name, description, fields):
 def _start_child():
     _end_with_parent()
     memory.keep_heap(HEAP_KEPT)
-    try:
-        # When memory runs out, the kernel should kill a thumbnail maker, not the worker.
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")
-    except OSError:
-        pass
+    # When memory runs out, the kernel should kill a thumbnail maker, not the worker.
+    with suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
+        f.write("1000")
 
 
 def _end_with_parent():
     """End this child when its parent ends, even if the parent was killed."""
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        def wait():
-            multiprocessing.connection.wait([parent.sentinel])
-    else:  # poll the parent's pid
-        first = os.getppid()
-
-        def wait():
-            while os.getppid() == first:
-                time.sleep(1.0)
+    parent, first = multiprocessing.parent_process(), os.getppid()
 
     def watch():
-        wait()
+        if parent is not None:
+            multiprocessing.connection.wait([parent.sentinel])
+        else:
+            while os.getppid() == first:  # poll the parent's pid
+                time.sleep(1.0)
         os._exit(0)
     threading.Thread(target=watch, name="lenslet-parent-watch", daemon=True).start()
 
@@ -114,8 +104,7 @@ class ThumbPool:
         self.lock = threading.Lock()
         self.alone = threading.Lock()  # one suspect at a time
         self.executor = None
-        self.restarts = 0
-        self.in_flight = 0
+        self.restarts = self.in_flight = 0
         self.room = threading.Semaphore(2 * max(1, processes))  # originals read ahead
         self.pixels = Pixels(POOL_PIXELS)
         self.last_done = time.monotonic()
@@ -141,8 +130,7 @@ class ThumbPool:
         ahead = collections.deque()
         try:
             for item in items:
-                # One read-ahead limit for all callers.
-                while not self.room.acquire(blocking=not ahead):
+                while not self.room.acquire(blocking=not ahead):  # one read-ahead limit for all callers
                     yield from self._settle_oldest(ahead)
                 try:
                     try:
@@ -197,8 +185,7 @@ class ThumbPool:
         for _ in range(3):
             with self.lock:
                 if self.executor is None:
-                    self.executor = ProcessPoolExecutor(self.processes, mp_context=_context(),
-                                                        initializer=_start_child)
+                    self.executor = ProcessPoolExecutor(self.processes, mp_context=_context(), initializer=_start_child)
                     if self.idle:
                         threading.Thread(target=self._end_when_idle, args=(self.executor,),
                                          name="lenslet-pool-idle", daemon=True).start()
@@ -241,19 +228,17 @@ class ThumbPool:
         executor.shutdown(wait=False, cancel_futures=True)
 
     def _run_alone(self, data, xmp):
-        with self.alone:
-            with ProcessPoolExecutor(1, mp_context=_context(), initializer=_start_child) as solo:
-                try:
-                    solo.submit(_ready).result()
-                except BrokenProcessPool:
-                    # Dying before any image is no fault of this one.
-                    raise errors.Unavailable("thumbnail processes die as they start") from None
-                try:
-                    return solo.submit(_make_in_child, self.maker, data, self.size, self.quality,
-                                       self.max_pixels, xmp).result()
-                except BrokenProcessPool:
-                    return "failed", ("Undecodable", "the process making the thumbnail died on this image "
-                                      "(too large for the memory?)", {})
+        with self.alone, ProcessPoolExecutor(1, mp_context=_context(), initializer=_start_child) as solo:
+            try:
+                solo.submit(_ready).result()
+            except BrokenProcessPool:  # dying before any image is no fault of this one
+                raise errors.Unavailable("thumbnail processes die as they start") from None
+            try:
+                return solo.submit(_make_in_child, self.maker, data, self.size, self.quality, self.max_pixels,
+                                   xmp).result()
+            except BrokenProcessPool:
+                return "failed", ("Undecodable", "the process making the thumbnail died on this image "
+                                  "(too large for the memory?)", {})
 
 
 class Ticket:

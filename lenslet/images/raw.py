@@ -62,22 +62,19 @@ def find_preview(read, size):
     """Return the largest browser-readable JPEG preview of a raw file as a Preview, or raise Undecodable."""
     head = read(0, 16)
     found = _Found()
-    if head[:16] == RAF_MAGIC:
-        header = read(84, 8)
-        if len(header) == 8:
-            found.candidates.append(struct.unpack(">II", header))
-    elif head[:4] in TIFF_MAGICS and len(head) >= 8:
-        try:
+    try:
+        if head[:16] == RAF_MAGIC:
+            header = read(84, 8)
+            if len(header) == 8:
+                found.candidates.append(struct.unpack(">II", header))
+        elif head[:4] in TIFF_MAGICS and len(head) >= 8:
             _walk_tiff(read, size, head, found)
-        except struct.error:
-            pass  # a truncated directory: earlier candidates still count
-    elif is_cr3(head):
-        try:
+        elif is_cr3(head):
             _walk_cr3(read, size, found)
-        except struct.error:
-            pass  # a truncated box: earlier candidates still count
-    else:
-        raise Undecodable("not a raw file lenslet reads (DNG, CR2, NEF, ARW, ORF, RW2, RAF, PEF, CR3)")
+        else:
+            raise Undecodable("not a raw file lenslet reads (DNG, CR2, NEF, ARW, ORF, RW2, RAF, PEF, CR3)")
+    except struct.error:
+        pass  # a truncated directory or box: earlier candidates still count
     best = None
     for offset, length in list(dict.fromkeys(found.candidates))[:MAX_CANDIDATES]:
         frame = _jpeg_frame(read, size, offset, length)
@@ -143,8 +140,7 @@ def _boxes(read, start, end, budget):
 
 
 def _boxed_jpeg(read, start, end, found):
-    # The JPEG starts after a few header fields.
-    at = read(start, min(64, end - start)).find(b"\xff\xd8\xff")
+    at = read(start, min(64, end - start)).find(b"\xff\xd8\xff")  # the JPEG starts after a few header fields
     if at >= 0:
         found.candidates.append((start + at, end - start - at))
 

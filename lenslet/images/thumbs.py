@@ -1,5 +1,6 @@
 """Thumbnails: served when fresh, made inline within a budget, or queued."""
 
+import contextlib
 import io
 import logging
 import re
@@ -28,7 +29,9 @@ INLINE_PIXELS = 12_000_000
 # A shorter wait under a backlog, to keep threads free for other readers.
 BACKLOG_WAIT = 1.0
 XMP_NS = "urn:lenslet:thumbnail:1"
+MAX_THUMB_BYTES = 16 << 20
 _RECORD = re.compile(rb'lenslet:source="([^"]*)" lenslet:settings="([^"]*)"')
+_DURATION = re.compile(rb'lenslet:duration="(\d{1,9}(?:\.\d{1,6})?)"')
 
 
 def source_of(image):
@@ -44,27 +47,23 @@ def record(source, settings, duration=None):
             f'{length}/></rdf:RDF></x:xmpmeta>').encode()
 
 
-_DURATION = re.compile(rb'lenslet:duration="(\d{1,9}(?:\.\d{1,6})?)"')
+def _in_xmp(data, pattern):
+    """Return pattern's match in a WebP's XMP chunk, or None."""
+    for fourcc, start, length in webp_chunks.chunks(data):
+        if fourcc == b"XMP ":
+            return pattern.search(data, start, start + length)
+    return None
 
 
 def duration_of(data):
     """Return a video's length as its thumbnail records it, or None."""
-    for fourcc, start, length in webp_chunks.chunks(data):
-        if fourcc == b"XMP ":
-            found = _DURATION.search(data, start, start + length)
-            return float(found.group(1)) if found else None
-    return None
+    found = _in_xmp(data, _DURATION)
+    return float(found.group(1)) if found else None
 
 
 def recorded(data):
-    for fourcc, start, length in webp_chunks.chunks(data):
-        if fourcc == b"XMP ":
-            found = _RECORD.search(data, start, start + length)
-            return (found.group(1).decode(), found.group(2).decode()) if found else (None, None)
-    return None, None
-
-
-MAX_THUMB_BYTES = 16 << 20
+    found = _in_xmp(data, _RECORD)
+    return (found.group(1).decode(), found.group(2).decode()) if found else (None, None)
 
 
 def problem(data):
@@ -113,12 +112,9 @@ class Thumbs:
         # Hashes of originals found here go to the worker: reads write no sidecar.
         self.note_hashes = note_hashes
         self.config = config
-        self.size = config.thumb_size
-        self.quality = config.thumb_quality
+        self.size, self.quality = config.thumb_size, config.thumb_quality
         self.settings = f"{self.size} {self.quality}"
-        self.max_pixels = config.max_pixels
-        self.ffmpeg = config.ffmpeg
-        self.wait = config.thumb_wait
+        self.max_pixels, self.ffmpeg, self.wait = config.max_pixels, config.ffmpeg, config.thumb_wait
         self.slots = threading.BoundedSemaphore(config.thumb_inline) if config.thumb_inline else None
         self.crowd = 2 * max(1, config.thumb_inline)  # requests at once past which it is a backlog
         self.asked = 0
@@ -157,8 +153,7 @@ class Thumbs:
         with storage.open_seekable(key) as stream:
             frame, seconds = video.poster(self.ffmpeg, stream)
             xmp = record(source_of(stat), self.settings, seconds)
-            self._store(storage, key, _logged(key, lambda: pillow.make_thumbnail(
-                io.BytesIO(frame), self.size, self.quality, self.max_pixels, xmp=xmp)))
+            self._store(storage, key, self._made_here(key, io.BytesIO(frame), xmp))
             stream.seek(0)
             return content_hash_of(stream)
 
@@ -182,17 +177,20 @@ class Thumbs:
 
     def forget_settings(self, storage):
         """Make the next sweep look at every thumbnail (`lenslet index --rethumb`)."""
-        try:
+        with contextlib.suppress(NotFound):
             storage.delete(THUMB_SETTINGS)
-        except NotFound:
-            pass
 
     def _note_hash(self, path, digest):
+        self._tell_worker(path, "%s: its hash waits for the next index: %s",
+                          lambda folder, name: jobs.note_found_hash(self.tree.root, folder, name, digest, self.clock))
+
+    def _tell_worker(self, path, failed, send):
+        """Call send(folder, name) to hand the worker a job; a failure is logged with failed, not raised."""
         folder, _, name = path.rpartition("/")
         try:
-            jobs.note_found_hash(self.tree.root, folder, name, digest, self.clock)
+            send(folder, name)
         except LensletError as ex:
-            log.warning("%s: its hash waits for the next index: %s", path, ex.description)
+            log.warning(failed, path, ex.description)
 
     def get_versioned(self, path):
         """Return (bytes, stat, URL version or None for other settings) of a fresh thumbnail, made when needed."""
@@ -213,16 +211,10 @@ class Thumbs:
             found = holder.read_with_stat(name)
         else:
             metrics.thumb_request("hit")
-            if not self.current(found[0]):
-                self._queue_remake(path)  # served meanwhile
+            if not self.current(found[0]):  # served meanwhile
+                self._tell_worker(path, "cannot queue a thumbnail for %s: %s", lambda folder, name: jobs.enqueue(
+                    self.tree.root, "rethumb", folder, self.clock, part=name, names=[name]))
         return found[0], found[1], (url_version(image, self.settings) if self.current(found[0]) else None)
-
-    def _queue_remake(self, path):
-        folder, _, name = path.rpartition("/")
-        try:
-            jobs.enqueue(self.tree.root, "rethumb", folder, self.clock, part=name, names=[name])
-        except LensletError as ex:
-            log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
 
     def make_or_wait(self, path, storage, key, image):
         """Make a missing thumbnail or wait for it; return the original's hash if made here."""
@@ -282,13 +274,9 @@ class Thumbs:
         self.slots.release()
 
     def _queue(self, path):
-        try:
-            folder, _, name = path.rpartition("/")
-            jobs.enqueue_thumbs(self.tree.root, folder, [name], self.clock)
-        except LensletError as ex:
-            log.warning("cannot queue a thumbnail for %s: %s", path, ex.description)
-        raise Pending("the thumbnail is being made; ask again", retry_after=1,
-                      poll=f"/thumb?path={path}", path=path)
+        self._tell_worker(path, "cannot queue a thumbnail for %s: %s",
+                          lambda folder, name: jobs.enqueue_thumbs(self.tree.root, folder, [name], self.clock))
+        raise Pending("the thumbnail is being made; ask again", retry_after=1, poll=f"/thumb?path={path}", path=path)
 
     def make_each(self, storage, keys, pool):
         """Make and store thumbnails through a pool; yield (key, hash or LensletError)."""
@@ -338,7 +326,7 @@ class Thumbs:
         self._store(storage, key, thumb)
         return digest
 
-    def _made_here(self, key, stream, xmp, budget):
+    def _made_here(self, key, stream, xmp, budget=None):
         return _logged(key, lambda: pillow.make_thumbnail(stream, self.size, self.quality,
                                                           self.max_pixels, xmp=xmp, budget=budget))
 

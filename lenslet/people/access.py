@@ -144,12 +144,7 @@ class Access:
         return path != TRASH and self.origin_of is not None and self.scope.allows(self.origin(path))
 
     def leads_inside(self, path):
-        if not self.limited or self.opened is None:
-            return True
-        try:
-            return self.scope.allows(self.opened(path))
-        except LensletError:
-            return False
+        return not self.limited or self.opened is None or self._opens_where(path, self.scope.allows)
 
     def given(self, path):
         """Whether an album link's image at path is still the one given."""
@@ -160,10 +155,12 @@ class Access:
 
     def passes_through(self, folder):
         """Whether a folder is itself, not a link or pointer elsewhere."""
-        if self.opened is None:
-            return True
+        return self.opened is None or self._opens_where(folder, lambda opened: opened == folder)
+
+    def _opens_where(self, path, wanted):
+        """Whether what storage opens for path is wanted; never if it opens nothing."""
         try:
-            return self.opened(folder) == folder
+            return wanted(self.opened(path))
         except LensletError:
             return False
 
@@ -177,10 +174,8 @@ class Access:
     def folder(self, path):
         """Refuse as missing a folder the principal may neither read nor pass through."""
         share = self.principal.share
-        if share is not None:
-            if share.get("kind") == "images" and path == share.get("path"):
-                return path
-            return self.see(path)
+        if share is not None:  # a share of several images passes through their folder
+            return path if share.get("kind") == "images" and path == share.get("path") else self.see(path)
         if not (self.may_see(path) or self.scope.leads_to(path) or self.trash_shown(path)):
             raise missing(path)
         return path
@@ -239,9 +234,7 @@ class Access:
 
     def search_folders(self, folder):
         """Return the folders a search may look in (None: all), or raise as missing."""
-        if in_trash(folder):
-            raise NotFound("no such folder", path=folder)  # the trash is never searched
         folders = self.scope.folders_under(folder)
-        if folders is not None and not folders and not self.scope.leads_to(folder):
+        if in_trash(folder) or (folders == [] and not self.scope.leads_to(folder)):  # the trash is never searched
             raise NotFound("no such folder", path=folder)
         return folders

@@ -5,14 +5,7 @@ import logging
 from lenslet.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from lenslet.people import first_admin, passwords, shares
 from lenslet.people.access import NOBODY, OPEN, Principal, Scope
-from lenslet.people.users import (
-    TOKEN_ADMIN,
-    checked_password,
-    maker_in,
-    named,
-    same_hash,
-    token_hash,
-)
+from lenslet.people.users import TOKEN_ADMIN, checked_password, maker_in, named, same_hash, token_hash
 
 log = logging.getLogger("lenslet")
 
@@ -21,10 +14,7 @@ class Identities:
     def __init__(self, token, directory, shares, throttle, sessions=None, setup=None):
         self.token_hash = token_hash(token) if token else None
         self.directory = directory  # None: no users file, lenslet is open
-        self.shares = shares
-        self.throttle = throttle
-        self.sessions = sessions
-        self.setup = setup
+        self.shares, self.throttle, self.sessions, self.setup = shares, throttle, sessions, setup
 
     @property
     def users(self):
@@ -33,8 +23,7 @@ class Identities:
     def held_back(self, address):
         wait = self.throttle.wait(address)
         if wait:
-            raise TooManyAttempts(f"too many failed attempts from {address}: try again in {wait} s",
-                                  retry_after=wait)
+            raise TooManyAttempts(f"too many failed attempts from {address}: try again in {wait} s", retry_after=wait)
 
     def refuse(self, address, what, error, credential):
         self.throttle.failed(address, token_hash(credential))
@@ -76,9 +65,8 @@ class Identities:
         user = named(self.directory.users(), name)  # "MUM" signs in as mum
         # Always compare, so the time does not tell which names exist.
         if not passwords.matches(user.password if user is not None else None, password) or user is None:
-            credential = token_hash(f"{name}\n{password}")
             if stranger:
-                self.throttle.account_failed(name, credential)
+                self.throttle.account_failed(name, token_hash(f"{name}\n{password}"))
             raise self.refuse(address, f"a password for {name[:64]!r}",
                               Unauthorized("that name and password do not match", signIn="password"),
                               f"{name}\n{password}")
@@ -155,12 +143,8 @@ class Identities:
     def reach(self, record):
         """Return (share as now, Scope it opens now), or None; never more than its maker may see now."""
         maker = self.maker_of(record)
-        if maker is None:
-            return None
-        record = self.shares.as_now(record, maker)
-        if record is None:
-            return None
-        scope = shares.reach(record, maker.scope)
+        record = None if maker is None else self.shares.as_now(record, maker)
+        scope = None if record is None else shares.reach(record, maker.scope)
         return None if scope is None else (record, scope)
 
     def maker_of(self, record):

@@ -37,10 +37,8 @@ def check(password):
 
 def hashed(password, params=None, salt=None):
     """Return the record the users file keeps of a password."""
-    params = dict(params or PARAMS)
-    salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = _scrypt(password, salt, params)
-    return {"kdf": KDF, **params, "salt": salt.hex(), "hash": digest.hex()}
+    params, salt = dict(params or PARAMS), secrets.token_bytes(16) if salt is None else salt
+    return {"kdf": KDF, **params, "salt": salt.hex(), "hash": _scrypt(password, salt, params).hex()}
 
 
 def matches(record, password):

@@ -38,14 +38,6 @@ def record_name(token):
     return hashlib.sha256(token.encode()).hexdigest() + ".json"
 
 
-def is_record_name(name):
-    return _NAME.match(name) is not None
-
-
-def new_record(user, now):
-    return {"v": VERSION, "user": user.name, "stamp": stamp_of(user), "createdAt": now, "seenAt": now}
-
-
 def stamp_of(user):
     """Digest the entry, so editing the user ends their sessions."""
     about = [user.stamp, user.role, list(user.folders)] + ([user.user_id] if user.user_id else [])
@@ -57,13 +49,6 @@ def opens(record, user, now, idle, longest):
     """Whether a record still opens for user (None: removed)."""
     return (user is not None and stamp_of(user) == record["stamp"] and now - record["seenAt"] < idle
             and now - record["createdAt"] < longest)
-
-
-def touch(record, now):
-    """Return the record used now, or None if it was used within TOUCH_EVERY."""
-    if now - record["seenAt"] < TOUCH_EVERY:
-        return None
-    return {**record, "seenAt": now}
 
 
 def loads(data, now):
@@ -90,8 +75,9 @@ class Sessions:
 
     def start(self, user):
         """Start a session of user and return its token."""
-        token = new_token()
-        key, record = join(SESSIONS, record_name(token)), dumps(new_record(user, self.clock()))
+        now, token = self.clock(), new_token()
+        key = join(SESSIONS, record_name(token))
+        record = dumps({"v": VERSION, "user": user.name, "stamp": stamp_of(user), "createdAt": now, "seenAt": now})
         try:
             self.storage.create(key, record)
         except (Foreign, BadRequest) as ex:
@@ -106,14 +92,12 @@ class Sessions:
         if found is None:
             return None
         record, version, key = found
-        now = self.clock()
-        user = users.get(record["user"])
+        now, user = self.clock(), users.get(record["user"])
         if not opens(record, user, now, self.idle, self.longest):
             return None
-        later = touch(record, now)
-        if later is not None:
+        if now - record["seenAt"] >= TOUCH_EVERY:  # noted at most once every TOUCH_EVERY
             try:
-                self.storage.replace_if(key, dumps(later), version)
+                self.storage.replace_if(key, dumps({**record, "seenAt": now}), version)
             except PreconditionFailed:
                 pass  # another request wrote meanwhile
             except LensletError as ex:  # the session still opens until its idle time is up
@@ -140,13 +124,9 @@ class Sessions:
         key = join(SESSIONS, name)
         try:
             data, version = self.storage.read_small(key, MAX_BYTES)
-            if data is None:
-                return None
-            return loads(data, self.clock()), version, key
-        except (Foreign, TooLarge) as ex:
-            reason = ex.description
-        except BadRecord as ex:
-            reason = str(ex)
+            return None if data is None else (loads(data, self.clock()), version, key)
+        except (Foreign, TooLarge, BadRecord) as ex:
+            reason = getattr(ex, "description", ex)
         except BadRequest as ex:
             log.error("sessions cannot be read (%s): nobody is signed in by a session", ex.description)
             return None
@@ -160,7 +140,6 @@ class Sessions:
             return
         # A record's mtime may lag its last use by up to TOUCH_EVERY.
         over = now - min(self.idle, self.longest) - TOUCH_EVERY
-        for name in names_older_than(self.storage, SESSIONS, over, "sessions past their time", is_record_name,
-                                     SWEEP_MAX):
+        for name in names_older_than(self.storage, SESSIONS, over, "sessions past their time", _NAME.match, SWEEP_MAX):
             with suppress(LensletError):
                 self.storage.delete(join(SESSIONS, name))

@@ -13,6 +13,7 @@ import orjson
 
 from lenslet.errors import BadRequest, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed
 from lenslet.formats import records
+from lenslet.formats.records import iso
 from lenslet.layout import SHARES, in_trash, is_image, join, name_of
 from lenslet.people.access import Scope, inside, parent_of
 from lenslet.people.users import TOKEN_ADMIN
@@ -47,10 +48,6 @@ def duration(text):
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
-def new_key():
-    return secrets.token_hex(8), secrets.token_urlsafe(32)
-
-
 def secret_hash(secret):
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
 
@@ -65,10 +62,6 @@ def split_key(key):
     if len(parts) == 3 and not PROOF.match(parts[2]):
         return None
     return parts[0], parts[1], parts[2] if len(parts) == 3 else None
-
-
-def iso(seconds):
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def seconds_of(text):
@@ -95,10 +88,10 @@ def proof_of(record, secret):
 
 
 def new_share(path, kind, by, now, expires_in, allow_download=True, password=None, identity=None, by_user=True,
-         images=None, album=None, maker_id=None, details=False):
+              images=None, album=None, maker_id=None, details=False):
     """Return a new share's record and its link key, shown once; identity pins the very
     folder or images, so another file given the name opens nothing."""
-    share_id, secret = new_key()
+    share_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     record = {"v": FORMAT, "id": share_id, "path": path, "kind": kind, "createdBy": by, "createdAt": iso(now),
               "expires": iso(now + expires_in), "allowDownload": bool(allow_download),
               "secretHash": secret_hash(secret), "password": password_hash(password) if password else None,
@@ -196,8 +189,7 @@ def opens(record, secret, proof, now):
         return "wrong"
     if now >= seconds_of(record["expires"]):
         return "expired"
-    if record["password"] is not None and (proof is None or
-                                           not hmac.compare_digest(proof, proof_of(record, secret))):
+    if record["password"] is not None and (proof is None or not hmac.compare_digest(proof, proof_of(record, secret))):
         return "locked" if proof is None else "wrong"
     return "ok"
 
@@ -216,8 +208,7 @@ def shown(record, now):
 
 def images_of(paths):
     """Check the paths of a share of several images: two or more images of one folder."""
-    if not isinstance(paths, list) or len(paths) > MAX_IMAGES or not all(map(is_clean, paths)) \
-            or len(set(paths)) < 2:
+    if not isinstance(paths, list) or len(paths) > MAX_IMAGES or not all(map(is_clean, paths)) or len(set(paths)) < 2:
         raise BadRequest(f"paths is a list of 2 to {MAX_IMAGES} image paths (one image: path)", field="paths")
     paths = sorted(set(paths))
     if len({parent_of(path) for path in paths}) != 1:
@@ -250,9 +241,7 @@ def made_by(principal, record):
 
 class Shares:
     def __init__(self, storage, max_days=90.0, clock=time.time, identify=None, album_images=None):
-        self.storage = storage
-        self.max_expiry = max_days * DAY
-        self.clock = clock
+        self.storage, self.max_expiry, self.clock = storage, max_days * DAY, clock
         self.identify = identify  # path -> what is there; None: shares follow paths
         self.album_images = album_images  # (album id, maker) -> (paths, {path: hash}), None: gone
 
@@ -269,13 +258,12 @@ class Shares:
                              "(LENSLET_SHARE_MAX_DAYS)", field="expires")
         if password is not None and (not isinstance(password, str) or not 1 <= len(password) <= MAX_PASSWORD):
             raise BadRequest(f"a password has 1 to {MAX_PASSWORD} characters", field="password")
-        now = self.clock()
-        identity = None
+        now, identity = self.clock(), None
         if self.identify is not None and kind != "album":
             identity = [self.identify(image) for image in images] if kind == "images" else self.identify(path)
         by_user = principal.kind == "user" and principal.name != TOKEN_ADMIN
         record, key = new_share(path, kind, principal.name, now, expires_in, allow_download, password, identity,
-                               by_user, images, album, principal.user_id or None, details)
+                                by_user, images, album, principal.user_id or None, details)
         self.storage.create(share_key(record["id"]), dumps(record))
         log.info("share %s of %s made by %s until %s", record["id"], f"album {album}" if album else path or "/",
                  principal.name, record["expires"])
@@ -285,15 +273,10 @@ class Shares:
         """Return (record, version) of a share, or (None, None) if there is no valid one."""
         try:
             data, version = self.storage.read_versioned(share_key(share_id))
-        except Foreign as ex:
-            log.error("%s is not a share lenslet made (%s): it opens nothing", share_key(share_id), ex.description)
-            return None, None
-        if data is None:
-            return None, None
-        try:
-            return loads(data, share_id), version
-        except BadShare as ex:
-            log.error("%s is not a share lenslet made (%s): it opens nothing", share_key(share_id), ex)
+            return (None, None) if data is None else (loads(data, share_id), version)
+        except (Foreign, BadShare) as ex:
+            log.error("%s is not a share lenslet made (%s): it opens nothing", share_key(share_id),
+                      getattr(ex, "description", ex))
             return None, None
 
     def as_now(self, record, maker):
@@ -318,12 +301,10 @@ class Shares:
     def open(self, key):
         """Return (verdict, record) for a link's key: ok, expired, locked, wrong or unknown."""
         parts = split_key(key)
-        if parts is None:
-            return "unknown", None
-        share_id, secret, proof = parts
-        record, _ = self.read(share_id)
+        record = None if parts is None else self.read(parts[0])[0]
         if record is None:
             return "unknown", None
+        _, secret, proof = parts
         return opens(record, secret, proof, self.clock()), record
 
     def unlock(self, key, password):

@@ -44,11 +44,9 @@ def address_key(address):
         ip = ipaddress.ip_address(address.strip("[]"))
     except ValueError:
         return address
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    if ip.version == 6:
+    if ip.version == 6 and ip.ipv4_mapped is None:
         return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
-    return str(ip)
+    return str(ip if ip.version == 4 else ip.ipv4_mapped)
 
 
 def account_key(name):
@@ -57,10 +55,6 @@ def account_key(name):
 
 def signed_in_key(name, address):
     return "signed-in\n" + name.casefold() + "\n" + address_key(address)
-
-
-def sign_in_record(now):
-    return {"v": VERSION, "level": 0, "at": now}
 
 
 def signed_in_lately(record, now):
@@ -76,9 +70,7 @@ def is_record_name(name):
 
 
 def level(record, now):
-    if record is None:
-        return 0.0
-    return max(0.0, record["level"] - max(0.0, now - record["at"]) / DRAIN)
+    return 0.0 if record is None else max(0.0, record["level"] - max(0.0, now - record["at"]) / DRAIN)
 
 
 def seconds_to_wait(record, now):
@@ -144,7 +136,7 @@ class Throttle:
     def signed_in(self, name, address):
         key = join(SIGNED_IN, record_name(signed_in_key(name, address)))
         try:
-            self.storage.write(key, dumps(sign_in_record(self.clock())), durable=False)
+            self.storage.write(key, dumps({"v": VERSION, "level": 0, "at": self.clock()}), durable=False)
         except LensletError as ex:
             log.warning("cannot keep where %s signed in from: %s", name[:64], ex.description)
 
@@ -177,13 +169,9 @@ class Throttle:
         key = join(THROTTLE, name)
         try:
             data, version = self.storage.read_small(key, MAX_BYTES)
-            if data is None:
-                return None, None
-            return loads(data, self.clock()), version
-        except (Foreign, TooLarge) as ex:
-            place, reason = (THROTTLE, name), ex.description
-        except BadRecord as ex:
-            place, reason = (THROTTLE, name), str(ex)
+            return (None, None) if data is None else (loads(data, self.clock()), version)
+        except (Foreign, TooLarge, BadRecord) as ex:
+            place, reason = (THROTTLE, name), getattr(ex, "description", ex)
         except BadRequest as ex:
             place, reason = (STATE, name_of(THROTTLE)), ex.description
         blocked = blocking_record(self.clock())
@@ -195,7 +183,7 @@ class Throttle:
             return self._load(name, settle=False) if settle else (blocked, STUCK)
 
     def _sweep(self):
-        """Remove records that have drained to nothing, at most once every SWEEP_EVERY."""
+        """Remove drained records, and sign-ins older than KNOWN_FOR, at most once every SWEEP_EVERY."""
         now = self.clock()
         if not self.sweeps.due(now):
             return
@@ -207,10 +195,6 @@ class Throttle:
                 data, version = self.storage.read_small(key, MAX_BYTES)
                 if data is not None and forgotten(loads(data, now), now):
                     self.storage.delete_if(key, version)  # unless a failure was counted meanwhile
-        self._sweep_signed_in(now)
-
-    def _sweep_signed_in(self, now):
-        """Remove sign-in records older than KNOWN_FOR."""
         for name in names_older_than(self.storage, SIGNED_IN, now - KNOWN_FOR, "old records of sign-ins",
                                      most=SWEEP_MAX):
             with suppress(LensletError):

@@ -84,21 +84,11 @@ class User:
     def principal(self):
         return Principal("user", self.name, self.role, Scope(self.folders), user_id=self.user_id)
 
-    @property
-    def admin_role(self):
-        return self.role == "admin"
-
     def to_json(self):
-        entry = {**self.extra, "role": self.role, "folders": list(self.folders)}
-        if self.token_hash is not None:
-            entry["tokenHash"] = self.token_hash
-        if self.password is not None:
-            entry["password"] = self.password
-        if self.stamp:
-            entry["stamp"] = self.stamp
-        if self.user_id:
-            entry["id"] = self.user_id
-        return entry
+        optional = {"tokenHash": self.token_hash, "password": self.password, "stamp": self.stamp or None,
+                    "id": self.user_id or None}
+        return {**self.extra, "role": self.role, "folders": list(self.folders),
+                **{key: value for key, value in optional.items() if value is not None}}
 
     def shown(self):
         """Return what GET /users tells of a user, never a hash or a stamp."""
@@ -114,32 +104,34 @@ def parse_users(data, where="the users file"):
     return parse_document(data, where)[0]
 
 
+def bad_file(why):
+    return ConfigError(why, setting="LENSLET_USERS")
+
+
 def parse_document(data, where="the users file"):
     """Parse a users file into ({name: User}, its other keys), or raise ConfigError."""
     try:
         document = json.loads(data)  # its errors give line and column
     except (ValueError, UnicodeDecodeError) as ex:
-        raise ConfigError(f"{where} is not valid JSON: {ex}", setting="LENSLET_USERS") from None
+        raise bad_file(f"{where} is not valid JSON: {ex}") from None
     if not isinstance(document, dict) or document.get("v") != FORMAT or not isinstance(document.get("users"), dict):
-        raise ConfigError(f'{where} must be a JSON object {{"v": 1, "users": {{name: {{...}}}}}}',
-                          setting="LENSLET_USERS")
-    entries = document["users"]
-    if len(entries) > MAX_USERS:
-        raise ConfigError(f"{where} lists more than {MAX_USERS} users", setting="LENSLET_USERS")
+        raise bad_file(f'{where} must be a JSON object {{"v": 1, "users": {{name: {{...}}}}}}')
+    if len(document["users"]) > MAX_USERS:
+        raise bad_file(f"{where} lists more than {MAX_USERS} users")
     users, hashes, ids, folded = {}, set(), set(), {}
-    for name, entry in entries.items():
+    for name, entry in document["users"].items():
         user = parse_user(name, entry, where)
         if name.casefold() in folded:  # one would sign in as the other
-            raise ConfigError(f"{where}: the users {folded[name.casefold()]} and {name} have one name whatever its "
-                              "case: rename or remove one", setting="LENSLET_USERS")
+            raise bad_file(f"{where}: the users {folded[name.casefold()]} and {name} have one name whatever its case: "
+                           "rename or remove one")
         folded[name.casefold()] = name
         if user.token_hash is not None:
             if user.token_hash in hashes:
-                raise ConfigError(f"{where}: {name} has the token hash of another user", setting="LENSLET_USERS")
+                raise bad_file(f"{where}: {name} has the token hash of another user")
             hashes.add(user.token_hash)
         if user.user_id:
             if user.user_id in ids:  # one would own what the other made
-                raise ConfigError(f"{where}: {name} has the id of another user", setting="LENSLET_USERS")
+                raise bad_file(f"{where}: {name} has the id of another user")
             ids.add(user.user_id)
         users[name] = user
     return users, {key: value for key, value in document.items() if key not in ("v", "users")}
@@ -147,7 +139,7 @@ def parse_document(data, where="the users file"):
 
 def parse_user(name, entry, where="the users file"):
     def bad(why):
-        return ConfigError(f"{where}: user {name[:64]!r} {why}", setting="LENSLET_USERS")
+        return bad_file(f"{where}: user {name[:64]!r} {why}")
 
     if not NAME.match(name):
         raise bad("is not a name: letters, digits, '.', '_' and '-', up to 64, starting with a letter or digit")
@@ -215,11 +207,8 @@ def named(users, name):
     """Return the user a name in any case names ("MUM" is mum), or None."""
     if not isinstance(name, str):
         return None
-    user = users.get(name)
-    if user is not None:
-        return user
     folded = name.casefold()
-    return next((user for known, user in users.items() if known.casefold() == folded), None)
+    return users.get(name) or next((user for known, user in users.items() if known.casefold() == folded), None)
 
 
 def maker_in(users, maker_id, maker_name):
@@ -227,8 +216,6 @@ def maker_in(users, maker_id, maker_name):
     user = users.get(maker_name)
     if user is not None and user.principal().is_maker(maker_id, maker_name):
         return user
-    if maker_id is None:
-        return None
     return next((user for user in users.values() if user.user_id == maker_id), None)  # renamed by hand
 
 
@@ -293,12 +280,6 @@ def changed(user, role=None, folders=None, password=None, token_hash=None):
     return dataclasses.replace(user, **fields)
 
 
-def keeps_an_admin(before, after):
-    """Refuse a change that leaves no admin where there was one."""
-    if any(user.admin_role for user in before.values()) and not any(user.admin_role for user in after.values()):
-        raise Conflict("that would leave no admin: make another user an admin first")
-
-
 class Directory:
     """The users of one users file; a broken file lets nobody in."""
 
@@ -340,7 +321,7 @@ class Directory:
         try:
             self.users()
         except Unavailable:
-            raise ConfigError(self.state[2], setting="LENSLET_USERS") from None
+            raise bad_file(self.state[2]) from None
 
     def find(self, token):
         return find_user(self.users(), token)
@@ -360,8 +341,9 @@ class Directory:
                 result, after = change(dict(known))
                 if after is None:
                     return result
-                if keep_admin:
-                    keeps_an_admin(known, after)
+                if keep_admin and any(user.role == "admin" for user in known.values()) \
+                        and not any(user.role == "admin" for user in after.values()):
+                    raise Conflict("that would leave no admin: make another user an admin first")
                 try:
                     settings_files.replace_file(self.path, dump_users(after, extra), expected=stat)
                 except PreconditionFailed:
@@ -376,10 +358,10 @@ class Directory:
         token = None if password is not None else new_token()
 
         def change(known):
-            user = known.get(name) or User(checked_new_name(known, name), role, folders,
-                                                  stamp=new_stamp(), user_id=new_id())
+            user = known.get(name) or User(checked_new_name(known, name), role, folders, stamp=new_stamp(),
+                                           user_id=new_id())
             known[name] = checked_admin(changed(user, role, folders, record,
-                                                              None if token is None else token_hash(token)))
+                                                None if token is None else token_hash(token)))
             return token, known
         return self._change(change)
 
@@ -456,8 +438,7 @@ class Directory:
 
     def everyone(self):
         """Return every user as the file is now, uncached, by name."""
-        stat = settings_files.stat_of(self.path)
-        if stat is None:
+        if settings_files.stat_of(self.path) is None:
             return []
         data, _ = settings_files.read_file(self.path, MAX_FILE)
         return sorted(parse_users(data, where=self.path).values(), key=lambda user: user.name)

@@ -6,7 +6,7 @@ import falcon
 import orjson
 
 from lenslet.errors import BadRequest, NotJson
-from lenslet.resources.bodies import read_body
+from lenslet.resources.bodies import media_type, read_body
 from lenslet.resources.http import http_date, not_modified
 
 MAX_BODY = 256 * 1024  # a JSON or form body
@@ -32,9 +32,17 @@ def read_json(req):
         raise BadRequest(f"the body is not valid JSON: {ex}") from None
 
 
+def read_object(req, shape, *strings):
+    """Read a JSON object whose fields named in strings are strings; else 400 saying its shape."""
+    body = read_json(req)
+    if not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in strings):
+        raise BadRequest(f"the body must be {shape}")
+    return body
+
+
 def require_json(req):
     """Refuse a non-JSON body: a form on another site can send text/plain, never JSON."""
-    kind = (req.content_type or "").partition(";")[0].strip().lower()
+    kind = media_type(req)
     if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
         raise NotJson(f"the body must say Content-Type: application/json, not {kind or 'nothing'}")
 

@@ -14,10 +14,7 @@ class FileResource:
     """GET /file?path=: the original image, with caching and single byte ranges; POST and PUT upload one."""
 
     def __init__(self, tree, accel_redirect, s3_stream=False, files=None):
-        self.tree = tree
-        self.accel = accel_redirect
-        self.s3_stream = s3_stream
-        self.files = files
+        self.tree, self.accel, self.s3_stream, self.files = tree, accel_redirect, s3_stream, files
 
     def on_post(self, req, resp):
         resp.media = upload_form(self.files, req)

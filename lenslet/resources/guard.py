@@ -39,11 +39,9 @@ class Guard:
         self.metrics_token = bool(config.metrics_token)
         self.hosts = frozenset(name.lower().rstrip(".") for name in config.hosts)
         self.write_origins = sites.origin_keys(config.cors_origins)
-        self.identities = identities
-        self.users = identities.users
-        self.origin_of = origin_of  # Items.trash_origin
-        self.opened = opened  # Tree.opened
-        self.is_image_at = is_image_at  # Albums.is_image_at
+        self.identities, self.users = identities, identities.users
+        # Items.trash_origin, Tree.opened and Albums.is_image_at
+        self.origin_of, self.opened, self.is_image_at = origin_of, opened, is_image_at
 
     def process_request(self, req, resp):
         host = req.get_header("Host")
@@ -65,7 +63,7 @@ class Guard:
                 raise Forbidden(f"a write from another site is refused ({foreign}); writes come from this "
                                 "gallery's own pages, scripts, or the origins in LENSLET_CORS_ORIGINS",
                                 setting="LENSLET_CORS_ORIGINS")
-        route = _route(req.path)
+        route = req.path[4:] if req.path.startswith("/api/") else req.path  # without the /api prefix
         if route in SELF_CHECKED:
             return
         if write and self.readonly:
@@ -161,8 +159,3 @@ def session_token(req):
     """Return the session token in the request's cookie, or None."""
     values = req.get_cookie_values(cookie_name(req))
     return values[0] if values else None
-
-
-def _route(path):
-    """A request path without the /api prefix."""
-    return path[4:] if path.startswith("/api/") else path

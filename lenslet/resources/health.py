@@ -10,16 +10,13 @@ class HealthResource:
     """GET /health: version and page rules; storage and worker status for admins."""
 
     def __init__(self, config, storage, clock, image_settings):
-        self.config = config
+        self.config, self.storage, self.clock = config, storage, clock
         self.image_settings = image_settings  # the last part of each URL version
-        self.storage = storage
-        self.clock = clock
 
     def on_get(self, req, resp):
         # What the page needs, for anyone: nothing about the photos.
-        page = {"version": __version__, "readonly": self.config.readonly,
-                "libraryReadonly": bool(self.config.state), "rules": PAGE_RULES,
-                "imageSettings": self.image_settings}
+        page = {"version": __version__, "readonly": self.config.readonly, "libraryReadonly": bool(self.config.state),
+                "rules": PAGE_RULES, "imageSettings": self.image_settings}
         if not req.context.principal.admin:
             # The details are for admins; others learn only that it answers.
             resp.media = {"status": "ok", **page}

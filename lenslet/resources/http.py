@@ -7,14 +7,11 @@ from wsgiref.handlers import format_date_time
 
 _RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.I)  # ASCII digits only
 BEYOND = 10 ** 18  # stands for any longer number in a Range
+http_date = format_date_time  # seconds to the RFC 7231 date of Last-Modified
 
 
 def etag_of(stat):
     return f'"{int(stat.mtime * 1_000_000):x}-{stat.size:x}"'
-
-
-def http_date(seconds):
-    return format_date_time(seconds)
 
 
 def not_modified(if_none_match, if_modified_since, etag, mtime):
@@ -48,14 +45,10 @@ class Unsatisfiable(Exception):
 
 def byte_range(header, size):
     """Parse a one-range Range header to (start, end inclusive), or None to send all."""
-    if not header:
-        return None
-    match = _RANGE.match(header)
-    if not match:
+    match = _RANGE.match(header or "")
+    if not match or not any(match.groups()):
         return None
     first, last = match.groups()
-    if not first and not last:
-        return None
     if not first:  # the last N bytes
         length = _count(last)
         if length == 0:

@@ -49,15 +49,11 @@ def as_signed_in(req, body):
     principal = req.context.principal
     if principal.kind != "user" or not isinstance(body, dict):
         return body
-    kept = {key: value for key, value in body.items() if key not in NOT_THEIRS[:2]}
-    if not principal.scope.everything:
-        kept = {key: value for key, value in kept.items() if key not in NOT_THEIRS[2:]}
-    return dict(kept, updatedBy=principal.name)
+    refused = NOT_THEIRS[:2] if principal.scope.everything else NOT_THEIRS
+    return dict({key: value for key, value in body.items() if key not in refused}, updatedBy=principal.name)
 
 
 def who(req):
     """Return who an edit is recorded as made by: the user's name, else what the client says."""
     principal = req.context.principal
-    if principal.kind == "user":
-        return principal.name
-    return (req.get_header("X-Updated-By") or DEFAULT_WHO)[:200]
+    return principal.name if principal.kind == "user" else (req.get_header("X-Updated-By") or DEFAULT_WHO)[:200]

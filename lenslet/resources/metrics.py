@@ -7,11 +7,8 @@ class MetricsResource:
     """GET /metrics: Prometheus text exposition for every lenslet process."""
 
     def __init__(self, config, storage, clock):
-        self.on = config.metrics
-        self.token = config.metrics_token.encode()
-        self.heartbeat = config.heartbeat
-        self.storage = storage
-        self.clock = clock
+        self.on, self.token, self.heartbeat = config.metrics, config.metrics_token.encode(), config.heartbeat
+        self.storage, self.clock = storage, clock
 
     def on_get(self, req, resp):
         if not self.on:

@@ -44,11 +44,15 @@ def paths_of(req, fields, *names):
     raise BadRequest(f"say which images: {' or '.join(names)}")
 
 
-class MoveResource:
-    """POST /move: src (a path or a list) into dest (a folder), or one src to `to` (a rename)."""
+class OnFiles:
+    """A resource that changes the library's files through Files."""
 
     def __init__(self, files):
         self.files = files
+
+
+class MoveResource(OnFiles):
+    """POST /move: src (a path or a list) into dest (a folder), or one src to `to` (a rename)."""
 
     def on_post(self, req, resp):
         fields = read_fields(req)
@@ -74,11 +78,8 @@ def _given_path(req, value, free=None):
     return path if path == free else access_of(req).change(path)
 
 
-class TrashResource:
+class TrashResource(OnFiles):
     """POST /trash: move images into `_trash_` ({"paths": [...]})."""
-
-    def __init__(self, files):
-        self.files = files
 
     def on_post(self, req, resp):
         resp.media = self.files.trash(paths_of(req, read_fields(req), "paths", "src", "path"))
@@ -108,11 +109,8 @@ class DuplicatesResource:
         resp.cache_control = ["no-cache"]
 
 
-class DuplicatesTrashResource:
+class DuplicatesTrashResource(OnFiles):
     """POST /duplicates/trash {"hash", "keep", "paths"}: keep one copy, trash the others."""
-
-    def __init__(self, files):
-        self.files = files
 
     def on_post(self, req, resp):
         body = read_json(req)
@@ -128,33 +126,24 @@ class DuplicatesTrashResource:
         resp.media = self.files.trash_copies(body["hash"], keep, paths)
 
 
-class RestoreResource:
+class RestoreResource(OnFiles):
     """POST /restore: move trashed images back where they came from ({"paths": [...]})."""
-
-    def __init__(self, files):
-        self.files = files
 
     def on_post(self, req, resp):
         fields = read_fields(req)
         resp.media = self.files.restore(paths_of(req, fields, "paths", "src", "path"), fields.get("conflict"))
 
 
-class DeleteResource:
+class DeleteResource(OnFiles):
     """POST /delete: remove trashed images for good ({"paths": [...]}; "force": true for any)."""
-
-    def __init__(self, files):
-        self.files = files
 
     def on_post(self, req, resp):
         fields = read_fields(req)
         resp.media = self.files.delete(paths_of(req, fields, "paths", "src", "path"), force=truthy(fields.get("force")))
 
 
-class FolderResource:
+class FolderResource(OnFiles):
     """POST /folder?path=: create a folder; DELETE /folder?path=: remove an empty one."""
-
-    def __init__(self, files):
-        self.files = files
 
     def on_post(self, req, resp):
         resp.media = self.files.make_folder(access_of(req).change(clean_path(read_fields(req).get("path"))))

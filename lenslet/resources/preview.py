@@ -7,8 +7,7 @@ class PreviewResource:
     """GET /preview?path=&v=: a mid-size WebP for the viewer, made on demand."""
 
     def __init__(self, previews, accel_redirect=""):
-        self.previews = previews
-        self.accel = accel_redirect
+        self.previews, self.accel = previews, accel_redirect
 
     def on_get(self, req, resp):
         path = access_of(req).see(clean_path(req.get_param("path", required=True)))

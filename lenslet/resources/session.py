@@ -2,8 +2,7 @@
 
 import falcon
 
-from lenslet.errors import BadRequest
-from lenslet.resources import read_json
+from lenslet.resources import read_object
 from lenslet.resources.guard import client_address, cookie_name, over_tls, session_token
 
 
@@ -11,19 +10,12 @@ class SessionResource:
     """POST /session {"name", "password"}: sign in with a session cookie; DELETE /session: sign out."""
 
     def __init__(self, identities, longest):
-        self.identities = identities
-        self.longest = longest  # the cookie's Max-Age, in seconds
+        self.identities, self.longest = identities, longest  # longest: the cookie's Max-Age, in seconds
 
     def on_post(self, req, resp):
-        body = read_json(req)
-        if not isinstance(body, dict) or not isinstance(body.get("name"), str) \
-                or not isinstance(body.get("password"), str):
-            raise BadRequest("the body must be {\"name\": ..., \"password\": ...}")
-        principal, token = self.identities.sign_in(body["name"], body["password"], client_address(req))
-        send_session(req, resp, token, self.longest)
-        resp.media = principal.describe()
-        resp.status = falcon.HTTP_201
-        resp.cache_control = ["no-store"]
+        body = read_object(req, '{"name": ..., "password": ...}', "name", "password")
+        signed_in(req, resp, *self.identities.sign_in(body["name"], body["password"], client_address(req)),
+                  self.longest)
 
     def on_delete(self, req, resp):
         self.identities.sign_out(session_token(req))
@@ -38,20 +30,20 @@ class SetupResource:
     """POST /setup {"code", "name", "password"}: make the first admin."""
 
     def __init__(self, identities, longest):
-        self.identities = identities
-        self.longest = longest
+        self.identities, self.longest = identities, longest
 
     def on_post(self, req, resp):
-        body = read_json(req)
-        if not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in ("code", "name",
-                                                                                                "password")):
-            raise BadRequest("the body must be {\"code\": the setup code, \"name\": ..., \"password\": ...}")
-        principal, token = self.identities.make_first_admin(body["code"], body["name"], body["password"],
-                                                            client_address(req))
-        send_session(req, resp, token, self.longest)
-        resp.media = principal.describe()
-        resp.status = falcon.HTTP_201
-        resp.cache_control = ["no-store"]
+        body = read_object(req, '{"code": the setup code, "name": ..., "password": ...}', "code", "name", "password")
+        signed_in(req, resp, *self.identities.make_first_admin(body["code"], body["name"], body["password"],
+                                                               client_address(req)), self.longest)
+
+
+def signed_in(req, resp, principal, token, longest):
+    """Answer 201 with who signed in, and their session cookie."""
+    send_session(req, resp, token, longest)
+    resp.media = principal.describe()
+    resp.status = falcon.HTTP_201
+    resp.cache_control = ["no-store"]
 
 
 def send_session(req, resp, token, longest):

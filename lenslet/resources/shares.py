@@ -4,7 +4,7 @@ import falcon
 
 from lenslet.errors import BadRequest
 from lenslet.people import shares
-from lenslet.resources import principal_of, read_json
+from lenslet.resources import principal_of, read_json, read_object
 from lenslet.storage import clean_path
 
 LINK = "/s#"  # the key goes after '#': a fragment never reaches a server log or a Referer
@@ -22,10 +22,7 @@ class SharesResource:
     """GET /shares: the caller's share links (all, for an admin); POST /shares: make one."""
 
     def __init__(self, shares_, tree, files, albums=None):
-        self.shares = shares_
-        self.tree = tree
-        self.files = files
-        self.albums = albums
+        self.shares, self.tree, self.files, self.albums = shares_, tree, files, albums
 
     def on_get(self, req, resp):
         resp.media = {"shares": self.shares.listed(principal_of(req))}
@@ -84,13 +81,9 @@ class UnlockResource:
     """POST /shares/unlock {"key", "password"}: unlock a share, returning the key to send as X-Lenslet-Share."""
 
     def __init__(self, identities, address):
-        self.identities = identities
-        self.address = address  # whom failures are counted against
+        self.identities, self.address = identities, address  # address: whom failures are counted against
 
     def on_post(self, req, resp):
-        body = read_json(req)
-        if not isinstance(body, dict) or not isinstance(body.get("key"), str):
-            raise BadRequest("the body must be {\"key\": the share link's key, \"password\": ...}")
-        key = self.identities.unlock(body["key"], body.get("password"), self.address(req))
-        resp.media = {"key": key}
+        body = read_object(req, "{\"key\": the share link's key, \"password\": ...}", "key")
+        resp.media = {"key": self.identities.unlock(body["key"], body.get("password"), self.address(req))}
         resp.cache_control = ["no-store"]

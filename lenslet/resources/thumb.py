@@ -12,9 +12,7 @@ class ThumbResource:
     size=large falls back to the small one, uncached, until it is made."""
 
     def __init__(self, thumbs, tree, accel_redirect="", large=None):
-        self.thumbs = thumbs
-        self.tree = tree
-        self.accel = accel_redirect
+        self.thumbs, self.tree, self.accel = thumbs, tree, accel_redirect
         self.large = large  # None when turned off
 
     def on_get(self, req, resp):

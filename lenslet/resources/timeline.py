@@ -44,13 +44,11 @@ class TimelineResource:
             raise BadRequest(f"a slice starts at one place: {' or '.join(given)}, not both", param=given[1])
         limit = req.get_param_as_int("limit", min_value=1, max_value=timeline.MAX_LIMIT, default=100)
         before, after, at = req.get_param("before"), req.get_param("after"), req.get_param("at")
-        answer = self.timeline.slice(
-            folders_of(req), asked_of(req), limit,
-            before=timeline.read_cursor(before, "before") if before else None,
-            after=timeline.read_cursor(after, "after") if after else None,
-            at=timeline.read_day(at) if at else None, sees=sees_of(req))
-        access = access_of(req)
-        answer["total"], answer["items"] = access.found("", answer["total"], answer["items"])
+        answer = self.timeline.slice(folders_of(req), asked_of(req), limit,
+                                     before=timeline.read_cursor(before, "before") if before else None,
+                                     after=timeline.read_cursor(after, "after") if after else None,
+                                     at=timeline.read_day(at) if at else None, sees=sees_of(req))
+        answer["total"], answer["items"] = access_of(req).found("", answer["total"], answer["items"])
         resp.media = answer
         resp.cache_control = ["no-cache"]
 
@@ -71,8 +69,7 @@ class OnThisDayResource:
     """GET /on-this-day?day=MM-DD: images taken on this day in earlier years, newest first."""
 
     def __init__(self, timeline, clock):
-        self.timeline = timeline
-        self.clock = clock
+        self.timeline, self.clock = timeline, clock
 
     def on_get(self, req, resp):
         today = datetime.datetime.fromtimestamp(self.clock(), datetime.timezone.utc).date()
@@ -80,12 +77,9 @@ class OnThisDayResource:
         if asked:
             match = _MONTH_DAY.fullmatch(asked)
             try:
-                today = datetime.date(2000, int(match[1]), int(match[2])).replace(year=today.year) if match \
-                    else None
-            except ValueError:
-                today = None  # no such day, or a 29th of February this year lacks
-            if today is None:
-                raise BadRequest("day is a month and day of this year, MM-DD (05-12)", param="day")
+                today = today.replace(month=int(match[1]), day=int(match[2]))
+            except (TypeError, ValueError):  # no match (None[1]), no such day, or a 29th of February this year lacks
+                raise BadRequest("day is a month and day of this year, MM-DD (05-12)", param="day") from None
         access = access_of(req)
         years = self.timeline.on_this_day(folders_of(req), asked_of(req), today, sees_of(req))
         for year in years:

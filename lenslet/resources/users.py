@@ -60,8 +60,7 @@ class UserResource:
     """PATCH /users/{name}: a new role, folders or password; DELETE /users/{name}: remove them."""
 
     def __init__(self, directory, identities, longest):
-        self.directory = directory
-        self.identities = identities
+        self.directory, self.identities = directory, identities
         self.longest = longest  # seconds a session lasts at most
 
     def on_patch(self, req, resp, name):
@@ -85,8 +84,7 @@ class OwnPasswordResource:
     """PUT /me/password {"current", "password"}: change your own password, whatever your role."""
 
     def __init__(self, identities, longest):
-        self.identities = identities
-        self.longest = longest
+        self.identities, self.longest = identities, longest
 
     def on_put(self, req, resp):
         body = body_of(req, {"current", "password"})

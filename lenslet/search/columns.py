@@ -50,8 +50,7 @@ class Builder:
             self.rare.setdefault(camera, array("I")).append(item_id)
         self.camera.append(code)
         taken = rules.taken_at(item)
-        day = rules.day_of(taken) - DAY0
-        day = 0 if day < 1 else OUTSIDE if day >= OUTSIDE else day
+        day = min(max(rules.day_of(taken) - DAY0, 0), OUTSIDE)
         self.day_hi.append(day >> 8)
         self.day_lo.append(day & 0xFF)
         self.date.append(taken)
@@ -69,8 +68,9 @@ class Builder:
                 rank, last = rank + 1, names[item_id]
             name_rank[item_id] = rank
         del names, order
-        kinds = [kind for kind, code in sorted(self.kinds.items(), key=lambda pair: pair[1]) if code < RARE]
-        cameras = [camera for camera, code in sorted(self.cameras.items(), key=lambda pair: pair[1]) if code < RARE]
+        # Codes were given in order: the dicts list them in code order.
+        kinds = [kind for kind, code in self.kinds.items() if code < RARE]
+        cameras = [camera for camera, code in self.cameras.items() if code < RARE]
         # Made once: a date filter finds its days as one stretch of it.
         by_date = array("I", sorted(range(len(self.date)), key=self.date.__getitem__))
         return Columns(len(self.star), bytes(self.star), bytes(self.tagged), bytes(self.kind), kinds,
@@ -108,7 +108,6 @@ class Columns:
         for _ in builder.feed(items):
             pass
         return builder.finish()
-
 
     def mask(self, column, codes):
         """Return a bitmap of the items whose byte in column is one of codes."""
@@ -159,18 +158,14 @@ class Columns:
         end = self.count if last is None else bisect.bisect_left(by_date, (last + 1 - EPOCH_DAY) * 86400.0, key=date)
         if end - start <= self.count // SET_FROM:
             return marked(by_date[start:end], self.count)
-        return self._days(first, last)
-
-    def _days(self, first, last):
         low = 1 if first is None else max(first - DAY0, 1)
         high = OUTSIDE - 1 if last is None else min(last - DAY0, OUTSIDE - 1)
         bits = self._day_codes(low, high)
         # Days outside 1900-2079 share codes 0 and OUTSIDE: check exact times.
         if self.outside is None:
             self.outside = self._day_codes(0, 0) | self._day_codes(OUTSIDE, OUTSIDE)
-        outside = self.outside
-        if outside:
-            kept = [i for i in ids_of(outside, self.count)
+        if self.outside:
+            kept = [i for i in ids_of(self.outside, self.count)
                     if (first is None or first <= rules.day_of(self.date[i]))
                     and (last is None or rules.day_of(self.date[i]) <= last)]
             bits |= marked(kept, self.count)
@@ -185,7 +180,6 @@ class Columns:
         return (self.mask(self.day_hi, range(low_hi + 1, high_hi))
                 | self.mask(self.day_hi, [low_hi]) & self.mask(self.day_lo, range(low_lo, 256))
                 | self.mask(self.day_hi, [high_hi]) & self.mask(self.day_lo, range(high_lo + 1)))
-
 
     def values(self, sort):
         """Return the column a sort orders by."""
@@ -218,7 +212,6 @@ class Columns:
         marks = format(bits, f"0{self.count}b")[::-1].encode().translate(FLAG_OF)
         order = self.order(sort, desc)
         return list(islice(compress(order, map(marks.__getitem__, order)), offset, want))
-
 
     def to_parts(self):
         """Return (header, byte strings) for from_parts."""

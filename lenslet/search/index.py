@@ -9,7 +9,8 @@ import os
 import re
 import zlib
 from array import array
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
+from functools import partial, reduce
 from itertools import accumulate, chain, compress, islice, repeat
 
 from lenslet.formats.query import fold
@@ -26,24 +27,26 @@ CHECK_PER_TOKEN = 2  # or up to this many per token the term is in
 SPARSE = 64         # ids under 1/SPARSE of the items: handled one by one
 SET_BELOW = 64      # ids under 1/SET_BELOW of the items: a set
 # How many tokens, fragments, edges and prefixes may get a bitmap, and what each needs for one.
-BITMAPS = 200
-BITMAP_FROM = 1000  # items
-FRAGMENTS = 250
-FRAGMENT_FROM = 30_000  # gathering cost
-EDGES = 100
-EDGE_FROM = 3000    # items
-PREFIXES = 256
-PREFIX_FROM = 10_000  # ids
+BITMAPS, BITMAP_FROM = 200, 1000  # items
+FRAGMENTS, FRAGMENT_FROM = 250, 30_000  # gathering cost
+EDGES, EDGE_FROM = 100, 3000  # items
+PREFIXES, PREFIX_FROM = 256, 10_000  # ids
 INNER_BELOW = 2000  # most tokens kept as holding a frequent one
 BISECT_CHARS = 2000  # vocabulary characters counted in one bisection's time
 HIT_COST = 10       # cost of finding one token, in ids marked
 READ_IDS = 10       # reading an item's text costs this many ids marked
 BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
-# Digits are in most camera file names: each gets a bitmap.
-DIGITS = "0123456789"
+DIGITS = "0123456789"  # in most camera file names: each gets a bitmap
 DIGIT_SET = frozenset(DIGITS)
-
-
+MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
+NOT = b"\x01\x00"  # NOT[flag]: a flag's opposite
+DIGIT_OF = bytes.maketrans(b"\x00\x01", b"01")  # an item's byte as a base-2 digit
+FLAG_OF = bytes.maketrans(b"01", b"\x00\x01")
+FORMAT = 5  # of a kept index
+JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")  # punctuation between a joint's tokens
+# A token's edge character and punctuation; a lookahead finds both sides.
+EDGE = re.compile(r"(?=([^\W_](?:[^\w\s]|_)|(?:[^\w\s]|_)[^\W_]))")
+NOT_WORDS = frozenset(ext.lstrip(".") for ext in TYPES) | {"tif", "tiff", "heic", "heif", "raw", "thumbnail", "json"}
 # An edit note's name: its time in milliseconds and its path's hash.
 JOURNAL_ENTRY = re.compile(r"^(\d{14,})-[0-9a-f]{8,64}\.json$")
 
@@ -58,28 +61,18 @@ def journal_entry_problem(entry):
     """Return why an edit note (untrusted input) cannot be merged, or None."""
     if not isinstance(entry, dict):
         return "not a JSON object"
-    path = entry.get("path")
+    path, star, tags, paths = entry.get("path"), entry.get("star"), entry.get("tags", []), entry.get("xmpPaths", [])
     if not is_clean(path):
         return "path is not a gallery path"
-    if entry.get("name") != path.rpartition("/")[2]:
-        return "name is not the path's last part"
-    edited = entry.get("editedAt")
-    if not is_number(edited):
-        return "editedAt is not a number"
-    tags = entry.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        return "tags is not a list of text"
-    if not isinstance(entry.get("notes", ""), (str, type(None))):
-        return "notes is not text"
-    star = entry.get("star")
-    if star is not None and (type(star) is not int or not 0 <= star <= 5):
-        return "star is not a whole number from 0 to 5"
-    paths = entry.get("xmpPaths", [])
-    if not isinstance(paths, list) or not all(isinstance(text, str) for text in paths):
-        return "xmpPaths is not a list of text"
-    if type(entry.get("gone", False)) is not bool:
-        return "gone is not true or false"
-    return None
+    # The first check that fails, in this order, names the problem.
+    checks = {"name is not the path's last part": entry.get("name") == path.rpartition("/")[2],
+              "editedAt is not a number": is_number(entry.get("editedAt")),
+              "tags is not a list of text": isinstance(tags, list) and all(isinstance(tag, str) for tag in tags),
+              "notes is not text": isinstance(entry.get("notes", ""), (str, type(None))),
+              "star is not a whole number from 0 to 5": star is None or type(star) is int and 0 <= star <= 5,
+              "xmpPaths is not a list of text": isinstance(paths, list) and all(isinstance(one, str) for one in paths),
+              "gone is not true or false": type(entry.get("gone", False)) is bool}
+    return next((problem for problem, passed in checks.items() if not passed), None)
 
 
 def fields_of(item):
@@ -116,20 +109,13 @@ class Words:
     def of(cls, by_text):
         """Build from {string: an id or an array of ids}, emptying by_text."""
         texts = sorted(by_text)
-        starts, spans, postings = array("I"), array("I"), array("I")
-        at = 1
+        spans, postings = array("I"), array("I")
         for text in texts:
-            starts.append(at)
-            at += len(text) + 1
             spans.append(len(postings))
             ids = by_text.pop(text)
-            if type(ids) is int:
-                postings.append(ids)
-            else:
-                postings.extend(ids)
-        starts.append(at)
+            postings.extend((ids,) if type(ids) is int else ids)
         spans.append(len(postings))
-        return cls(SEPARATOR + "".join(text + SEPARATOR for text in texts), starts, spans, postings)
+        return cls(SEPARATOR + "".join(text + SEPARATOR for text in texts), starts_of(texts, 1), spans, postings)
 
     def to_parts(self):
         return [self.vocabulary.encode("utf-8", "surrogatepass"), self.starts.tobytes(), self.spans.tobytes(),
@@ -137,9 +123,7 @@ class Words:
 
     @classmethod
     def from_parts(cls, parts):
-        vocabulary, starts, spans, postings = parts
-        words = cls(bytes(vocabulary).decode("utf-8", "surrogatepass"), array_of("I", starts), array_of("I", spans),
-                    array_of("I", postings))
+        words = cls(bytes(parts[0]).decode("utf-8", "surrogatepass"), *(array_of("I", part) for part in parts[1:]))
         if len(words.starts) != len(words.spans) or (words.spans and words.spans[-1] != len(words.postings)):
             raise ValueError("a word list whose parts disagree")
         return words
@@ -173,8 +157,6 @@ class Words:
 
     def containing(self, term, ends=False, inside=False):
         """Return the numbers of the strings holding term; with ends, ending with it; with inside, past their start."""
-        if not term:
-            return []
         # The separator as anchor keeps the regex's fast literal search.
         vocabulary = self.vocabulary
         hits = list(map(re.Match.start, re.finditer(re.escape(term + (SEPARATOR if ends else "")), vocabulary)))
@@ -205,9 +187,7 @@ class Tally:
     """Sorted words, each with how many items have it."""
 
     def __init__(self, vocabulary, starts, counts):
-        self.vocabulary = vocabulary
-        self.starts = starts
-        self.counts = counts
+        self.vocabulary, self.starts, self.counts = vocabulary, starts, counts
 
     @classmethod
     def of(cls, counted):
@@ -218,12 +198,7 @@ class Tally:
         counts = [counted[text] for text in texts]
         if not all(type(n) is int and 0 <= n < 1 << 32 for n in counts):
             raise ValueError("a word's count that is not a whole number")
-        starts, at = array("I"), 0
-        for text in texts:
-            starts.append(at)
-            at += len(text) + 1
-        starts.append(at)
-        return cls("".join(text + SEPARATOR for text in texts), starts, array("I", counts))
+        return cls("".join(text + SEPARATOR for text in texts), starts_of(texts, 0), array("I", counts))
 
     def __len__(self):
         return len(self.counts)
@@ -266,10 +241,9 @@ class Index:
     @classmethod
     def build(cls, items):
         """Build from an iterable of items in path order."""
-        by_token = {}
+        by_token, tag_counts, name_counts, folded_of = {}, {}, Counter(), {}
         # One buffer, not many small strings, which would fragment the heap.
         text, text_starts = io.StringIO(), array("I", [0])
-        tag_counts, name_counts, folded_of = {}, Counter(), {}
         for item_id, item in enumerate(items):
             fields = fields_of(item)
             # An empty field holds no term: left out.
@@ -279,17 +253,13 @@ class Index:
             name_tokens = set(TOKEN.findall(fields[0]))
             name_counts.update(name_tokens)
             add_ids(by_token, name_tokens.union(*(TOKEN.findall(field) for field in fields[1:])), item_id)
-            for folded, tag in tags_of(item, folded_of).items():
-                shown, seen = tag_counts.get(folded, (tag, 0))
-                tag_counts[folded] = (shown, seen + 1)
+            count_tags(tag_counts, item, folded_of)
         count = len(text_starts) - 1
         words = Words.of(by_token)
         text = text.getvalue()
-        spans, postings = words.spans, words.postings
-        frequent = {t: marked(postings[spans[t]:spans[t + 1]], count) for t in frequent_tokens(words, count)}
+        frequent = {t: marked(words.ids([t]), count) for t in frequent_tokens(words, count)}
         joints = Words.of(joints_of(text, text_starts, [words.text(t) for t in frequent]))
-        name_counts = suggested(name_counts)
-        index = cls(count, words.without(frequent), joints, tag_counts, name_counts, text, text_starts,
+        index = cls(count, words.without(frequent), joints, tag_counts, suggested(name_counts), text, text_starts,
                     digit_bitmaps(text, count), frequent)
         size = (count + 7) // 8
 
@@ -298,8 +268,6 @@ class Index:
 
         index.fragments = {fragment: packed(index.union(index.words.containing(fragment), bitmap_only=True))
                            for fragment in costly_fragments(index.words, index.flags)}
-        index.tails = {index.words.text(t): packed(index.union(longer, bitmap_only=True))
-                       for t, longer in index.costly_tails()}
         index.fragments.update((edge, packed(marked(ids, count))) for edge, ids in edges_of(text, text_starts))
         heavy = [(weight, prefix, index.union([], a, b, bitmap_only=True))
                  for weight, prefix, a, b in heavy_prefixes(index.words)]
@@ -307,8 +275,14 @@ class Index:
                   for weight, prefix, a, b in heavy_prefixes(joints) if JOINT_SEPARATOR.search(prefix)]
         index.prefixes = {prefix: packed(bitmap)
                           for _, prefix, bitmap in heapq.nlargest(PREFIXES, heavy, key=lambda entry: entry[0])}
+        spans = index.words.spans
         for t in index.common:
-            inner = index.words.containing(index.words.text(t), inside=True)
+            token = index.words.text(t)
+            longer = [u for u in index.words.containing(token, ends=True) if u != t]
+            gathered = sum(spans[u + 1] - spans[u] for u in longer if not index.flags[u]) + HIT_COST * len(longer)
+            if gathered >= FRAGMENT_FROM:  # costly: the items where it ends a longer token are kept
+                index.tails[token] = packed(index.union(longer, bitmap_only=True))
+            inner = index.words.containing(token, inside=True)
             if len(inner) <= INNER_BELOW:
                 index.inner[t] = array("I", inner)
         return index
@@ -316,17 +290,14 @@ class Index:
     def to_parts(self):
         """Return (header, byte strings) for from_parts."""
         size = (self.count + 7) // 8
+        kept = {"fragments": self.fragments, "tails": self.tails, "prefixes": self.prefixes, "inner": self.inner}
         parts = [*self.words.to_parts(), *self.joints.to_parts(), self.text.encode("utf-8", "surrogatepass"),
                  self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
                  b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common),
-                 b"".join(self.fragments.values()), b"".join(self.tails.values()), b"".join(self.prefixes.values()),
-                 b"".join(inner.tobytes() for inner in self.inner.values())]
+                 *(b"".join(map(bytes, found.values())) for found in kept.values())]
         header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts,
-                  "nameCounts": dict(self.name_counts.items()),
-                  "frequent": self.common, "fragments": [[text, len(kept)] for text, kept in self.fragments.items()],
-                  "tails": [[text, len(kept)] for text, kept in self.tails.items()],
-                  "prefixes": [[text, len(kept)] for text, kept in self.prefixes.items()],
-                  "inner": [[t, len(inner)] for t, inner in self.inner.items()]}
+                  "nameCounts": dict(self.name_counts.items()), "frequent": self.common,
+                  **{name: [[key, len(value)] for key, value in found.items()] for name, found in kept.items()}}
         return header, parts
 
     @classmethod
@@ -349,9 +320,8 @@ class Index:
                    Tally.of(header["nameCounts"]), bytes(text).decode("utf-8", "surrogatepass"),
                    array_of("I", text_starts),
                    {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)},
-                   frequent, compressed_of(header["fragments"], fragments),
-                   compressed_of(header["tails"], tails), compressed_of(header["prefixes"], prefixes),
-                   inner_of(header["inner"], inner, len(words)))
+                   frequent, compressed_of(header["fragments"], fragments), compressed_of(header["tails"], tails),
+                   compressed_of(header["prefixes"], prefixes), inner_of(header["inner"], inner, len(words)))
 
     def ids_with(self, term, starts=False, ends=False, holding=None):
         """Return the ids of items with a token containing, beginning or ending with term."""
@@ -391,15 +361,6 @@ class Index:
         bitmap = int.from_bytes(data, "little")
         return set(bitmap_ids(bitmap, 0, self.count)) if bitmap.bit_count() <= self.count // SET_BELOW else bitmap
 
-    def costly_tails(self):
-        """Yield (t, longer tokens ending with t) for the frequent tokens whose tails cost most to gather."""
-        spans, flags = self.words.spans, self.flags
-        for t in self.common:
-            longer = [u for u in self.words.containing(self.words.text(t), ends=True) if u != t]
-            ids = sum(spans[u + 1] - spans[u] for u in longer if not flags[u])
-            if ids + HIT_COST * len(longer) >= FRAGMENT_FROM:
-                yield t, longer
-
     def union(self, tokens, a=0, b=0, bitmap_only=False):
         """Return the ids of items having any of tokens or any token numbered a to b - 1."""
         flags, spans = self.flags, self.words.spans
@@ -416,9 +377,7 @@ class Index:
 
     def merged(self, ids, size, bitmaps=(), bitmap_only=False):
         """Return ids and bitmaps as one collection: a set when few, else a bitmap."""
-        bitmap = 0
-        for one in bitmaps:
-            bitmap |= one
+        bitmap = reduce(operator.or_, bitmaps, 0)
         if not bitmap and size <= self.count // SET_BELOW and not bitmap_only:
             return set(ids)
         if bitmap and size * SPARSE <= self.count:
@@ -501,8 +460,6 @@ class Index:
         return found, exact
 
     def joints_union(self, a, b, bitmap_only=False):
-        if a is None:
-            return set()
         if a < b and not bitmap_only:
             kept = self.unpacked(self.prefixes.get(self.stretch(self.joints, a, b)))
             if kept is not None:
@@ -617,13 +574,11 @@ class Index:
         """Return the id range [lo, hi) of the items under folder ("" is all)."""
         if not folder:
             return 0, self.count
-        return (first_at(paths, self.count, folder + "/"),
-                first_at(paths, self.count, folder + chr(ord("/") + 1)))
+        return first_at(paths, self.count, folder + "/"), first_at(paths, self.count, folder + chr(ord("/") + 1))
 
     def suggest(self, prefix, limit=20):
         """Return tags and name words starting with prefix, most used first."""
         return self.ranked(self.tag_counts, self.name_counts, prefix, limit)
-
 
     @staticmethod
     def counts_in(ranges, items):
@@ -631,9 +586,7 @@ class Index:
         tags, names, folded_of = {}, Counter(), {}  # each tag folded once
         for lo, hi in ranges:
             for found in items(lo, hi):
-                for folded, tag in tags_of(found, folded_of).items():
-                    shown, seen = tags.get(folded, (tag, 0))
-                    tags[folded] = (shown, seen + 1)
+                count_tags(tags, found, folded_of)
                 names.update(set(TOKEN.findall(fold(found.get("name")))))
         return tags, suggested(names)
 
@@ -648,8 +601,8 @@ class Index:
         return {"tags": tags[:limit], "words": words[:limit]}
 
 
-def tags_of(item, folded_of):
-    """Return an item's tags by folded form, the first spelling kept; folded_of caches fold()."""
+def count_tags(counts, item, folded_of):
+    """Count an item's tags once each in counts, folded tag -> (first spelling, items); folded_of caches fold()."""
     tags = {}
     for tag in item["tags"] if isinstance(item.get("tags"), list) else ():
         if isinstance(tag, str) and tag:
@@ -657,16 +610,19 @@ def tags_of(item, folded_of):
             if folded is None:
                 folded = folded_of[tag] = fold(tag)
             tags.setdefault(folded, tag)
-    return tags
-
-
-NOT_WORDS = frozenset(ext.lstrip(".") for ext in TYPES) | {"tif", "tiff", "heic", "heif", "raw", "thumbnail",
-                                                                "json"}
+    for folded, tag in tags.items():
+        shown, seen = counts.get(folded, (tag, 0))
+        counts[folded] = (shown, seen + 1)
 
 
 def suggested(names):
     """Return a Tally of the name words worth suggesting: words of one name only suggest nothing."""
     return Tally.of({token: n for token, n in names.items() if n > 1 and len(token) >= 3 and token not in NOT_WORDS})
+
+
+def starts_of(texts, at):
+    """Return where each text begins in their join with a separator after each, from at; one extra at the end."""
+    return array("I", accumulate((len(text) + 1 for text in texts), initial=at))
 
 
 def array_of(code, data):
@@ -685,14 +641,6 @@ def digit_bitmaps(text, count):
         # int() reads the most significant digit first: item 0 is the last character.
         bitmaps[digit] = int(marks.translate(MARKS[digit])[::-1] or "0", 2)
     return bitmaps
-
-
-MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
-
-
-FORMAT = 5  # of a kept index
-# Punctuation between a joint's tokens.
-JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")
 
 
 def frequent_tokens(words, count):
@@ -741,22 +689,13 @@ def costly_fragments(words, flags):
 
 def edges_of(text, text_starts):
     """Return (edge, ids) of the most used edges ("_1", "0.")."""
-    by_edge = {}
-    get, findall = by_edge.get, EDGE.findall
+    by_edge = defaultdict(partial(array, "I"))
     # Line by line: an edge never spans two.
     for item_id in range(len(text_starts) - 1):
-        for edge in set(findall(text, text_starts[item_id], text_starts[item_id + 1])):
-            ids = get(edge)
-            if ids is None:
-                by_edge[edge] = array("I", (item_id,))
-            else:
-                ids.append(item_id)
+        for edge in set(EDGE.findall(text, text_starts[item_id], text_starts[item_id + 1])):
+            by_edge[edge].append(item_id)
     most = heapq.nlargest(EDGES, by_edge, key=lambda edge: len(by_edge[edge]))
     return [(edge, by_edge[edge]) for edge in sorted(most) if len(by_edge[edge]) >= EDGE_FROM]
-
-
-# A token's edge character and punctuation; a lookahead finds both sides.
-EDGE = re.compile(r"(?=([^\W_](?:[^\w\s]|_)|(?:[^\w\s]|_)[^\W_]))")
 
 
 def add_ids(by_text, texts, item_id):
@@ -795,13 +734,10 @@ def heavy_prefixes(words):
             continue
         if prefix:
             found.append((spans[b] - spans[a], prefix, a, b))
-        at = a
+        # Each string longer than the prefix opens a prefix one character longer; the prefix itself sorts first.
+        at = a + 1 if a < b and words.text(a) == prefix else a
         while at < b:
-            text = words.text(at)
-            if len(text) == len(prefix):
-                at += 1
-                continue
-            todo.append(prefix + text[len(prefix)])
+            todo.append(prefix + words.text(at)[len(prefix)])
             at = words.range_of(todo[-1])[1]
     return found
 
@@ -827,10 +763,8 @@ def trie_pattern(texts):
 
 def either(a, b, count):
     """Unite two id collections (sets or bitmaps)."""
-    if isinstance(a, int) and isinstance(b, int):
-        return a | b
-    if not isinstance(a, int) and not isinstance(b, int):
-        return set(a) | set(b)
+    if isinstance(a, int) == isinstance(b, int):  # two bitmaps or two collections of ids
+        return a | b if isinstance(a, int) else set(a) | set(b)
     ids, bitmap = (b, a) if isinstance(a, int) else (a, b)
     return added(bitmap, ids, count) if ids else bitmap
 
@@ -850,11 +784,6 @@ def marked(ids, count):
     marks = bytearray(count)
     deque(map(marks.__setitem__, ids, repeat(1)), 0)
     return int(marks.translate(DIGIT_OF)[::-1] or b"0", 2)
-
-
-NOT = b"\x01\x00"  # NOT[flag]: a flag's opposite
-DIGIT_OF = bytes.maketrans(b"\x00\x01", b"01")  # an item's byte as a base-2 digit
-FLAG_OF = bytes.maketrans(b"01", b"\x00\x01")
 
 
 def size_of(ids):
@@ -877,9 +806,7 @@ def bitmap_ids(bitmap, lo, hi):
 
 def both(a, b, count):
     """Intersect two id collections (sets or bitmaps)."""
-    if isinstance(a, int) and isinstance(b, int):
-        return a & b
-    if isinstance(a, set) and isinstance(b, set):
+    if isinstance(a, int) == isinstance(b, int):  # two bitmaps or two sets
         return a & b
     ids, bitmap = (a, b) if isinstance(a, set) else (b, a)
     if len(ids) > count // SPARSE:

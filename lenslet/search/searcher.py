@@ -28,8 +28,7 @@ WAIT_FOR_BUILD = 0.2  # seconds a search waits for this process's first index
 SCAN_FOR = 0.5        # seconds a search then reads the rollup itself
 WAIT_FOR_KEPT = 180.0  # seconds to wait for the worker to keep a new index
 LOOK_FOR_KEPT = 1.0    # seconds between looks for it
-# Rollup size from which a process's first index waits for the worker's.
-WAIT_FIRST_FROM = 16 << 20
+WAIT_FIRST_FROM = 16 << 20  # rollup size from which a process's first index waits for the worker's
 MAX_LIMIT = 1000
 SCOPED_COUNTS = 16  # scopes whose suggestion counts are cached
 
@@ -38,15 +37,9 @@ class Snapshot:
     """A loaded rollup, its search index and its columns."""
 
     def __init__(self, loaded, index, columns):
-        self.loaded = loaded
-        self.index = index
-        self.columns = columns
-        self.stat = loaded.stat
-        self.built_at = loaded.built_at
-        self.journal = loaded.journal
-        self.item = loaded.item
-        self.items = loaded.items
-        self.path = loaded.path
+        self.loaded, self.index, self.columns = loaded, index, columns
+        self.stat, self.built_at, self.journal = loaded.stat, loaded.built_at, loaded.journal
+        self.item, self.items, self.path = loaded.item, loaded.items, loaded.path
         self.trash = None  # the trash's id range, found lazily
 
 
@@ -55,22 +48,17 @@ EMPTY = Snapshot(rollup.EMPTY, words.Index.build([]), Columns.build([]))
 
 class Searcher:
     def __init__(self, storage, clock=time.monotonic, heartbeat=None):
-        self.storage = storage
-        self.clock = clock
-        self.heartbeat = heartbeat
-        self.loaded = EMPTY
-        self.checked_at = None
+        self.storage, self.clock, self.heartbeat = storage, clock, heartbeat
+        self.loaded, self.checked_at = EMPTY, None
         self.edits = {}       # path -> latest journal entry
         self.read_names = set()
-        self.loading = None   # stat of the rollup being loaded
-        self.loader = None
+        self.loading, self.loader = None, None  # stat of the rollup being loaded, and the thread loading it
         self.unusable = None  # a rollup of another shape: not loaded again
         self.asked_for = None
         self.lock = threading.Lock()
         self.scoped_counts = Recent(SCOPED_COUNTS)  # (rollup stat, folders) -> (tag counts, name counts)
         self.listed = {}  # note -> manifest entry of an edited image the rollup lacks
         self.copies = None
-
 
     def fresh(self):
         """Return the current rollup and edits, checked at most every CHECK_EVERY seconds."""
@@ -154,10 +142,8 @@ class Searcher:
         return kept or self.build(stat)
 
     def worker_running(self):
-        if self.heartbeat is None:
-            return False
         try:
-            return health.worker_status(self.storage, self.heartbeat)["alive"]
+            return self.heartbeat is not None and health.worker_status(self.storage, self.heartbeat)["alive"]
         except LensletError:
             return False
 
@@ -223,16 +209,14 @@ class Searcher:
                 self.edits[entry["path"]] = dict(entry, note=name)
         # Drop edits the rollup holds: by name, or by time if it does not list them.
         held = self.loaded.journal
-        if held is None:
-            margin = 5.0
+        if held is None:  # with a margin of 5 seconds
             self.edits = {path: entry for path, entry in self.edits.items()
-                          if entry["editedAt"] > self.loaded.built_at - margin}
+                          if entry["editedAt"] > self.loaded.built_at - 5.0}
         else:
             self.edits = {path: entry for path, entry in self.edits.items() if entry["note"] not in held}
         self.read_names &= set(names)
         notes = {entry["note"] for entry in self.edits.values()}
         self.listed = {note: item for note, item in self.listed.items() if note in notes}
-
 
     def search(self, query, folder, offset, limit, asked=None):
         """Return (total, items) matching query under folder in path order; asked sorts and filters."""
@@ -248,22 +232,18 @@ class Searcher:
             self.checked_at = None  # built or unusable: read the journal against it
             loaded, edits = self.fresh()
         index, terms = loaded.index, words.terms_of(query)
-        ranges = searched_ranges(loaded, folder)
-        inside = [entry for path, entry in edits.items() if searched(path, folder)]
-        if folder and ranges == [(0, 0)] and not inside:
-            self.check_folder(folder)  # a 404 if it is no folder at all
+        ranges, inside = self.scoped(loaded, edits, folder)
         if not inside:
             total, ids = paged(index, terms, ranges, offset, limit)
             return total, [loaded.item(i) for i in ids]
         # Drop what the index knew of edited items; add them back as they are now.
         edited_ids = {entry["path"]: search_id(loaded, index, entry["path"]) for entry in inside}
-        stale = [at for at in edited_ids.values() if isinstance(at, int) and index.holds(at, terms)]
+        stale = {at for at in edited_ids.values() if isinstance(at, int) and index.holds(at, terms)}
         # An entry marked gone only hides what the index knew.
         now = [entry for entry in inside
                if not entry.get("gone") and words.matches(self.merged(loaded, edited_ids, entry), terms)]
         total, ids = paged(index, terms, ranges, 0, offset + limit + len(stale))
-        stale_set = set(stale)
-        keyed = [(i, None) for i in ids if i not in stale_set]
+        keyed = [(i, None) for i in ids if i not in stale]
         keyed += [(edited_ids[entry["path"]], entry) for entry in now]
         keyed.sort(key=lambda pair: pair[0])
         page = keyed[offset:offset + limit]
@@ -274,10 +254,7 @@ class Searcher:
         """Return search() filtered and sorted by asked."""
         loaded, edits = self.fresh()
         index, columns, terms = loaded.index, loaded.columns, words.terms_of(asked.text)
-        ranges = searched_ranges(loaded, folder)
-        inside = [entry for path, entry in edits.items() if searched(path, folder)]
-        if folder and ranges == [(0, 0)] and not inside:
-            self.check_folder(folder)
+        ranges, inside = self.scoped(loaded, edits, folder)
         bits = 0
         for scope in ranges:
             bits |= index.matching(terms, scope)
@@ -296,12 +273,11 @@ class Searcher:
         now = [(at, item) for at, item in now if words.matches(item, terms) and query.keeps(asked, item)]
         # Merge index matches and edited items by the sort, ties in path order.
         sort = asked.sort
-        if sort == "name":
-            def key_of(i):
+
+        def key_of(i):
+            if sort == "name":  # ranks are not names
                 return query.sort_value(sort, loaded.item(i))
-        else:
-            def key_of(i):
-                return columns.value(sort, i) if sort else 0
+            return columns.value(sort, i) if sort else 0
         keyed = [(key_of(i), i, None) for i in columns.page(bits, sort, desc, 0, offset + limit)]
         keyed += [(query.sort_value(sort, item) if sort else 0, at, item) for at, item in now]
         keyed.sort(key=lambda entry: entry[1], reverse=desc and sort is None)
@@ -309,12 +285,24 @@ class Searcher:
         page = keyed[offset:offset + limit]
         return bits.bit_count() + len(now), [loaded.item(i) if item is None else item for _, i, item in page]
 
+    def scoped(self, loaded, edits, folder):
+        """Return the id ranges [lo, hi) a search of folder looks in, without the trash, and its edited entries."""
+        inside = [entry for path, entry in edits.items() if searched(path, folder)]
+        lo, hi = loaded.index.scope(folder, loaded.path)
+        if folder:
+            if lo >= hi and not inside:
+                self.check_folder(folder)  # a 404 if it is no folder at all
+            return ([(lo, hi)] if lo < hi else [(0, 0)]), inside
+        if loaded.trash is None:
+            loaded.trash = loaded.index.scope(TRASH, loaded.path)
+        trash_lo, trash_hi = loaded.trash
+        return ([(lo, trash_lo), (trash_hi, hi)] if trash_lo < trash_hi else [(lo, hi)]), inside
+
     def scan(self, query, folder, offset, limit, edits):
         """Search the rollup file itself for at most SCAN_FOR seconds, while the index is built."""
         terms = words.terms_of(query)
         needles = [term.encode() for term in terms if term.isascii() and '"' not in term and "\\" not in term]
         edited = [orjson.dumps(path) for path in edits]
-        within = folder + "/" if folder else ""
         deadline = self.clock() + SCAN_FOR
         total, page, seen, whole = 0, [], set(), True
         try:
@@ -334,13 +322,12 @@ class Searcher:
                     if entry.get("gone"):
                         continue
                     item = self.merged(None, {}, entry, base=item)
-                if item["path"].startswith(within) and searched(item["path"], folder) and words.matches(item, terms):
+                if searched(item["path"], folder) and words.matches(item, terms):
                     total += 1
                     if len(page) < offset + limit:
                         page.append(item)
         except (LensletError, ValueError) as ex:
-            log.warning("search: cannot read the rollup while its index is built: %s",
-                        getattr(ex, "description", ex))
+            log.warning("search: cannot read the rollup while its index is built: %s", getattr(ex, "description", ex))
             whole = False
         if whole:  # edited items the rollup does not have yet
             added = [self.merged(None, {}, entry) for path, entry in edits.items()
@@ -358,10 +345,8 @@ class Searcher:
         total, items = 0, []
         for inside in folders:
             try:
-                if sort:
-                    found, page = self.search(query, inside, 0, offset + limit, asked)
-                else:
-                    found, page = self.search(query, inside, max(0, offset - total), limit - len(items), asked)
+                start, size = (0, offset + limit) if sort else (max(0, offset - total), limit - len(items))
+                found, page = self.search(query, inside, start, size, asked)
             except NotFound:
                 continue  # a scope's folder may be gone
             total += found
@@ -442,18 +427,6 @@ def searched(path, folder):
     return (not folder or path.startswith(folder + "/")) and path.split("/", 1)[0] != TRASH
 
 
-def searched_ranges(loaded, folder):
-    """Return the id ranges [lo, hi) a search of folder looks in, without the trash."""
-    index = loaded.index
-    lo, hi = index.scope(folder, loaded.path)
-    if folder:
-        return [(lo, hi)] if lo < hi else [(0, 0)]
-    if loaded.trash is None:
-        loaded.trash = index.scope(TRASH, loaded.path)
-    trash_lo, trash_hi = loaded.trash
-    return [(lo, trash_lo), (trash_hi, hi)] if trash_lo < trash_hi else [(lo, hi)]
-
-
 def paged(index, terms, ranges, offset, limit):
     """Return (total, one page) of index.search over ranges in path order."""
     total, ids = 0, []
@@ -466,13 +439,10 @@ def paged(index, terms, ranges, offset, limit):
 
 def index_items(items):
     builder = ColumnsBuilder()
-    index = words.Index.build(builder.feed(items))
-    return index, builder.finish()
+    return words.Index.build(builder.feed(items)), builder.finish()
 
 
 def search_id(loaded, index, path):
     """Return the item id at path, or where it would sort (id - 0.5) if it is not there."""
     lo = words.first_at(loaded.path, index.count, path)
-    if lo < index.count and loaded.path(lo) == path:
-        return lo
-    return lo - 0.5
+    return lo if lo < index.count and loaded.path(lo) == path else lo - 0.5

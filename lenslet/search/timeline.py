@@ -13,7 +13,7 @@ from lenslet.layout import TRASH
 from lenslet.recent import Recent
 from lenslet.search.columns import EPOCH_DAY, PHOTO, VIDEO
 from lenslet.search.index import FLAG_OF
-from lenslet.search.searcher import search_id
+from lenslet.search.searcher import search_id, searched
 
 MAX_LIMIT = 500
 PER_YEAR = 24   # images of one earlier year shown on this day
@@ -31,10 +31,9 @@ def cursor_of(item):
 def read_cursor(text, name):
     """Return (seconds, path) of a cursor, or raise BadRequest."""
     seconds, bar, path = (text or "").partition("|")
-    try:
+    value = None
+    with suppress(ValueError):
         value = float(seconds)
-    except ValueError:
-        value = None
     if not bar or value is None or value != value or abs(value) > 1e13 or len(path) > 4096:
         raise BadRequest(f"{name} is a cursor a timeline answer gave (seconds|path)", param=name)
     return value, path
@@ -77,7 +76,6 @@ class Timeline:
         self.months_kept = Recent(KEPT_MONTHS)
         self.ways_out = Recent(KEPT_WAYS_OUT)  # (rollup stat, folders) -> leading_out bitmap
 
-
     def chosen(self, folders, asked, sees=None):
         """Return (loaded, columns, marks, edited): marks has a byte per item, 1 if it is in folders and
         passes asked (None when all do); edited maps item id -> the item as edited now."""
@@ -107,8 +105,8 @@ class Timeline:
             if not isinstance(at, int):
                 continue  # joins when the rollup is rebuilt
             item = self.searcher.merged(loaded, {path: at}, entry)
-            inside = folders is None or any(not folder or path.startswith(folder + "/") for folder in folders)
-            inside = inside and (sees is None or sees(path)) and path.split("/", 1)[0] != TRASH
+            inside = any(searched(path, folder) for folder in ([""] if folders is None else folders))
+            inside = inside and (sees is None or sees(path))
             edited[at] = None if entry.get("gone") or not inside or not rules.keeps(asked, item) else item
         if bits is None and not edited:
             return loaded, columns, None, edited
@@ -138,7 +136,6 @@ class Timeline:
         self.ways_out.put(key, found)
         return found
 
-
     def slice(self, folders, asked, limit, before=None, after=None, at=None, sees=None):
         """Return up to limit items, newest first: older than cursor before, newer than cursor after,
         before the end of day `at`, or the newest."""
@@ -153,8 +150,7 @@ class Timeline:
             start = place(seconds, path)
             if start < columns.count and (date(by_date[start]), loaded.path(by_date[start])) == (seconds, path):
                 start += 1
-            newer = by_date[start:]
-            ids = list(islice(_kept(newer, marks), limit + 1))
+            ids = list(islice(_kept(by_date[start:], marks), limit + 1))
             more_newer, more_older = len(ids) > limit, _any(by_date[:start], marks)
             ids = ids[:limit][::-1]
         else:
@@ -164,8 +160,7 @@ class Timeline:
                 end = bisect.bisect_left(by_date, at, key=date)
             else:
                 end = columns.count
-            older = by_date[:end][::-1]
-            ids = list(islice(_kept(older, marks), limit + 1))
+            ids = list(islice(_kept(by_date[:end][::-1], marks), limit + 1))
             more_older, more_newer = len(ids) > limit, _any(by_date[end:], marks)
             ids = ids[:limit]
         items = [dated(edited.get(i) or loaded.item(i)) for i in ids]
@@ -173,7 +168,6 @@ class Timeline:
         return {"items": items, "total": total,
                 "older": cursor_of(items[-1]) if items and more_older else None,
                 "newer": cursor_of(items[0]) if items and more_newer else None}
-
 
     def months(self, folders, asked, sees=None):
         """Return the item and tile counts of each month, newest first."""
@@ -198,15 +192,13 @@ class Timeline:
         self.months_kept.put(key, found)
         return found
 
-
     def on_this_day(self, folders, asked, today, sees=None):
         """Return the items taken on today's date in earlier years, newest year first."""
         loaded, columns, marks, edited = self.chosen(folders, asked, sees)
         by_date, date = columns.orders[("date", False)], columns.date.__getitem__
         if not columns.count:
             return []
-        oldest = datetime.date.fromordinal(max(1, min(rules.day_of(max(date(by_date[0]), -6e10)),
-                                                      today.toordinal())))
+        oldest = datetime.date.fromordinal(max(1, min(rules.day_of(max(date(by_date[0]), -6e10)), today.toordinal())))
         found = []
         for year in range(today.year - 1, oldest.year - 1, -1):
             try:
@@ -216,8 +208,7 @@ class Timeline:
             first = (day.toordinal() - EPOCH_DAY) * 86400.0
             start = bisect.bisect_left(by_date, first, key=date)
             end = bisect.bisect_left(by_date, first + 86400.0, key=date)
-            ids = by_date[start:end][::-1]
-            kept = list(_kept(ids, marks))
+            kept = list(_kept(by_date[start:end][::-1], marks))
             if kept:
                 found.append({"year": year, "count": len(kept),
                               "items": [dated(edited.get(i) or loaded.item(i)) for i in kept[:PER_YEAR]]})

@@ -63,7 +63,7 @@ def post_fork(server, worker):
 
 
 def when_ready(server):
-    supervisor.start(supervisor.worker_argv(), server.log)
+    supervisor.start([sys.executable, "-m", "lenslet.worker"], server.log)  # the worker, with this interpreter
 
 
 def on_reload(server):

@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 import threading
 import time
 
@@ -10,8 +9,7 @@ import time
 class Supervisor:
     """Run one worker process, restarting it with backoff when it dies."""
 
-    def __init__(self, argv, log, poll=0.25, first_delay=0.5, max_delay=30.0, stable_after=10.0,
-                 clock=time.monotonic):
+    def __init__(self, argv, log, poll=0.25, first_delay=0.5, max_delay=30.0, stable_after=10.0, clock=time.monotonic):
         self.argv = list(argv)
         self.log = log
         self.poll = poll
@@ -109,8 +107,3 @@ def stop(timeout):
     if _current is not None:
         _current.stop(timeout)
         _current = None
-
-
-def worker_argv():
-    """Return the command that runs the worker with this interpreter."""
-    return [sys.executable, "-m", "lenslet.worker"]

@@ -62,22 +62,18 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True, mirror
 
 def record_hash(storage, image, digest):
     """Store an original's content hash in its sidecar, not as an edit."""
+    def hashed(stored, version):
+        # An image nobody described gets no sidecar for its hash alone.
+        return None if stored is None or stored.get("hash") == digest else dict(stored, hash=digest)
+
     try:
         with storage.lock_images([image]):
             if not storage.exists(image):
                 # moved or deleted meanwhile: a new sidecar would be an orphan taking its name
                 raise NotFound("moved or deleted meanwhile", path=image)
-            return change_sidecar(storage, image, lambda stored, version: _hashed(stored, digest),
-                                  lenslets_only=True)
+            return change_sidecar(storage, image, hashed, lenslets_only=True)
     except Forbidden:
         return None, None
-
-
-def _hashed(stored, digest):
-    # An image nobody described gets no sidecar for its hash alone.
-    if stored is None or stored.get("hash") == digest:
-        return None
-    return dict(stored, hash=digest)
 
 
 def sidecar_fields(storage, key):
@@ -91,8 +87,7 @@ def sidecar_fields(storage, key):
 def set_origin(storage, key, origin, now, durable=True):
     """Note in an image's sidecar where it was before the trash, and when."""
     change_sidecar(storage, key, lambda stored, version: dict(stored or sidecars.defaults(), originalPosition=origin,
-                                                              trashedAt=sidecars.format_time(now)),
-                   durable=durable)
+                                                              trashedAt=sidecars.format_time(now)), durable=durable)
 
 
 def clear_origin(storage, key, durable=True):
@@ -170,10 +165,8 @@ def change_xmp_words(storage, key, change, now, embedded):
                 from None
         if data is not None and found is None:
             continue
-        reading = None
-        if data is not None:
-            reading = {"name": target, "size": len(data), "mtime": found.stat.mtime,
-                       "found": xmp.parse(data).to_dict()}
+        reading = None if data is None else {"name": target, "size": len(data), "mtime": found.stat.mtime,
+                                             "found": xmp.parse(data).to_dict()}
         stored = words_in(reading)
         new = change(stored, version)
         changes = sidecars.words_changed(stored, new) if new is not None else None
@@ -182,8 +175,7 @@ def change_xmp_words(storage, key, change, now, embedded):
         try:
             written = xmp.update(data, changes, now)
         except Unreadable as ex:
-            raise Unreadable(f"{target}: {ex.description}; it is left as it is, and so is the edit", path=key) \
-                from None
+            raise Unreadable(f"{target}: {ex.description}; it is left as it is, and so is the edit", path=key) from None
         try:
             version = storage.replace_if(join(folder, target), written, version)
         except (PreconditionFailed, NotFound):

@@ -24,18 +24,7 @@ from lenslet.errors import (
     TooLarge,
     Unavailable,
 )
-from lenslet.layout import (
-    DERIVED,
-    LOCKS,
-    ROOT_FILES,
-    STATE,
-    TEMP_SUFFIX,
-    is_internal,
-    is_state,
-    is_xmp,
-    join,
-    name_of,
-)
+from lenslet.layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, is_xmp, join, name_of
 from lenslet.storage.base import (
     HEAD_BYTES,
     Entry,
@@ -92,7 +81,8 @@ class LocalStorage(Verbs):
         own_state = os.path.join(self.root, STATE)
         if state_dir is None and os.path.lexists(own_state) and \
                 (os.path.islink(own_state) or not os.path.isdir(own_state)):
-            state_dir = fallback_state(self.root)
+            # someone else's file holds the name .lenslet: the tree's state goes to the user's cache
+            state_dir = os.path.join(user_cache(), "displaced", version_of(self.root.encode()))
             self.reserved.append(STATE)
         self.state_root = os.path.realpath(state_dir or own_state)
         # Locks are by file, not path: a grafted pointer tree shares its host's lock folder.
@@ -143,11 +133,8 @@ class LocalStorage(Verbs):
                 return self._resolve(base, rest, key), None
         return (path if last else f"{path}/{parts[-1]}"), st
 
-    def _open_file(self, key):
-        """Open a regular file; a link named like a file lenslet writes is never followed (Foreign)."""
-        return open(self._open_fd(key)[0], "rb")
-
     def _open_fd(self, key):
+        """Open a regular file: (fd, fstat); a link named like a file lenslet writes is never followed (Foreign)."""
         path, _ = self._walk(key, last=False)
         try:
             fd = os.open(path, _READ_FLAGS)
@@ -171,7 +158,7 @@ class LocalStorage(Verbs):
     def _read_whole(self, key, limit=None):
         """Return (content, fstat) of a file, read through its descriptor; TooLarge past limit."""
         fd, st = self._open_fd(key)
-        try:
+        with _closing(fd):
             if limit is not None and st.st_size > limit:
                 raise TooLarge(f"the file is larger than {limit} bytes", path=key, limit=limit)
             parts, got, want = [], 0, st.st_size + 1  # a byte more than its size: a short read says it ended
@@ -186,8 +173,6 @@ class LocalStorage(Verbs):
                 if got == st.st_size and len(chunk) < want:
                     break
                 want = READ_MORE
-        finally:
-            os.close(fd)
         if limit is not None and got > limit:  # it grew between the look and the read
             raise TooLarge(f"the file is larger than {limit} bytes", path=key, limit=limit)
         return (parts[0] if len(parts) == 1 else b"".join(parts)), st
@@ -206,17 +191,15 @@ class LocalStorage(Verbs):
         """Yield (fd, name) of key's folder beneath the root, its errors mapped, the folder closed after."""
         with _mapped(key, self):
             fd, name = self._parent_fd(key, create=create)
-            try:
+            with _closing(fd):
                 yield fd, name
-            finally:
-                os.close(fd)
 
     def _parent_fd(self, key, create=False):
         """Open the folder holding key beneath the root, never through a link; return (fd, name) for *at calls."""
         folder, name = _file_key(key)
         base = self.state_root if is_state(key) else self.root
-        real_folder_ = self._walk(folder, last=True)[0]
-        parts = real_folder_[len(base) + 1:].split("/") if real_folder_ != base else []
+        real = self._fs(folder)
+        parts = real[len(base) + 1:].split("/") if real != base else []
         try:
             fd = os.open(base, _DIR_FLAGS)
         except FileNotFoundError:
@@ -273,8 +256,7 @@ class LocalStorage(Verbs):
                 # a link swapped for a file meanwhile (EINVAL): follow the path again
                 if ex.errno != errno.EINVAL:
                     raise
-        else:
-            # never in one place long enough to be found
+        else:  # never in one place long enough to be found
             raise NotFound("no such file or folder: the path kept changing while it was followed", path=key)
         if not (self.inside(real) if base == self.root else _within(real, base)):
             raise BadPath("path leads outside the gallery root", path=key)
@@ -308,36 +290,33 @@ class LocalStorage(Verbs):
 
     def list_folder(self, key):
         """List a folder in one pass; hidden entries get no stat."""
-        entries = []
+        entries, odd = [], []
         append = entries.append
-        odd = []
-        with _mapped(key):
-            with os.scandir(self._fs(key)) as scan:
-                for item in scan:
-                    name = item.name
-                    if not name.isascii() and not is_utf8(name):
-                        odd.append(name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-                        continue  # no key can name it: reported in health
-                    try:
-                        if name[0] == ".":
-                            # A read-only tree is never written, not even to sweep up temp files.
-                            if name.endswith(TEMP_SUFFIX) and not self.readonly and _sweep_temp(item.path, name):
-                                continue
-                            append(Entry(name, item.is_dir(), 0, 0.0))
+        with _mapped(key), os.scandir(self._fs(key)) as scan:
+            for item in scan:
+                name = item.name
+                if not name.isascii() and not is_utf8(name):
+                    odd.append(name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+                    continue  # no key can name it: reported in health
+                try:
+                    if name[0] == ".":
+                        # A read-only tree is never written, not even to sweep up temp files.
+                        if name.endswith(TEMP_SUFFIX) and not self.readonly and _sweep_temp(item.path, name):
                             continue
-                        link = item.is_symlink()
-                        if link and (is_internal(name) or not self.inside(os.path.realpath(item.path))):
-                            # a link out of the tree, or named like lenslet's file, is not listed
-                            continue
-                        st = item.stat()
-                        is_dir = stat_module.S_ISDIR(st.st_mode)
-                        if link and is_dir:
-                            # the link's own time: one back up (2024/self -> .) would change with each write
-                            st = item.stat(follow_symlinks=False)
-                    except OSError:
+                        append(Entry(name, item.is_dir(), 0, 0.0))
                         continue
-                    if is_dir or stat_module.S_ISREG(st.st_mode):
-                        append(Entry(name, is_dir, st.st_size, st.st_mtime, None, link))
+                    link = item.is_symlink()
+                    if link and (is_internal(name) or not self.inside(os.path.realpath(item.path))):
+                        continue  # a link out of the tree, or named like lenslet's file, is not listed
+                    st = item.stat()
+                    is_dir = stat_module.S_ISDIR(st.st_mode)
+                    if link and is_dir:
+                        # the link's own time: one back up (2024/self -> .) would change with each write
+                        st = item.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if is_dir or stat_module.S_ISREG(st.st_mode):
+                    append(Entry(name, is_dir, st.st_size, st.st_mtime, None, link))
         if not odd:
             self.odd_names.pop(key, None)
         elif len(self.odd_names) < MAX_ODD_NAMES:
@@ -394,9 +373,8 @@ class LocalStorage(Verbs):
 
     def open_with_stat(self, key):
         with _mapped(key):
-            f = self._open_file(key)
-            st = os.fstat(f.fileno())
-            return f, Stat(st.st_size, st.st_mtime, False, st.st_ctime)
+            fd, st = self._open_fd(key)
+            return open(fd, "rb"), Stat(st.st_size, st.st_mtime, False, st.st_ctime)
 
     def read_versioned(self, key):
         try:
@@ -420,10 +398,9 @@ class LocalStorage(Verbs):
 
     def open(self, key):
         with _mapped(key):
-            return self._open_file(key)
+            return open(self._open_fd(key)[0], "rb")
 
-    def open_seekable(self, key):
-        return self.open(key)
+    open_seekable = open
 
     def open_head(self, key, size=HEAD_BYTES):
         return self.open(key)
@@ -458,14 +435,12 @@ class LocalStorage(Verbs):
             except OSError:
                 file = None
             if file is not None:
-                try:
+                with _closing(file):
                     st = os.fstat(file)
                     # A file of other names too (a hard link to a photo) is never changed in place.
                     if stat_module.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_size == len(data):
                         os.pwrite(file, data, 0)
                         return
-                finally:
-                    os.close(file)
             self._land(fd, name, key, data, exclusive=False, durable=False)
 
     def create(self, key, data, durable=True):
@@ -525,10 +500,8 @@ class LocalStorage(Verbs):
                     fd = os.open(self._fs(key), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
             except NotFound:
                 continue
-            try:
+            with _closing(fd):
                 os.fsync(fd)
-            finally:
-                os.close(fd)
 
     # -- derived files
 
@@ -572,15 +545,10 @@ class LocalStorage(Verbs):
         # The root folder's name, never its path.
         report = {"backend": self.backend, "readable": readable, "writable": writable and not full,
                   "name": os.path.basename(self.root) or self.root}
-        if problem is not None:
-            report["unavailable"] = problem
-        if full:
-            report["diskFull"] = True
-        reserved = self.reserved + sorted(name for name in ROOT_FILES if self._held(name))
-        if reserved:
-            report["reservedNames"] = reserved
-        if self.odd_names:
-            report["undecodableNames"] = dict(list(self.odd_names.items())[:MAX_ODD_NAMES])
+        told = {"unavailable": problem, "diskFull": bool(full),  # each only when there is something to tell
+                "reservedNames": self.reserved + sorted(name for name in ROOT_FILES if self._held(name)),
+                "undecodableNames": dict(list(self.odd_names.items())[:MAX_ODD_NAMES])}
+        report.update((name, value) for name, value in told.items() if value)
         return report
 
     def _held(self, name):
@@ -654,13 +622,11 @@ class LocalStorage(Verbs):
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder_fd)
         except OSError:
             return None
-        try:
+        with _closing(fd):
             st = os.fstat(fd)
             if not stat_module.S_ISREG(st.st_mode):
                 return None
             return _identity(st), version_of(b"".join(iter(lambda: os.read(fd, 1 << 20), b"")))
-        finally:
-            os.close(fd)
 
     def _unnamed(self, folder_fd):
         if self._tmpfile and hasattr(os, "O_TMPFILE"):
@@ -683,11 +649,8 @@ class LocalStorage(Verbs):
             if not self._makes_folders(key):  # no other path can name it yet
                 folder = None
             else:  # made now, so every writer names it by the same device and inode
-                fd, _ = self._parent_fd(key, create=True)
-                try:
+                with _closing(self._parent_fd(key, create=True)[0]) as fd:
                     folder = os.fstat(fd)
-                finally:
-                    os.close(fd)
         stripe = _stripe(f"missing:{key}" if folder is None else f"{folder.st_dev}:{folder.st_ino}/{name}")
         return _FileLock(f"{self.lock_dir}/{stripe:02d}.lock")
 
@@ -720,13 +683,12 @@ class LocalStorage(Verbs):
                          os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
         except (LensletError, OSError):
             return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with _closing(fd):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
             return False
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
 
     # -- file management
 
@@ -734,27 +696,21 @@ class LocalStorage(Verbs):
         """Rename a file or folder, never replacing one; durable=False leaves it to a later fsync."""
         self._refuse_if_readonly(src)
         self._refuse_if_readonly(dst)
-        with _mapped(src, self):
-            old_fd, old = self._parent_fd(src)
-            try:
-                new_fd, new = self._parent_fd(dst, create=True)
+        with self._in_parent(src) as (old_fd, old):
+            new_fd, new = self._parent_fd(dst, create=True)
+            with _closing(new_fd):
+                is_dir = stat_module.S_ISDIR(os.stat(old, dir_fd=old_fd, follow_symlinks=False).st_mode)
                 try:
-                    is_dir = stat_module.S_ISDIR(os.stat(old, dir_fd=old_fd, follow_symlinks=False).st_mode)
-                    try:
-                        if is_dir:
-                            _rename_noreplace(old_fd, old, new_fd, new)
-                        else:
-                            # link, then unlink: a crash leaves the file under both names, never neither
-                            os.link(old, new, src_dir_fd=old_fd, dst_dir_fd=new_fd, follow_symlinks=False)
-                            os.unlink(old, dir_fd=old_fd)
-                    except FileExistsError:
-                        raise AlreadyExists("the target exists", path=dst) from None
-                    if durable:
-                        os.fsync(new_fd)  # the new name survives a power cut
-                finally:
-                    os.close(new_fd)
-            finally:
-                os.close(old_fd)
+                    if is_dir:
+                        _rename_noreplace(old_fd, old, new_fd, new)
+                    else:
+                        # link, then unlink: a crash leaves the file under both names, never neither
+                        os.link(old, new, src_dir_fd=old_fd, dst_dir_fd=new_fd, follow_symlinks=False)
+                        os.unlink(old, dir_fd=old_fd)
+                except FileExistsError:
+                    raise AlreadyExists("the target exists", path=dst) from None
+                if durable:
+                    os.fsync(new_fd)  # the new name survives a power cut
 
     def write_stream(self, key, stream, limit, replace=False, head=b""):
         self._refuse_if_readonly(key)
@@ -779,14 +735,13 @@ class LocalStorage(Verbs):
         with _mapped(key, self):
             fd, name = self._parent_fd(key) if key != STATE else \
                 (os.open(os.path.dirname(self.state_root), _DIR_FLAGS), os.path.basename(self.state_root))
-            try:
-                os.rmdir(name, dir_fd=fd)
-            except OSError as ex:
-                if ex.errno in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise Conflict("the folder is not empty", path=key) from None
-                raise
-            finally:
-                os.close(fd)
+            with _closing(fd):
+                try:
+                    os.rmdir(name, dir_fd=fd)
+                except OSError as ex:
+                    if ex.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                        raise Conflict("the folder is not empty", path=key) from None
+                    raise
 
     def _makes_folders(self, key):
         """Whether writing key makes its missing folders: only in the state folder (or a state root's tree), so a
@@ -810,12 +765,19 @@ def _file_key(key):
     return folder, name
 
 
+@contextlib.contextmanager
+def _closing(fd):
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
 class _FileLock:
     """flock on a lock file, excluding other processes and threads alike."""
 
     def __init__(self, path, shared=False):
         self.path = path
-        self.fd = None
         self.shared = shared
 
     def __enter__(self):
@@ -845,6 +807,11 @@ def _stripe(ident):
     return int(version_of(ident.encode("utf-8", "surrogateescape"))[:8], 16) % LOCK_STRIPES
 
 
+_OS_ERRORS = ((FileNotFoundError, NotFound, "no such file or folder"), (NotADirectoryError, NotAFolder, "not a folder"),
+              (IsADirectoryError, BadRequest, "is a folder, not a file"),
+              (PermissionError, Forbidden, "permission denied by the file system"))
+
+
 class _mapped(ErrorMap):
 
     def __init__(self, key, storage=None):
@@ -856,14 +823,9 @@ class _mapped(ErrorMap):
             if self.storage is not None:
                 self.storage.full_at = time.monotonic()
             return InsufficientStorage("the disk is full (or over quota): nothing was written", path=self.key)
-        if isinstance(ex, FileNotFoundError):
-            return NotFound("no such file or folder", path=self.key)
-        if isinstance(ex, NotADirectoryError):
-            return NotAFolder("not a folder", path=self.key)
-        if isinstance(ex, IsADirectoryError):
-            return BadRequest("is a folder, not a file", path=self.key)
-        if isinstance(ex, PermissionError):
-            return Forbidden("permission denied by the file system", path=self.key)
+        for kind, error, message in _OS_ERRORS:
+            if isinstance(ex, kind):
+                return error(message, path=self.key)
         if isinstance(ex, OSError) and ex.errno == errno.ENAMETOOLONG:
             return BadPath("name too long", path=self.key)
         return None
@@ -944,9 +906,7 @@ def _renameat2_error(old_fd, old, new_fd, new, flags):
     call = _renameat2[0]
     if call is None:
         return errno.ENOSYS
-    if call(old_fd, os.fsencode(old), new_fd, os.fsencode(new), flags) == 0:
-        return 0
-    return ctypes.get_errno()
+    return 0 if call(old_fd, os.fsencode(old), new_fd, os.fsencode(new), flags) == 0 else ctypes.get_errno()
 
 
 def _exchange(folder_fd, one, other):
@@ -997,11 +957,6 @@ def _unlink_quietly(path, dir_fd=None):
 
 def user_cache():
     return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lenslet")
-
-
-def fallback_state(root):
-    """Where a tree's state goes when someone else's file holds the name .lenslet."""
-    return os.path.join(user_cache(), "displaced", version_of(root.encode()))
 
 
 def real_folder(path):

@@ -191,14 +191,11 @@ class S3Storage(Verbs):
             answer = self._get(key)
         except NotFound:
             return None, None
-        body = answer["Body"]
-        try:
+        with contextlib.closing(answer["Body"]) as body:
             if answer["ContentLength"] > limit:
                 raise TooLarge(f"the object is larger than {limit} bytes", path=key, limit=limit)
             with _mapped(key):
                 data = body.read(limit + 1)
-        finally:
-            body.close()
         if len(data) > limit:
             raise TooLarge(f"the object is larger than {limit} bytes", path=key, limit=limit)
         return data, answer["ETag"]
@@ -232,8 +229,7 @@ class S3Storage(Verbs):
 
     def create(self, key, data, durable=True):
         try:
-            with _mapped(key):
-                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
+            self.replace_if(key, data, None)
         except PreconditionFailed:
             raise AlreadyExists("file exists", path=key) from None
 
@@ -388,9 +384,8 @@ class S3Storage(Verbs):
     def same(self, a, b):
         """Whether two objects hold the same bytes, by size and ETag (a multipart ETag: by size)."""
         first, second = self._head(a), self._head(b)
-        if first["ContentLength"] != second["ContentLength"]:
-            return False
-        return "-" in first["ETag"] or "-" in second["ETag"] or first["ETag"] == second["ETag"]
+        return first["ContentLength"] == second["ContentLength"] and \
+            ("-" in first["ETag"] or "-" in second["ETag"] or first["ETag"] == second["ETag"])
 
     def write_stream(self, key, stream, limit, replace=False, head=b""):
         """Spool to a temp file (TooLarge past limit), then one PUT; return the size."""

@@ -24,15 +24,25 @@ from lenslet.storage.local import LocalStorage, is_utf8
 LIBRARY_READ_ONLY = ("the library is read-only: lenslet keeps its own files in the state root (LENSLET_STATE) "
                      "and never adds, moves or removes a file of the library")
 
-
 # Answers instead of NotFound where nothing is kept.
 _NONE_KEPT = {"exists": False, "read_versioned": (None, None), "read_small": (None, None)}
 
 
+def _reading(verb):
+    """A reading verb, asked of where its key is kept (see StateRooted._read)."""
+    return lambda self, key, *args, **kwargs: self._read(verb, key, *args, **kwargs)
+
+
+def _writing(verb, making=True):
+    """A writing verb, of lenslet's files only (see StateRooted._writable)."""
+    def write(self, key, *args, **kwargs):
+        storage, kept = self._writable(key, making)
+        return getattr(storage, verb)(kept, *args, **kwargs)
+    return write
+
+
 class StateRooted:
     """Send lenslet's own files to the state root, and all else to the library."""
-
-    library_readonly = True
 
     def __init__(self, library, state, xmp_words=False):
         self.library = library
@@ -41,8 +51,7 @@ class StateRooted:
         self.stat_image = library.stat  # asked past the routing
         self.links = library.backend == "local"  # a bucket has no links
         self.readonly = state.readonly
-        # LENSLET_WORDS=both or xmp: lenslet may write XMP sidecars in the library.
-        self.xmp_words = xmp_words
+        self.xmp_words = xmp_words  # LENSLET_WORDS=both or xmp: lenslet may write XMP sidecars in the library
         # A bucket's lock leases are objects: kept where lenslet may write.
         self.locks = library if library.backend == "local" else state
 
@@ -53,7 +62,6 @@ class StateRooted:
     root = property(lambda self: getattr(self.library, "root", None))
     state_root = property(lambda self: self.state.state_root)
     lock_dir = property(lambda self: getattr(self.locks, "lock_dir", None))
-    reserved = property(lambda self: getattr(self.library, "reserved", []))
 
     def _at(self, key):
         """(storage, key) of what key names: lenslet's file in the state root, anything else in the library."""
@@ -82,9 +90,7 @@ class StateRooted:
             real = self.library.real_key(folder)
         except LensletError:
             return folder
-        if real is None or is_state(real) or not is_utf8(real):
-            return folder
-        return real
+        return folder if real is None or is_state(real) or not is_utf8(real) else real
 
     def _browsed(self, key):
         """The storage of a browse path (never lenslet's own file, whatever its name)."""
@@ -184,11 +190,11 @@ class StateRooted:
     def has_subfolders(self, key):
         return self.library.has_subfolders(key)
 
-    def _read(self, verb, key, *args):
+    def _read(self, verb, key, *args, **kwargs):
         """Ask a reading verb of where key is kept."""
         storage, kept = self._at(key)
         try:
-            return getattr(storage, verb)(kept, *args)
+            return getattr(storage, verb)(kept, *args, **kwargs)
         except NotAFolder:
             if storage is self.library:
                 raise
@@ -199,8 +205,7 @@ class StateRooted:
 
     def stat(self, key):
         if not is_lenslets(key) or is_state(key):
-            storage, key = self._at(key)
-            return storage.stat(key)
+            return self._browsed(key).stat(key)
         try:
             found = self.state.stat(self._kept(key))
         except (NotFound, NotAFolder):
@@ -213,9 +218,6 @@ class StateRooted:
             raise NotFound("no such file or folder", path=key)
         return found
 
-    def stat_file(self, key):
-        return self._read("stat_file", key)
-
     def folder_version(self, key):
         """The library folder's mtime, and the time of its settings in the state root (a picked cover)."""
         try:
@@ -224,41 +226,21 @@ class StateRooted:
             kept = None  # none picked
         return (self.library.stat(key).mtime,) + ((kept.mtime, kept.size) if kept is not None else ())
 
-    def exists(self, key):
-        return self._read("exists", key)
-
     def identity_of(self, key):
         return self._browsed(key).identity_of(key)
 
-    def read(self, key):
-        return self._read("read", key)
-
-    def read_with_stat(self, key):
-        return self._read("read_with_stat", key)
-
-    def open_with_stat(self, key):
-        return self._read("open_with_stat", key)
-
-    def read_versioned(self, key):
-        return self._read("read_versioned", key)
-
-    def read_small(self, key, limit):
-        return self._read("read_small", key, limit)
-
-    def read_fresh(self, key, known):
-        return self._read("read_fresh", key, known)
-
-    def open(self, key):
-        return self._read("open", key)
-
-    def open_seekable(self, key):
-        return self._read("open_seekable", key)
-
-    def open_head(self, key, *args):
-        return self._read("open_head", key, *args)
-
-    def open_range(self, key, start, length):
-        return self._read("open_range", key, start, length)
+    stat_file = _reading("stat_file")
+    exists = _reading("exists")
+    read = _reading("read")
+    read_with_stat = _reading("read_with_stat")
+    open_with_stat = _reading("open_with_stat")
+    read_versioned = _reading("read_versioned")
+    read_small = _reading("read_small")
+    read_fresh = _reading("read_fresh")
+    open = _reading("open")
+    open_seekable = _reading("open_seekable")
+    open_head = _reading("open_head")
+    open_range = _reading("open_range")
 
     # -- writing: lenslet's files only
 
@@ -272,37 +254,14 @@ class StateRooted:
             self._folder_there(key)
         return self.state, self._kept(key)
 
-    def write(self, key, data, durable=True):
-        storage, key = self._writable(key)
-        storage.write(key, data, durable)
-
-    def create(self, key, data, durable=True):
-        storage, key = self._writable(key)
-        storage.create(key, data, durable)
-
-    def overwrite(self, key, data):
-        storage, key = self._writable(key)
-        storage.overwrite(key, data)
-
-    def replace_if(self, key, data, version):
-        storage, key = self._writable(key)
-        return storage.replace_if(key, data, version)
-
-    def update(self, key, change, durable=True):
-        storage, key = self._writable(key)
-        return storage.update(key, change, durable)
-
-    def write_stream(self, key, stream, limit, replace=False, head=b""):
-        storage, key = self._writable(key)
-        return storage.write_stream(key, stream, limit, replace, head)
-
-    def delete(self, key):
-        storage, key = self._writable(key, making=False)
-        storage.delete(key)
-
-    def delete_if(self, key, version):
-        storage, key = self._writable(key, making=False)
-        storage.delete_if(key, version)
+    write = _writing("write")
+    create = _writing("create")
+    overwrite = _writing("overwrite")
+    replace_if = _writing("replace_if")
+    update = _writing("update")
+    write_stream = _writing("write_stream")
+    delete = _writing("delete", making=False)
+    delete_if = _writing("delete_if", making=False)
 
     def sync(self, keys):
         self.state.sync([self._kept(key) for key in keys if is_lenslets(key)])
@@ -409,9 +368,7 @@ class StateRooted:
 
     def probe(self):
         """The library's report (never writable), and whether the state root can be written."""
-        report = dict(self.library.probe())
-        kept = self.state.probe()
-        report["writable"] = False
+        report, kept = dict(self.library.probe(), writable=False), self.state.probe()
         report["state"] = {name: kept[name] for name in ("backend", "readable", "writable", "unavailable", "diskFull")
                            if name in kept}
         return report

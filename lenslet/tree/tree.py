@@ -48,7 +48,7 @@ class Tree:
                     break
             else:
                 return Place(storage, rest, prefix, readonly)
-            here = join(prefix, folder) if prefix else folder
+            here = join(prefix, folder)
             chain.append(here or "/")
             target = self._mount(pointer, here)
             if target.identity in seen or len(chain) > pointers.MAX_DEPTH:

@@ -17,8 +17,7 @@ from lenslet.worker.scanner import Scanner
 log = logging.getLogger("lenslet.worker")
 PROGRESS_EVERY = 5.0  # seconds between progress lines
 IDLE_POLL = 0.2       # seconds a job thread waits when the queue is empty
-# on S3 a scan LISTs every folder, which is billed
-REMOTE_SCAN_INTERVAL = 30.0
+REMOTE_SCAN_INTERVAL = 30.0  # on S3 a scan LISTs every folder, which is billed
 BACKOFF_MAX = 30.0    # most seconds a job thread backs off
 TRASH_EVERY = 3600.0  # seconds between looks at the trash
 
@@ -49,18 +48,14 @@ class Worker:
         log.info("worker %s running %d job threads on %r", self.wid, self.config.worker_threads, self.storage)
         try:
             while not self.stopping.is_set():
-                self.beat()
-                self.renew()
-                self.recover()
-                self.empty_trash()
-                self.report_progress()
-                if self.parent_gone():
+                for chore in (self.beat, self.renew, self.recover, self.empty_trash, self.report_progress):
+                    chore()
+                if self.parent_pid is not None and os.getppid() != self.parent_pid:
                     log.warning("worker %s: parent %s is gone; exiting", self.wid, self.parent_pid)
                     break
                 self.stopping.wait(min(self.config.heartbeat, 1.0))
         finally:
-            # also on an error: the threads must not outlive the loop
-            self.stopping.set()
+            self.stopping.set()  # also on an error: the threads must not outlive the loop
             for thread in threads:
                 thread.join(timeout=30)
         health.clear_heartbeat(self.storage, self.wid)
@@ -71,8 +66,7 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 name, job = self.runner.take(self.cursor, self.wid, self.config.job_lease, self.runner.due)
-            except LensletError as ex:
-                # storage busy or unreachable: back off
+            except LensletError as ex:  # storage busy or unreachable: back off
                 pause = min(BACKOFF_MAX, pause * 2)
                 log.error("cannot read the job queue: %s; waiting %.1fs", ex.description, pause)
                 self.stopping.wait(pause)
@@ -175,8 +169,7 @@ class Worker:
             log.error("cannot recover jobs: %s", ex.description)
         if not self.storage.readonly:
             try:
-                # moves a killed process left half done
-                operations.recover(self.storage, self.clock)
+                operations.recover(self.storage, self.clock)  # moves a killed process left half done
             except LensletError as ex:
                 log.error("cannot settle interrupted moves: %s", ex.description)
 
@@ -215,9 +208,6 @@ class Worker:
         except LensletError:
             return False
         return not any(backlog.get(kind) for kind in ("index", "thumbs", "missing", "rethumb"))
-
-    def parent_gone(self):
-        return self.parent_pid is not None and os.getppid() != self.parent_pid
 
     def ask_to_stop(self, signum, frame):
         self.stopping.set()  # only a flag here; the loop does the work

@@ -24,19 +24,13 @@ log = logging.getLogger("lenslet.worker")
 
 CHUNK = 16  # thumbnails per job
 SWEEP_BATCH = 64  # folders per rethumb job
-# sampled to tell whether a copied library needs a sweep
-SAMPLE_FOLDERS = 64
-SAMPLE_IMAGES = 4
+SAMPLE_FOLDERS, SAMPLE_IMAGES = 64, 4  # sampled to tell whether a copied library needs a sweep
 DEBOUNCE = 1.0  # seconds a rollup waits, so a burst of changes makes one
-# ... and this many times its last build, as every web process reloads a changed rollup
-ROLLUP_SPACING = 10
-# a rollup waits for these, at most HOLD seconds in a row
-FEEDS_ROLLUP = frozenset({"index", "hashes", "thumbs"})
+ROLLUP_SPACING = 10  # ... and this many times its last build, as every web process reloads a changed rollup
+FEEDS_ROLLUP = frozenset({"index", "hashes", "thumbs"})  # a rollup waits for these, at most HOLD seconds in a row
 HOLD = 10.0
-# jobs that wait while another thread builds the rollup
-BEHIND_ROLLUP = frozenset({"missing", "rethumb"})
-# once these are done, the next rollup is not spaced
-LATER_NEWS = FEEDS_ROLLUP | {"missing"}
+BEHIND_ROLLUP = frozenset({"missing", "rethumb"})  # jobs that wait while another thread builds the rollup
+LATER_NEWS = FEEDS_ROLLUP | {"missing"}  # once these are done, the next rollup is not spaced
 
 
 class Progress:
@@ -61,13 +55,10 @@ class Progress:
 
     def tick(self, key, failed=False):
         with self.lock:
-            if key not in self.pending:
-                return
-            self.pending.discard(key)
-            if failed:
-                self.failed += 1
-            else:
-                self.done += 1
+            if key in self.pending:
+                self.pending.discard(key)
+                self.failed += failed
+                self.done += not failed
 
     def settle(self):
         """Stop waiting for counted images whose job went elsewhere."""
@@ -102,8 +93,7 @@ class Runner:
         self.thumbs = Thumbs(self.tree, config, clock)
         self.previews = Previews(self.tree, config, self.thumbs, clock)
         self.large_thumbs = Previews(self.tree, config, self.thumbs, clock, large=True)
-        # started on first use
-        self.pool = pool.shared(config)
+        self.pool = pool.shared(config)  # started on first use
         self.clock = clock
         self.progress = Progress()
         self.made = 0
@@ -114,8 +104,7 @@ class Runner:
         self.runs = {}        # kind -> when last finished
         self.stats = {}
         self.summaries = {}   # the scanner's, for health; replaced whole, never changed
-        self.rollup_took = 0.0
-        self.rollup_ended = 0.0  # search index included
+        self.rollup_took = self.rollup_ended = 0.0  # search index included
         self.first_scan = False
         self.rollup_beside = set()  # LATER_NEWS kinds pending at the last rollup
         self.told_backlog = {}
@@ -343,8 +332,7 @@ class Runner:
         self.stats["reattached"] = self.reattached
         jobs.enqueue(self.storage, "health", "", self.clock)
         self.keep_search_index()
-        # space the next one by all this one cost, search index included
-        self.rollup_ended = self.clock()
+        self.rollup_ended = self.clock()  # space the next one by all this one cost, search index included
         self.rollup_took = self.rollup_ended - built_at
         self.rollup_beside = beside
         log.info("rollup: %d images in %d folders, %.1fs with its search index; beside %s jobs",
@@ -415,9 +403,8 @@ class Runner:
         backlog = jobs.backlog(self.storage)
         backlog["health"] = backlog.get("health", 1) - 1  # not counting this very job
         told = {k: v for k, v in backlog.items() if v}
-        thumbnails = {"made": self.made, "failed": len(self.errors), "left": self.progress.left()}
         report = health.report(self.stats, self.summaries, self.errors, told, self.runs, self.clock, self.trash,
-                               thumbnails)
+                               {"made": self.made, "failed": len(self.errors), "left": self.progress.left()})
         health.write_report(self.storage, report)
         self.told_backlog = _others(told)
 

@@ -13,12 +13,9 @@ from lenslet.layout import FOLDER_SIDECAR, THUMB, is_sidecar, join, name_of, par
 from lenslet.manifest.listings import current, edited_to, identity_of, list_folder, read_first_page
 
 log = logging.getLogger("lenslet.worker")
-# stale folders per index job, so a claim's writes are paid once per batch
-INDEX_BATCH = 64
-# ... or images, so a job stays short
-INDEX_BATCH_IMAGES = 4096
-# seconds between two listings of a folder for change notices
-LOOK_SPACING = 1.0
+INDEX_BATCH = 64  # stale folders per index job, so a claim's writes are paid once per batch
+INDEX_BATCH_IMAGES = 4096  # ... or images, so a job stays short
+LOOK_SPACING = 1.0  # seconds between two listings of a folder for change notices
 
 
 class Seen(NamedTuple):
@@ -37,18 +34,12 @@ class Scanner:
         self.clock = clock
         self.stopping = stopping or threading.Event()
         self.seen = {}
-        # folder -> what health reports of it
-        self.summaries = {}
-        # folder identity -> key first listed under, so links back in are not walked
-        self.owners = {}
-        self.stale = []
-        self.stale_images = 0
-        # folder -> (signature, images lacking thumbnails) when last indexed
-        self.asked = {}
-        # folder -> {subfolder name: kind} as its manifest says
-        self.kinds = {}
-        # state-root folders whose library folder is gone -> their summary
-        self.behind = {}
+        self.summaries = {}  # folder -> what health reports of it
+        self.owners = {}  # folder identity -> key first listed under, so links back in are not walked
+        self.stale, self.stale_images = [], 0
+        self.asked = {}  # folder -> (signature, images lacking thumbnails) when last indexed
+        self.kinds = {}  # folder -> {subfolder name: kind} as its manifest says
+        self.behind = {}  # state-root folders whose library folder is gone -> their summary
         self.postponed = set()  # waiting for LOOK_SPACING
         self.scanned = False
         self.spaced = {}  # folder -> (listed at, may list again at)
@@ -176,26 +167,24 @@ class Scanner:
 
     def repeat_of(self, key):
         """Return the key a folder was listed under first if this key reaches it again through a link."""
-        try:
-            ident = identity_of(self.storage, key)
-        except Unavailable:
-            raise
-        except LensletError:
+        ident = self.identity(key)
+        if ident is None:
             return None  # the look that follows reports the error
         owner = self.owners.get(ident)
         # the owner may have been renamed or removed since
-        if owner is None or owner == key or owner not in self.seen or not self.same_folder(owner, ident):
+        if owner is None or owner == key or owner not in self.seen or self.identity(owner) != ident:
             self.owners[ident] = key
             return None
         return owner
 
-    def same_folder(self, key, ident):
+    def identity(self, key):
+        """Return a folder's identity, or None when it cannot be read."""
         try:
-            return identity_of(self.storage, key) == ident
+            return identity_of(self.storage, key)
         except Unavailable:
             raise
         except LensletError:
-            return False
+            return None
 
     def repeats(self, key, owner):
         """Note a folder as a repeat of owner; return 1 if that is news."""
@@ -237,8 +226,7 @@ class Scanner:
         summary = {"images": len(listing.images),
                    "orphanSidecars": [sidecar_of(join(key, name))
                                       for name in listing.sidecars if name not in listing.images],
-                   "orphanThumbs": [thumb_of(join(key, name))
-                                    for name in listing.thumbs if name not in listing.images]}
+                   "orphanThumbs": [thumb_of(join(key, name)) for name in listing.thumbs if name not in listing.images]}
         two = [join(key, name) for name in listing.images if manifests.two_xmps(name, listing.xmps)]
         if two:
             summary["twoXmps"] = two
