@@ -30,7 +30,7 @@ ROLLUP_SPACING = 10  # ... and this many times its last build, as every web proc
 FEEDS_ROLLUP = frozenset({"index", "hashes", "thumbs"})  # a rollup waits for these, at most HOLD seconds in a row
 HOLD = 10.0
 BEHIND_ROLLUP = frozenset({"missing", "rethumb"})  # jobs that wait while another thread builds the rollup
-LATER_NEWS = FEEDS_ROLLUP | {"missing"}  # once these are done, the next rollup is not spaced
+LATER_NEWS = FEEDS_ROLLUP | {"missing"}  # once one of these is done, the next rollup is not spaced
 
 
 class Progress:
@@ -359,9 +359,9 @@ class Runner:
             asked = 0.0  # in the future (another host's clock, or forged)
         if self.first_scan or not self.settled(job) or now < asked + DEBOUNCE:
             return False
-        # no spacing once the work a rollup was built beside is done
+        # no spacing once a kind of work the last rollup was built beside is done: search gets it at once
         return now >= self.rollup_ended + ROLLUP_SPACING * self.rollup_took or \
-            bool(self.rollup_beside) and not self.pending(self.rollup_beside)
+            bool(self.rollup_beside - self.pending(self.rollup_beside))
 
     def settled(self, job):
         """Whether a rollup may run as far as this runner's other threads go (FEEDS_ROLLUP, HOLD)."""

@@ -77,6 +77,20 @@ def test_after_a_rollup_built_beside_index_work_the_next_waits_only_for_its_burs
     assert not runner.due(job)  # one built with nothing beside it spaces the next as before
 
 
+def test_once_the_index_work_is_done_the_rollup_does_not_wait_for_the_thumbnails_queued(config, storage, tree):
+    now = [1000.0]
+    runner = Runner(config, storage, clock=lambda: now[0])
+    runner.rollup_took, runner.rollup_ended, runner.rollup_beside = 30.0, 1000.0, {"index", "missing"}
+    job = {"kind": "rollup", "path": "", "queuedAt": 1000.0}
+    now[0] = 1001.0
+    jobs.enqueue(storage, "index", "a", clock=lambda: now[0])
+    jobs.enqueue(storage, "missing", "b", clock=lambda: now[0], part="b/1.jpg", keys=["b/1.jpg"])
+    assert not runner.due(job)  # both kinds it was built beside still queued: spaced
+    index = next(name for name in jobs.waiting(storage) if jobs.kind_in(name) == "index")
+    storage.delete(join(JOBS, index))
+    assert runner.due(job)  # every folder indexed: searchable now, whatever thumbnails are left
+
+
 def test_a_first_scan_queues_big_folders_a_few_to_an_index_job(tree, storage, monkeypatch):
     # Jobs of about the same number of images: the last one is short, and the rollup waits for it.
     monkeypatch.setattr(scanner, "INDEX_BATCH_IMAGES", 5)
