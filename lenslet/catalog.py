@@ -42,7 +42,7 @@ class Catalog:
         elif sidecar is not None and listed.get("hash") is None:
             listed.pop("hash", None)  # the sidecar predates the hash
         listings.try_update_entries(storage, parent(key), {name_of(key): listed},
-                                        lambda: note_changes(self.root, {path: searched}, self.clock))
+                                    lambda: note_changes(self.root, {path: searched}, self.clock))
 
     def added(self, storage, key, path, digest):
         """Record an uploaded, hashed image in its sidecar, listing and search."""
@@ -134,13 +134,11 @@ class Catalog:
 
     def operation_done(self, folders, notes, rollup=False, hashes=None):
         """Relist the folders an operation changed, carry moved images' hashes, tell search."""
-        hashes = hashes or {}
         for storage, folder in folders:
             self.relist(storage, folder)
-            carried = hashes.get((storage.identity, folder))
-            if carried:
-                listings.try_update_entries(storage, folder, {name: {"hash": digest}
-                                                                  for name, digest in carried.items()})
+            if carried := (hashes or {}).get((storage.identity, folder)):
+                listings.try_update_entries(storage, folder,
+                                            {name: {"hash": digest} for name, digest in carried.items()})
         note_changes(self.root, notes, self.clock)
         if rollup and not notes:
             jobs.ask_for_rollup(self.root, self.clock)
@@ -149,6 +147,5 @@ class Catalog:
 def found_hashes(job):
     """Return the valid {name: digest} of an older lenslet's "hashes" job."""
     given = job.get("hashes")
-    if not isinstance(given, dict):
-        return {}
-    return {name: digest for name, digest in given.items() if jobs.is_found_hash(name, digest)}
+    return {name: digest for name, digest in given.items() if jobs.is_found_hash(name, digest)} \
+        if isinstance(given, dict) else {}

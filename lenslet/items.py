@@ -72,17 +72,14 @@ class Turns:
             with self.counting:
                 self.rest_until = max(self.rest_until, time.monotonic() + self._rest(time.thread_time() - since))
 
-    def _read_lately(self):
-        lately = time.monotonic() - self.READ_LATELY
-        return self.read_at >= lately or readers.anywhere(lately)
-
     def _rest(self, spent):
         return spent * (1 / self.SHARE - 1)
 
     def __enter__(self):
         self.lock.acquire()
         rest = self.rest_until - time.monotonic()
-        if rest > 0 and self._read_lately():
+        lately = time.monotonic() - self.READ_LATELY
+        if rest > 0 and (self.read_at >= lately or readers.anywhere(lately)):
             time.sleep(min(rest, self.MOST_REST))
         since = getattr(self.request, "since", None)
         self.began = time.thread_time() if since is None else since
@@ -267,9 +264,8 @@ class Items:
 
 
 def _said(source):
-    if source == xmp.EMBEDDED:
-        return "the image itself (never modified)"
-    return f"the XMP sidecar {source} (LENSLET_XMP=read: lenslet does not write it)"
+    return "the image itself (never modified)" if source == xmp.EMBEDDED \
+        else f"the XMP sidecar {source} (LENSLET_XMP=read: lenslet does not write it)"
 
 
 def _still_there(storage, key, path):

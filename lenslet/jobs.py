@@ -22,6 +22,7 @@ PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "hashes": 1, "rollup": 2, "he
 # kinds an older lenslet queued under another name
 RENAMED = {"thumb": "thumbs"}
 URGENT_CHECK = 1.0  # seconds
+MAX_NOTE = 4096  # bytes; far more than lenslet writes
 
 
 def parsed(data):
@@ -79,23 +80,12 @@ def ask_for_rollup(storage, clock=time.time):
         log.warning("search sees a change with the next rollup only: %s", ex.description)
 
 
-MAX_NOTE = 4096  # bytes; far more than lenslet writes
-
-
 def note_found_hash(storage, folder, name, digest, clock=time.time):
     """Note a hash a read found in its folder's spool, then queue one `hashes` job for the folder.
     The note comes first, so a worker that already took the job still finds it."""
     note = join(join(FOUND, version_of(folder.encode())), version_of(name.encode()) + ".json")
     storage.write(note, orjson.dumps({"folder": folder, "name": name, "hash": digest}), durable=False)
     enqueue(storage, "hashes", folder, clock)
-
-
-def found_hash(record, folder):
-    """Return (name, digest) from a found hash's record, or None when malformed."""
-    if not isinstance(record, dict) or record.get("folder") != folder:
-        return None
-    name, digest = record.get("name"), record.get("hash")
-    return (name, digest) if is_found_hash(name, digest) else None
 
 
 def is_found_hash(name, digest):
@@ -107,12 +97,8 @@ def is_found_hash(name, digest):
 def take_found_hashes(storage, folder):
     """Return a folder's noted hashes and their notes for drop_notes; bad notes are set aside."""
     spool = join(FOUND, version_of(folder.encode()))
-    try:
-        names = [name for name in storage.list_names(spool) if name.endswith(".json")]
-    except NotFound:
-        return {}, []
     found, notes = {}, []
-    for name in names:
+    for name in _json_names(storage.list_names, spool):
         key = join(spool, name)
         try:
             data, version = storage.read_small(key, MAX_NOTE)
@@ -121,11 +107,12 @@ def take_found_hashes(storage, folder):
             continue
         if data is None:
             continue  # taken meanwhile
-        pair = found_hash(parsed(data), folder)
-        if pair is None:
+        record = parsed(data) or {}
+        found_name, digest = record.get("name"), record.get("hash")
+        if record.get("folder") != folder or not is_found_hash(found_name, digest):
             set_aside(storage, spool, name, "not a found hash lenslet wrote")
             continue
-        found[pair[0]] = pair[1]
+        found[found_name] = digest
         notes.append((key, version))
     return found, notes
 
@@ -142,19 +129,26 @@ def enqueue_thumbs(storage, folder, names, clock=time.time):
     enqueue(storage, "thumbs", folder, clock, part="\0".join(names), names=list(names))
 
 
-def waiting(storage):
-    """Return the queued job names, most urgent first."""
+def _json_names(list_names, folder):
+    """Return the .json names a folder lists, or none when it is missing."""
     try:
-        return [name for name in storage.list_names(JOBS) if name.endswith(".json")]
+        return [name for name in list_names(folder) if name.endswith(".json")]
     except NotFound:
         return []
 
 
+def _claim_names(storage):
+    return _json_names(lambda folder: [e.name for e in storage.list_folder(folder)], CLAIMS)
+
+
+def waiting(storage):
+    """Return the queued job names, most urgent first."""
+    return _json_names(storage.list_names, JOBS)
+
+
 def backlog(storage):
     """Count queued and running jobs by kind."""
-    names = waiting(storage)
-    with suppress(NotFound):
-        names += [e.name for e in storage.list_folder(CLAIMS) if e.name.endswith(".json")]
+    names = waiting(storage) + _claim_names(storage)
     # unknown kinds: the next claim sets them aside
     return dict(Counter(kind for kind in map(kind_in, names) if kind is not None))
 
@@ -199,21 +193,23 @@ def renew(storage, name, worker, lease, clock=time.time):
 
 def more_urgent(storage, kind, ready=None):
     """Whether a due job more urgent than one of `kind` waits."""
-    for level in sorted(set(PRIORITY.values())):
-        if level >= PRIORITY[kind]:
-            return False
-        for name in storage.list_names(JOBS, prefix=f"{level}-"):
-            if not name.endswith(".json"):
-                continue
-            if ready is None:
-                return True
-            try:
-                job = upgrade(parsed(storage.read(join(JOBS, name))))
-            except LensletError:
-                continue  # taken meanwhile
-            if job is not None and ready(job):
-                return True
+    for name in _queued_before(storage, str(PRIORITY[kind])):
+        if ready is None:
+            return True
+        try:
+            job = upgrade(parsed(storage.read(join(JOBS, name))))
+        except LensletError:
+            continue  # taken meanwhile
+        if job is not None and ready(job):
+            return True
     return False
+
+
+def _queued_before(storage, head):
+    """Yield the queued job names of the levels before `head`, a file name's priority, most urgent first."""
+    for level in sorted(set(PRIORITY.values())):
+        if str(level) < head:
+            yield from (name for name in storage.list_names(JOBS, prefix=f"{level}-") if name.endswith(".json"))
 
 
 class Cursor:
@@ -252,9 +248,7 @@ class Cursor:
             return (self.ahead.pop() if self.ahead else None), fresh
 
     def _take_urgent(self):
-        head = self.ahead[-1].partition("-")[0]
-        urgent = [name for level in sorted(set(PRIORITY.values())) if str(level) < head
-                  for name in self.storage.list_names(JOBS, prefix=f"{level}-") if name.endswith(".json")]
+        urgent = list(_queued_before(self.storage, self.ahead[-1].partition("-")[0]))
         if urgent:
             known = set(self.ahead)
             self.ahead.extend(self._ordered([name for name in urgent if name not in known]))
@@ -285,12 +279,8 @@ def requeue(storage, name, job):
 
 def recover(storage, clock=time.time):
     """Turn claims whose lease ran out back into queued jobs; return how many."""
-    try:
-        names = [e.name for e in storage.list_folder(CLAIMS) if e.name.endswith(".json")]
-    except NotFound:
-        return 0
     recovered = 0
-    for name in names:
+    for name in _claim_names(storage):
         data, version = storage.read_versioned(join(CLAIMS, name))
         job = parsed(data)
         until = job.get("until", 0) if job is not None else 0

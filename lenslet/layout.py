@@ -135,9 +135,7 @@ def backup_of(sidecar_key, now):
 def is_backup(name):
     """Tell whether a name is one backup_of() gives."""
     sidecar, found, time = name.rpartition(".bad-")
-    if not (found and time.isascii() and time.isdigit()):
-        return False
-    return is_sidecar(sidecar) or bool(_HASHED.search(sidecar))
+    return bool(found and time.isascii() and time.isdigit()) and (is_sidecar(sidecar) or bool(_HASHED.search(sidecar)))
 
 
 _HASHED = re.compile(r"~[0-9a-f]{16}\Z")  # derived_name() of a long name
@@ -193,9 +191,6 @@ def split_lenslets(entries):
     return ours, rest
 
 
-_HASHED_SIDECAR = re.compile(r"~[0-9a-f]{16}\.json$")  # derived_name() of a long name
-
-
 def is_made(name, at_root):
     """Tell whether lenslet made a file of this name and can make it again (`lenslet clean`)."""
     return (name.endswith(THUMB) or is_manifest(name) or (at_root and name in ROOT_FILES)
@@ -206,7 +201,7 @@ def is_sidecar(name):
     """Tell whether a name is an image's sidecar's (`foo.jpg.json`)."""
     if not name.endswith(SIDECAR) or name.startswith(".") or is_manifest(name) or name in ROOT_FILES:
         return False
-    return mime_of(name[:-len(SIDECAR)]) is not None or bool(_HASHED_SIDECAR.search(name))
+    return mime_of(name[:-len(SIDECAR)]) is not None or bool(_HASHED.search(name[:-len(SIDECAR)]))
 
 
 def mime_of(name):
@@ -224,9 +219,7 @@ def kind_of(name):
     """Return "image", "raw" or "video", by the name."""
     dot = name.rfind(".")
     extension = name[dot:].lower() if dot > 0 else ""
-    if extension in VIDEOS:
-        return "video"
-    return "raw" if extension in RAWS else "image"
+    return "video" if extension in VIDEOS else "raw" if extension in RAWS else "image"
 
 
 def is_shown(name):

@@ -101,20 +101,15 @@ class _Metrics:
     def __init__(self, process):
         from prometheus_client import Counter, Histogram
         self.process = process
-        self.requests = Counter("lenslet_http_requests", "HTTP requests answered",
-                                ["route", "method", "status"])
+        self.requests = Counter("lenslet_http_requests", "HTTP requests answered", ["route", "method", "status"])
         self.latency = Histogram("lenslet_http_request_duration_seconds", "time to answer an HTTP request",
                                  ["route", "method"], buckets=BUCKETS)
         self.manifest_pages = Counter("lenslet_manifest_pages", "folder manifest pages answered", ["process"])
         self.manifest_rebuilds = Counter("lenslet_manifest_rebuilds", "folder manifests rebuilt", ["process"])
-        self.thumb_requests = Counter("lenslet_thumb_requests", "GET /thumb by outcome: hit, made, queued",
-                                      ["outcome"])
-        self.thumbnails = Counter("lenslet_worker_thumbnails", "thumbnails of worker jobs, made or failed",
-                                  ["result"])
-        self.jobs = Histogram("lenslet_job_duration_seconds", "time a worker job took", ["kind"],
-                              buckets=BUCKETS)
-        self.storage_errors = Counter("lenslet_storage_errors", "storage errors met (disk or S3)",
-                                      ["process", "error"])
+        self.thumb_requests = Counter("lenslet_thumb_requests", "GET /thumb by outcome: hit, made, queued", ["outcome"])
+        self.thumbnails = Counter("lenslet_worker_thumbnails", "thumbnails of worker jobs, made or failed", ["result"])
+        self.jobs = Histogram("lenslet_job_duration_seconds", "time a worker job took", ["kind"], buckets=BUCKETS)
+        self.storage_errors = Counter("lenslet_storage_errors", "storage errors met (disk or S3)", ["process", "error"])
 
 
 def render(backlog, workers):

@@ -6,7 +6,7 @@ import os
 import secrets
 import socket
 import time
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from itertools import groupby, takewhile
 from typing import NamedTuple
 
@@ -49,8 +49,6 @@ class Files:
         self.xmp_shown = catalog.xmp_shown  # whether other tools' XMP sidecars move with images
         self.clock = catalog.clock
         self.settled = set()  # storages whose torn moves this process has recovered
-
-    # -- upload
 
     def upload(self, folder, filename, stream, conflict="fail"):
         """Store an uploaded image in a folder and make its thumbnail."""
@@ -98,14 +96,11 @@ class Files:
     def move_many(self, paths, dest, conflict="fail", to=None):
         """Move images or folders into one folder, or one of them to `to`, with their stack partners."""
         conflict = moves.conflict_mode(conflict)
-        targets = {}
-        if to is not None:
-            targets = {partner: stacks.renamed(partner, to) for partner in self.partners(paths[0])}
-            for target in targets.values():  # the pair is renamed whole or not at all
-                place = self.tree.locate(target, is_file=True)
-                if conflict == "fail" and _in_use(place.storage, place.key) is not None:
-                    raise AlreadyExists("the other file of this image's stack would take a name that is taken",
-                                        path=target)
+        targets = {one: stacks.renamed(one, to) for one in self.partners(paths[0])} if to is not None else {}
+        for target in targets.values():  # the pair is renamed whole or not at all
+            place = self.tree.locate(target, is_file=True)
+            if conflict == "fail" and _in_use(place.storage, place.key) is not None:
+                raise AlreadyExists("the other file of this image's stack would take a name that is taken", path=target)
         return self._in_turn(self.with_partners(paths),
                              lambda path: self._plan_move(path, dest, targets.get(path, to), conflict), "moved")
 
@@ -122,37 +117,36 @@ class Files:
 
     def _in_turn(self, paths, plan, what):
         """Check every path's plan, then carry them out in order; a refusal while checking changes nothing."""
-        done, pending = [], []
-        with self._telling() as changes:
-            try:
-                for planned in [plan(path) for path in paths]:
-                    if isinstance(planned, _ImageMove):
-                        if planned.folder is not None:
-                            _make_folders(planned.place.storage, planned.folder)
-                        pending.append(planned)
-                        if len(pending) == CHUNK:
-                            self._move_images(pending, changes, done)
-                            pending = []
-                    else:
+        done, pending, changes = [], [], _Changes()
+        try:
+            for planned in [plan(path) for path in paths]:
+                if isinstance(planned, _ImageMove):
+                    if planned.folder is not None:
+                        _make_folders(planned.place.storage, planned.folder)
+                    pending.append(planned)
+                    if len(pending) == CHUNK:
                         self._move_images(pending, changes, done)
-                        pending = []
-                        done.append(planned(changes)["path"])
-                self._move_images(pending, changes, done)
-            except LensletError as ex:
-                ex.fields.setdefault(what, done)
-                raise
+                else:
+                    self._move_images(pending, changes, done)
+                    done.append(planned(changes)["path"])
+            self._move_images(pending, changes, done)
+        except LensletError as ex:
+            ex.fields.setdefault(what, done)
+            raise
+        finally:  # tell listings and search once what changed, even on a failure
+            self.catalog.operation_done(changes.folders.values(), changes.search, changes.rollup, changes.hashes)
         return {"ok": True, "path": done[0] if done else None, "paths": done}
 
     def _move_images(self, pending, changes, done):
-        """Move images, one chunk per run of images in the same storage."""
+        """Move the pending images and empty the list, one chunk per run of images in the same storage."""
         for _, run in groupby(pending, key=lambda move: move.place.storage.identity):
             self._move_chunk(list(run), changes, done)
+        pending.clear()
 
-    def _move_chunk(self, chunk, changes, done):
+    def _move_chunk(self, left, changes, done):
         """Move images with their companions, holding the locks of both names of each;
         edits take the same locks, so none lands on a sidecar left behind."""
-        storage = chunk[0].place.storage
-        left = list(chunk)
+        storage = left[0].place.storage
         for _ in range(3):  # a name may be taken between the look and the lock
             claimed, planned, refused = set(), [], None
             for move in left:
@@ -187,7 +181,8 @@ class Files:
         """Move one chunk of images, their locks held; the journals are durable before any step."""
         journals, written = [], []
         for move, target in ready:
-            _drop_stray_thumb(storage, target.key)
+            with suppress(NotFound):  # a thumbnail left without its image must not block a move to that name
+                storage.delete(storage.derived_key(thumb_of(target.key)))
             if move.origin is not None:
                 set_origin(storage, move.place.key, move.origin, self.clock(), durable=False)
                 written.append(sidecar_of(move.place.key))
@@ -197,8 +192,12 @@ class Files:
         storage.sync(written + [name for name, _ in journals])
         for number, (name, steps) in enumerate(journals):
             try:
-                self._steps(storage, name, steps)
+                for src, dst in steps:
+                    # The folders are synced once below; until then the journal covers a crash.
+                    storage.rename(src, dst, durable=False)
             except LensletError:
+                _settle(storage, {"kind": "image", "steps": steps}, way="back")  # a failed move is undone
+                storage.delete(name)
                 for later, _ in journals[number + 1:]:
                     storage.delete(later)  # not begun: nothing to settle
                 raise
@@ -214,11 +213,11 @@ class Files:
             new_path = _browse(target, target.key)
             changes.folder(storage, parent(move.place.key))
             changes.folder(storage, parent(target.key))
-            changes.gone(_browse(move.place, move.place.key))
+            changes.search[_browse(move.place, move.place.key)] = {"gone": True}
             fields = sidecar_fields(storage, target.key)
             if not fields.get("hash"):
                 changes.carry_hash(self.catalog, storage, move.place.key, target.key)
-            changes.note(new_path, self.catalog.shown(storage, target.key, fields)[1])
+            changes.search[new_path] = self.catalog.shown(storage, target.key, fields)[1]
             done.append(new_path)
 
     def _carried(self, storage, image, src, dst):
@@ -227,16 +226,14 @@ class Files:
             return True
         if storage.exists(dst):
             return False  # never over another's file
-        folder = parent(image)
         return not (moves.is_stem_xmp(image, src) and
-                    moves.stem_shared(name_of(image), storage.list_names(folder, name_of(src)[:-3])))
+                    moves.stem_shared(name_of(image), storage.list_names(parent(image), name_of(src)[:-3])))
 
     def _target(self, place, to_path, conflict, claimed, may_make=False):
         """Return the Place an image moves to in the same storage; claimed keys count as taken."""
         target = self.tree.locate(to_path, is_file=True)
         if target.storage.identity != place.storage.identity:
-            raise BadRequest("images move within one tree only, not into or out of a pointer folder",
-                             path=to_path)
+            raise BadRequest("images move within one tree only, not into or out of a pointer folder", path=to_path)
         if target.readonly:
             raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=to_path)
         if not is_image(name_of(target.key)):
@@ -272,18 +269,17 @@ class Files:
                 raise AlreadyExists("the target folder exists", path=to_path)
             if parent(target.key) and not storage.exists(parent(target.key)):
                 raise NotFound("no such folder", path=parent(to_path))
-            self._journalled(storage, "folder", [(place.key, target.key)])
+            name = self._journal(storage, "folder", [(place.key, target.key)])
+            storage.sync([name])
+            # A folder move is never undone: recovery finishes it.
+            storage.rename(place.key, target.key, durable=False)
+            storage.sync([parent(target.key)])
+            self.catalog.folder_moved(storage, target.key)
+            storage.delete(name)
         changes.folder(storage, parent(place.key))
         changes.folder(storage, parent(target.key))
         changes.rollup = True
         return {"ok": True, "path": _browse(target, target.key)}
-
-    def _journalled(self, storage, kind, steps):
-        """Run a move's steps under a journal."""
-        name = self._journal(storage, kind, steps)
-        storage.sync([name])
-        self._steps(storage, name, steps, kind)
-        storage.delete(name)
 
     def _journal(self, storage, kind, steps):
         """Write a move's journal, not yet synced, and return its key."""
@@ -296,22 +292,6 @@ class Files:
         name = join(MOVES, f"{int(self.clock() * 1000):014d}-{secrets.token_hex(6)}.json")
         storage.create(name, orjson.dumps(journal), durable=False)
         return name
-
-    def _steps(self, storage, name, steps, kind="image"):
-        """Take a journalled move's steps; a failed image move is undone."""
-        try:
-            for src, dst in steps:
-                # The caller syncs the folders once; until then the journal covers a crash.
-                storage.rename(src, dst, durable=False)
-        except LensletError:
-            if kind == "folder":
-                raise  # a folder move is never undone: recovery finishes it
-            _settle(storage, {"kind": kind, "steps": steps}, way="back")
-            storage.delete(name)
-            raise
-        if kind == "folder":
-            storage.sync([parent(steps[0][1])])
-            self.catalog.folder_moved(storage, steps[0][1])
 
     # -- trash, restore, delete
 
@@ -326,15 +306,13 @@ class Files:
         kept = self._identity(keep)
         for path in paths:
             if self._identity(path) == kept:
-                raise Conflict("this is the very file kept (a link to it), not a copy: nothing was trashed",
-                               path=path)
+                raise Conflict("this is the very file kept (a link to it), not a copy: nothing was trashed", path=path)
         same = [path for path in paths if self.content_hash(path) == digest]
         trashed = self._in_turn(same, self._plan_trash, "trashed")["paths"] if same else []
         # Another request may have trashed `keep` meanwhile: never leave no copy.
-        try:
+        still = False
+        with suppress(LensletError):
             still = self.content_hash(keep) == digest
-        except LensletError:
-            still = False
         if not still:
             if trashed:
                 self.restore(trashed)
@@ -404,7 +382,7 @@ class Files:
                 with suppress(NotFound):
                     storage.delete(leftover)
         changes.folder(storage, parent(key))
-        changes.gone(path)
+        changes.search[path] = {"gone": True}
         return {"ok": True, "path": path}
 
     def _stem_xmps(self, key, names):
@@ -439,8 +417,6 @@ class Files:
                 failed[key] = ex.description
         return deleted, failed
 
-    # -- stacks
-
     def with_partners(self, paths):
         """Return paths, each followed by its stack partners not named already."""
         named, out, found = set(paths), [], {}
@@ -471,8 +447,6 @@ class Files:
             return []
         return others
 
-    # -- folders
-
     def make_folder(self, path):
         place = self._writable(path)
         if not place.key:
@@ -501,22 +475,11 @@ class Files:
         self.catalog.relist(storage, parent(key))
         return {"ok": True, "path": path}
 
-    # -- after a change
-
     def _writable(self, path, is_file=False):
         place = self.tree.locate(path, is_file=is_file)
         if place.readonly:
             raise Forbidden("this folder is read-only (a readonly pointer or LENSLET_READONLY)", path=path)
         return place
-
-    @contextmanager
-    def _telling(self):
-        """Collect what an operation changes and tell listings and search once, even if it fails."""
-        changes = _Changes()
-        try:
-            yield changes
-        finally:
-            self.catalog.operation_done(changes.folders.values(), changes.search, changes.rollup, changes.hashes)
 
 
 CHUNK = 32  # images moved under one hold of their locks
@@ -536,21 +499,13 @@ class _Changes:
     """What an operation changed, for listings and search."""
 
     def __init__(self):
-        self.folders = {}
-        self.search = {}
+        self.folders, self.search, self.names = {}, {}, {}
         self.rollup = False
-        self.names = {}
         self.listed = {}   # (storage identity, folder) -> {name: listed hash}
         self.hashes = {}   # (storage identity, folder) -> {name: carried hash}
 
     def folder(self, storage, key):
         self.folders[(storage.identity, key)] = (storage, key)
-
-    def note(self, path, fields):
-        self.search[path] = fields
-
-    def gone(self, path):
-        self.search[path] = {"gone": True}
 
     def carry_hash(self, catalog, storage, source, target):
         """Carry the hash a moved image's listing held to its new name; albums find it by that hash."""
@@ -581,8 +536,7 @@ def recover(storage, clock=time.time):
             journal = orjson.loads(storage.read(key))
         except NotFound:
             continue  # finished meanwhile
-        except orjson.JSONDecodeError:
-            # lenslet names a journal only once whole: this one is not lenslet's.
+        except orjson.JSONDecodeError:  # lenslet names a journal only once whole: this one is not lenslet's
             set_aside(storage, MOVES, name, "not JSON")
             continue
         except LensletError as ex:
@@ -606,7 +560,7 @@ def recover(storage, clock=time.time):
         with suppress(NotFound):
             storage.delete(key)
         steps = journal["steps"]
-        for folder in {parent(src) for src, _ in steps} | {parent(dst) for _, dst in steps}:
+        for folder in {parent(one) for step in steps for one in step}:
             jobs.enqueue(storage, "index", folder, clock)
         log.warning("settled an interrupted move: %s", steps[-1])
         settled += 1
@@ -630,27 +584,19 @@ def _settle(storage, journal, way=None):
     """Bring every step of a journalled move to one side: forward once the image moved."""
     steps = [tuple(step) for step in journal["steps"]]
     if journal["kind"] == "folder":
-        _settle_folder(storage, *steps[0])
+        # A rename on disk is whole; a half-done copy in a bucket is finished. Stale listings are rebuilt when read.
+        src, dst = steps[0]
+        if not storage.folder_mtimes and storage.exists(src) and storage.exists(dst):
+            storage.rename(src, dst, resume=True)
         return
     if way is None:
         way = moves.direction(_state(storage, *steps[-1]))
     for src, dst in steps if way == "forward" else reversed(steps):
         action = moves.repair(_state(storage, src, dst), way)
-        if action == "rename":
-            storage.rename(src, dst)
-        elif action == "rename-back":
-            storage.rename(dst, src)
-        elif action == "unlink-src":
-            storage.delete(src)
-        elif action == "unlink-dst":
-            storage.delete(dst)
-
-
-def _settle_folder(storage, src, dst):
-    """Finish a folder move: a rename on disk, a half-done copy in a bucket."""
-    if not storage.folder_mtimes and storage.exists(src) and storage.exists(dst):
-        storage.rename(src, dst, resume=True)
-    # Stale listings are rebuilt when next read.
+        if action in ("rename", "rename-back"):
+            storage.rename(*((src, dst) if action == "rename" else (dst, src)))
+        elif action in ("unlink-src", "unlink-dst"):
+            storage.delete(src if action == "unlink-src" else dst)
 
 
 def _state(storage, src, dst):
@@ -665,10 +611,7 @@ def _state(storage, src, dst):
 
 def _read_head(stream):
     head = b""
-    while len(head) < pillow.SNIFF_BYTES:
-        chunk = stream.read(pillow.SNIFF_BYTES - len(head))
-        if not chunk:
-            break
+    while len(head) < pillow.SNIFF_BYTES and (chunk := stream.read(pillow.SNIFF_BYTES - len(head))):
         head += chunk
     if not head:
         raise BadRequest("the file is empty")
@@ -688,12 +631,6 @@ def _in_use(storage, key):
         if storage.exists(spelled) or storage.exists(sidecar_of(spelled)):
             return spelled
     return None
-
-
-def _drop_stray_thumb(storage, key):
-    """Remove a thumbnail left without its image, so it cannot block a move to that name."""
-    with suppress(NotFound):
-        storage.delete(storage.derived_key(thumb_of(key)))
 
 
 def _leftovers(storage, key, names):
@@ -728,9 +665,8 @@ def _check_way(place, folder):
 
 def _lenslets_own(entry):
     """Whether a file is one an empty folder may still hold."""
-    name = entry.name
-    return not entry.is_dir and (is_manifest(name) or name in (FOLDER_MARKER, FOLDER_SIDECAR)
-                                 or name.endswith(TEMP_SUFFIX))
+    return not entry.is_dir and (is_manifest(entry.name) or entry.name in (FOLDER_MARKER, FOLDER_SIDECAR)
+                                 or entry.name.endswith(TEMP_SUFFIX))
 
 
 def _came_from(storage, key):
@@ -740,6 +676,5 @@ def _came_from(storage, key):
 
 
 def _browse(place, key):
-    """Return the browse path of a key in a place's storage."""
     return join(place.prefix, key) if place.prefix else key
 

@@ -81,15 +81,11 @@ class Folders:
         self.clock = clock
         self.xmp_shown = manifests.xmp_shown(config.xmp, config.words)
         self.memo = {}
-        # (identity, folder) -> (version, when, covers.Local, identity or None)
-        self.locals = {}
-        # (identity, folder) -> (mark, when, summary, subfolders')
-        self.counts = Recent(self.CACHED_COUNTS)
+        self.locals = {}  # (identity, folder) -> (version, when, covers.Local, identity or None)
+        self.counts = Recent(self.CACHED_COUNTS)  # (identity, folder) -> (mark, when, summary, subfolders')
         self.cache = Recent(self.CACHED_PAGES)  # (identity, page key) -> (Stat, bytes)
-        # (identity, key, path, page) -> (stored bytes, own, children, answer)
-        self.answers = Recent(self.CACHED_ANSWERS)
-        # (browse path, query) -> (pages' bytes, sorted items)
-        self.views = Recent(self.CACHED_VIEWS)
+        self.answers = Recent(self.CACHED_ANSWERS)  # (identity, key, path, page) -> (page bytes, own, children, answer)
+        self.views = Recent(self.CACHED_VIEWS)  # (browse path, query) -> (pages' bytes, sorted items)
         self.parsed = Recent(self.CACHED_PARSED)  # browse path -> (pages' bytes, pages parsed)
         self.holding = threading.local()  # see batched_notices
         self.checking = set()  # (identity, folder) being checked now
@@ -164,30 +160,27 @@ class Folders:
         """Return (bytes, ETag or None, checked meanwhile) of a folder as a principal sees it: a stored page,
         or with view = (query, offset, limit) a sorted or filtered slice."""
         self.checked_meanwhile()  # clear what another request of this thread left
-        if view is None:
-            data, etag = self.page_seen(path, page, access)
-        else:
-            data, etag = self.view_seen(path, *view, access), None
+        data, etag = self.page_seen(path, page, access) if view is None else (self.view_seen(path, *view, access), None)
         shown = access.listing_shown(data)
         return shown, (etag if shown is data else None), self.checked_meanwhile()
 
     def page_seen(self, path, page, access):
         """Return a page's (bytes, ETag) as a principal sees it (ETag None if theirs alone)."""
         data, etag = self.answer(path, page)
-        if not access.limited:
-            shown = data if path else self._without_trash(data, access)
-            return shown, (etag if shown is data else None)
-        if access.wholly(path):
+        if access.limited and not access.wholly(path):
+            if page:
+                raise NotFound("no such page", path=path, page=page, pageCount=1)
+            shown = self._passable(path, orjson.loads(data), access)
+            items = self.seen_items(path, access) if shown["total"] else []
+            shown.update(items=items, page=0, pageCount=1, total=len(items), images=len(items),
+                         videos=covers.videos_among(items), allImages=len(items) + shown["allImages"],
+                         sig=signature_of(items, shown["dirs"]))
+            return orjson.dumps(shown), None
+        if access.limited:
             shown = self._without_links(path, data, access)
-            return shown, (etag if shown is data else None)
-        if page:
-            raise NotFound("no such page", path=path, page=page, pageCount=1)
-        shown = self._passable(path, orjson.loads(data), access)
-        items = self.seen_items(path, access) if shown["total"] else []
-        shown.update(items=items, page=0, pageCount=1, total=len(items), images=len(items),
-                     videos=covers.videos_among(items),
-                     allImages=len(items) + shown["allImages"], sig=signature_of(items, shown["dirs"]))
-        return orjson.dumps(shown), None
+        else:
+            shown = data if path else self._without_trash(data, access)
+        return shown, (etag if shown is data else None)
 
     def view_seen(self, path, query, offset, limit, access):
         """Return a sorted or filtered slice as a principal sees it."""
@@ -200,9 +193,8 @@ class Folders:
         items = access.visible(path, view["items"])
         seen = self.seen_items(path, access)
         view.update(items=items[offset:offset + limit], total=len(items), offset=offset, limit=limit,
-                    folderTotal=len(seen), sig=signature_of(items, view["dirs"]))
-        view.update(images=view["folderTotal"], videos=covers.videos_among(seen),
-                    allImages=view["folderTotal"] + view["allImages"])
+                    folderTotal=len(seen), sig=signature_of(items, view["dirs"]), images=len(seen),
+                    videos=covers.videos_among(seen), allImages=len(seen) + view["allImages"])
         return orjson.dumps(view)
 
     def _without_trash(self, data, access):
@@ -418,8 +410,7 @@ class Folders:
         if known is not None and known[0] == data:
             kept = known[1]
         else:
-            items = [item for page in pages for item in page["items"] if isinstance(item, dict)]
-            kept = arrange(query, items)
+            kept = arrange(query, [item for page in pages for item in page["items"] if isinstance(item, dict)])
             self.views.put(memo_key, (data, kept))
         first = pages[0]
         view = orjson.dumps({
@@ -433,19 +424,16 @@ class Folders:
         """Return every page of a folder, parsed and as bytes, from one build."""
         for attempt in range(2):
             first, place = self.stored_page(path, 0)
-            data = [first]
-            known = self.parsed.get(path)
-            if known is None or known[0][0] != data[0]:
-                known = None
-                pages = [orjson.loads(data[0])]
+            data, known = [first], self.parsed.get(path)
+            if known is None or known[0][0] != first:
+                known, pages = None, [orjson.loads(first)]
             else:
                 pages = known[1]
             try:
                 for number in range(1, pages[0]["pageCount"]):
                     data.append(self.stored_page(path, number)[0])
                     if known is None or known[0][number] != data[-1]:
-                        known = None
-                        pages = pages[:number] + [orjson.loads(data[-1])]
+                        known, pages = None, pages[:number] + [orjson.loads(data[-1])]
                         if pages[-1].get("sig") != pages[0].get("sig"):
                             raise NotFound("the folder was listed again meanwhile", path=path)
             except NotFound:
@@ -475,8 +463,8 @@ class Folders:
                     mtime = again
                     marked, count = self._edited_only(storage, key, mtime)
             if count:
-                memo = memo._replace(page_count=count, folder_mtime=mtime if marked else memo.folder_mtime)
-                self.memo[(storage.identity, key)] = memo
+                memo = self.memo[(storage.identity, key)] = memo._replace(
+                    page_count=count, folder_mtime=mtime if marked else memo.folder_mtime)
                 moved = False
                 # Unmarked: other changes may hide here; the answer may be behind.
                 if not marked:
@@ -605,13 +593,10 @@ class Folders:
         name = first_page_name(listing)
         if name is None:
             return None, None
-        entry = listing.pages[name]
         cached = self.cache.get((storage.identity, join(key, name)))
         try:
-            if cached is not None and same_copy(cached[0], entry):
-                data = cached[1]
-            else:
-                data = self._read_page(storage, join(key, name))
+            fresh = cached is not None and same_copy(cached[0], listing.pages[name])
+            data = cached[1] if fresh else self._read_page(storage, join(key, name))
             page = orjson.loads(data)
         except (orjson.JSONDecodeError, LensletError):
             return None, None  # a torn or foreign manifest is rebuilt, never trusted
@@ -715,11 +700,7 @@ def read_page(storage, key):
 
 def read_first_page(storage, key, listing=None):
     names = first_page_names() if listing is None else filter(None, [first_page_name(listing)])
-    for name in names:
-        page = read_page(storage, join(key, name))
-        if page is not None:
-            return page
-    return None
+    return next(filter(None, (read_page(storage, join(key, name)) for name in names)), None)
 
 
 def read_pages(storage, key, first):
@@ -802,11 +783,8 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
               if metas[name][1] is None or metas[name][1] != previous_items[name].get("metaVersion")]
     probed = {name: known[name][0] if name in known else originals.probe(storage, join(key, name), reading)
               for name in plan.probe + redone}
-    xmps = {}
-    for name in plan.xmps + redone:
-        chosen = manifests.xmp_sidecar(name, listing.xmps)
-        if chosen is not None:
-            xmps[name] = read_xmp(storage, key, chosen, listing.xmps[chosen])
+    chosen = {name: manifests.xmp_sidecar(name, listing.xmps) for name in plan.xmps + redone}
+    xmps = {name: read_xmp(storage, key, xmp, listing.xmps[xmp]) for name, xmp in chosen.items() if xmp is not None}
     items = [manifests.item(key, name, listing, previous_items.get(name, {}), probed.get(name), metas.get(name),
                             xmps.get(name), reading)
              for name in sorted(listing.images, key=manifests.sort_key)]
@@ -818,9 +796,8 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     generated = datetime.datetime.fromtimestamp(built_at, datetime.timezone.utc).isoformat()
     stacks.marked(items)  # pairs depend on the folder's other names
     pages = manifests.paginate(key, items, dirs, listing.signature, page_size, generated, built_at)
-    for page in pages:
-        page["xmp"] = reading  # a change of LENSLET_XMP rebuilds it
-    return [manifests.encode_page(page) for page in pages]
+    # A change of LENSLET_XMP rebuilds it.
+    return [manifests.encode_page(dict(page, xmp=reading)) for page in pages]
 
 
 def store(storage, key, listing, pages):
@@ -837,15 +814,11 @@ def store(storage, key, listing, pages):
         # The name is taken or the disk is full: answer from memory.
         if not isinstance(ex, Forbidden):
             log.warning("%s: manifest kept in memory: %s", key or "/", ex.description)
-            _drop_pages(storage, key, set(names) | set(listing.pages))
+            for name in set(names) | set(listing.pages):
+                with contextlib.suppress(LensletError):  # what holds the name is not lenslet's: never removed
+                    storage.delete(storage.derived_key(join(key, name)))
         return False
     return True
-
-
-def _drop_pages(storage, key, names):
-    for name in names:
-        with contextlib.suppress(LensletError):  # what holds the name is not lenslet's: never removed
-            storage.delete(storage.derived_key(join(key, name)))
 
 
 def read_cover(storage, folder):
@@ -915,20 +888,16 @@ def update_entries(storage, folder, changes, then=None):
                     raise
                 finally:
                     for callback in after:  # run either way: the listing is rebuilt later
-                        _run_logged(callback)
+                        try:
+                            callback()
+                        except LensletError as ex:
+                            log.warning("after an entry was written: %s", ex.description)
         finally:
             batch.writer.release()
         with batch.guard:
             if not batch.changes and not batch.then:
                 return
         # A change arrived while the lock was being released: write it too.
-
-
-def _run_logged(callback):
-    try:
-        callback()
-    except LensletError as ex:
-        log.warning("after an entry was written: %s", ex.description)
 
 
 def _write_entries(storage, folder, changes):

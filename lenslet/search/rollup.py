@@ -106,8 +106,7 @@ class Loaded:
 
     def items(self, lo, hi, chunk=1024):
         """Yield the items of ids lo..hi-1."""
-        for _, line in self.lines(lo, hi, chunk):
-            yield orjson.loads(line)
+        return (orjson.loads(line) for _, line in self.lines(lo, hi, chunk))
 
     def lines(self, lo, hi, chunk=1024):
         """Yield (id, unparsed bytes) of ids lo..hi-1."""
@@ -182,9 +181,7 @@ def raw_items(storage):
 def names_held(fields):
     """Return the journal names a head says it holds, or None."""
     journal = fields.get("journal")
-    if not isinstance(journal, list):
-        return None
-    return frozenset(name for name in journal if isinstance(name, str))
+    return frozenset(name for name in journal if isinstance(name, str)) if isinstance(journal, list) else None
 
 
 def _head(head):
@@ -220,14 +217,16 @@ def _rollup_mark(stat):
     return [stat.size, stat.mtime, stat.changed]
 
 
-def save_index(storage, loaded, header, parts):
-    parts = [loaded.offsets.tobytes(), *parts]
-    head = orjson.dumps({"v": KEPT, "rollup": _rollup_mark(loaded.stat), "offsets": loaded.offsets.typecode,
-                         "builtAt": loaded.built_at,
-                         "journal": None if loaded.journal is None else sorted(loaded.journal),
-                         "index": header, "sizes": [len(part) for part in parts]})
+def _keep(storage, key, loaded, fields, parts):
+    head = orjson.dumps({"v": KEPT, "rollup": _rollup_mark(loaded.stat), **fields, "sizes": [len(p) for p in parts]})
     # No fsync: a torn one fails its size check.
-    storage.write(SEARCH_CACHE, head + b"\n" + b"".join(parts), durable=False)
+    storage.write(key, head + b"\n" + b"".join(parts), durable=False)
+
+
+def save_index(storage, loaded, header, parts):
+    journal = None if loaded.journal is None else sorted(loaded.journal)
+    _keep(storage, SEARCH_CACHE, loaded, {"offsets": loaded.offsets.typecode, "builtAt": loaded.built_at,
+                                          "journal": journal, "index": header}, [loaded.offsets.tobytes(), *parts])
 
 
 def load_kept_index(storage, stat):
@@ -244,23 +243,20 @@ def load_kept_index(storage, stat):
     head, parts = _kept_parts(data, stat)
     if head is None or len(parts) < 1:
         return None
+    offsets = array(head.get("offsets") if head.get("offsets") in ("I", "Q") else "Q")
+    if len(parts[0]) % offsets.itemsize:
+        return None
+    offsets.frombytes(parts[0])
     stream = storage.open_seekable(storage.root_file_key(ROLLUP))
     if _rollup_mark(storage.stat(storage.root_file_key(ROLLUP))) != head["rollup"]:
         stream.close()  # replaced meanwhile
         return None
-    offsets = array(head.get("offsets") if head.get("offsets") in ("I", "Q") else "Q")
-    if len(parts[0]) % offsets.itemsize:
-        stream.close()
-        return None
-    offsets.frombytes(parts[0])
     return (Loaded(stat, stream, offsets, head.get("builtAt", 0.0), names_held(head)), head.get("index"),
             parts[1:])
 
 
 def save_columns(storage, loaded, header, parts):
-    head = orjson.dumps({"v": KEPT, "rollup": _rollup_mark(loaded.stat), "columns": header,
-                         "sizes": [len(part) for part in parts]})
-    storage.write(SEARCH_COLUMNS, head + b"\n" + b"".join(parts), durable=False)
+    _keep(storage, SEARCH_COLUMNS, loaded, {"columns": header}, parts)
 
 
 def load_kept_columns(storage, stat):
@@ -331,18 +327,17 @@ def read_journal_entry(storage, name):
     except NotFound:
         return None
     except orjson.JSONDecodeError:
-        set_aside(storage, JOURNAL, name, "not JSON")
-        return None
+        problem = "not JSON"
     except LensletError as ex:
         if ex.status >= 500:
             raise  # the storage is busy: read again next time
-        set_aside(storage, JOURNAL, name, ex.description)  # a link or a folder holds the name
-        return None
-    problem = words.journal_entry_problem(entry)
-    if problem is not None:
-        set_aside(storage, JOURNAL, name, problem)
-        return None
-    return entry
+        problem = ex.description  # a link or a folder holds the name
+    else:
+        problem = words.journal_entry_problem(entry)
+        if problem is None:
+            return entry
+    set_aside(storage, JOURNAL, name, problem)
+    return None
 
 
 def prune_journal(storage, built_at):
