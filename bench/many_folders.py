@@ -7,7 +7,8 @@ tree of --folders folders (100 to a level-one folder) holding one small JPEG eac
 it as the worker does, in a subprocess whose PYTHONPATH is that side's checkout: a deep scan, then
 two threads draining the queue (index jobs of 64 folders, the rollup, the health report) until it
 is empty. Without --thumbnails the runner makes no thumbnails (as bench/huge.py indexes), so what
-is timed is the indexing itself; with it, the worker's whole first pass. The base is a temporary
+is timed is the indexing itself; with it, the worker's whole first pass, a rollup spaced as the worker's
+loop spaces it (Runner.due, where the revision has it). The base is a temporary
 `git worktree add --detach` of --base (57d4a0a: the code before the last waves of covers, counts,
 camera and date columns and the new listing format), removed at the end.
 
@@ -118,6 +119,22 @@ class Timed:
                     self.blocked += max(wall - cpu - runnable, 0.0)
 
 
+def until_empty(drain, runner, spaced):
+    """Drain the queue; spaced: as the worker's loop does (a rollup waits for Runner.due), again until it is
+    empty, where the revision has both (the base's worker ran its rollups unspaced)."""
+    try:
+        from lenslet.jobs import backlog
+    except ImportError:
+        backlog = None
+    if not spaced or backlog is None or not hasattr(runner, "due"):
+        return drain(runner, "bench")
+    while True:
+        drain(runner, "bench", ready=runner.due)
+        if not any(backlog(runner.storage).values()):
+            return runner
+        time.sleep(0.1)
+
+
 def measure(folders, thumbnails, profile):
     """Index a fresh tree with the lenslet on sys.path; print {seconds, cpu, made, ...} as JSON: with the
     job threads' seconds waiting for a CPU (runnable) and blocked (see Timed), and the rollups built."""
@@ -135,13 +152,14 @@ def measure(folders, thumbnails, profile):
             import cProfile
             import pstats
             profiler = cProfile.Profile()
-            profiler.runcall(lambda: (Scanner(runner).scan(deep=True), drain(runner, "bench")))
+            profiler.runcall(lambda: (Scanner(runner).scan(deep=True), until_empty(drain, runner, thumbnails)))
             stats = io.StringIO()
             pstats.Stats(profiler, stream=stats).sort_stats("tottime").print_stats(14)
             print(stats.getvalue(), file=sys.stderr)
         else:
             timed.run(Scanner(runner).scan, True)
-            threads = [threading.Thread(target=timed.run, args=(drain, runner, "bench")) for _ in range(2)]
+            threads = [threading.Thread(target=timed.run, args=(until_empty, drain, runner, thumbnails))
+                       for _ in range(2)]
             for thread in threads:
                 thread.start()
             for thread in threads:
