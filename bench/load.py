@@ -1,7 +1,7 @@
 """Many people at once: readers of a folder while others tag in it, edits in folders of every size,
 listings and thumbnails next to nginx sending the same bytes; every edit found afterwards.
 
-    python bench/load.py [--seconds 8] [--images 1000] [--rounds 3]
+    python bench/load.py [--seconds 8] [--images 1000] [--rounds 3] [--without turns]
 
 Pure Python (a load of kept-alive connections from processes of threads); wrk reads instead when it
 is installed, and nginx is the static baseline when installed (apt-get install wrk nginx). Talks only
@@ -107,11 +107,11 @@ def lenslet_index(root):
 class Served:
     """lenslet as README serves it: gunicorn with the project's settings (and lenslet's worker), on loopback."""
 
-    def __init__(self, root, work):
+    def __init__(self, root, work, conf="python:lenslet.service.gunicorn_conf"):
         self.port = free_port()
         env = dict(os.environ, PYTHONPATH=PROJECT, LENSLET_ROOT=root, LENSLET_ACCESS_LOG="false")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:lenslet.service.gunicorn_conf",
+            [sys.executable, "-m", "gunicorn", "-c", conf,
              "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"], cwd=work, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -341,6 +341,43 @@ def readers_with_writers(served, read, edit, args, use_wrk, pace=None):
     return median_round(alone), median_round(during), median_round(edits), answered
 
 
+# gunicorn settings that leave one mechanism out, the project's otherwise
+WITHOUT = {
+    "readers": "from lenslet import readers\nreaders.share = lambda: None\n",
+    "listeners": "reuse_port = False\n",
+    "turns": ("from lenslet.items import Turns\nTurns.__enter__ = lambda self: None\n"
+              "Turns.__exit__ = lambda self, *_: None\n"
+              "Turns.process_request = Turns.process_response = lambda *_: None\n"),
+}
+
+
+def side_by_side(root, work, without, args, use_wrk):
+    """The readers-beside-writers rows served as shipped and without one mechanism, in turns, --rounds
+    times; prints the medians of each."""
+    conf = os.path.join(work, f"without_{without}.py")
+    with open(conf, "w") as f:
+        f.write("from lenslet.service.gunicorn_conf import *  # noqa\n" + WITHOUT[without])
+    one_round = argparse.Namespace(**dict(vars(args), rounds=1))
+    kept = {"as shipped": [], f"without {without}": []}
+    for turn in range(args.rounds):
+        for label, config in zip(kept, ("python:lenslet.service.gunicorn_conf", conf), strict=True):
+            print(f"  round {turn + 1}, {label}", flush=True)
+            served = Served(root, work, config)
+            try:
+                served.settle()
+                alone, during, edits, _ = readers_with_writers(served, "big", "big", one_round, use_wrk)
+                small_alone, small_during, _, _ = readers_with_writers(served, "small", "other", one_round, use_wrk)
+            finally:
+                served.stop()
+            kept[label].append((during["rate"] / alone["rate"], during["p99"] or float("nan"), edits["rate"],
+                                small_during["rate"] / small_alone["rate"]))
+    print(f"medians of {args.rounds} rounds: readers of the edited folder (of alone; p99), the writers' "
+          "edits/s, readers of another folder (of alone)")
+    for label, rounds in kept.items():
+        edited, p99, edits, other = (statistics.median(column) for column in zip(*rounds, strict=True))
+        print(f"  {label:<20} {edited:.2f}x (p99 {p99:.0f} ms)   {edits:,.0f} edits/s   {other:.2f}x", flush=True)
+
+
 def median_round(rounds):
     middle = sorted(rounds, key=lambda r: r["rate"])[len(rounds) // 2]
     return dict(middle, p99=max((r["p99"] for r in rounds if r["p99"] is not None), default=None),
@@ -453,6 +490,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the readers' rows (medians)")
+    parser.add_argument("--without", choices=sorted(WITHOUT),
+                        help="only the readers' rows, as shipped and without this mechanism, in turns")
     args = parser.parse_args()
     use_wrk, has_nginx = shutil.which("wrk") is not None, shutil.which("nginx") is not None
     work = tempfile.mkdtemp(prefix="lenslet-load-")
@@ -462,6 +501,9 @@ def main():
         images = make_tree(root, args.images)
         took = lenslet_index(root)
         print(f"lenslet index: {images:,} images (10,000 of them 64x43) in {took:.1f} s, {images / took:,.0f} images/s")
+        if args.without:
+            side_by_side(root, work, args.without, args, use_wrk)
+            return
         served = Served(root, work)
         served.settle()
         port, seconds, big = served.port, args.seconds, f"{args.images:,}"
