@@ -8,7 +8,7 @@ is installed, and nginx is the static baseline when installed (apt-get install w
 to loopback; every load stops after --seconds. Builds a tree of two folders of camera-sized JPEGs
 (1600x1067; `big` and `other`), one of 10 (`small`) and one of 10,000 small ones (`huge`, for the
 cost of one edit), indexes it with `lenslet index`, serves it as README serves it (gunicorn with the
-project's settings: 2 workers x 16 threads, each listening itself on Linux, and lenslet's worker;
+project's settings: 2 workers x 16 threads, and lenslet's worker;
 GUNICORN_CMD_ARGS="--threads 4" measures the setting before), lets the worker settle, and prints each
 row next to its baseline measured in the same run, with the CPU each web process, lenslet's worker and
 the clients used in each round:

@@ -6,7 +6,6 @@ import threading
 import time
 from contextlib import suppress
 
-from lenslet import readers
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
 from lenslet.formats import exif, manifests, sidecars, xmp
 from lenslet.formats.sidecars import NO_SIDECAR, check_version
@@ -23,7 +22,7 @@ UNREADABLE = ("the sidecar is not a JSON object lenslet can read; it is left as 
 
 
 class Turns:
-    """Edits of a web process, one at a time, resting so that while any web process of the host reads they
+    """Edits of a web process, one at a time, resting so that while the process reads they
     take at most SHARE of a core (each rest at most MOST_REST); with nobody reading, nothing rests.
     Also the web app's middleware that counts the reads and requests that may edit under way."""
     SHARE = 0.1
@@ -58,7 +57,6 @@ class Turns:
             self.reads += step
             if self.reads == 0 or (self.reads == 1 and step > 0):
                 self.read_at = math.inf if self.reads else time.monotonic()
-                readers.tell(self.read_at)
 
     def request_began(self):
         """Count the CPU this request spends before its turn as the edit's."""
@@ -79,7 +77,7 @@ class Turns:
         self.lock.acquire()
         rest = self.rest_until - time.monotonic()
         lately = time.monotonic() - self.READ_LATELY
-        if rest > 0 and (self.read_at >= lately or readers.anywhere(lately)):
+        if rest > 0 and self.read_at >= lately:
             time.sleep(min(rest, self.MOST_REST))
         since = getattr(self.request, "since", None)
         self.began = time.thread_time() if since is None else since

@@ -6,10 +6,10 @@ import sys
 
 # Imported in the master so the forked workers share its memory pages.
 import lenslet.app  # noqa: F401
-from lenslet import logs, memory, metrics, readers
+from lenslet import logs, memory, metrics
 from lenslet.config import Config
 from lenslet.errors import ConfigError
-from lenslet.service import listeners, supervisor
+from lenslet.service import supervisor
 from lenslet.storage import open_storage, private_folder, remove_folder
 
 wsgi_app = "lenslet.app:create_app()"
@@ -22,7 +22,6 @@ keepalive = 5
 # Above MAX_QUERY_STRING, so lenslet answers a long query itself.
 limit_request_line = 8190
 worker_class = "lenslet.service.web_worker.WebWorker"
-reuse_port = True
 # Its fixed per-user path would clash between two instances.
 control_socket_disable = True
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s'
@@ -38,14 +37,10 @@ def on_starting(server):
         metrics.check(config)
         if not config.s3_bucket:
             open_storage(config)  # no boto3 client before a fork
-        if listeners.spread(server):
-            listeners.refuse_if_taken(server.cfg)
-            server.log.info("lenslet: each web process listens on %s itself", ", ".join(server.cfg.bind))
     except ConfigError as ex:
         server.log.error("lenslet: %s", ex.description)
         sys.exit(1)
     logs.setup()
-    readers.share()
     if config.metrics and not os.environ.get(metrics.MULTIPROC_DIR):
         # Set before any fork so every child inherits it.
         folder = private_folder("lenslet-metrics-")
@@ -59,7 +54,6 @@ def pre_fork(server, worker):
 
 def post_fork(server, worker):
     memory.map_big_buffers()
-    readers.take_slot(worker.age)
 
 
 def when_ready(server):
@@ -67,13 +61,11 @@ def when_ready(server):
 
 
 def on_reload(server):
-    listeners.spread(server)
     supervisor.restart(server.cfg.graceful_timeout)
 
 
 def child_exit(server, worker):
     metrics.process_gone(worker.pid)
-    readers.free_slot(worker.age)
 
 
 def on_exit(server):
