@@ -343,8 +343,6 @@ def readers_with_writers(served, read, edit, args, use_wrk, pace=None):
 
 # gunicorn settings that leave one mechanism out, the project's otherwise
 WITHOUT = {
-    "readers": "from lenslet import readers\nreaders.share = lambda: None\n",
-    "listeners": "reuse_port = False\n",
     "turns": ("from lenslet.items import Turns\nTurns.__enter__ = lambda self: None\n"
               "Turns.__exit__ = lambda self, *_: None\n"
               "Turns.process_request = Turns.process_response = lambda *_: None\n"),
