@@ -1,7 +1,7 @@
 """Many people at once: readers of a folder while others tag in it, edits in folders of every size,
 listings and thumbnails next to nginx sending the same bytes; every edit found afterwards.
 
-    python bench/load.py [--seconds 8] [--images 1000] [--rounds 3] [--without turns]
+    python bench/load.py [--seconds 8] [--images 1000] [--rounds 3] [--without turns | --edit-share 0.15]
 
 Pure Python (a load of kept-alive connections from processes of threads); wrk reads instead when it
 is installed, and nginx is the static baseline when installed (apt-get install wrk nginx). Talks only
@@ -349,14 +349,14 @@ WITHOUT = {
 }
 
 
-def side_by_side(root, work, without, args, use_wrk):
-    """The readers-beside-writers rows served as shipped and without one mechanism, in turns, --rounds
-    times; prints the medians of each."""
-    conf = os.path.join(work, f"without_{without}.py")
+def side_by_side(root, work, other, changed, args, use_wrk):
+    """The readers-beside-writers rows served as shipped and as `other` (gunicorn settings `changed`), in
+    turns, --rounds times; prints the medians of each."""
+    conf = os.path.join(work, "changed.py")
     with open(conf, "w") as f:
-        f.write("from lenslet.service.gunicorn_conf import *  # noqa\n" + WITHOUT[without])
+        f.write("from lenslet.service.gunicorn_conf import *  # noqa\n" + changed)
     one_round = argparse.Namespace(**dict(vars(args), rounds=1))
-    kept = {"as shipped": [], f"without {without}": []}
+    kept = {"as shipped": [], other: []}
     for turn in range(args.rounds):
         for label, config in zip(kept, ("python:lenslet.service.gunicorn_conf", conf), strict=True):
             print(f"  round {turn + 1}, {label}", flush=True)
@@ -372,8 +372,8 @@ def side_by_side(root, work, without, args, use_wrk):
     print(f"medians of {args.rounds} rounds: readers of the edited folder (of alone; p99), the writers' "
           "edits/s, readers of another folder (of alone)")
     for label, rounds in kept.items():
-        edited, p99, edits, other = (statistics.median(column) for column in zip(*rounds, strict=True))
-        print(f"  {label:<20} {edited:.2f}x (p99 {p99:.0f} ms)   {edits:,.0f} edits/s   {other:.2f}x", flush=True)
+        edited, p99, edits, another = (statistics.median(column) for column in zip(*rounds, strict=True))
+        print(f"  {label:<20} {edited:.2f}x (p99 {p99:.0f} ms)   {edits:,.0f} edits/s   {another:.2f}x", flush=True)
 
 
 def median_round(rounds):
@@ -490,6 +490,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the readers' rows (medians)")
     parser.add_argument("--without", choices=sorted(WITHOUT),
                         help="only the readers' rows, as shipped and without this mechanism, in turns")
+    parser.add_argument("--edit-share", type=float,
+                        help="only the readers' rows, as shipped and with edits at this share of a core, in turns")
     args = parser.parse_args()
     use_wrk, has_nginx = shutil.which("wrk") is not None, shutil.which("nginx") is not None
     work = tempfile.mkdtemp(prefix="lenslet-load-")
@@ -500,7 +502,11 @@ def main():
         took = lenslet_index(root)
         print(f"lenslet index: {images:,} images (10,000 of them 64x43) in {took:.1f} s, {images / took:,.0f} images/s")
         if args.without:
-            side_by_side(root, work, args.without, args, use_wrk)
+            side_by_side(root, work, f"without {args.without}", WITHOUT[args.without], args, use_wrk)
+            return
+        if args.edit_share:
+            side_by_side(root, work, f"edits at {args.edit_share}", "from lenslet.items import Turns\n"
+                         f"Turns.SHARE = {args.edit_share}\n", args, use_wrk)
             return
         served = Served(root, work)
         served.settle()
