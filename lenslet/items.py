@@ -25,7 +25,7 @@ class Turns:
     """Edits of a web process, one at a time, resting so that while the process reads they
     take at most SHARE of a core (each rest at most MOST_REST); with nobody reading, nothing rests.
     Also the web app's middleware that counts the reads and requests that may edit under way."""
-    SHARE = 0.1
+    SHARE = 0.2
     MOST_REST = 0.05
     READ_LATELY = 1.0
 
