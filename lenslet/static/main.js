@@ -8,6 +8,7 @@ import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
 import {DuplicatesDialog} from "./duplicates.js";
+import {forgetShared, setUploadFolder, sharedFiles, uploadFolder} from "./inbox.js";
 import {DRAGGED, Listing} from "./listing.js";
 import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
@@ -20,7 +21,6 @@ import {passwordAsker, ShareDialog, takeShareKey} from "./share.js";
 import {askedIn, askedOf, rememberedSort, SortControls} from "./sorting.js";
 import {OnThisDay, Timeline} from "./timeline.js";
 import {FolderTree} from "./tree.js";
-import {forgetShared, setUploadFolder, sharedFiles, uploadFolder} from "./inbox.js";
 import {Upload} from "./upload.js";
 import {Viewer} from "./viewer.js";
 
@@ -127,8 +127,9 @@ async function start() {
     const asked = askedIn(router.place());  // searching keeps the sort and filters, and so does leaving it
     router.go(q ? {...asked, path: rules.inTrash(path) ? "" : path, q} : {...asked, path});
   }});
-  const upload = new Upload({button: $("upload-button"), input: $("upload-input"), folderButton: $("upload-folder-button"),
-    folderInput: $("upload-folder-input"), hint: $("drop-hint"), panel: $("uploads")}, {
+  const upload = new Upload({button: $("upload-button"), input: $("upload-input"),
+    folderButton: $("upload-folder-button"), folderInput: $("upload-folder-input"), hint: $("drop-hint"),
+    panel: $("uploads")}, {
     api, rules, dialogs, say: (text) => messages.say(text),
     makeFolders: (path, under) => actions.makeFolders(path, under),
     folder() {
@@ -255,7 +256,9 @@ async function start() {
   /** Upload what was shared to lenslet from another app into this person's upload folder (inbox.js). */
   async function uploadShared() {
     if (sharedIn === "unreadable") messages.say("What was shared to lenslet could not be read: share it again.");
-    if (sharedIn === "lost") messages.say("What was shared did not reach lenslet, as this device had not opened it yet: share it again.");
+    if (sharedIn === "lost") {
+      messages.say("What was shared did not reach lenslet, as this device had not opened it yet: share it again.");
+    }
     const files = await sharedFiles().catch(() => []);
     if (!files.length) return;
     const folder = uploadFolder(me);
