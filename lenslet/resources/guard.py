@@ -4,7 +4,7 @@ from lenslet.errors import Forbidden, Misdirected, Unauthorized, UriTooLong
 from lenslet.people.access import OPEN, Access
 from lenslet.resources import MAX_QUERY_STRING, sites
 from lenslet.resources.http import vary_also
-from lenslet.resources.static import is_page
+from lenslet.resources.static import SHARE_TARGET, is_page
 from lenslet.storage.state_root import LIBRARY_READ_ONLY
 
 PREFIXES = ("", "/api")  # the API is also served under /api
@@ -50,8 +50,8 @@ class Guard:
                               "(IP addresses and localhost are always answered)", setting="LENSLET_HOSTS")
         if len(req.query_string) > MAX_QUERY_STRING:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
-        if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)):
-            return  # CORS preflights carry no credentials; the page holds no data
+        if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)) or req.path == SHARE_TARGET:
+            return  # CORS preflights carry no credentials; the page holds no data; a share target keeps nothing
         if self.metrics_token and req.path in METRICS_PATHS:
             return  # the resource checks the metrics token
         write = req.method not in READS

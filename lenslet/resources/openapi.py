@@ -518,7 +518,8 @@ def upload(form):
 
 
 def page(description, asset=False):
-    kinds = ("text/css", "text/javascript", "image/svg+xml", "image/png", "image/x-icon") if asset else ("text/html",)
+    kinds = ("text/css", "text/javascript", "image/svg+xml", "image/png", "image/x-icon",
+             "application/manifest+json", "text/html") if asset else ("text/html",)
     moved = {"301": {"description": "index.html by name: the page is at /", "headers": LOCATION}} if asset else {}
     named = [param("name", STR, "path", required=True)] if asset else []
     return {
@@ -642,6 +643,11 @@ PATHS = {
           "head": page("the gallery page (index.html)")},
     "/static/{name}": {"servers": [{"url": "/"}], "get": page("one of the page's files", asset=True),
                        "head": page("one of the page's files", asset=True)},
+    "/share-target": {"servers": [{"url": "/"}], "post": {
+        "summary": "Photos shared to lenslet from another app when the page's service worker was not there to keep "
+                   "them: nothing is kept, and the page says to share again",
+        "responses": {"303": {"description": "to the page, which says so", "headers": LOCATION},
+                      **errors(414, 421)}}},
     "/metrics": {"get": {
         "summary": "Prometheus metrics of every lenslet process (LENSLET_METRICS=true; 404 while off)",
         "responses": {"200": {"description": "the Prometheus text format", "content": {"text/plain": {"schema": STR}}},

@@ -2,6 +2,7 @@
 
 import hashlib
 import importlib.resources
+import json
 
 import falcon
 
@@ -10,10 +11,13 @@ from lenslet.resources.http import not_modified
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
-                 ".ico": "image/x-icon"}
+                 ".ico": "image/x-icon", ".webmanifest": "application/manifest+json"}
 # The page revalidates every load so upgrades show at once; assets keep a few minutes.
 PAGE_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=300"
+
+
+SERVICE_WORKER = "sw.js"
 
 
 def load_page_files():
@@ -21,9 +25,16 @@ def load_page_files():
     for entry in importlib.resources.files("lenslet").joinpath("static").iterdir():
         kind = CONTENT_TYPES.get("." + entry.name.rpartition(".")[2])
         if entry.is_file() and kind and not entry.name.startswith("."):
-            data = entry.read_bytes()
-            files[entry.name] = (data, kind, '"' + hashlib.sha256(data).hexdigest()[:20] + '"')
-    return files
+            files[entry.name] = (entry.read_bytes(), kind)
+    # The service worker names the page's other files and their version, so a release that changes any
+    # of them changes it too, and browsers fetch the new files.
+    shell = sorted(name for name in files if name not in (SERVICE_WORKER, "index.html"))
+    version = hashlib.sha256(b"".join(name.encode() + files[name][0] for name in shell)).hexdigest()[:20]
+    worker, kind = files[SERVICE_WORKER]
+    files[SERVICE_WORKER] = (worker.replace(b"__VERSION__", version.encode()).replace(
+        b"__SHELL__", json.dumps(["/static/" + name for name in shell]).encode()), kind)
+    return {name: (data, kind, '"' + hashlib.sha256(data).hexdigest()[:20] + '"')
+            for name, (data, kind) in files.items()}
 
 
 class StaticResource:
@@ -39,6 +50,10 @@ class StaticResource:
     def on_get_asset(self, req, resp, name):
         if name == "index.html":
             raise falcon.HTTPMovedPermanently("/")
+        if name == SERVICE_WORKER:
+            resp.set_header("Service-Worker-Allowed", "/")  # it serves the whole page, not /static/ alone
+            self._send(req, resp, name, PAGE_CACHE)
+            return
         self._send(req, resp, name, ASSET_CACHE)
 
     on_head = on_get
@@ -57,6 +72,14 @@ class StaticResource:
 
 SHARED = "/s"
 PAGES = frozenset(("/", SHARED))
+SHARE_TARGET = "/share-target"  # where another app's "Share" posts photos (the manifest's share_target)
+
+
+class ShareTargetResource:
+    """POST /share-target reaching the server: the page's service worker was not there to keep the files."""
+
+    def on_post(self, req, resp):
+        raise falcon.HTTPSeeOther("/?shared=lost")
 
 
 def is_page(path):
@@ -69,4 +92,5 @@ def add_page(app):
     page = StaticResource()
     app.add_route("/", page)
     app.add_route(SHARED, page)  # a share link, /s#<key>
+    app.add_route(SHARE_TARGET, ShareTargetResource())
     app.add_route("/static/{name}", page, suffix="asset")

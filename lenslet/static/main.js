@@ -8,6 +8,7 @@ import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
 import {DuplicatesDialog} from "./duplicates.js";
+import {forgetShared, setUploadFolder, sharedFiles, uploadFolder} from "./inbox.js";
 import {DRAGGED, Listing} from "./listing.js";
 import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
@@ -25,6 +26,10 @@ import {Viewer} from "./viewer.js";
 
 async function start() {
   const $ = (id) => document.getElementById(id);
+  // The page's own files kept for a fast start and an answer offline; photos shared to lenslet (sw.js).
+  navigator.serviceWorker?.register("/static/sw.js", {scope: "/", type: "module"}).catch(() => {});
+  const sharedIn = new URLSearchParams(location.search).get("shared");  // the service worker's redirect
+  if (sharedIn != null) history.replaceState(null, "", location.pathname + location.hash);
   const api = new Api($("token-dialog"));
   // A share link's page (/s#<key>): read-only, its folder or image alone, the key sent with every request.
   const shared = Boolean(takeShareKey(api, location, history));
@@ -62,6 +67,12 @@ async function start() {
   const passwordDialog = new PasswordDialog($("password-dialog"), {api, changed: () => messages.say(
     "Password changed: your other devices sign in again with the new one.")});
   $("password-button").addEventListener("click", () => passwordDialog.open(people.me.name));
+  $("upload-folder-setting").addEventListener("click", async () => {
+    const folder = await dialogs.ask({title: "Where shared photos go", label: "Folder",
+      value: uploadFolder(me), ok: "Keep", folders: actions.knownFolders(),
+      hint: "Photos and videos shared to lenslet from another app on this device are uploaded here."});
+    if (folder != null) setUploadFolder(me, folder.replace(/^\/+|\/+$/g, ""));
+  });
   if (health?.readonly === true) $("password-button").hidden = true;  // nothing is changed here (LENSLET_READONLY)
   const duplicates = new DuplicatesDialog($("duplicates-dialog"), {api, trashed: () => refresh()});
   $("duplicates-button").addEventListener("click", () => duplicates.open());
@@ -116,8 +127,9 @@ async function start() {
     const asked = askedIn(router.place());  // searching keeps the sort and filters, and so does leaving it
     router.go(q ? {...asked, path: rules.inTrash(path) ? "" : path, q} : {...asked, path});
   }});
-  new Upload({button: $("upload-button"), input: $("upload-input"), folderButton: $("upload-folder-button"),
-    folderInput: $("upload-folder-input"), hint: $("drop-hint"), panel: $("uploads")}, {
+  const upload = new Upload({button: $("upload-button"), input: $("upload-input"),
+    folderButton: $("upload-folder-button"), folderInput: $("upload-folder-input"), hint: $("drop-hint"),
+    panel: $("uploads")}, {
     api, rules, dialogs, say: (text) => messages.say(text),
     makeFolders: (path, under) => actions.makeFolders(path, under),
     folder() {
@@ -239,6 +251,29 @@ async function start() {
     albums.refresh(router.place());
   }
   await route();
+  if (!shared) await uploadShared();
+
+  /** Upload what was shared to lenslet from another app into this person's upload folder (inbox.js). */
+  async function uploadShared() {
+    if (sharedIn === "unreadable") messages.say("What was shared to lenslet could not be read: share it again.");
+    if (sharedIn === "lost") {
+      messages.say("What was shared did not reach lenslet, as this device had not opened it yet: share it again.");
+    }
+    const files = await sharedFiles().catch(() => []);
+    if (!files.length) return;
+    const folder = uploadFolder(me);
+    try {
+      if (!api.canChangeFiles() || api.isReadonly()) throw new Error("you may look here, not change");
+      await actions.makeFolders(folder);
+    } catch (ex) {
+      messages.say(`The ${files.length} shared ${files.length === 1 ? "file was" : "files were"} not uploaded ` +
+        `to ${folder}: ${ex.message}.`);
+      await forgetShared();
+      return;
+    }
+    await upload.send({files: files.map((file) => ({file, dir: ""})), folders: []}, folder);
+    await forgetShared();
+  }
 }
 
 start();

@@ -113,12 +113,11 @@ export class Upload {
     return {progress: (fraction) => { bar.value = fraction; }, end};
   }
 
-  /** Upload {files: [{file, dir}], folders} into the folder shown: folders made first, then each image
+  /** Upload {files: [{file, dir}], folders} into the folder shown (or into): folders made first, then each image
    *  in turn with its row; a name that is taken asks what to do (keep both, replace, skip; for one or
    *  all), and what is not an image, or is refused, is said by name. */
-  async send({files, folders}) {
+  async send({files, folders}, folder = this.folder()) {
     if (!this.api.canChangeFiles() || (!files.length && !folders.length)) return;
-    const folder = this.folder();
     const images = files.filter(({file}) => this.rules.isImage(file));
     const others = files.filter(({file}) => !this.rules.isImage(file)).map(({file, dir}) => joined(dir, file.name));
     const problems = [];

@@ -1,0 +1,79 @@
+"""The installable page's files: the web app manifest with its icons and share target, and the service
+worker, which names the page's own files (nothing of the API) and changes whenever one of them does."""
+
+import io
+import json
+import re
+import shutil
+
+from PIL import Image
+
+from lenslet.people.users import Directory
+from lenslet.resources import static
+from lenslet.resources.static import load_page_files
+
+
+def shell_of(worker):
+    """The files the service worker keeps, as the server wrote them into it."""
+    return json.loads(re.search(r"const SHELL = (\[.*?\]);", worker).group(1))
+
+
+def test_the_manifest_names_the_app_its_icons_and_where_shared_photos_go(client):
+    answer = client.get("/static/manifest.webmanifest")
+    assert answer.content_type == "application/manifest+json"
+    manifest = json.loads(answer.body)
+    assert manifest["start_url"] == manifest["scope"] == "/" and manifest["display"] == "standalone"
+    sizes = {}
+    for icon in manifest["icons"]:
+        data = client.get(icon["src"]).body
+        if icon["type"] == "image/png":
+            sizes[icon["sizes"]] = Image.open(io.BytesIO(data)).size
+    assert sizes == {"192x192": (192, 192), "512x512": (512, 512)}
+    target = manifest["share_target"]
+    assert (target["action"], target["method"], target["enctype"]) == ("/share-target", "POST", "multipart/form-data")
+    assert target["params"]["files"] == [{"name": "media", "accept": ["image/*", "video/*"]}]
+
+
+def test_the_service_worker_may_serve_the_whole_page_and_keeps_its_files_alone(client):
+    answer = client.get("/static/sw.js")
+    assert answer.content_type == "text/javascript"
+    assert answer.headers["Service-Worker-Allowed"] == "/" and answer.headers["Cache-Control"] == "no-cache"
+    shell = shell_of(answer.text)
+    assert "/static/offline.html" in shell and "/static/main.js" in shell and "/static/inbox.js" in shell
+    assert all(path.startswith("/static/") for path in shell) and "/static/sw.js" not in shell
+    for path in shell:
+        assert client.get(path).status_int == 200
+
+
+def test_the_page_files_need_no_credentials_with_a_users_file(client_with, tmp_path):
+    directory = Directory(str(tmp_path / "users.json"))
+    directory.add("ann", "edit", [""])
+    guarded = client_with(users=directory.path)
+    assert guarded.get("/folders", expect_errors=True).status_int == 401
+    shell = shell_of(guarded.get("/static/sw.js").text)
+    for path in shell + ["/static/sw.js", "/static/manifest.webmanifest"]:
+        answer = guarded.get(path)
+        assert answer.status_int == 200 and "private" not in answer.headers["Cache-Control"]
+
+
+def test_a_release_that_changes_a_page_file_changes_the_service_worker(monkeypatch, tmp_path):
+    before = load_page_files()["sw.js"][0]
+    copy = tmp_path / "lenslet" / "static"
+    shutil.copytree(static.importlib.resources.files("lenslet").joinpath("static"), copy)
+    assert load_page_files()["sw.js"][0] == before
+    monkeypatch.setattr(static.importlib.resources, "files", lambda package: tmp_path / package)
+    assert load_page_files()["sw.js"][0] == before  # the same files, the same worker
+    (copy / "main.js").write_text((copy / "main.js").read_text() + "\n// changed\n")
+    after = load_page_files()["sw.js"][0]
+    assert after != before and shell_of(after.decode()) == shell_of(before.decode())
+
+
+def test_a_share_that_reaches_the_server_keeps_nothing_and_says_to_share_again(client_with, tree, tmp_path):
+    directory = Directory(str(tmp_path / "users.json"))
+    directory.add("ann", "edit", [""])
+    before = sorted(path.name for path in tree.rglob("*"))
+    for client in (client_with(), client_with(users=directory.path)):
+        answer = client.post("/share-target", upload_files=[("media", "a.jpg", b"\xff\xd8 not kept")],
+                             headers={"Origin": "https://elsewhere.example"})
+        assert answer.status_int == 303 and answer.headers["Location"].endswith("/?shared=lost")
+    assert sorted(path.name for path in tree.rglob("*")) == before
