@@ -77,3 +77,9 @@ def test_a_share_that_reaches_the_server_keeps_nothing_and_says_to_share_again(c
                              headers={"Origin": "https://elsewhere.example"})
         assert answer.status_int == 303 and answer.headers["Location"].endswith("/?shared=lost")
     assert sorted(path.name for path in tree.rglob("*")) == before
+
+
+def test_a_share_sent_to_another_host_name_is_refused(client, tree):
+    answer = client.post("/share-target", upload_files=[("media", "a.jpg", b"\xff\xd8")],
+                         headers={"Host": "photos.elsewhere.example"}, expect_errors=True)
+    assert answer.status_int == 421 and "LENSLET_HOSTS" in answer.json["description"]
