@@ -54,4 +54,5 @@ def test_only_the_setting_makes_health_say_read_only(client_with, tree, tmp_path
 
 def test_every_request_of_the_page_goes_through_the_one_function_that_labels_json():
     calls = {path.name: len(re.findall(r"\bfetch\(", path.read_text())) for path in STATIC.glob("*.js")}
+    assert calls.pop("sw.js") == 2  # the service worker passes on the page's own navigations and files
     assert calls.pop("api.js") == 1 and not any(calls.values()), calls  # request(): the browser tests watch it

@@ -151,3 +151,15 @@ def test_shared_photos_go_where_the_person_said_and_a_folder_outside_their_own_i
     page.script(SHARE, [["IMG_0003.jpg", "image/jpeg", photo((40, 40, 200))]])
     page.until(lambda: "not uploaded to work" in page.find("#status").text)
     assert not (tree / "work" / "IMG_0003.jpg").exists()
+
+
+@pytest.mark.parametrize("forged", ["../outside", "family/../../outside", "/etc", "_trash_"])
+def test_a_forged_upload_folder_uploads_nothing_and_says_why(person, tree, forged):
+    page, token = person
+    page.driver.get(page.server.url + "/")
+    sign_in_asked(page, token)
+    controlled(page)
+    page.script("localStorage.setItem('lenslet.uploadFolder.bob', arguments[0])", forged)
+    page.script(SHARE, [["IMG_0004.jpg", "image/jpeg", photo((40, 40, 200))]])
+    page.until(lambda: f"not uploaded to {forged}" in page.find("#status").text)
+    assert not list(tree.parent.rglob("IMG_0004.jpg"))
