@@ -30,7 +30,10 @@ async function inStore(mode, work) {
 
 /** Keep the files shared until the page takes them. */
 export function keepShared(files) {
-  return inStore("readwrite", (store) => files.map((file) => store.add(file)).at(-1) || store.count());
+  return inStore("readwrite", (store) => {
+    for (const file of files) store.add(file);
+    return store.count();
+  });
 }
 
 /** The files shared and not yet uploaded. */

@@ -29,7 +29,7 @@ self.addEventListener("fetch", (event) => {
   } else if (request.mode === "navigate") {
     // The page itself from the server (it says who may see what); this answer only when it cannot be reached.
     event.respondWith(fetch(request).catch(() => caches.match(OFFLINE)));
-  } else if (request.method === "GET" && url.pathname.startsWith("/static/") && SHELL.includes(url.pathname)) {
+  } else if (request.method === "GET" && SHELL.includes(url.pathname)) {
     event.respondWith(caches.match(url.pathname).then((kept) => kept || fetch(request)));
   }
 });
