@@ -11,6 +11,7 @@ from lenslet import metrics
 from lenslet.albums.store import Albums
 from lenslet.catalog import Catalog
 from lenslet.config import Config
+from lenslet.dav.locks import Locks
 from lenslet.errors import LensletError, Unauthorized
 from lenslet.files.operations import Files, recover
 from lenslet.images.previews import Previews
@@ -26,9 +27,10 @@ from lenslet.people.throttle import Throttle
 from lenslet.people.users import Directory
 from lenslet.resources import operations
 from lenslet.resources.albums import AlbumResource, AlbumsResource
+from lenslet.resources.dav import DavResource
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
-from lenslet.resources.guard import PREFIXES, Guard, Private, client_address
+from lenslet.resources.guard import PREFIXES, Guard, Private, client_address, is_dav
 from lenslet.resources.health import HealthResource
 from lenslet.resources.item import ItemResource
 from lenslet.resources.metrics import MetricsResource
@@ -40,7 +42,13 @@ from lenslet.resources.shares import MeResource, ShareResource, SharesResource, 
 from lenslet.resources.static import add_page
 from lenslet.resources.thumb import ThumbResource
 from lenslet.resources.timeline import OnThisDayResource, TimelineMonthsResource, TimelineResource
-from lenslet.resources.users import OwnPasswordResource, UserResource, UsersResource
+from lenslet.resources.users import (
+    AppPasswordResource,
+    AppPasswordsResource,
+    OwnPasswordResource,
+    UserResource,
+    UsersResource,
+)
 from lenslet.search.searcher import Searcher
 from lenslet.search.timeline import Timeline
 from lenslet.storage import open_storage
@@ -134,11 +142,16 @@ def create_app(config=None, storage=None, clock=time.time):
         "/setup": SetupResource(identities, longest),
         "/users": UsersResource(directory),
         "/users/{name}": UserResource(directory, identities, longest),
+        "/me/app-passwords": AppPasswordsResource(identities, clock),
+        "/me/app-passwords/{password_id}": AppPasswordResource(identities),
         "/metrics": MetricsResource(config, storage, clock),  # a 404 that says why while off
     }
     for prefix in PREFIXES:
         for route, resource in routes.items():
             app.add_route(prefix + route, resource)
+    dav = DavResource(tree, catalog.listings, files, Locks(storage, clock), config.accel_redirect)
+    app.add_route("/dav", dav)
+    app.add_route("/dav/{path:path}", dav)
     add_page(app)
     return app
 
@@ -184,7 +197,8 @@ def _lenslet_error(req, resp, ex, params):
     if getattr(ex, "retry_after", None) is not None:
         resp.set_header("Retry-After", str(ex.retry_after))
     if isinstance(ex, Unauthorized):
-        resp.set_header("WWW-Authenticate", 'Bearer realm="lenslet"')
+        scheme = 'Basic realm="lenslet", charset="UTF-8"' if is_dav(req.path) else 'Bearer realm="lenslet"'
+        resp.set_header("WWW-Authenticate", scheme)
 
 
 def _json_error(req, resp, ex):

@@ -67,6 +67,12 @@ class PreconditionFailed(LensletError):
     status, title = 412, "Precondition failed"
 
 
+class Locked(LensletError):
+    """A WebDAV lock of another client holds the path."""
+
+    status, title = 423, "Locked"
+
+
 class Misdirected(LensletError):
     """A Host not in LENSLET_HOSTS, refused against DNS rebinding."""
 

@@ -54,6 +54,8 @@ def operation_of(method, path):
 
 def check(method, path, status, headers, body):
     """Assert one answer agrees with the spec."""
+    if path == "/dav" or path.startswith("/dav/"):
+        return  # WebDAV's methods are not OpenAPI's: tests/api/test_dav.py checks its answers
     operation = operation_of(method, path)
     if operation is None:
         if method == "OPTIONS":

@@ -33,7 +33,7 @@ from lenslet.layout import (
     thumb_of,
 )
 from lenslet.sidecar.store import clear_origin, set_origin, sidecar_fields
-from lenslet.storage import process_alive, set_aside
+from lenslet.storage import process_alive, set_aside, spool
 
 log = logging.getLogger("lenslet")
 
@@ -86,6 +86,53 @@ class Files:
             raise
         self.catalog.added(storage, key, path, digest)
         return {"ok": True, "path": path, "name": name_of(key)}
+
+    def put(self, path, stream):
+        """Store an image at a path, replacing what is there unless it holds these very bytes;
+        return "created", "replaced" or "unchanged"."""
+        place = self._writable(path, is_file=True)
+        if _in_use(place.storage, place.key) is None:
+            self.upload(parent(path), name_of(path), stream)
+            return "created"
+        with spool(stream, self.limit) as copy:
+            same = pillow.content_hash_of(copy) == self.content_hash(path)
+            copy.seek(0)
+            if not same:
+                self.upload(parent(path), name_of(path), copy, "replace")
+        return "unchanged" if same else "replaced"
+
+    def copy(self, src, dest, conflict="fail"):
+        """Copy an image, or a folder's images and folders, to a new path; tags and notes stay with the original."""
+        place = self.tree.locate(src, is_file=True)
+        if not place.storage.stat(place.key).is_dir:
+            image, _ = self.tree.locate_image(src)
+            with image.storage.open(image.key) as stream:
+                return self.upload(parent(dest), name_of(dest), stream, conflict)
+        if dest == src or dest.startswith(src + "/"):
+            raise Conflict("a folder is not copied into itself", path=dest)
+        with suppress(AlreadyExists):
+            self.make_folder(dest)
+        for entry in place.storage.list_folder(place.key):
+            if entry.link:
+                continue  # a link is not followed: it may lead out of the folder, or into it
+            if (entry.is_dir and entry.name != TRASH and not entry.name.startswith(".")) or is_image(entry.name):
+                self.copy(join(src, entry.name), join(dest, entry.name), conflict)
+        return {"ok": True, "path": dest}
+
+    def trash_folder(self, path):
+        """Trash every image in a folder and the folders below it, then remove the folders left empty."""
+        place = self._writable(path)
+        if not place.key or moves.in_trash(place.key):
+            raise Forbidden("the root and the trash are not trashed", path=path)
+        entries = place.storage.list_folder(place.key)
+        images = [join(path, entry.name) for entry in entries
+                  if not entry.is_dir and not entry.link and is_image(entry.name)]
+        for start in range(0, len(images), 1000):
+            self.trash(images[start:start + 1000])
+        for entry in entries:
+            if entry.is_dir and not entry.link and not entry.name.startswith("."):
+                self.trash_folder(join(path, entry.name))
+        return self.remove_folder(path)
 
     # -- moves
 

@@ -43,6 +43,25 @@ class Identities:
             return OPEN
         raise self.refuse(address, "a bearer token", Unauthorized("the token is not one lenslet knows"), token)
 
+    def from_app_password(self, name, password, address):
+        """Return the principal of a person's app password (WebDAV's Basic sign-in)."""
+        self.held_back(address)
+        user = named(self.directory.users(), name) if self.users else None
+        record = user.app_password(password) if user is not None and len(password) <= 512 else None
+        if record is None:
+            raise self.refuse(address, f"an app password for {name[:64]!r}",
+                              Unauthorized("that name and app password do not match: make an app password for "
+                                           "this device in the gallery's page (your sign-in password is not one)"),
+                              f"{name}\n{password}")
+        return user.principal()
+
+    def own_user(self, principal):
+        """Return the users file's entry of a signed-in person."""
+        user = self.directory.users().get(principal.name) if self.users else None
+        if principal.kind != "user" or user is None or user.user_id != principal.user_id:
+            raise NotFound("only people in the users file have app passwords (LENSLET_USERS)")
+        return user
+
     def from_session(self, token):
         """Return the principal a session cookie names, or None.
         Not counted as a failure: a browser resends ended ones."""

@@ -34,11 +34,14 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 STAMP = re.compile(r"^[0-9a-f]{16}$")
 ID = STAMP
-OWNED = frozenset(("role", "folders", "tokenHash", "password", "stamp", "id"))  # an entry's keys lenslet writes
+OWNED = frozenset(("role", "folders", "tokenHash", "password", "stamp", "id", "appPasswords"))  # keys lenslet writes
 MAX_TOKEN = 512  # refused before hashing
 MAX_USERS = 10_000
 MAX_FOLDERS = 1000
 MAX_FILE = 16 * 1024 * 1024
+MAX_APP_PASSWORDS = 50  # a person's devices
+MAX_DEVICE_NAME = 64
+APP_PASSWORD_KEYS = frozenset(("id", "name", "hash", "created"))
 CHANGE_TRIES = 5  # tries while another program keeps writing the file
 
 
@@ -80,13 +83,22 @@ class User:
     extra: dict = field(default_factory=dict)  # keys lenslet does not own, kept as they are
     user_id: str = ""
     note: str = ""  # how lenslet read the entry, for admins
+    app_passwords: tuple = ()  # {"id", "name", "hash", "created"}: a device's password for WebDAV
+
+    def app_password(self, password):
+        """Return the app password record this password is, or None, comparing every hash."""
+        hashed, found = token_hash(password), None
+        for record in self.app_passwords:
+            if same_hash(hashed, record["hash"]):
+                found = record
+        return found
 
     def principal(self):
         return Principal("user", self.name, self.role, Scope(self.folders), user_id=self.user_id)
 
     def to_json(self):
         optional = {"tokenHash": self.token_hash, "password": self.password, "stamp": self.stamp or None,
-                    "id": self.user_id or None}
+                    "id": self.user_id or None, "appPasswords": [dict(one) for one in self.app_passwords] or None}
         return {**self.extra, "role": self.role, "folders": list(self.folders),
                 **{key: value for key, value in optional.items() if value is not None}}
 
@@ -129,6 +141,10 @@ def parse_document(data, where="the users file"):
             if user.token_hash in hashes:
                 raise bad_file(f"{where}: {name} has the token hash of another user")
             hashes.add(user.token_hash)
+        for record in user.app_passwords:
+            if record["hash"] in hashes:
+                raise bad_file(f"{where}: {name} has an app password whose hash another token or app password has")
+            hashes.add(record["hash"])
         if user.user_id:
             if user.user_id in ids:  # one would own what the other made
                 raise bad_file(f"{where}: {name} has the id of another user")
@@ -165,12 +181,28 @@ def parse_user(name, entry, where="the users file"):
     if "id" in entry and (not isinstance(user_id, str) or not ID.match(user_id)):
         raise bad("has an id that is not 16 hex digits (lenslet user add writes it)")
     folders, note = check_folders(folders, bad), ""
+    app_passwords = check_app_passwords(entry.get("appPasswords", []), bad)
     if role == "admin" and "" not in folders:
         # Never widen an admin of some folders to every folder.
         role, note = "edit", (f"written as an admin of {', '.join(folders)} only, taken as an edit user of "
                               "those folders: an admin sees every folder")
     extra = {key: value for key, value in entry.items() if key not in OWNED}
-    return User(name, role, folders, hashed, password, stamp, extra, user_id, note)
+    return User(name, role, folders, hashed, password, stamp, extra, user_id, note, app_passwords)
+
+
+def check_app_passwords(records, bad):
+    """Return a user's app passwords as a tuple of records, or raise bad(why)."""
+    if not isinstance(records, list) or len(records) > MAX_APP_PASSWORDS:
+        raise bad(f"has appPasswords that are not a list of at most {MAX_APP_PASSWORDS}")
+    ids = set()
+    for record in records:
+        if not (isinstance(record, dict) and record.keys() == APP_PASSWORD_KEYS and isinstance(record["id"], str)
+                and ID.match(record["id"]) and record["id"] not in ids and isinstance(record["hash"], str)
+                and HASH.match(record["hash"]) and isinstance(record["name"], str)
+                and 0 < len(record["name"]) <= MAX_DEVICE_NAME and type(record["created"]) in (int, float)):
+            raise bad("has an app password lenslet did not write (id, name, hash and created, each id once)")
+        ids.add(record["id"])
+    return tuple(dict(record) for record in records)
 
 
 def check_folders(folders, bad=lambda why: BadPath(why)):
@@ -427,6 +459,41 @@ class Directory:
             self._change(change)
         except LensletError as ex:  # the old hash still signs in
             log.warning("cannot store %s's password with stronger parameters: %s", user.name, ex.description)
+
+    def add_app_password(self, user, device, now):
+        """Make an app password for one of a user's devices; return (its record, the password, shown once)."""
+        if not isinstance(device, str) or not device.strip() or len(device.strip()) > MAX_DEVICE_NAME \
+                or not device.strip().isprintable():
+            raise BadRequest(f"name the device: 1 to {MAX_DEVICE_NAME} printable characters", field="name")
+        password = new_token()
+        record = {"id": new_id(), "name": device.strip(), "hash": token_hash(password), "created": now}
+
+        def change(known):
+            now_user = self._same_person(known, user)
+            if len(now_user.app_passwords) >= MAX_APP_PASSWORDS:
+                raise Conflict(f"you have {MAX_APP_PASSWORDS} app passwords: remove one you no longer use first")
+            known[user.name] = dataclasses.replace(now_user, app_passwords=now_user.app_passwords + (record,))
+            return record, known
+        return self._change(change), password
+
+    def remove_app_password(self, user, password_id):
+        """Revoke one of a user's app passwords."""
+        def change(known):
+            now_user = self._same_person(known, user)
+            kept = tuple(one for one in now_user.app_passwords if one["id"] != password_id)
+            if len(kept) == len(now_user.app_passwords):
+                raise NotFound("you have no app password of this id", field="id")
+            known[user.name] = dataclasses.replace(now_user, app_passwords=kept)
+            return None, known
+        self._change(change)
+
+    @staticmethod
+    def _same_person(known, user):
+        """Return the user as the file has them now, unless removed or another person took the name."""
+        now_user = known.get(user.name)
+        if now_user is None or now_user.user_id != user.user_id:
+            raise Conflict("you were removed or renamed meanwhile: sign in again")
+        return now_user
 
     def remove(self, name, keep_admin=False):
         def change(known):

@@ -25,41 +25,47 @@ class FileResource:
         resp.status = falcon.HTTP_201
 
     def on_get(self, req, resp):
-        place, stat = self.tree.locate_image(access_of(req).see(clean_path(req.get_param("path", required=True))))
-        storage, key, kind = place.storage, place.key, mime_of(place.key)
-        resp.etag = etag_of(stat)
-        resp.set_header("Last-Modified", http_date(stat.mtime))
-        resp.cache_control = [CACHE]
-        if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), resp.etag, stat.mtime):
-            resp.status = falcon.HTTP_304
-            return
-        resp.content_type = kind
-        # nginx's location serves the root tree only, not a pointer's target.
-        accel = None if place.prefix else accel_uri(self.accel, storage, key)
-        if accel is not None:
-            resp.set_header("X-Accel-Redirect", accel)
-            return
-        url = None if self.s3_stream else storage.presign(key, content_type=kind)
-        if url is not None:
-            raise falcon.HTTPFound(url)
-        # Only here: nginx adds its own Accept-Ranges to an X-Accel answer.
-        resp.accept_ranges = "bytes"
-        try:
-            span = byte_range(req.get_header("Range"), stat.size)
-        except Unsatisfiable:
-            raise falcon.HTTPRangeNotSatisfiable(
-                stat.size, title="Range not satisfiable",
-                description=f"the range starts past the end of the file ({stat.size} bytes)") from None
-        if span is None:
-            # A local file goes as it is, so gunicorn can sendfile() it.
-            resp.set_stream(storage.open(key), stat.size)
-            return
-        start, end = span
-        resp.status = falcon.HTTP_206
-        resp.content_range = (start, end, stat.size)
-        resp.set_stream(storage.open_range(key, start, end - start + 1), end - start + 1)
+        send_original(req, resp, self.tree, clean_path(req.get_param("path", required=True)), self.accel,
+                      self.s3_stream)
 
     on_head = on_get
+
+
+def send_original(req, resp, tree, path, accel_location, s3_stream):
+    """Answer an original image, with caching and single byte ranges."""
+    place, stat = tree.locate_image(access_of(req).see(path))
+    storage, key, kind = place.storage, place.key, mime_of(place.key)
+    resp.etag = etag_of(stat)
+    resp.set_header("Last-Modified", http_date(stat.mtime))
+    resp.cache_control = [CACHE]
+    if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), resp.etag, stat.mtime):
+        resp.status = falcon.HTTP_304
+        return
+    resp.content_type = kind
+    # nginx's location serves the root tree only, not a pointer's target.
+    accel = None if place.prefix else accel_uri(accel_location, storage, key)
+    if accel is not None:
+        resp.set_header("X-Accel-Redirect", accel)
+        return
+    url = None if s3_stream else storage.presign(key, content_type=kind)
+    if url is not None:
+        raise falcon.HTTPFound(url)
+    # Only here: nginx adds its own Accept-Ranges to an X-Accel answer.
+    resp.accept_ranges = "bytes"
+    try:
+        span = byte_range(req.get_header("Range"), stat.size)
+    except Unsatisfiable:
+        raise falcon.HTTPRangeNotSatisfiable(
+            stat.size, title="Range not satisfiable",
+            description=f"the range starts past the end of the file ({stat.size} bytes)") from None
+    if span is None:
+        # A local file goes as it is, so gunicorn can sendfile() it.
+        resp.set_stream(storage.open(key), stat.size)
+        return
+    start, end = span
+    resp.status = falcon.HTTP_206
+    resp.content_range = (start, end, stat.size)
+    resp.set_stream(storage.open_range(key, start, end - start + 1), end - start + 1)
 
 
 def upload_form(files, req):

@@ -1,5 +1,7 @@
 """The request guard: refuse what the settings forbid, then find who asks."""
 
+import base64
+
 from lenslet.errors import Forbidden, Misdirected, Unauthorized, UriTooLong
 from lenslet.people.access import OPEN, Access
 from lenslet.resources import MAX_QUERY_STRING, sites
@@ -24,7 +26,10 @@ COOKIE, TLS_COOKIE = "lenslet-session", "__Host-lenslet-session"
 FILE_OPERATIONS = frozenset((("/file", "POST"), ("/file", "PUT"), ("/move", "POST"), ("/trash", "POST"),
                              ("/restore", "POST"), ("/delete", "POST"), ("/folder", "POST"), ("/folder", "DELETE"),
                              ("/duplicates/trash", "POST")))
-OWN_WRITES = frozenset((("/me/password", "PUT"),))
+OWN_WRITES = frozenset((("/me/password", "PUT"), ("/me/app-passwords", "POST")))  # also a view user's
+OWN_PREFIX = "/me/app-passwords/"  # DELETE: revoke one of your app passwords
+DAV = "/dav"
+DAV_READS = READS | {"PROPFIND"}
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
@@ -50,6 +55,8 @@ class Guard:
                               "(IP addresses and localhost are always answered)", setting="LENSLET_HOSTS")
         if len(req.query_string) > MAX_QUERY_STRING:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
+        if is_dav(req.path):
+            return self._dav(req, host)
         if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)) or req.path == SHARE_TARGET:
             return  # CORS preflights carry no credentials; the page holds no data; a share target keeps nothing
         if self.metrics_token and req.path in METRICS_PATHS:
@@ -77,7 +84,8 @@ class Guard:
                                 "nothing else")
             if route == "/file" and not principal.share["allowDownload"]:
                 raise Forbidden("this share link does not allow downloading originals")
-        elif write and not principal.can_write and (route, req.method) not in OWN_WRITES:
+        elif write and not principal.can_write and (route, req.method) not in OWN_WRITES \
+                and not route.startswith(OWN_PREFIX):
             raise Forbidden(f"{principal.name} may look but not change anything (role view)")
         elif write and req.context.get("session") and not (req.get_header("Origin")
                                                            or req.get_header("Sec-Fetch-Site")):
@@ -86,6 +94,45 @@ class Guard:
                             "page does; scripts send Authorization: Bearer <token>")
         req.context.principal = principal
         req.context.access = Access(principal, self.origin_of, self.opened, self.is_image_at)
+
+    def _dav(self, req, host):
+        """Let a WebDAV client in: Basic with an app password, over TLS or from loopback; never a browser page."""
+        if req.method == "OPTIONS":
+            return  # what the door can do, to anyone
+        foreign = sites.foreign_write(req.get_header("Origin"), req.get_header("Sec-Fetch-Site"), host, ())
+        if foreign:
+            raise Forbidden(f"WebDAV is for WebDAV clients, not another site's page ({foreign})")
+        write = req.method not in DAV_READS
+        if write and self.readonly:
+            raise Forbidden("lenslet is read-only (LENSLET_READONLY)")
+        if write and self.library_readonly:
+            raise Forbidden(LIBRARY_READ_ONLY, reason="library-read-only", setting="LENSLET_STATE")
+        principal = self._dav_principal(req)
+        if write and not principal.can_write:
+            raise Forbidden(f"{principal.name} may look but not change anything (role view)")
+        req.context.principal = principal
+        req.context.access = Access(principal, self.origin_of, self.opened, self.is_image_at)
+
+    def _dav_principal(self, req):
+        scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
+        if scheme.lower() != "basic":
+            if self.users or self.token:
+                raise Unauthorized("WebDAV signs in with your name and an app password made in the gallery's page "
+                                   "(HTTP Basic)")
+            return OPEN
+        if not (over_tls(req) or sites.is_loopback(req.remote_addr or "")):
+            raise Forbidden("a WebDAV password is sent over HTTPS only: serve lenslet behind a TLS proxy")
+        try:
+            name, colon, password = base64.b64decode(given.strip(), validate=True).decode("utf-8").partition(":")
+        except ValueError:  # binascii.Error and UnicodeDecodeError too
+            colon = ""
+        if not colon:
+            raise Unauthorized("the Authorization header is not Basic name:password in base64")
+        if self.users:
+            return self.identities.from_app_password(name, password, client_address(req))
+        if self.token:
+            return self.identities.from_token(password, client_address(req), True)
+        return OPEN
 
     def _principal(self, req, write, route):
         """Return who asks, or raise Unauthorized when needed credentials are missing."""
@@ -129,6 +176,10 @@ class Private:
             parts.insert(0, "private")
         resp.set_header("Cache-Control", ", ".join(parts))
         resp.set_header("Vary", vary_also(resp.get_header("Vary"), CREDENTIAL_HEADERS))
+
+
+def is_dav(path):
+    return path == DAV or path.startswith(DAV + "/")
 
 
 def client_address(req):

@@ -11,7 +11,11 @@ http_date = format_date_time  # seconds to the RFC 7231 date of Last-Modified
 
 
 def etag_of(stat):
-    return f'"{int(stat.mtime * 1_000_000):x}-{stat.size:x}"'
+    return etag_for(stat.mtime, stat.size)
+
+
+def etag_for(mtime, size):
+    return f'"{int(mtime * 1_000_000):x}-{size:x}"'
 
 
 def not_modified(if_none_match, if_modified_since, etag, mtime):

@@ -107,6 +107,8 @@ def param(name, schema, where="query", **more):
 
 STR, INT, NUM, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
 OK = {"const": True}
+APP_PASSWORD = {"type": "object", "required": ["id", "name", "created"],
+                "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "created": {"type": "number"}}}
 
 SECURITY = {
     "token": {"type": "http", "scheme": "bearer", "description": "LENSLET_TOKEN; needed for writes when set, for reads "
@@ -667,6 +669,21 @@ PATHS = {
         json_of(obj(["ok", "name"], {"ok": OK, "name": STR}), "changed", {"Set-Cookie": {
             "schema": STR, "description": "the new session, when one signed the request"}}), 409, 413, 415,
         body={**obj(["current", "password"], {"current": STR, "password": PASSWORD}), "additionalProperties": False})},
+    "/me/app-passwords": {
+        "get": op("The caller's app passwords: one per device that signs in to WebDAV (`/dav`), by name; never the "
+                  "passwords", json_of(obj(["appPasswords"], {"appPasswords": {
+                      "type": "array", "items": APP_PASSWORD}}), "the app passwords")),
+        "post": op("Make an app password for a device (any role; the users file's people only): WebDAV's Basic sign-in "
+                   "takes the person's name and it; shown once", json_of(
+                       obj(["id", "name", "created", "user", "password"],
+                           {**APP_PASSWORD["properties"], "user": STR, "password": STR}),
+                       "the app password, shown once"),
+                   409, 413, 415, 503, code="201",
+                   body={**obj(["name"], {"name": STR}), "additionalProperties": False}),
+    },
+    "/me/app-passwords/{password_id}": {"delete": op(
+        "Revoke one of the caller's app passwords: the device is refused from its next request, in every web process",
+        gone("id", "revoked"), 503, parameters=[param("password_id", STR, "path", required=True)])},
     "/albums": {
         "get": op("The caller's albums, last changed first", listed("albums", "Album", "the albums")),
         "post": op("Make an album: images picked from any folders (in this order), or a saved search (smart: what it "

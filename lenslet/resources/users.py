@@ -96,3 +96,40 @@ class OwnPasswordResource:
             send_session(req, resp, self.identities.sessions.start(user), self.longest)
         resp.media = {"ok": True, "name": user.name}
         resp.cache_control = ["no-store"]
+
+
+class AppPasswordsResource:
+    """GET /me/app-passwords: your devices' WebDAV passwords; POST {"name"}: make one, shown once."""
+
+    def __init__(self, identities, clock):
+        self.identities, self.clock = identities, clock
+
+    def on_get(self, req, resp):
+        user = self.identities.own_user(req.context.principal)
+        resp.media = {"appPasswords": [shown(record) for record in user.app_passwords]}
+        resp.cache_control = ["no-store"]
+
+    def on_post(self, req, resp):
+        body = body_of(req, {"name"})
+        user = self.identities.own_user(req.context.principal)
+        record, password = changing(self.identities.directory.add_app_password, user, body.get("name"), self.clock())
+        resp.media = {**shown(record), "user": user.name, "password": password}
+        resp.status = falcon.HTTP_201
+        resp.cache_control = ["no-store"]
+
+
+class AppPasswordResource:
+    """DELETE /me/app-passwords/{password_id}: revoke one; the device is refused from its next request on."""
+
+    def __init__(self, identities):
+        self.identities = identities
+
+    def on_delete(self, req, resp, password_id):
+        user = self.identities.own_user(req.context.principal)
+        changing(self.identities.directory.remove_app_password, user, password_id)
+        resp.media = {"ok": True, "id": password_id}
+        resp.cache_control = ["no-store"]
+
+
+def shown(record):
+    return {key: record[key] for key in ("id", "name", "created")}

@@ -18,8 +18,9 @@ def test_every_route_is_in_the_spec_and_nothing_else(config):
     described = {(path, method.upper()) for path, method, _ in served_paths()}
     # falcon.inspect lists what create_app registered; "internal" methods are Falcon's
     # default responders (405 for a method a resource lacks, OPTIONS).
+    # WebDAV (/dav) is described in docs/phone-and-desktop.md: OpenAPI has no PROPFIND, MKCOL, MOVE or LOCK.
     served = {(route.path, method.method) for route in falcon.inspect.inspect_routes(create_app(config))
-              for method in route.methods if not method.internal}
+              for method in route.methods if not method.internal and not route.path.startswith("/dav")}
     assert served == described
 
 

@@ -1,0 +1,137 @@
+"""WebDAV's XML: what a PROPFIND or LOCK body asks, and the multistatus and lock answers."""
+
+import xml.etree.ElementTree as ElementTree
+from email.utils import formatdate
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+from lenslet.errors import BadRequest
+
+DAV = "{DAV:}"
+HEAD = '<?xml version="1.0" encoding="utf-8"?>\n'
+OK, NOT_FOUND, FORBIDDEN = "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found", "HTTP/1.1 403 Forbidden"
+SUPPORTED_LOCK = ("<D:supportedlock><D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/>"
+                  "</D:locktype></D:lockentry></D:supportedlock>")
+ALL = ("resourcetype", "displayname", "getcontentlength", "getcontenttype", "getlastmodified", "getetag",
+       "supportedlock", "lockdiscovery")
+# What Windows sets on every file it writes; lenslet keeps no Windows file times, and says it took them.
+WINDOWS_TIMES = frozenset(("Win32CreationTime", "Win32LastAccessTime", "Win32LastModifiedTime",
+                           "Win32FileAttributes"))
+
+
+def parse(data):
+    """Return a body's root element, or None for an empty body; a document type is refused (no entities)."""
+    if not data.strip():
+        return None
+    if b"<!" in data:
+        raise BadRequest("a WebDAV body may not declare a document type or entities")
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as ex:
+        raise BadRequest(f"the body is not well-formed XML: {ex}") from None
+
+
+def asked_properties(root):
+    """Return the (namespace, name) pairs a PROPFIND asks for, or None for every property."""
+    if root is None:
+        return None
+    if root.tag != DAV + "propfind":
+        raise BadRequest("a PROPFIND body is a DAV:propfind element")
+    prop = root.find(DAV + "prop")
+    if prop is None:
+        return None  # allprop, or propname answered with values too
+    return [_split(child.tag) for child in prop]
+
+
+def lock_owner(root):
+    """Return the text of a LOCK body's owner, or raise if it is no lockinfo."""
+    if root is None or root.tag != DAV + "lockinfo":
+        raise BadRequest("a new LOCK's body is a DAV:lockinfo element")
+    owner = root.find(DAV + "owner")
+    return "" if owner is None else "".join(owner.itertext()).strip()
+
+
+def set_properties(root):
+    """Return the (namespace, name) pairs a PROPPATCH sets or removes."""
+    if root is None or root.tag != DAV + "propertyupdate":
+        raise BadRequest("a PROPPATCH body is a DAV:propertyupdate element")
+    return [_split(child.tag) for change in root for prop in change for child in prop]
+
+
+def _split(tag):
+    namespace, _, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    return namespace, name
+
+
+def href(path, folder):
+    return "/dav/" + quote(path.encode("utf-8", "surrogateescape")) + ("/" if folder and path else "")
+
+
+def entry(path, name, folder, size=0, mtime=0.0, kind="", etag=""):
+    """Return an entry's live properties by name, as XML."""
+    props = {"resourcetype": "<D:resourcetype><D:collection/></D:resourcetype>" if folder else "<D:resourcetype/>",
+             "displayname": f"<D:displayname>{escape(name)}</D:displayname>",
+             "getlastmodified": f"<D:getlastmodified>{formatdate(mtime, usegmt=True)}</D:getlastmodified>",
+             "supportedlock": SUPPORTED_LOCK, "lockdiscovery": "<D:lockdiscovery/>"}
+    if not folder:
+        props.update(getcontentlength=f"<D:getcontentlength>{size}</D:getcontentlength>",
+                     getcontenttype=f"<D:getcontenttype>{escape(kind)}</D:getcontenttype>",
+                     getetag=f"<D:getetag>{escape(etag)}</D:getetag>")
+    return href(path, folder), props
+
+
+def multistatus(entries, asked):
+    """Return a PROPFIND's answer; asked None is every property, else what is not known is 404."""
+    parts = [HEAD, '<D:multistatus xmlns:D="DAV:">']
+    for where, props in entries:
+        parts.append(f"<D:response><D:href>{escape(where)}</D:href>")
+        if asked is None:
+            parts.append(_propstat([props[name] for name in ALL if name in props], OK))
+        else:
+            found = [props[name] for namespace, name in asked if namespace == "DAV:" and name in props]
+            missing = [_empty(namespace, name) for namespace, name in asked
+                       if not (namespace == "DAV:" and name in props)]
+            if found or not missing:
+                parts.append(_propstat(found, OK))
+            if missing:
+                parts.append(_propstat(missing, NOT_FOUND))
+        parts.append("</D:response>")
+    parts.append("</D:multistatus>")
+    return "".join(parts).encode("utf-8", "surrogateescape")
+
+
+def patched(path, folder, names):
+    """Return a PROPPATCH's answer: Windows' file times are taken (and not kept), anything else refused."""
+    taken = [_empty(namespace, name) for namespace, name in names if name in WINDOWS_TIMES]
+    refused = [_empty(namespace, name) for namespace, name in names if name not in WINDOWS_TIMES]
+    body = [HEAD, '<D:multistatus xmlns:D="DAV:"><D:response>', f"<D:href>{escape(href(path, folder))}</D:href>"]
+    if taken:
+        body.append(_propstat(taken, OK))
+    if refused:
+        body.append(_propstat(refused, FORBIDDEN))
+    body.append("</D:response></D:multistatus>")
+    return "".join(body).encode("utf-8", "surrogateescape")
+
+
+def lock_discovery(record, seconds, root_href):
+    """Return a LOCK's answer: the lock it made or refreshed."""
+    return (f'{HEAD}<D:prop xmlns:D="DAV:"><D:lockdiscovery><D:activelock><D:locktype><D:write/></D:locktype>'
+            f"<D:lockscope><D:exclusive/></D:lockscope><D:depth>{escape(record['depth'])}</D:depth>"
+            f"<D:owner>{escape(record['owner'])}</D:owner><D:timeout>Second-{seconds}</D:timeout>"
+            f"<D:locktoken><D:href>{record['token']}</D:href></D:locktoken>"
+            f"<D:lockroot><D:href>{escape(root_href)}</D:href></D:lockroot>"
+            "</D:activelock></D:lockdiscovery></D:prop>").encode("utf-8", "surrogateescape")
+
+
+def finite_depth():
+    return (f'{HEAD}<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>').encode()
+
+
+def _propstat(props, status):
+    return f"<D:propstat><D:prop>{''.join(props)}</D:prop><D:status>{status}</D:status></D:propstat>"
+
+
+def _empty(namespace, name):
+    if namespace == "DAV:":
+        return f"<D:{name}/>"
+    return f'<x:{name} xmlns:x="{escape(namespace, {chr(34): "&quot;"})}"/>'

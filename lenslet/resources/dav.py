@@ -1,0 +1,250 @@
+"""WebDAV at /dav: the library as a drive for phones' backup apps, rclone and desktops, through lenslet's own
+upload, move, trash and listing, so every rule of the API holds here too."""
+
+from urllib.parse import unquote, urlsplit
+
+import falcon
+import orjson
+
+from lenslet.dav import xml_bodies
+from lenslet.dav.locks import timeout_of, tokens_in
+from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
+from lenslet.layout import TRASH, is_image, mime_of, name_of, parent
+from lenslet.manifest.listings import MAX_ITEMS, NAME_ORDER
+from lenslet.resources import access_of, principal_of
+from lenslet.resources.bodies import body_of, has_body, read_body
+from lenslet.resources.file import send_original
+from lenslet.resources.http import etag_for
+from lenslet.storage import clean_path
+
+METHODS = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
+MAX_XML = 64 * 1024
+XML = "application/xml; charset=utf-8"
+# What desktops write beside every file they copy; taken and not kept, never listed.
+DESKTOP_FILES = frozenset((".DS_Store", "Thumbs.db", "desktop.ini", ".localized"))
+
+
+def desktop_file(raw):
+    name = name_of(raw.rstrip("/"))
+    return name in DESKTOP_FILES or name.startswith("._")
+
+
+class DavResource:
+    """Every WebDAV method on /dav and /dav/{path}."""
+
+    def __init__(self, tree, listings, files, locks, accel_redirect):
+        self.tree, self.listings, self.files, self.locks = tree, listings, files, locks
+        self.accel = accel_redirect
+
+    # -- reads
+
+    def on_options(self, req, resp, path=""):
+        resp.set_header("DAV", "1, 2")
+        resp.set_header("MS-Author-Via", "DAV")
+        resp.set_header("Allow", METHODS)
+        resp.content_length = 0
+
+    def on_propfind(self, req, resp, path=""):
+        depth = req.get_header("Depth", default="infinity").strip().lower()
+        if depth not in ("0", "1"):
+            resp.status, resp.content_type = falcon.HTTP_403, XML
+            resp.data = xml_bodies.finite_depth()
+            return
+        asked = xml_bodies.asked_properties(xml_bodies.parse(read_body(req, MAX_XML)))
+        if desktop_file(path):
+            raise NotFound("no such file", path=path)
+        path, access = clean_path(path), access_of(req)
+        if self._is_image(path):
+            place, stat = self.tree.locate_image(access.see(path))
+            entries = [xml_bodies.entry(path, name_of(path), False, stat.size, stat.mtime, mime_of(path),
+                                        etag_for(stat.mtime, stat.size))]
+        else:
+            entries = self._folder(path, access, depth == "1")
+        resp.status, resp.content_type = falcon.HTTP_207, XML
+        resp.data = xml_bodies.multistatus(entries, asked)
+        resp.cache_control = ["no-store"]
+
+    def _folder(self, path, access, children):
+        if path == TRASH or path.startswith(TRASH + "/"):
+            raise NotFound("the trash is not shown over WebDAV: open it in the gallery's page", path=path)
+        view = orjson.loads(self.listings.view_seen(access.folder(path), NAME_ORDER, 0, MAX_ITEMS, access))
+        place = self.tree.locate(path)
+        entries = [xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=place.storage.stat(place.key).mtime)]
+        if not children:
+            return entries
+        for folder in view["dirs"]:
+            if isinstance(folder, dict) and (path or folder.get("name") != TRASH):
+                name = folder.get("name", "")
+                entries.append(xml_bodies.entry(_join(path, name), name, True, mtime=folder.get("mtime") or 0))
+        for item in view["items"]:
+            name, size, mtime = item.get("name", ""), item.get("size") or 0, item.get("mtime") or 0
+            entries.append(xml_bodies.entry(_join(path, name), name, False, size, mtime, mime_of(name) or "",
+                                            etag_for(mtime, size)))
+        return entries
+
+    def on_get(self, req, resp, path=""):
+        path = clean_path(path)
+        if not self._is_image(path):
+            access_of(req).folder(path)
+            raise falcon.HTTPMethodNotAllowed(["OPTIONS", "PROPFIND", "MKCOL", "DELETE", "MOVE", "COPY"],
+                                              description="a folder: list it with PROPFIND")
+        send_original(req, resp, self.tree, path, self.accel, True)
+
+    on_head = on_get
+
+    # -- writes
+
+    def on_put(self, req, resp, path=""):
+        body = body_of(req, self.files.limit, (f"the file is larger than {self.files.limit} bytes "
+                                               "(LENSLET_MAX_UPLOAD)", self.files.limit))
+        if desktop_file(path):
+            body.read()  # a desktop's own note beside a file: taken, not kept
+            resp.status = falcon.HTTP_201
+            return
+        path = self._writable_image(req, path)
+        if req.content_length == 0:
+            resp.status = falcon.HTTP_201  # Windows reserves a name empty, then sends the file
+            return
+        done = self.files.put(path, body)
+        resp.status = falcon.HTTP_201 if done == "created" else falcon.HTTP_204
+
+    def on_mkcol(self, req, resp, path=""):
+        if has_body(req):
+            raise UnsupportedMedia("MKCOL takes no body")
+        path = self._checked(req, path)
+        if not path or self._exists(path):
+            raise falcon.HTTPMethodNotAllowed(["OPTIONS", "PROPFIND", "DELETE", "MOVE", "COPY"],
+                                              description="something is there already")
+        self._folder_above(path)
+        self.files.make_folder(path)
+        resp.status = falcon.HTTP_201
+
+    def on_delete(self, req, resp, path=""):
+        if desktop_file(path):
+            resp.status = falcon.HTTP_204
+            return
+        path = self._checked(req, path)
+        if self._is_image(path):
+            self.tree.locate_image(path)
+            self.files.trash([path])
+        else:
+            self.files.trash_folder(path)
+        resp.status = falcon.HTTP_204
+
+    def on_move(self, req, resp, path=""):
+        src, dest, overwrite = self._source_and_destination(req, path)
+        existed = self._exists(dest)
+        self.files.move(src, to=dest, conflict="replace" if overwrite else "fail")
+        resp.status = falcon.HTTP_204 if existed else falcon.HTTP_201
+
+    def on_copy(self, req, resp, path=""):
+        src, dest, overwrite = self._source_and_destination(req, path)
+        existed = self._exists(dest)
+        if req.get_header("Depth", default="infinity").strip() == "0" and not self._is_image(src):
+            self.files.make_folder(dest)  # a folder without what it holds
+        else:
+            self.files.copy(src, dest, "replace" if overwrite else "fail")
+        resp.status = falcon.HTTP_204 if existed else falcon.HTTP_201
+
+    def on_proppatch(self, req, resp, path=""):
+        names = xml_bodies.set_properties(xml_bodies.parse(read_body(req, MAX_XML)))
+        path = self._checked(req, path)
+        if not self._exists(path):
+            raise NotFound("no such file or folder", path=path)
+        resp.status, resp.content_type = falcon.HTTP_207, XML
+        resp.data = xml_bodies.patched(path, not self._is_image(path), names)
+
+    def on_lock(self, req, resp, path=""):
+        data = read_body(req, MAX_XML)
+        path = self._checked(req, path, locks=False)
+        user = _person(req)
+        seconds = timeout_of(req.get_header("Timeout"))
+        if data.strip():
+            depth = "0" if req.get_header("Depth", default="infinity").strip() == "0" else "infinity"
+            owner = xml_bodies.lock_owner(xml_bodies.parse(data))
+            record = self.locks.lock(path, user, depth, owner, seconds)
+        else:  # a refresh names its lock in If
+            record = self.locks.refresh(path, tokens_in(req.get_header("If")), user, seconds)
+        resp.set_header("Lock-Token", f"<{record['token']}>")
+        resp.content_type = XML
+        resp.data = xml_bodies.lock_discovery(record, seconds, xml_bodies.href(path, not self._is_image(path)))
+
+    def on_unlock(self, req, resp, path=""):
+        path = self._checked(req, path, locks=False)
+        token = (req.get_header("Lock-Token") or "").strip().strip("<>")
+        self.locks.unlock(path, token, _person(req))
+        resp.status = falcon.HTTP_204
+
+    # -- helpers
+
+    def _checked(self, req, path, locks=True):
+        """Return a path the principal may change and, with locks, no other client's lock holds."""
+        path = access_of(req).change(clean_path(path))
+        if path == TRASH or path.startswith(TRASH + "/"):
+            raise Forbidden("the trash is changed in the gallery's page, not over WebDAV", path=path)
+        if locks:
+            self.locks.check([path], tokens_in(req.get_header("If")), below=True)
+        return path
+
+    def _writable_image(self, req, path):
+        path = self._checked(req, path)
+        if not is_image(name_of(path)):
+            raise UnsupportedMedia("lenslet keeps photos and videos (JPEG, PNG, WebP, AVIF, GIF, HEIC, a camera's "
+                                   "raw file or a video), by their own extension", path=path)
+        self._folder_above(path)
+        return path
+
+    def _folder_above(self, path):
+        """Refuse a path whose folder is missing, as WebDAV says (409)."""
+        try:
+            if self.tree.is_folder(parent(path)):
+                return
+        except NotFound:
+            pass
+        raise falcon.HTTPConflict(description=f"the folder {parent(path) or '/'} is missing: make it first (MKCOL)")
+
+    def _source_and_destination(self, req, path):
+        where = urlsplit(req.get_header("Destination", required=True))
+        if where.netloc and where.netloc.lower() != (req.get_header("Host") or "").lower():
+            raise falcon.HTTPBadGateway(description="the Destination is on another server")
+        dest = unquote(where.path, errors="surrogateescape")
+        if not (dest == "/dav" or dest.startswith("/dav/")):
+            raise BadRequest("the Destination is a /dav/ path of this server")
+        overwrite = (req.get_header("Overwrite") or "T").strip().upper() != "F"
+        if desktop_file(path) or desktop_file(dest):
+            raise Forbidden("a desktop's own files are not kept: there is nothing to move")
+        dest = self._checked(req, dest[5:])
+        src = self._checked(req, path)
+        if not src or not dest:
+            raise Forbidden("the root is neither moved nor replaced")
+        if self._exists(dest) and not overwrite:
+            raise PreconditionFailed("something is at the Destination and Overwrite is F", path=dest)
+        self._folder_above(dest)
+        return src, dest, overwrite
+
+    def _is_image(self, path):
+        if not path or not is_image(name_of(path)):
+            return False
+        try:
+            return not self.tree.is_folder(path)
+        except LensletError:
+            return True  # missing: said so as an image
+
+    def _exists(self, path):
+        try:
+            place = self.tree.locate(path, is_file=True)
+            place.storage.stat(place.key)
+        except NotFound:
+            return False
+        return True
+
+
+def _person(req):
+    """A lock belongs to a person by their id, never by a name another may get."""
+    principal = principal_of(req)
+    return principal.user_id or f"{principal.kind}:{principal.name}"
+
+
+def _join(folder, name):
+    return f"{folder}/{name}" if folder else name
+
