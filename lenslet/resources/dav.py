@@ -53,7 +53,7 @@ class DavResource:
         asked = xml_bodies.asked_properties(xml_bodies.parse(read_body(req, MAX_XML)))
         if desktop_file(path):
             raise NotFound("no such file", path=path)
-        path, access = clean_path(path), access_of(req)
+        path, access = _outside_the_trash(clean_path(path)), access_of(req)
         if self._is_image(path):
             place, stat = self.tree.locate_image(access.see(path))
             entries = [xml_bodies.entry(path, name_of(path), False, stat.size, stat.mtime, mime_of(path),
@@ -65,8 +65,6 @@ class DavResource:
         resp.cache_control = ["no-store"]
 
     def _folder(self, path, access, children):
-        if path == TRASH or path.startswith(TRASH + "/"):
-            raise NotFound("the trash is not shown over WebDAV: open it in the gallery's page", path=path)
         view = orjson.loads(self.listings.view_seen(access.folder(path), NAME_ORDER, 0, MAX_ITEMS, access))
         place = self.tree.locate(path)
         entries = [xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=place.storage.stat(place.key).mtime)]
@@ -83,7 +81,7 @@ class DavResource:
         return entries
 
     def on_get(self, req, resp, path=""):
-        path = clean_path(path)
+        path = _outside_the_trash(clean_path(path))
         if not self._is_image(path):
             access_of(req).folder(path)
             raise falcon.HTTPMethodNotAllowed(["OPTIONS", "PROPFIND", "MKCOL", "DELETE", "MOVE", "COPY"],
@@ -237,6 +235,12 @@ class DavResource:
         except NotFound:
             return False
         return True
+
+
+def _outside_the_trash(path):
+    if path == TRASH or path.startswith(TRASH + "/"):
+        raise NotFound("the trash is not shown over WebDAV: open it in the gallery's page", path=path)
+    return path
 
 
 def _person(req):
