@@ -10,7 +10,6 @@ from lenslet.dav import xml_bodies
 from lenslet.dav.locks import timeout_of, tokens_in
 from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
 from lenslet.layout import TRASH, is_image, mime_of, name_of, parent
-from lenslet.manifest.listings import MAX_ITEMS, NAME_ORDER
 from lenslet.resources import access_of, principal_of
 from lenslet.resources.bodies import body_of, has_body, read_body
 from lenslet.resources.file import send_original
@@ -65,7 +64,7 @@ class DavResource:
         resp.cache_control = ["no-store"]
 
     def _folder(self, path, access, children):
-        view = orjson.loads(self.listings.view_seen(access.folder(path), NAME_ORDER, 0, MAX_ITEMS, access))
+        view = orjson.loads(self.listings.whole_seen(access.folder(path), access))
         place = self.tree.locate(path)
         entries = [xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=place.storage.stat(place.key).mtime)]
         if not children:
