@@ -60,7 +60,7 @@ class Table:
         return min(self.rows - 1, max(0, int((latitude + 90) / self.cell)))
 
     def column_of(self, longitude):
-        return int((longitude + 180) / self.cell) % self.columns
+        return math.floor((longitude + 180) / self.cell) % self.columns
 
     def name_of(self, index):
         return self.names[self.name_starts[index]:self.name_starts[index + 1]].decode("utf-8", "replace")
@@ -123,7 +123,7 @@ class Table:
 def cell_of(latitude, longitude, cell):
     """Return the grid cell of a point: rows from the south pole, columns from 180 degrees west."""
     rows, columns = round(180 / cell), round(360 / cell)
-    return min(rows - 1, max(0, int((latitude + 90) / cell))) * columns + int((longitude + 180) / cell) % columns
+    return min(rows - 1, max(0, int((latitude + 90) / cell))) * columns + math.floor((longitude + 180) / cell) % columns
 
 
 def unit_vector(latitude, longitude):
