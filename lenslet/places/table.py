@@ -2,6 +2,7 @@
 
 import json
 import math
+import operator
 import sys
 from array import array
 from itertools import accumulate
@@ -9,6 +10,8 @@ from itertools import accumulate
 MAGIC = b"lenslet places 1\n"
 EARTH_KM = 6371.0088  # the mean radius
 SCALE = 100_000  # coordinates are kept in steps of 1e-5 degree, about a metre
+RADIANS = math.pi / 180 / SCALE
+CHUNK = 4096  # places turned into vectors at a time while loading
 FIRST_KM = 8  # the first search radius; doubled until a place is found, the way an ever wider ring would
 
 
@@ -40,16 +43,21 @@ class Table:
         self.xs, self.ys, self.zs = array("f"), array("f"), array("f")
         counts = array("I", bytes(4 * (self.rows * self.columns + 1)))
         last = 0
-        for latitude, longitude in zip(latitudes, longitudes, strict=True):
-            x, y, z = unit_vector(latitude / SCALE, longitude / SCALE)
-            self.xs.append(x)
-            self.ys.append(y)
-            self.zs.append(z)
-            cell = self.cell_of(latitude / SCALE, longitude / SCALE)
-            if cell < last:
+        # map() over builtins keeps the pass over every place short; in chunks, so its lists stay small.
+        for start in range(0, count, CHUNK):
+            phis = [value * RADIANS for value in latitudes[start:start + CHUNK]]
+            lams = [value * RADIANS for value in longitudes[start:start + CHUNK]]
+            cos_phis = list(map(math.cos, phis))
+            self.xs.extend(map(operator.mul, cos_phis, map(math.cos, lams)))
+            self.ys.extend(map(operator.mul, cos_phis, map(math.sin, lams)))
+            self.zs.extend(map(math.sin, phis))
+            cells = [cell_of(latitude / SCALE, longitude / SCALE, self.cell) for latitude, longitude in
+                     zip(latitudes[start:start + CHUNK], longitudes[start:start + CHUNK], strict=True)]
+            if cells[0] < last or any(map(operator.gt, cells, cells[1:])):
                 raise ValueError("places table: places not sorted by cell")
-            last = cell
-            counts[cell + 1] += 1
+            last = cells[-1]
+            for cell in cells:
+                counts[cell + 1] += 1
         # cell_starts[c] .. cell_starts[c + 1] are the places of cell c, and a row's cells are one run.
         self.cell_starts = array("I", accumulate(counts))
 
