@@ -61,9 +61,6 @@ class Table:
         # cell_starts[c] .. cell_starts[c + 1] are the places of cell c, and a row's cells are one run.
         self.cell_starts = array("I", accumulate(counts))
 
-    def cell_of(self, latitude, longitude):
-        return cell_of(latitude, longitude, self.cell)
-
     def row_of(self, latitude):
         return min(self.rows - 1, max(0, int((latitude + 90) / self.cell)))
 
