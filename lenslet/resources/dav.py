@@ -214,6 +214,8 @@ class DavResource:
         src = self._checked(req, path)
         if not src or not dest:
             raise Forbidden("the root is neither moved nor replaced")
+        if src == dest:
+            raise Forbidden("the Destination is the source itself", path=src)
         if self._exists(dest) and not overwrite:
             raise PreconditionFailed("something is at the Destination and Overwrite is F", path=dest)
         self._folder_above(dest)

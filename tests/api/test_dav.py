@@ -321,7 +321,7 @@ def test_move_is_lenslets_move_and_tags_follow(home):
     assert taken.status_int == 412
     for where, status in (("http://elsewhere.example/dav/x.jpg", 502), ("/file?path=x.jpg", 400),
                           ("/dav/_trash_/b.jpg", 403), ("/dav/missing/b.jpg", 409), ("/dav/", 403),
-                          ("/dav/kids/../../b.jpg", 400)):
+                          ("/dav/kids/../../b.jpg", 400), ("/dav/kids/b.jpg", 403)):
         assert home.dav("MOVE", "kids/b.jpg", headers={"Destination": where}).status_int == status, where
     assert home.dav("MOVE", "kids/b.jpg").status_int == 400  # no Destination
     assert files_in(home.tree) == before
