@@ -137,6 +137,10 @@ PAGE_FIELDS = {
         "images": described("object", "the files lenslet lists: extension (with its dot, lower case) -> media type",
                             additionalProperties=STR)},
         description="what the gallery page must agree with the server on (it reads them here)"),
+    "map": obj(["tiles", "attribution"], {
+        "tiles": described("string", "LENSLET_MAP_TILES: the map's tile address ({z}, {x}, {y}), or none: the page "
+                           "draws the photos over its own outline of the world"),
+        "attribution": described("string", "LENSLET_MAP_ATTRIBUTION: the tiles' credit")}),
     "imageSettings": obj(["thumb", "preview"], {
         "thumb": STR, "preview": STR,
         "large": described("string", "of `/thumb?size=large`; absent when LENSLET_THUMB_SIZE_LARGE is 0")},
