@@ -201,8 +201,8 @@ class DavResource:
     def _writable_image(self, req, path):
         path = self._checked(req, path)
         if not is_image(name_of(path)):
-            raise UnsupportedMedia("lenslet keeps photos and videos (JPEG, PNG, WebP, AVIF, GIF, HEIC, a camera's "
-                                   "raw file or a video), by their own extension", path=path)
+            raise UnsupportedMedia("lenslet keeps photos (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file), "
+                                   "by their own extension", path=path)
         self._folder_above(path)
         return path
 
