@@ -1,10 +1,10 @@
-"""Rebuild the map's world outline (lenslet/static/vendor/world-110m.json) from world-atlas's land-110m.json.
+"""Rebuild the map's world outline (lenslet/static/vendor/world-atlas/world-110m.json) from world-atlas's land.
 
 The outline is Natural Earth's 1:110m land (public domain) as the npm package world-atlas@2 ships it, in TopoJSON
 (ISC licence); the map draws it when LENSLET_MAP_TILES is `none`. To rebuild it:
 
     cd "$(mktemp -d)" && npm pack world-atlas@2 && tar xzf world-atlas-*.tgz
-    python bench/world_outline.py package/land-110m.json lenslet/static/vendor/world-110m.json
+    python bench/world_outline.py package/land-110m.json lenslet/static/vendor/world-atlas/world-110m.json
 """
 
 import json

@@ -9,7 +9,7 @@ import {hashOf} from "./router.js";
 
 const LEAFLET = "/static/vendor/leaflet/leaflet-src.esm.js";
 const LEAFLET_CSS = "/static/vendor/leaflet/leaflet.css";
-const OUTLINE = "/static/vendor/world-110m.json";
+const OUTLINE = "/static/vendor/world-atlas/world-110m.json";
 const WAIT_MS = 200;      // the map at rest this long before its clusters are asked for
 const PAGE = 200;         // a cluster's photos read at a time
 const OPEN_AT_MOST = 20;  // a bigger cluster zooms in while the map can; a smaller one lists its photos

@@ -36,6 +36,16 @@ def test_every_linked_asset_is_served_with_its_type_and_cache_headers(client, su
         assert answer.headers["Cache-Control"] == "public, max-age=300"
 
 
+@pytest.mark.parametrize("name, content_type", [("vendor/leaflet/leaflet-src.esm.js", "text/javascript"),
+                                                ("vendor/leaflet/leaflet.css", "text/css"),
+                                                ("vendor/world-atlas/world-110m.json", "application/json")])
+def test_the_maps_vendored_files_are_served_as_the_pages_own(client, name, content_type):
+    answer = client.get(f"/static/{name}")
+    assert answer.content_type == content_type and answer.body == FILES[name][0]
+    assert answer.headers["Cache-Control"] == "public, max-age=300"
+    client.get(f"/static/{name}", headers={"If-None-Match": answer.headers["ETag"]}, status=304)
+
+
 @pytest.mark.parametrize("url", ["/", "/static/main.js"])
 def test_a_matching_etag_answers_304(client, url):
     etag = client.get(url).headers["ETag"]
@@ -46,7 +56,9 @@ def test_a_matching_etag_answers_304(client, url):
 
 @pytest.mark.parametrize("url", ["/static/../app.py", "/static/..%2Fapp.py", "/static/%2e%2e%2fapp.py",
                                  "/static/..%5Capp.py", "/static/nothing.js", "/static/.hidden",
-                                 "/static/", "/static/resources%2Fstatic.py", "/api/", "/api/static/main.js"])
+                                 "/static/", "/static/resources%2Fstatic.py", "/api/", "/api/static/main.js",
+                                 "/static/vendor/../../app.py", "/static/vendor/leaflet/../../main.js",
+                                 "/static/vendor/", "/static/vendor/README.md", "/static/vendor/leaflet/LICENSE"])
 def test_nothing_outside_the_page_folder_is_served(client, url):
     answer = client.get(url, expect_errors=True)
     assert answer.status_int in (400, 404) and answer.json["title"]
