@@ -391,15 +391,16 @@ def with_items_of(head, data):
 def patch_page(data, changes):
     """Change named items of a stored page: (bytes or None, names held, pageCount), or None to rebuild.
     A page listed with another places table has every place named again."""
-    head = page_head(data)
-    renamed = (head or {}).get(PLACES) != places.table_version() and b'"gps"' in data
-    if head is None or renamed:
+    head, version = page_head(data), places.table_version()
+    if head is None or (head.get(PLACES) != version and b'"gps"' in data):
         page = _whole_page(data)
         if page is None:
             return None
         held = list(_changed(page["items"], changes))
+        renamed = page.get(PLACES) != version and any(isinstance(entry, dict) and "gps" in entry
+                                                      for entry in page["items"])
         if renamed:
-            page.update({PLACES: places.table_version(), "items": [named_again(entry) for entry in page["items"]]})
+            page.update({PLACES: version, "items": [named_again(entry) for entry in page["items"]]})
         return (encode_page(page) if held or renamed else None), held, page["pageCount"]
     spans, held = [], []
     for name, fields in changes.items():
