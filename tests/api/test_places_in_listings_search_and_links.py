@@ -19,6 +19,7 @@ from lenslet.places import table_version
 
 # Pillow warns of the broken EXIF the hostile photos hand it, as it should.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
 PHOTOS = {
     "trip/lisbon.jpg": (38.7223, -9.1393),
     "trip/nazare.jpg": (39.6016, -9.0713),
