@@ -128,6 +128,7 @@ class Items:
         link = exif.map_link(self.map_link, body["exif"])
         if link is not None:
             body["mapLink"] = link
+        body.update(manifests.place_fields(exif.gps(body["exif"].get("latitude"), body["exif"].get("longitude"))))
         if problem is not None:
             body.update(unreadable=True, error=problem)  # shown, never merged into
         return body, version or NO_SIDECAR

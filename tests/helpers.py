@@ -68,6 +68,49 @@ def exif_photo(camera=None, taken=None, fmt="JPEG", size=(24, 16)):
     return out.getvalue()
 
 
+def degrees(value):
+    """Degrees, minutes and seconds of a coordinate's size, as EXIF's GPS tags keep them."""
+    value = abs(value)
+    minutes = (value - int(value)) * 60
+    return (float(int(value)), float(int(minutes)), round((minutes - int(minutes)) * 60, 4))
+
+
+def gps_photo(latitude, longitude, camera=("Canon", "Canon EOS R5")):
+    """A JPEG's bytes whose EXIF says a camera and where it was taken (decimal degrees, south and west negative)."""
+    exif = Image.Exif()
+    exif[pillow.MAKE], exif[pillow.MODEL] = camera
+    exif.get_ifd(pillow.GPS_IFD).update({1: "S" if latitude < 0 else "N", 2: degrees(latitude),
+                                         3: "W" if longitude < 0 else "E", 4: degrees(longitude)})
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), (90, 120, 200)).save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def gps_exif(entries, order="<", gps_at=None):
+    """EXIF bytes written by hand: IFD0 holding only the GPS pointer (to gps_at if given), then the GPS IFD of
+    entries (tag, type, count, value's bytes; up to 4 bytes kept in the entry, longer ones after the IFD)."""
+    first = 8
+    gps = first + 2 + 12 + 4
+    blobs, at = b"", gps + 2 + 12 * len(entries) + 4
+    packed = b""
+    for tag, kind, count, value in entries:
+        if len(value) <= 4:
+            packed += struct.pack(order + "HHI", tag, kind, count) + value.ljust(4, b"\x00")
+        else:
+            packed += struct.pack(order + "HHII", tag, kind, count, at + len(blobs))
+            blobs += value
+    head = (b"II*\x00" if order == "<" else b"MM\x00*") + struct.pack(order + "I", first)
+    ifd0 = struct.pack(order + "HHHII", 1, pillow.GPS_IFD, 4, 1, gps if gps_at is None else gps_at) + bytes(4)
+    return b"Exif\x00\x00" + head + ifd0 + struct.pack(order + "H", len(entries)) + packed + bytes(4) + blobs
+
+
+def jpeg_with_exif(exif_bytes):
+    """A small JPEG carrying the given EXIF bytes as they are."""
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), (90, 120, 200)).save(out, "JPEG", exif=exif_bytes)
+    return out.getvalue()
+
+
 def image_bytes(size=(64, 48), color=(200, 30, 30), fmt="JPEG"):
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format=fmt)

@@ -105,6 +105,17 @@ def position(gps_ifd):
     return found
 
 
+GPS_DIGITS = 5  # about a metre
+
+
+def gps(latitude, longitude):
+    """Return [latitude, longitude] as a listing keeps a position, or None unless both are numbers in range."""
+    for value, most in ((latitude, 90), (longitude, 180)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -most <= value <= most:
+            return None  # NaN fails the comparison too
+    return [round(float(latitude), GPS_DIGITS), round(float(longitude), GPS_DIGITS)]
+
+
 def map_link(template, found):
     """Return a map link for a position from the LENSLET_MAP_LINK template, or None."""
     latitude, longitude = found.get("latitude"), found.get("longitude")

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from lenslet.formats import sidecars, xmp
+from lenslet import places
+from lenslet.formats import exif, sidecars, xmp
 from lenslet.layout import (
     FOLDER_SIDECAR,
     POINTER_FILE,
@@ -231,6 +232,36 @@ def not_written(found, writing):
 XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp")
 # How the picture was taken, present when the image says.
 SHOT_KEYS = ("camera", "taken", "takenOffset", "lens")
+# Where: the place's name and country code, named from "gps" with the places table whose version the head keeps.
+PLACE_KEYS = ("place", "country")
+PLACES = "places"
+
+
+def gps_in(entry):
+    """Return the [latitude, longitude] an entry or probe keeps, or None."""
+    found = entry.get("gps")
+    return exif.gps(*found) if isinstance(found, list) and len(found) == 2 else None
+
+
+def place_fields(gps):
+    """Return the fields naming a position's place ({"place": "Nazaré, Leiria, Portugal", "country": "PT"}), or {}."""
+    found = places.place_of(*gps) if gps else None
+    return {"place": places.label(found), "country": found["countryCode"]} if found else {}
+
+
+def placed_again(items, head):
+    """Name again the places of {name: entry} when the head they were listed with names another places table."""
+    if head is None or head.get(PLACES) == places.table_version():
+        return items
+    return {name: named_again(entry) for name, entry in items.items()}
+
+
+def named_again(entry):
+    """Return an entry with its place named from its own gps by the places table now."""
+    if not isinstance(entry, dict) or not any(key in entry for key in ("gps", *PLACE_KEYS)):
+        return entry
+    kept = {key: value for key, value in entry.items() if key not in PLACE_KEYS}
+    return dict(kept, **place_fields(gps_in(entry)))
 
 
 def lean(fields):
@@ -277,6 +308,11 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
     if base.get("error"):
         out["error"] = base["error"]
     out.update({key: base[key] for key in SHOT_KEYS if isinstance(base.get(key), str)})  # present only when known
+    gps = gps_in(base)
+    if gps is not None:
+        # A fresh probe's place is named now; an older entry's was named when listed (see placed_again).
+        out.update(gps=gps, **(place_fields(gps) if probed is not None else
+                               {key: base[key] for key in PLACE_KEYS if isinstance(base.get(key), str)}))
     out = shown_as(out)
     if meta is not None:
         source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
@@ -325,7 +361,7 @@ def paginate(folder, items, dirs, signature_, page_size, generated_at, built_at=
     """Split sorted items into manifest pages."""
     pages = page_count(len(items), page_size)
     return [{"v": VERSION, "path": folder, "generatedAt": generated_at, "builtAt": built_at, "sig": signature_,
-             "page": page, "pageCount": pages, "total": len(items), "dirs": dirs,
+             PLACES: places.table_version(), "page": page, "pageCount": pages, "total": len(items), "dirs": dirs,
              "items": items[page * page_size:(page + 1) * page_size]} for page in range(pages)]
 
 
@@ -353,14 +389,19 @@ def with_items_of(head, data):
 
 
 def patch_page(data, changes):
-    """Change named items of a stored page: (bytes or None, names held, pageCount), or None to rebuild."""
-    head = page_head(data)
-    if head is None:
+    """Change named items of a stored page: (bytes or None, names held, pageCount), or None to rebuild.
+    A page listed with another places table has every place named again."""
+    head, version = page_head(data), places.table_version()
+    if head is None or (head.get(PLACES) != version and b'"gps"' in data):
         page = _whole_page(data)
         if page is None:
             return None
         held = list(_changed(page["items"], changes))
-        return (encode_page(page) if held else None), held, page["pageCount"]
+        renamed = page.get(PLACES) != version and any(isinstance(entry, dict) and "gps" in entry
+                                                      for entry in page["items"])
+        if renamed:
+            page.update({PLACES: version, "items": [named_again(entry) for entry in page["items"]]})
+        return (encode_page(page) if held or renamed else None), held, page["pageCount"]
     spans, held = [], []
     for name, fields in changes.items():
         found = _item_line(data, name)

@@ -304,11 +304,12 @@ def exif_orientation(raw):
     return 1
 
 
-def shot(exif):
-    """Return the camera, time taken and lens a listing keeps, from EXIF."""
-    summary = exif if isinstance(exif, dict) else exif_summary(exif)
+def shot(exif_data):
+    """Return the camera, time taken, lens and GPS position a listing keeps, from EXIF (bytes or a summary)."""
+    summary = exif_data if isinstance(exif_data, dict) else exif_summary(exif_data)
     found = {"camera": camera_name(summary.get("make"), summary.get("model")), "taken": summary.get("createdAt"),
-             "takenOffset": summary.get("createdAt") and summary.get("takenOffset"), "lens": summary.get("lens")}
+             "takenOffset": summary.get("createdAt") and summary.get("takenOffset"), "lens": summary.get("lens"),
+             "gps": exif.gps(summary.get("latitude"), summary.get("longitude"))}
     return {key: value for key, value in found.items() if value}
 
 
@@ -327,7 +328,7 @@ ASCII = 2
 
 
 def exif_summary(raw):
-    """Read make, model, time taken and lens from raw EXIF bytes; {} when unreadable."""
+    """Read make, model, time taken, lens and GPS latitude and longitude from raw EXIF bytes; {} when unreadable."""
     if not raw:
         return {}
     if raw.startswith(b"Exif\x00\x00"):
@@ -335,7 +336,7 @@ def exif_summary(raw):
     order = {b"II": "<", b"MM": ">"}.get(raw[:2])
     if order is None:
         return {}
-    summary = {}
+    summary, entries = {}, {}
     try:
         (first,) = struct.unpack_from(order + "I", raw, 4)
         entries = _ifd(raw, order, first)
@@ -351,6 +352,12 @@ def exif_summary(raw):
             lens = exif.lens_of({tag: _ascii(raw, order, extra.get(tag)) for tag in (exif.LENS_MAKE, exif.LENS_MODEL)})
             if lens:
                 summary["lens"] = lens
+    except (struct.error, TypeError):
+        pass
+    try:
+        # Apart: a broken GPS directory loses the position, never the camera or time read above.
+        if entries.get(GPS_IFD) is not None:
+            summary.update(_position(raw, order, entries[GPS_IFD]))
     except (struct.error, TypeError):
         pass
     return summary
@@ -371,6 +378,31 @@ def _ifd(raw, order, at):
     (count,) = struct.unpack_from(order + "H", raw, at)
     return {struct.unpack_from(order + "H", raw, entry)[0]: entry
             for entry in range(at + 2, at + 2 + 12 * min(count, 512), 12)}
+
+
+RATIONAL, SRATIONAL = 5, 10
+
+
+def _position(raw, order, pointer):
+    """Return latitude and longitude from the GPS directory a pointer entry names, by exif.position's rules."""
+    (at,) = struct.unpack_from(order + "I", raw, pointer + 8)
+    entries = _ifd(raw, order, at)
+    tags = {tag: _ascii(raw, order, entries.get(tag)) for tag in (exif.GPS_LATITUDE_REF, exif.GPS_LONGITUDE_REF)}
+    tags.update((tag, _rationals(raw, order, entries.get(tag))) for tag in (exif.GPS_LATITUDE, exif.GPS_LONGITUDE))
+    found = exif.position(tags)
+    return {key: found[key] for key in ("latitude", "longitude")} if found else {}
+
+
+def _rationals(raw, order, entry):
+    """Return up to three (numerator, denominator) pairs of a RATIONAL entry, or None."""
+    if entry is None:
+        return None
+    kind, count = struct.unpack_from(order + "HI", raw, entry + 2)
+    if kind not in (RATIONAL, SRATIONAL) or not 1 <= count <= 3:
+        return None  # degrees, minutes, seconds at most
+    (at,) = struct.unpack_from(order + "I", raw, entry + 8)
+    values = struct.unpack_from(order + ("i" if kind == SRATIONAL else "I") * 2 * count, raw, at)
+    return tuple(zip(values[::2], values[1::2], strict=True))
 
 
 def _ascii(raw, order, entry):

@@ -780,6 +780,7 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     previous_items = {item["name"]: dict(item, path=join(key, item["name"]))
                       for page in stored for item in page["items"]
                       if isinstance(item, dict) and isinstance(item.get("name"), str)}
+    previous_items = manifests.placed_again(previous_items, stored[0] if stored else None)
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
     was_reading = stored[0].get("xmp", False) if stored else False
     plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0,

@@ -11,7 +11,7 @@ from lenslet.layout import TRASH, in_trash, join
 # Shown by a share link only if its maker chose.
 PLACE_AND_CAMERA = ("latitude", "longitude", "altitude", "make", "model", "lens", "focalLength", "focalLength35",
                     "fNumber", "exposureTime", "iso")
-LISTED_CAMERA = ("camera", "lens")
+LISTED_DETAILS = ("camera", "lens", "gps", "place", "country")
 
 
 def missing(path):
@@ -209,7 +209,7 @@ class Access:
 
     @property
     def hides_details(self):
-        """Whether a share link's maker hid place and camera."""
+        """Whether a share link's maker hid place (and GPS) and camera."""
         share = self.principal.share
         return share is not None and share.get("details") is not True
 
@@ -217,17 +217,17 @@ class Access:
         if not self.hides_details:
             return body
         exif = body.get("exif") if isinstance(body.get("exif"), dict) else {}
-        shown = {key: value for key, value in body.items() if key not in LISTED_CAMERA and key != "mapLink"}
+        shown = {key: value for key, value in body.items() if key not in LISTED_DETAILS and key != "mapLink"}
         return dict(shown, exif={key: value for key, value in exif.items() if key not in PLACE_AND_CAMERA})
 
     def items_shown(self, items):
         if not self.hides_details:
             return items
-        return [{key: value for key, value in item.items() if key not in LISTED_CAMERA} if isinstance(item, dict)
+        return [{key: value for key, value in item.items() if key not in LISTED_DETAILS} if isinstance(item, dict)
                 else item for item in items]
 
     def listing_shown(self, data):
-        if not self.hides_details or not any(f'"{key}"'.encode() in data for key in LISTED_CAMERA):
+        if not self.hides_details or not any(f'"{key}"'.encode() in data for key in LISTED_DETAILS):
             return data
         page = orjson.loads(data)
         return orjson.dumps(dict(page, items=self.items_shown(page.get("items") or [])))

@@ -5,11 +5,12 @@ import math
 import threading
 from importlib import resources
 
-from lenslet.places.table import read_table
+from lenslet.places.table import read_header, read_table
 
 TABLE_FILE = "places.bin.gz"
 
 _table = None
+_version = None
 _loading = threading.Lock()
 
 
@@ -26,7 +27,12 @@ def table():
 
 def table_version():
     """Return the version of the places table, which changes whenever its content does."""
-    return table().version
+    global _version
+    if _version is None:
+        # Read from the file's head: a listing records it without loading the whole table.
+        with resources.files(__name__).joinpath(TABLE_FILE).open("rb") as packed, gzip.open(packed) as stream:
+            _version = str(read_header(stream)["version"])
+    return _version
 
 
 def _coordinate(value, most):
@@ -52,3 +58,13 @@ def place_of(latitude, longitude):
     if index < 0 or km > places.reaches[index]:
         return None
     return places.place(index)
+
+
+def label(place):
+    """Return a place as one line, "Nazaré, Leiria, Portugal": its names in order, each once."""
+    names = []
+    for key in ("city", "region", "country"):
+        name = place.get(key)
+        if isinstance(name, str) and name and name not in names:
+            names.append(name)
+    return ", ".join(names)

@@ -149,6 +149,13 @@ def _column(kind, data):
     return column
 
 
+def read_header(stream):
+    """Return a table file's header from a stream of its uncompressed bytes, reading no further."""
+    if stream.read(len(MAGIC)) != MAGIC:
+        raise ValueError("places table: not a lenslet places table")
+    return json.loads(stream.readline())
+
+
 def read_table(payload):
     """Return the Table in an uncompressed table file's bytes."""
     if not payload.startswith(MAGIC):

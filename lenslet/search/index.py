@@ -83,7 +83,7 @@ def fields_of(item):
     taken = item.get("taken")[:10] if isinstance(item.get("taken"), str) else ""
     return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
             fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str)),
-            fold(item.get("camera")), fold(item.get("lens")), fold(taken)]
+            fold(item.get("camera")), fold(item.get("lens")), fold(taken), fold(item.get("place"))]
 
 
 def matches(item, terms):

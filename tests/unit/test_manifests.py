@@ -3,6 +3,7 @@
 import orjson
 import pytest
 
+from lenslet import places
 from lenslet.formats import manifests
 from lenslet.storage.base import Entry
 
@@ -350,3 +351,25 @@ def test_no_entry_is_found_in_a_page_torn_or_of_another_shape(data):
 def test_which_xmp_sidecar_an_image_has_and_whether_it_has_two(xmps, chosen, two):
     assert manifests.xmp_sidecar("a.jpg", xmps) == chosen
     assert manifests.two_xmps("a.jpg", xmps) is two
+
+
+@pytest.mark.parametrize("entry, named", [
+    ({"name": "a.jpg", "gps": [39.6016, -9.0713]}, {"place": "Nazaré, Leiria, Portugal", "country": "PT"}),
+    ({"name": "a.jpg", "gps": [35.0, -40.0], "place": "Atlantis", "country": "XX"}, {}),  # now in mid-ocean
+    ({"name": "a.jpg", "place": "Atlantis"}, {}),  # a place without a position is dropped
+    ({"name": "a.jpg", "gps": ["39", "-9"], "place": "Atlantis"}, {}),  # a forged position names nothing
+    ({"name": "a.jpg", "gps": [39.6016, -9.0713, 0.0]}, {}),
+])
+def test_an_entry_is_named_again_from_its_own_position(entry, named):
+    again = manifests.named_again(entry)
+    assert {key: again[key] for key in manifests.PLACE_KEYS if key in again} == named
+    assert again["name"] == "a.jpg" and again.get("gps") == entry.get("gps")
+
+
+def test_places_are_named_again_only_when_the_head_names_another_table():
+    items = {"a.jpg": {"name": "a.jpg", "gps": [39.6016, -9.0713], "place": "Atlantis"}}
+    current = {manifests.PLACES: places.table_version()}
+    assert manifests.placed_again(items, current) is items
+    assert manifests.placed_again(items, None) is items  # nothing stored
+    assert manifests.placed_again(items, {})["a.jpg"]["place"] == "Nazaré, Leiria, Portugal"  # an older lenslet's
+    assert manifests.paginate("", [], [], "sig", 10, "now")[0][manifests.PLACES] == places.table_version()

@@ -7,8 +7,9 @@ import random
 import pytest
 from PIL.TiffImagePlugin import IFDRational
 
+from lenslet import places
 from lenslet.formats import exif
-from lenslet.places import place_of, table_version
+from lenslet.places import label, place_of, table_version
 from lenslet.places.table import SCALE, cell_of, chord_km, read_table, unit_vector, write_table
 
 
@@ -194,3 +195,17 @@ def test_a_damaged_table_is_refused(damage):
                           [("one", 1.0, 1.0, 0, 25)])
     with pytest.raises(ValueError):
         read_table(damage(payload))
+
+
+@pytest.mark.parametrize("place, line", [
+    ({"city": "Nazaré", "region": "Leiria", "country": "Portugal", "countryCode": "PT"}, "Nazaré, Leiria, Portugal"),
+    ({"city": "Lisbon", "region": "Lisbon", "country": "Portugal", "countryCode": "PT"}, "Lisbon, Portugal"),
+    ({"city": "Monaco", "region": None, "country": "Monaco", "countryCode": "MC"}, "Monaco"),
+    ({"city": "Sol", "region": "Madrid", "country": None, "countryCode": "ES"}, "Sol, Madrid"),
+])
+def test_a_place_as_one_line(place, line):
+    assert label(place) == line
+
+
+def test_the_version_read_from_the_files_head_is_the_tables():
+    assert table_version() == places.table().version
