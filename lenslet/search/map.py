@@ -71,7 +71,7 @@ class Points:
     @classmethod
     def read(cls, loaded, count):
         rows = []
-        for item_id, line in loaded.lines(0, count):
+        for item_id, line in loaded.loaded.lines(0, count):
             found = position(line)
             if found is not None:
                 x, y = cell(*found, FINEST)
