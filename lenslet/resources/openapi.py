@@ -234,6 +234,11 @@ SCHEMAS = {
         "taken": described("string", "EXIF's time taken, ISO-8601 without a zone (present when known)"),
         "takenOffset": described("string", "the zone of `taken` (EXIF OffsetTimeOriginal, `+02:00`; present when the "
                                  "camera says)"),
+        "gps": {"type": "array", "items": NUM, "minItems": 2, "maxItems": 2,
+                "description": "EXIF's position, [latitude, longitude] (present when the photo says; never to a share "
+                               "link made without details)"},
+        "place": described("string", "where it was taken, named offline from `gps`: `Nazaré, Leiria, Portugal`"),
+        "country": described("string", "the ISO 3166 code of `place`'s country"),
         "kind": {"enum": ["image", "raw", "video"],
                  "description": "what it is, by its name (absent in entries of an older lenslet: an image)"},
         "preview": described("boolean", "false when lenslet shows no picture of it (a video, a file that cannot be "
