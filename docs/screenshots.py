@@ -1,8 +1,12 @@
 """Make the screenshots of the gallery page from real photographs: one per layout, and the timeline on a
-desktop and on a phone (390x844 CSS pixels, three device pixels each).
+desktop and on a phone (390x844 CSS pixels, three device pixels each); and of the map.
 
     python docs/screenshots.py      # writes docs/layout-squares.png, docs/layout-rows.png,
                                     # docs/timeline-desktop.png and docs/timeline-phone.png
+    python docs/screenshots.py map  # writes docs/map-desktop.png and docs/map-phone.png
+
+The map's photos are drawn here (a gradient each) with the GPS position a phone writes, and shown with
+LENSLET_MAP_TILES=none: the built-in outline of the world, nothing fetched from a tile server.
 
 The photos are Debian's mate-backgrounds wallpapers, fetched once by bench/photos.py into its
 cache folder (never committed); portraits and a panorama are cut from them, as a camera would
@@ -42,6 +46,17 @@ SHOTS = {
     "Summer 2024/wood.jpg": ("Wood.jpg", (0.3, 0.0, 0.7, 1.0), "2024:06:02 15:00:00"),
     "Summer 2024/leaf.jpg": ("Blinds.jpg", None, "2024:06:02 15:20:00"),
     "Winter/snowy elephants.jpg": ("Elephants_3840x2160.jpg", (0.2, 0.1, 0.8, 0.9), "2011:01:09 13:00:00"),
+}
+# name in the map's demo tree: where it was taken (latitude, longitude)
+PLACES = {
+    "Lisbon/tram.jpg": (38.7118, -9.1366), "Lisbon/alfama.jpg": (38.7114, -9.1300),
+    "Lisbon/belem.jpg": (38.6916, -9.2160), "Nazare/beach.jpg": (39.6016, -9.0713),
+    "Nazare/waves.jpg": (39.6050, -9.0850), "Porto/river.jpg": (41.1400, -8.6110),
+    "Paris/louvre.jpg": (48.8606, 2.3376), "Paris/seine.jpg": (48.8566, 2.3522),
+    "Paris/montmartre.jpg": (48.8867, 2.3431),
+    "Rome/forum.jpg": (41.8925, 12.4853), "Kyoto/temple.jpg": (35.0394, 135.7292),
+    "Fiji/suva.jpg": (-18.1248, 178.4501), "Fiji/taveuni.jpg": (-16.85, -179.95),
+    "New York/park.jpg": (40.7812, -73.9665), "Cape Town/table mountain.jpg": (-33.9628, 18.4098),
 }
 WIDTH = 960  # of the committed PNG
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
@@ -102,6 +117,62 @@ def chromium(scratch, height=1000):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+def gps_exif(latitude, longitude):
+    """EXIF bytes saying where a photo was taken, as a phone writes them (degrees, minutes, seconds)."""
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[3] = ("N" if latitude >= 0 else "S"), ("E" if longitude >= 0 else "W")
+    for tag, value in ((2, abs(latitude)), (4, abs(longitude))):
+        degrees, minutes = int(value), int((value - int(value)) * 60)
+        gps[tag] = (float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4))
+    return exif.tobytes()
+
+
+def build_map_tree(root):
+    for at, (name, (latitude, longitude)) in enumerate(PLACES.items()):
+        top = Image.new("RGB", (480, 320), (40 + 13 * at, 90 + 9 * at, 200 - 11 * at))
+        bottom = Image.new("RGB", (480, 320), (230 - 9 * at, 170, 60 + 12 * at))
+        img = Image.composite(top, bottom, Image.linear_gradient("L").resize((480, 320)))
+        os.makedirs(os.path.dirname(os.path.join(root, name)), exist_ok=True)
+        img.save(os.path.join(root, name), "JPEG", quality=85, exif=gps_exif(latitude, longitude))
+
+
+def shoot_map(driver, url, out, width=WIDTH):
+    """The map as it opens: every cluster drawn, each lone photo's thumbnail loaded."""
+    driver.get(url + "#map=")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        drawn = driver.execute_script(
+            "const shown = [...document.querySelectorAll('#map .leaflet-marker-icon')];"
+            " return [shown.reduce((sum, m) => sum + Number(m.dataset.count), 0),"
+            " shown.every(m => !m.querySelector('img') || m.querySelector('img').naturalWidth > 0)]")
+        if drawn == [len(PLACES), True]:
+            break
+        time.sleep(0.3)
+    time.sleep(0.5)
+    save_shot(driver, out, width)
+
+
+def map_shots():
+    with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
+        root = os.path.join(scratch, "photos")
+        build_map_tree(root)
+        server = Gunicorn(root, env={"LENSLET_MAP_TILES": "none"})
+        try:
+            server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
+            world = "/map?zoom=1&west=-180&south=-85&east=180&north=85"
+            server.wait_until(lambda: f'"total":{len(PLACES)}'.encode() in server.get(world)[1], timeout=60)
+            driver = chromium(scratch, height=760)
+            try:
+                shoot_map(driver, server.url + "/", os.path.join(HERE, "map-desktop.png"))
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+                shoot_map(driver, server.url + "/", os.path.join(HERE, "map-phone.png"), width=390)
+            finally:
+                driver.quit()
+        finally:
+            server.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
         root = os.path.join(scratch, "photos")
@@ -124,4 +195,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["map"]:
+        map_shots()
+    else:
+        main()

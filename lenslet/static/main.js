@@ -206,6 +206,8 @@ async function start() {
       onThisDay.show(place);
       await shown;
       if (place.timeline != null) timeline.follow();  // the month at the top, marked in the scrubber
+    } else {
+      places.follow(place);  // another view of the same map: a link, or the back button
     }
     if (place.view) {
       viewer.open(place.view);

@@ -1,10 +1,10 @@
 // The map (#map=<zoom>/<lat>/<lon>): the photos with a GPS position the person may see, as counted clusters
-// (GET /map for the view shown, asked again as it moves) over the tiles /health names, or over a small outline
+// (GET /map for the view shown, asked again as it comes to rest) over the tiles /health names, or over a small outline
 // of the world when it names none. A big cluster clicked zooms in; a small one lists its photos in the grid
 // (#map=...&cell=<cell>, GET /map/photos), where the viewer opens them. Leaflet (vendor/leaflet/) is read
 // when the map is first shown. Nothing happens on import.
 
-import {ApiError, enc} from "./api.js";
+import {enc} from "./api.js";
 import {hashOf} from "./router.js";
 
 const LEAFLET = "/static/vendor/leaflet/leaflet-src.esm.js";
@@ -64,8 +64,11 @@ export class MapView {
     this.starting = null;  // Promise of it
     this.place = null;     // the map's place shown (its path: a folder's photos only)
     this.markers = new Map();  // cell and count -> {marker, unload}
-    this.asking = null;    // the AbortController of the /map request under way
+    this.asking = false;   // a /map request is under way
+    this.again = false;    // the map moved meanwhile: its view is asked for when that request answers
     this.fitted = false;   // the first answer of a map without a view: the view moved to its photos
+    this.reshown = false;  // shown again after it was hidden: its size and clusters read again
+    this.otherPath = false;  // another folder's map: the clusters drawn forgotten
   }
 
   /** What the listing reads on the map: nothing on the map itself, a cluster's photos for #map=...&cell=. */
@@ -93,12 +96,13 @@ export class MapView {
   /** Show the map on #map= (made at the first show, moved to the view the address names), hide it elsewhere. */
   async show(place) {
     const onMap = place.map != null && place.cell == null;
+    if (onMap && this.section.hidden) this.reshown = true;  // its size, and what it shows, to be read again
     this.section.hidden = !onMap;
     document.body.classList.toggle("on-map", onMap);
     document.body.classList.toggle("map-photos", place.map != null && place.cell != null);
     if (place.map != null && place.cell != null) this.backCrumbs(place);
     if (!onMap) return;
-    const samePath = this.place?.path === place.path;
+    if (this.place?.path !== place.path) this.otherPath = true;
     this.place = place;
     try {
       await (this.starting ??= this.start());
@@ -107,17 +111,30 @@ export class MapView {
       this.note(`The map cannot be shown: ${ex.message || ex}.`);
       return;
     }
-    this.map.invalidateSize();  // drawn while hidden, its size was unknown
-    const view = readView(place.map);
-    if (view) {
-      const now = this.map.getCenter();
-      const moved = this.map.getZoom() !== view.zoom || Math.abs(now.lat - view.lat) > 1e-3 ||
-        Math.abs(wrap(now.lng) - view.lon) > 1e-3;
-      if (moved) this.map.setView([view.lat, view.lon], view.zoom, {animate: false});
-      this.fitted = true;
+    if (this.place !== place) return;  // shown again meanwhile: that show goes on
+    const {reshown, otherPath} = this;
+    this.reshown = this.otherPath = false;
+    if (reshown) {
+      this.map.invalidateSize();  // drawn while hidden, its size was unknown
+      this.fill();
     }
-    if (!samePath) this.clear();
-    this.ask();
+    this.follow(place);
+    if (otherPath) this.clear();
+    if (reshown || otherPath) this.ask();
+  }
+
+  /** Move the map to the view the address names (a link, the back button), unless it is there already (the
+   *  address follows the map as it moves). */
+  follow(place) {
+    const view = readView(place.map);
+    if (!this.map || this.section.hidden || !view) return;
+    this.fitted = true;
+    const now = this.map.getCenter();
+    const there = this.map.getZoom() === view.zoom && Math.abs(now.lat - view.lat) < 1e-3 &&
+      Math.abs(wrap(now.lng) - view.lon) < 1e-3;
+    if (!there) {
+      this.map.setView([view.lat, view.lon], view.zoom, {animate: false});
+    }
   }
 
   /** Read Leaflet and its stylesheet (and the world's outline, without tiles), and make the map. */
@@ -130,12 +147,11 @@ export class MapView {
     const L = this.L;
     const element = Object.assign(document.createElement("div"), {className: "map"});
     element.setAttribute("aria-label", "Map of where the photos were taken");
-    const note = Object.assign(document.createElement("p"), {className: "map-note"});
-    note.setAttribute("role", "status");
-    this.section.replaceChildren(note, element);
-    this.noteElement = note;
+    this.section.append(element);
+    // The world's copies side by side as far as it is dragged, never a band beyond its poles.
     const map = L.map(element, {center: [30, 0], zoom: 2, minZoom: 1, maxZoom: MAX_ZOOM, worldCopyJump: true,
-      zoomSnap: 1});
+      maxBounds: [[-MAX_LATITUDE, -540], [MAX_LATITUDE, 540]], maxBoundsViscosity: 1});
+    map.on("resize", () => this.fill());
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     if (this.tiles === "none") {
       element.classList.add("no-tiles");
@@ -161,6 +177,12 @@ export class MapView {
     return map;
   }
 
+  /** Zoomed out at most as far as the world still fills the map's height (a tile is 256 pixels). */
+  fill() {
+    const height = this.map.getContainer().clientHeight;
+    if (height > 0) this.map.setMinZoom(Math.max(1, Math.ceil(Math.log2(height / 256))));
+  }
+
   /** The tiles' credit as the admin wrote it (text, never markup), linked to OpenStreetMap's copyright page
    *  for its tiles, as its usage policy asks. */
   credit() {
@@ -168,37 +190,46 @@ export class MapView {
     return OSM_TILES.test(this.tiles) ? `<a href="https://www.openstreetmap.org/copyright">${text}</a>` : text;
   }
 
+  /** Say what the map shows, or why it cannot be shown. */
   note(text) {
-    if (this.noteElement) this.noteElement.textContent = text;
-    else this.section.replaceChildren(Object.assign(document.createElement("p"), {className: "map-note", textContent: text}));
+    if (!this.noteElement) {
+      this.noteElement = Object.assign(document.createElement("p"), {className: "map-note"});
+      this.noteElement.setAttribute("role", "status");
+      this.section.prepend(this.noteElement);
+    }
+    this.noteElement.textContent = text;
   }
 
-  /** Ask for the clusters of the view shown (the request before it dropped), and draw them. */
+  /** Ask for the clusters of the view shown, and draw them: one request at a time, and an answer for a view the
+   *  map has left meanwhile dropped for one of the view it shows now. */
   async ask() {
     if (!this.map || this.section.hidden) return;
     clearTimeout(this.waiting);
-    this.asking?.abort();
-    const asking = this.asking = new AbortController();
-    const scope = this.place.path ? `&path=${enc(this.place.path)}` : "";
-    const zoom = this.map.getZoom();
-    const bounds = this.map.getBounds();
-    const url = `/map?${viewQuery(zoom, {west: bounds.getWest(), south: bounds.getSouth(), east: bounds.getEast(),
-      north: bounds.getNorth()})}${scope}`;
-    let answer;
-    try {
-      // A map opened without a view is moved to where the photos are: all of them, not those of its first view.
-      answer = await this.read(this.fitted ? url : `/map?${WORLD}${scope}`, asking.signal);
-    } catch (ex) {
-      if (asking.signal.aborted) return;
-      this.note(`The photos' places cannot be read: ${ex.message}.`);
+    if (this.asking) {
+      this.again = true;
       return;
     }
-    if (asking !== this.asking) return;
-    this.asking = null;
+    this.asking = true;
+    this.again = false;
+    const place = this.place;
+    const scope = place.path ? `&path=${enc(place.path)}` : "";
+    const bounds = this.map.getBounds();
+    // A map opened without a view is moved to where the photos are: all of them, not those of its first view.
+    const view = this.fitted ? viewQuery(this.map.getZoom(), {west: bounds.getWest(), south: bounds.getSouth(),
+      east: bounds.getEast(), north: bounds.getNorth()}) : WORLD;
+    let answer = null;
+    let problem = null;
+    try {
+      answer = await this.api.getJSON(`/map?${view}${scope}`);
+    } catch (ex) {
+      problem = ex;
+    }
+    this.asking = false;
+    if (this.again || place !== this.place) return this.ask();
+    if (problem) return this.note(`The photos' places cannot be read: ${problem.message}.`);
     if (!this.fitted) {
       this.fitted = true;
-      if (this.fit(answer.clusters)) return;  // asked again where they are
-      this.ask();  // the view's own clusters
+      if (!this.fit(answer.clusters)) this.ask();  // else asked again once the map is where they are
       return;
     }
     this.draw(answer.clusters);
@@ -209,22 +240,17 @@ export class MapView {
         : `${shown} of the ${photosText(answer.total)} with a place are in this part of the map`);
   }
 
-  /** GET a JSON answer that a newer one may make useless (then dropped); a 401 goes the page's one way. */
-  async read(url, signal) {
-    const headers = new Headers();
-    this.api.credentials(headers);
-    const answer = await fetch(url, {headers, signal});
-    if (answer.status === 401) return this.api.getJSON(url);
-    if (!answer.ok) throw new ApiError(answer.status, await answer.json().catch(() => null));
-    return answer.json();
-  }
-
-  /** Move a map opened without a view to where its photos are: answer whether it moved. */
+  /** Move a map opened without a view to where its photos are (around the biggest cluster, when they are too far
+   *  apart for one screen): answer whether it moved. */
   fit(clusters) {
     if (!clusters.length) return false;
     const bounds = this.L.latLngBounds(clusters.map((cluster) => [cluster.lat, cluster.lon]));
     const before = this.map.getBounds();
     this.map.fitBounds(bounds, {padding: [48, 48], maxZoom: 12, animate: false});
+    if (!this.map.getBounds().contains(bounds)) {
+      const biggest = clusters.reduce((most, cluster) => (cluster.count > most.count ? cluster : most));
+      this.map.setView([biggest.lat, biggest.lon], this.map.getZoom(), {animate: false});
+    }
     return !this.map.getBounds().equals(before);
   }
 
