@@ -146,7 +146,7 @@ def test_health_details_are_for_admins(world):
     assert world.get("viewer", "/health").json == {"status": "ok", "version": admin["version"],
                                                    "readonly": False, "libraryReadonly": False,
                                                    "rules": admin["rules"],
-                                                   "imageSettings": admin["imageSettings"]}
+                                                   "imageSettings": admin["imageSettings"], "map": admin["map"]}
     assert "worker" in world.get("admin", "/health").json
 
 
