@@ -407,8 +407,9 @@ class RecordingHandler(http.server.BaseHTTPRequestHandler):
 
     def pass_on(self):
         body = self.read_body()
+        # Host passed on as it came: Destination names the proxy, and a server checks the two agree.
         headers = {name: value for name, value in self.headers.items()
-                   if name.lower() not in ("transfer-encoding", "connection", "host")}
+                   if name.lower() not in ("transfer-encoding", "connection")}
         headers["Content-Length"] = str(len(body))
         upstream = http.client.HTTPConnection("127.0.0.1", self.server.upstream_port, timeout=120)
         upstream.request(self.command, self.path, body=body, headers=headers)
