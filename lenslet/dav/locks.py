@@ -65,11 +65,16 @@ class Locks:
         record = {"v": VERSION, "path": path, "token": "opaquelocktoken:" + secrets.token_hex(16), "user": user,
                   "depth": depth, "owner": owner[:MAX_OWNER], "expires": self.clock() + seconds}
         key = join(LOCKS, record_name(path))
-        try:
-            self.storage.create(key, dumps(record))
-        except AlreadyExists:
-            raise Locked("another client locked it meanwhile", path=path) from None
-        return record
+        for _ in range(2):
+            try:
+                self.storage.create(key, dumps(record))
+                return record
+            except (AlreadyExists, Foreign, BadRequest):
+                if self._read(path) is not None:
+                    raise Locked("another client locked it meanwhile", path=path) from None
+                set_aside(self.storage, LOCKS, record_name(path), "not a lock record lenslet can read: it locks "
+                                                                  "nothing")
+        raise Locked("another client keeps locking it", path=path)
 
     def refresh(self, path, tokens, user, seconds):
         """Make a lock named by the If header last `seconds` more."""

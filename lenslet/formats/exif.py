@@ -3,6 +3,7 @@
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 
 MAX_TEXT = 200  # characters kept of one value
 
@@ -29,15 +30,20 @@ def clean_text(value):
 
 def number(value):
     """Return a finite number from an EXIF value (int, float, rational, pair or one-tuple), or None."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]  # one level only: a one-tuple holds a number or a pair, never another tuple
     if isinstance(value, (tuple, list)):
         if len(value) == 2 and all(isinstance(part, int) and not isinstance(part, bool) for part in value):
-            return value[0] / value[1] if value[1] else None
-        return number(value[0]) if len(value) == 1 else None
+            try:
+                return value[0] / value[1] if value[1] else None
+            except OverflowError:
+                return None
+        return None
     if isinstance(value, bool):
         return None
     try:
         found = float(value)
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     return found if math.isfinite(found) else None
 
@@ -85,6 +91,8 @@ def _degrees(parts, ref, negative, most):
 
 def position(gps_ifd):
     """Return latitude, longitude (south and west negative) and altitude from GPS tags, or {}."""
+    if not isinstance(gps_ifd, Mapping):
+        return {}
     latitude = _degrees(gps_ifd.get(GPS_LATITUDE), gps_ifd.get(GPS_LATITUDE_REF), "S", 90)
     longitude = _degrees(gps_ifd.get(GPS_LONGITUDE), gps_ifd.get(GPS_LONGITUDE_REF), "W", 180)
     if latitude is None or longitude is None:

@@ -197,6 +197,10 @@ class Folders:
                     videos=covers.videos_among(seen), allImages=len(seen) + view["allImages"])
         return orjson.dumps(view)
 
+    def whole_seen(self, path, access):
+        """Return a folder's every item and subfolder, in stored order, as a principal sees them (WebDAV's listing)."""
+        return self.view_seen(path, NAME_ORDER, 0, MAX_ITEMS, access)
+
     def _without_trash(self, data, access):
         """Hide the trash from the root's page if the principal may not see it."""
         if access.trash_shown(TRASH) or TRASH.encode() not in data:

@@ -10,7 +10,6 @@ from lenslet.dav import xml_bodies
 from lenslet.dav.locks import timeout_of, tokens_in
 from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
 from lenslet.layout import TRASH, is_image, mime_of, name_of, parent
-from lenslet.manifest.listings import MAX_ITEMS, NAME_ORDER
 from lenslet.resources import access_of, principal_of
 from lenslet.resources.bodies import body_of, has_body, read_body
 from lenslet.resources.file import send_original
@@ -53,7 +52,7 @@ class DavResource:
         asked = xml_bodies.asked_properties(xml_bodies.parse(read_body(req, MAX_XML)))
         if desktop_file(path):
             raise NotFound("no such file", path=path)
-        path, access = clean_path(path), access_of(req)
+        path, access = _outside_the_trash(clean_path(path)), access_of(req)
         if self._is_image(path):
             place, stat = self.tree.locate_image(access.see(path))
             entries = [xml_bodies.entry(path, name_of(path), False, stat.size, stat.mtime, mime_of(path),
@@ -65,9 +64,7 @@ class DavResource:
         resp.cache_control = ["no-store"]
 
     def _folder(self, path, access, children):
-        if path == TRASH or path.startswith(TRASH + "/"):
-            raise NotFound("the trash is not shown over WebDAV: open it in the gallery's page", path=path)
-        view = orjson.loads(self.listings.view_seen(access.folder(path), NAME_ORDER, 0, MAX_ITEMS, access))
+        view = orjson.loads(self.listings.whole_seen(access.folder(path), access))
         place = self.tree.locate(path)
         entries = [xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=place.storage.stat(place.key).mtime)]
         if not children:
@@ -83,7 +80,7 @@ class DavResource:
         return entries
 
     def on_get(self, req, resp, path=""):
-        path = clean_path(path)
+        path = _outside_the_trash(clean_path(path))
         if not self._is_image(path):
             access_of(req).folder(path)
             raise falcon.HTTPMethodNotAllowed(["OPTIONS", "PROPFIND", "MKCOL", "DELETE", "MOVE", "COPY"],
@@ -217,6 +214,8 @@ class DavResource:
         src = self._checked(req, path)
         if not src or not dest:
             raise Forbidden("the root is neither moved nor replaced")
+        if src == dest:
+            raise Forbidden("the Destination is the source itself", path=src)
         if self._exists(dest) and not overwrite:
             raise PreconditionFailed("something is at the Destination and Overwrite is F", path=dest)
         self._folder_above(dest)
@@ -237,6 +236,12 @@ class DavResource:
         except NotFound:
             return False
         return True
+
+
+def _outside_the_trash(path):
+    if path == TRASH or path.startswith(TRASH + "/"):
+        raise NotFound("the trash is not shown over WebDAV: open it in the gallery's page", path=path)
+    return path
 
 
 def _person(req):

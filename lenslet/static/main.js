@@ -13,7 +13,7 @@ import {DRAGGED, Listing} from "./listing.js";
 import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
-import {PasswordDialog, People, PeopleDialog} from "./people.js";
+import {AppPasswordsDialog, PasswordDialog, People, PeopleDialog} from "./people.js";
 import {hashOf, keyOf, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
@@ -67,6 +67,12 @@ async function start() {
   const passwordDialog = new PasswordDialog($("password-dialog"), {api, changed: () => messages.say(
     "Password changed: your other devices sign in again with the new one.")});
   $("password-button").addEventListener("click", () => passwordDialog.open(people.me.name));
+  const appPasswords = new AppPasswordsDialog($("app-passwords-dialog"), {api});
+  $("app-passwords-button").addEventListener("click", () => appPasswords.open());
+  // Offered once GET /me/app-passwords answers: a person in the users file, and a gallery that takes changes.
+  if (me?.kind === "user" && health?.readonly !== true) {
+    appPasswords.offered().then((offered) => { $("app-passwords-button").hidden = !offered; });
+  }
   $("upload-folder-setting").addEventListener("click", async () => {
     const folder = await dialogs.ask({title: "Where shared photos go", label: "Folder",
       value: uploadFolder(me), ok: "Keep", folders: actions.knownFolders(),

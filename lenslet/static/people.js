@@ -1,5 +1,12 @@
-// Who is signed in: GET /me's name and role in the header, "Change password", and "Sign out", which ends the
-// session (in every web process) and forgets the token. Nothing happens on import: main.js makes one and calls load().
+// Who is signed in: GET /me's name and role in the header, "Change password", "App passwords" (a device's
+// password for WebDAV), and "Sign out", which ends the session (in every web process) and forgets the token.
+// Nothing happens on import: main.js makes one and calls load().
+
+import {enc, reason} from "./api.js";
+import {partOf} from "./dom.js";
+
+// Host names whose page reaches lenslet from the same machine, where a device may send its password without TLS.
+const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 
 export class People {
   /** root: the header's span holding the name (.who) and the Sign out button; api: the page's Api;
@@ -244,5 +251,137 @@ export class PasswordDialog {
     }
     this.dialog.close();
     this.changed();
+  }
+}
+
+/** The App passwords dialog (anyone in the users file, whatever their role): the passwords their devices sign in to
+ *  WebDAV with, each named and revocable; a new one is shown once, with the address and name to type, and the page
+ *  keeps it nowhere but in this dialog while it is open. */
+export class AppPasswordsDialog {
+  /** dialog: the <dialog id="app-passwords-dialog">; api: the page's Api. */
+  constructor(dialog, {api}) {
+    this.dialog = dialog;
+    this.api = api;
+    this.revoking = null;  // {id, button} whose Revoke was pressed once (a second press revokes)
+    const part = (css) => partOf(dialog, css);
+    this.parts = {list: part("#app-passwords-list"), none: part("#app-passwords-none"), tls: part("#app-password-tls"),
+      device: part("#app-password-device"), make: part("#app-password-make"), made: part("#app-password-made"),
+      heading: part("#app-password-heading"), address: part("#app-password-address"), user: part("#app-password-user"),
+      password: part("#app-password-value"), message: part("#app-passwords-message")};
+    dialog.querySelector("form").addEventListener("submit", (event) => {
+      if (event.submitter !== this.parts.make) return;  // Close closes
+      event.preventDefault();
+      this.make();
+    });
+    part("#app-password-copy").addEventListener("click", () => this.copy(this.parts.password, "Password"));
+    part("#app-password-copy-address").addEventListener("click", () => this.copy(this.parts.address, "Address"));
+    dialog.addEventListener("close", () => this.forget());  // shown once: closed, the page no longer holds it
+  }
+
+  /** Whether the one signed in has app passwords to manage (GET answers 404 without a users file, or to
+   *  someone not in it: a token). */
+  async offered() {
+    try {
+      await this.api.getJSON("/me/app-passwords");
+      return true;
+    } catch (ex) {
+      return false;
+    }
+  }
+
+  async open() {
+    this.forget();
+    this.say("");
+    this.parts.device.value = "";
+    this.parts.tls.hidden = location.protocol === "https:" || LOOPBACK_HOSTS.includes(location.hostname);
+    this.dialog.showModal();
+    this.parts.device.focus();
+    await this.list();
+  }
+
+  say(text) { this.parts.message.textContent = text; }
+
+  async list() {
+    let passwords = [];
+    try {
+      passwords = (await this.api.getJSON("/me/app-passwords")).appPasswords;
+    } catch (ex) {
+      this.say(`Your app passwords cannot be read: ${reason(ex)}`);
+    }
+    this.revoking = null;
+    this.parts.none.hidden = passwords.length > 0;
+    this.parts.list.replaceChildren(...passwords.map((password) => {
+      const row = document.createElement("li");
+      row.dataset.id = password.id;
+      const text = Object.assign(document.createElement("span"),
+        {textContent: `${password.name}, made ${new Date(password.created * 1000).toLocaleString()}`});
+      const revoke = Object.assign(document.createElement("button"), {type: "button", textContent: "Revoke",
+        className: "danger"});
+      revoke.addEventListener("click", () => this.revoke(password, revoke));
+      row.append(text, revoke);
+      return row;
+    }));
+  }
+
+  async make() {
+    const name = this.parts.device.value.trim();
+    if (!name) {
+      this.say("Name the device first (Phone, Laptop, rclone): the list tells its passwords apart by it.");
+      this.parts.device.focus();
+      return;
+    }
+    this.parts.make.disabled = true;
+    let made;
+    try {
+      made = await this.api.postJSON("/me/app-passwords", {name});
+    } catch (ex) {
+      this.say(`No app password made: ${reason(ex)}`);
+      return;
+    } finally {
+      this.parts.make.disabled = false;
+    }
+    this.parts.device.value = "";
+    this.parts.heading.textContent = `The app password for ${made.name}`;
+    this.parts.address.textContent = `${location.origin}/dav/`;
+    this.parts.user.textContent = made.user;
+    this.parts.password.textContent = made.password;
+    this.parts.made.hidden = false;
+    this.say("");
+    await this.list();
+  }
+
+  /** Drop the password shown, so nothing of it stays in the page. */
+  forget() {
+    this.parts.password.textContent = this.parts.user.textContent = this.parts.heading.textContent = "";
+    this.parts.made.hidden = true;
+  }
+
+  async copy(shown, what) {
+    try {
+      await navigator.clipboard.writeText(shown.textContent);
+    } catch (ex) {
+      getSelection().selectAllChildren(shown);  // no clipboard permission (plain http): selected, for Ctrl+C
+      document.execCommand?.("copy");
+    }
+    this.say(`${what} copied: paste it into the device.`);
+  }
+
+  async revoke(password, button) {
+    if (this.revoking?.id !== password.id) {  // a second press revokes: one slip of the mouse cuts off no device
+      if (this.revoking) this.revoking.button.textContent = "Revoke";
+      this.revoking = {id: password.id, button};
+      button.textContent = `Revoke ${password.name}?`;
+      this.say(`Revoke ${password.name}? The device using it is refused from its next request on: press again to ` +
+        "revoke.");
+      return;
+    }
+    this.revoking = null;
+    try {
+      await this.api.request("DELETE", `/me/app-passwords/${enc(password.id)}`);
+      this.say(`${password.name} revoked: that device is refused from its next request on.`);
+    } catch (ex) {
+      this.say(`Not revoked: ${reason(ex)}`);
+    }
+    await this.list();
   }
 }

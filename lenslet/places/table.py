@@ -1,0 +1,201 @@
+"""The places table: its file format, and the nearest place to a point on a grid of latitude and longitude cells."""
+
+import json
+import math
+import operator
+import sys
+from array import array
+from itertools import accumulate
+
+MAGIC = b"lenslet places 1\n"
+EARTH_KM = 6371.0088  # the mean radius
+SCALE = 100_000  # coordinates are kept in steps of 1e-5 degree, about a metre
+RADIANS = math.pi / 180 / SCALE
+CHUNK = 4096  # places turned into vectors at a time while loading
+FIRST_KM = 8  # the first search radius; doubled until a place is found, the way an ever wider ring would
+
+
+class Table:
+    """Places as typed columns, sorted by grid cell, so memory at rest is a few arrays and one block of names."""
+
+    def __init__(self, header, countries, regions, names, name_lengths, latitudes, longitudes, place_regions,
+                 reaches):
+        count = len(latitudes)
+        if not (len(longitudes) == len(place_regions) == len(reaches) == len(name_lengths) == count):
+            raise ValueError("places table: columns of different lengths")
+        self.version = str(header["version"])
+        self.cell = float(header["cell"])
+        self.rows, self.columns = round(180 / self.cell), round(360 / self.cell)
+        self.country_codes = [code for code, _ in countries]
+        self.country_names = [name for _, name in countries]
+        self.region_countries = array("H", (country for country, _ in regions))
+        self.region_names = [name for _, name in regions]
+        if any(country >= len(countries) for country in self.region_countries) or \
+                any(region >= len(regions) for region in place_regions):
+            raise ValueError("places table: a reference out of range")
+        self.names = names
+        self.name_starts = array("I", accumulate(name_lengths, initial=0))
+        if self.name_starts[-1] != len(names):
+            raise ValueError("places table: names do not fill their block")
+        self.place_regions = place_regions
+        self.reaches = reaches
+        self.most_km = max(reaches, default=0)
+        self.xs, self.ys, self.zs = array("f"), array("f"), array("f")
+        counts = array("I", bytes(4 * (self.rows * self.columns + 1)))
+        last = 0
+        # map() over builtins keeps the pass over every place short; in chunks, so its lists stay small.
+        for start in range(0, count, CHUNK):
+            phis = [value * RADIANS for value in latitudes[start:start + CHUNK]]
+            lams = [value * RADIANS for value in longitudes[start:start + CHUNK]]
+            cos_phis = list(map(math.cos, phis))
+            self.xs.extend(map(operator.mul, cos_phis, map(math.cos, lams)))
+            self.ys.extend(map(operator.mul, cos_phis, map(math.sin, lams)))
+            self.zs.extend(map(math.sin, phis))
+            cells = [cell_of(latitude / SCALE, longitude / SCALE, self.cell) for latitude, longitude in
+                     zip(latitudes[start:start + CHUNK], longitudes[start:start + CHUNK], strict=True)]
+            if cells[0] < last or any(map(operator.gt, cells, cells[1:])):
+                raise ValueError("places table: places not sorted by cell")
+            last = cells[-1]
+            for cell in cells:
+                counts[cell + 1] += 1
+        # cell_starts[c] .. cell_starts[c + 1] are the places of cell c, and a row's cells are one run.
+        self.cell_starts = array("I", accumulate(counts))
+
+    def row_of(self, latitude):
+        return min(self.rows - 1, max(0, int((latitude + 90) / self.cell)))
+
+    def column_of(self, longitude):
+        return math.floor((longitude + 180) / self.cell) % self.columns
+
+    def name_of(self, index):
+        return self.names[self.name_starts[index]:self.name_starts[index + 1]].decode("utf-8", "replace")
+
+    def place(self, index):
+        """Return the names of one place, as place_of answers."""
+        region = self.place_regions[index]
+        country = self.region_countries[region]
+        return {"city": self.name_of(index), "region": self.region_names[region] or None,
+                "country": self.country_names[country] or None, "countryCode": self.country_codes[country]}
+
+    def nearest(self, latitude, longitude, most_km, skip=-1):
+        """Return (index, km) of the place nearest a point within most_km, or (-1, inf); skip leaves one place out."""
+        px, py, pz = unit_vector(latitude, longitude)
+        best, found = 5.0, -1  # squared chords on the unit sphere; 4 is the farthest apart two points can be
+        radius = FIRST_KM
+        while True:
+            radius = min(radius, most_km)
+            for start, end in self.runs(latitude, longitude, radius):
+                xs, ys, zs = self.xs, self.ys, self.zs
+                for index in range(start, end):
+                    dx, dy, dz = xs[index] - px, ys[index] - py, zs[index] - pz
+                    chord = dx * dx + dy * dy + dz * dz
+                    if chord < best and index != skip:
+                        best, found = chord, index
+            km = chord_km(best) if found >= 0 else math.inf
+            if km <= radius:
+                return found, km  # everything within radius was looked at, so nothing nearer is left
+            if radius >= most_km:
+                return -1, math.inf
+            radius *= 2
+
+    def runs(self, latitude, longitude, radius_km):
+        """Yield (start, end) runs of places in the cells that can hold a point within radius_km."""
+        angle = radius_km / EARTH_KM
+        reach = math.degrees(angle)
+        south, north = latitude - reach, latitude + reach
+        band = math.cos(math.radians(latitude))
+        if north >= 90 or south <= -90 or math.sin(angle) >= band:
+            first, last = 0, self.columns - 1  # the circle holds a pole, or every meridian
+        else:
+            # The widest longitude a circle on the sphere spans, reached north of its centre in the north.
+            spread = math.degrees(math.asin(math.sin(angle) / band))
+            if spread >= 180:
+                first, last = 0, self.columns - 1
+            else:
+                first, last = self.column_of(longitude - spread), self.column_of(longitude + spread)
+        starts = self.cell_starts
+        for row in range(self.row_of(south), self.row_of(north) + 1):
+            base = row * self.columns
+            if starts[base] == starts[base + self.columns]:
+                continue  # an empty row: the oceans near the poles
+            if first <= last:
+                yield starts[base + first], starts[base + last + 1]
+            else:  # the antimeridian runs through the circle
+                yield starts[base + first], starts[base + self.columns]
+                yield starts[base], starts[base + last + 1]
+
+
+def cell_of(latitude, longitude, cell):
+    """Return the grid cell of a point: rows from the south pole, columns from 180 degrees west."""
+    rows, columns = round(180 / cell), round(360 / cell)
+    return min(rows - 1, max(0, int((latitude + 90) / cell))) * columns + math.floor((longitude + 180) / cell) % columns
+
+
+def unit_vector(latitude, longitude):
+    phi, lam = math.radians(latitude), math.radians(longitude)
+    return math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)
+
+
+def chord_km(squared_chord):
+    """Great-circle km of a squared chord on the unit sphere."""
+    return 2 * math.asin(min(1.0, math.sqrt(squared_chord) / 2)) * EARTH_KM
+
+
+def _column(kind, data):
+    column = array(kind)
+    column.frombytes(data)
+    if sys.byteorder == "big":
+        column.byteswap()  # the file is little-endian
+    return column
+
+
+def read_table(payload):
+    """Return the Table in an uncompressed table file's bytes."""
+    if not payload.startswith(MAGIC):
+        raise ValueError("places table: not a lenslet places table")
+    at = len(MAGIC)
+    end = payload.index(b"\n", at)
+    header = json.loads(payload[at:end])
+    at = end + 1
+    parts = {}
+    for part in ("countries", "regions", "names"):
+        size = int(header[part + "Bytes"])
+        parts[part] = payload[at:at + size]
+        at += size
+    count = int(header["places"])
+    columns = {}
+    for part, kind, width in (("nameLengths", "B", 1), ("latitudes", "i", 4), ("longitudes", "i", 4),
+                              ("regions", "H", 2), ("reaches", "B", 1)):
+        columns[part] = _column(kind, payload[at:at + count * width])
+        at += count * width
+    if at != len(payload) or any(len(column) != count for column in columns.values()):
+        raise ValueError("places table: truncated or too long")
+    countries = [tuple(line.split("\t", 1)) for line in parts["countries"].decode("utf-8").splitlines()]
+    regions = [(int(country), name) for country, name in
+               (line.split("\t", 1) for line in parts["regions"].decode("utf-8").splitlines())]
+    return Table(header, countries, regions, parts["names"], columns["nameLengths"], columns["latitudes"],
+                 columns["longitudes"], columns["regions"], columns["reaches"])
+
+
+def write_table(header, countries, regions, places):
+    """Return the bytes of a table file: places are (name, latitude, longitude, region, reach), sorted by cell."""
+    def text(lines):
+        return "".join(line + "\n" for line in lines).encode("utf-8")
+
+    # A name's length is kept in a byte; a longer one is cut at a whole character.
+    names = [name.encode("utf-8")[:255].decode("utf-8", "ignore").encode("utf-8") for name, _, _, _, _ in places]
+    country_part = text(f"{code}\t{name}" for code, name in countries)
+    region_part = text(f"{country}\t{name}" for country, name in regions)
+    name_part = b"".join(names)
+    header = dict(header, places=len(places), countriesBytes=len(country_part), regionsBytes=len(region_part),
+                  namesBytes=len(name_part))
+    columns = [array("B", (len(name) for name in names)),
+               array("i", (round(latitude * SCALE) for _, latitude, _, _, _ in places)),
+               array("i", (round(longitude * SCALE) for _, _, longitude, _, _ in places)),
+               array("H", (region for _, _, _, region, _ in places)),
+               array("B", (reach for _, _, _, _, reach in places))]
+    if sys.byteorder == "big":
+        for column in columns:
+            column.byteswap()
+    return b"".join([MAGIC, json.dumps(header, sort_keys=True).encode("utf-8"), b"\n", country_part, region_part,
+                     name_part] + [column.tobytes() for column in columns])
