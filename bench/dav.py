@@ -3,7 +3,8 @@ into nginx's WebDAV module, and PROPFIND of a 10,000-image folder next to GET /f
 
     python bench/dav.py [--images 1000] [--size 4000x3000] [--rounds 3] [--transfers 4]
     python bench/dav.py --only copy | --only propfind      (--side nginx | lenslet: copy into one alone)
-    python bench/dav.py --users FILE --user NAME --password P [--token T]    (a gallery with users)
+    python bench/dav.py --with-users                                         (a gallery with users)
+    python bench/dav.py --users FILE --user NAME --password P [--token T]    (your users file)
     python bench/dav.py --record FILE [--against nginx | lenslet]            (what rclone sends, and the answers)
 
 Needs Debian's rclone, and nginx with its WebDAV PROPFIND module for the baseline
@@ -18,14 +19,17 @@ two web processes and the worker) at /dav/, then copies again (nothing new to se
 each: seconds, images/s, and the files rclone says it transferred; then the medians and lenslet's
 rate over nginx's (the target is at least 0.5).
 
-Then lenslet serves a root with one folder of 10,000 small images; once the worker has listed it
-and its queue is empty, PROPFIND Depth 1 of the folder (no body: every property, as rclone asks) and GET /folders of
-it are timed in turns over one kept-alive connection each (--repeat times, 20 by default).
+Then lenslet serves a root with one folder of 10,000 small images; once the worker has stored its
+listing and its queue is empty, PROPFIND Depth 1 of the folder (no body: every property, as rclone
+asks) and GET /folders of it are timed in turns over one kept-alive connection each (--repeat
+times, 20 by default).
 GET /folders answers a page of the listing (1,000 items by default), so both the first page and
 every page are timed. Prints the medians and PROPFIND's time over each (the target is at most 2).
 
---users FILE serves lenslet with that users file: rclone and PROPFIND send --user and --password
-(HTTP Basic), GET /folders sends --token (Authorization: Bearer; `lenslet user add` prints one).
+--with-users serves lenslet with a users file of one admin the bench makes (`lenslet user add`),
+with a token for GET /folders and an app password for rclone and PROPFIND (HTTP Basic), so every
+request is checked as a family's gallery checks it. --users FILE serves your users file instead:
+rclone and PROPFIND send --user and --password, GET /folders sends --token.
 
 --record FILE runs each rclone command a client uses (copy, the copy that sends nothing, check,
 sync, server-side copy and move, move, delete, purge, ls, cat) through a proxy that writes every
@@ -199,10 +203,34 @@ class Lenslet:
         self.process.wait(60)
 
 
+def make_person(scratch, log):
+    """Make a users file of one admin, with a token and an app password; return (file, name, password, token)."""
+    users, name = os.path.join(scratch, "users"), "bench"
+    token = subprocess.run(
+        [sys.executable, "-c", "import sys; from lenslet.cli import main; sys.exit(main(sys.argv[1:]))",
+         "user", "add", name, "--folders", "", "--role", "admin", "--file", users],
+        env=dict(os.environ, PYTHONPATH=PROJECT), capture_output=True, text=True, check=True).stdout.strip()
+    root = os.path.join(scratch, "empty-root")
+    os.makedirs(root)
+    server = Lenslet(root, users, log)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        status, _, body = ask(connection, "POST", "/me/app-passwords", {
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"}, b'{"name": "bench"}')
+        if status != 201:
+            raise SystemExit(f"POST /me/app-passwords answered {status}: {body[:300]!r}")
+        import orjson
+        password = orjson.loads(body)["password"]
+    finally:
+        server.stop()
+        shutil.rmtree(root)
+    return users, name, password, token
+
+
 # -- rclone ------------------------------------------------------------------------------------------------
 
 def rclone(args, url, credentials, config, transfers=4, check=True):
-    """Run rclone with an on-the-fly WebDAV remote (`:webdav:`) at url; return (seconds, its log)."""
+    """Run rclone with an on-the-fly WebDAV remote (`:webdav:`) at url; return (seconds, its log, exit status)."""
     if shutil.which("rclone") is None:
         raise SystemExit("rclone is needed: apt-get install rclone")
     command = ["rclone", *args, "--config", config, "--webdav-url", url, "--webdav-vendor", "other",
@@ -218,7 +246,7 @@ def rclone(args, url, credentials, config, transfers=4, check=True):
     if check and done.returncode != 0:
         tail = "\n".join(done.stderr.splitlines()[-15:])
         raise SystemExit(f"rclone {' '.join(args)} into {url} failed ({done.returncode}):\n{tail}")
-    return seconds, done.stderr
+    return seconds, done.stderr, done.returncode
 
 
 def transferred(log):
@@ -228,12 +256,12 @@ def transferred(log):
 
 def copy_round(side, source, count, url, landed, credentials, config, transfers):
     """Copy the images into one server, then again; return (seconds, seconds of the copy that sends nothing)."""
-    seconds, log = rclone(["copy", source, ":webdav:Camera"], url, credentials, config, transfers)
+    seconds, log, _ = rclone(["copy", source, ":webdav:Camera"], url, credentials, config, transfers)
     there = len([name for name in os.listdir(landed)
                  if name.endswith(".JPG") and not name.startswith(".")]) if os.path.isdir(landed) else 0
     if there != count:
         raise SystemExit(f"{side}: {there} of {count} images landed in {landed}")
-    again, log_again = rclone(["copy", source, ":webdav:Camera"], url, credentials, config, transfers)
+    again, log_again, _ = rclone(["copy", source, ":webdav:Camera"], url, credentials, config, transfers)
     print(f"  {side:8} {seconds:7.1f} s {count / seconds:7.1f} images/s (rclone sent {transferred(log)});"
           f" again {again:5.2f} s, sent {transferred(log_again)}", flush=True)
     return seconds, again
@@ -320,7 +348,9 @@ def bench_propfind(args, scratch, credentials):
         started = time.monotonic()
         pages = listed(server.port, "huge", args.token, HUGE, args.timeout)
         deadline = time.monotonic() + args.timeout
-        while not (os.path.exists(os.path.join(root, "huge", "_index.json")) and queue_empty(root)):
+        # Over one page, a listing is stored as _index_0.json, _index_1.json, ...
+        stored = os.path.join(root, "huge", "_index.json" if pages == 1 else f"_index_{pages - 1}.json")
+        while not (os.path.exists(stored) and queue_empty(root)):
             if time.monotonic() > deadline:
                 raise SystemExit(f"the worker did not settle in {args.timeout:.0f} s")
             time.sleep(0.5)
@@ -490,11 +520,12 @@ def record(args, scratch, credentials, config):
                 prepare()
             out.write(f"\n== rclone {' '.join(command)}   ({title})\n")
             out.flush()
-            seconds, log = rclone(command, url, credentials, config, transfers=1, check=False)
+            seconds, log, status = rclone(command, url, credentials, config, transfers=1, check=False)
             errors = [line for line in log.splitlines() if "ERROR" in line or "Failed" in line]
-            out.write(f"-- {seconds:.2f} s, sent {transferred(log)}; "
+            out.write(f"-- exit status {status}, {seconds:.2f} s, sent {transferred(log)}; "
                       + ("; ".join(errors)[:2000] if errors else "no errors") + "\n")
-            print(f"{title}: {seconds:.2f} s, " + (f"{len(errors)} errors" if errors else "no errors"), flush=True)
+            print(f"{title}: exit status {status}, {seconds:.2f} s, "
+                  + (f"{len(errors)} errors" if errors else "no errors"), flush=True)
     finally:
         proxy.shutdown()
         out.close()
@@ -517,6 +548,7 @@ def main():
     parser.add_argument("--only", choices=("copy", "propfind"))
     parser.add_argument("--side", choices=("nginx", "lenslet"), help="copy into this server alone")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds the worker may take to list")
+    parser.add_argument("--with-users", action="store_true", help="serve lenslet with a users file the bench makes")
     parser.add_argument("--users", help="serve lenslet with this users file (LENSLET_USERS)")
     parser.add_argument("--user", help="the name rclone and PROPFIND send")
     parser.add_argument("--password", help="the password rclone and PROPFIND send")
@@ -525,11 +557,13 @@ def main():
     parser.add_argument("--against", choices=("nginx", "lenslet"), default="lenslet", help="the server --record asks")
     parser.add_argument("--log", type=argparse.FileType("a"), help="append lenslet's log lines to this file")
     args = parser.parse_args()
-    credentials = (args.user, args.password) if args.user else None
     scratch = tempfile.mkdtemp(prefix="lenslet-bench-dav-")
     config = os.path.join(scratch, "rclone.conf")
     open(config, "w").close()  # an empty one, so rclone reads no person's remotes
     try:
+        if args.with_users:
+            args.users, args.user, args.password, args.token = make_person(scratch, args.log)
+        credentials = (args.user, args.password) if args.user else None
         if args.record:
             record(args, scratch, credentials, config)
             return
