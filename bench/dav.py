@@ -208,7 +208,7 @@ def make_person(scratch, log):
     users, name = os.path.join(scratch, "users"), "bench"
     token = subprocess.run(
         [sys.executable, "-c", "import sys; from lenslet.cli import main; sys.exit(main(sys.argv[1:]))",
-         "user", "add", name, "--folders", "", "--role", "admin", "--file", users],
+         "user", "--file", users, "add", name, "--folders", "", "--role", "admin"],
         env=dict(os.environ, PYTHONPATH=PROJECT), capture_output=True, text=True, check=True).stdout.strip()
     root = os.path.join(scratch, "empty-root")
     os.makedirs(root)
