@@ -17,14 +17,15 @@ Each round, in turns (the order alternating from round to round), copies the ima
 `create_full_put_path`) and into lenslet serving a fresh empty root (`lenslet serve`: gunicorn,
 two web processes and the worker) at /dav/, then copies again (nothing new to send). Prints for
 each: seconds, images/s, and the files rclone says it transferred; then the medians and lenslet's
-rate over nginx's (the target is at least 0.5).
+rate over nginx's (the target is at least 0.5). rclone spaces its WebDAV requests (its pacer), so
+small images copy at one rate into any server; camera-sized ones show what the server costs.
 
 Then lenslet serves a root with one folder of 10,000 small images; once the worker has stored its
 listing and its queue is empty, PROPFIND Depth 1 of the folder (no body: every property, as rclone
 asks) and GET /folders of it are timed in turns over one kept-alive connection each (--repeat
-times, 20 by default).
-GET /folders answers a page of the listing (1,000 items by default), so both the first page and
-every page are timed. Prints the medians and PROPFIND's time over each (the target is at most 2).
+times, 20 by default). GET /folders answers a page of the listing (1,000 items by default), so
+both the first page and every page are timed. Prints the medians and PROPFIND's time over each
+(the target is at most 2).
 
 --with-users serves lenslet with a users file of one admin the bench makes (`lenslet user add`),
 with a token for GET /folders and an app password for rclone and PROPFIND (HTTP Basic), so every
@@ -37,6 +38,7 @@ request and answer to FILE: the methods, the headers that matter to WebDAV, and 
 """
 
 import argparse
+import base64
 import http.client
 import http.server
 import multiprocessing
@@ -54,6 +56,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import orjson  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench.common import PROJECT, free_port  # noqa: E402
@@ -108,7 +111,7 @@ _looks = {}
 
 
 def draw_image(task):
-    """Write image n: a crop of one of a few photo-like pictures, at a place of its own, as a camera JPEG."""
+    """Write image n: a crop of one of a few photo-like pictures at an offset of its own, as a camera JPEG."""
     folder, n, width, height = task
     look = n % LOOKS
     if look not in _looks:
@@ -219,7 +222,6 @@ def make_person(scratch, log):
             "Authorization": f"Bearer {token}", "Content-Type": "application/json"}, b'{"name": "bench"}')
         if status != 201:
             raise SystemExit(f"POST /me/app-passwords answered {status}: {body[:300]!r}")
-        import orjson
         password = orjson.loads(body)["password"]
     finally:
         server.stop()
@@ -235,13 +237,16 @@ def rclone(args, url, credentials, config, transfers=4, check=True):
         raise SystemExit("rclone is needed: apt-get install rclone")
     command = ["rclone", *args, "--config", config, "--webdav-url", url, "--webdav-vendor", "other",
                "--transfers", str(transfers), "--retries", "1", "--stats", "0", "-v"]
+    env = dict(os.environ)
     if credentials:
+        # Through the environment, so the password is not on a command line others can read.
         name, password = credentials
-        obscured = subprocess.run(["rclone", "obscure", password, "--config", config], capture_output=True,
-                                  text=True, check=True).stdout.strip()
-        command += ["--webdav-user", name, "--webdav-pass", obscured]
+        obscured = subprocess.run(["rclone", "obscure", "-", "--config", config], input=password,
+                                  capture_output=True, text=True, check=True).stdout.strip()
+        env.update(RCLONE_WEBDAV_USER=name, RCLONE_WEBDAV_PASS=obscured)
     started = time.perf_counter()
-    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=3600)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=3600,
+                          env=env)
     seconds = time.perf_counter() - started
     if check and done.returncode != 0:
         tail = "\n".join(done.stderr.splitlines()[-15:])
@@ -264,6 +269,8 @@ def copy_round(side, source, count, url, landed, credentials, config, transfers)
     again, log_again, _ = rclone(["copy", source, ":webdav:Camera"], url, credentials, config, transfers)
     print(f"  {side:8} {seconds:7.1f} s {count / seconds:7.1f} images/s (rclone sent {transferred(log)});"
           f" again {again:5.2f} s, sent {transferred(log_again)}", flush=True)
+    if transferred(log_again):
+        print(f"  ! the copy with nothing new sent {transferred(log_again)} files again", flush=True)
     return seconds, again
 
 
@@ -332,7 +339,6 @@ def listed(port, folder, token, count, timeout):
     while time.monotonic() < deadline:
         status, headers, body = ask(connection, "GET", f"/folders?path={folder}", listing_headers(token))
         if status == 200 and not headers.get("X-Lenslet-Checking"):
-            import orjson
             page = orjson.loads(body)
             if page.get("total") == count:
                 return page.get("pageCount", 1)
@@ -357,7 +363,6 @@ def bench_propfind(args, scratch, credentials):
         print(f"\n{HUGE} images listed and the worker settled in {time.monotonic() - started:.0f} s", flush=True)
         dav_headers = {"Depth": "1"}  # and no body, as rclone asks: every property
         if credentials:
-            import base64
             dav_headers["Authorization"] = "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
         get_headers = listing_headers(args.token)
         dav = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
