@@ -33,6 +33,7 @@ from lenslet.resources.folders import FoldersResource
 from lenslet.resources.guard import PREFIXES, Guard, Private, client_address, is_dav
 from lenslet.resources.health import HealthResource
 from lenslet.resources.item import ItemResource
+from lenslet.resources.map import MapPhotosResource, MapResource
 from lenslet.resources.metrics import MetricsResource
 from lenslet.resources.openapi import OpenApiResource
 from lenslet.resources.preview import PreviewResource
@@ -49,6 +50,7 @@ from lenslet.resources.users import (
     UserResource,
     UsersResource,
 )
+from lenslet.search.map import PlacesMap
 from lenslet.search.searcher import Searcher
 from lenslet.search.timeline import Timeline
 from lenslet.storage import open_storage
@@ -84,6 +86,7 @@ def create_app(config=None, storage=None, clock=time.time):
     items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
+    places = PlacesMap(timeline)
     middleware = [items.turns, Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
     if config.users or config.token:
         middleware.append(Private())
@@ -122,6 +125,8 @@ def create_app(config=None, storage=None, clock=time.time):
         "/timeline": TimelineResource(timeline),
         "/timeline/months": TimelineMonthsResource(timeline),
         "/on-this-day": OnThisDayResource(timeline, clock),
+        "/map": MapResource(places),
+        "/map/photos": MapPhotosResource(places),
         "/openapi.json": OpenApiResource(),
         "/move": operations.MoveResource(files),
         "/trash": operations.TrashResource(files),

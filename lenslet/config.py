@@ -72,6 +72,18 @@ def _map_link(raw):
     return value
 
 
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def _map_tiles(raw):
+    value = raw.strip()
+    if value.lower() == "none":
+        return "none"
+    if not (value.startswith("https://") and all(part in value for part in ("{z}", "{x}", "{y}"))):
+        raise ValueError("expected an https:// tile address with {z}, {x} and {y} in it, or none")
+    return value
+
+
 def _choice(*choices):
     def parse(raw):
         value = raw.strip().lower()
@@ -170,6 +182,11 @@ class Config:
     map_link: str = setting("", "a map service's address for a photo's GPS position, {lat} and {lon} replaced (for "
                             "example https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=15/{lat}/{lon}); "
                             "empty shows the position without a link", _map_link)
+    map_tiles: str = setting(OSM_TILES, "the tile server the page's map draws on, {z}, {x} and {y} replaced "
+                             "(OpenStreetMap's standard tiles by default, under their usage policy); none draws the "
+                             "photos over a small built-in outline of the world, for a gallery without internet",
+                             _map_tiles)
+    map_attribution: str = setting("© OpenStreetMap contributors", "the credit the map shows for its tiles")
     ffmpeg: str = setting("ffmpeg", "the ffmpeg command the worker makes videos' posters (a frame, the length) "
                           "with, when it runs; empty, or not installed: videos get a placeholder tile")
     max_pixels: int = setting(100_000_000, "largest image (width x height) lenslet decodes; larger ones "

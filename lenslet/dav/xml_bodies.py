@@ -1,7 +1,7 @@
 """WebDAV's XML: what a PROPFIND or LOCK body asks, and the multistatus and lock answers."""
 
+import time
 import xml.etree.ElementTree as ElementTree
-from email.utils import formatdate
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -71,7 +71,7 @@ def entry(path, name, folder, size=0, mtime=0.0, kind="", etag=""):
     """Return an entry's live properties by name, as XML."""
     props = {"resourcetype": "<D:resourcetype><D:collection/></D:resourcetype>" if folder else "<D:resourcetype/>",
              "displayname": f"<D:displayname>{escape(name)}</D:displayname>",
-             "getlastmodified": f"<D:getlastmodified>{formatdate(mtime, usegmt=True)}</D:getlastmodified>",
+             "getlastmodified": f"<D:getlastmodified>{http_date(mtime)}</D:getlastmodified>",
              "supportedlock": SUPPORTED_LOCK, "lockdiscovery": "<D:lockdiscovery/>"}
     if not folder:
         props.update(getcontentlength=f"<D:getcontentlength>{size}</D:getcontentlength>",
@@ -80,9 +80,18 @@ def entry(path, name, folder, size=0, mtime=0.0, kind="", etag=""):
     return href(path, folder), props
 
 
-def multistatus(entries, asked):
-    """Return a PROPFIND's answer; asked None is every property, else what is not known is 404."""
-    parts = [HEAD, '<D:multistatus xmlns:D="DAV:">']
+def http_date(seconds):
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(seconds))
+
+
+def multistatus(*responses):
+    """Return a PROPFIND's answer from the responses of its entries."""
+    return b"".join((HEAD.encode(), b'<D:multistatus xmlns:D="DAV:">', *responses, b"</D:multistatus>"))
+
+
+def responses(entries, asked):
+    """Return the entries' responses; asked None is every property, else what is not known is 404."""
+    parts = []
     for where, props in entries:
         parts.append(f"<D:response><D:href>{escape(where)}</D:href>")
         if asked is None:
@@ -96,7 +105,6 @@ def multistatus(entries, asked):
             if missing:
                 parts.append(_propstat(missing, NOT_FOUND))
         parts.append("</D:response>")
-    parts.append("</D:multistatus>")
     return "".join(parts).encode("utf-8", "surrogateescape")
 
 

@@ -16,7 +16,7 @@ from lenslet import jobs
 from lenslet.errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
 from lenslet.files import moves
 from lenslet.formats import stacks
-from lenslet.images import pillow
+from lenslet.images import originals, pillow
 from lenslet.layout import (
     FOLDER_MARKER,
     FOLDER_SIDECAR,
@@ -50,8 +50,8 @@ class Files:
         self.clock = catalog.clock
         self.settled = set()  # storages whose torn moves this process has recovered
 
-    def upload(self, folder, filename, stream, conflict="fail"):
-        """Store an uploaded image in a folder and make its thumbnail."""
+    def upload(self, folder, filename, stream, conflict="fail", thumbnail_now=True):
+        """Store an uploaded image in a folder and make its thumbnail, or have the worker make it."""
         conflict = moves.conflict_mode(conflict)
         place = self._writable(folder)
         storage = place.storage
@@ -80,25 +80,27 @@ class Files:
             raise Conflict("the folder keeps changing; try again", path=folder)
         path = _browse(place, key)
         try:
-            digest = self.thumbs.make_upload(storage, key)
+            digest = self.thumbs.make_upload(storage, key) if thumbnail_now else _header_checked(storage, key)
         except LensletError:
             storage.delete(key)  # not a decodable image: not kept
             raise
         self.catalog.added(storage, key, path, digest)
+        if not thumbnail_now:
+            self.thumbs.ask_worker(path)
         return {"ok": True, "path": path, "name": name_of(key)}
 
     def put(self, path, stream):
-        """Store an image at a path, replacing what is there unless it holds these very bytes;
-        return "created", "replaced" or "unchanged"."""
+        """Store an image at a path, replacing what is there unless it holds these very bytes, its thumbnail left to
+        the worker (a backup app sends thousands); return "created", "replaced" or "unchanged"."""
         place = self._writable(path, is_file=True)
         if _in_use(place.storage, place.key) is None:
-            self.upload(parent(path), name_of(path), stream)
+            self.upload(parent(path), name_of(path), stream, thumbnail_now=False)
             return "created"
         with spool(stream, self.limit) as copy:
             same = pillow.content_hash_of(copy) == self.content_hash(path)
             copy.seek(0)
             if not same:
-                self.upload(parent(path), name_of(path), copy, "replace")
+                self.upload(parent(path), name_of(path), copy, "replace", thumbnail_now=False)
         return "unchanged" if same else "replaced"
 
     def copy(self, src, dest, conflict="fail"):
@@ -655,6 +657,15 @@ def _state(storage, src, dst):
 
 
 # -- helpers
+
+def _header_checked(storage, key):
+    """Return a stored upload's hash once its header says it is an image lenslet shows."""
+    stored, _ = originals.open_image(storage, key)
+    with stored:
+        pillow.probe(stored)
+        stored.seek(0)
+        return pillow.content_hash_of(stored)
+
 
 def _read_head(stream):
     head = b""

@@ -273,9 +273,13 @@ class Thumbs:
     def release_slot(self):
         self.slots.release()
 
-    def _queue(self, path):
+    def ask_worker(self, path):
+        """Have the worker make an image's thumbnail soon."""
         self._tell_worker(path, "cannot queue a thumbnail for %s: %s",
                           lambda folder, name: jobs.enqueue_thumbs(self.tree.root, folder, [name], self.clock))
+
+    def _queue(self, path):
+        self.ask_worker(path)
         raise Pending("the thumbnail is being made; ask again", retry_after=1, poll=f"/thumb?path={path}", path=path)
 
     def make_each(self, storage, keys, pool):

@@ -198,8 +198,13 @@ class Folders:
         return orjson.dumps(view)
 
     def whole_seen(self, path, access):
-        """Return a folder's every item and subfolder, in stored order, as a principal sees them (WebDAV's listing)."""
-        return self.view_seen(path, NAME_ORDER, 0, MAX_ITEMS, access)
+        """Return (key, subfolders, items) of a folder in stored order as a principal sees them (WebDAV's listing);
+        key stays equal while the listing is unchanged, None when the answer is this principal's alone."""
+        if access.limited:
+            view = orjson.loads(self.view_seen(path, NAME_ORDER, 0, MAX_ITEMS, access))
+            return None, view["dirs"], view["items"]
+        pages, data, _ = self._every_page(path)
+        return data, pages[0]["dirs"], [item for page in pages for item in page["items"]]
 
     def _without_trash(self, data, access):
         """Hide the trash from the root's page if the principal may not see it."""

@@ -4,12 +4,12 @@ upload, move, trash and listing, so every rule of the API holds here too."""
 from urllib.parse import unquote, urlsplit
 
 import falcon
-import orjson
 
 from lenslet.dav import xml_bodies
 from lenslet.dav.locks import timeout_of, tokens_in
 from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
 from lenslet.layout import TRASH, is_image, mime_of, name_of, parent
+from lenslet.recent import Recent
 from lenslet.resources import access_of, principal_of
 from lenslet.resources.bodies import body_of, has_body, read_body
 from lenslet.resources.file import send_original
@@ -19,6 +19,7 @@ from lenslet.storage import clean_path
 METHODS = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
 MAX_XML = 64 * 1024
 XML = "application/xml; charset=utf-8"
+KEPT_ANSWERS = 16
 # What desktops write beside every file they copy; taken and not kept, never listed.
 DESKTOP_FILES = frozenset((".DS_Store", "Thumbs.db", "desktop.ini", ".localized"))
 
@@ -34,6 +35,7 @@ class DavResource:
     def __init__(self, tree, listings, files, locks, accel_redirect):
         self.tree, self.listings, self.files, self.locks = tree, listings, files, locks
         self.accel = accel_redirect
+        self.answers = Recent(KEPT_ANSWERS)  # (folder, asked) -> (its listing's key, its children's responses)
 
     # -- reads
 
@@ -55,29 +57,42 @@ class DavResource:
         path, access = _outside_the_trash(clean_path(path)), access_of(req)
         if self._is_image(path):
             place, stat = self.tree.locate_image(access.see(path))
-            entries = [xml_bodies.entry(path, name_of(path), False, stat.size, stat.mtime, mime_of(path),
-                                        etag_for(stat.mtime, stat.size))]
+            answer = xml_bodies.responses([xml_bodies.entry(path, name_of(path), False, stat.size, stat.mtime,
+                                                            mime_of(path), etag_for(stat.mtime, stat.size))], asked)
         else:
-            entries = self._folder(path, access, depth == "1")
+            place = self.tree.locate(access.folder(path))
+            stat = place.storage.stat(place.key)
+            if not stat.is_dir:
+                raise NotFound("no such file or folder", path=path)  # lenslet's own files are not shown
+            own = xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=stat.mtime)
+            answer = xml_bodies.responses([own], asked)
+            if depth == "1":
+                answer += self._children(path, access, asked)
         resp.status, resp.content_type = falcon.HTTP_207, XML
-        resp.data = xml_bodies.multistatus(entries, asked)
+        resp.data = xml_bodies.multistatus(answer)
         resp.cache_control = ["no-store"]
 
-    def _folder(self, path, access, children):
-        view = orjson.loads(self.listings.whole_seen(access.folder(path), access))
-        place = self.tree.locate(path)
-        entries = [xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=place.storage.stat(place.key).mtime)]
-        if not children:
-            return entries
-        for folder in view["dirs"]:
+    def _children(self, path, access, asked):
+        """Return the responses of a folder's subfolders and items, kept while its listing is unchanged."""
+        key, dirs, items = self.listings.whole_seen(path, access)
+        memo_key = (path, None if asked is None else tuple(asked))
+        known = self.answers.get(memo_key) if key is not None else None
+        if known is not None and known[0] == key:
+            return known[1]
+        entries = []
+        for folder in dirs:
             if isinstance(folder, dict) and (path or folder.get("name") != TRASH):
                 name = folder.get("name", "")
                 entries.append(xml_bodies.entry(_join(path, name), name, True, mtime=folder.get("mtime") or 0))
-        for item in view["items"]:
-            name, size, mtime = item.get("name", ""), item.get("size") or 0, item.get("mtime") or 0
-            entries.append(xml_bodies.entry(_join(path, name), name, False, size, mtime, mime_of(name) or "",
-                                            etag_for(mtime, size)))
-        return entries
+        for item in items:
+            if isinstance(item, dict):
+                name, size, mtime = item.get("name", ""), item.get("size") or 0, item.get("mtime") or 0
+                entries.append(xml_bodies.entry(_join(path, name), name, False, size, mtime, mime_of(name) or "",
+                                                etag_for(mtime, size)))
+        answer = xml_bodies.responses(entries, asked)
+        if key is not None:
+            self.answers.put(memo_key, (key, answer))
+        return answer
 
     def on_get(self, req, resp, path=""):
         path = _outside_the_trash(clean_path(path))
@@ -186,8 +201,8 @@ class DavResource:
     def _writable_image(self, req, path):
         path = self._checked(req, path)
         if not is_image(name_of(path)):
-            raise UnsupportedMedia("lenslet keeps photos and videos (JPEG, PNG, WebP, AVIF, GIF, HEIC, a camera's "
-                                   "raw file or a video), by their own extension", path=path)
+            raise UnsupportedMedia("lenslet keeps photos (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file), "
+                                   "by their own extension", path=path)
         self._folder_above(path)
         return path
 

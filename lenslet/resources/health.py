@@ -16,7 +16,8 @@ class HealthResource:
     def on_get(self, req, resp):
         # What the page needs, for anyone: nothing about the photos.
         page = {"version": __version__, "readonly": self.config.readonly, "libraryReadonly": bool(self.config.state),
-                "rules": PAGE_RULES, "imageSettings": self.image_settings}
+                "rules": PAGE_RULES, "imageSettings": self.image_settings,
+                "map": {"tiles": self.config.map_tiles, "attribution": self.config.map_attribution}}
         if not req.context.principal.admin:
             # The details are for admins; others learn only that it answers.
             resp.media = {"status": "ok", **page}

@@ -137,6 +137,10 @@ PAGE_FIELDS = {
         "images": described("object", "the files lenslet lists: extension (with its dot, lower case) -> media type",
                             additionalProperties=STR)},
         description="what the gallery page must agree with the server on (it reads them here)"),
+    "map": obj(["tiles", "attribution"], {
+        "tiles": described("string", "LENSLET_MAP_TILES: the map's tile address ({z}, {x}, {y}), or none: the page "
+                           "draws the photos over its own outline of the world"),
+        "attribution": described("string", "LENSLET_MAP_ATTRIBUTION: the tiles' credit")}),
     "imageSettings": obj(["thumb", "preview"], {
         "thumb": STR, "preview": STR,
         "large": described("string", "of `/thumb?size=large`; absent when LENSLET_THUMB_SIZE_LARGE is 0")},
@@ -362,6 +366,15 @@ SCHEMAS = {
         "total": described("integer", "images of the whole timeline (its filters)"),
         "older": nullable("string", description="the cursor of the next older slice (`before=`); null at the oldest"),
         "newer": nullable("string", description="the cursor of the next newer slice (`after=`); null at the newest")}),
+    "MapClusters": obj(["total", "level", "clusters"], {
+        "total": described("integer", "photos with a GPS position the caller may see (in `path`)"),
+        "level": described("integer", "the cells' level: 2^level cells across the world, Web Mercator"),
+        "clusters": {"type": "array", "items": obj(["lat", "lon", "count", "cell", "cover"], {
+            "lat": NUM, "lon": NUM, "count": INT, "cover": described("string", "the path of its first photo"),
+            "cell": {"type": "string", "example": "9/251/194", "description": "`level/x/y`: `/map/photos?cell=`"}})}}),
+    "MapPhotos": obj(["total", "offset", "limit", "items"], {
+        "total": INT, "offset": INT, "limit": INT,
+        "items": {"type": "array", "items": ref("schemas", "ManifestItem")}}),
     "TimelineMonths": obj(["months", "total"], {"total": INT, "months": {"type": "array", "items": obj(
         ["month", "count", "photos", "videos"], {
             "month": {"type": "string", "example": "2024-05"},
@@ -601,6 +614,19 @@ PATHS = {
         "How many images each month of the timeline holds, newest first (a scrubber's marks)",
         json_of(ref("schemas", "TimelineMonths"), "the months that hold images"),
         parameters=FOLDER + TIMELINE_FILTERS)},
+    "/map": {"get": op(
+        "The photos with a GPS position the caller may see, in clusters of the view's cells that split as the map "
+        "zooms in; never for a share link", json_of(ref("schemas", "MapClusters"), "the view's clusters"),
+        parameters=[param("zoom", {"type": "integer", "minimum": 0, "maximum": 22}, required=True),
+                    *(param(name, {"type": "number", "minimum": -limit, "maximum": limit}, required=True)
+                      for name, limit in (("west", 180), ("south", 90), ("east", 180), ("north", 90))),
+                    *FOLDER])},
+    "/map/photos": {"get": op(
+        "The photos of one cluster (its `cell`), in path order", json_of(ref("schemas", "MapPhotos"), "a page of them"),
+        parameters=[param("cell", {"type": "string", "pattern": "^\\d+/\\d+/\\d+$"}, required=True),
+                    param("offset", {"type": "integer", "minimum": 0, "default": 0}),
+                    param("limit", {"type": "integer", "minimum": 1, "maximum": TIMELINE_LIMIT, "default": 100}),
+                    *FOLDER])},
     "/on-this-day": {"get": op(
         "Images taken on this month and day in earlier years, newest year first (empty when none)",
         json_of(ref("schemas", "OnThisDay"), "up to 24 images of each earlier year"), parameters=[

@@ -10,6 +10,7 @@ import {Dialogs} from "./dialogs.js";
 import {DuplicatesDialog} from "./duplicates.js";
 import {forgetShared, setUploadFolder, sharedFiles, uploadFolder} from "./inbox.js";
 import {DRAGGED, Listing} from "./listing.js";
+import {MapView} from "./map.js";
 import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
@@ -110,10 +111,13 @@ async function start() {
     newFolder: () => actions.newFolder(),
     moveFolder: (path) => actions.moveFolder(path),
     refused: (ex) => sorting.refused(ex),
-    source: (place, asked) => timeline.source(place, asked) ?? albums.source(place),
+    source: (place, asked) => timeline.source(place, asked) ?? albums.source(place) ?? places.source(place),
   });
   // The timeline and albums: other lists of images than a folder's (timeline.js, albums.js).
   const timeline = new Timeline($("scrubber"), {api});
+  // The map: where the photos were taken, and a cluster's photos listed (map.js).
+  const places = new MapView($("map"), $("crumbs"), {api, settings: health?.map,
+    go: (place, replace) => router.go(place, replace)});
   const onThisDay = new OnThisDay($("on-this-day"), {api,
     open: (path, day) => router.go({timeline: day, view: path})});
   // A sort or filter chosen is a new place: the address keeps it for reload and the back button.
@@ -198,6 +202,7 @@ async function start() {
       document.body.classList.toggle("in-trash", rules.inTrash(place.path) && place.q == null);
       albums.show(place);
       timeline.show(place, asked);
+      places.show(place);
       onThisDay.show(place);
       await shown;
       if (place.timeline != null) timeline.follow();  // the month at the top, marked in the scrubber

@@ -1,5 +1,6 @@
 // Where the person is: the URL hash (#path=&q=&sort=&order=&star=...&view=) names the folder, the
-// search, its sort and filters and the open image, so links, reload and the back button keep them.
+// search, its sort and filters and the open image, so links, reload and the back button keep them; the
+// timeline, an album or the map (#map=<zoom>/<lat>/<lon>, a cluster's photos with &cell=) are places too.
 
 import {ASKED, askedIn} from "./sorting.js";
 
@@ -9,14 +10,16 @@ export function readHash(hash) {
   const params = new URLSearchParams(hash.slice(1));
   const asked = Object.fromEntries(ASKED.map((name) => [name, params.get(name) || null]));
   return {path: params.get("path") || "", q: params.get("q"), ...asked, view: params.get("view"),
-    timeline: params.get("timeline"), album: params.get("album")};
+    timeline: params.get("timeline"), album: params.get("album"), map: params.get("map"), cell: params.get("cell")};
 }
 
 export function hashOf(place) {
-  const {path, q, view, timeline, album} = place;
+  const {path, q, view, timeline, album, map, cell} = place;
   const params = new URLSearchParams();
   if (timeline != null) params.set("timeline", timeline);  // the timeline (timeline.js), or an album (albums.js)
   if (album != null) params.set("album", album);
+  if (map != null) params.set("map", map);  // the map (map.js), and a cluster's photos on it
+  if (map != null && cell != null) params.set("cell", cell);
   if (path) params.set("path", path);
   if (q != null) params.set("q", q);
   for (const [name, value] of Object.entries(askedIn(place))) params.set(name, value);
@@ -25,9 +28,10 @@ export function hashOf(place) {
 }
 
 /** Which listing a place shows (a folder, or a search in a folder, as sorted and filtered); the
- *  open image aside. */
+ *  open image aside, and where the map looks. */
 export const keyOf = (place) => (place.timeline != null ? `t:${place.timeline}` : place.album != null
-  ? `a:${place.album}` : place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`) +
+  ? `a:${place.album}` : place.map != null ? `m:${place.path}:${place.cell ?? ""}`
+    : place.q != null ? `q:${place.path}:${place.q}` : `f:${place.path}`) +
   `?${new URLSearchParams(askedIn(place))}`;
 
 export class Router {

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 import webtest
-from helpers import jpeg
+from helpers import jpeg, run_jobs
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -225,7 +225,9 @@ def test_put_is_an_upload_and_the_same_bytes_again_change_nothing(home):
     photo = jpeg(size=(80, 60), color=(10, 120, 200))
     assert home.dav("PUT", "family/new.jpg", body=photo).status_int == 201
     stored = home.tree / "family" / "new.jpg"
-    assert stored.read_bytes() == photo and (home.tree / "family" / "new.jpg.thumbnail").exists()
+    assert stored.read_bytes() == photo and not (home.tree / "family" / "new.jpg.thumbnail").exists()
+    run_jobs(home.config)  # the worker makes its thumbnail next
+    assert (home.tree / "family" / "new.jpg.thumbnail").exists()
     names = [item["name"] for item in home.apps[1].get("/folders", {"path": "family"}, headers=home.api).json[
         "items"]]
     assert "new.jpg" in names
@@ -234,6 +236,16 @@ def test_put_is_an_upload_and_the_same_bytes_again_change_nothing(home):
     assert stored.stat().st_mtime_ns == written
     other = jpeg(size=(80, 60), color=(200, 10, 10))
     assert home.dav("PUT", "family/new.jpg", body=other).status_int == 204 and stored.read_bytes() == other
+
+
+def test_a_photo_broken_inside_is_kept_and_shown_broken_once_the_worker_tried(home):
+    broken = jpeg(size=(200, 150))
+    broken = broken[:len(broken) // 2]  # the header says JPEG; the picture ends half way
+    assert home.dav("PUT", "family/half.jpg", body=broken).status_int == 201
+    run_jobs(home.config)
+    items = home.apps[0].get("/folders", {"path": "family"}, headers=home.api).json["items"]
+    entry = next(item for item in items if item["name"] == "half.jpg")
+    assert entry["hasThumb"] is False or entry.get("error"), entry
 
 
 @pytest.mark.parametrize("path, body, status", [

@@ -1,0 +1,316 @@
+// The map (#map=<zoom>/<lat>/<lon>): the photos with a GPS position the person may see, as counted clusters
+// (GET /map for the view shown, asked again as it moves) over the tiles /health names, or over a small outline
+// of the world when it names none. A big cluster clicked zooms in; a small one lists its photos in the grid
+// (#map=...&cell=<cell>, GET /map/photos), where the viewer opens them. Leaflet (vendor/leaflet/) is read
+// when the map is first shown. Nothing happens on import.
+
+import {ApiError, enc} from "./api.js";
+import {hashOf} from "./router.js";
+
+const LEAFLET = "/static/vendor/leaflet/leaflet-src.esm.js";
+const LEAFLET_CSS = "/static/vendor/leaflet/leaflet.css";
+const OUTLINE = "/static/vendor/world-110m.json";
+const WAIT_MS = 200;      // the map at rest this long before its clusters are asked for
+const PAGE = 200;         // a cluster's photos read at a time
+const OPEN_AT_MOST = 20;  // a bigger cluster zooms in while the map can; a smaller one lists its photos
+const ZOOM_STEP = 3;      // a cluster's cell is this many zoom levels finer than the view's tiles
+const MAX_ZOOM = 18;
+const MAX_LATITUDE = 85;  // where Web Mercator ends, as far as /map is asked
+const OSM_TILES = /^https:\/\/tile\.openstreetmap\.org\//;
+const WORLD = "zoom=2&west=-180&south=-85&east=180&north=85";
+
+export const photosText = (count) => `${count} ${count === 1 ? "photo" : "photos"}`;
+
+/** The {zoom, lat, lon} a #map= value names ("6/38.72/-9.14"), or null (none, or not a view). */
+export function readView(text) {
+  const parts = (text || "").split("/");
+  if (parts.length !== 3 || parts.some((part) => part.trim() === "")) return null;
+  const [zoom, lat, lon] = parts.map(Number);
+  if (!Number.isInteger(zoom) || zoom < 0 || zoom > MAX_ZOOM || !(Math.abs(lat) <= MAX_LATITUDE) ||
+    !(Math.abs(lon) <= 180)) return null;
+  return {zoom, lat, lon};
+}
+
+export const viewText = (zoom, lat, lon) => `${zoom}/${lat.toFixed(4)}/${wrap(lon).toFixed(4)}`;
+
+/** A longitude brought into -180..180 (Leaflet's go on past the antimeridian as the map is dragged). */
+const wrap = (lon) => (lon >= -180 && lon <= 180 ? lon : ((((lon + 180) % 360) + 360) % 360) - 180);
+
+/** The /map query of a view's bounds: latitudes within Web Mercator's, a view as wide as the world the world,
+ *  and one across the antimeridian with its west east of its east, as the API takes it. */
+export function viewQuery(zoom, {west, south, east, north}) {
+  const clamp = (value, limit) => Math.max(-limit, Math.min(limit, value));
+  const whole = east - west >= 360;
+  const sides = whole ? [-180, 180] : [wrap(west), wrap(east)];
+  const fixed = (value) => value.toFixed(5);
+  return `zoom=${zoom}&west=${fixed(sides[0])}&south=${fixed(clamp(south, MAX_LATITUDE))}` +
+    `&east=${fixed(sides[1])}&north=${fixed(clamp(north, MAX_LATITUDE))}`;
+}
+
+/** The longitude of a cluster moved by whole turns to the copy of the world nearest the view's centre. */
+export const nearest = (lon, centre) => lon + 360 * Math.round((centre - lon) / 360);
+
+/** How wide a cluster's disc is drawn, in pixels: larger as it holds more, by orders of magnitude. */
+export const discSize = (count) => Math.round(30 + 8 * Math.log10(Math.max(1, count)));
+
+export class MapView {
+  /** section: the element the map is drawn in; crumbs: the heading's breadcrumbs (a way back to the map from
+   *  a cluster's photos); go(place, replace) goes to a place; settings: /health's map ({tiles, attribution}). */
+  constructor(section, crumbs, {api, go, settings}) {
+    Object.assign(this, {section, crumbs, api, go});
+    this.tiles = typeof settings?.tiles === "string" && settings.tiles ? settings.tiles : "none";
+    this.attribution = typeof settings?.attribution === "string" ? settings.attribution : "";
+    this.map = null;       // Leaflet's map, made at the first show
+    this.starting = null;  // Promise of it
+    this.place = null;     // the map's place shown (its path: a folder's photos only)
+    this.markers = new Map();  // cell and count -> {marker, unload}
+    this.asking = null;    // the AbortController of the /map request under way
+    this.fitted = false;   // the first answer of a map without a view: the view moved to its photos
+  }
+
+  /** What the listing reads on the map: nothing on the map itself, a cluster's photos for #map=...&cell=. */
+  source(place) {
+    if (place.map == null) return null;
+    if (place.cell == null) {
+      return {title: "Map", empty: "", next: async () => ({items: [], total: 0, done: true, said: ""})};
+    }
+    const api = this.api;
+    const scope = place.path ? `&path=${enc(place.path)}` : "";
+    let offset = 0;
+    return {
+      title: "Photos on the map", where: true,
+      empty: "No photos here any more: they were moved, trashed or lost their place.",
+      async next() {
+        const page = await api.getJSON(`/map/photos?cell=${enc(place.cell)}&offset=${offset}&limit=${PAGE}${scope}`);
+        offset += page.items.length;
+        const places = new Set(page.items.map((item) => item.place).filter((name) => typeof name === "string"));
+        return {items: page.items, total: page.total, done: offset >= page.total || !page.items.length,
+          title: places.size === 1 ? [...places][0] : "Photos on the map"};
+      },
+    };
+  }
+
+  /** Show the map on #map= (made at the first show, moved to the view the address names), hide it elsewhere. */
+  async show(place) {
+    const onMap = place.map != null && place.cell == null;
+    this.section.hidden = !onMap;
+    document.body.classList.toggle("on-map", onMap);
+    document.body.classList.toggle("map-photos", place.map != null && place.cell != null);
+    if (place.map != null && place.cell != null) this.backCrumbs(place);
+    if (!onMap) return;
+    const samePath = this.place?.path === place.path;
+    this.place = place;
+    try {
+      await (this.starting ??= this.start());
+    } catch (ex) {
+      this.starting = null;
+      this.note(`The map cannot be shown: ${ex.message || ex}.`);
+      return;
+    }
+    this.map.invalidateSize();  // drawn while hidden, its size was unknown
+    const view = readView(place.map);
+    if (view) {
+      const now = this.map.getCenter();
+      const moved = this.map.getZoom() !== view.zoom || Math.abs(now.lat - view.lat) > 1e-3 ||
+        Math.abs(wrap(now.lng) - view.lon) > 1e-3;
+      if (moved) this.map.setView([view.lat, view.lon], view.zoom, {animate: false});
+      this.fitted = true;
+    }
+    if (!samePath) this.clear();
+    this.ask();
+  }
+
+  /** Read Leaflet and its stylesheet (and the world's outline, without tiles), and make the map. */
+  async start() {
+    if (!document.querySelector(`link[href="${LEAFLET_CSS}"]`)) {
+      document.head.append(Object.assign(document.createElement("link"), {rel: "stylesheet", href: LEAFLET_CSS}));
+    }
+    const outline = this.tiles === "none" ? this.api.getJSON(OUTLINE) : null;
+    this.L = await import(LEAFLET);
+    const L = this.L;
+    const element = Object.assign(document.createElement("div"), {className: "map"});
+    element.setAttribute("aria-label", "Map of where the photos were taken");
+    const note = Object.assign(document.createElement("p"), {className: "map-note"});
+    note.setAttribute("role", "status");
+    this.section.replaceChildren(note, element);
+    this.noteElement = note;
+    const map = L.map(element, {center: [30, 0], zoom: 2, minZoom: 1, maxZoom: MAX_ZOOM, worldCopyJump: true,
+      zoomSnap: 1});
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    if (this.tiles === "none") {
+      element.classList.add("no-tiles");
+      const land = await outline;
+      for (const turn of [-360, 0, 360]) {  // the world beside it too, as tiles repeat
+        L.geoJSON(land, {interactive: false, className: "land",
+          coordsToLatLng: ([lon, lat]) => L.latLng(lat, lon + turn)}).addTo(map);
+      }
+      map.attributionControl.addAttribution("Natural Earth");
+    } else {
+      L.tileLayer(this.tiles, {maxZoom: MAX_ZOOM, attribution: this.credit()}).addTo(map);
+    }
+    this.clusters = L.layerGroup().addTo(map);
+    map.on("moveend", () => {
+      clearTimeout(this.waiting);
+      this.waiting = setTimeout(() => this.ask(), WAIT_MS);
+      if (!this.section.hidden) {
+        const centre = map.getCenter();
+        this.go({...this.place, map: viewText(map.getZoom(), centre.lat, centre.lng), view: null}, true);
+      }
+    });
+    this.map = map;
+    return map;
+  }
+
+  /** The tiles' credit as the admin wrote it (text, never markup), linked to OpenStreetMap's copyright page
+   *  for its tiles, as its usage policy asks. */
+  credit() {
+    const text = Object.assign(document.createElement("span"), {textContent: this.attribution}).innerHTML;
+    return OSM_TILES.test(this.tiles) ? `<a href="https://www.openstreetmap.org/copyright">${text}</a>` : text;
+  }
+
+  note(text) {
+    if (this.noteElement) this.noteElement.textContent = text;
+    else this.section.replaceChildren(Object.assign(document.createElement("p"), {className: "map-note", textContent: text}));
+  }
+
+  /** Ask for the clusters of the view shown (the request before it dropped), and draw them. */
+  async ask() {
+    if (!this.map || this.section.hidden) return;
+    clearTimeout(this.waiting);
+    this.asking?.abort();
+    const asking = this.asking = new AbortController();
+    const scope = this.place.path ? `&path=${enc(this.place.path)}` : "";
+    const zoom = this.map.getZoom();
+    const bounds = this.map.getBounds();
+    const url = `/map?${viewQuery(zoom, {west: bounds.getWest(), south: bounds.getSouth(), east: bounds.getEast(),
+      north: bounds.getNorth()})}${scope}`;
+    let answer;
+    try {
+      // A map opened without a view is moved to where the photos are: all of them, not those of its first view.
+      answer = await this.read(this.fitted ? url : `/map?${WORLD}${scope}`, asking.signal);
+    } catch (ex) {
+      if (asking.signal.aborted) return;
+      this.note(`The photos' places cannot be read: ${ex.message}.`);
+      return;
+    }
+    if (asking !== this.asking) return;
+    this.asking = null;
+    if (!this.fitted) {
+      this.fitted = true;
+      if (this.fit(answer.clusters)) return;  // asked again where they are
+      this.ask();  // the view's own clusters
+      return;
+    }
+    this.draw(answer.clusters);
+    const shown = answer.clusters.reduce((sum, cluster) => sum + cluster.count, 0);
+    this.note(answer.total === 0
+      ? "No photo here has a place yet: photos whose camera or phone saved where they were taken show up on this map."
+      : shown === answer.total ? `${photosText(answer.total)} with a place`
+        : `${shown} of the ${photosText(answer.total)} with a place are in this part of the map`);
+  }
+
+  /** GET a JSON answer that a newer one may make useless (then dropped); a 401 goes the page's one way. */
+  async read(url, signal) {
+    const headers = new Headers();
+    this.api.credentials(headers);
+    const answer = await fetch(url, {headers, signal});
+    if (answer.status === 401) return this.api.getJSON(url);
+    if (!answer.ok) throw new ApiError(answer.status, await answer.json().catch(() => null));
+    return answer.json();
+  }
+
+  /** Move a map opened without a view to where its photos are: answer whether it moved. */
+  fit(clusters) {
+    if (!clusters.length) return false;
+    const bounds = this.L.latLngBounds(clusters.map((cluster) => [cluster.lat, cluster.lon]));
+    const before = this.map.getBounds();
+    this.map.fitBounds(bounds, {padding: [48, 48], maxZoom: 12, animate: false});
+    return !this.map.getBounds().equals(before);
+  }
+
+  /** Draw the clusters, keeping the markers of those already drawn. */
+  draw(clusters) {
+    const L = this.L;
+    const centre = this.map.getCenter().lng;
+    const wanted = new Set();
+    for (const cluster of clusters) {
+      const key = `${cluster.cell}:${cluster.count}`;
+      wanted.add(key);
+      const known = this.markers.get(key);
+      const at = [cluster.lat, nearest(cluster.lon, centre)];
+      if (known) {
+        known.marker.setLatLng(at);
+        continue;
+      }
+      this.markers.set(key, this.marker(L, cluster, at));
+    }
+    for (const [key, known] of this.markers) {
+      if (wanted.has(key)) continue;
+      known.unload?.();
+      known.marker.remove();
+      this.markers.delete(key);
+    }
+  }
+
+  /** A cluster's marker: a disc with its count, or a lone photo's thumbnail; a button either way. */
+  marker(L, cluster, at) {
+    const lone = cluster.count === 1;
+    const name = typeof cluster.cover === "string" ? cluster.cover.split("/").pop() : "";
+    const label = lone && name ? `1 photo: ${name}` : photosText(cluster.count);
+    const size = lone ? 52 : discSize(cluster.count);
+    const face = document.createElement("span");
+    face.className = "face";
+    let unload = null;
+    if (lone && cluster.cover) {
+      const img = Object.assign(document.createElement("img"), {alt: "", decoding: "async"});
+      face.append(img);
+      unload = this.api.loadThumb(img, cluster.cover);
+    } else {
+      face.textContent = cluster.count > 9999 ? `${Math.round(cluster.count / 1000)}k` : String(cluster.count);
+    }
+    const icon = L.divIcon({html: face, className: lone ? "map-photo" : "map-cluster", iconSize: [size, size]});
+    const marker = L.marker(at, {icon, title: label, keyboard: true, riseOnHover: true}).addTo(this.clusters);
+    const element = marker.getElement();
+    element.setAttribute("aria-label", label);
+    element.dataset.count = cluster.count;
+    element.dataset.cell = cluster.cell;
+    marker.on("click", () => this.open(cluster));
+    marker.on("keydown", ({originalEvent: event}) => {  // a button's keys (Leaflet's Enter opens only popups)
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      this.open(cluster);
+    });
+    return {marker, unload};
+  }
+
+  /** A cluster clicked: a big one zoomed into while the map can go closer, else its photos listed. */
+  open(cluster) {
+    const zoom = this.map.getZoom();
+    if (cluster.count > OPEN_AT_MOST && zoom < this.map.getMaxZoom()) {
+      this.map.setView([cluster.lat, nearest(cluster.lon, this.map.getCenter().lng)],
+        Math.min(zoom + ZOOM_STEP, this.map.getMaxZoom()));
+      return;
+    }
+    const centre = this.map.getCenter();
+    this.go({...this.place, map: viewText(zoom, centre.lat, centre.lng), cell: cluster.cell, view: null});
+  }
+
+  /** Forget the clusters drawn (another folder's map). */
+  clear() {
+    for (const known of this.markers.values()) {
+      known.unload?.();
+      known.marker.remove();
+    }
+    this.markers.clear();
+  }
+
+  /** The breadcrumbs of a cluster's photos: back to the map where it was. */
+  backCrumbs(place) {
+    const list = document.createElement("ol");
+    const item = document.createElement("li");
+    item.append(Object.assign(document.createElement("a"), {href: hashOf({...place, cell: null, view: null}),
+      textContent: "Map"}));
+    list.append(item);
+    this.crumbs.replaceChildren(list);
+  }
+}

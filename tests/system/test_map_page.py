@@ -1,0 +1,153 @@
+"""The map in the gallery page, headless Chromium against gunicorn with LENSLET_MAP_TILES=none: the world's outline
+drawn with no tile, the photos' clusters counted over it, a cluster of two clicked (or pressed with Enter) lists
+its photos in the grid, where the viewer opens them; the same on a phone (390x844); nothing fetched from another
+host than lenslet's."""
+
+import io
+from urllib.parse import urlsplit
+
+import pytest
+from helpers import index_tree
+from PIL import Image
+
+from lenslet.config import Config
+from lenslet.storage import LocalStorage
+
+pytestmark = pytest.mark.system
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
+DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+PLACES = {  # name: (folder, latitude, longitude)
+    "lisbon-1.jpg": ("Portugal", 38.7223, -9.1393), "lisbon-2.jpg": ("Portugal", 38.7169, -9.1399),
+    "nazare.jpg": ("Portugal", 39.6016, -9.0713), "paris.jpg": ("France", 48.8566, 2.3522),
+    "suva.jpg": ("Fiji", -18.1248, 178.4501),
+}
+NEAR_LISBON = "#map=9/39.1/-9.1"  # Lisbon's two photos one cluster, Nazaré's another
+NOTE_ERRORS = """
+window.pageErrors = [];
+addEventListener("error", (event) => pageErrors.push(String(event.message)));
+addEventListener("unhandledrejection", (event) => pageErrors.push(String(event.reason)));
+"""
+
+
+def gps_photo(latitude, longitude, color=(90, 120, 200)):
+    """A JPEG whose EXIF says where it was taken, as a phone writes it."""
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[3] = ("N" if latitude >= 0 else "S"), ("E" if longitude >= 0 else "W")
+    for tag, value in ((2, abs(latitude)), (4, abs(longitude))):
+        degrees = int(value)
+        minutes = int((value - degrees) * 60)
+        gps[tag] = (float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4))
+    out = io.BytesIO()
+    Image.new("RGB", (48, 32), color).save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+@pytest.fixture
+def places(tree):
+    for at, (name, (folder, latitude, longitude)) in enumerate(PLACES.items()):
+        (tree / folder).mkdir(exist_ok=True)
+        (tree / folder / name).write_bytes(gps_photo(latitude, longitude, (40 * at, 120, 200 - 30 * at)))
+    Image.new("RGB", (8, 8)).save(tree / "Portugal" / "no-place.jpg")
+    index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
+    return tree
+
+
+@pytest.fixture
+def map_page(fresh_page, browser, places):
+    """Answer a function opening a place of the gallery (tiles none) on a screen (metrics), errors noted."""
+    noted = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NOTE_ERRORS})
+
+    def open_on(metrics, place="#map="):
+        page = fresh_page(env={"LENSLET_MAP_TILES": "none"})
+        page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        page.open(place)
+        return page
+    yield open_on
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": noted["identifier"]})
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def clusters(page):
+    """The clusters drawn: [(count, label)], whenever the map has asked for its view and drawn the answer."""
+    return page.script("return [...document.querySelectorAll('#map .leaflet-marker-icon')]"
+                       ".map(m => [Number(m.dataset.count), m.getAttribute('aria-label'), m.getAttribute('role')])")
+
+
+def counted(page, total):
+    """Wait until the clusters drawn hold `total` photos; answer them."""
+    page.until(lambda: sum(count for count, _, _ in clusters(page)) == total)
+    return clusters(page)
+
+
+def hosts(page):
+    return {urlsplit(url).hostname for url in page.script(
+        "return [location.href, ...performance.getEntriesByType('resource').map(e => e.name)]")}
+
+
+def open_lisbon(page, how="click"):
+    """Open the cluster of Lisbon's two photos (by a click, or Enter on it) and answer the grid's names."""
+    marker = page.find('#map .leaflet-marker-icon[data-count="2"]')
+    if how == "click":
+        marker.click()
+    else:
+        page.script("arguments[0].focus()", marker)
+        page.keys(page.Keys.ENTER)
+    page.until(lambda: len(page.driver.find_elements(page.by.CSS_SELECTOR, "#grid .tile.image")) == 2)
+    assert "cell=" in page.script("return location.hash") and page.find("#map").is_displayed() is False
+    return page.script("return [...document.querySelectorAll('#grid .tile.image')].map(t => t.dataset.path)")
+
+
+def test_the_map_draws_the_world_and_counts_every_photo_with_a_place(map_page):
+    page = map_page(DESKTOP)
+    drawn = counted(page, 5)
+    assert page.script("return document.querySelectorAll('#map .leaflet-overlay-pane svg path.land').length") >= 1
+    assert page.script("return document.querySelectorAll('#map .leaflet-tile').length") == 0  # no tile asked for
+    assert all(role == "button" for _, _, role in drawn)
+    assert {label for count, label, _ in drawn if count == 1} >= {"1 photo: paris.jpg", "1 photo: suva.jpg"}
+    assert "5 photos with a place" in page.find("#map .map-note").text
+    assert page.find("#title").text == "Map" and not page.find("#grid").is_displayed()
+    assert hosts(page) == {"127.0.0.1"} and page.script("return pageErrors") == []
+
+
+def test_a_cluster_clicked_lists_its_photos_and_the_viewer_opens_one(map_page):
+    page = map_page(DESKTOP, NEAR_LISBON)
+    drawn = counted(page, 3)
+    assert sorted(count for count, _, _ in drawn) == [1, 2] and "2 photos" in [label for _, label, _ in drawn]
+    assert open_lisbon(page) == ["Portugal/lisbon-1.jpg", "Portugal/lisbon-2.jpg"]
+    page.find('#grid .tile.image[data-path="Portugal/lisbon-2.jpg"] .open').click()
+    page.until(lambda: page.viewer_name() == "lisbon-2.jpg")
+    page.keys(page.Keys.ESCAPE)
+    page.until(lambda: page.viewer_name() is None)
+    page.find("#crumbs a").click()  # back to the map, where it was
+    page.until(lambda: page.find("#map").is_displayed() and "cell=" not in page.script("return location.hash"))
+    assert page.script("return new URLSearchParams(location.hash.slice(1)).get('map')").startswith("9/39.")
+    assert hosts(page) == {"127.0.0.1"} and page.script("return pageErrors") == []
+
+
+def test_a_cluster_opens_with_the_keyboard(map_page):
+    page = map_page(DESKTOP, NEAR_LISBON)
+    counted(page, 3)
+    assert open_lisbon(page, how="enter") == ["Portugal/lisbon-1.jpg", "Portugal/lisbon-2.jpg"]
+
+
+def test_the_map_on_a_phone(map_page):
+    page = map_page(PHONE)
+    counted(page, 5)
+    box = page.script("const r = document.querySelector('#map .map').getBoundingClientRect();"
+                      " return [r.left, r.right, r.top, r.bottom, innerWidth, innerHeight]")
+    assert box[0] >= 0 and box[1] <= box[4] and box[3] <= box[5] and box[3] - box[2] > 400  # fills the screen
+    page.open(NEAR_LISBON)
+    counted(page, 3)
+    assert open_lisbon(page) == ["Portugal/lisbon-1.jpg", "Portugal/lisbon-2.jpg"]
+    page.find('#grid .tile.image[data-path="Portugal/lisbon-1.jpg"] .open').click()
+    page.until(lambda: page.viewer_name() == "lisbon-1.jpg")
+    assert hosts(page) == {"127.0.0.1"} and page.script("return pageErrors") == []
+
+
+def test_the_map_is_offered_beside_the_timeline(map_page):
+    page = map_page(DESKTOP, "#")
+    page.find("#map-link").click()
+    counted(page, 5)
+    assert page.script("return location.hash").startswith("#map=")
