@@ -560,7 +560,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=20, help="PROPFIND and GET /folders each, in turns")
     parser.add_argument("--only", choices=("copy", "propfind"))
     parser.add_argument("--side", choices=("nginx", "lenslet"), help="copy into this server alone")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds the worker may take to list")
+    parser.add_argument("--timeout", type=float, default=1200.0, help="seconds the worker may take to settle")
     parser.add_argument("--with-users", action="store_true", help="serve lenslet with a users file the bench makes")
     parser.add_argument("--users", help="serve lenslet with this users file (LENSLET_USERS)")
     parser.add_argument("--user", help="the name rclone and PROPFIND send")
