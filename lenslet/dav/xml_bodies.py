@@ -14,6 +14,8 @@ SUPPORTED_LOCK = ("<D:supportedlock><D:lockentry><D:lockscope><D:exclusive/></D:
                   "</D:locktype></D:lockentry></D:supportedlock>")
 ALL = ("resourcetype", "displayname", "getcontentlength", "getcontenttype", "getlastmodified", "getetag",
        "supportedlock", "lockdiscovery")
+# What every child of a listed folder says unasked: its locks only when asked by name (a quarter of a big answer).
+BRIEF = ALL[:6]
 # What Windows sets on every file it writes; lenslet keeps no Windows file times, and says it took them.
 WINDOWS_TIMES = frozenset(("Win32CreationTime", "Win32LastAccessTime", "Win32LastModifiedTime",
                            "Win32FileAttributes"))
@@ -89,13 +91,14 @@ def multistatus(*responses):
     return b"".join((HEAD.encode(), b'<D:multistatus xmlns:D="DAV:">', *responses, b"</D:multistatus>"))
 
 
-def responses(entries, asked):
-    """Return the entries' responses; asked None is every property, else what is not known is 404."""
-    parts = []
+def responses(entries, asked, brief=False):
+    """Return the entries' responses; asked None is every property (BRIEF with brief), else what is not known is
+    404."""
+    parts, every = [], BRIEF if brief else ALL
     for where, props in entries:
         parts.append(f"<D:response><D:href>{escape(where)}</D:href>")
         if asked is None:
-            parts.append(_propstat([props[name] for name in ALL if name in props], OK))
+            parts.append(_propstat([props[name] for name in every if name in props], OK))
         else:
             found = [props[name] for namespace, name in asked if namespace == "DAV:" and name in props]
             missing = [_empty(namespace, name) for namespace, name in asked

@@ -89,7 +89,7 @@ class DavResource:
                 name, size, mtime = item.get("name", ""), item.get("size") or 0, item.get("mtime") or 0
                 entries.append(xml_bodies.entry(_join(path, name), name, False, size, mtime, mime_of(name) or "",
                                                 etag_for(mtime, size)))
-        answer = xml_bodies.responses(entries, asked)
+        answer = xml_bodies.responses(entries, asked, brief=True)
         if key is not None:
             self.answers.put(memo_key, (key, answer))
         return answer
