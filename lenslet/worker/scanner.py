@@ -266,10 +266,12 @@ class Scanner:
 
     def without_thumbs_in_hand(self, key, listing):
         """Return the listing without the thumbnails this runner is making, whose job patches their entries."""
-        thumbs = {name: entry for name, entry in listing.thumbs.items() if join(key, name) not in self.runner.making}
-        if len(thumbs) == len(listing.thumbs):
+        with self.runner.making_lock:
+            in_hand = {name_of(image) for image in self.runner.making if parent(image) == key}
+        if not in_hand & listing.thumbs.keys():
             return listing
-        listing = dataclasses.replace(listing, thumbs=thumbs)
+        listing = dataclasses.replace(listing, thumbs={name: entry for name, entry in listing.thumbs.items()
+                                                       if name not in in_hand})
         listing.signature = manifests.signature(listing)
         return listing
 
