@@ -76,7 +76,7 @@ class Catalog:
             # images without a sidecar need a listing to hold their hashes
             self.relist(storage, folder)
         listings.try_update_entries(storage, folder, entries)
-        jobs.ask_for_rollup(self.root, self.clock)
+        self.listings.ask_for_rollup()
 
     def adopt(self, storage, source, image):
         """Give a moved image the sidecar left at its old name (source); False when it has one of its own.

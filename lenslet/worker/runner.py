@@ -6,6 +6,8 @@ import time
 from contextlib import suppress
 from itertools import chain
 
+import orjson
+
 from lenslet import health, jobs, metrics
 from lenslet.catalog import Catalog, found_hashes
 from lenslet.errors import BadRequest, LensletError, NotFound
@@ -22,7 +24,8 @@ from lenslet.worker.reattach import KEPT, reattach
 
 log = logging.getLogger("lenslet.worker")
 
-CHUNK = 16  # thumbnails per job
+CHUNK = 16  # thumbnails a sweep makes between looks for more urgent jobs
+JOB_IMAGES, JOB_BYTES = 256, 64 << 20  # most thumbnails per missing-thumbnails job, and bytes of their originals
 SWEEP_BATCH = 64  # folders per rethumb job
 SAMPLE_FOLDERS, SAMPLE_IMAGES = 64, 4  # sampled to tell whether a copied library needs a sweep
 DEBOUNCE = 1.0  # seconds a rollup waits, so a burst of changes makes one
@@ -148,27 +151,32 @@ class Runner:
             self.running[threading.get_ident()] = kind
 
     def index_all(self, folders, rebuild=False):
-        """Index each folder, then queue the thumbnails they miss, CHUNK to a job."""
-        missing = []
+        """Index each folder, then queue the thumbnails they miss in jobs of JOB_IMAGES or JOB_BYTES."""
+        missing = {}
         with self.folders.batched_notices():
             for folder in folders:
-                missing += self.index(folder, rebuild) or []
+                missing.update(self.index(folder, rebuild))
         self.progress.add(missing)
-        for start in range(0, len(missing), CHUNK):
-            keys = missing[start:start + CHUNK]
-            jobs.enqueue(self.storage, "missing", parent(keys[0]), self.clock, part="\0".join(keys), keys=keys)
+        keys, size = [], 0
+        for number, (key, bytes_) in enumerate(missing.items(), 1):
+            keys.append(key)
+            size += bytes_
+            if len(keys) >= JOB_IMAGES or size >= JOB_BYTES or number == len(missing):
+                jobs.enqueue(self.storage, "missing", parent(keys[0]), self.clock, part="\0".join(keys), keys=keys)
+                keys, size = [], 0
 
     def index(self, folder, rebuild=False):
-        """Bring a folder's manifest up to date; return its images without a thumbnail."""
+        """Bring a folder's manifest up to date; return its images without a thumbnail, with their sizes."""
         try:
-            self.folders.refresh(self.storage, folder, None, rebuild)
+            memo, first = self.folders.refresh(self.storage, folder, None, rebuild)
         except NotFound:
-            return []  # gone since it was queued
-        items = [item for page in self.folders.pages_of(self.storage, folder) for item in page["items"]
-                 if isinstance(item, dict)]
-        return [join(folder, item["name"]) for item in items
-                if not item.get("hasThumb") and not item.get("error") and self.thumbs.makes(item["name"])
-                and join(folder, item["name"]) not in self.errors]
+            return {}  # gone since it was queued
+        # a single page is the one just built or read: not read again
+        pages = [orjson.loads(first)] if memo.page_count == 1 else self.folders.pages_of(self.storage, folder)
+        return {join(folder, item["name"]): item["size"] if isinstance(item.get("size"), int) else 0
+                for page in pages for item in page["items"] if isinstance(item, dict)
+                and not item.get("hasThumb") and not item.get("error") and self.thumbs.makes(item["name"])
+                and join(folder, item["name"]) not in self.errors}
 
     def sweep(self, folder_keys, names=None):
         """Rethumb folders, queueing those left again once a more urgent job is due."""
@@ -280,8 +288,9 @@ class Runner:
                 self.made += 1
                 metrics.thumbnail("made")
             self.tally(key, None if made else outcome)
-        for folder, found in digests.items():
-            self.catalog.hashed(self.storage, folder, found)
+        with self.folders.batched_notices():  # one rollup asked for the whole job
+            for folder, found in digests.items():
+                self.catalog.hashed(self.storage, folder, found)
 
     def make_posters(self, keys):
         """Make videos' posters with ffmpeg, one at a time; yield like make_each."""

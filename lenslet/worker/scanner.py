@@ -1,5 +1,6 @@
 """The scanner: walks the tree and queues index jobs for folders that changed."""
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -235,7 +236,8 @@ class Scanner:
             self.summaries[key] = summary
             return Seen(mtime, (), summary)  # a pointer's target is another tree
         first = read_first_page(self.storage, key, listing)
-        fresh = current(first, key, listing, self.runner.folders.page_size, self.clock())
+        fresh = current(first, key, self.without_thumbs_in_hand(key, listing), self.runner.folders.page_size,
+                        self.clock())
         if not fresh and first is not None and mtime is not None:
             if own():
                 fresh = True
@@ -261,6 +263,17 @@ class Scanner:
             mtime = None
         self.summaries[key] = summary
         return Seen(mtime, tuple(join(key, name) for name in listing.dirs), summary)
+
+    def without_thumbs_in_hand(self, key, listing):
+        """Return the listing without the thumbnails this runner is making, whose job patches their entries."""
+        with self.runner.making_lock:
+            in_hand = {name_of(image) for image in self.runner.making if parent(image) == key}
+        if not in_hand & listing.thumbs.keys():
+            return listing
+        listing = dataclasses.replace(listing, thumbs={name: entry for name, entry in listing.thumbs.items()
+                                                       if name not in in_hand})
+        listing.signature = manifests.signature(listing)
+        return listing
 
     def check_kind(self, key, listing):
         """Queue a rebuild of the parent's manifest that has this folder's kind wrong."""

@@ -12,6 +12,7 @@ from PIL import Image
 from lenslet import jobs
 from lenslet.config import Config
 from lenslet.errors import Unavailable
+from lenslet.layout import JOBS
 from lenslet.worker import scanner
 from lenslet.worker.runner import CHUNK, HOLD, Runner, drain, run_one
 from lenslet.worker.scanner import Scanner
@@ -71,6 +72,27 @@ def test_a_first_scan_queues_stale_folders_in_batches(tree, storage, monkeypatch
         drain(runner, "w")
     Scanner(runner).scan(deep=True)
     assert not [name for name in jobs.waiting(storage) if "-index-" in name]
+
+
+def indexed(storage):
+    """Return the folders queued for an index job."""
+    queued = [json.loads(storage.read(f"{JOBS}/{name}")) for name in jobs.waiting(storage) if "-index-" in name]
+    return {folder for job in queued for folder in job.get("folders") or [job["path"]]}
+
+
+def test_a_thumbnail_a_job_is_making_queues_no_index_job_as_the_job_patches_the_listing(config, storage, tree):
+    draw(tree / "a" / "x.png")
+    runner = Runner(dataclasses.replace(config, thumb_processes=0), storage)
+    looks = Scanner(runner)
+    looks.scan(deep=True)
+    drain(runner, "w", ready=lambda job: job["kind"] == "index")
+    runner.making.add("a/x.png")
+    runner.thumbs.make(storage, "a/x.png")  # made; its job has not patched the listing yet
+    looks.scan(deep=True)
+    assert "a" not in indexed(storage)
+    runner.making.clear()  # the job ended without its patch: the folder is stale
+    looks.scan(deep=True)
+    assert "a" in indexed(storage)
 
 
 def test_the_rollup_is_in_path_order_whatever_the_names(tree, storage):

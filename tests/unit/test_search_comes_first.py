@@ -13,7 +13,7 @@ from lenslet.config import Config
 from lenslet.layout import JOBS, join
 from lenslet.worker import runner as runner_module
 from lenslet.worker import scanner
-from lenslet.worker.runner import CHUNK, Runner
+from lenslet.worker.runner import JOB_IMAGES, Runner
 from lenslet.worker.scanner import Scanner
 
 
@@ -26,8 +26,8 @@ def test_the_rollup_comes_before_the_thumbnails_an_index_job_finds_missing(confi
     assert "thumbs" not in kinds
     first_rollup, first_missing = kinds.index("rollup"), kinds.index("missing")
     assert first_rollup < first_missing and "index" not in kinds[first_rollup:]
-    # One image a folder, CHUNK images a job: not a job per folder.
-    assert kinds.count("missing") == -(-40 // CHUNK)
+    # One image a folder, up to JOB_IMAGES images a job: not a job per folder.
+    assert kinds.count("missing") == -(-40 // JOB_IMAGES)
     assert len(list(tree.rglob("*.jpg.thumbnail"))) == 40
     assert runner.made == 40
 
