@@ -132,6 +132,19 @@ def test_a_cluster_opens_with_the_keyboard(map_page):
     assert open_lisbon(page, how="enter") == ["Portugal/lisbon-1.jpg", "Portugal/lisbon-2.jpg"]
 
 
+def test_a_big_cluster_clicked_zooms_in(fresh_page, tree):
+    for at in range(21):  # a street in Lisbon, a photo every 20 metres
+        (tree / "walk").mkdir(exist_ok=True)
+        (tree / "walk" / f"walk-{at:02}.jpg").write_bytes(gps_photo(38.7100 + at * 0.0002, -9.1400))
+    index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
+    page = fresh_page(env={"LENSLET_MAP_TILES": "none"})
+    page.open("#map=5/39/-9")
+    assert [count for count, _, _ in counted(page, 21)] == [21]
+    page.find('#map .leaflet-marker-icon[data-count="21"]').click()
+    page.until(lambda: page.script("return new URLSearchParams(location.hash.slice(1)).get('map')").startswith("8/"))
+    assert "cell=" not in page.script("return location.hash") and page.find("#map").is_displayed()
+
+
 def test_the_map_on_a_phone(map_page):
     page = map_page(PHONE)
     # The world is as tall as the map at the least: part of it, and of the photos, is beside the screen.
