@@ -46,8 +46,10 @@ def code(x, y):
 def position(line):
     """Return the (latitude, longitude) a rollup line's gps says, or None."""
     found = _GPS.search(line)
-    if found is None:
-        return None
+    return None if found is None else _position(found)
+
+
+def _position(found):
     try:
         latitude, longitude = float(found[1]), float(found[2])
     except ValueError:
@@ -69,13 +71,15 @@ class Points:
         self.rows = rows
 
     @classmethod
-    def read(cls, loaded, count):
-        rows = []
-        for item_id, line in loaded.loaded.lines(0, count):
-            found = position(line)
-            if found is not None:
-                x, y = cell(*found, FINEST)
-                rows.append((code(x, y), item_id, *found))
+    def read(cls, loaded):
+        """Read every position of a rollup, a block of lines at a time."""
+        rows, offsets = [], loaded.offsets
+        for first, base, block in loaded.blocks():
+            for found in _GPS.finditer(block):
+                place = _position(found)
+                if place is not None:
+                    item_id = bisect.bisect_right(offsets, base + found.start(), first) - 1
+                    rows.append((code(*cell(*place, FINEST)), item_id, *place))
         return cls(rows)
 
     def only(self, marks):
@@ -97,10 +101,10 @@ class PlacesMap:
         self.kept = Recent(KEPT)  # (rollup stat, marks) -> Points
 
     def points(self, folders, sees):
-        loaded, columns, marks, _ = self.timeline.chosen(folders, EVERY, sees)
+        loaded, _, marks, _ = self.timeline.chosen(folders, EVERY, sees)
         every = self.kept.get((loaded.stat, None))
         if every is None:
-            every = Points.read(loaded, columns.count)
+            every = Points.read(loaded.loaded)
             self.kept.put((loaded.stat, None), every)
         if marks is None:
             return loaded, every
