@@ -537,14 +537,16 @@ def upload(form):
               requestBody={"required": True, "content": content})
 
 
-def page(description, asset=False):
+def page(description, asset=False, library=False):
     kinds = ("text/css", "text/javascript", "image/svg+xml", "image/png", "image/x-icon",
-             "application/manifest+json", "text/html") if asset else ("text/html",)
+             "application/manifest+json", "application/json", "text/html") if asset else ("text/html",)
     moved = {"301": {"description": "index.html by name: the page is at /", "headers": LOCATION}} if asset else {}
-    named = [param("name", STR, "path", required=True)] if asset else []
+    named = ([param("library", STR, "path", required=True)] if library else []) + (
+        [param("name", STR, "path", required=True)] if asset else [])
     return {
         "summary": description, "parameters": named + [ref("parameters", "ifNoneMatch")],
-        "responses": {"200": {"description": description, "content": {kind: {"schema": STR} for kind in kinds}},
+        "responses": {"200": {"description": description, "content": {
+            kind: {"schema": {"type": "object"} if kind == "application/json" else STR} for kind in kinds}},
                       "304": NOT_MODIFIED, **errors(404, 414, 421), **moved},
     }
 
@@ -676,6 +678,9 @@ PATHS = {
           "head": page("the gallery page (index.html)")},
     "/static/{name}": {"servers": [{"url": "/"}], "get": page("one of the page's files", asset=True),
                        "head": page("one of the page's files", asset=True)},
+    "/static/vendor/{library}/{name}": {"servers": [{"url": "/"}],
+                                        "get": page("a library's file the page uses as published", True, True),
+                                        "head": page("a library's file the page uses as published", True, True)},
     "/share-target": {"servers": [{"url": "/"}], "post": {
         "summary": "Photos shared to lenslet from another app when the page's service worker was not there to keep "
                    "them: nothing is kept, and the page says to share again",

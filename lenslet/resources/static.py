@@ -11,24 +11,38 @@ from lenslet.resources.http import not_modified
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
-                 ".ico": "image/x-icon", ".webmanifest": "application/manifest+json"}
+                 ".ico": "image/x-icon", ".webmanifest": "application/manifest+json", ".json": "application/json"}
 # The page revalidates every load so upgrades show at once; assets keep a few minutes.
 PAGE_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=300"
 
 
 SERVICE_WORKER = "sw.js"
+VENDOR = "vendor"  # libraries the page uses as they were published (the map's Leaflet), with their licences
+
+
+def page_entries(folder, prefix=""):
+    """Yield (name, file) of the page's files: the folder's own, and those of each library in vendor/."""
+    for entry in folder.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.is_file():
+            yield prefix + entry.name, entry
+        elif entry.is_dir() and (entry.name == VENDOR if not prefix else prefix == f"{VENDOR}/"):
+            yield from page_entries(entry, f"{prefix}{entry.name}/")
 
 
 def load_page_files():
     files = {}
-    for entry in importlib.resources.files("lenslet").joinpath("static").iterdir():
-        kind = CONTENT_TYPES.get("." + entry.name.rpartition(".")[2])
-        if entry.is_file() and kind and not entry.name.startswith("."):
-            files[entry.name] = (entry.read_bytes(), kind)
+    for name, entry in page_entries(importlib.resources.files("lenslet").joinpath("static")):
+        kind = CONTENT_TYPES.get("." + name.rpartition(".")[2])
+        if kind:
+            files[name] = (entry.read_bytes(), kind)
     # The service worker names the page's other files and their version, so a release that changes any
     # of them changes it too, and browsers fetch the new files.
-    shell = sorted(name for name in files if name not in (SERVICE_WORKER, "index.html"))
+    # Libraries are fetched when first used (Leaflet when the map opens), not with every release.
+    shell = sorted(name for name in files if name not in (SERVICE_WORKER, "index.html")
+                   and not name.startswith(VENDOR + "/"))
     version = hashlib.sha256(b"".join(name.encode() + files[name][0] for name in shell)).hexdigest()[:20]
     worker, kind = files[SERVICE_WORKER]
     files[SERVICE_WORKER] = (worker.replace(b"__VERSION__", version.encode()).replace(
@@ -56,8 +70,12 @@ class StaticResource:
             return
         self._send(req, resp, name, ASSET_CACHE)
 
+    def on_get_vendor(self, req, resp, library, name):
+        self._send(req, resp, f"{VENDOR}/{library}/{name}", ASSET_CACHE)
+
     on_head = on_get
     on_head_asset = on_get_asset
+    on_head_vendor = on_get_vendor
 
     def _send(self, req, resp, name, cache):
         if name not in self.files:
@@ -94,3 +112,4 @@ def add_page(app):
     app.add_route(SHARED, page)  # a share link, /s#<key>
     app.add_route(SHARE_TARGET, ShareTargetResource())
     app.add_route("/static/{name}", page, suffix="asset")
+    app.add_route(f"/static/{VENDOR}/{{library}}/{{name}}", page, suffix="vendor")
