@@ -47,7 +47,7 @@ export class Listing {
     }, {rootMargin: "800px"});
     this.endSeen.observe(this.el.more);
     this.grid.addEventListener("click", (event) => this.click(event));
-    this.grid.addEventListener("keydown", (event) => this.key(event));
+    this.grid.addEventListener("keydown", (event) => this.onKey(event));
     const folderTile = (event) => (dropping(event) ? event.target.closest?.(".tile.folder") : null);
     const hover = (tile) => {
       this.grid.querySelectorAll(".drop-here").forEach((other) => { if (other !== tile) other.classList.remove("drop-here"); });
@@ -489,7 +489,7 @@ export class Listing {
   }
 
   /** The keyboard in the grid: arrows move between tiles, Space selects. */
-  key(event) {
+  onKey(event) {
     const tile = event.target.closest(".tile");
     if (!tile || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key === " " && tile.classList.contains("image")) {
