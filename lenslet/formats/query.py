@@ -22,7 +22,7 @@ def fold(text):
 
 SORTS = ("name", "date", "rating", "size")
 ORDERS = ("asc", "desc")
-FILTERS = ("star", "date", "camera", "type", "tagged")
+FILTERS = ("star", "date", "camera", "country", "type", "tagged")
 PARAMS = ("sort", "order", *FILTERS)
 MAX_VALUE = 100  # characters of one value
 
@@ -32,6 +32,7 @@ TYPES["raw"] = frozenset(mime for mime in EXTENSIONS.values() if mime.startswith
 TYPES["heic"] = TYPES["heif"] = frozenset(["image/heic", "image/heif"])
 YES = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 EPOCH = datetime.datetime(1970, 1, 1)
+_COUNTRY = re.compile(r"[A-Z]{2}")  # an ISO 3166-1 alpha-2 code, as listings keep it
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,14 @@ class Query:
     star: int = None     # at least this many
     dates: tuple = ()    # (first, last) day ordinals, inclusive, None open; all must hold
     cameras: tuple = ()  # folded texts the camera name must all hold
+    countries: tuple = ()  # sets of country codes; the item's country must be in each
     types: tuple = ()    # MIME type sets; the item's type must be in each
     tagged: bool = None
 
     @property
     def filtered(self):
-        return self.star is not None or bool(self.dates or self.cameras or self.types) or self.tagged is not None
+        return self.star is not None or self.tagged is not None or bool(
+            self.dates or self.cameras or self.countries or self.types)
 
     @property
     def plain(self):
@@ -59,8 +62,8 @@ class Query:
 
 def parse(params=None, q=""):
     """Read a query from parameters and the words of q; BadRequest names a bad parameter."""
-    found = {"terms": [], "sort": None, "order": None, "star": None, "dates": [], "cameras": [], "types": [],
-             "tagged": None}
+    found = {"terms": [], "sort": None, "order": None, "star": None, "dates": [], "cameras": [], "countries": [],
+             "types": [], "tagged": None}
     for word in (q or "").split():
         name, colon, value = word.partition(":")
         name = name.casefold()
@@ -75,7 +78,8 @@ def parse(params=None, q=""):
         if value:
             _apply(found, name, value)
     return Query(" ".join(found["terms"]), found["sort"], found["order"] or "asc", found["star"],
-                 tuple(found["dates"]), tuple(found["cameras"]), tuple(found["types"]), found["tagged"])
+                 tuple(found["dates"]), tuple(found["cameras"]), tuple(found["countries"]), tuple(found["types"]),
+                 found["tagged"])
 
 
 def _apply(found, name, value, word=None):
@@ -102,6 +106,11 @@ def _apply(found, name, value, word=None):
         if not camera:
             raise _bad(name, "is part of a camera's name", word)
         found["cameras"].append(camera)
+    elif name == "country":
+        codes = [part.strip() for part in value.split(",")]
+        if not all(_COUNTRY.fullmatch(code.upper()) and code.isascii() for code in codes):
+            raise _bad(name, "is one or more ISO country codes (PT, FR), comma-separated", word)
+        found["countries"].append(frozenset(code.upper() for code in codes))
     elif name == "type":
         names = [part.strip().lstrip(".") for part in folded.split(",")]
         if any(part not in TYPES for part in names):
@@ -182,6 +191,12 @@ def camera_of(item):
     return fold(camera) if isinstance(camera, str) else ""
 
 
+def country_of(item):
+    """An item's country code ("PT"; "" when placeless)."""
+    country = item.get("country")
+    return country if isinstance(country, str) and _COUNTRY.fullmatch(country) else ""
+
+
 def is_tagged(item):
     tags = item.get("tags")
     return isinstance(tags, list) and any(isinstance(tag, str) and tag for tag in tags)
@@ -218,6 +233,8 @@ def keeps(query, item):
         camera = camera_of(item)
         if not all(text in camera for text in query.cameras):
             return False
+    if query.countries and any(country_of(item) not in codes for codes in query.countries):
+        return False
     if any(item.get("type") not in kinds for kinds in query.types):
         return False
     return query.tagged is None or is_tagged(item) == query.tagged

@@ -184,6 +184,7 @@ class Folders:
 
     def view_seen(self, path, query, offset, limit, access):
         """Return a sorted or filtered slice as a principal sees it."""
+        access.check_filters(query)
         if not access.limited:
             data = self.view(path, query, offset, limit)
             return data if path else self._without_trash(data, access)

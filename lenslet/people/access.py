@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from lenslet.errors import LensletError, NotFound
+from lenslet.errors import Forbidden, LensletError, NotFound
 from lenslet.formats import stacks
 from lenslet.layout import TRASH, in_trash, join
 
@@ -212,6 +212,12 @@ class Access:
         """Whether a share link's maker hid place (and GPS) and camera."""
         share = self.principal.share
         return share is not None and share.get("details") is not True
+
+    def check_filters(self, asked):
+        """Refuse a filter on what a share link hides: the photos it keeps would tell."""
+        if self.hides_details and (asked.cameras or asked.countries):
+            raise Forbidden("this share link shows no place or camera, so it filters by neither",
+                            param="country" if asked.countries else "camera")
 
     def item_shown(self, body):
         if not self.hides_details:

@@ -266,8 +266,8 @@ SCHEMAS = {
         "folderTotal": described("integer", "items in the folder", minimum=0),
         "dirs": {"type": "array", "items": {"type": "object"}}, "items": ITEMS},
         allOf=[ref("schemas", "Counts")],
-        description="A slice of a folder's items, filtered and sorted (any of sort, order, star, date, camera, type, "
-                    "tagged, offset, limit given)"),
+        description="A slice of a folder's items, filtered and sorted (any of sort, order, star, date, camera, "
+                    "country, type, tagged, offset, limit given)"),
     "Counts": obj(["images", "allImages", "cover", "coverPicked"], {
         "images": described("integer", "items in the folder itself (videos included)", minimum=0),
         "videos": described("integer", "of `images`, the videos (the page says `N images, M videos`); absent from an "
@@ -339,8 +339,8 @@ SCHEMAS = {
         "createdAt": STR, "updatedAt": STR}),
     "SmartSearch": {
         "type": "object", "description": "a search, as GET /search takes it",
-        "properties": {name: STR for name in ("q", "path", "sort", "order", "star", "date", "camera", "type",
-                                              "tagged")},
+        "properties": {name: STR for name in ("q", "path", "sort", "order", "star", "date", "camera", "country",
+                                              "type", "tagged")},
     },
     "AlbumPage": obj(["offset", "limit", "total", "items"], {
         **PAGED, "total": described("integer", "images the caller may see"), "items": ITEMS},
@@ -435,6 +435,9 @@ PARAMETERS = {
                   "range of them: `2024`, `2024-05`, `2024-05-12`, `2024-01..2024-06`, `2024-01..`"),
     "camera": param("camera", {"type": "string", "maxLength": 100}, example="canon",
                     description="part of the camera's name (EXIF make and model)"),
+    "country": param("country", {"type": "string", "maxLength": 100, "pattern": "^[A-Za-z]{2}( *, *[A-Za-z]{2})*$"},
+                     example="PT,ES", description="where it was taken: one or more ISO 3166-1 country codes, "
+                     "comma-separated (placeless photos never pass; a share link without details may not ask)"),
     "type": param("type", {"type": "string", "maxLength": 100}, example="png,jpg", description="file types, "
                   "comma-separated: an extension (`jpg`, `png`, `heic`, `dng`, ...) or `raw`"),
     "tagged": param("tagged", {"enum": ["yes", "no", "true", "false", "1", "0"]},
@@ -469,8 +472,9 @@ IMAGES = {kind: {"schema": {"type": "string", "contentMediaType": kind}} for kin
 LOCATION = {"Location": ref("headers", "Location")}
 SET_COOKIE = {"Set-Cookie": ref("headers", "Set-Cookie")}
 FOLDER = [ref("parameters", "folderPath")]
-TIMELINE_FILTERS = [ref("parameters", name) for name in ("star", "date", "camera", "type", "tagged")]
-SORT_AND_FILTER = [ref("parameters", name) for name in ("sort", "order", "star", "date", "camera", "type", "tagged")]
+TIMELINE_FILTERS = [ref("parameters", name) for name in ("star", "date", "camera", "country", "type", "tagged")]
+SORT_AND_FILTER = [ref("parameters", name) for name in ("sort", "order", "star", "date", "camera", "country", "type",
+                                                        "tagged")]
 SIZE = param("size", {"enum": ["small", "large"], "default": "small"}, required=False, description="large: the "
              "second, sharper size (LENSLET_THUMB_SIZE_LARGE, /health's `imageSettings.large` its version's "
              "settings) for high-density screens; while it cannot be made in time, or is turned off, the small one "
@@ -569,12 +573,12 @@ PATHS = {
         "A folder's manifest page: its images and subfolders",
         json_of({"oneOf": [ref("schemas", "FolderPage"), ref("schemas", "FolderView")]},
                 "the manifest page, or the filtered and sorted slice"), *TREE, 409,
-        description="With any of sort, order, star, date, camera, type, tagged, offset or limit: a slice (offset, "
-                    "limit) of the folder's items filtered and sorted, over the whole folder. Without them, the stored "
-                    "page carries an ETag (not when the principal sees only part of the folder) and a conditional GET "
-                    "of an unchanged page is answered 304. An answer served from the stored listing while another "
-                    "request looked at the changed folder again, or while an edit in the moved folder was under way, "
-                    "says X-Lenslet-Checking: 1 (no-store, no ETag): ask again in a moment.",
+        description="With any of sort, order, star, date, camera, country, type, tagged, offset or limit: a slice "
+                    "(offset, limit) of the folder's items filtered and sorted, over the whole folder. Without them, "
+                    "the stored page carries an ETag (not when the principal sees only part of the folder) and a "
+                    "conditional GET of an unchanged page is answered 304. An answer served from the stored listing "
+                    "while another request looked at the changed folder again, or while an edit in the moved folder "
+                    "was under way, says X-Lenslet-Checking: 1 (no-store, no ETag): ask again in a moment.",
         parameters=FOLDER + [ref("parameters", "page"), *SORT_AND_FILTER, ref("parameters", "limit"),
                              ref("parameters", "offset")], answers={"304": NOT_MODIFIED}),
         "patch": op("Pick the folder's cover (`cover`: an image's name in it) or clear the pick (`null`)", json_of(
@@ -599,8 +603,8 @@ PATHS = {
     "/file": {"get": ORIGINAL, "head": ORIGINAL, "post": upload(form=True), "put": upload(form=False)},
     "/search": {"get": op(
         "Items under `path` whose name, tags, notes, folder, camera or date taken hold every term of `q`; words "
-        "`star:4+ date:2024-05 camera:canon type:png tagged untagged sort:date order:desc` filter and sort as the "
-        "parameters of the same names do",
+        "`star:4+ date:2024-05 camera:canon country:PT type:png tagged untagged sort:date order:desc` filter and sort "
+        "as the parameters of the same names do",
         json_of(ref("schemas", "SearchAnswer"), "the matches, in path order unless sorted"), 404,
         parameters=[ref("parameters", "q"), *FOLDER, ref("parameters", "limit"), ref("parameters", "offset"),
                     *SORT_AND_FILTER])},

@@ -7,7 +7,7 @@ from lenslet.resources import access_of
 from lenslet.search import timeline
 from lenslet.storage import clean_path
 
-FILTERS = ("star", "type", "camera", "tagged", "date")
+FILTERS = ("star", "type", "camera", "country", "tagged", "date")
 _MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
 
 

@@ -10,7 +10,8 @@ from lenslet.formats import query as rules
 from lenslet.layout import kind_of
 from lenslet.search.index import FLAG_OF, array_of, bitmap_page, marked
 
-RARE = 255           # code shared by cameras past the first 254
+FORMAT = 2           # of kept columns: 2 added countries
+RARE = 255           # code shared by cameras (countries) past the first 254
 EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
 DAY0 = datetime.date(1900, 1, 1).toordinal()  # day 0 of the two-byte day column
 OUTSIDE = 0xFFFF     # day code after 2079 (0: on or before 1900-01-01)
@@ -25,10 +26,12 @@ class Builder:
 
     def __init__(self):
         self.star, self.tagged, self.kind, self.camera = bytearray(), bytearray(), bytearray(), bytearray()
+        self.country = bytearray()
         self.day_hi, self.day_lo = bytearray(), bytearray()
         self.date, self.size = array("d"), array("Q")
         self.tile = bytearray()
         self.kinds, self.cameras, self.rare = {"": 0}, {"": 0}, {}
+        self.countries, self.rare_countries = {"": 0}, {}
         # One buffer: many small strings would fragment the heap.
         self.names = io.StringIO()
 
@@ -44,11 +47,9 @@ class Builder:
         self.tagged.append(rules.is_tagged(item))
         kind = item.get("type") if isinstance(item.get("type"), str) else ""
         self.kind.append(self.kinds.setdefault(kind, min(len(self.kinds), RARE)))
-        camera = rules.camera_of(item)
-        code = self.cameras.setdefault(camera, min(len(self.cameras), RARE))
-        if code == RARE:
-            self.rare.setdefault(camera, array("I")).append(item_id)
-        self.camera.append(code)
+        self.camera.append(coded(self.cameras, self.rare, rules.camera_of(item), item_id))
+        # A forged listing may hold any two letters: past 254 codes they are rare too.
+        self.country.append(coded(self.countries, self.rare_countries, rules.country_of(item), item_id))
         taken = rules.taken_at(item)
         day = min(max(rules.day_of(taken) - DAY0, 0), OUTSIDE)
         self.day_hi.append(day >> 8)
@@ -71,11 +72,21 @@ class Builder:
         # Codes were given in order: the dicts list them in code order.
         kinds = [kind for kind, code in self.kinds.items() if code < RARE]
         cameras = [camera for camera, code in self.cameras.items() if code < RARE]
+        countries = [country for country, code in self.countries.items() if code < RARE]
         # Made once: a date filter finds its days as one stretch of it.
         by_date = array("I", sorted(range(len(self.date)), key=self.date.__getitem__))
         return Columns(len(self.star), bytes(self.star), bytes(self.tagged), bytes(self.kind), kinds,
                        bytes(self.camera), cameras, self.rare, bytes(self.day_hi), bytes(self.day_lo), self.date,
-                       self.size, name_rank, by_date, bytes(self.tile))
+                       self.size, name_rank, by_date, bytes(self.tile),
+                       bytes(self.country), countries, self.rare_countries)
+
+
+def coded(codes, rare, value, item_id):
+    """Return value's one-byte code, given in order of first sight; RARE (and its ids kept in rare) past 254."""
+    code = codes.setdefault(value, min(len(codes), RARE))
+    if code == RARE:
+        rare.setdefault(value, array("I")).append(item_id)
+    return code
 
 
 def tile_of(item):
@@ -88,12 +99,14 @@ def tile_of(item):
 
 class Columns:
     def __init__(self, count, star, tagged, kind, kinds, camera, cameras, rare, day_hi, day_lo, date, size,
-                 name_rank, by_date, tile):
+                 name_rank, by_date, tile, country, countries, rare_countries):
         self.count = count
         self.star, self.tagged = star, tagged      # bytes: stars + 1 (0: none); 1 when tagged
         self.kind, self.kinds = kind, kinds        # bytes: MIME type codes
         self.camera, self.cameras = camera, cameras  # bytes: code into cameras (folded)
         self.rare = rare                           # folded camera -> ids, for cameras past 254
+        self.country, self.countries = country, countries  # bytes: code into countries (ISO codes)
+        self.rare_countries = rare_countries       # country -> ids, for countries past 254
         self.day_hi, self.day_lo = day_hi, day_lo  # bytes: day taken (days since 1900), high and low byte
         self.date, self.size = date, size
         self.name_rank = name_rank                 # rank of query.name_key
@@ -119,7 +132,7 @@ class Columns:
 
     def keep(self, query):
         """Return a cached bitmap of the items passing a query's filters (None: no filter)."""
-        filters = (query.star, query.tagged, query.types, query.cameras, query.dates)
+        filters = (query.star, query.tagged, query.types, query.cameras, query.countries, query.dates)
         bits = self.kept.get(filters)
         if bits is not None or filters in self.kept:
             return bits
@@ -141,14 +154,19 @@ class Columns:
         for kinds in query.types:
             yield self.mask(self.kind, [code for code, kind in enumerate(self.kinds) if kind in kinds])
         for text in query.cameras:
-            codes = [code for code, camera in enumerate(self.cameras) if camera and text in camera]
-            bits = self.mask(self.camera, codes)
-            for camera, ids in self.rare.items():
-                if text in camera:
-                    bits |= marked(ids, self.count)
-            yield bits
+            yield self.coded(self.camera, self.cameras, self.rare, lambda camera, text=text: text in camera)
+        for codes in query.countries:
+            yield self.coded(self.country, self.countries, self.rare_countries, codes.__contains__)
         for first, last in query.dates:
             yield self.days(first, last)
+
+    def coded(self, column, names, rare, wanted):
+        """Return a bitmap of the items whose value, coded in column (names, rare), is one wanted says true of."""
+        bits = self.mask(column, [code for code, name in enumerate(names) if name and wanted(name)])
+        for name, ids in rare.items():
+            if wanted(name):
+                bits |= marked(ids, self.count)
+        return bits
 
     def days(self, first, last):
         """Return a bitmap of the items taken from day first to last (inclusive ordinals; None: open)."""
@@ -215,38 +233,51 @@ class Columns:
 
     def to_parts(self):
         """Return (header, byte strings) for from_parts."""
-        header = {"count": self.count, "kinds": self.kinds, "cameras": self.cameras,
-                  "rare": sorted(self.rare), "rareSizes": [len(self.rare[camera]) for camera in sorted(self.rare)]}
+        header = {"format": FORMAT, "count": self.count, "kinds": self.kinds, "cameras": self.cameras,
+                  "rare": sorted(self.rare), "rareSizes": [len(self.rare[camera]) for camera in sorted(self.rare)],
+                  "countries": self.countries, "rareCountries": sorted(self.rare_countries),
+                  "rareCountrySizes": [len(self.rare_countries[name]) for name in sorted(self.rare_countries)]}
         parts = [self.star, self.tagged, self.kind, self.camera, self.day_hi, self.day_lo, self.date.tobytes(),
                  self.size.tobytes(), self.name_rank.tobytes(),
                  b"".join(self.rare[camera].tobytes() for camera in sorted(self.rare)),
-                 self.orders[("date", False)].tobytes(), self.tile]
+                 self.orders[("date", False)].tobytes(), self.tile, self.country,
+                 b"".join(self.rare_countries[name].tobytes() for name in sorted(self.rare_countries))]
         return header, parts
 
     @classmethod
     def from_parts(cls, header, parts):
         """Make the columns to_parts() described, or raise ValueError."""
+        if header.get("format") != FORMAT:
+            raise ValueError("columns kept by another version")
         count = header["count"]
-        star, tagged, kind, camera, day_hi, day_lo, date, size, name_rank, rare, by_date, tile = (
-            bytes(part) for part in parts)
-        if any(len(column) != count for column in (star, tagged, kind, camera, day_hi, day_lo, tile)):
+        star, tagged, kind, camera, day_hi, day_lo, date, size, name_rank, rare, by_date, tile, country, \
+            rare_country = (bytes(part) for part in parts)
+        if any(len(column) != count for column in (star, tagged, kind, camera, day_hi, day_lo, tile, country)):
             raise ValueError("a column of the wrong size")
         date, size, name_rank, by_date = array_of("d", date), array_of("Q", size), array_of("I", name_rank), \
             array_of("I", by_date)
         if not len(date) == len(size) == len(name_rank) == len(by_date) == count:
             raise ValueError("a column of the wrong size")
-        ids, rare_ids = array_of("I", rare), {}
-        if sum(header["rareSizes"]) != len(ids):
-            raise ValueError("rare cameras of the wrong size")
-        # A kept file is untrusted: refuse ids past the end.
-        if (ids and max(ids) >= count) or len(set(by_date)) != count or (count and max(by_date) >= count):
+        if len(set(by_date)) != count or (count and max(by_date) >= count):
             raise ValueError("ids of items that are not there")
-        at = 0
-        for name, size_of in zip(header["rare"], header["rareSizes"], strict=True):
-            rare_ids[name] = ids[at:at + size_of]
-            at += size_of
-        return cls(count, star, tagged, kind, list(header["kinds"]), camera, list(header["cameras"]), rare_ids,
-                   day_hi, day_lo, date, size, name_rank, by_date, tile)
+        return cls(count, star, tagged, kind, list(header["kinds"]), camera, list(header["cameras"]),
+                   rare_of(header["rare"], header["rareSizes"], rare, count), day_hi, day_lo, date, size, name_rank,
+                   by_date, tile, country, list(header["countries"]),
+                   rare_of(header["rareCountries"], header["rareCountrySizes"], rare_country, count))
+
+
+def rare_of(names, sizes, data, count):
+    """Return {name: ids} of a kept rare part, or raise ValueError."""
+    ids, found, at = array_of("I", data), {}, 0
+    if sum(sizes) != len(ids):
+        raise ValueError("rare values of the wrong size")
+    # A kept file is untrusted: refuse ids past the end.
+    if ids and max(ids) >= count:
+        raise ValueError("ids of items that are not there")
+    for name, size in zip(names, sizes, strict=True):
+        found[name] = ids[at:at + size]
+        at += size
+    return found
 
 
 def ids_of(bits, count, want=None):

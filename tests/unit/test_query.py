@@ -4,6 +4,7 @@
 import datetime
 import io
 import random
+import string
 
 import pytest
 from PIL import Image
@@ -31,6 +32,8 @@ def day(text):
     ({"tagged": "no"}, "", query.Query(tagged=False)),
     ({}, "camera:Canon", query.Query(cameras=("canon",))),
     ({"camera": "EOS R5"}, "", query.Query(cameras=("eos r5",))),
+    ({}, "country:PT", query.Query(countries=(frozenset(["PT"]),))),
+    ({"country": "pt, fr"}, "country:es", query.Query(countries=(frozenset(["ES"]), frozenset(["PT", "FR"])))),
     ({}, "type:png", query.Query(types=(frozenset(["image/png"]),))),
     ({}, "type:jpg,.PNG", query.Query(types=(frozenset(["image/jpeg", "image/png"]),))),
     ({}, "type:raw", query.Query(types=(RAW,))),
@@ -58,7 +61,8 @@ def test_parse(params, q, expected):
     ({}, "type:bmp", "q"), ({"type": "png,"}, "", "type"), ({}, "camera:", "q"), ({"camera": " "}, "", "camera"),
     ({"camera": "x" * 101}, "", "camera"), ({"tagged": "maybe"}, "", "tagged"),
     ({"sort": "colour"}, "", "sort"), ({"order": "up"}, "", "order"), ({"sort": "date"}, "sort:name", "sort"),
-    ({}, "tagged untagged", "q"),
+    ({}, "tagged untagged", "q"), ({"country": "Portugal"}, "", "country"), ({}, "country:pt,", "q"),
+    ({"country": "P1"}, "", "country"), ({"country": "ß"}, "", "country"), ({"country": "PT,FRA"}, "", "country"),
 ])
 def test_bad_values_say_which_parameter(params, q, param):
     with pytest.raises(BadRequest) as raised:
@@ -68,9 +72,9 @@ def test_bad_values_say_which_parameter(params, q, param):
 
 ITEMS = [
     {"name": "a.jpg", "type": "image/jpeg", "size": 30, "mtime": 1.6e9, "star": 4, "tags": ["x"],
-     "camera": "Canon EOS R5", "taken": "2020-05-01T10:00:00"},
+     "camera": "Canon EOS R5", "taken": "2020-05-01T10:00:00", "country": "PT"},
     {"name": "b10.jpg", "type": "image/jpeg", "size": 10, "mtime": 1.7e9, "star": None, "tags": [],
-     "camera": "NIKON D750", "taken": "2019-01-01T10:00:00"},
+     "camera": "NIKON D750", "taken": "2019-01-01T10:00:00", "country": "FR"},
     {"name": "b2.png", "type": "image/png", "size": 20, "mtime": 1.5e9, "star": 2, "tags": []},  # 2017-07-14
     {"name": "c.dng", "type": "image/x-adobe-dng", "size": 20, "mtime": 1.5e9, "star": 4, "tags": ["y"],
      "taken": "not a time"},
@@ -90,6 +94,9 @@ ITEMS = [
     ({"star": "0"}, ["a.jpg", "b2.png", "c.dng"]),  # rated at all
     ({"camera": "canon"}, ["a.jpg"]),
     ({"camera": "d7"}, ["b10.jpg"]),
+    ({"country": "pt"}, ["a.jpg"]),
+    ({"country": "PT,FR"}, ["a.jpg", "b10.jpg"]),  # placeless photos never pass
+    ({"country": "ES"}, []),
     ({"type": "png,dng"}, ["b2.png", "c.dng"]),
     ({"type": "raw"}, ["c.dng"]),
     ({"tagged": "yes"}, ["a.jpg", "c.dng"]),
@@ -122,6 +129,8 @@ def random_items(count, rng):
         camera = rng.choice(cameras)
         if camera is not None:
             item["camera"] = camera
+        if rng.random() < 0.6:  # more codes than a byte holds, and forged values that are no code
+            item["country"] = rng.choice(COUNTRIES)
         if rng.random() < 0.5:
             year, month, day_ = rng.randrange(1890, 2090), rng.randrange(1, 13), rng.randrange(1, 29)
             item["taken"] = f"{year}-{month:02d}-{day_:02d}T10:00:00"
@@ -129,9 +138,11 @@ def random_items(count, rng):
     return items
 
 
+COUNTRIES = ["PT", "FR", "ES", "pt", "PRT", "", 7, None] + [a + b for a in "QRSTUVWXYZ" for b in string.ascii_uppercase]
 QUERIES = ["star:3", "star:0 untagged", "tagged", "camera:canon", "camera:cam 1", "type:png,cr2", "date:2020",
            "date:2019-03..2021-07-04", "date:..1950", "date:2070..", "date:1850..1899", "date:2079-06..2100",
-           "camera:e type:jpg date:1990.. star:1", "date:1900-01-01"]
+           "camera:e type:jpg date:1990.. star:1", "date:1900-01-01", "country:PT", "country:pt,fr,zz",
+           "country:XA,YB country:YB,ZC", "country:ES camera:cam type:jpg"]
 
 
 @pytest.mark.parametrize("words", QUERIES)
@@ -174,7 +185,15 @@ def test_columns_kept_and_read_back_are_the_same():
     assert again.page(bits, "name", True, 0, 2000) == columns.page(bits, "name", True, 0, 2000)
 
 
-@pytest.mark.parametrize("cut", [0, 1, 7, 10])
+def test_columns_kept_before_countries_are_refused():
+    header, parts = Columns.build(random_items(50, random.Random(4))).to_parts()
+    old = {key: value for key, value in header.items() if key not in ("format", "countries", "rareCountries",
+                                                                        "rareCountrySizes")}
+    with pytest.raises(ValueError):
+        Columns.from_parts(old, parts[:12])
+
+
+@pytest.mark.parametrize("cut", [0, 1, 7, 10, 12])
 def test_columns_of_the_wrong_size_are_refused(cut):
     header, parts = Columns.build(random_items(50, random.Random(4))).to_parts()
     parts[cut] = parts[cut][:-1]
