@@ -23,12 +23,12 @@ export class Listing {
    *  are the heading's buttons; served: /health's storage (which folder the gallery shows);
    *  chosen() answers the paths picked, which go together when one of them is dragged; dropping(event)
    *  answers whether a drag carries tiles, dropped(folder, event) moves them onto a folder tile;
-   *  refused(ex) is told the server's 400 to a sort or filter. */
+   *  refused(ex) is told the server's 400 to a sort or filter, itemsShown(items) each slice of items shown. */
   constructor(content, {api, rules, counts, served, view, pick, picked, chosen, dropping, dropped, newFolder,
-    moveFolder, refused, source = () => null}) {
+    moveFolder, refused, itemsShown = () => {}, source = () => null}) {
     // source(place, asked): what else than a folder or a search a place lists (the timeline, an album):
     // {title, empty, next() -> {items, total, done, title}}, or null.
-    Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen, refused, source});
+    Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen, refused, source, itemsShown});
     this.el = Object.fromEntries(Object.entries({
       crumbs: "#crumbs", title: "#title", count: "#count", newFolder: "#new-folder", folderMove: "#folder-move",
       squares: "#layout-squares", rows: "#layout-rows", empty: "#empty", grid: "#grid", more: "#more",
@@ -232,6 +232,7 @@ export class Listing {
       }
       const start = current.items.length;
       current.items.push(...items);
+      this.itemsShown(items);
       this.grid.append(...items.flatMap((item, at) => [...this.headingsOf(current, item), this.imageTile(item, start + at)]));
       this.layout.justify();
       // A folder of folders says nothing rather than "0 images".

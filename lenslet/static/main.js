@@ -110,7 +110,7 @@ async function start() {
     chosen: () => selection.chosen(), ...drops,
     newFolder: () => actions.newFolder(),
     moveFolder: (path) => actions.moveFolder(path),
-    refused: (ex) => sorting.refused(ex),
+    refused: (ex) => sorting.refused(ex), itemsShown: (items) => sorting.offer(items),
     source: (place, asked) => timeline.source(place, asked) ?? albums.source(place) ?? places.source(place),
   });
   // The timeline and albums: other lists of images than a folder's (timeline.js, albums.js).

@@ -1,6 +1,6 @@
 // Sorting and filtering a listing (a folder or a search): what the address asks (#sort=&order=&star=
-// &date=&camera=&type=&tagged=), the sort remembered in this browser, the API parameters they make,
-// and the controls that choose them. The values are the API's own (docs/search.md):
+// &date=&camera=&country=&type=&tagged=), the sort remembered in this browser, the API parameters they
+// make, and the controls that choose them. The values are the API's own (docs/search.md):
 // the server reads and checks them, and what it refuses (400) is said beside the controls.
 
 import {partOf} from "./dom.js";
@@ -8,7 +8,7 @@ import {partOf} from "./dom.js";
 const SORT_KEY = "lenslet.sort";
 const SORTS = ["name", "date", "rating", "size"];
 const ORDERS = ["asc", "desc"];
-const FILTERS = ["star", "date", "camera", "type", "tagged"];
+const FILTERS = ["star", "date", "camera", "country", "type", "tagged"];
 /** What the address may say about sorting and filtering, in the order it says it. */
 export const ASKED = ["sort", "order", ...FILTERS];
 const PLAIN = {sort: "name", order: "asc"};
@@ -25,7 +25,7 @@ export function askedIn(place) {
     .map((name) => [name, place[name]]));
 }
 
-/** What a listing of place asks: {sort, order, star, date, camera, type, tagged} (a filter not asked
+/** What a listing of place asks: {sort, order, star, date, camera, country, type, tagged} (a filter not asked
  *  is null). The address's sort, else the one remembered: a link to a folder names none. */
 export function askedOf(place, remembered) {
   const named = askedIn(place);
@@ -58,9 +58,20 @@ function select(menu, value) {
   menu.value = value;
 }
 
+const regions = new Intl.DisplayNames([], {type: "region"});
+
+/** "Portugal" of "PT" in the browser's language; the code itself when it names no country. */
+function countryName(code) {
+  try {
+    return regions.of(code) || code;
+  } catch (ex) {
+    return code;  // not a region code at all
+  }
+}
+
 export class SortControls {
   /** content: the element holding the sort menu (#sort), its direction (#sort-order), the filters'
-   *  button (#filters-toggle) and form (#filters: #filter-star, -type, -tagged, -date, -camera,
+   *  button (#filters-toggle) and form (#filters: #filter-star, -type, -tagged, -date, -camera, -country,
    *  #filters-clear) and the message the server's refusal is said in (#sort-message). choose(asked)
    *  is called with the sort and filters chosen (as askedOf answers them); rules: the server's. */
   constructor(content, {rules, choose}) {
@@ -69,6 +80,7 @@ export class SortControls {
     this.choose = choose;
     this.asked = askedOf({}, PLAIN);
     this.shownKey = null;
+    this.countries = new Set();  // the countries the listing shown holds, offered as choices
     for (const name of rules.typeNames) this.el["filter-type"].append(new Option(name, name));
     this.el["filter-type"].append(new Option("any camera raw", "raw"));
     this.el.sort.addEventListener("change", () => this.chosen({sort: this.el.sort.value}, true));
@@ -127,8 +139,25 @@ export class SortControls {
     el["filters-toggle"].classList.toggle("active", count > 0);
     el["filters-clear"].hidden = !count;
     if (count && key !== this.shownKey) this.unfold(true);
+    // Another folder or search (not the same one filtered otherwise): its own countries.
+    if (key?.split("?")[0] !== this.shownKey?.split("?")[0]) this.countries.clear();
     this.shownKey = key;
+    this.offer([]);
     this.say(null);
+  }
+
+  /** Offer the countries items were taken in (their ISO codes, "PT") among the country filter's choices,
+   *  by name; the filter is hidden while it has nothing to offer. */
+  offer(items) {
+    for (const item of items) if (/^[A-Z]{2}$/.test(item.country ?? "")) this.countries.add(item.country);
+    const menu = this.el["filter-country"];
+    const chosen = this.asked.country || "";
+    const codes = new Set([...this.countries, ...chosen.split(",").filter(Boolean)]);
+    const options = [...codes].map((code) => new Option(countryName(code), code))
+      .sort((a, b) => a.text.localeCompare(b.text));
+    menu.replaceChildren(new Option("any", ""), ...options);
+    menu.value = chosen;
+    menu.closest("label").hidden = codes.size === 0;
   }
 
   /** The server refused what is asked (400): say its message here, and mark the field it names. */

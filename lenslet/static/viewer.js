@@ -533,7 +533,8 @@ function exifRows(item) {
     ["Lens", typeof exif.lens === "string" ? exif.lens : ""],
     ["Exposure", exposureText(exif)],
     ["Taken", exif.createdAt ? String(exif.createdAt).replace("T", " ") : ""],
-    ["Place", placeText(exif)],
+    ["Place", typeof item.place === "string" ? item.place : ""],
+    ["Position", placeText(exif)],
     ["Size", item.w && item.h ? `${item.w} \u00d7 ${item.h} px` : ""],
     ["Length", Number.isFinite(item.duration) ? formatDuration(item.duration) : ""],
     ["File", item.size != null ? `${formatBytes(item.size)}, ${item.type || ""}` : ""],
@@ -548,7 +549,7 @@ function exifRows(item) {
     term.textContent = name;
     detail.textContent = value;
     // A map only when the admin chose a map service (LENSLET_MAP_LINK): a position is nobody else's business.
-    if (name === "Place" && typeof item.mapLink === "string" && item.mapLink.startsWith("https://")) {
+    if (name === "Position" && typeof item.mapLink === "string" && item.mapLink.startsWith("https://")) {
       detail.append(" ", Object.assign(document.createElement("a"), {
         href: item.mapLink, textContent: "Map", target: "_blank", rel: "noopener noreferrer"}));
     }

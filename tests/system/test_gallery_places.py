@@ -1,0 +1,60 @@
+"""Where a photo was taken, on the gallery page in headless Chromium against gunicorn: the viewer's details
+say its place, and the Country filter offers the countries the folder's photos were taken in and keeps
+only that country's photos."""
+
+import urllib.parse
+
+import pytest
+from helpers import gps_photo, image_bytes, index_tree
+
+from lenslet.config import Config
+from lenslet.storage import LocalStorage
+
+PHOTOS = {"lisbon.jpg": (38.7223, -9.1393), "nazare.jpg": (39.6016, -9.0713), "madrid.jpg": (40.4168, -3.7038),
+          "plain.jpg": None}
+
+
+@pytest.fixture
+def trip(tree):
+    (tree / "trip").mkdir()
+    for name, where in PHOTOS.items():
+        (tree / "trip" / name).write_bytes(gps_photo(*where) if where else image_bytes())
+    index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
+    return tree
+
+
+def shown(page):
+    return page.script("return [...document.querySelectorAll('.tile.image')].map(t => t.dataset.path.split('/').pop())")
+
+
+def choices(page):
+    return page.script("return [...document.querySelectorAll('#filter-country option')].map(o => o.textContent)")
+
+
+def choose(page, value):
+    from selenium.webdriver.support.ui import Select
+    Select(page.find("#filter-country")).select_by_value(value)
+
+
+def test_the_viewer_says_the_place_and_the_country_filter_keeps_its_photos(fresh_page, trip):
+    page = fresh_page()
+    page.open("#path=trip")
+    page.until(lambda: shown(page) == sorted(PHOTOS))
+    page.labelled("nazare.jpg").click()
+    page.until(lambda: page.viewer_name() == "nazare.jpg")
+    page.until(lambda: "Nazaré, Leiria, Portugal" in page.find("#view-exif").text)
+    page.keys(page.Keys.ARROW_RIGHT)
+    page.until(lambda: page.viewer_name() == "plain.jpg" and "Size" in page.find("#view-exif").text)
+    assert "Place" not in page.find("#view-exif").text  # no place: no row
+    page.keys(page.Keys.ESCAPE)
+
+    page.find("#filters-toggle").click()
+    assert page.labelled("Country").is_displayed() and choices(page) == ["any", "Portugal", "Spain"]
+    choose(page, "ES")
+    page.until(lambda: shown(page) == ["madrid.jpg"])
+    assert dict(urllib.parse.parse_qsl(page.script("return location.hash")[1:]))["country"] == "ES"
+    assert choices(page) == ["any", "Portugal", "Spain"]  # the folder's countries, not only the one kept
+    choose(page, "PT")
+    page.until(lambda: shown(page) == ["lisbon.jpg", "nazare.jpg"])
+    page.find("#filters-clear").click()
+    page.until(lambda: shown(page) == sorted(PHOTOS))
