@@ -58,14 +58,12 @@ function select(menu, value) {
   menu.value = value;
 }
 
-const regions = new Intl.DisplayNames([], {type: "region"});
-
-/** "Portugal" of "PT" in the browser's language; the code itself when it names no country. */
+/** "Portugal" of "PT" in the browser's language; the code itself when the browser cannot name it. */
 function countryName(code) {
   try {
-    return regions.of(code) || code;
+    return new Intl.DisplayNames([], {type: "region"}).of(code) || code;
   } catch (ex) {
-    return code;  // not a region code at all
+    return code;
   }
 }
 
@@ -149,15 +147,15 @@ export class SortControls {
   /** Offer the countries items were taken in (their ISO codes, "PT") among the country filter's choices,
    *  by name; the filter is hidden while it has nothing to offer. */
   offer(items) {
+    const known = this.countries.size;
     for (const item of items) if (/^[A-Z]{2}$/.test(item.country ?? "")) this.countries.add(item.country);
+    if (items.length && this.countries.size === known) return;  // an open menu stays open
     const menu = this.el["filter-country"];
-    const chosen = this.asked.country || "";
-    const codes = new Set([...this.countries, ...chosen.split(",").filter(Boolean)]);
-    const options = [...codes].map((code) => new Option(countryName(code), code))
+    const options = [...this.countries].map((code) => new Option(countryName(code), code))
       .sort((a, b) => a.text.localeCompare(b.text));
     menu.replaceChildren(new Option("any", ""), ...options);
-    menu.value = chosen;
-    menu.closest("label").hidden = codes.size === 0;
+    select(menu, this.asked.country || "");  // one the address names is offered too
+    menu.closest("label").hidden = menu.options.length === 1;
   }
 
   /** The server refused what is asked (400): say its message here, and mark the field it names. */
