@@ -2,12 +2,11 @@
 the map zooms in, across the antimeridian too; a scoped person's map holds their photos only, a share link gets none,
 the trash is not on it, and bad views are 400."""
 
-import io
 import json
 
 import pytest
 import webtest
-from helpers import index_tree
+from helpers import gps_photo, index_tree
 from openapi_check import spec_checked
 from PIL import Image
 
@@ -22,20 +21,6 @@ PLACES = {  # name: (folder, latitude, longitude)
     "nazare.jpg": ("family", 39.6016, -9.0713), "paris.jpg": ("kids", 48.8566, 2.3522),
     "suva.jpg": ("kids", -18.1248, 178.4501), "taveuni.jpg": ("family", -16.85, -179.95),
 }
-
-
-def gps_photo(latitude, longitude, color=(90, 120, 200)):
-    """A JPEG whose EXIF says where it was taken, as a phone writes it."""
-    exif = Image.Exif()
-    gps = exif.get_ifd(0x8825)
-    gps[1], gps[3] = ("N" if latitude >= 0 else "S"), ("E" if longitude >= 0 else "W")
-    for tag, value in ((2, abs(latitude)), (4, abs(longitude))):
-        degrees = int(value)
-        minutes = int((value - degrees) * 60)
-        gps[tag] = (float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4))
-    out = io.BytesIO()
-    Image.new("RGB", (32, 24), color).save(out, "JPEG", exif=exif.tobytes())
-    return out.getvalue()
 
 
 @pytest.fixture

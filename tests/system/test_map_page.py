@@ -3,11 +3,10 @@ drawn with no tile, the photos' clusters counted over it, a cluster of two click
 its photos in the grid, where the viewer opens them; the same on a phone (390x844); nothing fetched from another
 host than lenslet's."""
 
-import io
 from urllib.parse import urlsplit
 
 import pytest
-from helpers import index_tree
+from helpers import gps_photo, index_tree
 from PIL import Image
 
 from lenslet.config import Config
@@ -30,25 +29,11 @@ addEventListener("unhandledrejection", (event) => pageErrors.push(String(event.r
 """
 
 
-def gps_photo(latitude, longitude, color=(90, 120, 200)):
-    """A JPEG whose EXIF says where it was taken, as a phone writes it."""
-    exif = Image.Exif()
-    gps = exif.get_ifd(0x8825)
-    gps[1], gps[3] = ("N" if latitude >= 0 else "S"), ("E" if longitude >= 0 else "W")
-    for tag, value in ((2, abs(latitude)), (4, abs(longitude))):
-        degrees = int(value)
-        minutes = int((value - degrees) * 60)
-        gps[tag] = (float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4))
-    out = io.BytesIO()
-    Image.new("RGB", (48, 32), color).save(out, "JPEG", exif=exif.tobytes())
-    return out.getvalue()
-
-
 @pytest.fixture
 def places(tree):
     for at, (name, (folder, latitude, longitude)) in enumerate(PLACES.items()):
         (tree / folder).mkdir(exist_ok=True)
-        (tree / folder / name).write_bytes(gps_photo(latitude, longitude, (40 * at, 120, 200 - 30 * at)))
+        (tree / folder / name).write_bytes(gps_photo(latitude, longitude, (40 * at, 120, 200 - 30 * at), size=(48, 32)))
     Image.new("RGB", (8, 8)).save(tree / "Portugal" / "no-place.jpg")
     index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
     return tree
