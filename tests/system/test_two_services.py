@@ -294,15 +294,23 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
         for thread in editors:
             thread.start()
 
-        # The first service's worker is killed (SIGKILL, by its pid) while it holds a claim.
-        killed = worker_of(one)
+        # A worker is killed (SIGKILL, by its pid) while it holds a claim, once it has started its thumbnail
+        # processes: while it makes thumbnails, most likely. Either may be the one: they share the jobs.
+        workers = [worker_of(server) for server in (one, two)]
+
+        def holding():
+            claims = store.claims()
+            for pid in workers:
+                held = [key for key, worker in claims.items() if worker == f"{socket.gethostname()}-{pid}"]
+                if held and descendants(pid):
+                    return pid, held
+            return None
+        killed, held = until(holding, timeout=30, every=0.02) or (None, [])
+        assert killed, "no worker held a claim while it had thumbnail processes"
         wid = f"{socket.gethostname()}-{killed}"
-        # (once it has started its thumbnail processes: while it makes thumbnails, most likely)
-        held = until(lambda: descendants(killed) and [key for key, worker in store.claims().items() if worker == wid],
-                     timeout=30, every=0.02)
         pool = descendants(killed)
         os.kill(killed, signal.SIGKILL)
-        assert held and pool, "the worker never held a claim, or had no thumbnail processes"
+        assert pool, "the worker's thumbnail processes ended before the kill"
         assert any(store.claims().get(key) == wid for key in held), "the claim ended before the kill"
         for thread in editors:
             thread.join(timeout=60)
