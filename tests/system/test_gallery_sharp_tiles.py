@@ -6,6 +6,7 @@ timeline; the size fetched is the smallest that has them."""
 import json
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from helpers import exif_photo
@@ -59,11 +60,12 @@ def test_every_tile_has_twice_the_pixels_it_is_drawn_with(fresh_page, library, l
     listed = lambda: json.loads(page.server.get("/folders?path=trip")[1])["items"]  # noqa: E731
     page.server.wait_until(lambda: all(item["hasThumb"] and item["preview"] for item in listed()), timeout=60)
     on_timeline = lambda: json.loads(page.server.get("/timeline")[1])["items"]  # noqa: E731
-    # The rollup too, in both web processes (each loads it in its own time): asked again and again, whichever answers.
     originals = {item["path"]: (item["w"] or 360, item["h"] or 640) for item in listed()}  # a video: its frame
-    # Every image with its preview: an empty timeline (a process that has no rollup yet) is no answer.
-    page.server.wait_until(lambda: all(len(items) == len(originals) and all(item["preview"] for item in items)
-                                       for items in (on_timeline() for _ in range(8))), timeout=60)
+    # The rollup too, in both web processes: each loads a new one behind the answer that found it, so both are
+    # asked at once, again and again. Every image with its preview: an empty timeline is no answer.
+    with ThreadPoolExecutor(4) as both:
+        page.server.wait_until(lambda: all(len(items) == len(originals) and all(item["preview"] for item in items)
+                                           for items in both.map(lambda _: on_timeline(), range(8))), timeout=60)
     page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
     try:
         page.script("localStorage.setItem(arguments[0], arguments[1])", LAYOUT_KEY, layout)
