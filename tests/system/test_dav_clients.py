@@ -28,7 +28,8 @@ def served(request, tmp_path, tree, gunicorn):
                    LENSLET_CACHE_DIR=str(tmp_path / "cache"))
     server = gunicorn(env=env)
     server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
-    obscured = subprocess.run(["rclone", "obscure", password], capture_output=True, text=True, check=True).stdout
+    obscured = subprocess.run(["rclone", "obscure", "-"], input=password, capture_output=True, text=True,
+                              check=True).stdout
     (tmp_path / "rclone.conf").write_text(
         f"[lenslet]\ntype = webdav\nurl = {server.url}/dav/\nvendor = other\nuser = mum\npass = {obscured.strip()}\n")
     server.password = password
