@@ -36,6 +36,7 @@ from lenslet.resources.item import ItemResource
 from lenslet.resources.map import MapPhotosResource, MapResource
 from lenslet.resources.metrics import MetricsResource
 from lenslet.resources.openapi import OpenApiResource
+from lenslet.resources.places import PlaceNamesResource
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
 from lenslet.resources.session import SessionResource, SetupResource
@@ -127,6 +128,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/on-this-day": OnThisDayResource(timeline, clock),
         "/map": MapResource(places),
         "/map/photos": MapPhotosResource(places),
+        "/places": PlaceNamesResource(),
         "/openapi.json": OpenApiResource(),
         "/move": operations.MoveResource(files),
         "/trash": operations.TrashResource(files),

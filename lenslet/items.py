@@ -128,7 +128,6 @@ class Items:
         link = exif.map_link(self.map_link, body["exif"])
         if link is not None:
             body["mapLink"] = link
-        body.update(manifests.place_fields(exif.gps(body["exif"].get("latitude"), body["exif"].get("longitude"))))
         if problem is not None:
             body.update(unreadable=True, error=problem)  # shown, never merged into
         return body, version or NO_SIDECAR
@@ -167,6 +166,10 @@ class Items:
                     w=probed["w"], h=probed["h"], exif={**sidecar["exif"], **probed["exif"]})
         if "error" in probed:
             body["error"] = probed["error"]
+        body.pop("place", None)  # kept as its parts; shown as the listing shows it
+        body.update({key: value for key, value in sidecars.place_listed(sidecar).items() if value is not None})
+        if not body.get("placeSet"):
+            body.update(manifests.place_fields(exif.gps(body["exif"].get("latitude"), body["exif"].get("longitude"))))
         if self.xmp_shown:
             # where the XMP sidecar holds the words, lenslet's earlier writes there are no base
             base = None if self.own else xmp.base_of(sidecar)
@@ -181,6 +184,7 @@ class Items:
         """Create or replace a sidecar; an edit made on an older copy is merged, not lost.
         overwrite: replace an unreadable sidecar, keeping its bytes beside it."""
         incoming = sidecars.check_put(body)
+        self._place_kept(incoming)
         who = incoming.get("updatedBy") or who
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place, stat)
@@ -188,9 +192,16 @@ class Items:
         return self._write(path, place, stat, examined, if_match, lambda stored: sidecars.merge_put(
             stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who), overwrite)
 
+    def _place_kept(self, change):
+        """Refuse a place where lenslet keeps no sidecar (LENSLET_WORDS=xmp), rather than drop it."""
+        if self.own and change.get("place") is not None:
+            raise Conflict("with LENSLET_WORDS=xmp lenslet keeps no sidecars, and a photo's place is kept in one: "
+                           "nothing was changed", field="place")
+
     def patch(self, path, body, who, if_match=None):
         """Apply field operations to the current sidecar atomically."""
         ops = sidecars.check_patch(body)
+        self._place_kept(ops)
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place, stat)
         held = xmp.held(ops.get("removeTags", ()), manifests.not_written(examined[1], self.writing))

@@ -232,7 +232,8 @@ def not_written(found, writing):
 XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp")
 # How the picture was taken, present when the image says.
 SHOT_KEYS = ("camera", "taken", "takenOffset", "lens")
-# Where: the place's name and country code, named from "gps" with the places table whose version the head keeps.
+# Where: the place's name and country code, named from "gps" with the places table whose version the head keeps,
+# or the place a person set in the sidecar (then "placeSet" is true).
 PLACE_KEYS = ("place", "country")
 PLACES = "places"
 
@@ -257,8 +258,8 @@ def placed_again(items, head):
 
 
 def named_again(entry):
-    """Return an entry with its place named from its own gps by the places table now."""
-    if not isinstance(entry, dict) or not any(key in entry for key in ("gps", *PLACE_KEYS)):
+    """Return an entry with its place named from its own gps by the places table now (a person's place stays)."""
+    if not isinstance(entry, dict) or entry.get("placeSet") or not any(key in entry for key in ("gps", *PLACE_KEYS)):
         return entry
     kept = {key: value for key, value in entry.items() if key not in PLACE_KEYS}
     return dict(kept, **place_fields(gps_in(entry)))
@@ -311,13 +312,17 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
     gps = gps_in(base)
     if gps is not None:
         # A fresh probe's place is named now; an older entry's was named when listed (see placed_again).
-        out.update(gps=gps, **(place_fields(gps) if probed is not None else
+        out.update(gps=gps, **(place_fields(gps) if probed is not None or base.get("placeSet") else
                                {key: base[key] for key in PLACE_KEYS if isinstance(base.get(key), str)}))
     out = shown_as(out)
     if meta is not None:
         source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
                    hash=source.get("hash") or out["hash"], metaVersion=version)
+        own = sidecars.place_listed(source) if sidecar is not None else \
+            {key: source.get(key) for key in (*PLACE_KEYS, "placeSet")} if source.get("placeSet") is True else {}
+        if own.get("placeSet"):
+            out.update(own)
     if reading:
         base = xmp.base_of(source) if meta is not None else None
         return lean(with_xmp(out, xmp_read, probed.get("embedded"), base, own=reading == WORDS))
@@ -467,10 +472,15 @@ def _changed(items, changes):
     for entry in items:
         fields = changes.get(entry.get("name")) if isinstance(entry, dict) else None
         if fields is not None:
+            place_was_set = entry.get("placeSet")
             entry.update(fields)
-            for key in XMP_KEYS:
+            for key in (*XMP_KEYS, "placeSet"):
                 if key in fields and fields[key] is None:
                     del entry[key]
+            if place_was_set and "placeSet" not in entry:  # the person's place went: the GPS's names it again
+                for key in PLACE_KEYS:
+                    entry.pop(key, None)
+                entry.update(place_fields(gps_in(entry)))
             yield entry["name"]
 
 

@@ -5,6 +5,7 @@ import re
 
 import orjson
 
+from lenslet import places
 from lenslet.errors import BadRequest, PreconditionFailed, TooLarge
 
 NO_SIDECAR = "none"  # the version (ETag) of an image that has no sidecar yet
@@ -58,15 +59,19 @@ MAX_TAGS = 500
 MAX_TAG_LENGTH = 100
 MAX_NOTES = 20_000
 MAX_WHO = 200
+MAX_PLACE_NAME = 100
 MAX_SIDECAR = 512 * 1024  # bytes a stored sidecar may grow to
 MAX_EXTRA_KEYS = 64       # keys lenslet does not know, kept for other tools
 SERVER_KEYS = ("exif", "hash", "xmpBase")  # lenslet computes these; a client's copy is ignored
 # xmpBase: the tags, star and notes lenslet last wrote to the XMP sidecar.
 # Keys GET /item adds from the image itself: never stored from a client.
 IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error", "unreadable",
-              "rejected", "label", "title", "description", "sources", "xmpPaths")
-PATCH_OPS = {"addTags", "removeTags", "notes", "star"}
-KNOWN_KEYS = frozenset(defaults()) | {"createdAt"}
+              "rejected", "label", "title", "description", "sources", "xmpPaths", "country", "placeSet", "mapLink",
+              "duration")
+PATCH_OPS = {"addTags", "removeTags", "notes", "star", "place"}
+KNOWN_KEYS = frozenset(defaults()) | {"createdAt", "place"}
+# A place a person set: {"city", "region", "country", "countryCode"}, as places.place_of names one.
+PLACE_PARTS = ("city", "region", "country", "countryCode")
 
 
 def check_tags(tags, field="tags"):
@@ -120,13 +125,47 @@ def check_star(star):
     return star
 
 
+def check_place(place):
+    """Validate a person's place: null (none: the one its GPS says), or {"city", "region", "countryCode"}, the
+    names optional; return it with its country's name."""
+    if place is None:
+        return None
+    if not isinstance(place, dict) or not set(place) <= set(PLACE_PARTS):
+        raise BadRequest("place must be null or an object of city, region and countryCode", field="place")
+    names = {}
+    for part in ("city", "region"):
+        name = place.get(part)
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_PLACE_NAME or CONTROL.search(name)):
+            raise BadRequest(f"place.{part} must be a name of at most {MAX_PLACE_NAME} characters", field="place")
+        names[part] = name.strip() or None if name is not None else None
+    code = place.get("countryCode")
+    country = places.country_name(code)
+    if country is None:
+        raise BadRequest("place.countryCode must be a country's two-letter code, such as PT", field="place")
+    return {**names, "country": country, "countryCode": code}
+
+
+def is_place(value):
+    """Tell whether a stored place (untrusted input) has the shape lenslet writes."""
+    return isinstance(value, dict) and set(value) == set(PLACE_PARTS) and \
+        all(value[part] is None or (isinstance(value[part], str) and len(value[part]) <= MAX_PLACE_NAME)
+            for part in ("city", "region", "country")) and \
+        isinstance(value["countryCode"], str) and bool(COUNTRY_CODE.fullmatch(value["countryCode"]))
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+
+
 def check_put(body):
     """Validate a PUT body (a whole sidecar, either spelling of its keys); return it normalized."""
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object (a sidecar)")
     sidecar = {LEGACY_KEYS.get(key, key): value for key, value in body.items()}
+    if isinstance(sidecar.get("place"), str):
+        del sidecar["place"]  # the GET answer's, as the listing names it: its parts are what a PUT sets
     # A field left out keeps its stored value: a PUT never erases tags by omission.
-    for field, check in (("tags", check_tags), ("notes", check_notes), ("star", check_star)):
+    for field, check in (("tags", check_tags), ("notes", check_notes), ("star", check_star), ("place", check_place)):
         if field in sidecar:
             sidecar[field] = check(sidecar[field])
     based_on = sidecar.get("updatedAt")
@@ -141,12 +180,12 @@ def check_put(body):
 def check_patch(body):
     """Validate a PATCH body of field operations; return it normalized."""
     if not isinstance(body, dict) or not body:
-        raise BadRequest("the body must be a JSON object of operations: addTags, removeTags, notes, star")
+        raise BadRequest("the body must be a JSON object of operations: addTags, removeTags, notes, star, place")
     unknown = sorted(set(body) - PATCH_OPS)
     if unknown:
-        raise BadRequest(f"unknown operations {unknown}; expected addTags, removeTags, notes, star")
+        raise BadRequest(f"unknown operations {unknown}; expected addTags, removeTags, notes, star, place")
     ops = {field: check_tags(body[field], field) for field in ("addTags", "removeTags") if field in body}
-    for field, check in (("notes", check_notes), ("star", check_star)):
+    for field, check in (("notes", check_notes), ("star", check_star), ("place", check_place)):
         if field in body:
             ops[field] = check(body[field])
     return ops
@@ -175,15 +214,15 @@ def merge_put(stored, incoming, now, who):
     stale = stored is not None and stored_time is not None and (client_time is None or client_time < stored_time)
     for key, value in incoming.items():
         if key not in SERVER_KEYS and key not in IMAGE_KEYS and \
-                key not in ("tags", "notes", "star", "updatedAt", "updatedBy", "v"):
+                key not in ("tags", "notes", "star", "place", "updatedAt", "updatedBy", "v"):
             result[key] = value  # unknown keys are kept, the client's copy winning
     if stale:
         result["tags"] = union(result["tags"], incoming.get("tags", ()))
     else:
-        result.update({key: incoming[key] for key in ("tags", "notes", "star") if key in incoming})
+        result.update({key: incoming[key] for key in ("tags", "notes", "star", "place") if key in incoming})
         if "tags" in incoming:
             result["tags"] = respell(incoming["tags"], stored["tags"] if stored is not None else [])
-    return stamp(result, now, who)
+    return stamp(without_empty_place(result), now, who)
 
 
 def apply_patch(stored, ops, now, who):
@@ -192,8 +231,15 @@ def apply_patch(stored, ops, now, who):
     removed = {tag_key(tag) for tag in ops.get("removeTags", ())}
     kept = [tag for tag in result["tags"] if tag_key(tag) not in removed]
     result["tags"] = union(kept, [tag for tag in ops.get("addTags", ()) if tag_key(tag) not in removed])
-    result.update({field: ops[field] for field in ("notes", "star") if field in ops})
-    return stamp(result, now, who)
+    result.update({field: ops[field] for field in ("notes", "star", "place") if field in ops})
+    return stamp(without_empty_place(result), now, who)
+
+
+def without_empty_place(sidecar):
+    """A place set to null is no place: the key goes."""
+    if "place" in sidecar and sidecar["place"] is None:
+        del sidecar["place"]
+    return sidecar
 
 
 def words_changed(stored, new):
@@ -216,7 +262,7 @@ def stamp(sidecar, now, who):
 
 def blank(sidecar):
     """Tell whether a sidecar holds nothing a person or another program wrote, so it may be refilled."""
-    return set(sidecar) <= KNOWN_KEYS - {"createdAt"} and not (
+    return set(sidecar) <= KNOWN_KEYS - {"createdAt", "place"} and not (
         sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None or sidecar["updatedAt"])
 
 
@@ -245,6 +291,7 @@ WRITTEN = {
     "hash": lambda value: value is None or (isinstance(value, str) and bool(HASH.fullmatch(value))),
     "updatedAt": _when, "createdAt": _when, "updatedBy": lambda value: value is None or isinstance(value, str),
     "originalPosition": lambda value: isinstance(value, str), "trashedAt": _when, "xmpBase": _xmp_base,
+    "place": is_place,
 }
 WRITTEN.update({legacy: WRITTEN[key] for legacy, key in LEGACY_KEYS.items()})
 HASH = re.compile(r"blake3:[0-9a-f]{64}")  # an original's content hash
@@ -282,15 +329,26 @@ def listed(sidecar, version):
     metaMtime stays None: a time read after the write may be another writer's."""
     if sidecar is None:
         return {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None, "metaVersion": None,
-                "hash": None}
+                "hash": None, "placeSet": None}
     return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"], "hasMeta": True,
-            "hash": sidecar.get("hash"), "metaMtime": None, "metaVersion": version}
+            "hash": sidecar.get("hash"), "metaMtime": None, "metaVersion": version, **place_listed(sidecar)}
+
+
+def place_listed(sidecar):
+    """Return the listing fields of the place a person set ({"place", "country", "placeSet": True}), else
+    {"placeSet": None}: the place its GPS says."""
+    place = sidecar.get("place")
+    if not is_place(place):
+        return {"placeSet": None}
+    return {"place": places.label(place), "country": place["countryCode"], "placeSet": True}
 
 
 def searched(sidecar):
     """Return the fields search matches from a sidecar (None: no sidecar)."""
     sidecar = sidecar or defaults()
-    return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"]}
+    place = place_listed(sidecar)
+    return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"],
+            **({"place": place["place"], "country": place["country"]} if place["placeSet"] else {})}
 
 
 def with_aliases(sidecar):

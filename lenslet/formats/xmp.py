@@ -30,10 +30,13 @@ DIGIKAM = "http://www.digikam.org/ns/1.0/"
 MSPHOTO = "http://ns.microsoft.com/photo/1.0/"
 MEDIAPRO = "http://ns.iview-multimedia.com/mediapro/1.0/"
 XMP_NOTE = "http://ns.adobe.com/xmp/note/"
+PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
+IPTC_CORE = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"
 
 # The prefixes lenslet writes for a namespace the file does not declare yet.
 USUAL_PREFIXES = {RDF: "rdf", META: "x", DC: "dc", XMP: "xmp", LR: "lr", DIGIKAM: "digiKam",
-                  MSPHOTO: "MicrosoftPhoto", MEDIAPRO: "mediapro", XMP_NOTE: "xmpNote"}
+                  MSPHOTO: "MicrosoftPhoto", MEDIAPRO: "mediapro", XMP_NOTE: "xmpNote", PHOTOSHOP: "photoshop",
+                  IPTC_CORE: "Iptc4xmpCore"}
 
 
 def _name(namespace, local):
@@ -47,6 +50,9 @@ XML_LANG = _name(XML, "lang")
 
 SUBJECT, TITLE, DESCRIPTION = (_name(DC, n) for n in ("subject", "title", "description"))
 RATING, LABEL, METADATA_DATE = (_name(XMP, n) for n in ("Rating", "Label", "MetadataDate"))
+# Where a photo was taken, as photo tools write it: a person's place goes to these.
+PLACE_PROPERTIES = {"city": _name(PHOTOSHOP, "City"), "region": _name(PHOTOSHOP, "State"),
+                    "country": _name(PHOTOSHOP, "Country"), "countryCode": _name(IPTC_CORE, "CountryCode")}
 HIERARCHICAL, TAGS_LIST = _name(LR, "hierarchicalSubject"), _name(DIGIKAM, "TagsList")
 LAST_KEYWORD, CATALOG_SETS = _name(MSPHOTO, "LastKeywordXMP"), _name(MEDIAPRO, "CatalogSets")
 HAS_EXTENDED = _name(XMP_NOTE, "HasExtendedXMP")
@@ -437,6 +443,9 @@ def update(data, changes, now=None):
         packet.set_simple(RATING, None if changes["star"] is None else str(int(changes["star"])))
     if "notes" in changes:
         packet.set_default_language(DESCRIPTION, _clean(changes["notes"]))
+    if "place" in changes:
+        for part, prop in PLACE_PROPERTIES.items():
+            packet.set_simple(prop, _clean(changes["place"][part] or "") or None if changes["place"] else None)
     moment = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
     packet.set_simple(METADATA_DATE, moment.isoformat(timespec="seconds"))
     return packet.spliced()
@@ -1007,6 +1016,8 @@ def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=No
         changes["star"] = merged["star"]
     if notes_written:
         changes["notes"] = notes
+    if sidecar.get("place") != (stored or {}).get("place"):  # only a place set or cleared now is written
+        changes["place"] = sidecar.get("place")
     result = dict(sidecar, tags=merged["tags"], star=lenslet_star(merged["star"]), notes=notes,
                   xmpBase={"file": file, "tags": merged["tags"], "star": merged["star"], "notes": base_notes})
     return result, (changes or None)

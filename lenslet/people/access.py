@@ -11,7 +11,7 @@ from lenslet.layout import TRASH, in_trash, join
 # Shown by a share link only if its maker chose.
 PLACE_AND_CAMERA = ("latitude", "longitude", "altitude", "make", "model", "lens", "focalLength", "focalLength35",
                     "fNumber", "exposureTime", "iso")
-LISTED_DETAILS = ("camera", "lens", "gps", "place", "country")
+LISTED_DETAILS = ("camera", "lens", "gps", "place", "country", "placeSet")
 
 
 def missing(path):

@@ -1,13 +1,18 @@
 """Place names offline: the city or town, region and country nearest a GPS position, from a table shipped here."""
 
+import bisect
 import gzip
 import math
 import threading
+import unicodedata
+from array import array
 from importlib import resources
+from itertools import accumulate
 
 from lenslet.places.table import read_header, read_table
 
 TABLE_FILE = "places.bin.gz"
+MAX_MATCHES = 5000  # places a name search sorts; a short start matches more, and the widest of them suffice
 
 _table = None
 _version = None
@@ -68,3 +73,44 @@ def label(place):
         if isinstance(name, str) and name and name not in names:
             names.append(name)
     return ", ".join(names)
+
+
+def country_name(code):
+    """Return a country's name by its two-letter code, or None for a code the table does not know."""
+    places = table()
+    if not isinstance(code, str) or code not in places.country_codes:
+        return None
+    return places.country_names[places.country_codes.index(code)] or None
+
+
+def fold(text):
+    """Return text as names are matched: case and accents aside, as search folds it."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return unicodedata.normalize("NFC", "".join(char for char in decomposed if not unicodedata.combining(char)))
+
+
+_names = None  # every place's name folded, each after a newline, and where each starts: made by the first search
+
+
+def named(asked, limit=10):
+    """Return up to limit places named as asked: a name's start ("lisb"), then perhaps the starts of its region or
+    country or its code after commas ("lisbon, portugal"); case and accents aside; whole names first, then shorter."""
+    global _names
+    places = table()
+    if _names is None:
+        with _loading:
+            if _names is None:
+                names = fold("\n".join(places.name_of(index) for index in range(len(places.reaches)))).split("\n")
+                _names = "\n" + "\n".join(names), array("I", accumulate((len(name) + 1 for name in names), initial=0))
+    text, starts = _names
+    name, *within = [part.strip() for part in fold(asked).split(",")]
+    found, at = [], text.find("\n" + name)
+    while at >= 0 and len(found) < MAX_MATCHES:
+        index = bisect.bisect_right(starts, at) - 1
+        place = places.place(index)
+        if all(any(fold(place[key] or "").startswith(part) for key in ("region", "country")) or
+               part == place["countryCode"].lower() for part in within):
+            found.append((starts[index + 1] - starts[index] - 1 != len(name), starts[index + 1] - starts[index],
+                          index, place))
+        at = text.find("\n" + name, at + 1)
+    return [place for *_, place in sorted(found)[:limit]]

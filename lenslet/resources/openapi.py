@@ -237,8 +237,10 @@ SCHEMAS = {
         "gps": {"type": "array", "items": NUM, "minItems": 2, "maxItems": 2,
                 "description": "EXIF's position, [latitude, longitude] (present when the photo says; never to a share "
                                "link made without details)"},
-        "place": described("string", "where it was taken, named offline from `gps`: `Nazaré, Leiria, Portugal`"),
+        "place": described("string", "where it was taken, named offline from `gps`, or as a person set it: "
+                           "`Nazaré, Leiria, Portugal`"),
         "country": described("string", "the ISO 3166 code of `place`'s country"),
+        "placeSet": described("boolean", "`place` is the one a person set (present when true)"),
         "kind": {"enum": ["image", "raw", "video"],
                  "description": "what it is, by its name (absent in entries of an older lenslet: an image)"},
         "preview": described("boolean", "false when lenslet shows no picture of it (a video, a file that cannot be "
@@ -312,11 +314,18 @@ SCHEMAS = {
         "sources": described("object", "who holds each value: lenslet, the XMP sidecar's file name, or embedded (the "
                              "image itself); tags: tag -> [sources]")},
         description="The sidecar, with snake_case aliases; GET adds what the image says."),
+    "Place": nullable("object", description="where a person says it was taken (null: where its GPS says); the "
+                      "country is named from its code", properties={
+                          "city": {"type": ["string", "null"], "maxLength": sidecars.MAX_PLACE_NAME},
+                          "region": {"type": ["string", "null"], "maxLength": sidecars.MAX_PLACE_NAME},
+                          "country": STR, "countryCode": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+                      required=["countryCode"]),
     "ItemPut": {
         "type": "object", "description": "A whole sidecar (either spelling of its keys; the GET answer may be sent "
                                          "back). A field left out keeps its stored value; unknown keys are kept.",
         "properties": {
             "tags": TAGS, "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR,
+            "place": ref("schemas", "Place"),
             "updatedAt": described(["string", "null"], "the version the edit was made on: older than the stored one "
                                    "merges", format="date-time"),
             "updatedBy": {"type": ["string", "null"], "maxLength": sidecars.MAX_WHO}},
@@ -325,8 +334,9 @@ SCHEMAS = {
     "ItemPatch": {
         "type": "object", "minProperties": 1, "additionalProperties": False,
         "properties": {"addTags": TAGS, "removeTags": TAGS,
-                       "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR},
-        "examples": [{"addTags": ["sunset"], "star": 5}],
+                       "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR,
+                       "place": ref("schemas", "Place")},
+        "examples": [{"addTags": ["sunset"], "star": 5}, {"place": {"city": "Nazaré", "countryCode": "PT"}}],
     },
     "SearchAnswer": obj(["q", "path", "offset", "limit", "total", "items"],
                         {"q": STR, "path": STR, **PAGED, "total": INT, "items": ITEMS}),
@@ -644,6 +654,13 @@ PATHS = {
             param("day", {"type": "string", "pattern": "^\\d{2}-\\d{2}$"}, example="05-12",
                   description="the day as the page sees it, `MM-DD`; the server's day (UTC) when left out"),
             *FOLDER, *TIMELINE_FILTERS])},
+    "/places": {"get": op(
+        "Places of lenslet's offline table named as `q` says (a name's start, then perhaps its region's or country's "
+        "after commas: `lisbon, portugal`), to set a photo's place with", json_of(
+            obj(["places"], {"places": {"type": "array", "items": obj(["city", "region", "country", "countryCode"], {
+                "city": STR, "region": nullable("string"), "country": STR, "countryCode": STR})}}), "up to `limit`"),
+        parameters=[param("q", {"type": "string", "minLength": 2, "maxLength": 200}, required=True),
+                    param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10})])},
     "/search/suggest": {"get": op("Tags and name words starting with `q`, with how many items have them",
                                   json_of(ref("schemas", "Suggestions"), "up to 20 tags and 20 words"),
                                   parameters=[ref("parameters", "q")])},

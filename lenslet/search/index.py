@@ -69,6 +69,9 @@ def journal_entry_problem(entry):
               "editedAt is not a number": is_number(entry.get("editedAt")),
               "tags is not a list of text": isinstance(tags, list) and all(isinstance(tag, str) for tag in tags),
               "notes is not text": isinstance(entry.get("notes", ""), (str, type(None))),
+              "place is not text": isinstance(entry.get("place", ""), str),
+              "country is not a country code": isinstance(entry.get("country", ""), str) and
+              len(entry.get("country", "")) <= 2,
               "star is not a whole number from 0 to 5": star is None or type(star) is int and 0 <= star <= 5,
               "xmpPaths is not a list of text": isinstance(paths, list) and all(isinstance(one, str) for one in paths),
               "gone is not true or false": type(entry.get("gone", False)) is bool}
