@@ -33,6 +33,7 @@ const PARTS = {stage: "#stage", image: "#view-image", video: "#view-video", note
   zoom: "#view-zoom", slideshow: "#view-slideshow", fullscreen: "#view-fullscreen", download: "#view-download",
   rename: "#view-rename", trash: "#view-trash", close: "#view-close", name: "#view-name", exif: "#view-exif",
   stars: "#view-stars", tags: "#view-tags", tagForm: "#tag-form", tag: "#view-tag", saveNotes: "#view-save-notes",
+  placeForm: "#place-form", place: "#view-place", placeClear: "#view-place-clear",
   message: "#view-message", details: "#view-details", info: "#view-info", stack: "#view-stack"};
 
 export class Viewer {
@@ -106,10 +107,47 @@ export class Viewer {
       if (tag) this.edit({addTags: [tag]}, `tag ${tag}`).then((ok) => { if (ok) this.el.tag.value = ""; });
     });
     this.el.tag.addEventListener("input", () => this.suggestTags(this.el.tag.value));
+    this.wirePlace();
     this.el.saveNotes.addEventListener("click", () => this.saveNotes());
     this.notes.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) this.saveNotes();
     });
+  }
+
+  /** The place form: a town of lenslet's table, chosen among the ones named as typed, is the photo's place until
+   *  "Use the photo's own place" gives back the one its GPS says. */
+  wirePlace() {
+    const {place, placeForm, placeClear} = this.el;
+    const list = this.dialog.ownerDocument.getElementById("place-suggestions");
+    this.placesNamed = new Map();  // label -> place, of the latest suggestions
+    let timer = null;
+    place.addEventListener("input", () => {
+      clearTimeout(timer);
+      const asked = place.value.trim();
+      if (asked.length < 2 || this.placesNamed.has(place.value)) return;
+      timer = setTimeout(async () => {
+        try {
+          const {places} = await this.api.getJSON(`/places?q=${enc(asked)}`);
+          if (place.value.trim() !== asked) return;
+          this.placesNamed = new Map(places.map((found) => [placeLabel(found), found]));
+          list.replaceChildren(...[...this.placesNamed.keys()].map((label) => Object.assign(
+            document.createElement("option"), {value: label})));
+        } catch (ex) {
+          this.message(`Places cannot be looked up: ${ex.message}`);
+        }
+      }, 200);
+    });
+    placeForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const chosen = this.placesNamed.get(place.value);
+      if (!chosen) {
+        this.message("Choose a place from the list that shows as you type its name.");
+        return;
+      }
+      const {city, region, countryCode} = chosen;
+      this.edit({place: {city, region, countryCode}}, "place").then((ok) => { if (ok) place.value = ""; });
+    });
+    placeClear.addEventListener("click", () => this.edit({place: null}, "place"));
   }
 
   key(event) {
@@ -428,6 +466,7 @@ export class Viewer {
     if (replaceNotes || !dirty) this.notes.value = this.savedNotes;
     this.notes.readOnly = this.api.isReadonly();
     this.el.exif.replaceChildren(...exifRows(item));
+    this.el.placeClear.hidden = !item.placeSet || readonly;
     if (item.originalPosition) this.el.trash.textContent = "Restore";
     else this.el.trash.textContent = "Move to trash";
   }
@@ -447,7 +486,9 @@ export class Viewer {
       const item = await answer.json();
       if (path !== this.path) return true;
       this.etag = answer.headers.get("ETag");
-      this.render({...this.item, ...item, exif: this.item?.exif || {}}, "notes" in ops);  // PATCH answers the sidecar alone
+      const shown = {...this.item, ...item, exif: this.item?.exif || {}};  // PATCH answers the sidecar alone
+      if (!item.placeSet) delete shown.placeSet;
+      this.render(shown, "notes" in ops);
       this.message("");
       this.say(`Saved ${what}.`);
       this.changed({...this.item});
@@ -523,6 +564,11 @@ function tagChip(tag, remove, readonly) {
   return chip;
 }
 
+/** A place of GET /places as one line, "Nazaré, Leiria, Portugal", as lenslet lists it. */
+function placeLabel(place) {
+  return [...new Set([place.city, place.region, place.country].filter(Boolean))].join(", ");
+}
+
 function exifRows(item) {
   const exif = item.exif || {};
   const camera = [exif.make, exif.model].filter(Boolean);
@@ -533,7 +579,7 @@ function exifRows(item) {
     ["Lens", typeof exif.lens === "string" ? exif.lens : ""],
     ["Exposure", exposureText(exif)],
     ["Taken", exif.createdAt ? String(exif.createdAt).replace("T", " ") : ""],
-    ["Place", typeof item.place === "string" ? item.place : ""],
+    ["Place", typeof item.place === "string" ? item.place + (item.placeSet ? " (set by a person)" : "") : ""],
     ["Position", placeText(exif)],
     ["Size", item.w && item.h ? `${item.w} \u00d7 ${item.h} px` : ""],
     ["Length", Number.isFinite(item.duration) ? formatDuration(item.duration) : ""],

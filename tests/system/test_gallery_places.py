@@ -58,3 +58,33 @@ def test_the_viewer_says_the_place_and_the_country_filter_keeps_its_photos(fresh
     page.until(lambda: shown(page) == ["lisbon.jpg", "nazare.jpg"])
     page.find("#filters-clear").click()
     page.until(lambda: shown(page) == sorted(PHOTOS))
+
+
+def test_a_person_sets_a_photos_place_from_the_towns_named_as_they_type_and_gives_back_its_own(fresh_page, trip):
+    page = fresh_page()
+    page.open("#path=trip")
+    page.until(lambda: shown(page) == sorted(PHOTOS))
+    page.labelled("lisbon.jpg").click()
+    page.until(lambda: page.viewer_name() == "lisbon.jpg" and "Lisbon, Portugal" in page.find("#view-exif").text)
+    assert not page.find("#view-place-clear").is_displayed()  # its own place: nothing to give back
+
+    field = page.find("#view-place")
+    field.send_keys("Évora")  # not in the list: refused, and said so
+    page.find("#place-form button[type=submit]").click()
+    page.until(lambda: "Choose a place from the list" in page.find("#view-message").text)
+    field.clear()
+    field.send_keys("nazare, por")
+    page.until(lambda: "Nazaré, Leiria, Portugal" in page.script(
+        "return [...document.querySelectorAll('#place-suggestions option')].map(o => o.value)"))
+    field.clear()
+    field.send_keys("Nazaré, Leiria, Portugal")  # what choosing the suggestion types
+    page.find("#place-form button[type=submit]").click()
+    page.until(lambda: "Nazaré, Leiria, Portugal (set by a person)" in page.find("#view-exif").text)
+    sidecar = (trip / "trip" / "lisbon.jpg.json").read_text()
+    assert '"city":"Nazaré"' in sidecar.replace(" ", "") and page.find("#view-place").get_attribute("value") == ""
+
+    page.find("#view-place-clear").click()
+    page.until(lambda: "Lisbon, Portugal" in page.find("#view-exif").text and
+               "set by a person" not in page.find("#view-exif").text)
+    assert not page.find("#view-place-clear").is_displayed() and '"place"' not in \
+        (trip / "trip" / "lisbon.jpg.json").read_text()
