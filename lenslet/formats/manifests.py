@@ -319,10 +319,9 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
         source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
                    hash=source.get("hash") or out["hash"], metaVersion=version)
-        own = sidecars.place_listed(source) if sidecar is not None else \
-            {key: source.get(key) for key in (*PLACE_KEYS, "placeSet")} if source.get("placeSet") is True else {}
-        if own.get("placeSet"):
-            out.update(own)
+        own = sidecars.place_listed(source) if sidecar is not None else source  # or the entry listed before
+        if own.get("placeSet") is True:  # a person's place, in place of the GPS's
+            out.update({key: own.get(key) for key in (*PLACE_KEYS, "placeSet")})
     if reading:
         base = xmp.base_of(source) if meta is not None else None
         return lean(with_xmp(out, xmp_read, probed.get("embedded"), base, own=reading == WORDS))

@@ -137,7 +137,7 @@ def check_place(place):
         name = place.get(part)
         if name is not None and (not isinstance(name, str) or len(name) > MAX_PLACE_NAME or CONTROL.search(name)):
             raise BadRequest(f"place.{part} must be a name of at most {MAX_PLACE_NAME} characters", field="place")
-        names[part] = name.strip() or None if name is not None else None
+        names[part] = (name or "").strip() or None
     code = place.get("countryCode")
     country = places.country_name(code)
     if country is None:
