@@ -9,8 +9,9 @@ from itertools import compress, islice
 from lenslet.formats import query as rules
 from lenslet.layout import kind_of
 from lenslet.search.index import FLAG_OF, array_of, bitmap_page, marked
+from lenslet.search.map import Positions, point_of
 
-FORMAT = 2           # of kept columns: 2 added countries
+FORMAT = 3           # of kept columns: 2 added countries, 3 the map's positions
 RARE = 255           # code shared by cameras (countries) past the first 254
 EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
 DAY0 = datetime.date(1900, 1, 1).toordinal()  # day 0 of the two-byte day column
@@ -32,6 +33,7 @@ class Builder:
         self.tile = bytearray()
         self.kinds, self.cameras, self.rare = {"": 0}, {"": 0}, {}
         self.countries, self.rare_countries = {"": 0}, {}
+        self.positions = []  # (map cell code, id, latitude, longitude) of the items with a GPS position
         # One buffer: many small strings would fragment the heap.
         self.names = io.StringIO()
 
@@ -57,6 +59,9 @@ class Builder:
         self.date.append(taken)
         self.size.append(max(rules.size_of(item), 0))
         self.tile.append(tile_of(item))
+        point = point_of(item)
+        if point is not None:
+            self.positions.append((point[0], item_id, *point[1:]))
         self.names.write(rules.name_key(item.get("name")).replace("\n", " ") + "\n")
 
     def finish(self):
@@ -78,7 +83,7 @@ class Builder:
         return Columns(len(self.star), bytes(self.star), bytes(self.tagged), bytes(self.kind), kinds,
                        bytes(self.camera), cameras, self.rare, bytes(self.day_hi), bytes(self.day_lo), self.date,
                        self.size, name_rank, by_date, bytes(self.tile),
-                       bytes(self.country), countries, self.rare_countries)
+                       bytes(self.country), countries, self.rare_countries, Positions.of(self.positions))
 
 
 def coded(codes, rare, value, item_id):
@@ -99,7 +104,7 @@ def tile_of(item):
 
 class Columns:
     def __init__(self, count, star, tagged, kind, kinds, camera, cameras, rare, day_hi, day_lo, date, size,
-                 name_rank, by_date, tile, country, countries, rare_countries):
+                 name_rank, by_date, tile, country, countries, rare_countries, positions):
         self.count = count
         self.star, self.tagged = star, tagged      # bytes: stars + 1 (0: none); 1 when tagged
         self.kind, self.kinds = kind, kinds        # bytes: MIME type codes
@@ -111,6 +116,7 @@ class Columns:
         self.date, self.size = date, size
         self.name_rank = name_rank                 # rank of query.name_key
         self.tile = tile
+        self.positions = positions                 # the map's (map.Positions)
         self.orders = {("date", False): by_date}   # (sort, desc) -> every id in that order
         self.kept = {}
         self.outside = None                        # bitmap of items taken outside 1900-2079
@@ -241,7 +247,8 @@ class Columns:
                  self.size.tobytes(), self.name_rank.tobytes(),
                  b"".join(self.rare[camera].tobytes() for camera in sorted(self.rare)),
                  self.orders[("date", False)].tobytes(), self.tile, self.country,
-                 b"".join(self.rare_countries[name].tobytes() for name in sorted(self.rare_countries))]
+                 b"".join(self.rare_countries[name].tobytes() for name in sorted(self.rare_countries)),
+                 *self.positions.to_parts()]
         return header, parts
 
     @classmethod
@@ -251,7 +258,8 @@ class Columns:
             raise ValueError("columns kept by another version")
         count = header["count"]
         star, tagged, kind, camera, day_hi, day_lo, date, size, name_rank, rare, by_date, tile, country, \
-            rare_country = (bytes(part) for part in parts)
+            rare_country = (bytes(part) for part in parts[:14])
+        positions = Positions.from_parts([bytes(part) for part in parts[14:]], count)
         if any(len(column) != count for column in (star, tagged, kind, camera, day_hi, day_lo, tile, country)):
             raise ValueError("a column of the wrong size")
         date, size, name_rank, by_date = array_of("d", date), array_of("Q", size), array_of("I", name_rank), \
@@ -263,7 +271,7 @@ class Columns:
         return cls(count, star, tagged, kind, list(header["kinds"]), camera, list(header["cameras"]),
                    rare_of(header["rare"], header["rareSizes"], rare, count), day_hi, day_lo, date, size, name_rank,
                    by_date, tile, country, list(header["countries"]),
-                   rare_of(header["rareCountries"], header["rareCountrySizes"], rare_country, count))
+                   rare_of(header["rareCountries"], header["rareCountrySizes"], rare_country, count), positions)
 
 
 def rare_of(names, sizes, data, count):

@@ -1,17 +1,18 @@
 """The map: every photo with a GPS position a principal may see, in counted clusters that split as the map zooms in.
 
-The positions are read once per rollup and kept in the order of their map cell (a Morton code), with running sums of
-latitude and longitude, so a cluster is one range of that order: its count and centre take two bisects."""
+The positions are put in the order of their map cell (a Morton code) with search's columns, once per rollup, and
+kept with them; with running sums of latitude and longitude a cluster is one range of that order: its count and
+centre take two bisects."""
 
 import bisect
 import math
-import re
 from array import array
-from itertools import accumulate
+from itertools import accumulate, compress
 
 from lenslet.errors import BadRequest
 from lenslet.formats import query
 from lenslet.recent import Recent
+from lenslet.search.index import array_of
 
 FINEST = 16  # cells of the finest level: 2^16 across the world, a few hundred metres
 CLUSTER_LEVELS = 3  # a cluster is a cell 2^3 times finer than the map's tile at that zoom
@@ -19,7 +20,6 @@ MAX_ZOOM = 22
 MAX_CELLS = 6000  # looked at for one answer; a wider view is clustered more coarsely
 MAX_LATITUDE = 85.05112878  # where Web Mercator ends
 KEPT = 8  # positions of rollups and scopes kept
-_GPS = re.compile(rb'"gps":\[(-?[0-9.eE+-]{1,32}),(-?[0-9.eE+-]{1,32})\]')
 EVERY = query.parse({})  # no filter
 _SPREAD = [sum(((n >> bit) & 1) << (2 * bit) for bit in range(8)) for n in range(256)]
 
@@ -43,48 +43,59 @@ def code(x, y):
     return spread(x) | (spread(y) << 1)
 
 
-def position(line):
-    """Return the (latitude, longitude) a rollup line's gps says, or None."""
-    found = _GPS.search(line)
-    return None if found is None else _position(found)
-
-
-def _position(found):
-    try:
-        latitude, longitude = float(found[1]), float(found[2])
-    except ValueError:
+def point_of(item):
+    """Return (map cell code, latitude, longitude) of an item with a GPS position, or None."""
+    gps = item.get("gps")
+    if not (isinstance(gps, list) and len(gps) == 2 and all(type(value) in (int, float) for value in gps)):
         return None
+    latitude, longitude = gps
     if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
         return None  # NaN too
-    return latitude, longitude
+    return code(*cell(latitude, longitude, FINEST)), float(latitude), float(longitude)
+
+
+class Positions:
+    """Geotagged items in cell order: codes, item ids, latitudes and longitudes, as search's columns keep them."""
+
+    def __init__(self, codes, ids, latitudes, longitudes):
+        self.codes, self.ids, self.latitudes, self.longitudes = codes, ids, latitudes, longitudes
+
+    @classmethod
+    def of(cls, rows):
+        """Make them of (code, id, latitude, longitude) rows."""
+        rows.sort()
+        return cls(array("Q", (row[0] for row in rows)), array("I", (row[1] for row in rows)),
+                   array("d", (row[2] for row in rows)), array("d", (row[3] for row in rows)))
+
+    def to_parts(self):
+        return [self.codes.tobytes(), self.ids.tobytes(), self.latitudes.tobytes(), self.longitudes.tobytes()]
+
+    @classmethod
+    def from_parts(cls, parts, count):
+        """Make the positions to_parts() described for count items, or raise ValueError (a kept file is input)."""
+        codes, ids, latitudes, longitudes = (array_of(kind, part) for kind, part in zip("QIdd", parts, strict=True))
+        if not len(codes) == len(ids) == len(latitudes) == len(longitudes) <= count:
+            raise ValueError("positions of the wrong size")
+        if ids and (max(ids) >= count or not (-90.0 <= min(latitudes) <= max(latitudes) <= 90.0 and
+                                              -180.0 <= min(longitudes) <= max(longitudes) <= 180.0)):
+            raise ValueError("positions that are not there")
+        return cls(codes, ids, latitudes, longitudes)
 
 
 class Points:
-    """Geotagged items in cell order: codes, item ids, and running sums of latitude and longitude."""
+    """Positions with running sums of latitude and longitude, for the clusters."""
 
-    def __init__(self, rows):
-        rows.sort()
-        self.codes = array("Q", (row[0] for row in rows))
-        self.ids = array("I", (row[1] for row in rows))
-        self.latitudes = array("d", accumulate((row[2] for row in rows), initial=0.0))
-        self.longitudes = array("d", accumulate((row[3] for row in rows), initial=0.0))
-        self.rows = rows
-
-    @classmethod
-    def read(cls, loaded):
-        """Read every position of a rollup, a block of lines at a time."""
-        rows, offsets = [], loaded.offsets
-        for first, base, block in loaded.blocks():
-            for found in _GPS.finditer(block):
-                place = _position(found)
-                if place is not None:
-                    item_id = bisect.bisect_right(offsets, base + found.start(), first) - 1
-                    rows.append((code(*cell(*place, FINEST)), item_id, *place))
-        return cls(rows)
+    def __init__(self, positions):
+        self.positions, self.codes, self.ids = positions, positions.codes, positions.ids
+        self.latitudes = array("d", accumulate(positions.latitudes, initial=0.0))
+        self.longitudes = array("d", accumulate(positions.longitudes, initial=0.0))
 
     def only(self, marks):
         """Return the points whose item marks has as chosen."""
-        return Points([row for row in self.rows if marks[row[1]]])
+        keep = bytes(map(marks.__getitem__, self.ids))
+        every = self.positions
+        return Points(Positions(*(array(column.typecode, compress(column, keep))
+                                  for column in (every.codes, every.ids, every.latitudes, every.longitudes))))
 
     def span(self, level, x, y):
         """Return the [lo, hi) of the points in a cell of a level."""
@@ -101,10 +112,10 @@ class PlacesMap:
         self.kept = Recent(KEPT)  # (rollup stat, marks) -> Points
 
     def points(self, folders, sees):
-        loaded, _, marks, _ = self.timeline.chosen(folders, EVERY, sees)
+        loaded, columns, marks, _ = self.timeline.chosen(folders, EVERY, sees)
         every = self.kept.get((loaded.stat, None))
         if every is None:
-            every = Points.read(loaded.loaded)
+            every = Points(columns.positions)
             self.kept.put((loaded.stat, None), every)
         if marks is None:
             return loaded, every

@@ -10,6 +10,7 @@ from openapi_check import spec_checked
 
 from lenslet.app import create_app
 from lenslet.layout import SEARCH_COLUMNS
+from lenslet.search import columns
 
 PHOTOS = {
     "trip/lisbon.jpg": (38.7223, -9.1393),
@@ -65,12 +66,11 @@ def test_search_columns_kept_before_countries_are_made_again(trip, tree, config)
     head = orjson.loads(head)
     for key in ("format", "countries", "rareCountries", "rareCountrySizes"):  # as the last release kept them
         del head["columns"][key]
-    *older, country, rare_country = head["sizes"]
-    head["sizes"] = older
-    kept.write_bytes(orjson.dumps(head) + b"\n" + parts[:len(parts) - country - rare_country])
+    head["sizes"], later = head["sizes"][:-6], head["sizes"][-6:]  # countries, then the map's positions
+    kept.write_bytes(orjson.dumps(head) + b"\n" + parts[:len(parts) - sum(later)])
     again = webtest.TestApp(spec_checked(create_app(config)))  # a new process reads the kept files
     assert paths(again.get("/search?q=&country=PT")) == ["home/porto.jpg", "trip/lisbon.jpg"]
-    assert orjson.loads(kept.read_bytes().partition(b"\n")[0])["columns"]["format"] == 2
+    assert orjson.loads(kept.read_bytes().partition(b"\n")[0])["columns"]["format"] == columns.FORMAT
 
 
 def link(client, **body):

@@ -2,7 +2,7 @@
 the map zooms in, across the antimeridian too; a scoped person's map holds their photos only, a share link gets none,
 the trash is not on it, and bad views are 400."""
 
-import json
+import math
 
 import pytest
 import webtest
@@ -124,9 +124,28 @@ def test_a_bad_cell_is_400(home, cell):
     assert answer.status_int == 400
 
 
-def test_forged_positions_in_the_rollup_are_not_on_the_map(tmp_path):
-    from lenslet.search.map import position
-    for line in (b'{"gps":[NaN,1]}', b'{"gps":[91,0]}', b'{"gps":[0,181]}', b'{"gps":[1e999,0]}', b'{"gps":"x"}',
-                 b'{"gps":[' + b"9" * 40 + b',0]}'):
-        assert position(line) is None, line
-    assert position(json.dumps({"gps": [38.7, -9.1]}, separators=(",", ":")).encode()) == (38.7, -9.1)
+def test_forged_positions_in_the_rollup_are_not_on_the_map():
+    from lenslet.search.map import point_of
+    for gps in ([math.nan, 1], [91, 0], [0, 181], [math.inf, 0], "x", [True, 0], ["38", "-9"], [1, 2, 3], None):
+        assert point_of({"gps": gps}) is None, gps
+    assert point_of({"gps": [38.7, -9.1]})[1:] == (38.7, -9.1)
+
+
+def test_the_positions_are_kept_with_the_columns_and_forged_ones_are_refused():
+    from lenslet.search.columns import Columns
+    from lenslet.search.map import Positions
+    columns = Columns.build([{"path": "a.jpg", "name": "a.jpg", "gps": [38.7, -9.1]},
+                             {"path": "b.jpg", "name": "b.jpg"},
+                             {"path": "c.jpg", "name": "c.jpg", "gps": [-33.9, 151.2]}])
+    header, parts = columns.to_parts()
+    again = Columns.from_parts(header, parts).positions
+    assert list(again.ids) == list(columns.positions.ids) and sorted(again.ids) == [0, 2]
+    assert sorted(again.latitudes) == [-33.9, 38.7]
+    for forged in (Positions.of([(0, 3, 1.0, 1.0)]), Positions.of([(0, 0, 95.0, 1.0)]),
+                   Positions.of([(0, 0, 1.0, 1.0)] * 4)):
+        with pytest.raises(ValueError):
+            Columns.from_parts(header, parts[:14] + forged.to_parts())
+    with pytest.raises(ValueError):
+        Columns.from_parts(header, parts[:14] + [parts[14][:-1], *parts[15:]])  # torn
+    with pytest.raises(ValueError):
+        Columns.from_parts(header, parts[:17])  # of an older shape
