@@ -18,7 +18,8 @@ log = logging.getLogger("lenslet")
 
 # file names start with the priority, so a listing is the queue in order; runner.HANDLERS must match
 # missing thumbnails after the rollup: a new library is searchable first
-PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "hashes": 1, "rollup": 2, "health": 3, "missing": 3, "rethumb": 4}
+PRIORITY = {"thumbs": 0, "preview": 0, "index": 1, "hashes": 1, "rollup": 2, "health": 3, "missing": 3, "rethumb": 4,
+            "places": 4}
 # kinds an older lenslet queued under another name
 RENAMED = {"thumb": "thumbs"}
 URGENT_CHECK = 1.0  # seconds

@@ -116,15 +116,18 @@ class Plan:
     unless_same: list = field(default_factory=list)
 
 
-def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_reading=False, dated=True):
+def plan(listing, previous_items, previous_dirs, built_at, reading=False, was_reading=False, dated=True,
+         unplaced=False):
     """Plan what a rebuild must read, from a listing and the previous manifest's items and dirs.
-    reading, was_reading: XMP shown now, before; dated: real folder mtimes."""
+    reading, was_reading: XMP shown now, before; dated: real folder mtimes; unplaced: the previous manifest was
+    written before lenslet kept positions, so its photos' GPS is read."""
     probe, sidecars, xmps, unless_same = [], [], [], []
     if reading != was_reading:
         previous_items = {}
     for name, entry in listing.images.items():
         old = previous_items.get(name)
-        image_changed = old is None or old.get("size") != entry.size or old.get("mtime") != entry.mtime
+        image_changed = old is None or old.get("size") != entry.size or old.get("mtime") != entry.mtime or \
+            (unplaced and "gps" not in old and kind_of(name) == "image")
         if image_changed:
             probe.append(name)
         meta = listing.sidecars.get(name)

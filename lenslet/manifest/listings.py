@@ -742,6 +742,11 @@ def _page_name_held(storage, key):
         return False
 
 
+def unplaced(first):
+    """Tell whether a stored first page was written before lenslet kept photos' positions."""
+    return manifests.PLACES not in first
+
+
 def stored_pages(storage, folder):
     return read_pages(storage, folder, read_first_page(storage, folder))
 
@@ -785,7 +790,7 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
     was_reading = stored[0].get("xmp", False) if stored else False
     plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0,
-                          reading, was_reading, storage.folder_mtimes)
+                          reading, was_reading, storage.folder_mtimes, unplaced=bool(stored) and unplaced(stored[0]))
     metas = {name: known[name][1] if name in known and known[name][1][0] is not None
              and listing.sidecars[name].version in (None, known[name][1][1])
              else read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}

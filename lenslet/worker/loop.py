@@ -111,6 +111,10 @@ class Worker:
                     # the first scan: every folder is known now
                     if not deep_at and self.runner.sweep_thumbs(self.scanner.folders()):
                         log.info("thumbnail settings changed: thumbnails made otherwise are made again, last")
+                    if self.scanner.unplaced:
+                        log.info("%d folders were listed by a lenslet that kept no positions: their photos' GPS is "
+                                 "read, last", self.runner.sweep_places(self.scanner.unplaced))
+                        self.scanner.unplaced.clear()
                     deep_at, full = (self.clock() if deep else deep_at), False
                     if watch is not None:
                         continue  # notices from here on
@@ -207,7 +211,7 @@ class Worker:
             backlog = jobs.backlog(self.storage)
         except LensletError:
             return False
-        return not any(backlog.get(kind) for kind in ("index", "thumbs", "missing", "rethumb"))
+        return not any(backlog.get(kind) for kind in ("index", "thumbs", "missing", "rethumb", "places"))
 
     def ask_to_stop(self, signum, frame):
         self.stopping.set()  # only a flag here; the loop does the work

@@ -32,7 +32,7 @@ DEBOUNCE = 1.0  # seconds a rollup waits, so a burst of changes makes one
 ROLLUP_SPACING = 10  # ... and this many times its last build, as every web process reloads a changed rollup
 FEEDS_ROLLUP = frozenset({"index", "hashes", "thumbs"})  # a rollup waits for these, at most HOLD seconds in a row
 HOLD = 10.0
-BEHIND_ROLLUP = frozenset({"missing", "rethumb"})  # jobs that wait while another thread builds the rollup
+BEHIND_ROLLUP = frozenset({"missing", "rethumb", "places"})  # jobs that wait while another thread builds the rollup
 LATER_NEWS = FEEDS_ROLLUP | {"missing"}  # once one of these is done, the next rollup is not spaced
 
 
@@ -210,6 +210,27 @@ class Runner:
                 jobs.enqueue(self.storage, "rethumb", folder, self.clock, part="\0".join(left), names=left)
                 return False
         return True
+
+    def sweep_places(self, folder_keys):
+        """Queue folders listed before lenslet kept positions, so their photos' GPS is read, last; return how many."""
+        folder_keys = sorted(folder_keys)
+        for start in range(0, len(folder_keys), SWEEP_BATCH):
+            batch = folder_keys[start:start + SWEEP_BATCH]
+            jobs.enqueue(self.storage, "places", batch[0], self.clock, part="\0".join(batch), folders=batch)
+        return len(folder_keys)
+
+    def place_all(self, folder_keys):
+        """List folders again, reading their photos' GPS, while their listing still predates positions; queue those
+        left once a more urgent job is due."""
+        for done, folder in enumerate(folder_keys, 1):
+            with suppress(LensletError):  # gone, or unreadable: its index job reports it
+                first = listings.read_first_page(self.storage, folder)
+                if first is not None and listings.unplaced(first):
+                    self.folders.refresh(self.storage, folder, None, rebuild=True)
+            left = folder_keys[done:]
+            if left and jobs.more_urgent(self.storage, "places", self.due):
+                jobs.enqueue(self.storage, "places", left[0], self.clock, part="\0".join(left), folders=left)
+                return
 
     def sweep_thumbs(self, folder_keys, everything=False):
         """Queue every folder for a rethumb if the settings changed (or with everything)."""
@@ -434,6 +455,7 @@ HANDLERS = {
     "thumbs": lambda runner, job: runner.make_thumbs(job["path"], job.get("names", [])),
     "missing": lambda runner, job: runner.make_thumbs_of(job_keys(job)),
     "rethumb": lambda runner, job: runner.sweep(job.get("folders") or [job["path"]], job.get("names")),
+    "places": lambda runner, job: runner.place_all(job.get("folders") or [job["path"]]),
     "preview": lambda runner, job: (runner.large_thumbs if job.get("large") else runner.previews).make(job["path"]),
     "hashes": lambda runner, job: runner.record_found_hashes(job),
     "rollup": lambda runner, job: runner.rollup(),

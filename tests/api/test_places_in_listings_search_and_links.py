@@ -11,11 +11,14 @@ import webtest
 from helpers import gps_exif, gps_photo, image_bytes, index_tree, jpeg_with_exif
 from openapi_check import spec_checked
 
+from lenslet import jobs
 from lenslet.app import create_app
 from lenslet.formats import manifests
 from lenslet.layout import first_page_names
 from lenslet.people.users import Directory
 from lenslet.places import table_version
+from lenslet.worker.runner import Runner, drain
+from lenslet.worker.scanner import Scanner
 
 # Pillow warns of the broken EXIF the hostile photos hand it, as it should.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -157,20 +160,60 @@ def test_an_edit_patching_a_listing_of_an_older_table_names_its_places_again(tri
     assert items["lisbon.jpg"]["place"] == "Nazaré, Leiria, Portugal" and items["plain.jpg"]["tags"] == ["beach"]
 
 
-def test_a_listing_of_an_older_lenslet_reads_and_its_photos_get_places_when_read_again(trip, tree, config, storage):
-    path = stored_page(tree, "trip")
+def listed_by_the_last_release(tree, folder):
+    """Make a folder's stored listing one a lenslet that kept no positions wrote."""
+    path = stored_page(tree, folder)
     page = orjson.loads(path.read_bytes())
     del page[manifests.PLACES]
     for item in page["items"]:
         for key in ("gps", "place", "country"):
             item.pop(key, None)
     path.write_bytes(manifests.encode_page(page))
-    trip.patch_json("/item?path=trip/plain.jpg", {"addTags": ["beach"]})  # patched as it is: no GPS to name
-    assert not any("place" in item for item in trip.get("/folders?path=trip").json["items"])
-    (tree / "trip" / "lisbon.jpg").write_bytes(gps_photo(38.7223, -9.1393, camera=("Nikon", "Z 6")))
+
+
+def test_a_listing_of_the_last_release_reads_and_the_worker_reads_its_photos_gps_last(trip, tree, config, storage):
+    digest = by_name(trip.get("/folders?path=family"))["porto.jpg"]["hash"]  # kept in the listing: no sidecar
+    for folder in ("trip", "family"):
+        listed_by_the_last_release(tree, folder)
+    thumbs = {path: path.stat().st_mtime_ns for path in tree.rglob("*.thumbnail")}
+    upgraded = webtest.TestApp(spec_checked(create_app(config)))  # the new release starts on the tree
+    assert not any("place" in item for item in upgraded.get("/folders?path=family").json["items"])  # read as it is
+
+    runner = Runner(config, storage)  # its worker starts: every folder is looked at
+    scanner = Scanner(runner)
+    scanner.scan(deep=True)
+    assert scanner.unplaced == {"trip", "family"}
+    assert runner.sweep_places(scanner.unplaced) == 2
+    assert jobs.backlog(storage)["places"] == 1  # one job of both, at the lowest priority
+    drain(runner, "test")
+    listed = by_name(upgraded.get("/folders?path=trip"))
+    assert listed["lisbon.jpg"]["place"].endswith("Lisbon, Portugal") and "place" not in listed["atlantic.jpg"]
+    porto = by_name(upgraded.get("/folders?path=family"))["porto.jpg"]
+    assert porto["place"].endswith("Portugal") and porto["hash"] == digest
+    assert {path: path.stat().st_mtime_ns for path in tree.rglob("*.thumbnail")} == thumbs  # no thumbnail remade
+    assert found(upgraded, "porto") == ["family/porto.jpg"]
+
+    again = Scanner(Runner(config, storage))  # the next start: nothing left to read
+    again.scan(deep=True)
+    assert again.unplaced == set()
+
+
+def test_an_edit_and_a_rebuild_of_a_listing_of_the_last_release_keep_words_and_read_gps(trip, tree, config,
+                                                                                        storage):
+    listed_by_the_last_release(tree, "trip")
+    upgraded = webtest.TestApp(spec_checked(create_app(config)))
+    upgraded.patch_json("/item?path=trip/plain.jpg", {"addTags": ["beach"]})
+    (tree / "trip" / "new.jpg").write_bytes(image_bytes())  # the folder changed: listed again
     index_tree(config, storage)
-    listed = by_name(trip.get("/folders?path=trip"))
-    assert listed["lisbon.jpg"]["place"].endswith("Lisbon, Portugal") and "place" not in listed["nazare.jpg"]
+    listed = by_name(upgraded.get("/folders?path=trip"))
+    assert listed["plain.jpg"]["tags"] == ["beach"] and listed["nazare.jpg"]["place"] == "Nazaré, Leiria, Portugal"
+
+
+def test_a_forged_places_job_lists_nothing_it_should_not(trip, tree, config, storage):
+    runner = Runner(config, storage)
+    for folders in (["../etc"], ["nowhere"], ["trip/lisbon.jpg"], [""]):
+        runner.place_all(folders)  # each refused or passed over, never a crash
+    assert not (tree.parent / "etc").exists()
 
 
 # -- hostile GPS EXIF -------------------------------------------------------------------------------
