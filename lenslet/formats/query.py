@@ -3,22 +3,11 @@
 import calendar
 import datetime
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from lenslet.errors import BadRequest
 from lenslet.layout import EXTENSIONS
-
-
-def fold(text):
-    """Fold text for matching: NFKC, case folded, accents stripped ("Café" -> "cafe")."""
-    if not isinstance(text, str):
-        return ""
-    if text.isascii():
-        return text.lower()  # the same result for ASCII
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
-
+from lenslet.text import fold
 
 SORTS = ("name", "date", "rating", "size")
 ORDERS = ("asc", "desc")

@@ -4,12 +4,12 @@ import bisect
 import gzip
 import math
 import threading
-import unicodedata
 from array import array
 from importlib import resources
 from itertools import accumulate
 
 from lenslet.places.table import read_header, read_table
+from lenslet.text import fold
 
 TABLE_FILE = "places.bin.gz"
 MAX_MATCHES = 5000  # places a name search sorts; a short start matches more, and the widest of them suffice
@@ -81,12 +81,6 @@ def country_name(code):
     if not isinstance(code, str) or code not in places.country_codes:
         return None
     return places.country_names[places.country_codes.index(code)] or None
-
-
-def fold(text):
-    """Return text as names are matched: case and accents aside, as search folds it."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return unicodedata.normalize("NFC", "".join(char for char in decomposed if not unicodedata.combining(char)))
 
 
 _names = None  # every place's name folded, each after a newline, and where each starts: made by the first search

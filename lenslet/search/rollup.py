@@ -217,7 +217,7 @@ EMPTY = Loaded(None, None, array("I", [0]), 0.0, frozenset())
 
 # The kept index and columns, reused by the next process.
 
-KEPT = 2  # format version of the kept files
+KEPT = 3  # format version of the kept files: 3 folds ł, ı, ø and the like (text.PLAIN)
 
 
 def _rollup_mark(stat):

@@ -125,3 +125,19 @@ def test_the_strings_holding_a_term_are_those_the_plain_rule_finds(monkeypatch, 
     found = words.Words.of({text: n for n, text in enumerate(texts)}).containing(term, ends, inside)
     assert found == [n for n, text in enumerate(sorted(texts)) if term in text and (not ends or text.endswith(term))
                      and (not inside or term in text[1:])]
+
+
+def test_letters_that_keep_their_mark_are_folded_as_people_type_them_and_the_text_stays_one_byte_a_character():
+    items = [{"path": f"{place}.jpg", "name": f"{place}.jpg", "tags": [], "notes": "", "place": place}
+             for place in ("Łódź, Łódź Voivodeship, Poland", "Ağrı, Turkey", "Đà Nẵng, Vietnam", "Tromsø, Norway",
+                           "Vladikavkaz, North Ossetia–Alania, Russia", "Ærøskøbing, Denmark")]
+    index = Index.build(items)
+
+    def found(query):
+        _, ids = index.search(terms_of(query), (0, index.count), 0, 100)
+        return sorted(items[i]["place"].partition(",")[0] for i in ids)
+
+    assert found("lodz") == found("ŁÓDŹ") == ["Łódź"]
+    assert found("agri") == ["Ağrı"] and found("da nang") == ["Đà Nẵng"] and found("tromso") == ["Tromsø"]
+    assert found("ossetia-alania") == ["Vladikavkaz"] and found("aeroskobing") == ["Ærøskøbing"]
+    assert max(map(ord, index.text)) <= 0xFF  # a str of Latin-1 keeps one byte a character
