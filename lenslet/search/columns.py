@@ -33,7 +33,7 @@ class Builder:
         self.tile = bytearray()
         self.kinds, self.cameras, self.rare = {"": 0}, {"": 0}, {}
         self.countries, self.rare_countries = {"": 0}, {}
-        self.positions = []  # (map cell code, id, latitude, longitude) of the items with a GPS position
+        self.positions = Positions(array("Q"), array("I"), array("d"), array("d"))  # of the geotagged, in id order
         # One buffer: many small strings would fragment the heap.
         self.names = io.StringIO()
 
@@ -61,7 +61,7 @@ class Builder:
         self.tile.append(tile_of(item))
         point = point_of(item)
         if point is not None:
-            self.positions.append((point[0], item_id, *point[1:]))
+            self.positions.add(item_id, *point)
         self.names.write(rules.name_key(item.get("name")).replace("\n", " ") + "\n")
 
     def finish(self):
@@ -83,7 +83,7 @@ class Builder:
         return Columns(len(self.star), bytes(self.star), bytes(self.tagged), bytes(self.kind), kinds,
                        bytes(self.camera), cameras, self.rare, bytes(self.day_hi), bytes(self.day_lo), self.date,
                        self.size, name_rank, by_date, bytes(self.tile),
-                       bytes(self.country), countries, self.rare_countries, Positions.of(self.positions))
+                       bytes(self.country), countries, self.rare_countries, self.positions.in_cell_order())
 
 
 def coded(codes, rare, value, item_id):

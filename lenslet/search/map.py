@@ -60,12 +60,17 @@ class Positions:
     def __init__(self, codes, ids, latitudes, longitudes):
         self.codes, self.ids, self.latitudes, self.longitudes = codes, ids, latitudes, longitudes
 
-    @classmethod
-    def of(cls, rows):
-        """Make them of (code, id, latitude, longitude) rows."""
-        rows.sort()
-        return cls(array("Q", (row[0] for row in rows)), array("I", (row[1] for row in rows)),
-                   array("d", (row[2] for row in rows)), array("d", (row[3] for row in rows)))
+    def add(self, item_id, cell_code, latitude, longitude):
+        self.codes.append(cell_code)
+        self.ids.append(item_id)
+        self.latitudes.append(latitude)
+        self.longitudes.append(longitude)
+
+    def in_cell_order(self):
+        """Return them sorted by cell, then id; arrays throughout, as a list of rows would hold far more memory."""
+        order = sorted(range(len(self.codes)), key=self.codes.__getitem__)
+        return Positions(*(array(column.typecode, map(column.__getitem__, order))
+                           for column in (self.codes, self.ids, self.latitudes, self.longitudes)))
 
     def to_parts(self):
         return [self.codes.tobytes(), self.ids.tobytes(), self.latitudes.tobytes(), self.longitudes.tobytes()]

@@ -3,6 +3,7 @@ the map zooms in, across the antimeridian too; a scoped person's map holds their
 the trash is not on it, and bad views are 400."""
 
 import math
+from array import array
 
 import pytest
 import webtest
@@ -141,8 +142,13 @@ def test_the_positions_are_kept_with_the_columns_and_forged_ones_are_refused():
     again = Columns.from_parts(header, parts).positions
     assert list(again.ids) == list(columns.positions.ids) and sorted(again.ids) == [0, 2]
     assert sorted(again.latitudes) == [-33.9, 38.7]
-    for forged in (Positions.of([(0, 3, 1.0, 1.0)]), Positions.of([(0, 0, 95.0, 1.0)]),
-                   Positions.of([(0, 0, 1.0, 1.0)] * 4)):
+    def positions(*rows):
+        made = Positions(array("Q"), array("I"), array("d"), array("d"))
+        for item_id, latitude in rows:
+            made.add(item_id, 0, latitude, 1.0)
+        return made
+
+    for forged in (positions((3, 1.0)), positions((0, 95.0)), positions(*[(0, 1.0)] * 4)):
         with pytest.raises(ValueError):
             Columns.from_parts(header, parts[:14] + forged.to_parts())
     with pytest.raises(ValueError):
