@@ -86,6 +86,13 @@ def gps_photo(latitude, longitude, color=(90, 120, 200), camera=("Canon", "Canon
     return out.getvalue()
 
 
+def geotagged(tree, photos):
+    """Write {path: (latitude, longitude) or None} as JPEGs in tree, with that GPS position or none."""
+    for path, where in photos.items():
+        (tree / path).parent.mkdir(parents=True, exist_ok=True)
+        (tree / path).write_bytes(gps_photo(*where) if where else image_bytes())
+
+
 def gps_exif(entries, order="<", gps_at=None):
     """EXIF bytes written by hand: IFD0 holding only the GPS pointer (to gps_at if given), then the GPS IFD of
     entries (tag, type, count, value's bytes; up to 4 bytes kept in the entry, longer ones after the IFD)."""

@@ -5,7 +5,7 @@ that hides places may not filter by them (403: which photos it keeps would tell 
 import orjson
 import pytest
 import webtest
-from helpers import gps_photo, image_bytes, index_tree
+from helpers import geotagged, index_tree
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -23,9 +23,7 @@ PHOTOS = {
 
 @pytest.fixture
 def trip(tree, config, storage, client):
-    for path, where in PHOTOS.items():
-        (tree / path).parent.mkdir(exist_ok=True)
-        (tree / path).write_bytes(gps_photo(*where) if where else image_bytes())
+    geotagged(tree, PHOTOS)
     index_tree(config, storage)
     return client
 

@@ -8,7 +8,7 @@ import dataclasses
 import orjson
 import pytest
 import webtest
-from helpers import gps_exif, gps_photo, image_bytes, index_tree, jpeg_with_exif
+from helpers import geotagged, gps_exif, image_bytes, index_tree, jpeg_with_exif
 from openapi_check import spec_checked
 
 from lenslet import jobs
@@ -35,9 +35,7 @@ PHOTOS = {
 
 @pytest.fixture
 def trip(tree, config, storage, client):
-    for path, where in PHOTOS.items():
-        (tree / path).parent.mkdir(exist_ok=True)
-        (tree / path).write_bytes(gps_photo(*where) if where else image_bytes())
+    geotagged(tree, PHOTOS)
     index_tree(config, storage)
     return client
 
