@@ -10,7 +10,7 @@ import sys
 import time
 
 from lenslet.errors import LensletError
-from lenslet.layout import ROOT_FILES, is_manifest
+from lenslet.layout import ROOT_FILES, THUMB, is_manifest
 from lenslet.storage.mounts import mount_holding, mount_table
 
 IN_ATTRIB = 0x4            # touch, chmod: an mtime set by hand
@@ -45,9 +45,12 @@ def _libc():
         return None
 
 
-def ours(name):
-    """Whether a changed file is one lenslet writes for itself."""
-    return name[:1] == "." or is_manifest(name) or name in ROOT_FILES
+def ours(name, mask):
+    """Whether a changed file is one lenslet writes for itself; a thumbnail made is no news, one removed is."""
+    return (name[:1] == "." or is_manifest(name) or name in ROOT_FILES
+            or name.endswith(THUMB) and not mask & (IN_DELETE | IN_MOVED_FROM)
+            # the kernel's name for a file written unnamed (O_TMPFILE), whose naming was seen already
+            or mask & IN_CLOSE_WRITE and name[:1] == "#" and name[1:].isdigit())
 
 
 class Watch:
@@ -85,7 +88,7 @@ class Watch:
                 overflowed = True
                 continue
             key = self.keys.pop(wd, None) if mask & IN_IGNORED else self.keys.get(wd)
-            if key is None or (name and not mask & IN_ISDIR and ours(name)):
+            if key is None or (name and not mask & IN_ISDIR and ours(name, mask)):
                 continue
             changed.add(key)
         return changed, overflowed

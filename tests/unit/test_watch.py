@@ -46,6 +46,22 @@ def test_a_change_names_its_folder_and_lenslets_own_files_do_not(tree, storage, 
     assert watch.changes(timeout=2) == ({"a", "a/b"}, False)
 
 
+def test_thumbnails_and_listings_lenslet_writes_are_no_news_and_a_removed_thumbnail_is(tree, storage, watch):
+    """Each write of lenslet's own named the folder (its unnamed file's close, the thumbnail's name), so the
+    worker listed every folder again after making its thumbnail."""
+    (tree / "a").mkdir()
+    draw(tree / "a" / "photo.jpg")
+    assert watch.add("a")
+    storage.write("a/photo.jpg.thumbnail", b"RIFF....WEBP", durable=False)
+    storage.write("a/_index.json", b"{}", durable=False)
+    storage.write("a/photo.jpg.thumbnail", b"RIFF....WEBP", durable=True)
+    assert watch.changes(timeout=0.2) == (set(), False)
+    (tree / "a" / "photo.jpg.thumbnail").unlink()
+    assert watch.changes(timeout=2) == ({"a"}, False)
+    (tree / "a" / "#1234").write_bytes(b"a person's file")
+    assert watch.changes(timeout=2) == ({"a"}, False)
+
+
 def test_a_burst_of_notices_is_read_as_one(tree, watch, monkeypatch):
     """The first notice's burst is waited for whole: people tagging (half a dozen notices an edit) woke the
     worker at every notice."""
