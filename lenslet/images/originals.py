@@ -30,9 +30,11 @@ def content_hash(storage, key):
 def read_image(storage, key):
     """Read an original whole, once sniffed as an image."""
     refuse_unshown(key)
-    with storage.open_head(key, pillow.SNIFF_BYTES) as stream:
-        pillow.sniff(stream.read(pillow.SNIFF_BYTES))
-    return storage.read_with_stat(key)
+    stream, stat = storage.open_with_stat(key)
+    with stream:
+        head = stream.read(pillow.SNIFF_BYTES)
+        pillow.sniff(head)  # before the rest of a large file is read
+        return head + stream.read(), stat
 
 
 def open_image(storage, key):
