@@ -269,7 +269,10 @@ export class AppPasswordsDialog {
       heading: part("#app-password-heading"), address: part("#app-password-address"), user: part("#app-password-user"),
       password: part("#app-password-value"), message: part("#app-passwords-message")};
     dialog.querySelector("form").addEventListener("submit", (event) => {
-      if (event.submitter !== this.parts.make) return;  // Close closes
+      if (event.submitter !== this.parts.make) {  // Close closes, and forgets before the dialog is gone
+        this.forget();
+        return;
+      }
       event.preventDefault();
       this.make();
     });
