@@ -49,6 +49,9 @@ NAME_ORDER = parse()  # stored order, nothing filtered
 MAX_ITEMS = 1 << 40
 
 
+REBUILDS = 3  # builds of a folder that changes while it is built, before the last is stored anyway
+
+
 class Memo(NamedTuple):
     """What one web process knows of a folder's manifest."""
 
@@ -569,22 +572,29 @@ class Folders:
 
     def refresh(self, storage, key, folder_mtime, rebuild=False, known=None):
         """Rebuild a folder's manifest if it no longer matches; return (memo, first page)."""
-        looked_at = self.clock()
-        version = storage.folder_version(key) if folder_mtime is not None else None
-        listing = list_folder(storage, key)
-        self.remember_local(storage, key, listing, version, looked_at)
-        first_bytes, first = self._first_page(storage, key, listing)
-        pages = None
-        # A change of LENSLET_XMP rebuilds it.
-        if not rebuild and current(first, key, listing, self.page_size, self.clock()) \
-                and first.get("xmp", False) == self.xmp_shown:
-            page_count, built_at = first["pageCount"], manifests.built_at(first)
-        else:
+        for attempt in range(REBUILDS):
+            looked_at = self.clock()
+            version = storage.folder_version(key) if folder_mtime is not None else None
+            listed_at = storage.stat(key).mtime if storage.folder_mtimes else None
+            listing = list_folder(storage, key)
+            self.remember_local(storage, key, listing, version, looked_at)
+            first_bytes, first = self._first_page(storage, key, listing)
+            pages = None
+            # A change of LENSLET_XMP rebuilds it.
+            if not rebuild and current(first, key, listing, self.page_size, self.clock()) \
+                    and first.get("xmp", False) == self.xmp_shown:
+                page_count, built_at = first["pageCount"], manifests.built_at(first)
+                break
             metrics.manifest_rebuilt()
             stored = read_pages(storage, key, first) or self._in_memory(storage, key)
             built_at = self.clock()
-            pages = build(storage, key, listing, stored, self.page_size, lambda: built_at, self.xmp_shown, known)
+            pages = build(storage, key, listing, stored, self.page_size, lambda at=built_at: at, self.xmp_shown, known)
             page_count, first_bytes = len(pages), pages[0]
+            # Changed while being built (a move's own listing written meanwhile, say): built again, so an older
+            # listing does not replace a newer one; stored as it is if the folder never keeps still.
+            if listed_at is None or attempt + 1 == REBUILDS or storage.stat(key).mtime == listed_at:
+                break
+        if pages is not None:
             news = news_of(stored, pages)
             if store(storage, key, listing, pages):
                 pages = None
