@@ -167,13 +167,14 @@ class Config:
     thumb_wait: float = setting(5.0, "seconds a thumbnail request waits for a free slot or the worker "
                                 "before answering 202 (at most 1 under a backlog: more than twice "
                                 "LENSLET_THUMB_INLINE asked at once)", _seconds(0, 60))
-    thumb_processes: object = setting("auto", "processes making thumbnails for the worker and lenslet index; auto "
-                                      "means one per CPU, 0 makes them in the calling thread", _processes)
+    thumb_processes: object = setting("auto", "processes the worker runs its index and thumbnail jobs in (lenslet "
+                                      "index: makes thumbnails in); auto means one per CPU, 0 does it all in the "
+                                      "calling thread", _processes)
     preview_size: int = setting(2048, "long edge in pixels of the previews the gallery page's viewer shows "
                                 "(made on demand, kept in the state folder's bounded cache)", _whole(256, 8192))
     preview_cache: int = setting(1024 ** 3, "bytes of previews kept in the state folder; past it the least recently "
                                  "used are removed (they are made again when asked)", _whole(0, 1024 ** 4))
-    thumb_idle: float = setting(THUMB_IDLE, "seconds the thumbnail processes stay after their last thumbnail "
+    thumb_idle: float = setting(THUMB_IDLE, "seconds the job and thumbnail processes stay after their last job "
                                 "before they end (started again on the next); 0 keeps them for as long "
                                 "as their worker lives", _seconds(0, 86400))
     worker_nice: int = setting(10, "steps of CPU priority (nice) the worker and its thumbnail processes run below "

@@ -52,7 +52,7 @@ def _make_in_child(maker, data, size, quality, max_pixels, xmp):
         return "failed", ("Undecodable", "not enough memory to decode the image", {})
 
 
-def _rebuild(name, description, fields):
+def rebuilt(name, description, fields):
     kind = getattr(errors, name, None)
     if not (isinstance(kind, type) and issubclass(kind, errors.LensletError)):
         kind = errors.Undecodable
@@ -62,7 +62,7 @@ def _rebuild(name, description, fields):
         return kind(description)
 
 
-def _start_child():
+def start_child():
     _end_with_parent()
     memory.keep_heap(HEAP_KEPT)
     # When memory runs out, the kernel should kill a thumbnail maker, not the worker.
@@ -84,12 +84,12 @@ def _end_with_parent():
     threading.Thread(target=watch, name="lenslet-parent-watch", daemon=True).start()
 
 
-def _context():
+def spawn_context():
     # Spawn, never fork (the worker has threads); forkserver ignores the caller's sys.path.
     return multiprocessing.get_context("spawn")
 
 
-def _ready():
+def ready():
     return True
 
 
@@ -185,7 +185,8 @@ class ThumbPool:
         for _ in range(3):
             with self.lock:
                 if self.executor is None:
-                    self.executor = ProcessPoolExecutor(self.processes, mp_context=_context(), initializer=_start_child)
+                    self.executor = ProcessPoolExecutor(self.processes, mp_context=spawn_context(),
+                                                        initializer=start_child)
                     if self.idle:
                         threading.Thread(target=self._end_when_idle, args=(self.executor,),
                                          name="lenslet-pool-idle", daemon=True).start()
@@ -228,9 +229,9 @@ class ThumbPool:
         executor.shutdown(wait=False, cancel_futures=True)
 
     def _run_alone(self, data, xmp):
-        with self.alone, ProcessPoolExecutor(1, mp_context=_context(), initializer=_start_child) as solo:
+        with self.alone, ProcessPoolExecutor(1, mp_context=spawn_context(), initializer=start_child) as solo:
             try:
-                solo.submit(_ready).result()
+                solo.submit(ready).result()
             except BrokenProcessPool:  # dying before any image is no fault of this one
                 raise errors.Unavailable("thumbnail processes die as they start") from None
             try:
@@ -269,7 +270,7 @@ class Ticket:
                 self.settled()
         state, value = self.outcome
         if state == "failed":
-            raise _rebuild(*value)
+            raise rebuilt(*value)
         return value
 
     def _wait(self):

@@ -10,7 +10,9 @@ from lenslet import health, jobs, logs, memory, metrics, priority
 from lenslet.config import Config
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.files import operations
+from lenslet.images import pool
 from lenslet.storage import open_storage
+from lenslet.worker.processes import JobProcesses
 from lenslet.worker.runner import Runner, run_one
 from lenslet.worker.scanner import Scanner
 
@@ -35,21 +37,27 @@ class Worker:
         self.in_hand = set()  # jobs being run, whose leases the loop renews
         self.stopping = threading.Event()
         self.runner = Runner(config, storage, clock)
+        processes = pool.process_count(config.thumb_processes)
+        if processes:  # 0: every job in the worker's own threads
+            self.runner.elsewhere = JobProcesses(config, processes)
         self.scanner = Scanner(self.runner, clock, stopping=self.stopping)
         self.cursor = jobs.Cursor(storage)
 
     def run(self):
         """Run until asked to stop; the job in hand is finished, the rest stays queued."""
-        threads = [threading.Thread(target=self.drain, name=f"lenslet-job-{n}")
-                   for n in range(self.config.worker_threads)]
+        # a thread for each job process at least: a thread waits while its job runs there
+        count = max(self.config.worker_threads, self.runner.elsewhere.processes if self.runner.elsewhere else 0)
+        threads = [threading.Thread(target=self.drain, name=f"lenslet-job-{n}") for n in range(count)]
         threads.append(threading.Thread(target=self.scan, name="lenslet-scanner"))
         for thread in threads:
             thread.start()
-        log.info("worker %s running %d job threads on %r", self.wid, self.config.worker_threads, self.storage)
+        log.info("worker %s running %d job threads on %r", self.wid, count, self.storage)
         try:
             while not self.stopping.is_set():
                 for chore in (self.beat, self.renew, self.recover, self.empty_trash, self.report_progress):
                     chore()
+                if self.runner.elsewhere is not None:
+                    self.runner.elsewhere.end_if_idle()
                 if self.parent_pid is not None and os.getppid() != self.parent_pid:
                     log.warning("worker %s: parent %s is gone; exiting", self.wid, self.parent_pid)
                     break
@@ -58,6 +66,8 @@ class Worker:
             self.stopping.set()  # also on an error: the threads must not outlive the loop
             for thread in threads:
                 thread.join(timeout=30)
+            if self.runner.elsewhere is not None:
+                self.runner.elsewhere.close()
         health.clear_heartbeat(self.storage, self.wid)
         log.info("worker %s stopped", self.wid)
 

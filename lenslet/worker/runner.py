@@ -97,6 +97,7 @@ class Runner:
         self.previews = Previews(self.tree, config, self.thumbs, clock)
         self.large_thumbs = Previews(self.tree, config, self.thumbs, clock, large=True)
         self.pool = pool.shared(config)  # started on first use
+        self.elsewhere = None  # the job processes index and thumbnail jobs run in (worker/processes.py)
         self.clock = clock
         self.progress = Progress()
         self.made = 0
@@ -152,6 +153,8 @@ class Runner:
 
     def index_all(self, folders, rebuild=False):
         """Index each folder, then queue the thumbnails they miss in jobs of JOB_IMAGES or JOB_BYTES."""
+        if self.elsewhere is not None:
+            return self.elsewhere.index(self, folders, rebuild)
         missing = {}
         with self.folders.batched_notices():
             for folder in folders:
@@ -276,7 +279,10 @@ class Runner:
             keys = [key for key in dict.fromkeys(keys) if key not in self.making]
             self.making.update(keys)
         try:
-            self._make_thumbs(keys, remake)
+            if self.elsewhere is not None and not remake:
+                self.elsewhere.make_thumbs(self, keys)
+            else:
+                self._make_thumbs(keys, remake)
         finally:
             with self.making_lock:
                 self.making.difference_update(keys)
