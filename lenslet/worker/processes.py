@@ -33,6 +33,7 @@ class JobProcesses:
         self.idle = config.thumb_idle
         self.clock = clock
         self.lock = threading.Lock()
+        self.alone = threading.Lock()  # one suspect at a time
         self.executor = None
         self.in_flight = 0
         self.last_done = clock()
@@ -44,39 +45,56 @@ class JobProcesses:
         self._run(runner, "thumbs", keys)
 
     def _run(self, runner, kind, items, rebuild=False):
-        folders = set(items) if kind == "index" else {parent(key) for key in items}
-        # what the worker's runner knows of these folders' images that failed
-        failed = {key: seen for key, seen in list(runner.failed.items()) if parent(key) in folders}
-        errored = [key for key in list(runner.errors) if parent(key) in folders]
         executor = self._start()
         try:
-            notes, made, error = executor.submit(self.work, kind, items, rebuild, failed, errored).result()
+            outcome = self._send(executor, runner, kind, items, rebuild).result()
         except BrokenProcessPool:
             self._replace(executor)
             return self._one_by_one(runner, kind, items, rebuild)
         finally:
             self._done()
-        count(runner, notes, made)
-        if error is not None:
-            raise pool.rebuilt(*error)
+        count(runner, *outcome)
+
+    def _send(self, executor, runner, kind, items, rebuild):
+        folders = set(items) if kind == "index" else {parent(key) for key in items}
+        # what the worker's runner knows of these folders' images that failed
+        failed = {key: seen for key, seen in list(runner.failed.items()) if parent(key) in folders}
+        errored = [key for key in list(runner.errors) if parent(key) in folders]
+        return executor.submit(self.work, kind, items, rebuild, failed, errored)
 
     def _one_by_one(self, runner, kind, items, rebuild):
-        """After a job process died: each image (or folder) again alone, so only the one it dies on fails."""
-        executor = self._start()
+        """After a job process died: each image (or folder) again alone, in a process of its own, so only the one a
+        process dies on fails (not one beside it in another process)."""
+        with self.alone:
+            solo = None
+            try:
+                for item in items:
+                    if solo is None:
+                        solo = self._solo()
+                    try:
+                        outcome = self._send(solo, runner, kind, [item], rebuild).result()
+                    except BrokenProcessPool:
+                        solo.shutdown(wait=False)
+                        solo = None
+                        if kind == "index":
+                            log.error("%s: the job process listing this folder died", item or "/")
+                        else:
+                            runner.tally(item, Undecodable(DIED))
+                        continue
+                    count(runner, *outcome)
+            finally:
+                if solo is not None:
+                    solo.shutdown(wait=True)
+
+    def _solo(self):
+        solo = ProcessPoolExecutor(1, mp_context=pool.spawn_context(), initializer=_start_here,
+                                   initargs=(self.config,))
         try:
-            executor.submit(pool.ready).result()
-        except BrokenProcessPool:
-            self._replace(executor)
+            solo.submit(pool.ready).result()
+        except BrokenProcessPool:  # dying before any work is no fault of the work
+            solo.shutdown(wait=False)
             raise Unavailable("job processes die as they start") from None
-        finally:
-            self._done()
-        if len(items) > 1:
-            for item in items:
-                self._run(runner, kind, [item], rebuild)
-        elif kind == "index":
-            log.error("%s: the job process listing this folder died", items[0] or "/")
-        else:
-            runner.tally(items[0], Undecodable(DIED))
+        return solo
 
     def _start(self):
         with self.lock:
@@ -113,8 +131,8 @@ class JobProcesses:
             executor.shutdown(wait=True, cancel_futures=True)
 
 
-def count(runner, notes, made):
-    """Count in the worker's runner what a job process's runner counted."""
+def count(runner, notes, made, error):
+    """Count in the worker's runner what a job process's runner counted; raise the error its work raised."""
     for what, key, value in notes:
         if what == "add":
             runner.progress.add(key)
@@ -125,6 +143,8 @@ def count(runner, notes, made):
     runner.made += made
     for _ in range(made):
         metrics.thumbnail("made")
+    if error is not None:
+        raise pool.rebuilt(*error)
 
 
 # -- in a job process

@@ -32,13 +32,9 @@ def read(path):
 def runner(tree, storage):
     """The worker's runner with two job processes, as the served worker has."""
     runner = Runner(Config(root=str(tree)), storage)
-    runner.elsewhere = JobProcesses(runner_config(tree), 2)
+    runner.elsewhere = JobProcesses(Config(root=str(tree)), 2)
     yield runner
     runner.elsewhere.close()
-
-
-def runner_config(tree, **changes):
-    return Config(root=str(tree), **changes)
 
 
 def children_of_this_process():
@@ -72,7 +68,7 @@ def test_an_image_its_job_process_dies_on_fails_alone_and_the_rest_are_made(tree
     for name in ("a", "b", "poison", "c"):
         draw(tree / "trip" / f"{name}.jpg", size=(300, 200))
     runner = Runner(Config(root=str(tree)), storage)
-    runner.elsewhere = JobProcesses(runner_config(tree), 2, work=dies_on_poison)
+    runner.elsewhere = JobProcesses(Config(root=str(tree)), 2, work=dies_on_poison)
     try:
         runner.make_thumbs_of([f"trip/{name}.jpg" for name in ("a", "b", "poison", "c")])
         assert {name for name in ("a", "b", "c") if (tree / "trip" / f"{name}.jpg.thumbnail").exists()} == \
@@ -84,11 +80,32 @@ def test_an_image_its_job_process_dies_on_fails_alone_and_the_rest_are_made(tree
         runner.elsewhere.close()
 
 
+def test_a_job_beside_one_whose_process_dies_loses_no_image(tree, storage):
+    """Both jobs' processes belong to one pool, which breaks as a whole: the job beside is done again, image by
+    image, and none of its images is taken for the one the process died on."""
+    beside = [f"trip/{n}.jpg" for n in range(16)]
+    for name in beside:
+        draw(tree / name, size=(1600, 1200))
+    draw(tree / "trip" / "poison.jpg")
+    runner = Runner(Config(root=str(tree)), storage)
+    runner.elsewhere = JobProcesses(Config(root=str(tree)), 2, work=dies_on_poison)
+    try:
+        other = threading.Thread(target=runner.make_thumbs_of, args=(beside,))
+        other.start()
+        wait_until(lambda: runner.elsewhere.in_flight, timeout=10)  # the job beside is in a process
+        runner.make_thumbs_of(["trip/poison.jpg"])
+        other.join()
+        assert list(runner.errors) == ["trip/poison.jpg"]
+        assert all((tree / (name + ".thumbnail")).exists() for name in beside)
+    finally:
+        runner.elsewhere.close()
+
+
 def test_a_folder_its_job_process_dies_on_is_left_and_the_others_are_listed(tree, storage, caplog):
     for folder in ("a", "poison", "b"):
         draw(tree / folder / "1.jpg")
     runner = Runner(Config(root=str(tree)), storage)
-    runner.elsewhere = JobProcesses(runner_config(tree), 1, work=dies_on_poison)
+    runner.elsewhere = JobProcesses(Config(root=str(tree)), 1, work=dies_on_poison)
     try:
         runner.index_all(["a", "poison", "b"])
         assert (tree / "a" / "_index.json").exists() and (tree / "b" / "_index.json").exists()
@@ -121,7 +138,7 @@ def test_idle_job_processes_end_and_the_next_job_starts_them_again(tree, storage
     draw(tree / "a" / "1.jpg")
     draw(tree / "b" / "1.jpg")
     runner = Runner(Config(root=str(tree)), storage)
-    runner.elsewhere = JobProcesses(runner_config(tree, thumb_idle=0.2), 1)
+    runner.elsewhere = JobProcesses(Config(root=str(tree), thumb_idle=0.2), 1)
     try:
         runner.index_all(["a"])
         first = children_of_this_process()
