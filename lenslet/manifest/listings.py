@@ -47,8 +47,6 @@ log = logging.getLogger("lenslet")
 
 NAME_ORDER = parse()  # stored order, nothing filtered
 MAX_ITEMS = 1 << 40
-
-
 REBUILDS = 3  # builds of a folder that changes while it is built, before the last is stored anyway
 
 
