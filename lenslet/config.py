@@ -177,7 +177,7 @@ class Config:
     thumb_idle: float = setting(THUMB_IDLE, "seconds the job and thumbnail processes stay after their last job "
                                 "before they end (started again on the next); 0 keeps them for as long "
                                 "as their worker lives", _seconds(0, 86400))
-    worker_nice: int = setting(10, "steps of CPU priority (nice) the worker and its thumbnail processes run below "
+    worker_nice: int = setting(10, "steps of CPU priority (nice) the worker and its job processes run below "
                                "the web processes, so people browsing are answered first while it indexes (an idle "
                                "machine gives it all the same); 0 runs it at theirs", _whole(0, 19))
     map_link: str = setting("", "a map service's address for a photo's GPS position, {lat} and {lon} replaced (for "
