@@ -503,7 +503,7 @@ class Files:
         if parent(place.key) and not place.storage.stat(parent(place.key)).is_dir:
             raise BadRequest("not a folder", path=parent(path))
         place.storage.make_folder(place.key)
-        self.catalog.relist(place.storage, parent(place.key))
+        self._relist_with_parent(place.storage, parent(place.key))
         return {"ok": True, "path": path}
 
     def remove_folder(self, path):
@@ -521,8 +521,14 @@ class Files:
                 with suppress(NotFound):
                     storage.delete(join(key, entry.name))
         storage.remove_folder(key)
-        self.catalog.relist(storage, parent(key))
+        self._relist_with_parent(storage, parent(key))
         return {"ok": True, "path": path}
+
+    def _relist_with_parent(self, storage, folder):
+        """Relist a folder whose subfolders changed, and its parent, whose listing says whether it has any."""
+        self.catalog.relist(storage, folder)
+        if folder:
+            self.catalog.relist(storage, parent(folder))
 
     def _writable(self, path, is_file=False):
         place = self.tree.locate(path, is_file=is_file)

@@ -23,6 +23,20 @@ def test_a_folder_that_later_gets_a_subfolder_is_listed_as_a_branch(gallery):
     assert kinds(gallery.client) == {"a": "branch"}
 
 
+def test_a_folder_given_its_first_subfolder_or_left_without_one_is_listed_so_at_once_in_every_process(
+        tree, client_with):
+    """The page's New folder, or a folder dropped with its subfolders: the tree offers to open it at once, without
+    waiting for the worker; and no more once its last subfolder is removed."""
+    (tree / "trip").mkdir()
+    reader, maker = client_with(), client_with()
+    maker.post_json("/folder", {"path": "trip/holiday"})
+    assert kinds(reader, "trip") == {"holiday": "leaf-real"}
+    maker.post_json("/folder", {"path": "trip/holiday/day2"})
+    assert kinds(reader, "trip") == {"holiday": "branch"}
+    maker.delete("/folder?path=trip/holiday/day2")
+    assert kinds(reader, "trip") == {"holiday": "leaf-real"}
+
+
 def test_a_folder_that_later_gets_a_pointer_is_listed_as_a_pointer(gallery):
     gallery.put("a/x.jpg", jpeg())
     assert kinds(gallery.client) == {"a": "leaf-real"}
