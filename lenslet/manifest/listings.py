@@ -48,6 +48,7 @@ log = logging.getLogger("lenslet")
 NAME_ORDER = parse()  # stored order, nothing filtered
 MAX_ITEMS = 1 << 40
 REBUILDS = 3  # builds of a folder that changes while it is built, before the last is stored anyway
+ANY = object()  # a stored first page's bytes, whatever they are
 
 
 class Memo(NamedTuple):
@@ -587,27 +588,32 @@ class Folders:
             stored = read_pages(storage, key, first) or self._in_memory(storage, key)
             built_at = self.clock()
             pages = build(storage, key, listing, stored, self.page_size, lambda at=built_at: at, self.xmp_shown, known)
-            page_count, first_bytes = len(pages), pages[0]
-            # Changed while being built (a move's own listing written meanwhile, say): built again, so an older
-            # listing does not replace a newer one; stored as it is if the folder never keeps still.
-            if listed_at is None or attempt + 1 == REBUILDS or storage.stat(key).mtime == listed_at:
+            page_count, was, first_bytes = len(pages), first_bytes, pages[0]
+            # Built again when the folder changed meanwhile, or when another listing or an edit's patch was stored
+            # meanwhile, so an older listing never replaces a newer one; stored anyway if the folder never keeps still.
+            last = attempt + 1 == REBUILDS
+            if not last and listed_at is not None and storage.stat(key).mtime != listed_at:
+                continue
+            written = store(storage, key, listing, pages, ANY if last else first_held(listing, was, page_count))
+            if written is not None:
                 break
-        if pages is not None:
+        if pages is not None and written:
             news = news_of(stored, pages)
-            if store(storage, key, listing, pages):
-                pages = None
-                folder_mtime = None  # our own writes moved the mtime
-                if news.counts:
-                    self.listing_changed()
-                if news.search:
-                    # A rebuild may hold what another program changed.
-                    self.ask_for_rollup()
+            pages = None
+            folder_mtime = None  # our own writes moved the mtime
+            if news.counts:
+                self.listing_changed()
+            if news.search:
+                # A rebuild may hold what another program changed.
+                self.ask_for_rollup()
         memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer,
                     manifests.settle_at(listing, built_at))
         self.memo[(storage.identity, key)] = memo
         return memo, first_bytes
 
     def _first_page(self, storage, key, listing):
+        """Return (bytes, page) of the stored first page: (bytes, None) if torn or foreign, (None, None) if there
+        is none, (ANY, None) if it cannot be read."""
         name = first_page_name(listing)
         if name is None:
             return None, None
@@ -615,10 +621,13 @@ class Folders:
         try:
             fresh = cached is not None and same_copy(cached[0], listing.pages[name])
             data = cached[1] if fresh else self._read_page(storage, join(key, name))
+        except LensletError:
+            return ANY, None
+        try:
             page = orjson.loads(data)
-        except (orjson.JSONDecodeError, LensletError):
-            return None, None  # a torn or foreign manifest is rebuilt, never trusted
-        return (data, page) if manifests.usable(page) else (None, None)
+        except orjson.JSONDecodeError:
+            return data, None  # a torn or foreign manifest is rebuilt, never trusted
+        return data, (page if manifests.usable(page) else None)
 
 
 MARK_SETTLED = 1.0  # seconds after LISTED's ctime past which rewrites change its Stat
@@ -824,11 +833,14 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     return [manifests.encode_page(dict(page, xmp=reading)) for page in pages]
 
 
-def store(storage, key, listing, pages):
-    """Write manifest pages and drop pages left from an older paging; False if the tree refuses."""
+def store(storage, key, listing, pages, was=ANY):
+    """Write manifest pages and drop pages left from an older paging: True, or False if the tree refuses; None,
+    writing nothing, if the first page no longer holds `was` (its bytes when read, None if absent)."""
     names = [page_name(number, len(pages)) for number in range(len(pages))]
     try:
-        for name, data in zip(names, pages, strict=True):
+        if not _first_stored(storage, storage.derived_key(join(key, names[0])), pages[0], was):
+            return None
+        for name, data in zip(names[1:], pages[1:], strict=True):
             # Without fsync: a torn manifest is never trusted, only rebuilt.
             storage.write(storage.derived_key(join(key, name)), data, durable=False)
         for name in set(listing.pages) - set(names):
@@ -843,6 +855,29 @@ def store(storage, key, listing, pages):
                     storage.delete(storage.derived_key(join(key, name)))
         return False
     return True
+
+
+def _first_stored(storage, key, data, was):
+    """Write a first page, unless it no longer holds `was`; return whether it was written."""
+    if was is ANY:
+        storage.write(key, data, durable=False)
+        return True
+    held = []
+
+    def unless_changed(old, _version):
+        held[:] = [old == was]
+        return data if old == was else None
+    storage.update(key, unless_changed, durable=False)
+    return held == [True]
+
+
+def first_held(listing, read, page_count):
+    """Return what the first page of a new paging holds now as far as the listing knows: the first page's bytes
+    read, None if absent, or ANY."""
+    name = page_name(0, page_count)
+    if name == first_page_name(listing):
+        return read
+    return None if name not in listing.pages else ANY
 
 
 def read_cover(storage, folder):

@@ -669,3 +669,27 @@ def test_a_folder_changed_while_its_listing_is_built_is_stored_as_it_is_now(tree
     assert [item["name"] for item in client.get("/folders?path=trip").json["items"]] == ["b.jpg"]
     stored = orjson.loads((tree / "trip" / "_index.json").read_bytes())
     assert [item["name"] for item in stored["items"]] == ["b.jpg"]
+
+
+def test_a_listing_built_before_another_was_stored_is_built_again_never_stored_over_it(tree, processes, client_with,
+                                                                                        monkeypatch):
+    """The worker's listing of a folder, built before a person made a subfolder in it and stored after the person's
+    own listing, hid the subfolder from every process once the next edit marked the folder: it is built again."""
+    reader, editor = processes
+    time.sleep(0.02)  # past the file system's clock tick
+    (tree / "trip" / "new.jpg").write_bytes(jpeg())  # another program's: the reader lists the folder again
+    real_store, meanwhile = listings_module.store, []
+
+    def folder_made_meanwhile(storage, key, *args):
+        if key == "trip" and not meanwhile:
+            meanwhile.append(key)
+            editor.post_json("/folder", {"path": "trip/album"})
+        return real_store(storage, key, *args)
+    monkeypatch.setattr(listings_module, "store", folder_made_meanwhile)
+    reader.get("/folders?path=trip")
+    assert meanwhile
+    editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["beach"]})  # marks the folder as its own
+    for client in (reader, editor, client_with()):
+        page = client.get("/folders?path=trip").json
+        assert [entry["name"] for entry in page["dirs"]] == ["album"]
+        assert "new.jpg" in {item["name"] for item in page["items"]}
