@@ -21,6 +21,7 @@ from lenslet.errors import (
     LensletError,
     NotAFolder,
     NotFound,
+    PreconditionFailed,
     Unavailable,
 )
 from lenslet.formats import covers, manifests, stacks
@@ -42,13 +43,14 @@ from lenslet.layout import (
 )
 from lenslet.recent import Recent
 from lenslet.sidecar.store import read_sidecar, read_xmp
+from lenslet.storage import version_of
 
 log = logging.getLogger("lenslet")
 
 NAME_ORDER = parse()  # stored order, nothing filtered
 MAX_ITEMS = 1 << 40
 REBUILDS = 3  # builds of a folder that changes while it is built, before the last is stored anyway
-ANY = object()  # a stored first page's bytes, whatever they are
+ANY = object()  # a first page not read: store() writes over whatever it holds
 
 
 class Memo(NamedTuple):
@@ -835,7 +837,7 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
 
 def store(storage, key, listing, pages, was=ANY):
     """Write manifest pages and drop pages left from an older paging: True, or False if the tree refuses; None,
-    writing nothing, if the first page no longer holds `was` (its bytes when read, None if absent)."""
+    writing nothing, if the first page is no longer at version `was` (None: absent)."""
     names = [page_name(number, len(pages)) for number in range(len(pages))]
     try:
         if not _first_stored(storage, storage.derived_key(join(key, names[0])), pages[0], was):
@@ -858,26 +860,26 @@ def store(storage, key, listing, pages, was=ANY):
 
 
 def _first_stored(storage, key, data, was):
-    """Write a first page, unless it no longer holds `was`; return whether it was written."""
+    """Write a first page, unless it is no longer at version `was`; return whether it was written."""
     if was is ANY:
         storage.write(key, data, durable=False)
         return True
-    held = []
-
-    def unless_changed(old, _version):
-        held[:] = [old == was]
-        return data if old == was else None
-    storage.update(key, unless_changed, durable=False)
-    return held == [True]
+    try:
+        storage.replace_if(key, data, was, durable=False)
+    except PreconditionFailed:
+        return False
+    return True
 
 
 def first_held(listing, read, page_count):
-    """Return what the first page of a new paging holds now as far as the listing knows: the first page's bytes
-    read, None if absent, or ANY."""
+    """Return the version the first page of a new paging is at as far as the listing knows (None: absent), or
+    ANY; read is the first page's bytes as read."""
     name = page_name(0, page_count)
-    if name == first_page_name(listing):
-        return read
-    return None if name not in listing.pages else ANY
+    if name != first_page_name(listing):
+        return None if name not in listing.pages else ANY
+    if read is ANY:
+        return ANY
+    return listing.pages[name].version or version_of(read)  # a bucket's ETag, else the bytes' hash
 
 
 def read_cover(storage, folder):

@@ -451,7 +451,7 @@ class LocalStorage(Verbs):
             except FileExistsError:
                 raise AlreadyExists("file exists", path=key) from None
 
-    def replace_if(self, key, data, version):
+    def replace_if(self, key, data, version, durable=True):
         """Write only if still at version (None: absent); checked again after the swap, so no write is lost."""
         self._refuse_if_readonly(key)
         with self._locked(key):
@@ -459,7 +459,7 @@ class LocalStorage(Verbs):
             with self._in_parent(key, create=self._makes_folders(key)) as (fd, name):
                 try:
                     # None: take the name only if free; _swap_in checks again
-                    self._land(fd, name, key, data, exclusive=version is None, replacing=version)
+                    self._land(fd, name, key, data, exclusive=version is None, durable=durable, replacing=version)
                 except FileExistsError:
                     raise PreconditionFailed("file appeared since it was read", path=key) from None
         return version_of(data)

@@ -233,7 +233,7 @@ class S3Storage(Verbs):
         except PreconditionFailed:
             raise AlreadyExists("file exists", path=key) from None
 
-    def replace_if(self, key, data, version):
+    def replace_if(self, key, data, version, durable=True):
         condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
         with _mapped(key):
             answer = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **condition)
