@@ -693,3 +693,26 @@ def test_a_listing_built_before_another_was_stored_is_built_again_never_stored_o
         page = client.get("/folders?path=trip").json
         assert [entry["name"] for entry in page["dirs"]] == ["album"]
         assert "new.jpg" in {item["name"] for item in page["items"]}
+
+
+def test_a_listing_stored_meanwhile_is_kept_on_disk_and_in_a_bucket(gallery, monkeypatch):
+    """The same race where a bucket's conditional PUT, not a file's swap, keeps the newer listing."""
+    for name in ("a.jpg", "b.jpg"):
+        gallery.put(f"trip/{name}", jpeg())
+    reader, editor = gallery.client, gallery.client
+    reader.get("/folders?path=trip")
+    time.sleep(0.02)  # past the file system's clock tick
+    gallery.put("trip/new.jpg", jpeg())
+    real_store, meanwhile = listings_module.store, []
+
+    def folder_made_meanwhile(storage, key, *args):
+        if key == "trip" and not meanwhile:
+            meanwhile.append(key)
+            editor.post_json("/folder", {"path": "trip/album"})
+        return real_store(storage, key, *args)
+    monkeypatch.setattr(listings_module, "store", folder_made_meanwhile)
+    reader.get("/folders?path=trip")
+    assert meanwhile
+    stored = orjson.loads(gallery.read("trip/_index.json"))
+    assert [entry["name"] for entry in stored["dirs"]] == ["album"]
+    assert [item["name"] for item in stored["items"]] == ["a.jpg", "b.jpg", "new.jpg"]
