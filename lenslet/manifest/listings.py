@@ -590,13 +590,14 @@ class Folders:
             stored = read_pages(storage, key, first) or self._in_memory(storage, key)
             built_at = self.clock()
             pages = build(storage, key, listing, stored, self.page_size, lambda at=built_at: at, self.xmp_shown, known)
-            page_count, was, first_bytes = len(pages), first_bytes, pages[0]
+            was = first_held(listing, first_bytes, len(pages))
+            page_count, first_bytes = len(pages), pages[0]
             # Built again when the folder changed meanwhile, or when another listing or an edit's patch was stored
             # meanwhile, so an older listing never replaces a newer one; stored anyway if the folder never keeps still.
             last = attempt + 1 == REBUILDS
             if not last and listed_at is not None and storage.stat(key).mtime != listed_at:
                 continue
-            written = store(storage, key, listing, pages, ANY if last else first_held(listing, was, page_count))
+            written = store(storage, key, listing, pages, ANY if last else was)
             if written is not None:
                 break
         if pages is not None and written:
