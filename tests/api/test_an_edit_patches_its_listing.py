@@ -671,6 +671,20 @@ def test_a_folder_changed_while_its_listing_is_built_is_stored_as_it_is_now(tree
     assert [item["name"] for item in stored["items"]] == ["b.jpg"]
 
 
+def folder_made_before_the_store(monkeypatch, client):
+    """Have another process (client) make trip/album just before the next listing of trip is stored; answer
+    whether it was."""
+    real_store, made = listings_module.store, []
+
+    def store(storage, key, *args):
+        if key == "trip" and not made:
+            made.append(key)
+            client.post_json("/folder", {"path": "trip/album"})
+        return real_store(storage, key, *args)
+    monkeypatch.setattr(listings_module, "store", store)
+    return lambda: bool(made)
+
+
 def test_a_listing_built_before_another_was_stored_is_built_again_never_stored_over_it(tree, processes, client_with,
                                                                                         monkeypatch):
     """The worker's listing of a folder, built before a person made a subfolder in it and stored after the person's
@@ -678,16 +692,9 @@ def test_a_listing_built_before_another_was_stored_is_built_again_never_stored_o
     reader, editor = processes
     time.sleep(0.02)  # past the file system's clock tick
     (tree / "trip" / "new.jpg").write_bytes(jpeg())  # another program's: the reader lists the folder again
-    real_store, meanwhile = listings_module.store, []
-
-    def folder_made_meanwhile(storage, key, *args):
-        if key == "trip" and not meanwhile:
-            meanwhile.append(key)
-            editor.post_json("/folder", {"path": "trip/album"})
-        return real_store(storage, key, *args)
-    monkeypatch.setattr(listings_module, "store", folder_made_meanwhile)
+    made = folder_made_before_the_store(monkeypatch, editor)
     reader.get("/folders?path=trip")
-    assert meanwhile
+    assert made()
     editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["beach"]})  # marks the folder as its own
     for client in (reader, editor, client_with()):
         page = client.get("/folders?path=trip").json
@@ -699,20 +706,13 @@ def test_a_listing_stored_meanwhile_is_kept_on_disk_and_in_a_bucket(gallery, mon
     """The same race where a bucket's conditional PUT, not a file's swap, keeps the newer listing."""
     for name in ("a.jpg", "b.jpg"):
         gallery.put(f"trip/{name}", jpeg())
-    reader, editor = gallery.client, gallery.client
+    reader = gallery.client
     reader.get("/folders?path=trip")
     time.sleep(0.02)  # past the file system's clock tick
     gallery.put("trip/new.jpg", jpeg())
-    real_store, meanwhile = listings_module.store, []
-
-    def folder_made_meanwhile(storage, key, *args):
-        if key == "trip" and not meanwhile:
-            meanwhile.append(key)
-            editor.post_json("/folder", {"path": "trip/album"})
-        return real_store(storage, key, *args)
-    monkeypatch.setattr(listings_module, "store", folder_made_meanwhile)
+    made = folder_made_before_the_store(monkeypatch, gallery.client)
     reader.get("/folders?path=trip")
-    assert meanwhile
+    assert made()
     stored = orjson.loads(gallery.read("trip/_index.json"))
     assert [entry["name"] for entry in stored["dirs"]] == ["album"]
     assert [item["name"] for item in stored["items"]] == ["a.jpg", "b.jpg", "new.jpg"]
