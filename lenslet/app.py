@@ -12,7 +12,7 @@ from lenslet.albums.store import Albums
 from lenslet.catalog import Catalog
 from lenslet.config import Config
 from lenslet.dav.locks import Locks
-from lenslet.errors import LensletError, Unauthorized
+from lenslet.errors import ConfigError, LensletError, Unauthorized
 from lenslet.files.operations import Files, recover
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
@@ -70,6 +70,9 @@ def create_app(config=None, storage=None, clock=time.time):
     directory = Directory(config.users) if config.users else None
     if directory is not None:
         directory.check()  # a broken users file stops the start, saying why
+    elif config.proxy_user_header:
+        raise ConfigError("LENSLET_PROXY_USER_HEADER names people of the users file: set LENSLET_USERS too",
+                          setting="LENSLET_PROXY_USER_HEADER")
     searcher = Searcher(storage, heartbeat=config.heartbeat)
     # one catalog and one Thumbs for reads and changes, so a listing after a change is fresh
     catalog = Catalog(tree, config, clock)
@@ -79,7 +82,8 @@ def create_app(config=None, storage=None, clock=time.time):
                     album_images=lambda album_id, maker: albums.images_now(album_id, Access(maker, opened=tree.opened)))
     longest = config.session_max_days * DAY  # seconds a session lasts at most
     sessions = Sessions(storage, config.session_idle_days * DAY, longest, clock)
-    identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage))
+    identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage),
+                            config.proxy_create == "view")
     _tell_setup_code(identities, config)
     thumbs = Thumbs(tree, config, clock, note_hashes=True)
     previews = Previews(tree, config, thumbs, clock)

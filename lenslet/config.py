@@ -1,5 +1,6 @@
 """Settings: one frozen object read from LENSLET_* environment variables (a test checks docs/settings.md)."""
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -110,6 +111,20 @@ def _hosts(raw):
     return names
 
 
+def _header(raw):
+    name = raw.strip()
+    if name and not re.fullmatch(r"[A-Za-z0-9-]+", name):
+        raise ValueError("expected a header name such as Remote-User (letters, digits and '-')")
+    return name
+
+
+def _networks(raw):
+    networks = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for network in networks:
+        ipaddress.ip_network(network, strict=False)  # a ValueError names what is wrong
+    return networks
+
+
 DEFAULT_ROOT = "./data"
 # seconds the thumbnail processes stay after their last thumbnail: each keeps a big heap, and restarting is cheap
 THUMB_IDLE = 30.0
@@ -156,6 +171,16 @@ class Config:
     hosts: tuple = setting((), "host names lenslet answers to besides IP addresses, localhost and *.localhost "
                            "(for example the public name nginx passes on), separated by ','; * answers any "
                            "(unsafe: DNS rebinding); other names answer 421", _hosts)
+    proxy_user_header: str = setting("", "the header in which a trusted proxy in front of lenslet (Authelia, "
+                                     "Authentik or oauth2-proxy through nginx's auth_request) names the person it "
+                                     "signed in, such as Remote-User; needs LENSLET_USERS; empty believes none",
+                                     _header)
+    proxy_addresses: tuple = setting(("127.0.0.0/8", "::1"), "addresses or networks, separated by ',', whose "
+                                     "LENSLET_PROXY_USER_HEADER is believed; from anywhere else it is ignored",
+                                     _networks)
+    proxy_create: str = setting("off", "a name from the proxy that the users file lacks: off refuses it, view adds "
+                                "that person with role view and no folders (an admin then gives them folders)",
+                                _choice("off", "view"))
     thumb_size: int = setting(256, "long edge of thumbnails in pixels", _whole(16, MAX_THUMB_SIZE))
     thumb_quality: int = setting(70, "WebP quality of thumbnails", _whole(1, 100))
     thumb_size_large: int = setting(512, "long edge in pixels of the second, sharper thumbnails the page uses on "
@@ -282,4 +307,6 @@ def describe():
 def _shown(value):
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, tuple) and value:
+        return ",".join(value)
     return "empty" if value in ((), "") else str(value)

@@ -5,14 +5,15 @@ import logging
 from lenslet.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from lenslet.people import first_admin, passwords, shares
 from lenslet.people.access import NOBODY, OPEN, Principal, Scope
-from lenslet.people.users import TOKEN_ADMIN, checked_password, maker_in, named, same_hash, token_hash
+from lenslet.people.users import NAME, TOKEN_ADMIN, checked_password, maker_in, named, same_hash, token_hash
 
 log = logging.getLogger("lenslet")
 
 
 class Identities:
-    def __init__(self, token, directory, shares, throttle, sessions=None, setup=None):
+    def __init__(self, token, directory, shares, throttle, sessions=None, setup=None, proxy_create=False):
         self.token_hash = token_hash(token) if token else None
+        self.proxy_create = proxy_create  # LENSLET_PROXY_CREATE=view
         self.directory = directory  # None: no users file, lenslet is open
         self.shares, self.throttle, self.sessions, self.setup = shares, throttle, sessions, setup
 
@@ -53,6 +54,19 @@ class Identities:
                               Unauthorized("that name and app password do not match: make an app password for "
                                            "this device in the gallery's page (your sign-in password is not one)"),
                               f"{name}\n{password}")
+        return user.principal()
+
+    def from_proxy(self, name, address):
+        """Return the person a trusted proxy signed in; a name the users file lacks is refused, or added as a
+        viewer of no folders with LENSLET_PROXY_CREATE=view."""
+        user = named(self.directory.users(), name)
+        if user is None and self.proxy_create and NAME.match(name):
+            user = self.directory.add_proxied(name)
+            log.warning("%s, signed in by the proxy from %s, added with role view and no folders", name, address)
+        if user is None:
+            log.warning("refused %r, signed in by the proxy from %s: not in the users file", name[:64], address)
+            raise Forbidden(f"your sign-in service names you {name[:64]!r}, whom lenslet does not know: an admin "
+                            "adds that name in People", setting="LENSLET_PROXY_CREATE")
         return user.principal()
 
     def own_user(self, principal):

@@ -188,7 +188,8 @@ def parse_user(name, entry, where="the users file"):
     user_id = entry.get("id", "")
     if "id" in entry and (not isinstance(user_id, str) or not ID.match(user_id)):
         raise bad("has an id that is not 16 hex digits (lenslet user add writes it)")
-    folders, note = check_folders(folders, bad), ""
+    # No folders: a person the proxy signed in whom an admin has not given any yet (LENSLET_PROXY_CREATE).
+    folders, note = check_folders(folders, bad, least=0), ""
     app_passwords = check_app_passwords(entry.get("appPasswords", []), bad)
     if role == "admin" and "" not in folders:
         # Never widen an admin of some folders to every folder.
@@ -213,11 +214,11 @@ def check_app_passwords(records, bad):
     return tuple(dict(record) for record in records)
 
 
-def check_folders(folders, bad=lambda why: BadPath(why)):
+def check_folders(folders, bad=lambda why: BadPath(why), least=1):
     """Clean a list of folder paths; bad(why) makes the error."""
-    if not isinstance(folders, list) or not 1 <= len(folders) <= MAX_FOLDERS \
+    if not isinstance(folders, list) or not least <= len(folders) <= MAX_FOLDERS \
             or not all(isinstance(f, str) for f in folders):
-        raise bad(f"needs folders: a list of 1 to {MAX_FOLDERS} folder paths (\"\" is every folder)")
+        raise bad(f"needs folders: a list of {least} to {MAX_FOLDERS} folder paths (\"\" is every folder)")
     cleaned = []
     for folder in folders:
         try:
@@ -413,6 +414,16 @@ class Directory:
         def change(known):
             user = User(checked_new_name(known, name), role, folders, user_id=new_id())
             known[name] = checked_admin(changed(user, password=record))
+            return known[name], known
+        return self._change(change)
+
+    def add_proxied(self, name):
+        """Add a person a trusted proxy signed in: role view, no folders, a token nobody is shown."""
+        def change(known):
+            user = named(known, name)
+            if user is not None:  # added meanwhile, by another process or an admin
+                return user, None
+            known[name] = User(name, "view", (), token_hash(new_token()), stamp=new_stamp(), user_id=new_id())
             return known[name], known
         return self._change(change)
 

@@ -181,7 +181,8 @@ SCHEMAS = {
                                              "album: what it holds now)"},
         "share": {"type": "object", "properties": {
             "id": STR, "path": STR, "kind": {"enum": ["folder", "image", "images", "album"]}, "album": STR,
-            "expires": STR, "allowDownload": BOOL, "details": PLACE}}}),
+            "expires": STR, "allowDownload": BOOL, "details": PLACE}},
+        "proxy": described("boolean", "signed in by the trusted proxy (LENSLET_PROXY_USER_HEADER): sign out there")}),
     "User": obj(["name", "role", "folders", "password", "token"], {
         "name": STR, "role": ROLE, "folders": SEEN,
         "password": described("boolean", "they may sign in with a password"),

@@ -15,6 +15,8 @@ class MeResource:
 
     def on_get(self, req, resp):
         resp.media = principal_of(req).describe()
+        if req.context.get("proxy"):
+            resp.media["proxy"] = True  # signed in by the proxy: signing out is done there
         resp.cache_control = ["no-store"]
 
 

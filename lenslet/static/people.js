@@ -16,6 +16,11 @@ export class People {
     this.api = api;
     this.me = null;
     root.querySelector("#sign-out").addEventListener("click", async () => {
+      if (this.me?.proxy) {
+        // Signed in by the sign-in service in front of lenslet, which would sign the next request in again.
+        root.querySelector(".who").textContent = "Sign out at your sign-in service (it signed you in here)";
+        return;
+      }
       await api.signOut();
       signedOut();
     });

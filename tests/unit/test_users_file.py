@@ -86,7 +86,7 @@ def test_a_good_users_file_parses():
     (users_file({"ann": {"role": "edit", "folders": [""], "token": "plain"}}), "tokenHash"),
     (users_file({"ann": {"role": "edit", "folders": ["../etc"], "tokenHash": HASH}}), "no path"),
     (users_file({"ann": {"role": "edit", "folders": [".lenslet"], "tokenHash": HASH}}), "no path"),
-    (users_file({"ann": {"role": "edit", "folders": [], "tokenHash": HASH}}), "needs folders"),
+    (users_file({"ann": {"role": "edit", "folders": [""] * 1001, "tokenHash": HASH}}), "needs folders"),
     (users_file({"ann": {"role": "edit", "folders": "family", "tokenHash": HASH}}), "needs folders"),
     (users_file({"a b": {"role": "edit", "folders": [""], "tokenHash": HASH}}), "not a name"),
     (users_file({"ann": {"role": "edit", "folders": [""], "tokenHash": HASH},
