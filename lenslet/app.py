@@ -13,6 +13,7 @@ from lenslet.catalog import Catalog
 from lenslet.config import Config
 from lenslet.dav.locks import Locks
 from lenslet.errors import ConfigError, LensletError, Unauthorized
+from lenslet.files.archive import Archive
 from lenslet.files.operations import Files, recover
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
@@ -51,6 +52,7 @@ from lenslet.resources.users import (
     UserResource,
     UsersResource,
 )
+from lenslet.resources.zip import ZipResource
 from lenslet.search.map import PlacesMap
 from lenslet.search.searcher import Searcher
 from lenslet.search.timeline import Timeline
@@ -125,6 +127,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/thumb": ThumbResource(thumbs, tree, config.accel_redirect, large_thumbs),
         "/preview": PreviewResource(previews, config.accel_redirect),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
+        "/zip": ZipResource(tree, Archive(catalog.listings, config.zip_max_files, config.zip_max_bytes), albums),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),
         "/timeline": TimelineResource(timeline),

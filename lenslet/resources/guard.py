@@ -15,7 +15,7 @@ READS = frozenset(("GET", "HEAD", "OPTIONS"))
 SHARE_HEADER = "X-Lenslet-Share"
 CREDENTIAL_HEADERS = ("Cookie", "Authorization", SHARE_HEADER)  # what an answer to a credential varies on
 # What a share link may open.
-SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/me", "/health"))
+SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/zip", "/me", "/health"))
 SHARED_ALBUM = "/albums/"  # an album's share link opens that album
 # Open to anyone: a health probe holds no token.
 ANYONE_READS = frozenset(("/health",))
@@ -85,7 +85,7 @@ class Guard:
             if write or not (route in SHARE_ROUTES or route.startswith(SHARED_ALBUM)):
                 raise Forbidden("a share link shows its folder or image (listings, thumbnails, the viewer), "
                                 "nothing else")
-            if route == "/file" and not principal.share["allowDownload"]:
+            if route in ("/file", "/zip") and not principal.share["allowDownload"]:
                 raise Forbidden("this share link does not allow downloading originals")
         elif write and not principal.can_write and (route, req.method) not in OWN_WRITES \
                 and not route.startswith(OWN_PREFIX):

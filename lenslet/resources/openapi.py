@@ -612,6 +612,19 @@ PATHS = {
     "/thumb": {"get": THUMB, "head": THUMB},
     "/preview": {"get": PREVIEW, "head": PREVIEW},
     "/file": {"get": ORIGINAL, "head": ORIGINAL, "post": upload(form=True), "put": upload(form=False)},
+    "/zip": {"get": op(
+        "The originals of a folder and its subfolders, of the images picked, or of an album, as one ZIP streamed as it "
+        "is read: stored, not compressed (ZIP64 past 4 GB), names as in the tree (NFC, each once); only what the "
+        "caller may see, through a share link only when it allows downloads; a photo moved or trashed meanwhile is "
+        "named in `not-included.txt` instead",
+        {"description": "the archive", "content": {"application/zip": {"schema": {"type": "string",
+                                                                                  "format": "binary"}}},
+         "headers": {"Content-Disposition": {"schema": STR, "description": "attachment, named after what it holds"}}},
+        *TREE, 413, 415, parameters=[
+            param("path", {"type": "string"}, description="a folder: its images and its subfolders'"),
+            param("paths", {"type": "array", "items": {"type": "string"}}, style="form", explode=True,
+                  description="the images picked, each its own `paths=`"),
+            param("album", {"type": "string"}, description="an album's id: what it shows the caller now")])},
     "/search": {"get": op(
         "Items under `path` whose name, tags, notes, folder, camera or date taken hold every term of `q`; words "
         "`star:4+ date:2024-05 camera:canon country:PT type:png tagged untagged sort:date order:desc` filter and sort "

@@ -319,11 +319,14 @@ export class Api {
     return URL.createObjectURL(await (await this.request("GET", url)).blob());
   }
 
-  /** Save a path's original under its name: a plain link, or through fetch when a token is needed. */
-  async downloadOriginal(path) {
-    const link = Object.assign(document.createElement("a"), {download: path.split("/").pop()});
-    link.href = `/file?path=${enc(path)}`;
-    if (this.needsToken()) link.href = URL.createObjectURL(await (await this.request("GET", link.href)).blob());
+  /** Save a path's original under its name. */
+  async downloadOriginal(path) { return this.download(`/file?path=${enc(path)}`, path.split("/").pop()); }
+
+  /** Save what a URL answers: a plain link (the browser streams it to disk), or through fetch when a token is
+   *  needed (a link cannot send one). */
+  async download(url, name) {
+    const link = Object.assign(document.createElement("a"), {download: name, href: url});
+    if (this.needsToken()) link.href = URL.createObjectURL(await (await this.request("GET", url)).blob());
     document.body.append(link);
     link.click();
     link.remove();
