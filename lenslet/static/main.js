@@ -182,7 +182,10 @@ async function start() {
   });
   // Download the images picked, else the album or folder shown, as one ZIP the server streams.
   $("download-zip").addEventListener("click", () => {
-    const picked = selection.chosen();
+    const folderOf = (path) => path.slice(0, path.length - path.split("/").pop().length);
+    // A stack's files go together: a raw with its JPEG, a live photo's picture with its video.
+    const picked = selection.chosen().flatMap((path) => listing.stackOf(path)?.members.map(
+      (name) => folderOf(path) + name) ?? [path]);
     const place = router.place();
     const folder = place.timeline == null && place.map == null ? folderListed() : null;
     const query = picked.length ? picked.map((path) => `paths=${enc(path)}`).join("&")

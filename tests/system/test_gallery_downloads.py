@@ -52,3 +52,13 @@ def test_the_images_picked_download_on_a_phone_sized_screen(page):
         assert downloaded(page, "photos.zip") == [first, second]
     finally:
         page.driver.set_window_size(1280, 900)
+
+
+def test_a_live_photo_picked_downloads_with_its_video(page, shapes):
+    (shapes / "trip" / "live.mov").write_bytes(b"\x00\x00\x00\x14ftypqt  " + bytes(64))  # the picture's video
+    draw(shapes / "trip" / "live.jpg", color=(90, 90, 9))
+    page.open("#path=trip")
+    page.until(lambda: len(page.thumbs_drawn()) == len(SHAPES) + 1)  # one tile for the two
+    page.find('[aria-label="Select live.jpg"]').click()
+    page.find("#download-zip").click()
+    assert downloaded(page, "photos.zip") == ["live.jpg", "live.mov"]
