@@ -268,7 +268,7 @@ FORM = """<!doctype html><meta charset="utf-8">{hide}<title>Free wallpapers</tit
 <script>
 const files = new DataTransfer();
 const data = Uint8Array.from(atob("{photo}"), (c) => c.charCodeAt(0));
-files.items.add(new File([data], "planted.jpg", {{type: "image/jpeg"}}));
+for (let at = 0; at < {count}; at++) files.items.add(new File([data], "planted.jpg", {{type: "image/jpeg"}}));
 document.querySelector("input").files = files.files;
 document.forms[0].submit();
 </script>"""
@@ -309,9 +309,10 @@ def another_site():
 PLANTED = photo((250, 0, 250))
 
 
-def visit(page, another_site, hide):
-    """The person opens another site's page, which posts a photo to the share target at once."""
-    page.driver.get(another_site(FORM.format(hide=HIDE if hide else "", lenslet=page.server.url, photo=PLANTED)))
+def visit(page, another_site, hide, count=1):
+    """The person opens another site's page, which posts a photo (count times) to the share target at once."""
+    page.driver.get(another_site(FORM.format(hide=HIDE if hide else "", lenslet=page.server.url, photo=PLANTED,
+                                             count=count)))
 
 
 def planted(tree):
@@ -381,3 +382,26 @@ def test_a_form_of_another_site_reaching_the_server_is_refused_and_keeps_nothing
     sign_in_asked(page, token)
     page.until(lambda: tiles(page) == ["family"])
     assert not review_open(page) and kept_in_browser(page) == 0 and planted(tree) == []
+
+
+def test_forms_of_another_site_leave_the_browser_one_share_within_its_bounds(person, another_site):
+    page, token = person
+    open_signed_in(page, token, True)
+    page.server.stop()  # no page of lenslet opens to take what the service worker keeps
+    for _ in range(3):
+        visit(page, another_site, hide=True, count=2)
+        page.until(lambda: page.find("h1").text == "lenslet cannot be reached")
+    assert kept_in_browser(page) == 2  # the last share alone
+    visit(page, another_site, hide=True, count=101)
+    page.until(lambda: page.find("h1").text == "lenslet cannot be reached")
+    assert kept_in_browser(page) == 0
+
+
+def test_a_share_of_more_than_a_hundred_files_keeps_nothing_and_says_so(person, tree):
+    page, token = person
+    page.driver.get(page.server.url + "/")
+    sign_in_asked(page, token)
+    controlled(page)
+    page.script(SHARE, [[f"IMG_{at:04}.jpg", "image/jpeg", photo((40, 40, 200))] for at in range(101)])
+    page.until(lambda: "Nothing was kept of what was shared: share at most 100 files" in page.find("#status").text)
+    assert not review_open(page) and kept_in_browser(page) == 0 and not (tree / "family" / "Inbox").exists()
