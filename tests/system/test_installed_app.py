@@ -35,8 +35,9 @@ const done = arguments[arguments.length - 1];
 # Another app's "Share" as the browser receives it: a whole-window navigation POSTing the files to the share
 # target that names no page (no referrer, Origin: null), as the share sheet's does.
 SHARE = """
-const form = Object.assign(document.createElement("form"), {method: "post", enctype: "multipart/form-data",
-                                                           action: "/share-target", rel: "noreferrer"});
+document.head.append(Object.assign(document.createElement("meta"), {name: "referrer", content: "no-referrer"}));
+const form = Object.assign(document.createElement("form"),
+                           {method: "post", enctype: "multipart/form-data", action: "/share-target"});
 const input = Object.assign(document.createElement("input"), {type: "file", name: "media", multiple: true});
 const files = new DataTransfer();
 for (const [name, type, data] of arguments[0]) {
