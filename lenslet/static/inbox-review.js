@@ -6,10 +6,12 @@ import {partOf} from "./dom.js";
 import {formatBytes} from "./viewer.js";
 
 export class InboxReview {
-  /** dialog: the <dialog> holding #inbox-what, #inbox-folder and #inbox-list, and the Send and Discard buttons. */
+  /** dialog: the <dialog> holding #inbox-what, #inbox-in-tab, #inbox-folder and #inbox-list, and the Send and
+   *  Discard buttons. */
   constructor(dialog) {
     this.dialog = dialog;
     this.what = partOf(dialog, "#inbox-what");
+    this.inTab = partOf(dialog, "#inbox-in-tab");
     this.folder = partOf(dialog, "#inbox-folder");
     this.list = partOf(dialog, "#inbox-list");
   }
@@ -20,6 +22,8 @@ export class InboxReview {
     this.what.textContent = `${files.length} ${files.length === 1 ? "file" : "files"} (${formatBytes(bytes)}) ` +
       "arrived for lenslet. Send uploads them; Discard forgets them. Send only what you shared: a page on " +
       "another website can send files here too.";
+    // The share sheet opens the installed app's window; another site's form opens lenslet in a tab.
+    this.inTab.hidden = !matchMedia("(display-mode: browser)").matches;
     this.folder.textContent = folder || "the top folder";
     const urls = files.map((file) => URL.createObjectURL(file));
     this.list.replaceChildren(...files.map((file, at) => this.row(file, urls[at])));

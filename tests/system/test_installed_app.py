@@ -81,6 +81,21 @@ def person(browser, page_for, gunicorn, tree, tmp_path):
     return page, token
 
 
+# The installed app's window, where the share sheet opens lenslet: its display mode is not a browser tab's.
+IN_APP_WINDOW = """
+const asked = window.matchMedia.bind(window);
+window.matchMedia = (query) => asked(query === "(display-mode: browser)" ? "not all" : query);
+"""
+
+
+@pytest.fixture
+def app_window(browser):
+    """Pages shown as the installed app's window shows them (headless Chromium cannot emulate its display mode)."""
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": IN_APP_WINDOW})
+    yield
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+
+
 def review_shows(page):
     """Wait for the review of what was shared: answer [(name, size shown)], and where it would go."""
     page.until(lambda: page.script("return document.getElementById('inbox-dialog').open"))
@@ -144,7 +159,8 @@ def test_with_lenslet_stopped_the_page_says_it_cannot_be_reached(person):
     assert "Try again" in page.find("button").text
 
 
-def test_photos_shared_while_signed_out_are_shown_after_sign_in_and_land_in_the_inbox_on_send(person, tree):
+def test_photos_shared_while_signed_out_are_shown_after_sign_in_and_land_in_the_inbox_on_send(person, tree,
+                                                                                             app_window):
     page, token = person
     page.driver.get(page.server.url + "/")
     controlled(page)  # the page was opened once on this device: its service worker takes shares
@@ -155,6 +171,7 @@ def test_photos_shared_while_signed_out_are_shown_after_sign_in_and_land_in_the_
     rows, folder = review_shows(page)
     assert [name for name, _ in rows] == ["IMG_0001.jpg", "Screenshot 1.png"] and folder == "family/Inbox"
     assert all(size.endswith(" B") or size.endswith(" KB") for _, size in rows)
+    assert not page.find("#inbox-in-tab").is_displayed()  # the share sheet opened the app's window
     page.until(lambda: page.script("return [...document.querySelectorAll('#inbox-list img')]"
                                    ".every(i => i.naturalWidth === 64)"))
     inbox = tree / "family" / "Inbox"
@@ -215,6 +232,7 @@ def test_the_review_shows_each_file_and_its_buttons_on_a_desktop_and_a_phone(per
         assert all(dialog["left"] < b["left"] and b["right"] < dialog["right"] and b["bottom"] < dialog["bottom"]
                    for b in boxes["buttons"] + boxes["names"][:1])
         assert all(b["width"] >= 48 and b["height"] >= 48 for b in boxes["pictures"])
+        assert page.script("const d = document.getElementById('inbox-dialog'); return d.scrollHeight <= d.clientHeight")
         assert page.script("return document.activeElement.value") == "discard"
         page.screenshot(tmp_path, f"share-review-{width}.png")
     finally:
@@ -361,6 +379,7 @@ def test_a_form_of_another_site_that_hides_where_it_comes_from_is_shown_and_neve
         sign_in_asked(page, token)  # the page the share opened asks first
     # The service worker cannot tell it from the share sheet's POST: the person sees it, and it waits for them.
     assert review_shows(page) == ([("planted.jpg", f"{len(base64.b64decode(PLANTED))} B")], "family/Inbox")
+    assert "most likely come from a website" in page.find("#inbox-in-tab").text  # opened in a tab, not the app
     page.until(lambda: tiles(page) == ["family"])
     assert planted(tree) == [] and kept_in_browser(page) == 0
     page.driver.refresh()
