@@ -48,12 +48,13 @@ export async function keepShared(files) {
 }
 
 /** Take the files kept: the browser forgets them, and what the page does not send is gone. */
-export function takeShared() {
-  return inStore("readwrite", (store) => {
+export async function takeShared() {
+  const kept = await inStore("readwrite", (store) => {
     const files = store.getAll();
     store.clear();
     return files;
   });
+  return kept.filter((file) => file instanceof File);  // anything else in the store is no share
 }
 
 function forgetShared() {

@@ -281,8 +281,8 @@ def test_a_forged_upload_folder_uploads_nothing_and_says_why(person, tree, forge
 
 
 # Another site's page: a form to lenslet's share target, its file made in the page, sent with no click.
-FORM = """<!doctype html><meta charset="utf-8">{hide}<title>Free wallpapers</title>
-<form method="post" enctype="multipart/form-data" action="{lenslet}/share-target">
+FORM = """<!doctype html><meta charset="utf-8">{hide}<title>Free wallpapers</title>{frame}
+<form method="post" enctype="multipart/form-data" action="{lenslet}/share-target" target="{target}">
   <input type="file" name="media"></form>
 <script>
 const files = new DataTransfer();
@@ -328,10 +328,12 @@ def another_site():
 PLANTED = photo((250, 0, 250))
 
 
-def visit(page, another_site, hide, count=1):
-    """The person opens another site's page, which posts a photo (count times) to the share target at once."""
+def visit(page, another_site, hide, count=1, frame=False):
+    """The person opens another site's page, which posts a photo (count times) to the share target at once,
+    into the page's frame when asked."""
     page.driver.get(another_site(FORM.format(hide=HIDE if hide else "", lenslet=page.server.url, photo=PLANTED,
-                                             count=count)))
+                                             count=count, target="frame" if frame else "_self",
+                                             frame='<iframe name="frame"></iframe>' if frame else "")))
 
 
 def planted(tree):
@@ -391,6 +393,19 @@ def test_a_form_of_another_site_that_hides_where_it_comes_from_is_shown_and_neve
         sign_in_asked(page, token)
         page.until(lambda: tiles(page) == ["family"])
         assert not review_open(page) and planted(tree) == []
+
+
+@pytest.mark.parametrize("hide", [False, True], ids=["names-its-site", "hides-it"])
+def test_a_form_of_another_site_posted_into_a_frame_is_refused_and_keeps_nothing(person, tree, another_site, hide):
+    page, token = person
+    open_signed_in(page, token, True)
+    visit(page, another_site, hide, frame=True)
+    page.driver.switch_to.frame(page.find("iframe"))
+    page.until(lambda: "refused" in page.find("body").text)
+    page.driver.switch_to.default_content()
+    page.driver.get(page.server.url + "/")
+    page.until(lambda: tiles(page) == ["family"])
+    assert not review_open(page) and kept_in_browser(page) == 0 and planted(tree) == []
 
 
 @pytest.mark.parametrize("hide", [False, True], ids=["names-its-site", "hides-it"])
