@@ -60,19 +60,23 @@ class Guard:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
         if is_dav(req.path):
             return self._dav(req, host)
-        if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)) or req.path == SHARE_TARGET:
-            return  # CORS preflights carry no credentials; the page holds no data; a share target keeps nothing
+        if req.method == "OPTIONS" or (req.method in READS and is_page(req.path)):
+            return  # CORS preflights carry no credentials; the page holds no data
         if self.metrics_token and req.path in METRICS_PATHS:
             return  # the resource checks the metrics token
         write = req.method not in READS
         if write:
+            origin = req.get_header("Origin")
+            if req.path == SHARE_TARGET and origin == "null":
+                origin = None  # the share sheet's POST names no page (Sec-Fetch-Site: none); a form names its site
             # Before the token: a token does not make another site's request the user's.
-            foreign = sites.foreign_write(req.get_header("Origin"), req.get_header("Sec-Fetch-Site"), host,
-                                          self.write_origins)
+            foreign = sites.foreign_write(origin, req.get_header("Sec-Fetch-Site"), host, self.write_origins)
             if foreign:
                 raise Forbidden(f"a write from another site is refused ({foreign}); writes come from this "
                                 "gallery's own pages, scripts, or the origins in LENSLET_CORS_ORIGINS",
                                 setting="LENSLET_CORS_ORIGINS")
+        if req.path == SHARE_TARGET:
+            return  # a share reaching the server keeps nothing: the service worker keeps shares
         route = req.path[4:] if req.path.startswith("/api/") else req.path  # without the /api prefix
         if route in SELF_CHECKED:
             return

@@ -718,9 +718,9 @@ PATHS = {
                                         "head": page("a library's file the page uses as published", True, True)},
     "/share-target": {"servers": [{"url": "/"}], "post": {
         "summary": "Photos shared to lenslet from another app when the page's service worker was not there to keep "
-                   "them: nothing is kept, and the page says to share again",
+                   "them: nothing is kept, and the page says to share again; another site's form is refused",
         "responses": {"303": {"description": "to the page, which says so", "headers": LOCATION},
-                      **errors(414, 421)}}},
+                      **errors(403, 414, 421)}}},
     "/metrics": {"get": {
         "summary": "Prometheus metrics of every lenslet process (LENSLET_METRICS=true; 404 while off)",
         "responses": {"200": {"description": "the Prometheus text format", "content": {"text/plain": {"schema": STR}}},

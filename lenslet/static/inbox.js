@@ -1,6 +1,7 @@
 // Photos and videos shared to lenslet from another app (the manifest's share target): the service
-// worker keeps them in this browser's IndexedDB until the page has uploaded them, so a share that
-// arrives signed out survives the sign-in. Also where they go: a folder each person sets on this device.
+// worker keeps one share's files in this browser's IndexedDB, and the next page opened takes them and
+// shows them to send or discard, so a share that arrives signed out survives the sign-in and nothing
+// is sent unasked. Also where they go: a folder each person sets on this device.
 
 const DB = "lenslet-shared";
 const FILES = "files";
@@ -28,21 +29,35 @@ async function inStore(mode, work) {
   }
 }
 
-/** Keep the files shared until the page takes them. */
-export function keepShared(files) {
-  return inStore("readwrite", (store) => {
+// What one share may leave in the browser: another site's form can post here too, again and again.
+export const MOST_FILES = 100;
+export const MOST_BYTES = 1024 ** 3;
+
+/** Keep the files of one share in place of any kept before; answer false, keeping nothing, past the bounds. */
+export async function keepShared(files) {
+  if (files.length > MOST_FILES || files.reduce((sum, file) => sum + file.size, 0) > MOST_BYTES) {
+    await forgetShared();
+    return false;
+  }
+  await inStore("readwrite", (store) => {
+    store.clear();
     for (const file of files) store.add(file);
     return store.count();
   });
+  return true;
 }
 
-/** The files shared and not yet uploaded. */
-export function sharedFiles() {
-  return inStore("readonly", (store) => store.getAll());
+/** Take the files kept: the browser forgets them, and what the page does not send is gone. */
+export async function takeShared() {
+  const kept = await inStore("readwrite", (store) => {
+    const files = store.getAll();
+    store.clear();
+    return files;
+  });
+  return kept.filter((file) => file instanceof File);  // anything else in the store is no share
 }
 
-/** Forget the files shared, once the page has sent them. */
-export function forgetShared() {
+function forgetShared() {
   return inStore("readwrite", (store) => store.clear());
 }
 

@@ -8,7 +8,8 @@ import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
 import {DuplicatesDialog} from "./duplicates.js";
-import {forgetShared, setUploadFolder, sharedFiles, uploadFolder} from "./inbox.js";
+import {MOST_BYTES, MOST_FILES, setUploadFolder, takeShared, uploadFolder} from "./inbox.js";
+import {InboxReview} from "./inbox-review.js";
 import {DRAGGED, Listing} from "./listing.js";
 import {MapView} from "./map.js";
 import {wireMenus} from "./menus.js";
@@ -37,6 +38,8 @@ async function start() {
   // A share link's page (/s#<key>): read-only, its folder or image alone, the key sent with every request.
   const shared = Boolean(takeShareKey(api, location, history));
   document.body.classList.toggle("shared", shared);
+  // Files shared to lenslet, taken from the browser now: what this page does not send is gone (inbox.js).
+  const arrived = shared ? [] : await takeShared().catch(() => []);
   const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"), $("leave-dialog"));
   wireMenus(document);
   api.locked = passwordAsker(api, dialogs);
@@ -283,28 +286,36 @@ async function start() {
     albums.refresh(router.place());
   }
   await route();
-  if (!shared) await uploadShared();
+  if (!shared) await reviewShared();
 
-  /** Upload what was shared to lenslet from another app into this person's upload folder (inbox.js). */
-  async function uploadShared() {
+  /** Show what was shared to lenslet from another app; upload it into this person's folder only on Send. */
+  async function reviewShared() {
     if (sharedIn === "unreadable") messages.say("What was shared to lenslet could not be read: share it again.");
     if (sharedIn === "lost") {
       messages.say("What was shared did not reach lenslet, as this device had not opened it yet: share it again.");
     }
-    const files = await sharedFiles().catch(() => []);
-    if (!files.length) return;
+    if (sharedIn === "too-much") {
+      messages.say(`Nothing was kept of what was shared: share at most ${MOST_FILES} files, ` +
+        `${MOST_BYTES / 1024 ** 3} GB in all, at once.`);
+    }
+    if (!arrived.length) return;
     const folder = uploadFolder(me);
-    try {
-      if (!api.canChangeFiles() || api.isReadonly()) throw new Error("you may look here, not change");
-      await actions.makeFolders(folder);
-    } catch (ex) {
-      messages.say(`The ${files.length} shared ${files.length === 1 ? "file was" : "files were"} not uploaded ` +
-        `to ${folder}: ${ex.message}.`);
-      await forgetShared();
+    const files = `The ${arrived.length} shared ${arrived.length === 1 ? "file was" : "files were"}`;
+    if (!api.canChangeFiles() || api.isReadonly()) {
+      messages.say(`${files} not uploaded to ${folder}: you may look here, not change.`);
       return;
     }
-    await upload.send({files: files.map((file) => ({file, dir: ""})), folders: []}, folder);
-    await forgetShared();
+    if (!await new InboxReview($("inbox-dialog")).ask(arrived, folder)) {
+      messages.say(`${files} discarded: nothing was uploaded.`);
+      return;
+    }
+    try {
+      await actions.makeFolders(folder);
+    } catch (ex) {
+      messages.say(`${files} not uploaded to ${folder}: ${ex.message}.`);
+      return;
+    }
+    await upload.send({files: arrived.map((file) => ({file, dir: ""})), folders: []}, folder);
   }
 }
 

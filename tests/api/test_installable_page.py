@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 
+import pytest
 from PIL import Image
 
 from lenslet.people.users import Directory
@@ -68,14 +69,35 @@ def test_a_release_that_changes_a_page_file_changes_the_service_worker(monkeypat
     assert after != before and shell_of(after.decode()) == shell_of(before.decode())
 
 
-def test_a_share_that_reaches_the_server_keeps_nothing_and_says_to_share_again(client_with, tree, tmp_path):
+# The share sheet's POST as the phone's browser sends it (a navigation no page started), and without either header.
+SHARE_SHEET = [{"Sec-Fetch-Site": "none", "Origin": "null"}, {"Sec-Fetch-Site": "none"}, {}]
+# Another site's form: naming its site, hiding its referrer (Origin: null), over plain HTTP (no Sec-Fetch-Site).
+ANOTHER_SITE = [{"Sec-Fetch-Site": "cross-site", "Origin": "https://elsewhere.example"},
+                {"Sec-Fetch-Site": "cross-site", "Origin": "null"}, {"Sec-Fetch-Site": "same-site", "Origin": "null"},
+                {"Origin": "https://elsewhere.example"}]
+
+
+@pytest.mark.parametrize("headers", SHARE_SHEET)
+def test_a_share_that_reaches_the_server_keeps_nothing_and_says_to_share_again(client_with, tree, tmp_path, headers):
     directory = Directory(str(tmp_path / "users.json"))
     directory.add("ann", "edit", [""])
     before = sorted(path.name for path in tree.rglob("*"))
     for client in (client_with(), client_with(users=directory.path)):
         answer = client.post("/share-target", upload_files=[("media", "a.jpg", b"\xff\xd8 not kept")],
-                             headers={"Origin": "https://elsewhere.example"})
+                             headers=headers)
         assert answer.status_int == 303 and answer.headers["Location"].endswith("/?shared=lost")
+    assert sorted(path.name for path in tree.rglob("*")) == before
+
+
+@pytest.mark.parametrize("headers", ANOTHER_SITE)
+def test_another_sites_form_to_the_share_target_answers_403_and_keeps_nothing(client_with, tree, tmp_path, headers):
+    directory = Directory(str(tmp_path / "users.json"))
+    directory.add("ann", "edit", [""])
+    before = sorted(path.name for path in tree.rglob("*"))
+    for client in (client_with(), client_with(users=directory.path)):
+        answer = client.post("/share-target", upload_files=[("media", "a.jpg", b"\xff\xd8 not kept")],
+                             headers=headers, expect_errors=True)
+        assert answer.status_int == 403 and "a write from another site is refused" in answer.json["description"]
     assert sorted(path.name for path in tree.rglob("*")) == before
 
 
