@@ -323,7 +323,12 @@ export class Api {
   async downloadOriginal(path) {
     const link = Object.assign(document.createElement("a"), {download: path.split("/").pop()});
     link.href = `/file?path=${enc(path)}`;
-    if (this.needsToken()) link.href = URL.createObjectURL(await (await this.request("GET", link.href)).blob());
+    if (this.needsToken()) {
+      const blob = await (await this.request("GET", link.href)).blob();
+      // A link without details may send the preview in place of a file its position cannot be taken out of.
+      if (blob.type === "image/webp" && !/\.webp$/i.test(link.download)) link.download += ".webp";
+      link.href = URL.createObjectURL(blob);
+    }
     document.body.append(link);
     link.click();
     link.remove();
