@@ -1,7 +1,5 @@
-"""An original's GPS position taken out, its pixels untouched: patches of the same length over its bytes.
-
-EXIF loses its GPS directory and every pointer to it, XMP its exif:GPS* properties (turned to spaces); a JPEG,
-PNG or WebP holding anything else that may tell the position, or that cannot be read surely, gets None."""
+"""An original's GPS position taken out as patches of the same length over its bytes, its pixels untouched: EXIF's
+GPS directories and their pointers, XMP's exif:GPS* properties; None when anything else may still tell it."""
 
 import re
 import struct
@@ -16,9 +14,8 @@ TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4
 MAX_ENTRIES = 1000  # in one directory: more is no camera's
 MAX_DIRECTORIES = 16
 EXIF_APP1 = b"Exif\0\0"
-PNG_CHUNKS = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"cHRM", b"gAMA", b"iCCP", b"sBIT", b"sRGB", b"cICP",
-              b"pHYs", b"bKGD", b"tIME", b"hIST", b"sPLT", b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"acTL", b"fcTL",
-              b"fdAT"}
+PNG_CHUNKS = set(b"IHDR PLTE IDAT IEND tRNS cHRM gAMA iCCP sBIT sRGB cICP pHYs bKGD tIME hIST sPLT tEXt zTXt iTXt eXIf "
+                 b"acTL fcTL fdAT".split())
 WEBP_CHUNKS = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ICCP", b"ANIM", b"ANMF", b"EXIF", b"XMP "}
 # A position left in words after the edit (DJI's drone-dji:GpsLatitude, a raw profile's text...): unsure.
 TOLD = re.compile(rb"gps\w*(lat|lon|alt|pos|coord)|raw profile type (exif|app1|xmp)", re.IGNORECASE)
@@ -45,13 +42,12 @@ def position_removed(head, size, tail=b""):
 
 def patched(data, start, patches):
     """Return the bytes found at start with the patches that fall on them applied."""
-    out = None
+    out = bytearray(data)
     for at, new in patches:
         low, high = max(at, start), min(at + len(new), start + len(data))
         if low < high:
-            out = bytearray(data) if out is None else out
             out[low - start:high - start] = new[low - at:high - at]
-    return data if out is None else bytes(out)
+    return bytes(out)
 
 
 def _jpeg(head):
@@ -157,16 +153,22 @@ def _directories(tiff, order):
         if not at or at in seen:
             continue
         seen.add(at)
-        count = struct.unpack_from(order + "H", tiff, at)[0]
-        if len(seen) > MAX_DIRECTORIES or count > MAX_ENTRIES or at + 6 + 12 * count > len(tiff):
+        if len(seen) > MAX_DIRECTORIES:
             raise Unsure
-        entries = [struct.unpack_from(order + "HHI4s", tiff, at + 2 + 12 * n) for n in range(count)]
-        following = struct.unpack_from(order + "I", tiff, at + 2 + 12 * count)[0]
+        entries, following = _directory(tiff, order, at)
         yield at, entries, following
         todo.append(following)
         for tag, kind, number, value in entries:
             if tag in DIRECTORY_POINTERS:
                 todo += _offsets(tiff, order, kind, number, value)
+
+
+def _directory(tiff, order, at):
+    count = struct.unpack_from(order + "H", tiff, at)[0]
+    if count > MAX_ENTRIES or at + 6 + 12 * count > len(tiff):
+        raise Unsure
+    entries = [struct.unpack_from(order + "HHI4s", tiff, at + 2 + 12 * n) for n in range(count)]
+    return entries, struct.unpack_from(order + "I", tiff, at + 2 + 12 * count)[0]
 
 
 def _offsets(tiff, order, kind, count, value):
@@ -178,20 +180,13 @@ def _offsets(tiff, order, kind, count, value):
 
 def _gps_directory(tiff, order, at):
     """Zeroes over a GPS directory and the values it points to."""
-    count = struct.unpack_from(order + "H", tiff, at)[0]
-    if count > MAX_ENTRIES or at + 6 + 12 * count > len(tiff):
-        raise Unsure
-    zeroes = [(at, bytes(6 + 12 * count))]
-    for n in range(count):
-        _, kind, number, value = struct.unpack_from(order + "HHI4s", tiff, at + 2 + 12 * n)
-        size = TYPE_BYTES.get(kind, 0) * number
-        if kind not in TYPE_BYTES or size > len(tiff):
+    entries, _ = _directory(tiff, order, at)
+    zeroes = [(at, bytes(6 + 12 * len(entries)))]
+    for _, kind, number, value in entries:
+        size, start = TYPE_BYTES.get(kind, 1 << 32) * number, struct.unpack_from(order + "I", value)[0]
+        if size > 4 and start + size > len(tiff):
             raise Unsure
-        if size > 4:
-            start = struct.unpack_from(order + "I", value)[0]
-            if start + size > len(tiff):
-                raise Unsure
-            zeroes.append((start, bytes(size)))
+        zeroes += [(start, bytes(size))] if size > 4 else []
     return zeroes
 
 

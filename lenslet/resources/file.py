@@ -6,7 +6,7 @@ from lenslet.errors import BadRequest
 from lenslet.formats.positions import patched, position_removed
 from lenslet.layout import mime_of, name_of, parent
 from lenslet.resources import CACHE, accel_uri, access_of
-from lenslet.resources.bodies import ThenCheck, body_of, form_parts, media_type
+from lenslet.resources.bodies import CHUNK, ThenCheck, body_of, form_parts, media_type
 from lenslet.resources.http import Unsatisfiable, byte_range, etag_of, http_date, not_modified
 from lenslet.resources.preview import PreviewResource
 from lenslet.storage import HEAD_BYTES, clean_path, spool
@@ -76,12 +76,12 @@ def send_file(req, resp, place, stat, accel_location, s3_stream, patches=()):
             description=f"the range starts past the end of the file ({stat.size} bytes)") from None
     if span is None:
         # A local file goes as it is, so gunicorn can sendfile() it.
-        resp.set_stream(Patched(storage.open(key), 0, patches) if patches else storage.open(key), stat.size)
+        resp.set_stream(patched_stream(storage.open(key), 0, patches), stat.size)
         return
     start, end = span
     resp.status = falcon.HTTP_206
     resp.content_range = (start, end, stat.size)
-    resp.set_stream(Patched(storage.open_range(key, start, end - start + 1), start, patches), end - start + 1)
+    resp.set_stream(patched_stream(storage.open_range(key, start, end - start + 1), start, patches), end - start + 1)
 
 
 def position_patches(storage, key, size):
@@ -97,19 +97,16 @@ def position_patches(storage, key, size):
     return position_removed(head, size, tail)
 
 
-class Patched:
-    """An original's bytes from start on, with the patches laid over them."""
+def patched_stream(stream, start, patches):
+    """Return an original's stream from start on, with the patches laid over its bytes."""
+    return stream if not patches else (patched(chunk, at, patches) for chunk, at in _chunks(stream, start))
 
-    def __init__(self, stream, start, patches):
-        self.stream, self.at, self.patches = stream, start, patches
 
-    def read(self, size=-1):
-        data = patched(self.stream.read(size), self.at, self.patches)
-        self.at += len(data)
-        return data
-
-    def close(self):
-        self.stream.close()
+def _chunks(stream, at):
+    with closing(stream):
+        while chunk := stream.read(CHUNK):
+            yield chunk, at
+            at += len(chunk)
 
 
 def upload_form(files, req):
