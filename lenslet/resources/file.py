@@ -88,7 +88,7 @@ def position_patches(storage, key, size):
     """Return the patches that take an original's GPS position out ([]: none there), or None when unsure."""
     kind = mime_of(key)
     whole = kind in ("image/png", "image/webp")  # their metadata may follow the picture
-    if not (whole or kind == "image/jpeg") or size > WHOLE_AT_MOST or size < 2:
+    if not (whole or kind == "image/jpeg") or (whole and size > WHOLE_AT_MOST) or size < 2:
         return None
     with closing(storage.open_head(key, size if whole else HEAD_BYTES)) as stream:
         head = stream.read(size if whole else HEAD_BYTES)
