@@ -126,7 +126,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/item": ItemResource(items),
         "/thumb": ThumbResource(thumbs, tree, config.accel_redirect, large_thumbs),
         "/preview": PreviewResource(previews, config.accel_redirect),
-        "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files),
+        "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files, previews),
         "/zip": ZipResource(tree, Archive(catalog.listings, config.zip_max_files, config.zip_max_bytes), albums),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),

@@ -93,6 +93,22 @@ def ready():
     return True
 
 
+STARTS = 3  # processes started afresh, a pause growing between them, before giving up
+
+
+def start_alone(initializer=start_child, initargs=(), what="thumbnail processes"):
+    """Start one process of its own, started afresh when one dies as it starts: no fault of the work it is for."""
+    for attempt in range(STARTS):
+        time.sleep(attempt * 0.5)
+        solo = ProcessPoolExecutor(1, mp_context=spawn_context(), initializer=initializer, initargs=initargs)
+        try:
+            solo.submit(ready).result()
+            return solo
+        except BrokenProcessPool:
+            solo.shutdown(wait=False)
+    raise errors.Unavailable(f"{what} die as they start")
+
+
 class ThumbPool:
     """A lazily started pool of thumbnail processes."""
 
@@ -229,11 +245,7 @@ class ThumbPool:
         executor.shutdown(wait=False, cancel_futures=True)
 
     def _run_alone(self, data, xmp):
-        with self.alone, ProcessPoolExecutor(1, mp_context=spawn_context(), initializer=start_child) as solo:
-            try:
-                solo.submit(ready).result()
-            except BrokenProcessPool:  # dying before any image is no fault of this one
-                raise errors.Unavailable("thumbnail processes die as they start") from None
+        with self.alone, start_alone() as solo:
             try:
                 return solo.submit(_make_in_child, self.maker, data, self.size, self.quality, self.max_pixels,
                                    xmp).result()

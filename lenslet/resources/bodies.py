@@ -5,6 +5,7 @@ import io
 import falcon
 from falcon.media import MultipartFormHandler, URLEncodedFormHandler
 from falcon.media.multipart import MultipartParseError
+from gunicorn.http.errors import NoMoreData, ParseException
 
 from lenslet.errors import BadRequest, TooLarge
 
@@ -58,7 +59,10 @@ class Body:
         if size == 0:
             return b""
         # At most one byte past the cap: enough to know it is passed.
-        chunk = self.stream.read(min(size, self.cap + 1 - self.got))
+        try:
+            chunk = self.stream.read(min(size, self.cap + 1 - self.got))
+        except (ParseException, NoMoreData) as ex:  # gunicorn's own: a chunked body broken or cut short
+            raise BadRequest(f"the chunked body is broken or cut short: {type(ex).__name__}") from None
         self.got += len(chunk)
         if self.got > self.cap:
             raise TooLarge(self.description, limit=self.limit)

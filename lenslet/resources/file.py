@@ -1,20 +1,26 @@
+from contextlib import closing
+
 import falcon
 
 from lenslet.errors import BadRequest
+from lenslet.formats.positions import patched, position_removed
 from lenslet.layout import mime_of, name_of, parent
 from lenslet.resources import CACHE, accel_uri, access_of
-from lenslet.resources.bodies import ThenCheck, body_of, form_parts, media_type
+from lenslet.resources.bodies import CHUNK, ThenCheck, body_of, form_parts, media_type
 from lenslet.resources.http import Unsatisfiable, byte_range, etag_of, http_date, not_modified
-from lenslet.storage import clean_path, spool
+from lenslet.resources.preview import PreviewResource
+from lenslet.storage import HEAD_BYTES, clean_path, spool
 
 FORM_SLACK = 64 * 1024  # room for a multipart body's field names and boundaries
+WHOLE_AT_MOST = 64 << 20  # a PNG or WebP read whole for its metadata chunks, up to this size
 
 
 class FileResource:
     """GET /file?path=: the original image, with caching and single byte ranges; POST and PUT upload one."""
 
-    def __init__(self, tree, accel_redirect, s3_stream=False, files=None):
+    def __init__(self, tree, accel_redirect, s3_stream=False, files=None, previews=None):
         self.tree, self.accel, self.s3_stream, self.files = tree, accel_redirect, s3_stream, files
+        self.preview = PreviewResource(previews, accel_redirect)
 
     def on_post(self, req, resp):
         resp.media = upload_form(self.files, req)
@@ -25,8 +31,13 @@ class FileResource:
         resp.status = falcon.HTTP_201
 
     def on_get(self, req, resp):
-        send_original(req, resp, self.tree, clean_path(req.get_param("path", required=True)), self.accel,
-                      self.s3_stream)
+        access = access_of(req)
+        place, stat = self.tree.locate_image(access.see(clean_path(req.get_param("path", required=True))))
+        # A link without details hands out no position: taken out of the file, else its preview instead.
+        patches = position_patches(place.storage, place.key, stat.size) if access.hides_details else []
+        if patches is None:
+            return self.preview.on_get(req, resp)
+        send_file(req, resp, place, stat, self.accel, self.s3_stream, patches)
 
     on_head = on_get
 
@@ -34,8 +45,13 @@ class FileResource:
 def send_original(req, resp, tree, path, accel_location, s3_stream):
     """Answer an original image, with caching and single byte ranges."""
     place, stat = tree.locate_image(access_of(req).see(path))
+    send_file(req, resp, place, stat, accel_location, s3_stream)
+
+
+def send_file(req, resp, place, stat, accel_location, s3_stream, patches=()):
+    """Answer a located original, the patches laid over its bytes."""
     storage, key, kind = place.storage, place.key, mime_of(place.key)
-    resp.etag = etag_of(stat)
+    resp.etag = etag_of(stat) if not patches else etag_of(stat)[:-1] + '-placeless"'
     resp.set_header("Last-Modified", http_date(stat.mtime))
     resp.cache_control = [CACHE]
     if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), resp.etag, stat.mtime):
@@ -43,11 +59,11 @@ def send_original(req, resp, tree, path, accel_location, s3_stream):
         return
     resp.content_type = kind
     # nginx's location serves the root tree only, not a pointer's target.
-    accel = None if place.prefix else accel_uri(accel_location, storage, key)
+    accel = None if place.prefix or patches else accel_uri(accel_location, storage, key)
     if accel is not None:
         resp.set_header("X-Accel-Redirect", accel)
         return
-    url = None if s3_stream else storage.presign(key, content_type=kind)
+    url = None if s3_stream or patches else storage.presign(key, content_type=kind)
     if url is not None:
         raise falcon.HTTPFound(url)
     # Only here: nginx adds its own Accept-Ranges to an X-Accel answer.
@@ -60,12 +76,37 @@ def send_original(req, resp, tree, path, accel_location, s3_stream):
             description=f"the range starts past the end of the file ({stat.size} bytes)") from None
     if span is None:
         # A local file goes as it is, so gunicorn can sendfile() it.
-        resp.set_stream(storage.open(key), stat.size)
+        resp.set_stream(patched_stream(storage.open(key), 0, patches), stat.size)
         return
     start, end = span
     resp.status = falcon.HTTP_206
     resp.content_range = (start, end, stat.size)
-    resp.set_stream(storage.open_range(key, start, end - start + 1), end - start + 1)
+    resp.set_stream(patched_stream(storage.open_range(key, start, end - start + 1), start, patches), end - start + 1)
+
+
+def position_patches(storage, key, size):
+    """Return the patches that take an original's GPS position out ([]: none there), or None when unsure."""
+    kind = mime_of(key)
+    whole = kind in ("image/png", "image/webp")  # their metadata may follow the picture
+    if not (whole or kind == "image/jpeg") or (whole and size > WHOLE_AT_MOST) or size < 2:
+        return None
+    with closing(storage.open_head(key, size if whole else HEAD_BYTES)) as stream:
+        head = stream.read(size if whole else HEAD_BYTES)
+    with closing(storage.open_range(key, size - 2, 2)) as stream:
+        tail = stream.read(2)
+    return position_removed(head, size, tail)
+
+
+def patched_stream(stream, start, patches):
+    """Return an original's stream from start on, with the patches laid over its bytes."""
+    return stream if not patches else (patched(chunk, at, patches) for chunk, at in _chunks(stream, start))
+
+
+def _chunks(stream, at):
+    with closing(stream):
+        while chunk := stream.read(CHUNK):
+            yield chunk, at
+            at += len(chunk)
 
 
 def upload_form(files, req):

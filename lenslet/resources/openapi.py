@@ -522,10 +522,11 @@ PREVIEW = made_on_demand("A WebP of the image for the viewer (long edge LENSLET_
                          "in a bounded cache; a video's, once it has a poster, from its poster's frame (made by the "
                          "worker: 202 meanwhile)", "the preview")
 ORIGINAL = op(
-    "The original image (or video), with caching and one byte range",
+    "The original image (or video), with caching and one byte range; through a share link without `details`, with "
+    "its GPS position taken out (EXIF, XMP), or its preview (a WebP) when it cannot surely be",
     {"description": "the whole file (empty, with `X-Accel-Redirect`, under LENSLET_ACCEL_REDIRECT)", "headers": CACHED,
-     "content": IMAGES}, *TREE, 409, 415, 416, parameters=IMAGE + CONDITIONAL + [ref("parameters", "range")],
-    answers={"206": {"description": "the range asked for", "content": IMAGES,
+     "content": IMAGES}, *TREE, 409, 415, 416, 422, 507, parameters=IMAGE + CONDITIONAL + [ref("parameters", "range")],
+    answers={"202": PREVIEW["responses"]["202"], "206": {"description": "the range asked for", "content": IMAGES,
                      "headers": {**CACHED, "Content-Range": ref("headers", "Content-Range")}},
              "302": {"description": "S3: a presigned URL of the file, valid for 5 minutes", "headers": LOCATION},
              "304": NOT_MODIFIED})

@@ -326,7 +326,12 @@ export class Api {
    *  needed (a link cannot send one). */
   async download(url, name) {
     const link = Object.assign(document.createElement("a"), {download: name, href: url});
-    if (this.needsToken()) link.href = URL.createObjectURL(await (await this.request("GET", url)).blob());
+    if (this.needsToken()) {
+      const blob = await (await this.request("GET", url)).blob();
+      // A link without details may send the preview in place of a file its position cannot be taken out of.
+      if (blob.type === "image/webp" && !/\.webp$/i.test(link.download)) link.download += ".webp";
+      link.href = URL.createObjectURL(blob);
+    }
     document.body.append(link);
     link.click();
     link.remove();

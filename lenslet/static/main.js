@@ -273,6 +273,12 @@ async function start() {
     // Open what is shared; an image opens in the viewer over its folder. Without downloads, no original is offered.
     const {path, kind, album} = me.share;
     document.body.classList.toggle("no-download", me.share.allowDownload === false);
+    // Without details, an original comes without its GPS position, or as its preview when it cannot be taken out.
+    if (me.share.details === false) {
+      Object.assign($("view-download"), {textContent: "Download (no place)", title: "Downloaded through this link, a "
+        + "photo comes without the GPS position it holds; a file it cannot be taken out of (HEIC, raw, video) comes "
+        + "as its large preview (WebP)"});
+    }
     const place = router.place();
     if (kind === "album" && place.album == null) {
       history.replaceState(null, "", hashOf({album}));

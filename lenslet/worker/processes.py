@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from lenslet import logs, memory, metrics
-from lenslet.errors import LensletError, Unavailable, Undecodable
+from lenslet.errors import LensletError, Undecodable
 from lenslet.images import pool
 from lenslet.layout import parent
 from lenslet.storage import open_storage
@@ -26,10 +26,11 @@ DIED = "the process making its thumbnail died on this image (too large for the m
 class JobProcesses:
     """A lazily started pool of job processes, ended once idle for LENSLET_THUMB_IDLE seconds."""
 
-    def __init__(self, config, processes, clock=time.monotonic, work=None):
+    def __init__(self, config, processes, clock=time.monotonic, work=None, start=None):
         self.config = dataclasses.replace(config, thumb_processes=0)  # a job process decodes in itself
         self.processes = processes
         self.work = work or run_here  # a module-level function, so a job process can import it
+        self.start = start or _start_here  # the same
         self.idle = config.thumb_idle
         self.clock = clock
         self.lock = threading.Lock()
@@ -87,20 +88,13 @@ class JobProcesses:
                     solo.shutdown(wait=True)
 
     def _solo(self):
-        solo = ProcessPoolExecutor(1, mp_context=pool.spawn_context(), initializer=_start_here,
-                                   initargs=(self.config,))
-        try:
-            solo.submit(pool.ready).result()
-        except BrokenProcessPool:  # dying before any work is no fault of the work
-            solo.shutdown(wait=False)
-            raise Unavailable("job processes die as they start") from None
-        return solo
+        return pool.start_alone(self.start, (self.config,), "job processes")
 
     def _start(self):
         with self.lock:
             if self.executor is None:
                 self.executor = ProcessPoolExecutor(self.processes, mp_context=pool.spawn_context(),
-                                                    initializer=_start_here, initargs=(self.config,))
+                                                    initializer=self.start, initargs=(self.config,))
             self.in_flight += 1
             return self.executor
 

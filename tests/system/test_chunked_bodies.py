@@ -90,3 +90,44 @@ def test_an_upload_cut_short_is_never_stored(server):
     assert not {"cut.gif", "cut-form.gif"} & {item["name"] for item in listed}
     # The same requests, whole, are taken.
     assert chunked(server, "PUT", "/file?path=a/whole.gif", image, "image/gif")[0] == 201
+
+
+def send_raw(server, request):
+    """Send raw bytes, then stop sending; return (status, JSON answer or None)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, (json.loads(body) if body and b"application/json" in head.lower() else None)
+
+
+BAD_CHUNKS = {"a size past any file": b"FFFFFFFFFFFFFFFFFFFF\r\nabc\r\n",
+              "a negative size": b"-5\r\nabc\r\n0\r\n\r\n",
+              "no last chunk": b"3\r\nabc\r\n"}
+
+
+@pytest.mark.parametrize("bad", BAD_CHUNKS)
+def test_a_broken_chunked_body_is_a_clear_400_and_stores_nothing(server, bad):
+    image = jpeg()
+    whole_form = form(("dest", "a"), ("file", "bad-form.jpg", image))
+    uploads = (("PUT", "/file?path=a/bad.jpg", "image/jpeg", image),
+               ("PUT", "/dav/a/bad-dav.jpg", "image/jpeg", image),
+               ("POST", "/file", FORM_TYPE, whole_form[:len(whole_form) // 2]),
+               ("PUT", "/item?path=a/x.jpg", "application/json", b'{"tags": '),
+               ("POST", "/move", "application/x-www-form-urlencoded", b"src=a/x.jpg&de"))
+    for method, path, kind, start in uploads:
+        head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\n"
+                f"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+        status, answer = send_raw(server, head + b"%x\r\n%s\r\n" % (len(start), start) + BAD_CHUNKS[bad])
+        assert status == 400 and "chunk" in answer["description"], (path, status, answer)
+    share_target = (f"POST /share-target HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {FORM_TYPE}\r\n"
+                    f"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+    assert send_raw(server, share_target + b"3\r\n--x\r\n" + BAD_CHUNKS[bad])[0] < 500  # it keeps nothing
+    names = {path.name for path in (server.root / "a").iterdir()}
+    assert not {name for name in names if name.startswith("bad")} and not any("tmp" in name for name in names)
+    assert json.loads(server.get("/item?path=a/x.jpg")[1]).get("tags") == ["chunked"]
+    assert b"Traceback" not in open(server.log, "rb").read()

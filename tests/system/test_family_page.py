@@ -242,6 +242,10 @@ def test_the_images_picked_are_shared_together_and_their_link_shows_them_alone(f
     page.driver.get(link)
     page.until(lambda: tiles(page) == ["family/a.jpg", "family/c.jpg"] and all(page.thumbs_drawn()))
     assert not page.find("#me").is_displayed() and not page.find("#search").is_displayed()
+    page.find(".tile.image .open").click()  # a link without details: the viewer says its download has no place
+    page.until(lambda: page.viewer_name() == "a.jpg" and page.find("#view-download").is_displayed())
+    download = page.find("#view-download")
+    assert download.text == "Download (no place)" and "without the GPS position" in download.get_attribute("title")
 
 
 def add_person(page, name, role, folders, password):

@@ -24,6 +24,18 @@ def dies_on_poison(kind, items, *args):
     return processes.run_here(kind, items, *args)
 
 
+def dies_as_it_starts(config):
+    """A job process's start that dies while a death is left in DEATHS, as a process short of memory at its start."""
+    deaths = sorted(os.scandir(os.environ["DEATHS"]), key=lambda entry: entry.name)
+    for death in deaths:
+        try:
+            os.unlink(death.path)  # taken by one process only
+        except FileNotFoundError:
+            continue
+        os._exit(9)
+    processes._start_here(config)
+
+
 def read(path):
     return json.loads(path.read_bytes())
 
@@ -76,6 +88,24 @@ def test_an_image_its_job_process_dies_on_fails_alone_and_the_rest_are_made(tree
         assert not (tree / "trip" / "poison.jpg.thumbnail").exists()
         assert list(runner.errors) == ["trip/poison.jpg"] and "died" in runner.errors["trip/poison.jpg"]
         runner.make_thumbs_of(["trip/a.jpg"])  # the processes were started again
+    finally:
+        runner.elsewhere.close()
+
+
+def test_a_job_whose_processes_die_as_they_start_is_done_in_fresh_ones(tree, storage, tmp_path, monkeypatch):
+    names = [f"trip/{n}.jpg" for n in range(3)]
+    for name in names:
+        draw(tree / name)
+    (tmp_path / "deaths").mkdir()
+    for n in range(3):  # the pool's processes and the first one started alone for an image
+        (tmp_path / "deaths" / str(n)).touch()
+    monkeypatch.setenv("DEATHS", str(tmp_path / "deaths"))
+    runner = Runner(Config(root=str(tree)), storage)
+    runner.elsewhere = JobProcesses(Config(root=str(tree)), 2, start=dies_as_it_starts)
+    try:
+        runner.make_thumbs_of(names)
+        assert not list((tmp_path / "deaths").iterdir())  # each death happened
+        assert runner.errors == {} and all((tree / (name + ".thumbnail")).exists() for name in names)
     finally:
         runner.elsewhere.close()
 
