@@ -1,6 +1,7 @@
 """ZIP downloads: a folder with its subfolders, an album or a selection, streamed as the originals are read."""
 
 import time
+from contextlib import closing
 import unicodedata
 import zipfile
 
@@ -56,20 +57,22 @@ def archive_names(entries):
 
 def zip_stream(entries, open_original):
     """Yield a stored (not deflated) ZIP of entries [(name, path)], each original opened as it is reached by
-    open_original(path) -> (stream, size, mtime); one gone meanwhile is named in not-included.txt instead."""
+    open_original(name, path) -> (name, a stream or its chunks, size, mtime); one gone meanwhile is named in
+    not-included.txt."""
     pipe = _Pipe()
     missing = []
     with zipfile.ZipFile(pipe, "w", zipfile.ZIP_STORED) as archive:
         for name, path in entries:
             try:
-                stream, size, mtime = open_original(path)
+                name, stream, size, mtime = open_original(name, path)
             except LensletError:  # moved, trashed or replaced by something else since the download began
                 missing.append(name)
                 continue
             info = zipfile.ZipInfo(name, time.localtime(max(mtime, EARLIEST))[:6])
             info.file_size = size  # past 4 GB the entry is ZIP64
-            with stream, archive.open(info, "w") as out:
-                while chunk := stream.read(CHUNK):
+            chunks = iter(lambda: stream.read(CHUNK), b"") if hasattr(stream, "read") else stream
+            with closing(stream), archive.open(info, "w") as out:
+                for chunk in chunks:
                     out.write(chunk)
                     yield pipe.take()
             yield pipe.take()

@@ -1,5 +1,6 @@
 """GET /zip: a folder with its subfolders, an album or the images picked, as one ZIP streamed as it is read."""
 
+import io
 from urllib.parse import quote
 
 from lenslet.albums.store import MAX_PAGE
@@ -7,14 +8,15 @@ from lenslet.errors import BadRequest
 from lenslet.files.archive import archive_names, zip_stream
 from lenslet.layout import name_of
 from lenslet.resources import access_of, principal_of
+from lenslet.resources.file import patched_stream, position_patches
 from lenslet.storage import clean_path
 
 
 class ZipResource:
     """GET /zip?path=FOLDER, ?paths=A&paths=B or ?album=ID: the originals as one ZIP."""
 
-    def __init__(self, tree, archive, albums):
-        self.tree, self.archive, self.albums = tree, archive, albums
+    def __init__(self, tree, archive, albums, previews):
+        self.tree, self.archive, self.albums, self.previews = tree, archive, albums, previews
 
     def on_get(self, req, resp):
         access, asked = access_of(req), {name: req.get_param(name) for name in ("path", "album")}
@@ -32,9 +34,15 @@ class ZipResource:
             entries, title = self.archive.of_folder(access, folder), name_of(folder) or "photos"
         self.archive.check(entries)
 
-        def open_original(path):
+        def open_original(name, path):
             place, stat = self.tree.locate_image(access.see(path))
-            return place.storage.open(place.key), stat.size, stat.mtime
+            # A link without details hands out no position, as GET /file does: taken out, else the preview.
+            patches = position_patches(place.storage, place.key, stat.size) if access.hides_details else []
+            if patches is None:
+                key, image = self.previews.find(path)
+                preview = self.previews.get(path, key)
+                return name + ".webp", io.BytesIO(preview), len(preview), image.mtime
+            return name, patched_stream(place.storage.open(place.key), 0, patches), stat.size, stat.mtime
 
         resp.content_type = "application/zip"
         resp.set_header("Content-Disposition", attachment(title + ".zip"))

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 import webtest
-from helpers import jpeg
+from helpers import jpeg, needs_exiftool
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -150,3 +150,17 @@ def test_a_folder_downloads_from_a_bucket_as_from_disk(gallery):
     names = unzipped(gallery.client.get("/zip?path=family"))
     assert names == {"a.jpg": FAMILY["family/a.jpg"], "2024/b.jpg": FAMILY["family/2024/b.jpg"],
                      "2024/beach/c.png": FAMILY["family/2024/beach/c.png"]}
+
+
+@needs_exiftool
+def test_a_link_without_details_zips_originals_without_their_position(family, tree):
+    from test_links_take_out_the_position import drawn, exiftool
+    (tree / "trip").mkdir()
+    (tree / "trip" / "home.jpg").write_bytes(drawn("JPEG"))
+    (tree / "trip" / "odd.gif").write_bytes(drawn("GIF"))  # a position not surely taken out: its preview instead
+    for details in (False, True):
+        made = family.post_json("/shares", {"path": "trip", "details": details}, headers=family.as_("mum")).json
+        names = unzipped(family.get("/zip?path=trip", headers={"X-Lenslet-Share": made["key"]}))
+        found = exiftool(names["home.jpg"], "-GPS:all", "-XMP-exif:GPS*")
+        assert bool(found) is details and exiftool(names["home.jpg"], "-Make")  # the camera stays
+        assert sorted(names) == (["home.jpg", "odd.gif"] if details else ["home.jpg", "odd.gif.webp"])
