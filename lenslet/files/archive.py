@@ -1,9 +1,10 @@
 """ZIP downloads: a folder with its subfolders, an album or a selection, streamed as the originals are read."""
 
 import time
-from contextlib import closing
 import unicodedata
 import zipfile
+from contextlib import closing
+from functools import partial
 
 from lenslet.errors import LensletError, TooLarge
 from lenslet.files.moves import free_name
@@ -70,7 +71,7 @@ def zip_stream(entries, open_original):
                 continue
             info = zipfile.ZipInfo(name, time.localtime(max(mtime, EARLIEST))[:6])
             info.file_size = size  # past 4 GB the entry is ZIP64
-            chunks = iter(lambda: stream.read(CHUNK), b"") if hasattr(stream, "read") else stream
+            chunks = iter(partial(stream.read, CHUNK), b"") if hasattr(stream, "read") else stream
             with closing(stream), archive.open(info, "w") as out:
                 for chunk in chunks:
                     out.write(chunk)
