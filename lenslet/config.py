@@ -194,6 +194,8 @@ class Config:
                               "answer 422", _whole(1, 2_000_000_000))
     max_upload: int = setting(200 * 1024 * 1024, "largest image an upload may send, in bytes; larger ones answer 413",
                               _whole(1, 5 * 1024 ** 3))
+    max_video_upload: int = setting(4 * 1024 ** 3, "largest video an upload may send, in bytes (a phone's 4K clip "
+                                    "of several minutes); larger ones answer 413", _whole(1, 5 * 1024 ** 3))
     accel_redirect: str = setting("", "nginx internal location serving the root (for example /_originals/); "
                                   "when set, GET /file answers X-Accel-Redirect instead of the bytes")
     page_size: int = setting(1000, "items per folder manifest page", _whole(10, 5000))

@@ -132,9 +132,11 @@ PAGE_FIELDS = {
     "libraryReadonly": described("boolean", "LENSLET_STATE: the library is only read; file operations (upload, move, "
                                  "trash, restore, delete, folders) answer 403 with reason library-read-only, "
                                  "everything else works"),
-    "rules": obj(["trash", "images"], {
+    "rules": obj(["trash", "images", "videos"], {
         "trash": described("string", "the trash folder's name, at the root"),
-        "images": described("object", "the files lenslet lists: extension (with its dot, lower case) -> media type",
+        "images": described("object", "the pictures lenslet lists: extension (with its dot, lower case) -> media type",
+                            additionalProperties=STR),
+        "videos": described("object", "the videos lenslet lists and uploads take, as images are",
                             additionalProperties=STR)},
         description="what the gallery page must agree with the server on (it reads them here)"),
     "map": obj(["tiles", "attribution"], {
