@@ -537,3 +537,12 @@ def clip(extension, seconds=1.0):
                         "-c:v", codec, "-pix_fmt", "yuv420p", *options, "-f", muxer, made], check=True, timeout=60)
         with open(made, "rb") as stream:
             return stream.read()
+
+
+def heic(size=(64, 48), color=(40, 90, 200)):
+    """A HEIC's bytes, as an iPhone's live photo has in front (the test is skipped without pillow-heif)."""
+    if not pillow.heif_readable():
+        pytest.skip("pillow-heif is not installed")
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "HEIF")
+    return out.getvalue()

@@ -6,7 +6,7 @@ import base64
 import io
 
 import pytest
-from helpers import CLIPS, clip, jpeg, listed_names, upload
+from helpers import CLIPS, clip, heic, jpeg, listed_names, upload
 from PIL import Image
 
 from lenslet.images import pillow
@@ -15,11 +15,6 @@ from lenslet.images import pillow
 def items(client, folder=""):
     return {item["name"]: item for item in client.get(f"/folders?path={folder}").json["items"]}
 
-
-def heic(color=(40, 90, 200)):
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), color).save(out, "HEIF")
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("extension", sorted(CLIPS))
