@@ -122,9 +122,9 @@ export class Upload {
     const others = files.filter(({file}) => !this.rules.isListed(file)).map(({file, dir}) => joined(dir, file.name));
     const problems = [];
     if (others.length) {
-      problems.push(`Not uploaded, as ${others.length === 1 ? "it is not a photo or video" : "they are not photos or ` +
-        `videos"} lenslet shows (JPEG, PNG, WebP, AVIF, GIF, HEIC, a camera's raw file; MP4, MOV, WebM, MKV, AVI, ` +
-        `MTS): ${others.join(", ")}.`);
+      const what = others.length === 1 ? "it is not a photo or video" : "they are not photos or videos";
+      problems.push(`Not uploaded, as ${what} lenslet shows (JPEG, PNG, WebP, AVIF, GIF, HEIC, a camera's raw file; ` +
+        `MP4, MOV, WebM, MKV, AVI, MTS): ${others.join(", ")}.`);
     }
     this.rows.replaceChildren();
     this.panel.hidden = !images.length;
