@@ -111,6 +111,9 @@ def test_a_camera_roll_posted_lands_and_videos_past_their_limit_or_fake_leave_no
     (tmp_path / "huge.mp4").write_bytes(clip(".mp4") + bytes(500_000))        # past any limit: refused unread
     (tmp_path / "big.jpg").write_bytes(jpeg(size=(20, 20)) + bytes(80_000))   # a photo past the photo limit
     (tmp_path / "fake.mp4").write_bytes(b"#EXTM3U\nhttp://example.org/a.ts\n")
-    assert [phone.post("Inbox", tmp_path / name) for name in ("long.mp4", "huge.mp4", "big.jpg", "fake.mp4")] == [
-        (413, "Too large"), (413, "Too large"), (413, "Too large"), (415, "Not an image")]
+    (tmp_path / "holiday.jpg").write_bytes(clip(".mp4"))                      # a video with a photo's extension
+    (tmp_path / "IMG_0200.mov").write_bytes(jpeg())                           # a photo with a video's
+    refused = ("long.mp4", "huge.mp4", "big.jpg", "fake.mp4", "holiday.jpg", "IMG_0200.mov")
+    assert [phone.post("Inbox", tmp_path / name) for name in refused] == [
+        (413, "Too large"), (413, "Too large"), (413, "Too large")] + [(415, "Not an image")] * 3
     assert sorted(listed(phone, "phone-token", "Inbox")) == sorted(items)
