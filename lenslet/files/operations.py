@@ -56,8 +56,8 @@ class Files:
         self.tree = tree
         self.catalog = catalog
         self.thumbs = thumbs
-        self.limits = {False: (config.max_upload, "LENSLET_MAX_UPLOAD"),
-                       True: (config.max_video_upload, "LENSLET_MAX_VIDEO_UPLOAD")}  # by whether it is a video
+        self.limits = {"image": (config.max_upload, "LENSLET_MAX_UPLOAD"),
+                       "video": (config.max_video_upload, "LENSLET_MAX_VIDEO_UPLOAD")}
         self.limit = max(config.max_upload, config.max_video_upload)  # a body's cap, before its type is known
         self.too_large = (f"the file is larger than {self.limit} bytes (LENSLET_MAX_UPLOAD, "
                           "LENSLET_MAX_VIDEO_UPLOAD for a video)", self.limit)
@@ -77,7 +77,7 @@ class Files:
         kind = _sniff(head)
         name = moves.upload_name(filename, kind)
         is_video = kind.startswith("video/")
-        limit, setting = self.limits[is_video]
+        limit, setting = self.limits["video" if is_video else "image"]
         if is_video:
             stream = _Hashed(stream, head)  # hashed as it is stored, never read again
         for _ in range(3):  # the name may be taken between the look and the write
