@@ -6,6 +6,7 @@ into nginx's WebDAV module, and PROPFIND of a 10,000-image folder next to GET /f
     python bench/dav.py --with-users                                         (a gallery with users)
     python bench/dav.py --users FILE --user NAME --password P [--token T]    (your users file)
     python bench/dav.py --record FILE [--against nginx | lenslet]            (what rclone sends, and the answers)
+    python bench/dav.py --only video [--video-mb 200]          (one video PUT: the web processes' memory)
 
 Needs Debian's rclone, and nginx with its WebDAV PROPFIND module for the baseline
 (apt-get install rclone nginx libnginx-mod-http-dav-ext). Talks only to loopback; every image is
@@ -32,6 +33,11 @@ both the first page and every page are timed. Prints the medians and PROPFIND's 
 with a token for GET /folders and an app password for rclone and PROPFIND (HTTP Basic), so every
 request is checked as a family's gallery checks it. --users FILE serves your users file instead:
 rclone and PROPFIND send --user and --password, GET /folders sends --token.
+
+--only video PUTs one video of --video-mb MB (an MP4's boxes around random bytes) into nginx's WebDAV
+module and into lenslet's /dav, in turns, sampling the resident memory of the server's processes that
+answer requests (nginx's workers; gunicorn's web processes, not lenslet's worker) every 20 ms: prints
+the seconds and the peak growth over the memory before each PUT (lenslet's target: under 20 MB).
 
 --record FILE runs each rclone command a client uses (copy, the copy that sends nothing, check,
 sync, server-side copy and move, move, delete, purge, ls, cat) through a proxy that writes every
@@ -85,7 +91,7 @@ http {{
         root {files};
         location / {{
             dav_methods PUT DELETE MKCOL COPY MOVE;
-            dav_ext_methods PROPFIND OPTIONS;
+            {propfind}
             create_full_put_path on;
             dav_access user:rw group:r all:r;
         }}
@@ -159,16 +165,18 @@ def answers(port, path="/", timeout=30.0):
 class Nginx:
     """nginx's WebDAV module serving files (a folder) on a loopback port, with its own prefix, pid and log."""
 
-    def __init__(self, files, work):
-        if shutil.which("nginx") is None or not os.path.exists(DAV_EXT):
+    def __init__(self, files, work, propfind=True):
+        if shutil.which("nginx") is None or (propfind and not os.path.exists(DAV_EXT)):
             raise SystemExit("the baseline needs nginx and its PROPFIND module: apt-get install nginx "
                              "libnginx-mod-http-dav-ext")
+        propfind = propfind or os.path.exists(DAV_EXT)
         os.makedirs(work, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         conf = os.path.join(work, "nginx.conf")
         with open(conf, "w") as out:
-            out.write(NGINX.format(load=f"load_module {DAV_EXT};", work=work, files=files, port=self.port,
+            out.write(NGINX.format(load=f"load_module {DAV_EXT};" if propfind else "", work=work, files=files,
+                                   port=self.port, propfind="dav_ext_methods PROPFIND OPTIONS;" if propfind else "",
                                    # As root, nginx's workers would be nobody, who cannot write a root-owned folder.
                                    user="user root;" if os.geteuid() == 0 else ""))
         self.process = subprocess.Popen(["nginx", "-p", work, "-c", conf], stderr=subprocess.DEVNULL)
@@ -308,6 +316,85 @@ def bench_copy(args, scratch, credentials, config):
     if len(sides) == 2:
         print(f"  lenslet / nginx rate: {rates['lenslet'] / rates['nginx']:.2f}x (target at least 0.5x)", flush=True)
     shutil.rmtree(source)
+
+
+# -- one large video -------------------------------------------------------------------------------------
+
+def write_video(path, megabytes):
+    """An MP4's boxes, ftyp then mdat, around megabytes of random bytes: what lenslet sniffs as a video."""
+    size = megabytes * 1_000_000
+    with open(path, "wb") as out:
+        out.write(b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2" + (size + 8).to_bytes(4, "big") + b"mdat")
+        for _ in range(megabytes):
+            out.write(os.urandom(1_000_000))
+
+
+def rss(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def answering(pid):
+    """The processes of a server that answer requests: the master's children run as the master was (gunicorn's
+    web processes; lenslet's worker is started otherwise), or nginx's workers."""
+    def command(of):
+        with open(f"/proc/{of}/cmdline", "rb") as found:
+            return found.read()
+    with open(f"/proc/{pid}/task/{pid}/children") as found:
+        children = [int(child) for child in found.read().split()]
+    same = [child for child in children if command(child) == command(pid)]
+    return same or children
+
+
+def put_video(side, server, video, credentials):
+    """PUT the video; return (seconds, the peak growth of the answering processes' memory over before it)."""
+    pids, path = answering(server.process.pid), "/dav/Camera.mp4" if side == "lenslet" else "/Camera.mp4"
+    before, peak, done = sum(rss(pid) for pid in pids), [0], threading.Event()
+
+    def sample():
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], sum(rss(pid) for pid in pids))
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    headers = {"Content-Length": str(os.path.getsize(video)), "Content-Type": "video/mp4"}
+    if credentials:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
+    started = time.perf_counter()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600, blocksize=1 << 20)
+        with open(video, "rb") as body:
+            status, _, answer = ask(connection, "PUT", path, headers, body)
+    finally:
+        done.set()
+        sampler.join()
+    if status not in (200, 201, 204):
+        raise SystemExit(f"{side}: PUT answered {status}: {answer[:300]!r}")
+    return time.perf_counter() - started, max(peak[0] - before, 0)
+
+
+def bench_video(args, scratch, credentials):
+    video = os.path.join(scratch, "Camera.mp4")
+    write_video(video, args.video_mb)
+    print(f"one video of {args.video_mb} MB, PUT {args.rounds} time(s) into each server:", flush=True)
+    grown = {"nginx": [], "lenslet": []}
+    for round_ in range(args.rounds):
+        for side in ("nginx", "lenslet") if round_ % 2 == 0 else ("lenslet", "nginx"):
+            files = os.path.join(scratch, f"{side}-files")
+            os.makedirs(files)
+            server = Nginx(files, os.path.join(scratch, "nginx"), propfind=False) if side == "nginx" else \
+                Lenslet(files, args.users, args.log)
+            try:
+                seconds, growth = put_video(side, server, video, credentials)
+            finally:
+                server.stop()
+                shutil.rmtree(files, ignore_errors=True)
+            grown[side].append(growth)
+            print(f"  {side:8} {seconds:6.1f} s, memory of the answering processes +{growth / 1e6:.1f} MB", flush=True)
+    print(f"  medians: nginx +{statistics.median(grown['nginx']) / 1e6:.1f} MB, lenslet "
+          f"+{statistics.median(grown['lenslet']) / 1e6:.1f} MB (target under 20 MB)", flush=True)
 
 
 # -- PROPFIND next to GET /folders -----------------------------------------------------------------------
@@ -558,7 +645,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--transfers", type=int, default=4, help="rclone's files sent at once")
     parser.add_argument("--repeat", type=int, default=20, help="PROPFIND and GET /folders each, in turns")
-    parser.add_argument("--only", choices=("copy", "propfind"))
+    parser.add_argument("--only", choices=("copy", "propfind", "video"))
+    parser.add_argument("--video-mb", type=int, default=200, help="the size of --only video's video, in MB")
     parser.add_argument("--side", choices=("nginx", "lenslet"), help="copy into this server alone")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds the worker may take to settle")
     parser.add_argument("--with-users", action="store_true", help="serve lenslet with a users file the bench makes")
@@ -579,6 +667,9 @@ def main():
         credentials = (args.user, args.password) if args.user else None
         if args.record:
             record(args, scratch, credentials, config)
+            return
+        if args.only == "video":
+            bench_video(args, scratch, credentials)
             return
         if args.only != "propfind":
             bench_copy(args, scratch, credentials, config)

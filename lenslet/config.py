@@ -219,6 +219,8 @@ class Config:
                               "answer 422", _whole(1, 2_000_000_000))
     max_upload: int = setting(200 * 1024 * 1024, "largest image an upload may send, in bytes; larger ones answer 413",
                               _whole(1, 5 * 1024 ** 3))
+    max_video_upload: int = setting(4 * 1024 ** 3, "largest video an upload may send, in bytes (a phone's 4K clip "
+                                    "of several minutes); larger ones answer 413", _whole(1, 5 * 1024 ** 3))
     zip_max_files: int = setting(10_000, "most files one ZIP download holds; past it the download answers 413",
                                  _whole(1, 1_000_000))
     zip_max_bytes: int = setting(50 * 1024 ** 3, "most bytes of originals one ZIP download holds; past it the "

@@ -2,6 +2,7 @@
 
 import collections
 import dataclasses
+import functools
 import io
 import json
 import os
@@ -14,6 +15,7 @@ import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -514,3 +516,33 @@ def stepped_clock(step=10.0):
         now[0] += step
         return now[0]
     return clock
+
+
+# A tiny clip of each container lenslet lists, as ffmpeg writes it: (muxer, video codec, muxer's options).
+CLIPS = {".mp4": ("mp4", "mpeg4", []), ".m4v": ("mp4", "mpeg4", []), ".mov": ("mov", "mpeg4", []),
+         ".webm": ("webm", "libvpx", []), ".mkv": ("matroska", "mpeg4", []), ".avi": ("avi", "mpeg4", []),
+         ".mts": ("mpegts", "mpeg2video", []), ".m2ts": ("mpegts", "mpeg2video", ["-mpegts_m2ts_mode", "1"])}
+
+
+@functools.cache
+def clip(extension, seconds=1.0):
+    """The bytes of a short 64x48 test pattern in the container of extension, made by Debian's ffmpeg (the test is
+    skipped where it is missing)."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    muxer, codec, options = CLIPS[extension]
+    with tempfile.TemporaryDirectory() as folder:  # a file: MP4 and MOV are written by seeking back
+        made = os.path.join(folder, "clip" + extension)
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc=size=64x48:rate=10:duration={seconds}",
+                        "-c:v", codec, "-pix_fmt", "yuv420p", *options, "-f", muxer, made], check=True, timeout=60)
+        with open(made, "rb") as stream:
+            return stream.read()
+
+
+def heic(size=(64, 48), color=(40, 90, 200)):
+    """A HEIC's bytes, as an iPhone's live photo has in front (the test is skipped without pillow-heif)."""
+    if not pillow.heif_readable():
+        pytest.skip("pillow-heif is not installed")
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "HEIF")
+    return out.getvalue()

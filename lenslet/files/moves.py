@@ -16,6 +16,7 @@ from lenslet.layout import (
     is_state,
     is_xmp,
     join,
+    kind_of,
     mime_of,
     name_of,
     parent,
@@ -32,7 +33,8 @@ DAY = 86400.0
 _NUMBERED = re.compile(r"^(?P<stem>.*?) \((?P<n>\d+)\)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EXTENSION_OF = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/avif": ".avif",
-                "image/gif": ".gif", "image/heic": ".heic"}
+                "image/gif": ".gif", "image/heic": ".heic", "video/mp4": ".mp4", "video/quicktime": ".mov",
+                "video/webm": ".webm", "video/x-matroska": ".mkv", "video/x-msvideo": ".avi", "video/mp2t": ".mts"}
 CONFLICT_MODES = ("fail", "rename", "replace")
 
 
@@ -66,6 +68,11 @@ def upload_name(raw, kind):
         name = clean_name(name + EXTENSION_OF[kind])
     if is_internal(name) or name == TRASH:
         raise BadPath("this name is reserved for lenslet's own files", name=raw)
+    video = kind.startswith("video/")
+    if (kind_of(name) == "video") != video:  # listed by its name, a video would be decoded as a photo, or never
+        said, named = ("a video", "a photo's") if video else ("a photo", "a video's")
+        raise UnsupportedMedia(f"the file is {said} ({kind}) but its name is {named}: give it its own extension",
+                               name=raw, type=kind)
     return name
 
 

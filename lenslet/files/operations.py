@@ -10,13 +10,24 @@ from contextlib import suppress
 from itertools import groupby, takewhile
 from typing import NamedTuple
 
+import blake3
 import orjson
 
 from lenslet import jobs
-from lenslet.errors import AlreadyExists, BadPath, BadRequest, Conflict, Forbidden, LensletError, NotFound
+from lenslet.errors import (
+    AlreadyExists,
+    BadPath,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    LensletError,
+    NotFound,
+    TooLarge,
+    UnsupportedMedia,
+)
 from lenslet.files import moves
 from lenslet.formats import stacks
-from lenslet.images import originals, pillow
+from lenslet.images import originals, pillow, video
 from lenslet.layout import (
     FOLDER_MARKER,
     FOLDER_SIDECAR,
@@ -45,20 +56,30 @@ class Files:
         self.tree = tree
         self.catalog = catalog
         self.thumbs = thumbs
-        self.limit = config.max_upload
+        self.limits = {"image": (config.max_upload, "LENSLET_MAX_UPLOAD"),
+                       "video": (config.max_video_upload, "LENSLET_MAX_VIDEO_UPLOAD")}
+        self.limit = max(config.max_upload, config.max_video_upload)  # a body's cap, before its type is known
+        self.too_large = (f"the file is larger than {self.limit} bytes (LENSLET_MAX_UPLOAD, "
+                          "LENSLET_MAX_VIDEO_UPLOAD for a video)", self.limit)
         self.xmp_shown = catalog.xmp_shown  # whether other tools' XMP sidecars move with images
         self.clock = catalog.clock
         self.settled = set()  # storages whose torn moves this process has recovered
 
     def upload(self, folder, filename, stream, conflict="fail", thumbnail_now=True):
-        """Store an uploaded image in a folder and make its thumbnail, or have the worker make it."""
+        """Store an uploaded image or video in a folder and make its thumbnail, or have the worker make it
+        (a video's poster always)."""
         conflict = moves.conflict_mode(conflict)
         place = self._writable(folder)
         storage = place.storage
         if not storage.stat(place.key).is_dir:
             raise BadRequest("not a folder", path=folder)
         head = _read_head(stream)
-        name = moves.upload_name(filename, pillow.sniff(head))
+        kind = _sniff(head)
+        name = moves.upload_name(filename, kind)
+        is_video = kind.startswith("video/")
+        limit, setting = self.limits["video" if is_video else "image"]
+        if is_video:
+            stream = _Hashed(stream, head)  # hashed as it is stored, never read again
         for _ in range(3):  # the name may be taken between the look and the write
             if conflict == "rename":
                 name = moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate)))
@@ -71,21 +92,24 @@ class Files:
                                         path=_browse(place, in_use))
                 key = in_use or join(place.key, name)  # replace the file as spelled in storage
             try:
-                storage.write_stream(key, stream, self.limit, replace=conflict == "replace", head=head)
+                storage.write_stream(key, stream, limit, replace=conflict == "replace", head=head)
                 break
             except AlreadyExists:
                 if conflict != "rename":
                     raise AlreadyExists("a file of this name is in the folder", path=_browse(place, key)) from None
+            except TooLarge:
+                raise TooLarge(f"the file is larger than {limit} bytes ({setting})", limit=limit) from None
         else:
             raise Conflict("the folder keeps changing; try again", path=folder)
         path = _browse(place, key)
         try:
-            digest = self.thumbs.make_upload(storage, key) if thumbnail_now else _header_checked(storage, key)
+            digest = stream.digest() if is_video else \
+                self.thumbs.make_upload(storage, key) if thumbnail_now else _header_checked(storage, key)
         except LensletError:
             storage.delete(key)  # not a decodable image: not kept
             raise
         self.catalog.added(storage, key, path, digest)
-        if not thumbnail_now:
+        if is_video or not thumbnail_now:
             self.thumbs.ask_worker(path)
         return {"ok": True, "path": path, "name": name_of(key)}
 
@@ -675,11 +699,38 @@ def _header_checked(storage, key):
 
 def _read_head(stream):
     head = b""
-    while len(head) < pillow.SNIFF_BYTES and (chunk := stream.read(pillow.SNIFF_BYTES - len(head))):
+    while len(head) < video.HEAD and (chunk := stream.read(video.HEAD - len(head))):
         head += chunk
     if not head:
         raise BadRequest("the file is empty")
     return head
+
+
+def _sniff(head):
+    """Return an upload's type from its first bytes: a picture's, else a video's."""
+    try:
+        return pillow.sniff(head)
+    except UnsupportedMedia:
+        kind = video.media_type(head)
+        if kind is None:
+            raise UnsupportedMedia(f"the file is not an image lenslet reads ({pillow.READABLE}) nor a video "
+                                   "(MP4, MOV, M4V, WebM, MKV, AVI, MTS)") from None
+        return kind
+
+
+class _Hashed:
+    """A stream that hashes what is read through it, its first bytes given."""
+
+    def __init__(self, stream, head):
+        self.stream, self.hasher = stream, blake3.blake3(head)
+
+    def read(self, size=-1):
+        chunk = self.stream.read(size)
+        self.hasher.update(chunk)
+        return chunk
+
+    def digest(self):
+        return pillow.HASH_PREFIX + self.hasher.hexdigest()
 
 
 def _taken(storage, key):

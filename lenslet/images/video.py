@@ -58,6 +58,16 @@ def demuxer_of(head):
     return None
 
 
+def media_type(head):
+    """Return a video's media type from its first bytes, or None."""
+    demuxer = demuxer_of(head)
+    if demuxer == "mov":
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if demuxer == "matroska":
+        return "video/webm" if b"webm" in head[:64] else "video/x-matroska"
+    return {"avi": "video/x-msvideo", "mpegts": "video/mp2t"}.get(demuxer)
+
+
 def poster(command, video):
     """Return (PNG of one frame, seconds) of an open video, or raise Undecodable."""
     video.seek(0)

@@ -42,7 +42,7 @@ MAX_FOLDERS = 1000
 MAX_FILE = 16 * 1024 * 1024
 MAX_APP_PASSWORDS = 50  # a person's devices
 MAX_DEVICE_NAME = 64
-APP_PASSWORD_LENGTH = 40  # about 238 bits
+APP_PASSWORD_GROUPS = 8  # of five letters and digits, 40 in all: about 238 bits
 APP_PASSWORD_KEYS = frozenset(("id", "name", "hash", "created"))
 CHANGE_TRIES = 5  # tries while another program keeps writing the file
 
@@ -52,9 +52,11 @@ def new_token():
 
 
 def new_app_password():
-    """Return a fresh app password of letters and digits: typed into a phone, or given to a command, it never
-    starts with a dash."""
-    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(APP_PASSWORD_LENGTH))
+    """Return a fresh app password, groups of letters and digits joined by dots: typed into a phone, or given to a
+    command, it never starts with a dash, and a dot (outside base64url) keeps rclone from taking it for a password
+    it obscured itself."""
+    return ".".join("".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(5))
+                    for _ in range(APP_PASSWORD_GROUPS))
 
 
 def new_stamp():

@@ -107,8 +107,7 @@ class DavResource:
     # -- writes
 
     def on_put(self, req, resp, path=""):
-        body = body_of(req, self.files.limit, (f"the file is larger than {self.files.limit} bytes "
-                                               "(LENSLET_MAX_UPLOAD)", self.files.limit))
+        body = body_of(req, self.files.limit, self.files.too_large)
         if desktop_file(path):
             body.read()  # a desktop's own note beside a file: taken, not kept
             resp.status = falcon.HTTP_201
@@ -201,8 +200,8 @@ class DavResource:
     def _writable_image(self, req, path):
         path = self._checked(req, path)
         if not is_image(name_of(path)):
-            raise UnsupportedMedia("lenslet keeps photos (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file), "
-                                   "by their own extension", path=path)
+            raise UnsupportedMedia("lenslet keeps photos (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file) "
+                                   "and videos (MP4, MOV, M4V, WebM, MKV, AVI, MTS), by their own extension", path=path)
         self._folder_above(path)
         return path
 

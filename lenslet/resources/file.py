@@ -116,7 +116,7 @@ def upload_form(files, req):
     if media_type(req) != "multipart/form-data":
         raise BadRequest("send the image as multipart/form-data with fields dest and file, or PUT it raw")
     fields, held = dict(req.params), None
-    parts = form_parts(req, limit + FORM_SLACK, _too_large(limit))
+    parts = form_parts(req, limit + FORM_SLACK, files.too_large)
     try:
         for part in parts:
             if part.name != "file":
@@ -140,17 +140,13 @@ def _read_to_the_end(parts):
         pass
 
 
-def _too_large(limit):
-    return f"the upload is larger than {limit} bytes (LENSLET_MAX_UPLOAD)", limit
-
-
 def _dest(req, fields):
     return access_of(req).change(clean_path(fields.get("dest", fields.get("path"))))
 
 
 def upload_raw(files, req):
     """PUT /file?path=folder/name.jpg: the request body is the image."""
-    body = body_of(req, files.limit, _too_large(files.limit))
+    body = body_of(req, files.limit, files.too_large)
     path = access_of(req).change(clean_path(req.get_param("path")))
     if not path:
         raise BadRequest("say where: path=folder/name.jpg")

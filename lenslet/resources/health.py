@@ -3,7 +3,7 @@ import falcon
 from lenslet import __version__, health, layout
 
 # read by the page, never copied into it
-PAGE_RULES = {"trash": layout.TRASH, "images": dict(layout.EXTENSIONS)}
+PAGE_RULES = {"trash": layout.TRASH, "images": dict(layout.EXTENSIONS), "videos": dict(layout.VIDEOS)}
 
 
 class HealthResource:

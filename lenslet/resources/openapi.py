@@ -38,10 +38,12 @@ ERRORS = {
          "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read, or whose name a link, FIFO or folder "
          "holds, is never written either: the edit is refused)",
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
-    413: f"The body is larger than {MAX_BODY // 1024} KiB (an upload: larger than LENSLET_MAX_UPLOAD)",
+    413: f"The body is larger than {MAX_BODY // 1024} KiB (an upload: larger than LENSLET_MAX_UPLOAD, a video "
+         "LENSLET_MAX_VIDEO_UPLOAD)",
     414: f"The query string is longer than {MAX_QUERY_STRING:,} characters",
     415: "The path does not name an image (JPEG, PNG, WebP, AVIF, GIF, HEIC, or a camera's raw file: DNG, CR2, NEF, "
-         "ARW, ORF, RW2, RAF, PEF), or a body read as JSON does not say `Content-Type: application/json`",
+         "ARW, ORF, RW2, RAF, PEF), an upload is neither that nor a video lenslet lists or its name says the other "
+         "kind, or a body read as JSON does not say `Content-Type: application/json`",
     416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
     429: "Too many failed tokens, share links, share passwords or passwords from this address: wait `Retry-After` "
          "seconds",
@@ -132,9 +134,11 @@ PAGE_FIELDS = {
     "libraryReadonly": described("boolean", "LENSLET_STATE: the library is only read; file operations (upload, move, "
                                  "trash, restore, delete, folders) answer 403 with reason library-read-only, "
                                  "everything else works"),
-    "rules": obj(["trash", "images"], {
+    "rules": obj(["trash", "images", "videos"], {
         "trash": described("string", "the trash folder's name, at the root"),
-        "images": described("object", "the files lenslet lists: extension (with its dot, lower case) -> media type",
+        "images": described("object", "the pictures lenslet lists: extension (with its dot, lower case) -> media type",
+                            additionalProperties=STR),
+        "videos": described("object", "the videos lenslet lists and uploads take, as images are",
                             additionalProperties=STR)},
         description="what the gallery page must agree with the server on (it reads them here)"),
     "map": obj(["tiles", "attribution"], {
@@ -548,7 +552,8 @@ def upload(form):
             "dest": described("string", "the folder, e.g. `/2024`"), "file": octets, "conflict": conflict})}}
     else:
         content = {"application/octet-stream": {"schema": octets}}
-    return op("Upload an image (multipart `dest` + `file`)" if form else "Upload an image (the body)", DONE, *TREE,
+    return op("Upload an image or video (multipart `dest` + `file`)" if form else "Upload an image or video (the body)",
+              DONE, *TREE,
               *WRITES, 415, 422, code="201", parameters=[] if form else IMAGE + [param("conflict", conflict)],
               requestBody={"required": True, "content": content})
 

@@ -1,12 +1,14 @@
 // The server's rules the page must agree with, read from GET /health's `rules` (never copied
-// here): the trash folder's name and the image files lenslet lists.
+// here): the trash folder's name and the image and video files lenslet lists.
 
 export class Rules {
-  /** rules: {trash: "_trash_", images: {".jpg": "image/jpeg", ...}} as /health answers it. */
-  constructor({trash = null, images = {}} = {}) {
+  /** rules: {trash: "_trash_", images: {".jpg": "image/jpeg", ...}, videos: {".mp4": "video/mp4", ...}} as /health
+   *  answers it. */
+  constructor({trash = null, images = {}, videos = {}} = {}) {
     this.trash = trash;
-    this.extensions = Object.keys(images).map((extension) => extension.toLowerCase());
-    this.types = [...new Set(Object.values(images))];
+    const taken = {...images, ...videos};  // what an upload takes
+    this.extensions = Object.keys(taken).map((extension) => extension.toLowerCase());
+    this.types = [...new Set(Object.values(taken))];
     // The names the API's `type` filter takes are the extensions without their dot: one a type
     // (jpg, not jpeg as well), in the order the server lists them.
     const named = new Map();
@@ -26,9 +28,9 @@ export class Rules {
     return name === this.trash ? "Trash" : name;
   }
 
-  /** Whether a chosen or dropped file is one lenslet lists (by its extension, as the server decides,
-   *  or by the type the browser gives it). */
-  isImage(file) {
+  /** Whether a chosen or dropped file is a photo or video lenslet lists (by its extension, as the server
+   *  decides, or by the type the browser gives it). */
+  isListed(file) {
     const dot = file.name.lastIndexOf(".");
     return (dot > 0 && this.extensions.includes(file.name.slice(dot).toLowerCase())) || this.types.includes(file.type);
   }

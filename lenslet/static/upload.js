@@ -113,17 +113,18 @@ export class Upload {
     return {progress: (fraction) => { bar.value = fraction; }, end};
   }
 
-  /** Upload {files: [{file, dir}], folders} into the folder shown (or into): folders made first, then each image
-   *  in turn with its row; a name that is taken asks what to do (keep both, replace, skip; for one or
-   *  all), and what is not an image, or is refused, is said by name. */
+  /** Upload {files: [{file, dir}], folders} into the folder shown (or into): folders made first, then each photo
+   *  or video in turn with its row; a name that is taken asks what to do (keep both, replace, skip; for one or
+   *  all), and what lenslet does not list, or refuses, is said by name. */
   async send({files, folders}, folder = this.folder()) {
     if (!this.api.canChangeFiles() || (!files.length && !folders.length)) return;
-    const images = files.filter(({file}) => this.rules.isImage(file));
-    const others = files.filter(({file}) => !this.rules.isImage(file)).map(({file, dir}) => joined(dir, file.name));
+    const images = files.filter(({file}) => this.rules.isListed(file));
+    const others = files.filter(({file}) => !this.rules.isListed(file)).map(({file, dir}) => joined(dir, file.name));
     const problems = [];
     if (others.length) {
-      problems.push(`Not uploaded, as ${others.length === 1 ? "it is not an image" : "they are not images"} lenslet ` +
-        `shows (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file): ${others.join(", ")}.`);
+      const what = others.length === 1 ? "it is not a photo or video" : "they are not photos or videos";
+      problems.push(`Not uploaded, as ${what} lenslet shows (JPEG, PNG, WebP, AVIF, GIF, HEIC, a camera's raw file; ` +
+        `MP4, MOV, WebM, MKV, AVI, MTS): ${others.join(", ")}.`);
     }
     this.rows.replaceChildren();
     this.panel.hidden = !images.length;
@@ -175,7 +176,7 @@ export class Upload {
         break;
       }
     }
-    this.say(`Uploaded ${done} ${done === 1 ? "image" : "images"}${skipped ? `, skipped ${skipped}` : ""}.`);
+    this.say(`Uploaded ${done} ${done === 1 ? "file" : "files"}${skipped ? `, skipped ${skipped}` : ""}.`);
     this.done(folder, problems);
   }
 

@@ -2,7 +2,9 @@
 revokes one at a time; bad names, other sites, foreign Hosts and people outside the users file change nothing, and a
 users file of the last release (no app passwords) serves unchanged and keeps what lenslet does not own."""
 
+import base64
 import json
+import re
 
 import pytest
 import webtest
@@ -11,7 +13,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import ConfigError
-from lenslet.people.users import MAX_APP_PASSWORDS, Directory, parse_users
+from lenslet.people.users import MAX_APP_PASSWORDS, Directory, parse_users, token_hash
 
 HERE = {"Origin": "http://localhost:80"}
 
@@ -39,6 +41,26 @@ def test_a_viewer_makes_lists_and_revokes_app_passwords_and_no_hash_is_shown(hom
     assert home.delete(f"/me/app-passwords/{made.json['id']}", headers=home.headers).json["ok"]
     assert home.get("/me/app-passwords", headers=home.headers).json["appPasswords"] == []
     assert home.delete(f"/me/app-passwords/{made.json['id']}", headers=home.headers, status=404)
+
+
+def test_no_app_password_is_one_rclone_takes_for_a_password_it_obscured(home):
+    made = {home.post_json("/me/app-passwords", {"name": f"phone {n}"}, headers=home.headers).json["password"]
+            for n in range(8)}
+    # rclone reveals (base64url-decodes) a password given to `config create` whose letters are all in that alphabet
+    assert len(made) == 8 and not [password for password in made if re.fullmatch(r"[A-Za-z0-9_-]+", password)]
+    assert not [password for password in made if password.startswith("-") or len(password) < 40]
+
+
+def test_an_app_password_the_last_release_made_still_signs_in(home):
+    old = "Tq7" * 13 + "x"  # forty letters and digits, as the last release made them
+    document = json.loads(home.users.read_text())
+    document["users"]["gran"]["appPasswords"] = [{"id": "0123456789abcdef", "name": "old phone",
+                                                  "hash": token_hash(old), "created": 1.0}]
+    home.users.write_text(json.dumps(document))
+    sign_in = {"Authorization": "Basic " + base64.b64encode(f"gran:{old}".encode()).decode()}
+    answer = home.request("/dav/", method="PROPFIND", headers={**sign_in, "Depth": "0"},
+                          remote_addr="127.0.0.1")
+    assert answer.status_int == 207
 
 
 @pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "   "}, {"name": "x" * 65}, {"name": "tab\there"},

@@ -9,7 +9,7 @@ from lenslet import layout
 from lenslet.people.shares import Shares
 from lenslet.people.users import Directory
 
-PAGE_RULES = {"trash": layout.TRASH, "images": layout.EXTENSIONS}
+PAGE_RULES = {"trash": layout.TRASH, "images": layout.EXTENSIONS, "videos": layout.VIDEOS}
 DETAILS = {"storage", "worker", "report", "rejected"}
 
 

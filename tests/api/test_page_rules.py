@@ -11,7 +11,8 @@ STATIC = Path(PROJECT) / "lenslet" / "static"
 
 
 def test_health_answers_the_trash_name_and_the_image_types_lenslet_lists(client):
-    assert client.get("/health").json["rules"] == {"trash": layout.TRASH, "images": layout.EXTENSIONS}
+    assert client.get("/health").json["rules"] == {"trash": layout.TRASH, "images": layout.EXTENSIONS,
+                                                 "videos": layout.VIDEOS}
 
 
 def test_the_rules_are_answered_while_the_storage_cannot_be_read(client, tree):

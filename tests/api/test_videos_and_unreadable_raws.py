@@ -80,9 +80,11 @@ def test_a_video_is_counted_but_never_a_cover(client, clips):
     assert (entry["images"], entry["cover"]) == (1, None)
 
 
-def test_a_video_upload_is_refused_as_no_image_it_can_read(client, clips):
-    client.post("/file", {"dest": "a"}, upload_files=[("file", "new.mp4", VIDEO)], status=415)
-    assert not (clips / "a" / "new.mp4").exists()
+def test_a_video_uploaded_is_listed_with_a_placeholder_until_the_worker_makes_its_poster(client, clips):
+    assert client.post("/file", {"dest": "a"}, upload_files=[("file", "new.mp4", VIDEO)]).json["path"] == "a/new.mp4"
+    assert (clips / "a" / "new.mp4").read_bytes() == VIDEO
+    entry = next(item for item in client.get("/folders?path=a").json["items"] if item["name"] == "new.mp4")
+    assert (entry["kind"], entry["preview"]) == ("video", False)
 
 
 @pytest.mark.parametrize("name, kind, mime", [

@@ -1,14 +1,15 @@
 """Organising from the gallery page, in headless Chromium against gunicorn: the folder tree opened a
 level and following every operation without a reload, with counts (and covers, where the server
 gives them); images and folders dragged onto a folder in the tree or the grid; uploads of several
-files and whole folders with a row of progress each, files that are not images named, the token
+files and whole folders with a row of progress each, a phone's videos with its photos, files that are not photos or
+videos named, the token
 asked for; two fingers zooming the viewer's picture."""
 
 import base64
 import json
 
 import pytest
-from helpers import draw
+from helpers import clip, draw, heic
 
 
 @pytest.fixture
@@ -196,13 +197,26 @@ def test_each_file_uploaded_has_a_row_with_its_progress_and_files_not_images_are
     assert page.script("return document.getElementById('uploads').hidden") is False
     page.until(lambda: page.script("return document.querySelectorAll('.tile.image').length") == 6)
     notice = page.find("#notice").text
-    assert "notes.txt" in notice and "clip.pdf" in notice and "not images" in notice
+    assert "notes.txt" in notice and "clip.pdf" in notice and "not photos or videos" in notice
     assert (shapes / "trip" / "big.png").read_bytes() == big.read_bytes()
     assert (shapes / "trip" / "small.jpg").read_bytes() == small.read_bytes()
     assert not (shapes / "trip" / "notes.txt").exists() and not (shapes / "trip" / "clip.pdf").exists()
     assert page.script("return window.movedBeforeEnd") == {"big.png": True, "small.jpg": True}
     page.until(lambda: tree_counts(page).get("trip") == "6")
     assert not_reloaded(page)
+
+
+def test_a_phones_videos_and_live_photo_chosen_in_upload_land_beside_its_photos(page, shapes, tmp_path):
+    roll = {"IMG_0009.HEIC": heic(), "IMG_0009.MOV": clip(".mov"), "VID_0001.mp4": clip(".mp4")}
+    for name, data in roll.items():
+        (tmp_path / name).write_bytes(data)
+    open_marked(page, "#path=trip")
+    page.until(lambda: page.script("return document.querySelectorAll('.tile.image').length") == 4)
+    assert {".mov", ".mp4", "video/quicktime"} <= set(page.find("#upload-input").get_attribute("accept").split(","))
+    page.find("#upload-input").send_keys("\n".join(str(tmp_path / name) for name in roll))
+    page.until(lambda: [row[2] for row in upload_rows(page)] == ["uploaded"] * 3)
+    assert {name: (shapes / "trip" / name).read_bytes() for name in roll} == roll
+    assert "Uploaded 3 files" in page.find("#status").text and not_reloaded(page)
 
 
 # Drops a folder on the page as the browser hands one over: a drop whose items give a directory

@@ -34,9 +34,20 @@ def test_clean_name_refuses(raw):
     ("IMG.TIFF", "image/avif", "IMG.TIFF.avif"),
     ("IMG.HEIC", "image/avif", "IMG.HEIC"),  # HEIC is an image name now (the heif extra reads it)
     ("IMG", "image/heic", "IMG.heic"),
+    ("clip", "video/quicktime", "clip.mov"),
+    ("clip.m4v", "video/mp4", "clip.m4v"),   # a video's name is kept for any video's bytes
+    ("VID.MTS", "video/mp2t", "VID.MTS"),
+    ("notes.txt", "video/webm", "notes.txt.webm"),
 ])
 def test_upload_name(raw, kind, name):
     assert moves.upload_name(raw, kind) == name
+
+
+@pytest.mark.parametrize("raw, kind", [("clip.jpg", "video/mp4"), ("IMG_1.HEIC", "video/quicktime"),
+                                       ("IMG_1.MOV", "image/jpeg"), ("IMG_1.mp4", "image/x-raw")])
+def test_upload_name_refuses_a_video_named_as_a_picture_and_a_picture_as_a_video(raw, kind):
+    with pytest.raises(UnsupportedMedia):
+        moves.upload_name(raw, kind)
 
 
 @pytest.mark.parametrize("name, number, expected", [
