@@ -59,14 +59,14 @@ class DavResource:
             place, stat = self.tree.locate_image(access.see(path))
             answer = xml_bodies.responses([xml_bodies.entry(path, name_of(path), False, stat.size, stat.mtime,
                                                             mime_of(path), etag_for(stat.mtime, stat.size),
-                                                            self._discovery(path, asked))], asked)
+                                                            self._own_locks(path, asked))], asked)
         else:
             place = self.tree.locate(access.folder(path))
             stat = place.storage.stat(place.key)
             if not stat.is_dir:
                 raise NotFound("no such file or folder", path=path)  # lenslet's own files are not shown
             own = xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=stat.mtime,
-                                   locks=self._discovery(path, asked))
+                                   locks=self._own_locks(path, asked))
             answer = xml_bodies.responses([own], asked)
             if depth == "1":
                 answer += self._children(path, access, asked)
@@ -197,24 +197,23 @@ class DavResource:
     # -- helpers
 
     def _checked(self, req, path, locks=True, below=True, asked=True):
-        """Return a path the principal may change where, for the request's own path (asked), the request's conditions
-        hold and, with locks, every lock that holds it (or, with below, a path inside it) is the principal's, its
-        token in the If header; a lock is found by the place storage opens, whatever path reaches it."""
+        """Return a path the principal may change where the request's conditions hold (on its own path: asked) and,
+        with locks, every lock that holds it (with below, or a path inside it) is theirs and named in the If header."""
         path = access_of(req).change(clean_path(path))
         if path == TRASH or path.startswith(TRASH + "/"):
             raise Forbidden("the trash is changed in the gallery's page, not over WebDAV", path=path)
         if asked:
             conditions.check(req.get_header("If-Match"), req.get_header("If-None-Match"), req.get_header("If"),
-                             lambda tag: self._state(req, path if tag is None else tag, tag is not None))
+                             lambda tag: self._state(req, path, tag))
         if locks:
             self.locks.check(self.tree.opened(path), _person(req), conditions.tokens_in(req.get_header("If")), below)
         return path
 
-    def _state(self, req, where, tagged):
+    def _state(self, req, path, tag=None):
         """Return what an If condition is held against: (the ETag, "" for a folder, None for nothing there; the tokens
         of the locks that hold it) of a path, or of an If header's tagged URL."""
         try:
-            path = access_of(req).see(clean_path(_dav_path(where))) if tagged else where
+            path = path if tag is None else access_of(req).see(clean_path(_dav_path(tag)))
             tokens = {record["token"] for record in self.locks.holding(self.tree.opened(path))}
         except LensletError:
             return None, set()  # not a path of this door, or not this person's: nothing there
@@ -225,12 +224,14 @@ class DavResource:
         except LensletError:
             return None, tokens
 
-    def _discovery(self, path, asked, records=None):
-        """Return the active locks that hold a path, as PROPFIND says them (when asked)."""
+    def _own_locks(self, path, asked):
+        """Return the lockdiscovery of a path, when asked (allprop asks it)."""
         if asked is not None and ("DAV:", "lockdiscovery") not in asked:
             return ""
+        return self._discovery(self.locks.holding(self.tree.opened(path)))
+
+    def _discovery(self, records):
         now = self.locks.clock()
-        records = self.locks.holding(self.tree.opened(path)) if records is None else records
         return "".join(xml_bodies.active_lock(record, max(1, int(record["expires"] - now)), self._lock_root(record))
                        for record in records)
 
@@ -239,7 +240,7 @@ class DavResource:
         place = self.tree.opened(folder)
         above = [record for record in self.locks.holding(place) if record["depth"] == "infinity"]
         own = {name_of(record["path"]): record for record in self.locks.below(place) if parent(record["path"]) == place}
-        return lambda name: self._discovery(None, None, above + ([own[name]] if name in own else []))
+        return lambda name: self._discovery(above + ([own[name]] if name in own else []))
 
     def _lock_root(self, record):
         return xml_bodies.href(record["path"], not self._is_image(record["path"]))
