@@ -106,6 +106,15 @@ def test_an_if_header_that_is_no_condition_answers_400_and_changes_nothing(home,
     assert snapshot(home) == before
 
 
+def test_a_condition_on_a_photo_outside_ones_folders_tells_nothing_of_it(home):
+    seen = etag(home, "family/a.jpg")
+    for tagged in ("family/a.jpg", "family/none.jpg"):
+        for condition, status in ((f"([{seen}])", 412), (f"(Not [{seen}])", 201)):
+            answer = home.dav("PUT", f"kids/{len(condition)}{len(tagged)}.jpg", who="kid", body=jpeg(),
+                              headers={"If": f"</dav/{tagged}> {condition}"})
+            assert answer.status_int == status, (tagged, condition)
+
+
 # -- lock tokens
 
 
