@@ -68,14 +68,15 @@ def above(path):
 
 
 class Locks:
-    def __init__(self, storage, clock=time.time):
-        self.storage, self.clock = storage, clock
+    def __init__(self, storage, clock=time.time, opened=lambda path: path):
+        """opened: the place storage opens for a path, which its lock is kept by (a photo's two paths share one)."""
+        self.storage, self.clock, self.opened = storage, clock, opened
 
     def lock(self, path, user, depth, owner, seconds):
         """Lock a path for a person; raise Locked while another live lock holds it, a folder above it or (depth
         infinity) a path inside it, and Conflict past the person's or the folder's number of locks."""
         self.check(path, user, set(), below=depth == "infinity")
-        every = list(self._every())
+        every, path = list(self._every()), self.opened(path)
         if sum(record["user"] == user for record in every) >= PER_PERSON:
             raise Conflict(f"you hold {PER_PERSON} locks already: unlock some first", path=path)
         if sum(parent(record["path"]) == parent(path) for record in every) >= PER_FOLDER:
@@ -118,7 +119,9 @@ class Locks:
 
     def below(self, folder):
         """Return the live locks on paths inside a folder."""
-        return [record for record in self._every() if record["path"] != folder and inside(record["path"], folder)]
+        every = list(self._every())
+        place = self.opened(folder) if every else folder
+        return [record for record in every if record["path"] != place and inside(record["path"], place)]
 
     def check(self, path, user, tokens, below=False):
         """Raise Locked unless the person named the token of every live lock that holds the path or, with below, a
@@ -137,8 +140,15 @@ class Locks:
         raise missing
 
     def _holding(self, path):
-        found = (self._read(place) for place in above(path))
-        return [each for each in found if each is not None and covers(each[0], path)]
+        try:
+            names = set(self.storage.list_names(LOCKS))
+        except LensletError:
+            names = None  # not listed: each name is looked up
+        if names == set():
+            return []  # no lock at all
+        place = self.opened(path)
+        found = (self._read(one) for one in above(place) if names is None or record_name(one) in names)
+        return [each for each in found if each is not None and covers(each[0], place)]
 
     def _every(self):
         """Yield every live lock: a few per person, PER_PERSON each at the very most."""

@@ -173,7 +173,7 @@ class DavResource:
     def on_lock(self, req, resp, path=""):
         data = read_body(req, MAX_XML)
         path = self._checked(req, path, locks=False)
-        user, place = _person(req), self.tree.opened(path)
+        user = _person(req)
         seconds = timeout_of(req.get_header("Timeout"))
         if data.strip():
             depth = "0" if req.get_header("Depth", default="infinity").strip() == "0" else "infinity"
@@ -181,9 +181,9 @@ class DavResource:
             if not self._exists(path):
                 self._folder_above(path)
                 resp.status = falcon.HTTP_201  # the name is kept for its locker; an empty PUT or the file fills it
-            record = self.locks.lock(place, user, depth, owner, seconds)
+            record = self.locks.lock(path, user, depth, owner, seconds)
         else:  # a refresh names its lock in If, through any path the lock holds
-            record = self.locks.refresh(place, conditions.tokens_in(req.get_header("If")), user, seconds)
+            record = self.locks.refresh(path, conditions.tokens_in(req.get_header("If")), user, seconds)
         resp.set_header("Lock-Token", f"<{record['token']}>")
         resp.content_type = XML
         resp.data = xml_bodies.lock_discovery(record, seconds, self._lock_root(record))
@@ -191,7 +191,7 @@ class DavResource:
     def on_unlock(self, req, resp, path=""):
         path = self._checked(req, path, locks=False, asked=False)
         token = (req.get_header("Lock-Token") or "").strip().strip("<>")
-        self.locks.unlock(self.tree.opened(path), token, _person(req))
+        self.locks.unlock(path, token, _person(req))
         resp.status = falcon.HTTP_204
 
     # -- helpers
@@ -206,7 +206,7 @@ class DavResource:
             conditions.check(req.get_header("If-Match"), req.get_header("If-None-Match"), req.get_header("If"),
                              lambda tag: self._state(req, path, tag))
         if locks:
-            self.locks.check(self.tree.opened(path), _person(req), conditions.tokens_in(req.get_header("If")), below)
+            self.locks.check(path, _person(req), conditions.tokens_in(req.get_header("If")), below)
         return path
 
     def _state(self, req, path, tag=None):
@@ -214,7 +214,7 @@ class DavResource:
         of the locks that hold it) of a path, or of an If header's tagged URL."""
         try:
             path = path if tag is None else access_of(req).see(clean_path(_dav_path(tag)))
-            tokens = {record["token"] for record in self.locks.holding(self.tree.opened(path))}
+            tokens = {record["token"] for record in self.locks.holding(path)}
         except LensletError:
             return None, set()  # not a path of this door, or not this person's: nothing there
         try:
@@ -228,7 +228,7 @@ class DavResource:
         """Return the lockdiscovery of a path, when asked (allprop asks it)."""
         if asked is not None and ("DAV:", "lockdiscovery") not in asked:
             return ""
-        return self._discovery(self.locks.holding(self.tree.opened(path)))
+        return self._discovery(self.locks.holding(path))
 
     def _discovery(self, records):
         now = self.locks.clock()
@@ -238,7 +238,7 @@ class DavResource:
     def _child_locks(self, folder):
         """Return name -> the lockdiscovery of a folder's child, the folder's locks read once."""
         place = self.tree.opened(folder)
-        above = [record for record in self.locks.holding(place) if record["depth"] == "infinity"]
+        above = [record for record in self.locks.holding(folder) if record["depth"] == "infinity"]
         own = {name_of(record["path"]): record for record in self.locks.below(place) if parent(record["path"]) == place}
         return lambda name: self._discovery(above + ([own[name]] if name in own else []))
 
