@@ -164,7 +164,7 @@ def create_app(config=None, storage=None, clock=time.time):
     for prefix in PREFIXES:
         for route, resource in routes.items():
             app.add_route(prefix + route, resource)
-    dav = DavResource(tree, catalog.listings, files, Locks(storage, clock), config.accel_redirect)
+    dav = DavResource(tree, catalog.listings, files, Locks(storage, clock, tree.opened), config.accel_redirect)
     app.add_route("/dav", dav)
     app.add_route("/dav/{path:path}", dav)
     add_page(app)

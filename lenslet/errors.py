@@ -101,6 +101,10 @@ class Undecodable(LensletError):
     status, title = 422, "Cannot decode image"
 
 
+class Unsupported(LensletError):
+    status, title = 422, "Not supported"
+
+
 class InsufficientStorage(LensletError):
     status, title = 507, "Disk full"
 

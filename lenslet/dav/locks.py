@@ -1,4 +1,4 @@
-"""WebDAV locks, one record a locked path in the state folder, so every process and host honours them."""
+"""WebDAV locks, one record a locked place in the state folder, so every process and host honours them."""
 
 import hashlib
 import re
@@ -20,14 +20,17 @@ from lenslet.errors import (
 )
 from lenslet.formats import records
 from lenslet.formats.records import BadRecord, dumps
-from lenslet.layout import STATE, join
+from lenslet.layout import STATE, join, parent
 from lenslet.storage import set_aside
 
-LOCKS = f"{STATE}/dav-locks"  # named by the locked path's hash
+LOCKS = f"{STATE}/dav-locks"  # named by the locked place's hash
 VERSION = 1
 MAX_BYTES = 8192
 LONGEST = 3600  # seconds a lock lasts unless refreshed
-MAX_LOCKS = 1000  # records looked at
+# Live locks one person holds, and locks on the members of one folder: every record is read to find those inside a
+# folder, so these bound that read.
+PER_PERSON = 100
+PER_FOLDER = 100
 MAX_OWNER = 1024  # characters of the client's note of who locks
 _KEYS = frozenset(("v", "path", "token", "user", "depth", "owner", "expires"))
 _TOKEN = re.compile(r"opaquelocktoken:[0-9a-f]{32}")
@@ -50,18 +53,34 @@ def inside(path, folder):
     return folder == "" or path.startswith(folder + "/")
 
 
-def tokens_in(header):
-    """Return the lock tokens a request names (If or Lock-Token header)."""
-    return set(_TOKEN.findall(header or ""))
+def covers(record, path):
+    """Whether a lock holds a path: its own, or one inside a folder locked with depth infinity."""
+    return record["path"] == path or (record["depth"] == "infinity" and inside(path, record["path"]))
+
+
+def above(path):
+    """Return a path and every folder above it, up to the root."""
+    found = [path]
+    while path:
+        path = parent(path)
+        found.append(path)
+    return found
 
 
 class Locks:
-    def __init__(self, storage, clock=time.time):
-        self.storage, self.clock = storage, clock
+    def __init__(self, storage, clock=time.time, opened=lambda path: path):
+        """opened: the place storage opens for a path, which its lock is kept by (a photo's two paths share one)."""
+        self.storage, self.clock, self.opened = storage, clock, opened
 
     def lock(self, path, user, depth, owner, seconds):
-        """Lock a path for a person; raise Locked while another live lock holds it or a folder above it."""
-        self.check([path], set(), below=depth == "infinity")
+        """Lock a path for a person; raise Locked while another live lock holds it, a folder above it or (depth
+        infinity) a path inside it, and Conflict past the person's or the folder's number of locks."""
+        self.check(path, user, set(), below=depth == "infinity")
+        every, path = list(self._every()), self.opened(path)
+        if sum(record["user"] == user for record in every) >= PER_PERSON:
+            raise Conflict(f"you hold {PER_PERSON} locks already: unlock some first", path=path)
+        if sum(parent(record["path"]) == parent(path) for record in every) >= PER_FOLDER:
+            raise Conflict(f"{PER_FOLDER} locks hold this folder's files already: try again later", path=path)
         record = {"v": VERSION, "path": path, "token": "opaquelocktoken:" + secrets.token_hex(16), "user": user,
                   "depth": depth, "owner": owner[:MAX_OWNER], "expires": self.clock() + seconds}
         key = join(LOCKS, record_name(path))
@@ -77,52 +96,67 @@ class Locks:
         raise Locked("another client keeps locking it", path=path)
 
     def refresh(self, path, tokens, user, seconds):
-        """Make a lock named by the If header last `seconds` more."""
-        found = self._read(path)
-        if found is None or found[0]["token"] not in tokens:
-            raise PreconditionFailed("no lock of this token holds the path: lock it again", path=path)
-        record, version = found
-        if record["user"] != user:
-            raise Forbidden("that lock is another person's", path=path)
+        """Make a lock that holds the path, named by the If header, last `seconds` more."""
+        record, version = self._named(path, tokens, user, PreconditionFailed("no lock of this token holds the path: "
+                                                                            "lock it again", path=path))
         record = dict(record, expires=self.clock() + seconds)
         try:
-            self.storage.replace_if(join(LOCKS, record_name(path)), dumps(record), version)
+            self.storage.replace_if(join(LOCKS, record_name(record["path"])), dumps(record), version)
         except PreconditionFailed:
             raise Conflict("the lock changed meanwhile: lock it again", path=path) from None
         return record
 
     def unlock(self, path, token, user):
-        found = self._read(path)
-        if found is None or found[0]["token"] != token:
-            raise Conflict("no lock of this token holds the path", path=path)
-        if found[0]["user"] != user:
-            raise Forbidden("that lock is another person's", path=path)
+        record, version = self._named(path, {token}, user, Conflict("no lock of this token holds the path",
+                                                                    path=path))
         with suppress(NotFound):
-            self.storage.delete_if(join(LOCKS, record_name(path)), found[1])
+            self.storage.delete_if(join(LOCKS, record_name(record["path"])), version)
 
-    def held(self, path):
-        """Return the live lock record of exactly this path, or None."""
-        found = self._read(path)
-        return None if found is None else found[0]
+    def holding(self, path):
+        """Return the live locks that hold a path: its own, and those of the folders above it locked with depth
+        infinity, each looked up by name."""
+        return [found[0] for found in self._holding(path)]
 
-    def check(self, paths, tokens, below=False):
-        """Raise Locked unless every live lock on paths, on a folder above them (depth infinity) or, with below,
-        inside them, is named in tokens."""
-        for record in self._every():
+    def below(self, folder):
+        """Return the live locks on paths inside a folder."""
+        every = list(self._every())
+        place = self.opened(folder) if every else folder
+        return [record for record in every if record["path"] != place and inside(record["path"], place)]
+
+    def check(self, path, user, tokens, below=False):
+        """Raise Locked unless the person named the token of every live lock that holds the path or, with below, a
+        path inside it."""
+        for record in self.holding(path) + (self.below(path) if below else []):
+            if record["token"] not in tokens or record["user"] != user:
+                raise Locked("another client holds a lock on it: it is being written", path=path)
+
+    def _named(self, path, tokens, user, missing):
+        """Return (record, version) of the lock holding the path whose token is named, or raise missing."""
+        for record, version in self._holding(path):
             if record["token"] in tokens:
-                continue
-            for path in paths:
-                if record["path"] == path or (record["depth"] == "infinity" and inside(path, record["path"])) \
-                        or (below and inside(record["path"], path)):
-                    raise Locked("another client holds a lock on it: it is being written", path=path)
+                if record["user"] != user:
+                    raise Forbidden("that lock is another person's", path=path)
+                return record, version
+        raise missing
+
+    def _holding(self, path):
+        try:
+            names = set(self.storage.list_names(LOCKS))
+        except LensletError:
+            names = None  # not listed: each name is looked up
+        if names == set():
+            return []  # no lock at all
+        place = self.opened(path)
+        found = (self._read(one) for one in above(place) if names is None or record_name(one) in names)
+        return [each for each in found if each is not None and covers(each[0], place)]
 
     def _every(self):
-        """Yield every live lock; there are a few at most, while a desktop writes."""
+        """Yield every live lock: a few per person, PER_PERSON each at the very most."""
         try:
             names = sorted(entry.name for entry in self.storage.list_folder(LOCKS) if not entry.is_dir)
         except (NotFound, Foreign, BadRequest):
             return  # no lock was ever taken, or the folder is not lenslet's: it holds none
-        for name in names[:MAX_LOCKS]:
+        for name in names:
             found = self._read_name(name)
             if found is not None:
                 yield found[0]

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ElementTree
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from lenslet.errors import BadRequest
+from lenslet.errors import BadRequest, Unsupported
 
 DAV = "{DAV:}"
 HEAD = '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -46,9 +46,11 @@ def asked_properties(root):
 
 
 def lock_owner(root):
-    """Return the text of a LOCK body's owner, or raise if it is no lockinfo."""
+    """Return the text of a LOCK body's owner, or raise if it is no lockinfo or asks a shared lock."""
     if root is None or root.tag != DAV + "lockinfo":
         raise BadRequest("a new LOCK's body is a DAV:lockinfo element")
+    if root.find(f"{DAV}lockscope/{DAV}shared") is not None:
+        raise Unsupported("lenslet takes exclusive locks only (its supportedlock): ask for an exclusive one")
     owner = root.find(DAV + "owner")
     return "" if owner is None else "".join(owner.itertext()).strip()
 
@@ -69,12 +71,12 @@ def href(path, folder):
     return "/dav/" + quote(path.encode("utf-8", "surrogateescape")) + ("/" if folder and path else "")
 
 
-def entry(path, name, folder, size=0, mtime=0.0, kind="", etag=""):
-    """Return an entry's live properties by name, as XML."""
+def entry(path, name, folder, size=0, mtime=0.0, kind="", etag="", locks=""):
+    """Return an entry's live properties by name, as XML; locks: the active_lock() of each lock that holds it."""
     props = {"resourcetype": "<D:resourcetype><D:collection/></D:resourcetype>" if folder else "<D:resourcetype/>",
              "displayname": f"<D:displayname>{escape(name)}</D:displayname>",
              "getlastmodified": f"<D:getlastmodified>{http_date(mtime)}</D:getlastmodified>",
-             "supportedlock": SUPPORTED_LOCK, "lockdiscovery": "<D:lockdiscovery/>"}
+             "supportedlock": SUPPORTED_LOCK, "lockdiscovery": f"<D:lockdiscovery>{locks}</D:lockdiscovery>"}
     if not folder:
         props.update(getcontentlength=f"<D:getcontentlength>{size}</D:getcontentlength>",
                      getcontenttype=f"<D:getcontenttype>{escape(kind)}</D:getcontenttype>",
@@ -126,12 +128,15 @@ def patched(path, folder, names):
 
 def lock_discovery(record, seconds, root_href):
     """Return a LOCK's answer: the lock it made or refreshed."""
-    return (f'{HEAD}<D:prop xmlns:D="DAV:"><D:lockdiscovery><D:activelock><D:locktype><D:write/></D:locktype>'
-            f"<D:lockscope><D:exclusive/></D:lockscope><D:depth>{escape(record['depth'])}</D:depth>"
-            f"<D:owner>{escape(record['owner'])}</D:owner><D:timeout>Second-{seconds}</D:timeout>"
-            f"<D:locktoken><D:href>{record['token']}</D:href></D:locktoken>"
-            f"<D:lockroot><D:href>{escape(root_href)}</D:href></D:lockroot>"
-            "</D:activelock></D:lockdiscovery></D:prop>").encode("utf-8", "surrogateescape")
+    return (f'{HEAD}<D:prop xmlns:D="DAV:"><D:lockdiscovery>{active_lock(record, seconds, root_href)}'
+            "</D:lockdiscovery></D:prop>").encode("utf-8", "surrogateescape")
+
+
+def active_lock(record, seconds, root_href):
+    return ("<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:exclusive/></D:lockscope>"
+            f"<D:depth>{escape(record['depth'])}</D:depth><D:owner>{escape(record['owner'])}</D:owner>"
+            f"<D:timeout>Second-{seconds}</D:timeout><D:locktoken><D:href>{record['token']}</D:href></D:locktoken>"
+            f"<D:lockroot><D:href>{escape(root_href)}</D:href></D:lockroot></D:activelock>")
 
 
 def finite_depth():

@@ -5,15 +5,15 @@ from urllib.parse import unquote, urlsplit
 
 import falcon
 
-from lenslet.dav import xml_bodies
-from lenslet.dav.locks import timeout_of, tokens_in
+from lenslet.dav import conditions, xml_bodies
+from lenslet.dav.locks import timeout_of
 from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
 from lenslet.layout import TRASH, is_image, mime_of, name_of, parent
 from lenslet.recent import Recent
 from lenslet.resources import access_of, principal_of
 from lenslet.resources.bodies import body_of, has_body, read_body
 from lenslet.resources.file import send_original
-from lenslet.resources.http import etag_for
+from lenslet.resources.http import etag_for, etag_of
 from lenslet.storage import clean_path
 
 METHODS = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
@@ -58,13 +58,15 @@ class DavResource:
         if self._is_image(path):
             place, stat = self.tree.locate_image(access.see(path))
             answer = xml_bodies.responses([xml_bodies.entry(path, name_of(path), False, stat.size, stat.mtime,
-                                                            mime_of(path), etag_for(stat.mtime, stat.size))], asked)
+                                                            mime_of(path), etag_for(stat.mtime, stat.size),
+                                                            self._own_locks(path, asked))], asked)
         else:
             place = self.tree.locate(access.folder(path))
             stat = place.storage.stat(place.key)
             if not stat.is_dir:
                 raise NotFound("no such file or folder", path=path)  # lenslet's own files are not shown
-            own = xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=stat.mtime)
+            own = xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=stat.mtime,
+                                   locks=self._own_locks(path, asked))
             answer = xml_bodies.responses([own], asked)
             if depth == "1":
                 answer += self._children(path, access, asked)
@@ -76,21 +78,23 @@ class DavResource:
         """Return the responses of a folder's subfolders and items, kept while its listing is unchanged."""
         key, dirs, items = self.listings.whole_seen(path, access)
         memo_key = (path, None if asked is None else tuple(asked))
-        known = self.answers.get(memo_key) if key is not None else None
+        locks_of = self._child_locks(path) if asked is not None and ("DAV:", "lockdiscovery") in asked else None
+        known = self.answers.get(memo_key) if key is not None and locks_of is None else None
         if known is not None and known[0] == key:
             return known[1]
         entries = []
         for folder in dirs:
             if isinstance(folder, dict) and (path or folder.get("name") != TRASH):
                 name = folder.get("name", "")
-                entries.append(xml_bodies.entry(_join(path, name), name, True, mtime=folder.get("mtime") or 0))
+                entries.append(xml_bodies.entry(_join(path, name), name, True, mtime=folder.get("mtime") or 0,
+                                                locks=locks_of(name) if locks_of else ""))
         for item in items:
             if isinstance(item, dict):
                 name, size, mtime = item.get("name", ""), item.get("size") or 0, item.get("mtime") or 0
                 entries.append(xml_bodies.entry(_join(path, name), name, False, size, mtime, mime_of(name) or "",
-                                                etag_for(mtime, size)))
+                                                etag_for(mtime, size), locks_of(name) if locks_of else ""))
         answer = xml_bodies.responses(entries, asked, brief=True)
-        if key is not None:
+        if key is not None and locks_of is None:
             self.answers.put(memo_key, (key, answer))
         return answer
 
@@ -159,7 +163,7 @@ class DavResource:
 
     def on_proppatch(self, req, resp, path=""):
         names = xml_bodies.set_properties(xml_bodies.parse(read_body(req, MAX_XML)))
-        path = self._checked(req, path)
+        path = self._checked(req, path, below=False)
         if not self._exists(path):
             raise NotFound("no such file or folder", path=path)
         resp.status, resp.content_type = falcon.HTTP_207, XML
@@ -173,32 +177,75 @@ class DavResource:
         if data.strip():
             depth = "0" if req.get_header("Depth", default="infinity").strip() == "0" else "infinity"
             owner = xml_bodies.lock_owner(xml_bodies.parse(data))
+            if not self._exists(path):
+                self._folder_above(path)
+                resp.status = falcon.HTTP_201  # the name is kept for its locker; an empty PUT or the file fills it
             record = self.locks.lock(path, user, depth, owner, seconds)
-        else:  # a refresh names its lock in If
-            record = self.locks.refresh(path, tokens_in(req.get_header("If")), user, seconds)
+        else:  # a refresh names its lock in If, through any path the lock holds
+            record = self.locks.refresh(path, conditions.tokens_in(req.get_header("If")), user, seconds)
         resp.set_header("Lock-Token", f"<{record['token']}>")
         resp.content_type = XML
-        resp.data = xml_bodies.lock_discovery(record, seconds, xml_bodies.href(path, not self._is_image(path)))
+        resp.data = xml_bodies.lock_discovery(record, seconds, self._lock_root(record))
 
     def on_unlock(self, req, resp, path=""):
-        path = self._checked(req, path, locks=False)
+        path = self._checked(req, path, locks=False, asked=False)
         token = (req.get_header("Lock-Token") or "").strip().strip("<>")
         self.locks.unlock(path, token, _person(req))
         resp.status = falcon.HTTP_204
 
     # -- helpers
 
-    def _checked(self, req, path, locks=True):
-        """Return a path the principal may change and, with locks, no other client's lock holds."""
+    def _checked(self, req, path, locks=True, below=True, asked=True):
+        """Return a path the principal may change where the request's conditions hold (on its own path: asked) and,
+        with locks, every lock that holds it (with below, or a path inside it) is theirs and named in the If header."""
         path = access_of(req).change(clean_path(path))
         if path == TRASH or path.startswith(TRASH + "/"):
             raise Forbidden("the trash is changed in the gallery's page, not over WebDAV", path=path)
+        if asked:
+            conditions.check(req.get_header("If-Match"), req.get_header("If-None-Match"), req.get_header("If"),
+                             lambda tag: self._state(req, path, tag))
         if locks:
-            self.locks.check([path], tokens_in(req.get_header("If")), below=True)
+            self.locks.check(path, _person(req), conditions.tokens_in(req.get_header("If")), below)
         return path
 
+    def _state(self, req, path, tag=None):
+        """Return what an If condition is held against: (the ETag, "" for a folder, None for nothing there; the tokens
+        of the locks that hold it) of a path, or of an If header's tagged URL."""
+        try:
+            path = path if tag is None else access_of(req).see(clean_path(_dav_path(tag)))
+            tokens = {record["token"] for record in self.locks.holding(path)}
+        except LensletError:
+            return None, set()  # not a path of this door, or not this person's: nothing there
+        try:
+            if self._is_image(path):
+                return etag_of(self.tree.locate_image(path)[1]), tokens
+            return ("" if self.tree.is_folder(path) else None), tokens
+        except LensletError:
+            return None, tokens
+
+    def _own_locks(self, path, asked):
+        """Return the lockdiscovery of a path, when asked (allprop asks it)."""
+        if asked is not None and ("DAV:", "lockdiscovery") not in asked:
+            return ""
+        return self._discovery(self.locks.holding(path))
+
+    def _discovery(self, records):
+        now = self.locks.clock()
+        return "".join(xml_bodies.active_lock(record, max(1, int(record["expires"] - now)), self._lock_root(record))
+                       for record in records)
+
+    def _child_locks(self, folder):
+        """Return name -> the lockdiscovery of a folder's child, the folder's locks read once."""
+        place = self.tree.opened(folder)
+        above = [record for record in self.locks.holding(folder) if record["depth"] == "infinity"]
+        own = {name_of(record["path"]): record for record in self.locks.below(place) if parent(record["path"]) == place}
+        return lambda name: self._discovery(above + ([own[name]] if name in own else []))
+
+    def _lock_root(self, record):
+        return xml_bodies.href(record["path"], not self._is_image(record["path"]))
+
     def _writable_image(self, req, path):
-        path = self._checked(req, path)
+        path = self._checked(req, path, below=False)
         if not is_image(name_of(path)):
             raise UnsupportedMedia("lenslet keeps photos (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file) "
                                    "and videos (MP4, MOV, M4V, WebM, MKV, AVI, MTS), by their own extension", path=path)
@@ -224,8 +271,8 @@ class DavResource:
         overwrite = (req.get_header("Overwrite") or "T").strip().upper() != "F"
         if desktop_file(path) or desktop_file(dest):
             raise Forbidden("a desktop's own files are not kept: there is nothing to move")
-        dest = self._checked(req, dest[5:])
-        src = self._checked(req, path)
+        dest = self._checked(req, dest[5:], asked=False)
+        src = self._checked(req, path, locks=req.method == "MOVE")
         if not src or not dest:
             raise Forbidden("the root is neither moved nor replaced")
         if src == dest:
@@ -262,6 +309,14 @@ def _person(req):
     """A lock belongs to a person by their id, never by a name another may get."""
     principal = principal_of(req)
     return principal.user_id or f"{principal.kind}:{principal.name}"
+
+
+def _dav_path(url):
+    """Return the path a /dav/ URL names (an If header's resource tag)."""
+    where = unquote(urlsplit(url).path, errors="surrogateescape")
+    if not (where == "/dav" or where.startswith("/dav/")):
+        raise BadRequest("not a /dav/ URL")
+    return where[5:]
 
 
 def _join(folder, name):
