@@ -34,6 +34,7 @@ from lenslet.layout import (
 )
 from lenslet.sidecar.store import clear_origin, set_origin, sidecar_fields
 from lenslet.storage import process_alive, set_aside, spool
+from lenslet.storage.paths import not_reserved
 
 log = logging.getLogger("lenslet")
 
@@ -305,6 +306,7 @@ class Files:
         return target._replace(key=key)
 
     def _move_folder(self, place, to_path, changes):
+        not_reserved(to_path)
         target = self.tree.locate(to_path)
         if target.storage.identity != place.storage.identity:
             raise BadRequest("folders move within one tree only", path=to_path)
@@ -497,6 +499,7 @@ class Files:
         return others
 
     def make_folder(self, path):
+        not_reserved(path)
         place = self._writable(path)
         if not place.key:
             raise AlreadyExists("the root folder exists", path=path)

@@ -15,6 +15,7 @@ from lenslet.resources.bodies import body_of, has_body, read_body
 from lenslet.resources.file import send_original
 from lenslet.resources.http import etag_for
 from lenslet.storage import clean_path
+from lenslet.storage.paths import not_reserved
 
 METHODS = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
 MAX_XML = 64 * 1024
@@ -29,6 +30,21 @@ def desktop_file(raw):
     return name in DESKTOP_FILES or name.startswith("._")
 
 
+def no_reserved_name(req, resp, resource, params):
+    """Refuse a path or Destination naming lenslet's own files (a sidecar, a thumbnail, a listing) on every method."""
+    for raw in (params.get("path", ""), (destination(req) or "").removeprefix("/dav")):
+        parts = raw.strip("/").split("/")
+        for part in parts[parts[0] == TRASH:] if not desktop_file(raw) else ():
+            not_reserved(part)  # the trash at the root keeps its own answers
+
+
+def destination(req):
+    """Return the Destination header's path, decoded, or None."""
+    header = req.get_header("Destination")
+    return None if header is None else unquote(urlsplit(header).path, errors="surrogateescape")
+
+
+@falcon.before(no_reserved_name)
 class DavResource:
     """Every WebDAV method on /dav and /dav/{path}."""
 
@@ -60,16 +76,13 @@ class DavResource:
             answer = xml_bodies.responses([xml_bodies.entry(path, name_of(path), False, stat.size, stat.mtime,
                                                             mime_of(path), etag_for(stat.mtime, stat.size))], asked)
         else:
-            place = self.tree.locate(access.folder(path))
-            stat = place.storage.stat(place.key)
-            if not stat.is_dir:
-                raise NotFound("no such file or folder", path=path)  # lenslet's own files are not shown
+            stat = self._folder(path, access)
             own = xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=stat.mtime)
             answer = xml_bodies.responses([own], asked)
             if depth == "1":
                 answer += self._children(path, access, asked)
         resp.status, resp.content_type = falcon.HTTP_207, XML
-        resp.data = xml_bodies.multistatus(answer)
+        resp.data = xml_bodies.multistatus(answer, asked=asked)
         resp.cache_control = ["no-store"]
 
     def _children(self, path, access, asked):
@@ -90,14 +103,14 @@ class DavResource:
                 entries.append(xml_bodies.entry(_join(path, name), name, False, size, mtime, mime_of(name) or "",
                                                 etag_for(mtime, size)))
         answer = xml_bodies.responses(entries, asked, brief=True)
-        if key is not None:
+        if key is not None and xml_bodies.kept_whole(asked):
             self.answers.put(memo_key, (key, answer))
         return answer
 
     def on_get(self, req, resp, path=""):
         path = _outside_the_trash(clean_path(path))
         if not self._is_image(path):
-            access_of(req).folder(path)
+            self._folder(path, access_of(req))
             raise falcon.HTTPMethodNotAllowed(["OPTIONS", "PROPFIND", "MKCOL", "DELETE", "MOVE", "COPY"],
                                               description="a folder: list it with PROPFIND")
         send_original(req, resp, self.tree, path, self.accel, True)
@@ -151,6 +164,8 @@ class DavResource:
 
     def on_copy(self, req, resp, path=""):
         src, dest, overwrite = self._source_and_destination(req, path)
+        if self._is_image(src):
+            photo_name(dest)  # a copy keeps the name asked for, or is not made
         existed = self._exists(dest)
         if req.get_header("Depth", default="infinity").strip() == "0" and not self._is_image(src):
             self.files.make_folder(dest)  # a folder without what it holds
@@ -199,10 +214,8 @@ class DavResource:
         return path
 
     def _writable_image(self, req, path):
+        photo_name(clean_path(path))  # first, so a path out of sight answers as a missing one
         path = self._checked(req, path)
-        if not is_image(name_of(path)):
-            raise UnsupportedMedia("lenslet keeps photos (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file), "
-                                   "by their own extension", path=path)
         self._folder_above(path)
         return path
 
@@ -219,7 +232,7 @@ class DavResource:
         where = urlsplit(req.get_header("Destination", required=True))
         if where.netloc and where.netloc.lower() != (req.get_header("Host") or "").lower():
             raise falcon.HTTPBadGateway(description="the Destination is on another server")
-        dest = unquote(where.path, errors="surrogateescape")
+        dest = destination(req)
         if not (dest == "/dav" or dest.startswith("/dav/")):
             raise BadRequest("the Destination is a /dav/ path of this server")
         overwrite = (req.get_header("Overwrite") or "T").strip().upper() != "F"
@@ -236,6 +249,14 @@ class DavResource:
         self._folder_above(dest)
         return src, dest, overwrite
 
+    def _folder(self, path, access):
+        """Return the stat of a folder the principal sees; anything else answers as missing."""
+        place = self.tree.locate(access.folder(path))
+        stat = place.storage.stat(place.key)
+        if not stat.is_dir:
+            raise NotFound("no such file or folder", path=path)  # lenslet's own files are not shown
+        return stat
+
     def _is_image(self, path):
         if not path or not is_image(name_of(path)):
             return False
@@ -251,6 +272,12 @@ class DavResource:
         except NotFound:
             return False
         return True
+
+
+def photo_name(path):
+    if not is_image(name_of(path)):
+        raise UnsupportedMedia("lenslet keeps photos (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file), "
+                               "by their own extension", path=path)
 
 
 def _outside_the_trash(path):

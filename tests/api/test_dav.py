@@ -109,7 +109,8 @@ def test_propfind_asks_finite_depths_and_answers_what_is_asked(home):
         b"<D:quota-available-bytes/><Z:colour/></D:prop></D:propfind>"))
     ok, missing = asked.text.split("HTTP/1.1 200 OK")
     assert "getcontentlength>" in ok and "getlastmodified" not in asked.text
-    assert "quota-available-bytes" in missing and 'xmlns:x="urn:x"' in missing and "404 Not Found" in missing
+    assert "quota-available-bytes" in missing and "<n0:colour/>" in missing and "404 Not Found" in missing
+    assert 'xmlns:n0="urn:x"' in asked.text.split("<D:response>")[0]  # declared once, at the top
 
 
 def test_a_person_sees_and_changes_exactly_their_folders(home):
@@ -251,9 +252,9 @@ def test_a_photo_broken_inside_is_kept_and_shown_broken_once_the_worker_tried(ho
 @pytest.mark.parametrize("path, body, status", [
     ("family/fake.jpg", b"not an image at all", 415),
     ("family/notes.txt", b"words", 415),
-    ("family/a.jpg.json", b'{"v": 1, "tags": ["forged"]}', 415),
-    ("family/a.jpg.thumbnail", b"RIFF", 415),
-    ("family/_index.json", b"{}", 415),
+    ("family/a.jpg.json", b'{"v": 1, "tags": ["forged"]}', 400),
+    ("family/a.jpg.thumbnail", b"RIFF", 400),
+    ("family/_index.json", b"{}", 400),
     ("missing/x.jpg", None, 409),
     ("_trash_/x.jpg", None, 403),
     (".lenslet/jobs/x.jpg", None, 400),

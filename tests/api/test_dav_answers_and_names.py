@@ -1,0 +1,140 @@
+"""WebDAV answers stay bounded and well-formed whatever a PROPFIND asks, lenslet's own names are refused on every
+method (as the API refuses them), and a path out of a person's sight answers exactly as a missing one."""
+
+import gc
+import os
+import tracemalloc
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from helpers import jpeg
+from test_dav import HERE, LOCK_BODY, Home, files_in
+
+pytestmark = pytest.mark.filterwarnings("ignore::webtest.lint.WSGIWarning")  # webtest's lint knows no PROPFIND
+
+
+@pytest.fixture
+def home(tmp_path):
+    return Home(tmp_path)
+
+
+@pytest.fixture
+def crowded(home):
+    """family/ holding 300 photos."""
+    photo = jpeg()
+    for number in range(300):
+        (home.tree / "family" / f"IMG_{number:04d}.jpg").write_bytes(photo)
+    return home
+
+
+def asking(names):
+    """A PROPFIND body naming properties, each (namespace, name)."""
+    props = "".join(f'<p:{name} xmlns:p="{space}"/>' if space else f'<{name} xmlns=""/>' for space, name in names)
+    return f'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>{props}</D:prop></D:propfind>'.encode()
+
+
+def test_a_propfind_asking_thousands_of_properties_is_refused(crowded):
+    props = "".join(f"<Z:p{number}/>" for number in range(2400))
+    flood = f'<D:propfind xmlns:D="DAV:" xmlns:Z="urn:x"><D:prop>{props}</D:prop></D:propfind>'.encode()
+    assert 20_000 < len(flood) < 64 * 1024
+    answer = crowded.dav("PROPFIND", "family/", body=flood, headers={"Depth": "1"})
+    assert answer.status_int == 413 and "at most 100 properties" in answer.json["description"]
+    long_names = asking([("urn:x", "n" * 1500), ("urn:x", "m" * 1500)])
+    assert crowded.dav("PROPFIND", "family/", body=long_names, headers={"Depth": "1"}).status_int == 413
+
+
+def test_unknown_properties_are_answered_once_an_entry_their_namespace_declared_once(crowded):
+    names = [("urn:x", "colour")] * 50 + [(f"urn:space:{number}", f"p{number}") for number in range(49)]
+    answer = crowded.dav("PROPFIND", "family/", body=asking(names), headers={"Depth": "1"})
+    assert answer.status_int == 207
+    responses = ElementTree.fromstring(answer.body).findall("{DAV:}response")
+    assert len(responses) == 302  # the folder, a.jpg and 300 photos
+    assert answer.body.count(b"<n0:colour/>") == 302 and answer.body.count(b'"urn:x"') == 1
+    assert len(answer.body) < 302 * 1500  # about what the folder's own listing and the names asked weigh
+
+
+def test_answers_naming_unknown_properties_are_not_kept(crowded):
+    def ask(round_):
+        names = [(f"urn:round:{round_}", f"p{number}") for number in range(100)]
+        assert crowded.dav("PROPFIND", "family/", body=asking(names), headers={"Depth": "1"}).status_int == 207
+
+    ask(0)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for round_ in range(1, 17):
+            ask(round_)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 2_000_000, kept  # each answer weighs about 1 MB
+
+
+def test_a_property_in_no_namespace_comes_back_well_formed(home):
+    answer = home.dav("PROPFIND", "family/a.jpg", body=asking([("", "x"), ("urn:y", "y")]), headers={"Depth": "0"})
+    assert answer.status_int == 207
+    missing = ElementTree.fromstring(answer.body).find("{DAV:}response/{DAV:}propstat/{DAV:}prop")
+    assert [prop.tag for prop in missing] == ["x", "{urn:y}y"]
+    patched = home.dav("PROPPATCH", "family/a.jpg", body=(
+        b'<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="">1</x></D:prop></D:set>'
+        b"</D:propertyupdate>"))
+    assert patched.status_int == 207
+    assert ElementTree.fromstring(patched.body).find(".//{DAV:}prop/x") is not None
+
+
+RESERVED = ("family/a.jpg.json", "family/c.jpg.thumbnail", "family/_index.json", "family/_index_2.json",
+            "_rollup.json", "_health.json", "family/_trash_", "family/a.jpg.json/d.jpg")
+
+
+@pytest.mark.parametrize("name", RESERVED)
+def test_lenslets_own_names_are_refused_on_every_method(home, name):
+    (home.tree / "family" / "a.jpg.json").write_text('{"v": 1, "tags": ["beach"]}')
+    (home.tree / "family" / "sub").mkdir()
+    before = {path: (home.tree / path).read_bytes() for path in files_in(home.tree) if (home.tree / path).is_file()}
+    folders = sorted(path for path in files_in(home.tree) if (home.tree / path).is_dir())
+    for method, path, headers, body in (
+            ("MKCOL", name, {}, b""), ("PUT", name, {}, jpeg(color=(1, 2, 3))), ("GET", name, {}, b""),
+            ("HEAD", name, {}, b""), ("PROPFIND", name, {"Depth": "0"}, b""), ("DELETE", name, {}, b""),
+            ("PROPPATCH", name, {}, b""), ("LOCK", name, {}, LOCK_BODY), ("UNLOCK", name, {}, b""),
+            ("COPY", "family/sub", {"Destination": f"/dav/{name}"}, b""),
+            ("MOVE", "family/sub", {"Destination": f"/dav/{name}"}, b""),
+            ("COPY", "family/a.jpg", {"Destination": f"/dav/{name}"}, b""),
+            ("MOVE", "family/a.jpg", {"Destination": f"/dav/{name}"}, b""),
+            ("COPY", name, {"Destination": "/dav/family/z.jpg"}, b""),
+            ("MOVE", name, {"Destination": "/dav/family/z"}, b"")):
+        answer = home.dav(method, path, headers=headers, body=body)
+        assert answer.status_int == 400, (method, path, answer.status)
+        assert method == "HEAD" or "reserved for lenslet's own files" in answer.json["description"]
+    assert {path: (home.tree / path).read_bytes() for path in files_in(home.tree)
+            if (home.tree / path).is_file()} == before
+    assert sorted(path for path in files_in(home.tree) if (home.tree / path).is_dir()) == folders
+    assert not list((home.tree / ".lenslet").glob("dav-locks/*.json"))
+
+
+def test_the_apis_new_folder_refuses_lenslets_own_names_too(home):
+    for name in ("family/a.jpg.json", "family/b.jpg.thumbnail", "family/_trash_"):
+        answer = home.apps[0].post_json("/folder", {"path": name}, headers={**home.api, **HERE}, expect_errors=True)
+        assert answer.status_int == 400 and "reserved" in answer.json["description"], name
+        assert not (home.tree / name).exists()
+
+
+def test_a_copy_keeps_the_photo_name_asked_for_or_is_not_made(home):
+    assert home.dav("COPY", "family/a.jpg", headers={"Destination": "/dav/family/notes"}).status_int == 415
+    assert home.dav("COPY", "family/a.jpg", headers={"Destination": "/dav/family/b.jpg"}).status_int == 201
+    assert sorted(name for name in os.listdir(home.tree / "family") if "." not in name[:-4]) == ["a.jpg", "b.jpg"]
+
+
+def test_a_folder_out_of_sight_answers_as_a_missing_one(home):
+    (home.tree / "private").mkdir()
+    (home.tree / "private" / "p.jpg").write_bytes(jpeg())
+    os.symlink(home.tree / "private", home.tree / "kids" / "Secret")
+    for method in ("GET", "HEAD", "PROPFIND", "DELETE", "PUT", "PROPPATCH", "OPTIONS"):
+        hidden, missing = (home.dav(method, path, who="kid", headers={"Depth": "0"})
+                           for path in ("kids/Secret", "kids/Nope"))
+        assert hidden.status_int == missing.status_int, method
+        assert [hidden.headers.get(name) for name in ("Cache-Control", "Vary", "Allow", "Content-Type")] == \
+               [missing.headers.get(name) for name in ("Cache-Control", "Vary", "Allow", "Content-Type")], method
+        assert hidden.body.replace(b"Secret", b"Nope") == missing.body, method
+    assert home.dav("GET", "kids/Nope", who="kid").status_int == 404
