@@ -167,6 +167,11 @@ class DavResource:
         if self._is_image(src):
             photo_name(dest)  # a copy keeps the name asked for, or is not made
         existed = self._exists(dest)
+        if existed and self._is_image(src) != self._is_image(dest):  # Overwrite: T over the other kind: trashed first
+            if self._is_image(dest):
+                self.files.trash([dest])
+            else:
+                self.files.trash_folder(dest)
         if req.get_header("Depth", default="infinity").strip() == "0" and not self._is_image(src):
             self.files.make_folder(dest)  # a folder without what it holds
         else:
