@@ -3,6 +3,7 @@ method (as the API refuses them), and a path out of a person's sight answers exa
 
 import gc
 import os
+import threading
 import tracemalloc
 import xml.etree.ElementTree as ElementTree
 
@@ -41,6 +42,21 @@ def test_a_propfind_asking_thousands_of_properties_is_refused(crowded):
     assert answer.status_int == 413 and "at most 100 properties" in answer.json["description"]
     long_names = asking([("urn:x", "n" * 1500), ("urn:x", "m" * 1500)])
     assert crowded.dav("PROPFIND", "family/", body=long_names, headers={"Depth": "1"}).status_int == 413
+
+
+@pytest.mark.parametrize("names, status", [
+    ([("urn:x", f"p{number:03d}") for number in range(100)], 207),
+    ([("urn:x", f"p{number:03d}") for number in range(101)], 413),
+    ([("urn:x", "n" * 1024), ("", "m" * 1024)], 207),
+    ([("urn:x", "n" * 1024), ("", "m" * 1025)], 413),
+])
+def test_a_propfind_at_the_limits(home, names, status):
+    answer = home.dav("PROPFIND", "family/", body=asking(names), headers={"Depth": "1"})
+    assert answer.status_int == status
+    if status == 207:
+        assert len(ElementTree.fromstring(answer.body).findall("{DAV:}response")) == 2
+    else:
+        assert "2048 characters in all" in answer.json["description"]
 
 
 def test_unknown_properties_are_answered_once_an_entry_their_namespace_declared_once(crowded):
@@ -138,3 +154,34 @@ def test_a_folder_out_of_sight_answers_as_a_missing_one(home):
                [missing.headers.get(name) for name in ("Cache-Control", "Vary", "Allow", "Content-Type")], method
         assert hidden.body.replace(b"Secret", b"Nope") == missing.body, method
     assert home.dav("GET", "kids/Nope", who="kid").status_int == 404
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://evil.example"},
+                                     {"Host": "evil.example"}])
+def test_a_copy_over_a_folder_from_another_site_or_host_changes_nothing(home, headers):
+    (home.tree / "family" / "box.jpg").mkdir()
+    (home.tree / "family" / "box.jpg" / "in.jpg").write_bytes(jpeg(color=(3, 3, 3)))
+    before = files_in(home.tree)
+    answer = home.dav("COPY", "family/a.jpg", headers={"Destination": "/dav/family/box.jpg", **headers})
+    assert answer.status_int in (403, 421) and answer.json["description"]
+    assert files_in(home.tree) == before
+
+
+def test_a_copy_over_a_folder_racing_a_put_into_it_loses_no_photo(home):
+    def send(answers, name, *request, **options):
+        answers[name] = home.dav(*request, **options)
+
+    for round_ in range(5):
+        (home.tree / "family" / f"box{round_}.jpg").mkdir()
+        photo, answers = jpeg(color=(round_, 9, 9)), {}
+        threads = [threading.Thread(target=send, args=(answers, "copy", "COPY", "family/a.jpg"),
+                                    kwargs={"headers": {"Destination": f"/dav/family/box{round_}.jpg"}}),
+                   threading.Thread(target=send, args=(answers, "put", "PUT", f"family/box{round_}.jpg/new.jpg"),
+                                    kwargs={"body": photo, "app": 1})]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert {answer.status_int for answer in answers.values()} <= {201, 204, 404, 409}, answers
+        kept = [path for path in home.tree.rglob("new*.jpg") if path.read_bytes() == photo]
+        assert kept or answers["put"].status_int in (404, 409), round_
