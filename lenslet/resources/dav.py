@@ -21,6 +21,7 @@ METHODS = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MO
 MAX_XML = 64 * 1024
 XML = "application/xml; charset=utf-8"
 KEPT_ANSWERS = 16
+READS = frozenset(("GET", "HEAD", "PROPFIND", "OPTIONS"))
 # What desktops write beside every file they copy; taken and not kept, never listed.
 DESKTOP_FILES = frozenset((".DS_Store", "Thumbs.db", "desktop.ini", ".localized"))
 
@@ -31,11 +32,11 @@ def desktop_file(raw):
 
 
 def no_reserved_name(req, resp, resource, params):
-    """Refuse a path or Destination naming lenslet's own files (a sidecar, a thumbnail, a listing) on every method."""
-    for raw in (params.get("path", ""), (destination(req) or "").removeprefix("/dav")):
-        parts = raw.strip("/").split("/")
-        for part in parts[parts[0] == TRASH:] if not desktop_file(raw) else ():
-            not_reserved(part)  # the trash at the root keeps its own answers
+    """Refuse a write to a name lenslet gives its own files (a sidecar, a thumbnail, a listing); a read finds none."""
+    written = () if req.method in READS else (params.get("path", ""),)
+    for raw in (*written, (destination(req) or "").removeprefix("/dav")):
+        if raw.strip("/") != TRASH and not desktop_file(raw):  # the trash at the root keeps its own answers
+            not_reserved(raw.strip("/"))
 
 
 def destination(req):

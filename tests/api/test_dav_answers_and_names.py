@@ -101,18 +101,17 @@ def test_a_property_in_no_namespace_comes_back_well_formed(home):
 
 
 RESERVED = ("family/a.jpg.json", "family/c.jpg.thumbnail", "family/_index.json", "family/_index_2.json",
-            "_rollup.json", "_health.json", "family/_trash_", "family/a.jpg.json/d.jpg")
+            "_rollup.json", "_health.json", "family/_trash_")
 
 
 @pytest.mark.parametrize("name", RESERVED)
-def test_lenslets_own_names_are_refused_on_every_method(home, name):
+def test_lenslets_own_names_are_refused_on_every_write_and_found_by_no_read(home, name):
     (home.tree / "family" / "a.jpg.json").write_text('{"v": 1, "tags": ["beach"]}')
     (home.tree / "family" / "sub").mkdir()
     before = {path: (home.tree / path).read_bytes() for path in files_in(home.tree) if (home.tree / path).is_file()}
     folders = sorted(path for path in files_in(home.tree) if (home.tree / path).is_dir())
     for method, path, headers, body in (
-            ("MKCOL", name, {}, b""), ("PUT", name, {}, jpeg(color=(1, 2, 3))), ("GET", name, {}, b""),
-            ("HEAD", name, {}, b""), ("PROPFIND", name, {"Depth": "0"}, b""), ("DELETE", name, {}, b""),
+            ("MKCOL", name, {}, b""), ("PUT", name, {}, jpeg(color=(1, 2, 3))), ("DELETE", name, {}, b""),
             ("PROPPATCH", name, {}, b""), ("LOCK", name, {}, LOCK_BODY), ("UNLOCK", name, {}, b""),
             ("COPY", "family/sub", {"Destination": f"/dav/{name}"}, b""),
             ("MOVE", "family/sub", {"Destination": f"/dav/{name}"}, b""),
@@ -122,11 +121,21 @@ def test_lenslets_own_names_are_refused_on_every_method(home, name):
             ("MOVE", name, {"Destination": "/dav/family/z"}, b"")):
         answer = home.dav(method, path, headers=headers, body=body)
         assert answer.status_int == 400, (method, path, answer.status)
-        assert method == "HEAD" or "reserved for lenslet's own files" in answer.json["description"]
+        assert "reserved for lenslet's own files" in answer.json["description"]
+    for method in ("GET", "HEAD", "PROPFIND"):
+        assert home.dav(method, name, headers={"Depth": "0"}).status_int == 404, method
     assert {path: (home.tree / path).read_bytes() for path in files_in(home.tree)
             if (home.tree / path).is_file()} == before
     assert sorted(path for path in files_in(home.tree) if (home.tree / path).is_dir()) == folders
     assert not list((home.tree / ".lenslet").glob("dav-locks/*.json"))
+
+
+def test_a_folder_another_program_named_so_is_still_listed_and_read(home):
+    (home.tree / "family" / "2024.json").mkdir()
+    (home.tree / "family" / "2024.json" / "b.jpg").write_bytes(jpeg(color=(4, 4, 4)))
+    listed = home.dav("PROPFIND", "family/2024.json/", headers={"Depth": "1"})
+    assert listed.status_int == 207 and b"/dav/family/2024.json/b.jpg" in listed.body
+    assert home.dav("GET", "family/2024.json/b.jpg").body == jpeg(color=(4, 4, 4))
 
 
 def test_the_apis_new_folder_refuses_lenslets_own_names_too(home):
