@@ -8,7 +8,7 @@ import falcon
 from lenslet.dav import xml_bodies
 from lenslet.dav.locks import timeout_of, tokens_in
 from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
-from lenslet.layout import TRASH, is_image, mime_of, name_of, parent
+from lenslet.layout import TRASH, in_trash, is_image, mime_of, name_of, parent
 from lenslet.recent import Recent
 from lenslet.resources import access_of, principal_of
 from lenslet.resources.bodies import body_of, has_body, read_body
@@ -137,11 +137,11 @@ class DavResource:
     def on_mkcol(self, req, resp, path=""):
         if has_body(req):
             raise UnsupportedMedia("MKCOL takes no body")
+        self._folder_above(req, path)
         path = self._checked(req, path)
         if not path or self._exists(path):
             raise falcon.HTTPMethodNotAllowed(["OPTIONS", "PROPFIND", "DELETE", "MOVE", "COPY"],
                                               description="something is there already")
-        self._folder_above(path)
         self.files.make_folder(path)
         resp.status = falcon.HTTP_201
 
@@ -221,15 +221,15 @@ class DavResource:
 
     def _writable_image(self, req, path):
         photo_name(clean_path(path))  # first, so a path out of sight answers as a missing one
-        path = self._checked(req, path)
-        self._folder_above(path)
-        return path
+        self._folder_above(req, path)
+        return self._checked(req, path)
 
-    def _folder_above(self, path):
-        """Refuse a path whose folder is missing, as WebDAV says (409)."""
+    def _folder_above(self, req, path):
+        """Refuse a path whose folder is missing or out of sight alike, as WebDAV says (409)."""
+        path = clean_path(path)
         try:
-            if self.tree.is_folder(parent(path)):
-                return
+            if in_trash(path) or self._folder(parent(path), access_of(req)):
+                return  # the trash answers for itself
         except NotFound:
             pass
         raise falcon.HTTPConflict(description=f"the folder {parent(path) or '/'} is missing: make it first (MKCOL)")
@@ -244,6 +244,7 @@ class DavResource:
         overwrite = (req.get_header("Overwrite") or "T").strip().upper() != "F"
         if desktop_file(path) or desktop_file(dest):
             raise Forbidden("a desktop's own files are not kept: there is nothing to move")
+        self._folder_above(req, dest[5:])
         dest = self._checked(req, dest[5:])
         src = self._checked(req, path)
         if not src or not dest:
@@ -252,7 +253,6 @@ class DavResource:
             raise Forbidden("the Destination is the source itself", path=src)
         if self._exists(dest) and not overwrite:
             raise PreconditionFailed("something is at the Destination and Overwrite is F", path=dest)
-        self._folder_above(dest)
         return src, dest, overwrite
 
     def _folder(self, path, access):

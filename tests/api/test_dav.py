@@ -118,15 +118,16 @@ def test_a_person_sees_and_changes_exactly_their_folders(home):
     assert listed(home.dav("PROPFIND", "kids", who="kid", headers={"Depth": "1"})) == ["/dav/kids/", "/dav/kids/b.jpg"]
     before = files_in(home.tree)
     for method, path, extra in (("PROPFIND", "family/", {"Depth": "1"}), ("GET", "family/a.jpg", {}),
-                                ("GET", "top.jpg", {}), ("DELETE", "family/a.jpg", {}), ("MKCOL", "family/new", {}),
+                                ("GET", "top.jpg", {}), ("DELETE", "family/a.jpg", {}),
                                 ("MOVE", "family/a.jpg", {"Destination": "/dav/kids/a.jpg"}),
                                 ("COPY", "family/a.jpg", {"Destination": "/dav/kids/a.jpg"}),
-                                ("MOVE", "kids/b.jpg", {"Destination": "/dav/family/b.jpg"}),
                                 ("COPY", "kids/b.jpg", {"Destination": "/dav/b.jpg"}),
                                 ("LOCK", "family/a.jpg", {})):
         answer = home.dav(method, path, who="kid", headers=extra, body=LOCK_BODY if method == "LOCK" else b"")
         assert answer.status_int == 404, (method, path, answer.text)
-    assert home.dav("PUT", "family/x.jpg", who="kid", body=jpeg()).status_int == 404
+    for method, body in (("PUT", jpeg()), ("MKCOL", b"")):  # into a folder out of sight: as into a missing one
+        assert home.dav(method, "family/x.jpg", who="kid", body=body).status_int == 409, method
+    assert home.dav("MOVE", "kids/b.jpg", who="kid", headers={"Destination": "/dav/family/b.jpg"}).status_int == 409
     assert home.dav("PUT", "x.jpg", who="kid", body=jpeg()).status_int == 404
     assert files_in(home.tree) == before
     # a view user reads, and changes nothing
@@ -145,7 +146,7 @@ def test_links_and_pointers_inside_a_scope_lead_nowhere_else(home):
     assert not any("link" in href or "graft" in href and href != "/dav/kids/graft/" for href in seen), seen
     for path in ("kids/link/a.jpg", "kids/linked.jpg", "kids/graft/a.jpg"):
         assert home.dav("GET", path, who="kid").status_int == 404, path
-        assert home.dav("PUT", path, who="kid", body=jpeg(color=(1, 1, 1))).status_int in (403, 404), path
+        assert home.dav("PUT", path, who="kid", body=jpeg(color=(1, 1, 1))).status_int in (403, 404, 409), path
     assert home.dav("DELETE", "kids/link", who="kid").status_int in (403, 404, 409)
     assert (home.tree / "family" / "a.jpg").read_bytes() == jpeg()
 

@@ -163,6 +163,17 @@ def test_a_folder_out_of_sight_answers_as_a_missing_one(home):
                [missing.headers.get(name) for name in ("Cache-Control", "Vary", "Allow", "Content-Type")], method
         assert hidden.body.replace(b"Secret", b"Nope") == missing.body, method
     assert home.dav("GET", "kids/Nope", who="kid").status_int == 404
+    for method, path, headers, body in (("PUT", "x.jpg", {}, jpeg()), ("MKCOL", "x", {}, b""),
+                                        ("COPY", "kids/b.jpg", {"Destination": "/dav/kids/{}/x.jpg"}, b""),
+                                        ("MOVE", "kids/b.jpg", {"Destination": "/dav/kids/{}/x.jpg"}, b"")):
+        hidden, missing = (home.dav(method, f"kids/{folder}/{path}" if method in ("PUT", "MKCOL") else path,
+                                    who="kid", body=body,
+                                    headers={name: value.format(folder) for name, value in headers.items()})
+                           for folder in ("Secret", "Nope"))
+        assert hidden.status_int == missing.status_int == 409, method
+        assert hidden.headers.get("Cache-Control") == missing.headers.get("Cache-Control"), method
+        assert hidden.body.replace(b"Secret", b"Nope") == missing.body, method
+    assert sorted(os.listdir(home.tree / "private")) == ["p.jpg"]
 
 
 @pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://evil.example"},
