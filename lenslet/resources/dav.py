@@ -228,11 +228,11 @@ class DavResource:
         """Refuse a path whose folder is missing or out of sight alike, as WebDAV says (409)."""
         path = clean_path(path)
         try:
-            if in_trash(path) or self._folder(parent(path), access_of(req)):
-                return  # the trash answers for itself
+            if not in_trash(path):  # the trash answers for itself
+                self._folder(parent(path), access_of(req))
         except NotFound:
-            pass
-        raise falcon.HTTPConflict(description=f"the folder {parent(path) or '/'} is missing: make it first (MKCOL)")
+            raise falcon.HTTPConflict(description=f"the folder {parent(path) or '/'} is missing: make it first "
+                                                  "(MKCOL)") from None
 
     def _source_and_destination(self, req, path):
         where = urlsplit(req.get_header("Destination", required=True))
