@@ -50,11 +50,6 @@ def asked_properties(root):
     return asked
 
 
-def kept_whole(asked):
-    """Tell whether an answer asks only what lenslet has, so its size is the folder's and it may be kept."""
-    return asked is None or all(namespace == "DAV:" and name in ALL for namespace, name in asked)
-
-
 def lock_owner(root):
     """Return the text of a LOCK body's owner, or raise if it is no lockinfo."""
     if root is None or root.tag != DAV + "lockinfo":

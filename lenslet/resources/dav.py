@@ -21,6 +21,7 @@ METHODS = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MO
 MAX_XML = 64 * 1024
 XML = "application/xml; charset=utf-8"
 KEPT_ANSWERS = 16
+KEPT_ENTRY_BYTES = 1024  # a kept answer weighs at most this an entry: a folder's properties, not a flood of others
 READS = frozenset(("GET", "HEAD", "PROPFIND", "OPTIONS"))
 # What desktops write beside every file they copy; taken and not kept, never listed.
 DESKTOP_FILES = frozenset((".DS_Store", "Thumbs.db", "desktop.ini", ".localized"))
@@ -104,7 +105,7 @@ class DavResource:
                 entries.append(xml_bodies.entry(_join(path, name), name, False, size, mtime, mime_of(name) or "",
                                                 etag_for(mtime, size)))
         answer = xml_bodies.responses(entries, asked, brief=True)
-        if key is not None and xml_bodies.kept_whole(asked):
+        if key is not None and len(answer) <= KEPT_ENTRY_BYTES * max(1, len(entries)):
             self.answers.put(memo_key, (key, answer))
         return answer
 

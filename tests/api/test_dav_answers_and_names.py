@@ -69,7 +69,7 @@ def test_unknown_properties_are_answered_once_an_entry_their_namespace_declared_
     assert len(answer.body) < 302 * 1500  # about what the folder's own listing and the names asked weigh
 
 
-def test_answers_naming_unknown_properties_are_not_kept(crowded):
+def test_answers_swollen_by_unknown_properties_are_not_kept(crowded):
     def ask(round_):
         names = [(f"urn:round:{round_}", f"p{number}") for number in range(100)]
         assert crowded.dav("PROPFIND", "family/", body=asking(names), headers={"Depth": "1"}).status_int == 207
