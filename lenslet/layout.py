@@ -165,6 +165,11 @@ def is_internal(name):
             or is_manifest(name) or name in ROOT_FILES)
 
 
+def is_reserved(name):
+    """Tell whether a name is lenslet's to give (its files, listings, trash): never a client's file or folder."""
+    return is_internal(name) or name == TRASH
+
+
 def is_lenslets(key):
     """Tell whether a key names a file lenslet writes in a tree; string tests only, for speed."""
     if key.endswith(_LENSLETS_ENDINGS):

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ElementTree
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from lenslet.errors import BadRequest, Unsupported
+from lenslet.errors import BadRequest, TooLarge, Unsupported
 
 DAV = "{DAV:}"
 HEAD = '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -16,6 +16,8 @@ ALL = ("resourcetype", "displayname", "getcontentlength", "getcontenttype", "get
        "supportedlock", "lockdiscovery")
 # What every child of a listed folder says unasked: its locks only when asked by name (a quarter of a big answer).
 BRIEF = ALL[:6]
+# A PROPFIND names at most this many properties, of this many characters in all: each is answered for every entry.
+MAX_ASKED, MAX_ASKED_CHARS = 100, 2048
 # What Windows sets on every file it writes; lenslet keeps no Windows file times, and says it took them.
 WINDOWS_TIMES = frozenset(("Win32CreationTime", "Win32LastAccessTime", "Win32LastModifiedTime",
                            "Win32FileAttributes"))
@@ -42,7 +44,10 @@ def asked_properties(root):
     prop = root.find(DAV + "prop")
     if prop is None:
         return None  # allprop, or propname answered with values too
-    return [_split(child.tag) for child in prop]
+    asked = list(dict.fromkeys(_split(child.tag) for child in prop))
+    if len(prop) > MAX_ASKED or sum(len(name) for _, name in asked) > MAX_ASKED_CHARS:
+        raise TooLarge(f"a PROPFIND names at most {MAX_ASKED} properties, of {MAX_ASKED_CHARS} characters in all")
+    return asked
 
 
 def lock_owner(root):
@@ -88,22 +93,23 @@ def http_date(seconds):
     return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(seconds))
 
 
-def multistatus(*responses):
-    """Return a PROPFIND's answer from the responses of its entries."""
-    return b"".join((HEAD.encode(), b'<D:multistatus xmlns:D="DAV:">', *responses, b"</D:multistatus>"))
+def multistatus(*responses, asked=None):
+    """Return a PROPFIND's answer from the responses of its entries, the namespaces asked for declared once."""
+    spaces = "".join(f' xmlns:{prefix}="{_attribute(namespace)}"' for namespace, prefix in _prefixes(asked).items())
+    return b"".join((f'{HEAD}<D:multistatus xmlns:D="DAV:"{spaces}>'.encode(), *responses, b"</D:multistatus>"))
 
 
 def responses(entries, asked, brief=False):
     """Return the entries' responses; asked None is every property (BRIEF with brief), else what is not known is
     404."""
-    parts, every = [], BRIEF if brief else ALL
+    parts, every, prefixes = [], BRIEF if brief else ALL, _prefixes(asked)
     for where, props in entries:
         parts.append(f"<D:response><D:href>{escape(where)}</D:href>")
         if asked is None:
             parts.append(_propstat([props[name] for name in every if name in props], OK))
         else:
             found = [props[name] for namespace, name in asked if namespace == "DAV:" and name in props]
-            missing = [_empty(namespace, name) for namespace, name in asked
+            missing = [_empty(namespace, name, prefixes) for namespace, name in asked
                        if not (namespace == "DAV:" and name in props)]
             if found or not missing:
                 parts.append(_propstat(found, OK))
@@ -147,7 +153,21 @@ def _propstat(props, status):
     return f"<D:propstat><D:prop>{''.join(props)}</D:prop><D:status>{status}</D:status></D:propstat>"
 
 
-def _empty(namespace, name):
+def _prefixes(asked):
+    """Name each namespace asked for once (DAV: is D, no namespace has no prefix)."""
+    spaces = dict.fromkeys(namespace for namespace, _ in asked or () if namespace not in ("DAV:", ""))
+    return {namespace: f"n{number}" for number, namespace in enumerate(spaces)}
+
+
+def _attribute(text):
+    return escape(text, {'"': "&quot;"})
+
+
+def _empty(namespace, name, prefixes=None):
     if namespace == "DAV:":
         return f"<D:{name}/>"
-    return f'<x:{name} xmlns:x="{escape(namespace, {chr(34): "&quot;"})}"/>'
+    if not namespace:
+        return f"<{name}/>"  # no default namespace is declared around it
+    if prefixes:
+        return f"<{prefixes[namespace]}:{name}/>"
+    return f'<x:{name} xmlns:x="{_attribute(namespace)}"/>'

@@ -23,7 +23,7 @@ from lenslet.layout import (
     sidecar_of,
     thumb_of,
 )
-from lenslet.storage.paths import clean_path, is_clean
+from lenslet.storage.paths import clean_path, is_clean, not_reserved
 
 MAX_NUMBER = 10_000
 STALE_JOURNAL = 120.0  # seconds before a torn move counts as abandoned
@@ -66,8 +66,7 @@ def upload_name(raw, kind):
             raise UnsupportedMedia("a camera's raw file keeps its own extension (.dng, .cr2, .nef, .arw, .orf, "
                                    ".rw2, .raf, .pef)", name=raw)
         name = clean_name(name + EXTENSION_OF[kind])
-    if is_internal(name) or name == TRASH:
-        raise BadPath("this name is reserved for lenslet's own files", name=raw)
+    not_reserved(name)
     video = kind.startswith("video/")
     if (kind_of(name) == "video") != video:  # listed by its name, a video would be decoded as a photo, or never
         said, named = ("a video", "a photo's") if video else ("a photo", "a video's")

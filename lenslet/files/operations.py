@@ -45,6 +45,7 @@ from lenslet.layout import (
 )
 from lenslet.sidecar.store import clear_origin, set_origin, sidecar_fields
 from lenslet.storage import process_alive, set_aside, spool
+from lenslet.storage.paths import not_reserved
 
 log = logging.getLogger("lenslet")
 
@@ -329,6 +330,7 @@ class Files:
         return target._replace(key=key)
 
     def _move_folder(self, place, to_path, changes):
+        not_reserved(to_path)
         target = self.tree.locate(to_path)
         if target.storage.identity != place.storage.identity:
             raise BadRequest("folders move within one tree only", path=to_path)
@@ -521,6 +523,7 @@ class Files:
         return others
 
     def make_folder(self, path):
+        not_reserved(path)
         place = self._writable(path)
         if not place.key:
             raise AlreadyExists("the root folder exists", path=path)

@@ -8,18 +8,21 @@ import falcon
 from lenslet.dav import conditions, xml_bodies
 from lenslet.dav.locks import timeout_of
 from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
-from lenslet.layout import TRASH, is_image, mime_of, name_of, parent
+from lenslet.layout import TRASH, in_trash, is_image, mime_of, name_of, parent
 from lenslet.recent import Recent
 from lenslet.resources import access_of, principal_of
 from lenslet.resources.bodies import body_of, has_body, read_body
 from lenslet.resources.file import send_original
 from lenslet.resources.http import etag_for, etag_of
 from lenslet.storage import clean_path
+from lenslet.storage.paths import not_reserved
 
 METHODS = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
 MAX_XML = 64 * 1024
 XML = "application/xml; charset=utf-8"
 KEPT_ANSWERS = 16
+KEPT_ENTRY_BYTES = 1024  # a kept answer weighs at most this an entry: a folder's properties, not a flood of others
+READS = frozenset(("GET", "HEAD", "PROPFIND", "OPTIONS"))
 # What desktops write beside every file they copy; taken and not kept, never listed.
 DESKTOP_FILES = frozenset((".DS_Store", "Thumbs.db", "desktop.ini", ".localized"))
 
@@ -29,6 +32,21 @@ def desktop_file(raw):
     return name in DESKTOP_FILES or name.startswith("._")
 
 
+def no_reserved_name(req, resp, resource, params):
+    """Refuse a write to a name lenslet gives its own files (a sidecar, a thumbnail, a listing); a read finds none."""
+    written = () if req.method in READS else (params.get("path", ""),)
+    for raw in (*written, (destination(req) or "").removeprefix("/dav")):
+        if raw.strip("/") != TRASH and not desktop_file(raw):  # the trash at the root keeps its own answers
+            not_reserved(raw.strip("/"))
+
+
+def destination(req):
+    """Return the Destination header's path, decoded, or None."""
+    header = req.get_header("Destination")
+    return None if header is None else unquote(urlsplit(header).path, errors="surrogateescape")
+
+
+@falcon.before(no_reserved_name)
 class DavResource:
     """Every WebDAV method on /dav and /dav/{path}."""
 
@@ -61,17 +79,14 @@ class DavResource:
                                                             mime_of(path), etag_for(stat.mtime, stat.size),
                                                             self._own_locks(path, asked))], asked)
         else:
-            place = self.tree.locate(access.folder(path))
-            stat = place.storage.stat(place.key)
-            if not stat.is_dir:
-                raise NotFound("no such file or folder", path=path)  # lenslet's own files are not shown
+            stat = self._folder(path, access)
             own = xml_bodies.entry(path, name_of(path) or "lenslet", True, mtime=stat.mtime,
                                    locks=self._own_locks(path, asked))
             answer = xml_bodies.responses([own], asked)
             if depth == "1":
                 answer += self._children(path, access, asked)
         resp.status, resp.content_type = falcon.HTTP_207, XML
-        resp.data = xml_bodies.multistatus(answer)
+        resp.data = xml_bodies.multistatus(answer, asked=asked)
         resp.cache_control = ["no-store"]
 
     def _children(self, path, access, asked):
@@ -94,14 +109,14 @@ class DavResource:
                 entries.append(xml_bodies.entry(_join(path, name), name, False, size, mtime, mime_of(name) or "",
                                                 etag_for(mtime, size), locks_of(name) if locks_of else ""))
         answer = xml_bodies.responses(entries, asked, brief=True)
-        if key is not None and locks_of is None:
+        if key is not None and locks_of is None and len(answer) <= KEPT_ENTRY_BYTES * max(1, len(entries)):
             self.answers.put(memo_key, (key, answer))
         return answer
 
     def on_get(self, req, resp, path=""):
         path = _outside_the_trash(clean_path(path))
         if not self._is_image(path):
-            access_of(req).folder(path)
+            self._folder(path, access_of(req))
             raise falcon.HTTPMethodNotAllowed(["OPTIONS", "PROPFIND", "MKCOL", "DELETE", "MOVE", "COPY"],
                                               description="a folder: list it with PROPFIND")
         send_original(req, resp, self.tree, path, self.accel, True)
@@ -126,11 +141,11 @@ class DavResource:
     def on_mkcol(self, req, resp, path=""):
         if has_body(req):
             raise UnsupportedMedia("MKCOL takes no body")
+        self._folder_above(req, path)
         path = self._checked(req, path)
         if not path or self._exists(path):
             raise falcon.HTTPMethodNotAllowed(["OPTIONS", "PROPFIND", "DELETE", "MOVE", "COPY"],
                                               description="something is there already")
-        self._folder_above(path)
         self.files.make_folder(path)
         resp.status = falcon.HTTP_201
 
@@ -154,7 +169,14 @@ class DavResource:
 
     def on_copy(self, req, resp, path=""):
         src, dest, overwrite = self._source_and_destination(req, path)
+        if self._is_image(src):
+            photo_name(dest)  # a copy keeps the name asked for, or is not made
         existed = self._exists(dest)
+        if existed and self._is_image(src) != self._is_image(dest):  # Overwrite: T over the other kind: trashed first
+            if self._is_image(dest):
+                self.files.trash([dest])
+            else:
+                self.files.trash_folder(dest)
         if req.get_header("Depth", default="infinity").strip() == "0" and not self._is_image(src):
             self.files.make_folder(dest)  # a folder without what it holds
         else:
@@ -245,32 +267,31 @@ class DavResource:
         return xml_bodies.href(record["path"], not self._is_image(record["path"]))
 
     def _writable_image(self, req, path):
-        path = self._checked(req, path, below=False)
-        if not is_image(name_of(path)):
-            raise UnsupportedMedia("lenslet keeps photos (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file) "
-                                   "and videos (MP4, MOV, M4V, WebM, MKV, AVI, MTS), by their own extension", path=path)
-        self._folder_above(path)
-        return path
+        photo_name(clean_path(path))  # first, so a path out of sight answers as a missing one
+        self._folder_above(req, path)
+        return self._checked(req, path, below=False)
 
-    def _folder_above(self, path):
-        """Refuse a path whose folder is missing, as WebDAV says (409)."""
+    def _folder_above(self, req, path):
+        """Refuse a path whose folder is missing or out of sight alike, as WebDAV says (409)."""
+        path = clean_path(path)
         try:
-            if self.tree.is_folder(parent(path)):
-                return
+            if not in_trash(path):  # the trash answers for itself
+                self._folder(parent(path), access_of(req))
         except NotFound:
-            pass
-        raise falcon.HTTPConflict(description=f"the folder {parent(path) or '/'} is missing: make it first (MKCOL)")
+            raise falcon.HTTPConflict(description=f"the folder {parent(path) or '/'} is missing: make it first "
+                                                  "(MKCOL)") from None
 
     def _source_and_destination(self, req, path):
         where = urlsplit(req.get_header("Destination", required=True))
         if where.netloc and where.netloc.lower() != (req.get_header("Host") or "").lower():
             raise falcon.HTTPBadGateway(description="the Destination is on another server")
-        dest = unquote(where.path, errors="surrogateescape")
+        dest = destination(req)
         if not (dest == "/dav" or dest.startswith("/dav/")):
             raise BadRequest("the Destination is a /dav/ path of this server")
         overwrite = (req.get_header("Overwrite") or "T").strip().upper() != "F"
         if desktop_file(path) or desktop_file(dest):
             raise Forbidden("a desktop's own files are not kept: there is nothing to move")
+        self._folder_above(req, dest[5:])
         dest = self._checked(req, dest[5:], asked=False)
         src = self._checked(req, path, locks=req.method == "MOVE")
         if not src or not dest:
@@ -279,8 +300,15 @@ class DavResource:
             raise Forbidden("the Destination is the source itself", path=src)
         if self._exists(dest) and not overwrite:
             raise PreconditionFailed("something is at the Destination and Overwrite is F", path=dest)
-        self._folder_above(dest)
         return src, dest, overwrite
+
+    def _folder(self, path, access):
+        """Return the stat of a folder the principal sees; anything else answers as missing."""
+        place = self.tree.locate(access.folder(path))
+        stat = place.storage.stat(place.key)
+        if not stat.is_dir:
+            raise NotFound("no such file or folder", path=path)  # lenslet's own files are not shown
+        return stat
 
     def _is_image(self, path):
         if not path or not is_image(name_of(path)):
@@ -297,6 +325,12 @@ class DavResource:
         except NotFound:
             return False
         return True
+
+
+def photo_name(path):
+    if not is_image(name_of(path)):
+        raise UnsupportedMedia("lenslet keeps photos (JPEG, PNG, WebP, AVIF, GIF, HEIC or a camera's raw file) "
+                               "and videos (MP4, MOV, M4V, WebM, MKV, AVI, MTS), by their own extension", path=path)
 
 
 def _outside_the_trash(path):

@@ -3,6 +3,7 @@
 import re
 
 from lenslet.errors import BadPath
+from lenslet.layout import is_reserved, name_of
 
 MAX_PATH = 4096
 _DRIVE = re.compile(r"^[A-Za-z]:$")
@@ -55,3 +56,9 @@ def is_clean(key):
         return clean_path(key) == key
     except BadPath:
         return False
+
+
+def not_reserved(path):
+    """Raise BadPath when a path's name is one lenslet gives its own files."""
+    if is_reserved(name_of(path)):
+        raise BadPath("this name is reserved for lenslet's own files", path=path)
