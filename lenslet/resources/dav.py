@@ -200,7 +200,7 @@ class DavResource:
             depth = "0" if req.get_header("Depth", default="infinity").strip() == "0" else "infinity"
             owner = xml_bodies.lock_owner(xml_bodies.parse(data))
             if not self._exists(path):
-                self._folder_above(path)
+                self._folder_above(req, path)
                 resp.status = falcon.HTTP_201  # the name is kept for its locker; an empty PUT or the file fills it
             record = self.locks.lock(path, user, depth, owner, seconds)
         else:  # a refresh names its lock in If, through any path the lock holds

@@ -52,18 +52,16 @@ def test_the_refusals_are_few_and_each_says_why():
     assert 0 < len(listed) <= 20 and all(says for says in listed.values())
 
 
-# Lock discovery, a COPY from a locked photo and a refresh through a folder's photo are the lock work's (issue 73).
-PENDING = pytest.mark.xfail(strict=True, reason="discover, copy and indirect_refresh wait for the lock work")
-
-
-@pytest.mark.parametrize("suite", ["basic", "copymove", "props", pytest.param("locks", marks=PENDING), "http"])
+@pytest.mark.parametrize("suite", ["basic", "copymove", "props", "locks", "http"])
 def test_litmus_passes_but_the_documented_refusals(served, suite):
     output, listed = served(suite), refusals()
     found = results(output)
     assert len(found) >= 4 and found[0][:2] == ("init", "pass"), output
     for name, verdict, message in found:
-        if (suite, name) in listed:
-            assert verdict == "FAIL" and listed[suite, name] in message, f"{suite} {name}: {verdict} {message}"
+        if (suite, name) in listed:  # a name litmus runs twice may be skipped the second time, never passed
+            assert verdict == "SKIPPED" or (verdict == "FAIL" and listed[suite, name] in message), \
+                f"{suite} {name}: {verdict} {message}"
         else:
             assert verdict != "FAIL", f"{suite} {name}: {message}"
-    assert {(suite, name) for name, _, _ in found} >= {key for key in listed if key[0] == suite}
+    assert {(suite, name) for name, verdict, _ in found if verdict == "FAIL"} >= {key for key in listed
+                                                                                  if key[0] == suite}
