@@ -127,3 +127,15 @@ def test_curl_for_every_method(served, tmp_path):
     wrong = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", "mum:mum's sign-in password",
                             "-X", "PROPFIND", "-H", "Depth: 0", f"{served.url}/dav/"], capture_output=True, text=True)
     assert wrong.stdout == "401"
+
+
+def test_a_folder_just_filled_is_purged_at_once(served, tmp_path):
+    camera = tmp_path / "camera"
+    photos(camera, 12)
+    for n in range(20):
+        copied = served.rclone("copy", str(camera), f"lenslet:fill/{n}")
+        assert copied.returncode == 0, copied.stderr
+        purged = served.rclone("purge", f"lenslet:fill/{n}")
+        assert purged.returncode == 0, (n, purged.stderr)
+        assert dav(served, "PROPFIND", f"fill/{n}/", "-H", "Depth: 0")[0] == 404
+    assert names_in(served, "fill") == []
