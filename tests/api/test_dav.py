@@ -311,6 +311,10 @@ def test_a_put_past_the_upload_limit_is_413_and_keeps_nothing(tmp_path):
     home = Home(tmp_path, max_upload=2000)
     assert home.dav("PUT", "family/big.jpg", body=jpeg(size=(400, 300)) + b"\0" * 4000).status_int == 413
     assert not (home.tree / "family" / "big.jpg").exists()
+    before = {path: (home.tree / path).read_bytes() for path in files_in(home.tree) if (home.tree / path).is_file()}
+    assert home.dav("PUT", "family/a.jpg", body=jpeg(size=(400, 300)) + b"\0" * 4000).status_int == 413
+    assert {path: (home.tree / path).read_bytes() for path in files_in(home.tree)
+            if (home.tree / path).is_file()} == before
 
 
 def test_desktops_own_files_and_empty_reservations_are_taken_and_not_kept(home):
