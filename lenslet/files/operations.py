@@ -59,7 +59,8 @@ class Files:
             raise BadRequest("not a folder", path=folder)
         head = _read_head(stream)
         name = moves.upload_name(filename, pillow.sniff(head))
-        if conflict == "replace" and (in_use := _in_use(storage, join(place.key, name))) is not None:
+        in_use = _in_use(storage, join(place.key, name)) if conflict == "replace" else None
+        if in_use is not None and storage.exists(in_use):
             return self._replace_image(place._replace(key=in_use), stream, head, thumbnail_now)
         for _ in range(3):  # the name may be taken between the look and the write
             if conflict == "rename":
@@ -67,11 +68,11 @@ class Files:
                 key = join(place.key, name)
             else:
                 in_use = _in_use(storage, join(place.key, name))
-                if in_use is not None:
+                if conflict == "fail" and in_use is not None:
                     raise AlreadyExists("a file of this name is in the folder; ask for a new name "
                                         "(conflict=rename) or to replace it (conflict=replace)",
                                         path=_browse(place, in_use))
-                key = join(place.key, name)
+                key = in_use or join(place.key, name)  # a sidecar left without its image is the new one's
             try:
                 storage.write_stream(key, stream, self.limit, head=head)
                 break
@@ -111,7 +112,7 @@ class Files:
                         continue
                     with storage.open(key) as old:  # NotFound: moved or trashed meanwhile, nothing is written
                         if pillow.content_hash_of(old) == digest:
-                            return {"ok": True, "path": path, "name": name_of(key)}
+                            return {"ok": True, "path": path, "name": name_of(key), "unchanged": True}
                     words = _read_if_any(storage, sidecar_of(key))
                     changes = _Changes()
                     self._carry(storage, [(trash, slot)], changes, [])
@@ -144,12 +145,8 @@ class Files:
     def put(self, path, stream):
         """Store an image at a path, replacing what is there unless it holds these very bytes, its thumbnail left to
         the worker (a backup app sends thousands); return "created", "replaced" or "unchanged"."""
-        place = self._writable(path, is_file=True)
-        if _in_use(place.storage, place.key) is None:
-            self.upload(parent(path), name_of(path), stream, thumbnail_now=False)
-            return "created"
         done = self.upload(parent(path), name_of(path), stream, "replace", thumbnail_now=False)
-        return "replaced" if "trashed" in done else "unchanged"
+        return "unchanged" if done.get("unchanged") else "replaced" if "trashed" in done else "created"
 
     def copy(self, src, dest, conflict="fail"):
         """Copy an image, or a folder's images and folders, to a new path; tags and notes stay with the original."""

@@ -262,6 +262,14 @@ def test_a_replaced_photo_goes_to_the_trash_with_its_words_and_comes_back(home):
     assert words(home, back.json["path"]) == (["beach"], "gran's", 4)
 
 
+def test_a_photo_sent_again_after_another_program_deleted_it_finds_its_words(home):
+    home.apps[0].patch_json("/item?path=family/a.jpg", {"addTags": ["beach"]}, headers=home.api)
+    original = (home.tree / "family" / "a.jpg").read_bytes()
+    (home.tree / "family" / "a.jpg").unlink()  # the sidecar stays
+    assert home.dav("PUT", "family/a.jpg", body=original).status_int == 201
+    assert words(home, "family/a.jpg")[0] == ["beach"] and not (home.tree / "_trash_").exists()
+
+
 def test_a_replace_that_is_no_image_puts_nothing_and_keeps_the_photo(home):
     home.apps[0].patch_json("/item?path=family/a.jpg", {"addTags": ["beach"]}, headers=home.api)
     before = {path: (home.tree / path).read_bytes() for path in files_in(home.tree) if (home.tree / path).is_file()
