@@ -103,29 +103,32 @@ class Files:
         """Replace an image's bytes unless they are these very bytes; the old ones go to the trash with their
         words, and the image keeps a copy of its words."""
         storage, key, path = image.storage, image.key, _browse(image, image.key)
+        changes, trashed, words = _Changes(), None, None
         with spool(stream, self.limit, head) as copy:
             digest = pillow.content_hash_of(copy)
-            for _ in range(3):  # the trash's free name may be taken between the look and the lock
+            for _ in range(3):  # a free name in the trash, or this one, may be taken between the look and the write
                 trash, slot = self._trash_slot(path, set())
                 with storage.lock_images([key, slot.key]):
                     if _taken(storage, slot.key):
                         continue
                     with storage.open(key) as old:  # NotFound: moved or trashed meanwhile, nothing is written
-                        if pillow.content_hash_of(old) == digest:
+                        if trashed is None and pillow.content_hash_of(old) == digest:
                             return {"ok": True, "path": path, "name": name_of(key), "unchanged": True}
-                    words = _read_if_any(storage, sidecar_of(key))
-                    changes = _Changes()
+                    words = _read_if_any(storage, sidecar_of(key)) or words
                     self._carry(storage, [(trash, slot)], changes, [])
+                    trashed = trashed or _browse(slot, slot.key)
                     copy.seek(0)
-                    storage.write_stream(key, copy, self.limit)
+                    try:
+                        storage.write_stream(key, copy, self.limit)
+                    except AlreadyExists:
+                        continue  # an upload took the name while it was free: it goes to the trash too
                     if words is not None:
                         storage.create(sidecar_of(key), words)
                 break
             else:
-                raise Conflict("the trash keeps changing; try again", path=path)
+                raise Conflict("the name keeps changing; try again", path=path)
         changes.folders.pop((storage.identity, parent(key)))  # relisted once the new bytes are checked
         self.catalog.operation_done(changes.folders.values(), changes.search, changes.rollup, changes.hashes)
-        trashed = _browse(slot, slot.key)
         self._stored(storage, key, path, thumbnail_now, lambda: self._put_back(storage, key, trashed))
         return {"ok": True, "path": path, "name": name_of(key), "trashed": trashed}
 
