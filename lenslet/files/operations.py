@@ -35,7 +35,7 @@ from lenslet.layout import (
     TEMP_SUFFIX,
     TRASH,
     is_image,
-    is_manifest,
+    is_made,
     is_xmp,
     join,
     name_of,
@@ -79,6 +79,9 @@ class Files:
         name = moves.upload_name(filename, kind)
         is_video = kind.startswith("video/")
         limit, setting = self.limits["video" if is_video else "image"]
+        in_use = _in_use(storage, join(place.key, name)) if conflict == "replace" else None
+        if in_use is not None and storage.exists(in_use):
+            return self._replace_image(place._replace(key=in_use), stream, head, thumbnail_now, limit, is_video)
         if is_video:
             stream = _Hashed(stream, head)  # hashed as it is stored, never read again
         for _ in range(3):  # the name may be taken between the look and the write
@@ -91,9 +94,9 @@ class Files:
                     raise AlreadyExists("a file of this name is in the folder; ask for a new name "
                                         "(conflict=rename) or to replace it (conflict=replace)",
                                         path=_browse(place, in_use))
-                key = in_use or join(place.key, name)  # replace the file as spelled in storage
+                key = in_use or join(place.key, name)  # a sidecar left without its image is the new one's
             try:
-                storage.write_stream(key, stream, limit, replace=conflict == "replace", head=head)
+                storage.write_stream(key, stream, limit, head=head)
                 break
             except AlreadyExists:
                 if conflict != "rename":
@@ -103,30 +106,78 @@ class Files:
         else:
             raise Conflict("the folder keeps changing; try again", path=folder)
         path = _browse(place, key)
-        try:
-            digest = stream.digest() if is_video else \
-                self.thumbs.make_upload(storage, key) if thumbnail_now else _header_checked(storage, key)
-        except LensletError:
-            storage.delete(key)  # not a decodable image: not kept
-            raise
-        self.catalog.added(storage, key, path, digest)
-        if is_video or not thumbnail_now:
-            self.thumbs.ask_worker(path)
+        self._stored(storage, key, path, thumbnail_now, lambda: storage.delete(key), is_video and stream.digest())
         return {"ok": True, "path": path, "name": name_of(key)}
+
+    def _stored(self, storage, key, path, thumbnail_now, undo, digest=None):
+        """Check a stored upload and note it, or undo it if it is no image; one moved meanwhile was taken. A video
+        comes with its digest: the worker makes its poster."""
+        video = bool(digest)
+        try:
+            digest = digest or (self.thumbs.make_upload(storage, key) if thumbnail_now
+                                else _header_checked(storage, key))
+        except NotFound:
+            return  # moved or trashed meanwhile: that operation tells listings and search
+        except LensletError:
+            undo()  # not a decodable image: not kept
+            raise
+        with suppress(NotFound):
+            self.catalog.added(storage, key, path, digest)
+        if video or not thumbnail_now:
+            self.thumbs.ask_worker(path)
+
+    def _replace_image(self, image, stream, head, thumbnail_now, limit, video):
+        """Replace an image's bytes unless they are these very bytes; the old ones go to the trash with their
+        words, and the image keeps a copy of its words."""
+        storage, key, path = image.storage, image.key, _browse(image, image.key)
+        changes, trashed, words = _Changes(), None, None
+        with spool(stream, limit, head) as copy:
+            digest = pillow.content_hash_of(copy)
+            for _ in range(3):  # a free name in the trash, or this one, may be taken between the look and the write
+                trash, slot = self._trash_slot(path, set())
+                with storage.lock_images([key, slot.key]):
+                    if _taken(storage, slot.key):
+                        continue
+                    with storage.open(key) as old:  # NotFound: moved or trashed meanwhile, nothing is written
+                        if trashed is None and pillow.content_hash_of(old) == digest:
+                            return {"ok": True, "path": path, "name": name_of(key), "unchanged": True}
+                    words = _read_if_any(storage, sidecar_of(key)) or words
+                    self._carry(storage, [(trash, slot)], changes, [])
+                    trashed = trashed or _browse(slot, slot.key)
+                    copy.seek(0)
+                    try:
+                        storage.write_stream(key, copy, limit)
+                    except AlreadyExists:
+                        continue  # an upload took the name while it was free: it goes to the trash too
+                    if words is not None:
+                        storage.create(sidecar_of(key), words)
+                break
+            else:
+                raise Conflict("the name keeps changing; try again", path=path)
+        changes.folders.pop((storage.identity, parent(key)))  # relisted once the new bytes are checked
+        self.catalog.operation_done(changes.folders.values(), changes.search, changes.rollup, changes.hashes)
+        self._stored(storage, key, path, thumbnail_now, lambda: self._put_back(storage, key, trashed),
+                     video and digest)
+        return {"ok": True, "path": path, "name": name_of(key), "trashed": trashed}
+
+    def _put_back(self, storage, key, trashed):
+        """Undo a replace: the new bytes go, the old ones come back from the trash."""
+        for leftover in (key, storage.derived_key(thumb_of(key)), sidecar_of(key)):
+            with suppress(NotFound):
+                storage.delete(leftover)
+        self.restore([trashed])
+
+    def _trash_slot(self, path, claimed):
+        """Plan sending the image at path to the trash: its move, and the free name it takes there."""
+        trash = self._plan_trash(path)
+        _make_folders(trash.place.storage, TRASH)
+        return trash, self._target(trash.place, trash.to_path, "rename", claimed)
 
     def put(self, path, stream):
         """Store an image at a path, replacing what is there unless it holds these very bytes, its thumbnail left to
         the worker (a backup app sends thousands); return "created", "replaced" or "unchanged"."""
-        place = self._writable(path, is_file=True)
-        if _in_use(place.storage, place.key) is None:
-            self.upload(parent(path), name_of(path), stream, thumbnail_now=False)
-            return "created"
-        with spool(stream, self.limit) as copy:
-            same = pillow.content_hash_of(copy) == self.content_hash(path)
-            copy.seek(0)
-            if not same:
-                self.upload(parent(path), name_of(path), copy, "replace", thumbnail_now=False)
-        return "unchanged" if same else "replaced"
+        done = self.upload(parent(path), name_of(path), stream, "replace", thumbnail_now=False)
+        return "unchanged" if done.get("unchanged") else "replaced" if "trashed" in done else "created"
 
     def copy(self, src, dest, conflict="fail"):
         """Copy an image, or a folder's images and folders, to a new path; tags and notes stay with the original."""
@@ -166,6 +217,23 @@ class Files:
     def move(self, src, dest=None, to=None, conflict="fail"):
         """Move or rename an image or a folder; dest is a folder, `to` a full new path."""
         return self.move_many([src], dest, conflict, to)
+
+    def move_over(self, src, to):
+        """Move an image or a folder to `to`, what is there going to the trash first with its words (WebDAV's
+        Overwrite: T); an image onto an image in one step."""
+        moves_a_folder = self._is_folder(src)  # missing: nothing moves, nothing is replaced
+        if to.startswith(src + "/") or src.startswith(to + "/"):
+            raise Forbidden("a folder is neither moved into itself nor replaced by what it holds", path=to)
+        with suppress(NotFound):
+            if self._is_folder(to):
+                self.trash_folder(to)
+            elif moves_a_folder:
+                self.trash([to])
+        return self.move(src, to=to, conflict="replace")
+
+    def _is_folder(self, path):
+        place = self.tree.locate(path, is_file=True)
+        return place.storage.stat(place.key).is_dir
 
     def move_many(self, paths, dest, conflict="fail", to=None):
         """Move images or folders into one folder, or one of them to `to`, with their stack partners."""
@@ -225,24 +293,34 @@ class Files:
             claimed, planned, refused = set(), [], None
             for move in left:
                 try:
-                    planned.append((move, self._target(move.place, move.to_path, move.conflict, claimed)))
+                    target = self._target(move.place, move.to_path, move.conflict, claimed)
+                    # what a move replaces goes to the trash with its words
+                    trash = self._trash_slot(move.to_path, claimed) \
+                        if move.conflict == "replace" and storage.exists(target.key) else None
+                    planned.append((move, target, trash))
                 except LensletError as ex:
                     refused = ex
                     break
-            retry, ready = [], []
-            with storage.lock_images([key for move, target in planned for key in (move.place.key, target.key)]):
-                for move, target in planned:
+            retry, ready, replaced = [], [], []
+            keys = [key for move, target, trash in planned
+                    for key in (move.place.key, target.key, *([trash[1].key] if trash else []))]
+            with storage.lock_images(keys):
+                for move, target, trash in planned:
                     if not storage.exists(move.place.key):
                         refused = NotFound("no such image (moved or deleted meanwhile)",
                                            path=_browse(move.place, move.place.key))
                         break
                     if _taken(storage, target.key):
-                        if move.conflict != "rename":
+                        if trash is not None and storage.exists(target.key) and not _taken(storage, trash[1].key):
+                            replaced.append(trash)
+                        elif move.conflict == "fail":
                             refused = AlreadyExists("the target exists (or its sidecar does)", path=move.to_path)
                             break
-                        retry.append(move)
-                        continue
+                        else:
+                            retry.append(move)
+                            continue
                     ready.append((move, target))
+                self._carry(storage, replaced, changes, [])
                 self._carry(storage, ready, changes, done)
             if refused is not None:
                 raise refused
@@ -323,7 +401,7 @@ class Files:
         if conflict == "rename":
             key = join(folder, moves.free_name(name_of(key), lambda name: join(folder, name) in claimed
                                                or _taken(storage, join(folder, name))))
-        elif key in claimed or _taken(storage, key):
+        elif key in claimed or (_taken(storage, key) and (conflict != "replace" or not storage.exists(key))):
             raise AlreadyExists("the target exists (or its sidecar does); ask for a new name with "
                                 "conflict=rename", path=to_path)
         claimed.add(key)
@@ -539,15 +617,22 @@ class Files:
         storage, key = place.storage, place.key
         if not key:
             raise BadRequest("the root folder cannot be removed")
-        entries = storage.list_folder(key)
-        kept = [entry.name for entry in entries if not _lenslets_own(entry)]
-        if kept:
-            raise Conflict("the folder is not empty", path=path, holds=sorted(kept)[:20])
-        for entry in entries:
-            if entry.name != FOLDER_MARKER:
-                with suppress(NotFound):
-                    storage.delete(join(key, entry.name))
-        storage.remove_folder(key)
+        for _ in range(3):  # the worker may write a listing or a thumbnail meanwhile
+            entries = storage.list_folder(key)
+            kept = [entry.name for entry in entries if not _lenslets_own(entry)]
+            if kept:
+                raise Conflict("the folder is not empty", path=path, holds=sorted(kept)[:20])
+            for entry in entries:
+                if entry.name != FOLDER_MARKER:
+                    with suppress(NotFound):
+                        storage.delete(join(key, entry.name))
+            try:
+                storage.remove_folder(key)
+                break
+            except Conflict:
+                continue
+        else:
+            raise Conflict("the folder keeps changing; try again", path=path)
         self._relist_with_parent(storage, parent(key))
         return {"ok": True, "path": path}
 
@@ -736,6 +821,13 @@ class _Hashed:
         return pillow.HASH_PREFIX + self.hasher.hexdigest()
 
 
+def _read_if_any(storage, key):
+    try:
+        return storage.read(key)
+    except NotFound:
+        return None
+
+
 def _taken(storage, key):
     """Whether a name is used by an image or an orphan sidecar, in any Unicode spelling."""
     return _in_use(storage, key) is not None
@@ -782,8 +874,9 @@ def _check_way(place, folder):
 
 
 def _lenslets_own(entry):
-    """Whether a file is one an empty folder may still hold."""
-    return not entry.is_dir and (is_manifest(entry.name) or entry.name in (FOLDER_MARKER, FOLDER_SIDECAR)
+    """Whether a file is one an empty folder may still hold: one lenslet makes (a thumbnail whose image is gone
+    too), the folder's own sidecar, a temp file."""
+    return not entry.is_dir and (is_made(entry.name, at_root=False) or entry.name == FOLDER_SIDECAR
                                  or entry.name.endswith(TEMP_SUFFIX))
 
 

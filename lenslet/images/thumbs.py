@@ -336,7 +336,12 @@ class Thumbs:
 
     def _store(self, storage, key, thumb):
         # Without fsync: a torn one is made again.
-        storage.write(storage.derived_key(thumb_of(key)), thumb, durable=False)
+        made = storage.derived_key(thumb_of(key))
+        storage.write(made, thumb, durable=False)
+        if not storage.exists(key):  # moved or trashed while it was made: none is left beside no image
+            with contextlib.suppress(NotFound):
+                storage.delete(made)
+            raise NotFound("moved or deleted meanwhile", path=key)
 
 
 def _logged(key, make):

@@ -164,7 +164,10 @@ class DavResource:
     def on_move(self, req, resp, path=""):
         src, dest, overwrite = self._source_and_destination(req, path)
         existed = self._exists(dest)
-        self.files.move(src, to=dest, conflict="replace" if overwrite else "fail")
+        if overwrite:
+            self.files.move_over(src, dest)
+        else:
+            self.files.move(src, to=dest)
         resp.status = falcon.HTTP_204 if existed else falcon.HTTP_201
 
     def on_copy(self, req, resp, path=""):

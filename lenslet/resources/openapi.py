@@ -545,7 +545,8 @@ def files_op(summary, created=False, done=DONE):
 
 def upload(form):
     conflict = {"enum": ["rename", "replace"],
-                "description": "a taken name: `rename` saves as `name (1).jpg`, `replace` replaces; else 409"}
+                "description": "a taken name: `rename` saves as `name (1).jpg`, `replace` replaces (the old bytes go "
+                               "to the trash with their words, named in the answer's `trashed`); else 409"}
     octets = {"type": "string", "contentMediaType": "application/octet-stream"}
     if form:
         content = {"multipart/form-data": {"schema": obj(["file"], {

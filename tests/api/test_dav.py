@@ -240,6 +240,51 @@ def test_put_is_an_upload_and_the_same_bytes_again_change_nothing(home):
     assert home.dav("PUT", "family/new.jpg", body=other).status_int == 204 and stored.read_bytes() == other
 
 
+def words(home, path):
+    item = home.apps[1].get("/item", {"path": path}, headers=home.api).json
+    return item.get("tags", []), item.get("notes", ""), item.get("star")
+
+
+def test_a_replaced_photo_goes_to_the_trash_with_its_words_and_comes_back(home):
+    home.apps[0].patch_json("/item?path=family/a.jpg", {"addTags": ["beach"], "notes": "gran's", "star": 4},
+                            headers=home.api)
+    original, other = (home.tree / "family" / "a.jpg").read_bytes(), jpeg(color=(200, 10, 10))
+    assert home.dav("PUT", "family/a.jpg", body=other).status_int == 204
+    assert (home.tree / "family" / "a.jpg").read_bytes() == other
+    assert (home.tree / "_trash_" / "a.jpg").read_bytes() == original
+    assert words(home, "_trash_/a.jpg") == words(home, "family/a.jpg") == (["beach"], "gran's", 4)
+    before = files_in(home.tree)
+    assert home.dav("PUT", "family/a.jpg", body=other, app=1).status_int == 204  # the same bytes: nothing
+    assert files_in(home.tree) == before
+    third = jpeg(color=(10, 10, 200))
+    answer = home.apps[0].put("/file?path=family/a.jpg&conflict=replace", third, headers=home.api)
+    assert answer.json["trashed"] == "_trash_/a (1).jpg" and (home.tree / "_trash_" / "a (1).jpg").read_bytes() == other
+    back = home.apps[1].post_json("/restore", {"paths": ["_trash_/a.jpg"], "conflict": "rename"}, headers=home.api)
+    assert (home.tree / back.json["path"]).read_bytes() == original
+    assert words(home, back.json["path"]) == (["beach"], "gran's", 4)
+
+
+def test_a_photo_sent_again_after_another_program_deleted_it_finds_its_words(home):
+    home.apps[0].patch_json("/item?path=family/a.jpg", {"addTags": ["beach"]}, headers=home.api)
+    original = (home.tree / "family" / "a.jpg").read_bytes()
+    (home.tree / "family" / "a.jpg").unlink()  # the sidecar stays
+    assert home.dav("PUT", "family/a.jpg", body=original).status_int == 201
+    assert words(home, "family/a.jpg")[0] == ["beach"] and not (home.tree / "_trash_").exists()
+
+
+def test_a_replace_that_is_no_image_puts_nothing_and_keeps_the_photo(home):
+    home.apps[0].patch_json("/item?path=family/a.jpg", {"addTags": ["beach"]}, headers=home.api)
+    before = {path: (home.tree / path).read_bytes() for path in files_in(home.tree) if (home.tree / path).is_file()
+              and "_index" not in path}
+    assert home.dav("PUT", "family/a.jpg", body=b"not a photo at all").status_int == 415
+    half = jpeg(size=(300, 200))[:400]  # a JPEG's header, and then nothing to decode
+    assert home.apps[0].put("/file?path=family/a.jpg&conflict=replace", half, headers=home.api,
+                            expect_errors=True).status_int == 422
+    assert {path: (home.tree / path).read_bytes() for path in files_in(home.tree) if (home.tree / path).is_file()
+            and not path.startswith("_trash_") and "_index" not in path} == before
+    assert words(home, "family/a.jpg")[0] == ["beach"] and not list((home.tree / "_trash_").glob("a*"))
+
+
 def test_a_photo_broken_inside_is_kept_and_shown_broken_once_the_worker_tried(home):
     broken = jpeg(size=(200, 150))
     broken = broken[:len(broken) // 2]  # the header says JPEG; the picture ends half way
@@ -276,6 +321,10 @@ def test_a_put_past_the_upload_limit_is_413_and_keeps_nothing(tmp_path):
     home = Home(tmp_path, max_upload=2000)
     assert home.dav("PUT", "family/big.jpg", body=jpeg(size=(400, 300)) + b"\0" * 4000).status_int == 413
     assert not (home.tree / "family" / "big.jpg").exists()
+    before = {path: (home.tree / path).read_bytes() for path in files_in(home.tree) if (home.tree / path).is_file()}
+    assert home.dav("PUT", "family/a.jpg", body=jpeg(size=(400, 300)) + b"\0" * 4000).status_int == 413
+    assert {path: (home.tree / path).read_bytes() for path in files_in(home.tree)
+            if (home.tree / path).is_file()} == before
 
 
 def test_desktops_own_files_and_empty_reservations_are_taken_and_not_kept(home):
@@ -341,6 +390,27 @@ def test_move_is_lenslets_move_and_tags_follow(home):
     assert files_in(home.tree) == before
     assert home.dav("MOVE", "kids/2024", headers={"Destination": "/dav/family/2024"}).status_int == 201
     assert home.apps[0].get("/item?path=family/2024/sea.jpg", headers=home.api).json["tags"] == ["beach"]
+
+
+def test_move_with_overwrite_replaces_and_the_replaced_goes_to_the_trash_with_its_words(home):
+    home.apps[0].patch_json("/item?path=family/a.jpg", {"addTags": ["beach"]}, headers=home.api)
+    home.apps[0].patch_json("/item?path=kids/b.jpg", {"addTags": ["school"]}, headers=home.api)
+    a, b = (home.tree / "family" / "a.jpg").read_bytes(), (home.tree / "kids" / "b.jpg").read_bytes()
+    moved = home.dav("MOVE", "family/a.jpg", headers={"Destination": "/dav/kids/b.jpg", "Overwrite": "T"})
+    assert moved.status_int == 204, moved.text
+    assert (home.tree / "kids" / "b.jpg").read_bytes() == a and words(home, "kids/b.jpg")[0] == ["beach"]
+    assert (home.tree / "_trash_" / "b.jpg").read_bytes() == b and words(home, "_trash_/b.jpg")[0] == ["school"]
+    assert not (home.tree / "family" / "a.jpg").exists()
+    (home.tree / "family" / "2024").mkdir()
+    (home.tree / "family" / "2024" / "c.jpg").write_bytes(jpeg(color=(3, 3, 3)))
+    assert home.dav("MOVE", "family", headers={"Destination": "/dav/kids"}).status_int == 204  # T by default
+    assert [name for name in files_in(home.tree / "kids") if "index" not in name] == ["2024", "2024/c.jpg"]
+    assert (home.tree / "_trash_" / "b (1).jpg").read_bytes() == a and words(home, "_trash_/b (1).jpg")[0] == ["beach"]
+    before = files_in(home.tree)
+    for src, dest in (("kids/2024/c.jpg", "kids/2024"), ("kids", "kids/2024"), ("gone.jpg", "kids")):
+        assert home.dav("MOVE", src, headers={"Destination": f"/dav/{dest}"}).status_int in (403, 404), (src, dest)
+    assert files_in(home.tree) == before
+    assert home.dav("MOVE", "kids/2024/c.jpg", headers={"Destination": "/dav/c.jpg"}).status_int == 201
 
 
 def test_copy_is_a_new_image_and_the_tags_stay_with_the_original(home):
@@ -460,18 +530,24 @@ def test_a_read_only_library_answers_every_write_403_and_changes_nothing(tmp_pat
 
 @pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
                                      {"Origin": "http://evil.example"}])
-@pytest.mark.parametrize("method", ["PUT", "DELETE", "PROPFIND", "GET", "MKCOL"])
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PROPFIND", "GET", "MKCOL", "MOVE"])
 def test_another_sites_page_is_refused_even_with_the_browsers_kept_password(home, headers, method):
     before = files_in(home.tree)
-    answer = home.dav(method, "family/a.jpg" if method != "MKCOL" else "family/n", headers={"Depth": "0", **headers},
+    answer = home.dav(method, "family/a.jpg" if method != "MKCOL" else "family/n",
+                      headers={"Depth": "0", "Destination": "/dav/top.jpg", **headers},
                       body=jpeg(color=(2, 2, 2)) if method == "PUT" else b"")
     assert answer.status_int == 403 and "another site" in answer.json["description"]
     assert files_in(home.tree) == before
 
 
 def test_a_foreign_host_is_refused(home):
+    before = files_in(home.tree)
     assert home.dav("PUT", "family/n.jpg", body=jpeg(), headers={"Host": "evil.example"}).status_int == 421
-    assert not (home.tree / "family" / "n.jpg").exists()
+    assert home.dav("PUT", "family/a.jpg", body=jpeg(color=(1, 1, 1)), headers={"Host": "evil.example"}
+                    ).status_int == 421
+    assert home.dav("MOVE", "family/a.jpg", headers={"Host": "evil.example", "Destination": "/dav/top.jpg"}
+                    ).status_int == 421
+    assert files_in(home.tree) == before
 
 
 def test_options_says_what_the_door_does_to_anyone(home):

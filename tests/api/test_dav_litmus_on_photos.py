@@ -13,7 +13,6 @@ BASE = "family/litmus/"
 PHOTO = jpeg(size=(40, 30), color=(20, 140, 60))
 OTHER = jpeg(size=(40, 30), color=(220, 40, 60))
 # A MOVE with Overwrite: T onto a taken name replaces it (issue 73), work under way beside this.
-REPLACING_MOVE = pytest.mark.xfail(strict=True, reason="MOVE with Overwrite: T answers 409 until it replaces")
 
 
 @pytest.fixture
@@ -109,7 +108,6 @@ def test_move_to_a_new_name_and_refused_with_overwrite_f(dav):
     assert dav("MOVE", "move2.jpg", Overwrite="F", **to("movedest.jpg")).status_int == 412
 
 
-@REPLACING_MOVE
 def test_move_over_a_photo_and_a_folder(dav):
     """copymove: move, its second part: with Overwrite: T onto a photo, then onto a folder (204)."""
     dav("PUT", "move2.jpg", OTHER)
@@ -131,7 +129,6 @@ def test_move_coll_to_a_new_name(dav):
     assert done(dav("DELETE", "mvdest/subcoll/"))
 
 
-@REPLACING_MOVE
 def test_move_coll_over_a_folder_and_a_photo(dav):
     """copymove: move_coll, its second part: a folder moved over a folder, then over a photo, with Overwrite: T."""
     make_collection(dav, "mvdest")

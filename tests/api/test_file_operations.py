@@ -122,8 +122,9 @@ def test_folders_are_made_and_removed_when_empty(gallery):
     client.post("/folder?path=nowhere/sub", status=404)
     assert listed_names(client)[1] == ["new"]
     upload(client, "/new", "x.jpg", jpeg())
-    assert client.delete("/folder?path=new", status=409).json["holds"] == ["x.jpg", "x.jpg.thumbnail"]
+    assert client.delete("/folder?path=new", status=409).json["holds"] == ["x.jpg"]
     client.post_json("/delete", {"paths": ["new/x.jpg"], "force": True})
+    gallery.put("new/gone.jpg.thumbnail", b"RIFF")  # made by the worker after its image went: lenslet's own
     client.delete("/folder?path=new", status=200)
     assert listed_names(client)[1] == []
     client.delete("/folder?path=new", status=404)

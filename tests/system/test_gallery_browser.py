@@ -435,6 +435,7 @@ def test_an_upload_onto_a_taken_name_asks_keep_both_replace_or_skip(page, shapes
     page.until(lambda: clash(page))
     page.find('#clash-dialog button[value="replace"]').click()
     page.until(lambda: (shapes / "trip" / "landscape.jpg").read_bytes() == new.read_bytes())
+    assert (shapes / "_trash_" / "landscape.jpg").read_bytes() == was  # replaced, not lost
 
     # Two taken names at once, answered once for both; the text file is named as no image.
     upload_files(page, new, other, tmp_path / "new" / "notes.txt")

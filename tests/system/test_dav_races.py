@@ -1,0 +1,126 @@
+"""Two people writing one photo over WebDAV at once, through gunicorn with two web processes, on disk and on S3:
+a PUT racing a MOVE, a DELETE or another PUT never destroys a photo, a refused write leaves nothing behind, and a
+photo's words (tags) stay with its bytes, wherever they end up (the photo's name, the move's target, the trash)."""
+
+import base64
+import json
+import re
+import threading
+import urllib.error
+import urllib.request
+from urllib.parse import quote
+
+import pytest
+from helpers import jpeg
+
+from lenslet.people.users import Directory
+
+ROUNDS = {"local": 15, "s3": 6}  # moto answers slowly: fewer rounds on S3
+
+
+@pytest.fixture(params=["local", "s3"])
+def served(request, tmp_path, gunicorn):
+    users = tmp_path / "users.json"
+    directory = Directory(str(users))
+    for name in ("ann", "bob"):
+        directory.add(name, "admin", [""], password=f"{name}'s sign-in password")
+    env = {"LENSLET_USERS": str(users)}
+    if request.param == "s3":
+        env.update(LENSLET_S3_BUCKET=request.getfixturevalue("bucket"), LENSLET_S3_PREFIX="photos",
+                   LENSLET_S3_ENDPOINT=request.getfixturevalue("s3_endpoint"), LENSLET_S3_REGION="us-east-1",
+                   LENSLET_CACHE_DIR=str(tmp_path / "cache"))
+    server = gunicorn(env=env)
+    server.rounds = ROUNDS[request.param]
+    server.basic = {name: "Basic " + base64.b64encode(
+        f"{name}:{directory.add_app_password(directory.users()[name], 'Phone', 1.0)[1]}".encode()).decode()
+        for name in ("ann", "bob")}
+    server.api = "Bearer " + directory.add("script", "admin", [""])
+    server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
+    return server
+
+
+def call(server, method, url, body=None, headers=None, who="ann"):
+    """Return (status, body) of one request."""
+    auth = server.api if url.startswith("/") and not url.startswith("/dav/") else server.basic[who]
+    request = urllib.request.Request(server.url + url, data=body, method=method,
+                                     headers={"Authorization": auth, **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as ex:
+        return ex.code, ex.read()
+
+
+def at_once(server, *requests):
+    """Send requests (method, dav path, body, headers, who) all at once; return their statuses in order."""
+    statuses, start = [None] * len(requests), threading.Barrier(len(requests))
+
+    def send(n):
+        method, path, body, headers, who = requests[n]
+        start.wait(timeout=30)
+        statuses[n] = call(server, method, "/dav/" + quote(path), body, headers, who)[0]
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses
+
+
+def photos_of_round(server, n):
+    """{bytes: [tags of each copy]} of round n's photos, in its folder and in the trash."""
+    found = {}
+    for where in (f"r{n}", "_trash_"):
+        status, body = call(server, "GET", f"/folders?path={quote(where)}")
+        items = json.loads(body)["items"] if status == 200 else []
+        for item in items:
+            if re.match(rf"[pq]{n}[. ]", item["name"]):
+                path = f"{where}/{item['name']}"
+                data = call(server, "GET", f"/file?path={quote(path)}")[1]
+                tags = json.loads(call(server, "GET", f"/item?path={quote(path)}")[1]).get("tags", [])
+                found.setdefault(data, []).append(tags)
+    return found
+
+
+def a_tagged_photo(server, n):
+    """Ann's photo r{n}/p{n}.jpg, tagged; return its bytes."""
+    original = jpeg(size=(90, 60), color=(n * 15, 200, 40))
+    assert call(server, "MKCOL", f"/dav/r{n}")[0] == 201
+    assert call(server, "PUT", f"/dav/r{n}/p{n}.jpg", original)[0] == 201
+    edit = call(server, "PATCH", f"/item?path=r{n}/p{n}.jpg", json.dumps({"addTags": ["ann"]}).encode(),
+                {"Content-Type": "application/json"})
+    assert edit[0] == 200, edit
+    return original
+
+
+def kept_with_its_words(server, n, original, sent):
+    """The original is still somewhere with its tag; each body sent is kept exactly when its PUT was taken."""
+    found = photos_of_round(server, n)
+    assert original in found and all("ann" in tags for tags in found[original]), (n, found.values())
+    for body, status in sent:
+        assert (body in found) == (status in (201, 204)), (n, status)
+
+
+@pytest.mark.parametrize("other", ["MOVE", "DELETE"])
+def test_a_put_racing_a_move_or_a_delete_destroys_nothing(served, other):
+    answers = []
+    for n in range(served.rounds):
+        original, bobs = a_tagged_photo(served, n), jpeg(size=(90, 60), color=(n * 15, 10, 220))
+        ann = (other, f"r{n}/p{n}.jpg", None, {"Destination": f"/dav/r{n}/q{n}.jpg"}, "ann")
+        put, theirs = at_once(served, ("PUT", f"r{n}/p{n}.jpg", bobs, {}, "bob"), ann)
+        answers.append((put, theirs))
+        assert put < 500 and theirs < 500, answers
+        kept_with_its_words(served, n, original, [(bobs, put)])
+        if other == "MOVE" and theirs in (201, 204):
+            assert "ann" in json.loads(call(served, "GET", f"/item?path=r{n}/q{n}.jpg")[1])["tags"]
+
+
+def test_two_puts_racing_on_one_photo_keep_every_version(served):
+    for n in range(served.rounds):
+        original = a_tagged_photo(served, n)
+        bodies = [jpeg(size=(90, 60), color=(n * 15, 10 + 100 * who, 220)) for who in range(2)]
+        statuses = at_once(served, *[("PUT", f"r{n}/p{n}.jpg", body, {}, who)
+                                     for body, who in zip(bodies, ("ann", "bob"), strict=True)])
+        assert all(status in (201, 204) for status in statuses), statuses
+        kept_with_its_words(served, n, original, zip(bodies, statuses, strict=True))
