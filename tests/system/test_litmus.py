@@ -29,6 +29,8 @@ def refusals():
 def results(output):
     """Each test's (name, verdict, message) as litmus printed them: a test's line is redrawn after a carriage
     return, a suite's notes start with an arrow."""
+    # litmus 0.13 names some files with stray bytes (a carriage return among them at times): quoted names go.
+    output = re.sub(r"`[^'\n]*'", "`'", output)
     found = [RESULT.match(part) for part in re.split(r"\r|\n(?=->|<-)", output)]
     return [match.groups() for match in found if match]
 
