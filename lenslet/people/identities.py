@@ -30,6 +30,26 @@ class Identities:
         log.warning("refused %s from %s", what, address)  # never the token itself
         return error
 
+    def name_held_back(self, name, address):
+        """Refuse (429) a password for a name being guessed, unless from a network it signed in from lately."""
+        wait = self.throttle.account_wait(name)
+        if wait and not self.throttle.known(name, address):
+            log.warning("refused a password for %r from %s: that name is being guessed", name[:64], address)
+            raise TooManyAttempts(f"too many wrong passwords for this name: try again in {wait} s, or from where "
+                                  "you signed in before", retry_after=wait)
+
+    def wrong_password(self, name, password, address, what, error):
+        """Count a wrong password against its address, and against its name unless from a network it knows."""
+        credential = f"{name}\n{password}"
+        if not self.throttle.known(name, address):
+            self.throttle.account_failed(name, token_hash(credential))
+        return self.refuse(address, what, error, credential)
+
+    def start_session(self, user, address):
+        """Start a session of user, noting the network it started from; return its token."""
+        self.throttle.signed_in(user.name, address)
+        return self.sessions.start(user)
+
     def from_token(self, token, address, needed):
         """Return the principal a bearer token names; a wrong one passes where none is needed."""
         self.held_back(address)
@@ -55,26 +75,6 @@ class Identities:
                                                    "for this device in the gallery's page (your sign-in password is "
                                                    "not one)"))
         return user.principal()
-
-    def name_held_back(self, name, address):
-        """Refuse (429) a password for a name being guessed, unless from a network it signed in from lately."""
-        wait = self.throttle.account_wait(name)
-        if wait and not self.throttle.known(name, address):
-            log.warning("refused a password for %r from %s: that name is being guessed", name[:64], address)
-            raise TooManyAttempts(f"too many wrong passwords for this name: try again in {wait} s, or from where "
-                                  "you signed in before", retry_after=wait)
-
-    def wrong_password(self, name, password, address, what, error):
-        """Count a wrong password against its address, and against its name unless from a network it knows."""
-        credential = f"{name}\n{password}"
-        if not self.throttle.known(name, address):
-            self.throttle.account_failed(name, token_hash(credential))
-        return self.refuse(address, what, error, credential)
-
-    def start_session(self, user, address):
-        """Start a session of user, noting the network it started from; return its token."""
-        self.throttle.signed_in(user.name, address)
-        return self.sessions.start(user)
 
     def own_user(self, principal):
         """Return the users file's entry of a signed-in person."""
