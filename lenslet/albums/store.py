@@ -155,7 +155,10 @@ class Albums:
         else:
             shown = self.shown_now(album_id, record["images"], access)
             items, total = shown[offset:offset + limit], len(shown)
-        return {**albums.shown(record, total), "offset": offset, "limit": limit, "total": total, "items": items}
+        shown = albums.shown(record, total)
+        if record["smart"] is not None and principal.share is not None:
+            shown["smart"] = {}  # a link shows what the search finds, never what it looks for
+        return {**shown, "offset": offset, "limit": limit, "total": total, "items": items}
 
     def shown_now(self, album_id, images, access):
         """Return the listing entries of the picked images the principal sees now, each once."""

@@ -266,11 +266,19 @@ class Folders:
                              coverPicked=False)
             elif not access.may_see(folder):
                 entry.update(self._counts_below(folder, access))
+            elif self.tree.root.folder_mtimes:  # stored as when the parent was last listed, for whatever reason
+                entry["mtime"] = self._mtime_of(folder)
             below += entry.get("allImages", 0) if not access.trash_shown(folder) else 0
         cover = next((d["cover"] for d in page["dirs"] if d.get("cover") and not access.trash_shown(
             join(path, d.get("name", "")))), None)
         page.update(images=0, videos=0, allImages=below, cover=cover, coverPicked=False)
         return page
+
+    def _mtime_of(self, folder):
+        with contextlib.suppress(LensletError):
+            place = self.tree.locate(folder)
+            return place.storage.stat(place.key).mtime
+        return 0.0
 
     def _counts_below(self, folder, access):
         """Return counts of a folder that only leads to the scope."""

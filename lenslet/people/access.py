@@ -241,6 +241,8 @@ class Access:
     def search_folders(self, folder):
         """Return the folders a search may look in (None: all), or raise as missing."""
         folders = self.scope.folders_under(folder)
+        if self.limited and folders == [folder] and not self.leads_inside(folder):
+            folders = []  # a link or pointer inside the scope leading out
         if in_trash(folder) or (folders == [] and not self.scope.leads_to(folder)):  # the trash is never searched
             raise NotFound("no such folder", path=folder)
         return folders

@@ -31,6 +31,26 @@ class Identities:
         log.warning("refused %s from %s", what, address)  # never the token itself
         return error
 
+    def name_held_back(self, name, address):
+        """Refuse (429) a password for a name being guessed, unless from a network it signed in from lately."""
+        wait = self.throttle.account_wait(name)
+        if wait and not self.throttle.known(name, address):
+            log.warning("refused a password for %r from %s: that name is being guessed", name[:64], address)
+            raise TooManyAttempts(f"too many wrong passwords for this name: try again in {wait} s, or from where "
+                                  "you signed in before", retry_after=wait)
+
+    def wrong_password(self, name, password, address, what, error):
+        """Count a wrong password against its address, and against its name unless from a network it knows."""
+        credential = f"{name}\n{password}"
+        if not self.throttle.known(name, address):
+            self.throttle.account_failed(name, token_hash(credential))
+        return self.refuse(address, what, error, credential)
+
+    def start_session(self, user, address):
+        """Start a session of user, noting the network it started from; return its token."""
+        self.throttle.signed_in(user.name, address)
+        return self.sessions.start(user)
+
     def from_token(self, token, address, needed):
         """Return the principal a bearer token names; a wrong one passes where none is needed."""
         self.held_back(address)
@@ -47,13 +67,14 @@ class Identities:
     def from_app_password(self, name, password, address):
         """Return the principal of a person's app password (WebDAV's Basic sign-in)."""
         self.held_back(address)
+        self.name_held_back(name, address)
         user = named(self.directory.users(), name) if self.users else None
         record = user.app_password(password) if user is not None and len(password) <= 512 else None
         if record is None:
-            raise self.refuse(address, f"an app password for {name[:64]!r}",
-                              Unauthorized("that name and app password do not match: make an app password for "
-                                           "this device in the gallery's page (your sign-in password is not one)"),
-                              f"{name}\n{password}")
+            raise self.wrong_password(name, password, address, f"an app password for {name[:64]!r}",
+                                      Unauthorized("that name and app password do not match: make an app password "
+                                                   "for this device in the gallery's page (your sign-in password is "
+                                                   "not one)"))
         return user.principal()
 
     def from_proxy(self, name, address):
@@ -89,25 +110,16 @@ class Identities:
         self.held_back(address)
         if not self.users or self.sessions is None:
             raise NotFound("this gallery has no users to sign in as (LENSLET_USERS)")
-        stranger = not self.throttle.known(name, address)
-        wait = self.throttle.account_wait(name) if stranger else 0
-        if wait:
-            log.warning("refused a password for %r from %s: that name is being guessed", name[:64], address)
-            raise TooManyAttempts(f"too many wrong passwords for this name: try again in {wait} s, or from where "
-                                  "you signed in before", retry_after=wait)
+        self.name_held_back(name, address)
         user = named(self.directory.users(), name)  # "MUM" signs in as mum
         # Always compare, so the time does not tell which names exist.
         if not passwords.matches(user.password if user is not None else None, password) or user is None:
-            if stranger:
-                self.throttle.account_failed(name, token_hash(f"{name}\n{password}"))
-            raise self.refuse(address, f"a password for {name[:64]!r}",
-                              Unauthorized("that name and password do not match", signIn="password"),
-                              f"{name}\n{password}")
+            raise self.wrong_password(name, password, address, f"a password for {name[:64]!r}",
+                                      Unauthorized("that name and password do not match", signIn="password"))
         if passwords.stale(user.password):
             self.directory.upgrade(user, password)
-        self.throttle.signed_in(name, address)
         log.info("%s signed in from %s", user.name, address)
-        return user.principal(), self.sessions.start(user)
+        return user.principal(), self.start_session(user, address)
 
     def change_password(self, principal, current, password, address):
         """Set a signed-in user's new password, given the current one; their sessions end."""
@@ -142,7 +154,7 @@ class Identities:
                 "that is not the setup code lenslet printed in its log", signIn="setup"), str(code))
         user = self.directory.create_first(name, password)
         log.warning("%s made the first admin from %s", user.name, address)
-        return user.principal(), self.sessions.start(user)
+        return user.principal(), self.start_session(user, address)
 
     def sign_out(self, token):
         if self.sessions is not None and token:

@@ -31,6 +31,8 @@ OWN_WRITES = frozenset((("/me/password", "PUT"), ("/me/app-passwords", "POST")))
 OWN_PREFIX = "/me/app-passwords/"  # DELETE: revoke one of your app passwords
 DAV = "/dav"
 DAV_READS = READS | {"PROPFIND"}
+# A request carrying any of these came through a proxy, which must then say https.
+PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP", "Forwarded")
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
@@ -127,8 +129,9 @@ class Guard:
                 raise Unauthorized("WebDAV signs in with your name and an app password made in the gallery's page "
                                    "(HTTP Basic)")
             return OPEN
-        if not (over_tls(req) or sites.is_loopback(req.remote_addr or "")):
-            raise Forbidden("a WebDAV password is sent over HTTPS only: serve lenslet behind a TLS proxy")
+        if not (over_tls(req) or from_this_machine(req)):
+            raise Forbidden("a WebDAV password is sent over HTTPS only: serve lenslet behind a TLS proxy that says "
+                            "X-Forwarded-Proto: https")
         try:
             name, colon, password = base64.b64decode(given.strip(), validate=True).decode("utf-8").partition(":")
         except ValueError:  # binascii.Error and UnicodeDecodeError too
@@ -224,6 +227,11 @@ def over_tls(req):
     told = req.get_header("X-Forwarded-Proto")
     return bool(told) and sites.is_loopback(req.remote_addr or "") and \
         told.rpartition(",")[2].strip().lower() == "https"
+
+
+def from_this_machine(req):
+    """Tell whether a program on this machine sent the request itself, not a proxy passing on another's."""
+    return sites.is_loopback(req.remote_addr or "") and not any(req.get_header(name) for name in PROXY_HEADERS)
 
 
 def cookie_name(req):

@@ -348,7 +348,8 @@ SCHEMAS = {
     "Album": obj(["id", "name", "owner", "smart", "cover", "count", "createdAt", "updatedAt"], {
         "id": STR, "name": STR, "owner": STR,
         "smart": {"anyOf": [{"type": "null"}, ref("schemas", "SmartSearch")],
-                  "description": "a smart album's saved search (null: images picked by hand)"},
+                  "description": "a smart album's saved search (null: images picked by hand; {} through a "
+                                 "share link, which never tells the search)"},
         "cover": nullable("string", description="the cover image (else the first)"),
         "count": nullable("integer", description="images the caller may see (null for a smart album)"),
         "createdAt": STR, "updatedAt": STR}),

@@ -70,7 +70,7 @@ class UserResource:
                         keep_admin=True)
         if name == req.context.principal.name and req.context.get("session"):
             # Their change ended all their sessions: this browser goes on with a new one.
-            send_session(req, resp, self.identities.sessions.start(user), self.longest)
+            send_session(req, resp, self.identities.start_session(user, client_address(req)), self.longest)
         resp.media = user.shown()
         resp.cache_control = ["no-store"]
 
@@ -93,7 +93,7 @@ class OwnPasswordResource:
         user = changing(self.identities.change_password, req.context.principal, body["current"], body["password"],
                         client_address(req))
         if req.context.get("session"):
-            send_session(req, resp, self.identities.sessions.start(user), self.longest)
+            send_session(req, resp, self.identities.start_session(user, client_address(req)), self.longest)
         resp.media = {"ok": True, "name": user.name}
         resp.cache_control = ["no-store"]
 
