@@ -239,6 +239,11 @@ def test_places_are_found_by_the_start_of_their_name_then_their_region_or_countr
     assert "public" not in answer.headers["Cache-Control"]
 
 
+def test_the_places_answers_documentation_credits_geonames(client):
+    answer = client.get("/openapi.json").json["paths"]["/places"]["get"]["responses"]["200"]
+    assert "GeoNames (geonames.org), CC BY 4.0" in answer["description"]
+
+
 @pytest.mark.parametrize("asks", ["q=l", "q=%20%20l%20", "q=" + "a" * 201, "", "q=lisbon&limit=0",
                                   "q=lisbon&limit=51", "q=lisbon&limit=x"])
 def test_a_place_search_out_of_bounds_is_a_clear_400(client, asks):
