@@ -244,3 +244,20 @@ def test_hostile_gps_exif_is_indexed_placeless(tree, config, storage, client):
     for name, item in listed.items():
         assert not {"gps", "place", "country", "error"} & set(item), item
         assert "place" not in client.get(f"/item?path=odd/{name}").json
+
+
+def test_a_gps_directory_claiming_more_entries_than_it_holds_is_read_alike_by_the_listing_and_the_item(
+        tree, config, storage, client):
+    good = [N, (2, 5, 3, rationals((38, 1), (43, 1), (20, 1))), S, (4, 5, 3, rationals((9, 1), (8, 1), (21, 1)))]
+    claims = bytearray(gps_exif(good))
+    claims[32:34] = (65535).to_bytes(2, "little")  # the GPS directory's count: "Exif\0\0", header, IFD0 before it
+    (tree / "odd").mkdir()
+    (tree / "odd" / "claims.jpg").write_bytes(jpeg_with_exif(bytes(claims)))
+    (tree / "odd" / "good.jpg").write_bytes(jpeg_with_exif(gps_exif(good)))
+    index_tree(config, storage)
+    listed = by_name(client.get("/folders?path=odd"))
+    for name in ("claims.jpg", "good.jpg"):
+        item = client.get(f"/item?path=odd/{name}").json
+        assert listed[name].get("place") == item.get("place") and ("gps" in listed[name]) == (
+            "latitude" in item["exif"]), name
+    assert "gps" not in listed["claims.jpg"] and listed["good.jpg"]["place"].startswith("Lisbon")
