@@ -19,9 +19,9 @@ class Table:
     """Places as typed columns, sorted by grid cell, so memory at rest is a few arrays and one block of names."""
 
     def __init__(self, header, countries, regions, names, name_lengths, latitudes, longitudes, place_regions,
-                 reaches):
+                 reaches, sizes, alternates=b""):
         count = len(latitudes)
-        if not (len(longitudes) == len(place_regions) == len(reaches) == len(name_lengths) == count):
+        if not (len(longitudes) == len(place_regions) == len(reaches) == len(name_lengths) == len(sizes) == count):
             raise ValueError("places table: columns of different lengths")
         self.version = str(header["version"])
         self.cell = float(header["cell"])
@@ -39,6 +39,8 @@ class Table:
             raise ValueError("places table: names do not fill their block")
         self.place_regions = place_regions
         self.reaches = reaches
+        self.sizes = sizes  # population, in an order-keeping byte
+        self.alternates = alternates  # lines "index\tname\tname": big towns' other names, folded; read by a search
         self.most_km = max(reaches, default=0)
         self.xs, self.ys, self.zs = array("f"), array("f"), array("f")
         counts = array("I", bytes(4 * (self.rows * self.columns + 1)))
@@ -165,14 +167,14 @@ def read_table(payload):
     header = json.loads(payload[at:end])
     at = end + 1
     parts = {}
-    for part in ("countries", "regions", "names"):
+    for part in ("countries", "regions", "names", "alternates"):
         size = int(header[part + "Bytes"])
         parts[part] = payload[at:at + size]
         at += size
     count = int(header["places"])
     columns = {}
     for part, kind, width in (("nameLengths", "B", 1), ("latitudes", "i", 4), ("longitudes", "i", 4),
-                              ("regions", "H", 2), ("reaches", "B", 1)):
+                              ("regions", "H", 2), ("reaches", "B", 1), ("sizes", "B", 1)):
         columns[part] = _column(kind, payload[at:at + count * width])
         at += count * width
     if at != len(payload) or any(len(column) != count for column in columns.values()):
@@ -181,28 +183,33 @@ def read_table(payload):
     regions = [(int(country), name) for country, name in
                (line.split("\t", 1) for line in parts["regions"].decode("utf-8").splitlines())]
     return Table(header, countries, regions, parts["names"], columns["nameLengths"], columns["latitudes"],
-                 columns["longitudes"], columns["regions"], columns["reaches"])
+                 columns["longitudes"], columns["regions"], columns["reaches"], columns["sizes"], parts["alternates"])
 
 
 def write_table(header, countries, regions, places):
-    """Return the bytes of a table file: places are (name, latitude, longitude, region, reach), sorted by cell."""
+    """Return the bytes of a table file: places are (name, latitude, longitude, region, reach[, size[, other
+    names]]), sorted by cell."""
     def text(lines):
         return "".join(line + "\n" for line in lines).encode("utf-8")
 
+    places = [place + (0, ())[len(place) - 5:] for place in places]
+
     # A name's length is kept in a byte; a longer one is cut at a whole character.
-    names = [name.encode("utf-8")[:255].decode("utf-8", "ignore").encode("utf-8") for name, _, _, _, _ in places]
+    names = [name.encode("utf-8")[:255].decode("utf-8", "ignore").encode("utf-8") for name, *_ in places]
     country_part = text(f"{code}\t{name}" for code, name in countries)
     region_part = text(f"{country}\t{name}" for country, name in regions)
     name_part = b"".join(names)
+    alternate_part = text("\t".join([str(at), *others]) for at, (*_, others) in enumerate(places) if others)
     header = dict(header, places=len(places), countriesBytes=len(country_part), regionsBytes=len(region_part),
-                  namesBytes=len(name_part))
+                  namesBytes=len(name_part), alternatesBytes=len(alternate_part))
     columns = [array("B", (len(name) for name in names)),
-               array("i", (round(latitude * SCALE) for _, latitude, _, _, _ in places)),
-               array("i", (round(longitude * SCALE) for _, _, longitude, _, _ in places)),
-               array("H", (region for _, _, _, region, _ in places)),
-               array("B", (reach for _, _, _, _, reach in places))]
+               array("i", (round(latitude * SCALE) for _, latitude, *_ in places)),
+               array("i", (round(longitude * SCALE) for _, _, longitude, *_ in places)),
+               array("H", (region for _, _, _, region, *_ in places)),
+               array("B", (reach for _, _, _, _, reach, *_ in places)),
+               array("B", (size for *_, size, _ in places))]
     if sys.byteorder == "big":
         for column in columns:
             column.byteswap()
     return b"".join([MAGIC, json.dumps(header, sort_keys=True).encode("utf-8"), b"\n", country_part, region_part,
-                     name_part] + [column.tobytes() for column in columns])
+                     name_part, alternate_part] + [column.tobytes() for column in columns])
