@@ -1,17 +1,18 @@
 """The places table: its file format, and the nearest place to a point on a grid of latitude and longitude cells."""
 
+import bisect
 import json
 import math
 import operator
 import sys
 from array import array
-from itertools import accumulate
+from collections import Counter
+from itertools import accumulate, repeat
 
 MAGIC = b"lenslet places 1\n"
 EARTH_KM = 6371.0088  # the mean radius
 SCALE = 100_000  # coordinates are kept in steps of 1e-5 degree, about a metre
 RADIANS = math.pi / 180 / SCALE
-CHUNK = 4096  # places turned into vectors at a time while loading
 FIRST_KM = 8  # the first search radius; doubled until a place is found, the way an ever wider ring would
 
 
@@ -30,8 +31,8 @@ class Table:
         self.country_names = [name for _, name in countries]
         self.region_countries = array("H", (country for country, _ in regions))
         self.region_names = [name for _, name in regions]
-        if any(country >= len(countries) for country in self.region_countries) or \
-                any(region >= len(regions) for region in place_regions):
+        if max(self.region_countries, default=0) >= max(1, len(countries)) or \
+                max(place_regions, default=0) >= max(1, len(regions)):
             raise ValueError("places table: a reference out of range")
         self.names = names
         self.name_starts = array("I", accumulate(name_lengths, initial=0))
@@ -42,26 +43,37 @@ class Table:
         self.sizes = sizes  # population, in an order-keeping byte
         self.alternates = alternates  # lines "index\tname\tname": big towns' other names, folded; read by a search
         self.most_km = max(reaches, default=0)
-        self.xs, self.ys, self.zs = array("f"), array("f"), array("f")
-        counts = array("I", bytes(4 * (self.rows * self.columns + 1)))
-        last = 0
-        # map() over builtins keeps the pass over every place short; in chunks, so its lists stay small.
-        for start in range(0, count, CHUNK):
-            phis = [value * RADIANS for value in latitudes[start:start + CHUNK]]
-            lams = [value * RADIANS for value in longitudes[start:start + CHUNK]]
-            cos_phis = list(map(math.cos, phis))
-            self.xs.extend(map(operator.mul, cos_phis, map(math.cos, lams)))
-            self.ys.extend(map(operator.mul, cos_phis, map(math.sin, lams)))
-            self.zs.extend(map(math.sin, phis))
-            cells = [cell_of(latitude / SCALE, longitude / SCALE, self.cell) for latitude, longitude in
-                     zip(latitudes[start:start + CHUNK], longitudes[start:start + CHUNK], strict=True)]
-            if cells[0] < last or any(map(operator.gt, cells, cells[1:])):
+        self.latitudes, self.longitudes = latitudes, longitudes
+        step = round(self.cell * SCALE)
+
+        def row_at(index):
+            return (latitudes[index] + 90 * SCALE) // step
+
+        # Places are sorted by cell, so by row: where each row starts takes a bisect; its cells wait for a lookup.
+        self.row_starts = array("I", (bisect.bisect_left(range(count), row, key=row_at) for row in range(self.rows)))
+        self.row_starts.append(count)
+        self.grid = {}  # row -> (its first place, where each of its cells starts, its places' unit vectors)
+
+    def row(self, row):
+        """Return a row's first place, the start of each of its cells and its places' xs, ys, zs; made once."""
+        found = self.grid.get(row)
+        if found is None:
+            first, end = self.row_starts[row], self.row_starts[row + 1]
+            latitudes, longitudes = self.latitudes[first:end], self.longitudes[first:end]
+            cells, base = cells_of(latitudes, longitudes, self.cell), row * self.columns
+            if cells and (cells[0] < base or cells[-1] >= base + self.columns or any(map(operator.gt, cells,
+                                                                                          cells[1:]))):
                 raise ValueError("places table: places not sorted by cell")
-            last = cells[-1]
-            for cell in cells:
-                counts[cell + 1] += 1
-        # cell_starts[c] .. cell_starts[c + 1] are the places of cell c, and a row's cells are one run.
-        self.cell_starts = array("I", accumulate(counts))
+            counts = array("I", bytes(4 * (self.columns + 1)))
+            for cell, places in Counter(cells).items():
+                counts[cell - base + 1] = places
+            # map() over builtins keeps the pass over a row's places short.
+            phis, lams = [value * RADIANS for value in latitudes], [value * RADIANS for value in longitudes]
+            cos_phis = list(map(math.cos, phis))
+            xs = array("f", map(operator.mul, cos_phis, map(math.cos, lams)))
+            ys = array("f", map(operator.mul, cos_phis, map(math.sin, lams)))
+            found = self.grid[row] = first, array("I", accumulate(counts)), xs, ys, array("f", map(math.sin, phis))
+        return found
 
     def row_of(self, latitude):
         return min(self.rows - 1, max(0, int((latitude + 90) / self.cell)))
@@ -86,13 +98,12 @@ class Table:
         radius = FIRST_KM
         while True:
             radius = min(radius, most_km)
-            for start, end in self.runs(latitude, longitude, radius):
-                xs, ys, zs = self.xs, self.ys, self.zs
+            for first, xs, ys, zs, start, end in self.runs(latitude, longitude, radius):
                 for index in range(start, end):
                     dx, dy, dz = xs[index] - px, ys[index] - py, zs[index] - pz
                     chord = dx * dx + dy * dy + dz * dz
-                    if chord < best and index != skip:
-                        best, found = chord, index
+                    if chord < best and first + index != skip:
+                        best, found = chord, first + index
             km = chord_km(best) if found >= 0 else math.inf
             if km <= radius:
                 return found, km  # everything within radius was looked at, so nothing nearer is left
@@ -101,7 +112,8 @@ class Table:
             radius *= 2
 
     def runs(self, latitude, longitude, radius_km):
-        """Yield (start, end) runs of places in the cells that can hold a point within radius_km."""
+        """Yield (first, xs, ys, zs, start, end): runs of a row's places (first + start to first + end) in the cells
+        that can hold a point within radius_km, with the row's vectors."""
         angle = radius_km / EARTH_KM
         reach = math.degrees(angle)
         south, north = latitude - reach, latitude + reach
@@ -115,22 +127,31 @@ class Table:
                 first, last = 0, self.columns - 1
             else:
                 first, last = self.column_of(longitude - spread), self.column_of(longitude + spread)
-        starts = self.cell_starts
         for row in range(self.row_of(south), self.row_of(north) + 1):
-            base = row * self.columns
-            if starts[base] == starts[base + self.columns]:
+            if self.row_starts[row] == self.row_starts[row + 1]:
                 continue  # an empty row: the oceans near the poles
+            begin, starts, *vectors = self.row(row)
             if first <= last:
-                yield starts[base + first], starts[base + last + 1]
+                yield begin, *vectors, starts[first], starts[last + 1]
             else:  # the antimeridian runs through the circle
-                yield starts[base + first], starts[base + self.columns]
-                yield starts[base], starts[base + last + 1]
+                yield begin, *vectors, starts[first], starts[self.columns]
+                yield begin, *vectors, starts[0], starts[last + 1]
 
 
 def cell_of(latitude, longitude, cell):
     """Return the grid cell of a point: rows from the south pole, columns from 180 degrees west."""
-    rows, columns = round(180 / cell), round(360 / cell)
-    return min(rows - 1, max(0, int((latitude + 90) / cell))) * columns + math.floor((longitude + 180) / cell) % columns
+    return cells_of([round(latitude * SCALE)], [round(longitude * SCALE)], cell)[0]
+
+
+def cells_of(latitudes, longitudes, cell):
+    """Return the grid cells of points kept in steps of 1/SCALE degree, in whole numbers so none falls between."""
+    step, rows, columns = round(cell * SCALE), round(180 / cell), round(360 / cell)
+    # map() over operators: a table's every place at load, in C.
+    row = map(min, map(operator.floordiv, map(operator.add, latitudes, repeat(90 * SCALE)), repeat(step)),
+              repeat(rows - 1))
+    column = map(operator.mod, map(operator.floordiv, map(operator.add, longitudes, repeat(180 * SCALE)),
+                                   repeat(step)), repeat(columns))
+    return list(map(operator.add, map(operator.mul, map(max, row, repeat(0)), repeat(columns)), column))
 
 
 def unit_vector(latitude, longitude):
