@@ -6,7 +6,6 @@ import math
 import operator
 import sys
 from array import array
-from collections import Counter
 from itertools import accumulate, repeat
 
 MAGIC = b"lenslet places 1\n"
@@ -45,35 +44,36 @@ class Table:
         self.most_km = max(reaches, default=0)
         self.latitudes, self.longitudes = latitudes, longitudes
         step = round(self.cell * SCALE)
-
-        def row_at(index):
-            return (latitudes[index] + 90 * SCALE) // step
-
-        # Places are sorted by cell, so by row: where each row starts takes a bisect; its cells wait for a lookup.
-        self.row_starts = array("I", (bisect.bisect_left(range(count), row, key=row_at) for row in range(self.rows)))
+        self.row_at = lambda index: (latitudes[index] + 90 * SCALE) // step
+        self.column_at = lambda index: (longitudes[index] + 180 * SCALE) // step % self.columns
+        # Places are sorted by cell: a row's places are one run, and a column's within it, found by bisection.
+        self.row_starts = array("I", (bisect.bisect_left(range(count), row, key=self.row_at)
+                                      for row in range(self.rows)))
         self.row_starts.append(count)
-        self.grid = {}  # row -> (its first place, where each of its cells starts, its places' unit vectors)
+        # Each place's point on the unit sphere, made for a cell's places when a lookup first reaches the cell.
+        self.xs, self.ys, self.zs = (array("f", bytes(4 * count)) for _ in range(3))
+        self.ready = bytearray(self.rows * self.columns)
 
-    def row(self, row):
-        """Return a row's first place, the start of each of its cells and its places' xs, ys, zs; made once."""
-        found = self.grid.get(row)
-        if found is None:
-            first, end = self.row_starts[row], self.row_starts[row + 1]
-            latitudes, longitudes = self.latitudes[first:end], self.longitudes[first:end]
-            cells, base = cells_of(latitudes, longitudes, self.cell), row * self.columns
-            if cells and (cells[0] < base or cells[-1] >= base + self.columns or any(map(operator.gt, cells,
-                                                                                          cells[1:]))):
-                raise ValueError("places table: places not sorted by cell")
-            counts = array("I", bytes(4 * (self.columns + 1)))
-            for cell, places in Counter(cells).items():
-                counts[cell - base + 1] = places
-            # map() over builtins keeps the pass over a row's places short.
-            phis, lams = [value * RADIANS for value in latitudes], [value * RADIANS for value in longitudes]
+    def column_start(self, row, column):
+        """Return the first place of a row at or east of a column (the row's end past its last)."""
+        first, end = self.row_starts[row], self.row_starts[row + 1]
+        return first + bisect.bisect_left(range(first, end), column, key=self.column_at)
+
+    def make_points(self, row, first, last):
+        """Work out the points of the places in a row's cells first to last, those not made yet."""
+        base = row * self.columns
+        cell = self.ready.find(0, base + first, base + last + 1)
+        while cell >= 0:
+            column = cell - base
+            start, end = self.column_start(row, column), self.column_start(row, column + 1)
+            phis = [value * RADIANS for value in self.latitudes[start:end]]
+            lams = [value * RADIANS for value in self.longitudes[start:end]]
             cos_phis = list(map(math.cos, phis))
-            xs = array("f", map(operator.mul, cos_phis, map(math.cos, lams)))
-            ys = array("f", map(operator.mul, cos_phis, map(math.sin, lams)))
-            found = self.grid[row] = first, array("I", accumulate(counts)), xs, ys, array("f", map(math.sin, phis))
-        return found
+            self.xs[start:end] = array("f", map(operator.mul, cos_phis, map(math.cos, lams)))
+            self.ys[start:end] = array("f", map(operator.mul, cos_phis, map(math.sin, lams)))
+            self.zs[start:end] = array("f", map(math.sin, phis))
+            self.ready[cell] = 1  # after the points: a lookup reading the flag finds them
+            cell = self.ready.find(0, cell + 1, base + last + 1)
 
     def row_of(self, latitude):
         return min(self.rows - 1, max(0, int((latitude + 90) / self.cell)))
@@ -98,12 +98,13 @@ class Table:
         radius = FIRST_KM
         while True:
             radius = min(radius, most_km)
-            for first, xs, ys, zs, start, end in self.runs(latitude, longitude, radius):
+            for start, end in self.runs(latitude, longitude, radius):
+                xs, ys, zs = self.xs, self.ys, self.zs
                 for index in range(start, end):
                     dx, dy, dz = xs[index] - px, ys[index] - py, zs[index] - pz
                     chord = dx * dx + dy * dy + dz * dz
-                    if chord < best and first + index != skip:
-                        best, found = chord, first + index
+                    if chord < best and index != skip:
+                        best, found = chord, index
             km = chord_km(best) if found >= 0 else math.inf
             if km <= radius:
                 return found, km  # everything within radius was looked at, so nothing nearer is left
@@ -112,8 +113,7 @@ class Table:
             radius *= 2
 
     def runs(self, latitude, longitude, radius_km):
-        """Yield (first, xs, ys, zs, start, end): runs of a row's places (first + start to first + end) in the cells
-        that can hold a point within radius_km, with the row's vectors."""
+        """Yield (start, end) runs of places in the cells that can hold a point within radius_km, their points made."""
         angle = radius_km / EARTH_KM
         reach = math.degrees(angle)
         south, north = latitude - reach, latitude + reach
@@ -130,12 +130,10 @@ class Table:
         for row in range(self.row_of(south), self.row_of(north) + 1):
             if self.row_starts[row] == self.row_starts[row + 1]:
                 continue  # an empty row: the oceans near the poles
-            begin, starts, *vectors = self.row(row)
-            if first <= last:
-                yield begin, *vectors, starts[first], starts[last + 1]
-            else:  # the antimeridian runs through the circle
-                yield begin, *vectors, starts[first], starts[self.columns]
-                yield begin, *vectors, starts[0], starts[last + 1]
+            spans = [(first, last)] if first <= last else [(first, self.columns - 1), (0, last)]  # the antimeridian
+            for west, east in spans:
+                self.make_points(row, west, east)
+                yield self.column_start(row, west), self.column_start(row, east + 1)
 
 
 def cell_of(latitude, longitude, cell):
