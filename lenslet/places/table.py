@@ -6,7 +6,7 @@ import math
 import operator
 import sys
 from array import array
-from itertools import accumulate, repeat
+from itertools import accumulate
 
 MAGIC = b"lenslet places 1\n"
 EARTH_KM = 6371.0088  # the mean radius
@@ -137,19 +137,11 @@ class Table:
 
 
 def cell_of(latitude, longitude, cell):
-    """Return the grid cell of a point: rows from the south pole, columns from 180 degrees west."""
-    return cells_of([round(latitude * SCALE)], [round(longitude * SCALE)], cell)[0]
-
-
-def cells_of(latitudes, longitudes, cell):
-    """Return the grid cells of points kept in steps of 1/SCALE degree, in whole numbers so none falls between."""
+    """Return the grid cell of a point: rows from the south pole, columns from 180 degrees west; in whole steps of
+    1/SCALE degree, as the table keeps positions and bisects its rows, so no place falls between two cells."""
     step, rows, columns = round(cell * SCALE), round(180 / cell), round(360 / cell)
-    # map() over operators: a table's every place at load, in C.
-    row = map(min, map(operator.floordiv, map(operator.add, latitudes, repeat(90 * SCALE)), repeat(step)),
-              repeat(rows - 1))
-    column = map(operator.mod, map(operator.floordiv, map(operator.add, longitudes, repeat(180 * SCALE)),
-                                   repeat(step)), repeat(columns))
-    return list(map(operator.add, map(operator.mul, map(max, row, repeat(0)), repeat(columns)), column))
+    row = min(rows - 1, max(0, (round(latitude * SCALE) + 90 * SCALE) // step))
+    return row * columns + (round(longitude * SCALE) + 180 * SCALE) // step % columns
 
 
 def unit_vector(latitude, longitude):
@@ -211,7 +203,7 @@ def write_table(header, countries, regions, places):
     def text(lines):
         return "".join(line + "\n" for line in lines).encode("utf-8")
 
-    places = [place + (0, ())[len(place) - 5:] for place in places]
+    places = [place + (1, ())[len(place) - 5:] for place in places]
 
     # A name's length is kept in a byte; a longer one is cut at a whole character.
     names = [name.encode("utf-8")[:255].decode("utf-8", "ignore").encode("utf-8") for name, *_ in places]
