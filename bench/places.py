@@ -30,6 +30,7 @@ from PIL import Image  # noqa: E402
 from lenslet.formats import exif  # noqa: E402
 from lenslet.images import pillow  # noqa: E402
 from lenslet.places import place_of, table  # noqa: E402
+from lenslet.places.table import SCALE  # noqa: E402
 
 LOAD = r"""
 import json, time
@@ -43,7 +44,7 @@ start = time.perf_counter()
 places = lenslet.places.table()
 seconds = time.perf_counter() - start
 after = status()
-print(json.dumps({"seconds": seconds, "places": len(places.xs), "version": places.version,
+print(json.dumps({"seconds": seconds, "places": len(places.reaches), "version": places.version,
                   "before": before, "after": after}))
 """
 
@@ -81,9 +82,8 @@ def land_ish(count, chance):
     places = table()
     points = []
     for _ in range(count):
-        index = chance.randrange(len(places.xs))
-        x, y, z = places.xs[index], places.ys[index], places.zs[index]
-        latitude, longitude = math.degrees(math.asin(max(-1.0, min(1.0, z)))), math.degrees(math.atan2(y, x))
+        index = chance.randrange(len(places.reaches))
+        latitude, longitude = places.latitudes[index] / SCALE, places.longitudes[index] / SCALE
         km, bearing = 20 * math.sqrt(chance.random()), chance.uniform(0, 2 * math.pi)
         latitude = max(-90.0, min(90.0, latitude + km / 111.2 * math.cos(bearing)))
         longitude += km / (111.2 * max(0.01, math.cos(math.radians(latitude)))) * math.sin(bearing)

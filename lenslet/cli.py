@@ -88,7 +88,7 @@ def index(args):
     folders = scanner.scan(deep=True)
     # queue thumbnails made with other settings (all, with --rethumb), as the worker does when it starts
     runner.sweep_thumbs(scanner.folders(), everything=args.rethumb)
-    runner.sweep_places(scanner.unplaced)  # folders listed before positions were kept
+    runner.sweep_places(scanner.unplaced)  # folders listed before positions were kept, or with another table
     # every folder first, so the thumbnail total is known before the first is made
     run_threads(runner, args.threads, show, lambda job: job["kind"] == "index", lambda: "indexing folders")
     run_threads(runner, args.threads, show, None, runner.progress.line)

@@ -253,9 +253,14 @@ def place_fields(gps):
     return {"place": places.label(found), "country": found["countryCode"]} if found else {}
 
 
+def named_by_another_table(head):
+    """Tell whether a listing's head names another places table than this lenslet's, or none (the last release's)."""
+    return head.get(PLACES) != places.table_version()
+
+
 def placed_again(items, head):
     """Name again the places of {name: entry} when the head they were listed with names another places table."""
-    if head is None or head.get(PLACES) == places.table_version():
+    if head is None or not named_by_another_table(head):
         return items
     return {name: named_again(entry) for name, entry in items.items()}
 

@@ -428,10 +428,15 @@ def _exif(img):
     summary = {key: value for key, value in found.items() if value}
     _note_taken(summary, extra.get)
     summary.update(exif.shooting(extra))
-    try:
-        summary.update(exif.position(tags.get_ifd(GPS_IFD)))
-    except DECODE_ERRORS:
-        pass
+    # The position as the listing reads it, so both name one place or none; only the altitude from Pillow's.
+    position = {key: value for key, value in exif_summary(img.info.get("exif")).items() if key in ("latitude",
+                                                                                                 "longitude")}
+    if position:
+        try:
+            position["altitude"] = exif.position(tags.get_ifd(GPS_IFD)).get("altitude")
+        except DECODE_ERRORS:
+            pass
+    summary.update({key: value for key, value in position.items() if value is not None})
     return summary
 
 

@@ -83,28 +83,41 @@ def country_name(code):
     return places.country_names[places.country_codes.index(code)] or None
 
 
-_names = None  # every place's name folded, each after a newline, and where each starts: made by the first search
+_names = None  # (names folded, each after a newline; where each starts; its place): made by the first search
+
+
+def _search_names(places):
+    """Return every place's name folded, then big towns' other names, as _names keeps them."""
+    owners = array("I", (index for index, size in enumerate(places.sizes) if size))  # a town's section: no name
+    names = fold("\n".join(map(places.name_of, owners))).split("\n")
+    for line in places.alternates.decode("utf-8").splitlines():
+        index, *others = line.split("\t")
+        owners.extend([int(index)] * len(others))
+        names.extend(others)
+    return "\n" + "\n".join(names), array("I", accumulate((len(name) + 1 for name in names), initial=0)), owners
 
 
 def named(asked, limit=10):
-    """Return up to limit places named as asked: a name's start ("lisb"), then perhaps the starts of its region or
-    country or its code after commas ("lisbon, portugal"); case and accents aside; whole names first, then shorter."""
+    """Return up to limit places named as asked: the start of a name or another name people use ("lisb", "lisboa"),
+    then perhaps the starts of its region or country or its code after commas ("lisbon, portugal"); case and
+    accents aside; whole names first, then the most populous."""
     global _names
     places = table()
     if _names is None:
         with _loading:
             if _names is None:
-                names = fold("\n".join(places.name_of(index) for index in range(len(places.reaches)))).split("\n")
-                _names = "\n" + "\n".join(names), array("I", accumulate((len(name) + 1 for name in names), initial=0))
-    text, starts = _names
+                _names = _search_names(places)
+    text, starts, owners = _names
     name, *within = [part.strip() for part in fold(asked).split(",")]
-    found, at = [], text.find("\n" + name)
+    found, at = {}, text.find("\n" + name)
     while at >= 0 and len(found) < MAX_MATCHES:
-        index = bisect.bisect_right(starts, at) - 1
+        entry = bisect.bisect_right(starts, at) - 1
+        index = owners[entry]
         place = places.place(index)
         if all(any(fold(place[key] or "").startswith(part) for key in ("region", "country")) or
                part == place["countryCode"].lower() for part in within):
-            found.append((starts[index + 1] - starts[index] - 1 != len(name), starts[index + 1] - starts[index],
-                          index, place))
+            rank = (starts[entry + 1] - starts[entry] - 1 != len(name), -places.sizes[index], len(place["city"]), index)
+            if index not in found or rank < found[index][0]:
+                found[index] = rank, place
         at = text.find("\n" + name, at + 1)
-    return [place for *_, place in sorted(found)[:limit]]
+    return [place for _, place in sorted(found.values(), key=lambda ranked: ranked[0])[:limit]]

@@ -1,5 +1,6 @@
 """The places table: its file format, and the nearest place to a point on a grid of latitude and longitude cells."""
 
+import bisect
 import json
 import math
 import operator
@@ -11,7 +12,6 @@ MAGIC = b"lenslet places 1\n"
 EARTH_KM = 6371.0088  # the mean radius
 SCALE = 100_000  # coordinates are kept in steps of 1e-5 degree, about a metre
 RADIANS = math.pi / 180 / SCALE
-CHUNK = 4096  # places turned into vectors at a time while loading
 FIRST_KM = 8  # the first search radius; doubled until a place is found, the way an ever wider ring would
 
 
@@ -19,9 +19,9 @@ class Table:
     """Places as typed columns, sorted by grid cell, so memory at rest is a few arrays and one block of names."""
 
     def __init__(self, header, countries, regions, names, name_lengths, latitudes, longitudes, place_regions,
-                 reaches):
+                 reaches, sizes, alternates=b""):
         count = len(latitudes)
-        if not (len(longitudes) == len(place_regions) == len(reaches) == len(name_lengths) == count):
+        if not (len(longitudes) == len(place_regions) == len(reaches) == len(name_lengths) == len(sizes) == count):
             raise ValueError("places table: columns of different lengths")
         self.version = str(header["version"])
         self.cell = float(header["cell"])
@@ -30,8 +30,8 @@ class Table:
         self.country_names = [name for _, name in countries]
         self.region_countries = array("H", (country for country, _ in regions))
         self.region_names = [name for _, name in regions]
-        if any(country >= len(countries) for country in self.region_countries) or \
-                any(region >= len(regions) for region in place_regions):
+        if max(self.region_countries, default=0) >= max(1, len(countries)) or \
+                max(place_regions, default=0) >= max(1, len(regions)):
             raise ValueError("places table: a reference out of range")
         self.names = names
         self.name_starts = array("I", accumulate(name_lengths, initial=0))
@@ -39,27 +39,41 @@ class Table:
             raise ValueError("places table: names do not fill their block")
         self.place_regions = place_regions
         self.reaches = reaches
+        self.sizes = sizes  # population, in an order-keeping byte
+        self.alternates = alternates  # lines "index\tname\tname": big towns' other names, folded; read by a search
         self.most_km = max(reaches, default=0)
-        self.xs, self.ys, self.zs = array("f"), array("f"), array("f")
-        counts = array("I", bytes(4 * (self.rows * self.columns + 1)))
-        last = 0
-        # map() over builtins keeps the pass over every place short; in chunks, so its lists stay small.
-        for start in range(0, count, CHUNK):
-            phis = [value * RADIANS for value in latitudes[start:start + CHUNK]]
-            lams = [value * RADIANS for value in longitudes[start:start + CHUNK]]
+        self.latitudes, self.longitudes = latitudes, longitudes
+        step = round(self.cell * SCALE)
+        self.row_at = lambda index: (latitudes[index] + 90 * SCALE) // step
+        self.column_at = lambda index: (longitudes[index] + 180 * SCALE) // step % self.columns
+        # Places are sorted by cell: a row's places are one run, and a column's within it, found by bisection.
+        self.row_starts = array("I", (bisect.bisect_left(range(count), row, key=self.row_at)
+                                      for row in range(self.rows)))
+        self.row_starts.append(count)
+        # Each place's point on the unit sphere, made for a cell's places when a lookup first reaches the cell.
+        self.xs, self.ys, self.zs = (array("f", bytes(4 * count)) for _ in range(3))
+        self.ready = bytearray(self.rows * self.columns)
+
+    def column_start(self, row, column):
+        """Return the first place of a row at or east of a column (the row's end past its last)."""
+        first, end = self.row_starts[row], self.row_starts[row + 1]
+        return first + bisect.bisect_left(range(first, end), column, key=self.column_at)
+
+    def make_points(self, row, first, last):
+        """Work out the points of the places in a row's cells first to last, those not made yet."""
+        base = row * self.columns
+        cell = self.ready.find(0, base + first, base + last + 1)
+        while cell >= 0:
+            column = cell - base
+            start, end = self.column_start(row, column), self.column_start(row, column + 1)
+            phis = [value * RADIANS for value in self.latitudes[start:end]]
+            lams = [value * RADIANS for value in self.longitudes[start:end]]
             cos_phis = list(map(math.cos, phis))
-            self.xs.extend(map(operator.mul, cos_phis, map(math.cos, lams)))
-            self.ys.extend(map(operator.mul, cos_phis, map(math.sin, lams)))
-            self.zs.extend(map(math.sin, phis))
-            cells = [cell_of(latitude / SCALE, longitude / SCALE, self.cell) for latitude, longitude in
-                     zip(latitudes[start:start + CHUNK], longitudes[start:start + CHUNK], strict=True)]
-            if cells[0] < last or any(map(operator.gt, cells, cells[1:])):
-                raise ValueError("places table: places not sorted by cell")
-            last = cells[-1]
-            for cell in cells:
-                counts[cell + 1] += 1
-        # cell_starts[c] .. cell_starts[c + 1] are the places of cell c, and a row's cells are one run.
-        self.cell_starts = array("I", accumulate(counts))
+            self.xs[start:end] = array("f", map(operator.mul, cos_phis, map(math.cos, lams)))
+            self.ys[start:end] = array("f", map(operator.mul, cos_phis, map(math.sin, lams)))
+            self.zs[start:end] = array("f", map(math.sin, phis))
+            self.ready[cell] = 1  # after the points: a lookup reading the flag finds them
+            cell = self.ready.find(0, cell + 1, base + last + 1)
 
     def row_of(self, latitude):
         return min(self.rows - 1, max(0, int((latitude + 90) / self.cell)))
@@ -99,7 +113,7 @@ class Table:
             radius *= 2
 
     def runs(self, latitude, longitude, radius_km):
-        """Yield (start, end) runs of places in the cells that can hold a point within radius_km."""
+        """Yield (start, end) runs of places in the cells that can hold a point within radius_km, their points made."""
         angle = radius_km / EARTH_KM
         reach = math.degrees(angle)
         south, north = latitude - reach, latitude + reach
@@ -113,22 +127,21 @@ class Table:
                 first, last = 0, self.columns - 1
             else:
                 first, last = self.column_of(longitude - spread), self.column_of(longitude + spread)
-        starts = self.cell_starts
         for row in range(self.row_of(south), self.row_of(north) + 1):
-            base = row * self.columns
-            if starts[base] == starts[base + self.columns]:
+            if self.row_starts[row] == self.row_starts[row + 1]:
                 continue  # an empty row: the oceans near the poles
-            if first <= last:
-                yield starts[base + first], starts[base + last + 1]
-            else:  # the antimeridian runs through the circle
-                yield starts[base + first], starts[base + self.columns]
-                yield starts[base], starts[base + last + 1]
+            spans = [(first, last)] if first <= last else [(first, self.columns - 1), (0, last)]  # the antimeridian
+            for west, east in spans:
+                self.make_points(row, west, east)
+                yield self.column_start(row, west), self.column_start(row, east + 1)
 
 
 def cell_of(latitude, longitude, cell):
-    """Return the grid cell of a point: rows from the south pole, columns from 180 degrees west."""
-    rows, columns = round(180 / cell), round(360 / cell)
-    return min(rows - 1, max(0, int((latitude + 90) / cell))) * columns + math.floor((longitude + 180) / cell) % columns
+    """Return the grid cell of a point: rows from the south pole, columns from 180 degrees west; in whole steps of
+    1/SCALE degree, as the table keeps positions and bisects its rows, so no place falls between two cells."""
+    step, rows, columns = round(cell * SCALE), round(180 / cell), round(360 / cell)
+    row = min(rows - 1, max(0, (round(latitude * SCALE) + 90 * SCALE) // step))
+    return row * columns + (round(longitude * SCALE) + 180 * SCALE) // step % columns
 
 
 def unit_vector(latitude, longitude):
@@ -165,14 +178,14 @@ def read_table(payload):
     header = json.loads(payload[at:end])
     at = end + 1
     parts = {}
-    for part in ("countries", "regions", "names"):
+    for part in ("countries", "regions", "names", "alternates"):
         size = int(header[part + "Bytes"])
         parts[part] = payload[at:at + size]
         at += size
     count = int(header["places"])
     columns = {}
     for part, kind, width in (("nameLengths", "B", 1), ("latitudes", "i", 4), ("longitudes", "i", 4),
-                              ("regions", "H", 2), ("reaches", "B", 1)):
+                              ("regions", "H", 2), ("reaches", "B", 1), ("sizes", "B", 1)):
         columns[part] = _column(kind, payload[at:at + count * width])
         at += count * width
     if at != len(payload) or any(len(column) != count for column in columns.values()):
@@ -181,28 +194,33 @@ def read_table(payload):
     regions = [(int(country), name) for country, name in
                (line.split("\t", 1) for line in parts["regions"].decode("utf-8").splitlines())]
     return Table(header, countries, regions, parts["names"], columns["nameLengths"], columns["latitudes"],
-                 columns["longitudes"], columns["regions"], columns["reaches"])
+                 columns["longitudes"], columns["regions"], columns["reaches"], columns["sizes"], parts["alternates"])
 
 
 def write_table(header, countries, regions, places):
-    """Return the bytes of a table file: places are (name, latitude, longitude, region, reach), sorted by cell."""
+    """Return the bytes of a table file: places are (name, latitude, longitude, region, reach[, size[, other
+    names]]), sorted by cell."""
     def text(lines):
         return "".join(line + "\n" for line in lines).encode("utf-8")
 
+    places = [place + (1, ())[len(place) - 5:] for place in places]
+
     # A name's length is kept in a byte; a longer one is cut at a whole character.
-    names = [name.encode("utf-8")[:255].decode("utf-8", "ignore").encode("utf-8") for name, _, _, _, _ in places]
+    names = [name.encode("utf-8")[:255].decode("utf-8", "ignore").encode("utf-8") for name, *_ in places]
     country_part = text(f"{code}\t{name}" for code, name in countries)
     region_part = text(f"{country}\t{name}" for country, name in regions)
     name_part = b"".join(names)
+    alternate_part = text("\t".join([str(at), *others]) for at, (*_, others) in enumerate(places) if others)
     header = dict(header, places=len(places), countriesBytes=len(country_part), regionsBytes=len(region_part),
-                  namesBytes=len(name_part))
+                  namesBytes=len(name_part), alternatesBytes=len(alternate_part))
     columns = [array("B", (len(name) for name in names)),
-               array("i", (round(latitude * SCALE) for _, latitude, _, _, _ in places)),
-               array("i", (round(longitude * SCALE) for _, _, longitude, _, _ in places)),
-               array("H", (region for _, _, _, region, _ in places)),
-               array("B", (reach for _, _, _, _, reach in places))]
+               array("i", (round(latitude * SCALE) for _, latitude, *_ in places)),
+               array("i", (round(longitude * SCALE) for _, _, longitude, *_ in places)),
+               array("H", (region for _, _, _, region, *_ in places)),
+               array("B", (reach for _, _, _, _, reach, *_ in places)),
+               array("B", (size for *_, size, _ in places))]
     if sys.byteorder == "big":
         for column in columns:
             column.byteswap()
     return b"".join([MAGIC, json.dumps(header, sort_keys=True).encode("utf-8"), b"\n", country_part, region_part,
-                     name_part] + [column.tobytes() for column in columns])
+                     name_part, alternate_part] + [column.tobytes() for column in columns])

@@ -677,10 +677,13 @@ PATHS = {
                   description="the day as the page sees it, `MM-DD`; the server's day (UTC) when left out"),
             *FOLDER, *TIMELINE_FILTERS])},
     "/places": {"get": op(
-        "Places of lenslet's offline table named as `q` says (a name's start, then perhaps its region's or country's "
-        "after commas: `lisbon, portugal`), to set a photo's place with", json_of(
+        "Places of lenslet's offline table named as `q` says (the start of a name, or of another name of a big town: "
+        "`lisboa`; then perhaps its region's or country's after commas: `lisbon, portugal`), whole names first, then "
+        "the most populous; to set a photo's place with", json_of(
             obj(["places"], {"places": {"type": "array", "items": obj(["city", "region", "country", "countryCode"], {
-                "city": STR, "region": nullable("string"), "country": STR, "countryCode": STR})}}), "up to `limit`"),
+                "city": STR, "region": nullable("string"), "country": STR, "countryCode": STR})}}),
+            "up to `limit`; the names are GeoNames', under CC BY 4.0: a page showing them credits "
+            "\"GeoNames (geonames.org), CC BY 4.0\""),
         parameters=[param("q", {"type": "string", "minLength": 2, "maxLength": 200}, required=True),
                     param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10})])},
     "/search/suggest": {"get": op("Tags and name words starting with `q`, with how many items have them",

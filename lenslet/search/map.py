@@ -163,11 +163,13 @@ class PlacesMap:
 
 
 def _columns(west, east, level):
-    """Return the x ranges of a view's cells: two when it crosses the antimeridian."""
+    """Return the x ranges of a view's cells: two when it crosses the antimeridian, each column in one of them."""
     size = 1 << level
     left, right = cell(0.0, west, level)[0], cell(0.0, east, level)[0]
     if west <= east:
         return [range(left, right + 1)]
+    if left <= right:  # its two sides meet in one column: the whole world
+        return [range(size)]
     return [range(left, size), range(0, right + 1)]
 
 

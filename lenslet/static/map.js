@@ -5,6 +5,7 @@
 // when the map is first shown. Nothing happens on import.
 
 import {enc} from "./api.js";
+import {placesCredit} from "./dom.js";
 import {hashOf} from "./router.js";
 
 const LEAFLET = "/static/vendor/leaflet/leaflet-src.esm.js";
@@ -153,6 +154,7 @@ export class MapView {
       maxBounds: [[-MAX_LATITUDE, -540], [MAX_LATITUDE, 540]], maxBoundsViscosity: 1});
     map.on("resize", () => this.fill());
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    map.attributionControl.addAttribution(placesCredit().outerHTML);  // the listed photos' places are named so
     if (this.tiles === "none") {
       element.classList.add("no-tiles");
       const land = await outline;

@@ -3,7 +3,7 @@
 // make, and the controls that choose them. The values are the API's own (docs/search.md):
 // the server reads and checks them, and what it refuses (400) is said beside the controls.
 
-import {partOf} from "./dom.js";
+import {partOf, placesCredit} from "./dom.js";
 
 const SORT_KEY = "lenslet.sort";
 const SORTS = ["name", "date", "rating", "size"];
@@ -81,6 +81,7 @@ export class SortControls {
     this.countries = new Set();  // the countries the listing shown holds, offered as choices
     for (const name of rules.typeNames) this.el["filter-type"].append(new Option(name, name));
     this.el["filter-type"].append(new Option("any camera raw", "raw"));
+    this.el["filter-country"].after(" ", placesCredit());  // hidden with the menu's label
     this.el.sort.addEventListener("change", () => this.chosen({sort: this.el.sort.value}, true));
     this.el["sort-order"].addEventListener("click", () =>
       this.chosen({order: this.asked.order === "desc" ? "asc" : "desc"}, true));

@@ -3,7 +3,7 @@
 // shows while a picture is on its way; notes typed and not saved are never left without a question.
 
 import {ApiError, enc} from "./api.js";
-import {partOf} from "./dom.js";
+import {partOf, placesCredit} from "./dom.js";
 
 const SLIDE_SECONDS = 4;
 const PREVIEW_PATIENCE_MS = 5000;
@@ -118,6 +118,8 @@ export class Viewer {
    *  "Use the photo's own place" gives back the one its GPS says. */
   wirePlace() {
     const {place, placeForm, placeClear} = this.el;
+    this.placesCredit = placesCredit();
+    this.el.exif.after(this.placesCredit);
     const list = this.dialog.ownerDocument.getElementById("place-suggestions");
     this.placesNamed = new Map();  // label -> place, of the latest suggestions
     let timer = null;
@@ -467,6 +469,7 @@ export class Viewer {
     this.notes.readOnly = this.api.isReadonly();
     this.el.exif.replaceChildren(...exifRows(item));
     this.el.placeClear.hidden = !item.placeSet || readonly;
+    this.placesCredit.hidden = typeof item.place !== "string" && readonly;  // shown beside a place, or its form
     if (item.originalPosition) this.el.trash.textContent = "Restore";
     else this.el.trash.textContent = "Move to trash";
   }

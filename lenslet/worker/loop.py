@@ -122,8 +122,8 @@ class Worker:
                     if not deep_at and self.runner.sweep_thumbs(self.scanner.folders()):
                         log.info("thumbnail settings changed: thumbnails made otherwise are made again, last")
                     if self.scanner.unplaced:
-                        log.info("%d folders were listed by a lenslet that kept no positions: their photos' GPS is "
-                                 "read, last", self.runner.sweep_places(self.scanner.unplaced))
+                        log.info("%d folders were listed by a lenslet that kept no positions or another places table: "
+                                 "their places are named again, last", self.runner.sweep_places(self.scanner.unplaced))
                         self.scanner.unplaced.clear()
                     deep_at, full = (self.clock() if deep else deep_at), False
                     if watch is not None:

@@ -12,6 +12,7 @@ from lenslet import health, jobs, metrics
 from lenslet.catalog import Catalog, found_hashes
 from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.files.operations import Files
+from lenslet.formats import manifests
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
@@ -215,7 +216,8 @@ class Runner:
         return True
 
     def sweep_places(self, folder_keys):
-        """Queue folders listed before lenslet kept positions, so their photos' GPS is read, last; return how many."""
+        """Queue folders listed before lenslet kept positions or named by another places table, so their photos'
+        GPS is read or their places named again, last; return how many."""
         folder_keys = sorted(folder_keys)
         for start in range(0, len(folder_keys), SWEEP_BATCH):
             batch = folder_keys[start:start + SWEEP_BATCH]
@@ -223,12 +225,12 @@ class Runner:
         return len(folder_keys)
 
     def place_all(self, folder_keys):
-        """List folders again, reading their photos' GPS, while their listing still predates positions; queue those
-        left once a more urgent job is due."""
+        """List folders again, reading their photos' GPS or naming their places again, while their listing still
+        predates positions or this places table; queue those left once a more urgent job is due."""
         for done, folder in enumerate(folder_keys, 1):
             with suppress(LensletError):  # gone, or unreadable: its index job reports it
                 first = listings.read_first_page(self.storage, folder)
-                if first is not None and listings.unplaced(first):
+                if first is not None and manifests.named_by_another_table(first):
                     self.folders.refresh(self.storage, folder, None, rebuild=True)
             left = folder_keys[done:]
             if left and jobs.more_urgent(self.storage, "places", self.due):

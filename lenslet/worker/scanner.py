@@ -11,7 +11,7 @@ from lenslet import jobs
 from lenslet.errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
 from lenslet.formats import manifests
 from lenslet.layout import FOLDER_SIDECAR, THUMB, is_sidecar, join, name_of, parent, sidecar_of, thumb_of
-from lenslet.manifest.listings import current, edited_to, identity_of, list_folder, read_first_page, unplaced
+from lenslet.manifest.listings import current, edited_to, identity_of, list_folder, read_first_page
 
 log = logging.getLogger("lenslet.worker")
 INDEX_BATCH = 64  # stale folders per index job, so a claim's writes are paid once per batch
@@ -38,7 +38,8 @@ class Scanner:
         self.summaries = {}  # folder -> what health reports of it
         self.owners = {}  # folder identity -> key first listed under, so links back in are not walked
         self.stale, self.stale_images = [], 0
-        self.unplaced = set()  # folders listed by a lenslet that kept no positions: their GPS is read, last
+        # folders listed by a lenslet that kept no positions (their GPS is read, last) or named by another places table
+        self.unplaced = set()
         self.asked = {}  # folder -> (signature, images lacking thumbnails) when last indexed
         self.kinds = {}  # folder -> {subfolder name: kind} as its manifest says
         self.behind = {}  # state-root folders whose library folder is gone -> their summary
@@ -237,7 +238,7 @@ class Scanner:
             self.summaries[key] = summary
             return Seen(mtime, (), summary)  # a pointer's target is another tree
         first = read_first_page(self.storage, key, listing)
-        if first is not None and listing.images and unplaced(first):
+        if first is not None and listing.images and manifests.named_by_another_table(first):
             self.unplaced.add(key)
         fresh = current(first, key, self.without_thumbs_in_hand(key, listing), self.runner.folders.page_size,
                         self.clock())

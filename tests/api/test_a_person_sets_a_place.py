@@ -233,10 +233,17 @@ def test_places_are_found_by_the_start_of_their_name_then_their_region_or_countr
     assert client.get("/places?q=lisbon,pt").json["places"][0]["countryCode"] == "PT"
     assert client.get("/places?q=NAZARE, port").json["places"][0]["city"] == "Nazaré"
     assert client.get("/places?q=zürich").json["places"][0]["city"] == "Zürich"
+    assert [place["city"] for place in client.get("/places?q=lisboa").json["places"]] == ["Lisbon"]
+    assert client.get("/places?q=aarhus").json["places"][0]["city"] == "Århus"
     assert len(client.get("/places?q=sa&limit=50").json["places"]) == 50
     assert client.get("/places?q=qqqxz").json["places"] == []
     answer = client.get("/places?q=lisbon")
     assert "public" not in answer.headers["Cache-Control"]
+
+
+def test_the_places_answers_documentation_credits_geonames(client):
+    answer = client.get("/openapi.json").json["paths"]["/places"]["get"]["responses"]["200"]
+    assert "GeoNames (geonames.org), CC BY 4.0" in answer["description"]
 
 
 @pytest.mark.parametrize("asks", ["q=l", "q=%20%20l%20", "q=" + "a" * 201, "", "q=lisbon&limit=0",

@@ -196,6 +196,35 @@ def test_a_listing_of_the_last_release_reads_and_the_worker_reads_its_photos_gps
     assert again.unplaced == set()
 
 
+def test_a_library_placed_with_an_older_table_is_named_again_when_the_worker_starts_and_a_persons_place_stays(
+        tree, config, storage, client):
+    geotagged(tree, {"madeira/se.jpg": (32.6479, -16.9081), "madeira/set.jpg": (32.6479, -16.9081)})
+    index_tree(config, storage)
+    client.patch_json("/item?path=madeira/set.jpg", {"place": {"city": "Santa Luzia", "region": "Madeira",
+                                                                "countryCode": "PT"}})
+    path = stored_page(tree, "madeira")  # as the last release listed it: its table, which named the parish
+    page = orjson.loads(path.read_bytes())
+    page[manifests.PLACES] = "geonames-cities1000-522610b1f7f1"
+    next(item for item in page["items"] if item["name"] == "se.jpg")["place"] = "Santa Luzia, Madeira, Portugal"
+    path.write_bytes(manifests.encode_page(page))
+    thumbs = {path: path.stat().st_mtime_ns for path in tree.rglob("*.thumbnail")}
+    upgraded = webtest.TestApp(spec_checked(create_app(config)))
+
+    runner = Runner(config, storage)  # its worker starts
+    scanner = Scanner(runner)
+    scanner.scan(deep=True)
+    assert scanner.unplaced == {"madeira"} and runner.sweep_places(scanner.unplaced) == 1
+    drain(runner, "test")
+    listed = by_name(upgraded.get("/folders?path=madeira"))
+    assert listed["se.jpg"]["place"] == "Funchal, Madeira, Portugal"
+    assert listed["set.jpg"]["place"] == "Santa Luzia, Madeira, Portugal" and listed["set.jpg"]["placeSet"]
+    assert {path: path.stat().st_mtime_ns for path in tree.rglob("*.thumbnail")} == thumbs  # no thumbnail remade
+    assert found(upgraded, "funchal") == ["madeira/se.jpg"] and found(upgraded, "luzia") == ["madeira/set.jpg"]
+    again = Scanner(Runner(config, storage))
+    again.scan(deep=True)
+    assert again.unplaced == set()
+
+
 def test_an_edit_and_a_rebuild_of_a_listing_of_the_last_release_keep_words_and_read_gps(trip, tree, config,
                                                                                         storage):
     listed_by_the_last_release(tree, "trip")
@@ -244,3 +273,20 @@ def test_hostile_gps_exif_is_indexed_placeless(tree, config, storage, client):
     for name, item in listed.items():
         assert not {"gps", "place", "country", "error"} & set(item), item
         assert "place" not in client.get(f"/item?path=odd/{name}").json
+
+
+def test_a_gps_directory_claiming_more_entries_than_it_holds_is_read_alike_by_the_listing_and_the_item(
+        tree, config, storage, client):
+    good = [N, (2, 5, 3, rationals((38, 1), (43, 1), (20, 1))), S, (4, 5, 3, rationals((9, 1), (8, 1), (21, 1)))]
+    claims = bytearray(gps_exif(good))
+    claims[32:34] = (65535).to_bytes(2, "little")  # the GPS directory's count: "Exif\0\0", header, IFD0 before it
+    (tree / "odd").mkdir()
+    (tree / "odd" / "claims.jpg").write_bytes(jpeg_with_exif(bytes(claims)))
+    (tree / "odd" / "good.jpg").write_bytes(jpeg_with_exif(gps_exif(good)))
+    index_tree(config, storage)
+    listed = by_name(client.get("/folders?path=odd"))
+    for name in ("claims.jpg", "good.jpg"):
+        item = client.get(f"/item?path=odd/{name}").json
+        assert listed[name].get("place") == item.get("place") and ("gps" in listed[name]) == (
+            "latitude" in item["exif"]), name
+    assert "gps" not in listed["claims.jpg"] and listed["good.jpg"]["place"].startswith("Lisbon")

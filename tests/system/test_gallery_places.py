@@ -88,3 +88,31 @@ def test_a_person_sets_a_photos_place_from_the_towns_named_as_they_type_and_give
                "set by a person" not in page.find("#view-exif").text)
     assert not page.find("#view-place-clear").is_displayed() and '"place"' not in \
         (trip / "trip" / "lisbon.jpg.json").read_text()
+
+
+CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
+
+
+def credit_in(page, selector):
+    """The places' credit shown inside an element, with its links: [text, hrefs], or None when none shows."""
+    return page.script("const c = [...document.querySelectorAll(arguments[0] + ' .places-credit')]"
+                       ".find(e => e.offsetParent !== null);"
+                       " return c ? [c.textContent, [...c.querySelectorAll('a')].map(a => a.href)] : null", selector)
+
+
+def test_geonames_is_credited_wherever_place_names_show(fresh_page, trip):
+    page = fresh_page(env={"LENSLET_MAP_TILES": "none"})
+    page.open("#path=trip")
+    page.until(lambda: shown(page) == sorted(PHOTOS))
+    page.labelled("nazare.jpg").click()
+    page.until(lambda: "Nazaré, Leiria, Portugal" in page.find("#view-exif").text)
+    assert credit_in(page, "#view-info") == [CREDIT, ["https://www.geonames.org/",
+                                                      "https://creativecommons.org/licenses/by/4.0/"]]
+    page.keys(page.Keys.ESCAPE)
+    page.until(lambda: page.viewer_name() is None)
+    page.find("#filters-toggle").click()
+    page.until(lambda: page.labelled("Country").is_displayed())
+    assert credit_in(page, "#filters")[0] == CREDIT
+    page.open("#map=")
+    page.until(lambda: CREDIT in page.find("#map .leaflet-control-attribution").text)
+    assert credit_in(page, "#map .leaflet-control-attribution")[0] == CREDIT

@@ -3,6 +3,7 @@ drawn with no tile, the photos' clusters counted over it, a cluster of two click
 its photos in the grid, where the viewer opens them; the same on a phone (390x844); nothing fetched from another
 host than lenslet's."""
 
+import random
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,6 +11,7 @@ from helpers import gps_photo, index_tree
 from PIL import Image
 
 from lenslet.config import Config
+from lenslet.search.map import cell
 from lenslet.storage import LocalStorage
 
 pytestmark = pytest.mark.system
@@ -151,3 +153,43 @@ def test_the_map_is_offered_beside_the_timeline(map_page):
     page.find("#map-link").click()
     counted(page, 5)
     assert page.script("return location.hash").startswith("#map=")
+
+
+def generated_world(tree, count=100):
+    """Write count photos at seeded positions all over the world, many by the antimeridian; answer the positions."""
+    draw = random.Random(74)
+    positions = [(round(draw.uniform(-80, 80), 4), round(draw.uniform(-180, 180), 4)) for _ in range(count // 2)] + \
+        [(round(draw.uniform(-30, 30), 4), round(draw.choice((-1, 1)) * draw.uniform(170, 180), 4))
+         for _ in range(count - count // 2)]
+    (tree / "world").mkdir()
+    for at, (latitude, longitude) in enumerate(positions):
+        (tree / "world" / f"{at:03}.jpg").write_bytes(gps_photo(latitude, longitude))
+    index_tree(Config(root=str(tree)), LocalStorage(str(tree)))
+    return positions
+
+
+def drawn_cells(page):
+    return page.script("return [...document.querySelectorAll('#map .leaflet-marker-icon')]"
+                       ".map(m => [m.dataset.cell, Number(m.dataset.count)])")
+
+
+def note_of(shown, total):
+    """What the map's note says of the photos drawn."""
+    return f"{total} photos with a place" if shown == total else \
+        f"{shown} of the {total} photos with a place are in this part of the map"
+
+
+# At zoom 2 a desktop's map is a little narrower than the world: its two edges meet in one cluster's column at -174.
+@pytest.mark.parametrize("screen, place", [(DESKTOP | {"height": 800}, "#map="), (DESKTOP, "#map=2/0/-174"),
+                                           (PHONE, "#map="), (PHONE, "#map=2/0/179")],
+                         ids=["desktop", "desktop-across", "phone", "phone-across"])
+def test_the_clusters_drawn_count_each_photo_once(map_page, tree, screen, place):
+    positions = generated_world(tree) + [(latitude, longitude) for _, latitude, longitude in PLACES.values()]
+    page = map_page(screen, place)
+    page.until(lambda: page.find("#map .map-note").text == note_of(sum(n for _, n in drawn_cells(page)),
+                                                                   len(positions)))
+    drawn = drawn_cells(page)
+    for where, count in drawn:  # each as many as the photos in its cell
+        level, x, y = map(int, where.split("/"))
+        assert count == sum(cell(latitude, longitude, level) == (x, y) for latitude, longitude in positions)
+    assert len({where for where, _ in drawn}) == len(drawn) and 0 < sum(n for _, n in drawn) <= len(positions)

@@ -30,8 +30,28 @@ def test_known_places(latitude, longitude, city, region, country):
                                              "countryCode": place_of(latitude, longitude)["countryCode"]}
 
 
+@pytest.mark.parametrize("latitude, longitude, city", [
+    (32.6479, -16.9081, "Funchal"),  # the cathedral, in the parish of Sé
+    (32.6500, -16.9000, "Funchal"),  # Santa Luzia, a parish of Funchal
+    (38.7107, -9.1365, "Lisbon"),  # Baixa
+    (38.6979, -9.2063, "Lisbon"),  # Belém
+    (51.4995, -0.1248, "London"),  # Westminster
+    (40.4169, -3.7035, "Madrid"),  # Sol
+    (56.1503, 10.2043, "Århus"),  # the station
+    (48.1497, 11.4614, "Munich"),  # Pasing, nearer Germering's centre than Munich's
+    (50.9413, 6.9583, "Köln"),  # the cathedral
+    (38.7538, -9.2308, "Amadora"),  # a town beside Lisbon is itself
+    (38.6790, -9.1569, "Almada"),  # across the Tagus: its own municipality
+    (32.6486, -16.9776, "Câmara de Lobos"),  # a seat beside Funchal
+    (40.3057, -3.7329, "Getafe"),  # beyond Madrid's core
+])
+def test_a_towns_districts_are_named_after_the_town_and_the_towns_beside_it_after_themselves(latitude, longitude,
+                                                                                               city):
+    assert place_of(latitude, longitude)["city"] == city
+
+
 @pytest.mark.parametrize("latitude, longitude, region, code", [
-    (51.4995, -0.1248, "England", "GB"),  # Westminster: a big city's district is its nearest place
+    (51.4995, -0.1248, "England", "GB"),  # Westminster
     (40.4169, -3.7035, "Madrid", "ES"),
     (35.6852, 139.7528, "Tokyo", "JP"),
     (-35.3081, 149.1245, "Australian Capital Territory", "AU"),
@@ -209,3 +229,30 @@ def test_a_place_as_one_line(place, line):
 
 def test_the_version_read_from_the_files_head_is_the_tables():
     assert table_version() == places.table().version
+
+
+@pytest.mark.parametrize("asked, city, code", [
+    ("aarhus", "Århus", "DK"), ("arhus", "Århus", "DK"),  # Danish, and the name folded
+    ("lisboa", "Lisbon", "PT"),  # Portuguese
+    ("münchen", "Munich", "DE"), ("muenchen", "Munich", "DE"),  # German, and as a keyboard without ü types it
+    ("cologne", "Köln", "DE"), ("koln", "Köln", "DE"),  # English, and German folded
+    ("roma", "Rome", "IT"),  # Italian
+    ("praha", "Prague", "CZ"),  # Czech
+    ("bruxelles", "Brussels", "BE"),  # French
+    ("wien", "Vienna", "AT"),
+])
+def test_places_are_found_by_the_names_people_use(asked, city, code):
+    first = places.named(asked)[0]
+    assert (first["city"], first["countryCode"]) == (city, code)
+
+
+def test_suggestions_are_ranked_by_population():
+    lisbons = places.named("lisbon")
+    assert lisbons[0]["countryCode"] == "PT" and {place["countryCode"] for place in lisbons[1:]} == {"US"}
+    assert [place["city"] for place in places.named("lisb", 3)][:2] == ["Lisbon", "Lisburn"]
+    assert places.named("santa luzia")[0]["region"] == "Minas Gerais"  # 240,000 people, before the smaller ones
+    assert places.named("rome")[0]["countryCode"] == "IT"
+
+
+def test_a_towns_section_is_not_offered_by_name_where_it_names_its_town():
+    assert not any(place["region"] == "Madeira" for place in places.named("santa luzia", 50))
