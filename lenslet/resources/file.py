@@ -7,7 +7,7 @@ from lenslet.formats.positions import patched, position_removed
 from lenslet.layout import mime_of, name_of, parent
 from lenslet.resources import CACHE, accel_uri, access_of
 from lenslet.resources.bodies import CHUNK, ThenCheck, body_of, form_parts, media_type
-from lenslet.resources.http import Unsatisfiable, byte_range, etag_of, http_date, not_modified
+from lenslet.resources.http import Unsatisfiable, attachment, byte_range, etag_of, http_date, not_modified
 from lenslet.resources.preview import PreviewResource
 from lenslet.storage import HEAD_BYTES, clean_path, spool
 
@@ -36,7 +36,9 @@ class FileResource:
         # A link without details hands out no position: taken out of the file, else its preview instead.
         patches = position_patches(place.storage, place.key, stat.size) if access.hides_details else []
         if patches is None:
-            return self.preview.on_get(req, resp)
+            self.preview.on_get(req, resp)
+            resp.set_header("Content-Disposition", attachment(name_of(place.key) + ".webp"))  # not the original
+            return
         send_file(req, resp, place, stat, self.accel, self.s3_stream, patches)
 
     on_head = on_get

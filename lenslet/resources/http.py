@@ -3,6 +3,7 @@
 import datetime
 import email.utils
 import re
+from urllib.parse import quote
 from wsgiref.handlers import format_date_time
 
 _RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.I)  # ASCII digits only
@@ -71,3 +72,9 @@ def _count(digits):
     """Read a Range number, capped: int() refuses thousands of digits."""
     digits = digits.lstrip("0") or "0"
     return int(digits) if len(digits) < 19 else BEYOND
+
+
+def attachment(name):
+    """A Content-Disposition naming the file in ASCII and, for browsers that read it, in UTF-8."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name.encode('utf-8', 'replace'))}"

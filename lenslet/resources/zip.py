@@ -1,7 +1,6 @@
 """GET /zip: a folder with its subfolders, an album or the images picked, as one ZIP streamed as it is read."""
 
 import io
-from urllib.parse import quote
 
 from lenslet.albums.store import MAX_PAGE
 from lenslet.errors import BadRequest
@@ -9,6 +8,7 @@ from lenslet.files.archive import archive_names, zip_stream
 from lenslet.layout import name_of
 from lenslet.resources import access_of, principal_of
 from lenslet.resources.file import patched_stream, position_patches
+from lenslet.resources.http import attachment
 from lenslet.storage import clean_path
 
 
@@ -58,8 +58,3 @@ class ZipResource:
             self.archive.check(entries)
         return entries, view["name"]
 
-
-def attachment(name):
-    """A Content-Disposition naming the file in ASCII and, for browsers that read it, in UTF-8."""
-    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name.encode('utf-8', 'replace'))}"

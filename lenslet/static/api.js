@@ -327,10 +327,11 @@ export class Api {
   async download(url, name) {
     const link = Object.assign(document.createElement("a"), {download: name, href: url});
     if (this.needsToken()) {
-      const blob = await (await this.request("GET", url)).blob();
-      // A link without details may send the preview in place of a file its position cannot be taken out of.
-      if (blob.type === "image/webp" && !/\.webp$/i.test(link.download)) link.download += ".webp";
-      link.href = URL.createObjectURL(blob);
+      const answer = await this.request("GET", url);
+      // The server names what it sends in place of the file (a link without details: a preview), as a link saves it.
+      const named = /filename\*=UTF-8''([^;]+)/.exec(answer.headers.get("Content-Disposition") || "");
+      if (named) link.download = decodeURIComponent(named[1]);
+      link.href = URL.createObjectURL(await answer.blob());
     }
     document.body.append(link);
     link.click();

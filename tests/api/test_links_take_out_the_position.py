@@ -127,5 +127,6 @@ def test_a_file_its_position_cannot_be_taken_out_of_comes_as_its_preview(gallery
     client = gallery.client
     answer = client.get("/file?path=home/motion.jpg", headers=link(client))
     assert answer.content_type == "image/webp" and no_position(answer.body)
+    assert answer.headers["Content-Disposition"].endswith("''motion.jpg.webp")  # saved as what it is
     assert Image.open(io.BytesIO(answer.body)).size == (80, 120)  # the whole picture, turned as its EXIF says
     assert served(client.get("/file?path=home/motion.jpg")) == video_after

@@ -437,7 +437,7 @@ def test_an_upload_onto_a_taken_name_asks_keep_both_replace_or_skip(page, shapes
     page.until(lambda: (shapes / "trip" / "landscape.jpg").read_bytes() == new.read_bytes())
     assert (shapes / "_trash_" / "landscape.jpg").read_bytes() == was  # replaced, not lost
 
-    # Two taken names at once, answered once for both; the text file is named as no image.
+    # Two taken names at once, answered once for both; the text file is named as neither photo nor video.
     upload_files(page, new, other, tmp_path / "new" / "notes.txt")
     page.until(lambda: clash(page))
     page.find("#clash-all").click()
@@ -445,7 +445,7 @@ def test_an_upload_onto_a_taken_name_asks_keep_both_replace_or_skip(page, shapes
     page.until(lambda: (shapes / "trip" / "landscape (2).jpg").exists()
                and (shapes / "trip" / "portrait (1).jpg").exists())
     assert not clash(page)
-    page.until(lambda: "not an image" in page.find("#notice").text and "notes.txt" in page.find("#notice").text)
+    page.until(lambda: "not a photo or video" in page.find("#notice").text and "notes.txt" in page.find("#notice").text)
     assert not (shapes / "trip" / "notes.txt").exists()
 
 
