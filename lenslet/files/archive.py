@@ -70,7 +70,7 @@ def zip_stream(entries, open_original):
                 missing.append(name)
                 continue
             info = zipfile.ZipInfo(name, time.localtime(max(mtime, EARLIEST))[:6])
-            info.file_size = size  # past 4 GB the entry is ZIP64
+            info.file_size = size  # so a big entry is written as ZIP64
             chunks = iter(partial(stream.read, CHUNK), b"") if hasattr(stream, "read") else stream
             with closing(stream), archive.open(info, "w") as out:
                 for chunk in chunks:
