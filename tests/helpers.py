@@ -546,3 +546,28 @@ def heic(size=(64, 48), color=(40, 90, 200)):
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, "HEIF")
     return out.getvalue()
+
+
+def bucket_settings(request, tmp_path):
+    """The settings that serve a fresh bucket (the bucket and s3_endpoint fixtures) instead of the tree."""
+    return {"LENSLET_S3_BUCKET": request.getfixturevalue("bucket"), "LENSLET_S3_PREFIX": "photos",
+            "LENSLET_S3_ENDPOINT": request.getfixturevalue("s3_endpoint"), "LENSLET_S3_REGION": "us-east-1",
+            "LENSLET_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def forge_lock_record(record, forge, tree):
+    """Put a torn, foreign or odd thing where a WebDAV lock record goes; False for a forge written as JSON."""
+    if forge == "junk":
+        record.write_text("{torn")
+    elif forge == "fifo":
+        os.mkfifo(record)
+    elif forge == "link":
+        (tree / "elsewhere.json").write_text("{}")
+        os.symlink(tree / "elsewhere.json", record)
+    elif forge == "dir":
+        record.mkdir()
+    elif forge == "huge":
+        record.write_text(" " * 100_000)
+    else:
+        return False
+    return True

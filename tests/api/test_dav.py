@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 import webtest
-from helpers import jpeg, run_jobs
+from helpers import forge_lock_record, jpeg, run_jobs
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -471,18 +471,7 @@ def test_forged_lock_records_lock_nothing_and_are_set_aside(home, forge):
     folder = home.tree / LOCKS
     folder.mkdir(parents=True)
     record = folder / record_name("family/a.jpg")
-    if forge == "junk":
-        record.write_text("{torn")
-    elif forge == "fifo":
-        os.mkfifo(record)
-    elif forge == "link":
-        (home.tree / "elsewhere.json").write_text("{}")
-        os.symlink(home.tree / "elsewhere.json", record)
-    elif forge == "dir":
-        record.mkdir()
-    elif forge == "huge":
-        record.write_text(" " * 100_000)
-    else:
+    if not forge_lock_record(record, forge, home.tree):
         record.write_text(json.dumps({"v": 1, "path": "family/b.jpg", "token": "opaquelocktoken:" + "0" * 32,
                                       "user": "x", "depth": "0", "owner": "", "expires": time.time() + 999}))
     assert home.dav("PUT", "family/a.jpg", body=jpeg(color=(7, 7, 7))).status_int == 204

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from helpers import jpeg
+from helpers import forge_lock_record, jpeg
 from test_dav import LOCK_BODY, Home, files_in
 
 from lenslet.dav import locks
@@ -280,18 +280,7 @@ def test_lock_records_torn_or_forged_above_or_inside_lock_nothing(home, forge):
     folder.mkdir(parents=True)
     for where in ("family", "family/deep/x.jpg"):  # the folder above, and a path inside (read by a folder's DELETE)
         record = folder / record_name(where)
-        if forge == "junk":
-            record.write_text("{torn")
-        elif forge == "fifo":
-            os.mkfifo(record)
-        elif forge == "link":
-            (home.tree / "elsewhere.json").write_text("{}")
-            os.symlink(home.tree / "elsewhere.json", record)
-        elif forge == "dir":
-            record.mkdir()
-        elif forge == "huge":
-            record.write_text(" " * 100_000)
-        else:
+        if not forge_lock_record(record, forge, home.tree):
             record.write_text(json.dumps({
                 "v": 1, "path": "kids" if forge == "other-path" else where,
                 "token": "opaquelocktoken:" + ("0" * 32 if forge == "other-path" else "x"), "user": "x",

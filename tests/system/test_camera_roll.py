@@ -9,7 +9,7 @@ import subprocess
 import urllib.request
 
 import pytest
-from helpers import CLIPS, clip, heic, jpeg, wait_until
+from helpers import CLIPS, bucket_settings, clip, heic, jpeg, wait_until
 from PIL import Image
 from test_dav_clients import dav, names_in
 from test_dav_clients import served as served  # the WebDAV clients' fixture
@@ -77,9 +77,7 @@ def phone(request, tmp_path, tree, gunicorn):
     """gunicorn with a token, photos held to 60 KB and videos to 120 KB."""
     env = {"LENSLET_TOKEN": "phone-token", "LENSLET_MAX_UPLOAD": "60000", "LENSLET_MAX_VIDEO_UPLOAD": "120000"}
     if request.param == "s3":
-        env.update(LENSLET_S3_BUCKET=request.getfixturevalue("bucket"), LENSLET_S3_PREFIX="photos",
-                   LENSLET_S3_ENDPOINT=request.getfixturevalue("s3_endpoint"), LENSLET_S3_REGION="us-east-1",
-                   LENSLET_CACHE_DIR=str(tmp_path / "cache"))
+        env.update(bucket_settings(request, tmp_path))
     server = gunicorn(env=env)
     server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
     server.post = lambda folder, path: post(server, folder, path)

@@ -6,7 +6,7 @@ import subprocess
 import urllib.request
 
 import pytest
-from helpers import jpeg
+from helpers import bucket_settings, jpeg
 
 from lenslet.people.users import Directory
 
@@ -22,10 +22,7 @@ def served(request, tmp_path, tree, gunicorn):
     password = directory.add_app_password(directory.users()["mum"], "rclone", 1.0)[1]
     env = {"LENSLET_USERS": str(users)}
     if request.param == "s3":
-        endpoint = request.getfixturevalue("s3_endpoint")
-        env.update(LENSLET_S3_BUCKET=request.getfixturevalue("bucket"), LENSLET_S3_PREFIX="photos",
-                   LENSLET_S3_ENDPOINT=endpoint, LENSLET_S3_REGION="us-east-1",
-                   LENSLET_CACHE_DIR=str(tmp_path / "cache"))
+        env.update(bucket_settings(request, tmp_path))
     server = gunicorn(env=env)
     server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
     obscured = subprocess.run(["rclone", "obscure", "-"], input=password, capture_output=True, text=True,

@@ -6,7 +6,7 @@ import base64
 from http.client import HTTPConnection
 
 import pytest
-from helpers import jpeg
+from helpers import bucket_settings, jpeg
 
 from lenslet.people.users import Directory
 
@@ -25,9 +25,7 @@ def served(request, tmp_path, gunicorn):
         passwords[name] = directory.add_app_password(directory.users()[name], "Laptop", 1.0)[1]
     env = {"LENSLET_USERS": directory.path}
     if request.param == "s3":
-        env.update(LENSLET_S3_BUCKET=request.getfixturevalue("bucket"), LENSLET_S3_PREFIX="photos",
-                   LENSLET_S3_ENDPOINT=request.getfixturevalue("s3_endpoint"), LENSLET_S3_REGION="us-east-1",
-                   LENSLET_CACHE_DIR=str(tmp_path / "cache"))
+        env.update(bucket_settings(request, tmp_path))
     server = gunicorn(env=env)
     server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
     server.passwords = passwords

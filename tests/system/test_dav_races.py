@@ -11,7 +11,7 @@ import urllib.request
 from urllib.parse import quote
 
 import pytest
-from helpers import jpeg
+from helpers import bucket_settings, jpeg
 
 from lenslet.people.users import Directory
 
@@ -26,9 +26,7 @@ def served(request, tmp_path, gunicorn):
         directory.add(name, "admin", [""], password=f"{name}'s sign-in password")
     env = {"LENSLET_USERS": str(users)}
     if request.param == "s3":
-        env.update(LENSLET_S3_BUCKET=request.getfixturevalue("bucket"), LENSLET_S3_PREFIX="photos",
-                   LENSLET_S3_ENDPOINT=request.getfixturevalue("s3_endpoint"), LENSLET_S3_REGION="us-east-1",
-                   LENSLET_CACHE_DIR=str(tmp_path / "cache"))
+        env.update(bucket_settings(request, tmp_path))
     server = gunicorn(env=env)
     server.rounds = ROUNDS[request.param]
     server.basic = {name: "Basic " + base64.b64encode(
