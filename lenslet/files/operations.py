@@ -133,14 +133,25 @@ class Files:
         changes, trashed, words = _Changes(), None, None
         with spool(stream, limit, head) as copy:
             digest = pillow.content_hash_of(copy)
-            for _ in range(3):  # a free name in the trash, or this one, may be taken between the look and the write
-                trash, slot = self._trash_slot(path, set())
+            for attempt in range(3):  # a free name in the trash, or this one, may be taken between look and write
+                try:
+                    trash, slot = self._trash_slot(path, set())
+                except NotFound:
+                    if attempt == 2:
+                        raise
+                    with storage.lock_images([key]):  # another replace has it in the trash this instant: wait
+                        continue
                 with storage.lock_images([key, slot.key]):
                     if _taken(storage, slot.key):
                         continue
-                    with storage.open(key) as old:  # NotFound: moved or trashed meanwhile, nothing is written
-                        if trashed is None and pillow.content_hash_of(old) == digest:
-                            return {"ok": True, "path": path, "name": name_of(key), "unchanged": True}
+                    try:
+                        with storage.open(key) as old:
+                            if trashed is None and pillow.content_hash_of(old) == digest:
+                                return {"ok": True, "path": path, "name": name_of(key), "unchanged": True}
+                    except NotFound:  # moved or trashed meanwhile (nothing is written), or another PUT's moment
+                        if attempt == 2:
+                            raise
+                        continue
                     words = _read_if_any(storage, sidecar_of(key)) or words
                     self._carry(storage, [(trash, slot)], changes, [])
                     trashed = trashed or _browse(slot, slot.key)
