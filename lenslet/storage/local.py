@@ -633,6 +633,8 @@ class LocalStorage(Verbs):
             try:
                 return os.open(".", os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o644, dir_fd=folder_fd), None
             except OSError as ex:
+                if os.fstat(folder_fd).st_nlink == 0:
+                    raise FileNotFoundError(errno.ENOENT, "the folder was removed meanwhile") from None
                 if ex.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
                     raise
                 self._tmpfile = False
@@ -714,7 +716,7 @@ class LocalStorage(Verbs):
 
     def write_stream(self, key, stream, limit, replace=False, head=b""):
         self._refuse_if_readonly(key)
-        with self._in_parent(key, create=True) as (fd, name):
+        with self._in_parent(key, create=self._makes_folders(key)) as (fd, name):  # a late write makes no ghost
             try:
                 return self._land(fd, name, key, lambda out: copy_limited(stream, lambda chunk: _write_all(out, chunk),
                                                                           limit, head), exclusive=not replace)
