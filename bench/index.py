@@ -1,106 +1,131 @@
-"""A full first index with thumbnails: end-to-end items/s for 1, 2 and 4 worker threads.
+"""`lenslet index` on real photographs: images/s and peak memory, against libvips in the same run.
 
-    python bench/index.py [--images 2000]
+    python bench/index.py [--rounds 3] [--png] [--photos N]
+    taskset -c 0 python bench/index.py      # a Pi-class run: one core
 
-Generates a nested tree of mixed images (JPEG 1600x1200, PNG 800x600, WebP
-1200x800; photo-like with grain), then for each thread count indexes a fresh copy
-of it exactly as the worker does (scan, index jobs, thumbnail jobs, hashes into
-sidecars and manifests, rollup, health), timed from the first scan until the
-queue is empty. Next to it, in the same run: the raw single-call thumbnail
-throughput (images.make_thumbnail in a loop on one thread), and the ideal,
-raw x the cores the pipeline can use. Target: pipeline >= 0.85x ideal.
+The photos are Debian's wallpaper packages (fetched once, see bench/common.py), PNG-heavy; --png keeps
+the PNGs alone, --photos N the first N (a quick run). They are spread over folders of 10 in a fresh tmp
+tree for each round. lenslet's side is the whole command a person runs, `lenslet index ROOT`, in its own
+process with its default settings (one thumbnail process per core this process may use, which `taskset`
+sets): scan, a thumbnail and a content hash of every image, sidecars, manifests, the rollup, the search
+index and health. The baseline is libvips doing the thumbnails alone (thumbnail + webpsave at the same
+size, quality and WebP effort) in as many processes, one libvips thread each, reading the same files.
+Printed: the median images/s of each over the rounds, the ratio (target: >= 1.0), the CPU seconds each
+used (children included), and lenslet's peak PSS summed over its process and its thumbnail processes
+(target: <= 300 MB). Needs pyvips and pyvips-binary for the baseline only (pip install pyvips
+pyvips-binary); lenslet never uses them.
 """
 
 import argparse
-import io
 import os
+import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import index_tree  # noqa: E402
-from bench.thumbs import photo  # noqa: E402
-from lenslet.config import Config  # noqa: E402
-from lenslet.images.pillow import make_thumbnail  # noqa: E402
-from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.worker.runner import Runner  # noqa: E402
+from bench.common import kind, photos, run_index  # noqa: E402
+from lenslet.images.pillow import WEBP_METHOD  # noqa: E402
+from lenslet.images.pool import _context, process_count  # noqa: E402
 
-KINDS = [("jpg", "JPEG", (1600, 1200), {"quality": 88}), ("png", "PNG", (800, 600), {}),
-         ("webp", "WEBP", (1200, 800), {"quality": 85})]
+SIZE, QUALITY = 256, 70  # lenslet's default thumbnail size and WebP quality
+
+PER_FOLDER = 10
 
 
-def make_tree(root, count):
-    """count images in nested folders, 7 in 10 JPEG, the rest PNG and WebP."""
-    bases = {}
-    for ext, fmt, size, options in KINDS:
-        bases[ext] = []
-        for seed in range(6):
-            out = io.BytesIO()
-            photo(*size, seed=seed * 7 + len(ext)).save(out, fmt, **options)
-            bases[ext].append(out.getvalue())
-    paths = []
-    for n in range(count):
-        ext = "jpg" if n % 10 < 7 else ("png" if n % 10 < 9 else "webp")
-        folder = os.path.join(root, f"year{n % 3}", f"event{n % 17}")
+def vips_start():
+    import pyvips
+    pyvips.cache_set_max(0)  # the same file comes back every round: no cached results
+
+
+def vips_thumbnail(path):
+    import pyvips
+    return len(pyvips.Image.thumbnail(path, SIZE).webpsave_buffer(Q=QUALITY, effort=WEBP_METHOD, keep="none"))
+
+
+def tree_of_photos(paths):
+    """A fresh tmp tree holding a copy of every photo, PER_FOLDER to a folder; (work folder, root)."""
+    work = tempfile.mkdtemp(prefix="lenslet-index-photos-")
+    root = os.path.join(work, "tree")
+    for number, path in enumerate(paths):
+        folder = os.path.join(root, f"album{number // PER_FOLDER:02d}")
         os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"IMG_{n:05d}.{ext}")
-        with open(path, "wb") as f:
-            f.write(bases[ext][n % 6])
-        paths.append(path)
-    return paths
+        shutil.copyfile(path, os.path.join(folder, f"{number:03d}-{os.path.basename(path)}"))
+    return work, root
 
 
-def index_once(root, threads):
-    config = Config(root=root, worker_threads=threads)
-    storage = LocalStorage(root)
-    runner = Runner(config, storage)
-    return index_tree(runner, threads), runner.made
+def children_cpu():
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
-def raw_rate(paths, sample):
-    chosen = paths[:: max(1, len(paths) // sample)][:sample]
-    start = time.perf_counter()
-    for path in chosen:
-        with open(path, "rb") as f:
-            make_thumbnail(io.BytesIO(f.read()), 256, 70, 100_000_000)
-    return len(chosen) / (time.perf_counter() - start)
+def lenslet_index(paths):
+    """(seconds, CPU seconds, peak MB) of `lenslet index` on a fresh tree of the photos."""
+    work, root = tree_of_photos(paths)
+    try:
+        cpu = children_cpu()
+        seconds, highest = run_index(root)
+        made = sum(name.endswith(".thumbnail") for _, _, names in os.walk(root) for name in names)
+        if made != len(paths):
+            raise SystemExit(f"lenslet index made {made} thumbnails of {len(paths)}")
+        return seconds, children_cpu() - cpu, highest
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def libvips(paths, processes):
+    """(seconds, CPU seconds) of libvips making the same thumbnails in as many fresh processes."""
+    work, root = tree_of_photos(paths)
+    files = sorted(os.path.join(parent, name) for parent, _, names in os.walk(root) for name in names)
+    try:
+        cpu, start = children_cpu(), time.perf_counter()
+        with ProcessPoolExecutor(processes, mp_context=_context(), initializer=vips_start) as vips:
+            made = list(vips.map(vips_thumbnail, files))
+        seconds = time.perf_counter() - start
+        assert len(made) == len(paths) and all(made)
+        return seconds, children_cpu() - cpu
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--images", type=int, default=2000)
-    parser.add_argument("--sample", type=int, default=200, help="images timed for the raw rate")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--png", action="store_true", help="the PNGs alone")
+    parser.add_argument("--photos", type=int, help="the first N photos only (a quick run)")
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0))
-    work = tempfile.mkdtemp(prefix="lenslet-bench-")
     try:
-        source = os.path.join(work, "source")
-        paths = make_tree(source, args.images)
-        print(f"{args.images} images (7/10 JPEG 1600x1200, 2/10 PNG 800x600, 1/10 WebP 1200x800), {cores} cores")
-        raws = [raw_rate(paths, args.sample)]
-        results = {}
-        for threads in (1, 2, 4):
-            tree = os.path.join(work, f"tree{threads}")
-            shutil.copytree(source, tree)
-            results[threads] = index_once(tree, threads)
-            shutil.rmtree(tree)
-            raws.append(raw_rate(paths, args.sample))  # the machine is shared: sample it between runs
-        raw = statistics.median(raws)
-        print(f"raw single-call thumbnail throughput, one thread: median {raw:.1f}/s "
-              f"of {', '.join(f'{r:.1f}' for r in raws)}")
-        for threads, (elapsed, made) in results.items():
-            assert made == args.images, f"made {made} of {args.images}"
-            rate = args.images / elapsed
-            ideal = raw * min(threads, cores)
-            print(f"{threads} worker thread{'s' if threads > 1 else ' '}: {elapsed:6.1f} s = {rate:6.1f} items/s "
-                  f"= {rate / ideal:.2f}x raw x {min(threads, cores)} core{'s' if min(threads, cores) > 1 else ''}"
-                  f" (target >= 0.85x: {'met' if rate >= 0.85 * ideal else 'MISSED'})")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        import pyvips  # noqa: F401
+    except ImportError:
+        raise SystemExit("the baseline needs pyvips: pip install pyvips pyvips-binary") from None
+    os.environ["VIPS_CONCURRENCY"] = "1"  # one thread per libvips process: N processes, N cores
+    paths = [path for path in photos() if not args.png or kind(path) == "png"][:args.photos]
+    processes = process_count("auto")
+    jpegs = sum(kind(path) == "jpeg" for path in paths)
+    print(f"{len(paths)} photos ({jpegs} JPEG, {len(paths) - jpegs} PNG, "
+          f"{sum(os.path.getsize(p) for p in paths) / 1e6:.0f} MB), {processes} core(s) for this run, "
+          f"{args.rounds} rounds, the sides alternating", flush=True)
+    ours, theirs = [], []
+    for number in range(args.rounds):
+        for side in (["lenslet", "libvips"] if number % 2 == 0 else ["libvips", "lenslet"]):
+            if side == "lenslet":
+                ours.append(lenslet_index(paths))
+                print(f"  round {number + 1}: lenslet index {ours[-1][0]:.1f} s, peak {ours[-1][2]:.0f} MB", flush=True)
+            else:
+                theirs.append(libvips(paths, processes))
+                print(f"  round {number + 1}: libvips {theirs[-1][0]:.1f} s", flush=True)
+    our_rate = len(paths) / statistics.median(s for s, _, _ in ours)
+    their_rate = len(paths) / statistics.median(s for s, _ in theirs)
+    our_cpu = statistics.median(c for _, c, _ in ours) / len(paths) * 1000
+    their_cpu = statistics.median(c for _, c in theirs) / len(paths) * 1000
+    print(f"lenslet index: {our_rate:.2f} images/s, {our_cpu:.0f} ms of CPU an image, "
+          f"peak {max(m for _, _, m in ours):.0f} MB (median {statistics.median(m for _, _, m in ours):.0f})")
+    print(f"libvips thumbnails alone: {their_rate:.2f} images/s, {their_cpu:.0f} ms of CPU an image")
+    print(f"ratio: {our_rate / their_rate:.2f}x by the clock, {their_cpu / our_cpu:.2f}x by CPU (target >= 1.0)")
 
 
 if __name__ == "__main__":

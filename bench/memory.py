@@ -37,43 +37,9 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PROJECT, free_port  # noqa: E402
-from bench.thumbs import photo  # noqa: E402
+from bench.common import PROJECT, free_port, photo, pss_kb, run_index, total_mb, tree_of  # noqa: E402
 
 IDLE = 30.0  # lenslet.pool.IDLE, the default this bench waits out
-
-
-def pss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def tree_of(root_pid):
-    """root_pid and every process below it."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                pass
-    found, frontier = [root_pid], [root_pid]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        found += frontier
-    return found
-
-
-def total_mb(root_pid):
-    pids = tree_of(root_pid)
-    return sum(pss_kb(pid) for pid in pids) / 1024, len(pids)
 
 
 def role(pid, root_pid):
@@ -228,21 +194,6 @@ def service(photos, env, args):
         server.terminate()
         server.wait(60)
         shutil.rmtree(work, ignore_errors=True)
-
-
-def run_index(root):
-    """Run `lenslet index root` in a process of its own: (seconds, peak PSS in MB of it and its
-    thumbnail processes, sampled every 0.1 s)."""
-    start = time.perf_counter()
-    run = subprocess.Popen([sys.executable, "-c", "import sys; from lenslet.cli import main; sys.exit(main())",
-                            "index", root], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    highest = 0.0
-    while run.poll() is None:
-        highest = max(highest, total_mb(run.pid)[0])
-        time.sleep(0.1)
-    if run.returncode != 0:
-        raise SystemExit(f"lenslet index failed:\n{run.stderr.read().decode(errors='replace')}")
-    return time.perf_counter() - start, highest
 
 
 def index_peak(photos):
