@@ -1,12 +1,15 @@
-"""What several benchmarks share: a free loopback port, drawn and real photos, `lenslet index` with its peak memory."""
+"""What several benchmarks share: gunicorn on loopback, drawn and real photos, `lenslet index` with its peak memory."""
 
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -22,6 +25,43 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn (args: an app, or -c settings) with `workers` web processes on a free loopback port, this
+    checkout's lenslet; stopped by its pid."""
+
+    def __init__(self, args, env, cwd, workers=2):
+        self.port, self.started = free_port(), time.monotonic()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # Run from cwd, not the project folder, unless asked: gunicorn reads gunicorn.conf.py there.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", *args, "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--log-level", "warning"], cwd=cwd, env=dict(os.environ, PYTHONPATH=PROJECT, **env))
+
+    def wait(self, path="/", timeout=60):
+        """Seconds from the start until it answers path (with any status)."""
+        while time.monotonic() - self.started < timeout:
+            try:
+                urllib.request.urlopen(self.url + path, timeout=5).read()
+            except urllib.error.HTTPError:
+                pass
+            except OSError:
+                time.sleep(0.02)
+                continue
+            return time.monotonic() - self.started
+        raise SystemExit("gunicorn never answered")
+
+    def __enter__(self):
+        self.wait()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(30)
 
 
 def photo(width, height, seed, grain=0.22):

@@ -34,7 +34,6 @@ import math
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import orjson  # noqa: E402
 from helpers import rollup_bytes  # noqa: E402,F401 - the rollup the worker writes, for the benches that import it from here
 
-from bench.common import PROJECT, free_port  # noqa: E402
+from bench.common import PROJECT, Server  # noqa: E402
 from lenslet import memory  # noqa: E402
 from lenslet.formats import exif, query  # noqa: E402
 from lenslet.formats.manifests import place_fields  # noqa: E402
@@ -265,33 +264,12 @@ accesslog = None
 """
 
 
-class Web:
-    """gunicorn serving lenslet over root on a free loopback port, as `lenslet serve` does, without its worker."""
-
-    def __init__(self, root, workers):
-        self.port, self.started = free_port(), time.monotonic()
-        folder = os.path.dirname(root)
-        with open(os.path.join(folder, "bench_gunicorn.py"), "w") as settings:
-            settings.write(SETTINGS)
-        # From the work folder, not the project's: gunicorn would read gunicorn.conf.py there.
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "bench_gunicorn.py", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--log-level", "warning"],
-            cwd=folder, env=dict(os.environ, LENSLET_ROOT=root, PYTHONPATH=PROJECT, LENSLET_ACCESS_LOG="false"))
-
-    def wait(self):
-        """Seconds from the start until the process answers a request that does not search."""
-        while time.monotonic() - self.started < 60:
-            try:
-                get(self.port, "/openapi.json")
-                return time.monotonic() - self.started
-            except OSError:
-                time.sleep(0.02)
-        raise SystemExit("the web process never answered")
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(30)
+def serve(root, workers):
+    """gunicorn over root with the service's settings, as `lenslet serve` runs it, without lenslet's worker."""
+    folder = os.path.dirname(root)
+    with open(os.path.join(folder, "bench_gunicorn.py"), "w") as settings:
+        settings.write(SETTINGS)
+    return Server(["-c", "bench_gunicorn.py"], {"LENSLET_ROOT": root, "LENSLET_ACCESS_LOG": "false"}, folder, workers)
 
 
 def get(port, path):
@@ -314,16 +292,16 @@ def over_http(root, args):
     subprocess.run([sys.executable, "-c", KEEP, root], cwd=tempfile.gettempdir(), check=True,
                    env=dict(os.environ, PYTHONPATH=PROJECT))
     path = "/search?" + urllib.parse.urlencode({"q": "beach", "limit": args.limit})
-    fresh = Web(root, 1)
+    fresh = serve(root, 1)
     try:
-        up = fresh.wait()
+        up = fresh.wait("/openapi.json")
         took = get(fresh.port, path)[0]
         print(f"a fresh web process: up after {up:.2f} s, then its first search took {took * 1000:.0f} ms (target 1 s)")
     finally:
         fresh.stop()
-    web, found = Web(root, 2), {}
+    web, found = serve(root, 2), {}
     try:
-        web.wait()
+        web.wait("/openapi.json")
         for label, q, folder in QUERIES:
             path = "/search?" + urllib.parse.urlencode({"q": q, "path": folder, "limit": args.limit})
             first, body = get(web.port, path)
