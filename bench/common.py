@@ -61,7 +61,7 @@ class Server:
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(30)
+        self.process.wait(60)
 
 
 def photo(width, height, seed, grain=0.22):
@@ -133,6 +133,15 @@ def kind(path):
     """'jpeg' or 'png', by the file's first bytes."""
     with open(path, "rb") as f:
         return "png" if f.read(8) == b"\x89PNG\r\n\x1a\n" else "jpeg"
+
+
+def queue_empty(root):
+    """Whether the tree's job queue holds no job, claimed or not."""
+    for sub in ("jobs", "claims"):
+        folder = os.path.join(root, ".lenslet", sub)
+        if os.path.isdir(folder) and any(name.endswith(".json") for name in os.listdir(folder)):
+            return False
+    return True
 
 
 def pss_kb(pid):

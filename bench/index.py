@@ -1,50 +1,56 @@
-"""`lenslet index` on real photographs: images/s and peak memory, against libvips in the same run.
+"""`lenslet index`: on real photographs against libvips; on geotagged photos against the same without GPS.
 
     python bench/index.py [--rounds 3] [--png] [--photos N]
     taskset -c 0 python bench/index.py      # a Pi-class run: one core
+    python bench/index.py --places [300 3000] [--folders N] [--rounds 3]
 
 The photos are Debian's wallpaper packages (fetched once, see bench/common.py), PNG-heavy; --png keeps
 the PNGs alone, --photos N the first N (a quick run). They are spread over folders of 10 in a fresh tmp
 tree for each round. lenslet's side is the whole command a person runs, `lenslet index ROOT`, in its own
 process with its default settings (one thumbnail process per core this process may use, which `taskset`
 sets): scan, a thumbnail and a content hash of every image, sidecars, manifests, the rollup, the search
-index and health. The baseline is libvips doing the thumbnails alone (thumbnail + webpsave at the same
-size, quality and WebP effort) in as many processes, one libvips thread each, reading the same files.
+index and health. The baseline is libvips doing the thumbnails alone: Debian's `vipsthumbnail` (apt-get
+install libvips-tools) at the same size, WebP quality and effort, in as many processes (each given its
+share of the files), one libvips thread each, reading the same files.
 Printed: the median images/s of each over the rounds, the ratio (target: >= 1.0), the CPU seconds each
 used (children included), and lenslet's peak PSS summed over its process and its thumbnail processes
-(target: <= 300 MB). Needs pyvips and pyvips-binary for the baseline only (pip install pyvips
-pyvips-binary); lenslet never uses them.
+(target: <= 300 MB).
+
+--places: for each count, that many small JPEGs (24x16, an EXIF camera; one folder per 100 unless
+--folders), twice: with a GPS position each (near one of bench/search.py's towns) and without, so the two
+trees differ only in the GPS IFD. Each round indexes a fresh copy of each (the CLI in a fresh Python), the
+order alternating: its time, its CPU (its thumbnail processes' too), its peak memory and its memory once
+done, the heap trimmed. Then a fresh process set up as a web process on each tree lists a folder of 100
+(places listed) and opens one photo (/item: the places table is read then), RssAnon after each. Medians;
+targets: CPU at most 1.10x, at rest +15 MB, a web process +30 MB.
 """
 
 import argparse
+import json
+import math
 import os
+import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import kind, photos, run_index  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from helpers import exif_photo, gps_photo  # noqa: E402
+
+from bench.common import PROJECT, kind, photos, run_index  # noqa: E402
+from bench.search import TOWNS  # noqa: E402
 from lenslet.images.pillow import WEBP_METHOD  # noqa: E402
-from lenslet.images.pool import _context, process_count  # noqa: E402
+from lenslet.images.pool import process_count  # noqa: E402
 
 SIZE, QUALITY = 256, 70  # lenslet's default thumbnail size and WebP quality
 
 PER_FOLDER = 10
-
-
-def vips_start():
-    import pyvips
-    pyvips.cache_set_max(0)  # the same file comes back every round: no cached results
-
-
-def vips_thumbnail(path):
-    import pyvips
-    return len(pyvips.Image.thumbnail(path, SIZE).webpsave_buffer(Q=QUALITY, effort=WEBP_METHOD, keep="none"))
 
 
 def tree_of_photos(paths):
@@ -78,16 +84,160 @@ def lenslet_index(paths):
 
 
 def libvips(paths, processes):
-    """(seconds, CPU seconds) of libvips making the same thumbnails in as many fresh processes."""
+    """(seconds, CPU seconds) of vipsthumbnail making the same thumbnails in as many processes."""
     work, root = tree_of_photos(paths)
     files = sorted(os.path.join(parent, name) for parent, _, names in os.walk(root) for name in names)
+    out = os.path.join(work, "thumbs")
+    os.makedirs(out)
     try:
         cpu, start = children_cpu(), time.perf_counter()
-        with ProcessPoolExecutor(processes, mp_context=_context(), initializer=vips_start) as vips:
-            made = list(vips.map(vips_thumbnail, files))
+        runs = [subprocess.Popen(["vipsthumbnail", "-s", str(SIZE), "-o", f"{out}/%s.webp[Q={QUALITY},"
+                                  f"effort={WEBP_METHOD},strip]", *files[n::processes]],
+                                 env=dict(os.environ, VIPS_CONCURRENCY="1")) for n in range(processes)]
+        if any(run.wait() for run in runs):
+            raise SystemExit("vipsthumbnail failed")
         seconds = time.perf_counter() - start
-        assert len(made) == len(paths) and all(made)
+        assert len(os.listdir(out)) == len(paths)
         return seconds, children_cpu() - cpu
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+CAMERA = ("Apple", "iPhone 12")
+
+STATUS = r"""
+def status():
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return {key: int(fields[key].split()[0]) / 1024 for key in ("VmHWM", "VmRSS", "RssAnon")}
+"""
+
+# The CLI in this process, then what it holds: the heap trimmed as a long-lived process's would be.
+INDEX = STATUS + r"""
+import gc, json, sys, time
+import lenslet.places
+from lenslet import cli, memory
+started = time.perf_counter()
+code = cli.main(["index", sys.argv[1]])
+seconds = time.perf_counter() - started
+gc.collect()
+memory.trim()
+print(json.dumps({"code": code, "seconds": seconds, "table": lenslet.places._table is not None, **status()}))
+"""
+
+# A web process as gunicorn's post_fork sets it up, asked what the page asks.
+WEB = STATUS + r"""
+import gc, json, sys
+import lenslet.places
+from falcon import testing
+from lenslet import memory
+from lenslet.app import create_app
+from lenslet.config import Config
+memory.map_big_buffers()
+client = testing.TestClient(create_app(Config(root=sys.argv[1])))
+
+def settled():
+    gc.collect()
+    memory.trim()
+    return status()["RssAnon"]
+
+started = settled()
+listing = client.simulate_get("/folders", params={"path": sys.argv[2]}, host="localhost")
+assert listing.status_code == 200, listing.text
+placed = sum(1 for item in listing.json["items"] if "place" in item)
+listed, listed_table = settled(), lenslet.places._table is not None
+item = client.simulate_get("/item", params={"path": sys.argv[2] + "/" + listing.json["items"][0]["name"]},
+                          host="localhost")
+assert item.status_code == 200, item.text
+print(json.dumps({"started": started, "listed": listed, "item": settled(), "placed": placed,
+                  "place": item.json.get("place"), "listedTable": listed_table,
+                  "itemTable": lenslet.places._table is not None}))
+"""
+
+
+def folder_of(n, folders, images):
+    at = n * folders // images
+    return f"{2010 + at % 10}/{at:04d} Trip"
+
+
+def make_trees(work, images, folders, seed=61):
+    """Two trees of the same photos, one with a GPS position in each, one without; return their roots."""
+    rng = random.Random(seed)
+    weights = [1 / rank for rank in range(1, len(TOWNS) + 1)]
+    plain_photo = exif_photo(camera=CAMERA)
+    roots = {"gps": os.path.join(work, "gps"), "plain": os.path.join(work, "plain")}
+    for n in range(images):
+        latitude, longitude = rng.choices(TOWNS, weights)[0]
+        km, bearing = 15 * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+        latitude += km / 111.2 * math.cos(bearing)
+        longitude += km / (111.2 * math.cos(math.radians(latitude))) * math.sin(bearing)
+        for side, data in (("gps", gps_photo(latitude, longitude, camera=CAMERA)), ("plain", plain_photo)):
+            folder = os.path.join(roots[side], folder_of(n, folders, images))
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, f"IMG_{n:05d}.jpg"), "wb") as f:
+                f.write(data)
+    return roots
+
+
+def in_process(code, *args):
+    """Run code in a fresh Python with this checkout's lenslet; return the JSON of its last line, with the CPU
+    seconds of the process and of the processes it waited for (its thumbnail processes)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LENSLET_")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([sys.executable, "-c", code, *args], env=dict(env, PYTHONPATH=PROJECT), cwd=PROJECT,
+                         capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode:
+        raise SystemExit(f"failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return dict(json.loads(out.stdout.splitlines()[-1]), cpu=cpu)
+
+
+def measure(images, folders, rounds):
+    """Index the two trees of images photos in folders folders, rounds times each, and print what it cost."""
+    work = tempfile.mkdtemp(prefix="lenslet-index-places-")
+    try:
+        pristine = make_trees(os.path.join(work, "pristine"), images, folders)
+        runs = {"gps": [], "plain": []}
+        for n in range(rounds):
+            for side in ("gps", "plain") if n % 2 == 0 else ("plain", "gps"):
+                root = os.path.join(work, side)
+                shutil.rmtree(root, ignore_errors=True)
+                shutil.copytree(pristine[side], root)
+                run = in_process(INDEX, root)
+                if run["code"]:
+                    raise SystemExit(f"lenslet index of the {side} tree exited with {run['code']}")
+                runs[side].append(run)
+                print(f"round {n + 1}, {side:>5}: {run['seconds']:.1f} s, CPU {run['cpu']:.1f} s, "
+                      f"peak {run['VmHWM']:.0f} MB, done {run['VmRSS']:.0f} MB (RssAnon {run['RssAnon']:.0f} MB), "
+                      f"places table read: {run['table']}", flush=True)
+
+        def median(side, key):
+            return statistics.median(run[key] for run in runs[side])
+
+        print(f"{'lenslet index, median of ' + str(rounds):<34}{'with GPS':>10}{'without':>10}{'ratio':>8}")
+        for key, unit, name in (("seconds", "s", "time"), ("cpu", "s", "CPU"), ("VmHWM", "MB", "peak"),
+                                ("VmRSS", "MB", "done, VmRSS"), ("RssAnon", "MB", "done, RssAnon")):
+            with_gps, without = median("gps", key), median("plain", key)
+            label = f"{name} ({unit})"
+            print(f"{label:<34}{with_gps:>10.1f}{without:>10.1f}{with_gps / without:>7.2f}x")
+        ratio, cpu = (median("gps", key) / median("plain", key) for key in ("seconds", "cpu"))
+        rest = median("gps", "RssAnon") - median("plain", "RssAnon")
+        print(f"with GPS / without: time {ratio:.2f}x, CPU {cpu:.2f}x (target <= 1.10x: "
+              f"{'met' if max(ratio, cpu) <= 1.10 else 'MISSED'}); at rest +{rest:.1f} MB RssAnon (target <= 15 MB: "
+              f"{'met' if rest <= 15 else 'MISSED'})")
+
+        folder = folder_of(0, folders, images)
+        web = {side: in_process(WEB, os.path.join(work, side), folder) for side in ("gps", "plain")}
+        print(f"a web process (RssAnon, MB){'':<8}{'started':>10}{'listed':>10}{'/item':>10}  places listed, "
+              "table read after the listing / the item")
+        for side, seen in web.items():
+            print(f"  {'with GPS' if side == 'gps' else 'without':<32}{seen['started']:>10.1f}{seen['listed']:>10.1f}"
+                  f"{seen['item']:>10.1f}  {seen['placed']}, {seen['listedTable']} / {seen['itemTable']}"
+                  f"{' (' + seen['place'] + ')' if seen['place'] else ''}")
+        added = web["gps"]["item"] - web["plain"]["item"]
+        print(f"a web process that named a place: +{added:.1f} MB RssAnon beside one that did not "
+              f"(target <= 30 MB: {'met' if added <= 30 else 'MISSED'})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -97,12 +247,16 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--png", action="store_true", help="the PNGs alone")
     parser.add_argument("--photos", type=int, help="the first N photos only (a quick run)")
+    parser.add_argument("--places", type=int, nargs="*", help="geotagged photos against none: these counts")
+    parser.add_argument("--folders", type=int, help="with --places: folders of each tree (one per 100 photos)")
     args = parser.parse_args()
-    try:
-        import pyvips  # noqa: F401
-    except ImportError:
-        raise SystemExit("the baseline needs pyvips: pip install pyvips pyvips-binary") from None
-    os.environ["VIPS_CONCURRENCY"] = "1"  # one thread per libvips process: N processes, N cores
+    if args.places is not None:
+        for images in args.places or [300, 3000]:
+            print(f"-- {images} photos", flush=True)
+            measure(images, args.folders or max(1, images // 100), args.rounds)
+        return
+    if shutil.which("vipsthumbnail") is None:
+        raise SystemExit("the baseline needs vipsthumbnail: apt-get install libvips-tools")
     paths = [path for path in photos() if not args.png or kind(path) == "png"][:args.photos]
     processes = process_count("auto")
     jpegs = sum(kind(path) == "jpeg" for path in paths)
@@ -124,7 +278,7 @@ def main():
     their_cpu = statistics.median(c for _, c in theirs) / len(paths) * 1000
     print(f"lenslet index: {our_rate:.2f} images/s, {our_cpu:.0f} ms of CPU an image, "
           f"peak {max(m for _, _, m in ours):.0f} MB (median {statistics.median(m for _, _, m in ours):.0f})")
-    print(f"libvips thumbnails alone: {their_rate:.2f} images/s, {their_cpu:.0f} ms of CPU an image")
+    print(f"vipsthumbnail alone: {their_rate:.2f} images/s, {their_cpu:.0f} ms of CPU an image")
     print(f"ratio: {our_rate / their_rate:.2f}x by the clock, {their_cpu / our_cpu:.2f}x by CPU (target >= 1.0)")
 
 

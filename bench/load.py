@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import orjson  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bench.common import PROJECT, free_port, photo  # noqa: E402
+from bench.common import PROJECT, Server, free_port, photo  # noqa: E402
 
 READERS = WRITERS = 8
 
@@ -102,23 +102,13 @@ def lenslet_index(root):
     return time.perf_counter() - started
 
 
-class Served:
+class Served(Server):
     """lenslet as README serves it: gunicorn with the project's settings (and lenslet's worker), on loopback."""
 
-    def __init__(self, root, work, conf="python:lenslet.service.gunicorn_conf"):
-        self.port = free_port()
-        env = dict(os.environ, PYTHONPATH=PROJECT, LENSLET_ROOT=root, LENSLET_ACCESS_LOG="false")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", conf,
-             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"], cwd=work, env=env)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if get(self.port, "/health")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit("lenslet did not start")
+    def __init__(self, root, work):
+        super().__init__(["-c", "python:lenslet.service.gunicorn_conf"],
+                         {"LENSLET_ROOT": root, "LENSLET_ACCESS_LOG": "false"}, work)
+        self.wait("/health")
 
     def settle(self, timeout=180):
         """Wait until the worker is up and has had nothing to do for a few seconds (health says so)."""
@@ -128,10 +118,6 @@ class Served:
             worker = orjson.loads(body).get("worker") or {}
             quiet = quiet + 1 if status == 200 and worker.get("alive") and not worker.get("backlog") else 0
             time.sleep(1.0)
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(30)
 
     def web_cpu(self):
         """CPU seconds each web process has used so far, lenslet's worker's (key "worker") and the clients'
@@ -165,18 +151,12 @@ class Served:
 
 
 def get(port, path):
-    answer = get_answer(port, path)
-    return answer.status, answer.data
-
-
-def get_answer(port, path):
-    """The answer to one GET, read whole (its bytes in .data)."""
+    """(status, body) of one GET."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", path)
         answer = conn.getresponse()
-        answer.data = answer.read()
-        return answer
+        return answer.status, answer.read()
     finally:
         conn.close()
 
@@ -457,7 +437,7 @@ def main():
         row("the 10-image folder, writers in another", small_during, small_alone, "of alone (at least 0.7)")
 
         served.settle()
-        (writes, done), = run_together(port, [(("edit", "big", args.images, "c"), WRITERS)], seconds, False)
+        (writes, done), = run_together(port, [(("edit", "big", args.images, "c"), WRITERS)], seconds)
         answered += done
         row(f"PATCH /item, {WRITERS} writers in one folder", writes)
         print("  (at least 120 edits/s)")
@@ -490,13 +470,6 @@ def main():
                 ours = run_together(port, [(("read", path), 16)], seconds)[0][0]
                 base = run_together(nginx.port, [(("read", theirs), 16)], seconds)[0][0]
                 row(label, ours, base, f"of nginx ({base['rate']:,.0f}/s){target}")
-                if theirs == "/folder.json":
-                    # The ceiling of any listing code: the same request answered 304, no body at all.
-                    etag = get_answer(port, path).getheader("ETag")
-                    bare = run_together(port, [(("read", path, (("If-None-Match", etag),)), 16)], seconds,
-                                        )[0][0]
-                    row("  the same answered 304 (no body: gunicorn and Falcon's own cost)", bare, base,
-                        "of nginx's 200s")
         else:
             print("(no nginx here: apt-get install nginx for the static baseline)")
 

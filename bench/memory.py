@@ -27,7 +27,6 @@ import io
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +36,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PROJECT, free_port, photo, pss_kb, run_index, total_mb, tree_of  # noqa: E402
+from bench.common import PROJECT, Server, photo, pss_kb, queue_empty, run_index, total_mb, tree_of  # noqa: E402
 
 IDLE = 30.0  # lenslet.pool.IDLE, the default this bench waits out
 
@@ -90,14 +89,6 @@ def thumbnails(root):
 
 def images(root):
     return sum(name.endswith((".JPG", ".PNG")) for _, _, names in os.walk(root) for name in names)
-
-
-def queue_empty(root):
-    for sub in ("jobs", "claims"):
-        folder = os.path.join(root, ".lenslet", sub)
-        if os.path.isdir(folder) and any(name.endswith(".json") for name in os.listdir(folder)):
-            return False
-    return True
 
 
 def wait_idle(root, timeout=600):
@@ -178,21 +169,17 @@ def service(photos, env, args):
     work = tempfile.mkdtemp(prefix="lenslet-memory-")
     root = os.path.join(work, "tree")
     shutil.copytree(photos, root)
-    port = free_port()
-    environ = dict(os.environ, LENSLET_ROOT=root, GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{port}",
-                   LENSLET_ACCESS_LOG="false", **env)
-    log = open(os.path.join(work, "log"), "wb")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn"], cwd=PROJECT, env=environ, stderr=log, stdout=log)
-    url = f"http://127.0.0.1:{port}"
+    # From the project folder: gunicorn reads its gunicorn.conf.py, the default service.
+    server = Server([], dict(env, LENSLET_ROOT=root, LENSLET_ACCESS_LOG="false"), PROJECT)
+    pid = server.process.pid
     try:
         wait_idle(root)
-        rest, count = at_rest(server.pid, args.idle + 5)
-        high = peak(server.pid, url, root, os.path.join(photos, "album0"), args.new, args.clients)
-        after, _ = at_rest(server.pid, args.idle + 5)
+        rest, count = at_rest(pid, args.idle + 5)
+        high = peak(pid, server.url, root, os.path.join(photos, "album0"), args.new, args.clients)
+        after, _ = at_rest(pid, args.idle + 5)
         return rest, count, high, after
     finally:
-        server.terminate()
-        server.wait(60)
+        server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

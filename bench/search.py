@@ -3,28 +3,19 @@
     python bench/search.py [--items 500000] [--repeat 15] [--places mixed|latin1|none] [--geotagged 0.6]
     python bench/search.py --http [--items 500000] [--repeat 20] [--limit 200]
 
-Generates a rollup with the names cameras and phones give (IMG_1234.JPG,
-IMG_20240512_183012.jpg, DSC01234.JPG, PXL_20230704_101512345.jpg, `Screenshot
-2024-05-01 at 10.12.33.png`, P1010234.JPG, descriptive names), tags (a few hundred,
-Zipf-distributed, some accented) and notes (a third of the items, words
-Zipf-distributed, a few rare names) and, as phones geotag, a position on 60% of the
-items near one of 66 real towns (Zipf-distributed, on every continent: Portugal to
-Japan, Greece, Russia, Poland, Turkey, Vietnam), named by lenslet's own
-place_fields as a listing names it. --places latin1 keeps only places whose folded
-names stay within Latin-1, --places none leaves every item placeless. It loads the
-rollup the way a web process does (lenslet.searcher), and times every kind of query
-of issue 25 and of places (issue 61) at limit 100, read as the resource reads q
-(lenslet.formats.query.parse: country:pt is a filter). The baseline, measured in the
-same run, is what a first version would do: the rollup parsed into a list of dicts
-and, per query, the rule (lenslet.search.matches, query.keeps) run on every item.
-Latencies are medians and 95th percentiles over the repeats of each query; "first"
-is its first run, before anything it makes is kept.
+Generates a rollup with the names cameras and phones give (IMG_1234.JPG, IMG_20240512_183012.jpg,
+DSC01234.JPG, PXL_..., screenshots, descriptive names), Zipf-distributed tags and notes and, as phones
+geotag, a position on 60% of the items near one of 66 real towns named by lenslet's place_fields
+(--places latin1: only names folding within Latin-1; none: no places). It loads the rollup as a web
+process does and times every kind of query at limit 100, read as the resource reads q (country:pt is a
+filter). The baseline, in the same run, is a naive scan: the rollup parsed into a list of dicts and the
+rules (lenslet.search.matches, query.keeps) run on every item; every answer must agree. Medians and
+95th percentiles over the repeats; "first" is a query's first run, before anything it makes is kept.
 
---http serves the rollup as `lenslet serve` does (gunicorn with the project's settings, two web
-processes, the search index kept beside the rollup as the worker keeps it, but without lenslet's
-worker) and times every query over HTTP at the page's --limit, a new connection a request, one round
-not counted; before that, the first search of a freshly started web process. Only loopback; every
-process started is stopped by its pid.
+--http serves the rollup as `lenslet serve` does (the project's gunicorn settings, two web processes,
+the search index kept beside it as the worker keeps it, without the worker) and asks every query over
+HTTP at --limit (the page asks 200), a new connection a request; before that, the first search of a
+freshly started web process. Only loopback; every process started is stopped by its pid.
 """
 
 import argparse
@@ -214,11 +205,6 @@ def naive(items, asked, folder):
     return len(found), found
 
 
-def text_width(text):
-    """Bytes a character of a str takes: 1 unless a character past U+00FF (2) or U+FFFF (4) is in it."""
-    return round(sys.getsizeof(text) / max(1, len(text)))
-
-
 def rss():
     with open("/proc/self/status") as f:
         fields = dict(line.split(":", 1) for line in f)
@@ -385,12 +371,6 @@ def in_process(root, args):
     added = rss() - before
     print(f"load: {loaded:.1f} s; memory the index adds: {added / 1e6:.0f} MB "
           f"(target <= 150 MB: {'met' if added <= 150e6 else 'MISSED'})")
-    index = searcher.loaded.index
-    # One character past U+00FF anywhere makes Python keep the whole str at 2 bytes a character.
-    print(f"of which the items' folded text: {len(index.text) / 1e6:.0f} M characters, "
-          f"{sys.getsizeof(index.text) / 1e6:.0f} MB ({text_width(index.text)} bytes a character); "
-          f"the token list: {sys.getsizeof(index.words.vocabulary) / 1e6:.0f} MB "
-          f"({text_width(index.words.vocabulary)} bytes a character)")
     found = {}
     for label, q, folder in QUERIES:
         asked = query.parse(None, q)  # as the resource reads q: country:pt is a filter
