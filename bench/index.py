@@ -5,16 +5,13 @@
     python bench/index.py --places [300 3000] [--folders N] [--rounds 3]
 
 The photos are Debian's wallpaper packages (fetched once, see bench/common.py), PNG-heavy; --png keeps
-the PNGs alone, --photos N the first N (a quick run). They are spread over folders of 10 in a fresh tmp
-tree for each round. lenslet's side is the whole command a person runs, `lenslet index ROOT`, in its own
-process with its default settings (one thumbnail process per core this process may use, which `taskset`
-sets): scan, a thumbnail and a content hash of every image, sidecars, manifests, the rollup, the search
-index and health. The baseline is libvips doing the thumbnails alone: Debian's `vipsthumbnail` (apt-get
-install libvips-tools) at the same size, WebP quality and effort, in as many processes (each given its
-share of the files), one libvips thread each, reading the same files.
-Printed: the median images/s of each over the rounds, the ratio (target: >= 1.0), the CPU seconds each
-used (children included), and lenslet's peak PSS summed over its process and its thumbnail processes
-(target: <= 300 MB).
+the PNGs alone, --photos N the first N (a quick run); folders of 10 in a fresh tree each round. lenslet's
+side is the whole `lenslet index ROOT` in its own process with its default settings (one thumbnail
+process per core it may use, which `taskset` sets): scan, thumbnails, content hashes, sidecars,
+manifests, the rollup, the search index. The baseline is Debian's `vipsthumbnail` (apt-get install
+libvips-tools) at the same size, WebP quality and effort, in as many processes, one libvips thread each.
+Printed: median images/s of each, the ratio (target >= 1.0), CPU an image (children included), and
+lenslet's peak PSS summed over its processes (target <= 300 MB).
 
 --places: for each count, that many small JPEGs (24x16, an EXIF camera; one folder per 100 unless
 --folders), twice: with a GPS position each (near one of bench/search.py's towns) and without, so the two

@@ -4,24 +4,16 @@
     python bench/settle.py --images 500000 [--base aaf15b9] [--rounds 1] [--timeout 900]
     python bench/settle.py --folders 200 --base none      # a quick run: this checkout alone
 
---folders N: N folders (100 to a level-one folder) of one small JPEG each, nothing else.
---images N: N images with the names cameras and phones write, in about 523 folders (one in 50 a
-sidecar of tags), each with the thumbnail this checkout makes with the default settings already
-beside it, and no `.lenslet/` (a copied library, a restored backup, an upgrade from a release that
-kept no settings record).
+--folders N: N folders (100 to a level-one folder) of one small JPEG each. --images N: N camera-named
+images in about 523 folders (one in 50 with a sidecar of tags), each with its thumbnail already beside it
+and no `.lenslet/` (a copied library, a restored backup).
 
-Each round builds a fresh tree for each side in turn (this checkout, then --base in a temporary
-`git worktree add --detach`, the order alternating from round to round) and serves it with that
-side's `lenslet serve` (gunicorn, two web processes, the worker) on a loopback port. Every half
-second it looks, and prints when each was first true:
-
-- searchable: three rounds in a row of 8 searches sent at once over new connections (so both web
-  processes answer) each found every image (`GET /search?q=`'s total);
-- listed: every folder has its listing (`_index.json`);
-- thumbnails: every image has its thumbnail;
-- settled: all of these, and the job queue empty.
-
-Medians of the rounds per side and their ratio at the end.
+Each round builds a fresh tree for each side in turn (this checkout, then --base in a temporary `git
+worktree add --detach`, the order alternating) and serves it with that side's `lenslet serve` (two web
+processes, the worker) on loopback. Every half second it looks, and prints when each was first true:
+searchable (three rounds in a row of 8 searches at once, so both web processes answer, found every
+image), listed (every folder has its `_index.json`), thumbnails (every image has one), settled (all of
+these, and the job queue empty). Medians of the rounds per side and their ratio at the end.
 """
 
 import argparse
