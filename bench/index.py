@@ -90,7 +90,8 @@ def libvips(paths, processes):
         cpu, start = children_cpu(), time.perf_counter()
         runs = [subprocess.Popen(["vipsthumbnail", "-s", str(SIZE), "-o", f"{out}/%s.webp[Q={QUALITY},"
                                   f"effort={WEBP_METHOD},strip]", *files[n::processes]],
-                                 env=dict(os.environ, VIPS_CONCURRENCY="1")) for n in range(processes)]
+                                 env=dict(os.environ, VIPS_CONCURRENCY="1"), stderr=subprocess.DEVNULL)
+                for n in range(processes)]
         if any(run.wait() for run in runs):
             raise SystemExit("vipsthumbnail failed")
         seconds = time.perf_counter() - start
