@@ -1,28 +1,24 @@
-"""Helpers shared by the benchmarks: medians, gunicorn on loopback, wrk."""
+"""What several benchmarks share: gunicorn on loopback, drawn and real photos, `lenslet index` with its peak memory."""
 
+import hashlib
 import os
-import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
+import urllib.error
 import urllib.request
+
+from PIL import Image, ImageDraw, ImageFilter
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-def median_time(fn, repeat):
-    """Median seconds of fn() over repeat runs."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+# Debian's wallpaper packages: big real JPEGs (up to 5640x3172) and PNGs (up to 5120x2880, flat art to
+# detailed renders), about 160 MB of downloads, kept outside the repository.
+PACKAGES = ("mate-backgrounds", "ukui-wallpapers", "plasma-workspace-wallpapers")
+MIN_BYTES = 40_000  # smaller files are previews and icons, not photographs
 
 
 def free_port():
@@ -32,66 +28,167 @@ def free_port():
 
 
 class Server:
-    """gunicorn serving a WSGI app on a free loopback port, with the same flags for every app."""
+    """gunicorn (args: an app, or -c settings) with `workers` web processes on a free loopback port, this
+    checkout's lenslet; stopped by its pid."""
 
-    def __init__(self, app, env, cwd, workers=2, threads=4):
-        self.port = free_port()
+    def __init__(self, args, env, cwd, workers=2):
+        self.port, self.started = free_port(), time.monotonic()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Run from cwd, not the project folder, unless asked: gunicorn reads gunicorn.conf.py there.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", str(threads), "--no-control-socket", "--log-level", "warning", app],
-            # Not in the project folder: gunicorn would read gunicorn.conf.py there and
-            # start lenslet's worker; both apps get the same bare flags instead.
-            cwd=cwd, env=dict(os.environ, **env, PYTHONPATH=PROJECT))
+            [sys.executable, "-m", "gunicorn", *args, "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--log-level", "warning"], cwd=cwd, env=dict(os.environ, PYTHONPATH=PROJECT, **env))
+
+    def wait(self, path="/", timeout=60):
+        """Seconds from the start until it answers path (with any status)."""
+        while time.monotonic() - self.started < timeout:
+            try:
+                urllib.request.urlopen(self.url + path, timeout=5).read()
+            except urllib.error.HTTPError:
+                pass
+            except OSError:
+                time.sleep(0.02)
+                continue
+            return time.monotonic() - self.started
+        raise SystemExit("gunicorn never answered")
 
     def __enter__(self):
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/", timeout=1)
-                break
-            except urllib.error.HTTPError:
-                break  # answering, even if with 404
-            except OSError:
-                time.sleep(0.1)
+        self.wait()
         return self
 
     def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(30)
+        self.process.wait(60)
 
 
-def wrk(url, seconds=5, connections=8, threads=1):
-    """Requests per second wrk measures for url (bounded in time)."""
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url],
-                         capture_output=True, text=True, check=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+def photo(width, height, seed, grain=0.22):
+    """A photo-like picture: smooth light, shapes with soft edges, sensor grain."""
+    gradient = Image.linear_gradient("L").resize((width, height))
+    bands = (gradient, gradient.transpose(Image.Transpose.ROTATE_180), gradient.point(lambda v: 255 - v // 2))
+    img = Image.merge("RGB", bands)
+    draw = ImageDraw.Draw(img)
+    state = seed
+    for _ in range(60):
+        state = (state * 1103515245 + 12345) % 2**31
+        x, y = state % width, (state // 7) % height
+        radius = 20 + state % (min(width, height) // 6)
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius),
+                     fill=(state % 256, (state // 3) % 256, (state // 5) % 256))
+    img = img.filter(ImageFilter.GaussianBlur(1))
+    # Sensor grain and texture: what makes a real 12 MP JPEG 3-5 MB, not 0.5.
+    noise = Image.merge("RGB", [Image.effect_noise((width, height), 60) for _ in range(3)])
+    return Image.blend(img, noise, grain)
 
 
-def compare(ours, theirs, path, rounds, seconds):
-    """Median req/s of two running servers for one path, measured in alternating wrk rounds."""
-    mine, baseline = [], []
-    for _ in range(rounds):
-        mine.append(wrk(ours.url + path, seconds))
-        baseline.append(wrk(theirs.url + path, seconds))
-    return statistics.median(mine), statistics.median(baseline)
+def photo_cache():
+    return os.environ.get("LENSLET_BENCH_PHOTOS") or os.path.expanduser("~/.cache/lenslet-bench/photos")
 
 
-def index_tree(runner, threads):
-    """Scan a tree and run its jobs on `threads` threads until the queue is empty, as the worker does;
-    return the seconds it took."""
-    from lenslet.worker.runner import drain
-    from lenslet.worker.scanner import Scanner
-    started = time.perf_counter()
-    Scanner(runner).scan(deep=True)
-    workers = [threading.Thread(target=drain, args=(runner, "bench")) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return time.perf_counter() - started
+def fetch(folder, packages):
+    """Download (apt-get download) and unpack (dpkg -x) the packages not yet in folder."""
+    for package in packages:
+        unpacked = os.path.join(folder, "unpacked", package)
+        if os.path.isdir(unpacked):
+            continue
+        if not shutil.which("apt-get") or not shutil.which("dpkg"):
+            raise SystemExit("real photos need apt-get and dpkg (Debian or Ubuntu)")
+        debs = os.path.join(folder, "debs")
+        os.makedirs(debs, exist_ok=True)
+        done = subprocess.run(["apt-get", "download", package], cwd=debs, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"apt-get download {package} failed (run apt-get update?):\n{done.stderr}")
+        deb = next(name for name in sorted(os.listdir(debs)) if name.startswith(package + "_"))
+        partial = unpacked + ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        os.makedirs(os.path.dirname(partial), exist_ok=True)
+        subprocess.run(["dpkg", "-x", os.path.join(debs, deb), partial], check=True)
+        os.rename(partial, unpacked)  # only a whole unpack counts as fetched
+
+
+def photos(packages=PACKAGES):
+    """Paths of the real JPEG and PNG photographs, fetched the first time, each content once, sorted."""
+    folder = photo_cache()
+    fetch(folder, packages)
+    seen, found = set(), []
+    for package in packages:
+        for parent, dirs, files in os.walk(os.path.join(folder, "unpacked", package)):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(parent, name)
+                if (not name.lower().endswith((".jpg", ".jpeg", ".png")) or os.path.islink(path)
+                        or "screenshot" in name or os.path.getsize(path) < MIN_BYTES):
+                    continue
+                with open(path, "rb") as f:
+                    digest = hashlib.sha1(f.read()).digest()
+                if digest not in seen:
+                    seen.add(digest)
+                    found.append(path)
+    return found
+
+
+def kind(path):
+    """'jpeg' or 'png', by the file's first bytes."""
+    with open(path, "rb") as f:
+        return "png" if f.read(8) == b"\x89PNG\r\n\x1a\n" else "jpeg"
+
+
+def queue_empty(root):
+    """Whether the tree's job queue holds no job, claimed or not."""
+    for sub in ("jobs", "claims"):
+        folder = os.path.join(root, ".lenslet", sub)
+        if os.path.isdir(folder) and any(name.endswith(".json") for name in os.listdir(folder)):
+            return False
+    return True
+
+
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_of(root_pid):
+    """root_pid and every process below it."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    found, frontier = [root_pid], [root_pid]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def total_mb(root_pid):
+    """(PSS in MB summed over root_pid and every process below it, how many processes)."""
+    pids = tree_of(root_pid)
+    return sum(pss_kb(pid) for pid in pids) / 1024, len(pids)
+
+
+def run_index(root, env=None):
+    """Run `lenslet index root` in a process of its own: (seconds, peak PSS in MB of it and its
+    thumbnail processes, sampled every 0.1 s)."""
+    start = time.perf_counter()
+    run = subprocess.Popen([sys.executable, "-c", "import sys; from lenslet.cli import main; sys.exit(main())",
+                            "index", root], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           env=dict(os.environ, PYTHONPATH=PROJECT, **(env or {})))
+    highest = 0.0
+    while run.poll() is None:
+        highest = max(highest, total_mb(run.pid)[0])
+        time.sleep(0.1)
+    if run.returncode != 0:
+        raise SystemExit(f"lenslet index failed:\n{run.stderr.read().decode(errors='replace')}")
+    return time.perf_counter() - start, highest

@@ -66,8 +66,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import orjson  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bench.common import PROJECT, free_port  # noqa: E402
-from bench.thumbs import photo  # noqa: E402
+from bench.common import PROJECT, free_port, photo  # noqa: E402
 
 HUGE = 10_000
 LOOKS = 8  # distinct pictures; each image is a different crop of one, so no two share pixels

@@ -1,106 +1,283 @@
-"""A full first index with thumbnails: end-to-end items/s for 1, 2 and 4 worker threads.
+"""`lenslet index`: on real photographs against libvips; on geotagged photos against the same without GPS.
 
-    python bench/index.py [--images 2000]
+    python bench/index.py [--rounds 3] [--png] [--photos N]
+    taskset -c 0 python bench/index.py      # a Pi-class run: one core
+    python bench/index.py --places [300 3000] [--folders N] [--rounds 3]
 
-Generates a nested tree of mixed images (JPEG 1600x1200, PNG 800x600, WebP
-1200x800; photo-like with grain), then for each thread count indexes a fresh copy
-of it exactly as the worker does (scan, index jobs, thumbnail jobs, hashes into
-sidecars and manifests, rollup, health), timed from the first scan until the
-queue is empty. Next to it, in the same run: the raw single-call thumbnail
-throughput (images.make_thumbnail in a loop on one thread), and the ideal,
-raw x the cores the pipeline can use. Target: pipeline >= 0.85x ideal.
+The photos are Debian's wallpaper packages (fetched once, see bench/common.py), PNG-heavy; --png keeps
+the PNGs alone, --photos N the first N (a quick run); folders of 10 in a fresh tree each round. lenslet's
+side is the whole `lenslet index ROOT` in its own process with its default settings (one thumbnail
+process per core it may use, which `taskset` sets): scan, thumbnails, content hashes, sidecars,
+manifests, the rollup, the search index. The baseline is Debian's `vipsthumbnail` (apt-get install
+libvips-tools) at the same size, WebP quality and effort, in as many processes, one libvips thread each.
+Printed: median images/s of each, the ratio (target >= 1.0), CPU an image (children included), and
+lenslet's peak PSS summed over its processes (target <= 300 MB).
+
+--places: for each count, that many small JPEGs (24x16, an EXIF camera; one folder per 100 unless
+--folders), twice: with a GPS position each (near one of bench/search.py's towns) and without, so the two
+trees differ only in the GPS IFD. Each round indexes a fresh copy of each (the CLI in a fresh Python), the
+order alternating: its time, its CPU (its thumbnail processes' too), its peak memory and its memory once
+done, the heap trimmed. Then a fresh process set up as a web process on each tree lists a folder of 100
+(places listed) and opens one photo (/item: the places table is read then), RssAnon after each. Medians;
+targets: CPU at most 1.10x, at rest +15 MB, a web process +30 MB.
 """
 
 import argparse
-import io
+import json
+import math
 import os
+import random
+import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import index_tree  # noqa: E402
-from bench.thumbs import photo  # noqa: E402
-from lenslet.config import Config  # noqa: E402
-from lenslet.images.pillow import make_thumbnail  # noqa: E402
-from lenslet.storage import LocalStorage  # noqa: E402
-from lenslet.worker.runner import Runner  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from helpers import exif_photo, gps_photo  # noqa: E402
 
-KINDS = [("jpg", "JPEG", (1600, 1200), {"quality": 88}), ("png", "PNG", (800, 600), {}),
-         ("webp", "WEBP", (1200, 800), {"quality": 85})]
+from bench.common import PROJECT, kind, photos, run_index  # noqa: E402
+from bench.search import TOWNS  # noqa: E402
+from lenslet.images.pillow import WEBP_METHOD  # noqa: E402
+from lenslet.images.pool import process_count  # noqa: E402
+
+SIZE, QUALITY = 256, 70  # lenslet's default thumbnail size and WebP quality
+
+PER_FOLDER = 10
 
 
-def make_tree(root, count):
-    """count images in nested folders, 7 in 10 JPEG, the rest PNG and WebP."""
-    bases = {}
-    for ext, fmt, size, options in KINDS:
-        bases[ext] = []
-        for seed in range(6):
-            out = io.BytesIO()
-            photo(*size, seed=seed * 7 + len(ext)).save(out, fmt, **options)
-            bases[ext].append(out.getvalue())
-    paths = []
-    for n in range(count):
-        ext = "jpg" if n % 10 < 7 else ("png" if n % 10 < 9 else "webp")
-        folder = os.path.join(root, f"year{n % 3}", f"event{n % 17}")
+def tree_of_photos(paths):
+    """A fresh tmp tree holding a copy of every photo, PER_FOLDER to a folder; (work folder, root)."""
+    work = tempfile.mkdtemp(prefix="lenslet-index-photos-")
+    root = os.path.join(work, "tree")
+    for number, path in enumerate(paths):
+        folder = os.path.join(root, f"album{number // PER_FOLDER:02d}")
         os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"IMG_{n:05d}.{ext}")
-        with open(path, "wb") as f:
-            f.write(bases[ext][n % 6])
-        paths.append(path)
-    return paths
+        shutil.copyfile(path, os.path.join(folder, f"{number:03d}-{os.path.basename(path)}"))
+    return work, root
 
 
-def index_once(root, threads):
-    config = Config(root=root, worker_threads=threads)
-    storage = LocalStorage(root)
-    runner = Runner(config, storage)
-    return index_tree(runner, threads), runner.made
+def children_cpu():
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
-def raw_rate(paths, sample):
-    chosen = paths[:: max(1, len(paths) // sample)][:sample]
-    start = time.perf_counter()
-    for path in chosen:
-        with open(path, "rb") as f:
-            make_thumbnail(io.BytesIO(f.read()), 256, 70, 100_000_000)
-    return len(chosen) / (time.perf_counter() - start)
+def lenslet_index(paths):
+    """(seconds, CPU seconds, peak MB) of `lenslet index` on a fresh tree of the photos."""
+    work, root = tree_of_photos(paths)
+    try:
+        cpu = children_cpu()
+        seconds, highest = run_index(root)
+        made = sum(name.endswith(".thumbnail") for _, _, names in os.walk(root) for name in names)
+        if made != len(paths):
+            raise SystemExit(f"lenslet index made {made} thumbnails of {len(paths)}")
+        return seconds, children_cpu() - cpu, highest
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def libvips(paths, processes):
+    """(seconds, CPU seconds) of vipsthumbnail making the same thumbnails in as many processes."""
+    work, root = tree_of_photos(paths)
+    files = sorted(os.path.join(parent, name) for parent, _, names in os.walk(root) for name in names)
+    out = os.path.join(work, "thumbs")
+    os.makedirs(out)
+    try:
+        cpu, start = children_cpu(), time.perf_counter()
+        runs = [subprocess.Popen(["vipsthumbnail", "-s", str(SIZE), "-o", f"{out}/%s.webp[Q={QUALITY},"
+                                  f"effort={WEBP_METHOD},strip]", *files[n::processes]],
+                                 env=dict(os.environ, VIPS_CONCURRENCY="1"), stderr=subprocess.DEVNULL)
+                for n in range(processes)]
+        if any(run.wait() for run in runs):
+            raise SystemExit("vipsthumbnail failed")
+        seconds = time.perf_counter() - start
+        assert len(os.listdir(out)) == len(paths)
+        return seconds, children_cpu() - cpu
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+CAMERA = ("Apple", "iPhone 12")
+
+STATUS = r"""
+def status():
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return {key: int(fields[key].split()[0]) / 1024 for key in ("VmHWM", "VmRSS", "RssAnon")}
+"""
+
+# The CLI in this process, then what it holds: the heap trimmed as a long-lived process's would be.
+INDEX = STATUS + r"""
+import gc, json, sys, time
+import lenslet.places
+from lenslet import cli, memory
+started = time.perf_counter()
+code = cli.main(["index", sys.argv[1]])
+seconds = time.perf_counter() - started
+gc.collect()
+memory.trim()
+print(json.dumps({"code": code, "seconds": seconds, "table": lenslet.places._table is not None, **status()}))
+"""
+
+# A web process as gunicorn's post_fork sets it up, asked what the page asks.
+WEB = STATUS + r"""
+import gc, json, sys
+import lenslet.places
+from falcon import testing
+from lenslet import memory
+from lenslet.app import create_app
+from lenslet.config import Config
+memory.map_big_buffers()
+client = testing.TestClient(create_app(Config(root=sys.argv[1])))
+
+def settled():
+    gc.collect()
+    memory.trim()
+    return status()["RssAnon"]
+
+started = settled()
+listing = client.simulate_get("/folders", params={"path": sys.argv[2]}, host="localhost")
+assert listing.status_code == 200, listing.text
+placed = sum(1 for item in listing.json["items"] if "place" in item)
+listed, listed_table = settled(), lenslet.places._table is not None
+item = client.simulate_get("/item", params={"path": sys.argv[2] + "/" + listing.json["items"][0]["name"]},
+                          host="localhost")
+assert item.status_code == 200, item.text
+print(json.dumps({"started": started, "listed": listed, "item": settled(), "placed": placed,
+                  "place": item.json.get("place"), "listedTable": listed_table,
+                  "itemTable": lenslet.places._table is not None}))
+"""
+
+
+def folder_of(n, folders, images):
+    at = n * folders // images
+    return f"{2010 + at % 10}/{at:04d} Trip"
+
+
+def make_trees(work, images, folders, seed=61):
+    """Two trees of the same photos, one with a GPS position in each, one without; return their roots."""
+    rng = random.Random(seed)
+    weights = [1 / rank for rank in range(1, len(TOWNS) + 1)]
+    plain_photo = exif_photo(camera=CAMERA)
+    roots = {"gps": os.path.join(work, "gps"), "plain": os.path.join(work, "plain")}
+    for n in range(images):
+        latitude, longitude = rng.choices(TOWNS, weights)[0]
+        km, bearing = 15 * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+        latitude += km / 111.2 * math.cos(bearing)
+        longitude += km / (111.2 * math.cos(math.radians(latitude))) * math.sin(bearing)
+        for side, data in (("gps", gps_photo(latitude, longitude, camera=CAMERA)), ("plain", plain_photo)):
+            folder = os.path.join(roots[side], folder_of(n, folders, images))
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, f"IMG_{n:05d}.jpg"), "wb") as f:
+                f.write(data)
+    return roots
+
+
+def in_process(code, *args):
+    """Run code in a fresh Python with this checkout's lenslet; return the JSON of its last line, with the CPU
+    seconds of the process and of the processes it waited for (its thumbnail processes)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LENSLET_")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([sys.executable, "-c", code, *args], env=dict(env, PYTHONPATH=PROJECT), cwd=PROJECT,
+                         capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode:
+        raise SystemExit(f"failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return dict(json.loads(out.stdout.splitlines()[-1]), cpu=cpu)
+
+
+def measure(images, folders, rounds):
+    """Index the two trees of images photos in folders folders, rounds times each, and print what it cost."""
+    work = tempfile.mkdtemp(prefix="lenslet-index-places-")
+    try:
+        pristine = make_trees(os.path.join(work, "pristine"), images, folders)
+        runs = {"gps": [], "plain": []}
+        for n in range(rounds):
+            for side in ("gps", "plain") if n % 2 == 0 else ("plain", "gps"):
+                root = os.path.join(work, side)
+                shutil.rmtree(root, ignore_errors=True)
+                shutil.copytree(pristine[side], root)
+                run = in_process(INDEX, root)
+                if run["code"]:
+                    raise SystemExit(f"lenslet index of the {side} tree exited with {run['code']}")
+                runs[side].append(run)
+                print(f"round {n + 1}, {side:>5}: {run['seconds']:.1f} s, CPU {run['cpu']:.1f} s, "
+                      f"peak {run['VmHWM']:.0f} MB, done {run['VmRSS']:.0f} MB (RssAnon {run['RssAnon']:.0f} MB), "
+                      f"places table read: {run['table']}", flush=True)
+
+        def median(side, key):
+            return statistics.median(run[key] for run in runs[side])
+
+        print(f"{'lenslet index, median of ' + str(rounds):<34}{'with GPS':>10}{'without':>10}{'ratio':>8}")
+        for key, unit, name in (("seconds", "s", "time"), ("cpu", "s", "CPU"), ("VmHWM", "MB", "peak"),
+                                ("VmRSS", "MB", "done, VmRSS"), ("RssAnon", "MB", "done, RssAnon")):
+            with_gps, without = median("gps", key), median("plain", key)
+            label = f"{name} ({unit})"
+            print(f"{label:<34}{with_gps:>10.1f}{without:>10.1f}{with_gps / without:>7.2f}x")
+        ratio, cpu = (median("gps", key) / median("plain", key) for key in ("seconds", "cpu"))
+        rest = median("gps", "RssAnon") - median("plain", "RssAnon")
+        print(f"with GPS / without: time {ratio:.2f}x, CPU {cpu:.2f}x (target <= 1.10x: "
+              f"{'met' if max(ratio, cpu) <= 1.10 else 'MISSED'}); at rest +{rest:.1f} MB RssAnon (target <= 15 MB: "
+              f"{'met' if rest <= 15 else 'MISSED'})")
+
+        folder = folder_of(0, folders, images)
+        web = {side: in_process(WEB, os.path.join(work, side), folder) for side in ("gps", "plain")}
+        print(f"a web process (RssAnon, MB){'':<8}{'started':>10}{'listed':>10}{'/item':>10}  places listed, "
+              "table read after the listing / the item")
+        for side, seen in web.items():
+            print(f"  {'with GPS' if side == 'gps' else 'without':<32}{seen['started']:>10.1f}{seen['listed']:>10.1f}"
+                  f"{seen['item']:>10.1f}  {seen['placed']}, {seen['listedTable']} / {seen['itemTable']}"
+                  f"{' (' + seen['place'] + ')' if seen['place'] else ''}")
+        added = web["gps"]["item"] - web["plain"]["item"]
+        print(f"a web process that named a place: +{added:.1f} MB RssAnon beside one that did not "
+              f"(target <= 30 MB: {'met' if added <= 30 else 'MISSED'})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--images", type=int, default=2000)
-    parser.add_argument("--sample", type=int, default=200, help="images timed for the raw rate")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--png", action="store_true", help="the PNGs alone")
+    parser.add_argument("--photos", type=int, help="the first N photos only (a quick run)")
+    parser.add_argument("--places", type=int, nargs="*", help="geotagged photos against none: these counts")
+    parser.add_argument("--folders", type=int, help="with --places: folders of each tree (one per 100 photos)")
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0))
-    work = tempfile.mkdtemp(prefix="lenslet-bench-")
-    try:
-        source = os.path.join(work, "source")
-        paths = make_tree(source, args.images)
-        print(f"{args.images} images (7/10 JPEG 1600x1200, 2/10 PNG 800x600, 1/10 WebP 1200x800), {cores} cores")
-        raws = [raw_rate(paths, args.sample)]
-        results = {}
-        for threads in (1, 2, 4):
-            tree = os.path.join(work, f"tree{threads}")
-            shutil.copytree(source, tree)
-            results[threads] = index_once(tree, threads)
-            shutil.rmtree(tree)
-            raws.append(raw_rate(paths, args.sample))  # the machine is shared: sample it between runs
-        raw = statistics.median(raws)
-        print(f"raw single-call thumbnail throughput, one thread: median {raw:.1f}/s "
-              f"of {', '.join(f'{r:.1f}' for r in raws)}")
-        for threads, (elapsed, made) in results.items():
-            assert made == args.images, f"made {made} of {args.images}"
-            rate = args.images / elapsed
-            ideal = raw * min(threads, cores)
-            print(f"{threads} worker thread{'s' if threads > 1 else ' '}: {elapsed:6.1f} s = {rate:6.1f} items/s "
-                  f"= {rate / ideal:.2f}x raw x {min(threads, cores)} core{'s' if min(threads, cores) > 1 else ''}"
-                  f" (target >= 0.85x: {'met' if rate >= 0.85 * ideal else 'MISSED'})")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    if args.places is not None:
+        for images in args.places or [300, 3000]:
+            print(f"-- {images} photos", flush=True)
+            measure(images, args.folders or max(1, images // 100), args.rounds)
+        return
+    if shutil.which("vipsthumbnail") is None:
+        raise SystemExit("the baseline needs vipsthumbnail: apt-get install libvips-tools")
+    paths = [path for path in photos() if not args.png or kind(path) == "png"][:args.photos]
+    processes = process_count("auto")
+    jpegs = sum(kind(path) == "jpeg" for path in paths)
+    print(f"{len(paths)} photos ({jpegs} JPEG, {len(paths) - jpegs} PNG, "
+          f"{sum(os.path.getsize(p) for p in paths) / 1e6:.0f} MB), {processes} core(s) for this run, "
+          f"{args.rounds} rounds, the sides alternating", flush=True)
+    ours, theirs = [], []
+    for number in range(args.rounds):
+        for side in (["lenslet", "libvips"] if number % 2 == 0 else ["libvips", "lenslet"]):
+            if side == "lenslet":
+                ours.append(lenslet_index(paths))
+                print(f"  round {number + 1}: lenslet index {ours[-1][0]:.1f} s, peak {ours[-1][2]:.0f} MB", flush=True)
+            else:
+                theirs.append(libvips(paths, processes))
+                print(f"  round {number + 1}: libvips {theirs[-1][0]:.1f} s", flush=True)
+    our_rate = len(paths) / statistics.median(s for s, _, _ in ours)
+    their_rate = len(paths) / statistics.median(s for s, _ in theirs)
+    our_cpu = statistics.median(c for _, c, _ in ours) / len(paths) * 1000
+    their_cpu = statistics.median(c for _, c in theirs) / len(paths) * 1000
+    print(f"lenslet index: {our_rate:.2f} images/s, {our_cpu:.0f} ms of CPU an image, "
+          f"peak {max(m for _, _, m in ours):.0f} MB (median {statistics.median(m for _, _, m in ours):.0f})")
+    print(f"vipsthumbnail alone: {their_rate:.2f} images/s, {their_cpu:.0f} ms of CPU an image")
+    print(f"ratio: {our_rate / their_rate:.2f}x by the clock, {their_cpu / our_cpu:.2f}x by CPU (target >= 1.0)")
 
 
 if __name__ == "__main__":

@@ -1,26 +1,21 @@
 """Many people at once: readers of a folder while others tag in it, edits in folders of every size,
 listings and thumbnails next to nginx sending the same bytes; every edit found afterwards.
 
-    python bench/load.py [--seconds 8] [--images 1000] [--rounds 3] [--without turns | --edit-share 0.15]
+    python bench/load.py [--seconds 8] [--images 1000] [--rounds 3]
+    python bench/load.py --seconds 2 --images 50 --rounds 1      # a quick run
 
-Pure Python (a load of kept-alive connections from processes of threads); wrk reads instead when it
-is installed, and nginx is the static baseline when installed (apt-get install wrk nginx). Talks only
-to loopback; every load stops after --seconds. Builds a tree of two folders of camera-sized JPEGs
-(1600x1067; `big` and `other`), one of 10 (`small`) and one of 10,000 small ones (`huge`, for the
-cost of one edit), indexes it with `lenslet index`, serves it as README serves it (gunicorn with the
-project's settings: 2 workers x 16 threads, and lenslet's worker;
-GUNICORN_CMD_ARGS="--threads 4" measures the setting before), lets the worker settle, and prints each
-row next to its baseline measured in the same run, with the CPU each web process, lenslet's worker and
-the clients used in each round:
+Python clients (kept-alive connections from processes of threads); nginx sending the same bytes is the
+static baseline when installed. Talks only to loopback; every load stops after --seconds. Builds a tree
+of two folders of camera-sized JPEGs (`big`, `other`), one of 10 (`small`) and one of 10,000 small ones
+(`huge`), indexes it with `lenslet index`, serves it as README serves it (gunicorn with the project's
+settings and lenslet's worker), lets the worker settle, and prints each row beside its baseline from the
+same run, with the CPU each web process, the worker and the clients used in each round:
 
-- GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in `big` as fast as they can
-  (their rate kept, p99) and at 50 edits/s in all (people tagging), and of `small` alone and while the
-  writers tag in `other` as fast as they can (each alone and with writers in turns: --rounds rounds each,
-  medians);
-- 8 writers in one folder: edits/s and p50;
-- one edit alone (median of 40) in folders of 10, 1,000 and 10,000 images;
-- GET /folders of `big` (16 connections) and GET /thumb (cached) next to nginx sending the same bytes;
-- `lenslet index` in images/s.
+- GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in it as fast as they can and
+  at 50 edits/s in all (people tagging); of `small` alone and while the writers tag in `other` (alone
+  and with writers in turns, --rounds rounds each, medians);
+- 8 writers in one folder: edits/s and p50; one edit alone (median of 40) in 10, 1,000 and 10,000 images;
+- GET /folders of `big` and GET /thumb (cached), 16 connections, beside nginx.
 
 Then every PATCH that answered 200 is looked for in its sidecar, its folder's listing and search.
 """
@@ -29,7 +24,6 @@ import argparse
 import http.client
 import multiprocessing
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -45,8 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import orjson  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bench.common import PROJECT, free_port  # noqa: E402
-from bench.thumbs import photo  # noqa: E402
+from bench.common import PROJECT, Server, free_port, photo  # noqa: E402
 
 READERS = WRITERS = 8
 
@@ -104,23 +97,13 @@ def lenslet_index(root):
     return time.perf_counter() - started
 
 
-class Served:
+class Served(Server):
     """lenslet as README serves it: gunicorn with the project's settings (and lenslet's worker), on loopback."""
 
-    def __init__(self, root, work, conf="python:lenslet.service.gunicorn_conf"):
-        self.port = free_port()
-        env = dict(os.environ, PYTHONPATH=PROJECT, LENSLET_ROOT=root, LENSLET_ACCESS_LOG="false")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", conf,
-             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"], cwd=work, env=env)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if get(self.port, "/health")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit("lenslet did not start")
+    def __init__(self, root, work):
+        super().__init__(["-c", "python:lenslet.service.gunicorn_conf"],
+                         {"LENSLET_ROOT": root, "LENSLET_ACCESS_LOG": "false"}, work)
+        self.wait("/health")
 
     def settle(self, timeout=180):
         """Wait until the worker is up and has had nothing to do for a few seconds (health says so)."""
@@ -131,13 +114,9 @@ class Served:
             quiet = quiet + 1 if status == 200 and worker.get("alive") and not worker.get("backlog") else 0
             time.sleep(1.0)
 
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(30)
-
     def web_cpu(self):
         """CPU seconds each web process has used so far, lenslet's worker's (key "worker") and the clients'
-        (key "clients": this process's and its loads' ended so far, wrk and the Python writers): Linux's /proc;
+        (key "clients": this process's and its loads' ended so far, the Python readers and writers): Linux's /proc;
         {} elsewhere."""
         ended = os.times()
         used = {"clients": time.process_time() + ended.children_user + ended.children_system}
@@ -167,18 +146,12 @@ class Served:
 
 
 def get(port, path):
-    answer = get_answer(port, path)
-    return answer.status, answer.data
-
-
-def get_answer(port, path):
-    """The answer to one GET, read whole (its bytes in .data)."""
+    """(status, body) of one GET."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", path)
         answer = conn.getresponse()
-        answer.data = answer.read()
-        return answer
+        return answer.status, answer.read()
     finally:
         conn.close()
 
@@ -262,26 +235,6 @@ class Load:
         return summary(len(answered), self.seconds, latencies, errors), answered
 
 
-class Wrk:
-    """GETs by wrk (when installed), in the same shape as Load."""
-
-    def __init__(self, port, path, connections, seconds, start_at, headers=()):
-        time.sleep(max(0.0, start_at - time.time()))
-        self.seconds = seconds
-        sent = [arg for name, value in headers for arg in ("-H", f"{name}: {value}")]
-        self.process = subprocess.Popen(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *sent,
-                                         f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE, text=True)
-
-    def result(self):
-        out = self.process.communicate(timeout=self.seconds + 60)[0]
-        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        found = {p: float(v) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
-                 for p, v, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\b", out, re.M)}
-        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        return {"rate": rate, "p50": found.get("50"), "p99": found.get("99"),
-                "errors": int(bad.group(1)) if bad else 0}, []
-
-
 def summary(count, seconds, latencies, errors):
     latencies = sorted(latencies)
     pick = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else (
@@ -289,48 +242,39 @@ def summary(count, seconds, latencies, errors):
     return {"rate": count / seconds, "p50": pick(0.5), "p99": pick(0.99), "errors": len(errors)}
 
 
-def run_together(port, loads, seconds, use_wrk):
-    """Start loads ((kind, connections)) at one instant; their results in order."""
+def run_together(port, loads, seconds):
+    """Start loads ((kind, connections)) at one instant, each in its own process; their results in order."""
     start_at = time.time() + 1.0
-    by_wrk = [use_wrk and kind[0] == "read" for kind, _ in loads]
-    # Python loads first: each waits for start_at in its own process, while wrk is started at start_at here.
-    running = {n: Load(port, kind, connections, seconds, start_at)
-               for n, (kind, connections) in enumerate(loads) if not by_wrk[n]}
-    running.update({n: Wrk(port, kind[1], connections, seconds, start_at, *kind[2:3])
-                    for n, (kind, connections) in enumerate(loads) if by_wrk[n]})
-    return [running[n].result() for n in range(len(loads))]
+    running = [Load(port, kind, connections, seconds, start_at) for kind, connections in loads]
+    return [load.result() for load in running]
 
 
-def readers_with_writers(served, read, edit, args, use_wrk, pace=None):
+def readers_with_writers(served, read, edit, args, pace=None):
     """Readers of folder `read` alone and while writers tag in folder `edit` (as fast as they can, or `pace`
     edits a second in all), in turns, --rounds times: the median round of each (by rate; its p99 the worst
     round's) and the edits that answered 200.
 
-    Each round starts from a settled service, its folder read for a moment first, unmeasured: a baseline run
-    while the worker still caught up with the edits before it (a rollup, every web process reading its search
-    index back) was low and flattered the load after it (1.08x of it in one run), and a web process's first
-    reads of a folder after the edits make its listing again (0.2 to 2 s each). Several rounds, because
-    gunicorn gives each kept-alive connection to the web process that accepts it first: 8 readers all landed
-    in one process in some rounds (1,362 reads/s against 4,080 when they were shared) and one round's ratio
-    then said 0.15x or 0.92x of the same code. Each round says how the two web processes shared the CPU: all
-    the readers in one shows as, say, 0.95 + 0.08 cores."""
+    Each round starts from a settled service, its folder read for a moment first, unmeasured: the worker's
+    catching up and a listing made again would otherwise count. Several rounds, because gunicorn gives each
+    kept-alive connection to the web process that accepts it first (all readers in one shows as, say,
+    0.95 + 0.08 cores in the round's CPU split)."""
     path = f"/folders?path={read}"
     alone, during, edits, answered = [], [], [], []
 
     def settled_and_read_once():
         served.settle()
-        run_together(served.port, [(("read", path), READERS)], 2, use_wrk)
+        run_together(served.port, [(("read", path), READERS)], 2)
 
     for turn in range(args.rounds):
         settled_and_read_once()
         before = served.web_cpu()
-        alone.append(run_together(served.port, [(("read", path), READERS)], args.seconds, use_wrk)[0][0])
+        alone.append(run_together(served.port, [(("read", path), READERS)], args.seconds)[0][0])
         alone_split = served.split(before, args.seconds)
         settled_and_read_once()
         label = f"{'p' if pace else ''}{read}{turn}"  # every tag of the run its own
         both = [(("read", path), READERS), (("edit", edit, args.images, label, *([pace] if pace else [])), WRITERS)]
         before = served.web_cpu()
-        (reads, _), (writes, done) = run_together(served.port, both, args.seconds, use_wrk)
+        (reads, _), (writes, done) = run_together(served.port, both, args.seconds)
         both_split = served.split(before, args.seconds)
         during.append(reads)
         edits.append(writes)
@@ -339,41 +283,6 @@ def readers_with_writers(served, read, edit, args, use_wrk, pace=None):
               f"(p99 {fmt(reads['p99']).strip()}; {writes['rate']:,.0f} edits/s); web processes {alone_split}, "
               f"then {both_split}", flush=True)
     return median_round(alone), median_round(during), median_round(edits), answered
-
-
-# gunicorn settings that leave one mechanism out, the project's otherwise
-WITHOUT = {
-    "turns": ("from lenslet.items import Turns\nTurns.__enter__ = lambda self: None\n"
-              "Turns.__exit__ = lambda self, *_: None\n"
-              "Turns.process_request = Turns.process_response = lambda *_: None\n"),
-}
-
-
-def side_by_side(root, work, other, changed, args, use_wrk):
-    """The readers-beside-writers rows served as shipped and as `other` (gunicorn settings `changed`), in
-    turns, --rounds times; prints the medians of each."""
-    conf = os.path.join(work, "changed.py")
-    with open(conf, "w") as f:
-        f.write("from lenslet.service.gunicorn_conf import *  # noqa\n" + changed)
-    one_round = argparse.Namespace(**dict(vars(args), rounds=1))
-    kept = {"as shipped": [], other: []}
-    for turn in range(args.rounds):
-        for label, config in zip(kept, ("python:lenslet.service.gunicorn_conf", conf), strict=True):
-            print(f"  round {turn + 1}, {label}", flush=True)
-            served = Served(root, work, config)
-            try:
-                served.settle()
-                alone, during, edits, _ = readers_with_writers(served, "big", "big", one_round, use_wrk)
-                small_alone, small_during, _, _ = readers_with_writers(served, "small", "other", one_round, use_wrk)
-            finally:
-                served.stop()
-            kept[label].append((during["rate"] / alone["rate"], during["p99"] or float("nan"), edits["rate"],
-                                small_during["rate"] / small_alone["rate"]))
-    print(f"medians of {args.rounds} rounds: readers of the edited folder (of alone; p99), the writers' "
-          "edits/s, readers of another folder (of alone)")
-    for label, rounds in kept.items():
-        edited, p99, edits, another = (statistics.median(column) for column in zip(*rounds, strict=True))
-        print(f"  {label:<20} {edited:.2f}x (p99 {p99:.0f} ms)   {edits:,.0f} edits/s   {another:.2f}x", flush=True)
 
 
 def median_round(rounds):
@@ -488,12 +397,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the readers' rows (medians)")
-    parser.add_argument("--without", choices=sorted(WITHOUT),
-                        help="only the readers' rows, as shipped and without this mechanism, in turns")
-    parser.add_argument("--edit-share", type=float,
-                        help="only the readers' rows, as shipped and with edits at this share of a core, in turns")
     args = parser.parse_args()
-    use_wrk, has_nginx = shutil.which("wrk") is not None, shutil.which("nginx") is not None
+    has_nginx = shutil.which("nginx") is not None
     work = tempfile.mkdtemp(prefix="lenslet-load-")
     root = os.path.join(work, "tree")
     served = nginx = None
@@ -501,33 +406,24 @@ def main():
         images = make_tree(root, args.images)
         took = lenslet_index(root)
         print(f"lenslet index: {images:,} images (10,000 of them 64x43) in {took:.1f} s, {images / took:,.0f} images/s")
-        if args.without:
-            side_by_side(root, work, f"without {args.without}", WITHOUT[args.without], args, use_wrk)
-            return
-        if args.edit_share:
-            side_by_side(root, work, f"edits at {args.edit_share}", "from lenslet.items import Turns\n"
-                         f"Turns.SHARE = {args.edit_share}\n", args, use_wrk)
-            return
         served = Served(root, work)
         served.settle()
         port, seconds, big = served.port, args.seconds, f"{args.images:,}"
-        reads = "wrk" if use_wrk else "Python clients"
         flags = os.environ.get("GUNICORN_CMD_ARGS")
         print(f"gunicorn with the project's settings{' and ' + flags if flags else ''} and lenslet's worker; "
-              f"{seconds} s a load; reads by {reads}, "
-              "edits by Python clients")
+              f"{seconds} s a load; reads and edits by Python clients")
         answered = []
 
         print(f"GET /folders, {READERS} readers, while {WRITERS} writers add tags "
               f"(median of {args.rounds} rounds, alone and with writers in turns)")
-        alone, during, edits, done = readers_with_writers(served, "big", "big", args, use_wrk)
+        alone, during, edits, done = readers_with_writers(served, "big", "big", args)
         answered += done
         row(f"the {big}-image folder, alone", alone)
         row(f"the {big}-image folder, writers in it", during, alone, "of alone (at least 0.5, p99 at most 500 ms)")
         row("  (their edits)", edits)
-        small_alone, small_during, _, done = readers_with_writers(served, "small", "other", args, use_wrk)
+        small_alone, small_during, _, done = readers_with_writers(served, "small", "other", args)
         answered += done
-        paced_alone, at_pace, paced_edits, done = readers_with_writers(served, "big", "big", args, use_wrk, pace=50)
+        paced_alone, at_pace, paced_edits, done = readers_with_writers(served, "big", "big", args, pace=50)
         answered += done
         row(f"the {big}-image folder, alone (again)", paced_alone)
         row(f"the {big}-image folder, 8 writers at 50 edits/s in it", at_pace, paced_alone, "of alone (people's pace)")
@@ -536,7 +432,7 @@ def main():
         row("the 10-image folder, writers in another", small_during, small_alone, "of alone (at least 0.7)")
 
         served.settle()
-        (writes, done), = run_together(port, [(("edit", "big", args.images, "c"), WRITERS)], seconds, False)
+        (writes, done), = run_together(port, [(("edit", "big", args.images, "c"), WRITERS)], seconds)
         answered += done
         row(f"PATCH /item, {WRITERS} writers in one folder", writes)
         print("  (at least 120 edits/s)")
@@ -566,16 +462,9 @@ def main():
             for path, theirs, label, target in (
                     ("/folders?path=big", "/folder.json", f"GET /folders of {big} items", " (at least 0.15)"),
                     ("/thumb?path=big/IMG_00001.jpg", "/thumb.webp", "GET /thumb, cached", "")):
-                ours = run_together(port, [(("read", path), 16)], seconds, use_wrk)[0][0]
-                base = run_together(nginx.port, [(("read", theirs), 16)], seconds, use_wrk)[0][0]
+                ours = run_together(port, [(("read", path), 16)], seconds)[0][0]
+                base = run_together(nginx.port, [(("read", theirs), 16)], seconds)[0][0]
                 row(label, ours, base, f"of nginx ({base['rate']:,.0f}/s){target}")
-                if theirs == "/folder.json":
-                    # The ceiling of any listing code: the same request answered 304, no body at all.
-                    etag = get_answer(port, path).getheader("ETag")
-                    bare = run_together(port, [(("read", path, (("If-None-Match", etag),)), 16)], seconds,
-                                        use_wrk)[0][0]
-                    row("  the same answered 304 (no body: gunicorn and Falcon's own cost)", bare, base,
-                        "of nginx's 200s")
         else:
             print("(no nginx here: apt-get install nginx for the static baseline)")
 

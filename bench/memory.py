@@ -1,25 +1,15 @@
 """Memory of the whole service: total PSS at rest and at peak, against the pool kept resident.
 
-    python bench/memory.py [--photos 120] [--new 50] [--clients 8] [--skip-index]
+    python bench/memory.py [--photos 120] [--new 50] [--clients 8] [--idle 30] [--skip-index | --index-only]
 
-Starts the default service from this checkout (gunicorn with the project's
-gunicorn.conf.py on a free loopback port: 2 web processes, the worker, its
-thumbnail processes) on a tmp tree of generated pictures (12 MP JPEGs, one in three a
-4K PNG), and sums the PSS
-(/proc/<pid>/smaps_rollup) of the gunicorn master and every process below it:
-
-- at rest: once the worker has indexed the tree, its queue is empty and the
-  thumbnail processes' idle time (LENSLET_THUMB_IDLE) has passed;
-- peak: the largest sum sampled every 0.2 s while --new photos copied into a new
-  folder are thumbnailed and --clients threads browse (folder listings and the
-  thumbnails of the new folder, as a gallery page asks for them);
-- at rest again after that peak.
-
-The same run measures the service with LENSLET_THUMB_IDLE=0 first: thumbnail
-processes kept for the worker's life, as lenslet did before they ended when idle.
-Then `lenslet index` on a fresh copy of the tree: the peak PSS summed over it and
-its thumbnail processes. Targets (issue 25): rest <= 150 MB, peak <= 400 MB,
-index peak <= 300 MB. The machine's other load changes the peak a little, not the rest.
+Starts the default service from this checkout (gunicorn from the project folder, its gunicorn.conf.py: two
+web processes, the worker, its thumbnail processes) on a tmp tree of generated pictures (12 MP JPEGs, one
+in three a 4K PNG), and sums the PSS of the gunicorn master and every process below it: at rest (the tree
+indexed, the queue empty, LENSLET_THUMB_IDLE passed); at peak (sampled every 0.2 s while --new photos
+copied into a new folder are thumbnailed and --clients threads browse); at rest again. The baseline, in
+the same run: the thumbnail processes kept for the worker's life (LENSLET_THUMB_IDLE=0). Then
+`lenslet index` on a fresh copy of the tree: its peak PSS with its thumbnail processes. Targets: rest
+<= 100 MB (issue 76), peak <= 400 MB, index peak <= 300 MB.
 """
 
 import argparse
@@ -27,7 +17,6 @@ import io
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,43 +26,9 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PROJECT, free_port  # noqa: E402
-from bench.thumbs import photo  # noqa: E402
+from bench.common import PROJECT, Server, photo, pss_kb, queue_empty, run_index, total_mb, tree_of  # noqa: E402
 
 IDLE = 30.0  # lenslet.pool.IDLE, the default this bench waits out
-
-
-def pss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def tree_of(root_pid):
-    """root_pid and every process below it."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                pass
-    found, frontier = [root_pid], [root_pid]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        found += frontier
-    return found
-
-
-def total_mb(root_pid):
-    pids = tree_of(root_pid)
-    return sum(pss_kb(pid) for pid in pids) / 1024, len(pids)
 
 
 def role(pid, root_pid):
@@ -124,14 +79,6 @@ def thumbnails(root):
 
 def images(root):
     return sum(name.endswith((".JPG", ".PNG")) for _, _, names in os.walk(root) for name in names)
-
-
-def queue_empty(root):
-    for sub in ("jobs", "claims"):
-        folder = os.path.join(root, ".lenslet", sub)
-        if os.path.isdir(folder) and any(name.endswith(".json") for name in os.listdir(folder)):
-            return False
-    return True
 
 
 def wait_idle(root, timeout=600):
@@ -212,37 +159,18 @@ def service(photos, env, args):
     work = tempfile.mkdtemp(prefix="lenslet-memory-")
     root = os.path.join(work, "tree")
     shutil.copytree(photos, root)
-    port = free_port()
-    environ = dict(os.environ, LENSLET_ROOT=root, GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{port}",
-                   LENSLET_ACCESS_LOG="false", **env)
-    log = open(os.path.join(work, "log"), "wb")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn"], cwd=PROJECT, env=environ, stderr=log, stdout=log)
-    url = f"http://127.0.0.1:{port}"
+    # From the project folder: gunicorn reads its gunicorn.conf.py, the default service.
+    server = Server([], dict(env, LENSLET_ROOT=root, LENSLET_ACCESS_LOG="false"), PROJECT)
+    pid = server.process.pid
     try:
         wait_idle(root)
-        rest, count = at_rest(server.pid, args.idle + 5)
-        high = peak(server.pid, url, root, os.path.join(photos, "album0"), args.new, args.clients)
-        after, _ = at_rest(server.pid, args.idle + 5)
+        rest, count = at_rest(pid, args.idle + 5)
+        high = peak(pid, server.url, root, os.path.join(photos, "album0"), args.new, args.clients)
+        after, _ = at_rest(pid, args.idle + 5)
         return rest, count, high, after
     finally:
-        server.terminate()
-        server.wait(60)
+        server.stop()
         shutil.rmtree(work, ignore_errors=True)
-
-
-def run_index(root):
-    """Run `lenslet index root` in a process of its own: (seconds, peak PSS in MB of it and its
-    thumbnail processes, sampled every 0.1 s)."""
-    start = time.perf_counter()
-    run = subprocess.Popen([sys.executable, "-c", "import sys; from lenslet.cli import main; sys.exit(main())",
-                            "index", root], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    highest = 0.0
-    while run.poll() is None:
-        highest = max(highest, total_mb(run.pid)[0])
-        time.sleep(0.1)
-    if run.returncode != 0:
-        raise SystemExit(f"lenslet index failed:\n{run.stderr.read().decode(errors='replace')}")
-    return time.perf_counter() - start, highest
 
 
 def index_peak(photos):
@@ -260,7 +188,7 @@ def main():
     parser.add_argument("--photos", type=int, default=120)
     parser.add_argument("--new", type=int, default=50)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--idle", type=float, default=IDLE, help="the LENSLET_THUMB_IDLE in force (seconds)")
+    parser.add_argument("--idle", type=float, default=IDLE, help="LENSLET_THUMB_IDLE (seconds; lenslet's default)")
     parser.add_argument("--skip-index", action="store_true")
     parser.add_argument("--index-only", action="store_true")
     args = parser.parse_args()
@@ -270,11 +198,11 @@ def main():
         print(f"{args.photos} photos of 12 MP, {args.new} new ones while {args.clients} clients browse")
         if not args.index_only:
             runs = {"pool resident (before)": service(photos, {"LENSLET_THUMB_IDLE": "0"}, args),
-                    "pool ends when idle (default)": service(photos, {}, args)}
+                    "pool ends when idle (default)": service(photos, {"LENSLET_THUMB_IDLE": f"{args.idle:g}"}, args)}
             print(f"{'':32} {'rest MB':>8} {'procs':>6} {'peak MB':>8} {'rest after':>10}")
             for name, (rest, count, high, after) in runs.items():
                 print(f"{name:32} {rest:8.0f} {count:6d} {high:8.0f} {after:10.0f}")
-            print("targets: rest <= 150 MB, peak <= 400 MB")
+            print("targets: rest <= 100 MB, peak <= 400 MB")
         if not args.skip_index:
             print(f"lenslet index peak: {index_peak(photos):.0f} MB (target <= 300 MB)")
 

@@ -2,27 +2,18 @@
 
     python bench/settle.py --folders 20000 [--base 57d4a0a] [--rounds 2]
     python bench/settle.py --images 500000 [--base aaf15b9] [--rounds 1] [--timeout 900]
-    (--base none: this checkout alone; --log FILE keeps the service's log)
+    python bench/settle.py --folders 200 --base none      # a quick run: this checkout alone
 
---folders N: N folders (100 to a level-one folder) of one small JPEG each, nothing else.
---images N: N images with the names cameras and phones write, in about 523 folders (one in 50 a
-sidecar of tags), each with the thumbnail this checkout makes with the default settings already
-beside it, and no `.lenslet/` (a copied library, a restored backup, an upgrade from a release that
-kept no settings record).
+--folders N: N folders (100 to a level-one folder) of one small JPEG each. --images N: N camera-named
+images in about 523 folders (one in 50 with a sidecar of tags), each with its thumbnail already beside it
+and no `.lenslet/` (a copied library, a restored backup).
 
-Each round builds a fresh tree for each side in turn (this checkout, then --base in a temporary
-`git worktree add --detach`, the order alternating from round to round) and serves it with that
-side's `lenslet serve` (gunicorn, two web processes, the worker) on a loopback port. Every half
-second it looks, and prints when each was first true:
-
-- searchable: three rounds in a row of 8 searches sent at once over new connections (so both web
-  processes answer) each found every image (`GET /search?q=`'s total);
-- listed: every folder has its listing (`_index.json`);
-- thumbnails: every image has its thumbnail;
-- settled: all of these, and the job queue empty.
-
-Also the megabytes the service's processes read from their files by then (rchar; a sweep of every
-thumbnail shows there). Medians of the rounds per side and their ratio at the end.
+Each round builds a fresh tree for each side in turn (this checkout, then --base in a temporary `git
+worktree add --detach`, the order alternating) and serves it with that side's `lenslet serve` (two web
+processes, the worker) on loopback. Every half second it looks, and prints when each was first true:
+searchable (three rounds in a row of 8 searches at once, so both web processes answer, found every
+image), listed (every folder has its `_index.json`), thumbnails (every image has one), settled (all of
+these, and the job queue empty). Medians of the rounds per side and their ratio at the end.
 """
 
 import argparse
@@ -41,7 +32,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PROJECT, free_port  # noqa: E402
+from bench.common import PROJECT, free_port, queue_empty  # noqa: E402
 
 STEPS = ("searchable", "listed", "thumbnails", "settled")
 CAMERAS = ["IMG_{:04d}.JPG", "DSC{:05d}.JPG", "P10{:05d}.JPG", "PXL_2023{:04d}_{:06d}.jpg", "IMG_2024{:04d}_{:06d}.jpg",
@@ -118,16 +109,6 @@ def images_tree(root, count):
     return folders, images
 
 
-def queue_empty(root):
-    for folder in (".lenslet/jobs", ".lenslet/claims"):
-        try:
-            if any(not entry.is_dir() for entry in os.scandir(os.path.join(root, folder))):
-                return False
-        except FileNotFoundError:
-            pass
-    return True
-
-
 def all_there(paths):
     """Whether every path exists, dropping those found from the end of the list (so a look costs what is new)."""
     while paths and os.path.exists(paths[-1]):
@@ -140,23 +121,8 @@ def search_total(url):
         return json.loads(answer.read())["total"]
 
 
-def read_mb(pid):
-    """Megabytes read (rchar) by a process and everything it started."""
-    total, todo = 0, [pid]
-    while todo:
-        pid = todo.pop()
-        try:
-            with open(f"/proc/{pid}/io") as io_file:
-                total += next(int(line.split()[1]) for line in io_file if line.startswith("rchar"))
-            with open(f"/proc/{pid}/task/{pid}/children") as children:
-                todo += [int(child) for child in children.read().split()]
-        except (OSError, StopIteration):
-            continue
-    return total / 1e6
-
-
-def serve_and_watch(checkout, root, folders, images, timeout, log=None):
-    """Serve root with checkout's lenslet; return {step: seconds from start}, and MB read by settled."""
+def serve_and_watch(checkout, root, folders, images, timeout):
+    """Serve root with checkout's lenslet; return {step: seconds from start}."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()
@@ -164,10 +130,10 @@ def serve_and_watch(checkout, root, folders, images, timeout, log=None):
         [sys.executable, "-c", "import sys; from lenslet.cli import main; sys.exit(main(sys.argv[1:]))",
          "serve", root, "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         cwd=tempfile.gettempdir(), env=dict(os.environ, PYTHONPATH=checkout, LENSLET_DEEP_SCAN="3600"),
-        stdout=subprocess.DEVNULL, stderr=log or subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     unlisted = [os.path.join(root, folder, "_index.json") for folder in reversed(folders)]
     unmade = [os.path.join(root, image + ".thumbnail") for image in reversed(images)]
-    found, agreed, mb = {}, 0, None
+    found, agreed = {}, 0
     try:
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             while len(found) < len(STEPS) and time.monotonic() - started < timeout:
@@ -187,7 +153,6 @@ def serve_and_watch(checkout, root, folders, images, timeout, log=None):
                     found["thumbnails"] = now
                 if len(found) == 3 and queue_empty(root):
                     found["settled"] = now
-                    mb = read_mb(process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
@@ -196,7 +161,7 @@ def serve_and_watch(checkout, root, folders, images, timeout, log=None):
                   for name in os.listdir(os.path.join(root, folder))]
         print(f"  left at the end: {len(unlisted)} folders unlisted, {len(unmade)} thumbnails unmade, "
               f"queued or claimed {sorted(queued)[:5]}{' ...' if len(queued) > 5 else ''}")
-    return found, mb
+    return found
 
 
 def main():
@@ -207,7 +172,6 @@ def main():
     parser.add_argument("--base", help="the revision to compare with (default: 57d4a0a, or aaf15b9 with --images)")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a side may take to settle")
-    parser.add_argument("--log", help="append the service's log lines to this file")
     args = parser.parse_args()
     base = args.base or ("57d4a0a" if args.folders else "aaf15b9")
     scratch = tempfile.mkdtemp(prefix="lenslet-bench-settle-")
@@ -216,7 +180,7 @@ def main():
         subprocess.run(["git", "-C", PROJECT, "worktree", "add", "--detach", worktree, base],
                        check=True, capture_output=True)
     sides = {"this checkout": PROJECT, base: worktree}
-    if base == "none":  # this checkout alone, for a look at its log
+    if base == "none":  # this checkout alone
         sides.pop(base)
     results = {side: {step: [] for step in STEPS} for side in sides}
     try:
@@ -231,15 +195,11 @@ def main():
                     folders, images = images_tree(root, args.images)
                 print(f"round {round_ + 1}, {side}: tree of {len(images)} images in {len(folders)} folders "
                       f"built in {time.monotonic() - built:.0f} s", flush=True)
-                with open(args.log or os.devnull, "a") as log:
-                    log.write(f"--- round {round_ + 1}, {side}\n")
-                    log.flush()
-                    found, mb = serve_and_watch(sides[side], root, folders, images, args.timeout, log)
+                found = serve_and_watch(sides[side], root, folders, images, args.timeout)
                 for step in STEPS:
                     results[side][step].append(found.get(step, float("inf")))
                 print("  " + ", ".join(f"{step} {found[step]:.1f} s" if step in found else f"{step} not in "
-                                       f"{args.timeout:.0f} s" for step in STEPS)
-                      + (f"; read {mb:.0f} MB by then" if mb is not None else ""), flush=True)
+                                       f"{args.timeout:.0f} s" for step in STEPS), flush=True)
                 shutil.rmtree(root)
     finally:
         subprocess.run(["git", "-C", PROJECT, "worktree", "remove", "--force", worktree], capture_output=True)

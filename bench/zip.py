@@ -77,7 +77,7 @@ def main():
         root = os.path.join(work, "root")
         sparse_photos(Path(root) / "trip", args.files, int(args.gib * 1024 ** 3 / args.files))
         env = {"LENSLET_ROOT": root, "LENSLET_ZIP_MAX_BYTES": str(1024 ** 4)}
-        with Server("lenslet.app:create_app()", env, work, workers=1) as server:
+        with Server(["lenslet.app:create_app()"], env, work, workers=1) as server:
             urllib.request.urlopen(server.url + "/folders?path=trip", timeout=60).read()
             pid = web_process(server.process.pid)
             rest = resident_kib(pid)

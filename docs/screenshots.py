@@ -8,7 +8,7 @@ desktop and on a phone (390x844 CSS pixels, three device pixels each); and of th
 The map's photos are drawn here (a gradient each) with the GPS position a phone writes, and shown with
 LENSLET_MAP_TILES=none: the built-in outline of the world, nothing fetched from a tile server.
 
-The photos are Debian's mate-backgrounds wallpapers, fetched once by bench/photos.py into its
+The photos are Debian's mate-backgrounds wallpapers, fetched once by bench/common.py into its
 cache folder (never committed); portraits and a panorama are cut from them, as a camera would
 give them. The tree is built in a temporary folder, served by gunicorn on loopback and shown
 in headless Chromium (Debian's chromium and chromium-driver); each screenshot is scaled down
@@ -27,7 +27,7 @@ sys.path[:0] = [PROJECT, os.path.join(PROJECT, "tests")]
 from helpers import Gunicorn  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bench.photos import photos  # noqa: E402
+from bench.common import photos  # noqa: E402
 
 # name in the demo tree: (wallpaper, crop as fractions of its width and height, or None for all of it, when
 # it was taken: its EXIF DateTimeOriginal)

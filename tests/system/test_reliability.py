@@ -114,7 +114,7 @@ def test_bad_images_answer_4xx(client, hostile_tree):
 def test_gunicorn_under_bounded_load(gunicorn, tree):
     """32 connections, 40 requests each, of a mixed read load: no 5xx, no dropped connection.
 
-    (bench/soak.py runs the same mix for longer and watches the web workers' memory.)
+    (bench/memory.py watches the whole service's memory under a browsing load.)
     """
     urls = read_load_album(tree)
     server = gunicorn()
