@@ -1,5 +1,6 @@
 """The viewer's previews, made on demand and kept in a bounded LRU cache."""
 
+import contextlib
 import logging
 import time
 from concurrent.futures import TimeoutError as WaitedTooLong
@@ -8,7 +9,7 @@ from lenslet import jobs
 from lenslet.errors import Foreign, LensletError, NotFound
 from lenslet.images import pillow, pool, video
 from lenslet.images.originals import open_image, read_image, refuse_unshown
-from lenslet.images.thumbs import Pending, SingleFlight, source_of
+from lenslet.images.thumbs import Pending, SingleFlight, source_of, turn_of
 from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, kind_of, name_of, preview_of
 
 log = logging.getLogger("lenslet")
@@ -113,8 +114,7 @@ class Previews:
             return None
         finally:
             share.release()
-        self._store(key, preview)
-        return preview
+        return self._store(key, preview, place)
 
     def _queue(self, path):
         try:
@@ -141,11 +141,18 @@ class Previews:
         makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)),
                              size=self.size, quality=self.quality)
         preview, _ = makers.make(data)
-        self._store(key, preview)
+        self._store(key, preview, place)
 
-    def _store(self, key, preview):
+    def forget(self, place, path):
+        """Remove an image's preview, to be made again (after a turn)."""
+        with contextlib.suppress(NotFound):
+            self.cache.delete(self.find(path)[0])
+
+    def _store(self, key, preview, place):
+        preview = pillow.turned(preview, turn_of(place.storage, place.key))
         self.cache.write(key, preview, durable=False)
         self.evict()
+        return preview
 
     def evict(self):
         """Remove the least recently used previews until the cache fits."""

@@ -377,7 +377,8 @@ export class Api {
   versionOf(item, kind) {
     const settings = this.imageSettings?.[kind];
     if (!settings || !Number.isFinite(item?.size) || !Number.isFinite(item?.mtime)) return "";
-    return `${item.size.toString(16)}-${Math.trunc(item.mtime * 1e6).toString(16)}-${settings}`;
+    const turn = item.turn > 1 ? `-t${item.turn}` : "";  // a person's turn: another picture, another URL
+    return `${item.size.toString(16)}-${Math.trunc(item.mtime * 1e6).toString(16)}-${settings}${turn}`;
   }
 
   /** Queue a thumbnail for an <img> (a few at a time, retried while lenslet answers 202, still
