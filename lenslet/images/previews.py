@@ -1,6 +1,5 @@
 """The viewer's previews, made on demand and kept in a bounded LRU cache."""
 
-import contextlib
 import logging
 import time
 from concurrent.futures import TimeoutError as WaitedTooLong
@@ -47,7 +46,8 @@ class Previews:
         place, image = self.tree.locate_image(path)
         if kind_of(name_of(place.key)) != "video" or self.thumbs.fresh(place.storage, place.key, image) is None:
             refuse_unshown(place.key)  # a video without a poster has no picture
-        return preview_of(path, source_of(image), self.settings, self.folder), image
+        turn = turn_of(place.storage, place.key)  # a turned picture is another preview, named apart
+        return preview_of(path, source_of(image) + (f" {turn}" if turn != 1 else ""), self.settings, self.folder), image
 
     def get(self, path, key):
         """Return the preview's bytes, made now if missing."""
@@ -142,11 +142,6 @@ class Previews:
                              size=self.size, quality=self.quality)
         preview, _ = makers.make(data)
         self._store(key, preview, place)
-
-    def forget(self, place, path):
-        """Remove an image's preview, to be made again (after a turn)."""
-        with contextlib.suppress(NotFound):
-            self.cache.delete(self.find(path)[0])
 
     def _store(self, key, preview, place):
         preview = pillow.turned(preview, turn_of(place.storage, place.key))

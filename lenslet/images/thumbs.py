@@ -334,7 +334,7 @@ class Thumbs:
         return _logged(key, lambda: pillow.make_thumbnail(stream, self.size, self.quality,
                                                           self.max_pixels, xmp=xmp, budget=budget))
 
-    def forget(self, place, path):
+    def forget(self, place):
         """Remove an image's thumbnail, to be made again (after a turn)."""
         with contextlib.suppress(NotFound):
             place.storage.delete(place.storage.derived_key(thumb_of(place.key)))

@@ -71,9 +71,18 @@ def test_turning_right_shows_the_photo_upright_in_the_item_listing_thumbnail_and
     assert (tree / "trip" / "wide.jpg").read_bytes() == original
 
 
+def test_a_browser_that_kept_the_thumbnail_or_preview_gets_the_turned_one(photos):
+    urls = ("/thumb?path=trip/wide.jpg", "/thumb?path=trip/wide.jpg&size=large", "/preview?path=trip/wide.jpg")
+    kept = {url: photos.get(url).headers["ETag"] for url in urls}
+    photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": -90})
+    for url, etag in kept.items():
+        answer = photos.get(url, headers={"If-None-Match": etag}, status=200)  # never a 304 of the old picture
+        assert Image.open(io.BytesIO(answer.body)).size == (40, 60)
+
+
 def test_a_turn_goes_over_the_cameras_orientation_and_turns_add_up(photos, tree):
     assert photos.get("/item?path=trip/phone.jpg").json["orientation"] == 6
-    answer = photos.post_json("/item?path=trip/phone.jpg".replace("?", "/rotate?"), {"turn": -90}).json
+    answer = photos.post_json("/item/rotate?path=trip/phone.jpg", {"turn": -90}).json
     assert (answer["w"], answer["h"], answer["orientation"]) == (60, 40, 1)  # as stored
     assert picture(photos, "/thumb?path=trip/phone.jpg") == ((60, 40), BLUE, BLUE)
     photos.post_json("/item/rotate?path=trip/phone.jpg", {"turn": 180})
