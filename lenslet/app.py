@@ -90,7 +90,7 @@ def create_app(config=None, storage=None, clock=time.time):
     thumbs = Thumbs(tree, config, clock, note_hashes=True)
     previews = Previews(tree, config, thumbs, clock)
     large_thumbs = Previews(tree, config, thumbs, clock, large=True) if config.thumb_size_large else None
-    items = Items(tree, catalog, config, thumbs)
+    items = Items(tree, catalog, config)
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
     places = PlacesMap(timeline)

@@ -94,9 +94,8 @@ class Items:
     # images whose parsed size, type, EXIF and embedded XMP are kept
     CACHED_EXAMINED = 512
 
-    def __init__(self, tree, catalog, config, thumbs=None):
+    def __init__(self, tree, catalog, config):
         self.tree = tree
-        self.thumbs = thumbs  # a turned image's thumbnail is made again (previews are named by the turn)
         self.catalog = catalog
         self.clock = catalog.clock
         self.xmp_shown = catalog.xmp_shown  # other tools' XMP is shown
@@ -230,8 +229,8 @@ class Items:
         camera = examined[0].get("orientation") or 1
         answer = self._write(path, place, stat, examined, if_match, camera=camera,
                              make=lambda stored: sidecars.rotated(stored, rotation, camera, self.clock(), who))
-        if self.thumbs is not None:
-            self.thumbs.forget(place)
+        with suppress(NotFound):  # made again turned; previews are named by the turn
+            place.storage.delete(place.storage.derived_key(thumb_of(place.key)))
         return answer
 
     def delete(self, path, if_match=None):

@@ -339,8 +339,9 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
 
 def turned(entry, was, turn):
     """Return an entry with a person's turn (None: none), its width and height swapped when it turns sideways."""
+    entry = {key: value for key, value in entry.items() if key != "turn"}
     if sidecars.sideways(was) != sidecars.sideways(turn):
-        entry = dict(entry, w=entry.get("h"), h=entry.get("w"))
+        entry.update(w=entry.get("h"), h=entry.get("w"))
     return dict(entry, **({"turn": turn} if sidecars.is_turn(turn) and turn != 1 else {}))
 
 

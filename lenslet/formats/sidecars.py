@@ -241,7 +241,7 @@ def apply_patch(stored, ops, now, who):
 # person applied over the camera's upright picture, 2-8 (1, none, is no key).
 MIRROR_QUARTERS = {1: (0, 0), 2: (1, 0), 3: (0, 2), 4: (1, 2), 5: (1, 3), 6: (0, 1), 7: (1, 1), 8: (0, 3)}
 ORIENTATION_OF = {pair: orientation for orientation, pair in MIRROR_QUARTERS.items()}
-TURNS = {90: 1, 180: 2, 270: 3, -90: 3}
+TURNS, FLIPS = {90: 1, 180: 2, 270: 3, -90: 3}, {None: 1, "horizontal": 2, "vertical": 4}
 
 
 def is_turn(value):
@@ -276,24 +276,19 @@ def check_rotation(body):
         if len(body) > 1 or not is_turn(body["orientation"]):
             raise BadRequest("orientation must be a whole number from 1 to 8 (EXIF's), alone", field="orientation")
         return body["orientation"], None
-    turn, flip = body.get("turn", 0), body.get("flip")
-    if type(turn) is not int or ("turn" in body and turn not in TURNS):
+    if "turn" in body and (type(body["turn"]) is not int or body["turn"] not in TURNS):
         raise BadRequest("turn must be 90, 180, 270 or -90 (degrees clockwise)", field="turn")
-    if flip not in (None, "horizontal", "vertical"):
+    if body.get("flip") not in FLIPS:
         raise BadRequest('flip must be "horizontal" or "vertical"', field="flip")
-    mirror = {None: 1, "horizontal": 2, "vertical": 4}[flip]
-    return None, then(mirror, ORIENTATION_OF[(0, TURNS.get(turn, 0))])
+    return None, then(FLIPS[body.get("flip")], ORIENTATION_OF[(0, TURNS.get(body.get("turn"), 0))])
 
 
 def rotated(stored, rotation, camera, now, who):
     """Apply a checked rotation to the stored sidecar (None if none), over the camera's orientation camera."""
-    result = dict(stored) if stored is not None else defaults()
     wanted, change = rotation
-    turn = then(undone(camera), wanted) if wanted is not None else then(result.get("turn", 1), change)
-    result.pop("turn", None)
-    if turn != 1:
-        result["turn"] = turn
-    return stamp(result, now, who)
+    result = {key: value for key, value in (stored or defaults()).items() if key != "turn"}
+    turn = then(undone(camera), wanted) if wanted is not None else then((stored or {}).get("turn", 1), change)
+    return stamp(dict(result, **({"turn": turn} if turn != 1 else {})), now, who)
 
 
 def without_empty_place(sidecar):
@@ -409,7 +404,7 @@ def searched(sidecar):
     """Return the fields search matches from a sidecar (None: no sidecar)."""
     sidecar = sidecar or defaults()
     place = place_listed(sidecar)
-    return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"],
+    return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"], "turn": sidecar.get("turn"),
             **({"place": place["place"], "country": place["country"]} if place["placeSet"] else {})}
 
 

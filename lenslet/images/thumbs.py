@@ -334,11 +334,6 @@ class Thumbs:
         return _logged(key, lambda: pillow.make_thumbnail(stream, self.size, self.quality,
                                                           self.max_pixels, xmp=xmp, budget=budget))
 
-    def forget(self, place):
-        """Remove an image's thumbnail, to be made again (after a turn)."""
-        with contextlib.suppress(NotFound):
-            place.storage.delete(place.storage.derived_key(thumb_of(place.key)))
-
     def _store(self, storage, key, thumb):
         # Without fsync: a torn one is made again.
         made = storage.derived_key(thumb_of(key))

@@ -6,11 +6,12 @@ import io
 import json
 import subprocess
 import threading
+import time
 
 import orjson
 import pytest
 import webtest
-from helpers import EXIFTOOL, needs_exiftool
+from helpers import EXIFTOOL, index_tree, needs_exiftool
 from openapi_check import spec_checked
 from PIL import Image
 
@@ -78,6 +79,29 @@ def test_a_browser_that_kept_the_thumbnail_or_preview_gets_the_turned_one(photos
     for url, etag in kept.items():
         answer = photos.get(url, headers={"If-None-Match": etag}, status=200)  # never a 304 of the old picture
         assert Image.open(io.BytesIO(answer.body)).size == (40, 60)
+
+
+def found_soon(client, expected):
+    """(turn, w, h) of what search and the timeline show of wide.jpg once they read the edit (noticed behind the
+    answers), or at 10 s."""
+    def shown():
+        [found] = client.get("/search", {"q": "wide"}).json["items"]
+        [dated] = [item for item in client.get("/timeline").json["items"] if item["name"] == "wide.jpg"]
+        return [(item.get("turn"), item["w"], item["h"]) for item in (found, dated)]
+
+    deadline = time.monotonic() + 10
+    while (answer := shown()) != [expected] * 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return answer
+
+
+def test_search_and_the_timeline_show_the_turn_before_the_rollup_is_made_again(photos, config, storage):
+    index_tree(config, storage)
+    photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90})
+    assert found_soon(photos, (6, 40, 60)) == [(6, 40, 60)] * 2
+    index_tree(config, storage)  # the rollup holds the turn
+    photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": -90})
+    assert found_soon(photos, (None, 60, 40)) == [(None, 60, 40)] * 2
 
 
 def test_a_turn_goes_over_the_cameras_orientation_and_turns_add_up(photos, tree):
