@@ -187,9 +187,11 @@ def test_a_whole_sidecar_put_back_keeps_the_turn(photos, tree):
 def test_two_people_turning_and_tagging_one_photo_at_once_lose_nothing(photos, tree, config):
     other = webtest.TestApp(spec_checked(create_app(config)))  # a second web process on the tree
 
+    turned = []
+
     def turning(client):
         for _ in range(8):
-            client.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90})
+            turned.append(client.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90}, status="*").status_int)
 
     def tagging(client, who):
         for round_ in range(8):
@@ -202,6 +204,7 @@ def test_two_people_turning_and_tagging_one_photo_at_once_lose_nothing(photos, t
     for thread in threads:
         thread.join()
     stored = sidecar(tree, "wide.jpg")
+    assert turned == [200] * 16
     assert len(stored["tags"]) == 16 and "turn" not in stored  # 16 quarter turns: upright again
     assert picture(photos, "/thumb?path=trip/wide.jpg")[0] == (60, 40)
 
