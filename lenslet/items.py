@@ -10,6 +10,7 @@ from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
 from lenslet.formats import exif, manifests, sidecars, xmp
 from lenslet.formats.sidecars import NO_SIDECAR, check_version
 from lenslet.images import originals, thumbs
+from lenslet.images.pillow import QUARTER_TURNS
 from lenslet.layout import backup_of, kind_of, mime_of, sidecar_of, thumb_of
 from lenslet.recent import Recent
 from lenslet.sidecar import store
@@ -162,8 +163,11 @@ class Items:
         probed, found = examined
         if self.own:
             sidecar = store.words_in(found[0], sidecar)
+        turn = sidecar.get("turn", 1)
+        width, height = (probed["h"], probed["w"]) if turn in QUARTER_TURNS else (probed["w"], probed["h"])
         body = dict(sidecar, path=path, size=stat.size, mtime=stat.mtime, type=probed["type"] or mime_of(path),
-                    w=probed["w"], h=probed["h"], exif={**sidecar["exif"], **probed["exif"]})
+                    w=width, h=height, exif={**sidecar["exif"], **probed["exif"]},
+                    orientation=sidecars.then(probed.get("orientation") or 1, turn))
         if "error" in probed:
             body["error"] = probed["error"]
         body.pop("place", None)  # kept as its parts; shown as the listing shows it
@@ -214,6 +218,21 @@ class Items:
                            lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who),
                            removed=ops.get("removeTags", ()))
 
+    def rotate(self, path, body, who, if_match=None):
+        """Turn or flip how an image is shown, over its camera's orientation; the original is never changed."""
+        rotation = sidecars.check_rotation(body)
+        if self.own:
+            raise Conflict("with LENSLET_WORDS=xmp lenslet keeps no sidecars, and a turn is kept in one: "
+                           "nothing was changed", field="turn")
+        place, stat = self.tree.locate_image(path, writing=True)
+        examined = self._examine(place, stat)
+        camera = examined[0].get("orientation") or 1
+        answer = self._write(path, place, stat, examined, if_match, camera=camera,
+                             make=lambda stored: sidecars.rotated(stored, rotation, camera, self.clock(), who))
+        with suppress(NotFound):  # made again turned; previews are named by the turn
+            place.storage.delete(place.storage.derived_key(thumb_of(place.key)))
+        return answer
+
     def delete(self, path, if_match=None):
         """Remove an image's sidecar, never the image (with LENSLET_WORDS=xmp, the words in its XMP)."""
         place, stat = self.tree.locate_image(path, writing=True)
@@ -233,7 +252,7 @@ class Items:
                     storage.delete(sidecar_of(key))
             self.catalog.changed(storage, key, path, None, None)
 
-    def _write(self, path, place, stat, examined, if_match, make, overwrite=False, removed=()):
+    def _write(self, path, place, stat, examined, if_match, make, overwrite=False, removed=(), camera=None):
         with self.turns:
             storage, key = place.storage, place.key
             probed, found = examined
@@ -265,7 +284,7 @@ class Items:
                     self.catalog.changed(storage, key, path, None, None, found)
                     body = self._answer(path, stat, sidecar, (probed, found))
                     return dict(body, hash=self.catalog.listed_hash(storage, key)), version or NO_SIDECAR
-                mirror = mirror_to_xmp(storage, key, self.clock(), removed) if self.writing else None
+                mirror = mirror_to_xmp(storage, key, self.clock(), removed, camera) if self.writing else None
                 sidecar, version = change_sidecar(storage, key, change, unreadable, mirror=mirror)
                 if self.writing:  # the edit rewrote the XMP sidecar: read it again
                     found = store.xmp_of(storage, key, found[1])

@@ -326,14 +326,23 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
     if meta is not None:
         source, version = sidecar if sidecar is not None else (previous, previous.get("metaVersion"))
         out.update(tags=source.get("tags", []), notes=source.get("notes", ""), star=source.get("star"),
-                   hash=source.get("hash") or out["hash"], metaVersion=version)
+                   hash=source.get("hash") or out["hash"], metaVersion=version, turn=source.get("turn"))
         own = sidecars.place_listed(source) if sidecar is not None else source  # or the entry listed before
         if own.get("placeSet") is True:  # a person's place, in place of the GPS's
             out.update({key: own.get(key) for key in (*PLACE_KEYS, "placeSet")})
+    out = turned(out, base.get("turn"), out.pop("turn", None))
     if reading:
         base = xmp.base_of(source) if meta is not None else None
         return lean(with_xmp(out, xmp_read, probed.get("embedded"), base, own=reading == WORDS))
     return out
+
+
+def turned(entry, was, turn):
+    """Return an entry with a person's turn (None: none), its width and height swapped when it turns sideways."""
+    entry = {key: value for key, value in entry.items() if key != "turn"}
+    if sidecars.sideways(was) != sidecars.sideways(turn):
+        entry.update(w=entry.get("h"), h=entry.get("w"))
+    return dict(entry, **({"turn": turn} if sidecars.is_turn(turn) and turn != 1 else {}))
 
 
 def shown_as(entry):
@@ -480,8 +489,10 @@ def _changed(items, changes):
         fields = changes.get(entry.get("name")) if isinstance(entry, dict) else None
         if fields is not None:
             place_was_set = entry.get("placeSet")
+            if "turn" in fields:
+                entry.update(turned(entry, entry.get("turn"), fields["turn"]))
             entry.update(fields)
-            for key in (*XMP_KEYS, "placeSet"):
+            for key in (*XMP_KEYS, "placeSet", "turn"):
                 if key in fields and fields[key] is None:
                     del entry[key]
             if place_was_set and "placeSet" not in entry:  # the person's place went: the GPS's names it again

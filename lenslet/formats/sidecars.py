@@ -37,6 +37,8 @@ def normalize(raw):
     star = sidecar["star"]
     star = int(star) if type(star) is float and star.is_integer() else star  # another tool's 4.0 is the star 4
     sidecar["star"] = star if star is None or (type(star) is int and 0 <= star <= 5) else None
+    if not is_turn(sidecar.get("turn", 1)):
+        del sidecar["turn"]  # forged or torn: the camera's orientation holds
     sidecar["v"] = VERSION
     return sidecar
 
@@ -67,9 +69,9 @@ SERVER_KEYS = ("exif", "hash", "xmpBase")  # lenslet computes these; a client's 
 # Keys GET /item adds from the image itself: never stored from a client.
 IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error", "unreadable",
               "rejected", "label", "title", "description", "sources", "xmpPaths", "country", "placeSet", "mapLink",
-              "duration")
+              "duration", "orientation")
 PATCH_OPS = {"addTags", "removeTags", "notes", "star", "place"}
-KNOWN_KEYS = frozenset(defaults()) | {"createdAt", "place"}
+KNOWN_KEYS = frozenset(defaults()) | {"createdAt", "place", "turn"}
 # A place a person set: {"city", "region", "country", "countryCode"}, as places.place_of names one.
 PLACE_PARTS = ("city", "region", "country", "countryCode")
 
@@ -214,7 +216,7 @@ def merge_put(stored, incoming, now, who):
     stale = stored is not None and stored_time is not None and (client_time is None or client_time < stored_time)
     for key, value in incoming.items():
         if key not in SERVER_KEYS and key not in IMAGE_KEYS and \
-                key not in ("tags", "notes", "star", "place", "updatedAt", "updatedBy", "v"):
+                key not in ("tags", "notes", "star", "place", "turn", "updatedAt", "updatedBy", "v"):
             result[key] = value  # unknown keys are kept, the client's copy winning
     if stale:
         result["tags"] = union(result["tags"], incoming.get("tags", ()))
@@ -233,6 +235,60 @@ def apply_patch(stored, ops, now, who):
     result["tags"] = union(kept, [tag for tag in ops.get("addTags", ()) if tag_key(tag) not in removed])
     result.update({field: ops[field] for field in ("notes", "star", "place") if field in ops})
     return stamp(without_empty_place(result), now, who)
+
+
+# An EXIF orientation as (mirrored first, then quarter turns clockwise); "turn" in a sidecar is the one a
+# person applied over the camera's upright picture, 2-8 (1, none, is no key).
+MIRROR_QUARTERS = {1: (0, 0), 2: (1, 0), 3: (0, 2), 4: (1, 2), 5: (1, 3), 6: (0, 1), 7: (1, 1), 8: (0, 3)}
+ORIENTATION_OF = {pair: orientation for orientation, pair in MIRROR_QUARTERS.items()}
+TURNS, FLIPS = {90: 1, 180: 2, 270: 3, -90: 3}, {None: 1, "horizontal": 2, "vertical": 4}
+
+
+def is_turn(value):
+    return type(value) is int and 1 <= value <= 8
+
+
+def sideways(turn):
+    """Tell whether a turn (None: none) is a quarter turn, which swaps width and height."""
+    return is_turn(turn) and MIRROR_QUARTERS[turn][1] % 2 == 1
+
+
+def then(first, second):
+    """Return the orientation of applying orientation first, then second."""
+    (mirror_a, quarters_a), (mirror_b, quarters_b) = MIRROR_QUARTERS[first], MIRROR_QUARTERS[second]
+    quarters = quarters_b - quarters_a if mirror_b else quarters_b + quarters_a
+    return ORIENTATION_OF[(mirror_a ^ mirror_b, quarters % 4)]
+
+
+def undone(orientation):
+    """Return the orientation that undoes one."""
+    mirror, quarters = MIRROR_QUARTERS[orientation]
+    return ORIENTATION_OF[(mirror, quarters if mirror else -quarters % 4)]
+
+
+def check_rotation(body):
+    """Validate a rotation ({"turn": 90|180|270|-90, "flip": "horizontal"|"vertical"} or {"orientation": 1-8});
+    return (orientation to set or None, the change to apply after the current one)."""
+    if not isinstance(body, dict) or not body or not set(body) <= {"turn", "flip", "orientation"}:
+        raise BadRequest('the body must be {"turn": 90|180|270|-90, "flip": "horizontal"|"vertical"} '
+                         'or {"orientation": 1-8}')
+    if "orientation" in body:
+        if len(body) > 1 or not is_turn(body["orientation"]):
+            raise BadRequest("orientation must be a whole number from 1 to 8 (EXIF's), alone", field="orientation")
+        return body["orientation"], None
+    if "turn" in body and (type(body["turn"]) is not int or body["turn"] not in TURNS):
+        raise BadRequest("turn must be 90, 180, 270 or -90 (degrees clockwise)", field="turn")
+    if body.get("flip") not in FLIPS:
+        raise BadRequest('flip must be "horizontal" or "vertical"', field="flip")
+    return None, then(FLIPS[body.get("flip")], ORIENTATION_OF[(0, TURNS.get(body.get("turn"), 0))])
+
+
+def rotated(stored, rotation, camera, now, who):
+    """Apply a checked rotation to the stored sidecar (None if none), over the camera's orientation camera."""
+    wanted, change = rotation
+    result = {key: value for key, value in (stored or defaults()).items() if key != "turn"}
+    turn = then(undone(camera), wanted) if wanted is not None else then((stored or {}).get("turn", 1), change)
+    return stamp(dict(result, **({"turn": turn} if turn != 1 else {})), now, who)
 
 
 def without_empty_place(sidecar):
@@ -262,7 +318,7 @@ def stamp(sidecar, now, who):
 
 def blank(sidecar):
     """Tell whether a sidecar holds nothing a person or another program wrote, so it may be refilled."""
-    return set(sidecar) <= KNOWN_KEYS - {"createdAt", "place"} and not (
+    return set(sidecar) <= KNOWN_KEYS - {"createdAt", "place", "turn"} and not (
         sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None or sidecar["updatedAt"])
 
 
@@ -291,7 +347,7 @@ WRITTEN = {
     "hash": lambda value: value is None or (isinstance(value, str) and bool(HASH.fullmatch(value))),
     "updatedAt": _when, "createdAt": _when, "updatedBy": lambda value: value is None or isinstance(value, str),
     "originalPosition": lambda value: isinstance(value, str), "trashedAt": _when, "xmpBase": _xmp_base,
-    "place": is_place,
+    "place": is_place, "turn": is_turn,
 }
 WRITTEN.update({legacy: WRITTEN[key] for legacy, key in LEGACY_KEYS.items()})
 HASH = re.compile(r"blake3:[0-9a-f]{64}")  # an original's content hash
@@ -329,8 +385,9 @@ def listed(sidecar, version):
     metaMtime stays None: a time read after the write may be another writer's."""
     if sidecar is None:
         return {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None, "metaVersion": None,
-                "hash": None, "placeSet": None}
+                "hash": None, "placeSet": None, "turn": None}
     return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"], "hasMeta": True,
+            "turn": sidecar.get("turn"),
             "hash": sidecar.get("hash"), "metaMtime": None, "metaVersion": version, **place_listed(sidecar)}
 
 
@@ -347,7 +404,7 @@ def searched(sidecar):
     """Return the fields search matches from a sidecar (None: no sidecar)."""
     sidecar = sidecar or defaults()
     place = place_listed(sidecar)
-    return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"],
+    return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"], "turn": sidecar.get("turn"),
             **({"place": place["place"], "country": place["country"]} if place["placeSet"] else {})}
 
 

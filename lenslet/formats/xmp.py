@@ -32,11 +32,12 @@ MEDIAPRO = "http://ns.iview-multimedia.com/mediapro/1.0/"
 XMP_NOTE = "http://ns.adobe.com/xmp/note/"
 PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
 IPTC_CORE = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"
+TIFF = "http://ns.adobe.com/tiff/1.0/"
 
 # The prefixes lenslet writes for a namespace the file does not declare yet.
 USUAL_PREFIXES = {RDF: "rdf", META: "x", DC: "dc", XMP: "xmp", LR: "lr", DIGIKAM: "digiKam",
                   MSPHOTO: "MicrosoftPhoto", MEDIAPRO: "mediapro", XMP_NOTE: "xmpNote", PHOTOSHOP: "photoshop",
-                  IPTC_CORE: "Iptc4xmpCore"}
+                  IPTC_CORE: "Iptc4xmpCore", TIFF: "tiff"}
 
 
 def _name(namespace, local):
@@ -50,6 +51,7 @@ XML_LANG = _name(XML, "lang")
 
 SUBJECT, TITLE, DESCRIPTION = (_name(DC, n) for n in ("subject", "title", "description"))
 RATING, LABEL, METADATA_DATE = (_name(XMP, n) for n in ("Rating", "Label", "MetadataDate"))
+ORIENTATION = _name(TIFF, "Orientation")
 # Where a photo was taken, as photo tools write it: a person's place goes to these.
 PLACE_PROPERTIES = {"city": _name(PHOTOSHOP, "City"), "region": _name(PHOTOSHOP, "State"),
                     "country": _name(PHOTOSHOP, "Country"), "countryCode": _name(IPTC_CORE, "CountryCode")}
@@ -446,6 +448,8 @@ def update(data, changes, now=None):
     if "place" in changes:
         for part, prop in PLACE_PROPERTIES.items():
             packet.set_simple(prop, _clean(changes["place"][part] or "") or None if changes["place"] else None)
+    if "orientation" in changes:
+        packet.set_simple(ORIENTATION, str(int(changes["orientation"])))
     moment = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
     packet.set_simple(METADATA_DATE, moment.isoformat(timespec="seconds"))
     return packet.spliced()

@@ -8,7 +8,7 @@ from lenslet import jobs
 from lenslet.errors import Foreign, LensletError, NotFound
 from lenslet.images import pillow, pool, video
 from lenslet.images.originals import open_image, read_image, refuse_unshown
-from lenslet.images.thumbs import Pending, SingleFlight, source_of
+from lenslet.images.thumbs import Pending, SingleFlight, source_of, turn_of
 from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, kind_of, name_of, preview_of
 
 log = logging.getLogger("lenslet")
@@ -46,7 +46,8 @@ class Previews:
         place, image = self.tree.locate_image(path)
         if kind_of(name_of(place.key)) != "video" or self.thumbs.fresh(place.storage, place.key, image) is None:
             refuse_unshown(place.key)  # a video without a poster has no picture
-        return preview_of(path, source_of(image), self.settings, self.folder), image
+        turn = turn_of(place.storage, place.key)  # a turned picture is another preview, named apart
+        return preview_of(path, source_of(image) + (f" {turn}" if turn != 1 else ""), self.settings, self.folder), image
 
     def get(self, path, key):
         """Return the preview's bytes, made now if missing."""
@@ -113,8 +114,7 @@ class Previews:
             return None
         finally:
             share.release()
-        self._store(key, preview)
-        return preview
+        return self._store(key, preview, place)
 
     def _queue(self, path):
         try:
@@ -141,11 +141,13 @@ class Previews:
         makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)),
                              size=self.size, quality=self.quality)
         preview, _ = makers.make(data)
-        self._store(key, preview)
+        self._store(key, preview, place)
 
-    def _store(self, key, preview):
+    def _store(self, key, preview, place):
+        preview = pillow.turned(preview, turn_of(place.storage, place.key))
         self.cache.write(key, preview, durable=False)
         self.evict()
+        return preview
 
     def evict(self):
         """Remove the least recently used previews until the cache fits."""

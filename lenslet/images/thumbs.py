@@ -14,12 +14,12 @@ import orjson
 from lenslet import jobs, memory, metrics
 from lenslet.config import MAX_THUMB_SIZE
 from lenslet.errors import LensletError, NotAFolder, NotFound, Unavailable
-from lenslet.formats import webp_chunks
+from lenslet.formats import sidecars, webp_chunks
 from lenslet.images import pillow, video
 from lenslet.images.budget import Pixels
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.images.pillow import content_hash, content_hash_of
-from lenslet.layout import THUMB_SETTINGS, is_shown, kind_of, thumb_of, url_version
+from lenslet.layout import THUMB_SETTINGS, is_shown, kind_of, sidecar_of, thumb_of, url_version
 from lenslet.recent import Recent
 
 log = logging.getLogger("lenslet")
@@ -337,11 +337,21 @@ class Thumbs:
     def _store(self, storage, key, thumb):
         # Without fsync: a torn one is made again.
         made = storage.derived_key(thumb_of(key))
-        storage.write(made, thumb, durable=False)
+        storage.write(made, pillow.turned(thumb, turn_of(storage, key)), durable=False)
         if not storage.exists(key):  # moved or trashed while it was made: none is left beside no image
             with contextlib.suppress(NotFound):
                 storage.delete(made)
             raise NotFound("moved or deleted meanwhile", path=key)
+
+
+def turn_of(storage, key):
+    """Return the orientation a person gave an image over its camera's (its sidecar's "turn"), 1 when none."""
+    try:
+        data, _ = storage.read_small(sidecar_of(key), sidecars.MAX_SIDECAR)
+    except LensletError:
+        return 1
+    sidecar = sidecars.parse(data) if data is not None else None
+    return sidecar.get("turn", 1) if sidecar else 1
 
 
 def _logged(key, make):

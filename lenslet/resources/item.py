@@ -40,6 +40,19 @@ class ItemResource:
         resp.status = falcon.HTTP_204
 
 
+class RotateResource:
+    """POST /item/rotate?path=: turn or flip how an image is shown; the original is never changed."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def on_post(self, req, resp):
+        path = clean_path(req.get_param("path", required=True))
+        resp.media, version = self.items.rotate(access_of(req).change(path), read_json(req), who(req),
+                                                req.get_header("If-Match"))
+        resp.etag = f'"{version}"'
+
+
 # Keys a user may not set: the editor, and where a trashed image came from (it decides whose trash).
 NOT_THEIRS = ("updatedBy", "updated_by", "originalPosition", "original_position", "trashedAt")
 

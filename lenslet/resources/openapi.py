@@ -158,6 +158,8 @@ USER_FIELDS = {
     "folders": {**STRINGS, "minItems": 1, "maxItems": 1000, "description": "folder paths (\"\": every folder)"},
     "password": {"type": "string", "minLength": 8, "maxLength": 1024},
 }
+TURN = {"type": "integer", "minimum": 2, "maximum": 8,
+        "description": "the EXIF orientation a person applied over the camera's upright picture (absent: none)"}
 PAGED = {"offset": INT, "limit": INT}
 ITEMS = {"type": "array", "items": ref("schemas", "ManifestItem")}
 TOOK = {"path": nullable("string"), "paths": STRINGS}  # what a file operation did
@@ -246,6 +248,7 @@ SCHEMAS = {
                            "`Nazaré, Leiria, Portugal`"),
         "country": described("string", "the ISO 3166 code of `place`'s country"),
         "placeSet": described("boolean", "`place` is the one a person set (present when true)"),
+        "turn": TURN,
         "kind": {"enum": ["image", "raw", "video"],
                  "description": "what it is, by its name (absent in entries of an older lenslet: an image)"},
         "preview": described("boolean", "false when lenslet shows no picture of it (a video, a file that cannot be "
@@ -307,7 +310,9 @@ SCHEMAS = {
                           "negative), altitude (m); text cleaned of control characters (docs/files.md)"),
         "hash": nullable("string"), "updatedAt": nullable("string"), "updatedBy": nullable("string"),
         "updated_at": nullable("string"), "updated_by": nullable("string"), "path": STR, "size": INT, "mtime": NUM,
-        "type": STR, "w": nullable("integer"), "h": nullable("integer"), "error": STR,
+        "type": STR, "w": nullable("integer"), "h": nullable("integer"), "error": STR, "turn": TURN,
+        "orientation": {"type": "integer", "minimum": 1, "maximum": 8, "description": "how it is shown: the "
+                        "camera's EXIF orientation with `turn` applied over it; `w` and `h` are as shown"},
         "mapLink": described("string", "where a map shows the image's GPS position (LENSLET_MAP_LINK); absent when "
                              "unset or no position"),
         "duration": nullable("number", description="a video's length in seconds, as the poster the worker made with "
@@ -342,6 +347,14 @@ SCHEMAS = {
                        "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR,
                        "place": ref("schemas", "Place")},
         "examples": [{"addTags": ["sunset"], "star": 5}, {"place": {"city": "Nazaré", "countryCode": "PT"}}],
+    },
+    "ItemRotate": {
+        "type": "object", "minProperties": 1, "additionalProperties": False,
+        "description": "a turn clockwise and a flip (flipped first) over how it is shown now, or the orientation to "
+                       "show it in (EXIF's 1-8, the stored pixels' own)",
+        "properties": {"turn": {"enum": [90, 180, 270, -90]}, "flip": {"enum": ["horizontal", "vertical"]},
+                       "orientation": {"type": "integer", "minimum": 1, "maximum": 8}},
+        "examples": [{"turn": 90}, {"turn": -90}, {"flip": "horizontal"}, {"orientation": 1}],
     },
     "SearchAnswer": obj(["q", "path", "offset", "limit", "total", "items"],
                         {"q": STR, "path": STR, **PAGED, "total": INT, "items": ITEMS}),
@@ -617,6 +630,12 @@ PATHS = {
         "delete": op("Remove the sidecar (never the image)", {"description": "removed (or there was none)"}, *TREE,
                      409, 412, 415, 507, code="204", parameters=IMAGE + [ref("parameters", "ifMatch")]),
     },
+    "/item/rotate": {"post": op(
+        "Turn or flip how an image is shown, kept in its sidecar over the camera's orientation (the original is never "
+        "changed; tiff:Orientation written to its XMP sidecar under LENSLET_XMP=write); its thumbnail and preview "
+        "follow, under new URL versions", ITEM, *TREE, 409, 412, 413, 415, 507,
+        parameters=IMAGE + [ref("parameters", "ifMatch"), ref("parameters", "updatedBy")],
+        body=ref("schemas", "ItemRotate"))},
     "/thumb": {"get": THUMB, "head": THUMB},
     "/preview": {"get": PREVIEW, "head": PREVIEW},
     "/file": {"get": ORIGINAL, "head": ORIGINAL, "post": upload(form=True), "put": upload(form=False)},

@@ -62,6 +62,7 @@ def journal_entry_problem(entry):
     if not isinstance(entry, dict):
         return "not a JSON object"
     path, star, tags, paths = entry.get("path"), entry.get("star"), entry.get("tags", []), entry.get("xmpPaths", [])
+    turn = entry.get("turn")
     if not is_clean(path):
         return "path is not a gallery path"
     # The first check that fails, in this order, names the problem.
@@ -73,6 +74,7 @@ def journal_entry_problem(entry):
               "country is not a country code": isinstance(entry.get("country", ""), str) and
               len(entry.get("country", "")) <= 2,
               "star is not a whole number from 0 to 5": star is None or type(star) is int and 0 <= star <= 5,
+              "turn is not an orientation": turn is None or type(turn) is int and 1 <= turn <= 8,
               "xmpPaths is not a list of text": isinstance(paths, list) and all(isinstance(one, str) for one in paths),
               "gone is not true or false": type(entry.get("gone", False)) is bool}
     return next((problem for problem, passed in checks.items() if not passed), None)

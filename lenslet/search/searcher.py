@@ -10,7 +10,7 @@ import orjson
 
 from lenslet import health, jobs, memory
 from lenslet.errors import BadRequest, LensletError, NotFound
-from lenslet.formats import query
+from lenslet.formats import manifests, query
 from lenslet.formats.query import sort_value
 from lenslet.layout import TRASH
 from lenslet.manifest.listings import stored_items
@@ -372,7 +372,8 @@ class Searcher:
             at = edited_ids.get(entry["path"])
             base = loaded.item(at) if isinstance(at, int) else self.listed_item(entry)
         edited = ("path", "name", "tags", "notes", "star", "xmpPaths", "place", "country")
-        return dict(base, **{key: entry[key] for key in edited if key in entry})
+        item = dict(base, **{key: entry[key] for key in edited if key in entry})
+        return manifests.turned(item, base.get("turn"), entry["turn"]) if "turn" in entry else item
 
     def listed_item(self, entry):
         """Return the manifest entry of an edited image the rollup lacks, or {}."""

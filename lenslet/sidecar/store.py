@@ -101,13 +101,14 @@ def clear_origin(storage, key, durable=True):
         log.warning("%s: originalPosition not cleared: %s", key, ex.description)
 
 
-def mirror_to_xmp(storage, key, now, removed=()):
-    """A mirror for change_sidecar that merges an edit into the image's XMP sidecar (LENSLET_XMP=write).
+def mirror_to_xmp(storage, key, now, removed=(), camera=None):
+    """A mirror for change_sidecar that merges an edit into the image's XMP sidecar (LENSLET_XMP=write);
+    with the camera's orientation, a turn is written as tiff:Orientation.
     The XMP is written first: after a crash the next merge takes it as the other tool's change, never a removal."""
     def mirror(stored, sidecar):
         for attempt in range(XMP_TRIES):
             try:
-                return _merged_into_xmp(storage, key, stored, sidecar, now, removed)
+                return _merged_into_xmp(storage, key, stored, sidecar, now, removed, camera)
             except PreconditionFailed:
                 time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** attempt)))  # racing writers spread out
         raise Unavailable("the image's XMP sidecar kept changing while lenslet merged this edit into it (another "
@@ -128,7 +129,7 @@ def _xmp_to_write(storage, folder, name, key, besides=""):
     return found, target
 
 
-def _merged_into_xmp(storage, key, stored, sidecar, now, removed):
+def _merged_into_xmp(storage, key, stored, sidecar, now, removed, camera=None):
     """Merge an edit into the XMP sidecar, written only if unchanged; return the sidecar to store."""
     folder, name = parent(key), name_of(key)
     found, target = _xmp_to_write(storage, folder, name, key, " (or set LENSLET_XMP=read)")
@@ -138,6 +139,8 @@ def _merged_into_xmp(storage, key, stored, sidecar, now, removed):
     # A base written to another XMP file is no base for this one.
     result, changes = xmp.written(sidecar, stored, xmp.base_of(stored, target), theirs, theirs_time, now, removed,
                                   target)
+    if camera is not None and sidecar.get("turn") != (stored or {}).get("turn"):
+        changes = dict(changes or {}, orientation=sidecars.then(camera, sidecar.get("turn", 1)))
     if changes is None:
         return result
     try:

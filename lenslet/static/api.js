@@ -221,7 +221,7 @@ export class Api {
    *  always says Content-Type: application/json (lenslet reads no JSON that does not). bare: send no
    *  credentials and answer whatever Response comes (a share's unlock, which must not send the locked key).
    *  own401: a 401 is this request's own refusal (a wrong current password), thrown without asking who this is. */
-  async request(method, url, {json, form, headers = {}, bare = false, own401 = false} = {}) {
+  async request(method, url, {json, form, headers = {}, bare = false, own401 = false, cache} = {}) {
     for (;;) {
       const sent = new Headers(headers);
       const token = bare ? null : this.credentials(sent);
@@ -233,7 +233,7 @@ export class Api {
       }
       let answer;
       try {
-        answer = await fetch(url, {method, headers: sent, body});
+        answer = await fetch(url, {method, headers: sent, body, cache});
       } catch (ex) {
         throw new ApiError(0, {description: "the server cannot be reached"});
       }
@@ -340,9 +340,9 @@ export class Api {
   }
 
   /** GET an image that lenslet may still be making (202 + Retry-After): its bytes as a Blob. */
-  async madeImage(url, isCancelled = () => false) {
+  async madeImage(url, isCancelled = () => false, cache = undefined) {
     for (let tries = 0; tries < THUMB_TRIES; tries++) {
-      const answer = await this.request("GET", url);
+      const answer = await this.request("GET", url, {cache});
       if (answer.status !== 202) return answer.blob();
       const seconds = Number(answer.headers.get("Retry-After")) || 1;
       await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 10) * 1000));
@@ -358,7 +358,8 @@ export class Api {
     if (found) {
       previews.delete(path);  // used now: the newest
     } else {
-      found = this.madeImage(`/preview?path=${enc(path)}`).then((blob) => URL.createObjectURL(blob));
+      // Asked again each time (a 304 while unchanged): its ETag names a turn a person gave it since.
+      found = this.madeImage(`/preview?path=${enc(path)}`, () => false, "no-cache").then((blob) => URL.createObjectURL(blob));
       found.catch(() => previews.delete(path));  // a failure is not kept: asked again next time
     }
     previews.set(path, found);
@@ -370,6 +371,13 @@ export class Api {
     return found;
   }
 
+  /** Forget the preview kept for a path (it was turned): the next one is fetched. */
+  forgetPreview(path) {
+    const found = this.previews.get(path);
+    this.previews.delete(path);
+    found?.then((url) => URL.revokeObjectURL(url), () => {});
+  }
+
   /** The version a thumbnail's (kind "thumb") or preview's URL carries, as the server makes it: the
    *  item's size and mtime (in microseconds) in hexadecimal and the settings /health names; "" when any is
    *  unknown. Asked for by its version, a thumbnail is cached for good: a returning visitor fetches none
@@ -377,7 +385,8 @@ export class Api {
   versionOf(item, kind) {
     const settings = this.imageSettings?.[kind];
     if (!settings || !Number.isFinite(item?.size) || !Number.isFinite(item?.mtime)) return "";
-    return `${item.size.toString(16)}-${Math.trunc(item.mtime * 1e6).toString(16)}-${settings}`;
+    const turn = item.turn > 1 ? `-t${item.turn}` : "";  // a person's turn: another picture, another URL
+    return `${item.size.toString(16)}-${Math.trunc(item.mtime * 1e6).toString(16)}-${settings}${turn}`;
   }
 
   /** Queue a thumbnail for an <img> (a few at a time, retried while lenslet answers 202, still

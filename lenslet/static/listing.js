@@ -527,12 +527,19 @@ export class Listing {
     return (this.current?.behind.get(path) ?? this.items.find((item) => item.path === path))?.stack ?? null;
   }
 
-  /** An item was edited: show its new star in the grid. */
+  /** An item was edited: show its new star in the grid, and a turned one drawn again in its new shape. */
   changed(item) {
     const known = this.items.find((entry) => entry.path === item.path);
-    if (known) Object.assign(known, {star: item.star, tags: item.tags, notes: item.notes});
+    const turned = known && (known.turn ?? 1) !== (item.turn ?? 1);
+    if (known) Object.assign(known, {star: item.star, tags: item.tags, notes: item.notes, turn: item.turn, w: item.w, h: item.h});
     const tile = this.tileOf(item.path);
-    if (tile) tile.querySelector(".rating").textContent = starsText(item.star);
+    if (tile && turned) {
+      this.forgetTile(tile);
+      tile.replaceWith(this.imageTile(known, Number(tile.dataset.index)));
+      this.layout.justify();
+    } else if (tile) {
+      tile.querySelector(".rating").textContent = starsText(item.star);
+    }
   }
 }
 

@@ -34,7 +34,8 @@ const PARTS = {stage: "#stage", image: "#view-image", video: "#view-video", note
   rename: "#view-rename", trash: "#view-trash", close: "#view-close", name: "#view-name", exif: "#view-exif",
   stars: "#view-stars", tags: "#view-tags", tagForm: "#tag-form", tag: "#view-tag", saveNotes: "#view-save-notes",
   placeForm: "#place-form", place: "#view-place", placeClear: "#view-place-clear",
-  message: "#view-message", details: "#view-details", info: "#view-info", stack: "#view-stack"};
+  message: "#view-message", details: "#view-details", info: "#view-info", stack: "#view-stack",
+  rotateLeft: "#view-rotate-left", rotateRight: "#view-rotate-right"};
 
 export class Viewer {
   /** dialog: the viewer's <dialog>, holding all its parts. neighbour(path, step) names the image
@@ -81,6 +82,8 @@ export class Viewer {
     });
     this.el.trash.addEventListener("click", async () => { if (await this.mayLeave()) this.trashIt(this.path); });
     this.el.rename.addEventListener("click", () => this.renameIt(this.path));
+    this.el.rotateLeft.addEventListener("click", () => this.rotate(-90));
+    this.el.rotateRight.addEventListener("click", () => this.rotate(90));
     this.el.slideshow.addEventListener("click", () => this.slideshow());
     this.el.fullscreen.addEventListener("click", () => this.fullscreen());
     this.el.download.addEventListener("click", (event) => {
@@ -159,6 +162,7 @@ export class Viewer {
     else if (event.key === "z") this.zoom();
     else if (event.key === "s") this.slideshow();
     else if (event.key === "f") this.fullscreen();
+    else if ((event.key === "l" || event.key === "r") && !this.api.isReadonly()) this.rotate(event.key === "r" ? 90 : -90);
     else if (/^[0-5]$/.test(event.key) && !this.api.isReadonly()) this.edit({star: Number(event.key)}, `${event.key} stars`);
     else return;
     event.preventDefault();
@@ -505,6 +509,31 @@ export class Viewer {
         this.message(`Your ${what} was not saved: ${ex.message}`);
       }
       return false;
+    }
+  }
+
+  /** Turn the picture a quarter (90: right, -90: left), kept on the server; the preview and the grid's
+   *  tile are fetched again turned. The original is never changed. */
+  async rotate(turn) {
+    await this.loading;
+    const path = this.path;
+    if (!path || this.api.isReadonly() || VIDEO.test(path)) return;
+    try {
+      const answer = await this.api.request("POST", `/item/rotate?path=${enc(path)}`,
+        {json: {turn}, headers: this.etag ? {"If-Match": this.etag} : {}});
+      const item = await answer.json();
+      if (path !== this.path) return;
+      this.etag = answer.headers.get("ETag");
+      this.item = {...this.item, turn: item.turn, w: item.w, h: item.h, orientation: item.orientation};
+      this.api.forgetPreview(path);
+      this.forgetOriginal();
+      this.showPreview(path);
+      this.say(turn > 0 ? "Rotated right." : "Rotated left.");
+      this.changed({...this.item});
+    } catch (ex) {
+      if (path !== this.path) return;
+      if (ex instanceof ApiError && ex.status === 412) this.conflict("rotation");
+      else this.message(`The image was not rotated: ${ex.message}`);
     }
   }
 

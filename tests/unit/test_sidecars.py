@@ -2,9 +2,11 @@
 
 import orjson
 import pytest
+from PIL import Image
 
 from lenslet.errors import BadRequest, TooLarge
 from lenslet.formats import sidecars
+from lenslet.images.pillow import UPRIGHT
 
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 STAMP = "2023-11-14T22:13:20.000Z"
@@ -196,7 +198,7 @@ def test_the_aliases_lenscat_clients_read():
 def test_an_image_without_a_sidecar_is_listed_and_searched_without_metadata():
     assert sidecars.listed(None, None)["hasMeta"] is False
     assert sidecars.listed(stored(tags=["a"]), "v1")["metaVersion"] == "v1"
-    assert sidecars.searched(None) == {"tags": [], "notes": "", "star": None}
+    assert sidecars.searched(None) == {"tags": [], "notes": "", "star": None, "turn": None}
 
 
 # -- times ------------------------------------------------------------------------------------
@@ -251,3 +253,33 @@ def test_every_sidecar_lenslet_writes_is_lenslets(sidecar):
 ])
 def test_what_lenslet_never_writes_is_anothers(data, why):
     assert sidecars.not_lenslets(data) == why
+
+
+# -- turns: EXIF orientations composed ------------------------------------------------------------
+
+def shown(image, *orientations):
+    """The pixels and size of image shown in each orientation in turn."""
+    for orientation in orientations:
+        image = image.transpose(UPRIGHT[orientation]) if orientation in UPRIGHT else image
+    return image.tobytes(), image.size
+
+
+def test_orientations_compose_and_undo_as_pillow_turns_the_pixels():
+    image = Image.new("RGB", (3, 2))
+    image.putdata([(value, 0, 0) for value in range(6)])  # six pixels told apart
+    for first in range(1, 9):
+        assert shown(image, first, sidecars.undone(first)) == shown(image)
+        for second in range(1, 9):
+            assert shown(image, sidecars.then(first, second)) == shown(image, first, second), (first, second)
+
+
+@pytest.mark.parametrize(("body", "after"), [({"turn": 90}, 6), ({"turn": -90}, 8), ({"turn": 270}, 8),
+                                             ({"turn": 180}, 3), ({"flip": "horizontal"}, 2),
+                                             ({"flip": "vertical"}, 4), ({"flip": "horizontal", "turn": 90}, 7)])
+def test_a_turn_or_flip_of_an_upright_photo_is_the_exif_orientation_that_shows_it(body, after):
+    assert sidecars.rotated(None, sidecars.check_rotation(body), 1, 0, "me")["turn"] == after
+
+
+def test_an_orientation_set_is_kept_as_the_turn_over_the_cameras():
+    rotated = sidecars.rotated(None, sidecars.check_rotation({"orientation": 1}), 6, 0, "me")
+    assert sidecars.then(6, rotated["turn"]) == 1
