@@ -8,6 +8,7 @@ from contextlib import suppress
 from itertools import compress, islice
 
 from lenslet.errors import BadRequest
+from lenslet.formats import dates
 from lenslet.formats import query as rules
 from lenslet.layout import TRASH
 from lenslet.recent import Recent
@@ -52,6 +53,8 @@ def read_day(text):
 
 def dated(item):
     """Return an item with its time taken (ISO-8601) and where that time came from."""
+    if dates.parsed(item.get("dateSet")) is not None:
+        return dict(item, takenAt=item["dateSet"], dateSource="person")
     shown = (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=rules.taken_at(item))).isoformat()
     exif = _exif_time(item.get("taken"))
     offset = item.get("takenOffset")
