@@ -31,19 +31,11 @@ def check_taken(text):
     if moment is None:
         raise BadRequest("takenAt must be null or a date and time, 2024-05-12T10:30:00, with its UTC offset "
                          "(+02:00) if known", field="takenAt")
-    return shown(moment)
+    return as_text(moment)
 
 
-def shown(moment):
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + _offset(moment)
-
-
-def _offset(moment):
-    delta = moment.utcoffset()
-    if delta is None:
-        return ""
-    minutes = int(delta.total_seconds()) // 60
-    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+def as_text(moment):
+    return moment.isoformat(timespec="seconds")
 
 
 def camera_date(exif):
@@ -51,7 +43,7 @@ def camera_date(exif):
     taken = exif.get("createdAt") if isinstance(exif.get("createdAt"), str) else ""
     offset = exif.get("takenOffset") if isinstance(exif.get("takenOffset"), str) else ""
     moment = parsed(taken + offset) or parsed(taken)
-    return None if moment is None else shown(moment)
+    return None if moment is None else as_text(moment)
 
 
 def file_date(mtime):
@@ -85,6 +77,6 @@ def shifted(text, shift):
         month = moment.year * 12 + moment.month - 1 + months
         year, month = divmod(month, 12)
         day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-        return shown(moment.replace(year=year, month=month + 1, day=day) + datetime.timedelta(seconds=seconds))
+        return as_text(moment.replace(year=year, month=month + 1, day=day) + datetime.timedelta(seconds=seconds))
     except (ValueError, OverflowError, calendar.IllegalMonthError):
         raise BadRequest(f"shifting {text} leaves the years 1 to 9999: nothing was changed", field="shift") from None

@@ -126,8 +126,18 @@ def test_a_shift_that_would_leave_years_1_to_9999_is_refused_whole(trip, tree, s
     assert not (tree / "trip" / "scan.jpg.json").exists()
 
 
+def test_a_shift_lands_in_a_bucket_as_on_disk_and_its_listing_follows(gallery):
+    gallery.put("trip/camera.jpg", exif_photo(taken="2019:05:12 10:00:00"))
+    gallery.index()
+    client = gallery.client
+    client.post_json("/dates", {"paths": ["trip/camera.jpg"], "shift": "+1 d"})
+    assert orjson.loads(gallery.read("trip/camera.jpg.json"))["takenAt"] == "2019-05-13T10:00:00"
+    assert client.get("/folders?path=trip").json["items"][0]["dateSet"] == "2019-05-13T10:00:00"
+
+
 def test_a_shift_naming_a_missing_photo_changes_none(trip, tree):
-    trip.post_json("/dates", {"paths": ["trip/scan.jpg", "trip/gone.jpg"], "shift": "+1 h"}, status=404)
+    answer = trip.post_json("/dates", {"paths": ["trip/scan.jpg", "trip/gone.jpg"], "shift": "+1 h"}, status=404)
+    assert answer.json["path"] == "trip/gone.jpg"
     assert not (tree / "trip" / "scan.jpg.json").exists()
 
 
