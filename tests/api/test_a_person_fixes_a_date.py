@@ -13,6 +13,7 @@ import webtest
 from helpers import EXIFTOOL, exif_photo, index_tree, needs_exiftool, run_jobs, wait_until
 from openapi_check import spec_checked
 from test_read_only import read_only_pointer
+from test_users import World
 
 from lenslet.app import create_app
 
@@ -171,6 +172,16 @@ def test_another_site_another_host_and_a_link_change_no_date(trip, tree):
     trip.post_json("/dates", {"paths": ["trip/scan.jpg"], "shift": "+1 h"}, headers=shared, status=403)
     trip.patch_json("/item?path=trip/scan.jpg", {"takenAt": "2000-01-01T00:00"}, headers=shared, status=403)
     assert not (tree / "trip" / "scan.jpg.json").exists()
+
+
+def test_a_date_outside_a_person_s_folders_is_missing_to_them_and_a_viewer_shifts_none(gallery, tmp_path):
+    world = World(gallery, tmp_path)
+    before = gallery.read("work/d.jpg.json")
+    for who, status in (("editor", 404), ("viewer", 403)):  # family/ is not the editor's; a viewer changes nothing
+        world.client.post_json("/dates", {"paths": ["work/d.jpg", "family/a.jpg"], "shift": "+1 h"},
+                               headers=world.as_(who), status=status)
+    assert gallery.read("work/d.jpg.json") == before
+    assert "takenAt" not in orjson.loads(gallery.read("family/a.jpg.json"))
 
 
 def test_a_read_only_folder_changes_no_date(client, tree, tmp_path, config, storage):
