@@ -206,7 +206,7 @@ class Items:
         shift = dates.check_shift(amount)
         self._place_kept({"takenAt": amount})
         found = []
-        for path in paths:
+        for path in dict.fromkeys(paths):  # a photo named twice moves once
             place, stat = self.tree.locate_image(path, writing=True)
             examined = self._examine(place, stat)
             camera = dates.camera_date(examined[0]["exif"]) or dates.file_date(stat.mtime)

@@ -47,8 +47,11 @@ def camera_date(exif):
 
 
 def file_date(mtime):
-    """A file's time as a date to shift (UTC, as the timeline reads it)."""
-    return (EPOCH + datetime.timedelta(seconds=int(mtime))).isoformat()
+    """A file's time as a date to shift (UTC, as the timeline reads it; one past the years 1..9999 as 1970)."""
+    try:
+        return (EPOCH + datetime.timedelta(seconds=int(mtime))).isoformat()
+    except (OverflowError, ValueError):
+        return EPOCH.isoformat()
 
 
 def wall_seconds(text):

@@ -77,7 +77,7 @@ def test_a_shift_moves_each_photo_from_its_own_date_and_the_timeline_follows(tri
     assert answer["items"] == [
         {"path": "trip/camera.jpg", "takenAt": "2018-05-10T10:00:00", "dateSource": "person"},
         {"path": "trip/scan.jpg", "takenAt": "2016-07-12T02:40:00", "dateSource": "person"}]
-    trip.post_json("/dates", {"paths": ["trip/scan.jpg"], "shift": "+30 min"})  # from the person's date now
+    trip.post_json("/dates", {"paths": ["trip/scan.jpg"] * 2, "shift": "+30 min"})  # from the person's date, once
     assert sidecar(tree, "scan.jpg")["takenAt"] == "2016-07-12T03:10:00"
     timeline = trip.get("/timeline").json["items"]  # at once: the dates; the order with the rollup
     assert {item["path"]: item["takenAt"] for item in timeline}["trip/scan.jpg"] == "2016-07-12T03:10:00"

@@ -56,3 +56,9 @@ def test_the_camera_s_date_carries_its_offset_when_it_says_one():
         "2019-05-12T10:00:00+02:00"
     assert dates.camera_date({"createdAt": "2019-05-12T10:00:00", "takenOffset": "bad"}) == "2019-05-12T10:00:00"
     assert dates.camera_date({"createdAt": 7}) is None and dates.camera_date({}) is None
+
+
+@pytest.mark.parametrize(("mtime", "date"), [(1.5e9, "2017-07-14T02:40:00"), (-1e12, "1970-01-01T00:00:00"),
+                                              (1e15, "1970-01-01T00:00:00")])
+def test_a_file_s_time_past_the_years_1_to_9999_is_shifted_from_1970_as_the_timeline_places_it(mtime, date):
+    assert dates.file_date(mtime) == date
