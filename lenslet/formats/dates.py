@@ -11,6 +11,7 @@ SHIFT = re.compile(r"\s*([+-])\s*((?:\d{1,6}\s*(?:y|mo|d|h|min|s)\s*)+)")
 PART = re.compile(r"(\d{1,6})\s*(y|mo|d|h|min|s)")
 SECONDS = {"d": 86400, "h": 3600, "min": 60, "s": 1}
 EPOCH = datetime.datetime(1970, 1, 1)
+MAX_SHIFT = 100  # characters
 
 
 def parsed(text):
@@ -62,7 +63,7 @@ def wall_seconds(text):
 
 def check_shift(text):
     """Read `+1 h`, `-1 y 2 d`, `+30 min` (y, mo, d, h, min, s) as (sign, months, seconds), or raise BadRequest."""
-    match = SHIFT.fullmatch(text) if isinstance(text, str) and len(text) <= 100 else None
+    match = SHIFT.fullmatch(text) if isinstance(text, str) and len(text) <= MAX_SHIFT else None
     if match is None:
         raise BadRequest("shift must be a sign and amounts of y, mo, d, h, min or s: +1 h, -1 y 2 d, +30 min",
                          field="shift")

@@ -7,10 +7,11 @@ from lenslet import __version__
 from lenslet.albums.format import MAX_CHANGE as ALBUM_CHANGE
 from lenslet.albums.format import MAX_NAME as ALBUM_NAME
 from lenslet.albums.store import MAX_PAGE as ALBUM_PAGE
-from lenslet.formats import manifests, sidecars
+from lenslet.formats import dates, manifests, sidecars
 from lenslet.layout import TYPES
 from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
+from lenslet.resources.operations import MAX_PATHS
 from lenslet.resources.search import MAX_OFFSET, MAX_QUERY
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.search.timeline import MAX_LIMIT as TIMELINE_LIMIT
@@ -390,8 +391,8 @@ SCHEMAS = {
         "dateSource": {"enum": ["person", "exif", "file"], "description": "`person`: the date a person set; `exif`: "
                        "EXIF's DateTimeOriginal (the camera's wall clock); `file`: the file's time (UTC)"}})]},
     "DatesShift": obj(["paths", "shift"], {
-        "paths": {**STRINGS, "minItems": 1, "maxItems": 1000},
-        "shift": {"type": "string", "maxLength": 100, "examples": ["+1 h", "-1 y 2 d", "+30 min"],
+        "paths": {**STRINGS, "minItems": 1, "maxItems": MAX_PATHS},
+        "shift": {"type": "string", "maxLength": dates.MAX_SHIFT, "examples": ["+1 h", "-1 y 2 d", "+30 min"],
                   "description": "a sign, then amounts of y, mo, d, h, min, s"}}),
     "DatesShifted": obj(["items"], {"items": {"type": "array", "items": obj(["path", "takenAt", "dateSource"], {
         "path": STR, "takenAt": STR, "dateSource": {"enum": ["person"]}})}}),
