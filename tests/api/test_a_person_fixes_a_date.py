@@ -88,6 +88,18 @@ def test_a_shift_moves_each_photo_from_its_own_date_and_the_timeline_follows(tri
     assert trip.get("/on-this-day?day=07-12").json["years"][0]["items"][0]["dateSource"] == "person"
 
 
+def test_a_timeline_walked_a_photo_at_a_time_after_a_shift_shows_each_photo_once(trip):
+    trip.post_json("/dates", {"paths": ["trip/camera.jpg"], "shift": "-3 y"})  # now older than the scan
+    seen, cursor = [], {}
+    for _ in range(4):
+        answer = trip.get("/timeline", {"limit": 1, **cursor}).json
+        seen += [item["path"] for item in answer["items"]]
+        if answer["older"] is None:
+            break
+        cursor = {"before": answer["older"]}
+    assert sorted(seen) == ["trip/camera.jpg", "trip/scan.jpg"]
+
+
 def test_a_date_with_its_offset_is_shifted_with_it_and_months_keep_to_the_month_s_end(trip, tree):
     trip.patch_json("/item?path=trip/scan.jpg", {"takenAt": "2024-01-31T23:00:00-05:00"})
     trip.post_json("/dates", {"paths": ["trip/scan.jpg"], "shift": "+1 mo 1 h"})
