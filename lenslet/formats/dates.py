@@ -16,23 +16,19 @@ MAX_SHIFT = 100  # characters
 
 def parsed(text):
     """Return a date a person gave as an aware or naive datetime, or None when it is not one."""
-    if not isinstance(text, str) or not TAKEN.fullmatch(text):
-        return None
     try:
-        return datetime.datetime.fromisoformat(text)
+        return datetime.datetime.fromisoformat(text) if isinstance(text, str) and TAKEN.fullmatch(text) else None
     except ValueError:
         return None
 
 
 def check_taken(text):
     """Validate a date to set: null (the camera's again) or `2024-05-12T10:30[:00][+02:00]`; return it whole."""
-    if text is None:
-        return None
     moment = parsed(text)
-    if moment is None:
+    if moment is None and text is not None:
         raise BadRequest("takenAt must be null or a date and time, 2024-05-12T10:30:00, with its UTC offset "
                          "(+02:00) if known", field="takenAt")
-    return as_text(moment)
+    return None if moment is None else as_text(moment)
 
 
 def as_text(moment):

@@ -254,9 +254,8 @@ def without_empty_place(sidecar):
     for key in PERSONS:
         if key in sidecar and sidecar[key] is None:
             del sidecar[key]
-    if "takenAt" not in sidecar:
-        sidecar.pop("dateSource", None)
-    elif dates.parsed(sidecar["takenAt"]) is not None:
+    sidecar.pop("dateSource", None)
+    if dates.parsed(sidecar.get("takenAt")) is not None:
         sidecar["dateSource"] = "person"
     return sidecar
 

@@ -25,8 +25,7 @@ _OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
 
 def cursor_of(seconds, path):
-    """Return the cursor, "<seconds>|<path>", of an item's place in the date order (a date changed since moves
-    with the rollup), for the next slice."""
+    """Return the cursor "<seconds>|<path>" of an item's place in the order a slice walked, for the next slice."""
     return f"{seconds!r}|{path or ''}"
 
 
