@@ -33,7 +33,7 @@ from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
 from lenslet.resources.guard import PREFIXES, Guard, Private, client_address, is_dav
 from lenslet.resources.health import HealthResource
-from lenslet.resources.item import ItemResource, RotateResource
+from lenslet.resources.item import DatesResource, ItemResource, RotateResource
 from lenslet.resources.map import MapPhotosResource, MapResource
 from lenslet.resources.metrics import MetricsResource
 from lenslet.resources.openapi import OpenApiResource
@@ -125,6 +125,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/folders": FoldersResource(catalog.listings),
         "/item": ItemResource(items),
         "/item/rotate": RotateResource(items),
+        "/dates": DatesResource(items),
         "/thumb": ThumbResource(thumbs, tree, config.accel_redirect, large_thumbs),
         "/preview": PreviewResource(previews, config.accel_redirect),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files, previews),

@@ -7,7 +7,7 @@ import time
 from contextlib import suppress
 
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
-from lenslet.formats import exif, manifests, sidecars, xmp
+from lenslet.formats import dates, exif, manifests, sidecars, xmp
 from lenslet.formats.sidecars import NO_SIDECAR, check_version
 from lenslet.images import originals, thumbs
 from lenslet.images.pillow import QUARTER_TURNS
@@ -171,6 +171,8 @@ class Items:
         if "error" in probed:
             body["error"] = probed["error"]
         body.pop("place", None)  # kept as its parts; shown as the listing shows it
+        person, camera = sidecars.taken_set(sidecar), dates.camera_date(body["exif"])
+        body.update(takenAt=person or camera, dateSource="person" if person else "exif" if camera else None)
         body.update({key: value for key, value in sidecars.place_listed(sidecar).items() if value is not None})
         if not body.get("placeSet"):
             body.update(manifests.place_fields(exif.gps(body["exif"].get("latitude"), body["exif"].get("longitude"))))
@@ -197,10 +199,25 @@ class Items:
             stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who), overwrite)
 
     def _place_kept(self, change):
-        """Refuse a place where lenslet keeps no sidecar (LENSLET_WORDS=xmp), rather than drop it."""
-        if self.own and change.get("place") is not None:
-            raise Conflict("with LENSLET_WORDS=xmp lenslet keeps no sidecars, and a photo's place is kept in one: "
-                           "nothing was changed", field="place")
+        """Refuse a place or date where lenslet keeps no sidecar (LENSLET_WORDS=xmp), rather than drop it."""
+        for field in sidecars.PERSONS if self.own else ():
+            if change.get(field) is not None:
+                raise Conflict(f"with LENSLET_WORDS=xmp lenslet keeps no sidecars, and a photo's {field} is kept in "
+                               "one: nothing was changed", field=field)
+
+    def shift(self, paths, amount, who):
+        """Move the dates of images by one amount: every image and its new date checked first, then each written."""
+        shift = dates.check_shift(amount)
+        self._place_kept({"takenAt": amount})
+        found = []
+        for path in dict.fromkeys(paths):  # a photo named twice moves once
+            place, stat = self.tree.locate_image(path, writing=True)
+            examined = self._examine(place, stat)
+            camera = dates.camera_date(examined[0]["exif"]) or dates.file_date(stat.mtime)
+            dates.shifted(sidecars.taken_set(store.sidecar_fields(place.storage, place.key)) or camera, shift)
+            found.append((path, place, stat, examined, camera))
+        return [self._write(path, place, stat, examined, None, lambda stored, camera=camera: sidecars.shift_taken(
+            stored, camera, shift, self.clock(), who))[0] for path, place, stat, examined, camera in found]
 
     def patch(self, path, body, who, if_match=None):
         """Apply field operations to the current sidecar atomically."""

@@ -330,6 +330,9 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
         own = sidecars.place_listed(source) if sidecar is not None else source  # or the entry listed before
         if own.get("placeSet") is True:  # a person's place, in place of the GPS's
             out.update({key: own.get(key) for key in (*PLACE_KEYS, "placeSet")})
+        taken = sidecars.taken_set(source) if sidecar is not None else source.get("dateSet")
+        if taken is not None:  # a person's date, beside the camera's
+            out["dateSet"] = taken
     out = turned(out, base.get("turn"), out.pop("turn", None))
     if reading:
         base = xmp.base_of(source) if meta is not None else None
@@ -492,7 +495,7 @@ def _changed(items, changes):
             if "turn" in fields:
                 entry.update(turned(entry, entry.get("turn"), fields["turn"]))
             entry.update(fields)
-            for key in (*XMP_KEYS, "placeSet", "turn"):
+            for key in (*XMP_KEYS, "placeSet", "turn", "dateSet"):
                 if key in fields and fields[key] is None:
                     del entry[key]
             if place_was_set and "placeSet" not in entry:  # the person's place went: the GPS's names it again

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from lenslet.errors import BadRequest
+from lenslet.formats import dates
 from lenslet.layout import EXTENSIONS
 from lenslet.text import fold
 
@@ -147,7 +148,10 @@ def _days(text):
 # -- the rules on one item ---------------------------------------------------
 
 def taken_at(item):
-    """When a picture was taken, in seconds: EXIF's time read as UTC, else the file's, else 0.0."""
+    """When a picture was taken, in seconds: a person's or EXIF's time read as UTC, else the file's, else 0.0."""
+    person = dates.wall_seconds(item.get("dateSet"))
+    if person is not None:
+        return person
     taken = item.get("taken")
     if isinstance(taken, str):
         try:

@@ -7,6 +7,7 @@ import orjson
 
 from lenslet import places
 from lenslet.errors import BadRequest, PreconditionFailed, TooLarge
+from lenslet.formats import dates
 
 NO_SIDECAR = "none"  # the version (ETag) of an image that has no sidecar yet
 VERSION = 1
@@ -69,9 +70,11 @@ SERVER_KEYS = ("exif", "hash", "xmpBase")  # lenslet computes these; a client's 
 # Keys GET /item adds from the image itself: never stored from a client.
 IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error", "unreadable",
               "rejected", "label", "title", "description", "sources", "xmpPaths", "country", "placeSet", "mapLink",
-              "duration", "orientation")
-PATCH_OPS = {"addTags", "removeTags", "notes", "star", "place"}
-KNOWN_KEYS = frozenset(defaults()) | {"createdAt", "place", "turn"}
+              "duration", "orientation", "dateSource")
+PATCH_OPS = {"addTags", "removeTags", "notes", "star", "place", "takenAt"}
+# takenAt: a date a person gave, in place of the camera's; dateSource "person" says so.
+PERSONS = {"place", "takenAt"}
+KNOWN_KEYS = frozenset(defaults()) | {"createdAt", "dateSource", "turn"} | PERSONS
 # A place a person set: {"city", "region", "country", "countryCode"}, as places.place_of names one.
 PLACE_PARTS = ("city", "region", "country", "countryCode")
 
@@ -166,8 +169,11 @@ def check_put(body):
     sidecar = {LEGACY_KEYS.get(key, key): value for key, value in body.items()}
     if isinstance(sidecar.get("place"), str):
         del sidecar["place"]  # the GET answer's, as the listing names it: its parts are what a PUT sets
+    if sidecar.get("dateSource") != "person":
+        sidecar.pop("takenAt", None)  # the GET answer's camera date, not a person's
     # A field left out keeps its stored value: a PUT never erases tags by omission.
-    for field, check in (("tags", check_tags), ("notes", check_notes), ("star", check_star), ("place", check_place)):
+    for field, check in (("tags", check_tags), ("notes", check_notes), ("star", check_star), ("place", check_place),
+                         ("takenAt", dates.check_taken)):
         if field in sidecar:
             sidecar[field] = check(sidecar[field])
     based_on = sidecar.get("updatedAt")
@@ -182,12 +188,13 @@ def check_put(body):
 def check_patch(body):
     """Validate a PATCH body of field operations; return it normalized."""
     if not isinstance(body, dict) or not body:
-        raise BadRequest("the body must be a JSON object of operations: addTags, removeTags, notes, star, place")
+        raise BadRequest("the body must be a JSON object of operations: " + ", ".join(sorted(PATCH_OPS)))
     unknown = sorted(set(body) - PATCH_OPS)
     if unknown:
-        raise BadRequest(f"unknown operations {unknown}; expected addTags, removeTags, notes, star, place")
+        raise BadRequest(f"unknown operations {unknown}; expected " + ", ".join(sorted(PATCH_OPS)))
     ops = {field: check_tags(body[field], field) for field in ("addTags", "removeTags") if field in body}
-    for field, check in (("notes", check_notes), ("star", check_star), ("place", check_place)):
+    for field, check in (("notes", check_notes), ("star", check_star), ("place", check_place),
+                         ("takenAt", dates.check_taken)):
         if field in body:
             ops[field] = check(body[field])
     return ops
@@ -216,12 +223,12 @@ def merge_put(stored, incoming, now, who):
     stale = stored is not None and stored_time is not None and (client_time is None or client_time < stored_time)
     for key, value in incoming.items():
         if key not in SERVER_KEYS and key not in IMAGE_KEYS and \
-                key not in ("tags", "notes", "star", "place", "turn", "updatedAt", "updatedBy", "v"):
+                key not in ("tags", "notes", "star", "turn", *PERSONS, "updatedAt", "updatedBy", "v"):
             result[key] = value  # unknown keys are kept, the client's copy winning
     if stale:
         result["tags"] = union(result["tags"], incoming.get("tags", ()))
     else:
-        result.update({key: incoming[key] for key in ("tags", "notes", "star", "place") if key in incoming})
+        result.update({key: incoming[key] for key in ("tags", "notes", "star", *PERSONS) if key in incoming})
         if "tags" in incoming:
             result["tags"] = respell(incoming["tags"], stored["tags"] if stored is not None else [])
     return stamp(without_empty_place(result), now, who)
@@ -233,7 +240,14 @@ def apply_patch(stored, ops, now, who):
     removed = {tag_key(tag) for tag in ops.get("removeTags", ())}
     kept = [tag for tag in result["tags"] if tag_key(tag) not in removed]
     result["tags"] = union(kept, [tag for tag in ops.get("addTags", ()) if tag_key(tag) not in removed])
-    result.update({field: ops[field] for field in ("notes", "star", "place") if field in ops})
+    result.update({field: ops[field] for field in ("notes", "star", *PERSONS) if field in ops})
+    return stamp(without_empty_place(result), now, who)
+
+
+def shift_taken(stored, camera_date, shift, now, who):
+    """Move the person's date, else the camera's, by a checked shift."""
+    result = dict(stored) if stored is not None else defaults()
+    result["takenAt"] = dates.shifted(taken_set(result) or camera_date, shift)
     return stamp(without_empty_place(result), now, who)
 
 
@@ -292,10 +306,20 @@ def rotated(stored, rotation, camera, now, who):
 
 
 def without_empty_place(sidecar):
-    """A place set to null is no place: the key goes."""
-    if "place" in sidecar and sidecar["place"] is None:
-        del sidecar["place"]
+    """A place or date set to null is none: the key goes; a date kept says it is a person's."""
+    for key in PERSONS:
+        if key in sidecar and sidecar[key] is None:
+            del sidecar[key]
+    sidecar.pop("dateSource", None)
+    if dates.parsed(sidecar.get("takenAt")) is not None:
+        sidecar["dateSource"] = "person"
     return sidecar
+
+
+def taken_set(sidecar):
+    """Return the date a person gave (a forged one is none), or None."""
+    taken = sidecar.get("takenAt")
+    return taken if sidecar.get("dateSource") == "person" and dates.parsed(taken) is not None else None
 
 
 def words_changed(stored, new):
@@ -318,7 +342,7 @@ def stamp(sidecar, now, who):
 
 def blank(sidecar):
     """Tell whether a sidecar holds nothing a person or another program wrote, so it may be refilled."""
-    return set(sidecar) <= KNOWN_KEYS - {"createdAt", "place", "turn"} and not (
+    return set(sidecar) <= KNOWN_KEYS - {"createdAt", "dateSource", "turn", *PERSONS} and not (
         sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None or sidecar["updatedAt"])
 
 
@@ -347,7 +371,8 @@ WRITTEN = {
     "hash": lambda value: value is None or (isinstance(value, str) and bool(HASH.fullmatch(value))),
     "updatedAt": _when, "createdAt": _when, "updatedBy": lambda value: value is None or isinstance(value, str),
     "originalPosition": lambda value: isinstance(value, str), "trashedAt": _when, "xmpBase": _xmp_base,
-    "place": is_place, "turn": is_turn,
+    "place": is_place, "turn": is_turn, "takenAt": lambda value: dates.parsed(value) is not None,
+    "dateSource": lambda value: value == "person",
 }
 WRITTEN.update({legacy: WRITTEN[key] for legacy, key in LEGACY_KEYS.items()})
 HASH = re.compile(r"blake3:[0-9a-f]{64}")  # an original's content hash
@@ -385,10 +410,11 @@ def listed(sidecar, version):
     metaMtime stays None: a time read after the write may be another writer's."""
     if sidecar is None:
         return {"tags": [], "notes": "", "star": None, "hasMeta": False, "metaMtime": None, "metaVersion": None,
-                "hash": None, "placeSet": None, "turn": None}
+                "hash": None, "placeSet": None, "turn": None, "dateSet": None}
     return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"], "hasMeta": True,
             "turn": sidecar.get("turn"),
-            "hash": sidecar.get("hash"), "metaMtime": None, "metaVersion": version, **place_listed(sidecar)}
+            "hash": sidecar.get("hash"), "metaMtime": None, "metaVersion": version, **place_listed(sidecar),
+            "dateSet": taken_set(sidecar)}
 
 
 def place_listed(sidecar):
@@ -405,6 +431,7 @@ def searched(sidecar):
     sidecar = sidecar or defaults()
     place = place_listed(sidecar)
     return {"tags": sidecar["tags"], "notes": sidecar["notes"], "star": sidecar["star"], "turn": sidecar.get("turn"),
+            "dateSet": taken_set(sidecar),
             **({"place": place["place"], "country": place["country"]} if place["placeSet"] else {})}
 
 

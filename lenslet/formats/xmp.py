@@ -33,11 +33,12 @@ XMP_NOTE = "http://ns.adobe.com/xmp/note/"
 PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
 IPTC_CORE = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"
 TIFF = "http://ns.adobe.com/tiff/1.0/"
+EXIF = "http://ns.adobe.com/exif/1.0/"
 
 # The prefixes lenslet writes for a namespace the file does not declare yet.
 USUAL_PREFIXES = {RDF: "rdf", META: "x", DC: "dc", XMP: "xmp", LR: "lr", DIGIKAM: "digiKam",
                   MSPHOTO: "MicrosoftPhoto", MEDIAPRO: "mediapro", XMP_NOTE: "xmpNote", PHOTOSHOP: "photoshop",
-                  IPTC_CORE: "Iptc4xmpCore", TIFF: "tiff"}
+                  IPTC_CORE: "Iptc4xmpCore", TIFF: "tiff", EXIF: "exif"}
 
 
 def _name(namespace, local):
@@ -55,6 +56,8 @@ ORIENTATION = _name(TIFF, "Orientation")
 # Where a photo was taken, as photo tools write it: a person's place goes to these.
 PLACE_PROPERTIES = {"city": _name(PHOTOSHOP, "City"), "region": _name(PHOTOSHOP, "State"),
                     "country": _name(PHOTOSHOP, "Country"), "countryCode": _name(IPTC_CORE, "CountryCode")}
+# A date a person gave goes to both: exiftool, digiKam and Lightroom read one or the other.
+DATE_PROPERTIES = (_name(EXIF, "DateTimeOriginal"), _name(PHOTOSHOP, "DateCreated"))
 HIERARCHICAL, TAGS_LIST = _name(LR, "hierarchicalSubject"), _name(DIGIKAM, "TagsList")
 LAST_KEYWORD, CATALOG_SETS = _name(MSPHOTO, "LastKeywordXMP"), _name(MEDIAPRO, "CatalogSets")
 HAS_EXTENDED = _name(XMP_NOTE, "HasExtendedXMP")
@@ -450,6 +453,8 @@ def update(data, changes, now=None):
             packet.set_simple(prop, _clean(changes["place"][part] or "") or None if changes["place"] else None)
     if "orientation" in changes:
         packet.set_simple(ORIENTATION, str(int(changes["orientation"])))
+    for prop in DATE_PROPERTIES if "takenAt" in changes else ():
+        packet.set_simple(prop, changes["takenAt"])
     moment = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
     packet.set_simple(METADATA_DATE, moment.isoformat(timespec="seconds"))
     return packet.spliced()
@@ -1022,6 +1027,8 @@ def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=No
         changes["notes"] = notes
     if sidecar.get("place") != (stored or {}).get("place"):  # only a place set or cleared now is written
         changes["place"] = sidecar.get("place")
+    if sidecar.get("takenAt") != (stored or {}).get("takenAt"):
+        changes["takenAt"] = sidecar.get("takenAt")
     result = dict(sidecar, tags=merged["tags"], star=lenslet_star(merged["star"]), notes=notes,
                   xmpBase={"file": file, "tags": merged["tags"], "star": merged["star"], "notes": base_notes})
     return result, (changes or None)

@@ -1,6 +1,7 @@
 import falcon
 
-from lenslet.resources import access_of, read_json
+from lenslet.resources import access_of, read_json, read_object
+from lenslet.resources.operations import paths_of
 from lenslet.storage import clean_path
 
 DEFAULT_WHO = "api"
@@ -51,6 +52,18 @@ class RotateResource:
         resp.media, version = self.items.rotate(access_of(req).change(path), read_json(req), who(req),
                                                 req.get_header("If-Match"))
         resp.etag = f'"{version}"'
+
+
+class DatesResource:
+    """POST /dates {"paths": [...], "shift": "+1 h"}: move the dates of the images picked by one amount."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def on_post(self, req, resp):
+        body = read_object(req, '{"paths": [paths], "shift": "-1 y 2 d"}', "shift")
+        items = self.items.shift(paths_of(req, body, "paths"), body["shift"], who(req))
+        resp.media = {"items": [{key: item[key] for key in ("path", "takenAt", "dateSource")} for item in items]}
 
 
 # Keys a user may not set: the editor, and where a trashed image came from (it decides whose trash).

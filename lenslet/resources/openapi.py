@@ -7,10 +7,11 @@ from lenslet import __version__
 from lenslet.albums.format import MAX_CHANGE as ALBUM_CHANGE
 from lenslet.albums.format import MAX_NAME as ALBUM_NAME
 from lenslet.albums.store import MAX_PAGE as ALBUM_PAGE
-from lenslet.formats import manifests, sidecars
+from lenslet.formats import dates, manifests, sidecars
 from lenslet.layout import TYPES
 from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
+from lenslet.resources.operations import MAX_PATHS
 from lenslet.resources.search import MAX_OFFSET, MAX_QUERY
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.search.timeline import MAX_LIMIT as TIMELINE_LIMIT
@@ -122,6 +123,8 @@ SECURITY = {
               "part after `/s#`), with its password's proof when it has one (POST /shares/unlock)"},
 }
 STRINGS = {"type": "array", "items": STR}
+TAKEN = {"type": ["string", "null"], "maxLength": 25, "description": "when it was taken, as a person says: the wall "
+         "clock, `2024-05-12T10:30:00`, with its UTC offset if known (`+02:00`); null gives back the camera's"}
 TAGS = {"type": "array", "maxItems": sidecars.MAX_TAGS,
         "items": {"type": "string", "minLength": 1, "maxLength": sidecars.MAX_TAG_LENGTH}}
 STAR = {"type": ["integer", "null"], "minimum": 0, "maximum": 5}
@@ -249,6 +252,7 @@ SCHEMAS = {
         "country": described("string", "the ISO 3166 code of `place`'s country"),
         "placeSet": described("boolean", "`place` is the one a person set (present when true)"),
         "turn": TURN,
+        "dateSet": described("string", "the date a person set, in place of `taken` (present when set)"),
         "kind": {"enum": ["image", "raw", "video"],
                  "description": "what it is, by its name (absent in entries of an older lenslet: an image)"},
         "preview": described("boolean", "false when lenslet shows no picture of it (a video, a file that cannot be "
@@ -322,7 +326,9 @@ SCHEMAS = {
         "title": nullable("string", description="dc:title"),
         "description": nullable("string", description="dc:description"), "xmpPaths": STRINGS,
         "sources": described("object", "who holds each value: lenslet, the XMP sidecar's file name, or embedded (the "
-                             "image itself); tags: tag -> [sources]")},
+                             "image itself); tags: tag -> [sources]"),
+        "takenAt": nullable("string", description="when it was taken: a person's date, else EXIF's; null: no date"),
+        "dateSource": {"enum": ["person", "exif", None], "description": "where `takenAt` came from"}},
         description="The sidecar, with snake_case aliases; GET adds what the image says."),
     "Place": nullable("object", description="where a person says it was taken (null: where its GPS says); the "
                       "country is named from its code", properties={
@@ -335,7 +341,8 @@ SCHEMAS = {
                                          "back). A field left out keeps its stored value; unknown keys are kept.",
         "properties": {
             "tags": TAGS, "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR,
-            "place": ref("schemas", "Place"),
+            "place": ref("schemas", "Place"), "takenAt": TAKEN,
+            "dateSource": described("string", "`person`: keep `takenAt` (the GET answer's camera date is not kept)"),
             "updatedAt": described(["string", "null"], "the version the edit was made on: older than the stored one "
                                    "merges", format="date-time"),
             "updatedBy": {"type": ["string", "null"], "maxLength": sidecars.MAX_WHO}},
@@ -345,8 +352,9 @@ SCHEMAS = {
         "type": "object", "minProperties": 1, "additionalProperties": False,
         "properties": {"addTags": TAGS, "removeTags": TAGS,
                        "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR,
-                       "place": ref("schemas", "Place")},
-        "examples": [{"addTags": ["sunset"], "star": 5}, {"place": {"city": "Nazaré", "countryCode": "PT"}}],
+                       "place": ref("schemas", "Place"), "takenAt": TAKEN},
+        "examples": [{"addTags": ["sunset"], "star": 5}, {"place": {"city": "Nazaré", "countryCode": "PT"}},
+                     {"takenAt": "2024-05-12T10:30:00+02:00"}],
     },
     "ItemRotate": {
         "type": "object", "minProperties": 1, "additionalProperties": False,
@@ -393,8 +401,14 @@ SCHEMAS = {
     "TimelineItem": {"allOf": [ref("schemas", "ManifestItem"), obj(["takenAt", "dateSource"], {
         "takenAt": described("string", "when it was taken, ISO-8601: the camera's wall clock, with its zone where "
                              "EXIF gives one (OffsetTimeOriginal)"),
-        "dateSource": {"enum": ["exif", "file"], "description": "`exif`: EXIF's DateTimeOriginal (the camera's wall "
-                                                                "clock); `file`: the file's time (UTC)"}})]},
+        "dateSource": {"enum": ["person", "exif", "file"], "description": "`person`: the date a person set; `exif`: "
+                       "EXIF's DateTimeOriginal (the camera's wall clock); `file`: the file's time (UTC)"}})]},
+    "DatesShift": obj(["paths", "shift"], {
+        "paths": {**STRINGS, "minItems": 1, "maxItems": MAX_PATHS},
+        "shift": {"type": "string", "maxLength": dates.MAX_SHIFT, "examples": ["+1 h", "-1 y 2 d", "+30 min"],
+                  "description": "a sign, then amounts of y, mo, d, h, min, s"}}),
+    "DatesShifted": obj(["items"], {"items": {"type": "array", "items": obj(["path", "takenAt", "dateSource"], {
+        "path": STR, "takenAt": STR, "dateSource": {"enum": ["person"]}})}}),
     "TimelineSlice": obj(["items", "total", "older", "newer"], {
         "items": {"type": "array", "items": ref("schemas", "TimelineItem")},
         "total": described("integer", "images of the whole timeline (its filters)"),
@@ -624,7 +638,8 @@ PATHS = {
                   *TREE, 409, 412, 413, 415, 507, body=ref("schemas", "ItemPut"),
                   parameters=IMAGE + [ref("parameters", name)
                                       for name in ("ifMatch", "updatedBy", "overwrite", "overwriteHeader")]),
-        "patch": op("Apply tag, notes and star operations atomically", ITEM, *TREE, 409, 412, 413, 415, 507,
+        "patch": op("Apply tag, notes, star, place and date operations atomically", ITEM, *TREE, 409, 412, 413,
+                    415, 507,
                     parameters=IMAGE + [ref("parameters", "ifMatch"), ref("parameters", "updatedBy")],
                     body=ref("schemas", "ItemPatch")),
         "delete": op("Remove the sidecar (never the image)", {"description": "removed (or there was none)"}, *TREE,
@@ -721,6 +736,11 @@ PATHS = {
     "/move": {"post": files_op("Move images into a folder (`src`, `dest`), or rename one (`src`, `to`); folders too. "
                                "Image, sidecar and thumbnail move together",
                                done=json_of(ref("schemas", "Moved"), "moved"))},
+    "/dates": {"post": op(
+        "Move the dates of the images picked by one amount, each from its own (a person's, else EXIF's, else the "
+        "file's time): all checked first (a date leaving the years 1 to 9999 refuses the whole), then each written",
+        json_of(ref("schemas", "DatesShifted"), "the new dates"), *TREE, *WRITES, 415,
+        body=ref("schemas", "DatesShift"))},
     "/trash": {"post": files_op("Move images into `_trash_`, recording where they came from")},
     "/duplicates": {"get": op("Groups of identical images (one content hash), each of the images the caller may see",
                               json_of(ref("schemas", "Duplicates"), "groups, by their first path"),

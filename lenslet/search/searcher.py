@@ -371,8 +371,9 @@ class Searcher:
         if base is None:
             at = edited_ids.get(entry["path"])
             base = loaded.item(at) if isinstance(at, int) else self.listed_item(entry)
-        edited = ("path", "name", "tags", "notes", "star", "xmpPaths", "place", "country")
+        edited = ("path", "name", "tags", "notes", "star", "xmpPaths", "place", "country", "dateSet")
         item = dict(base, **{key: entry[key] for key in edited if key in entry})
+        item = item if item.get("dateSet") is not None else {k: v for k, v in item.items() if k != "dateSet"}
         return manifests.turned(item, base.get("turn"), entry["turn"]) if "turn" in entry else item
 
     def listed_item(self, entry):

@@ -8,6 +8,7 @@ from contextlib import suppress
 from itertools import compress, islice
 
 from lenslet.errors import BadRequest
+from lenslet.formats import dates
 from lenslet.formats import query as rules
 from lenslet.layout import TRASH
 from lenslet.recent import Recent
@@ -23,9 +24,9 @@ MAX_DAY = datetime.date.max.toordinal()
 _OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
 
-def cursor_of(item):
-    """Return an item's cursor, "<seconds>|<path>", for the next slice."""
-    return f"{rules.taken_at(item)!r}|{item.get('path') or ''}"
+def cursor_of(seconds, path):
+    """Return the cursor "<seconds>|<path>" of an item's place in the order a slice walked, for the next slice."""
+    return f"{seconds!r}|{path or ''}"
 
 
 def read_cursor(text, name):
@@ -52,6 +53,8 @@ def read_day(text):
 
 def dated(item):
     """Return an item with its time taken (ISO-8601) and where that time came from."""
+    if dates.parsed(item.get("dateSet")) is not None:
+        return dict(item, takenAt=item["dateSet"], dateSource="person")
     shown = (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=rules.taken_at(item))).isoformat()
     exif = _exif_time(item.get("taken"))
     offset = item.get("takenOffset")
@@ -166,8 +169,8 @@ class Timeline:
         items = [dated(edited.get(i) or loaded.item(i)) for i in ids]
         total = columns.count if marks is None else marks.count(1)
         return {"items": items, "total": total,
-                "older": cursor_of(items[-1]) if items and more_older else None,
-                "newer": cursor_of(items[0]) if items and more_newer else None}
+                "older": cursor_of(date(ids[-1]), loaded.path(ids[-1])) if items and more_older else None,
+                "newer": cursor_of(date(ids[0]), loaded.path(ids[0])) if items and more_newer else None}
 
     def months(self, folders, asked, sees=None):
         """Return the item and tile counts of each month, newest first."""

@@ -73,6 +73,24 @@ export class Actions {
     return true;
   }
 
+  /** POST /dates: move the dates of the images picked by an amount asked for; all or none are moved. */
+  async shiftDates(paths) {
+    const shift = await this.dialogs.ask({title: "Shift dates", label: "Move each date by", ok: "Shift",
+      hint: "A sign, then amounts of y, mo, d, h, min or s: +1 h, -1 y 2 d, +30 min"});
+    if (!shift) return false;
+    const {messages} = this;
+    messages.clear();
+    try {
+      const {items} = await this.api.postJSON("/dates", {paths, shift});
+      messages.say(`Shifted ${items.length} ${items.length === 1 ? "date" : "dates"} by ${shift}.`);
+      this.refresh();
+      return true;
+    } catch (ex) {
+      messages.notice(`No date was shifted: ${reason(ex)}`);
+      return false;
+    }
+  }
+
   async trash(paths) {
     const {messages} = this;
     messages.clear();

@@ -5,13 +5,13 @@ import {partOf} from "./dom.js";
 
 export class Selection {
   /** bar: the selection bar (count, tag form, buttons). listing: the grid the images are picked in.
-   *  actions: {tag(paths, tag), move(paths), trash(paths), restore(paths), remove(paths)}. */
+   *  actions: {tag(paths, tag), move(paths), shiftDates(paths), trash(paths), restore(paths), remove(paths)}. */
   constructor(bar, {api, listing, actions, say, suggestTags, shown = () => {}}) {
     Object.assign(this, {api, listing, shown});  // shown(count): told of each change (albums.js's buttons)
     this.bar = bar;
     this.el = Object.fromEntries(Object.entries({
       count: "#selection-count", tagForm: "#bulk-tag-form", tag: "#bulk-tag", move: "#move-button",
-      trash: "#trash-button", restore: "#restore-button", remove: "#delete-button", clear: "#clear-selection",
+      shiftDates: "#shift-dates-button", trash: "#trash-button", restore: "#restore-button", remove: "#delete-button", clear: "#clear-selection",
     }).map(([name, selector]) => [name, partOf(bar, selector)]));
     this.paths = new Set();
     this.lastPicked = -1;
@@ -25,6 +25,7 @@ export class Selection {
     el.tag.addEventListener("input", () => suggestTags(el.tag.value));
     el.trash.addEventListener("click", () => actions.trash([...this.paths]));
     el.move.addEventListener("click", () => actions.move([...this.paths]));
+    el.shiftDates.addEventListener("click", () => actions.shiftDates([...this.paths]));
     el.restore.addEventListener("click", () => actions.restore([...this.paths]));
     el.remove.addEventListener("click", () => {
       const paths = [...this.paths];

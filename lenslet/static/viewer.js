@@ -34,6 +34,7 @@ const PARTS = {stage: "#stage", image: "#view-image", video: "#view-video", note
   rename: "#view-rename", trash: "#view-trash", close: "#view-close", name: "#view-name", exif: "#view-exif",
   stars: "#view-stars", tags: "#view-tags", tagForm: "#tag-form", tag: "#view-tag", saveNotes: "#view-save-notes",
   placeForm: "#place-form", place: "#view-place", placeClear: "#view-place-clear",
+  dateForm: "#date-form", date: "#view-date", dateClear: "#view-date-clear",
   message: "#view-message", details: "#view-details", info: "#view-info", stack: "#view-stack",
   rotateLeft: "#view-rotate-left", rotateRight: "#view-rotate-right"};
 
@@ -111,10 +112,23 @@ export class Viewer {
     });
     this.el.tag.addEventListener("input", () => this.suggestTags(this.el.tag.value));
     this.wirePlace();
+    this.wireDate();
     this.el.saveNotes.addEventListener("click", () => this.saveNotes());
     this.notes.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) this.saveNotes();
     });
+  }
+
+  /** The date form: the wall clock it was taken at (its offset kept) until "Use the camera's date". */
+  wireDate() {
+    const {date, dateForm, dateClear} = this.el;
+    dateForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!date.value) return this.message("Choose a date and time first.");
+      const offset = /[+-]\d\d:\d\d$/.exec(this.item?.takenAt || "")?.[0] || "";
+      this.edit({takenAt: (date.value.length === 16 ? date.value + ":00" : date.value) + offset}, "date");
+    });
+    dateClear.addEventListener("click", () => this.edit({takenAt: null}, "date"));
   }
 
   /** The place form: a town of lenslet's table, chosen among the ones named as typed, is the photo's place until
@@ -473,6 +487,8 @@ export class Viewer {
     this.notes.readOnly = this.api.isReadonly();
     this.el.exif.replaceChildren(...exifRows(item));
     this.el.placeClear.hidden = !item.placeSet || readonly;
+    this.el.date.value = (item.takenAt || "").slice(0, 19);
+    this.el.dateClear.hidden = item.dateSource !== "person" || readonly;
     this.placesCredit.hidden = typeof item.place !== "string" && readonly;  // shown beside a place, or its form
     if (item.originalPosition) this.el.trash.textContent = "Restore";
     else this.el.trash.textContent = "Move to trash";
@@ -610,7 +626,8 @@ function exifRows(item) {
     ["Camera", camera.join(" ")],
     ["Lens", typeof exif.lens === "string" ? exif.lens : ""],
     ["Exposure", exposureText(exif)],
-    ["Taken", exif.createdAt ? String(exif.createdAt).replace("T", " ") : ""],
+    ["Taken", item.takenAt ? item.takenAt.replace("T", " ") + (item.dateSource === "person" ? " (set by a person)" : "")
+      : "No date"],
     ["Place", typeof item.place === "string" ? item.place + (item.placeSet ? " (set by a person)" : "") : ""],
     ["Position", placeText(exif)],
     ["Size", item.w && item.h ? `${item.w} \u00d7 ${item.h} px` : ""],

@@ -237,6 +237,7 @@ def test_every_file_the_layout_table_names_exists():
     for _, path, _ in layout_rows():
         assert (Path(PROJECT) / path).exists(), path
     named = re.findall(r"`([a-z_]+\.py)`", LAYOUT.read_text().split("\n## Layout")[1])
-    files = {path.name for folder in (PACKAGE, Path(PROJECT) / "tests") for path in folder.rglob("*.py")}
+    folders = (PACKAGE, Path(PROJECT) / "tests", Path(PROJECT) / "bench")
+    files = {path.name for folder in folders for path in folder.rglob("*.py")}
     files |= {"worker.py", "gunicorn.conf.py"}
     assert set(named) <= files, f"the Layout table names files that are gone: {set(named) - files}"

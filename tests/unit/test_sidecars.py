@@ -198,7 +198,7 @@ def test_the_aliases_lenscat_clients_read():
 def test_an_image_without_a_sidecar_is_listed_and_searched_without_metadata():
     assert sidecars.listed(None, None)["hasMeta"] is False
     assert sidecars.listed(stored(tags=["a"]), "v1")["metaVersion"] == "v1"
-    assert sidecars.searched(None) == {"tags": [], "notes": "", "star": None, "turn": None}
+    assert sidecars.searched(None) == {"tags": [], "notes": "", "star": None, "turn": None, "dateSet": None}
 
 
 # -- times ------------------------------------------------------------------------------------
