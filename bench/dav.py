@@ -7,6 +7,7 @@ into nginx's WebDAV module, and PROPFIND of a 10,000-image folder next to GET /f
     python bench/dav.py --users FILE --user NAME --password P [--token T]    (your users file)
     python bench/dav.py --record FILE [--against nginx | lenslet]            (what rclone sends, and the answers)
     python bench/dav.py --only video [--video-mb 200]          (one video PUT: the web processes' memory)
+    python bench/dav.py --only put --images 150                 (a raw PUT loop, --transfers at a time)
 
 Needs Debian's rclone, and nginx with its WebDAV PROPFIND module for the baseline
 (apt-get install rclone nginx libnginx-mod-http-dav-ext). Talks only to loopback; every image is
@@ -38,6 +39,10 @@ rclone and PROPFIND send --user and --password, GET /folders sends --token.
 module and into lenslet's /dav, in turns, sampling the resident memory of the server's processes that
 answer requests (nginx's workers; gunicorn's web processes, not lenslet's worker) every 20 ms: prints
 the seconds and the peak growth over the memory before each PUT (lenslet's target: under 20 MB).
+
+--only put PUTs the images, --transfers at a time over kept-alive connections, into an empty folder of
+nginx's WebDAV module and of lenslet's /dav, in turns: prints the seconds, images/s and lenslet's rate over
+nginx's (the target is at least 0.35).
 
 --record FILE runs each rclone command a client uses (copy, the copy that sends nothing, check,
 sync, server-side copy and move, move, delete, purge, ls, cat) through a proxy that writes every
@@ -396,6 +401,65 @@ def bench_video(args, scratch, credentials):
           f"+{statistics.median(grown['lenslet']) / 1e6:.1f} MB (target under 20 MB)", flush=True)
 
 
+# -- a raw PUT loop ----------------------------------------------------------------------------------------
+
+def put_round(side, server, source, names, credentials, transfers):
+    """PUT every image, transfers at a time, each sender on one kept-alive connection; return the seconds."""
+    prefix = "/dav/Camera/" if side == "lenslet" else "/Camera/"
+    headers = {"Content-Type": "image/jpeg"}
+    if credentials:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    status, _, answer = ask(connection, "MKCOL", prefix, headers)
+    if status != 201:
+        raise SystemExit(f"{side}: MKCOL answered {status}: {answer[:300]!r}")
+    bodies = {name: open(os.path.join(source, name), "rb").read() for name in names}
+    failed = []
+
+    def send(mine):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        for name in mine:
+            status, _, answer = ask(connection, "PUT", prefix + name, headers, bodies[name])
+            if status != 201:
+                failed.append(f"{name}: {status} {answer[:200]!r}")
+    senders = [threading.Thread(target=send, args=(names[k::transfers],)) for k in range(transfers)]
+    started = time.perf_counter()
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    seconds = time.perf_counter() - started
+    if failed:
+        raise SystemExit(f"{side}: {len(failed)} PUTs failed, first {failed[0]}")
+    return seconds
+
+
+def bench_put(args, scratch, credentials):
+    width, height = args.size
+    source = os.path.join(scratch, "images")
+    total = draw_images(source, args.images, width, height)
+    names = sorted(os.listdir(source))
+    print(f"{args.images} images of {width}x{height}, {total / args.images / 1e6:.1f} MB each, PUT "
+          f"{args.transfers} at a time:", flush=True)
+    times = {"nginx": [], "lenslet": []}
+    for round_ in range(args.rounds):
+        for side in ("nginx", "lenslet") if round_ % 2 == 0 else ("lenslet", "nginx"):
+            files = os.path.join(scratch, f"{side}-files")
+            os.makedirs(files)
+            server = Nginx(files, os.path.join(scratch, "nginx"), propfind=False) if side == "nginx" else \
+                Lenslet(files, args.users, args.log)
+            try:
+                seconds = put_round(side, server, source, names, credentials, args.transfers)
+            finally:
+                server.stop()
+                shutil.rmtree(files, ignore_errors=True)
+            times[side].append(seconds)
+            print(f"  {side:8} {seconds:6.2f} s, {args.images / seconds:6.1f} images/s", flush=True)
+    rates = {side: args.images / statistics.median(times[side]) for side in times}
+    print(f"  medians: nginx {rates['nginx']:.1f} images/s, lenslet {rates['lenslet']:.1f} images/s: "
+          f"{rates['lenslet'] / rates['nginx']:.2f}x (target at least 0.35x)", flush=True)
+
+
 # -- PROPFIND next to GET /folders -----------------------------------------------------------------------
 
 def queue_empty(root):
@@ -644,7 +708,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--transfers", type=int, default=4, help="rclone's files sent at once")
     parser.add_argument("--repeat", type=int, default=20, help="PROPFIND and GET /folders each, in turns")
-    parser.add_argument("--only", choices=("copy", "propfind", "video"))
+    parser.add_argument("--only", choices=("copy", "propfind", "video", "put"))
     parser.add_argument("--video-mb", type=int, default=200, help="the size of --only video's video, in MB")
     parser.add_argument("--side", choices=("nginx", "lenslet"), help="copy into this server alone")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds the worker may take to settle")
@@ -669,6 +733,9 @@ def main():
             return
         if args.only == "video":
             bench_video(args, scratch, credentials)
+            return
+        if args.only == "put":
+            bench_put(args, scratch, credentials)
             return
         if args.only != "propfind":
             bench_copy(args, scratch, credentials, config)

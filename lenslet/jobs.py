@@ -62,7 +62,7 @@ def job_name(kind, path, part=""):
     return f"{PRIORITY[kind]}-{kind}-{digest}.json"
 
 
-def enqueue(storage, kind, path, clock=time.time, part="", **payload):
+def enqueue(storage, kind, path, clock=time.time, part="", durable=True, **payload):
     """Queue a job once: asking again while it waits makes no second job."""
     key = join(JOBS, job_name(kind, path, part))
     # cheaper than a failed create; a job still queued runs after this change anyway
@@ -70,7 +70,7 @@ def enqueue(storage, kind, path, clock=time.time, part="", **payload):
         return
     job = {"kind": kind, "path": path, "queuedAt": clock(), **payload}
     with suppress(AlreadyExists):
-        storage.create(key, orjson.dumps(job))
+        storage.create(key, orjson.dumps(job), durable=durable)
 
 
 def ask_for_rollup(storage, clock=time.time):
@@ -127,7 +127,8 @@ def drop_notes(storage, notes):
 
 def enqueue_thumbs(storage, folder, names, clock=time.time):
     """Queue one thumbnails job for some images of one folder."""
-    enqueue(storage, "thumbs", folder, clock, part="\0".join(names), names=list(names))
+    # Without fsync: a job lost to a power cut leaves a thumbnail made when first asked for.
+    enqueue(storage, "thumbs", folder, clock, part="\0".join(names), durable=False, names=list(names))
 
 
 def _json_names(list_names, folder):

@@ -246,7 +246,13 @@ class Thumbs:
         else:
             made = ready()
         if not made:
-            self._queue(path)
+            self.ask_worker(path)
+            # a client that cannot poll a 202 gets the worker's thumbnail if it comes in time
+            until = time.monotonic() + deadline - self.clock()
+            while not (made := ready()) and time.monotonic() < until:
+                time.sleep(0.05)
+        if not made:
+            self._queue(path, asked=True)
         return digest
 
     def _make_inline(self, storage, key, deadline):
@@ -278,8 +284,9 @@ class Thumbs:
         self._tell_worker(path, "cannot queue a thumbnail for %s: %s",
                           lambda folder, name: jobs.enqueue_thumbs(self.tree.root, folder, [name], self.clock))
 
-    def _queue(self, path):
-        self.ask_worker(path)
+    def _queue(self, path, asked=False):
+        if not asked:
+            self.ask_worker(path)
         raise Pending("the thumbnail is being made; ask again", retry_after=1, poll=f"/thumb?path={path}", path=path)
 
     def make_each(self, storage, keys, pool):

@@ -670,13 +670,15 @@ def news_of(stored, built):
     if folders(stored) != folders(after):
         return News(True, True)
 
+    def names(pages):  # compared first: an upload changes them, and the whole items cost more
+        return [item.get("name") if isinstance(item, dict) else item for page in pages for item in page["items"]]
+    if names(stored) != names(after):
+        return News(True, True)
+
     def shown_items(pages):
         return [{k: v for k, v in item.items() if k not in NOT_NEWS} if isinstance(item, dict) else item
                 for page in pages for item in page["items"]]
-    before, now = shown_items(stored), shown_items(after)
-    if [i.get("name") if isinstance(i, dict) else i for i in before] != [i.get("name") for i in now]:
-        return News(True, True)
-    return News(False, before != now)
+    return News(False, shown_items(stored) != shown_items(after))
 
 
 def signature_of(items, dirs):

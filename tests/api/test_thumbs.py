@@ -2,6 +2,7 @@ import io
 import json
 import os
 import threading
+import time
 
 import pytest
 import webtest
@@ -137,6 +138,24 @@ def test_no_inline_budget_answers_202_and_queues_a_job(client_with, tree):
     job = json.loads((tree / ".lenslet" / "jobs" / jobs[0]).read_bytes())
     assert len(jobs) == 1 and (job["kind"], job["path"], job["names"]) == ("thumbs", "", ["a.jpg"])
     assert not (tree / "a.jpg.thumbnail").exists()
+
+
+def test_a_plain_client_gets_the_thumbnail_the_worker_makes_within_the_wait(client_with, config, tree):
+    draw(tree / "a.jpg")
+    client = client_with(thumb_inline=0, thumb_wait=5)
+    queue = tree / ".lenslet" / "jobs"
+
+    def worker():
+        for _ in range(100):
+            if queue.is_dir() and os.listdir(queue):
+                return run_jobs(config)
+            time.sleep(0.05)
+
+    busy = threading.Thread(target=worker)
+    busy.start()
+    answer = thumb(client, "a.jpg")
+    busy.join()
+    assert opened(answer).size == (64, 48) and answer.body == (tree / "a.jpg.thumbnail").read_bytes()
 
 
 def test_stored_thumbnail_is_served_and_a_stale_one_remade(client, tree):
