@@ -109,6 +109,7 @@ class Words:
         self.starts = starts          # array: where string t begins; one extra at the end
         self.spans = spans            # array: string t's ids are postings[spans[t]:spans[t + 1]]
         self.postings = postings
+        self.worded = None  # (vocabulary, starts, numbers) of the strings not all digits: made by the first search
 
     @classmethod
     def of(cls, by_text):
@@ -162,21 +163,29 @@ class Words:
 
     def containing(self, term, ends=False, inside=False):
         """Return the numbers of the strings holding term; with ends, ending with it; with inside, past their start."""
+        vocabulary, starts, numbered = self.vocabulary, self.starts, None
+        if term and not term.isdigit():  # strings of digits alone (most of a camera library's) cannot hold it
+            if self.worded is None:
+                texts = vocabulary.split(SEPARATOR)[1:-1]
+                worded = list(map(operator.not_, map(str.isdigit, texts)))
+                texts, kept = list(compress(texts, worded)), array("I", compress(range(len(texts)), worded))
+                self.worded = SEPARATOR + "".join(text + SEPARATOR for text in texts), starts_of(texts, 1), kept
+            vocabulary, starts, numbered = self.worded
         # The separator as anchor keeps the regex's fast literal search.
-        vocabulary = self.vocabulary
         hits = list(map(re.Match.start, re.finditer(re.escape(term + (SEPARATOR if ends else "")), vocabulary)))
         if inside:
             hits = list(compress(hits, map(SEPARATOR.__ne__, map(vocabulary.__getitem__, map((-1).__add__, hits)))))
         if not hits:
             return []
         if hits[-1] - hits[0] > len(hits) * BISECT_CHARS:  # few, far apart: bisect each
-            numbers = map((-1).__add__, map(bisect.bisect_right, repeat(self.starts), hits))
+            numbers = map((-1).__add__, map(bisect.bisect_right, repeat(starts), hits))
         else:
             # Bisect for the first hit, then count separators between hits.
-            first = bisect.bisect_right(self.starts, hits[0]) - 1
+            first = bisect.bisect_right(starts, hits[0]) - 1
             numbers = accumulate(map(vocabulary.count, repeat(SEPARATOR), hits, islice(hits, 1, None)), initial=first)
         # A string holding the term twice is found twice.
-        return list(dict.fromkeys(numbers))
+        numbers = dict.fromkeys(numbers)
+        return list(numbers if numbered is None else map(numbered.__getitem__, numbers))
 
     def size(self, numbers):
         """Return how many ids these strings have in all."""

@@ -75,6 +75,20 @@ def test_fast_paths_find_exactly_what_the_rule_finds(monkeypatch, seed, bitmap_f
             assert kept.search(terms, scope, 7, 5) == (len(expected), expected[7:12]), (query, folder)
 
 
+def test_a_term_with_a_letter_reads_no_token_of_digits_alone_and_finds_what_a_scan_finds(monkeypatch):
+    tokens = [f"{n:06d}" for n in range(3000)] + ["2024k", "1st", "x²", "²³", "pxl", "ixpxl", "dsc01234", "adsc0", "k"]
+    vocabulary = words.Words.of({token: n for n, token in enumerate(tokens)})
+    read = []
+    finditer = words.re.finditer
+    monkeypatch.setattr(words.re, "finditer", lambda pattern, text: read.append(len(text)) or finditer(pattern, text))
+    for term, ends, inside in [("pxl", True, False), ("dsc0", False, True), ("k", False, False), ("st", True, False),
+                               ("x", False, False), ("²", False, False), ("24", False, False), ("0012", False, True)]:
+        found = sorted(map(vocabulary.text, vocabulary.containing(term, ends=ends, inside=inside)))
+        assert found == sorted(token for token in tokens if term in token[inside:] and
+                               (not ends or token.endswith(term))), term
+        assert (read.pop() > 20_000) == term.isdigit(), term  # only a term of digits reads the 3,000 of digits
+
+
 def test_a_set_and_a_bitmap_meet_the_same_way_few_or_many():
     count = 1000
     bitmap = sum(1 << i for i in range(0, count, 3))
