@@ -4,7 +4,7 @@
 
 The rollup of bench/search.py, each item given a position near one of 2,000 places drawn over the land (most photos
 near a few of them, as a family's are), loaded the way a web process does (lenslet.search.searcher), then through
-lenslet.search.map: the first view (from the positions search's columns put in cell order when they were built, and
+lenslet.search.clusters: the first view (from the positions search's columns put in cell order when they were built, and
 keep), then views at zoom 0 to 18 centred on
 photos drawn at random, a window the size of a desktop screen (1280x720 pixels) each; also a person who sees one
 top folder in five (--scoped). The baseline is what a first version would do: every position the rollup gives, put in
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from bench.search import generate, rollup_bytes, timings  # noqa: E402
 from lenslet import memory  # noqa: E402
 from lenslet.layout import ROLLUP  # noqa: E402
-from lenslet.search import map as places_map  # noqa: E402
+from lenslet.search import clusters  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402
 from lenslet.search.timeline import Timeline  # noqa: E402
 from lenslet.storage import LocalStorage  # noqa: E402
@@ -66,12 +66,12 @@ def view_around(latitude, longitude, zoom):
 
 def naive(positions, zoom, west, south, east, north):
     """The baseline: every position looked at, those in view put in cells, for each view."""
-    level = min(places_map.FINEST, zoom + places_map.CLUSTER_LEVELS)
+    level = min(clusters.FINEST, zoom + clusters.CLUSTER_LEVELS)
     cells = defaultdict(list)
     for latitude, longitude in positions:
         inside = west <= longitude <= east if west <= east else (longitude >= west or longitude <= east)
         if inside and south <= latitude <= north:
-            cells[places_map.cell(latitude, longitude, level)].append((latitude, longitude))
+            cells[clusters.cell(latitude, longitude, level)].append((latitude, longitude))
     return [(len(found), sum(p[0] for p in found) / len(found)) for found in cells.values()]
 
 
@@ -110,7 +110,7 @@ def main():
         searcher.fresh()
         print(f"a web process's load of the rollup (search index and columns built): "
               f"{time.perf_counter() - started:.1f} s")
-        places = places_map.PlacesMap(Timeline(searcher))
+        places = clusters.PlacesMap(Timeline(searcher))
         print(f"rollup: {len(positions):,} items, every one geotagged, {len(folders):,} folders")
         started = time.perf_counter()
         world = places.clusters(None, None, 0, -180, -85, 180, 85)

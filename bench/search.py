@@ -41,7 +41,7 @@ from helpers import rollup_bytes  # noqa: E402,F401 - the rollup the worker writ
 from bench.common import PROJECT, Server  # noqa: E402
 from lenslet import memory  # noqa: E402
 from lenslet.formats import exif, query  # noqa: E402
-from lenslet.formats.manifests import place_fields  # noqa: E402
+from lenslet.formats.listing_pages import place_fields  # noqa: E402
 from lenslet.layout import ROLLUP  # noqa: E402
 from lenslet.search.index import matches, terms_of  # noqa: E402
 from lenslet.search.searcher import Searcher  # noqa: E402

@@ -53,7 +53,7 @@ from lenslet.resources.users import (
     UsersResource,
 )
 from lenslet.resources.zip import ZipResource
-from lenslet.search.map import PlacesMap
+from lenslet.search.clusters import PlacesMap
 from lenslet.search.searcher import Searcher
 from lenslet.search.timeline import Timeline
 from lenslet.storage import open_storage

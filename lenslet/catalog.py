@@ -4,13 +4,12 @@ import logging
 import time
 from contextlib import suppress
 
-from lenslet import jobs
+from lenslet import jobs, listings
 from lenslet.errors import LensletError, NotFound, PreconditionFailed
-from lenslet.formats import manifests, sidecars, xmp
+from lenslet.formats import listing_pages, sidecars, xmp
 from lenslet.images import originals
 from lenslet.layout import first_page_names, join, name_of, parent, sidecar_of
-from lenslet.manifest import listings
-from lenslet.manifest.listings import Folders
+from lenslet.listings import Folders
 from lenslet.search.rollup import note_changes
 from lenslet.sidecar import store
 
@@ -21,7 +20,7 @@ class Catalog:
         self.tree = tree
         self.root = tree.root
         # whether other tools' XMP is shown
-        self.xmp_shown = manifests.xmp_shown(config.xmp, config.words)
+        self.xmp_shown = listing_pages.xmp_shown(config.xmp, config.words)
         self.clock = clock
         # a rebuild may find other programs' changes for search
         self.listings = Folders(tree, config, clock)
@@ -30,13 +29,14 @@ class Catalog:
         """Return an image's listing and search fields, with its XMP merged in when shown."""
         if self.xmp_shown and found is None:
             found = store.xmp_of(storage, key)
-        return manifests.shown(sidecar, version, found if self.xmp_shown else None, self.xmp_shown == manifests.WORDS)
+        return listing_pages.shown(sidecar, version, found if self.xmp_shown else None,
+                                   self.xmp_shown == listing_pages.WORDS)
 
     def changed(self, storage, key, path, sidecar, version, found=None):
         """Update an image's listing entry and search; the caller holds the image's lock."""
         listed, searched = self.shown(storage, key, sidecar, version, found)
         # the words live in XMP: leave these entry fields alone
-        if self.xmp_shown == manifests.WORDS:
+        if self.xmp_shown == listing_pages.WORDS:
             for name in ("hash", "hasMeta", "metaMtime", "metaVersion"):
                 listed.pop(name)
         elif sidecar is not None and listed.get("hash") is None:

@@ -21,7 +21,7 @@ from lenslet.people.users import Directory, checked_password
 from lenslet.search import rollup
 from lenslet.storage import check_state_root, clean_path, open_state_root, open_storage
 from lenslet.tree.tree import Tree
-from lenslet.worker.runner import Runner, drain
+from lenslet.worker.handlers import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 SHOWN_KEPT = 20  # files `lenslet clean` keeps, each shown with why; past that, how many more

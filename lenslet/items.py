@@ -7,7 +7,7 @@ import time
 from contextlib import suppress
 
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
-from lenslet.formats import dates, exif, manifests, sidecars, xmp
+from lenslet.formats import dates, exif, listing_pages, sidecars, xmp
 from lenslet.formats.sidecars import NO_SIDECAR, check_version
 from lenslet.images import originals, thumbs
 from lenslet.images.pillow import QUARTER_TURNS
@@ -100,7 +100,7 @@ class Items:
         self.clock = catalog.clock
         self.xmp_shown = catalog.xmp_shown  # other tools' XMP is shown
         # the words live only in the XMP sidecar (LENSLET_WORDS=xmp)
-        self.own = self.xmp_shown == manifests.WORDS
+        self.own = self.xmp_shown == listing_pages.WORDS
         self.writing = config.writes_xmp
         self.map_link = config.map_link
         self.examined = Recent(self.CACHED_EXAMINED)  # (storage identity, key, Stat) -> examined
@@ -175,11 +175,12 @@ class Items:
         body.update(takenAt=person or camera, dateSource="person" if person else "exif" if camera else None)
         body.update({key: value for key, value in sidecars.place_listed(sidecar).items() if value is not None})
         if not body.get("placeSet"):
-            body.update(manifests.place_fields(exif.gps(body["exif"].get("latitude"), body["exif"].get("longitude"))))
+            position = exif.gps(body["exif"].get("latitude"), body["exif"].get("longitude"))
+            body.update(listing_pages.place_fields(position))
         if self.xmp_shown:
             # where the XMP sidecar holds the words, lenslet's earlier writes there are no base
             base = None if self.own else xmp.base_of(sidecar)
-            view = xmp.shown(sidecar["tags"], sidecar["star"], manifests.readings(*found), base)
+            view = xmp.shown(sidecar["tags"], sidecar["star"], listing_pages.readings(*found), base)
             body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
                                                        "sources")}, xmpPaths=view["paths"])
             if view["problems"]:
@@ -194,7 +195,7 @@ class Items:
         who = incoming.get("updatedBy") or who
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place, stat)
-        kept = manifests.not_written(examined[1], self.writing)
+        kept = listing_pages.not_written(examined[1], self.writing)
         return self._write(path, place, stat, examined, if_match, lambda stored: sidecars.merge_put(
             stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who), overwrite)
 
@@ -225,7 +226,7 @@ class Items:
         self._place_kept(ops)
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place, stat)
-        held = xmp.held(ops.get("removeTags", ()), manifests.not_written(examined[1], self.writing))
+        held = xmp.held(ops.get("removeTags", ()), listing_pages.not_written(examined[1], self.writing))
         if held:
             # the original is never changed, nor an XMP sidecar lenslet only reads
             raise Conflict("lenslet cannot remove these tags: " + "; ".join(

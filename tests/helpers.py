@@ -31,7 +31,7 @@ from PIL import Image
 from lenslet.app import create_app
 from lenslet.images import pillow
 from lenslet.storage import open_storage
-from lenslet.worker.runner import Runner, drain
+from lenslet.worker.handlers import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # helpers.py is in tests/

@@ -3,7 +3,7 @@
 from lenslet.errors import BadRequest
 from lenslet.resources import access_of
 from lenslet.resources.timeline import folders_of, sees_of
-from lenslet.search import map as places_map
+from lenslet.search import clusters
 from lenslet.search.timeline import MAX_LIMIT
 
 
@@ -22,7 +22,7 @@ class MapResource:
         self.places = places
 
     def on_get(self, req, resp):
-        zoom = req.get_param_as_int("zoom", required=True, min_value=0, max_value=places_map.MAX_ZOOM)
+        zoom = req.get_param_as_int("zoom", required=True, min_value=0, max_value=clusters.MAX_ZOOM)
         west, east = degrees(req, "west", 180), degrees(req, "east", 180)
         south, north = degrees(req, "south", 90), degrees(req, "north", 90)
         if south > north:
@@ -38,7 +38,7 @@ class MapPhotosResource:
         self.places = places
 
     def on_get(self, req, resp):
-        where = places_map.read_cell(req.get_param("cell"))
+        where = clusters.read_cell(req.get_param("cell"))
         offset = req.get_param_as_int("offset", min_value=0, default=0)
         limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
         total, items = self.places.photos(folders_of(req), sees_of(req), where, offset, limit)

@@ -7,7 +7,7 @@ from lenslet import __version__
 from lenslet.albums.format import MAX_CHANGE as ALBUM_CHANGE
 from lenslet.albums.format import MAX_NAME as ALBUM_NAME
 from lenslet.albums.store import MAX_PAGE as ALBUM_PAGE
-from lenslet.formats import dates, manifests, sidecars
+from lenslet.formats import dates, listing_pages, sidecars
 from lenslet.layout import TYPES
 from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
@@ -301,8 +301,9 @@ SCHEMAS = {
         "sig": STR, "page": {"type": "integer", "minimum": 0}, "pageCount": {"type": "integer", "minimum": 1},
         "total": {"type": "integer", "minimum": 0},
         "dirs": {"type": "array", "items": obj(["name", "kind"], {
-            "name": STR, "kind": {"enum": [*manifests.KNOWN_KINDS, manifests.UNKNOWN], "description": "unknown: it "
-                                  "could not be looked at when the listing was made (it may hold folders)"},
+            "name": STR, "kind": {"enum": [*listing_pages.KNOWN_KINDS, listing_pages.UNKNOWN],
+                                  "description": "unknown: it could not be looked at when the listing was made "
+                                                 "(it may hold folders)"},
             "mtime": NUM, "link": described("boolean", "a symbolic link (present when true)")},
             allOf=[ref("schemas", "Counts")])},
         "items": ITEMS}, allOf=[ref("schemas", "Counts")]),

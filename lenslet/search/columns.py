@@ -8,8 +8,8 @@ from itertools import compress, islice
 
 from lenslet.formats import query as rules
 from lenslet.layout import kind_of
+from lenslet.search.clusters import Positions, point_of
 from lenslet.search.index import FLAG_OF, array_of, bitmap_page, marked
-from lenslet.search.map import Positions, point_of
 
 FORMAT = 3           # of kept columns: 2 added countries, 3 the map's positions
 RARE = 255           # code shared by cameras (countries) past the first 254

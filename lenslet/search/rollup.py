@@ -11,7 +11,7 @@ import orjson
 from lenslet import jobs
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.layout import JOURNAL, ROLLUP, SEARCH_CACHE, SEARCH_COLUMNS, join
-from lenslet.manifest.listings import identity_of
+from lenslet.listings import identity_of
 from lenslet.search import index as words
 from lenslet.storage import read_at, set_aside, version_of
 

@@ -10,10 +10,10 @@ import orjson
 
 from lenslet import health, jobs, memory
 from lenslet.errors import BadRequest, LensletError, NotFound
-from lenslet.formats import manifests, query
+from lenslet.formats import listing_pages, query
 from lenslet.formats.query import sort_value
 from lenslet.layout import TRASH
-from lenslet.manifest.listings import stored_items
+from lenslet.listings import stored_items
 from lenslet.recent import Recent
 from lenslet.search import index as words
 from lenslet.search import rollup
@@ -374,7 +374,7 @@ class Searcher:
         edited = ("path", "name", "tags", "notes", "star", "xmpPaths", "place", "country", "dateSet")
         item = dict(base, **{key: entry[key] for key in edited if key in entry})
         item = item if item.get("dateSet") is not None else {k: v for k, v in item.items() if k != "dateSet"}
-        return manifests.turned(item, base.get("turn"), entry["turn"]) if "turn" in entry else item
+        return listing_pages.turned(item, base.get("turn"), entry["turn"]) if "turn" in entry else item
 
     def listed_item(self, entry):
         """Return the manifest entry of an edited image the rollup lacks, or {}."""

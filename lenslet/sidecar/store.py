@@ -17,7 +17,7 @@ from lenslet.errors import (
     Unavailable,
     Unreadable,
 )
-from lenslet.formats import manifests, sidecars, xmp
+from lenslet.formats import listing_pages, sidecars, xmp
 from lenslet.images import originals
 from lenslet.layout import join, name_of, parent, sidecar_of, xmp_names
 
@@ -192,7 +192,7 @@ def change_xmp_words(storage, key, change, now, embedded):
 
 def words_in(reading, sidecar=None):
     """A person's words as an XMP reading holds them, dated by the file's time."""
-    words = manifests.own_words(sidecar or sidecars.defaults(), reading)
+    words = listing_pages.own_words(sidecar or sidecars.defaults(), reading)
     words.update(updatedAt=sidecars.format_time(reading["mtime"]) if reading is not None else None, updatedBy=None)
     return words
 

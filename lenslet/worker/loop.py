@@ -6,14 +6,14 @@ import signal
 import threading
 import time
 
-from lenslet import health, jobs, logs, memory, metrics, priority
+from lenslet import cpu_priority, health, jobs, logs, memory, metrics
 from lenslet.config import Config
 from lenslet.errors import LensletError, NotFound, Unavailable
 from lenslet.files import operations
 from lenslet.images import pool
 from lenslet.storage import open_storage
+from lenslet.worker.handlers import Runner, run_one
 from lenslet.worker.processes import JobProcesses
-from lenslet.worker.runner import Runner, run_one
 from lenslet.worker.scanner import Scanner
 
 log = logging.getLogger("lenslet.worker")
@@ -232,7 +232,7 @@ def main():
     memory.map_big_buffers()  # originals sent to thumbnail processes go back when freed
     try:
         config = Config.from_env()
-        priority.run_below_people(config.worker_nice)  # before any thread starts
+        cpu_priority.run_below_people(config.worker_nice)  # before any thread starts
         metrics.check(config)
         storage = open_storage(config)
     except LensletError as ex:

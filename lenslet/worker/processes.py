@@ -17,7 +17,7 @@ from lenslet.errors import LensletError, Undecodable
 from lenslet.images import pool
 from lenslet.layout import parent
 from lenslet.storage import open_storage
-from lenslet.worker.runner import Runner
+from lenslet.worker.handlers import Runner
 
 log = logging.getLogger("lenslet.worker")
 DIED = "the process making its thumbnail died on this image (too large for the memory?)"

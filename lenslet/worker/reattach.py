@@ -3,11 +3,11 @@
 import logging
 from contextlib import suppress
 
+from lenslet import listings
 from lenslet.errors import AlreadyExists, BadPath, LensletError, NotFound
 from lenslet.files.operations import moves_under_way
 from lenslet.formats import sidecars
 from lenslet.layout import FOLDER_SIDECAR, SIDECAR, join, parent, thumb_of
-from lenslet.manifest import listings
 from lenslet.search import rollup
 
 log = logging.getLogger("lenslet.worker")

@@ -9,9 +9,9 @@ from typing import NamedTuple
 
 from lenslet import jobs
 from lenslet.errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
-from lenslet.formats import manifests
+from lenslet.formats import listing_pages
 from lenslet.layout import FOLDER_SIDECAR, THUMB, is_sidecar, join, name_of, parent, sidecar_of, thumb_of
-from lenslet.manifest.listings import current, edited_to, identity_of, list_folder, read_first_page
+from lenslet.listings import current, edited_to, identity_of, list_folder, read_first_page
 
 log = logging.getLogger("lenslet.worker")
 INDEX_BATCH = 64  # stale folders per index job, so a claim's writes are paid once per batch
@@ -230,7 +230,7 @@ class Scanner:
                    "orphanSidecars": [sidecar_of(join(key, name))
                                       for name in listing.sidecars if name not in listing.images],
                    "orphanThumbs": [thumb_of(join(key, name)) for name in listing.thumbs if name not in listing.images]}
-        two = [join(key, name) for name in listing.images if manifests.two_xmps(name, listing.xmps)]
+        two = [join(key, name) for name in listing.images if listing_pages.two_xmps(name, listing.xmps)]
         if two:
             summary["twoXmps"] = two
         if listing.pointer and key:
@@ -238,7 +238,7 @@ class Scanner:
             self.summaries[key] = summary
             return Seen(mtime, (), summary)  # a pointer's target is another tree
         first = read_first_page(self.storage, key, listing)
-        if first is not None and listing.images and manifests.named_by_another_table(first):
+        if first is not None and listing.images and listing_pages.named_by_another_table(first):
             self.unplaced.add(key)
         fresh = current(first, key, self.without_thumbs_in_hand(key, listing), self.runner.folders.page_size,
                         self.clock())
@@ -251,16 +251,16 @@ class Scanner:
         self.kinds[key] = {entry["name"]: entry.get("kind") for entry in first["dirs"]
                            if isinstance(entry, dict) and isinstance(entry.get("name"), str)} if fresh else {}
         # also indexed when images lack thumbnails, once per set of them
-        lacking = (listing.signature, frozenset(manifests.lacking_thumbs(listing)))
+        lacking = (listing.signature, frozenset(listing_pages.lacking_thumbs(listing)))
         if not fresh or (lacking[1] and self.asked.get(key) != lacking):
             self.asked[key] = lacking
             self.stale.append(key)
             self.stale_images += len(listing.images)
             if len(self.stale) >= INDEX_BATCH or self.stale_images >= INDEX_BATCH_IMAGES:
                 self.queue_stale()
-        elif manifests.settle_at(listing, manifests.built_at(first)) is not None and not own():
+        elif listing_pages.settle_at(listing, listing_pages.built_at(first)) is not None and not own():
             mtime = None  # sidecars still settling: look again next scan
-        racy = self.clock() - manifests.RACY
+        racy = self.clock() - listing_pages.RACY
         if mtime is not None and (any(entry.mtime > racy for entry in listing.images.values())
                                   or (mtime > racy and not own())):
             # changed within one tick of the file system's clock: a later change may not show
@@ -276,14 +276,14 @@ class Scanner:
             return listing
         listing = dataclasses.replace(listing, thumbs={name: entry for name, entry in listing.thumbs.items()
                                                        if name not in in_hand})
-        listing.signature = manifests.signature(listing)
+        listing.signature = listing_pages.signature(listing)
         return listing
 
     def check_kind(self, key, listing):
         """Queue a rebuild of the parent's manifest that has this folder's kind wrong."""
         folder, name = parent(key), name_of(key)
         said = self.kinds.get(folder, {}).get(name)
-        found = manifests.dir_kind(listing.pointer, bool(listing.dirs))
+        found = listing_pages.dir_kind(listing.pointer, bool(listing.dirs))
         # a branch whose subfolders are all hidden lists as a leaf here: not a change
         if said is None or said == found or (said == "branch" and found == "leaf-real"):
             return

@@ -14,7 +14,7 @@ from helpers import gps_photo, image_bytes, index_tree, run_jobs
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
-from lenslet.formats import manifests
+from lenslet.formats import listing_pages
 from lenslet.layout import first_page_names
 
 NAZARE = {"city": "Nazaré", "region": "Leiria", "countryCode": "PT"}
@@ -156,8 +156,8 @@ def test_a_person_s_place_stays_when_the_places_table_changes(trip, tree):
     trip.patch_json("/item?path=trip/lisbon.jpg", {"place": NAZARE})
     path = next(tree / "trip" / name for name in first_page_names() if (tree / "trip" / name).exists())
     page = orjson.loads(path.read_bytes())
-    page[manifests.PLACES] = "an older table"
-    path.write_bytes(manifests.encode_page(page))
+    page[listing_pages.PLACES] = "an older table"
+    path.write_bytes(listing_pages.encode_page(page))
     trip.patch_json("/item?path=trip/plain.jpg", {"addTags": ["beach"]})  # the page is patched: places named again
     assert listed(trip, "lisbon.jpg")["place"] == "Nazaré, Leiria, Portugal"
 

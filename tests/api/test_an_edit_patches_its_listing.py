@@ -15,13 +15,13 @@ from helpers import at_once, draw, index_tree, jpeg, on_disk
 
 from lenslet import items as items_module
 from lenslet import jobs
+from lenslet import listings as listings_module
 from lenslet.app import create_app
 from lenslet.errors import InsufficientStorage
 from lenslet.layout import JOBS, edit_mark_of
-from lenslet.manifest import listings as listings_module
 from lenslet.people.users import Directory
 from lenslet.worker import scanner as scanner_module
-from lenslet.worker.runner import Runner
+from lenslet.worker.handlers import Runner
 from lenslet.worker.scanner import Scanner
 
 NAMES = [f"IMG_{n:04d}.jpg" for n in range(30)]

@@ -7,8 +7,8 @@ import types
 
 from helpers import counts, jpeg
 
+from lenslet import listings
 from lenslet.layout import LISTED
-from lenslet.manifest import listings
 from lenslet.storage.base import Stat
 from lenslet.storage.local import LocalStorage
 from lenslet.storage.s3 import S3Storage

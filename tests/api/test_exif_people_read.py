@@ -68,7 +68,7 @@ def test_a_sidecars_forged_exif_makes_no_link_and_no_error(client_with, photos):
 def test_a_listing_of_the_last_release_is_rebuilt_with_the_lens_and_keeps_its_tags(client, photos):
     import json
 
-    from lenslet.formats import manifests
+    from lenslet.formats import listing_pages
     client.patch_json("/item?path=trip/eiffel.jpg", {"addTags": ["tower"]})
     client.get("/folders?path=trip")
     index = photos / "trip" / "_index.json"
@@ -79,4 +79,4 @@ def test_a_listing_of_the_last_release_is_rebuilt_with_the_lens_and_keeps_its_ta
     index.write_bytes(json.dumps(page).encode())
     listed = {item["name"]: item for item in client.get("/folders?path=trip").json["items"]}
     assert (listed["eiffel.jpg"]["lens"], listed["eiffel.jpg"]["tags"]) == ("Canon EF50mm f/1.8 STM", ["tower"])
-    assert json.loads(index.read_bytes())["v"] == manifests.VERSION
+    assert json.loads(index.read_bytes())["v"] == listing_pages.VERSION

@@ -6,7 +6,7 @@ import pytest
 from helpers import draw
 from PIL import Image
 
-from lenslet.formats import manifests
+from lenslet.formats import listing_pages
 from lenslet.storage import version_of
 
 
@@ -42,7 +42,7 @@ def test_items_are_the_images_and_nothing_else(client, tree):
     assert names(page) == ["a.jpg", "b.png", "c.webp", "d.gif", "e.avif"]
     assert [item["type"] for item in page["items"]] == [
         "image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]
-    assert (page["v"], page["path"], page["page"], page["pageCount"]) == (manifests.VERSION, "", 0, 1)
+    assert (page["v"], page["path"], page["page"], page["pageCount"]) == (listing_pages.VERSION, "", 0, 1)
     assert os.path.exists(tree / "_index.json")
 
 
@@ -141,7 +141,7 @@ def test_foreign_or_torn_manifest_is_rebuilt(client, tree, stored):
     draw(tree / "a.jpg")
     (tree / "_index.json").write_bytes(stored)
     assert names(listing(client)) == ["a.jpg"]
-    assert json.loads((tree / "_index.json").read_bytes())["v"] == manifests.VERSION
+    assert json.loads((tree / "_index.json").read_bytes())["v"] == listing_pages.VERSION
 
 
 def test_corrupt_image_is_listed_with_its_error(client, tree):

@@ -14,7 +14,7 @@ from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.images.thumbs import recorded, source_of
 from lenslet.storage import open_storage
-from lenslet.worker.runner import Runner, drain
+from lenslet.worker.handlers import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 

@@ -10,7 +10,7 @@ import types
 import pytest
 from helpers import counts, jpeg, on_disk
 
-from lenslet.manifest import listings
+from lenslet import listings
 
 MARKER = ".lenslet/listed"
 TREE = ["trip/a.jpg", "trip/b.jpg", "trip/day1/c.jpg", "trip/day1/night/e.jpg", "home/f.jpg"]

@@ -126,15 +126,15 @@ def test_a_bad_cell_is_400(home, cell):
 
 
 def test_forged_positions_in_the_rollup_are_not_on_the_map():
-    from lenslet.search.map import point_of
+    from lenslet.search.clusters import point_of
     for gps in ([math.nan, 1], [91, 0], [0, 181], [math.inf, 0], "x", [True, 0], ["38", "-9"], [1, 2, 3], None):
         assert point_of({"gps": gps}) is None, gps
     assert point_of({"gps": [38.7, -9.1]})[1:] == (38.7, -9.1)
 
 
 def test_the_positions_are_kept_with_the_columns_and_forged_ones_are_refused():
+    from lenslet.search.clusters import Positions
     from lenslet.search.columns import Columns
-    from lenslet.search.map import Positions
     columns = Columns.build([{"path": "a.jpg", "name": "a.jpg", "gps": [38.7, -9.1]},
                              {"path": "b.jpg", "name": "b.jpg"},
                              {"path": "c.jpg", "name": "c.jpg", "gps": [-33.9, 151.2]}])

@@ -13,11 +13,11 @@ from openapi_check import spec_checked
 
 from lenslet import jobs
 from lenslet.app import create_app
-from lenslet.formats import manifests
+from lenslet.formats import listing_pages
 from lenslet.layout import first_page_names
 from lenslet.people.users import Directory
 from lenslet.places import table_version
-from lenslet.worker.runner import Runner, drain
+from lenslet.worker.handlers import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 # Pillow warns of the broken EXIF the hostile photos hand it, as it should.
@@ -134,8 +134,8 @@ def listed_with_an_older_table(tree):
     for item in page["items"]:
         if item["name"] == "lisbon.jpg":
             item.update(gps=[39.6016, -9.0713], place="Nowhere, Atlantis", country="XX")
-    page[manifests.PLACES] = "an older table"
-    path.write_bytes(manifests.encode_page(page))
+    page[listing_pages.PLACES] = "an older table"
+    path.write_bytes(listing_pages.encode_page(page))
 
 
 def test_a_rebuild_names_places_again_from_their_kept_position_when_the_table_changed(trip, tree, config, storage):
@@ -143,7 +143,7 @@ def test_a_rebuild_names_places_again_from_their_kept_position_when_the_table_ch
     (tree / "trip" / "new.jpg").write_bytes(image_bytes())  # the folder changed: its listing is rebuilt
     index_tree(config, storage)
     page = orjson.loads(stored_page(tree, "trip").read_bytes())
-    assert page[manifests.PLACES] == table_version()
+    assert page[listing_pages.PLACES] == table_version()
     lisbon = next(item for item in page["items"] if item["name"] == "lisbon.jpg")
     assert (lisbon["place"], lisbon["country"]) == ("Nazaré, Leiria, Portugal", "PT")  # the image was not read again
     assert found(trip, "atlantis") == []
@@ -153,7 +153,7 @@ def test_an_edit_patching_a_listing_of_an_older_table_names_its_places_again(tri
     listed_with_an_older_table(tree)
     trip.patch_json("/item?path=trip/plain.jpg", {"addTags": ["beach"]})
     page = orjson.loads(stored_page(tree, "trip").read_bytes())
-    assert page[manifests.PLACES] == table_version()
+    assert page[listing_pages.PLACES] == table_version()
     items = {item["name"]: item for item in page["items"]}
     assert items["lisbon.jpg"]["place"] == "Nazaré, Leiria, Portugal" and items["plain.jpg"]["tags"] == ["beach"]
 
@@ -162,11 +162,11 @@ def listed_by_the_last_release(tree, folder):
     """Make a folder's stored listing one a lenslet that kept no positions wrote."""
     path = stored_page(tree, folder)
     page = orjson.loads(path.read_bytes())
-    del page[manifests.PLACES]
+    del page[listing_pages.PLACES]
     for item in page["items"]:
         for key in ("gps", "place", "country"):
             item.pop(key, None)
-    path.write_bytes(manifests.encode_page(page))
+    path.write_bytes(listing_pages.encode_page(page))
 
 
 def test_a_listing_of_the_last_release_reads_and_the_worker_reads_its_photos_gps_last(trip, tree, config, storage):
@@ -204,9 +204,9 @@ def test_a_library_placed_with_an_older_table_is_named_again_when_the_worker_sta
                                                                 "countryCode": "PT"}})
     path = stored_page(tree, "madeira")  # as the last release listed it: its table, which named the parish
     page = orjson.loads(path.read_bytes())
-    page[manifests.PLACES] = "geonames-cities1000-522610b1f7f1"
+    page[listing_pages.PLACES] = "geonames-cities1000-522610b1f7f1"
     next(item for item in page["items"] if item["name"] == "se.jpg")["place"] = "Santa Luzia, Madeira, Portugal"
-    path.write_bytes(manifests.encode_page(page))
+    path.write_bytes(listing_pages.encode_page(page))
     thumbs = {path: path.stat().st_mtime_ns for path in tree.rglob("*.thumbnail")}
     upgraded = webtest.TestApp(spec_checked(create_app(config)))
 

@@ -10,7 +10,7 @@ from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.search import rollup
 from lenslet.storage import LocalStorage
-from lenslet.worker.runner import Runner, drain
+from lenslet.worker.handlers import Runner, drain
 
 
 def index(tree):

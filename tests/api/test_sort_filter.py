@@ -9,7 +9,7 @@ import orjson
 import pytest
 from helpers import exif_photo, index_tree
 
-from lenslet.formats import manifests
+from lenslet.formats import listing_pages
 from lenslet.storage import LocalStorage
 
 CANON, NIKON = ("Canon", "Canon EOS R5"), ("NIKON CORPORATION", "NIKON D750")
@@ -107,7 +107,7 @@ def test_an_older_manifest_is_rebuilt_with_the_camera(client, trip):
         item.pop("camera", None)
     (trip / "_index.json").write_bytes(orjson.dumps(page))
     assert names(client.get("/folders?path=trip&camera=canon")) == ["a.jpg", "c.jpg"]
-    assert json.loads((trip / "_index.json").read_bytes())["v"] == manifests.VERSION
+    assert json.loads((trip / "_index.json").read_bytes())["v"] == listing_pages.VERSION
 
 
 BAD = [

@@ -245,7 +245,7 @@ def test_a_stray_edit_journal_file_is_set_aside_by_the_rollup_alone(tree, config
 
 @pytest.mark.parametrize("link, target, owner", [("2024/self", ".", "2024"), ("2024/up", "..", "")])
 def test_change_notices_never_walk_a_link_back_into_the_tree(tree, config, storage, link, target, owner):
-    from lenslet.worker.runner import Runner
+    from lenslet.worker.handlers import Runner
     from lenslet.worker.scanner import Scanner
     draw(tree / "2024" / "a.jpg")
     os.symlink(target, tree / link)

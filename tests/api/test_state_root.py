@@ -19,7 +19,7 @@ from lenslet.cli import main
 from lenslet.config import Config
 from lenslet.errors import ConfigError
 from lenslet.storage import open_storage
-from lenslet.worker.runner import Runner, drain
+from lenslet.worker.handlers import Runner, drain
 
 
 @pytest.fixture

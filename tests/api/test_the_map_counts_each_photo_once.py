@@ -9,7 +9,7 @@ from helpers import gps_photo, index_tree
 
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.search.map import MAX_ZOOM, cell
+from lenslet.search.clusters import MAX_ZOOM, cell
 from lenslet.storage import open_storage
 
 EDGES = [(0.0, 179.99), (1.0, -179.99), (-17.0, 180.0), (-16.0, -180.0), (89.5, 10.0), (-89.5, -10.0), (0.0, 0.0)]

@@ -11,7 +11,7 @@ from PIL import Image
 
 from lenslet import jobs
 from lenslet.layout import THUMB_SETTINGS
-from lenslet.worker.runner import Runner, drain
+from lenslet.worker.handlers import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 

@@ -15,7 +15,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.files import moves
 from lenslet.layout import TRASH, sidecar_of
-from lenslet.worker.runner import Runner
+from lenslet.worker.handlers import Runner
 
 DAY = 86400
 

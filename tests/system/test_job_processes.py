@@ -12,8 +12,8 @@ from helpers import draw, wait_until
 
 from lenslet.config import Config
 from lenslet.worker import processes
+from lenslet.worker.handlers import Runner, drain
 from lenslet.worker.processes import JobProcesses
-from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 

@@ -47,7 +47,7 @@ KILLED_MOVE = """
 import json, os, signal, sys
 from lenslet.config import Config
 from lenslet.files.operations import Files
-from lenslet.manifest.listings import Folders
+from lenslet.listings import Folders
 from lenslet.storage import open_storage
 from lenslet.images.thumbs import Thumbs
 from lenslet.tree.tree import Tree

@@ -11,7 +11,7 @@ from helpers import gps_photo, index_tree
 from PIL import Image
 
 from lenslet.config import Config
-from lenslet.search.map import cell
+from lenslet.search.clusters import cell
 from lenslet.storage import LocalStorage
 
 pytestmark = pytest.mark.system

@@ -21,10 +21,10 @@ import orjson
 import webtest
 from helpers import PROJECT, Gunicorn, children, jpeg
 
+from lenslet import listings as folders
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.formats import manifests
-from lenslet.manifest import listings as folders
+from lenslet.formats import listing_pages
 
 ROUNDS = 3  # a bucket's times are whole seconds: most rounds land two writes in one second
 
@@ -104,7 +104,7 @@ def test_a_sidecar_rewritten_within_one_step_of_a_coarse_clock_is_read_again_onc
     before = os.stat(sidecar)
     sidecar.write_bytes(sidecar.read_bytes().replace(b"aaaa", b"bbbb"))
     os.utime(sidecar, ns=(before.st_atime_ns, before.st_mtime_ns))
-    later[0] = manifests.RACY + 1
+    later[0] = listing_pages.RACY + 1
     assert tags_listed(client, "", "a.jpg") == ["bbbb"]
 
 

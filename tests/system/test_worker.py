@@ -17,7 +17,7 @@ from lenslet import jobs
 from lenslet.config import Config
 from lenslet.jobs import Cursor
 from lenslet.storage import LocalStorage
-from lenslet.worker.runner import Runner, drain
+from lenslet.worker.handlers import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 
@@ -328,7 +328,7 @@ def test_a_lease_is_renewed_while_a_slow_job_runs(tree, storage):
 
 
 def test_progress_counts_each_image_once_however_often_its_folder_is_indexed():
-    from lenslet.worker.runner import Progress
+    from lenslet.worker.handlers import Progress
     progress = Progress(clock=lambda: 100.0)
     progress.add(["a/1.jpg", "a/2.jpg"])
     progress.add(["a/1.jpg", "a/2.jpg"])  # the folder indexed again before its thumbnails are made

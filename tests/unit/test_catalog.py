@@ -6,10 +6,9 @@ import json
 import pytest
 from helpers import draw, run_jobs
 
-from lenslet import jobs
+from lenslet import jobs, listings
 from lenslet.catalog import found_hashes
 from lenslet.layout import JOBS
-from lenslet.manifest import listings
 
 GOOD = "blake3:" + "ab" * 32
 

@@ -14,7 +14,7 @@ from lenslet.config import Config
 from lenslet.errors import Unavailable
 from lenslet.layout import JOBS
 from lenslet.worker import scanner
-from lenslet.worker.runner import CHUNK, HOLD, Runner, drain, run_one
+from lenslet.worker.handlers import CHUNK, HOLD, Runner, drain, run_one
 from lenslet.worker.scanner import Scanner
 
 

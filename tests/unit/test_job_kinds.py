@@ -9,7 +9,7 @@ from lenslet import health, jobs
 from lenslet.config import Config
 from lenslet.layout import CLAIMS, JOBS, JOBS_REJECTED, join
 from lenslet.storage import version_of
-from lenslet.worker.runner import HANDLERS, Runner, drain
+from lenslet.worker.handlers import HANDLERS, Runner, drain
 
 
 def queue_file(storage, name, content):

@@ -136,7 +136,7 @@ IO_CALLS = {("os", name) for name in ("open", "scandir", "listdir", "stat", "lst
 
 
 # Files that are not the tree's: the pool tunes its own processes through /proc, and the worker its priority.
-NOT_THE_TREE = {"lenslet.images.pool", "lenslet.priority"}
+NOT_THE_TREE = {"lenslet.images.pool", "lenslet.cpu_priority"}
 
 
 def test_disk_and_s3_only_in_the_storage_package():

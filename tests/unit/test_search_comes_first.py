@@ -11,9 +11,9 @@ from test_indexing import run_counting
 from lenslet import jobs
 from lenslet.config import Config
 from lenslet.layout import JOBS, join
-from lenslet.worker import runner as runner_module
+from lenslet.worker import handlers as runner_module
 from lenslet.worker import scanner
-from lenslet.worker.runner import JOB_IMAGES, Runner
+from lenslet.worker.handlers import JOB_IMAGES, Runner
 from lenslet.worker.scanner import Scanner
 
 

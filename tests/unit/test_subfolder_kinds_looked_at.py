@@ -1,16 +1,16 @@
-"""Which subfolders' kinds a manifest rebuild looks at again (manifests.plan, pure): a kind is kept
+"""Which subfolders' kinds a manifest rebuild looks at again (listing_pages.plan, pure): a kind is kept
 only where the backend's folder mtimes show the subfolder unchanged, and never when it was unknown."""
 
 import pytest
 
-from lenslet.formats import manifests
+from lenslet.formats import listing_pages
 from lenslet.storage.base import Entry
 
 
 def looked_at(previous, mtime, dated):
-    listing = manifests.Listing()
+    listing = listing_pages.Listing()
     listing.dirs["sub"] = Entry("sub", True, 0, mtime)
-    return manifests.plan(listing, {}, {"sub": previous} if previous else {}, 0.0, dated=dated).dirs == ["sub"]
+    return listing_pages.plan(listing, {}, {"sub": previous} if previous else {}, 0.0, dated=dated).dirs == ["sub"]
 
 
 @pytest.mark.parametrize("previous, mtime, dated, again", [

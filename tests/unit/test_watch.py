@@ -15,8 +15,8 @@ from lenslet.config import Config
 from lenslet.storage import watch as watch_module
 from lenslet.storage.watch import network_filesystem
 from lenslet.worker import scanner as scanner_module
+from lenslet.worker.handlers import Runner, drain
 from lenslet.worker.loop import Worker
-from lenslet.worker.runner import Runner, drain
 from lenslet.worker.scanner import Scanner
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")

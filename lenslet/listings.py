@@ -24,7 +24,7 @@ from lenslet.errors import (
     PreconditionFailed,
     Unavailable,
 )
-from lenslet.formats import covers, manifests, stacks
+from lenslet.formats import covers, listing_pages, stacks
 from lenslet.formats.query import arrange, parse
 from lenslet.images import originals
 from lenslet.layout import (
@@ -83,7 +83,7 @@ class Folders:
         self.page_size = config.page_size
         self.recheck = config.recheck
         self.clock = clock
-        self.xmp_shown = manifests.xmp_shown(config.xmp, config.words)
+        self.xmp_shown = listing_pages.xmp_shown(config.xmp, config.words)
         self.memo = {}
         self.locals = {}  # (identity, folder) -> (version, when, covers.Local, identity or None)
         self.counts = Recent(self.CACHED_COUNTS)  # (identity, folder) -> (mark, when, summary, subfolders')
@@ -136,7 +136,7 @@ class Folders:
     @staticmethod
     def _with(data, own, children):
         # Only a page's head line is parsed and encoded again; its items go as stored.
-        head = manifests.page_head(data)
+        head = listing_pages.page_head(data)
         page = head if head is not None else orjson.loads(data)
         page.update(own)
         for entry in page["dirs"]:
@@ -144,7 +144,7 @@ class Folders:
                 entry.update(children.get(entry.get("name"), covers.EMPTY))
         if head is None:
             return orjson.dumps(page)
-        return manifests.with_items_of(head, data)
+        return listing_pages.with_items_of(head, data)
 
     def summarize(self, storage, key, path):
         """Return a folder's counts and cover, and its subfolders' by name."""
@@ -385,7 +385,7 @@ class Folders:
         if storage.folder_mtimes:
             # Trusted while unchanged, unless listed within RACY of the change.
             version = storage.folder_version(key)
-            trusted = known is not None and known[0] == version and known[1] - max(version) > manifests.RACY
+            trusted = known is not None and known[0] == version and known[1] - max(version) > listing_pages.RACY
         else:
             version = None  # a bucket has no folder mtimes
             trusted = known is not None and self.clock() - known[1] <= self.recheck
@@ -398,8 +398,10 @@ class Folders:
     def remember_local(self, storage, key, listing, version, looked_at):
         """Keep what a folder's listing says for its summary."""
         picked = read_cover(storage, key) if listing.folder_sidecar is not None else None
-        thumbed = {name for name in listing.thumbs if name in listing.images and manifests.has_thumb_in(listing, name)}
-        own = covers.local(sorted(listing.images, key=manifests.sort_key), sorted(listing.dirs, key=manifests.sort_key),
+        thumbed = {name for name in listing.thumbs
+                   if name in listing.images and listing_pages.has_thumb_in(listing, name)}
+        by_name = listing_pages.sort_key
+        own = covers.local(sorted(listing.images, key=by_name), sorted(listing.dirs, key=by_name),
                            picked, listing.pointer, thumbed)
         kept = self.locals[(storage.identity, key)] = (version, looked_at, own, None)
         return kept
@@ -496,9 +498,9 @@ class Folders:
             mark = edited_to(storage, key)
             if mark == mtime:
                 memo = self.memo[(storage.identity, key)] = memo._replace(settle_at=None)
-            elif mark is not None and self.clock() - mark < manifests.RACY:
+            elif mark is not None and self.clock() - mark < listing_pages.RACY:
                 # Edits still landing: reread young sidecars once they stop.
-                memo = self.memo[(storage.identity, key)] = memo._replace(settle_at=self.clock() + manifests.RACY)
+                memo = self.memo[(storage.identity, key)] = memo._replace(settle_at=self.clock() + listing_pages.RACY)
         if moved or self.clock() - memo.checked_at > self.recheck \
                 or (memo.settle_at is not None and self.clock() >= memo.settle_at):
             memo, first = self._check_once(storage, key, mtime, memo)
@@ -546,13 +548,13 @@ class Folders:
                 data = self._read_page(storage, join(key, name))
             except LensletError:
                 continue
-            head = manifests.page_head(data)
+            head = listing_pages.page_head(data)
             if head is None:
                 try:
                     head = orjson.loads(data)  # a page stored on one line
                 except orjson.JSONDecodeError:
                     return None
-            return head["pageCount"] if manifests.usable(head) else None
+            return head["pageCount"] if listing_pages.usable(head) else None
         return None
 
     def pages_of(self, storage, key):
@@ -592,7 +594,7 @@ class Folders:
             # A change of LENSLET_XMP rebuilds it.
             if not rebuild and current(first, key, listing, self.page_size, self.clock()) \
                     and first.get("xmp", False) == self.xmp_shown:
-                page_count, built_at = first["pageCount"], manifests.built_at(first)
+                page_count, built_at = first["pageCount"], listing_pages.built_at(first)
                 break
             metrics.manifest_rebuilt()
             stored = read_pages(storage, key, first) or self._in_memory(storage, key)
@@ -618,7 +620,7 @@ class Folders:
                 # A rebuild may hold what another program changed.
                 self.ask_for_rollup()
         memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer,
-                    manifests.settle_at(listing, built_at))
+                    listing_pages.settle_at(listing, built_at))
         self.memo[(storage.identity, key)] = memo
         return memo, first_bytes
 
@@ -638,7 +640,7 @@ class Folders:
             page = orjson.loads(data)
         except orjson.JSONDecodeError:
             return data, None  # a torn or foreign manifest is rebuilt, never trusted
-        return data, (page if manifests.usable(page) else None)
+        return data, (page if listing_pages.usable(page) else None)
 
 
 MARK_SETTLED = 1.0  # seconds after LISTED's ctime past which rewrites change its Stat
@@ -693,9 +695,9 @@ def _digest(data):
 def current(first, key, listing, page_size, now):
     """Return whether a stored first page matches the listing now."""
     if first is None or first["sig"] != listing.signature or first.get("path") != key \
-            or first["pageCount"] != manifests.page_count(len(listing.images), page_size):
+            or first["pageCount"] != listing_pages.page_count(len(listing.images), page_size):
         return False
-    settle = manifests.settle_at(listing, manifests.built_at(first))
+    settle = listing_pages.settle_at(listing, listing_pages.built_at(first))
     return settle is None or now < settle
 
 
@@ -715,7 +717,7 @@ def list_folder(storage, key):
             derived = storage.list_folder(storage.derived_key(key))
         except NotFound:
             derived = []
-    return manifests.classify(entries, derived)
+    return listing_pages.classify(entries, derived)
 
 
 def identity_of(storage, key):
@@ -735,7 +737,7 @@ def read_page(storage, key):
         page = orjson.loads(storage.read(storage.derived_key(key)))
     except (orjson.JSONDecodeError, LensletError):
         return None  # a torn or foreign manifest is rebuilt, never trusted
-    return page if manifests.usable(page) else None
+    return page if listing_pages.usable(page) else None
 
 
 def read_first_page(storage, key, listing=None):
@@ -774,7 +776,7 @@ def _page_name_held(storage, key):
 
 def unplaced(first):
     """Tell whether a stored first page was written before lenslet kept photos' positions."""
-    return manifests.PLACES not in first
+    return listing_pages.PLACES not in first
 
 
 def stored_pages(storage, folder):
@@ -792,9 +794,9 @@ def listed_hash(storage, key):
                 data = storage.read(storage.derived_key(join(folder, page_key)))
             except LensletError:
                 continue
-            head = manifests.page_head(data) or {}
+            head = listing_pages.page_head(data) or {}
             pages = head.get("pageCount") if pages is None else pages
-            entry = manifests.entry_in_page(data, name)
+            entry = listing_pages.entry_in_page(data, name)
             if entry is not None:
                 digest = entry.get("hash")
                 return digest if isinstance(digest, str) else None
@@ -811,16 +813,17 @@ def stored_items(storage, folder):
 def build(storage, key, listing, stored, page_size, clock=time.time, reading=False, known=None):
     """Build a folder's manifest pages, re-reading only what changed since `stored`."""
     known = known or {}
-    built_at = clock()  # before any sidecar is read (see manifests.derived_from)
+    built_at = clock()  # before any sidecar is read (see listing_pages.derived_from)
     # Paths come from where the folder is now: it may have been moved.
     previous_items = {item["name"]: dict(item, path=join(key, item["name"]))
                       for page in stored for item in page["items"]
                       if isinstance(item, dict) and isinstance(item.get("name"), str)}
-    previous_items = manifests.placed_again(previous_items, stored[0] if stored else None)
+    previous_items = listing_pages.placed_again(previous_items, stored[0] if stored else None)
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
     was_reading = stored[0].get("xmp", False) if stored else False
-    plan = manifests.plan(listing, previous_items, previous_dirs, manifests.built_at(stored[0]) if stored else 0.0,
-                          reading, was_reading, storage.folder_mtimes, unplaced=bool(stored) and unplaced(stored[0]))
+    built_at = listing_pages.built_at(stored[0]) if stored else 0.0
+    plan = listing_pages.plan(listing, previous_items, previous_dirs, built_at, reading, was_reading,
+                              storage.folder_mtimes, unplaced=bool(stored) and unplaced(stored[0]))
     metas = {name: known[name][1] if name in known and known[name][1][0] is not None
              and listing.sidecars[name].version in (None, known[name][1][1])
              else read_sidecar(storage, sidecar_of(join(key, name))) for name in plan.sidecars}
@@ -829,21 +832,21 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
               if metas[name][1] is None or metas[name][1] != previous_items[name].get("metaVersion")]
     probed = {name: known[name][0] if name in known else originals.probe(storage, join(key, name), reading)
               for name in plan.probe + redone}
-    chosen = {name: manifests.xmp_sidecar(name, listing.xmps) for name in plan.xmps + redone}
+    chosen = {name: listing_pages.xmp_sidecar(name, listing.xmps) for name in plan.xmps + redone}
     xmps = {name: read_xmp(storage, key, xmp, listing.xmps[xmp]) for name, xmp in chosen.items() if xmp is not None}
-    items = [manifests.item(key, name, listing, previous_items.get(name, {}), probed.get(name), metas.get(name),
+    items = [listing_pages.item(key, name, listing, previous_items.get(name, {}), probed.get(name), metas.get(name),
                             xmps.get(name), reading)
-             for name in sorted(listing.images, key=manifests.sort_key)]
+             for name in sorted(listing.images, key=listing_pages.sort_key)]
     dirs = []
-    for name in sorted(listing.dirs, key=manifests.sort_key):
+    for name in sorted(listing.dirs, key=listing_pages.sort_key):
         entry = listing.dirs[name]
         kind = dir_kind(storage, join(key, name)) if name in plan.dirs else previous_dirs[name]["kind"]
         dirs.append({"name": name, "kind": kind, "mtime": entry.mtime, **({"link": True} if entry.link else {})})
     generated = datetime.datetime.fromtimestamp(built_at, datetime.timezone.utc).isoformat()
     stacks.marked(items)  # pairs depend on the folder's other names
-    pages = manifests.paginate(key, items, dirs, listing.signature, page_size, generated, built_at)
+    pages = listing_pages.paginate(key, items, dirs, listing.signature, page_size, generated, built_at)
     # A change of LENSLET_XMP rebuilds it.
-    return [manifests.encode_page(dict(page, xmp=reading)) for page in pages]
+    return [listing_pages.encode_page(dict(page, xmp=reading)) for page in pages]
 
 
 def store(storage, key, listing, pages, was=ANY):
@@ -904,12 +907,12 @@ def read_cover(storage, folder):
 def dir_kind(storage, key):
     """Return a subfolder's kind, or UNKNOWN when it cannot be looked at now."""
     try:
-        return manifests.dir_kind(storage.exists(join(key, POINTER_FILE)), storage.has_subfolders(key))
+        return listing_pages.dir_kind(storage.exists(join(key, POINTER_FILE)), storage.has_subfolders(key))
     except Unavailable:
         raise  # the whole tree is out of reach: build no manifest
     except LensletError as ex:
         log.warning("%s: cannot tell what kind of folder it is: %s", key, ex.description)
-        return manifests.UNKNOWN
+        return listing_pages.UNKNOWN
 
 
 def rebase(data, prefix):
@@ -983,7 +986,7 @@ def _write_entries(storage, folder, changes):
         seen = []
 
         def change(old, version, seen=seen):
-            patched = manifests.patch_page(old, left) if old else None
+            patched = listing_pages.patch_page(old, left) if old else None
             if patched is None:
                 return None  # torn or foreign: rebuilt when next listed
             new, held, page_count = patched
@@ -1051,7 +1054,7 @@ def repath(storage, folder):
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
                     item["path"] = join(key, item["name"])
             storage.write(storage.derived_key(join(key, page_name(number, len(pages)))),
-                          manifests.encode_page(page), durable=False)
+                          listing_pages.encode_page(page), durable=False)
         if pages:
             stack.extend(join(key, d["name"]) for d in pages[0]["dirs"]
                          if isinstance(d, dict) and isinstance(d.get("name"), str) and d.get("kind") != "leaf-pointer")

@@ -8,16 +8,15 @@ from itertools import chain
 
 import orjson
 
-from lenslet import health, jobs, metrics
+from lenslet import health, jobs, listings, metrics
 from lenslet.catalog import Catalog, found_hashes
 from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.files.operations import Files
-from lenslet.formats import manifests
+from lenslet.formats import listing_pages
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.layout import join, kind_of, name_of, parent
-from lenslet.manifest import listings
 from lenslet.search import rollup
 from lenslet.search.searcher import index_items
 from lenslet.tree.tree import Tree
@@ -230,7 +229,7 @@ class Runner:
         for done, folder in enumerate(folder_keys, 1):
             with suppress(LensletError):  # gone, or unreadable: its index job reports it
                 first = listings.read_first_page(self.storage, folder)
-                if first is not None and manifests.named_by_another_table(first):
+                if first is not None and listing_pages.named_by_another_table(first):
                     self.folders.refresh(self.storage, folder, None, rebuild=True)
             left = folder_keys[done:]
             if left and jobs.more_urgent(self.storage, "places", self.due):

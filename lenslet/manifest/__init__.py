@@ -1,1 +1,0 @@
-"""Folder listings as stored: the `_index*.json` pages, with each folder's counts and covers."""
