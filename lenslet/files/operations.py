@@ -6,7 +6,7 @@ import os
 import secrets
 import socket
 import time
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from itertools import groupby, takewhile
 from typing import NamedTuple
 
@@ -79,9 +79,21 @@ class Files:
         name = moves.upload_name(filename, kind)
         is_video = kind.startswith("video/")
         limit, setting = self.limits["video" if is_video else "image"]
-        in_use = _in_use(storage, join(place.key, name)) if conflict == "replace" else None
-        if in_use is not None and storage.exists(in_use):
+        # a replace under way holds the name's lock between the old bytes' leaving and the new ones' landing
+        with storage.lock_images([join(place.key, name)]) if conflict == "replace" else nullcontext():
+            in_use = _in_use(storage, join(place.key, name)) if conflict == "replace" else None
+            if in_use is None or not storage.exists(in_use):
+                in_use, (key, digest) = None, self._write_new(place, name, stream, head, conflict, limit, setting,
+                                                              is_video)
+        if in_use is not None:
             return self._replace_image(place._replace(key=in_use), stream, head, thumbnail_now, limit, is_video)
+        path = _browse(place, key)
+        self._stored(storage, key, path, thumbnail_now, lambda: storage.delete(key), digest)
+        return {"ok": True, "path": path, "name": name_of(key)}
+
+    def _write_new(self, place, name, stream, head, conflict, limit, setting, is_video):
+        """Write an upload under a name not in use; return its key and, for a video, its digest."""
+        storage = place.storage
         if is_video:
             stream = _Hashed(stream, head)  # hashed as it is stored, never read again
         for _ in range(3):  # the name may be taken between the look and the write
@@ -104,10 +116,8 @@ class Files:
             except TooLarge:
                 raise TooLarge(f"the file is larger than {limit} bytes ({setting})", limit=limit) from None
         else:
-            raise Conflict("the folder keeps changing; try again", path=folder)
-        path = _browse(place, key)
-        self._stored(storage, key, path, thumbnail_now, lambda: storage.delete(key), is_video and stream.digest())
-        return {"ok": True, "path": path, "name": name_of(key)}
+            raise Conflict("the folder keeps changing; try again", path=_browse(place, place.key))
+        return key, is_video and stream.digest()
 
     def _stored(self, storage, key, path, thumbnail_now, undo, digest=None):
         """Check a stored upload and note it, or undo it if it is no image; one moved meanwhile was taken. A video
