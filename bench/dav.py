@@ -5,7 +5,6 @@ into nginx's WebDAV module, and PROPFIND of a 10,000-image folder next to GET /f
     python bench/dav.py --only copy | --only propfind      (--side nginx | lenslet: copy into one alone)
     python bench/dav.py --with-users                                         (a gallery with users)
     python bench/dav.py --users FILE --user NAME --password P [--token T]    (your users file)
-    python bench/dav.py --record FILE [--against nginx | lenslet]            (what rclone sends, and the answers)
     python bench/dav.py --only video [--video-mb 200]          (one video PUT: the web processes' memory)
     python bench/dav.py --only put --images 150                 (a raw PUT loop, --transfers at a time)
 
@@ -43,16 +42,11 @@ the seconds and the peak growth over the memory before each PUT (lenslet's targe
 --only put PUTs the images, --transfers at a time over kept-alive connections, into an empty folder of
 nginx's WebDAV module and of lenslet's /dav, in turns: prints the seconds, images/s and lenslet's rate over
 nginx's (the target is at least 0.35).
-
---record FILE runs each rclone command a client uses (copy, the copy that sends nothing, check,
-sync, server-side copy and move, move, delete, purge, ls, cat) through a proxy that writes every
-request and answer to FILE: the methods, the headers that matter to WebDAV, and the XML bodies.
 """
 
 import argparse
 import base64
 import http.client
-import http.server
 import multiprocessing
 import os
 import re
@@ -64,7 +58,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -102,15 +95,6 @@ http {{
     }}
 }}
 """
-
-# Request and answer headers a WebDAV server must read or send; the rest is left out of --record.
-ASKED = ("Depth", "Overwrite", "Destination", "If", "If-Match", "If-None-Match", "If-Modified-Since", "Range",
-         "Content-Type", "Content-Length", "Transfer-Encoding", "Expect", "Lock-Token", "Timeout", "X-OC-Mtime",
-         "OC-Checksum", "Authorization", "Content-Range")
-ANSWERED = ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Location", "DAV", "Allow", "Lock-Token",
-            "WWW-Authenticate", "OC-FileId", "X-OC-Mtime")
-XML_SHOWN = 3000  # characters of an XML body written to the record
-
 
 # -- the images ------------------------------------------------------------------------------------------
 
@@ -563,139 +547,6 @@ def bench_propfind(args, scratch, credentials):
           f" (target at most 2x)")
 
 
-# -- the record of what rclone sends -------------------------------------------------------------------
-
-class Recorder(http.server.ThreadingHTTPServer):
-    """A proxy on loopback passing every request on to upstream and writing it and its answer to out."""
-
-    daemon_threads = True
-
-    def __init__(self, upstream_port, out):
-        super().__init__(("127.0.0.1", 0), RecordingHandler)
-        self.upstream_port, self.out, self.lock = upstream_port, out, threading.Lock()
-
-
-class RecordingHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def __getattr__(self, name):
-        if name.startswith("do_"):  # every method, WebDAV's own included
-            return self.pass_on
-        raise AttributeError(name)
-
-    def log_message(self, *args):
-        pass
-
-    def read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                chunk = self.rfile.read(size + 2)[:size]
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                chunks.append(chunk)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def pass_on(self):
-        body = self.read_body()
-        # Host passed on as it came: Destination names the proxy, and a server checks the two agree.
-        headers = {name: value for name, value in self.headers.items()
-                   if name.lower() not in ("transfer-encoding", "connection")}
-        headers["Content-Length"] = str(len(body))
-        upstream = http.client.HTTPConnection("127.0.0.1", self.server.upstream_port, timeout=120)
-        upstream.request(self.command, self.path, body=body, headers=headers)
-        answer = upstream.getresponse()
-        answer_body = answer.read()
-        upstream.close()
-        self.send_response_only(answer.status, answer.reason)
-        for name, value in answer.headers.items():
-            if name.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer_body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(answer_body)
-        self.write_down(body, answer, answer_body)
-
-    def write_down(self, body, answer, answer_body):
-        asked = [f"{name}: {self.redacted(name, self.headers[name])}" for name in ASKED if name in self.headers]
-        said = [f"{name}: {answer.headers[name]}" for name in ANSWERED if name in answer.headers]
-        lines = [f"> {self.command} {urllib.parse.unquote(self.path)}"] + [f">   {line}" for line in asked]
-        if body and not self.headers.get("Content-Type", "").startswith(("image/", "application/octet")) \
-                and self.command != "PUT":
-            lines.append(">   " + body.decode(errors="replace")[:XML_SHOWN].replace("\n", "\n>   "))
-        lines.append(f"< {answer.status} {answer.reason}")
-        lines += [f"<   {line}" for line in said]
-        if answer_body and (b"<?xml" in answer_body[:100] or answer.status >= 400):
-            lines.append("<   " + answer_body.decode(errors="replace")[:XML_SHOWN].replace("\n", "\n<   "))
-        with self.server.lock:
-            self.server.out.write("\n".join(lines) + "\n")
-            self.server.out.flush()
-
-    @staticmethod
-    def redacted(name, value):
-        return value.split(" ")[0] + " ..." if name == "Authorization" else value
-
-
-def record(args, scratch, credentials, config):
-    """Run the rclone commands a client uses through the recording proxy into one server."""
-    source = os.path.join(scratch, "record-source")
-    os.makedirs(os.path.join(source, "trip"))
-    for n, name in enumerate(("IMG_0001.JPG", "IMG_0002.JPG", "trip/IMG_0003.JPG")):
-        Image.new("RGB", (64, 48), (40 * n, 90, 160)).save(os.path.join(source, name), "JPEG")
-    files = os.path.join(scratch, "record-files")
-    os.makedirs(files)
-    server = Nginx(files, os.path.join(scratch, "nginx")) if args.against == "nginx" else \
-        Lenslet(files, args.users, args.log)
-    prefix = urllib.parse.urlparse(server.url).path
-    out = open(args.record, "w")
-    proxy = Recorder(server.port, out)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{proxy.server_address[1]}{prefix}"
-
-    def changed_source():
-        Image.new("RGB", (80, 60), (200, 10, 10)).save(os.path.join(source, "IMG_0002.JPG"), "JPEG")
-        Image.new("RGB", (64, 48), (10, 200, 10)).save(os.path.join(source, "IMG_0004.JPG"), "JPEG")
-        os.unlink(os.path.join(source, "IMG_0001.JPG"))
-
-    moving = os.path.join(scratch, "record-moving")
-    steps = [
-        ("copy", ["copy", source, ":webdav:backup"]),
-        ("copy again (nothing new)", ["copy", source, ":webdav:backup"]),
-        ("check", ["check", source, ":webdav:backup"]),
-        ("sync after a change, an addition and a removal", ["sync", source, ":webdav:backup"], changed_source),
-        ("server-side copy", ["copyto", ":webdav:backup/IMG_0002.JPG", ":webdav:backup/copied/IMG_0002.JPG"]),
-        ("server-side move", ["moveto", ":webdav:backup/IMG_0004.JPG", ":webdav:backup/renamed.JPG"]),
-        ("server-side move of a folder", ["moveto", ":webdav:backup/trip", ":webdav:backup/trip-2024"]),
-        ("move from this machine", ["move", moving, ":webdav:moved"],
-         lambda: shutil.copytree(os.path.join(source, "trip"), moving)),
-        ("ls", ["lsjson", "-R", ":webdav:"]),
-        ("cat", ["cat", ":webdav:backup/IMG_0002.JPG"]),
-        ("delete", ["delete", ":webdav:backup/copied"]),
-        ("rmdir", ["rmdir", ":webdav:backup/copied"]),
-        ("purge", ["purge", ":webdav:moved"]),
-    ]
-    try:
-        for title, command, *before in steps:
-            for prepare in before:
-                prepare()
-            out.write(f"\n== rclone {' '.join(command)}   ({title})\n")
-            out.flush()
-            seconds, log, status = rclone(command, url, credentials, config, transfers=1, check=False)
-            errors = [line for line in log.splitlines() if "ERROR" in line or "Failed" in line]
-            out.write(f"-- exit status {status}, {seconds:.2f} s, sent {transferred(log)}; "
-                      + ("; ".join(errors)[:2000] if errors else "no errors") + "\n")
-            print(f"{title}: exit status {status}, {seconds:.2f} s, "
-                  + (f"{len(errors)} errors" if errors else "no errors"), flush=True)
-    finally:
-        proxy.shutdown()
-        out.close()
-        server.stop()
-    print(f"written to {args.record}")
-
-
 def size(text):
     width, _, height = text.partition("x")
     return int(width), int(height)
@@ -717,8 +568,6 @@ def main():
     parser.add_argument("--user", help="the name rclone and PROPFIND send")
     parser.add_argument("--password", help="the password rclone and PROPFIND send")
     parser.add_argument("--token", help="the token GET /folders sends (Authorization: Bearer)")
-    parser.add_argument("--record", help="write what rclone sends and the answers to this file, and measure nothing")
-    parser.add_argument("--against", choices=("nginx", "lenslet"), default="lenslet", help="the server --record asks")
     parser.add_argument("--log", type=argparse.FileType("a"), help="append lenslet's log lines to this file")
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="lenslet-bench-dav-")
@@ -728,9 +577,6 @@ def main():
         if args.with_users:
             args.users, args.user, args.password, args.token = make_person(scratch, args.log)
         credentials = (args.user, args.password) if args.user else None
-        if args.record:
-            record(args, scratch, credentials, config)
-            return
         if args.only == "video":
             bench_video(args, scratch, credentials)
             return
