@@ -174,3 +174,22 @@ def test_on_a_desktop_the_viewer_keeps_its_column_and_no_pale_strip(fresh_page, 
     assert shown(page, "#view-info") and shown(page, "#view-zoom") and not shown(page, "#view-details")
     assert box(page, ".tools")["left"] == box(page, ".info")["left"]  # the tools head the details' column
     page.screenshot(tmp_path, "desktop-viewer.png")
+
+
+def test_on_a_phone_rotate_is_in_the_viewer_s_menu_and_the_date_in_its_details(phone, shapes, tmp_path):
+    page = phone()
+    page.open("#path=trip&view=trip/landscape.jpg")
+    natural = "const i = document.getElementById('view-image'); return [i.naturalWidth, i.naturalHeight]"
+    page.until(lambda: page.viewer_name() == "landscape.jpg" and page.script(natural) == [600, 400])
+    page.labelled("More actions on this image").click()
+    page.until(lambda: shown(page, "#view-rotate-right"))
+    page.find("#view-rotate-right").click()
+    page.until(lambda: page.script(natural) == [400, 600])
+    page.screenshot(tmp_path, "phone-viewer-rotated.png")
+
+    page.until(lambda: not shown(page, "#view-rotate-right"))  # the menu closes as the photo turns
+    page.find("#view-details").click()
+    page.until(lambda: shown(page, "#view-info") and shown(page, "#view-date"))
+    date = box(page, "#view-date")
+    assert date["left"] >= 0 and date["right"] <= 390 and date["bottom"] <= 844  # within the screen
+    page.screenshot(tmp_path, "phone-viewer-date.png")
