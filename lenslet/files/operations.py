@@ -96,27 +96,27 @@ class Files:
         storage = place.storage
         if is_video:
             stream = _Hashed(stream, head)  # hashed as it is stored, never read again
-        for _ in range(3):  # the name may be taken between the look and the write
-            if conflict == "rename":
-                name = moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate)))
-                key = join(place.key, name)
-            else:
-                in_use = _in_use(storage, join(place.key, name))
-                if conflict == "fail" and in_use is not None:
-                    raise AlreadyExists("a file of this name is in the folder; ask for a new name "
-                                        "(conflict=rename) or to replace it (conflict=replace)",
-                                        path=_browse(place, in_use))
-                key = in_use or join(place.key, name)  # a sidecar left without its image is the new one's
-            try:
-                storage.write_stream(key, stream, limit, head=head)
-                break
-            except AlreadyExists:
-                if conflict != "rename":
-                    raise AlreadyExists("a file of this name is in the folder", path=_browse(place, key)) from None
-            except TooLarge:
-                raise TooLarge(f"the file is larger than {limit} bytes ({setting})", limit=limit) from None
+
+        def next_free(taken):  # a name taken between the look and the write: the bytes take the next one
+            return moves.free_name(taken, lambda candidate: candidate == taken or
+                                   _taken(storage, join(place.key, candidate)))
+
+        if conflict == "rename":
+            key = join(place.key, moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate))))
         else:
-            raise Conflict("the folder keeps changing; try again", path=_browse(place, place.key))
+            in_use = _in_use(storage, join(place.key, name))
+            if conflict == "fail" and in_use is not None:
+                raise AlreadyExists("a file of this name is in the folder; ask for a new name "
+                                    "(conflict=rename) or to replace it (conflict=replace)",
+                                    path=_browse(place, in_use))
+            key = in_use or join(place.key, name)  # a sidecar left without its image is the new one's
+        try:
+            key = storage.write_stream(key, stream, limit, head=head,
+                                       renamed=next_free if conflict == "rename" else None)
+        except AlreadyExists:
+            raise AlreadyExists("a file of this name is in the folder", path=_browse(place, key)) from None
+        except TooLarge:
+            raise TooLarge(f"the file is larger than {limit} bytes ({setting})", limit=limit) from None
         return key, is_video and stream.digest()
 
     def _stored(self, storage, key, path, thumbnail_now, undo, digest=None):

@@ -563,23 +563,27 @@ class LocalStorage(Verbs):
         if self.readonly and not is_state(key):
             raise Forbidden("lenslet is read-only (LENSLET_READONLY)", path=key)
 
-    def _land(self, folder_fd, name, key, data, exclusive, durable=True, replacing=None):
-        """Write data (bytes, or a writer given the fd) to an unseen file, fsync it, then name it (see _swap_in)."""
+    def _land(self, folder_fd, name, key, data, exclusive, durable=True, replacing=None, renamed=None):
+        """Write data (bytes, or a writer given the fd) to an unseen file, fsync it, then name it (see _swap_in);
+        return the name. With renamed (a name to the next), a name taken meanwhile is given up for the next."""
         _refuse_foreign(folder_fd, name, key)
         fd, tmp = self._unnamed(folder_fd)
         try:
-            written = data(fd) if callable(data) else _write_all(fd, data)
+            if callable(data):
+                data(fd)
+            else:
+                _write_all(fd, data)
             if durable:
                 os.fsync(fd)
             if tmp is None:
                 # O_TMPFILE: no name until linked, so a crash leaves nothing behind
                 if exclusive:
-                    _link_unnamed(fd, folder_fd, name)
-                    return written
+                    return _link_free(lambda new: _link_unnamed(fd, folder_fd, new), name, renamed)
                 tmp = _temp_name()
                 _link_unnamed(fd, folder_fd, tmp)
             if exclusive:
-                os.link(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+                name = _link_free(lambda new: os.link(tmp, new, src_dir_fd=folder_fd, dst_dir_fd=folder_fd,
+                                                      follow_symlinks=False), name, renamed)
                 os.unlink(tmp, dir_fd=folder_fd)
             elif replacing is not None and self._swap_in(folder_fd, tmp, name, key, replacing):
                 pass
@@ -587,7 +591,7 @@ class LocalStorage(Verbs):
                 # rename() replaces a link put there meanwhile, never follows it.
                 os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
             tmp = None
-            return written
+            return name
         finally:
             os.close(fd)
             if tmp is not None:
@@ -714,12 +718,14 @@ class LocalStorage(Verbs):
                 if durable:
                     os.fsync(new_fd)  # the new name survives a power cut
 
-    def write_stream(self, key, stream, limit, replace=False, head=b""):
+    def write_stream(self, key, stream, limit, replace=False, head=b"", renamed=None):
         self._refuse_if_readonly(key)
         with self._in_parent(key, create=self._makes_folders(key)) as (fd, name):  # a late write makes no ghost
             try:
-                return self._land(fd, name, key, lambda out: copy_limited(stream, lambda chunk: _write_all(out, chunk),
-                                                                          limit, head), exclusive=not replace)
+                name = self._land(fd, name, key, lambda out: copy_limited(stream, lambda chunk: _write_all(out, chunk),
+                                                                          limit, head), exclusive=not replace,
+                                  renamed=renamed)
+                return f"{key.rpartition('/')[0]}/{name}".lstrip("/")
             except FileExistsError:
                 raise AlreadyExists("file exists", path=key) from None
 
@@ -831,6 +837,19 @@ class _mapped(ErrorMap):
         if isinstance(ex, OSError) and ex.errno == errno.ENAMETOOLONG:
             return BadPath("name too long", path=self.key)
         return None
+
+
+def _link_free(link, name, renamed):
+    """Link under name or, with renamed, under the next name while one is taken; return the name linked."""
+    for _ in range(100):
+        try:
+            link(name)
+            return name
+        except FileExistsError:
+            if renamed is None:
+                raise
+            name = renamed(name)
+    raise FileExistsError(errno.EEXIST, "no free name", name)
 
 
 def _link_unnamed(fd, folder_fd, name):

@@ -387,19 +387,24 @@ class S3Storage(Verbs):
         return first["ContentLength"] == second["ContentLength"] and \
             ("-" in first["ETag"] or "-" in second["ETag"] or first["ETag"] == second["ETag"])
 
-    def write_stream(self, key, stream, limit, replace=False, head=b""):
-        """Spool to a temp file (TooLarge past limit), then one PUT; return the size."""
+    def write_stream(self, key, stream, limit, replace=False, head=b"", renamed=None):
+        """Spool to a temp file (TooLarge past limit), then one PUT; return the key written (see LocalStorage's)."""
         with spool(stream, limit, head) as copy:
             size = copy.seek(0, 2)
-            copy.seek(0)
             condition = {} if replace else {"IfNoneMatch": "*"}
-            try:
-                with _mapped(key):
-                    self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=copy,
-                                           ContentLength=size, **condition)
-            except PreconditionFailed:
-                raise AlreadyExists("file exists", path=key) from None
-        return size
+            for _ in range(100):
+                copy.seek(0)
+                try:
+                    with _mapped(key):
+                        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=copy,
+                                               ContentLength=size, **condition)
+                    return key
+                except PreconditionFailed:
+                    if renamed is None:
+                        break
+                    folder, _, name = key.rpartition("/")
+                    key = f"{folder}/{renamed(name)}".lstrip("/")
+        raise AlreadyExists("file exists", path=key)
 
     def make_folder(self, key):
         """A hidden marker object keeps an empty folder listed."""

@@ -211,10 +211,10 @@ def test_young_sidecars_are_read_again_once_edits_stop_landing_not_at_every_sett
     checks = []
     real = listings_module.Folders.refresh
     monkeypatch.setattr(listings_module.Folders, "refresh", lambda *a, **k: checks.append(a[2]) or real(*a, **k))
-    shift[0] = young.st_mtime + listings_module.manifests.RACY + 0.1 - time.time()  # the settle is due
+    shift[0] = young.st_mtime + listings_module.listing_pages.RACY + 0.1 - time.time()  # the settle is due
     assert listed(reader)["IMG_0001.jpg"]["tags"] == ["aaaa"] and checks == []  # edits landing: it waits
     # no edit since: RACY seconds later the settle is read; past a forged mark, at the recheck
-    shift[0] += (listings_module.manifests.RACY if later == "racy" else config.recheck) + 0.1
+    shift[0] += (listings_module.listing_pages.RACY if later == "racy" else config.recheck) + 0.1
     assert listed(reader)["IMG_0001.jpg"]["tags"] == ["bbbb"] and checks == ["trip"]
 
 
@@ -633,7 +633,7 @@ def test_sidecars_read_again_after_edits_read_no_image_again_and_keep_what_image
                 "IMG_0003.jpg": ["theirs"]}
     assert {name: listed(reader)[name]["tags"] for name in expected} == expected
     assert read == ["trip/IMG_0003.jpg"]
-    shift[0] = listings_module.manifests.RACY + config.recheck + 1  # settled: the young sidecars read again
+    shift[0] = listings_module.listing_pages.RACY + config.recheck + 1  # settled: the young sidecars read again
     assert {name: listed(reader)[name]["tags"] for name in expected} == expected
     assert read == ["trip/IMG_0003.jpg"]
     assert all(item["metaMtime"] is not None for item in listed(reader).values() if item["hasMeta"])

@@ -143,6 +143,16 @@ def test_upload_conflicts_new_name_and_replace(gallery):
     assert listed_names(client)[0] == ["photo (1).jpg", "photo (2).jpg", "photo.jpg"]
 
 
+
+def test_a_name_taken_while_an_upload_comes_in_sends_it_whole_to_the_next_name(gallery, monkeypatch):
+    from lenslet.files import operations
+    gallery.put("photo.jpg", jpeg())
+    looked = operations._taken  # the look misses photo.jpg, as when another upload takes it that instant
+    monkeypatch.setattr(operations, "_taken", lambda storage, key: key != "photo.jpg" and looked(storage, key))
+    red = jpeg(color=(255, 0, 0), size=(400, 300))
+    assert upload(gallery.client, "/", "photo.jpg", red, conflict="rename")["path"] == "photo (1).jpg"
+    assert gallery.read("photo (1).jpg") == red and gallery.read("photo.jpg") == jpeg()
+
 def test_upload_sniffs_cleans_and_limits(gallery):
     client = gallery.with_settings(max_upload=2000)
     assert upload(client, "/", "notes.jpg", b"hello, not an image at all", status=415)["title"] == "Not an image"
