@@ -821,8 +821,8 @@ def build(storage, key, listing, stored, page_size, clock=time.time, reading=Fal
     previous_items = listing_pages.placed_again(previous_items, stored[0] if stored else None)
     previous_dirs = {d.get("name"): d for d in (stored[0]["dirs"] if stored else []) if isinstance(d, dict)}
     was_reading = stored[0].get("xmp", False) if stored else False
-    built_at = listing_pages.built_at(stored[0]) if stored else 0.0
-    plan = listing_pages.plan(listing, previous_items, previous_dirs, built_at, reading, was_reading,
+    stored_at = listing_pages.built_at(stored[0]) if stored else 0.0
+    plan = listing_pages.plan(listing, previous_items, previous_dirs, stored_at, reading, was_reading,
                               storage.folder_mtimes, unplaced=bool(stored) and unplaced(stored[0]))
     metas = {name: known[name][1] if name in known and known[name][1][0] is not None
              and listing.sidecars[name].version in (None, known[name][1][1])
