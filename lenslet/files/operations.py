@@ -73,7 +73,7 @@ class Files:
         place = self._writable(folder)
         storage = place.storage
         if not storage.stat(place.key).is_dir:
-            raise BadRequest("not a folder", path=folder)
+            raise Conflict("a file stands where the folder should be", path=folder)
         head = _read_head(stream)
         kind = _sniff(head)
         name = moves.upload_name(filename, kind)
