@@ -1,9 +1,11 @@
 """Folder manifests: served, rebuilt when stale, patched on edits."""
 
+import bisect
 import contextlib
 import datetime
 import logging
 import os
+import re
 import threading
 import time
 from typing import NamedTuple
@@ -40,10 +42,11 @@ from lenslet.layout import (
     page_name,
     parent,
     sidecar_of,
+    thumb_of,
 )
 from lenslet.recent import Recent
 from lenslet.sidecar.store import read_sidecar, read_xmp
-from lenslet.storage import version_of
+from lenslet.storage import Entry, version_of
 
 log = logging.getLogger("lenslet")
 
@@ -624,6 +627,44 @@ class Folders:
         self.memo[(storage.identity, key)] = memo
         return memo, first_bytes
 
+    def add_image(self, storage, key, probed, digest):
+        """Put a new image without a sidecar into its folder's stored listing when it fits the one page; return
+        whether it did (else the folder is listed again). A listing stale before stays so: its signature still
+        misses what it missed."""
+        if not storage.folder_mtimes:
+            return False  # a bucket lists versions a stat does not give
+        folder, name = parent(key), name_of(key)
+        new = listing_pages.Listing(images={name: _entry_of(storage, key, name)})
+        with contextlib.suppress(NotFound):  # a thumbnail made with the upload
+            new.thumbs[name] = _entry_of(storage, storage.derived_key(thumb_of(key)), name)
+        stem, added = stacks.split(name)[0], []
+
+        def change(data, version):
+            page = read_page_of(data)
+            if not self._takes_one_more(page, folder, stem):
+                return None  # a stack's partner, or a listing of another kind: listed again
+            made = listing_pages.item(folder, name, new, {}, probed, None)
+            bisect.insort(page["items"], dict(made, hash=digest), key=lambda item: listing_pages.sort_key(item["name"]))
+            page.update(total=page["total"] + 1, sig=listing_pages.signed_with(page["sig"], new))
+            added.append(True)
+            return listing_pages.encode_page(page)
+
+        with contextlib.suppress(NotFound):
+            storage.update(storage.derived_key(join(folder, page_name(0, 1))), change, durable=False)
+        if added:
+            mark_edited(storage, folder)
+            self.listing_changed()
+        return bool(added)
+
+    def _takes_one_more(self, page, folder, stem):
+        """Tell whether a stored listing is one page of this kind with room, and no name of this stem."""
+        return bool(page) and page["pageCount"] == 1 and type(page.get("total")) is int \
+            and page["total"] < self.page_size and page.get("path") == folder \
+            and page.get("xmp", False) == self.xmp_shown and listing_pages.named_now(page) \
+            and re.fullmatch(r"[0-9a-f]+-[0-9a-f]{12}-[0-9a-f]{12}(-p)?", str(page.get("sig"))) is not None \
+            and all(isinstance(item, dict) and isinstance(item.get("name"), str)
+                    and stacks.split(item["name"])[0] != stem for item in page["items"])
+
     def _first_page(self, storage, key, listing):
         """Return (bytes, page) of the stored first page: (bytes, None) if torn or foreign, (None, None) if there
         is none, (ANY, None) if it cannot be read."""
@@ -720,6 +761,11 @@ def list_folder(storage, key):
     return listing_pages.classify(entries, derived)
 
 
+def _entry_of(storage, key, name):
+    stat = storage.stat(key)
+    return Entry(name, False, stat.size, stat.mtime)
+
+
 def identity_of(storage, key):
     """Return a folder's identity, or its key if gone."""
     try:
@@ -734,8 +780,15 @@ def first_page_name(listing):
 
 def read_page(storage, key):
     try:
-        page = orjson.loads(storage.read(storage.derived_key(key)))
-    except (orjson.JSONDecodeError, LensletError):
+        return read_page_of(storage.read(storage.derived_key(key)))
+    except LensletError:
+        return None
+
+
+def read_page_of(data):
+    try:
+        page = orjson.loads(data or b"")
+    except orjson.JSONDecodeError:
         return None  # a torn or foreign manifest is rebuilt, never trusted
     return page if listing_pages.usable(page) else None
 

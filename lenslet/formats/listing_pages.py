@@ -86,22 +86,38 @@ def classify(entries, derived_entries=None):
 
 def signature(listing):
     """Fingerprint names, sizes, times and versions, whatever the listing order."""
-    total = mixed = count = 0
-    crc32 = zlib.crc32
-    for group, entries in ((b"i", listing.images), (b"s", listing.sidecars), (b"t", listing.thumbs),
-                           (b"d", listing.dirs), (b"x", listing.xmps)):
-        for name, entry in entries.items():
-            seed = (entry.size * 1_000_003 + int(entry.mtime * 1_000_000)) & 0xFFFFFFFF
-            named = group + name.encode("utf-8", "surrogatepass")
-            if entry.version is not None:
-                named += b"\0" + entry.version.encode("utf-8", "surrogatepass")
-            if entry.link:  # a file replaced by a link to one alike is a change
-                named += b"\0link"
-            crc = crc32(named, seed)
-            total += crc
-            mixed ^= crc * 2654435761 & 0xFFFFFFFFFFFF
-            count += 1
-    return f"{count:x}-{total & 0xFFFFFFFFFFFF:012x}-{mixed:012x}{'-p' if listing.pointer else ''}"
+    crcs = _crcs(listing)
+    return _signed(len(crcs), sum(crcs), crcs, "-p" if listing.pointer else "")
+
+
+def signed_with(signature_, new):
+    """Return a folder's signature with the files of listing `new` added, as if the folder were listed again."""
+    count, total, mixed, *pointer = signature_.split("-")
+    crcs = _crcs(new)
+    return _signed(int(count, 16) + len(crcs), int(total, 16) + sum(crcs), crcs, "-p" if pointer else "",
+                   int(mixed, 16))
+
+
+def _crcs(listing):
+    return [_crc(group, name, entry) for group, entries in ((b"i", listing.images), (b"s", listing.sidecars),
+                                                            (b"t", listing.thumbs), (b"d", listing.dirs),
+                                                            (b"x", listing.xmps)) for name, entry in entries.items()]
+
+
+def _crc(group, name, entry):
+    seed = (entry.size * 1_000_003 + int(entry.mtime * 1_000_000)) & 0xFFFFFFFF
+    named = group + name.encode("utf-8", "surrogatepass")
+    if entry.version is not None:
+        named += b"\0" + entry.version.encode("utf-8", "surrogatepass")
+    if entry.link:  # a file replaced by a link to one alike is a change
+        named += b"\0link"
+    return zlib.crc32(named, seed)
+
+
+def _signed(count, total, crcs, pointer, mixed=0):
+    for crc in crcs:  # a sum and a mix of each entry's crc: any order gives one signature
+        mixed ^= crc * 2654435761 & 0xFFFFFFFFFFFF
+    return f"{count:x}-{total & 0xFFFFFFFFFFFF:012x}-{mixed:012x}{pointer}"
 
 
 @dataclass
@@ -410,6 +426,11 @@ def with_items_of(head, data):
     """Put another head on a page of lines."""
     encoded = orjson.dumps({key: value for key, value in head.items() if key != "items"})
     return encoded[:-1] + memoryview(data)[data.find(ITEMS_OPEN):]  # the items copied once, not twice
+
+
+def named_now(page):
+    """Tell whether a page's places were named by this places table."""
+    return page.get(PLACES) == places.table_version()
 
 
 def patch_page(data, changes):

@@ -6,14 +6,14 @@ FRONTS = (".jpg", ".jpeg", ".heic", ".heif")
 LIVE = ".mov"
 
 
-def _split(name):
+def split(name):
     dot = name.rfind(".")
     return (name[:dot].casefold(), name[dot:].lower()) if dot > 0 else (None, "")
 
 
 def kind_of(front, other):
     """Return "raw" or "live" when front and other make a stack, else None."""
-    (front_stem, front_extension), (stem, extension) = _split(front), _split(other)
+    (front_stem, front_extension), (stem, extension) = split(front), split(other)
     if front_stem is None or front_stem != stem or front_extension not in FRONTS:
         return None
     if extension in RAWS:
@@ -25,7 +25,7 @@ def stacks(names):
     """Map each name that is half of a stack to its stack."""
     by_stem = {}
     for name in names:
-        stem, _ = _split(name)
+        stem, _ = split(name)
         if stem is not None:
             by_stem.setdefault(stem, []).append(name)
     found = {}

@@ -11,13 +11,15 @@ import time
 import orjson
 import pytest
 import webtest
-from helpers import at_once, draw, index_tree, jpeg, on_disk
+from helpers import at_once, draw, index_tree, jpeg, on_disk, upload
 
 from lenslet import items as items_module
 from lenslet import jobs
 from lenslet import listings as listings_module
 from lenslet.app import create_app
 from lenslet.errors import InsufficientStorage
+from lenslet.formats import listing_pages
+from lenslet.images.pillow import content_hash_of
 from lenslet.layout import JOBS, edit_mark_of
 from lenslet.people.users import Directory
 from lenslet.worker import scanner as scanner_module
@@ -26,6 +28,7 @@ from lenslet.worker.scanner import Scanner
 
 NAMES = [f"IMG_{n:04d}.jpg" for n in range(30)]
 real_list_folder = listings_module.list_folder
+real_build = listings_module.build
 
 
 def listed(client, folder="trip"):
@@ -716,3 +719,67 @@ def test_a_listing_stored_meanwhile_is_kept_on_disk_and_in_a_bucket(gallery, mon
     stored = orjson.loads(gallery.read("trip/_index.json"))
     assert [entry["name"] for entry in stored["dirs"]] == ["album"]
     assert [item["name"] for item in stored["items"]] == ["a.jpg", "b.jpg", "new.jpg"]
+
+
+UPLOADS = ["IMG_0007b.jpg", "A_first.jpg", "zz_last.jpg", "IMG_0100.jpg"]
+
+
+def without_times(page):
+    return {key: value for key, value in page.items() if key not in ("generatedAt", "builtAt")}
+
+
+@pytest.mark.parametrize("door", ["page", "webdav"])
+def test_uploads_in_another_process_are_listed_at_once_by_a_read_that_writes_nothing(tree, processes, door,
+                                                                                      monkeypatch):
+    reader, editor = processes
+    built = []
+    monkeypatch.setattr(listings_module, "build", lambda *args, **kwargs: built.append(args) or real_build(*args,
+                                                                                                          **kwargs))
+    for number, name in enumerate(UPLOADS):
+        data = jpeg(color=(number * 40, 90, 200))
+        if door == "page":
+            upload(editor, "trip", name, data)
+        else:
+            editor.request(f"/dav/trip/{name}", method="PUT", body=data, headers={"Content-Type": "image/jpeg"},
+                           status=201)
+    before = on_disk(tree)
+    items = listed(reader)
+    assert not built  # each upload put its entry into the stored listing: the folder was not listed again
+    assert on_disk(tree) == before
+    assert list(items) == sorted(NAMES + UPLOADS, key=listing_pages.sort_key)
+    assert all(items[name]["hash"] for name in UPLOADS)
+
+
+@pytest.mark.parametrize("door", ["page", "webdav"])
+def test_a_listing_uploads_went_into_is_the_one_listing_the_folder_again_builds(tree, processes, door):
+    reader, editor = processes
+    for number, name in enumerate(UPLOADS):
+        data = jpeg(color=(number * 40, 90, 200))
+        if door == "page":
+            upload(editor, "trip", name, data)
+        else:
+            editor.request(f"/dav/trip/{name}", method="PUT", body=data, headers={"Content-Type": "image/jpeg"},
+                           status=201)
+    patched = orjson.loads((tree / "trip" / "_index.json").read_bytes())
+    (tree / "trip" / "_index.json").unlink()
+    listed(reader)
+    built = orjson.loads((tree / "trip" / "_index.json").read_bytes())
+    hashes = {item["name"]: item.pop("hash") for item in patched["items"] if item["name"] in UPLOADS}
+    assert hashes == {name: content_hash_of(open(tree / "trip" / name, "rb")) for name in UPLOADS}
+    for item in built["items"]:
+        if item["name"] in UPLOADS:
+            del item["hash"]  # a listing built afresh cannot know a hash found only at the upload
+    assert without_times(patched) == without_times(built)  # items, thumbnails and the folder's signature
+
+
+def test_an_upload_beside_its_stack_partner_or_into_a_forged_listing_lists_the_folder_again(tree, processes):
+    reader, editor = processes
+    (tree / "trip" / "DSC_0003.CR2").write_bytes(b"")  # a raw without its front: the upload is its partner
+    listed(reader)
+    upload(editor, "trip", "DSC_0003.JPG", jpeg())
+    assert listed(reader)["DSC_0003.CR2"].get("stack", {}).get("members") == ["DSC_0003.JPG", "DSC_0003.CR2"]
+    index = tree / "trip" / "_index.json"
+    for number, forged in enumerate([{"sig": 7}, {"sig": "1-2-3"}, {"total": "30"}, {"items": [1]}, {"pageCount": 2}]):
+        index.write_bytes(orjson.dumps({**orjson.loads(index.read_bytes()), **forged}))
+        upload(editor, "trip", f"forged{number}.jpg", jpeg())
+        assert f"forged{number}.jpg" in listed(reader), forged
