@@ -3,6 +3,8 @@
 // script of the page ever holds it.
 // Nothing happens on import: main.js makes the one Api, and every part is handed it.
 
+import {neededEdge, sizeFor} from "./grid.js";
+
 const TOKEN_KEY = "lenslet.token";
 const SHARE_KEY = "lenslet.share";  // the share link's key, in sessionStorage: this tab only, gone when it closes
 const THUMBS_AT_ONCE = 6;  // what a browser opens per host anyway
@@ -17,22 +19,6 @@ export const enc = encodeURIComponent;
 // under way most of the time, and a listing of 1,000 images is some 300 KB), up to 8 s.
 export const ASK_AGAIN_MS = 500;
 export const longerWait = (wait) => Math.min(2 * wait, 16 * ASK_AGAIN_MS);
-
-/** The device pixels the long edge of a w x h picture needs to fill its <img> (drawn as its object-fit says:
- *  covering its box, a portrait in a square is as wide as the square; contained, it fits inside) on this screen. */
-export function neededEdge(img, w, h) {
-  const box = img.getBoundingClientRect();
-  if (!(box.width > 0 && box.height > 0)) return 0;
-  const fit = getComputedStyle(img).objectFit === "contain" ? Math.min : Math.max;
-  return Math.ceil(Math.max(w, h) * fit(box.width / w, box.height / h) * devicePixelRatio);
-}
-
-/** The smallest of sizes ([{edge}], smallest first) whose long edge has the pixels needed, or the original's own
- *  (original: its long edge, 0 when unknown: no size is larger than it); else the largest there is. */
-export function sizeFor(sizes, needed, original = 0) {
-  const enough = original > 0 ? Math.min(needed, original) : needed;
-  return sizes.find((size) => size.edge >= enough) ?? sizes[sizes.length - 1];
-}
 
 /** A non-2xx answer, carrying lenslet's JSON error body when there is one. */
 export class ApiError extends Error {

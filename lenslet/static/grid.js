@@ -1,11 +1,27 @@
 // How the grid is laid out (square tiles, or rows that keep each photo's shape) and how the
-// keyboard moves in it. The layout is remembered per browser.
+// keyboard moves in it; the thumbnail size a tile needs on this screen. The layout is remembered per browser.
 
 const LAYOUT_KEY = "lenslet.layout";
 const LAYOUTS = ["squares", "rows"];
 // The tallest and widest shapes a tile takes (past them the photo is letterboxed in its tile): a
 // panorama of 8:1 is shown whole, alone on its row.
 const RATIO_LIMITS = [0.25, 8];
+
+/** The device pixels the long edge of a w x h picture needs to fill its <img> (drawn as its object-fit says:
+ *  covering its box, a portrait in a square is as wide as the square; contained, it fits inside) on this screen. */
+export function neededEdge(img, w, h) {
+  const box = img.getBoundingClientRect();
+  if (!(box.width > 0 && box.height > 0)) return 0;
+  const fit = getComputedStyle(img).objectFit === "contain" ? Math.min : Math.max;
+  return Math.ceil(Math.max(w, h) * fit(box.width / w, box.height / h) * devicePixelRatio);
+}
+
+/** The smallest of sizes ([{edge}], smallest first) whose long edge has the pixels needed, or the original's own
+ *  (original: its long edge, 0 when unknown: no size is larger than it); else the largest there is. */
+export function sizeFor(sizes, needed, original = 0) {
+  const enough = original > 0 ? Math.min(needed, original) : needed;
+  return sizes.find((size) => size.edge >= enough) ?? sizes[sizes.length - 1];
+}
 
 /** The width/height a tile keeps for an item ({w, h} as the listing gives them, upright). */
 export function ratioOf(item) {
