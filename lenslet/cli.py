@@ -6,10 +6,9 @@ import getpass
 import logging
 import os
 import sys
-import threading
 import time
 
-from lenslet import __version__, health, jobs, memory
+from lenslet import __version__, health
 from lenslet.config import Config, describe
 from lenslet.errors import ConfigError, Conflict, LensletError, NotFound
 from lenslet.files import clean as cleaning
@@ -18,11 +17,9 @@ from lenslet.layout import STATE, THUMB, is_made, name_of
 from lenslet.people.access import Principal, Scope
 from lenslet.people.shares import Shares, duration, images_of
 from lenslet.people.users import Directory, checked_password
-from lenslet.search import rollup
 from lenslet.storage import check_state_root, clean_path, open_state_root, open_storage
 from lenslet.tree.tree import Tree
-from lenslet.worker.handlers import Runner, drain
-from lenslet.worker.scanner import Scanner
+from lenslet.worker.index_once import index_once
 
 SHOWN_KEPT = 20  # files `lenslet clean` keeps, each shown with why; past that, how many more
 
@@ -74,33 +71,9 @@ def index(args):
     config = dataclasses.replace(Config.from_env(), root=args.path, worker_threads=args.threads,
                                  create_root=args.create)
     storage = open_tree(config, args.path, " (--create makes it)")
-    memory.map_big_buffers()  # as the worker does
-    runner = Runner(config, storage)
-    show = Display(sys.stderr)
     started = time.monotonic()
-    others = health.worker_status(storage, config.heartbeat)["workers"]
-    if others:
-        # its claims are live: taking them back would run its jobs twice
-        show(f"a lenslet worker is running on this tree ({others} alive): working alongside it", final=True)
-    else:
-        jobs.recover(storage, clock=lambda: float("inf"))  # a one-shot run owns the tree: take back every claim
-    scanner = Scanner(runner)
-    folders = scanner.scan(deep=True)
-    # queue thumbnails made with other settings (all, with --rethumb), as the worker does when it starts
-    runner.sweep_thumbs(scanner.folders(), everything=args.rethumb)
-    runner.sweep_places(scanner.unplaced)  # folders listed before positions were kept, or with another table
-    # every folder first, so the thumbnail total is known before the first is made
-    run_threads(runner, args.threads, show, lambda job: job["kind"] == "index", lambda: "indexing folders")
-    run_threads(runner, args.threads, show, None, runner.progress.line)
-    if others:
-        wait_for_queue(storage, config.heartbeat, show)
-        show(f"{runner.progress.line()} here; the running worker made the rest", final=True)
-    else:
-        show(runner.progress.line(), final=True)
-    stats = runner.stats or rollup.build(storage, runner.folders.pages_of)  # the running worker built it: count anew
-    elapsed = time.monotonic() - started
-    failed = {**stats.get("unreadable", {}), **runner.errors}
-    print(summary(stats.get("folders", folders), stats.get("images", 0), runner.made, len(failed), elapsed))
+    stats, folders, made, failed = index_once(config, storage, args.threads, args.rethumb, Display(sys.stderr))
+    print(summary(folders, stats.get("images", 0), made, len(failed), time.monotonic() - started))
     for path, reason in sorted(failed.items())[:20]:
         print(f"  {path}: {reason}")
     return 1 if failed else 0
@@ -241,37 +214,6 @@ def open_tree(config, path, hint=""):
         if ex.fields.get("problem") == "not a folder":
             raise UsageError(f"{path} is a file, not a folder") from None
         raise
-
-
-def run_threads(runner, count, show, only, line):
-    """Drain the queue (only the jobs only(job) accepts) on count threads, showing line()."""
-    # no debounce for the rollup here: nothing else is coming
-    cursor = jobs.Cursor(runner.storage)
-    threads = [threading.Thread(target=drain, args=(runner, "lenslet-index"), kwargs={"ready": only, "cursor": cursor})
-               for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    shown = time.monotonic()
-    while any(thread.is_alive() for thread in threads):
-        time.sleep(0.2)
-        if show.tty or time.monotonic() - shown >= 5:
-            show(line())
-            shown = time.monotonic()
-    for thread in threads:
-        thread.join()
-
-
-def wait_for_queue(storage, heartbeat, show):
-    """Wait until the running worker has finished the jobs it holds (rollup and health aside)."""
-    shown = 0.0
-    while health.worker_status(storage, heartbeat)["workers"]:  # a worker that stopped finishes nothing
-        left = {kind: n for kind, n in jobs.backlog(storage).items() if n and kind not in ("rollup", "health")}
-        if not left:
-            return
-        if show.tty or time.monotonic() - shown >= 5:
-            show("waiting for the running worker: " + ", ".join(f"{n} {kind} jobs" for kind, n in sorted(left.items())))
-            shown = time.monotonic()
-        time.sleep(0.2)
 
 
 def summary(folders, images, made, failed, elapsed):
