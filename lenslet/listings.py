@@ -651,8 +651,7 @@ class Folders:
 
         with contextlib.suppress(NotFound):
             storage.update(storage.derived_key(join(folder, page_name(0, 1))), change, durable=False)
-        if added:
-            mark_edited(storage, folder)
+        if added:  # not marked as an edit: readers compare signatures, so a listing stored over this one shows
             self.listing_changed()
         return bool(added)
 

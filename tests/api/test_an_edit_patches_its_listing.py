@@ -783,3 +783,26 @@ def test_an_upload_beside_its_stack_partner_or_into_a_forged_listing_lists_the_f
         index.write_bytes(orjson.dumps({**orjson.loads(index.read_bytes()), **forged}))
         upload(editor, "trip", f"forged{number}.jpg", jpeg())
         assert f"forged{number}.jpg" in listed(reader), forged
+
+
+@pytest.mark.parametrize("page_size", [1000, 10])
+def test_racing_uploads_and_edits_into_one_folder_all_land_in_every_process(tree, client_with, page_size):
+    (tree / "roll").mkdir()
+    for n in range(12):
+        (tree / "roll" / f"IMG_{n:04d}.jpg").write_bytes(jpeg())
+    reader, phone = client_with(page_size=page_size), client_with(page_size=page_size)
+    reader.get("/folders?path=roll")
+
+    def send(n):
+        client = phone if n % 2 else reader
+        for k in range(4):
+            client.request(f"/dav/roll/IMG_{12 + n * 4 + k:04d}.jpg", method="PUT", body=jpeg(), status=201)
+            client.patch_json(f"/item?path=roll/IMG_{n:04d}.jpg", {"addTags": [f"t{k}"]})
+            client.get("/folders?path=roll")
+
+    at_once(send, 6)
+    for client in (reader, phone):
+        pages = client.get("/folders?path=roll").json["pageCount"]
+        items = [item for page in range(pages) for item in client.get(f"/folders?path=roll&page={page}").json["items"]]
+        assert [item["name"] for item in items] == [f"IMG_{n:04d}.jpg" for n in range(36)]
+        assert [item["tags"] for item in items[:6]] == [["t0", "t1", "t2", "t3"]] * 6
