@@ -17,6 +17,7 @@ from lenslet.formats.query import fold
 from lenslet.formats.records import is_number
 from lenslet.layout import TYPES
 from lenslet.places import town_lines
+from lenslet.recent import Recent
 from lenslet.storage.paths import is_clean
 
 TOKEN = re.compile(r"[^\W_]+")
@@ -32,6 +33,7 @@ BITMAPS, BITMAP_FROM = 200, 1000  # items
 FRAGMENTS, FRAGMENT_FROM = 250, 30_000  # gathering cost
 EDGES, EDGE_FROM = 100, 3000  # items
 PREFIXES, PREFIX_FROM = 256, 10_000  # ids
+NAMED = 16  # terms naming big towns whose items are kept
 INNER_BELOW = 2000  # most tokens kept as holding a frequent one
 BISECT_CHARS = 2000  # vocabulary characters counted in one bisection's time
 HIT_COST = 10       # cost of finding one token, in ids marked
@@ -95,12 +97,12 @@ def fields_of(item):
 def matches(item, terms):
     """Return whether every term is a substring of one of the item's fields, or names its place's town."""
     fields = fields_of(item)
-    return all(any(term in field for field in fields) or in_town(fields[-1], term) for term in terms)
+    return all(any(term in field for field in fields) or fields[-1] and in_town(fields[-1], town_lines(term))
+               for term in terms)
 
 
-def in_town(place, term):
-    """Return whether a place (folded) is a big town term is one of the names of, or lies in the region named so."""
-    lines = town_lines(term) if place else ()
+def in_town(place, lines):
+    """Return whether a place (folded) is one of a big town's lines (town_lines), or lies in the region named so."""
     return place in lines or place.partition(", ")[2] in lines
 
 
@@ -243,6 +245,7 @@ class Index:
                  fragments=None, tails=None, prefixes=None, inner=None, places=None):
         self.count = count
         self.places = places or Words.of({})  # each place (folded), with the ids of its items
+        self.named = Recent(NAMED)  # term -> ids of the items in the big towns it names, kept for the next search
         self.words = words    # tokens; the frequent ones' ids are in their bitmaps instead
         self.joints = joints  # a frequent token, punctuation and the next token ("img_20240512")
         self.digits = digits  # digit -> bitmap
@@ -603,11 +606,13 @@ class Index:
     def in_towns(self, term):
         """Return the ids of the items in a big town term names, its place not holding term; None for none."""
         lines = town_lines(term) if len(self.places) else ()
-        if not lines:
-            return None
-        places = self.places.vocabulary[1:-1].split(SEPARATOR)
-        numbers = [t for t, place in enumerate(places) if term not in place and in_town(place, term)]
-        return self.merged(self.places.ids(numbers), self.places.size(numbers)) if numbers else None
+        found = self.named.get(term) if lines else set()
+        if found is None:
+            places = self.places.vocabulary[1:-1].split(SEPARATOR)
+            numbers = [t for t, place in enumerate(places) if term not in place and in_town(place, lines)]
+            found = self.merged(self.places.ids(numbers), self.places.size(numbers)) if numbers else set()
+            self.named.put(term, found)
+        return found or None
 
     def scope(self, folder, paths):
         """Return the id range [lo, hi) of the items under folder ("" is all)."""
