@@ -121,6 +121,12 @@ QUERIES = [
     ("place: country filter", "country:pt", ""),
     ("place prefix", "lis", ""),
     ("place past Latin-1", "łódź", ""),
+    # Issue 74: a town by a name in another language (Lisbon, Prague, Munich, Florence).
+    ("place: another name", "lisboa", ""),
+    ("place: another name", "praha", ""),
+    ("place: another name", "münchen", ""),
+    ("place: another name", "firenze", ""),
+    ("another name and tag", "lisboa sunset", ""),
 ]
 
 

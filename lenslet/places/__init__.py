@@ -1,8 +1,10 @@
 """Place names offline: the city or town, region and country nearest a GPS position, from a table shipped here."""
 
 import bisect
+import functools
 import gzip
 import math
+import re
 import threading
 from array import array
 from importlib import resources
@@ -81,6 +83,29 @@ def country_name(code):
     if not isinstance(code, str) or code not in places.country_codes:
         return None
     return places.country_names[places.country_codes.index(code)] or None
+
+
+_towns = None  # a line a big town, "index\tname\tother name...", folded: made by the first search naming one
+
+
+@functools.lru_cache(maxsize=256)
+def town_lines(name):
+    """Return the lines, folded, a big town one of whose names is name is listed by, under each of its names
+    ("lisbon, portugal", "lisboa, portugal", ...); empty for a name of no big town."""
+    global _towns
+    if not name or not name.isprintable():
+        return frozenset()
+    places = table()
+    if _towns is None:
+        entries = (entry.partition("\t") for entry in places.alternates.decode("utf-8").splitlines())
+        _towns = "\n" + "".join(f"{at}\t{fold(places.name_of(int(at)))}\t{others}\n" for at, _, others in entries)
+    lines = set()
+    for found in re.finditer(f"\t{re.escape(name)}(?=[\t\n])", _towns):
+        start = _towns.rfind("\n", 0, found.start()) + 1
+        at, city, *others = _towns[start:_towns.find("\n", start)].split("\t")
+        line = fold(label(places.place(int(at))))
+        lines.update(other + line[len(city):] for other in (city, *others))
+    return frozenset(lines)
 
 
 _names = None  # (names folded, each after a newline; where each starts; its place): made by the first search

@@ -669,7 +669,8 @@ PATHS = {
                   description="the images picked, each its own `paths=`"),
             param("album", {"type": "string"}, description="an album's id: what it shows the caller now")])},
     "/search": {"get": op(
-        "Items under `path` whose name, tags, notes, folder, camera or date taken hold every term of `q`; words "
+        "Items under `path` whose name, tags, notes, folder, camera, date taken or place hold every term of `q` (a big "
+        "town's place also by its other names: `lisboa`, `münchen`); words "
         "`star:4+ date:2024-05 camera:canon country:PT type:png tagged untagged sort:date order:desc` filter and sort "
         "as the parameters of the same names do",
         json_of(ref("schemas", "SearchAnswer"), "the matches, in path order unless sorted"), 404,

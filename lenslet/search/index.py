@@ -16,6 +16,8 @@ from itertools import accumulate, chain, compress, islice, repeat
 from lenslet.formats.query import fold
 from lenslet.formats.records import is_number
 from lenslet.layout import TYPES
+from lenslet.places import town_lines
+from lenslet.recent import Recent
 from lenslet.storage.paths import is_clean
 
 TOKEN = re.compile(r"[^\W_]+")
@@ -31,6 +33,7 @@ BITMAPS, BITMAP_FROM = 200, 1000  # items
 FRAGMENTS, FRAGMENT_FROM = 250, 30_000  # gathering cost
 EDGES, EDGE_FROM = 100, 3000  # items
 PREFIXES, PREFIX_FROM = 256, 10_000  # ids
+NAMED = 16  # terms naming big towns whose items are kept
 INNER_BELOW = 2000  # most tokens kept as holding a frequent one
 BISECT_CHARS = 2000  # vocabulary characters counted in one bisection's time
 HIT_COST = 10       # cost of finding one token, in ids marked
@@ -42,7 +45,7 @@ MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
 NOT = b"\x01\x00"  # NOT[flag]: a flag's opposite
 DIGIT_OF = bytes.maketrans(b"\x00\x01", b"01")  # an item's byte as a base-2 digit
 FLAG_OF = bytes.maketrans(b"01", b"\x00\x01")
-FORMAT = 5  # of a kept index
+FORMAT = 6  # of a kept index: 6 adds the items of each place
 JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")  # punctuation between a joint's tokens
 # A token's edge character and punctuation; a lookahead finds both sides.
 EDGE = re.compile(r"(?=([^\W_](?:[^\w\s]|_)|(?:[^\w\s]|_)[^\W_]))")
@@ -92,9 +95,15 @@ def fields_of(item):
 
 
 def matches(item, terms):
-    """Return whether every term is a substring of one of the item's fields."""
+    """Return whether every term is a substring of one of the item's fields, or names its place's town."""
     fields = fields_of(item)
-    return all(any(term in field for field in fields) for term in terms)
+    return all(any(term in field for field in fields) or fields[-1] and in_town(fields[-1], town_lines(term))
+               for term in terms)
+
+
+def in_town(place, lines):
+    """Return whether a place (folded) is one of a big town's lines (town_lines), or lies in the region named so."""
+    return place in lines or place.partition(", ")[2] in lines
 
 
 def terms_of(query):
@@ -233,8 +242,10 @@ class Index:
     """A rollup's token index; an item's id is its position in the rollup."""
 
     def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits, frequent,
-                 fragments=None, tails=None, prefixes=None, inner=None):
+                 fragments=None, tails=None, prefixes=None, inner=None, places=None):
         self.count = count
+        self.places = places or Words.of({})  # each place (folded), with the ids of its items
+        self.named = Recent(NAMED)  # term -> ids of the items in the big towns it names, kept for the next search
         self.words = words    # tokens; the frequent ones' ids are in their bitmaps instead
         self.joints = joints  # a frequent token, punctuation and the next token ("img_20240512")
         self.digits = digits  # digit -> bitmap
@@ -255,7 +266,7 @@ class Index:
     @classmethod
     def build(cls, items):
         """Build from an iterable of items in path order."""
-        by_token, tag_counts, name_counts, folded_of = {}, {}, Counter(), {}
+        by_token, tag_counts, name_counts, folded_of, by_place = {}, {}, Counter(), {}, {}
         # One buffer, not many small strings, which would fragment the heap.
         text, text_starts = io.StringIO(), array("I", [0])
         for item_id, item in enumerate(items):
@@ -267,6 +278,7 @@ class Index:
             name_tokens = set(TOKEN.findall(fields[0]))
             name_counts.update(name_tokens)
             add_ids(by_token, name_tokens.union(*(TOKEN.findall(field) for field in fields[1:])), item_id)
+            add_ids(by_place, (fields[-1].replace("\n", " "),) if fields[-1] else (), item_id)
             count_tags(tag_counts, item, folded_of)
         count = len(text_starts) - 1
         words = Words.of(by_token)
@@ -274,7 +286,7 @@ class Index:
         frequent = {t: marked(words.ids([t]), count) for t in frequent_tokens(words, count)}
         joints = Words.of(joints_of(text, text_starts, [words.text(t) for t in frequent]))
         index = cls(count, words.without(frequent), joints, tag_counts, suggested(name_counts), text, text_starts,
-                    digit_bitmaps(text, count), frequent)
+                    digit_bitmaps(text, count), frequent, places=Words.of(by_place))
         size = (count + 7) // 8
 
         def packed(bitmap):
@@ -308,7 +320,7 @@ class Index:
         parts = [*self.words.to_parts(), *self.joints.to_parts(), self.text.encode("utf-8", "surrogatepass"),
                  self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
                  b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common),
-                 *(b"".join(map(bytes, found.values())) for found in kept.values())]
+                 *(b"".join(map(bytes, found.values())) for found in kept.values()), *self.places.to_parts()]
         header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts,
                   "nameCounts": dict(self.name_counts.items()), "frequent": self.common,
                   **{name: [[key, len(value)] for key, value in found.items()] for name, found in kept.items()}}
@@ -317,9 +329,12 @@ class Index:
     @classmethod
     def from_parts(cls, header, parts):
         """Make the index to_parts() described, or raise ValueError."""
-        if header.get("format") != FORMAT or len(parts) != 16:
+        if header.get("format") != FORMAT or len(parts) != 20:
             raise ValueError("an index kept by another version")
-        text, text_starts, digits, bitmaps, fragments, tails, prefixes, inner = parts[8:]
+        text, text_starts, digits, bitmaps, fragments, tails, prefixes, inner = parts[8:16]
+        places = Words.from_parts(parts[16:])
+        if places.postings and max(places.postings) >= header["count"]:
+            raise ValueError("a place's items that are not there")
         count = header["count"]
         size = (count + 7) // 8
         if len(digits) != size * len(DIGITS):
@@ -335,7 +350,7 @@ class Index:
                    array_of("I", text_starts),
                    {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)},
                    frequent, compressed_of(header["fragments"], fragments), compressed_of(header["tails"], tails),
-                   compressed_of(header["prefixes"], prefixes), inner_of(header["inner"], inner, len(words)))
+                   compressed_of(header["prefixes"], prefixes), inner_of(header["inner"], inner, len(words)), places)
 
     def ids_with(self, term, starts=False, ends=False, holding=None):
         """Return the ids of items with a token containing, beginning or ending with term."""
@@ -523,11 +538,15 @@ class Index:
         else:
             efforts = [(0, term) for term in terms]
         for effort, term in efforts:
-            if cheapest_first and found is not None and size_of(found) <= max(CHECK_BELOW, effort * CHECK_PER_TOKEN):
+            towns = self.in_towns(term)
+            if towns is None and cheapest_first and found is not None and \
+                    size_of(found) <= max(CHECK_BELOW, effort * CHECK_PER_TOKEN):
                 # Few items left: reading their text is cheaper.
                 unchecked.append(term)
                 continue
             ids, exact = self.candidates(term, found, held.get(term))
+            if towns is not None:  # the term in an item's text, or its place a town the term names
+                ids, exact = either(towns, ids if exact else self.check(ids, 0, self.count, [term]), self.count), True
             if not exact:
                 unchecked.append(term)  # the tokens only narrow it down
             if ids is None:
@@ -582,7 +601,18 @@ class Index:
 
     def holds(self, item_id, terms):
         line = self.text[self.text_starts[item_id]:self.text_starts[item_id + 1]]
-        return all(term in line for term in terms)
+        return all(term in line or has(self.in_towns(term), item_id) for term in terms)
+
+    def in_towns(self, term):
+        """Return the ids of the items in a big town term names, its place not holding term; None for none."""
+        lines = town_lines(term) if len(self.places) else ()
+        found = self.named.get(term) if lines else set()
+        if found is None:
+            places = self.places.vocabulary[1:-1].split(SEPARATOR)
+            numbers = [t for t, place in enumerate(places) if term not in place and in_town(place, lines)]
+            found = self.merged(self.places.ids(numbers), self.places.size(numbers)) if numbers else set()
+            self.named.put(term, found)
+        return found or None
 
     def scope(self, folder, paths):
         """Return the id range [lo, hi) of the items under folder ("" is all)."""
@@ -798,6 +828,10 @@ def marked(ids, count):
     marks = bytearray(count)
     deque(map(marks.__setitem__, ids, repeat(1)), 0)
     return int(marks.translate(DIGIT_OF)[::-1] or b"0", 2)
+
+
+def has(ids, item_id):
+    return ids is not None and (ids >> item_id & 1 if isinstance(ids, int) else item_id in ids)
 
 
 def size_of(ids):

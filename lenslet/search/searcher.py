@@ -14,6 +14,7 @@ from lenslet.formats import listing_pages, query
 from lenslet.formats.query import sort_value
 from lenslet.layout import TRASH
 from lenslet.listings import stored_items
+from lenslet.places import town_lines
 from lenslet.recent import Recent
 from lenslet.search import index as words
 from lenslet.search import rollup
@@ -310,10 +311,11 @@ class Searcher:
                 if n % 1000 == 0 and self.clock() > deadline:
                     whole = False
                     break
-                # An ASCII line without a term's bytes, lowered, cannot match.
+                # An ASCII line without a term's bytes, lowered, cannot match (unless its place is a town it names).
                 if needles and body.isascii() and not any(path in body for path in edited):
                     lowered = body.lower()
-                    if not all(needle in lowered for needle in needles):
+                    if not all(needle in lowered or b'"place"' in body and town_lines(needle.decode())
+                               for needle in needles):
                         continue
                 item = rollup.item_of(body)
                 entry = edits.get(item["path"])

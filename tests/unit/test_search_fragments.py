@@ -165,7 +165,7 @@ def test_a_kept_index_whose_bitmaps_do_not_read_back_still_finds_what_the_rule_f
                   tails=[[text, len(data)] for text, data in tails.items()],
                   prefixes=[[text, len(data)] for text, data in prefixes.items()])
     kept = words.Index.from_parts(header, [*parts[:12], b"".join(fragments.values()), b"".join(tails.values()),
-                                           b"".join(prefixes.values()), parts[15]])
+                                           b"".join(prefixes.values()), *parts[15:]])
     for query in ["ra", "10", "a", "screenshot 10.12", "10.1", "ra_10", "qq"]:
         terms = words.terms_of(query)
         expected = expected_of(items, terms)

@@ -141,3 +141,57 @@ def test_letters_that_keep_their_mark_are_folded_as_people_type_them_and_the_tex
     assert found("agri") == ["Ağrı"] and found("da nang") == ["Đà Nẵng"] and found("tromso") == ["Tromsø"]
     assert found("ossetia-alania") == ["Vladikavkaz"] and found("aeroskobing") == ["Ærøskøbing"]
     assert max(map(ord, index.text)) <= 0xFF  # a str of Latin-1 keeps one byte a character
+
+
+PLACES = ["Lisbon, Portugal", "Intendente, Lisbon, Portugal", "Porto, Portugal", "Lisboa, Portugal",
+          "Lisbon, Ohio, United States", "Prague, Czechia", "Žižkov, Prague, Czechia",
+          "Köln, North Rhine-Westphalia, Germany", "Århus, Central Jutland, Denmark", "", None]
+
+
+@pytest.mark.parametrize("place, term, named", [
+    ("Lisbon, Portugal", "lisboa", True),  # a town by another of its names
+    ("Intendente, Lisbon, Portugal", "lisboa", True),  # in the region named after it
+    ("Lisboa, Portugal", "lisbon", True),  # set by a person by another of its names
+    ("Lisbon, Ohio, United States", "lisboa", False),  # another town of the name
+    ("Žižkov, Prague, Czechia", "praha", True),
+    ("Köln, North Rhine-Westphalia, Germany", "cologne", True),
+    ("Århus, Central Jutland, Denmark", "aarhus", True),
+    ("Munich, Bavaria, Germany", "munchen", True),
+    ("Florence, Tuscany, Italy", "firenze", True),
+    ("Porto, Portugal", "lisboa", False),
+    ("Prague, Czechia", "prah", False),  # the start of a name is not the town
+    ("Cotonou, Littoral, Benin", "cat", False),
+    ("", "lisboa", False),
+])
+def test_a_place_is_found_by_its_towns_other_names(place, term, named):
+    assert matches({"name": "a.jpg", "place": place}, [term]) is named
+
+
+@pytest.mark.parametrize("bitmap_from", [1000, 10])  # with and without bitmaps for frequent tokens
+def test_towns_other_names_find_what_the_rule_finds(monkeypatch, bitmap_from):
+    monkeypatch.setattr(words, "BITMAP_FROM", bitmap_from)
+    rng = random.Random(74)
+    items = sorted(({"path": f"{folder}/{n:04d}-{name}", "name": f"{n:04d}-{name}", "place": place}
+                    for n in range(1500) for folder, name, place in [(rng.choice(["2019", "lisboa", "x"]),
+                                                                      rng.choice(["praha.jpg", "a.jpg", "b.jpg"]),
+                                                                      rng.choice(PLACES))]),
+                   key=lambda item: item["path"])
+    index = Index.build(items)
+    kept = Index.from_parts(*index.to_parts())
+    for q in ["lisboa", "praha", "cologne", "aarhus", "lisboa 2019", "praha lisboa", "lisbon", "praha cz", "lisb"]:
+        for folder in ["", "2019", "x"]:
+            terms = terms_of(q)
+            expected = [i for i, item in enumerate(items)
+                        if (not folder or item["path"].startswith(folder + "/")) and matches(item, terms)]
+            scope = index.scope(folder, lambda i: items[i]["path"])
+            assert index.search(terms, scope, 0, 50) == kept.search(terms, scope, 0, 50) == (len(expected),
+                                                                                             expected[:50]), q
+            assert index.matching(terms, scope) == words.marked(expected, index.count), q
+            assert [i for i in range(*scope) if index.holds(i, terms)] == expected, q
+    assert index.search(["lisboa"], (0, index.count), 0, 1)[0] > index.search(["lisboa"], (500, 1000), 0, 1)[0] > 0
+
+
+def test_a_kept_index_naming_items_past_its_end_for_a_place_is_refused():
+    header, parts = Index.build([{"path": "a.jpg", "name": "a.jpg", "place": "Prague, Czechia"}]).to_parts()
+    with pytest.raises(ValueError):
+        Index.from_parts(header, [*parts[:-1], (7).to_bytes(4, "little")])

@@ -186,6 +186,16 @@ def test_the_scan_while_building_merges_the_journal(tmp_path, held_build):
     assert fresh.loaded is EMPTY
 
 
+def test_the_scan_while_building_finds_a_town_by_its_other_names(tmp_path, held_build):
+    items = [{"path": f"{n}.jpg", "name": f"{n}.jpg", "place": place} for n, place in
+             enumerate(["Prague, Czechia", "Porto, Portugal", "Lisbon, Portugal", "Žižkov, Prague, Czechia"])]
+    write_rollup(tmp_path, items)
+    fresh = Searcher(LocalStorage(str(tmp_path)))
+    assert [item["path"] for item in fresh.search("praha", "", 0, 10)[1]] == ["0.jpg", "3.jpg"]
+    assert [item["path"] for item in fresh.search("lisboa", "", 0, 10)[1]] == ["2.jpg"]
+    assert fresh.loaded is EMPTY
+
+
 def test_the_scan_stops_when_its_time_is_up(tmp_path, held_build, monkeypatch):
     items = random_items(random.Random(4), 3000)
     write_rollup(tmp_path, items)
