@@ -51,12 +51,10 @@ class Catalog:
             if self.xmp_shown else None
         sidecar, version = store.record_hash(storage, key, digest)
         searched = self.shown(storage, key, sidecar or store.sidecar_fields(storage, key), version, found)[1]
-        # the listing's entry holds the hash of an image without a sidecar
-        if sidecar is None and not self.listings.add_image(storage, key, probed, digest):
+        if sidecar is not None or not self.listings.add_image(storage, key, probed, digest):
             self.relist(storage, parent(key), {name_of(key): (probed, (sidecar, version))})
-            listings.try_update_entries(storage, parent(key), {name_of(key): {"hash": digest}})
-        elif sidecar is not None:
-            self.relist(storage, parent(key), {name_of(key): (probed, (sidecar, version))})
+            if sidecar is None:  # the listing entry holds the hash instead
+                listings.try_update_entries(storage, parent(key), {name_of(key): {"hash": digest}})
         note_changes(self.root, {path: searched}, self.clock)
 
     def hashed(self, storage, folder, digests):
