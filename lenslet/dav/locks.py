@@ -76,23 +76,27 @@ class Locks:
         """Lock a path for a person; raise Locked while another live lock holds it, a folder above it or (depth
         infinity) a path inside it, and Conflict past the person's or the folder's number of locks."""
         self.check(path, user, set(), below=depth == "infinity")
-        every, path = list(self._every()), self.opened(path)
-        if sum(record["user"] == user for record in every) >= PER_PERSON:
-            raise Conflict(f"you hold {PER_PERSON} locks already: unlock some first", path=path)
-        if sum(parent(record["path"]) == parent(path) for record in every) >= PER_FOLDER:
-            raise Conflict(f"{PER_FOLDER} locks hold this folder's files already: try again later", path=path)
+        path = self.opened(path)
         record = {"v": VERSION, "path": path, "token": "opaquelocktoken:" + secrets.token_hex(16), "user": user,
                   "depth": depth, "owner": owner[:MAX_OWNER], "expires": self.clock() + seconds}
         key = join(LOCKS, record_name(path))
         for _ in range(2):
             try:
                 self.storage.create(key, dumps(record))
-                return record
             except (AlreadyExists, Foreign, BadRequest):
                 if self._read(path) is not None:
                     raise Locked("another client locked it meanwhile", path=path) from None
                 set_aside(self.storage, LOCKS, record_name(path), "not a lock record lenslet can read: it locks "
                                                                   "nothing")
+                continue
+            every = list(self._every())  # counted once this one is kept, so LOCKs racing anywhere count each other
+            mine = sum(record["user"] == user for record in every) > PER_PERSON
+            if mine or sum(parent(record["path"]) == parent(path) for record in every) > PER_FOLDER:
+                with suppress(LensletError):
+                    self.storage.delete(key)
+                raise Conflict(f"you hold {PER_PERSON} locks already: unlock some first" if mine else
+                               f"{PER_FOLDER} locks hold this folder's files already: try again later", path=path)
+            return record
         raise Locked("another client keeps locking it", path=path)
 
     def refresh(self, path, tokens, user, seconds):

@@ -21,6 +21,7 @@ METHODS = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MO
 MAX_XML = 64 * 1024
 XML = "application/xml; charset=utf-8"
 KEPT_ANSWERS = 16
+KEPT_ANSWERS_BYTES = 16 << 20  # a web process's kept answers together: a 10,000-photo folder's fits in a third
 KEPT_ENTRY_BYTES = 1024  # a kept answer weighs at most this an entry: a folder's properties, not a flood of others
 READS = frozenset(("GET", "HEAD", "PROPFIND", "OPTIONS"))
 # What desktops write beside every file they copy; taken and not kept, never listed.
@@ -53,7 +54,8 @@ class DavResource:
     def __init__(self, tree, listings, files, locks, accel_redirect):
         self.tree, self.listings, self.files, self.locks = tree, listings, files, locks
         self.accel = accel_redirect
-        self.answers = Recent(KEPT_ANSWERS)  # (folder, asked) -> (its listing's key, its children's responses)
+        # (folder, asked) -> (its listing's key, its children's responses)
+        self.answers = Recent(KEPT_ANSWERS, KEPT_ANSWERS_BYTES, weigh=lambda kept: len(kept[1]))
 
     # -- reads
 

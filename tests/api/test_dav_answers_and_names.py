@@ -11,6 +11,8 @@ import pytest
 from helpers import jpeg
 from test_dav import HERE, LOCK_BODY, Home, files_in
 
+from lenslet.resources.dav import KEPT_ANSWERS_BYTES
+
 pytestmark = pytest.mark.filterwarnings("ignore::webtest.lint.WSGIWarning")  # webtest's lint knows no PROPFIND
 
 
@@ -86,6 +88,31 @@ def test_answers_swollen_by_unknown_properties_are_not_kept(crowded):
     finally:
         tracemalloc.stop()
     assert kept < 2_000_000, kept  # each answer weighs about 1 MB
+
+
+def test_answers_kept_together_weigh_a_bounded_amount_however_big_the_folder(home):
+    photo = jpeg()
+    for number in range(1500):
+        (home.tree / "family" / f"IMG_{number:04d}.jpg").write_bytes(photo)
+
+    def ask(round_):  # near the limits (90 properties, 1,980 characters) and under 1 KB an entry, as kept ones are
+        names = [(f"urn:{round_:02d}:" + "x" * 12, f"p{number:02d}") for number in range(90)]
+        assert sum(len(space) + len(name) for space, name in names) == 1980
+        answer = home.dav("PROPFIND", "family/", body=asking(names), headers={"Depth": "1"})
+        assert answer.status_int == 207 and 1_400_000 < len(answer.body) < 1502 * 1024
+
+    ask(0)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for round_ in range(1, 17):
+            ask(round_)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < KEPT_ANSWERS_BYTES + 1_000_000, kept  # of 16 answers of 1.5 MB each, what fits the budget
 
 
 def test_a_property_in_no_namespace_comes_back_well_formed(home):

@@ -4,6 +4,7 @@ with its own storage) agree on every session; a sign-out, a new password, role o
 ends a session in both at once; other sites can neither drive the sign-in nor write with the cookie; a
 session file torn, forged, of another shape, a FIFO, a link or a folder opens nothing and answers no 500."""
 
+import base64
 import dataclasses
 import json
 import os
@@ -322,3 +323,20 @@ def test_a_role_or_folders_changed_by_hand_in_the_users_file_end_the_sessions_to
     for app in (0, 1):
         assert family.ask(token, app=app).status_int == 401
     assert family.ask(family.sign_in(), "/me", app=1).json["folders"] == ["work"]
+
+
+def test_a_session_is_a_cookie_never_a_bearer_token_and_a_persons_token_opens_the_api_not_webdav(on_disk):
+    session = on_disk.sign_in()
+    assert on_disk.ask(session).status_int == 200
+    assert on_disk.apps[0].get("/me", headers={"Authorization": f"Bearer {session}"}, expect_errors=True
+                               ).status_int == 401
+    tims = {"Authorization": f"Bearer {on_disk.tim}"}
+    assert on_disk.apps[1].get("/me", headers=tims).json["name"] == "tim"  # no Origin, from any process
+    app_password = on_disk.directory.add_app_password(on_disk.directory.users()["tim"], "Phone", 1.0)[1]
+    for headers, status in ((tims, 401), (basic("tim", on_disk.tim), 401), (basic("tim", app_password), 207)):
+        assert on_disk.apps[0].request("/dav/", method="PROPFIND", headers={"Depth": "0", **headers},
+                                       environ={"REMOTE_ADDR": "127.0.0.1"}, expect_errors=True).status_int == status
+
+
+def basic(name, password):
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}

@@ -122,3 +122,66 @@ def test_two_puts_racing_on_one_photo_keep_every_version(served):
                                      for body, who in zip(bodies, ("ann", "bob"), strict=True)])
         assert all(status in (201, 204) for status in statuses), statuses
         kept_with_its_words(served, n, original, zip(bodies, statuses, strict=True))
+
+
+# -- WebDAV against the API's own writes
+
+JSON = {"Content-Type": "application/json"}
+# The API's writes on round n's photo (sent by a script's token), each (method, url, body, headers).
+API_WRITES = {
+    "tags": lambda n: ("PATCH", f"/item?path=r{n}/p{n}.jpg", json.dumps({"addTags": ["bob"]}).encode(), JSON),
+    "move": lambda n: ("POST", "/move", json.dumps({"src": f"r{n}/p{n}.jpg", "to": f"r{n}/q{n} api.jpg"}).encode(),
+                       JSON),
+    "trash": lambda n: ("POST", "/trash", json.dumps({"paths": [f"r{n}/p{n}.jpg"]}).encode(), JSON),
+    "upload": lambda n: ("PUT", f"/file?path=r{n}/p{n}.jpg&conflict=replace", api_bytes(n), {}),
+}
+# WebDAV's writes on it (sent by ann's app password).
+DAV_WRITES = {
+    "PUT": lambda n: ("PUT", f"/dav/r{n}/p{n}.jpg", dav_bytes(n), {}),
+    "MOVE": lambda n: ("MOVE", f"/dav/r{n}/p{n}.jpg", None, {"Destination": f"/dav/r{n}/q{n}.jpg"}),
+    "DELETE": lambda n: ("DELETE", f"/dav/r{n}/p{n}.jpg", None, {}),
+    "PROPPATCH": lambda n: ("PROPPATCH", f"/dav/r{n}/p{n}.jpg", (
+        b'<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set>'
+        b"<D:prop><Z:Win32LastModifiedTime>Wed, 01 May 2024 10:00:00 GMT</Z:Win32LastModifiedTime></D:prop>"
+        b"</D:set></D:propertyupdate>"), {}),
+}
+PAIRS = [(api, dav) for api in API_WRITES for dav in DAV_WRITES]
+
+
+def api_bytes(n):
+    return jpeg(size=(90, 60), color=(n * 7 % 250, 120, 10))
+
+
+def dav_bytes(n):
+    return jpeg(size=(90, 60), color=(n * 7 % 250, 10, 120))
+
+
+def race(server, *requests):
+    """Send requests (method, url, body, headers) all at once; return their statuses in order."""
+    statuses, start = [None] * len(requests), threading.Barrier(len(requests))
+
+    def send(n):
+        method, url, body, headers = requests[n]
+        start.wait(timeout=30)
+        statuses[n] = call(server, method, url, body, headers)[0]
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses
+
+
+def test_webdav_racing_the_apis_writes_on_one_photo_loses_nothing(served):
+    answers = []
+    for n in range(len(PAIRS) * (2 if served.rounds > 10 else 1)):  # every pair; twice on disk
+        api, dav = PAIRS[n % len(PAIRS)]
+        original = a_tagged_photo(served, n)
+        statuses = race(served, API_WRITES[api](n), DAV_WRITES[dav](n))
+        answers.append((api, dav, statuses))
+        assert all(status < 500 for status in statuses), answers
+        sent = [(api_bytes(n), statuses[0])] if api == "upload" else []
+        kept_with_its_words(served, n, original, sent + ([(dav_bytes(n), statuses[1])] if dav == "PUT" else []))
+        if api == "tags" and statuses[0] == 200:  # bob's tag is on a photo someone can find
+            assert any("bob" in tags for copies in photos_of_round(served, n).values() for tags in copies), answers

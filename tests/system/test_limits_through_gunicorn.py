@@ -5,6 +5,7 @@ are held back (429) once the allowance is spent, while another address still get
 process is ended in the other at once by a sign-out or its user's removal; a query string past lenslet's
 limit is answered by lenslet (414, JSON) and not by gunicorn's request-line limit (HTML)."""
 
+import base64
 import json
 import re
 import time
@@ -135,6 +136,34 @@ def test_one_address_is_held_back_across_both_processes(served, attempt):
         assert guess(connection, right, OTHER)[0] == ok   # another address gets in
         connection.close()
     assert len(answering_processes(server, GUESSER)) == 2
+
+
+def test_wrong_app_passwords_for_one_name_from_many_networks_are_held_back_in_both_processes(served):
+    server, _ = served
+    phone = server.directory.add_app_password(server.directory.users()["bob"], "Phone", 1.0)[1]
+    assert call(server, "POST", "/session", {"name": "bob", "password": "bob's password"},
+                {"X-Forwarded-For": OTHER})[0] == 201  # bob signs in with the page at home
+
+    def dav(connection, password, address):  # a WebDAV client behind the TLS proxy on loopback
+        secret = base64.b64encode(f"bob:{password}".encode()).decode()
+        return send(connection, "PROPFIND", "/dav/family", headers={
+            "Authorization": f"Basic {secret}", "Depth": "0", "X-Forwarded-For": address,
+            "X-Forwarded-Proto": "https"})[0]
+
+    processes = one_connection_to_each_process(server)
+    started = time.monotonic()
+    statuses = [dav(processes[n % 2], f"guess-{n}", f"192.0.2.{n + 1}") for n in range(TRIES)]  # a network each
+    elapsed = time.monotonic() - started
+    through = statuses.count(401)
+    assert set(statuses) == {401, 429} and statuses[:throttle.ALLOWANCE] == [401] * throttle.ALLOWANCE, statuses
+    assert through <= throttle.ALLOWANCE + int(elapsed / throttle.DRAIN), (through, elapsed)
+    for connection in processes:
+        assert dav(connection, phone, "192.0.2.200") == 429  # the right one from a new network: not even checked
+        assert dav(connection, phone, OTHER) == 207  # bob's phone at home is not held back
+        connection.close()
+    with open(server.log.removesuffix(".log") + ".out") as log:
+        held_by = {line.split()[0] for line in log if line.split()[1] == "429" and "PROPFIND" in line}
+    assert len(held_by) == 2  # each process held guesses back
 
 
 def session_of(headers):

@@ -46,3 +46,22 @@ def test_cleared_it_holds_nothing():
     kept.put("a", 1)
     kept.clear()
     assert (kept.get("a"), len(kept)) == (None, 0)
+
+
+def test_with_a_budget_the_oldest_go_until_the_rest_fit_and_a_heavy_one_is_not_kept():
+    kept = Recent(10, budget=9)
+    for key in "abc":
+        kept.put(key, "xxx")
+    kept.put("d", "xx")  # 11 > 9: "a" goes
+    assert [kept.get(key) for key in "abcd"] == [None, "xxx", "xxx", "xx"]
+    kept.put("b", "x")  # replaced: weighs its new weight
+    kept.put("e", "xxx")
+    assert [kept.get(key) for key in "bcde"] == ["x", "xxx", "xx", "xxx"]
+    kept.put("huge", "xxxx")  # over a third of the budget: the others stay
+    assert (kept.get("huge"), len(kept)) == (None, 4)
+    kept.put("c", "xxxx")  # a heavy value in an old one's place: the old one goes too
+    assert (kept.get("c"), len(kept)) == (None, 3)
+    kept.clear()
+    for key in "fgh":
+        kept.put(key, "xxx")
+    assert len(kept) == 3
