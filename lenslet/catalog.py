@@ -44,12 +44,12 @@ class Catalog:
         listings.try_update_entries(storage, parent(key), {name_of(key): listed},
                                     lambda: note_changes(self.root, {path: searched}, self.clock))
 
-    def added(self, storage, key, path, digest):
-        """Record an uploaded, hashed image in its sidecar, listing and search."""
+    def added(self, storage, key, path, digest, opened=None):
+        """Record an uploaded, hashed image (read at Stat `opened`) in its sidecar, listing and search."""
         probed = originals.probe(storage, key, self.xmp_shown)
         found = store.xmp_of(storage, key, probed.get("embedded") or xmp.Metadata().to_dict()) \
             if self.xmp_shown else None
-        sidecar, version = store.record_hash(storage, key, digest)
+        sidecar, version = store.record_hash(storage, key, digest, opened)
         searched = self.shown(storage, key, sidecar or store.sidecar_fields(storage, key), version, found)[1]
         if sidecar is not None or not self.listings.add_image(storage, key, probed, digest):
             self.relist(storage, parent(key), {name_of(key): (probed, (sidecar, version))})
@@ -57,13 +57,14 @@ class Catalog:
                 listings.try_update_entries(storage, parent(key), {name_of(key): {"hash": digest}})
         note_changes(self.root, {path: searched}, self.clock)
 
-    def hashed(self, storage, folder, digests):
-        """Record hashes found while making thumbnails in sidecars, then the listing."""
+    def hashed(self, storage, folder, digests, opened=None):
+        """Record hashes found while making thumbnails in sidecars, then the listing; `opened`: {name: the Stat
+        the image was hashed at}, and an image changed since is left to whoever changed it."""
         entries = {}
         for name, digest in digests.items():
             image = join(folder, name)
             try:
-                sidecar, version = store.record_hash(storage, image, digest)
+                sidecar, version = store.record_hash(storage, image, digest, (opened or {}).get(name))
             except NotFound:
                 continue
             except LensletError as ex:

@@ -43,7 +43,7 @@ from lenslet.layout import (
     sidecar_of,
     thumb_of,
 )
-from lenslet.sidecar.store import clear_origin, set_origin, sidecar_fields
+from lenslet.sidecar.store import clear_origin, record_hash, set_origin, sidecar_fields
 from lenslet.storage import process_alive, set_aside, spool
 from lenslet.storage.paths import not_reserved
 
@@ -122,17 +122,18 @@ class Files:
     def _stored(self, storage, key, path, thumbnail_now, undo, digest=None):
         """Check a stored upload and note it, or undo it if it is no image; one moved meanwhile was taken. A video
         comes with its digest: the worker makes its poster."""
-        video = bool(digest)
+        video, opened = bool(digest), None
         try:
-            digest = digest or (self.thumbs.make_upload(storage, key) if thumbnail_now
-                                else _header_checked(storage, key))
+            if not digest:
+                digest, opened = (self.thumbs.make_upload(storage, key), None) if thumbnail_now \
+                    else _header_checked(storage, key)
         except NotFound:
             return  # moved or trashed meanwhile: that operation tells listings and search
         except LensletError:
             undo()  # not a decodable image: not kept
             raise
         with suppress(NotFound):
-            self.catalog.added(storage, key, path, digest)
+            self.catalog.added(storage, key, path, digest, opened)
         if video or not thumbnail_now:
             self.thumbs.ask_worker(path)
 
@@ -172,6 +173,7 @@ class Files:
                         continue  # an upload took the name while it was free: it goes to the trash too
                     if words is not None:
                         storage.create(sidecar_of(key), words)
+                        record_hash(storage, key, digest)  # the words name these bytes, not the ones they replaced
                 break
             else:
                 raise Conflict("the name keeps changing; try again", path=path)
@@ -798,12 +800,13 @@ def _state(storage, src, dst):
 # -- helpers
 
 def _header_checked(storage, key):
-    """Return a stored upload's hash once its header says it is an image lenslet shows."""
-    stored, _ = originals.open_image(storage, key)
+    """Return a stored upload's hash, and the Stat it was read at, once its header says it is an image lenslet
+    shows."""
+    stored, opened = originals.open_image(storage, key)
     with stored:
         pillow.probe(stored)
         stored.seek(0)
-        return pillow.content_hash_of(stored)
+        return pillow.content_hash_of(stored), opened
 
 
 def _read_head(stream):

@@ -60,8 +60,9 @@ def change_sidecar(storage, image, change, unreadable=None, durable=True, mirror
                       "nothing was changed: try again", retry_after=1, path=image)
 
 
-def record_hash(storage, image, digest):
-    """Store an original's content hash in its sidecar, not as an edit."""
+def record_hash(storage, image, digest, opened=None):
+    """Store an original's content hash in its sidecar, not as an edit; unless the original is no longer at the
+    Stat `opened` it was hashed at."""
     def hashed(stored, version):
         # An image nobody described gets no sidecar for its hash alone.
         return None if stored is None or stored.get("hash") == digest else dict(stored, hash=digest)
@@ -71,6 +72,8 @@ def record_hash(storage, image, digest):
             if not storage.exists(image):
                 # moved or deleted meanwhile: a new sidecar would be an orphan taking its name
                 raise NotFound("moved or deleted meanwhile", path=image)
+            if opened is not None and storage.stat(image) != opened:
+                raise NotFound("replaced meanwhile: the replacing upload records its own", path=image)
             return change_sidecar(storage, image, hashed, lenslets_only=True)
     except Forbidden:
         return None, None

@@ -289,13 +289,13 @@ class Runner:
                 self.making.difference_update(keys)
 
     def _make_thumbs(self, keys, remake):
-        digests, todo = {}, []
+        digests, todo, seen = {}, [], {}
         for key in keys:
             if not self.thumbs.makes(name_of(key)):  # a video without ffmpeg
                 self.progress.tick(key)
                 continue
             try:
-                image = self.storage.stat(key)
+                image = seen[key] = self.storage.stat(key)
                 found = self.thumbs.fresh(self.storage, key, image)
             except LensletError as ex:
                 self.tally(key, ex)
@@ -318,7 +318,7 @@ class Runner:
             self.tally(key, None if made else outcome)
         with self.folders.batched_notices():  # one rollup asked for the whole job
             for folder, found in digests.items():
-                self.catalog.hashed(self.storage, folder, found)
+                self.catalog.hashed(self.storage, folder, found, {name: seen[join(folder, name)] for name in found})
 
     def make_posters(self, keys):
         """Make videos' posters with ffmpeg, one at a time; yield like make_each."""

@@ -9,6 +9,7 @@ from lenslet import jobs
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.search import rollup
+from lenslet.search.searcher import CHECK_EVERY
 from lenslet.storage import LocalStorage
 from lenslet.worker.handlers import Runner, drain
 
@@ -114,12 +115,10 @@ def test_an_edit_in_one_gunicorn_worker_is_found_by_both(gunicorn, gallery):
     server.wait_until(lambda: server.get("/health")[0] == 200)
     assert http("GET", f"{server.url}/search?q=zebra")["total"] == 0
     http("PATCH", f"{server.url}/item?path=2020/snow.webp", {"addTags": ["zebra"]})
-
-    def totals():  # a dozen searches: both web processes answer some
-        return [http("GET", f"{server.url}/search?q=zebra")["total"] for _ in range(12)]
-
-    server.wait_until(lambda: totals() == [1] * 12, timeout=15)
-    assert totals() == [1] * 12  # and it stays found
+    # Every web process reads the edit within a second (docs/search.md); which one answers is the kernel's pick,
+    # so searches that find it at once may all come from the one that read it first.
+    time.sleep(CHECK_EVERY)
+    assert [http("GET", f"{server.url}/search?q=zebra")["total"] for _ in range(24)] == [1] * 24
 
 
 def test_suggest_counts_a_tag_once_per_image_whatever_its_case(tree, client):

@@ -10,16 +10,18 @@ import urllib.error
 import urllib.request
 from urllib.parse import quote
 
+import blake3
 import pytest
-from helpers import bucket_settings, jpeg
+from helpers import bucket_settings, jpeg, wait_until
 
+from lenslet.images.pillow import HASH_PREFIX
 from lenslet.people.users import Directory
 
 ROUNDS = {"local": 15, "s3": 6}  # moto answers slowly: fewer rounds on S3
 
 
 @pytest.fixture(params=["local", "s3"])
-def served(request, tmp_path, gunicorn):
+def served(request, tmp_path, tree, gunicorn):
     users = tmp_path / "users.json"
     directory = Directory(str(users))
     for name in ("ann", "bob"):
@@ -29,6 +31,7 @@ def served(request, tmp_path, gunicorn):
         env.update(bucket_settings(request, tmp_path))
     server = gunicorn(env=env)
     server.rounds = ROUNDS[request.param]
+    server.tree = tree if request.param == "local" else None  # the files themselves, where they can be read
     server.basic = {name: "Basic " + base64.b64encode(
         f"{name}:{directory.add_app_password(directory.users()[name], 'Phone', 1.0)[1]}".encode()).decode()
         for name in ("ann", "bob")}
@@ -38,15 +41,15 @@ def served(request, tmp_path, gunicorn):
 
 
 def call(server, method, url, body=None, headers=None, who="ann"):
-    """Return (status, body) of one request."""
+    """Return (status, body, headers) of one request."""
     auth = server.api if url.startswith("/") and not url.startswith("/dav/") else server.basic[who]
     request = urllib.request.Request(server.url + url, data=body, method=method,
                                      headers={"Authorization": auth, **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=60) as answer:
-            return answer.status, answer.read()
+            return answer.status, answer.read(), answer.headers
     except urllib.error.HTTPError as ex:
-        return ex.code, ex.read()
+        return ex.code, ex.read(), ex.headers
 
 
 def at_once(server, *requests):
@@ -66,18 +69,33 @@ def at_once(server, *requests):
     return statuses
 
 
+def listed(server, folder):
+    """The names a folder's listing holds ([] if there is no such folder), asked again while it says it may be
+    a moment behind."""
+    def answer():
+        status, body, headers = call(server, "GET", f"/folders?path={quote(folder)}")
+        assert status in (200, 404), (folder, status, body)
+        names = [item["name"] for item in json.loads(body)["items"]] if status == 200 else []
+        return None if headers.get("X-Lenslet-Checking") else (names,)
+    return wait_until(answer, timeout=10)[0]
+
+
 def photos_of_round(server, n):
-    """{bytes: [tags of each copy]} of round n's photos, in its folder and in the trash."""
+    """{bytes: [tags of each copy]} of round n's photos, in its folder and in the trash; each copy's hash is its
+    own, and on disk the folders hold exactly the photos listed."""
     found = {}
     for where in (f"r{n}", "_trash_"):
-        status, body = call(server, "GET", f"/folders?path={quote(where)}")
-        items = json.loads(body)["items"] if status == 200 else []
-        for item in items:
-            if re.match(rf"[pq]{n}[. ]", item["name"]):
-                path = f"{where}/{item['name']}"
-                data = call(server, "GET", f"/file?path={quote(path)}")[1]
-                tags = json.loads(call(server, "GET", f"/item?path={quote(path)}")[1]).get("tags", [])
-                found.setdefault(data, []).append(tags)
+        names = [name for name in listed(server, where) if re.match(rf"[pq]{n}[. ]", name)]
+        if server.tree is not None:
+            kept = sorted(file.name for file in (server.tree / where).glob("*.jpg") if re.match(rf"[pq]{n}[. ]",
+                                                                                               file.name))
+            assert sorted(names) == kept, (n, where, "listed", names, "on disk", kept)
+        for name in names:
+            path = f"{where}/{name}"
+            data = call(server, "GET", f"/file?path={quote(path)}")[1]
+            item = json.loads(call(server, "GET", f"/item?path={quote(path)}")[1])
+            assert item.get("hash") in (None, HASH_PREFIX + blake3.blake3(data).hexdigest()), (n, path, item)
+            found.setdefault(data, []).append(item.get("tags", []))
     return found
 
 
