@@ -7,7 +7,7 @@ from contextlib import closing
 from functools import partial
 
 from lenslet.errors import LensletError, TooLarge
-from lenslet.files.moves import free_name
+from lenslet.files.names import free_name
 from lenslet.layout import TRASH
 
 CHUNK = 1024 * 1024

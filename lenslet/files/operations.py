@@ -26,6 +26,7 @@ from lenslet.errors import (
     UnsupportedMedia,
 )
 from lenslet.files import moves
+from lenslet.files.names import conflict_mode, free_name, spellings, upload_name
 from lenslet.formats import stacks
 from lenslet.images import originals, pillow, video
 from lenslet.layout import (
@@ -69,14 +70,14 @@ class Files:
     def upload(self, folder, filename, stream, conflict="fail", thumbnail_now=True):
         """Store an uploaded image or video in a folder and make its thumbnail, or have the worker make it
         (a video's poster always)."""
-        conflict = moves.conflict_mode(conflict)
+        conflict = conflict_mode(conflict)
         place = self._writable(folder)
         storage = place.storage
         if not storage.stat(place.key).is_dir:
             raise Conflict("a file stands where the folder should be", path=folder)
         head = _read_head(stream)
         kind = _sniff(head)
-        name = moves.upload_name(filename, kind)
+        name = upload_name(filename, kind)
         is_video = kind.startswith("video/")
         limit, setting = self.limits["video" if is_video else "image"]
         # a replace under way holds the name's lock between the old bytes' leaving and the new ones' landing
@@ -98,11 +99,11 @@ class Files:
             stream = _Hashed(stream, head)  # hashed as it is stored, never read again
 
         def next_free(taken):  # a name taken between the look and the write: the bytes take the next one
-            return moves.free_name(taken, lambda candidate: candidate == taken or
+            return free_name(taken, lambda candidate: candidate == taken or
                                    _taken(storage, join(place.key, candidate)))
 
         if conflict == "rename":
-            key = join(place.key, moves.free_name(name, lambda candidate: _taken(storage, join(place.key, candidate))))
+            key = join(place.key, free_name(name, lambda candidate: _taken(storage, join(place.key, candidate))))
         else:
             in_use = _in_use(storage, join(place.key, name))
             if conflict == "fail" and in_use is not None:
@@ -260,7 +261,7 @@ class Files:
 
     def move_many(self, paths, dest, conflict="fail", to=None):
         """Move images or folders into one folder, or one of them to `to`, with their stack partners."""
-        conflict = moves.conflict_mode(conflict)
+        conflict = conflict_mode(conflict)
         targets = {one: stacks.renamed(one, to) for one in self.partners(paths[0])} if to is not None else {}
         for target in targets.values():  # the pair is renamed whole or not at all
             place = self.tree.locate(target, is_file=True)
@@ -422,7 +423,7 @@ class Files:
         if key == place.key:
             raise Conflict("the image is already there", path=to_path)
         if conflict == "rename":
-            key = join(folder, moves.free_name(name_of(key), lambda name: join(folder, name) in claimed
+            key = join(folder, free_name(name_of(key), lambda name: join(folder, name) in claimed
                                                or _taken(storage, join(folder, name))))
         elif key in claimed or (_taken(storage, key) and (conflict != "replace" or not storage.exists(key))):
             raise AlreadyExists("the target exists (or its sidecar does); ask for a new name with "
@@ -517,7 +518,7 @@ class Files:
 
     def restore(self, paths, conflict="fail"):
         """Move trashed images back to where their sidecars say they came from."""
-        conflict = moves.conflict_mode(conflict)
+        conflict = conflict_mode(conflict)
         claimed = set()  # two images going back to one name: refuse before either moves
         return self._in_turn(self.with_partners(paths), lambda path: self._plan_restore(path, conflict, claimed),
                              "restored")
@@ -860,7 +861,7 @@ def _taken(storage, key):
 def _in_use(storage, key):
     """Return the key, as spelled in storage, under which a name is in use; None if free."""
     folder = parent(key)
-    for name in moves.spellings(name_of(key)):
+    for name in spellings(name_of(key)):
         spelled = join(folder, name)
         if storage.exists(spelled) or storage.exists(sidecar_of(spelled)):
             return spelled

@@ -224,5 +224,5 @@ def test_a_move_or_restore_onto_an_nfd_name_meets_that_file(gallery):
     (NFD, [NFD, NFC]),
 ])
 def test_a_name_is_looked_for_in_each_of_its_spellings(name, spelled):
-    from lenslet.files.moves import spellings
+    from lenslet.files.names import spellings
     assert spellings(name) == spelled
