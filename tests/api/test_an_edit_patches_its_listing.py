@@ -724,6 +724,17 @@ def test_a_listing_stored_meanwhile_is_kept_on_disk_and_in_a_bucket(gallery, mon
 UPLOADS = ["IMG_0007b.jpg", "A_first.jpg", "zz_last.jpg", "IMG_0100.jpg"]
 
 
+def send_uploads(client, door):
+    """Send UPLOADS into trip through the page's upload or WebDAV."""
+    for number, name in enumerate(UPLOADS):
+        data = jpeg(color=(number * 40, 90, 200))
+        if door == "page":
+            upload(client, "trip", name, data)
+        else:
+            client.request(f"/dav/trip/{name}", method="PUT", body=data, headers={"Content-Type": "image/jpeg"},
+                           status=201)
+
+
 def without_times(page):
     return {key: value for key, value in page.items() if key not in ("generatedAt", "builtAt")}
 
@@ -735,13 +746,7 @@ def test_uploads_in_another_process_are_listed_at_once_by_a_read_that_writes_not
     built = []
     monkeypatch.setattr(listings_module, "build", lambda *args, **kwargs: built.append(args) or real_build(*args,
                                                                                                           **kwargs))
-    for number, name in enumerate(UPLOADS):
-        data = jpeg(color=(number * 40, 90, 200))
-        if door == "page":
-            upload(editor, "trip", name, data)
-        else:
-            editor.request(f"/dav/trip/{name}", method="PUT", body=data, headers={"Content-Type": "image/jpeg"},
-                           status=201)
+    send_uploads(editor, door)
     before = on_disk(tree)
     items = listed(reader)
     assert not built  # each upload put its entry into the stored listing: the folder was not listed again
@@ -753,13 +758,7 @@ def test_uploads_in_another_process_are_listed_at_once_by_a_read_that_writes_not
 @pytest.mark.parametrize("door", ["page", "webdav"])
 def test_a_listing_uploads_went_into_is_the_one_listing_the_folder_again_builds(tree, processes, door):
     reader, editor = processes
-    for number, name in enumerate(UPLOADS):
-        data = jpeg(color=(number * 40, 90, 200))
-        if door == "page":
-            upload(editor, "trip", name, data)
-        else:
-            editor.request(f"/dav/trip/{name}", method="PUT", body=data, headers={"Content-Type": "image/jpeg"},
-                           status=201)
+    send_uploads(editor, door)
     patched = orjson.loads((tree / "trip" / "_index.json").read_bytes())
     (tree / "trip" / "_index.json").unlink()
     listed(reader)

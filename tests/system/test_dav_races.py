@@ -52,14 +52,14 @@ def call(server, method, url, body=None, headers=None, who="ann"):
         return ex.code, ex.read(), ex.headers
 
 
-def at_once(server, *requests):
-    """Send requests (method, dav path, body, headers, who) all at once; return their statuses in order."""
+def race(server, *requests):
+    """Send requests (method, url, body, headers[, who]) all at once; return their statuses in order."""
     statuses, start = [None] * len(requests), threading.Barrier(len(requests))
 
     def send(n):
-        method, path, body, headers, who = requests[n]
+        method, url, body, headers, *who = requests[n]
         start.wait(timeout=30)
-        statuses[n] = call(server, method, "/dav/" + quote(path), body, headers, who)[0]
+        statuses[n] = call(server, method, url, body, headers, *who)[0]
 
     threads = [threading.Thread(target=send, args=(n,)) for n in range(len(requests))]
     for thread in threads:
@@ -67,6 +67,12 @@ def at_once(server, *requests):
     for thread in threads:
         thread.join(timeout=120)
     return statuses
+
+
+def at_once(server, *requests):
+    """Send WebDAV requests (method, dav path, body, headers, who) all at once; return their statuses in order."""
+    return race(server, *[(method, "/dav/" + quote(path), body, headers, who)
+                          for method, path, body, headers, who in requests])
 
 
 def listed(server, folder):
@@ -172,23 +178,6 @@ def api_bytes(n):
 
 def dav_bytes(n):
     return jpeg(size=(90, 60), color=(n * 7 % 250, 10, 120))
-
-
-def race(server, *requests):
-    """Send requests (method, url, body, headers) all at once; return their statuses in order."""
-    statuses, start = [None] * len(requests), threading.Barrier(len(requests))
-
-    def send(n):
-        method, url, body, headers = requests[n]
-        start.wait(timeout=30)
-        statuses[n] = call(server, method, url, body, headers)[0]
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return statuses
 
 
 def test_webdav_racing_the_apis_writes_on_one_photo_loses_nothing(served):
