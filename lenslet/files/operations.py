@@ -126,7 +126,7 @@ class Files:
         video, opened = bool(digest), None
         try:
             if not digest:
-                digest, opened = (self.thumbs.make_upload(storage, key), None) if thumbnail_now \
+                digest, opened = self.thumbs.make_upload(storage, key) if thumbnail_now \
                     else _header_checked(storage, key)
         except NotFound:
             return  # moved or trashed meanwhile: that operation tells listings and search

@@ -316,7 +316,8 @@ class Thumbs:
             return content_hash_of(stream)  # the same open file: the version decoded
 
     def make_upload(self, storage, key):
-        """Make an upload's thumbnail, which proves it an image; return the original's hash."""
+        """Make an upload's thumbnail, which proves it an image; return the original's hash and the Stat it was
+        read at."""
         data, image = read_image(storage, key)
         xmp, thumb = record(source_of(image), self.settings), None
         deadline = self.clock() + self.wait
@@ -335,7 +336,7 @@ class Thumbs:
             makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)))
             thumb, digest = _logged(key, lambda: makers.make(data, xmp))
         self._store(storage, key, thumb)
-        return digest
+        return digest, image
 
     def _made_here(self, key, stream, xmp, budget=None):
         return _logged(key, lambda: pillow.make_thumbnail(stream, self.size, self.quality,
