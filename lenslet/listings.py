@@ -514,13 +514,30 @@ class Folders:
         if page == 0 and first is not None:
             return first
         try:
-            return self._read_page(storage, join(key, page_name(page, memo.page_count)))
+            data = self._read_page(storage, join(key, page_name(page, memo.page_count)))
         except NotFound:
             if not retry:
                 raise
             # Another process re-paged the folder meanwhile.
             self.memo.pop((storage.identity, key), None)
             return self._page(storage, key, path, page, retry=False)
+        if page and not self._one_build(storage, key, memo.page_count, data):
+            if not retry:
+                raise Unavailable("another process is listing this folder; try again", retry_after=1, path=path)
+            # Two processes storing pages at once left one's under the other's first page.
+            self.refresh(storage, key, mtime, rebuild=True)
+            return self._page(storage, key, path, page, retry=False)
+        return data
+
+    def _one_build(self, storage, key, page_count, data):
+        """Tell whether a later page was stored by the build that stored the first page."""
+        try:
+            first = listing_pages.page_head(self._read_page(storage, join(key, page_name(0, page_count))))
+        except NotFound:
+            return False
+        later = listing_pages.page_head(data)
+        return first is None or later is None or (first.get("sig"), first.get("builtAt")) == (later.get("sig"),
+                                                                                             later.get("builtAt"))
 
     def _edited_only(self, storage, key, mtime):
         """Return (marked at mtime, stored page count if the pages may serve)."""
@@ -606,11 +623,12 @@ class Folders:
             was = first_held(listing, first_bytes, len(pages))
             page_count, first_bytes = len(pages), pages[0]
             # Built again when the folder changed meanwhile, or when another listing or an edit's patch was stored
-            # meanwhile, so an older listing never replaces a newer one; stored anyway if the folder never keeps still.
+            # meanwhile, so an older listing never replaces a newer one; the last build is stored though the folder
+            # changed, but never over pages stored meanwhile (it serves from memory then).
             last = attempt + 1 == REBUILDS
             if not last and listed_at is not None and storage.stat(key).mtime != listed_at:
                 continue
-            written = store(storage, key, listing, pages, ANY if last else was)
+            written = store(storage, key, listing, pages, was)
             if written is not None:
                 break
         if pages is not None and written:

@@ -46,13 +46,12 @@ def run_threads(runner, count, show, only, line):
     for thread in threads:
         thread.start()
     shown = time.monotonic()
-    while any(thread.is_alive() for thread in threads):
-        time.sleep(0.2)
-        if show.tty or time.monotonic() - shown >= 5:
-            show(line())
-            shown = time.monotonic()
     for thread in threads:
-        thread.join()
+        while thread.is_alive():
+            thread.join(0.2)  # returns as the thread ends: the next phase starts at once
+            if show.tty or time.monotonic() - shown >= 5:
+                show(line())
+                shown = time.monotonic()
 
 
 def wait_for_queue(storage, heartbeat, show):

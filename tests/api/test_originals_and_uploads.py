@@ -144,6 +144,24 @@ def test_upload_conflicts_new_name_and_replace(gallery):
 
 
 
+def test_a_photo_replaced_while_an_upload_is_thumbnailed_keeps_the_hash_of_its_own_bytes(gallery, monkeypatch):
+    from lenslet.images.pillow import content_hash_of
+    from lenslet.images.thumbs import Thumbs
+    client, later = gallery.client, jpeg(color=(0, 0, 255))
+    upload(client, "/", "photo.jpg", jpeg())
+    client.patch_json("/item?path=photo.jpg", {"addTags": ["kept"]})  # words, so the hash lives in a sidecar
+    made = Thumbs.make_upload
+
+    def replaced_meanwhile(self, storage, key):
+        found = made(self, storage, key)
+        monkeypatch.setattr(Thumbs, "make_upload", made)
+        upload(client, "/", "photo.jpg", later, conflict="replace")  # lands once this upload was read
+        return found
+    monkeypatch.setattr(Thumbs, "make_upload", replaced_meanwhile)
+    upload(client, "/", "photo.jpg", jpeg(color=(255, 0, 0)), conflict="replace")
+    assert gallery.read("photo.jpg") == later
+    assert client.get("/item?path=photo.jpg").json["hash"] == content_hash_of(io.BytesIO(later))
+
 def test_a_name_taken_while_an_upload_comes_in_sends_it_whole_to_the_next_name(gallery, monkeypatch):
     from lenslet.files import operations
     gallery.put("photo.jpg", jpeg())
