@@ -18,7 +18,8 @@ STORAGE_FAULTS = frozenset((403, 500, 503))
 
 # version: an S3 ETag, or None on disk; link: the name is a symbolic link.
 Entry = namedtuple("Entry", "name is_dir size mtime version link", defaults=(None, False))
-Stat = namedtuple("Stat", "size mtime is_dir changed")  # changed: ctime
+# changed: ctime; tag: a bucket's ETag, since its times tell only the second
+Stat = namedtuple("Stat", "size mtime is_dir changed tag", defaults=(None,))
 
 
 def version_of(data):

@@ -123,7 +123,7 @@ class S3Storage(Verbs):
                 return Stat(0, 0.0, True, 0.0)
             raise
         moment = head["LastModified"].timestamp()
-        return Stat(head["ContentLength"], moment, False, moment)
+        return Stat(head["ContentLength"], moment, False, moment, head["ETag"])
 
     stat_image = stat
 
@@ -171,7 +171,7 @@ class S3Storage(Verbs):
         with _mapped(key):
             data = answer["Body"].read()
         moment = answer["LastModified"].timestamp()
-        return data, Stat(len(data), moment, False, moment)
+        return data, Stat(len(data), moment, False, moment, answer["ETag"])
 
     def open_with_stat(self, key):
         """Read whole: an S3 body cannot seek."""

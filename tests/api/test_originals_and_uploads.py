@@ -144,10 +144,11 @@ def test_upload_conflicts_new_name_and_replace(gallery):
 
 
 
-def test_a_photo_replaced_while_an_upload_is_thumbnailed_keeps_the_hash_of_its_own_bytes(gallery, monkeypatch):
+def test_a_photo_replaced_in_the_same_second_while_an_upload_is_thumbnailed_keeps_its_own_hash(gallery, monkeypatch):
     from lenslet.images.pillow import content_hash_of
     from lenslet.images.thumbs import Thumbs
-    client, later = gallery.client, jpeg(color=(0, 0, 255))
+    client, red, later = gallery.client, jpeg(color=(255, 0, 0)), jpeg(color=(0, 0, 255))
+    red, later = (data.ljust(max(len(red), len(later)), b"\0") for data in (red, later))  # a bucket's Stat: same size
     upload(client, "/", "photo.jpg", jpeg())
     client.patch_json("/item?path=photo.jpg", {"addTags": ["kept"]})  # words, so the hash lives in a sidecar
     made = Thumbs.make_upload
@@ -158,7 +159,7 @@ def test_a_photo_replaced_while_an_upload_is_thumbnailed_keeps_the_hash_of_its_o
         upload(client, "/", "photo.jpg", later, conflict="replace")  # lands once this upload was read
         return found
     monkeypatch.setattr(Thumbs, "make_upload", replaced_meanwhile)
-    upload(client, "/", "photo.jpg", jpeg(color=(255, 0, 0)), conflict="replace")
+    upload(client, "/", "photo.jpg", red, conflict="replace")
     assert gallery.read("photo.jpg") == later
     assert client.get("/item?path=photo.jpg").json["hash"] == content_hash_of(io.BytesIO(later))
 
