@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -185,10 +186,17 @@ def run_index(root, env=None):
     run = subprocess.Popen([sys.executable, "-c", "import sys; from lenslet.cli import main; sys.exit(main())",
                             "index", root], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            env=dict(os.environ, PYTHONPATH=PROJECT, **(env or {})))
-    highest = 0.0
-    while run.poll() is None:
-        highest = max(highest, total_mb(run.pid)[0])
-        time.sleep(0.1)
+    highest = [0.0]
+
+    def sample():  # beside the wait, so the time taken ends when the process does
+        while run.poll() is None:
+            highest[0] = max(highest[0], total_mb(run.pid)[0])
+            time.sleep(0.1)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    errors = run.communicate()[1]
+    seconds = time.perf_counter() - start
+    sampler.join()
     if run.returncode != 0:
-        raise SystemExit(f"lenslet index failed:\n{run.stderr.read().decode(errors='replace')}")
-    return time.perf_counter() - start, highest
+        raise SystemExit(f"lenslet index failed:\n{errors.decode(errors='replace')}")
+    return seconds, highest[0]
