@@ -41,7 +41,8 @@ the seconds and the peak growth over the memory before each PUT (lenslet's targe
 
 --only put PUTs the images, --transfers at a time over kept-alive connections, into an empty folder of
 nginx's WebDAV module and of lenslet's /dav, in turns: prints the seconds, images/s and lenslet's rate over
-nginx's (the target is at least 0.35).
+nginx's (the target is at least 0.35). A third side shows what any app under gunicorn can reach: gunicorn as
+lenslet runs it (two processes of 16 threads) with an app that only writes each body to a file and syncs it.
 """
 
 import argparse
@@ -201,6 +202,35 @@ class Lenslet:
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(60)
+
+
+def plain_put(environ, start_response):
+    """The WSGI app of the gunicorn side: a PUT's body written to a file and synced, nothing else."""
+    if environ["REQUEST_METHOD"] == "PUT":
+        with open(os.path.join(os.environ["BENCH_FILES"], os.path.basename(environ["PATH_INFO"])), "wb") as out:
+            while chunk := environ["wsgi.input"].read(1 << 20):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    start_response("201 Created", [("Content-Length", "0")])
+    return [b""]
+
+
+class Gunicorn:
+    """gunicorn alone, as lenslet runs it, serving plain_put on a loopback port."""
+
+    def __init__(self, files):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "16", "--worker-class", "gthread",
+             "--bind", f"127.0.0.1:{self.port}", "bench.dav:plain_put"],
+            cwd=PROJECT, env=dict(os.environ, PYTHONPATH=PROJECT, BENCH_FILES=files), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        if not answers(self.port):
+            self.stop()
+            raise SystemExit("gunicorn did not start")
+
+    stop = Lenslet.stop
 
 
 def make_person(scratch, log):
@@ -425,13 +455,13 @@ def bench_put(args, scratch, credentials):
     names = sorted(os.listdir(source))
     print(f"{args.images} images of {width}x{height}, {total / args.images / 1e6:.1f} MB each, PUT "
           f"{args.transfers} at a time:", flush=True)
-    times = {"nginx": [], "lenslet": []}
+    times = {"nginx": [], "lenslet": [], "gunicorn": []}
     for round_ in range(args.rounds):
-        for side in ("nginx", "lenslet") if round_ % 2 == 0 else ("lenslet", "nginx"):
+        for side in ("nginx", "lenslet", "gunicorn")[::1 if round_ % 2 == 0 else -1]:
             files = os.path.join(scratch, f"{side}-files")
             os.makedirs(files)
             server = Nginx(files, os.path.join(scratch, "nginx"), propfind=False) if side == "nginx" else \
-                Lenslet(files, args.users, args.log)
+                Lenslet(files, args.users, args.log) if side == "lenslet" else Gunicorn(files)
             try:
                 seconds = put_round(side, server, source, names, credentials, args.transfers)
             finally:
@@ -441,7 +471,8 @@ def bench_put(args, scratch, credentials):
             print(f"  {side:8} {seconds:6.2f} s, {args.images / seconds:6.1f} images/s", flush=True)
     rates = {side: args.images / statistics.median(times[side]) for side in times}
     print(f"  medians: nginx {rates['nginx']:.1f} images/s, lenslet {rates['lenslet']:.1f} images/s: "
-          f"{rates['lenslet'] / rates['nginx']:.2f}x (target at least 0.35x)", flush=True)
+          f"{rates['lenslet'] / rates['nginx']:.2f}x (target at least 0.35x); gunicorn alone "
+          f"{rates['gunicorn']:.1f} images/s, {rates['gunicorn'] / rates['nginx']:.2f}x nginx's", flush=True)
 
 
 # -- PROPFIND next to GET /folders -----------------------------------------------------------------------
