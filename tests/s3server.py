@@ -14,6 +14,7 @@ a copy with If-None-Match: * onto an existing object with 412, as S3 does.
 Writes signed with the access key READ_ONLY_KEY are refused (403 AccessDenied): read-only credentials.
 """
 
+import logging
 import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -72,6 +73,7 @@ class AtomicS3Server:
     """moto's S3 behind SerialWrites, threaded, on a free loopback port."""
 
     def __init__(self):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line for each request filled a failure's report
         app = SerialWrites(DomainDispatcherApplication(create_backend_app))
         self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
