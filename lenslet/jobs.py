@@ -12,7 +12,7 @@ import orjson
 from lenslet.errors import AlreadyExists, LensletError, NotFound, PreconditionFailed
 from lenslet.formats import records, sidecars
 from lenslet.layout import CLAIMS, FOUND, JOBS, join
-from lenslet.storage import set_aside, version_of
+from lenslet.storage import Stat, set_aside, version_of
 
 log = logging.getLogger("lenslet")
 
@@ -81,11 +81,12 @@ def ask_for_rollup(storage, clock=time.time):
         log.warning("search sees a change with the next rollup only: %s", ex.description)
 
 
-def note_found_hash(storage, folder, name, digest, clock=time.time):
-    """Note a hash a read found in its folder's spool, then queue one `hashes` job for the folder.
-    The note comes first, so a worker that already took the job still finds it."""
+def note_found_hash(storage, folder, name, digest, read_at, clock=time.time):
+    """Note a hash a read found in its folder's spool, with the Stat the image was read at, then queue one
+    `hashes` job for the folder. The note comes first, so a worker that already took the job still finds it."""
     note = join(join(FOUND, version_of(folder.encode())), version_of(name.encode()) + ".json")
-    storage.write(note, orjson.dumps({"folder": folder, "name": name, "hash": digest}), durable=False)
+    storage.write(note, orjson.dumps({"folder": folder, "name": name, "hash": digest, "readAt": list(read_at)}),
+                  durable=False)
     enqueue(storage, "hashes", folder, clock)
 
 
@@ -96,9 +97,10 @@ def is_found_hash(name, digest):
 
 
 def take_found_hashes(storage, folder):
-    """Return a folder's noted hashes and their notes for drop_notes; bad notes are set aside."""
+    """Return a folder's noted hashes, the Stats their images were read at (none in an older lenslet's notes),
+    and their notes for drop_notes; bad notes are set aside."""
     spool = join(FOUND, version_of(folder.encode()))
-    found, notes = {}, []
+    found, read_at, notes = {}, {}, []
     for name in _json_names(storage.list_names, spool):
         key = join(spool, name)
         try:
@@ -109,13 +111,28 @@ def take_found_hashes(storage, folder):
         if data is None:
             continue  # taken meanwhile
         record = parsed(data) or {}
-        found_name, digest = record.get("name"), record.get("hash")
-        if record.get("folder") != folder or not is_found_hash(found_name, digest):
+        found_name, digest, stat = record.get("name"), record.get("hash"), stat_of(record.get("readAt", ()))
+        if record.get("folder") != folder or not is_found_hash(found_name, digest) or stat is None:
             set_aside(storage, spool, name, "not a found hash lenslet wrote")
             continue
         found[found_name] = digest
+        if stat:
+            read_at[found_name] = stat
         notes.append((key, version))
-    return found, notes
+    return found, read_at, notes
+
+
+def stat_of(value):
+    """Return the Stat a note holds, () for none, or None when it is not one lenslet wrote."""
+    if value == ():
+        return ()
+    if not isinstance(value, list) or len(value) != len(Stat._fields):
+        return None
+    size, mtime, is_dir, changed, tag = value
+    if type(size) is not int or not records.is_number(mtime) or is_dir is not False \
+            or not records.is_number(changed) or not (tag is None or isinstance(tag, str)):
+        return None
+    return Stat(*value)
 
 
 def drop_notes(storage, notes):

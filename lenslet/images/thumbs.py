@@ -180,9 +180,9 @@ class Thumbs:
         with contextlib.suppress(NotFound):
             storage.delete(THUMB_SETTINGS)
 
-    def _note_hash(self, path, digest):
-        self._tell_worker(path, "%s: its hash waits for the next index: %s",
-                          lambda folder, name: jobs.note_found_hash(self.tree.root, folder, name, digest, self.clock))
+    def _note_hash(self, path, digest, read_at):
+        self._tell_worker(path, "%s: its hash waits for the next index: %s", lambda folder, name: jobs.note_found_hash(
+            self.tree.root, folder, name, digest, read_at, self.clock))
 
     def _tell_worker(self, path, failed, send):
         """Call send(folder, name) to hand the worker a job; a failure is logged with failed, not raised."""
@@ -200,13 +200,13 @@ class Thumbs:
         if found is None:
             refuse_unshown(key)  # before any slot or job
             try:
-                digest = self.make_or_wait(path, storage, key, image)
+                made_here = self.make_or_wait(path, storage, key, image)
             except Pending:
                 metrics.thumb_request("queued")
                 raise
             metrics.thumb_request("made")
-            if digest is not None and self.note_hashes:
-                self._note_hash(path, digest)
+            if made_here is not None and self.note_hashes:
+                self._note_hash(path, *made_here)
             holder, name = storage.derived_at(thumb_of(key))
             found = holder.read_with_stat(name)
         else:
@@ -217,7 +217,8 @@ class Thumbs:
         return found[0], found[1], (url_version(image, self.settings) if self.current(found[0]) else None)
 
     def make_or_wait(self, path, storage, key, image):
-        """Make a missing thumbnail or wait for it; return the original's hash if made here."""
+        """Make a missing thumbnail or wait for it; return the original's hash and the Stat it was read at if made
+        here."""
         with self.asked_lock:
             wait = self.wait if self.asked < self.crowd else min(self.wait, BACKLOG_WAIT)
             self.asked += 1
@@ -236,10 +237,10 @@ class Thumbs:
         def ready():
             return self.fresh(storage, key, image) is not None
 
-        digest = None
+        made_here = None
         if self.take_slot(deadline, ready):
             try:
-                made = ready() or bool(digest := self._make_inline(storage, key, deadline))
+                made = ready() or bool(made_here := self._make_inline(storage, key, deadline))
             finally:
                 self.slots.release()
                 memory.trim()
@@ -253,10 +254,10 @@ class Thumbs:
                 time.sleep(0.05)
         if not made:
             self._queue(path, asked=True)
-        return digest
+        return made_here
 
     def _make_inline(self, storage, key, deadline):
-        """Return the original's hash, or None over the pixel budget."""
+        """Return the original's hash and the Stat it was read at, or None over the pixel budget."""
         share = self.pixels.share(deadline - self.clock())
         try:
             return self.make(storage, key, share)
@@ -308,12 +309,12 @@ class Thumbs:
             yield key, outcome
 
     def make(self, storage, key, budget=None):
-        """Make and store one thumbnail here; return the original's hash."""
+        """Make and store one thumbnail here; return the original's hash and the Stat it was read at."""
         stream, image = open_image(storage, key)
         with stream:
             self._store(storage, key, self._made_here(key, stream, record(source_of(image), self.settings), budget))
             stream.seek(0)
-            return content_hash_of(stream)  # the same open file: the version decoded
+            return content_hash_of(stream), image  # the same open file: the version decoded
 
     def make_upload(self, storage, key):
         """Make an upload's thumbnail, which proves it an image; return the original's hash and the Stat it was

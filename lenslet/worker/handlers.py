@@ -332,7 +332,7 @@ class Runner:
 
     def record_found_hashes(self, job):
         """Record the hashes web processes found in a folder, in one pass."""
-        noted, notes = jobs.take_found_hashes(self.storage, job["path"])
+        noted, read_at, notes = jobs.take_found_hashes(self.storage, job["path"])
         digests = {**found_hashes(job), **noted}
         if digests:
             try:
@@ -340,7 +340,7 @@ class Runner:
             except NotFound:
                 pass
             else:
-                self.catalog.hashed(place.storage, place.key, digests)
+                self.catalog.hashed(place.storage, place.key, digests, read_at)
         jobs.drop_notes(self.storage, notes)
 
     def tally(self, key, error):

@@ -12,6 +12,7 @@ from PIL import Image
 from lenslet import jobs
 from lenslet.app import create_app
 from lenslet.config import Config
+from lenslet.images.pillow import content_hash_of
 from lenslet.images.thumbs import recorded, source_of
 from lenslet.storage import open_storage
 from lenslet.worker.handlers import Runner, drain
@@ -114,3 +115,16 @@ def test_on_s3_a_thumbnail_is_fresh_by_its_record_too(s3_endpoint, bucket, tmp_p
     # What a GET told of the image when the thumbnail was made is what a HEAD tells later.
     assert recorded(first)[0] == source_of(open_storage(config).stat("a.jpg"))
     assert thumb(webtest.TestApp(create_app(config)), "a.jpg") == first
+
+
+def test_a_hash_a_thumbnail_found_is_recorded_only_on_the_image_it_read(client, config, storage, tree):
+    for name in ("kept.jpg", "replaced.jpg"):
+        draw(tree / name, size=(640, 480))
+        thumb(client, name)  # made here: its hash is noted for the worker
+    draw(tree / "replaced.jpg", size=(300, 600))  # by another program, before the worker records the notes
+    drain(Runner(config, storage), "w", ready=lambda job: job["kind"] == "hashes")
+    hashes = {name: client.get(f"/item?path={name}").json.get("hash") for name in ("kept.jpg", "replaced.jpg")}
+    with open(tree / "kept.jpg", "rb") as kept:
+        assert hashes["kept.jpg"] == content_hash_of(kept)
+    with open(tree / "replaced.jpg", "rb") as replaced:
+        assert hashes["replaced.jpg"] in (None, content_hash_of(replaced))

@@ -137,7 +137,7 @@ def test_a_local_original_is_decoded_and_hashed_where_it_lies_never_read_whole(t
                 read_whole.append(key)
             return real(storage, key)
         monkeypatch.setattr(LocalStorage, name, refusing)
-    digest = make(found, thumbs, "shot.png")
+    digest, _ = make(found, thumbs, "shot.png")
     key, _ = previews.find("shot.png")
     assert previews.get("shot.png", key)[:4] == b"RIFF"
     assert read_whole == [] and (tree / "shot.png.thumbnail").exists()

@@ -84,3 +84,26 @@ def test_a_found_hash_note_of_another_shape_records_nothing_and_is_set_aside(con
     run_jobs(config, storage)
     assert jobs.waiting(storage) == [] and not (tree / "a" / "x.jpg.json").exists()
     assert [path.name for path in spool.iterdir()] == ["rejected"]
+
+
+@pytest.mark.parametrize("read_at, kept", [
+    ("absent", True),  # a note of 0.4.0, which said no Stat: recorded as then
+    ([4, 1.5, False, 1.5, None], True),
+    ([4, 1.5, False, 1.5, '"etag"'], True),
+    ([4, 1.5, True, 1.5, None], False),
+    (["4", 1.5, False, 1.5, None], False),
+    ([4, "1.5", False, 1.5, None], False),
+    ([4, 1.5, False, 1.5], False),
+    ([4, 1.5, False, 1.5, 7], False),
+    ({"size": 4}, False),
+    (None, False),
+])
+def test_a_found_hash_note_is_taken_only_with_a_stat_of_its_shape(storage, tree, read_at, kept):
+    note = {"folder": "a", "name": "x.jpg", "hash": GOOD, **({} if read_at == "absent" else {"readAt": read_at})}
+    draw(tree / "a" / "x.jpg")
+    jobs.note_found_hash(storage, "a", "x.jpg", GOOD, storage.stat("a/x.jpg"))
+    spool = jobs.FOUND + "/" + storage.list_names(jobs.FOUND)[0]
+    storage.write(f"{spool}/{storage.list_names(spool)[0]}", json.dumps(note).encode())
+    found, read, _ = jobs.take_found_hashes(storage, "a")
+    assert found == ({"x.jpg": GOOD} if kept else {})
+    assert read == ({"x.jpg": tuple(read_at)} if kept and read_at != "absent" else {})
