@@ -215,7 +215,11 @@ class Items:
             place, stat = self.tree.locate_image(path, writing=True)
             examined = self._examine(place, stat)
             camera = dates.camera_date(examined[0]["exif"]) or dates.file_date(stat.mtime)
-            dates.shifted(sidecars.taken_set(store.sidecar_fields(place.storage, place.key)) or camera, shift)
+            data, _ = place.storage.read_versioned(sidecar_of(place.key))
+            stored = sidecars.parse(data) if data is not None else sidecars.defaults()
+            if stored is None:  # refused here, before any photo is shifted, not midway
+                raise Unreadable(UNREADABLE, path=path)
+            dates.shifted(sidecars.taken_set(stored) or camera, shift)
             found.append((path, place, stat, examined, camera))
         return [self._write(path, place, stat, examined, None, lambda stored, camera=camera: sidecars.shift_taken(
             stored, camera, shift, self.clock(), who))[0] for path, place, stat, examined, camera in found]
