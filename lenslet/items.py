@@ -249,10 +249,13 @@ class Items:
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place, stat)
         camera = examined[0].get("orientation") or 1
+        thumb = place.storage.derived_key(thumb_of(place.key))
+        with suppress(NotFound):  # first too: a link or folder in its place refuses the turn before it is stored
+            place.storage.delete(thumb)
         answer = self._write(path, place, stat, examined, if_match, camera=camera,
                              make=lambda stored: sidecars.rotated(stored, rotation, camera, self.clock(), who))
         with suppress(NotFound):  # made again turned; previews are named by the turn
-            place.storage.delete(place.storage.derived_key(thumb_of(place.key)))
+            place.storage.delete(thumb)
         return answer
 
     def delete(self, path, if_match=None):
