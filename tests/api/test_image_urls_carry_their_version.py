@@ -1,6 +1,7 @@
 """Thumbnails and previews asked for by the version of what they are (`&v=`, made from the listing's item
 and /health's imageSettings, as the page makes it) are cached for good; any other version, an image
-changed since, a thumbnail of other settings, and a credential's answer are not cached `public` for good."""
+changed since, a thumbnail of other settings, a turned photo's upright version and a credential's answer are
+not cached `public` for good."""
 
 import io
 import os

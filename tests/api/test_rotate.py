@@ -188,7 +188,7 @@ def test_a_turn_refused_for_a_folder_or_link_at_the_thumbnail_stores_no_turn(pho
     assert sidecar(tree, "wide.jpg")["turn"] == 6
 
 
-def test_a_thumbnail_asked_while_its_photo_turns_is_always_there_and_ends_turned(photos, config):
+def test_a_thumbnail_or_preview_asked_while_its_photo_turns_is_always_there_and_ends_turned(photos, config):
     other = webtest.TestApp(spec_checked(create_app(config)))  # a second web process on the tree
     turned, asked = [], []
 
@@ -196,18 +196,20 @@ def test_a_thumbnail_asked_while_its_photo_turns_is_always_there_and_ends_turned
         for _ in range(31):
             turned.append(photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90}).status_int)
 
-    def looking():
+    def looking(url):
         for _ in range(31):
-            answer = other.get("/thumb?path=trip/wide.jpg", status="*")
+            answer = other.get(url, status="*")
             asked.append(answer.status_int if answer.status_int == 200 else answer.text)
 
-    threads = [threading.Thread(target=turning)] + [threading.Thread(target=looking) for _ in range(3)]
+    urls = ["/thumb?path=trip/wide.jpg"] * 2 + ["/preview?path=trip/wide.jpg"] * 2
+    threads = [threading.Thread(target=turning)] + [threading.Thread(target=looking, args=(url,)) for url in urls]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert turned == [200] * 31 and [answer for answer in asked if answer != 200] == []
-    assert picture(other, "/thumb?path=trip/wide.jpg") == ((40, 60), BLUE, RED)  # three quarters right
+    for url in urls[1:3]:
+        assert picture(other, url) == ((40, 60), BLUE, RED)  # three quarters right
 
 
 def test_a_whole_sidecar_put_back_keeps_the_turn(photos, tree):
