@@ -215,7 +215,11 @@ class Items:
             place, stat = self.tree.locate_image(path, writing=True)
             examined = self._examine(place, stat)
             camera = dates.camera_date(examined[0]["exif"]) or dates.file_date(stat.mtime)
-            dates.shifted(sidecars.taken_set(store.sidecar_fields(place.storage, place.key)) or camera, shift)
+            data, _ = place.storage.read_versioned(sidecar_of(place.key))
+            stored = sidecars.parse(data) if data is not None else sidecars.defaults()
+            if stored is None:  # refused here, before any photo is shifted, not midway
+                raise Unreadable(UNREADABLE, path=path)
+            dates.shifted(sidecars.taken_set(stored) or camera, shift)
             found.append((path, place, stat, examined, camera))
         return [self._write(path, place, stat, examined, None, lambda stored, camera=camera: sidecars.shift_taken(
             stored, camera, shift, self.clock(), who))[0] for path, place, stat, examined, camera in found]
@@ -245,10 +249,13 @@ class Items:
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place, stat)
         camera = examined[0].get("orientation") or 1
+        thumb = place.storage.derived_key(thumb_of(place.key))
+        with suppress(NotFound):  # first too: a link or folder in its place refuses the turn before it is stored
+            place.storage.delete(thumb)
         answer = self._write(path, place, stat, examined, if_match, camera=camera,
                              make=lambda stored: sidecars.rotated(stored, rotation, camera, self.clock(), who))
         with suppress(NotFound):  # made again turned; previews are named by the turn
-            place.storage.delete(place.storage.derived_key(thumb_of(place.key)))
+            place.storage.delete(thumb)
         return answer
 
     def delete(self, path, if_match=None):

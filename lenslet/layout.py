@@ -111,9 +111,11 @@ def preview_of(path, source, settings, folder=PREVIEWS):
     return f"{folder}/{hashlib.blake2b(raw, digest_size=16).hexdigest()}{PREVIEW}"
 
 
-def url_version(image, settings):
-    """Return the `&v=` of a thumbnail or preview URL, which lets it be cached as immutable."""
-    return f"{image.size:x}-{int(image.mtime * 1_000_000):x}-{url_settings(settings)}"
+def url_version(image, settings, turn=1):
+    """Return the `&v=` of a thumbnail or preview URL, which lets it be cached as immutable: the gallery page
+    makes the same from a listing's item (static/api.js versionOf)."""
+    turned = f"-t{turn}" if turn != 1 else ""  # a person's turn is another picture
+    return f"{image.size:x}-{int(image.mtime * 1_000_000):x}-{url_settings(settings)}{turned}"
 
 
 def url_settings(settings):

@@ -174,12 +174,12 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
     return out.getvalue()
 
 
-def turned(webp, turn):
-    """Return a made WebP turned by an orientation a person gave (1: as it is), its XMP record kept."""
+def turned(webp, turn, xmp=None):
+    """Return a made WebP turned by an orientation a person gave (1: as it is), with xmp or its XMP record kept."""
     if turn not in UPRIGHT:
         return webp
     with Image.open(io.BytesIO(webp), formats=("WEBP",)) as img:
-        out, xmp = io.BytesIO(), img.info.get("xmp")
+        out, xmp = io.BytesIO(), xmp or img.info.get("xmp")
         img.transpose(UPRIGHT[turn]).save(out, "WEBP", quality=WEBP_QUALITY_KEPT, method=WEBP_METHOD,
                                           **({"xmp": xmp} if xmp else {}))
     return out.getvalue()

@@ -9,7 +9,7 @@ from lenslet.errors import Foreign, LensletError, NotFound
 from lenslet.images import pillow, pool, video
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.images.thumbs import Pending, SingleFlight, source_of, turn_of
-from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, kind_of, name_of, preview_of
+from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, kind_of, name_of, preview_of, url_version
 
 log = logging.getLogger("lenslet")
 QUALITY = 80  # finer than a thumbnail's: looked at closely
@@ -42,12 +42,13 @@ class Previews:
         self.flights = SingleFlight()
 
     def find(self, path):
-        """Return (preview key, the image's Stat) for the image at a browse path."""
+        """Return (preview key, the image's Stat, its URL version) for the image at a browse path."""
         place, image = self.tree.locate_image(path)
         if kind_of(name_of(place.key)) != "video" or self.thumbs.fresh(place.storage, place.key, image) is None:
             refuse_unshown(place.key)  # a video without a poster has no picture
         turn = turn_of(place.storage, place.key)  # a turned picture is another preview, named apart
-        return preview_of(path, source_of(image) + (f" {turn}" if turn != 1 else ""), self.settings, self.folder), image
+        key = preview_of(path, source_of(image) + (f" {turn}" if turn != 1 else ""), self.settings, self.folder)
+        return key, image, url_version(image, self.settings, turn)
 
     def get(self, path, key):
         """Return the preview's bytes, made now if missing."""
@@ -129,7 +130,7 @@ class Previews:
 
     def make(self, path):
         """Make and store a preview in a thumbnail process (the worker's job)."""
-        key, _ = self.find(path)
+        key, *_ = self.find(path)
         if self._cached(key) is not None:
             return
         place, _ = self.tree.locate_image(path)

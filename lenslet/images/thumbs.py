@@ -32,6 +32,7 @@ XMP_NS = "urn:lenslet:thumbnail:1"
 MAX_THUMB_BYTES = 16 << 20
 _RECORD = re.compile(rb'lenslet:source="([^"]*)" lenslet:settings="([^"]*)"')
 _DURATION = re.compile(rb'lenslet:duration="(\d{1,9}(?:\.\d{1,6})?)"')
+_TURN = re.compile(rb'lenslet:turn="([2-8])"')
 
 
 def source_of(image):
@@ -39,12 +40,13 @@ def source_of(image):
     return f"{image.size} {image.mtime!r}"
 
 
-def record(source, settings, duration=None):
+def record(source, settings, duration=None, turn=1):
     """Return the XMP packet a thumbnail carries."""
     length = "" if duration is None else f' lenslet:duration="{duration:.3f}"'
+    turned = "" if turn == 1 else f' lenslet:turn="{turn}"'
     return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
             f'<rdf:Description xmlns:lenslet="{XMP_NS}" lenslet:source="{source}" lenslet:settings="{settings}"'
-            f'{length}/></rdf:RDF></x:xmpmeta>').encode()
+            f'{length}{turned}/></rdf:RDF></x:xmpmeta>').encode()
 
 
 def _in_xmp(data, pattern):
@@ -59,6 +61,12 @@ def duration_of(data):
     """Return a video's length as its thumbnail records it, or None."""
     found = _in_xmp(data, _DURATION)
     return float(found.group(1)) if found else None
+
+
+def turn_recorded(data):
+    """Return the turn a thumbnail was made with, as it records it (1: none)."""
+    found = _in_xmp(data, _TURN)
+    return int(found.group(1)) if found else 1
 
 
 def recorded(data):
@@ -129,15 +137,15 @@ class Thumbs:
         holder, name = storage.derived_at(thumb_of(key))
         try:
             stat = holder.stat(name)
+            found = self.cache.get((storage.identity, name))
+            if found is None or found[1] != stat:
+                found = holder.read_with_stat(name)  # a turn may remove it meanwhile
+                # torn by a power cut (written without fsync)
+                if found[0][:4] != b"RIFF":
+                    return None
+                self.cache.put((storage.identity, name), found)
         except (NotFound, NotAFolder):
             return None
-        found = self.cache.get((storage.identity, name))
-        if found is None or found[1] != stat:
-            found = holder.read_with_stat(name)
-            # torn by a power cut (written without fsync)
-            if found[0][:4] != b"RIFF":
-                return None
-            self.cache.put((storage.identity, name), found)
         source, _ = recorded(found[0])
         if source is None:  # made without a record: compare the times
             return found if found[1].mtime >= image.mtime else None
@@ -199,6 +207,19 @@ class Thumbs:
         found = self.fresh(storage, key, image)
         if found is None:
             refuse_unshown(key)  # before any slot or job
+            found = self._made(path, storage, key, image)
+        else:
+            metrics.thumb_request("hit")
+            if not self.current(found[0]):  # served meanwhile
+                self._tell_worker(path, "cannot queue a thumbnail for %s: %s", lambda folder, name: jobs.enqueue(
+                    self.tree.root, "rethumb", folder, self.clock, part=name, names=[name]))
+        version = url_version(image, self.settings, turn_recorded(found[0])) if self.current(found[0]) else None
+        return found[0], found[1], version
+
+    def _made(self, path, storage, key, image):
+        """Return (bytes, stat) of a thumbnail made here or by the worker, made again while turns remove it."""
+        deadline = self.clock() + self.wait
+        while True:
             try:
                 made_here = self.make_or_wait(path, storage, key, image)
             except Pending:
@@ -208,13 +229,11 @@ class Thumbs:
             if made_here is not None and self.note_hashes:
                 self._note_hash(path, *made_here)
             holder, name = storage.derived_at(thumb_of(key))
-            found = holder.read_with_stat(name)
-        else:
-            metrics.thumb_request("hit")
-            if not self.current(found[0]):  # served meanwhile
-                self._tell_worker(path, "cannot queue a thumbnail for %s: %s", lambda folder, name: jobs.enqueue(
-                    self.tree.root, "rethumb", folder, self.clock, part=name, names=[name]))
-        return found[0], found[1], (url_version(image, self.settings) if self.current(found[0]) else None)
+            try:
+                return holder.read_with_stat(name)
+            except NotFound:
+                if self.clock() >= deadline:
+                    self._queue(path)
 
     def make_or_wait(self, path, storage, key, image):
         """Make a missing thumbnail or wait for it; return the original's hash and the Stat it was read at if made
@@ -346,7 +365,12 @@ class Thumbs:
     def _store(self, storage, key, thumb):
         # Without fsync: a torn one is made again.
         made = storage.derived_key(thumb_of(key))
-        storage.write(made, pillow.turned(thumb, turn_of(storage, key)), durable=False)
+        turn, written = turn_of(storage, key), None
+        while turn != written:  # turned meanwhile: that turn's delete may have come first, so turn it again
+            source, settings = recorded(thumb)
+            marked = record(source, settings, duration_of(thumb), turn)
+            storage.write(made, pillow.turned(thumb, turn, marked), durable=False)
+            written, turn = turn, turn_of(storage, key)
         if not storage.exists(key):  # moved or trashed while it was made: none is left beside no image
             with contextlib.suppress(NotFound):
                 storage.delete(made)

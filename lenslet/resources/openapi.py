@@ -153,8 +153,8 @@ PAGE_FIELDS = {
         "large": described("string", "of `/thumb?size=large`; absent when LENSLET_THUMB_SIZE_LARGE is 0")},
         description="the settings thumbnails and previews are made with, as the last part of their URL version: "
                     "`v=<size>-<mtime>-<these>` (size in hexadecimal, the mtime in whole microseconds in "
-                    "hexadecimal, as a listing's item says them) is answered `immutable` while it is the version "
-                    "of what is answered"),
+                    "hexadecimal, as a listing's item says them), and `-t<turn>` when the item has a `turn`, is "
+                    "answered `immutable` while it is the version of what is answered"),
 }
 USER_FIELDS = {
     "role": ROLE,

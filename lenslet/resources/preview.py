@@ -1,4 +1,3 @@
-from lenslet.layout import url_version
 from lenslet.resources import accel_uri, access_of, send_webp
 from lenslet.storage import clean_path
 
@@ -11,11 +10,11 @@ class PreviewResource:
 
     def on_get(self, req, resp):
         path = access_of(req).see(clean_path(req.get_param("path", required=True)))
-        key, image = self.previews.find(path)
+        key, image, version = self.previews.find(path)
         # The name digests the image and settings, so it serves as the ETag.
         etag = f'"{key.rpartition("/")[2].partition(".")[0]}"'
         send_webp(req, resp, etag, image.mtime, lambda: self.previews.get(path, key),
-                  url_version(image, self.previews.settings), lambda: self.sent_by_nginx(path, key))
+                  version, lambda: self.sent_by_nginx(path, key))
 
     def sent_by_nginx(self, path, key):
         if not self.accel:

@@ -1,5 +1,5 @@
 from lenslet.errors import BadRequest
-from lenslet.layout import thumb_of, url_version
+from lenslet.layout import thumb_of
 from lenslet.resources import accel_uri, access_of, send_webp
 from lenslet.resources.http import etag_of
 from lenslet.storage import clean_path
@@ -29,12 +29,12 @@ class ThumbResource:
 
     def send_large(self, req, resp, path):
         """Answer the large thumbnail, or return False to answer the small one."""
-        key, image = self.large.find(path)
+        key, image, version = self.large.find(path)
         data = self.large.get_or_queue(path, key)
         if data is None:
             return False  # queued for the worker meanwhile
         etag = f'"{key.rpartition("/")[2].partition(".")[0]}"'  # the name digests the image and settings
-        send_webp(req, resp, etag, image.mtime, lambda: data, url_version(image, self.large.settings))
+        send_webp(req, resp, etag, image.mtime, lambda: data, version)
         return True
 
     def sent_by_nginx(self, path):

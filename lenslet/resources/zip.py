@@ -39,7 +39,7 @@ class ZipResource:
             # A link without details hands out no position, as GET /file does: taken out, else the preview.
             patches = position_patches(place.storage, place.key, stat.size) if access.hides_details else []
             if patches is None:
-                key, image = self.previews.find(path)
+                key, image, _ = self.previews.find(path)
                 preview = self.previews.get(path, key)
                 return name + ".webp", io.BytesIO(preview), len(preview), image.mtime
             return name, patched_stream(place.storage.open(place.key), 0, patches), stat.size, stat.mtime

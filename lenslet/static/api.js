@@ -364,10 +364,10 @@ export class Api {
     found?.then((url) => URL.revokeObjectURL(url), () => {});
   }
 
-  /** The version a thumbnail's (kind "thumb") or preview's URL carries, as the server makes it: the
-   *  item's size and mtime (in microseconds) in hexadecimal and the settings /health names; "" when any is
-   *  unknown. Asked for by its version, a thumbnail is cached for good: a returning visitor fetches none
-   *  again, and a changed image (or new settings) has another URL. */
+  /** The version a thumbnail's (kind "thumb") or preview's URL carries, as the server makes it (layout.py's
+   *  url_version): the item's size and mtime (in microseconds) in hexadecimal, the settings /health names
+   *  and the item's turn; "" when any is unknown. Asked for by its version, a thumbnail is cached for good:
+   *  a returning visitor fetches none again, and a changed image (new settings, a turn) has another URL. */
   versionOf(item, kind) {
     const settings = this.imageSettings?.[kind];
     if (!settings || !Number.isFinite(item?.size) || !Number.isFinite(item?.mtime)) return "";

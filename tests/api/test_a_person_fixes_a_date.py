@@ -154,6 +154,18 @@ def test_a_shift_naming_a_missing_photo_changes_none(trip, tree):
     assert not (tree / "trip" / "scan.jpg.json").exists()
 
 
+def test_a_shift_with_a_torn_sidecar_among_its_photos_changes_none_and_a_retry_shifts_once(gallery):
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        gallery.put(f"trip/{name}", exif_photo(taken="2019:05:12 10:00:00"))
+    gallery.put("trip/b.jpg.json", b'{"v":1,"tags":["half')  # torn by another program
+    client, paths = gallery.client, ["trip/a.jpg", "trip/b.jpg", "trip/c.jpg"]
+    answer = client.post_json("/dates", {"paths": paths, "shift": "+1 d"}, status=409).json
+    assert answer["path"] == "trip/b.jpg" and not gallery.exists("trip/a.jpg.json")
+    gallery.put("trip/b.jpg.json", b'{"v":1,"tags":[]}')
+    client.post_json("/dates", {"paths": paths, "shift": "+1 d"})
+    assert orjson.loads(gallery.read("trip/a.jpg.json"))["takenAt"] == "2019-05-13T10:00:00"
+
+
 @pytest.mark.parametrize("forged", ["not a date", "0000-01-01T00:00:00", "99999-01-01T00:00:00", "2024" * 10000,
                                     20240512, ["2024-05-12T10:00:00"], None])
 def test_a_forged_date_in_a_sidecar_is_ignored(trip, tree, config, storage, forged):

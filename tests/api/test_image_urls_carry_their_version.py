@@ -1,15 +1,23 @@
 """Thumbnails and previews asked for by the version of what they are (`&v=`, made from the listing's item
 and /health's imageSettings, as the page makes it) are cached for good; any other version, an image
-changed since, a thumbnail of other settings, and a credential's answer are not cached `public` for good."""
+changed since, a thumbnail of other settings, a turned photo's upright version and a credential's answer are
+not cached `public` for good."""
 
+import io
 import os
 
 import pytest
 from helpers import jpeg
+from PIL import Image
 
 from lenslet.people.users import Directory
 
 YEAR = "max-age=31536000"
+
+
+def is_tall(body):
+    width, height = Image.open(io.BytesIO(body)).size
+    return height > width
 
 
 @pytest.fixture
@@ -24,7 +32,8 @@ def version(client, path, kind, headers=None):
     folder, _, name = path.rpartition("/")
     item = next(i for i in client.get(f"/folders?path={folder}", headers=headers).json["items"] if i["name"] == name)
     settings = client.get("/health", headers=headers).json["imageSettings"][kind]
-    return f"{item['size']:x}-{int(item['mtime'] * 1_000_000):x}-{settings}"
+    turn = f"-t{item['turn']}" if item.get("turn", 1) > 1 else ""
+    return f"{item['size']:x}-{int(item['mtime'] * 1_000_000):x}-{settings}{turn}"
 
 
 @pytest.mark.parametrize("kind, url", [("thumb", "/thumb"), ("preview", "/preview")])
@@ -55,6 +64,22 @@ def test_a_version_from_before_the_image_changed_is_not_kept_for_good(client, al
     new = version(client, "album/a.jpg", kind)
     assert new != old
     assert YEAR in client.get(f"{url}?path=album/a.jpg&v={new}").headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("kind, url", [("thumb", "/thumb?"), ("large", "/thumb?size=large&"), ("preview", "/preview?")])
+def test_a_turned_photo_is_kept_for_good_under_its_turn_s_version_only(gallery, kind, url):
+    gallery.put("album/a.jpg", jpeg(size=(300, 200)))
+    client = gallery.client
+    upright = version(client, "album/a.jpg", kind)
+    client.post_json("/item/rotate?path=album/a.jpg", {"turn": 90})
+    turned = version(client, "album/a.jpg", kind)
+    assert turned == upright + "-t6"
+    answer = client.get(f"{url}path=album/a.jpg&v={turned}")
+    assert answer.headers["Cache-Control"] == f"public, {YEAR}, immutable" and is_tall(answer.body)
+    assert client.get(f"{url}path=album/a.jpg&v={upright}").headers["Cache-Control"] == "public, max-age=3600"
+    client.post_json("/item/rotate?path=album/a.jpg", {"turn": -90})  # undone: the upright URL again
+    answer = client.get(f"{url}path=album/a.jpg&v={upright}")
+    assert answer.headers["Cache-Control"] == f"public, {YEAR}, immutable" and not is_tall(answer.body)
 
 
 def test_a_thumbnail_of_other_settings_served_while_made_again_is_not_kept_for_good(client_with, album):

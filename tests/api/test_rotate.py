@@ -177,6 +177,41 @@ def test_a_share_link_turns_nothing(photos, tree):
     assert sidecar(tree, "wide.jpg") is None
 
 
+@pytest.mark.parametrize("blocker", ["folder", "link"])
+def test_a_turn_refused_for_a_folder_or_link_at_the_thumbnail_stores_no_turn(photos, tree, blocker):
+    thumb = tree / "trip" / "wide.jpg.thumbnail"
+    thumb.mkdir() if blocker == "folder" else thumb.symlink_to("phone.jpg")
+    answer = photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90}, status=409).json
+    assert answer["path"] == "trip/wide.jpg.thumbnail" and sidecar(tree, "wide.jpg") is None
+    thumb.rmdir() if blocker == "folder" else thumb.unlink()
+    photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90})  # the retry turns once
+    assert sidecar(tree, "wide.jpg")["turn"] == 6
+
+
+def test_a_thumbnail_or_preview_asked_while_its_photo_turns_is_always_there_and_ends_turned(photos, config):
+    other = webtest.TestApp(spec_checked(create_app(config)))  # a second web process on the tree
+    turned, asked = [], []
+
+    def turning():
+        for _ in range(31):
+            turned.append(photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90}).status_int)
+
+    def looking(url):
+        for _ in range(31):
+            answer = other.get(url, status="*")
+            asked.append(answer.status_int if answer.status_int == 200 else answer.text)
+
+    urls = ["/thumb?path=trip/wide.jpg"] * 2 + ["/preview?path=trip/wide.jpg"] * 2
+    threads = [threading.Thread(target=turning)] + [threading.Thread(target=looking, args=(url,)) for url in urls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert turned == [200] * 31 and [answer for answer in asked if answer != 200] == []
+    for url in urls[1:3]:
+        assert picture(other, url) == ((40, 60), BLUE, RED)  # three quarters right
+
+
 def test_a_whole_sidecar_put_back_keeps_the_turn(photos, tree):
     item = photos.get("/item?path=trip/wide.jpg").json
     photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90})
