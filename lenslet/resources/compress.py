@@ -54,11 +54,12 @@ class Compress:
                 or resp.get_header("Content-Range") or not is_text(kind)):
             return
         body = resp.render_body() or b""
+        resp.text, resp.data = None, body  # rendered once, sent as is or gzipped
         if len(body) < SMALLEST:
             return
         resp.set_header("Vary", vary_also(resp.get_header("Vary"), ["Accept-Encoding"]))
         if gzipped:
-            resp.text, resp.data = None, gzip_bytes(body)
+            resp.data = gzip_bytes(body)
             resp.set_header("Content-Encoding", "gzip")
             if resp.get_header("ETag"):
                 resp.set_header("ETag", gzip_etag(resp.get_header("ETag")))
