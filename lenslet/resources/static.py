@@ -84,14 +84,14 @@ class StaticResource:
             raise NotFound("no such file in the gallery page", name=name)
         data, kind, etag = self.files[name]
         resp.etag, resp.cache_control = etag, [cache]
-        gzipped = is_text(kind) and len(data) >= SMALLEST
-        if gzipped:
+        compressible = is_text(kind) and len(data) >= SMALLEST
+        if compressible:
             resp.set_header("Vary", vary_also(resp.get_header("Vary"), ["Accept-Encoding"]))
         if not_modified(req.get_header("If-None-Match"), None, etag, 0):
             resp.status = falcon.HTTP_304
             return
         resp.content_type, resp.data = kind, data
-        if gzipped and takes_gzip(req.get_header("Accept-Encoding")):
+        if compressible and takes_gzip(req.get_header("Accept-Encoding")):
             if name not in self.gzipped:
                 self.gzipped[name] = gzip_bytes(data)
             resp.data, resp.etag = self.gzipped[name], gzip_etag(etag)
