@@ -1,8 +1,9 @@
-"""Make the screenshots of the gallery page from real photographs: one per layout, and the timeline on a
-desktop and on a phone (390x844 CSS pixels, three device pixels each); and of the map.
+"""Make the screenshots of the gallery page from real photographs: one per layout, the timeline on a
+desktop and on a phone (390x844 CSS pixels, three device pixels each), a folder on a phone; and of the map.
 
     python docs/screenshots.py      # writes docs/layout-squares.png, docs/layout-rows.png,
-                                    # docs/timeline-desktop.png and docs/timeline-phone.png
+                                    # docs/timeline-desktop.png, docs/timeline-phone.png and
+                                    # docs/folder-phone.png
     python docs/screenshots.py map  # writes docs/map-desktop.png and docs/map-phone.png
 
 The map's photos are drawn here (a gradient each) with the GPS position a phone writes, and shown with
@@ -188,6 +189,7 @@ def main():
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
                 shoot(driver, server.url + "/", "squares", os.path.join(HERE, "timeline-phone.png"), "#timeline=now",
                       width=390)
+                shoot(driver, server.url + "/", "squares", os.path.join(HERE, "folder-phone.png"), width=390)
             finally:
                 driver.quit()
         finally:

@@ -28,6 +28,7 @@ from lenslet.people.throttle import Throttle
 from lenslet.people.users import Directory
 from lenslet.resources import operations
 from lenslet.resources.albums import AlbumResource, AlbumsResource
+from lenslet.resources.compress import Compress
 from lenslet.resources.dav import DavResource
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
@@ -94,7 +95,8 @@ def create_app(config=None, storage=None, clock=time.time):
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
     places = PlacesMap(timeline)
-    middleware = [items.turns, Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
+    middleware = [Compress(), items.turns,
+                  Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
     if config.users or config.token:
         middleware.append(Private())
     if config.metrics:

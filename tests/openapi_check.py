@@ -1,5 +1,6 @@
 """Check every answer the test suite gets against /openapi.json: a WSGI wrapper for test clients."""
 
+import gzip
 import json
 import re
 
@@ -39,8 +40,10 @@ def spec_checked(app):
             chunks = list(result)
         finally:
             getattr(result, "close", lambda: None)()
-        check(environ["REQUEST_METHOD"], environ["PATH_INFO"], answer["status"], answer["headers"],
-              b"".join(chunks))
+        body = b"".join(chunks)
+        if answer["headers"].get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        check(environ["REQUEST_METHOD"], environ["PATH_INFO"], answer["status"], answer["headers"], body)
         return chunks
 
     return checked

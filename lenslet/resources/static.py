@@ -7,7 +7,8 @@ import json
 import falcon
 
 from lenslet.errors import NotFound
-from lenslet.resources.http import not_modified
+from lenslet.resources.compress import SMALLEST, gzip_bytes, gzip_etag, is_text, takes_gzip
+from lenslet.resources.http import not_modified, vary_also
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
@@ -57,6 +58,7 @@ class StaticResource:
     def __init__(self):
         # A fixed table: nothing outside it can be named, so no path traversal.
         self.files = load_page_files()
+        self.gzipped = {}  # name: the file gzipped once, at its first request
 
     def on_get(self, req, resp):
         self._send(req, resp, "index.html", PAGE_CACHE)
@@ -82,10 +84,18 @@ class StaticResource:
             raise NotFound("no such file in the gallery page", name=name)
         data, kind, etag = self.files[name]
         resp.etag, resp.cache_control = etag, [cache]
+        compressible = is_text(kind) and len(data) >= SMALLEST
+        if compressible:
+            resp.set_header("Vary", vary_also(resp.get_header("Vary"), ["Accept-Encoding"]))
         if not_modified(req.get_header("If-None-Match"), None, etag, 0):
             resp.status = falcon.HTTP_304
             return
         resp.content_type, resp.data = kind, data
+        if compressible and takes_gzip(req.get_header("Accept-Encoding")):
+            if name not in self.gzipped:
+                self.gzipped[name] = gzip_bytes(data)
+            resp.data, resp.etag = self.gzipped[name], gzip_etag(etag)
+            resp.set_header("Content-Encoding", "gzip")
 
 
 SHARED = "/s"

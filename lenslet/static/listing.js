@@ -25,10 +25,10 @@ export class Listing {
    *  answers whether a drag carries tiles, dropped(folder, event) moves them onto a folder tile;
    *  refused(ex) is told the server's 400 to a sort or filter, itemsShown(items) each slice of items shown. */
   constructor(content, {api, rules, counts, served, view, pick, picked, chosen, dropping, dropped, newFolder,
-    moveFolder, refused, itemsShown = () => {}, source = () => null}) {
+    moveFolder, refused, itemsShown = () => {}, source = () => null, selecting = () => false}) {
     // source(place, asked): what else than a folder or a search a place lists (the timeline, an album):
     // {title, empty, next() -> {items, total, done, title}}, or null.
-    Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen, refused, source, itemsShown});
+    Object.assign(this, {api, rules, counts, served, view, pick, picked, chosen, refused, source, itemsShown, selecting});
     this.el = Object.fromEntries(Object.entries({
       crumbs: "#crumbs", title: "#title", count: "#count", newFolder: "#new-folder", folderMove: "#folder-move",
       squares: "#layout-squares", rows: "#layout-rows", empty: "#empty", grid: "#grid", more: "#more",
@@ -48,6 +48,13 @@ export class Listing {
     this.endSeen.observe(this.el.more);
     this.grid.addEventListener("click", (event) => this.click(event));
     this.grid.addEventListener("keydown", (event) => this.onKey(event));
+    // A long press on a photo picks it, as in a phone's photo app (the browser's menu for it is not shown).
+    this.grid.addEventListener("contextmenu", (event) => {
+      const tile = event.target.closest(".tile.image");
+      if (!tile || this.api.isReadonly() || !matchMedia("(pointer: coarse)").matches) return;
+      event.preventDefault();
+      this.pick(Number(tile.dataset.index), "toggle", !this.picked(tile.dataset.path));
+    });
     const folderTile = (event) => (dropping(event) ? event.target.closest?.(".tile.folder") : null);
     const hover = (tile) => {
       this.grid.querySelectorAll(".drop-here").forEach((other) => { if (other !== tile) other.classList.remove("drop-here"); });
@@ -484,7 +491,9 @@ export class Listing {
       this.pick(index, event.shiftKey ? "range" : "toggle", event.target.checked);
     } else if (event.target.closest(".open")) {
       if (event.shiftKey && editable) this.pick(index, "range", true);
-      else if ((event.ctrlKey || event.metaKey) && editable) this.pick(index, "toggle", !this.picked(tile.dataset.path));
+      else if ((event.ctrlKey || event.metaKey || this.selecting()) && editable) {
+        this.pick(index, "toggle", !this.picked(tile.dataset.path));
+      }
       else this.view(tile.dataset.path);
     }
   }

@@ -112,7 +112,7 @@ async function start() {
     view: (path) => router.go({...router.place(), view: path}),
     pick: (index, how, on) => selection.pick(index, how, on),
     picked: (path) => selection.has(path),
-    chosen: () => selection.chosen(), ...drops,
+    chosen: () => selection.chosen(), selecting: () => selection.selecting, ...drops,
     newFolder: () => actions.newFolder(),
     moveFolder: (path) => actions.moveFolder(path),
     refused: (ex) => sorting.refused(ex), itemsShown: (items) => sorting.offer(items),
@@ -130,7 +130,7 @@ async function start() {
     choose: (asked) => router.go({...router.place(), ...asked, view: null})});
   const actions = new Actions({api, rules, dialogs, messages, router, listing, counts,
     folderRoots: [$("tree"), $("grid")], refresh, refreshTree});
-  const selection = new Selection($("selection-bar"), {api, listing, actions, suggestTags,
+  const selection = new Selection($("selection-bar"), {api, listing, actions, suggestTags, selectButton: $("select-mode"),
     say: (text) => messages.say(text), shown: (count) => albums?.show(router.place(), count)});
   const albums = new Albums({list: $("album-list"), tools: $("album-tools"), bar: $("selection-bar")}, {
     api, dialogs, sharer, go: (place) => router.go(place), chosen: () => selection.chosen(),

@@ -6,9 +6,10 @@ import {partOf} from "./dom.js";
 export class Selection {
   /** bar: the selection bar (count, tag form, buttons). listing: the grid the images are picked in.
    *  actions: {tag(paths, tag), move(paths), shiftDates(paths), trash(paths), restore(paths), remove(paths)}. */
-  constructor(bar, {api, listing, actions, say, suggestTags, shown = () => {}}) {
-    Object.assign(this, {api, listing, shown});  // shown(count): told of each change (albums.js's buttons)
+  constructor(bar, {api, listing, actions, say, suggestTags, selectButton, shown = () => {}}) {
+    Object.assign(this, {api, listing, shown, selectButton});  // shown(count): told of each change (albums.js's buttons)
     this.bar = bar;
+    this.selecting = false;  // Select pressed (a phone's way): a tap on a photo picks it rather than opens it
     this.el = Object.fromEntries(Object.entries({
       count: "#selection-count", tagForm: "#bulk-tag-form", tag: "#bulk-tag", move: "#move-button",
       shiftDates: "#shift-dates-button", trash: "#trash-button", restore: "#restore-button", remove: "#delete-button", clear: "#clear-selection",
@@ -16,7 +17,8 @@ export class Selection {
     this.paths = new Set();
     this.lastPicked = -1;
     const {el} = this;
-    el.clear.addEventListener("click", () => this.clear());
+    el.clear.addEventListener("click", () => { this.selecting = false; this.clear(); });
+    selectButton.addEventListener("click", () => { this.selecting = !this.selecting; this.show(); });
     el.tagForm.addEventListener("submit", (event) => {
       event.preventDefault();
       const tag = el.tag.value.trim();
@@ -33,7 +35,10 @@ export class Selection {
     });
     // Escape clears the selection, unless it closes a dialog.
     bar.ownerDocument.defaultView.addEventListener("keydown", (event) => {
-      if (event.key !== "Escape" || !this.paths.size || bar.ownerDocument.querySelector("dialog[open]")) return;
+      if (event.key !== "Escape" || !(this.paths.size || this.selecting) || bar.ownerDocument.querySelector("dialog[open]")) {
+        return;
+      }
+      this.selecting = false;
       this.clear();
       say("Selection cleared.");
     });
@@ -70,6 +75,7 @@ export class Selection {
   /** A new listing: nothing picked, and no image picked last. */
   reset() {
     this.lastPicked = -1;
+    this.selecting = false;
     this.clear();
   }
 
@@ -81,7 +87,9 @@ export class Selection {
       tile.querySelector(".pick").checked = on;
     }
     const {el} = this;
-    this.bar.hidden = this.paths.size === 0 || this.api.isReadonly();
+    this.bar.hidden = (this.paths.size === 0 && !this.selecting) || this.api.isReadonly();
+    this.selectButton.setAttribute("aria-pressed", String(this.selecting));
+    this.bar.ownerDocument.body.classList.toggle("selecting", this.selecting || this.paths.size > 0);
     el.count.textContent = `${this.paths.size} selected`;
     const trash = this.listing.inTrash;
     el.trash.hidden = trash;

@@ -17,6 +17,17 @@ def linked_assets(client):
     return names
 
 
+def test_the_page_preloads_every_module_main_js_imports_and_no_other(client):
+    imported, unread = set(), ["main.js"]
+    while unread:
+        for name in re.findall(r'^import\s[^;]*?from\s+"\./([^"]+)"', FILES[unread.pop()][0].decode(), re.M):
+            if name not in imported:
+                imported.add(name)
+                unread.append(name)
+    preloaded = re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', client.get("/").text)
+    assert len(imported) > 20 and sorted(preloaded) == sorted(imported)
+
+
 def test_the_root_serves_the_page(client):
     answer = client.get("/")
     assert answer.content_type == "text/html" and answer.charset == "utf-8"

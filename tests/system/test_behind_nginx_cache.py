@@ -101,3 +101,13 @@ def test_nginx_sends_thumbnails_previews_and_originals_with_lenslets_caching(beh
     assert preview[0] == 200 and preview[1][:4] == b"RIFF" and preview[2]["Content-Type"] == "image/webp"
     original = fetch(url + "/file?path=family/a.jpg")
     assert original[0] == 200 and original[1] == jpeg(size=(300, 200))
+
+
+def test_text_arrives_gzipped_and_photos_as_they_are(behind_nginx):
+    url = behind_nginx(LENSLET_ACCEL_REDIRECT="")
+    gzip = {"Accept-Encoding": "gzip"}
+    for path in ("/static/main.js", "/folders?path=family", "/openapi.json"):
+        headers = fetch(url + path, gzip)[2]
+        assert headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in headers["Vary"], path
+    for path in ("/file?path=family/a.jpg", "/thumb?path=family/a.jpg"):
+        assert "Content-Encoding" not in fetch(url + path, gzip)[2], path

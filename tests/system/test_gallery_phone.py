@@ -49,6 +49,13 @@ def test_on_a_phone_the_first_photos_are_near_the_top_and_search_is_usable(phone
     assert box(page, ".bar")["height"] < 60  # one row: folders, search, More
     assert box(page, "#search")["width"] >= 200
     assert box(page, ".tile.image")["top"] < 844 * 0.25
+    tiles = page.script("return [...document.querySelectorAll('.tile.image')]"
+                        ".map(tile => tile.getBoundingClientRect().toJSON())")
+    assert len({tile["top"] for tile in tiles}) == 1  # four a row
+    assert tiles[0]["left"] == 0 and tiles[3]["right"] == 390  # edge to edge
+    gaps = [right["left"] - left["right"] for left, right in zip(tiles, tiles[1:], strict=False)]
+    assert all(0 < gap <= 2 for gap in gaps)  # thin gaps
+    assert not shown(page, ".tile.image .caption") and not shown(page, ".tile.image .pick")
     assert not shown(page, "#upload-button") and not shown(page, "#new-folder")
     page.screenshot(tmp_path, "phone-grid.png")
 
@@ -90,7 +97,8 @@ def test_on_a_phone_the_viewer_shows_the_photo_full_screen_and_the_details_on_as
     page.find("#view-details").click()
     page.until(lambda: shown(page, "#view-info") and shown(page, "#view-notes"))
     info = box(page, "#view-info")
-    assert (info["left"], info["right"], info["bottom"]) == (0, 390, 844) and info["top"] > 844 / 3  # over its foot
+    assert (info["left"], info["right"], info["bottom"]) == (0, 390, 844) and info["top"] > 844 / 3  # at its foot
+    page.until(lambda: box(page, "#view-image")["bottom"] <= info["top"] + 0.5)  # the photo fits above them
     assert page.find("#view-details").get_attribute("aria-expanded") == "true"
     page.screenshot(tmp_path, "phone-viewer-details.png")
     page.labelled("More actions on this image").click()
@@ -104,6 +112,28 @@ def test_on_a_phone_the_viewer_shows_the_photo_full_screen_and_the_details_on_as
     page.until(lambda: page.viewer_name() == "landscape.jpg" and page.script(
         "return document.getElementById('view-image').naturalWidth") > 0)
     assert abs(box(page, "#view-image")["width"] - 390) < 1  # as wide as the screen
+
+
+def test_on_a_phone_select_or_a_long_press_picks_photos_and_shows_their_names(phone):
+    page = phone()
+    page.open("#path=trip")
+    page.until(lambda: len(page.thumbs_drawn()) == 4)
+    page.labelled("Folder actions").click()
+    page.find("#select-mode").click()
+    page.until(lambda: shown(page, ".tile.image .caption") and shown(page, "#selection-bar"))
+    page.find('[data-path="trip/square.jpg"] .open').click()  # picks it, opens nothing
+    page.until(lambda: page.find("#selection-count").text == "1 selected")
+    assert page.script("return document.getElementById('viewer').open") is False
+    page.find("#clear-selection").click()
+    page.until(lambda: not shown(page, ".tile.image .caption") and not shown(page, "#selection-bar"))
+
+    page.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    try:
+        page.script("document.querySelector('[data-path=\"trip/portrait.jpg\"] .open')"
+                    ".dispatchEvent(new MouseEvent('contextmenu', {bubbles: true, cancelable: true}))")
+        page.until(lambda: page.find("#selection-count").text == "1 selected" and shown(page, ".tile.image .pick"))
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
 
 
 def test_a_sign_shows_while_the_preview_is_on_its_way(phone, shapes):
