@@ -19,7 +19,7 @@ from lenslet.images import pillow, video
 from lenslet.images.budget import Pixels
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.images.pillow import content_hash, content_hash_of
-from lenslet.layout import THUMB_SETTINGS, is_shown, kind_of, sidecar_of, thumb_of, url_version
+from lenslet.layout import THUMB_SETTINGS, is_shown, join, kind_of, sidecar_of, thumb_of, url_version
 from lenslet.recent import Recent
 
 log = logging.getLogger("lenslet")
@@ -32,6 +32,7 @@ XMP_NS = "urn:lenslet:thumbnail:1"
 MAX_THUMB_BYTES = 16 << 20
 _RECORD = re.compile(rb'lenslet:source="([^"]*)" lenslet:settings="([^"]*)"')
 _DURATION = re.compile(rb'lenslet:duration="(\d{1,9}(?:\.\d{1,6})?)"')
+_LOOK = re.compile(rb'lenslet:look="([0-9a-f]{16}) (\d{1,3}\.\d)"')
 
 
 def source_of(image):
@@ -44,7 +45,7 @@ def record(source, settings, duration=None):
     length = "" if duration is None else f' lenslet:duration="{duration:.3f}"'
     return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
             f'<rdf:Description xmlns:lenslet="{XMP_NS}" lenslet:source="{source}" lenslet:settings="{settings}"'
-            f'{length}/></rdf:RDF></x:xmpmeta>').encode()
+            f'{length} {pillow.LOOK_FIELD.decode()}/></rdf:RDF></x:xmpmeta>').encode()
 
 
 def _in_xmp(data, pattern):
@@ -59,6 +60,12 @@ def duration_of(data):
     """Return a video's length as its thumbnail records it, or None."""
     found = _in_xmp(data, _DURATION)
     return float(found.group(1)) if found else None
+
+
+def look_of(data):
+    """Return (perceptual hash, sharpness) of a thumbnail, from its XMP record or else its pixels."""
+    found = _in_xmp(data, _LOOK)
+    return (found.group(1).decode(), float(found.group(2))) if found else pillow.look_of_thumbnail(data)
 
 
 def recorded(data):
@@ -142,6 +149,19 @@ class Thumbs:
         if source is None:  # made without a record: compare the times
             return found if found[1].mtime >= image.mtime else None
         return found if source == source_of(image) else None
+
+    def looks(self, storage, folder, names):
+        """Return the listing fields of the look (perceptual hash, sharpness) of the named images' fresh
+        thumbnails."""
+        found = {}
+        for name in names:
+            key = join(folder, name)
+            with contextlib.suppress(LensletError):
+                fresh = self.fresh(storage, key, storage.stat(key))
+                if fresh is not None:
+                    phash, sharpness = look_of(fresh[0])
+                    found[name] = {"phash": phash, "sharpness": sharpness}
+        return found
 
     def makes(self, name):
         """Return whether a thumbnail of this item can be made here."""
