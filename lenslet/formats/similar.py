@@ -5,7 +5,7 @@ import math
 import operator
 import re
 
-SIDE = 24  # a thumbnail is shrunk to SIDE x SIDE grey pixels before it is hashed
+SIDE = 16  # a thumbnail is shrunk to SIDE x SIDE grey pixels before it is hashed
 PHASH = re.compile(r"[0-9a-f]{16}")
 MAX_SHARPNESS = 255.0
 WINDOW = 120.0  # seconds between two photos of one moment at most
