@@ -8,7 +8,7 @@ import time
 import orjson
 import pytest
 import webtest
-from helpers import index_tree, rollup_bytes, scene
+from helpers import index_tree, rollup_bytes, scene, upload
 from openapi_check import spec_checked
 from PIL import ImageEnhance
 
@@ -122,16 +122,28 @@ def test_a_folder_of_10000_identical_photos_is_one_group_listed_in_part(client, 
     assert group["keep"] == "burst/00000.jpg"
 
 
+def test_uploads_of_a_burst_carry_their_looks_at_once(client, burst):
+    for name, data in {"f.jpg": BURST["party/a.jpg"], "g.jpg": BURST["party/b.jpg"]}.items():
+        upload(client, "home", name, data)
+    entries = listed(client, "home")
+    assert entries["f.jpg"]["phash"] == listed(client, "party")["a.jpg"]["phash"]
+    assert len(entries["g.jpg"]["phash"]) == 16
+
+
 @pytest.fixture
 def people(burst, tmp_path):
     directory = Directory(str(tmp_path / "users.json"))
-    tokens = {"ann": directory.add("ann", "edit", ["party"]), "bob": directory.add("bob", "edit", ["home"])}
+    tokens = {"ann": directory.add("ann", "edit", ["party"]), "bob": directory.add("bob", "edit", ["home"]),
+              "root": directory.add("root", "admin", [""])}
     client = webtest.TestApp(spec_checked(create_app(Config(root=str(burst), users=directory.path))))
     return client, {who: {"Authorization": f"Bearer {token}"} for who, token in tokens.items()}
 
 
-def test_a_scoped_person_sees_only_groups_of_photos_she_may_see(people):
+def test_a_scoped_person_sees_only_groups_of_photos_she_may_see(people, burst, config, storage):
     client, as_ = people
+    (burst / "party" / "link.jpg").symlink_to(burst / "home" / "e.jpg")  # a link out of her folder: not hers
+    index_tree(config, storage)
+    assert paths(client.get("/similar", headers=as_["root"]).json)[0] == [*BURST, "party/link.jpg"]
     assert paths(client.get("/similar", headers=as_["ann"]).json) == [list(BURST)]
     assert client.get("/similar", headers=as_["bob"]).json["total"] == 0
     client.get("/similar?path=party", headers=as_["bob"], status=404)  # as if it were missing
@@ -141,3 +153,7 @@ def test_a_scoped_person_sees_only_groups_of_photos_she_may_see(people):
 @pytest.mark.parametrize("query", ["limit=0", "limit=501", "offset=-1", "path=../x", "limit=x"])
 def test_bad_parameters_are_refused(client, query):
     client.get(f"/similar?{query}", status=400)
+
+
+def test_a_foreign_host_is_refused(client):
+    client.get("/similar", headers={"Host": "evil.example"}, status=421)
