@@ -42,28 +42,26 @@ def unlooked(page):
     return any(item.get("hasThumb") for item in items) and not any("phash" in item for item in items)
 
 
-def groups(photos, threshold, window=WINDOW):
-    """Group photos, each (folder, time taken, perceptual hash as a number, key), by folder: a photo taken within
-    window seconds after one of the NEIGHBOURS before it whose hash differs in at most threshold bits joins its
-    group; return the groups of two or more keys, each in the order taken."""
-    by_folder = {}
-    for photo in photos:
-        by_folder.setdefault(photo[0], []).append(photo)
+def groups(folders, threshold, window=WINDOW):
+    """Group the photos of each folder, {folder: (times taken, perceptual hashes as numbers, keys)}: a photo taken
+    within window seconds after one of the NEIGHBOURS before it whose hash differs in at most threshold bits joins
+    its group; return the groups of two or more keys, each in the order taken, folder by folder."""
     found = []
-    for folder in sorted(by_folder):
-        taken = sorted(by_folder[folder], key=lambda photo: (photo[1], photo[3]))
+    for folder in sorted(folders):
+        times, hashes, keys = folders[folder]
+        taken = sorted(range(len(keys)), key=lambda photo: (times[photo], keys[photo]))
         group_of = list(range(len(taken)))
-        for at, (_, time, phash, _) in enumerate(taken):
+        for at, photo in enumerate(taken):
             for before in range(at - 1, max(-1, at - 1 - NEIGHBOURS), -1):
-                if time - taken[before][1] > window:
+                if times[photo] - times[taken[before]] > window:
                     break
-                if (phash ^ taken[before][2]).bit_count() <= threshold:
+                if (hashes[photo] ^ hashes[taken[before]]).bit_count() <= threshold:
                     group_of[at] = group_of[before]  # the nearest match: a burst joins one by one
                     break
         members = {}
         for at, group in enumerate(group_of):
-            members.setdefault(group, []).append(taken[at][3])
-        found += [keys for keys in members.values() if len(keys) > 1]
+            members.setdefault(group, []).append(keys[taken[at]])
+        found += [group for group in members.values() if len(group) > 1]
     return found
 
 

@@ -5,6 +5,7 @@ import operator
 import re
 import threading
 import time
+from array import array
 
 import orjson
 
@@ -417,14 +418,18 @@ class Searcher:
         snapshot, _ = self.fresh()
         found = self.lookalikes
         if found is None or found[0] is not snapshot or found[1] != threshold:
-            photos = []
+            folders = {}  # folder -> (times taken, hashes, item ids): compact for half a million photos
             for item_id, line in snapshot.loaded.lines(0, len(snapshot.loaded)):
                 if b'"phash":' in line:  # only photos with a look are parsed
                     item = orjson.loads(line)
                     look, path = similar.look_of(item), item.get("path")
                     if look is not None and isinstance(path, str) and path.split("/", 1)[0] != TRASH:
-                        photos.append((path.rpartition("/")[0], query.taken_at(item), look[0], (path, item_id)))
-            found = self.lookalikes = (snapshot, threshold, similar.groups(photos, threshold))
+                        photos = folders.setdefault(path.rpartition("/")[0], (array("d"), array("Q"), array("L")))
+                        for column, value in zip(photos, (query.taken_at(item), look[0], item_id), strict=True):
+                            column.append(value)
+            groups = [[(snapshot.path(item_id), item_id) for item_id in ids]
+                      for ids in similar.groups(folders, threshold)]
+            found = self.lookalikes = (snapshot, threshold, groups)
         return found[0], found[2]
 
     def suggest(self, prefix, folders=None):

@@ -60,6 +60,15 @@ def photo(path, time, phash=0):
     return path.rpartition("/")[0], time, phash, path
 
 
+def by_folder(photos):
+    """The photos as groups() takes them: {folder: (times, hashes, keys)}."""
+    folders = {}
+    for folder, time, phash, path in photos:
+        for column, value in zip(folders.setdefault(folder, ([], [], [])), (time, phash, path), strict=True):
+            column.append(value)
+    return folders
+
+
 @pytest.mark.parametrize("photos, expected", [
     ([photo("a/1.jpg", 0), photo("a/2.jpg", 5), photo("a/3.jpg", 9, 0x3FFF)], [["a/1.jpg", "a/2.jpg", "a/3.jpg"]]),
     ([photo("a/1.jpg", 0), photo("a/2.jpg", 5, 0x7FFF)], []),  # 15 bits apart
@@ -70,7 +79,7 @@ def photo(path, time, phash=0):
       photo("a/9.jpg", 500, 1), photo("a/8.jpg", 500, 1)], [["a/1.jpg", "a/3.jpg"], ["a/8.jpg", "a/9.jpg"]]),
 ], ids=["burst", "too-far", "too-late", "two-folders", "chained", "in-order"])
 def test_photos_group_by_folder_time_and_hash(photos, expected):
-    assert similar.groups(photos, THRESHOLD) == expected
+    assert similar.groups(by_folder(photos), THRESHOLD) == expected
 
 
 class Counted(int):
@@ -85,12 +94,12 @@ class Counted(int):
 def test_ten_thousand_identical_photos_are_one_group_at_a_bounded_cost():
     photos = [photo(f"burst/{n:05d}.jpg", 0.0, Counted(7)) for n in range(10_000)]
     Counted.compared = 0
-    found = similar.groups(photos, THRESHOLD)
+    found = similar.groups(by_folder(photos), THRESHOLD)
     assert [len(group) for group in found] == [10_000] and found[0][:2] == ["burst/00000.jpg", "burst/00001.jpg"]
     assert Counted.compared <= 10_000  # each photo joins the nearest earlier one: no pair of every two
     distinct = [photo(f"many/{n:05d}.jpg", 0.0, Counted(n * 0x0101010101010101)) for n in range(1000)]
     Counted.compared = 0
-    similar.groups(distinct, 0)
+    similar.groups(by_folder(distinct), 0)
     assert Counted.compared <= 1000 * similar.NEIGHBOURS
 
 
