@@ -6,7 +6,7 @@
 import {reason} from "./api.js";
 import {partOf} from "./dom.js";
 
-const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+const weight = (bytes) => bytes < 1e6 ? `${Math.round(bytes / 1e3)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 
 export class SimilarDialog {
   /** dialog: the <dialog> holding #similar-list and #similar-message; api: the page's Api;
@@ -53,11 +53,11 @@ export class SimilarDialog {
       photo.dataset.path = item.path;
       const img = Object.assign(document.createElement("img"), {alt: ""});
       this.unloads.push(this.api.loadThumb(img, item.path, this.api.versionOf(item, "thumb")));
-      const facts = [item.w && item.h ? `${item.w}×${item.h}` : "", megabytes(item.size || 0),
+      const facts = [item.w && item.h ? `${item.w}×${item.h}` : "", weight(item.size || 0),
         `sharpness ${Math.round(item.sharpness || 0)}`, item.star ? "★".repeat(item.star) : ""];
       const caption = document.createElement("figcaption");
       caption.append(Object.assign(document.createElement("span"), {className: "name", textContent: item.name}),
-        Object.assign(document.createElement("span"), {className: "where", textContent: facts.filter(Boolean).join(" · ")}));
+        Object.assign(document.createElement("span"), {className: "facts", textContent: facts.filter(Boolean).join(" · ")}));
       const pick = Object.assign(document.createElement("input"), {type: "radio", name: `keep-${number}`,
         value: item.path, checked: item.path === group.keep});
       pick.setAttribute("aria-label", `Keep ${item.path}`);
