@@ -245,14 +245,12 @@ def measure(images, folders, rounds):
         shutil.rmtree(work, ignore_errors=True)
 
 
-# the photographs among the wallpapers (the rest is drawn art, whose flat shapes no photo hash tells apart)
 PHOTOGRAPHS = ("nature", "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf",
-               "Grey", "Kite", "OneStandsOut", "Path", "summer_1am", "Volna")
+               "Grey", "Kite", "OneStandsOut", "Path", "summer_1am", "Volna")  # the rest is drawn art
 
 
 def similar_pairs():
-    """Pairs among photographs' near-copies (each resized, cropped, brighter, darker; at JPEG quality 90 and 40)
-    at the default threshold; the CPU a look adds to making a thumbnail."""
+    """Pairs of photographs' near-copies at the default threshold; the CPU a look adds to making a thumbnail."""
     copies = [lambda im: im, lambda im: im.resize((800, im.height // 2)), lambda im: im.point(lambda v: v * 1.25),
               lambda im: im.crop((60, 40, 1540, im.height - 40)), lambda im: im.point(lambda v: v * 0.8)]
     looks, cpu = [], [0.0, 0.0]
@@ -270,9 +268,8 @@ def similar_pairs():
     pairs = [(a[0] == b[0], (a[1] ^ b[1]).bit_count() <= Config().similar_threshold)
              for at, a in enumerate(looks) for b in looks[at + 1:]]
     right = sum(alike and near for alike, near in pairs)
-    print(f"{len(looks)} pictures: precision {right / sum(near for _, near in pairs):.3f} (>= 0.95), recall "
-          f"{right / sum(alike for alike, _ in pairs):.3f} (>= 0.90); a look adds {cpu[1] / cpu[0] - 1:.1%} "
-          "to a thumbnail's CPU")
+    print(f"{len(looks)} pictures: precision {right / sum(n for _, n in pairs):.3f} (>= 0.95), recall "
+          f"{right / sum(a for a, _ in pairs):.3f} (>= 0.90); a look adds {cpu[1] / cpu[0] - 1:.1%} to a thumbnail")
 
 
 def main():
