@@ -3,6 +3,7 @@
     python bench/index.py [--rounds 3] [--png] [--photos N]
     taskset -c 0 python bench/index.py      # a Pi-class run: one core
     python bench/index.py --places [300 3000] [--folders N] [--rounds 3]
+    python bench/index.py --similar   # the perceptual hash: precision, recall of pairs; its cost
 
 The photos are Debian's wallpaper packages (fetched once, see bench/common.py), PNG-heavy; --png keeps
 the PNGs alone, --photos N the first N (a quick run); folders of 10 in a fresh tree each round. lenslet's
@@ -23,6 +24,7 @@ targets: CPU at most 1.10x, at rest +15 MB, a web process +30 MB.
 """
 
 import argparse
+import io
 import json
 import math
 import os
@@ -39,11 +41,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 from helpers import exif_photo, gps_photo  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from bench.common import PROJECT, kind, photos, run_index  # noqa: E402
 from bench.search import TOWNS  # noqa: E402
-from lenslet.images.pillow import WEBP_METHOD  # noqa: E402
+from lenslet.config import Config  # noqa: E402
+from lenslet.images.pillow import WEBP_METHOD, make_thumbnail  # noqa: E402
 from lenslet.images.pool import process_count  # noqa: E402
+from lenslet.images.thumbs import look_of, record  # noqa: E402
 
 SIZE, QUALITY = 256, 70  # lenslet's default thumbnail size and WebP quality
 
@@ -240,6 +245,33 @@ def measure(images, folders, rounds):
         shutil.rmtree(work, ignore_errors=True)
 
 
+PHOTOGRAPHS = ("nature", "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf",
+               "Grey", "Kite", "OneStandsOut", "Path", "summer_1am", "Volna")  # the rest is drawn art
+
+
+def similar_pairs():
+    """Pairs of photographs' near-copies at the default threshold; the CPU a look adds to making a thumbnail."""
+    copies = [lambda im: im, lambda im: im.resize((800, im.height // 2)), lambda im: im.point(lambda v: v * 1.25),
+              lambda im: im.crop((60, 40, 1540, im.height - 40)), lambda im: im.point(lambda v: v * 0.8)]
+    looks, cpu = [], [0.0, 0.0]
+    for number, path in enumerate(p for p in photos() if any(f"/{name}/" in p for name in PHOTOGRAPHS)):
+        with Image.open(path) as img:
+            img = img.convert("RGB").resize((1600, 1600 * img.height // img.width))
+        for copy, quality in [(copy, quality) for copy in copies for quality in (90, 40)]:
+            copy(img).save(data := io.BytesIO(), "JPEG", quality=quality)
+            for looked in (0, 1):  # the same thumbnail without its look, then with it
+                start = time.process_time()
+                webp = make_thumbnail(io.BytesIO(data.getvalue()), SIZE, QUALITY, 10 ** 9,
+                                      xmp=record("s", "s") if looked else None)
+                cpu[looked] += time.process_time() - start
+            looks.append((number, int(look_of(webp)[0], 16)))
+    pairs = [(a[0] == b[0], (a[1] ^ b[1]).bit_count() <= Config().similar_threshold)
+             for at, a in enumerate(looks) for b in looks[at + 1:]]
+    right = sum(alike and near for alike, near in pairs)
+    print(f"{len(looks)} pictures: precision {right / sum(n for _, n in pairs):.3f} (>= 0.95), recall "
+          f"{right / sum(a for a, _ in pairs):.3f} (>= 0.90); a look adds {cpu[1] / cpu[0] - 1:.1%} to a thumbnail")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -247,7 +279,10 @@ def main():
     parser.add_argument("--photos", type=int, help="the first N photos only (a quick run)")
     parser.add_argument("--places", type=int, nargs="*", help="geotagged photos against none: these counts")
     parser.add_argument("--folders", type=int, help="with --places: folders of each tree (one per 100 photos)")
+    parser.add_argument("--similar", action="store_true", help="the perceptual hash on near-copies of real photos")
     args = parser.parse_args()
+    if args.similar:
+        return similar_pairs()
     if args.places is not None:
         for images in args.places or [300, 3000]:
             print(f"-- {images} photos", flush=True)

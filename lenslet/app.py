@@ -146,6 +146,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/trash": operations.TrashResource(files),
         "/duplicates": operations.DuplicatesResource(searcher),
         "/duplicates/trash": operations.DuplicatesTrashResource(files),
+        "/similar": operations.SimilarResource(searcher, config.similar_threshold),
         "/restore": operations.RestoreResource(files),
         "/delete": operations.DeleteResource(files),
         "/folder": operations.FolderResource(files),

@@ -57,9 +57,10 @@ class Catalog:
                 listings.try_update_entries(storage, parent(key), {name_of(key): {"hash": digest}})
         note_changes(self.root, {path: searched}, self.clock)
 
-    def hashed(self, storage, folder, digests, opened=None):
-        """Record hashes found while making thumbnails in sidecars, then the listing; `opened`: {name: the Stat
-        the image was hashed at}, and an image changed since is left to whoever changed it."""
+    def hashed(self, storage, folder, digests, opened=None, looks=None):
+        """Record hashes found while making thumbnails in sidecars, then the listing with the thumbnails' looks;
+        `opened`: {name: the Stat the image was hashed at}, and an image changed since is left to whoever changed
+        it."""
         entries = {}
         for name, digest in digests.items():
             image = join(folder, name)
@@ -70,7 +71,7 @@ class Catalog:
             except LensletError as ex:
                 log.warning("%s: hash not recorded: %s", image, ex.description)
                 continue
-            entries[name] = {"hash": digest, "hasThumb": True}
+            entries[name] = {"hash": digest, "hasThumb": True, **(looks or {}).get(name, {})}
             if sidecar is not None:  # an unreadable sidecar is left alone
                 entries[name].update(self.shown(storage, image, sidecar, version)[0], hash=digest)
         pages = [storage.derived_key(join(folder, name)) for name in first_page_names()]
@@ -79,6 +80,12 @@ class Catalog:
             self.relist(storage, folder)
         listings.try_update_entries(storage, folder, entries)
         self.listings.ask_for_rollup()
+
+    def looked(self, storage, folder, looks):
+        """Record the looks of thumbnails made before they were kept in the listing."""
+        if looks:
+            listings.try_update_entries(storage, folder, looks)
+            self.listings.ask_for_rollup()
 
     def adopt(self, storage, source, image):
         """Give a moved image the sidecar left at its old name (source); False when it has one of its own.

@@ -195,6 +195,9 @@ class Config:
     thumb_processes: object = setting("auto", "processes the worker runs its index and thumbnail jobs in (lenslet "
                                       "index: makes thumbnails in); auto means one per CPU, 0 does it all in the "
                                       "calling thread", _processes)
+    similar_threshold: int = setting(14, "bits (of 64) by which two photos' perceptual hashes may differ for the "
+                                     "photos, taken in one folder within two minutes, to be one group of similar "
+                                     "photos", _whole(0, 32))
     preview_size: int = setting(2048, "long edge in pixels of the previews the gallery page's viewer shows "
                                 "(made on demand, kept in the state folder's bounded cache)", _whole(256, 8192))
     preview_cache: int = setting(1024 ** 3, "bytes of previews kept in the state folder; past it the least recently "

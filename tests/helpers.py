@@ -26,7 +26,7 @@ import orjson
 import pytest
 import webtest
 from openapi_check import spec_checked
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from lenslet.app import create_app
 from lenslet.images import pillow
@@ -56,6 +56,19 @@ def draw(path, size=(64, 48), color=(200, 30, 30), fmt=None, **save):
     image = Image.new("RGB", size, color)
     image.save(path, format=fmt, **save)
     return path
+
+
+def scene(seed, size=(480, 320)):
+    """A photo-like picture: a sky gradient and a seeded jumble of shapes (a perceptual hash tells two apart)."""
+    rng = random.Random(seed)
+    img = Image.linear_gradient("L").resize(size).convert("RGB")
+    drawn = ImageDraw.Draw(img)
+    for _ in range(25):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        box = (x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 150))
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        (drawn.ellipse if rng.random() < 0.5 else drawn.rectangle)(box, fill=colour)
+    return img
 
 
 def exif_photo(camera=None, taken=None, fmt="JPEG", size=(24, 16)):

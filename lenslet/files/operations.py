@@ -137,6 +137,8 @@ class Files:
             self.catalog.added(storage, key, path, digest, opened)
         if video or not thumbnail_now:
             self.thumbs.ask_worker(path)
+        else:  # the thumbnail made here holds its look
+            self.catalog.looked(storage, parent(key), self.thumbs.looks(storage, parent(key), [name_of(key)]))
 
     def _replace_image(self, image, stream, head, thumbnail_now, limit, video):
         """Replace an image's bytes unless they are these very bytes; the old ones go to the trash with their

@@ -330,6 +330,7 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
            "h": base.get("h"), "size": entry.size, "mtime": entry.mtime, "hasThumb": has_thumb,
            "hasMeta": meta is not None, "hash": previous.get("hash") if same_bytes else None, "tags": [], "notes": "",
            "star": None, "metaMtime": meta_mtime, "metaVersion": None}
+    out.update({key: previous[key] for key in ("phash", "sharpness") if same_bytes and key in previous})
     if base.get("error"):
         out["error"] = base["error"]
     out.update({key: base[key] for key in SHOT_KEYS if isinstance(base.get(key), str)})  # present only when known

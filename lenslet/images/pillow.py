@@ -7,10 +7,10 @@ import re
 import struct
 
 import blake3
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageStat, UnidentifiedImageError
 
 from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
-from lenslet.formats import exif
+from lenslet.formats import exif, similar
 from lenslet.images import raw
 
 # The formats lenslet opens: Pillow tries no other plugin on a client's bytes.
@@ -169,9 +169,32 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
         raise Undecodable(f"cannot decode the image (truncated or corrupt?): {ex}") from None
     if orientation in UPRIGHT:
         thumb = thumb.transpose(UPRIGHT[orientation])
+    if xmp and LOOK_FIELD in xmp:
+        phash, sharpness = look(thumb)
+        xmp = xmp.replace(LOOK_FIELD, b'lenslet:look="%s %.1f"' % (phash.encode(), sharpness))
     out = io.BytesIO()
     thumb.save(out, "WEBP", quality=quality, method=WEBP_METHOD, **({"xmp": xmp} if xmp else {}))
     return out.getvalue()
+
+
+LOOK_FIELD = b'lenslet:look=""'  # in a thumbnail's XMP record: filled with its look as it is made
+
+
+def look(img):
+    """Return the perceptual hash and the sharpness (mean edge strength, 0 to 255) of a thumbnail's pixels."""
+    grey = img.convert("L")
+    sharpness = ImageStat.Stat(grey.reduce(2).filter(ImageFilter.FIND_EDGES)).mean[0]
+    return similar.perceptual_hash(grey.resize((similar.SIDE, similar.SIDE), Image.Resampling.BOX).tobytes()), \
+        round(sharpness, 1)
+
+
+def look_of_thumbnail(webp):
+    """Return look() of a stored thumbnail, decoded (one made before its XMP record held it)."""
+    try:
+        with Image.open(io.BytesIO(webp), formats=("WEBP",)) as img:
+            return look(img)
+    except (UnidentifiedImageError, *DECODE_ERRORS) as ex:
+        raise Undecodable(f"cannot decode the thumbnail: {ex}") from None
 
 
 def turned(webp, turn, xmp=None):

@@ -19,7 +19,7 @@ from lenslet.images import pillow, video
 from lenslet.images.budget import Pixels
 from lenslet.images.originals import open_image, read_image, refuse_unshown
 from lenslet.images.pillow import content_hash, content_hash_of
-from lenslet.layout import THUMB_SETTINGS, is_shown, kind_of, sidecar_of, thumb_of, url_version
+from lenslet.layout import THUMB_SETTINGS, is_shown, join, kind_of, sidecar_of, thumb_of, url_version
 from lenslet.recent import Recent
 
 log = logging.getLogger("lenslet")
@@ -33,6 +33,7 @@ MAX_THUMB_BYTES = 16 << 20
 _RECORD = re.compile(rb'lenslet:source="([^"]*)" lenslet:settings="([^"]*)"')
 _DURATION = re.compile(rb'lenslet:duration="(\d{1,9}(?:\.\d{1,6})?)"')
 _TURN = re.compile(rb'lenslet:turn="([2-8])"')
+_LOOK = re.compile(rb'lenslet:look="([0-9a-f]{16}) (\d{1,3}\.\d)"')
 
 
 def source_of(image):
@@ -46,7 +47,7 @@ def record(source, settings, duration=None, turn=1):
     turned = "" if turn == 1 else f' lenslet:turn="{turn}"'
     return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
             f'<rdf:Description xmlns:lenslet="{XMP_NS}" lenslet:source="{source}" lenslet:settings="{settings}"'
-            f'{length}{turned}/></rdf:RDF></x:xmpmeta>').encode()
+            f'{length}{turned} {pillow.LOOK_FIELD.decode()}/></rdf:RDF></x:xmpmeta>').encode()
 
 
 def _in_xmp(data, pattern):
@@ -67,6 +68,12 @@ def turn_recorded(data):
     """Return the turn a thumbnail was made with, as it records it (1: none)."""
     found = _in_xmp(data, _TURN)
     return int(found.group(1)) if found else 1
+
+
+def look_of(data):
+    """Return (perceptual hash, sharpness) of a thumbnail, from its XMP record or else its pixels."""
+    found = _in_xmp(data, _LOOK)
+    return (found.group(1).decode(), float(found.group(2))) if found else pillow.look_of_thumbnail(data)
 
 
 def recorded(data):
@@ -150,6 +157,19 @@ class Thumbs:
         if source is None:  # made without a record: compare the times
             return found if found[1].mtime >= image.mtime else None
         return found if source == source_of(image) else None
+
+    def looks(self, storage, folder, names):
+        """Return the listing fields of the look (perceptual hash, sharpness) of the named images' fresh
+        thumbnails."""
+        found = {}
+        for name in names:
+            key = join(folder, name)
+            with contextlib.suppress(LensletError):
+                fresh = self.fresh(storage, key, storage.stat(key))
+                if fresh is not None:
+                    phash, sharpness = look_of(fresh[0])
+                    found[name] = {"phash": phash, "sharpness": sharpness}
+        return found
 
     def makes(self, name):
         """Return whether a thumbnail of this item can be made here."""

@@ -259,6 +259,10 @@ SCHEMAS = {
                              "read, a raw without a preview): drawn as a placeholder; /thumb answers 415 (video) or "
                              "422; /file serves it. Absent in entries of an older lenslet: true unless the entry has "
                              "an `error`"),
+        "phash": described("string", "the perceptual hash of its thumbnail's pixels, 16 hex digits (present once "
+                           "the worker read its thumbnail)", pattern="^[0-9a-f]{16}$"),
+        "sharpness": described("number", "how sharp its thumbnail is: its mean edge strength, 0 to 255 (beside "
+                               "`phash`)", minimum=0, maximum=255),
         "stack": obj(["front", "members", "kind"], {"front": STR, "members": STRINGS,
                                                     "kind": {"enum": ["raw", "live"]}},
                      description="the stack it is half of (docs/files.md, Stacks): a raw and its JPEG, a live "
@@ -269,6 +273,15 @@ SCHEMAS = {
         "groups": {"type": "array", "items": obj(["hash", "items"], {"hash": STR, "items": ITEMS})}},
         description="groups of images (outside the trash) of one content hash, as the search rollup knows them; "
                     "each group holds only the images the caller may see, and at least two"),
+    "Similar": obj(["groups", "total", "offset", "limit", "threshold"], {
+        "total": INT, **PAGED, "threshold": described("integer", "LENSLET_SIMILAR_THRESHOLD", minimum=0),
+        "groups": {"type": "array", "items": obj(["count", "keep", "items"], {
+            "count": described("integer", "photos in the group (at most 200 are listed)", minimum=2),
+            "keep": described("string", "the one kept unless a person picks another: the largest, then the sharpest"),
+            "items": ITEMS})}},
+        description="groups of similar photos outside the trash: taken in one folder within two minutes of one "
+                    "another, their perceptual hashes near; each group holds only photos the caller may see, and at "
+                    "least two, in the order taken"),
     "CopiesTrashed": obj(["ok", "paths", "changed"], {
         "ok": OK, "paths": {**STRINGS, "description": "the copies trashed"},
         "changed": {**STRINGS, "description": "copies left alone: no longer of the hash"}}),
@@ -747,6 +760,10 @@ PATHS = {
     "/duplicates": {"get": op("Groups of identical images (one content hash), each of the images the caller may see",
                               json_of(ref("schemas", "Duplicates"), "groups, by their first path"),
                               parameters=[ref("parameters", "limit"), ref("parameters", "offset")])},
+    "/similar": {"get": op("Groups of similar photos (a burst, a moment's tries) in a folder and below, by folder "
+                           "and time; keep one, trash the others with POST /trash",
+                           json_of(ref("schemas", "Similar"), "groups, by folder and time"), 404,
+                           parameters=[*FOLDER, ref("parameters", "limit"), ref("parameters", "offset")])},
     "/duplicates/trash": {"post": op(
         "Keep one image of a group of copies and move the others (`paths`) to the trash, each only if it still has "
         "`hash`; refused (409) when the one kept no longer has it",

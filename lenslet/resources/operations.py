@@ -1,4 +1,4 @@
-"""File management endpoints: move, trash, restore, delete, folders and duplicates."""
+"""File management endpoints: move, trash, restore, delete, folders, duplicates and similar photos."""
 
 import re
 
@@ -6,9 +6,11 @@ import falcon
 
 from lenslet.config import truthy
 from lenslet.errors import BadRequest
+from lenslet.formats import similar
 from lenslet.layout import TRASH
 from lenslet.resources import MAX_BODY, access_of, read_json
 from lenslet.resources.bodies import form_parts, has_body, media_type, urlencoded_fields
+from lenslet.search.searcher import searched
 from lenslet.storage import clean_path
 
 MAX_PATHS = 1000  # images named in one request
@@ -124,6 +126,35 @@ class DuplicatesTrashResource(OnFiles):
         if keep in paths:
             raise BadRequest("the copy kept is not trashed", field="paths", path=keep)
         resp.media = self.files.trash_copies(body["hash"], keep, paths)
+
+
+MAX_SIMILAR = 200  # photos of one group listed in an answer
+
+
+class SimilarResource:
+    """GET /similar?path=&limit=&offset=: groups of similar photos of a moment the caller may see, in a folder and
+    below (all: the whole library)."""
+
+    def __init__(self, searcher, threshold):
+        self.searcher, self.threshold = searcher, threshold
+
+    def on_get(self, req, resp):
+        limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_GROUPS, default=100)
+        offset = req.get_param_as_int("offset", min_value=0, default=0)
+        access = access_of(req)
+        folder = clean_path(req.get_param("path") or "")
+        if folder:
+            access.see(folder)
+        snapshot, groups = self.searcher.similar(self.threshold)
+        seen = [group for group in ([photo for photo in group if searched(photo[0], folder)
+                                     and access.may_see(photo[0])] for group in groups) if len(group) > 1]
+        answered = []
+        for group in seen[offset:offset + limit]:
+            items = [similar.shown(snapshot.item(item_id)) for _, item_id in group[:MAX_SIMILAR]]
+            answered.append({"count": len(group), "keep": similar.best(items), "items": items})
+        resp.media = {"total": len(seen), "offset": offset, "limit": limit, "threshold": self.threshold,
+                      "groups": answered}
+        resp.cache_control = ["no-cache"]
 
 
 class RestoreResource(OnFiles):

@@ -5,12 +5,13 @@ import operator
 import re
 import threading
 import time
+from array import array
 
 import orjson
 
 from lenslet import health, jobs, memory
 from lenslet.errors import BadRequest, LensletError, NotFound
-from lenslet.formats import listing_pages, query
+from lenslet.formats import listing_pages, query, similar
 from lenslet.formats.query import sort_value
 from lenslet.layout import TRASH
 from lenslet.listings import stored_items
@@ -60,6 +61,7 @@ class Searcher:
         self.scoped_counts = Recent(SCOPED_COUNTS)  # (rollup stat, folders) -> (tag counts, name counts)
         self.listed = {}  # note -> manifest entry of an edited image the rollup lacks
         self.copies = None
+        self.lookalikes = None  # (snapshot, threshold, groups)
 
     def fresh(self):
         """Return the current rollup and edits, checked at most every CHECK_EVERY seconds."""
@@ -410,6 +412,25 @@ class Searcher:
                         groups.setdefault(digest, []).append(item)
             found = self.copies = (snapshot, {digest: items for digest, items in groups.items() if len(items) > 1})
         return found[1]
+
+    def similar(self, threshold):
+        """Return (snapshot, groups of similar photos outside the trash, each a list of (path, item id))."""
+        snapshot, _ = self.fresh()
+        found = self.lookalikes
+        if found is None or found[0] is not snapshot or found[1] != threshold:
+            folders = {}  # folder -> (times taken, hashes, item ids): compact for half a million photos
+            for item_id, line in snapshot.loaded.lines(0, len(snapshot.loaded)):
+                if b'"phash":' in line:  # only photos with a look are parsed
+                    item = orjson.loads(line)
+                    look, path = similar.look_of(item), item.get("path")
+                    if look is not None and isinstance(path, str) and path.split("/", 1)[0] != TRASH:
+                        photos = folders.setdefault(path.rpartition("/")[0], (array("d"), array("Q"), array("L")))
+                        for column, value in zip(photos, (query.taken_at(item), look[0], item_id), strict=True):
+                            column.append(value)
+            groups = [[(snapshot.path(item_id), item_id) for item_id in ids]
+                      for ids in similar.groups(folders, threshold)]
+            found = self.lookalikes = (snapshot, threshold, groups)
+        return found[0], found[2]
 
     def suggest(self, prefix, folders=None):
         """Like Index.suggest(), counted in folders (None: all)."""

@@ -8,6 +8,7 @@ import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
 import {DuplicatesDialog} from "./duplicates.js";
+import {SimilarDialog} from "./similar.js";
 import {MOST_BYTES, MOST_FILES, setUploadFolder, takeShared, uploadFolder} from "./inbox.js";
 import {InboxReview} from "./inbox-review.js";
 import {DRAGGED, Listing} from "./listing.js";
@@ -89,6 +90,9 @@ async function start() {
   const duplicates = new DuplicatesDialog($("duplicates-dialog"), {api, trashed: () => refresh()});
   $("duplicates-button").addEventListener("click", () => duplicates.open());
   $("duplicates-dialog").addEventListener("close", () => duplicates.forget());
+  const similar = new SimilarDialog($("similar-dialog"), {api, trashed: () => refresh()});
+  $("similar-button").addEventListener("click", () => similar.open());
+  $("similar-dialog").addEventListener("close", () => similar.forget());
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));

@@ -12,7 +12,7 @@ from lenslet import health, jobs, listings, metrics
 from lenslet.catalog import Catalog, found_hashes
 from lenslet.errors import BadRequest, LensletError, NotFound
 from lenslet.files.operations import Files
-from lenslet.formats import listing_pages
+from lenslet.formats import listing_pages, similar
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
@@ -176,6 +176,9 @@ class Runner:
             return {}  # gone since it was queued
         # a single page is the one just built or read: not read again
         pages = [orjson.loads(first)] if memo.page_count == 1 else self.folders.pages_of(self.storage, folder)
+        unlooked = [item["name"] for page in pages for item in page["items"] if isinstance(item, dict)
+                    and item.get("hasThumb") and similar.look_of(item) is None and isinstance(item.get("name"), str)]
+        self.catalog.looked(self.storage, folder, self.thumbs.looks(self.storage, folder, unlooked))
         return {join(folder, item["name"]): item["size"] if isinstance(item.get("size"), int) else 0
                 for page in pages for item in page["items"] if isinstance(item, dict)
                 and not item.get("hasThumb") and not item.get("error") and self.thumbs.makes(item["name"])
@@ -318,7 +321,8 @@ class Runner:
             self.tally(key, None if made else outcome)
         with self.folders.batched_notices():  # one rollup asked for the whole job
             for folder, found in digests.items():
-                self.catalog.hashed(self.storage, folder, found, {name: seen[join(folder, name)] for name in found})
+                self.catalog.hashed(self.storage, folder, found, {name: seen[join(folder, name)] for name in found},
+                                    self.thumbs.looks(self.storage, folder, found))
 
     def make_posters(self, keys):
         """Make videos' posters with ffmpeg, one at a time; yield like make_each."""
@@ -340,7 +344,8 @@ class Runner:
             except NotFound:
                 pass
             else:
-                self.catalog.hashed(place.storage, place.key, digests, read_at)
+                self.catalog.hashed(place.storage, place.key, digests, read_at,
+                                    self.thumbs.looks(place.storage, place.key, digests))
         jobs.drop_notes(self.storage, notes)
 
     def tally(self, key, error):

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from lenslet import jobs
 from lenslet.errors import BrokenPointer, Forbidden, LensletError, PointerLoop, Unavailable
-from lenslet.formats import listing_pages
+from lenslet.formats import listing_pages, similar
 from lenslet.layout import FOLDER_SIDECAR, THUMB, is_sidecar, join, name_of, parent, sidecar_of, thumb_of
 from lenslet.listings import current, edited_to, identity_of, list_folder, read_first_page
 
@@ -250,9 +250,10 @@ class Scanner:
                 return Seen(None, tuple(join(key, name) for name in listing.dirs), summary)
         self.kinds[key] = {entry["name"]: entry.get("kind") for entry in first["dirs"]
                            if isinstance(entry, dict) and isinstance(entry.get("name"), str)} if fresh else {}
-        # also indexed when images lack thumbnails, once per set of them
-        lacking = (listing.signature, frozenset(listing_pages.lacking_thumbs(listing)))
-        if not fresh or (lacking[1] and self.asked.get(key) != lacking):
+        # also indexed when images lack thumbnails, once per set of them, or their looks (listed before them)
+        unlooked = first is not None and similar.unlooked(first)
+        lacking = (listing.signature, frozenset(listing_pages.lacking_thumbs(listing)), unlooked)
+        if not fresh or ((lacking[1] or unlooked) and self.asked.get(key) != lacking):
             self.asked[key] = lacking
             self.stale.append(key)
             self.stale_images += len(listing.images)

@@ -768,6 +768,9 @@ def test_a_listing_uploads_went_into_is_the_one_listing_the_folder_again_builds(
     for item in built["items"]:
         if item["name"] in UPLOADS:
             del item["hash"]  # a listing built afresh cannot know a hash found only at the upload
+    for item in patched["items"]:
+        if item["name"] in UPLOADS:  # nor the look of the thumbnail made with it (the worker reads it later)
+            item.pop("phash", None), item.pop("sharpness", None)
     assert without_times(patched) == without_times(built)  # items, thumbnails and the folder's signature
 
 
