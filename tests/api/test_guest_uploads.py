@@ -13,6 +13,8 @@ from helpers import at_once, jpeg
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
+from lenslet.cli import main as lenslet
+from lenslet.config import Config
 from lenslet.layout import SHARE_UPLOADS
 from lenslet.people.users import Directory
 
@@ -199,3 +201,17 @@ def test_a_torn_count_refuses_uploads_until_removed(site):
     site.gallery.storage.write(f"{SHARE_UPLOADS}/{made['id']}.json", b'{"v":1,"files":')
     site.add(made, status=403)
     assert site.client.get("/shares", headers=site.owner).json["shares"][0]["uploaded"]["files"] == 0
+
+
+def test_the_command_makes_a_link_that_takes_uploads(tmp_path, monkeypatch, capsys):
+    (tmp_path / "tree" / "party").mkdir(parents=True)
+    monkeypatch.setenv("LENSLET_ROOT", str(tmp_path / "tree"))
+    assert lenslet(["share", "party", "--upload", "--upload-only", "--max-files", "2", "--upload-folder", "in"]) == 0
+    key = capsys.readouterr().out.strip().partition("#")[2]
+    client = webtest.TestApp(spec_checked(create_app(Config(root=str(tmp_path / "tree")))))
+    assert client.get("/me", headers={"X-Lenslet-Share": key}).json["share"]["upload"] == {
+        "showPhotos": False, "folder": "in", "maxFiles": 2, "maxBytes": None}
+    client.put("/shares/upload?name=a.jpg&guest=Zoe", jpeg(), headers={"X-Lenslet-Share": key},
+               content_type="image/jpeg", status=201)
+    assert lenslet(["share", "--list"]) == 0 and "takes uploads (1 so far)" in capsys.readouterr().out
+    assert lenslet(["share", "party/in/a.jpg", "--upload"]) == 2 and "a folder" in capsys.readouterr().err
