@@ -19,6 +19,7 @@ import {AppPasswordsDialog, PasswordDialog, People, PeopleDialog} from "./people
 import {hashOf, keyOf, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
+import {GuestUpload} from "./guest.js";
 import {passwordAsker, ShareDialog, takeShareKey} from "./share.js";
 import {askedIn, askedOf, rememberedSort, SortControls} from "./sorting.js";
 import {OnThisDay, Timeline} from "./timeline.js";
@@ -269,6 +270,19 @@ async function start() {
         : "This share link has expired, was revoked, or is mistyped: it shows nothing.";
       $("title").textContent = api.passwordDeclined ? "Password needed" : "Nothing shared here";
       return;
+    }
+    if (me.share.upload) {  // guests add photos: Add photos, and nothing else when the link shows no photos
+      const showPhotos = me.share.upload.showPhotos;
+      document.body.classList.add("takes-uploads");
+      new GuestUpload({button: $("guest-add"), input: $("guest-input"), panel: $("uploads")}, {api, rules, dialogs,
+        say: (text) => messages.say(text), done: () => { if (showPhotos) refresh(); }});
+      if (!showPhotos) {
+        document.body.classList.add("upload-only");
+        $("title").textContent = "Add your photos";
+        Object.assign($("empty"), {hidden: false, textContent: "Pick photos and videos on this device: they are "
+          + "added for the people who shared this link with you. The link shows no photos."});
+        return;
+      }
     }
     // Open what is shared; an image opens in the viewer over its folder. Without downloads, no original is offered.
     const {path, kind, album} = me.share;
