@@ -179,6 +179,16 @@ def test_a_revoke_during_an_upload_keeps_nothing_of_it(site):
     assert site.names() == ["a.jpg"]
 
 
+def test_an_upload_cut_off_keeps_nothing_and_is_not_counted(site):
+    made = site.share(allowUpload=True, maxFiles=1)
+    request = webtest.TestRequest.blank("/shares/upload?name=cut.jpg&guest=Anna", method="PUT", headers={
+        "X-Lenslet-Share": made["key"], "Content-Type": "image/jpeg", "Content-Length": str(len(jpeg()))})
+    request.environ["wsgi.input"] = io.BytesIO(jpeg()[:200])  # the connection ends midway
+    site.client.do_request(request, status=400)
+    assert site.names() == ["a.jpg"]
+    site.add(made)  # the cap's one file is still free
+
+
 def test_a_link_adds_only_inside_its_folder(site):
     made = site.share(allowUpload=True)
     site.client.put("/file?path=work/x.jpg", jpeg(), headers={"X-Lenslet-Share": made["key"]},
