@@ -197,6 +197,21 @@ def test_a_link_adds_only_inside_its_folder(site):
     assert not site.gallery.exists("work/x.jpg")
 
 
+def test_a_subfolder_that_is_a_link_elsewhere_takes_nothing(site):
+    if site.gallery.config.s3_bucket:
+        pytest.skip("a bucket has no links")
+    (site.gallery.root / "family" / "out").symlink_to("../work")
+    site.add(site.share(allowUpload=True, uploadFolder="out"), status=404)
+    assert sorted(path.name for path in (site.gallery.root / "work").iterdir()) == ["d.jpg"]
+
+
+def test_two_guests_racing_one_name_each_keep_their_photo(site):
+    made = site.share(allowUpload=True)
+    clients = [site.app() for _ in range(4)]
+    at_once(lambda n: site.add(made, name="same.jpg", data=jpeg(color=(60 * n, 0, 0)), client=clients[n]), 4)
+    assert site.names() == ["a.jpg", "same (1).jpg", "same (2).jpg", "same (3).jpg", "same.jpg"]
+
+
 def test_cross_site_and_foreign_hosts_are_refused(site):
     made = site.share(allowUpload=True)
     site.add(made, status=403, Origin="https://evil.example")
