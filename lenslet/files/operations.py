@@ -918,7 +918,6 @@ def _browse(place, key):
     return join(place.prefix, key) if place.prefix else key
 
 
-
 def _undo_upload(storage, key, added):
     storage.delete(key)
     if added:  # its sidecar was written for it: a guest's upload takes a name free of any (conflict=rename)

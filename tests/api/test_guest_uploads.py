@@ -4,6 +4,7 @@ without upload, expired, revoked, capped or of another folder, forged keys, unsa
 
 import dataclasses
 import io
+import os
 import threading
 import time
 
@@ -240,3 +241,15 @@ def test_the_command_makes_a_link_that_takes_uploads(tmp_path, monkeypatch, caps
                content_type="image/jpeg", status=201)
     assert lenslet(["share", "--list"]) == 0 and "takes uploads (1 so far)" in capsys.readouterr().out
     assert lenslet(["share", "party/in/a.jpg", "--upload"]) == 2 and "a folder" in capsys.readouterr().err
+
+
+def test_a_fifo_in_place_of_the_count_takes_nothing_and_never_hangs(site):
+    if site.gallery.config.s3_bucket:
+        pytest.skip("a bucket has no FIFOs")
+    made = site.share(allowUpload=True)
+    count = site.gallery.root / SHARE_UPLOADS / f"{made['id']}.json"
+    count.parent.mkdir(parents=True)
+    os.mkfifo(count)
+    answer = site.client.put("/shares/upload?name=a.jpg&guest=Anna", jpeg(), content_type="image/jpeg",
+                             headers={"X-Lenslet-Share": made["key"]}, expect_errors=True)
+    assert 400 <= answer.status_int < 500 and site.names() == ["a.jpg"]
