@@ -10,7 +10,7 @@ import time
 
 import pytest
 import webtest
-from helpers import at_once, jpeg
+from helpers import at_once, clip, jpeg
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -76,6 +76,12 @@ def test_a_guest_adds_photos_kept_with_their_name_and_the_link(site):
     assert listed["uploaded"]["files"] == 2 and listed["uploaded"]["bytes"] == 2 * len(jpeg())
     site.client.put_json("/item?path=family/IMG_1.jpg", {"addedBy": "forged", "tags": ["x"]}, headers=site.owner)
     assert site.item("family/IMG_1.jpg")["addedBy"] == "Anna Müller"  # an owner's edit keeps who added it
+
+
+def test_a_guest_adds_a_video(site):
+    made = site.share(allowUpload=True)
+    assert site.add(made, name="clip.mp4", data=clip(".mp4"))["path"] == "family/clip.mp4"
+    assert site.item("family/clip.mp4")["addedBy"] == "Anna"
 
 
 def test_links_made_before_or_without_upload_stay_read_only(site):
