@@ -21,6 +21,10 @@ def shown(page, css):
     return page.script("const e = document.querySelector(arguments[0]); return e.getClientRects().length > 0", css)
 
 
+def made_id(link):
+    return link.partition("#")[2].partition(".")[0]
+
+
 def test_a_guest_on_a_phone_adds_photos_the_owner_sees_with_their_name(fresh_page, tree, tmp_path):
     draw(tree / "party" / "cake.jpg", size=(80, 60))
     photos = [tmp_path / f"IMG_{at}.jpg" for at in range(3)]
@@ -52,6 +56,11 @@ def test_a_guest_on_a_phone_adds_photos_the_owner_sees_with_their_name(fresh_pag
     page.screenshot(tmp_path, "guest-phone.png")
     for photo in photos:
         assert json.loads(page.server.get(f"/item?path=party/{photo.name}")[1])["addedBy"] == "Anna"
+
+    page.open("#path=party&view=party/IMG_1.jpg")  # the owner's gallery, in the same browser: off the link
+    page.until(lambda: f"Anna, through share link {made_id(link)}" in page.script(
+        "return document.getElementById('view-exif').textContent"))  # behind a button on a phone: not .text
+    page.driver.get(link)
 
     page.script("document.getElementById('guest-input').hidden = false")  # the name is asked once
     page.find("#guest-input").send_keys(str(photos[0]))
