@@ -51,6 +51,7 @@ export class GuestUpload {
         added++;
       } catch (ex) {
         end(`not added: ${ex.message}`, "failed");
+        if (ex.body?.field === "guest") localStorage.removeItem(GUEST_KEY);  // asked again next time
       }
     }
     this.say(`Added ${added} of ${files.length} ${files.length === 1 ? "file" : "files"}, as ${guest}.`);

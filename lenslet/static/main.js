@@ -8,6 +8,7 @@ import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
 import {DuplicatesDialog} from "./duplicates.js";
+import {GuestUpload} from "./guest.js";
 import {MOST_BYTES, MOST_FILES, setUploadFolder, takeShared, uploadFolder} from "./inbox.js";
 import {InboxReview} from "./inbox-review.js";
 import {DRAGGED, Listing} from "./listing.js";
@@ -19,7 +20,6 @@ import {AppPasswordsDialog, PasswordDialog, People, PeopleDialog} from "./people
 import {hashOf, keyOf, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
-import {GuestUpload} from "./guest.js";
 import {passwordAsker, ShareDialog, takeShareKey} from "./share.js";
 import {askedIn, askedOf, rememberedSort, SortControls} from "./sorting.js";
 import {OnThisDay, Timeline} from "./timeline.js";

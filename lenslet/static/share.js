@@ -1,7 +1,7 @@
 // Share links: the dialog that makes one for a folder, an image or the selected images (expiry, a password,
-// downloads allowed or not, place and camera shown or not, a folder's guests' uploads; the full link and Copy) and lists the links made (what each opens, until when,
-// Revoke), and the shared view's start (/s#<key>: the key kept for this tab,
-// the password asked for when the share has one). Nothing happens on import.
+// downloads allowed or not, place and camera shown or not, a folder's guests' uploads; the full link and Copy)
+// and lists the links made (what each opens, until when, Revoke), and the shared view's start (/s#<key>: the key
+// kept for this tab, the password asked for when the share has one). Nothing happens on import.
 
 import {ApiError, enc} from "./api.js";
 
