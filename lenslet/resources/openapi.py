@@ -38,6 +38,7 @@ ERRORS = {
          "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
          "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read, or whose name a link, FIFO or folder "
          "holds, is never written either: the edit is refused)",
+    411: "(PUT /shares/upload) The body does not say its size (`Content-Length`): a link's byte cap counts it first",
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
     413: f"The body is larger than {MAX_BODY // 1024} KiB (an upload: larger than LENSLET_MAX_UPLOAD, a video "
          "LENSLET_MAX_VIDEO_UPLOAD)",
@@ -45,7 +46,6 @@ ERRORS = {
     415: "The path does not name an image (JPEG, PNG, WebP, AVIF, GIF, HEIC, or a camera's raw file: DNG, CR2, NEF, "
          "ARW, ORF, RW2, RAF, PEF), an upload is neither that nor a video lenslet lists or its name says the other "
          "kind, or a body read as JSON does not say `Content-Type: application/json`",
-    411: "(PUT /shares/upload) The body does not say its size (`Content-Length`): a link's byte cap counts it first",
     416: "The range starts past the end of the file; `Content-Range: bytes */<size>` gives the size",
     429: "Too many failed tokens, share links, share passwords or passwords from this address: wait `Retry-After` "
          "seconds",

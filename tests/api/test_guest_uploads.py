@@ -201,6 +201,15 @@ def test_an_upload_cut_off_keeps_nothing_and_is_not_counted(site):
     site.add(made)  # the cap's one file is still free
 
 
+def test_an_upload_without_its_length_is_refused(site):
+    made = site.share(allowUpload=True)
+    request = webtest.TestRequest.blank("/shares/upload?name=a.jpg&guest=Anna", method="PUT", headers={
+        "X-Lenslet-Share": made["key"], "Content-Type": "image/jpeg"})
+    request.environ.pop("CONTENT_LENGTH", None)
+    assert "Content-Length" in site.client.do_request(request, status=411).json["description"]
+    assert site.names() == ["a.jpg"]
+
+
 def test_a_link_adds_only_inside_its_folder(site):
     made = site.share(allowUpload=True)
     site.client.put("/file?path=work/x.jpg", jpeg(), headers={"X-Lenslet-Share": made["key"]},
