@@ -5,6 +5,7 @@ desktop and on a phone (390x844 CSS pixels, three device pixels each), a folder 
                                     # docs/timeline-desktop.png, docs/timeline-phone.png and
                                     # docs/folder-phone.png
     python docs/screenshots.py map  # writes docs/map-desktop.png and docs/map-phone.png
+    python docs/screenshots.py guests  # writes docs/guest-phone.png: a guest adding photos through a link
 
 The map's photos are drawn here (a gradient each) with the GPS position a phone writes, and shown with
 LENSLET_MAP_TILES=none: the built-in outline of the world, nothing fetched from a tile server.
@@ -16,10 +17,12 @@ in headless Chromium (Debian's chromium and chromium-driver); each screenshot is
 and reduced to 256 colours to stay small.
 """
 
+import json
 import os
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(HERE)
@@ -174,6 +177,47 @@ def map_shots():
             server.stop()
 
 
+def guest_shot():
+    """A guest on a phone has added two photos through a link of Summer 2024 that takes uploads."""
+    with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
+        root = os.path.join(scratch, "photos")
+        build_tree(root)
+        picked = [os.path.join(scratch, name) for name in ("IMG_2041.jpg", "IMG_2042.jpg")]
+        for source, target in zip(("meadow.jpg", "garden.jpg"), picked, strict=True):
+            os.rename(os.path.join(root, "Summer 2024", source), target)
+        server = Gunicorn(root)
+        try:
+            server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
+            asked = urllib.request.Request(server.url + "/shares", method="POST", headers={
+                "Content-Type": "application/json"}, data=json.dumps(
+                {"path": "Summer 2024", "allowUpload": True}).encode())
+            with urllib.request.urlopen(asked, timeout=10) as answer:
+                link = json.loads(answer.read())["link"]
+            driver = chromium(scratch)
+            try:
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+                driver.get(server.url + "/static/favicon.svg")
+                driver.execute_script("localStorage.setItem('lenslet.guest', 'Anna')")  # given once, before
+                driver.get(server.url + link)
+                while not driver.execute_script("return document.body.classList.contains('takes-uploads')"):
+                    time.sleep(0.3)
+                driver.execute_script("document.getElementById('guest-input').hidden = false")
+                driver.find_element("css selector", "#guest-input").send_keys("\n".join(picked))
+                driver.execute_script("document.getElementById('guest-input').hidden = true")
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and not driver.execute_script(
+                        "const drawn = [...document.querySelectorAll('.tile.image img')].map(i => i.naturalWidth);"
+                        " return document.querySelectorAll('#uploads li.done').length === arguments[0]"
+                        " && drawn.length > arguments[0] && drawn.every(Boolean)", len(picked)):
+                    time.sleep(0.3)
+                time.sleep(0.5)
+                save_shot(driver, os.path.join(HERE, "guest-phone.png"), width=390)
+            finally:
+                driver.quit()
+        finally:
+            server.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
         root = os.path.join(scratch, "photos")
@@ -199,5 +243,7 @@ def main():
 if __name__ == "__main__":
     if sys.argv[1:] == ["map"]:
         map_shots()
+    elif sys.argv[1:] == ["guests"]:
+        guest_shot()
     else:
         main()

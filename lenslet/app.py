@@ -42,7 +42,7 @@ from lenslet.resources.places import PlaceNamesResource
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
 from lenslet.resources.session import SessionResource, SetupResource
-from lenslet.resources.shares import MeResource, ShareResource, SharesResource, UnlockResource
+from lenslet.resources.shares import GuestUploadResource, MeResource, ShareResource, SharesResource, UnlockResource
 from lenslet.resources.static import add_page
 from lenslet.resources.thumb import ThumbResource
 from lenslet.resources.timeline import OnThisDayResource, TimelineMonthsResource, TimelineResource
@@ -158,6 +158,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/shares": SharesResource(shares, tree, files, albums),
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
+        "/shares/upload": GuestUploadResource(shares, files),
         "/session": SessionResource(identities, longest),
         "/setup": SetupResource(identities, longest),
         "/users": UsersResource(directory),

@@ -15,7 +15,7 @@ from lenslet.files import clean as cleaning
 from lenslet.files import state_move
 from lenslet.layout import STATE, THUMB, is_made, name_of
 from lenslet.people.access import Principal, Scope
-from lenslet.people.shares import Shares, duration, images_of
+from lenslet.people.shares import Shares, duration, images_of, upload_of
 from lenslet.people.users import Directory, checked_password
 from lenslet.storage import check_state_root, clean_path, open_state_root, open_storage
 from lenslet.tree.tree import Tree
@@ -291,7 +291,8 @@ def share(args):
             if listed["kind"] == "images":
                 shown += " (" + ", ".join(image.rpartition("/")[2] for image in listed["images"]) + ")"
             print(f"{listed['id']}\t{shown}\t{state}\tby {listed['createdBy']}"
-                  + ("\tpassword" if listed["password"] else "") + ("" if listed["allowDownload"] else "\tno download"))
+                  + ("\tpassword" if listed["password"] else "") + ("" if listed["allowDownload"] else "\tno download")
+                  + (f"\ttakes uploads ({listed['uploaded']['files']} so far)" if listed["allowUpload"] else ""))
         return 0
     if not args.path:
         raise UsageError("say what to share (a folder, an image, or images of one folder), or --list, or --revoke ID")
@@ -315,7 +316,10 @@ def share(args):
     password = None
     if args.password:
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    listed, key = shares.make(admin, path, kind, seconds, not args.no_download, password, images, details=args.details)
+    upload = upload_of({"allowUpload": args.upload, "showPhotos": not args.upload_only, "maxFiles": args.max_files,
+                        "maxBytes": args.max_bytes, "uploadFolder": args.upload_folder})
+    listed, key = shares.make(admin, path, kind, seconds, not args.no_download, password, images, details=args.details,
+                              upload=upload)
     what = f"{len(images)} images of {path or '/'}" if images else path or "/"
     print(f"share {listed['id']} of {what} until {listed['expires']}:", file=sys.stderr)
     print((args.base if args.base is not None else config.public_url).rstrip("/") + "/s#" + key)
@@ -415,6 +419,11 @@ def main(argv=None):
     link.add_argument("--details", action="store_true",
                       help="the link shows where each photo was taken (GPS) and with what camera")
     link.add_argument("--password", action="store_true", help="ask for a password (read from stdin when not a tty)")
+    link.add_argument("--upload", action="store_true", help="guests add photos and videos to the folder through it")
+    link.add_argument("--upload-only", action="store_true", help="with --upload: the link shows no photos")
+    link.add_argument("--max-files", type=positive, help="with --upload: how many files guests may add")
+    link.add_argument("--max-bytes", type=positive, help="with --upload: how many bytes guests may add in all")
+    link.add_argument("--upload-folder", help="with --upload: the subfolder uploads land in")
     link.add_argument("--base", help="the gallery's address, put before /s#<key> (https://photos...; default: "
                                      "LENSLET_PUBLIC_URL)")
     link.add_argument("--as", dest="by", default="cli", help="the name the share is made under (default cli)")

@@ -28,6 +28,7 @@ DERIVED = f"{STATE}/derived"  # derived files of a read-only tree
 MOUNTS = f"{STATE}/mounts"    # state of read-only pointer targets
 MOVES = f"{STATE}/moves"      # journals of moves under way
 SHARES = f"{STATE}/shares"
+SHARE_UPLOADS = f"{SHARES}/uploads"  # what guests added through each link, counted
 THROTTLE = f"{STATE}/throttle"  # failed sign-ins per client address
 SIGNED_IN = f"{THROTTLE}/signed-in"
 ALBUMS = f"{STATE}/albums"

@@ -27,7 +27,7 @@ from lenslet.errors import (
 )
 from lenslet.files import moves
 from lenslet.files.names import conflict_mode, free_name, spellings, upload_name
-from lenslet.formats import stacks
+from lenslet.formats import sidecars, stacks
 from lenslet.images import originals, pillow, video
 from lenslet.layout import (
     FOLDER_MARKER,
@@ -44,7 +44,7 @@ from lenslet.layout import (
     sidecar_of,
     thumb_of,
 )
-from lenslet.sidecar.store import clear_origin, record_hash, set_origin, sidecar_fields
+from lenslet.sidecar.store import change_sidecar, clear_origin, record_hash, set_origin, sidecar_fields
 from lenslet.storage import process_alive, set_aside, spool
 from lenslet.storage.paths import not_reserved
 
@@ -67,9 +67,9 @@ class Files:
         self.clock = catalog.clock
         self.settled = set()  # storages whose torn moves this process has recovered
 
-    def upload(self, folder, filename, stream, conflict="fail", thumbnail_now=True):
+    def upload(self, folder, filename, stream, conflict="fail", thumbnail_now=True, added=None):
         """Store an uploaded image or video in a folder and make its thumbnail, or have the worker make it
-        (a video's poster always)."""
+        (a video's poster always); added: sidecar fields saying who added it, written before it is listed."""
         conflict = conflict_mode(conflict)
         place = self._writable(folder)
         storage = place.storage
@@ -89,7 +89,10 @@ class Files:
         if in_use is not None:
             return self._replace_image(place._replace(key=in_use), stream, head, thumbnail_now, limit, is_video)
         path = _browse(place, key)
-        self._stored(storage, key, path, thumbnail_now, lambda: storage.delete(key), digest)
+        if added:
+            with storage.lock_images([key]):
+                change_sidecar(storage, key, lambda stored, version: dict(stored or sidecars.defaults(), **added))
+        self._stored(storage, key, path, thumbnail_now, lambda: _undo_upload(storage, key, added), digest)
         return {"ok": True, "path": path, "name": name_of(key)}
 
     def _write_new(self, place, name, stream, head, conflict, limit, setting, is_video):
@@ -916,3 +919,9 @@ def _came_from(storage, key):
 def _browse(place, key):
     return join(place.prefix, key) if place.prefix else key
 
+
+def _undo_upload(storage, key, added):
+    storage.delete(key)
+    if added:  # its sidecar was written for it: a guest's upload takes a name free of any (conflict=rename)
+        with suppress(NotFound):
+            storage.delete(sidecar_of(key))

@@ -65,7 +65,8 @@ MAX_WHO = 200
 MAX_PLACE_NAME = 100
 MAX_SIDECAR = 512 * 1024  # bytes a stored sidecar may grow to
 MAX_EXTRA_KEYS = 64       # keys lenslet does not know, kept for other tools
-SERVER_KEYS = ("exif", "hash", "xmpBase")  # lenslet computes these; a client's copy is ignored
+SERVER_KEYS = ("exif", "hash", "xmpBase", "addedBy", "addedVia")  # lenslet writes these; a client's copy is ignored
+# addedBy, addedVia: the guest who added an image through a share link, and that link's id.
 # xmpBase: the tags, star and notes lenslet last wrote to the XMP sidecar.
 # Keys GET /item adds from the image itself: never stored from a client.
 IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error", "unreadable",
@@ -373,6 +374,7 @@ WRITTEN = {
     "originalPosition": lambda value: isinstance(value, str), "trashedAt": _when, "xmpBase": _xmp_base,
     "place": is_place, "turn": is_turn, "takenAt": lambda value: dates.parsed(value) is not None,
     "dateSource": lambda value: value == "person",
+    "addedBy": lambda value: isinstance(value, str), "addedVia": lambda value: isinstance(value, str),
 }
 WRITTEN.update({legacy: WRITTEN[key] for legacy, key in LEGACY_KEYS.items()})
 HASH = re.compile(r"blake3:[0-9a-f]{64}")  # an original's content hash

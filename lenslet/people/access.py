@@ -101,6 +101,8 @@ class Principal:
             about["share"]["details"] = self.share.get("details") is True
             if self.share.get("album"):
                 about["share"]["album"] = self.share["album"]
+            if "upload" in self.share:
+                about["share"]["upload"] = self.share["upload"]
         return about
 
 

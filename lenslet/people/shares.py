@@ -1,6 +1,7 @@
 """Share links: records, keys, expiry and passwords, kept in the state folder and read at each use so a revoke takes
 effect everywhere at once."""
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -11,10 +12,10 @@ from datetime import datetime, timezone
 
 import orjson
 
-from lenslet.errors import BadRequest, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed
+from lenslet.errors import BadRequest, Forbidden, Foreign, LensletError, NotFound, PreconditionFailed, TooLarge
 from lenslet.formats import records
 from lenslet.formats.records import iso
-from lenslet.layout import SHARES, in_trash, is_image, join, name_of
+from lenslet.layout import SHARE_UPLOADS, SHARES, in_trash, is_image, join, name_of
 from lenslet.people.access import Scope, inside, parent_of
 from lenslet.people.users import TOKEN_ADMIN
 from lenslet.storage.paths import is_clean
@@ -32,6 +33,8 @@ DAY = 86400.0
 DEFAULT_EXPIRY = 7 * DAY
 MAX_PASSWORD = 1024
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}  # makes each password guess slow
+UPLOAD_CAPS = ("maxFiles", "maxBytes")
+MAX_GUEST = 100  # characters of a guest's name
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": DAY, "w": 7 * DAY}
 _DURATION = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,6})?)\s*([smhdw]?)\s*$")
 
@@ -88,7 +91,7 @@ def proof_of(record, secret):
 
 
 def new_share(path, kind, by, now, expires_in, allow_download=True, password=None, identity=None, by_user=True,
-              images=None, album=None, maker_id=None, details=False):
+              images=None, album=None, maker_id=None, details=False, upload=None):
     """Return a new share's record and its link key, shown once; identity pins the very
     folder or images, so another file given the name opens nothing."""
     share_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
@@ -102,7 +105,58 @@ def new_share(path, kind, by, now, expires_in, allow_download=True, password=Non
         record["album"] = album
     if maker_id:
         record["makerId"] = maker_id
+    if upload is not None:
+        record["upload"] = upload
     return record, f"{share_id}.{secret}"
+
+
+def upload_of(body):
+    """Read what a new link lets guests add: None (nothing), or its caps, subfolder and whether photos show."""
+    if body.get("allowUpload", False) is False:
+        return None
+    if body["allowUpload"] is not True:
+        raise BadRequest("allowUpload is true or false", field="allowUpload")
+    upload = {"showPhotos": body.get("showPhotos", True), "folder": body.get("uploadFolder") or ""}
+    if not isinstance(upload["showPhotos"], bool):
+        raise BadRequest("showPhotos is true or false", field="showPhotos")
+    for cap in UPLOAD_CAPS:
+        value = upload[cap] = body.get(cap)
+        if value is not None and (type(value) is not int or not 1 <= value <= 2 ** 53):
+            raise BadRequest(f"{cap} is a whole number of at least 1, or null for no cap", field=cap)
+    if not _upload_shaped(upload):
+        raise BadRequest("uploadFolder is one folder's name, made in the shared folder", field="uploadFolder")
+    return upload
+
+
+def _upload_shaped(upload):
+    return isinstance(upload, dict) and set(upload) == {"showPhotos", "folder", *UPLOAD_CAPS} \
+        and isinstance(upload["showPhotos"], bool) and isinstance(upload["folder"], str) \
+        and (upload["folder"] == "" or (is_clean(upload["folder"]) and "/" not in upload["folder"]
+                                        and not upload["folder"].startswith(".") and not in_trash(upload["folder"]))) \
+        and all(upload[cap] is None or (type(upload[cap]) is int and upload[cap] >= 1) for cap in UPLOAD_CAPS)
+
+
+def upload_folder(record):
+    """Return the folder a link's uploads land in."""
+    return join(record["path"], record["upload"]["folder"]) if record["upload"]["folder"] else record["path"]
+
+
+def guest_name(raw):
+    """Return a guest's name as given, cleaned, or raise BadRequest."""
+    name = " ".join("".join(ch for ch in raw if ch.isprintable()).split()) if isinstance(raw, str) else ""
+    if not 1 <= len(name) <= MAX_GUEST:
+        raise BadRequest(f"say who you are: guest is a name of 1 to {MAX_GUEST} characters", field="guest")
+    return name
+
+
+def counted(data, share_id):
+    """Return a link's upload counts {"files", "bytes"} from their file's bytes (None: none yet)."""
+    if data is None:
+        return {"files": 0, "bytes": 0}
+    count = records.object_of(data, FORMAT, share_id, BadShare, "a link's upload count")
+    if not all(type(count.get(name)) is int and count[name] >= 0 for name in ("files", "bytes")):
+        raise BadShare("no files and bytes counted")
+    return {"files": count["files"], "bytes": count["bytes"]}
 
 
 # Maker names of older shares made by the server, not a user.
@@ -166,6 +220,8 @@ def loads(data, share_id):
         raise BadShare("images in a share of one folder or image")
     elif identity is not None and not _identity_shaped(identity):
         raise BadShare("an identity of another shape")
+    if "upload" in record and (record["kind"] != "folder" or not _upload_shaped(record["upload"])):
+        raise BadShare("an upload of another shape")
     if record.get("maker", "user") not in ("user", "server"):
         raise BadShare("a maker of another kind")
     if "makerId" in record and not ID.match(str(record["makerId"])):
@@ -203,6 +259,9 @@ def shown(record, now):
         listed["images"] = list(record["images"])
     if record["kind"] == "album":
         listed["album"] = record["album"]
+    listed["allowUpload"] = "upload" in record
+    if "upload" in record:
+        listed["upload"] = dict(record["upload"])
     return listed
 
 
@@ -234,6 +293,10 @@ def share_key(share_id):
     return join(SHARES, share_id + ".json")
 
 
+def count_key(share_id):
+    return join(SHARE_UPLOADS, share_id + ".json")
+
+
 def made_by(principal, record):
     """Whether a share is the principal's own."""
     return principal.is_maker(record.get("makerId"), record["createdBy"])
@@ -246,7 +309,7 @@ class Shares:
         self.album_images = album_images  # (album id, maker) -> (paths, {path: hash}), None: gone
 
     def make(self, principal, path, kind, expires_in=None, allow_download=True, password=None, images=None,
-             album=None, details=False):
+             album=None, details=False, upload=None):
         """Make a share the principal may make; return (the record as listed, its key)."""
         if not principal.can_write or principal.share is not None:
             raise Forbidden("only edit and admin users share folders and images")
@@ -256,6 +319,8 @@ class Shares:
         if not 60 <= expires_in <= self.max_expiry:
             raise BadRequest(f"a share lasts from a minute to {self.max_expiry / DAY:g} days "
                              "(LENSLET_SHARE_MAX_DAYS)", field="expires")
+        if upload is not None and kind != "folder":
+            raise BadRequest("guests add photos through a link of a folder", field="allowUpload")
         if password is not None and (not isinstance(password, str) or not 1 <= len(password) <= MAX_PASSWORD):
             raise BadRequest(f"a password has 1 to {MAX_PASSWORD} characters", field="password")
         now, identity = self.clock(), None
@@ -263,7 +328,7 @@ class Shares:
             identity = [self.identify(image) for image in images] if kind == "images" else self.identify(path)
         by_user = principal.kind == "user" and principal.name != TOKEN_ADMIN
         record, key = new_share(path, kind, principal.name, now, expires_in, allow_download, password, identity,
-                                by_user, images, album, principal.user_id or None, details)
+                                by_user, images, album, principal.user_id or None, details, upload)
         self.storage.create(share_key(record["id"]), dumps(record))
         log.info("share %s of %s made by %s until %s", record["id"], f"album {album}" if album else path or "/",
                  principal.name, record["expires"])
@@ -332,6 +397,8 @@ class Shares:
             record, _ = self.read(name[:-5])
             if record is not None and (principal.admin or made_by(principal, record)):
                 found.append(shown(record, now))
+                if "upload" in record:
+                    found[-1]["uploaded"] = self.uploads(record["id"])
         return sorted(found, key=lambda share: (share["createdAt"], share["id"]), reverse=True)
 
     def revoke(self, principal, share_id):
@@ -347,4 +414,49 @@ class Shares:
         except (NotFound, PreconditionFailed):
             raise missing from None  # another revoke won the race
         log.info("share %s of %s revoked by %s", share_id, record["path"] or "/", principal.name)
+        with contextlib.suppress(LensletError):
+            self.storage.delete(count_key(share_id))
         return {"ok": True, "id": share_id}
+
+    def uploads(self, share_id):
+        """Return what guests added through a link: {"files", "bytes"}; a count lenslet cannot read as none."""
+        try:
+            return counted(self.storage.read_versioned(count_key(share_id))[0], share_id)
+        except (Foreign, BadShare):
+            return {"files": 0, "bytes": 0}
+
+    def receive(self, record, size, store):
+        """Count an upload of size bytes against a link's caps before it is stored, so two guests never pass a cap
+        together; store(check) stores it, calling check() once the bytes are in, and a failed one is not counted."""
+        self._count(record, 1, size)
+        try:
+            return store(lambda: self._still_open(record["id"]))
+        except BaseException:
+            self._count(record, -1, -size)
+            raise
+
+    def _count(self, record, files, size):
+        caps = record["upload"]
+
+        def change(data, version):
+            try:
+                count = counted(data, record["id"])
+            except BadShare:
+                log.error("%s is not a count lenslet made: the link takes nothing until it is removed",
+                          count_key(record["id"]))
+                raise Forbidden("this link's upload count cannot be read: its maker must look at it") from None
+            count = {"v": FORMAT, "id": record["id"], "files": max(0, count["files"] + files),
+                     "bytes": max(0, count["bytes"] + size)}
+            if files > 0 and caps["maxFiles"] is not None and count["files"] > caps["maxFiles"]:
+                raise Forbidden(f"this link takes {caps['maxFiles']} files, and has them all", cap="maxFiles")
+            if files > 0 and caps["maxBytes"] is not None and count["bytes"] > caps["maxBytes"]:
+                raise TooLarge(f"this link takes {caps['maxBytes']} bytes in all: this file is more than is left",
+                               cap="maxBytes", limit=caps["maxBytes"])
+            return orjson.dumps(count)
+
+        self.storage.update(count_key(record["id"]), change)
+
+    def _still_open(self, share_id):
+        record = self.read(share_id)[0]
+        if record is None or "upload" not in record or self.clock() >= seconds_of(record["expires"]):
+            raise NotFound("the link was revoked or expired while the file was sent: it was not kept")

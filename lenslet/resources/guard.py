@@ -17,6 +17,9 @@ CREDENTIAL_HEADERS = ("Cookie", "Authorization", SHARE_HEADER)  # what an answer
 # What a share link may open.
 SHARE_ROUTES = frozenset(("/folders", "/item", "/thumb", "/preview", "/file", "/zip", "/me", "/health"))
 SHARED_ALBUM = "/albums/"  # an album's share link opens that album
+GUEST_UPLOAD = "/shares/upload"  # where a link that takes uploads adds a guest's photo
+# What a link that takes uploads but shows no photos opens.
+UPLOAD_ONLY_ROUTES = frozenset(("/me", "/health", GUEST_UPLOAD))
 # Open to anyone: a health probe holds no token.
 ANYONE_READS = frozenset(("/health",))
 # Routes that check their own credentials; the cross-site write check still comes first.
@@ -26,7 +29,7 @@ COOKIE, TLS_COOKIE = "lenslet-session", "__Host-lenslet-session"
 # Writes to the library's files, refused at once when the library is read-only (LENSLET_STATE).
 FILE_OPERATIONS = frozenset((("/file", "POST"), ("/file", "PUT"), ("/move", "POST"), ("/trash", "POST"),
                              ("/restore", "POST"), ("/delete", "POST"), ("/folder", "POST"), ("/folder", "DELETE"),
-                             ("/duplicates/trash", "POST")))
+                             ("/duplicates/trash", "POST"), (GUEST_UPLOAD, "PUT")))
 OWN_WRITES = frozenset((("/me/password", "PUT"), ("/me/app-passwords", "POST")))  # also a view user's
 OWN_PREFIX = "/me/app-passwords/"  # DELETE: revoke one of your app passwords
 DAV = "/dav"
@@ -88,9 +91,13 @@ class Guard:
             raise Forbidden(LIBRARY_READ_ONLY, reason="library-read-only", setting="LENSLET_STATE")
         principal = self._principal(req, write, route)
         if principal.share is not None:
-            if write or not (route in SHARE_ROUTES or route.startswith(SHARED_ALBUM)):
+            upload = principal.share.get("upload")
+            if upload is not None and not upload["showPhotos"] and route not in UPLOAD_ONLY_ROUTES:
+                raise Forbidden("this share link takes photos and videos but shows none")
+            guest_upload = upload is not None and (route, req.method) == (GUEST_UPLOAD, "PUT")
+            if not guest_upload and (write or not (route in SHARE_ROUTES or route.startswith(SHARED_ALBUM))):
                 raise Forbidden("a share link shows its folder or image (listings, thumbnails, the viewer), "
-                                "nothing else")
+                                "and takes uploads only when its maker allowed them")
             if route in ("/file", "/zip") and not principal.share["allowDownload"]:
                 raise Forbidden("this share link does not allow downloading originals")
         elif write and not principal.can_write and (route, req.method) not in OWN_WRITES \

@@ -38,6 +38,7 @@ ERRORS = {
          "or (PATCH removeTags) a tag lives where lenslet does not write: inside the image, or in an XMP "
          "sidecar while LENSLET_XMP=read (an XMP sidecar it cannot read, or whose name a link, FIFO or folder "
          "holds, is never written either: the edit is refused)",
+    411: "(PUT /shares/upload) The body does not say its size (`Content-Length`): a link's byte cap counts it first",
     412: "`If-Match` names a version the sidecar no longer has; `etag` is the current one",
     413: f"The body is larger than {MAX_BODY // 1024} KiB (an upload: larger than LENSLET_MAX_UPLOAD, a video "
          "LENSLET_MAX_VIDEO_UPLOAD)",
@@ -109,6 +110,9 @@ def param(name, schema, where="query", **more):
 
 
 STR, INT, NUM, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
+UPLOAD = obj(["showPhotos", "folder", "maxFiles", "maxBytes"], {
+    "showPhotos": BOOL, "folder": STR, "maxFiles": nullable("integer"), "maxBytes": nullable("integer")},
+    description="what a link lets guests add: its caps (null: none) and subfolder (\"\": the folder itself)")
 OK = {"const": True}
 APP_PASSWORD = {"type": "object", "required": ["id", "name", "created"],
                 "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "created": {"type": "number"}}}
@@ -190,7 +194,7 @@ SCHEMAS = {
                                              "album: what it holds now)"},
         "share": {"type": "object", "properties": {
             "id": STR, "path": STR, "kind": {"enum": ["folder", "image", "images", "album"]}, "album": STR,
-            "expires": STR, "allowDownload": BOOL, "details": PLACE}},
+            "expires": STR, "allowDownload": BOOL, "details": PLACE, "upload": UPLOAD}},
         "proxy": described("boolean", "signed in by the trusted proxy (LENSLET_PROXY_USER_HEADER): sign out there")}),
     "User": obj(["name", "role", "folders", "password", "token"], {
         "name": STR, "role": ROLE, "folders": SEEN,
@@ -215,6 +219,13 @@ SCHEMAS = {
             "details": described("boolean", "the link shows where each photo was taken (GPS) and with what camera",
                                  default=False),
             "password": described("string", "asked by the shared view (POST /shares/unlock)"),
+            "allowUpload": described("boolean", "a folder's link: guests add photos and videos to it (PUT "
+                                     "/shares/upload)", default=False),
+            "showPhotos": described("boolean", "false: the link only takes uploads, it shows no photos", default=True),
+            "maxFiles": nullable("integer", minimum=1, description="with allowUpload: how many files guests add"),
+            "maxBytes": nullable("integer", minimum=1, description="with allowUpload: how many bytes in all"),
+            "uploadFolder": described("string", "with allowUpload: the subfolder of the shared folder uploads land "
+                                      "in (made at the first), one name"),
         },
     },
     "Share": obj(["id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload", "password", "expired"], {
@@ -222,7 +233,10 @@ SCHEMAS = {
         "kind": {"enum": ["folder", "image", "images", "album"]},
         "images": {**STRINGS, "description": "kind images: which"},
         "album": described("string", "kind album: its id"), "createdBy": STR, "createdAt": STR, "expires": STR,
-        "allowDownload": BOOL, "password": BOOL, "expired": BOOL, "details": PLACE}),
+        "allowDownload": BOOL, "password": BOOL, "expired": BOOL, "details": PLACE,
+        "allowUpload": described("boolean", "guests add photos and videos through it"), "upload": UPLOAD,
+        "uploaded": obj(["files", "bytes"], {"files": INT, "bytes": INT},
+                        description="what guests added through it so far (GET /shares)")}),
     "ShareMade": obj(["key", "link", "url"], {
         "key": described("string", "`<id>.<secret>`: sent as `X-Lenslet-Share`; shown once"),
         "link": described("string", "`/s#<key>`"), "url": STR}, allOf=[ref("schemas", "Share")]),
@@ -327,6 +341,8 @@ SCHEMAS = {
                           "fNumber, exposureTime (s), iso, latitude, longitude (decimal degrees, south and west "
                           "negative), altitude (m); text cleaned of control characters (docs/files.md)"),
         "hash": nullable("string"), "updatedAt": nullable("string"), "updatedBy": nullable("string"),
+        "addedBy": described("string", "the name a guest gave when adding it through a share link"),
+        "addedVia": described("string", "the id of the share link it was added through"),
         "updated_at": nullable("string"), "updated_by": nullable("string"), "path": STR, "size": INT, "mtime": NUM,
         "type": STR, "w": nullable("integer"), "h": nullable("integer"), "error": STR, "turn": TURN,
         "orientation": {"type": "integer", "minimum": 1, "maximum": 8, "description": "how it is shown: the "
@@ -853,6 +869,16 @@ PATHS = {
     "/shares/{share_id}": {"delete": op("Revoke a share link: from now on it answers 404, in every web process",
                                         gone("id", "revoked"), 404,
                                         parameters=[param("share_id", STR, "path", required=True)])},
+    "/shares/upload": {"put": op(
+        "A guest adds a photo or video (the body) through a share link that takes uploads (`X-Lenslet-Share`): into "
+        "its folder or subfolder, under the next free name, kept with the guest's name (`addedBy`) and the link "
+        "(`addedVia`); past a cap of the link 403 (`cap: maxFiles`) or 413 (`cap: maxBytes`), nothing written; a "
+        "link revoked or expired before the body's end keeps nothing of it (404)", DONE, *TREE, *WRITES, 411, 415,
+        422, code="201", parameters=[param("name", STR, required=True, description="the file's name on the phone"),
+                                     param("guest", {"type": "string", "minLength": 1}, required=True,
+                                           description="who adds it, as they said once")],
+        requestBody={"required": True, "content": {"application/octet-stream": {"schema": {
+            "type": "string", "contentMediaType": "application/octet-stream"}}}})},
     "/shares/unlock": {"post": op(
         "The key to send for a share link that has a password (`X-Lenslet-Share`)",
         json_of(obj(["key"], {"key": described("string", "`<id>.<secret>.<proof>`")}), "the unlocked key"),

@@ -1,10 +1,13 @@
 """Share links: who asks (/me), listing, making, revoking and unlocking shares."""
 
+from contextlib import suppress
+
 import falcon
 
-from lenslet.errors import BadRequest
+from lenslet.errors import AlreadyExists, BadRequest, Forbidden
 from lenslet.people import shares
-from lenslet.resources import principal_of, read_json, read_object
+from lenslet.resources import access_of, principal_of, read_json, read_object
+from lenslet.resources.bodies import ThenCheck, body_of
 from lenslet.storage import clean_path
 
 LINK = "/s#"  # the key goes after '#': a fragment never reaches a server log or a Referer
@@ -62,7 +65,7 @@ class SharesResource:
             if not isinstance(value, bool):
                 raise BadRequest(f"{name} is true or false", field=name)
         listed, key = self.shares.make(principal_of(req), path, kind, seconds, allow, body.get("password"), images,
-                                       album, details)
+                                       album, details, shares.upload_of(body))
         link = LINK + key
         resp.media = {**listed, "key": key, "link": link, "url": req.prefix + link}
         resp.status = falcon.HTTP_201
@@ -88,4 +91,29 @@ class UnlockResource:
     def on_post(self, req, resp):
         body = read_object(req, "{\"key\": the share link's key, \"password\": ...}", "key")
         resp.media = {"key": self.identities.unlock(body["key"], body.get("password"), self.address(req))}
+        resp.cache_control = ["no-store"]
+
+
+class GuestUploadResource:
+    """PUT /shares/upload?name=&guest=: a guest adds a photo or video through a share link that takes uploads."""
+
+    def __init__(self, shares_, files):
+        self.shares, self.files = shares_, files
+
+    def on_put(self, req, resp):
+        record = principal_of(req).share
+        if record is None or "upload" not in record:
+            raise Forbidden("photos are added here through a share link that takes them (X-Lenslet-Share)")
+        added = {"addedBy": shares.guest_name(req.get_param("guest")), "addedVia": record["id"]}
+        body = body_of(req, self.files.limit, self.files.too_large)
+        if req.content_length is None:
+            raise falcon.HTTPLengthRequired(title="Length required",
+                                            description="say the file's size (Content-Length): a link counts bytes")
+        folder = access_of(req).change(shares.upload_folder(record))
+        if record["upload"]["folder"]:
+            with suppress(AlreadyExists):
+                self.files.make_folder(folder)
+        resp.media = self.shares.receive(record, req.content_length, lambda check: self.files.upload(
+            folder, req.get_param("name") or "", ThenCheck(body, check), "rename", added=added))
+        resp.status = falcon.HTTP_201
         resp.cache_control = ["no-store"]

@@ -246,16 +246,17 @@ export class Api {
     return Boolean(key);
   }
 
-  /** POST a form with XMLHttpRequest, whose upload reports its progress (fetch cannot, in most
+  /** POST a form (or PUT a file) with XMLHttpRequest, whose upload reports its progress (fetch cannot, in most
    *  browsers): progress(fraction) as the bytes go; answer the JSON reply or throw ApiError. */
-  async upload(url, form, progress) {
+  async upload(url, form, progress, method = "POST") {
     for (;;) {
       const token = localStorage.getItem(TOKEN_KEY);
       const round = this.answers;
       const answer = await new Promise((resolve) => {
         const xhr = new XMLHttpRequest();
-        xhr.open("POST", url);
+        xhr.open(method, url);
         if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+        if (this.shareKey()) xhr.setRequestHeader("X-Lenslet-Share", this.shareKey());
         xhr.upload.addEventListener("progress", (event) => {
           if (event.lengthComputable && event.total) progress(event.loaded / event.total);
         });
@@ -272,7 +273,7 @@ export class Api {
       }
       if (answer.status >= 200 && answer.status < 300) return body;
       if (answer.status === 0) throw new ApiError(0, {description: "the server cannot be reached"});
-      if (answer.status === 401 && await this.tokenAgain("POST", token, round, body?.signIn)) continue;
+      if (answer.status === 401 && await this.tokenAgain(method, token, round, body?.signIn)) continue;
       throw new ApiError(answer.status, body);
     }
   }

@@ -9,6 +9,7 @@ import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
 import {DuplicatesDialog} from "./duplicates.js";
 import {SimilarDialog} from "./similar.js";
+import {GuestUpload} from "./guest.js";
 import {MOST_BYTES, MOST_FILES, setUploadFolder, takeShared, uploadFolder} from "./inbox.js";
 import {InboxReview} from "./inbox-review.js";
 import {DRAGGED, Listing} from "./listing.js";
@@ -273,6 +274,19 @@ async function start() {
         : "This share link has expired, was revoked, or is mistyped: it shows nothing.";
       $("title").textContent = api.passwordDeclined ? "Password needed" : "Nothing shared here";
       return;
+    }
+    if (me.share.upload) {  // guests add photos: Add photos, and nothing else when the link shows no photos
+      const showPhotos = me.share.upload.showPhotos;
+      document.body.classList.add("takes-uploads");
+      new GuestUpload({button: $("guest-add"), input: $("guest-input"), panel: $("uploads")}, {api, rules, dialogs,
+        say: (text) => messages.say(text), done: () => { if (showPhotos) refresh(); }});
+      if (!showPhotos) {
+        document.body.classList.add("upload-only");
+        $("title").textContent = "Add your photos";
+        Object.assign($("empty"), {hidden: false, textContent: "Pick photos and videos on this device: they are "
+          + "added for the people who shared this link with you. The link shows no photos."});
+        return;
+      }
     }
     // Open what is shared; an image opens in the viewer over its folder. Without downloads, no original is offered.
     const {path, kind, album} = me.share;

@@ -1,7 +1,7 @@
 // Share links: the dialog that makes one for a folder, an image or the selected images (expiry, a password,
-// downloads allowed or not, place and camera shown or not; the full link and Copy) and lists the links made (what each opens, until when,
-// Revoke), and the shared view's start (/s#<key>: the key kept for this tab,
-// the password asked for when the share has one). Nothing happens on import.
+// downloads allowed or not, place and camera shown or not, a folder's guests' uploads; the full link and Copy)
+// and lists the links made (what each opens, until when, Revoke), and the shared view's start (/s#<key>: the key
+// kept for this tab, the password asked for when the share has one). Nothing happens on import.
 
 import {ApiError, enc} from "./api.js";
 
@@ -17,7 +17,8 @@ export class ShareDialog {
     const part = (css) => dialog.querySelector(css);
     this.parts = {path: part("#share-path"), what: part("#share-what"), expires: part("#share-expires"),
       create: part("#share-create"), password: part("#share-password"), download: part("#share-download"),
-      details: part("#share-details"),
+      details: part("#share-details"), uploads: part("#share-uploads"), upload: part("#share-upload"),
+      show: part("#share-show"), maxFiles: part("#share-max-files"), uploadFolder: part("#share-upload-folder"),
       link: part("#share-link"), copy: part("#share-copy"), list: part("#share-list"), message: part("#share-message")};
     this.parts.expires.replaceChildren(...EXPIRIES.map(([value, label]) =>
       Object.assign(document.createElement("option"), {value, textContent: label, selected: value === "7d"})));
@@ -43,6 +44,10 @@ export class ShareDialog {
     this.parts.password.value = "";
     this.parts.download.checked = true;
     this.parts.details.checked = false;
+    this.parts.uploads.hidden = kind !== "folder";
+    this.parts.upload.checked = false;
+    this.parts.show.checked = true;
+    this.parts.maxFiles.value = this.parts.uploadFolder.value = "";
     this.parts.copy.disabled = true;
     this.say("");
     this.dialog.showModal();
@@ -59,6 +64,11 @@ export class ShareDialog {
         expires: this.parts.expires.value, allowDownload: this.parts.download.checked,
         details: this.parts.details.checked};
       if (this.parts.password.value) asked.password = this.parts.password.value;
+      if (this.kind === "folder" && this.parts.upload.checked) {
+        Object.assign(asked, {allowUpload: true, showPhotos: this.parts.show.checked,
+          maxFiles: this.parts.maxFiles.value ? Number(this.parts.maxFiles.value) : null});
+        if (this.parts.uploadFolder.value.trim()) asked.uploadFolder = this.parts.uploadFolder.value.trim();
+      }
       const made = await this.api.postJSON("/shares", asked);
       // The full link, with the host this browser reached the gallery by (what the people it goes to use too).
       this.parts.link.value = new URL(made.link, location.href).href;
@@ -95,7 +105,8 @@ export class ShareDialog {
       const when = share.expired ? "expired" : `until ${new Date(share.expires).toLocaleString()}`;
       const text = Object.assign(document.createElement("span"),
         {textContent: `${shareOf(share)}, ${when}${share.password ? ", password" : ""}` +
-          `${share.allowDownload ? "" : ", no downloads"}${share.details ? ", place and camera shown" : ""}`});
+          `${share.allowDownload ? "" : ", no downloads"}${share.details ? ", place and camera shown" : ""}` +
+          `${share.allowUpload ? `, takes uploads (${share.uploaded?.files ?? 0} added)` : ""}`});
       const revoke = Object.assign(document.createElement("button"), {type: "button", textContent: "Revoke"});
       revoke.addEventListener("click", () => this.revoke(share.id));
       row.append(text, revoke);

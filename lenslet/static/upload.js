@@ -96,22 +96,7 @@ export class Upload {
     });
   }
 
-  /** A row in the upload panel for one file: its name, a progress bar and how it ended. */
-  row(name) {
-    const row = document.createElement("li");
-    const bar = Object.assign(document.createElement("progress"), {max: 1, value: 0});
-    bar.setAttribute("aria-label", `Uploading ${name}`);
-    const result = Object.assign(document.createElement("span"), {className: "result"});
-    row.append(Object.assign(document.createElement("span"), {className: "name", textContent: name, title: name}),
-      bar, result);
-    this.rows.append(row);
-    const end = (text, how) => {
-      result.textContent = text;
-      row.className = how;
-      bar.value = how === "done" ? 1 : bar.value;
-    };
-    return {progress: (fraction) => { bar.value = fraction; }, end};
-  }
+  row(name) { return uploadRow(this.rows, name); }
 
   /** Upload {files: [{file, dir}], folders} into the folder shown (or into): folders made first, then each photo
    *  or video in turn with its row; a name that is taken asks what to do (keep both, replace, skip; for one or
@@ -187,4 +172,21 @@ export class Upload {
     form.append("file", file, file.name);
     return this.api.upload("/file", form, progress);
   }
+}
+
+/** A row in an upload list for one file: its name, a progress bar and how it ended. */
+export function uploadRow(rows, name) {
+  const row = document.createElement("li");
+  const bar = Object.assign(document.createElement("progress"), {max: 1, value: 0});
+  bar.setAttribute("aria-label", `Uploading ${name}`);
+  const result = Object.assign(document.createElement("span"), {className: "result"});
+  row.append(Object.assign(document.createElement("span"), {className: "name", textContent: name, title: name}),
+    bar, result);
+  rows.append(row);
+  const end = (text, how) => {
+    result.textContent = text;
+    row.className = how;
+    bar.value = how === "done" ? 1 : bar.value;
+  };
+  return {progress: (fraction) => { bar.value = fraction; }, end};
 }

@@ -634,6 +634,8 @@ function exifRows(item) {
     ["Length", Number.isFinite(item.duration) ? formatDuration(item.duration) : ""],
     ["File", item.size != null ? `${formatBytes(item.size)}, ${item.type || ""}` : ""],
     ["From", item.originalPosition || ""],
+    // A guest who added it through a share link, by the name they gave, and that link's id.
+    ["Added by", item.addedBy ? `${item.addedBy}, through share link ${item.addedVia || ""}` : ""],
     // Who changed it last (a signed-in user's name; "api" is what lenslet records without users).
     ["Edited", item.updatedBy && item.updatedBy !== "api"
       ? `by ${item.updatedBy}${item.updatedAt ? ", " + String(item.updatedAt).slice(0, 16).replace("T", " ") : ""}` : ""],
