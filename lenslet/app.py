@@ -31,7 +31,7 @@ from lenslet.resources.albums import AlbumResource, AlbumsResource
 from lenslet.resources.dav import DavResource
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
-from lenslet.resources.guard import PREFIXES, Guard, Private, client_address, is_dav
+from lenslet.resources.guard import PREFIXES, Guard, Private, Unrunnable, client_address, is_dav
 from lenslet.resources.health import HealthResource
 from lenslet.resources.item import DatesResource, ItemResource, RotateResource
 from lenslet.resources.map import MapPhotosResource, MapResource
@@ -94,7 +94,8 @@ def create_app(config=None, storage=None, clock=time.time):
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
     places = PlacesMap(timeline)
-    middleware = [items.turns, Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
+    guard = Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)
+    middleware = [Unrunnable(), items.turns, guard]
     if config.users or config.token:
         middleware.append(Private())
     if config.metrics:
