@@ -6,7 +6,7 @@ import zipfile
 from contextlib import closing
 from functools import partial
 
-from lenslet.errors import LensletError, NotFound, TooLarge
+from lenslet.errors import LensletError, NotFound, TooLarge, TryLater
 from lenslet.files.names import free_name
 from lenslet.layout import TRASH
 
@@ -34,7 +34,7 @@ class Archive:
                 walked.add(opened)
                 _, dirs, items = self.listings.whole_seen(folder, access)
             except LensletError as ex:  # a pointer outside the allowed roots, a name storage never opens
-                if not inside:
+                if not inside or isinstance(ex, TryLater):  # storage out of reach: the download waits
                     raise
                 left_out.append((inside + "/", ex.description))
                 continue
