@@ -32,7 +32,7 @@ from lenslet.resources.compress import Compress
 from lenslet.resources.dav import DavResource
 from lenslet.resources.file import FileResource
 from lenslet.resources.folders import FoldersResource
-from lenslet.resources.guard import PREFIXES, Guard, Private, client_address, is_dav
+from lenslet.resources.guard import PREFIXES, Guard, Private, Unrunnable, client_address, is_dav
 from lenslet.resources.health import HealthResource
 from lenslet.resources.item import DatesResource, ItemResource, RotateResource
 from lenslet.resources.map import MapPhotosResource, MapResource
@@ -95,8 +95,8 @@ def create_app(config=None, storage=None, clock=time.time):
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
     places = PlacesMap(timeline)
-    middleware = [Compress(), items.turns,
-                  Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
+    guard = Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)
+    middleware = [Compress(), Unrunnable(), items.turns, guard]
     if config.users or config.token:
         middleware.append(Private())
     if config.metrics:
@@ -131,8 +131,8 @@ def create_app(config=None, storage=None, clock=time.time):
         "/thumb": ThumbResource(thumbs, tree, config.accel_redirect, large_thumbs),
         "/preview": PreviewResource(previews, config.accel_redirect),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files, previews),
-        "/zip": ZipResource(tree, Archive(catalog.listings, config.zip_max_files, config.zip_max_bytes), albums,
-                            previews),
+        "/zip": ZipResource(tree, Archive(catalog.listings, tree.opened, config.zip_max_files, config.zip_max_bytes),
+                            albums, previews),
         "/search": SearchResource(searcher),
         "/search/suggest": SuggestResource(searcher),
         "/timeline": TimelineResource(timeline),

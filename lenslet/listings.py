@@ -743,6 +743,8 @@ def news_of(stored, built):
 
 def signature_of(items, dirs):
     """Return a listing's signature as one principal sees it."""
+    # A folder's time moves with lenslet's own files written in it (its listing) whoever browses: left out.
+    dirs = [{key: value for key, value in d.items() if key != "mtime"} if isinstance(d, dict) else d for d in dirs]
     return "seen:" + _digest(orjson.dumps([items, dirs]))
 
 

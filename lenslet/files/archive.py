@@ -6,7 +6,7 @@ import zipfile
 from contextlib import closing
 from functools import partial
 
-from lenslet.errors import LensletError, TooLarge
+from lenslet.errors import LensletError, NotFound, TooLarge, TryLater
 from lenslet.files.names import free_name
 from lenslet.layout import TRASH
 
@@ -18,22 +18,32 @@ MISSING = "not-included.txt"
 class Archive:
     """The images a download holds, within the archive limits, and the ZIP of them."""
 
-    def __init__(self, listings, max_files, max_bytes):
-        self.listings, self.max_files, self.max_bytes = listings, max_files, max_bytes
+    def __init__(self, listings, opened, max_files, max_bytes):
+        self.listings, self.opened, self.max_files, self.max_bytes = listings, opened, max_files, max_bytes
 
     def of_folder(self, access, path):
         """Return [(name in the archive, browse path, size)] of a folder's images and its subfolders', as access
-        sees them."""
-        found, todo = [], [(path, "")]
+        sees them, and [(name, why)] of the subfolders left out."""
+        found, left_out, walked, todo = [], [], set(), [(path, "")]
         while todo:
             folder, inside = todo.pop()
-            _, dirs, items = self.listings.whole_seen(folder, access)
+            try:
+                opened = self.opened(folder)
+                if opened in walked:  # a loop (a link to a folder above) is walked once
+                    continue
+                walked.add(opened)
+                _, dirs, items = self.listings.whole_seen(folder, access)
+            except LensletError as ex:  # a pointer outside the allowed roots, a name storage never opens
+                if not inside or isinstance(ex, TryLater):  # storage out of reach: the download waits
+                    raise
+                left_out.append((inside + "/", ex.description))
+                continue
             found += [(_join(inside, item["name"]), _join(folder, item["name"]), item.get("size") or 0)
                       for item in items if isinstance(item, dict) and isinstance(item.get("name"), str)]
             todo += [(_join(folder, d["name"]), _join(inside, d["name"])) for d in dirs
                      if isinstance(d, dict) and isinstance(d.get("name"), str) and (folder or d["name"] != TRASH)]
             self.check(found)
-        return found
+        return found, left_out
 
     def check(self, entries):
         """Refuse an archive past LENSLET_ZIP_MAX_FILES or LENSLET_ZIP_MAX_BYTES, before a byte is sent."""
@@ -56,18 +66,21 @@ def archive_names(entries):
     return unique
 
 
-def zip_stream(entries, open_original):
+def zip_stream(entries, open_original, left_out=()):
     """Yield a stored (not deflated) ZIP of entries [(name, path)], each original opened as it is reached by
-    open_original(name, path) -> (name, a stream or its chunks, size, mtime); one gone meanwhile is named in
-    not-included.txt."""
+    open_original(name, path) -> (name, a stream or its chunks, size, mtime); one that cannot be opened is
+    named in not-included.txt with why, as are left_out [(name, why)]."""
     pipe = _Pipe()
-    missing = []
+    missing = list(left_out)
     with zipfile.ZipFile(pipe, "w", zipfile.ZIP_STORED) as archive:
         for name, path in entries:
             try:
                 name, stream, size, mtime = open_original(name, path)
-            except LensletError:  # moved, trashed or replaced by something else since the download began
-                missing.append(name)
+            except NotFound:  # moved, trashed or replaced by something else since the download began
+                missing.append((name, "moved or removed while the download was made"))
+                continue
+            except LensletError as ex:
+                missing.append((name, ex.description))
                 continue
             info = zipfile.ZipInfo(name, time.localtime(max(mtime, EARLIEST))[:6])
             info.file_size = size  # so a big entry is written as ZIP64
@@ -78,7 +91,7 @@ def zip_stream(entries, open_original):
                     yield pipe.take()
             yield pipe.take()
         if missing:
-            archive.writestr(MISSING, "Moved or removed while the download was made:\n" + "\n".join(missing) + "\n")
+            archive.writestr(MISSING, "Not included:\n" + "".join(f"{name}: {why}\n" for name, why in missing))
     yield pipe.take()
 
 

@@ -143,7 +143,10 @@ class Access:
             return False
         if not self.limited:
             return True
-        return path != TRASH and self.origin_of is not None and self.scope.allows(self.origin(path))
+        if path == TRASH or self.origin_of is None or not self.scope.allows(self.origin(path)):
+            return False
+        # A link keeps its target's name when trashed, so what it opens there is judged too.
+        return self.opened is None or self._opens_where(path, lambda opened: opened == path or self.in_scope(opened))
 
     def leads_inside(self, path):
         return not self.limited or self.opened is None or self._opens_where(path, self.scope.allows)

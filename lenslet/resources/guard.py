@@ -212,6 +212,15 @@ class Private:
         resp.set_header("Vary", vary_also(resp.get_header("Vary"), CREDENTIAL_HEADERS))
 
 
+class Unrunnable:
+    """Keep a browser from running what people uploaded: no answer sniffed, pictures and videos sandboxed."""
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        if (resp.content_type or "").startswith(("image/", "video/", "audio/")):
+            resp.set_header("Content-Security-Policy", "sandbox")
+
+
 def is_dav(path):
     return path == DAV or path.startswith(DAV + "/")
 

@@ -20,7 +20,7 @@ class ZipResource:
 
     def on_get(self, req, resp):
         access, asked = access_of(req), {name: req.get_param(name) for name in ("path", "album")}
-        paths = req.get_param_as_list("paths")
+        paths, left_out = req.get_param_as_list("paths"), []
         if (paths is not None) + sum(value is not None for value in asked.values()) != 1:
             raise BadRequest("say what to download: path=a folder, paths=each image picked, or album=its id")
         if asked["album"] is not None:
@@ -31,7 +31,7 @@ class ZipResource:
             title = "photos"
         else:
             folder = access.folder(clean_path(asked["path"]))
-            entries, title = self.archive.of_folder(access, folder), name_of(folder) or "photos"
+            (entries, left_out), title = self.archive.of_folder(access, folder), name_of(folder) or "photos"
         self.archive.check(entries)
 
         def open_original(name, path):
@@ -47,7 +47,7 @@ class ZipResource:
         resp.content_type = "application/zip"
         resp.set_header("Content-Disposition", attachment(title + ".zip"))
         resp.cache_control = ["no-store"]
-        resp.stream = zip_stream(archive_names(entries), open_original)
+        resp.stream = zip_stream(archive_names(entries), open_original, left_out)
 
     def _album(self, req, access, album_id):
         entries, offset, total = [], 0, 1

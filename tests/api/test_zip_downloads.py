@@ -1,19 +1,22 @@
 """ZIP downloads (GET /zip): a folder with its subfolders, the images picked or an album, streamed as read.
 Only what the caller may see (a scope, a link in a scope, a share link with and without downloads); names made
-safe (NFC, each once, no backslash); a photo trashed while it is zipped; a client that stops midway; the limits."""
+safe (NFC, each once, no backslash); a photo trashed while it is zipped; a client that stops midway; the limits;
+a folder loop walked once; what a download cannot hold named in its note with why."""
 
 import dataclasses
 import io
+import json
 import os
 import unicodedata
 import zipfile
 
 import pytest
 import webtest
-from helpers import jpeg, needs_exiftool
+from helpers import clip, jpeg, needs_exiftool
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
+from lenslet.files.archive import MISSING
 from lenslet.people.users import Directory
 
 FAMILY = {"family/a.jpg": jpeg(color=(200, 0, 0)), "family/2024/b.jpg": jpeg(color=(0, 200, 0)),
@@ -131,7 +134,8 @@ def test_a_photo_trashed_while_it_is_zipped_is_named_in_a_note(family, tree):
     (tree / "family" / "2024" / "beach" / "c.png").unlink()
     body += b"".join(chunks)
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
-        assert archive.read("not-included.txt").decode().splitlines()[1:] == ["2024/beach/c.png"]
+        assert archive.read("not-included.txt").decode().splitlines()[1:] == [
+            "2024/beach/c.png: moved or removed while the download was made"]
         assert archive.read("2024/b.jpg") == FAMILY["family/2024/b.jpg"]
 
 
@@ -164,3 +168,32 @@ def test_a_link_without_details_zips_originals_without_their_position(family, tr
         found = exiftool(names["home.jpg"], "-GPS:all", "-XMP-exif:GPS*")
         assert bool(found) is details and exiftool(names["home.jpg"], "-Make")  # the camera stays
         assert sorted(names) == (["home.jpg", "odd.gif"] if details else ["home.jpg", "odd.gif.webp"])
+
+
+def test_a_folder_loop_is_walked_once(family, tree, config):
+    os.symlink(".", tree / "family" / "2024" / "self")  # family/2024/self/self/... is family/2024 again
+    client = webtest.TestApp(create_app(dataclasses.replace(config, zip_max_files=10)))
+    assert sorted(unzipped(client.get("/zip?path=family"))) == ["2024/b.jpg", "2024/beach/c.png", "a.jpg"]
+
+
+def test_folders_a_download_cannot_hold_are_named_in_the_note(family, tree, config, tmp_path):
+    (tree / "work" / "back\\slash").mkdir()  # would be a path on Windows, where a download is unpacked
+    (tree / "work" / "back\\slash" / "e.jpg").write_bytes(jpeg())
+    (tree / "work" / "elsewhere").mkdir()  # a pointer outside LENSLET_POINTER_ROOTS
+    (tree / "work" / "elsewhere" / ".lenslet.folder.json").write_text(json.dumps(
+        {"version": 1, "kind": "pointer", "target": {"type": "local", "path": str(tmp_path)}}))
+    client = webtest.TestApp(create_app(dataclasses.replace(config, pointer_roots=(str(tree),))))
+    names = unzipped(client.get("/zip?path="))
+    assert sorted(names) == sorted([*FAMILY, MISSING]) and names["work/d.jpg"] == FAMILY["work/d.jpg"]
+    assert sorted(line.split(": ")[0] for line in names[MISSING].decode().splitlines()[1:]) == [
+        "work/back\\slash/", "work/elsewhere/"]
+    assert "LENSLET_POINTER_ROOTS" in names[MISSING].decode()
+
+
+def test_a_link_without_details_names_a_video_without_its_preview_and_why(family, tree):
+    (tree / "trip").mkdir()
+    (tree / "trip" / "run.mp4").write_bytes(clip(".mp4"))  # its poster and preview not made yet
+    made = family.post_json("/shares", {"path": "trip"}, headers=family.as_("mum")).json
+    names = unzipped(family.get("/zip?path=trip", headers={"X-Lenslet-Share": made["key"]}))
+    assert list(names) == [MISSING] and "moved" not in names[MISSING].decode()
+    assert names[MISSING].decode().splitlines()[1].startswith("run.mp4: a video")
