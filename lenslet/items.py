@@ -183,6 +183,9 @@ class Items:
             view = xmp.shown(sidecar["tags"], sidecar["star"], listing_pages.readings(*found), base)
             body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
                                                        "sources")}, xmpPaths=view["paths"])
+            people = listing_pages.people_shown(view["people"], probed, turn)
+            if people:
+                body["people"] = people
             if view["problems"]:
                 body["error"] = "; ".join(filter(None, [body.get("error"), *view["problems"]]))
         return sidecars.with_aliases(body)
@@ -299,14 +302,14 @@ class Items:
                 _still_there(storage, key, path)
                 if self.own:
                     sidecar, version, found = store.change_xmp_words(storage, key, change, self.clock(), found[1])
-                    self.catalog.changed(storage, key, path, None, None, found)
+                    self.catalog.changed(storage, key, path, None, None, found, probed)
                     body = self._answer(path, stat, sidecar, (probed, found))
                     return dict(body, hash=self.catalog.listed_hash(storage, key)), version or NO_SIDECAR
                 mirror = mirror_to_xmp(storage, key, self.clock(), removed, camera) if self.writing else None
                 sidecar, version = change_sidecar(storage, key, change, unreadable, mirror=mirror)
                 if self.writing:  # the edit rewrote the XMP sidecar: read it again
                     found = store.xmp_of(storage, key, found[1])
-                self.catalog.changed(storage, key, path, sidecar, version, found)
+                self.catalog.changed(storage, key, path, sidecar, version, found, probed)
             return self._answer(path, stat, sidecar, (probed, found)), version
 
 

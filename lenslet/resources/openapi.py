@@ -163,6 +163,11 @@ USER_FIELDS = {
 }
 TURN = {"type": "integer", "minimum": 2, "maximum": 8,
         "description": "the EXIF orientation a person applied over the camera's upright picture (absent: none)"}
+PEOPLE = {"type": "array", "items": obj(["name"], {"name": STR, "box": {
+    "type": "array", "items": NUM, "minItems": 4, "maxItems": 4,
+    "description": "where the face is on screen: x, y from the top-left, width, height, in fractions of the "
+                   "picture as shown"}}),
+    "description": "the people XMP names in it (face regions, person keywords); absent: none"}
 PAGED = {"offset": INT, "limit": INT}
 ITEMS = {"type": "array", "items": ref("schemas", "ManifestItem")}
 TOOK = {"path": nullable("string"), "paths": STRINGS}  # what a file operation did
@@ -236,6 +241,7 @@ SCHEMAS = {
         "error": described("string", "why the file could not be read"),
         "rejected": described("boolean", "XMP rates it -1 (LENSLET_XMP; present when true)"),
         "xmpPaths": {**STRINGS, "description": "hierarchical keywords from XMP (Places|Iceland), searchable"},
+        "people": PEOPLE,
         "xmpError": described("string", "why its XMP could not be read"),
         "link": described("boolean", "its name is a symbolic link (present when true): a user with folders sees it "
                           "only when it leads inside them"),
@@ -325,7 +331,7 @@ SCHEMAS = {
         "rejected": described("boolean", "XMP rates it -1 (no star); LENSLET_XMP read or write"),
         "label": nullable("string", description="xmp:Label, a colour label"),
         "title": nullable("string", description="dc:title"),
-        "description": nullable("string", description="dc:description"), "xmpPaths": STRINGS,
+        "description": nullable("string", description="dc:description"), "xmpPaths": STRINGS, "people": PEOPLE,
         "sources": described("object", "who holds each value: lenslet, the XMP sidecar's file name, or embedded (the "
                              "image itself); tags: tag -> [sources]"),
         "takenAt": nullable("string", description="when it was taken: a person's date, else EXIF's; null: no date"),

@@ -373,7 +373,7 @@ class Searcher:
         if base is None:
             at = edited_ids.get(entry["path"])
             base = loaded.item(at) if isinstance(at, int) else self.listed_item(entry)
-        edited = ("path", "name", "tags", "notes", "star", "xmpPaths", "place", "country", "dateSet")
+        edited = ("path", "name", "tags", "notes", "star", "xmpPaths", "place", "country", "dateSet", "people")
         item = dict(base, **{key: entry[key] for key in edited if key in entry})
         item = item if item.get("dateSet") is not None else {k: v for k, v in item.items() if k != "dateSet"}
         return listing_pages.turned(item, base.get("turn"), entry["turn"]) if "turn" in entry else item

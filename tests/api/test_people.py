@@ -1,0 +1,104 @@
+"""People named in photos' XMP: shown in GET /item and listings, found by search, placed as shown."""
+
+import subprocess
+
+import pytest
+from helpers import EXIFTOOL, draw, image_bytes, needs_exiftool
+
+MWG = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+       '<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" '
+       'xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#" xmlns:digiKam="http://www.digikam.org/ns/1.0/">'
+       '<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:RegionList><rdf:Bag>{faces}</rdf:Bag></mwg-rs:RegionList>'
+       '</mwg-rs:Regions>{keywords}</rdf:Description></rdf:RDF></x:xmpmeta>')
+
+
+def sidecar(*faces, keywords=()):
+    """An XMP sidecar naming faces, each (name, x, y, w, h) with the MWG's centre, and person keywords."""
+    return MWG.format(faces="".join(
+        f'<rdf:li><rdf:Description mwg-rs:Name="{name}" mwg-rs:Type="Face"><mwg-rs:Area stArea:x="{x}" '
+        f'stArea:y="{y}" stArea:w="{w}" stArea:h="{h}" stArea:unit="normalized"/></rdf:Description></rdf:li>'
+        for name, x, y, w, h in faces), keywords="<digiKam:TagsList><rdf:Seq>" + "".join(
+            f"<rdf:li>People/{name}</rdf:li>" for name in keywords) + "</rdf:Seq></digiKam:TagsList>").encode()
+
+
+def item(client, path):
+    return client.get("/item", params={"path": path}).json
+
+
+def entries(client, folder=""):
+    return {entry["name"]: entry for entry in client.get("/folders", params={"path": folder}).json["items"]}
+
+
+def search(client, q):
+    return [entry["path"] for entry in client.get("/search", params={"q": q}).json["items"]]
+
+
+def test_people_show_in_the_item_the_listing_and_search(gallery):
+    gallery.put("trip/a.jpg", image_bytes())
+    gallery.put("trip/b.jpg", image_bytes())
+    gallery.put("trip/a.jpg.xmp", sidecar(("Ann Lee", 0.5, 0.5, 0.2, 0.4), keywords=["Cleo"]))
+    client = gallery.client
+    people = [{"name": "Ann Lee", "box": [0.4, 0.3, 0.2, 0.4]}, {"name": "Cleo"}]
+    assert item(client, "trip/a.jpg")["people"] == people
+    listed = entries(client, "trip")
+    assert listed["a.jpg"]["people"] == people and "people" not in listed["b.jpg"]
+    assert "people" not in item(client, "trip/b.jpg")
+    gallery.index()
+    assert search(gallery.client, "ann lee") == ["trip/a.jpg"] and search(gallery.client, "cleo") == ["trip/a.jpg"]
+
+
+def test_a_region_lenslet_cannot_read_is_named_in_the_error_and_the_rest_stands(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(sidecar(("Ann", 0.5, 0.5, 0.2, 0.2), ("Bob", "x", 0.5, 0.1, 0.1),
+                                             ("Eve", 1.5, 0.5, 0.2, 0.2)))
+    body = item(client, "a.jpg")
+    assert body["people"] == [{"name": "Ann", "box": [0.4, 0.4, 0.2, 0.2]}, {"name": "Bob"}, {"name": "Eve"}]
+    assert "the face region of Bob has an area lenslet cannot read" in body["error"]
+    assert "the face region of Eve lies outside the photo" in body["error"]
+    assert "has an area" in entries(client)["a.jpg"]["xmpError"]
+
+
+def test_an_edit_keeps_the_people_of_the_listing(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(sidecar(("Ann", 0.5, 0.5, 0.2, 0.2)))
+    assert entries(client)["a.jpg"]["people"][0]["name"] == "Ann"
+    client.patch_json("/item?path=a.jpg", {"addTags": ["beach"]})
+    assert entries(client)["a.jpg"]["people"] == [{"name": "Ann", "box": [0.4, 0.4, 0.2, 0.2]}]
+
+
+# Where exiftool's regions land on screen: the stored box [0.1, 0.2, 0.3, 0.1] under each orientation
+# (tests/unit/test_regions.py checks the same table against Pillow's turned pixels).
+ON_SCREEN = {1: [0.1, 0.2, 0.3, 0.1], 2: [0.6, 0.2, 0.3, 0.1], 3: [0.6, 0.7, 0.3, 0.1], 4: [0.1, 0.7, 0.3, 0.1],
+             5: [0.2, 0.1, 0.1, 0.3], 6: [0.7, 0.1, 0.1, 0.3], 7: [0.7, 0.6, 0.1, 0.3], 8: [0.2, 0.6, 0.1, 0.3]}
+REGIONS = ("-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=100,H=50,Unit=pixel},RegionList=[{Area={X=0.25,Y=0.25,"
+           "W=0.3,H=0.1,Unit=normalized},Name=Ann,Type=Face}]}",
+           "-XMP-MP:RegionInfoMP={Regions=[{PersonDisplayName=Bob,Rectangle=0.1|, 0.2|, 0.3|, 0.1}]}",
+           "-XMP-digiKam:TagsList=People/Cleo", "-XMP-lr:HierarchicalSubject=People|Dan")
+
+
+def exiftool(*arguments):
+    subprocess.run([EXIFTOOL, "-q", "-q", "-overwrite_original", *arguments], check=True, timeout=60)
+
+
+@needs_exiftool
+@pytest.mark.parametrize("embedded", [True, False], ids=["embedded", "sidecar"])
+def test_exiftools_regions_land_where_the_face_is_for_each_orientation_and_a_turn(client, tree, tmp_path, embedded):
+    for orientation in ON_SCREEN:
+        photo = draw(tree / f"o{orientation}.jpg", size=(100, 50))
+        exiftool(f"-EXIF:Orientation#={orientation}", str(photo))
+        if embedded:
+            exiftool(*REGIONS, str(photo))
+        else:
+            exiftool("-o", str(tree / f"o{orientation}.jpg.xmp"), *REGIONS, str(photo))
+    listed = entries(client)
+    for orientation, box in ON_SCREEN.items():
+        people = {"Ann": box, "Bob": box, "Cleo": None, "Dan": None}
+        assert by_name(item(client, f"o{orientation}.jpg")["people"]) == people, orientation
+        assert by_name(listed[f"o{orientation}.jpg"]["people"]) == people, orientation
+    client.post_json("/item/rotate?path=o6.jpg", {"turn": 180})  # 6, then half a turn: shown as 8
+    assert by_name(item(client, "o6.jpg")["people"])["Ann"] == ON_SCREEN[8]
+    assert by_name(entries(client)["o6.jpg"]["people"])["Bob"] == ON_SCREEN[8]
+
+
+def by_name(people):
+    return {person["name"]: person.get("box") for person in people}
