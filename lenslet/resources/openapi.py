@@ -384,7 +384,7 @@ SCHEMAS = {
     "SmartSearch": {
         "type": "object", "description": "a search, as GET /search takes it",
         "properties": {name: STR for name in ("q", "path", "sort", "order", "star", "date", "camera", "country",
-                                              "type", "tagged")},
+                                              "type", "tagged", "person")},
     },
     "AlbumPage": obj(["offset", "limit", "total", "items"], {
         **PAGED, "total": described("integer", "images the caller may see"), "items": ITEMS},
@@ -490,6 +490,9 @@ PARAMETERS = {
                      "comma-separated (placeless photos never pass; a share link without details may not ask)"),
     "type": param("type", {"type": "string", "maxLength": 100}, example="png,jpg", description="file types, "
                   "comma-separated: an extension (`jpg`, `png`, `heic`, `dng`, ...) or `raw`"),
+    "person": param("person", {"type": "string", "maxLength": 100}, example="Ann Lee",
+                    description="a person it shows, by their whole name (case and accents aside; in `q`, "
+                    "`person:Ann_Lee`; a share link without details may not ask)"),
     "tagged": param("tagged", {"enum": ["yes", "no", "true", "false", "1", "0"]},
                     description="`yes`: only images with a tag; `no`: only without"),
     "ifMatch": param("If-Match", STR, "header", description="write only if the sidecar is still this version (an "
@@ -524,7 +527,7 @@ SET_COOKIE = {"Set-Cookie": ref("headers", "Set-Cookie")}
 FOLDER = [ref("parameters", "folderPath")]
 TIMELINE_FILTERS = [ref("parameters", name) for name in ("star", "date", "camera", "country", "type", "tagged")]
 SORT_AND_FILTER = [ref("parameters", name) for name in ("sort", "order", "star", "date", "camera", "country", "type",
-                                                        "tagged")]
+                                                        "tagged", "person")]
 SIZE = param("size", {"enum": ["small", "large"], "default": "small"}, required=False, description="large: the "
              "second, sharper size (LENSLET_THUMB_SIZE_LARGE, /health's `imageSettings.large` its version's "
              "settings) for high-density screens; while it cannot be made in time, or is turned off, the small one "

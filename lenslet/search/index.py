@@ -13,7 +13,7 @@ from collections import Counter, defaultdict, deque
 from functools import partial, reduce
 from itertools import accumulate, chain, compress, islice, repeat
 
-from lenslet.formats.query import fold
+from lenslet.formats.query import fold, people_of
 from lenslet.formats.records import is_number
 from lenslet.layout import TYPES
 from lenslet.places import town_lines
@@ -93,15 +93,8 @@ def fields_of(item):
     taken = item.get("taken")[:10] if isinstance(item.get("taken"), str) else ""
     return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
             fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str)),
-            fold(item.get("camera")), fold(item.get("lens")), fold(taken), *map(fold, names_of(item)),
+            fold(item.get("camera")), fold(item.get("lens")), fold(taken), *sorted(people_of(item)),
             fold(item.get("place"))]
-
-
-def names_of(item):
-    """The names of the people an item shows (a listing entry's or an edit note's)."""
-    people = item.get("people")
-    return [person["name"] for person in people if isinstance(person, dict) and isinstance(person.get("name"), str)] \
-        if isinstance(people, list) else []
 
 
 def matches(item, terms):

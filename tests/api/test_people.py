@@ -102,3 +102,31 @@ def test_exiftools_regions_land_where_the_face_is_for_each_orientation_and_a_tur
 
 def by_name(people):
     return {person["name"]: person.get("box") for person in people}
+
+
+def test_a_person_filter_keeps_the_photos_showing_that_whole_name(gallery):
+    for name, people in (("a.jpg", ["Ann Lee", "Bob"]), ("b.jpg", ["Ann"]), ("c.jpg", ["Bob"])):
+        gallery.put(name, image_bytes())
+        gallery.put(name + ".xmp", sidecar(keywords=people))
+    gallery.put("d.jpg", image_bytes())
+    gallery.index()
+    client = gallery.client
+    assert search(client, "person:ann_lee") == ["a.jpg"] and search(client, "person:bob") == ["a.jpg", "c.jpg"]
+    assert search(client, "person:ann person:bob") == []
+    found = client.get("/search", params={"q": "", "person": "ANN"}).json["items"]
+    assert [entry["path"] for entry in found] == ["b.jpg"]
+    listed = client.get("/folders", params={"path": "", "person": "Bob", "sort": "name"}).json["items"]
+    assert [entry["name"] for entry in listed] == ["a.jpg", "c.jpg"]
+    assert client.get("/search", params={"q": "person:_"}, status=400).json["param"] == "q"
+
+
+def test_a_share_link_shows_people_only_with_details(client, tree):
+    draw(tree / "home" / "a.jpg")
+    (tree / "home" / "a.jpg.xmp").write_bytes(sidecar(("Ann", 0.5, 0.5, 0.2, 0.2)))
+    hidden, shown = ({"X-Lenslet-Share": client.post_json("/shares", {"path": "home", "details": details}).json["key"]}
+                     for details in (False, True))
+    assert "people" not in client.get("/item?path=home/a.jpg", headers=hidden).json
+    assert "people" not in client.get("/folders?path=home", headers=hidden).json["items"][0]
+    client.get("/folders?path=home&person=Ann", headers=hidden, status=403)
+    assert client.get("/item?path=home/a.jpg", headers=shown).json["people"][0]["name"] == "Ann"
+    assert client.get("/folders?path=home&person=Ann", headers=shown).json["items"][0]["people"][0]["name"] == "Ann"
