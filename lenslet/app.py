@@ -37,6 +37,7 @@ from lenslet.resources.item import DatesResource, ItemResource, RotateResource
 from lenslet.resources.map import MapPhotosResource, MapResource
 from lenslet.resources.metrics import MetricsResource
 from lenslet.resources.openapi import OpenApiResource
+from lenslet.resources.people import PeopleResource
 from lenslet.resources.places import PlaceNamesResource
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
@@ -54,6 +55,7 @@ from lenslet.resources.users import (
 )
 from lenslet.resources.zip import ZipResource
 from lenslet.search.clusters import PlacesMap
+from lenslet.search.faces import Faces
 from lenslet.search.searcher import Searcher
 from lenslet.search.timeline import Timeline
 from lenslet.storage import open_storage
@@ -138,6 +140,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/on-this-day": OnThisDayResource(timeline, clock),
         "/map": MapResource(places),
         "/map/photos": MapPhotosResource(places),
+        "/people": PeopleResource(Faces(timeline)),
         "/places": PlaceNamesResource(),
         "/openapi.json": OpenApiResource(),
         "/move": operations.MoveResource(files),

@@ -427,6 +427,10 @@ SCHEMAS = {
         "clusters": {"type": "array", "items": obj(["lat", "lon", "count", "cell", "cover"], {
             "lat": NUM, "lon": NUM, "count": INT, "cover": described("string", "the path of its first photo"),
             "cell": {"type": "string", "example": "9/251/194", "description": "`level/x/y`: `/map/photos?cell=`"}})}}),
+    "People": obj(["people", "total"], {"total": INT, "people": {"type": "array", "items": obj(
+        ["name", "count", "cover"], {"name": STR, "count": described("integer", "the photos the caller may see"),
+                                     "cover": obj(["path"], {"path": STR, "box": PEOPLE["items"]["properties"]["box"]},
+                                                  description="their newest photo, and their face in it")})}}),
     "MapPhotos": obj(["total", "offset", "limit", "items"], {
         "total": INT, "offset": INT, "limit": INT,
         "items": {"type": "array", "items": ref("schemas", "ManifestItem")}}),
@@ -715,6 +719,10 @@ PATHS = {
                     param("offset", {"type": "integer", "minimum": 0, "default": 0}),
                     param("limit", {"type": "integer", "minimum": 1, "maximum": TIMELINE_LIMIT, "default": 100}),
                     *FOLDER])},
+    "/people": {"get": op(
+        "Each person the photos name (XMP face regions and person keywords), most photos first; only the photos "
+        "the caller may see are counted (a share link: 403). Photos named since the last rollup "
+        "count once it is built", json_of(ref("schemas", "People"), "the people"), parameters=FOLDER)},
     "/on-this-day": {"get": op(
         "Images taken on this month and day in earlier years, newest year first (empty when none)",
         json_of(ref("schemas", "OnThisDay"), "up to 24 images of each earlier year"), parameters=[

@@ -1,9 +1,12 @@
 """People named in photos' XMP: shown in GET /item and listings, found by search, placed as shown."""
 
+import json
 import subprocess
 
 import pytest
 from helpers import EXIFTOOL, draw, image_bytes, needs_exiftool
+
+from lenslet.cli import main as lenslet
 
 MWG = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
        '<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" '
@@ -120,9 +123,12 @@ def test_a_person_filter_keeps_the_photos_showing_that_whole_name(gallery):
     assert client.get("/search", params={"q": "person:_"}, status=400).json["param"] == "q"
 
 
-def test_a_share_link_shows_people_only_with_details(client, tree):
+def test_a_share_link_shows_people_only_with_details_and_only_its_own(client, tree):
     draw(tree / "home" / "a.jpg")
     (tree / "home" / "a.jpg.xmp").write_bytes(sidecar(("Ann", 0.5, 0.5, 0.2, 0.2)))
+    draw(tree / "work" / "b.jpg")
+    (tree / "work" / "b.jpg.xmp").write_bytes(sidecar(keywords=["Eve"]))
+    assert lenslet(["index", str(tree)]) == 0
     hidden, shown = ({"X-Lenslet-Share": client.post_json("/shares", {"path": "home", "details": details}).json["key"]}
                      for details in (False, True))
     assert "people" not in client.get("/item?path=home/a.jpg", headers=hidden).json
@@ -130,3 +136,26 @@ def test_a_share_link_shows_people_only_with_details(client, tree):
     client.get("/folders?path=home&person=Ann", headers=hidden, status=403)
     assert client.get("/item?path=home/a.jpg", headers=shown).json["people"][0]["name"] == "Ann"
     assert client.get("/folders?path=home&person=Ann", headers=shown).json["items"][0]["people"][0]["name"] == "Ann"
+    for link in (hidden, shown):  # a link opens its folder or image, not the library's people
+        client.get("/people", headers=link, status=403)
+    assert [person["name"] for person in client.get("/people").json["people"]] == ["Ann", "Eve"]
+
+
+def test_the_people_list_counts_what_the_asker_may_see_with_the_newest_photo_as_cover(gallery):
+    for path, taken, people in (("family/a.jpg", "2020", ["Ann", "Bob"]), ("family/b.jpg", "2022", ["Ann"]),
+                                ("work/c.jpg", "2023", ["ann", "Eve"]), ("family/d.jpg", "2021", [])):
+        gallery.put(path, image_bytes())
+        gallery.put(path + ".xmp", sidecar(*[(name, 0.5, 0.5, 0.2, 0.2) for name in people]))
+        gallery.put(path + ".json", json.dumps({"v": 1, "tags": [], "notes": "", "star": None,
+                                                "takenAt": f"{taken}-01-01T12:00:00", "dateSource": "person"}).encode())
+    gallery.index()
+    client = gallery.client
+    answer = client.get("/people").json
+    assert answer["people"] == [
+        {"name": "Ann", "count": 3, "cover": {"path": "work/c.jpg", "box": [0.4, 0.4, 0.2, 0.2]}},
+        {"name": "Bob", "count": 1, "cover": {"path": "family/a.jpg", "box": [0.4, 0.4, 0.2, 0.2]}},
+        {"name": "Eve", "count": 1, "cover": {"path": "work/c.jpg", "box": [0.4, 0.4, 0.2, 0.2]}}]
+    assert answer["total"] == 3
+    family = client.get("/people", params={"path": "family"}).json["people"]
+    assert [(person["name"], person["count"], person["cover"]["path"]) for person in family] == \
+        [("Ann", 2, "family/b.jpg"), ("Bob", 1, "family/a.jpg")]
