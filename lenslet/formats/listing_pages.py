@@ -221,16 +221,17 @@ def own_words(fields, xmp_read):
     return dict(fields, tags=metadata.tags, star=metadata.star, notes=metadata.description or "")
 
 
-def with_xmp(fields, xmp_read, embedded, base=None, own=False, probed=None):
+def with_xmp(fields, xmp_read, embedded, base=None, own=False, probed=None, own_people=()):
     """Merge an entry's fields with what its XMP sidecar (xmp_read) and image (embedded) say.
-    probed: the image's orientation and upright size, for where its faces are on screen."""
+    probed: the image's orientation and upright size, for where its faces are on screen; own_people: the sidecar's."""
     if own:
         fields, base = own_words(fields, xmp_read), None
     view = xmp.shown(fields.get("tags") or [], fields.get("star"), readings(xmp_read, embedded), base)
     made_from = [xmp_read["name"], xmp_read["size"], xmp_read["mtime"]] if xmp_read is not None else None
+    people = people_shown(regions.united(own_people, view["people"]), probed or {}, fields.get("turn"))
     return dict(fields, tags=view["tags"], star=view["star"], rejected=view["rejected"] or None,
                 xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=made_from,
-                people=people_shown(view["people"], probed or {}, fields.get("turn")) or None)
+                people=people or None)
 
 
 def people_shown(people, probed, turn):
@@ -243,7 +244,7 @@ def shown(sidecar, version, found=None, own=False, probed=None):
     """Return an image's listing and search fields, XMP merged in when found."""
     listed, searched = sidecars.listed(sidecar, version), sidecars.searched(sidecar)
     if found is not None:
-        listed = with_xmp(listed, *found, xmp.base_of(sidecar), own, probed)
+        listed = with_xmp(listed, *found, xmp.base_of(sidecar), own, probed, regions.own_people(sidecar))
         searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [],
                         notes=listed["notes"], people=listed["people"] or [])
         if probed is None:  # where the faces are is not known here: the entry keeps what it has
@@ -362,7 +363,8 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
     out = turned(out, base.get("turn"), out.pop("turn", None))
     if reading:
         base = xmp.base_of(source) if meta is not None else None
-        return lean(with_xmp(out, xmp_read, probed.get("embedded"), base, own=reading == WORDS, probed=probed))
+        own_people = regions.own_people(source) if meta is not None and sidecar is not None else ()
+        return lean(with_xmp(out, xmp_read, probed.get("embedded"), base, reading == WORDS, probed, own_people))
     return out
 
 

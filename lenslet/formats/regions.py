@@ -4,7 +4,8 @@ import math
 import re
 import unicodedata
 
-from lenslet.formats.sidecars import MIRROR_QUARTERS, then
+from lenslet.errors import BadRequest
+from lenslet.formats.sidecars import MIRROR_QUARTERS, then, undone
 from lenslet.text import fold
 
 MAX_PEOPLE = 100  # per photo; the rest are named in the photo's error
@@ -186,3 +187,60 @@ def on_screen(people, camera, turn, size):
             person["box"] = turned_box(box, turn if upright else then(camera, turn))
         shown.append(person)
     return shown
+
+
+# People a person names in lenslet: kept in the sidecar as [[name, box or null]], boxes of the stored pixels
+
+def check_edit(body):
+    """Validate PATCH's addPeople ([{"name", "box"?}], box as shown) and removePeople ([names]); return them."""
+    ops = {}
+    adding, removing = body.get("addPeople"), body.get("removePeople")
+    if adding is not None:
+        if not isinstance(adding, list) or len(adding) > MAX_PEOPLE or \
+                not all(isinstance(person, dict) and set(person) <= {"name", "box"} for person in adding):
+            raise BadRequest(f'addPeople is a list of at most {MAX_PEOPLE} {{"name", "box"}}', field="addPeople")
+        ops["addPeople"] = [(_checked_name(person.get("name"), "addPeople"), _checked_box(person.get("box")))
+                            for person in adding]
+    if removing is not None:
+        if not isinstance(removing, list) or len(removing) > MAX_PEOPLE:
+            raise BadRequest(f"removePeople is a list of at most {MAX_PEOPLE} names", field="removePeople")
+        ops["removePeople"] = [_checked_name(name, "removePeople") for name in removing]
+    return ops
+
+
+def _checked_name(name, field):
+    if not isinstance(name, str) or clean_name(name) != name.strip() or not name.strip() or len(name) > MAX_NAME:
+        raise BadRequest(f"a person's name is text of 1 to {MAX_NAME} characters without control characters",
+                         field=field)
+    return name.strip()
+
+
+def _checked_box(box):
+    if box is not None and not _is_box(box):
+        raise BadRequest("a box is [x, y, width, height] inside the picture as shown, in fractions of its sides",
+                         field="addPeople")
+    return box and [float(value) for value in box]
+
+
+def _is_box(box):
+    return isinstance(box, list) and len(box) == 4 and all(type(value) in (int, float) for value in box) and \
+        min(box) >= 0 and box[2] > 0 and box[3] > 0 and box[0] + box[2] <= 1.001 and box[1] + box[3] <= 1.001
+
+
+def own_people(sidecar):
+    """The people a sidecar keeps, as people_in gives them; a forged entry is none."""
+    people = sidecar.get("people") if isinstance(sidecar, dict) else None
+    return tuple((person[0], person[1], None) for person in people if isinstance(person, list) and len(person) == 2
+                 and isinstance(person[0], str) and clean_name(person[0]) == person[0]
+                 and (person[1] is None or _is_box(person[1]))) if isinstance(people, list) else ()
+
+
+def edited(sidecar, ops, orientation):
+    """Return a sidecar with PATCH's people operations made; orientation: how the picture is shown."""
+    gone = {name_key(name) for name in ops.get("removePeople", ())} | \
+        {name_key(name) for name, _ in ops.get("addPeople", ())}  # a name given again takes its new box
+    kept = [[name, box] for name, box, _ in own_people(sidecar) if name_key(name) not in gone]
+    added = [[name, turned_box(box, undone(orientation)) if box else None] for name, box in ops.get("addPeople", ())]
+    people = [list(person[:2]) for person in united([], kept + added)][:MAX_PEOPLE]
+    result = {key: value for key, value in sidecar.items() if key != "people"}
+    return dict(result, people=people) if people else result

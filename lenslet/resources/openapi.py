@@ -7,7 +7,7 @@ from lenslet import __version__
 from lenslet.albums.format import MAX_CHANGE as ALBUM_CHANGE
 from lenslet.albums.format import MAX_NAME as ALBUM_NAME
 from lenslet.albums.store import MAX_PAGE as ALBUM_PAGE
-from lenslet.formats import dates, listing_pages, sidecars
+from lenslet.formats import dates, listing_pages, regions, sidecars
 from lenslet.layout import TYPES
 from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
@@ -168,6 +168,7 @@ PEOPLE = {"type": "array", "items": obj(["name"], {"name": STR, "box": {
     "description": "where the face is on screen: x, y from the top-left, width, height, in fractions of the "
                    "picture as shown"}}),
     "description": "the people XMP names in it (face regions, person keywords); absent: none"}
+PERSON = {"type": "string", "minLength": 1, "maxLength": regions.MAX_NAME, "description": "a person's name"}
 PAGED = {"offset": INT, "limit": INT}
 ITEMS = {"type": "array", "items": ref("schemas", "ManifestItem")}
 TOOK = {"path": nullable("string"), "paths": STRINGS}  # what a file operation did
@@ -359,9 +360,17 @@ SCHEMAS = {
         "type": "object", "minProperties": 1, "additionalProperties": False,
         "properties": {"addTags": TAGS, "removeTags": TAGS,
                        "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR,
-                       "place": ref("schemas", "Place"), "takenAt": TAKEN},
+                       "place": ref("schemas", "Place"), "takenAt": TAKEN,
+                       "addPeople": {"type": "array", "maxItems": regions.MAX_PEOPLE, "items": {
+                           **obj(["name"], {"name": PERSON, "box": PEOPLE["items"]["properties"]["box"]}),
+                           "additionalProperties": False}, "description": "name the photo (no box) or a face in it "
+                           "(its box as shown); a name given again takes the new box"},
+                       "removePeople": {"type": "array", "maxItems": regions.MAX_PEOPLE, "items": PERSON,
+                                        "description": "names lenslet keeps (409 for a name another tool's XMP "
+                                                       "holds)"}},
         "examples": [{"addTags": ["sunset"], "star": 5}, {"place": {"city": "Nazaré", "countryCode": "PT"}},
-                     {"takenAt": "2024-05-12T10:30:00+02:00"}],
+                     {"takenAt": "2024-05-12T10:30:00+02:00"}, {"addPeople": [{"name": "Ann", "box": [0.4, 0.2, 0.1,
+                                                                                                     0.15]}]}],
     },
     "ItemRotate": {
         "type": "object", "minProperties": 1, "additionalProperties": False,

@@ -159,3 +159,64 @@ def test_the_people_list_counts_what_the_asker_may_see_with_the_newest_photo_as_
     family = client.get("/people", params={"path": "family"}).json["people"]
     assert [(person["name"], person["count"], person["cover"]["path"]) for person in family] == \
         [("Ann", 2, "family/b.jpg"), ("Bob", 1, "family/a.jpg")]
+
+
+def test_a_person_named_in_lenslet_shows_everywhere_and_keeps_their_face_through_a_turn(gallery):
+    gallery.put("a.jpg", image_bytes(size=(100, 50)))
+    client = gallery.client
+    body = client.patch_json("/item?path=a.jpg", {"addPeople": [{"name": "Ann", "box": [0.1, 0.2, 0.3, 0.1]},
+                                                                {"name": "Bob"}]}).json
+    assert body["people"] == [{"name": "Ann", "box": [0.1, 0.2, 0.3, 0.1]}, {"name": "Bob"}]
+    assert entries(client)["a.jpg"]["people"] == body["people"]
+    client.post_json("/item/rotate?path=a.jpg", {"turn": 90})  # the face turns with the picture
+    assert item(client, "a.jpg")["people"][0]["box"] == ON_SCREEN[6]
+    client.patch_json("/item?path=a.jpg", {"removePeople": ["bob"], "addPeople": [{"name": "Cleo"}]})
+    assert [person["name"] for person in item(client, "a.jpg")["people"]] == ["Ann", "Cleo"]
+    assert entries(client)["a.jpg"]["people"][0] == {"name": "Ann", "box": ON_SCREEN[6]}
+    gallery.index()
+    assert search(gallery.client, "person:cleo") == ["a.jpg"] and search(gallery.client, "person:bob") == []
+    assert gallery.client.get("/people").json["total"] == 2
+
+
+@pytest.mark.parametrize("body", [
+    {"addPeople": [{"name": "x" * 10_000}]}, {"addPeople": [{"name": "Ann\u0007"}]}, {"addPeople": [{"name": ""}]},
+    {"addPeople": [{"name": "Ann", "box": [0.9, 0.1, 0.2, 0.1]}]},
+    {"addPeople": [{"name": "Ann", "box": [0, 0, 0, 1]}]},
+    {"addPeople": [{"name": "Ann", "box": [-0.1, 0, 0.5, 0.5]}]}, {"addPeople": [{"name": "Ann", "box": "0,0,1,1"}]},
+    {"addPeople": [{"name": "Ann", "age": 3}]}, {"addPeople": [{"name": f"P{n}"} for n in range(101)]},
+    {"removePeople": "Ann"}, {"addPeople": {"name": "Ann"}}])
+def test_a_bad_person_is_refused_and_nothing_is_written(client, tree, body):
+    draw(tree / "a.jpg")
+    answer = client.patch_json("/item?path=a.jpg", body, status=400).json
+    assert answer["field"] in ("addPeople", "removePeople") and not (tree / "a.jpg.json").exists()
+
+
+def test_markup_in_a_name_is_kept_as_text(client, tree):
+    draw(tree / "a.jpg")
+    client.patch_json("/item?path=a.jpg", {"addPeople": [{"name": "<img src=x onerror=alert(1)>"}]})
+    assert item(client, "a.jpg")["people"] == [{"name": "<img src=x onerror=alert(1)>"}]
+
+
+def test_removing_a_person_another_tools_xmp_names_answers_409_and_changes_nothing(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(sidecar(keywords=["Ann"]))
+    answer = client.patch_json("/item?path=a.jpg", {"removePeople": ["ann"]}, status=409).json
+    assert answer["people"] == ["Ann"] and not (tree / "a.jpg.json").exists()
+
+
+def test_a_put_of_what_get_showed_stores_no_people(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(sidecar(("Ann", 0.5, 0.5, 0.2, 0.2)))
+    client.put_json("/item?path=a.jpg", dict(item(client, "a.jpg"), notes="hi"))
+    assert "people" not in json.loads((tree / "a.jpg.json").read_text())
+
+
+def test_a_share_link_another_site_or_a_foreign_host_may_not_name_anyone(client, tree):
+    draw(tree / "home" / "a.jpg")
+    link = {"X-Lenslet-Share": client.post_json("/shares", {"path": "home", "details": True}).json["key"]}
+    body = {"addPeople": [{"name": "Ann"}], "removePeople": ["Bob"]}
+    client.patch_json("/item?path=home/a.jpg", body, headers=link, status=403)
+    client.patch_json("/item?path=home/a.jpg", body, headers={"Sec-Fetch-Site": "cross-site"}, status=403)
+    client.patch_json("/item?path=home/a.jpg", body, headers={"Origin": "https://evil.example"}, status=403)
+    client.patch_json("/item?path=home/a.jpg", body, headers={"Host": "evil.example"}, status=421)
+    assert not (tree / "home" / "a.jpg.json").exists()
