@@ -37,7 +37,7 @@ from lenslet.resources.item import DatesResource, ItemResource, RotateResource
 from lenslet.resources.map import MapPhotosResource, MapResource
 from lenslet.resources.metrics import MetricsResource
 from lenslet.resources.openapi import OpenApiResource
-from lenslet.resources.people import PeopleResource
+from lenslet.resources.people import PeopleRenameResource, PeopleResource
 from lenslet.resources.places import PlaceNamesResource
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
@@ -96,6 +96,7 @@ def create_app(config=None, storage=None, clock=time.time):
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
     places = PlacesMap(timeline)
+    faces = Faces(timeline)
     middleware = [items.turns, Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)]
     if config.users or config.token:
         middleware.append(Private())
@@ -140,7 +141,8 @@ def create_app(config=None, storage=None, clock=time.time):
         "/on-this-day": OnThisDayResource(timeline, clock),
         "/map": MapResource(places),
         "/map/photos": MapPhotosResource(places),
-        "/people": PeopleResource(Faces(timeline)),
+        "/people": PeopleResource(faces),
+        "/people/rename": PeopleRenameResource(faces, items),
         "/places": PlaceNamesResource(),
         "/openapi.json": OpenApiResource(),
         "/move": operations.MoveResource(files),

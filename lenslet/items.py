@@ -203,6 +203,21 @@ class Items:
         return self._write(path, place, stat, examined, if_match, lambda stored: sidecars.merge_put(
             stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who), overwrite)
 
+    def rename_person(self, paths, name, new_name, who):
+        """Give a person another name (one already given merges them) on each photo; return the paths refused."""
+        change = regions.check_edit({"removePeople": [name], "addPeople": [{"name": new_name}]})
+        refused = []
+        for path in paths:
+            people = self.get(path)[0].get("people", ())
+            shown = {regions.name_key(person["name"]): person.get("box") for person in people}
+            box = shown.get(regions.name_key(name)) or shown.get(regions.name_key(new_name))
+            try:
+                self.patch(path, {"removePeople": change["removePeople"], "addPeople": [
+                    {"name": change["addPeople"][0][0], **({"box": box} if box else {})}]}, who)
+            except Conflict as ex:
+                refused.append({"path": path, "description": ex.description})
+        return refused
+
     def _place_kept(self, change):
         """Refuse a place or date where lenslet keeps no sidecar (LENSLET_WORDS=xmp), rather than drop it."""
         for field in (*sidecars.PERSONS, "addPeople", "removePeople") if self.own else ():

@@ -732,6 +732,12 @@ PATHS = {
         "Each person the photos name (XMP face regions and person keywords), most photos first; only the photos "
         "the caller may see are counted (a share link: 403). Photos named since the last rollup "
         "count once it is built", json_of(ref("schemas", "People"), "the people"), parameters=FOLDER)},
+    "/people/rename": {"post": op(
+        "Rename a person on every photo the caller may see and edit (to a name already given: the two merge), one "
+        "sidecar at a time; a photo whose XMP names them is refused (lenslet writes no people into XMP)",
+        json_of(obj(["renamed", "refused"], {"renamed": INT, "refused": {"type": "array", "items": obj(
+            ["path", "description"], {"path": STR, "description": STR})}}), "what was renamed and refused"), 415,
+        parameters=FOLDER, body={**obj(["name", "to"], {"name": STR, "to": PERSON}), "additionalProperties": False})},
     "/on-this-day": {"get": op(
         "Images taken on this month and day in earlier years, newest year first (empty when none)",
         json_of(ref("schemas", "OnThisDay"), "up to 24 images of each earlier year"), parameters=[

@@ -26,17 +26,28 @@ class Faces:
             self.named_kept.put(loaded.stat, found)
         return found
 
-    def people(self, folders, sees=None):
-        """Return each person the visible photos show: name, count, cover (the newest photo's path and box)."""
+    def visible(self, folders, sees):
+        """Return (loaded, columns, edited, {folded name: (name, ids of the photos one may see)})."""
         loaded, columns, marks, edited = self.timeline.chosen(folders, rules.Query(), sees)
         named = dict(self.named(loaded))
         if edited:
             named = {key: (name, [at for at in ids if at not in edited]) for key, (name, ids) in named.items()}
             for at, item in sorted(edited.items()):
                 add_people(named, at, item or {})
+        return loaded, columns, edited, {key: (name, ids if marks is None else [at for at in ids if marks[at]])
+                                         for key, (name, ids) in named.items()}
+
+    def photos(self, name, folders, sees=None):
+        """Return the paths of the photos one may see that show a person."""
+        loaded, _, edited, named = self.visible(folders, sees)
+        ids = named.get(rules.fold(name), ("", []))[1]
+        return [(edited.get(at) or loaded.item(at)).get("path") for at in sorted(ids)]
+
+    def people(self, folders, sees=None):
+        """Return each person the visible photos show: name, count, cover (the newest photo's path and box)."""
+        loaded, columns, edited, named = self.visible(folders, sees)
         found = []
-        for key, (name, ids) in named.items():
-            seen = ids if marks is None else [at for at in ids if marks[at]]
+        for key, (name, seen) in named.items():
             if seen:
                 newest = max(seen, key=columns.date.__getitem__)
                 item = edited.get(newest) or loaded.item(newest)

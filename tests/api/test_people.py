@@ -220,3 +220,35 @@ def test_a_share_link_another_site_or_a_foreign_host_may_not_name_anyone(client,
     client.patch_json("/item?path=home/a.jpg", body, headers={"Origin": "https://evil.example"}, status=403)
     client.patch_json("/item?path=home/a.jpg", body, headers={"Host": "evil.example"}, status=421)
     assert not (tree / "home" / "a.jpg.json").exists()
+
+
+def test_renaming_a_person_names_every_photo_and_to_a_name_given_merges_them(gallery):
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        gallery.put(name, image_bytes())
+    client = gallery.client
+    client.patch_json("/item?path=a.jpg", {"addPeople": [{"name": "Anne", "box": [0.1, 0.1, 0.2, 0.2]}]})
+    client.patch_json("/item?path=b.jpg", {"addPeople": [{"name": "anne"},
+                                                         {"name": "Ann L", "box": [0.5, 0.5, 0.1, 0.1]}]})
+    client.patch_json("/item?path=c.jpg", {"addPeople": [{"name": "Ann L"}]})
+    gallery.index()
+    client = gallery.client
+    client.post_json("/people/rename", {"name": "Ann L", "to": "x" * 101}, status=400)
+    assert client.post_json("/people/rename", {"name": "ANNE", "to": "Ann L"}).json == {"renamed": 2, "refused": []}
+    assert item(client, "a.jpg")["people"] == [{"name": "Ann L", "box": [0.1, 0.1, 0.2, 0.2]}]
+    assert item(client, "b.jpg")["people"] == [{"name": "Ann L", "box": [0.5, 0.5, 0.1, 0.1]}]
+    fresh = gallery.client  # a new process, which reads the edit notes at once
+    assert [(person["name"], person["count"]) for person in fresh.get("/people").json["people"]] == [("Ann L", 3)]
+
+
+def test_a_rename_leaves_a_name_another_tool_keeps_and_says_so(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(sidecar(keywords=["Ann"]))
+    assert lenslet(["index", str(tree)]) == 0
+    answer = client.post_json("/people/rename", {"name": "Ann", "to": "Anne"}).json
+    assert answer["renamed"] == 0 and answer["refused"][0]["path"] == "a.jpg"
+    client.post_json("/people/rename", {"name": "Ann", "to": "Anne"}, headers={"Sec-Fetch-Site": "cross-site"},
+                     status=403)
+    client.post_json("/people/rename", {"name": "Ann", "to": "Anne"}, headers={"Host": "evil.example"}, status=421)
+    link = {"X-Lenslet-Share": client.post_json("/shares", {"path": "", "details": True}).json["key"]}
+    client.post_json("/people/rename", {"name": "Ann", "to": "Anne"}, headers=link, status=403)
+    assert not (tree / "a.jpg.json").exists()
