@@ -80,19 +80,16 @@ REGIONS = ("-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=100,H=50,Unit=pixel},
 
 
 def exiftool(*arguments):
-    subprocess.run([EXIFTOOL, "-q", "-q", "-overwrite_original", *arguments], check=True, timeout=60)
+    subprocess.run([EXIFTOOL, *arguments, "-common_args", "-q", "-q", "-overwrite_original"], check=True, timeout=60)
 
 
 @needs_exiftool
 @pytest.mark.parametrize("embedded", [True, False], ids=["embedded", "sidecar"])
-def test_exiftools_regions_land_where_the_face_is_for_each_orientation_and_a_turn(client, tree, tmp_path, embedded):
-    for orientation in ON_SCREEN:
-        photo = draw(tree / f"o{orientation}.jpg", size=(100, 50))
-        exiftool(f"-EXIF:Orientation#={orientation}", str(photo))
-        if embedded:
-            exiftool(*REGIONS, str(photo))
-        else:
-            exiftool("-o", str(tree / f"o{orientation}.jpg.xmp"), *REGIONS, str(photo))
+def test_exiftools_regions_land_where_the_face_is_for_each_orientation_and_a_turn(client, tree, embedded):
+    photos = [str(draw(tree / f"o{orientation}.jpg", size=(100, 50))) for orientation in ON_SCREEN]
+    exiftool(*(argument for orientation, photo in zip(ON_SCREEN, photos, strict=True)
+               for argument in (f"-EXIF:Orientation#={orientation}", photo, "-execute")))
+    exiftool(*(("-overwrite_original",) if embedded else ("-o", "%d%f.%e.xmp")), *REGIONS, *photos)
     listed = entries(client)
     for orientation, box in ON_SCREEN.items():
         people = {"Ann": box, "Bob": box, "Cleo": None, "Dan": None}
@@ -252,3 +249,11 @@ def test_a_rename_leaves_a_name_another_tool_keeps_and_says_so(client, tree):
     link = {"X-Lenslet-Share": client.post_json("/shares", {"path": "", "details": True}).json["key"]}
     client.post_json("/people/rename", {"name": "Ann", "to": "Anne"}, headers=link, status=403)
     assert not (tree / "a.jpg.json").exists()
+
+
+def test_ten_thousand_regions_in_one_file_show_the_first_hundred_and_say_so(client, tree):
+    draw(tree / "a.jpg")
+    (tree / "a.jpg.xmp").write_bytes(sidecar(*((f"P{n}", 0.5, 0.5, 0.1, 0.1) for n in range(10_000))))
+    body = item(client, "a.jpg")
+    assert len(body["people"]) == 100 and "more than 100 people" in body["error"]
+    assert len(entries(client)["a.jpg"]["people"]) == 100
