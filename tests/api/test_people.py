@@ -257,3 +257,9 @@ def test_ten_thousand_regions_in_one_file_show_the_first_hundred_and_say_so(clie
     body = item(client, "a.jpg")
     assert len(body["people"]) == 100 and "more than 100 people" in body["error"]
     assert len(entries(client)["a.jpg"]["people"]) == 100
+
+
+def test_without_sidecars_naming_people_is_refused(client_with, tree):
+    draw(tree / "a.jpg")
+    answer = client_with(words="xmp").patch_json("/item?path=a.jpg", {"addPeople": [{"name": "Ann"}]}, status=409)
+    assert answer.json["field"] == "addPeople" and not (tree / "a.jpg.xmp").exists()
