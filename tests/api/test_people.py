@@ -1,12 +1,17 @@
 """People named in photos' XMP: shown in GET /item and listings, found by search, placed as shown."""
 
+import dataclasses
 import json
 import subprocess
 
 import pytest
+import webtest
 from helpers import EXIFTOOL, draw, image_bytes, needs_exiftool
+from openapi_check import spec_checked
 
+from lenslet.app import create_app
 from lenslet.cli import main as lenslet
+from lenslet.people.users import Directory
 
 MWG = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
        '<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" '
@@ -263,3 +268,18 @@ def test_without_sidecars_naming_people_is_refused(client_with, tree):
     draw(tree / "a.jpg")
     answer = client_with(words="xmp").patch_json("/item?path=a.jpg", {"addPeople": [{"name": "Ann"}]}, status=409)
     assert answer.json["field"] == "addPeople" and not (tree / "a.jpg.xmp").exists()
+
+
+def test_a_viewer_may_list_people_but_name_or_rename_nobody(config, tree, tmp_path):
+    draw(tree / "family" / "a.jpg")
+    (tree / "family" / "a.jpg.xmp").write_bytes(sidecar(keywords=["Ann"]))
+    draw(tree / "work" / "b.jpg")
+    (tree / "work" / "b.jpg.xmp").write_bytes(sidecar(keywords=["Eve"]))
+    assert lenslet(["index", str(tree)]) == 0
+    directory = Directory(str(tmp_path / "users.json"))
+    viewer = {"Authorization": "Bearer " + directory.add("viewer", "view", ["family"])}
+    client = webtest.TestApp(spec_checked(create_app(dataclasses.replace(config, users=directory.path))))
+    assert [person["name"] for person in client.get("/people", headers=viewer).json["people"]] == ["Ann"]
+    client.patch_json("/item?path=family/a.jpg", {"addPeople": [{"name": "Bob"}]}, headers=viewer, status=403)
+    client.post_json("/people/rename", {"name": "Ann", "to": "Anne"}, headers=viewer, status=403)
+    assert not (tree / "family" / "a.jpg.json").exists()
