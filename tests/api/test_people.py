@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 import webtest
-from helpers import EXIFTOOL, draw, image_bytes, needs_exiftool
+from helpers import EXIFTOOL, at_once, draw, image_bytes, needs_exiftool
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -283,3 +283,17 @@ def test_a_viewer_may_list_people_but_name_or_rename_nobody(config, tree, tmp_pa
     client.patch_json("/item?path=family/a.jpg", {"addPeople": [{"name": "Bob"}]}, headers=viewer, status=403)
     client.post_json("/people/rename", {"name": "Ann", "to": "Anne"}, headers=viewer, status=403)
     assert not (tree / "family" / "a.jpg.json").exists()
+
+
+def test_two_people_naming_one_photo_at_once_lose_nothing(client, config, tree):
+    draw(tree / "a.jpg")
+    other = webtest.TestApp(spec_checked(create_app(config)))  # a second web process on the tree
+
+    def naming(n):
+        for round_ in range(5):
+            (client, other)[n % 2].patch_json("/item?path=a.jpg", {"addPeople": [
+                {"name": f"P{n}-{round_}", "box": [0.1 * n, 0.1, 0.1, 0.1]}]})
+
+    at_once(naming, 4)
+    stored = json.loads((tree / "a.jpg.json").read_text())["people"]
+    assert sorted(name for name, _ in stored) == sorted(f"P{n}-{r}" for n in range(4) for r in range(5))
