@@ -10,6 +10,7 @@ from lenslet.text import fold
 
 MAX_PEOPLE = 100  # per photo; the rest are named in the photo's error
 MAX_NAME = 100    # characters of a person's name
+MAX_PROBLEMS = 10  # regions named in a photo's error
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 MWG_RS = "http://www.metadataworkinggroup.com/schemas/regions/"
@@ -144,9 +145,8 @@ def people_in(descriptions, keyword_paths):
             name = clean_name(parts[-1])
             found += [(name, None, None)] if name else []
     people = united([], found)
-    if len(people) > MAX_PEOPLE or len(problems) > MAX_PEOPLE:
-        problems = problems[:MAX_PEOPLE] + [f"more than {MAX_PEOPLE} people: the rest are ignored"]
-    return tuple(people[:MAX_PEOPLE]), problems
+    more = [f"more than {MAX_PEOPLE} people: the rest are ignored"] if len(people) > MAX_PEOPLE else []
+    return tuple(people[:MAX_PEOPLE]), problems[:MAX_PROBLEMS] + more
 
 
 def united(people, more):

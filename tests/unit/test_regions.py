@@ -130,3 +130,8 @@ def test_a_turn_adds_to_the_camera_and_an_upright_region_takes_only_the_turn():
     # applied to the upright picture's size: the tool drew it on the picture as shown
     assert regions.on_screen([person], 6, 1, (300, 400)) == [{"name": "Ann", "box": ON_SCREEN[1]}]
     assert regions.on_screen([("Bob", None, None)], 6, 3, (300, 400)) == [{"name": "Bob"}]
+
+
+def test_many_unreadable_regions_name_only_the_first_few():
+    found = xmp.parse(packet(mwg(*(mwg_face(f"P{n}", "x", 0.5, 0.1, 0.1) for n in range(50)))))
+    assert len(found.people) == 50 and len(found.problems) == regions.MAX_PROBLEMS
