@@ -38,6 +38,7 @@ from lenslet.resources.item import DatesResource, ItemResource, RotateResource
 from lenslet.resources.map import MapPhotosResource, MapResource
 from lenslet.resources.metrics import MetricsResource
 from lenslet.resources.openapi import OpenApiResource
+from lenslet.resources.people import PeopleRenameResource, PeopleResource
 from lenslet.resources.places import PlaceNamesResource
 from lenslet.resources.preview import PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
@@ -55,6 +56,7 @@ from lenslet.resources.users import (
 )
 from lenslet.resources.zip import ZipResource
 from lenslet.search.clusters import PlacesMap
+from lenslet.search.faces import Faces
 from lenslet.search.searcher import Searcher
 from lenslet.search.timeline import Timeline
 from lenslet.storage import open_storage
@@ -95,6 +97,7 @@ def create_app(config=None, storage=None, clock=time.time):
     files = Files(tree, catalog, thumbs, config)
     timeline = Timeline(searcher)
     places = PlacesMap(timeline)
+    faces = Faces(timeline)
     guard = Guard(config, identities, items.trash_origin, tree.opened, albums.is_image_at)
     middleware = [Compress(), Unrunnable(), items.turns, guard]
     if config.users or config.token:
@@ -140,6 +143,8 @@ def create_app(config=None, storage=None, clock=time.time):
         "/on-this-day": OnThisDayResource(timeline, clock),
         "/map": MapResource(places),
         "/map/photos": MapPhotosResource(places),
+        "/people": PeopleResource(faces),
+        "/people/rename": PeopleRenameResource(faces, items),
         "/places": PlaceNamesResource(),
         "/openapi.json": OpenApiResource(),
         "/move": operations.MoveResource(files),

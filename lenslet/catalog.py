@@ -25,16 +25,17 @@ class Catalog:
         # a rebuild may find other programs' changes for search
         self.listings = Folders(tree, config, clock)
 
-    def shown(self, storage, key, sidecar, version=None, found=None):
-        """Return an image's listing and search fields, with its XMP merged in when shown."""
+    def shown(self, storage, key, sidecar, version=None, found=None, probed=None):
+        """Return an image's listing and search fields, with its XMP merged in when shown.
+        probed: the image's orientation and size, without which its listing entry keeps the people it has."""
         if self.xmp_shown and found is None:
             found = store.xmp_of(storage, key)
         return listing_pages.shown(sidecar, version, found if self.xmp_shown else None,
-                                   self.xmp_shown == listing_pages.WORDS)
+                                   self.xmp_shown == listing_pages.WORDS, probed)
 
-    def changed(self, storage, key, path, sidecar, version, found=None):
+    def changed(self, storage, key, path, sidecar, version, found=None, probed=None):
         """Update an image's listing entry and search; the caller holds the image's lock."""
-        listed, searched = self.shown(storage, key, sidecar, version, found)
+        listed, searched = self.shown(storage, key, sidecar, version, found, probed)
         # the words live in XMP: leave these entry fields alone
         if self.xmp_shown == listing_pages.WORDS:
             for name in ("hash", "hasMeta", "metaMtime", "metaVersion"):

@@ -7,7 +7,7 @@ import time
 from contextlib import suppress
 
 from lenslet.errors import Conflict, Foreign, LensletError, NotFound, Unreadable
-from lenslet.formats import dates, exif, listing_pages, sidecars, xmp
+from lenslet.formats import dates, exif, listing_pages, regions, sidecars, xmp
 from lenslet.formats.sidecars import NO_SIDECAR, check_version
 from lenslet.images import originals, thumbs
 from lenslet.images.pillow import QUARTER_TURNS
@@ -177,14 +177,18 @@ class Items:
         if not body.get("placeSet"):
             position = exif.gps(body["exif"].get("latitude"), body["exif"].get("longitude"))
             body.update(listing_pages.place_fields(position))
+        people = regions.own_people(sidecar)
         if self.xmp_shown:
             # where the XMP sidecar holds the words, lenslet's earlier writes there are no base
             base = None if self.own else xmp.base_of(sidecar)
             view = xmp.shown(sidecar["tags"], sidecar["star"], listing_pages.readings(*found), base)
             body.update({name: view[name] for name in ("tags", "star", "rejected", "label", "title", "description",
                                                        "sources")}, xmpPaths=view["paths"])
+            people = regions.united(people, view["people"])
             if view["problems"]:
                 body["error"] = "; ".join(filter(None, [body.get("error"), *view["problems"]]))
+        if people:
+            body["people"] = listing_pages.people_shown(people, probed, turn)
         return sidecars.with_aliases(body)
 
     def put(self, path, body, who, if_match=None, overwrite=False):
@@ -199,9 +203,24 @@ class Items:
         return self._write(path, place, stat, examined, if_match, lambda stored: sidecars.merge_put(
             stored, xmp.own_part(incoming, stored or sidecars.defaults(), kept), self.clock(), who), overwrite)
 
+    def rename_person(self, paths, name, new_name, who):
+        """Give a person another name (one already given merges them) on each photo; return the paths refused."""
+        change = regions.check_edit({"removePeople": [name], "addPeople": [{"name": new_name}]})
+        refused = []
+        for path in paths:
+            people = self.get(path)[0].get("people", ())
+            shown = {regions.name_key(person["name"]): person.get("box") for person in people}
+            box = shown.get(regions.name_key(name)) or shown.get(regions.name_key(new_name))
+            try:
+                self.patch(path, {"removePeople": change["removePeople"], "addPeople": [
+                    {"name": change["addPeople"][0][0], **({"box": box} if box else {})}]}, who)
+            except Conflict as ex:
+                refused.append({"path": path, "description": ex.description})
+        return refused
+
     def _place_kept(self, change):
         """Refuse a place or date where lenslet keeps no sidecar (LENSLET_WORDS=xmp), rather than drop it."""
-        for field in sidecars.PERSONS if self.own else ():
+        for field in (*sidecars.PERSONS, "addPeople", "removePeople") if self.own else ():
             if change.get(field) is not None:
                 raise Conflict(f"with LENSLET_WORDS=xmp lenslet keeps no sidecars, and a photo's {field} is kept in "
                                "one: nothing was changed", field=field)
@@ -226,19 +245,28 @@ class Items:
 
     def patch(self, path, body, who, if_match=None):
         """Apply field operations to the current sidecar atomically."""
-        ops = sidecars.check_patch(body)
-        self._place_kept(ops)
+        ops, people_ops = sidecars.check_patch(body), regions.check_edit(body)
+        self._place_kept({**ops, **people_ops})
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place, stat)
+        kept = listing_pages.readings(*examined[1]) if examined[1] else []
+        removed = {regions.name_key(name) for name in people_ops.get("removePeople", ())}
+        elsewhere = [name for _, said in kept for name, _, _ in said.people if regions.name_key(name) in removed]
+        if elsewhere:  # lenslet writes no people into XMP
+            raise Conflict("lenslet cannot remove these people: another tool's XMP names them", people=elsewhere)
         held = xmp.held(ops.get("removeTags", ()), listing_pages.not_written(examined[1], self.writing))
         if held:
             # the original is never changed, nor an XMP sidecar lenslet only reads
             raise Conflict("lenslet cannot remove these tags: " + "; ".join(
                 f"{tag} is kept in {' and '.join(_said(source) for source in sources)}"
                 for tag, sources in held.items()), tags=list(held))
-        return self._write(path, place, stat, examined, if_match,
-                           lambda stored: sidecars.apply_patch(stored, ops, self.clock(), who),
-                           removed=ops.get("removeTags", ()))
+        camera = examined[0].get("orientation") or 1
+
+        def make(stored):
+            changed = sidecars.apply_patch(stored, ops, self.clock(), who)
+            return regions.edited(changed, people_ops, sidecars.then(camera, changed.get("turn", 1))) \
+                if people_ops else changed
+        return self._write(path, place, stat, examined, if_match, make, removed=ops.get("removeTags", ()))
 
     def rotate(self, path, body, who, if_match=None):
         """Turn or flip how an image is shown, over its camera's orientation; the original is never changed."""
@@ -306,14 +334,14 @@ class Items:
                 _still_there(storage, key, path)
                 if self.own:
                     sidecar, version, found = store.change_xmp_words(storage, key, change, self.clock(), found[1])
-                    self.catalog.changed(storage, key, path, None, None, found)
+                    self.catalog.changed(storage, key, path, None, None, found, probed)
                     body = self._answer(path, stat, sidecar, (probed, found))
                     return dict(body, hash=self.catalog.listed_hash(storage, key)), version or NO_SIDECAR
                 mirror = mirror_to_xmp(storage, key, self.clock(), removed, camera) if self.writing else None
                 sidecar, version = change_sidecar(storage, key, change, unreadable, mirror=mirror)
                 if self.writing:  # the edit rewrote the XMP sidecar: read it again
                     found = store.xmp_of(storage, key, found[1])
-                self.catalog.changed(storage, key, path, sidecar, version, found)
+                self.catalog.changed(storage, key, path, sidecar, version, found, probed)
             return self._answer(path, stat, sidecar, (probed, found)), version
 
 

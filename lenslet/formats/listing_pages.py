@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from lenslet import places
-from lenslet.formats import exif, sidecars, xmp
+from lenslet.formats import exif, regions, sidecars, xmp
 from lenslet.layout import (
     FOLDER_SIDECAR,
     POINTER_FILE,
@@ -221,23 +221,34 @@ def own_words(fields, xmp_read):
     return dict(fields, tags=metadata.tags, star=metadata.star, notes=metadata.description or "")
 
 
-def with_xmp(fields, xmp_read, embedded, base=None, own=False):
-    """Merge an entry's fields with what its XMP sidecar (xmp_read) and image (embedded) say."""
+def with_xmp(fields, xmp_read, embedded, base=None, own=False, probed=None, own_people=()):
+    """Merge an entry's fields with what its XMP sidecar (xmp_read) and image (embedded) say.
+    probed: the image's orientation and upright size, for where its faces are on screen; own_people: the sidecar's."""
     if own:
         fields, base = own_words(fields, xmp_read), None
     view = xmp.shown(fields.get("tags") or [], fields.get("star"), readings(xmp_read, embedded), base)
     made_from = [xmp_read["name"], xmp_read["size"], xmp_read["mtime"]] if xmp_read is not None else None
+    people = people_shown(regions.united(own_people, view["people"]), probed or {}, fields.get("turn"))
     return dict(fields, tags=view["tags"], star=view["star"], rejected=view["rejected"] or None,
-                xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=made_from)
+                xmpPaths=view["paths"] or None, xmpError="; ".join(view["problems"]) or None, xmp=made_from,
+                people=people or None)
 
 
-def shown(sidecar, version, found=None, own=False):
+def people_shown(people, probed, turn):
+    """The people of an entry or /item, their boxes where the faces are on screen."""
+    size = (probed.get("w"), probed.get("h"))
+    return regions.on_screen(people, probed.get("orientation") or 1, turn or 1, size)
+
+
+def shown(sidecar, version, found=None, own=False, probed=None):
     """Return an image's listing and search fields, XMP merged in when found."""
     listed, searched = sidecars.listed(sidecar, version), sidecars.searched(sidecar)
     if found is not None:
-        listed = with_xmp(listed, *found, xmp.base_of(sidecar), own)
+        listed = with_xmp(listed, *found, xmp.base_of(sidecar), own, probed, regions.own_people(sidecar))
         searched.update(tags=listed["tags"], star=listed["star"], xmpPaths=listed["xmpPaths"] or [],
-                        notes=listed["notes"])
+                        notes=listed["notes"], people=listed["people"] or [])
+        if probed is None:  # where the faces are is not known here: the entry keeps what it has
+            del listed["people"], searched["people"]
     return listed, searched
 
 
@@ -248,7 +259,7 @@ def not_written(found, writing):
 
 
 # Keys present only when they say something; None in a change removes them.
-XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp")
+XMP_KEYS = ("rejected", "xmpPaths", "xmpError", "xmp", "people")
 # How the picture was taken, present when the image says.
 SHOT_KEYS = ("camera", "taken", "takenOffset", "lens")
 # Where: the place's name and country code, named from "gps" with the places table whose version the head keeps,
@@ -353,7 +364,8 @@ def _item(folder, name, listing, previous, probed, sidecar, xmp_read=None, readi
     out = turned(out, base.get("turn"), out.pop("turn", None))
     if reading:
         base = xmp.base_of(source) if meta is not None else None
-        return lean(with_xmp(out, xmp_read, probed.get("embedded"), base, own=reading == WORDS))
+        own_people = regions.own_people(source) if meta is not None and sidecar is not None else ()
+        return lean(with_xmp(out, xmp_read, probed.get("embedded"), base, reading == WORDS, probed, own_people))
     return out
 
 

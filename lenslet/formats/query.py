@@ -12,7 +12,7 @@ from lenslet.text import fold
 
 SORTS = ("name", "date", "rating", "size")
 ORDERS = ("asc", "desc")
-FILTERS = ("star", "date", "camera", "country", "type", "tagged")
+FILTERS = ("star", "date", "camera", "country", "type", "tagged", "person")
 PARAMS = ("sort", "order", *FILTERS)
 MAX_VALUE = 100  # characters of one value
 
@@ -38,11 +38,12 @@ class Query:
     countries: tuple = ()  # sets of country codes; the item's country must be in each
     types: tuple = ()    # MIME type sets; the item's type must be in each
     tagged: bool = None
+    people: tuple = ()   # folded names; the item must show each
 
     @property
     def filtered(self):
         return self.star is not None or self.tagged is not None or bool(
-            self.dates or self.cameras or self.countries or self.types)
+            self.dates or self.cameras or self.countries or self.types or self.people)
 
     @property
     def plain(self):
@@ -53,7 +54,7 @@ class Query:
 def parse(params=None, q=""):
     """Read a query from parameters and the words of q; BadRequest names a bad parameter."""
     found = {"terms": [], "sort": None, "order": None, "star": None, "dates": [], "cameras": [], "countries": [],
-             "types": [], "tagged": None}
+             "types": [], "tagged": None, "person": []}
     for word in (q or "").split():
         name, colon, value = word.partition(":")
         name = name.casefold()
@@ -69,7 +70,7 @@ def parse(params=None, q=""):
             _apply(found, name, value)
     return Query(" ".join(found["terms"]), found["sort"], found["order"] or "asc", found["star"],
                  tuple(found["dates"]), tuple(found["cameras"]), tuple(found["countries"]), tuple(found["types"]),
-                 found["tagged"])
+                 found["tagged"], tuple(found["person"]))
 
 
 def _apply(found, name, value, word=None):
@@ -106,6 +107,11 @@ def _apply(found, name, value, word=None):
         if any(part not in TYPES for part in names):
             raise _bad(name, f"is one or more of {', '.join(sorted(TYPES))}, comma-separated", word)
         found["types"].append(frozenset().union(*(TYPES[part] for part in names)))
+    elif name == "person":
+        person = " ".join(fold(value).replace("_", " ").split())  # in q, Ann_Lee for Ann Lee
+        if not person:
+            raise _bad(name, "is a person's name (Ann_Lee in q)", word)
+        found["person"].append(person)
 
 
 def _bad(name, rule, word):
@@ -190,6 +196,14 @@ def country_of(item):
     return country if isinstance(country, str) and _COUNTRY.fullmatch(country) else ""
 
 
+def people_of(item):
+    """The folded names of the people an item shows."""
+    people = item.get("people")
+    if not isinstance(people, list):
+        return set()
+    return {fold(person.get("name")) for person in people if isinstance(person, dict) and person.get("name")}
+
+
 def is_tagged(item):
     tags = item.get("tags")
     return isinstance(tags, list) and any(isinstance(tag, str) and tag for tag in tags)
@@ -229,6 +243,8 @@ def keeps(query, item):
     if query.countries and any(country_of(item) not in codes for codes in query.countries):
         return False
     if any(item.get("type") not in kinds for kinds in query.types):
+        return False
+    if query.people and not people_of(item).issuperset(query.people):
         return False
     return query.tagged is None or is_tagged(item) == query.tagged
 

@@ -71,11 +71,12 @@ SERVER_KEYS = ("exif", "hash", "xmpBase", "addedBy", "addedVia")  # lenslet writ
 # Keys GET /item adds from the image itself: never stored from a client.
 IMAGE_KEYS = ("path", "size", "mtime", "type", "w", "h", "error", "unreadable",
               "rejected", "label", "title", "description", "sources", "xmpPaths", "country", "placeSet", "mapLink",
-              "duration", "orientation", "dateSource")
-PATCH_OPS = {"addTags", "removeTags", "notes", "star", "place", "takenAt"}
+              "duration", "orientation", "dateSource", "people")
+# addPeople and removePeople are checked by regions.check_edit.
+PATCH_OPS = {"addTags", "removeTags", "notes", "star", "place", "takenAt", "addPeople", "removePeople"}
 # takenAt: a date a person gave, in place of the camera's; dateSource "person" says so.
 PERSONS = {"place", "takenAt"}
-KNOWN_KEYS = frozenset(defaults()) | {"createdAt", "dateSource", "turn"} | PERSONS
+KNOWN_KEYS = frozenset(defaults()) | {"createdAt", "dateSource", "turn", "people"} | PERSONS
 # A place a person set: {"city", "region", "country", "countryCode"}, as places.place_of names one.
 PLACE_PARTS = ("city", "region", "country", "countryCode")
 
@@ -343,7 +344,7 @@ def stamp(sidecar, now, who):
 
 def blank(sidecar):
     """Tell whether a sidecar holds nothing a person or another program wrote, so it may be refilled."""
-    return set(sidecar) <= KNOWN_KEYS - {"createdAt", "dateSource", "turn", *PERSONS} and not (
+    return set(sidecar) <= KNOWN_KEYS - {"createdAt", "dateSource", "turn", "people", *PERSONS} and not (
         sidecar["tags"] or sidecar["notes"] or sidecar["star"] is not None or sidecar["updatedAt"])
 
 

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from xml.parsers import expat
 
 from lenslet.errors import Unreadable
+from lenslet.formats import regions
 from lenslet.formats.sidecars import MAX_TAGS, tag_key, union
 
 MAX_XMP = 4 * 1024 * 1024  # bytes
@@ -91,6 +92,7 @@ class Metadata:
     description: str = None
     extended: str = None     # the GUID of a JPEG's extended XMP
     problems: tuple = ()     # what could not be read, in words
+    people: tuple = ()       # (name, box or None, dimensions or None), as regions.people_in reads them
 
     @property
     def tags(self):
@@ -109,7 +111,8 @@ class Metadata:
         """Return this reading as JSON data for a manifest."""
         return {"keywords": [[keyword.tag, list(keyword.fields)] for keyword in self.keywords],
                 "paths": list(self.paths), "rating": self.rating, "label": self.label, "title": self.title,
-                "description": self.description, "problems": list(self.problems)}
+                "description": self.description, "problems": list(self.problems),
+                **({"people": [list(person) for person in self.people]} if self.people else {})}
 
 
 def from_dict(raw):
@@ -126,9 +129,23 @@ def from_dict(raw):
             or not strings(raw.get("problems")) \
             or not all(isinstance(raw.get(name), (str, type(None))) for name in ("label", "title", "description")):
         return None
+    people = raw.get("people", [])
+    if not isinstance(people, list) or not all(_is_person(person) for person in people):
+        return None
     return Metadata(keywords=tuple(Keyword(tag, tuple(fields)) for tag, fields in keywords[:MAX_TAGS]),
                     paths=tuple(raw["paths"][:MAX_TAGS]), rating=rating, label=raw.get("label"), title=raw.get("title"),
-                    description=raw.get("description"), problems=tuple(raw["problems"]))
+                    description=raw.get("description"), problems=tuple(raw["problems"]),
+                    people=tuple(tuple(person) for person in people[:regions.MAX_PEOPLE]))
+
+
+def _is_person(person):
+    def numbers(value, size):
+        return isinstance(value, list) and len(value) == size and \
+            all(type(number) in (int, float) for number in value)
+
+    return isinstance(person, list) and len(person) == 3 and isinstance(person[0], str) and \
+        regions.clean_name(person[0]) == person[0] and (person[1] is None or numbers(person[1], 4)) and \
+        (person[2] is None or numbers(person[2], 2))
 
 
 def parse(data):
@@ -143,6 +160,7 @@ def parse(data):
 def combine(first, *others):
     """Combine several readings: keywords united, else the first value found wins."""
     keywords, paths, problems = _Keywords(), list(first.paths), list(first.problems)
+    people = list(first.people)
     scalars = {name: getattr(first, name) for name in ("rating", "label", "title", "description", "extended")}
     for metadata in (first, *others):
         for keyword in metadata.keywords:
@@ -151,11 +169,13 @@ def combine(first, *others):
     for metadata in others:
         paths += [path for path in metadata.paths if path not in paths]
         problems += metadata.problems
+        people = regions.united(people, metadata.people)
         for name, value in scalars.items():
             if value is None:
                 scalars[name] = getattr(metadata, name)
     problems += [problem for problem in keywords.problems() if problem not in problems]
-    return Metadata(keywords=keywords.result(), paths=tuple(paths[:MAX_TAGS]), problems=tuple(problems), **scalars)
+    return Metadata(keywords=keywords.result(), paths=tuple(paths[:MAX_TAGS]), problems=tuple(problems),
+                    people=tuple(people[:regions.MAX_PEOPLE]), **scalars)
 
 
 def with_iptc(metadata, iptc_keywords):
@@ -343,10 +363,11 @@ def _interpret(root):
         return Metadata(problems=("the XMP has no rdf:RDF",))
     descriptions = _descriptions(rdf)
     subjects = _strings(_values(descriptions, SUBJECT))
-    paths, bookkeeping = {}, set()  # paths: a dict, for its order
+    paths, bookkeeping, written = {}, set(), []  # paths: a dict, for its order
     others = _Keywords()  # the leaves of hierarchical keywords, minus darktable's own tree
     for prop in (HIERARCHICAL, TAGS_LIST):
         for path in _strings(_values(descriptions, prop)):
+            written.append((path, PATH_FIELDS[prop]))
             leaf, parts = _leaf(path, PATH_FIELDS[prop])
             if prop == HIERARCHICAL and parts and parts[0] == DARKTABLE_ROOT:
                 bookkeeping.update(tag_key(part) for part in parts)
@@ -363,12 +384,14 @@ def _interpret(root):
         for origin in keyword.fields:
             keywords.add(keyword.tag, origin)
     problems = list(keywords.problems() or others.problems())
+    people, more = regions.people_in(descriptions, written)
+    problems += more
     rating = _rating(_first_text(descriptions, RATING), problems)
     label = _first_text(descriptions, LABEL)
     return Metadata(keywords=keywords.result(), paths=tuple(paths), rating=rating,
                     label=(label.strip() or None) if label else None, title=_first_text(descriptions, TITLE),
                     description=_first_text(descriptions, DESCRIPTION),
-                    extended=_first_text(descriptions, HAS_EXTENDED), problems=tuple(problems))
+                    extended=_first_text(descriptions, HAS_EXTENDED), problems=tuple(problems), people=people)
 
 
 def _rating(text, problems):
@@ -924,8 +947,9 @@ def shown(own_tags, own_star, readings, base=None):
     if base is not None and readings and readings[0][0] == base.get("file") and not readings[0][1].problems:
         own_tags, own_star = since_written(own_tags, own_star, base, readings[0][1])
     tags, holders = list(own_tags), {tag_key(tag): [LENSLET] for tag in own_tags}
-    paths, problems = [], []
+    paths, problems, people = [], [], []
     for source, metadata in readings:
+        people = regions.united(people, metadata.people)
         for keyword in metadata.keywords:
             key = tag_key(keyword.tag)
             if key not in holders:
@@ -936,6 +960,7 @@ def shown(own_tags, own_star, readings, base=None):
         paths += [path for path in metadata.paths if path not in paths]
         problems += [f"{source}: {problem}" for problem in metadata.problems]
     result = {"tags": tags, "star": own_star, "rejected": False, "paths": paths, "problems": problems,
+              "people": people[:regions.MAX_PEOPLE],
               "sources": {"tags": {tag: holders[tag_key(tag)] for tag in tags}}}
     if own_star is not None:
         result["sources"]["star"] = LENSLET

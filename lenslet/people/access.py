@@ -11,7 +11,7 @@ from lenslet.layout import TRASH, in_trash, join
 # Shown by a share link only if its maker chose.
 PLACE_AND_CAMERA = ("latitude", "longitude", "altitude", "make", "model", "lens", "focalLength", "focalLength35",
                     "fNumber", "exposureTime", "iso")
-LISTED_DETAILS = ("camera", "lens", "gps", "place", "country", "placeSet")
+LISTED_DETAILS = ("camera", "lens", "gps", "place", "country", "placeSet", "people")
 
 
 def missing(path):
@@ -220,9 +220,9 @@ class Access:
 
     def check_filters(self, asked):
         """Refuse a filter on what a share link hides: the photos it keeps would tell."""
-        if self.hides_details and (asked.cameras or asked.countries):
-            raise Forbidden("this share link shows no place or camera, so it filters by neither",
-                            param="country" if asked.countries else "camera")
+        if self.hides_details and (asked.cameras or asked.countries or asked.people):
+            raise Forbidden("this share link shows no place, camera or people, so it filters by none of them",
+                            param="country" if asked.countries else "person" if asked.people else "camera")
 
     def item_shown(self, body):
         if not self.hides_details:

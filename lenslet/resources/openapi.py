@@ -7,7 +7,7 @@ from lenslet import __version__
 from lenslet.albums.format import MAX_CHANGE as ALBUM_CHANGE
 from lenslet.albums.format import MAX_NAME as ALBUM_NAME
 from lenslet.albums.store import MAX_PAGE as ALBUM_PAGE
-from lenslet.formats import dates, listing_pages, sidecars
+from lenslet.formats import dates, listing_pages, regions, sidecars
 from lenslet.layout import TYPES
 from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
 from lenslet.resources.folders import MAX_PAGE
@@ -167,6 +167,12 @@ USER_FIELDS = {
 }
 TURN = {"type": "integer", "minimum": 2, "maximum": 8,
         "description": "the EXIF orientation a person applied over the camera's upright picture (absent: none)"}
+PEOPLE = {"type": "array", "items": obj(["name"], {"name": STR, "box": {
+    "type": "array", "items": NUM, "minItems": 4, "maxItems": 4,
+    "description": "where the face is on screen: x, y from the top-left, width, height, in fractions of the "
+                   "picture as shown"}}),
+    "description": "the people XMP names in it (face regions, person keywords); absent: none"}
+PERSON = {"type": "string", "minLength": 1, "maxLength": regions.MAX_NAME, "description": "a person's name"}
 PAGED = {"offset": INT, "limit": INT}
 ITEMS = {"type": "array", "items": ref("schemas", "ManifestItem")}
 TOOK = {"path": nullable("string"), "paths": STRINGS}  # what a file operation did
@@ -250,6 +256,7 @@ SCHEMAS = {
         "error": described("string", "why the file could not be read"),
         "rejected": described("boolean", "XMP rates it -1 (LENSLET_XMP; present when true)"),
         "xmpPaths": {**STRINGS, "description": "hierarchical keywords from XMP (Places|Iceland), searchable"},
+        "people": PEOPLE,
         "xmpError": described("string", "why its XMP could not be read"),
         "link": described("boolean", "its name is a symbolic link (present when true): a user with folders sees it "
                           "only when it leads inside them"),
@@ -354,7 +361,7 @@ SCHEMAS = {
         "rejected": described("boolean", "XMP rates it -1 (no star); LENSLET_XMP read or write"),
         "label": nullable("string", description="xmp:Label, a colour label"),
         "title": nullable("string", description="dc:title"),
-        "description": nullable("string", description="dc:description"), "xmpPaths": STRINGS,
+        "description": nullable("string", description="dc:description"), "xmpPaths": STRINGS, "people": PEOPLE,
         "sources": described("object", "who holds each value: lenslet, the XMP sidecar's file name, or embedded (the "
                              "image itself); tags: tag -> [sources]"),
         "takenAt": nullable("string", description="when it was taken: a person's date, else EXIF's; null: no date"),
@@ -382,9 +389,17 @@ SCHEMAS = {
         "type": "object", "minProperties": 1, "additionalProperties": False,
         "properties": {"addTags": TAGS, "removeTags": TAGS,
                        "notes": {"type": "string", "maxLength": sidecars.MAX_NOTES}, "star": STAR,
-                       "place": ref("schemas", "Place"), "takenAt": TAKEN},
+                       "place": ref("schemas", "Place"), "takenAt": TAKEN,
+                       "addPeople": {"type": "array", "maxItems": regions.MAX_PEOPLE, "items": {
+                           **obj(["name"], {"name": PERSON, "box": PEOPLE["items"]["properties"]["box"]}),
+                           "additionalProperties": False}, "description": "name the photo (no box) or a face in it "
+                           "(its box as shown); a name given again takes the new box"},
+                       "removePeople": {"type": "array", "maxItems": regions.MAX_PEOPLE, "items": PERSON,
+                                        "description": "names lenslet keeps (409 for a name another tool's XMP "
+                                                       "holds)"}},
         "examples": [{"addTags": ["sunset"], "star": 5}, {"place": {"city": "Nazaré", "countryCode": "PT"}},
-                     {"takenAt": "2024-05-12T10:30:00+02:00"}],
+                     {"takenAt": "2024-05-12T10:30:00+02:00"}, {"addPeople": [{"name": "Ann", "box": [0.4, 0.2, 0.1,
+                                                                                                     0.15]}]}],
     },
     "ItemRotate": {
         "type": "object", "minProperties": 1, "additionalProperties": False,
@@ -407,7 +422,7 @@ SCHEMAS = {
     "SmartSearch": {
         "type": "object", "description": "a search, as GET /search takes it",
         "properties": {name: STR for name in ("q", "path", "sort", "order", "star", "date", "camera", "country",
-                                              "type", "tagged")},
+                                              "type", "tagged", "person")},
     },
     "AlbumPage": obj(["offset", "limit", "total", "items"], {
         **PAGED, "total": described("integer", "images the caller may see"), "items": ITEMS},
@@ -450,6 +465,10 @@ SCHEMAS = {
         "clusters": {"type": "array", "items": obj(["lat", "lon", "count", "cell", "cover"], {
             "lat": NUM, "lon": NUM, "count": INT, "cover": described("string", "the path of its first photo"),
             "cell": {"type": "string", "example": "9/251/194", "description": "`level/x/y`: `/map/photos?cell=`"}})}}),
+    "People": obj(["people", "total"], {"total": INT, "people": {"type": "array", "items": obj(
+        ["name", "count", "cover"], {"name": STR, "count": described("integer", "the photos the caller may see"),
+                                     "cover": obj(["path"], {"path": STR, "box": PEOPLE["items"]["properties"]["box"]},
+                                                  description="their newest photo, and their face in it")})}}),
     "MapPhotos": obj(["total", "offset", "limit", "items"], {
         "total": INT, "offset": INT, "limit": INT,
         "items": {"type": "array", "items": ref("schemas", "ManifestItem")}}),
@@ -513,6 +532,9 @@ PARAMETERS = {
                      "comma-separated (placeless photos never pass; a share link without details may not ask)"),
     "type": param("type", {"type": "string", "maxLength": 100}, example="png,jpg", description="file types, "
                   "comma-separated: an extension (`jpg`, `png`, `heic`, `dng`, ...) or `raw`"),
+    "person": param("person", {"type": "string", "maxLength": 100}, example="Ann Lee",
+                    description="a person it shows, by their whole name (case and accents aside; in `q`, "
+                    "`person:Ann_Lee`; a share link without details may not ask)"),
     "tagged": param("tagged", {"enum": ["yes", "no", "true", "false", "1", "0"]},
                     description="`yes`: only images with a tag; `no`: only without"),
     "ifMatch": param("If-Match", STR, "header", description="write only if the sidecar is still this version (an "
@@ -547,7 +569,7 @@ SET_COOKIE = {"Set-Cookie": ref("headers", "Set-Cookie")}
 FOLDER = [ref("parameters", "folderPath")]
 TIMELINE_FILTERS = [ref("parameters", name) for name in ("star", "date", "camera", "country", "type", "tagged")]
 SORT_AND_FILTER = [ref("parameters", name) for name in ("sort", "order", "star", "date", "camera", "country", "type",
-                                                        "tagged")]
+                                                        "tagged", "person")]
 SIZE = param("size", {"enum": ["small", "large"], "default": "small"}, required=False, description="large: the "
              "second, sharper size (LENSLET_THUMB_SIZE_LARGE, /health's `imageSettings.large` its version's "
              "settings) for high-density screens; while it cannot be made in time, or is turned off, the small one "
@@ -735,6 +757,16 @@ PATHS = {
                     param("offset", {"type": "integer", "minimum": 0, "default": 0}),
                     param("limit", {"type": "integer", "minimum": 1, "maximum": TIMELINE_LIMIT, "default": 100}),
                     *FOLDER])},
+    "/people": {"get": op(
+        "Each person the photos name (XMP face regions and person keywords), most photos first; only the photos "
+        "the caller may see are counted (a share link: 403). Photos named since the last rollup "
+        "count once it is built", json_of(ref("schemas", "People"), "the people"), parameters=FOLDER)},
+    "/people/rename": {"post": op(
+        "Rename a person on every photo the caller may see and edit (to a name already given: the two merge), one "
+        "sidecar at a time; a photo whose XMP names them is refused (lenslet writes no people into XMP)",
+        json_of(obj(["renamed", "refused"], {"renamed": INT, "refused": {"type": "array", "items": obj(
+            ["path", "description"], {"path": STR, "description": STR})}}), "what was renamed and refused"), 415,
+        parameters=FOLDER, body={**obj(["name", "to"], {"name": STR, "to": PERSON}), "additionalProperties": False})},
     "/on-this-day": {"get": op(
         "Images taken on this month and day in earlier years, newest year first (empty when none)",
         json_of(ref("schemas", "OnThisDay"), "up to 24 images of each earlier year"), parameters=[

@@ -22,6 +22,7 @@ class SearchResource:
         offset = req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
         asked = parse({name: req.get_param(name) for name in PARAMS}, query)
         access = access_of(req)
+        access.check_filters(asked)
         total, items = access.found(path, *self.searcher.search_in(asked.text, path, access.search_folders(path),
                                                                    offset, limit, asked))
         resp.media = {"q": query, "path": path, "offset": offset, "limit": limit, "total": total, "items": items}

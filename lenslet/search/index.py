@@ -13,7 +13,7 @@ from collections import Counter, defaultdict, deque
 from functools import partial, reduce
 from itertools import accumulate, chain, compress, islice, repeat
 
-from lenslet.formats.query import fold
+from lenslet.formats.query import fold, people_of
 from lenslet.formats.records import is_number
 from lenslet.layout import TYPES
 from lenslet.places import town_lines
@@ -65,7 +65,7 @@ def journal_entry_problem(entry):
     if not isinstance(entry, dict):
         return "not a JSON object"
     path, star, tags, paths = entry.get("path"), entry.get("star"), entry.get("tags", []), entry.get("xmpPaths", [])
-    turn = entry.get("turn")
+    turn, people = entry.get("turn"), entry.get("people", [])
     if not is_clean(path):
         return "path is not a gallery path"
     # The first check that fails, in this order, names the problem.
@@ -79,6 +79,8 @@ def journal_entry_problem(entry):
               "star is not a whole number from 0 to 5": star is None or type(star) is int and 0 <= star <= 5,
               "turn is not an orientation": turn is None or type(turn) is int and 1 <= turn <= 8,
               "xmpPaths is not a list of text": isinstance(paths, list) and all(isinstance(one, str) for one in paths),
+              "people is not a list of people": isinstance(people, list) and
+              all(isinstance(person, dict) and isinstance(person.get("name"), str) for person in people),
               "gone is not true or false": type(entry.get("gone", False)) is bool}
     return next((problem for problem, passed in checks.items() if not passed), None)
 
@@ -91,7 +93,8 @@ def fields_of(item):
     taken = item.get("taken")[:10] if isinstance(item.get("taken"), str) else ""
     return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
             fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str)),
-            fold(item.get("camera")), fold(item.get("lens")), fold(taken), fold(item.get("place"))]
+            fold(item.get("camera")), fold(item.get("lens")), fold(taken), *sorted(people_of(item)),
+            fold(item.get("place"))]
 
 
 def matches(item, terms):

@@ -264,6 +264,12 @@ class Searcher:
         kept = columns.keep(asked)
         if kept is not None:
             bits &= kept
+        if asked.people:  # the index finds the photos naming them; each is then checked for the whole name
+            named = 0
+            for scope in ranges:
+                named |= index.matching(words.terms_of(" ".join(asked.people)), scope)
+            bits = words.marked([i for i in words.bitmap_ids(bits & named, 0, index.count)
+                                 if query.keeps(asked, loaded.item(i))], index.count)
         desc = asked.order == "desc"
         if not inside:
             return bits.bit_count(), [loaded.item(i) for i in columns.page(bits, asked.sort, desc, offset, limit)]
@@ -375,7 +381,7 @@ class Searcher:
         if base is None:
             at = edited_ids.get(entry["path"])
             base = loaded.item(at) if isinstance(at, int) else self.listed_item(entry)
-        edited = ("path", "name", "tags", "notes", "star", "xmpPaths", "place", "country", "dateSet")
+        edited = ("path", "name", "tags", "notes", "star", "xmpPaths", "place", "country", "dateSet", "people")
         item = dict(base, **{key: entry[key] for key in edited if key in entry})
         item = item if item.get("dateSet") is not None else {k: v for k, v in item.items() if k != "dateSet"}
         return listing_pages.turned(item, base.get("turn"), entry["turn"]) if "turn" in entry else item
