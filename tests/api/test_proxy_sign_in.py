@@ -14,7 +14,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import ConfigError
-from lenslet.people.users import Directory
+from lenslet.people.users import MAX_USERS, Directory
 
 HERE = {"Origin": "http://localhost:80"}  # webtest's requests go to Host localhost:80
 PROXY = {"REMOTE_ADDR": "127.0.0.1"}
@@ -111,6 +111,39 @@ def test_two_processes_adding_one_new_person_at_once_make_one(family):
     assert ids == ["gran"] * 6
     users = json.load(open(directory.path))["users"]
     assert sorted(users) == ["bob", "gran", "mum"] and users["gran"]["role"] == "view"
+
+
+def fill(directory, count):
+    """Give the users file `count` people in all, as lenslet user add would write them."""
+    document = json.load(open(directory.path))
+    for n in range(count - len(document["users"])):
+        document["users"][f"person{n}"] = {"role": "view", "folders": [], "tokenHash": f"sha256:{n:064x}"}
+    with open(directory.path, "w") as out:
+        json.dump(document, out)
+    return open(directory.path, "rb").read()
+
+
+def test_at_the_user_cap_a_new_name_is_refused_and_everyone_else_still_gets_in(family):
+    config, directory = family
+    before = fill(directory, MAX_USERS)
+    client = app(config, proxy_create="view")
+    assert "removes someone" in client.get("/me", **as_("gran"), status=403).json["description"]
+    assert open(directory.path, "rb").read() == before
+    assert client.get("/me", **as_("bob")).json["name"] == "bob"
+    client.post_json("/session", {"name": "mum", "password": "mum's sign-in password"}, headers=HERE)
+    assert client.get("/me").json["name"] == "mum"
+    assert client.post_json("/users", {"name": "gran", "role": "view", "folders": ["family"], "password": "a long "
+                            "enough password"}, headers=HERE, status=409).json["field"] == "name"
+    assert open(directory.path, "rb").read() == before
+
+
+def test_a_users_file_past_the_cap_still_lets_its_admin_in(family):
+    config, directory = family
+    fill(directory, MAX_USERS + 5)
+    client = app(config)
+    client.post_json("/session", {"name": "mum", "password": "mum's sign-in password"}, headers=HERE)
+    assert client.get("/me").json["role"] == "admin"
+    assert client.get("/me", **as_("person0")).json["name"] == "person0"
 
 
 def test_a_person_removed_from_the_users_file_is_refused_at_once(family):
