@@ -42,7 +42,7 @@ def upgrade(job):
     if job.get("kind") == "thumb":
         folder, _, name = job["path"].rpartition("/")
         job = dict(job, kind="thumbs", path=folder, names=[name])
-    if job.get("kind") not in PRIORITY:
+    if not isinstance(job.get("kind"), str) or job["kind"] not in PRIORITY:
         return None
     if not records.is_number(job.get("queuedAt")):
         job = dict(job, queuedAt=0.0)

@@ -4,6 +4,7 @@ import hashlib
 import re
 import secrets
 import time
+import unicodedata
 from contextlib import suppress
 
 from lenslet.errors import (
@@ -44,7 +45,7 @@ def timeout_of(header):
     """Return the seconds a Timeout header asks for, at most LONGEST."""
     for part in (header or "").split(","):
         part = part.strip()
-        if part.lower().startswith("second-") and part[7:].isdigit():
+        if part.lower().startswith("second-") and part[7:].isascii() and part[7:].isdigit():
             return max(1, min(int(part[7:]), LONGEST))
     return LONGEST  # absent or Infinite
 
@@ -150,9 +151,12 @@ class Locks:
             names = None  # not listed: each name is looked up
         if names == set():
             return []  # no lock at all
-        place = self.opened(path)
-        found = (self._read(one) for one in above(place) if names is None or record_name(one) in names)
-        return [each for each in found if each is not None and covers(each[0], place)]
+        # A write lands on whichever Unicode spelling of the name is in use (macOS sends NFD, others NFC).
+        places = dict.fromkeys(map(self.opened, (path, unicodedata.normalize("NFC", path),
+                                                 unicodedata.normalize("NFD", path))))
+        wanted = dict.fromkeys(one for place in places for one in above(place))
+        found = (self._read(one) for one in wanted if names is None or record_name(one) in names)
+        return [each for each in found if each is not None and any(covers(each[0], place) for place in places)]
 
     def _every(self):
         """Yield every live lock: a few per person, PER_PERSON each at the very most."""

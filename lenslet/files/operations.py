@@ -39,6 +39,8 @@ from lenslet.layout import (
     is_made,
     is_xmp,
     join,
+    kind_of,
+    mime_of,
     name_of,
     parent,
     sidecar_of,
@@ -66,6 +68,14 @@ class Files:
         self.xmp_shown = catalog.xmp_shown  # whether other tools' XMP sidecars move with images
         self.clock = catalog.clock
         self.settled = set()  # storages whose torn moves this process has recovered
+
+    def body_limit(self, path):
+        """Return (the cap, what a body past it is told) of a file sent to a path: its name says a photo's or a
+        video's, or else the larger."""
+        if mime_of(name_of(path)) is None:
+            return self.limit, self.too_large
+        limit, setting = self.limits["video" if kind_of(name_of(path)) == "video" else "image"]
+        return limit, (f"the file is larger than {limit} bytes ({setting})", limit)
 
     def upload(self, folder, filename, stream, conflict="fail", thumbnail_now=True, added=None):
         """Store an uploaded image or video in a folder and make its thumbnail, or have the worker make it

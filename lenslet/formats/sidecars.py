@@ -294,7 +294,7 @@ def check_rotation(body):
         return body["orientation"], None
     if "turn" in body and (type(body["turn"]) is not int or body["turn"] not in TURNS):
         raise BadRequest("turn must be 90, 180, 270 or -90 (degrees clockwise)", field="turn")
-    if body.get("flip") not in FLIPS:
+    if not isinstance(body.get("flip"), (str, type(None))) or body.get("flip") not in FLIPS:
         raise BadRequest('flip must be "horizontal" or "vertical"', field="flip")
     return None, then(FLIPS[body.get("flip")], ORIENTATION_OF[(0, TURNS.get(body.get("turn"), 0))])
 

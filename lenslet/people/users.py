@@ -17,6 +17,7 @@ from lenslet.errors import (
     BadRequest,
     ConfigError,
     Conflict,
+    Forbidden,
     LensletError,
     NotFound,
     PreconditionFailed,
@@ -138,8 +139,6 @@ def parse_document(data, where="the users file"):
         raise bad_file(f"{where} is not valid JSON: {ex}") from None
     if not isinstance(document, dict) or document.get("v") != FORMAT or not isinstance(document.get("users"), dict):
         raise bad_file(f'{where} must be a JSON object {{"v": 1, "users": {{name: {{...}}}}}}')
-    if len(document["users"]) > MAX_USERS:
-        raise bad_file(f"{where} lists more than {MAX_USERS} users")
     users, hashes, ids, folded = {}, set(), set(), {}
     for name, entry in document["users"].items():
         user = parse_user(name, entry, where)
@@ -356,6 +355,11 @@ class Directory:
         for user in known.values():
             if user.note:
                 log.warning("users: %s %s", user.name, user.note)
+        if len(known) > MAX_USERS:
+            # A file grown by hand past the cap still lets its admins in.
+            log.error("users: %s lists %d people, more than the %d lenslet reads: the admins and the first others "
+                      "are let in", self.path, len(known), MAX_USERS)
+            known = dict(sorted(known.items(), key=lambda item: item[1].role != "admin")[:MAX_USERS])
         log.info("users: %d read from %s", len(known), self.path)
         return stat, known, None
 
@@ -384,6 +388,9 @@ class Directory:
                 result, after = change(dict(known))
                 if after is None:
                     return result
+                if len(after) > max(len(known), MAX_USERS):
+                    raise Conflict(f"the users file holds {MAX_USERS} people, the most lenslet reads: an admin "
+                                   "removes someone first", field="name")
                 if keep_admin and any(user.role == "admin" for user in known.values()) \
                         and not any(user.role == "admin" for user in after.values()):
                     raise Conflict("that would leave no admin: make another user an admin first")
@@ -425,6 +432,10 @@ class Directory:
             user = named(known, name)
             if user is not None:  # added meanwhile, by another process or an admin
                 return user, None
+            if len(known) >= MAX_USERS:
+                raise Forbidden(f"your sign-in service names you {name}, whom lenslet cannot add: the users file "
+                                f"holds {MAX_USERS} people, the most it reads; an admin removes someone first",
+                                setting="LENSLET_PROXY_CREATE")
             known[name] = User(name, "view", (), token_hash(new_token()), stamp=new_stamp(), user_id=new_id())
             return known[name], known
         return self._change(change)

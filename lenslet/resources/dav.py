@@ -11,7 +11,7 @@ from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, Precon
 from lenslet.layout import TRASH, in_trash, is_image, mime_of, name_of, parent
 from lenslet.recent import Recent
 from lenslet.resources import access_of, principal_of
-from lenslet.resources.bodies import body_of, has_body, read_body
+from lenslet.resources.bodies import CHUNK, body_of, has_body, read_body
 from lenslet.resources.file import send_original
 from lenslet.resources.http import etag_for, etag_of
 from lenslet.storage import clean_path
@@ -26,6 +26,7 @@ KEPT_ENTRY_BYTES = 1024  # a kept answer weighs at most this an entry: a folder'
 READS = frozenset(("GET", "HEAD", "PROPFIND", "OPTIONS"))
 # What desktops write beside every file they copy; taken and not kept, never listed.
 DESKTOP_FILES = frozenset((".DS_Store", "Thumbs.db", "desktop.ini", ".localized"))
+MAX_DESKTOP_FILE = 16 << 20  # a folder's icon and Finder's notes weigh far less
 
 
 def desktop_file(raw):
@@ -128,12 +129,15 @@ class DavResource:
     # -- writes
 
     def on_put(self, req, resp, path=""):
-        body = body_of(req, self.files.limit, self.files.too_large)
         if desktop_file(path):
-            body.read()  # a desktop's own note beside a file: taken, not kept
+            self._folder_above(req, path)
+            body = body_of(req, MAX_DESKTOP_FILE)
+            while body.read(CHUNK):
+                pass  # a desktop's own note beside a file: taken, not kept
             resp.status = falcon.HTTP_201
             return
         path = self._writable_image(req, path)
+        body = body_of(req, *self.files.body_limit(path))
         if req.content_length == 0:
             resp.status = falcon.HTTP_201  # Windows reserves a name empty, then sends the file
             return
@@ -278,12 +282,12 @@ class DavResource:
 
     def _folder_above(self, req, path):
         """Refuse a path whose folder is missing or out of sight alike, as WebDAV says (409)."""
-        path = clean_path(path)
+        folder = clean_path(parent(path.rstrip("/")))  # the name may be a desktop's own, which no path names
         try:
-            if not in_trash(path):  # the trash answers for itself
-                self._folder(parent(path), access_of(req))
+            if not in_trash(folder):  # the trash answers for itself
+                self._folder(folder, access_of(req))
         except NotFound:
-            raise falcon.HTTPConflict(description=f"the folder {parent(path) or '/'} is missing: make it first "
+            raise falcon.HTTPConflict(description=f"the folder {folder or '/'} is missing: make it first "
                                                   "(MKCOL)") from None
 
     def _source_and_destination(self, req, path):

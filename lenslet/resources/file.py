@@ -148,8 +148,8 @@ def _dest(req, fields):
 
 def upload_raw(files, req):
     """PUT /file?path=folder/name.jpg: the request body is the image."""
-    body = body_of(req, files.limit, files.too_large)
     path = access_of(req).change(clean_path(req.get_param("path")))
     if not path:
         raise BadRequest("say where: path=folder/name.jpg")
+    body = body_of(req, *files.body_limit(path))
     return files.upload(parent(path), name_of(path), body, req.get_param("conflict"))

@@ -3,7 +3,7 @@
 import base64
 import ipaddress
 
-from lenslet.errors import Forbidden, Misdirected, Unauthorized, UriTooLong
+from lenslet.errors import BadRequest, Forbidden, Misdirected, Unauthorized, UriTooLong
 from lenslet.people.access import OPEN, Access
 from lenslet.resources import MAX_QUERY_STRING, sites
 from lenslet.resources.http import vary_also
@@ -61,6 +61,8 @@ class Guard:
         if not sites.host_allowed(host, self.hosts):
             raise Misdirected(f"lenslet does not answer to the host {host[:200]!r}: add its name to LENSLET_HOSTS "
                               "(IP addresses and localhost are always answered)", setting="LENSLET_HOSTS")
+        if req.path.startswith("//"):  # the router would take //dav/ for /dav/, past the door's own rules
+            raise BadRequest("a path starts with a single slash")
         if len(req.query_string) > MAX_QUERY_STRING:
             raise UriTooLong(f"the query string is longer than {MAX_QUERY_STRING} characters")
         if is_dav(req.path):

@@ -176,7 +176,7 @@ def _columns(west, east, level):
 def read_cell(text):
     """Parse a cluster's cell, "level/x/y", or raise BadRequest."""
     parts = (text or "").split("/")
-    if len(parts) == 3 and all(part.isdigit() and len(part) <= 6 for part in parts):
+    if len(parts) == 3 and all(part.isascii() and part.isdigit() and len(part) <= 6 for part in parts):
         level, x, y = (int(part) for part in parts)
         if level <= FINEST and x < (1 << level) and y < (1 << level):
             return level, x, y

@@ -269,9 +269,10 @@ def test_invented_methods_add_no_metric_series(client_with, tree):
     assert len(after.keys() - before.keys()) <= 2 + len(metrics.BUCKETS) + 4
 
 
-def test_a_forged_job_kind_adds_no_metric_series(config, storage, tree):
+@pytest.mark.parametrize("kind", ["kind-1234", ["thumbs"], {"thumbs": 1}])
+def test_a_forged_job_kind_adds_no_metric_series(config, storage, tree, kind):
     metrics.enable("web")
-    forged = {"kind": "kind-1234", "path": "", "queuedAt": 0}
+    forged = {"kind": kind, "path": "", "queuedAt": 0}
     storage.write(join(JOBS, "0-thumb-forged.json"), json.dumps(forged).encode())
     index_tree(config, storage)
     text = metrics.render({}, 0).decode()

@@ -3,6 +3,7 @@ move that tags follow), a person sees exactly their folders and signs in with an
 files never show, and hostile names, bodies, lock records and other sites change nothing."""
 
 import base64
+import io
 import json
 import os
 import threading
@@ -335,6 +336,54 @@ def test_desktops_own_files_and_empty_reservations_are_taken_and_not_kept(home):
         assert home.dav("DELETE", f"family/{name}").status_int == 204
     assert home.dav("PUT", "family/reserved.jpg", body=b"").status_int == 201  # Windows sends the bytes next
     assert files_in(home.tree) == before
+
+
+class Unread(io.BytesIO):
+    """A request body that counts the reads the app makes of it."""
+
+    reads = 0
+
+    def read(self, size=-1):
+        self.reads += 1
+        return b""
+
+
+def put_unread(home, path, who, length):
+    """PUT a body of `length` bytes that never comes; return (the answer, how often the app read the body)."""
+    body = Unread()
+    secret = base64.b64encode(f"{who}:{home.passwords[who]}".encode()).decode()
+    answer = home.apps[0].request("/dav/" + path, method="PUT", headers={"Authorization": "Basic " + secret},
+                                  environ={"wsgi.input": body, "CONTENT_LENGTH": str(length)}, expect_errors=True)
+    return answer, body.reads
+
+
+@pytest.mark.parametrize("who, path, status", [("kid", "family/._evil", 409), ("gran", "kids/._evil", 403),
+                                               ("mum", "missing/.DS_Store", 409), ("mum", "family/._big", 413)])
+def test_a_desktops_file_is_refused_where_a_photo_would_be_before_its_body_is_read(home, who, path, status):
+    before = files_in(home.tree)
+    answer, reads = put_unread(home, path, who, (200 << 20) if path.endswith("big") else 4096)
+    assert (answer.status_int, reads) == (status, 0)
+    assert answer.json["description"] and files_in(home.tree) == before
+
+
+def test_a_photo_past_the_photo_limit_is_refused_before_its_body_is_read(tmp_path):
+    home = Home(tmp_path, max_upload=2000)
+    answer, reads = put_unread(home, "family/big.jpg", "mum", 2001)
+    assert (answer.status_int, answer.json["limit"], reads) == (413, 2000, 0)
+    body = Unread()
+    answer = home.apps[0].request("/file?path=family/big.jpg", method="PUT", headers={**HERE, **home.api},
+                                  environ={"wsgi.input": body, "CONTENT_LENGTH": "2001"}, expect_errors=True)
+    assert (answer.status_int, answer.json["limit"], body.reads) == (413, 2000, 0)  # the API's PUT alike
+
+
+@pytest.mark.parametrize("method", ["PROPFIND", "GET", "PUT"])
+def test_a_double_slash_is_no_way_past_the_doors_rules(home, method):
+    token = home.directory.add("tok", "admin", [""])
+    for credential in ({"Authorization": f"Bearer {token}"}, {}):
+        answer = home.apps[0].request("//dav/family/a.jpg", method=method, headers={"Depth": "0", **credential},
+                                      body=jpeg(color=(9, 9, 9)) if method == "PUT" else b"", expect_errors=True)
+        assert answer.status_int == 400 and answer.json["description"]
+    assert (home.tree / "family" / "a.jpg").read_bytes() == jpeg()
 
 
 def test_names_as_people_write_them(home):

@@ -7,6 +7,7 @@ import json
 import os
 import threading
 import time
+from urllib.parse import quote
 
 import pytest
 from helpers import at_once, forge_lock_record, jpeg
@@ -271,6 +272,25 @@ def test_a_photo_reached_through_a_folder_link_has_one_lock(home):
 
 
 # -- however many locks
+
+
+def test_a_lock_holds_whichever_unicode_spelling_a_write_names(anywhere):
+    home, nfc, nfd = anywhere, "family/caf\u00e9.jpg", "family/cafe\u0301.jpg"
+    home.put(nfc, jpeg(color=(7, 7, 7)))
+    token = lock(home, quote(nfc))
+    assert lock(home, quote(nfd + ".mov")).startswith("opaquelocktoken:")  # a new name, reserved as macOS spells it
+    for method, path, extra in (("PUT", nfd, {}), ("MOVE", "kids/b.jpg", {"Destination": "/dav/" + quote(nfd)}),
+                                ("PUT", nfc + ".mov", {})):
+        answer = home.dav(method, quote(path), who="ted", headers=extra, body=jpeg() if method == "PUT" else b"")
+        assert answer.status_int == 423, (method, path)
+    assert home.dav("GET", quote(nfc), who="ted").body == jpeg(color=(7, 7, 7))
+    assert home.dav("GET", "kids/b.jpg", who="ted").status_int == 200
+    assert home.dav("PUT", quote(nfd), body=jpeg(), headers={"If": f"(<{token}>)"}).status_int == 204
+
+
+def test_a_timeout_of_digits_that_are_not_ascii_is_taken_as_the_longest(home):
+    answer = home.dav("LOCK", "family/a.jpg", body=LOCK_BODY, headers={"Timeout": "Second-\u00b2, Second-\u0663"})
+    assert answer.status_int == 200 and f"Second-{locks.LONGEST}" in answer.text
 
 
 def test_a_lock_is_found_among_thousands_of_others(anywhere):

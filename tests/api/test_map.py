@@ -119,7 +119,7 @@ def test_a_bad_view_is_400(home, view):
     assert answer.status_int == 400 and answer.json["description"]
 
 
-@pytest.mark.parametrize("cell", ["", "1/2", "17/0/0", "2/4/0", "a/b/c", "1/1/1/1", "9" * 20 + "/0/0"])
+@pytest.mark.parametrize("cell", ["", "1/2", "17/0/0", "2/4/0", "a/b/c", "1/1/1/1", "9" * 20 + "/0/0", "\u00b2/0/0"])
 def test_a_bad_cell_is_400(home, cell):
     answer = home.get("/map/photos", {"cell": cell}, headers=home.as_of("mum"), expect_errors=True)
     assert answer.status_int == 400

@@ -14,6 +14,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.errors import ConfigError
+from lenslet.people import users
 from lenslet.people.users import Directory
 
 HERE = {"Origin": "http://localhost:80"}  # webtest's requests go to Host localhost:80
@@ -111,6 +112,66 @@ def test_two_processes_adding_one_new_person_at_once_make_one(family):
     assert ids == ["gran"] * 6
     users = json.load(open(directory.path))["users"]
     assert sorted(users) == ["bob", "gran", "mum"] and users["gran"]["role"] == "view"
+
+
+@pytest.fixture
+def cap(monkeypatch):
+    """The most people a users file holds, made small: the same rule, fewer people to write."""
+    monkeypatch.setattr(users, "MAX_USERS", 20)
+    return 20
+
+
+def fill(directory, count):
+    """Give the users file `count` people in all, as lenslet user add would write them."""
+    document = json.load(open(directory.path))
+    for n in range(count - len(document["users"])):
+        document["users"][f"person{n}"] = {"role": "view", "folders": [], "tokenHash": f"sha256:{n:064x}"}
+    with open(directory.path, "w") as out:
+        json.dump(document, out)
+    return open(directory.path, "rb").read()
+
+
+def test_at_the_user_cap_a_new_name_is_refused_and_everyone_else_still_gets_in(family, cap):
+    config, directory = family
+    before = fill(directory, cap)
+    client = app(config, proxy_create="view")
+    assert "removes someone" in client.get("/me", **as_("gran"), status=403).json["description"]
+    assert open(directory.path, "rb").read() == before
+    assert client.get("/me", **as_("bob")).json["name"] == "bob"
+    client.post_json("/session", {"name": "mum", "password": "mum's sign-in password"}, headers=HERE)
+    assert client.get("/me").json["name"] == "mum"
+    assert client.post_json("/users", {"name": "gran", "role": "view", "folders": ["family"], "password": "a long "
+                            "enough password"}, headers=HERE, status=409).json["field"] == "name"
+    assert open(directory.path, "rb").read() == before
+
+
+def test_two_processes_adding_the_last_two_people_at_once_stop_at_the_cap(family, cap):
+    config, directory = family
+    fill(directory, cap - 1)
+    clients, statuses = [app(config, proxy_create="view") for _ in range(2)], []
+    threads = [threading.Thread(target=lambda c=c, name=name: statuses.append(
+        c.get("/me", **as_(name), expect_errors=True).status_int))
+        for c, name in zip(clients, ("gran", "gramps"), strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 403]
+    assert len(json.load(open(directory.path))["users"]) == cap
+
+
+def test_a_users_file_past_the_cap_still_lets_its_admin_in(family, cap):
+    config, directory = family
+    document = json.loads(fill(directory, cap + 5))
+    document["users"]["zoe"] = {"role": "admin", "folders": [""], "tokenHash": users.token_hash("zoe's token")}
+    with open(directory.path, "w") as out:
+        json.dump(document, out)  # an admin last in a file written by hand
+    client = app(config)
+    client.post_json("/session", {"name": "mum", "password": "mum's sign-in password"}, headers=HERE)
+    assert client.get("/me").json["role"] == "admin"
+    assert client.get("/me", headers={"Authorization": "Bearer zoe's token"}).json["role"] == "admin"
+    assert client.get("/me", **as_("person0")).json["name"] == "person0"
+    assert client.get("/me", **as_(f"person{cap}"), status=403)  # past the cap: not read
 
 
 def test_a_person_removed_from_the_users_file_is_refused_at_once(family):

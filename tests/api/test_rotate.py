@@ -143,7 +143,8 @@ def test_a_sidecar_of_before_turns_serves_as_it_did(photos, tree):
 
 @pytest.mark.parametrize("body", [{}, [], {"turn": 45}, {"turn": 0}, {"turn": "90"}, {"turn": True},
                                   {"flip": "diagonal"}, {"orientation": 9}, {"orientation": 0},
-                                  {"orientation": 6, "turn": 90}, {"spin": 90}, {"turn": 10**40}])
+                                  {"orientation": 6, "turn": 90}, {"spin": 90}, {"turn": 10**40},
+                                  {"flip": ["horizontal"]}, {"flip": {"horizontal": 1}}])
 def test_bad_input_is_a_clear_400_and_writes_nothing(photos, tree, body):
     answer = photos.post_json("/item/rotate?path=trip/wide.jpg", body, status=400).json
     assert answer["title"] and answer["description"]

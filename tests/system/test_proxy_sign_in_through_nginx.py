@@ -66,6 +66,7 @@ def through_nginx(tree, tmp_path, gunicorn):
         f" server {{\n listen 127.0.0.1:{port};\n {block}\n }}\n}}\n")
     nginx = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
     server.url_through_nginx = f"http://127.0.0.1:{port}"
+    server.directory, server.tree = directory, tree
     server.wait_until(lambda: server.get("/health")[0] == 200)
     server.wait_until(lambda: fetch(server.url_through_nginx + "/me", "ann-key")[0] == 200)
     yield server
@@ -108,6 +109,17 @@ def test_a_remote_user_the_browser_sends_never_reaches_lenslet(through_nginx):
     assert fetch(url + "/me", "eve-key")[0] == 403  # a name lenslet does not know
     status, body = fetch(url + "/dav/", headers={"Remote-User": "mum"}, method="PROPFIND")
     assert status == 401 and b"app password" in body  # WebDAV asks lenslet's own question, not the service's
+
+
+def test_a_double_slash_is_no_way_past_the_webdav_door(through_nginx):
+    url = through_nginx.url_through_nginx
+    bearer = {"Authorization": "Bearer " + through_nginx.directory.add("script", "admin", [""]), "Depth": "0"}
+    for method, path in (("PROPFIND", "//dav/family/"), ("GET", "//dav/family/a.jpg"), ("PUT", "//dav/family/b.jpg")):
+        for key in ("ann-key", None):
+            status, body = fetch(url + path, key, bearer, method, jpeg() if method == "PUT" else None)
+            assert status == 400 and json.loads(body)["description"], (method, path)
+    assert fetch(url + "/dav/family/", None, bearer, "PROPFIND")[0] == 401  # WebDAV takes app passwords only
+    assert not (through_nginx.tree / "family" / "b.jpg").exists()
 
 
 @pytest.mark.parametrize("headers", [{"Remote-User": "mum"},
