@@ -6,7 +6,9 @@ on S3 exactly one wins and the others get 412 (or 409). moto also closes the buf
 object it replaces, so a PUT racing another PUT on one key can answer 500 after writing.
 A race test on plain moto can therefore pass while the code is wrong, or fail while it is
 right. Here every request that writes (PUT, POST, DELETE) runs under one lock, which makes
-each check-and-write one step, as on S3; reads still run in parallel.
+each check-and-write one step, as on S3. A listing runs under it too: moto walks the bucket's
+keys unlocked, and one deleted meanwhile answers 500 (most often on a busy machine), which S3
+never does. Other reads still run in parallel.
 
 moto ignores a CopyObject's destination condition; under the same lock this server refuses
 a copy with If-None-Match: * onto an existing object with 412, as S3 does.
@@ -32,6 +34,11 @@ PRECONDITION_FAILED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>Pr
                        b"<Condition>If-None-Match</Condition></Error>")
 
 
+def listing(environ):
+    """Whether a request lists a bucket's keys (a GET of the bucket itself, path-style)."""
+    return environ["REQUEST_METHOD"] == "GET" and "/" not in environ.get("PATH_INFO", "").strip("/")
+
+
 class SerialWrites:
     """A WSGI wrapper that runs one writing request at a time."""
 
@@ -41,7 +48,10 @@ class SerialWrites:
 
     def __call__(self, environ, start_response):
         if environ["REQUEST_METHOD"] not in WRITES:
-            return self.app(environ, start_response)
+            if not listing(environ):
+                return self.app(environ, start_response)
+            with self.lock:
+                return self.app(environ, start_response)
         if f"Credential={READ_ONLY_KEY}/" in environ.get("HTTP_AUTHORIZATION", ""):
             start_response("403 Forbidden", [("Content-Type", "application/xml"),
                                               ("Content-Length", str(len(ACCESS_DENIED)))])

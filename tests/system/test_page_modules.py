@@ -8,7 +8,8 @@ MODULES = sorted(path.name for path in (Path(PROJECT) / "lenslet" / "static").gl
 
 # Imports one module into a page of lenslet's origin that holds none of the page, noting what it
 # starts meanwhile: listeners, requests, timers, observers, look-ups of the page's elements, and any
-# change to the document.
+# change to the document. A call counts only when a lenslet module is on its stack: the browser's
+# own code in the page (a JSON answer's viewer, the driver's script runner) is not the module's.
 IMPORT_ALONE = """
 const [url, done] = arguments;
 const nextTask = window.setTimeout.bind(window);  // taken before it is watched
@@ -16,16 +17,17 @@ const started = [];
 const changes = [];
 new MutationObserver((records) => changes.push(...records.map((record) => record.type)))
   .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+const byModule = () => /[/]static[/][^/:]+[.]js:/.test(new Error().stack);
 const note = (owner, name) => {
   const real = owner[name];
-  owner[name] = function (...args) { started.push(name); return real.apply(this, args); };
+  owner[name] = function (...args) { byModule() && started.push(name); return real.apply(this, args); };
 };
 note(EventTarget.prototype, "addEventListener");
 for (const name of ["fetch", "setTimeout", "setInterval", "requestAnimationFrame"]) note(window, name);
 note(document, "getElementById");
 for (const name of ["IntersectionObserver", "ResizeObserver", "MutationObserver"]) {
   const Real = window[name];
-  window[name] = class extends Real { constructor(...args) { started.push(name); super(...args); } };
+  window[name] = class extends Real { constructor(...args) { byModule() && started.push(name); super(...args); } };
 }
 const page = [document.documentElement.outerHTML, location.href, localStorage.length];
 import(url).then(() => new Promise((resolve) => nextTask(resolve, 0)))  // what a module queued has run
@@ -36,7 +38,9 @@ import(url).then(() => new Promise((resolve) => nextTask(resolve, 0)))  // what 
 
 
 def import_alone(browser, server, module):
-    browser.get(server.url + "/health")  # lenslet's origin, without the gallery page
+    # lenslet's origin, without the gallery page; a plain page, where a JSON answer would be shown
+    # by Chromium's viewer, whose own code runs in the page being watched
+    browser.get(server.url + "/static/offline.html")
     return browser.execute_async_script(IMPORT_ALONE, f"/static/{module}")
 
 

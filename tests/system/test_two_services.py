@@ -187,8 +187,9 @@ def worker_of(server):
     return pid
 
 
-def until(check, timeout=30.0, every=0.2):
-    """Wait (bounded) for check() to hold; return its last value, true or not."""
+def until(check, timeout=120.0, every=0.2):
+    """Wait for check() to hold; return its last value, true or not. The bound only ends a wait that
+    fails: what the services do meanwhile takes as long as the machine's load makes it."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -198,23 +199,26 @@ def until(check, timeout=30.0, every=0.2):
 
 
 def call(method, url, body=None, data=None, kind="application/json"):
-    """One request, answered within 30 s even on a busy machine; its JSON answer."""
+    """One request, answered within two minutes even on a busy machine; its JSON answer."""
     request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else data, method=method,
                                      headers={"Content-Type": kind})
-    with urllib.request.urlopen(request, timeout=30) as answer:
+    with urllib.request.urlopen(request, timeout=120) as answer:
         return json.loads(answer.read())
 
 
-def patch_tag(server, path, tag):
-    """PATCH addTags as a client would: again after a 503 (another change held the image); True when acknowledged."""
-    for _ in range(10):
+def patch_tag(server, path, tag, timeout=60.0):
+    """PATCH addTags as a client would: again after a 503 (another change held the image) until it is
+    acknowledged (True), or False past timeout: how long the image stays held depends on the machine's load."""
+    deadline = time.monotonic() + timeout
+    while True:
         try:
             call("PATCH", f"{server.url}/item?path={path}", {"addTags": [tag]})
             return True
         except urllib.error.HTTPError as ex:
             assert ex.code == 503, ex.read()
+            if time.monotonic() > deadline:
+                return False
             time.sleep(0.2)
-    return False
 
 
 class Bucket:
@@ -271,7 +275,7 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
     everything = []
     try:
         for server in (one, two):
-            server.wait_until(lambda server=server: server.get("/health")[0] == 200, timeout=30)
+            server.wait_until(lambda server=server: server.get("/health")[0] == 200, timeout=120)
         everything = descendants(one.process.pid) + descendants(two.process.pid)
 
         # Both services edit the same images at once, from two threads each, while the workers index.
@@ -305,7 +309,7 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
                 if held and descendants(pid):
                     return pid, held
             return None
-        killed, held = until(holding, timeout=30, every=0.02) or (None, [])
+        killed, held = until(holding, every=0.02) or (None, [])
         assert killed, "no worker held a claim while it had thumbnail processes"
         wid = f"{socket.gethostname()}-{killed}"
         pool = descendants(killed)
@@ -313,7 +317,7 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
         assert pool, "the worker's thumbnail processes ended before the kill"
         assert any(store.claims().get(key) == wid for key in held), "the claim ended before the kill"
         for thread in editors:
-            thread.join(timeout=60)
+            thread.join(timeout=300)
         assert not any(thread.is_alive() for thread in editors)
         assert all(len(tags) == 4 * 5 for tags in acknowledged.values()), acknowledged  # every PATCH answered 200
 
@@ -353,7 +357,7 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
                 if found != {f"edit/{number}.jpg": store.tags(f"edit/{number}.jpg") for number in range(4)}:
                     return False
             return True
-        assert until(agreeing, timeout=10)
+        assert until(agreeing)
     finally:
         everything += descendants(one.process.pid) + descendants(two.process.pid)  # a restarted worker too
         one.stop()

@@ -91,21 +91,22 @@ def test_two_workers_run_each_job_once(tree, storage):
     config = Config(root=str(tree))
     first, second = Runner(config, storage), Runner(config, LocalStorage(str(tree)))
     Scanner(first).scan(deep=True)
-    # The first runs its first job only once the second has run one: on a busy machine the first thread
-    # could otherwise drain the queue before the second starts (both running is what this test is about).
+    # The first runs its first job only once the second has run one (or found none left): on a busy machine
+    # the first thread could otherwise drain the queue before the second starts (both running is what this
+    # test is about). A wait for a condition, not for a time the second needs less than on a quiet machine.
     second_ran, run_first, run_second = threading.Event(), first.run, second.run
-    first.run = lambda job: (second_ran.wait(30), run_first(job))[1]
+    first.run = lambda job: (second_ran.wait(), run_first(job))[1]
     second.run = lambda job: (run_second(job), second_ran.set())[0]
     ran_first, ran_second = [], []
     threads = [threading.Thread(target=drain, args=(first, "w1", 60, ran_first)),
-               threading.Thread(target=drain, args=(second, "w2", 60, ran_second))]
+               threading.Thread(target=lambda: (drain(second, "w2", 60, ran_second), second_ran.set()))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     ran = ran_first + ran_second
-    assert len(ran) == len(set(ran)) and ran_first and ran_second
-    assert first.made + second.made == 40  # every thumbnail made once, by one of them
+    assert len(ran) == len(set(ran)) and ran_first and ran_second, (ran_first, ran_second)
+    assert first.made + second.made == 40, (first.made, second.made, ran_first, ran_second)  # each made once
     assert all((tree / f"f{n % 4}" / f"{n}.jpg.thumbnail").exists() for n in range(40))
 
 
