@@ -1,5 +1,5 @@
-"""The WebDAV door's speed: `rclone copy` of camera-sized JPEGs into lenslet's /dav next to the same copy
-into nginx's WebDAV module, and PROPFIND of a 10,000-image folder next to GET /folders of it.
+"""The WebDAV door's speed: `rclone copy` of camera-sized JPEGs into lenslet's /dav next to the same copy into nginx's
+WebDAV module, and PROPFIND of a 10,000-image folder next to GET /folders of it.
 
     python bench/dav.py [--images 1000] [--size 4000x3000] [--rounds 3] [--transfers 4]
     python bench/dav.py --only copy | --only propfind      (--side nginx | lenslet: copy into one alone)
@@ -8,42 +8,38 @@ into nginx's WebDAV module, and PROPFIND of a 10,000-image folder next to GET /f
     python bench/dav.py --only video [--video-mb 200]          (one video PUT: the web processes' memory)
     python bench/dav.py --only put --images 150                 (a raw PUT loop, --transfers at a time)
 
-Needs Debian's rclone, and nginx with its WebDAV PROPFIND module for the baseline
-(apt-get install rclone nginx libnginx-mod-http-dav-ext). Talks only to loopback; every image is
-drawn with Pillow into a temporary folder (--images of --size, 2-5 MB each, unique pixels) and
-removed at the end.
+Needs Debian's rclone, and nginx with its WebDAV PROPFIND module for the baseline (apt-get install rclone nginx
+libnginx-mod-http-dav-ext). Talks only to loopback; every image is drawn with Pillow into a temporary folder (--images
+of --size, 2-5 MB each, unique pixels) and removed at the end.
 
-Each round, in turns (the order alternating from round to round), copies the images with
-`rclone copy --transfers N` into a fresh empty folder served by nginx (`dav_methods`, `dav_ext`,
-`create_full_put_path`) and into lenslet serving a fresh empty root (`lenslet serve`: gunicorn,
-two web processes and the worker) at /dav/, then copies again (nothing new to send). Prints for
-each: seconds, images/s, and the files rclone says it transferred; then the medians and lenslet's
-rate over nginx's (the target is at least 0.5). rclone spaces its WebDAV requests (its pacer), so
-small images copy at one rate into any server; camera-sized ones show what the server costs.
+Each round, in turns (the order alternating from round to round), copies the images with `rclone copy --transfers N`
+into a fresh empty folder served by nginx (`dav_methods`, `dav_ext`, `create_full_put_path`) and into lenslet serving
+a fresh empty root (`lenslet serve`: gunicorn, two web processes and the worker) at /dav/, then copies again (nothing
+new to send). Prints for each: seconds, images/s, and the files rclone says it transferred; then the medians and
+lenslet's rate over nginx's (the target is at least 0.5). rclone spaces its WebDAV requests (its pacer), so small
+images copy at one rate into any server; camera-sized ones show what the server costs.
 
-Then lenslet serves a root with one folder of 10,000 small images; once the worker has stored its
-listing and its queue is empty, PROPFIND Depth 1 of the folder (no body: every property, as rclone
-asks) and GET /folders of it are timed in turns over one kept-alive connection each (--repeat
-times, 20 by default), after the first of each, printed apart (a web process keeps an answer while
-the folder is unchanged). GET /folders answers a page of the listing (1,000 items by default), so
-both the first page and every page are timed. Prints the medians and PROPFIND's time over each
+Then lenslet serves a root with one folder of 10,000 small images; once the worker has stored its listing and its
+queue is empty, PROPFIND Depth 1 of the folder (no body: every property, as rclone asks) and GET /folders of it are
+timed in turns over one kept-alive connection each (--repeat times, 20 by default), after the first of each, printed
+apart (a web process keeps an answer while the folder is unchanged). GET /folders answers a page of the listing (1,000
+items by default), so both the first page and every page are timed. Prints the medians and PROPFIND's time over each
 (the target is at most 2).
 
---with-users serves lenslet with a users file of one admin the bench makes (`lenslet user add`),
-with a token for GET /folders and an app password for rclone and PROPFIND (HTTP Basic), so every
-request is checked as a family's gallery checks it. --users FILE serves your users file instead:
-rclone and PROPFIND send --user and --password, GET /folders sends --token.
+--with-users serves lenslet with a users file of one admin the bench makes (`lenslet user add`), with a token for GET
+/folders and an app password for rclone and PROPFIND (HTTP Basic), so every request is checked as a family's gallery
+checks it. --users FILE serves your users file instead: rclone and PROPFIND send --user and --password, GET /folders
+sends --token.
 
---only video PUTs one video of --video-mb MB (an MP4's boxes around random bytes) into nginx's WebDAV
-module and into lenslet's /dav, in turns, sampling the resident memory of the server's processes that
-answer requests (nginx's workers; gunicorn's web processes, not lenslet's worker) every 20 ms: prints
-the seconds and the peak growth over the memory before each PUT (lenslet's target: under 20 MB).
+--only video PUTs one video of --video-mb MB (an MP4's boxes around random bytes) into nginx's WebDAV module and into
+lenslet's /dav, in turns, sampling the resident memory of the server's processes that answer requests (nginx's
+workers; gunicorn's web processes, not lenslet's worker) every 20 ms: prints the seconds and the peak growth over the
+memory before each PUT (lenslet's target: under 20 MB).
 
---only put PUTs the images, --transfers at a time over kept-alive connections, into an empty folder of
-nginx's WebDAV module and of lenslet's /dav, in turns: prints the seconds, images/s and lenslet's rate over
-nginx's (the target is at least 0.35). A third side shows what any app under gunicorn can reach: gunicorn as
-lenslet runs it (two processes of 16 threads) with an app that only writes each body to a file and syncs it.
-"""
+--only put PUTs the images, --transfers at a time over kept-alive connections, into an empty folder of nginx's WebDAV
+module and of lenslet's /dav, in turns: prints the seconds, images/s and lenslet's rate over nginx's (the target is at
+least 0.35). A third side shows what any app under gunicorn can reach: gunicorn as lenslet runs it (two processes of
+16 threads) with an app that only writes each body to a file and syncs it."""
 
 import argparse
 import base64

@@ -5,23 +5,20 @@
     python bench/index.py --places [300 3000] [--folders N] [--rounds 3]
     python bench/index.py --similar   # the perceptual hash: precision, recall of pairs; its cost
 
-The photos are Debian's wallpaper packages (fetched once, see bench/common.py), PNG-heavy; --png keeps
-the PNGs alone, --photos N the first N (a quick run); folders of 10 in a fresh tree each round. lenslet's
-side is the whole `lenslet index ROOT` in its own process with its default settings (one thumbnail
-process per core it may use, which `taskset` sets): scan, thumbnails, content hashes, sidecars,
-manifests, the rollup, the search index. The baseline is Debian's `vipsthumbnail` (apt-get install
-libvips-tools) at the same size, WebP quality and effort, in as many processes, one libvips thread each.
-Printed: median images/s of each, the ratio (target >= 1.0), CPU an image (children included), and
-lenslet's peak PSS summed over its processes (target <= 300 MB).
+The photos are Debian's wallpaper packages (fetched once, see bench/common.py), PNG-heavy; --png keeps the PNGs alone,
+--photos N the first N (a quick run); folders of 10 in a fresh tree each round. lenslet's side is the whole `lenslet
+index ROOT` in its own process with its default settings (one thumbnail process per core it may use, which `taskset`
+sets): scan, thumbnails, content hashes, sidecars, manifests, the rollup, the search index. The baseline is Debian's
+`vipsthumbnail` (apt-get install libvips-tools) at the same size, WebP quality and effort, in as many processes, one
+libvips thread each. Printed: median images/s of each, the ratio (target >= 1.0), CPU an image (children included),
+and lenslet's peak PSS summed over its processes (target <= 300 MB).
 
---places: for each count, that many small JPEGs (24x16, an EXIF camera; one folder per 100 unless
---folders), twice: with a GPS position each (near one of bench/search.py's towns) and without, so the two
-trees differ only in the GPS IFD. Each round indexes a fresh copy of each (the CLI in a fresh Python), the
-order alternating: its time, its CPU (its thumbnail processes' too), its peak memory and its memory once
-done, the heap trimmed. Then a fresh process set up as a web process on each tree lists a folder of 100
-(places listed) and opens one photo (/item: the places table is read then), RssAnon after each. Medians;
-targets: CPU at most 1.10x, at rest +15 MB, a web process +30 MB.
-"""
+--places: for each count, that many small JPEGs (24x16, an EXIF camera; one folder per 100 unless --folders), twice:
+with a GPS position each (near one of bench/search.py's towns) and without, so the two trees differ only in the GPS
+IFD. Each round indexes a fresh copy of each (the CLI in a fresh Python), the order alternating: its time, its CPU
+(its thumbnail processes' too), its peak memory and its memory once done, the heap trimmed. Then a fresh process set
+up as a web process on each tree lists a folder of 100 (places listed) and opens one photo (/item: the places table is
+read then), RssAnon after each. Medians; targets: CPU at most 1.10x, at rest +15 MB, a web process +30 MB."""
 
 import argparse
 import io

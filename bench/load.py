@@ -1,24 +1,23 @@
-"""Many people at once: readers of a folder while others tag in it, edits in folders of every size,
-listings and thumbnails next to nginx sending the same bytes; every edit found afterwards.
+"""Many people at once: readers of a folder while others tag in it, edits in folders of every size, listings and
+thumbnails next to nginx sending the same bytes; every edit found afterwards.
 
     python bench/load.py [--seconds 8] [--images 1000] [--rounds 3]
     python bench/load.py --seconds 2 --images 50 --rounds 1      # a quick run
 
-Python clients (kept-alive connections from processes of threads); nginx sending the same bytes is the
-static baseline when installed. Talks only to loopback; every load stops after --seconds. Builds a tree
-of two folders of camera-sized JPEGs (`big`, `other`), one of 10 (`small`) and one of 10,000 small ones
-(`huge`), indexes it with `lenslet index`, serves it as README serves it (gunicorn with the project's
-settings and lenslet's worker), lets the worker settle, and prints each row beside its baseline from the
-same run, with the CPU each web process, the worker and the clients used in each round:
+Python clients (kept-alive connections from processes of threads); nginx sending the same bytes is the static baseline
+when installed. Talks only to loopback; every load stops after --seconds. Builds a tree of two folders of camera-sized
+JPEGs (`big`, `other`), one of 10 (`small`) and one of 10,000 small ones (`huge`), indexes it with `lenslet index`,
+serves it as README serves it (gunicorn with the project's settings and lenslet's worker), lets the worker settle, and
+prints each row beside its baseline from the same run, with the CPU each web process, the worker and the clients used
+in each round:
 
-- GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in it as fast as they can and
-  at 50 edits/s in all (people tagging); of `small` alone and while the writers tag in `other` (alone
-  and with writers in turns, --rounds rounds each, medians);
+- GET /folders of `big` by 8 readers, alone and while 8 writers PATCH tags in it as fast as they can and at 50 edits/s
+  in all (people tagging); of `small` alone and while the writers tag in `other` (alone and with writers in turns,
+  --rounds rounds each, medians);
 - 8 writers in one folder: edits/s and p50; one edit alone (median of 40) in 10, 1,000 and 10,000 images;
 - GET /folders of `big` and GET /thumb (cached), 16 connections, beside nginx.
 
-Then every PATCH that answered 200 is looked for in its sidecar, its folder's listing and search.
-"""
+Then every PATCH that answered 200 is looked for in its sidecar, its folder's listing and search."""
 
 import argparse
 import http.client

@@ -3,21 +3,19 @@
     python bench/search.py [--items 500000] [--repeat 15] [--places mixed|latin1|none] [--geotagged 0.6]
     python bench/search.py --http [--items 500000] [--repeat 20] [--limit 200]
 
-Generates a rollup with the names cameras and phones give (IMG_1234.JPG, IMG_20240512_183012.jpg,
-DSC01234.JPG, PXL_..., screenshots, descriptive names), Zipf-distributed tags and notes and, as phones
-geotag, a position on 60% of the items near one of 66 real towns named by lenslet's place_fields
-(--places latin1: only names folding within Latin-1; none: no places). It loads the rollup as a web
-process does and times every kind of query at limit 100, read as the resource reads q (country:pt is a
-filter). The baseline, in the same run, is a naive scan: the rollup parsed into a list of dicts and the
-rules (lenslet.search.matches, query.keeps) run on every item; every answer must agree. A second, quicker
-baseline scans every item's folded name alone for the terms ("names scan"). Medians and
-95th percentiles over the repeats; "first" is a query's first run, before anything it makes is kept.
+Generates a rollup with the names cameras and phones give (IMG_1234.JPG, IMG_20240512_183012.jpg, DSC01234.JPG,
+PXL_..., screenshots, descriptive names), Zipf-distributed tags and notes and, as phones geotag, a position on 60% of
+the items near one of 66 real towns named by lenslet's place_fields (--places latin1: only names folding within
+Latin-1; none: no places). It loads the rollup as a web process does and times every kind of query at limit 100, read
+as the resource reads q (country:pt is a filter). The baseline, in the same run, is a naive scan: the rollup parsed
+into a list of dicts and the rules (lenslet.search.matches, query.keeps) run on every item; every answer must agree. A
+second, quicker baseline scans every item's folded name alone for the terms ("names scan"). Medians and 95th
+percentiles over the repeats; "first" is a query's first run, before anything it makes is kept.
 
---http serves the rollup as `lenslet serve` does (the project's gunicorn settings, two web processes,
-the search index kept beside it as the worker keeps it, without the worker) and asks every query over
-HTTP at --limit (the page asks 200), a new connection a request; before that, the first search of a
-freshly started web process. Only loopback; every process started is stopped by its pid.
-"""
+--http serves the rollup as `lenslet serve` does (the project's gunicorn settings, two web processes, the search index
+kept beside it as the worker keeps it, without the worker) and asks every query over HTTP at --limit (the page asks
+200), a new connection a request; before that, the first search of a freshly started web process. Only loopback; every
+process started is stopped by its pid."""
 
 import argparse
 import gc
