@@ -149,6 +149,26 @@ def people_in(descriptions, keyword_paths):
     return tuple(people[:MAX_PEOPLE]), problems[:MAX_PROBLEMS] + more
 
 
+def person_key(path, separator):
+    """The name key of a person keyword ("People/Ann"), else None."""
+    parts = [part.strip() for part in path.split(separator)]
+    name = clean_name(parts[-1]) if len(parts) > 1 and parts[0].casefold() == PEOPLE_ROOT else None
+    return name and name_key(name)
+
+
+def region_arrays(descriptions):
+    """(array, {rdf:li: its name key}) of each face region array of an XMP packet, MWG's first."""
+    found = []
+    for container, holder, local, namespace, name in ((MWG_REGIONS, MWG_RS, "RegionList", MWG_RS, "Name"), (
+            MP_REGION_INFO, MPRI, "Regions", MPREG, "PersonDisplayName")):
+        for element in (element for description in descriptions for element in description.iter(container)):
+            field = _field(element, holder, local)
+            arrays = () if field is None or isinstance(field, str) else field
+            found += [(array, {li: name_key(clean_name(_text(_field(li, namespace, name))) or "") for li in array
+                               if li.tag == RDF_LI}) for array in arrays]
+    return found
+
+
 def united(people, more):
     """People with more added, one per name: the first spelling, the first box found."""
     result, where = list(people), {name_key(person[0]): index for index, person in enumerate(people)}
