@@ -934,12 +934,13 @@ class _Packet:
 
 
 def _names_keyword(text, prop, keys):
-    """Tell whether a keyword entry names one of keys (a path by its leaf; never darktable's tree)."""
+    """Tell whether a keyword entry names one of keys (a path by its leaf; never darktable's tree nor a person)."""
     separator = PATH_FIELDS.get(prop)
     if separator is None:
         return tag_key(text.strip()) in keys
     leaf, parts = _leaf(text, separator)
-    return tag_key(leaf) in keys and not (prop == HIERARCHICAL and parts and parts[0] == DARKTABLE_ROOT)
+    return tag_key(leaf) in keys and not (prop == HIERARCHICAL and parts and parts[0] == DARKTABLE_ROOT) \
+        and regions.person_key(text, separator) is None
 
 
 def _prefix(qualified):

@@ -3,8 +3,10 @@
 import json
 import subprocess
 
-from helpers import EXIFTOOL, draw, needs_exiftool
+from helpers import EXIFTOOL, draw, image_bytes, needs_exiftool
 from test_people import ON_SCREEN, by_name, exiftool, item
+
+from lenslet.formats import xmp
 
 BOB = ("-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=100,H=50,Unit=pixel},RegionList=[{Area={X=0.5,Y=0.5,"
        "W=0.2,H=0.2,Unit=normalized},Name=Bob,Type=Face}]}", "-XMP-digiKam:TagsList=People/Bob",
@@ -78,3 +80,19 @@ def test_people_start_an_xmp_sidecar_and_odd_names_come_back_as_given(client_wit
     client.patch_json("/item?path=a.jpg", {"removePeople": names})
     assert "RegionName" not in (read := read_back(tree / "a.jpg.xmp")) and "TagsList" not in read
     assert "people" not in item(client, "a.jpg")
+
+
+def test_people_written_on_either_storage_and_a_tag_of_the_same_name_is_another_thing(gallery):
+    gallery.put("a.jpg", image_bytes(size=(100, 50)))
+    gallery.put("a.jpg.xmp", b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+                b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+                b'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject><rdf:Bag><rdf:li>Ann</rdf:li></rdf:Bag>'
+                b'</dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>')
+    client = gallery.with_settings(xmp="write")
+    client.patch_json("/item?path=a.jpg", {"addPeople": [{"name": "Ann", "box": [0.1, 0.2, 0.3, 0.1]}]})
+    said = xmp.parse(gallery.read("a.jpg.xmp"))
+    assert said.people == (("Ann", [0.1, 0.2, 0.3, 0.1], [100, 50]),) and said.tags == ["Ann"]
+    client.patch_json("/item?path=a.jpg", {"removeTags": ["Ann"]})  # the tag goes, the person stays
+    said = xmp.parse(gallery.read("a.jpg.xmp"))
+    assert said.tags == [] and [person[0] for person in said.people] == ["Ann"]
+    assert "People/Ann" in gallery.read("a.jpg.xmp").decode()
