@@ -807,19 +807,25 @@ class _Packet:
             self.plan(array)["drop"].update(li for li, key in names.items() if key in keys)
         lists = [array for array, _ in found if self.parents[array].tag == f"{{{regions.MWG_RS}}}RegionList"]
         faces = [(name, box) for name, box in people if box]
+        rdf = _prefix(self.spans[self.descriptions[0]].name)
+        made = b'<mwg-rs:RegionList xmlns:mwg-rs="' + regions.MWG_RS.encode() + b'">' + _laid_out(
+            rdf + b"Bag", [_item(rdf, (), _face(rdf, *face)) for face in faces], None, b"") + b"</mwg-rs:RegionList>"
+        struct = next((element for _, element in self.elements(regions.MWG_REGIONS)), None)
+        # a struct's fields are its children, or those of the rdf:Description it holds
+        holder = struct if struct is None or struct.find(RDF_DESCRIPTION) is None else struct.find(RDF_DESCRIPTION)
         if faces and lists:
             self.plan(lists[0])["last"].extend(((), _face(_prefix(self.spans[lists[0]].name), *face))
                                                for face in faces)
-        elif faces:
+        elif faces and holder is not None and not self.spans[holder].empty:  # its list went with its last face
+            at = self.space_before(self.spans[holder].close)
+            self.edits.append((at, at, made))
+        elif faces and holder is None:
             description = self.home(regions.MWG_REGIONS)
-            rdf = _prefix(self.spans[description].name)
             applied = b'<mwg-rs:AppliedToDimensions stDim:w="%d" stDim:h="%d" stDim:unit="pixel"/>' % dims \
                 if dims else b""
             self.add(description, b'<mwg-rs:Regions xmlns:mwg-rs="' + regions.MWG_RS.encode() + b'" xmlns:stDim="'
-                     + regions.ST_DIM.encode() + b'" ' + rdf + b'parseType="Resource">' + applied
-                     + b"<mwg-rs:RegionList>" + _laid_out(rdf + b"Bag", [_item(rdf, (), _face(rdf, *face))
-                                                                          for face in faces], None, b"")
-                     + b"</mwg-rs:RegionList></mwg-rs:Regions>")
+                     + regions.ST_DIM.encode() + b'" ' + rdf + b'parseType="Resource">' + applied + made
+                     + b"</mwg-rs:Regions>")
 
     def add_subjects(self, adding):
         """Add tags to dc:subject's rdf:Bag; values written as attributes or plain strings join it."""

@@ -96,3 +96,7 @@ def test_people_written_on_either_storage_and_a_tag_of_the_same_name_is_another_
     said = xmp.parse(gallery.read("a.jpg.xmp"))
     assert said.tags == [] and [person[0] for person in said.people] == ["Ann"]
     assert "People/Ann" in gallery.read("a.jpg.xmp").decode()
+    client.patch_json("/item?path=a.jpg", {"removePeople": ["Ann"]})  # the last face goes, the regions' size stays
+    client.patch_json("/item?path=a.jpg", {"addPeople": [{"name": "Bob", "box": [0.5, 0.5, 0.5, 0.5]}]})
+    assert xmp.parse(gallery.read("a.jpg.xmp")).people == (("Bob", [0.5, 0.5, 0.5, 0.5], [100, 50]),)
+    assert gallery.read("a.jpg.xmp").count(b"<mwg-rs:Regions") == 1  # one struct, as XMP allows
