@@ -3,7 +3,7 @@
 import json
 import subprocess
 
-from helpers import EXIFTOOL, draw, image_bytes, needs_exiftool
+from helpers import EXIFTOOL, at_once, draw, image_bytes, needs_exiftool
 from test_people import ON_SCREEN, by_name, exiftool, item
 
 from lenslet.formats import xmp
@@ -100,3 +100,19 @@ def test_people_written_on_either_storage_and_a_tag_of_the_same_name_is_another_
     client.patch_json("/item?path=a.jpg", {"addPeople": [{"name": "Bob", "box": [0.5, 0.5, 0.5, 0.5]}]})
     assert xmp.parse(gallery.read("a.jpg.xmp")).people == (("Bob", [0.5, 0.5, 0.5, 0.5], [100, 50]),)
     assert gallery.read("a.jpg.xmp").count(b"<mwg-rs:Regions") == 1  # one struct, as XMP allows
+
+
+def test_two_processes_naming_one_photo_at_once_write_every_name(client_with, tree):
+    draw(tree / "a.jpg")
+    writers = [client_with(xmp="write"), client_with(xmp="write")]  # two web processes on the tree
+
+    def naming(n):
+        for round_ in range(3):
+            writers[n % 2].patch_json("/item?path=a.jpg", {"addPeople": [
+                {"name": f"P{n}-{round_}", "box": [0.2 * n, 0.1, 0.1, 0.1]}]})
+
+    at_once(naming, 4)
+    said = xmp.parse((tree / "a.jpg.xmp").read_bytes())
+    names = sorted(f"P{n}-{r}" for n in range(4) for r in range(3))
+    assert sorted(person[0] for person in said.people if person[1]) == names
+    assert sorted(path for path in said.paths if path.startswith("People/")) == [f"People/{name}" for name in names]
