@@ -269,7 +269,7 @@ class Items:
             return regions.edited(changed, people_ops, sidecars.then(camera, changed.get("turn", 1))) \
                 if people_ops else changed
         return self._write(path, place, stat, examined, if_match, make, removed=ops.get("removeTags", ()),
-                           people=(stored_size if all(stored_size) else None, removed) if people_ops else None)
+                           people=(stored_size if all(stored_size) else None, removed, camera) if people_ops else None)
 
     def rotate(self, path, body, who, if_match=None):
         """Turn or flip how an image is shown, over its camera's orientation; the original is never changed."""

@@ -81,15 +81,19 @@ def _inside(box):
     return [round(x, 4), round(y, 4), round(min(w, 1 - x), 4), round(min(h, 1 - y), 4)]
 
 
-def _mwg(regions, problems):
-    """(name, box, applied-to dimensions) of each named face of an mwg-rs:Regions struct."""
+def applied_to(regions):
+    """The [w, h] an mwg-rs:Regions struct's areas are fractions of, or None."""
     dims = _field(regions, MWG_RS, "AppliedToDimensions")
     try:
-        dims = [int(_number(_text(_field(dims, ST_DIM, side)))) for side in ("w", "h")] if dims is not None \
+        return [int(_number(_text(_field(dims, ST_DIM, side)))) for side in ("w", "h")] if dims is not None \
             and not isinstance(dims, str) else None
     except (TypeError, ValueError):
-        dims = None
-    found = []
+        return None
+
+
+def _mwg(regions, problems):
+    """(name, box, applied-to dimensions) of each named face of an mwg-rs:Regions struct."""
+    dims, found = applied_to(regions), []
     for region in _items(regions, MWG_RS, "RegionList"):
         kind, name = _text(_field(region, MWG_RS, "Type")), clean_name(_text(_field(region, MWG_RS, "Name")))
         if name is None or (kind or "Face").strip() != "Face":

@@ -786,9 +786,9 @@ class _Packet:
                         _item_text(li) or "", prop, {tag_key(tag)}) for array in arrays for li in array):
                     self.plan(arrays[0])["last"].append(((), tag))
 
-    def change_people(self, people, gone, dims):
+    def change_people(self, people, gone, dims, camera=1):
         """Write people ([name, box or None], boxes from the top-left of the stored pixels) as MWG face regions and
-        person keywords, in place of any of the same names; gone: name keys taken out."""
+        person keywords, in place of any of the same names; gone: name keys taken out; dims: the stored (w, h)."""
         keys = set(gone) | {regions.name_key(name) for name, _ in people}
         for prop, separator in ((TAGS_LIST, "/"), (HIERARCHICAL, "|")):
             arrays = [child for _, element in self.elements(prop) for child in element if child.tag in ARRAYS]
@@ -807,10 +807,13 @@ class _Packet:
             self.plan(array)["drop"].update(li for li, key in names.items() if key in keys)
         lists = [array for array, _ in found if self.parents[array].tag == f"{{{regions.MWG_RS}}}RegionList"]
         faces = [(name, box) for name, box in people if box]
+        struct = next((element for _, element in self.elements(regions.MWG_REGIONS)), None)
+        if struct is not None and camera in (5, 6, 7, 8) and dims and dims[0] != dims[1] and \
+                regions.applied_to(struct) == [dims[1], dims[0]]:  # another tool's areas, of the picture as shown
+            faces = [(name, regions.turned_box(box, camera)) for name, box in faces]
         rdf = _prefix(self.spans[self.descriptions[0]].name)
         made = b'<mwg-rs:RegionList xmlns:mwg-rs="' + regions.MWG_RS.encode() + b'">' + _laid_out(
             rdf + b"Bag", [_item(rdf, (), _face(rdf, *face)) for face in faces], None, b"") + b"</mwg-rs:RegionList>"
-        struct = next((element for _, element in self.elements(regions.MWG_REGIONS)), None)
         # a struct's fields are its children, or those of the rdf:Description it holds
         holder = struct if struct is None or struct.find(RDF_DESCRIPTION) is None else struct.find(RDF_DESCRIPTION)
         if faces and lists:
@@ -1092,7 +1095,8 @@ def since_written(own_tags, own_star, base, theirs):
 def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=None, people=None):
     """Merge an edited sidecar with its XMP sidecar; return (the sidecar with xmpBase, update() changes or None).
     removed: tags this edit removed, removed from the XMP sidecar too; notes are written only when edited.
-    people: (the stored picture's (w, h) or None, name keys this edit removed), when it may change people."""
+    people: (the stored picture's (w, h) or None, name keys this edit removed, the camera's orientation),
+    when it may change people."""
     theirs = theirs or Metadata()
     their_side = {"tags": theirs.tags, "star": theirs.rating, "time": theirs_time}
     merged = merge(base, dict(_ours(sidecar["tags"], sidecar["star"], "", base), time=now), their_side)
@@ -1113,7 +1117,7 @@ def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=No
         changes["takenAt"] = sidecar.get("takenAt")
     own, before = ([list(person[:2]) for person in regions.own_people(side)] for side in (sidecar, stored))
     if people is not None and (own != before or people[1]):
-        changes["people"] = (own, {regions.name_key(name) for name, _ in before} | set(people[1]), people[0])
+        changes["people"] = (own, {regions.name_key(name) for name, _ in before} | set(people[1]), *people[::2])
     result = dict(sidecar, tags=merged["tags"], star=lenslet_star(merged["star"]), notes=notes,
                   xmpBase={"file": file, "tags": merged["tags"], "star": merged["star"], "notes": base_notes})
     return result, (changes or None)

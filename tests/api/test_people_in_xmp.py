@@ -4,9 +4,10 @@ import json
 import subprocess
 
 from helpers import EXIFTOOL, at_once, draw, image_bytes, needs_exiftool
+from PIL import Image
 from test_people import ON_SCREEN, by_name, exiftool, item
 
-from lenslet.formats import xmp
+from lenslet.formats import regions, xmp
 
 BOB = ("-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=100,H=50,Unit=pixel},RegionList=[{Area={X=0.5,Y=0.5,"
        "W=0.2,H=0.2,Unit=normalized},Name=Bob,Type=Face}]}", "-XMP-digiKam:TagsList=People/Bob",
@@ -116,3 +117,19 @@ def test_two_processes_naming_one_photo_at_once_write_every_name(client_with, tr
     names = sorted(f"P{n}-{r}" for n in range(4) for r in range(3))
     assert sorted(person[0] for person in said.people if person[1]) == names
     assert sorted(path for path in said.paths if path.startswith("People/")) == [f"People/{name}" for name in names]
+
+
+def test_a_face_joins_another_tools_regions_drawn_on_the_upright_picture_in_their_terms(client_with, tree):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 100 x 50, shown 50 x 100
+    Image.new("RGB", (100, 50)).save(tree / "a.jpg", exif=exif)
+    (tree / "a.jpg.xmp").write_bytes(
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" '
+        b'xmlns:stDim="http://ns.adobe.com/xap/1.0/sType/Dimensions#"><mwg-rs:Regions rdf:parseType="Resource">'
+        b'<mwg-rs:AppliedToDimensions stDim:w="50" stDim:h="100" stDim:unit="pixel"/><mwg-rs:RegionList><rdf:Bag>'
+        b'</rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions></rdf:Description></rdf:RDF></x:xmpmeta>')
+    client_with(xmp="write").patch_json("/item?path=a.jpg", {"addPeople": [{"name": "Ann", "box": ON_SCREEN[6]}]})
+    said = xmp.parse((tree / "a.jpg.xmp").read_bytes())
+    assert said.people == (("Ann", ON_SCREEN[6], [50, 100]),)  # where the face is on the picture as shown
+    assert regions.on_screen(said.people, 6, 1, (50, 100)) == [{"name": "Ann", "box": ON_SCREEN[6]}]
