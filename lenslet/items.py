@@ -249,10 +249,10 @@ class Items:
         self._place_kept({**ops, **people_ops})
         place, stat = self.tree.locate_image(path, writing=True)
         examined = self._examine(place, stat)
-        kept = listing_pages.readings(*examined[1]) if examined[1] else []
+        kept = listing_pages.not_written(examined[1], self.writing)
         removed = {regions.name_key(name) for name in people_ops.get("removePeople", ())}
         elsewhere = [name for _, said in kept for name, _, _ in said.people if regions.name_key(name) in removed]
-        if elsewhere:  # lenslet writes no people into XMP
+        if elsewhere:  # the original is never changed, nor an XMP sidecar lenslet only reads
             raise Conflict("lenslet cannot remove these people: another tool's XMP names them", people=elsewhere)
         held = xmp.held(ops.get("removeTags", ()), listing_pages.not_written(examined[1], self.writing))
         if held:
@@ -261,12 +261,15 @@ class Items:
                 f"{tag} is kept in {' and '.join(_said(source) for source in sources)}"
                 for tag, sources in held.items()), tags=list(held))
         camera = examined[0].get("orientation") or 1
+        size = (examined[0].get("w"), examined[0].get("h"))
+        stored_size = size[::-1] if camera in QUARTER_TURNS else size  # MWG's regions are of the stored pixels
 
         def make(stored):
             changed = sidecars.apply_patch(stored, ops, self.clock(), who)
             return regions.edited(changed, people_ops, sidecars.then(camera, changed.get("turn", 1))) \
                 if people_ops else changed
-        return self._write(path, place, stat, examined, if_match, make, removed=ops.get("removeTags", ()))
+        return self._write(path, place, stat, examined, if_match, make, removed=ops.get("removeTags", ()),
+                           people=(stored_size if all(stored_size) else None, removed, camera) if people_ops else None)
 
     def rotate(self, path, body, who, if_match=None):
         """Turn or flip how an image is shown, over its camera's orientation; the original is never changed."""
@@ -305,7 +308,8 @@ class Items:
                     storage.delete(sidecar_of(key))
             self.catalog.changed(storage, key, path, None, None)
 
-    def _write(self, path, place, stat, examined, if_match, make, overwrite=False, removed=(), camera=None):
+    def _write(self, path, place, stat, examined, if_match, make, overwrite=False, removed=(), camera=None,
+               people=None):
         with self.turns:
             storage, key = place.storage, place.key
             probed, found = examined
@@ -337,7 +341,7 @@ class Items:
                     self.catalog.changed(storage, key, path, None, None, found, probed)
                     body = self._answer(path, stat, sidecar, (probed, found))
                     return dict(body, hash=self.catalog.listed_hash(storage, key)), version or NO_SIDECAR
-                mirror = mirror_to_xmp(storage, key, self.clock(), removed, camera) if self.writing else None
+                mirror = mirror_to_xmp(storage, key, self.clock(), removed, camera, people) if self.writing else None
                 sidecar, version = change_sidecar(storage, key, change, unreadable, mirror=mirror)
                 if self.writing:  # the edit rewrote the XMP sidecar: read it again
                     found = store.xmp_of(storage, key, found[1])

@@ -81,15 +81,19 @@ def _inside(box):
     return [round(x, 4), round(y, 4), round(min(w, 1 - x), 4), round(min(h, 1 - y), 4)]
 
 
-def _mwg(regions, problems):
-    """(name, box, applied-to dimensions) of each named face of an mwg-rs:Regions struct."""
+def applied_to(regions):
+    """The [w, h] an mwg-rs:Regions struct's areas are fractions of, or None."""
     dims = _field(regions, MWG_RS, "AppliedToDimensions")
     try:
-        dims = [int(_number(_text(_field(dims, ST_DIM, side)))) for side in ("w", "h")] if dims is not None \
+        return [int(_number(_text(_field(dims, ST_DIM, side)))) for side in ("w", "h")] if dims is not None \
             and not isinstance(dims, str) else None
     except (TypeError, ValueError):
-        dims = None
-    found = []
+        return None
+
+
+def _mwg(regions, problems):
+    """(name, box, applied-to dimensions) of each named face of an mwg-rs:Regions struct."""
+    dims, found = applied_to(regions), []
     for region in _items(regions, MWG_RS, "RegionList"):
         kind, name = _text(_field(region, MWG_RS, "Type")), clean_name(_text(_field(region, MWG_RS, "Name")))
         if name is None or (kind or "Face").strip() != "Face":
@@ -147,6 +151,26 @@ def people_in(descriptions, keyword_paths):
     people = united([], found)
     more = [f"more than {MAX_PEOPLE} people: the rest are ignored"] if len(people) > MAX_PEOPLE else []
     return tuple(people[:MAX_PEOPLE]), problems[:MAX_PROBLEMS] + more
+
+
+def person_key(path, separator):
+    """The name key of a person keyword ("People/Ann"), else None."""
+    parts = [part.strip() for part in path.split(separator)]
+    name = clean_name(parts[-1]) if len(parts) > 1 and parts[0].casefold() == PEOPLE_ROOT else None
+    return name and name_key(name)
+
+
+def region_arrays(descriptions):
+    """(array, {rdf:li: its name key}) of each face region array of an XMP packet, MWG's first."""
+    found = []
+    for container, holder, local, namespace, name in ((MWG_REGIONS, MWG_RS, "RegionList", MWG_RS, "Name"), (
+            MP_REGION_INFO, MPRI, "Regions", MPREG, "PersonDisplayName")):
+        for element in (element for description in descriptions for element in description.iter(container)):
+            field = _field(element, holder, local)
+            arrays = () if field is None or isinstance(field, str) else field
+            found += [(array, {li: name_key(clean_name(_text(_field(li, namespace, name))) or "") for li in array
+                               if li.tag == RDF_LI}) for array in arrays]
+    return found
 
 
 def united(people, more):

@@ -372,7 +372,8 @@ def _interpret(root):
             if prop == HIERARCHICAL and parts and parts[0] == DARKTABLE_ROOT:
                 bookkeeping.update(tag_key(part) for part in parts)
                 continue
-            others.add(leaf, FIELD_NAMES[prop])
+            if regions.person_key(path, PATH_FIELDS[prop]) is None:  # a person, not a tag
+                others.add(leaf, FIELD_NAMES[prop])
             if len(parts) > 1 and len(paths) < MAX_TAGS:
                 paths.setdefault(PATH_FIELDS[prop].join(parts))
     keywords = _Keywords()
@@ -467,6 +468,8 @@ def update(data, changes, now=None):
             adding += [tag for tag in changes["tags"] if tag_key(tag) not in current]
         packet.change_keywords([tag for tag in union([], [_clean(tag).strip() for tag in adding])
                                 if tag and tag_key(tag) not in removed], removed)
+    if "people" in changes:
+        packet.change_people(*changes["people"])
     if "star" in changes:
         packet.set_simple(RATING, None if changes["star"] is None else str(int(changes["star"])))
     if "notes" in changes:
@@ -783,6 +786,50 @@ class _Packet:
                         _item_text(li) or "", prop, {tag_key(tag)}) for array in arrays for li in array):
                     self.plan(arrays[0])["last"].append(((), tag))
 
+    def change_people(self, people, gone, dims, camera=1):
+        """Write people ([name, box or None], boxes from the top-left of the stored pixels) as MWG face regions and
+        person keywords, in place of any of the same names; gone: name keys taken out; dims: the stored (w, h)."""
+        keys = set(gone) | {regions.name_key(name) for name, _ in people}
+        for prop, separator in ((TAGS_LIST, "/"), (HIERARCHICAL, "|")):
+            arrays = [child for _, element in self.elements(prop) for child in element if child.tag in ARRAYS]
+            for array in arrays:
+                self.plan(array)["drop"].update(li for li in array if li.tag == RDF_LI and regions.person_key(
+                    _item_text(li) or "", separator) in keys)
+            # a separator in a name would make another person of its last part
+            items = [((), f"People{separator}{name}") for name, _ in people if separator not in name]
+            if arrays:
+                self.plan(arrays[0])["last"].extend(items)
+            elif items:
+                description = self.home(prop)
+                self.add(description, self.property(description, prop, kind=b"Bag", items=items))
+        found = regions.region_arrays(self.descriptions)
+        for array, names in found:
+            self.plan(array)["drop"].update(li for li, key in names.items() if key in keys)
+        lists = [array for array, _ in found if self.parents[array].tag == f"{{{regions.MWG_RS}}}RegionList"]
+        faces = [(name, box) for name, box in people if box]
+        struct = next((element for _, element in self.elements(regions.MWG_REGIONS)), None)
+        if struct is not None and camera in (5, 6, 7, 8) and dims and dims[0] != dims[1] and \
+                regions.applied_to(struct) == [dims[1], dims[0]]:  # another tool's areas, of the picture as shown
+            faces = [(name, regions.turned_box(box, camera)) for name, box in faces]
+        rdf = _prefix(self.spans[self.descriptions[0]].name)
+        made = b'<mwg-rs:RegionList xmlns:mwg-rs="' + regions.MWG_RS.encode() + b'">' + _laid_out(
+            rdf + b"Bag", [_item(rdf, (), _face(rdf, *face)) for face in faces], None, b"") + b"</mwg-rs:RegionList>"
+        # a struct's fields are its children, or those of the rdf:Description it holds
+        holder = struct if struct is None or struct.find(RDF_DESCRIPTION) is None else struct.find(RDF_DESCRIPTION)
+        if faces and lists:
+            self.plan(lists[0])["last"].extend(((), _face(_prefix(self.spans[lists[0]].name), *face))
+                                               for face in faces)
+        elif faces and holder is not None and not self.spans[holder].empty:  # its list went with its last face
+            at = self.space_before(self.spans[holder].close)
+            self.edits.append((at, at, made))
+        elif faces and holder is None:
+            description = self.home(regions.MWG_REGIONS)
+            applied = b'<mwg-rs:AppliedToDimensions stDim:w="%d" stDim:h="%d" stDim:unit="pixel"/>' % dims \
+                if dims else b""
+            self.add(description, b'<mwg-rs:Regions xmlns:mwg-rs="' + regions.MWG_RS.encode() + b'" xmlns:stDim="'
+                     + regions.ST_DIM.encode() + b'" ' + rdf + b'parseType="Resource">' + applied + made
+                     + b"</mwg-rs:Regions>")
+
     def add_subjects(self, adding):
         """Add tags to dc:subject's rdf:Bag; values written as attributes or plain strings join it."""
         attributes = self.attributes(SUBJECT)
@@ -896,12 +943,13 @@ class _Packet:
 
 
 def _names_keyword(text, prop, keys):
-    """Tell whether a keyword entry names one of keys (a path by its leaf; never darktable's tree)."""
+    """Tell whether a keyword entry names one of keys (a path by its leaf; never darktable's tree nor a person)."""
     separator = PATH_FIELDS.get(prop)
     if separator is None:
         return tag_key(text.strip()) in keys
     leaf, parts = _leaf(text, separator)
-    return tag_key(leaf) in keys and not (prop == HIERARCHICAL and parts and parts[0] == DARKTABLE_ROOT)
+    return tag_key(leaf) in keys and not (prop == HIERARCHICAL and parts and parts[0] == DARKTABLE_ROOT) \
+        and regions.person_key(text, separator) is None
 
 
 def _prefix(qualified):
@@ -911,9 +959,20 @@ def _prefix(qualified):
 
 
 def _item(rdf, attribute, text):
-    """Build an rdf:li holding text; attribute: () or (xml:lang, value)."""
+    """Build an rdf:li holding text, or bytes as they are; attribute: () or (xml:lang, value)."""
     attributes = b' xml:lang="' + _escape_attribute(attribute[1], b'"') + b'"' if attribute else b""
-    return b"<" + rdf + b"li" + attributes + b">" + _escape_text(text).encode("utf-8") + b"</" + rdf + b"li>"
+    inner = text if isinstance(text, bytes) else _escape_text(text).encode("utf-8")
+    return b"<" + rdf + b"li" + attributes + b">" + inner + b"</" + rdf + b"li>"
+
+
+def _face(rdf, name, box):
+    """An MWG face region: its area centred on the face, in fractions of the stored picture's sides."""
+    x, y, w, h = box
+    area = b" ".join(b'stArea:%s="%.6f"' % (side, value) for side, value in
+                     ((b"x", x + w / 2), (b"y", y + h / 2), (b"w", w), (b"h", h)))
+    return (b"<" + rdf + b'Description xmlns:mwg-rs="' + regions.MWG_RS.encode() + b'" xmlns:stArea="'
+            + regions.ST_AREA.encode() + b'" mwg-rs:Type="Face" mwg-rs:Name="' + _escape_attribute(name, b'"')
+            + b'"><mwg-rs:Area ' + area + b' stArea:unit="normalized"/></' + rdf + b"Description>")
 
 
 def _laid_out(name, children, indent, unit):
@@ -1033,9 +1092,11 @@ def since_written(own_tags, own_star, base, theirs):
     return merged["tags"], lenslet_star(merged["star"])
 
 
-def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=None):
+def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=None, people=None):
     """Merge an edited sidecar with its XMP sidecar; return (the sidecar with xmpBase, update() changes or None).
-    removed: tags this edit removed, removed from the XMP sidecar too; notes are written only when edited."""
+    removed: tags this edit removed, removed from the XMP sidecar too; notes are written only when edited.
+    people: (the stored picture's (w, h) or None, name keys this edit removed, the camera's orientation),
+    when it may change people."""
     theirs = theirs or Metadata()
     their_side = {"tags": theirs.tags, "star": theirs.rating, "time": theirs_time}
     merged = merge(base, dict(_ours(sidecar["tags"], sidecar["star"], "", base), time=now), their_side)
@@ -1054,6 +1115,9 @@ def written(sidecar, stored, base, theirs, theirs_time, now, removed=(), file=No
         changes["place"] = sidecar.get("place")
     if sidecar.get("takenAt") != (stored or {}).get("takenAt"):
         changes["takenAt"] = sidecar.get("takenAt")
+    own, before = ([list(person[:2]) for person in regions.own_people(side)] for side in (sidecar, stored))
+    if people is not None and (own != before or people[1]):
+        changes["people"] = (own, {regions.name_key(name) for name, _ in before} | set(people[1]), *people[::2])
     result = dict(sidecar, tags=merged["tags"], star=lenslet_star(merged["star"]), notes=notes,
                   xmpBase={"file": file, "tags": merged["tags"], "star": merged["star"], "notes": base_notes})
     return result, (changes or None)

@@ -104,14 +104,14 @@ def clear_origin(storage, key, durable=True):
         log.warning("%s: originalPosition not cleared: %s", key, ex.description)
 
 
-def mirror_to_xmp(storage, key, now, removed=(), camera=None):
+def mirror_to_xmp(storage, key, now, removed=(), camera=None, people=None):
     """A mirror for change_sidecar that merges an edit into the image's XMP sidecar (LENSLET_XMP=write);
     with the camera's orientation, a turn is written as tiff:Orientation.
     The XMP is written first: after a crash the next merge takes it as the other tool's change, never a removal."""
     def mirror(stored, sidecar):
         for attempt in range(XMP_TRIES):
             try:
-                return _merged_into_xmp(storage, key, stored, sidecar, now, removed, camera)
+                return _merged_into_xmp(storage, key, stored, sidecar, now, removed, camera, people)
             except PreconditionFailed:
                 time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** attempt)))  # racing writers spread out
         raise Unavailable("the image's XMP sidecar kept changing while lenslet merged this edit into it (another "
@@ -132,7 +132,7 @@ def _xmp_to_write(storage, folder, name, key, besides=""):
     return found, target
 
 
-def _merged_into_xmp(storage, key, stored, sidecar, now, removed, camera=None):
+def _merged_into_xmp(storage, key, stored, sidecar, now, removed, camera=None, people=None):
     """Merge an edit into the XMP sidecar, written only if unchanged; return the sidecar to store."""
     folder, name = parent(key), name_of(key)
     found, target = _xmp_to_write(storage, folder, name, key, " (or set LENSLET_XMP=read)")
@@ -141,7 +141,7 @@ def _merged_into_xmp(storage, key, stored, sidecar, now, removed, camera=None):
     theirs_time = found.stat.mtime if found is not None and data is not None else None
     # A base written to another XMP file is no base for this one.
     result, changes = xmp.written(sidecar, stored, xmp.base_of(stored, target), theirs, theirs_time, now, removed,
-                                  target)
+                                  target, people)
     if camera is not None and sidecar.get("turn") != (stored or {}).get("turn"):
         changes = dict(changes or {}, orientation=sidecars.then(camera, sidecar.get("turn", 1)))
     if changes is None:

@@ -9,6 +9,7 @@ import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
 import {DuplicatesDialog} from "./duplicates.js";
 import {SimilarDialog} from "./similar.js";
+import {FacesDialog} from "./faces.js";
 import {GuestUpload} from "./guest.js";
 import {MOST_BYTES, MOST_FILES, setUploadFolder, takeShared, uploadFolder} from "./inbox.js";
 import {InboxReview} from "./inbox-review.js";
@@ -94,6 +95,8 @@ async function start() {
   const similar = new SimilarDialog($("similar-dialog"), {api, trashed: () => refresh()});
   $("similar-button").addEventListener("click", () => similar.open());
   $("similar-dialog").addEventListener("close", () => similar.forget());
+  const faces = new FacesDialog($("faces-dialog"), {api, search: (q) => router.go({...askedIn(router.place()), path: "", q})});
+  $("faces-button").addEventListener("click", () => faces.open());
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));

@@ -4,6 +4,7 @@
 
 import {ApiError, enc} from "./api.js";
 import {partOf, placesCredit} from "./dom.js";
+import {FaceBoxes, suggestPeople} from "./faces.js";
 
 const SLIDE_SECONDS = 4;
 const PREVIEW_PATIENCE_MS = 5000;
@@ -36,7 +37,8 @@ const PARTS = {stage: "#stage", image: "#view-image", video: "#view-video", note
   placeForm: "#place-form", place: "#view-place", placeClear: "#view-place-clear",
   dateForm: "#date-form", date: "#view-date", dateClear: "#view-date-clear",
   message: "#view-message", details: "#view-details", info: "#view-info", stack: "#view-stack",
-  rotateLeft: "#view-rotate-left", rotateRight: "#view-rotate-right"};
+  rotateLeft: "#view-rotate-left", rotateRight: "#view-rotate-right", people: "#view-people", faces: "#view-faces",
+  personForm: "#person-form", person: "#view-person"};
 
 export class Viewer {
   /** dialog: the viewer's <dialog>, holding all its parts. neighbour(path, step) names the image
@@ -54,6 +56,7 @@ export class Viewer {
     this.path = null;
     this.etag = null;
     this.savedNotes = "";
+    this.faceBoxes = new FaceBoxes(this.el.stage, this.image, this.el.faces);
     this.buildStars();
     this.wire();
   }
@@ -111,6 +114,12 @@ export class Viewer {
       if (tag) this.edit({addTags: [tag]}, `tag ${tag}`).then((ok) => { if (ok) this.el.tag.value = ""; });
     });
     this.el.tag.addEventListener("input", () => this.suggestTags(this.el.tag.value));
+    this.el.personForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const name = this.el.person.value.trim();
+      if (name) this.edit({addPeople: [{name}]}, `name ${name}`).then((ok) => { if (ok) this.el.person.value = ""; });
+    });
+    this.el.person.addEventListener("focus", () => suggestPeople(this.api, partOf(document, "#person-suggestions")));
     this.wirePlace();
     this.wireDate();
     this.el.saveNotes.addEventListener("click", () => this.saveNotes());
@@ -480,6 +489,9 @@ export class Viewer {
     const list = this.el.tags;
     const readonly = this.api.isReadonly();
     list.replaceChildren(...item.tags.map((tag) => tagChip(tag, () => this.edit({removeTags: [tag]}, `tag ${tag}`), readonly)));
+    this.el.people.replaceChildren(...(item.people || []).map(({name}) => tagChip(name,
+      () => this.edit({removePeople: [name]}, `name ${name}`), readonly, "person")));
+    this.faceBoxes.show(item.people);
     // Notes the person typed and has not saved are never overwritten by what the server says.
     const dirty = this.notes.value !== this.savedNotes;
     this.savedNotes = item.notes || "";
@@ -511,6 +523,7 @@ export class Viewer {
       this.etag = answer.headers.get("ETag");
       const shown = {...this.item, ...item, exif: this.item?.exif || {}};  // PATCH answers the sidecar alone
       if (!item.placeSet) delete shown.placeSet;
+      if (!item.people) delete shown.people;
       this.render(shown, "notes" in ops);
       this.message("");
       this.say(`Saved ${what}.`);
@@ -597,7 +610,7 @@ export class Viewer {
   }
 }
 
-function tagChip(tag, remove, readonly) {
+function tagChip(tag, remove, readonly, kind = "tag") {
   const chip = document.createElement("li");
   chip.className = "tag";
   chip.append(tag);
@@ -605,7 +618,7 @@ function tagChip(tag, remove, readonly) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = "\u00d7";
-    button.setAttribute("aria-label", `Remove tag ${tag}`);
+    button.setAttribute("aria-label", `Remove ${kind} ${tag}`);
     button.addEventListener("click", remove);
     chip.append(button);
   }

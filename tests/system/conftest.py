@@ -76,7 +76,7 @@ def fresh_page(browser, page_for, gunicorn):
         server = gunicorn(**options)
         server.wait_until(lambda: server.get("/health")[0] == 200)
         page = page_for(server)
-        browser.get(server.url + "/static/favicon.svg")  # this origin, whose localStorage is the last test's
+        browser.get(server.url + "/health")  # this origin (not a sandboxed picture): the last test's localStorage
         browser.execute_script("localStorage.clear()")
         return page
     return start
