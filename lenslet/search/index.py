@@ -16,7 +16,7 @@ from itertools import accumulate, chain, compress, islice, repeat
 from lenslet.formats.query import fold
 from lenslet.formats.records import is_number
 from lenslet.layout import TYPES
-from lenslet.places import town_lines
+from lenslet.places.suggest import town_lines
 from lenslet.recent import Recent
 from lenslet.search.bitmaps import FLAG_OF, array_of, bitmap_page, marked
 from lenslet.search.columns import fields_of

@@ -15,7 +15,7 @@ from lenslet.formats import listing_pages, query, similar
 from lenslet.formats.query import sort_value
 from lenslet.layout import TRASH
 from lenslet.listings import stored_items
-from lenslet.places import town_lines
+from lenslet.places.suggest import town_lines
 from lenslet.recent import Recent
 from lenslet.search import index as words
 from lenslet.search import rollup
