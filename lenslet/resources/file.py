@@ -6,9 +6,18 @@ from lenslet.errors import BadRequest
 from lenslet.formats.positions import patched
 from lenslet.images.originals import position_patches
 from lenslet.layout import mime_of, name_of, parent
-from lenslet.resources import CACHE, accel_uri, access_of
 from lenslet.resources.bodies import CHUNK, ThenCheck, body_of, form_parts, media_type
-from lenslet.resources.http import Unsatisfiable, attachment, byte_range, etag_of, http_date, not_modified
+from lenslet.resources.guard import access_of
+from lenslet.resources.http import (
+    CACHE,
+    Unsatisfiable,
+    accel_uri,
+    attachment,
+    byte_range,
+    etag_of,
+    http_date,
+    not_modified,
+)
 from lenslet.resources.preview import PreviewResource
 from lenslet.storage import clean_path, spool
 

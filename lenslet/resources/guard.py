@@ -4,11 +4,12 @@ import base64
 
 from lenslet.errors import BadRequest, Forbidden, Misdirected, Unauthorized, UriTooLong
 from lenslet.people.access import OPEN, Access
-from lenslet.resources import MAX_QUERY_STRING, sites
+from lenslet.resources import sites
 from lenslet.resources.http import vary_also
 from lenslet.resources.static import SHARE_TARGET, is_page
 from lenslet.storage.state_root import LIBRARY_READ_ONLY
 
+MAX_QUERY_STRING = 4096
 PREFIXES = ("", "/api")  # the API is also served under /api
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
 SHARE_HEADER = "X-Lenslet-Share"
@@ -36,6 +37,14 @@ DAV_READS = READS | {"PROPFIND"}
 # A request carrying any of these came through a proxy, which must then say https.
 PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP", "Forwarded")
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
+
+
+def access_of(req):
+    return req.context.access
+
+
+def principal_of(req):
+    return req.context.principal
 
 
 class Guard:
