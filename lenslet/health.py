@@ -38,8 +38,7 @@ def clear_heartbeat(storage, wid):
 
 
 def disk_full(free_bytes, free_files, full_at):
-    """Tell whether the disk is full: under MIN_FREE bytes or no file left (None: not known), or a write failed for
-    want of space (at full_at, time.monotonic()) in the last DISK_FULL_FOR seconds."""
+    """Tell whether the disk is full: too few bytes or files free (None: unknown), or a write refused lately."""
     low = (free_bytes is not None and free_bytes < MIN_FREE) or free_files == 0
     return low or (full_at is not None and time.monotonic() - full_at < DISK_FULL_FOR)
 

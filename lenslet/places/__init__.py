@@ -1,2 +1,1 @@
-"""Place names offline: the city or town, region and country nearest a GPS position, from a table shipped here
-(`table.py`); the places a typed name suggests (`suggest.py`)."""
+"""Place names offline: the places table and a position's place (`table.py`), a typed name's (`suggest.py`)."""
