@@ -115,20 +115,20 @@ def status():
 # The CLI in this process, then what it holds: the heap trimmed as a long-lived process's would be.
 INDEX = STATUS + r"""
 import gc, json, sys, time
-import lenslet.places
+import lenslet.places.table
 from lenslet import cli, memory
 started = time.perf_counter()
 code = cli.main(["index", sys.argv[1]])
 seconds = time.perf_counter() - started
 gc.collect()
 memory.trim()
-print(json.dumps({"code": code, "seconds": seconds, "table": lenslet.places._table is not None, **status()}))
+print(json.dumps({"code": code, "seconds": seconds, "table": lenslet.places.table._table is not None, **status()}))
 """
 
 # A web process as gunicorn's post_fork sets it up, asked what the page asks.
 WEB = STATUS + r"""
 import gc, json, sys
-import lenslet.places
+import lenslet.places.table
 from falcon import testing
 from lenslet import memory
 from lenslet.app import create_app
@@ -145,13 +145,13 @@ started = settled()
 listing = client.simulate_get("/folders", params={"path": sys.argv[2]}, host="localhost")
 assert listing.status_code == 200, listing.text
 placed = sum(1 for item in listing.json["items"] if "place" in item)
-listed, listed_table = settled(), lenslet.places._table is not None
+listed, listed_table = settled(), lenslet.places.table._table is not None
 item = client.simulate_get("/item", params={"path": sys.argv[2] + "/" + listing.json["items"][0]["name"]},
                           host="localhost")
 assert item.status_code == 200, item.text
 print(json.dumps({"started": started, "listed": listed, "item": settled(), "placed": placed,
                   "place": item.json.get("place"), "listedTable": listed_table,
-                  "itemTable": lenslet.places._table is not None}))
+                  "itemTable": lenslet.places.table._table is not None}))
 """
 
 

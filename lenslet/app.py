@@ -88,7 +88,7 @@ def create_app(config=None, storage=None, clock=time.time):
     longest = config.session_max_days * DAY  # seconds a session lasts at most
     sessions = Sessions(storage, config.session_idle_days * DAY, longest, clock)
     identities = Identities(config.token, directory, shares, Throttle(storage, clock), sessions, SetupCode(storage),
-                            config.proxy_create == "view")
+                            config.proxy_create == "view", config.proxy_user_header, config.proxy_addresses)
     _tell_setup_code(identities, config)
     thumbs = Thumbs(tree, config, clock, note_hashes=True)
     previews = Previews(tree, config, thumbs, clock)

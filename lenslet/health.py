@@ -16,6 +16,8 @@ ALIVE_BEATS = 3
 # heartbeats older than this are no longer reported
 FORGET_AFTER = 3600
 MAX_REPORTED = 200  # files named per problem; the counts stay complete
+MIN_FREE = 64 * 1024  # bytes left under which the disk is full
+DISK_FULL_FOR = 30.0  # seconds a failed write's "disk full" lasts
 
 
 def worker_id():
@@ -33,6 +35,12 @@ def write_heartbeat(storage, wid, started_at, backlog=0, clock=time.time):
 def clear_heartbeat(storage, wid):
     with suppress(LensletError):
         storage.delete(join(HEARTBEATS, f"{wid}.json"))
+
+
+def disk_full(free_bytes, free_files, full_at):
+    """Tell whether the disk is full: too few bytes or files free (None: unknown), or a write refused lately."""
+    low = (free_bytes is not None and free_bytes < MIN_FREE) or free_files == 0
+    return low or (full_at is not None and time.monotonic() - full_at < DISK_FULL_FOR)
 
 
 def worker_status(storage, heartbeat, clock=time.time):

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from lenslet import places
 from lenslet.formats import exif, regions, sidecars, xmp
 from lenslet.layout import (
     FOLDER_SIDECAR,
@@ -24,6 +23,7 @@ from lenslet.layout import (
     mime_of,
     xmp_names,
 )
+from lenslet.places.table import label, place_of, table_version
 
 VERSION = 3
 # Seconds before a sidecar's time can vouch for it: file times are coarse.
@@ -276,13 +276,13 @@ def gps_in(entry):
 
 def place_fields(gps):
     """Return the fields naming a position's place ({"place": "Nazaré, Leiria, Portugal", "country": "PT"}), or {}."""
-    found = places.place_of(*gps) if gps else None
-    return {"place": places.label(found), "country": found["countryCode"]} if found else {}
+    found = place_of(*gps) if gps else None
+    return {"place": label(found), "country": found["countryCode"]} if found else {}
 
 
 def named_by_another_table(head):
     """Tell whether a listing's head names another places table than this lenslet's, or none (the last release's)."""
-    return head.get(PLACES) != places.table_version()
+    return head.get(PLACES) != table_version()
 
 
 def placed_again(items, head):
@@ -414,7 +414,7 @@ def paginate(folder, items, dirs, signature_, page_size, generated_at, built_at=
     """Split sorted items into manifest pages."""
     pages = page_count(len(items), page_size)
     return [{"v": VERSION, "path": folder, "generatedAt": generated_at, "builtAt": built_at, "sig": signature_,
-             PLACES: places.table_version(), "page": page, "pageCount": pages, "total": len(items), "dirs": dirs,
+             PLACES: table_version(), "page": page, "pageCount": pages, "total": len(items), "dirs": dirs,
              "items": items[page * page_size:(page + 1) * page_size]} for page in range(pages)]
 
 
@@ -443,13 +443,13 @@ def with_items_of(head, data):
 
 def named_now(page):
     """Tell whether a page's places were named by this places table."""
-    return page.get(PLACES) == places.table_version()
+    return page.get(PLACES) == table_version()
 
 
 def patch_page(data, changes):
     """Change named items of a stored page: (bytes or None, names held, pageCount), or None to rebuild.
     A page listed with another places table has every place named again."""
-    head, version = page_head(data), places.table_version()
+    head, version = page_head(data), table_version()
     if head is None or (head.get(PLACES) != version and b'"gps"' in data):
         page = _whole_page(data)
         if page is None:

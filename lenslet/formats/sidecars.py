@@ -5,9 +5,9 @@ import re
 
 import orjson
 
-from lenslet import places
 from lenslet.errors import BadRequest, PreconditionFailed, TooLarge
 from lenslet.formats import dates
+from lenslet.places.table import country_name, label
 
 NO_SIDECAR = "none"  # the version (ETag) of an image that has no sidecar yet
 VERSION = 1
@@ -77,7 +77,7 @@ PATCH_OPS = {"addTags", "removeTags", "notes", "star", "place", "takenAt", "addP
 # takenAt: a date a person gave, in place of the camera's; dateSource "person" says so.
 PERSONS = {"place", "takenAt"}
 KNOWN_KEYS = frozenset(defaults()) | {"createdAt", "dateSource", "turn", "people"} | PERSONS
-# A place a person set: {"city", "region", "country", "countryCode"}, as places.place_of names one.
+# A place a person set: {"city", "region", "country", "countryCode"}, as place_of names one.
 PLACE_PARTS = ("city", "region", "country", "countryCode")
 
 
@@ -146,7 +146,7 @@ def check_place(place):
             raise BadRequest(f"place.{part} must be a name of at most {MAX_PLACE_NAME} characters", field="place")
         names[part] = (name or "").strip() or None
     code = place.get("countryCode")
-    country = places.country_name(code)
+    country = country_name(code)
     if country is None:
         raise BadRequest("place.countryCode must be a country's two-letter code, such as PT", field="place")
     return {**names, "country": country, "countryCode": code}
@@ -426,7 +426,7 @@ def place_listed(sidecar):
     place = sidecar.get("place")
     if not is_place(place):
         return {"placeSet": None}
-    return {"place": places.label(place), "country": place["countryCode"], "placeSet": True}
+    return {"place": label(place), "country": place["countryCode"], "placeSet": True}
 
 
 def searched(sidecar):

@@ -1,15 +1,17 @@
-"""The original images, read only: open, probe and hash them."""
+"""The original images, read only: open, probe and hash them; the GPS position a link without details hides."""
 
 import contextlib
 import io
 
 from lenslet.errors import LensletError, Undecodable, UnsupportedMedia
 from lenslet.formats import embedded, xmp
+from lenslet.formats.positions import position_removed
 from lenslet.images import pillow
 from lenslet.layout import is_shown, kind_of, mime_of, name_of
 from lenslet.storage import HEAD_BYTES
 
 FIRST_READ = 64 * 1024
+WHOLE_AT_MOST = 64 << 20  # a PNG or WebP read whole for its metadata chunks, up to this size
 
 
 def refuse_unshown(key):
@@ -127,3 +129,16 @@ def examine(storage, key, embedded=False):
     except LensletError as ex:
         found = {"w": None, "h": None, "type": mime_of(key), "exif": {}, "error": ex.description}
     return found, (read_embedded(storage, key).to_dict() if embedded else None)
+
+
+def position_patches(storage, key, size):
+    """Return the patches that take an original's GPS position out ([]: none there), or None when unsure."""
+    kind = mime_of(key)
+    whole = kind in ("image/png", "image/webp")  # their metadata may follow the picture
+    if not (whole or kind == "image/jpeg") or (whole and size > WHOLE_AT_MOST) or size < 2:
+        return None
+    with contextlib.closing(storage.open_head(key, size if whole else HEAD_BYTES)) as stream:
+        head = stream.read(size if whole else HEAD_BYTES)
+    with contextlib.closing(storage.open_range(key, size - 2, 2)) as stream:
+        tail = stream.read(2)
+    return position_removed(head, size, tail)

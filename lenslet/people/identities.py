@@ -1,5 +1,6 @@
 """Turn a request's credentials into a Principal, slowing addresses that keep failing."""
 
+import ipaddress
 import logging
 
 from lenslet.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
@@ -11,9 +12,12 @@ log = logging.getLogger("lenslet")
 
 
 class Identities:
-    def __init__(self, token, directory, shares, throttle, sessions=None, setup=None, proxy_create=False):
+    def __init__(self, token, directory, shares, throttle, sessions=None, setup=None, proxy_create=False,
+                 proxy_header="", proxy_addresses=()):
         self.token_hash = token_hash(token) if token else None
         self.proxy_create = proxy_create  # LENSLET_PROXY_CREATE=view
+        self.proxy_header = proxy_header
+        self.proxies = tuple(ipaddress.ip_network(network, strict=False) for network in proxy_addresses)
         self.directory = directory  # None: no users file, lenslet is open
         self.shares, self.throttle, self.sessions, self.setup = shares, throttle, sessions, setup
 
@@ -76,6 +80,18 @@ class Identities:
                                                    "for this device in the gallery's page (your sign-in password is "
                                                    "not one)"))
         return user.principal()
+
+    def proxied_name(self, peer, header):
+        """Return the name in the trusted proxy's header, believed only from LENSLET_PROXY_ADDRESSES, or None."""
+        if not self.proxy_header:
+            return None
+        try:
+            peer = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return None
+        if not any(peer in network for network in self.proxies):
+            return None  # a header anyone else sends names nobody
+        return (header(self.proxy_header) or "").strip() or None
 
     def from_proxy(self, name, address):
         """Return the person a trusted proxy signed in; a name the users file lacks is refused, or added as a

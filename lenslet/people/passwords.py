@@ -1,16 +1,18 @@
-"""Hash and check passwords with scrypt, keeping the parameters with each hash."""
+"""Hash and check passwords with scrypt, keeping the parameters with each hash; make new app passwords."""
 
 import functools
 import hashlib
 import hmac
 import re
 import secrets
+import string
 
 KDF = "scrypt"
 # Raised here, records upgrade on their next sign-in.
 PARAMS = {"n": 2 ** 15, "r": 8, "p": 1}
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
+APP_PASSWORD_GROUPS = 8  # of five letters and digits, 40 in all: about 238 bits
 # A forged users file cannot make a sign-in cost much memory.
 MAX_N, MAX_R, MAX_P = 2 ** 20, 32, 16
 MAX_MEMORY = 256 * 1024 * 1024
@@ -33,6 +35,14 @@ def check(password):
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise BadPassword(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
     return password
+
+
+def new_app_password():
+    """Return a fresh app password, groups of letters and digits joined by dots: typed into a phone, or given to a
+    command, it never starts with a dash, and a dot (outside base64url) keeps rclone from taking it for a password
+    it obscured itself."""
+    return ".".join("".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(5))
+                    for _ in range(APP_PASSWORD_GROUPS))
 
 
 def hashed(password, params=None, salt=None):

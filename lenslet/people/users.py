@@ -8,7 +8,6 @@ import json
 import logging
 import re
 import secrets
-import string
 from dataclasses import dataclass, field
 
 from lenslet.errors import (
@@ -43,21 +42,12 @@ MAX_FOLDERS = 1000
 MAX_FILE = 16 * 1024 * 1024
 MAX_APP_PASSWORDS = 50  # a person's devices
 MAX_DEVICE_NAME = 64
-APP_PASSWORD_GROUPS = 8  # of five letters and digits, 40 in all: about 238 bits
 APP_PASSWORD_KEYS = frozenset(("id", "name", "hash", "created"))
 CHANGE_TRIES = 5  # tries while another program keeps writing the file
 
 
 def new_token():
     return secrets.token_urlsafe(32)
-
-
-def new_app_password():
-    """Return a fresh app password, groups of letters and digits joined by dots: typed into a phone, or given to a
-    command, it never starts with a dash, and a dot (outside base64url) keeps rclone from taking it for a password
-    it obscured itself."""
-    return ".".join("".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(5))
-                    for _ in range(APP_PASSWORD_GROUPS))
 
 
 def new_stamp():
@@ -497,7 +487,7 @@ class Directory:
         if not isinstance(device, str) or not device.strip() or len(device.strip()) > MAX_DEVICE_NAME \
                 or not device.strip().isprintable():
             raise BadRequest(f"name the device: 1 to {MAX_DEVICE_NAME} printable characters", field="name")
-        password = new_app_password()
+        password = passwords.new_app_password()
         record = {"id": new_id(), "name": device.strip(), "hash": token_hash(password), "created": now}
 
         def change(known):

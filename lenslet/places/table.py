@@ -1,11 +1,15 @@
-"""The places table: its file format, and the nearest place to a point on a grid of latitude and longitude cells."""
+"""The places table: its file format, read once per process, and the place nearest a GPS position on a grid of
+latitude and longitude cells, named in one line."""
 
 import bisect
+import gzip
 import json
 import math
 import operator
 import sys
+import threading
 from array import array
+from importlib import resources
 from itertools import accumulate
 
 MAGIC = b"lenslet places 1\n"
@@ -13,6 +17,11 @@ EARTH_KM = 6371.0088  # the mean radius
 SCALE = 100_000  # coordinates are kept in steps of 1e-5 degree, about a metre
 RADIANS = math.pi / 180 / SCALE
 FIRST_KM = 8  # the first search radius; doubled until a place is found, the way an ever wider ring would
+TABLE_FILE = "places.bin.gz"
+
+_table = None
+_version = None
+_loading = threading.Lock()
 
 
 class Table:
@@ -224,3 +233,67 @@ def write_table(header, countries, regions, places):
             column.byteswap()
     return b"".join([MAGIC, json.dumps(header, sort_keys=True).encode("utf-8"), b"\n", country_part, region_part,
                      name_part, alternate_part] + [column.tobytes() for column in columns])
+
+
+def table():
+    """Return the places table, read once per process on first use."""
+    global _table
+    if _table is None:
+        with _loading:
+            if _table is None:
+                payload = gzip.decompress(resources.files(__package__).joinpath(TABLE_FILE).read_bytes())
+                _table = read_table(payload)
+    return _table
+
+
+def table_version():
+    """Return the version of the places table, which changes whenever its content does."""
+    global _version
+    if _version is None:
+        # Read from the file's head: a listing records it without loading the whole table.
+        with resources.files(__package__).joinpath(TABLE_FILE).open("rb") as packed, gzip.open(packed) as stream:
+            _version = str(read_header(stream)["version"])
+    return _version
+
+
+def _coordinate(value, most):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:  # an int past any float
+        return None
+    return value if math.isfinite(value) and -most <= value <= most else None
+
+
+def place_of(latitude, longitude):
+    """Return {"city", "region", "country", "countryCode"} of the place nearest a position, or None.
+
+    None for a position too far from any town (the open sea, the poles, a wilderness) and for anything
+    that is not a position."""
+    latitude, longitude = _coordinate(latitude, 90), _coordinate(longitude, 180)
+    if latitude is None or longitude is None:
+        return None
+    places = table()
+    index, km = places.nearest(latitude, longitude, places.most_km)
+    if index < 0 or km > places.reaches[index]:
+        return None
+    return places.place(index)
+
+
+def label(place):
+    """Return a place as one line, "Nazaré, Leiria, Portugal": its names in order, each once."""
+    names = []
+    for key in ("city", "region", "country"):
+        name = place.get(key)
+        if isinstance(name, str) and name and name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
+def country_name(code):
+    """Return a country's name by its two-letter code, or None for a code the table does not know."""
+    places = table()
+    if not isinstance(code, str) or code not in places.country_codes:
+        return None
+    return places.country_names[places.country_codes.index(code)] or None

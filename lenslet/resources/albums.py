@@ -3,7 +3,8 @@
 import falcon
 
 from lenslet.albums.store import MAX_PAGE
-from lenslet.resources import access_of, principal_of, read_json
+from lenslet.resources.bodies import read_json
+from lenslet.resources.guard import access_of, principal_of
 
 
 class AlbumsResource:

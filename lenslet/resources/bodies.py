@@ -3,13 +3,15 @@
 import io
 
 import falcon
+import orjson
 from falcon.media import MultipartFormHandler, URLEncodedFormHandler
 from falcon.media.multipart import MultipartParseError
 from gunicorn.http.errors import NoMoreData, ParseException
 
-from lenslet.errors import BadRequest, TooLarge
+from lenslet.errors import BadRequest, NotJson, TooLarge
 
 CHUNK = 64 * 1024
+MAX_BODY = 256 * 1024  # a JSON or form body
 _MULTIPART = MultipartFormHandler()
 _URLENCODED = URLEncodedFormHandler()
 
@@ -102,3 +104,29 @@ class ThenCheck:
             check, self.check = self.check, None
             check()
         return chunk
+
+
+def read_json(req):
+    require_json(req)
+    data = read_body(req, MAX_BODY)
+    if not data.strip():
+        raise BadRequest("the body is empty; expected JSON")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as ex:
+        raise BadRequest(f"the body is not valid JSON: {ex}") from None
+
+
+def read_object(req, shape, *strings):
+    """Read a JSON object whose fields named in strings are strings; else 400 saying its shape."""
+    body = read_json(req)
+    if not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in strings):
+        raise BadRequest(f"the body must be {shape}")
+    return body
+
+
+def require_json(req):
+    """Refuse a non-JSON body: a form on another site can send text/plain, never JSON."""
+    kind = media_type(req)
+    if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+        raise NotJson(f"the body must say Content-Type: application/json, not {kind or 'nothing'}")

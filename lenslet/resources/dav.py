@@ -10,9 +10,9 @@ from lenslet.dav.locks import timeout_of
 from lenslet.errors import BadRequest, Forbidden, LensletError, NotFound, PreconditionFailed, UnsupportedMedia
 from lenslet.layout import TRASH, in_trash, is_image, mime_of, name_of, parent
 from lenslet.recent import Recent
-from lenslet.resources import access_of, principal_of
 from lenslet.resources.bodies import CHUNK, body_of, has_body, read_body
 from lenslet.resources.file import send_original
+from lenslet.resources.guard import access_of, principal_of
 from lenslet.resources.http import etag_for, etag_of
 from lenslet.storage import clean_path
 from lenslet.storage.paths import not_reserved

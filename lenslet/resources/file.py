@@ -3,16 +3,25 @@ from contextlib import closing
 import falcon
 
 from lenslet.errors import BadRequest
-from lenslet.formats.positions import patched, position_removed
+from lenslet.formats.positions import patched
+from lenslet.images.originals import position_patches
 from lenslet.layout import mime_of, name_of, parent
-from lenslet.resources import CACHE, accel_uri, access_of
 from lenslet.resources.bodies import CHUNK, ThenCheck, body_of, form_parts, media_type
-from lenslet.resources.http import Unsatisfiable, attachment, byte_range, etag_of, http_date, not_modified
+from lenslet.resources.guard import access_of
+from lenslet.resources.http import (
+    CACHE,
+    Unsatisfiable,
+    accel_uri,
+    attachment,
+    byte_range,
+    etag_of,
+    http_date,
+    not_modified,
+)
 from lenslet.resources.preview import PreviewResource
-from lenslet.storage import HEAD_BYTES, clean_path, spool
+from lenslet.storage import clean_path, spool
 
 FORM_SLACK = 64 * 1024  # room for a multipart body's field names and boundaries
-WHOLE_AT_MOST = 64 << 20  # a PNG or WebP read whole for its metadata chunks, up to this size
 
 
 class FileResource:
@@ -84,19 +93,6 @@ def send_file(req, resp, place, stat, accel_location, s3_stream, patches=()):
     resp.status = falcon.HTTP_206
     resp.content_range = (start, end, stat.size)
     resp.set_stream(patched_stream(storage.open_range(key, start, end - start + 1), start, patches), end - start + 1)
-
-
-def position_patches(storage, key, size):
-    """Return the patches that take an original's GPS position out ([]: none there), or None when unsure."""
-    kind = mime_of(key)
-    whole = kind in ("image/png", "image/webp")  # their metadata may follow the picture
-    if not (whole or kind == "image/jpeg") or (whole and size > WHOLE_AT_MOST) or size < 2:
-        return None
-    with closing(storage.open_head(key, size if whole else HEAD_BYTES)) as stream:
-        head = stream.read(size if whole else HEAD_BYTES)
-    with closing(storage.open_range(key, size - 2, 2)) as stream:
-        tail = stream.read(2)
-    return position_removed(head, size, tail)
 
 
 def patched_stream(stream, start, patches):

@@ -2,7 +2,8 @@ import falcon
 
 from lenslet.errors import BadRequest
 from lenslet.formats import covers, query
-from lenslet.resources import access_of, read_json
+from lenslet.resources.bodies import read_json
+from lenslet.resources.guard import access_of
 from lenslet.resources.http import not_modified
 from lenslet.resources.search import MAX_OFFSET
 from lenslet.search.searcher import MAX_LIMIT

@@ -1,15 +1,15 @@
 """The request guard: refuse what the settings forbid, then find who asks."""
 
 import base64
-import ipaddress
 
 from lenslet.errors import BadRequest, Forbidden, Misdirected, Unauthorized, UriTooLong
 from lenslet.people.access import OPEN, Access
-from lenslet.resources import MAX_QUERY_STRING, sites
+from lenslet.resources import sites
 from lenslet.resources.http import vary_also
 from lenslet.resources.static import SHARE_TARGET, is_page
 from lenslet.storage.state_root import LIBRARY_READ_ONLY
 
+MAX_QUERY_STRING = 4096
 PREFIXES = ("", "/api")  # the API is also served under /api
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
 SHARE_HEADER = "X-Lenslet-Share"
@@ -39,6 +39,14 @@ PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-
 METRICS_PATHS = frozenset(prefix + "/metrics" for prefix in PREFIXES)
 
 
+def access_of(req):
+    return req.context.access
+
+
+def principal_of(req):
+    return req.context.principal
+
+
 class Guard:
     """Refuse what the settings forbid, then find who asks and set req.context.access."""
 
@@ -51,8 +59,6 @@ class Guard:
         self.hosts = frozenset(name.lower().rstrip(".") for name in config.hosts)
         self.write_origins = sites.origin_keys(config.cors_origins)
         self.identities, self.users = identities, identities.users
-        self.proxy_header = config.proxy_user_header
-        self.proxies = tuple(ipaddress.ip_network(network, strict=False) for network in config.proxy_addresses)
         # Items.trash_origin, Tree.opened and Albums.is_image_at
         self.origin_of, self.opened, self.is_image_at = origin_of, opened, is_image_at
 
@@ -163,7 +169,7 @@ class Guard:
         scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
         if scheme.lower() == "bearer" and given.strip():
             return self.identities.from_token(given.strip(), address, needed)
-        proxied = self._proxied_name(req)
+        proxied = self.identities.proxied_name(req.remote_addr, req.get_header)
         if proxied:
             # The browser sends the proxy's own cookie with any request, as it sends lenslet's.
             req.context.session = req.context.proxy = True
@@ -185,18 +191,6 @@ class Guard:
             raise Unauthorized("sign in: POST /session with your name and password, send Authorization: Bearer "
                                "<your token> (lenslet user add gives one), or open a share link", signIn="password")
         raise Unauthorized("this request needs Authorization: Bearer <LENSLET_TOKEN>")
-
-    def _proxied_name(self, req):
-        """Return the name in the trusted proxy's header, believed only from LENSLET_PROXY_ADDRESSES, or None."""
-        if not self.proxy_header:
-            return None
-        try:
-            peer = ipaddress.ip_address(req.remote_addr or "")
-        except ValueError:
-            return None
-        if not any(peer in network for network in self.proxies):
-            return None  # a header anyone else sends names nobody
-        return (req.get_header(self.proxy_header) or "").strip() or None
 
 
 class Private:

@@ -1,4 +1,4 @@
-"""HTTP caching and Range helpers on header values."""
+"""HTTP caching and Range helpers on header values; a WebP answered, nginx's X-Accel-Redirect URI."""
 
 import datetime
 import email.utils
@@ -6,6 +6,12 @@ import re
 from urllib.parse import quote
 from wsgiref.handlers import format_date_time
 
+import falcon
+
+# Images rarely change: cache an hour, then revalidate by ETag.
+CACHE = "public, max-age=3600"
+# A URL naming the version (`&v=`) never changes.
+IMMUTABLE = "public, max-age=31536000, immutable"
 _RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.I)  # ASCII digits only
 BEYOND = 10 ** 18  # stands for any longer number in a Range
 http_date = format_date_time  # seconds to the RFC 7231 date of Last-Modified
@@ -78,3 +84,25 @@ def attachment(name):
     """A Content-Disposition naming the file in ASCII and, for browsers that read it, in UTF-8."""
     plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name.encode('utf-8', 'replace'))}"
+
+
+def send_webp(req, resp, etag, mtime, body, version=None, accel=None):
+    """Answer a WebP: 304 when the client has it, else an nginx redirect or body()."""
+    asked = req.get_param("v")
+    resp.etag, resp.cache_control = etag, [IMMUTABLE if asked is not None and asked == version else CACHE]
+    resp.set_header("Last-Modified", http_date(mtime))
+    if not_modified(req.get_header("If-None-Match"), req.get_header("If-Modified-Since"), etag, mtime):
+        resp.status = falcon.HTTP_304
+        return
+    resp.content_type = "image/webp"
+    uri = accel() if accel is not None else None
+    if uri is not None:
+        resp.set_header("X-Accel-Redirect", uri)
+        return
+    resp.data = body()
+
+
+def accel_uri(location, storage, key):
+    """Return nginx's X-Accel-Redirect URI for a file, or None."""
+    found = storage.accel_path(key) if location else None
+    return None if found is None else location.rstrip("/") + "/" + quote(found)

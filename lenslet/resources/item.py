@@ -1,6 +1,7 @@
 import falcon
 
-from lenslet.resources import access_of, read_json, read_object
+from lenslet.resources.bodies import read_json, read_object
+from lenslet.resources.guard import access_of
 from lenslet.resources.operations import paths_of
 from lenslet.storage import clean_path
 

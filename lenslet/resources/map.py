@@ -1,7 +1,7 @@
 """GET /map: the photos with a GPS position, in clusters; GET /map/photos: the photos of one cluster."""
 
 from lenslet.errors import BadRequest
-from lenslet.resources import access_of
+from lenslet.resources.guard import access_of
 from lenslet.resources.timeline import folders_of, sees_of
 from lenslet.search import clusters
 from lenslet.search.timeline import MAX_LIMIT

@@ -9,8 +9,9 @@ from lenslet.albums.format import MAX_NAME as ALBUM_NAME
 from lenslet.albums.store import MAX_PAGE as ALBUM_PAGE
 from lenslet.formats import dates, listing_pages, regions, sidecars
 from lenslet.layout import TYPES
-from lenslet.resources import MAX_BODY, MAX_QUERY_STRING
+from lenslet.resources.bodies import MAX_BODY
 from lenslet.resources.folders import MAX_PAGE
+from lenslet.resources.guard import MAX_QUERY_STRING
 from lenslet.resources.operations import MAX_PATHS
 from lenslet.resources.search import MAX_OFFSET, MAX_QUERY
 from lenslet.search.searcher import MAX_LIMIT

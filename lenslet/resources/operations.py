@@ -8,8 +8,8 @@ from lenslet.config import truthy
 from lenslet.errors import BadRequest
 from lenslet.formats import similar
 from lenslet.layout import TRASH
-from lenslet.resources import MAX_BODY, access_of, read_json
-from lenslet.resources.bodies import form_parts, has_body, media_type, urlencoded_fields
+from lenslet.resources.bodies import MAX_BODY, form_parts, has_body, media_type, read_json, urlencoded_fields
+from lenslet.resources.guard import access_of
 from lenslet.search.searcher import searched
 from lenslet.storage import clean_path
 

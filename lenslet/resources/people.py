@@ -1,6 +1,7 @@
 """GET /people: who the photos show."""
 
-from lenslet.resources import access_of, read_object
+from lenslet.resources.bodies import read_object
+from lenslet.resources.guard import access_of
 from lenslet.resources.item import who
 from lenslet.resources.timeline import folders_of, sees_of
 

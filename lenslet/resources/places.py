@@ -1,7 +1,7 @@
 """GET /places?q=: places of the offline table by name, to set a photo's place with."""
 
-from lenslet import places
 from lenslet.errors import BadRequest
+from lenslet.places.suggest import named
 
 MAX_ASKED = 200
 
@@ -14,5 +14,5 @@ class PlaceNamesResource:
         if not 2 <= len(asked.strip()) <= MAX_ASKED:
             raise BadRequest(f"q is 2 to {MAX_ASKED} characters of a place's name", param="q")
         limit = req.get_param_as_int("limit", min_value=1, max_value=50, default=10)
-        resp.media = {"places": places.named(asked, limit)}
+        resp.media = {"places": named(asked, limit)}
         resp.cache_control = ["private", "max-age=3600"]

@@ -1,4 +1,5 @@
-from lenslet.resources import accel_uri, access_of, send_webp
+from lenslet.resources.guard import access_of
+from lenslet.resources.http import accel_uri, send_webp
 from lenslet.storage import clean_path
 
 

@@ -1,6 +1,6 @@
 from lenslet.errors import BadRequest
 from lenslet.formats.query import PARAMS, parse
-from lenslet.resources import access_of
+from lenslet.resources.guard import access_of
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
 

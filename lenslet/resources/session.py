@@ -2,7 +2,7 @@
 
 import falcon
 
-from lenslet.resources import read_object
+from lenslet.resources.bodies import read_object
 from lenslet.resources.guard import client_address, cookie_name, over_tls, session_token
 
 

@@ -6,8 +6,8 @@ import falcon
 
 from lenslet.errors import AlreadyExists, BadRequest, Forbidden
 from lenslet.people import shares
-from lenslet.resources import access_of, principal_of, read_json, read_object
-from lenslet.resources.bodies import ThenCheck, body_of
+from lenslet.resources.bodies import ThenCheck, body_of, read_json, read_object
+from lenslet.resources.guard import access_of, principal_of
 from lenslet.storage import clean_path
 
 LINK = "/s#"  # the key goes after '#': a fragment never reaches a server log or a Referer

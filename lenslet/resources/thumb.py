@@ -1,7 +1,7 @@
 from lenslet.errors import BadRequest
 from lenslet.layout import thumb_of
-from lenslet.resources import accel_uri, access_of, send_webp
-from lenslet.resources.http import etag_of
+from lenslet.resources.guard import access_of
+from lenslet.resources.http import accel_uri, etag_of, send_webp
 from lenslet.storage import clean_path
 
 SIZES = ("small", "large")

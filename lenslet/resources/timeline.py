@@ -3,7 +3,7 @@ import re
 
 from lenslet.errors import BadRequest
 from lenslet.formats import query
-from lenslet.resources import access_of
+from lenslet.resources.guard import access_of
 from lenslet.search import timeline
 from lenslet.storage import clean_path
 

@@ -3,7 +3,7 @@
 import falcon
 
 from lenslet.errors import BadRequest, ConfigError, Forbidden, NotFound, Unavailable
-from lenslet.resources import read_json
+from lenslet.resources.bodies import read_json
 from lenslet.resources.guard import client_address
 from lenslet.resources.session import send_session
 

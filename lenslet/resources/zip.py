@@ -5,9 +5,10 @@ import io
 from lenslet.albums.store import MAX_PAGE
 from lenslet.errors import BadRequest
 from lenslet.files.archive import archive_names, zip_stream
+from lenslet.images.originals import position_patches
 from lenslet.layout import name_of
-from lenslet.resources import access_of, principal_of
-from lenslet.resources.file import patched_stream, position_patches
+from lenslet.resources.file import patched_stream
+from lenslet.resources.guard import access_of, principal_of
 from lenslet.resources.http import attachment
 from lenslet.storage import clean_path
 

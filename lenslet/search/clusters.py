@@ -12,7 +12,7 @@ from itertools import accumulate, compress
 from lenslet.errors import BadRequest
 from lenslet.formats import query
 from lenslet.recent import Recent
-from lenslet.search.index import array_of
+from lenslet.search.bitmaps import array_of
 
 FINEST = 16  # cells of the finest level: 2^16 across the world, a few hundred metres
 CLUSTER_LEVELS = 3  # a cluster is a cell 2^3 times finer than the map's tile at that zoom

@@ -1,4 +1,4 @@
-"""Compact per-item columns for search's sorts and filters; pure data."""
+"""Compact per-item columns for search's sorts and filters, and the fields a text search looks through; pure data."""
 
 import bisect
 import datetime
@@ -7,9 +7,10 @@ from array import array
 from itertools import compress, islice
 
 from lenslet.formats import query as rules
+from lenslet.formats.query import fold, people_of
 from lenslet.layout import kind_of
+from lenslet.search.bitmaps import FLAG_OF, array_of, bitmap_page, marked
 from lenslet.search.clusters import Positions, point_of
-from lenslet.search.index import FLAG_OF, array_of, bitmap_page, marked
 
 FORMAT = 3           # of kept columns: 2 added countries, 3 the map's positions
 RARE = 255           # code shared by cameras (countries) past the first 254
@@ -20,6 +21,18 @@ SORT_FROM = 1000     # matches from which a page walks the kept order
 BEHIND, PHOTO, VIDEO = 0, 1, 2  # an item's tile (tile_of)
 SET_FROM = 16        # date filters under 1/SET_FROM of items set bits one by one
 KEPT_FILTERS = 16    # filter bitmaps cached
+
+
+def fields_of(item):
+    """Return the fields a text search looks through, folded: the name first, the place last."""
+    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    path = item.get("path") if isinstance(item.get("path"), str) else ""
+    paths = item.get("xmpPaths") if isinstance(item.get("xmpPaths"), list) else ()
+    taken = item.get("taken")[:10] if isinstance(item.get("taken"), str) else ""
+    return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
+            fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str)),
+            fold(item.get("camera")), fold(item.get("lens")), fold(taken), *sorted(people_of(item)),
+            fold(item.get("place"))]
 
 
 class Builder:

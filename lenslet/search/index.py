@@ -9,15 +9,17 @@ import os
 import re
 import zlib
 from array import array
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from functools import partial, reduce
 from itertools import accumulate, chain, compress, islice, repeat
 
-from lenslet.formats.query import fold, people_of
+from lenslet.formats.query import fold
 from lenslet.formats.records import is_number
 from lenslet.layout import TYPES
-from lenslet.places import town_lines
+from lenslet.places.suggest import town_lines
 from lenslet.recent import Recent
+from lenslet.search.bitmaps import FLAG_OF, array_of, bitmap_page, marked
+from lenslet.search.columns import fields_of
 from lenslet.storage.paths import is_clean
 
 TOKEN = re.compile(r"[^\W_]+")
@@ -38,13 +40,10 @@ INNER_BELOW = 2000  # most tokens kept as holding a frequent one
 BISECT_CHARS = 2000  # vocabulary characters counted in one bisection's time
 HIT_COST = 10       # cost of finding one token, in ids marked
 READ_IDS = 10       # reading an item's text costs this many ids marked
-BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
 DIGITS = "0123456789"  # in most camera file names: each gets a bitmap
 DIGIT_SET = frozenset(DIGITS)
 MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
 NOT = b"\x01\x00"  # NOT[flag]: a flag's opposite
-DIGIT_OF = bytes.maketrans(b"\x00\x01", b"01")  # an item's byte as a base-2 digit
-FLAG_OF = bytes.maketrans(b"01", b"\x00\x01")
 FORMAT = 6  # of a kept index: 6 adds the items of each place
 JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")  # punctuation between a joint's tokens
 # A token's edge character and punctuation; a lookahead finds both sides.
@@ -83,18 +82,6 @@ def journal_entry_problem(entry):
               all(isinstance(person, dict) and isinstance(person.get("name"), str) for person in people),
               "gone is not true or false": type(entry.get("gone", False)) is bool}
     return next((problem for problem, passed in checks.items() if not passed), None)
-
-
-def fields_of(item):
-    """Return an item's folded searchable texts."""
-    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
-    path = item.get("path") if isinstance(item.get("path"), str) else ""
-    paths = item.get("xmpPaths") if isinstance(item.get("xmpPaths"), list) else ()
-    taken = item.get("taken")[:10] if isinstance(item.get("taken"), str) else ""
-    return [fold(item.get("name")), *(fold(tag) for tag in tags if isinstance(tag, str)), fold(item.get("notes")),
-            fold(path.rpartition("/")[0]), *(fold(text) for text in paths if isinstance(text, str)),
-            fold(item.get("camera")), fold(item.get("lens")), fold(taken), *sorted(people_of(item)),
-            fold(item.get("place"))]
 
 
 def matches(item, terms):
@@ -672,12 +659,6 @@ def starts_of(texts, at):
     return array("I", accumulate((len(text) + 1 for text in texts), initial=at))
 
 
-def array_of(code, data):
-    ids = array(code)
-    ids.frombytes(data)
-    return ids
-
-
 def digit_bitmaps(text, count):
     """Return digit -> bitmap of the items whose text holds it."""
     bitmaps = {}
@@ -826,13 +807,6 @@ def added(bitmap, ids, count):
     return int.from_bytes(bits, "little")
 
 
-def marked(ids, count):
-    """Return the bitmap of ids (item 0 the lowest bit)."""
-    marks = bytearray(count)
-    deque(map(marks.__setitem__, ids, repeat(1)), 0)
-    return int(marks.translate(DIGIT_OF)[::-1] or b"0", 2)
-
-
 def has(ids, item_id):
     return ids is not None and (ids >> item_id & 1 if isinstance(ids, int) else item_id in ids)
 
@@ -867,18 +841,7 @@ def both(a, b, count):
     return {i for i in ids if bits[i >> 3] >> (i & 7) & 1}
 
 
-def bitmap_page(bitmap, lo, hi, count, offset, limit):
-    """Return (total, one page) of a bitmap's ids within [lo, hi)."""
-    if (lo, hi) != (0, count):
-        bitmap &= ((1 << hi) - 1) ^ ((1 << lo) - 1)
-    total, want, ids = bitmap.bit_count(), offset + limit, []
-    bits = bitmap.to_bytes((count + 7) // 8, "little")
-    for byte in re.finditer(rb"[^\x00]", bits):  # empty stretches are skipped in C
-        at = byte.start()
-        ids.extend(at * 8 + bit for bit in BITS[bits[at]])
-        if len(ids) >= want:
-            break
-    return total, ids[offset:want]
+
 
 
 def page_of(ids, lo, hi, count, offset, limit):

@@ -15,10 +15,11 @@ from lenslet.formats import listing_pages, query, similar
 from lenslet.formats.query import sort_value
 from lenslet.layout import TRASH
 from lenslet.listings import stored_items
-from lenslet.places import town_lines
+from lenslet.places.suggest import town_lines
 from lenslet.recent import Recent
 from lenslet.search import index as words
 from lenslet.search import rollup
+from lenslet.search.bitmaps import marked
 from lenslet.search.columns import Builder as ColumnsBuilder
 from lenslet.search.columns import Columns
 
@@ -268,8 +269,8 @@ class Searcher:
             named = 0
             for scope in ranges:
                 named |= index.matching(words.terms_of(" ".join(asked.people)), scope)
-            bits = words.marked([i for i in words.bitmap_ids(bits & named, 0, index.count)
-                                 if query.keeps(asked, loaded.item(i))], index.count)
+            bits = marked([i for i in words.bitmap_ids(bits & named, 0, index.count)
+                           if query.keeps(asked, loaded.item(i))], index.count)
         desc = asked.order == "desc"
         if not inside:
             return bits.bit_count(), [loaded.item(i) for i in columns.page(bits, asked.sort, desc, offset, limit)]

@@ -12,8 +12,8 @@ from lenslet.formats import dates
 from lenslet.formats import query as rules
 from lenslet.layout import TRASH
 from lenslet.recent import Recent
+from lenslet.search.bitmaps import FLAG_OF
 from lenslet.search.columns import EPOCH_DAY, PHOTO, VIDEO
-from lenslet.search.index import FLAG_OF
 from lenslet.search.searcher import search_id, searched
 
 MAX_LIMIT = 500

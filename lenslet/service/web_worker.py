@@ -6,7 +6,7 @@ from gunicorn.util import write_nonblock
 from gunicorn.workers.gthread import ThreadWorker
 
 from lenslet.errors import UriTooLong
-from lenslet.resources import MAX_QUERY_STRING
+from lenslet.resources.guard import MAX_QUERY_STRING
 
 
 class WebWorker(ThreadWorker):

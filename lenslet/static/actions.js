@@ -1,10 +1,11 @@
 // What the page asks the server to do with files: trash, restore, delete, tag, move and rename
-// images, make and move folders. Each says how far it got and what stopped it.
+// images, make and move folders, download the images picked as a ZIP. Each says how far it got and what stopped it.
 
 import {ApiError, enc, nameTaken, reason, where} from "./api.js";
 import {folderOf, joined, nameOf, trimmed} from "./paths.js";
 
 const TRASH_BATCH = 100;  // images per POST /trash: few requests, and progress to show between them
+const ZIP_QUERY = 4000;  // characters of the images picked a download names (the server takes 4096)
 
 /** How many files an answer says were done (a stack's other file counts too), else how many were asked. */
 const doneCount = (answer, asked) => (Array.isArray(answer?.paths) ? answer.paths.length : asked.length);
@@ -264,5 +265,24 @@ export class Actions {
         viewer.message(text);
       }
     }
+  }
+
+  /** Download the images picked, else the album or folder shown, as one ZIP the server streams. */
+  downloadZip(chosen) {
+    const {messages} = this;
+    const folderOf = (path) => path.slice(0, path.length - path.split("/").pop().length);
+    // A stack's files go together: a raw with its JPEG, a live photo's picture with its video.
+    const picked = chosen.flatMap((path) => this.listing.stackOf(path)?.members.map(
+      (name) => folderOf(path) + name) ?? [path]);
+    const place = this.router.place(), listed = this.listing.place;
+    const folder = place.timeline == null && place.map == null && listed?.q == null ? listed?.path : null;
+    const query = picked.length ? picked.map((path) => `paths=${enc(path)}`).join("&")
+      : place.album != null ? `album=${enc(place.album)}` : folder != null ? `path=${enc(folder)}` : null;
+    if (query == null) return messages.say("Pick the images to download, or open a folder or an album.");
+    if (query.length > ZIP_QUERY) {
+      return messages.say("Too many images picked to download at once: download their folder, or an album of them.");
+    }
+    const name = picked.length || !folder ? "photos.zip" : `${folder.split("/").pop()}.zip`;
+    this.api.download(`/zip?${query}`, name).catch((ex) => messages.say(`The download failed: ${ex.message}`));
   }
 }

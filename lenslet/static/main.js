@@ -29,8 +29,6 @@ import {FolderTree} from "./tree.js";
 import {Upload} from "./upload.js";
 import {Viewer} from "./viewer.js";
 
-const ZIP_QUERY = 4000;  // characters of the images picked a download names (the server takes 4096)
-
 async function start() {
   const $ = (id) => document.getElementById(id);
   // The page's own files kept for a fast start and an answer offline; photos shared to lenslet (sw.js).
@@ -191,23 +189,7 @@ async function start() {
     if (folder != null) return sharer.open(folder, "folder");
     messages.say("Search results are not shared: pick images to share them, or open a folder to share the folder.");
   });
-  // Download the images picked, else the album or folder shown, as one ZIP the server streams.
-  $("download-zip").addEventListener("click", () => {
-    const folderOf = (path) => path.slice(0, path.length - path.split("/").pop().length);
-    // A stack's files go together: a raw with its JPEG, a live photo's picture with its video.
-    const picked = selection.chosen().flatMap((path) => listing.stackOf(path)?.members.map(
-      (name) => folderOf(path) + name) ?? [path]);
-    const place = router.place();
-    const folder = place.timeline == null && place.map == null ? folderListed() : null;
-    const query = picked.length ? picked.map((path) => `paths=${enc(path)}`).join("&")
-      : place.album != null ? `album=${enc(place.album)}` : folder != null ? `path=${enc(folder)}` : null;
-    if (query == null) return messages.say("Pick the images to download, or open a folder or an album.");
-    if (query.length > ZIP_QUERY) {
-      return messages.say("Too many images picked to download at once: download their folder, or an album of them.");
-    }
-    const name = picked.length || !folder ? "photos.zip" : `${folder.split("/").pop()}.zip`;
-    api.download(`/zip?${query}`, name).catch((ex) => messages.say(`The download failed: ${ex.message}`));
-  });
+  $("download-zip").addEventListener("click", () => actions.downloadZip(selection.chosen()));
   $("view-share").addEventListener("click", () => { if (viewer.path) sharer.open(viewer.path, "image"); });
   $("viewer").addEventListener("close", () => { if (viewer.path) router.go({...router.place(), view: null}); });
 

@@ -24,6 +24,7 @@ from lenslet.errors import (
     TooLarge,
     Unavailable,
 )
+from lenslet.health import disk_full
 from lenslet.layout import DERIVED, LOCKS, ROOT_FILES, STATE, TEMP_SUFFIX, is_internal, is_state, is_xmp, join, name_of
 from lenslet.storage.base import (
     HEAD_BYTES,
@@ -46,8 +47,6 @@ EDITS = "edits-"  # a folder's lock of edits under way
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: a FIFO must not block the open (fstat refuses it next).
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-DISK_FULL_FOR = 30.0  # seconds a failed write's "disk full" lasts in /health
-MIN_FREE = 64 * 1024
 MAX_ODD_NAMES = 200
 ROOT_RETRY_AFTER = 10
 READ_MORE = 1 << 16  # bytes per read past a file's size at open
@@ -537,11 +536,10 @@ class LocalStorage(Verbs):
         writable = readable and not self.readonly and os.access(self.root, os.W_OK)
         try:
             fs = os.statvfs(self.root)
-            low = fs.f_bavail * fs.f_frsize < MIN_FREE or (fs.f_files and fs.f_favail == 0)
+            free = fs.f_bavail * fs.f_frsize, fs.f_favail if fs.f_files else None  # None: no count of files kept
         except OSError:
-            low = False
-        full = not self.readonly and (low or (self.full_at is not None
-                                              and time.monotonic() - self.full_at < DISK_FULL_FOR))
+            free = None, None
+        full = not self.readonly and disk_full(*free, self.full_at)
         # The root folder's name, never its path.
         report = {"backend": self.backend, "readable": readable, "writable": writable and not full,
                   "name": os.path.basename(self.root) or self.root}

@@ -16,7 +16,7 @@ from lenslet.app import create_app
 from lenslet.formats import listing_pages
 from lenslet.layout import first_page_names
 from lenslet.people.users import Directory
-from lenslet.places import table_version
+from lenslet.places.table import table_version
 from lenslet.worker.handlers import Runner, drain
 from lenslet.worker.scanner import Scanner
 

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from lenslet.resources import MAX_QUERY_STRING
+from lenslet.resources.guard import MAX_QUERY_STRING
 
 
 def raw_get(port, target):

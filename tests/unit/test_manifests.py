@@ -3,8 +3,8 @@
 import orjson
 import pytest
 
-from lenslet import places
 from lenslet.formats import listing_pages
+from lenslet.places.table import table_version
 from lenslet.storage.base import Entry
 
 BUILT = 1000.0
@@ -368,8 +368,8 @@ def test_an_entry_is_named_again_from_its_own_position(entry, named):
 
 def test_places_are_named_again_only_when_the_head_names_another_table():
     items = {"a.jpg": {"name": "a.jpg", "gps": [39.6016, -9.0713], "place": "Atlantis"}}
-    current = {listing_pages.PLACES: places.table_version()}
+    current = {listing_pages.PLACES: table_version()}
     assert listing_pages.placed_again(items, current) is items
     assert listing_pages.placed_again(items, None) is items  # nothing stored
     assert listing_pages.placed_again(items, {})["a.jpg"]["place"] == "Nazaré, Leiria, Portugal"  # an older lenslet's
-    assert listing_pages.paginate("", [], [], "sig", 10, "now")[0][listing_pages.PLACES] == places.table_version()
+    assert listing_pages.paginate("", [], [], "sig", 10, "now")[0][listing_pages.PLACES] == table_version()

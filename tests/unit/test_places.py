@@ -7,10 +7,20 @@ import random
 import pytest
 from PIL.TiffImagePlugin import IFDRational
 
-from lenslet import places
 from lenslet.formats import exif
-from lenslet.places import label, place_of, table_version
-from lenslet.places.table import SCALE, cell_of, chord_km, read_table, unit_vector, write_table
+from lenslet.places.suggest import named
+from lenslet.places.table import (
+    SCALE,
+    cell_of,
+    chord_km,
+    label,
+    place_of,
+    read_table,
+    table,
+    table_version,
+    unit_vector,
+    write_table,
+)
 
 
 @pytest.mark.parametrize("latitude, longitude, city, region, country", [
@@ -228,7 +238,7 @@ def test_a_place_as_one_line(place, line):
 
 
 def test_the_version_read_from_the_files_head_is_the_tables():
-    assert table_version() == places.table().version
+    assert table_version() == table().version
 
 
 @pytest.mark.parametrize("asked, city, code", [
@@ -242,17 +252,17 @@ def test_the_version_read_from_the_files_head_is_the_tables():
     ("wien", "Vienna", "AT"),
 ])
 def test_places_are_found_by_the_names_people_use(asked, city, code):
-    first = places.named(asked)[0]
+    first = named(asked)[0]
     assert (first["city"], first["countryCode"]) == (city, code)
 
 
 def test_suggestions_are_ranked_by_population():
-    lisbons = places.named("lisbon")
+    lisbons = named("lisbon")
     assert lisbons[0]["countryCode"] == "PT" and {place["countryCode"] for place in lisbons[1:]} == {"US"}
-    assert [place["city"] for place in places.named("lisb", 3)][:2] == ["Lisbon", "Lisburn"]
-    assert places.named("santa luzia")[0]["region"] == "Minas Gerais"  # 240,000 people, before the smaller ones
-    assert places.named("rome")[0]["countryCode"] == "IT"
+    assert [place["city"] for place in named("lisb", 3)][:2] == ["Lisbon", "Lisburn"]
+    assert named("santa luzia")[0]["region"] == "Minas Gerais"  # 240,000 people, before the smaller ones
+    assert named("rome")[0]["countryCode"] == "IT"
 
 
 def test_a_towns_section_is_not_offered_by_name_where_it_names_its_town():
-    assert not any(place["region"] == "Madeira" for place in places.named("santa luzia", 50))
+    assert not any(place["region"] == "Madeira" for place in named("santa luzia", 50))

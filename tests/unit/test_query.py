@@ -12,8 +12,8 @@ from PIL import Image
 from lenslet.errors import BadRequest
 from lenslet.formats import query
 from lenslet.images import pillow
+from lenslet.search.bitmaps import marked
 from lenslet.search.columns import Builder, Columns
-from lenslet.search.index import marked
 
 RAW = query.TYPES["raw"]
 

@@ -8,6 +8,7 @@ import zlib
 import pytest
 
 from lenslet.search import index as words
+from lenslet.search.columns import fields_of
 
 PUNCTUATION = ["_", "-", ".", " ", "/", "'", "__"]
 
@@ -106,7 +107,7 @@ def test_random_cuts_of_the_items_text_find_what_the_rule_finds(built, monkeypat
     items, index, _ = built
     rng = random.Random(12 + read_ids)
     for _ in range(150):
-        fields = words.fields_of(rng.choice(items))
+        fields = fields_of(rng.choice(items))
         text = rng.choice([field for field in fields if field])
         start = rng.randrange(len(text))
         query = " ".join(text[start:start + rng.randrange(1, 9)] for _ in range(rng.randrange(1, 3)))

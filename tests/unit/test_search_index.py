@@ -5,6 +5,7 @@ import random
 import pytest
 
 from lenslet.search import index as words
+from lenslet.search.bitmaps import marked
 from lenslet.search.index import Index, matches, terms_of
 
 NAMES = ["IMG_1234.JPG", "IMG_20240512_183012.jpg", "DSC01234.JPG", "PXL_20230704_101512345.jpg",
@@ -186,7 +187,7 @@ def test_towns_other_names_find_what_the_rule_finds(monkeypatch, bitmap_from):
             scope = index.scope(folder, lambda i: items[i]["path"])
             assert index.search(terms, scope, 0, 50) == kept.search(terms, scope, 0, 50) == (len(expected),
                                                                                              expected[:50]), q
-            assert index.matching(terms, scope) == words.marked(expected, index.count), q
+            assert index.matching(terms, scope) == marked(expected, index.count), q
             assert [i for i in range(*scope) if index.holds(i, terms)] == expected, q
     assert index.search(["lisboa"], (0, index.count), 0, 1)[0] > index.search(["lisboa"], (500, 1000), 0, 1)[0] > 0
 

@@ -12,6 +12,8 @@ from helpers import rollup_bytes
 from lenslet.layout import ROLLUP, SEARCH_CACHE
 from lenslet.search import index as words
 from lenslet.search import rollup, searcher
+from lenslet.search.bitmaps import marked
+from lenslet.search.columns import fields_of
 from lenslet.search.searcher import EMPTY, Searcher
 from lenslet.storage import LocalStorage
 
@@ -47,7 +49,7 @@ def random_queries(rng, items, count):
                "bigimg_20", "img__2", "img-_2024", "2019/2019", "a.b", "o'neil", "x_1", "_20", "img_", "20_",
                "screenshot 10.0", "café 20", "_", "2024.0", "nothing_here", "img_2024 beach", "24-05-0"]
     for _ in range(count):
-        fields = words.fields_of(rng.choice(items))
+        fields = fields_of(rng.choice(items))
         text = rng.choice([field for field in fields if field] or ["x"])
         start = rng.randrange(len(text))
         queries.append(text[start:start + rng.randrange(1, 12)].strip() or "x")
@@ -94,7 +96,7 @@ def test_a_set_and_a_bitmap_meet_the_same_way_few_or_many():
     bitmap = sum(1 << i for i in range(0, count, 3))
     for ids in ({1, 3, 6, 999}, set(range(0, count, 2))):  # the few one by one, the many as flags
         assert words.both(ids, bitmap, count) == {i for i in ids if i % 3 == 0}
-        assert words.either(ids, bitmap, count) == words.marked(ids | set(range(0, count, 3)), count)
+        assert words.either(ids, bitmap, count) == marked(ids | set(range(0, count, 3)), count)
     assert words.bitmap_ids(bitmap, 10, 20) == [12, 15, 18]
     assert words.bitmap_ids((1 << count) - 1, 990, count) == list(range(990, count))
 
