@@ -8,12 +8,12 @@ import {partOf} from "./dom.js";
 export class DuplicatesDialog {
   /** dialog: the <dialog> holding #duplicates-list and #duplicates-message; api: the page's Api;
    *  trashed(): the page reads its listing and tree again. */
-  constructor(dialog, {api, trashed}) {
+  constructor(dialog, {api, trashed}, view = "duplicates") {
     this.dialog = dialog;
     this.api = api;
     this.trashed = trashed;
-    this.list = partOf(dialog, "#duplicates-list");
-    this.message = partOf(dialog, "#duplicates-message");
+    this.list = partOf(dialog, `#${view}-list`);
+    this.message = partOf(dialog, `#${view}-message`);
     this.unloads = [];
   }
 
@@ -28,17 +28,22 @@ export class DuplicatesDialog {
     this.list.replaceChildren();
     let answer;
     try {
-      answer = await this.api.getJSON("/duplicates?limit=200");
+      answer = await this.api.getJSON(this.source);
     } catch (ex) {
-      this.message.textContent = `The duplicates cannot be read: ${ex.message}`;
+      this.message.textContent = `The ${this.what} cannot be read: ${ex.message}`;
       return;
     }
-    this.list.replaceChildren(...answer.groups.map((group) => this.groupRow(group)));
-    if (!answer.groups.length) this.message.textContent = "No two images here are the same.";
+    this.list.replaceChildren(...answer.groups.map((group, number) => this.groupRow(group, number)));
+    if (!answer.groups.length && !this.message.textContent) this.message.textContent = this.none;
     else if (answer.total > answer.groups.length) {
-      this.message.textContent = `The first ${answer.groups.length} of ${answer.total} groups: tidy these up, then look again.`;
+      const first = `The first ${answer.groups.length} of ${answer.total} groups: tidy these up, then look again.`;
+      this.message.textContent = `${this.message.textContent} ${first}`.trim();
     }
   }
+
+  get source() { return "/duplicates?limit=200"; }
+  get what() { return "duplicates"; }
+  get none() { return "No two images here are the same."; }
 
   groupRow(group) {
     const row = document.createElement("li");

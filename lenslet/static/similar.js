@@ -4,44 +4,20 @@
 // (POST /trash), from where they can be restored.
 
 import {reason} from "./api.js";
-import {partOf} from "./dom.js";
+import {DuplicatesDialog} from "./duplicates.js";
 
 const weight = (bytes) => bytes < 1e6 ? `${Math.round(bytes / 1e3)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 
-export class SimilarDialog {
+export class SimilarDialog extends DuplicatesDialog {
   /** dialog: the <dialog> holding #similar-list and #similar-message; api: the page's Api;
    *  trashed(): the page reads its listing and tree again. */
-  constructor(dialog, {api, trashed}) {
-    this.dialog = dialog;
-    this.api = api;
-    this.trashed = trashed;
-    this.list = partOf(dialog, "#similar-list");
-    this.message = partOf(dialog, "#similar-message");
-    this.unloads = [];
+  constructor(dialog, options) {
+    super(dialog, options, "similar");
   }
 
-  async open() {
-    this.message.textContent = "";
-    if (!this.dialog.open) this.dialog.showModal();
-    await this.load();
-  }
-
-  async load() {
-    this.forget();
-    this.list.replaceChildren();
-    let answer;
-    try {
-      answer = await this.api.getJSON("/similar?limit=100");
-    } catch (ex) {
-      this.message.textContent = `The similar photos cannot be read: ${ex.message}`;
-      return;
-    }
-    this.list.replaceChildren(...answer.groups.map((group, number) => this.groupRow(group, number)));
-    if (!answer.groups.length && !this.message.textContent) this.message.textContent = "No photos here look alike.";
-    else if (answer.total > answer.groups.length) {
-      this.message.textContent += ` The first ${answer.groups.length} of ${answer.total} groups.`;
-    }
-  }
+  get source() { return "/similar?limit=100"; }
+  get what() { return "similar photos"; }
+  get none() { return "No photos here look alike."; }
 
   groupRow(group, number) {
     const row = document.createElement("li");
@@ -88,11 +64,5 @@ export class SimilarDialog {
     }
     this.trashed();
     await this.load();
-  }
-
-  /** Stop the thumbnails' loads (or unload them). */
-  forget() {
-    for (const unload of this.unloads) unload();
-    this.unloads = [];
   }
 }
