@@ -33,7 +33,7 @@ def family(browser, page_for, gunicorn, tree, tmp_path):
 
 def forget(page):
     """A browser that never saw lenslet: no cookie, no token, no share key."""
-    page.driver.get(page.server.url + "/static/favicon.svg")
+    page.driver.get(page.server.url + "/static/offline.html")
     page.driver.delete_all_cookies()
     page.script("localStorage.clear(); sessionStorage.clear()")
 

@@ -69,7 +69,7 @@ def test_a_guest_on_a_phone_adds_photos_the_owner_sees_with_their_name(fresh_pag
 
     made = page.script("return fetch('/shares', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: "
                        "JSON.stringify({path: 'party', allowUpload: true, showPhotos: false})}).then(r => r.json())")
-    page.driver.get(page.server.url + "/static/favicon.svg")  # off /s: a new hash alone would load no page
+    page.driver.get(page.server.url + "/static/offline.html")  # off /s: a new hash alone would load no page
     page.driver.get(page.server.url + made["link"])  # a link that only takes uploads: no photo shown
     page.until(lambda: shown(page, "#guest-add") and page.find("#title").text == "Add your photos")
     assert page.script("return document.querySelectorAll('.tile').length") == 0

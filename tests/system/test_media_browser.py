@@ -101,7 +101,7 @@ def test_a_rows_tile_loads_the_large_thumbnail_on_a_2x_screen(page, tree, tmp_pa
     try:
         # Rows from the start (as remembered in the browser): no picture is loaded for a layout left since, which
         # the browser would keep (it takes a larger candidate it holds over a smaller one).
-        page.driver.get(page.server.url + "/static/favicon.svg")
+        page.driver.get(page.server.url + "/static/offline.html")
         page.script("localStorage.setItem(arguments[0], 'rows')", LAYOUT_KEY)
         page.open("#path=trip")
         page.until(lambda: page.script("return document.getElementById('grid').classList.contains('justified')"))

@@ -25,7 +25,7 @@ def served(browser, page_for, gunicorn, tree, tmp_path):
         server = gunicorn(env={"LENSLET_USERS": directory.path})
         server.wait_until(lambda: server.get("/static/favicon.svg")[0] == 200)
         page = page_for(server)
-        page.driver.get(server.url + "/static/favicon.svg")  # a browser that never saw lenslet
+        page.driver.get(server.url + "/static/offline.html")  # a browser that never saw lenslet
         page.script("localStorage.clear(); sessionStorage.clear()")
         return page, admin, token
     return start

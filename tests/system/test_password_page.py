@@ -37,7 +37,7 @@ def home(browser, page_for, gunicorn, tree, tmp_path):
     server = gunicorn(env={"LENSLET_USERS": directory.path})
     server.wait_until(lambda: server.get("/static/favicon.svg")[0] == 200)
     page = page_for(server)
-    page.driver.get(server.url + "/static/favicon.svg")
+    page.driver.get(server.url + "/static/offline.html")
     page.driver.delete_all_cookies()
     page.script("localStorage.clear(); sessionStorage.clear()")
     script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_ERRORS})

@@ -35,7 +35,7 @@ def people(browser, page_for, gunicorn, tree, tmp_path):
 
 def forget(page):
     """A browser that never saw lenslet: no token kept, no share key, nothing of the last test."""
-    page.driver.get(page.server.url + "/static/favicon.svg")
+    page.driver.get(page.server.url + "/static/offline.html")
     page.script("localStorage.clear(); sessionStorage.clear()")
 
 
