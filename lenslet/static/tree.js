@@ -127,7 +127,7 @@ export class FolderTree {
     this.again = setTimeout(async () => {
       this.askingAgain = longerWait(wait);
       try {
-        await this.refresh(this.list.querySelector("[aria-current]")?.closest("li[data-folder]")?.dataset.folder ?? "");
+        await this.refresh(this.marked ?? "");
       } finally {
         this.askingAgain = null;
       }
@@ -137,6 +137,7 @@ export class FolderTree {
   /** Open the tree down to path and its subfolders (a folder made there shows at once), and mark
    *  it as the current folder. */
   async mark(path) {
+    this.marked = path;  // asked again later even when its folder is not listed yet
     const parts = path ? path.split("/") : [];
     let node = this.list.firstElementChild;
     for (let depth = 0; node && depth <= parts.length; depth++) {
