@@ -1,5 +1,5 @@
-// People in the photos: their faces' boxes drawn over the viewer's photo on demand, the names known suggested
-// when naming someone, and the Faces view (each person the photos show, with their count; a tap searches them).
+// People in the photos: their faces' boxes drawn over the viewer's photo on demand, a face drawn there and named,
+// the names known suggested, and the Faces view (each person with their count; a tap searches them).
 
 import {reason} from "./api.js";
 import {partOf} from "./dom.js";
@@ -18,15 +18,20 @@ export async function suggestPeople(api, list) {
 export const personQuery = (name) => `person:${name.replaceAll(" ", "_")}`;
 
 export class FaceBoxes {
-  /** stage: the viewer's stage; image: its <img>; toggle: the "Show faces" button. */
-  constructor(stage, image, toggle) {
-    Object.assign(this, {stage, image, toggle, people: []});
+  /** stage: the viewer's stage; image: its <img>; toggle: the "Show faces" button; drawToggle: the "Draw a face"
+   *  button; drawn(box): a box was drawn, to be named; remove(name): a face's x was pressed. */
+  constructor(stage, image, toggle, {drawToggle, drawn, remove}) {
+    Object.assign(this, {stage, image, toggle, drawToggle, drawn, remove, people: [], readonly: true, pending: null});
     this.layer = Object.assign(document.createElement("div"), {className: "faces", hidden: true});
     stage.append(this.layer);
-    toggle.addEventListener("click", () => {
-      toggle.setAttribute("aria-pressed", String(toggle.getAttribute("aria-pressed") !== "true"));
-      this.draw();
-    });
+    for (const button of [toggle, drawToggle]) {
+      button.addEventListener("click", () => {
+        button.setAttribute("aria-pressed", String(button.getAttribute("aria-pressed") !== "true"));
+        this.pending = null;
+        this.draw();
+      });
+    }
+    this.wireDrawing();
     image.addEventListener("load", () => this.draw());
     // the photo moves and scales with the window and the details beside or below it
     const moved = new ResizeObserver(() => this.draw());
@@ -34,28 +39,85 @@ export class FaceBoxes {
     moved.observe(image);
   }
 
-  /** people: GET /item's, boxes as shown, in fractions of the picture's sides. */
-  show(people) {
+  /** people: GET /item's, boxes as shown, in fractions of the picture's sides; readonly: no face may be drawn. */
+  show(people, readonly) {
     this.people = (people || []).filter((person) => person.box);
+    this.readonly = readonly;
     this.toggle.hidden = !this.people.length;
+    this.drawToggle.hidden = readonly;
+    this.pending = null;
+    this.drawToggle.setAttribute("aria-pressed", "false");
     this.draw();
   }
 
+  get drawing() {
+    return this.drawToggle.getAttribute("aria-pressed") === "true" && !this.readonly;
+  }
+
   draw() {
-    const on = this.toggle.getAttribute("aria-pressed") === "true" && this.people.length > 0 && !this.image.hidden;
-    this.toggle.textContent = on ? "Hide faces" : "Show faces";
+    const showing = this.toggle.getAttribute("aria-pressed") === "true" && this.people.length > 0;
+    const on = (showing || this.drawing) && !this.image.hidden;
+    this.toggle.textContent = showing ? "Hide faces" : "Show faces";
     this.layer.hidden = !on;
+    this.layer.classList.toggle("drawing", this.drawing);
     if (!on) return;
     // Over the picture where it stands in the stage (it is centred, and scaled to fit).
     const picture = this.image.getBoundingClientRect(), stage = this.stage.getBoundingClientRect();
     Object.assign(this.layer.style, {left: `${picture.left - stage.left + this.stage.scrollLeft}px`,
       top: `${picture.top - stage.top + this.stage.scrollTop}px`, width: `${picture.width}px`, height: `${picture.height}px`});
-    this.layer.replaceChildren(...this.people.map(({name, box: [x, y, w, h]}) => {
-      const face = Object.assign(document.createElement("div"), {className: "face", title: name});
-      Object.assign(face.style, {left: `${x * 100}%`, top: `${y * 100}%`, width: `${w * 100}%`, height: `${h * 100}%`});
-      face.append(Object.assign(document.createElement("span"), {textContent: name}));
+    const faces = (showing ? this.people : []).map(({name, box}) => {
+      const face = this.face(box, name);
+      if (!this.readonly) {
+        const remove = Object.assign(document.createElement("button"), {type: "button", className: "remove", textContent: "\u00d7"});
+        remove.setAttribute("aria-label", `Remove the face of ${name}`);
+        remove.addEventListener("click", () => this.remove(name));
+        face.append(remove);
+      }
       return face;
-    }));
+    });
+    this.layer.replaceChildren(...faces, ...(this.pending ? [this.face(this.pending, "Who is this?", "face pending")] : []));
+  }
+
+  face([x, y, w, h], name, className = "face") {
+    const face = Object.assign(document.createElement("div"), {className, title: name});
+    Object.assign(face.style, {left: `${x * 100}%`, top: `${y * 100}%`, width: `${w * 100}%`, height: `${h * 100}%`});
+    face.append(Object.assign(document.createElement("span"), {textContent: name}));
+    return face;
+  }
+
+  /** A box dragged over the picture while drawing (mouse, pen or a finger), in fractions of its sides. */
+  wireDrawing() {
+    let start = null;
+    const at = (event) => {
+      const area = this.layer.getBoundingClientRect();
+      const fraction = (value, from, size) => Math.min(1, Math.max(0, (value - from) / size));
+      return {x: fraction(event.clientX, area.left, area.width), y: fraction(event.clientY, area.top, area.height)};
+    };
+    const boxTo = (end) => [Math.min(start.x, end.x), Math.min(start.y, end.y), Math.abs(end.x - start.x),
+      Math.abs(end.y - start.y)].map((value) => Math.round(value * 10000) / 10000);
+    this.layer.addEventListener("pointerdown", (event) => {
+      if (!this.drawing || event.target.closest("button")) return;
+      event.preventDefault();
+      event.stopPropagation();  // not a pinch, nor a swipe to the next photo
+      this.layer.setPointerCapture(event.pointerId);
+      start = at(event);
+    });
+    this.layer.addEventListener("pointermove", (event) => {
+      if (!start) return;
+      this.pending = boxTo(at(event));
+      this.draw();
+    });
+    this.layer.addEventListener("pointerup", (event) => {
+      if (!start) return;
+      this.pending = boxTo(at(event));
+      start = null;
+      if (this.pending[2] < 0.01 || this.pending[3] < 0.01) this.pending = null;  // a tap, not a box
+      this.draw();
+      if (this.pending) this.drawn(this.pending);
+    });
+    for (const type of ["touchstart", "touchend", "click"]) {
+      this.layer.addEventListener(type, (event) => { if (this.drawing) event.stopPropagation(); });
+    }
   }
 }
 
