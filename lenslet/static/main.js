@@ -93,7 +93,7 @@ async function start() {
   const similar = new SimilarDialog($("similar-dialog"), {api, trashed: () => refresh()});
   $("similar-button").addEventListener("click", () => similar.open());
   $("similar-dialog").addEventListener("close", () => similar.forget());
-  const faces = new FacesDialog($("faces-dialog"), {api, search: (q) => router.go({...askedIn(router.place()), path: "", q})});
+  const faces = new FacesDialog($("faces-dialog"), {api, go: (place) => router.go(place), ask: (question) => dialogs.ask(question)});
   $("faces-button").addEventListener("click", () => faces.open());
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);

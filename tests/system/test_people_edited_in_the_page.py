@@ -4,7 +4,7 @@ its box's x; the People view with face covers, a person renamed, merged into ano
 import json
 
 import pytest
-from helpers import draw
+from helpers import draw, gps_photo
 
 pytestmark = pytest.mark.system
 
@@ -72,3 +72,60 @@ def test_a_face_drawn_named_and_removed_at_desktop_and_phone_width(fresh_page, t
         page.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
         page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert json.loads((tree / "family" / "b.jpg.json").read_text())["people"][0][0] == "Bob"
+
+
+def listed(page):
+    return page.script("return [...document.querySelectorAll('#faces-list .person > button')]"
+                       ".map(b => b.getAttribute('aria-label'))")
+
+
+def answer(page, text):
+    """Type text in the page's question (Dialogs.ask) and confirm it."""
+    page.until(lambda: page.script("return document.getElementById('ask-dialog').open"))
+    field = page.find("#ask-input")
+    field.clear()
+    field.send_keys(text, page.Keys.ENTER)
+
+
+def person_menu(page, name, action):
+    page.labelled(f"More for {name}").click()
+    page.find(f'#faces-list li:has([aria-label="More for {name}"]) details[open]').find_element(
+        page.by.XPATH, f'.//button[text()="{action}"]').click()
+
+
+def test_the_people_view_shows_faces_renames_merges_and_opens_a_timeline_and_a_map(fresh_page, tree, tmp_path):
+    (tree / "family").mkdir(parents=True)
+    (tree / "family" / "a.jpg").write_bytes(gps_photo(38.72, -9.14, size=(400, 200)))
+    draw(tree / "family" / "b.jpg", size=(400, 200), color=(200, 120, 40))
+    page = fresh_page()
+    page.patch("family/a.jpg", {"addPeople": [{"name": "Bob", "box": [0.5, 0, 0.5, 1]}]})
+    page.patch("family/b.jpg", {"addPeople": [{"name": "Ann"}]})
+    page.until(lambda: json.loads(page.server.get("/people")[1])["total"] == 2)  # the worker's rollup holds both
+    page.open("#path=family")
+    page.find("#faces-button").click()
+    page.until(lambda: listed(page) == ["Ann: 1 photo", "Bob: 1 photo"])
+    page.until(lambda: page.script("return [...document.querySelectorAll('#faces-list img.cover')]"
+                                   ".every(img => img.naturalWidth > 0)"))  # Bob's face, Ann's photo
+
+    person_menu(page, "Bob", "Rename")
+    answer(page, "Robert")
+    page.until(lambda: listed(page) == ["Ann: 1 photo", "Robert: 1 photo"])
+    # the rename finds a person's photos through search, which reads the edits made elsewhere within a second
+    page.until(lambda: "Robert" in page.server.get("/people")[1].decode())
+    person_menu(page, "Robert", "Merge into\u2026")
+    answer(page, "Ann")
+    page.until(lambda: listed(page) == ["Ann: 2 photos"])
+    assert people(page, "family/a.jpg") == [{"name": "Ann", "box": [0.5, 0.0, 0.5, 1.0]}]
+
+    page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        page.screenshot(tmp_path, "people-view-phone.png")
+        page.labelled("Ann: 2 photos").click()  # her photos on the timeline
+        page.until(lambda: "person=Ann" in page.script("return location.hash")
+                   and page.script("return document.querySelectorAll('.tile.image').length") == 2)
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    page.find("#faces-button").click()
+    person_menu(page, "Ann", "On the map")
+    page.until(lambda: "map=" in page.script("return location.hash")
+               and page.script("return document.querySelectorAll('.map-photo, .map-cluster').length") == 1)
