@@ -3,11 +3,12 @@ timeline and the map (`person=`), each counting only what the asker may see."""
 
 import dataclasses
 import io
+import json
 import os
 
 import pytest
 import webtest
-from helpers import draw, gps_photo, index_tree
+from helpers import at_once, draw, gps_photo, index_tree
 from openapi_check import spec_checked
 from PIL import Image
 from test_people import sidecar
@@ -120,3 +121,19 @@ def test_a_scoped_persons_timeline_and_map_of_a_person_hold_what_they_may_see(co
     client = webtest.TestApp(spec_checked(create_app(dataclasses.replace(config, users=directory.path))))
     assert paths(client.get("/timeline", {"person": "Ann Lee"}, headers=viewer).json) == ["2019/a.jpg"]
     assert client.get("/map", dict(WORLD, person="Ann"), headers=viewer).json["total"] == 0
+
+
+def test_ten_thousand_faces_drawn_at_once_are_refused_and_nothing_is_written(client, tree):
+    halves(tree / "a.jpg")
+    faces = [{"name": f"P{n}", "box": [0.1, 0.1, 0.1, 0.1]} for n in range(10_000)]
+    client.patch_json("/item?path=a.jpg", {"addPeople": faces}, status=(400, 413))
+    assert not (tree / "a.jpg.json").exists()
+
+
+def test_two_people_naming_one_face_at_once_both_stand_on_it(client, config, tree):
+    halves(tree / "a.jpg")
+    other = webtest.TestApp(spec_checked(create_app(config)))  # another web process on the tree
+    at_once(lambda n: (client, other)[n].patch_json("/item?path=a.jpg", {"addPeople": [
+        {"name": ("Ann", "Anne")[n], "box": [0.5, 0, 0.5, 1]}]}), 2)
+    stored = json.loads((tree / "a.jpg.json").read_text())["people"]
+    assert sorted(name for name, _ in stored) == ["Ann", "Anne"] and stored[0][1] == stored[1][1]
