@@ -9,7 +9,7 @@ import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
 import {DuplicatesDialog} from "./duplicates.js";
 import {SimilarDialog} from "./similar.js";
-import {FacesDialog} from "./faces.js";
+import {FacesDialog, suggestPeople} from "./faces.js";
 import {GuestUpload} from "./guest.js";
 import {MOST_BYTES, MOST_FILES, setUploadFolder, takeShared, uploadFolder} from "./inbox.js";
 import {InboxReview} from "./inbox-review.js";
@@ -95,6 +95,7 @@ async function start() {
   $("similar-dialog").addEventListener("close", () => similar.forget());
   const faces = new FacesDialog($("faces-dialog"), {api, go: (place) => router.go(place), ask: (question) => dialogs.ask(question)});
   $("faces-button").addEventListener("click", () => faces.open());
+  $("filter-person").addEventListener("focus", () => suggestPeople(api, $("person-suggestions")));
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));

@@ -123,6 +123,7 @@ def test_the_people_view_shows_faces_renames_merges_and_opens_a_timeline_and_a_m
         page.labelled("Ann: 2 photos").click()  # her photos on the timeline
         page.until(lambda: "person=Ann" in page.script("return location.hash")
                    and page.script("return document.querySelectorAll('.tile.image').length") == 2)
+        assert page.script("return document.getElementById('filter-person').value") == "Ann"  # the filter shown
     finally:
         page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     page.find("#faces-button").click()
