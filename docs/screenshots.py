@@ -6,6 +6,7 @@ desktop and on a phone (390x844 CSS pixels, three device pixels each), a folder 
                                     # docs/folder-phone.png
     python docs/screenshots.py map  # writes docs/map-desktop.png and docs/map-phone.png
     python docs/screenshots.py guests  # writes docs/guest-phone.png: a guest adding photos through a link
+    python docs/screenshots.py people  # writes docs/people-phone.png: the Faces view, each face named here
 
 The map's photos are drawn here (a gradient each) with the GPS position a phone writes, and shown with
 LENSLET_MAP_TILES=none: the built-in outline of the world, nothing fetched from a tile server.
@@ -22,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -218,6 +220,46 @@ def guest_shot():
             server.stop()
 
 
+# the faces named for the People view's screenshot: photo -> [(name, box as shown)]
+FACES = {"Summer 2024/elephants.jpg": [("Nelly", [0.05, 0.15, 0.4, 0.6]), ("Jumbo", [0.5, 0.2, 0.4, 0.6])],
+         "Winter/snowy elephants.jpg": [("Nelly", [0.2, 0.1, 0.5, 0.7])],
+         "Summer 2024/ladybird.jpg": [("Dot", [0.25, 0.3, 0.5, 0.4])],
+         "Summer 2024/two wings.jpg": [("Flutter", [0.1, 0.2, 0.8, 0.6])]}
+
+
+def people_shot():
+    """The Faces view on a phone: each face named through PATCH /item, as the viewer's Draw a face does."""
+    with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
+        root = os.path.join(scratch, "photos")
+        build_tree(root)
+        server = Gunicorn(root)
+        try:
+            server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
+            for path, faces in FACES.items():
+                asked = urllib.request.Request(server.url + "/item?path=" + urllib.parse.quote(path), method="PATCH",
+                                               headers={"Content-Type": "application/json"}, data=json.dumps(
+                    {"addPeople": [{"name": name, "box": box} for name, box in faces]}).encode())
+                urllib.request.urlopen(asked, timeout=30).close()
+            server.wait_until(lambda: b'"total":4' in server.get("/people")[1], timeout=60)
+            driver = chromium(scratch)
+            try:
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+                driver.get(server.url + "/#path=Summer+2024")
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and not driver.execute_script(
+                        "const faces = document.getElementById('faces-button'); if (faces && !faces.closest('dialog')"
+                        " && !document.getElementById('faces-dialog').open) faces.click();"
+                        " const covers = [...document.querySelectorAll('#faces-list img.cover')];"
+                        " return covers.length === 4 && covers.every(img => img.naturalWidth > 0)"):
+                    time.sleep(0.3)
+                time.sleep(0.5)
+                save_shot(driver, os.path.join(HERE, "people-phone.png"), width=390)
+            finally:
+                driver.quit()
+        finally:
+            server.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
         root = os.path.join(scratch, "photos")
@@ -245,5 +287,7 @@ if __name__ == "__main__":
         map_shots()
     elif sys.argv[1:] == ["guests"]:
         guest_shot()
+    elif sys.argv[1:] == ["people"]:
+        people_shot()
     else:
         main()

@@ -40,7 +40,7 @@ from lenslet.resources.metrics import MetricsResource
 from lenslet.resources.openapi import OpenApiResource
 from lenslet.resources.people import PeopleRenameResource, PeopleResource
 from lenslet.resources.places import PlaceNamesResource
-from lenslet.resources.preview import PreviewResource
+from lenslet.resources.preview import FaceResource, PreviewResource
 from lenslet.resources.search import SearchResource, SuggestResource
 from lenslet.resources.session import SessionResource, SetupResource
 from lenslet.resources.shares import GuestUploadResource, MeResource, ShareResource, SharesResource, UnlockResource
@@ -133,6 +133,7 @@ def create_app(config=None, storage=None, clock=time.time):
         "/dates": DatesResource(items),
         "/thumb": ThumbResource(thumbs, tree, config.accel_redirect, large_thumbs),
         "/preview": PreviewResource(previews, config.accel_redirect),
+        "/face": FaceResource(previews),
         "/file": FileResource(tree, config.accel_redirect, config.s3_stream, files, previews),
         "/zip": ZipResource(tree, Archive(catalog.listings, tree.opened, config.zip_max_files, config.zip_max_bytes),
                             albums, previews),

@@ -251,6 +251,17 @@ def _is_box(box):
         min(box) >= 0 and box[2] > 0 and box[3] > 0 and box[0] + box[2] <= 1.001 and box[1] + box[3] <= 1.001
 
 
+def read_box(text):
+    """Return the box a URL names, "x,y,w,h" inside the picture as shown in fractions of its sides; else BadRequest."""
+    try:
+        box = [float(part) for part in (text or "").split(",")]
+    except ValueError:
+        box = None
+    if not _is_box(box):  # NaN and infinity too: no comparison holds for them
+        raise BadRequest("box is x,y,w,h inside the picture as shown, in fractions of its sides", param="box")
+    return [round(value, 4) for value in box]
+
+
 def own_people(sidecar):
     """The people a sidecar keeps, as people_in gives them; a forged entry is none."""
     people = sidecar.get("people") if isinstance(sidecar, dict) else None

@@ -208,6 +208,18 @@ def turned(webp, turn, xmp=None):
     return out.getvalue()
 
 
+def cut(webp, box, size, quality):
+    """Return the part of a made WebP a box [x, y, w, h] holds (fractions of its sides), as a WebP fitting size."""
+    with Image.open(io.BytesIO(webp), formats=("WEBP",)) as img:
+        left, top = round(box[0] * img.width), round(box[1] * img.height)
+        face = img.crop((left, top, max(left + 1, round((box[0] + box[2]) * img.width)),
+                         max(top + 1, round((box[1] + box[3]) * img.height))))
+        face.thumbnail((size, size))
+        out = io.BytesIO()
+        face.save(out, "WEBP", quality=quality, method=WEBP_METHOD)
+    return out.getvalue()
+
+
 def _cost(img):
     # Doubled when the decode is converted: both images are held at once.
     return img.width * img.height * (1 if img.mode == "RGB" else 2)

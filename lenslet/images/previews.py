@@ -14,6 +14,7 @@ from lenslet.layout import LARGE_THUMBS, PREVIEW, PREVIEWS, join, kind_of, name_
 log = logging.getLogger("lenslet")
 QUALITY = 80  # finer than a thumbnail's: looked at closely
 TOUCH_AFTER = 600.0  # seconds: how stale a preview's last-used mtime may get
+FACE_SIZE = 256  # pixels: the long edge of a face cut from a preview
 
 
 class PreviewPending(Pending):
@@ -54,6 +55,19 @@ class Previews:
         """Return the preview's bytes, made now if missing."""
         found = self._cached(key)
         return found if found is not None else self._make_or_wait(path, key)
+
+    def face_key(self, key, box):
+        """Name the face a box [x, y, w, h] of the preview at key holds: kept and evicted with the previews."""
+        return preview_of(key, " ".join(map(repr, box)), "face", self.folder)
+
+    def face(self, path, key, face_key, box):
+        """Return a face's bytes, cut from the preview now if missing."""
+        found = self._cached(face_key)
+        if found is None:
+            found = pillow.cut(self.get(path, key), box, FACE_SIZE, self.quality)
+            self.cache.write(face_key, found, durable=False)
+            self.evict()
+        return found
 
     def get_or_queue(self, path, key):
         """Like get(), but return None when it cannot be made in time."""

@@ -2,7 +2,7 @@
 
 from lenslet.errors import BadRequest
 from lenslet.resources.guard import access_of
-from lenslet.resources.timeline import folders_of, sees_of
+from lenslet.resources.timeline import asked_of, folders_of, sees_of
 from lenslet.search import clusters
 from lenslet.search.timeline import MAX_LIMIT
 
@@ -15,7 +15,7 @@ def degrees(req, name, limit):
 
 
 class MapResource:
-    """GET /map?zoom=&west=&south=&east=&north=&path=: the clusters of a view, each counted, with its centre,
+    """GET /map?zoom=&west=&south=&east=&north=&path=&star=...: the clusters of a view, each counted, with its centre,
     its cell and a photo to show for it."""
 
     def __init__(self, places):
@@ -27,7 +27,7 @@ class MapResource:
         south, north = degrees(req, "south", 90), degrees(req, "north", 90)
         if south > north:
             raise BadRequest("south is below north", param="south")
-        resp.media = self.places.clusters(folders_of(req), sees_of(req), zoom, west, south, east, north)
+        resp.media = self.places.clusters(folders_of(req), sees_of(req), zoom, west, south, east, north, asked_of(req))
         resp.cache_control = ["no-store"]
 
 
@@ -41,6 +41,6 @@ class MapPhotosResource:
         where = clusters.read_cell(req.get_param("cell"))
         offset = req.get_param_as_int("offset", min_value=0, default=0)
         limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT, default=100)
-        total, items = self.places.photos(folders_of(req), sees_of(req), where, offset, limit)
+        total, items = self.places.photos(folders_of(req), sees_of(req), where, offset, limit, asked_of(req))
         resp.media = {"total": total, "offset": offset, "limit": limit, "items": access_of(req).items_shown(items)}
         resp.cache_control = ["no-store"]

@@ -568,7 +568,8 @@ IMAGES = {kind: {"schema": {"type": "string", "contentMediaType": kind}} for kin
 LOCATION = {"Location": ref("headers", "Location")}
 SET_COOKIE = {"Set-Cookie": ref("headers", "Set-Cookie")}
 FOLDER = [ref("parameters", "folderPath")]
-TIMELINE_FILTERS = [ref("parameters", name) for name in ("star", "date", "camera", "country", "type", "tagged")]
+TIMELINE_FILTERS = [ref("parameters", name) for name in ("star", "date", "camera", "country", "type", "tagged",
+                                                         "person")]
 SORT_AND_FILTER = [ref("parameters", name) for name in ("sort", "order", "star", "date", "camera", "country", "type",
                                                         "tagged", "person")]
 SIZE = param("size", {"enum": ["small", "large"], "default": "small"}, required=False, description="large: the "
@@ -606,6 +607,11 @@ THUMB = made_on_demand("The image's WebP thumbnail (or a video's poster), made o
 PREVIEW = made_on_demand("A WebP of the image for the viewer (long edge LENSLET_PREVIEW_SIZE), made on demand and kept "
                          "in a bounded cache; a video's, once it has a poster, from its poster's frame (made by the "
                          "worker: 202 meanwhile)", "the preview")
+FACE = made_on_demand("A face cut from the image's preview (a person's cover in the People view), kept with the "
+                      "previews; never through a share link (as `/people`)", "the face, long edge at most 256",
+                      [param("box", {"type": "string", "maxLength": 200}, required=True, example="0.4,0.3,0.2,0.4",
+                             description="x,y,w,h: the face as shown, from the top-left, in fractions of the "
+                             "picture's sides (a person's `cover.box` of `GET /people`)")])
 ORIGINAL = op(
     "The original image (or video), with caching and one byte range; through a share link without `details`, with "
     "its GPS position taken out (EXIF, XMP), or its preview (a WebP) when it cannot surely be",
@@ -706,6 +712,7 @@ PATHS = {
         body=ref("schemas", "ItemRotate"))},
     "/thumb": {"get": THUMB, "head": THUMB},
     "/preview": {"get": PREVIEW, "head": PREVIEW},
+    "/face": {"get": FACE},
     "/file": {"get": ORIGINAL, "head": ORIGINAL, "post": upload(form=True), "put": upload(form=False)},
     "/zip": {"get": op(
         "The originals of a folder and its subfolders, of the images picked, or of an album, as one ZIP streamed as it "
@@ -751,13 +758,13 @@ PATHS = {
         parameters=[param("zoom", {"type": "integer", "minimum": 0, "maximum": 22}, required=True),
                     *(param(name, {"type": "number", "minimum": -limit, "maximum": limit}, required=True)
                       for name, limit in (("west", 180), ("south", 90), ("east", 180), ("north", 90))),
-                    *FOLDER])},
+                    *FOLDER, *TIMELINE_FILTERS])},
     "/map/photos": {"get": op(
         "The photos of one cluster (its `cell`), in path order", json_of(ref("schemas", "MapPhotos"), "a page of them"),
         parameters=[param("cell", {"type": "string", "pattern": "^\\d+/\\d+/\\d+$"}, required=True),
                     param("offset", {"type": "integer", "minimum": 0, "default": 0}),
                     param("limit", {"type": "integer", "minimum": 1, "maximum": TIMELINE_LIMIT, "default": 100}),
-                    *FOLDER])},
+                    *FOLDER, *TIMELINE_FILTERS])},
     "/people": {"get": op(
         "Each person the photos name (XMP face regions and person keywords), most photos first; only the photos "
         "the caller may see are counted (a share link: 403). Photos named since the last rollup "

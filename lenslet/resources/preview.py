@@ -1,3 +1,4 @@
+from lenslet.formats import regions
 from lenslet.resources.guard import access_of
 from lenslet.resources.http import accel_uri, send_webp
 from lenslet.storage import clean_path
@@ -24,3 +25,19 @@ class PreviewResource:
         return accel_uri(self.accel, self.previews.cache, key)
 
     on_head = on_get
+
+
+class FaceResource:
+    """GET /face?path=&box=x,y,w,h&v=: a face cut from the preview (a person's cover), with the preview's checks;
+    no share link's (GET /people is none's)."""
+
+    def __init__(self, previews):
+        self.previews = previews
+
+    def on_get(self, req, resp):
+        path = access_of(req).see(clean_path(req.get_param("path", required=True)))
+        box = regions.read_box(req.get_param("box"))
+        key, image, version = self.previews.find(path)
+        face = self.previews.face_key(key, box)
+        send_webp(req, resp, f'"{face.rpartition("/")[2].partition(".")[0]}"', image.mtime,
+                  lambda: self.previews.face(path, key, face, box), version)

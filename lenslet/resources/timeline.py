@@ -7,12 +7,12 @@ from lenslet.resources.guard import access_of
 from lenslet.search import timeline
 from lenslet.storage import clean_path
 
-FILTERS = ("star", "type", "camera", "country", "tagged", "date")
+FILTERS = ("star", "type", "camera", "country", "tagged", "date", "person")
 _MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
 
 
 def asked_of(req):
-    """Return the listing filters a timeline request names."""
+    """Return the listing filters a timeline or map request names."""
     return query.parse({name: req.get_param(name) for name in FILTERS})
 
 

@@ -116,8 +116,8 @@ class PlacesMap:
         self.timeline = timeline
         self.kept = Recent(KEPT)  # (rollup stat, marks) -> Points
 
-    def points(self, folders, sees):
-        loaded, columns, marks, _ = self.timeline.chosen(folders, EVERY, sees)
+    def points(self, folders, sees, asked=EVERY):
+        loaded, columns, marks, _ = self.timeline.chosen(folders, asked, sees)
         every = self.kept.get((loaded.stat, None))
         if every is None:
             every = Points(columns.positions)
@@ -130,9 +130,9 @@ class PlacesMap:
             self.kept.put((loaded.stat, marks), chosen)
         return loaded, chosen
 
-    def clusters(self, folders, sees, zoom, west, south, east, north):
+    def clusters(self, folders, sees, zoom, west, south, east, north, asked=EVERY):
         """Return the clusters of a view: each a count, its centre, its cell and the first photo in it."""
-        loaded, points = self.points(folders, sees)
+        loaded, points = self.points(folders, sees, asked)
         level = min(FINEST, zoom + CLUSTER_LEVELS)
         while True:
             columns = _columns(west, east, level)
@@ -153,10 +153,10 @@ class PlacesMap:
                                       "cover": loaded.path(min(points.ids[lo:hi]))})
         return {"total": len(points.ids), "level": level, "clusters": found}
 
-    def photos(self, folders, sees, where, offset, limit):
+    def photos(self, folders, sees, where, offset, limit, asked=EVERY):
         """Return (total, items) of a cluster's cell, in path order."""
         level, x, y = where
-        loaded, points = self.points(folders, sees)
+        loaded, points = self.points(folders, sees, asked)
         lo, hi = points.span(level, x, y)
         ids = sorted(points.ids[lo:hi])
         return len(ids), [loaded.item(i) for i in ids[offset:offset + limit]]

@@ -265,12 +265,7 @@ class Searcher:
         kept = columns.keep(asked)
         if kept is not None:
             bits &= kept
-        if asked.people:  # the index finds the photos naming them; each is then checked for the whole name
-            named = 0
-            for scope in ranges:
-                named |= index.matching(words.terms_of(" ".join(asked.people)), scope)
-            bits = marked([i for i in words.bitmap_ids(bits & named, 0, index.count)
-                           if query.keeps(asked, loaded.item(i))], index.count)
+        bits = showing(loaded, asked, bits)
         desc = asked.order == "desc"
         if not inside:
             return bits.bit_count(), [loaded.item(i) for i in columns.page(bits, asked.sort, desc, offset, limit)]
@@ -452,6 +447,16 @@ class Searcher:
             counts = words.Index.counts_in(ranges, loaded.items)
             self.scoped_counts.put(key, counts)
         return words.Index.ranked(*counts, prefix)
+
+
+def showing(loaded, asked, bits):
+    """Return bits less the items not showing every person asked: the index finds them, each checked for the name."""
+    if not asked.people:
+        return bits
+    index = loaded.index
+    named = index.matching(words.terms_of(" ".join(asked.people)), (0, index.count))
+    return marked([i for i in words.bitmap_ids(bits & named, 0, index.count) if query.keeps(asked, loaded.item(i))],
+                  index.count)
 
 
 def searched(path, folder):

@@ -14,7 +14,7 @@ from lenslet.layout import TRASH
 from lenslet.recent import Recent
 from lenslet.search.bitmaps import FLAG_OF
 from lenslet.search.columns import EPOCH_DAY, PHOTO, VIDEO
-from lenslet.search.searcher import search_id, searched
+from lenslet.search.searcher import search_id, searched, showing
 
 MAX_LIMIT = 500
 PER_YEAR = 24   # images of one earlier year shown on this day
@@ -102,6 +102,8 @@ class Timeline:
         kept = columns.keep(asked)
         if kept is not None:
             bits = kept if bits is None else bits & kept
+        if asked.people:
+            bits = showing(loaded, asked, (1 << columns.count) - 1 if bits is None else bits)
         edited = {}
         for path, entry in edits.items():
             at = search_id(loaded, index, path)

@@ -21,8 +21,9 @@ export class Dialogs {
   }
 
   /** Ask for one line of text in a dialog; answer it trimmed, or null when cancelled.
-   *  folders: paths offered as suggestions (a folder to move to); password: typed unseen. */
-  ask({title, label, value = "", hint = "", ok = "OK", folders = [], password = false}) {
+   *  folders: paths offered as suggestions (a folder to move to); suggested: other suggestions (a person's name);
+   *  password: typed unseen. */
+  ask({title, label, value = "", hint = "", ok = "OK", folders = [], suggested = [], password = false}) {
     const dialog = this.askDialog;
     const parts = this.parts;
     return new Promise((resolve) => {
@@ -31,7 +32,7 @@ export class Dialogs {
       parts.hint.textContent = hint;
       parts.hint.hidden = !hint;
       parts.ok.textContent = ok;
-      parts.folders.replaceChildren(...folders.map((path) => new Option(path || "/")));
+      parts.folders.replaceChildren(...[...folders.map((path) => path || "/"), ...suggested].map((text) => new Option(text)));
       parts.input.value = value;
       parts.input.type = password ? "password" : "text";
       dialog.returnValue = "";

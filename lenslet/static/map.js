@@ -54,6 +54,10 @@ export const nearest = (lon, centre) => lon + 360 * Math.round((centre - lon) / 
 /** How wide a cluster's disc is drawn, in pixels: larger as it holds more, by orders of magnitude. */
 export const discSize = (count) => Math.round(30 + 8 * Math.log10(Math.max(1, count)));
 
+/** The photos a map place shows: a folder's (path), a person's (person), or all. */
+const scopeOf = (place) => (place.path ? `&path=${enc(place.path)}` : "") +
+  (place.person ? `&person=${enc(place.person)}` : "");
+
 export class MapView {
   /** section: the element the map is drawn in; crumbs: the heading's breadcrumbs (a way back to the map from
    *  a cluster's photos); go(place, replace) goes to a place; settings: /health's map ({tiles, attribution}). */
@@ -79,7 +83,7 @@ export class MapView {
       return {title: "Map", empty: "", next: async () => ({items: [], total: 0, done: true, said: ""})};
     }
     const api = this.api;
-    const scope = place.path ? `&path=${enc(place.path)}` : "";
+    const scope = scopeOf(place);
     let offset = 0;
     return {
       title: "Photos on the map", where: true,
@@ -103,7 +107,10 @@ export class MapView {
     document.body.classList.toggle("map-photos", place.map != null && place.cell != null);
     if (place.map != null && place.cell != null) this.backCrumbs(place);
     if (!onMap) return;
-    if (this.place?.path !== place.path) this.otherPath = true;
+    if (!this.place || scopeOf(this.place) !== scopeOf(place)) {
+      this.otherPath = true;  // another folder's or person's photos: moved to where they are, unless a view is named
+      this.fitted = Boolean(readView(place.map));
+    }
     this.place = place;
     try {
       await (this.starting ??= this.start());
@@ -214,7 +221,7 @@ export class MapView {
     this.asking = true;
     this.again = false;
     const place = this.place;
-    const scope = place.path ? `&path=${enc(place.path)}` : "";
+    const scope = scopeOf(place);
     const bounds = this.map.getBounds();
     // A map opened without a view is moved to where the photos are: all of them, not those of its first view.
     const view = this.fitted ? viewQuery(this.map.getZoom(), {west: bounds.getWest(), south: bounds.getSouth(),

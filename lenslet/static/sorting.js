@@ -1,5 +1,5 @@
 // Sorting and filtering a listing (a folder or a search): what the address asks (#sort=&order=&star=
-// &date=&camera=&country=&type=&tagged=), the sort remembered in this browser, the API parameters they
+// &date=&camera=&country=&type=&tagged=&person=), the sort remembered in this browser, the API parameters they
 // make, and the controls that choose them. The values are the API's own (docs/search.md):
 // the server reads and checks them, and what it refuses (400) is said beside the controls.
 
@@ -8,7 +8,7 @@ import {partOf, placesCredit} from "./dom.js";
 const SORT_KEY = "lenslet.sort";
 const SORTS = ["name", "date", "rating", "size"];
 const ORDERS = ["asc", "desc"];
-const FILTERS = ["star", "date", "camera", "country", "type", "tagged"];
+const FILTERS = ["star", "date", "camera", "country", "type", "tagged", "person"];
 /** What the address may say about sorting and filtering, in the order it says it. */
 export const ASKED = ["sort", "order", ...FILTERS];
 const PLAIN = {sort: "name", order: "asc"};
@@ -69,7 +69,7 @@ function countryName(code) {
 
 export class SortControls {
   /** content: the element holding the sort menu (#sort), its direction (#sort-order), the filters'
-   *  button (#filters-toggle) and form (#filters: #filter-star, -type, -tagged, -date, -camera, -country,
+   *  button (#filters-toggle) and form (#filters: #filter-star, -type, -tagged, -date, -camera, -country, -person,
    *  #filters-clear) and the message the server's refusal is said in (#sort-message). choose(asked)
    *  is called with the sort and filters chosen (as askedOf answers them); rules: the server's. */
   constructor(content, {rules, choose}) {

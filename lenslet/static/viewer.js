@@ -38,7 +38,7 @@ const PARTS = {stage: "#stage", image: "#view-image", video: "#view-video", note
   dateForm: "#date-form", date: "#view-date", dateClear: "#view-date-clear",
   message: "#view-message", details: "#view-details", info: "#view-info", stack: "#view-stack",
   rotateLeft: "#view-rotate-left", rotateRight: "#view-rotate-right", people: "#view-people", faces: "#view-faces",
-  personForm: "#person-form", person: "#view-person"};
+  drawFace: "#view-draw-face", personForm: "#person-form", person: "#view-person"};
 
 export class Viewer {
   /** dialog: the viewer's <dialog>, holding all its parts. neighbour(path, step) names the image
@@ -56,7 +56,9 @@ export class Viewer {
     this.path = null;
     this.etag = null;
     this.savedNotes = "";
-    this.faceBoxes = new FaceBoxes(this.el.stage, this.image, this.el.faces);
+    this.faceBoxes = new FaceBoxes(this.el.stage, this.image, this.el.faces, {drawToggle: this.el.drawFace,
+      drawn: () => { this.el.person.placeholder = "who is this?"; this.el.person.focus(); },
+      remove: (name) => this.edit({removePeople: [name]}, `name ${name}`)});
     this.buildStars();
     this.wire();
   }
@@ -116,8 +118,14 @@ export class Viewer {
     this.el.tag.addEventListener("input", () => this.suggestTags(this.el.tag.value));
     this.el.personForm.addEventListener("submit", (event) => {
       event.preventDefault();
-      const name = this.el.person.value.trim();
-      if (name) this.edit({addPeople: [{name}]}, `name ${name}`).then((ok) => { if (ok) this.el.person.value = ""; });
+      const name = this.el.person.value.trim(), box = this.faceBoxes.drawing && this.faceBoxes.pending;
+      if (!name) return;
+      this.edit({addPeople: [box ? {name, box} : {name}]}, `name ${name}`).then((ok) => {
+        if (!ok) return;
+        Object.assign(this.el.person, {value: "", placeholder: "name someone in it"});
+        if (box) this.el.faces.setAttribute("aria-pressed", "true");  // the face just named is shown
+        this.faceBoxes.draw();
+      });
     });
     this.el.person.addEventListener("focus", () => suggestPeople(this.api, partOf(document, "#person-suggestions")));
     this.wirePlace();
@@ -491,7 +499,7 @@ export class Viewer {
     list.replaceChildren(...item.tags.map((tag) => tagChip(tag, () => this.edit({removeTags: [tag]}, `tag ${tag}`), readonly)));
     this.el.people.replaceChildren(...(item.people || []).map(({name}) => tagChip(name,
       () => this.edit({removePeople: [name]}, `name ${name}`), readonly, "person")));
-    this.faceBoxes.show(item.people);
+    this.faceBoxes.show(item.people, readonly || VIDEO.test(this.path || ""));
     // Notes the person typed and has not saved are never overwritten by what the server says.
     const dirty = this.notes.value !== this.savedNotes;
     this.savedNotes = item.notes || "";

@@ -1,5 +1,5 @@
 """People in the gallery page, on a desktop and a phone: the names on the viewer's details, a face's box drawn over
-the photo on asking, a photo named whole (names suggested), and the Faces view, whose person searches their photos."""
+the photo on asking, a photo named whole (names suggested), and the Faces view, whose person opens their timeline."""
 
 import json
 
@@ -63,8 +63,8 @@ def test_people_on_the_viewers_details_and_the_faces_view_at_desktop_and_phone_w
     page.until(lambda: page.viewer_name() is None)
     page.find("#faces-button").click()
     page.labelled("Bob: 1 photo").click()
-    page.until(lambda: "q=person%3ABob" in page.script("return location.hash") or
-               "q=person:Bob" in page.script("return location.hash"))
+    page.until(lambda: "person=Bob" in page.script("return location.hash")
+               and "timeline=" in page.script("return location.hash"))
     page.until(lambda: page.script("return [...document.querySelectorAll('.tile.image')].length") == 1)
 
     page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
