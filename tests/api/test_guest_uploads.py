@@ -28,6 +28,7 @@ class Site:
             gallery.put(path, jpeg())
         directory = Directory(str(tmp_path / "users.json"))
         self.token = directory.add("editor", "edit", ["family"])
+        self.directory = directory
         self.now = [time.time()]
         self.config = dataclasses.replace(gallery.config, users=directory.path, share_max_days=30)
         self.gallery = gallery
@@ -279,3 +280,45 @@ def test_a_fifo_or_link_in_place_of_the_count_takes_nothing_and_never_hangs(site
                              headers={"X-Lenslet-Share": made["key"]}, expect_errors=True)
     assert 400 <= answer.status_int < 500 and site.names() == ["a.jpg"]
     assert (tmp_path / "elsewhere.json").read_text().startswith('{"v": 1')  # never written through
+
+
+def album_link(site, status=201, **body):
+    album = site.client.post_json("/albums", {"name": "Wedding", "images": ["family/a.jpg"]}, headers=site.owner).json
+    return album["id"], site.client.post_json("/shares", dict(body, album=album["id"], allowUpload=True),
+                                              headers=site.owner, status=status).json
+
+
+def test_an_albums_link_adds_to_the_folder_it_names_and_to_the_album(site):
+    album, made = album_link(site, uploadFolder="family/Wedding", maxFiles=2)
+    assert site.add(made)["path"] == "family/Wedding/IMG_1.jpg"
+    link = {"X-Lenslet-Share": made["key"]}
+    shown = site.client.get(f"/albums/{album}", headers=link).json["items"]
+    assert [item["path"] for item in shown] == ["family/a.jpg", "family/Wedding/IMG_1.jpg"]
+    site.client.get("/folders?path=family/Wedding", headers=link, status=404)  # the folder is not shared
+    site.add(made, name="IMG_2.jpg")
+    assert site.add(made, name="IMG_3.jpg", status=403)["cap"] == "maxFiles"
+    site.client.delete(f"/shares/{made['id']}", headers=site.owner)
+    site.add(made, name="IMG_4.jpg", status=404)
+    page = site.client.get("/folders", {"path": "family/Wedding"}, headers=site.owner).json
+    assert sorted(item["name"] for item in page["items"]) == ["IMG_1.jpg", "IMG_2.jpg"]
+    assert site.item("family/Wedding/IMG_2.jpg")["addedBy"] == "Anna"
+
+
+def test_an_albums_link_adds_only_where_its_maker_may_still_add(site):
+    _, made = album_link(site, uploadFolder="family/Wedding")
+    site.directory.update("editor", folders=["family/a.jpg", "work"])
+    site.add(made, status=404)
+    assert not site.gallery.exists("family/Wedding/IMG_1.jpg")
+
+
+@pytest.mark.parametrize("body", [{}, {"uploadFolder": ""}, {"uploadFolder": "family/.hidden"},
+                                  {"uploadFolder": "../family"}, {"uploadFolder": "work/in", "status": 404}])
+def test_an_albums_link_names_a_folder_its_maker_may_change(site, body):
+    album_link(site, **{"status": 400, **body})
+    assert not site.gallery.exists("work/in")
+
+
+def test_a_smart_album_takes_no_uploads(site):
+    album = site.client.post_json("/albums", {"name": "Red", "smart": {"q": "red"}}, headers=site.owner).json
+    site.client.post_json("/shares", {"album": album["id"], "allowUpload": True, "uploadFolder": "family"},
+                          headers=site.owner, status=400)
