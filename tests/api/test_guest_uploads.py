@@ -5,9 +5,11 @@ without upload, expired, revoked, capped or of another folder, forged keys, unsa
 import dataclasses
 import io
 import os
+import resource
 import threading
 import time
 
+import orjson
 import pytest
 import webtest
 from helpers import at_once, clip, jpeg
@@ -146,6 +148,34 @@ def test_a_refused_upload_is_not_counted(site):
     site.add(made, name="page.jpg", data=b"<html><script>alert(1)</script></html>" * 20, status=415)
     site.add(made, name="../../work/x.jpg")  # only the last part of a name counts
     assert site.names() == ["a.jpg", "x.jpg"] and not site.gallery.exists("work/x.jpg")
+
+
+def declaring(size):
+    """A small JPEG whose header declares size: Pillow learns the size before it decodes anything."""
+    data = bytearray(jpeg())
+    at = data.index(b"\xff\xc0") + 5
+    data[at:at + 4] = size[1].to_bytes(2, "big") + size[0].to_bytes(2, "big")
+    return bytes(data)
+
+
+def test_a_200_megapixel_photo_is_refused_before_it_is_decoded(site):
+    made = site.share(allowUpload=True, maxFiles=1)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    answer = site.add(made, name="huge.jpg", data=declaring((20_000, 10_000)), status=422)
+    assert "200000000 pixels" in answer["description"]
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - grown < 100_000  # KiB: its pixels never held
+    assert site.names() == ["a.jpg"]
+    site.add(made)  # refused, it was not counted
+
+
+def test_ten_thousand_files_cost_one_small_count(site):
+    made = site.share(allowUpload=True, maxFiles=10_000)
+    count = f"{SHARE_UPLOADS}/{made['id']}.json"
+    site.gallery.storage.write(count, orjson.dumps({"v": 1, "id": made["id"], "files": 9_999, "bytes": 9_999_000}))
+    site.add(made)
+    assert site.add(made, name="IMG_2.jpg", status=403)["cap"] == "maxFiles"
+    assert len(site.gallery.storage.read_versioned(count)[0]) < 100  # the same size after ten thousand as after one
+    assert site.names() == ["IMG_1.jpg", "a.jpg"]
 
 
 @pytest.mark.parametrize("guest", [None, "", "  ", "x" * 101, "\x00\x07"])
