@@ -66,6 +66,9 @@ def site(gallery, tmp_path):
     return Site(gallery, tmp_path)
 
 
+ON_DISK = pytest.mark.parametrize("gallery", ["local"], indirect=True)  # what a bucket would test again for nothing
+
+
 def test_a_guest_adds_photos_kept_with_their_name_and_the_link(site):
     made = site.share(allowUpload=True)
     assert made["allowUpload"] is True and made["upload"]["showPhotos"] is True
@@ -158,6 +161,7 @@ def declaring(size):
     return bytes(data)
 
 
+@ON_DISK
 def test_a_200_megapixel_photo_is_refused_before_it_is_decoded(site):
     made = site.share(allowUpload=True, maxFiles=1)
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -334,6 +338,14 @@ def test_an_albums_link_adds_to_the_folder_it_names_and_to_the_album(site):
     assert site.item("family/Wedding/IMG_2.jpg")["addedBy"] == "Anna"
 
 
+def test_guests_racing_on_an_albums_link_are_each_added_to_it(site):
+    album, made = album_link(site, uploadFolder="family/Wedding")
+    clients = [site.app() for _ in range(3)]
+    at_once(lambda n: site.add(made, data=jpeg(color=(60 * n, 0, 0)), client=clients[n]), 3)
+    shown = site.client.get(f"/albums/{album}", headers={"X-Lenslet-Share": made["key"]}).json["items"]
+    assert len({item["path"] for item in shown}) == 4
+
+
 def test_an_albums_link_adds_only_where_its_maker_may_still_add(site):
     _, made = album_link(site, uploadFolder="family/Wedding")
     site.directory.update("editor", folders=["family/a.jpg", "work"])
@@ -341,6 +353,7 @@ def test_an_albums_link_adds_only_where_its_maker_may_still_add(site):
     assert not site.gallery.exists("family/Wedding/IMG_1.jpg")
 
 
+@ON_DISK
 @pytest.mark.parametrize("body", [{}, {"uploadFolder": ""}, {"uploadFolder": "family/.hidden"},
                                   {"uploadFolder": "../family"}, {"uploadFolder": "work/in", "status": 404}])
 def test_an_albums_link_names_a_folder_its_maker_may_change(site, body):
@@ -348,6 +361,7 @@ def test_an_albums_link_names_a_folder_its_maker_may_change(site, body):
     assert not site.gallery.exists("work/in")
 
 
+@ON_DISK
 def test_a_smart_album_takes_no_uploads(site):
     album = site.client.post_json("/albums", {"name": "Red", "smart": {"q": "red"}}, headers=site.owner).json
     site.client.post_json("/shares", {"album": album["id"], "allowUpload": True, "uploadFolder": "family"},
