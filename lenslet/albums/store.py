@@ -129,9 +129,9 @@ class Albums:
         return albums.shown(changed, count_of(changed, access))
 
     def add_upload(self, album_id, path):
-        """Add what a guest uploaded through the album's link; it stays in its folder if the album takes no more."""
-        image = {"path": path, "hash": self.hash_of(path)}
-        try:
+        """Add what a guest uploaded through the album's link to the album."""
+        try:  # moved meanwhile, or the album full or gone: the photo stays where it landed
+            image = {"path": path, "hash": self.hash_of(path)}
             self._changed(album_id, lambda: self.read(album_id), {"add": [path]}, lambda paths: [image])
         except LensletError as ex:
             log.warning("album %s: %s not added (%s)", album_id, path, ex.description)

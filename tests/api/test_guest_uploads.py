@@ -18,7 +18,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.cli import main as lenslet
 from lenslet.config import Config
-from lenslet.layout import SHARE_UPLOADS
+from lenslet.layout import ALBUMS, SHARE_UPLOADS
 from lenslet.people.users import Directory
 
 
@@ -344,6 +344,17 @@ def test_guests_racing_on_an_albums_link_are_each_added_to_it(site):
     at_once(lambda n: site.add(made, data=jpeg(color=(60 * n, 0, 0)), client=clients[n]), 3)
     shown = site.client.get(f"/albums/{album}", headers={"X-Lenslet-Share": made["key"]}).json["items"]
     assert len({item["path"] for item in shown}) == 4
+
+
+@ON_DISK
+def test_a_full_album_keeps_a_guests_upload_in_its_folder_only(site):
+    album, made = album_link(site, uploadFolder="family/Wedding")
+    key = f"{ALBUMS}/{album}.json"
+    record = orjson.loads(site.gallery.storage.read_versioned(key)[0])
+    record["images"] = [{"path": f"family/{n}.jpg", "hash": None} for n in range(10_000)]
+    site.gallery.storage.write(key, orjson.dumps(record))
+    assert site.add(made)["path"] == "family/Wedding/IMG_1.jpg"
+    assert len(orjson.loads(site.gallery.storage.read_versioned(key)[0])["images"]) == 10_000
 
 
 def test_an_albums_link_adds_only_where_its_maker_may_still_add(site):
