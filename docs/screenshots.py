@@ -7,6 +7,7 @@ desktop and on a phone (390x844 CSS pixels, three device pixels each), a folder 
     python docs/screenshots.py map  # writes docs/map-desktop.png and docs/map-phone.png
     python docs/screenshots.py guests  # writes docs/guest-phone.png: a guest adding photos through a link
     python docs/screenshots.py people  # writes docs/people-phone.png: the Faces view, each face named here
+    python docs/screenshots.py similar  # writes docs/similar.png: a burst in the Similar view
 
 The map's photos are drawn here (a gradient each) with the GPS position a phone writes, and shown with
 LENSLET_MAP_TILES=none: the built-in outline of the world, nothing fetched from a tile server.
@@ -260,6 +261,41 @@ def people_shot():
             server.stop()
 
 
+def similar_shot():
+    """The Similar view: three tries of one moment in Summer 2024 as one group, the largest picked to keep."""
+    from PIL import ImageEnhance
+    with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
+        root = os.path.join(scratch, "photos")
+        build_tree(root)
+        with Image.open(os.path.join(root, "Summer 2024", "garden.jpg")) as img:
+            tries = {"garden 2.jpg": img.resize((img.width // 2, img.height // 2)),
+                     "garden 3.jpg": ImageEnhance.Brightness(img).enhance(0.85)}
+            for at, (name, tried) in enumerate(tries.items(), 1):
+                exif = Image.Exif()
+                exif.get_ifd(0x8769)[0x9003] = f"2024:08:14 09:30:0{at}"  # DateTimeOriginal: seconds later
+                tried.save(os.path.join(root, "Summer 2024", name), "JPEG", quality=80, exif=exif.tobytes())
+        server = Gunicorn(root)
+        try:
+            server.wait_until(lambda: server.get("/health")[0] == 200, timeout=30)
+            server.wait_until(lambda: b'"total":0' not in server.get("/similar")[1], timeout=120)  # the worker's looks
+            driver = chromium(scratch, height=760)
+            try:
+                driver.get(server.url + "/#path=Summer+2024")
+                time.sleep(2)
+                driver.find_element("css selector", "#similar-button").click()
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and not driver.execute_script(
+                        "const drawn = [...document.querySelectorAll('#similar-list img')].map(i => i.naturalWidth);"
+                        " return drawn.length > 0 && drawn.every(Boolean)"):
+                    time.sleep(0.3)
+                time.sleep(0.5)
+                save_shot(driver, os.path.join(HERE, "similar.png"))
+            finally:
+                driver.quit()
+        finally:
+            server.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="lenslet-shots-") as scratch:
         root = os.path.join(scratch, "photos")
@@ -289,5 +325,7 @@ if __name__ == "__main__":
         guest_shot()
     elif sys.argv[1:] == ["people"]:
         people_shot()
+    elif sys.argv[1:] == ["similar"]:
+        similar_shot()
     else:
         main()

@@ -19,7 +19,7 @@ from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
 from lenslet.items import Items
 from lenslet.layout import url_settings
-from lenslet.people.access import Access
+from lenslet.people.access import NOBODY, Access
 from lenslet.people.first_admin import SetupCode
 from lenslet.people.identities import Identities
 from lenslet.people.sessions import Sessions
@@ -164,7 +164,8 @@ def create_app(config=None, storage=None, clock=time.time):
         "/shares": SharesResource(shares, tree, files, albums),
         "/shares/{share_id}": ShareResource(shares),
         "/shares/unlock": UnlockResource(identities, client_address),
-        "/shares/upload": GuestUploadResource(shares, files),
+        "/shares/upload": GuestUploadResource(shares, files, albums, lambda record: Access(
+            identities.maker_of(record) or NOBODY, opened=tree.opened)),
         "/session": SessionResource(identities, longest),
         "/setup": SetupResource(identities, longest),
         "/users": UsersResource(directory),

@@ -75,11 +75,14 @@ class Albums:
             raise missing(album_id)
         return record, version
 
-    def shareable(self, principal, album_id):
+    def shareable(self, principal, album_id, takes_uploads=False):
         """Return the id of an album the principal made; a link to another's would open nothing."""
         record, _ = self.owned(principal, str(album_id))
         if not owns(principal, record):
             raise Forbidden("an album is shared by its maker", field="album")
+        if takes_uploads and record["smart"] is not None:
+            raise BadRequest("a smart album holds what its search finds: guests add to an album of picked images",
+                             field="allowUpload")
         return record["id"]
 
     def readable(self, principal, album_id):
@@ -121,14 +124,29 @@ class Albums:
 
     def change(self, principal, access, album_id, body):
         """Apply one change to the album as it is now, retrying if another lands meanwhile."""
+        changed = self._changed(album_id, lambda: self.owned(principal, album_id), body,
+                                lambda paths: self.identified(access, paths))
+        return albums.shown(changed, count_of(changed, access))
+
+    def add_upload(self, album_id, path):
+        """Add what a guest uploaded through the album's link to the album."""
+        try:  # moved meanwhile, or the album full or gone: the photo stays where it landed
+            image = {"path": path, "hash": self.hash_of(path)}
+            self._changed(album_id, lambda: self.read(album_id), {"add": [path]}, lambda paths: [image])
+        except LensletError as ex:
+            log.warning("album %s: %s not added (%s)", album_id, path, ex.description)
+
+    def _changed(self, album_id, read, body, found):
         for _ in range(CHANGE_TRIES):
-            record, version = self.owned(principal, album_id)
-            changed = albums.change(record, body, iso(self.clock()), lambda paths: self.identified(access, paths))
+            record, version = read()
+            if record is None:
+                raise missing(album_id)
+            changed = albums.change(record, body, iso(self.clock()), found)
             try:
                 self.storage.replace_if(album_key(album_id), albums.dumps(changed), version)
             except PreconditionFailed:
                 continue
-            return albums.shown(changed, count_of(changed, access))
+            return changed
         raise Unavailable("the album keeps changing: try again", retry_after=1)
 
     def remove(self, principal, album_id):

@@ -110,8 +110,9 @@ def new_share(path, kind, by, now, expires_in, allow_download=True, password=Non
     return record, f"{share_id}.{secret}"
 
 
-def upload_of(body):
-    """Read what a new link lets guests add: None (nothing), or its caps, subfolder and whether photos show."""
+def upload_of(body, kind="folder"):
+    """Read what a new link lets guests add: None (nothing), or its caps, folder and whether photos show; a folder's
+    link names a subfolder of it, an album's the gallery's folder its uploads land in."""
     if body.get("allowUpload", False) is False:
         return None
     if body["allowUpload"] is not True:
@@ -123,17 +124,24 @@ def upload_of(body):
         value = upload[cap] = body.get(cap)
         if value is not None and (type(value) is not int or not 1 <= value <= 2 ** 53):
             raise BadRequest(f"{cap} is a whole number of at least 1, or null for no cap", field=cap)
-    if not _upload_shaped(upload):
-        raise BadRequest("uploadFolder is one folder's name, made in the shared folder", field="uploadFolder")
+    if not _upload_shaped(upload, kind):
+        raise BadRequest("uploadFolder is one folder's name, made in the shared folder" if kind == "folder" else
+                         "an album's link names the folder its uploads land in (uploadFolder)", field="uploadFolder")
     return upload
 
 
-def _upload_shaped(upload):
+def _upload_shaped(upload, kind):
     return isinstance(upload, dict) and set(upload) == {"showPhotos", "folder", *UPLOAD_CAPS} \
-        and isinstance(upload["showPhotos"], bool) and isinstance(upload["folder"], str) \
-        and (upload["folder"] == "" or (is_clean(upload["folder"]) and "/" not in upload["folder"]
-                                        and not upload["folder"].startswith(".") and not in_trash(upload["folder"]))) \
+        and isinstance(upload["showPhotos"], bool) and _upload_folder_shaped(upload["folder"], kind) \
         and all(upload[cap] is None or (type(upload[cap]) is int and upload[cap] >= 1) for cap in UPLOAD_CAPS)
+
+
+def _upload_folder_shaped(folder, kind):
+    """A folder's link names one subfolder of it, or none; an album's names a folder of the gallery."""
+    if kind == "folder" and folder == "":
+        return True
+    return isinstance(folder, str) and is_clean(folder) and not in_trash(folder) \
+        and not any(part.startswith(".") for part in folder.split("/")) and (kind == "album" or "/" not in folder)
 
 
 def upload_folder(record):
@@ -220,7 +228,8 @@ def loads(data, share_id):
         raise BadShare("images in a share of one folder or image")
     elif identity is not None and not _identity_shaped(identity):
         raise BadShare("an identity of another shape")
-    if "upload" in record and (record["kind"] != "folder" or not _upload_shaped(record["upload"])):
+    if "upload" in record and (record["kind"] not in ("folder", "album")
+                               or not _upload_shaped(record["upload"], record["kind"])):
         raise BadShare("an upload of another shape")
     if record.get("maker", "user") not in ("user", "server"):
         raise BadShare("a maker of another kind")
@@ -319,8 +328,8 @@ class Shares:
         if not 60 <= expires_in <= self.max_expiry:
             raise BadRequest(f"a share lasts from a minute to {self.max_expiry / DAY:g} days "
                              "(LENSLET_SHARE_MAX_DAYS)", field="expires")
-        if upload is not None and kind != "folder":
-            raise BadRequest("guests add photos through a link of a folder", field="allowUpload")
+        if upload is not None and kind not in ("folder", "album"):
+            raise BadRequest("guests add photos through a link of a folder or an album", field="allowUpload")
         if password is not None and (not isinstance(password, str) or not 1 <= len(password) <= MAX_PASSWORD):
             raise BadRequest(f"a password has 1 to {MAX_PASSWORD} characters", field="password")
         now, identity = self.clock(), None

@@ -226,13 +226,13 @@ SCHEMAS = {
             "details": described("boolean", "the link shows where each photo was taken (GPS) and with what camera",
                                  default=False),
             "password": described("string", "asked by the shared view (POST /shares/unlock)"),
-            "allowUpload": described("boolean", "a folder's link: guests add photos and videos to it (PUT "
-                                     "/shares/upload)", default=False),
+            "allowUpload": described("boolean", "a folder's or a picked album's link: guests add photos and "
+                                     "videos to it (PUT /shares/upload)", default=False),
             "showPhotos": described("boolean", "false: the link only takes uploads, it shows no photos", default=True),
             "maxFiles": nullable("integer", minimum=1, description="with allowUpload: how many files guests add"),
             "maxBytes": nullable("integer", minimum=1, description="with allowUpload: how many bytes in all"),
             "uploadFolder": described("string", "with allowUpload: the subfolder of the shared folder uploads land "
-                                      "in (made at the first), one name"),
+                                      "in (made at the first), one name; an album's link: the folder (required)"),
         },
     },
     "Share": obj(["id", "path", "kind", "createdBy", "createdAt", "expires", "allowDownload", "password", "expired"], {

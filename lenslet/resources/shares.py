@@ -40,7 +40,7 @@ class SharesResource:
                              "{\"paths\": [images of one folder], ...} or {\"album\": its id, ...}")
         images = album = None
         if "album" in body:
-            album = self.albums.shareable(principal_of(req), body["album"])
+            album = self.albums.shareable(principal_of(req), body["album"], body.get("allowUpload") is True)
             path, kind = "", "album"
         elif "paths" in body:
             images = [req.context.access.see(path) for path in shares.images_of(body["paths"])]
@@ -64,8 +64,12 @@ class SharesResource:
         for name, value in (("allowDownload", allow), ("details", details)):
             if not isinstance(value, bool):
                 raise BadRequest(f"{name} is true or false", field=name)
+        upload = shares.upload_of(body, kind)
+        if upload is not None and kind == "album":  # made now, so its maker learns at once if it cannot be
+            with suppress(AlreadyExists):
+                self.files.make_folder(req.context.access.change(upload["folder"]))
         listed, key = self.shares.make(principal_of(req), path, kind, seconds, allow, body.get("password"), images,
-                                       album, details, shares.upload_of(body))
+                                       album, details, upload)
         link = LINK + key
         resp.media = {**listed, "key": key, "link": link, "url": req.prefix + link}
         resp.status = falcon.HTTP_201
@@ -97,8 +101,9 @@ class UnlockResource:
 class GuestUploadResource:
     """PUT /shares/upload?name=&guest=: a guest adds a photo or video through a share link that takes uploads."""
 
-    def __init__(self, shares_, files):
-        self.shares, self.files = shares_, files
+    def __init__(self, shares_, files, albums, maker_access):
+        self.shares, self.files, self.albums = shares_, files, albums
+        self.maker_access = maker_access  # share record -> Access of its maker now
 
     def on_put(self, req, resp):
         record = principal_of(req).share
@@ -109,11 +114,15 @@ class GuestUploadResource:
         if req.content_length is None:
             raise falcon.HTTPLengthRequired(title="Length required",
                                             description="say the file's size (Content-Length): a link counts bytes")
-        folder = access_of(req).change(shares.upload_folder(record))
+        # An album's link adds to a folder its guests do not see: what its maker may change decides.
+        access = access_of(req) if record["kind"] == "folder" else self.maker_access(record)
+        folder = access.change(shares.upload_folder(record))
         if record["upload"]["folder"]:
             with suppress(AlreadyExists):
                 self.files.make_folder(folder)
         resp.media = self.shares.receive(record, req.content_length, lambda check: self.files.upload(
             folder, req.get_param("name") or "", ThenCheck(body, check), "rename", added=added))
+        if record["kind"] == "album":
+            self.albums.add_upload(record["album"], resp.media["path"])
         resp.status = falcon.HTTP_201
         resp.cache_control = ["no-store"]

@@ -44,7 +44,10 @@ export class ShareDialog {
     this.parts.password.value = "";
     this.parts.download.checked = true;
     this.parts.details.checked = false;
-    this.parts.uploads.hidden = kind !== "folder";
+    this.parts.uploads.hidden = kind !== "folder" && (kind !== "album" || smart);
+    // An album has no folder: its link names the one its guests' photos land in (and are added to it from).
+    this.parts.uploadFolder.placeholder = kind === "album" ? "Needed: the folder, e.g. Wedding/From guests"
+      : "From guests";
     this.parts.upload.checked = false;
     this.parts.show.checked = true;
     this.parts.maxFiles.value = this.parts.uploadFolder.value = "";
@@ -64,7 +67,7 @@ export class ShareDialog {
         expires: this.parts.expires.value, allowDownload: this.parts.download.checked,
         details: this.parts.details.checked};
       if (this.parts.password.value) asked.password = this.parts.password.value;
-      if (this.kind === "folder" && this.parts.upload.checked) {
+      if (!this.parts.uploads.hidden && this.parts.upload.checked) {
         Object.assign(asked, {allowUpload: true, showPhotos: this.parts.show.checked,
           maxFiles: this.parts.maxFiles.value ? Number(this.parts.maxFiles.value) : null});
         if (this.parts.uploadFolder.value.trim()) asked.uploadFolder = this.parts.uploadFolder.value.trim();

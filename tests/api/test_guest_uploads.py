@@ -5,9 +5,11 @@ without upload, expired, revoked, capped or of another folder, forged keys, unsa
 import dataclasses
 import io
 import os
+import resource
 import threading
 import time
 
+import orjson
 import pytest
 import webtest
 from helpers import at_once, clip, jpeg
@@ -16,7 +18,7 @@ from openapi_check import spec_checked
 from lenslet.app import create_app
 from lenslet.cli import main as lenslet
 from lenslet.config import Config
-from lenslet.layout import SHARE_UPLOADS
+from lenslet.layout import ALBUMS, SHARE_UPLOADS
 from lenslet.people.users import Directory
 
 
@@ -28,6 +30,7 @@ class Site:
             gallery.put(path, jpeg())
         directory = Directory(str(tmp_path / "users.json"))
         self.token = directory.add("editor", "edit", ["family"])
+        self.directory = directory
         self.now = [time.time()]
         self.config = dataclasses.replace(gallery.config, users=directory.path, share_max_days=30)
         self.gallery = gallery
@@ -61,6 +64,9 @@ class Site:
 @pytest.fixture
 def site(gallery, tmp_path):
     return Site(gallery, tmp_path)
+
+
+ON_DISK = pytest.mark.parametrize("gallery", ["local"], indirect=True)  # what a bucket would test again for nothing
 
 
 def test_a_guest_adds_photos_kept_with_their_name_and_the_link(site):
@@ -145,6 +151,35 @@ def test_a_refused_upload_is_not_counted(site):
     site.add(made, name="page.jpg", data=b"<html><script>alert(1)</script></html>" * 20, status=415)
     site.add(made, name="../../work/x.jpg")  # only the last part of a name counts
     assert site.names() == ["a.jpg", "x.jpg"] and not site.gallery.exists("work/x.jpg")
+
+
+def declaring(size):
+    """A small JPEG whose header declares size: Pillow learns the size before it decodes anything."""
+    data = bytearray(jpeg())
+    at = data.index(b"\xff\xc0") + 5
+    data[at:at + 4] = size[1].to_bytes(2, "big") + size[0].to_bytes(2, "big")
+    return bytes(data)
+
+
+@ON_DISK
+def test_a_200_megapixel_photo_is_refused_before_it_is_decoded(site):
+    made = site.share(allowUpload=True, maxFiles=1)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    answer = site.add(made, name="huge.jpg", data=declaring((20_000, 10_000)), status=422)
+    assert "200000000 pixels" in answer["description"]
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - grown < 100_000  # KiB: its pixels never held
+    assert site.names() == ["a.jpg"]
+    site.add(made)  # refused, it was not counted
+
+
+def test_ten_thousand_files_cost_one_small_count(site):
+    made = site.share(allowUpload=True, maxFiles=10_000)
+    count = f"{SHARE_UPLOADS}/{made['id']}.json"
+    site.gallery.storage.write(count, orjson.dumps({"v": 1, "id": made["id"], "files": 9_999, "bytes": 9_999_000}))
+    site.add(made)
+    assert site.add(made, name="IMG_2.jpg", status=403)["cap"] == "maxFiles"
+    assert len(site.gallery.storage.read_versioned(count)[0]) < 100  # the same size after ten thousand as after one
+    assert site.names() == ["IMG_1.jpg", "a.jpg"]
 
 
 @pytest.mark.parametrize("guest", [None, "", "  ", "x" * 101, "\x00\x07"])
@@ -279,3 +314,66 @@ def test_a_fifo_or_link_in_place_of_the_count_takes_nothing_and_never_hangs(site
                              headers={"X-Lenslet-Share": made["key"]}, expect_errors=True)
     assert 400 <= answer.status_int < 500 and site.names() == ["a.jpg"]
     assert (tmp_path / "elsewhere.json").read_text().startswith('{"v": 1')  # never written through
+
+
+def album_link(site, status=201, **body):
+    album = site.client.post_json("/albums", {"name": "Wedding", "images": ["family/a.jpg"]}, headers=site.owner).json
+    return album["id"], site.client.post_json("/shares", dict(body, album=album["id"], allowUpload=True),
+                                              headers=site.owner, status=status).json
+
+
+def test_an_albums_link_adds_to_the_folder_it_names_and_to_the_album(site):
+    album, made = album_link(site, uploadFolder="family/Wedding", maxFiles=2)
+    assert site.add(made)["path"] == "family/Wedding/IMG_1.jpg"
+    link = {"X-Lenslet-Share": made["key"]}
+    shown = site.client.get(f"/albums/{album}", headers=link).json["items"]
+    assert [item["path"] for item in shown] == ["family/a.jpg", "family/Wedding/IMG_1.jpg"]
+    site.client.get("/folders?path=family/Wedding", headers=link, status=404)  # the folder is not shared
+    site.add(made, name="IMG_2.jpg")
+    assert site.add(made, name="IMG_3.jpg", status=403)["cap"] == "maxFiles"
+    site.client.delete(f"/shares/{made['id']}", headers=site.owner)
+    site.add(made, name="IMG_4.jpg", status=404)
+    page = site.client.get("/folders", {"path": "family/Wedding"}, headers=site.owner).json
+    assert sorted(item["name"] for item in page["items"]) == ["IMG_1.jpg", "IMG_2.jpg"]
+    assert site.item("family/Wedding/IMG_2.jpg")["addedBy"] == "Anna"
+
+
+def test_guests_racing_on_an_albums_link_are_each_added_to_it(site):
+    album, made = album_link(site, uploadFolder="family/Wedding")
+    clients = [site.app() for _ in range(3)]
+    at_once(lambda n: site.add(made, data=jpeg(color=(60 * n, 0, 0)), client=clients[n]), 3)
+    shown = site.client.get(f"/albums/{album}", headers={"X-Lenslet-Share": made["key"]}).json["items"]
+    assert len({item["path"] for item in shown}) == 4
+
+
+@ON_DISK
+def test_a_full_album_keeps_a_guests_upload_in_its_folder_only(site):
+    album, made = album_link(site, uploadFolder="family/Wedding")
+    key = f"{ALBUMS}/{album}.json"
+    record = orjson.loads(site.gallery.storage.read_versioned(key)[0])
+    record["images"] = [{"path": f"family/{n}.jpg", "hash": None} for n in range(10_000)]
+    site.gallery.storage.write(key, orjson.dumps(record))
+    assert site.add(made)["path"] == "family/Wedding/IMG_1.jpg"
+    assert len(orjson.loads(site.gallery.storage.read_versioned(key)[0])["images"]) == 10_000
+
+
+def test_an_albums_link_adds_only_where_its_maker_may_still_add(site):
+    _, made = album_link(site, uploadFolder="family/Wedding")
+    site.directory.update("editor", folders=["family/a.jpg", "work"])
+    site.add(made, status=404)
+    assert not site.gallery.exists("family/Wedding/IMG_1.jpg")
+
+
+@ON_DISK
+@pytest.mark.parametrize("body", [{}, {"uploadFolder": ""}, {"uploadFolder": "family/.hidden"},
+                                  {"uploadFolder": "../family"}, {"uploadFolder": "work/in", "status": 404}])
+def test_an_albums_link_names_a_folder_its_maker_may_change(site, body):
+    album_link(site, **{"status": 400, **body})
+    assert not site.gallery.exists("work/in")
+
+
+@ON_DISK
+def test_a_smart_album_takes_no_uploads(site):
+    album = site.client.post_json("/albums", {"name": "Red", "smart": {"q": "red"}}, headers=site.owner).json
+    site.client.post_json("/shares", {"album": album["id"], "allowUpload": True, "uploadFolder": "family"},
+                          headers=site.owner, status=400)

@@ -81,7 +81,8 @@ def test_a_library_indexed_before_gets_its_looks_as_its_thumbnails_are_checked(c
     assert paths(client.get("/similar").json) == [list(BURST)]
 
 
-@pytest.mark.parametrize("forged", [123, "ZZ", "0" * 15, ["0" * 16], None, {"a": 1}])
+@pytest.mark.parametrize("forged", [123, "ZZ", "0" * 15, ["0" * 16], None, {"a": 1}, "f" * 1_000_000, 2 ** 64 - 1,
+                                    1e308], ids=lambda forged: type(forged).__name__ + str(forged)[:16])
 def test_hashes_forged_in_a_listing_are_ignored_then_made_again(client, burst, config, storage, forged):
     page = burst / "party" / "_index.json"
     data = page.read_bytes()
@@ -106,7 +107,8 @@ def test_forged_hashes_in_the_rollup_are_never_a_500(client, tree, storage):
     items = [{**good, "path": "f/0.jpg", "name": "0.jpg"}, {**good, "path": "f/1.jpg", "name": "1.jpg"}]
     items += [{**good, "path": f"f/{n}.jpg", "name": f"{n}.jpg", "phash": forged, "sharpness": sharp}
               for n, (forged, sharp) in enumerate([(7, 1), ("00FF00FF00FF00FF", None), ("0" * 17, "x"),
-                                                   (["x"], -1), ("00ff00ff00ff00ff", 1e308)], 2)]
+                                                   (["x"], -1), ("00ff00ff00ff00ff", 1e308), ("f" * 1_000_000, 1),
+                                                   (2 ** 64 - 1, 1)], 2)]
     rolled_up(tree, storage, items)
     group, = client.get("/similar").json["groups"]
     assert [(item["path"], item["sharpness"]) for item in group["items"]] == [

@@ -4,7 +4,7 @@ dialog, the guest gives their name once and sees each upload end, the owner sees
 import json
 
 import pytest
-from helpers import draw
+from helpers import draw, http
 
 pytestmark = pytest.mark.system
 
@@ -73,3 +73,26 @@ def test_a_guest_on_a_phone_adds_photos_the_owner_sees_with_their_name(fresh_pag
     page.driver.get(page.server.url + made["link"])  # a link that only takes uploads: no photo shown
     page.until(lambda: shown(page, "#guest-add") and page.find("#title").text == "Add your photos")
     assert page.script("return document.querySelectorAll('.tile').length") == 0
+
+
+def test_a_guest_adds_a_photo_to_an_album_through_its_link(fresh_page, tree, tmp_path):
+    draw(tree / "party" / "cake.jpg", size=(80, 60))
+    photo = draw(tmp_path / "IMG_9.jpg", size=(70, 50), color=(20, 160, 90))
+    page = fresh_page()
+    album = http("POST", page.server.url + "/albums", {"name": "Wedding", "images": ["party/cake.jpg"]})["id"]
+    page.open(f"#album={album}")
+    page.until(lambda: shown(page, "#album-share"))
+    page.find("#album-share").click()
+    page.until(lambda: page.script("return document.getElementById('share-dialog').open"))
+    page.find("#share-upload").click()
+    page.find("#share-upload-folder").send_keys("party/From guests")
+    page.find("#share-create").click()
+    page.until(lambda: page.find("#share-link").get_attribute("value"))
+    link = page.find("#share-link").get_attribute("value")
+
+    page.driver.get(link)
+    page.until(lambda: shown(page, "#guest-add") and len(page.thumbs_drawn()) == 1)
+    page.script("localStorage.setItem('lenslet.guest', 'Ben'); document.getElementById('guest-input').hidden = false")
+    page.find("#guest-input").send_keys(str(photo))
+    page.until(lambda: len(page.thumbs_drawn()) == 2)  # in the album the guest sees
+    assert (tree / "party" / "From guests" / "IMG_9.jpg").read_bytes() == photo.read_bytes()
