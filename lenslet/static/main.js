@@ -31,15 +31,19 @@ import {Viewer} from "./viewer.js";
 
 async function start() {
   const $ = (id) => document.getElementById(id);
+  // The page's own files kept for a fast start and an answer offline; photos shared to lenslet (sw.js).
+  navigator.serviceWorker?.register("/static/sw.js", {scope: "/", type: "module"}).catch(() => {});
   const sharedIn = new URLSearchParams(location.search).get("shared");  // the service worker's redirect
   if (sharedIn != null) history.replaceState(null, "", location.pathname + location.hash);
   const api = new Api($("token-dialog"));
   // A share link's page (/s#<key>): read-only, its folder or image alone, the key sent with every request.
   const shared = Boolean(takeShareKey(api, location, history));
   document.body.classList.toggle("shared", shared);
-  // The listing the address names is asked for now, beside who this is and /health rather than after them.
-  const listed = firstPageURL(readHash(location.hash), askedOf(readHash(location.hash), rememberedSort()));
+  // The listing and the image the address names are asked for now, beside who this is and /health, not after them.
+  const named = readHash(location.hash);
+  const listed = firstPageURL(named, askedOf(named, rememberedSort()));
   if (listed && !shared) api.prefetch(listed);
+  if (named.view && !shared) api.previewURL(named.view).catch(() => {});  // kept for the viewer (api.previews)
   // Files shared to lenslet, taken from the browser now: what this page does not send is gone (inbox.js).
   const arriving = shared ? Promise.resolve([]) : takeShared().catch(() => []);
   const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"), $("leave-dialog"));
@@ -297,9 +301,6 @@ async function start() {
     albums.refresh(router.place());
   }
   await shown;
-  // The page's own files kept for a fast start and an answer offline; photos shared to lenslet (sw.js). Once the
-  // listing is shown: installing fetches every page file, which a slow link would send before the thumbnails.
-  navigator.serviceWorker?.register("/static/sw.js", {scope: "/", type: "module"}).catch(() => {});
   if (!shared) await reviewShared();
 
   /** Show what was shared to lenslet from another app; upload it into this person's folder only on Send. */
