@@ -49,13 +49,13 @@ async function start() {
   const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"), $("leave-dialog"));
   wireMenus(document);
   api.locked = passwordAsker(api, dialogs);
-  // Who asks, first: the page signs in (or a share's password is typed) at this first 401, so what
-  // /health answers next is what this one may know (an admin: which folder the gallery shows).
+  // Who asks: the page signs in (or a share's password is typed) at the first 401. /health, asked beside /me, is
+  // asked again when that changed who asks, so it answers what this one may know (an admin: the folder shown).
   const people = new People($("me"), {api, signedOut: () => location.reload()});
   // The rules and read-only mode (LENSLET_READONLY) come from /health alone; a 403 refuses its one action only.
   const readHealth = () => api.getJSON("/health").catch((ex) => ex.body);  // degraded storage: a 503, the same report
   const round = api.answers;
-  const healthRead = readHealth();  // beside /me, and asked again when signing in changed who asks
+  const healthRead = readHealth();
   const me = await people.load();
   const health = await (api.answers === round ? healthRead : readHealth());
   const rules = new Rules(health?.rules);
