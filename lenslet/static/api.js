@@ -208,6 +208,11 @@ export class Api {
    *  credentials and answer whatever Response comes (a share's unlock, which must not send the locked key).
    *  own401: a 401 is this request's own refusal (a wrong current password), thrown without asking who this is. */
   async request(method, url, {json, form, headers = {}, bare = false, own401 = false, cache} = {}) {
+    if (method === "GET" && this.early?.url === url) {
+      const early = await this.early.answer;
+      this.early = null;
+      if (early?.ok) return early;
+    }
     for (;;) {
       const sent = new Headers(headers);
       const token = bare ? null : this.credentials(sent);
@@ -276,6 +281,14 @@ export class Api {
       if (answer.status === 401 && await this.tokenAgain(method, token, round, body?.signIn)) continue;
       throw new ApiError(answer.status, body);
     }
+  }
+
+  /** Send now a GET the page makes later, once it knows who this is: request() takes its answer when that
+   *  is a success, and else asks again (signing in, a share's password), as it would have. */
+  prefetch(url) {
+    const sent = new Headers();
+    this.credentials(sent);
+    this.early = {url, answer: fetch(url, {headers: sent}).catch(() => null)};
   }
 
   async getJSON(url) {

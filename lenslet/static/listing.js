@@ -15,6 +15,14 @@ const NAVIGATION_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Hom
 /** The type of what the grid's tiles carry when dragged: {images: [paths]} or {folder: path}. */
 export const DRAGGED = "application/x-lenslet-move";
 
+/** The first request of the folder listing place names, sorted and filtered as asked (sorting.js's askedOf); null
+ *  for what is no folder's (a search, the timeline, an album, the map). */
+export function firstPageURL(place, asked) {
+  if (place.q != null || place.timeline != null || place.album != null || place.map != null) return null;
+  const query = paramsOf(asked);
+  return `/folders?path=${enc(place.path)}` + (query ? `${query}&limit=${SEARCH_PAGE}&offset=0` : "&page=0");
+}
+
 const starsText = (star) => (star ? "\u2605".repeat(star) : "");
 
 export class Listing {
@@ -127,9 +135,9 @@ export class Listing {
 
   /** A folder's listing. One that may be a moment behind (api.getListing) is asked for again in a moment,
    *  and what differs shown (again). */
-  async listed(url) {
+  async listed(url, read = this.api.getListing(url)) {
     const current = this.current;
-    const [listing, behind] = await this.api.getListing(url);
+    const [listing, behind] = await read;
     if (behind) this.askAgain(current, url, listing);
     return listing;
   }
@@ -181,6 +189,13 @@ export class Listing {
     return true;
   }
 
+  /** The first page of the folder at path as the listing reads it (a promise as api.getListing's), or null when it
+   *  shows another (or is to read it again): the tree takes it rather than ask for it again. */
+  firstPageOf(path) {
+    const current = this.current;
+    return (current?.key != null && current.path === path && current.firstPage) || null;
+  }
+
   /** A tile leaving the grid: its thumbnail unloaded, and no longer watched. */
   forgetTile(tile) {
     this.thumbs.get(tile)?.();
@@ -219,7 +234,10 @@ export class Listing {
         current.folderTotal = found.folderTotal ?? null;
         current.page = !items.length || current.items.length + items.length >= found.total ? 1 : 0;
       } else {
-        const manifest = await this.listed(`/folders?path=${enc(current.path)}&page=${current.page}`);
+        const url = `/folders?path=${enc(current.path)}&page=${current.page}`;
+        const read = this.api.getListing(url);
+        if (current.page === 0) current.firstPage = read;
+        const manifest = await this.listed(url, read);
         if (current !== this.current) return;
         if (current.page === 0) {
           current.videos = Number.isInteger(manifest.videos) ? manifest.videos : 0;  // of total: said apart

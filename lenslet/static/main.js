@@ -13,13 +13,13 @@ import {FacesDialog, suggestPeople} from "./faces.js";
 import {GuestUpload} from "./guest.js";
 import {MOST_BYTES, MOST_FILES, setUploadFolder, takeShared, uploadFolder} from "./inbox.js";
 import {InboxReview} from "./inbox-review.js";
-import {DRAGGED, Listing} from "./listing.js";
+import {DRAGGED, firstPageURL, Listing} from "./listing.js";
 import {MapView} from "./map.js";
 import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
 import {AppPasswordsDialog, PasswordDialog, People, PeopleDialog} from "./people.js";
-import {hashOf, keyOf, Router} from "./router.js";
+import {hashOf, keyOf, readHash, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
 import {passwordAsker, ShareDialog, takeShareKey} from "./share.js";
@@ -39,22 +39,25 @@ async function start() {
   // A share link's page (/s#<key>): read-only, its folder or image alone, the key sent with every request.
   const shared = Boolean(takeShareKey(api, location, history));
   document.body.classList.toggle("shared", shared);
+  // The listing and the image the address names are asked for now, beside who this is and /health, not after them.
+  const named = readHash(location.hash);
+  const listed = firstPageURL(named, askedOf(named, rememberedSort()));
+  if (listed && !shared) api.prefetch(listed);
+  if (named.view && !shared) api.previewURL(named.view).catch(() => {});  // kept for the viewer (api.previews)
   // Files shared to lenslet, taken from the browser now: what this page does not send is gone (inbox.js).
-  const arrived = shared ? [] : await takeShared().catch(() => []);
+  const arriving = shared ? Promise.resolve([]) : takeShared().catch(() => []);
   const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"), $("leave-dialog"));
   wireMenus(document);
   api.locked = passwordAsker(api, dialogs);
-  // Who asks, first: the page signs in (or a share's password is typed) at this first 401, so what
-  // /health answers next is what this one may know (an admin: which folder the gallery shows).
+  // Who asks: the page signs in (or a share's password is typed) at the first 401. /health, asked beside /me, is
+  // asked again when that changed who asks, so it answers what this one may know (an admin: the folder shown).
   const people = new People($("me"), {api, signedOut: () => location.reload()});
+  // The rules and read-only mode (LENSLET_READONLY) come from /health alone; a 403 refuses its one action only.
+  const readHealth = () => api.getJSON("/health").catch((ex) => ex.body);  // degraded storage: a 503, the same report
+  const round = api.answers;
+  const healthRead = readHealth();
   const me = await people.load();
-  // The rules and read-only mode (LENSLET_READONLY) come from here alone; a 403 refuses its one action only.
-  let health;
-  try {
-    health = await api.getJSON("/health");
-  } catch (ex) {
-    health = ex.body;  // degraded storage answers 503 with the same report
-  }
+  const health = await (api.answers === round ? healthRead : readHealth());
   const rules = new Rules(health?.rules);
   api.imageSettings = health?.imageSettings || null;
   if (health?.libraryReadonly === true) {
@@ -211,7 +214,7 @@ async function start() {
       const shown = listing.open(place, asked, key);
       selection.reset();
       search.show(place.q);
-      tree.mark(place.path);
+      tree.mark(place.path, listing.firstPageOf(place.path));
       document.body.classList.toggle("in-trash", rules.inTrash(place.path) && place.q == null);
       albums.show(place);
       timeline.show(place, asked);
@@ -290,12 +293,15 @@ async function start() {
       const folder = kind === "image" ? path.split("/").slice(0, -1).join("/") : path;
       history.replaceState(null, "", hashOf({path: folder, view: kind === "image" ? path : null}));
     }
-  } else {
-    if (health?.readonly === true || !people.canWrite()) api.setReadonly();
-    tree.rebuild(router.place().path);
+  } else if (health?.readonly === true || !people.canWrite()) {
+    api.setReadonly();
+  }
+  const shown = route();
+  if (!shared) {  // after the listing is asked for: the tree takes its answer for the folder shown
+    tree.rebuild(router.place().path, listing.firstPageOf(router.place().path));
     albums.refresh(router.place());
   }
-  await route();
+  await shown;
   if (!shared) await reviewShared();
 
   /** Show what was shared to lenslet from another app; upload it into this person's folder only on Send. */
@@ -308,6 +314,7 @@ async function start() {
       messages.say(`Nothing was kept of what was shared: share at most ${MOST_FILES} files, ` +
         `${MOST_BYTES / 1024 ** 3} GB in all, at once.`);
     }
+    const arrived = await arriving;
     if (!arrived.length) return;
     const folder = uploadFolder(me);
     const files = `The ${arrived.length} shared ${arrived.length === 1 ? "file was" : "files were"}`;

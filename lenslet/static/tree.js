@@ -49,14 +49,15 @@ export class FolderTree {
     node?.classList.add("drop-here");
   }
 
-  /** Build the tree again from the top, its first level open, and open down to path. */
-  rebuild(path) {
-    return this.refresh(path, [""]);
+  /** Build the tree again from the top, its first level open, and open down to path. shown: the listing's
+   *  answer for path (api.getListing's promise) when it reads it now, taken rather than asked for again. */
+  rebuild(path, shown = null) {
+    return this.refresh(path, [""], shown);
   }
 
   /** Read the tree again (a folder appeared, moved, went, or its count changed): the folders open
    *  stay open when they are still there (open: their paths, else those open now), and path is marked. */
-  async refresh(path, open = this.openFolders()) {
+  async refresh(path, open = this.openFolders(), shown = null) {
     const read = ++this.reads;
     const root = this.node("", "branch");
     root.querySelector("a").textContent = "All photos";
@@ -66,13 +67,13 @@ export class FolderTree {
     // Read off the page, then swapped in at once: the tree does not flicker closed and open again.
     for (const folder of [...new Set(["", ...open])].sort((a, b) => a.split("/").length - b.split("/").length)) {
       const node = folder === "" ? root : fresh.querySelector(`li[data-folder="${CSS.escape(folder)}"]`);
-      if (node) await this.expand(node, true);
+      if (node) await this.expand(node, true, folder === path ? shown : null);
       if (read !== this.reads) return;
     }
     this.list.replaceChildren(...fresh.children);
     // Counts read while the new tree was off the page are shown now.
     for (const count of this.list.querySelectorAll("li[data-folder] > .count")) this.counts.show(count, count.parentElement.dataset.folder);
-    await this.mark(path);
+    await this.mark(path, shown);
   }
 
   /** The folders whose subfolders are shown now. */
@@ -98,7 +99,7 @@ export class FolderTree {
     return node;
   }
 
-  async expand(node, open) {
+  async expand(node, open, shown = null) {
     const toggle = node.querySelector(":scope > .twisty");
     const children = node.querySelector(":scope > ul");
     toggle.setAttribute("aria-expanded", String(open));
@@ -107,7 +108,7 @@ export class FolderTree {
     node.dataset.loaded = "1";
     try {
       const path = node.dataset.folder;
-      const [manifest, behind] = await this.api.getListing(`/folders?path=${enc(path)}`);
+      const [manifest, behind] = await (shown ?? this.api.getListing(`/folders?path=${enc(path)}`));
       if (behind) this.askAgainSoon();
       this.counts.fromListing(path, manifest);
       const paths = manifest.dirs.map((dir) => (path ? `${path}/${dir.name}` : dir.name));
@@ -135,13 +136,13 @@ export class FolderTree {
   }
 
   /** Open the tree down to path and its subfolders (a folder made there shows at once), and mark
-   *  it as the current folder. */
-  async mark(path) {
+   *  it as the current folder (shown: as rebuild's). */
+  async mark(path, shown = null) {
     this.marked = path;  // asked again later even when its folder is not listed yet
     const parts = path ? path.split("/") : [];
     let node = this.list.firstElementChild;
     for (let depth = 0; node && depth <= parts.length; depth++) {
-      await this.expand(node, true);
+      await this.expand(node, true, depth === parts.length ? shown : null);
       const want = parts.slice(0, depth + 1).join("/");
       if (depth < parts.length) node = node.querySelector(`:scope > ul > li[data-folder="${CSS.escape(want)}"]`);
     }
