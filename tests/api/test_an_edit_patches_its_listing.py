@@ -236,7 +236,8 @@ def test_a_recheck_due_while_edits_land_waits_until_they_stop(tree, processes, c
     real = listings_module.Folders.refresh
     monkeypatch.setattr(listings_module.Folders, "refresh", lambda *a, **k: checks.append(a[2]) or real(*a, **k))
     editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["sea"]})  # edits landing
-    shift[0] = 1.2  # the recheck is due, the last edit younger than RACY
+    mark = float((tree / edit_mark_of("trip")).read_bytes())
+    shift[0] = mark + 1.1 - time.time()  # the recheck is due, the last edit younger than RACY
     items = listed(reader)
     assert items["IMG_0001.jpg"]["tags"] == ["sea"] and items["IMG_0002.jpg"]["tags"] == ["beach"] and checks == []
     shift[0] += listings_module.listing_pages.RACY  # no edit since
