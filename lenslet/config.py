@@ -232,7 +232,8 @@ class Config:
                                   "when set, GET /file answers X-Accel-Redirect instead of the bytes")
     page_size: int = setting(1000, "items per folder manifest page", _whole(10, 5000))
     recheck: float = setting(10.0, "seconds a web process trusts a folder manifest before comparing every file's size "
-                             "and time again (added and removed files are seen at once)", _seconds(0, 86400))
+                             "and time again (added and removed files are seen at once; while its edits land, up to 6 "
+                             "times as long)", _seconds(0, 86400))
     pointer_roots: tuple = setting((), "folders that local pointer targets must lie inside, separated by ':'; "
                                    "empty allows none", _folders)
     pointer_buckets: tuple = setting((), "S3 buckets that pointer targets may name, separated by ':'; empty "

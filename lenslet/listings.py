@@ -80,6 +80,7 @@ class Folders:
     CACHED_COUNTS = 256
     MARK_BYTES = 8
     NOTICE_EVERY = 1.0  # seconds changes may go unmarked
+    LONGEST_WAIT = 6  # rechecks a folder's comparison waits at most while edits land
 
     def __init__(self, tree, config, clock=time.time):
         self.tree = tree
@@ -504,7 +505,7 @@ class Folders:
             elif mark is not None and self.clock() - mark < listing_pages.RACY:
                 # Edits still landing: reread young sidecars once they stop.
                 memo = self.memo[(storage.identity, key)] = memo._replace(settle_at=self.clock() + listing_pages.RACY)
-        if moved or self.clock() - memo.checked_at > self.recheck \
+        if moved or self._recheck_due(storage, key, memo, mtime) \
                 or (memo.settle_at is not None and self.clock() >= memo.settle_at):
             memo, first = self._check_once(storage, key, mtime, memo)
         if page >= memo.page_count:
@@ -528,6 +529,15 @@ class Folders:
             self.refresh(storage, key, mtime, rebuild=True)
             return self._page(storage, key, path, page, retry=False)
         return data
+
+    def _recheck_due(self, storage, key, memo, mtime):
+        """Tell whether to compare every file again: not while lenslet's own edits land, whose patches would refuse
+        the build, unless the last comparison is LONGEST_WAIT rechecks old."""
+        waited = self.clock() - memo.checked_at
+        if waited <= self.recheck or mtime is None or waited > self.recheck * self.LONGEST_WAIT:
+            return waited > self.recheck
+        mark = edited_to(storage, key)
+        return mark is None or not 0 <= self.clock() - mark < listing_pages.RACY  # a mark ahead of now is forged
 
     def _one_build(self, storage, key, page_count, data):
         """Tell whether a later page was stored by the build that stored the first page."""

@@ -4,6 +4,7 @@ and without writing anything; another program's change is still listed at once; 
 forged, of another shape or unreadable costs a listing, never a wrong answer or a 500; racing edits
 all land; the unfiltered listing carries an ETag and answers 304 while unchanged."""
 
+import dataclasses
 import os
 import threading
 import time
@@ -219,6 +220,43 @@ def test_young_sidecars_are_read_again_once_edits_stop_landing_not_at_every_sett
     # no edit since: RACY seconds later the settle is read; past a forged mark, at the recheck
     shift[0] += (listings_module.listing_pages.RACY if later == "racy" else config.recheck) + 0.1
     assert listed(reader)["IMG_0001.jpg"]["tags"] == ["bbbb"] and checks == ["trip"]
+
+
+def test_a_recheck_due_while_edits_land_waits_until_they_stop(tree, processes, config, monkeypatch):
+    """The recheck (a sidecar rewritten in place moves no folder time) waits while lenslet's edits land: its
+    build would race their patches (while 8 people tagged, each process built the listing three times at every
+    recheck, each refused by an edit's patch). RACY seconds after the last edit it compares the folder."""
+    _, editor = processes
+    shift = [0.0]
+    reader = webtest.TestApp(create_app(dataclasses.replace(config, recheck=1.0), clock=lambda: time.time() + shift[0]))
+    editor.patch_json("/item?path=trip/IMG_0002.jpg", {"addTags": ["beach"]})
+    listed(reader)
+    (tree / "trip" / "IMG_0002.jpg.json").write_text('{"tags": ["by-hand"]}')  # in place: the folder's time stays
+    checks = []
+    real = listings_module.Folders.refresh
+    monkeypatch.setattr(listings_module.Folders, "refresh", lambda *a, **k: checks.append(a[2]) or real(*a, **k))
+    editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["sea"]})  # edits landing
+    mark = float((tree / edit_mark_of("trip")).read_bytes())
+    shift[0] = mark + 1.1 - time.time()  # the recheck is due, the last edit younger than RACY
+    items = listed(reader)
+    assert items["IMG_0001.jpg"]["tags"] == ["sea"] and items["IMG_0002.jpg"]["tags"] == ["beach"] and checks == []
+    shift[0] += listings_module.listing_pages.RACY  # no edit since
+    assert listed(reader)["IMG_0002.jpg"]["tags"] == ["by-hand"] and checks == ["trip"]
+
+
+def test_a_recheck_waits_for_edits_that_never_stop_only_so_long(tree, processes, config):
+    _, editor = processes
+    shift, recheck = [0.0], 1.0
+    reader = webtest.TestApp(create_app(dataclasses.replace(config, recheck=recheck),
+                                        clock=lambda: time.time() + shift[0]))
+    editor.patch_json("/item?path=trip/IMG_0002.jpg", {"addTags": ["beach"]})
+    listed(reader)
+    listed(reader)  # its own listing's write moved the folder: looked at once more
+    (tree / "trip" / "IMG_0002.jpg.json").write_text('{"tags": ["by-hand"]}')
+    mark = tree / edit_mark_of("trip")
+    for shift[0], seen in ((recheck * 2, "beach"), (recheck * listings_module.Folders.LONGEST_WAIT + 0.5, "by-hand")):
+        mark.write_bytes(repr(time.time() + shift[0] - 0.1).encode())  # an edit landed a moment ago, every time
+        assert listed(reader)["IMG_0002.jpg"]["tags"] == [seen]
 
 
 def test_readers_list_a_folder_again_only_for_changes_no_edit_marked(tree, processes, monkeypatch):
