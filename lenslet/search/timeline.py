@@ -81,7 +81,8 @@ class Timeline:
 
     def chosen(self, folders, asked, sees=None):
         """Return (loaded, columns, marks, edited): marks has a byte per item, 1 if it is in folders and
-        passes asked (None when all do); edited maps item id -> the item as edited now."""
+        passes asked (None when all do); edited maps item id -> the item as edited now. sees is the Access of a
+        limited scope (None: the whole tree)."""
         loaded, edits = self.searcher.settled()
         index, columns = loaded.index, loaded.columns
         bits = None
@@ -111,7 +112,7 @@ class Timeline:
                 continue  # joins when the rollup is rebuilt
             item = self.searcher.merged(loaded, {path: at}, entry)
             inside = any(searched(path, folder) for folder in ([""] if folders is None else folders))
-            inside = inside and (sees is None or sees(path))
+            inside = inside and (sees is None or sees.may_see(path))
             edited[at] = None if entry.get("gone") or not inside or not rules.keeps(asked, item) else item
         if bits is None and not edited:
             return loaded, columns, None, edited
@@ -124,7 +125,7 @@ class Timeline:
 
     def leading_out(self, loaded, folders, ranges, sees):
         """Return a bitmap of the items in ranges that are, or are behind, links out of what sees allows."""
-        key = (loaded.stat, folders)
+        key = (loaded.stat, folders, sees.sight)
         found = self.ways_out.get(key)
         if found is not None:
             return found
@@ -135,8 +136,8 @@ class Timeline:
                 folder = path.rpartition("/")[0]
                 inside = allowed.get(folder)
                 if inside is None:
-                    inside = allowed[folder] = sees(folder)
-                if not inside or (item.get("link") and not sees(path)):
+                    inside = allowed[folder] = sees.may_see(folder)
+                if not inside or (item.get("link") and not sees.may_see(path)):
                     found |= 1 << item_id
         self.ways_out.put(key, found)
         return found
@@ -176,9 +177,8 @@ class Timeline:
 
     def months(self, folders, asked, sees=None):
         """Return the item and tile counts of each month, newest first."""
-        loaded, columns, marks, edited = self.chosen(folders, asked, sees)
-        key = (loaded.stat, tuple(folders) if folders is not None else None, asked, tuple(sorted(edited)),
-               sees is not None)
+        loaded, columns, marks, _ = self.chosen(folders, asked, sees)
+        key = (loaded.stat, marks)  # all an answer depends on
         found = self.months_kept.get(key)
         if found is not None:
             return found
