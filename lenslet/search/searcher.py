@@ -89,6 +89,11 @@ class Searcher:
             loaded, edits = self.fresh()
         return loaded, edits
 
+    def catch_up(self):
+        """Read the edit notes now, for a change that must find what the edits just before it did."""
+        with self.lock:
+            self.read_journal()
+
     def reload_if_changed(self):
         try:
             stat = rollup.stat(self.storage)
