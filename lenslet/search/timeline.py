@@ -14,7 +14,7 @@ from lenslet.layout import TRASH
 from lenslet.recent import Recent
 from lenslet.search.bitmaps import FLAG_OF
 from lenslet.search.columns import EPOCH_DAY, PHOTO, VIDEO
-from lenslet.search.searcher import search_id, searched, showing
+from lenslet.search.searcher import search_id, searched, seen, showing
 
 MAX_LIMIT = 500
 PER_YEAR = 24   # images of one earlier year shown on this day
@@ -132,12 +132,7 @@ class Timeline:
         found, allowed = 0, {}
         for lo, hi in ranges:
             for item_id, item in enumerate(loaded.items(lo, hi), lo):
-                path = item.get("path") or ""
-                folder = path.rpartition("/")[0]
-                inside = allowed.get(folder)
-                if inside is None:
-                    inside = allowed[folder] = sees.may_see(folder)
-                if not inside or (item.get("link") and not sees.may_see(path)):
+                if not seen(item, sees, allowed):
                     found |= 1 << item_id
         self.ways_out.put(key, found)
         return found

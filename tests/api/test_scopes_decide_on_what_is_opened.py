@@ -166,3 +166,10 @@ def test_two_people_of_one_folder_each_count_what_they_may_see(tree_planted, tmp
     assert client.get("/timeline/months", headers=as_["ann"]).json["total"] == total == len(shown) == 2
     assert hers > 2
     assert client.get("/timeline/months?path=family", headers=as_["bea"]).json["total"] == hers
+
+
+def test_suggestions_hold_no_tag_of_what_leads_out(planted):
+    client, as_ = planted
+    suggested = client.get("/search/suggest?q=sec", headers=as_["ann"]).json
+    assert suggested["tags"] == [] and client.get("/search/suggest?q=doc", headers=as_["ann"]).json["words"] == []
+    assert client.get("/search/suggest?q=sec", headers=as_["admin"]).json["tags"] == [{"tag": "secret", "count": 1}]
