@@ -2,6 +2,7 @@
 
 import bisect
 import datetime
+import hashlib
 import re
 from collections import Counter
 from contextlib import suppress
@@ -173,7 +174,8 @@ class Timeline:
     def months(self, folders, asked, sees=None):
         """Return the item and tile counts of each month, newest first."""
         loaded, columns, marks, _ = self.chosen(folders, asked, sees)
-        key = (loaded.stat, marks)  # all an answer depends on
+        # All an answer depends on; a digest keeps a kept key small beside a byte per item.
+        key = (loaded.stat, marks if marks is None else hashlib.blake2b(marks, digest_size=16).digest())
         found = self.months_kept.get(key)
         if found is not None:
             return found
