@@ -151,6 +151,12 @@ class Access:
     def leads_inside(self, path):
         return not self.limited or self.opened is None or self._opens_where(path, self.scope.allows)
 
+    @property
+    def sight(self):
+        """What may_see decides on besides storage (scope, an album link's hashes, the trash): an answer kept for it."""
+        hashes = self.principal.share.get("hashes") if self.principal.share is not None else None
+        return self.scope.folders, self.scope.images, frozenset((hashes or {}).items()), self.trash_shown(TRASH)
+
     def given(self, path):
         """Whether an album link's image at path is still the one given."""
         hashes = self.principal.share.get("hashes") if self.principal.share is not None else None

@@ -1,6 +1,7 @@
 from lenslet.errors import BadRequest
 from lenslet.formats.query import PARAMS, parse
 from lenslet.resources.guard import access_of
+from lenslet.resources.timeline import sees_of
 from lenslet.search.searcher import MAX_LIMIT
 from lenslet.storage import clean_path
 
@@ -39,4 +40,4 @@ class SuggestResource:
         prefix = req.get_param("q") or ""
         if len(prefix) > MAX_QUERY:
             raise BadRequest(f"q is longer than {MAX_QUERY} characters")
-        resp.media = dict(self.searcher.suggest(prefix, access_of(req).search_folders("")), q=prefix)
+        resp.media = dict(self.searcher.suggest(prefix, access_of(req).search_folders(""), sees_of(req)), q=prefix)

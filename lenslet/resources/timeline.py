@@ -17,9 +17,9 @@ def asked_of(req):
 
 
 def sees_of(req):
-    """Return the principal's may_see for a limited scope, else None (the whole tree)."""
+    """Return the principal's Access for a limited scope, else None (the whole tree)."""
     access = access_of(req)
-    return access.may_see if access.limited else None
+    return access if access.limited else None
 
 
 def folders_of(req):

@@ -38,7 +38,8 @@ class Faces:
                                          for key, (name, ids) in named.items()}
 
     def photos(self, name, folders, sees=None):
-        """Return the paths of the photos one may see that show a person."""
+        """Return the paths of the photos one may see that show a person, as every edit noted so far left them."""
+        self.timeline.searcher.catch_up()
         loaded, _, edited, named = self.visible(folders, sees)
         ids = named.get(rules.fold(name), ("", []))[1]
         return [(edited.get(at) or loaded.item(at)).get("path") for at in sorted(ids)]

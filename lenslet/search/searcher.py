@@ -89,6 +89,11 @@ class Searcher:
             loaded, edits = self.fresh()
         return loaded, edits
 
+    def catch_up(self):
+        """Read the edit notes now, for a change that must find what the edits just before it did."""
+        with self.lock:
+            self.read_journal()
+
     def reload_if_changed(self):
         try:
             stat = rollup.stat(self.storage)
@@ -434,17 +439,18 @@ class Searcher:
             found = self.lookalikes = (snapshot, threshold, groups)
         return found[0], found[2]
 
-    def suggest(self, prefix, folders=None):
-        """Like Index.suggest(), counted in folders (None: all)."""
+    def suggest(self, prefix, folders=None, sees=None):
+        """Like Index.suggest(), counted in folders (None: all) of what sees (an Access, None: all) allows."""
         loaded, _ = self.fresh()
         if folders is None:
             return loaded.index.suggest(prefix)
         # A scope's counts read all its items: keep them for the next keystrokes.
-        key = (loaded.stat, tuple(folders))
+        key = (loaded.stat, tuple(folders), None if sees is None else sees.sight)
         counts = self.scoped_counts.get(key)
         if counts is None:
-            ranges = [loaded.index.scope(folder, loaded.path) for folder in folders]
-            counts = words.Index.counts_in(ranges, loaded.items)
+            ranges, allowed = [loaded.index.scope(folder, loaded.path) for folder in folders], {}
+            counts = words.Index.counts_in(ranges, loaded.items if sees is None else lambda lo, hi: (
+                item for item in loaded.items(lo, hi) if seen(item, sees, allowed)))
             self.scoped_counts.put(key, counts)
         return words.Index.ranked(*counts, prefix)
 
@@ -457,6 +463,15 @@ def showing(loaded, asked, bits):
     named = index.matching(words.terms_of(" ".join(asked.people)), (0, index.count))
     return marked([i for i in words.bitmap_ids(bits & named, 0, index.count) if query.keeps(asked, loaded.item(i))],
                   index.count)
+
+
+def seen(item, sees, allowed):
+    """Whether sees allows an item's folder (asked once each, kept in allowed) and, for a link, where it leads."""
+    path = item.get("path") or ""
+    folder = path.rpartition("/")[0]
+    if folder not in allowed:
+        allowed[folder] = sees.may_see(folder)
+    return allowed[folder] and not (item.get("link") and not sees.may_see(path))
 
 
 def searched(path, folder):

@@ -2,6 +2,7 @@
 
 import bisect
 import datetime
+import hashlib
 import re
 from collections import Counter
 from contextlib import suppress
@@ -14,7 +15,7 @@ from lenslet.layout import TRASH
 from lenslet.recent import Recent
 from lenslet.search.bitmaps import FLAG_OF
 from lenslet.search.columns import EPOCH_DAY, PHOTO, VIDEO
-from lenslet.search.searcher import search_id, searched, showing
+from lenslet.search.searcher import search_id, searched, seen, showing
 
 MAX_LIMIT = 500
 PER_YEAR = 24   # images of one earlier year shown on this day
@@ -81,7 +82,8 @@ class Timeline:
 
     def chosen(self, folders, asked, sees=None):
         """Return (loaded, columns, marks, edited): marks has a byte per item, 1 if it is in folders and
-        passes asked (None when all do); edited maps item id -> the item as edited now."""
+        passes asked (None when all do); edited maps item id -> the item as edited now. sees is the Access of a
+        limited scope (None: the whole tree)."""
         loaded, edits = self.searcher.settled()
         index, columns = loaded.index, loaded.columns
         bits = None
@@ -111,7 +113,7 @@ class Timeline:
                 continue  # joins when the rollup is rebuilt
             item = self.searcher.merged(loaded, {path: at}, entry)
             inside = any(searched(path, folder) for folder in ([""] if folders is None else folders))
-            inside = inside and (sees is None or sees(path))
+            inside = inside and (sees is None or sees.may_see(path))
             edited[at] = None if entry.get("gone") or not inside or not rules.keeps(asked, item) else item
         if bits is None and not edited:
             return loaded, columns, None, edited
@@ -124,19 +126,14 @@ class Timeline:
 
     def leading_out(self, loaded, folders, ranges, sees):
         """Return a bitmap of the items in ranges that are, or are behind, links out of what sees allows."""
-        key = (loaded.stat, folders)
+        key = (loaded.stat, folders, sees.sight)
         found = self.ways_out.get(key)
         if found is not None:
             return found
         found, allowed = 0, {}
         for lo, hi in ranges:
             for item_id, item in enumerate(loaded.items(lo, hi), lo):
-                path = item.get("path") or ""
-                folder = path.rpartition("/")[0]
-                inside = allowed.get(folder)
-                if inside is None:
-                    inside = allowed[folder] = sees(folder)
-                if not inside or (item.get("link") and not sees(path)):
+                if not seen(item, sees, allowed):
                     found |= 1 << item_id
         self.ways_out.put(key, found)
         return found
@@ -176,9 +173,9 @@ class Timeline:
 
     def months(self, folders, asked, sees=None):
         """Return the item and tile counts of each month, newest first."""
-        loaded, columns, marks, edited = self.chosen(folders, asked, sees)
-        key = (loaded.stat, tuple(folders) if folders is not None else None, asked, tuple(sorted(edited)),
-               sees is not None)
+        loaded, columns, marks, _ = self.chosen(folders, asked, sees)
+        # All an answer depends on; a digest keeps a kept key small beside a byte per item.
+        key = (loaded.stat, marks if marks is None else hashlib.blake2b(marks, digest_size=16).digest())
         found = self.months_kept.get(key)
         if found is not None:
             return found

@@ -242,6 +242,21 @@ def test_renaming_a_person_names_every_photo_and_to_a_name_given_merges_them(gal
     assert [(person["name"], person["count"]) for person in fresh.get("/people").json["people"]] == [("Ann L", 3)]
 
 
+def test_a_rename_at_once_after_another_finds_the_photos_it_named_in_this_process_and_the_next(gallery):
+    gallery.put("a.jpg", image_bytes())
+    gallery.put("b.jpg", image_bytes())
+    client = gallery.client
+    client.patch_json("/item?path=a.jpg", {"addPeople": [{"name": "Bob"}]})
+    client.patch_json("/item?path=b.jpg", {"addPeople": [{"name": "Bob"}, {"name": "Cleo"}]})
+    gallery.index()
+    client, other = gallery.client, gallery.client  # two processes, each having read the edit notes just now
+    assert len(client.get("/people").json["people"]) == len(other.get("/people").json["people"]) == 2
+    assert client.post_json("/people/rename", {"name": "Bob", "to": "Robert"}).json["renamed"] == 2
+    assert client.post_json("/people/rename", {"name": "Robert", "to": "Cleo"}).json["renamed"] == 2
+    assert other.post_json("/people/rename", {"name": "Cleo", "to": "Cleo B"}).json["renamed"] == 2
+    assert item(client, "a.jpg")["people"] == item(client, "b.jpg")["people"] == [{"name": "Cleo B"}]
+
+
 def test_a_rename_leaves_a_name_another_tool_keeps_and_says_so(client, tree):
     draw(tree / "a.jpg")
     (tree / "a.jpg.xmp").write_bytes(sidecar(keywords=["Ann"]))

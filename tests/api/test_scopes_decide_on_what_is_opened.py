@@ -153,3 +153,23 @@ def test_a_link_planted_after_the_listing_was_built_is_taken_out_too(tree_plante
     for who in ("ann", "share"):
         assert client.get("/folders?path=family", headers=as_[who]).json["items"] == []
         client.get("/file?path=family/a.jpg", headers=as_[who], status=404)
+
+
+def test_two_people_of_one_folder_each_count_what_they_may_see(tree_planted, tmp_path):
+    """bea's scope holds private/ too, so what family/'s links lead to is hers alone: asked after her, ann's
+    months count only her own images, though both look in family/ alone."""
+    client, as_ = tree_planted
+    bea = Directory(str(tmp_path / "users.json")).add("bea", "view", ["family", "private"])
+    as_["bea"] = {"Authorization": f"Bearer {bea}"}
+    hers = client.get("/timeline/months?path=family", headers=as_["bea"]).json["total"]
+    shown, total = every_slice(client, as_["ann"])
+    assert client.get("/timeline/months", headers=as_["ann"]).json["total"] == total == len(shown) == 2
+    assert hers > 2
+    assert client.get("/timeline/months?path=family", headers=as_["bea"]).json["total"] == hers
+
+
+def test_suggestions_hold_no_tag_of_what_leads_out(planted):
+    client, as_ = planted
+    suggested = client.get("/search/suggest?q=sec", headers=as_["ann"]).json
+    assert suggested["tags"] == [] and client.get("/search/suggest?q=doc", headers=as_["ann"]).json["words"] == []
+    assert client.get("/search/suggest?q=sec", headers=as_["admin"]).json["tags"] == [{"tag": "secret", "count": 1}]

@@ -125,6 +125,10 @@ def test_an_edit_counts_as_it_is_now(client, library, search_looks_often):
         time.sleep(0.05)
     assert paths(client.get("/timeline?star=4").json) == ["2020/e.jpg", "2019/a.jpg"]
     assert client.get("/timeline/months?star=4").json["total"] == 2
+    client.patch_json("/item?path=2019/a.jpg", {"star": 1})  # edited again: the same image, no longer kept
+    while paths(client.get("/timeline?star=4").json) != ["2020/e.jpg"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.get("/timeline/months?star=4").json["total"] == 1
 
 
 def test_on_this_day_shows_earlier_years_of_this_month_and_day(client, library):
