@@ -265,12 +265,8 @@ class Searcher:
         kept = columns.keep(asked)
         if kept is not None:
             bits &= kept
-        if asked.people:  # the index finds the photos naming them; each is then checked for the whole name
-            named = 0
-            for scope in ranges:
-                named |= index.matching(words.terms_of(" ".join(asked.people)), scope)
-            bits = marked([i for i in words.bitmap_ids(bits & named, 0, index.count)
-                           if query.keeps(asked, loaded.item(i))], index.count)
+        for person in asked.people:
+            bits &= marked(index.showing(person), index.count)
         desc = asked.order == "desc"
         if not inside:
             return bits.bit_count(), [loaded.item(i) for i in columns.page(bits, asked.sort, desc, offset, limit)]
