@@ -45,7 +45,7 @@ class Snapshot:
     def __init__(self, loaded, index, columns):
         self.loaded, self.index, self.columns = loaded, index, columns
         self.stat, self.built_at, self.journal = loaded.stat, loaded.built_at, loaded.journal
-        self.item, self.items, self.path = loaded.item, loaded.items, loaded.path
+        self.item, self.items, self.items_at, self.path = loaded.item, loaded.items, loaded.items_at, loaded.path
         self.trash = None  # the trash's id range, found lazily
 
 
@@ -242,7 +242,7 @@ class Searcher:
         ranges, inside = self.scoped(loaded, edits, folder)
         if not inside:
             total, ids = paged(index, terms, ranges, offset, limit)
-            return total, [loaded.item(i) for i in ids]
+            return total, loaded.items_at(ids)
         # Drop what the index knew of edited items; add them back as they are now.
         edited_ids = {entry["path"]: search_id(loaded, index, entry["path"]) for entry in inside}
         stale = {at for at in edited_ids.values() if isinstance(at, int) and index.holds(at, terms)}
