@@ -116,12 +116,11 @@ def generate(count, seed=1):
     people_weights = [1 / rank for rank in range(1, len(people) + 1)]
     items = []
     for n in range(count):
-        year = 2010 + n % 15
-        event = f"{year}/{year}-{1 + n // 997 % 12:02d}-{1 + n // 31 % 28:02d} {rng.choice(THEMES).title()}"
+        year, month, day = 2010 + n % 15, 1 + n // 997 % 12, 1 + n // 31 % 28  # a folder a day, a hundred photos
+        event = f"{year}/{year}-{month:02d}-{day:02d} {THEMES[(year + month * 7 + day) % len(THEMES)].title()}"
         if rng.random() < 0.05:
-            event = f"{year}/{year}-{1 + n // 997 % 12:02d} {rng.choice(PLACES)}"
+            event = f"{year}/{year}-{month:02d} {rng.choice(PLACES)}"
         kind = rng.random()
-        month, day = rng.randrange(1, 13), rng.randrange(1, 29)
         hour, minute, second = rng.randrange(24), rng.randrange(60), rng.randrange(60)
         if kind < 0.2:
             name = f"IMG_{rng.randrange(10000):04d}.JPG"
@@ -206,8 +205,7 @@ def names_scan(names, asked):
 
 def rss():
     with open("/proc/self/status") as f:
-        fields = dict(line.split(":", 1) for line in f)
-    return int(fields["RssAnon"].split()[0]) * 1024
+        return int(dict(line.split(":", 1) for line in f)["RssAnon"].split()[0]) * 1024
 
 
 def timings(fn, repeat, cpu=None):
@@ -318,11 +316,13 @@ def main():
     parser.add_argument("--places", choices=("mixed", "latin1", "none"), default="mixed")
     parser.add_argument("--geotagged", type=float, default=0.6, help="share of the items with a position")
     parser.add_argument("--http", action="store_true", help="through gunicorn and HTTP, two web processes")
-    parser.add_argument("--rounds", type=int, default=3, help="--http: each query's p95 the median of the rounds'")
+    parser.add_argument("--rounds", type=int, default=3, help="--http: each query's p95 the median of the rounds")
     parser.add_argument("--person", default="Ann Lee", help="--http: the person whose photos are asked for")
+    parser.add_argument("--only", help="the queries to time, comma-separated (pxl_2023,dsc0 beach 1); default all")
     parser.add_argument("--limit", type=int, help="items a search asks for (default 100; 200, the page's, with --http)")
     args = parser.parse_args()
     args.limit = args.limit or (200 if args.http else 100)
+    QUERIES[:] = [query for query in QUERIES if not args.only or query[1] in args.only.split(",")]
     memory.map_big_buffers()  # as gunicorn's post_fork sets up every web process
     work = tempfile.mkdtemp(prefix="lenslet-bench-")
     root = os.path.join(work, "tree")
