@@ -8,6 +8,7 @@ TEXT_TYPES = ("application/json", "application/manifest+json", "text/html", "tex
 SMALLEST = 1024  # below this, gzip's own header and the work cost more than they save
 SUFFIX = "-gzip"  # ends a gzipped answer's ETag, so no cache takes one encoding for the other
 CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH")
+ANSWER_LEVEL = 1  # an answer is gzipped at each request: a sixth more bytes for half the time (nginx's default)
 
 
 def takes_gzip(accept_encoding):
@@ -24,8 +25,8 @@ def is_text(content_type):
     return (content_type or "").split(";")[0].strip() in TEXT_TYPES
 
 
-def gzip_bytes(data):
-    return gzip.compress(data, compresslevel=6, mtime=0)
+def gzip_bytes(data, level=6):
+    return gzip.compress(data, compresslevel=level, mtime=0)
 
 
 def gzip_etag(etag):
@@ -59,7 +60,7 @@ class Compress:
             return
         resp.set_header("Vary", vary_also(resp.get_header("Vary"), ["Accept-Encoding"]))
         if gzipped:
-            resp.data = gzip_bytes(body)
+            resp.data = gzip_bytes(body, ANSWER_LEVEL)
             resp.set_header("Content-Encoding", "gzip")
             if resp.get_header("ETag"):
                 resp.set_header("ETag", gzip_etag(resp.get_header("ETag")))

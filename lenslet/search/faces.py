@@ -1,7 +1,5 @@
 """The people the library shows: each name with how many photos a person may see and the newest for a cover."""
 
-import orjson
-
 from lenslet.formats import query as rules
 from lenslet.recent import Recent
 
@@ -19,10 +17,10 @@ class Faces:
         """Return {folded name: (name, item ids)} of every person a rollup's items show."""
         found = self.named_kept.get(loaded.stat)
         if found is None:
-            found = {}
-            for item_id, line in loaded.loaded.lines(0, len(loaded.loaded)):
-                if b'"people"' in line:  # most photos show nobody: parsed only when they may
-                    add_people(found, item_id, orjson.loads(line))
+            people, found = loaded.index.people, {}
+            for t in range(len(people)):  # named as the first photo showing them spells it
+                ids = list(people.ids([t]))
+                found[people.text(t)] = (spelled(loaded.item(ids[0]), people.text(t)), ids)
             self.named_kept.put(loaded.stat, found)
         return found
 
@@ -64,5 +62,10 @@ def add_people(named, item_id, item):
     """Add an item's people to named, by folded name."""
     for key in sorted(rules.people_of(item)):
         if key:
-            name = next(person["name"] for person in item["people"] if rules.fold(person.get("name")) == key)
-            named.setdefault(key, (name, []))[1].append(item_id)
+            named.setdefault(key, (spelled(item, key), []))[1].append(item_id)
+
+
+def spelled(item, key):
+    """Return how an item spells the person whose folded name is key."""
+    return next(person["name"] for person in item["people"]
+                if isinstance(person, dict) and rules.fold(person.get("name")) == key)

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from functools import partial, reduce
 from itertools import accumulate, chain, compress, islice, repeat
 
-from lenslet.formats.query import fold
+from lenslet.formats.query import fold, people_of
 from lenslet.formats.records import is_number
 from lenslet.layout import TYPES
 from lenslet.places.suggest import town_lines
@@ -44,7 +44,7 @@ DIGITS = "0123456789"  # in most camera file names: each gets a bitmap
 DIGIT_SET = frozenset(DIGITS)
 MARKS = {digit: str.maketrans({"\n": "0", digit: "1"}) for digit in DIGITS}
 NOT = b"\x01\x00"  # NOT[flag]: a flag's opposite
-FORMAT = 6  # of a kept index: 6 adds the items of each place
+FORMAT = 7  # of a kept index: 6 adds the items of each place, 7 of each person
 JOINT_SEPARATOR = re.compile(r"(?:[^\w\s]|_)+")  # punctuation between a joint's tokens
 # A token's edge character and punctuation; a lookahead finds both sides.
 EDGE = re.compile(r"(?=([^\W_](?:[^\w\s]|_)|(?:[^\w\s]|_)[^\W_]))")
@@ -232,9 +232,10 @@ class Index:
     """A rollup's token index; an item's id is its position in the rollup."""
 
     def __init__(self, count, words, joints, tag_counts, name_counts, text, text_starts, digits, frequent,
-                 fragments=None, tails=None, prefixes=None, inner=None, places=None):
+                 fragments=None, tails=None, prefixes=None, inner=None, places=None, people=None):
         self.count = count
         self.places = places or Words.of({})  # each place (folded), with the ids of its items
+        self.people = people or Words.of({})  # each person (folded name), with the ids of the photos showing them
         self.named = Recent(NAMED)  # term -> ids of the items in the big towns it names, kept for the next search
         self.words = words    # tokens; the frequent ones' ids are in their bitmaps instead
         self.joints = joints  # a frequent token, punctuation and the next token ("img_20240512")
@@ -256,7 +257,7 @@ class Index:
     @classmethod
     def build(cls, items):
         """Build from an iterable of items in path order."""
-        by_token, tag_counts, name_counts, folded_of, by_place = {}, {}, Counter(), {}, {}
+        by_token, tag_counts, name_counts, folded_of, by_place, by_person = {}, {}, Counter(), {}, {}, {}
         # One buffer, not many small strings, which would fragment the heap.
         text, text_starts = io.StringIO(), array("I", [0])
         for item_id, item in enumerate(items):
@@ -269,6 +270,7 @@ class Index:
             name_counts.update(name_tokens)
             add_ids(by_token, name_tokens.union(*(TOKEN.findall(field) for field in fields[1:])), item_id)
             add_ids(by_place, (fields[-1].replace("\n", " "),) if fields[-1] else (), item_id)
+            add_ids(by_person, {name for name in people_of(item) if SEPARATOR not in name}, item_id)
             count_tags(tag_counts, item, folded_of)
         count = len(text_starts) - 1
         words = Words.of(by_token)
@@ -276,7 +278,7 @@ class Index:
         frequent = {t: marked(words.ids([t]), count) for t in frequent_tokens(words, count)}
         joints = Words.of(joints_of(text, text_starts, [words.text(t) for t in frequent]))
         index = cls(count, words.without(frequent), joints, tag_counts, suggested(name_counts), text, text_starts,
-                    digit_bitmaps(text, count), frequent, places=Words.of(by_place))
+                    digit_bitmaps(text, count), frequent, places=Words.of(by_place), people=Words.of(by_person))
         size = (count + 7) // 8
 
         def packed(bitmap):
@@ -310,7 +312,8 @@ class Index:
         parts = [*self.words.to_parts(), *self.joints.to_parts(), self.text.encode("utf-8", "surrogatepass"),
                  self.text_starts.tobytes(), b"".join(self.digits[digit].to_bytes(size, "little") for digit in DIGITS),
                  b"".join(self.frequent[t].to_bytes(size, "little") for t in self.common),
-                 *(b"".join(map(bytes, found.values())) for found in kept.values()), *self.places.to_parts()]
+                 *(b"".join(map(bytes, found.values())) for found in kept.values()), *self.places.to_parts(),
+                 *self.people.to_parts()]
         header = {"format": FORMAT, "count": self.count, "tagCounts": self.tag_counts,
                   "nameCounts": dict(self.name_counts.items()), "frequent": self.common,
                   **{name: [[key, len(value)] for key, value in found.items()] for name, found in kept.items()}}
@@ -319,12 +322,12 @@ class Index:
     @classmethod
     def from_parts(cls, header, parts):
         """Make the index to_parts() described, or raise ValueError."""
-        if header.get("format") != FORMAT or len(parts) != 20:
+        if header.get("format") != FORMAT or len(parts) != 24:
             raise ValueError("an index kept by another version")
         text, text_starts, digits, bitmaps, fragments, tails, prefixes, inner = parts[8:16]
-        places = Words.from_parts(parts[16:])
-        if places.postings and max(places.postings) >= header["count"]:
-            raise ValueError("a place's items that are not there")
+        places, people = Words.from_parts(parts[16:20]), Words.from_parts(parts[20:])
+        if any(found.postings and max(found.postings) >= header["count"] for found in (places, people)):
+            raise ValueError("a place's or person's items that are not there")
         count = header["count"]
         size = (count + 7) // 8
         if len(digits) != size * len(DIGITS):
@@ -340,7 +343,8 @@ class Index:
                    array_of("I", text_starts),
                    {digit: int.from_bytes(digits[n * size:(n + 1) * size], "little") for n, digit in enumerate(DIGITS)},
                    frequent, compressed_of(header["fragments"], fragments), compressed_of(header["tails"], tails),
-                   compressed_of(header["prefixes"], prefixes), inner_of(header["inner"], inner, len(words)), places)
+                   compressed_of(header["prefixes"], prefixes), inner_of(header["inner"], inner, len(words)), places,
+                   people)
 
     def ids_with(self, term, starts=False, ends=False, holding=None):
         """Return the ids of items with a token containing, beginning or ending with term."""
@@ -588,6 +592,11 @@ class Index:
                                               map(starts.__getitem__, map((1).__add__, ids))))
             ids = list(compress(ids, map(str.__contains__, lines, repeat(term))))
         return list(ids)
+
+    def showing(self, person):
+        """Return the ids of the items showing a person (folded name), in id order."""
+        t = self.people.number(person)
+        return list(self.people.ids([] if t is None else [t]))
 
     def holds(self, item_id, terms):
         line = self.text[self.text_starts[item_id]:self.text_starts[item_id + 1]]

@@ -104,6 +104,18 @@ class Loaded:
         start = self.offsets[item_id]
         return orjson.loads(read_at(self.stream, start, self.offsets[item_id + 1] - start).rstrip(b",\n"))
 
+    def items_at(self, ids, span=1 << 18):
+        """Return the items of ascending ids, the lines within span bytes of a run's first read at once."""
+        offsets, found, at = self.offsets, [], 0
+        while at < len(ids):
+            base, end = offsets[ids[at]], at + 1
+            while end < len(ids) and offsets[ids[end] + 1] - base <= span:
+                end += 1
+            block = read_at(self.stream, base, offsets[ids[end - 1] + 1] - base)
+            found += [orjson.loads(block[offsets[i] - base:offsets[i + 1] - base].rstrip(b",\n")) for i in ids[at:end]]
+            at = end
+        return found
+
     def items(self, lo, hi, chunk=1024):
         """Yield the items of ids lo..hi-1."""
         return (orjson.loads(line) for _, line in self.lines(lo, hi, chunk))

@@ -115,6 +115,17 @@ def test_forged_hashes_in_the_rollup_are_never_a_500(client, tree, storage):
         ("f/0.jpg", 0.0), ("f/1.jpg", 0.0), ("f/6.jpg", 0.0)]  # a forged sharpness is none
 
 
+@pytest.mark.parametrize("odd", [False, True])  # every photo's line read as bytes; some lines parsed
+def test_photos_read_from_their_bytes_or_parsed_are_grouped_alike(client, tree, storage, odd):
+    look = {"phash": "00ff00ff00ff00ff", "mtime": 1.0, "w": 10, "h": 10, "size": 1}
+    names = ["a.jpg", "ünï.jpg", *(['say "hi".jpg', "back\\slash.jpg"] if odd else [])]
+    items = [{"path": f"{folder}/{name}", "name": name, **look} for folder in ("f", "_trash_/f") for name in names]
+    items += [{"name": "z.jpg", **look, "path": "g/z.jpg"} if odd else {"path": "g/z.jpg", "name": "z.jpg", **look},
+              {"path": "g/1.jpg", "name": "1.jpg", **look, "people": [{"name": "A", "phash": "f" * 16}] if odd else []}]
+    rolled_up(tree, storage, sorted(items, key=lambda item: item["path"]))
+    assert paths(client.get("/similar").json) == [sorted(f"f/{name}" for name in names), ["g/1.jpg", "g/z.jpg"]]
+
+
 def test_a_folder_of_10000_identical_photos_is_one_group_listed_in_part(client, tree, storage):
     items = [{"path": f"burst/{n:05d}.jpg", "name": f"{n:05d}.jpg", "phash": "0123456789abcdef", "sharpness": 9.0,
               "mtime": 1.0, "w": 10, "h": 10, "size": 100} for n in range(10_000)]

@@ -192,7 +192,19 @@ def test_towns_other_names_find_what_the_rule_finds(monkeypatch, bitmap_from):
     assert index.search(["lisboa"], (0, index.count), 0, 1)[0] > index.search(["lisboa"], (500, 1000), 0, 1)[0] > 0
 
 
-def test_a_kept_index_naming_items_past_its_end_for_a_place_is_refused():
-    header, parts = Index.build([{"path": "a.jpg", "name": "a.jpg", "place": "Prague, Czechia"}]).to_parts()
+@pytest.mark.parametrize("postings", [19, 23])  # a place's items, a person's
+def test_a_kept_index_naming_items_past_its_end_for_a_place_or_a_person_is_refused(postings):
+    item = {"path": "a.jpg", "name": "a.jpg", "place": "Prague, Czechia", "people": [{"name": "Ann"}]}
+    header, parts = Index.build([item]).to_parts()
+    Index.from_parts(header, parts)
     with pytest.raises(ValueError):
-        Index.from_parts(header, [*parts[:-1], (7).to_bytes(4, "little")])
+        Index.from_parts(header, [*parts[:postings], (7).to_bytes(4, "little"), *parts[postings + 1:]])
+
+
+def test_a_persons_photos_are_those_showing_the_whole_name_folded_built_or_kept():
+    people = [[{"name": "Ann Lee"}, {"name": "Bob"}], [{"name": "ann lee"}], [{"name": "Ann"}], [], "Ann Lee",
+              [{"name": "Ann\nLee"}, "Bob", {"name": 5}]]
+    items = [{"path": f"{n}.jpg", "name": f"{n}.jpg", "people": shown} for n, shown in enumerate(people)]
+    for index in (Index.build(items), Index.from_parts(*Index.build(items).to_parts())):
+        assert index.showing("ann lee") == [0, 1] and index.showing("bob") == [0] and index.showing("ann") == [2]
+        assert index.showing("cleo") == [] and index.showing("ann\nlee") == []

@@ -206,3 +206,13 @@ def test_the_scan_stops_when_its_time_is_up(tmp_path, held_build, monkeypatch):
     total, page = fresh.search("", "", 0, 5000)
     # Each look at the clock is SCAN_FOR later: the time is up at the first look inside the scan.
     assert 0 < total < len(items) and [item["path"] for item in page] == [item["path"] for item in items[:total]]
+
+
+@pytest.mark.parametrize("span", [1, 300, 1 << 18])  # every line read alone, a few at once, all at once
+def test_a_page_of_items_read_in_runs_is_the_items_one_by_one(tmp_path, span):
+    items = random_items(random.Random(7), 40)
+    write_rollup(tmp_path, items)
+    storage = LocalStorage(str(tmp_path))
+    loaded, _ = rollup.load(storage, rollup.stat(storage), searcher.index_items)
+    ids = [0, 1, 2, 5, 6, 20, 38, 39]
+    assert loaded.items_at(ids, span) == [items[i] for i in ids] and loaded.items_at([], span) == []
