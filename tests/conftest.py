@@ -3,9 +3,10 @@
 import dataclasses
 import os
 
+import botocore.loaders
 import pytest
 import webtest
-from helpers import Gallery, Gunicorn, finish_stopping
+from helpers import Gallery, Gunicorn, finish_stopping, s3_client
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -16,6 +17,19 @@ from lenslet.storage import open_storage
 # gets a tenth of a CPU beside them and a test waiting on it times out. Workers the tests start run at the web
 # processes' priority; tests/system/test_gunicorn.py shows the default at work.
 os.environ.setdefault("LENSLET_WORKER_NICE", "0")
+
+# Each storage on S3 opens a boto3 session of its own (once per process in service), and each session parses
+# botocore's service files again, which costs more than the test around it: the test process parses them once.
+BOTOCORE_FILES = {}
+_loader_init = botocore.loaders.Loader.__init__
+
+
+def _loader_sharing_files(self, *args, **kwargs):
+    _loader_init(self, *args, **kwargs)
+    self._cache = BOTOCORE_FILES
+
+
+botocore.loaders.Loader.__init__ = _loader_sharing_files
 
 
 @pytest.fixture
@@ -91,10 +105,8 @@ def s3_endpoint():
 def bucket(s3_endpoint, request):
     """A fresh, empty bucket for one test."""
     import uuid
-
-    import boto3
     name = f"lenslet-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=name)
+    s3_client(s3_endpoint).create_bucket(Bucket=name)
     return name
 
 

@@ -19,7 +19,7 @@ Writes signed with the access key READ_ONLY_KEY are refused (403 AccessDenied): 
 import logging
 import threading
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
 WRITES = {"PUT", "POST", "DELETE"}
@@ -84,7 +84,8 @@ class AtomicS3Server:
 
     def __init__(self):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line for each request filled a failure's report
-        app = SerialWrites(DomainDispatcherApplication(create_backend_app))
+        # moto's S3 app itself: moto's dispatcher would look for the service of each request among its modules on disk
+        app = SerialWrites(create_backend_app("s3"))
         self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -373,8 +373,7 @@ def test_an_album_page_on_s3_reads_a_listing_per_folder_not_each_image(tmp_path,
     gallery = Gallery(config, tmp_path)
     picked = [f"f{n % 4}/p{n:03d}.jpg" for n in range(100)]  # 100 images in 4 folders
     apart = [f"s{n}/q.jpg" for n in range(6)]  # 6 images each in a folder of its own
-    for n, path in enumerate(picked + apart):
-        gallery.put(path, jpeg(color=(n, 2 * n, 90)))
+    gallery.put_many({path: jpeg(color=(n, 2 * n, 90)) for n, path in enumerate(picked + apart)})
     gallery.index()
     album = gallery.client.post_json("/albums", {"name": "Big", "images": picked}).json["id"]
     scattered = gallery.client.post_json("/albums", {"name": "Apart", "images": apart}).json["id"]

@@ -178,8 +178,7 @@ def test_s3_requests_of_a_folder_listing(tmp_path, bucket, s3_endpoint):
                     cache_dir=str(tmp_path / "cache"), recheck=10)
     gallery = Gallery(config, tmp_path)
     data = jpeg((32, 24))
-    for n in range(1000):
-        gallery.put(f"big/{n:04d}.jpg", data)
+    gallery.put_many({f"big/{n:04d}.jpg": data for n in range(1000)})
     gallery.client.get("/folders?path=big")  # builds and stores the manifest
 
     storage = open_storage(config)  # a new web process: nothing cached

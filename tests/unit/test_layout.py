@@ -3,6 +3,7 @@ imports between packages (checked both ways, lower floors first), no import circ
 packages, I/O only in storage."""
 
 import ast
+import functools
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -83,6 +84,7 @@ def test_page_names(page, count, name):
     assert layout.is_manifest(name)
 
 
+@functools.cache  # four tests read the same sources, none changes them
 def modules():
     """{module name: parsed source} of every module in the package."""
     found = {}
