@@ -270,7 +270,7 @@ def similar_pairs():
             img = img.convert("RGB").resize((1600, 1600 * img.height // img.width))
         for copy, quality in [(copy, quality) for copy in copies for quality in (90, 40)]:
             copy(img).save(data := io.BytesIO(), "JPEG", quality=quality)
-            webp = make_thumbnail(data, SIZE, QUALITY, 10 ** 9, xmp=record("s", "s"))
+            webp = make_thumbnail(io.BytesIO(data.getvalue()), SIZE, QUALITY, 10 ** 9, xmp=record("s", "s"))
             looks.append((number, int(look_of(webp)[0], 16)))
     pairs = [(a[0] == b[0], (a[1] ^ b[1]).bit_count() <= Config().similar_threshold)
              for at, a in enumerate(looks) for b in looks[at + 1:]]
