@@ -214,8 +214,11 @@ def _cost(img):
 
 def _drafted_cost(img, size):
     """Let JPEG decode at a reduced scale no smaller than the thumbnail; return the pixels the decode holds."""
-    # A progressive JPEG keeps the coefficients of its full size until its last scan, whatever the scale.
-    whole = img.width * img.height if img.info.get("progressive") else 0
+    whole = 0
+    if img.info.get("progressive") and getattr(img, "layer", None):
+        # Until its last scan it holds every coefficient of its full size (two bytes, at each component's sampling).
+        most = max(h * v for _, h, v, _ in img.layer)
+        whole = img.width * img.height * 2 * sum(h * v for _, h, v, _ in img.layer) // (3 * most)
     img.draft(img.mode, fitted(img.size, size))
     return max(whole, _cost(img))
 
