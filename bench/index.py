@@ -1,24 +1,22 @@
-"""`lenslet index`: on real photographs against libvips; on geotagged photos against the same without GPS.
+"""`lenslet index` on real photographs against a bare Pillow loop and libvips; on geotagged photos against none.
 
-    python bench/index.py [--rounds 3] [--png] [--photos N]
+    python bench/index.py [--rounds 3] [--photos N]
     taskset -c 0 python bench/index.py      # a Pi-class run: one core
     python bench/index.py --places [300 3000] [--folders N] [--rounds 3]
-    python bench/index.py --similar   # the perceptual hash: precision, recall of pairs; its cost
+    python bench/index.py --similar   # the perceptual hash: precision, recall of pairs
 
-The photos are Debian's wallpaper packages (fetched once, see bench/common.py), PNG-heavy; --png keeps the PNGs alone,
---photos N the first N (a quick run); folders of 10 in a fresh tree each round. lenslet's side is the whole `lenslet
-index ROOT` in its own process with its default settings (one thumbnail process per core it may use, which `taskset`
-sets): scan, thumbnails, content hashes, sidecars, manifests, the rollup, the search index. The baseline is Debian's
-`vipsthumbnail` (apt-get install libvips-tools) at the same size, WebP quality and effort, in as many processes, one
-libvips thread each. Printed: median images/s of each, the ratio (target >= 1.0), CPU an image (children included),
-and lenslet's peak PSS summed over its processes (target <= 300 MB).
+The photos: Debian's wallpaper packages (see bench/common.py), JPEGs apart from PNGs, in folders of 10 of a fresh tree
+each round. lenslet's side: the whole `lenslet index ROOT` in a process of its own, default settings (one thumbnail
+process per core `taskset` leaves), and the same with no look (perceptual hash) made. Against, in as many processes: a
+bare Pillow loop (the same decode, reduce, WebP save) and Debian's `vipsthumbnail` (libvips-tools, one thread each).
+Printed: median images/s, CPU an image (children included), each side's CPU over lenslet's (targets: Pillow's >=
+0.9x, vipsthumbnail's >= 1.3x for JPEGs, no look's >= 0.97x), lenslet's peak PSS of all its processes (<= 300 MB).
 
---places: for each count, that many small JPEGs (24x16, an EXIF camera; one folder per 100 unless --folders), twice:
-with a GPS position each (near one of bench/search.py's towns) and without, so the two trees differ only in the GPS
-IFD. Each round indexes a fresh copy of each (the CLI in a fresh Python), the order alternating: its time, its CPU
-(its thumbnail processes' too), its peak memory and its memory once done, the heap trimmed. Then a fresh process set
-up as a web process on each tree lists a folder of 100 (places listed) and opens one photo (/item: the places table is
-read then), RssAnon after each. Medians; targets: CPU at most 1.10x, at rest +15 MB, a web process +30 MB."""
+--places: for each count, that many small JPEGs (24x16, an EXIF camera; one folder per 100 unless --folders), with a
+GPS position each (near one of bench/search.py's towns) and without. Each round indexes a fresh copy of each (the CLI in
+a fresh Python), in turns: time, CPU (its thumbnail processes' too), peak memory and memory once done, heap trimmed.
+Then a fresh web process on each lists a folder of 100 and opens one photo (/item reads the places table), RssAnon
+after each. Medians; targets: CPU at most 1.10x, at rest +15 MB, a web process +30 MB."""
 
 import argparse
 import io
@@ -34,9 +32,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")]
 from helpers import exif_photo, gps_photo  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -47,9 +44,7 @@ from lenslet.images.pillow import WEBP_METHOD, make_thumbnail  # noqa: E402
 from lenslet.images.pool import process_count  # noqa: E402
 from lenslet.images.thumbs import look_of, record  # noqa: E402
 
-SIZE, QUALITY = 256, 70  # lenslet's default thumbnail size and WebP quality
-
-PER_FOLDER = 10
+SIZE, QUALITY, PER_FOLDER = 256, 70, 10  # lenslet's default thumbnail size and WebP quality; photos in a folder
 
 
 def tree_of_photos(paths):
@@ -64,43 +59,65 @@ def tree_of_photos(paths):
 
 
 def children_cpu():
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
+    return sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])  # user and system
 
 
-def lenslet_index(paths):
-    """(seconds, CPU seconds, peak MB) of `lenslet index` on a fresh tree of the photos."""
-    work, root = tree_of_photos(paths)
-    try:
-        cpu = children_cpu()
-        seconds, highest = run_index(root)
-        made = sum(name.endswith(".thumbnail") for _, _, names in os.walk(root) for name in names)
-        if made != len(paths):
-            raise SystemExit(f"lenslet index made {made} thumbnails of {len(paths)}")
-        return seconds, children_cpu() - cpu, highest
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+def timed(work):
+    """Return a function of the photos' paths: (seconds, CPU seconds of children, peak MB) of work(tree root)."""
+    def run(paths):
+        work_folder, root = tree_of_photos(paths)
+        try:
+            cpu, start = children_cpu(), time.perf_counter()
+            highest = work(root, paths)
+            return time.perf_counter() - start, children_cpu() - cpu, highest
+        finally:
+            shutil.rmtree(work_folder, ignore_errors=True)
+    return run
 
 
-def libvips(paths, processes):
-    """(seconds, CPU seconds) of vipsthumbnail making the same thumbnails in as many processes."""
-    work, root = tree_of_photos(paths)
+# A bare Pillow loop: each photo decoded (reduced as its format allows), reduced and saved as a WebP.
+PILLOW_LOOP = """
+import io, multiprocessing, os, sys
+from PIL import Image
+SIZE, QUALITY, METHOD = map(int, sys.argv[2:])
+
+def thumbnail(path):
+    with Image.open(path) as img:
+        img.thumbnail((SIZE, SIZE), Image.Resampling.BICUBIC, reducing_gap=1.0)
+        if img.mode not in ("RGB", "RGBA"):
+            img = img.convert("RGBA" if img.has_transparency_data else "RGB")
+        img.save(io.BytesIO(), "WEBP", quality=QUALITY, method=METHOD)
+
+files = [os.path.join(parent, name) for parent, _, names in os.walk(sys.argv[1]) for name in names]
+pool = multiprocessing.get_context("fork").Pool(len(os.sched_getaffinity(0)))
+pool.map(thumbnail, files, chunksize=1)
+pool.close()
+pool.join()
+"""
+
+
+def pillow_loop(root, paths):
+    subprocess.run([sys.executable, "-c", PILLOW_LOOP, root, str(SIZE), str(QUALITY), str(WEBP_METHOD)], check=True)
+
+
+def libvips(root, paths):
     files = sorted(os.path.join(parent, name) for parent, _, names in os.walk(root) for name in names)
-    out = os.path.join(work, "thumbs")
-    os.makedirs(out)
-    try:
-        cpu, start = children_cpu(), time.perf_counter()
-        runs = [subprocess.Popen(["vipsthumbnail", "-s", str(SIZE), "-o", f"{out}/%s.webp[Q={QUALITY},"
-                                  f"effort={WEBP_METHOD},strip]", *files[n::processes]],
-                                 env=dict(os.environ, VIPS_CONCURRENCY="1"), stderr=subprocess.DEVNULL)
-                for n in range(processes)]
-        if any(run.wait() for run in runs):
-            raise SystemExit("vipsthumbnail failed")
-        seconds = time.perf_counter() - start
-        assert len(os.listdir(out)) == len(paths)
-        return seconds, children_cpu() - cpu
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    out, processes = tempfile.mkdtemp(dir=os.path.dirname(root)), process_count("auto")
+    runs = [subprocess.Popen(["vipsthumbnail", "-s", str(SIZE), "-o", f"{out}/%s.webp[Q={QUALITY},"
+                              f"effort={WEBP_METHOD},strip]", *files[n::processes]],
+                             env=dict(os.environ, VIPS_CONCURRENCY="1"), stderr=subprocess.DEVNULL)
+            for n in range(processes)]
+    if any(run.wait() for run in runs) or len(os.listdir(out)) != len(paths):
+        raise SystemExit("vipsthumbnail failed")
+
+
+# The thumbnail processes get a record without the look's field, so none computes it; nor does this process.
+WITHOUT_LOOK = """
+from lenslet.images import pillow, thumbs
+with_look = thumbs.record
+thumbs.record = lambda *args, **kwargs: with_look(*args, **kwargs).replace(pillow.LOOK_FIELD, b"")
+pillow.look = lambda img: ("0" * 16, 0.0)
+"""
 
 
 CAMERA = ("Apple", "iPhone 12")
@@ -183,13 +200,12 @@ def in_process(code, *args):
     """Run code in a fresh Python with this checkout's lenslet; return the JSON of its last line, with the CPU
     seconds of the process and of the processes it waited for (its thumbnail processes)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("LENSLET_")}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu()
     out = subprocess.run([sys.executable, "-c", code, *args], env=dict(env, PYTHONPATH=PROJECT), cwd=PROJECT,
                          capture_output=True, text=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = children_cpu() - before
     if out.returncode:
         raise SystemExit(f"failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return dict(json.loads(out.stdout.splitlines()[-1]), cpu=cpu)
 
 
@@ -212,9 +228,7 @@ def measure(images, folders, rounds):
                       f"peak {run['VmHWM']:.0f} MB, done {run['VmRSS']:.0f} MB (RssAnon {run['RssAnon']:.0f} MB), "
                       f"places table read: {run['table']}", flush=True)
 
-        def median(side, key):
-            return statistics.median(run[key] for run in runs[side])
-
+        median = lambda side, key: statistics.median(run[key] for run in runs[side])  # noqa: E731
         print(f"{'lenslet index, median of ' + str(rounds):<34}{'with GPS':>10}{'without':>10}{'ratio':>8}")
         for key, unit, name in (("seconds", "s", "time"), ("cpu", "s", "CPU"), ("VmHWM", "MB", "peak"),
                                 ("VmRSS", "MB", "done, VmRSS"), ("RssAnon", "MB", "done, RssAnon")):
@@ -247,32 +261,36 @@ PHOTOGRAPHS = ("nature", "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHou
 
 
 def similar_pairs():
-    """Pairs of photographs' near-copies at the default threshold; the CPU a look adds to making a thumbnail."""
+    """Pairs of photographs' near-copies at the default threshold."""
     copies = [lambda im: im, lambda im: im.resize((800, im.height // 2)), lambda im: im.point(lambda v: v * 1.25),
               lambda im: im.crop((60, 40, 1540, im.height - 40)), lambda im: im.point(lambda v: v * 0.8)]
-    looks, cpu = [], [0.0, 0.0]
+    looks = []
     for number, path in enumerate(p for p in photos() if any(f"/{name}/" in p for name in PHOTOGRAPHS)):
         with Image.open(path) as img:
             img = img.convert("RGB").resize((1600, 1600 * img.height // img.width))
         for copy, quality in [(copy, quality) for copy in copies for quality in (90, 40)]:
             copy(img).save(data := io.BytesIO(), "JPEG", quality=quality)
-            for looked in (0, 1):  # the same thumbnail without its look, then with it
-                start = time.process_time()
-                webp = make_thumbnail(io.BytesIO(data.getvalue()), SIZE, QUALITY, 10 ** 9,
-                                      xmp=record("s", "s") if looked else None)
-                cpu[looked] += time.process_time() - start
+            webp = make_thumbnail(io.BytesIO(data.getvalue()), SIZE, QUALITY, 10 ** 9, xmp=record("s", "s"))
             looks.append((number, int(look_of(webp)[0], 16)))
     pairs = [(a[0] == b[0], (a[1] ^ b[1]).bit_count() <= Config().similar_threshold)
              for at, a in enumerate(looks) for b in looks[at + 1:]]
     right = sum(alike and near for alike, near in pairs)
     print(f"{len(looks)} pictures: precision {right / sum(n for _, n in pairs):.3f} (>= 0.95), recall "
-          f"{right / sum(a for a, _ in pairs):.3f} (>= 0.90); a look adds {cpu[1] / cpu[0] - 1:.1%} to a thumbnail")
+          f"{right / sum(a for a, _ in pairs):.3f} (>= 0.90)")
+
+
+def without_looks(root, paths):
+    if in_process(WITHOUT_LOOK + INDEX, root)["code"]:
+        raise SystemExit("lenslet index without looks failed")
+
+
+SIDES = {"lenslet index": timed(lambda root, paths: run_index(root)[1]),  # exits 1 on any image it could not make
+         "without looks": timed(without_looks), "Pillow loop": timed(pillow_loop), "vipsthumbnail": timed(libvips)}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--png", action="store_true", help="the PNGs alone")
     parser.add_argument("--photos", type=int, help="the first N photos only (a quick run)")
     parser.add_argument("--places", type=int, nargs="*", help="geotagged photos against none: these counts")
     parser.add_argument("--folders", type=int, help="with --places: folders of each tree (one per 100 photos)")
@@ -287,29 +305,28 @@ def main():
         return
     if shutil.which("vipsthumbnail") is None:
         raise SystemExit("the baseline needs vipsthumbnail: apt-get install libvips-tools")
-    paths = [path for path in photos() if not args.png or kind(path) == "png"][:args.photos]
-    processes = process_count("auto")
-    jpegs = sum(kind(path) == "jpeg" for path in paths)
-    print(f"{len(paths)} photos ({jpegs} JPEG, {len(paths) - jpegs} PNG, "
-          f"{sum(os.path.getsize(p) for p in paths) / 1e6:.0f} MB), {processes} core(s) for this run, "
-          f"{args.rounds} rounds, the sides alternating", flush=True)
-    ours, theirs = [], []
-    for number in range(args.rounds):
-        for side in (["lenslet", "libvips"] if number % 2 == 0 else ["libvips", "lenslet"]):
-            if side == "lenslet":
-                ours.append(lenslet_index(paths))
-                print(f"  round {number + 1}: lenslet index {ours[-1][0]:.1f} s, peak {ours[-1][2]:.0f} MB", flush=True)
-            else:
-                theirs.append(libvips(paths, processes))
-                print(f"  round {number + 1}: libvips {theirs[-1][0]:.1f} s", flush=True)
-    our_rate = len(paths) / statistics.median(s for s, _, _ in ours)
-    their_rate = len(paths) / statistics.median(s for s, _ in theirs)
-    our_cpu = statistics.median(c for _, c, _ in ours) / len(paths) * 1000
-    their_cpu = statistics.median(c for _, c in theirs) / len(paths) * 1000
-    print(f"lenslet index: {our_rate:.2f} images/s, {our_cpu:.0f} ms of CPU an image, "
-          f"peak {max(m for _, _, m in ours):.0f} MB (median {statistics.median(m for _, _, m in ours):.0f})")
-    print(f"vipsthumbnail alone: {their_rate:.2f} images/s, {their_cpu:.0f} ms of CPU an image")
-    print(f"ratio: {our_rate / their_rate:.2f}x by the clock, {their_cpu / our_cpu:.2f}x by CPU (target >= 1.0)")
+    # Modules compiled once, as an installed lenslet's are (a shell may set PYTHONDONTWRITEBYTECODE).
+    os.environ.update(PYTHONDONTWRITEBYTECODE="", PYTHONPYCACHEPREFIX=tempfile.gettempdir() + "/lenslet-pyc")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(PROJECT, "lenslet")], check=True)
+    paths = photos()[:args.photos]
+    print(f"{len(paths)} photos ({sum(os.path.getsize(p) for p in paths) / 1e6:.0f} MB), {process_count('auto')} "
+          f"core(s) for this run, {args.rounds} rounds, the sides in turns; load {os.getloadavg()[0]:.1f}", flush=True)
+    for kind_of_photo in ("jpeg", "png"):
+        some = [path for path in paths if kind(path) == kind_of_photo]
+        if not some:
+            continue
+        runs = {side: [] for side in SIDES}
+        for number in range(args.rounds):
+            for side in list(SIDES)[number % 4:] + list(SIDES)[:number % 4]:
+                runs[side].append(SIDES[side](some))
+        cpu = {side: statistics.median(c for _, c, _ in runs[side]) / len(some) for side in SIDES}
+        print(f"{len(some)} {kind_of_photo.upper()}s, median of {args.rounds}:")
+        for side, done in runs.items():
+            peak = f", peak {max(m for _, _, m in done):.0f} MB" if side == "lenslet index" else ""
+            print(f"  {side:<14} {len(some) / statistics.median(s for s, _, _ in done):6.2f} images/s, "
+                  f"{cpu[side] * 1000:4.0f} ms of CPU an image, {cpu[side] / cpu['lenslet index']:.2f}x{peak}")
+        print("  targets: Pillow's CPU over lenslet's >= 0.9x, vipsthumbnail's >= 1.3x for JPEGs, without looks' "
+              ">= 0.97x", flush=True)
 
 
 if __name__ == "__main__":

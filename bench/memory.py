@@ -2,17 +2,15 @@
 
     python bench/memory.py [--photos 120] [--new 50] [--clients 8] [--idle 30] [--skip-index | --index-only]
 
-Starts the default service from this checkout (gunicorn from the project folder, its gunicorn.conf.py: two
-web processes, the worker, its thumbnail processes) on a tmp tree of generated pictures (12 MP JPEGs, one
-in three a 4K PNG), and sums the PSS of the gunicorn master and every process below it: at rest (the tree
-indexed, the queue empty, LENSLET_THUMB_IDLE passed); at peak (sampled every 0.2 s while --new photos
-copied into a new folder are thumbnailed and --clients threads browse); at rest again. The baseline, in
-the same run: the thumbnail processes kept for the worker's life (LENSLET_THUMB_IDLE=0). Then
-`lenslet index` on a fresh copy of the tree: its peak PSS with its thumbnail processes. Targets: rest
-<= 100 MB (issue 76), peak <= 400 MB, index peak <= 300 MB.
+The default service from this checkout (its gunicorn.conf.py: two web processes, the worker, its thumbnail processes)
+on a tmp tree of 12 MP JPEGs, one in three a 4K PNG; PSS summed over the gunicorn master and every process below it:
+at rest (the tree indexed, LENSLET_THUMB_IDLE passed), at peak (sampled every 0.2 s while --new photos are
+thumbnailed and --clients threads browse), at rest again; beside the processes kept (LENSLET_THUMB_IDLE=0). Then
+`lenslet index` of a fresh copy: its peak PSS. Targets: rest <= 100 MB, peak <= 400 MB, index peak <= 300 MB.
 """
 
 import argparse
+import contextlib
 import io
 import os
 import shutil
@@ -21,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -53,8 +50,7 @@ def by_role(root_pid):
 
 
 def make_photos(folder, count):
-    """count pictures in folders of 30, one in three a PNG: 12 MP JPEGs (decoded at 1/8 a side for
-    a thumbnail) and 4K PNGs, screenshots say (decoded whole: what makes a process big)."""
+    """count pictures in folders of 30: 12 MP JPEGs (decoded at 1/8 a side), one in three a 4K PNG (decoded whole)."""
     bases = []
     for seed in range(3):
         out = io.BytesIO()
@@ -73,19 +69,15 @@ def make_photos(folder, count):
             f.write(data)
 
 
-def thumbnails(root):
-    return sum(name.endswith(".thumbnail") for _, _, names in os.walk(root) for name in names)
-
-
-def images(root):
-    return sum(name.endswith((".JPG", ".PNG")) for _, _, names in os.walk(root) for name in names)
+def count(root, ends):
+    return sum(name.endswith(ends) for _, _, names in os.walk(root) for name in names)
 
 
 def wait_idle(root, timeout=600):
     """Until every image has a thumbnail and the queue stays empty for 3 s."""
     deadline, quiet = time.monotonic() + timeout, 0
     while time.monotonic() < deadline:
-        quiet = quiet + 1 if queue_empty(root) and thumbnails(root) >= images(root) else 0
+        quiet = quiet + 1 if queue_empty(root) and count(root, ".thumbnail") >= count(root, (".JPG", ".PNG")) else 0
         if quiet >= 15:
             return
         time.sleep(0.2)
@@ -103,11 +95,8 @@ def at_rest(pid, wait):
 
 
 def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
-            answer.read()
-    except (urllib.error.HTTPError, OSError):
-        pass
+    with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=10) as answer:  # HTTP errors included
+        answer.read()
 
 
 def browse(url, root, stop):
@@ -140,7 +129,7 @@ def peak(pid, url, root, source, new, clients):
             now = total_mb(pid)[0]
             if now > highest:
                 highest, detail = now, by_role(pid)
-            if thumbnails(root) >= images(root) and queue_empty(root):
+            if count(root, ".thumbnail") >= count(root, (".JPG", ".PNG")) and queue_empty(root):
                 break
             time.sleep(0.2)
         for _ in range(10):  # the clients' last round
@@ -174,13 +163,8 @@ def service(photos, env, args):
 
 
 def index_peak(photos):
-    work = tempfile.mkdtemp(prefix="lenslet-memory-index-")
-    root = os.path.join(work, "tree")
-    shutil.copytree(photos, root)
-    try:
-        return run_index(root)[1]
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="lenslet-memory-index-") as work:
+        return run_index(shutil.copytree(photos, os.path.join(work, "tree")))[1]
 
 
 def main():
@@ -205,7 +189,6 @@ def main():
             print("targets: rest <= 100 MB, peak <= 400 MB")
         if not args.skip_index:
             print(f"lenslet index peak: {index_peak(photos):.0f} MB (target <= 300 MB)")
-
     finally:
         shutil.rmtree(photos, ignore_errors=True)
 

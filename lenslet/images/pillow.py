@@ -153,10 +153,9 @@ def make_thumbnail(stream, size, quality, max_pixels, xmp=None, budget=None):
                 raise Undecodable(f"the image has {img.width}x{img.height} pixels, more than the "
                                   f"{max_pixels:,} LENSLET_MAX_PIXELS allows", pixels=img.width * img.height)
             orientation = recorded or exif_orientation(img.info.get("exif"))
-            # Let JPEG decode at a reduced scale no smaller than the thumbnail itself.
-            img.draft(img.mode, fitted(img.size, size))
+            cost = _drafted_cost(img, size)
             if budget is not None:
-                budget.take(_cost(img))
+                budget.take(cost)
             img.load()
             thumb = _without_opaque_alpha(_displayable(img))
             # A cheap whole-factor reduce first, then one bicubic step.
@@ -225,14 +224,24 @@ def _cost(img):
     return img.width * img.height * (1 if img.mode == "RGB" else 2)
 
 
+def _drafted_cost(img, size):
+    """Let JPEG decode at a reduced scale no smaller than the thumbnail; return the pixels the decode holds."""
+    whole = 0
+    if img.info.get("progressive") and getattr(img, "layer", None):
+        # Until its last scan it holds every coefficient of its full size (two bytes, at each component's sampling).
+        most = max(h * v for _, h, v, _ in img.layer)
+        whole = img.width * img.height * 2 * sum(h * v for _, h, v, _ in img.layer) // (3 * most)
+    img.draft(img.mode, fitted(img.size, size))
+    return max(whole, _cost(img))
+
+
 def decode_cost(data, size):
     """Return what make_thumbnail(data, size) will ask its budget for, from the header alone."""
     stream = io.BytesIO(data)
     try:
         embedded = embedded_jpeg(stream)
         with Image.open(embedded[0] if embedded else stream, formats=("JPEG",) if embedded else open_formats()) as img:
-            img.draft(img.mode, fitted(img.size, size))
-            return _cost(img)
+            return _drafted_cost(img, size)
     except (LensletError, *DECODE_ERRORS):
         return 0
 

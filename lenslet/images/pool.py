@@ -14,7 +14,6 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 
 from lenslet import errors, memory
-from lenslet.config import THUMB_IDLE
 from lenslet.images import pillow
 from lenslet.images.budget import Pixels
 
@@ -112,7 +111,9 @@ def start_alone(initializer=start_child, initargs=(), what="thumbnail processes"
 class ThumbPool:
     """A lazily started pool of thumbnail processes."""
 
-    def __init__(self, processes, size, quality, max_pixels, maker=make, idle=THUMB_IDLE):
+    def __init__(self, processes, size, quality, max_pixels, maker=make, idle=None):
+        if idle is None:  # imported here: the settings would cost each thumbnail process as it starts
+            from lenslet.config import THUMB_IDLE as idle
         self.processes = processes
         self.size, self.quality, self.max_pixels = size, quality, max_pixels
         self.maker = maker  # a module-level function, so a child can import it

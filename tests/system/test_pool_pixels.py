@@ -50,6 +50,17 @@ def test_the_cost_is_read_from_the_header_as_the_decode_counts_it():
     assert decode_cost(b"not a picture at all", 64) == 0  # the decode will say why
 
 
+def test_a_progressive_jpeg_costs_its_whole_size_though_decoded_at_a_reduced_scale():
+    photo = Image.effect_noise((2400, 1600), 60).convert("RGB")
+    baseline, progressive, full_colour = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    photo.save(baseline, "JPEG")
+    photo.save(progressive, "JPEG", progressive=True)
+    photo.save(full_colour, "JPEG", progressive=True, subsampling=0)
+    assert decode_cost(baseline.getvalue(), 256) == 300 * 200  # decoded at 1/8 a side
+    assert decode_cost(progressive.getvalue(), 256) == 2400 * 1600  # every coefficient held until the last scan
+    assert decode_cost(full_colour.getvalue(), 256) == 2 * 2400 * 1600  # colour not subsampled: twice the bytes
+
+
 def test_big_pictures_decode_one_at_a_time_from_two_callers_and_all_are_made(tmp_path, monkeypatch):
     with pool_of(tmp_path, monkeypatch, total=1_000_000) as pool:
         found = {}
