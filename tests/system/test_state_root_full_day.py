@@ -76,7 +76,8 @@ class Asker:
         if body is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
+            # A bound on a request that fails, not a speed: an edit on S3 took 20 s with other work on the cores.
+            with urllib.request.urlopen(request, timeout=60) as answer:
                 data = answer.read()
                 status = answer.status
         except urllib.error.HTTPError as ex:
