@@ -16,6 +16,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--window-size=1280,900")
 WAIT = 15  # seconds for the page to show something: generous for a loaded 2-core CI box
+STARTED = 60  # seconds for gunicorn to answer: slower than a page when other work fills the cores
 POLL = 0.1  # seconds between two looks while waiting (selenium's default, half a second, is most of a test)
 
 # Installed before the page's own scripts: notes every fetch the page makes (its method, its
@@ -74,7 +75,7 @@ def fresh_page(browser, page_for, gunicorn):
     answers a Page of it, in a browser that kept nothing of the last test (layout, sort, token)."""
     def start(**options):
         server = gunicorn(**options)
-        server.wait_until(lambda: server.get("/health")[0] == 200)
+        server.wait_until(lambda: server.get("/health")[0] == 200, timeout=STARTED)
         page = page_for(server)
         browser.get(server.url + "/health")  # this origin (not a sandboxed picture): the last test's localStorage
         browser.execute_script("localStorage.clear()")

@@ -83,7 +83,7 @@ def listed(server, folder):
         assert status in (200, 404), (folder, status, body)
         names = [item["name"] for item in json.loads(body)["items"]] if status == 200 else []
         return None if headers.get("X-Lenslet-Checking") else (names,)
-    return wait_until(answer, timeout=10)[0]
+    return wait_until(answer, timeout=60)[0]
 
 
 def photos_of_round(server, n):

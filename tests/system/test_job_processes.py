@@ -122,7 +122,7 @@ def test_a_job_beside_one_whose_process_dies_loses_no_image(tree, storage):
     try:
         other = threading.Thread(target=runner.make_thumbs_of, args=(beside,))
         other.start()
-        wait_until(lambda: runner.elsewhere.in_flight, timeout=10)  # the job beside is in a process
+        wait_until(lambda: runner.elsewhere.in_flight, timeout=60)  # the job beside is in a process
         runner.make_thumbs_of(["trip/poison.jpg"])
         other.join()
         assert list(runner.errors) == ["trip/poison.jpg"]
@@ -173,8 +173,8 @@ def test_idle_job_processes_end_and_the_next_job_starts_them_again(tree, storage
         runner.index_all(["a"])
         first = children_of_this_process()
         assert first and runner.elsewhere.executor is not None
-        wait_until(lambda: runner.elsewhere.end_if_idle() or runner.elsewhere.executor is None, timeout=10)
-        wait_until(lambda: not (first & children_of_this_process()), timeout=10)
+        wait_until(lambda: runner.elsewhere.end_if_idle() or runner.elsewhere.executor is None, timeout=30)
+        wait_until(lambda: not (first & children_of_this_process()), timeout=30)
         runner.index_all(["b"])
         assert (tree / "b" / "_index.json").exists() and not (first & children_of_this_process())
     finally:

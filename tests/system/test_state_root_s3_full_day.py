@@ -10,7 +10,7 @@ import boto3
 import pytest
 from helpers import Gunicorn, jpeg, wait_until
 from s3server import READ_ONLY_KEY
-from test_state_root_full_day import XMP, Asker, lenslet
+from test_state_root_full_day import XMP, Asker, add_user, lenslet
 
 pytestmark = pytest.mark.system
 
@@ -53,8 +53,7 @@ def test_a_full_day_leaves_the_library_bucket_as_it_was(bucket, s3_endpoint, tmp
            "LENSLET_S3_REGION": "us-east-1", "LENSLET_STATE": state, "LENSLET_USERS": str(users),
            "LENSLET_CACHE_DIR": str(tmp_path / "cache"), "AWS_ACCESS_KEY_ID": reader,
            "AWS_SECRET_ACCESS_KEY": "testing"}
-    admin = lenslet("user", "add", "ann", "--role", "admin", "--folders", "", env=env).strip()
-    scoped = lenslet("user", "add", "bob", "--role", "edit", "--folders", "home", env=env).strip()
+    admin, scoped = add_user(users, "ann", "admin", ""), add_user(users, "bob", "edit", "home")
     before = objects(s3, bucket)
     (tmp_path / "gallery").mkdir()
     server = Gunicorn(tmp_path / "gallery", env=dict(env, LENSLET_SCAN_INTERVAL="0.2", LENSLET_THUMB_INLINE="0"))

@@ -131,7 +131,7 @@ def test_a_job_claimed_by_a_killed_worker_runs_again(tree, storage):
     doomed.wait()
     runner = Runner(Config(root=str(tree)), storage)
     assert Cursor(storage).next_job("w2", lease=60) == (None, None)  # still leased
-    wait_until(lambda: jobs.recover(storage), timeout=10)  # requeued once its one-second lease ran out
+    wait_until(lambda: jobs.recover(storage), timeout=30)  # requeued once its one-second lease ran out
     drain(runner, "w2")
     assert (tree / "a.jpg.thumbnail").exists()
 
