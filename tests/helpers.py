@@ -164,7 +164,7 @@ class Gunicorn:
         with urllib.request.urlopen(self.url + path, timeout=timeout) as answer:
             return answer.status, answer.read(), dict(answer.headers)
 
-    def wait_until(self, check, timeout=15, every=0.1):
+    def wait_until(self, check, timeout=60, every=0.1):
         """wait_until, a refused or dropped connection counting as not yet."""
         return wait_until(check, timeout, every, retry_on=(OSError,))
 
