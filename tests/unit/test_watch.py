@@ -148,13 +148,21 @@ def test_past_the_watch_limit_the_worker_polls(tree, config, storage):
 def test_a_polling_scan_finds_an_image_added_within_the_folders_clock_step(tree, config, storage):
     """The scan notes a folder's time, then lists it; an image added in the same step of the file system's
     clock leaves that time as it was (as os.utime puts it back here). A folder changed so lately is listed
-    again at the next scan, not only at the deep scan ten minutes later."""
+    again at the next scan, not only at the deep scan ten minutes later. The scanner's clock is the test's, so
+    the scan falls in that step however slow the machine."""
     draw(tree / "a" / "old.jpg")
-    scanner = Scanner(Runner(config, storage))
-    scanner.scan(deep=True)
-    drain(scanner.runner, "w")
-    scanner.scan()  # after the worker's own files: the folder's time as the next scan compares it
+    os.utime(tree / "a" / "old.jpg", (time.time() - 3600,) * 2)  # only the folder is young
+    now = [time.time()]
+    scanner = Scanner(Runner(config, storage), clock=lambda: now[0])
+    for deep in (True, False):  # the second listed again for the thumbnail made
+        scanner.scan(deep)
+        drain(scanner.runner, "w")
+        os.utime(tree / "a")  # the folder's last change someone else's, not one of lenslet's own writes
     was = (tree / "a").stat()
+    now[0] = was.st_mtime  # this scan runs in the step of that change
+    scanner.scan()  # notes the folder's time as the next scan compares it
+    drain(scanner.runner, "w")  # the root's listing, which shows the folder's new time
+    assert (tree / "a").stat().st_mtime_ns == was.st_mtime_ns and not jobs.waiting(storage)
     draw(tree / "a" / "new.jpg")
     os.utime(tree / "a", ns=(was.st_atime_ns, was.st_mtime_ns))
     scanner.scan()
