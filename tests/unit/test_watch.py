@@ -152,7 +152,7 @@ def test_a_polling_scan_finds_an_image_added_within_the_folders_clock_step(tree,
     os.utime(tree / "a" / "old.jpg", (time.time() - 3600,) * 2)  # only the folder is young
     now = [time.time()]
     scanner = Scanner(Runner(config, storage), clock=lambda: now[0])
-    for deep in (True, False):  # the second listed again for the thumbnail made
+    for deep in (True, False):  # the second indexes the folder again: its listing predates the thumbnail
         scanner.scan(deep)
         drain(scanner.runner, "w")
         os.utime(tree / "a")  # the folder's last change someone else's, not one of lenslet's own writes
