@@ -160,7 +160,7 @@ class Gunicorn:
             command or [sys.executable, "-m", "gunicorn", *args], cwd=cwd, env=environ,
             stdout=open(f"{root}.out", "wb"), stderr=open(self.log, "wb"))  # stdout: the access log
 
-    def get(self, path, timeout=5):
+    def get(self, path, timeout=30):
         with urllib.request.urlopen(self.url + path, timeout=timeout) as answer:
             return answer.status, answer.read(), dict(answer.headers)
 

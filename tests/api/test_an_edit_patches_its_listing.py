@@ -75,15 +75,27 @@ def test_while_an_edit_is_under_way_its_folder_is_served_as_stored_without_waiti
     edit has not answered yet) and never wait for it; once it is done its entry is listed."""
     reader, editor = processes
     listed(reader)
-    with storage.lock_images(["trip/IMG_0003.jpg"]):  # as an edit holds it, from before its sidecar write
-        (tree / "trip" / "IMG_0003.jpg.json").write_text('{"tags": ["landing"]}')  # its sidecar, landed
-        assert storage.edits_under_way("trip")
+    held, done = threading.Event(), threading.Event()
+
+    def edit():  # holds the image as an edit does, from before its sidecar write, for up to 10 s
+        with storage.lock_images(["trip/IMG_0003.jpg"]):
+            (tree / "trip" / "IMG_0003.jpg.json").write_text('{"tags": ["landing"]}')  # its sidecar, landed
+            held.set()
+            done.wait(10)
+    editing = threading.Thread(target=edit)
+    editing.start()
+    try:
+        assert held.wait(10) and storage.edits_under_way("trip")
         before = on_disk(tree)
         started = time.monotonic()
         answer = reader.get("/folders?path=trip")
         assert {item["name"]: item for item in answer.json["items"]}["IMG_0003.jpg"]["tags"] == []
-        assert time.monotonic() - started < 1 and on_disk(tree) == before  # no wait, no listing written
+        # no listing written, and not the 10 s a read that waited for the edit would take
+        assert time.monotonic() - started < 5 and on_disk(tree) == before
         assert answer.headers["X-Lenslet-Checking"] == "1"  # a moment behind, maybe: the page asks again
+    finally:
+        done.set()
+        editing.join()
     assert not storage.edits_under_way("trip")
     answer = reader.get("/folders?path=trip")
     assert {item["name"]: item for item in answer.json["items"]}["IMG_0003.jpg"]["tags"] == ["landing"]

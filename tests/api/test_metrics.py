@@ -146,4 +146,4 @@ def test_metrics_add_up_across_gunicorn_workers(gunicorn, tree):
         made = value(found, "lenslet_worker_thumbnails_total", result="made")  # counted by the lenslet worker
     assert totals == {10.0} and made == 1
     with pytest.raises(urllib.request.HTTPError):
-        urllib.request.urlopen(server.url + "/nope", timeout=5)
+        urllib.request.urlopen(server.url + "/nope", timeout=30)

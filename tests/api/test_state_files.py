@@ -311,7 +311,7 @@ def test_a_rollup_of_another_shape_is_made_again_while_search_answers(tree, conf
     def found(query):
         return [item["path"] for item in fresh.get(f"/search?{query}").json["items"]]
 
-    wait_until(lambda: found("q=beach"), timeout=5)  # the running process looks again within a second
+    wait_until(lambda: found("q=beach"))  # the running process looks again within a second
     assert found("q=beach") == ["a/x.jpg"] and found("path=b") == ["b/y.jpg"]
 
 
@@ -323,7 +323,7 @@ def test_a_removed_rollup_is_made_again(tree, config, storage):
     fresh = webtest.TestApp(spec_checked(create_app(config)))
     assert fresh.get("/search?q=x").json["total"] == 0
     index_tree(config, storage)
-    assert wait_until(lambda: fresh.get("/search?q=x").json["total"], timeout=5) == 1
+    assert wait_until(lambda: fresh.get("/search?q=x").json["total"]) == 1
 
 
 # -- a folder named like one of lenslet's files at the root -------------------------------------

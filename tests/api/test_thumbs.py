@@ -2,11 +2,10 @@ import io
 import json
 import os
 import threading
-import time
 
 import pytest
 import webtest
-from helpers import draw, run_jobs
+from helpers import draw, run_jobs, wait_until
 from PIL import Image, ImageOps
 
 from lenslet.config import Config
@@ -142,14 +141,12 @@ def test_no_inline_budget_answers_202_and_queues_a_job(client_with, tree):
 
 def test_a_plain_client_gets_the_thumbnail_the_worker_makes_within_the_wait(client_with, config, tree):
     draw(tree / "a.jpg")
-    client = client_with(thumb_inline=0, thumb_wait=5)
+    client = client_with(thumb_inline=0, thumb_wait=30)  # the wait ends when the thumbnail is made
     queue = tree / ".lenslet" / "jobs"
 
     def worker():
-        for _ in range(100):
-            if queue.is_dir() and os.listdir(queue):
-                return run_jobs(config)
-            time.sleep(0.05)
+        wait_until(lambda: queue.is_dir() and os.listdir(queue), timeout=30)
+        run_jobs(config)
 
     busy = threading.Thread(target=worker)
     busy.start()

@@ -158,7 +158,7 @@ class Page:
     def patch(self, path, ops):
         request = urllib.request.Request(f"{self.server.url}/item?path={path}", data=json.dumps(ops).encode(),
                                          method="PATCH", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as answer:
+        with urllib.request.urlopen(request, timeout=30) as answer:
             return json.loads(answer.read())
 
     def screenshot(self, tmp_path, name):

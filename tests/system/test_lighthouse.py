@@ -38,7 +38,7 @@ def pages(gunicorn, tree):
         server.wait_until(lambda url=url: server.get(url)[0] == 200)  # made, as the worker would have
     request = urllib.request.Request(server.url + "/shares", data=json.dumps({"path": "family"}).encode(),
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with urllib.request.urlopen(request, timeout=30) as answer:
         link = json.loads(answer.read())["link"]
     return {"folder": server.url + "/#path=family", "share link": server.url + link,
             "viewer": server.url + f"/#path=family&view={PHOTOS[0]}", "timeline": server.url + "/#timeline=now",

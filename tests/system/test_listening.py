@@ -92,7 +92,7 @@ def test_on_a_unix_socket_the_master_listens_for_all(gunicorn, tmp_path):
     server = gunicorn(env={"GUNICORN_CMD_ARGS": f"--bind unix:{path} --workers 2"})
 
     def health():
-        connection = http.client.HTTPConnection("localhost", timeout=5)
+        connection = http.client.HTTPConnection("localhost", timeout=30)
         connection.sock = socket.socket(socket.AF_UNIX)
         connection.sock.connect(path)
         connection.request("GET", "/health")

@@ -35,7 +35,7 @@ def share(page, token, **body):
     request = urllib.request.Request(
         page.server.url + "/shares", method="POST", data=json.dumps({"expires": "1d", **body}).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with urllib.request.urlopen(request, timeout=30) as answer:
         return page.server.url + json.loads(answer.read())["link"]
 
 

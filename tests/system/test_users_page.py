@@ -158,7 +158,7 @@ def test_a_share_link_with_a_password_asks_for_it_and_then_shows_its_image(peopl
         page.server.url + "/shares", method="POST",
         data=json.dumps({"path": "family/b.jpg", "expires": "1d", "password": "open sesame"}).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with urllib.request.urlopen(request, timeout=30) as answer:
         link = json.loads(answer.read())["link"]
     page.driver.get(page.server.url + link)
     page.until(lambda: page.script("return document.getElementById('ask-dialog').open"))
@@ -178,7 +178,7 @@ def test_the_viewer_shares_its_one_image_for_the_days_chosen(people):
     page.until(lambda: len(page.driver.find_elements(page.by.CSS_SELECTOR, "#share-list li")) == 1)
     assert "family/b.jpg (image)" in page.find("#share-list li").text
     request = urllib.request.Request(page.server.url + "/shares", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with urllib.request.urlopen(request, timeout=30) as answer:
         [share] = json.loads(answer.read())["shares"]
     assert share["path"] == "family/b.jpg" and share["kind"] == "image" and f"/s#{share['id']}." in link
     days = (datetime.fromisoformat(share["expires"].replace("Z", "+00:00")) - datetime.now(timezone.utc)).days
@@ -190,7 +190,7 @@ def test_share_on_a_search_shares_one_picked_image_or_nothing(people):
 
     def found():
         asked = urllib.request.Request(page.server.url + "/search?q=jpg", headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(asked, timeout=5) as answer:
+        with urllib.request.urlopen(asked, timeout=30) as answer:
             return json.loads(answer.read())["total"]
     page.until(lambda: found() == 5)  # the worker has indexed the gallery
     seen = time.monotonic()
@@ -207,6 +207,6 @@ def test_share_on_a_search_shares_one_picked_image_or_nothing(people):
     link = share_in_dialog(page)
     assert page.find("#share-path").text == first and "this one image" in page.find("#share-what").text
     request = urllib.request.Request(page.server.url + "/shares", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with urllib.request.urlopen(request, timeout=30) as answer:
         [share] = json.loads(answer.read())["shares"]
     assert (share["path"], share["kind"]) == (first, "image") and f"/s#{share['id']}." in link
