@@ -7,7 +7,7 @@ import operator
 import re
 from array import array
 from collections import Counter
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 SIDE = 16  # a thumbnail is shrunk to SIDE x SIDE grey pixels before it is hashed
 PHASH = re.compile(r"[0-9a-f]{16}")
@@ -86,12 +86,9 @@ class Looked:
     def moments(self, times):
         """Return the Moments of the photos taken within WINDOW of another of their folder (times: by item id)."""
         folder, ids, ends, paths = self.folder, self.ids, self.ends, self.paths.getvalue()
-        order = sorted(range(len(ids)), key=lambda at: (folder[at], times[ids[at]], ids[at]))
-
-        def near(at, other):
-            return folder[at] == folder[other] and abs(times[ids[at]] - times[ids[other]]) <= WINDOW
-        kept = [at for n, at in enumerate(order)
-                if n and near(at, order[n - 1]) or n + 1 < len(order) and near(at, order[n + 1])]
+        photos = sorted((folder[at], times[ids[at]], at) for at in range(len(ids)))  # ids ascend with at
+        apart = [True, *(one[0] != later[0] or later[1] - one[1] > WINDOW for one, later in pairwise(photos)), True]
+        kept = [photo[2] for n, photo in enumerate(photos) if not (apart[n] and apart[n + 1])]  # near another
         sizes, names = Counter(folder[at] for at in kept), list(self.folders)  # in the order kept
         kept_paths = [paths[ends[at - 1] if at else 0:ends[at]] for at in kept]
         return Moments([names[code] for code in sizes], list(sizes.values()), array("I", (ids[at] for at in kept)),
@@ -109,8 +106,7 @@ class Moments:
         self.paths, self.ends = paths, ends        # the photos' paths as UTF-8 end to end, and where each ends
 
     def by_folder(self, times):
-        """Return {folder: (times taken, hashes, keys)} as groups() takes them (times: by item id); a key is an
-        index into ids, and path() reads its path."""
+        """Return {folder: (times taken, hashes, keys)} for groups() (times: by item id); a key is an index of ids."""
         found, at = {}, 0
         for folder, size in zip(self.folders, self.sizes, strict=True):
             found[folder] = (array("d", map(times.__getitem__, self.ids[at:at + size])), self.looks[at:at + size],
@@ -127,15 +123,14 @@ class Moments:
     @classmethod
     def from_parts(cls, folders, sizes, parts, count):
         """Make the moments to_parts() described, of count items, or raise ValueError (a kept file is input)."""
-        ids, looks, ends = (array(kind, bytes(part)) for kind, part in zip("IQQ", parts[:3], strict=True))
-        paths = bytes(parts[3])
-        if not (isinstance(folders, list) and isinstance(sizes, list) and len(folders) == len(sizes)
-                and all(isinstance(folder, str) for folder in folders) and all(type(n) is int and n > 0 for n in sizes)
-                and sum(sizes) == len(ids) == len(looks) == len(ends)):
-            raise ValueError("moments of the wrong size")
-        if ids and (max(ids) >= count or any(map(operator.gt, ends, ends[1:])) or ends[-1] != len(paths)):
-            raise ValueError("moments of items that are not there")
-        return cls(folders, sizes, ids, looks, paths, ends)
+        *columns, paths = parts
+        ids, looks, ends = (array(kind, bytes(part)) for kind, part in zip("IQQ", columns, strict=True))
+        if not (isinstance(folders, list) and all(isinstance(folder, str) for folder in folders)
+                and isinstance(sizes, list) and all(type(n) is int and n > 0 for n in sizes)
+                and len(folders) == len(sizes) and sum(sizes) == len(ids) == len(looks) == len(ends)
+                and (not ids or max(ids) < count and ends[-1] == len(paths)) and all(map(operator.le, ends, ends[1:]))):
+            raise ValueError("moments that are not the items'")
+        return cls(folders, sizes, ids, looks, bytes(paths), ends)
 
 
 def shown(item):
