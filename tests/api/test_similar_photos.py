@@ -16,7 +16,7 @@ from PIL import ImageEnhance
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.formats import query, similar
-from lenslet.layout import ROLLUP
+from lenslet.layout import ROLLUP, SEARCH_COLUMNS
 from lenslet.people.users import Directory
 from lenslet.resources.operations import MAX_SIMILAR
 from lenslet.search import rollup
@@ -150,7 +150,8 @@ def test_groups_from_the_kept_columns_are_the_groups_the_rollup_makes(tree, stor
                 column.append(value)
     expected = similar.groups(by_folder, 14)
     assert len(expected) > 50 and max(map(len, expected)) > similar.NEIGHBOURS
-    for searcher in (Searcher(storage), Searcher(storage)):  # the second reads what the first kept
+    (tree / SEARCH_COLUMNS).unlink()
+    for searcher in (Searcher(storage), Searcher(storage)):  # the first makes the columns, the second reads them
         snapshot, groups = searcher.similar(14)
         assert [[path for path, _ in group] for group in groups] == expected
         assert all(snapshot.path(item_id) == path for group in groups for path, item_id in group)
