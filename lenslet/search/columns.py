@@ -7,12 +7,13 @@ from array import array
 from itertools import compress, islice
 
 from lenslet.formats import query as rules
+from lenslet.formats import similar
 from lenslet.formats.query import fold, people_of
-from lenslet.layout import kind_of
+from lenslet.layout import TRASH, kind_of
 from lenslet.search.bitmaps import FLAG_OF, array_of, bitmap_page, marked
 from lenslet.search.clusters import Positions, point_of
 
-FORMAT = 3           # of kept columns: 2 added countries, 3 the map's positions
+FORMAT = 4           # of kept columns: 2 added countries, 3 the map's positions, 4 the similar groups' photos
 RARE = 255           # code shared by cameras (countries) past the first 254
 EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
 DAY0 = datetime.date(1900, 1, 1).toordinal()  # day 0 of the two-byte day column
@@ -47,6 +48,7 @@ class Builder:
         self.kinds, self.cameras, self.rare = {"": 0}, {"": 0}, {}
         self.countries, self.rare_countries = {"": 0}, {}
         self.positions = Positions(array("Q"), array("I"), array("d"), array("d"))  # of the geotagged, in id order
+        self.looked = similar.Looked()  # the photos outside the trash with a look
         # One buffer: many small strings would fragment the heap.
         self.names = io.StringIO()
 
@@ -76,6 +78,9 @@ class Builder:
         if point is not None:
             self.positions.add(item_id, *point)
         self.names.write(rules.name_key(item.get("name")).replace("\n", " ") + "\n")
+        look, path = similar.look_of(item), item.get("path")
+        if look is not None and isinstance(path, str) and path.split("/", 1)[0] != TRASH:
+            self.looked.add(path, item_id, look[0])
 
     def finish(self):
         names = self.names.getvalue().split("\n")[:-1]
@@ -96,7 +101,8 @@ class Builder:
         return Columns(len(self.star), bytes(self.star), bytes(self.tagged), bytes(self.kind), kinds,
                        bytes(self.camera), cameras, self.rare, bytes(self.day_hi), bytes(self.day_lo), self.date,
                        self.size, name_rank, by_date, bytes(self.tile),
-                       bytes(self.country), countries, self.rare_countries, self.positions.in_cell_order())
+                       bytes(self.country), countries, self.rare_countries, self.positions.in_cell_order(),
+                       self.looked.moments(self.date))
 
 
 def coded(codes, rare, value, item_id):
@@ -117,7 +123,7 @@ def tile_of(item):
 
 class Columns:
     def __init__(self, count, star, tagged, kind, kinds, camera, cameras, rare, day_hi, day_lo, date, size,
-                 name_rank, by_date, tile, country, countries, rare_countries, positions):
+                 name_rank, by_date, tile, country, countries, rare_countries, positions, moments):
         self.count = count
         self.star, self.tagged = star, tagged      # bytes: stars + 1 (0: none); 1 when tagged
         self.kind, self.kinds = kind, kinds        # bytes: MIME type codes
@@ -130,6 +136,7 @@ class Columns:
         self.name_rank = name_rank                 # rank of query.name_key
         self.tile = tile
         self.positions = positions                 # the map's (map.Positions)
+        self.moments = moments                     # what the similar groups read (similar.Moments)
         self.orders = {("date", False): by_date}   # (sort, desc) -> every id in that order
         self.kept = {}
         self.outside = None                        # bitmap of items taken outside 1900-2079
@@ -255,13 +262,14 @@ class Columns:
         header = {"format": FORMAT, "count": self.count, "kinds": self.kinds, "cameras": self.cameras,
                   "rare": sorted(self.rare), "rareSizes": [len(self.rare[camera]) for camera in sorted(self.rare)],
                   "countries": self.countries, "rareCountries": sorted(self.rare_countries),
-                  "rareCountrySizes": [len(self.rare_countries[name]) for name in sorted(self.rare_countries)]}
+                  "rareCountrySizes": [len(self.rare_countries[name]) for name in sorted(self.rare_countries)],
+                  "momentFolders": self.moments.folders, "momentSizes": self.moments.sizes}
         parts = [self.star, self.tagged, self.kind, self.camera, self.day_hi, self.day_lo, self.date.tobytes(),
                  self.size.tobytes(), self.name_rank.tobytes(),
                  b"".join(self.rare[camera].tobytes() for camera in sorted(self.rare)),
                  self.orders[("date", False)].tobytes(), self.tile, self.country,
                  b"".join(self.rare_countries[name].tobytes() for name in sorted(self.rare_countries)),
-                 *self.positions.to_parts()]
+                 *self.positions.to_parts(), *self.moments.to_parts()]
         return header, parts
 
     @classmethod
@@ -272,7 +280,8 @@ class Columns:
         count = header["count"]
         star, tagged, kind, camera, day_hi, day_lo, date, size, name_rank, rare, by_date, tile, country, \
             rare_country = (bytes(part) for part in parts[:14])
-        positions = Positions.from_parts([bytes(part) for part in parts[14:]], count)
+        positions = Positions.from_parts([bytes(part) for part in parts[14:18]], count)
+        moments = similar.Moments.from_parts(header["momentFolders"], header["momentSizes"], parts[18:], count)
         if any(len(column) != count for column in (star, tagged, kind, camera, day_hi, day_lo, tile, country)):
             raise ValueError("a column of the wrong size")
         date, size, name_rank, by_date = array_of("d", date), array_of("Q", size), array_of("I", name_rank), \
@@ -284,7 +293,8 @@ class Columns:
         return cls(count, star, tagged, kind, list(header["kinds"]), camera, list(header["cameras"]),
                    rare_of(header["rare"], header["rareSizes"], rare, count), day_hi, day_lo, date, size, name_rank,
                    by_date, tile, country, list(header["countries"]),
-                   rare_of(header["rareCountries"], header["rareCountrySizes"], rare_country, count), positions)
+                   rare_of(header["rareCountries"], header["rareCountrySizes"], rare_country, count), positions,
+                   moments)
 
 
 def rare_of(names, sizes, data, count):

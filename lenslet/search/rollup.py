@@ -130,13 +130,6 @@ class Loaded:
             for item_id in range(start, end):
                 yield item_id, block[offsets[item_id] - base:offsets[item_id + 1] - base].rstrip(b",\n")
 
-    def blocks(self, chunk=16384):
-        """Yield (first id, its offset, unparsed bytes) of the lines, chunk at a time."""
-        offsets = self.offsets
-        for start in range(0, len(self), chunk):
-            end = min(len(self), start + chunk)
-            yield start, offsets[start], read_at(self.stream, offsets[start], offsets[end] - offsets[start])
-
     def path(self, item_id):
         return self.item(item_id).get("path") or ""
 

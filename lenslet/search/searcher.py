@@ -1,12 +1,10 @@
 """Search in a web process: the loaded rollup, with the journal's edits merged in."""
 
-import bisect
 import logging
 import operator
 import re
 import threading
 import time
-from array import array
 
 import orjson
 
@@ -26,8 +24,6 @@ from lenslet.search.columns import Columns
 
 log = logging.getLogger("lenslet")
 HASH_KEY = re.compile(rb'"hash":"([^"\\\\]{1,200})"')
-# A photo's line: its path, without escapes, first; its look (as similar.look_of reads it) once.
-PHOTO = re.compile(rb'\{"path":"([^"\\\\\n]*)"[^\n]*"phash":"([0-9a-f]{16})"')
 
 CHECK_EVERY = 1.0     # seconds between checks of the rollup and journal
 WAIT_FOR_BUILD = 0.2  # seconds a search waits for this process's first index
@@ -428,28 +424,9 @@ class Searcher:
         snapshot, _ = self.fresh()
         found = self.lookalikes
         if found is None or found[0] is not snapshot or found[1] != threshold:
-            folders = {}  # folder -> (times taken, hashes, item ids): compact for half a million photos
-            taken, offsets = snapshot.columns.date, snapshot.loaded.offsets  # query.taken_at of each item
-            for first, base, block in snapshot.loaded.blocks():
-                # Each photo's path and look read from its bytes: parsing half a million photos takes seconds.
-                photos = list(PHOTO.finditer(block))
-                if block.count(b'"phash":') == len(photos) and block.count(b'"path":') == block.count(b"\n"):
-                    photos = [(bisect.bisect_right(offsets, base + photo.start()) - 1, photo[1], int(photo[2], 16))
-                              for photo in photos]
-                else:  # a path with escapes, a look twice: parsed
-                    items = ((item_id, orjson.loads(line)) for item_id, line in
-                             snapshot.loaded.lines(first, first + block.count(b"\n")) if b'"phash":' in line)
-                    photos = [(item_id, item["path"].encode(), look[0]) for item_id, item in items
-                              if (look := similar.look_of(item)) and isinstance(item.get("path"), str)]
-                for item_id, path, look in photos:
-                    if path.split(b"/", 1)[0] != TRASH.encode():
-                        times, hashes, ids = folders.setdefault(path.rpartition(b"/")[0],
-                                                                (array("d"), array("Q"), array("L")))
-                        times.append(taken[item_id])
-                        hashes.append(look)
-                        ids.append(item_id)
-            groups = [[(snapshot.path(item_id), item_id) for item_id in ids]
-                      for ids in similar.groups(folders, threshold)]
+            moments = snapshot.columns.moments
+            groups = [[(moments.path(at), moments.ids[at]) for at in keys]
+                      for keys in similar.groups(moments.by_folder(snapshot.columns.date), threshold)]
             found = self.lookalikes = (snapshot, threshold, groups)
         return found[0], found[2]
 

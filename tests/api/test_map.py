@@ -150,7 +150,7 @@ def test_the_positions_are_kept_with_the_columns_and_forged_ones_are_refused():
 
     for forged in (positions((3, 1.0)), positions((0, 95.0)), positions(*[(0, 1.0)] * 4)):
         with pytest.raises(ValueError):
-            Columns.from_parts(header, parts[:14] + forged.to_parts())
+            Columns.from_parts(header, parts[:14] + forged.to_parts() + parts[18:])
     with pytest.raises(ValueError):
         Columns.from_parts(header, parts[:14] + [parts[14][:-1], *parts[15:]])  # torn
     with pytest.raises(ValueError):

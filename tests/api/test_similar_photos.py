@@ -3,6 +3,7 @@ checked, for a library indexed before); GET /similar answers a moment's near-cop
 with the one to keep; forged hashes are no hashes, a folder of 10,000 identical photos one group, listed in part."""
 
 import io
+import random
 import time
 
 import orjson
@@ -14,7 +15,8 @@ from PIL import ImageEnhance
 
 from lenslet.app import create_app
 from lenslet.config import Config
-from lenslet.layout import ROLLUP
+from lenslet.formats import query, similar
+from lenslet.layout import ROLLUP, SEARCH_COLUMNS
 from lenslet.people.users import Directory
 from lenslet.resources.operations import MAX_SIMILAR
 from lenslet.search import rollup
@@ -124,6 +126,35 @@ def test_photos_read_from_their_bytes_or_parsed_are_grouped_alike(client, tree, 
               {"path": "g/1.jpg", "name": "1.jpg", **look, "people": [{"name": "A", "phash": "f" * 16}] if odd else []}]
     rolled_up(tree, storage, sorted(items, key=lambda item: item["path"]))
     assert paths(client.get("/similar").json) == [sorted(f"f/{name}" for name in names), ["g/1.jpg", "g/z.jpg"]]
+
+
+def test_groups_from_the_kept_columns_are_the_groups_the_rollup_makes(tree, storage):
+    rng = random.Random(82)
+    folders = ["a", "a/b", "a/b c", "a.b", "ü/é", 'say "hi"', "", "_trash_/a"]
+    looks = [f"{rng.getrandbits(64):016x}" for _ in range(4)] + ["ZZ", None]
+    items = {}
+    for n in range(3000):
+        path = f"{rng.choice(folders)}/{n % 97}{rng.choice(['', 'ß', chr(92)])}.jpg".lstrip("/")
+        look = rng.choice(looks)
+        look = look if look is None or len(look) != 16 else f"{int(look, 16) ^ 1 << rng.randrange(64):016x}"
+        items[path] = {"path": path, "name": path.rpartition("/")[2], "phash": look, "mtime": rng.randrange(3000)}
+        if n % 3 == 0:
+            items[path]["taken"] = f"1970-01-01T00:{rng.randrange(60):02d}:00"
+    rolled_up(tree, storage, sorted(items.values(), key=lambda item: item["path"]))
+    by_folder = {}  # as the groups were read from the rollup itself
+    for item in orjson.loads((tree / ROLLUP).read_bytes())["items"]:
+        look = similar.look_of(item)
+        if look is not None and not item["path"].startswith("_trash_/"):
+            for column, value in zip(by_folder.setdefault(item["path"].rpartition("/")[0], ([], [], [])),
+                                     (query.taken_at(item), look[0], item["path"]), strict=True):
+                column.append(value)
+    expected = similar.groups(by_folder, 14)
+    assert len(expected) > 50 and max(map(len, expected)) > similar.NEIGHBOURS
+    (tree / SEARCH_COLUMNS).unlink()
+    for searcher in (Searcher(storage), Searcher(storage)):  # the first makes the columns, the second reads them
+        snapshot, groups = searcher.similar(14)
+        assert [[path for path, _ in group] for group in groups] == expected
+        assert all(snapshot.path(item_id) == path for group in groups for path, item_id in group)
 
 
 def test_a_folder_of_10000_identical_photos_is_one_group_listed_in_part(client, tree, storage):

@@ -3,6 +3,7 @@ and an exposure shift, and is far from another scene's; photos group by folder, 
 moment costing no more than any other; a forged hash is no hash."""
 
 import io
+from array import array
 
 import pytest
 from helpers import scene
@@ -126,3 +127,21 @@ def test_a_forged_hash_is_no_hash(entry, look):
 ])
 def test_the_one_kept_by_default_is_the_largest_then_the_sharpest(items, kept):
     assert similar.best(items) == kept
+
+
+def test_kept_moments_hold_the_photos_near_another_and_forged_ones_are_refused():
+    looked, times = similar.Looked(), array("d", [0.0, similar.WINDOW, 500.0, 0.0])
+    for item_id, path in enumerate(["a/1.jpg", "a/2.jpg", "a/3.jpg", "b/ü.jpg"]):
+        looked.add(path, item_id, 7)
+    moments = looked.moments(times)  # a/3.jpg and b/ü.jpg are alone in their moment
+    parts = moments.to_parts()
+    again = similar.Moments.from_parts(moments.folders, moments.sizes, parts, 4)
+    assert again.by_folder(times) == {"a": (array("d", [0.0, similar.WINDOW]), array("Q", [7, 7]), range(2))}
+    assert [again.path(at) for at in range(2)] == ["a/1.jpg", "a/2.jpg"]
+    disordered = [*parts[:2], array("Q", [9, 7]).tobytes(), b"x" * 7]  # paths ending before they start
+    for folders, sizes, forged, count in [
+        (["a"], [2], parts, 1), (["a"], [3], parts, 4), (["a", "b"], [2], parts, 4), (["a", "b"], [-1, 3], parts, 4),
+        (["a"], ["2"], parts, 4), (["a"], [2], parts[:3], 4), (["a"], [2], [*parts[:2], parts[2][:-1], parts[3]], 4),
+        (["a"], [2], [*parts[:3], parts[3][:-1]], 4), (["a"], [2], disordered, 4)]:
+        with pytest.raises(ValueError):
+            similar.Moments.from_parts(folders, sizes, forged, count)
