@@ -20,6 +20,11 @@ export const enc = encodeURIComponent;
 export const ASK_AGAIN_MS = 500;
 export const longerWait = (wait) => Math.min(2 * wait, 16 * ASK_AGAIN_MS);
 
+/** The page's one call of fetch: every request of the page goes through request() or prefetch(), here. */
+function send(url, options) {
+  return fetch(url, options);
+}
+
 /** A non-2xx answer, carrying lenslet's JSON error body when there is one. */
 export class ApiError extends Error {
   constructor(status, body) {
@@ -224,7 +229,7 @@ export class Api {
       }
       let answer;
       try {
-        answer = await fetch(url, {method, headers: sent, body, cache});
+        answer = await send(url, {method, headers: sent, body, cache});
       } catch (ex) {
         throw new ApiError(0, {description: "the server cannot be reached"});
       }
@@ -288,7 +293,7 @@ export class Api {
   prefetch(url) {
     const sent = new Headers();
     this.credentials(sent);
-    this.early = {url, answer: fetch(url, {headers: sent}).catch(() => null)};
+    this.early = {url, answer: send(url, {headers: sent}).catch(() => null)};
   }
 
   async getJSON(url) {
