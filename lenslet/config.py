@@ -269,6 +269,8 @@ class Config:
     heartbeat: float = setting(2.0, "seconds between worker heartbeats", _seconds(0.1, 300))
     scan_interval: float = setting(1.0, "seconds between the worker's quick scans when it polls (a stat "
                                    "per folder; changed folders are listed)", _seconds(0.1, 3600))
+    s3_scan_interval: float = setting(30.0, "seconds between the worker's scans of a bucket (each LISTs every "
+                                      "folder, which S3 bills)", _seconds(0.1, 86400))
     watch: bool = setting(True, "on Linux, learn of changes from inotify instead of the quick scans (polling "
                           "stays for S3, network filesystems and past fs.inotify.max_user_watches)", _flag)
     deep_scan: float = setting(600.0, "seconds between scans that list every folder (finding files "

@@ -19,7 +19,6 @@ from lenslet.worker.scanner import Scanner
 log = logging.getLogger("lenslet.worker")
 PROGRESS_EVERY = 5.0  # seconds between progress lines
 IDLE_POLL = 0.2       # seconds a job thread waits when the queue is empty
-REMOTE_SCAN_INTERVAL = 30.0  # on S3 a scan LISTs every folder, which is billed
 BACKOFF_MAX = 30.0    # most seconds a job thread backs off
 TRASH_EVERY = 3600.0  # seconds between looks at the trash
 
@@ -142,7 +141,7 @@ class Worker:
                 log.exception("scan failed")
                 full = True
             interval = self.config.scan_interval if watch is None else 1.0  # with a watch, only after a failure
-            self.stopping.wait(interval if self.storage.folder_mtimes else max(interval, REMOTE_SCAN_INTERVAL))
+            self.stopping.wait(interval if self.storage.folder_mtimes else max(interval, self.config.s3_scan_interval))
         if watch is not None:
             watch.close()
 
