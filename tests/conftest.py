@@ -11,6 +11,7 @@ from openapi_check import spec_checked
 
 from lenslet.app import create_app
 from lenslet.config import Config
+from lenslet.people import passwords
 from lenslet.storage import open_storage
 
 # The suite runs two test processes on two cores: a worker at the service's default priority (10 steps below)
@@ -20,6 +21,11 @@ os.environ.setdefault("LENSLET_WORKER_NICE", "0")
 # A worker the tests start looks at a bucket every second, not every 30 (what S3 bills): a test waits for the
 # change it made, not for the clock.
 os.environ.setdefault("LENSLET_S3_SCAN_INTERVAL", "1")
+
+# A password hashed at the shipped cost takes a seventh of a second of CPU, and the suite hashes hundreds: the tests'
+# own processes hash at a sixteenth of it, still above the weakest parameters the tests call stale. A server or CLI
+# a test starts hashes at the shipped cost (tests/system/test_users_cli.py checks it).
+passwords.PARAMS["n"] = 2 ** 11
 
 # Each storage on S3 opens a boto3 session of its own (once per process in service), and each session parses
 # botocore's service files again, which costs more than the test around it: the test process parses them once.

@@ -98,6 +98,7 @@ def test_user_add_with_a_password_and_passwd_sign_in_with_it_and_end_the_session
                     stdin="first password\n")
     assert added.returncode == 0 and added.stdout == "" and "signs in with the password" in added.stderr
     assert "first password" not in users.read_text() + added.stderr
+    assert json.loads(users.read_text())["users"]["ann"]["password"]["n"] == 2 ** 15  # the shipped cost
     app = webtest.TestApp(create_app(Config(root=str(tree), users=str(users))))
     app.post_json("/session", {"name": "ann", "password": "first password"}, status=201)
     app.get("/me", status=200)
