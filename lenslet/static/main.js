@@ -44,7 +44,8 @@ async function start() {
   const listed = firstPageURL(named, askedOf(named, rememberedSort()));
   if (listed && !shared) api.prefetch(listed);
   if (named.view && !shared) api.previewURL(named.view).catch(() => {});  // kept for the viewer (api.previews)
-  if (named.view) import("./viewer.js").catch(() => {});  // fetched beside /me, for the image the link opens
+  // The viewer, for the image the link opens, fetched beside /me (with the module it imports, not after it).
+  if (named.view) Promise.all([import("./viewer.js"), import("./faces.js")]).catch(() => {});
   // Files shared to lenslet, taken from the browser now: what this page does not send is gone (inbox.js).
   const arriving = shared ? Promise.resolve([]) : takeShared().catch(() => []);
   const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"), $("leave-dialog"));
@@ -224,8 +225,8 @@ async function start() {
       return;
     }
     place = router.place();
-    // A place on the timeline or the map lists what their module reads: loaded first, the first time (awaited
-    // only then: a folder's listing is asked for at once, where the tree takes it, and a map's moves follow in order).
+    // The timeline's and the map's places list what their module reads: it is loaded first, awaited only then (a
+    // folder's listing is asked for at once, where the tree takes it; the map's moves stay in order).
     const needed = [place.timeline != null && !timeline && loadTimeline(), place.map != null && !places && loadMap()]
       .filter(Boolean);
     if (needed.length) await Promise.all(needed);
