@@ -290,8 +290,8 @@ async function start() {
     }
     if (me.share.upload) {  // guests add photos: Add photos, and nothing else when the link shows no photos
       const showPhotos = me.share.upload.showPhotos;
-      document.body.classList.add("takes-uploads");
       const {GuestUpload} = await import("./guest.js");
+      document.body.classList.add("takes-uploads");  // Add photos shown once it works
       new GuestUpload({button: $("guest-add"), input: $("guest-input"), panel: $("uploads")}, {api, rules, dialogs,
         say: (text) => messages.say(text), done: () => { if (showPhotos) refresh(); }});
       if (!showPhotos) {
