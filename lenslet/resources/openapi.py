@@ -651,7 +651,9 @@ def page(description, asset=False, library=False):
              "application/manifest+json", "application/json", "text/html") if asset else ("text/html",)
     moved = {"301": {"description": "index.html by name: the page is at /", "headers": LOCATION}} if asset else {}
     named = ([param("library", STR, "path", required=True)] if library else []) + (
-        [param("name", STR, "path", required=True)] if asset else [])
+        [param("name", STR, "path", required=True)] if asset else []) + ([param("v", STR, description=(
+            "the page's version, as the page names its scripts and styles: then answered `immutable`"))]
+        if asset and not library else [])
     return {
         "summary": description, "parameters": named + [ref("parameters", "ifNoneMatch")],
         "responses": {"200": {"description": description, "content": {

@@ -3,19 +3,22 @@
 import hashlib
 import importlib.resources
 import json
+import re
 
 import falcon
 
 from lenslet.errors import NotFound
 from lenslet.resources.compress import SMALLEST, gzip_bytes, gzip_etag, is_text, takes_gzip
-from lenslet.resources.http import not_modified, vary_also
+from lenslet.resources.http import IMMUTABLE, not_modified, vary_also
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
                  ".ico": "image/x-icon", ".webmanifest": "application/manifest+json", ".json": "application/json"}
-# The page revalidates every load so upgrades show at once; assets keep a few minutes.
+# The page revalidates every load so upgrades show at once; assets keep a few minutes, or for good when named
+# with the page's version (as the page and its modules name the scripts and styles, bar the service worker).
 PAGE_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=300"
+OWN_URL = re.compile(rb'"((?:/static/|\./)(?!sw\.js)[\w.-]+\.(?:js|css))"')
 
 
 SERVICE_WORKER = "sw.js"
@@ -48,8 +51,11 @@ def load_page_files():
     worker, kind = files[SERVICE_WORKER]
     files[SERVICE_WORKER] = (worker.replace(b"__VERSION__", version.encode()).replace(
         b"__SHELL__", json.dumps(["/static/" + name for name in shell]).encode()), kind)
+    # Another release names them with another version, so a browser never keeps an old one.
+    for name in ["index.html"] + [name for name in shell if name.endswith(".js")]:
+        files[name] = (OWN_URL.sub(rb'"\1?v=' + version.encode() + b'"', files[name][0]), files[name][1])
     return {name: (data, kind, '"' + hashlib.sha256(data).hexdigest()[:20] + '"')
-            for name, (data, kind) in files.items()}
+            for name, (data, kind) in files.items()}, version
 
 
 class StaticResource:
@@ -57,7 +63,7 @@ class StaticResource:
 
     def __init__(self):
         # A fixed table: nothing outside it can be named, so no path traversal.
-        self.files = load_page_files()
+        self.files, self.version = load_page_files()
         self.gzipped = {}  # name: the file gzipped once, at its first request
 
     def on_get(self, req, resp):
@@ -70,7 +76,7 @@ class StaticResource:
             resp.set_header("Service-Worker-Allowed", "/")  # it serves the whole page, not /static/ alone
             self._send(req, resp, name, PAGE_CACHE)
             return
-        self._send(req, resp, name, ASSET_CACHE)
+        self._send(req, resp, name, IMMUTABLE if req.get_param("v") == self.version else ASSET_CACHE)
 
     def on_get_vendor(self, req, resp, library, name):
         self._send(req, resp, f"{VENDOR}/{library}/{name}", ASSET_CACHE)

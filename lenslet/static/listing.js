@@ -398,6 +398,9 @@ export class Listing {
       const tile = entry.target;
       if (entry.isIntersecting && !this.thumbs.has(tile)) {
         const img = tile.querySelector("img");
+        // Those on screen before those in the margin below (the first look's largest paint is one of them).
+        const {top, bottom} = entry.boundingClientRect;
+        img.fetchPriority = top < innerHeight && bottom > 0 ? "high" : "auto";
         this.thumbs.set(tile, this.api.loadThumb(img, tile.dataset.path ?? tile.dataset.cover, tile.dataset.version,
                                                  this.sharp(tile)));
         this.redrawn.observe(img);

@@ -1,20 +1,16 @@
 // The gallery page: the one module that does something when loaded. It finds each part's root
 // element, reads the server's rules and read-only mode from GET /health, and wires the parts
 // (router, listing, sort and filter controls, tree, selection, upload, search, viewer) to one another.
+// What the first look at a folder does not draw (the viewer, the timeline, the map, the rarer dialogs) is
+// imported when first used, so a phone evaluates only the folder's modules at the start.
 
 import {Actions} from "./actions.js";
 import {Albums} from "./albums.js";
 import {Api, enc} from "./api.js";
 import {FolderCounts} from "./counts.js";
 import {Dialogs} from "./dialogs.js";
-import {DuplicatesDialog} from "./duplicates.js";
-import {SimilarDialog} from "./similar.js";
-import {FacesDialog, suggestPeople} from "./faces.js";
-import {GuestUpload} from "./guest.js";
 import {MOST_BYTES, MOST_FILES, setUploadFolder, takeShared, uploadFolder} from "./inbox.js";
-import {InboxReview} from "./inbox-review.js";
 import {DRAGGED, firstPageURL, Listing} from "./listing.js";
-import {MapView} from "./map.js";
 import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
@@ -24,10 +20,14 @@ import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
 import {passwordAsker, ShareDialog, takeShareKey} from "./share.js";
 import {askedIn, askedOf, rememberedSort, SortControls} from "./sorting.js";
-import {OnThisDay, Timeline} from "./timeline.js";
 import {FolderTree} from "./tree.js";
 import {Upload} from "./upload.js";
-import {Viewer} from "./viewer.js";
+
+/** A part of the page made at its first use: make()'s promise, kept (forgotten on failure, so tried again). */
+function once(make) {
+  let made = null;
+  return () => (made ??= make().catch((ex) => { made = null; throw ex; }));
+}
 
 async function start() {
   const $ = (id) => document.getElementById(id);
@@ -44,6 +44,8 @@ async function start() {
   const listed = firstPageURL(named, askedOf(named, rememberedSort()));
   if (listed && !shared) api.prefetch(listed);
   if (named.view && !shared) api.previewURL(named.view).catch(() => {});  // kept for the viewer (api.previews)
+  // The viewer, for the image the link opens, fetched beside /me (with the module it imports, not after it).
+  if (named.view) Promise.all([import("./viewer.js"), import("./faces.js")]).catch(() => {});
   // Files shared to lenslet, taken from the browser now: what this page does not send is gone (inbox.js).
   const arriving = shared ? Promise.resolve([]) : takeShared().catch(() => []);
   const dialogs = new Dialogs($("ask-dialog"), $("clash-dialog"), $("leave-dialog"));
@@ -90,15 +92,24 @@ async function start() {
     if (folder != null) setUploadFolder(me, folder.replace(/^\/+|\/+$/g, ""));
   });
   if (health?.readonly === true) $("password-button").hidden = true;  // nothing is changed here (LENSLET_READONLY)
-  const duplicates = new DuplicatesDialog($("duplicates-dialog"), {api, trashed: () => refresh()});
-  $("duplicates-button").addEventListener("click", () => duplicates.open());
-  $("duplicates-dialog").addEventListener("close", () => duplicates.forget());
-  const similar = new SimilarDialog($("similar-dialog"), {api, trashed: () => refresh()});
-  $("similar-button").addEventListener("click", () => similar.open());
-  $("similar-dialog").addEventListener("close", () => similar.forget());
-  const faces = new FacesDialog($("faces-dialog"), {api, go: (place) => router.go(place), ask: (question) => dialogs.ask(question)});
-  $("faces-button").addEventListener("click", () => faces.open());
-  $("filter-person").addEventListener("focus", () => suggestPeople(api, $("person-suggestions")));
+  const duplicates = once(async () => {
+    const dialog = new (await import("./duplicates.js")).DuplicatesDialog($("duplicates-dialog"), {api, trashed: () => refresh()});
+    $("duplicates-dialog").addEventListener("close", () => dialog.forget());
+    return dialog;
+  });
+  $("duplicates-button").addEventListener("click", async () => (await duplicates()).open());
+  const similar = once(async () => {
+    const dialog = new (await import("./similar.js")).SimilarDialog($("similar-dialog"), {api, trashed: () => refresh()});
+    $("similar-dialog").addEventListener("close", () => dialog.forget());
+    return dialog;
+  });
+  $("similar-button").addEventListener("click", async () => (await similar()).open());
+  const faces = once(async () => new (await import("./faces.js")).FacesDialog($("faces-dialog"), {api,
+    go: (place) => router.go(place), ask: (question) => dialogs.ask(question)}));
+  $("faces-button").addEventListener("click", async () => (await faces()).open());
+  $("filter-person").addEventListener("focus", async () => {
+    (await import("./faces.js")).suggestPeople(api, $("person-suggestions"));
+  });
   const tags = new TagSuggestions(api, $("tag-suggestions"));
   const suggestTags = (prefix) => tags.suggest(prefix);
   const counts = new FolderCounts([$("tree"), $("grid")], (path) => api.getJSON(`/folders?path=${enc(path)}`));
@@ -126,15 +137,22 @@ async function start() {
     newFolder: () => actions.newFolder(),
     moveFolder: (path) => actions.moveFolder(path),
     refused: (ex) => sorting.refused(ex), itemsShown: (items) => sorting.offer(items),
-    source: (place, asked) => timeline.source(place, asked) ?? albums.source(place) ?? places.source(place),
+    source: (place, asked) => timeline?.source(place, asked) ?? albums.source(place) ?? places?.source(place) ?? null,
   });
-  // The timeline and albums: other lists of images than a folder's (timeline.js, albums.js).
-  const timeline = new Timeline($("scrubber"), {api});
+  // The timeline and albums: other lists of images than a folder's (timeline.js, albums.js); the start page's
+  // photos of this day in other years.
+  let timeline = null, onThisDay = null;
+  const loadTimeline = once(async () => {
+    const {OnThisDay, Timeline} = await import("./timeline.js");
+    timeline = new Timeline($("scrubber"), {api});
+    onThisDay = new OnThisDay($("on-this-day"), {api, open: (path, day) => router.go({timeline: day, view: path})});
+  });
   // The map: where the photos were taken, and a cluster's photos listed (map.js).
-  const places = new MapView($("map"), $("crumbs"), {api, settings: health?.map,
-    go: (place, replace) => router.go(place, replace)});
-  const onThisDay = new OnThisDay($("on-this-day"), {api,
-    open: (path, day) => router.go({timeline: day, view: path})});
+  let places = null;
+  const loadMap = once(async () => {
+    places = new (await import("./map.js")).MapView($("map"), $("crumbs"), {api, settings: health?.map,
+      go: (place, replace) => router.go(place, replace)});
+  });
   // A sort or filter chosen is a new place: the address keeps it for reload and the back button.
   const sorting = new SortControls($("content"), {rules,
     choose: (asked) => router.go({...router.place(), ...asked, view: null})});
@@ -169,7 +187,8 @@ async function start() {
       if (problems.length) messages.noticeAt(place, problems.join(" "));
     },
   });
-  const viewer = new Viewer($("viewer"), {
+  let viewer = null;  // made when an image is first opened
+  const openViewer = once(async () => (viewer = new (await import("./viewer.js")).Viewer($("viewer"), {
     api, suggestTags,
     neighbour: (path, step) => listing.neighbour(path, step),
     show: (path) => router.go({...router.place(), view: path}, true),
@@ -180,7 +199,7 @@ async function start() {
     say: (text) => messages.say(text),
     askLeave: (name) => dialogs.askLeave(name),
     stackOf: (path) => listing.stackOf(path),
-  });
+  })));
   // Share the images picked (one, or several of one folder), else what the page shows: a folder's listing,
   // that folder. A search's results are no folder, and the folder searched in holds far more than they do.
   $("share-folder").addEventListener("click", () => {
@@ -194,18 +213,23 @@ async function start() {
     messages.say("Search results are not shared: pick images to share them, or open a folder to share the folder.");
   });
   $("download-zip").addEventListener("click", () => actions.downloadZip(selection.chosen()));
-  $("view-share").addEventListener("click", () => { if (viewer.path) sharer.open(viewer.path, "image"); });
-  $("viewer").addEventListener("close", () => { if (viewer.path) router.go({...router.place(), view: null}); });
+  $("view-share").addEventListener("click", () => { if (viewer?.path) sharer.open(viewer.path, "image"); });
+  $("viewer").addEventListener("close", () => { if (viewer?.path) router.go({...router.place(), view: null}); });
 
   /** Show what the address names: its listing (read when it is another one), and the image open. */
   async function route() {
     let place = router.place();
     // Left another way (the back button, a link) with notes unsaved: asked too; staying names the image again.
-    if (viewer.path && place.view !== viewer.path && !await viewer.mayLeave()) {
+    if (viewer?.path && place.view !== viewer.path && !await viewer.mayLeave()) {
       router.go({...place, view: viewer.path}, true);
       return;
     }
     place = router.place();
+    // The timeline's and the map's places list what their module reads: it is loaded first, awaited only then (a
+    // folder's listing is asked for at once, where the tree takes it; the map's moves stay in order).
+    const needed = [place.timeline != null && !timeline && loadTimeline(), place.map != null && !places && loadMap()]
+      .filter(Boolean);
+    if (needed.length) await Promise.all(needed);
     const key = keyOf(place);
     if (listing.key !== key) {
       messages.showing(key);
@@ -217,17 +241,17 @@ async function start() {
       tree.mark(place.path, listing.firstPageOf(place.path));
       document.body.classList.toggle("in-trash", rules.inTrash(place.path) && place.q == null);
       albums.show(place);
-      timeline.show(place, asked);
-      places.show(place);
-      onThisDay.show(place);
+      timeline?.show(place, asked);
+      places?.show(place);
+      if (onThisDay || !place.path) loadTimeline().then(() => onThisDay.show(router.place()), () => {});
       await shown;
       if (place.timeline != null) timeline.follow();  // the month at the top, marked in the scrubber
     } else {
-      places.follow(place);  // another view of the same map: a link, or the back button
+      places?.follow(place);  // another view of the same map: a link, or the back button
     }
     if (place.view) {
-      viewer.open(place.view);
-    } else if (viewer.path) {
+      (viewer ?? await openViewer()).open(place.view);
+    } else if (viewer?.path) {
       viewer.close();
       if (returnFocus) listing.tileOf(returnFocus)?.querySelector(".open").focus();
     }
@@ -266,7 +290,8 @@ async function start() {
     }
     if (me.share.upload) {  // guests add photos: Add photos, and nothing else when the link shows no photos
       const showPhotos = me.share.upload.showPhotos;
-      document.body.classList.add("takes-uploads");
+      const {GuestUpload} = await import("./guest.js");
+      document.body.classList.add("takes-uploads");  // Add photos shown once it works
       new GuestUpload({button: $("guest-add"), input: $("guest-input"), panel: $("uploads")}, {api, rules, dialogs,
         say: (text) => messages.say(text), done: () => { if (showPhotos) refresh(); }});
       if (!showPhotos) {
@@ -322,6 +347,7 @@ async function start() {
       messages.say(`${files} not uploaded to ${folder}: you may look here, not change.`);
       return;
     }
+    const {InboxReview} = await import("./inbox-review.js");
     if (!await new InboxReview($("inbox-dialog")).ask(arrived, folder)) {
       messages.say(`${files} discarded: nothing was uploaded.`);
       return;

@@ -9,7 +9,7 @@ from helpers import draw
 from lenslet.resources.compress import takes_gzip
 from lenslet.resources.static import load_page_files
 
-FILES = load_page_files()
+FILES, _ = load_page_files()
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
 
 

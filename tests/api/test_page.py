@@ -6,32 +6,35 @@ import pytest
 
 from lenslet.resources.static import load_page_files
 
-FILES = load_page_files()
+FILES, VERSION = load_page_files()
 
 
 def linked_assets(client):
-    """Every /static/ name index.html links and every module the scripts import."""
+    """Every /static/ URL index.html links and every module the scripts import, as they name it (its version too)."""
     names = set(re.findall(r'(?:src|href)="/static/([^"]+)"', client.get("/").text))
-    for name in [name for name in FILES if name.endswith(".js")]:
+    for name in [name for name in FILES if name.endswith(".js") and name != "sw.js"]:  # the worker's own: unversioned
         names |= set(re.findall(r'from "\./([^"]+)"', FILES[name][0].decode()))
     return names
 
 
-def test_the_page_preloads_every_module_main_js_imports_and_no_other(client):
+def test_the_page_preloads_every_module_the_first_look_imports_and_no_other(client):
     imported, unread = set(), ["main.js"]
     while unread:
-        for name in re.findall(r'^import\s[^;]*?from\s+"\./([^"]+)"', FILES[unread.pop()][0].decode(), re.M):
+        for name in re.findall(r'^import\s[^;]*?from\s+"\./([^"?]+)', FILES[unread.pop()][0].decode(), re.M):
             if name not in imported:
                 imported.add(name)
                 unread.append(name)
-    preloaded = re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', client.get("/").text)
-    assert len(imported) > 20 and sorted(preloaded) == sorted(imported)
+    preloaded = re.findall(rf'<link rel="modulepreload" href="/static/([^"]+)\?v={VERSION}">', client.get("/").text)
+    assert "listing.js" in imported and sorted(preloaded) == sorted(imported)
+    # The viewer, the map, the timeline and the rarer dialogs are imported when first used.
+    later = set(re.findall(rf'import\("\./([^"]+)\?v={VERSION}"\)', FILES["main.js"][0].decode()))
+    assert {"viewer.js", "map.js", "timeline.js", "faces.js"} <= later <= set(FILES) - imported
 
 
 def test_the_root_serves_the_page(client):
     answer = client.get("/")
     assert answer.content_type == "text/html" and answer.charset == "utf-8"
-    assert '<script type="module" src="/static/main.js">' in answer.text
+    assert f'<script type="module" src="/static/main.js?v={VERSION}">' in answer.text
     assert answer.headers["Cache-Control"] == "no-cache" and answer.headers["ETag"].startswith('"')
     assert client.head("/").headers["ETag"] == answer.headers["ETag"]
 
@@ -39,12 +42,23 @@ def test_the_root_serves_the_page(client):
 @pytest.mark.parametrize("suffix, content_type", [(".js", "text/javascript"), (".css", "text/css"),
                                                    (".svg", "image/svg+xml")])
 def test_every_linked_asset_is_served_with_its_type_and_cache_headers(client, suffix, content_type):
-    names = [name for name in linked_assets(client) if name.endswith(suffix)]
-    assert names
-    for name in names:
-        answer = client.get(f"/static/{name}")
+    urls = [url for url in linked_assets(client) if url.partition("?")[0].endswith(suffix)]
+    assert urls
+    for url in urls:
+        name, _, version = url.partition("?v=")
+        answer = client.get(f"/static/{url}")
         assert answer.content_type == content_type and answer.body == FILES[name][0]
-        assert answer.headers["Cache-Control"] == "public, max-age=300"
+        # The page's scripts and styles are named with its version, so a browser keeps them until a release.
+        assert version == (VERSION if suffix != ".svg" else "")
+        assert answer.headers["Cache-Control"] == ("public, max-age=31536000, immutable" if version
+                                                   else "public, max-age=300")
+
+
+@pytest.mark.parametrize("query", ["", "?v=", "?v=0123456789abcdef0123", "?v=other"])
+def test_a_file_named_without_the_pages_version_is_kept_a_few_minutes(client, query):
+    # An old page, or another release's host behind the same name, is never given the bytes to keep for good.
+    answer = client.get(f"/static/main.js{query}")
+    assert answer.headers["Cache-Control"] == "public, max-age=300" and answer.body == FILES["main.js"][0]
 
 
 @pytest.mark.parametrize("name, content_type", [("vendor/leaflet/leaflet-src.esm.js", "text/javascript"),

@@ -62,6 +62,7 @@ def test_people_on_the_viewers_details_and_the_faces_view_at_desktop_and_phone_w
     page.keys(page.Keys.ESCAPE)
     page.until(lambda: page.viewer_name() is None)
     page.find("#faces-button").click()
+    page.until(lambda: page.driver.find_elements(page.by.CSS_SELECTOR, '[aria-label="Bob: 1 photo"]'))
     page.labelled("Bob: 1 photo").click()
     page.until(lambda: "person=Bob" in page.script("return location.hash")
                and "timeline=" in page.script("return location.hash"))

@@ -1,4 +1,4 @@
-"""The gallery page on a phone (390x844) and on a desktop: the first photos near the top, search
+"""The gallery page on a phone (390x844) and on a desktop: the first photos near the top and fetched first, search
 usable, the rarer actions behind "More", the viewer's photo full screen with its details behind a
 button, a sign while a preview is on its way, and a question before notes not saved are lost."""
 
@@ -78,6 +78,18 @@ def test_on_a_phone_the_first_photos_are_near_the_top_and_search_is_usable(phone
     page.find("#search").send_keys("square\n")
     page.until(lambda: [tile.get_attribute("data-path") for tile in page.driver.find_elements(
         page.by.CSS_SELECTOR, ".tile.image")] == ["trip/square.jpg"])
+
+
+def test_on_a_phone_the_photos_on_screen_are_fetched_before_those_below(phone, tree):
+    for number in range(60):  # 15 rows of four: the screen shows 8 of them
+        draw(tree / "many" / f"{number:02}.jpg")
+    page = phone()
+    page.open("#path=many")
+    page.until(lambda: len(page.driver.find_elements(page.by.CSS_SELECTOR, ".tile.image img[src]")) > 40)
+    asked = page.script("return [...document.querySelectorAll('.tile.image img[src]')]"
+                        ".map(img => [img.getBoundingClientRect().top < innerHeight, img.fetchPriority])")
+    assert {on_screen for on_screen, priority in asked if priority == "high"} == {True}
+    assert {on_screen for on_screen, priority in asked if priority == "auto"} == {False}
 
 
 def test_on_a_phone_the_viewer_shows_the_photo_full_screen_and_the_details_on_asking(phone, shapes, tmp_path):

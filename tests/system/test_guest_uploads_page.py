@@ -61,6 +61,7 @@ def test_a_guest_on_a_phone_adds_photos_the_owner_sees_with_their_name(fresh_pag
     page.until(lambda: f"Anna, through share link {made_id(link)}" in page.script(
         "return document.getElementById('view-exif').textContent"))  # behind a button on a phone: not .text
     page.driver.get(link)
+    page.until(lambda: shown(page, "#guest-add"))
 
     page.script("document.getElementById('guest-input').hidden = false")  # the name is asked once
     page.find("#guest-input").send_keys(str(photos[0]))
