@@ -116,6 +116,22 @@ class Page:
     def script(self, code, *args):
         return self.driver.execute_script(code, *args)
 
+    def until_every_process(self, check):
+        """Wait until check() has held for longer than search's recheck: by then each web process has read
+        the change again (answers in a row may all come from one)."""
+        import time
+
+        from lenslet.search import searcher
+        since = []
+
+        def held():
+            if not check():
+                since.clear()
+                return False
+            since[:] = since or [time.monotonic()]
+            return time.monotonic() - since[0] > searcher.CHECK_EVERY
+        self.until(held)
+
     def until(self, check):
         from selenium.common.exceptions import TimeoutException
         try:

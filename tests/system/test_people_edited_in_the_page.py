@@ -2,12 +2,9 @@
 its box's x; the People view with face covers, a person renamed, merged into another, their photos on the timeline."""
 
 import json
-import time
 
 import pytest
 from helpers import draw, gps_photo
-
-from lenslet.search import searcher
 
 pytestmark = pytest.mark.system
 
@@ -123,18 +120,9 @@ def test_the_people_view_shows_faces_renames_merges_and_opens_a_timeline_and_a_m
     page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     try:
         page.screenshot(tmp_path, "people-view-phone.png")
-        # her photos are found through search, which each web process reads again at most every CHECK_EVERY
-        # seconds: asked until both count them, answers of 2 for longer than that, as a person a moment later finds
-        since = []
-
-        def both_count_her():
-            if json.loads(page.server.get("/timeline/months?person=Ann")[1])["total"] != 2:
-                since.clear()
-                return False
-            since[:] = since or [time.monotonic()]
-            return time.monotonic() - since[0] > searcher.CHECK_EVERY
-
-        page.until(both_count_her)
+        # her photos are found through search, which each web process reads again a moment after the merge
+        page.until_every_process(
+            lambda: json.loads(page.server.get("/timeline/months?person=Ann")[1])["total"] == 2)
         page.labelled("Ann: 2 photos").click()  # her photos on the timeline
         page.until(lambda: "person=Ann" in page.script("return location.hash")
                    and page.script("return document.querySelectorAll('.tile.image').length") == 2)
