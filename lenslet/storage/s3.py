@@ -17,7 +17,6 @@ from lenslet.errors import (
     AlreadyExists,
     Conflict,
     Forbidden,
-    Foreign,
     NotAFolder,
     NotFound,
     PreconditionFailed,
@@ -115,23 +114,21 @@ class S3Storage(Verbs):
         if not key:
             return Stat(0, 0.0, True, 0.0)
         try:
-            head = self._head(key)
+            return self.stat_file(key)
         except NotFound:
             with _mapped(key):
                 page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(key) + "/", MaxKeys=1)
             if page.get("KeyCount"):
                 return Stat(0, 0.0, True, 0.0)
             raise
-        moment = head["LastModified"].timestamp()
-        return Stat(head["ContentLength"], moment, False, moment, head["ETag"])
 
     stat_image = stat
 
     def stat_file(self, key):
-        found = self.stat(key)
-        if found.is_dir:
-            raise Foreign("a folder holds this name; lenslet never reads or writes through it", path=key)
-        return found
+        # A folder of the same name is no file: it answers NotFound without the listing that would find it.
+        head = self._head(key)
+        moment = head["LastModified"].timestamp()
+        return Stat(head["ContentLength"], moment, False, moment, head["ETag"])
 
     def _is_file(self, key):
         try:
