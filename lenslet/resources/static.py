@@ -1,5 +1,6 @@
 """The gallery page and its assets, shipped inside the package."""
 
+import functools
 import hashlib
 import importlib.resources
 import json
@@ -36,6 +37,7 @@ def page_entries(folder, prefix=""):
             yield from page_entries(entry, f"{prefix}{entry.name}/")
 
 
+@functools.cache  # the package's own files: read once a process, however many apps it makes
 def load_page_files():
     files = {}
     for name, entry in page_entries(importlib.resources.files("lenslet").joinpath("static")):
