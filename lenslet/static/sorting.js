@@ -58,10 +58,13 @@ function select(menu, value) {
   menu.value = value;
 }
 
+let regionNames = null;  // made once: making one costs more than naming every country with it
+
 /** "Portugal" of "PT" in the browser's language; the code itself when the browser cannot name it. */
 function countryName(code) {
   try {
-    return new Intl.DisplayNames([], {type: "region"}).of(code) || code;
+    regionNames = regionNames || new Intl.DisplayNames([], {type: "region"});
+    return regionNames.of(code) || code;
   } catch (ex) {
     return code;
   }
