@@ -212,8 +212,8 @@ def test_young_sidecars_are_read_again_once_edits_stop_landing_not_at_every_sett
     built the listing again every 1 to 2 s. Once they stop, a rewrite that kept the size and time is read;
     a mark forged in the future holds it back until the recheck at most."""
     _, editor = processes
-    shift = [0.0]
-    reader = webtest.TestApp(create_app(config, clock=lambda: time.time() + shift[0]))
+    stopped = []  # the reader's clock, once the test stops it (a stall of a loaded machine then moves nothing)
+    reader = webtest.TestApp(create_app(config, clock=lambda: stopped[0] if stopped else time.time()))
     editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["aaaa"]})  # a young sidecar
     time.sleep(0.3)
     (tree / "trip" / "new.jpg").write_bytes(jpeg())  # another program's: the folder moves past the edit's mark
@@ -227,10 +227,10 @@ def test_young_sidecars_are_read_again_once_edits_stop_landing_not_at_every_sett
     checks = []
     real = listings_module.Folders.refresh
     monkeypatch.setattr(listings_module.Folders, "refresh", lambda *a, **k: checks.append(a[2]) or real(*a, **k))
-    shift[0] = young.st_mtime + listings_module.listing_pages.RACY + 0.1 - time.time()  # the settle is due
+    stopped.append(young.st_mtime + listings_module.listing_pages.RACY + 0.1)  # the settle is due
     assert listed(reader)["IMG_0001.jpg"]["tags"] == ["aaaa"] and checks == []  # edits landing: it waits
     # no edit since: RACY seconds later the settle is read; past a forged mark, at the recheck
-    shift[0] += (listings_module.listing_pages.RACY if later == "racy" else config.recheck) + 0.1
+    stopped[0] += (listings_module.listing_pages.RACY if later == "racy" else config.recheck) + 0.1
     assert listed(reader)["IMG_0001.jpg"]["tags"] == ["bbbb"] and checks == ["trip"]
 
 
