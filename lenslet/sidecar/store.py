@@ -216,14 +216,11 @@ class XmpFile(NamedTuple):
 
 def find_xmp(storage, folder, name):
     """The XmpFile another tool keeps for an image, or None; a link, FIFO or folder there is never opened."""
-    for candidate in xmp_names(name):
-        try:
-            return XmpFile(candidate, storage.stat_file(join(folder, candidate)))
-        except NotFound:
-            continue
-        except Foreign as ex:
-            return XmpFile(candidate, problem=ex.description)
-    return None
+    found = storage.first_file(folder, xmp_names(name))
+    if found is None:
+        return None
+    candidate, stat = found
+    return XmpFile(candidate, problem=stat.description) if isinstance(stat, Foreign) else XmpFile(candidate, stat)
 
 
 def read_xmp(storage, folder, name, stat):

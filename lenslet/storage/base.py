@@ -10,7 +10,8 @@ from typing import Protocol
 import blake3
 
 from lenslet import metrics
-from lenslet.errors import LensletError, NotFound, TooLarge
+from lenslet.errors import Foreign, LensletError, NotFound, TooLarge
+from lenslet.layout import join
 
 HEAD_BYTES = 256 * 1024  # enough for any image header, EXIF included
 
@@ -39,6 +40,18 @@ class Verbs:
 
     def overwrite(self, key, data):
         self.write(key, data, durable=False)
+
+    def first_file(self, folder, names):
+        """(name, Stat) of the first of names in folder that is a file, (name, Foreign) if another kind of
+        entry holds it first, or None."""
+        for name in names:
+            try:
+                return name, self.stat_file(join(folder, name))
+            except NotFound:
+                continue
+            except Foreign as ex:
+                return name, ex
+        return None
 
 
 # Locks this thread holds (name -> [count, release]); per thread, as two storages may share one.
@@ -164,6 +177,7 @@ class Storage(Protocol):
     def stat_image(self, key) -> Stat: """stat() of a known image, asked of the library directly."""
     def folder_version(self, key) -> tuple: """Times that move when a folder's names or settings change."""
     def stat_file(self, key) -> Stat: """Stat of a regular file, never through a link."""
+    def first_file(self, folder, names) -> tuple: """(name, Stat or Foreign) of the first of names there."""
     def exists(self, key) -> bool: ...
     def identity_of(self, key) -> tuple: """What a file or folder is, whatever path reached it."""
     def read(self, key) -> bytes: ...

@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import os
 import random
 import secrets
 import tempfile
@@ -17,13 +18,14 @@ from lenslet.errors import (
     AlreadyExists,
     Conflict,
     Forbidden,
+    Foreign,
     NotAFolder,
     NotFound,
     PreconditionFailed,
     TooLarge,
     Unavailable,
 )
-from lenslet.layout import FOLDER_MARKER, LOCKS
+from lenslet.layout import FOLDER_MARKER, LOCKS, join
 from lenslet.storage.base import HEAD_BYTES, Entry, ErrorMap, Stat, Verbs, holding, spool, version_of
 from lenslet.storage.paths import check_key, clean_path
 
@@ -114,21 +116,40 @@ class S3Storage(Verbs):
         if not key:
             return Stat(0, 0.0, True, 0.0)
         try:
-            return self.stat_file(key)
+            head = self._head(key)
         except NotFound:
             with _mapped(key):
                 page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(key) + "/", MaxKeys=1)
             if page.get("KeyCount"):
                 return Stat(0, 0.0, True, 0.0)
             raise
+        moment = head["LastModified"].timestamp()
+        return Stat(head["ContentLength"], moment, False, moment, head["ETag"])
 
     stat_image = stat
 
     def stat_file(self, key):
-        # A folder of the same name is no file: it answers NotFound without the listing that would find it.
-        head = self._head(key)
-        moment = head["LastModified"].timestamp()
-        return Stat(head["ContentLength"], moment, False, moment, head["ETag"])
+        found = self.stat(key)
+        if found.is_dir:
+            raise Foreign("a folder holds this name; lenslet never reads or writes through it", path=key)
+        return found
+
+    def first_file(self, folder, names):
+        # One listing from the names' common start finds each as a file or a folder: one request, not two a name.
+        found = set()
+        start = (self._key(folder) + "/" if folder else self.prefix) + os.path.commonprefix(list(names))
+        with _mapped(folder):
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=start, Delimiter="/"):
+                found.update(obj["Key"] for obj in page.get("Contents", ()))
+                found.update(common["Prefix"] for common in page.get("CommonPrefixes", ()))
+        for name in names:
+            key = join(folder, name)
+            if self._key(key) in found:
+                return name, self.stat_file(key)
+            if self._key(key) + "/" in found:
+                return name, Foreign("a folder holds this name; lenslet never reads or writes through it", path=key)
+        return None
 
     def _is_file(self, key):
         try:

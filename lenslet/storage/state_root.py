@@ -230,6 +230,7 @@ class StateRooted:
         return self._browsed(key).identity_of(key)
 
     stat_file = _reading("stat_file")
+    first_file = _reading("first_file")
     exists = _reading("exists")
     read = _reading("read")
     read_with_stat = _reading("read_with_stat")

@@ -278,3 +278,25 @@ def test_an_image_with_metadata_longer_than_the_head_read(gallery):
     client = gallery.client
     assert client.get("/folders").json["items"][0]["w"] == 70
     assert client.get("/item?path=big-header.jpg").json["h"] == 50
+
+
+@pytest.mark.parametrize("xmp", [None, "IMG_1.xmp", "IMG_1.jpg.XMP/"])
+def test_s3_finds_an_images_xmp_in_one_listing(tmp_path, bucket, s3_endpoint, xmp):
+    """The four names an XMP may have (IMG_1.jpg.xmp, .XMP, IMG_1.xmp, .XMP) are looked for in one LIST, beside
+    names that start alike; a file found is read, a folder named so is no XMP."""
+    from lenslet.sidecar.store import find_xmp
+    gallery = Gallery(Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                             cache_dir=str(tmp_path / "cache")), tmp_path)
+    for name in ["trip/IMG_1.jpg", "trip/IMG_10.jpg", "trip/IMG_1.jpg.json", "trip/IMG_1.xmpx"] + (
+            [f"trip/{xmp}inner.txt" if xmp.endswith("/") else f"trip/{xmp}"] if xmp else []):
+        gallery.put(name, b"x")
+    sent = []
+    gallery.storage.client.meta.events.register("before-send.s3", lambda request, **_: sent.append(request.method))
+    found = find_xmp(gallery.storage, "trip", "IMG_1.jpg")
+    assert sent[0] == "GET" and len(sent) == (2 if xmp == "IMG_1.xmp" else 1)  # the listing, and a file's HEAD
+    if xmp is None:
+        assert found is None
+    elif xmp.endswith("/"):
+        assert found.name == "IMG_1.jpg.XMP" and "a folder holds this name" in found.problem
+    else:
+        assert found.name == "IMG_1.xmp" and found.stat.size == 1
