@@ -71,11 +71,10 @@ def too_soft(tiles, originals):
 
 @pytest.mark.parametrize("layout", ["squares", "rows"])
 @pytest.mark.parametrize("where", ["#path=trip", "#timeline=now", "#"])
-def test_every_tile_has_twice_the_pixels_it_is_drawn_with(page_for, served, layout, where, tmp_path):
+def test_every_tile_has_twice_the_pixels_it_is_drawn_with(clean_page_for, served, layout, where, tmp_path):
     server, originals = served
-    page = page_for(server)
-    page.driver.get(server.url + "/health")  # this origin: the last test's layout forgotten, this one's set
-    page.script("localStorage.clear(); localStorage.setItem(arguments[0], arguments[1])", LAYOUT_KEY, layout)
+    page = clean_page_for(server)
+    page.script("localStorage.setItem(arguments[0], arguments[1])", LAYOUT_KEY, layout)
     page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
     try:
         page.open(where)
