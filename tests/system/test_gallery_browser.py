@@ -23,6 +23,33 @@ def page(fresh_page):
     return lambda **env: fresh_page(env=env)
 
 
+@pytest.fixture(scope="module")
+def listings(tmp_path_factory):
+    """The photo shapes in trip/, 30 small photos in many/ and a photo in each of alps/ and beach/, served ten to
+    a listing's page by one gunicorn for the tests that change nothing in the tree. The tree is indexed before
+    it is served (thumbnails made, hashes recorded), so that its listings stay as they are: a test cannot wait
+    for the server's worker, which runs at a lower priority and on a loaded machine gets there late."""
+    tree = tmp_path_factory.mktemp("listings") / "tree"
+    draw_shapes(tree / "trip")
+    for n in range(30):
+        draw(tree / "many" / f"img{n:02d}.jpg", size=(48, 32), color=(8 * n, 90, 160))
+    for name in ("alps", "beach"):
+        draw(tree / name / "photo.jpg")
+    index_tree(Config(root=str(tree), page_size=10), LocalStorage(str(tree)))
+    server = Gunicorn(tree, env={"LENSLET_PAGE_SIZE": "10"})
+    try:
+        server.wait_until(lambda: server.get("/health")[0] == 200)
+        yield server
+    finally:
+        server.stop_soon()  # its graceful stop lingers on the browser's connections
+
+
+@pytest.fixture
+def looking(clean_page_for, listings):
+    """A Page of the listings' server."""
+    return clean_page_for(listings)
+
+
 def boxes(page):
     """{path: [left, top, width, height]} of each image tile's picture box."""
     return page.script("""return Object.fromEntries([...document.querySelectorAll('.tile.image')].map(t => {
@@ -39,8 +66,8 @@ def focused(page):
                        " return t && (t.dataset.path || t.dataset.folder)")
 
 
-def test_tiles_keep_their_size_in_squares_and_the_photos_shape_in_rows_remembered(page, shapes, tmp_path):
-    page = page()
+def test_tiles_keep_their_size_in_squares_and_the_photos_shape_in_rows_remembered(looking, tmp_path):
+    page = looking
     page.open("#path=trip")
     page.until(lambda: len(page.thumbs_drawn()) == 4 and drawn(page))
     squares = boxes(page)
@@ -113,8 +140,8 @@ def test_the_viewer_shows_the_preview_then_the_original_at_100_percent_and_downl
                page.script("return document.getElementById('view-image').naturalWidth") == 400)
 
 
-def test_slideshow_fullscreen_and_a_swipe(page, shapes):
-    page = page()
+def test_slideshow_fullscreen_and_a_swipe(looking):
+    page = looking
     page.open("#path=trip&view=trip/landscape.jpg")
     page.until(lambda: page.viewer_name() == "landscape.jpg")
     page.find("#view-slideshow").click()
@@ -240,33 +267,6 @@ window.fetch = async (url, options) => {
 def behind_once(url_end, change, held=False):
     return BEHIND_ONCE.replace("URL_END", json.dumps(url_end)).replace("CHANGE", change).replace(
         "HELD", json.dumps(held))
-
-
-@pytest.fixture(scope="module")
-def listings(tmp_path_factory):
-    """The photo shapes in trip/, 30 small photos in many/ and a photo in each of alps/ and beach/, served ten to
-    a listing's page by one gunicorn for the tests that only look. The tree is indexed before it is served
-    (thumbnails made, hashes recorded), so that its listings stay as they are: a test cannot wait for the
-    server's worker, which runs at a lower priority and on a loaded machine gets there late."""
-    tree = tmp_path_factory.mktemp("listings") / "tree"
-    draw_shapes(tree / "trip")
-    for n in range(30):
-        draw(tree / "many" / f"img{n:02d}.jpg", size=(48, 32), color=(8 * n, 90, 160))
-    for name in ("alps", "beach"):
-        draw(tree / name / "photo.jpg")
-    index_tree(Config(root=str(tree), page_size=10), LocalStorage(str(tree)))
-    server = Gunicorn(tree, env={"LENSLET_PAGE_SIZE": "10"})
-    try:
-        server.wait_until(lambda: server.get("/health")[0] == 200)
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def looking(clean_page_for, listings):
-    """A Page of the listings' server."""
-    return clean_page_for(listings)
 
 
 def tiles(page):
