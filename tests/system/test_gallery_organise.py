@@ -37,7 +37,7 @@ def served(tmp_path_factory):
         server.wait_until(lambda: server.get("/health")[0] == 200)
         yield server
     finally:
-        server.stop()
+        server.stop_soon()  # its graceful stop lingers on the browser's connections
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def served(tmp_path_factory):
                                           for items in both.map(lambda _: on_timeline(), range(8))), timeout=60)
         yield server, originals
     finally:
-        server.stop()
+        server.stop_soon()  # its graceful stop lingers on the browser's connections
 
 
 def too_soft(tiles, originals):
