@@ -96,7 +96,7 @@ def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("installed")
     server, token = serve_family(folder / "tree", folder / "users.json")
     yield server, folder / "tree", token
-    server.stop()
+    server.stop_soon()  # its graceful stop lingers on the browser's connections
 
 
 @pytest.fixture
