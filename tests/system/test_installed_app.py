@@ -74,7 +74,11 @@ def serve_family(tree, users):
     directory = Directory(str(users))
     token = directory.add("bob", "edit", ["family"])
     server = Gunicorn(tree, env={"LENSLET_USERS": directory.path})
-    server.wait_until(lambda: server.get("/static/favicon.svg")[0] == 200)
+    try:
+        server.wait_until(lambda: server.get("/static/favicon.svg")[0] == 200)
+    except AssertionError:
+        server.stop()
+        raise
     return server, token
 
 
@@ -101,6 +105,7 @@ def served(tmp_path_factory):
 
 @pytest.fixture
 def tree(served):
+    """The tree the module's server serves."""
     return served[1]
 
 
