@@ -70,24 +70,38 @@ def page_for(browser):
 
 
 @pytest.fixture
-def fresh_page(browser, page_for, gunicorn):
-    """Answer a function that starts gunicorn (with the gunicorn fixture's arguments: env, args) and
-    answers a Page of it, in a browser that kept nothing of the last test (layout, sort, token)."""
-    def start(**options):
-        server = gunicorn(**options)
-        server.wait_until(lambda: server.get("/health")[0] == 200, timeout=STARTED)
+def clean_page_for(browser, page_for):
+    """Answer a function making the Page of a running server in a browser that kept nothing of the last test
+    (layout, sort, token)."""
+    def make(server):
         page = page_for(server)
         browser.get(server.url + "/health")  # this origin (not a sandboxed picture): the last test's localStorage
         browser.execute_script("localStorage.clear()")
         return page
+    return make
+
+
+@pytest.fixture
+def fresh_page(clean_page_for, gunicorn):
+    """Answer a function that starts gunicorn (with the gunicorn fixture's arguments: env, args) and
+    answers a Page of it, in a browser that kept nothing of the last test."""
+    def start(**options):
+        server = gunicorn(**options)
+        server.wait_until(lambda: server.get("/health")[0] == 200, timeout=STARTED)
+        return clean_page_for(server)
     return start
+
+
+def draw_shapes(folder):
+    """The photo shapes (SHAPES) in folder: landscape, panorama, portrait, square, each its own colour."""
+    for at, (name, size) in enumerate(sorted(SHAPES.items())):
+        draw(folder / name, size=size, color=(60 * at, 120, 200 - 40 * at))
 
 
 @pytest.fixture
 def shapes(tree):
-    """A folder of photo shapes (SHAPES): landscape, panorama, portrait, square, each its own colour."""
-    for at, (name, size) in enumerate(sorted(SHAPES.items())):
-        draw(tree / "trip" / name, size=size, color=(60 * at, 120, 200 - 40 * at))
+    """A folder of photo shapes, trip/."""
+    draw_shapes(tree / "trip")
     return tree
 
 

@@ -9,7 +9,8 @@ import base64
 import json
 
 import pytest
-from helpers import clip, draw, heic
+from conftest import draw_shapes
+from helpers import Gunicorn, clip, draw, heic
 
 
 @pytest.fixture
@@ -23,6 +24,26 @@ def shapes(shapes):
 def page(fresh_page):
     """Start gunicorn over the tree; answer a Page driving the browser against it."""
     return fresh_page()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The photo shapes in trip/ and home/sub/ with a photo, served by one gunicorn for the tests that only look."""
+    tree = tmp_path_factory.mktemp("organise") / "tree"
+    draw_shapes(tree / "trip")
+    draw(tree / "home" / "sub" / "deep.jpg", color=(10, 200, 10))
+    server = Gunicorn(tree)
+    try:
+        server.wait_until(lambda: server.get("/health")[0] == 200)
+        yield server
+    finally:
+        server.stop_soon()  # its graceful stop lingers on the browser's connections
+
+
+@pytest.fixture
+def looking(clean_page_for, served):
+    """A Page of the module's server."""
+    return clean_page_for(served)
 
 
 def open_marked(page, hash=""):
@@ -280,7 +301,8 @@ def touch(page, kind, *points):
         {"x": x, "y": y, "id": n} for n, (x, y) in enumerate(points)]})
 
 
-def test_two_fingers_spreading_zoom_the_picture_about_their_middle_and_one_still_swipes(page, shapes):
+def test_two_fingers_spreading_zoom_the_picture_about_their_middle_and_one_still_swipes(looking):
+    page = looking
     open_marked(page, "#path=trip&view=trip/landscape.jpg")
     page.until(lambda: page.viewer_name() == "landscape.jpg"
                and page.script("return document.getElementById('view-image').naturalWidth") > 0)
@@ -338,12 +360,9 @@ COUNTS_SHOWN = [
 ]
 
 
-def test_a_folder_count_shows_its_own_images_and_those_below_when_the_listing_says(browser, gunicorn):
-    server = gunicorn()
-    server.wait_until(lambda: server.get("/health")[0] == 200)
-    browser.get(server.url + "/health")
+def test_a_folder_count_shows_its_own_images_and_those_below_when_the_listing_says(looking):
     entries = [entry for entry, _ in COUNTS_SHOWN]
-    assert browser.execute_async_script(COUNTS, entries) == [shown for _, shown in COUNTS_SHOWN]
+    assert looking.driver.execute_async_script(COUNTS, entries) == [shown for _, shown in COUNTS_SHOWN]
 
 
 def test_an_upload_refused_for_its_token_asks_for_it_and_goes_again(fresh_page, shapes, tmp_path):
@@ -359,7 +378,8 @@ def test_an_upload_refused_for_its_token_asks_for_it_and_goes_again(fresh_page, 
     assert (shapes / "trip" / "k.jpg").exists()
 
 
-def test_a_folder_tile_shows_its_cover_and_both_counts_when_the_listing_gives_them(page, shapes):
+def test_a_folder_tile_shows_its_cover_and_both_counts_when_the_listing_gives_them(looking):
+    page = looking
     dirs = {entry["name"]: entry for entry in json.loads(page.server.get("/folders?path=")[1])["dirs"]}
     if "cover" not in dirs["trip"] or "allImages" not in dirs["home"]:
         pytest.skip("this server's listings name no covers or counts below a folder yet")

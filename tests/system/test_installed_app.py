@@ -10,11 +10,12 @@ import base64
 import io
 import json
 import re
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from helpers import draw
+from helpers import Gunicorn, draw, wait_until
 from PIL import Image
 from test_users_page import forget, tiles
 
@@ -65,20 +66,65 @@ def controlled(page):
     page.until(lambda: page.script("return Boolean(navigator.serviceWorker.controller)"))
 
 
-@pytest.fixture
-def person(browser, page_for, gunicorn, tree, tmp_path):
-    """family/ with a photo, and bob, who may edit family/ alone: answer (a Page of a fresh gunicorn, his
-    token), in a browser that kept nothing, no service worker either."""
+def serve_family(tree, users):
+    """family/ with a photo, work/ with another, and bob, who may edit family/ alone, served by gunicorn:
+    answer the server and his token."""
     draw(tree / "family" / "a.jpg", size=(80, 60))
     draw(tree / "work" / "b.jpg", size=(80, 60))
-    directory = Directory(str(tmp_path / "users.json"))
+    directory = Directory(str(users))
     token = directory.add("bob", "edit", ["family"])
-    server = gunicorn(env={"LENSLET_USERS": directory.path})
-    server.wait_until(lambda: server.get("/static/favicon.svg")[0] == 200)
+    server = Gunicorn(tree, env={"LENSLET_USERS": directory.path})
+    try:
+        server.wait_until(lambda: server.get("/static/favicon.svg")[0] == 200)
+    except AssertionError:
+        server.stop()
+        raise
+    return server, token
+
+
+def forgotten(browser, page_for, server):
+    """A Page of the server in a browser that kept nothing of it: no token, no cookie, no service worker."""
     page = page_for(server)
     forget(page)
+    browser.get("about:blank")  # no page of lenslet left open to keep its service worker running
     browser.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": server.url, "storageTypes": "all"})
-    return page, token
+    page.driver.get(server.url + "/static/offline.html")
+    page.until(lambda: page.driver.execute_async_script(
+        "navigator.serviceWorker.getRegistrations().then((all) => arguments[0](all.length === 0))"))
+    return page
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One server for the tests that leave it running: each gives the tree back as it found it."""
+    folder = tmp_path_factory.mktemp("installed")
+    server, token = serve_family(folder / "tree", folder / "users.json")
+    yield server, folder / "tree", token
+    server.stop_soon()  # its graceful stop lingers on the browser's connections
+
+
+@pytest.fixture
+def tree(served):
+    """The tree the module's server serves."""
+    return served[1]
+
+
+@pytest.fixture
+def person(browser, page_for, served):
+    """Answer bob's Page of the module's server, in a browser that kept nothing, and his token; the folders
+    the test uploaded to are taken away after it."""
+    server, tree, token = served
+    yield forgotten(browser, page_for, server), token
+    for folder in (tree / "family" / "Inbox", tree / "family" / "phone"):  # the worker may be writing in it
+        wait_until(lambda folder=folder: shutil.rmtree(folder, ignore_errors=True) or not folder.exists())
+
+
+@pytest.fixture
+def stoppable(browser, page_for, tmp_path):
+    """Answer bob's Page of a server of its own, which the test may stop, and his token."""
+    server, token = serve_family(tmp_path / "tree", tmp_path / "users.json")
+    yield forgotten(browser, page_for, server), token
+    server.stop_soon()
 
 
 # The installed app's window, where the share sheet opens lenslet: its display mode is not a browser tab's.
@@ -148,8 +194,8 @@ def test_the_page_is_installable_and_keeps_nothing_of_the_api(person):
     assert all(path.startswith("/static/") for path in kept)
 
 
-def test_with_lenslet_stopped_the_page_says_it_cannot_be_reached(person):
-    page, token = person
+def test_with_lenslet_stopped_the_page_says_it_cannot_be_reached(stoppable):
+    page, token = stoppable
     page.driver.get(page.server.url + "/")
     sign_in_asked(page, token)
     controlled(page)
@@ -419,8 +465,8 @@ def test_a_form_of_another_site_reaching_the_server_is_refused_and_keeps_nothing
     assert not review_open(page) and kept_in_browser(page) == 0 and planted(tree) == []
 
 
-def test_forms_of_another_site_leave_the_browser_one_share_within_its_bounds(person, another_site):
-    page, token = person
+def test_forms_of_another_site_leave_the_browser_one_share_within_its_bounds(stoppable, another_site):
+    page, token = stoppable
     open_signed_in(page, token, True)
     page.server.stop()  # no page of lenslet opens to take what the service worker keeps
     for _ in range(3):
