@@ -211,7 +211,7 @@ def test_one_tab_stop_per_tile_arrows_move_space_selects_escape_clears(page, sha
 def test_search_results_say_which_folder_each_is_in(page, shapes):
     draw(shapes / "home" / "landscape-2.jpg")
     page = page()
-    page.until(lambda: json.loads(page.server.get("/search?q=landscape")[1])["total"] == 2)
+    page.until_every_process(lambda: json.loads(page.server.get("/search?q=landscape")[1])["total"] == 2)
     # One web process has the new rollup; the other reads it within a second (docs/search.md, Search):
     # wait that second, as a person typing would, so the page's one search is not raced against it.
     seen = time.monotonic()

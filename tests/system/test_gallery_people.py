@@ -42,7 +42,8 @@ def test_people_on_the_viewers_details_and_the_faces_view_at_desktop_and_phone_w
     draw(tree / "family" / "b.jpg", size=(400, 200), color=(200, 120, 40))
     (tree / "family" / "a.jpg.xmp").write_text(BOB)
     page = fresh_page()
-    page.until(lambda: json.loads(page.server.get("/people")[1])["total"] == 1)  # the worker's rollup names Bob
+    # the worker's rollup names Bob, and both web processes have read it
+    page.until_every_process(lambda: json.loads(page.server.get("/people")[1])["total"] == 1)
     page.open("#path=family&view=family/a.jpg")
     page.until(lambda: page.viewer_name() == "a.jpg" and chips(page) == ["Bob"]
                and page.script("return document.getElementById('view-image').naturalWidth") > 0)

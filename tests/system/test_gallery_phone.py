@@ -72,7 +72,7 @@ def test_on_a_phone_the_first_photos_are_near_the_top_and_search_is_usable(phone
                and not shown(page, "#new-folder"))
 
     page.keys(page.Keys.ESCAPE)
-    page.until(lambda: json.loads(page.server.get("/search?q=square")[1])["total"] == 1)
+    page.until_every_process(lambda: json.loads(page.server.get("/search?q=square")[1])["total"] == 1)
     seen = time.monotonic()  # both web processes have the rollup (as in test_gallery_browser.py)
     page.until(lambda: time.monotonic() - seen >= 1.0)
     page.find("#search").send_keys("square\n")

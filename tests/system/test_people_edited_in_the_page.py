@@ -100,7 +100,8 @@ def test_the_people_view_shows_faces_renames_merges_and_opens_a_timeline_and_a_m
     page = fresh_page()
     page.patch("family/a.jpg", {"addPeople": [{"name": "Bob", "box": [0.5, 0, 0.5, 1]}]})
     page.patch("family/b.jpg", {"addPeople": [{"name": "Ann"}]})
-    page.until(lambda: json.loads(page.server.get("/people")[1])["total"] == 2)  # the worker's rollup holds both
+    # the worker's rollup holds both, and both web processes have read it
+    page.until_every_process(lambda: json.loads(page.server.get("/people")[1])["total"] == 2)
     page.open("#path=family")
     page.find("#faces-button").click()
     page.until(lambda: listed(page) == ["Ann: 1 photo", "Bob: 1 photo"])
