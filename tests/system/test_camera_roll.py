@@ -14,8 +14,6 @@ from PIL import Image
 from test_dav_clients import dav, names_in
 from test_dav_clients import served as served  # the WebDAV clients' fixture
 
-from lenslet.people.users import Directory
-
 LIVE = {"front": "IMG_0100.HEIC", "members": ["IMG_0100.HEIC", "IMG_0100.MOV"], "kind": "live"}
 
 
@@ -58,7 +56,7 @@ def videos(roll):
 
 
 def test_rclone_sends_a_camera_roll_of_photos_videos_and_a_live_photo(served, tmp_path):
-    token = Directory(str(tmp_path / "users.json")).add("script", "admin", [""])
+    token = served.directory.add("script", "admin", [""])
     roll = camera_roll(tmp_path / "roll")
     copied = served.rclone("copy", str(roll), "lenslet:phone/roll", "-v")
     assert copied.returncode == 0, copied.stderr
