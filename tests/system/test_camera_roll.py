@@ -1,7 +1,7 @@
-"""A phone's camera roll through gunicorn with two web processes, on disk and on S3: photos, a video of each container
-and a live photo's HEIC and MOV, sent by rclone over WebDAV and by POST /file (as the page uploads what was shared to
-it); each lands as sent, the pair lists as one live photo, the worker makes each video's poster, and a video past its
-limit (413) or a fake one (415) leaves nothing."""
+"""A phone's camera roll through gunicorn with two web processes, on disk and on S3: photos, videos of every container
+(half each way) and a live photo's HEIC and MOV, sent by rclone over WebDAV and by POST /file (as the page uploads
+what was shared to it); each lands as sent, the pair lists as one live photo, the worker makes each video's poster,
+and a video past its limit (413) or a fake one (415) leaves nothing."""
 
 import io
 import json
@@ -18,14 +18,19 @@ LIVE = {"front": "IMG_0100.HEIC", "members": ["IMG_0100.HEIC", "IMG_0100.MOV"], 
 
 
 
-def camera_roll(folder):
-    """Three photos, a live photo and a video of every container lenslet lists."""
+# Every container lenslet lists crosses a real client once: half sent by rclone, half posted (each container's upload
+# and poster on disk and S3: tests/api/test_videos_uploaded.py).
+SENT, POSTED = sorted(CLIPS)[0::2], sorted(CLIPS)[1::2]
+
+
+def camera_roll(folder, containers):
+    """Three photos, a live photo and a video of each container."""
     folder.mkdir()
     for n in range(3):
         (folder / f"IMG_{n:04d}.jpg").write_bytes(jpeg(size=(120, 90), color=(200, 40 * n, 100)))
     (folder / "IMG_0100.HEIC").write_bytes(heic())
     (folder / "IMG_0100.MOV").write_bytes(clip(".mov"))
-    for extension in sorted(CLIPS):
+    for extension in containers:
         (folder / f"VID_{extension[1:]}{extension}").write_bytes(clip(extension))
     return folder
 
@@ -57,7 +62,7 @@ def videos(roll):
 
 def test_rclone_sends_a_camera_roll_of_photos_videos_and_a_live_photo(served, tmp_path):
     token = served.directory.add("script", "admin", [""])
-    roll = camera_roll(tmp_path / "roll")
+    roll = camera_roll(tmp_path / "roll", SENT)
     copied = served.rclone("copy", str(roll), "lenslet:phone/roll", "-v")
     assert copied.returncode == 0, copied.stderr
     assert names_in(served, "phone/roll") == sorted(path.name for path in roll.iterdir())
@@ -95,7 +100,7 @@ def post(server, folder, path):
 
 
 def test_a_camera_roll_posted_lands_and_videos_past_their_limit_or_fake_leave_nothing(phone, tmp_path):
-    roll = camera_roll(tmp_path / "roll")
+    roll = camera_roll(tmp_path / "roll", POSTED)
     for path in sorted(roll.iterdir()):
         assert phone.post("Inbox", path) == (201, None), path.name
     items = listed(phone, "phone-token", "Inbox")
