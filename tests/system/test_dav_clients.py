@@ -39,13 +39,12 @@ def shared_server(request, tmp_path, env):
     return server
 
 
-@pytest.fixture(scope="module", params=["local", "s3"])
-def served(request, tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("dav-clients")
+def rclone_server(request, tmp_path, env=None):
+    """shared_server with mum, an admin signing in with an app password, and rclone set up to use it."""
     directory = Directory(str(tmp_path / "users.json"))
     directory.add("mum", "admin", [""], password="mum's sign-in password")
     password = directory.add_app_password(directory.users()["mum"], "rclone", 1.0)[1]
-    server = shared_server(request, tmp_path, {"LENSLET_USERS": directory.path})
+    server = shared_server(request, tmp_path, {"LENSLET_USERS": directory.path, **(env or {})})
     obscured = subprocess.run(["rclone", "obscure", "-"], input=password, capture_output=True, text=True,
                               check=True).stdout
     (tmp_path / "rclone.conf").write_text(
@@ -54,6 +53,12 @@ def served(request, tmp_path_factory):
     server.rclone = lambda *args: subprocess.run(
         ["rclone", "--config", str(tmp_path / "rclone.conf"), "--retries", "1", "--low-level-retries", "1", *args],
         capture_output=True, text=True, timeout=120)
+    return server
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def served(request, tmp_path_factory):
+    server = rclone_server(request, tmp_path_factory.mktemp("dav-clients"))
     yield server
     server.stop_soon()
 
