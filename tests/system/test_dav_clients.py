@@ -156,7 +156,7 @@ def test_curl_for_every_method(served, tmp_path):
 def test_a_folder_just_filled_is_purged_at_once(served, tmp_path):
     camera = tmp_path / "camera"
     photos(camera, 4)  # enough that the worker is still making their thumbnails when most purges begin
-    for n in range(20 if served.backend == "local" else 3):  # on S3 it has made none yet in every round
+    for n in range(20 if served.backend == "local" else 2):  # on S3 it had made none yet in 8 of 8 rounds
         copied = served.rclone("copy", str(camera), f"lenslet:fill/{n}")
         assert copied.returncode == 0, copied.stderr
         purged = served.rclone("purge", f"lenslet:fill/{n}")
