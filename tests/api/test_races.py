@@ -93,8 +93,8 @@ def test_an_edit_racing_renames_always_lands_on_the_image(gallery):
     editor, mover = gallery.client, gallery.client
     gallery.put("p/x.jpg", jpeg())
     acknowledged = []
-    # Every edit meets the renames, on disk and on S3: counted, each of 24 found the image renamed away (404) at least
-    # once. A third of them on S3, where each step costs many requests.
+    # The edits meet the renames all along, on disk and on S3: counted, every edit taken landed while they ran, and 24
+    # tries found the image renamed away (404). A third of them on S3, where each step costs many requests.
     edits, renames = (8, 5) if gallery.config.s3_bucket else (24, 16)
 
     def edit():
