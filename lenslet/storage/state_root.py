@@ -18,7 +18,7 @@ from lenslet.layout import (
     parent,
     split_lenslets,
 )
-from lenslet.storage.base import version_of
+from lenslet.storage.base import Verbs, version_of
 from lenslet.storage.local import LocalStorage, is_utf8
 
 LIBRARY_READ_ONLY = ("the library is read-only: lenslet keeps its own files in the state root (LENSLET_STATE) "
@@ -230,7 +230,13 @@ class StateRooted:
         return self._browsed(key).identity_of(key)
 
     stat_file = _reading("stat_file")
-    first_file = _reading("first_file")
+
+    def first_file(self, folder, names):
+        # In one asking of the library where it keeps them all (another tool's XMP), or a name at a time.
+        if any(is_lenslets(join(folder, name)) for name in names):
+            return Verbs.first_file(self, folder, names)
+        return self.library.first_file(folder, names)
+
     exists = _reading("exists")
     read = _reading("read")
     read_with_stat = _reading("read_with_stat")
