@@ -29,8 +29,9 @@ def refusals():
 def results(output):
     """Each test's (name, verdict, message) as litmus printed them: a test's line is redrawn after a carriage
     return, a suite's notes start with an arrow."""
-    # litmus 0.13 names some files with stray bytes (a carriage return among them at times): quoted names go.
-    output = re.sub(r"`[^'\n]*'", "`'", output)
+    # litmus 0.13 names some files with stray bytes (a carriage return, a newline or a quote among them at times):
+    # quoted names go, each up to the quote its message goes on after.
+    output = re.sub(r"`[^`]*?'(?=: |\))", "`'", output, flags=re.S)
     found = [RESULT.match(part) for part in re.split(r"\r|\n(?=->|<-)", output)]
     return [match.groups() for match in found if match]
 
