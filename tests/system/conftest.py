@@ -2,6 +2,7 @@
 new server in a browser that forgot the last test, a folder of photo shapes, and Page, the gallery page
 as a person drives it."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -9,7 +10,7 @@ import tempfile
 import urllib.request
 
 import pytest
-from helpers import SHAPES, draw
+from helpers import SHAPES, Gunicorn, draw
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -90,6 +91,17 @@ def fresh_page(clean_page_for, gunicorn):
         server.wait_until(lambda: server.get("/health")[0] == 200, timeout=STARTED)
         return clean_page_for(server)
     return start
+
+
+@contextlib.contextmanager
+def serving(tree, env=None):
+    """A gunicorn on tree for a module's tests, answering until they are done."""
+    server = Gunicorn(tree, env=env)
+    try:
+        server.wait_until(lambda: server.get("/health")[0] == 200)
+        yield server
+    finally:
+        server.stop_soon()  # its graceful stop lingers on the browser's connections
 
 
 def draw_shapes(folder):

@@ -9,8 +9,8 @@ import time
 import urllib.parse
 
 import pytest
-from conftest import draw_shapes
-from helpers import SHAPES, Gunicorn, draw, index_tree
+from conftest import draw_shapes, serving
+from helpers import SHAPES, draw, index_tree
 from PIL import Image
 
 from lenslet.config import Config
@@ -36,12 +36,8 @@ def listings(tmp_path_factory):
     for name in ("alps", "beach"):
         draw(tree / name / "photo.jpg")
     index_tree(Config(root=str(tree), page_size=10), LocalStorage(str(tree)))
-    server = Gunicorn(tree, env={"LENSLET_PAGE_SIZE": "10"})
-    try:
-        server.wait_until(lambda: server.get("/health")[0] == 200)
+    with serving(tree, env={"LENSLET_PAGE_SIZE": "10"}) as server:
         yield server
-    finally:
-        server.stop_soon()  # its graceful stop lingers on the browser's connections
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import base64
 import json
 
 import pytest
-from conftest import draw_shapes
-from helpers import Gunicorn, clip, draw, heic
+from conftest import draw_shapes, serving
+from helpers import clip, draw, heic
 
 
 @pytest.fixture
@@ -32,12 +32,8 @@ def served(tmp_path_factory):
     tree = tmp_path_factory.mktemp("organise") / "tree"
     draw_shapes(tree / "trip")
     draw(tree / "home" / "sub" / "deep.jpg", color=(10, 200, 10))
-    server = Gunicorn(tree)
-    try:
-        server.wait_until(lambda: server.get("/health")[0] == 200)
+    with serving(tree) as server:
         yield server
-    finally:
-        server.stop_soon()  # its graceful stop lingers on the browser's connections
 
 
 @pytest.fixture
