@@ -43,36 +43,36 @@ class Previews:
         self.flights = SingleFlight()
 
     def find(self, path):
-        """Return (preview key, the image's Stat, its URL version) for the image at a browse path."""
+        """Return (preview key, the image's Stat, its URL version, its turn) for the image at a browse path."""
         place, image = self.tree.locate_image(path)
         if kind_of(name_of(place.key)) != "video" or self.thumbs.fresh(place.storage, place.key, image) is None:
             refuse_unshown(place.key)  # a video without a poster has no picture
         turn = turn_of(place.storage, place.key)  # a turned picture is another preview, named apart
         key = preview_of(path, source_of(image) + (f" {turn}" if turn != 1 else ""), self.settings, self.folder)
-        return key, image, url_version(image, self.settings, turn)
+        return key, image, url_version(image, self.settings, turn), turn
 
-    def get(self, path, key):
-        """Return the preview's bytes, made now if missing."""
+    def get(self, path, key, turn):
+        """Return the preview's bytes, made now if missing, turned as its key was named for."""
         found = self._cached(key)
-        return found if found is not None else self._make_or_wait(path, key)
+        return found if found is not None else self._make_or_wait(path, key, turn)
 
     def face_key(self, key, box):
         """Name the face a box [x, y, w, h] of the preview at key holds: kept and evicted with the previews."""
         return preview_of(key, " ".join(map(repr, box)), "face", self.folder)
 
-    def face(self, path, key, face_key, box):
+    def face(self, path, key, turn, face_key, box):
         """Return a face's bytes, cut from the preview now if missing."""
         found = self._cached(face_key)
         if found is None:
-            found = pillow.cut(self.get(path, key), box, FACE_SIZE, self.quality)
+            found = pillow.cut(self.get(path, key, turn), box, FACE_SIZE, self.quality)
             self.cache.write(face_key, found, durable=False)
             self.evict()
         return found
 
-    def get_or_queue(self, path, key):
+    def get_or_queue(self, path, key, turn):
         """Like get(), but return None when it cannot be made in time."""
         try:
-            return self.get(path, key)
+            return self.get(path, key, turn)
         except PreviewPending:
             return None
         except Foreign as ex:  # a FIFO, a link or a folder in its place
@@ -97,27 +97,27 @@ class Previews:
         except LensletError as ex:
             log.warning("cannot mark the preview %s used: %s", key, ex.description)
 
-    def _make_or_wait(self, path, key):
+    def _make_or_wait(self, path, key, turn):
         deadline = self.clock() + self.wait
         try:
-            made = self.flights.run(key, lambda: self._make_in_time(path, key, deadline), deadline - self.clock())
+            made = self.flights.run(key, lambda: self._make_in_time(path, key, turn, deadline), deadline - self.clock())
         except WaitedTooLong:
             made = None
         if made is None:
             self._queue(path)
         return made
 
-    def _make_in_time(self, path, key, deadline):
+    def _make_in_time(self, path, key, turn, deadline):
         if kind_of(path) == "video":
             return self._cached(key)  # only the worker runs ffmpeg
         if self.thumbs.take_slot(deadline, lambda: self._cached(key) is not None):
             try:
-                return self._cached(key) or self._make_inline(path, key, deadline)
+                return self._cached(key) or self._make_inline(path, key, turn, deadline)
             finally:
                 self.thumbs.release_slot()
         return self._cached(key)
 
-    def _make_inline(self, path, key, deadline):
+    def _make_inline(self, path, key, turn, deadline):
         """Make a preview here if the pixel budget allows before the deadline, else return None."""
         place, _ = self.tree.locate_image(path)
         stream, _ = open_image(place.storage, place.key)
@@ -129,7 +129,7 @@ class Previews:
             return None
         finally:
             share.release()
-        return self._store(key, preview, place)
+        return self._store(key, preview, turn)
 
     def _queue(self, path):
         try:
@@ -144,7 +144,7 @@ class Previews:
 
     def make(self, path):
         """Make and store a preview in a thumbnail process (the worker's job)."""
-        key, *_ = self.find(path)
+        key, *_, turn = self.find(path)
         if self._cached(key) is not None:
             return
         place, _ = self.tree.locate_image(path)
@@ -156,10 +156,11 @@ class Previews:
         makers = pool.shared(self.config, min(1, pool.process_count(self.config.thumb_processes)),
                              size=self.size, quality=self.quality)
         preview, _ = makers.make(data)
-        self._store(key, preview, place)
+        self._store(key, preview, turn)
 
-    def _store(self, key, preview, place):
-        preview = pillow.turned(preview, turn_of(place.storage, place.key))
+    def _store(self, key, preview, turn):
+        # the turn read with the key, not now: a turn meanwhile names another preview
+        preview = pillow.turned(preview, turn)
         self.cache.write(key, preview, durable=False)
         self.evict()
         return preview

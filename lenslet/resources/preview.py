@@ -12,16 +12,16 @@ class PreviewResource:
 
     def on_get(self, req, resp):
         path = access_of(req).see(clean_path(req.get_param("path", required=True)))
-        key, image, version = self.previews.find(path)
+        key, image, version, turn = self.previews.find(path)
         # The name digests the image and settings, so it serves as the ETag.
         etag = f'"{key.rpartition("/")[2].partition(".")[0]}"'
-        send_webp(req, resp, etag, image.mtime, lambda: self.previews.get(path, key),
-                  version, lambda: self.sent_by_nginx(path, key))
+        send_webp(req, resp, etag, image.mtime, lambda: self.previews.get(path, key, turn),
+                  version, lambda: self.sent_by_nginx(path, key, turn))
 
-    def sent_by_nginx(self, path, key):
+    def sent_by_nginx(self, path, key, turn):
         if not self.accel:
             return None
-        self.previews.get(path, key)  # make it first (or 202 while it is being made)
+        self.previews.get(path, key, turn)  # make it first (or 202 while it is being made)
         return accel_uri(self.accel, self.previews.cache, key)
 
     on_head = on_get
@@ -37,7 +37,7 @@ class FaceResource:
     def on_get(self, req, resp):
         path = access_of(req).see(clean_path(req.get_param("path", required=True)))
         box = regions.read_box(req.get_param("box"))
-        key, image, version = self.previews.find(path)
+        key, image, version, turn = self.previews.find(path)
         face = self.previews.face_key(key, box)
         send_webp(req, resp, f'"{face.rpartition("/")[2].partition(".")[0]}"', image.mtime,
-                  lambda: self.previews.face(path, key, face, box), version)
+                  lambda: self.previews.face(path, key, turn, face, box), version)

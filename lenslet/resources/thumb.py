@@ -29,8 +29,8 @@ class ThumbResource:
 
     def send_large(self, req, resp, path):
         """Answer the large thumbnail, or return False to answer the small one."""
-        key, image, version = self.large.find(path)
-        data = self.large.get_or_queue(path, key)
+        key, image, version, turn = self.large.find(path)
+        data = self.large.get_or_queue(path, key, turn)
         if data is None:
             return False  # queued for the worker meanwhile
         etag = f'"{key.rpartition("/")[2].partition(".")[0]}"'  # the name digests the image and settings

@@ -40,8 +40,8 @@ class ZipResource:
             # A link without details hands out no position, as GET /file does: taken out, else the preview.
             patches = position_patches(place.storage, place.key, stat.size) if access.hides_details else []
             if patches is None:
-                key, image, _ = self.previews.find(path)
-                preview = self.previews.get(path, key)
+                key, image, _, turn = self.previews.find(path)
+                preview = self.previews.get(path, key, turn)
                 return name + ".webp", io.BytesIO(preview), len(preview), image.mtime
             return name, patched_stream(place.storage.open(place.key), 0, patches), stat.size, stat.mtime
 

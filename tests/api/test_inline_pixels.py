@@ -74,13 +74,13 @@ def test_previews_and_thumbnails_share_one_budget(tree):
     _, thumbs, previews = gallery(tree, thumb_wait=0.3)
     other = thumbs.pixels.share(0)
     other.take(INLINE_PIXELS // 2)
-    key, *_ = previews.find("shot.png")
+    key, *_, turn = previews.find("shot.png")
     try:
         with pytest.raises(Pending):
-            previews.get("shot.png", key)
+            previews.get("shot.png", key, turn)
     finally:
         other.release()
-    assert previews.get("shot.png", key)[:4] == b"RIFF"
+    assert previews.get("shot.png", key, turn)[:4] == b"RIFF"
 
 
 def test_a_decode_that_can_never_fit_is_refused_at_once_and_gives_nothing_back_twice(tree):
@@ -138,7 +138,7 @@ def test_a_local_original_is_decoded_and_hashed_where_it_lies_never_read_whole(t
             return real(storage, key)
         monkeypatch.setattr(LocalStorage, name, refusing)
     digest, _ = make(found, thumbs, "shot.png")
-    key, *_ = previews.find("shot.png")
-    assert previews.get("shot.png", key)[:4] == b"RIFF"
+    key, *_, turn = previews.find("shot.png")
+    assert previews.get("shot.png", key, turn)[:4] == b"RIFF"
     assert read_whole == [] and (tree / "shot.png.thumbnail").exists()
     assert digest == "blake3:" + blake3.blake3((tree / "shot.png").read_bytes()).hexdigest()

@@ -213,6 +213,24 @@ def test_a_thumbnail_or_preview_asked_while_its_photo_turns_is_always_there_and_
         assert picture(other, url) == ((40, 60), BLUE, RED)  # three quarters right
 
 
+def test_a_preview_made_while_its_photo_turns_is_kept_as_the_turn_it_was_asked_for(photos, config, monkeypatch):
+    from lenslet.images import pillow
+    other = webtest.TestApp(spec_checked(create_app(config)))  # a second web process on the tree
+    photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90})
+    make, turned = pillow.make_thumbnail, []
+
+    def turning_meanwhile(*args, **kwargs):
+        if not turned:  # once, while the preview asked at a quarter turn is being made
+            turned.append(other.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90}).status_int)
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(pillow, "make_thumbnail", turning_meanwhile)
+    assert picture(photos, "/preview?path=trip/wide.jpg") == ((40, 60), RED, BLUE) and turned == [200]
+    for _ in range(3):  # round to a quarter turn again: the preview kept for it is the one asked
+        photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90})
+    assert picture(other, "/preview?path=trip/wide.jpg") == ((40, 60), RED, BLUE)
+
+
 def test_a_whole_sidecar_put_back_keeps_the_turn(photos, tree):
     item = photos.get("/item?path=trip/wide.jpg").json
     photos.post_json("/item/rotate?path=trip/wide.jpg", {"turn": 90})
