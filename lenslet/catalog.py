@@ -76,7 +76,7 @@ class Catalog:
             if sidecar is not None:  # an unreadable sidecar is left alone
                 entries[name].update(self.shown(storage, image, sidecar, version)[0], hash=digest)
         pages = [storage.derived_key(join(folder, name)) for name in first_page_names()]
-        if entries and not any(storage.exists(page) for page in pages):
+        if entries and not any(storage.is_file(page) for page in pages):
             # images without a sidecar need a listing to hold their hashes
             self.relist(storage, folder)
         listings.try_update_entries(storage, folder, entries)

@@ -324,7 +324,7 @@ class Items:
                 return True
 
             # a first sidecar gets the hash, so its words follow the image moved by another program
-            digest = None if self.own or storage.exists(sidecar_of(key)) else originals.content_hash(storage, key)
+            digest = None if self.own or storage.is_file(sidecar_of(key)) else originals.content_hash(storage, key)
 
             def change(stored, version):
                 check_version(if_match, version)

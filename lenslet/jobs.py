@@ -66,7 +66,7 @@ def enqueue(storage, kind, path, clock=time.time, part="", durable=True, **paylo
     """Queue a job once: asking again while it waits makes no second job."""
     key = join(JOBS, job_name(kind, path, part))
     # cheaper than a failed create; a job still queued runs after this change anyway
-    if storage.exists(key):
+    if storage.is_file(key):
         return
     job = {"kind": kind, "path": path, "queuedAt": clock(), **payload}
     with suppress(AlreadyExists):

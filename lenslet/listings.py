@@ -1059,7 +1059,7 @@ def update_entries(storage, folder, changes, then=None):
 
 def _write_entries(storage, folder, changes):
     left = dict(changes)
-    first = next((name for name in first_page_names() if storage.exists(storage.derived_key(join(folder, name)))),
+    first = next((name for name in first_page_names() if storage.is_file(storage.derived_key(join(folder, name)))),
                  None)
     if first is None:
         return  # no manifest yet: the next listing builds it

@@ -108,15 +108,15 @@ def unread(key, details=False):
     return dict(found, exif={}) if details else found
 
 
-def probe_image(storage, key, details=False):
-    """Read an image's size, type and EXIF from the head of the file."""
+def probe_image(storage, key, details=False, head=None):
+    """Read an image's size, type and EXIF from the head of the file (or `head`, already read)."""
     if not is_shown(name_of(key)):
         return unread(key, details)
-    with storage.open_head(key) as stream:
+    with storage.open_head(key) if head is None else io.BytesIO(head) as stream:
         try:
             return pillow.probe(stream, details)
         except Undecodable:
-            if storage.folder_mtimes:
+            if storage.folder_mtimes and head is None:
                 raise  # local: the head was the whole file
     # metadata longer than the head: read the whole file
     return pillow.probe(io.BytesIO(storage.read(key)), details)
@@ -124,11 +124,14 @@ def probe_image(storage, key, details=False):
 
 def examine(storage, key, embedded=False):
     """Return what /item shows of an image."""
+    head = None
     try:
-        found = probe_image(storage, key, details=True)
+        if embedded and is_shown(name_of(key)):
+            head = _head(storage, key)  # one read of the head for both
+        found = probe_image(storage, key, details=True, head=head)
     except LensletError as ex:
         found = {"w": None, "h": None, "type": mime_of(key), "exif": {}, "error": ex.description}
-    return found, (read_embedded(storage, key).to_dict() if embedded else None)
+    return found, (read_embedded(storage, key, head).to_dict() if embedded else None)
 
 
 def position_patches(storage, key, size):

@@ -69,10 +69,8 @@ def record_hash(storage, image, digest, opened=None):
 
     try:
         with storage.lock_images([image]):
-            if not storage.exists(image):
-                # moved or deleted meanwhile: a new sidecar would be an orphan taking its name
-                raise NotFound("moved or deleted meanwhile", path=image)
-            if opened is not None and storage.stat(image) != opened:
+            now = storage.stat(image)  # NotFound when moved or deleted meanwhile: a sidecar would be an orphan
+            if opened is not None and now != opened:
                 raise NotFound("replaced meanwhile: the replacing upload records its own", path=image)
             return change_sidecar(storage, image, hashed, lenslets_only=True)
     except Forbidden:

@@ -38,6 +38,13 @@ class Verbs:
             return False
         return True
 
+    def is_file(self, key):
+        """Whether a file is at key; on S3 one request, where a missing one's exists() takes two."""
+        try:
+            return not self.stat(key).is_dir
+        except NotFound:
+            return False
+
     def overwrite(self, key, data):
         self.write(key, data, durable=False)
 
@@ -179,6 +186,7 @@ class Storage(Protocol):
     def stat_file(self, key) -> Stat: """Stat of a regular file, never through a link."""
     def first_file(self, folder, names) -> tuple: """(name, Stat or Foreign) of the first of names there."""
     def exists(self, key) -> bool: ...
+    def is_file(self, key) -> bool: ...
     def identity_of(self, key) -> tuple: """What a file or folder is, whatever path reached it."""
     def read(self, key) -> bytes: ...
     def read_with_stat(self, key) -> tuple: ...

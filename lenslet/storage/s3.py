@@ -90,7 +90,7 @@ class S3Storage(Verbs):
                         entries.append(Entry(name, False, obj["Size"], obj["LastModified"].timestamp(),
                                              obj.get("ETag")))
         if not entries and key:
-            if self._is_file(key):
+            if self.is_file(key):
                 raise NotAFolder("not a folder", path=key)
             raise NotFound("no such file or folder", path=key)
         return entries
@@ -151,7 +151,7 @@ class S3Storage(Verbs):
                 return name, Foreign("a folder holds this name; lenslet never reads or writes through it", path=key)
         return None
 
-    def _is_file(self, key):
+    def is_file(self, key):
         try:
             self._head(key)
         except NotFound:
@@ -369,7 +369,7 @@ class S3Storage(Verbs):
     def rename(self, src, dst, resume=False, durable=True):
         """Copy, verify, then delete a file or every object of a folder; AlreadyExists when dst is taken.
         Not atomic: callers journal it, and resume finishes an interrupted folder copy."""
-        if self._is_file(src):
+        if self.is_file(src):
             self.copy(src, dst)
             self.delete(src)
             return
@@ -377,7 +377,7 @@ class S3Storage(Verbs):
         if not names:
             raise NotFound("no such file or folder", path=src)
         copied = set(self._keys_under(dst))
-        if (copied or self._is_file(dst)) and not resume:
+        if (copied or self.is_file(dst)) and not resume:
             raise AlreadyExists("the target exists", path=dst)
         for name in names:
             if name not in copied:

@@ -25,7 +25,7 @@ LIBRARY_READ_ONLY = ("the library is read-only: lenslet keeps its own files in t
                      "and never adds, moves or removes a file of the library")
 
 # Answers instead of NotFound where nothing is kept.
-_NONE_KEPT = {"exists": False, "read_versioned": (None, None), "read_small": (None, None)}
+_NONE_KEPT = {"exists": False, "is_file": False, "read_versioned": (None, None), "read_small": (None, None)}
 
 
 def _reading(verb):
@@ -238,6 +238,7 @@ class StateRooted:
         return self.library.first_file(folder, names)
 
     exists = _reading("exists")
+    is_file = _reading("is_file")
     read = _reading("read")
     read_with_stat = _reading("read_with_stat")
     open_with_stat = _reading("open_with_stat")

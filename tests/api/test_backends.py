@@ -300,3 +300,24 @@ def test_s3_finds_an_images_xmp_in_one_listing(tmp_path, bucket, s3_endpoint, xm
         assert found.name == "IMG_1.jpg.XMP" and "a folder holds this name" in found.problem
     else:
         assert found.name == "IMG_1.xmp" and found.stat.size == 1
+
+
+def test_s3_asks_once_for_a_job_a_listing_or_a_sidecar_that_is_not_there_and_reads_a_photos_head_once(
+        tmp_path, bucket, s3_endpoint):
+    """A state file looked for is a file or nothing (one HEAD, never a LIST for a folder of its name too), and the
+    first look at a photo reads its head once for its size, EXIF and XMP."""
+    gallery = Gallery(Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                             cache_dir=str(tmp_path / "cache")), tmp_path)
+    gallery.put("trip/a.jpg", jpeg())
+    sent = []
+    gallery.storage.client.meta.events.register(
+        "before-send.s3", lambda request, **_: sent.append((request.method, request.url.rpartition("/photos/")[2])))
+    jobs.enqueue(gallery.storage, "rollup", "")
+    jobs.enqueue(gallery.storage, "rollup", "")  # queued already: asked, not written again
+    assert [method for method, _ in sent] == ["HEAD", "PUT", "HEAD"]
+    sent.clear()
+    client = webtest.TestApp(create_app(gallery.config, gallery.storage))
+    assert client.patch_json("/item?path=trip/a.jpg", {"addTags": ["sea"]}).json["tags"] == ["sea"]
+    listed = [url.partition("prefix=")[2].partition("&")[0] for _, url in sent if "prefix=photos%2Ftrip" in url]
+    assert listed == ["photos%2Ftrip%2Fa."]  # its XMP's names, no folder named like a sidecar or a listing
+    assert [method for method, url in sent if url.startswith("trip/a.jpg?") or url == "trip/a.jpg"].count("GET") == 2
