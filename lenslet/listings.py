@@ -1011,7 +1011,7 @@ class _Batch:
 
     def __init__(self):
         self.guard = threading.Lock()   # held only to add or take changes
-        self.writer = threading.Lock()  # never waited for
+        self.writer = threading.Lock()  # waited for: a change answered is in the listing
         self.changes = {}               # name -> latest fields
         self.then = []                  # callbacks once the entries are written
 
@@ -1022,7 +1022,8 @@ MAX_BATCHES = 4096  # forgotten all at once past this
 
 
 def update_entries(storage, folder, changes, then=None):
-    """Patch items' fields into a folder's stored pages; then() runs either way."""
+    """Patch items' fields into a folder's stored pages, or wait while another thread writes them with its own;
+    then() runs either way."""
     with _batches_guard:
         if len(_batches) > MAX_BATCHES:
             _batches.clear()  # safe: a thread holding a dropped batch still writes it
@@ -1030,31 +1031,24 @@ def update_entries(storage, folder, changes, then=None):
     with batch.guard:
         batch.changes.update(changes)
         batch.then += [then] if then is not None else []
-    while batch.writer.acquire(blocking=False):
-        try:
-            while True:
-                with batch.guard:
-                    (taking, batch.changes), (after, batch.then) = (batch.changes, {}), (batch.then, [])
-                if not taking and not after:
-                    break
-                try:
-                    _write_entries(storage, folder, taking)
-                except BaseException:
-                    with batch.guard:  # not written: left for the next writer
-                        batch.changes = {**taking, **batch.changes}
-                    raise
-                finally:
-                    for callback in after:  # run either way: the listing is rebuilt later
-                        try:
-                            callback()
-                        except LensletError as ex:
-                            log.warning("after an entry was written: %s", ex.description)
-        finally:
-            batch.writer.release()
-        with batch.guard:
-            if not batch.changes and not batch.then:
+    with batch.writer:  # then ours is written: by this thread, or by the one before in its loop
+        while True:
+            with batch.guard:
+                (taking, batch.changes), (after, batch.then) = (batch.changes, {}), (batch.then, [])
+            if not taking and not after:
                 return
-        # A change arrived while the lock was being released: write it too.
+            try:
+                _write_entries(storage, folder, taking)
+            except BaseException:
+                with batch.guard:  # not written: left for the next writer
+                    batch.changes = {**taking, **batch.changes}
+                raise
+            finally:
+                for callback in after:  # run either way: the listing is rebuilt later
+                    try:
+                        callback()
+                    except LensletError as ex:
+                        log.warning("after an entry was written: %s", ex.description)
 
 
 def _write_entries(storage, folder, changes):

@@ -654,6 +654,56 @@ def test_an_entry_a_failed_write_left_behind_is_written_with_the_next_edit(tree,
     assert items["IMG_0001.jpg"]["tags"] == ["first"] and items["IMG_0002.jpg"]["tags"] == ["second"]
 
 
+def test_a_change_that_joins_entries_another_thread_is_writing_returns_once_they_are_written(tree, processes,
+                                                                                              storage, monkeypatch):
+    """An upload or a WebDAV PUT answered is in its folder's listing, though another request's thread wrote it."""
+    reader, _ = processes
+    real, written, first_writing, go = listings_module._write_entries, [], threading.Event(), threading.Event()
+
+    def first_waits(storage, folder, changes):
+        if not first_writing.is_set():
+            first_writing.set()
+            go.wait(30)
+        real(storage, folder, changes)
+        written.extend(changes)
+
+    class WatchedLock:  # records who waits for the folder's writer
+        def __init__(self):
+            self.lock, self.waiting = threading.Lock(), []
+
+        def acquire(self, blocking=True):
+            if blocking:
+                self.waiting.append(threading.current_thread())
+            return self.lock.acquire(blocking)
+
+        def release(self):
+            self.lock.release()
+
+        __enter__, __exit__ = acquire, lambda self, *_: self.release()
+
+    monkeypatch.setattr(listings_module, "_write_entries", first_waits)
+    listings_module.update_entries(storage, "trip", {})  # the folder's batch, to watch its writer
+    batch = listings_module._batches[(storage.identity, "trip")]
+    batch.writer = WatchedLock()
+    first = threading.Thread(target=listings_module.update_entries,
+                             args=(storage, "trip", {"IMG_0001.jpg": {"star": 1}}))
+    first.start()
+    first_writing.wait(30)
+    seen = []
+
+    def second_change():
+        listings_module.update_entries(storage, "trip", {"IMG_0002.jpg": {"star": 2}})
+        seen.append("IMG_0002.jpg" in written)
+
+    second = threading.Thread(target=second_change)
+    second.start()
+    wait_until(lambda: not second.is_alive() or second in batch.writer.waiting)
+    go.set()
+    first.join(30)
+    second.join(30)
+    assert seen == [True] and listed(reader)["IMG_0002.jpg"]["star"] == 2
+
+
 CARRIED = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
            b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject><rdf:Bag>'
            b'<rdf:li>Harbour</rdf:li></rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>')
