@@ -58,7 +58,8 @@ class Site:
 
 @pytest.fixture
 def site(gallery, tmp_path):
-    """A site of the test's own, for a test that moves its clock, changes its tree or users, or counts its shares."""
+    """A site of the test's own, for a test that moves its clock, changes its tree or users, counts its shares, races
+    or cleans."""
     return Site(gallery, tmp_path)
 
 
