@@ -10,17 +10,18 @@ import json
 import os
 import threading
 import time
+import uuid
 from http.cookiejar import DefaultCookiePolicy
 
 import pytest
 import webtest
-from helpers import Gallery, jpeg
+from helpers import Gallery, jpeg, s3_client
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
 from lenslet.config import Config
 from lenslet.layout import SESSIONS, STATE, join
-from lenslet.people import passwords, sessions
+from lenslet.people import passwords, sessions, throttle
 from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
@@ -79,6 +80,27 @@ def family(gallery, tmp_path):
     return Family(gallery, tmp_path)
 
 
+@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.system)])
+def family_per_backend(request, tmp_path_factory):
+    """One family per backend for the tests that refuse every sign-in they try: none makes a session."""
+    tmp_path = tmp_path_factory.mktemp("family")
+    if request.param == "local":
+        config = Config(root=str(tmp_path / "tree"), recheck=0, create_root=True)
+    else:  # as the gallery fixture's bucket, kept for the module
+        endpoint, bucket = request.getfixturevalue("s3_endpoint"), f"lenslet-{uuid.uuid4().hex[:12]}"
+        s3_client(endpoint).create_bucket(Bucket=bucket)
+        config = Config(s3_bucket=bucket, s3_prefix="photos", recheck=0, s3_endpoint=endpoint, s3_region="us-east-1",
+                        cache_dir=str(tmp_path / "cache"))
+    return Family(Gallery(config, tmp_path), tmp_path)
+
+
+@pytest.fixture
+def kept_family(family_per_backend):
+    """The backend's family, its clock moved on until the failed sign-ins earlier tests counted have drained."""
+    family_per_backend.now[0] += throttle.FORGET_AFTER
+    return family_per_backend
+
+
 @pytest.fixture
 def on_disk(tmp_path):
     """A family on a local tree: for what only a disk holds (FIFOs, links, a folder in a file's place)."""
@@ -119,11 +141,11 @@ def test_behind_tls_the_cookie_is_secure_and_host_prefixed_as_nginx_on_loopback_
 
 @pytest.mark.parametrize("name, password", [("bob", "wrong password"), ("nobody", "bob's password"),
                                             ("tim", ""), ("tim", "any password")])
-def test_a_wrong_name_or_password_is_refused_alike_and_makes_no_session(family, name, password):
-    assert family.sign_in(name, password) is None
-    assert family.answer.status_int == 401
-    assert family.answer.json["description"] == "that name and password do not match"
-    assert family.session_files() == []
+def test_a_wrong_name_or_password_is_refused_alike_and_makes_no_session(kept_family, name, password):
+    assert kept_family.sign_in(name, password) is None
+    assert kept_family.answer.status_int == 401
+    assert kept_family.answer.json["description"] == "that name and password do not match"
+    assert kept_family.session_files() == []
 
 
 @pytest.mark.parametrize("body, status", [
@@ -132,25 +154,25 @@ def test_a_wrong_name_or_password_is_refused_alike_and_makes_no_session(family, 
     ({"name": "bob", "password": "p" * (passwords.MAX_PASSWORD + 1)}, 401),
     ({"name": "bob\u0000", "password": "bob's password"}, 401),
 ])
-def test_bad_input_is_a_clear_json_error_and_nothing_is_stored(family, body, status):
-    answer = family.apps[0].post_json("/session", body, headers=HERE, expect_errors=True)
+def test_bad_input_is_a_clear_json_error_and_nothing_is_stored(kept_family, body, status):
+    answer = kept_family.apps[0].post_json("/session", body, headers=HERE, expect_errors=True)
     assert answer.status_int == status and answer.json["description"]
-    assert family.session_files() == []
+    assert kept_family.session_files() == []
 
 
-def test_the_sign_in_needs_json(family):
+def test_the_sign_in_needs_json(kept_family):
     for kind, body in (("text/plain", '{"name":"bob","password":"bob\'s password"}'),
                        ("application/x-www-form-urlencoded", "name=bob&password=bob%27s+password")):
-        answer = family.apps[0].post("/session", body, headers={**HERE, "Content-Type": kind}, expect_errors=True)
+        answer = kept_family.apps[0].post("/session", body, headers={**HERE, "Content-Type": kind}, expect_errors=True)
         assert answer.status_int == 415
-    assert family.session_files() == []
+    assert kept_family.session_files() == []
 
 
 @pytest.mark.parametrize("headers", [EVIL, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"},
                                      {"Sec-Fetch-Site": "same-site", "Origin": "https://photos.example.org"}])
-def test_another_sites_login_form_is_refused_before_the_password_is_looked_at(family, headers):
-    assert family.sign_in(headers=headers) is None
-    assert family.answer.status_int == 403 and family.session_files() == []
+def test_another_sites_login_form_is_refused_before_the_password_is_looked_at(kept_family, headers):
+    assert kept_family.sign_in(headers=headers) is None
+    assert kept_family.answer.status_int == 403 and kept_family.session_files() == []
 
 
 def test_a_foreign_host_is_refused_on_sign_in_and_sign_out(family):
@@ -237,8 +259,8 @@ def test_without_a_users_file_there_is_nobody_to_sign_in_as(client):
     assert answer.status_int == 404 and "LENSLET_USERS" in answer.json["description"]
 
 
-def test_the_page_is_told_to_ask_for_a_name_and_password(family):
-    answer = family.apps[0].get("/folders", expect_errors=True)
+def test_the_page_is_told_to_ask_for_a_name_and_password(kept_family):
+    answer = kept_family.apps[0].get("/folders", expect_errors=True)
     assert answer.status_int == 401 and answer.json["signIn"] == "password"
 
 

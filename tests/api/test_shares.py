@@ -3,18 +3,31 @@ with a password, without downloads; hostile input: forged and torn share files, 
 revokes racing, cross-site and foreign-Host requests."""
 
 import dataclasses
+import itertools
 import threading
 import time
+import uuid
 
 import orjson
 import pytest
 import webtest
-from helpers import jpeg
+from helpers import Gallery, jpeg, s3_client
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
+from lenslet.config import Config
 from lenslet.layout import SHARES
+from lenslet.people import shares
 from lenslet.people.users import Directory
+
+
+@pytest.fixture(scope="module", autouse=True)
+def share_passwords_hashed_cheaply():
+    """A share's password hashed at the shipped cost takes a fifteenth of a second of CPU, and these tests guess
+    dozens: here at an eighth of the cost, as tests/conftest.py does for people's passwords."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(shares.SCRYPT, "n", 2 ** 11)
+        yield
 
 
 class Site:
@@ -45,54 +58,84 @@ class Site:
 
 @pytest.fixture
 def site(gallery, tmp_path):
+    """A site of the test's own, for a test that moves its clock, changes its tree or users, counts its shares, races
+    or cleans."""
     return Site(gallery, tmp_path)
+
+
+@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.system)])
+def site_per_backend(request, tmp_path_factory):
+    """One site per backend (family/c.jpg added) for the tests that change nothing of it but links of their own."""
+    tmp_path = tmp_path_factory.mktemp("site")
+    if request.param == "local":
+        config = Config(root=str(tmp_path / "tree"), recheck=0, create_root=True)
+    else:  # as the gallery fixture's bucket, kept for the module
+        endpoint, bucket = request.getfixturevalue("s3_endpoint"), f"lenslet-{uuid.uuid4().hex[:12]}"
+        s3_client(endpoint).create_bucket(Bucket=bucket)
+        config = Config(s3_bucket=bucket, s3_prefix="photos", recheck=0, s3_endpoint=endpoint, s3_region="us-east-1",
+                        cache_dir=str(tmp_path / "cache"))
+    site = Site(Gallery(config, tmp_path), tmp_path)
+    site.gallery.put("family/c.jpg", jpeg())
+    return site
+
+
+ADDRESSES = itertools.count(1)
+
+
+@pytest.fixture
+def kept_site(site_per_backend):
+    """The backend's site, asked from an address of this test's own: the failures a test causes hold back no other."""
+    n = next(ADDRESSES)
+    for client in (site_per_backend.client, site_per_backend.second):
+        client.extra_environ = {"REMOTE_ADDR": f"198.18.{n // 250}.{n % 250 + 1}"}
+    return site_per_backend
 
 
 def key_of(made):
     return {"X-Lenslet-Share": made["key"]}
 
 
-def test_a_share_opens_its_folder_read_only_until_revoked_in_every_process(site):
-    made = site.share(path="/family/")
+def test_a_share_opens_its_folder_read_only_until_revoked_in_every_process(kept_site):
+    made = kept_site.share(path="/family/")
     assert made["link"] == "/s#" + made["key"] and made["url"].endswith(made["link"])
     assert made["path"] == "family" and made["kind"] == "folder" and made["createdBy"] == "editor"
     assert "secretHash" not in made and made["password"] is False
-    stored = site.gallery.storage.read(f"{SHARES}/{made['id']}.json").decode()
+    stored = kept_site.gallery.storage.read(f"{SHARES}/{made['id']}.json").decode()
     assert made["key"].split(".")[1] not in stored  # only its hash is kept
-    for client in (site.client, site.second):
+    for client in (kept_site.client, kept_site.second):
         client.get("/folders?path=family", headers=key_of(made), status=200)
         client.get("/item?path=family/sub/b.jpg", headers=key_of(made), status=200)
         client.get("/item?path=work/d.jpg", headers=key_of(made), status=404)
         client.patch_json("/item?path=family/a.jpg", {"addTags": ["x"]}, headers=key_of(made), status=403)
-    site.client.delete(f"/shares/{made['id']}", headers=site.as_("editor"), status=200)
-    for client in (site.client, site.second):  # the other process learns it at once: no cache to wait out
+    kept_site.client.delete(f"/shares/{made['id']}", headers=kept_site.as_("editor"), status=200)
+    for client in (kept_site.client, kept_site.second):  # the other process learns it at once: no cache to wait out
         client.get("/folders?path=family", headers=key_of(made), status=404)
-    site.client.get("/s", status=200)  # the page a link opens
+    kept_site.client.get("/s", status=200)  # the page a link opens
 
 
-def test_an_image_share_opens_that_image_only(site):
-    made = site.share(path="family/a.jpg")
+def test_an_image_share_opens_that_image_only(kept_site):
+    made = kept_site.share(path="family/a.jpg")
     assert made["kind"] == "image"
     for url in ("/item?path=family/a.jpg", "/thumb?path=family/a.jpg", "/preview?path=family/a.jpg"):
-        site.client.get(url, headers=key_of(made), status=200)
-    assert site.client.get("/file?path=family/a.jpg", headers=key_of(made), expect_errors=True).status_int in (200,
-                                                                                                            302)
-    site.client.get("/item?path=family/sub/b.jpg", headers=key_of(made), status=404)
-    site.client.get("/folders?path=family", headers=key_of(made), status=404)
+        kept_site.client.get(url, headers=key_of(made), status=200)
+    assert kept_site.client.get("/file?path=family/a.jpg", headers=key_of(made),
+                                expect_errors=True).status_int in (200, 302)
+    kept_site.client.get("/item?path=family/sub/b.jpg", headers=key_of(made), status=404)
+    kept_site.client.get("/folders?path=family", headers=key_of(made), status=404)
 
 
-def test_who_may_share_what(site):
-    site.share("viewer", path="family", status=403)  # a view user shares nothing
-    site.share("editor", path="work", status=404)  # outside the scope: as missing
-    site.share("editor", path="family/nope", status=404)
-    site.share("admin", path="work")
-    site.share("editor", path="family", expires="0", status=400)
-    site.share("editor", path="family", expires="31d", status=400)  # past LENSLET_SHARE_MAX_DAYS
-    site.share("editor", path="family", expires="soon", status=400)
-    site.share("editor", path="family", allowDownload="yes", status=400)
-    site.share("editor", path="family", password="", status=400)
-    site.share("editor", path="family", password="p" * 1025, status=400)
-    assert site.share("editor", path="family", expires="30d")["expires"]
+def test_who_may_share_what(kept_site):
+    kept_site.share("viewer", path="family", status=403)  # a view user shares nothing
+    kept_site.share("editor", path="work", status=404)  # outside the scope: as missing
+    kept_site.share("editor", path="family/nope", status=404)
+    kept_site.share("admin", path="work")
+    kept_site.share("editor", path="family", expires="0", status=400)
+    kept_site.share("editor", path="family", expires="31d", status=400)  # past LENSLET_SHARE_MAX_DAYS
+    kept_site.share("editor", path="family", expires="soon", status=400)
+    kept_site.share("editor", path="family", allowDownload="yes", status=400)
+    kept_site.share("editor", path="family", password="", status=400)
+    kept_site.share("editor", path="family", password="p" * 1025, status=400)
+    assert kept_site.share("editor", path="family", expires="30d")["expires"]
 
 
 def test_each_user_lists_their_own_shares_and_an_admin_all(site):
@@ -115,40 +158,40 @@ def test_an_expired_share_is_listed_as_such_and_opens_nothing(site):
     assert site.client.get("/shares", headers=site.as_("editor")).json["shares"][0]["expired"] is True
 
 
-def test_a_share_without_downloads_shows_images_but_not_originals(site):
-    made = site.share(path="family", allowDownload=False)
-    site.client.get("/thumb?path=family/a.jpg", headers=key_of(made), status=200)
-    site.client.get("/file?path=family/a.jpg", headers=key_of(made), status=403)
+def test_a_share_without_downloads_shows_images_but_not_originals(kept_site):
+    made = kept_site.share(path="family", allowDownload=False)
+    kept_site.client.get("/thumb?path=family/a.jpg", headers=key_of(made), status=200)
+    kept_site.client.get("/file?path=family/a.jpg", headers=key_of(made), status=403)
 
 
-def test_a_password_is_asked_before_anything_opens(site):
-    made = site.share(path="family", password="hunter2")
-    locked = site.client.get("/folders?path=family", headers=key_of(made), status=401)
+def test_a_password_is_asked_before_anything_opens(kept_site):
+    made = kept_site.share(path="family", password="hunter2")
+    locked = kept_site.client.get("/folders?path=family", headers=key_of(made), status=401)
     assert locked.json["share"] == "locked"
-    site.client.post_json("/shares/unlock", {"key": made["key"], "password": "hunter3"}, status=404)
-    site.client.post_json("/shares/unlock", {"key": made["key"]}, status=404)
-    unlocked = site.client.post_json("/shares/unlock", {"key": made["key"], "password": "hunter2"}).json["key"]
-    site.client.get("/folders?path=family", headers={"X-Lenslet-Share": unlocked}, status=200)
+    kept_site.client.post_json("/shares/unlock", {"key": made["key"], "password": "hunter3"}, status=404)
+    kept_site.client.post_json("/shares/unlock", {"key": made["key"]}, status=404)
+    unlocked = kept_site.client.post_json("/shares/unlock", {"key": made["key"], "password": "hunter2"}).json["key"]
+    kept_site.client.get("/folders?path=family", headers={"X-Lenslet-Share": unlocked}, status=200)
     forged = unlocked[:-1] + ("0" if unlocked[-1] != "0" else "1")
-    site.client.get("/folders?path=family", headers={"X-Lenslet-Share": forged}, status=404)
+    kept_site.client.get("/folders?path=family", headers={"X-Lenslet-Share": forged}, status=404)
 
 
-def test_wrong_share_passwords_are_slowed(site):
-    made = site.share(path="family", password="hunter2")
+def test_wrong_share_passwords_are_slowed(kept_site):
+    made = kept_site.share(path="family", password="hunter2")
     guesser = {"REMOTE_ADDR": "192.0.2.40"}
     for n in range(11):
-        site.client.post_json("/shares/unlock", {"key": made["key"], "password": f"guess{n}"}, extra_environ=guesser,
-                              status=404)
-    held = site.client.post_json("/shares/unlock", {"key": made["key"], "password": "hunter2"},
-                                 extra_environ=guesser, status=429)
+        kept_site.client.post_json("/shares/unlock", {"key": made["key"], "password": f"guess{n}"},
+                                   extra_environ=guesser, status=404)
+    held = kept_site.client.post_json("/shares/unlock", {"key": made["key"], "password": "hunter2"},
+                                      extra_environ=guesser, status=429)
     assert int(held.headers["Retry-After"]) >= 1
 
 
 @pytest.mark.parametrize("key", ["", "x", "0123456789abcdef", "0123456789abcdef." + "A" * 43,
                                  "0123456789abcdef." + "A" * 43 + "." + "0" * 64, "A" * 8000,
                                  "../../.lenslet/jobs/x." + "A" * 43])
-def test_share_keys_at_the_limits_open_nothing(site, key):
-    answer = site.client.get("/folders?path=family", headers={"X-Lenslet-Share": key}, expect_errors=True)
+def test_share_keys_at_the_limits_open_nothing(kept_site, key):
+    answer = kept_site.client.get("/folders?path=family", headers={"X-Lenslet-Share": key}, expect_errors=True)
     assert answer.status_int == 404 and answer.json["title"] == "Not found"
 
 
@@ -216,12 +259,12 @@ def test_shares_survive_lenslet_clean(site):
     site.client.get("/folders?path=family", headers=key_of(made), status=200)
 
 
-def test_failures_count_against_the_client_a_local_proxy_names_and_no_one_else(site):
-    made = site.share(path="family", password="hunter2")
+def test_failures_count_against_the_client_a_local_proxy_names_and_no_one_else(kept_site):
+    made = kept_site.share(path="family", password="hunter2")
 
     def guess(n, environ, headers=None):
-        return site.client.post_json("/shares/unlock", {"key": made["key"], "password": f"g{n}"},
-                                     extra_environ=environ, headers=headers or {}, expect_errors=True).status_int
+        return kept_site.client.post_json("/shares/unlock", {"key": made["key"], "password": f"g{n}"},
+                                          extra_environ=environ, headers=headers or {}, expect_errors=True).status_int
 
     proxy = {"REMOTE_ADDR": "127.0.0.1"}
     # Behind nginx: the last X-Forwarded-For entry is the client; the ones before it are the client's to forge.
@@ -280,25 +323,25 @@ def test_a_share_shrinks_or_ends_with_its_makers_access_in_every_process(site, t
         client.get("/file?path=family/a.jpg", headers=key_of(made), status=404)
 
 
-def test_a_share_of_the_last_release_still_opens_its_folder(site):
+def test_a_share_of_the_last_release_still_opens_its_folder(kept_site):
     """Records written before shares named what they share (no identity, no maker) follow their path."""
-    made = site.share(path="family")
+    made = kept_site.share(path="family")
     name = f"{SHARES}/{made['id']}.json"
-    record = orjson.loads(site.gallery.storage.read(name))
+    record = orjson.loads(kept_site.gallery.storage.read(name))
     for key in ("identity", "maker"):
         del record[key]
-    site.gallery.storage.write(name, orjson.dumps(record))
-    site.second.get("/folders?path=family", headers=key_of(made), status=200)
+    kept_site.gallery.storage.write(name, orjson.dumps(record))
+    kept_site.second.get("/folders?path=family", headers=key_of(made), status=200)
 
 
 @pytest.mark.parametrize("identity, maker", [("1:2", "user"), ([[1]], "user"), ([True], "user"), ([1] * 9, "user"),
                                              ([1, 2], "root"), ([1, 2], None)])
-def test_a_share_record_of_another_shape_opens_nothing(site, identity, maker):
-    made = site.share(path="family")
+def test_a_share_record_of_another_shape_opens_nothing(kept_site, identity, maker):
+    made = kept_site.share(path="family")
     name = f"{SHARES}/{made['id']}.json"
-    record = dict(orjson.loads(site.gallery.storage.read(name)), identity=identity, maker=maker)
-    site.gallery.storage.write(name, orjson.dumps(record))
-    site.second.get("/folders?path=family", headers=key_of(made), status=404)
+    record = dict(orjson.loads(kept_site.gallery.storage.read(name)), identity=identity, maker=maker)
+    kept_site.gallery.storage.write(name, orjson.dumps(record))
+    kept_site.second.get("/folders?path=family", headers=key_of(made), status=404)
 
 
 def test_images_of_one_folder_shared_together_open_them_alone(site):
@@ -338,21 +381,23 @@ def test_images_shared_together_follow_each_image_and_their_makers_folders(site)
     (["work/d.jpg", "work/e.jpg"], 404),  # outside the editor's folders: as missing
     (["family/a.jpg", "family/nope.jpg"], 404),
 ])
-def test_images_shared_together_are_checked_and_nothing_is_made_of_bad_ones(site, paths, status):
-    answer = site.client.post_json("/shares", {"paths": paths}, headers=site.as_("editor"), expect_errors=True)
+def test_images_shared_together_are_checked_and_nothing_is_made_of_bad_ones(kept_site, paths, status):
+    listed = kept_site.client.get("/shares", headers=kept_site.as_("admin")).json["shares"]
+    answer = kept_site.client.post_json("/shares", {"paths": paths}, headers=kept_site.as_("editor"),
+                                        expect_errors=True)
     assert answer.status_int == status and answer.json["description"]
-    assert site.client.get("/shares", headers=site.as_("admin")).json["shares"] == []
-    both = site.client.post_json("/shares", {"path": "family", "paths": ["family/a.jpg"]},
-                                 headers=site.as_("editor"), expect_errors=True)
+    assert kept_site.client.get("/shares", headers=kept_site.as_("admin")).json["shares"] == listed
+    both = kept_site.client.post_json("/shares", {"path": "family", "paths": ["family/a.jpg"]},
+                                      headers=kept_site.as_("editor"), expect_errors=True)
     assert both.status_int == 400
 
 
 @pytest.mark.parametrize("change", [{"images": ["family/a.jpg", "work/d.jpg"]}, {"images": ["family/a.jpg"]},
                                     {"images": "family/a.jpg"}, {"identity": [[1, 2]]}, {"kind": "image"}])
-def test_a_forged_record_of_images_opens_nothing(site, change):
-    site.gallery.put("family/c.jpg", jpeg())
-    made = site.share(paths=["family/a.jpg", "family/c.jpg"])
+def test_a_forged_record_of_images_opens_nothing(kept_site, change):
+    made = kept_site.share(paths=["family/a.jpg", "family/c.jpg"])
     name = f"{SHARES}/{made['id']}.json"
-    site.gallery.storage.write(name, orjson.dumps({**orjson.loads(site.gallery.storage.read(name)), **change}))
+    storage = kept_site.gallery.storage
+    storage.write(name, orjson.dumps({**orjson.loads(storage.read(name)), **change}))
     for url in ("/folders?path=family", "/item?path=family/a.jpg", "/item?path=work/d.jpg"):
-        site.second.get(url, headers=key_of(made), status=404)
+        kept_site.second.get(url, headers=key_of(made), status=404)

@@ -3,13 +3,15 @@ local disk and S3. A path outside a scope answers exactly as a missing one."""
 
 import dataclasses
 import time
+import uuid
 
 import pytest
 import webtest
-from helpers import jpeg
+from helpers import Gallery, jpeg, s3_client
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
+from lenslet.config import Config
 from lenslet.people.shares import Shares
 from lenslet.people.users import Directory
 
@@ -29,7 +31,7 @@ class World:
                        "editor": directory.add("editor", "edit", ["work"]),
                        "admin": directory.add("admin", "admin", [""]),
                        "both": directory.add("both", "edit", ["work", "family"])}
-        self.config = dataclasses.replace(gallery.config, users=directory.path)
+        self.config, self.storage = dataclasses.replace(gallery.config, users=directory.path), gallery.storage
         self.client = webtest.TestApp(spec_checked(create_app(self.config, gallery.storage, lambda: self.now[0])),
                                       extra_environ={"REMOTE_ADDR": "10.0.0.1"})
         for path, tags in IMAGES.items():
@@ -56,9 +58,20 @@ class World:
                                extra_environ={"REMOTE_ADDR": f"10.0.1.{PRINCIPALS.index(who) + 1}"}, **kwargs)
 
 
-@pytest.fixture
-def world(gallery, tmp_path):
-    return World(gallery, tmp_path)
+@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.system)])
+def world(request, tmp_path_factory):
+    """One world per backend for the tests that only read it (a test that writes builds its own): built on S3, it
+    costs more than the tests that read it. No test moves its clock, and only a dead link's uses are failures,
+    each counted once from an address of its own."""
+    tmp_path = tmp_path_factory.mktemp("world")
+    if request.param == "local":
+        config = Config(root=str(tmp_path / "tree"), recheck=0, create_root=True)
+    else:  # as the gallery fixture's bucket, kept for the module
+        endpoint, bucket = request.getfixturevalue("s3_endpoint"), f"lenslet-{uuid.uuid4().hex[:12]}"
+        s3_client(endpoint).create_bucket(Bucket=bucket)
+        config = Config(s3_bucket=bucket, s3_prefix="photos", recheck=0, s3_endpoint=endpoint, s3_region="us-east-1",
+                        cache_dir=str(tmp_path / "cache"))
+    return World(Gallery(config, tmp_path), tmp_path)
 
 
 PRINCIPALS = ("nobody", "viewer", "editor", "admin", "share", "expired", "revoked", "both")
@@ -163,7 +176,8 @@ def write(world, who, method, url, body=None, **kwargs):
     return call(*args, headers=world.as_(who), expect_errors=True, **kwargs)
 
 
-def test_writes_by_each_principal(world):
+def test_writes_by_each_principal(gallery, tmp_path):
+    world = World(gallery, tmp_path)
     for who, status in (("nobody", 401), ("viewer", 403), ("share", 403), ("expired", 404), ("revoked", 404)):
         assert write(world, who, "patch", "/item?path=family/a.jpg", {"addTags": ["x"]}).status_int == status
         assert write(world, who, "post", "/move", {"src": "family/a.jpg", "dest": "family/sub"}).status_int == status
@@ -198,7 +212,8 @@ def test_writes_by_each_principal(world):
     assert world.get("admin", "/item?path=work/new/u.jpg").status_int == 200
 
 
-def test_the_trash_shows_each_user_their_own_images(world):
+def test_the_trash_shows_each_user_their_own_images(gallery, tmp_path):
+    world = World(gallery, tmp_path)
     assert write(world, "admin", "post", "/trash", {"paths": ["family/a.jpg"]}).status_int == 200
     trashed = write(world, "editor", "post", "/trash", {"paths": ["work/d.jpg"]})
     assert trashed.status_int == 200
@@ -226,15 +241,14 @@ def test_the_trash_shows_each_user_their_own_images(world):
     assert world.get("editor", "/item?path=work/d.jpg").status_int == 200
 
 
-def test_metrics_are_for_admins_or_the_metrics_token(gallery, tmp_path):
+def test_metrics_are_for_admins_or_the_metrics_token(world):
     pytest.importorskip("prometheus_client")
-    world = World(gallery, tmp_path)
-    client = webtest.TestApp(create_app(dataclasses.replace(world.config, metrics=True), gallery.storage))
+    client = webtest.TestApp(create_app(dataclasses.replace(world.config, metrics=True), world.storage))
     assert client.get("/metrics", headers=world.as_("admin")).status_int == 200
     assert client.get("/metrics", headers=world.as_("editor"), expect_errors=True).status_int == 403
     assert client.get("/metrics", expect_errors=True).status_int == 401
     scraper = webtest.TestApp(create_app(dataclasses.replace(world.config, metrics=True, metrics_token="scrape"),
-                                         gallery.storage))
+                                         world.storage))
     assert scraper.get("/metrics", headers={"Authorization": "Bearer scrape"}).status_int == 200
 
 
