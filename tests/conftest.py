@@ -119,15 +119,31 @@ def bucket(s3_endpoint, request):
     return name
 
 
-@pytest.fixture(params=["local", "s3"])
-def gallery(request, tmp_path):
-    if request.param == "local":
+def gallery_on(backend, request, tmp_path, bucket=None):
+    if backend == "local":
         config = Config(root=str(tmp_path / "tree"), recheck=0, create_root=True)
     else:
-        config = Config(s3_bucket=request.getfixturevalue("bucket"), s3_prefix="photos", recheck=0,
+        config = Config(s3_bucket=bucket or request.getfixturevalue("bucket"), s3_prefix="photos", recheck=0,
                         s3_endpoint=request.getfixturevalue("s3_endpoint"), s3_region="us-east-1",
                         cache_dir=str(tmp_path / "cache"))
     return Gallery(config, tmp_path)
+
+
+@pytest.fixture(params=["local", "s3"])
+def gallery(request, tmp_path):
+    return gallery_on(request.param, request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.system)])
+def module_gallery(request, tmp_path_factory):
+    """A gallery per backend for a module's tests that change nothing another of them reads: where building its
+    tree costs more than the tests that read it."""
+    bucket = None
+    if request.param == "s3":
+        import uuid
+        bucket = f"lenslet-{uuid.uuid4().hex[:12]}"
+        s3_client(request.getfixturevalue("s3_endpoint")).create_bucket(Bucket=bucket)
+    return gallery_on(request.param, request, tmp_path_factory.mktemp("gallery"), bucket)
 
 
 # Tests that start processes or servers (gunicorn, the CLI, the S3 server, exiftool, a browser)

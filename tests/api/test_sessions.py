@@ -10,12 +10,11 @@ import json
 import os
 import threading
 import time
-import uuid
 from http.cookiejar import DefaultCookiePolicy
 
 import pytest
 import webtest
-from helpers import Gallery, jpeg, s3_client
+from helpers import Gallery, jpeg
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -80,18 +79,10 @@ def family(gallery, tmp_path):
     return Family(gallery, tmp_path)
 
 
-@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.system)])
-def family_per_backend(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def family_per_backend(module_gallery):
     """One family per backend for the tests that refuse every sign-in they try: none makes a session."""
-    tmp_path = tmp_path_factory.mktemp("family")
-    if request.param == "local":
-        config = Config(root=str(tmp_path / "tree"), recheck=0, create_root=True)
-    else:  # as the gallery fixture's bucket, kept for the module
-        endpoint, bucket = request.getfixturevalue("s3_endpoint"), f"lenslet-{uuid.uuid4().hex[:12]}"
-        s3_client(endpoint).create_bucket(Bucket=bucket)
-        config = Config(s3_bucket=bucket, s3_prefix="photos", recheck=0, s3_endpoint=endpoint, s3_region="us-east-1",
-                        cache_dir=str(tmp_path / "cache"))
-    return Family(Gallery(config, tmp_path), tmp_path)
+    return Family(module_gallery, module_gallery.root.parent)
 
 
 @pytest.fixture

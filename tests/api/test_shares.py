@@ -6,16 +6,14 @@ import dataclasses
 import itertools
 import threading
 import time
-import uuid
 
 import orjson
 import pytest
 import webtest
-from helpers import Gallery, jpeg, s3_client
+from helpers import jpeg
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
-from lenslet.config import Config
 from lenslet.layout import SHARES
 from lenslet.people import shares
 from lenslet.people.users import Directory
@@ -63,18 +61,10 @@ def site(gallery, tmp_path):
     return Site(gallery, tmp_path)
 
 
-@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.system)])
-def site_per_backend(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def site_per_backend(module_gallery):
     """One site per backend (family/c.jpg added) for the tests that change nothing of it but links of their own."""
-    tmp_path = tmp_path_factory.mktemp("site")
-    if request.param == "local":
-        config = Config(root=str(tmp_path / "tree"), recheck=0, create_root=True)
-    else:  # as the gallery fixture's bucket, kept for the module
-        endpoint, bucket = request.getfixturevalue("s3_endpoint"), f"lenslet-{uuid.uuid4().hex[:12]}"
-        s3_client(endpoint).create_bucket(Bucket=bucket)
-        config = Config(s3_bucket=bucket, s3_prefix="photos", recheck=0, s3_endpoint=endpoint, s3_region="us-east-1",
-                        cache_dir=str(tmp_path / "cache"))
-    site = Site(Gallery(config, tmp_path), tmp_path)
+    site = Site(module_gallery, module_gallery.root.parent)
     site.gallery.put("family/c.jpg", jpeg())
     return site
 

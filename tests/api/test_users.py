@@ -3,15 +3,13 @@ local disk and S3. A path outside a scope answers exactly as a missing one."""
 
 import dataclasses
 import time
-import uuid
 
 import pytest
 import webtest
-from helpers import Gallery, jpeg, s3_client
+from helpers import jpeg
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
-from lenslet.config import Config
 from lenslet.people.shares import Shares
 from lenslet.people.users import Directory
 
@@ -58,20 +56,12 @@ class World:
                                extra_environ={"REMOTE_ADDR": f"10.0.1.{PRINCIPALS.index(who) + 1}"}, **kwargs)
 
 
-@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.system)])
-def world(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def world(module_gallery):
     """One world per backend for the tests that only read it (a test that writes builds its own): built on S3, it
     costs more than the tests that read it. No test moves its clock, and only a dead link's uses are failures,
     each counted once from an address of its own."""
-    tmp_path = tmp_path_factory.mktemp("world")
-    if request.param == "local":
-        config = Config(root=str(tmp_path / "tree"), recheck=0, create_root=True)
-    else:  # as the gallery fixture's bucket, kept for the module
-        endpoint, bucket = request.getfixturevalue("s3_endpoint"), f"lenslet-{uuid.uuid4().hex[:12]}"
-        s3_client(endpoint).create_bucket(Bucket=bucket)
-        config = Config(s3_bucket=bucket, s3_prefix="photos", recheck=0, s3_endpoint=endpoint, s3_region="us-east-1",
-                        cache_dir=str(tmp_path / "cache"))
-    return World(Gallery(config, tmp_path), tmp_path)
+    return World(module_gallery, module_gallery.root.parent)
 
 
 PRINCIPALS = ("nobody", "viewer", "editor", "admin", "share", "expired", "revoked", "both")
