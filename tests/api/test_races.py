@@ -14,8 +14,8 @@ ROUNDS = 5
 
 
 def rounds(gallery):
-    """Rounds of a race: on S3 the two moves meet on the state's conditional writes (412) in every round, counted."""
-    return range(2 if gallery.config.s3_bucket else ROUNDS)
+    """Rounds of a race: on S3 one, where the two moves' requests interleave dozens of times in every round, counted."""
+    return range(1 if gallery.config.s3_bucket else ROUNDS)
 
 
 def race(*calls):
@@ -93,9 +93,9 @@ def test_an_edit_racing_renames_always_lands_on_the_image(gallery):
     editor, mover = gallery.client, gallery.client
     gallery.put("p/x.jpg", jpeg())
     acknowledged = []
-    # The edits meet the renames all along, on disk and on S3: counted, every edit taken landed while they ran, and 24
-    # tries found the image renamed away (404). A third of them on S3, where each step costs many requests.
-    edits, renames = (8, 5) if gallery.config.s3_bucket else (24, 16)
+    # The edits meet the renames all along, on disk and on S3: counted, every edit ran while a rename ran, and some
+    # found the image renamed away (404). Fewer of them on S3, where each step costs many requests.
+    edits, renames = (4, 3) if gallery.config.s3_bucket else (24, 16)
 
     def edit():
         for number in range(edits):
