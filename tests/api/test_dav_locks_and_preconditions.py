@@ -325,7 +325,9 @@ def test_locks_racing_in_two_processes_never_pass_the_caps(anywhere, cap):
     forge_locks(home, [f"f{n}/x.jpg" if cap == "person" else f"family/x{n}.jpg" for n in range(held)],
                 lambda n: mum if cap == "person" else f"someone {n}")
     answers = []
-    at_once(lambda n: answers.append(home.dav("LOCK", f"family/race{n}.jpg", body=LOCK_BODY, app=n % 2)), 12)
+    # In a bucket four racers' requests interleave at every step (counted), as twelve do: each costs many requests.
+    racers = 4 if home.config.s3_bucket else 12
+    at_once(lambda n: answers.append(home.dav("LOCK", f"family/race{n}.jpg", body=LOCK_BODY, app=n % 2)), racers)
     assert all(answer.status_int in (201, 409) for answer in answers), [answer.status for answer in answers]
     taken = sum(answer.status_int == 201 for answer in answers)
     assert taken <= 1
