@@ -125,11 +125,11 @@ def test_an_edit_racing_renames_always_lands_on_the_image(gallery):
 def test_two_moves_of_one_image_leave_it_whole_in_one_place(gallery):
     one, two = gallery.client, gallery.client
     pairs = [({"dest": "c"}, {"dest": "d"}), ({"dest": "c"}, "trash"), ({"to": "a/renamed.jpg"}, {"dest": "d"})]
+    for folder in ("c", "d"):
+        gallery.put(f"{folder}/keep.jpg", jpeg())
     for number, (first, second) in enumerate(pairs):
         src = f"a/x{number}.jpg"
         gallery.put(src, jpeg(color=(number, 9, 9)))
-        for folder in ("c", "d"):
-            gallery.put(f"{folder}/keep.jpg", jpeg())
         tag(one, src, "mine")
         one.get(f"/thumb?path={src}", status=200)
 
