@@ -293,8 +293,8 @@ def test_a_lock_is_found_among_thousands_of_others(anywhere):
     token = lock(home, "family/a.jpg")
     mine = record_name("family/a.jpg")
     # more than a bucket lists at once (1,000), every one named before the one that counts
-    before_mine = list(islice((path for path in (f"junk/{n}.jpg" for n in range(200_000)) if record_name(path) < mine),
-                              1100))
+    junk = (f"junk/{n}.jpg" for n in range(200_000))
+    before_mine = list(islice((path for path in junk if record_name(path) < mine), 1100))
     assert len(before_mine) == 1100
     forge_locks(home, before_mine, lambda n: f"someone {n}")
     assert home.dav("PUT", "family/a.jpg", who="ted", body=jpeg(color=(1, 1, 1))).status_int == 423
