@@ -35,7 +35,8 @@ def home(tmp_path):
     return with_ted(Home(tmp_path))
 
 
-@pytest.fixture(params=["local", "s3"])
+# Marked here: conftest marks a test system by the fixtures it names, and this one asks for the bucket by itself.
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.system)])
 def anywhere(request, tmp_path, monkeypatch):
     """A home on disk or in a bucket; put(key, bytes) and put_many({key: bytes}) write files of its tree as another
     program would."""
