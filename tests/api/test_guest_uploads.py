@@ -14,6 +14,7 @@ import pytest
 import webtest
 from helpers import at_once, clip, jpeg
 from openapi_check import spec_checked
+from test_people_in_the_page import BACKENDS, module_gallery
 
 from lenslet.app import create_app
 from lenslet.cli import main as lenslet
@@ -66,6 +67,13 @@ def site(gallery, tmp_path):
     return Site(gallery, tmp_path)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_site(request, tmp_path_factory):
+    """One site per backend for the tests whose uploads and links are all refused: each checks nothing was added."""
+    gallery = module_gallery(request, tmp_path_factory)
+    return Site(gallery, gallery.root.parent)
+
+
 ON_DISK = pytest.mark.parametrize("gallery", ["local"], indirect=True)  # what a bucket would test again for nothing
 
 
@@ -90,13 +98,13 @@ def test_a_guest_adds_a_video(site):
     assert site.item("family/clip.mp4")["addedBy"] == "Anna"
 
 
-def test_links_made_before_or_without_upload_stay_read_only(site):
-    for made in (site.share(), site.share(allowUpload=False)):
+def test_links_made_before_or_without_upload_stay_read_only(shared_site):
+    for made in (shared_site.share(), shared_site.share(allowUpload=False)):
         assert made["allowUpload"] is False
-        site.add(made, status=403)
-    site.client.put("/shares/upload?name=x.jpg&guest=a", jpeg(), headers=site.owner, content_type="image/jpeg",
-                    status=403)  # an owner uploads through /file
-    assert site.names() == ["a.jpg"]
+        shared_site.add(made, status=403)
+    shared_site.client.put("/shares/upload?name=x.jpg&guest=a", jpeg(), headers=shared_site.owner,
+                           content_type="image/jpeg", status=403)  # an owner uploads through /file
+    assert shared_site.names() == ["a.jpg"]
 
 
 def test_uploads_land_in_the_named_subfolder(site):
@@ -111,12 +119,12 @@ def test_uploads_land_in_the_named_subfolder(site):
 @pytest.mark.parametrize("body", [{"allowUpload": "yes"}, {"allowUpload": True, "maxFiles": 0},
                                   {"allowUpload": True, "maxBytes": -1}, {"allowUpload": True, "maxFiles": 1.5},
                                   {"allowUpload": True, "showPhotos": "no"}])
-def test_upload_settings_are_checked(site, body):
-    site.share(status=400, **body)
+def test_upload_settings_are_checked(shared_site, body):
+    shared_site.share(status=400, **body)
 
 
-def test_an_image_link_takes_no_uploads(site):
-    site.share(path="family/a.jpg", allowUpload=True, status=400)
+def test_an_image_link_takes_no_uploads(shared_site):
+    shared_site.share(path="family/a.jpg", allowUpload=True, status=400)
 
 
 def test_an_upload_only_link_shows_nothing(site):
@@ -183,9 +191,9 @@ def test_ten_thousand_files_cost_one_small_count(site):
 
 
 @pytest.mark.parametrize("guest", [None, "", "  ", "x" * 101, "\x00\x07"])
-def test_a_guest_says_who_they_are(site, guest):
-    site.add(site.share(allowUpload=True), guest=guest, status=400)
-    assert site.names() == ["a.jpg"]
+def test_a_guest_says_who_they_are(shared_site, guest):
+    shared_site.add(shared_site.share(allowUpload=True), guest=guest, status=400)
+    assert shared_site.names() == ["a.jpg"]
 
 
 def test_a_guest_name_at_the_limit_is_kept_whole(site):
@@ -193,16 +201,16 @@ def test_a_guest_name_at_the_limit_is_kept_whole(site):
     assert site.item("family/IMG_1.jpg")["addedBy"] == "x" * 100
 
 
-def test_expired_revoked_and_forged_keys_add_nothing(site):
-    made = site.share(allowUpload=True, expires="1h")
+def test_expired_revoked_and_forged_keys_add_nothing(shared_site):
+    made = shared_site.share(allowUpload=True, expires="1h")
     forged = dict(made, key=made["key"][:-4] + "AAAA")
-    site.add(forged, status=404)
-    site.now[0] += 7200
-    site.add(made, status=404)
-    site.now[0] -= 7200
-    site.client.delete(f"/shares/{made['id']}", headers=site.owner)
-    site.add(made, status=404)  # replayed after the revoke
-    assert site.names() == ["a.jpg"]
+    shared_site.add(forged, status=404)
+    shared_site.now[0] += 7200
+    shared_site.add(made, status=404)
+    shared_site.now[0] -= 7200
+    shared_site.client.delete(f"/shares/{made['id']}", headers=shared_site.owner)
+    shared_site.add(made, status=404)  # replayed after the revoke
+    assert shared_site.names() == ["a.jpg"]
 
 
 def test_a_revoke_during_an_upload_keeps_nothing_of_it(site):
@@ -236,13 +244,13 @@ def test_an_upload_cut_off_keeps_nothing_and_is_not_counted(site):
     site.add(made)  # the cap's one file is still free
 
 
-def test_an_upload_without_its_length_is_refused(site):
-    made = site.share(allowUpload=True)
+def test_an_upload_without_its_length_is_refused(shared_site):
+    made = shared_site.share(allowUpload=True)
     request = webtest.TestRequest.blank("/shares/upload?name=a.jpg&guest=Anna", method="PUT", headers={
         "X-Lenslet-Share": made["key"], "Content-Type": "image/jpeg"})
     request.environ.pop("CONTENT_LENGTH", None)
-    assert "Content-Length" in site.client.do_request(request, status=411).json["description"]
-    assert site.names() == ["a.jpg"]
+    assert "Content-Length" in shared_site.client.do_request(request, status=411).json["description"]
+    assert shared_site.names() == ["a.jpg"]
 
 
 def test_a_link_adds_only_inside_its_folder(site):
@@ -268,12 +276,12 @@ def test_two_guests_racing_one_name_each_keep_their_photo(site):
     assert site.names() == ["a.jpg", "same (1).jpg", "same (2).jpg", "same (3).jpg", "same.jpg"]
 
 
-def test_cross_site_and_foreign_hosts_are_refused(site):
-    made = site.share(allowUpload=True)
-    site.add(made, status=403, Origin="https://evil.example")
-    site.add(made, status=403, **{"Sec-Fetch-Site": "cross-site"})
-    site.add(made, status=421, Host="evil.example")
-    assert site.names() == ["a.jpg"]
+def test_cross_site_and_foreign_hosts_are_refused(shared_site):
+    made = shared_site.share(allowUpload=True)
+    shared_site.add(made, status=403, Origin="https://evil.example")
+    shared_site.add(made, status=403, **{"Sec-Fetch-Site": "cross-site"})
+    shared_site.add(made, status=421, Host="evil.example")
+    assert shared_site.names() == ["a.jpg"]
 
 
 def test_a_torn_count_refuses_uploads_until_removed(site):

@@ -10,14 +10,16 @@ import json
 import os
 import threading
 import time
+import uuid
 from http.cookiejar import DefaultCookiePolicy
 
 import pytest
 import webtest
-from helpers import jpeg
+from helpers import Gallery, jpeg, s3_client
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
+from lenslet.config import Config
 from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
@@ -63,6 +65,27 @@ class House:
 @pytest.fixture
 def house(gallery, tmp_path):
     return House(gallery, tmp_path)
+
+
+def module_gallery(request, tmp_path_factory):
+    """A tree on request.param's backend for a module's tests that change nothing in it (a fresh bucket on S3)."""
+    tmp_path = tmp_path_factory.mktemp("tree")
+    if request.param == "local":
+        return Gallery(Config(root=str(tmp_path / "tree"), recheck=0, create_root=True), tmp_path)
+    endpoint, bucket = request.getfixturevalue("s3_endpoint"), f"lenslet-{uuid.uuid4().hex[:12]}"
+    s3_client(endpoint).create_bucket(Bucket=bucket)
+    return Gallery(Config(s3_bucket=bucket, s3_prefix="photos", recheck=0, s3_endpoint=endpoint,
+                          s3_region="us-east-1", cache_dir=str(tmp_path / "cache")), tmp_path)
+
+
+BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.system)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_house(request, tmp_path_factory):
+    """One house per backend for the tests that change nobody: each checks the users file is left as it was."""
+    gallery = module_gallery(request, tmp_path_factory)
+    return House(gallery, gallery.root.parent)
 
 
 def test_an_admin_lists_people_without_a_hash_adds_one_who_signs_in_in_another_process(house):
@@ -157,31 +180,31 @@ def test_without_a_users_file_there_are_no_people_to_manage(client):
     ("PATCH", "/users/nobody", {"role": "view"}, 404),
     ("PATCH", "/users/" + "x" * 500, {"role": "view"}, 404),
 ])
-def test_bad_input_is_a_clear_json_error_and_the_file_is_left_byte_for_byte(house, method, url, body, status):
-    before = house.file()
-    answer = house.call(method, url, body)
+def test_bad_input_is_a_clear_json_error_and_the_file_is_left_byte_for_byte(shared_house, method, url, body, status):
+    before = shared_house.file()
+    answer = shared_house.call(method, url, body)
     assert answer.status_int == status and answer.json["description"], answer.json
-    assert house.file() == before
+    assert shared_house.file() == before
 
 
-def test_a_body_that_is_not_json_is_refused(house):
-    before = house.file()
-    answer = house.apps[0].post("/users", "name=kid&role=admin&folders=&password=longenough",
-                                headers={**HERE, "Cookie": house.ann}, expect_errors=True)
-    assert answer.status_int == 415 and house.file() == before
+def test_a_body_that_is_not_json_is_refused(shared_house):
+    before = shared_house.file()
+    answer = shared_house.apps[0].post("/users", "name=kid&role=admin&folders=&password=longenough",
+                                       headers={**HERE, "Cookie": shared_house.ann}, expect_errors=True)
+    assert answer.status_int == 415 and shared_house.file() == before
 
 
 @pytest.mark.parametrize("headers, status", [
     ({"Origin": "https://evil.example"}, 403), ({"Sec-Fetch-Site": "cross-site"}, 403), ({}, 403),
     ({**HERE, "Host": "evil.example"}, 421),
 ])
-def test_another_sites_form_or_a_foreign_host_changes_nobody(house, headers, status):
-    before = house.file()
+def test_another_sites_form_or_a_foreign_host_changes_nobody(shared_house, headers, status):
+    before = shared_house.file()
     for method, url, body in (("POST", "/users", {"name": "evil", "role": "admin", "folders": [""],
                                                    "password": "a long password"}),
                               ("PATCH", "/users/eve", {"role": "admin"}), ("DELETE", "/users/eve", None)):
-        assert house.call(method, url, body, headers=headers).status_int == status, (method, headers)
-    assert house.file() == before
+        assert shared_house.call(method, url, body, headers=headers).status_int == status, (method, headers)
+    assert shared_house.file() == before
 
 
 def test_people_added_and_removed_at_once_in_two_processes_all_land(house):

@@ -14,8 +14,8 @@ ROUNDS = 5
 
 
 def rounds(gallery):
-    """Rounds of a race: on S3 the two moves meet on the state's conditional writes (412) in every round, counted."""
-    return range(2 if gallery.config.s3_bucket else ROUNDS)
+    """Rounds of a race: on S3 one, where the two moves' requests interleave dozens of times in every round, counted."""
+    return range(1 if gallery.config.s3_bucket else ROUNDS)
 
 
 def race(*calls):
@@ -93,9 +93,9 @@ def test_an_edit_racing_renames_always_lands_on_the_image(gallery):
     editor, mover = gallery.client, gallery.client
     gallery.put("p/x.jpg", jpeg())
     acknowledged = []
-    # The edits meet the renames all along, on disk and on S3: counted, every edit taken landed while they ran, and 24
-    # tries found the image renamed away (404). A third of them on S3, where each step costs many requests.
-    edits, renames = (8, 5) if gallery.config.s3_bucket else (24, 16)
+    # The edits meet the renames all along, on disk and on S3: counted, every edit ran while a rename ran, and some
+    # found the image renamed away (404). Fewer of them on S3, where each step costs many requests.
+    edits, renames = (4, 3) if gallery.config.s3_bucket else (24, 16)
 
     def edit():
         for number in range(edits):
@@ -125,11 +125,11 @@ def test_an_edit_racing_renames_always_lands_on_the_image(gallery):
 def test_two_moves_of_one_image_leave_it_whole_in_one_place(gallery):
     one, two = gallery.client, gallery.client
     pairs = [({"dest": "c"}, {"dest": "d"}), ({"dest": "c"}, "trash"), ({"to": "a/renamed.jpg"}, {"dest": "d"})]
+    for folder in ("c", "d"):
+        gallery.put(f"{folder}/keep.jpg", jpeg())
     for number, (first, second) in enumerate(pairs):
         src = f"a/x{number}.jpg"
         gallery.put(src, jpeg(color=(number, 9, 9)))
-        for folder in ("c", "d"):
-            gallery.put(f"{folder}/keep.jpg", jpeg())
         tag(one, src, "mine")
         one.get(f"/thumb?path={src}", status=200)
 
