@@ -14,7 +14,6 @@ import pytest
 import webtest
 from helpers import at_once, clip, jpeg
 from openapi_check import spec_checked
-from test_people_in_the_page import BACKENDS, module_gallery
 
 from lenslet.app import create_app
 from lenslet.cli import main as lenslet
@@ -67,11 +66,10 @@ def site(gallery, tmp_path):
     return Site(gallery, tmp_path)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared_site(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def shared_site(module_gallery):
     """One site per backend for the tests whose uploads and links are all refused: each checks nothing was added."""
-    gallery = module_gallery(request, tmp_path_factory)
-    return Site(gallery, gallery.root.parent)
+    return Site(module_gallery, module_gallery.root.parent)
 
 
 ON_DISK = pytest.mark.parametrize("gallery", ["local"], indirect=True)  # what a bucket would test again for nothing

@@ -10,16 +10,14 @@ import json
 import os
 import threading
 import time
-import uuid
 from http.cookiejar import DefaultCookiePolicy
 
 import pytest
 import webtest
-from helpers import Gallery, jpeg, s3_client
+from helpers import jpeg
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
-from lenslet.config import Config
 from lenslet.people.users import Directory
 from lenslet.storage import open_storage
 
@@ -67,25 +65,10 @@ def house(gallery, tmp_path):
     return House(gallery, tmp_path)
 
 
-def module_gallery(request, tmp_path_factory):
-    """A tree on request.param's backend for a module's tests that change nothing in it (a fresh bucket on S3)."""
-    tmp_path = tmp_path_factory.mktemp("tree")
-    if request.param == "local":
-        return Gallery(Config(root=str(tmp_path / "tree"), recheck=0, create_root=True), tmp_path)
-    endpoint, bucket = request.getfixturevalue("s3_endpoint"), f"lenslet-{uuid.uuid4().hex[:12]}"
-    s3_client(endpoint).create_bucket(Bucket=bucket)
-    return Gallery(Config(s3_bucket=bucket, s3_prefix="photos", recheck=0, s3_endpoint=endpoint,
-                          s3_region="us-east-1", cache_dir=str(tmp_path / "cache")), tmp_path)
-
-
-BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.system)]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared_house(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def shared_house(module_gallery):
     """One house per backend for the tests that change nobody: each checks the users file is left as it was."""
-    gallery = module_gallery(request, tmp_path_factory)
-    return House(gallery, gallery.root.parent)
+    return House(module_gallery, module_gallery.root.parent)
 
 
 def test_an_admin_lists_people_without_a_hash_adds_one_who_signs_in_in_another_process(house):
