@@ -607,7 +607,7 @@ class LocalStorage(Verbs):
                 return False
         except FileNotFoundError:
             raise PreconditionFailed("file removed since it was read", path=key) from None
-        if _identity_at(folder_fd, tmp) == seen[0]:
+        if self._looked_at(folder_fd, tmp) == seen:  # the bytes too: a stat can match a file rewritten in place
             _unlink_quietly(tmp, folder_fd)
             return True
         _exchange(folder_fd, tmp, name)

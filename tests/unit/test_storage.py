@@ -178,6 +178,31 @@ def test_replace_if_loses_no_write_that_lands_after_its_last_look(storage, tree,
     assert not [name for name in os.listdir(tree) if name.endswith(".lenslet-tmp")]  # no temp file left
 
 
+def test_replace_if_loses_no_write_that_keeps_the_files_inode_size_and_time(storage, tree, monkeypatch):
+    """A file whose inode number, size and time are the ones lenslet read can hold other bytes: a program that
+    writes in place and sets the time back, or a new file given a freed inode within one tick of the clock.
+    lenslet compares the bytes it replaced, not only their stat, and refuses."""
+    from lenslet.storage import local
+    storage.write("a.xmp", b"old words")
+    _, version = storage.read_versioned("a.xmp")
+    exchange, calls = local._exchange, []
+
+    def another_program_writes_in_place(folder_fd, one, other):
+        calls.append(one)
+        if len(calls) == 1:
+            before = os.stat(tree / "a.xmp")
+            with open(tree / "a.xmp", "r+b") as file:
+                file.write(b"new words")
+            os.utime(tree / "a.xmp", ns=(before.st_atime_ns, before.st_mtime_ns))
+        return exchange(folder_fd, one, other)
+
+    monkeypatch.setattr(local, "_exchange", another_program_writes_in_place)
+    with pytest.raises(PreconditionFailed):
+        storage.replace_if("a.xmp", b"lenslet's", version)
+    assert (tree / "a.xmp").read_bytes() == b"new words"
+    assert not [name for name in os.listdir(tree) if name.endswith(".lenslet-tmp")]
+
+
 def test_replace_if_takes_the_name_where_names_cannot_be_exchanged(storage, tree, monkeypatch):
     from lenslet.storage import local
     storage.write("a.xmp", b"old")
