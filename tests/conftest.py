@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import sys
 
 import botocore.loaders
 import pytest
@@ -21,6 +22,10 @@ os.environ.setdefault("LENSLET_WORKER_NICE", "0")
 # A worker the tests start looks at a bucket every second, not every 30 (what S3 bills): a test waits for the
 # change it made, not for the clock.
 os.environ.setdefault("LENSLET_S3_SCAN_INTERVAL", "1")
+# Some machines' environments set PYTHONDONTWRITEBYTECODE: then every server, worker and command a test starts
+# compiles lenslet again, and each test process rewrites every test module's asserts again.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 # A password hashed at the shipped cost takes a seventh of a second of CPU, and the suite hashes hundreds: the tests'
 # own processes hash at a sixteenth of it, still above the weakest parameters the tests call stale. A server or CLI
