@@ -60,7 +60,9 @@ def test_a_face_drawn_named_and_removed_at_desktop_and_phone_width(fresh_page, t
     draw(tree / "family" / "b.jpg", size=(400, 200), color=(200, 120, 40))
     page = fresh_page()
     draw_and_name(page, "family/a.jpg", drag_mouse, "Ann")
-    page.until(lambda: page.script("return document.querySelectorAll('.faces .face').length") == 1)
+    # The box is drawn at once and named when the server has answered: the x is waited for by its name.
+    page.until(lambda: page.script("return document.querySelectorAll('.faces .face').length") == 1 and
+               page.driver.find_elements(page.by.CSS_SELECTOR, '[aria-label="Remove the face of Ann"]'))
     page.labelled("Remove the face of Ann").click()
     page.until(lambda: people(page, "family/a.jpg") == [])
 
