@@ -907,7 +907,7 @@ _renameat2 = []
 
 
 def _identity(st):
-    """Inode, size and mtime: what tells a file's bytes from another's without reading them."""
+    """Inode, size and mtime: what tells most changes of a file without reading it (not all: see _swap_in)."""
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
