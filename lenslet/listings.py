@@ -650,7 +650,9 @@ class Folders:
             if news.search:
                 # A rebuild may hold what another program changed.
                 self.ask_for_rollup()
-        memo = Memo(folder_mtime, page_count, self.clock(), pages, listing.pointer,
+        # Lost every race to be stored: what was stored holds later changes, so the next read looks again.
+        checked_at = float("-inf") if pages is not None and written is None else self.clock()
+        memo = Memo(folder_mtime, page_count, checked_at, pages, listing.pointer,
                     listing_pages.settle_at(listing, built_at))
         self.memo[(storage.identity, key)] = memo
         return memo, first_bytes

@@ -818,6 +818,34 @@ def test_a_listing_stored_meanwhile_is_kept_on_disk_and_in_a_bucket(gallery, mon
     assert [item["name"] for item in stored["items"]] == ["a.jpg", "b.jpg", "new.jpg"]
 
 
+def test_a_listing_that_lost_every_race_to_be_stored_is_not_served_past_the_one_stored(gallery, monkeypatch):
+    """Each of a process's builds of a folder lost the race to be stored, another process storing one meanwhile
+    with a file that came after the build's look (rclone's four PUTs at once into two web processes on S3): its
+    last build was kept in memory and served until its next recheck, and a file another listing had shown went
+    missing; the next read looks at the folder again."""
+    gallery.put("trip/a.jpg", jpeg())
+    other, reader = gallery.client, gallery.with_settings(recheck=600)
+    other.get("/folders?path=trip")
+    gallery.put("trip/b.jpg", jpeg())  # the reader's look builds the folder anew
+    real_store, raced = listings_module.store, []
+
+    def store(storage, key, *args):
+        if key == "trip" and len(raced) < listings_module.REBUILDS and not raced.count(None):
+            raced.append(None)  # the other process's own store below goes through
+            gallery.put(f"trip/new{len(raced)}.jpg", jpeg())
+            other.get("/folders?path=trip")  # the other process lists and stores it first
+            gallery.put(f"trip/late{len(raced)}.jpg", jpeg())  # and the reader's next build is needed
+            raced[-1] = key
+        return real_store(storage, key, *args)
+    monkeypatch.setattr(listings_module, "store", store)
+    reader.get("/folders?path=trip")  # answered from its last build
+    assert len(raced) == listings_module.REBUILDS
+    monkeypatch.setattr(listings_module, "store", real_store)
+    every = ["a.jpg", "b.jpg"] + [f"{kind}{n}.jpg" for kind in ("late", "new") for n in (1, 2, 3)]
+    assert sorted(listed(other)) == every
+    assert sorted(listed(reader)) == every
+
+
 UPLOADS = ["IMG_0007b.jpg", "A_first.jpg", "zz_last.jpg", "IMG_0100.jpg"]
 
 
