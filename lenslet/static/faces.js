@@ -138,6 +138,7 @@ export class FacesDialog {
 
   async open() {
     this.message.textContent = "";
+    this.show([]);  // last time's rows go: none is tapped while the list is read again
     if (!this.dialog.open) this.dialog.showModal();
     try {
       this.show((await this.api.getJSON("/people")).people);

@@ -133,6 +133,7 @@ def test_the_people_view_shows_faces_renames_merges_and_opens_a_timeline_and_a_m
     finally:
         page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     page.find("#faces-button").click()
+    page.until(lambda: listed(page) == ["Ann: 2 photos"])
     person_menu(page, "Ann", "On the map")
     page.until(lambda: "map=" in page.script("return location.hash")
                and page.script("return document.querySelectorAll('.map-photo, .map-cluster').length") == 1)
