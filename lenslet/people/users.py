@@ -370,10 +370,9 @@ class Directory:
         change(users) returns (result, new users). Nothing slow runs under the lock."""
         for _ in range(CHANGE_TRIES):
             with settings_files.changing(self.path):
-                stat = settings_files.stat_of(self.path)
-                known, extra = {}, {}
-                if stat is not None:
-                    data, stat = settings_files.read_file(self.path, MAX_FILE)
+                data, known, extra = None, {}, {}
+                if settings_files.stat_of(self.path) is not None:
+                    data, _ = settings_files.read_file(self.path, MAX_FILE)
                     known, extra = parse_document(data, where=self.path)
                 result, after = change(dict(known))
                 if after is None:
@@ -385,7 +384,7 @@ class Directory:
                         and not any(user.role == "admin" for user in after.values()):
                     raise Conflict("that would leave no admin: make another user an admin first")
                 try:
-                    settings_files.replace_file(self.path, dump_users(after, extra), expected=stat)
+                    settings_files.replace_file(self.path, dump_users(after, extra), expected=data)
                 except PreconditionFailed:
                     continue  # another program wrote it meanwhile
                 return result

@@ -57,7 +57,8 @@ def changing(path):
 
 
 def replace_file(path, data, expected=False):
-    """Replace the file atomically, owner-only (it holds password hashes); refuse if changed since `expected`."""
+    """Replace the file atomically, owner-only (it holds password hashes); refuse unless it still holds the bytes
+    `expected` (None: absent). Bytes, not a stat: an edit in place may keep the inode, size and time."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".lenslet-users-")
@@ -66,7 +67,7 @@ def replace_file(path, data, expected=False):
                 stream.write(data)
                 stream.flush()
                 os.fsync(stream.fileno())
-            if expected is not False and stat_of(path) != expected:
+            if expected is not False and not _holds(path, expected):
                 raise PreconditionFailed(f"{path} changed since it was read")
             os.replace(temp, path)
         except BaseException:
@@ -75,3 +76,12 @@ def replace_file(path, data, expected=False):
             raise
     except OSError as ex:
         raise ConfigError(f"cannot write {path}: {ex.strerror}") from None
+
+
+def _holds(path, expected):
+    if stat_of(path) is None:
+        return expected is None
+    try:
+        return expected is not None and read_file(path, len(expected))[0] == expected
+    except ConfigError:
+        return False  # grown past them, or no longer a regular file

@@ -153,15 +153,40 @@ def test_another_programs_write_between_read_and_replace_is_never_overwritten(tm
     assert len(writes) == 2 and set(directory.users()) == {"ann", "bob", "dan"}  # both kept
 
 
-def test_replace_file_refuses_when_the_file_changed_since_its_stat(tmp_path):
+def test_replace_file_refuses_when_the_file_holds_other_bytes_than_were_read(tmp_path):
     path = str(tmp_path / "users.json")
     open(path, "w").write("{}")
-    seen = settings_files.stat_of(path)
     open(path + ".new", "w").write('{"a": 1}')
     os.replace(path + ".new", path)
     with pytest.raises(PreconditionFailed):
-        settings_files.replace_file(path, b"lost", expected=seen)
+        settings_files.replace_file(path, b"lost", expected=b"{}")
     assert open(path).read() == '{"a": 1}'
+
+
+def test_a_demotion_edited_in_place_keeping_inode_size_and_time_is_never_undone(tmp_path, monkeypatch):
+    """An admin's in-place edit of bob from edit to view (one size, the same inode), its time set back within one
+    tick of lenslet's read, between that read and lenslet's replace: a stat looks unchanged, so the edit was lost
+    and bob could edit again."""
+    directory = Directory(str(tmp_path / "users.json"))
+    directory.add("ann", "admin", [""], password="a long password")
+    directory.add("bob", "edit", ["family"], password="bob's password")
+    replace, writes = settings_files.replace_file, []
+
+    def demoted_meanwhile(path, data, expected=False):
+        if not writes:
+            seen = os.stat(path)
+            with open(path, "r+b") as stream:
+                text = stream.read()
+                stream.seek(0)
+                stream.write(text.replace(b'"edit"', b'"view"'))
+            os.utime(path, ns=(seen.st_atime_ns, seen.st_mtime_ns))
+        writes.append(expected)
+        return replace(path, data, expected)
+    monkeypatch.setattr(settings_files, "replace_file", demoted_meanwhile)
+    directory.add("carol", "view", ["x"], password="carol's password")
+    assert len(writes) == 2
+    assert {name: user.role for name, user in directory.users().items()} == {"ann": "admin", "bob": "view",
+                                                                              "carol": "view"}
 
 
 def test_many_changes_at_once_all_land(tmp_path):
