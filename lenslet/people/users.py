@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from lenslet.errors import (
@@ -44,6 +45,7 @@ MAX_APP_PASSWORDS = 50  # a person's devices
 MAX_DEVICE_NAME = 64
 APP_PASSWORD_KEYS = frozenset(("id", "name", "hash", "created"))
 CHANGE_TRIES = 5  # tries while another program keeps writing the file
+YOUNG_NS = 2_000_000_000  # file times are coarse: two seconds, as some file systems keep them
 
 
 def new_token():
@@ -317,16 +319,17 @@ class Directory:
 
     def __init__(self, path):
         self.path = path
-        # (stat, users, problem), replaced whole so a request reads one state.
-        self.state = (("unread",), {}, None)
+        # (stat, users, problem, bytes), replaced whole so a request reads one state.
+        self.state = (("unread",), {}, None, None)
 
     def users(self):
         """Return {name: User} as the file says now; Unavailable while it is broken."""
         stat = settings_files.stat_of(self.path)
-        if stat != self.state[0]:
+        # A file changed this last moment is read again: an edit in place within one tick keeps its stat.
+        if stat != self.state[0] or stat is not None and time.time_ns() - stat[2] < YOUNG_NS:
             # Read under no lock: two threads reading the same file get the same state.
             self.state = self._read(stat)
-        _, known, problem = self.state
+        _, known, problem, _ = self.state
         if problem is not None:
             raise Unavailable(f"nobody is let in: {problem}", retry_after=10, setting="LENSLET_USERS")
         return known
@@ -335,13 +338,16 @@ class Directory:
         if stat is None:
             log.warning("the users file %s is missing: only share links (and LENSLET_TOKEN) are let in, and the "
                         "page offers to make the first admin with the setup code", self.path)
-            return None, {}, None
+            return None, {}, None, None
+        data = None
         try:
             data, stat = settings_files.read_file(self.path, MAX_FILE)
+            if (stat, data) == (self.state[0], self.state[3]):
+                return self.state
             known = parse_users(data, where=self.path)
         except ConfigError as ex:
             log.error("%s", ex.description)
-            return stat, {}, ex.description
+            return stat, {}, ex.description, data
         for user in known.values():
             if user.note:
                 log.warning("users: %s %s", user.name, user.note)
@@ -351,7 +357,7 @@ class Directory:
                       "are let in", self.path, len(known), MAX_USERS)
             known = dict(sorted(known.items(), key=lambda item: item[1].role != "admin")[:MAX_USERS])
         log.info("users: %d read from %s", len(known), self.path)
-        return stat, known, None
+        return stat, known, None, data
 
     def check(self):
         """Refuse to start on a users file that is there but broken."""

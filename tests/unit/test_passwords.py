@@ -216,3 +216,19 @@ def test_the_servers_command_line_may_leave_no_admin(tmp_path):
     directory.update("ann", role="view")
     directory.remove("ann")
     assert directory.users() == {}
+
+
+def test_a_revocation_edited_in_place_within_one_tick_of_a_read_counts_at_once(tmp_path):
+    """The file as a web process last read it, then an in-place edit (bob: edit -> view, one size, the same inode)
+    with the time it had: its stat is unchanged, but a file changed this last moment is read again."""
+    directory = Directory(str(tmp_path / "users.json"))
+    directory.add("bob", "edit", ["family"], password="bob's password")
+    assert directory.users()["bob"].role == "edit"
+    seen = os.stat(directory.path)
+    with open(directory.path, "r+b") as stream:
+        text = stream.read()
+        stream.seek(0)
+        stream.write(text.replace(b'"edit"', b'"view"'))
+    os.utime(directory.path, ns=(seen.st_atime_ns, seen.st_mtime_ns))
+    assert settings_files.stat_of(directory.path) == directory.state[0]
+    assert directory.users()["bob"].role == "view"
