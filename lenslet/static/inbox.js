@@ -10,7 +10,10 @@ function opened() {
   return new Promise((resolve, reject) => {
     const asked = indexedDB.open(DB, 1);
     asked.onupgradeneeded = () => asked.result.createObjectStore(FILES, {autoIncrement: true});
-    asked.onsuccess = () => resolve(asked.result);
+    asked.onsuccess = () => {
+      asked.result.onversionchange = () => asked.result.close();  // never blocks the browser clearing the site
+      resolve(asked.result);
+    };
     asked.onerror = () => reject(asked.error);
   });
 }
@@ -23,6 +26,7 @@ async function inStore(mode, work) {
       const answer = work(done.objectStore(FILES));
       done.oncomplete = () => resolve(answer.result);
       done.onerror = () => reject(done.error);
+      done.onabort = () => reject(done.error || new Error("the browser closed its store"));  // an answer, never a hang
     });
   } finally {
     db.close();
