@@ -1,6 +1,8 @@
 """What several benchmarks share: gunicorn on loopback, drawn and real photos, `lenslet index` with its peak memory."""
 
+import gzip
 import hashlib
+import http.client
 import os
 import shutil
 import signal
@@ -26,6 +28,20 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def get(port, path, headers=None):
+    """(status, body, seconds) of one GET on a new connection, a gzipped body unpacked."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        answer = connection.getresponse()
+        body = answer.read()
+    finally:
+        connection.close()
+    gzipped = answer.getheader("Content-Encoding") == "gzip"
+    return answer.status, gzip.decompress(body) if gzipped else body, time.perf_counter() - started
 
 
 class Server:

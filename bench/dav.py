@@ -12,34 +12,15 @@ Needs Debian's rclone, and nginx with its WebDAV PROPFIND module for the baselin
 libnginx-mod-http-dav-ext). Talks only to loopback; every image is drawn with Pillow into a temporary folder (--images
 of --size, 2-5 MB each, unique pixels) and removed at the end.
 
-Each round, in turns (the order alternating from round to round), copies the images with `rclone copy --transfers N`
-into a fresh empty folder served by nginx (`dav_methods`, `dav_ext`, `create_full_put_path`) and into lenslet serving
-a fresh empty root (`lenslet serve`: gunicorn, two web processes and the worker) at /dav/, then copies again (nothing
-new to send). Prints for each: seconds, images/s, and the files rclone says it transferred; then the medians and
-lenslet's rate over nginx's (the target is at least 0.5). rclone spaces its WebDAV requests (its pacer), so small
-images copy at one rate into any server; camera-sized ones show what the server costs.
-
-Then lenslet serves a root with one folder of 10,000 small images; once the worker has stored its listing and its
-queue is empty, PROPFIND Depth 1 of the folder (no body: every property, as rclone asks) and GET /folders of it are
-timed in turns over one kept-alive connection each (--repeat times, 20 by default), after the first of each, printed
-apart (a web process keeps an answer while the folder is unchanged). GET /folders answers a page of the listing (1,000
-items by default), so both the first page and every page are timed. Prints the medians and PROPFIND's time over each
-(the target is at most 2).
-
---with-users serves lenslet with a users file of one admin the bench makes (`lenslet user add`), with a token for GET
-/folders and an app password for rclone and PROPFIND (HTTP Basic), so every request is checked as a family's gallery
-checks it. --users FILE serves your users file instead: rclone and PROPFIND send --user and --password, GET /folders
-sends --token.
-
---only video PUTs one video of --video-mb MB (an MP4's boxes around random bytes) into nginx's WebDAV module and into
-lenslet's /dav, in turns, sampling the resident memory of the server's processes that answer requests (nginx's
-workers; gunicorn's web processes, not lenslet's worker) every 20 ms: prints the seconds and the peak growth over the
-memory before each PUT (lenslet's target: under 20 MB).
-
---only put PUTs the images, --transfers at a time over kept-alive connections, into an empty folder of nginx's WebDAV
-module and of lenslet's /dav, in turns: prints the seconds, images/s and lenslet's rate over nginx's (the target is at
-least 0.35). A third side shows what any app under gunicorn can reach: gunicorn as lenslet runs it (two processes of
-16 threads) with an app that only writes each body to a file and syncs it."""
+Each round copies the images with `rclone copy --transfers N` into a fresh folder served by nginx and into lenslet
+serving a fresh root (`lenslet serve`) at /dav/, in turns (the order alternating), then copies again (nothing new to
+send); prints each side's seconds and images/s, the medians and lenslet's rate over nginx's. Then PROPFIND Depth 1 of
+a folder of 10,000 small images and GET /folders of it (its first page and every page) are timed in turns over one
+kept-alive connection each, --repeat times after the first of each. --with-users serves a users file of one admin the
+bench makes (a token for GET /folders, an app password for rclone and PROPFIND); --users FILE serves yours. --only
+video PUTs one video into each side, sampling the answering processes' resident memory every 20 ms; --only put PUTs
+the images --transfers at a time over kept-alive connections, beside gunicorn as lenslet runs it serving an app that
+only writes and syncs each body. What each measures and its targets: docs/performance.md."""
 
 import argparse
 import base64
@@ -61,7 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import orjson  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bench.common import PROJECT, free_port, photo  # noqa: E402
+from bench.common import PROJECT, Server, free_port, photo  # noqa: E402
 
 HUGE = 10_000
 LOOKS = 8  # distinct pictures; each image is a different crop of one, so no two share pixels
@@ -212,21 +193,12 @@ def plain_put(environ, start_response):
     return [b""]
 
 
-class Gunicorn:
-    """gunicorn alone, as lenslet runs it, serving plain_put on a loopback port."""
-
-    def __init__(self, files):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "16", "--worker-class", "gthread",
-             "--bind", f"127.0.0.1:{self.port}", "bench.dav:plain_put"],
-            cwd=PROJECT, env=dict(os.environ, PYTHONPATH=PROJECT, BENCH_FILES=files), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        if not answers(self.port):
-            self.stop()
-            raise SystemExit("gunicorn did not start")
-
-    stop = Lenslet.stop
+def plain_gunicorn(files):
+    """gunicorn alone, as lenslet runs it (two processes of 16 threads), serving plain_put on a loopback port."""
+    server = Server(["--threads", "16", "--worker-class", "gthread", "bench.dav:plain_put"], {"BENCH_FILES": files},
+                    PROJECT)
+    server.wait()
+    return server
 
 
 def make_person(scratch, log):
@@ -457,7 +429,7 @@ def bench_put(args, scratch, credentials):
             files = os.path.join(scratch, f"{side}-files")
             os.makedirs(files)
             server = Nginx(files, os.path.join(scratch, "nginx"), propfind=False) if side == "nginx" else \
-                Lenslet(files, args.users, args.log) if side == "lenslet" else Gunicorn(files)
+                Lenslet(files, args.users, args.log) if side == "lenslet" else plain_gunicorn(files)
             try:
                 seconds = put_round(side, server, source, names, credentials, args.transfers)
             finally:

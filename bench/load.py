@@ -3,6 +3,7 @@ thumbnails next to nginx sending the same bytes; every edit found afterwards.
 
     python bench/load.py [--seconds 8] [--images 1000] [--rounds 3]
     python bench/load.py --seconds 2 --images 50 --rounds 1      # a quick run
+    python bench/load.py --s3                                    # the same tree in a bucket
 
 Python clients (kept-alive connections from processes of threads); nginx sending the same bytes is the static baseline
 when installed. Talks only to loopback; every load stops after --seconds. Builds a tree of two folders of camera-sized
@@ -17,11 +18,15 @@ in each round:
 - 8 writers in one folder: edits/s and p50; one edit alone (median of 40) in 10, 1,000 and 10,000 images;
 - GET /folders of `big` and GET /thumb (cached), 16 connections, beside nginx.
 
-Then every PATCH that answered 200 is looked for in its sidecar, its folder's listing and search."""
+Then every PATCH that answered 200 is looked for in its sidecar, its folder's listing and search.
+
+With --s3 the tree (but the 10,000) is put in a bucket of the tests' S3 server (moto, each write atomic:
+tests/s3server.py), which lenslet's worker indexes."""
 
 import argparse
 import http.client
 import multiprocessing
+import multiprocessing.pool
 import os
 import shutil
 import signal
@@ -38,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import orjson  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bench.common import PROJECT, Server, free_port, photo  # noqa: E402
+from bench.common import PROJECT, Server, free_port, get, photo, run_index  # noqa: E402
 
 READERS = WRITERS = 8
 
@@ -62,9 +67,9 @@ http {{
 
 # -- the tree ------------------------------------------------------------------------------------------
 
-def make_tree(root, images):
+def make_tree(root, images, huge=True):
     """Two folders of camera-sized JPEGs (a few pictures, each under many names), one of 10, one of 10,000
-    small ones."""
+    small ones (unless huge is false)."""
     os.makedirs(root)
     looks = []
     for seed in range(6):
@@ -77,6 +82,8 @@ def make_tree(root, images):
         for n in range(count):
             with open(os.path.join(root, folder, f"IMG_{n:05d}.jpg"), "wb") as f:
                 f.write(looks[n % len(looks)])
+    if not huge:
+        return 2 * images + 10
     os.makedirs(os.path.join(root, "huge"))
     tiny = os.path.join(root, "tiny.jpg")
     Image.new("RGB", (64, 43), (120, 90, 60)).save(tiny, quality=80)
@@ -88,27 +95,40 @@ def make_tree(root, images):
     return 2 * images + 10 + 10_000
 
 
-def lenslet_index(root):
-    """Run `lenslet index` on the tree; seconds it took."""
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from lenslet.cli import main; main()", "index", root], check=True,
-                   stdout=subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=PROJECT, LENSLET_ROOT=root))
-    return time.perf_counter() - started
+class Bucket:
+    """The tree put in a bucket of the tests' S3 server, run by a thread of this process (its CPU: the clients')."""
+
+    def __init__(self, root):
+        sys.path.insert(0, os.path.join(PROJECT, "tests"))
+        import boto3
+        from s3server import AtomicS3Server
+        self.server = AtomicS3Server().start()
+        keys = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-east-1"}
+        self.client = boto3.client("s3", endpoint_url=self.server.url, **keys)
+        self.client.create_bucket(Bucket="photos")
+        files = [os.path.join(parent, name) for parent, _, names in os.walk(root) for name in names]
+        with multiprocessing.pool.ThreadPool(8) as pool:
+            pool.map(lambda path: self.client.upload_file(path, "photos", os.path.relpath(path, root)), files)
+        self.env = {"LENSLET_S3_BUCKET": "photos", "LENSLET_S3_ENDPOINT": self.server.url, "LENSLET_S3_REGION":
+                    "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+
+    def read(self, key):
+        return self.client.get_object(Bucket="photos", Key=key)["Body"].read()
 
 
 class Served(Server):
     """lenslet as README serves it: gunicorn with the project's settings (and lenslet's worker), on loopback."""
 
-    def __init__(self, root, work):
-        super().__init__(["-c", "python:lenslet.service.gunicorn_conf"],
-                         {"LENSLET_ROOT": root, "LENSLET_ACCESS_LOG": "false"}, work)
+    def __init__(self, library, work):
+        super().__init__(["-c", "python:lenslet.service.gunicorn_conf"], {**library, "LENSLET_ACCESS_LOG": "false"},
+                         work)
         self.wait("/health")
 
     def settle(self, timeout=180):
         """Wait until the worker is up and has had nothing to do for a few seconds (health says so)."""
         deadline, quiet = time.monotonic() + timeout, 0
         while time.monotonic() < deadline and quiet < 3:
-            status, body = get(self.port, "/health")
+            status, body, _ = get(self.port, "/health")
             worker = orjson.loads(body).get("worker") or {}
             quiet = quiet + 1 if status == 200 and worker.get("alive") and not worker.get("backlog") else 0
             time.sleep(1.0)
@@ -142,17 +162,6 @@ class Served(Server):
         web = sorted((share for key, share in used.items() if isinstance(key, int)), reverse=True)
         return (" + ".join(f"{share:.2f}" for share in web) + f" cores (worker {used.get('worker', 0):.2f},"
                 f" clients {used['clients']:.2f})")
-
-
-def get(port, path):
-    """(status, body) of one GET."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        answer = conn.getresponse()
-        return answer.status, answer.read()
-    finally:
-        conn.close()
 
 
 # -- loads ---------------------------------------------------------------------------------------------
@@ -311,7 +320,7 @@ def one_edit_median(port, folder, count=40):
 
 # -- every edit found ------------------------------------------------------------------------------------
 
-def check_every_edit(port, root, answered, patience=60.0):
+def check_every_edit(port, read, answered, patience=60.0):
     """Every PATCH that answered 200 is in its sidecar, its folder's listing and search: (how many tags,
     {where: how many missing}, seconds until the listings and search held them all, or None, and how many
     looks that took). A look asks search once for each tag: tens of seconds for 20,000 of them."""
@@ -332,8 +341,7 @@ def check_every_edit(port, root, answered, patience=60.0):
                 listed.update({item["path"]: set(item["tags"]) for item in data["items"]})
                 page += 1
         for image, tags in wanted.items():
-            with open(os.path.join(root, image + ".json"), "rb") as f:
-                missing["sidecar"] += len(tags - set(orjson.loads(f.read())["tags"]))
+            missing["sidecar"] += len(tags - set(orjson.loads(read(image + ".json"))["tags"]))
             missing["listing"] += len(tags - listed.get(image, set()))
             folder = image.rsplit("/", 1)[0]
             for tag in tags:
@@ -366,7 +374,7 @@ class Nginx:
 
     def check(self, path, expected):
         """Stop the bench unless nginx answers path with 200 and exactly the bytes lenslet sent."""
-        status, data = get(self.port, path)
+        status, data, _ = get(self.port, path)
         if status != 200 or data != expected:
             raise SystemExit(f"nginx answered {path} with {status} and {len(data):,} bytes, not lenslet's "
                              f"{len(expected):,}: no baseline")
@@ -396,17 +404,29 @@ def main():
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the readers' rows (medians)")
+    parser.add_argument("--s3", action="store_true", help="the tree in a bucket of the tests' S3 server")
     args = parser.parse_args()
     has_nginx = shutil.which("nginx") is not None
     work = tempfile.mkdtemp(prefix="lenslet-load-")
     root = os.path.join(work, "tree")
-    served = nginx = None
+    served = nginx = bucket = None
     try:
-        images = make_tree(root, args.images)
-        took = lenslet_index(root)
-        print(f"lenslet index: {images:,} images (10,000 of them 64x43) in {took:.1f} s, {images / took:,.0f} images/s")
-        served = Served(root, work)
-        served.settle()
+        images = make_tree(root, args.images, huge=not args.s3)  # the worker thumbnails moto's at 7 a second
+        if args.s3:
+            bucket = Bucket(root)
+            started = time.perf_counter()
+            served = Served(bucket.env, work)
+            for last in (f"big/IMG_{args.images - 1:05d}", f"other/IMG_{args.images - 1:05d}", "small/IMG_00009"):
+                while get(served.port, f"/thumb?path={last}.jpg")[0] != 200:  # 202 until the worker made it
+                    time.sleep(1.0)
+            served.settle()
+            print(f"in a bucket, lenslet's worker indexed {images:,} images in {time.perf_counter() - started:.0f} s")
+        else:
+            took = run_index(root, {"LENSLET_ROOT": root})[0]
+            print(f"lenslet index: {images:,} images (10,000 of them 64x43) in {took:.1f} s, "
+                  f"{images / took:,.0f} images/s")
+            served = Served({"LENSLET_ROOT": root}, work)
+            served.settle()
         port, seconds, big = served.port, args.seconds, f"{args.images:,}"
         flags = os.environ.get("GUNICORN_CMD_ARGS")
         print(f"gunicorn with the project's settings{' and ' + flags if flags else ''} and lenslet's worker; "
@@ -438,7 +458,7 @@ def main():
 
         print("one edit alone, median of 40")
         alone_small = one_edit_median(port, "small")
-        for folder, label, limit in (("big", f"{big} images", 2), ("huge", "10,000 images", 3)):
+        for folder, label, limit in (("big", f"{big} images", 2), ("huge", "10,000 images", 3))[:1 if args.s3 else 2]:
             took = one_edit_median(port, folder)
             print(f"  in {label:<14} {took * 1000:6.2f} ms   {took / alone_small:.2f}x of 10 images "
                   f"({alone_small * 1000:.2f} ms; at most {limit}x)")
@@ -467,7 +487,8 @@ def main():
         else:
             print("(no nginx here: apt-get install nginx for the static baseline)")
 
-        count, missing, took, looks = check_every_edit(port, root, answered)
+        count, missing, took, looks = check_every_edit(port, bucket.read if bucket else lambda key: open(
+            os.path.join(root, key), "rb").read(), answered)
         if took is None:
             when = " after a minute"
         elif looks == 1:
@@ -481,6 +502,8 @@ def main():
             nginx.stop()
         if served is not None:
             served.stop()
+        if bucket is not None:
+            bucket.server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

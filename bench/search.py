@@ -21,8 +21,6 @@ loopback; every process started is stopped by its pid."""
 
 import argparse
 import gc
-import gzip
-import http.client
 import math
 import os
 import random
@@ -40,7 +38,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import orjson  # noqa: E402
 from helpers import rollup_bytes  # noqa: E402,F401 - the rollup the worker writes, for the benches that import it from here
 
-from bench.common import PROJECT, Server  # noqa: E402
+from bench.common import PROJECT, Server, get  # noqa: E402
 from lenslet import memory  # noqa: E402
 from lenslet.formats import exif, query  # noqa: E402
 from lenslet.formats.listing_pages import place_fields  # noqa: E402
@@ -256,20 +254,12 @@ def serve(root, workers):
     return Server(["-c", "bench_gunicorn.py"], {"LENSLET_ROOT": root, "LENSLET_ACCESS_LOG": "false"}, folder, workers)
 
 
-def get(port, path):
-    """(seconds, body) of one GET on a new connection, taking gzip as a browser does."""
-    started = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request("GET", path, headers={"Accept-Encoding": "gzip, deflate, br"})
-        answer = connection.getresponse()
-        body = answer.read()
-    finally:
-        connection.close()
-    if answer.status != 200:
-        raise SystemExit(f"{path}: {answer.status} {body[:200]!r}")
-    took = time.perf_counter() - started
-    return took, gzip.decompress(body) if answer.getheader("Content-Encoding") == "gzip" else body
+def timed(port, path):
+    """(seconds, body) of one GET on a new connection, taking gzip as a browser does; an error stops the bench."""
+    status, body, took = get(port, path, {"Accept-Encoding": "gzip, deflate, br"})
+    if status != 200:
+        raise SystemExit(f"{path}: {status} {body[:200]!r}")
+    return took, body
 
 
 def over_http(root, args):
@@ -280,7 +270,7 @@ def over_http(root, args):
     fresh = serve(root, 1)
     try:
         up = fresh.wait("/openapi.json")
-        took = get(fresh.port, path)[0]
+        took = timed(fresh.port, path)[0]
         print(f"a fresh web process: up after {up:.2f} s, then its first search took {took * 1000:.0f} ms (target 1 s)")
     finally:
         fresh.stop()
@@ -290,17 +280,17 @@ def over_http(root, args):
         for _ in range(args.rounds):
             for label, q, folder in QUERIES:
                 path = "/search?" + urllib.parse.urlencode({"q": q, "path": folder, "limit": args.limit})
-                first, body = get(web.port, path)
+                first, body = timed(web.port, path)
                 answer = orjson.loads(body)
-                times = [get(web.port, path)[0] for _ in range(args.repeat)]
+                times = [timed(web.port, path)[0] for _ in range(args.repeat)]
                 rounds.setdefault((label, q), []).append((statistics.median(times), p95_of(times), first))
                 found[label, q] = (answer["total"], [item["path"] for item in answer["items"]])
         found = {key: (*map(statistics.median, zip(*rounds[key], strict=True)), found[key], None) for key in found}
         person = urllib.parse.quote("person:" + args.person.replace(" ", "_"))
         for what, path in [("people", "/people"), ("similar groups", "/similar?limit=100"),
                            ("a person's photos", f"/search?q={person}&sort=date&order=desc&limit={args.limit}")]:
-            first, body = get(web.port, path)
-            times = [get(web.port, path)[0] for _ in range(args.repeat)]
+            first, body = timed(web.port, path)
+            times = [timed(web.port, path)[0] for _ in range(args.repeat)]
             print(f"{what} ({path}): first {first * 1000:.0f} ms, then median {statistics.median(times) * 1000:.1f}, "
                   f"p95 {p95_of(times) * 1000:.1f} ms; {orjson.loads(body)['total']:,} found")
     finally:
