@@ -36,6 +36,9 @@ from lenslet.worker.scanner import Scanner
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # helpers.py is in tests/
 EXIFTOOL = shutil.which("exiftool")
+# A test whose promise is the same code on disk and in a bucket runs on disk alone, where the bucket test named
+# above it runs on S3 every line of lenslet it would (coverage by test, in contributing.md).
+on_disk_alone = pytest.mark.parametrize("gallery", ["local"], indirect=True)
 
 
 def needs_exiftool(test):

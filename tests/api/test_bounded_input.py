@@ -11,7 +11,7 @@ import zlib
 import orjson
 import pytest
 import webtest
-from helpers import BOUNDARY, FORM_TYPE, form, jpeg, listed_names, upload
+from helpers import BOUNDARY, FORM_TYPE, form, jpeg, listed_names, on_disk_alone, upload
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -34,6 +34,7 @@ def png_bomb(width, height, cut=False):
 
 # -- upload bombs ----------------------------------------------------------------
 
+@on_disk_alone  # in a bucket: test_an_upload_named_like_an_nfd_file_meets_that_file
 def test_an_upload_bomb_is_stored_with_its_thumbnail(gallery):
     bomb = png_bomb(6000, 5000)  # 30 megapixels, a few KB
     for client in (gallery.client, gallery.with_settings(thumb_inline=0)):  # no inline decode at all: still made
@@ -72,6 +73,7 @@ def test_a_big_upload_that_cannot_be_decoded_is_not_kept(gallery):
     assert not gallery.exists("cut.png") and not gallery.exists("small.png")
 
 
+@on_disk_alone  # in a bucket: test_an_upload_named_like_an_nfd_file_meets_that_file
 def test_a_thumbnail_too_big_to_make_inline_is_left_to_the_worker(gallery):
     gallery.put("big.png", png_bomb(6000, 5000))
     gallery.put("small.jpg", jpeg())
@@ -85,6 +87,7 @@ def test_a_thumbnail_too_big_to_make_inline_is_left_to_the_worker(gallery):
 
 # -- form bodies -----------------------------------------------------------------
 
+@on_disk_alone  # in a bucket: test_an_upload_named_like_an_nfd_file_meets_that_file
 def test_form_bodies_have_the_size_cap_of_json_bodies(gallery):
     gallery.put("a/x.jpg", jpeg())
     gallery.put("a/keep.jpg", jpeg())  # (on S3 a folder goes with its last file)

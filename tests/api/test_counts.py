@@ -5,7 +5,7 @@ import json
 import time
 import types
 
-from helpers import counts, jpeg
+from helpers import counts, jpeg, on_disk_alone
 
 from lenslet import listings
 from lenslet.layout import LISTED
@@ -33,6 +33,7 @@ def test_listing_counts_own_items_and_every_folder_below(gallery):
     assert counts(client, "trip/day1/night") == {".": (1, 1)}
 
 
+@on_disk_alone  # in a bucket: test_counts_kept_by_another_process_are_fresh_after_an_operation
 def test_counts_follow_upload_move_trash_restore_and_delete(gallery):
     client = made(gallery)
     counts(client)  # every folder looked at once: what follows must not be served from memory
@@ -54,6 +55,7 @@ def test_counts_follow_upload_move_trash_restore_and_delete(gallery):
     assert counts(client) == {".": (0, 6), "trip": (2, 5), "home": (1, 1), "_trash_": (0, 0)}
 
 
+@on_disk_alone  # in a bucket: test_counts_kept_by_another_process_are_fresh_after_an_operation
 def test_counts_follow_folder_create_move_and_delete(gallery):
     client = made(gallery)
     counts(client)

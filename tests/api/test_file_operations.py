@@ -5,13 +5,14 @@ Uploads are in test_originals_and_uploads.py."""
 import json
 import os
 
-from helpers import jpeg, listed_names, tagged, upload, where
+from helpers import jpeg, listed_names, on_disk_alone, tagged, upload, where
 from PIL import Image
 
 from lenslet.files.operations import recover
 
 # -- move and rename -----------------------------------------------------------
 
+@on_disk_alone  # in a bucket: test_delete_for_good_only_from_the_trash
 def test_move_carries_sidecar_thumbnail_listing_and_search(gallery):
     client = tagged(gallery, "a/x.jpg", "sunset")
     gallery.put("b/y.jpg", jpeg())
@@ -27,6 +28,7 @@ def test_move_carries_sidecar_thumbnail_listing_and_search(gallery):
     assert found == ["b/x.jpg"]
 
 
+@on_disk_alone  # in a bucket: test_trash_keeps_both_and_restore_puts_back
 def test_rename_several_and_conflicts(gallery):
     client = tagged(gallery, "a/x.jpg", "one")
     gallery.put("a/y.jpg", jpeg())
@@ -44,6 +46,7 @@ def test_rename_several_and_conflicts(gallery):
     assert listed_names(client, "c")[0] == ["renamed.jpg", "z.jpg"]
 
 
+@on_disk_alone  # in a bucket: test_a_folder_move_caught_half_way_is_finished
 def test_folder_rename_and_move(gallery):
     client = tagged(gallery, "trip/day1/x.jpg", "beach")
     gallery.put("trip/y.jpg", jpeg())
@@ -85,6 +88,7 @@ def test_trash_keeps_both_and_restore_puts_back(gallery):
     client.post_json("/restore", {"paths": ["_trash_/x.jpg"]}, status=400)
 
 
+@on_disk_alone  # in a bucket: test_a_hash_recorded_after_its_image_moved_away_leaves_no_sidecar_behind
 def test_a_thumbnail_left_behind_does_not_block_a_restore(gallery):
     client = tagged(gallery, "a/x.jpg", "kept")
     client.get("/thumb?path=a/x.jpg")
@@ -137,6 +141,7 @@ def test_folders_are_made_and_removed_when_empty(gallery):
 
 # -- the lenscat-lite front end's calls, as it sends them ---------------------------
 
+@on_disk_alone  # in a bucket: test_folders_are_made_and_removed_when_empty
 def test_lenscat_form_calls(gallery):
     client = gallery.client
     gallery.put("album/old.jpg", jpeg())

@@ -9,7 +9,7 @@ import subprocess
 import urllib.request
 
 import pytest
-from helpers import EXIFTOOL, gps_exif, jpeg_with_exif, needs_exiftool
+from helpers import EXIFTOOL, gps_exif, jpeg_with_exif, needs_exiftool, on_disk_alone
 from PIL import Image
 
 from lenslet.images import pillow
@@ -59,7 +59,10 @@ def no_position(data):
 
 
 @needs_exiftool
-@pytest.mark.parametrize("kind, name", [("JPEG", "porch.jpg"), ("PNG", "porch.png"), ("WEBP", "porch.webp")])
+# Each format on disk, one in a bucket: the position comes out of the bytes by the same code from either storage.
+@pytest.mark.parametrize("gallery, kind, name", [("local", "JPEG", "porch.jpg"), ("local", "PNG", "porch.png"),
+                                                 ("local", "WEBP", "porch.webp"), ("s3", "JPEG", "porch.jpg")],
+                         indirect=["gallery"])
 def test_a_link_without_details_hands_out_the_original_without_its_position(gallery, tmp_path, kind, name):
     original = with_xmp_position(tmp_path, name, drawn(kind))
     assert exiftool(original, "-gps*")["Composite:GPSLatitude"]  # there in EXIF and XMP both
@@ -106,6 +109,7 @@ HOSTILE = {
 }
 
 
+@on_disk_alone  # in a bucket: test_a_link_without_details_hands_out_the_original_without_its_position
 @needs_exiftool
 def test_hostile_exif_never_fails_and_never_tells_the_position(gallery):
     many = Image.new("RGB", (30, 20), "teal")

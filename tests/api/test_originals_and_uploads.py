@@ -7,7 +7,7 @@ import tracemalloc
 
 import falcon.testing
 import pytest
-from helpers import draw, jpeg, listed_names, upload
+from helpers import draw, jpeg, listed_names, on_disk_alone, upload
 from PIL import Image
 
 from lenslet.app import create_app
@@ -172,6 +172,7 @@ def test_a_name_taken_while_an_upload_comes_in_sends_it_whole_to_the_next_name(g
     assert upload(gallery.client, "/", "photo.jpg", red, conflict="rename")["path"] == "photo (1).jpg"
     assert gallery.read("photo (1).jpg") == red and gallery.read("photo.jpg") == jpeg()
 
+@on_disk_alone  # in a bucket: test_upload_conflicts_new_name_and_replace
 def test_upload_sniffs_cleans_and_limits(gallery):
     client = gallery.with_settings(max_upload=2000)
     assert upload(client, "/", "notes.jpg", b"hello, not an image at all", status=415)["title"] == "Not an image"
@@ -192,6 +193,8 @@ def test_upload_sniffs_cleans_and_limits(gallery):
     assert all(item["hash"].startswith("blake3:") for item in client.get("/folders").json["items"])
 
 
+# in a bucket: test_a_photo_replaced_in_the_same_second_while_an_upload_is_thumbnailed_keeps_its_own_hash
+@on_disk_alone
 def test_upload_with_the_file_before_the_folder(gallery):
     boundary = "xyz"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"first.jpg\"\r\n"

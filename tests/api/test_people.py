@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 import webtest
-from helpers import EXIFTOOL, at_once, draw, image_bytes, needs_exiftool
+from helpers import EXIFTOOL, at_once, draw, image_bytes, needs_exiftool, on_disk_alone
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -41,6 +41,7 @@ def search(client, q):
     return [entry["path"] for entry in client.get("/search", params={"q": q}).json["items"]]
 
 
+@on_disk_alone  # in a bucket: test_the_people_list_counts_what_the_asker_may_see_with_the_newest_photo_as_cover
 def test_people_show_in_the_item_the_listing_and_search(gallery):
     gallery.put("trip/a.jpg", image_bytes())
     gallery.put("trip/b.jpg", image_bytes())
@@ -110,6 +111,8 @@ def by_name(people):
     return {person["name"]: person.get("box") for person in people}
 
 
+# in a bucket: test_a_rename_at_once_after_another_finds_the_photos_it_named_in_this_process_and_the_next
+@on_disk_alone
 def test_a_person_filter_keeps_the_photos_showing_that_whole_name(gallery):
     files = {"d.jpg": image_bytes()}
     for name, people in (("a.jpg", ["Ann Lee", "Bob"]), ("b.jpg", ["Ann"]), ("c.jpg", ["Bob"])):
@@ -165,6 +168,8 @@ def test_the_people_list_counts_what_the_asker_may_see_with_the_newest_photo_as_
         [("Ann", 2, "family/b.jpg"), ("Bob", 1, "family/a.jpg")]
 
 
+# in a bucket: test_a_rename_at_once_after_another_finds_the_photos_it_named_in_this_process_and_the_next
+@on_disk_alone
 def test_a_person_named_in_lenslet_shows_everywhere_and_keeps_their_face_through_a_turn(gallery):
     gallery.put("a.jpg", image_bytes(size=(100, 50)))
     client = gallery.client
@@ -227,6 +232,8 @@ def test_a_share_link_another_site_or_a_foreign_host_may_not_name_anyone(client,
     assert not (tree / "home" / "a.jpg.json").exists()
 
 
+# in a bucket: test_a_rename_at_once_after_another_finds_the_photos_it_named_in_this_process_and_the_next
+@on_disk_alone
 def test_renaming_a_person_names_every_photo_and_to_a_name_given_merges_them(gallery):
     for name in ("a.jpg", "b.jpg", "c.jpg"):
         gallery.put(name, image_bytes())

@@ -9,7 +9,7 @@ import time
 import orjson
 import pytest
 import webtest
-from helpers import jpeg
+from helpers import jpeg, on_disk_alone
 from openapi_check import spec_checked
 
 from lenslet.app import create_app
@@ -77,6 +77,7 @@ def test_a_file_put_in_the_trash_by_hand_stays_and_so_does_all_of_it_when_the_se
     assert emptied.runner.empty_trash() == 1 and emptied.in_trash() == ["by-hand.jpg"]
 
 
+@on_disk_alone  # in a bucket: test_a_file_put_in_the_trash_by_hand_stays_and_so_does_all_of_it_when_the_setting_is_0
 def test_an_image_trashed_by_an_older_lenslet_counts_from_its_sidecars_time(bin_):
     bin_.trash("a.jpg")
     key = sidecar_of(f"{TRASH}/a.jpg")

@@ -17,7 +17,9 @@ def items(client, folder=""):
 
 
 
-@pytest.mark.parametrize("extension", sorted(CLIPS))
+# Every container on disk, one in a bucket: each is read by the same code from either storage.
+@pytest.mark.parametrize("gallery, extension", [*(("local", name) for name in sorted(CLIPS)), ("s3", ".mp4")],
+                         indirect=["gallery"])
 def test_each_listed_video_is_uploaded_listed_and_gets_its_poster(gallery, extension):
     client, video = gallery.client, clip(extension)
     assert upload(client, "/", "clip" + extension, video) == {"ok": True, "path": "clip" + extension,

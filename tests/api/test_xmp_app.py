@@ -6,7 +6,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import EXIFTOOL, PROJECT, draw, image_bytes, index_tree, needs_exiftool, wait_until, writers_add_tags
+from helpers import (
+    EXIFTOOL,
+    PROJECT,
+    draw,
+    image_bytes,
+    index_tree,
+    needs_exiftool,
+    on_disk_alone,
+    wait_until,
+    writers_add_tags,
+)
 
 from lenslet.config import Config
 from lenslet.errors import ConfigError
@@ -71,6 +81,7 @@ def item(client, path):
     return client.get("/item", params={"path": path}).json
 
 
+@on_disk_alone  # in a bucket: test_move_trash_restore_and_delete_carry_the_xmp_sidecars
 @needs_shared
 def test_a_darktable_sidecar_shows_in_get_item(gallery):
     gallery.put("trip/aurora.jpg", image_bytes())
@@ -128,6 +139,7 @@ def test_foo_jpg_xmp_is_chosen_over_foo_xmp(client, tree):
     assert item(client, "a.jpg")["tags"] == ["darktable-user"]
 
 
+@on_disk_alone  # in a bucket: test_move_trash_restore_and_delete_carry_the_xmp_sidecars
 @needs_exiftool
 def test_keywords_and_rating_embedded_in_the_image_show(gallery, tmp_path):
     photo = draw(tmp_path / "phone.jpg")
@@ -276,6 +288,7 @@ def search(client, q):
     return [entry["path"] for entry in client.get("/search", params={"q": q}).json["items"]]
 
 
+@on_disk_alone  # in a bucket: test_health_names_unreadable_xmp_and_images_with_two_xmp_sidecars
 def test_search_finds_xmp_keywords_and_their_paths(gallery):
     gallery.put("a.jpg", image_bytes())
     gallery.put("b.jpg", image_bytes())
@@ -479,6 +492,7 @@ def test_in_write_mode_a_keyword_only_in_the_original_still_answers_409(client_w
     assert (tree / "a.jpg").read_bytes() == original
 
 
+@on_disk_alone  # in a bucket: test_move_trash_restore_and_delete_carry_the_xmp_sidecars
 @needs_exiftool
 def test_xmp_after_a_large_webps_picture_is_read_and_a_lying_chunk_is_harmless(gallery, tmp_path):
     import random
