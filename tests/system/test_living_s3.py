@@ -26,9 +26,13 @@ def backups(gallery, name):
 
 # -- sidecars lenslet cannot parse -------------------------------------------------------
 
-@pytest.mark.parametrize("raw", [b'\xef\xbb\xbf{"tags": ["keep"]}', b'{"tags": ["caf\xe9"]}',
-                                 b'{"tags": ["keep"], "star": NaN}', b"[" * 1100 + b"]" * 1100],
-                         ids=["bom", "latin1", "nan", "deep"])
+UNREADABLE = {"bom": b'\xef\xbb\xbf{"tags": ["keep"]}', "latin1": b'{"tags": ["caf\xe9"]}',
+              "nan": b'{"tags": ["keep"], "star": NaN}', "deep": b"[" * 1100 + b"]" * 1100}
+
+
+# Each on disk, one in a bucket: the others differ only in bytes that the same code parses from either storage.
+@pytest.mark.parametrize("gallery, raw", [*(("local", raw) for raw in UNREADABLE.values()), ("s3", UNREADABLE["bom"])],
+                         ids=[*(f"local-{name}" for name in UNREADABLE), "s3-bom"], indirect=["gallery"])
 def test_an_unreadable_sidecar_is_never_merged_into(gallery, raw):
     gallery.put("a.jpg", jpeg())
     gallery.put("a.jpg.json", raw)
@@ -165,8 +169,11 @@ def test_an_image_with_a_long_name_can_be_tagged(gallery, length):
 
 # -- search folds Unicode ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("query, found", [("café", "cafe\u0301.jpg"), ("cafe", "cafe\u0301.jpg"),
-                                          ("istanbul", "İstanbul.jpg"), ("holidays", "İstanbul.jpg")])
+# Each on disk; in a bucket the two that name a decomposed key: İ folds by the same code from either storage.
+@pytest.mark.parametrize("gallery, query, found", [
+    *(("local", *case) for case in [("café", "cafe\u0301.jpg"), ("cafe", "cafe\u0301.jpg"),
+                                    ("istanbul", "İstanbul.jpg"), ("holidays", "İstanbul.jpg")]),
+    ("s3", "café", "cafe\u0301.jpg"), ("s3", "cafe", "cafe\u0301.jpg")], indirect=["gallery"])
 def test_search_folds_unicode(gallery, query, found):
     gallery.put("cafe\u0301.jpg", jpeg())
     gallery.put("Holidays/İstanbul.jpg", jpeg())
