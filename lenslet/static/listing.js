@@ -11,6 +11,9 @@ import {filtered, paramsOf} from "./sorting.js";
 
 const SEARCH_PAGE = 200;  // and a sorted or filtered folder's slice
 const NAVIGATION_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
+// Thumbnails are asked for this long a task at most: each picture started costs the page a moment, and a phone's
+// page started on 80 at once (a screen and its margin) answers no tap meanwhile.
+const THUMBS_TASK_MS = 2;
 
 /** The type of what the grid's tiles carry when dragged: {images: [paths]} or {folder: path}. */
 export const DRAGGED = "application/x-lenslet-move";
@@ -45,6 +48,7 @@ export class Listing {
     this.layout = new GridLayout(this.grid, {squares: this.el.squares, rows: this.el.rows});
     this.current = null;  // {key, path, q, asked, sliced, items, page, pageCount, total, folderTotal, loading}
     this.thumbs = new Map();  // tile -> unload(): only tiles near the screen hold a thumbnail
+    this.nearing = new Map();  // tile -> whether it is on screen: near the screen, its thumbnail not asked for yet
     this.nearScreen = new IntersectionObserver((entries) => this.showThumbs(entries), {rootMargin: "600px"});
     // A picture drawn larger (Rows, a new window width, a zoom) is fetched again at a size that has its pixels.
     this.redrawn = new ResizeObserver((entries) => {
@@ -116,6 +120,7 @@ export class Listing {
       page: 0, pageCount: 1, total: null, folderTotal: null, loading: false, source: this.source(place, asked)};
     this.thumbs.forEach((unload) => unload());
     this.thumbs.clear();
+    this.nearing.clear();
     this.grid.replaceChildren();
     el.empty.hidden = true;
     el.title.textContent = searching ? `Search: ${place.q || "everything"}` : place.path === rules.trash ? "Trash"
@@ -198,6 +203,7 @@ export class Listing {
 
   /** A tile leaving the grid: its thumbnail unloaded, and no longer watched. */
   forgetTile(tile) {
+    this.nearing.delete(tile);
     this.thumbs.get(tile)?.();
     this.thumbs.delete(tile);
     this.nearScreen.unobserve(tile);
@@ -397,18 +403,36 @@ export class Listing {
     for (const entry of entries) {
       const tile = entry.target;
       if (entry.isIntersecting && !this.thumbs.has(tile)) {
-        const img = tile.querySelector("img");
         // Those on screen before those in the margin below (the first look's largest paint is one of them).
         const {top, bottom} = entry.boundingClientRect;
-        img.fetchPriority = top < innerHeight && bottom > 0 ? "high" : "auto";
-        this.thumbs.set(tile, this.api.loadThumb(img, tile.dataset.path ?? tile.dataset.cover, tile.dataset.version,
-                                                 this.sharp(tile)));
-        this.redrawn.observe(img);
-      } else if (!entry.isIntersecting && this.thumbs.has(tile)) {
-        this.thumbs.get(tile)();
-        this.thumbs.delete(tile);
-        this.redrawn.unobserve(tile.querySelector("img"));
+        this.nearing.set(tile, top < innerHeight && bottom > 0);
+      } else if (!entry.isIntersecting) {
+        this.nearing.delete(tile);
+        if (this.thumbs.has(tile)) {
+          this.thumbs.get(tile)();
+          this.thumbs.delete(tile);
+          this.redrawn.unobserve(tile.querySelector("img"));
+        }
       }
+    }
+    this.askNearing();
+  }
+
+  /** Ask for the thumbnails of the tiles come near the screen, in the grid's order, the rest in a later task. */
+  askNearing() {
+    clearTimeout(this.asking);
+    const until = performance.now() + THUMBS_TASK_MS;
+    for (const [tile, onScreen] of this.nearing) {
+      if (performance.now() > until) {
+        this.asking = setTimeout(() => this.askNearing());
+        return;
+      }
+      this.nearing.delete(tile);
+      const img = tile.querySelector("img");
+      img.fetchPriority = onScreen ? "high" : "auto";
+      this.thumbs.set(tile, this.api.loadThumb(img, tile.dataset.path ?? tile.dataset.cover, tile.dataset.version,
+                                               this.sharp(tile)));
+      this.redrawn.observe(img);
     }
   }
 
