@@ -58,6 +58,13 @@ export const discSize = (count) => Math.round(30 + 8 * Math.log10(Math.max(1, co
 const scopeOf = (place) => (place.path ? `&path=${enc(place.path)}` : "") +
   (place.person ? `&person=${enc(place.person)}` : "");
 
+/** Send now what the map an address opens asks for first, before /me answers: Leaflet, and where the photos are
+ *  when the address names no view (MapView.ask's first request). */
+export function prefetch(api, place) {
+  import(LEAFLET).catch(() => {});
+  if (!readView(place.map) && place.cell == null) api.prefetch(`/map?${WORLD}${scopeOf(place)}`);
+}
+
 export class MapView {
   /** section: the element the map is drawn in; crumbs: the heading's breadcrumbs (a way back to the map from
    *  a cluster's photos); go(place, replace) goes to a place; settings: /health's map ({tiles, attribution}). */
