@@ -15,7 +15,7 @@ import {wireMenus} from "./menus.js";
 import {Messages} from "./messages.js";
 import {Rules} from "./rules.js";
 import {AppPasswordsDialog, PasswordDialog, People, PeopleDialog} from "./people.js";
-import {hashOf, keyOf, readHash, Router} from "./router.js";
+import {hashOf, isStartPage, keyOf, readHash, Router} from "./router.js";
 import {SearchBox, TagSuggestions} from "./search.js";
 import {Selection} from "./selection.js";
 import {passwordAsker, ShareDialog, takeShareKey} from "./share.js";
@@ -245,7 +245,7 @@ async function start() {
       albums.show(place);
       timeline?.show(place, asked);
       places?.show(place);
-      if (onThisDay || !place.path) loadTimeline().then(() => onThisDay.show(router.place()), () => {});
+      if (onThisDay || isStartPage(place)) loadTimeline().then(() => onThisDay.show(router.place()), () => {});
       await shown;
       if (place.timeline != null) timeline.follow();  // the month at the top, marked in the scrubber
     } else {

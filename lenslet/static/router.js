@@ -27,6 +27,10 @@ export function hashOf(place) {
   return "#" + params.toString();
 }
 
+/** Whether place is the start page: the whole gallery's folder, nothing searched, not the timeline, an album or the map. */
+export const isStartPage = (place) => !place.path && place.q == null && place.timeline == null && place.album == null &&
+  place.map == null;
+
 /** Which listing a place shows (a folder, or a search in a folder, as sorted and filtered); the
  *  open image aside, and where the map looks. */
 export const keyOf = (place) => (place.timeline != null ? `t:${place.timeline}` : place.album != null

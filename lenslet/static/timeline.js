@@ -5,7 +5,7 @@
 // Nothing happens on import.
 
 import {enc} from "./api.js";
-import {hashOf} from "./router.js";
+import {hashOf, isStartPage} from "./router.js";
 import {filtered, paramsOf} from "./sorting.js";
 
 const SLICE = 200;
@@ -187,8 +187,7 @@ export class OnThisDay {
 
   /** Show the strip on the start page (the whole gallery's folder, nothing searched), when there is anything. */
   async show(place) {
-    const start = !place.path && place.q == null && place.timeline == null && place.album == null;
-    if (!start) {
+    if (!isStartPage(place)) {
       this.strip.hidden = true;
       return;
     }

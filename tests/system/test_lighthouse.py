@@ -149,4 +149,6 @@ def test_a_phone_on_a_mobile_network_gets_a_fast_accessible_page(pages, audit, p
         below.append("the listing asked for twice, or after who asks")
     if page == "map" and not map_asked_at_once(requests):
         below.append("the map's module, Leaflet or where the photos are asked for twice, or late")
+    if page == "map" and any("/on-this-day" in sent["url"] for sent in requests):
+        below.append("the start page's photos of this day asked for on the map")
     assert not below
