@@ -27,6 +27,22 @@ def documented(name):
     return next(block for block in blocks if block.startswith(f"# {name}\n"))
 
 
+def install_guide_nginx(folder, tree, upstream):
+    """Start nginx as the install guide sets it up (its cache and site blocks, written in folder) in front of
+    gunicorn's port upstream serving tree: (its process, its address)."""
+    port = free_port()
+    conf = (documented("the cache").replace("/var/cache/nginx/lenslet", str(folder / "cache"))
+            + documented("the site").replace("listen 80;", f"listen 127.0.0.1:{port};")
+            .replace("server 127.0.0.1:7070;", f"server 127.0.0.1:{upstream};")
+            .replace("/srv/photos/", f"{tree}/"))
+    (folder / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")  # nginx's workers would be nobody, who cannot read folder
+        + f"daemon off; pid {folder}/nginx.pid; error_log {folder}/error.log;\n"
+        f"events {{}}\nhttp {{\n include /etc/nginx/mime.types;\n access_log off;\n {conf}\n}}\n")
+    process = subprocess.Popen(["nginx", "-p", str(folder), "-c", str(folder / "nginx.conf")])
+    return process, f"http://127.0.0.1:{port}"
+
+
 @pytest.fixture
 def behind_nginx(tree, tmp_path, gunicorn):
     (tree / "family").mkdir()
@@ -36,18 +52,8 @@ def behind_nginx(tree, tmp_path, gunicorn):
     def start(**env):
         server = gunicorn(env={"LENSLET_ACCEL_REDIRECT": "/_originals/", **env})
         server.wait_until(lambda: server.get("/health")[0] == 200)
-        port = free_port()
-        conf = (documented("the cache").replace("/var/cache/nginx/lenslet", str(tmp_path / "cache"))
-                + documented("the site").replace("listen 80;", f"listen 127.0.0.1:{port};")
-                .replace("server 127.0.0.1:7070;", f"server 127.0.0.1:{server.port};")
-                .replace("/srv/photos/", f"{tree}/"))
-        (tmp_path / "nginx.conf").write_text(
-            ("user root;\n" if os.geteuid() == 0 else "")  # nginx's workers would be nobody, who cannot read tmp_path
-            + f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
-            f"events {{}}\nhttp {{\n include /etc/nginx/mime.types;\n access_log off;\n {conf}\n}}\n")
-        process = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
+        process, url = install_guide_nginx(tmp_path, tree, server.port)
         started.append(process)
-        url = f"http://127.0.0.1:{port}"
         server.wait_until(lambda: fetch(url + "/health")[0] == 200)
         return url
 
