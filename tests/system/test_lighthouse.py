@@ -126,8 +126,9 @@ def test_a_phone_on_a_mobile_network_gets_a_fast_accessible_page(pages, audit, p
     audits, machine = report["audits"], report["environment"]["benchmarkIndex"]
     failed = [ref["id"] for category in report["categories"].values() for ref in category["auditRefs"]
               if ref["weight"] and (audits[ref["id"]]["score"] or 0) < 1]
-    print(f"\n{page} ({front}): {scores}, largest paint {audits['largest-contentful-paint']['numericValue'] / 1000:.1f} s, "
-          f"machine {machine:.0f}; not passed: {', '.join(failed) or 'none'}")
+    paint = audits["largest-contentful-paint"]["numericValue"] / 1000
+    print(f"\n{page} ({front}): {scores}, largest paint {paint:.1f} s, machine {machine:.0f}; "
+          f"not passed: {', '.join(failed) or 'none'}")
     floors = {"accessibility": 100, "best-practices": 100}
     below = [f"{name} {scores[name]}" for name, floor in floors.items() if scores[name] < floor]
     if audits["uses-text-compression"]["score"] != 1:
