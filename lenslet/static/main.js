@@ -323,6 +323,8 @@ async function start() {
   } else if (health?.readonly === true || !people.canWrite()) {
     api.setReadonly();
   }
+  // Every part wired, the first listing is drawn in a task of its own: a phone's page is held for two short ones.
+  await new Promise((resolve) => setTimeout(resolve));
   const shown = route();
   if (!shared) {  // after the listing is asked for: the tree takes its answer for the folder shown
     tree.rebuild(router.place().path, listing.firstPageOf(router.place().path));
