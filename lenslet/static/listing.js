@@ -203,12 +203,15 @@ export class Listing {
 
   /** A tile leaving the grid: its thumbnail unloaded, and no longer watched. */
   forgetTile(tile) {
+    this.dropThumb(tile);
+    this.nearScreen.unobserve(tile);
+  }
+
+  /** A tile's thumbnail unloaded, or no longer to be asked for. */
+  dropThumb(tile) {
     this.nearing.delete(tile);
     this.thumbs.get(tile)?.();
-    this.thumbs.delete(tile);
-    this.nearScreen.unobserve(tile);
-    const img = tile.querySelector("img");
-    if (img) this.redrawn.unobserve(img);
+    if (this.thumbs.delete(tile)) this.redrawn.unobserve(tile.querySelector("img"));
   }
 
   async loadMore() {
@@ -407,12 +410,7 @@ export class Listing {
         const {top, bottom} = entry.boundingClientRect;
         this.nearing.set(tile, top < innerHeight && bottom > 0);
       } else if (!entry.isIntersecting) {
-        this.nearing.delete(tile);
-        if (this.thumbs.has(tile)) {
-          this.thumbs.get(tile)();
-          this.thumbs.delete(tile);
-          this.redrawn.unobserve(tile.querySelector("img"));
-        }
+        this.dropThumb(tile);
       }
     }
     this.askNearing();
