@@ -404,3 +404,12 @@ def test_a_files_lock_is_named_by_its_folder_not_by_the_path_to_it(tmp_path):
     storage._locked("trip.txt/a.jpg.json")  # a file on the way: the write says so, not the lock
     with pytest.raises(Foreign):
         storage.write("trip.txt/a.jpg.json", b"{}")
+
+
+@pytest.mark.parametrize("sent", ["2026-11-28T14:00:00.000Z", "2026-11-28T14:00:00Z", "2026-11-28T14:00:00.123456Z",
+                                  "Sat, 28 Nov 2026 14:00:00 GMT", "1764338400", 1764338400])
+def test_s3s_times_are_read_as_botocore_reads_them(sent):
+    import botocore.utils
+
+    from lenslet.storage.s3 import parse_time
+    assert parse_time(sent).timestamp() == botocore.utils.parse_timestamp(sent).timestamp()
