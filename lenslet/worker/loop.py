@@ -19,6 +19,7 @@ from lenslet.worker.scanner import Scanner
 log = logging.getLogger("lenslet.worker")
 PROGRESS_EVERY = 5.0  # seconds between progress lines
 IDLE_POLL = 0.2       # seconds a job thread waits when the queue is empty
+IDLE_POLL_BUCKET = 2.0  # most seconds an idle job thread waits between looks at a bucket's queue
 BACKOFF_MAX = 30.0    # most seconds a job thread backs off
 TRASH_EVERY = 3600.0  # seconds between looks at the trash
 
@@ -71,7 +72,7 @@ class Worker:
         log.info("worker %s stopped", self.wid)
 
     def drain(self):
-        pause, worked = IDLE_POLL, False
+        pause, idle, worked = IDLE_POLL, IDLE_POLL, False
         while not self.stopping.is_set():
             try:
                 name, job = self.runner.take(self.cursor, self.wid, self.config.job_lease, self.runner.due)
@@ -89,9 +90,11 @@ class Worker:
                         self.runner.queue_ran_dry()
                     except LensletError as ex:
                         log.error("cannot ask for a health report: %s", ex.description)
-                self.stopping.wait(IDLE_POLL)
+                self.stopping.wait(idle)
+                if not self.storage.folder_mtimes:  # a bucket bills each listing: looked at ever less often
+                    idle = min(idle * 2, IDLE_POLL_BUCKET)
                 continue
-            worked = True
+            idle, worked = IDLE_POLL, True
             self.in_hand.add(name)
             try:
                 run_one(self.runner, name, job)

@@ -328,6 +328,38 @@ def test_a_lease_is_renewed_while_a_slow_job_runs(tree, storage):
     assert not os.listdir(tree / ".lenslet" / "claims")  # finished, and its claim dropped
 
 
+def test_an_idle_worker_looks_at_a_buckets_queue_ever_less_often_and_still_runs_what_is_queued(
+        tmp_path, bucket, s3_endpoint):
+    """A bucket bills each LIST: at rest each job thread waits twice as long as before, up to IDLE_POLL_BUCKET."""
+    from lenslet.storage import open_storage
+    from lenslet.worker.loop import IDLE_POLL_BUCKET, Worker
+    config = Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                    cache_dir=str(tmp_path / "cache"), heartbeat=300, worker_threads=2, thumb_processes=0)
+    storage = open_storage(config)
+    looks = {}  # job thread: the moments it listed the queue
+    storage.client.meta.events.register("before-send.s3", lambda request, **_: looks.setdefault(
+        threading.current_thread().name, []).append(time.monotonic())
+        if "list-type" in request.url and "jobs" in request.url else None)
+    worker = Worker(config, storage)
+    ran = []
+    worker.runner.run = ran.append
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        def gaps(thread):
+            moments = looks.get(thread, [])
+            return [later - earlier for earlier, later in zip(moments, moments[1:], strict=False)]
+
+        threads = ("lenslet-job-0", "lenslet-job-1")
+        wait_until(lambda: all(max(gaps(thread), default=0) >= IDLE_POLL_BUCKET for thread in threads), timeout=60)
+        assert all(len(gaps(thread)) < 10 for thread in threads)  # at every 0.2 s: 25 looks by then
+        jobs.enqueue(storage, "index", "trip")
+        wait_until(lambda: "trip" in [job["path"] for job in ran], timeout=30)  # in IDLE_POLL_BUCKET, when quiet
+    finally:
+        worker.stopping.set()
+        thread.join(30)
+
+
 def test_progress_counts_each_image_once_however_often_its_folder_is_indexed():
     from lenslet.worker.handlers import Progress
     progress = Progress(clock=lambda: 100.0)
