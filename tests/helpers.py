@@ -155,7 +155,7 @@ class Gunicorn:
     def __init__(self, root, env=None, args=(), command=None, cwd=PROJECT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        environ = dict(os.environ, LENSLET_ROOT=str(root), LENSLET_HEARTBEAT="0.3",
+        environ = dict(os.environ, LENSLET_ROOT=str(root), LENSLET_HEARTBEAT="1",
                        GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{self.port} --workers 2 --graceful-timeout 5")
         environ.update(env or {})
         self.log = f"{root}.log"
