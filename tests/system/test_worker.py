@@ -151,7 +151,7 @@ def test_lenslet_index_command(tree):
 
 def test_an_image_dropped_into_a_served_tree_is_indexed_within_seconds(gunicorn, tree):
     draw(tree / "album" / "old.jpg")
-    server = gunicorn(env={"LENSLET_HEARTBEAT": "2"})  # default settings otherwise
+    server = gunicorn(env={"LENSLET_HEARTBEAT": "2", "LENSLET_THUMB_PROCESSES": "auto"})  # default settings otherwise
     server.wait_until(lambda: (tree / "_rollup.json").exists(), timeout=20)
     draw(tree / "album" / "new.jpg", size=(640, 480))
 
