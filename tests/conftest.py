@@ -19,9 +19,9 @@ from lenslet.storage import open_storage
 # gets a tenth of a CPU beside them and a test waiting on it times out. Workers the tests start run at the web
 # processes' priority; tests/system/test_gunicorn.py shows the default at work.
 os.environ.setdefault("LENSLET_WORKER_NICE", "0")
-# One job process per worker the tests start, not one per core: each is an interpreter to start (a sixth of a
-# gunicorn's CPU from start to stop), and the tests' worker has its CPU shared with three other test processes.
-# tests/system/test_job_processes.py and test_thumb_pool.py run several; test_worker.py runs the default.
+# One job process per worker the tests start, not one per core: each is one more interpreter to start, and four
+# test processes share the two cores anyway. tests/system/test_job_processes.py and test_thumb_pool.py run
+# several; test_worker.py serves with the default.
 os.environ.setdefault("LENSLET_THUMB_PROCESSES", "1")
 # A worker the tests start looks at a bucket every second, not every 30 (what S3 bills): a test waits for the
 # change it made, not for the clock.
