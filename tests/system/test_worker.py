@@ -337,9 +337,12 @@ def test_an_idle_worker_looks_at_a_buckets_queue_ever_less_often_and_still_runs_
                     cache_dir=str(tmp_path / "cache"), heartbeat=300, worker_threads=2, thumb_processes=0)
     storage = open_storage(config)
     looks = {}  # job thread: the moments it listed the queue
-    storage.client.meta.events.register("before-send.s3", lambda request, **_: looks.setdefault(
-        threading.current_thread().name, []).append(time.monotonic())
-        if "list-type" in request.url and "jobs" in request.url else None)
+
+    def noted(request, **_):
+        if "list-type" in request.url and "jobs" in request.url:
+            looks.setdefault(threading.current_thread().name, []).append(time.monotonic())
+
+    storage.client.meta.events.register("before-send.s3", noted)
     worker = Worker(config, storage)
     ran = []
     worker.runner.run = ran.append
