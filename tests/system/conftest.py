@@ -6,17 +6,21 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import urllib.request
 
 import pytest
-from helpers import SHAPES, Gunicorn, draw
+from helpers import SHAPES, Gunicorn, draw, wait_until
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-# The address bar's popup pages, which a headless browser never shows, cost a second of CPU per browser.
+# Debian's Chromium without a browser window's parts (chromium-headless-shell): the same engine, for half the CPU.
+CHROMIUM, CHROMEDRIVER = "/usr/lib/chromium/chromium-headless-shell", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup", "--window-size=1280,900")
+         # what chromedriver sets on a Chromium it starts itself
+         "--enable-automation", "--disable-popup-blocking", "--disable-background-timer-throttling",
+         "--disable-backgrounding-occluded-windows", "--disable-hang-monitor", "--allow-pre-commit-input",
+         "--window-size=1280,900")
 WAIT = 15  # seconds for the page to show something: generous for a loaded 2-core CI box
 STARTED = 60  # seconds for gunicorn to answer: slower than a page when other work fills the cores
 POLL = 0.1  # seconds between two looks while waiting (selenium's default, half a second, is most of a test)
@@ -38,23 +42,47 @@ RECORD_FETCHES = """
 """
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module, driven by the system's chromedriver (nothing downloaded)."""
+def start_chromium(prefix="lenslet-chromium-"):
+    """A headless Chromium on a profile of its own, driven by the system's chromedriver (nothing downloaded):
+    answer the driver, whose quit() also ends the browser and removes its profile."""
     webdriver = pytest.importorskip("selenium.webdriver")
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        pytest.skip("needs Debian's chromium and chromium-driver")
+        pytest.skip("needs Debian's chromium-headless-shell and chromium-driver")
     from selenium.webdriver.chrome.service import Service
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a driver
-    profile = tempfile.mkdtemp(prefix="lenslet-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS + (f"--user-data-dir={profile}",):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    profile = tempfile.mkdtemp(prefix=prefix)
+    # chromedriver attaches to it: started by chromedriver, this Chromium opens no tab for it to find
+    chromium = subprocess.Popen([CHROMIUM, *FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
+                                 "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def end():
+        chromium.terminate()
+        chromium.wait(30)
+        shutil.rmtree(profile, ignore_errors=True)
+    try:
+        port_file = os.path.join(profile, "DevToolsActivePort")  # where it says the port it listens on
+        wait_until(lambda: os.path.exists(port_file) and open(port_file).read().split("\n")[0].isdigit())
+        options = webdriver.ChromeOptions()
+        options.debugger_address = "127.0.0.1:" + open(port_file).read().split("\n")[0]
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    except BaseException:
+        end()
+        raise
+    detach = driver.quit
+
+    def quit():
+        detach()
+        end()
+    driver.quit = quit
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module."""
+    driver = start_chromium()
     yield driver
     driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

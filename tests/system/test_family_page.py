@@ -166,27 +166,15 @@ def test_a_password_changed_in_the_page_ends_the_persons_other_sessions(family):
 @pytest.fixture
 def fresh_profile():
     """Answer a function giving a Chromium of its own, on a profile nobody used (closed after the test)."""
-    import shutil
-    import tempfile
-
-    from conftest import CHROMEDRIVER, CHROMIUM, FLAGS
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from conftest import start_chromium
     started = []
 
     def start():
-        profile = tempfile.mkdtemp(prefix="lenslet-fresh-")
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in FLAGS + (f"--user-data-dir={profile}",):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-        started.append((driver, profile))
-        return driver
+        started.append(start_chromium("lenslet-fresh-"))
+        return started[-1]
     yield start
-    for driver, profile in started:
+    for driver in started:
         driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_a_share_with_a_password_and_no_downloads_opens_in_a_fresh_profile_without_its_originals(

@@ -7,8 +7,6 @@ link showing what the search finds now."""
 import datetime
 import io
 import os
-import shutil
-import tempfile
 
 import pytest
 from helpers import http, index_tree
@@ -194,19 +192,5 @@ def test_a_smart_album_shared_from_its_page_shows_what_its_search_finds_now(fres
 
 def fresh_browser():
     """Another Chromium with a profile of its own: nothing of the gallery's page kept (a stranger's)."""
-    from conftest import CHROMEDRIVER, CHROMIUM, FLAGS
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    profile = tempfile.mkdtemp(prefix="lenslet-stranger-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS + (f"--user-data-dir={profile}",):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    original_quit = driver.quit
-
-    def quit_and_forget():
-        original_quit()
-        shutil.rmtree(profile, ignore_errors=True)
-    driver.quit = quit_and_forget
-    return driver
+    from conftest import start_chromium
+    return start_chromium("lenslet-stranger-")
