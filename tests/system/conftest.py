@@ -59,11 +59,14 @@ def start_chromium(prefix="lenslet-chromium-"):
         chromium.terminate()
         chromium.wait(30)
         shutil.rmtree(profile, ignore_errors=True)
+
+    def port():  # written in its profile once it listens
+        with open(os.path.join(profile, "DevToolsActivePort")) as written:
+            first = written.readline().strip()
+        return first if first.isdigit() else None
     try:
-        port_file = os.path.join(profile, "DevToolsActivePort")  # where it says the port it listens on
-        wait_until(lambda: os.path.exists(port_file) and open(port_file).read().split("\n")[0].isdigit())
         options = webdriver.ChromeOptions()
-        options.debugger_address = "127.0.0.1:" + open(port_file).read().split("\n")[0]
+        options.debugger_address = "127.0.0.1:" + wait_until(port, timeout=30, retry_on=(OSError,))
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     except BaseException:
         end()
