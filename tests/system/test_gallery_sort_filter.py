@@ -165,6 +165,12 @@ def test_a_sorted_folder_pages_by_offset_and_a_plain_one_by_its_stored_pages(pag
     (pics / "many").mkdir()
     for n in range(230):
         os.link(source, pics / "many" / f"img{n:03d}.jpg")
+
+    def indexed():  # else a slice answered while the worker makes thumbnails is rightly asked for again
+        items = [item for offset in (0, 200) for item in json.loads(
+            page.server.get(f"/folders?path=many&sort=name&limit=200&offset={offset}")[1])["items"]]
+        return len(items) == 230 and all(item["hasThumb"] for item in items)
+    page.server.wait_until(indexed, timeout=120)
     page.open("#path=many&sort=name&order=desc")
     page.until(lambda: page.script("window.scrollTo(0, document.body.scrollHeight);"
                                    " return document.querySelectorAll('.tile.image').length") == 230)

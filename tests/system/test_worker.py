@@ -429,8 +429,10 @@ def test_the_worker_empties_the_trash_of_images_past_its_days_and_says_so(gunico
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert answer.status == 200
     assert (tree / "_trash_" / "gone.jpg").exists()
-    server.wait_until(lambda: not (tree / "_trash_" / "gone.jpg").exists(), timeout=30)
-    assert not (tree / "_trash_" / "gone.jpg.json").exists() and (tree / "album" / "kept.jpg").exists()
+    # the image, then its sidecar
+    server.wait_until(lambda: not (tree / "_trash_" / "gone.jpg").exists()
+                      and not (tree / "_trash_" / "gone.jpg.json").exists(), timeout=30)
+    assert (tree / "album" / "kept.jpg").exists()
     server.wait_until(lambda: "_trash_/gone.jpg deleted for good" in open(server.log).read())
     server.wait_until(lambda: json.loads(server.get("/health")[1])["report"]["trash"].get("deletedTotal") == 1,
                       timeout=20)
