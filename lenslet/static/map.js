@@ -8,7 +8,7 @@ import {enc} from "./api.js";
 import {placesCredit} from "./dom.js";
 import {hashOf} from "./router.js";
 
-const LEAFLET = "/static/vendor/leaflet/leaflet-src.esm.js";
+const LEAFLET = "/static/vendor/leaflet/leaflet.js";  // its minified build: a third of the bytes
 const LEAFLET_CSS = "/static/vendor/leaflet/leaflet.css";
 const OUTLINE = "/static/vendor/world-atlas/world-110m.json";
 const WAIT_MS = 200;      // the map at rest this long before its clusters are asked for
@@ -81,6 +81,8 @@ export class MapView {
     this.fitted = false;   // the first answer of a map without a view: the view moved to its photos
     this.reshown = false;  // shown again after it was hidden: its size and clusters read again
     this.otherPath = false;  // another folder's map: the clusters drawn forgotten
+    this.outline = null;   // Promise of the world's land, without tiles
+    this.turns = new Set();  // its copies drawn: 0, and -360 or 360 (a turn of the world west or east)
   }
 
   /** What the listing reads on the map: nothing on the map itself, a cluster's photos for #map=...&cell=. */
@@ -157,9 +159,9 @@ export class MapView {
     if (!document.querySelector(`link[href="${LEAFLET_CSS}"]`)) {
       document.head.append(Object.assign(document.createElement("link"), {rel: "stylesheet", href: LEAFLET_CSS}));
     }
-    const outline = this.tiles === "none" ? this.api.getJSON(OUTLINE) : null;
-    this.L = await import(LEAFLET);
-    const L = this.L;
+    if (this.tiles === "none") this.outline = this.api.getJSON(OUTLINE);
+    await import(LEAFLET);  // a script of its own, not a module: it names itself L
+    const L = this.L = window.L;
     const element = Object.assign(document.createElement("div"), {className: "map"});
     element.setAttribute("aria-label", "Map of where the photos were taken");
     this.section.append(element);
@@ -171,11 +173,6 @@ export class MapView {
     map.attributionControl.addAttribution(placesCredit().outerHTML);  // the listed photos' places are named so
     if (this.tiles === "none") {
       element.classList.add("no-tiles");
-      const land = await outline;
-      for (const turn of [-360, 0, 360]) {  // the world beside it too, as tiles repeat
-        L.geoJSON(land, {interactive: false, className: "land",
-          coordsToLatLng: ([lon, lat]) => L.latLng(lat, lon + turn)}).addTo(map);
-      }
       map.attributionControl.addAttribution("Natural Earth");
     } else {
       L.tileLayer(this.tiles, {maxZoom: MAX_ZOOM, attribution: this.credit()}).addTo(map);
@@ -242,6 +239,7 @@ export class MapView {
     }
     this.asking = false;
     if (this.again || place !== this.place) return this.ask();
+    if (this.fitted) this.drawLand();  // under the view shown, not under the world's it leaves at once
     if (problem) return this.note(`The photos' places cannot be read: ${problem.message}.`);
     if (!this.fitted) {
       this.fitted = true;
@@ -254,6 +252,27 @@ export class MapView {
       ? "No photo here has a place yet: photos whose camera or phone saved where they were taken show up on this map."
       : shown === answer.total ? `${photosText(answer.total)} with a place`
         : `${shown} of the ${photosText(answer.total)} with a place are in this part of the map`);
+  }
+
+  /** Draw the world's land under a map without tiles, and its copy beside it where the view reaches past the
+   *  antimeridian: each copy drawn is projected again at every zoom, which a phone feels. */
+  async drawLand() {
+    if (!this.outline) return;
+    const bounds = this.map.getBounds();
+    const turns = [0, -360, 360].filter((turn) => !this.turns.has(turn) &&
+      (turn === 0 || (turn < 0 ? bounds.getWest() < -180 : bounds.getEast() > 180)));
+    if (!turns.length) return;
+    turns.forEach((turn) => this.turns.add(turn));
+    let land;
+    try {
+      land = await this.outline;
+    } catch (ex) {
+      return this.note(`The world's outline cannot be read: ${ex.message}.`);
+    }
+    for (const turn of turns) {
+      this.L.geoJSON(land, {interactive: false, className: "land",
+        coordsToLatLng: ([lon, lat]) => this.L.latLng(lat, lon + turn)}).addTo(this.map);
+    }
   }
 
   /** Move a map opened without a view to where its photos are (around the biggest cluster, when they are too far

@@ -61,7 +61,7 @@ def test_a_file_named_without_the_pages_version_is_kept_a_few_minutes(client, qu
     assert answer.headers["Cache-Control"] == "public, max-age=300" and answer.body == FILES["main.js"][0]
 
 
-@pytest.mark.parametrize("name, content_type", [("vendor/leaflet/leaflet-src.esm.js", "text/javascript"),
+@pytest.mark.parametrize("name, content_type", [("vendor/leaflet/leaflet.js", "text/javascript"),
                                                 ("vendor/leaflet/leaflet.css", "text/css"),
                                                 ("vendor/world-atlas/world-110m.json", "application/json")])
 def test_the_maps_vendored_files_are_served_as_the_pages_own(client, name, content_type):

@@ -115,7 +115,7 @@ def map_asked_at_once(requests):
     which the map asks for once it is drawn, after /me and /health (the map's module is asked for beside /me, but
     on loopback /me may well be answered before the module's request leaves)."""
     outline = ("world-110m.json", "networkRequestTime")
-    return all(asked_once_before(requests, part, *outline) for part in ("leaflet-src", "/map?zoom=2&"))
+    return all(asked_once_before(requests, part, *outline) for part in ("leaflet/leaflet.js", "/map?zoom=2&"))
 
 
 @pytest.mark.parametrize(("page", "front"), CASES, ids=[" ".join(case) for case in CASES])

@@ -98,6 +98,16 @@ def test_the_map_draws_the_world_and_counts_every_photo_with_a_place(map_page):
     assert hosts(page) == {"127.0.0.1"} and page.script("return pageErrors") == []
 
 
+def test_the_land_beyond_the_antimeridian_is_drawn_once_the_map_shows_it(map_page):
+    page = map_page(DESKTOP, NEAR_LISBON)
+    land = "return document.querySelectorAll('#map .leaflet-overlay-pane svg path.land').length"
+    counted(page, 3)
+    assert page.script(land) == 1  # one copy of the world: the view is far from the antimeridian
+    page.script("location.hash = '#map=5/-18/179'")  # over Fiji, the view reaching past 180 degrees east
+    page.until(lambda: page.script(land) == 2 and [count for count, _, _ in clusters(page)] == [1])
+    assert page.script("return pageErrors") == []
+
+
 def test_a_cluster_clicked_lists_its_photos_and_the_viewer_opens_one(map_page):
     page = map_page(DESKTOP, NEAR_LISBON)
     drawn = counted(page, 3)
