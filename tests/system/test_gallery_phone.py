@@ -235,3 +235,24 @@ def test_on_a_phone_rotate_is_in_the_viewer_s_menu_and_the_date_in_its_details(p
     date = box(page, "#view-date")
     assert date["left"] >= 0 and date["right"] <= 390 and date["bottom"] <= 844  # within the screen
     page.screenshot(tmp_path, "phone-viewer-date.png")
+
+
+def test_on_a_phone_a_share_links_page_does_not_shift_as_it_starts(phone, tree):
+    for number in range(8):
+        draw(tree / "party" / f"{number}.jpg")
+    page = phone()
+    page.open("#path=party")
+    made = page.script("return fetch('/shares', {method: 'POST', headers: {'Content-Type': 'application/json'}, "
+                       "body: JSON.stringify({path: 'party'})}).then(r => r.json())")
+    watch = page.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        window.shifts = [];
+        new PerformanceObserver((list) => shifts.push(...list.getEntries().map((shift) => shift.value)))
+          .observe({type: "layout-shift", buffered: true});"""})
+    try:
+        page.driver.get(page.server.url + "/static/offline.html")  # off the gallery: a new hash alone loads no page
+        page.driver.get(page.server.url + made["link"])
+        page.until(lambda: len(page.driver.find_elements(page.by.CSS_SELECTOR, ".tile.image img[src]")) == 8)
+        assert page.script("return document.body.classList.contains('readonly')")  # every part of the start done
+        assert page.script("return shifts") == []  # the bar's parts a share hides were hidden from the first paint
+    finally:
+        page.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": watch["identifier"]})
