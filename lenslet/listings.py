@@ -954,7 +954,21 @@ def store(storage, key, listing, pages, was=ANY):
                 with contextlib.suppress(LensletError):  # what holds the name is not lenslet's: never removed
                     storage.delete(storage.derived_key(join(key, name)))
         return False
+    if was is None and not listing.pages and key and not storage.folder_mtimes:
+        _not_made_again(storage, key, names)
     return True
+
+
+def _not_made_again(storage, key, names):
+    """A bucket's folder is there while a key is below it: a folder's first listing, stored after the folder was
+    removed (its last files trashed as it was listed), would make it again. Remove it, and say the folder is gone."""
+    written = {storage.derived_key(join(key, name)) for name in names}
+    if any(storage.derived_key(join(key, entry.name)) not in written for entry in storage.list_folder(key)):
+        return
+    for name in written:
+        with contextlib.suppress(NotFound):
+            storage.delete(name)
+    raise NotFound("the folder was removed meanwhile", path=key)
 
 
 def _first_stored(storage, key, data, was):
@@ -975,8 +989,8 @@ def first_held(listing, read, page_count):
     name = page_name(0, page_count)
     if name != first_page_name(listing):
         return None if name not in listing.pages else ANY
-    if read is ANY:
-        return ANY
+    if read is ANY:  # listed, then not read: removed meanwhile, most likely, and not to be made again
+        return listing.pages[name].version or ANY
     return listing.pages[name].version or version_of(read)  # a bucket's ETag, else the bytes' hash
 
 

@@ -3,6 +3,7 @@
 import dataclasses
 import io
 import json
+import shutil
 import threading
 import time
 import urllib.request
@@ -99,6 +100,36 @@ def test_a_folder_is_listed_in_pages_and_sees_a_new_image(gallery):
     assert client.get("/folders", params={"path": "trip"}).json["total"] == 4
     client.get("/folders", params={"path": "nowhere"}, status=404)
     client.get("/folders", params={"path": "trip/0.jpg"}, status=400)
+
+
+@pytest.mark.parametrize("listed_before", [True, False], ids=["listed before", "never listed"])
+def test_a_folder_removed_as_it_is_listed_is_not_made_again_by_its_listing(gallery, monkeypatch, listed_before):
+    """A folder is listed (the worker, after an upload) as a person removes it: its photos trashed, then lenslet's
+    files and the folder. The listing stored after that would make a bucket's folder again, one a client was just
+    told is gone (rclone purge, then a PROPFIND): it is not stored, and the folder is said to be gone."""
+    for n in range(2):
+        gallery.put(f"going/{n}.jpg", jpeg())
+    if listed_before:
+        gallery.client.get("/folders", params={"path": "going"})
+        assert gallery.exists("going/_index.json")
+    storage = gallery.storage
+    list_folder, bucket = storage.list_folder, gallery.config.s3_bucket
+
+    def listed_then_removed(key):
+        entries = list_folder(key)
+        if key == "going":
+            monkeypatch.setattr(storage, "list_folder", list_folder)  # removed once
+            if bucket:
+                for found in gallery.s3.list_objects_v2(Bucket=bucket, Prefix="photos/going/")["Contents"]:
+                    gallery.s3.delete_object(Bucket=bucket, Key=found["Key"])
+            else:
+                shutil.rmtree(gallery.root / "going")
+        return entries
+    monkeypatch.setattr(storage, "list_folder", listed_then_removed)
+    gallery.client.get("/folders", params={"path": "going"}, status=404)
+    assert not gallery.exists("going/_index.json")
+    with pytest.raises(NotFound):
+        storage.stat("going")
 
 
 def test_items_and_concurrent_patches(gallery):
