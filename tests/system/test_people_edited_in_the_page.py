@@ -44,7 +44,9 @@ def near(box, expected):
 
 def draw_and_name(page, path, drag, name):
     page.open(f"#path=family&view={path}")
-    page.until(lambda: page.script("return document.getElementById('view-image').naturalWidth") > 0)
+    # The photo shown and its details drawn (the preview may come first): "Draw a face" is offered then.
+    page.until(lambda: page.script("return document.getElementById('view-image').naturalWidth > 0"
+                                   " && !document.getElementById('view-draw-face').hidden"))
     if not page.find("#view-draw-face").is_displayed():
         page.find("#view-details").click()  # a phone shows the details on asking
     page.find("#view-draw-face").click()
