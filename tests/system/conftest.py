@@ -219,6 +219,10 @@ class Page:
         return self.script("const v = document.getElementById('viewer');"
                            " return v.open ? v.querySelector('h2').textContent : null")
 
+    def details_drawn(self):
+        """Whether the viewer's details are drawn (GET /item answered): its name shows before them."""
+        return self.script("return document.getElementById('view-exif').childElementCount") > 0
+
     def stars(self):
         return len(self.driver.find_elements(self.by.CSS_SELECTOR, '#view-stars [aria-pressed="true"]'))
 

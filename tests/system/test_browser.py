@@ -104,8 +104,7 @@ def test_their_version_after_a_lost_race_loads_every_field_and_a_save_keeps_thei
     page = page()
     page.open("#path=2024&view=2024/hills.jpg")
     # Its details drawn (GET /item answered), so the page holds the version before the other person's edit.
-    page.until(lambda: page.viewer_name() == "hills.jpg" and page.stars() == 0 and
-               page.script("return document.getElementById('view-exif').childElementCount") > 0)
+    page.until(lambda: page.viewer_name() == "hills.jpg" and page.stars() == 0 and page.details_drawn())
     page.patch("2024/hills.jpg", {"notes": "theirs", "addTags": ["wet"], "star": 2})  # someone else, meanwhile
     page.labelled("Notes").send_keys("mine")
     page.find("#view-save-notes").click()

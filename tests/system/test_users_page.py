@@ -89,9 +89,7 @@ def test_a_view_user_is_offered_no_upload_trash_share_or_editing(people):
     for css in ("#upload-button", "#upload-folder-button", "#new-folder", "#share-folder"):
         assert not page.find(css).is_displayed(), css
     page.find(".tile.image .open").click()
-    # its details drawn (GET /item answered), which make the notes read-only: the name shows before them
-    page.until(lambda: page.viewer_name() == "a.jpg" and
-               page.script("return document.getElementById('view-exif').childElementCount") > 0)
+    page.until(lambda: page.viewer_name() == "a.jpg" and page.details_drawn())  # they make the notes read-only
     for css in ("#view-trash", "#view-rename", "#view-share", "#tag-form", "#view-save-notes"):
         assert not page.find(css).is_displayed(), css
     assert page.script("return document.getElementById('view-notes').readOnly")
