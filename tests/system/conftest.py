@@ -212,6 +212,11 @@ class Page:
         from selenium.webdriver.common.action_chains import ActionChains
         ActionChains(self.driver).send_keys(*keys).perform()
 
+    def tiles(self):
+        """The paths of the grid's tiles, folders' and photos', in order."""
+        return self.script("return [...document.querySelectorAll('#grid .tile')]"
+                           ".map(t => t.dataset.path || t.dataset.folder)")
+
     def thumbs_drawn(self):
         return self.script("return [...document.querySelectorAll('.tile.image img')].map(i => i.naturalWidth)")
 

@@ -51,11 +51,6 @@ def sign_in(page, name, password, hash=""):
     page.labelled("Password").send_keys(password + "\n")
 
 
-def tiles(page):
-    return page.script("return [...document.querySelectorAll('#grid .tile')]"
-                       ".map(t => t.dataset.path || t.dataset.folder)")
-
-
 def status_of(page, method, url, body=None):
     """What the page's own fetch (with its cookie, from its own origin) gets."""
     return page.script("return fetch(arguments[0], {method: arguments[1], body: arguments[2],"
@@ -89,12 +84,12 @@ def test_a_person_signs_in_with_a_password_sees_only_their_folders_and_signs_out
     page.labelled("Password").send_keys("not bob's password\n")
     page.until(lambda: asked_to_sign_in(page) and "do not match" in page.find("#token-refused").text)
     page.labelled("Password").send_keys("bob's password\n")
-    page.until(lambda: page.find("#me").is_displayed() and tiles(page) == ["family"])
+    page.until(lambda: page.find("#me").is_displayed() and page.tiles() == ["family"])
     assert page.find("#me .who").text == "bob (edit)"
     assert page.script("return document.cookie") == ""  # HttpOnly: no script of the page can read it
     assert page.script("return localStorage.getItem('lenslet.token')") is None
     page.find(".tile").click()
-    page.until(lambda: tiles(page) == ["family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
+    page.until(lambda: page.tiles() == ["family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
     assert status_of(page, "GET", "/folders?path=work") == 404  # not his: as missing
     assert status_of(page, "POST", "/folder", {"path": "family/new"}) == 201  # the page's writes go through
 
@@ -128,7 +123,7 @@ def test_an_admin_adds_a_person_in_the_page_who_signs_in_sees_their_folders_and_
     page.until(lambda: asked_to_sign_in(page))
     page.labelled("Name").send_keys("kid")
     page.labelled("Password").send_keys("kid's first password\n")
-    page.until(lambda: page.find("#me").is_displayed() and tiles(page) == ["family"])
+    page.until(lambda: page.find("#me").is_displayed() and page.tiles() == ["family"])
     assert page.find("#me .who").text == "kid (view)" and not page.find("#people-button").is_displayed()
     for css in ("#upload-button", "#upload-folder-button", "#new-folder", "#share-folder"):
         assert not page.find(css).is_displayed(), css  # a view user is offered nothing to change
@@ -198,7 +193,7 @@ def test_a_share_with_a_password_and_no_downloads_opens_in_a_fresh_profile_witho
     stranger.driver.get(link)
     stranger.until(lambda: stranger.script("return document.getElementById('ask-dialog').open"))
     stranger.find("#ask-input").send_keys("open sesame\n")
-    stranger.until(lambda: tiles(stranger) == ["family/a.jpg", "family/b.jpg"] and all(stranger.thumbs_drawn()))
+    stranger.until(lambda: stranger.tiles() == ["family/a.jpg", "family/b.jpg"] and all(stranger.thumbs_drawn()))
     stranger.find(".tile.image .open").click()
     stranger.until(lambda: stranger.viewer_name() == "a.jpg" and stranger.script(
         "return document.getElementById('view-image').naturalWidth > 0"))  # the preview, not the original
@@ -213,7 +208,7 @@ def test_the_images_picked_are_shared_together_and_their_link_shows_them_alone(f
     page = family
     draw(tree / "family" / "c.jpg", size=(80, 60), color=(200, 30, 30))
     sign_in(page, "bob", "bob's password", "#path=family")
-    page.until(lambda: tiles(page) == ["family/a.jpg", "family/b.jpg", "family/c.jpg"])
+    page.until(lambda: page.tiles() == ["family/a.jpg", "family/b.jpg", "family/c.jpg"])
     for path in ("family/a.jpg", "family/c.jpg"):
         page.script("document.querySelector(`.tile[data-path='${arguments[0]}'] .open`).focus()", path)
         page.keys(page.Keys.SPACE)
@@ -228,7 +223,7 @@ def test_the_images_picked_are_shared_together_and_their_link_shows_them_alone(f
 
     forget(page)
     page.driver.get(link)
-    page.until(lambda: tiles(page) == ["family/a.jpg", "family/c.jpg"] and all(page.thumbs_drawn()))
+    page.until(lambda: page.tiles() == ["family/a.jpg", "family/c.jpg"] and all(page.thumbs_drawn()))
     assert not page.find("#me").is_displayed() and not page.find("#search").is_displayed()
     page.find(".tile.image .open").click()  # a link without details: the viewer says its download has no place
     page.until(lambda: page.viewer_name() == "a.jpg" and page.find("#view-download").is_displayed())
@@ -283,5 +278,5 @@ def test_a_family_of_four_is_set_up_from_the_page_alone_after_lenslet_serve(brow
         page.labelled("Name").send_keys(name)
         page.labelled("Password").send_keys(f"{name}'s password\n")
         page.until(lambda name=name, seen=seen: page.find("#me .who").text.startswith(name)
-                   and [t for t in tiles(page) if t != "_trash_"] == seen)
+                   and [t for t in page.tiles() if t != "_trash_"] == seen)
         page.find("#sign-out").click()

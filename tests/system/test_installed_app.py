@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from helpers import Gunicorn, draw, wait_until
 from PIL import Image
-from test_users_page import forget, tiles
+from test_users_page import forget
 
 from lenslet.people.users import Directory
 
@@ -181,9 +181,9 @@ def test_the_page_is_installable_and_keeps_nothing_of_the_api(person):
     sign_in_asked(page, token)
     controlled(page)
     assert page.driver.execute_cdp_cmd("Page.getInstallabilityErrors", {})["installabilityErrors"] == []
-    page.until(lambda: tiles(page) == ["family"])
+    page.until(lambda: page.tiles() == ["family"])
     page.find(".tile").click()
-    page.until(lambda: tiles(page) == ["family/a.jpg"] and all(page.thumbs_drawn()))
+    page.until(lambda: page.tiles() == ["family/a.jpg"] and all(page.thumbs_drawn()))
     page.find(".tile.image .open").click()
     page.until(lambda: page.viewer_name() == "a.jpg")
     page.driver.refresh()  # a second load: the page's files from what the service worker kept
@@ -225,7 +225,7 @@ def test_photos_shared_while_signed_out_are_shown_after_sign_in_and_land_in_the_
     page.find("#inbox-send").click()
     page.until(lambda: photos_in(inbox) == ["IMG_0001.jpg", "Screenshot 1.png"])
     assert Image.open(inbox / "IMG_0001.jpg").getpixel((10, 10))[0] > 150
-    page.until(lambda: sorted(tiles(page)) == ["family/Inbox/IMG_0001.jpg", "family/Inbox/Screenshot 1.png"])
+    page.until(lambda: sorted(page.tiles()) == ["family/Inbox/IMG_0001.jpg", "family/Inbox/Screenshot 1.png"])
     # Sent once: the browser keeps none of them, and the next load shows and sends nothing again.
     page.driver.refresh()
     page.until(lambda: page.find("#me").is_displayed())
@@ -249,7 +249,7 @@ def test_photos_shared_and_not_sent_leave_nothing(person, tree, how):
         page.keys(page.Keys.ESCAPE)
         page.until(lambda: "discarded: nothing was uploaded" in page.find("#status").text)
     page.driver.get(page.server.url + "/")
-    page.until(lambda: tiles(page) == ["family"])
+    page.until(lambda: page.tiles() == ["family"])
     assert not page.script("return document.getElementById('inbox-dialog').open")
     assert not list(tree.parent.rglob("IMG_0005.jpg")) and not (tree / "family" / "Inbox").exists()
 
@@ -411,9 +411,9 @@ def test_a_form_of_another_site_is_refused_by_the_installed_page_and_keeps_nothi
     page.driver.get(page.server.url + "/")
     if not signed_in:
         sign_in_asked(page, token)  # the next sign-in
-    page.until(lambda: tiles(page) == ["family"])
+    page.until(lambda: page.tiles() == ["family"])
     page.driver.refresh()
-    page.until(lambda: tiles(page) == ["family"])
+    page.until(lambda: page.tiles() == ["family"])
     assert not review_open(page) and kept_in_browser(page) == 0 and planted(tree) == []
 
 
@@ -428,16 +428,16 @@ def test_a_form_of_another_site_that_hides_where_it_comes_from_is_shown_and_neve
     # The service worker cannot tell it from the share sheet's POST: the person sees it, and it waits for them.
     assert review_shows(page) == ([("planted.jpg", f"{len(base64.b64decode(PLANTED))} B")], "family/Inbox")
     assert "most likely come from a website" in page.find("#inbox-in-tab").text  # opened in a tab, not the app
-    page.until(lambda: tiles(page) == ["family"])
+    page.until(lambda: page.tiles() == ["family"])
     assert planted(tree) == [] and kept_in_browser(page) == 0
     page.driver.refresh()
-    page.until(lambda: tiles(page) == ["family"])
+    page.until(lambda: page.tiles() == ["family"])
     assert not review_open(page) and planted(tree) == []
     if not signed_in:
         page.script("localStorage.clear()")  # and the next sign-in sends nothing either
         page.driver.refresh()
         sign_in_asked(page, token)
-        page.until(lambda: tiles(page) == ["family"])
+        page.until(lambda: page.tiles() == ["family"])
         assert not review_open(page) and planted(tree) == []
 
 
@@ -450,7 +450,7 @@ def test_a_form_of_another_site_posted_into_a_frame_is_refused_and_keeps_nothing
     page.until(lambda: "refused" in page.find("body").text)
     page.driver.switch_to.default_content()
     page.driver.get(page.server.url + "/")
-    page.until(lambda: tiles(page) == ["family"])
+    page.until(lambda: page.tiles() == ["family"])
     assert not review_open(page) and kept_in_browser(page) == 0 and planted(tree) == []
 
 
@@ -461,7 +461,7 @@ def test_a_form_of_another_site_reaching_the_server_is_refused_and_keeps_nothing
     page.until(lambda: "a write from another site is refused (Sec-Fetch-Site: cross-site" in page.find("body").text)
     page.driver.get(page.server.url + "/")
     sign_in_asked(page, token)
-    page.until(lambda: tiles(page) == ["family"])
+    page.until(lambda: page.tiles() == ["family"])
     assert not review_open(page) and kept_in_browser(page) == 0 and planted(tree) == []
 
 

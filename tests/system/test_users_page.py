@@ -52,20 +52,15 @@ def shown(page, css):
     return [el.text for el in page.driver.find_elements(page.by.CSS_SELECTOR, css) if el.is_displayed()]
 
 
-def tiles(page):
-    return page.script("return [...document.querySelectorAll('#grid .tile')]"
-                       ".map(t => t.dataset.path || t.dataset.folder)")
-
-
 def test_a_user_of_one_folder_sees_that_folder_alone_and_their_name_and_signs_out(people):
     page, token = people("bob", "edit", ["family"])
     sign_in(page, token)
-    page.until(lambda: tiles(page) == ["family"])
+    page.until(lambda: page.tiles() == ["family"])
     assert page.find("#me .who").text == "bob (edit)"
     page.until(lambda: page.script("return [...document.querySelectorAll('#tree li')].map(l => l.textContent)"
                                    ".join(' ')").count("work") == 0)
     page.find(".tile").click()
-    page.until(lambda: tiles(page) == ["family/2024", "family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
+    page.until(lambda: page.tiles() == ["family/2024", "family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
     assert page.find("#upload-button").is_displayed() and page.find("#share-folder").is_displayed()
     # An edit made with bob's token is shown in the viewer as his.
     status = page.script("return fetch('/item?path=family/a.jpg', {method: 'PATCH', body: JSON.stringify({star: 3}), "
@@ -119,7 +114,7 @@ def test_a_share_link_from_the_dialog_shows_its_folder_alone_to_a_fresh_browser_
 
     forget(page)  # a fresh browser: no token, only the link
     page.driver.get(link)
-    page.until(lambda: tiles(page) == ["family/2024", "family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
+    page.until(lambda: page.tiles() == ["family/2024", "family/a.jpg", "family/b.jpg"] and all(page.thumbs_drawn()))
     assert page.find("#title").text == "family"
     for css in ("#search", "#sidebar", "#upload-button", "#new-folder", "#share-folder", "#me"):
         assert not page.find(css).is_displayed(), css
@@ -133,7 +128,7 @@ def test_a_share_link_from_the_dialog_shows_its_folder_alone_to_a_fresh_browser_
     folder = '.tile[data-folder="family/2024"]'
     page.until(lambda: page.viewer_name() is None and page.driver.find_elements(page.by.CSS_SELECTOR, folder))
     page.find(folder).click()  # its subfolders too
-    page.until(lambda: tiles(page) == ["family/2024/e.jpg"] and all(page.thumbs_drawn()))
+    page.until(lambda: page.tiles() == ["family/2024/e.jpg"] and all(page.thumbs_drawn()))
     page.driver.get(page.server.url + "/#path=work")  # the gallery's own page: the link's key is not sent
     page.until(lambda: page.script("return document.getElementById('token-dialog').open"))
     assert page.script("return sessionStorage.getItem('lenslet.share')") is None
@@ -149,7 +144,7 @@ def test_a_share_link_from_the_dialog_shows_its_folder_alone_to_a_fresh_browser_
     forget(page)
     page.driver.get(link)
     page.until(lambda: page.find("#empty").is_displayed())
-    assert "revoked" in page.find("#empty").text and tiles(page) == []
+    assert "revoked" in page.find("#empty").text and page.tiles() == []
 
 
 def test_a_share_link_with_a_password_asks_for_it_and_then_shows_its_image(people):
