@@ -228,7 +228,8 @@ export class Viewer {
         this.showPreview(path);
       }
     }
-    this.loading = this.reload(!same);
+    // the notes were emptied for a new image: what is in them when its details come was typed for it
+    this.loading = this.reload(false);
     await this.loading;
   }
 

@@ -203,6 +203,23 @@ def test_notes_not_saved_are_never_lost_without_a_question(fresh_page, shapes):
     assert page.viewer_name() == "square.jpg"
 
 
+def test_notes_typed_before_the_photos_details_come_are_kept(fresh_page, shapes):
+    page = fresh_page()
+    page.open("#path=trip")
+    # The page's GET /item held until the notes are typed, as on a slow network.
+    page.script("const fetched = window.fetch; const held = new Promise((go) => { window.release = go; });"
+                "window.fetch = (url, options) => String(url).startsWith('/item?') && !options?.method?.match(/PATCH/)"
+                " ? held.then(() => fetched(url, options)) : fetched(url, options);")
+    page.script("location.hash = '#path=trip&view=trip%2Flandscape.jpg'")
+    page.until(lambda: page.viewer_name() == "landscape.jpg")
+    typed_notes(page, "typed before the details came")
+    page.script("window.release()")
+    page.until(page.details_drawn)
+    assert page.find("#view-notes").get_attribute("value") == "typed before the details came"
+    page.keys(page.Keys.ESCAPE)
+    page.until(lambda: page.script("return document.getElementById('leave-dialog').open"))
+
+
 def test_on_a_desktop_the_viewer_keeps_its_column_and_no_pale_strip(fresh_page, shapes, tmp_path):
     page = fresh_page()
     page.open("#path=trip")
