@@ -230,7 +230,10 @@ export class Viewer {
     }
     // the notes were emptied for a new image: what is in them when its details come was typed for it
     this.loading = this.reload(false);
-    await this.loading;
+    if (await this.loading && !same && this.unsaved() && this.savedNotes) {
+      this.message("This image has notes already; saving replaces them with what you typed. They are: ");
+      this.el.message.append(Object.assign(document.createElement("q"), {className: "unsaved", textContent: this.savedNotes}));
+    }
   }
 
   /** Fetch and show the path's metadata and take its ETag; answer whether that was done. */

@@ -205,6 +205,7 @@ def test_notes_not_saved_are_never_lost_without_a_question(fresh_page, shapes):
 
 def test_notes_typed_before_the_photos_details_come_are_kept(fresh_page, shapes):
     page = fresh_page()
+    page.patch("trip/landscape.jpg", {"notes": "kept since last year"})
     page.open("#path=trip")
     # The page's GET /item held until the notes are typed, as on a slow network.
     page.script("const fetched = window.fetch; const held = new Promise((go) => { window.release = go; });"
@@ -216,6 +217,7 @@ def test_notes_typed_before_the_photos_details_come_are_kept(fresh_page, shapes)
     page.script("window.release()")
     page.until(page.details_drawn)
     assert page.find("#view-notes").get_attribute("value") == "typed before the details came"
+    assert page.find("#view-message q").text == "kept since last year"  # what a save would replace is shown
     page.keys(page.Keys.ESCAPE)
     page.until(lambda: page.script("return document.getElementById('leave-dialog').open"))
 
