@@ -231,8 +231,7 @@ export class Viewer {
     // the notes were emptied for a new image: what is in them when its details come was typed for it
     this.loading = this.reload(false);
     if (await this.loading && !same && this.unsaved() && this.savedNotes) {
-      this.message("This image has notes already; saving replaces them with what you typed. They are: ");
-      this.el.message.append(Object.assign(document.createElement("q"), {className: "unsaved", textContent: this.savedNotes}));
+      this.message("This image has notes already; saving replaces them with what you typed. They are: ", this.savedNotes);
     }
   }
 
@@ -604,12 +603,14 @@ export class Viewer {
     const typed = this.notes.value !== this.savedNotes ? this.notes.value : "";
     this.loading = this.reload(true);
     if (!await this.loading) return;
-    this.message(typed ? "Loaded their version. The notes you typed were not saved; here they are: " : "Loaded their version.");
-    if (typed) this.el.message.append(Object.assign(document.createElement("q"), {className: "unsaved", textContent: typed}));
+    this.message(typed ? "Loaded their version. The notes you typed were not saved; here they are: " : "Loaded their version.",
+      typed);
   }
 
-  message(text) {
+  /** Say text, with notes quoted after it when given. */
+  message(text, notes = "") {
     this.el.message.textContent = text;
+    if (notes) this.el.message.append(Object.assign(document.createElement("q"), {className: "unsaved", textContent: notes}));
     if (text) this.details(true);  // on a phone the message is with the details: shown, so it is read
   }
 
