@@ -154,12 +154,11 @@ export class MapView {
     }
   }
 
-  /** Read Leaflet and its stylesheet (and the world's outline, without tiles), and make the map. */
+  /** Read Leaflet and its stylesheet, and make the map. */
   async start() {
     if (!document.querySelector(`link[href="${LEAFLET_CSS}"]`)) {
       document.head.append(Object.assign(document.createElement("link"), {rel: "stylesheet", href: LEAFLET_CSS}));
     }
-    if (this.tiles === "none") this.outline = this.api.getJSON(OUTLINE);
     await import(LEAFLET);  // a script of its own, not a module: it names itself L
     const L = this.L = window.L;
     const element = Object.assign(document.createElement("div"), {className: "map"});
@@ -238,6 +237,9 @@ export class MapView {
       problem = ex;
     }
     this.asking = false;
+    // The land is drawn under the photos' view, never before this first answer: asked for now, not beside Leaflet,
+    // whose share of a slow link it took while the map waited for Leaflet.
+    if (this.tiles === "none") this.outline ??= this.api.getJSON(OUTLINE);
     if (this.again || place !== this.place) return this.ask();
     if (this.fitted) this.drawLand();  // under the view shown, not under the world's it leaves at once
     if (problem) return this.note(`The photos' places cannot be read: ${problem.message}.`);
