@@ -141,7 +141,9 @@ def test_a_phone_on_a_mobile_network_gets_a_fast_accessible_page(pages, audit, p
     if page == "folder" and not asked_once_before(requests, "/folders?path=family", "/me"):
         below.append("the listing asked for twice, or after who asks")
     if page == "map" and not map_asked_at_once(requests):
-        below.append("Leaflet or where the photos are asked for twice, or late")
+        below.append("Leaflet or where the photos are asked for twice, or late: " + ", ".join(
+            f"/{sent['url'].split('/', 3)[3]} at {sent['networkRequestTime']:.0f} ms" for sent in requests
+            if any(part in sent["url"] for part in ("leaflet/", "/map?", "world-110m"))))
     if page == "map" and any("/on-this-day" in sent["url"] for sent in requests):
         below.append("the start page's photos of this day asked for on the map")
     assert not below
