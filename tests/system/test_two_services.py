@@ -313,14 +313,14 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
                 if not (held and descendants(pid)):
                     continue
                 os.kill(pid, signal.SIGSTOP)
-                if descendants(pid) and any(store.claims().get(key) == f"{socket.gethostname()}-{pid}" for key in held):
-                    return pid
+                pool = descendants(pid)
+                if pool and any(store.claims().get(key) == f"{socket.gethostname()}-{pid}" for key in held):
+                    return pid, pool
                 os.kill(pid, signal.SIGCONT)
             return None
-        killed = until(holding, every=0.02)
+        killed, pool = until(holding, every=0.02) or (None, [])
         assert killed, "no worker held a claim while it had thumbnail processes"
         wid = f"{socket.gethostname()}-{killed}"
-        pool = descendants(killed)
         os.kill(killed, signal.SIGKILL)
         for thread in editors:
             thread.join(timeout=300)
