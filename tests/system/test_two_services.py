@@ -346,24 +346,24 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
         for number in range(4):
             assert set(acknowledged[number]) <= set(store.tags(f"edit/{number}.jpg"))
 
-        def agreeing():
+        def disagreement():  # the first thing a service answers otherwise than the bucket holds, or None
             for server in (one, two):
                 for folder in FOLDERS:
                     items = call("GET", f"{server.url}/folders?path={folder}")["items"]
                     if [item["name"] for item in items] != store.images(folder):
-                        return False
+                        return f"{server.url} lists {folder} as {[item['name'] for item in items]}"
                     for item in items:
                         if sorted(item["tags"]) != store.tags(item["path"]) or not item["hasThumb"]:
-                            return False
-                        if sorted(call("GET", f"{server.url}/item?path={item['path']}")["tags"]) != \
-                                store.tags(item["path"]):
-                            return False
+                            return f"{server.url} lists {item}, the bucket's tags {store.tags(item['path'])}"
+                        answer = call("GET", f"{server.url}/item?path={item['path']}")
+                        if sorted(answer["tags"]) != store.tags(item["path"]):
+                            return f"{server.url} /item {item['path']}: {answer['tags']}"
                 items = call("GET", f"{server.url}/search?q=edit")["items"]
                 found = {item["path"]: sorted(item["tags"]) for item in items}
                 if found != {f"edit/{number}.jpg": store.tags(f"edit/{number}.jpg") for number in range(4)}:
-                    return False
-            return True
-        assert until(agreeing)
+                    return f"{server.url} finds {found}"
+            return None
+        assert until(lambda: disagreement() is None), disagreement()
     finally:
         everything += descendants(one.process.pid) + descendants(two.process.pid)  # a restarted worker too
         one.stop()
