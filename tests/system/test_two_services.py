@@ -302,26 +302,23 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
             thread.start()
 
         # A worker is killed (SIGKILL, by its pid) while it holds a claim, once it has started its thumbnail
-        # processes: while it makes thumbnails, most likely. Either may be the one: they share the jobs. It is
-        # stopped (SIGSTOP) while the bucket is read again, so the claim seen is still its own when it is killed,
-        # however slowly the machine reads.
+        # processes: while it makes thumbnails, most likely. Either may be the one: they share the jobs.
         workers = [worker_of(server) for server in (one, two)]
 
         def holding():
+            claims = store.claims()
             for pid in workers:
-                held = [key for key, worker in store.claims().items() if worker == f"{socket.gethostname()}-{pid}"]
-                if not (held and descendants(pid)):
-                    continue
-                os.kill(pid, signal.SIGSTOP)
-                pool = descendants(pid)
-                if pool and any(store.claims().get(key) == f"{socket.gethostname()}-{pid}" for key in held):
-                    return pid, pool
-                os.kill(pid, signal.SIGCONT)
+                held = [key for key, worker in claims.items() if worker == f"{socket.gethostname()}-{pid}"]
+                if held and descendants(pid):
+                    return pid, held
             return None
-        killed, pool = until(holding, every=0.02) or (None, [])
+        killed, held = until(holding, every=0.02) or (None, [])
         assert killed, "no worker held a claim while it had thumbnail processes"
         wid = f"{socket.gethostname()}-{killed}"
+        pool = descendants(killed)
         os.kill(killed, signal.SIGKILL)
+        assert pool, "the worker's thumbnail processes ended before the kill"
+        assert any(store.claims().get(key) == wid for key in held), "the claim ended before the kill"
         for thread in editors:
             thread.join(timeout=300)
         assert not any(thread.is_alive() for thread in editors)
