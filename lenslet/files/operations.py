@@ -315,6 +315,7 @@ class Files:
             ex.fields.setdefault(what, done)
             raise
         finally:  # tell listings and search once what changed, even on a failure
+            _keep_emptied(changes.folders.values())
             self.catalog.operation_done(changes.folders.values(), changes.search, changes.rollup, changes.hashes)
         return {"ok": True, "path": done[0] if done else None, "paths": done}
 
@@ -892,6 +893,14 @@ def _leftovers(storage, key, names):
     if derived != thumb_of(key) and storage.exists(derived):
         found.append(derived)
     return found
+
+
+def _keep_emptied(folders):
+    """A folder an operation emptied stays, as on disk: in a bucket a marker keeps it."""
+    for storage, folder in folders:
+        if folder and not storage.exists(folder):
+            with suppress(AlreadyExists):
+                storage.make_folder(folder)
 
 
 def _make_folders(storage, folder):

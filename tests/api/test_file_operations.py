@@ -139,6 +139,19 @@ def test_folders_are_made_and_removed_when_empty(gallery):
     assert listed_names(client)[1] == []
 
 
+def test_a_folder_its_last_photo_left_stays_as_on_disk(gallery):
+    client = gallery.client
+    for folder in ("moved", "trashed", "deleted", "to"):
+        gallery.put(f"{folder}/x.jpg", jpeg())  # never listed: in a bucket no manifest keeps the folder
+    client.post_json("/move", {"src": "moved/x.jpg", "dest": "to", "conflict": "rename"})
+    client.post_json("/trash", {"paths": ["trashed/x.jpg"]})
+    client.post_json("/delete", {"paths": ["deleted/x.jpg"], "force": True})
+    assert {"moved", "trashed", "deleted"} <= set(listed_names(client)[1])
+    assert all(listed_names(client, folder)[0] == [] for folder in ("moved", "trashed", "deleted"))
+    client.delete("/folder?path=moved", status=200)  # and is removed as any empty folder
+    assert "moved" not in listed_names(client)[1]
+
+
 # -- the lenscat-lite front end's calls, as it sends them ---------------------------
 
 @on_disk_alone  # in a bucket: test_folders_are_made_and_removed_when_empty
