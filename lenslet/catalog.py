@@ -13,6 +13,7 @@ from lenslet.listings import Folders
 from lenslet.search.rollup import note_changes
 from lenslet.sidecar import store
 
+HASHED_AT_ONCE = 50  # images whose edits wait while the worker records their hashes and patches the listing
 log = logging.getLogger("lenslet")
 
 class Catalog:
@@ -62,25 +63,38 @@ class Catalog:
         """Record hashes found while making thumbnails in sidecars, then the listing with the thumbnails' looks;
         `opened`: {name: the Stat the image was hashed at}, and an image changed since is left to whoever changed
         it."""
+        pages = [storage.derived_key(join(folder, name)) for name in first_page_names()]
+        if digests and not any(storage.is_file(page) for page in pages):
+            # images without a sidecar need a listing to hold their hashes
+            self.relist(storage, folder)
+        names = list(digests)
+        for start in range(0, len(names), HASHED_AT_ONCE):
+            chunk = names[start:start + HASHED_AT_ONCE]
+            try:
+                # the words listed are patched under the images' locks, as an edit's are, so none is patched over
+                with storage.lock_images([join(folder, name) for name in chunk]):
+                    listings.try_update_entries(storage, folder, self._hashes_recorded(
+                        storage, folder, {name: digests[name] for name in chunk}, opened or {}, looks or {}))
+            except LensletError as ex:
+                log.warning("%s: hashes not recorded: %s", folder or "/", ex.description)
+        self.listings.ask_for_rollup()
+
+    def _hashes_recorded(self, storage, folder, digests, opened, looks):
+        """Record hashes in sidecars; return the listing entries to patch."""
         entries = {}
         for name, digest in digests.items():
             image = join(folder, name)
             try:
-                sidecar, version = store.record_hash(storage, image, digest, (opened or {}).get(name))
+                sidecar, version = store.record_hash(storage, image, digest, opened.get(name))
             except NotFound:
                 continue
             except LensletError as ex:
                 log.warning("%s: hash not recorded: %s", image, ex.description)
                 continue
-            entries[name] = {"hash": digest, "hasThumb": True, **(looks or {}).get(name, {})}
+            entries[name] = {"hash": digest, "hasThumb": True, **looks.get(name, {})}
             if sidecar is not None:  # an unreadable sidecar is left alone
                 entries[name].update(self.shown(storage, image, sidecar, version)[0], hash=digest)
-        pages = [storage.derived_key(join(folder, name)) for name in first_page_names()]
-        if entries and not any(storage.is_file(page) for page in pages):
-            # images without a sidecar need a listing to hold their hashes
-            self.relist(storage, folder)
-        listings.try_update_entries(storage, folder, entries)
-        self.listings.ask_for_rollup()
+        return entries
 
     def looked(self, storage, folder, looks):
         """Record the looks of thumbnails made before they were kept in the listing."""

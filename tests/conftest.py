@@ -107,7 +107,7 @@ def search_looks_often(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint():
+def s3_server():
     """A real S3-protocol server (moto, with atomic conditional writes: tests/s3server.py) on a
     loopback port, for the whole test session."""
     from s3server import AtomicS3Server  # moto is slow to import; local-only runs never need it
@@ -115,8 +115,13 @@ def s3_endpoint():
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
     server = AtomicS3Server().start()
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(s3_server):
+    return s3_server.url
 
 
 @pytest.fixture
@@ -158,7 +163,7 @@ def module_gallery(request, tmp_path_factory):
 # Tests that start processes or servers (gunicorn, the CLI, the S3 server, exiftool, a browser)
 # are marked `system`, wherever they live: `pytest -m "not system" -n 2` runs the rest in
 # under a minute. A test in tests/system/ is one by its place; elsewhere, by what it uses.
-SYSTEM_FIXTURES = {"gunicorn", "s3_endpoint", "bucket", "made_by_exiftool"}
+SYSTEM_FIXTURES = {"gunicorn", "s3_server", "s3_endpoint", "bucket", "made_by_exiftool"}
 
 
 def pytest_collection_modifyitems(items):

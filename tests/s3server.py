@@ -14,6 +14,8 @@ moto ignores a CopyObject's destination condition; under the same lock this serv
 a copy with If-None-Match: * onto an existing object with 412, as S3 does.
 
 Writes signed with the access key READ_ONLY_KEY are refused (403 AccessDenied): read-only credentials.
+
+A test may hold an object's whole reads (hold()), to catch a client mid-read for as long as it needs.
 """
 
 import functools
@@ -44,14 +46,30 @@ def listing(environ):
     return environ["REQUEST_METHOD"] == "GET" and "/" not in environ.get("PATH_INFO", "").strip("/")
 
 
+class Hold:
+    """Whole reads of one object wait here until released; ports are the clients' that reached it."""
+
+    def __init__(self):
+        self.ports, self.reached, self.released = [], threading.Event(), threading.Event()
+
+    def wait(self, environ):
+        self.ports.append(int(environ["REMOTE_PORT"]))
+        self.reached.set()
+        self.released.wait(timeout=600)  # bounded: a test that fails before releasing it still ends
+
+
 class SerialWrites:
     """A WSGI wrapper that runs one writing request at a time."""
 
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
+        self.held = {}  # an object's path -> its Hold
 
     def __call__(self, environ, start_response):
+        hold = self.held.get(environ.get("PATH_INFO"))
+        if hold is not None and environ["REQUEST_METHOD"] == "GET" and "HTTP_RANGE" not in environ:
+            hold.wait(environ)
         if environ["REQUEST_METHOD"] not in WRITES:
             if not listing(environ):
                 return self.app(environ, start_response)
@@ -90,14 +108,19 @@ class AtomicS3Server:
     def __init__(self):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line for each request filled a failure's report
         # moto's S3 app itself: moto's dispatcher would look for the service of each request among its modules on disk
-        app = SerialWrites(create_backend_app("s3"))
-        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        self.app = SerialWrites(create_backend_app("s3"))
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=MotoRequestHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self):
         self.thread.start()
         return self
+
+    def hold(self, bucket, key):
+        """Hold every whole read of an object (path-style) until the Hold's released is set."""
+        hold = self.app.held[f"/{bucket}/{key}"] = Hold()
+        return hold
 
     def stop(self):
         self.server.shutdown()

@@ -8,9 +8,16 @@ undoes only its own steps.
 import json
 import threading
 
-from helpers import jpeg
+import pytest
+from helpers import jpeg, tagged
+
+from lenslet.catalog import Catalog
+from lenslet.sidecar import store
+from lenslet.storage import s3
+from lenslet.tree.tree import Tree
 
 ROUNDS = 5
+HASH = "blake3:" + "0" * 64
 
 
 def rounds(gallery):
@@ -238,3 +245,29 @@ def test_edits_and_renames_in_two_gunicorn_processes_lose_no_tag(gunicorn, tree)
     assert not (tree / "p" / f"{other}.json").exists()
     stored = json.loads((tree / "p" / f"{name}.json").read_text())
     assert sorted(stored["tags"]) == sorted(set(acknowledged))
+
+
+@pytest.mark.parametrize("gallery", ["s3"], indirect=True)  # on disk a waiting edit cannot be told from a slow one
+def test_an_edit_while_the_worker_records_a_hash_is_never_patched_over_in_the_listing(gallery, monkeypatch):
+    client = tagged(gallery, "a.jpg", "first")
+    client.get("/folders")  # a listing for the worker to patch
+    monkeypatch.setattr(s3, "LEASE_WAIT", 0.0)  # an edit finding the image held answers 503 at once
+    record_hash, answers = store.record_hash, []
+
+    def then_an_edit(*args):  # an edit, and a reader listing it, between the worker's sidecar write and its patch
+        recorded = record_hash(*args)
+        editor = threading.Thread(target=lambda: answers.append(
+            client.patch_json("/item?path=a.jpg", {"addTags": ["second"]}, expect_errors=True).status_int))
+        editor.start()
+        editor.join()
+        client.get("/folders")
+        return recorded
+
+    monkeypatch.setattr(store, "record_hash", then_an_edit)
+    Catalog(Tree(gallery.config, gallery.storage), gallery.config).hashed(gallery.storage, "", {"a.jpg": HASH})
+    if answers == [503]:  # refused while the worker held the image: the person sends it again
+        client.patch_json("/item?path=a.jpg", {"addTags": ["second"]})
+    assert answers in ([200], [503])
+    assert client.get("/item?path=a.jpg").json["tags"] == ["first", "second"]
+    [item] = client.get("/folders").json["items"]
+    assert item["tags"] == ["first", "second"] and item["hash"] == HASH

@@ -5,6 +5,7 @@ The first tests run one app on each backend; the last runs two complete services
 processes, worker, cache folder each) on one bucket of the tests' S3 server.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -185,6 +186,19 @@ def descendants(pid):
     return found
 
 
+def client_ports(pid):
+    """The local ports of a process's TCP connections, by /proc (its sockets' inodes among its open files)."""
+    inodes, fds = set(), []
+    with contextlib.suppress(OSError):  # ended meanwhile
+        fds = os.listdir(f"/proc/{pid}/fd")
+    for fd in fds:
+        with contextlib.suppress(OSError):  # closed meanwhile
+            inodes.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    with open("/proc/net/tcp") as table:
+        rows = [row.split() for row in table.readlines()[1:]]
+    return {int(row[1].rpartition(":")[2], 16) for row in rows if f"socket:[{row[9]}]" in inodes}
+
+
 def worker_of(server):
     [pid] = [pid for pid, line in children(server.process.pid).items() if "lenslet.worker" in line]
     return pid
@@ -265,7 +279,7 @@ class Bucket:
         return {key.rpartition("/")[2] for key in self.keys(".lenslet/journal/")} <= held
 
 
-def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoint, bucket, tmp_path):
+def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_server, s3_endpoint, bucket, tmp_path):
     store = Bucket(s3_endpoint, bucket)
     for number in range(40):
         store.put(f"shared/{number:02d}.jpg", jpeg(size=(640, 480), color=(number * 6, 90, 0)))
@@ -276,6 +290,7 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
     store.put("up/.lenslet.keep", b"")  # an empty folder, as lenslet keeps one in a bucket
     one, two = service(tmp_path, "one", s3_endpoint, bucket), service(tmp_path, "two", s3_endpoint, bucket)
     everything = []
+    hold = s3_server.hold(bucket, "photos/shared/39.jpg")
     try:
         for server in (one, two):
             server.wait_until(lambda server=server: server.get("/health")[0] == 200, timeout=120)
@@ -301,24 +316,16 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
         for thread in editors:
             thread.start()
 
-        # A worker is killed (SIGKILL, by its pid) while it holds a claim, once it has started its thumbnail
-        # processes: while it makes thumbnails, most likely. Either may be the one: they share the jobs.
-        workers = [worker_of(server) for server in (one, two)]
-
-        def holding():
-            claims = store.claims()
-            for pid in workers:
-                held = [key for key, worker in claims.items() if worker == f"{socket.gethostname()}-{pid}"]
-                if held and descendants(pid):
-                    return pid, held
-            return None
-        killed, held = until(holding, every=0.02) or (None, [])
-        assert killed, "no worker held a claim while it had thumbnail processes"
+        # A worker is killed (SIGKILL, by its pid) while it holds a claim: the test's S3 server holds the read of
+        # one photo that a job process of the worker thumbnails, so its job cannot end before the kill.
+        assert hold.reached.wait(120), "no worker read the held photo"
+        [killed] = [pid for pid in (worker_of(server) for server in (one, two))
+                    if any(hold.ports[0] in client_ports(below) for below in descendants(pid))]
         wid = f"{socket.gethostname()}-{killed}"
         pool = descendants(killed)
         os.kill(killed, signal.SIGKILL)
-        assert pool, "the worker's thumbnail processes ended before the kill"
-        assert any(store.claims().get(key) == wid for key in held), "the claim ended before the kill"
+        hold.released.set()
+        assert wid in store.claims().values(), "the killed worker held no claim"
         for thread in editors:
             thread.join(timeout=300)
         assert not any(thread.is_alive() for thread in editors)
@@ -336,7 +343,7 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
         # The claim of the killed worker is taken over once its lease runs out, and its work done.
         assert until(lambda: wid not in store.claims().values()), "the killed worker's claim was never taken over"
         assert until(lambda: not store.unthumbed()), store.unthumbed()
-        assert wait_until_gone(pool) == [], "the killed worker's thumbnail processes live on"
+        assert wait_until_gone(pool) == [], "the killed worker's job processes live on"
         assert until(store.rollup_holds_the_journal), "no rollup was built after the last edit"
 
         # Listings, GET /item, search and the sidecars agree, on both services.
@@ -362,6 +369,7 @@ def test_two_services_on_one_bucket_agree_with_it_and_with_each_other(s3_endpoin
             return None
         assert until(lambda: disagreement() is None), disagreement()
     finally:
+        hold.released.set()
         everything += descendants(one.process.pid) + descendants(two.process.pid)  # a restarted worker too
         one.stop()
         two.stop()
