@@ -67,14 +67,14 @@ class Catalog:
         if digests and not any(storage.is_file(page) for page in pages):
             # images without a sidecar need a listing to hold their hashes
             self.relist(storage, folder)
-        names = list(digests)
-        for start in range(0, len(names), HASHED_AT_ONCE):
-            chunk = names[start:start + HASHED_AT_ONCE]
+        found = list(digests.items())
+        for start in range(0, len(found), HASHED_AT_ONCE):
+            chunk = dict(found[start:start + HASHED_AT_ONCE])
             try:
                 # the words listed are patched under the images' locks, as an edit's are, so none is patched over
                 with storage.lock_images([join(folder, name) for name in chunk]):
                     listings.try_update_entries(storage, folder, self._hashes_recorded(
-                        storage, folder, {name: digests[name] for name in chunk}, opened or {}, looks or {}))
+                        storage, folder, chunk, opened or {}, looks or {}))
             except LensletError as ex:
                 log.warning("%s: hashes not recorded: %s", folder or "/", ex.description)
         self.listings.ask_for_rollup()
