@@ -153,15 +153,19 @@ class Gunicorn:
     (or another command, such as `lenslet serve`, from another folder)."""
 
     def __init__(self, root, env=None, args=(), command=None, cwd=PROJECT):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environ = dict(os.environ, LENSLET_ROOT=str(root), LENSLET_HEARTBEAT="1",
-                       GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{self.port} --workers 2 --graceful-timeout 5")
-        environ.update(env or {})
-        self.log = f"{root}.log"
-        self.process = subprocess.Popen(
-            command or [sys.executable, "-m", "gunicorn", *args], cwd=cwd, env=environ,
-            stdout=open(f"{root}.out", "wb"), stderr=open(self.log, "wb"))  # stdout: the access log
+        # gunicorn listens on a socket bound here: a port found free and bound later by gunicorn could be taken
+        # meanwhile by another test's server, whose answers the test would then read as this one's.
+        with socket.create_server(("127.0.0.1", 0)) as listening:
+            self.port = listening.getsockname()[1]
+            self.url = f"http://127.0.0.1:{self.port}"
+            environ = dict(os.environ, LENSLET_ROOT=str(root), LENSLET_HEARTBEAT="1",
+                           GUNICORN_CMD_ARGS=f"--bind fd://{listening.fileno()} --workers 2 --graceful-timeout 5")
+            environ.update(env or {})
+            self.log = f"{root}.log"
+            self.process = subprocess.Popen(
+                command or [sys.executable, "-m", "gunicorn", *args], cwd=cwd, env=environ,
+                pass_fds=[listening.fileno()],
+                stdout=open(f"{root}.out", "wb"), stderr=open(self.log, "wb"))  # stdout: the access log
 
     def get(self, path, timeout=30):
         with urllib.request.urlopen(self.url + path, timeout=timeout) as answer:
