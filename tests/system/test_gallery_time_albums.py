@@ -100,12 +100,13 @@ def two_folders(tree):
 
 
 def add_selected_to_album(page, name):
+    before = page.find("#status").text  # the last add's message may still show: this add's own is awaited
     page.find("#add-to-album").click()
     page.until(lambda: page.script("return document.getElementById('ask-dialog').open"))
     field = page.find("#ask-input")
     field.clear()
     field.send_keys(name + "\n")
-    page.until(lambda: "Added to the album" in page.find("#status").text)
+    page.until(lambda: page.find("#status").text != before and "Added to the album" in page.find("#status").text)
 
 
 def pick(page, path):
