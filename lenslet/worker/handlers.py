@@ -16,7 +16,7 @@ from lenslet.formats import listing_pages, similar
 from lenslet.images import pool
 from lenslet.images.previews import Previews
 from lenslet.images.thumbs import Thumbs
-from lenslet.layout import join, kind_of, name_of, parent
+from lenslet.layout import is_image, join, kind_of, name_of, parent
 from lenslet.search import rollup
 from lenslet.search.searcher import index_items
 from lenslet.tree.tree import Tree
@@ -261,8 +261,8 @@ class Runner:
         step = max(1, len(folder_keys) // SAMPLE_FOLDERS)
         for folder in folder_keys[::step]:
             try:
-                names = [entry.name for entry in self.storage.list_folder(folder)
-                         if not entry.is_dir and self.thumbs.makes(entry.name)]
+                names = [entry.name for entry in self.storage.list_folder(folder)  # the images, in any order
+                         if not entry.is_dir and is_image(entry.name) and self.thumbs.makes(entry.name)]
             except LensletError:
                 continue
             for name in names[:SAMPLE_IMAGES]:
