@@ -62,7 +62,19 @@ const scopeOf = (place) => (place.path ? `&path=${enc(place.path)}` : "") +
  *  when the address names no view (MapView.ask's first request). */
 export function prefetch(api, place) {
   import(LEAFLET).catch(() => {});
+  leafletStyles();
   if (!readView(place.map) && place.cell == null) api.prefetch(`/map?${WORLD}${scopeOf(place)}`);
+}
+
+/** Leaflet's stylesheet, asked for once: resolved once it applies (or failed). */
+function leafletStyles() {
+  let link = document.querySelector(`link[href="${LEAFLET_CSS}"]`);
+  if (!link) {
+    link = Object.assign(document.createElement("link"), {rel: "stylesheet", href: LEAFLET_CSS});
+    link.applied = new Promise((done) => { link.onload = link.onerror = done; });
+    document.head.append(link);
+  }
+  return link.applied;
 }
 
 export class MapView {
@@ -156,10 +168,9 @@ export class MapView {
 
   /** Read Leaflet and its stylesheet, and make the map. */
   async start() {
-    if (!document.querySelector(`link[href="${LEAFLET_CSS}"]`)) {
-      document.head.append(Object.assign(document.createElement("link"), {rel: "stylesheet", href: LEAFLET_CSS}));
-    }
-    await import(LEAFLET);  // a script of its own, not a module: it names itself L
+    // Leaflet is a script of its own, not a module: it names itself L. A map drawn before its stylesheet applies has
+    // its controls in the page's flow, then moved (a layout shift).
+    await Promise.all([import(LEAFLET), leafletStyles()]);
     const L = this.L = window.L;
     const element = Object.assign(document.createElement("div"), {className: "map"});
     element.setAttribute("aria-label", "Map of where the photos were taken");

@@ -129,6 +129,28 @@ def test_a_cluster_opens_with_the_keyboard(map_page):
     assert open_lisbon(page, how="enter") == ["Portugal/lisbon-1.jpg", "Portugal/lisbon-2.jpg"]
 
 
+def test_the_map_is_drawn_once_its_stylesheet_applies(map_page, browser):
+    """On a slow network (a tenth of a second each way) the map waits for Leaflet's stylesheet: drawn before it, its
+    zoom buttons and credit stood in the page's flow, then jumped to the map's corners (a layout shift, which
+    Lighthouse counts against a phone's page)."""
+    shifts = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        window.shifts = [];
+        new PerformanceObserver((seen) => shifts.push(...seen.getEntries().map((shift) => shift.value)))
+            .observe({type: "layout-shift", buffered: true});"""})
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 200,
+                                                                "downloadThroughput": -1, "uploadThroughput": -1})
+    try:
+        page = map_page(PHONE, NEAR_LISBON)
+        counted(page, 3)
+        assert page.script("return shifts") == []
+    finally:
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                                    "downloadThroughput": -1, "uploadThroughput": -1})
+        browser.execute_cdp_cmd("Network.disable", {})
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": shifts["identifier"]})
+
+
 def test_a_big_cluster_clicked_zooms_in(fresh_page, tree):
     for at in range(21):  # a street in Lisbon, a photo every 20 metres
         (tree / "walk").mkdir(exist_ok=True)
