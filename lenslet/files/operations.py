@@ -21,6 +21,7 @@ from lenslet.errors import (
     Conflict,
     Forbidden,
     LensletError,
+    NotAFolder,
     NotFound,
     TooLarge,
     UnsupportedMedia,
@@ -91,11 +92,14 @@ class Files:
         is_video = kind.startswith("video/")
         limit, setting = self.limits["video" if is_video else "image"]
         # a replace under way holds the name's lock between the old bytes' leaving and the new ones' landing
-        with storage.lock_images([join(place.key, name)]) if conflict == "replace" else nullcontext():
-            in_use = _in_use(storage, join(place.key, name)) if conflict == "replace" else None
-            if in_use is None or not storage.exists(in_use):
-                in_use, (key, digest) = None, self._write_new(place, name, stream, head, conflict, limit, setting,
-                                                              is_video)
+        try:
+            with storage.lock_images([join(place.key, name)]) if conflict == "replace" else nullcontext():
+                in_use = _in_use(storage, join(place.key, name)) if conflict == "replace" else None
+                if in_use is None or not storage.exists(in_use):
+                    in_use, (key, digest) = None, self._write_new(place, name, stream, head, conflict, limit, setting,
+                                                                  is_video)
+        except NotAFolder:  # a file put over the folder since it was looked at (a copy or move over it)
+            raise Conflict("a file stands where the folder should be", path=folder) from None
         if in_use is not None:
             return self._replace_image(place._replace(key=in_use), stream, head, thumbnail_now, limit, is_video)
         path = _browse(place, key)

@@ -3,6 +3,7 @@ method (as the API refuses them), and a path out of a person's sight answers exa
 
 import gc
 import os
+import shutil
 import threading
 import tracemalloc
 import xml.etree.ElementTree as ElementTree
@@ -11,6 +12,7 @@ import pytest
 from helpers import jpeg
 from test_dav import HERE, LOCK_BODY, Home, files_in
 
+from lenslet.files import operations
 from lenslet.resources.dav import KEPT_ANSWERS_BYTES
 
 pytestmark = pytest.mark.filterwarnings("ignore::webtest.lint.WSGIWarning")  # webtest's lint knows no PROPFIND
@@ -207,6 +209,21 @@ def test_a_copy_over_a_folder_from_another_site_or_host_changes_nothing(home, he
     answer = home.dav("COPY", "family/a.jpg", headers={"Destination": "/dav/family/box.jpg", **headers})
     assert answer.status_int in (403, 421) and answer.json["description"]
     assert files_in(home.tree) == before
+
+
+def test_a_put_into_a_folder_a_file_replaces_meanwhile_is_a_conflict(home, monkeypatch):
+    """The racing COPY below at the worst moment for the PUT: after its folder was looked at, before the write."""
+    read_head = operations._read_head
+
+    def replaced_first(stream):
+        shutil.rmtree(home.tree / "family" / "box.jpg")
+        (home.tree / "family" / "box.jpg").write_bytes(jpeg())
+        return read_head(stream)
+    (home.tree / "family" / "box.jpg").mkdir()
+    monkeypatch.setattr(operations, "_read_head", replaced_first)
+    answer = home.dav("PUT", "family/box.jpg/new.jpg", body=jpeg(color=(1, 2, 3)))
+    assert answer.status_int == 409 and answer.json["description"] == "a file stands where the folder should be"
+    assert (home.tree / "family" / "box.jpg").is_file()
 
 
 def test_a_copy_over_a_folder_racing_a_put_into_it_loses_no_photo(home):
