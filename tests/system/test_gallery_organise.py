@@ -113,7 +113,9 @@ def test_the_tree_and_counts_follow_a_trash_a_restore_that_empties_it_and_a_dele
     assert tree_label(page, "_trash_") == "Trash"
 
     page.find('#tree li[data-folder="_trash_"] > a').click()
-    page.until(lambda: page.script("return document.querySelectorAll('.tile.image').length") == 2)
+    # the trash's two, not trip's two left, which show until the trash's listing comes
+    page.until(lambda: page.script("return document.querySelectorAll('.tile.image').length") == 2
+               and page.script("return document.querySelector('[aria-label=\"Select square.jpg\"]') !== null"))
     select(page, "square.jpg")
     page.find("#restore-button").click()
     page.until(lambda: tree_counts(page).get("_trash_") == "1" and tree_counts(page).get("trip") == "3")
