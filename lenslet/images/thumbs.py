@@ -143,9 +143,8 @@ class Thumbs:
         """Return (bytes, stat) of the thumbnail if made from the image as it is now, else None."""
         holder, name = storage.derived_at(thumb_of(key))
         try:
-            stat = holder.stat(name)
             found = self.cache.get((storage.identity, name))
-            if found is None or found[1] != stat:
+            if found is None or found[1] != holder.stat(name):  # not kept: read at once, one request not two
                 found = holder.read_with_stat(name)  # a turn may remove it meanwhile
                 # torn by a power cut (written without fsync)
                 if found[0][:4] != b"RIFF":
@@ -158,14 +157,14 @@ class Thumbs:
             return found if found[1].mtime >= image.mtime else None
         return found if source == source_of(image) else None
 
-    def looks(self, storage, folder, names):
+    def looks(self, storage, folder, names, opened=None):
         """Return the listing fields of the look (perceptual hash, sharpness) of the named images' fresh
-        thumbnails."""
+        thumbnails; `opened`: {name: the Stat its thumbnail was made at}, else each image is asked."""
         found = {}
         for name in names:
             key = join(folder, name)
             with contextlib.suppress(LensletError):
-                fresh = self.fresh(storage, key, storage.stat(key))
+                fresh = self.fresh(storage, key, opened[name] if opened else storage.stat(key))
                 if fresh is not None:
                     phash, sharpness = look_of(fresh[0])
                     found[name] = {"phash": phash, "sharpness": sharpness}

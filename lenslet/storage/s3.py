@@ -311,13 +311,13 @@ class S3Storage(Verbs):
                        self._lease)
 
     def _lease(self, name):
-        token = secrets.token_hex(8).encode()
+        token = secrets.token_hex(8).encode()  # its own body, so its own ETag
         deadline, pause = time.monotonic() + LEASE_WAIT, 0.005
         while True:
             try:
-                self.create(name, token)
+                version = self.replace_if(name, token, None)
                 break
-            except AlreadyExists:
+            except PreconditionFailed:
                 self._break_stale_lease(name)
             if time.monotonic() > deadline:
                 raise Unavailable("another change to this image is under way; try again", retry_after=1)
@@ -325,8 +325,7 @@ class S3Storage(Verbs):
             pause = min(0.2, pause * 2)
 
         def release():
-            data, version = self.read_versioned(name)
-            if data == token:  # a lease broken as stale and taken by another is theirs now
+            with contextlib.suppress(NotFound, PreconditionFailed):  # broken as stale: gone, or another's now
                 self.delete_if(name, version)
         return release
 

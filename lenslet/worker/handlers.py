@@ -321,8 +321,9 @@ class Runner:
             self.tally(key, None if made else outcome)
         with self.folders.batched_notices():  # one rollup asked for the whole job
             for folder, found in digests.items():
-                self.catalog.hashed(self.storage, folder, found, {name: seen[join(folder, name)] for name in found},
-                                    self.thumbs.looks(self.storage, folder, found))
+                made_at = {name: seen[join(folder, name)] for name in found}
+                looks = self.thumbs.looks(self.storage, folder, found, made_at)
+                self.catalog.hashed(self.storage, folder, found, made_at, looks)
 
     def make_posters(self, keys):
         """Make videos' posters with ffmpeg, one at a time; yield like make_each."""

@@ -353,3 +353,40 @@ def test_s3_asks_once_for_a_job_a_listing_or_a_sidecar_that_is_not_there_and_rea
     assert listed == ["photos%2Ftrip%2Fa."]  # its XMP's names, no folder named like a sidecar or a listing
     photo = [method for method, url in sent if url.startswith("trip/a.jpg?") or url == "trip/a.jpg"]
     assert photo.count("GET") == 2  # its head, once for its size, EXIF and XMP; its bytes for the first sidecar's hash
+    assert [method for method, url in sent if ".lease" in url] == ["PUT", "DELETE"]  # its lease never read back
+
+
+def test_s3_the_worker_indexing_photos_asks_for_each_thumbnail_once_and_never_lists_for_it(tmp_path, bucket,
+                                                                                           s3_endpoint):
+    """A thumbnail not yet made is looked for with one GET: no HEAD first, nor a LIST for a folder of its name, and
+    its look is taken without asking for the photo again."""
+    gallery = Gallery(Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
+                             cache_dir=str(tmp_path / "cache")), tmp_path)
+    gallery.put_many({f"trip/{name}.jpg": jpeg((64, 48), (index * 60, 90, 30)) for index, name in enumerate("abc")})
+    sent = []
+    gallery.storage.client.meta.events.register("before-send.s3", lambda request, **_: sent.append(
+        (request.method, request.url.rpartition("/photos/")[2] or request.url.partition("?")[2])))
+    gallery.index()
+    for name in "abc":
+        thumbnail = [method for method, url in sent if url == f"trip/{name}.jpg.thumbnail"]
+        assert thumbnail == ["GET", "PUT", "GET"]  # missing, made, read for its look
+        assert [method for method, url in sent if url == f"trip/{name}.jpg"].count("HEAD") == 3
+    assert not [url for _, url in sent if "thumbnail%2F" in url]
+    assert all(item["phash"] for item in gallery.client.get("/folders?path=trip").json["items"])
+
+
+@pytest.mark.parametrize("gallery", ["s3"], indirect=True)  # leases are S3's locks
+def test_s3_a_lease_broken_as_stale_is_left_to_whoever_holds_it_now(gallery):
+    """Freeing an image's lock deletes its lease only if it is still the one made: one another host broke as stale and
+    took is theirs, one broken and not taken is simply gone."""
+    storage, bucket = gallery.storage, gallery.config.s3_bucket
+    for taken_over in (True, False):
+        with storage.lock_images(["trip/a.jpg"]):
+            [lease] = [found["Key"] for found in gallery.s3.list_objects_v2(Bucket=bucket)["Contents"]]
+            gallery.s3.delete_object(Bucket=bucket, Key=lease)
+            if taken_over:
+                gallery.s3.put_object(Bucket=bucket, Key=lease, Body=b"another host's")
+        left = gallery.s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+        assert [found["Key"] for found in left] == ([lease] if taken_over else [])
+        if taken_over:
+            gallery.s3.delete_object(Bucket=bucket, Key=lease)
