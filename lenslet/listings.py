@@ -1068,11 +1068,7 @@ def update_entries(storage, folder, changes, then=None):
 
 
 def _write_entries(storage, folder, changes):
-    left = dict(changes)
-    first = next((name for name in first_page_names() if storage.is_file(storage.derived_key(join(folder, name)))),
-                 None)
-    if first is None:
-        return  # no manifest yet: the next listing builds it
+    left, firsts = dict(changes), list(first_page_names())
     number, count, wrote = 0, 1, False
     while left and number < count:
         seen = []
@@ -1085,11 +1081,13 @@ def _write_entries(storage, folder, changes):
             seen.append((held, page_count))
             return new
 
-        name = first if number == 0 else page_name(number, count)
+        name = firsts.pop(0) if number == 0 else page_name(number, count)
         try:
-            storage.update(storage.derived_key(join(folder, name)), change, durable=False)
+            found, _ = storage.update(storage.derived_key(join(folder, name)), change, durable=False)
         except NotFound:
             break
+        if found is None and number == 0 and firsts:
+            continue  # none of that name: the first page may have its other name (none at all: no manifest yet)
         if not seen:
             break
         held, count = seen[0]

@@ -332,6 +332,26 @@ def test_a_forged_mark_hides_another_programs_change_only_until_the_folder_moves
     assert "new.jpg" in listed(reader)
 
 
+FORGED_PAGE = {
+    "a folder": lambda page: (page.unlink(), page.mkdir()),
+    "a fifo": lambda page: (page.unlink(), os.mkfifo(page)),
+    "a link to a copy": lambda page: (page.rename(page.parent / "copy"), page.symlink_to("copy")),
+}
+
+
+@pytest.mark.parametrize("forge", FORGED_PAGE.values(), ids=FORGED_PAGE)
+def test_an_edit_beside_a_listing_page_forged_lands_writing_nothing_through_it(tree, processes, forge):
+    reader, editor = processes
+    page = tree / "trip" / "_index.json"
+    forge(page)
+    before = on_disk(tree)
+    editor.patch_json("/item?path=trip/IMG_0001.jpg", {"addTags": ["beach"]})
+    after = on_disk(tree)
+    changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+    assert {path for path in changed if not path.startswith(".lenslet/")} == {"trip/IMG_0001.jpg.json"}
+    assert listed(reader)["IMG_0001.jpg"]["tags"] == ["beach"]
+
+
 def test_racing_edits_of_every_image_of_a_folder_all_land_in_every_process(tree, processes):
     reader, editor = processes
 

@@ -356,10 +356,10 @@ def test_s3_asks_once_for_a_job_a_listing_or_a_sidecar_that_is_not_there_and_rea
     assert [method for method, url in sent if ".lease" in url] == ["PUT", "DELETE"]  # its lease never read back
 
 
-def test_s3_the_worker_indexing_photos_asks_for_each_thumbnail_once_and_never_lists_for_it(tmp_path, bucket,
-                                                                                           s3_endpoint):
+def test_s3_indexing_asks_for_each_thumbnail_once_and_an_edit_for_its_listing_once(tmp_path, bucket, s3_endpoint):
     """A thumbnail not yet made is looked for with one GET: no HEAD first, nor a LIST for a folder of its name, and
-    its look is taken without asking for the photo again."""
+    its look is taken without asking for the photo again. An edit patches the listing's page with a GET and a PUT,
+    without a HEAD first to find it."""
     gallery = Gallery(Config(s3_bucket=bucket, s3_prefix="photos", s3_endpoint=s3_endpoint, s3_region="us-east-1",
                              cache_dir=str(tmp_path / "cache")), tmp_path)
     gallery.put_many({f"trip/{name}.jpg": jpeg((64, 48), (index * 60, 90, 30)) for index, name in enumerate("abc")})
@@ -372,6 +372,10 @@ def test_s3_the_worker_indexing_photos_asks_for_each_thumbnail_once_and_never_li
         assert thumbnail == ["GET", "PUT", "GET"]  # missing, made, read for its look
         assert [method for method, url in sent if url == f"trip/{name}.jpg"].count("HEAD") == 3
     assert not [url for _, url in sent if "thumbnail%2F" in url]
+    sent.clear()
+    assert gallery.client.patch_json("/item?path=trip/a.jpg", {"addTags": ["sea"]}).json["tags"] == ["sea"]
+    assert [(method, url) for method, url in sent if "_index" in url] == [("GET", "trip/_index.json"),
+                                                                          ("PUT", "trip/_index.json")]
     assert all(item["phash"] for item in gallery.client.get("/folders?path=trip").json["items"])
 
 
