@@ -159,7 +159,7 @@ class Thumbs:
 
     def looks(self, storage, folder, names, opened=None):
         """Return the listing fields of the look (perceptual hash, sharpness) of the named images' fresh
-        thumbnails; `opened`: {name: the Stat its thumbnail was made at}, else each image is asked."""
+        thumbnails; `opened`: {name: the Stat of the image its thumbnail was made from}, else each image is asked."""
         found = {}
         for name in names:
             key = join(folder, name)
