@@ -28,11 +28,10 @@ def refusals():
 
 def results(output):
     """Each test's (name, verdict, message) as litmus printed them: a test's line is redrawn after a carriage
-    return, a suite's notes start with an arrow."""
-    # litmus 0.13 names some files with stray bytes (a carriage return, a newline or a quote among them at times):
-    # quoted names go, each up to the quote its message goes on after.
-    output = re.sub(r"`[^`]*?'(?=: |\))", "`'", output, flags=re.S)
-    found = [RESULT.match(part) for part in re.split(r"\r|\n(?=->|<-)", output)]
+    return and its number, a suite's notes start with an arrow."""
+    # litmus 0.13 names some files with stray bytes (a carriage return, a newline, a quote or a backtick among them
+    # at times), so a line is cut only where a test's number follows.
+    found = [RESULT.match(part) for part in re.split(r"\r(?=\s*\d+\. \w)|\n(?=-> |<- )", output)]
     return [match.groups() for match in found if match]
 
 
