@@ -117,6 +117,7 @@ export class SortControls {
   /** Open (or close) the filters. */
   unfold(open) {
     this.el.filters.hidden = !open;
+    if (open) this.nameCountries();
     this.el["filters-toggle"].setAttribute("aria-expanded", String(open));
   }
 
@@ -154,12 +155,20 @@ export class SortControls {
     const known = this.countries.size;
     for (const item of items) if (/^[A-Z]{2}$/.test(item.country ?? "")) this.countries.add(item.country);
     if (items.length && this.countries.size === known) return;  // an open menu stays open
+    this.el["filter-country"].closest("label").hidden = !this.countries.size && !this.asked.country;
+    this.named = false;
+    if (!this.el.filters.hidden) this.nameCountries();
+  }
+
+  /** The country menu's choices, named when the filters are open: naming them is a long task on a phone. */
+  nameCountries() {
+    if (this.named) return;
+    this.named = true;
     const menu = this.el["filter-country"];
     const options = [...this.countries].map((code) => new Option(countryName(code), code))
       .sort((a, b) => a.text.localeCompare(b.text));
     menu.replaceChildren(new Option("any", ""), ...options);
     select(menu, this.asked.country || "");  // one the address names is offered too
-    menu.closest("label").hidden = menu.options.length === 1;
   }
 
   /** The server refused what is asked (400): say its message here, and mark the field it names. */
