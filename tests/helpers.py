@@ -93,14 +93,15 @@ def degrees(value):
     return (float(int(value)), float(int(minutes)), round((minutes - int(minutes)) * 60, 4))
 
 
-def gps_photo(latitude, longitude, color=(90, 120, 200), camera=("Canon", "Canon EOS R5"), size=(24, 16)):
-    """A JPEG's bytes whose EXIF says a camera and where it was taken (decimal degrees, south and west negative)."""
+def gps_photo(latitude, longitude, color=(90, 120, 200), camera=("Canon", "Canon EOS R5"), size=(24, 16), picture=None):
+    """A JPEG's bytes whose EXIF says a camera and where it was taken (decimal degrees, south and west negative):
+    of picture (a Pillow image), else of one colour."""
     exif = Image.Exif()
     exif[pillow.MAKE], exif[pillow.MODEL] = camera
     exif.get_ifd(pillow.GPS_IFD).update({1: "S" if latitude < 0 else "N", 2: degrees(latitude),
                                          3: "W" if longitude < 0 else "E", 4: degrees(longitude)})
     out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, "JPEG", exif=exif.tobytes())
+    (picture or Image.new("RGB", size, color)).save(out, "JPEG", exif=exif.tobytes())
     return out.getvalue()
 
 

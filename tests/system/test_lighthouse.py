@@ -15,6 +15,7 @@ import subprocess
 import urllib.request
 
 import pytest
+from PIL import Image
 from helpers import PROJECT, Gunicorn, gps_photo
 from test_behind_nginx_cache import install_guide_nginx
 
@@ -47,6 +48,14 @@ await chrome.kill();
 """
 
 
+def detailed(number, size=(800, 600)):
+    """A picture whose thumbnails weigh what a real photo's do (5.6 KB, where Debian's wallpapers' weigh 1 to 8; one
+    colour's, 0.8): a slow link's time goes to the bytes a family's photos have."""
+    noise = Image.effect_noise((size[0] // 6, size[1] // 6), 15).resize(size, Image.Resampling.BICUBIC)
+    gradient = Image.linear_gradient("L").rotate(number * 37).resize(size)
+    return Image.merge("RGB", (gradient, noise, Image.blend(gradient, noise, 0.5)))
+
+
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
     """A folder of 100 photos taken in one street of Lisbon (one cluster on the map), their thumbnails made,
@@ -58,7 +67,7 @@ def pages(tmp_path_factory):
     tree = folder / "tree"
     (tree / "family").mkdir(parents=True)
     for number, path in enumerate(PHOTOS):
-        (tree / path).write_bytes(gps_photo(38.7 + number / 1e5, -9.1, (2 * number, 120, 99), size=(800, 600)))
+        (tree / path).write_bytes(gps_photo(38.7 + number / 1e5, -9.1, picture=detailed(number)))
     server = Gunicorn(tree, env={"LENSLET_MAP_TILES": "none"})  # no tile server on a loopback machine
     nginx = None
     try:
