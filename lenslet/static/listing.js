@@ -48,7 +48,8 @@ export class Listing {
     this.layout = new GridLayout(this.grid, {squares: this.el.squares, rows: this.el.rows});
     this.current = null;  // {key, path, q, asked, sliced, items, page, pageCount, total, folderTotal, loading}
     this.thumbs = new Map();  // tile -> unload(): only tiles near the screen hold a thumbnail
-    this.nearing = new Map();  // tile -> whether it is on screen: near the screen, its thumbnail not asked for yet
+    this.nearing = new Map();  // tile -> its fetch priority: near the screen, its thumbnail not asked for yet
+    this.behind = false;  // whether the grid is behind the viewer: its thumbnails wait for the viewer's photo
     this.nearScreen = new IntersectionObserver((entries) => this.showThumbs(entries), {rootMargin: "600px"});
     // A picture drawn larger (Rows, a new window width, a zoom) is fetched again at a size that has its pixels.
     this.redrawn = new ResizeObserver((entries) => {
@@ -406,9 +407,10 @@ export class Listing {
     for (const entry of entries) {
       const tile = entry.target;
       if (entry.isIntersecting && !this.thumbs.has(tile)) {
-        // Those on screen before those in the margin below (the first look's largest paint is one of them).
+        // The top of the screen first, before the rest and the margin below: on a slow link the first rows are
+        // not kept waiting by the bytes of the whole screen's (the first look's largest paint is one of them).
         const {top, bottom} = entry.boundingClientRect;
-        this.nearing.set(tile, top < innerHeight && bottom > 0);
+        this.nearing.set(tile, top < innerHeight / 3 && bottom > 0 ? "high" : "low");
       } else if (!entry.isIntersecting) {
         this.dropThumb(tile);
       }
@@ -420,14 +422,14 @@ export class Listing {
   askNearing() {
     clearTimeout(this.asking);
     const until = performance.now() + THUMBS_TASK_MS;
-    for (const [tile, onScreen] of this.nearing) {
+    for (const [tile, priority] of this.nearing) {
       if (performance.now() > until) {
         this.asking = setTimeout(() => this.askNearing());
         return;
       }
       this.nearing.delete(tile);
       const img = tile.querySelector("img");
-      img.fetchPriority = onScreen ? "high" : "auto";
+      img.fetchPriority = this.behind ? "low" : priority;
       this.thumbs.set(tile, this.api.loadThumb(img, tile.dataset.path ?? tile.dataset.cover, tile.dataset.version,
                                                this.sharp(tile)));
       this.redrawn.observe(img);

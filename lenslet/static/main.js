@@ -237,6 +237,7 @@ async function start() {
       .filter(Boolean);
     if (needed.length) await Promise.all(needed);
     const key = keyOf(place);
+    listing.behind = place.view != null;  // the viewer over the grid: its photo first on a slow link
     if (listing.key !== key) {
       messages.showing(key);
       const asked = askedOf(place, rememberedSort());

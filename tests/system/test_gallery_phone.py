@@ -80,16 +80,28 @@ def test_on_a_phone_the_first_photos_are_near_the_top_and_search_is_usable(phone
         page.by.CSS_SELECTOR, ".tile.image")] == ["trip/square.jpg"])
 
 
-def test_on_a_phone_the_photos_on_screen_are_fetched_before_those_below(phone, tree):
+def test_on_a_phone_the_photos_at_the_top_of_the_screen_are_fetched_before_the_rest(phone, tree):
     for number in range(60):  # 15 rows of four: the screen shows 8 of them
         draw(tree / "many" / f"{number:02}.jpg")
     page = phone()
     page.open("#path=many")
     page.until(lambda: len(page.driver.find_elements(page.by.CSS_SELECTOR, ".tile.image img[src]")) > 40)
     asked = page.script("return [...document.querySelectorAll('.tile.image img[src]')]"
-                        ".map(img => [img.getBoundingClientRect().top < innerHeight, img.fetchPriority])")
-    assert {on_screen for on_screen, priority in asked if priority == "high"} == {True}
-    assert {on_screen for on_screen, priority in asked if priority == "auto"} == {False}
+                        ".map(img => [img.getBoundingClientRect().top < innerHeight / 3, img.fetchPriority])")
+    assert {at_top for at_top, priority in asked if priority == "high"} == {True}
+    assert {at_top for at_top, priority in asked if priority == "low"} == {False}
+    assert sum(priority == "low" for at_top, priority in asked) > 30
+
+
+def test_on_a_phone_a_photo_opened_by_a_link_comes_before_the_grid_behind_it(phone, tree):
+    for number in range(20):
+        draw(tree / "many" / f"{number:02}.jpg")
+    page = phone()
+    page.open("#path=many&view=many/05.jpg")
+    page.until(lambda: page.viewer_name() == "05.jpg" and len(page.driver.find_elements(
+        page.by.CSS_SELECTOR, ".tile.image img[src]")) == 20)
+    assert set(page.script("return [...document.querySelectorAll('.tile.image img')].map(img => img.fetchPriority)")) \
+        == {"low"}
 
 
 def test_on_a_phone_the_viewer_shows_the_photo_full_screen_and_the_details_on_asking(phone, shapes, tmp_path):
