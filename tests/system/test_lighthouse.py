@@ -15,8 +15,8 @@ import subprocess
 import urllib.request
 
 import pytest
-from PIL import Image
 from helpers import PROJECT, Gunicorn, gps_photo
+from PIL import Image
 from test_behind_nginx_cache import install_guide_nginx
 
 pytestmark = pytest.mark.system
