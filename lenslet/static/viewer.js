@@ -220,6 +220,8 @@ export class Viewer {
       this.el.download.href = `/file?path=${enc(path)}`;
       this.el.download.download = path.split("/").pop();
       this.notes.value = this.savedNotes = "";
+      // The last photo's details are not shown under this one's name while its own are asked for.
+      for (const part of [this.el.exif, this.el.tags, this.el.people]) part.replaceChildren();
       this.stopVideo();
       if (VIDEO.test(path)) {
         this.waiting(false);  // the player shows its own progress

@@ -116,3 +116,21 @@ def test_geonames_is_credited_wherever_place_names_show(fresh_page, trip):
     page.open("#map=")
     page.until(lambda: CREDIT in page.find("#map .leaflet-control-attribution").text)
     assert credit_in(page, "#map .leaflet-control-attribution")[0] == CREDIT
+
+
+def test_the_next_photos_details_never_show_the_last_ones_place_while_they_are_asked_for(fresh_page, trip):
+    page = fresh_page()
+    page.open("#path=trip&view=trip/nazare.jpg")
+    page.until(lambda: "Nazaré, Leiria, Portugal" in page.find("#view-exif").text)
+    page.driver.execute_cdp_cmd("Network.enable", {})
+    page.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {  # plain.jpg's details a while coming
+        "offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1})
+    try:
+        page.keys(page.Keys.ARROW_RIGHT)
+        page.until(lambda: page.viewer_name() == "plain.jpg")
+        assert "Place" not in page.find("#view-exif").text
+    finally:
+        page.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    page.until(lambda: "Size" in page.find("#view-exif").text)
+    assert "Place" not in page.find("#view-exif").text
