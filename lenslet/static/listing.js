@@ -49,7 +49,7 @@ export class Listing {
     this.current = null;  // {key, path, q, asked, sliced, items, page, pageCount, total, folderTotal, loading}
     this.thumbs = new Map();  // tile -> unload(): only tiles near the screen hold a thumbnail
     this.nearing = new Map();  // tile -> its fetch priority: near the screen, its thumbnail not asked for yet
-    this.behind = false;  // whether the grid is behind the viewer: its thumbnails wait for the viewer's photo
+    this.behind = false;  // whether the viewer is over the grid: its thumbnails asked low, after the viewer's photo
     this.nearScreen = new IntersectionObserver((entries) => this.showThumbs(entries), {rootMargin: "600px"});
     // A picture drawn larger (Rows, a new window width, a zoom) is fetched again at a size that has its pixels.
     this.redrawn = new ResizeObserver((entries) => {

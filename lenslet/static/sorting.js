@@ -82,6 +82,7 @@ export class SortControls {
     this.asked = askedOf({}, PLAIN);
     this.shownKey = null;
     this.countries = new Set();  // the countries the listing shown holds, offered as choices
+    this.named = false;  // whether the country menu offers them by name yet (done when the filters open)
     for (const name of rules.typeNames) this.el["filter-type"].append(new Option(name, name));
     this.el["filter-type"].append(new Option("any camera raw", "raw"));
     this.el["filter-country"].after(" ", placesCredit());  // hidden with the menu's label
