@@ -238,6 +238,9 @@ async function start() {
     if (needed.length) await Promise.all(needed);
     const key = keyOf(place);
     listing.behind = place.view != null;  // the viewer over the grid: its photo first on a slow link
+    // An image the address opens is shown while its folder is read, not once its grid is drawn.
+    const early = place.view && listing.key !== key ? (viewer ?? await openViewer()) : null;
+    early?.open(place.view, true);
     if (listing.key !== key) {
       messages.showing(key);
       const asked = askedOf(place, rememberedSort());
@@ -256,7 +259,9 @@ async function start() {
     } else {
       places?.follow(place);  // another view of the same map: a link, or the back button
     }
-    if (place.view) {
+    if (early) {
+      early.listed();
+    } else if (place.view) {
       (viewer ?? await openViewer()).open(place.view);
     } else if (viewer?.path) {
       viewer.close();

@@ -199,8 +199,10 @@ export class Viewer {
     event.preventDefault();
   }
 
-  /** Show path (fetching its metadata); keeps the notes typed for it if it is already open. */
-  async open(path) {
+  /** Show path (fetching its metadata); keeps the notes typed for it if it is already open. unlisted: opened
+   *  before its grid is drawn, which listed() then says. */
+  async open(path, unlisted = false) {
+    this.unlisted = unlisted;
     const same = path === this.path;
     this.path = path;
     this.el.prev.disabled = !this.neighbour(path, -1);
@@ -267,13 +269,30 @@ export class Viewer {
       if (path !== this.path || this.original) return;
       this.showOriginal();
       if (!this.original) this.waiting(false);  // nothing more is coming: no sign of it
-    }).finally(() => {
-      if (path !== this.path) return;
-      for (const step of [1, -1]) {
-        const near = this.neighbour(path, step);
-        if (near) this.api.previewURL(near).catch(() => {});
-      }
-    });
+    }).finally(() => this.fetchNeighbours(path));
+  }
+
+  /** The previews of the images before and after path, while it is shown. */
+  fetchNeighbours(path) {
+    if (path !== this.path) return;
+    for (const step of [1, -1]) {
+      const near = this.neighbour(path, step);
+      if (near) this.api.previewURL(near).catch(() => {});
+    }
+  }
+
+  /** The grid under the image, drawn after it was opened: its neighbours are known now, and a step asked for
+   *  meanwhile is taken. */
+  listed() {
+    const asked = this.stepAsked;
+    this.unlisted = false;
+    this.stepAsked = null;
+    if (!this.path) return;  // closed meanwhile
+    this.el.prev.disabled = !this.neighbour(this.path, -1);
+    this.el.next.disabled = !this.neighbour(this.path, 1);
+    this.showStack(this.path);
+    if (this.image.getAttribute("src")) this.fetchNeighbours(this.path);  // else once its picture comes
+    if (asked) this.go(asked);
   }
 
   /** Play a video in the browser from its original, streamed with ranges; what the browser cannot play
@@ -372,7 +391,8 @@ export class Viewer {
 
   /** Move to the image before (-1) or after (1), once unsaved notes are seen to. */
   async go(direction) {
-    if (this.neighbour(this.path, direction) && await this.mayLeave()) this.step(direction);
+    if (this.unlisted) this.stepAsked = direction;
+    else if (this.neighbour(this.path, direction) && await this.mayLeave()) this.step(direction);
   }
 
   async closeAsked() {

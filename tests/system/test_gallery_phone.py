@@ -104,6 +104,33 @@ def test_on_a_phone_a_photo_opened_by_a_link_comes_before_the_grid_behind_it(pho
         == {"low"}
 
 
+# The folder's listing held back by the page's fetch until the test lets it go.
+HOLD_LISTING = """
+const realFetch = window.fetch;
+window.fetch = (url, options) => !String(url).includes("/folders?path=many") ? realFetch(url, options)
+  : new Promise((go) => { const wait = setInterval(() => window.listingLetGo && (clearInterval(wait), go()), 20); })
+    .then(() => realFetch(url, options));
+"""
+
+
+def test_a_photo_opened_by_a_link_shows_before_its_folder_is_read_and_an_arrow_pressed_meanwhile_counts(phone, tree):
+    for number in range(20):
+        draw(tree / "many" / f"{number:02}.jpg")
+    page = phone()
+    held = page.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOLD_LISTING})
+    try:
+        page.open("#path=many&view=many/05.jpg")
+        page.until(lambda: page.viewer_name() == "05.jpg" and page.script(
+            "return document.getElementById('view-image').naturalWidth") > 0)
+        assert page.script("return document.querySelectorAll('.tile.image').length") == 0  # the grid not drawn
+        assert not page.find("#view-next").is_enabled()
+        page.keys(page.Keys.ARROW_RIGHT)
+        page.script("window.listingLetGo = true")
+        page.until(lambda: page.viewer_name() == "06.jpg" and page.find("#view-next").is_enabled())
+    finally:
+        page.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": held["identifier"]})
+
+
 def test_on_a_phone_the_viewer_shows_the_photo_full_screen_and_the_details_on_asking(phone, shapes, tmp_path):
     draw(shapes / "trip" / "tall.jpg", size=(1000, 2000), color=(30, 160, 90))
     page = phone()
