@@ -205,9 +205,7 @@ export class Viewer {
     this.unlisted = unlisted;
     const same = path === this.path;
     this.path = path;
-    this.el.prev.disabled = !this.neighbour(path, -1);
-    this.el.next.disabled = !this.neighbour(path, 1);
-    this.showStack(path);
+    this.showNeighbours(path);
     if (!this.dialog.open) this.dialog.showModal();
     if (!this.dialog.contains(document.activeElement)) this.el.close.focus();
     if (!same) {
@@ -272,6 +270,13 @@ export class Viewer {
     }).finally(() => this.fetchNeighbours(path));
   }
 
+  /** The arrows to the images before and after path, and its stack's other member, as the grid has them. */
+  showNeighbours(path) {
+    this.el.prev.disabled = !this.neighbour(path, -1);
+    this.el.next.disabled = !this.neighbour(path, 1);
+    this.showStack(path);
+  }
+
   /** The previews of the images before and after path, while it is shown. */
   fetchNeighbours(path) {
     if (path !== this.path) return;
@@ -288,9 +293,7 @@ export class Viewer {
     this.unlisted = false;
     this.stepAsked = null;
     if (!this.path) return;  // closed meanwhile
-    this.el.prev.disabled = !this.neighbour(this.path, -1);
-    this.el.next.disabled = !this.neighbour(this.path, 1);
-    this.showStack(this.path);
+    this.showNeighbours(this.path);
     if (this.image.getAttribute("src")) this.fetchNeighbours(this.path);  // else once its picture comes
     if (asked) this.go(asked);
   }
