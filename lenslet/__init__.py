@@ -1,3 +1,3 @@
 """A file-based image gallery backend with no database."""
 
-__version__ = "0.5.14"
+__version__ = "0.5.15"

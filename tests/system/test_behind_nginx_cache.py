@@ -1,7 +1,8 @@
 """lenslet behind nginx with the proxy_cache of install-and-upgrade.md ("Behind nginx", the cache): a
 private gallery's thumbnail is never handed to a request without the credential (it is never stored: its
 answer says private), an open gallery's is served from the cache, and nginx sends thumbnails, previews
-and originals under LENSLET_ACCEL_REDIRECT. Real nginx and gunicorn on loopback ports."""
+and originals under LENSLET_ACCEL_REDIRECT; an upload past the limit is answered 413, never 502. Real nginx and
+gunicorn on loopback ports."""
 
 import json
 import os
@@ -117,3 +118,16 @@ def test_text_arrives_gzipped_and_photos_as_they_are(behind_nginx):
         assert headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in headers["Vary"], path
     for path in ("/file?path=family/a.jpg", "/thumb?path=family/a.jpg"):
         assert "Content-Encoding" not in fetch(url + path, gzip)[2], path
+
+
+def test_an_upload_past_the_limit_is_answered_413_not_502(behind_nginx, tree, tmp_path):
+    """nginx sends gunicorn the whole body; lenslet answers 413 before reading it. Were the rest left unread, the
+    socket's reset would reach nginx before the answer, some of the time, and the client would get a 502."""
+    url = behind_nginx(LENSLET_TOKEN="the token", LENSLET_MAX_UPLOAD="60000", LENSLET_MAX_VIDEO_UPLOAD="60000")
+    (tmp_path / "huge.jpg").write_bytes(bytes(20_000_000))
+    answers = [subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                               "Authorization: Bearer the token", "-F", "dest=/family", "-F",
+                               f"file=@{tmp_path / 'huge.jpg'}", url + "/file"], capture_output=True, timeout=60).stdout
+               for _ in range(10)]
+    assert answers == [b"413"] * 10
+    assert not list(tree.rglob("huge*"))

@@ -3,13 +3,15 @@
 Wrong share passwords, wrong tokens and wrong passwords from one address, whichever process answers them,
 are held back (429) once the allowance is spent, while another address still gets in; a session made in one
 process is ended in the other at once by a sign-out or its user's removal; a query string past lenslet's
-limit is answered by lenslet (414, JSON) and not by gunicorn's request-line limit (HTML)."""
+limit is answered by lenslet (414, JSON) and not by gunicorn's request-line limit (HTML); an upload refused before
+its body is read reaches its client as that answer, not as a reset."""
 
 import base64
 import json
 import re
+import socket
 import time
-from http.client import HTTPConnection
+from http.client import HTTPConnection, HTTPResponse
 
 import pytest
 from helpers import draw, wait_until
@@ -208,4 +210,35 @@ def test_a_long_query_string_is_answered_by_lenslet_as_json(gunicorn):
         assert re.search(r"longer than 4096 characters", json.loads(body)["description"])
     status, _, _ = call(server, "GET", "/folders?path=" + "a" * 4091)  # at lenslet's limit: not too long
     assert status != 414
+    server.stop()
+
+
+def answer_of(client):
+    """Read one answer from a socket: (status, body)."""
+    answer = HTTPResponse(client)
+    answer.begin()
+    return answer.status, answer.read()
+
+
+def test_an_upload_refused_before_its_body_is_read_gets_its_answer_not_a_reset(gunicorn):
+    """lenslet refuses an upload past its limit (413) or without a sign-in (401) before reading its body; the
+    client, still sending the body (with its length or in chunks), gets that answer rather than a reset (the web
+    process reads the rest and drops it), and its connection serves the next request."""
+    server = gunicorn(env={"LENSLET_TOKEN": "the token", "LENSLET_MAX_UPLOAD": "60000",
+                           "LENSLET_MAX_VIDEO_UPLOAD": "60000"})
+    server.wait_until(lambda: server.get("/health")[0] == 200)
+    part = bytes(1024 * 1024)
+    whole, chunked = part * 20, b"".join(b"100000\r\n" + part + b"\r\n" for _ in range(20)) + b"0\r\n\r\n"
+    for signed_in, framing, body, status in ((True, b"Content-Length: %d" % len(whole), whole, 413),
+                                             (False, b"Content-Length: %d" % len(whole), whole, 401),
+                                             (False, b"Transfer-Encoding: chunked", chunked, 401)):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+            client.sendall(b"POST /file HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+                           b"boundary=b\r\n" + (b"Authorization: Bearer the token\r\n" if signed_in else b"")
+                           + framing + b"\r\n\r\n")
+            client.sendall(body)  # 20 MiB, far more than the sockets' buffers hold: a reset breaks this or the read
+            answered, said = answer_of(client)
+            assert answered == status and json.loads(said)["description"], framing
+            client.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert answer_of(client)[0] == 200, framing
     server.stop()
