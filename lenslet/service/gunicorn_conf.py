@@ -3,6 +3,9 @@
 import gc
 import os
 import sys
+import time
+
+from gunicorn.http.errors import ParseException
 
 # Imported in the master so the forked workers share its memory pages.
 import lenslet.app  # noqa: F401
@@ -28,6 +31,7 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s'
 accesslog = "-" if logs.access_log_wanted(os.environ) else None
 
 OWN_METRICS_DIR = "LENSLET_OWN_METRICS_DIR"
+LINGER = 10.0  # seconds at most an answered request's unread body is read for (nginx's lingering_time is 30)
 
 
 def on_starting(server):
@@ -62,6 +66,24 @@ def when_ready(server):
 
 def on_reload(server):
     supervisor.restart(server.cfg.graceful_timeout)
+
+
+def post_request(worker, req, environ, resp):
+    # Read and drop what a client still sends of a body answered unread (an upload refused at once): a socket closed
+    # with bytes unread is reset, and the client would lose the answer.
+    sock = environ.get("gunicorn.socket")
+    if sock is None or req.body is None:
+        return  # the request failed before it was read
+    end, before = time.monotonic() + LINGER, sock.gettimeout()
+    try:
+        while time.monotonic() < end:
+            sock.settimeout(end - time.monotonic())
+            if not req.body.read(65536):
+                break
+    except (OSError, ParseException):
+        pass  # the client left, or its body broke: gunicorn closes the connection
+    finally:
+        sock.settimeout(before)
 
 
 def child_exit(server, worker):
