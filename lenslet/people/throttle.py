@@ -57,10 +57,6 @@ def signed_in_key(name, address):
     return "signed-in\n" + name.casefold() + "\n" + address_key(address)
 
 
-def signed_in_lately(record, now):
-    return record is not None and now - record["at"] < KNOWN_FOR
-
-
 def record_name(address):
     return hashlib.blake2b(address.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest() + ".json"
 
@@ -128,7 +124,7 @@ class Throttle:
         key = join(SIGNED_IN, record_name(signed_in_key(name, address)))
         try:
             data, _ = self.storage.read_small(key, MAX_BYTES)
-            return data is not None and signed_in_lately(loads(data, self.clock()), self.clock())
+            return data is not None and self.clock() - loads(data, self.clock())["at"] < KNOWN_FOR
         except (LensletError, BadRecord) as ex:
             log.warning("not a record of a sign-in, taken for none: %s", getattr(ex, "description", ex))
             return False
