@@ -71,7 +71,7 @@ class JobProcesses:
             try:
                 for item in items:
                     if solo is None:
-                        solo = self._solo()
+                        solo = pool.start_alone(self.start, (self.config,), "job processes")
                     try:
                         outcome = self._send(solo, runner, kind, [item], rebuild).result()
                     except BrokenProcessPool:
@@ -86,9 +86,6 @@ class JobProcesses:
             finally:
                 if solo is not None:
                     solo.shutdown(wait=True)
-
-    def _solo(self):
-        return pool.start_alone(self.start, (self.config,), "job processes")
 
     def _start(self):
         with self.lock:
