@@ -101,9 +101,6 @@ class Folders:
         self.lock = threading.Lock()
         self.mark_seen = None  # see listed_mark
 
-    def page(self, path, page):
-        return self.answer(path, page)[0]
-
     def answer(self, path, page):
         """Return (bytes, ETag) of a folder page, cached while nothing changed."""
         data, place = self.stored_page(path, page)
