@@ -28,12 +28,9 @@ def mount_holding(path, points):
         while not os.path.ismount(path) and path != os.path.dirname(path):
             path = os.path.dirname(path)
         return path
-    return max((point for point in points if _at_or_above(point, path)), key=len, default="/")
+    return max((point for point in points if path == point or path.startswith(point.rstrip("/") + "/")),
+               key=len, default="/")
 
 
 def mounted(point, points):
     return os.path.ismount(point) if points is None else point in points
-
-
-def _at_or_above(point, path):
-    return path == point or path.startswith(point.rstrip("/") + "/")
