@@ -4,6 +4,7 @@ import gc
 import os
 import sys
 import time
+from contextlib import suppress
 
 from gunicorn.http.errors import ParseException
 
@@ -71,19 +72,16 @@ def on_reload(server):
 def post_request(worker, req, environ, resp):
     # Read and drop what a client still sends of a body answered unread (an upload refused at once): a socket closed
     # with bytes unread is reset, and the client would lose the answer.
-    sock = environ.get("gunicorn.socket")
-    if sock is None or req.body is None:
-        return  # the request failed before it was read
-    end, before = time.monotonic() + LINGER, sock.gettimeout()
-    try:
+    if "gunicorn.socket" not in environ:
+        return  # refused before it was read
+    sock, end = environ["gunicorn.socket"], time.monotonic() + LINGER
+    before = sock.gettimeout()
+    with suppress(OSError, ParseException):  # the client left, or its body broke: gunicorn closes the connection
         while time.monotonic() < end:
             sock.settimeout(end - time.monotonic())
             if not req.body.read(65536):
                 break
-    except (OSError, ParseException):
-        pass  # the client left, or its body broke: gunicorn closes the connection
-    finally:
-        sock.settimeout(before)
+    sock.settimeout(before)
 
 
 def child_exit(server, worker):
