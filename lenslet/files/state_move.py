@@ -10,7 +10,6 @@ from lenslet.formats import sidecars
 from lenslet.images import thumbs
 from lenslet.layout import (
     FOLDER_SIDECAR,
-    POINTER_FILE,
     STATE,
     TEMP_SUFFIX,
     THUMB,
@@ -22,6 +21,7 @@ from lenslet.layout import (
     join,
     name_of,
 )
+from lenslet.storage.state_root import is_pointer_folder
 
 JOURNAL = f"{STATE}/state-move.json"
 MAX_JOURNAL = 4096
@@ -54,13 +54,7 @@ def files_to_move(storage, left=None):
 
 def below_pointers(library, keys):
     """Return the keys below a pointer folder of the library, which cannot move beside its images."""
-    @functools.cache
-    def is_pointer(folder):
-        try:
-            return library.exists(join(folder, POINTER_FILE))
-        except LensletError:
-            return False
-
+    is_pointer = functools.cache(functools.partial(is_pointer_folder, library))
     return [key for key in keys
             if not is_state(key) and any(is_pointer(key[:end]) for end in range(len(key)) if key[end] == "/")]
 

@@ -304,7 +304,7 @@ class StateRooted:
                 entries = self.state.list_folder(key)
             except LensletError:
                 continue
-            if key and self._grafted_at(key):
+            if key and is_pointer_folder(self.library, key):
                 continue  # a pointer folder: what lies below is its target's
             stack.extend(join(key, entry.name) for entry in entries if entry.is_dir and join(key, entry.name) != STATE)
             if not key or self._library_folder(key) is not None:
@@ -323,12 +323,6 @@ class StateRooted:
 
     def mount_state(self, place):
         return mount_state_of(self.state, place)
-
-    def _grafted_at(self, key):
-        try:
-            return self.library.exists(join(key, POINTER_FILE))
-        except LensletError:
-            return False
 
     def _sweep(self, key, names):
         try:
@@ -404,3 +398,10 @@ def beneath(state, place):
 
 def mount_state_of(state, place):
     return os.path.join(state.state_root, name_of(MOUNTS), version_of(place.encode("utf-8", "surrogateescape")))
+
+
+def is_pointer_folder(library, key):
+    try:
+        return library.exists(join(key, POINTER_FILE))
+    except LensletError:
+        return False
