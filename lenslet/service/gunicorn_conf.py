@@ -73,7 +73,7 @@ def post_request(worker, req, environ, resp):
     # Read and drop what a client still sends of a body answered unread (an upload refused at once): a socket closed
     # with bytes unread is reset, and the client would lose the answer.
     if "gunicorn.socket" not in environ:
-        return  # refused before it was read
+        return  # gunicorn refused the request before the app saw it
     sock, end = environ["gunicorn.socket"], time.monotonic() + LINGER
     before = sock.gettimeout()
     with suppress(OSError, ParseException):  # the client left, or its body broke: gunicorn closes the connection
