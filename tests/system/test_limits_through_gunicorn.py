@@ -242,3 +242,20 @@ def test_an_upload_refused_before_its_body_is_read_gets_its_answer_not_a_reset(g
             client.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert answer_of(client)[0] == 200, framing
     server.stop()
+
+
+def test_an_upload_refused_at_once_is_answered_before_the_rest_is_sent_and_a_broken_one_is_closed(gunicorn):
+    """The answer goes first: a client that stops sending midway has it (and holds a thread 10 s at most); one whose
+    chunks break after the answer has the answer, then its connection is closed."""
+    server = gunicorn(env={"LENSLET_TOKEN": "the token", "LENSLET_MAX_UPLOAD": "60000",
+                           "LENSLET_MAX_VIDEO_UPLOAD": "60000"})
+    server.wait_until(lambda: server.get("/health")[0] == 200)
+    head = b"POST /file HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        client.sendall(head + b"Authorization: Bearer the token\r\nContent-Length: 20000000\r\n\r\n" + bytes(100_000))
+        assert answer_of(client)[0] == 413  # 19.9 MB still unsent
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        client.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n" + b"10000\r\n" + bytes(65536) + b"\r\nzz\r\n")
+        assert answer_of(client)[0] == 401
+        assert client.recv(65536) == b""  # closed: where a next request would start is unknown
+    server.stop()
