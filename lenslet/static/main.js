@@ -231,15 +231,18 @@ async function start() {
       return;
     }
     place = router.place();
+    const address = location.hash;
     // The timeline's and the map's places list what their module reads: it is loaded first, awaited only then (a
     // folder's listing is asked for at once, where the tree takes it; the map's moves stay in order).
     const needed = [place.timeline != null && !timeline && loadTimeline(), place.map != null && !places && loadMap()]
       .filter(Boolean);
     if (needed.length) await Promise.all(needed);
+    if (location.hash !== address) return;  // the address changed while a module came: its own route shows it
     const key = keyOf(place);
     listing.behind = place.view != null;  // the viewer over the grid: its photo first on a slow link
     // An image the address opens is shown while its folder is read, not once its grid is drawn.
     const early = place.view && listing.key !== key ? (viewer ?? await openViewer()) : null;
+    if (location.hash !== address) return;  // and while the viewer's came
     early?.open(place.view, true);
     if (listing.key !== key) {
       messages.showing(key);

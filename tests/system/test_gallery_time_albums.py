@@ -2,7 +2,7 @@
 2,000-image timeline scrubbed to a month and scrolled, the viewer following it; the start page's "On this
 day"; an album made from a selection across two folders, reordered, shared and opened in a fresh
 profile, then one of its images moved with `mv` and still there; a smart album shared from its page, its
-link showing what the search finds now."""
+link showing what the search finds now; an album asked for while the timeline's module still comes is what shows."""
 
 import datetime
 import io
@@ -189,6 +189,37 @@ def test_a_smart_album_shared_from_its_page_shows_what_its_search_finds_now(fres
         other.until(lambda: all(other.thumbs_drawn()))
     finally:
         stranger.quit()
+
+
+def test_an_album_asked_for_while_the_timeline_module_comes_is_what_shows(fresh_page, two_folders, fetches):
+    """The timeline asked for on a slow link, then an album before the timeline's module came: the album is shown,
+    and the timeline's route, once its module is there, neither asks for its listing nor draws it over the album."""
+    page = fresh_page()
+    album = http("POST", page.server.url + "/albums", {"name": "Starred", "smart": {"star": "4+", "sort": "name"}})
+    page.patch("home/c.jpg", {"star": 5})
+    page.open("#path=home")
+    page.until(lambda: shown(page) == ["home/c.jpg", "home/d.jpg"])
+    came = "return performance.getEntriesByType('resource').some((entry) => entry.name.includes('/timeline.js'))"
+    assert not page.script(came)  # a folder's first look does without it
+    page.driver.execute_cdp_cmd("Network.enable", {})
+    page.driver.execute_cdp_cmd("Network.setBypassServiceWorker", {"bypass": True})  # which holds every module
+    page.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 1000, "downloadThroughput": -1, "uploadThroughput": -1})
+    try:
+        page.script("location.hash = '#timeline=now'")
+        page.script("location.hash = arguments[0]", "#album=" + album["id"])
+        page.until(lambda: page.script(came))
+        # once the module is there, the timeline's route has gone on before this script's next task
+        page.driver.execute_async_script("const [done] = arguments; import(performance.getEntriesByType('resource')"
+                                         ".find((entry) => entry.name.includes('/timeline.js')).name)"
+                                         ".then(() => setTimeout(done))")
+    finally:
+        page.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+        page.driver.execute_cdp_cmd("Network.setBypassServiceWorker", {"bypass": False})
+    assert not [sent["url"] for sent in fetches() if "/timeline" in sent["url"]]
+    page.until(lambda: shown(page) == ["home/c.jpg"])
+    assert page.script("return location.hash") == "#album=" + album["id"]
 
 
 def fresh_browser():
