@@ -232,17 +232,17 @@ async function start() {
     }
     place = router.place();
     const address = location.hash;
-    // The timeline's and the map's places list what their module reads: it is loaded first, awaited only then (a
-    // folder's listing is asked for at once, where the tree takes it; the map's moves stay in order).
-    const needed = [place.timeline != null && !timeline && loadTimeline(), place.map != null && !places && loadMap()]
-      .filter(Boolean);
+    // The timeline's and the map's places list what their module reads, and an image opens in the viewer's: each is
+    // loaded first, awaited only then (a folder's listing is asked for at once, where the tree takes it; the map's
+    // moves stay in order).
+    const needed = [place.timeline != null && !timeline && loadTimeline(), place.map != null && !places && loadMap(),
+      place.view != null && !viewer && openViewer()].filter(Boolean);
     if (needed.length) await Promise.all(needed);
     if (location.hash !== address) return;  // the address changed while a module came: its own route shows it
     const key = keyOf(place);
     listing.behind = place.view != null;  // the viewer over the grid: its photo first on a slow link
     // An image the address opens is shown while its folder is read, not once its grid is drawn.
-    const early = place.view && listing.key !== key ? (viewer ?? await openViewer()) : null;
-    if (location.hash !== address) return;  // and while the viewer's came
+    const early = place.view && listing.key !== key ? viewer : null;
     early?.open(place.view, true);
     if (listing.key !== key) {
       messages.showing(key);
@@ -265,7 +265,7 @@ async function start() {
     if (early) {
       early.listed();
     } else if (place.view) {
-      (viewer ?? await openViewer()).open(place.view);
+      viewer.open(place.view);
     } else if (viewer?.path) {
       viewer.close();
       if (returnFocus) listing.tileOf(returnFocus)?.querySelector(".open").focus();
